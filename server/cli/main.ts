@@ -1,0 +1,150 @@
+/**
+ * The `maillon` command line.
+ *
+ * @packageDocumentation
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Decoder, type DecodeResult } from '../codec/decode.js';
+import { mediaTypeOfFile } from '../codec/media-types.js';
+import type { Problem } from '../codec/problems.js';
+import { serialize, type OutputFormat } from '../codec/serialize.js';
+import { FileTaxonomyStore } from '../store/taxonomy-store.js';
+import { readTaxonomyFile } from './taxonomy.js';
+
+/** Exit codes: 0 done, 1 the input is invalid, 2 the command was used wrongly. */
+const USAGE = `Usage: maillon <command> [options]
+
+Commands:
+  validate FILE [--json]                      check a DFC document; exit 1 with the problems when invalid
+  convert FILE --to jsonld|turtle|ntriples|nquads [--profile dfc-v2]
+                                              write a DFC document in another format to standard output
+  taxonomy load FILE                          load an official SKOS taxonomy (e.g. productTypes.json)
+  taxonomy list                               list the loaded taxonomies
+
+Options:
+  --data-dir DIR   where the node keeps its data (default ./data, or MAILLON_DATA_DIR)
+  -h, --help       this help
+`;
+
+/** A command-line usage error: exit code 2 with a message. */
+class UsageError extends Error {}
+
+interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+function dataDir(values: { 'data-dir'?: string | undefined }): string {
+  return values['data-dir'] ?? process.env['MAILLON_DATA_DIR'] ?? './data';
+}
+
+function formatProblem(p: Problem): string {
+  const where = [p.id ?? '(document)', p.type, p.path].filter((x) => x !== null && x !== '').join(' ');
+  return `${p.severity}: ${where}: ${p.message}`;
+}
+
+async function decodeFile(path: string, taxonomyDir: string): Promise<DecodeResult> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error: unknown) {
+    throw new UsageError(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const decoder = new Decoder({ taxonomy: new FileTaxonomyStore(taxonomyDir).load() });
+  return decoder.decode(text, { mediaType: mediaTypeOfFile(path) });
+}
+
+const FORMATS: readonly OutputFormat[] = ['jsonld', 'turtle', 'ntriples', 'nquads'];
+
+/**
+ * Runs one command.
+ *
+ * @param argv - the arguments after `maillon`
+ * @param io - where to write
+ * @returns the exit code
+ */
+export async function run(argv: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean' },
+      to: { type: 'string' },
+      profile: { type: 'string' },
+      'data-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help === true || command === undefined) {
+    io.out(USAGE);
+    return command === undefined && values.help !== true ? 2 : 0;
+  }
+  switch (command) {
+    case 'validate': {
+      const file = rest[0];
+      if (file === undefined) throw new UsageError('validate needs a FILE');
+      const result = await decodeFile(file, dataDir(values));
+      const errors = result.problems.filter((p) => p.severity === 'error');
+      if (values.json === true) {
+        io.out(`${JSON.stringify({ valid: errors.length === 0, records: result.records.length, problems: result.problems }, null, 2)}\n`);
+      } else {
+        for (const p of result.problems) io.out(`${formatProblem(p)}\n`);
+        io.out(errors.length === 0
+          ? `${file}: valid, ${result.records.length} resources\n`
+          : `${file}: invalid, ${errors.length} error(s), ${result.rejected.length} resource(s) rejected, ${result.records.length} accepted\n`);
+      }
+      return errors.length === 0 ? 0 : 1;
+    }
+    case 'convert': {
+      const file = rest[0];
+      const to = (values.to ?? 'jsonld') as OutputFormat;
+      if (file === undefined) throw new UsageError('convert needs a FILE');
+      if (!FORMATS.includes(to)) throw new UsageError(`--to must be one of ${FORMATS.join(', ')}`);
+      if (values.profile !== undefined && values.profile !== 'dfc-v1' && values.profile !== 'dfc-v2') {
+        throw new UsageError('--profile must be dfc-v1 or dfc-v2');
+      }
+      const result = await decodeFile(file, dataDir(values));
+      const errors = result.problems.filter((p) => p.severity === 'error');
+      for (const p of errors) io.err(`${formatProblem(p)}\n`);
+      if (errors.length > 0) {
+        io.err(`${file}: not converted: ${errors.length} error(s); run 'maillon validate ${file}' for details\n`);
+        return 1;
+      }
+      io.out(serialize(result.records, to, values.profile === 'dfc-v2' ? { profile: 'dfc-v2' } : {}));
+      io.out('\n');
+      return 0;
+    }
+    case 'taxonomy': {
+      const store = new FileTaxonomyStore(dataDir(values));
+      if (rest[0] === 'list') {
+        for (const t of store.list()) io.out(`${t.name}\t${t.concepts} concepts\n`);
+        return 0;
+      }
+      if (rest[0] !== 'load' || rest[1] === undefined) throw new UsageError('usage: maillon taxonomy load FILE | taxonomy list');
+      const { name, concepts } = await readTaxonomyFile(rest[1]);
+      store.save(name, concepts);
+      io.out(`loaded ${concepts.length} concepts from ${rest[1]} as taxonomy "${name}"\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+/** Runs the command line as a program. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const io: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+  try {
+    process.exitCode = await run(argv, io);
+  } catch (error: unknown) {
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      io.err(`maillon: ${error.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else {
+      io.err(`maillon: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    }
+  }
+}

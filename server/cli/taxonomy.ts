@@ -1,0 +1,39 @@
+/**
+ * Loading official SKOS taxonomies given by the operator.
+ *
+ * @packageDocumentation
+ */
+import { readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import jsonld from 'jsonld';
+import { parseSkosTaxonomy, type Concept } from '../../ontology/taxonomy.js';
+import { localDocumentLoader } from '../codec/document-loader.js';
+
+/**
+ * Reads a SKOS taxonomy file (expanded JSON-LD as the DFC publishes it, or compacted JSON-LD with a known or
+ * inline context) into concepts.
+ *
+ * @param path - the file
+ * @returns the taxonomy's name (from the file name) and its concepts
+ * @throws Error with a message for the operator when the file is not a SKOS taxonomy
+ */
+export async function readTaxonomyFile(path: string): Promise<{ name: string; concepts: Concept[] }> {
+  let document: unknown;
+  try {
+    document = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error: unknown) {
+    throw new Error(`${path}: not JSON (${error instanceof Error ? error.message : String(error)}); give the .json file of the taxonomy`);
+  }
+  const name = basename(path, extname(path)).replace(/[^A-Za-z0-9_-]/gu, '-').slice(0, 64);
+  if (!hasContext(document)) return { name, concepts: parseSkosTaxonomy(document) };
+  // A compacted taxonomy: expand it offline first (unknown remote contexts are refused, never fetched).
+  const expanded = await jsonld.expand(document as jsonld.JsonLdDocument, {
+    documentLoader: localDocumentLoader as unknown as jsonld.Options.DocLoader['documentLoader'],
+  });
+  return { name, concepts: parseSkosTaxonomy(expanded) };
+}
+
+function hasContext(document: unknown): boolean {
+  const first = Array.isArray(document) ? (document[0] as unknown) : document;
+  return typeof first === 'object' && first !== null && '@context' in first;
+}

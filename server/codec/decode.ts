@@ -1,0 +1,150 @@
+/**
+ * Decoding: DFC on the wire (JSON-LD in any shape peers send, Turtle, N-Triples, N-Quads) to records.
+ *
+ * Decoding never throws for bad input: it returns the records it could accept and a {@link Problem} for
+ * everything else, so one bad offer never costs a peer its whole catalogue.
+ *
+ * @packageDocumentation
+ */
+import { toIri, type Iri } from '../../ontology/iri.js';
+import type { DfcRecord } from '../../ontology/records.js';
+import { Taxonomy } from '../../ontology/taxonomy.js';
+import { EURO } from '../../ontology/units.js';
+import { extractRecords } from './extract.js';
+import type { Graph } from './graph.js';
+import { hasErrors, problem, type Problem } from './problems.js';
+import { readJsonLd } from './read-jsonld.js';
+import { RDF_FORMATS, readRdf } from './read-rdf.js';
+import { RecordValidator } from './validate.js';
+
+/** A resource that was not accepted, with why. */
+export interface RejectedResource {
+  readonly id: string;
+  readonly type: string | null;
+  readonly problems: readonly Problem[];
+}
+
+/** The outcome of decoding one document. */
+export interface DecodeResult {
+  /** Records without errors, in document order. */
+  readonly records: DfcRecord[];
+  /** Every problem, errors and warnings, document-level first. */
+  readonly problems: Problem[];
+  /** Resources rejected because of an error, with their problems. */
+  readonly rejected: RejectedResource[];
+  /** How the document was read: the JSON-LD fast path, full JSON-LD processing, or an RDF parser. */
+  readonly via: 'fast' | 'full' | 'rdf';
+}
+
+/** Options of {@link Decoder}. */
+export interface DecoderOptions {
+  /** Units, currencies and product types known to the node (default: the built-in taxonomy). */
+  readonly taxonomy?: Taxonomy;
+  /** Currency of a bare-number price (default: euro). */
+  readonly defaultCurrency?: string;
+}
+
+/** Per-call options of {@link Decoder.decode}. */
+export interface DecodeOptions {
+  /** Media type of the input (default `application/ld+json`); parameters are ignored. */
+  readonly mediaType?: string;
+  /** Base IRI for relative IRIs, usually the URL the document was fetched from or posted to. */
+  readonly base?: string;
+}
+
+/** JSON media types the decoder reads as JSON-LD. */
+export function isJsonMediaType(mediaType: string): boolean {
+  return mediaType === 'application/ld+json' || mediaType === 'application/json' || mediaType.endsWith('+json');
+}
+
+/** Decodes and validates DFC documents. One instance serves many documents. */
+export class Decoder {
+  private readonly validator: RecordValidator;
+  private readonly defaultCurrency: Iri;
+
+  public constructor(options: DecoderOptions = {}) {
+    this.validator = new RecordValidator(options.taxonomy ?? Taxonomy.builtin());
+    this.defaultCurrency = options.defaultCurrency === undefined ? EURO : toIri(options.defaultCurrency);
+  }
+
+  /**
+   * Decodes a document given as text (or as already parsed JSON).
+   *
+   * @param input - the body as text, or parsed JSON-LD
+   * @param options - media type and base IRI
+   */
+  public async decode(input: string | object, options: DecodeOptions = {}): Promise<DecodeResult> {
+    const mediaType = (options.mediaType ?? 'application/ld+json').split(';')[0]?.trim().toLowerCase() ?? '';
+    if (typeof input === 'string' && RDF_FORMATS[mediaType] !== undefined) {
+      const { graph, problems } = readRdf(input, mediaType, options.base);
+      return this.finish(graph, problems, 'rdf');
+    }
+    if (typeof input === 'string' && !isJsonMediaType(mediaType)) {
+      return failure(`unsupported media type ${mediaType}: expected JSON-LD, Turtle, N-Triples or N-Quads`);
+    }
+    let document: unknown = input;
+    if (typeof input === 'string') {
+      try {
+        document = JSON.parse(input);
+      } catch (error: unknown) {
+        return failure(`malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    const read = await readJsonLd(document, options.base !== undefined ? { base: options.base } : {});
+    return this.finish(read.graph, read.problems, read.path);
+  }
+
+  /**
+   * Validates records that did not come from the wire (an API write built from plain JSON).
+   *
+   * @param records - the records to check
+   */
+  public validate(records: readonly DfcRecord[]): Problem[] {
+    return records.flatMap((record) => this.validator.validate(record));
+  }
+
+  private finish(graph: Graph, readProblems: Problem[], via: DecodeResult['via']): DecodeResult {
+    const documentErrors = readProblems.filter((p) => p.id === null && p.severity === 'error');
+    if (documentErrors.length > 0) return { records: [], problems: readProblems, rejected: [], via };
+    const extraction = extractRecords(graph, { defaultCurrency: this.defaultCurrency });
+    const problems = [...readProblems, ...extraction.problems];
+    for (const record of extraction.records) {
+      problems.push(...this.validator.validate(record, extraction.invalidFields.get(record.id)));
+    }
+    const byId = new Map<string, Problem[]>();
+    for (const p of problems) {
+      if (p.id === null || p.severity !== 'error') continue;
+      const list = byId.get(p.id) ?? [];
+      list.push(p);
+      byId.set(p.id, list);
+    }
+    const records: DfcRecord[] = [];
+    const rejected: RejectedResource[] = [];
+    for (const record of extraction.records) {
+      const errors = byId.get(record.id);
+      if (errors === undefined) records.push(record);
+      else {
+        rejected.push({ id: record.id, type: errors[0]?.type ?? null, problems: errors });
+        byId.delete(record.id);
+      }
+    }
+    // Errors about nodes that never became records (a malformed @id on an untyped node, say).
+    for (const [id, errors] of byId) rejected.push({ id, type: errors[0]?.type ?? null, problems: errors });
+    return { records, problems: sortProblems(problems), rejected, via };
+  }
+}
+
+function failure(message: string): DecodeResult {
+  return { records: [], problems: [problem(null, null, '', message)], rejected: [], via: 'fast' };
+}
+
+function sortProblems(problems: Problem[]): Problem[] {
+  // Document-level first, then in the order found (stable sort).
+  return problems.sort((a, b) => Number(a.id !== null) - Number(b.id !== null));
+}
+
+/** Whether a decode result has any error. */
+export function decodeFailed(result: DecodeResult): boolean {
+  return hasErrors(result.problems);
+}
+

@@ -1,0 +1,569 @@
+/**
+ * Turns a {@link Graph} into normalised records.
+ *
+ * This is where the spellings of the wire meet the model: both names of a property are read
+ * (`hasStreet`/`street`, `offeredItem`/`offers`…), numbers sent as strings become numbers, stock follows
+ * Open Food Network's rule (absent or negative is on demand), links are completed in both directions, and
+ * whatever the model does not cover is kept in `extra`.
+ *
+ * @packageDocumentation
+ */
+import type { Iri, NodeId } from '../../ontology/iri.js';
+import { NS } from '../../ontology/namespaces.js';
+import type {
+  AddressRecord, CatalogItemRecord, CatalogRecord, CustomerCategoryRecord, DfcRecord, EnterpriseRecord, Extra,
+  ExtraValue, OfferRecord, OrderLineRecord, OrderRecord, PersonRecord, Price, Quantity, RecordKind, ResourceRecord,
+  SaleSessionRecord, SuppliedProductRecord,
+} from '../../ontology/records.js';
+import { DFC_B, LDP } from '../../ontology/vocabulary.js';
+import { shortName } from './compact.js';
+import type { Graph, GraphNode, LiteralTerm, Term } from './graph.js';
+import { problem, type Problem } from './problems.js';
+
+/** Which record kind each (canonical) class stands for. */
+export const KIND_OF_TYPE: ReadonlyMap<string, Exclude<RecordKind, 'Resource'>> = new Map<string, Exclude<RecordKind, 'Resource'>>([
+  [DFC_B.Enterprise, 'Enterprise'],
+  [DFC_B.Organization, 'Enterprise'],
+  [DFC_B.Address, 'Address'],
+  [DFC_B.Person, 'Person'],
+  [DFC_B.SuppliedProduct, 'SuppliedProduct'],
+  [DFC_B.CatalogItem, 'CatalogItem'],
+  [DFC_B.Offer, 'Offer'],
+  [DFC_B.Catalog, 'Catalog'],
+  [DFC_B.CustomerCategory, 'CustomerCategory'],
+  [DFC_B.SaleSession, 'SaleSession'],
+  [DFC_B.Order, 'Order'],
+  [DFC_B.OrderLine, 'OrderLine'],
+]);
+
+/** Classes whose nodes are read inline as part of their parent (a price, a pack size, a phone number). */
+const INLINE_TYPES = new Set<string>([DFC_B.Price, DFC_B.QuantitativeValue, DFC_B.PhoneNumber]);
+
+/** Classes of response envelopes (LDP containers, Hydra paging views), which are not kept as records. */
+const ENVELOPE_TYPES = new Set<string>([LDP.Container, LDP.BasicContainer, `${NS.hydra}PartialCollectionView`, `${NS.hydra}Collection`]);
+
+const NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/u;
+const RDF_TYPE = `${NS.rdf}type`;
+
+/** Options of {@link extractRecords}. */
+export interface ExtractOptions {
+  /** Currency assumed for a bare-number price (Open Food Network before 2025 sent no currency). */
+  readonly defaultCurrency: Iri;
+}
+
+/** What {@link extractRecords} returns. */
+export interface Extraction {
+  readonly records: DfcRecord[];
+  readonly problems: Problem[];
+  /** Per record id, the fields that had a wire problem (so validation does not report them twice). */
+  readonly invalidFields: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+type Draft<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
+
+/** Reads one node's properties, remembering which were consumed so the rest can be kept as extra. */
+class NodeReader {
+  private readonly consumed = new Set<string>([RDF_TYPE]);
+  public readonly invalid = new Set<string>();
+
+  public constructor(
+    private readonly graph: Graph,
+    public readonly node: GraphNode,
+    private readonly problems: Problem[],
+    private readonly typeName: string,
+    private readonly inlined: Set<string>,
+  ) {}
+
+  private take(predicates: readonly string[]): Term[] {
+    const values: Term[] = [];
+    for (const predicate of predicates) {
+      this.consumed.add(predicate);
+      const found = this.node.properties.get(predicate);
+      if (found !== undefined) values.push(...found);
+    }
+    return values;
+  }
+
+  private report(field: string, predicates: readonly string[], message: string): void {
+    this.invalid.add(field);
+    this.problems.push(problem(this.node.id, this.typeName, predicates.map(shortName)[0] ?? '', message));
+  }
+
+  /** Reports a problem at an explicit path (inside an inline node). */
+  public reportPath(field: string, path: string, message: string): void {
+    this.invalid.add(field);
+    this.problems.push(problem(this.node.id, this.typeName, path, message));
+  }
+
+  /** The first literal of the first predicate that has one, as a string. */
+  public string(field: string, predicates: readonly string[]): string | undefined {
+    const values = this.take(predicates);
+    const first = values[0];
+    if (first === undefined) return undefined;
+    if (first.kind === 'ref') return first.id; // an IRI where text was expected (a logo URL, a country)
+    this.keepRest(predicates, values);
+    return String(first.value);
+  }
+
+  /** All values as strings (images). */
+  public strings(predicates: readonly string[]): string[] {
+    return this.take(predicates).map((t) => (t.kind === 'ref' ? t.id : String(t.value)));
+  }
+
+  /** A number; a value that is not one is reported. */
+  public number(field: string, predicates: readonly string[], what: string): number | undefined {
+    const first = this.take(predicates)[0];
+    if (first === undefined) return undefined;
+    const value = toNumber(first);
+    if (value === undefined) {
+      this.report(field, predicates, `${what} is not a number: ${describe(first)}`);
+    }
+    return value;
+  }
+
+  /** The first link. */
+  public ref(predicates: readonly string[]): NodeId | undefined {
+    return this.refs(predicates)[0];
+  }
+
+  /** All links, in document order, without repeats. */
+  public refs(predicates: readonly string[]): NodeId[] {
+    const ids: NodeId[] = [];
+    const seen = new Set<string>();
+    for (const term of this.take(predicates)) {
+      if (term.kind === 'ref' && !seen.has(term.id)) {
+        seen.add(term.id);
+        ids.push(term.id as NodeId);
+      }
+    }
+    return ids;
+  }
+
+  /** The raw values of one property, for fields with a shape of their own (price, quantity). */
+  public terms(predicates: readonly string[]): Term[] {
+    return this.take(predicates);
+  }
+
+  /** Reads a linked node inline (a blank Price or QuantitativeValue), marking it consumed. */
+  public inline(term: Term | undefined): GraphNode | undefined {
+    if (term?.kind !== 'ref') return undefined;
+    const target = this.graph.nodes.get(term.id);
+    if (target !== undefined) this.inlined.add(target.id);
+    return target;
+  }
+
+  /** Values of an already-modelled property beyond the first one go to extra, so none is lost. */
+  private readonly leftovers = new Map<string, Term[]>();
+  private keepRest(predicates: readonly string[], values: Term[]): void {
+    if (values.length < 2) return;
+    const predicate = predicates.find((p) => this.node.properties.has(p)) as string;
+    this.leftovers.set(predicate, values.slice(1));
+  }
+
+  /** Whatever this reader did not consume, as expanded JSON-LD. */
+  public extra(): Extra | undefined {
+    const extra: Record<string, ExtraValue[]> = {};
+    for (const [predicate, values] of this.node.properties) {
+      if (!this.consumed.has(predicate)) extra[predicate] = values.map((v) => this.extraValue(v, new Set([this.node.id])));
+    }
+    for (const [predicate, values] of this.leftovers) {
+      extra[predicate] = values.map((v) => this.extraValue(v, new Set([this.node.id])));
+    }
+    return Object.keys(extra).length > 0 ? extra : undefined;
+  }
+
+  private extraValue(term: Term, path: Set<string>): ExtraValue {
+    if (term.kind === 'literal') return literalValue(term);
+    const target = term.id.startsWith('_:') ? this.graph.nodes.get(term.id) : undefined;
+    // Blank nodes are embedded (they have no name to link to); a cycle of blank nodes is cut with a link.
+    if (target === undefined || path.has(target.id)) return { '@id': term.id };
+    this.inlined.add(target.id);
+    const properties: Record<string, ExtraValue[]> = {};
+    const inner = new Set(path).add(target.id);
+    for (const [predicate, values] of target.properties) properties[predicate] = values.map((v) => this.extraValue(v, inner));
+    return target.types.length > 0 ? { '@type': [...target.types], properties } : { properties };
+  }
+}
+
+function literalValue(term: LiteralTerm): ExtraValue {
+  if (term.language !== undefined) return { '@value': term.value, '@language': term.language };
+  if (term.datatype !== undefined) return { '@value': term.value, '@type': term.datatype };
+  return { '@value': term.value };
+}
+
+function describe(term: Term): string {
+  return term.kind === 'ref' ? `<${term.id}>` : JSON.stringify(term.value);
+}
+
+/**
+ * A literal as a number: JSON numbers, numeric strings (`"40"`, as the TypeScript connector sends every
+ * number) and numeric typed literals.
+ */
+export function toNumber(term: Term): number | undefined {
+  if (term.kind !== 'literal') return undefined;
+  if (typeof term.value === 'number') return Number.isFinite(term.value) ? term.value : undefined;
+  if (typeof term.value === 'string' && NUMBER.test(term.value)) {
+    const value = Number(term.value);
+    return Number.isFinite(value) ? value : undefined;
+  }
+  return undefined;
+}
+
+function primaryKind(node: GraphNode): Exclude<RecordKind, 'Resource'> | undefined {
+  for (const type of node.types) {
+    const kind = KIND_OF_TYPE.get(type);
+    if (kind !== undefined) return kind;
+  }
+  return undefined;
+}
+
+/**
+ * Extracts the records of a graph.
+ *
+ * @param graph - a document's graph, canonical IRIs
+ * @param options - defaults for what the wire may leave out
+ */
+export function extractRecords(graph: Graph, options: ExtractOptions): Extraction {
+  const problems: Problem[] = [];
+  const inlined = new Set<string>();
+  const invalidFields = new Map<string, Set<string>>();
+  const drafts: Draft<DfcRecord>[] = [];
+
+  for (const node of graph.nodes.values()) {
+    const kind = primaryKind(node);
+    if (kind === undefined) continue;
+    const typeName = kind === 'Enterprise' && node.types.includes(DFC_B.Organization) ? 'dfc-b:Organization' : `dfc-b:${kind}`;
+    const reader = new NodeReader(graph, node, problems, typeName, inlined);
+    const draft = READERS[kind](reader, options);
+    const kindTypes = [...KIND_OF_TYPE].filter(([, k]) => k === kind).map(([t]) => t);
+    const extraTypes = node.types.filter((t) => !kindTypes.includes(t));
+    if (extraTypes.length > 0) draft.extraTypes = extraTypes;
+    const extra = reader.extra();
+    if (extra !== undefined) draft.extra = extra;
+    if (reader.invalid.size > 0) invalidFields.set(node.id, reader.invalid);
+    drafts.push(draft);
+  }
+  // What is neither a record nor read inline is kept whole: an aggregator may relay classes we do not model.
+  for (const node of graph.nodes.values()) {
+    if (primaryKind(node) !== undefined || inlined.has(node.id)) continue;
+    // Containers and paging views are envelopes of a response, not data.
+    if (node.types.some((t) => ENVELOPE_TYPES.has(t))) continue;
+    if (node.id.startsWith('_:') && node.types.some((t) => INLINE_TYPES.has(t))) continue;
+    const reader = new NodeReader(graph, node, problems, node.types[0] !== undefined ? shortName(node.types[0]) : 'rdfs:Resource', inlined);
+    const draft: Draft<ResourceRecord> = { kind: 'Resource', id: node.id as NodeId, types: [...node.types] };
+    const extra = reader.extra();
+    if (extra !== undefined) draft.extra = extra;
+    drafts.push(draft);
+  }
+  // Blank nodes embedded in another resource's extra were pushed before we knew; drop them now.
+  const records = drafts.filter((d) => !(d.kind === 'Resource' && inlined.has(d.id))) as DfcRecord[];
+  completeLinks(records as Draft<DfcRecord>[]);
+  return { records, problems, invalidFields };
+}
+
+type Reader = (r: NodeReader, options: ExtractOptions) => Draft<DfcRecord>;
+
+function optional<T extends object>(target: T, values: Record<string, unknown>): T {
+  for (const [key, value] of Object.entries(values)) {
+    if (value !== undefined) (target as Record<string, unknown>)[key] = value;
+  }
+  return target;
+}
+
+function readStock(r: NodeReader): number | null {
+  const stock = r.number('stock', [DFC_B.stockLimitation], 'stock (dfc-b:stockLimitation)');
+  // Open Food Network: a stock limitation of zero or more is limited stock; absent or negative is on demand.
+  return stock === undefined || stock < 0 ? null : stock;
+}
+
+function readQuantity(r: NodeReader, field: string, predicates: readonly string[]): Quantity | undefined {
+  const term = r.terms(predicates)[0];
+  if (term === undefined) return undefined;
+  const node = r.inline(term);
+  if (node === undefined) {
+    r.number(field, predicates, `${shortName(predicates[0] as string)}`);
+    return undefined;
+  }
+  const inner = (predicate: string): Term | undefined => node.properties.get(predicate)?.[0];
+  const valueTerm = inner(DFC_B.value);
+  const unit = inner(DFC_B.hasUnit);
+  const value = valueTerm === undefined ? undefined : toNumber(valueTerm);
+  if (valueTerm === undefined || value === undefined) {
+    r.reportPath(field, `${shortName(predicates[0] as string)}/dfc-b:value`,
+      valueTerm === undefined ? 'quantity has no value' : `quantity value is not a number: ${describe(valueTerm)}`);
+    return undefined;
+  }
+  if (unit?.kind !== 'ref') {
+    r.reportPath(field, `${shortName(predicates[0] as string)}/dfc-b:hasUnit`, 'quantity has no unit (dfc-b:hasUnit)');
+    return undefined;
+  }
+  return { value, unit: unit.id as Iri };
+}
+
+function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
+  const term = r.terms([DFC_B.hasPrice])[0];
+  if (term === undefined) return undefined;
+  if (term.kind === 'literal') {
+    // Open Food Network sent a bare number before 2025, and still accepts one.
+    const value = toNumber(term);
+    if (value === undefined) {
+      r.reportPath('price', 'dfc-b:hasPrice', `price is not a number: ${describe(term)}`);
+      return undefined;
+    }
+    return { value, currency: options.defaultCurrency };
+  }
+  const node = r.inline(term);
+  if (node === undefined) {
+    r.reportPath('price', 'dfc-b:hasPrice', `price <${term.id}> is not in the document`);
+    return undefined;
+  }
+  const inner = (predicate: string): Term | undefined => node.properties.get(predicate)?.[0];
+  const valueTerm = inner(DFC_B.value);
+  const value = valueTerm === undefined ? undefined : toNumber(valueTerm);
+  if (value === undefined) {
+    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:value',
+      valueTerm === undefined ? 'price has no value (dfc-b:value)' : `price is not a number: ${describe(valueTerm)}`);
+    return undefined;
+  }
+  const currency = inner(DFC_B.hasUnit);
+  if (currency?.kind !== 'ref') {
+    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:hasUnit', 'price has no currency (dfc-b:hasUnit)');
+    return undefined;
+  }
+  const vatTerm = inner(DFC_B.VATrate);
+  const vatRate = vatTerm === undefined ? undefined : toNumber(vatTerm);
+  if (vatTerm !== undefined && vatRate === undefined) {
+    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:VATrate', `VAT rate is not a number: ${describe(vatTerm)}`);
+  }
+  return optional({ value, currency: currency.id as Iri } as Price, { vatRate });
+}
+
+function readPhone(r: NodeReader): string | undefined {
+  const term = r.terms([DFC_B.hasPhoneNumber])[0];
+  if (term === undefined) return undefined;
+  if (term.kind === 'literal') return String(term.value);
+  const node = r.inline(term);
+  const number = node?.properties.get(DFC_B.phoneNumber)?.[0];
+  return number?.kind === 'literal' ? String(number.value) : undefined;
+}
+
+const READERS: Readonly<Record<Exclude<RecordKind, 'Resource'>, Reader>> = {
+  Enterprise: (r) => optional<Draft<EnterpriseRecord>>({
+    kind: 'Enterprise', id: r.node.id as NodeId,
+    supplies: r.refs([DFC_B.supplies]), manages: r.refs([DFC_B.manages]), maintains: r.refs([DFC_B.maintains]),
+    customerCategories: r.refs([DFC_B.defines]), affiliates: r.refs([DFC_B.affiliates]),
+  }, {
+    name: r.string('name', [DFC_B.name]),
+    description: r.string('description', [DFC_B.hasDescription, DFC_B.description]),
+    vatNumber: r.string('vatNumber', [DFC_B.VATnumber]),
+    email: r.string('email', [DFC_B.email]),
+    phone: readPhone(r),
+    website: r.string('website', [DFC_B.websitePage]),
+    logo: r.string('logo', [DFC_B.logo]),
+    address: r.ref([DFC_B.hasAddress]),
+    mainContact: r.ref([DFC_B.hasMainContact]),
+  }),
+  Address: (r) => optional<Draft<AddressRecord>>({ kind: 'Address', id: r.node.id as NodeId }, {
+    street: r.string('street', [DFC_B.hasStreet, DFC_B.street]),
+    postcode: r.string('postcode', [DFC_B.hasPostalCode, DFC_B.postcode]),
+    city: r.string('city', [DFC_B.hasCity, DFC_B.city]),
+    region: r.string('region', [DFC_B.region]),
+    country: r.string('country', [DFC_B.hasCountry, DFC_B.country]),
+    latitude: r.number('latitude', [DFC_B.latitude], 'latitude'),
+    longitude: r.number('longitude', [DFC_B.longitude], 'longitude'),
+  }),
+  Person: (r) => optional<Draft<PersonRecord>>({
+    kind: 'Person', id: r.node.id as NodeId, affiliates: r.refs([DFC_B.affiliates]),
+  }, {
+    firstName: r.string('firstName', [DFC_B.firstName]),
+    familyName: r.string('familyName', [DFC_B.familyName]),
+    address: r.ref([DFC_B.hasAddress]),
+  }),
+  SuppliedProduct: (r) => optional<Draft<SuppliedProductRecord>>({
+    kind: 'SuppliedProduct', id: r.node.id as NodeId,
+    images: r.strings([DFC_B.image, DFC_B.Image]),
+    variantOf: r.refs([DFC_B.isVariantOf]), variants: r.refs([DFC_B.hasVariant]),
+    catalogItems: r.refs([DFC_B.referencedBy]),
+  }, {
+    name: r.string('name', [DFC_B.name]),
+    description: r.string('description', [DFC_B.description, DFC_B.hasDescription]),
+    productType: r.ref([DFC_B.hasType]),
+    quantity: readQuantity(r, 'quantity', [DFC_B.hasQuantity]),
+    totalTheoreticalStock: r.number('totalTheoreticalStock', [DFC_B.totalTheoreticalStock, DFC_B.totalTheoriticalStock], 'total theoretical stock'),
+    suppliedBy: r.ref([DFC_B.suppliedBy]),
+  }),
+  CatalogItem: (r) => optional<Draft<CatalogItemRecord>>({
+    kind: 'CatalogItem', id: r.node.id as NodeId, stock: readStock(r),
+    offers: r.refs([DFC_B.offeredThrough]), listedIn: r.refs([DFC_B.listedIn]),
+  }, {
+    product: r.ref([DFC_B.references]),
+    sku: r.string('sku', [DFC_B.sku]),
+    managedBy: r.ref([DFC_B.managedBy]),
+  }),
+  Offer: (r, options) => optional<Draft<OfferRecord>>({ kind: 'Offer', id: r.node.id as NodeId, stock: readStock(r) }, {
+    item: r.ref([DFC_B.offeredItem, DFC_B.offers]),
+    price: readPrice(r, options),
+    customerCategory: r.ref([DFC_B.offeredTo, DFC_B.offersTo]),
+  }),
+  Catalog: (r) => optional<Draft<CatalogRecord>>({ kind: 'Catalog', id: r.node.id as NodeId, items: r.refs([DFC_B.lists]) }, {
+    name: r.string('name', [DFC_B.name]),
+    maintainedBy: r.ref([DFC_B.maintainedBy]),
+  }),
+  CustomerCategory: (r) => optional<Draft<CustomerCategoryRecord>>({ kind: 'CustomerCategory', id: r.node.id as NodeId }, {
+    name: r.string('name', [DFC_B.name]),
+    description: r.string('description', [DFC_B.description, DFC_B.hasDescription]),
+    definedBy: r.ref([DFC_B.definedBy]),
+  }),
+  SaleSession: (r) => optional<Draft<SaleSessionRecord>>({ kind: 'SaleSession', id: r.node.id as NodeId, offers: r.refs([DFC_B.lists]) }, {
+    beginDate: r.string('beginDate', [DFC_B.beginDate, DFC_B.startDate]),
+    endDate: r.string('endDate', [DFC_B.endDate]),
+  }),
+  Order: (r) => optional<Draft<OrderRecord>>({ kind: 'Order', id: r.node.id as NodeId, lines: r.refs([DFC_B.hasPart]) }, {
+    orderNumber: r.string('orderNumber', [DFC_B.orderNumber]),
+    date: r.string('date', [DFC_B.date]),
+    orderedBy: r.ref([DFC_B.orderedBy]),
+    soldBy: r.ref([DFC_B.soldBy]),
+    saleSession: r.ref([DFC_B.belongsTo]),
+    orderStatus: r.string('orderStatus', [DFC_B.hasOrderStatus]),
+    paymentStatus: r.string('paymentStatus', [DFC_B.hasPaymentStatus]),
+    fulfilmentStatus: r.string('fulfilmentStatus', [DFC_B.hasFulfilmentStatus]),
+  }),
+  OrderLine: (r, options) => {
+    const line = optional<Draft<OrderLineRecord>>({ kind: 'OrderLine', id: r.node.id as NodeId }, {
+      order: r.ref([DFC_B.partOf]),
+      offer: r.ref([DFC_B.concerns]),
+      price: readPrice(r, options),
+    });
+    // The TypeScript connector sends `quantity: "2"`; the 1.15+ ontology and OFN a QuantitativeValue.
+    const bare = r.terms([DFC_B.quantity])[0];
+    if (bare !== undefined) {
+      const node = r.inline(bare);
+      if (node === undefined) {
+        const value = r.number('quantity', [DFC_B.quantity], 'quantity (dfc-b:quantity)');
+        if (value !== undefined) line.quantity = value;
+        return line;
+      }
+    }
+    const term = r.terms([DFC_B.hasQuantity, DFC_B.quantity]).find((t) => t.kind === 'ref');
+    if (term !== undefined) {
+      const node = r.inline(term);
+      const valueTerm = node?.properties.get(DFC_B.value)?.[0];
+      const value = valueTerm === undefined ? undefined : toNumber(valueTerm);
+      if (value === undefined) r.reportPath('quantity', 'dfc-b:hasQuantity/dfc-b:value', 'order line quantity is not a number');
+      else line.quantity = value;
+      const unit = node?.properties.get(DFC_B.hasUnit)?.[0];
+      if (unit?.kind === 'ref') line.quantityUnit = unit.id as Iri;
+    }
+    return line;
+  },
+};
+
+function completeLinks(records: Draft<DfcRecord>[]): void {
+  const byId = new Map<string, Draft<DfcRecord>>();
+  for (const record of records) byId.set(record.id, record);
+  const get = <K extends RecordKind>(id: string | undefined, kind: K): Extract<Draft<DfcRecord>, { kind: K }> | undefined => {
+    const found = id === undefined ? undefined : byId.get(id);
+    return found?.kind === kind ? (found as Extract<Draft<DfcRecord>, { kind: K }>) : undefined;
+  };
+  // Link lists can hold thousands of ids (an enterprise managing its whole catalogue): index them once.
+  const members = new WeakMap<NodeId[], Set<NodeId>>();
+  const addTo = (list: NodeId[], id: NodeId): void => {
+    let set = members.get(list);
+    if (set === undefined) {
+      set = new Set(list);
+      members.set(list, set);
+    }
+    if (!set.has(id)) {
+      set.add(id);
+      list.push(id);
+    }
+  };
+  for (const record of records) {
+    switch (record.kind) {
+      case 'CatalogItem': {
+        const product = get(record.product, 'SuppliedProduct');
+        if (product !== undefined) addTo(product.catalogItems, record.id);
+        for (const offerId of record.offers) {
+          const offer = get(offerId, 'Offer');
+          if (offer !== undefined && offer.item === undefined) offer.item = record.id;
+        }
+        const manager = get(record.managedBy, 'Enterprise');
+        if (manager !== undefined) addTo(manager.manages, record.id);
+        for (const catalogId of record.listedIn) {
+          const catalog = get(catalogId, 'Catalog');
+          if (catalog !== undefined) addTo(catalog.items, record.id);
+        }
+        break;
+      }
+      case 'SuppliedProduct': {
+        for (const itemId of record.catalogItems) {
+          const item = get(itemId, 'CatalogItem');
+          if (item !== undefined && item.product === undefined) item.product = record.id;
+        }
+        for (const variantId of record.variants) {
+          const variant = get(variantId, 'SuppliedProduct');
+          if (variant !== undefined) addTo(variant.variantOf, record.id);
+        }
+        for (const groupId of record.variantOf) {
+          const group = get(groupId, 'SuppliedProduct');
+          if (group !== undefined) addTo(group.variants, record.id);
+        }
+        const supplier = get(record.suppliedBy, 'Enterprise');
+        if (supplier !== undefined) addTo(supplier.supplies, record.id);
+        break;
+      }
+      case 'Offer': {
+        const item = get(record.item, 'CatalogItem');
+        if (item !== undefined) addTo(item.offers, record.id);
+        break;
+      }
+      case 'Enterprise': {
+        for (const id of record.supplies) {
+          const product = get(id, 'SuppliedProduct');
+          if (product !== undefined && product.suppliedBy === undefined) product.suppliedBy = record.id;
+        }
+        for (const id of record.manages) {
+          const item = get(id, 'CatalogItem');
+          if (item !== undefined && item.managedBy === undefined) item.managedBy = record.id;
+        }
+        for (const id of record.maintains) {
+          const catalog = get(id, 'Catalog');
+          if (catalog !== undefined && catalog.maintainedBy === undefined) catalog.maintainedBy = record.id;
+        }
+        for (const id of record.customerCategories) {
+          const category = get(id, 'CustomerCategory');
+          if (category !== undefined && category.definedBy === undefined) category.definedBy = record.id;
+        }
+        break;
+      }
+      case 'Catalog':
+        for (const id of record.items) {
+          const item = get(id, 'CatalogItem');
+          if (item !== undefined) addTo(item.listedIn, record.id);
+        }
+        if (record.maintainedBy !== undefined) {
+          const owner = get(record.maintainedBy, 'Enterprise');
+          if (owner !== undefined) addTo(owner.maintains, record.id);
+        }
+        break;
+      case 'CustomerCategory': {
+        const owner = get(record.definedBy, 'Enterprise');
+        if (owner !== undefined) addTo(owner.customerCategories, record.id);
+        break;
+      }
+      case 'Order':
+        for (const id of record.lines) {
+          const line = get(id, 'OrderLine');
+          if (line !== undefined && line.order === undefined) line.order = record.id;
+        }
+        break;
+      case 'OrderLine': {
+        const order = get(record.order, 'Order');
+        if (order !== undefined) addTo(order.lines, record.id);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The codec's internal graph: every node of one document by id, with canonical IRIs.
+ *
+ * All readers (compacted or expanded JSON-LD, Turtle, N-Quads) produce this same shape, and the record
+ * extractor only ever reads it, so the wire quirks stay in the readers.
+ *
+ * @packageDocumentation
+ */
+import { canonicalDfcIri } from '../../ontology/namespaces.js';
+
+/** A link to a node (IRI or blank node label). */
+export interface RefTerm {
+  readonly kind: 'ref';
+  readonly id: string;
+}
+
+/** A literal; JSON numbers and booleans keep their JavaScript type. */
+export interface LiteralTerm {
+  readonly kind: 'literal';
+  readonly value: string | number | boolean;
+  readonly language?: string;
+  /** Absolute datatype IRI; absent for plain strings and native JSON values. */
+  readonly datatype?: string;
+}
+
+/** One value of a property. */
+export type Term = RefTerm | LiteralTerm;
+
+/** One node and its outgoing properties. */
+export interface GraphNode {
+  readonly id: string;
+  readonly types: string[];
+  /** Predicate IRI → values, in document order. */
+  readonly properties: Map<string, Term[]>;
+  /** Where the node was first seen, for problem reports (`@graph[3]`). */
+  readonly origin: string;
+}
+
+/** All nodes of a document, plus where each blank node is referenced from. */
+export class Graph {
+  public readonly nodes = new Map<string, GraphNode>();
+  private blankCounter = 0;
+  private readonly blankLabels = new Map<string, string>();
+  private readonly canonical = new Map<string, string>();
+
+  /** A fresh blank node label that cannot collide with a label from the input. */
+  public freshBlank(): string {
+    return `_:b${this.blankCounter++}`;
+  }
+
+  /**
+   * Maps a blank node label of the input to ours, so that labels of different documents (and the
+   * connector's `_:_:b1`) never collide with generated ones.
+   */
+  public blank(label: string): string {
+    let mapped = this.blankLabels.get(label);
+    if (mapped === undefined) {
+      mapped = this.freshBlank();
+      this.blankLabels.set(label, mapped);
+    }
+    return mapped;
+  }
+
+  /** The canonical (DFC 1.x namespace) form of an IRI, memoised because the same IRIs repeat. */
+  public iri(value: string): string {
+    let result = this.canonical.get(value);
+    if (result === undefined) {
+      result = canonicalDfcIri(value);
+      this.canonical.set(value, result);
+    }
+    return result;
+  }
+
+  /** The node with `id`, created if absent. */
+  public node(id: string, origin: string): GraphNode {
+    let node = this.nodes.get(id);
+    if (node === undefined) {
+      node = { id, types: [], properties: new Map(), origin };
+      this.nodes.set(id, node);
+    }
+    return node;
+  }
+
+  /** Adds a type to a node (once). */
+  public addType(node: GraphNode, type: string): void {
+    const canonical = this.iri(type);
+    if (!node.types.includes(canonical)) node.types.push(canonical);
+  }
+
+  /** Adds a value to a node's property; a value already there is not added twice (RDF is a set). */
+  public add(node: GraphNode, predicate: string, term: Term): void {
+    const key = this.iri(predicate);
+    const values = node.properties.get(key);
+    const value: Term = term.kind === 'ref' && !term.id.startsWith('_:') ? { kind: 'ref', id: this.iri(term.id) } : term;
+    if (values === undefined) {
+      node.properties.set(key, [value]);
+      return;
+    }
+    // Short lists are scanned; long ones (an enterprise managing thousands of items) get a key set so that
+    // building a big catalogue stays linear.
+    if (values.length < 16) {
+      if (!values.some((v) => sameTerm(v, value))) values.push(value);
+      return;
+    }
+    let keys = this.valueKeys.get(values);
+    if (keys === undefined) {
+      keys = new Set(values.map(termKey));
+      this.valueKeys.set(values, keys);
+    }
+    const k = termKey(value);
+    if (!keys.has(k)) {
+      keys.add(k);
+      values.push(value);
+    }
+  }
+
+  private readonly valueKeys = new WeakMap<Term[], Set<string>>();
+}
+
+function termKey(term: Term): string {
+  return term.kind === 'ref'
+    ? `<${term.id}`
+    : `${typeof term.value}|${String(term.value)}|${term.language ?? ''}|${term.datatype ?? ''}`;
+}
+
+/** Whether two terms are the same RDF term. */
+export function sameTerm(a: Term, b: Term): boolean {
+  if (a.kind === 'ref' || b.kind === 'ref') return a.kind === b.kind && (a as RefTerm).id === (b as RefTerm).id;
+  return a.value === b.value && a.language === b.language && a.datatype === b.datatype;
+}

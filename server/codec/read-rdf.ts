@@ -1,0 +1,77 @@
+/**
+ * Reads Turtle, N-Triples and N-Quads into a {@link Graph} with N3.js.
+ *
+ * @packageDocumentation
+ */
+import { Parser, type Quad } from 'n3';
+import { NS } from '../../ontology/namespaces.js';
+import { Graph, type LiteralTerm } from './graph.js';
+import { numberLiteral } from './rdf.js';
+import { problem, type Problem } from './problems.js';
+
+const RDF_TYPE = `${NS.rdf}type`;
+const XSD_STRING = `${NS.xsd}string`;
+const RDF_LANG_STRING = `${NS.rdf}langString`;
+
+/** RDF media types this reader accepts, mapped to N3.js format names. */
+export const RDF_FORMATS: Readonly<Record<string, string>> = {
+  'text/turtle': 'text/turtle',
+  'application/n-triples': 'application/n-triples',
+  'application/n-quads': 'application/n-quads',
+  'application/trig': 'application/trig',
+};
+
+const NATIVE = new Set([`${NS.xsd}integer`, `${NS.xsd}double`]);
+
+/**
+ * A typed literal; integers and doubles in canonical form become JSON numbers, as JSON-LD's own
+ * RDF conversion does, so a catalogue read from Turtle gives the same records as from JSON-LD.
+ */
+function typedLiteral(lexical: string, datatype: string): LiteralTerm {
+  if (NATIVE.has(datatype)) {
+    const value = Number(lexical);
+    if (Number.isFinite(value) && numberLiteral(value).lexical === lexical && numberLiteral(value).datatype === datatype) {
+      return { kind: 'literal', value };
+    }
+  }
+  if (datatype === `${NS.xsd}boolean` && (lexical === 'true' || lexical === 'false')) {
+    return { kind: 'literal', value: lexical === 'true' };
+  }
+  return { kind: 'literal', value: lexical, datatype };
+}
+
+/**
+ * Parses an RDF document. Named graphs are merged: a DFC document describes one catalogue.
+ *
+ * @param text - the document
+ * @param mediaType - one of {@link RDF_FORMATS}
+ * @param base - base IRI for relative IRIs
+ */
+export function readRdf(text: string, mediaType: string, base?: string): { graph: Graph; problems: Problem[] } {
+  const graph = new Graph();
+  let quads: Quad[];
+  try {
+    quads = new Parser({ format: RDF_FORMATS[mediaType] ?? 'text/turtle', ...(base !== undefined ? { baseIRI: base } : {}) }).parse(text);
+  } catch (error: unknown) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { graph, problems: [problem(null, null, '', `invalid ${mediaType}: ${message}`)] };
+  }
+  const id = (term: Quad['subject'] | Quad['object']): string =>
+    term.termType === 'BlankNode' ? graph.blank(`_:${term.value}`) : term.value;
+  quads.forEach((quad, index) => {
+    const node = graph.node(id(quad.subject), `triple ${index + 1}`);
+    const predicate = quad.predicate.value;
+    const object = quad.object;
+    if (predicate === RDF_TYPE && object.termType === 'NamedNode') {
+      graph.addType(node, object.value);
+    } else if (object.termType === 'Literal') {
+      const datatype = object.datatype.value;
+      if (object.language !== '') graph.add(node, predicate, { kind: 'literal', value: object.value, language: object.language });
+      else if (datatype === XSD_STRING || datatype === RDF_LANG_STRING) graph.add(node, predicate, { kind: 'literal', value: object.value });
+      else graph.add(node, predicate, typedLiteral(object.value, datatype));
+    } else {
+      graph.add(node, predicate, { kind: 'ref', id: id(object) });
+    }
+  });
+  return { graph, problems: [] };
+}

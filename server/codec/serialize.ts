@@ -1,0 +1,35 @@
+/**
+ * One entry point for writing records in any format the node speaks.
+ *
+ * @packageDocumentation
+ */
+import type { DfcRecord } from '../../ontology/records.js';
+import { encodeJsonLd, type EncodeOptions } from './encode.js';
+import { graphToQuads, writeRdf, type RdfFormat } from './rdf.js';
+import { readSimpleJsonLd } from './read-jsonld.js';
+
+/** Output formats. */
+export type OutputFormat = 'jsonld' | RdfFormat;
+
+/** Output formats by media type. */
+export const OUTPUT_MEDIA_TYPES: Readonly<Record<string, OutputFormat>> = {
+  'application/ld+json': 'jsonld',
+  'application/json': 'jsonld',
+  'text/turtle': 'turtle',
+  'application/n-triples': 'ntriples',
+  'application/n-quads': 'nquads',
+};
+
+/**
+ * Serialises records.
+ *
+ * @param records - what to write
+ * @param format - `jsonld` (compacted DFC), `turtle`, `ntriples` or `nquads`
+ * @param options - profile (`dfc-v1` default, `dfc-v2`), context URL, container id
+ */
+export function serialize(records: readonly DfcRecord[], format: OutputFormat, options: EncodeOptions = {}): string {
+  const document = encodeJsonLd(records, options);
+  if (format === 'jsonld') return JSON.stringify(document, null, 2);
+  const { graph } = readSimpleJsonLd(document);
+  return writeRdf(graphToQuads(graph, options.profile === 'dfc-v2' ? '2.0' : '1.x'), format, options.profile === 'dfc-v2' ? '2.0' : '1.x');
+}

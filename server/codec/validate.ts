@@ -1,0 +1,109 @@
+/**
+ * Validation of normalised records: JSON Schema (ajv) for shape and ranges, the taxonomy for units.
+ *
+ * @packageDocumentation
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { DfcRecord, RecordKind } from '../../ontology/records.js';
+import { RECORD_SCHEMAS } from '../../ontology/schemas.js';
+import type { Taxonomy } from '../../ontology/taxonomy.js';
+import { shortName } from './compact.js';
+import { problem, type Problem } from './problems.js';
+
+/** Wire names of record fields, for problem paths. */
+const WIRE: Readonly<Record<string, string>> = {
+  name: 'dfc-b:name',
+  description: 'dfc-b:description',
+  price: 'dfc-b:hasPrice',
+  'price/value': 'dfc-b:hasPrice/dfc-b:value',
+  'price/currency': 'dfc-b:hasPrice/dfc-b:hasUnit',
+  'price/vatRate': 'dfc-b:hasPrice/dfc-b:VATrate',
+  stock: 'dfc-b:stockLimitation',
+  quantity: 'dfc-b:hasQuantity',
+  'quantity/value': 'dfc-b:hasQuantity/dfc-b:value',
+  'quantity/unit': 'dfc-b:hasQuantity/dfc-b:hasUnit',
+  latitude: 'dfc-b:latitude',
+  longitude: 'dfc-b:longitude',
+  sku: 'dfc-b:sku',
+  productType: 'dfc-b:hasType',
+  id: '@id',
+};
+
+/** Plain-language messages for the rules an operator meets most. */
+const MESSAGES: Readonly<Record<string, string>> = {
+  'SuppliedProduct:required:name': 'a SuppliedProduct needs a name (dfc-b:name)',
+  'Enterprise:required:name': 'an Enterprise needs a name (dfc-b:name)',
+  'Offer:required:price': 'an Offer needs a price (dfc-b:hasPrice)',
+  'minimum:price/value': 'price must not be negative',
+  'minimum:quantity/value': 'quantity must not be negative',
+};
+
+/** Validates records against the record schemas and the taxonomy. */
+export class RecordValidator {
+  private readonly validators: ReadonlyMap<RecordKind, ValidateFunction>;
+
+  public constructor(private readonly taxonomy: Taxonomy) {
+    const ajv = new Ajv({ allErrors: true, strict: true });
+    const validators = new Map<RecordKind, ValidateFunction>();
+    for (const [kind, schema] of Object.entries(RECORD_SCHEMAS)) validators.set(kind as RecordKind, ajv.compile(schema));
+    this.validators = validators;
+  }
+
+  /**
+   * Every problem of one record.
+   *
+   * @param record - the record to check
+   * @param skipFields - fields already reported while decoding (not reported twice)
+   */
+  public validate(record: DfcRecord, skipFields: ReadonlySet<string> = new Set()): Problem[] {
+    const type = typeName(record);
+    const problems: Problem[] = [];
+    const validator = this.validators.get(record.kind) as ValidateFunction;
+    const valid: boolean = validator(record);
+    if (!valid) {
+      for (const error of validator.errors ?? []) {
+        const field = errorField(error);
+        if (skipFields.has(field.split('/')[0] as string)) continue;
+        problems.push(problem(record.id, type, WIRE[field] ?? field, message(record.kind, error, field)));
+      }
+    }
+    const unitChecks: [string, string | undefined, 'unit' | 'currency'][] = [];
+    if (record.kind === 'Offer' || record.kind === 'OrderLine') unitChecks.push(['price/currency', record.price?.currency, 'currency']);
+    if (record.kind === 'SuppliedProduct') unitChecks.push(['quantity/unit', record.quantity?.unit, 'unit']);
+    if (record.kind === 'OrderLine') unitChecks.push(['quantityUnit', record.quantityUnit, 'unit']);
+    for (const [field, unit, what] of unitChecks) {
+      if (unit === undefined) continue;
+      const known = what === 'currency' ? this.taxonomy.isCurrency(unit) : this.taxonomy.isQuantityUnit(unit);
+      if (!known) {
+        problems.push(problem(record.id, type, WIRE[field] ?? field,
+          `unknown ${what} ${shortName(unit)}: not a dfc-m: ${what === 'currency' ? 'currency' : 'quantity unit'}`));
+      }
+    }
+    return problems;
+  }
+}
+
+function typeName(record: DfcRecord): string {
+  if (record.kind !== 'Resource') return `dfc-b:${record.kind}`;
+  const first = record.types[0];
+  return first !== undefined ? shortName(first) : 'rdfs:Resource';
+}
+
+function errorField(error: ErrorObject): string {
+  const base = error.instancePath.replace(/^\//u, '');
+  if (error.keyword === 'required') {
+    const missing = (error.params as { missingProperty: string }).missingProperty;
+    return base === '' ? missing : `${base}/${missing}`;
+  }
+  return base;
+}
+
+function message(kind: RecordKind, error: ErrorObject, field: string): string {
+  const known = MESSAGES[`${kind}:${error.keyword}:${field}`] ?? MESSAGES[`${error.keyword}:${field}`];
+  if (known !== undefined) return known;
+  if (error.keyword === 'required') return `${WIRE[field] ?? field} is required on a ${kind}`;
+  if (error.keyword === 'additionalProperties') {
+    return `unexpected field ${(error.params as { additionalProperty: string }).additionalProperty}`;
+  }
+  return `${WIRE[field] ?? field} ${error.message ?? 'is invalid'}`;
+}

@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../../server/cli/main.js';
+import { encodeJsonLd } from '../../../server/codec/encode.js';
+import { Decoder } from '../../../server/codec/decode.js';
+import { requireShared } from '../../helpers/shared-dfc.js';
+import { sampleRecords } from '../../helpers/sample-records.js';
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await run(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
+  return { code, out, err };
+}
+
+describe('maillon command line', () => {
+  let dir: string;
+  let valid: string;
+  let invalid: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'maillon-cli-'));
+    valid = join(dir, 'catalog.json');
+    writeFileSync(valid, JSON.stringify(encodeJsonLd(sampleRecords())));
+    invalid = join(dir, 'invalid.json');
+    const broken = encodeJsonLd(sampleRecords()) as { '@graph': Record<string, unknown>[] };
+    const offer = broken['@graph'].find((n) => n['@type'] === 'dfc-b:Offer') as Record<string, unknown>;
+    offer['dfc-b:hasPrice'] = { '@type': 'dfc-b:Price', 'dfc-b:value': 'cheap', 'dfc-b:hasUnit': 'dfc-m:Euro' };
+    writeFileSync(invalid, JSON.stringify(broken));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('validate exits 0 on a valid document', async () => {
+    const { code, out } = await cli('validate', valid, '--data-dir', dir);
+    expect(code).to.equal(0);
+    expect(out).to.match(/valid, 15 resources/u);
+  });
+
+  it('validate exits 1 and lists the problems of an invalid document', async () => {
+    const { code, out } = await cli('validate', invalid, '--data-dir', dir);
+    expect(code).to.equal(1);
+    expect(out).to.match(/error: https:\/\/node\.example\/api\/dfc\/enterprises\/ferme\/offers\/tomate-1kg dfc-b:Offer dfc-b:hasPrice\/dfc-b:value: price is not a number: "cheap"/u);
+  });
+
+  it('validate --json prints a machine-readable report', async () => {
+    const { code, out } = await cli('validate', invalid, '--json', '--data-dir', dir);
+    const report = JSON.parse(out) as { valid: boolean; problems: { id: string; message: string }[] };
+    expect(code).to.equal(1);
+    expect(report.valid).to.equal(false);
+    expect(report.problems[0]?.id).to.equal('https://node.example/api/dfc/enterprises/ferme/offers/tomate-1kg');
+  });
+
+  for (const [to, mediaType] of [['turtle', 'text/turtle'], ['nquads', 'application/n-quads'], ['jsonld', 'application/ld+json']] as const) {
+    it(`convert --to ${to} writes a document that decodes to the same records`, async () => {
+      const { code, out } = await cli('convert', valid, '--to', to, '--data-dir', dir);
+      expect(code).to.equal(0);
+      const result = await new Decoder().decode(out, { mediaType });
+      expect(result.problems).to.deep.equal([]);
+      expect(result.records).to.have.length(15);
+    });
+  }
+
+  it('convert --profile dfc-v2 writes DFC 2.0', async () => {
+    const { out } = await cli('convert', valid, '--to', 'jsonld', '--profile', 'dfc-v2', '--data-dir', dir);
+    expect(out).to.include('https://w3id.org/dfc/ontology/context/context_2.0.0.json');
+    expect(out).to.include('dfc-b:Organization');
+  });
+
+  it('convert refuses an invalid document instead of dropping resources silently', async () => {
+    const { code, err, out } = await cli('convert', invalid, '--to', 'turtle', '--data-dir', dir);
+    expect(code).to.equal(1);
+    expect(out).to.equal('');
+    expect(err).to.match(/not converted/u);
+  });
+
+  it('answers usage errors with exit code 2', async () => {
+    expect((await cli()).code).to.equal(2);
+    await cli('convert', valid, '--to', 'rdfxml').then(
+      () => expect.fail('should throw a usage error'),
+      (error: Error) => expect(error.message).to.match(/--to must be one of/u),
+    );
+  });
+
+  it('taxonomy load stores an official taxonomy that later commands use', async function () {
+    const file = requireShared(this, 'taxonomies', 'productTypes.json');
+    const loaded = await cli('taxonomy', 'load', file, '--data-dir', dir);
+    expect(loaded.code).to.equal(0);
+    expect(loaded.out).to.match(/loaded \d{3} concepts/u);
+    const listed = await cli('taxonomy', 'list', '--data-dir', dir);
+    expect(listed.out).to.match(/^productTypes\t\d{3} concepts$/mu);
+  });
+});
