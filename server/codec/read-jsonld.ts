@@ -131,7 +131,7 @@ class Walker {
     } else {
       id = this.expandIri(rawId, active, false);
       if (!id.startsWith('_:') && !isAbsoluteIri(id)) {
-        this.problems.push(problem(rawId, null, '@id', `malformed IRI ${JSON.stringify(rawId)}: not an absolute IRI`));
+        this.problems.push(problem(id, null, '@id', `malformed IRI ${JSON.stringify(rawId)}: not an absolute IRI`));
       }
     }
     let node: GraphNode | undefined;
@@ -160,6 +160,12 @@ class Walker {
           ensure();
           this.graphItems(item, active, `${path}/@graph`);
           continue;
+        case '@included':
+          this.graphItems(item, active, `${path}/@included`);
+          continue;
+        case '@reverse':
+          this.reverse(id, item, active, `${path}/@reverse`);
+          continue;
         default:
           break;
       }
@@ -174,6 +180,25 @@ class Walker {
       this.values(ensure(), definition, item, active, key);
     }
     return id;
+  }
+
+  /** `@reverse`: each value is the subject, and this node the object, of the property. */
+  private reverse(id: string, value: unknown, context: ActiveContext, path: string): void {
+    if (!isObject(value)) {
+      this.problems.push(problem(id, null, path, '@reverse must be an object'));
+      return;
+    }
+    for (const [key, targets] of Object.entries(value)) {
+      const definition = this.expandKey(key, context);
+      if (definition === undefined) continue;
+      for (const target of Array.isArray(targets) ? targets : [targets]) {
+        let subject: string | undefined;
+        if (typeof target === 'string') subject = this.expandIri(target, context, false);
+        else if (isObject(target)) subject = this.node(target, context, path);
+        if (subject === undefined) continue;
+        this.graph.add(this.graph.node(subject, path), definition.iri, { kind: 'ref', id });
+      }
+    }
   }
 
   private values(node: GraphNode, definition: TermDefinition, value: unknown, context: ActiveContext, path: string): void {
@@ -353,9 +378,15 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
       },
     } as jsonld.Options.Expand);
   } catch (error: unknown) {
-    return documentFailure(describeJsonLdError(error), full.contextUrls);
+    return documentFailure(describeJsonLdError(error), full.contextUrls, 'full');
   }
-  full.top(expanded, EMPTY_CONTEXT, '');
+  try {
+    full.top(expanded, EMPTY_CONTEXT, '');
+  } catch (error: unknown) {
+    // A construct that even the walk of expanded output does not take: refuse the document clearly.
+    if (error instanceof NeedsFullProcessing) return documentFailure(`unsupported JSON-LD construct: ${error.message}`, fast.contextUrls, 'full');
+    throw error;
+  }
   full.finish();
   return { graph: full.graph, problems: [...full.problems, ...warnings], path: 'full', contextUrls: fast.contextUrls };
 }
@@ -373,8 +404,8 @@ export function readSimpleJsonLd(document: unknown): JsonLdReadResult {
   return { graph: walker.graph, problems: walker.problems, path: 'fast', contextUrls: walker.contextUrls };
 }
 
-function documentFailure(message: string, contextUrls: string[]): JsonLdReadResult {
-  return { graph: new Graph(), problems: [problem(null, null, '@context', message)], path: 'fast', contextUrls };
+function documentFailure(message: string, contextUrls: string[], path: 'fast' | 'full' = 'fast'): JsonLdReadResult {
+  return { graph: new Graph(), problems: [problem(null, null, '@context', message)], path, contextUrls };
 }
 
 function describeJsonLdError(error: unknown): string {

@@ -25,7 +25,7 @@ describe('maillon command line', () => {
     valid = join(dir, 'catalog.json');
     writeFileSync(valid, JSON.stringify(encodeJsonLd(sampleRecords())));
     invalid = join(dir, 'invalid.json');
-    const broken = encodeJsonLd(sampleRecords()) as { '@graph': Record<string, unknown>[] };
+    const broken = encodeJsonLd(sampleRecords()) as unknown as { '@graph': Record<string, unknown>[] };
     const offer = broken['@graph'].find((n) => n['@type'] === 'dfc-b:Offer') as Record<string, unknown>;
     offer['dfc-b:hasPrice'] = { '@type': 'dfc-b:Price', 'dfc-b:value': 'cheap', 'dfc-b:hasUnit': 'dfc-m:Euro' };
     writeFileSync(invalid, JSON.stringify(broken));
