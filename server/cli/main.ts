@@ -10,12 +10,29 @@ import { mediaTypeOfFile } from '../codec/media-types.js';
 import type { Problem } from '../codec/problems.js';
 import { serialize, type OutputFormat } from '../codec/serialize.js';
 import { FileTaxonomyStore } from '../store/taxonomy-store.js';
+import { ConfigError } from '../config.js';
+import {
+  describeError, enterpriseCommand, exportCommand, importCommand, init, serve, tokenCommand, UsageError, type Io,
+} from './node-commands.js';
 import { readTaxonomyFile } from './taxonomy.js';
 
-/** Exit codes: 0 done, 1 the input is invalid, 2 the command was used wrongly. */
+/** Exit codes: 0 done, 1 the input is invalid or the operation failed, 2 the command was used wrongly. */
 const USAGE = `Usage: maillon <command> [options]
 
-Commands:
+Node commands:
+  init                                        create the database and print the admin token once
+  serve [--port P] [--host H] [--db FILE] [--base-url URL] [--seed DIR]
+                                              run the node (--seed: fill an empty database from DIR/*.jsonld)
+  enterprise add (FILE | --id EID --name NAME) [--private]
+  enterprise list
+  import FILE --enterprise EID                import a DFC catalogue into an enterprise (created if absent)
+  export --enterprise EID [--to jsonld|turtle|ntriples|nquads] [--profile dfc-v2]
+  token create --enterprise EID [--scopes ReadProducts,WriteProducts,...] [--label L]
+  token create --admin
+  token list [--enterprise EID]
+  token revoke ID
+
+Document commands:
   validate FILE [--json]                      check a DFC document; exit 1 with the problems when invalid
   convert FILE --to jsonld|turtle|ntriples|nquads [--profile dfc-v2]
                                               write a DFC document in another format to standard output
@@ -23,17 +40,10 @@ Commands:
   taxonomy list                               list the loaded taxonomies
 
 Options:
+  --db FILE        SQLite database (default DATA_DIR/maillon.db, or MAILLON_DB)
   --data-dir DIR   where the node keeps its data (default ./data, or MAILLON_DATA_DIR)
   -h, --help       this help
 `;
-
-/** A command-line usage error: exit code 2 with a message. */
-class UsageError extends Error {}
-
-interface Io {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-}
 
 function dataDir(values: { 'data-dir'?: string | undefined }): string {
   return values['data-dir'] ?? process.env['MAILLON_DATA_DIR'] ?? './data';
@@ -73,6 +83,18 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       to: { type: 'string' },
       profile: { type: 'string' },
       'data-dir': { type: 'string' },
+      db: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'base-url': { type: 'string' },
+      seed: { type: 'string' },
+      enterprise: { type: 'string' },
+      name: { type: 'string' },
+      id: { type: 'string' },
+      scopes: { type: 'string' },
+      label: { type: 'string' },
+      admin: { type: 'boolean' },
+      private: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -128,6 +150,18 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       io.out(`loaded ${concepts.length} concepts from ${rest[1]} as taxonomy "${name}"\n`);
       return 0;
     }
+    case 'init':
+      return init(values, io);
+    case 'serve':
+      return serve(values, io);
+    case 'enterprise':
+      return enterpriseCommand(rest[0], rest[1], values, io);
+    case 'import':
+      return importCommand(rest[0], values, io);
+    case 'export':
+      return exportCommand(values, io);
+    case 'token':
+      return tokenCommand(rest[0], rest[1], values, io);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
@@ -139,11 +173,12 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     process.exitCode = await run(argv, io);
   } catch (error: unknown) {
-    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (error instanceof UsageError || error instanceof ConfigError
+      || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
       io.err(`maillon: ${error.message}\n\n${USAGE}`);
       process.exitCode = 2;
     } else {
-      io.err(`maillon: ${error instanceof Error ? error.message : String(error)}\n`);
+      io.err(`maillon: ${describeError(error)}\n`);
       process.exitCode = 1;
     }
   }

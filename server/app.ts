@@ -1,0 +1,67 @@
+/**
+ * `createApp(deps)`: the Express application of a node, without listening. Tests build it in-process and
+ * `main.ts` gives it a socket.
+ *
+ * @packageDocumentation
+ */
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import { identify } from './auth/middleware.js';
+import { CatalogService } from './catalog/catalog-service.js';
+import { Decoder } from './codec/decode.js';
+import { NotFoundHttpError } from './errors/http-error.js';
+import { dfcRoutes } from './http/dfc-routes.js';
+import { discoveryRoutes } from './http/discovery-routes.js';
+import { errorHandler } from './http/error-handler.js';
+import { RenderCache } from './http/render.js';
+import { requestLogger } from './logging.js';
+import type { NodeStore } from './store/store.js';
+
+/** What the application needs. */
+export interface AppDeps {
+  readonly store: NodeStore;
+  readonly decoder: Decoder;
+  readonly logger: Logger;
+  /** Body size limit in bytes (default 5 MB). */
+  readonly bodyLimit?: number;
+  /** Default page size of collections (default 500). */
+  readonly pageSize?: number;
+  /** Name shown in discovery. */
+  readonly name?: string;
+}
+
+/** The version written in discovery. */
+export const VERSION = '0.1.0';
+
+/** Builds the application. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // ETags are ours (strong, from the content); Express's own weak ones would shadow them.
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  const catalog = new CatalogService({ store: deps.store, decoder: deps.decoder });
+
+  app.use(requestLogger(deps.logger));
+  // CORS for reads: any origin may read public catalogues from a browser.
+  app.use((req, res, next) => {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Expose-Headers', 'ETag, Last-Modified, Link, Location, X-Request-Id');
+    if (req.method === 'OPTIONS' && req.get('access-control-request-method') !== undefined) {
+      res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
+      res.setHeader('Access-Control-Allow-Headers', 'Accept, Authorization, X-Api-Token, If-None-Match');
+      res.setHeader('Access-Control-Max-Age', '600');
+      res.status(204).end();
+      return;
+    }
+    next();
+  });
+  // Every body is read as text: the codec decides what it is (JSON-LD, plain JSON, Turtle…).
+  app.use(express.text({ type: () => true, limit: deps.bodyLimit ?? 5 * 1024 * 1024 }));
+  app.use(identify(deps.store));
+  app.use(discoveryRoutes({ urls: catalog.urls, name: deps.name ?? 'Maillon node', version: VERSION }));
+  app.use('/api/dfc', dfcRoutes({ catalog, cache: new RenderCache(), pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
+  app.use((req, _res, next) => next(new NotFoundHttpError(`nothing at ${req.originalUrl.split('?')[0] ?? ''}`)));
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,77 @@
+/**
+ * The node's URL layout: stable `@id`s built from the public base URL, in the paths Open Food Network uses.
+ *
+ * A product's `@id` is `<catalogue URL>/<id>`, and the catalogue URL returns the whole catalogue, because Open
+ * Food Network derives the catalogue URL from each linked product to refresh stock.
+ *
+ * @packageDocumentation
+ */
+
+/** The collections of an enterprise's catalogue. */
+export type Collection = 'supplied_products' | 'catalog_items' | 'offers';
+
+/** Builds and parses the node's IRIs. */
+export class NodeUrls {
+  public readonly api: string;
+
+  public constructor(public readonly base: string) {
+    this.api = `${base.replace(/\/+$/u, '')}/api/dfc`;
+  }
+
+  public enterprises(): string {
+    return `${this.api}/enterprises`;
+  }
+
+  public enterprise(eid: string): string {
+    return `${this.api}/enterprises/${encodeURIComponent(eid)}`;
+  }
+
+  public collection(eid: string, collection: Collection): string {
+    return `${this.enterprise(eid)}/${collection}`;
+  }
+
+  public resource(eid: string, collection: Collection, id: string): string {
+    return `${this.collection(eid, collection)}/${encodeURIComponent(id)}`;
+  }
+
+  public address(id: string): string {
+    return `${this.api}/addresses/${encodeURIComponent(id)}`;
+  }
+
+  public person(id: string): string {
+    return `${this.api}/persons/${encodeURIComponent(id)}`;
+  }
+
+  /** The local id of an IRI inside one of an enterprise's collections, or undefined. */
+  public localId(eid: string, collection: Collection, iri: string): string | undefined {
+    const prefix = `${this.collection(eid, collection)}/`;
+    if (!iri.startsWith(prefix)) return undefined;
+    const rest = iri.slice(prefix.length);
+    return rest !== '' && !rest.includes('/') && !rest.includes('#') ? decodeURIComponent(rest) : undefined;
+  }
+
+  /** The enterprise id of an enterprise IRI of this node, or undefined. */
+  public enterpriseId(iri: string): string | undefined {
+    const prefix = `${this.enterprises()}/`;
+    if (!iri.startsWith(prefix)) return undefined;
+    const rest = iri.slice(prefix.length);
+    return rest !== '' && !rest.includes('/') && !rest.includes('#') ? decodeURIComponent(rest) : undefined;
+  }
+}
+
+/** A URL-safe id from a name: lower case, ASCII, dashes. */
+export function slugify(text: string): string {
+  const slug = text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/gu, '-')
+    .replace(/^-+|-+$/gu, '')
+    .slice(0, 60);
+  return slug === '' ? 'item' : slug;
+}
+
+/** Whether a string is acceptable as a local id in a URL path. */
+export function isValidLocalId(id: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/u.test(id);
+}

@@ -1,0 +1,240 @@
+/**
+ * Commands that work on a node's database: init, serve, enterprise, import, export, token.
+ *
+ * @packageDocumentation
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NodeId } from '../../ontology/iri.js';
+import type { DfcRecord, EnterpriseRecord } from '../../ontology/records.js';
+import { isScope, issueToken, SCOPES, type Scope } from '../auth/tokens.js';
+import { isValidLocalId } from '../catalog/urls.js';
+import { mediaTypeOfFile } from '../codec/media-types.js';
+import { serialize, type OutputFormat } from '../codec/serialize.js';
+import { loadConfig, type ConfigOptions } from '../config.js';
+import { HttpError } from '../errors/http-error.js';
+import { openNode, startNode, type NodeParts } from '../main.js';
+import { progressBar } from './progress.js';
+
+/** Output of a command. */
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+/** A usage error: exit code 2. */
+export class UsageError extends Error {}
+
+/** Options the node commands read. */
+export interface NodeCommandOptions extends ConfigOptions {
+  readonly enterprise?: string | undefined;
+  readonly name?: string | undefined;
+  readonly id?: string | undefined;
+  readonly scopes?: string | undefined;
+  readonly label?: string | undefined;
+  readonly admin?: boolean | undefined;
+  readonly private?: boolean | undefined;
+  readonly to?: string | undefined;
+  readonly profile?: string | undefined;
+  readonly seed?: string | undefined;
+}
+
+async function withNode<T>(options: NodeCommandOptions, work: (node: NodeParts) => Promise<T>): Promise<T> {
+  const config = loadConfig(options, { ...process.env, MAILLON_LOG_LEVEL: process.env['MAILLON_LOG_LEVEL'] ?? 'warn' });
+  const node = await openNode(config);
+  try {
+    return await work(node);
+  } finally {
+    await node.close();
+  }
+}
+
+async function adminTokenExists(node: NodeParts): Promise<boolean> {
+  return (await node.store.listTokens()).some((t) => t.eid === null && t.revokedAt === null);
+}
+
+async function printNewAdminToken(node: NodeParts, io: Io): Promise<void> {
+  const { token } = await issueToken(node.store, { eid: null, scopes: SCOPES, label: 'admin' });
+  io.out(`Admin token (shown once; keep it safe, it can do everything on this node):\n  ${token}\n`);
+}
+
+/** `maillon init`: creates the database and prints the admin token once. */
+export async function init(options: NodeCommandOptions, io: Io): Promise<number> {
+  return withNode(options, async (node) => {
+    if (await adminTokenExists(node)) {
+      io.err(`${node.config.db} is already initialised (it has an admin token); use 'maillon token create --admin' for another\n`);
+      return 1;
+    }
+    await printNewAdminToken(node, io);
+    io.out(`Database ready: ${node.config.db} (base URL ${node.store.baseUrl})\n`);
+    return 0;
+  });
+}
+
+/** Decodes a DFC file, or explains why not. */
+async function decodeFile(node: NodeParts, path: string, io: Io): Promise<DfcRecord[] | undefined> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error: unknown) {
+    throw new UsageError(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const result = await node.decoder.decode(text, { mediaType: mediaTypeOfFile(path) });
+  const errors = result.problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) {
+    for (const p of errors) io.err(`error: ${p.id ?? '(document)'} ${p.path}: ${p.message}\n`);
+    io.err(`${path}: nothing imported: ${errors.length} error(s)\n`);
+    return undefined;
+  }
+  return result.records;
+}
+
+/** Imports one file into an enterprise, creating the enterprise from the file when it does not exist. */
+async function importInto(node: NodeParts, path: string, eid: string, io: Io): Promise<boolean> {
+  const records = await decodeFile(node, path, io);
+  if (records === undefined) return false;
+  if ((await node.store.getEnterprise(eid)) === undefined) {
+    const given = records.filter((r) => r.kind === 'Enterprise');
+    const profile: DfcRecord[] = given.length === 1
+      ? records
+      : [{ kind: 'Enterprise', id: '_:enterprise' as NodeId, name: eid, supplies: [], manages: [], maintains: [], customerCategories: [], affiliates: [] }];
+    await node.catalog.createEnterprise(profile, { eid });
+  }
+  const bar = progressBar(`importing ${path}`);
+  const counts = await node.catalog.importRecords(eid, records, bar !== undefined ? { onProgress: bar } : {});
+  io.out(`${path} → ${eid}: ${counts.products} products, ${counts.items} catalog items, ${counts.offers} offers\n`);
+  return true;
+}
+
+/** `maillon import FILE --enterprise EID`. */
+export async function importCommand(file: string | undefined, options: NodeCommandOptions, io: Io): Promise<number> {
+  if (file === undefined || options.enterprise === undefined) throw new UsageError('usage: maillon import FILE --enterprise EID');
+  if (!isValidLocalId(options.enterprise)) throw new UsageError(`invalid enterprise id ${JSON.stringify(options.enterprise)}`);
+  const eid = options.enterprise;
+  return withNode(options, async (node) => ((await importInto(node, file, eid, io)) ? 0 : 1));
+}
+
+/** `maillon export --enterprise EID [--to FORMAT] [--profile dfc-v2]`. */
+export async function exportCommand(options: NodeCommandOptions, io: Io): Promise<number> {
+  if (options.enterprise === undefined) throw new UsageError('usage: maillon export --enterprise EID [--to jsonld|turtle|ntriples|nquads]');
+  const format = (options.to ?? 'jsonld') as OutputFormat;
+  if (!['jsonld', 'turtle', 'ntriples', 'nquads'].includes(format)) throw new UsageError('--to must be jsonld, turtle, ntriples or nquads');
+  const eid = options.enterprise;
+  return withNode(options, async (node) => {
+    const { records: profile } = await node.catalog.enterpriseGraph(eid);
+    const catalogue = await node.catalog.catalogue(eid);
+    const records: DfcRecord[] = [...profile, ...catalogue.groups.values()];
+    for (const entry of catalogue.entries) records.push(entry.product, ...entry.items, ...entry.offers);
+    io.out(serialize(records, format, options.profile === 'dfc-v2' ? { profile: 'dfc-v2' } : {}));
+    io.out('\n');
+    return 0;
+  });
+}
+
+/** `maillon enterprise add|list`. */
+export async function enterpriseCommand(sub: string | undefined, file: string | undefined, options: NodeCommandOptions, io: Io): Promise<number> {
+  return withNode(options, async (node) => {
+    if (sub === 'list') {
+      for (const row of await node.store.listEnterprises()) {
+        io.out(`${row.eid}\t${row.name}${row.private ? '\t(private)' : ''}\t${row.iri}\n`);
+      }
+      return 0;
+    }
+    if (sub !== 'add') throw new UsageError('usage: maillon enterprise add (FILE | --id EID --name NAME) [--private] | enterprise list');
+    let records: DfcRecord[];
+    if (file !== undefined) {
+      const decoded = await decodeFile(node, file, io);
+      if (decoded === undefined) return 1;
+      records = decoded;
+    } else {
+      if (options.name === undefined) throw new UsageError('enterprise add needs a FILE or --name');
+      const enterprise: EnterpriseRecord = {
+        kind: 'Enterprise', id: '_:enterprise' as NodeId, name: options.name, supplies: [], manages: [], maintains: [], customerCategories: [], affiliates: [],
+      };
+      records = [enterprise];
+    }
+    if (options.id !== undefined && !isValidLocalId(options.id)) throw new UsageError(`invalid enterprise id ${JSON.stringify(options.id)}`);
+    const row = await node.catalog.createEnterprise(records, { ...(options.id !== undefined ? { eid: options.id } : {}), private: options.private === true });
+    io.out(`created enterprise ${row.eid}: ${row.iri}\n`);
+    return 0;
+  });
+}
+
+/** `maillon token create|list|revoke`. */
+export async function tokenCommand(sub: string | undefined, id: string | undefined, options: NodeCommandOptions, io: Io): Promise<number> {
+  return withNode(options, async (node) => {
+    switch (sub) {
+      case 'create': {
+        if (options.admin === true) {
+          await printNewAdminToken(node, io);
+          return 0;
+        }
+        if (options.enterprise === undefined) throw new UsageError('token create needs --enterprise EID (or --admin)');
+        if ((await node.store.getEnterprise(options.enterprise)) === undefined) throw new UsageError(`no enterprise ${options.enterprise}`);
+        const scopes = (options.scopes ?? 'ReadEnterprise,ReadProducts,WriteProducts').split(',').map((s) => s.trim()).filter(Boolean);
+        const invalid = scopes.filter((s) => !isScope(s));
+        if (invalid.length > 0) throw new UsageError(`unknown scope(s) ${invalid.join(', ')}; scopes: ${SCOPES.join(', ')}`);
+        const { token, row } = await issueToken(node.store, {
+          eid: options.enterprise, scopes: scopes as Scope[], ...(options.label !== undefined ? { label: options.label } : {}),
+        });
+        io.out(`Token ${row.id} for ${options.enterprise} (${row.scopes.join(' ')}), shown once:\n  ${token}\n`);
+        return 0;
+      }
+      case 'list':
+        for (const t of await node.store.listTokens(options.enterprise)) {
+          io.out(`${t.id}\t${t.eid ?? '(admin)'}\t${t.scopes.join(',')}\t${t.label ?? ''}\t${t.revokedAt === null ? 'active' : `revoked ${t.revokedAt}`}\n`);
+        }
+        return 0;
+      case 'revoke':
+        if (id === undefined) throw new UsageError('usage: maillon token revoke ID');
+        if (!(await node.store.revokeToken(id))) {
+          io.err(`no active token ${id}\n`);
+          return 1;
+        }
+        io.out(`revoked ${id}\n`);
+        return 0;
+      default:
+        throw new UsageError('usage: maillon token create --enterprise EID [--scopes A,B] [--label L] | token create --admin | token list | token revoke ID');
+    }
+  });
+}
+
+/**
+ * `maillon serve`: runs the node until SIGINT/SIGTERM. With `--seed DIR`, an empty database is first filled
+ * with every `*.jsonld` catalogue of DIR (one enterprise per file, named after the file), and a new database
+ * gets an admin token, printed once.
+ */
+export async function serve(options: NodeCommandOptions, io: Io): Promise<number> {
+  const config = loadConfig(options);
+  const node = await startNode(config);
+  try {
+    if (!(await adminTokenExists(node))) await printNewAdminToken(node, io);
+    if (options.seed !== undefined && (await node.store.listEnterprises()).length === 0) {
+      const files = readdirSync(options.seed).filter((f) => f.endsWith('.jsonld')).sort();
+      for (const file of files) await importInto(node, join(options.seed, file), file.replace(/\.jsonld$/u, ''), io);
+    }
+  } catch (error: unknown) {
+    await node.close();
+    throw error;
+  }
+  io.out(`Maillon serving ${config.baseUrl}/api/dfc/enterprises (listening on ${node.url}, database ${config.db})\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void node.close().then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return 0;
+}
+
+/** Turns service errors into a message for the operator. */
+export function describeError(error: unknown): string {
+  if (error instanceof HttpError) {
+    const details = (error.problems ?? []).filter((p) => p.severity === 'error').slice(0, 10).map((p) => `\n  ${p.id ?? ''} ${p.path}: ${p.message}`);
+    return `${error.message}${details.join('')}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

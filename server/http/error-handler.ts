@@ -1,0 +1,56 @@
+/**
+ * The one error funnel: every error of a request becomes an RFC 9457 `application/problem+json` answer here.
+ *
+ * @packageDocumentation
+ */
+import type { ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { HttpError, InternalServerError, PayloadTooLargeHttpError, BadRequestHttpError } from '../errors/http-error.js';
+
+/** The problem document of an error. */
+export interface ProblemDocument {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly instance?: string;
+  /** The codec's problem list, when the error is about DFC content. */
+  readonly problems?: readonly unknown[];
+}
+
+/** Maps errors thrown by body parsers and other libraries to our family. */
+function toHttpError(error: unknown): HttpError {
+  if (HttpError.isInstance(error)) return error;
+  const e = error as { type?: string; status?: number; message?: string; limit?: number };
+  if (e.type === 'entity.too.large') return new PayloadTooLargeHttpError(`the body is over the limit of ${e.limit ?? '?'} bytes`);
+  if (e.status === 400 || e.type === 'encoding.unsupported' || e.type === 'request.aborted') {
+    return new BadRequestHttpError(e.message ?? 'bad request');
+  }
+  return new InternalServerError('an unexpected error occurred; it has been logged', { cause: error });
+}
+
+/**
+ * Builds the error handler.
+ *
+ * @param logger - where unexpected errors are logged with their stack
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const httpError = toHttpError(error);
+    if (httpError.status >= 500) logger.error({ err: error, requestId: res.getHeader('X-Request-Id') }, 'request failed');
+    const body: ProblemDocument = {
+      type: 'about:blank',
+      title: httpError.title,
+      status: httpError.status,
+      detail: httpError.message,
+      instance: req.originalUrl,
+      ...(httpError.problems !== undefined ? { problems: httpError.problems } : {}),
+    };
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    for (const [name, value] of Object.entries(httpError.headers)) res.setHeader(name, value);
+    res.status(httpError.status).type('application/problem+json').send(JSON.stringify(body));
+  };
+}

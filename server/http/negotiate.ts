@@ -1,0 +1,118 @@
+/**
+ * Content negotiation: which representation an `Accept` header asks for, and which media type a request
+ * body has.
+ *
+ * @packageDocumentation
+ */
+import type { DfcProfile } from '../codec/encode.js';
+import type { OutputFormat } from '../codec/serialize.js';
+import { NotAcceptableHttpError, UnsupportedMediaTypeHttpError } from '../errors/http-error.js';
+
+/** A representation the node can produce. */
+export interface Representation {
+  readonly format: OutputFormat;
+  readonly profile: DfcProfile;
+  /** The Content-Type to answer with. */
+  readonly contentType: string;
+}
+
+interface MediaRange {
+  readonly type: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly q: number;
+  readonly order: number;
+}
+
+const OFFERED: readonly { type: string; format: OutputFormat }[] = [
+  { type: 'application/ld+json', format: 'jsonld' },
+  { type: 'application/json', format: 'jsonld' },
+  { type: 'text/turtle', format: 'turtle' },
+  { type: 'application/n-triples', format: 'ntriples' },
+  { type: 'application/n-quads', format: 'nquads' },
+];
+
+/** The media types the node serves, for 406 messages and OPTIONS. */
+export const SERVED_MEDIA_TYPES = OFFERED.map((o) => o.type);
+
+/** Media types accepted in request bodies (`Accept-Post`). */
+export const ACCEPTED_BODY_TYPES = ['application/ld+json', 'application/json', 'text/turtle', 'application/n-triples', 'application/n-quads'];
+
+function parseParams(parts: string[]): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const part of parts) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    params[part.slice(0, eq).trim().toLowerCase()] = part.slice(eq + 1).trim().replace(/^"(.*)"$/u, '$1');
+  }
+  return params;
+}
+
+function parseAccept(header: string): MediaRange[] {
+  // Split on commas outside quotes (a profile parameter may be a quoted URI list).
+  const ranges = header.match(/(?:[^,"]|"[^"]*")+/gu) ?? [];
+  return ranges.map((range, order) => {
+    const [type = '', ...rest] = range.split(';');
+    const params = parseParams(rest);
+    const q = params['q'] === undefined ? 1 : Number(params['q']);
+    return { type: type.trim().toLowerCase(), params, q: Number.isFinite(q) ? q : 0, order };
+  }).filter((r) => r.type !== '');
+}
+
+function matches(range: string, type: string): boolean {
+  if (range === '*/*') return true;
+  if (range.endsWith('/*')) return type.startsWith(range.slice(0, -1));
+  return range === type;
+}
+
+function profileOf(params: Readonly<Record<string, string>>): DfcProfile {
+  const profile = params['profile'] ?? '';
+  return profile.split(/\s+/u).some((p) => p === 'dfc-v2' || p.endsWith('/dfc-v2') || p.endsWith('#dfc-v2')) ? 'dfc-v2' : 'dfc-v1';
+}
+
+/**
+ * Chooses the representation for an `Accept` header.
+ *
+ * @param accept - the header (absent means anything)
+ * @throws NotAcceptableHttpError when nothing the node serves is acceptable
+ */
+export function negotiate(accept: string | undefined): Representation {
+  if (accept === undefined || accept.trim() === '') return { format: 'jsonld', profile: 'dfc-v1', contentType: 'application/ld+json' };
+  const ranges = parseAccept(accept);
+  let best: { offer: (typeof OFFERED)[number]; range: MediaRange; specificity: number } | undefined;
+  for (const offer of OFFERED) {
+    // The most specific matching range decides the quality of this offer (RFC 9110 §12.5.1).
+    const matching = ranges.filter((r) => matches(r.type, offer.type))
+      .map((r) => ({ range: r, specificity: r.type === '*/*' ? 0 : r.type.endsWith('/*') ? 1 : 2 }))
+      .sort((a, b) => b.specificity - a.specificity);
+    const top = matching[0];
+    if (top === undefined || top.range.q <= 0) continue;
+    if (best === undefined || top.range.q > best.range.q || (top.range.q === best.range.q && top.specificity > best.specificity)) {
+      best = { offer, ...top };
+    }
+  }
+  if (best === undefined) {
+    throw new NotAcceptableHttpError(`cannot produce ${JSON.stringify(accept)}; available: ${SERVED_MEDIA_TYPES.join(', ')}`);
+  }
+  const profile = profileOf(best.range.params);
+  const contentType = best.offer.format === 'jsonld'
+    ? `${best.offer.type}${profile === 'dfc-v2' ? '; profile="dfc-v2"' : ''}`
+    : best.offer.type;
+  return { format: best.offer.format, profile, contentType };
+}
+
+/**
+ * The media type of a request body.
+ *
+ * @param contentType - the `Content-Type` header
+ * @throws UnsupportedMediaTypeHttpError when it is absent or not one the node reads
+ */
+export function bodyMediaType(contentType: string | undefined): string {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!ACCEPTED_BODY_TYPES.includes(type)) {
+    throw new UnsupportedMediaTypeHttpError(
+      `${type === '' ? 'a body without Content-Type' : type} is not accepted; send one of ${ACCEPTED_BODY_TYPES.join(', ')}`,
+      { headers: { 'Accept-Post': ACCEPTED_BODY_TYPES.join(', ') } },
+    );
+  }
+  return type;
+}

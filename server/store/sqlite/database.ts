@@ -1,0 +1,118 @@
+/**
+ * A small promise wrapper around `sqlite3` with serialised write transactions.
+ *
+ * sqlite3 gives one connection per `Database`. Statements of two concurrent requests would interleave inside
+ * one `BEGIN … COMMIT`, so every write goes through {@link SqliteDatabase.transaction}, which holds a lock for
+ * the whole transaction. Reads use a second connection: in WAL mode it sees only committed data, so a write
+ * that is later rolled back is never visible to a reader.
+ *
+ * @packageDocumentation
+ */
+import sqlite3 from 'sqlite3';
+
+/** Values SQLite binds. */
+export type SqlValue = string | number | bigint | Buffer | null;
+
+/** One connection's promise API. */
+export interface SqlConnection {
+  run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number; lastID: number }>;
+  get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  exec(sql: string): Promise<void>;
+}
+
+function wrap(db: sqlite3.Database): SqlConnection {
+  return {
+    run: (sql, params = []) =>
+      new Promise((resolve, reject) => {
+        db.run(sql, params as SqlValue[], function (this: sqlite3.RunResult, error: Error | null) {
+          if (error !== null) reject(error);
+          else resolve({ changes: this.changes, lastID: this.lastID });
+        });
+      }),
+    get: <T>(sql: string, params: readonly SqlValue[] = []) =>
+      new Promise<T | undefined>((resolve, reject) => {
+        db.get(sql, params as SqlValue[], (error: Error | null, row: T | undefined) => (error !== null ? reject(error) : resolve(row)));
+      }),
+    all: <T>(sql: string, params: readonly SqlValue[] = []) =>
+      new Promise<T[]>((resolve, reject) => {
+        db.all(sql, params as SqlValue[], (error: Error | null, rows: T[]) => (error !== null ? reject(error) : resolve(rows)));
+      }),
+    exec: (sql) =>
+      new Promise((resolve, reject) => {
+        db.exec(sql, (error: Error | null) => (error !== null ? reject(error) : resolve()));
+      }),
+  };
+}
+
+function openConnection(path: string, mode: number): Promise<sqlite3.Database> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(path, mode, (error: Error | null) => (error !== null ? reject(error) : resolve(db)));
+  });
+}
+
+function closeConnection(db: sqlite3.Database): Promise<void> {
+  return new Promise((resolve, reject) => db.close((error: Error | null) => (error !== null ? reject(error) : resolve())));
+}
+
+/** An SQLite database: a writer connection behind a lock and a reader connection. */
+export class SqliteDatabase {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly writerDb: sqlite3.Database,
+    private readonly readerDb: sqlite3.Database | undefined,
+    /** The writer connection; use it only inside {@link transaction}. */
+    private readonly writer: SqlConnection,
+    /** Connection for reads outside transactions. */
+    public readonly reader: SqlConnection,
+    public readonly path: string,
+  ) {}
+
+  /**
+   * Opens (creating if needed) a database file in WAL mode with foreign keys on.
+   *
+   * @param path - a file path, or `:memory:` (one connection then, for throwaway use)
+   */
+  public static async open(path: string): Promise<SqliteDatabase> {
+    const writerDb = await openConnection(path, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_FULLMUTEX);
+    const writer = wrap(writerDb);
+    // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
+    await writer.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;');
+    if (path === ':memory:') return new SqliteDatabase(writerDb, undefined, writer, writer, path);
+    const readerDb = await openConnection(path, sqlite3.OPEN_READONLY | sqlite3.OPEN_FULLMUTEX);
+    const reader = wrap(readerDb);
+    await reader.exec('PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+    return new SqliteDatabase(writerDb, readerDb, writer, reader, path);
+  }
+
+  /**
+   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws. Transactions
+   * run one at a time.
+   *
+   * @param work - the statements, on the writer connection
+   */
+  public transaction<T>(work: (tx: SqlConnection) => Promise<T>): Promise<T> {
+    const result = this.queue.then(async () => {
+      await this.writer.exec('BEGIN IMMEDIATE');
+      try {
+        const value = await work(this.writer);
+        await this.writer.exec('COMMIT');
+        return value;
+      } catch (error: unknown) {
+        await this.writer.exec('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+    // The queue must survive a failed transaction.
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Closes both connections, after the pending transactions. */
+  public async close(): Promise<void> {
+    await this.queue;
+    if (this.readerDb !== undefined) await closeConnection(this.readerDb);
+    await closeConnection(this.writerDb);
+  }
+}

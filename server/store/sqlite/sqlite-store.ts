@@ -1,0 +1,227 @@
+/**
+ * The SQLite implementation of {@link NodeStore}.
+ *
+ * A resource is stored as its normalised record (JSON, checked by SQLite's `json_valid`) plus copies of the
+ * fields that queries filter on. Every change set runs in one transaction and bumps the enterprise's version,
+ * which HTTP uses for strong ETags and response caching.
+ *
+ * @packageDocumentation
+ */
+import type { DfcRecord, RecordKind } from '../../../ontology/records.js';
+import {
+  OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type EnterpriseRow, type NodeStore, type StoredResource, type TokenRow,
+} from '../store.js';
+import { SqliteDatabase, type SqlConnection, type SqlValue } from './database.js';
+import { migrate } from './migrations.js';
+
+interface EnterpriseSql { eid: string; iri: string; name: string; private: number; version: number; updated_at: string }
+interface ResourceSql { eid: string; record: string; updated_at: string }
+interface TokenSql {
+  id: string; eid: string | null; scopes: string; label: string | null; created_at: string; last_used_at: string | null; revoked_at: string | null;
+}
+
+function enterpriseRow(row: EnterpriseSql): EnterpriseRow {
+  return { eid: row.eid, iri: row.iri, name: row.name, private: row.private === 1, version: row.version, updatedAt: row.updated_at };
+}
+
+function resourceRow(row: ResourceSql): StoredResource {
+  return { eid: row.eid, record: JSON.parse(row.record) as DfcRecord, updatedAt: row.updated_at };
+}
+
+function tokenRow(row: TokenSql): TokenRow {
+  return {
+    id: row.id, eid: row.eid, scopes: row.scopes.split(' ').filter(Boolean), label: row.label, createdAt: row.created_at,
+    lastUsedAt: row.last_used_at, revokedAt: row.revoked_at,
+  };
+}
+
+/** The columns copied out of a record for filtering. */
+function indexColumns(record: DfcRecord): SqlValue[] {
+  const name = 'name' in record && typeof record.name === 'string' ? record.name : null;
+  const productType = record.kind === 'SuppliedProduct' ? (record.productType ?? null) : null;
+  const stock = record.kind === 'CatalogItem' || record.kind === 'Offer' ? record.stock : null;
+  const price = record.kind === 'Offer' ? (record.price?.value ?? null) : null;
+  const currency = record.kind === 'Offer' ? (record.price?.currency ?? null) : null;
+  const latitude = record.kind === 'Address' ? (record.latitude ?? null) : null;
+  const longitude = record.kind === 'Address' ? (record.longitude ?? null) : null;
+  return [name, productType, stock, price, currency, latitude, longitude];
+}
+
+const CHUNK = 500; // SQLite's default limit on bound parameters is 32766; stay far below it.
+
+/** Options of {@link SqliteStore.open}. */
+export interface SqliteStoreOptions {
+  /** Database file (`:memory:` for a throwaway store). */
+  readonly path: string;
+  /** The node's public base URL; stored `@id`s are moved to it when it changed since the last start. */
+  readonly baseUrl: string;
+}
+
+/** {@link NodeStore} on SQLite. */
+export class SqliteStore implements NodeStore {
+  private constructor(
+    private readonly db: SqliteDatabase,
+    public readonly baseUrl: string,
+  ) {}
+
+  /**
+   * Opens the store: creates the file if needed, applies migrations, and re-bases stored `@id`s when the
+   * node's base URL changed.
+   */
+  public static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
+    const db = await SqliteDatabase.open(options.path);
+    try {
+      await migrate(db);
+      const baseUrl = options.baseUrl.replace(/\/+$/u, '');
+      await db.transaction(async (tx) => {
+        const stored = await tx.get<{ value: string }>("SELECT value FROM meta WHERE key = 'base_url'");
+        if (stored === undefined) {
+          await tx.run("INSERT INTO meta (key, value) VALUES ('base_url', ?)", [baseUrl]);
+        } else if (stored.value !== baseUrl) {
+          await rebase(tx, stored.value, baseUrl);
+        }
+      });
+      return new SqliteStore(db, baseUrl);
+    } catch (error: unknown) {
+      await db.close();
+      throw error;
+    }
+  }
+
+  public async createEnterprise(eid: string, iri: string, records: readonly DfcRecord[], options: { private?: boolean } = {}): Promise<EnterpriseRow> {
+    const enterprise = records.find((r) => r.kind === 'Enterprise' && r.id === iri);
+    const name = enterprise?.kind === 'Enterprise' ? (enterprise.name ?? eid) : eid;
+    return this.db.transaction(async (tx) => {
+      const now = new Date().toISOString();
+      await tx.run('INSERT INTO enterprises (eid, iri, name, private, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)', [
+        eid, iri, name, options.private === true ? 1 : 0, now, now,
+      ]);
+      await upsertRecords(tx, eid, records, now);
+      return enterpriseRow((await tx.get<EnterpriseSql>('SELECT * FROM enterprises WHERE eid = ?', [eid])) as EnterpriseSql);
+    });
+  }
+
+  public async getEnterprise(eid: string): Promise<EnterpriseRow | undefined> {
+    const row = await this.db.reader.get<EnterpriseSql>('SELECT * FROM enterprises WHERE eid = ?', [eid]);
+    return row === undefined ? undefined : enterpriseRow(row);
+  }
+
+  public async listEnterprises(): Promise<EnterpriseRow[]> {
+    return (await this.db.reader.all<EnterpriseSql>('SELECT * FROM enterprises ORDER BY eid')).map(enterpriseRow);
+  }
+
+  public async enterpriseVersion(eid: string): Promise<number | undefined> {
+    return (await this.db.reader.get<{ version: number }>('SELECT version FROM enterprises WHERE eid = ?', [eid]))?.version;
+  }
+
+  public async getResource(iri: string): Promise<StoredResource | undefined> {
+    const row = await this.db.reader.get<ResourceSql>('SELECT eid, record, updated_at FROM resources WHERE iri = ?', [iri]);
+    return row === undefined ? undefined : resourceRow(row);
+  }
+
+  public async getResources(iris: readonly string[]): Promise<StoredResource[]> {
+    const found: StoredResource[] = [];
+    for (let i = 0; i < iris.length; i += CHUNK) {
+      const chunk = iris.slice(i, i + CHUNK);
+      const rows = await this.db.reader.all<ResourceSql>(
+        `SELECT eid, record, updated_at FROM resources WHERE iri IN (${chunk.map(() => '?').join(',')})`, chunk as string[]);
+      found.push(...rows.map(resourceRow));
+    }
+    return found;
+  }
+
+  public async listResources(eid: string, kinds: readonly RecordKind[]): Promise<StoredResource[]> {
+    const rows = await this.db.reader.all<ResourceSql>(
+      `SELECT eid, record, updated_at FROM resources WHERE eid = ? AND kind IN (${kinds.map(() => '?').join(',')}) ORDER BY iri`,
+      [eid, ...kinds],
+    );
+    return rows.map(resourceRow);
+  }
+
+  public async apply(eid: string, changes: ChangeSet, options: ApplyOptions = {}): Promise<EnterpriseRow> {
+    return this.db.transaction(async (tx) => {
+      const current = await tx.get<EnterpriseSql>('SELECT * FROM enterprises WHERE eid = ?', [eid]);
+      if (current === undefined) throw new OwnershipError(eid, '(none: no such enterprise)');
+      if (changes.expectedVersion !== undefined && changes.expectedVersion !== current.version) {
+        throw new VersionConflictError(current.version);
+      }
+      const now = new Date().toISOString();
+      await upsertRecords(tx, eid, changes.upsert ?? [], now, options.onProgress);
+      const deletions = changes.delete ?? [];
+      for (let i = 0; i < deletions.length; i += CHUNK) {
+        const chunk = deletions.slice(i, i + CHUNK);
+        await tx.run(`DELETE FROM resources WHERE eid = ? AND iri IN (${chunk.map(() => '?').join(',')})`, [eid, ...chunk]);
+      }
+      const name = changes.enterprise?.name ?? current.name;
+      const isPrivate = changes.enterprise?.private ?? current.private === 1;
+      await tx.run('UPDATE enterprises SET name = ?, private = ?, version = version + 1, updated_at = ? WHERE eid = ?', [
+        name, isPrivate ? 1 : 0, now, eid,
+      ]);
+      return enterpriseRow((await tx.get<EnterpriseSql>('SELECT * FROM enterprises WHERE eid = ?', [eid])) as EnterpriseSql);
+    });
+  }
+
+  public async createToken(token: { id: string; hash: string; eid: string | null; scopes: readonly string[]; label?: string }): Promise<TokenRow> {
+    return this.db.transaction(async (tx) => {
+      await tx.run('INSERT INTO tokens (id, hash, eid, scopes, label, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+        token.id, token.hash, token.eid, token.scopes.join(' '), token.label ?? null, new Date().toISOString(),
+      ]);
+      return tokenRow((await tx.get<TokenSql>('SELECT * FROM tokens WHERE id = ?', [token.id])) as TokenSql);
+    });
+  }
+
+  public async findTokenByHash(hash: string): Promise<TokenRow | undefined> {
+    const row = await this.db.reader.get<TokenSql>('SELECT * FROM tokens WHERE hash = ?', [hash]);
+    return row === undefined ? undefined : tokenRow(row);
+  }
+
+  public async listTokens(eid?: string): Promise<TokenRow[]> {
+    const rows = eid === undefined
+      ? await this.db.reader.all<TokenSql>('SELECT * FROM tokens ORDER BY created_at, id')
+      : await this.db.reader.all<TokenSql>('SELECT * FROM tokens WHERE eid = ? ORDER BY created_at, id', [eid]);
+    return rows.map(tokenRow);
+  }
+
+  public async revokeToken(id: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const result = await tx.run('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [new Date().toISOString(), id]);
+      return result.changes > 0;
+    });
+  }
+
+  public close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+async function upsertRecords(
+  tx: SqlConnection, eid: string, records: readonly DfcRecord[], now: string, onProgress?: (done: number, total: number) => void,
+): Promise<void> {
+  let done = 0;
+  for (const record of records) {
+    if (onProgress !== undefined && done++ % 100 === 0) onProgress(done - 1, records.length);
+    const owner = await tx.get<{ eid: string }>('SELECT eid FROM resources WHERE iri = ?', [record.id]);
+    // An enterprise never overwrites another's resource, whatever `@id` its document names.
+    if (owner !== undefined && owner.eid !== eid) throw new OwnershipError(record.id, owner.eid);
+    await tx.run(
+      `INSERT INTO resources (iri, eid, kind, record, name, product_type, stock, price, currency, latitude, longitude, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (iri) DO UPDATE SET kind = excluded.kind, record = excluded.record, name = excluded.name,
+         product_type = excluded.product_type, stock = excluded.stock, price = excluded.price, currency = excluded.currency,
+         latitude = excluded.latitude, longitude = excluded.longitude, updated_at = excluded.updated_at`,
+      [record.id, eid, record.kind, JSON.stringify(record), ...indexColumns(record), now, now],
+    );
+  }
+  onProgress?.(records.length, records.length);
+}
+
+/** Moves every stored `@id` from one base URL to another (the operator changed `--base-url`). */
+async function rebase(tx: SqlConnection, from: string, to: string): Promise<void> {
+  // Only whole IRIs are rewritten: a JSON string starting with the old base, and columns equal to or under it.
+  const fromJson = JSON.stringify(from).slice(0, -1);
+  const toJson = JSON.stringify(to).slice(0, -1);
+  await tx.run('UPDATE resources SET record = replace(record, ?, ?)', [fromJson, toJson]);
+  await tx.run("UPDATE resources SET iri = ? || substr(iri, length(?) + 1) WHERE substr(iri, 1, length(?)) = ?", [to, from, from, from]);
+  await tx.run("UPDATE enterprises SET iri = ? || substr(iri, length(?) + 1), version = version + 1 WHERE substr(iri, 1, length(?)) = ?", [to, from, from, from]);
+  await tx.run("UPDATE meta SET value = ? WHERE key = 'base_url'", [to]);
+}

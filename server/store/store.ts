@@ -1,0 +1,105 @@
+/**
+ * The node's persistence port. The HTTP layer and the command line see only this interface; SQLite is one
+ * implementation of it (a second engine can be added behind the same interface).
+ *
+ * @packageDocumentation
+ */
+import type { DfcRecord, RecordKind } from '../../ontology/records.js';
+
+/** An enterprise as the node manages it. */
+export interface EnterpriseRow {
+  /** The local id used in URLs (`/api/dfc/enterprises/{eid}`). */
+  readonly eid: string;
+  readonly iri: string;
+  readonly name: string;
+  /** A private enterprise's catalogue and profile need a token to read. */
+  readonly private: boolean;
+  /** Increases with every write to the enterprise or its catalogue. */
+  readonly version: number;
+  readonly updatedAt: string;
+}
+
+/** A stored resource. */
+export interface StoredResource {
+  readonly eid: string;
+  readonly record: DfcRecord;
+  readonly updatedAt: string;
+}
+
+/** An API token as stored (never the token itself). */
+export interface TokenRow {
+  readonly id: string;
+  /** Null for a node admin token. */
+  readonly eid: string | null;
+  readonly scopes: readonly string[];
+  readonly label: string | null;
+  readonly createdAt: string;
+  readonly lastUsedAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+/** One write to an enterprise's resources, applied atomically. */
+export interface ChangeSet {
+  /** Records to insert or replace, by `@id`. */
+  readonly upsert?: readonly DfcRecord[];
+  /** `@id`s to delete. */
+  readonly delete?: readonly string[];
+  /** New enterprise name or privacy, when they change. */
+  readonly enterprise?: { readonly name?: string; readonly private?: boolean };
+  /** Refuse the write (with {@link VersionConflictError}) unless the enterprise is at this version. */
+  readonly expectedVersion?: number;
+}
+
+/** Options of {@link NodeStore.apply}. */
+export interface ApplyOptions {
+  /** Called as records are written (for a progress bar on long imports). */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Raised when a write's `expectedVersion` is stale. */
+export class VersionConflictError extends Error {
+  public override readonly name = 'VersionConflictError';
+
+  public constructor(public readonly current: number) {
+    super(`the enterprise changed meanwhile (now at version ${current})`);
+  }
+}
+
+/** Raised when a write would take a resource that another enterprise owns. */
+export class OwnershipError extends Error {
+  public override readonly name = 'OwnershipError';
+
+  public constructor(public readonly iri: string, public readonly owner: string) {
+    super(`${iri} belongs to enterprise ${owner}`);
+  }
+}
+
+/** The persistence port. */
+export interface NodeStore {
+  /** The public base URL the stored `@id`s are built from. */
+  readonly baseUrl: string;
+
+  /** Creates an enterprise with its profile records (Enterprise, Address, Person). */
+  createEnterprise(eid: string, iri: string, records: readonly DfcRecord[], options?: { private?: boolean }): Promise<EnterpriseRow>;
+  getEnterprise(eid: string): Promise<EnterpriseRow | undefined>;
+  listEnterprises(): Promise<EnterpriseRow[]>;
+  /** Current version of an enterprise (one indexed read: used to validate caches). */
+  enterpriseVersion(eid: string): Promise<number | undefined>;
+
+  /** One resource by `@id`. */
+  getResource(iri: string): Promise<StoredResource | undefined>;
+  /** Several resources by `@id` (missing ones are left out). */
+  getResources(iris: readonly string[]): Promise<StoredResource[]>;
+  /** An enterprise's resources of the given kinds, ordered by `@id`. */
+  listResources(eid: string, kinds: readonly RecordKind[]): Promise<StoredResource[]>;
+
+  /** Applies a change set to one enterprise in one transaction. */
+  apply(eid: string, changes: ChangeSet, options?: ApplyOptions): Promise<EnterpriseRow>;
+
+  createToken(token: { id: string; hash: string; eid: string | null; scopes: readonly string[]; label?: string }): Promise<TokenRow>;
+  findTokenByHash(hash: string): Promise<TokenRow | undefined>;
+  listTokens(eid?: string): Promise<TokenRow[]>;
+  revokeToken(id: string): Promise<boolean>;
+
+  close(): Promise<void>;
+}
