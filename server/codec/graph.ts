@@ -63,6 +63,8 @@ export class Graph {
 
   /** The canonical (DFC 1.x namespace) form of an IRI, memoised because the same IRIs repeat. */
   public iri(value: string): string {
+    // Most IRIs (every resource id) are in no DFC namespace: answer those without growing the memo.
+    if (!value.includes('datafoodconsortium') && !value.includes('w3id.org/dfc/')) return value;
     let result = this.canonical.get(value);
     if (result === undefined) {
       result = canonicalDfcIri(value);
