@@ -20,7 +20,7 @@ import {
   BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError,
 } from '../errors/http-error.js';
 import { OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type EnterpriseRow, type NodeStore } from '../store/store.js';
-import { isValidLocalId, NodeUrls, slugify, type Collection } from './urls.js';
+import { COLLECTION_OF, isValidLocalId, NodeUrls, slugify, type Collection } from './urls.js';
 
 /** One product of a catalogue page: a product with its catalog items and their offers. */
 export interface CatalogueEntry {
@@ -53,6 +53,12 @@ export interface CatalogServiceArgs {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
 
 const CATALOGUE_KINDS = ['SuppliedProduct', 'CatalogItem', 'Offer'] as const;
+/** What an enterprise publishes beside its products: sale sessions, customer categories, catalogues. */
+const OTHER_KINDS = ['SaleSession', 'CustomerCategory', 'Catalog'] as const;
+
+function isCatalogueKind(record: DfcRecord): boolean {
+  return (Object.keys(COLLECTION_OF) as string[]).includes(record.kind);
+}
 
 function unique<T>(values: Iterable<T>): T[] {
   return [...new Set(values)];
@@ -133,6 +139,12 @@ export class CatalogService {
       };
     });
     return { enterprise, entries, groups };
+  }
+
+  /** An enterprise's sale sessions, customer categories and catalogues, ordered by `@id`. */
+  public async otherResources(eid: string): Promise<DfcRecord[]> {
+    await this.enterpriseRow(eid);
+    return (await this.store.listResources(eid, OTHER_KINDS)).map((r) => r.record);
   }
 
   /** One catalogue resource of an enterprise. */
@@ -369,9 +381,9 @@ export class CatalogService {
    */
   public async importRecords(
     eid: string, records: readonly DfcRecord[], options: ApplyOptions = {},
-  ): Promise<{ products: number; items: number; offers: number }> {
+  ): Promise<{ products: number; items: number; offers: number; others: number; skipped: string[] }> {
     await this.enterpriseRow(eid);
-    const catalogue = records.filter((r) => r.kind === 'SuppliedProduct' || r.kind === 'CatalogItem' || r.kind === 'Offer');
+    const catalogue = records.filter(isCatalogueKind);
     const written = await this.identify(eid, catalogue, 'import');
     const enterprises = records.filter((r): r is EnterpriseRecord => r.kind === 'Enterprise');
     const profile = enterprises.length === 1 ? this.profileRecords(eid, enterprises[0] as EnterpriseRecord, records) : [];
@@ -381,6 +393,9 @@ export class CatalogService {
       products: written.filter((r) => r.kind === 'SuppliedProduct').length,
       items: written.filter((r) => r.kind === 'CatalogItem').length,
       offers: written.filter((r) => r.kind === 'Offer').length,
+      others: written.filter((r) => (OTHER_KINDS as readonly string[]).includes(r.kind)).length,
+      // Orders and resources of classes the node does not model are not part of a catalogue import.
+      skipped: records.filter((r) => !isCatalogueKind(r) && !['Enterprise', 'Address', 'Person'].includes(r.kind)).map((r) => r.kind),
     };
   }
 
@@ -395,9 +410,8 @@ export class CatalogService {
   ): Promise<DfcRecord[]> {
     const ids = new Map<string, string>(fixed);
     const taken = new Set<string>();
-    const collectionOf = { SuppliedProduct: 'supplied_products', CatalogItem: 'catalog_items', Offer: 'offers' } as const;
     const mint = async (record: DfcRecord, hint: string): Promise<string> => {
-      const collection = collectionOf[record.kind as keyof typeof collectionOf];
+      const collection = COLLECTION_OF[record.kind as keyof typeof COLLECTION_OF];
       const stem = isValidLocalId(hint) ? hint : slugify(hint);
       for (let n = 1; ; n++) {
         const candidate = n === 1 ? stem : `${stem}-${n}`;
@@ -410,12 +424,12 @@ export class CatalogService {
     };
     const lastSegment = (iri: string): string => decodeURIComponent(iri.replace(/[#/]+$/u, '').split(/[/#]/u).pop() ?? '');
     // Products first, so that an item and its offer can take their product's id.
-    const order = ['SuppliedProduct', 'CatalogItem', 'Offer'] as const;
+    const order = ['SuppliedProduct', 'CatalogItem', 'Offer', ...OTHER_KINDS] as const;
     const byId = new Map(records.map((r) => [r.id, r]));
     for (const kind of order) {
       for (const record of records.filter((r) => r.kind === kind)) {
         if (ids.has(record.id)) continue;
-        const collection = collectionOf[kind];
+        const collection = COLLECTION_OF[kind];
         const local = this.urls.localId(eid, collection, record.id);
         if (local !== undefined) {
           ids.set(record.id, record.id);
@@ -430,7 +444,7 @@ export class CatalogService {
         } else if (mode === 'import' && !record.id.startsWith('_:')) {
           hint = lastSegment(record.id);
         } else {
-          hint = record.kind === 'SuppliedProduct' ? (record.name ?? 'product') : record.kind === 'CatalogItem' ? (record.sku ?? 'item') : 'offer';
+          hint = hintOf(record);
         }
         ids.set(record.id, await mint(record, hint));
       }
@@ -440,6 +454,7 @@ export class CatalogService {
       let result: DfcRecord = record;
       if (record.kind === 'SuppliedProduct') result = { ...record, suppliedBy: this.urls.enterprise(eid) as NodeId };
       if (record.kind === 'CatalogItem') result = { ...record, managedBy: this.urls.enterprise(eid) as NodeId };
+      if (record.kind === 'CustomerCategory') result = { ...record, definedBy: this.urls.enterprise(eid) as NodeId };
       // Keep the identity the resource had elsewhere, so peers can still match it.
       if (original.id !== record.id && !original.id.startsWith('_:')) {
         const sameAs: ExtraValue[] = [...(result.extra?.[OWL.sameAs] ?? []), { '@id': original.id }];
@@ -483,6 +498,22 @@ export class CatalogService {
     if (error instanceof VersionConflictError) return new PreconditionFailedHttpError(error.message);
     if (error instanceof OwnershipError) return new ForbiddenHttpError(error.message);
     return error;
+  }
+}
+
+/** A readable id stem for a new resource. */
+function hintOf(record: DfcRecord): string {
+  switch (record.kind) {
+    case 'SuppliedProduct':
+    case 'CustomerCategory':
+    case 'Catalog':
+      return record.name ?? record.kind.toLowerCase();
+    case 'CatalogItem':
+      return record.sku ?? 'item';
+    case 'SaleSession':
+      return `session-${(record.beginDate ?? '').slice(0, 10)}`;
+    default:
+      return record.kind.toLowerCase();
   }
 }
 

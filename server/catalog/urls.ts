@@ -8,7 +8,17 @@
  */
 
 /** The collections of an enterprise's catalogue. */
-export type Collection = 'supplied_products' | 'catalog_items' | 'offers';
+export type Collection = 'supplied_products' | 'catalog_items' | 'offers' | 'sale_sessions' | 'customer_categories' | 'catalogs';
+
+/** The collection each catalogue record kind lives in. */
+export const COLLECTION_OF = {
+  SuppliedProduct: 'supplied_products',
+  CatalogItem: 'catalog_items',
+  Offer: 'offers',
+  SaleSession: 'sale_sessions',
+  CustomerCategory: 'customer_categories',
+  Catalog: 'catalogs',
+} as const;
 
 /** Builds and parses the node's IRIs. */
 export class NodeUrls {

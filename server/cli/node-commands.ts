@@ -102,7 +102,12 @@ async function importInto(node: NodeParts, path: string, eid: string, io: Io): P
   }
   const bar = progressBar(`importing ${path}`);
   const counts = await node.catalog.importRecords(eid, records, bar !== undefined ? { onProgress: bar } : {});
-  io.out(`${path} → ${eid}: ${counts.products} products, ${counts.items} catalog items, ${counts.offers} offers\n`);
+  io.out(`${path} → ${eid}: ${counts.products} products, ${counts.items} catalog items, ${counts.offers} offers`
+    + `${counts.others > 0 ? `, ${counts.others} sale sessions, customer categories and catalogues` : ''}\n`);
+  if (counts.skipped.length > 0) {
+    const kinds = [...new Set(counts.skipped)].join(', ');
+    io.err(`${path}: ${counts.skipped.length} resource(s) not imported, not part of a catalogue (${kinds})\n`);
+  }
   return true;
 }
 
@@ -123,7 +128,7 @@ export async function exportCommand(options: NodeCommandOptions, io: Io): Promis
   return withNode(options, async (node) => {
     const { records: profile } = await node.catalog.enterpriseGraph(eid);
     const catalogue = await node.catalog.catalogue(eid);
-    const records: DfcRecord[] = [...profile, ...catalogue.groups.values()];
+    const records: DfcRecord[] = [...profile, ...(await node.catalog.otherResources(eid)), ...catalogue.groups.values()];
     for (const entry of catalogue.entries) records.push(entry.product, ...entry.items, ...entry.offers);
     io.out(serialize(records, format, options.profile === 'dfc-v2' ? { profile: 'dfc-v2' } : {}));
     io.out('\n');

@@ -301,6 +301,11 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   });
   router.all('/enterprises/:eid/offers/:id', allow(`${READ_METHODS}, PUT`));
 
+  for (const collection of ['sale_sessions', 'customer_categories', 'catalogs'] as const) {
+    router.get(`/enterprises/:eid/${collection}/:id`, getResource(collection));
+    router.all(`/enterprises/:eid/${collection}/:id`, allow(READ_METHODS));
+  }
+
   // ------------------------------------------------------------------ profile resources
 
   for (const [path, kind] of [['persons', 'Person'], ['addresses', 'Address']] as const) {

@@ -1,0 +1,64 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../server/cli/main.js';
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await run(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
+  return { code, out, err };
+}
+
+describe('maillon import and export', () => {
+  let dir: string;
+  let db: string;
+  const fixture = (name: string) => join(import.meta.dirname, '../fixtures', name);
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'maillon-import-'));
+    db = join(dir, 'node.db');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const common = () => ['--db', db, '--data-dir', dir, '--base-url', 'http://node.test'];
+
+  it('imports an Open Food Network catalogue under the node, keeping the original ids as owl:sameAs', async () => {
+    const imported = await cli('import', fixture('ofn-catalog-1.16.json'), '--enterprise', 'ferme', ...common());
+    expect(imported.code, imported.err).to.equal(0);
+    expect(imported.out).to.match(/→ ferme: \d+ products, \d+ catalog items, \d+ offers/u);
+    const exported = await cli('export', '--enterprise', 'ferme', '--to', 'jsonld', ...common());
+    expect(exported.code).to.equal(0);
+    const document = JSON.parse(exported.out) as { '@graph': Record<string, unknown>[] };
+    const ids = document['@graph'].map((n) => n['@id'] as string);
+    expect(ids.every((id) => id.startsWith('http://node.test/api/dfc/'))).to.equal(true);
+    expect(exported.out).to.include('owl#sameAs');
+    expect(exported.out).to.include('https://ofn.example/');
+  });
+
+  it('imports sale sessions and reports what a catalogue import leaves out (orders)', async () => {
+    const imported = await cli('import', fixture('connector-export.json'), '--enterprise', 'connecteur', ...common());
+    expect(imported.code, imported.err).to.equal(0);
+    expect(imported.out).to.match(/sale sessions, customer categories and catalogues/u);
+    expect(imported.err).to.match(/not imported, not part of a catalogue \(.*Order/u);
+    const exported = await cli('export', '--enterprise', 'connecteur', '--to', 'turtle', ...common());
+    expect(exported.out).to.include('dfc-b:SaleSession');
+    expect(exported.out).to.include('/api/dfc/enterprises/connecteur/sale_sessions/');
+  });
+
+  it('imports nothing from an invalid file', async () => {
+    const imported = await cli('import', fixture('invalid/negative-price.json'), '--enterprise', 'rejet', ...common());
+    expect(imported.code).to.equal(1);
+    expect(imported.err).to.match(/nothing imported/u);
+    const listed = await cli('enterprise', 'list', ...common());
+    expect(listed.out).to.not.include('rejet');
+  });
+
+  it('re-importing the same file changes nothing but the version', async () => {
+    const first = await cli('export', '--enterprise', 'ferme', '--to', 'nquads', ...common());
+    await cli('import', fixture('ofn-catalog-1.16.json'), '--enterprise', 'ferme', ...common());
+    const second = await cli('export', '--enterprise', 'ferme', '--to', 'nquads', ...common());
+    expect(second.out.split('\n').sort()).to.deep.equal(first.out.split('\n').sort());
+  });
+});
