@@ -15,6 +15,7 @@ import type { BenchModule, BenchResult } from './harness.js';
 /** Every benchmark, in the order they run. */
 const BENCHMARKS: readonly { readonly name: string; readonly load: () => Promise<BenchModule> }[] = [
   { name: 'codec', load: () => import('./codec.js') },
+  { name: 'http', load: () => import('./http.js') },
 ];
 
 const HEADERS = ['operation', 'ms (median)', 'min–max', 'runs', 'offers/s', 'vs counterpart', 'note'] as const;

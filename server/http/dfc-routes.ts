@@ -10,7 +10,7 @@ import { Router, type Request, type Response } from 'express';
 import type { DfcRecord } from '../../ontology/records.js';
 import { principalOf, requireAdmin, requireScope } from '../auth/middleware.js';
 import { allows, type Scope } from '../auth/tokens.js';
-import type { CatalogService, Catalogue } from '../catalog/catalog-service.js';
+import type { CatalogService, Catalogue, WriteBody } from '../catalog/catalog-service.js';
 import type { Collection } from '../catalog/urls.js';
 import { BadRequestHttpError, MethodNotAllowedHttpError, NotFoundHttpError, PreconditionFailedHttpError } from '../errors/http-error.js';
 import type { EnterpriseRow } from '../store/store.js';
@@ -149,7 +149,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     throw new PreconditionFailedHttpError('the resource changed since that ETag (If-Match does not match)');
   };
 
-  const body = (req: Request): { text: string; mediaType: string } => {
+  const body = (req: Request): WriteBody => {
     const mediaType = bodyMediaType(req.get('content-type'));
     const text = typeof req.body === 'string' ? req.body : '';
     if (text.trim() === '') throw new BadRequestHttpError('the request body is empty');
@@ -247,58 +247,50 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     canRead(res, row, 'ReadProducts');
     await send(req, res, row, `${collection}/${id}`, async () => ({ records: [(await catalog.resource(eid, collection, id)).record] }));
   };
-  const current = (eid: string, collection: Collection, id: string) => async () => [(await catalog.resource(eid, collection, id)).record];
 
-  router.get('/enterprises/:eid/supplied_products/:id', getResource('supplied_products'));
-  router.put('/enterprises/:eid/supplied_products/:id', async (req, res) => {
+  /**
+   * A write to one catalogue resource: WriteProducts on the enterprise, 404 before anything else, If-Match
+   * against the current state, then the update; answers the written records.
+   */
+  const writeResource = (
+    collection: Collection,
+    update: (eid: string, id: string, given: WriteBody | undefined, expected: number | undefined) => Promise<readonly DfcRecord[] | undefined>,
+    options: { readonly needsBody: boolean },
+  ) => async (req: Request, res: Response): Promise<void> => {
     const eid = req.params['eid'] as string;
     const id = req.params['id'] as string;
     requireScope(res, 'WriteProducts', eid);
-    const given = body(req);
-    await catalog.resource(eid, 'supplied_products', id);
-    const expected = await precondition(req, eid, current(eid, 'supplied_products', id));
-    const decoded = await catalog.decode(given, catalog.urls.resource(eid, 'supplied_products', id));
-    const written = await catalog.replaceProduct(eid, id, decoded.records, expected);
+    const given = options.needsBody ? body(req) : undefined;
+    await catalog.resource(eid, collection, id);
+    const expected = await precondition(req, eid, async () => [(await catalog.resource(eid, collection, id)).record]);
+    const written = await update(eid, id, given, expected);
+    if (written === undefined) {
+      res.status(204).end();
+      return;
+    }
     const rendered = render(written, negotiate(req.get('accept')));
     res.status(200).setHeader('ETag', rendered.etag).type(rendered.contentType).send(rendered.body);
-  });
-  router.delete('/enterprises/:eid/supplied_products/:id', async (req, res) => {
-    const eid = req.params['eid'] as string;
-    const id = req.params['id'] as string;
-    requireScope(res, 'WriteProducts', eid);
-    await catalog.resource(eid, 'supplied_products', id);
-    const expected = await precondition(req, eid, current(eid, 'supplied_products', id));
+  };
+
+  router.get('/enterprises/:eid/supplied_products/:id', getResource('supplied_products'));
+  router.put('/enterprises/:eid/supplied_products/:id', writeResource('supplied_products', async (eid, id, given, expected) => {
+    const decoded = await catalog.decode(given as WriteBody, catalog.urls.resource(eid, 'supplied_products', id));
+    return catalog.replaceProduct(eid, id, decoded.records, expected);
+  }, { needsBody: true }));
+  router.delete('/enterprises/:eid/supplied_products/:id', writeResource('supplied_products', async (eid, id, _given, expected) => {
     await catalog.deleteProduct(eid, id, expected);
-    res.status(204).end();
-  });
+    return undefined;
+  }, { needsBody: false }));
   router.all('/enterprises/:eid/supplied_products/:id', allow(`${READ_METHODS}, PUT, DELETE`));
 
   router.get('/enterprises/:eid/catalog_items/:id', getResource('catalog_items'));
-  router.put('/enterprises/:eid/catalog_items/:id', async (req, res) => {
-    const eid = req.params['eid'] as string;
-    const id = req.params['id'] as string;
-    requireScope(res, 'WriteProducts', eid);
-    const given = body(req);
-    await catalog.resource(eid, 'catalog_items', id);
-    const expected = await precondition(req, eid, current(eid, 'catalog_items', id));
-    const updated = await catalog.updateCatalogItem(eid, id, given, expected);
-    const rendered = render([updated], negotiate(req.get('accept')));
-    res.status(200).setHeader('ETag', rendered.etag).type(rendered.contentType).send(rendered.body);
-  });
+  router.put('/enterprises/:eid/catalog_items/:id', writeResource('catalog_items',
+    async (eid, id, given, expected) => [await catalog.updateCatalogItem(eid, id, given as WriteBody, expected)], { needsBody: true }));
   router.all('/enterprises/:eid/catalog_items/:id', allow(`${READ_METHODS}, PUT`));
 
   router.get('/enterprises/:eid/offers/:id', getResource('offers'));
-  router.put('/enterprises/:eid/offers/:id', async (req, res) => {
-    const eid = req.params['eid'] as string;
-    const id = req.params['id'] as string;
-    requireScope(res, 'WriteProducts', eid);
-    const given = body(req);
-    await catalog.resource(eid, 'offers', id);
-    const expected = await precondition(req, eid, current(eid, 'offers', id));
-    const updated = await catalog.updateOffer(eid, id, given, expected);
-    const rendered = render([updated], negotiate(req.get('accept')));
-    res.status(200).setHeader('ETag', rendered.etag).type(rendered.contentType).send(rendered.body);
-  });
+  router.put('/enterprises/:eid/offers/:id', writeResource('offers',
+    async (eid, id, given, expected) => [await catalog.updateOffer(eid, id, given as WriteBody, expected)], { needsBody: true }));
   router.all('/enterprises/:eid/offers/:id', allow(`${READ_METHODS}, PUT`));
 
   for (const collection of ['sale_sessions', 'customer_categories', 'catalogs'] as const) {
