@@ -26,6 +26,8 @@ export interface EncodeOptions {
   readonly contextUrl?: string;
   /** `@id` of the `ldp:Container` in DFC 2.0 output (the request URL). */
   readonly containerId?: string;
+  /** Whether DFC 2.0 output wraps the records in an `ldp:Container` (default true; false for one resource). */
+  readonly container?: boolean;
 }
 
 /** A compacted JSON-LD document as we write it. */
@@ -278,6 +280,7 @@ export function encodeJsonLd(records: readonly DfcRecord[], options: EncodeOptio
   if (options.profile === 'dfc-v2') {
     const writer = new NodeWriter('2.0', CONTEXT_2_0);
     const graph = records.map((r) => writeRecord(writer, r, '2.0'));
+    if (options.container === false) return { '@context': options.contextUrl ?? CONTEXT_2_0_URL, '@graph': graph };
     const items = records.filter((r) => r.kind === 'CatalogItem');
     const container: Node = { '@type': 'ldp:Container' };
     if (options.containerId !== undefined) container['@id'] = options.containerId;

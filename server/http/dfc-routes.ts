@@ -80,14 +80,19 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   const send = async (
     req: Request, res: Response, row: EnterpriseRow, key: string,
     produce: (representation: Representation) => Promise<{ records: readonly DfcRecord[]; view?: PageView }>,
+    collection = false,
   ): Promise<void> => {
     const representation = negotiate(req.get('accept'));
-    const cacheKey = `${row.eid}@${row.version}|${key}|${representation.contentType}|${representation.format}`;
+    // The body names the request URL (container id, paging links): the path is part of the key.
+    const cacheKey = `${row.eid}@${row.version}|${req.path}|${key}|${representation.contentType}|${representation.format}`;
     let rendered = cache.get(cacheKey);
     if (rendered === undefined) {
       const { records, view } = await produce(representation);
       rendered = {
-        ...render(records, representation, { containerId: requestUrl(catalog, req), ...(view !== undefined ? { view } : {}) }),
+        ...render(records, representation, {
+          ...(collection ? { containerId: requestUrl(catalog, req) } : { container: false }),
+          ...(view !== undefined ? { view } : {}),
+        }),
         ...(view !== undefined ? { view } : {}),
       };
       cache.set(cacheKey, rendered);
@@ -175,6 +180,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const rows = (await catalog.listEnterprises()).filter((r) => !r.private || allows(principal, 'ReadEnterprise', r.eid));
     const { page, size } = paging(req);
     const pageRows = rows.slice((page - 1) * size, page * size);
+    if (page > 1 && pageRows.length === 0) throw new NotFoundHttpError(`page ${page} is past the end of the list`);
     const records: DfcRecord[] = [];
     for (const row of pageRows) records.push(...(await catalog.enterpriseGraph(row.eid)).records);
     const view = pageView(req, page, size, rows.length);
@@ -190,7 +196,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const isPrivate = req.query['private'] === 'true';
     const row = await catalog.createEnterprise(decoded.records, { private: isPrivate });
     const { records } = await catalog.enterpriseGraph(row.eid);
-    const rendered = render(records, negotiate(req.get('accept')));
+    const rendered = render(records, negotiate(req.get('accept')), { container: false });
     res.status(201).setHeader('Location', row.iri).setHeader('ETag', rendered.etag).type(rendered.contentType).send(rendered.body);
   });
   router.all('/enterprises', allow(`${READ_METHODS}, POST`, true));
@@ -209,7 +215,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const decoded = await catalog.decode(given, catalog.urls.enterprise(eid));
     await catalog.updateEnterprise(eid, decoded.records, expected);
     const { records } = await catalog.enterpriseGraph(eid);
-    const rendered = render(records, negotiate(req.get('accept')));
+    const rendered = render(records, negotiate(req.get('accept')), { container: false });
     res.status(200).setHeader('ETag', rendered.etag).type(rendered.contentType).send(rendered.body);
   });
   router.all('/enterprises/:eid', allow(`${READ_METHODS}, PUT`));
@@ -221,7 +227,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
       const row = await catalog.enterpriseRow(req.params['eid'] as string);
       canRead(res, row, 'ReadProducts');
       const { page, size } = paging(req);
-      await send(req, res, row, `catalogue|${page}|${size}`, async () => cataloguePage(req, await catalog.catalogue(row.eid)));
+      await send(req, res, row, `catalogue|${page}|${size}`, async () => cataloguePage(req, await catalog.catalogue(row.eid)), true);
     });
   }
 
@@ -232,7 +238,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const decoded = await catalog.decode(body(req), catalog.urls.collection(eid, 'supplied_products'));
     const written = await catalog.createProducts(eid, decoded.records);
     const product = written.find((r) => r.kind === 'SuppliedProduct' && r.variants.length === 0) ?? written[0];
-    const rendered = render(written, negotiate(req.get('accept')));
+    const rendered = render(written, negotiate(req.get('accept')), { container: false });
     res.status(201).setHeader('Location', product?.id ?? '').setHeader('ETag', rendered.etag).type(rendered.contentType).send(rendered.body);
   });
   router.all('/enterprises/:eid/supplied_products', allow(`${READ_METHODS}, POST`, true));
@@ -268,7 +274,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
       res.status(204).end();
       return;
     }
-    const rendered = render(written, negotiate(req.get('accept')));
+    const rendered = render(written, negotiate(req.get('accept')), { container: false });
     res.status(200).setHeader('ETag', rendered.etag).type(rendered.contentType).send(rendered.body);
   };
 

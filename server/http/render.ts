@@ -34,13 +34,19 @@ export interface Rendered {
 export interface RenderOptions {
   /** `@id` of the `ldp:Container` in DFC 2.0 output (the request URL). */
   readonly containerId?: string;
+  /** Whether DFC 2.0 output wraps the records in an `ldp:Container` (collections: yes; one resource: no). */
+  readonly container?: boolean;
   /** Paging links, for a page of a larger collection. */
   readonly view?: PageView;
 }
 
-/** A strong ETag of a body: a hash of its bytes. */
-export function etagOf(body: string): string {
-  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+/**
+ * A strong ETag of a representation: a hash of its media type and bytes. The media type is part of it
+ * because N-Triples and N-Quads (or JSON-LD served as `application/json`) can be the same bytes, and RFC 9110
+ * §8.8.1 wants distinct tags for distinct representations.
+ */
+export function etagOf(body: string, contentType: string): string {
+  return `"${createHash('sha256').update(contentType).update('\n').update(body).digest('base64url').slice(0, 32)}"`;
 }
 
 function viewRecord(view: PageView): DfcRecord {
@@ -70,6 +76,7 @@ export function render(records: readonly DfcRecord[], representation: Representa
     const document = encodeJsonLd(records, {
       profile: representation.profile,
       ...(options.containerId !== undefined ? { containerId: options.containerId } : {}),
+      ...(options.container !== undefined ? { container: options.container } : {}),
     });
     if (options.view === undefined) {
       body = JSON.stringify(document);
@@ -84,9 +91,11 @@ export function render(records: readonly DfcRecord[], representation: Representa
   } else {
     body = serialize(options.view === undefined ? records : [...records, viewRecord(options.view)], representation.format, {
       profile: representation.profile,
+      ...(options.containerId !== undefined ? { containerId: options.containerId } : {}),
+      ...(options.container !== undefined ? { container: options.container } : {}),
     });
   }
-  return { body, etag: etagOf(body), contentType: representation.contentType };
+  return { body, etag: etagOf(body, representation.contentType), contentType: representation.contentType };
 }
 
 /** A bounded cache of rendered bodies; the oldest entry goes first. */
