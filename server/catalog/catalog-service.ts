@@ -242,10 +242,11 @@ export class CatalogService {
     if (!catalogue.some((r) => r.kind === 'SuppliedProduct')) {
       throw new UnprocessableEntityHttpError('expected a dfc-b:SuppliedProduct in the body');
     }
+    // A POST creates: a product, item or offer of this node that exists already is a conflict, never overwritten.
     for (const record of catalogue) {
-      if (record.kind === 'SuppliedProduct' && this.urls.localId(eid, 'supplied_products', record.id) !== undefined
-        && (await this.store.getResource(record.id)) !== undefined) {
-        throw new ConflictHttpError(`${record.id} already exists; use PUT to replace it`);
+      const collection = COLLECTION_OF[record.kind as keyof typeof COLLECTION_OF];
+      if (this.urls.localId(eid, collection, record.id) !== undefined && (await this.store.getResource(record.id)) !== undefined) {
+        throw new ConflictHttpError(`${record.id} already exists; use PUT to change it`);
       }
     }
     const written = await this.identify(eid, catalogue, 'create');
@@ -275,8 +276,15 @@ export class CatalogService {
     const kept = existing?.record.kind === 'SuppliedProduct' ? existing.record.catalogItems : [];
     const merged = { ...product, catalogItems: unique([...product.catalogItems, ...kept]) };
     const upsert = written.map((r) => (r.id === iri ? merged : r));
+    // A variant that left a product group is taken off that group's list.
+    const left = existing?.record.kind === 'SuppliedProduct' ? existing.record.variantOf.filter((g) => !merged.variantOf.includes(g)) : [];
+    for (const group of await this.store.getResources(left)) {
+      if (group.eid === eid && group.record.kind === 'SuppliedProduct') {
+        upsert.push({ ...group.record, variants: group.record.variants.filter((v) => v !== iri) });
+      }
+    }
     await this.apply(eid, { upsert: await this.withGroupLinks(eid, upsert), ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
-    return upsert;
+    return upsert.filter((r) => !left.includes(r.id));
   }
 
   /** Deletes a product with its catalog items and their offers, and unlinks it from its product group. */
@@ -311,7 +319,7 @@ export class CatalogService {
     const { record } = await this.resource(eid, 'catalog_items', id);
     if (record.kind !== 'CatalogItem') throw new NotFoundHttpError(`no catalog item ${id}`);
     let updated: Mutable<CatalogItemRecord> = { ...record, offers: [...record.offers], listedIn: [...record.listedIn] };
-    const plain = plainJson(body);
+    const plain = plainJson(body, ['stock', 'sku']);
     if (plain !== undefined) {
       const problems: Problem[] = [];
       if ('stock' in plain.fields) updated.stock = readStock(plain.fields['stock'], record, 'dfc-b:stockLimitation', problems);
@@ -349,7 +357,7 @@ export class CatalogService {
     const { record } = await this.resource(eid, 'offers', id);
     if (record.kind !== 'Offer') throw new NotFoundHttpError(`no offer ${id}`);
     let updated: Mutable<OfferRecord> = { ...record };
-    const plain = plainJson(body);
+    const plain = plainJson(body, ['stock', 'price']);
     if (plain !== undefined) {
       const problems: Problem[] = [];
       if ('stock' in plain.fields) updated.stock = readStock(plain.fields['stock'], record, 'dfc-b:stockLimitation', problems);
@@ -524,8 +532,12 @@ function remap(records: readonly DfcRecord[], ids: ReadonlyMap<string, string>):
     typeof value === 'string' && key !== '@value' && ids.has(value) ? ids.get(value) : value) as DfcRecord);
 }
 
-/** The fields of a plain-JSON (no `@context`) update, by field name. */
-function plainJson(body: WriteBody): { fields: Record<string, unknown> } | undefined {
+/**
+ * The fields of a plain-JSON (no `@context`) update, by field name.
+ *
+ * @param allowed - the fields this resource takes; any other key is refused rather than ignored
+ */
+function plainJson(body: WriteBody, allowed: readonly string[]): { fields: Record<string, unknown> } | undefined {
   if (!body.mediaType.includes('json')) return undefined;
   let parsed: unknown;
   try {
@@ -543,9 +555,12 @@ function plainJson(body: WriteBody): { fields: Record<string, unknown> } | undef
     'dfc-b:hasPrice': 'price', hasPrice: 'price', price: 'price',
   };
   const fields: Record<string, unknown> = {};
+  const expected = Object.entries(names).filter(([k, n]) => k.startsWith('dfc-b:') && allowed.includes(n)).map(([k]) => k);
   for (const [key, value] of Object.entries(object)) {
     const name = names[key];
-    if (name === undefined) throw new UnprocessableEntityHttpError(`unknown field ${JSON.stringify(key)}: expected dfc-b:stockLimitation, dfc-b:sku or dfc-b:hasPrice`);
+    if (name === undefined || !allowed.includes(name)) {
+      throw new UnprocessableEntityHttpError(`unknown field ${JSON.stringify(key)} here: expected ${expected.join(' or ')}`);
+    }
     fields[name] = value;
   }
   return { fields };

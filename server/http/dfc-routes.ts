@@ -148,8 +148,9 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const records = await current();
     for (const accept of ['application/ld+json', 'application/ld+json; profile="dfc-v2"', 'text/turtle', 'application/n-triples', 'application/n-quads']) {
       const representation = negotiate(accept);
-      if (ifMatch.includes(render(records, representation).etag)) return version;
-      if (ifMatch.includes(render(records, { ...representation, contentType: 'application/json' }).etag)) return version;
+      // As the GET of one resource renders it: no container.
+      if (ifMatch.includes(render(records, representation, { container: false }).etag)) return version;
+      if (ifMatch.includes(render(records, { ...representation, contentType: 'application/json' }, { container: false }).etag)) return version;
     }
     throw new PreconditionFailedHttpError('the resource changed since that ETag (If-Match does not match)');
   };
