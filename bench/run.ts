@@ -50,7 +50,11 @@ function printTable(results: readonly BenchResult[]): void {
   const groups = [...new Set(results.map((r) => r.group))];
   const rows: (string[] | null)[] = [];
   for (const group of groups) {
-    if (groups.length > 1) rows.push(null, [`[${group}]`, ...HEADERS.slice(1).map(() => '')]);
+    if (groups.length > 1) {
+      // A rule between groups (the header already has one above the first).
+      if (rows.length > 0) rows.push(null);
+      rows.push([`[${group}]`, ...HEADERS.slice(1).map(() => '')]);
+    }
     for (const result of results.filter((r) => r.group === group)) rows.push(row(result));
   }
   const cells = [[...HEADERS], ...rows.filter((r): r is string[] => r !== null)];

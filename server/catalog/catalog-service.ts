@@ -148,11 +148,13 @@ export class CatalogService {
   }
 
   /** One catalogue resource of an enterprise. */
-  public async resource(eid: string, collection: Collection, id: string): Promise<{ row: EnterpriseRow; record: DfcRecord }> {
-    const row = await this.enterpriseRow(eid);
+  public async resource(eid: string, collection: Collection, id: string): Promise<{ record: DfcRecord }> {
     const stored = await this.store.getResource(this.urls.resource(eid, collection, id));
-    if (stored === undefined || stored.eid !== eid) throw new NotFoundHttpError(`no ${collection.replace(/_/gu, ' ').replace(/s$/u, '')} ${JSON.stringify(id)} in enterprise ${eid}`);
-    return { row, record: stored.record };
+    if (stored === undefined || stored.eid !== eid) {
+      await this.enterpriseRow(eid); // a 404 that says which is missing: the enterprise or the resource
+      throw new NotFoundHttpError(`no ${collection.replace(/_/gu, ' ').replace(/s$/u, '')} ${JSON.stringify(id)} in enterprise ${eid}`);
+    }
+    return { record: stored.record };
   }
 
   /** An address or a person, by its own URL. */
@@ -261,8 +263,9 @@ export class CatalogService {
    */
   public async replaceProduct(eid: string, id: string, records: readonly DfcRecord[], expectedVersion?: number): Promise<DfcRecord[]> {
     const iri = this.urls.resource(eid, 'supplied_products', id);
-    const existing = await this.store.getResource(iri);
-    await this.enterpriseRow(eid);
+    // PUT replaces; products are created by POST to the collection, which assigns ids.
+    const { record: existingRecord } = await this.resource(eid, 'supplied_products', id);
+    const existing = { record: existingRecord };
     const products = records.filter((r): r is SuppliedProductRecord => r.kind === 'SuppliedProduct');
     const target = products.find((p) => p.id === iri) ?? (products.length === 1 ? products[0] : undefined);
     if (target === undefined) throw new UnprocessableEntityHttpError(`expected the dfc-b:SuppliedProduct ${iri} in the body`);
@@ -273,11 +276,11 @@ export class CatalogService {
     const written = await this.identify(eid, catalogue, 'replace', new Map([[target.id, iri]]));
     const product = written.find((r) => r.id === iri) as SuppliedProductRecord;
     // Items the body leaves out stay linked: a PUT of the product alone must not orphan its stock.
-    const kept = existing?.record.kind === 'SuppliedProduct' ? existing.record.catalogItems : [];
+    const kept = existing.record.kind === 'SuppliedProduct' ? existing.record.catalogItems : [];
     const merged = { ...product, catalogItems: unique([...product.catalogItems, ...kept]) };
     const upsert = written.map((r) => (r.id === iri ? merged : r));
     // A variant that left a product group is taken off that group's list.
-    const left = existing?.record.kind === 'SuppliedProduct' ? existing.record.variantOf.filter((g) => !merged.variantOf.includes(g)) : [];
+    const left = existing.record.kind === 'SuppliedProduct' ? existing.record.variantOf.filter((g) => !merged.variantOf.includes(g)) : [];
     for (const group of await this.store.getResources(left)) {
       if (group.eid === eid && group.record.kind === 'SuppliedProduct') {
         upsert.push({ ...group.record, variants: group.record.variants.filter((v) => v !== iri) });

@@ -115,7 +115,8 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
       res.status(304).end();
       return;
     }
-    res.status(200).type(rendered.contentType).send(rendered.body);
+    res.status(200).setHeader('Content-Type', `${rendered.contentType}; charset=utf-8`);
+    res.end(rendered.bytes);
   };
 
   /** The whole catalogue, paged by product. */
@@ -268,7 +269,8 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const id = req.params['id'] as string;
     requireScope(res, 'WriteProducts', eid);
     const given = options.needsBody ? body(req) : undefined;
-    await catalog.resource(eid, collection, id);
+    // With If-Match, a missing resource must answer 404, not 412: check it first (the update checks it anyway).
+    if (req.get('if-match') !== undefined) await catalog.resource(eid, collection, id);
     const expected = await precondition(req, eid, async () => [(await catalog.resource(eid, collection, id)).record]);
     const written = await update(eid, id, given, expected);
     if (written === undefined) {

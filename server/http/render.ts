@@ -24,6 +24,8 @@ export interface PageView {
 /** A rendered body. */
 export interface Rendered {
   readonly body: string;
+  /** The body encoded once, so a cached answer is not re-encoded on every request. */
+  readonly bytes: Buffer;
   readonly etag: string;
   readonly contentType: string;
   /** The paging links of the body, when it is one page of a collection. */
@@ -95,7 +97,7 @@ export function render(records: readonly DfcRecord[], representation: Representa
       ...(options.container !== undefined ? { container: options.container } : {}),
     });
   }
-  return { body, etag: etagOf(body, representation.contentType), contentType: representation.contentType };
+  return { body, bytes: Buffer.from(body, 'utf8'), etag: etagOf(body, representation.contentType), contentType: representation.contentType };
 }
 
 /** A bounded cache of rendered bodies; the oldest entry goes first. */

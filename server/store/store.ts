@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import type { DfcRecord, RecordKind } from '../../ontology/records.js';
+import type { FederationStore } from './federation.js';
 
 /** An enterprise as the node manages it. */
 export interface EnterpriseRow {
@@ -78,6 +79,8 @@ export class OwnershipError extends Error {
 export interface NodeStore {
   /** The public base URL the stored `@id`s are built from. */
   readonly baseUrl: string;
+  /** Peers, their provenance graphs and the federated index. */
+  readonly federation: FederationStore;
 
   /** Creates an enterprise with its profile records (Enterprise, Address, Person). */
   createEnterprise(eid: string, iri: string, records: readonly DfcRecord[], options?: { private?: boolean }): Promise<EnterpriseRow>;

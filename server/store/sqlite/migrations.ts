@@ -62,6 +62,94 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'peers, their resources, quarantine and the federated index',
+    sql: `
+      CREATE TABLE peers (
+        id              INTEGER PRIMARY KEY,
+        name            TEXT NOT NULL UNIQUE,
+        url             TEXT NOT NULL UNIQUE,
+        origin          TEXT NOT NULL,
+        token           TEXT,
+        token_header    TEXT NOT NULL DEFAULT 'authorization' CHECK (token_header IN ('authorization', 'x-api-token')),
+        profile         TEXT NOT NULL DEFAULT 'dfc-v1' CHECK (profile IN ('dfc-v1', 'dfc-v2')),
+        interval_s      INTEGER NOT NULL DEFAULT 300 CHECK (interval_s > 0),
+        created_at      TEXT NOT NULL,
+        status          TEXT NOT NULL DEFAULT 'new',
+        last_attempt_at TEXT,
+        last_success_at TEXT,
+        next_attempt_at TEXT,
+        failures        INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        last_summary    TEXT
+      );
+      -- Each URL fetched for a peer, with the validators of its last answer (for conditional requests).
+      CREATE TABLE peer_sources (
+        peer_id       INTEGER NOT NULL REFERENCES peers (id) ON DELETE CASCADE,
+        url           TEXT NOT NULL,
+        etag          TEXT,
+        last_modified TEXT,
+        fetched_at    TEXT NOT NULL,
+        PRIMARY KEY (peer_id, url)
+      );
+      -- What each peer said, kept apart per peer: the peer's provenance graph.
+      CREATE TABLE peer_resources (
+        peer_id       INTEGER NOT NULL REFERENCES peers (id) ON DELETE CASCADE,
+        iri           TEXT NOT NULL,
+        kind          TEXT NOT NULL,
+        record        TEXT NOT NULL CHECK (json_valid(record)),
+        hash          TEXT NOT NULL,
+        -- 1 when the IRI is under the peer's own origin; 0 when the peer relays another origin's resource.
+        authoritative INTEGER NOT NULL CHECK (authoritative IN (0, 1)),
+        source_url    TEXT NOT NULL,
+        first_seen_at TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        missing_since TEXT,
+        withdrawn_at  TEXT,
+        PRIMARY KEY (peer_id, iri)
+      );
+      CREATE INDEX peer_resources_by_iri ON peer_resources (iri);
+      CREATE TABLE quarantine (
+        peer_id  INTEGER NOT NULL REFERENCES peers (id) ON DELETE CASCADE,
+        iri      TEXT NOT NULL,
+        type     TEXT,
+        problems TEXT NOT NULL CHECK (json_valid(problems)),
+        seen_at  TEXT NOT NULL,
+        PRIMARY KEY (peer_id, iri)
+      );
+      -- One row per catalog item and source, denormalised for federated queries.
+      CREATE TABLE federated_entries (
+        source         TEXT NOT NULL,
+        item_iri       TEXT NOT NULL,
+        product_iri    TEXT NOT NULL,
+        product_key    TEXT NOT NULL,
+        offer_iri      TEXT,
+        enterprise_iri TEXT,
+        peer_id        INTEGER REFERENCES peers (id) ON DELETE CASCADE,
+        rank           INTEGER NOT NULL,
+        winner         INTEGER NOT NULL DEFAULT 0,
+        name           TEXT,
+        search         TEXT,
+        product_type   TEXT,
+        stock          REAL,
+        in_stock       INTEGER NOT NULL,
+        price          REAL,
+        currency       TEXT,
+        latitude       REAL,
+        longitude      REAL,
+        postcode       TEXT,
+        PRIMARY KEY (source, item_iri)
+      );
+      CREATE INDEX federated_by_key ON federated_entries (product_key);
+      CREATE INDEX federated_by_type ON federated_entries (winner, product_type);
+      CREATE INDEX federated_by_place ON federated_entries (winner, latitude, longitude);
+      CREATE TABLE federated_sources (
+        source  TEXT PRIMARY KEY,
+        version INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

@@ -11,7 +11,9 @@ import type { DfcRecord, RecordKind } from '../../../ontology/records.js';
 import {
   OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type EnterpriseRow, type NodeStore, type StoredResource, type TokenRow,
 } from '../store.js';
+import type { FederationStore } from '../federation.js';
 import { SqliteDatabase, type SqlConnection, type SqlValue } from './database.js';
+import { SqliteFederationStore } from './federation-store.js';
 import { migrate } from './migrations.js';
 
 interface EnterpriseSql { eid: string; iri: string; name: string; private: number; version: number; updated_at: string }
@@ -59,10 +61,15 @@ export interface SqliteStoreOptions {
 
 /** {@link NodeStore} on SQLite. */
 export class SqliteStore implements NodeStore {
+  /** Peers, their provenance graphs and the federated index, in the same database. */
+  public readonly federation: FederationStore;
+
   private constructor(
     private readonly db: SqliteDatabase,
     public readonly baseUrl: string,
-  ) {}
+  ) {
+    this.federation = new SqliteFederationStore(db);
+  }
 
   /**
    * Opens the store: creates the file if needed, applies migrations, and re-bases stored `@id`s when the
@@ -140,24 +147,27 @@ export class SqliteStore implements NodeStore {
 
   public async apply(eid: string, changes: ChangeSet, options: ApplyOptions = {}): Promise<EnterpriseRow> {
     return this.db.transaction(async (tx) => {
-      const current = await tx.get<EnterpriseSql>('SELECT * FROM enterprises WHERE eid = ?', [eid]);
-      if (current === undefined) throw new OwnershipError(eid, '(none: no such enterprise)');
-      if (changes.expectedVersion !== undefined && changes.expectedVersion !== current.version) {
+      const now = new Date().toISOString();
+      // The version check and bump come first, in one statement: the write lock is held for as few round
+      // trips as possible (stock writes are the hot path).
+      const updated = await tx.get<EnterpriseSql>(
+        `UPDATE enterprises SET name = COALESCE(?, name), private = COALESCE(?, private), version = version + 1, updated_at = ?
+         WHERE eid = ? AND (? IS NULL OR version = ?) RETURNING *`,
+        [changes.enterprise?.name ?? null, changes.enterprise?.private === undefined ? null : changes.enterprise.private ? 1 : 0, now, eid,
+          changes.expectedVersion ?? null, changes.expectedVersion ?? null],
+      );
+      if (updated === undefined) {
+        const current = await tx.get<{ version: number }>('SELECT version FROM enterprises WHERE eid = ?', [eid]);
+        if (current === undefined) throw new OwnershipError(eid, '(none: no such enterprise)');
         throw new VersionConflictError(current.version);
       }
-      const now = new Date().toISOString();
       await upsertRecords(tx, eid, changes.upsert ?? [], now, options.onProgress);
       const deletions = changes.delete ?? [];
       for (let i = 0; i < deletions.length; i += CHUNK) {
         const chunk = deletions.slice(i, i + CHUNK);
         await tx.run(`DELETE FROM resources WHERE eid = ? AND iri IN (${chunk.map(() => '?').join(',')})`, [eid, ...chunk]);
       }
-      const name = changes.enterprise?.name ?? current.name;
-      const isPrivate = changes.enterprise?.private ?? current.private === 1;
-      await tx.run('UPDATE enterprises SET name = ?, private = ?, version = version + 1, updated_at = ? WHERE eid = ?', [
-        name, isPrivate ? 1 : 0, now, eid,
-      ]);
-      return enterpriseRow((await tx.get<EnterpriseSql>('SELECT * FROM enterprises WHERE eid = ?', [eid])) as EnterpriseSql);
+      return enterpriseRow(updated);
     });
   }
 
@@ -200,17 +210,21 @@ async function upsertRecords(
   let done = 0;
   for (const record of records) {
     if (onProgress !== undefined && done++ % 100 === 0) onProgress(done - 1, records.length);
-    const owner = await tx.get<{ eid: string }>('SELECT eid FROM resources WHERE iri = ?', [record.id]);
-    // An enterprise never overwrites another's resource, whatever `@id` its document names.
-    if (owner !== undefined && owner.eid !== eid) throw new OwnershipError(record.id, owner.eid);
-    await tx.run(
+    // One statement per record: the update only happens when the row belongs to this enterprise, so an
+    // enterprise never overwrites another's resource, whatever `@id` its document names.
+    const result = await tx.run(
       `INSERT INTO resources (iri, eid, kind, record, name, product_type, stock, price, currency, latitude, longitude, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (iri) DO UPDATE SET kind = excluded.kind, record = excluded.record, name = excluded.name,
          product_type = excluded.product_type, stock = excluded.stock, price = excluded.price, currency = excluded.currency,
-         latitude = excluded.latitude, longitude = excluded.longitude, updated_at = excluded.updated_at`,
+         latitude = excluded.latitude, longitude = excluded.longitude, updated_at = excluded.updated_at
+       WHERE resources.eid = excluded.eid`,
       [record.id, eid, record.kind, JSON.stringify(record), ...indexColumns(record), now, now],
     );
+    if (result.changes === 0) {
+      const owner = await tx.get<{ eid: string }>('SELECT eid FROM resources WHERE iri = ?', [record.id]);
+      throw new OwnershipError(record.id, owner?.eid ?? '(unknown)');
+    }
   }
   onProgress?.(records.length, records.length);
 }

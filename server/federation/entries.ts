@@ -1,0 +1,95 @@
+/**
+ * The federated index: one row per catalog item and source, with what regional queries filter on (product
+ * type, place, stock, price, text). Built from a source's records by a pure function.
+ *
+ * @packageDocumentation
+ */
+import type { AddressRecord, CatalogItemRecord, DfcRecord, OfferRecord, SuppliedProductRecord } from '../../ontology/records.js';
+import { OWL } from '../../ontology/vocabulary.js';
+
+/** One catalog item of one source, as the index keeps it. */
+export interface FederatedEntry {
+  readonly itemIri: string;
+  readonly productIri: string;
+  /**
+   * The identity of the product across sources: the first `owl:sameAs` it declares (the original a node
+   * imported it from), else its own `@id`. Two entries with one key are the same product seen twice.
+   */
+  readonly productKey: string;
+  readonly offerIri: string | null;
+  readonly enterpriseIri: string | null;
+  readonly name: string | null;
+  /** Lower-cased name and description, for text search. */
+  readonly search: string;
+  readonly productType: string | null;
+  readonly stock: number | null;
+  /** Limited stock above zero, or on demand. */
+  readonly inStock: boolean;
+  readonly price: number | null;
+  readonly currency: string | null;
+  readonly latitude: number | null;
+  readonly longitude: number | null;
+  readonly postcode: string | null;
+}
+
+/** The identity key of a product across sources. */
+export function productKey(product: SuppliedProductRecord): string {
+  const sameAs = product.extra?.[OWL.sameAs]?.find((v) => '@id' in v);
+  return sameAs !== undefined && '@id' in sameAs ? sameAs['@id'] : product.id;
+}
+
+/**
+ * The index entries of one source's records.
+ *
+ * @param records - every record the source holds (catalogue and enterprise profiles)
+ */
+export function entriesOf(records: readonly DfcRecord[]): FederatedEntry[] {
+  const byId = new Map<string, DfcRecord>();
+  for (const record of records) byId.set(record.id, record);
+  // Which enterprise manages or supplies what: from either direction of the link.
+  const owner = new Map<string, string>();
+  for (const record of records) {
+    if (record.kind === 'Enterprise') {
+      for (const id of [...record.manages, ...record.supplies]) owner.set(id, record.id);
+    }
+  }
+  const entries: FederatedEntry[] = [];
+  for (const record of records) {
+    if (record.kind !== 'CatalogItem' || record.product === undefined) continue;
+    const product = byId.get(record.product);
+    if (product?.kind !== 'SuppliedProduct') continue;
+    const offer = record.offers.map((id) => byId.get(id)).find((o): o is OfferRecord => o?.kind === 'Offer');
+    const enterpriseIri = record.managedBy ?? product.suppliedBy ?? owner.get(record.id) ?? owner.get(product.id) ?? null;
+    const enterprise = enterpriseIri === null ? undefined : byId.get(enterpriseIri);
+    const address = enterprise?.kind === 'Enterprise' && enterprise.address !== undefined ? byId.get(enterprise.address) : undefined;
+    entries.push(entry(record, product, offer, enterpriseIri, address?.kind === 'Address' ? address : undefined));
+  }
+  return entries;
+}
+
+function entry(
+  item: CatalogItemRecord, product: SuppliedProductRecord, offer: OfferRecord | undefined, enterpriseIri: string | null,
+  address: AddressRecord | undefined,
+): FederatedEntry {
+  // The item's stock is what the catalogue sells (Open Food Network reads it there); the offer's is a fallback.
+  const stock = item.stock ?? offer?.stock ?? null;
+  const onDemand = item.stock === null && (offer === undefined || offer.stock === null);
+  return {
+    itemIri: item.id,
+    productIri: product.id,
+    productKey: productKey(product),
+    offerIri: offer?.id ?? null,
+    enterpriseIri,
+    name: product.name ?? null,
+    search: `${product.name ?? ''} ${product.description ?? ''}`.toLowerCase(),
+    productType: product.productType ?? null,
+    stock: onDemand ? null : stock,
+    inStock: onDemand || (stock !== null && stock > 0),
+    price: offer?.price?.value ?? null,
+    currency: offer?.price?.currency ?? null,
+    latitude: address?.latitude ?? null,
+    longitude: address?.longitude ?? null,
+    postcode: address?.postcode ?? null,
+  };
+}
+

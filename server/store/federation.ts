@@ -1,0 +1,131 @@
+/**
+ * The federation's persistence port: peers, what each peer said (its provenance graph), quarantined
+ * records, and the federated index that regional queries read.
+ *
+ * @packageDocumentation
+ */
+import type { DfcRecord } from '../../ontology/records.js';
+import type { Problem } from '../codec/problems.js';
+import type { FederatedEntry } from '../federation/entries.js';
+import type { HeldResource, MergePlan } from '../sync/merge.js';
+
+/** A peer as the operator configured it, with its sync state. */
+export interface PeerRow {
+  readonly id: number;
+  readonly name: string;
+  readonly url: string;
+  readonly origin: string;
+  readonly token: string | null;
+  readonly tokenHeader: 'authorization' | 'x-api-token';
+  readonly profile: 'dfc-v1' | 'dfc-v2';
+  readonly intervalSeconds: number;
+  readonly createdAt: string;
+  /** `new`, `ok` or `failed`. */
+  readonly status: string;
+  readonly lastAttemptAt: string | null;
+  readonly lastSuccessAt: string | null;
+  readonly nextAttemptAt: string | null;
+  /** Consecutive failures (drives the backoff). */
+  readonly failures: number;
+  readonly lastError: string | null;
+  /** The last sync's summary (counts, bytes, duration), as JSON. */
+  readonly lastSummary: SyncSummary | null;
+}
+
+/** What one sync of one peer did. */
+export interface SyncSummary {
+  readonly added: number;
+  readonly updated: number;
+  readonly unchanged: number;
+  readonly withdrawn: number;
+  readonly quarantined: number;
+  readonly refused: number;
+  readonly pages: number;
+  readonly notModified: number;
+  readonly bytes: number;
+  readonly ms: number;
+}
+
+/** A new peer. */
+export interface NewPeer {
+  readonly name: string;
+  readonly url: string;
+  readonly token?: string;
+  readonly tokenHeader?: 'authorization' | 'x-api-token';
+  readonly profile?: 'dfc-v1' | 'dfc-v2';
+  readonly intervalSeconds?: number;
+}
+
+/** Validators of a URL fetched for a peer. */
+export interface SourceValidators {
+  readonly etag: string | null;
+  readonly lastModified: string | null;
+}
+
+/** A quarantined record, with the codec's report. */
+export interface QuarantinedRecord {
+  readonly iri: string;
+  readonly type: string | null;
+  readonly problems: readonly Problem[];
+  readonly seenAt: string;
+}
+
+/** One snapshot to apply atomically. */
+export interface SnapshotWrite {
+  readonly plan: MergePlan;
+  /** Validators of every URL fetched (200 and 304), replacing the stored ones. */
+  readonly sources: ReadonlyMap<string, SourceValidators>;
+  /** Records rejected in this snapshot, replacing the peer's quarantine. */
+  readonly quarantine: readonly Omit<QuarantinedRecord, 'seenAt'>[];
+  readonly now: string;
+}
+
+/** Filters of a federated query. */
+export interface FederatedQuery {
+  /** Product type IRIs to match (the asked type and every narrower one). */
+  readonly types?: readonly string[];
+  /** Words that must all appear in name or description. */
+  readonly text?: string;
+  /** A bounding box the enterprise must be in (the caller refines it to a circle). */
+  readonly box?: { readonly minLat: number; readonly maxLat: number; readonly minLon: number; readonly maxLon: number };
+  readonly inStock?: boolean;
+  readonly enterprise?: string;
+  /** A peer id, or `local` for our own catalogue. */
+  readonly source?: string;
+}
+
+/** A row of the federated index, with where it comes from. */
+export interface FederatedRow extends FederatedEntry {
+  readonly source: string;
+  readonly peerId: number | null;
+}
+
+/** The federation's persistence port. */
+export interface FederationStore {
+  addPeer(peer: NewPeer, origin: string): Promise<PeerRow>;
+  listPeers(): Promise<PeerRow[]>;
+  /** A peer by id or name. */
+  getPeer(idOrName: string | number): Promise<PeerRow | undefined>;
+  removePeer(id: number): Promise<boolean>;
+  /** Records an attempt's outcome (status, error, summary, next attempt). */
+  recordAttempt(id: number, state: {
+    status: 'ok' | 'failed'; at: string; nextAttemptAt: string; failures: number; error: string | null; summary: SyncSummary | null;
+  }): Promise<void>;
+
+  sources(peerId: number): Promise<Map<string, SourceValidators>>;
+  held(peerId: number): Promise<Map<string, HeldResource>>;
+  /** Applies a snapshot in one transaction, and rebuilds the peer's part of the federated index if it changed. */
+  applySnapshot(peerId: number, write: SnapshotWrite): Promise<void>;
+  quarantine(peerId: number): Promise<QuarantinedRecord[]>;
+  /** Counts of a peer's resources: active, missing, withdrawn. */
+  peerCounts(peerId: number): Promise<{ active: number; missing: number; withdrawn: number }>;
+
+  /** Rebuilds the index rows of our own enterprises whose version changed since the last build. */
+  refreshLocal(versions: ReadonlyMap<string, number>, recordsOf: (eid: string) => Promise<DfcRecord[]>): Promise<void>;
+  /** The winning rows matching a query, in a stable order (name, then item IRI). */
+  queryEntries(query: FederatedQuery): Promise<FederatedRow[]>;
+  /** Every source's row of one product key (its provenance). */
+  sourcesOf(productKeys: readonly string[]): Promise<Map<string, string[]>>;
+  /** The records of the given IRIs, from the best source of each (own node first, then authoritative peers). */
+  recordsOf(iris: readonly string[]): Promise<Map<string, { record: DfcRecord; source: string }>>;
+}
