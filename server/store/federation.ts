@@ -75,8 +75,10 @@ export interface SnapshotWrite {
   readonly plan: MergePlan;
   /** Validators of every URL fetched (200 and 304), replacing the stored ones. */
   readonly sources: ReadonlyMap<string, SourceValidators>;
-  /** Records rejected in this snapshot, replacing the peer's quarantine. */
+  /** Records rejected in this snapshot. */
   readonly quarantine: readonly Omit<QuarantinedRecord, 'seenAt'>[];
+  /** Whether they replace the peer's quarantine (every page decoded) or are added to it (some pages were 304). */
+  readonly replaceQuarantine: boolean;
   readonly now: string;
 }
 

@@ -181,9 +181,13 @@ export class SqliteFederationStore implements FederationStore {
         `UPDATE peer_resources SET withdrawn_at = ? WHERE peer_id = ? AND iri IN (${marks})`, [now, peerId, ...chunk]).then(() => undefined));
       await inChunks(plan.restored, (chunk, marks) => tx.run(
         `UPDATE peer_resources SET missing_since = NULL, withdrawn_at = NULL WHERE peer_id = ? AND iri IN (${marks})`, [peerId, ...chunk]).then(() => undefined));
-      await tx.run('DELETE FROM quarantine WHERE peer_id = ?', [peerId]);
+      if (write.replaceQuarantine) await tx.run('DELETE FROM quarantine WHERE peer_id = ?', [peerId]);
+      // A record that is valid now leaves the quarantine.
+      await inChunks(plan.upsert.map((r) => r.iri), (chunk, marks) => tx.run(
+        `DELETE FROM quarantine WHERE peer_id = ? AND iri IN (${marks})`, [peerId, ...chunk]).then(() => undefined));
       await insertMany(tx, 'INSERT INTO quarantine (peer_id, iri, type, problems, seen_at)', 5,
-        write.quarantine.map((q) => [peerId, q.iri, q.type, JSON.stringify(q.problems), now]), 'ON CONFLICT (peer_id, iri) DO NOTHING');
+        write.quarantine.map((q) => [peerId, q.iri, q.type, JSON.stringify(q.problems), now]),
+        'ON CONFLICT (peer_id, iri) DO UPDATE SET type = excluded.type, problems = excluded.problems, seen_at = excluded.seen_at');
       for (const [url, v] of write.sources) {
         await tx.run(
           `INSERT INTO peer_sources (peer_id, url, etag, last_modified, fetched_at) VALUES (?, ?, ?, ?, ?)
