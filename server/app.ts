@@ -16,6 +16,11 @@ import { errorHandler } from './http/error-handler.js';
 import { RenderCache } from './http/render.js';
 import { requestLogger } from './logging.js';
 import type { NodeStore } from './store/store.js';
+import type { Taxonomy } from '../ontology/taxonomy.js';
+import { FederationService } from './federation/federation-service.js';
+import { federationRoutes } from './http/federation-routes.js';
+import { syncRoutes } from './http/sync-routes.js';
+import type { SyncScheduler } from './sync/scheduler.js';
 
 /** What the application needs. */
 export interface AppDeps {
@@ -28,6 +33,12 @@ export interface AppDeps {
   readonly pageSize?: number;
   /** Name shown in discovery. */
   readonly name?: string;
+  /** Units, currencies and product types (for type queries that include narrower types). */
+  readonly taxonomy: Taxonomy;
+  /** Runs peer syncs (the `/api/sync` routes use it). */
+  readonly scheduler: SyncScheduler;
+  /** Whether peers on private addresses may be added. */
+  readonly allowPrivate?: boolean;
 }
 
 /** The version written in discovery. */
@@ -61,6 +72,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(identify(deps.store));
   app.use(discoveryRoutes({ urls: catalog.urls, name: deps.name ?? 'Maillon node', version: VERSION }));
   app.use('/api/dfc', dfcRoutes({ catalog, cache: new RenderCache(), pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
+  const federation = deps.store.federation;
+  const peerNames = async (): Promise<Map<number, string>> => new Map((await federation.listPeers()).map((p) => [p.id, p.name]));
+  app.use('/api/sync', syncRoutes({ federation, scheduler: deps.scheduler, allowPrivate: deps.allowPrivate ?? false, ownBase: deps.store.baseUrl }));
+  app.use('/api/federation', federationRoutes({
+    service: new FederationService(federation, catalog, () => deps.taxonomy, peerNames),
+    base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000, peerNames,
+  }));
   app.use((req, _res, next) => next(new NotFoundHttpError(`nothing at ${req.originalUrl.split('?')[0] ?? ''}`)));
   app.use(errorHandler(deps.logger));
   return app;

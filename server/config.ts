@@ -18,6 +18,19 @@ export interface Config {
   readonly pageSize: number;
   readonly logLevel: string;
   readonly name: string;
+  /** Whether peers on private or loopback addresses may be synced (development and tests). */
+  readonly allowPrivate: boolean;
+  /** Most peers synced at once. */
+  readonly syncConcurrency: number;
+  /** Whether `serve` syncs peers on their intervals. */
+  readonly syncSchedule: boolean;
+  /** How long a resource may be absent from a peer before it is flagged withdrawn, in seconds. */
+  readonly withdrawGraceSeconds: number;
+  /** Connect timeout and whole-response deadline of a peer request, in milliseconds. */
+  readonly fetchConnectTimeoutMs: number;
+  readonly fetchTimeoutMs: number;
+  /** Largest peer response, in bytes. */
+  readonly maxResponseBytes: number;
 }
 
 /** Command-line options that map to configuration. */
@@ -27,10 +40,15 @@ export interface ConfigOptions {
   readonly db?: string | undefined;
   readonly 'base-url'?: string | undefined;
   readonly 'data-dir'?: string | undefined;
+  readonly 'allow-private'?: boolean | undefined;
 }
 
 /** Raised for a configuration value that makes no sense. */
 export class ConfigError extends Error {}
+
+function flag(value: string | undefined): boolean {
+  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
+}
 
 function integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined || value === '') return fallback;
@@ -67,5 +85,12 @@ export function loadConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv =
     pageSize: integer('MAILLON_PAGE_SIZE', env['MAILLON_PAGE_SIZE'], 500, 1, 10000),
     logLevel: env['MAILLON_LOG_LEVEL'] ?? 'info',
     name: env['MAILLON_NAME'] ?? 'Maillon node',
+    allowPrivate: options['allow-private'] === true || flag(env['MAILLON_ALLOW_PRIVATE']),
+    syncConcurrency: integer('MAILLON_SYNC_CONCURRENCY', env['MAILLON_SYNC_CONCURRENCY'], 4, 1, 64),
+    syncSchedule: env['MAILLON_SYNC_SCHEDULE'] === undefined ? true : flag(env['MAILLON_SYNC_SCHEDULE']),
+    withdrawGraceSeconds: integer('MAILLON_WITHDRAW_GRACE', env['MAILLON_WITHDRAW_GRACE'], 3600, 0, 365 * 86400),
+    fetchConnectTimeoutMs: integer('MAILLON_FETCH_CONNECT_TIMEOUT', env['MAILLON_FETCH_CONNECT_TIMEOUT'], 5000, 100, 600_000),
+    fetchTimeoutMs: integer('MAILLON_FETCH_TIMEOUT', env['MAILLON_FETCH_TIMEOUT'], 30_000, 100, 3_600_000),
+    maxResponseBytes: integer('MAILLON_MAX_RESPONSE_BYTES', env['MAILLON_MAX_RESPONSE_BYTES'], 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
   };
 }

@@ -17,6 +17,9 @@ import { createLogger } from './logging.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { NodeStore } from './store/store.js';
 import { FileTaxonomyStore } from './store/taxonomy-store.js';
+import type { Taxonomy } from '../ontology/taxonomy.js';
+import { SyncScheduler } from './sync/scheduler.js';
+import { SyncEngine } from './sync/sync-engine.js';
 
 /** The parts of a node, opened and wired. */
 export interface NodeParts {
@@ -24,6 +27,9 @@ export interface NodeParts {
   readonly store: NodeStore;
   readonly decoder: Decoder;
   readonly catalog: CatalogService;
+  readonly taxonomy: Taxonomy;
+  readonly engine: SyncEngine;
+  readonly scheduler: SyncScheduler;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -32,9 +38,24 @@ export interface NodeParts {
 export async function openNode(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<NodeParts> {
   if (config.db !== ':memory:') mkdirSync(dirname(config.db), { recursive: true });
   const store = await SqliteStore.open({ path: config.db, baseUrl: config.baseUrl });
-  const decoder = new Decoder({ taxonomy: new FileTaxonomyStore(config.dataDir).load() });
+  const taxonomy = new FileTaxonomyStore(config.dataDir).load();
+  const decoder = new Decoder({ taxonomy });
   const catalog = new CatalogService({ store, decoder });
-  return { config, store, decoder, catalog, logger, close: () => store.close() };
+  const engine = new SyncEngine({
+    federation: store.federation, decoder, ownBase: config.baseUrl, graceMs: config.withdrawGraceSeconds * 1000,
+    policy: {
+      connectTimeoutMs: config.fetchConnectTimeoutMs, totalTimeoutMs: config.fetchTimeoutMs, maxBytes: config.maxResponseBytes,
+      maxRedirects: 3, allowPrivate: config.allowPrivate,
+    },
+  });
+  const scheduler = new SyncScheduler({ engine, federation: store.federation, concurrency: config.syncConcurrency, logger });
+  return {
+    config, store, decoder, catalog, taxonomy, engine, scheduler, logger,
+    close: async () => {
+      await scheduler.stop();
+      await store.close();
+    },
+  };
 }
 
 /** A running node. */
@@ -53,6 +74,7 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   const parts = await openNode(config, logger);
   const app = createApp({
     store: parts.store, decoder: parts.decoder, logger: parts.logger, bodyLimit: config.bodyLimit, pageSize: config.pageSize, name: config.name,
+    taxonomy: parts.taxonomy, scheduler: parts.scheduler, allowPrivate: config.allowPrivate,
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
@@ -70,7 +92,7 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await parts.store.close();
+      await parts.close();
     },
   };
 }

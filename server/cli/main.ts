@@ -12,8 +12,9 @@ import { serialize, type OutputFormat } from '../codec/serialize.js';
 import { FileTaxonomyStore } from '../store/taxonomy-store.js';
 import { ConfigError } from '../config.js';
 import {
-  describeError, enterpriseCommand, exportCommand, importCommand, init, serve, tokenCommand, UsageError, type Io,
+  describeError, enterpriseCommand, exportCommand, importCommand, init, serve, tokenCommand, UsageError, withNode, type Io,
 } from './node-commands.js';
+import { peerCommand, syncCommand } from './sync-commands.js';
 import { readTaxonomyFile } from './taxonomy.js';
 
 /** Exit codes: 0 done, 1 the input is invalid or the operation failed, 2 the command was used wrongly. */
@@ -31,6 +32,9 @@ Node commands:
   token create --admin
   token list [--enterprise EID]
   token revoke ID
+  peer add URL [--name N] [--token T] [--token-header x-api-token] [--interval 5m] [--profile dfc-v2]
+  peer list | peer remove ID | peer status [ID]
+  sync [--peer ID]                            sync peers now and print a summary table
 
 Document commands:
   validate FILE [--json]                      check a DFC document; exit 1 with the problems when invalid
@@ -40,6 +44,7 @@ Document commands:
   taxonomy list                               list the loaded taxonomies
 
 Options:
+  --allow-private  allow peers on private and loopback addresses (development, tests)
   --db FILE        SQLite database (default DATA_DIR/maillon.db, or MAILLON_DB)
   --data-dir DIR   where the node keeps its data (default ./data, or MAILLON_DATA_DIR)
   -h, --help       this help
@@ -95,6 +100,11 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       label: { type: 'string' },
       admin: { type: 'boolean' },
       private: { type: 'boolean' },
+      'allow-private': { type: 'boolean' },
+      token: { type: 'string' },
+      'token-header': { type: 'string' },
+      interval: { type: 'string' },
+      peer: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -162,6 +172,10 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       return exportCommand(values, io);
     case 'token':
       return tokenCommand(rest[0], rest[1], values, io);
+    case 'peer':
+      return withNode(values, (node) => peerCommand(node, rest[0], rest[1], values, io));
+    case 'sync':
+      return withNode(values, (node) => syncCommand(node, values, io));
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }

@@ -39,7 +39,8 @@ export interface NodeCommandOptions extends ConfigOptions {
   readonly seed?: string | undefined;
 }
 
-async function withNode<T>(options: NodeCommandOptions, work: (node: NodeParts) => Promise<T>): Promise<T> {
+/** Opens the node's database for one command, and closes it after. */
+export async function withNode<T>(options: NodeCommandOptions, work: (node: NodeParts) => Promise<T>): Promise<T> {
   const config = loadConfig(options, { ...process.env, MAILLON_LOG_LEVEL: process.env['MAILLON_LOG_LEVEL'] ?? 'warn' });
   const node = await openNode(config);
   try {
@@ -222,6 +223,7 @@ export async function serve(options: NodeCommandOptions, io: Io): Promise<number
     await node.close();
     throw error;
   }
+  if (config.syncSchedule) node.scheduler.start();
   io.out(`Maillon serving ${config.baseUrl}/api/dfc/enterprises (listening on ${node.url}, database ${config.db})\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {

@@ -5,6 +5,7 @@
  */
 import type { DfcRecord } from '../../ontology/records.js';
 import { encodeJsonLd, type EncodeOptions } from './encode.js';
+import { DataFactory, type Quad } from 'n3';
 import { graphToQuads, writeRdf, type RdfFormat } from './rdf.js';
 import { readSimpleJsonLd } from './read-jsonld.js';
 
@@ -32,4 +33,25 @@ export function serialize(records: readonly DfcRecord[], format: OutputFormat, o
   if (format === 'jsonld') return JSON.stringify(document, null, 2);
   const { graph } = readSimpleJsonLd(document);
   return writeRdf(graphToQuads(graph, options.profile === 'dfc-v2' ? '2.0' : '1.x'), format, options.profile === 'dfc-v2' ? '2.0' : '1.x');
+}
+
+/**
+ * N-Quads with one named graph per source: the federated catalogue's provenance.
+ *
+ * @param groups - records by graph IRI
+ */
+export function serializeNQuadsByGraph(groups: readonly { graph: string; records: readonly DfcRecord[] }[]): string {
+  const quads: Quad[] = [];
+  for (const { graph, records } of groups) {
+    const { graph: nodes } = readSimpleJsonLd(encodeJsonLd(records));
+    const name = DataFactory.namedNode(graph);
+    // Blank node labels restart per document: prefix them per graph so two sources never share one.
+    const prefix = `g${quads.length}_`;
+    for (const q of graphToQuads(nodes)) {
+      const subject = q.subject.termType === 'BlankNode' ? DataFactory.blankNode(prefix + q.subject.value) : q.subject;
+      const object = q.object.termType === 'BlankNode' ? DataFactory.blankNode(prefix + q.object.value) : q.object;
+      quads.push(DataFactory.quad(subject, q.predicate, object, name));
+    }
+  }
+  return writeRdf(quads, 'nquads');
 }

@@ -1,0 +1,114 @@
+/**
+ * `maillon peer add|list|remove|status` and `maillon sync`.
+ *
+ * @packageDocumentation
+ */
+import type { NodeParts } from '../main.js';
+import type { PeerRow, SyncSummary } from '../store/federation.js';
+import { checkPeerUrl } from '../sync/peer-url.js';
+import { parseInterval } from '../sync/scheduler.js';
+import { UsageError, type Io, type NodeCommandOptions } from './node-commands.js';
+
+/** Options of the peer commands. */
+export interface SyncCommandOptions extends NodeCommandOptions {
+  readonly token?: string | undefined;
+  readonly interval?: string | undefined;
+  readonly 'token-header'?: string | undefined;
+  readonly peer?: string | undefined;
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return `${rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd()).join('\n')}\n`;
+}
+
+async function findPeer(node: NodeParts, idOrName: string | undefined): Promise<PeerRow> {
+  if (idOrName === undefined) throw new UsageError('which peer? give its id or name');
+  const peer = await node.store.federation.getPeer(idOrName);
+  if (peer === undefined) throw new UsageError(`no peer ${JSON.stringify(idOrName)}`);
+  return peer;
+}
+
+/** `maillon peer …`. */
+export async function peerCommand(node: NodeParts, sub: string | undefined, arg: string | undefined, options: SyncCommandOptions, io: Io): Promise<number> {
+  const federation = node.store.federation;
+  switch (sub) {
+    case 'add': {
+      if (arg === undefined) throw new UsageError('usage: maillon peer add URL [--name N] [--token T] [--interval 5m] [--profile dfc-v2]');
+      const checked = await checkPeerUrl(arg, { allowPrivate: node.config.allowPrivate, ownBase: node.config.baseUrl });
+      if (!checked.ok) {
+        io.err(`${checked.message}\n`);
+        return 1;
+      }
+      const interval = options.interval === undefined ? 300 : parseInterval(options.interval);
+      if (interval === undefined) throw new UsageError('--interval must be like 300, 90s, 5m or 1h');
+      const profile = options.profile ?? 'dfc-v1';
+      if (profile !== 'dfc-v1' && profile !== 'dfc-v2') throw new UsageError('--profile must be dfc-v1 or dfc-v2');
+      const header = options['token-header'] ?? 'authorization';
+      if (header !== 'authorization' && header !== 'x-api-token') throw new UsageError('--token-header must be authorization or x-api-token');
+      const name = options.name ?? new URL(checked.url).host;
+      if ((await federation.listPeers()).some((p) => p.name === name || p.url === checked.url)) {
+        io.err(`a peer with this name or URL exists already\n`);
+        return 1;
+      }
+      const peer = await federation.addPeer({
+        name, url: checked.url, intervalSeconds: interval, profile, tokenHeader: header, ...(options.token !== undefined ? { token: options.token } : {}),
+      }, new URL(checked.url).origin);
+      io.out(`added peer ${peer.id} ${peer.name}: ${peer.url} (every ${peer.intervalSeconds} s)\n`);
+      return 0;
+    }
+    case 'list': {
+      const peers = await federation.listPeers();
+      io.out(table([['id', 'name', 'url', 'interval', 'status', 'last success'],
+        ...peers.map((p) => [String(p.id), p.name, p.url, `${p.intervalSeconds}s`, p.status, p.lastSuccessAt ?? '-'])]));
+      return 0;
+    }
+    case 'remove': {
+      const peer = await findPeer(node, arg);
+      await federation.removePeer(peer.id);
+      io.out(`removed peer ${peer.id} ${peer.name} and everything synced from it\n`);
+      return 0;
+    }
+    case 'status': {
+      const peers = arg === undefined ? await federation.listPeers() : [await findPeer(node, arg)];
+      for (const peer of peers) {
+        const counts = await federation.peerCounts(peer.id);
+        io.out(`${peer.id} ${peer.name} ${peer.url}\n  status ${peer.status}, ${peer.failures} failure(s) in a row, last success ${peer.lastSuccessAt ?? 'never'}, next ${peer.nextAttemptAt ?? 'now'}\n`);
+        if (peer.lastError !== null) io.out(`  last error: ${peer.lastError}\n`);
+        io.out(`  resources: ${counts.active} active, ${counts.missing} missing, ${counts.withdrawn} withdrawn\n`);
+        for (const q of await federation.quarantine(peer.id)) {
+          io.out(`  quarantined ${q.iri} (${q.type ?? '?'}): ${q.problems.map((p) => `${p.path} ${p.message}`).join('; ')}\n`);
+        }
+      }
+      return 0;
+    }
+    default:
+      throw new UsageError('usage: maillon peer add URL [--name N] [--token T] [--interval 5m] | peer list | peer remove ID | peer status [ID]');
+  }
+}
+
+function summaryRow(name: string, summary: SyncSummary | undefined, failure?: string): string[] {
+  if (summary === undefined) return [name, '-', '-', '-', '-', '-', '-', '-', failure ?? ''];
+  return [name, String(summary.added), String(summary.updated), String(summary.withdrawn), String(summary.quarantined),
+    String(summary.unchanged), `${(summary.bytes / 1024).toFixed(0)} KiB`, `${summary.ms} ms`, 'ok'];
+}
+
+/** `maillon sync [--peer N]`: syncs now and prints a summary table. */
+export async function syncCommand(node: NodeParts, options: SyncCommandOptions, io: Io): Promise<number> {
+  const peers = options.peer === undefined ? await node.store.federation.listPeers() : [await findPeer(node, options.peer)];
+  if (peers.length === 0) {
+    io.out('no peers; add one with maillon peer add URL\n');
+    return 0;
+  }
+  const tty = process.stderr.isTTY === true;
+  const outcomes = await node.scheduler.runNow(peers, (peer, progress) => {
+    if (!tty) return;
+    if (progress === 'done') process.stderr.write(`\r\u001b[K${peer.name}: done\n`);
+    else process.stderr.write(`\r\u001b[K${peer.name}: ${progress.pages} page(s), ${(progress.bytes / 1024).toFixed(0)} KiB, ${progress.queued} queued`);
+  });
+  io.out(table([
+    ['peer', 'added', 'updated', 'withdrawn', 'quarantined', 'unchanged', 'bytes', 'duration', 'result'],
+    ...outcomes.map((o) => (o.ok ? summaryRow(o.peer.name, o.summary) : summaryRow(o.peer.name, undefined, `${o.failure.kind}: ${o.failure.message}`))),
+  ]));
+  return outcomes.every((o) => o.ok) ? 0 : 1;
+}

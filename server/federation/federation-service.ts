@@ -1,0 +1,231 @@
+/**
+ * The federated catalogue: our own enterprises and every peer's, merged, queried by product type (with its
+ * narrower types), text, place, stock, enterprise and source, and summarised for a local authority.
+ *
+ * @packageDocumentation
+ */
+import { isAbsoluteIri } from '../../ontology/iri.js';
+import type { DfcRecord } from '../../ontology/records.js';
+import type { Taxonomy } from '../../ontology/taxonomy.js';
+import { DFC_PT_NS } from '../../ontology/vocabulary.js';
+import { shortName } from '../codec/compact.js';
+import { BadRequestHttpError } from '../errors/http-error.js';
+import type { CatalogService } from '../catalog/catalog-service.js';
+import type { FederatedRow, FederationStore } from '../store/federation.js';
+
+/** Query parameters of the federated catalogue, as the API takes them. */
+export interface CatalogueQuery {
+  readonly type?: string;
+  readonly q?: string;
+  readonly near?: string;
+  readonly radiusKm?: string;
+  readonly inStock?: string;
+  readonly enterprise?: string;
+  readonly peer?: string;
+}
+
+/** Counts of one slice of the regional supply. */
+export interface SupplyCounts {
+  readonly producers: number;
+  readonly products: number;
+  readonly offers: number;
+}
+
+/** The regional supply, for a local authority. */
+export interface FederationStats {
+  readonly totals: SupplyCounts;
+  readonly byProductType: readonly (SupplyCounts & { readonly type: string; readonly label: string | null; readonly depth: number })[];
+  readonly bySource: readonly (SupplyCounts & { readonly source: string; readonly name: string })[];
+  readonly byPostcodeArea: readonly (SupplyCounts & { readonly area: string })[];
+}
+
+const EARTH_RADIUS_KM = 6371;
+
+/** Great-circle distance in km. */
+export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const rad = Math.PI / 180;
+  const dLat = (lat2 - lat1) * rad;
+  const dLon = (lon2 - lon1) * rad;
+  const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+function counts(rows: readonly FederatedRow[]): SupplyCounts {
+  return {
+    producers: new Set(rows.map((r) => r.enterpriseIri).filter((e) => e !== null)).size,
+    products: new Set(rows.map((r) => r.productKey)).size,
+    offers: rows.filter((r) => r.offerIri !== null).length,
+  };
+}
+
+/** Queries and summarises the federated catalogue. */
+export class FederationService {
+  public constructor(
+    private readonly federation: FederationStore,
+    private readonly catalog: CatalogService,
+    private readonly taxonomy: () => Taxonomy,
+    private readonly peerNames: () => Promise<Map<number, string>>,
+  ) {}
+
+  /** Brings our own enterprises' rows of the index up to date (cheap when nothing changed). */
+  public async refresh(): Promise<void> {
+    const versions = new Map((await this.catalog.listEnterprises()).filter((e) => !e.private).map((e) => [e.eid, e.version]));
+    await this.federation.refreshLocal(versions, async (eid) => {
+      const { records } = await this.catalog.enterpriseGraph(eid);
+      const catalogue = await this.catalog.catalogue(eid);
+      return [...records, ...catalogue.entries.flatMap((e) => [e.product, ...e.items, ...e.offers])];
+    });
+  }
+
+  /**
+   * The rows matching a query, best source first for each product.
+   *
+   * @throws BadRequestHttpError for parameters that do not parse
+   */
+  public async query(query: CatalogueQuery): Promise<FederatedRow[]> {
+    await this.refresh();
+    let types: string[] | undefined;
+    if (query.type !== undefined && query.type !== '') {
+      const iri = isAbsoluteIri(query.type) && !query.type.startsWith('dfc-pt:') ? query.type : `${DFC_PT_NS}${query.type.replace(/^dfc-pt:/u, '')}`;
+      types = [...this.taxonomy().narrowerClosure(iri)];
+    }
+    let near: { lat: number; lon: number; radius: number } | undefined;
+    if (query.near !== undefined) {
+      const [lat, lon] = query.near.split(',').map(Number);
+      const radius = Number(query.radiusKm ?? '25');
+      if (lat === undefined || lon === undefined || !Number.isFinite(lat) || !Number.isFinite(lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180) {
+        throw new BadRequestHttpError('near must be "latitude,longitude" in degrees, e.g. near=45.83,1.26');
+      }
+      if (!Number.isFinite(radius) || radius <= 0 || radius > 20000) throw new BadRequestHttpError('radius_km must be a number of kilometres above 0');
+      near = { lat, lon, radius };
+    } else if (query.radiusKm !== undefined) {
+      throw new BadRequestHttpError('radius_km needs near=latitude,longitude');
+    }
+    if (query.inStock !== undefined && query.inStock !== 'true' && query.inStock !== 'false') throw new BadRequestHttpError('in_stock must be true or false');
+    if (query.peer !== undefined && query.peer !== 'local' && !/^\d+$/u.test(query.peer)) throw new BadRequestHttpError('peer must be a peer id or "local"');
+    let box;
+    if (near !== undefined) {
+      const dLat = near.radius / 111.32;
+      const dLon = near.radius / (111.32 * Math.max(0.01, Math.cos((near.lat * Math.PI) / 180)));
+      box = { minLat: near.lat - dLat, maxLat: near.lat + dLat, minLon: near.lon - dLon, maxLon: near.lon + dLon };
+    }
+    const rows = await this.federation.queryEntries({
+      ...(types !== undefined ? { types } : {}),
+      ...(query.q !== undefined ? { text: query.q } : {}),
+      ...(box !== undefined ? { box } : {}),
+      ...(query.inStock === 'true' ? { inStock: true } : {}),
+      ...(query.enterprise !== undefined ? { enterprise: query.enterprise } : {}),
+      ...(query.peer !== undefined ? { source: query.peer } : {}),
+    });
+    if (near === undefined) return rows;
+    // The box was a cheap index filter; the circle is the real one.
+    return rows.filter((r) => r.latitude !== null && r.longitude !== null && haversineKm(near.lat, near.lon, r.latitude, r.longitude) <= near.radius);
+  }
+
+  /**
+   * The records of some rows, grouped by source: each product with its catalog items, offers, product
+   * groups, and the enterprise and address it comes from. Every resource keeps its original `@id`.
+   */
+  public async records(rows: readonly FederatedRow[]): Promise<{ source: string; records: DfcRecord[] }[]> {
+    const wanted = new Set<string>();
+    for (const row of rows) {
+      for (const iri of [row.itemIri, row.productIri, row.offerIri, row.enterpriseIri]) if (iri !== null) wanted.add(iri);
+    }
+    const found = await this.federation.recordsOf([...wanted]);
+    // Second hop: product groups and enterprises' addresses.
+    const more = new Set<string>();
+    for (const { record } of found.values()) {
+      if (record.kind === 'SuppliedProduct') record.variantOf.forEach((g) => more.add(g));
+      if (record.kind === 'Enterprise' && record.address !== undefined) more.add(record.address);
+    }
+    const second = await this.federation.recordsOf([...more].filter((iri) => !found.has(iri)));
+    const bySource = new Map<string, DfcRecord[]>();
+    for (const { record, source } of [...found.values(), ...second.values()]) {
+      const list = bySource.get(source) ?? [];
+      list.push(record);
+      bySource.set(source, list);
+    }
+    return [...bySource].map(([source, records]) => ({ source, records }));
+  }
+
+  /** The regional supply, rolled up the product type taxonomy. */
+  public async stats(): Promise<FederationStats> {
+    const rows = await this.query({});
+    const taxonomy = this.taxonomy();
+    const byType = new Map<string, FederatedRow[]>();
+    for (const row of rows) {
+      // Count the row under its type and under every broader type, so a region's "vegetable" total includes tomatoes.
+      const chain = row.productType === null ? ['(untyped)'] : ancestors(taxonomy, row.productType);
+      for (const type of chain) push(byType, type, row);
+    }
+    const names = await this.peerNames();
+    const bySource = new Map<string, FederatedRow[]>();
+    for (const row of rows) {
+      const key = row.peerId === null ? 'local' : `peer:${row.peerId}`;
+      push(bySource, key, row);
+    }
+    const byArea = new Map<string, FederatedRow[]>();
+    for (const row of rows) {
+      // French postcodes: the first two digits are the département.
+      const area = row.postcode === null ? '(unknown)' : row.postcode.replace(/\s+/gu, '').slice(0, 2);
+      push(byArea, area, row);
+    }
+    return {
+      totals: counts(rows),
+      byProductType: [...byType].map(([type, list]) => ({
+        type: type === '(untyped)' ? type : shortName(type),
+        label: taxonomy.get(type)?.labels['en'] ?? null,
+        depth: type === '(untyped)' ? 0 : ancestors(taxonomy, type).length - 1,
+        ...counts(list),
+      })).sort((a, b) => b.offers - a.offers || a.type.localeCompare(b.type)),
+      bySource: [...bySource].map(([source, list]) => ({
+        source,
+        name: source === 'local' ? 'this node' : (names.get(Number(source.slice('peer:'.length))) ?? source),
+        ...counts(list),
+      })).sort((a, b) => a.source.localeCompare(b.source)),
+      byPostcodeArea: [...byArea].map(([area, list]) => ({ area, ...counts(list) })).sort((a, b) => a.area.localeCompare(b.area)),
+    };
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
+/** A concept and its broader concepts up to the top (first parent at each level). */
+function ancestors(taxonomy: Taxonomy, type: string): string[] {
+  const chain = [type];
+  const seen = new Set(chain);
+  let current = taxonomy.get(type)?.broader[0];
+  while (current !== undefined && !seen.has(current)) {
+    chain.push(current);
+    seen.add(current);
+    current = taxonomy.get(current)?.broader[0];
+  }
+  return chain;
+}
+
+/** One CSV line, RFC 4180 quoting. */
+function csvLine(values: readonly (string | number | null)[]): string {
+  return values.map((v) => {
+    if (v === null) return '';
+    const text = String(v);
+    // A leading =, +, - or @ would be run as a formula by spreadsheets: quote it as text.
+    const safe = /^[=+\-@]/u.test(text) && typeof v === 'string' ? `'${text}` : text;
+    return /[",\n\r]/u.test(safe) ? `"${safe.replace(/"/gu, '""')}"` : safe;
+  }).join(',');
+}
+
+/** The federated catalogue as CSV, for spreadsheets. */
+export function toCsv(rows: readonly FederatedRow[], peerNames: ReadonlyMap<number, string>): string {
+  const header = ['product', 'product_type', 'price', 'currency', 'stock', 'in_stock', 'latitude', 'longitude', 'postcode',
+    'enterprise', 'source', 'product_iri', 'catalog_item_iri', 'offer_iri'];
+  const lines = rows.map((r) => csvLine([
+    r.name, r.productType === null ? null : shortName(r.productType), r.price, r.currency === null ? null : shortName(r.currency),
+    r.stock, r.inStock ? 'true' : 'false', r.latitude, r.longitude, r.postcode, r.enterpriseIri,
+    r.peerId === null ? 'local' : (peerNames.get(r.peerId) ?? `peer:${r.peerId}`), r.productIri, r.itemIri, r.offerIri,
+  ]));
+  return `${[csvLine(header), ...lines].join('\r\n')}\r\n`;
+}

@@ -1,0 +1,117 @@
+/**
+ * The federated catalogue under `/api/federation`: our own and every peer's offers, merged, with regional
+ * filters, as DFC (JSON-LD, Turtle, N-Triples), as N-Quads with one named graph per source, as CSV, and
+ * summarised for a local authority.
+ *
+ * @packageDocumentation
+ */
+import { Router, type Request, type Response } from 'express';
+import type { CatalogueQuery, FederationService } from '../federation/federation-service.js';
+import { toCsv } from '../federation/federation-service.js';
+import type { FederatedRow } from '../store/federation.js';
+import { BadRequestHttpError, NotFoundHttpError } from '../errors/http-error.js';
+import { serializeNQuadsByGraph } from '../codec/serialize.js';
+import { negotiate } from './negotiate.js';
+import { etagOf, render, type PageView } from './render.js';
+
+/** Options of {@link federationRoutes}. */
+export interface FederationRoutesArgs {
+  readonly service: FederationService;
+  /** The node's public base URL (for page links and graph names). */
+  readonly base: string;
+  readonly pageSize: number;
+  readonly maxPageSize: number;
+  readonly peerNames: () => Promise<Map<number, string>>;
+}
+
+function queryOf(req: Request): CatalogueQuery {
+  const get = (name: string): string | undefined => {
+    const value = req.query[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') throw new BadRequestHttpError(`${name} must be given once`);
+    return value;
+  };
+  const query: Record<string, string> = {};
+  for (const [param, key] of [['type', 'type'], ['q', 'q'], ['near', 'near'], ['radius_km', 'radiusKm'], ['in_stock', 'inStock'],
+    ['enterprise', 'enterprise'], ['peer', 'peer']] as const) {
+    const value = get(param);
+    if (value !== undefined) query[key] = value;
+  }
+  return query as CatalogueQuery;
+}
+
+/** Builds the router. */
+export function federationRoutes(args: FederationRoutesArgs): Router {
+  const router = Router();
+  const { service } = args;
+
+  const send = (req: Request, res: Response, body: string, contentType: string, links: string[] = []): void => {
+    const etag = etagOf(body, contentType);
+    res.setHeader('ETag', etag);
+    res.setHeader('Vary', 'Accept');
+    res.setHeader('Cache-Control', 'no-cache');
+    if (links.length > 0) res.setHeader('Link', links.join(', '));
+    const ifNoneMatch = req.get('if-none-match')?.split(',').map((t) => t.trim().replace(/^W\//u, ''));
+    if (ifNoneMatch !== undefined && (ifNoneMatch.includes(etag) || ifNoneMatch.includes('*'))) {
+      res.status(304).end();
+      return;
+    }
+    res.status(200).setHeader('Content-Type', `${contentType}; charset=utf-8`);
+    res.end(Buffer.from(body, 'utf8'));
+  };
+
+  const page = (req: Request, rows: readonly FederatedRow[]): { rows: FederatedRow[]; view?: PageView } => {
+    const number = req.query['page'] === undefined ? 1 : Number(req.query['page']);
+    const size = req.query['page_size'] === undefined ? args.pageSize : Number(req.query['page_size']);
+    if (!Number.isInteger(number) || number < 1) throw new BadRequestHttpError('page must be a positive integer');
+    if (!Number.isInteger(size) || size < 1 || size > args.maxPageSize) throw new BadRequestHttpError(`page_size must be an integer from 1 to ${args.maxPageSize}`);
+    const slice = rows.slice((number - 1) * size, number * size);
+    if (number > 1 && slice.length === 0) throw new NotFoundHttpError(`page ${number} is past the end`);
+    if (rows.length <= size && number === 1) return { rows: slice };
+    const params = new URLSearchParams(Object.entries(req.query).filter(([k, v]) => k !== 'page' && k !== 'page_size' && typeof v === 'string') as [string, string][]);
+    const at = (p: number): string => {
+      const copy = new URLSearchParams(params);
+      copy.set('page', String(p));
+      copy.set('page_size', String(size));
+      return `${args.base}${req.baseUrl}${req.path}?${copy.toString()}`;
+    };
+    const last = Math.ceil(rows.length / size);
+    return {
+      rows: slice,
+      view: { self: at(number), first: at(1), ...(number < last ? { next: at(number + 1) } : {}), ...(number > 1 ? { previous: at(number - 1) } : {}) },
+    };
+  };
+
+  router.get('/catalog', async (req, res) => {
+    const representation = negotiate(req.get('accept'));
+    const rows = await service.query(queryOf(req));
+    const { rows: pageRows, view } = page(req, rows);
+    const groups = await service.records(pageRows);
+    const links = view === undefined ? [] : [
+      ...(view.next !== undefined ? [`<${view.next}>; rel="next"`] : []), `<${view.first}>; rel="first"`,
+    ];
+    if (representation.format === 'nquads') {
+      const graphOf = (source: string): string => (source.startsWith('peer:')
+        ? `${args.base}/api/sync/peers/${source.slice('peer:'.length)}`
+        : `${args.base}/api/dfc/enterprises/${encodeURIComponent(source.slice('local:'.length))}`);
+      send(req, res, serializeNQuadsByGraph(groups.map((g) => ({ graph: graphOf(g.source), records: g.records }))), representation.contentType, links);
+      return;
+    }
+    const rendered = render(groups.flatMap((g) => g.records), representation, {
+      containerId: `${args.base}${req.originalUrl}`, ...(view !== undefined ? { view } : {}),
+    });
+    send(req, res, rendered.body, representation.contentType, links);
+  });
+
+  router.get('/catalog.csv', async (req, res) => {
+    const rows = await service.query(queryOf(req));
+    res.setHeader('Content-Disposition', 'attachment; filename="federated-catalog.csv"');
+    send(req, res, toCsv(rows, await args.peerNames()), 'text/csv');
+  });
+
+  router.get('/stats', async (req, res) => {
+    send(req, res, JSON.stringify(await service.stats()), 'application/json');
+  });
+
+  return router;
+}

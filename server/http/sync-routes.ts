@@ -1,0 +1,108 @@
+/**
+ * The peers API under `/api/sync` (node admin only): add, list, inspect and remove peers, sync one now, and
+ * the sync status of every peer.
+ *
+ * @packageDocumentation
+ */
+import { Router, type Request, type Response } from 'express';
+import { requireAdmin } from '../auth/middleware.js';
+import { BadRequestHttpError, ConflictHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
+import type { FederationStore, PeerRow } from '../store/federation.js';
+import { checkPeerUrl } from '../sync/peer-url.js';
+import { parseInterval, type SyncScheduler } from '../sync/scheduler.js';
+
+/** Options of {@link syncRoutes}. */
+export interface SyncRoutesArgs {
+  readonly federation: FederationStore;
+  readonly scheduler: SyncScheduler;
+  readonly allowPrivate: boolean;
+  /** Our own base URL: a node is not its own peer. */
+  readonly ownBase: string;
+}
+
+/** A peer as the API shows it: never its token. */
+export function publicPeer(peer: PeerRow): Record<string, unknown> {
+  const { token, ...rest } = peer;
+  return { ...rest, hasToken: token !== null };
+}
+
+function json(res: Response, status: number, body: unknown): void {
+  res.status(status).type('application/json').send(JSON.stringify(body));
+}
+
+/** Builds the router. */
+export function syncRoutes(args: SyncRoutesArgs): Router {
+  const router = Router();
+  const { federation, scheduler } = args;
+
+  const peerOf = async (req: Request): Promise<PeerRow> => {
+    const peer = await federation.getPeer(req.params['id'] as string);
+    if (peer === undefined) throw new NotFoundHttpError(`no peer ${JSON.stringify(req.params['id'])}`);
+    return peer;
+  };
+
+  router.get('/status', async (_req, res) => {
+    const peers = await federation.listPeers();
+    json(res, 200, {
+      running: scheduler.active,
+      peers: peers.map((p) => ({
+        id: p.id, name: p.name, status: p.status, lastAttemptAt: p.lastAttemptAt, lastSuccessAt: p.lastSuccessAt,
+        nextAttemptAt: p.nextAttemptAt, failures: p.failures, lastError: p.lastError, lastSummary: p.lastSummary,
+      })),
+    });
+  });
+
+  router.get('/peers', async (_req, res) => {
+    requireAdmin(res);
+    json(res, 200, (await federation.listPeers()).map(publicPeer));
+  });
+
+  router.post('/peers', async (req, res) => {
+    requireAdmin(res);
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(typeof req.body === 'string' && req.body !== '' ? req.body : '{}') as Record<string, unknown>;
+    } catch {
+      throw new BadRequestHttpError('expected a JSON object: {"url": "...", "name": "...", "token": "...", "interval": "5m"}');
+    }
+    if (typeof body['url'] !== 'string') throw new UnprocessableEntityHttpError('url is required');
+    const checked = await checkPeerUrl(body['url'], { allowPrivate: args.allowPrivate, ownBase: args.ownBase });
+    if (!checked.ok) throw new UnprocessableEntityHttpError(checked.message);
+    const interval = body['interval'] === undefined ? 300 : parseInterval(String(body['interval']));
+    if (interval === undefined) throw new UnprocessableEntityHttpError('interval must be like 300, 90s, 5m or 1h');
+    const profile = body['profile'] ?? 'dfc-v1';
+    if (profile !== 'dfc-v1' && profile !== 'dfc-v2') throw new UnprocessableEntityHttpError('profile must be dfc-v1 or dfc-v2');
+    const tokenHeader = body['tokenHeader'] ?? 'authorization';
+    if (tokenHeader !== 'authorization' && tokenHeader !== 'x-api-token') throw new UnprocessableEntityHttpError('tokenHeader must be authorization or x-api-token');
+    const name = typeof body['name'] === 'string' && body['name'] !== '' ? body['name'] : new URL(checked.url).host;
+    const existing = (await federation.listPeers()).find((p) => p.url === checked.url || p.name === name);
+    if (existing !== undefined) throw new ConflictHttpError(`peer ${existing.name} already has this ${existing.url === checked.url ? 'URL' : 'name'}`);
+    const peer = await federation.addPeer({
+      name, url: checked.url, intervalSeconds: interval, profile, tokenHeader,
+      ...(typeof body['token'] === 'string' ? { token: body['token'] } : {}),
+    }, new URL(checked.url).origin);
+    res.setHeader('Location', `${req.baseUrl}/peers/${peer.id}`);
+    json(res, 201, publicPeer(peer));
+  });
+
+  router.get('/peers/:id', async (req, res) => {
+    requireAdmin(res);
+    const peer = await peerOf(req);
+    json(res, 200, { ...publicPeer(peer), resources: await federation.peerCounts(peer.id), quarantine: await federation.quarantine(peer.id) });
+  });
+
+  router.delete('/peers/:id', async (req, res) => {
+    requireAdmin(res);
+    const peer = await peerOf(req);
+    await federation.removePeer(peer.id);
+    res.status(204).end();
+  });
+
+  router.post('/peers/:id/sync', async (req, res) => {
+    requireAdmin(res);
+    const outcome = await scheduler.syncOne(await peerOf(req));
+    json(res, 200, outcome.ok ? { ok: true, summary: outcome.summary } : { ok: false, failure: outcome.failure });
+  });
+
+  return router;
+}

@@ -1,0 +1,116 @@
+/**
+ * When peers are synced: each on its own interval, at most `concurrency` at a time, a failed peer after its
+ * backoff. The only place with timers.
+ *
+ * @packageDocumentation
+ */
+import type { Logger } from 'pino';
+import type { FederationStore, PeerRow } from '../store/federation.js';
+import type { PeerSyncOutcome, SyncEngine, SyncProgress } from './sync-engine.js';
+
+/** Options of {@link SyncScheduler}. */
+export interface SyncSchedulerArgs {
+  readonly engine: SyncEngine;
+  readonly federation: FederationStore;
+  /** Most peers synced at once (default 4). */
+  readonly concurrency?: number;
+  /** How often due peers are looked for (default 1 s). */
+  readonly tickMs?: number;
+  readonly logger?: Logger;
+}
+
+/** Runs syncs now or on schedule, never two of the same peer at once. */
+export class SyncScheduler {
+  private readonly running = new Map<number, Promise<PeerSyncOutcome>>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly concurrency: number;
+
+  public constructor(private readonly args: SyncSchedulerArgs) {
+    this.concurrency = Math.max(1, args.concurrency ?? 4);
+  }
+
+  /** Peers being synced now. */
+  public get active(): number[] {
+    return [...this.running.keys()];
+  }
+
+  /** Starts the periodic syncs. */
+  public start(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => void this.tick(), this.args.tickMs ?? 1000);
+    this.timer.unref();
+  }
+
+  /** Stops scheduling and waits for the syncs in flight. */
+  public async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await Promise.allSettled(this.running.values());
+  }
+
+  /**
+   * Syncs the given peers (all when none are given) now, `concurrency` at a time.
+   *
+   * @param peers - the peers
+   * @param onProgress - per peer progress
+   * @returns one outcome per peer, in the order given
+   */
+  public async runNow(peers?: readonly PeerRow[], onProgress?: (peer: PeerRow, progress: SyncProgress | 'done', outcome?: PeerSyncOutcome) => void): Promise<PeerSyncOutcome[]> {
+    const list = peers ?? (await this.args.federation.listPeers());
+    const outcomes: PeerSyncOutcome[] = new Array<PeerSyncOutcome>(list.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < list.length) {
+        const index = next++;
+        const peer = list[index] as PeerRow;
+        const outcome = await this.syncOne(peer, (p) => onProgress?.(peer, p));
+        outcomes[index] = outcome;
+        onProgress?.(peer, 'done', outcome);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, list.length) }, worker));
+    return outcomes;
+  }
+
+  /** Syncs one peer, or joins the sync of it already running. */
+  public syncOne(peer: PeerRow, onProgress?: (progress: SyncProgress) => void): Promise<PeerSyncOutcome> {
+    const current = this.running.get(peer.id);
+    if (current !== undefined) return current;
+    const run = this.args.engine.sync(peer, onProgress).finally(() => this.running.delete(peer.id));
+    this.running.set(peer.id, run);
+    return run;
+  }
+
+  private async tick(): Promise<void> {
+    const free = this.concurrency - this.running.size;
+    if (free <= 0) return;
+    try {
+      const now = new Date().toISOString();
+      const due = (await this.args.federation.listPeers())
+        .filter((p) => !this.running.has(p.id) && (p.nextAttemptAt === null || p.nextAttemptAt <= now))
+        .sort((a, b) => (a.nextAttemptAt ?? '').localeCompare(b.nextAttemptAt ?? ''))
+        .slice(0, free);
+      for (const peer of due) {
+        void this.syncOne(peer).then((outcome) => {
+          if (!outcome.ok) this.args.logger?.warn({ peer: peer.name, failure: outcome.failure }, 'peer sync failed');
+          else this.args.logger?.info({ peer: peer.name, summary: outcome.summary }, 'peer synced');
+        });
+      }
+    } catch (error: unknown) {
+      this.args.logger?.error({ err: error }, 'sync scheduler tick failed');
+    }
+  }
+}
+
+/**
+ * Parses an interval: `90`, `90s`, `5m`, `2h`, `1d`.
+ *
+ * @returns seconds, or undefined when it does not parse
+ */
+export function parseInterval(text: string): number | undefined {
+  const match = /^(\d+)\s*([smhd]?)$/u.exec(text.trim());
+  if (match === null) return undefined;
+  const value = Number(match[1]);
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
+  return value > 0 ? value * unit : undefined;
+}
