@@ -150,6 +150,35 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'the change feed: every change to a published resource, appended by triggers',
+    sql: `
+      CREATE TABLE feed_events (
+        seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+        eid    TEXT NOT NULL,
+        iri    TEXT NOT NULL,
+        kind   TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('create', 'update', 'delete')),
+        record TEXT CHECK (record IS NULL OR json_valid(record)),
+        at     TEXT NOT NULL
+      );
+      CREATE INDEX feed_by_enterprise ON feed_events (eid, seq);
+      CREATE INDEX feed_by_iri ON feed_events (iri, seq);
+      -- Triggers, not application code, append the versions: no write path can forget one, and the version
+      -- is committed or rolled back with the change itself.
+      CREATE TRIGGER feed_on_insert AFTER INSERT ON resources BEGIN
+        INSERT INTO feed_events (eid, iri, kind, action, record, at) VALUES (new.eid, new.iri, new.kind, 'create', new.record, new.updated_at);
+      END;
+      CREATE TRIGGER feed_on_update AFTER UPDATE OF record ON resources WHEN old.record IS NOT new.record BEGIN
+        INSERT INTO feed_events (eid, iri, kind, action, record, at) VALUES (new.eid, new.iri, new.kind, 'update', new.record, new.updated_at);
+      END;
+      CREATE TRIGGER feed_on_delete AFTER DELETE ON resources BEGIN
+        INSERT INTO feed_events (eid, iri, kind, action, record, at)
+        VALUES (old.eid, old.iri, old.kind, 'delete', NULL, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+      END;
+    `,
+  },
 ];
 
 /**

@@ -218,12 +218,13 @@ async function upsertRecords(
        ON CONFLICT (iri) DO UPDATE SET kind = excluded.kind, record = excluded.record, name = excluded.name,
          product_type = excluded.product_type, stock = excluded.stock, price = excluded.price, currency = excluded.currency,
          latitude = excluded.latitude, longitude = excluded.longitude, updated_at = excluded.updated_at
-       WHERE resources.eid = excluded.eid`,
+       WHERE resources.eid = excluded.eid AND resources.record IS NOT excluded.record`,
       [record.id, eid, record.kind, JSON.stringify(record), ...indexColumns(record), now, now],
     );
+    // No change: either the record is the same (nothing to write, no feed event) or another enterprise owns it.
     if (result.changes === 0) {
       const owner = await tx.get<{ eid: string }>('SELECT eid FROM resources WHERE iri = ?', [record.id]);
-      throw new OwnershipError(record.id, owner?.eid ?? '(unknown)');
+      if (owner?.eid !== eid) throw new OwnershipError(record.id, owner?.eid ?? '(unknown)');
     }
   }
   onProgress?.(records.length, records.length);
@@ -237,5 +238,7 @@ async function rebase(tx: SqlConnection, from: string, to: string): Promise<void
   await tx.run('UPDATE resources SET record = replace(record, ?, ?)', [fromJson, toJson]);
   await tx.run("UPDATE resources SET iri = ? || substr(iri, length(?) + 1) WHERE substr(iri, 1, length(?)) = ?", [to, from, from, from]);
   await tx.run("UPDATE enterprises SET iri = ? || substr(iri, length(?) + 1), version = version + 1 WHERE substr(iri, 1, length(?)) = ?", [to, from, from, from]);
+  await tx.run('UPDATE feed_events SET record = replace(record, ?, ?) WHERE record IS NOT NULL', [fromJson, toJson]);
+  await tx.run('UPDATE feed_events SET iri = ? || substr(iri, length(?) + 1) WHERE substr(iri, 1, length(?)) = ?', [to, from, from, from]);
   await tx.run("UPDATE meta SET value = ? WHERE key = 'base_url'", [to]);
 }
