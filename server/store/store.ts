@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import type { DfcRecord, RecordKind } from '../../ontology/records.js';
+import type { FeedStore } from './feed.js';
 import type { FederationStore } from './federation.js';
 
 /** An enterprise as the node manages it. */
@@ -81,6 +82,8 @@ export interface NodeStore {
   readonly baseUrl: string;
   /** Peers, their provenance graphs and the federated index. */
   readonly federation: FederationStore;
+  /** The change feed and webhook subscriptions. */
+  readonly feed: FeedStore;
 
   /** Creates an enterprise with its profile records (Enterprise, Address, Person). */
   createEnterprise(eid: string, iri: string, records: readonly DfcRecord[], options?: { private?: boolean }): Promise<EnterpriseRow>;

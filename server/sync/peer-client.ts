@@ -64,6 +64,11 @@ export interface PageRequest {
   etag?: string;
   /** `Last-Modified` of the copy we hold, sent as `If-Modified-Since`. */
   lastModified?: string;
+  /**
+   * A JSON body to POST instead of a GET (webhook deliveries, subscriptions): redirects are then not followed
+   * and any 2xx answer is accepted, whatever its content type.
+   */
+  post?: { readonly body: string; readonly contentType: string; readonly headers?: Readonly<Record<string, string>> };
 }
 
 /** A page fetched successfully, or confirmed unchanged (304). */
@@ -184,6 +189,11 @@ function requestHeaders(request: PageRequest, token: string | undefined, policy:
     'user-agent': policy.userAgent ?? DEFAULT_USER_AGENT,
     connection: 'close',
   };
+  if (request.post !== undefined) {
+    headers['content-type'] = request.post.contentType;
+    headers['content-length'] = Buffer.byteLength(request.post.body);
+    for (const [name, value] of Object.entries(request.post.headers ?? {})) headers[name.toLowerCase()] = value;
+  }
   if (request.etag !== undefined) headers['if-none-match'] = request.etag;
   if (request.lastModified !== undefined) headers['if-modified-since'] = request.lastModified;
   if (token !== undefined) {
@@ -311,7 +321,7 @@ function exchange(
       hostname: bareHost(url),
       port: url.port === '' ? undefined : Number(url.port),
       path: `${url.pathname}${url.search}`,
-      method: 'GET',
+      method: request.post === undefined ? 'GET' : 'POST',
       headers,
       // A fresh, non-keep-alive connection per request: nothing pooled can outlive the call, and no socket
       // checked for one peer is reused for another.
@@ -350,12 +360,13 @@ function exchange(
       clearTimeout(connectTimer);
       onResponse(res);
     });
-    req.end();
+    req.end(request.post?.body);
 
     function onResponse(res: IncomingMessage): void {
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
-      if (REDIRECT_STATUSES.has(status) && location !== undefined && location !== '') {
+      // A POST is never replayed to another URL: a redirect is an answer like any other non-2xx.
+      if (request.post === undefined && REDIRECT_STATUSES.has(status) && location !== undefined && location !== '') {
         // The redirect body is not read: the socket is destroyed, the next hop opens its own.
         finish({ kind: 'redirect', location, status });
         return;
@@ -377,7 +388,7 @@ function exchange(
       }
       const contentType = res.headers['content-type'];
       const mediaType = contentType === undefined ? undefined : mediaTypeOf(contentType);
-      if (mediaType !== undefined && !isDfcMediaType(mediaType)) {
+      if (request.post === undefined && mediaType !== undefined && !isDfcMediaType(mediaType)) {
         fail('not-dfc', `content type ${clip(contentType ?? '', 100)} is not a DFC format`, status);
         return;
       }

@@ -179,6 +179,34 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 4,
+    name: 'webhook subscriptions, and the feed state of each peer',
+    sql: `
+      CREATE TABLE subscriptions (
+        id              TEXT PRIMARY KEY,
+        token_id        TEXT REFERENCES tokens (id) ON DELETE CASCADE,
+        eid             TEXT REFERENCES enterprises (eid) ON DELETE CASCADE,
+        callback        TEXT NOT NULL,
+        secret          TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        status          TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'failing', 'dead')),
+        failures        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        last_delivery_at TEXT,
+        last_error      TEXT,
+        -- The feed sequence delivered so far: deliveries resume from here after a restart.
+        delivered_seq   INTEGER NOT NULL
+      );
+      CREATE TABLE peer_feeds (
+        peer_id          INTEGER PRIMARY KEY REFERENCES peers (id) ON DELETE CASCADE,
+        feed_url         TEXT,
+        cursor           INTEGER,
+        secret           TEXT,
+        subscription_url TEXT
+      );
+    `,
+  },
 ];
 
 /**

@@ -14,6 +14,8 @@ import {
 import type { FederationStore } from '../federation.js';
 import { SqliteDatabase, type SqlConnection, type SqlValue } from './database.js';
 import { SqliteFederationStore } from './federation-store.js';
+import type { FeedStore } from '../feed.js';
+import { SqliteFeedStore } from './feed-store.js';
 import { migrate } from './migrations.js';
 
 interface EnterpriseSql { eid: string; iri: string; name: string; private: number; version: number; updated_at: string }
@@ -63,12 +65,15 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements NodeStore {
   /** Peers, their provenance graphs and the federated index, in the same database. */
   public readonly federation: FederationStore;
+  /** The change feed and webhook subscriptions, in the same database. */
+  public readonly feed: FeedStore;
 
   private constructor(
     private readonly db: SqliteDatabase,
     public readonly baseUrl: string,
   ) {
     this.federation = new SqliteFederationStore(db);
+    this.feed = new SqliteFeedStore(db);
   }
 
   /**

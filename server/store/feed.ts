@@ -1,0 +1,65 @@
+/**
+ * The change feed's persistence port: the versions appended by every change, webhook subscriptions, and what
+ * we know of each peer's feed.
+ *
+ * @packageDocumentation
+ */
+import type { DfcRecord } from '../../ontology/records.js';
+
+/** One version of one resource. */
+export interface FeedEvent {
+  readonly seq: number;
+  readonly eid: string;
+  readonly iri: string;
+  readonly kind: string;
+  readonly action: 'create' | 'update' | 'delete';
+  /** The resource as it is after the change; null for a deletion. */
+  readonly record: DfcRecord | null;
+  readonly at: string;
+}
+
+/** A webhook subscription. */
+export interface SubscriptionRow {
+  readonly id: string;
+  readonly tokenId: string | null;
+  /** The watched enterprise; null for the whole node. */
+  readonly eid: string | null;
+  readonly callback: string;
+  readonly secret: string;
+  readonly createdAt: string;
+  readonly status: 'active' | 'failing' | 'dead';
+  readonly failures: number;
+  readonly nextAttemptAt: string | null;
+  readonly lastDeliveryAt: string | null;
+  readonly lastError: string | null;
+  readonly deliveredSeq: number;
+}
+
+/** What we know of a peer's feed. */
+export interface PeerFeedState {
+  readonly feedUrl: string | null;
+  /** The last sequence applied from the peer's feed. */
+  readonly cursor: number | null;
+  /** The secret of our subscription at the peer (to verify its notifications). */
+  readonly secret: string | null;
+  readonly subscriptionUrl: string | null;
+}
+
+/** The feed's persistence port. */
+export interface FeedStore {
+  /** Versions after `seq`, oldest first, at most `limit`, of one enterprise or of the whole node. */
+  events(after: number, limit: number, eid?: string): Promise<FeedEvent[]>;
+  /** The newest sequence (0 when the feed is empty). */
+  latestSeq(eid?: string): Promise<number>;
+  /** Drops versions older than `before` that are not the latest version of their resource. */
+  compact(before: string): Promise<number>;
+
+  createSubscription(row: Omit<SubscriptionRow, 'status' | 'failures' | 'nextAttemptAt' | 'lastDeliveryAt' | 'lastError'>): Promise<SubscriptionRow>;
+  getSubscription(id: string): Promise<SubscriptionRow | undefined>;
+  listSubscriptions(): Promise<SubscriptionRow[]>;
+  deleteSubscription(id: string): Promise<boolean>;
+  recordDelivery(id: string, state: Pick<SubscriptionRow, 'status' | 'failures' | 'nextAttemptAt' | 'lastDeliveryAt' | 'lastError' | 'deliveredSeq'>): Promise<void>;
+
+  peerFeed(peerId: number): Promise<PeerFeedState>;
+  setPeerFeed(peerId: number, state: Partial<PeerFeedState>): Promise<void>;
+}

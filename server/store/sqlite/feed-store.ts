@@ -1,0 +1,92 @@
+/**
+ * The SQLite implementation of {@link FeedStore}.
+ *
+ * @packageDocumentation
+ */
+import type { DfcRecord } from '../../../ontology/records.js';
+import type { FeedEvent, FeedStore, PeerFeedState, SubscriptionRow } from '../feed.js';
+import type { SqliteDatabase, SqlValue } from './database.js';
+
+interface EventSql { seq: number; eid: string; iri: string; kind: string; action: string; record: string | null; at: string }
+interface SubscriptionSql {
+  id: string; token_id: string | null; eid: string | null; callback: string; secret: string; created_at: string; status: string;
+  failures: number; next_attempt_at: string | null; last_delivery_at: string | null; last_error: string | null; delivered_seq: number;
+}
+
+function subscriptionRow(r: SubscriptionSql): SubscriptionRow {
+  return {
+    id: r.id, tokenId: r.token_id, eid: r.eid, callback: r.callback, secret: r.secret, createdAt: r.created_at,
+    status: r.status as SubscriptionRow['status'], failures: r.failures, nextAttemptAt: r.next_attempt_at, lastDeliveryAt: r.last_delivery_at,
+    lastError: r.last_error, deliveredSeq: r.delivered_seq,
+  };
+}
+
+/** {@link FeedStore} on SQLite. */
+export class SqliteFeedStore implements FeedStore {
+  public constructor(private readonly db: SqliteDatabase) {}
+
+  public async events(after: number, limit: number, eid?: string): Promise<FeedEvent[]> {
+    const rows = eid === undefined
+      ? await this.db.reader.all<EventSql>('SELECT * FROM feed_events WHERE seq > ? ORDER BY seq LIMIT ?', [after, limit])
+      : await this.db.reader.all<EventSql>('SELECT * FROM feed_events WHERE eid = ? AND seq > ? ORDER BY seq LIMIT ?', [eid, after, limit]);
+    return rows.map((r) => ({
+      seq: r.seq, eid: r.eid, iri: r.iri, kind: r.kind, action: r.action as FeedEvent['action'],
+      record: r.record === null ? null : (JSON.parse(r.record) as DfcRecord), at: r.at,
+    }));
+  }
+
+  public async latestSeq(eid?: string): Promise<number> {
+    const row = eid === undefined
+      ? await this.db.reader.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM feed_events')
+      : await this.db.reader.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM feed_events WHERE eid = ?', [eid]);
+    return row?.seq ?? 0;
+  }
+
+  public async compact(before: string): Promise<number> {
+    return this.db.transaction(async (tx) => (await tx.run(
+      'DELETE FROM feed_events WHERE at < ? AND seq NOT IN (SELECT MAX(seq) FROM feed_events GROUP BY iri)', [before])).changes);
+  }
+
+  public async createSubscription(row: Omit<SubscriptionRow, 'status' | 'failures' | 'nextAttemptAt' | 'lastDeliveryAt' | 'lastError'>): Promise<SubscriptionRow> {
+    return this.db.transaction(async (tx) => {
+      await tx.run('INSERT INTO subscriptions (id, token_id, eid, callback, secret, created_at, delivered_seq) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [row.id, row.tokenId, row.eid, row.callback, row.secret, row.createdAt, row.deliveredSeq]);
+      return subscriptionRow((await tx.get<SubscriptionSql>('SELECT * FROM subscriptions WHERE id = ?', [row.id])) as SubscriptionSql);
+    });
+  }
+
+  public async getSubscription(id: string): Promise<SubscriptionRow | undefined> {
+    const row = await this.db.reader.get<SubscriptionSql>('SELECT * FROM subscriptions WHERE id = ?', [id]);
+    return row === undefined ? undefined : subscriptionRow(row);
+  }
+
+  public async listSubscriptions(): Promise<SubscriptionRow[]> {
+    return (await this.db.reader.all<SubscriptionSql>('SELECT * FROM subscriptions ORDER BY created_at, id')).map(subscriptionRow);
+  }
+
+  public async deleteSubscription(id: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => (await tx.run('DELETE FROM subscriptions WHERE id = ?', [id])).changes > 0);
+  }
+
+  public async recordDelivery(id: string, state: Pick<SubscriptionRow, 'status' | 'failures' | 'nextAttemptAt' | 'lastDeliveryAt' | 'lastError' | 'deliveredSeq'>): Promise<void> {
+    await this.db.transaction((tx) => tx.run(
+      `UPDATE subscriptions SET status = ?, failures = ?, next_attempt_at = ?, last_delivery_at = ?, last_error = ?, delivered_seq = ? WHERE id = ?`,
+      [state.status, state.failures, state.nextAttemptAt, state.lastDeliveryAt, state.lastError, state.deliveredSeq, id]));
+  }
+
+  public async peerFeed(peerId: number): Promise<PeerFeedState> {
+    const row = await this.db.reader.get<{ feed_url: string | null; cursor: number | null; secret: string | null; subscription_url: string | null }>(
+      'SELECT * FROM peer_feeds WHERE peer_id = ?', [peerId]);
+    return { feedUrl: row?.feed_url ?? null, cursor: row?.cursor ?? null, secret: row?.secret ?? null, subscriptionUrl: row?.subscription_url ?? null };
+  }
+
+  public async setPeerFeed(peerId: number, state: Partial<PeerFeedState>): Promise<void> {
+    const current = await this.peerFeed(peerId);
+    const next = { ...current, ...state };
+    const values: SqlValue[] = [peerId, next.feedUrl, next.cursor, next.secret, next.subscriptionUrl];
+    await this.db.transaction((tx) => tx.run(
+      `INSERT INTO peer_feeds (peer_id, feed_url, cursor, secret, subscription_url) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (peer_id) DO UPDATE SET feed_url = excluded.feed_url, cursor = excluded.cursor, secret = excluded.secret,
+         subscription_url = excluded.subscription_url`, values));
+  }
+}
