@@ -12,10 +12,12 @@ export interface FederatedEntry {
   readonly itemIri: string;
   readonly productIri: string;
   /**
-   * The identity of the product across sources: the first `owl:sameAs` it declares (the original a node
-   * imported it from), else its own `@id`. Two entries with one key are the same product seen twice.
+   * The identity of the product across sources, its own `@id` to begin with. The index replaces it with an
+   * `owl:sameAs` target when that product is indexed too: two entries with one key are one product.
    */
   readonly productKey: string;
+  /** The `owl:sameAs` targets the product declares (the originals a node imported it from). */
+  readonly sameAs: readonly string[];
   readonly offerIri: string | null;
   readonly enterpriseIri: string | null;
   readonly name: string | null;
@@ -32,10 +34,9 @@ export interface FederatedEntry {
   readonly postcode: string | null;
 }
 
-/** The identity key of a product across sources. */
-export function productKey(product: SuppliedProductRecord): string {
-  const sameAs = product.extra?.[OWL.sameAs]?.find((v) => '@id' in v);
-  return sameAs !== undefined && '@id' in sameAs ? sameAs['@id'] : product.id;
+/** The `owl:sameAs` targets of a product. */
+export function sameAsOf(product: SuppliedProductRecord): string[] {
+  return (product.extra?.[OWL.sameAs] ?? []).flatMap((v) => ('@id' in v ? [v['@id']] : []));
 }
 
 /**
@@ -77,7 +78,8 @@ function entry(
   return {
     itemIri: item.id,
     productIri: product.id,
-    productKey: productKey(product),
+    productKey: product.id,
+    sameAs: sameAsOf(product),
     offerIri: offer?.id ?? null,
     enterpriseIri,
     name: product.name ?? null,

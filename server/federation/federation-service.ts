@@ -113,13 +113,39 @@ export class FederationService {
       ...(types !== undefined ? { types } : {}),
       ...(query.q !== undefined ? { text: query.q } : {}),
       ...(box !== undefined ? { box } : {}),
-      ...(query.inStock === 'true' ? { inStock: true } : {}),
+      ...(query.inStock !== undefined ? { inStock: query.inStock === 'true' } : {}),
       ...(query.enterprise !== undefined ? { enterprise: query.enterprise } : {}),
       ...(query.peer !== undefined ? { source: query.peer } : {}),
     });
     if (near === undefined) return rows;
     // The box was a cheap index filter; the circle is the real one.
     return rows.filter((r) => r.latitude !== null && r.longitude !== null && haversineKm(near.lat, near.lon, r.latitude, r.longitude) <= near.radius);
+  }
+
+  /**
+   * The records of some rows as every source that has them says them, grouped by source: the provenance of
+   * the federated catalogue (N-Quads, one named graph per source).
+   */
+  public async recordsBySource(rows: readonly FederatedRow[]): Promise<{ source: string; records: DfcRecord[] }[]> {
+    const all = await this.federation.rowsOfKeys([...new Set(rows.map((r) => r.productKey))]);
+    const bySource = new Map<string, Set<string>>();
+    for (const row of all) {
+      const iris = bySource.get(row.source) ?? new Set<string>();
+      for (const iri of [row.itemIri, row.productIri, row.offerIri, row.enterpriseIri]) if (iri !== null) iris.add(iri);
+      bySource.set(row.source, iris);
+    }
+    const groups: { source: string; records: DfcRecord[] }[] = [];
+    for (const [source, iris] of bySource) {
+      const records = await this.federation.recordsIn(source, [...iris]);
+      const more = new Set<string>();
+      for (const record of records) {
+        if (record.kind === 'SuppliedProduct') record.variantOf.forEach((g) => more.add(g));
+        if (record.kind === 'Enterprise' && record.address !== undefined) more.add(record.address);
+      }
+      records.push(...(await this.federation.recordsIn(source, [...more].filter((iri) => !iris.has(iri)))));
+      groups.push({ source, records });
+    }
+    return groups;
   }
 
   /**

@@ -86,7 +86,8 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
     const representation = negotiate(req.get('accept'));
     const rows = await service.query(queryOf(req));
     const { rows: pageRows, view } = page(req, rows);
-    const groups = await service.records(pageRows);
+    // N-Quads carry provenance: every source's word, each in its own graph. Other formats: the winners only.
+    const groups = representation.format === 'nquads' ? await service.recordsBySource(pageRows) : await service.records(pageRows);
     const links = view === undefined ? [] : [
       ...(view.next !== undefined ? [`<${view.next}>; rel="next"`] : []), `<${view.first}>; rel="first"`,
     ];

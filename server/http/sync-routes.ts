@@ -42,6 +42,8 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
   };
 
   router.get('/status', async (_req, res) => {
+    // Peer URLs and errors are the operator's business: admin only, like the rest of /api/sync.
+    requireAdmin(res);
     const peers = await federation.listPeers();
     json(res, 200, {
       running: scheduler.active,

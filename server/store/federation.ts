@@ -128,6 +128,10 @@ export interface FederationStore {
   queryEntries(query: FederatedQuery): Promise<FederatedRow[]>;
   /** Every source's row of one product key (its provenance). */
   sourcesOf(productKeys: readonly string[]): Promise<Map<string, string[]>>;
+  /** Every source's (not withdrawn) rows of some product keys, not only the winners. */
+  rowsOfKeys(productKeys: readonly string[]): Promise<FederatedRow[]>;
+  /** Records of one source (`local:<eid>` or `peer:<id>`) by `@id`. */
+  recordsIn(source: string, iris: readonly string[]): Promise<DfcRecord[]>;
   /** The records of the given IRIs, from the best source of each (own node first, then authoritative peers). */
   recordsOf(iris: readonly string[]): Promise<Map<string, { record: DfcRecord; source: string }>>;
 }

@@ -97,8 +97,10 @@ export function planMerge(input: MergeInput): MergePlan {
   let unchanged = 0;
   for (const page of input.pages) {
     if (page.status === 304) {
-      // Unchanged page: everything it held last time is still there.
-      for (const held of input.held.values()) if (held.sourceUrl === page.url) seen.add(held.iri);
+      // Unchanged page: what it listed last time is still listed; what it no longer listed stays missing.
+      for (const held of input.held.values()) {
+        if (held.sourceUrl === page.url && held.missingSince === null && held.withdrawnAt === null) seen.add(held.iri);
+      }
       continue;
     }
     for (const record of page.records) {

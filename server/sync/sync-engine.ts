@@ -54,6 +54,18 @@ function mediaTypeOf(contentType: string | undefined): string {
   return (contentType ?? 'application/ld+json').split(';')[0]?.trim().toLowerCase() ?? 'application/ld+json';
 }
 
+/** Whether a JSON body is JSON-LD: some top-level node has a keyword that makes it linked data. */
+function looksLikeJsonLd(body: string): boolean {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return true; // malformed JSON: the decoder reports it precisely
+  }
+  const nodes = Array.isArray(parsed) ? parsed : [parsed];
+  return nodes.some((n) => typeof n === 'object' && n !== null && ['@context', '@graph', '@id', '@type'].some((k) => k in n));
+}
+
 function sameOrigin(a: string, b: string): boolean {
   try {
     return new URL(a).origin === new URL(b).origin;
@@ -157,7 +169,13 @@ export class SyncEngine {
         // An unchanged page hides its links: fetch again everything the last complete snapshot fetched.
         for (const previous of known.keys()) enqueue(previous);
       } else {
-        const decoded = await this.args.decoder.decode(page.body ?? '', { mediaType: mediaTypeOf(page.contentType), base: page.url });
+        const mediaType = mediaTypeOf(page.contentType);
+        // A JSON answer that is no JSON-LD at all ({"error": "maintenance"}) must not pass for an empty
+        // catalogue: that would withdraw everything the peer has.
+        if (mediaType.includes('json') && !looksLikeJsonLd(page.body ?? '')) {
+          return { ok: false, peer, failure: { kind: 'not-dfc', url, message: 'the answer is JSON but not JSON-LD (no @context, @graph or @id)' } };
+        }
+        const decoded = await this.args.decoder.decode(page.body ?? '', { mediaType, base: page.url });
         const documentErrors = decoded.problems.filter((p) => p.id === null && p.severity === 'error');
         if (documentErrors.length > 0) {
           return { ok: false, peer, failure: { kind: 'not-dfc', url, message: documentErrors.map((p) => p.message).join('; ').slice(0, 500) } };

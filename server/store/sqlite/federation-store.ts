@@ -41,7 +41,7 @@ function peerRow(row: PeerSql): PeerRow {
 function entryRow(row: EntrySql): FederatedRow {
   return {
     source: row.source, peerId: row.peer_id, itemIri: row.item_iri, productIri: row.product_iri, productKey: row.product_key,
-    offerIri: row.offer_iri, enterpriseIri: row.enterprise_iri, name: row.name, search: row.search, productType: row.product_type,
+    offerIri: row.offer_iri, enterpriseIri: row.enterprise_iri, name: row.name, search: row.search, productType: row.product_type, sameAs: [],
     stock: row.stock, inStock: row.in_stock === 1, price: row.price, currency: row.currency, latitude: row.latitude,
     longitude: row.longitude, postcode: row.postcode,
   };
@@ -83,24 +83,78 @@ async function electWinners(tx: SqlConnection, keys: readonly string[]): Promise
     await tx.run(
       `UPDATE federated_entries SET winner = (source = (
          SELECT f2.source FROM federated_entries f2 WHERE f2.product_key = federated_entries.product_key
-         ORDER BY f2.rank, f2.source LIMIT 1))
+         ORDER BY f2.rank, (f2.product_iri = f2.product_key) DESC, f2.source LIMIT 1))
        WHERE product_key IN (${marks})`,
       chunk,
     );
   });
 }
 
-/** Replaces a source's rows of the index, and re-elects the winners of every key it had or has. */
-async function replaceEntries(tx: SqlConnection, source: string, peerId: number | null, rank: number, entries: readonly FederatedEntry[]): Promise<void> {
-  const before = await tx.all<{ product_key: string }>('SELECT DISTINCT product_key FROM federated_entries WHERE source = ?', [source]);
-  await tx.run('DELETE FROM federated_entries WHERE source = ?', [source]);
-  await insertMany(tx, INSERT_ENTRIES, ENTRY_COLUMNS, entries.map((e) => entryValues(source, peerId, rank, e)),
-    'ON CONFLICT (source, item_iri) DO NOTHING');
-  await electWinners(tx, [...new Set([...before.map((r) => r.product_key), ...entries.map((e) => e.productKey)])]);
+/** One row to index: an entry with its rank and whether its source withdrew it. */
+interface IndexRow {
+  readonly entry: FederatedEntry;
+  readonly rank: number;
+  readonly withdrawn: boolean;
 }
 
-/** Rank of a source: lower wins. */
+/**
+ * Replaces a source's rows of the index, gives them (and the copies elsewhere that point at them through
+ * `owl:sameAs`) their identity keys, and re-elects the winner of every key touched.
+ */
+async function indexSource(tx: SqlConnection, source: string, peerId: number | null, rows: readonly IndexRow[]): Promise<void> {
+  const touched = new Set((await tx.all<{ product_key: string }>(
+    'SELECT DISTINCT product_key FROM federated_entries WHERE source = ?', [source])).map((r) => r.product_key));
+  await tx.run('DELETE FROM federated_entries WHERE source = ?', [source]);
+  await tx.run('DELETE FROM entry_same_as WHERE source = ?', [source]);
+  await insertMany(tx, INSERT_ENTRIES_WITHDRAWN, ENTRY_COLUMNS + 1,
+    rows.map((r) => [...entryValues(source, peerId, r.rank, r.entry), r.withdrawn ? 1 : 0]), 'ON CONFLICT (source, item_iri) DO NOTHING');
+  const sameAs = rows.flatMap((r) => r.entry.sameAs.map((target) => [source, r.entry.itemIri, target] as SqlValue[]));
+  if (sameAs.length > 0) {
+    await insertMany(tx, 'INSERT INTO entry_same_as (source, item_iri, target)', 3, sameAs, 'ON CONFLICT DO NOTHING');
+    // A copy takes the key of a product it is the same as that the index knows, or else the key of another
+    // source's copy of the same original (two imports of one file are one product).
+    await tx.run(
+      `UPDATE federated_entries SET product_key = COALESCE((
+         SELECT n.product_key FROM entry_same_as s JOIN federated_entries n ON n.product_iri = s.target
+         WHERE s.source = federated_entries.source AND s.item_iri = federated_entries.item_iri AND n.source <> federated_entries.source
+         LIMIT 1), (
+         SELECT n.product_key FROM entry_same_as s JOIN entry_same_as s2 ON s2.target = s.target AND s2.source <> s.source
+           JOIN federated_entries n ON n.source = s2.source AND n.item_iri = s2.item_iri
+         WHERE s.source = federated_entries.source AND s.item_iri = federated_entries.item_iri
+         LIMIT 1), product_iri)
+       WHERE source = ? AND item_iri IN (SELECT item_iri FROM entry_same_as WHERE source = ?)`, [source, source]);
+  }
+  // Copies indexed earlier that point at this source's products join them now.
+  const joining = await tx.all<{ product_key: string }>(
+    `SELECT DISTINCT f.product_key FROM federated_entries f JOIN entry_same_as s ON s.source = f.source AND s.item_iri = f.item_iri
+     JOIN federated_entries n ON n.product_iri = s.target AND n.source = ? WHERE f.source <> ?`, [source, source]);
+  if (joining.length > 0) {
+    joining.forEach((r) => touched.add(r.product_key));
+    await tx.run(
+      `UPDATE federated_entries SET product_key = (
+         SELECT n.product_key FROM entry_same_as s JOIN federated_entries n ON n.product_iri = s.target AND n.source = ?
+         WHERE s.source = federated_entries.source AND s.item_iri = federated_entries.item_iri LIMIT 1)
+       WHERE source <> ? AND EXISTS (
+         SELECT 1 FROM entry_same_as s JOIN federated_entries n ON n.product_iri = s.target AND n.source = ?
+         WHERE s.source = federated_entries.source AND s.item_iri = federated_entries.item_iri)`, [source, source, source]);
+  }
+  const now = await tx.all<{ product_key: string }>('SELECT DISTINCT product_key FROM federated_entries WHERE source = ?', [source]);
+  now.forEach((r) => touched.add(r.product_key));
+  await electWinners(tx, [...touched]);
+}
+
+/**
+ * Rank of a source: lower wins. Between equal ranks, the source whose product is the key itself (the
+ * original, not a copy declared `owl:sameAs` it) wins.
+ */
 const RANK = { local: 0, authoritative: 1, relayed: 2 } as const;
+
+const INSERT_ENTRIES_WITHDRAWN = `${INSERT_ENTRIES.replace(/postcode\)$/u, 'postcode, withdrawn)')}`;
+
+/** The rank of a peer's entry: the origin speaking of its own resource, or a relay of another origin's. */
+function rankOf(authoritative: boolean): number {
+  return authoritative ? RANK.authoritative : RANK.relayed;
+}
 
 /** {@link FederationStore} on SQLite. */
 export class SqliteFederationStore implements FederationStore {
@@ -196,29 +250,22 @@ export class SqliteFederationStore implements FederationStore {
       }
       const changed = plan.upsert.length + plan.withdrawn.length + plan.restored.length > 0;
       if (!changed) return;
-      // The index reads the peer's whole graph (an item's product may be unchanged while its offer changed).
-      const rows = await tx.all<{ record: string; authoritative: number }>(
-        'SELECT record, authoritative FROM peer_resources WHERE peer_id = ? AND withdrawn_at IS NULL', [peerId]);
+      // The index reads the peer's whole graph (an item's product may be unchanged while its offer changed),
+      // withdrawn resources included: the origin's "withdrawn" must outrank a relay's copy.
+      const rows = await tx.all<{ record: string; authoritative: number; withdrawn: number }>(
+        'SELECT record, authoritative, withdrawn_at IS NOT NULL AS withdrawn FROM peer_resources WHERE peer_id = ?', [peerId]);
       const records = rows.map((r) => JSON.parse(r.record) as DfcRecord);
       const authoritative = new Set<string>();
+      const withdrawn = new Set<string>();
       rows.forEach((r, i) => {
         const id = records[i]?.id;
-        if (r.authoritative === 1 && id !== undefined) authoritative.add(id);
+        if (id === undefined) return;
+        if (r.authoritative === 1) authoritative.add(id);
+        if (r.withdrawn === 1) withdrawn.add(id);
       });
-      const entries = entriesOf(records);
-      const source = `peer:${peerId}`;
-      // Rank per entry: a relayed item ranks below the origin's own word about it.
-      const byRank = new Map<number, FederatedEntry[]>();
-      for (const e of entries) {
-        const rank = authoritative.has(e.itemIri) ? RANK.authoritative : RANK.relayed;
-        byRank.set(rank, [...(byRank.get(rank) ?? []), e]);
-      }
-      const before = await tx.all<{ product_key: string }>('SELECT DISTINCT product_key FROM federated_entries WHERE source = ?', [source]);
-      await tx.run('DELETE FROM federated_entries WHERE source = ?', [source]);
-      for (const [rank, list] of byRank) {
-        await insertMany(tx, INSERT_ENTRIES, ENTRY_COLUMNS, list.map((e) => entryValues(source, peerId, rank, e)), 'ON CONFLICT (source, item_iri) DO NOTHING');
-      }
-      await electWinners(tx, [...new Set([...before.map((r) => r.product_key), ...entries.map((e) => e.productKey)])]);
+      await indexSource(tx, `peer:${peerId}`, peerId, entriesOf(records).map((entry) => ({
+        entry, rank: rankOf(authoritative.has(entry.itemIri)), withdrawn: withdrawn.has(entry.itemIri),
+      })));
     });
   }
 
@@ -246,19 +293,19 @@ export class SqliteFederationStore implements FederationStore {
     const rebuilt = await Promise.all(stale.map(async ([eid, version]) => ({ eid, version, entries: entriesOf(await recordsOf(eid)) })));
     await this.db.transaction(async (tx) => {
       for (const { eid, version, entries } of rebuilt) {
-        await replaceEntries(tx, `local:${eid}`, null, RANK.local, entries);
+        await indexSource(tx, `local:${eid}`, null, entries.map((entry) => ({ entry, rank: RANK.local, withdrawn: false })));
         await tx.run('INSERT INTO federated_sources (source, version) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET version = excluded.version',
           [`local:${eid}`, version]);
       }
       for (const source of gone) {
-        await replaceEntries(tx, source, null, RANK.local, []);
+        await indexSource(tx, source, null, []);
         await tx.run('DELETE FROM federated_sources WHERE source = ?', [source]);
       }
     });
   }
 
   public async queryEntries(query: FederatedQuery): Promise<FederatedRow[]> {
-    const where: string[] = ['winner = 1'];
+    const where: string[] = ['winner = 1', 'withdrawn = 0'];
     const params: SqlValue[] = [];
     if (query.types !== undefined) {
       if (query.types.length === 0) return [];
@@ -269,7 +316,7 @@ export class SqliteFederationStore implements FederationStore {
       where.push('latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?');
       params.push(query.box.minLat, query.box.maxLat, query.box.minLon, query.box.maxLon);
     }
-    if (query.inStock === true) where.push('in_stock = 1');
+    if (query.inStock !== undefined) where.push(query.inStock ? 'in_stock = 1' : 'in_stock = 0');
     if (query.enterprise !== undefined) {
       where.push('enterprise_iri = ?');
       params.push(query.enterprise);
@@ -298,6 +345,28 @@ export class SqliteFederationStore implements FederationStore {
       for (const r of rows) result.set(r.product_key, [...(result.get(r.product_key) ?? []), r.source]);
     });
     return result;
+  }
+
+  public async rowsOfKeys(productKeys: readonly string[]): Promise<FederatedRow[]> {
+    const rows: FederatedRow[] = [];
+    await inChunks(productKeys, async (chunk, marks) => {
+      rows.push(...(await this.db.reader.all<EntrySql>(
+        `SELECT * FROM federated_entries WHERE product_key IN (${marks}) AND withdrawn = 0 ORDER BY rank, source`, chunk)).map(entryRow));
+    });
+    return rows;
+  }
+
+  public async recordsIn(source: string, iris: readonly string[]): Promise<DfcRecord[]> {
+    const records: DfcRecord[] = [];
+    await inChunks(iris, async (chunk, marks) => {
+      const rows = source.startsWith('peer:')
+        ? await this.db.reader.all<{ record: string }>(
+          `SELECT record FROM peer_resources WHERE peer_id = ? AND iri IN (${marks}) AND withdrawn_at IS NULL`, [Number(source.slice(5)), ...chunk])
+        : await this.db.reader.all<{ record: string }>(
+          `SELECT record FROM resources WHERE eid = ? AND iri IN (${marks})`, [source.slice('local:'.length), ...chunk]);
+      records.push(...rows.map((r) => JSON.parse(r.record) as DfcRecord));
+    });
+    return records;
   }
 
   public async recordsOf(iris: readonly string[]): Promise<Map<string, { record: DfcRecord; source: string }>> {

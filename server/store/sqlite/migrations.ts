@@ -207,6 +207,23 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'withdrawn entries stay in the federated index, so the origin keeps its word over relays',
+    sql: `
+      ALTER TABLE federated_entries ADD COLUMN withdrawn INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX federated_by_product ON federated_entries (product_iri);
+      -- The owl:sameAs targets of each entry's product: when one of them appears in the index, the copy
+      -- joins its identity (whatever order the sources were synced in).
+      CREATE TABLE entry_same_as (
+        source   TEXT NOT NULL,
+        item_iri TEXT NOT NULL,
+        target   TEXT NOT NULL,
+        PRIMARY KEY (source, item_iri, target)
+      );
+      CREATE INDEX entry_same_as_by_target ON entry_same_as (target);
+    `,
+  },
 ];
 
 /**

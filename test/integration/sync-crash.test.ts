@@ -1,0 +1,182 @@
+/**
+ * A sync killed in the middle of its transaction (SIGKILL, via the MAILLON_TEST_KILL_DURING_SYNC hook) leaves
+ * the database intact with the previous snapshot, and the next sync completes.
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sqlite3 from 'sqlite3';
+import { run } from '../../server/cli/main.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const CONTEXT = 'https://w3id.org/dfc/ontology/context/context_1.16.0.json';
+
+interface Item {
+  readonly slug: string;
+  readonly name: string;
+  readonly price: number;
+}
+
+/** A DFC 1.16 catalogue of one enterprise under `origin`. */
+function catalogue(origin: string, items: readonly Item[]): string {
+  const e = `${origin}/api/dfc/enterprises/ferme`;
+  return JSON.stringify({
+    '@context': CONTEXT,
+    '@graph': [
+      { '@id': e, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Ferme', 'dfc-b:supplies': items.map((i) => `${e}/supplied_products/${i.slug}`) },
+      ...items.flatMap((i) => [
+        { '@id': `${e}/supplied_products/${i.slug}`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': i.name, 'dfc-b:suppliedBy': e },
+        {
+          '@id': `${e}/catalog_items/${i.slug}`, '@type': 'dfc-b:CatalogItem', 'dfc-b:references': `${e}/supplied_products/${i.slug}`,
+          'dfc-b:stockLimitation': 10, 'dfc-b:offeredThrough': `${e}/offers/${i.slug}`, 'dfc-b:managedBy': e,
+        },
+        {
+          '@id': `${e}/offers/${i.slug}`, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': `${e}/catalog_items/${i.slug}`,
+          'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': i.price, 'dfc-b:hasUnit': 'dfc-m:Euro' },
+        },
+      ]),
+    ],
+  });
+}
+
+const V1: Item[] = [{ slug: 'pommes', name: 'Pommes', price: 2.4 }, { slug: 'poires', name: 'Poires', price: 3.1 }];
+const V2: Item[] = [
+  { slug: 'pommes', name: 'Pommes Reinette', price: 2.9 }, { slug: 'poires', name: 'Poires', price: 3.5 },
+  { slug: 'coings', name: 'Coings', price: 4.2 },
+];
+
+function query<T>(file: string, sql: string, mode = sqlite3.OPEN_READONLY): Promise<T[]> {
+  return new Promise<T[]>((resolve, reject) => {
+    const db = new sqlite3.Database(file, mode, (error) => {
+      if (error !== null) {
+        reject(error);
+        return;
+      }
+      db.all(sql, (queryError: Error | null, rows: T[]) => {
+        db.close(() => (queryError !== null ? reject(queryError) : resolve(rows)));
+      });
+    });
+  });
+}
+
+interface Row {
+  iri: string; record: string; hash: string; updated_at: string; missing_since: string | null; withdrawn_at: string | null;
+}
+
+/** `maillon sync` in a child process, as an operator (or cron) runs it. */
+function syncInChild(db: string, dir: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli/bin.ts', 'sync', '--db', db, '--data-dir', dir, '--allow-private'], {
+      cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal, out, err }));
+  });
+}
+
+describe('a sync killed in the middle of its transaction', function () {
+  this.timeout(20_000);
+
+  let server: http.Server;
+  let base: string;
+  let doc = { body: '', etag: '"v1"' };
+  let dir: string;
+  let db: string;
+  const hits: string[] = [];
+
+  const cli = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+    let out = '';
+    let err = '';
+    const code = await run([...argv, '--db', db, '--data-dir', dir], { out: (t) => void (out += t), err: (t) => void (err += t) });
+    return { code, out, err };
+  };
+  const resources = (): Promise<Row[]> => query<Row>(db, 'SELECT iri, record, hash, updated_at, missing_since, withdrawn_at FROM peer_resources ORDER BY iri');
+  const expectedIris = (items: readonly Item[]): string[] => {
+    const e = `${base}/api/dfc/enterprises/ferme`;
+    return [e, ...items.flatMap((i) => [`${e}/catalog_items/${i.slug}`, `${e}/offers/${i.slug}`, `${e}/supplied_products/${i.slug}`])].sort();
+  };
+  const pricesOf = (rows: readonly Row[]): Record<string, number> => Object.fromEntries(rows
+    .map((r) => JSON.parse(r.record) as { kind: string; id: string; price?: { value: number } })
+    .filter((r) => r.kind === 'Offer')
+    .map((r) => [r.id.slice(r.id.lastIndexOf('/') + 1), r.price?.value ?? NaN]));
+
+  before(async () => {
+    server = http.createServer((req, res) => {
+      hits.push(req.headers['if-none-match'] ?? '');
+      if (req.headers['if-none-match'] === doc.etag) {
+        res.writeHead(304, { etag: doc.etag }).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/ld+json', 'content-length': Buffer.byteLength(doc.body), etag: doc.etag });
+      res.end(doc.body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    doc = { body: catalogue(base, V1), etag: '"v1"' };
+    dir = mkdtempSync(join(tmpdir(), 'maillon-crash-'));
+    db = join(dir, 'node.db');
+  });
+
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  let v1: Row[];
+
+  it('holds v1 after a normal sync', async () => {
+    expect((await cli('peer', 'add', `${base}/catalog`, '--name', 'ferme', '--allow-private')).code).to.equal(0);
+    const synced = await cli('sync', '--allow-private');
+    expect(synced.code, synced.out + synced.err).to.equal(0);
+    v1 = await resources();
+    expect(v1.map((r) => r.iri)).to.deep.equal(expectedIris(V1));
+    expect(pricesOf(v1)).to.deep.equal({ pommes: 2.4, poires: 3.1 });
+  });
+
+  it('dies by SIGKILL inside the snapshot transaction, leaving the database intact with v1', async () => {
+    doc = { body: catalogue(base, V2), etag: '"v2"' };
+    const before = hits.length;
+    const child = await syncInChild(db, dir, { ...process.env, MAILLON_TEST_KILL_DURING_SYNC: '1', MAILLON_LOG_LEVEL: 'silent' });
+    expect(child.signal, `exit code ${child.code}, stderr: ${child.err}`).to.equal('SIGKILL');
+    expect(child.out).not.to.match(/added/u); // it never got to print its summary
+    // It did fetch v2 (conditionally, with v1's ETag) before dying.
+    expect(hits.slice(before)).to.deep.equal(['"v1"']);
+
+    const integrity = await query<{ integrity_check: string }>(db, 'PRAGMA integrity_check');
+    expect(integrity).to.deep.equal([{ integrity_check: 'ok' }]);
+    // The previous snapshot, row for row (updated_at included): the half-done transaction left no trace.
+    expect(await resources()).to.deep.equal(v1);
+    const sources = await query<{ etag: string }>(db, 'SELECT etag FROM peer_sources');
+    expect(sources).to.deep.equal([{ etag: '"v1"' }]);
+    const peers = await query<{ status: string; failures: number; last_error: string | null }>(db, 'SELECT status, failures, last_error FROM peers');
+    expect(peers).to.deep.equal([{ status: 'ok', failures: 0, last_error: null }]);
+    const entries = await query<{ price: number }>(db, 'SELECT price FROM federated_entries ORDER BY price');
+    expect(entries.map((e) => e.price)).to.deep.equal([2.4, 3.1]);
+  });
+
+  it('completes the next sync (without the hook), and then holds v2', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, MAILLON_LOG_LEVEL: 'silent' };
+    delete env['MAILLON_TEST_KILL_DURING_SYNC'];
+    const child = await syncInChild(db, dir, env);
+    expect(child.code, child.err).to.equal(0);
+    expect(child.signal).to.equal(null);
+    // added: coings (product, item, offer); updated: the enterprise, pommes' product and offer, poires' offer;
+    // unchanged: both items and poires' product.
+    expect(child.out).to.match(/^ferme\s+3\s+4\s+0\s+0\s+3\s.*ok$/mu);
+    const v2 = await resources();
+    expect(v2.map((r) => r.iri)).to.deep.equal(expectedIris(V2));
+    expect(pricesOf(v2)).to.deep.equal({ pommes: 2.9, poires: 3.5, coings: 4.2 });
+    expect(v2.every((r) => r.missing_since === null && r.withdrawn_at === null)).to.equal(true);
+    expect(await query(db, 'PRAGMA integrity_check')).to.deep.equal([{ integrity_check: 'ok' }]);
+    expect(await query(db, 'SELECT etag FROM peer_sources')).to.deep.equal([{ etag: '"v2"' }]);
+  });
+});
