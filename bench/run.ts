@@ -16,6 +16,7 @@ import type { BenchModule, BenchResult } from './harness.js';
 const BENCHMARKS: readonly { readonly name: string; readonly load: () => Promise<BenchModule> }[] = [
   { name: 'codec', load: () => import('./codec.js') },
   { name: 'http', load: () => import('./http.js') },
+  { name: 'federation', load: () => import('./federation.js') },
 ];
 
 const HEADERS = ['operation', 'ms (median)', 'min–max', 'runs', 'offers/s', 'vs counterpart', 'note'] as const;
