@@ -19,6 +19,7 @@ import type { NodeStore } from './store/store.js';
 import type { Taxonomy } from '../ontology/taxonomy.js';
 import { FederationService } from './federation/federation-service.js';
 import { federationRoutes } from './http/federation-routes.js';
+import { feedRoutes } from './http/feed-routes.js';
 import { syncRoutes } from './http/sync-routes.js';
 import type { SyncScheduler } from './sync/scheduler.js';
 
@@ -39,6 +40,8 @@ export interface AppDeps {
   readonly scheduler: SyncScheduler;
   /** Whether peers on private addresses may be added. */
   readonly allowPrivate?: boolean;
+  /** Versions per fragment of the change feed (default 500). */
+  readonly feedFragmentSize?: number;
 }
 
 /** The version written in discovery. */
@@ -71,6 +74,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.text({ type: () => true, limit: deps.bodyLimit ?? 5 * 1024 * 1024 }));
   app.use(identify(deps.store));
   app.use(discoveryRoutes({ urls: catalog.urls, name: deps.name ?? 'Maillon node', version: VERSION }));
+  app.use('/api/dfc', feedRoutes({ feed: deps.store.feed, catalog, fragmentSize: deps.feedFragmentSize ?? 500 }));
   app.use('/api/dfc', dfcRoutes({ catalog, cache: new RenderCache(), pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
   const federation = deps.store.federation;
   const peerNames = async (): Promise<Map<number, string>> => new Map((await federation.listPeers()).map((p) => [p.id, p.name]));

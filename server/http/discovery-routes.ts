@@ -38,6 +38,8 @@ export function discoveryDocument(args: DiscoveryArgs): Record<string, unknown> 
     context: CONTEXT_1_16_URL,
     mediaTypes: SERVED_MEDIA_TYPES,
     enterprises: urls.enterprises(),
+    feed: `${urls.api}/feed`,
+    enterpriseFeed: `${urls.enterprises()}/{eid}/feed`,
     scopes: SCOPES.filter((s) => endpoints[s] !== undefined).map((scope) => ({ scope, iri: scopeIri(scope), endpoint: endpoints[scope] })),
   };
 }

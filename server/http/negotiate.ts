@@ -73,13 +73,14 @@ function profileOf(params: Readonly<Record<string, string>>): DfcProfile {
  * Chooses the representation for an `Accept` header.
  *
  * @param accept - the header (absent means anything)
+ * @param formats - the formats this resource has (default: all)
  * @throws NotAcceptableHttpError when nothing the node serves is acceptable
  */
-export function negotiate(accept: string | undefined): Representation {
+export function negotiate(accept: string | undefined, formats?: readonly OutputFormat[]): Representation {
   if (accept === undefined || accept.trim() === '') return { format: 'jsonld', profile: 'dfc-v1', contentType: 'application/ld+json' };
   const ranges = parseAccept(accept);
   let best: { offer: (typeof OFFERED)[number]; range: MediaRange; specificity: number } | undefined;
-  for (const offer of OFFERED) {
+  for (const offer of OFFERED.filter((o) => formats === undefined || formats.includes(o.format))) {
     // The most specific matching range decides the quality of this offer (RFC 9110 §12.5.1).
     const matching = ranges.filter((r) => matches(r.type, offer.type))
       .map((r) => ({ range: r, specificity: r.type === '*/*' ? 0 : r.type.endsWith('/*') ? 1 : 2 }))
@@ -91,7 +92,8 @@ export function negotiate(accept: string | undefined): Representation {
     }
   }
   if (best === undefined) {
-    throw new NotAcceptableHttpError(`cannot produce ${JSON.stringify(accept)}; available: ${SERVED_MEDIA_TYPES.join(', ')}`);
+    const available = formats === undefined ? SERVED_MEDIA_TYPES : OFFERED.filter((o) => formats.includes(o.format)).map((o) => o.type);
+    throw new NotAcceptableHttpError(`cannot produce ${JSON.stringify(accept)}; available: ${available.join(', ')}`);
   }
   const profile = profileOf(best.range.params);
   const contentType = best.offer.format === 'jsonld'

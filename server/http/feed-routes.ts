@@ -1,0 +1,115 @@
+/**
+ * The change feed under `/api/dfc`: the node's stream at `/feed`, an enterprise's at
+ * `/enterprises/{eid}/feed`, fragments at `?after=N`. Full fragments are immutable; the newest one is
+ * served with a short max-age and an ETag.
+ *
+ * @packageDocumentation
+ */
+import { Router, type Request, type Response } from 'express';
+import type { Iri } from '../../ontology/iri.js';
+import { NS } from '../../ontology/namespaces.js';
+import type { DfcRecord, ExtraValue } from '../../ontology/records.js';
+import { requireScope } from '../auth/middleware.js';
+import type { CatalogService } from '../catalog/catalog-service.js';
+import { encodeJsonLd } from '../codec/encode.js';
+import { serialize } from '../codec/serialize.js';
+import { BadRequestHttpError } from '../errors/http-error.js';
+import { FEED_CONTEXT, LDES, MAILLON, TREE, versionIri, versionRecord } from '../feed/ldes.js';
+import type { FeedStore } from '../store/feed.js';
+import { negotiate } from './negotiate.js';
+import { etagOf } from './render.js';
+
+/** Options of {@link feedRoutes}. */
+export interface FeedRoutesArgs {
+  readonly feed: FeedStore;
+  readonly catalog: CatalogService;
+  /** Versions per fragment. */
+  readonly fragmentSize: number;
+}
+
+const link = (iri: string): ExtraValue[] => [{ '@id': iri }];
+
+/** Builds the router (mounted at `/api/dfc`). */
+export function feedRoutes(args: FeedRoutesArgs): Router {
+  const router = Router();
+  const { feed, catalog } = args;
+  const api = catalog.urls.api;
+
+  const send = (req: Request, res: Response, records: readonly DfcRecord[], immutable: boolean): void => {
+    const representation = negotiate(req.get('accept'), ['jsonld', 'turtle']);
+    let body: string;
+    if (representation.format === 'turtle') {
+      body = serialize(records, 'turtle');
+    } else {
+      // An inline context: LDES clients must not have to fetch a remote one.
+      body = JSON.stringify({ '@context': FEED_CONTEXT, '@graph': encodeJsonLd(records)['@graph'] });
+    }
+    const contentType = representation.format === 'turtle' ? 'text/turtle' : 'application/ld+json';
+    const etag = etagOf(body, contentType);
+    res.setHeader('ETag', etag);
+    res.setHeader('Vary', 'Accept');
+    res.setHeader('Cache-Control', immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=1, must-revalidate');
+    if (req.get('if-none-match')?.split(',').map((t) => t.trim().replace(/^W\//u, '')).includes(etag) === true) {
+      res.status(304).end();
+      return;
+    }
+    res.status(200).setHeader('Content-Type', `${contentType}; charset=utf-8`);
+    res.end(Buffer.from(body, 'utf8'));
+  };
+
+  const stream = async (req: Request, res: Response, feedUrl: string, eid: string | undefined): Promise<void> => {
+    const afterParam = req.query['after'];
+    if (afterParam === undefined) {
+      const head = await feed.latestSeq(eid);
+      const root: DfcRecord = {
+        kind: 'Resource', id: feedUrl as Iri, types: [`${LDES}EventStream`],
+        extra: {
+          [`${LDES}versionOfPath`]: link(`${NS.dcterms}isVersionOf`),
+          [`${LDES}timestampPath`]: link(`${NS.dcterms}modified`),
+          [`${TREE}view`]: link(`${feedUrl}?after=0`),
+          // The newest sequence: a follower that starts with a full snapshot resumes the feed from here.
+          [`${MAILLON}head`]: [{ '@value': head }],
+          [`${LDES}retentionPolicy`]: [{ '@type': [`${LDES}LatestVersionSubset`], properties: { [`${LDES}amount`]: [{ '@value': 1 }] } }],
+        },
+      };
+      send(req, res, [root], false);
+      return;
+    }
+    const after = Number(afterParam);
+    if (typeof afterParam !== 'string' || !Number.isInteger(after) || after < 0) throw new BadRequestHttpError('after must be a sequence number ≥ 0');
+    const events = await feed.events(after, args.fragmentSize, eid);
+    const self = `${feedUrl}?after=${after}`;
+    const full = events.length === args.fragmentSize;
+    const last = events.at(-1);
+    const fragment: DfcRecord = {
+      kind: 'Resource', id: self as Iri, types: [`${TREE}Node`],
+      extra: full && last !== undefined ? {
+        [`${TREE}relation`]: [{
+          '@type': [`${TREE}GreaterThanOrEqualToRelation`],
+          properties: {
+            [`${TREE}path`]: link(`${NS.dcterms}modified`),
+            [`${TREE}value`]: [{ '@value': last.at, '@type': `${NS.xsd}dateTime` }],
+            [`${TREE}node`]: link(`${feedUrl}?after=${last.seq}`),
+          },
+        }],
+      } : {},
+    };
+    const streamNode: DfcRecord = {
+      kind: 'Resource', id: feedUrl as Iri, types: [`${LDES}EventStream`],
+      extra: {
+        [`${LDES}versionOfPath`]: link(`${NS.dcterms}isVersionOf`),
+        [`${LDES}timestampPath`]: link(`${NS.dcterms}modified`),
+        ...(events.length > 0 ? { [`${TREE}member`]: events.map((e) => ({ '@id': versionIri(api, e.seq) })) } : {}),
+      },
+    };
+    send(req, res, [streamNode, fragment, ...events.map((e) => versionRecord(api, e))], full);
+  };
+
+  router.get('/feed', async (req, res) => stream(req, res, `${api}/feed`, undefined));
+  router.get('/enterprises/:eid/feed', async (req, res) => {
+    const row = await catalog.enterpriseRow(req.params['eid'] as string);
+    if (row.private) requireScope(res, 'ReadProducts', row.eid);
+    await stream(req, res, `${catalog.urls.enterprise(row.eid)}/feed`, row.eid);
+  });
+  return router;
+}
