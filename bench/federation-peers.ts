@@ -1,0 +1,187 @@
+/**
+ * The static peers of the federation benchmark, alone in their own process (spawned by `bench/federation.ts`).
+ *
+ * Usage: `node --import tsx bench/federation-peers.ts PEERS OFFERS`. Listens on PEERS ephemeral ports of
+ * 127.0.0.1, one per peer, so that every peer has its own origin (authority is decided by origin). Each port
+ * serves one catalogue, `/api/dfc/enterprises/{id}/catalog_items`: a generated DFC 1.16 catalogue of OFFERS
+ * offers ({@link generateCatalog}, product types mixed from the starter taxonomy), whose enterprise is given
+ * an address with latitude, longitude and postcode spread over a region of about 300 × 200 km. Bodies are
+ * rendered once at start-up; a GET sends them with a strong ETag, and `If-None-Match` with it gets a 304.
+ *
+ * Prints one JSON line ({@link PeersReady}), including what the benchmark's federated query must return,
+ * then serves until its standard input closes.
+ *
+ * @packageDocumentation
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { STARTER_PRODUCT_TYPES } from '../ontology/product-types.js';
+import { haversineKm } from '../server/federation/federation-service.js';
+import { generateCatalog } from './catalog-generator.js';
+
+/** One peer as the benchmark registers it. */
+export interface PeerInfo {
+  readonly name: string;
+  /** Its catalogue URL. */
+  readonly url: string;
+  readonly origin: string;
+  readonly latitude: number;
+  readonly longitude: number;
+  readonly postcode: string;
+  readonly bytes: number;
+}
+
+/** What this script prints once every peer listens. */
+export interface PeersReady {
+  readonly peers: readonly PeerInfo[];
+  readonly offers: number;
+  /** The benchmark's federated query and what it must find. */
+  readonly query: {
+    readonly type: string;
+    readonly near: string;
+    readonly radiusKm: number;
+    /** Peers whose address is within the radius. */
+    readonly origins: readonly string[];
+    /** Offers of those peers whose product type is the query's type or a narrower one. */
+    readonly matches: number;
+  };
+  readonly bytes: number;
+  readonly renderMs: number;
+  readonly pid: number;
+}
+
+/** Centre of the region (Limoges) and of the query. */
+const CENTRE = { lat: 45.83, lon: 1.26 } as const;
+const QUERY_TYPE = 'vegetable';
+const RADIUS_KM = 50;
+
+/** A small deterministic PRNG (mulberry32), so every run places the peers at the same spots. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The local names of a starter product type and of every type under it. */
+function narrowerClosure(type: string): Set<string> {
+  const result = new Set([type]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [name, broader] of STARTER_PRODUCT_TYPES) {
+      if (broader !== null && result.has(broader) && !result.has(name)) {
+        result.add(name);
+        grew = true;
+      }
+    }
+  }
+  return result;
+}
+
+interface Rendered {
+  readonly body: Buffer;
+  readonly etag: string;
+  readonly path: string;
+}
+
+const [peersArg, offersArg] = process.argv.slice(2);
+if (peersArg === undefined || offersArg === undefined) throw new Error('usage: federation-peers.ts PEERS OFFERS');
+const peerCount = Number(peersArg);
+const offers = Number(offersArg);
+
+// One server per port; the port tells the peer apart.
+const servers: Server[] = [];
+const byPort = new Map<number, Rendered>();
+const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void => {
+  const page = byPort.get(req.socket.localPort ?? 0);
+  if (page === undefined || req.method !== 'GET' || (req.url ?? '').split('?')[0] !== page.path) {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    return;
+  }
+  const ifNoneMatch = req.headers['if-none-match']?.split(',').map((t) => t.trim().replace(/^W\//u, ''));
+  if (ifNoneMatch?.includes(page.etag) === true) {
+    res.writeHead(304, { etag: page.etag }).end();
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/ld+json', 'content-length': page.body.length, etag: page.etag }).end(page.body);
+};
+for (let i = 0; i < peerCount; i++) {
+  const server = createServer(handler);
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  servers.push(server);
+}
+
+const started = performance.now();
+const random = prng(2024);
+const vegetables = narrowerClosure(QUERY_TYPE);
+const peers: PeerInfo[] = [];
+const near: string[] = [];
+let matches = 0;
+let totalBytes = 0;
+for (const [i, server] of servers.entries()) {
+  const port = (server.address() as AddressInfo).port;
+  const origin = `http://127.0.0.1:${port}`;
+  const enterpriseId = 20001 + i;
+  const catalog = generateCatalog(offers, { baseUrl: `${origin}/api/dfc`, enterpriseId, seed: i + 1 });
+  const [enterprise, ...rest] = catalog['@graph'];
+  if (enterprise === undefined || enterprise['@type'] !== 'dfc-b:Enterprise') throw new Error('the generated catalogue has no enterprise node first');
+  const enterpriseIri = enterprise['@id'] as string;
+  // Spread over about ±1.35° of latitude (±150 km) and ±1.9° of longitude (±150 km), 4 decimals like a geocoder.
+  const latitude = Math.round((CENTRE.lat + (random() * 2 - 1) * 1.35) * 1e4) / 1e4;
+  const longitude = Math.round((CENTRE.lon + (random() * 2 - 1) * 1.9) * 1e4) / 1e4;
+  const postcode = `${[87, 19, 23, 24, 16, 86, 36][Math.floor(random() * 7)]}${String(Math.floor(random() * 1000)).padStart(3, '0')}`;
+  const addressIri = `${enterpriseIri}/address`;
+  // The generator's nodes are kept as they are; the enterprise is copied with a link to its address.
+  const graph = [
+    { ...enterprise, 'dfc-b:hasAddress': addressIri },
+    {
+      '@id': addressIri, '@type': 'dfc-b:Address', 'dfc-b:hasStreet': `${i + 1} route de la Ferme`, 'dfc-b:hasPostalCode': postcode,
+      'dfc-b:hasCity': `Commune ${i + 1}`, 'dfc-b:hasCountry': 'http://publications.europa.eu/resource/authority/country/FRA',
+      'dfc-b:latitude': latitude, 'dfc-b:longitude': longitude,
+    },
+    ...rest,
+  ];
+  if (haversineKm(CENTRE.lat, CENTRE.lon, latitude, longitude) <= RADIUS_KM) {
+    near.push(origin);
+    for (const node of rest) {
+      const type = node['dfc-b:hasType'];
+      if (node['@type'] === 'dfc-b:SuppliedProduct' && typeof type === 'string' && vegetables.has(type.replace(/^dfc-pt:/u, ''))) matches++;
+    }
+  }
+  const body = Buffer.from(JSON.stringify({ '@context': catalog['@context'], '@graph': graph }), 'utf8');
+  const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
+  const path = `/api/dfc/enterprises/${enterpriseId}/catalog_items`;
+  byPort.set(port, { body, etag, path });
+  totalBytes += body.length;
+  peers.push({ name: `peer-${String(i + 1).padStart(3, '0')}`, url: `${origin}${path}`, origin, latitude, longitude, postcode, bytes: body.length });
+}
+const renderMs = performance.now() - started;
+
+const shutdown = (): void => {
+  for (const server of servers) {
+    server.close();
+    server.closeAllConnections();
+  }
+  process.exit(0);
+};
+process.stdin.on('end', shutdown);
+process.stdin.on('error', shutdown);
+process.stdin.resume();
+process.on('SIGTERM', shutdown);
+
+const ready: PeersReady = {
+  peers, offers,
+  query: { type: QUERY_TYPE, near: `${CENTRE.lat},${CENTRE.lon}`, radiusKm: RADIUS_KM, origins: near, matches },
+  bytes: totalBytes, renderMs, pid: process.pid,
+};
+console.log(JSON.stringify(ready));

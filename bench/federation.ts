@@ -1,0 +1,333 @@
+/**
+ * The federation benchmark: one node syncing 100 peers of 1,000 offers each over loopback, then answering a
+ * regional query of the federated catalogue.
+ *
+ * Two child processes:
+ *  - {@link ./federation-peers.ts}: 100 static peers, one loopback port (one origin) each, every catalogue a
+ *    DFC 1.16 JSON-LD document rendered once at start-up, with ETag and 304 on `If-None-Match`;
+ *  - {@link ./federation-node.ts}: the node under test (fresh SQLite file, private peers allowed, sync
+ *    concurrency 4), alone in its process so that its peak memory (`maxRSS`) is its own. It runs the cold
+ *    and warm syncs with `scheduler.runNow()` and the sanity checks, then serves HTTP.
+ * This process times `GET /api/federation/catalog?type=vegetable&near=…&radius_km=50&page_size=100` on the
+ * node (5 warm-up requests, then 50 timed, one at a time).
+ *
+ * Set `BENCH_FEDERATION_PROFILE=DIR` to run the node under `node --cpu-prof` (profile written to DIR when it
+ * exits). Every socket is on 127.0.0.1; the temporary directory is removed at the end.
+ *
+ * @packageDocumentation
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { STARTER_PRODUCT_TYPES } from '../ontology/product-types.js';
+import { megabytes, median, type BenchResult } from './harness.js';
+import type { NodeDone, NodeSynced } from './federation-node.js';
+import type { PeersReady } from './federation-peers.js';
+
+const GROUP = 'federation';
+const PEERS = 100;
+const OFFERS_PER_PEER = 1000;
+const OFFERS = PEERS * OFFERS_PER_PEER;
+const PAGE_SIZE = 100;
+const QUERY_WARMUP = 5;
+const QUERY_RUNS = 50;
+const LD_JSON = 'application/ld+json';
+
+/** The targets the federation is held to. */
+const TARGET = {
+  coldOffersPerSecond: 5000,
+  warmMs: 2000,
+  peakBytes: 500e6,
+  queryP95Ms: 50,
+} as const;
+
+function log(message: string): void {
+  console.log(`  [${GROUP}] ${message}`);
+}
+
+function ms(value: number): string {
+  return `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0)} ms`;
+}
+
+function rate(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+// ------------------------------------------------------------------ child processes
+
+/** A child process that prints JSON lines on its standard output and ends when its standard input closes. */
+interface Child {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  /** The next JSON line it prints (lines not starting with `{` are skipped). */
+  next<T>(timeoutMs: number): Promise<T>;
+}
+
+function startChild(name: string, script: string, args: readonly string[], flags: readonly string[] = []): Child {
+  const path = fileURLToPath(new URL(script, import.meta.url));
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', path, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const lines: string[] = [];
+  let waiting: ((line: string) => void) | undefined;
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+    if (!line.startsWith('{')) return;
+    if (waiting !== undefined) {
+      const wake = waiting;
+      waiting = undefined;
+      wake(line);
+    } else lines.push(line);
+  });
+  const next = <T>(timeoutMs: number): Promise<T> => new Promise<T>((resolve, reject) => {
+    const take = (line: string): void => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(line) as T);
+      } catch (error: unknown) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
+    const timer = setTimeout(() => {
+      waiting = undefined;
+      reject(new Error(`${name}: no result within ${Math.round(timeoutMs / 1000)} s`));
+    }, timeoutMs);
+    const queued = lines.shift();
+    if (queued !== undefined) {
+      take(queued);
+      return;
+    }
+    waiting = take;
+    void exited.then((code) => {
+      if (waiting !== take) return;
+      waiting = undefined;
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with code ${String(code)} before printing its result`));
+    });
+  });
+  return { name, child, exited, next };
+}
+
+/** Closes the child's standard input (it exits); kills it if it lingers. */
+async function stopChild(child: Child): Promise<void> {
+  if (child.child.exitCode !== null || child.child.signalCode !== null) return;
+  child.child.stdin?.end();
+  const timer = setTimeout(() => child.child.kill('SIGKILL'), 30_000);
+  const code = await child.exited;
+  clearTimeout(timer);
+  if (code !== 0) log(`${child.name} exited with code ${String(code)}`);
+}
+
+// ------------------------------------------------------------------ requests
+
+interface Reply {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
+  readonly ms: number;
+}
+
+/** One GET with node:http, timed from sending to the last body byte. */
+function get(base: string, path: string, headers: Record<string, string>): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = httpRequest(new URL(path, base), { method: 'GET', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({
+        status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), ms: performance.now() - started,
+      }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The nearest-rank percentile of sorted values. */
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) throw new RangeError('percentile of no values');
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
+function typesOf(node: Record<string, unknown>): string[] {
+  return ([] as unknown[]).concat(node['@type'] ?? []).filter((t): t is string => typeof t === 'string');
+}
+
+function isA(node: Record<string, unknown>, kind: string): boolean {
+  return typesOf(node).some((t) => t === kind || t.endsWith(`:${kind}`) || t.endsWith(`#${kind}`));
+}
+
+/** The local names of a starter product type and of every type under it. */
+function narrowerClosure(type: string): Set<string> {
+  const result = new Set([type]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [name, broader] of STARTER_PRODUCT_TYPES) {
+      if (broader !== null && result.has(broader) && !result.has(name)) {
+        result.add(name);
+        grew = true;
+      }
+    }
+  }
+  return result;
+}
+
+/** The value of a link property: an IRI string or `{ "@id" }`. */
+function linkOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && '@id' in value && typeof value['@id'] === 'string') return value['@id'];
+  return undefined;
+}
+
+/**
+ * Checks one page of the federated catalogue: the expected number of catalog items, every one from a peer
+ * within the radius, every product of the queried type (or a narrower one), and a next link when more match.
+ */
+function checkPage(reply: Reply, peers: PeersReady): { items: number; bytes: number } {
+  const contentType = String(reply.headers['content-type'] ?? '');
+  if (reply.status !== 200 || !contentType.startsWith(LD_JSON)) {
+    throw new Error(`federated query: status ${reply.status}, content-type ${contentType}: ${reply.body.toString('utf8').slice(0, 300)}`);
+  }
+  const document = JSON.parse(reply.body.toString('utf8')) as Record<string, unknown>;
+  const nodes = (Array.isArray(document['@graph']) ? document['@graph'] : [document]) as Record<string, unknown>[];
+  const items = nodes.filter((n) => isA(n, 'CatalogItem'));
+  const expected = Math.min(PAGE_SIZE, peers.query.matches);
+  if (items.length !== expected) throw new Error(`federated query: ${items.length} catalog items on the first page, expected ${expected}`);
+  const origins = new Set(peers.query.origins);
+  const far = items.filter((n) => !origins.has(new URL(String(n['@id'])).origin));
+  if (far.length > 0) throw new Error(`federated query: ${far.length} catalog items from peers outside the radius, e.g. ${String(far[0]?.['@id'])}`);
+  const allowed = narrowerClosure(peers.query.type);
+  const products = nodes.filter((n) => isA(n, 'SuppliedProduct'));
+  const wrong = products.filter((n) => {
+    const type = linkOf(n['dfc-b:hasType']) ?? linkOf(n['hasType']) ?? '';
+    return !allowed.has(type.slice(Math.max(type.lastIndexOf(':'), type.lastIndexOf('#'), type.lastIndexOf('/')) + 1));
+  });
+  if (products.length < items.length || wrong.length > 0) {
+    throw new Error(`federated query: ${products.length} products for ${items.length} items, ${wrong.length} of another type ` +
+      `(e.g. ${JSON.stringify(wrong[0]?.['dfc-b:hasType'])})`);
+  }
+  const link = String(reply.headers['link'] ?? '');
+  if (peers.query.matches > PAGE_SIZE && !/rel="next"/u.test(link)) throw new Error(`federated query: no next link though ${peers.query.matches} offers match`);
+  return { items: items.length, bytes: reply.body.length };
+}
+
+// ------------------------------------------------------------------ the benchmark
+
+/** Runs the federation benchmark. */
+export async function run(): Promise<BenchResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'maillon-bench-federation-'));
+  let peersProcess: Child | undefined;
+  let nodeProcess: Child | undefined;
+  try {
+    log(`${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} before starting`);
+    log(`starting ${PEERS} static peers × ${OFFERS_PER_PEER.toLocaleString('en-US')} offers (child process)…`);
+    peersProcess = startChild('the peer server', 'federation-peers.ts', [String(PEERS), String(OFFERS_PER_PEER)]);
+    const peers = await peersProcess.next<PeersReady>(180_000);
+    if (peers.peers.length !== PEERS || new Set(peers.peers.map((p) => p.origin)).size !== PEERS) {
+      throw new Error(`the peer server serves ${peers.peers.length} peers on ${new Set(peers.peers.map((p) => p.origin)).size} origins, expected ${PEERS}`);
+    }
+    if (!peers.peers.every((p) => /^http:\/\/127\.0\.0\.1:\d+\//u.test(p.url))) throw new Error('a peer is not on loopback');
+    if (peers.query.matches === 0 || peers.query.matches >= OFFERS) throw new Error(`the query matches ${peers.query.matches} offers: not a useful subset`);
+    log(`peers ready: ${megabytes(peers.bytes)} of JSON-LD rendered in ${ms(peers.renderMs)}; the query should find ` +
+      `${peers.query.matches.toLocaleString('en-US')} offers at ${peers.query.origins.length} peers`);
+
+    const peersFile = join(dir, 'peers.json');
+    writeFileSync(peersFile, JSON.stringify(peers));
+    const profileDir = process.env['BENCH_FEDERATION_PROFILE'];
+    const flags = profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+    log(`starting the node (child process${flags.length > 0 ? ', --cpu-prof' : ''}); cold sync, checks, warm sync…`);
+    nodeProcess = startChild('the node', 'federation-node.ts', [join(dir, 'data'), peersFile], flags);
+    const synced = await nodeProcess.next<NodeSynced>(300_000);
+    if (!/^http:\/\/127\.0\.0\.1:\d+$/u.test(synced.url)) throw new Error(`the node listens on ${synced.url}, not on loopback`);
+    const { cold, warm } = synced;
+
+    // Sanity: the cold sync took everything in, the warm one nothing.
+    if (cold.ok !== PEERS) throw new Error(`cold sync: ${cold.ok} of ${PEERS} peers ok; ${cold.failed.join('; ')}`);
+    if (cold.added !== PEERS * (3 * OFFERS_PER_PEER + 2)) throw new Error(`cold sync added ${cold.added} resources, expected ${PEERS * (3 * OFFERS_PER_PEER + 2)}`);
+    if (synced.winners !== OFFERS) throw new Error(`after the cold sync the federated index holds ${synced.winners} winning rows, expected ${OFFERS}`);
+    if (synced.queryRows !== peers.query.matches || synced.queryStrays !== 0) {
+      throw new Error(`FederationService.query found ${synced.queryRows} rows (${synced.queryStrays} out of place or type), expected ${peers.query.matches}`);
+    }
+    if (warm.ok !== PEERS || warm.added !== 0 || warm.updated !== 0 || warm.notAllNotModified !== 0 || warm.notModified !== warm.pages || warm.pages < PEERS) {
+      throw new Error(`warm sync: ${warm.ok} ok, ${warm.added} added, ${warm.updated} updated, ${warm.notModified}/${warm.pages} pages 304, ` +
+        `${warm.notAllNotModified} peers not all 304; ${warm.failed.join('; ')}`);
+    }
+    const coldRate = (OFFERS * 1000) / cold.ms;
+    log(`cold sync: ${ms(cold.ms)} (${rate(coldRate)} offers/s), ${cold.pages} pages, ${megabytes(cold.bytes)}, ` +
+      `${cold.added.toLocaleString('en-US')} resources added, slowest peer ${ms(cold.slowestPeerMs)}`);
+    log(`index: ${synced.winners.toLocaleString('en-US')} winning rows; FederationService.query: ${synced.queryRows} rows in ${ms(synced.queryMs)}`);
+    log(`warm sync: ${ms(warm.ms)}, ${warm.notModified}/${warm.pages} pages 304, ${warm.added} added, ${warm.updated} updated`);
+
+    // The federated query over HTTP.
+    const [lat, lon] = peers.query.near.split(',');
+    const path = `/api/federation/catalog?type=${encodeURIComponent(peers.query.type)}&near=${lat},${lon}&radius_km=${peers.query.radiusKm}&page_size=${PAGE_SIZE}`;
+    const accept = { accept: LD_JSON };
+    const first = await get(synced.url, path, accept);
+    const page = checkPage(first, peers);
+    log(`GET ${path}: first request ${ms(first.ms)}, ${page.items} catalog items, ${megabytes(page.bytes)}`);
+    for (let i = 1; i < QUERY_WARMUP; i++) checkPage(await get(synced.url, path, accept), peers);
+    const times: number[] = [];
+    for (let i = 0; i < QUERY_RUNS; i++) {
+      const reply = await get(synced.url, path, accept);
+      if (reply.status !== 200 || reply.body.length !== page.bytes) throw new Error(`federated query run ${i}: status ${reply.status}, ${reply.body.length} bytes`);
+      times.push(reply.ms);
+    }
+    const sorted = [...times].sort((a, b) => a - b);
+    const p50 = percentile(sorted, 50);
+    const p95 = percentile(sorted, 95);
+    log(`federated query: p50 ${ms(p50)}, p95 ${ms(p95)}, max ${ms(sorted.at(-1) ?? 0)} (${QUERY_RUNS} requests)`);
+
+    // Closing its standard input makes the node print its peak memory, close and exit.
+    nodeProcess.child.stdin?.end();
+    const done = await nodeProcess.next<NodeDone>(30_000);
+    await stopChild(nodeProcess);
+    nodeProcess = undefined;
+    const peak = done.maxRss;
+    if (done.queryEntriesLength !== OFFERS) throw new Error(`queryEntries({}) returned ${done.queryEntriesLength} rows, expected ${OFFERS}`);
+    log(`node peak RSS ${megabytes(peak)} (after cold sync ${megabytes(synced.maxRssAfterCold)}, after warm sync ` +
+      `${megabytes(synced.maxRssAfterWarm)}); queryEntries({}) = ${done.queryEntriesLength.toLocaleString('en-US')} rows, ` +
+      `peak with it ${megabytes(done.maxRssWithQueryEntries)}`);
+
+    const n = OFFERS.toLocaleString('en-US');
+    return [
+      {
+        group: GROUP, name: `cold sync, ${PEERS} peers × ${OFFERS_PER_PEER.toLocaleString('en-US')} offers`, ms: cold.ms, runs: 1, offers: OFFERS,
+        note: `${megabytes(cold.bytes)} fetched, ${cold.added.toLocaleString('en-US')} resources, concurrency 4, slowest peer ${ms(cold.slowestPeerMs)}`,
+        targets: [{
+          label: `cold sync ≥ ${rate(TARGET.coldOffersPerSecond)} offers/s (${n} offers ≤ ${OFFERS / TARGET.coldOffersPerSecond} s)`,
+          pass: coldRate >= TARGET.coldOffersPerSecond,
+          actual: `${rate(coldRate)} offers/s (${(cold.ms / 1000).toFixed(1)} s)`,
+        }],
+      },
+      {
+        group: GROUP, name: `warm sync, ${PEERS} peers, every page 304`, ms: warm.ms, runs: 1,
+        note: `${warm.notModified}/${warm.pages} pages 304, 0 added, 0 updated`,
+        targets: [{ label: `warm sync ≤ ${rate(TARGET.warmMs)} ms`, pass: warm.ms <= TARGET.warmMs, actual: ms(warm.ms) }],
+      },
+      {
+        group: GROUP, name: `GET federated catalogue, ${peers.query.type} within ${peers.query.radiusKm} km, ${PAGE_SIZE}/page`,
+        ms: p50, runs: QUERY_RUNS, times,
+        note: `p50 ${ms(p50)}, p95 ${ms(p95)}; ${peers.query.matches.toLocaleString('en-US')} of ${n} offers match, ` +
+          `${megabytes(page.bytes)} page; in-process query alone ${ms(synced.queryMs)}`,
+        targets: [{ label: `federated query p95 ≤ ${TARGET.queryP95Ms} ms`, pass: p95 <= TARGET.queryP95Ms, actual: `${ms(p95)} (p50 ${ms(p50)}, median ${ms(median(times))})` }],
+      },
+      {
+        group: GROUP, name: 'node peak memory (maxRSS)',
+        note: `${megabytes(peak)} (syncs + HTTP queries; after cold sync ${megabytes(synced.maxRssAfterCold)}); ` +
+          `${megabytes(done.maxRssWithQueryEntries)} once queryEntries({}) materialises all ${n} rows`,
+        targets: [{ label: `node peak memory ≤ ${megabytes(TARGET.peakBytes)}`, pass: peak <= TARGET.peakBytes, actual: megabytes(peak) }],
+      },
+    ];
+  } finally {
+    if (nodeProcess !== undefined) {
+      nodeProcess.child.kill('SIGKILL');
+      await nodeProcess.exited;
+    }
+    if (peersProcess !== undefined) await stopChild(peersProcess);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
