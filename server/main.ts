@@ -42,7 +42,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   const decoder = new Decoder({ taxonomy });
   const catalog = new CatalogService({ store, decoder });
   const engine = new SyncEngine({
-    federation: store.federation, decoder, ownBase: config.baseUrl, graceMs: config.withdrawGraceSeconds * 1000,
+    federation: store.federation, feed: store.feed, decoder, ownBase: config.baseUrl, graceMs: config.withdrawGraceSeconds * 1000,
     policy: {
       connectTimeoutMs: config.fetchConnectTimeoutMs, totalTimeoutMs: config.fetchTimeoutMs, maxBytes: config.maxResponseBytes,
       maxRedirects: 3, allowPrivate: config.allowPrivate,

@@ -9,6 +9,8 @@ import type { DfcRecord } from '../../ontology/records.js';
 import type { Decoder } from '../codec/decode.js';
 import type { Problem } from '../codec/problems.js';
 import type { FederationStore, PeerRow, SourceValidators, SyncSummary } from '../store/federation.js';
+import type { FeedStore } from '../store/feed.js';
+import { MAILLON, membersOf } from '../feed/ldes.js';
 import { planMerge, type SnapshotPage } from './merge.js';
 import { DEFAULT_FETCH_POLICY, fetchPage, type FetchOutcome, type FetchPolicy, type PageRequest, type PeerFailure } from './peer-client.js';
 
@@ -27,6 +29,8 @@ export interface SyncProgress {
 /** Options of {@link SyncEngine}. */
 export interface SyncEngineArgs {
   readonly federation: FederationStore;
+  /** Where each peer's feed and cursor are kept (incremental sync when the peer has a feed). */
+  readonly feed: FeedStore;
   readonly decoder: Decoder;
   /** Our own public base URL: peers can never write under it. */
   readonly ownBase: string;
@@ -41,6 +45,9 @@ export interface SyncEngineArgs {
   readonly now?: () => Date;
   readonly random?: () => number;
 }
+
+/** Feed pages in Turtle: the JSON-LD ones carry a whole inline context, several kilobytes per page. */
+const FEED_ACCEPT = 'text/turtle, application/ld+json;q=0.5';
 
 /** Most pages one sync will fetch: a peer that pages forever fails instead of filling memory. */
 const MAX_PAGES = 2000;
@@ -127,7 +134,132 @@ export class SyncEngine {
     return Math.round(delay / 2 + (this.random() * delay) / 2);
   }
 
+  /**
+   * Incremental when the peer publishes a change feed and we hold a cursor in it; otherwise a full snapshot,
+   * after which the cursor is set to the feed's head read *before* the snapshot (so no change is missed).
+   */
   private async run(peer: PeerRow, started: number, startedAt: Date, onProgress?: (p: SyncProgress) => void): Promise<PeerSyncOutcome> {
+    const feedUrl = await this.feedUrlOf(peer);
+    const state = await this.args.feed.peerFeed(peer.id);
+    if (feedUrl !== undefined && state.cursor !== null) {
+      const incremental = await this.incremental(peer, feedUrl, state.cursor, started, startedAt, onProgress);
+      if (incremental !== 'resync') return incremental;
+    }
+    const head = feedUrl === undefined ? undefined : await this.feedHead(peer, feedUrl);
+    const outcome = await this.snapshot(peer, started, startedAt, onProgress);
+    if (outcome.ok && head !== undefined) await this.args.feed.setPeerFeed(peer.id, { cursor: head });
+    return outcome;
+  }
+
+  /** The feed of a peer, found once through discovery (`feed`, or `enterpriseFeed` for an enterprise URL). */
+  private async feedUrlOf(peer: PeerRow): Promise<string | undefined> {
+    const state = await this.args.feed.peerFeed(peer.id);
+    if (state.feedUrl !== null) return state.feedUrl === '' ? undefined : state.feedUrl;
+    const url = new URL(peer.url);
+    let found = '';
+    const discovery = await this.fetcher({ url: `${url.origin}/.well-known/dfc/`, accept: 'application/ld+json, application/json' }, this.policy);
+    if (discovery.ok && discovery.page.status === 200) {
+      try {
+        const document = JSON.parse(discovery.page.body ?? '') as { feed?: unknown; enterpriseFeed?: unknown };
+        const eid = /\/api\/dfc\/enterprises\/([^/?#]+)/u.exec(url.pathname)?.[1];
+        if (eid !== undefined && typeof document.enterpriseFeed === 'string') found = document.enterpriseFeed.replace('{eid}', eid);
+        else if ((url.pathname === '/' || url.pathname === '') && typeof document.feed === 'string') found = document.feed;
+        if (found !== '' && !sameOrigin(found, peer.url)) found = '';
+      } catch {
+        found = '';
+      }
+    } else if (!discovery.ok && discovery.failure.kind !== 'http-status' && discovery.failure.kind !== 'not-dfc') {
+      return undefined; // the peer is unreachable: decide next time
+    }
+    await this.args.feed.setPeerFeed(peer.id, { feedUrl: found });
+    return found === '' ? undefined : found;
+  }
+
+  /** The newest sequence of a peer's feed (its root says it), or undefined. */
+  private async feedHead(peer: PeerRow, feedUrl: string): Promise<number | undefined> {
+    const root = await this.fetcher({ url: feedUrl, accept: FEED_ACCEPT, ...this.credentials(peer) }, this.policy);
+    if (!root.ok || root.page.status !== 200) return undefined;
+    const decoded = await this.args.decoder.decode(root.page.body ?? '', { base: feedUrl, mediaType: mediaTypeOf(root.page.contentType) });
+    for (const record of decoded.records) {
+      const head = record.extra?.[`${MAILLON}head`]?.find((v) => '@value' in v);
+      if (head !== undefined && '@value' in head && typeof head['@value'] === 'number') return head['@value'];
+    }
+    return undefined;
+  }
+
+  private credentials(peer: PeerRow): Pick<PageRequest, 'token' | 'tokenHeader'> {
+    return peer.token !== null ? { token: peer.token, tokenHeader: peer.tokenHeader } : {};
+  }
+
+  /**
+   * Applies the versions published after `cursor`. Returns 'resync' when the cursor is no good (the feed
+   * was reset or compacted past it): a full snapshot follows, never missing data.
+   */
+  private async incremental(
+    peer: PeerRow, feedUrl: string, cursor: number, started: number, startedAt: Date, onProgress?: (p: SyncProgress) => void,
+  ): Promise<PeerSyncOutcome | 'resync'> {
+    const { federation } = this.args;
+    const head = await this.feedHead(peer, feedUrl);
+    if (head === undefined || head < cursor) return 'resync';
+    const versions = new Map<string, DfcRecord>();
+    const deleted = new Set<string>();
+    const quarantine: { iri: string; type: string | null; problems: Problem[] }[] = [];
+    let after = cursor;
+    let bytes = 0;
+    let pages = 0;
+    for (;;) {
+      if (pages >= MAX_PAGES) return 'resync';
+      const url = `${feedUrl}?after=${after}`;
+      const fetched = await this.fetcher({ url, accept: FEED_ACCEPT, ...this.credentials(peer) }, this.policy);
+      if (!fetched.ok) {
+        if (fetched.failure.kind === 'http-status' && (fetched.failure.status === 404 || fetched.failure.status === 410)) return 'resync';
+        return { ok: false, peer, failure: fetched.failure };
+      }
+      pages++;
+      bytes += fetched.page.bytes;
+      const decoded = await this.args.decoder.decode(fetched.page.body ?? '', { base: url, mediaType: mediaTypeOf(fetched.page.contentType) });
+      if (decoded.problems.some((p) => p.id === null && p.severity === 'error')) return 'resync';
+      for (const rejected of decoded.rejected) quarantine.push({ iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
+      const members = membersOf(decoded.records);
+      onProgress?.({ pages, queued: 0, bytes });
+      if (members.length === 0) break;
+      for (const member of members) {
+        if (member.kind === 'delete') {
+          versions.delete(member.iri);
+          deleted.add(member.iri);
+        } else {
+          deleted.delete(member.iri);
+          versions.set(member.iri, member.record);
+        }
+        after = Math.max(after, member.seq ?? after);
+      }
+      if (after === cursor) return 'resync'; // members without sequence numbers: not a feed we can follow
+    }
+    const held = await federation.held(peer.id);
+    const plan = planMerge({
+      peerOrigin: peer.origin, ownBase: this.args.ownBase, held, complete: false, now: startedAt.toISOString(), graceMs: this.graceMs,
+      pages: [{ url: feedUrl, status: 200, records: [...versions.values()] }],
+    });
+    // A version keeps the page it belongs to in the snapshot, so a later snapshot's 304 still counts it seen.
+    const upsert = plan.upsert.map((r) => ({ ...r, sourceUrl: held.get(r.iri)?.sourceUrl ?? peer.url }));
+    const withdrawn = [...deleted].filter((iri) => held.has(iri) && held.get(iri)?.withdrawnAt === null);
+    const changes = { ...plan, upsert, withdrawn, missing: [], restored: plan.restored };
+    if (upsert.length + withdrawn.length + quarantine.length > 0) {
+      await federation.applySnapshot(peer.id, { plan: changes, sources: new Map(), quarantine, replaceQuarantine: false, now: startedAt.toISOString() });
+    }
+    await this.args.feed.setPeerFeed(peer.id, { cursor: after });
+    return {
+      ok: true,
+      peer,
+      summary: {
+        added: plan.added, updated: plan.updated, unchanged: plan.unchanged, withdrawn: withdrawn.length, quarantined: quarantine.length,
+        refused: plan.refused.length, pages, notModified: 0, bytes, ms: Date.now() - started,
+      },
+    };
+  }
+
+  /** A full snapshot: every page of the peer's catalogue, conditionally. */
+  private async snapshot(peer: PeerRow, started: number, startedAt: Date, onProgress?: (p: SyncProgress) => void): Promise<PeerSyncOutcome> {
     const { federation } = this.args;
     const known = await federation.sources(peer.id);
     const start = await this.startUrl(peer);
