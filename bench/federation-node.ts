@@ -153,7 +153,7 @@ const peerNames = async (): Promise<Map<number, string>> => new Map((await feder
 const service = new FederationService(federation, node.catalog, () => node.taxonomy, peerNames);
 const query = { type: setup.query.type, near: setup.query.near, radiusKm: String(setup.query.radiusKm) };
 started = performance.now();
-const rows = await service.query(query);
+const rows = await service.rows(await service.query(query));
 const queryMs = performance.now() - started;
 const [lat, lon] = setup.query.near.split(',').map(Number) as [number, number];
 const types: ReadonlySet<string> = node.taxonomy.narrowerClosure(`${DFC_PT_NS}${setup.query.type}`);

@@ -21,6 +21,9 @@ import { FederationService } from './federation/federation-service.js';
 import { federationRoutes } from './http/federation-routes.js';
 import { feedRoutes } from './http/feed-routes.js';
 import { syncRoutes } from './http/sync-routes.js';
+import { notificationRoutes, subscriptionRoutes } from './http/subscription-routes.js';
+import type { PeerRow } from './store/federation.js';
+import type { SubscribeOutcome } from './sync/subscribe.js';
 import type { SyncScheduler } from './sync/scheduler.js';
 
 /** What the application needs. */
@@ -42,6 +45,10 @@ export interface AppDeps {
   readonly allowPrivate?: boolean;
   /** Versions per fragment of the change feed (default 500). */
   readonly feedFragmentSize?: number;
+  /** Called after every committed write (wakes the webhook deliveries). */
+  readonly onChange?: () => void;
+  /** Registers our webhook at a peer. */
+  readonly subscribe: (peer: PeerRow) => Promise<SubscribeOutcome>;
 }
 
 /** The version written in discovery. */
@@ -54,7 +61,7 @@ export function createApp(deps: AppDeps): Express {
   // ETags are ours (strong, from the content); Express's own weak ones would shadow them.
   app.set('etag', false);
   app.set('query parser', 'simple');
-  const catalog = new CatalogService({ store: deps.store, decoder: deps.decoder });
+  const catalog = new CatalogService({ store: deps.store, decoder: deps.decoder, ...(deps.onChange !== undefined ? { onChange: deps.onChange } : {}) });
 
   app.use(requestLogger(deps.logger));
   // CORS for reads: any origin may read public catalogues from a browser.
@@ -74,11 +81,17 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.text({ type: () => true, limit: deps.bodyLimit ?? 5 * 1024 * 1024 }));
   app.use(identify(deps.store));
   app.use(discoveryRoutes({ urls: catalog.urls, name: deps.name ?? 'Maillon node', version: VERSION }));
+  app.use('/api/dfc', subscriptionRoutes({
+    feed: deps.store.feed, catalog, allowPrivate: deps.allowPrivate ?? false, ...(deps.onChange !== undefined ? { onChange: deps.onChange } : {}),
+  }));
   app.use('/api/dfc', feedRoutes({ feed: deps.store.feed, catalog, fragmentSize: deps.feedFragmentSize ?? 500 }));
   app.use('/api/dfc', dfcRoutes({ catalog, cache: new RenderCache(), pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
   const federation = deps.store.federation;
   const peerNames = async (): Promise<Map<number, string>> => new Map((await federation.listPeers()).map((p) => [p.id, p.name]));
-  app.use('/api/sync', syncRoutes({ federation, scheduler: deps.scheduler, allowPrivate: deps.allowPrivate ?? false, ownBase: deps.store.baseUrl }));
+  app.use('/api/sync', notificationRoutes({ feed: deps.store.feed, federation, scheduler: deps.scheduler }));
+  app.use('/api/sync', syncRoutes({
+    federation, scheduler: deps.scheduler, allowPrivate: deps.allowPrivate ?? false, ownBase: deps.store.baseUrl, subscribe: deps.subscribe,
+  }));
   app.use('/api/federation', federationRoutes({
     service: new FederationService(federation, catalog, () => deps.taxonomy, peerNames),
     base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000, peerNames,

@@ -20,6 +20,10 @@ import { FileTaxonomyStore } from './store/taxonomy-store.js';
 import type { Taxonomy } from '../ontology/taxonomy.js';
 import { SyncScheduler } from './sync/scheduler.js';
 import { SyncEngine } from './sync/sync-engine.js';
+import { Notifier } from './feed/notifier.js';
+import { fetchPage, type FetchPolicy } from './sync/peer-client.js';
+import { subscribeToPeer, type SubscribeOutcome } from './sync/subscribe.js';
+import type { PeerRow } from './store/federation.js';
 
 /** The parts of a node, opened and wired. */
 export interface NodeParts {
@@ -30,6 +34,10 @@ export interface NodeParts {
   readonly taxonomy: Taxonomy;
   readonly engine: SyncEngine;
   readonly scheduler: SyncScheduler;
+  /** Delivers webhook notifications (started by {@link startNode}). */
+  readonly notifier: Notifier;
+  /** Registers our webhook at a peer. */
+  subscribe(peer: PeerRow): Promise<SubscribeOutcome>;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -40,18 +48,22 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   const store = await SqliteStore.open({ path: config.db, baseUrl: config.baseUrl });
   const taxonomy = new FileTaxonomyStore(config.dataDir).load();
   const decoder = new Decoder({ taxonomy });
-  const catalog = new CatalogService({ store, decoder });
+  const policy: FetchPolicy = {
+    connectTimeoutMs: config.fetchConnectTimeoutMs, totalTimeoutMs: config.fetchTimeoutMs, maxBytes: config.maxResponseBytes,
+    maxRedirects: 3, allowPrivate: config.allowPrivate,
+  };
+  const api = `${config.baseUrl}/api/dfc`;
+  const notifier = new Notifier({ feed: store.feed, base: config.baseUrl, api, post: fetchPage, policy, logger });
+  const catalog = new CatalogService({ store, decoder, onChange: () => notifier.wake() });
   const engine = new SyncEngine({
-    federation: store.federation, feed: store.feed, decoder, ownBase: config.baseUrl, graceMs: config.withdrawGraceSeconds * 1000,
-    policy: {
-      connectTimeoutMs: config.fetchConnectTimeoutMs, totalTimeoutMs: config.fetchTimeoutMs, maxBytes: config.maxResponseBytes,
-      maxRedirects: 3, allowPrivate: config.allowPrivate,
-    },
+    federation: store.federation, feed: store.feed, decoder, ownBase: config.baseUrl, graceMs: config.withdrawGraceSeconds * 1000, policy,
   });
   const scheduler = new SyncScheduler({ engine, federation: store.federation, concurrency: config.syncConcurrency, logger });
   return {
-    config, store, decoder, catalog, taxonomy, engine, scheduler, logger,
+    config, store, decoder, catalog, taxonomy, engine, scheduler, notifier, logger,
+    subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch: fetchPage, policy, ownBase: config.baseUrl }),
     close: async () => {
+      await notifier.stop();
       await scheduler.stop();
       await store.close();
     },
@@ -75,7 +87,9 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   const app = createApp({
     store: parts.store, decoder: parts.decoder, logger: parts.logger, bodyLimit: config.bodyLimit, pageSize: config.pageSize, name: config.name,
     taxonomy: parts.taxonomy, scheduler: parts.scheduler, allowPrivate: config.allowPrivate,
+    onChange: () => parts.notifier.wake(), subscribe: (peer) => parts.subscribe(peer),
   });
+  parts.notifier.start();
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);

@@ -48,6 +48,8 @@ export interface WriteBody {
 export interface CatalogServiceArgs {
   readonly store: NodeStore;
   readonly decoder: Decoder;
+  /** Called after every committed write (wakes the webhook deliveries; never awaited). */
+  readonly onChange?: () => void;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
@@ -69,10 +71,12 @@ export class CatalogService {
   public readonly urls: NodeUrls;
   private readonly store: NodeStore;
   private readonly decoder: Decoder;
+  private readonly onChange: () => void;
 
   public constructor(args: CatalogServiceArgs) {
     this.store = args.store;
     this.decoder = args.decoder;
+    this.onChange = args.onChange ?? (() => undefined);
     this.urls = new NodeUrls(args.store.baseUrl);
   }
 
@@ -498,11 +502,14 @@ export class CatalogService {
   private async apply(eid: string, changes: ChangeSet, options: ApplyOptions = {}): Promise<EnterpriseRow> {
     const problems = this.decoder.validate(changes.upsert ?? []).filter((p) => p.severity === 'error');
     if (problems.length > 0) throw new UnprocessableEntityHttpError('the result would not be valid DFC', { problems });
+    let row: EnterpriseRow;
     try {
-      return await this.store.apply(eid, changes, options);
+      row = await this.store.apply(eid, changes, options);
     } catch (error: unknown) {
       throw this.storeError(error);
     }
+    this.onChange();
+    return row;
   }
 
   private storeError(error: unknown): unknown {

@@ -34,6 +34,7 @@ Node commands:
   token revoke ID
   peer add URL [--name N] [--token T] [--token-header x-api-token] [--interval 5m] [--profile dfc-v2]
   peer list | peer remove ID | peer status [ID]
+  peer subscribe ID                           ask a Maillon peer to push its changes here (signed webhooks)
   sync [--peer ID]                            sync peers now and print a summary table
 
 Document commands:

@@ -82,8 +82,18 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
       }
       return 0;
     }
+    case 'subscribe': {
+      const peer = await findPeer(node, arg);
+      const outcome = await node.subscribe(peer);
+      if (!outcome.ok) {
+        io.err(`cannot subscribe to ${peer.name}: ${outcome.message}\n`);
+        return 1;
+      }
+      io.out(`subscribed to ${peer.name}: ${outcome.subscription}\n`);
+      return 0;
+    }
     default:
-      throw new UsageError('usage: maillon peer add URL [--name N] [--token T] [--interval 5m] | peer list | peer remove ID | peer status [ID]');
+      throw new UsageError('usage: maillon peer add URL [--name N] [--token T] [--interval 5m] | peer list | peer remove ID | peer status [ID] | peer subscribe ID');
   }
 }
 

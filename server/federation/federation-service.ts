@@ -11,7 +11,7 @@ import { DFC_PT_NS } from '../../ontology/vocabulary.js';
 import { shortName } from '../codec/compact.js';
 import { BadRequestHttpError } from '../errors/http-error.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
-import type { FederatedRow, FederationStore } from '../store/federation.js';
+import type { FederatedMatch, FederatedRow, FederationStore } from '../store/federation.js';
 
 /** Query parameters of the federated catalogue, as the API takes them. */
 export interface CatalogueQuery {
@@ -82,7 +82,7 @@ export class FederationService {
    *
    * @throws BadRequestHttpError for parameters that do not parse
    */
-  public async query(query: CatalogueQuery): Promise<FederatedRow[]> {
+  public async query(query: CatalogueQuery): Promise<FederatedMatch[]> {
     await this.refresh();
     let types: string[] | undefined;
     if (query.type !== undefined && query.type !== '') {
@@ -109,7 +109,7 @@ export class FederationService {
       const dLon = near.radius / (111.32 * Math.max(0.01, Math.cos((near.lat * Math.PI) / 180)));
       box = { minLat: near.lat - dLat, maxLat: near.lat + dLat, minLon: near.lon - dLon, maxLon: near.lon + dLon };
     }
-    const rows = await this.federation.queryEntries({
+    const rows = await this.federation.queryMatches({
       ...(types !== undefined ? { types } : {}),
       ...(query.q !== undefined ? { text: query.q } : {}),
       ...(box !== undefined ? { box } : {}),
@@ -120,6 +120,11 @@ export class FederationService {
     if (near === undefined) return rows;
     // The box was a cheap index filter; the circle is the real one.
     return rows.filter((r) => r.latitude !== null && r.longitude !== null && haversineKm(near.lat, near.lon, r.latitude, r.longitude) <= near.radius);
+  }
+
+  /** The full rows of some matches (a page, or everything for an export), in their order. */
+  public rows(matches: readonly FederatedMatch[]): Promise<FederatedRow[]> {
+    return this.federation.entriesByIds(matches.map((m) => m.id));
   }
 
   /**
@@ -176,7 +181,7 @@ export class FederationService {
 
   /** The regional supply, rolled up the product type taxonomy. */
   public async stats(): Promise<FederationStats> {
-    const rows = await this.query({});
+    const rows = await this.rows(await this.query({}));
     const taxonomy = this.taxonomy();
     const byType = new Map<string, FederatedRow[]>();
     for (const row of rows) {

@@ -39,6 +39,7 @@ export function discoveryDocument(args: DiscoveryArgs): Record<string, unknown> 
     mediaTypes: SERVED_MEDIA_TYPES,
     enterprises: urls.enterprises(),
     feed: `${urls.api}/feed`,
+    subscriptions: `${urls.api}/subscriptions`,
     enterpriseFeed: `${urls.enterprises()}/{eid}/feed`,
     scopes: SCOPES.filter((s) => endpoints[s] !== undefined).map((scope) => ({ scope, iri: scopeIri(scope), endpoint: endpoints[scope] })),
   };

@@ -8,7 +8,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { CatalogueQuery, FederationService } from '../federation/federation-service.js';
 import { toCsv } from '../federation/federation-service.js';
-import type { FederatedRow } from '../store/federation.js';
+import type { FederatedMatch } from '../store/federation.js';
 import { BadRequestHttpError, NotFoundHttpError } from '../errors/http-error.js';
 import { serializeNQuadsByGraph } from '../codec/serialize.js';
 import { negotiate } from './negotiate.js';
@@ -60,7 +60,7 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
     res.end(Buffer.from(body, 'utf8'));
   };
 
-  const page = (req: Request, rows: readonly FederatedRow[]): { rows: FederatedRow[]; view?: PageView } => {
+  const page = (req: Request, rows: readonly FederatedMatch[]): { rows: FederatedMatch[]; view?: PageView } => {
     const number = req.query['page'] === undefined ? 1 : Number(req.query['page']);
     const size = req.query['page_size'] === undefined ? args.pageSize : Number(req.query['page_size']);
     if (!Number.isInteger(number) || number < 1) throw new BadRequestHttpError('page must be a positive integer');
@@ -84,8 +84,9 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
 
   router.get('/catalog', async (req, res) => {
     const representation = negotiate(req.get('accept'));
-    const rows = await service.query(queryOf(req));
-    const { rows: pageRows, view } = page(req, rows);
+    const matches = await service.query(queryOf(req));
+    const { rows: pageMatches, view } = page(req, matches);
+    const pageRows = await service.rows(pageMatches);
     // N-Quads carry provenance: every source's word, each in its own graph. Other formats: the winners only.
     const groups = representation.format === 'nquads' ? await service.recordsBySource(pageRows) : await service.records(pageRows);
     const links = view === undefined ? [] : [
@@ -105,7 +106,7 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
   });
 
   router.get('/catalog.csv', async (req, res) => {
-    const rows = await service.query(queryOf(req));
+    const rows = await service.rows(await service.query(queryOf(req)));
     res.setHeader('Content-Disposition', 'attachment; filename="federated-catalog.csv"');
     send(req, res, toCsv(rows, await args.peerNames()), 'text/csv');
   });

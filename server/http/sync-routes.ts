@@ -10,6 +10,7 @@ import { BadRequestHttpError, ConflictHttpError, NotFoundHttpError, Unprocessabl
 import type { FederationStore, PeerRow } from '../store/federation.js';
 import { checkPeerUrl } from '../sync/peer-url.js';
 import { parseInterval, type SyncScheduler } from '../sync/scheduler.js';
+import type { SubscribeOutcome } from '../sync/subscribe.js';
 
 /** Options of {@link syncRoutes}. */
 export interface SyncRoutesArgs {
@@ -18,6 +19,8 @@ export interface SyncRoutesArgs {
   readonly allowPrivate: boolean;
   /** Our own base URL: a node is not its own peer. */
   readonly ownBase: string;
+  /** Registers our webhook at a peer. */
+  readonly subscribe: (peer: PeerRow) => Promise<SubscribeOutcome>;
 }
 
 /** A peer as the API shows it: never its token. */
@@ -98,6 +101,13 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
     const peer = await peerOf(req);
     await federation.removePeer(peer.id);
     res.status(204).end();
+  });
+
+  router.post('/peers/:id/subscribe', async (req, res) => {
+    requireAdmin(res);
+    const outcome = await args.subscribe(await peerOf(req));
+    if (!outcome.ok) throw new UnprocessableEntityHttpError(`cannot subscribe: ${outcome.message}`);
+    json(res, 200, outcome);
   });
 
   router.post('/peers/:id/sync', async (req, res) => {

@@ -96,6 +96,13 @@ export interface FederatedQuery {
   readonly source?: string;
 }
 
+/** A matching row, light. */
+export interface FederatedMatch {
+  readonly id: number;
+  readonly latitude: number | null;
+  readonly longitude: number | null;
+}
+
 /** A row of the federated index, with where it comes from. */
 export interface FederatedRow extends FederatedEntry {
   readonly source: string;
@@ -126,6 +133,10 @@ export interface FederationStore {
   refreshLocal(versions: ReadonlyMap<string, number>, recordsOf: (eid: string) => Promise<DfcRecord[]>): Promise<void>;
   /** The winning rows matching a query, in a stable order (name, then item IRI). */
   queryEntries(query: FederatedQuery): Promise<FederatedRow[]>;
+  /** The same, light: only what a radius filter and a page need (full rows come from {@link entriesByIds}). */
+  queryMatches(query: FederatedQuery): Promise<FederatedMatch[]>;
+  /** Full rows by match id, in the order given. */
+  entriesByIds(ids: readonly number[]): Promise<FederatedRow[]>;
   /** Every source's row of one product key (its provenance). */
   sourcesOf(productKeys: readonly string[]): Promise<Map<string, string[]>>;
   /** Every source's (not withdrawn) rows of some product keys, not only the winners. */

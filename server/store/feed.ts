@@ -51,6 +51,8 @@ export interface FeedStore {
   events(after: number, limit: number, eid?: string): Promise<FeedEvent[]>;
   /** The newest sequence (0 when the feed is empty). */
   latestSeq(eid?: string): Promise<number>;
+  /** The version of a resource just before sequence `seq`, if any. */
+  previousVersion(iri: string, seq: number): Promise<FeedEvent | undefined>;
   /** Drops versions older than `before` that are not the latest version of their resource. */
   compact(before: string): Promise<number>;
 

@@ -12,7 +12,7 @@ import type { Problem } from '../../codec/problems.js';
 import { entriesOf, type FederatedEntry } from '../../federation/entries.js';
 import type { HeldResource } from '../../sync/merge.js';
 import type {
-  FederatedQuery, FederatedRow, FederationStore, NewPeer, PeerRow, QuarantinedRecord, SnapshotWrite, SourceValidators, SyncSummary,
+  FederatedMatch, FederatedQuery, FederatedRow, FederationStore, NewPeer, PeerRow, QuarantinedRecord, SnapshotWrite, SourceValidators, SyncSummary,
 } from '../federation.js';
 import type { SqlConnection, SqliteDatabase, SqlValue } from './database.js';
 
@@ -154,6 +154,38 @@ const INSERT_ENTRIES_WITHDRAWN = `${INSERT_ENTRIES.replace(/postcode\)$/u, 'post
 /** The rank of a peer's entry: the origin speaking of its own resource, or a relay of another origin's. */
 function rankOf(authoritative: boolean): number {
   return authoritative ? RANK.authoritative : RANK.relayed;
+}
+
+/** The WHERE clause of a federated query, or undefined when it matches nothing. */
+function whereOf(query: FederatedQuery): { where: string; params: SqlValue[] } | undefined {
+  const where: string[] = ['winner = 1', 'withdrawn = 0'];
+  const params: SqlValue[] = [];
+  if (query.types !== undefined) {
+    if (query.types.length === 0) return undefined;
+    where.push(`product_type IN (${query.types.map(() => '?').join(',')})`);
+    params.push(...query.types);
+  }
+  if (query.box !== undefined) {
+    where.push('latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?');
+    params.push(query.box.minLat, query.box.maxLat, query.box.minLon, query.box.maxLon);
+  }
+  if (query.inStock !== undefined) where.push(query.inStock ? 'in_stock = 1' : 'in_stock = 0');
+  if (query.enterprise !== undefined) {
+    where.push('enterprise_iri = ?');
+    params.push(query.enterprise);
+  }
+  if (query.source !== undefined) {
+    if (query.source === 'local') where.push("source LIKE 'local:%'");
+    else {
+      where.push('peer_id = ?');
+      params.push(Number(query.source));
+    }
+  }
+  for (const word of (query.text ?? '').toLowerCase().split(/\s+/u).filter(Boolean)) {
+    where.push("search LIKE ? ESCAPE '\\'");
+    params.push(`%${word.replace(/[\\%_]/gu, (c) => `\\${c}`)}%`);
+  }
+  return { where: where.join(' AND '), params };
 }
 
 /** {@link FederationStore} on SQLite. */
@@ -304,36 +336,30 @@ export class SqliteFederationStore implements FederationStore {
     });
   }
 
+  public async queryMatches(query: FederatedQuery): Promise<FederatedMatch[]> {
+    const filter = whereOf(query);
+    if (filter === undefined) return [];
+    // Three small columns per row: a query over 100,000 offers moves kilobytes, not megabytes, to JavaScript.
+    return this.db.reader.all<FederatedMatch>(
+      `SELECT rowid AS id, latitude, longitude FROM federated_entries WHERE ${filter.where} ORDER BY name, item_iri`, filter.params);
+  }
+
+  public async entriesByIds(ids: readonly number[]): Promise<FederatedRow[]> {
+    const byId = new Map<number, FederatedRow>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = await this.db.reader.all<EntrySql & { id: number }>(
+        `SELECT rowid AS id, * FROM federated_entries WHERE rowid IN (${chunk.map(() => '?').join(',')})`, chunk);
+      for (const row of rows) byId.set(row.id, entryRow(row));
+    }
+    return ids.map((id) => byId.get(id)).filter((r): r is FederatedRow => r !== undefined);
+  }
+
   public async queryEntries(query: FederatedQuery): Promise<FederatedRow[]> {
-    const where: string[] = ['winner = 1', 'withdrawn = 0'];
-    const params: SqlValue[] = [];
-    if (query.types !== undefined) {
-      if (query.types.length === 0) return [];
-      where.push(`product_type IN (${query.types.map(() => '?').join(',')})`);
-      params.push(...query.types);
-    }
-    if (query.box !== undefined) {
-      where.push('latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?');
-      params.push(query.box.minLat, query.box.maxLat, query.box.minLon, query.box.maxLon);
-    }
-    if (query.inStock !== undefined) where.push(query.inStock ? 'in_stock = 1' : 'in_stock = 0');
-    if (query.enterprise !== undefined) {
-      where.push('enterprise_iri = ?');
-      params.push(query.enterprise);
-    }
-    if (query.source !== undefined) {
-      if (query.source === 'local') where.push("source LIKE 'local:%'");
-      else {
-        where.push('peer_id = ?');
-        params.push(Number(query.source));
-      }
-    }
-    for (const word of (query.text ?? '').toLowerCase().split(/\s+/u).filter(Boolean)) {
-      where.push("search LIKE ? ESCAPE '\\'");
-      params.push(`%${word.replace(/[\\%_]/gu, (c) => `\\${c}`)}%`);
-    }
+    const filter = whereOf(query);
+    if (filter === undefined) return [];
     const rows = await this.db.reader.all<EntrySql>(
-      `SELECT * FROM federated_entries WHERE ${where.join(' AND ')} ORDER BY name, item_iri`, params);
+      `SELECT * FROM federated_entries WHERE ${filter.where} ORDER BY name, item_iri`, filter.params);
     return rows.map(entryRow);
   }
 

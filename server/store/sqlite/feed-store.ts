@@ -35,6 +35,14 @@ export class SqliteFeedStore implements FeedStore {
     }));
   }
 
+  public async previousVersion(iri: string, seq: number): Promise<FeedEvent | undefined> {
+    const r = await this.db.reader.get<EventSql>('SELECT * FROM feed_events WHERE iri = ? AND seq < ? ORDER BY seq DESC LIMIT 1', [iri, seq]);
+    return r === undefined ? undefined : {
+      seq: r.seq, eid: r.eid, iri: r.iri, kind: r.kind, action: r.action as FeedEvent['action'],
+      record: r.record === null ? null : (JSON.parse(r.record) as DfcRecord), at: r.at,
+    };
+  }
+
   public async latestSeq(eid?: string): Promise<number> {
     const row = eid === undefined
       ? await this.db.reader.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM feed_events')

@@ -1,0 +1,149 @@
+/**
+ * Webhook deliveries: every subscription follows the change feed from its own cursor, so a delivery never
+ * blocks or slows the write that caused it, survives a restart, and coalesces a burst of changes to one
+ * resource into one notification. A failed delivery is retried with backoff; after `maxFailures` in a row the
+ * subscription is given up (`dead`, visible in its status).
+ *
+ * @packageDocumentation
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../ontology/records.js';
+import { shortName } from '../codec/compact.js';
+import type { FeedEvent, FeedStore, SubscriptionRow } from '../store/feed.js';
+import type { FetchOutcome, FetchPolicy, PageRequest } from '../sync/peer-client.js';
+import { SIGNATURE_HEADER, sign } from './signature.js';
+
+/** Options of {@link Notifier}. */
+export interface NotifierArgs {
+  readonly feed: FeedStore;
+  /** Our base URL (the actor of the activities) and API root (feed URLs). */
+  readonly base: string;
+  readonly api: string;
+  readonly post: (request: PageRequest, policy: FetchPolicy) => Promise<FetchOutcome>;
+  readonly policy: FetchPolicy;
+  /** How often the feed is looked at when nothing wakes the notifier (default 500 ms). */
+  readonly pollMs?: number;
+  readonly maxFailures?: number;
+  readonly baseBackoffMs?: number;
+  readonly logger?: Logger;
+}
+
+/** An ActivityStreams notification of one change. */
+export interface ChangeNotification {
+  readonly '@context': readonly unknown[];
+  readonly id: string;
+  readonly type: 'Create' | 'Update' | 'Delete';
+  readonly published: string;
+  readonly actor: string;
+  readonly object: Record<string, unknown>;
+}
+
+const TYPE: Readonly<Record<FeedEvent['action'], ChangeNotification['type']>> = { create: 'Create', update: 'Update', delete: 'Delete' };
+
+function stockOf(record: DfcRecord | null | undefined): number | null | undefined {
+  return record?.kind === 'CatalogItem' || record?.kind === 'Offer' ? (record as CatalogItemRecord | OfferRecord).stock : undefined;
+}
+
+/** Builds the notification of a resource's latest change. */
+export function notificationOf(args: { base: string; api: string }, event: FeedEvent, previous: FeedEvent | undefined): ChangeNotification {
+  const object: Record<string, unknown> = { id: event.iri, type: `dfc-b:${event.kind}` };
+  const record = event.record;
+  // Stock and price travel inline when they changed, so a shop can update without fetching anything.
+  const stock = stockOf(record);
+  if (stock !== undefined && (previous === undefined || stockOf(previous.record) !== stock)) {
+    object['dfc-b:stockLimitation'] = stock ?? -1;
+  }
+  if (record?.kind === 'Offer' && record.price !== undefined) {
+    const before = previous?.record?.kind === 'Offer' ? previous.record.price : undefined;
+    if (before === undefined || before.value !== record.price.value || before.currency !== record.price.currency) {
+      object['dfc-b:hasPrice'] = { 'dfc-b:value': record.price.value, 'dfc-b:hasUnit': shortName(record.price.currency) };
+    }
+  }
+  return {
+    '@context': ['https://www.w3.org/ns/activitystreams', { 'dfc-b': 'https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#', 'dfc-m': 'https://github.com/datafoodconsortium/taxonomies/releases/latest/download/measures.rdf#' }],
+    id: `urn:uuid:${randomUUID()}`,
+    type: TYPE[event.action],
+    published: event.at,
+    actor: args.base,
+    object: { ...object, 'maillon:version': `${args.api}/feed/versions/${event.seq}`, 'maillon:feed': `${args.api}/feed` },
+  };
+}
+
+/** Delivers notifications to every subscription. */
+export class Notifier {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+
+  public constructor(private readonly args: NotifierArgs) {}
+
+  /** Starts polling the feed. */
+  public start(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => this.wake(), this.args.pollMs ?? 500);
+    this.timer.unref();
+  }
+
+  /** Stops, after the round in flight. */
+  public async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Runs a delivery round now (or right after the one in flight). Never throws; never waits for the write. */
+  public wake(): void {
+    if (this.running !== undefined) {
+      this.again = true;
+      return;
+    }
+    this.running = this.round().catch((error: unknown) => this.args.logger?.error({ err: error }, 'webhook round failed')).finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  /** One round: every due subscription, in parallel, each in order. Resolves when done (tests await it). */
+  public async round(): Promise<void> {
+    const now = new Date().toISOString();
+    const due = (await this.args.feed.listSubscriptions()).filter((s) => s.status !== 'dead' && (s.nextAttemptAt === null || s.nextAttemptAt <= now));
+    await Promise.all(due.map((s) => this.deliver(s)));
+  }
+
+  private async deliver(subscription: SubscriptionRow): Promise<void> {
+    const { feed } = this.args;
+    const events = await feed.events(subscription.deliveredSeq, 500, subscription.eid ?? undefined);
+    if (events.length === 0) return;
+    // A burst of changes to one resource is one notification: its latest version.
+    const latest = new Map<string, FeedEvent>();
+    for (const event of events) latest.set(event.iri, event);
+    const ordered = [...latest.values()].sort((a, b) => a.seq - b.seq);
+    for (const event of ordered) {
+      const notification = notificationOf(this.args, event, await feed.previousVersion(event.iri, events.find((e) => e.iri === event.iri)?.seq ?? event.seq));
+      const body = JSON.stringify(notification);
+      const outcome = await this.args.post({
+        url: subscription.callback,
+        post: { body, contentType: 'application/ld+json', headers: { [SIGNATURE_HEADER]: sign(subscription.secret, body) } },
+      }, this.args.policy);
+      if (!outcome.ok) {
+        const failures = subscription.failures + 1;
+        const dead = failures >= (this.args.maxFailures ?? 10);
+        const delay = Math.min(3_600_000, (this.args.baseBackoffMs ?? 1000) * 2 ** (failures - 1));
+        await feed.recordDelivery(subscription.id, {
+          status: dead ? 'dead' : 'failing', failures, nextAttemptAt: dead ? null : new Date(Date.now() + delay / 2 + (Math.random() * delay) / 2).toISOString(),
+          lastDeliveryAt: subscription.lastDeliveryAt, lastError: `${outcome.failure.kind}: ${outcome.failure.message}`, deliveredSeq: subscription.deliveredSeq,
+        });
+        this.args.logger?.warn({ subscription: subscription.id, failure: outcome.failure, dead }, 'webhook delivery failed');
+        return;
+      }
+    }
+    await feed.recordDelivery(subscription.id, {
+      status: 'active', failures: 0, nextAttemptAt: null, lastDeliveryAt: new Date().toISOString(), lastError: null,
+      deliveredSeq: events.at(-1)?.seq ?? subscription.deliveredSeq,
+    });
+  }
+}

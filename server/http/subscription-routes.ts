@@ -1,0 +1,129 @@
+/**
+ * Webhook subscriptions under `/api/dfc/subscriptions`, and the receiving end under
+ * `/api/sync/notifications/{peer}`: a verified notification from a peer starts an incremental sync of it.
+ *
+ * @packageDocumentation
+ */
+import { randomBytes } from 'node:crypto';
+import { Router, type Request, type Response } from 'express';
+import { principalOf, requireScope } from '../auth/middleware.js';
+import type { CatalogService } from '../catalog/catalog-service.js';
+import { BadRequestHttpError, ForbiddenHttpError, NotFoundHttpError, UnauthorizedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
+import { newSecret, ReplayGuard, SIGNATURE_HEADER, verify } from '../feed/signature.js';
+import type { FeedStore, SubscriptionRow } from '../store/feed.js';
+import type { FederationStore } from '../store/federation.js';
+import { checkPeerUrl } from '../sync/peer-url.js';
+import type { SyncScheduler } from '../sync/scheduler.js';
+
+/** Options of the subscription routes. */
+export interface SubscriptionRoutesArgs {
+  readonly feed: FeedStore;
+  readonly catalog: CatalogService;
+  readonly allowPrivate: boolean;
+  /** Called when a subscription is created, so its first delivery does not wait for the next poll. */
+  readonly onChange?: () => void;
+}
+
+/** A subscription as its owner sees it (the secret only in the answer to its creation). */
+function view(row: SubscriptionRow, withSecret = false): Record<string, unknown> {
+  const { secret, tokenId: _tokenId, ...rest } = row;
+  return withSecret ? { ...rest, secret } : rest;
+}
+
+function json(res: Response, status: number, body: unknown): void {
+  res.status(status).type('application/json').send(JSON.stringify(body));
+}
+
+function bodyOf(req: Request): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(typeof req.body === 'string' && req.body !== '' ? req.body : '{}');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as Record<string, unknown>;
+  } catch {
+    throw new BadRequestHttpError('expected a JSON object');
+  }
+}
+
+/** `/api/dfc/subscriptions`. */
+export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
+  const router = Router();
+  const { feed, catalog } = args;
+
+  const mine = async (req: Request, res: Response): Promise<SubscriptionRow> => {
+    const principal = principalOf(res);
+    if (principal === undefined) throw new UnauthorizedHttpError('this needs an API token', { headers: { 'WWW-Authenticate': 'Bearer' } });
+    const row = await feed.getSubscription(req.params['id'] as string);
+    if (row === undefined || (principal.eid !== null && row.tokenId !== principal.tokenId)) throw new NotFoundHttpError('no such subscription');
+    return row;
+  };
+
+  router.post('/subscriptions', async (req, res) => {
+    const body = bodyOf(req);
+    const enterprise = body['enterprise'];
+    if (enterprise !== undefined && typeof enterprise !== 'string') throw new UnprocessableEntityHttpError('enterprise must be an enterprise id');
+    let principal;
+    if (enterprise === undefined) {
+      principal = principalOf(res);
+      if (principal === undefined) throw new UnauthorizedHttpError('this needs an API token', { headers: { 'WWW-Authenticate': 'Bearer' } });
+      if (principal.eid !== null) throw new ForbiddenHttpError('watching the whole node needs the admin token; give an enterprise');
+    } else {
+      await catalog.enterpriseRow(enterprise);
+      principal = requireScope(res, 'ReadProducts', enterprise);
+    }
+    if (typeof body['callback'] !== 'string') throw new UnprocessableEntityHttpError('callback (the URL to POST notifications to) is required');
+    const checked = await checkPeerUrl(body['callback'], { allowPrivate: args.allowPrivate, ownBase: 'http://0.0.0.0' });
+    if (!checked.ok) throw new UnprocessableEntityHttpError(`callback refused: ${checked.message}`);
+    const row = await feed.createSubscription({
+      id: randomBytes(12).toString('base64url'), tokenId: principal.tokenId, eid: enterprise ?? null, callback: checked.url,
+      secret: newSecret(), createdAt: new Date().toISOString(),
+      // Changes from now on: a subscriber first takes a snapshot, then follows.
+      deliveredSeq: await feed.latestSeq(enterprise),
+    });
+    res.setHeader('Location', `${catalog.urls.api}/subscriptions/${row.id}`);
+    json(res, 201, view(row, true));
+    args.onChange?.();
+  });
+
+  router.get('/subscriptions', async (_req, res) => {
+    const principal = principalOf(res);
+    if (principal === undefined) throw new UnauthorizedHttpError('this needs an API token', { headers: { 'WWW-Authenticate': 'Bearer' } });
+    const rows = (await feed.listSubscriptions()).filter((r) => principal.eid === null || r.tokenId === principal.tokenId);
+    json(res, 200, rows.map((r) => view(r)));
+  });
+
+  router.get('/subscriptions/:id', async (req, res) => json(res, 200, view(await mine(req, res))));
+  router.delete('/subscriptions/:id', async (req, res) => {
+    await feed.deleteSubscription((await mine(req, res)).id);
+    res.status(204).end();
+  });
+  return router;
+}
+
+/** Options of the notification receiver. */
+export interface NotificationRoutesArgs {
+  readonly feed: FeedStore;
+  readonly federation: FederationStore;
+  readonly scheduler: SyncScheduler;
+}
+
+/** `/api/sync/notifications/{peer}`: where peers POST their signed notifications. */
+export function notificationRoutes(args: NotificationRoutesArgs): Router {
+  const router = Router();
+  const guard = new ReplayGuard();
+  router.post('/notifications/:peer', async (req, res) => {
+    const peer = await args.federation.getPeer(Number(req.params['peer']));
+    const state = peer === undefined ? undefined : await args.feed.peerFeed(peer.id);
+    // Same answer for an unknown peer and a bad signature: nothing to learn by probing.
+    const refused = (reason: string): never => {
+      throw new UnauthorizedHttpError(`notification refused: ${reason}`);
+    };
+    if (peer === undefined || state?.secret == null) refused('no subscription for this peer');
+    const body = typeof req.body === 'string' ? req.body : '';
+    const verdict = verify(state?.secret as string, req.get(SIGNATURE_HEADER), body, guard);
+    if (!verdict.ok) refused(verdict.reason);
+    // Answer at once; the sync runs on its own (a notification never waits for a peer's catalogue).
+    void args.scheduler.syncOne(peer as NonNullable<typeof peer>);
+    res.status(202).end();
+  });
+  return router;
+}

@@ -1,0 +1,60 @@
+/**
+ * Subscribing to a peer's push notifications: our node registers a webhook at the peer (its discovery names the
+ * subscriptions endpoint) and keeps the shared secret to verify what the peer sends.
+ *
+ * @packageDocumentation
+ */
+import type { FeedStore } from '../store/feed.js';
+import type { PeerRow } from '../store/federation.js';
+import type { FetchOutcome, FetchPolicy, PageRequest } from './peer-client.js';
+
+/** What {@link subscribeToPeer} needs. */
+export interface SubscribeArgs {
+  readonly feed: FeedStore;
+  readonly fetch: (request: PageRequest, policy: FetchPolicy) => Promise<FetchOutcome>;
+  readonly policy: FetchPolicy;
+  /** Our public base URL: the peer POSTs to `<base>/api/sync/notifications/<peer id>`. */
+  readonly ownBase: string;
+}
+
+/** The outcome of a subscription attempt. */
+export type SubscribeOutcome = { ok: true; subscription: string } | { ok: false; message: string };
+
+/**
+ * Registers our webhook at a peer.
+ *
+ * @param peer - the peer (its token is used; a node-wide subscription needs the peer's admin token, an
+ *   enterprise URL subscribes to that enterprise)
+ */
+export async function subscribeToPeer(peer: PeerRow, args: SubscribeArgs): Promise<SubscribeOutcome> {
+  const origin = new URL(peer.url).origin;
+  const discovery = await args.fetch({ url: `${origin}/.well-known/dfc/`, accept: 'application/ld+json, application/json' }, args.policy);
+  if (!discovery.ok || discovery.page.status !== 200) return { ok: false, message: 'the peer has no discovery document: it does not take subscriptions' };
+  let endpoint: unknown;
+  try {
+    endpoint = (JSON.parse(discovery.page.body ?? '') as { subscriptions?: unknown }).subscriptions;
+  } catch {
+    endpoint = undefined;
+  }
+  if (typeof endpoint !== 'string' || new URL(endpoint).origin !== origin) return { ok: false, message: 'the peer does not take subscriptions' };
+  const eid = /\/api\/dfc\/enterprises\/([^/?#]+)/u.exec(new URL(peer.url).pathname)?.[1];
+  const body = JSON.stringify({
+    callback: `${args.ownBase.replace(/\/+$/u, '')}/api/sync/notifications/${peer.id}`,
+    ...(eid !== undefined ? { enterprise: decodeURIComponent(eid) } : {}),
+  });
+  const answer = await args.fetch({
+    url: endpoint, accept: 'application/json', post: { body, contentType: 'application/json' },
+    ...(peer.token !== null ? { token: peer.token, tokenHeader: peer.tokenHeader } : {}),
+  }, args.policy);
+  if (!answer.ok) return { ok: false, message: `${answer.failure.kind}: ${answer.failure.message}` };
+  let created: { id?: unknown; secret?: unknown };
+  try {
+    created = JSON.parse(answer.page.body ?? '') as { id?: unknown; secret?: unknown };
+  } catch {
+    return { ok: false, message: 'the peer answered something that is not a subscription' };
+  }
+  if (typeof created.secret !== 'string' || typeof created.id !== 'string') return { ok: false, message: 'the peer gave no secret' };
+  const subscription = `${endpoint}/${created.id}`;
+  await args.feed.setPeerFeed(peer.id, { secret: created.secret, subscriptionUrl: subscription });
+  return { ok: true, subscription };
+}
