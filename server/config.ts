@@ -31,6 +31,14 @@ export interface Config {
   readonly fetchTimeoutMs: number;
   /** Largest peer response, in bytes. */
   readonly maxResponseBytes: number;
+  /** Versions per fragment of the change feed. */
+  readonly feedFragmentSize: number;
+  /** Days older versions are kept in the feed (the latest version of each resource is always kept). */
+  readonly feedRetentionDays: number;
+  /** Failed deliveries in a row before a webhook subscription is given up. */
+  readonly webhookMaxFailures: number;
+  /** First retry delay of a failed delivery, doubled at each failure. */
+  readonly webhookBackoffMs: number;
 }
 
 /** Command-line options that map to configuration. */
@@ -92,5 +100,9 @@ export function loadConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv =
     fetchConnectTimeoutMs: integer('MAILLON_FETCH_CONNECT_TIMEOUT', env['MAILLON_FETCH_CONNECT_TIMEOUT'], 5000, 100, 600_000),
     fetchTimeoutMs: integer('MAILLON_FETCH_TIMEOUT', env['MAILLON_FETCH_TIMEOUT'], 30_000, 100, 3_600_000),
     maxResponseBytes: integer('MAILLON_MAX_RESPONSE_BYTES', env['MAILLON_MAX_RESPONSE_BYTES'], 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+    feedFragmentSize: integer('MAILLON_FEED_PAGE_SIZE', env['MAILLON_FEED_PAGE_SIZE'], 500, 1, 10000),
+    feedRetentionDays: integer('MAILLON_FEED_RETENTION_DAYS', env['MAILLON_FEED_RETENTION_DAYS'], 30, 0, 36500),
+    webhookMaxFailures: integer('MAILLON_WEBHOOK_MAX_FAILURES', env['MAILLON_WEBHOOK_MAX_FAILURES'], 10, 1, 1000),
+    webhookBackoffMs: integer('MAILLON_WEBHOOK_BACKOFF_MS', env['MAILLON_WEBHOOK_BACKOFF_MS'], 1000, 1, 3_600_000),
   };
 }

@@ -53,7 +53,10 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     maxRedirects: 3, allowPrivate: config.allowPrivate,
   };
   const api = `${config.baseUrl}/api/dfc`;
-  const notifier = new Notifier({ feed: store.feed, base: config.baseUrl, api, post: fetchPage, policy, logger });
+  const notifier = new Notifier({
+    feed: store.feed, base: config.baseUrl, api, post: fetchPage, policy, logger,
+    maxFailures: config.webhookMaxFailures, baseBackoffMs: config.webhookBackoffMs,
+  });
   const catalog = new CatalogService({ store, decoder, onChange: () => notifier.wake() });
   const engine = new SyncEngine({
     federation: store.federation, feed: store.feed, decoder, ownBase: config.baseUrl, graceMs: config.withdrawGraceSeconds * 1000, policy,
@@ -87,9 +90,16 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   const app = createApp({
     store: parts.store, decoder: parts.decoder, logger: parts.logger, bodyLimit: config.bodyLimit, pageSize: config.pageSize, name: config.name,
     taxonomy: parts.taxonomy, scheduler: parts.scheduler, allowPrivate: config.allowPrivate,
-    onChange: () => parts.notifier.wake(), subscribe: (peer) => parts.subscribe(peer),
+    onChange: () => parts.notifier.wake(), subscribe: (peer) => parts.subscribe(peer), feedFragmentSize: config.feedFragmentSize,
   });
   parts.notifier.start();
+  // Retention: versions older than the policy go, except the latest version of each resource.
+  const compact = (): void => {
+    const before = new Date(Date.now() - config.feedRetentionDays * 86_400_000).toISOString();
+    parts.store.feed.compact(before).catch((error: unknown) => parts.logger.error({ err: error }, 'feed compaction failed'));
+  };
+  const retention = setInterval(compact, 3_600_000);
+  retention.unref();
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
@@ -102,6 +112,7 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
     server,
     url: `http://${host}:${address.port}`,
     close: async () => {
+      clearInterval(retention);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
