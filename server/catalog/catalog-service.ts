@@ -440,7 +440,6 @@ export class CatalogService {
     const lastSegment = (iri: string): string => decodeURIComponent(iri.replace(/[#/]+$/u, '').split(/[/#]/u).pop() ?? '');
     // Products first, so that an item and its offer can take their product's id.
     const order = ['SuppliedProduct', 'CatalogItem', 'Offer', ...OTHER_KINDS] as const;
-    const byId = new Map(records.map((r) => [r.id, r]));
     for (const kind of order) {
       for (const record of records.filter((r) => r.kind === kind)) {
         if (ids.has(record.id)) continue;
@@ -477,7 +476,6 @@ export class CatalogService {
       }
       return result;
     });
-    void byId;
     return owned;
   }
 
