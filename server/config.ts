@@ -12,6 +12,11 @@ export interface Config {
   readonly db: string;
   /** The public base URL every `@id` is built from. */
   readonly baseUrl: string;
+  /**
+   * Whether the base URL was given (`--base-url`, `MAILLON_BASE_URL`): only then are stored `@id`s moved to
+   * it; otherwise a database keeps the base URL it was created with.
+   */
+  readonly baseUrlGiven: boolean;
   /** Where loaded taxonomies are kept. */
   readonly dataDir: string;
   readonly bodyLimit: number;
@@ -88,6 +93,7 @@ export function loadConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv =
     host,
     db: options.db ?? env['MAILLON_DB'] ?? `${dataDir}/maillon.db`,
     baseUrl,
+    baseUrlGiven: (options['base-url'] ?? env['MAILLON_BASE_URL']) !== undefined,
     dataDir,
     bodyLimit: integer('MAILLON_BODY_LIMIT', env['MAILLON_BODY_LIMIT'], 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     pageSize: integer('MAILLON_PAGE_SIZE', env['MAILLON_PAGE_SIZE'], 500, 1, 10000),

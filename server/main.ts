@@ -45,26 +45,29 @@ export interface NodeParts {
 /** Opens the store and builds the decoder and catalogue service, without HTTP. */
 export async function openNode(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<NodeParts> {
   if (config.db !== ':memory:') mkdirSync(dirname(config.db), { recursive: true });
-  const store = await SqliteStore.open({ path: config.db, baseUrl: config.baseUrl });
+  const store = await SqliteStore.open({ path: config.db, baseUrl: config.baseUrl, rebase: config.baseUrlGiven });
+  // A database keeps the base URL it was made with unless one is given: ids do not move with a --port.
+  const base = store.baseUrl;
+  if (base !== config.baseUrl) logger.warn({ baseUrl: base, configured: config.baseUrl }, 'using the base URL stored in the database; give --base-url to move the ids');
   const taxonomy = new FileTaxonomyStore(config.dataDir).load();
   const decoder = new Decoder({ taxonomy });
   const policy: FetchPolicy = {
     connectTimeoutMs: config.fetchConnectTimeoutMs, totalTimeoutMs: config.fetchTimeoutMs, maxBytes: config.maxResponseBytes,
     maxRedirects: 3, allowPrivate: config.allowPrivate,
   };
-  const api = `${config.baseUrl}/api/dfc`;
+  const api = `${base}/api/dfc`;
   const notifier = new Notifier({
-    feed: store.feed, base: config.baseUrl, api, post: fetchPage, policy, logger,
+    feed: store.feed, base, api, post: fetchPage, policy, logger,
     maxFailures: config.webhookMaxFailures, baseBackoffMs: config.webhookBackoffMs,
   });
   const catalog = new CatalogService({ store, decoder, onChange: () => notifier.wake() });
   const engine = new SyncEngine({
-    federation: store.federation, feed: store.feed, decoder, ownBase: config.baseUrl, graceMs: config.withdrawGraceSeconds * 1000, policy,
+    federation: store.federation, feed: store.feed, decoder, ownBase: base, graceMs: config.withdrawGraceSeconds * 1000, policy,
   });
   const scheduler = new SyncScheduler({ engine, federation: store.federation, concurrency: config.syncConcurrency, logger });
   return {
     config, store, decoder, catalog, taxonomy, engine, scheduler, notifier, logger,
-    subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch: fetchPage, policy, ownBase: config.baseUrl }),
+    subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch: fetchPage, policy, ownBase: base }),
     close: async () => {
       await notifier.stop();
       await scheduler.stop();
@@ -106,7 +109,7 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  parts.logger.info({ url: `http://${host}:${address.port}`, baseUrl: config.baseUrl, db: config.db }, 'listening');
+  parts.logger.info({ url: `http://${host}:${address.port}`, baseUrl: parts.store.baseUrl, db: config.db }, 'listening');
   return {
     ...parts,
     server,

@@ -19,7 +19,9 @@ import { problem, type Problem } from '../codec/problems.js';
 import {
   BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError,
 } from '../errors/http-error.js';
-import { OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type EnterpriseRow, type NodeStore } from '../store/store.js';
+import {
+  ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type EnterpriseRow, type NodeStore,
+} from '../store/store.js';
 import { COLLECTION_OF, isValidLocalId, NodeUrls, slugify, type Collection } from './urls.js';
 
 /** One product of a catalogue page: a product with its catalog items and their offers. */
@@ -109,11 +111,11 @@ export class CatalogService {
     const row = await this.enterpriseRow(eid);
     const stored = await this.store.getResource(row.iri);
     if (stored?.record.kind !== 'Enterprise') throw new NotFoundHttpError(`enterprise ${eid} has no profile`);
-    const catalogue = await this.store.listResources(eid, ['SuppliedProduct', 'CatalogItem']);
+    const ids = await this.store.catalogueIds(eid);
     const enterprise: EnterpriseRecord = {
       ...stored.record,
-      supplies: catalogue.filter((r) => r.record.kind === 'SuppliedProduct' && r.record.variants.length === 0).map((r) => r.record.id),
-      manages: catalogue.filter((r) => r.record.kind === 'CatalogItem').map((r) => r.record.id),
+      supplies: ids.products.filter((p) => !p.group).map((p) => p.iri as NodeId),
+      manages: ids.items as NodeId[],
     };
     const linked = await this.store.getResources([enterprise.address, enterprise.mainContact].filter((x): x is NodeId => x !== undefined));
     return { row, records: [enterprise, ...linked.map((r) => r.record)] };
@@ -255,9 +257,13 @@ export class CatalogService {
         throw new ConflictHttpError(`${record.id} already exists; use PUT to change it`);
       }
     }
-    const written = await this.identify(eid, catalogue, 'create');
-    await this.apply(eid, { upsert: await this.withGroupLinks(eid, written) });
-    return written;
+    return this.retrying(async () => {
+      const minted = new Set<string>();
+      const written = await this.identify(eid, catalogue, 'create', new Map(), minted);
+      // The ids minted must still be free when the transaction runs (two POSTs of one name get two ids).
+      await this.apply(eid, { upsert: await this.withGroupLinks(eid, written), expect: new Map([...minted].map((iri) => [iri, null])) });
+      return written;
+    });
   }
 
   /**
@@ -266,6 +272,10 @@ export class CatalogService {
    * @returns the records written
    */
   public async replaceProduct(eid: string, id: string, records: readonly DfcRecord[], expectedVersion?: number): Promise<DfcRecord[]> {
+    return this.retrying(() => this.replaceProductOnce(eid, id, records, expectedVersion));
+  }
+
+  private async replaceProductOnce(eid: string, id: string, records: readonly DfcRecord[], expectedVersion?: number): Promise<DfcRecord[]> {
     const iri = this.urls.resource(eid, 'supplied_products', id);
     // PUT replaces; products are created by POST to the collection, which assigns ids.
     const { record: existingRecord } = await this.resource(eid, 'supplied_products', id);
@@ -277,7 +287,25 @@ export class CatalogService {
       throw new ConflictHttpError(`the body describes ${target.id}, not ${iri}`);
     }
     const catalogue = records.filter((r) => r === target || r.kind === 'CatalogItem' || r.kind === 'Offer');
-    const written = await this.identify(eid, catalogue, 'replace', new Map([[target.id, iri]]));
+    // Items and offers given without an id of ours are the product's existing ones, in order: a PUT replaces
+    // them, it does not add new ones next to them.
+    const fixed = new Map<string, string>([[target.id, iri]]);
+    const existingItems = existingRecord.kind === 'SuppliedProduct'
+      ? (await this.store.getResources(existingRecord.catalogItems)).map((r) => r.record).filter((r): r is CatalogItemRecord => r.kind === 'CatalogItem')
+      : [];
+    const bodyItems = catalogue.filter((r): r is CatalogItemRecord => r.kind === 'CatalogItem' && r.product === target.id
+      && this.urls.localId(eid, 'catalog_items', r.id) === undefined);
+    bodyItems.forEach((item, index) => {
+      const existingItem = existingItems[index];
+      if (existingItem === undefined) return;
+      fixed.set(item.id, existingItem.id);
+      item.offers.forEach((offerId, offerIndex) => {
+        const existingOffer = existingItem.offers[offerIndex];
+        if (existingOffer !== undefined && this.urls.localId(eid, 'offers', offerId) === undefined) fixed.set(offerId, existingOffer);
+      });
+    });
+    const minted = new Set<string>();
+    const written = await this.identify(eid, catalogue, 'replace', fixed, minted);
     const product = written.find((r) => r.id === iri) as SuppliedProductRecord;
     // Items the body leaves out stay linked: a PUT of the product alone must not orphan its stock.
     const kept = existing.record.kind === 'SuppliedProduct' ? existing.record.catalogItems : [];
@@ -290,12 +318,17 @@ export class CatalogService {
         upsert.push({ ...group.record, variants: group.record.variants.filter((v) => v !== iri) });
       }
     }
-    await this.apply(eid, { upsert: await this.withGroupLinks(eid, upsert), ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
+    const expect = new Map<string, DfcRecord | null>([[iri, existingRecord], ...[...minted].map((m) => [m, null] as const)]);
+    await this.apply(eid, { upsert: await this.withGroupLinks(eid, upsert), expect, ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
     return upsert.filter((r) => !left.includes(r.id));
   }
 
   /** Deletes a product with its catalog items and their offers, and unlinks it from its product group. */
   public async deleteProduct(eid: string, id: string, expectedVersion?: number): Promise<void> {
+    return this.retrying(() => this.deleteProductOnce(eid, id, expectedVersion));
+  }
+
+  private async deleteProductOnce(eid: string, id: string, expectedVersion?: number): Promise<void> {
     const { record } = await this.resource(eid, 'supplied_products', id);
     if (record.kind !== 'SuppliedProduct') throw new NotFoundHttpError(`no supplied product ${id}`);
     const items = (await this.store.getResources(record.catalogItems)).filter((r) => r.eid === eid).map((r) => r.record);
@@ -314,6 +347,7 @@ export class CatalogService {
     await this.apply(eid, {
       upsert,
       delete: [record.id, ...items.map((i) => i.id), ...offers],
+      expect: new Map([[record.id, record]]),
       ...(expectedVersion !== undefined ? { expectedVersion } : {}),
     });
   }
@@ -323,6 +357,10 @@ export class CatalogService {
    * "dfc-b:sku": "TOM-1K"}`; an absent key leaves that field as it was) or from a JSON-LD CatalogItem.
    */
   public async updateCatalogItem(eid: string, id: string, body: WriteBody, expectedVersion?: number): Promise<CatalogItemRecord> {
+    return this.retrying(() => this.updateCatalogItemOnce(eid, id, body, expectedVersion));
+  }
+
+  private async updateCatalogItemOnce(eid: string, id: string, body: WriteBody, expectedVersion?: number): Promise<CatalogItemRecord> {
     const { record } = await this.resource(eid, 'catalog_items', id);
     if (record.kind !== 'CatalogItem') throw new NotFoundHttpError(`no catalog item ${id}`);
     let updated: Mutable<CatalogItemRecord> = { ...record, offers: [...record.offers], listedIn: [...record.listedIn] };
@@ -346,13 +384,16 @@ export class CatalogService {
       if (given.extra !== undefined) updated.extra = given.extra;
     }
     const upsert: DfcRecord[] = [updated];
+    // A partial update is a read-modify-write: it must apply to what it read, or be done again.
+    const expect = new Map<string, DfcRecord | null>([[record.id, record]]);
     // An offer that mirrored the item's stock keeps mirroring it (Open Food Network has one stock per variant).
     for (const offer of await this.store.getResources(record.offers)) {
       if (offer.eid === eid && offer.record.kind === 'Offer' && offer.record.stock === record.stock && updated.stock !== record.stock) {
         upsert.push({ ...offer.record, stock: updated.stock });
+        expect.set(offer.record.id, offer.record);
       }
     }
-    await this.apply(eid, { upsert, ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
+    await this.apply(eid, { upsert, expect, ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
     return updated;
   }
 
@@ -361,6 +402,10 @@ export class CatalogService {
    * Takes plain JSON (absent keys unchanged) or a JSON-LD Offer.
    */
   public async updateOffer(eid: string, id: string, body: WriteBody, expectedVersion?: number): Promise<OfferRecord> {
+    return this.retrying(() => this.updateOfferOnce(eid, id, body, expectedVersion));
+  }
+
+  private async updateOfferOnce(eid: string, id: string, body: WriteBody, expectedVersion?: number): Promise<OfferRecord> {
     const { record } = await this.resource(eid, 'offers', id);
     if (record.kind !== 'Offer') throw new NotFoundHttpError(`no offer ${id}`);
     let updated: Mutable<OfferRecord> = { ...record };
@@ -383,7 +428,7 @@ export class CatalogService {
       if (given.customerCategory !== undefined) updated.customerCategory = given.customerCategory;
       if (given.extra !== undefined) updated.extra = given.extra;
     }
-    await this.apply(eid, { upsert: [updated], ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
+    await this.apply(eid, { upsert: [updated], expect: new Map([[record.id, record]]), ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
     return updated;
   }
 
@@ -422,6 +467,7 @@ export class CatalogService {
    */
   private async identify(
     eid: string, records: readonly DfcRecord[], mode: 'create' | 'import' | 'replace', fixed: ReadonlyMap<string, string> = new Map(),
+    minted: Set<string> = new Set(),
   ): Promise<DfcRecord[]> {
     const ids = new Map<string, string>(fixed);
     const taken = new Set<string>();
@@ -460,7 +506,9 @@ export class CatalogService {
         } else {
           hint = hintOf(record);
         }
-        ids.set(record.id, await mint(record, hint));
+        const fresh = await mint(record, hint);
+        minted.add(fresh);
+        ids.set(record.id, fresh);
       }
     }
     const owned = remap(records, ids).map((record, index) => {
@@ -504,13 +552,28 @@ export class CatalogService {
     try {
       row = await this.store.apply(eid, changes, options);
     } catch (error: unknown) {
+      // A concurrent change is retried by the caller; everything else becomes an HTTP error here.
+      if (error instanceof ConcurrentChangeError) throw error;
       throw this.storeError(error);
     }
     this.onChange();
     return row;
   }
 
+  /** Runs a read-modify-write again (a few times) when another request changed what it read meanwhile. */
+  private async retrying<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error: unknown) {
+        if (!(error instanceof ConcurrentChangeError) || attempt >= 5) throw this.storeError(error);
+      }
+    }
+  }
+
   private storeError(error: unknown): unknown {
+    if (error instanceof ConcurrentChangeError) return new ConflictHttpError(`${error.message}; try again`);
+    if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT') return new ConflictHttpError('that resource exists already');
     if (error instanceof VersionConflictError) return new PreconditionFailedHttpError(error.message);
     if (error instanceof OwnershipError) return new ForbiddenHttpError(error.message);
     return error;

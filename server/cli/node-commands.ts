@@ -224,7 +224,7 @@ export async function serve(options: NodeCommandOptions, io: Io): Promise<number
     throw error;
   }
   if (config.syncSchedule) node.scheduler.start();
-  io.out(`Maillon serving ${config.baseUrl}/api/dfc/enterprises (listening on ${node.url}, database ${config.db})\n`);
+  io.out(`Maillon serving ${node.store.baseUrl}/api/dfc/enterprises (listening on ${node.url}, database ${config.db})\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

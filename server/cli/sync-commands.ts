@@ -35,7 +35,7 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
   switch (sub) {
     case 'add': {
       if (arg === undefined) throw new UsageError('usage: maillon peer add URL [--name N] [--token T] [--interval 5m] [--profile dfc-v2]');
-      const checked = await checkPeerUrl(arg, { allowPrivate: node.config.allowPrivate, ownBase: node.config.baseUrl });
+      const checked = await checkPeerUrl(arg, { allowPrivate: node.config.allowPrivate, ownBase: node.store.baseUrl });
       if (!checked.ok) {
         io.err(`${checked.message}\n`);
         return 1;

@@ -73,8 +73,10 @@ export function notificationOf(args: { base: string; api: string }, event: FeedE
 /** Delivers notifications to every subscription. */
 export class Notifier {
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  /** Deliveries in flight, by subscription: each subscriber goes at its own pace, a slow one holds up nobody. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  /** A change arrived while deliveries were in flight: look again when one ends. */
+  private lookAgain = false;
 
   public constructor(private readonly args: NotifierArgs) {}
 
@@ -85,33 +87,42 @@ export class Notifier {
     this.timer.unref();
   }
 
-  /** Stops, after the round in flight. */
+  /** Stops, after the deliveries in flight. */
   public async stop(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    await this.running;
+    await Promise.allSettled(this.inFlight.values());
   }
 
-  /** Runs a delivery round now (or right after the one in flight). Never throws; never waits for the write. */
+  /** Starts the due deliveries now. Never throws; never waits, so a write is never slowed by a subscriber. */
   public wake(): void {
-    if (this.running !== undefined) {
-      this.again = true;
-      return;
-    }
-    this.running = this.round().catch((error: unknown) => this.args.logger?.error({ err: error }, 'webhook round failed')).finally(() => {
-      this.running = undefined;
-      if (this.again) {
-        this.again = false;
-        this.wake();
-      }
-    });
+    if (this.inFlight.size > 0) this.lookAgain = true;
+    this.round().catch((error: unknown) => this.args.logger?.error({ err: error }, 'webhook round failed'));
   }
 
-  /** One round: every due subscription, in parallel, each in order. Resolves when done (tests await it). */
+  /**
+   * Starts a delivery for every due subscription that has none in flight, and resolves when those are done
+   * (tests await it).
+   */
   public async round(): Promise<void> {
     const now = new Date().toISOString();
-    const due = (await this.args.feed.listSubscriptions()).filter((s) => s.status !== 'dead' && (s.nextAttemptAt === null || s.nextAttemptAt <= now));
-    await Promise.all(due.map((s) => this.deliver(s)));
+    // A revoked token's subscriptions get nothing more.
+    const due = (await this.args.feed.deliverableSubscriptions())
+      .filter((s) => !this.inFlight.has(s.id) && (s.nextAttemptAt === null || s.nextAttemptAt <= now));
+    const started = due.map((s) => {
+      const run = this.deliver(s)
+        .catch((error: unknown) => this.args.logger?.error({ err: error, subscription: s.id }, 'webhook delivery crashed'))
+        .finally(() => {
+          this.inFlight.delete(s.id);
+          if (this.lookAgain) {
+            this.lookAgain = false;
+            this.wake();
+          }
+        });
+      this.inFlight.set(s.id, run);
+      return run;
+    });
+    await Promise.all(started);
   }
 
   private async deliver(subscription: SubscriptionRow): Promise<void> {

@@ -9,7 +9,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Iri } from '../../ontology/iri.js';
 import { NS } from '../../ontology/namespaces.js';
 import type { DfcRecord, ExtraValue } from '../../ontology/records.js';
-import { requireScope } from '../auth/middleware.js';
+import { principalOf, requireScope } from '../auth/middleware.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
 import { encodeJsonLd } from '../codec/encode.js';
 import { serialize } from '../codec/serialize.js';
@@ -35,7 +35,7 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
   const { feed, catalog } = args;
   const api = catalog.urls.api;
 
-  const send = (req: Request, res: Response, records: readonly DfcRecord[], immutable: boolean): void => {
+  const send = (req: Request, res: Response, records: readonly DfcRecord[], immutable: boolean, isPrivate: boolean): void => {
     const representation = negotiate(req.get('accept'), ['jsonld', 'turtle']);
     let body: string;
     if (representation.format === 'turtle') {
@@ -47,8 +47,10 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
     const contentType = representation.format === 'turtle' ? 'text/turtle' : 'application/ld+json';
     const etag = etagOf(body, contentType);
     res.setHeader('ETag', etag);
-    res.setHeader('Vary', 'Accept');
-    res.setHeader('Cache-Control', immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=1, must-revalidate');
+    res.setHeader('Vary', 'Accept, Authorization, X-Api-Token');
+    // A feed that needed a token is nobody else's: shared caches must not keep it.
+    const scope = isPrivate ? 'private' : 'public';
+    res.setHeader('Cache-Control', immutable ? `${scope}, max-age=31536000, immutable` : `${scope}, max-age=1, must-revalidate`);
     if (req.get('if-none-match')?.split(',').map((t) => t.trim().replace(/^W\//u, '')).includes(etag) === true) {
       res.status(304).end();
       return;
@@ -57,10 +59,12 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
     res.end(Buffer.from(body, 'utf8'));
   };
 
-  const stream = async (req: Request, res: Response, feedUrl: string, eid: string | undefined): Promise<void> => {
+  const stream = async (req: Request, res: Response, feedUrl: string, eid: string | undefined, isPrivate: boolean): Promise<void> => {
+    // The node-wide feed shows private enterprises to the admin only.
+    const publicOnly = eid === undefined && principalOf(res)?.eid !== null;
     const afterParam = req.query['after'];
     if (afterParam === undefined) {
-      const head = await feed.latestSeq(eid);
+      const head = await feed.latestSeq(eid, publicOnly);
       const root: DfcRecord = {
         kind: 'Resource', id: feedUrl as Iri, types: [`${LDES}EventStream`],
         extra: {
@@ -72,12 +76,12 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
           [`${LDES}retentionPolicy`]: [{ '@type': [`${LDES}LatestVersionSubset`], properties: { [`${LDES}amount`]: [{ '@value': 1 }] } }],
         },
       };
-      send(req, res, [root], false);
+      send(req, res, [root], false, isPrivate || !publicOnly);
       return;
     }
     const after = Number(afterParam);
     if (typeof afterParam !== 'string' || !Number.isInteger(after) || after < 0) throw new BadRequestHttpError('after must be a sequence number ≥ 0');
-    const events = await feed.events(after, args.fragmentSize, eid);
+    const events = await feed.events(after, args.fragmentSize, eid, publicOnly);
     const self = `${feedUrl}?after=${after}`;
     const full = events.length === args.fragmentSize;
     const last = events.at(-1);
@@ -102,14 +106,14 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
         ...(events.length > 0 ? { [`${TREE}member`]: events.map((e) => ({ '@id': versionIri(api, e.seq) })) } : {}),
       },
     };
-    send(req, res, [streamNode, fragment, ...events.map((e) => versionRecord(api, e))], full);
+    send(req, res, [streamNode, fragment, ...events.map((e) => versionRecord(api, e))], full, isPrivate || !publicOnly);
   };
 
-  router.get('/feed', async (req, res) => stream(req, res, `${api}/feed`, undefined));
+  router.get('/feed', async (req, res) => stream(req, res, `${api}/feed`, undefined, false));
   router.get('/enterprises/:eid/feed', async (req, res) => {
     const row = await catalog.enterpriseRow(req.params['eid'] as string);
     if (row.private) requireScope(res, 'ReadProducts', row.eid);
-    await stream(req, res, `${catalog.urls.enterprise(row.eid)}/feed`, row.eid);
+    await stream(req, res, `${catalog.urls.enterprise(row.eid)}/feed`, row.eid, row.private);
   });
   return router;
 }

@@ -47,10 +47,15 @@ export interface PeerFeedState {
 
 /** The feed's persistence port. */
 export interface FeedStore {
-  /** Versions after `seq`, oldest first, at most `limit`, of one enterprise or of the whole node. */
-  events(after: number, limit: number, eid?: string): Promise<FeedEvent[]>;
-  /** The newest sequence (0 when the feed is empty). */
-  latestSeq(eid?: string): Promise<number>;
+  /**
+   * Versions after `seq`, oldest first, at most `limit`, of one enterprise or of the whole node; with
+   * `publicOnly`, versions of private enterprises are left out.
+   */
+  events(after: number, limit: number, eid?: string, publicOnly?: boolean): Promise<FeedEvent[]>;
+  /** The newest sequence (0 when the feed is empty), of public enterprises only with `publicOnly`. */
+  latestSeq(eid?: string, publicOnly?: boolean): Promise<number>;
+  /** Subscriptions to deliver to: not given up, and whose token (if any) is not revoked. */
+  deliverableSubscriptions(): Promise<SubscriptionRow[]>;
   /** The version of a resource just before sequence `seq`, if any. */
   previousVersion(iri: string, seq: number): Promise<FeedEvent | undefined>;
   /** Drops versions older than `before` that are not the latest version of their resource. */

@@ -50,6 +50,21 @@ export interface ChangeSet {
   readonly enterprise?: { readonly name?: string; readonly private?: boolean };
   /** Refuse the write (with {@link VersionConflictError}) unless the enterprise is at this version. */
   readonly expectedVersion?: number;
+  /**
+   * What the writer read before deciding: `@id` → the record as read, or null for "must not exist". If any
+   * differs when the transaction runs, the write is refused with {@link ConcurrentChangeError} (and can be
+   * retried from a fresh read): two requests never silently overwrite each other.
+   */
+  readonly expect?: ReadonlyMap<string, DfcRecord | null>;
+}
+
+/** Raised when a resource changed between the read and the write of a change set. */
+export class ConcurrentChangeError extends Error {
+  public override readonly name = 'ConcurrentChangeError';
+
+  public constructor(public readonly iri: string) {
+    super(`${iri} changed meanwhile`);
+  }
 }
 
 /** Options of {@link NodeStore.apply}. */
@@ -99,6 +114,8 @@ export interface NodeStore {
   /** An enterprise's resources of the given kinds, ordered by `@id`. */
   listResources(eid: string, kinds: readonly RecordKind[]): Promise<StoredResource[]>;
 
+  /** The `@id`s of an enterprise's products (and whether each is a product group) and catalog items, by `@id`. */
+  catalogueIds(eid: string): Promise<{ products: { iri: string; group: boolean }[]; items: string[] }>;
   /** Applies a change set to one enterprise in one transaction. */
   apply(eid: string, changes: ChangeSet, options?: ApplyOptions): Promise<EnterpriseRow>;
 

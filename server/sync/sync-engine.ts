@@ -81,6 +81,15 @@ function sameOrigin(a: string, b: string): boolean {
   }
 }
 
+/**
+ * A peer's records as we keep them: an enterprise's `supplies` and `manages` are the inverse of the
+ * `suppliedBy`/`managedBy` of its products and items, which the federated index reads; a copy of the lists
+ * would go stale with every incremental change, so they are not kept.
+ */
+function kept(records: readonly DfcRecord[]): DfcRecord[] {
+  return records.map((r) => (r.kind === 'Enterprise' && (r.supplies.length > 0 || r.manages.length > 0) ? { ...r, supplies: [], manages: [] } : r));
+}
+
 /** Syncs peers into the federation store. */
 export class SyncEngine {
   private readonly policy: FetchPolicy;
@@ -238,7 +247,7 @@ export class SyncEngine {
     const held = await federation.held(peer.id);
     const plan = planMerge({
       peerOrigin: peer.origin, ownBase: this.args.ownBase, held, complete: false, now: startedAt.toISOString(), graceMs: this.graceMs,
-      pages: [{ url: feedUrl, status: 200, records: [...versions.values()] }],
+      pages: [{ url: feedUrl, status: 200, records: kept([...versions.values()]) }],
     });
     // A version keeps the page it belongs to in the snapshot, so a later snapshot's 304 still counts it seen.
     const upsert = plan.upsert.map((r) => ({ ...r, sourceUrl: held.get(r.iri)?.sourceUrl ?? peer.url }));
@@ -313,7 +322,7 @@ export class SyncEngine {
           return { ok: false, peer, failure: { kind: 'not-dfc', url, message: documentErrors.map((p) => p.message).join('; ').slice(0, 500) } };
         }
         for (const rejected of decoded.rejected) quarantine.set(rejected.id, { iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
-        pages.push({ url, status: 200, records: decoded.records });
+        pages.push({ url, status: 200, records: kept(decoded.records) });
         sources.set(url, { etag: page.etag ?? null, lastModified: page.lastModified ?? null });
         for (const next of this.linksToFollow(decoded.records, url)) enqueue(next);
       }

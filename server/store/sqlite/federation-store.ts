@@ -296,7 +296,8 @@ export class SqliteFederationStore implements FederationStore {
         if (r.withdrawn === 1) withdrawn.add(id);
       });
       await indexSource(tx, `peer:${peerId}`, peerId, entriesOf(records).map((entry) => ({
-        entry, rank: rankOf(authoritative.has(entry.itemIri)), withdrawn: withdrawn.has(entry.itemIri),
+        // An item of the peer's own pointing at a product of another origin is still a relay of that product.
+        entry, rank: rankOf(authoritative.has(entry.itemIri) && authoritative.has(entry.productIri)), withdrawn: withdrawn.has(entry.itemIri),
       })));
     });
   }
@@ -389,7 +390,8 @@ export class SqliteFederationStore implements FederationStore {
         ? await this.db.reader.all<{ record: string }>(
           `SELECT record FROM peer_resources WHERE peer_id = ? AND iri IN (${marks}) AND withdrawn_at IS NULL`, [Number(source.slice(5)), ...chunk])
         : await this.db.reader.all<{ record: string }>(
-          `SELECT record FROM resources WHERE eid = ? AND iri IN (${marks})`, [source.slice('local:'.length), ...chunk]);
+          `SELECT record FROM resources WHERE eid = ? AND iri IN (${marks})
+             AND eid NOT IN (SELECT eid FROM enterprises WHERE private = 1)`, [source.slice('local:'.length), ...chunk]);
       records.push(...rows.map((r) => JSON.parse(r.record) as DfcRecord));
     });
     return records;
@@ -399,7 +401,8 @@ export class SqliteFederationStore implements FederationStore {
     const result = new Map<string, { record: DfcRecord; source: string }>();
     await inChunks(iris, async (chunk, marks) => {
       const local = await this.db.reader.all<{ iri: string; eid: string; record: string }>(
-        `SELECT iri, eid, record FROM resources WHERE iri IN (${marks})`, chunk);
+        `SELECT iri, eid, record FROM resources WHERE iri IN (${marks})
+           AND eid NOT IN (SELECT eid FROM enterprises WHERE private = 1)`, chunk);
       for (const r of local) result.set(r.iri, { record: JSON.parse(r.record) as DfcRecord, source: `local:${r.eid}` });
       const peers = await this.db.reader.all<{ iri: string; peer_id: number; record: string }>(
         `SELECT iri, peer_id, record FROM peer_resources WHERE iri IN (${marks}) AND withdrawn_at IS NULL

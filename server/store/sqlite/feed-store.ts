@@ -25,10 +25,11 @@ function subscriptionRow(r: SubscriptionSql): SubscriptionRow {
 export class SqliteFeedStore implements FeedStore {
   public constructor(private readonly db: SqliteDatabase) {}
 
-  public async events(after: number, limit: number, eid?: string): Promise<FeedEvent[]> {
+  public async events(after: number, limit: number, eid?: string, publicOnly = false): Promise<FeedEvent[]> {
+    const privacy = publicOnly ? 'AND eid NOT IN (SELECT eid FROM enterprises WHERE private = 1)' : '';
     const rows = eid === undefined
-      ? await this.db.reader.all<EventSql>('SELECT * FROM feed_events WHERE seq > ? ORDER BY seq LIMIT ?', [after, limit])
-      : await this.db.reader.all<EventSql>('SELECT * FROM feed_events WHERE eid = ? AND seq > ? ORDER BY seq LIMIT ?', [eid, after, limit]);
+      ? await this.db.reader.all<EventSql>(`SELECT * FROM feed_events WHERE seq > ? ${privacy} ORDER BY seq LIMIT ?`, [after, limit])
+      : await this.db.reader.all<EventSql>(`SELECT * FROM feed_events WHERE eid = ? AND seq > ? ${privacy} ORDER BY seq LIMIT ?`, [eid, after, limit]);
     return rows.map((r) => ({
       seq: r.seq, eid: r.eid, iri: r.iri, kind: r.kind, action: r.action as FeedEvent['action'],
       record: r.record === null ? null : (JSON.parse(r.record) as DfcRecord), at: r.at,
@@ -43,10 +44,11 @@ export class SqliteFeedStore implements FeedStore {
     };
   }
 
-  public async latestSeq(eid?: string): Promise<number> {
+  public async latestSeq(eid?: string, publicOnly = false): Promise<number> {
+    const privacy = publicOnly ? 'AND eid NOT IN (SELECT eid FROM enterprises WHERE private = 1)' : '';
     const row = eid === undefined
-      ? await this.db.reader.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM feed_events')
-      : await this.db.reader.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM feed_events WHERE eid = ?', [eid]);
+      ? await this.db.reader.get<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM feed_events WHERE 1 = 1 ${privacy}`)
+      : await this.db.reader.get<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM feed_events WHERE eid = ? ${privacy}`, [eid]);
     return row?.seq ?? 0;
   }
 
@@ -70,6 +72,12 @@ export class SqliteFeedStore implements FeedStore {
 
   public async listSubscriptions(): Promise<SubscriptionRow[]> {
     return (await this.db.reader.all<SubscriptionSql>('SELECT * FROM subscriptions ORDER BY created_at, id')).map(subscriptionRow);
+  }
+
+  public async deliverableSubscriptions(): Promise<SubscriptionRow[]> {
+    return (await this.db.reader.all<SubscriptionSql>(
+      `SELECT s.* FROM subscriptions s LEFT JOIN tokens t ON t.id = s.token_id
+       WHERE s.status <> 'dead' AND (s.token_id IS NULL OR (t.id IS NOT NULL AND t.revoked_at IS NULL)) ORDER BY s.created_at, s.id`)).map(subscriptionRow);
   }
 
   public async deleteSubscription(id: string): Promise<boolean> {

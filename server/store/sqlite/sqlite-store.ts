@@ -9,7 +9,7 @@
  */
 import type { DfcRecord, RecordKind } from '../../../ontology/records.js';
 import {
-  OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type EnterpriseRow, type NodeStore, type StoredResource, type TokenRow,
+  ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type EnterpriseRow, type NodeStore, type StoredResource, type TokenRow,
 } from '../store.js';
 import type { FederationStore } from '../federation.js';
 import { SqliteDatabase, type SqlConnection, type SqlValue } from './database.js';
@@ -57,8 +57,10 @@ const CHUNK = 500; // SQLite's default limit on bound parameters is 32766; stay 
 export interface SqliteStoreOptions {
   /** Database file (`:memory:` for a throwaway store). */
   readonly path: string;
-  /** The node's public base URL; stored `@id`s are moved to it when it changed since the last start. */
+  /** The node's public base URL for a new database. */
   readonly baseUrl: string;
+  /** Move the stored `@id`s to `baseUrl` when the database was made with another one (else keep the stored one). */
+  readonly rebase?: boolean;
 }
 
 /** {@link NodeStore} on SQLite. */
@@ -84,13 +86,14 @@ export class SqliteStore implements NodeStore {
     const db = await SqliteDatabase.open(options.path);
     try {
       await migrate(db);
-      const baseUrl = options.baseUrl.replace(/\/+$/u, '');
+      let baseUrl = options.baseUrl.replace(/\/+$/u, '');
       await db.transaction(async (tx) => {
         const stored = await tx.get<{ value: string }>("SELECT value FROM meta WHERE key = 'base_url'");
         if (stored === undefined) {
           await tx.run("INSERT INTO meta (key, value) VALUES ('base_url', ?)", [baseUrl]);
         } else if (stored.value !== baseUrl) {
-          await rebase(tx, stored.value, baseUrl);
+          if (options.rebase === true) await rebase(tx, stored.value, baseUrl);
+          else baseUrl = stored.value;
         }
       });
       return new SqliteStore(db, baseUrl);
@@ -150,6 +153,17 @@ export class SqliteStore implements NodeStore {
     return rows.map(resourceRow);
   }
 
+  public async catalogueIds(eid: string): Promise<{ products: { iri: string; group: boolean }[]; items: string[] }> {
+    // Ids only (and the length of a JSON array): no record is parsed, whatever the catalogue's size.
+    const rows = await this.db.reader.all<{ iri: string; kind: string; variants: number | null }>(
+      `SELECT iri, kind, json_array_length(record, '$.variants') AS variants FROM resources
+       WHERE eid = ? AND kind IN ('SuppliedProduct', 'CatalogItem') ORDER BY iri`, [eid]);
+    return {
+      products: rows.filter((r) => r.kind === 'SuppliedProduct').map((r) => ({ iri: r.iri, group: (r.variants ?? 0) > 0 })),
+      items: rows.filter((r) => r.kind === 'CatalogItem').map((r) => r.iri),
+    };
+  }
+
   public async apply(eid: string, changes: ChangeSet, options: ApplyOptions = {}): Promise<EnterpriseRow> {
     return this.db.transaction(async (tx) => {
       const now = new Date().toISOString();
@@ -166,6 +180,7 @@ export class SqliteStore implements NodeStore {
         if (current === undefined) throw new OwnershipError(eid, '(none: no such enterprise)');
         throw new VersionConflictError(current.version);
       }
+      if (changes.expect !== undefined && changes.expect.size > 0) await checkExpectations(tx, changes.expect);
       await upsertRecords(tx, eid, changes.upsert ?? [], now, options.onProgress);
       const deletions = changes.delete ?? [];
       for (let i = 0; i < deletions.length; i += CHUNK) {
@@ -235,15 +250,33 @@ async function upsertRecords(
   onProgress?.(records.length, records.length);
 }
 
+/** Checks, inside the write transaction, that what the writer read is still what is stored. */
+async function checkExpectations(tx: SqlConnection, expect: ReadonlyMap<string, DfcRecord | null>): Promise<void> {
+  const iris = [...expect.keys()];
+  const stored = new Map<string, string>();
+  for (let i = 0; i < iris.length; i += CHUNK) {
+    const chunk = iris.slice(i, i + CHUNK);
+    const rows = await tx.all<{ iri: string; record: string }>(`SELECT iri, record FROM resources WHERE iri IN (${chunk.map(() => '?').join(',')})`, chunk);
+    for (const row of rows) stored.set(row.iri, row.record);
+  }
+  for (const [iri, expected] of expect) {
+    const now = stored.get(iri);
+    if (expected === null ? now !== undefined : now !== JSON.stringify(expected)) throw new ConcurrentChangeError(iri);
+  }
+}
+
 /** Moves every stored `@id` from one base URL to another (the operator changed `--base-url`). */
 async function rebase(tx: SqlConnection, from: string, to: string): Promise<void> {
-  // Only whole IRIs are rewritten: a JSON string starting with the old base, and columns equal to or under it.
-  const fromJson = JSON.stringify(from).slice(0, -1);
-  const toJson = JSON.stringify(to).slice(0, -1);
-  await tx.run('UPDATE resources SET record = replace(record, ?, ?)', [fromJson, toJson]);
-  await tx.run("UPDATE resources SET iri = ? || substr(iri, length(?) + 1) WHERE substr(iri, 1, length(?)) = ?", [to, from, from, from]);
-  await tx.run("UPDATE enterprises SET iri = ? || substr(iri, length(?) + 1), version = version + 1 WHERE substr(iri, 1, length(?)) = ?", [to, from, from, from]);
-  await tx.run('UPDATE feed_events SET record = replace(record, ?, ?) WHERE record IS NOT NULL', [fromJson, toJson]);
-  await tx.run('UPDATE feed_events SET iri = ? || substr(iri, length(?) + 1) WHERE substr(iri, 1, length(?)) = ?', [to, from, from, from]);
+  // Only whole IRIs are rewritten: JSON strings equal to the old base or starting with it and a '/', and
+  // columns under it (http://host:3000 must not touch http://host:30001).
+  const prefix = `${from}/`;
+  const toPrefix = `${to}/`;
+  for (const [a, b] of [[JSON.stringify(prefix).slice(0, -1), JSON.stringify(toPrefix).slice(0, -1)], [JSON.stringify(from), JSON.stringify(to)]]) {
+    await tx.run('UPDATE resources SET record = replace(record, ?, ?)', [a as string, b as string]);
+    await tx.run('UPDATE feed_events SET record = replace(record, ?, ?) WHERE record IS NOT NULL', [a as string, b as string]);
+  }
+  await tx.run('UPDATE resources SET iri = ? || substr(iri, length(?) + 1) WHERE substr(iri, 1, length(?)) = ?', [toPrefix, prefix, prefix, prefix]);
+  await tx.run('UPDATE enterprises SET iri = ? || substr(iri, length(?) + 1), version = version + 1 WHERE substr(iri, 1, length(?)) = ?', [toPrefix, prefix, prefix, prefix]);
+  await tx.run('UPDATE feed_events SET iri = ? || substr(iri, length(?) + 1) WHERE substr(iri, 1, length(?)) = ?', [toPrefix, prefix, prefix, prefix]);
   await tx.run("UPDATE meta SET value = ? WHERE key = 'base_url'", [to]);
 }
