@@ -22,7 +22,7 @@ import {
 import {
   ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type EnterpriseRow, type NodeStore,
 } from '../store/store.js';
-import { COLLECTION_OF, isValidLocalId, NodeUrls, slugify, type Collection } from './urls.js';
+import { COLLECTION_OF, isValidLocalId, NodeUrls, safeDecode, slugify, type Collection } from './urls.js';
 
 /** One product of a catalogue page: a product with its catalog items and their offers. */
 export interface CatalogueEntry {
@@ -483,7 +483,10 @@ export class CatalogService {
         return iri;
       }
     };
-    const lastSegment = (iri: string): string => decodeURIComponent(iri.replace(/[#/]+$/u, '').split(/[/#]/u).pop() ?? '');
+    const lastSegment = (iri: string): string => {
+      const segment = iri.replace(/[#/]+$/u, '').split(/[/#]/u).pop() ?? '';
+      return safeDecode(segment) ?? segment;
+    };
     // Products first, so that an item and its offer can take their product's id.
     const order = ['SuppliedProduct', 'CatalogItem', 'Offer', ...OTHER_KINDS] as const;
     for (const kind of order) {

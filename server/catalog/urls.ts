@@ -57,7 +57,7 @@ export class NodeUrls {
     const prefix = `${this.collection(eid, collection)}/`;
     if (!iri.startsWith(prefix)) return undefined;
     const rest = iri.slice(prefix.length);
-    return rest !== '' && !rest.includes('/') && !rest.includes('#') ? decodeURIComponent(rest) : undefined;
+    return rest !== '' && !rest.includes('/') && !rest.includes('#') ? canonicalLocalId(rest) : undefined;
   }
 
   /** The enterprise id of an enterprise IRI of this node, or undefined. */
@@ -65,8 +65,26 @@ export class NodeUrls {
     const prefix = `${this.enterprises()}/`;
     if (!iri.startsWith(prefix)) return undefined;
     const rest = iri.slice(prefix.length);
-    return rest !== '' && !rest.includes('/') && !rest.includes('#') ? decodeURIComponent(rest) : undefined;
+    return rest !== '' && !rest.includes('/') && !rest.includes('#') ? canonicalLocalId(rest) : undefined;
   }
+}
+
+/** A decoded path segment, or undefined for a malformed escape (`%E0%A4%A`) or a non-canonical spelling. */
+export function safeDecode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The local id a path segment stands for, only when the segment is spelled the way we would spell it
+ * (`t%6Fmate` is not `tomate`): one resource, one IRI.
+ */
+function canonicalLocalId(segment: string): string | undefined {
+  const decoded = safeDecode(segment);
+  return decoded !== undefined && encodeURIComponent(decoded) === segment ? decoded : undefined;
 }
 
 /** A URL-safe id from a name: lower case, ASCII, dashes. */

@@ -30,6 +30,16 @@ interface ActiveContext {
 const EMPTY_CONTEXT: ActiveContext = { terms: new Map() };
 const DFC_PREFIXES = new Set(['dfc', 'dfc-b', 'dfc-t', 'dfc-m', 'dfc-pt', 'dfc-f', 'dfc-v']);
 
+/** Deepest nesting of node objects a document may have. */
+const MAX_DEPTH = 64;
+
+/** Thrown when a document nests deeper than {@link MAX_DEPTH}. */
+class TooDeepError extends Error {
+  public constructor() {
+    super(`the document nests node objects more than ${MAX_DEPTH} levels deep`);
+  }
+}
+
 /** Thrown inside the fast path when a construct needs the full JSON-LD algorithms. */
 class NeedsFullProcessing extends Error {
   public constructor(reason: string) {
@@ -118,8 +128,21 @@ class Walker {
     return { terms };
   }
 
+  private depth = 0;
+
   /** Walks a node object and returns its id. */
   public node(value: Record<string, unknown>, context: ActiveContext, path: string): string {
+    // Deeply nested input would overflow the stack: no real document nests more than a few levels.
+    if (this.depth >= MAX_DEPTH) throw new TooDeepError();
+    this.depth++;
+    try {
+      return this.nodeBody(value, context, path);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private nodeBody(value: Record<string, unknown>, context: ActiveContext, path: string): string {
     const active = '@context' in value ? this.context(context, value['@context']) : context;
     const rawId = value['@id'];
     let id: string;
@@ -204,7 +227,13 @@ class Walker {
   private values(node: GraphNode, definition: TermDefinition, value: unknown, context: ActiveContext, path: string): void {
     if (value === null || value === undefined) return;
     if (Array.isArray(value)) {
-      for (const item of value) this.values(node, definition, item, context, path);
+      if (this.depth >= MAX_DEPTH) throw new TooDeepError();
+      this.depth++;
+      try {
+        for (const item of value) this.values(node, definition, item, context, path);
+      } finally {
+        this.depth--;
+      }
       return;
     }
     if (typeof value === 'string') {
@@ -362,7 +391,7 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
     fast.finish();
     return { graph: fast.graph, problems: fast.problems, path: 'fast', contextUrls: fast.contextUrls };
   } catch (error: unknown) {
-    if (error instanceof UnknownContextError) return documentFailure(error.message, fast.contextUrls);
+    if (error instanceof UnknownContextError || error instanceof TooDeepError) return documentFailure(error.message, fast.contextUrls);
     if (!(error instanceof NeedsFullProcessing)) throw error;
   }
   const full = new Walker(options.base, true);
@@ -385,6 +414,7 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
   } catch (error: unknown) {
     // A construct that even the walk of expanded output does not take: refuse the document clearly.
     if (error instanceof NeedsFullProcessing) return documentFailure(`unsupported JSON-LD construct: ${error.message}`, fast.contextUrls, 'full');
+    if (error instanceof TooDeepError) return documentFailure(error.message, fast.contextUrls, 'full');
     throw error;
   }
   full.finish();

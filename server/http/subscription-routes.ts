@@ -122,7 +122,7 @@ export function notificationRoutes(args: NotificationRoutesArgs): Router {
     const verdict = verify(state?.secret as string, req.get(SIGNATURE_HEADER), body, guard);
     if (!verdict.ok) refused(verdict.reason);
     // Answer at once; the sync runs on its own (a notification never waits for a peer's catalogue).
-    void args.scheduler.syncOne(peer as NonNullable<typeof peer>);
+    args.scheduler.syncSoon(peer as NonNullable<typeof peer>);
     res.status(202).end();
   });
   return router;

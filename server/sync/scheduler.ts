@@ -72,11 +72,29 @@ export class SyncScheduler {
     return outcomes;
   }
 
+  /** Peers to sync once more when their running sync ends (a push arrived meanwhile). */
+  private readonly again = new Set<number>();
+
+  /**
+   * Syncs a peer soon: now, or right after the sync of it that is running (which may have read the peer
+   * before the change that a notification announces).
+   */
+  public syncSoon(peer: PeerRow): void {
+    if (this.running.has(peer.id)) {
+      this.again.add(peer.id);
+      return;
+    }
+    void this.syncOne(peer);
+  }
+
   /** Syncs one peer, or joins the sync of it already running. */
   public syncOne(peer: PeerRow, onProgress?: (progress: SyncProgress) => void): Promise<PeerSyncOutcome> {
     const current = this.running.get(peer.id);
     if (current !== undefined) return current;
-    const run = this.args.engine.sync(peer, onProgress).finally(() => this.running.delete(peer.id));
+    const run = this.args.engine.sync(peer, onProgress).finally(() => {
+      this.running.delete(peer.id);
+      if (this.again.delete(peer.id)) void this.syncOne(peer);
+    });
     this.running.set(peer.id, run);
     return run;
   }

@@ -6,6 +6,7 @@
  */
 import type { FeedStore } from '../store/feed.js';
 import type { PeerRow } from '../store/federation.js';
+import { safeDecode } from '../catalog/urls.js';
 import type { FetchOutcome, FetchPolicy, PageRequest } from './peer-client.js';
 
 /** What {@link subscribeToPeer} needs. */
@@ -36,14 +37,21 @@ export async function subscribeToPeer(peer: PeerRow, args: SubscribeArgs): Promi
   } catch {
     endpoint = undefined;
   }
-  if (typeof endpoint !== 'string' || new URL(endpoint).origin !== origin) return { ok: false, message: 'the peer does not take subscriptions' };
+  let endpointUrl: URL | undefined;
+  try {
+    endpointUrl = typeof endpoint === 'string' ? new URL(endpoint, origin) : undefined;
+  } catch {
+    endpointUrl = undefined;
+  }
+  if (endpointUrl === undefined || endpointUrl.origin !== origin) return { ok: false, message: 'the peer does not take subscriptions' };
+  endpoint = endpointUrl.href;
   const eid = /\/api\/dfc\/enterprises\/([^/?#]+)/u.exec(new URL(peer.url).pathname)?.[1];
   const body = JSON.stringify({
     callback: `${args.ownBase.replace(/\/+$/u, '')}/api/sync/notifications/${peer.id}`,
-    ...(eid !== undefined ? { enterprise: decodeURIComponent(eid) } : {}),
+    ...(eid !== undefined ? { enterprise: safeDecode(eid) ?? eid } : {}),
   });
   const answer = await args.fetch({
-    url: endpoint, accept: 'application/json', post: { body, contentType: 'application/json' },
+    url: endpoint as string, accept: 'application/json', post: { body, contentType: 'application/json' },
     ...(peer.token !== null ? { token: peer.token, tokenHeader: peer.tokenHeader } : {}),
   }, args.policy);
   if (!answer.ok) return { ok: false, message: `${answer.failure.kind}: ${answer.failure.message}` };

@@ -49,6 +49,9 @@ export interface SyncEngineArgs {
 /** Feed pages in Turtle: the JSON-LD ones carry a whole inline context, several kilobytes per page. */
 const FEED_ACCEPT = 'text/turtle, application/ld+json;q=0.5';
 
+/** A whole snapshot may be this many times the size limit of one response. */
+const SNAPSHOT_BUDGET = 4;
+
 /** Most pages one sync will fetch: a peer that pages forever fails instead of filling memory. */
 const MAX_PAGES = 2000;
 
@@ -226,6 +229,7 @@ export class SyncEngine {
       }
       pages++;
       bytes += fetched.page.bytes;
+      if (bytes > this.policy.maxBytes * SNAPSHOT_BUDGET) return 'resync';
       const decoded = await this.args.decoder.decode(fetched.page.body ?? '', { base: url, mediaType: mediaTypeOf(fetched.page.contentType) });
       if (decoded.problems.some((p) => p.id === null && p.severity === 'error')) return 'resync';
       for (const rejected of decoded.rejected) quarantine.push({ iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
@@ -303,6 +307,10 @@ export class SyncEngine {
       if (!fetched.ok) return { ok: false, peer, failure: fetched.failure };
       const page = fetched.page;
       bytes += page.bytes;
+      // Each response is capped; a snapshot of many pages is capped too, or a peer could fill our memory.
+      if (bytes > this.policy.maxBytes * SNAPSHOT_BUDGET) {
+        return { ok: false, peer, failure: { kind: 'too-large', url, message: `the snapshot exceeds ${this.policy.maxBytes * SNAPSHOT_BUDGET} bytes` } };
+      }
       if (page.status === 304) {
         notModified++;
         pages.push({ url, status: 304 });
