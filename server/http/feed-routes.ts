@@ -73,6 +73,8 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
           [`${TREE}view`]: link(`${feedUrl}?after=0`),
           // The newest sequence: a follower that starts with a full snapshot resumes the feed from here.
           [`${MAILLON}head`]: [{ '@value': head }],
+          // Sequences mean something within one stream only: a follower that sees another stream starts over.
+          [`${MAILLON}stream`]: [{ '@value': await feed.streamId() }],
           [`${LDES}retentionPolicy`]: [{ '@type': [`${LDES}LatestVersionSubset`], properties: { [`${LDES}amount`]: [{ '@value': 1 }] } }],
         },
       };

@@ -40,6 +40,8 @@ export interface PeerFeedState {
   readonly feedUrl: string | null;
   /** The last sequence applied from the peer's feed. */
   readonly cursor: number | null;
+  /** The identity of the peer's feed when the cursor was taken: another one means the feed started over. */
+  readonly stream: string | null;
   /** The secret of our subscription at the peer (to verify its notifications). */
   readonly secret: string | null;
   readonly subscriptionUrl: string | null;
@@ -52,6 +54,8 @@ export interface FeedStore {
    * `publicOnly`, versions of private enterprises are left out.
    */
   events(after: number, limit: number, eid?: string, publicOnly?: boolean): Promise<FeedEvent[]>;
+  /** The identity of this node's feed (new with every database). */
+  streamId(): Promise<string>;
   /** The newest sequence (0 when the feed is empty), of public enterprises only with `publicOnly`. */
   latestSeq(eid?: string, publicOnly?: boolean): Promise<number>;
   /** Subscriptions to deliver to: not given up, and whose token (if any) is not revoked. */

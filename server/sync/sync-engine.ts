@@ -154,12 +154,12 @@ export class SyncEngine {
     const feedUrl = await this.feedUrlOf(peer);
     const state = await this.args.feed.peerFeed(peer.id);
     if (feedUrl !== undefined && state.cursor !== null) {
-      const incremental = await this.incremental(peer, feedUrl, state.cursor, started, startedAt, onProgress);
+      const incremental = await this.incremental(peer, feedUrl, state.cursor, state.stream, started, startedAt, onProgress);
       if (incremental !== 'resync') return incremental;
     }
     const head = feedUrl === undefined ? undefined : await this.feedHead(peer, feedUrl);
     const outcome = await this.snapshot(peer, started, startedAt, onProgress);
-    if (outcome.ok && head !== undefined) await this.args.feed.setPeerFeed(peer.id, { cursor: head });
+    if (outcome.ok && head !== undefined) await this.args.feed.setPeerFeed(peer.id, { cursor: head.head, stream: head.stream });
     return outcome;
   }
 
@@ -187,14 +187,17 @@ export class SyncEngine {
     return found === '' ? undefined : found;
   }
 
-  /** The newest sequence of a peer's feed (its root says it), or undefined. */
-  private async feedHead(peer: PeerRow, feedUrl: string): Promise<number | undefined> {
+  /** The newest sequence of a peer's feed and the feed's identity (its root says them), or undefined. */
+  private async feedHead(peer: PeerRow, feedUrl: string): Promise<{ head: number; stream: string | null } | undefined> {
     const root = await this.fetcher({ url: feedUrl, accept: FEED_ACCEPT, ...this.credentials(peer) }, this.policy);
     if (!root.ok || root.page.status !== 200) return undefined;
     const decoded = await this.args.decoder.decode(root.page.body ?? '', { base: feedUrl, mediaType: mediaTypeOf(root.page.contentType) });
     for (const record of decoded.records) {
       const head = record.extra?.[`${MAILLON}head`]?.find((v) => '@value' in v);
-      if (head !== undefined && '@value' in head && typeof head['@value'] === 'number') return head['@value'];
+      const stream = record.extra?.[`${MAILLON}stream`]?.find((v) => '@value' in v);
+      if (head !== undefined && '@value' in head && typeof head['@value'] === 'number') {
+        return { head: head['@value'], stream: stream !== undefined && '@value' in stream ? String(stream['@value']) : null };
+      }
     }
     return undefined;
   }
@@ -208,11 +211,13 @@ export class SyncEngine {
    * was reset or compacted past it): a full snapshot follows, never missing data.
    */
   private async incremental(
-    peer: PeerRow, feedUrl: string, cursor: number, started: number, startedAt: Date, onProgress?: (p: SyncProgress) => void,
+    peer: PeerRow, feedUrl: string, cursor: number, stream: string | null, started: number, startedAt: Date,
+    onProgress?: (p: SyncProgress) => void,
   ): Promise<PeerSyncOutcome | 'resync'> {
     const { federation } = this.args;
-    const head = await this.feedHead(peer, feedUrl);
-    if (head === undefined || head < cursor) return 'resync';
+    const root = await this.feedHead(peer, feedUrl);
+    // A feed that went backwards, or another feed altogether (the peer's database was made anew): start over.
+    if (root === undefined || root.head < cursor || root.stream !== stream) return 'resync';
     const versions = new Map<string, DfcRecord>();
     const deleted = new Set<string>();
     const quarantine: { iri: string; type: string | null; problems: Problem[] }[] = [];

@@ -44,6 +44,10 @@ export class SqliteFeedStore implements FeedStore {
     };
   }
 
+  public async streamId(): Promise<string> {
+    return (await this.db.reader.get<{ value: string }>("SELECT value FROM meta WHERE key = 'stream_id'"))?.value ?? 'unknown';
+  }
+
   public async latestSeq(eid?: string, publicOnly = false): Promise<number> {
     const privacy = publicOnly ? 'AND eid NOT IN (SELECT eid FROM enterprises WHERE private = 1)' : '';
     const row = eid === undefined
@@ -91,18 +95,21 @@ export class SqliteFeedStore implements FeedStore {
   }
 
   public async peerFeed(peerId: number): Promise<PeerFeedState> {
-    const row = await this.db.reader.get<{ feed_url: string | null; cursor: number | null; secret: string | null; subscription_url: string | null }>(
+    const row = await this.db.reader.get<{ feed_url: string | null; cursor: number | null; stream: string | null; secret: string | null; subscription_url: string | null }>(
       'SELECT * FROM peer_feeds WHERE peer_id = ?', [peerId]);
-    return { feedUrl: row?.feed_url ?? null, cursor: row?.cursor ?? null, secret: row?.secret ?? null, subscriptionUrl: row?.subscription_url ?? null };
+    return {
+      feedUrl: row?.feed_url ?? null, cursor: row?.cursor ?? null, stream: row?.stream ?? null, secret: row?.secret ?? null,
+      subscriptionUrl: row?.subscription_url ?? null,
+    };
   }
 
   public async setPeerFeed(peerId: number, state: Partial<PeerFeedState>): Promise<void> {
     const current = await this.peerFeed(peerId);
     const next = { ...current, ...state };
-    const values: SqlValue[] = [peerId, next.feedUrl, next.cursor, next.secret, next.subscriptionUrl];
+    const values: SqlValue[] = [peerId, next.feedUrl, next.cursor, next.stream, next.secret, next.subscriptionUrl];
     await this.db.transaction((tx) => tx.run(
-      `INSERT INTO peer_feeds (peer_id, feed_url, cursor, secret, subscription_url) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (peer_id) DO UPDATE SET feed_url = excluded.feed_url, cursor = excluded.cursor, secret = excluded.secret,
-         subscription_url = excluded.subscription_url`, values));
+      `INSERT INTO peer_feeds (peer_id, feed_url, cursor, stream, secret, subscription_url) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (peer_id) DO UPDATE SET feed_url = excluded.feed_url, cursor = excluded.cursor, stream = excluded.stream,
+         secret = excluded.secret, subscription_url = excluded.subscription_url`, values));
   }
 }

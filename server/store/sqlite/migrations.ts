@@ -224,6 +224,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX entry_same_as_by_target ON entry_same_as (target);
     `,
   },
+  {
+    version: 6,
+    name: 'the identity of each change feed, so that a follower notices a feed that started over',
+    sql: `
+      INSERT INTO meta (key, value) VALUES ('stream_id', lower(hex(randomblob(16))));
+      ALTER TABLE peer_feeds ADD COLUMN stream TEXT;
+    `,
+  },
 ];
 
 /**
