@@ -48,7 +48,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   const store = await SqliteStore.open({ path: config.db, baseUrl: config.baseUrl, rebase: config.baseUrlGiven });
   // A database keeps the base URL it was made with unless one is given: ids do not move with a --port.
   const base = store.baseUrl;
-  if (base !== config.baseUrl) logger.warn({ baseUrl: base, configured: config.baseUrl }, 'using the base URL stored in the database; give --base-url to move the ids');
+  if (base !== config.baseUrl) logger.debug({ baseUrl: base, configured: config.baseUrl }, 'using the base URL stored in the database; give --base-url to move the ids');
   const taxonomy = new FileTaxonomyStore(config.dataDir).load();
   const decoder = new Decoder({ taxonomy });
   const policy: FetchPolicy = {
