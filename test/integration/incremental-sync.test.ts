@@ -259,4 +259,15 @@ describe('incremental sync from a peer\'s change feed (10,000 offers)', function
     expect(await cursorOf()).to.equal(await headOfA());
     await expectSameCatalogue(a, b);
   });
+
+  it('another feed identity (A\'s database was made anew) leads to a full snapshot, even with a cursor below the head', async () => {
+    const state = await b.node.store.feed.peerFeed(peer.id);
+    expect(state.stream, 'the identity of A\'s feed is recorded with the cursor').to.be.a('string');
+    await b.node.store.feed.setPeerFeed(peer.id, { stream: 'a-feed-that-started-over', cursor: 1 });
+    const summary = await b.sync(peer.id);
+    expect(summary.pages, JSON.stringify(summary)).to.be.above(3);
+    expect((await b.node.store.feed.peerFeed(peer.id)).stream).to.equal(state.stream);
+    expect(await cursorOf()).to.equal(await headOfA());
+    await expectSameCatalogue(a, b);
+  });
 });
