@@ -17,6 +17,7 @@ const BENCHMARKS: readonly { readonly name: string; readonly load: () => Promise
   { name: 'codec', load: () => import('./codec.js') },
   { name: 'http', load: () => import('./http.js') },
   { name: 'federation', load: () => import('./federation.js') },
+  { name: 'feed', load: () => import('./feed.js') },
 ];
 
 const HEADERS = ['operation', 'ms (median)', 'min–max', 'runs', 'offers/s', 'vs counterpart', 'note'] as const;

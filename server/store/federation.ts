@@ -123,6 +123,8 @@ export interface FederationStore {
 
   sources(peerId: number): Promise<Map<string, SourceValidators>>;
   held(peerId: number): Promise<Map<string, HeldResource>>;
+  /** What we hold of some resources of a peer (an incremental sync needs only those it changes). */
+  heldOf(peerId: number, iris: readonly string[]): Promise<Map<string, HeldResource>>;
   /** Applies a snapshot in one transaction, and rebuilds the peer's part of the federated index if it changed. */
   applySnapshot(peerId: number, write: SnapshotWrite): Promise<void>;
   quarantine(peerId: number): Promise<QuarantinedRecord[]>;

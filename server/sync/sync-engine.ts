@@ -253,7 +253,8 @@ export class SyncEngine {
       }
       if (after === cursor) return 'resync'; // members without sequence numbers: not a feed we can follow
     }
-    const held = await federation.held(peer.id);
+    // Only what the versions touch: a few rows, not the peer's whole graph.
+    const held = await federation.heldOf(peer.id, [...versions.keys(), ...deleted]);
     const plan = planMerge({
       peerOrigin: peer.origin, ownBase: this.args.ownBase, held, complete: false, now: startedAt.toISOString(), graceMs: this.graceMs,
       pages: [{ url: feedUrl, status: 200, records: kept([...versions.values()]) }],

@@ -101,11 +101,16 @@ interface IndexRow {
  * Replaces a source's rows of the index, gives them (and the copies elsewhere that point at them through
  * `owl:sameAs`) their identity keys, and re-elects the winner of every key touched.
  */
-async function indexSource(tx: SqlConnection, source: string, peerId: number | null, rows: readonly IndexRow[]): Promise<void> {
+async function indexSource(
+  tx: SqlConnection, source: string, peerId: number | null, rows: readonly IndexRow[], scope?: readonly string[],
+): Promise<void> {
+  // With a scope, only those items' rows are replaced (a small change to a big peer); without, all of them.
+  const inScope = scope === undefined ? '' : ` AND item_iri IN (${scope.map(() => '?').join(',')})`;
+  const scoped = (params: SqlValue[]): SqlValue[] => (scope === undefined ? params : [...params, ...scope]);
   const touched = new Set((await tx.all<{ product_key: string }>(
-    'SELECT DISTINCT product_key FROM federated_entries WHERE source = ?', [source])).map((r) => r.product_key));
-  await tx.run('DELETE FROM federated_entries WHERE source = ?', [source]);
-  await tx.run('DELETE FROM entry_same_as WHERE source = ?', [source]);
+    `SELECT DISTINCT product_key FROM federated_entries WHERE source = ?${inScope}`, scoped([source]))).map((r) => r.product_key));
+  await tx.run(`DELETE FROM federated_entries WHERE source = ?${inScope}`, scoped([source]));
+  await tx.run(`DELETE FROM entry_same_as WHERE source = ?${inScope}`, scoped([source]));
   await insertMany(tx, INSERT_ENTRIES_WITHDRAWN, ENTRY_COLUMNS + 1,
     rows.map((r) => [...entryValues(source, peerId, r.rank, r.entry), r.withdrawn ? 1 : 0]), 'ON CONFLICT (source, item_iri) DO NOTHING');
   const sameAs = rows.flatMap((r) => r.entry.sameAs.map((target) => [source, r.entry.itemIri, target] as SqlValue[]));
@@ -122,7 +127,7 @@ async function indexSource(tx: SqlConnection, source: string, peerId: number | n
            JOIN federated_entries n ON n.source = s2.source AND n.item_iri = s2.item_iri
          WHERE s.source = federated_entries.source AND s.item_iri = federated_entries.item_iri
          LIMIT 1), product_iri)
-       WHERE source = ? AND item_iri IN (SELECT item_iri FROM entry_same_as WHERE source = ?)`, [source, source]);
+       WHERE source = ? AND item_iri IN (SELECT item_iri FROM entry_same_as WHERE source = ?)${inScope}`, scoped([source, source]));
   }
   // Copies indexed earlier that point at this source's products join them now.
   const joining = await tx.all<{ product_key: string }>(
@@ -138,9 +143,65 @@ async function indexSource(tx: SqlConnection, source: string, peerId: number | n
          SELECT 1 FROM entry_same_as s JOIN federated_entries n ON n.product_iri = s.target AND n.source = ?
          WHERE s.source = federated_entries.source AND s.item_iri = federated_entries.item_iri)`, [source, source, source]);
   }
-  const now = await tx.all<{ product_key: string }>('SELECT DISTINCT product_key FROM federated_entries WHERE source = ?', [source]);
+  const now = await tx.all<{ product_key: string }>(`SELECT DISTINCT product_key FROM federated_entries WHERE source = ?${inScope}`, scoped([source]));
   now.forEach((r) => touched.add(r.product_key));
   await electWinners(tx, [...touched]);
+}
+
+/** The catalog items of a peer whose index rows a change touches, or undefined when it touches too much. */
+async function affectedItems(tx: SqlConnection, peerId: number, changed: readonly string[], upsert: readonly DfcRecord[]): Promise<string[] | undefined> {
+  if (changed.length > 500) return undefined;
+  const source = `peer:${peerId}`;
+  const kinds = new Map<string, DfcRecord>();
+  for (const record of upsert) kinds.set(record.id, record);
+  const missing = changed.filter((iri) => !kinds.has(iri));
+  if (missing.length > 0) {
+    const rows = await tx.all<{ record: string }>(
+      `SELECT record FROM peer_resources WHERE peer_id = ? AND iri IN (${missing.map(() => '?').join(',')})`, [peerId, ...missing]);
+    for (const row of rows) {
+      const record = JSON.parse(row.record) as DfcRecord;
+      kinds.set(record.id, record);
+    }
+  }
+  const items = new Set<string>();
+  const products: string[] = [];
+  const offers: string[] = [];
+  for (const iri of changed) {
+    const record = kinds.get(iri);
+    if (record === undefined) continue;
+    if (record.kind === 'CatalogItem') items.add(iri);
+    else if (record.kind === 'Offer') {
+      offers.push(iri);
+      if (record.item !== undefined) items.add(record.item);
+    } else if (record.kind === 'SuppliedProduct') products.push(iri);
+    else return undefined; // an enterprise, an address…: its rows are everywhere, rebuild them all
+  }
+  for (const record of upsert) if (record.kind === 'CatalogItem' && record.product !== undefined && products.includes(record.product)) items.add(record.id);
+  if (products.length > 0) {
+    for (const row of await tx.all<{ item_iri: string }>(
+      `SELECT item_iri FROM federated_entries WHERE source = ? AND product_iri IN (${products.map(() => '?').join(',')})`, [source, ...products])) {
+      items.add(row.item_iri);
+    }
+  }
+  if (offers.length > 0) {
+    for (const row of await tx.all<{ item_iri: string }>(
+      `SELECT item_iri FROM federated_entries WHERE source = ? AND offer_iri IN (${offers.map(() => '?').join(',')})`, [source, ...offers])) {
+      items.add(row.item_iri);
+    }
+  }
+  return items.size > 500 ? undefined : [...items];
+}
+
+/** Peer records by `@id` (withdrawn ones included), with their authority and withdrawal flags. */
+async function peerRecords(tx: SqlConnection, peerId: number, iris: readonly string[]): Promise<{ record: DfcRecord; authoritative: boolean; withdrawn: boolean }[]> {
+  const out: { record: DfcRecord; authoritative: boolean; withdrawn: boolean }[] = [];
+  await inChunks(iris, async (chunk, marks) => {
+    const rows = await tx.all<{ record: string; authoritative: number; withdrawn: number }>(
+      `SELECT record, authoritative, withdrawn_at IS NOT NULL AS withdrawn FROM peer_resources WHERE peer_id = ? AND iri IN (${marks})`,
+      [peerId, ...chunk]);
+    for (const row of rows) out.push({ record: JSON.parse(row.record) as DfcRecord, authoritative: row.authoritative === 1, withdrawn: row.withdrawn === 1 });
+  });
+  return out;
 }
 
 /**
@@ -249,6 +310,16 @@ export class SqliteFederationStore implements FederationStore {
     return new Map(rows.map((r) => [r.iri, { iri: r.iri, hash: r.hash, sourceUrl: r.source_url, missingSince: r.missing_since, withdrawnAt: r.withdrawn_at }]));
   }
 
+  public async heldOf(peerId: number, iris: readonly string[]): Promise<Map<string, HeldResource>> {
+    const held = new Map<string, HeldResource>();
+    await inChunks(iris, async (chunk, marks) => {
+      const rows = await this.db.reader.all<{ iri: string; hash: string; source_url: string; missing_since: string | null; withdrawn_at: string | null }>(
+        `SELECT iri, hash, source_url, missing_since, withdrawn_at FROM peer_resources WHERE peer_id = ? AND iri IN (${marks})`, [peerId, ...chunk]);
+      for (const r of rows) held.set(r.iri, { iri: r.iri, hash: r.hash, sourceUrl: r.source_url, missingSince: r.missing_since, withdrawnAt: r.withdrawn_at });
+    });
+    return held;
+  }
+
   public async applySnapshot(peerId: number, write: SnapshotWrite): Promise<void> {
     const { plan, now } = write;
     await this.db.transaction(async (tx) => {
@@ -282,6 +353,32 @@ export class SqliteFederationStore implements FederationStore {
       }
       const changed = plan.upsert.length + plan.withdrawn.length + plan.restored.length > 0;
       if (!changed) return;
+      // A small change (a few stock updates from a feed) re-indexes only the items it touches.
+      const scope = await affectedItems(tx, peerId, [...plan.upsert.map((r) => r.iri), ...plan.withdrawn, ...plan.restored],
+        plan.upsert.map((r) => r.record));
+      if (scope !== undefined) {
+        const items = await peerRecords(tx, peerId, scope);
+        const linked = new Set<string>();
+        for (const { record } of items) {
+          if (record.kind !== 'CatalogItem') continue;
+          if (record.product !== undefined) linked.add(record.product);
+          record.offers.forEach((o) => linked.add(o));
+          if (record.managedBy !== undefined) linked.add(record.managedBy);
+        }
+        const second = await peerRecords(tx, peerId, [...linked]);
+        const addresses = second.flatMap(({ record }) => (record.kind === 'Enterprise' && record.address !== undefined ? [record.address] : []));
+        const all = [...items, ...second, ...(await peerRecords(tx, peerId, addresses))];
+        const authoritative = new Set<string>(all.filter((r) => r.authoritative).map((r) => r.record.id));
+        const withdrawn = new Set<string>(all.filter((r) => r.withdrawn).map((r) => r.record.id));
+        const inScope = new Set(scope);
+        const entries = entriesOf(all.map((r) => r.record)).filter((e) => inScope.has(e.itemIri));
+        if (scope.length > 0) {
+          await indexSource(tx, `peer:${peerId}`, peerId, entries.map((entry) => ({
+            entry, rank: rankOf(authoritative.has(entry.itemIri) && authoritative.has(entry.productIri)), withdrawn: withdrawn.has(entry.itemIri),
+          })), scope);
+        }
+        return;
+      }
       // The index reads the peer's whole graph (an item's product may be unchanged while its offer changed),
       // withdrawn resources included: the origin's "withdrawn" must outrank a relay's copy.
       const rows = await tx.all<{ record: string; authoritative: number; withdrawn: number }>(
