@@ -90,15 +90,25 @@ export class Notifier {
   /** Stops, after the deliveries in flight. */
   public async stop(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.soon !== undefined) clearTimeout(this.soon);
     this.timer = undefined;
+    this.soon = undefined;
     await Promise.allSettled(this.inFlight.values());
   }
 
   /** Starts the due deliveries now. Never throws; never waits, so a write is never slowed by a subscriber. */
   public wake(): void {
-    if (this.inFlight.size > 0) this.lookAgain = true;
-    this.round().catch((error: unknown) => this.args.logger?.error({ err: error }, 'webhook round failed'));
+    // Bursts of writes wake the notifier once: one look at the subscriptions per few milliseconds, not per write.
+    if (this.soon !== undefined) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      if (this.inFlight.size > 0) this.lookAgain = true;
+      this.round().catch((error: unknown) => this.args.logger?.error({ err: error }, 'webhook round failed'));
+    }, 5);
+    this.soon.unref();
   }
+
+  private soon: NodeJS.Timeout | undefined;
 
   /**
    * Starts a delivery for every due subscription that has none in flight, and resolves when those are done
