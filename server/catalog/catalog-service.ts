@@ -221,7 +221,8 @@ export class CatalogService {
     }
     const profile = this.profileRecords(eid, enterprise, records);
     const name = (profile[0] as EnterpriseRecord).name;
-    return this.apply(eid, { upsert: profile, ...(name !== undefined ? { enterprise: { name } } : {}), ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
+    await this.apply(eid, { upsert: profile, ...(name !== undefined ? { enterprise: { name } } : {}), ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
+    return this.enterpriseRow(eid);
   }
 
   /** The Enterprise, Address and Person records of a profile, with the node's ids. */
@@ -548,19 +549,17 @@ export class CatalogService {
     return result;
   }
 
-  private async apply(eid: string, changes: ChangeSet, options: ApplyOptions = {}): Promise<EnterpriseRow> {
+  private async apply(eid: string, changes: ChangeSet, options: ApplyOptions = {}): Promise<void> {
     const problems = this.decoder.validate(changes.upsert ?? []).filter((p) => p.severity === 'error');
     if (problems.length > 0) throw new UnprocessableEntityHttpError('the result would not be valid DFC', { problems });
-    let row: EnterpriseRow;
     try {
-      row = await this.store.apply(eid, changes, options);
+      await this.store.apply(eid, changes, options);
     } catch (error: unknown) {
       // A concurrent change is retried by the caller; everything else becomes an HTTP error here.
       if (error instanceof ConcurrentChangeError) throw error;
       throw this.storeError(error);
     }
     this.onChange();
-    return row;
   }
 
   /** Runs a read-modify-write again (a few times) when another request changed what it read meanwhile. */

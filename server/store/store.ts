@@ -116,8 +116,8 @@ export interface NodeStore {
 
   /** The `@id`s of an enterprise's products (and whether each is a product group) and catalog items, by `@id`. */
   catalogueIds(eid: string): Promise<{ products: { iri: string; group: boolean }[]; items: string[] }>;
-  /** Applies a change set to one enterprise in one transaction. */
-  apply(eid: string, changes: ChangeSet, options?: ApplyOptions): Promise<EnterpriseRow>;
+  /** Applies a change set to one enterprise in one transaction (every change moves the enterprise's version). */
+  apply(eid: string, changes: ChangeSet, options?: ApplyOptions): Promise<void>;
 
   createToken(token: { id: string; hash: string; eid: string | null; scopes: readonly string[]; label?: string }): Promise<TokenRow>;
   findTokenByHash(hash: string): Promise<TokenRow | undefined>;

@@ -164,21 +164,23 @@ export class SqliteStore implements NodeStore {
     };
   }
 
-  public async apply(eid: string, changes: ChangeSet, options: ApplyOptions = {}): Promise<EnterpriseRow> {
+  public async apply(eid: string, changes: ChangeSet, options: ApplyOptions = {}): Promise<void> {
     return this.db.transaction(async (tx) => {
       const now = new Date().toISOString();
-      // The version check and bump come first, in one statement: the write lock is held for as few round
-      // trips as possible (stock writes are the hot path).
-      const updated = await tx.get<EnterpriseSql>(
-        `UPDATE enterprises SET name = COALESCE(?, name), private = COALESCE(?, private), version = version + 1, updated_at = ?
-         WHERE eid = ? AND (? IS NULL OR version = ?) RETURNING *`,
-        [changes.enterprise?.name ?? null, changes.enterprise?.private === undefined ? null : changes.enterprise.private ? 1 : 0, now, eid,
-          changes.expectedVersion ?? null, changes.expectedVersion ?? null],
-      );
-      if (updated === undefined) {
-        const current = await tx.get<{ version: number }>('SELECT version FROM enterprises WHERE eid = ?', [eid]);
-        if (current === undefined) throw new OwnershipError(eid, '(none: no such enterprise)');
-        throw new VersionConflictError(current.version);
+      // The version moves by triggers with every change; an explicit statement is needed only to check it
+      // (If-Match) or to change the enterprise row itself. A stock write holds the lock for its own updates only.
+      if (changes.expectedVersion !== undefined || changes.enterprise !== undefined) {
+        const updated = await tx.get<EnterpriseSql>(
+          `UPDATE enterprises SET name = COALESCE(?, name), private = COALESCE(?, private), version = version + 1, updated_at = ?
+           WHERE eid = ? AND (? IS NULL OR version = ?) RETURNING *`,
+          [changes.enterprise?.name ?? null, changes.enterprise?.private === undefined ? null : changes.enterprise.private ? 1 : 0, now, eid,
+            changes.expectedVersion ?? null, changes.expectedVersion ?? null],
+        );
+        if (updated === undefined) {
+          const current = await tx.get<{ version: number }>('SELECT version FROM enterprises WHERE eid = ?', [eid]);
+          if (current === undefined) throw new OwnershipError(eid, '(none: no such enterprise)');
+          throw new VersionConflictError(current.version);
+        }
       }
       // A record that replaces one the writer read is written conditionally, in the same statement (the hot path
       // of stock writes: no extra round trip); the other expectations are checked by a read.
@@ -197,7 +199,6 @@ export class SqliteStore implements NodeStore {
         const chunk = deletions.slice(i, i + CHUNK);
         await tx.run(`DELETE FROM resources WHERE eid = ? AND iri IN (${chunk.map(() => '?').join(',')})`, [eid, ...chunk]);
       }
-      return enterpriseRow(updated);
     });
   }
 
