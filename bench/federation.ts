@@ -24,11 +24,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { STARTER_PRODUCT_TYPES } from '../ontology/product-types.js';
-import { megabytes, median, type BenchResult } from './harness.js';
+import { megabytes, median, type BenchResult, formatMs, formatRate, groupLog, percentile } from './harness.js';
 import type { NodeDone, NodeSynced } from './federation-node.js';
 import type { PeersReady } from './federation-peers.js';
 
 const GROUP = 'federation';
+const log = groupLog(GROUP);
+const ms = formatMs;
+const rate = formatRate;
 const PEERS = 100;
 const OFFERS_PER_PEER = 1000;
 const OFFERS = PEERS * OFFERS_PER_PEER;
@@ -45,17 +48,8 @@ const TARGET = {
   queryP95Ms: 50,
 } as const;
 
-function log(message: string): void {
-  console.log(`  [${GROUP}] ${message}`);
-}
 
-function ms(value: number): string {
-  return `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0)} ms`;
-}
 
-function rate(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
-}
 
 // ------------------------------------------------------------------ child processes
 
@@ -148,10 +142,6 @@ function get(base: string, path: string, headers: Record<string, string>): Promi
 }
 
 /** The nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) throw new RangeError('percentile of no values');
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-}
 
 function typesOf(node: Record<string, unknown>): string[] {
   return ([] as unknown[]).concat(node['@type'] ?? []).filter((t): t is string => typeof t === 'string');

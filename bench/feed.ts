@@ -46,10 +46,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import sqlite3 from 'sqlite3';
 import type { SyncSummary } from '../server/store/federation.js';
-import { median, type BenchResult } from './harness.js';
+import { median, type BenchResult, formatMs, groupLog, percentile } from './harness.js';
 import type { FeedNodeReady, SeededItem, SyncLogEntry } from './feed-node.js';
 
 const GROUP = 'feed';
+const log = groupLog(GROUP);
+const ms = formatMs;
 const OFFERS = 10_000;
 /** Stock changes at A between two incremental syncs of B. */
 const CHANGES = 10;
@@ -69,14 +71,7 @@ const TARGET = {
   propagationP95Ms: 1000,
 } as const;
 
-function log(message: string): void {
-  console.log(`  [${GROUP}] ${message}`);
-}
 
-function ms(value: number): string {
-  if (!Number.isFinite(value)) return '∞ (lost)';
-  return `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0)} ms`;
-}
 
 function kb(bytes: number): string {
   return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(2)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
@@ -87,10 +82,6 @@ function pct(ratio: number): string {
 }
 
 /** The nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) throw new RangeError('percentile of no values');
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-}
 
 /** Wall-clock milliseconds (comparable with the children's, same machine). */
 function wallNow(): number {

@@ -125,6 +125,28 @@ export function times(ratio: number): string {
   return `${ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(1)}×`;
 }
 
+/** A duration for a table: `4.21 ms`, `42.1 ms`, `421 ms` (a lost measurement: `∞ (lost)`). */
+export function formatMs(value: number): string {
+  if (!Number.isFinite(value)) return '∞ (lost)';
+  return `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0)} ms`;
+}
+
+/** A rate with thousands separators. */
+export function formatRate(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+/** The p-th percentile (nearest rank) of sorted values. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) throw new RangeError('percentile of no values');
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
+/** A progress logger for one benchmark group. */
+export function groupLog(group: string): (message: string) => void {
+  return (message) => console.log(`  [${group}] ${message}`);
+}
+
 /** Bytes as `6.4 MB` (10⁶ bytes). */
 export function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;

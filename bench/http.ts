@@ -28,10 +28,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { megabytes, type BenchResult } from './harness.js';
+import { megabytes, type BenchResult, formatMs, formatRate, groupLog, percentile } from './harness.js';
 import type { ServerReady } from './http-server.js';
 
 const GROUP = 'http';
+const log = groupLog(GROUP);
+const ms = formatMs;
+const rate = formatRate;
 const OFFERS = 5000;
 const CONNECTIONS = 10;
 const DURATION_S = Number(process.env['BENCH_HTTP_DURATION'] ?? 10);
@@ -45,17 +48,8 @@ const TARGET = {
   writesPerSecond: 1000,
 } as const;
 
-function log(message: string): void {
-  console.log(`  [${GROUP}] ${message}`);
-}
 
-function ms(value: number): string {
-  return `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0)} ms`;
-}
 
-function rate(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
-}
 
 // ------------------------------------------------------------------ the server process
 
@@ -190,10 +184,6 @@ function processCpuMs(pid: number): number | undefined {
 }
 
 /** The nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) throw new RangeError('percentile of no values');
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-}
 
 /**
  * Runs autocannon for `duration` seconds and checks that every response had `status`.
