@@ -64,7 +64,8 @@ const PACKS: readonly (readonly [string, readonly number[]])[] = [
 ];
 
 /** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
+/** A small deterministic pseudo-random generator (mulberry32): same seed, same sequence. */
+export function prng(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -18,7 +18,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { STARTER_PRODUCT_TYPES } from '../ontology/product-types.js';
 import { haversineKm } from '../server/federation/federation-service.js';
-import { generateCatalog } from './catalog-generator.js';
+import { generateCatalog, prng } from './catalog-generator.js';
 
 /** One peer as the benchmark registers it. */
 export interface PeerInfo {
@@ -56,17 +56,6 @@ const CENTRE = { lat: 45.83, lon: 1.26 } as const;
 const QUERY_TYPE = 'vegetable';
 const RADIUS_KM = 50;
 
-/** A small deterministic PRNG (mulberry32), so every run places the peers at the same spots. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The local names of a starter product type and of every type under it. */
 function narrowerClosure(type: string): Set<string> {

@@ -16,15 +16,12 @@
  *
  * @packageDocumentation
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { STARTER_PRODUCT_TYPES } from '../ontology/product-types.js';
-import { megabytes, median, type BenchResult, formatMs, formatRate, groupLog, percentile } from './harness.js';
+import { megabytes, median, startJsonChild, stopJsonChild, type BenchResult, type JsonChild, formatMs, formatRate, groupLog, percentile } from './harness.js';
 import type { NodeDone, NodeSynced } from './federation-node.js';
 import type { PeersReady } from './federation-peers.js';
 
@@ -53,67 +50,7 @@ const TARGET = {
 
 // ------------------------------------------------------------------ child processes
 
-/** A child process that prints JSON lines on its standard output and ends when its standard input closes. */
-interface Child {
-  readonly name: string;
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-  /** The next JSON line it prints (lines not starting with `{` are skipped). */
-  next<T>(timeoutMs: number): Promise<T>;
-}
-
-function startChild(name: string, script: string, args: readonly string[], flags: readonly string[] = []): Child {
-  const path = fileURLToPath(new URL(script, import.meta.url));
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', path, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const lines: string[] = [];
-  let waiting: ((line: string) => void) | undefined;
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-    if (!line.startsWith('{')) return;
-    if (waiting !== undefined) {
-      const wake = waiting;
-      waiting = undefined;
-      wake(line);
-    } else lines.push(line);
-  });
-  const next = <T>(timeoutMs: number): Promise<T> => new Promise<T>((resolve, reject) => {
-    const take = (line: string): void => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(line) as T);
-      } catch (error: unknown) {
-        reject(error instanceof Error ? error : new Error(String(error)));
-      }
-    };
-    const timer = setTimeout(() => {
-      waiting = undefined;
-      reject(new Error(`${name}: no result within ${Math.round(timeoutMs / 1000)} s`));
-    }, timeoutMs);
-    const queued = lines.shift();
-    if (queued !== undefined) {
-      take(queued);
-      return;
-    }
-    waiting = take;
-    void exited.then((code) => {
-      if (waiting !== take) return;
-      waiting = undefined;
-      clearTimeout(timer);
-      reject(new Error(`${name} exited with code ${String(code)} before printing its result`));
-    });
-  });
-  return { name, child, exited, next };
-}
-
-/** Closes the child's standard input (it exits); kills it if it lingers. */
-async function stopChild(child: Child): Promise<void> {
-  if (child.child.exitCode !== null || child.child.signalCode !== null) return;
-  child.child.stdin?.end();
-  const timer = setTimeout(() => child.child.kill('SIGKILL'), 30_000);
-  const code = await child.exited;
-  clearTimeout(timer);
-  if (code !== 0) log(`${child.name} exited with code ${String(code)}`);
-}
+const stopChild = (child: JsonChild): Promise<void> => stopJsonChild(child, log);
 
 // ------------------------------------------------------------------ requests
 
@@ -210,12 +147,12 @@ function checkPage(reply: Reply, peers: PeersReady): { items: number; bytes: num
 /** Runs the federation benchmark. */
 export async function run(): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'maillon-bench-federation-'));
-  let peersProcess: Child | undefined;
-  let nodeProcess: Child | undefined;
+  let peersProcess: JsonChild | undefined;
+  let nodeProcess: JsonChild | undefined;
   try {
     log(`${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} before starting`);
     log(`starting ${PEERS} static peers × ${OFFERS_PER_PEER.toLocaleString('en-US')} offers (child process)…`);
-    peersProcess = startChild('the peer server', 'federation-peers.ts', [String(PEERS), String(OFFERS_PER_PEER)]);
+    peersProcess = startJsonChild('the peer server', 'federation-peers.ts', [String(PEERS), String(OFFERS_PER_PEER)]);
     const peers = await peersProcess.next<PeersReady>(180_000);
     if (peers.peers.length !== PEERS || new Set(peers.peers.map((p) => p.origin)).size !== PEERS) {
       throw new Error(`the peer server serves ${peers.peers.length} peers on ${new Set(peers.peers.map((p) => p.origin)).size} origins, expected ${PEERS}`);
@@ -230,7 +167,7 @@ export async function run(): Promise<BenchResult[]> {
     const profileDir = process.env['BENCH_FEDERATION_PROFILE'];
     const flags = profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
     log(`starting the node (child process${flags.length > 0 ? ', --cpu-prof' : ''}); cold sync, checks, warm sync…`);
-    nodeProcess = startChild('the node', 'federation-node.ts', [join(dir, 'data'), peersFile], flags);
+    nodeProcess = startJsonChild('the node', 'federation-node.ts', [join(dir, 'data'), peersFile], flags);
     const synced = await nodeProcess.next<NodeSynced>(300_000);
     if (!/^http:\/\/127\.0\.0\.1:\d+$/u.test(synced.url)) throw new Error(`the node listens on ${synced.url}, not on loopback`);
     const { cold, warm } = synced;

@@ -37,16 +37,14 @@
  *
  * @packageDocumentation
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import sqlite3 from 'sqlite3';
 import type { SyncSummary } from '../server/store/federation.js';
-import { median, type BenchResult, formatMs, groupLog, percentile } from './harness.js';
+import { prng } from './catalog-generator.js';
+import { median, startJsonChild, stopJsonChild, type BenchResult, type JsonChild, formatMs, groupLog, percentile } from './harness.js';
 import type { FeedNodeReady, SeededItem, SyncLogEntry } from './feed-node.js';
 
 const GROUP = 'feed';
@@ -93,87 +91,28 @@ function sleep(msToWait: number): Promise<void> {
 }
 
 /** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ------------------------------------------------------------------ child processes
 
 /** A node process: prints JSON lines, takes JSON commands on its standard input, ends when it closes. */
-interface NodeProcess {
-  readonly name: string;
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-  next<T>(timeoutMs: number): Promise<T>;
+interface NodeProcess extends JsonChild {
   command<T>(command: Record<string, unknown>, timeoutMs?: number): Promise<T>;
 }
 
 function startNodeProcess(name: string, dataDir: string, offers: number, flags: readonly string[]): NodeProcess {
-  const path = fileURLToPath(new URL('feed-node.ts', import.meta.url));
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', path, dataDir, name, String(offers)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const lines: string[] = [];
-  let waiting: ((line: string) => void) | undefined;
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-    if (!line.startsWith('{')) return;
-    if (waiting !== undefined) {
-      const wake = waiting;
-      waiting = undefined;
-      wake(line);
-    } else lines.push(line);
-  });
-  const next = <T>(timeoutMs: number): Promise<T> => new Promise<T>((resolve, reject) => {
-    const take = (line: string): void => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(line) as T);
-      } catch (error: unknown) {
-        reject(error instanceof Error ? error : new Error(String(error)));
-      }
-    };
-    const timer = setTimeout(() => {
-      waiting = undefined;
-      reject(new Error(`node ${name}: no answer within ${Math.round(timeoutMs / 1000)} s`));
-    }, timeoutMs);
-    const queued = lines.shift();
-    if (queued !== undefined) {
-      take(queued);
-      return;
-    }
-    waiting = take;
-    void exited.then((code) => {
-      if (waiting !== take) return;
-      waiting = undefined;
-      clearTimeout(timer);
-      reject(new Error(`node ${name} exited with code ${String(code)} before answering`));
-    });
-  });
+  const child = startJsonChild(`node ${name}`, 'feed-node.ts', [dataDir, name, String(offers)], flags);
   const command = async <T>(cmd: Record<string, unknown>, timeoutMs = 30_000): Promise<T> => {
-    const answer = next<T & { ok: boolean; error?: string }>(timeoutMs);
-    child.stdin?.write(`${JSON.stringify(cmd)}\n`);
+    const answer = child.next<T & { ok: boolean; error?: string }>(timeoutMs);
+    child.child.stdin?.write(`${JSON.stringify(cmd)}\n`);
     const result = await answer;
     if (!result.ok) throw new Error(`node ${name}: ${String(cmd['cmd'])} failed: ${result.error ?? ''}`);
     return result;
   };
-  return { name, child, exited, next, command };
+  return { ...child, command };
 }
 
 /** Closes the node's standard input (it closes and exits); kills it if it lingers. */
-async function stopNodeProcess(node: NodeProcess): Promise<void> {
-  if (node.child.exitCode !== null || node.child.signalCode !== null) return;
-  node.child.stdin?.end();
-  const timer = setTimeout(() => node.child.kill('SIGKILL'), 30_000);
-  const code = await node.exited;
-  clearTimeout(timer);
-  if (code !== 0) log(`node ${node.name} exited with code ${String(code)}`);
-}
+const stopNodeProcess = (node: NodeProcess): Promise<void> => stopJsonChild(node, log);
 
 // ------------------------------------------------------------------ requests
 

@@ -6,7 +6,8 @@
  *
  * @packageDocumentation
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -210,4 +211,66 @@ export async function runChild(script: string, options: ChildOptions = {}): Prom
       }
     });
   });
+}
+
+/** A child process that prints JSON lines on its standard output and ends when its standard input closes. */
+export interface JsonChild {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  /** The next JSON line it prints (lines not starting with `{` are skipped). */
+  next<T>(timeoutMs: number): Promise<T>;
+}
+
+export function startJsonChild(name: string, script: string, args: readonly string[], flags: readonly string[] = []): JsonChild {
+  const path = fileURLToPath(new URL(script, import.meta.url)); // relative to bench/
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', path, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const lines: string[] = [];
+  let waiting: ((line: string) => void) | undefined;
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+    if (!line.startsWith('{')) return;
+    if (waiting !== undefined) {
+      const wake = waiting;
+      waiting = undefined;
+      wake(line);
+    } else lines.push(line);
+  });
+  const next = <T>(timeoutMs: number): Promise<T> => new Promise<T>((resolve, reject) => {
+    const take = (line: string): void => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(line) as T);
+      } catch (error: unknown) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
+    const timer = setTimeout(() => {
+      waiting = undefined;
+      reject(new Error(`${name}: no result within ${Math.round(timeoutMs / 1000)} s`));
+    }, timeoutMs);
+    const queued = lines.shift();
+    if (queued !== undefined) {
+      take(queued);
+      return;
+    }
+    waiting = take;
+    void exited.then((code) => {
+      if (waiting !== take) return;
+      waiting = undefined;
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with code ${String(code)} before printing its result`));
+    });
+  });
+  return { name, child, exited, next };
+}
+
+/** Closes the child's standard input (it exits); kills it if it lingers. */
+export async function stopJsonChild(child: JsonChild, log: (message: string) => void): Promise<void> {
+  if (child.child.exitCode !== null || child.child.signalCode !== null) return;
+  child.child.stdin?.end();
+  const timer = setTimeout(() => child.child.kill('SIGKILL'), 30_000);
+  const code = await child.exited;
+  clearTimeout(timer);
+  if (code !== 0) log(`${child.name} exited with code ${String(code)}`);
 }

@@ -139,8 +139,6 @@ export interface FederationStore {
   queryMatches(query: FederatedQuery): Promise<FederatedMatch[]>;
   /** Full rows by match id, in the order given. */
   entriesByIds(ids: readonly number[]): Promise<FederatedRow[]>;
-  /** Every source's row of one product key (its provenance). */
-  sourcesOf(productKeys: readonly string[]): Promise<Map<string, string[]>>;
   /** Every source's (not withdrawn) rows of some product keys, not only the winners. */
   rowsOfKeys(productKeys: readonly string[]): Promise<FederatedRow[]>;
   /** Records of one source (`local:<eid>` or `peer:<id>`) by `@id`. */

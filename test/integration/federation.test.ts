@@ -20,6 +20,7 @@ import { DFC_PT_NS, OWL } from '../../ontology/vocabulary.js';
 import type { SyncSummary } from '../../server/store/federation.js';
 import { startFederationNode, startStaticServer, type FederationNode, type StaticServer } from '../helpers/federation.js';
 import type { TestResponse } from '../helpers/node.js';
+import { parseCsv } from '../helpers/csv.js';
 
 // ------------------------------------------------------------------ constants
 
@@ -168,35 +169,6 @@ async function itemIris(node: FederationNode, query: string): Promise<string[]> 
   return sorted(itemsOf(await federated(node, query)).map((i) => i.id));
 }
 
-/** RFC 4180 CSV, parsed. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += ch;
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  return rows;
-}
 
 /** The CSV of a federated query, as objects keyed by the header. */
 async function csvRows(node: FederationNode, query = ''): Promise<Record<string, string>[]> {

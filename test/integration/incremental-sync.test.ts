@@ -17,39 +17,11 @@ import { issueToken } from '../../server/auth/tokens.js';
 import type { PeerRow, SyncSummary } from '../../server/store/federation.js';
 import { startFederationNode, type FederationNode } from '../helpers/federation.js';
 import { nestedProduct } from '../helpers/write-api.js';
+import { parseCsv } from '../helpers/csv.js';
 
 const EID = '10000';
 const OFFERS = 10_000;
 
-/** RFC 4180 CSV, parsed. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n' || (ch === '\r' && text[i + 1] === '\n')) {
-      if (ch === '\r') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += ch;
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  return rows;
-}
 
 /** One offer of a federated catalogue, as its CSV row says it. */
 interface CsvOffer {

@@ -461,16 +461,6 @@ export class SqliteFederationStore implements FederationStore {
     return rows.map(entryRow);
   }
 
-  public async sourcesOf(productKeys: readonly string[]): Promise<Map<string, string[]>> {
-    const result = new Map<string, string[]>();
-    await inChunks(productKeys, async (chunk, marks) => {
-      const rows = await this.db.reader.all<{ product_key: string; source: string }>(
-        `SELECT DISTINCT product_key, source FROM federated_entries WHERE product_key IN (${marks}) ORDER BY rank, source`, chunk);
-      for (const r of rows) result.set(r.product_key, [...(result.get(r.product_key) ?? []), r.source]);
-    });
-    return result;
-  }
-
   public async rowsOfKeys(productKeys: readonly string[]): Promise<FederatedRow[]> {
     const rows: FederatedRow[] = [];
     await inChunks(productKeys, async (chunk, marks) => {
