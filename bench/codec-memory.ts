@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { Decoder } from '../server/codec/decode.js';
 import { encodeJsonLd } from '../server/codec/encode.js';
-import { hasErrors } from '../server/codec/problems.js';
+import { hasErrors } from '../server/errors/problem.js';
 
 /** What this script prints. */
 export interface MemoryReport {

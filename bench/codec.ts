@@ -18,7 +18,7 @@ import type { DfcRecord } from '../ontology/records.js';
 import { Decoder, type DecodeResult } from '../server/codec/decode.js';
 import { localDocumentLoader } from '../server/codec/document-loader.js';
 import { encodeJsonLd } from '../server/codec/encode.js';
-import { hasErrors } from '../server/codec/problems.js';
+import { hasErrors } from '../server/errors/problem.js';
 import { serialize } from '../server/codec/serialize.js';
 import { generateCatalog } from './catalog-generator.js';
 import type { ConnectorReport } from './connector-import.js';

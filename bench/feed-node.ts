@@ -23,7 +23,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { issueToken, SCOPES } from '../server/auth/tokens.js';
-import { hasErrors } from '../server/codec/problems.js';
+import { hasErrors } from '../server/errors/problem.js';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logging.js';
 import { startNode, type RunningNode } from '../server/main.js';

@@ -11,7 +11,7 @@
  * @packageDocumentation
  */
 import { issueToken, SCOPES } from '../server/auth/tokens.js';
-import { hasErrors } from '../server/codec/problems.js';
+import { hasErrors } from '../server/errors/problem.js';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logging.js';
 import { startNode, type RunningNode } from '../server/main.js';

@@ -7,17 +7,15 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { identify } from './auth/middleware.js';
-import { CatalogService } from './catalog/catalog-service.js';
-import { Decoder } from './codec/decode.js';
+import type { CatalogService } from './catalog/catalog-service.js';
 import { NotFoundHttpError } from './errors/http-error.js';
 import { dfcRoutes } from './http/dfc-routes.js';
 import { discoveryRoutes } from './http/discovery-routes.js';
 import { errorHandler } from './http/error-handler.js';
-import { RenderCache } from './http/render.js';
+import type { RenderCache } from './http/render.js';
 import { requestLogger } from './logging.js';
 import type { NodeStore } from './store/store.js';
-import type { Taxonomy } from '../ontology/taxonomy.js';
-import { FederationService } from './federation/federation-service.js';
+import type { FederationService } from './federation/federation-service.js';
 import { federationRoutes } from './http/federation-routes.js';
 import { feedRoutes } from './http/feed-routes.js';
 import { syncRoutes } from './http/sync-routes.js';
@@ -29,7 +27,12 @@ import type { SyncScheduler } from './sync/scheduler.js';
 /** What the application needs. */
 export interface AppDeps {
   readonly store: NodeStore;
-  readonly decoder: Decoder;
+  /** Our catalogue: reads and writes. */
+  readonly catalog: CatalogService;
+  /** The federated catalogue. */
+  readonly federation: FederationService;
+  /** Rendered bodies of our catalogue, by enterprise version. */
+  readonly renderCache: RenderCache;
   readonly logger: Logger;
   /** Body size limit in bytes (default 5 MB). */
   readonly bodyLimit?: number;
@@ -37,15 +40,13 @@ export interface AppDeps {
   readonly pageSize?: number;
   /** Name shown in discovery. */
   readonly name?: string;
-  /** Units, currencies and product types (for type queries that include narrower types). */
-  readonly taxonomy: Taxonomy;
   /** Runs peer syncs (the `/api/sync` routes use it). */
   readonly scheduler: SyncScheduler;
   /** Whether peers on private addresses may be added. */
   readonly allowPrivate?: boolean;
   /** Versions per fragment of the change feed (default 500). */
   readonly feedFragmentSize?: number;
-  /** Called after every committed write (wakes the webhook deliveries). */
+  /** Called after a subscription is created (wakes the webhook deliveries). */
   readonly onChange?: () => void;
   /** Registers our webhook at a peer. */
   readonly subscribe: (peer: PeerRow) => Promise<SubscribeOutcome>;
@@ -61,7 +62,7 @@ export function createApp(deps: AppDeps): Express {
   // ETags are ours (strong, from the content); Express's own weak ones would shadow them.
   app.set('etag', false);
   app.set('query parser', 'simple');
-  const catalog = new CatalogService({ store: deps.store, decoder: deps.decoder, ...(deps.onChange !== undefined ? { onChange: deps.onChange } : {}) });
+  const catalog = deps.catalog;
 
   app.use(requestLogger(deps.logger));
   // CORS for reads: any origin may read public catalogues from a browser.
@@ -85,7 +86,7 @@ export function createApp(deps: AppDeps): Express {
     feed: deps.store.feed, catalog, allowPrivate: deps.allowPrivate ?? false, ...(deps.onChange !== undefined ? { onChange: deps.onChange } : {}),
   }));
   app.use('/api/dfc', feedRoutes({ feed: deps.store.feed, catalog, fragmentSize: deps.feedFragmentSize ?? 500 }));
-  app.use('/api/dfc', dfcRoutes({ catalog, cache: new RenderCache(), pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
+  app.use('/api/dfc', dfcRoutes({ catalog, cache: deps.renderCache, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
   const federation = deps.store.federation;
   const peerNames = async (): Promise<Map<number, string>> => new Map((await federation.listPeers()).map((p) => [p.id, p.name]));
   app.use('/api/sync', notificationRoutes({ feed: deps.store.feed, federation, scheduler: deps.scheduler }));
@@ -93,7 +94,7 @@ export function createApp(deps: AppDeps): Express {
     federation, scheduler: deps.scheduler, allowPrivate: deps.allowPrivate ?? false, ownBase: deps.store.baseUrl, subscribe: deps.subscribe,
   }));
   app.use('/api/federation', federationRoutes({
-    service: new FederationService(federation, catalog, () => deps.taxonomy, peerNames),
+    service: deps.federation,
     base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000, peerNames,
   }));
   app.use((req, _res, next) => next(new NotFoundHttpError(`nothing at ${req.originalUrl.split('?')[0] ?? ''}`)));

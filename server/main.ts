@@ -21,7 +21,9 @@ import type { Taxonomy } from '../ontology/taxonomy.js';
 import { SyncScheduler } from './sync/scheduler.js';
 import { SyncEngine } from './sync/sync-engine.js';
 import { Notifier } from './feed/notifier.js';
-import { fetchPage, type FetchPolicy } from './sync/peer-client.js';
+import { FederationService } from './federation/federation-service.js';
+import { RenderCache } from './http/render.js';
+import { fetchPage, type FetchPolicy } from './net/peer-client.js';
 import { subscribeToPeer, type SubscribeOutcome } from './sync/subscribe.js';
 import type { PeerRow } from './store/federation.js';
 
@@ -31,6 +33,7 @@ export interface NodeParts {
   readonly store: NodeStore;
   readonly decoder: Decoder;
   readonly catalog: CatalogService;
+  readonly federation: FederationService;
   readonly taxonomy: Taxonomy;
   readonly engine: SyncEngine;
   readonly scheduler: SyncScheduler;
@@ -65,8 +68,10 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     federation: store.federation, feed: store.feed, decoder, ownBase: base, graceMs: config.withdrawGraceSeconds * 1000, policy,
   });
   const scheduler = new SyncScheduler({ engine, federation: store.federation, concurrency: config.syncConcurrency, logger });
+  const peerNames = async (): Promise<Map<number, string>> => new Map((await store.federation.listPeers()).map((p) => [p.id, p.name]));
+  const federation = new FederationService(store.federation, catalog, () => taxonomy, peerNames);
   return {
-    config, store, decoder, catalog, taxonomy, engine, scheduler, notifier, logger,
+    config, store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier, logger,
     subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch: fetchPage, policy, ownBase: base }),
     close: async () => {
       await notifier.stop();
@@ -91,8 +96,9 @@ export interface RunningNode extends NodeParts {
 export async function startNode(config: Config, logger?: Logger): Promise<RunningNode> {
   const parts = await openNode(config, logger);
   const app = createApp({
-    store: parts.store, decoder: parts.decoder, logger: parts.logger, bodyLimit: config.bodyLimit, pageSize: config.pageSize, name: config.name,
-    taxonomy: parts.taxonomy, scheduler: parts.scheduler, allowPrivate: config.allowPrivate,
+    store: parts.store, catalog: parts.catalog, federation: parts.federation, renderCache: new RenderCache(),
+    logger: parts.logger, bodyLimit: config.bodyLimit, pageSize: config.pageSize, name: config.name,
+    scheduler: parts.scheduler, allowPrivate: config.allowPrivate,
     onChange: () => parts.notifier.wake(), subscribe: (peer) => parts.subscribe(peer), feedFragmentSize: config.feedFragmentSize,
   });
   parts.notifier.start();

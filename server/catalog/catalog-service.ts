@@ -15,14 +15,14 @@ import { EURO } from '../../ontology/units.js';
 import { OWL } from '../../ontology/vocabulary.js';
 import type { Decoder, DecodeResult } from '../codec/decode.js';
 import { toNumber } from '../codec/extract.js';
-import { problem, type Problem } from '../codec/problems.js';
+import { problem, type Problem } from '../errors/problem.js';
 import {
   BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError,
 } from '../errors/http-error.js';
 import {
   ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type EnterpriseRow, type NodeStore,
 } from '../store/store.js';
-import { COLLECTION_OF, isValidLocalId, NodeUrls, safeDecode, slugify, type Collection } from './urls.js';
+import { COLLECTION_OF, isValidLocalId, NodeUrls, safeDecode, slugify, type Collection } from '../urls/node-urls.js';
 
 /** One product of a catalogue page: a product with its catalog items and their offers. */
 export interface CatalogueEntry {
@@ -119,6 +119,13 @@ export class CatalogService {
     };
     const linked = await this.store.getResources([enterprise.address, enterprise.mainContact].filter((x): x is NodeId => x !== undefined));
     return { row, records: [enterprise, ...linked.map((r) => r.record)] };
+  }
+
+  /** Every published record of an enterprise: its profile and its whole catalogue. */
+  public async publishedRecords(eid: string): Promise<DfcRecord[]> {
+    const { records } = await this.enterpriseGraph(eid);
+    const catalogue = await this.catalogue(eid);
+    return [...records, ...catalogue.entries.flatMap((e) => [e.product, ...e.items, ...e.offers])];
   }
 
   /** An enterprise's whole catalogue. */

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Decoder, type DecodeResult } from '../codec/decode.js';
 import { mediaTypeOfFile } from '../codec/media-types.js';
-import type { Problem } from '../codec/problems.js';
+import type { Problem } from '../errors/problem.js';
 import { serialize, type OutputFormat } from '../codec/serialize.js';
 import { FileTaxonomyStore } from '../store/taxonomy-store.js';
 import { ConfigError } from '../config.js';

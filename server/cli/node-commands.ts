@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { NodeId } from '../../ontology/iri.js';
 import type { DfcRecord, EnterpriseRecord } from '../../ontology/records.js';
 import { isScope, issueToken, SCOPES, type Scope } from '../auth/tokens.js';
-import { isValidLocalId } from '../catalog/urls.js';
+import { isValidLocalId } from '../urls/node-urls.js';
 import { mediaTypeOfFile } from '../codec/media-types.js';
 import { serialize, type OutputFormat } from '../codec/serialize.js';
 import { loadConfig, type ConfigOptions } from '../config.js';

@@ -22,7 +22,7 @@ export async function readTaxonomyFile(path: string): Promise<{ name: string; co
   try {
     document = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error: unknown) {
-    throw new Error(`${path}: not JSON (${error instanceof Error ? error.message : String(error)}); give the .json file of the taxonomy`);
+    throw new Error(`${path}: not JSON (${error instanceof Error ? error.message : String(error)}); give the .json file of the taxonomy`, { cause: error });
   }
   const name = basename(path, extname(path)).replace(/[^A-Za-z0-9_-]/gu, '-').slice(0, 64);
   if (!hasContext(document)) return { name, concepts: parseSkosTaxonomy(document) };

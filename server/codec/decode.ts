@@ -12,7 +12,7 @@ import { Taxonomy } from '../../ontology/taxonomy.js';
 import { EURO } from '../../ontology/units.js';
 import { extractRecords } from './extract.js';
 import type { Graph } from './graph.js';
-import { hasErrors, problem, type Problem } from './problems.js';
+import { hasErrors, problem, type Problem } from '../errors/problem.js';
 import { readJsonLd } from './read-jsonld.js';
 import { RDF_FORMATS, readRdf } from './read-rdf.js';
 import { RecordValidator } from './validate.js';

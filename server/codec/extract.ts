@@ -18,7 +18,7 @@ import type {
 import { DFC_B, LDP } from '../../ontology/vocabulary.js';
 import { shortName } from './compact.js';
 import type { Graph, GraphNode, LiteralTerm, Term } from './graph.js';
-import { problem, type Problem } from './problems.js';
+import { problem, type Problem } from '../errors/problem.js';
 
 /** Which record kind each (canonical) class stands for. */
 export const KIND_OF_TYPE: ReadonlyMap<string, Exclude<RecordKind, 'Resource'>> = new Map<string, Exclude<RecordKind, 'Resource'>>([

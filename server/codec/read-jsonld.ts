@@ -16,7 +16,7 @@ import { resolveKnownContext, type SimpleContext } from '../../ontology/contexts
 import { isAbsoluteIri } from '../../ontology/iri.js';
 import { localDocumentLoader, UnknownContextError } from './document-loader.js';
 import { Graph, type GraphNode } from './graph.js';
-import { problem, type Problem } from './problems.js';
+import { problem, type Problem } from '../errors/problem.js';
 
 interface TermDefinition {
   readonly iri: string;

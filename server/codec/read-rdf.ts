@@ -7,7 +7,7 @@ import { Parser, type Quad } from 'n3';
 import { NS } from '../../ontology/namespaces.js';
 import { Graph, type LiteralTerm } from './graph.js';
 import { numberLiteral } from './rdf.js';
-import { problem, type Problem } from './problems.js';
+import { problem, type Problem } from '../errors/problem.js';
 
 const RDF_TYPE = `${NS.rdf}type`;
 const XSD_STRING = `${NS.xsd}string`;

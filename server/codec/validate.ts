@@ -8,7 +8,7 @@ import type { DfcRecord, RecordKind } from '../../ontology/records.js';
 import { RECORD_SCHEMAS } from '../../ontology/schemas.js';
 import type { Taxonomy } from '../../ontology/taxonomy.js';
 import { shortName } from './compact.js';
-import { problem, type Problem } from './problems.js';
+import { problem, type Problem } from '../errors/problem.js';
 
 /** Wire names of record fields, for problem paths. */
 const WIRE: Readonly<Record<string, string>> = {

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import type { Problem } from '../codec/problems.js';
+import type { Problem } from './problem.js';
 
 /** Options of an {@link HttpError}. */
 export interface HttpErrorOptions {

@@ -10,7 +10,7 @@ import type { Taxonomy } from '../../ontology/taxonomy.js';
 import { DFC_PT_NS } from '../../ontology/vocabulary.js';
 import { shortName } from '../codec/compact.js';
 import { BadRequestHttpError } from '../errors/http-error.js';
-import type { CatalogService } from '../catalog/catalog-service.js';
+import type { EnterpriseRow } from '../store/store.js';
 import type { FederatedMatch, FederatedRow, FederationStore } from '../store/federation.js';
 
 /** Query parameters of the federated catalogue, as the API takes them. */
@@ -58,11 +58,21 @@ function counts(rows: readonly FederatedRow[]): SupplyCounts {
   };
 }
 
+/**
+ * Our own published data, as the federated catalogue reads it. The catalogue service answers it; the
+ * composition root passes it in, so that this layer does not depend on a sibling service.
+ */
+export interface LocalCatalogue {
+  listEnterprises(): Promise<readonly Pick<EnterpriseRow, 'eid' | 'private' | 'version'>[]>;
+  /** Every published record of an enterprise: its profile and its whole catalogue. */
+  publishedRecords(eid: string): Promise<DfcRecord[]>;
+}
+
 /** Queries and summarises the federated catalogue. */
 export class FederationService {
   public constructor(
     private readonly federation: FederationStore,
-    private readonly catalog: CatalogService,
+    private readonly catalog: LocalCatalogue,
     private readonly taxonomy: () => Taxonomy,
     private readonly peerNames: () => Promise<Map<number, string>>,
   ) {}
@@ -70,11 +80,7 @@ export class FederationService {
   /** Brings our own enterprises' rows of the index up to date (cheap when nothing changed). */
   public async refresh(): Promise<void> {
     const versions = new Map((await this.catalog.listEnterprises()).filter((e) => !e.private).map((e) => [e.eid, e.version]));
-    await this.federation.refreshLocal(versions, async (eid) => {
-      const { records } = await this.catalog.enterpriseGraph(eid);
-      const catalogue = await this.catalog.catalogue(eid);
-      return [...records, ...catalogue.entries.flatMap((e) => [e.product, ...e.items, ...e.offers])];
-    });
+    await this.federation.refreshLocal(versions, (eid) => this.catalog.publishedRecords(eid));
   }
 
   /**

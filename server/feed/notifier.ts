@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../ontology/records.js';
 import { shortName } from '../codec/compact.js';
 import type { FeedEvent, FeedStore, SubscriptionRow } from '../store/feed.js';
-import type { FetchOutcome, FetchPolicy, PageRequest } from '../sync/peer-client.js';
+import type { FetchOutcome, FetchPolicy, PageRequest } from '../net/peer-client.js';
 import { SIGNATURE_HEADER, sign } from './signature.js';
 
 /** Options of {@link Notifier}. */

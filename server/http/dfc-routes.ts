@@ -11,7 +11,7 @@ import type { DfcRecord } from '../../ontology/records.js';
 import { principalOf, requireAdmin, requireScope } from '../auth/middleware.js';
 import { allows, type Scope } from '../auth/tokens.js';
 import type { CatalogService, Catalogue, WriteBody } from '../catalog/catalog-service.js';
-import type { Collection } from '../catalog/urls.js';
+import type { Collection } from '../urls/node-urls.js';
 import { BadRequestHttpError, MethodNotAllowedHttpError, NotFoundHttpError, PreconditionFailedHttpError } from '../errors/http-error.js';
 import type { EnterpriseRow } from '../store/store.js';
 import { ACCEPTED_BODY_TYPES, bodyMediaType, negotiate, type Representation } from './negotiate.js';

@@ -6,8 +6,9 @@
  */
 import { Router } from 'express';
 import { CONTEXT_1_16_URL } from '../../ontology/contexts.js';
+import { MAILLON } from '../../ontology/streams.js';
 import { scopeIri, SCOPES } from '../auth/tokens.js';
-import type { NodeUrls } from '../catalog/urls.js';
+import type { NodeUrls } from '../urls/node-urls.js';
 import { SERVED_MEDIA_TYPES } from './negotiate.js';
 
 /** Options of {@link discoveryRoutes}. */
@@ -28,7 +29,7 @@ export function discoveryDocument(args: DiscoveryArgs): Record<string, unknown> 
     WriteProducts: `${urls.enterprises()}/{eid}/supplied_products`,
   };
   return {
-    '@context': { '@vocab': 'https://maillon.example/ns#', dfc: 'https://www.datafoodconsortium.org/' },
+    '@context': { '@vocab': MAILLON.namespace, dfc: 'https://www.datafoodconsortium.org/' },
     '@id': `${urls.base}/.well-known/dfc/`,
     platform: `${urls.api}/webid`,
     name: args.name,
@@ -54,7 +55,7 @@ export function discoveryRoutes(args: DiscoveryArgs): Router {
     res.type('application/ld+json').send(document);
   });
   const webid = JSON.stringify({
-    '@context': { schema: 'https://schema.org/', maillon: 'https://maillon.example/ns#' },
+    '@context': { schema: 'https://schema.org/', maillon: MAILLON.namespace },
     '@id': `${args.urls.api}/webid`,
     '@type': 'schema:SoftwareApplication',
     'schema:name': args.name,

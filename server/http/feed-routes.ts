@@ -14,7 +14,8 @@ import type { CatalogService } from '../catalog/catalog-service.js';
 import { encodeJsonLd } from '../codec/encode.js';
 import { serialize } from '../codec/serialize.js';
 import { BadRequestHttpError } from '../errors/http-error.js';
-import { FEED_CONTEXT, LDES, MAILLON, TREE, versionIri, versionRecord } from '../feed/ldes.js';
+import { versionIri, versionRecord } from '../codec/ldes.js';
+import { DCTERMS, FEED_CONTEXT, LDES, MAILLON, TREE } from '../../ontology/streams.js';
 import type { FeedStore } from '../store/feed.js';
 import { negotiate } from './negotiate.js';
 import { etagOf } from './render.js';
@@ -66,16 +67,16 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
     if (afterParam === undefined) {
       const head = await feed.latestSeq(eid, publicOnly);
       const root: DfcRecord = {
-        kind: 'Resource', id: feedUrl as Iri, types: [`${LDES}EventStream`],
+        kind: 'Resource', id: feedUrl as Iri, types: [LDES.EventStream],
         extra: {
-          [`${LDES}versionOfPath`]: link(`${NS.dcterms}isVersionOf`),
-          [`${LDES}timestampPath`]: link(`${NS.dcterms}modified`),
-          [`${TREE}view`]: link(`${feedUrl}?after=0`),
+          [LDES.versionOfPath]: link(DCTERMS.isVersionOf),
+          [LDES.timestampPath]: link(DCTERMS.modified),
+          [TREE.view]: link(`${feedUrl}?after=0`),
           // The newest sequence: a follower that starts with a full snapshot resumes the feed from here.
-          [`${MAILLON}head`]: [{ '@value': head }],
+          [MAILLON.head]: [{ '@value': head }],
           // Sequences mean something within one stream only: a follower that sees another stream starts over.
-          [`${MAILLON}stream`]: [{ '@value': await feed.streamId() }],
-          [`${LDES}retentionPolicy`]: [{ '@type': [`${LDES}LatestVersionSubset`], properties: { [`${LDES}amount`]: [{ '@value': 1 }] } }],
+          [MAILLON.stream]: [{ '@value': await feed.streamId() }],
+          [LDES.retentionPolicy]: [{ '@type': [LDES.LatestVersionSubset], properties: { [LDES.amount]: [{ '@value': 1 }] } }],
         },
       };
       send(req, res, [root], false, isPrivate || !publicOnly);
@@ -88,24 +89,24 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
     const full = events.length === args.fragmentSize;
     const last = events.at(-1);
     const fragment: DfcRecord = {
-      kind: 'Resource', id: self as Iri, types: [`${TREE}Node`],
+      kind: 'Resource', id: self as Iri, types: [TREE.Node],
       extra: full && last !== undefined ? {
-        [`${TREE}relation`]: [{
-          '@type': [`${TREE}GreaterThanOrEqualToRelation`],
+        [TREE.relation]: [{
+          '@type': [TREE.GreaterThanOrEqualToRelation],
           properties: {
-            [`${TREE}path`]: link(`${NS.dcterms}modified`),
-            [`${TREE}value`]: [{ '@value': last.at, '@type': `${NS.xsd}dateTime` }],
-            [`${TREE}node`]: link(`${feedUrl}?after=${last.seq}`),
+            [TREE.path]: link(DCTERMS.modified),
+            [TREE.value]: [{ '@value': last.at, '@type': `${NS.xsd}dateTime` }],
+            [TREE.node]: link(`${feedUrl}?after=${last.seq}`),
           },
         }],
       } : {},
     };
     const streamNode: DfcRecord = {
-      kind: 'Resource', id: feedUrl as Iri, types: [`${LDES}EventStream`],
+      kind: 'Resource', id: feedUrl as Iri, types: [LDES.EventStream],
       extra: {
-        [`${LDES}versionOfPath`]: link(`${NS.dcterms}isVersionOf`),
-        [`${LDES}timestampPath`]: link(`${NS.dcterms}modified`),
-        ...(events.length > 0 ? { [`${TREE}member`]: events.map((e) => ({ '@id': versionIri(api, e.seq) })) } : {}),
+        [LDES.versionOfPath]: link(DCTERMS.isVersionOf),
+        [LDES.timestampPath]: link(DCTERMS.modified),
+        ...(events.length > 0 ? { [TREE.member]: events.map((e) => ({ '@id': versionIri(api, e.seq) })) } : {}),
       },
     };
     send(req, res, [streamNode, fragment, ...events.map((e) => versionRecord(api, e))], full, isPrivate || !publicOnly);

@@ -5,9 +5,43 @@
  * @packageDocumentation
  */
 import type { DfcRecord } from '../../ontology/records.js';
-import type { Problem } from '../codec/problems.js';
-import type { FederatedEntry } from '../federation/entries.js';
-import type { HeldResource, MergePlan } from '../sync/merge.js';
+import type { Problem } from '../errors/problem.js';
+import type { FederatedEntry } from './federated-entries.js';
+
+/** What we hold of one resource from one peer (no record body: the merge needs only its hash). */
+export interface HeldResource {
+  readonly iri: string;
+  readonly hash: string;
+  readonly sourceUrl: string;
+  readonly missingSince: string | null;
+  readonly withdrawnAt: string | null;
+}
+
+/** A resource to insert or update. */
+export interface PlannedResource {
+  readonly iri: string;
+  readonly kind: string;
+  readonly record: DfcRecord;
+  readonly hash: string;
+  readonly authoritative: boolean;
+  readonly sourceUrl: string;
+}
+
+/** The writes one snapshot needs. */
+export interface MergePlan {
+  readonly upsert: readonly PlannedResource[];
+  readonly added: number;
+  readonly updated: number;
+  readonly unchanged: number;
+  /** Newly absent from a complete snapshot. */
+  readonly missing: readonly string[];
+  /** Absent for longer than the grace: flag withdrawn. */
+  readonly withdrawn: readonly string[];
+  /** Back after being missing or withdrawn. */
+  readonly restored: readonly string[];
+  /** Records refused: a peer writing under our own base, or a blank node we cannot identify across syncs. */
+  readonly refused: readonly Problem[];
+}
 
 /** A peer as the operator configured it, with its sync state. */
 export interface PeerRow {

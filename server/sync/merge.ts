@@ -16,16 +16,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { DfcRecord } from '../../ontology/records.js';
-import { problem, type Problem } from '../codec/problems.js';
-
-/** What we hold of one resource from one peer (no record body: the merge needs only its hash). */
-export interface HeldResource {
-  readonly iri: string;
-  readonly hash: string;
-  readonly sourceUrl: string;
-  readonly missingSince: string | null;
-  readonly withdrawnAt: string | null;
-}
+import { problem, type Problem } from '../errors/problem.js';
+import type { HeldResource, MergePlan, PlannedResource } from '../store/federation.js';
 
 /** One fetched page of a snapshot: its records, or a 304 (unchanged since last time). */
 export type SnapshotPage =
@@ -45,32 +37,6 @@ export interface MergeInput {
   readonly now: string;
   /** How long a resource may be missing before it is flagged withdrawn. */
   readonly graceMs: number;
-}
-
-/** A resource to insert or update. */
-export interface PlannedResource {
-  readonly iri: string;
-  readonly kind: string;
-  readonly record: DfcRecord;
-  readonly hash: string;
-  readonly authoritative: boolean;
-  readonly sourceUrl: string;
-}
-
-/** The writes one snapshot needs. */
-export interface MergePlan {
-  readonly upsert: readonly PlannedResource[];
-  readonly added: number;
-  readonly updated: number;
-  readonly unchanged: number;
-  /** Newly absent from a complete snapshot. */
-  readonly missing: readonly string[];
-  /** Absent for longer than the grace: flag withdrawn. */
-  readonly withdrawn: readonly string[];
-  /** Back after being missing or withdrawn. */
-  readonly restored: readonly string[];
-  /** Records refused: a peer writing under our own base, or a blank node we cannot identify across syncs. */
-  readonly refused: readonly Problem[];
 }
 
 /** The hash that decides whether a resource changed. */

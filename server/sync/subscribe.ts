@@ -6,8 +6,8 @@
  */
 import type { FeedStore } from '../store/feed.js';
 import type { PeerRow } from '../store/federation.js';
-import { safeDecode } from '../catalog/urls.js';
-import type { FetchOutcome, FetchPolicy, PageRequest } from './peer-client.js';
+import { safeDecode } from '../urls/node-urls.js';
+import type { FetchOutcome, FetchPolicy, PageRequest } from '../net/peer-client.js';
 
 /** What {@link subscribeToPeer} needs. */
 export interface SubscribeArgs {

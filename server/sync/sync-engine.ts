@@ -7,12 +7,13 @@
  */
 import type { DfcRecord } from '../../ontology/records.js';
 import type { Decoder } from '../codec/decode.js';
-import type { Problem } from '../codec/problems.js';
+import type { Problem } from '../errors/problem.js';
 import type { FederationStore, PeerRow, SourceValidators, SyncSummary } from '../store/federation.js';
 import type { FeedStore } from '../store/feed.js';
-import { MAILLON, membersOf } from '../feed/ldes.js';
+import { membersOf } from '../codec/ldes.js';
+import { MAILLON } from '../../ontology/streams.js';
 import { planMerge, type SnapshotPage } from './merge.js';
-import { DEFAULT_FETCH_POLICY, fetchPage, type FetchOutcome, type FetchPolicy, type PageRequest, type PeerFailure } from './peer-client.js';
+import { DEFAULT_FETCH_POLICY, fetchPage, type FetchOutcome, type FetchPolicy, type PageRequest, type PeerFailure } from '../net/peer-client.js';
 
 /** The outcome of one sync of one peer. */
 export type PeerSyncOutcome =
@@ -193,8 +194,8 @@ export class SyncEngine {
     if (!root.ok || root.page.status !== 200) return undefined;
     const decoded = await this.args.decoder.decode(root.page.body ?? '', { base: feedUrl, mediaType: mediaTypeOf(root.page.contentType) });
     for (const record of decoded.records) {
-      const head = record.extra?.[`${MAILLON}head`]?.find((v) => '@value' in v);
-      const stream = record.extra?.[`${MAILLON}stream`]?.find((v) => '@value' in v);
+      const head = record.extra?.[MAILLON.head]?.find((v) => '@value' in v);
+      const stream = record.extra?.[MAILLON.stream]?.find((v) => '@value' in v);
       if (head !== undefined && '@value' in head && typeof head['@value'] === 'number') {
         return { head: head['@value'], stream: stream !== undefined && '@value' in stream ? String(stream['@value']) : null };
       }

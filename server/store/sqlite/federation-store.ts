@@ -8,11 +8,10 @@
  * @packageDocumentation
  */
 import type { DfcRecord } from '../../../ontology/records.js';
-import type { Problem } from '../../codec/problems.js';
-import { entriesOf, type FederatedEntry } from '../../federation/entries.js';
-import type { HeldResource } from '../../sync/merge.js';
+import type { Problem } from '../../errors/problem.js';
+import { entriesOf, type FederatedEntry } from '../federated-entries.js';
 import type {
-  FederatedMatch, FederatedQuery, FederatedRow, FederationStore, NewPeer, PeerRow, QuarantinedRecord, SnapshotWrite, SourceValidators, SyncSummary,
+  FederatedMatch, FederatedQuery, FederatedRow, FederationStore, HeldResource, NewPeer, PeerRow, QuarantinedRecord, SnapshotWrite, SourceValidators, SyncSummary,
 } from '../federation.js';
 import type { SqlConnection, SqliteDatabase, SqlValue } from './database.js';
 

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import type { Iri, NodeId } from '../../../ontology/iri.js';
 import type { DfcRecord, OfferRecord, SuppliedProductRecord } from '../../../ontology/records.js';
 import { measureIri } from '../../../ontology/units.js';
-import { planMerge, recordHash, type HeldResource, type MergeInput, type SnapshotPage } from '../../../server/sync/merge.js';
+import type { HeldResource } from '../../../server/store/federation.js';
+import { planMerge, recordHash, type MergeInput, type SnapshotPage } from '../../../server/sync/merge.js';
 
 const PEER = 'https://shop.example';
 const OTHER = 'https://farm.example';

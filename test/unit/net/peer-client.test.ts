@@ -11,7 +11,7 @@ import {
   type FetchOutcome,
   type FetchPolicy,
   type PeerFailure,
-} from '../../../server/sync/peer-client.js';
+} from '../../../server/net/peer-client.js';
 
 /** A test peer: a real HTTP server on 127.0.0.1, recording what reached it. */
 interface Peer {
@@ -302,6 +302,7 @@ describe('peer client (fetchPage)', () => {
       const failure = failureOf(await fetchPage({ url: `${peer.base}/boom` }, LOCAL));
       expect(failure).to.deep.include({ kind: 'http-status', status: 500, url: `${peer.base}/boom` });
       expect(failure.message).to.match(/^HTTP 500 Internal Server Error: database exploded/u);
+      // eslint-disable-next-line no-control-regex -- no control character may reach a log line
       expect(failure.message).not.to.match(/[\u0000-\u001f]/u);
       expect(failure.message.length).to.be.below(300);
     });

@@ -1,5 +1,5 @@
 /**
- * The change feed as a W3C TREE / Linked Data Event Stream.
+ * The change feed's members on the wire: a version of a resource as a record, and back.
  *
  * The stream (`/api/dfc/feed`, or an enterprise's `/api/dfc/enterprises/{eid}/feed`) describes itself and
  * points to its first fragment. A fragment (`?after=N`) holds the next versions after sequence `N`; a full one
@@ -10,38 +10,19 @@
  *
  * @packageDocumentation
  */
-import { CONTEXT_1_16 } from '../../ontology/contexts.js';
 import type { Iri, NodeId } from '../../ontology/iri.js';
-import { NS } from '../../ontology/namespaces.js';
 import type { DfcRecord, ExtraValue } from '../../ontology/records.js';
-import type { FeedEvent } from '../store/feed.js';
+import { AS, DCTERMS } from '../../ontology/streams.js';
+import { XSD } from '../../ontology/vocabulary.js';
 
-/** Vocabularies of the feed. */
-export const LDES = 'https://w3id.org/ldes#';
-export const TREE = 'https://w3id.org/tree#';
-export const AS = 'https://www.w3.org/ns/activitystreams#';
-export const MAILLON = 'https://maillon.example/ns#';
-const IS_VERSION_OF = `${NS.dcterms}isVersionOf`;
-const MODIFIED = `${NS.dcterms}modified`;
-const DATE_TIME = `${NS.xsd}dateTime`;
-
-/** The inline context of feed documents: DFC 1.16 plus the stream vocabularies (no remote context to fetch). */
-export const FEED_CONTEXT = Object.freeze({
-  ...CONTEXT_1_16,
-  ldes: LDES,
-  tree: TREE,
-  dcterms: NS.dcterms,
-  as: AS,
-  maillon: MAILLON,
-  xsd: NS.xsd,
-  'tree:view': { '@type': '@id' },
-  'tree:member': { '@type': '@id' },
-  'tree:node': { '@type': '@id' },
-  'tree:path': { '@type': '@id' },
-  'ldes:versionOfPath': { '@type': '@id' },
-  'ldes:timestampPath': { '@type': '@id' },
-  'dcterms:isVersionOf': { '@type': '@id' },
-});
+/** One version of one resource, as the feed keeps it. */
+export interface VersionEvent {
+  readonly seq: number;
+  readonly iri: string;
+  readonly at: string;
+  /** The resource after the change; null for a withdrawal. */
+  readonly record: DfcRecord | null;
+}
 
 /** The IRI of one version. */
 export function versionIri(api: string, seq: number): string {
@@ -58,13 +39,13 @@ export function sequenceOf(iri: string): number | undefined {
  * A version as a record: the resource's record under the version IRI, with `isVersionOf` and `modified`
  * (a withdrawal: a bare `as:Delete` version).
  */
-export function versionRecord(api: string, event: FeedEvent): DfcRecord {
+export function versionRecord(api: string, event: VersionEvent): DfcRecord {
   const stamp: Record<string, ExtraValue[]> = {
-    [IS_VERSION_OF]: [{ '@id': event.iri }],
-    [MODIFIED]: [{ '@value': event.at, '@type': DATE_TIME }],
+    [DCTERMS.isVersionOf]: [{ '@id': event.iri }],
+    [DCTERMS.modified]: [{ '@value': event.at, '@type': XSD.dateTime }],
   };
   const id = versionIri(api, event.seq) as Iri;
-  if (event.record === null) return { kind: 'Resource', id, types: [`${AS}Delete`], extra: stamp };
+  if (event.record === null) return { kind: 'Resource', id, types: [AS.Delete], extra: stamp };
   return { ...event.record, id: id as NodeId, extra: { ...event.record.extra, ...stamp } } as DfcRecord;
 }
 
@@ -77,16 +58,16 @@ export type FeedMember =
 export function membersOf(records: readonly DfcRecord[]): FeedMember[] {
   const members: FeedMember[] = [];
   for (const record of records) {
-    const of = record.extra?.[IS_VERSION_OF]?.find((v) => '@id' in v);
+    const of = record.extra?.[DCTERMS.isVersionOf]?.find((v) => '@id' in v);
     if (of === undefined || !('@id' in of)) continue;
-    const modified = record.extra?.[MODIFIED]?.find((v) => '@value' in v);
+    const modified = record.extra?.[DCTERMS.modified]?.find((v) => '@value' in v);
     const at = modified !== undefined && '@value' in modified ? String(modified['@value']) : undefined;
     const seq = sequenceOf(record.id);
-    if (record.kind === 'Resource' && record.types.includes(`${AS}Delete`)) {
+    if (record.kind === 'Resource' && record.types.includes(AS.Delete)) {
       members.push({ kind: 'delete', seq, iri: of['@id'], at });
       continue;
     }
-    const { [IS_VERSION_OF]: _of, [MODIFIED]: _modified, ...rest } = record.extra ?? {};
+    const { [DCTERMS.isVersionOf]: _of, [DCTERMS.modified]: _modified, ...rest } = record.extra ?? {};
     const restored = { ...record, id: of['@id'] as NodeId } as DfcRecord & { extra?: unknown };
     if (Object.keys(rest).length > 0) (restored as { extra?: unknown }).extra = rest;
     else delete (restored as { extra?: unknown }).extra;

@@ -567,6 +567,7 @@ export function nextFromJsonBody(body: string, base: URL): string | undefined {
 
 /** Peer text made safe for one log line: control characters out (no log forging), whitespace folded, clipped. */
 function clip(text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
   const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/gu, ' ').replace(/\s+/gu, ' ').trim();
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }

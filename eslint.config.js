@@ -1,0 +1,30 @@
+// ESLint: the recommended JavaScript and typescript-eslint rules on every TypeScript file of the project.
+// The import layers are checked by dependency-cruiser (.dependency-cruiser.cjs), not here.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      // A variable that a closure reads before its one assignment (a server handler and the server) stays `let`.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
+      // A leading underscore marks what is destructured away on purpose.
+      '@typescript-eslint/no-unused-vars': ['error', {
+        argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true,
+      }],
+    },
+  },
+  {
+    // chai's property assertions (`expect(x).to.be.true`) are expressions by design.
+    files: ['test/**/*.ts'],
+    rules: { '@typescript-eslint/no-unused-expressions': 'off' },
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+);
