@@ -1,0 +1,71 @@
+/**
+ * Failures as values: what went wrong with another party (a peer, a subscriber, a pod) or, rarely, in our own
+ * code during a background job. Beside `HttpError` (thrown, turned into problem+json by the one funnel)
+ * and `Problem` (what is wrong with a DFC document), this is the third shape of error: returned, never
+ * thrown, so a sync or a delivery records it and moves on.
+ *
+ * @packageDocumentation
+ */
+
+/**
+ * Why something failed. Callers branch on the kind, never on the message.
+ *
+ * - the outbound HTTP client (`net/safe-fetch`): `timeout`, `too-large`, `http-status` (any answer that is not
+ *   2xx or 304; `status` says which), `too-many-redirects`, `private-address`, `bad-url`, `network`,
+ *   `truncated`, `bad-encoding` (a content encoding we did not ask for);
+ * - what a peer sent: `not-dfc` (not a DFC document, or not one the decoder can read), `decode` (an answer
+ *   that is not what the protocol says, e.g. a subscription without its secret), `discovery` (no usable
+ *   discovery document);
+ * - `signature`: a notification whose signature does not verify;
+ * - `internal`: our own fault (a bug, the database), reported on the job like any other failure.
+ */
+export type FailureKind =
+  | 'timeout'
+  | 'too-large'
+  | 'http-status'
+  | 'too-many-redirects'
+  | 'private-address'
+  | 'bad-url'
+  | 'network'
+  | 'truncated'
+  | 'bad-encoding'
+  | 'not-dfc'
+  | 'decode'
+  | 'discovery'
+  | 'signature'
+  | 'internal';
+
+/**
+ * One failure. Its JSON form (`kind`, `message`, and `url`, `status` when known) is what the sync API answers,
+ * so no other field belongs here.
+ */
+export interface Failure {
+  readonly kind: FailureKind;
+  /** One line for logs and operators; text from the other party in it is clipped and free of control characters. */
+  readonly message: string;
+  /** The URL being worked on when it failed (after any redirects followed). */
+  readonly url?: string;
+  /** The HTTP status, when the other party answered one. */
+  readonly status?: number;
+}
+
+/**
+ * Builds a failure, leaving out what is unknown.
+ *
+ * @param kind - why
+ * @param message - one line for operators
+ * @param url - the URL being worked on
+ * @param status - the HTTP status answered
+ */
+export function failure(kind: FailureKind, message: string, url?: string, status?: number): Failure {
+  return { kind, message, ...(url !== undefined ? { url } : {}), ...(status !== undefined ? { status } : {}) };
+}
+
+/**
+ * The one-line text of a failure as operators see it (the stored `lastError`, the CLI's tables): `kind: message`.
+ *
+ * @param f - the failure
+ */
+export function failureText(f: Failure): string {
+  return `${f.kind}: ${f.message}`;
+}
