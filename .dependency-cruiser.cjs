@@ -40,8 +40,7 @@ module.exports = {
     forbid('codec-is-low', 'codec/ turns wire formats into records and back: no storage, network or services.',
       '^server/codec/', '^server/(?!(errors|codec|urls)/)'),
     forbid('net-is-low', "net/ is the safe HTTP client: transport and address policy, no DFC, no storage.",
-      // TODO(#8): the DFC page fetch (media types, paging links) moves to sync/; then net/ stops importing codec/.
-      '^server/net/', '^server/(?!(errors|net|codec)/)'),
+      '^server/net/', '^server/(?!(errors|net)/)'),
     forbid('store-is-low', 'store/ is persistence: it knows records and its own port types, nothing above.',
       '^server/store/', '^server/(?!(errors|store|codec|urls)/)'),
     forbid('services-do-not-import-edges', 'A service is called by http/, cli/ and main.ts, never the reverse.',

@@ -23,7 +23,7 @@ import { SyncEngine } from './sync/sync-engine.js';
 import { Notifier } from './feed/notifier.js';
 import { FederationService } from './federation/federation-service.js';
 import { RenderCache } from './http/render.js';
-import { fetchPage, type FetchPolicy } from './net/peer-client.js';
+import { safeFetch, type FetchPolicy } from './net/safe-fetch.js';
 import { subscribeToPeer, type SubscribeOutcome } from './sync/subscribe.js';
 import type { PeerRow } from './store/federation.js';
 
@@ -60,7 +60,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   };
   const api = `${base}/api/dfc`;
   const notifier = new Notifier({
-    feed: store.feed, base, api, post: fetchPage, policy, logger,
+    feed: store.feed, base, api, fetch: safeFetch, policy, logger,
     maxFailures: config.webhookMaxFailures, baseBackoffMs: config.webhookBackoffMs,
   });
   const catalog = new CatalogService({ store, decoder, onChange: () => notifier.wake() });
@@ -72,7 +72,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   const federation = new FederationService(store.federation, catalog, () => taxonomy, peerNames);
   return {
     config, store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier, logger,
-    subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch: fetchPage, policy, ownBase: base }),
+    subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch: safeFetch, policy, ownBase: base }),
     close: async () => {
       await notifier.stop();
       await scheduler.stop();

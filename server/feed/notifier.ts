@@ -11,7 +11,9 @@ import type { Logger } from 'pino';
 import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../ontology/records.js';
 import { shortName } from '../codec/compact.js';
 import type { FeedEvent, FeedStore, SubscriptionRow } from '../store/feed.js';
-import type { FetchOutcome, FetchPolicy, PageRequest } from '../net/peer-client.js';
+import { failureText } from '../errors/failure.js';
+import { backoffDelay } from '../net/backoff.js';
+import type { FetchPolicy, SafeFetch } from '../net/safe-fetch.js';
 import { SIGNATURE_HEADER, sign } from './signature.js';
 
 /** Options of {@link Notifier}. */
@@ -20,11 +22,13 @@ export interface NotifierArgs {
   /** Our base URL (the actor of the activities) and API root (feed URLs). */
   readonly base: string;
   readonly api: string;
-  readonly post: (request: PageRequest, policy: FetchPolicy) => Promise<FetchOutcome>;
+  /** The HTTP client deliveries are POSTed with. */
+  readonly fetch: SafeFetch;
   readonly policy: FetchPolicy;
   /** How often the feed is looked at when nothing wakes the notifier (default 500 ms). */
   readonly pollMs?: number;
   readonly maxFailures?: number;
+  /** First retry delay of a failed delivery (default 1 s), doubled each time up to an hour, with jitter. */
   readonly baseBackoffMs?: number;
   readonly logger?: Logger;
 }
@@ -38,6 +42,15 @@ export interface ChangeNotification {
   readonly actor: string;
   readonly object: Record<string, unknown>;
 }
+
+/**
+ * The `Accept` header deliveries have always carried. The receiver's answer body is never read: only its
+ * status counts.
+ */
+const DELIVERY_ACCEPT = 'application/ld+json;q=1, application/json;q=0.9, text/turtle;q=0.8';
+
+/** The longest delay between two attempts at a failing subscriber. */
+const MAX_BACKOFF_MS = 3_600_000;
 
 const TYPE: Readonly<Record<FeedEvent['action'], ChangeNotification['type']>> = { create: 'Create', update: 'Update', delete: 'Delete' };
 
@@ -146,17 +159,21 @@ export class Notifier {
     for (const event of ordered) {
       const notification = notificationOf(this.args, event, await feed.previousVersion(event.iri, events.find((e) => e.iri === event.iri)?.seq ?? event.seq));
       const body = JSON.stringify(notification);
-      const outcome = await this.args.post({
+      const outcome = await this.args.fetch({
         url: subscription.callback,
-        post: { body, contentType: 'application/ld+json', headers: { [SIGNATURE_HEADER]: sign(subscription.secret, body) } },
+        method: 'POST',
+        headers: { accept: DELIVERY_ACCEPT, 'content-type': 'application/ld+json', [SIGNATURE_HEADER]: sign(subscription.secret, body) },
+        body,
+        // A signed delivery goes to the URL the subscriber registered, never on to wherever it redirects.
+        redirect: 'error',
       }, this.args.policy);
       if (!outcome.ok) {
         const failures = subscription.failures + 1;
         const dead = failures >= (this.args.maxFailures ?? 10);
-        const delay = Math.min(3_600_000, (this.args.baseBackoffMs ?? 1000) * 2 ** (failures - 1));
+        const delay = backoffDelay(failures, { baseMs: this.args.baseBackoffMs ?? 1000, maxMs: MAX_BACKOFF_MS });
         await feed.recordDelivery(subscription.id, {
-          status: dead ? 'dead' : 'failing', failures, nextAttemptAt: dead ? null : new Date(Date.now() + delay / 2 + (Math.random() * delay) / 2).toISOString(),
-          lastDeliveryAt: subscription.lastDeliveryAt, lastError: `${outcome.failure.kind}: ${outcome.failure.message}`, deliveredSeq: subscription.deliveredSeq,
+          status: dead ? 'dead' : 'failing', failures, nextAttemptAt: dead ? null : new Date(Date.now() + delay).toISOString(),
+          lastDeliveryAt: subscription.lastDeliveryAt, lastError: failureText(outcome.failure), deliveredSeq: subscription.deliveredSeq,
         });
         this.args.logger?.warn({ subscription: subscription.id, failure: outcome.failure, dead }, 'webhook delivery failed');
         return;

@@ -6,7 +6,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { isPrivateAddress } from '../net/peer-client.js';
+import { isPrivateAddress } from '../net/addresses.js';
 
 /** The checked URL, or why it is refused. */
 export type PeerUrlCheck = { ok: true; url: string } | { ok: false; message: string };

@@ -7,12 +7,14 @@
 import type { FeedStore } from '../store/feed.js';
 import type { PeerRow } from '../store/federation.js';
 import { safeDecode } from '../urls/node-urls.js';
-import type { FetchOutcome, FetchPolicy, PageRequest } from '../net/peer-client.js';
+import { bodyText, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
+import { fetchPage, peerCredential } from './peer-fetch.js';
 
 /** What {@link subscribeToPeer} needs. */
 export interface SubscribeArgs {
   readonly feed: FeedStore;
-  readonly fetch: (request: PageRequest, policy: FetchPolicy) => Promise<FetchOutcome>;
+  /** The HTTP client. */
+  readonly fetch: SafeFetch;
   readonly policy: FetchPolicy;
   /** Our public base URL: the peer POSTs to `<base>/api/sync/notifications/<peer id>`. */
   readonly ownBase: string;
@@ -29,7 +31,7 @@ export type SubscribeOutcome = { ok: true; subscription: string } | { ok: false;
  */
 export async function subscribeToPeer(peer: PeerRow, args: SubscribeArgs): Promise<SubscribeOutcome> {
   const origin = new URL(peer.url).origin;
-  const discovery = await args.fetch({ url: `${origin}/.well-known/dfc/`, accept: 'application/ld+json, application/json' }, args.policy);
+  const discovery = await fetchPage({ url: `${origin}/.well-known/dfc/`, accept: 'application/ld+json, application/json' }, args.policy, args.fetch);
   if (!discovery.ok || discovery.page.status !== 200) return { ok: false, message: 'the peer has no discovery document: it does not take subscriptions' };
   let endpoint: unknown;
   try {
@@ -51,13 +53,15 @@ export async function subscribeToPeer(peer: PeerRow, args: SubscribeArgs): Promi
     ...(eid !== undefined ? { enterprise: safeDecode(eid) ?? eid } : {}),
   });
   const answer = await args.fetch({
-    url: endpoint as string, accept: 'application/json', post: { body, contentType: 'application/json' },
-    ...(peer.token !== null ? { token: peer.token, tokenHeader: peer.tokenHeader } : {}),
+    url: endpoint as string, method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body,
+    // Registration carries our credential at the peer: it is not replayed to wherever a redirect points.
+    redirect: 'error',
+    ...(peer.token !== null ? { credential: peerCredential(peer.token, peer.tokenHeader) } : {}),
   }, args.policy);
   if (!answer.ok) return { ok: false, message: `${answer.failure.kind}: ${answer.failure.message}` };
   let created: { id?: unknown; secret?: unknown };
   try {
-    created = JSON.parse(answer.page.body ?? '') as { id?: unknown; secret?: unknown };
+    created = JSON.parse(bodyText(answer.response)) as { id?: unknown; secret?: unknown };
   } catch {
     return { ok: false, message: 'the peer answered something that is not a subscription' };
   }

@@ -13,12 +13,14 @@ import type { FeedStore } from '../store/feed.js';
 import { membersOf } from '../codec/ldes.js';
 import { MAILLON } from '../../ontology/streams.js';
 import { planMerge, type SnapshotPage } from './merge.js';
-import { DEFAULT_FETCH_POLICY, fetchPage, type FetchOutcome, type FetchPolicy, type PageRequest, type PeerFailure } from '../net/peer-client.js';
+import type { Failure } from '../errors/failure.js';
+import { DEFAULT_FETCH_POLICY, safeFetch, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
+import { decoderInput, fetchPage, pageMediaType, type FetchedPage, type FetchOutcome, type PageRequest } from './peer-fetch.js';
 
 /** The outcome of one sync of one peer. */
 export type PeerSyncOutcome =
   | { readonly ok: true; readonly peer: PeerRow; readonly summary: SyncSummary }
-  | { readonly ok: false; readonly peer: PeerRow; readonly failure: PeerFailure };
+  | { readonly ok: false; readonly peer: PeerRow; readonly failure: Failure };
 
 /** Progress of one sync, for a progress bar. */
 export interface SyncProgress {
@@ -41,8 +43,8 @@ export interface SyncEngineArgs {
   /** Delay before retrying a failed peer: `min(maxBackoffMs, baseBackoffMs * 2^(failures-1))`, with jitter. */
   readonly baseBackoffMs?: number;
   readonly maxBackoffMs?: number;
-  /** The fetcher (replaceable in tests). */
-  readonly fetch?: (request: PageRequest, policy: FetchPolicy) => Promise<FetchOutcome>;
+  /** The HTTP client (replaceable in tests). */
+  readonly fetch?: SafeFetch;
   readonly now?: () => Date;
   readonly random?: () => number;
 }
@@ -61,18 +63,10 @@ const ACCEPT = {
   'dfc-v2': 'application/ld+json; profile="dfc-v2", application/ld+json;q=0.9, application/json;q=0.8, text/turtle;q=0.7',
 } as const;
 
-function mediaTypeOf(contentType: string | undefined): string {
-  return (contentType ?? 'application/ld+json').split(';')[0]?.trim().toLowerCase() ?? 'application/ld+json';
-}
-
 /** Whether a JSON body is JSON-LD: some top-level node has a keyword that makes it linked data. */
-function looksLikeJsonLd(body: string): boolean {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return true; // malformed JSON: the decoder reports it precisely
-  }
+function looksLikeJsonLd(page: FetchedPage): boolean {
+  if (page.json === undefined) return true; // malformed JSON: the decoder reports it precisely
+  const parsed = page.json.value;
   const nodes = Array.isArray(parsed) ? parsed : [parsed];
   return nodes.some((n) => typeof n === 'object' && n !== null && ['@context', '@graph', '@id', '@type'].some((k) => k in n));
 }
@@ -98,14 +92,15 @@ function kept(records: readonly DfcRecord[]): DfcRecord[] {
 export class SyncEngine {
   private readonly policy: FetchPolicy;
   private readonly graceMs: number;
-  private readonly fetcher: (request: PageRequest, policy: FetchPolicy) => Promise<FetchOutcome>;
+  private readonly fetcher: (request: PageRequest) => Promise<FetchOutcome>;
   private readonly now: () => Date;
   private readonly random: () => number;
 
   public constructor(private readonly args: SyncEngineArgs) {
     this.policy = args.policy ?? DEFAULT_FETCH_POLICY;
     this.graceMs = args.graceMs ?? 3_600_000;
-    this.fetcher = args.fetch ?? fetchPage;
+    const transport = args.fetch ?? safeFetch;
+    this.fetcher = (request) => fetchPage(request, this.policy, transport);
     this.now = args.now ?? (() => new Date());
     this.random = args.random ?? Math.random;
   }
@@ -170,7 +165,7 @@ export class SyncEngine {
     if (state.feedUrl !== null) return state.feedUrl === '' ? undefined : state.feedUrl;
     const url = new URL(peer.url);
     let found = '';
-    const discovery = await this.fetcher({ url: `${url.origin}/.well-known/dfc/`, accept: 'application/ld+json, application/json' }, this.policy);
+    const discovery = await this.fetcher({ url: `${url.origin}/.well-known/dfc/`, accept: 'application/ld+json, application/json' });
     if (discovery.ok && discovery.page.status === 200) {
       try {
         const document = JSON.parse(discovery.page.body ?? '') as { feed?: unknown; enterpriseFeed?: unknown };
@@ -190,9 +185,9 @@ export class SyncEngine {
 
   /** The newest sequence of a peer's feed and the feed's identity (its root says them), or undefined. */
   private async feedHead(peer: PeerRow, feedUrl: string): Promise<{ head: number; stream: string | null } | undefined> {
-    const root = await this.fetcher({ url: feedUrl, accept: FEED_ACCEPT, ...this.credentials(peer) }, this.policy);
+    const root = await this.fetcher({ url: feedUrl, accept: FEED_ACCEPT, ...this.credentials(peer) });
     if (!root.ok || root.page.status !== 200) return undefined;
-    const decoded = await this.args.decoder.decode(root.page.body ?? '', { base: feedUrl, mediaType: mediaTypeOf(root.page.contentType) });
+    const decoded = await this.args.decoder.decode(decoderInput(root.page), { base: feedUrl, mediaType: pageMediaType(root.page) });
     for (const record of decoded.records) {
       const head = record.extra?.[MAILLON.head]?.find((v) => '@value' in v);
       const stream = record.extra?.[MAILLON.stream]?.find((v) => '@value' in v);
@@ -228,7 +223,7 @@ export class SyncEngine {
     for (;;) {
       if (pages >= MAX_PAGES) return 'resync';
       const url = `${feedUrl}?after=${after}`;
-      const fetched = await this.fetcher({ url, accept: FEED_ACCEPT, ...this.credentials(peer) }, this.policy);
+      const fetched = await this.fetcher({ url, accept: FEED_ACCEPT, ...this.credentials(peer) });
       if (!fetched.ok) {
         if (fetched.failure.kind === 'http-status' && (fetched.failure.status === 404 || fetched.failure.status === 410)) return 'resync';
         return { ok: false, peer, failure: fetched.failure };
@@ -236,7 +231,7 @@ export class SyncEngine {
       pages++;
       bytes += fetched.page.bytes;
       if (bytes > this.policy.maxBytes * SNAPSHOT_BUDGET) return 'resync';
-      const decoded = await this.args.decoder.decode(fetched.page.body ?? '', { base: url, mediaType: mediaTypeOf(fetched.page.contentType) });
+      const decoded = await this.args.decoder.decode(decoderInput(fetched.page), { base: url, mediaType: pageMediaType(fetched.page) });
       if (decoded.problems.some((p) => p.id === null && p.severity === 'error')) return 'resync';
       for (const rejected of decoded.rejected) quarantine.push({ iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
       const members = membersOf(decoded.records);
@@ -310,7 +305,7 @@ export class SyncEngine {
         ...(peer.token !== null ? { token: peer.token, tokenHeader: peer.tokenHeader } : {}),
         ...(validators?.etag != null ? { etag: validators.etag } : {}),
         ...(validators?.lastModified != null ? { lastModified: validators.lastModified } : {}),
-      }, this.policy);
+      });
       if (!fetched.ok) return { ok: false, peer, failure: fetched.failure };
       const page = fetched.page;
       bytes += page.bytes;
@@ -325,13 +320,13 @@ export class SyncEngine {
         // An unchanged page hides its links: fetch again everything the last complete snapshot fetched.
         for (const previous of known.keys()) enqueue(previous);
       } else {
-        const mediaType = mediaTypeOf(page.contentType);
+        const mediaType = pageMediaType(page);
         // A JSON answer that is no JSON-LD at all ({"error": "maintenance"}) must not pass for an empty
         // catalogue: that would withdraw everything the peer has.
-        if (mediaType.includes('json') && !looksLikeJsonLd(page.body ?? '')) {
+        if (mediaType.includes('json') && !looksLikeJsonLd(page)) {
           return { ok: false, peer, failure: { kind: 'not-dfc', url, message: 'the answer is JSON but not JSON-LD (no @context, @graph or @id)' } };
         }
-        const decoded = await this.args.decoder.decode(page.body ?? '', { mediaType, base: page.url });
+        const decoded = await this.args.decoder.decode(decoderInput(page), { mediaType, base: page.url });
         const documentErrors = decoded.problems.filter((p) => p.id === null && p.severity === 'error');
         if (documentErrors.length > 0) {
           return { ok: false, peer, failure: { kind: 'not-dfc', url, message: documentErrors.map((p) => p.message).join('; ').slice(0, 500) } };
@@ -379,10 +374,10 @@ export class SyncEngine {
    * Open Food Network path `/api/dfc/enterprises` as a fallback; any other URL (a catalogue, an enterprise)
    * is fetched as it is.
    */
-  private async startUrl(peer: PeerRow): Promise<{ url: string } | { failure: PeerFailure }> {
+  private async startUrl(peer: PeerRow): Promise<{ url: string } | { failure: Failure }> {
     const url = new URL(peer.url);
     if (url.pathname !== '/' && url.pathname !== '') return { url: peer.url };
-    const discovery = await this.fetcher({ url: `${url.origin}/.well-known/dfc/`, accept: 'application/ld+json, application/json' }, this.policy);
+    const discovery = await this.fetcher({ url: `${url.origin}/.well-known/dfc/`, accept: 'application/ld+json, application/json' });
     if (discovery.ok && discovery.page.status === 200) {
       try {
         const document = JSON.parse(discovery.page.body ?? '') as { enterprises?: unknown };

@@ -1,0 +1,478 @@
+/**
+ * The node's one outbound HTTP client: every request to another party (a peer's catalogue, a webhook, a
+ * subscription, an order, a Solid pod) goes through {@link safeFetch}.
+ *
+ * The other party is untrusted. It may be slow on purpose, send more than it announced or less, redirect
+ * forever, or resolve to an address inside our own network (SSRF). Every such behaviour comes back as a
+ * {@link Failure} value; nothing here throws because of what the other party did, so a caller can record the
+ * failure and move on.
+ *
+ * `node:http`/`node:https` are used directly rather than `fetch` because `fetch` gives no control over the
+ * address actually connected to (DNS rebinding), no separate connect timeout, and no way to stop reading at
+ * a byte limit before buffering.
+ *
+ * @packageDocumentation
+ */
+import dns, { type LookupAddress } from 'node:dns';
+import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import { isIP, type LookupFunction, type Socket } from 'node:net';
+import { failure, type Failure, type FailureKind } from '../errors/failure.js';
+import { isPrivateAddress } from './addresses.js';
+
+/** Limits applied to one {@link safeFetch} call. */
+export interface FetchPolicy {
+  /** Time to resolve the host and establish the connection (TCP, and TLS for `https:`), per hop. */
+  connectTimeoutMs: number;
+  /** Deadline for the whole call, from the start to the last body byte, across every redirect hop. */
+  totalTimeoutMs: number;
+  /** Largest body accepted, in bytes as received (the client asks for `identity` encoding). */
+  maxBytes: number;
+  /** Redirects followed; one more is a failure. */
+  maxRedirects: number;
+  /** Whether loopback, private, link-local and other non-public addresses may be contacted (tests, LANs). */
+  allowPrivate: boolean;
+  /** `User-Agent` header (default {@link DEFAULT_USER_AGENT}). */
+  userAgent?: string;
+}
+
+/** The `User-Agent` sent when the policy names none. */
+export const DEFAULT_USER_AGENT = 'Maillon (DFC federation node)';
+
+/** Defaults: connect 5 s, total 30 s, 50 MB, 3 redirects, public addresses only. */
+export const DEFAULT_FETCH_POLICY: FetchPolicy = Object.freeze({
+  connectTimeoutMs: 5_000,
+  totalTimeoutMs: 30_000,
+  maxBytes: 50 * 1024 * 1024,
+  maxRedirects: 3,
+  allowPrivate: false,
+});
+
+/** What went wrong with an answer's head, as a caller's {@link SafeRequest.checkHead} reports it. */
+export interface HeadRefusal {
+  readonly kind: FailureKind;
+  readonly message: string;
+}
+
+/** One request. */
+export interface SafeRequest {
+  /** Absolute `http:` or `https:` URL (a fragment is dropped). */
+  readonly url: string;
+  /** The method (default `GET`). */
+  readonly method?: string;
+  /**
+   * Request headers (`Accept`, `Content-Type`, `If-Match`, ...). The client sets `Accept-Encoding: identity`,
+   * `Connection: close` and `Content-Length` itself, whatever is given here.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The body (strings are sent as UTF-8); kept for a 307/308 redirect, dropped when a redirect turns the request into a GET. */
+  readonly body?: string | Uint8Array;
+  /**
+   * A credential header (`Authorization`, `X-Api-Token`): sent to the origin of `url` only, and dropped for
+   * good when a redirect leaves that origin (nor handed over a downgrade to http), as browsers do.
+   */
+  readonly credential?: { readonly header: string; readonly value: string };
+  /**
+   * `follow` (default): redirects are followed, at most `policy.maxRedirects` of them. `error`: a redirect is
+   * an answer like any other that is not 2xx (an `http-status` failure); a signed delivery is never replayed
+   * to a URL its receiver did not register.
+   */
+  readonly redirect?: 'follow' | 'error';
+  /**
+   * Checks the head of a 2xx answer before its body is read (its media type, say): a refusal ends the call
+   * there, so an answer of the wrong kind costs no download.
+   */
+  readonly checkHead?: (headers: IncomingHttpHeaders, status: number) => HeadRefusal | undefined;
+}
+
+/** An answer: 2xx, or 304 to a conditional request. */
+export interface SafeResponse {
+  /** Final URL, after redirects (without fragment). */
+  readonly url: string;
+  readonly status: number;
+  /** The response headers, names in lower case (Node joins repeated ones). */
+  readonly headers: IncomingHttpHeaders;
+  /** The body as received (empty for 304, 204 and HEAD). */
+  readonly body: Buffer;
+}
+
+/** The outcome of {@link safeFetch}: an answer or a failure, never an exception for the other party's behaviour. */
+export type SafeFetchOutcome = { ok: true; response: SafeResponse } | { ok: false; failure: Failure };
+
+/** The shape of {@link safeFetch}, for the parts that take the client as a dependency (and for tests). */
+export type SafeFetch = (request: SafeRequest, policy: FetchPolicy) => Promise<SafeFetchOutcome>;
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Headers that describe a body: dropped with the body when a redirect turns the request into a GET (Fetch §4.4). */
+const BODY_HEADERS = new Set(['content-type', 'content-encoding', 'content-language', 'content-location']);
+/** How much of an error body is read for the failure message. */
+const SNIPPET_BYTES = 1024;
+const SNIPPET_CHARS = 200;
+
+/** The request as one hop sends it. */
+interface Hop {
+  readonly url: URL;
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer | undefined;
+  readonly credential: SafeRequest['credential'];
+}
+
+/** One request/response exchange: either the end of the call, or a redirect to follow. */
+type Exchange = { kind: 'done'; outcome: SafeFetchOutcome } | { kind: 'redirect'; location: string; status: number };
+
+/**
+ * Sends one request under a policy of limits, following redirects: 303 (and 301/302 after a POST) as a GET
+ * without the body, 307/308 with the same method and body, others as they are, as `fetch` does.
+ *
+ * Expected failures (timeouts, oversize or truncated bodies, answers that are not 2xx or 304, redirect
+ * trouble, private addresses, bad URLs, network errors) are returned as `{ ok: false, failure }`.
+ * Sockets are never reused and are destroyed when the call ends, whatever the outcome.
+ *
+ * @param request - URL, method, headers, body, credential
+ * @param policy - limits (default {@link DEFAULT_FETCH_POLICY})
+ */
+export async function safeFetch(request: SafeRequest, policy: FetchPolicy = DEFAULT_FETCH_POLICY): Promise<SafeFetchOutcome> {
+  // One deadline for the whole call: a peer must not get a fresh budget per redirect hop.
+  const deadline = Date.now() + policy.totalTimeoutMs;
+  const first = parseHttpUrl(request.url);
+  if (typeof first === 'string') return failed('bad-url', first, request.url);
+  const body = request.body === undefined ? undefined : typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : Buffer.from(request.body);
+  let hop: Hop = { url: first, method: (request.method ?? 'GET').toUpperCase(), headers: request.headers ?? {}, body, credential: request.credential };
+  let redirects = 0;
+  for (;;) {
+    const exchanged = await fetchOnce(hop, request, policy, deadline);
+    if (exchanged.kind === 'done') return exchanged.outcome;
+    redirects += 1;
+    const url = hop.url;
+    if (redirects > policy.maxRedirects) {
+      return failed('too-many-redirects', `more than ${policy.maxRedirects} redirects`, url.href, exchanged.status);
+    }
+    let target: URL;
+    try {
+      target = new URL(exchanged.location, url);
+    } catch {
+      return failed('bad-url', `redirect to an invalid URL ${JSON.stringify(clip(exchanged.location, 100))}`, url.href, exchanged.status);
+    }
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+      return failed('bad-url', `redirect to a non-HTTP URL ${clip(target.href, 100)}`, url.href, exchanged.status);
+    }
+    target.hash = '';
+    hop = redirected(hop, target, exchanged.status);
+  }
+}
+
+/** The next hop after a redirect: the method and body as `fetch` changes them, the credential as far as its origin. */
+function redirected(hop: Hop, target: URL, status: number): Hop {
+  const toGet = (status === 303 && hop.method !== 'GET' && hop.method !== 'HEAD') || ((status === 301 || status === 302) && hop.method === 'POST');
+  const headers = toGet ? Object.fromEntries(Object.entries(hop.headers).filter(([name]) => !BODY_HEADERS.has(name.toLowerCase()))) : hop.headers;
+  // Like browsers: a credential given for one origin is not handed to another (nor over a downgrade to http).
+  const credential = target.origin === hop.url.origin ? hop.credential : undefined;
+  return { url: target, method: toGet ? 'GET' : hop.method, headers, body: toGet ? undefined : hop.body, credential };
+}
+
+/** A URL object for an absolute http(s) URL, or why not. */
+function parseHttpUrl(text: string): URL | string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `not a URL: ${JSON.stringify(clip(text, 100))}`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `not an http(s) URL: ${clip(url.href, 100)}`;
+  if (url.hostname === '') return `no host in ${clip(url.href, 100)}`;
+  url.hash = '';
+  return url;
+}
+
+function requestHeaders(hop: Hop, policy: FetchPolicy): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = { 'user-agent': policy.userAgent ?? DEFAULT_USER_AGENT };
+  for (const [name, value] of Object.entries(hop.headers)) headers[name.toLowerCase()] = value;
+  if (hop.credential !== undefined) headers[hop.credential.header.toLowerCase()] = hop.credential.value;
+  // Identity only: the byte limit then holds on what we store and parse, and no decompression bomb exists.
+  headers['accept-encoding'] = 'identity';
+  headers.connection = 'close';
+  if (hop.body !== undefined) headers['content-length'] = hop.body.length;
+  else delete headers['content-length'];
+  return headers;
+}
+
+function failed(kind: FailureKind, message: string, url: string, status?: number): SafeFetchOutcome {
+  return { ok: false, failure: failure(kind, message, url, status) };
+}
+
+function done(outcome: SafeFetchOutcome): Exchange {
+  return { kind: 'done', outcome };
+}
+
+/** One hop: resolve and check the host, then exchange one request and response. */
+async function fetchOnce(hop: Hop, request: SafeRequest, policy: FetchPolicy, deadline: number): Promise<Exchange> {
+  const connectBy = Math.min(Date.now() + policy.connectTimeoutMs, deadline);
+  const resolved = await resolveHost(hop.url, policy, connectBy, deadline);
+  if (!Array.isArray(resolved) && resolved !== undefined) return done(resolved);
+  return exchange(hop, resolved, request, policy, connectBy, deadline);
+}
+
+/**
+ * Resolves the host and checks every address: `undefined` for an IP literal (nothing to resolve), the checked
+ * addresses for a name, or a failure.
+ */
+async function resolveHost(url: URL, policy: FetchPolicy, connectBy: number, deadline: number): Promise<LookupAddress[] | undefined | SafeFetchOutcome> {
+  const host = bareHost(url);
+  if (isIP(host) !== 0) {
+    if (!policy.allowPrivate && isPrivateAddress(host)) return failed('private-address', `${host} is not a public address`, url.href);
+    return undefined;
+  }
+  let addresses: LookupAddress[];
+  try {
+    // Looked up through the module object at call time so that tests can stand in for DNS.
+    const lookup = dns.promises.lookup(host, { all: true });
+    addresses = await withTimeout(lookup, connectBy - Date.now());
+  } catch (error: unknown) {
+    if (error === TIMED_OUT) return failed('timeout', timeoutMessage(connectBy, deadline, policy, 'resolving the host'), url.href);
+    return failed('network', `cannot resolve ${host}: ${errorText(error)}`, url.href);
+  }
+  if (addresses.length === 0) return failed('network', `${host} has no address`, url.href);
+  if (!policy.allowPrivate) {
+    // ANY private address refuses the host: otherwise a peer could list one public and one internal address.
+    const bad = addresses.find((a) => isPrivateAddress(a.address));
+    if (bad !== undefined) return failed('private-address', `${host} resolves to ${bad.address}, not a public address`, url.href);
+  }
+  return addresses;
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/** Races a promise against a timer. The promise itself cannot be cancelled (getaddrinfo), only abandoned. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(TIMED_OUT), Math.max(0, ms));
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function timeoutMessage(connectBy: number, deadline: number, policy: FetchPolicy, what: string): string {
+  return connectBy < deadline
+    ? `connect timeout (${policy.connectTimeoutMs} ms) while ${what}`
+    : `no complete response within ${policy.totalTimeoutMs} ms (${what})`;
+}
+
+/**
+ * A `lookup` for `http.request` that answers only with addresses already checked, so the connection goes
+ * where the check looked (no second DNS query a rebinding server could answer differently).
+ */
+function pinnedLookup(addresses: readonly LookupAddress[]): LookupFunction {
+  return (hostname, options, callback) => {
+    const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+    const candidates = family === 4 || family === 6 ? addresses.filter((a) => a.family === family) : [...addresses];
+    const first = candidates[0];
+    if (first === undefined) {
+      const error: NodeJS.ErrnoException = new Error(`no checked IPv${family} address for ${hostname}`);
+      error.code = 'ENOTFOUND';
+      callback(error, '');
+    } else if (options.all === true) {
+      callback(null, candidates);
+    } else {
+      callback(null, first.address, first.family);
+    }
+  };
+}
+
+/** The host of a URL without IPv6 brackets. */
+function bareHost(url: URL): string {
+  const host = url.hostname;
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/** One request and its response, every limit armed; settles exactly once and always destroys the socket. */
+function exchange(
+  hop: Hop,
+  addresses: LookupAddress[] | undefined,
+  request: SafeRequest,
+  policy: FetchPolicy,
+  connectBy: number,
+  deadline: number,
+): Promise<Exchange> {
+  return new Promise<Exchange>((resolve) => {
+    const { url } = hop;
+    const href = url.href;
+    const secure = url.protocol === 'https:';
+    if (deadline - Date.now() <= 0) {
+      resolve(done(failed('timeout', `no complete response within ${policy.totalTimeoutMs} ms`, href)));
+      return;
+    }
+    let settled = false;
+    let gotResponse = false;
+    let connectTimer: NodeJS.Timeout | undefined;
+    let deadlineTimer: NodeJS.Timeout | undefined;
+    // What the deadline means depends on the phase: usually a timeout, but while reading an error body the
+    // status already tells the story.
+    let onDeadline = (): void => fail('timeout', `no complete response within ${policy.totalTimeoutMs} ms`);
+
+    const req = (secure ? https : http).request({
+      protocol: url.protocol,
+      hostname: bareHost(url),
+      port: url.port === '' ? undefined : Number(url.port),
+      path: `${url.pathname}${url.search}`,
+      method: hop.method,
+      headers: requestHeaders(hop, policy),
+      // A fresh, non-keep-alive connection per request: nothing pooled can outlive the call, and no socket
+      // checked for one peer is reused for another.
+      agent: false,
+      ...(addresses !== undefined ? { lookup: pinnedLookup(addresses) } : {}),
+    });
+
+    function finish(result: Exchange): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(connectTimer);
+      clearTimeout(deadlineTimer);
+      // Destroying the request destroys its socket: aborts a slow or oversized body, and closes a finished one.
+      req.destroy();
+      resolve(result);
+    }
+    function fail(kind: FailureKind, message: string, status?: number): void {
+      finish(done(failed(kind, message, href, status)));
+    }
+    function answer(res: IncomingMessage, status: number, body: Buffer): void {
+      finish(done({ ok: true, response: { url: href, status, headers: res.headers, body } }));
+    }
+
+    deadlineTimer = setTimeout(() => onDeadline(), deadline - Date.now());
+    connectTimer = setTimeout(
+      () => fail('timeout', timeoutMessage(connectBy, deadline, policy, 'connecting')),
+      Math.max(0, connectBy - Date.now()),
+    );
+    req.on('socket', (socket: Socket) => {
+      socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
+    });
+    // Stays attached for the request's life: Node emits 'error' after our own destroy() too.
+    req.on('error', (error: Error) => {
+      if (gotResponse) fail('truncated', `connection lost during the body: ${errorText(error)}`);
+      else fail('network', errorText(error));
+    });
+    req.on('response', (res: IncomingMessage) => {
+      gotResponse = true;
+      clearTimeout(connectTimer);
+      onResponse(res);
+    });
+    req.end(hop.body);
+
+    function onResponse(res: IncomingMessage): void {
+      const status = res.statusCode ?? 0;
+      const location = res.headers.location;
+      if (request.redirect !== 'error' && REDIRECT_STATUSES.has(status) && location !== undefined && location !== '') {
+        // The redirect body is not read: the socket is destroyed, the next hop opens its own.
+        finish({ kind: 'redirect', location, status });
+        return;
+      }
+      if (status === 304) {
+        answer(res, status, Buffer.alloc(0));
+        return;
+      }
+      if (status < 200 || status > 299) {
+        readErrorSnippet(res, status);
+        return;
+      }
+      const refusal = request.checkHead?.(res.headers, status);
+      if (refusal !== undefined) {
+        fail(refusal.kind, clip(refusal.message, 500), status);
+        return;
+      }
+      const encoding = res.headers['content-encoding']?.trim().toLowerCase();
+      if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+        // We asked for identity; decoding an unasked-for encoding would let the limit be dodged.
+        fail('bad-encoding', `unrequested content encoding ${clip(encoding, 50)}`, status);
+        return;
+      }
+      // A HEAD answer declares the length of the body it does not send.
+      const declared = hop.method === 'HEAD' ? undefined : contentLengthOf(res);
+      if (declared !== undefined && declared > policy.maxBytes) {
+        fail('too-large', `body of ${declared} bytes (Content-Length) exceeds the limit of ${policy.maxBytes}`, status);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes > policy.maxBytes) {
+          fail('too-large', `body exceeds the limit of ${policy.maxBytes} bytes`, status);
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('error', (error: Error) => fail('truncated', `connection lost after ${bytes} body bytes: ${errorText(error)}`, status));
+      res.on('close', () => {
+        // Safety net for a close without 'end' or 'error' (the parser flags incomplete messages).
+        if (!res.complete) fail('truncated', `connection closed after ${bytes} body bytes`, status);
+      });
+      res.on('end', () => {
+        if (!res.complete || (declared !== undefined && bytes !== declared)) {
+          fail('truncated', `body ended after ${bytes}${declared !== undefined ? ` of ${declared}` : ''} bytes`, status);
+          return;
+        }
+        answer(res, status, Buffer.concat(chunks, bytes));
+      });
+    }
+
+    /** Reads at most {@link SNIPPET_BYTES} of an error body, then fails with the status and a clipped text. */
+    function readErrorSnippet(res: IncomingMessage, status: number): void {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      const report = (): void => {
+        const contentType = res.headers['content-type'];
+        const textual = contentType === undefined || /^\s*(text\/|application\/([\w.+-]*\+)?(json|xml))/iu.test(contentType);
+        const snippet = textual ? clip(Buffer.concat(chunks).toString('utf8'), SNIPPET_CHARS) : '';
+        const reason = clip(res.statusMessage ?? '', 60);
+        fail('http-status', `HTTP ${status}${reason !== '' ? ` ${reason}` : ''}${snippet !== '' ? `: ${snippet}` : ''}`, status);
+      };
+      onDeadline = report;
+      res.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        bytes += chunk.length;
+        if (bytes >= SNIPPET_BYTES) report();
+      });
+      res.on('end', report);
+      res.on('error', report);
+      res.on('close', report);
+    }
+  });
+}
+
+/**
+ * A body as text: UTF-8, without a byte order mark.
+ *
+ * @param response - the answer
+ */
+export function bodyText(response: SafeResponse): string {
+  const text = response.body.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** The declared `Content-Length`, if it is a plain number. */
+function contentLengthOf(res: IncomingMessage): number | undefined {
+  const header = res.headers['content-length'];
+  return header !== undefined && /^\d+$/u.test(header) ? Number(header) : undefined;
+}
+
+/**
+ * Text from another party made safe for one log line: control characters out (no log forging), whitespace
+ * folded, clipped to `max` characters.
+ *
+ * @param text - the text
+ * @param max - most characters kept (an ellipsis marks the cut)
+ */
+export function clip(text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/gu, ' ').replace(/\s+/gu, ' ').trim();
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return clip(code !== undefined && !error.message.includes(code) ? `${code}: ${error.message}` : error.message, 200);
+  }
+  return clip(String(error), 200);
+}

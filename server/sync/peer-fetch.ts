@@ -1,0 +1,167 @@
+/**
+ * One page of a peer's DFC data, as the sync reads it: `Accept` for DFC, the peer's credential, conditional
+ * headers, an answer that must be a format the decoder reads, the next page's link, and the body parsed once
+ * when it is JSON. The transport and all its limits are {@link safeFetch}'s.
+ *
+ * @packageDocumentation
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { isJsonMediaType } from '../codec/decode.js';
+import { RDF_FORMATS } from '../codec/read-rdf.js';
+import type { Failure } from '../errors/failure.js';
+import { bodyText, clip, DEFAULT_FETCH_POLICY, safeFetch, type FetchPolicy, type HeadRefusal, type SafeFetch } from '../net/safe-fetch.js';
+import { nextFromJson, nextFromLinkHeader } from './paging.js';
+
+/** The `Accept` header sent when the request names none: JSON-LD first, then plain JSON, then Turtle. */
+export const DEFAULT_ACCEPT = 'application/ld+json;q=1, application/json;q=0.9, text/turtle;q=0.8';
+
+/** What to fetch, and how to authenticate and revalidate. */
+export interface PageRequest {
+  /** Absolute `http:` or `https:` URL. */
+  url: string;
+  /** `Accept` header (default {@link DEFAULT_ACCEPT}). */
+  accept?: string;
+  /** Credential for the peer; dropped when a redirect leaves the origin it was given for. */
+  token?: string;
+  /** How the token is sent: `Authorization: Bearer <token>` (default) or `X-Api-Token: <token>`. */
+  tokenHeader?: 'authorization' | 'x-api-token';
+  /** ETag of the copy we hold, sent as `If-None-Match`. */
+  etag?: string;
+  /** `Last-Modified` of the copy we hold, sent as `If-Modified-Since`. */
+  lastModified?: string;
+}
+
+/** A page fetched successfully, or confirmed unchanged (304). */
+export interface FetchedPage {
+  /** Final URL, after redirects (without fragment); the base for relative IRIs in the body. */
+  url: string;
+  /** 200 for any 2xx answer with a body; 304 when the copy we hold is still current. */
+  status: 200 | 304;
+  /** The body decoded as UTF-8 (absent for 304). */
+  body?: string;
+  /**
+   * The body parsed, when it is JSON (by its media type, or for want of one) and parses: a page is parsed
+   * once, here, and the value handed on (paging links, the JSON-LD check, the decoder).
+   */
+  json?: { readonly value: unknown };
+  /** The `Content-Type` header as sent (absent if the peer sent none). */
+  contentType?: string;
+  /** `ETag` of the page (for 304, the peer's or else the one we sent). */
+  etag?: string;
+  /** `Last-Modified` of the page (for 304, the peer's or else the one we sent). */
+  lastModified?: string;
+  /** Body size in bytes as received. */
+  bytes: number;
+  /** Absolute http(s) URL of the next page, from a `Link: rel="next"` header or a JSON body's paging links. */
+  next?: string;
+}
+
+/** The outcome of {@link fetchPage}: a page or a failure, never an exception for peer behaviour. */
+export type FetchOutcome = { ok: true; page: FetchedPage } | { ok: false; failure: Failure };
+
+/**
+ * Fetches one page of a peer's DFC data.
+ *
+ * Besides {@link safeFetch}'s failures, an answer in a media type the decoder does not read (an HTML login
+ * page, say) or in a content encoding we did not ask for is a `not-dfc` failure, refused before its body is
+ * read.
+ *
+ * @param request - URL, accept header, credentials and validators
+ * @param policy - limits (default {@link DEFAULT_FETCH_POLICY})
+ * @param transport - the HTTP client (default {@link safeFetch}; tests pass their own)
+ */
+export async function fetchPage(request: PageRequest, policy: FetchPolicy = DEFAULT_FETCH_POLICY, transport: SafeFetch = safeFetch): Promise<FetchOutcome> {
+  const headers: Record<string, string> = { accept: request.accept ?? DEFAULT_ACCEPT };
+  if (request.etag !== undefined) headers['if-none-match'] = request.etag;
+  if (request.lastModified !== undefined) headers['if-modified-since'] = request.lastModified;
+  const credential = request.token === undefined ? undefined : peerCredential(request.token, request.tokenHeader);
+  const fetched = await transport({ url: request.url, headers, ...(credential !== undefined ? { credential } : {}), checkHead: checkDfcHead }, policy);
+  if (!fetched.ok) return fetched;
+  const { response } = fetched;
+  const etag = response.headers.etag;
+  const lastModified = response.headers['last-modified'];
+  if (response.status === 304) {
+    const page: FetchedPage = { url: response.url, status: 304, bytes: 0 };
+    const tag = etag ?? request.etag;
+    const modified = lastModified ?? request.lastModified;
+    if (tag !== undefined) page.etag = tag;
+    if (modified !== undefined) page.lastModified = modified;
+    return { ok: true, page };
+  }
+  const body = bodyText(response);
+  const page: FetchedPage = { url: response.url, status: 200, body, bytes: response.body.length };
+  const contentType = response.headers['content-type'];
+  if (contentType !== undefined) page.contentType = contentType;
+  if (etag !== undefined) page.etag = etag;
+  if (lastModified !== undefined) page.lastModified = lastModified;
+  if (contentType === undefined || isJsonMediaType(mediaTypeOf(contentType))) {
+    try {
+      page.json = { value: JSON.parse(body) as unknown };
+    } catch {
+      // Not JSON after all: reporting the syntax error is the decoder's job.
+    }
+  }
+  const base = new URL(response.url);
+  const next = nextFromLinkHeader(headerText(response.headers.link), base) ?? (page.json !== undefined ? nextFromJson(page.json.value, base) : undefined);
+  if (next !== undefined) page.next = next;
+  return { ok: true, page };
+}
+
+/**
+ * A peer's token as the credential header it is sent in: `Authorization: Bearer <token>` (default) or
+ * `X-Api-Token: <token>`.
+ *
+ * @param token - the token
+ * @param tokenHeader - how the peer takes it
+ */
+export function peerCredential(token: string, tokenHeader: PageRequest['tokenHeader']): { header: string; value: string } {
+  return tokenHeader === 'x-api-token' ? { header: 'x-api-token', value: token } : { header: 'authorization', value: `Bearer ${token}` };
+}
+
+/** A DFC page's head: a media type the decoder reads (or none), and the identity encoding we asked for. */
+function checkDfcHead(headers: IncomingHttpHeaders): HeadRefusal | undefined {
+  const contentType = headers['content-type'];
+  if (contentType !== undefined && !isDfcMediaType(mediaTypeOf(contentType))) {
+    return { kind: 'not-dfc', message: `content type ${clip(contentType, 100)} is not a DFC format` };
+  }
+  const encoding = headers['content-encoding']?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+    return { kind: 'not-dfc', message: `unrequested content encoding ${clip(encoding, 50)}` };
+  }
+  return undefined;
+}
+
+/**
+ * The media type of a page, lower case, without parameters; JSON-LD when the peer named none.
+ *
+ * @param page - the page
+ */
+export function pageMediaType(page: FetchedPage): string {
+  return page.contentType === undefined ? 'application/ld+json' : mediaTypeOf(page.contentType);
+}
+
+/**
+ * What to hand the decoder for a page: the parsed JSON when there is an object of it, else the text (the
+ * decoder then reads RDF, or reports precisely why the JSON is no good).
+ *
+ * @param page - a page answered 200
+ */
+export function decoderInput(page: FetchedPage): string | object {
+  const value = page.json?.value;
+  return typeof value === 'object' && value !== null ? value : page.body ?? '';
+}
+
+/** A header as one string (Node joins repeated `Link` headers with `, ` already; the type allows an array). */
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** The media type of a `Content-Type` value, lower case, without parameters. */
+function mediaTypeOf(contentType: string): string {
+  return (contentType.split(';')[0] ?? '').trim().toLowerCase();
+}
+
+/** Whether the decoder reads this media type (JSON, JSON-LD, or one of its RDF syntaxes). */
+function isDfcMediaType(mediaType: string): boolean {
+  return isJsonMediaType(mediaType) || RDF_FORMATS[mediaType] !== undefined;
+}
