@@ -4,10 +4,11 @@
  *
  * @packageDocumentation
  */
+import { bodyText, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
 import type { FeedStore } from '../store/feed.js';
 import type { PeerRow } from '../store/federation.js';
 import { safeDecode } from '../urls/node-urls.js';
-import { bodyText, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
+import { discover, subscriptionsOf } from './discovery.js';
 import { fetchPage, peerCredential } from './peer-fetch.js';
 
 /** What {@link subscribeToPeer} needs. */
@@ -31,29 +32,19 @@ export type SubscribeOutcome = { ok: true; subscription: string } | { ok: false;
  */
 export async function subscribeToPeer(peer: PeerRow, args: SubscribeArgs): Promise<SubscribeOutcome> {
   const origin = new URL(peer.url).origin;
-  const discovery = await fetchPage({ url: `${origin}/.well-known/dfc/`, accept: 'application/ld+json, application/json' }, args.policy, args.fetch);
-  if (!discovery.ok || discovery.page.status !== 200) return { ok: false, message: 'the peer has no discovery document: it does not take subscriptions' };
-  let endpoint: unknown;
-  try {
-    endpoint = (JSON.parse(discovery.page.body ?? '') as { subscriptions?: unknown }).subscriptions;
-  } catch {
-    endpoint = undefined;
+  const discovery = await discover(origin, (request) => fetchPage(request, args.policy, args.fetch));
+  if (discovery.status !== 'found') {
+    return { ok: false, message: 'the peer has no discovery document: it does not take subscriptions' };
   }
-  let endpointUrl: URL | undefined;
-  try {
-    endpointUrl = typeof endpoint === 'string' ? new URL(endpoint, origin) : undefined;
-  } catch {
-    endpointUrl = undefined;
-  }
-  if (endpointUrl === undefined || endpointUrl.origin !== origin) return { ok: false, message: 'the peer does not take subscriptions' };
-  endpoint = endpointUrl.href;
+  const endpoint = subscriptionsOf(discovery.document, origin);
+  if (endpoint === undefined) return { ok: false, message: 'the peer does not take subscriptions' };
   const eid = /\/api\/dfc\/enterprises\/([^/?#]+)/u.exec(new URL(peer.url).pathname)?.[1];
   const body = JSON.stringify({
     callback: `${args.ownBase.replace(/\/+$/u, '')}/api/sync/notifications/${peer.id}`,
     ...(eid !== undefined ? { enterprise: safeDecode(eid) ?? eid } : {}),
   });
   const answer = await args.fetch({
-    url: endpoint as string, method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body,
+    url: endpoint, method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body,
     // Registration carries our credential at the peer: it is not replayed to wherever a redirect points.
     redirect: 'error',
     ...(peer.token !== null ? { credential: peerCredential(peer.token, peer.tokenHeader) } : {}),

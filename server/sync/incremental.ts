@@ -1,0 +1,122 @@
+/**
+ * Incremental sync: the versions a peer published in its change feed (an LDES) after our cursor, applied as
+ * a partial merge. Whenever the cursor is no good (the feed was reset, compacted past it, or is not one we
+ * can follow), the answer is `resync`: a full snapshot follows, never missing data.
+ *
+ * @packageDocumentation
+ */
+import type { DfcRecord } from '../../ontology/records.js';
+import { MAILLON } from '../../ontology/streams.js';
+import { membersOf } from '../codec/ldes.js';
+import type { Problem } from '../errors/problem.js';
+import type { PeerRow } from '../store/federation.js';
+import { planMerge } from './merge.js';
+import { decoderInput, pageMediaType } from './peer-fetch.js';
+import { credentials, kept, MAX_PAGES, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun } from './sync-context.js';
+
+/** Feed pages in Turtle: the JSON-LD ones carry a whole inline context, several kilobytes per page. */
+const FEED_ACCEPT = 'text/turtle, application/ld+json;q=0.5';
+
+/** Where a peer's feed stands: its newest sequence, and the feed's identity. */
+export interface FeedHead {
+  readonly head: number;
+  readonly stream: string | null;
+}
+
+/**
+ * The newest sequence of a peer's feed and the feed's identity (its root says them), or undefined.
+ *
+ * @param parts - the sync's parts
+ * @param peer - the peer
+ * @param feedUrl - the peer's feed
+ */
+export async function feedHead(parts: SyncParts, peer: PeerRow, feedUrl: string): Promise<FeedHead | undefined> {
+  const root = await parts.fetch({ url: feedUrl, accept: FEED_ACCEPT, ...credentials(peer) });
+  if (!root.ok || root.page.status !== 200) return undefined;
+  const decoded = await parts.decoder.decode(decoderInput(root.page), { base: feedUrl, mediaType: pageMediaType(root.page) });
+  for (const record of decoded.records) {
+    const head = record.extra?.[MAILLON.head]?.find((v) => '@value' in v);
+    const stream = record.extra?.[MAILLON.stream]?.find((v) => '@value' in v);
+    if (head !== undefined && '@value' in head && typeof head['@value'] === 'number') {
+      return { head: head['@value'], stream: stream !== undefined && '@value' in stream ? String(stream['@value']) : null };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Applies the versions published after `cursor`, then moves the cursor. Returns `resync` when the cursor is
+ * no good.
+ *
+ * @param parts - the sync's parts
+ * @param run - the peer and the run
+ * @param feedUrl - the peer's feed
+ * @param cursor - the last sequence applied
+ * @param stream - the identity of the feed the cursor is in
+ */
+export async function incrementalSync(
+  parts: SyncParts, run: SyncRun, feedUrl: string, cursor: number, stream: string | null,
+): Promise<PeerSyncOutcome | 'resync'> {
+  const { federation } = parts;
+  const { peer, started, startedAt, onProgress } = run;
+  const root = await feedHead(parts, peer, feedUrl);
+  // A feed that went backwards, or another feed altogether (the peer's database was made anew): start over.
+  if (root === undefined || root.head < cursor || root.stream !== stream) return 'resync';
+  const versions = new Map<string, DfcRecord>();
+  const deleted = new Set<string>();
+  const quarantine: { iri: string; type: string | null; problems: Problem[] }[] = [];
+  let after = cursor;
+  let bytes = 0;
+  let pages = 0;
+  for (;;) {
+    if (pages >= MAX_PAGES) return 'resync';
+    const url = `${feedUrl}?after=${after}`;
+    const fetched = await parts.fetch({ url, accept: FEED_ACCEPT, ...credentials(peer) });
+    if (!fetched.ok) {
+      if (fetched.failure.kind === 'http-status' && (fetched.failure.status === 404 || fetched.failure.status === 410)) return 'resync';
+      return { ok: false, peer, failure: fetched.failure };
+    }
+    pages++;
+    bytes += fetched.page.bytes;
+    if (bytes > parts.policy.maxBytes * SNAPSHOT_BUDGET) return 'resync';
+    const decoded = await parts.decoder.decode(decoderInput(fetched.page), { base: url, mediaType: pageMediaType(fetched.page) });
+    if (decoded.problems.some((p) => p.id === null && p.severity === 'error')) return 'resync';
+    for (const rejected of decoded.rejected) quarantine.push({ iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
+    const members = membersOf(decoded.records);
+    onProgress?.({ pages, queued: 0, bytes });
+    if (members.length === 0) break;
+    for (const member of members) {
+      if (member.kind === 'delete') {
+        versions.delete(member.iri);
+        deleted.add(member.iri);
+      } else {
+        deleted.delete(member.iri);
+        versions.set(member.iri, member.record);
+      }
+      after = Math.max(after, member.seq ?? after);
+    }
+    if (after === cursor) return 'resync'; // members without sequence numbers: not a feed we can follow
+  }
+  // Only what the versions touch: a few rows, not the peer's whole graph.
+  const held = await federation.heldOf(peer.id, [...versions.keys(), ...deleted]);
+  const plan = planMerge({
+    peerOrigin: peer.origin, ownBase: parts.ownBase, held, complete: false, now: startedAt.toISOString(), graceMs: parts.graceMs,
+    pages: [{ url: feedUrl, status: 200, records: kept([...versions.values()]) }],
+  });
+  // A version keeps the page it belongs to in the snapshot, so a later snapshot's 304 still counts it seen.
+  const upsert = plan.upsert.map((r) => ({ ...r, sourceUrl: held.get(r.iri)?.sourceUrl ?? peer.url }));
+  const withdrawn = [...deleted].filter((iri) => held.has(iri) && held.get(iri)?.withdrawnAt === null);
+  const changes = { ...plan, upsert, withdrawn, missing: [], restored: plan.restored };
+  if (upsert.length + withdrawn.length + quarantine.length > 0) {
+    await federation.applySnapshot(peer.id, { plan: changes, sources: new Map(), quarantine, replaceQuarantine: false, now: startedAt.toISOString() });
+  }
+  await parts.feed.setPeerFeed(peer.id, { cursor: after });
+  return {
+    ok: true,
+    peer,
+    summary: {
+      added: plan.added, updated: plan.updated, unchanged: plan.unchanged, withdrawn: withdrawn.length, quarantined: quarantine.length,
+      refused: plan.refused.length, pages, notModified: 0, bytes, ms: Date.now() - started,
+    },
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * Snapshot sync: every page of a peer's catalogue, fetched conditionally, decoded, merged as a complete
+ * snapshot (what is absent goes missing, then withdrawn) and applied in one transaction.
+ *
+ * @packageDocumentation
+ */
+import type { DfcRecord } from '../../ontology/records.js';
+import { failure, type Failure } from '../errors/failure.js';
+import type { Problem } from '../errors/problem.js';
+import type { PeerRow, SourceValidators } from '../store/federation.js';
+import { discover, enterprisesOf } from './discovery.js';
+import { planMerge, type SnapshotPage } from './merge.js';
+import { decoderInput, pageMediaType, type FetchedPage } from './peer-fetch.js';
+import { credentials, kept, MAX_PAGES, sameOrigin, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun } from './sync-context.js';
+
+const ACCEPT = {
+  'dfc-v1': 'application/ld+json, application/json;q=0.9, text/turtle;q=0.8',
+  'dfc-v2': 'application/ld+json; profile="dfc-v2", application/ld+json;q=0.9, application/json;q=0.8, text/turtle;q=0.7',
+} as const;
+
+/** Whether a JSON page is JSON-LD: some top-level node has a keyword that makes it linked data. */
+function looksLikeJsonLd(page: FetchedPage): boolean {
+  if (page.json === undefined) return true; // malformed JSON: the decoder reports it precisely
+  const parsed = page.json.value;
+  const nodes = Array.isArray(parsed) ? parsed : [parsed];
+  return nodes.some((n) => typeof n === 'object' && n !== null && ['@context', '@graph', '@id', '@type'].some((k) => k in n));
+}
+
+/**
+ * Where a sync starts. A node's base URL is resolved through discovery, with the Open Food Network path
+ * `/api/dfc/enterprises` as a fallback; any other URL (a catalogue, an enterprise) is fetched as it is.
+ */
+async function startUrl(parts: SyncParts, peer: PeerRow): Promise<{ url: string } | { failure: Failure }> {
+  const url = new URL(peer.url);
+  if (url.pathname !== '/' && url.pathname !== '') return { url: peer.url };
+  const discovery = await discover(url.origin, parts.fetch);
+  if (discovery.status === 'unreachable') return { failure: discovery.failure };
+  const enterprises = discovery.status === 'found' ? enterprisesOf(discovery.document, peer.url) : undefined;
+  return { url: enterprises ?? `${url.origin}/api/dfc/enterprises` };
+}
+
+/** From an enterprise document, the catalogues of its enterprises (Open Food Network's layout). */
+function linksToFollow(records: readonly DfcRecord[], url: string): string[] {
+  if (records.some((r) => r.kind === 'CatalogItem')) return [];
+  return records
+    .filter((r) => r.kind === 'Enterprise' && !r.id.startsWith('_:') && sameOrigin(r.id, url))
+    .map((r) => `${r.id.replace(/\/+$/u, '')}/catalog_items`);
+}
+
+/**
+ * Syncs a peer from a full snapshot of its catalogue.
+ *
+ * @param parts - the sync's parts
+ * @param run - the peer and the run
+ */
+export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<PeerSyncOutcome> {
+  const { federation, policy } = parts;
+  const { peer, started, startedAt, onProgress } = run;
+  const known = await federation.sources(peer.id);
+  const failed = (f: Failure): PeerSyncOutcome => ({ ok: false, peer, failure: f });
+  const start = await startUrl(parts, peer);
+  if ('failure' in start) return failed(start.failure);
+
+  const queue: string[] = [start.url];
+  const queued = new Set<string>(queue);
+  const pages: SnapshotPage[] = [];
+  const sources = new Map<string, SourceValidators>();
+  const quarantine = new Map<string, { iri: string; type: string | null; problems: Problem[] }>();
+  let bytes = 0;
+  let notModified = 0;
+  const enqueue = (url: string | undefined): void => {
+    if (url === undefined || queued.has(url) || !sameOrigin(url, peer.url)) return;
+    queued.add(url);
+    queue.push(url);
+  };
+
+  while (queue.length > 0) {
+    if (pages.length >= MAX_PAGES) return failed(failure('too-large', `more than ${MAX_PAGES} pages in one snapshot`, peer.url));
+    const url = queue.shift() as string;
+    const validators = known.get(url);
+    const fetched = await parts.fetch({
+      url,
+      accept: ACCEPT[peer.profile],
+      ...credentials(peer),
+      ...(validators?.etag != null ? { etag: validators.etag } : {}),
+      ...(validators?.lastModified != null ? { lastModified: validators.lastModified } : {}),
+    });
+    if (!fetched.ok) return failed(fetched.failure);
+    const page = fetched.page;
+    bytes += page.bytes;
+    // Each response is capped; a snapshot of many pages is capped too, or a peer could fill our memory.
+    if (bytes > policy.maxBytes * SNAPSHOT_BUDGET) {
+      return failed(failure('too-large', `the snapshot exceeds ${policy.maxBytes * SNAPSHOT_BUDGET} bytes`, url));
+    }
+    if (page.status === 304) {
+      notModified++;
+      pages.push({ url, status: 304 });
+      sources.set(url, validators ?? { etag: null, lastModified: null });
+      // An unchanged page hides its links: fetch again everything the last complete snapshot fetched.
+      for (const previous of known.keys()) enqueue(previous);
+    } else {
+      const mediaType = pageMediaType(page);
+      // A JSON answer that is no JSON-LD at all ({"error": "maintenance"}) must not pass for an empty
+      // catalogue: that would withdraw everything the peer has.
+      if (mediaType.includes('json') && !looksLikeJsonLd(page)) {
+        return failed(failure('not-dfc', 'the answer is JSON but not JSON-LD (no @context, @graph or @id)', url));
+      }
+      const decoded = await parts.decoder.decode(decoderInput(page), { mediaType, base: page.url });
+      const documentErrors = decoded.problems.filter((p) => p.id === null && p.severity === 'error');
+      if (documentErrors.length > 0) {
+        return failed(failure('not-dfc', documentErrors.map((p) => p.message).join('; ').slice(0, 500), url));
+      }
+      for (const rejected of decoded.rejected) quarantine.set(rejected.id, { iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
+      pages.push({ url, status: 200, records: kept(decoded.records) });
+      sources.set(url, { etag: page.etag ?? null, lastModified: page.lastModified ?? null });
+      for (const next of linksToFollow(decoded.records, url)) enqueue(next);
+    }
+    enqueue(page.next);
+    onProgress?.({ pages: pages.length, queued: queue.length, bytes });
+  }
+
+  const plan = planMerge({
+    peerOrigin: peer.origin, ownBase: parts.ownBase, held: await federation.held(peer.id), pages, complete: true,
+    now: startedAt.toISOString(), graceMs: parts.graceMs,
+  });
+  for (const refused of plan.refused.filter((p) => p.severity === 'error')) {
+    quarantine.set(refused.id ?? '', { iri: refused.id ?? '', type: refused.type, problems: [refused] });
+  }
+  const sourcesChanged = [...sources].some(([url, v]) => known.get(url)?.etag !== v.etag || known.get(url)?.lastModified !== v.lastModified)
+    || known.size !== sources.size;
+  const anything = plan.upsert.length + plan.missing.length + plan.withdrawn.length + plan.restored.length > 0;
+  // Pages answered 304 were not decoded again: their quarantined records stay quarantined.
+  const replaceQuarantine = notModified === 0;
+  const quarantineChanged = replaceQuarantine ? quarantine.size > 0 || (await federation.quarantine(peer.id)).length > 0 : quarantine.size > 0;
+  // A snapshot that changed nothing (every page 304, or the same data again) costs no write.
+  if (anything || sourcesChanged || quarantineChanged) {
+    await federation.applySnapshot(peer.id, {
+      plan, sources, quarantine: [...quarantine.values()], replaceQuarantine, now: startedAt.toISOString(),
+    });
+  }
+  return {
+    ok: true,
+    peer,
+    summary: {
+      added: plan.added, updated: plan.updated, unchanged: plan.unchanged, withdrawn: plan.withdrawn.length,
+      quarantined: quarantine.size, refused: plan.refused.length, pages: pages.length, notModified, bytes, ms: Date.now() - started,
+    },
+  };
+}

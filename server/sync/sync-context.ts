@@ -1,0 +1,91 @@
+/**
+ * What the parts of one sync share: the parts they work with, the run they belong to, the outcome they
+ * return, and the small rules they all apply (same origin, what of a record is kept).
+ *
+ * @packageDocumentation
+ */
+import type { DfcRecord } from '../../ontology/records.js';
+import type { Decoder } from '../codec/decode.js';
+import type { Failure } from '../errors/failure.js';
+import type { FetchPolicy } from '../net/safe-fetch.js';
+import type { FederationStore, PeerRow, SyncSummary } from '../store/federation.js';
+import type { FeedStore } from '../store/feed.js';
+import type { FetchOutcome, PageRequest } from './peer-fetch.js';
+
+/** The outcome of one sync of one peer. */
+export type PeerSyncOutcome =
+  | { readonly ok: true; readonly peer: PeerRow; readonly summary: SyncSummary }
+  | { readonly ok: false; readonly peer: PeerRow; readonly failure: Failure };
+
+/** Progress of one sync, for a progress bar. */
+export interface SyncProgress {
+  readonly pages: number;
+  readonly queued: number;
+  readonly bytes: number;
+}
+
+/** Fetches one page of a peer under the engine's policy. */
+export type PageFetch = (request: PageRequest) => Promise<FetchOutcome>;
+
+/** The parts a sync works with. */
+export interface SyncParts {
+  readonly federation: FederationStore;
+  readonly feed: FeedStore;
+  readonly decoder: Decoder;
+  /** Our own public base URL: peers can never write under it. */
+  readonly ownBase: string;
+  readonly policy: FetchPolicy;
+  /** How long a resource may be absent from a peer's snapshot before it is flagged withdrawn. */
+  readonly graceMs: number;
+  readonly fetch: PageFetch;
+}
+
+/** One sync of one peer. */
+export interface SyncRun {
+  readonly peer: PeerRow;
+  /** `Date.now()` at the start, for the duration. */
+  readonly started: number;
+  /** The engine's clock at the start: the time of every write. */
+  readonly startedAt: Date;
+  readonly onProgress?: ((progress: SyncProgress) => void) | undefined;
+}
+
+/** A whole snapshot (or run of feed pages) may be this many times the size limit of one response. */
+export const SNAPSHOT_BUDGET = 4;
+
+/** Most pages one sync will fetch: a peer that pages forever fails instead of filling memory. */
+export const MAX_PAGES = 2000;
+
+/**
+ * Whether two URLs have the same origin (false if either is no URL).
+ *
+ * @param a - a URL
+ * @param b - another
+ */
+export function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A peer's records as we keep them: an enterprise's `supplies` and `manages` are the inverse of the
+ * `suppliedBy`/`managedBy` of its products and items, which the federated index reads; a copy of the lists
+ * would go stale with every incremental change, so they are not kept.
+ *
+ * @param records - decoded records
+ */
+export function kept(records: readonly DfcRecord[]): DfcRecord[] {
+  return records.map((r) => (r.kind === 'Enterprise' && (r.supplies.length > 0 || r.manages.length > 0) ? { ...r, supplies: [], manages: [] } : r));
+}
+
+/**
+ * The peer's credential, as a page request carries it.
+ *
+ * @param peer - the peer
+ */
+export function credentials(peer: PeerRow): Pick<PageRequest, 'token' | 'tokenHeader'> {
+  return peer.token !== null ? { token: peer.token, tokenHeader: peer.tokenHeader } : {};
+}
