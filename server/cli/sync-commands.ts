@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import { failureText } from '../errors/failure.js';
 import type { NodeParts } from '../main.js';
 import type { PeerRow, SyncSummary } from '../store/federation.js';
 import { checkPeerUrl } from '../sync/peer-url.js';
@@ -37,7 +38,7 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
       if (arg === undefined) throw new UsageError('usage: maillon peer add URL [--name N] [--token T] [--interval 5m] [--profile dfc-v2]');
       const checked = await checkPeerUrl(arg, { allowPrivate: node.config.allowPrivate, ownBase: node.store.baseUrl });
       if (!checked.ok) {
-        io.err(`${checked.message}\n`);
+        io.err(`${checked.failure.message}\n`);
         return 1;
       }
       const interval = options.interval === undefined ? 300 : parseInterval(options.interval);
@@ -86,7 +87,7 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
       const peer = await findPeer(node, arg);
       const outcome = await node.subscribe(peer);
       if (!outcome.ok) {
-        io.err(`cannot subscribe to ${peer.name}: ${outcome.message}\n`);
+        io.err(`cannot subscribe to ${peer.name}: ${failureText(outcome.failure)}\n`);
         return 1;
       }
       io.out(`subscribed to ${peer.name}: ${outcome.subscription}\n`);
@@ -118,7 +119,7 @@ export async function syncCommand(node: NodeParts, options: SyncCommandOptions, 
   });
   io.out(table([
     ['peer', 'added', 'updated', 'withdrawn', 'quarantined', 'unchanged', 'bytes', 'duration', 'result'],
-    ...outcomes.map((o) => (o.ok ? summaryRow(o.peer.name, o.summary) : summaryRow(o.peer.name, undefined, `${o.failure.kind}: ${o.failure.message}`))),
+    ...outcomes.map((o) => (o.ok ? summaryRow(o.peer.name, o.summary) : summaryRow(o.peer.name, undefined, failureText(o.failure)))),
   ]));
   return outcomes.every((o) => o.ok) ? 0 : 1;
 }

@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { failure, type Failure } from '../errors/failure.js';
 
 /** The header that carries the signature. */
 export const SIGNATURE_HEADER = 'Maillon-Signature';
@@ -35,8 +36,8 @@ export function sign(secret: string, body: string, now: number = Date.now()): st
   return `t=${timestamp},v1=${mac(secret, timestamp, body)}`;
 }
 
-/** Why a signature was refused, or that it was accepted. */
-export type Verification = { ok: true } | { ok: false; reason: string };
+/** That a signature was accepted, or why it was refused (a `signature` failure). */
+export type Verification = { ok: true } | { ok: false; failure: Failure };
 
 /** Signatures accepted recently, to refuse a replay inside the window. */
 export class ReplayGuard {
@@ -62,17 +63,21 @@ export class ReplayGuard {
  * @param now - our clock, in milliseconds
  */
 export function verify(secret: string, header: string | undefined, body: string, guard: ReplayGuard, now: number = Date.now()): Verification {
-  if (header === undefined) return { ok: false, reason: `no ${SIGNATURE_HEADER} header` };
+  if (header === undefined) return refused(`no ${SIGNATURE_HEADER} header`);
   const parts = new Map(header.split(',').map((p) => {
     const eq = p.indexOf('=');
     return [p.slice(0, eq).trim(), p.slice(eq + 1).trim()] as const;
   }));
   const timestamp = Number(parts.get('t'));
   const given = parts.get('v1') ?? '';
-  if (!Number.isInteger(timestamp) || !/^[0-9a-f]{64}$/u.test(given)) return { ok: false, reason: 'malformed signature header' };
-  if (Math.abs(now / 1000 - timestamp) > REPLAY_WINDOW_SECONDS) return { ok: false, reason: 'timestamp outside the replay window' };
+  if (!Number.isInteger(timestamp) || !/^[0-9a-f]{64}$/u.test(given)) return refused('malformed signature header');
+  if (Math.abs(now / 1000 - timestamp) > REPLAY_WINDOW_SECONDS) return refused('timestamp outside the replay window');
   const expected = Buffer.from(mac(secret, timestamp, body), 'hex');
-  if (!timingSafeEqual(expected, Buffer.from(given, 'hex'))) return { ok: false, reason: 'signature does not match' };
-  if (!guard.accept(given, timestamp)) return { ok: false, reason: 'notification replayed' };
+  if (!timingSafeEqual(expected, Buffer.from(given, 'hex'))) return refused('signature does not match');
+  if (!guard.accept(given, timestamp)) return refused('notification replayed');
   return { ok: true };
+}
+
+function refused(message: string): Verification {
+  return { ok: false, failure: failure('signature', message) };
 }

@@ -72,7 +72,7 @@ export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
     }
     if (typeof body['callback'] !== 'string') throw new UnprocessableEntityHttpError('callback (the URL to POST notifications to) is required');
     const checked = await checkPeerUrl(body['callback'], { allowPrivate: args.allowPrivate, ownBase: 'http://0.0.0.0' });
-    if (!checked.ok) throw new UnprocessableEntityHttpError(`callback refused: ${checked.message}`);
+    if (!checked.ok) throw new UnprocessableEntityHttpError(`callback refused: ${checked.failure.message}`);
     const row = await feed.createSubscription({
       id: randomBytes(12).toString('base64url'), tokenId: principal.tokenId, eid: enterprise ?? null, callback: checked.url,
       secret: newSecret(), createdAt: new Date().toISOString(),
@@ -120,7 +120,7 @@ export function notificationRoutes(args: NotificationRoutesArgs): Router {
     if (peer === undefined || state?.secret == null) refused('no subscription for this peer');
     const body = typeof req.body === 'string' ? req.body : '';
     const verdict = verify(state?.secret as string, req.get(SIGNATURE_HEADER), body, guard);
-    if (!verdict.ok) refused(verdict.reason);
+    if (!verdict.ok) refused(verdict.failure.message);
     // Answer at once; the sync runs on its own (a notification never waits for a peer's catalogue).
     args.scheduler.syncSoon(peer as NonNullable<typeof peer>);
     res.status(202).end();

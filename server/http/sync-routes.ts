@@ -6,6 +6,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { requireAdmin } from '../auth/middleware.js';
+import { failureText } from '../errors/failure.js';
 import { BadRequestHttpError, ConflictHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import type { FederationStore, PeerRow } from '../store/federation.js';
 import { checkPeerUrl } from '../sync/peer-url.js';
@@ -72,7 +73,7 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
     }
     if (typeof body['url'] !== 'string') throw new UnprocessableEntityHttpError('url is required');
     const checked = await checkPeerUrl(body['url'], { allowPrivate: args.allowPrivate, ownBase: args.ownBase });
-    if (!checked.ok) throw new UnprocessableEntityHttpError(checked.message);
+    if (!checked.ok) throw new UnprocessableEntityHttpError(checked.failure.message);
     const interval = body['interval'] === undefined ? 300 : parseInterval(String(body['interval']));
     if (interval === undefined) throw new UnprocessableEntityHttpError('interval must be like 300, 90s, 5m or 1h');
     const profile = body['profile'] ?? 'dfc-v1';
@@ -106,7 +107,7 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
   router.post('/peers/:id/subscribe', async (req, res) => {
     requireAdmin(res);
     const outcome = await args.subscribe(await peerOf(req));
-    if (!outcome.ok) throw new UnprocessableEntityHttpError(`cannot subscribe: ${outcome.message}`);
+    if (!outcome.ok) throw new UnprocessableEntityHttpError(`cannot subscribe: ${failureText(outcome.failure)}`);
     json(res, 200, outcome);
   });
 

@@ -6,10 +6,11 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { failure, type Failure } from '../errors/failure.js';
 import { isPrivateAddress } from '../net/addresses.js';
 
-/** The checked URL, or why it is refused. */
-export type PeerUrlCheck = { ok: true; url: string } | { ok: false; message: string };
+/** The checked URL, or why it is refused (the failure's message is what the operator is told). */
+export type PeerUrlCheck = { ok: true; url: string } | { ok: false; failure: Failure };
 
 /**
  * Checks a peer URL.
@@ -22,13 +23,13 @@ export async function checkPeerUrl(text: string, options: { allowPrivate: boolea
   try {
     url = new URL(text);
   } catch {
-    return { ok: false, message: `not a URL: ${JSON.stringify(text)}` };
+    return refused('bad-url', `not a URL: ${JSON.stringify(text)}`, text);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, message: 'a peer URL must be http or https' };
-  if (url.username !== '' || url.password !== '') return { ok: false, message: 'put credentials in the peer token, not in the URL' };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return refused('bad-url', 'a peer URL must be http or https', text);
+  if (url.username !== '' || url.password !== '') return refused('bad-url', 'put credentials in the peer token, not in the URL', text);
   url.hash = '';
   if (url.href.startsWith(`${options.ownBase.replace(/\/+$/u, '')}/`) || url.origin === new URL(options.ownBase).origin) {
-    return { ok: false, message: 'a node cannot be its own peer' };
+    return refused('bad-url', 'a node cannot be its own peer', url.href);
   }
   if (!options.allowPrivate) {
     const host = url.hostname.replace(/^\[|\]$/gu, '');
@@ -36,11 +37,15 @@ export async function checkPeerUrl(text: string, options: { allowPrivate: boolea
     try {
       addresses = isIP(host) !== 0 ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
     } catch (error: unknown) {
-      return { ok: false, message: `cannot resolve ${host}: ${error instanceof Error ? error.message : String(error)}` };
+      return refused('network', `cannot resolve ${host}: ${error instanceof Error ? error.message : String(error)}`, url.href);
     }
     if (addresses.some(isPrivateAddress)) {
-      return { ok: false, message: `${host} is a private or loopback address; start the node with --allow-private to sync such peers` };
+      return refused('private-address', `${host} is a private or loopback address; start the node with --allow-private to sync such peers`, url.href);
     }
   }
   return { ok: true, url: url.href };
+}
+
+function refused(kind: Failure['kind'], message: string, url: string): PeerUrlCheck {
+  return { ok: false, failure: failure(kind, message, url) };
 }

@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { failure, type Failure } from '../errors/failure.js';
 import { bodyText, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
 import type { FeedStore } from '../store/feed.js';
 import type { PeerRow } from '../store/federation.js';
@@ -22,7 +23,7 @@ export interface SubscribeArgs {
 }
 
 /** The outcome of a subscription attempt. */
-export type SubscribeOutcome = { ok: true; subscription: string } | { ok: false; message: string };
+export type SubscribeOutcome = { ok: true; subscription: string } | { ok: false; failure: Failure };
 
 /**
  * Registers our webhook at a peer.
@@ -34,10 +35,10 @@ export async function subscribeToPeer(peer: PeerRow, args: SubscribeArgs): Promi
   const origin = new URL(peer.url).origin;
   const discovery = await discover(origin, (request) => fetchPage(request, args.policy, args.fetch));
   if (discovery.status !== 'found') {
-    return { ok: false, message: 'the peer has no discovery document: it does not take subscriptions' };
+    return { ok: false, failure: failure('discovery', 'the peer has no discovery document: it does not take subscriptions', `${origin}/`) };
   }
   const endpoint = subscriptionsOf(discovery.document, origin);
-  if (endpoint === undefined) return { ok: false, message: 'the peer does not take subscriptions' };
+  if (endpoint === undefined) return { ok: false, failure: failure('discovery', 'the peer does not take subscriptions', `${origin}/`) };
   const eid = /\/api\/dfc\/enterprises\/([^/?#]+)/u.exec(new URL(peer.url).pathname)?.[1];
   const body = JSON.stringify({
     callback: `${args.ownBase.replace(/\/+$/u, '')}/api/sync/notifications/${peer.id}`,
@@ -49,14 +50,16 @@ export async function subscribeToPeer(peer: PeerRow, args: SubscribeArgs): Promi
     redirect: 'error',
     ...(peer.token !== null ? { credential: peerCredential(peer.token, peer.tokenHeader) } : {}),
   }, args.policy);
-  if (!answer.ok) return { ok: false, message: `${answer.failure.kind}: ${answer.failure.message}` };
+  if (!answer.ok) return answer;
   let created: { id?: unknown; secret?: unknown };
   try {
     created = JSON.parse(bodyText(answer.response)) as { id?: unknown; secret?: unknown };
   } catch {
-    return { ok: false, message: 'the peer answered something that is not a subscription' };
+    return { ok: false, failure: failure('decode', 'the peer answered something that is not a subscription', endpoint, answer.response.status) };
   }
-  if (typeof created.secret !== 'string' || typeof created.id !== 'string') return { ok: false, message: 'the peer gave no secret' };
+  if (typeof created.secret !== 'string' || typeof created.id !== 'string') {
+    return { ok: false, failure: failure('decode', 'the peer gave no secret', endpoint, answer.response.status) };
+  }
   const subscription = `${endpoint}/${created.id}`;
   await args.feed.setPeerFeed(peer.id, { secret: created.secret, subscriptionUrl: subscription });
   return { ok: true, subscription };

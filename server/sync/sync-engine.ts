@@ -71,7 +71,7 @@ export class SyncEngine {
       outcome = await this.run(run);
     } catch (error: unknown) {
       // Our own fault (a bug, the database): reported on the peer like a failure, so the scheduler goes on.
-      outcome = { ok: false, peer, failure: failure('network', `internal error: ${error instanceof Error ? error.message : String(error)}`, peer.url) };
+      outcome = { ok: false, peer, failure: failure('internal', error instanceof Error ? error.message : String(error), peer.url) };
     }
     const failures = outcome.ok ? 0 : peer.failures + 1;
     await this.args.federation.recordAttempt(peer.id, {

@@ -1,0 +1,37 @@
+import { expect } from 'chai';
+import { Decoder } from '../../../server/codec/decode.js';
+import type { FederationStore, PeerRow } from '../../../server/store/federation.js';
+import type { FeedStore, PeerFeedState } from '../../../server/store/feed.js';
+import { SyncEngine } from '../../../server/sync/sync-engine.js';
+
+const PEER: PeerRow = {
+  id: 7, name: 'ferme', url: 'https://peer.example/api/dfc/enterprises/ferme/catalog_items', origin: 'https://peer.example', token: null,
+  tokenHeader: 'authorization', profile: 'dfc-v1', intervalSeconds: 3600, createdAt: '2026-01-01T00:00:00.000Z', status: 'ok',
+  lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt: null, failures: 2, lastError: null, lastSummary: null,
+};
+
+describe('SyncEngine', () => {
+  it('reports our own fault (a store error) as an internal failure, recorded with backoff', async () => {
+    const attempts: Parameters<FederationStore['recordAttempt']>[1][] = [];
+    const federation = {
+      sources: async () => { throw new Error('SQLITE_IOERR: disk I/O error'); },
+      recordAttempt: async (_id: number, state: Parameters<FederationStore['recordAttempt']>[1]) => { attempts.push(state); },
+    } as unknown as FederationStore;
+    // The feed URL is known to be none: no request is made before the store fails.
+    const state: PeerFeedState = { feedUrl: '', cursor: null, stream: null, secret: null, subscriptionUrl: null };
+    const feed = { peerFeed: async () => state, setPeerFeed: async () => undefined } as unknown as FeedStore;
+    const now = new Date('2026-03-01T12:00:00.000Z');
+    const engine = new SyncEngine({
+      federation, feed, decoder: new Decoder(), ownBase: 'https://node.test', baseBackoffMs: 1_000, now: () => now, random: () => 0,
+      fetch: async () => expect.fail('nothing is fetched'),
+    });
+    const outcome = await engine.sync(PEER);
+    if (outcome.ok) expect.fail('the sync succeeded');
+    expect(outcome.failure).to.deep.equal({ kind: 'internal', message: 'SQLITE_IOERR: disk I/O error', url: PEER.url });
+    expect(attempts).to.deep.equal([{
+      status: 'failed', at: now.toISOString(), failures: 3, error: 'internal: SQLITE_IOERR: disk I/O error', summary: null,
+      // Third failure in a row: 1 s * 2^2, jittered down to half with random() = 0.
+      nextAttemptAt: new Date(now.getTime() + 2_000).toISOString(),
+    }]);
+  });
+});
