@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import dns, { type LookupAddress } from 'node:dns';
-import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import http, { type ServerResponse } from 'node:http';
 import {
   DEFAULT_ACCEPT,
   DEFAULT_FETCH_POLICY,
@@ -12,40 +11,14 @@ import {
   type FetchPolicy,
   type PeerFailure,
 } from '../../../server/net/peer-client.js';
+import { startFakePeer, type FakePeer, type FakePeerHandler } from '../../helpers/fake-peer.js';
 
-/** A test peer: a real HTTP server on 127.0.0.1, recording what reached it. */
-interface Peer {
-  readonly base: string;
-  readonly port: number;
-  readonly hits: { url: string; headers: IncomingHttpHeaders }[];
-  /** Connections accepted, ever. */
-  connections: number;
-}
+/** Test peers started by the current test: closed after it, once the client closed its connections. */
+const running: FakePeer[] = [];
 
-interface Running {
-  readonly server: http.Server;
-  readonly sockets: Set<Socket>;
-}
-
-const running: Running[] = [];
-
-async function startPeer(handler: (req: IncomingMessage, res: ServerResponse, peer: Peer) => void): Promise<Peer> {
-  const sockets = new Set<Socket>();
-  let peer: Peer | undefined;
-  const server = http.createServer((req, res) => {
-    if (peer === undefined) throw new Error('request before listen');
-    peer.hits.push({ url: req.url ?? '', headers: req.headers });
-    handler(req, res, peer);
-  });
-  server.on('connection', (socket: Socket) => {
-    if (peer !== undefined) peer.connections += 1;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  running.push({ server, sockets });
-  peer = { base: `http://127.0.0.1:${port}`, port, hits: [], connections: 0 };
+async function startPeer(handler: FakePeerHandler): Promise<FakePeer> {
+  const peer = await startFakePeer(handler);
+  running.push(peer);
   return peer;
 }
 
@@ -98,10 +71,7 @@ describe('peer client (fetchPage)', () => {
     // The client must close every connection itself; give the FINs a moment, then check before we close.
     const closedByClient = await until(() => running.every((r) => r.sockets.size === 0), 1_000);
     const leaked = running.reduce((n, r) => n + r.sockets.size, 0);
-    for (const { server } of running.splice(0)) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    for (const peer of running.splice(0)) await peer.close();
     expect(closedByClient, `${leaked} connection(s) left open by the client`).to.equal(true);
   });
 
