@@ -111,8 +111,6 @@ export class SqliteProvenanceStore implements ProvenanceStore {
         `ON CONFLICT (peer_id, iri) DO UPDATE SET kind = excluded.kind, record = excluded.record, hash = excluded.hash,
            authoritative = excluded.authoritative, source_url = excluded.source_url, updated_at = excluded.updated_at,
            missing_since = NULL, withdrawn_at = NULL`);
-      // Test hook: a sync process killed in the middle of its transaction (see the crash test).
-      if (process.env['MAILLON_TEST_KILL_DURING_SYNC'] === '1') process.kill(process.pid, 'SIGKILL');
       await inChunks(plan.missing, (chunk, marks) => tx.run(
         `UPDATE peer_resources SET missing_since = ? WHERE peer_id = ? AND iri IN (${marks})`, [now, peerId, ...chunk]).then(() => undefined));
       await inChunks(plan.withdrawn, (chunk, marks) => tx.run(
