@@ -152,7 +152,7 @@ describe('a sync killed in the middle of its transaction', function () {
         res.writeHead(304, { etag: doc.etag }).end();
         return;
       }
-      res.once('finish', () => served?.());
+      if (req.url === '/catalog') res.once('finish', () => served?.());
       res.writeHead(200, { 'content-type': 'application/ld+json', 'content-length': Buffer.byteLength(doc.body), etag: doc.etag });
       res.end(doc.body);
     });
