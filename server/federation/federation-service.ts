@@ -11,7 +11,7 @@ import { DFC_PT_NS } from '../../ontology/vocabulary.js';
 import { shortName } from '../codec/compact.js';
 import { BadRequestHttpError } from '../errors/http-error.js';
 import type { EnterpriseRow } from '../store/store.js';
-import type { FederatedMatch, FederatedRow, FederationStore } from '../store/federation.js';
+import type { FederatedIndex, FederatedMatch, FederatedRow } from '../store/federation.js';
 
 /** Query parameters of the federated catalogue, as the API takes them. */
 export interface CatalogueQuery {
@@ -71,7 +71,7 @@ export interface LocalCatalogue {
 /** Queries and summarises the federated catalogue. */
 export class FederationService {
   public constructor(
-    private readonly federation: FederationStore,
+    private readonly federation: FederatedIndex,
     private readonly catalog: LocalCatalogue,
     private readonly taxonomy: () => Taxonomy,
     private readonly peerNames: () => Promise<Map<number, string>>,

@@ -1,6 +1,13 @@
 /**
- * The federation's persistence port: peers, what each peer said (its provenance graph), quarantined
- * records, and the federated index that regional queries read.
+ * The federation's persistence ports. Two sides, each behind its own interface:
+ *
+ * - {@link ProvenanceStore}: peers and their sync state, what each peer said (its provenance graph), the
+ *   validators of the pages fetched, and quarantined records: what the sync engine reads and writes;
+ * - {@link FederatedIndex}: one row per catalog item and source, with what regional queries filter on: what
+ *   the federated catalogue reads.
+ *
+ * Applying a snapshot rebuilds the peer's rows of the index in the same transaction (a reader never sees a
+ * half-applied peer), so one implementation holds both: {@link FederationStore}.
  *
  * @packageDocumentation
  */
@@ -22,6 +29,8 @@ export interface PlannedResource {
   readonly iri: string;
   readonly kind: string;
   readonly record: DfcRecord;
+  /** The record serialised once: the text its {@link PlannedResource.hash} was computed from, and the text stored. */
+  readonly json: string;
   readonly hash: string;
   readonly authoritative: boolean;
   readonly sourceUrl: string;
@@ -143,12 +152,13 @@ export interface FederatedRow extends FederatedEntry {
   readonly peerId: number | null;
 }
 
-/** The federation's persistence port. */
-export interface FederationStore {
+/** Peers, their sync state and what each said: the sync engine's side of the federation. */
+export interface ProvenanceStore {
   addPeer(peer: NewPeer, origin: string): Promise<PeerRow>;
   listPeers(): Promise<PeerRow[]>;
   /** A peer by id or name. */
   getPeer(idOrName: string | number): Promise<PeerRow | undefined>;
+  /** Removes a peer with everything synced from it, its rows of the federated index included. */
   removePeer(id: number): Promise<boolean>;
   /** Records an attempt's outcome (status, error, summary, next attempt). */
   recordAttempt(id: number, state: {
@@ -164,7 +174,10 @@ export interface FederationStore {
   quarantine(peerId: number): Promise<QuarantinedRecord[]>;
   /** Counts of a peer's resources: active, missing, withdrawn. */
   peerCounts(peerId: number): Promise<{ active: number; missing: number; withdrawn: number }>;
+}
 
+/** The federated index and the records behind it: the federated catalogue's side of the federation. */
+export interface FederatedIndex {
   /** Rebuilds the index rows of our own enterprises whose version changed since the last build. */
   refreshLocal(versions: ReadonlyMap<string, number>, recordsOf: (eid: string) => Promise<DfcRecord[]>): Promise<void>;
   /** The winning rows matching a query, in a stable order (name, then item IRI). */
@@ -180,3 +193,6 @@ export interface FederationStore {
   /** The records of the given IRIs, from the best source of each (own node first, then authoritative peers). */
   recordsOf(iris: readonly string[]): Promise<Map<string, { record: DfcRecord; source: string }>>;
 }
+
+/** Both sides in one object, as `NodeStore.federation` gives them (one database, one transaction per snapshot). */
+export interface FederationStore extends ProvenanceStore, FederatedIndex {}

@@ -41,7 +41,12 @@ export interface MergeInput {
 
 /** The hash that decides whether a resource changed. */
 export function recordHash(record: DfcRecord): string {
-  return createHash('sha1').update(JSON.stringify(record)).digest('base64url');
+  return jsonHash(JSON.stringify(record));
+}
+
+/** The hash of a record already serialised (the plan keeps the text, so a record is serialised once). */
+function jsonHash(json: string): string {
+  return createHash('sha1').update(json).digest('base64url');
 }
 
 function originOf(iri: string): string | undefined {
@@ -80,7 +85,8 @@ export function planMerge(input: MergeInput): MergePlan {
       }
       if (seen.has(record.id)) continue; // the same resource on two pages: the first one wins
       seen.add(record.id);
-      const hash = recordHash(record);
+      const json = JSON.stringify(record);
+      const hash = jsonHash(json);
       const held = input.held.get(record.id);
       if (held !== undefined && held.hash === hash && held.sourceUrl === page.url) {
         unchanged++;
@@ -90,7 +96,7 @@ export function planMerge(input: MergeInput): MergePlan {
       else if (held.hash === hash) unchanged++;
       else updated++;
       upsert.push({
-        iri: record.id, kind: record.kind, record, hash, authoritative: originOf(record.id) === input.peerOrigin, sourceUrl: page.url,
+        iri: record.id, kind: record.kind, record, json, hash, authoritative: originOf(record.id) === input.peerOrigin, sourceUrl: page.url,
       });
     }
   }

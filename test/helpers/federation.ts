@@ -1,12 +1,10 @@
 /**
  * Federation test nodes: real Maillon nodes on loopback whose base URL IS their real URL (so that every `@id`
  * they publish dereferences, and peers can follow enterprise `@id`s to their catalogues), with private peers
- * allowed and the periodic scheduler off (tests sync by hand). Plus a tiny static HTTP server (ETag, 304) to
- * play a non-Maillon peer.
+ * allowed and the periodic scheduler off (tests sync by hand). A non-Maillon peer is a fake peer
+ * (`fake-peer.ts`).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,98 +120,5 @@ export async function startFederationNode(options: { name?: string; withdrawGrac
       await running.close();
       rmSync(dir, { recursive: true, force: true });
     },
-  };
-}
-
-/** One file a {@link StaticServer} serves. */
-export interface StaticFile {
-  readonly body: string;
-  readonly contentType: string;
-}
-
-/** A plain static HTTP server (no Maillon), serving files from memory with strong ETags and 304s. */
-export interface StaticServer {
-  readonly url: string;
-  readonly port: number;
-  /** Path → file; change it to change what is served (the ETag follows the content). */
-  readonly files: Map<string, StaticFile>;
-  /** Every request received: method, path, and the `If-None-Match` sent. */
-  readonly log: { method: string; path: string; ifNoneMatch: string | undefined; status: number }[];
-  close(): Promise<void>;
-}
-
-function etagOf(body: string): string {
-  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-}
-
-/**
- * Starts a static server on a free loopback port.
- *
- * @param files - path → file, or a function of the server's own origin (for documents whose `@id`s are under it)
- */
-export async function startStaticServer(files: (origin: string) => Record<string, StaticFile>): Promise<StaticServer> {
-  const served = new Map<string, StaticFile>();
-  const log: StaticServer['log'] = [];
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const file = served.get(path);
-    const ifNoneMatch = req.headers['if-none-match'];
-    const answer = (status: number): void => {
-      log.push({ method: req.method ?? 'GET', path, ifNoneMatch, status });
-      res.statusCode = status;
-    };
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      answer(405);
-      res.setHeader('Allow', 'GET, HEAD');
-      res.end();
-      return;
-    }
-    if (file === undefined) {
-      answer(404);
-      res.setHeader('Content-Type', 'text/plain');
-      res.end('not found');
-      return;
-    }
-    const etag = etagOf(file.body);
-    res.setHeader('ETag', etag);
-    res.setHeader('Cache-Control', 'no-cache');
-    if (ifNoneMatch !== undefined && ifNoneMatch.split(',').map((t) => t.trim().replace(/^W\//u, '')).some((t) => t === etag || t === '*')) {
-      answer(304);
-      res.end();
-      return;
-    }
-    answer(200);
-    const bytes = Buffer.from(file.body, 'utf8');
-    res.setHeader('Content-Type', file.contentType);
-    res.setHeader('Content-Length', String(bytes.length));
-    res.end(req.method === 'HEAD' ? undefined : bytes);
-  };
-  let server: Server | undefined;
-  let port = 0;
-  for (let attempt = 0; server === undefined; attempt++) {
-    port = await freePort();
-    const candidate = createServer(handler);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        candidate.once('error', reject);
-        candidate.listen(port, '127.0.0.1', () => resolve());
-      });
-      server = candidate;
-    } catch (error: unknown) {
-      if (attempt >= 4 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-    }
-  }
-  const origin = `http://127.0.0.1:${port}`;
-  for (const [path, file] of Object.entries(files(origin))) served.set(path, file);
-  const running = server;
-  return {
-    url: origin,
-    port,
-    files: served,
-    log,
-    close: () => new Promise<void>((resolve) => {
-      running.close(() => resolve());
-      running.closeAllConnections();
-    }),
   };
 }

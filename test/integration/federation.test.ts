@@ -18,7 +18,8 @@ import { ENTERPRISES, soldProducts, type EnterpriseData } from '../../examples/n
 import type { CatalogItemRecord, DfcRecord, OfferRecord, SuppliedProductRecord } from '../../ontology/records.js';
 import { DFC_PT_NS, OWL } from '../../ontology/vocabulary.js';
 import type { SyncSummary } from '../../server/store/federation.js';
-import { startFederationNode, startStaticServer, type FederationNode, type StaticServer } from '../helpers/federation.js';
+import { startFederationNode, type FederationNode } from '../helpers/federation.js';
+import { startStaticPeer, type StaticPeer } from '../helpers/fake-peer.js';
 import type { TestResponse } from '../helpers/node.js';
 import { parseCsv } from '../helpers/csv.js';
 
@@ -203,9 +204,9 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
   const firstSync = { a: {}, b: {}, c: {} } as Record<NodeName, Partial<Record<NodeName, SyncSummary>>>;
   const secondSync = { a: {}, b: {}, c: {} } as Record<NodeName, Partial<Record<NodeName, SyncSummary>>>;
   const expected = {} as Record<NodeName | 'ofn', ExpectedOffer[]>;
-  const servers: StaticServer[] = [];
+  const servers: StaticPeer[] = [];
   const extraNodes: FederationNode[] = [];
-  let ofn: StaticServer;
+  let ofn: StaticPeer;
 
   const peerId = (on: NodeName, of: NodeName | 'ofn' | 'relay'): number => {
     const id = peers[on][of];
@@ -224,7 +225,7 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
       for (const eid of LAYOUT[name]) await nodes[name].seed(eid);
       expected[name] = exampleOffers(name, nodes[name].base);
     }
-    ofn = await startStaticServer((origin) => ({
+    ofn = await startStaticPeer((origin) => ({
       [OFN_CATALOGUE_PATH]: { body: JSON.stringify(ofnDocument(origin), null, 2), contentType: 'application/ld+json' },
     }));
     servers.push(ofn);
@@ -658,7 +659,7 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
 
   // ---------------------------------------------------------------- 8
   describe('the same product seen through two peers', () => {
-    let relay: StaticServer;
+    let relay: StaticPeer;
     let copied: ExpectedOffer[];
     let stripped: ExpectedOffer;
     const RELAY_PATH = '/relay/catalog.json';
@@ -677,7 +678,7 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
           nodesOut.push(node);
         }
       }
-      relay = await startStaticServer(() => ({
+      relay = await startStaticPeer(() => ({
         [RELAY_PATH]: { body: JSON.stringify({ '@context': CTX_1_16, '@graph': nodesOut }), contentType: 'application/ld+json' },
       }));
       servers.push(relay);
@@ -826,7 +827,7 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
     it('with a grace period: missing first, withdrawn once the grace is over, even when the page then answers 304', async () => {
       const d = await startFederationNode({ name: 'Node D', withdrawGraceSeconds: 1 });
       extraNodes.push(d);
-      const shop = await startStaticServer((origin) => ({
+      const shop = await startStaticPeer((origin) => ({
         [OFN_CATALOGUE_PATH]: { body: JSON.stringify(ofnDocument(origin)), contentType: 'application/ld+json' },
       }));
       servers.push(shop);

@@ -5,11 +5,8 @@
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
 import type { DfcRecord, OfferRecord, SuppliedProductRecord } from '../../ontology/records.js';
 import { issueToken, SCOPES } from '../../server/auth/tokens.js';
 import { loadConfig } from '../../server/config.js';
@@ -17,43 +14,23 @@ import { createLogger } from '../../server/logging.js';
 import { startNode, type RunningNode } from '../../server/main.js';
 import type { PeerRow, QuarantinedRecord, SyncSummary } from '../../server/store/federation.js';
 import type { PeerSyncOutcome } from '../../server/sync/sync-engine.js';
+import { startFakePeer, type FakePeer, type FakePeerHandler } from '../helpers/fake-peer.js';
+import { readRows } from '../helpers/sqlite.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Loopback servers
 
-interface TestServer {
-  readonly server: http.Server;
-  readonly sockets: Set<Socket>;
-  readonly base: string;
-  readonly hits: { url: string; ifNoneMatch: string | undefined }[];
-}
+/** The fake peers of the suite, closed after it. */
+const servers: FakePeer[] = [];
 
-const servers: TestServer[] = [];
-
-async function startServer(handler: (req: IncomingMessage, res: ServerResponse, self: TestServer) => void): Promise<TestServer> {
-  const sockets = new Set<Socket>();
-  let self: TestServer | undefined;
-  const server = http.createServer((req, res) => {
-    if (self === undefined) throw new Error('request before listen');
-    self.hits.push({ url: req.url ?? '', ifNoneMatch: req.headers['if-none-match'] });
-    handler(req, res, self);
-  });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  self = { server, sockets, base: `http://127.0.0.1:${port}`, hits: [] };
-  servers.push(self);
-  return self;
+async function startServer(handler: FakePeerHandler): Promise<FakePeer> {
+  const peer = await startFakePeer(handler);
+  servers.push(peer);
+  return peer;
 }
 
 async function closeServers(): Promise<void> {
-  for (const { server } of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
+  for (const peer of servers.splice(0)) await peer.close();
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -114,7 +91,7 @@ function catalogue(origin: string, enterprise: string, items: readonly Item[]): 
 }
 
 /** A peer serving one document at `/catalog`, with a strong ETag and 304 on If-None-Match. */
-interface StaticPeer extends TestServer {
+interface StaticPeer extends FakePeer {
   doc: { body: string; etag: string };
   readonly url: string;
 }
@@ -139,20 +116,6 @@ async function startStaticPeer(body: (origin: string) => string): Promise<Static
 // ---------------------------------------------------------------------------------------------------------
 // Reading the node
 
-function readonlyRows<T>(file: string, sql: string): Promise<T[]> {
-  return new Promise<T[]>((resolve, reject) => {
-    const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (error) => {
-      if (error !== null) {
-        reject(error);
-        return;
-      }
-      db.all(sql, (queryError: Error | null, rows: T[]) => {
-        db.close(() => (queryError !== null ? reject(queryError) : resolve(rows)));
-      });
-    });
-  });
-}
-
 interface ResourceRow {
   peer_id: number; iri: string; kind: string; record: string; hash: string; authoritative: number; source_url: string;
   first_seen_at: string; updated_at: string; missing_since: string | null; withdrawn_at: string | null;
@@ -168,7 +131,7 @@ describe('sync against misbehaving peers (chaos)', function () {
   let enterpriseToken: string;
   let healthyA: StaticPeer;
   let healthyB: StaticPeer;
-  let chaos: TestServer;
+  let chaos: FakePeer;
   let flakyBroken = true;
   const peerIds = new Map<string, number>();
   let firstRun: { outcomes: PeerSyncOutcome[]; ms: number };
@@ -234,7 +197,7 @@ describe('sync against misbehaving peers (chaos)', function () {
     return { names, prices, records: decoded.records };
   }
 
-  const dumpResources = (): Promise<ResourceRow[]> => readonlyRows<ResourceRow>(db, 'SELECT * FROM peer_resources ORDER BY peer_id, iri');
+  const dumpResources = (): Promise<ResourceRow[]> => readRows<ResourceRow>(db, 'SELECT * FROM peer_resources ORDER BY peer_id, iri');
 
   before(async () => {
     healthyA = await startStaticPeer((origin) => catalogue(origin, 'ferme-a', A_ITEMS));
@@ -441,23 +404,23 @@ describe('sync against misbehaving peers (chaos)', function () {
       expect(quarantine.map((q) => q.iri)).to.deep.equal([HIJACK]);
       expect(quarantine[0]?.problems[0]).to.deep.include({ id: HIJACK, type: 'dfc-b:SuppliedProduct', path: '@id', severity: 'error' });
       expect(quarantine[0]?.problems[0]?.message).to.match(/cannot change a resource of this node/u);
-      const rows = await readonlyRows(db, `SELECT iri FROM peer_resources WHERE iri = '${HIJACK}'`);
+      const rows = await readRows(db, `SELECT iri FROM peer_resources WHERE iri = '${HIJACK}'`);
       expect(rows).to.deep.equal([]);
     });
 
     it('keeps the claimer copies, flagged as relayed', async () => {
-      const rows = await readonlyRows<{ iri: string; authoritative: number; record: string }>(db,
+      const rows = await readRows<{ iri: string; authoritative: number; record: string }>(db,
         `SELECT iri, authoritative, record FROM peer_resources WHERE peer_id = ${id('claimer')} ORDER BY iri`);
       expect(rows).to.have.length(6);
       expect(rows.every((r) => r.authoritative === 0)).to.equal(true);
       expect(rows.every((r) => r.iri.startsWith(`${healthyA.base}/`))).to.equal(true);
       expect(rows.some((r) => r.record.includes('(CLAIMED)'))).to.equal(true);
-      const origin = await readonlyRows<{ authoritative: number }>(db, `SELECT authoritative FROM peer_resources WHERE peer_id = ${id('a')}`);
+      const origin = await readRows<{ authoritative: number }>(db, `SELECT authoritative FROM peer_resources WHERE peer_id = ${id('a')}`);
       expect(origin.every((r) => r.authoritative === 1)).to.equal(true);
     });
 
     it('leaves a failed peer with nothing stored', async () => {
-      const rows = await readonlyRows<{ n: number }>(db,
+      const rows = await readRows<{ n: number }>(db,
         `SELECT COUNT(*) AS n FROM peer_resources WHERE peer_id IN (${['slow', 'trickle', 'error', 'html', 'truncated', 'huge', 'loop', 'flaky'].map(id).join(',')})`);
       expect(rows[0]?.n).to.equal(0);
     });
@@ -620,16 +583,16 @@ describe('sync against misbehaving peers (chaos)', function () {
   describe('idempotence', () => {
     it('a second sync of an unchanged peer (304) writes nothing', async () => {
       const before = await dumpResources();
-      const sourcesBefore = await readonlyRows(db, 'SELECT * FROM peer_sources ORDER BY peer_id, url');
+      const sourcesBefore = await readRows(db, 'SELECT * FROM peer_sources ORDER BY peer_id, url');
       const hits = healthyA.hits.length;
       const result = await syncPeer('a');
       expect(result.ok).to.equal(true);
-      expect(healthyA.hits.slice(hits).map((h) => h.ifNoneMatch)).to.deep.equal(['"v1"']);
+      expect(healthyA.hits.slice(hits).map((h) => h.headers['if-none-match'])).to.deep.equal(['"v1"']);
       const summary = result.summary as SyncSummary;
       expect(summary).to.deep.include({ added: 0, updated: 0, withdrawn: 0, notModified: summary.pages });
       expect(summary.pages).to.equal(1);
       expect(await dumpResources()).to.deep.equal(before);
-      expect(await readonlyRows(db, 'SELECT * FROM peer_sources ORDER BY peer_id, url')).to.deep.equal(sourcesBefore);
+      expect(await readRows(db, 'SELECT * FROM peer_sources ORDER BY peer_id, url')).to.deep.equal(sourcesBefore);
     });
 
     it('the same records sent again with a new ETag are unchanged: no row rewritten', async () => {
@@ -651,7 +614,7 @@ describe('sync against misbehaving peers (chaos)', function () {
       expect(result.ok).to.equal(true);
       // The enterprise's supplies/manages are not kept from peers (they are derived), so it is unchanged.
       expect(result.summary).to.deep.include({ withdrawn: 3, added: 0, updated: 0 });
-      const rows = await readonlyRows<ResourceRow>(db,
+      const rows = await readRows<ResourceRow>(db,
         `SELECT * FROM peer_resources WHERE peer_id = ${id('b')} AND iri IN ('${fouace().product}', '${fouace().item}', '${fouace().offer}')`);
       expect(rows).to.have.length(3);
       for (const row of rows) {
@@ -670,7 +633,7 @@ describe('sync against misbehaving peers (chaos)', function () {
       healthyB.doc = { body: catalogue(healthyB.base, 'fournil-b', B_ITEMS), etag: '"v3"' };
       const result = await syncPeer('b');
       expect(result.ok).to.equal(true);
-      const rows = await readonlyRows<ResourceRow>(db,
+      const rows = await readRows<ResourceRow>(db,
         `SELECT * FROM peer_resources WHERE peer_id = ${id('b')} AND (withdrawn_at IS NOT NULL OR missing_since IS NOT NULL)`);
       expect(rows).to.deep.equal([]);
       const { names, prices } = await federated();
@@ -714,7 +677,7 @@ describe('sync against misbehaving peers (chaos)', function () {
       }
       // The others are still there.
       expect(prices.get(ids(healthyA.base, 'ferme-a', 'noix').offer)).to.equal(7.5);
-      const left = await readonlyRows<{ n: number }>(db, `SELECT (SELECT COUNT(*) FROM peer_resources WHERE peer_id = ${id('b')})
+      const left = await readRows<{ n: number }>(db, `SELECT (SELECT COUNT(*) FROM peer_resources WHERE peer_id = ${id('b')})
         + (SELECT COUNT(*) FROM peer_sources WHERE peer_id = ${id('b')}) + (SELECT COUNT(*) FROM federated_entries WHERE peer_id = ${id('b')}) AS n`);
       expect(left[0]?.n).to.equal(0);
     });

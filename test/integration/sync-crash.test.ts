@@ -1,16 +1,23 @@
 /**
- * A sync killed in the middle of its transaction (SIGKILL, via the MAILLON_TEST_KILL_DURING_SYNC hook) leaves
- * the database intact with the previous snapshot, and the next sync completes.
+ * A sync killed in the middle of its transaction (SIGKILL, sent from outside) leaves the database intact with
+ * the previous snapshot, and the next sync completes.
+ *
+ * No hook in the product: `maillon sync` runs in a child process against a fake peer; once the peer has served
+ * the last page, the test probes the database's write lock (a `BEGIN IMMEDIATE` of its own that fails with
+ * SQLITE_BUSY) and kills the child while it holds it. After the last page the child writes twice: the snapshot
+ * (one transaction, made long by a big catalogue) and then the peer's state. Finding the previous snapshot
+ * intact after the kill therefore proves the kill landed inside the snapshot's transaction: had it landed in
+ * the second one, the new snapshot would have been committed already.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { run } from '../../server/cli/main.js';
+import { startFakePeer, type FakePeer } from '../helpers/fake-peer.js';
+import { readRows } from '../helpers/sqlite.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CONTEXT = 'https://w3id.org/dfc/ontology/context/context_1.16.0.json';
@@ -49,16 +56,36 @@ const V2: Item[] = [
   { slug: 'coings', name: 'Coings', price: 4.2 },
 ];
 
-function query<T>(file: string, sql: string, mode = sqlite3.OPEN_READONLY): Promise<T[]> {
-  return new Promise<T[]>((resolve, reject) => {
-    const db = new sqlite3.Database(file, mode, (error) => {
+/** V2 and enough more items that applying it takes a while: the transaction the test kills. */
+const V2_BIG: Item[] = [...V2, ...Array.from({ length: 3000 }, (_, i) => ({ slug: `extra-${i}`, name: `Extra ${i}`, price: 1 + (i % 50) / 10 }))];
+
+const query = <T>(file: string, sql: string): Promise<T[]> => readRows<T>(file, sql);
+
+/** A read-write connection of the test's own, to probe the write lock. */
+function openProbe(file: string): Promise<sqlite3.Database> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(file, sqlite3.OPEN_READWRITE, (error: Error | null) => {
       if (error !== null) {
         reject(error);
         return;
       }
-      db.all(sql, (queryError: Error | null, rows: T[]) => {
-        db.close(() => (queryError !== null ? reject(queryError) : resolve(rows)));
-      });
+      // sqlite3 waits 1 s for a lock by default: the probe must not wait at all.
+      db.configure('busyTimeout', 0);
+      resolve(db);
+    });
+  });
+}
+
+/**
+ * Whether another process holds the database's write lock now. Without a busy timeout, `BEGIN IMMEDIATE`
+ * fails at once with SQLITE_BUSY while a write transaction is open; when it succeeds, the probe lets go at once.
+ */
+function writeLocked(probe: sqlite3.Database): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    probe.exec('BEGIN IMMEDIATE', (error: Error | null) => {
+      if (error === null) probe.exec('ROLLBACK', (rollback: Error | null) => (rollback !== null ? reject(rollback) : resolve(false)));
+      else if ((error as Error & { code?: string }).code === 'SQLITE_BUSY') resolve(true);
+      else reject(error);
     });
   });
 }
@@ -67,30 +94,41 @@ interface Row {
   iri: string; record: string; hash: string; updated_at: string; missing_since: string | null; withdrawn_at: string | null;
 }
 
+interface ChildResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly out: string;
+  readonly err: string;
+}
+
 /** `maillon sync` in a child process, as an operator (or cron) runs it. */
-function syncInChild(db: string, dir: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli/bin.ts', 'sync', '--db', db, '--data-dir', dir, '--allow-private'], {
-      cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+function syncInChild(db: string, dir: string, env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<ChildResult> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli/bin.ts', 'sync', '--db', db, '--data-dir', dir, '--allow-private'], {
+    cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const done = new Promise<ChildResult>((resolve, reject) => {
     let out = '';
     let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
     child.once('error', reject);
     child.once('close', (code, signal) => resolve({ code, signal, out, err }));
   });
+  return { child, done };
 }
 
 describe('a sync killed in the middle of its transaction', function () {
   this.timeout(20_000);
 
-  let server: http.Server;
+  let peer: FakePeer;
   let base: string;
   let doc = { body: '', etag: '"v1"' };
   let dir: string;
   let db: string;
-  const hits: string[] = [];
+  /** Called when the peer has sent a whole answer to the catalogue. */
+  let served: (() => void) | undefined;
+  /** The `If-None-Match` of every request, '' for none. */
+  const hits = (): string[] => peer.hits.map((h) => String(h.headers['if-none-match'] ?? ''));
 
   const cli = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
     let out = '';
@@ -109,25 +147,23 @@ describe('a sync killed in the middle of its transaction', function () {
     .map((r) => [r.id.slice(r.id.lastIndexOf('/') + 1), r.price?.value ?? NaN]));
 
   before(async () => {
-    server = http.createServer((req, res) => {
-      hits.push(req.headers['if-none-match'] ?? '');
+    peer = await startFakePeer((req, res) => {
       if (req.headers['if-none-match'] === doc.etag) {
         res.writeHead(304, { etag: doc.etag }).end();
         return;
       }
+      if (req.url === '/catalog') res.once('finish', () => served?.());
       res.writeHead(200, { 'content-type': 'application/ld+json', 'content-length': Buffer.byteLength(doc.body), etag: doc.etag });
       res.end(doc.body);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = peer.base;
     doc = { body: catalogue(base, V1), etag: '"v1"' };
     dir = mkdtempSync(join(tmpdir(), 'maillon-crash-'));
     db = join(dir, 'node.db');
   });
 
   after(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await peer.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -143,13 +179,27 @@ describe('a sync killed in the middle of its transaction', function () {
   });
 
   it('dies by SIGKILL inside the snapshot transaction, leaving the database intact with v1', async () => {
-    doc = { body: catalogue(base, V2), etag: '"v2"' };
-    const before = hits.length;
-    const child = await syncInChild(db, dir, { ...process.env, MAILLON_TEST_KILL_DURING_SYNC: '1', MAILLON_LOG_LEVEL: 'silent' });
-    expect(child.signal, `exit code ${child.code}, stderr: ${child.err}`).to.equal('SIGKILL');
-    expect(child.out).not.to.match(/added/u); // it never got to print its summary
+    doc = { body: catalogue(base, V2_BIG), etag: '"v2-big"' };
+    const before = hits().length;
+    const lastPage = new Promise<void>((resolve) => (served = resolve));
+    const { child, done } = syncInChild(db, dir, { ...process.env, MAILLON_LOG_LEVEL: 'silent' });
+    let exited = false;
+    void done.then(() => (exited = true), () => (exited = true));
+    await Promise.race([lastPage, done]);
+    served = undefined;
+    // Every page is served: the next write lock the child takes is the snapshot's transaction. Kill it there.
+    const probe = await openProbe(db);
+    try {
+      while (!exited && !(await writeLocked(probe))) await new Promise((resolve) => setTimeout(resolve, 1));
+      child.kill('SIGKILL');
+    } finally {
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+    }
+    const killed = await done;
+    expect(killed.signal, `exit code ${killed.code}, stderr: ${killed.err}`).to.equal('SIGKILL');
+    expect(killed.out).not.to.match(/added/u); // it never got to print its summary
     // It did fetch v2 (conditionally, with v1's ETag) before dying.
-    expect(hits.slice(before)).to.deep.equal(['"v1"']);
+    expect(hits().slice(before)).to.deep.equal(['"v1"']);
 
     const integrity = await query<{ integrity_check: string }>(db, 'PRAGMA integrity_check');
     expect(integrity).to.deep.equal([{ integrity_check: 'ok' }]);
@@ -163,10 +213,10 @@ describe('a sync killed in the middle of its transaction', function () {
     expect(entries.map((e) => e.price)).to.deep.equal([2.4, 3.1]);
   });
 
-  it('completes the next sync (without the hook), and then holds v2', async () => {
+  it('completes the next sync, and then holds v2', async () => {
+    doc = { body: catalogue(base, V2), etag: '"v2"' };
     const env: NodeJS.ProcessEnv = { ...process.env, MAILLON_LOG_LEVEL: 'silent' };
-    delete env['MAILLON_TEST_KILL_DURING_SYNC'];
-    const child = await syncInChild(db, dir, env);
+    const child = await syncInChild(db, dir, env).done;
     expect(child.code, child.err).to.equal(0);
     expect(child.signal).to.equal(null);
     // added: coings (product, item, offer); updated: pommes' product and offer, poires' offer (the enterprise's

@@ -7,7 +7,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
 import { SCOPES, type Scope } from '../../server/auth/tokens.js';
 import { main, run } from '../../server/cli/main.js';
 import { UsageError } from '../../server/cli/node-commands.js';
@@ -15,6 +14,7 @@ import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logging.js';
 import { startNode, type RunningNode } from '../../server/main.js';
 import { startTestNode, type TestNode, type TestResponse } from '../helpers/node.js';
+import { readTable } from '../helpers/sqlite.js';
 import {
   api, bearer, byId, CONTEXT, created, enterpriseBody, enterpriseSnapshot, expectProblem, getItem, getOffer, getProduct, getRecords, iri, JSON_TYPE,
   JSONLD, nestedProduct,
@@ -25,21 +25,6 @@ const B = 'chevrerie-du-puy';
 
 function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-/** Every row of a table, read through a read-only connection of its own. */
-function readTable(file: string, table: string): Promise<Record<string, unknown>[]> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (error: Error | null) => {
-      if (error !== null) {
-        reject(error);
-        return;
-      }
-      db.all(`SELECT * FROM ${table}`, (queryError: Error | null, rows: Record<string, unknown>[]) => {
-        db.close(() => (queryError !== null ? reject(queryError) : resolve(rows)));
-      });
-    });
-  });
 }
 
 describe('API tokens (real node)', () => {

@@ -12,13 +12,13 @@
  *   never a slower write.
  */
 import { expect } from 'chai';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Parser } from 'n3';
 import { issueToken, type Scope } from '../../server/auth/tokens.js';
 import { ReplayGuard, sign, verify } from '../../server/feed/signature.js';
 import type { SubscriptionRow } from '../../server/store/feed.js';
 import type { PeerRow } from '../../server/store/federation.js';
+import { startFakePeer } from '../helpers/fake-peer.js';
 import { freePort, startFederationNode, type FederationNode } from '../helpers/federation.js';
 import { startTestNode, type TestNode, type TestResponse } from '../helpers/node.js';
 import { enterpriseBody, expectProblem, nestedProduct } from '../helpers/write-api.js';
@@ -61,7 +61,7 @@ async function startSubscriber(): Promise<Subscriber> {
   const received: Received[] = [];
   const behaviour = new Map<string, Behaviour>();
   const hanging: ServerResponse[] = [];
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server = await startFakePeer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -80,10 +80,8 @@ async function startSubscriber(): Promise<Subscriber> {
       else answer();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.base,
     received,
     behaviour,
     on: (path) => received.filter((r) => r.path === path),
@@ -93,10 +91,7 @@ async function startSubscriber(): Promise<Subscriber> {
         res.end();
       }
     },
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: server.close,
   };
 }
 

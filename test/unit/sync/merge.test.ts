@@ -57,7 +57,7 @@ describe('planMerge', () => {
       expect(plan).to.deep.include({ added: 3, updated: 0, unchanged: 0 });
       expect(plan.upsert.map((r) => r.iri)).to.deep.equal([apple.id, pear.id, appleOffer.id]);
       expect(plan.upsert[0]).to.deep.equal({
-        iri: apple.id, kind: 'SuppliedProduct', record: apple, hash: recordHash(apple), authoritative: true, sourceUrl: PAGE1,
+        iri: apple.id, kind: 'SuppliedProduct', record: apple, json: JSON.stringify(apple), hash: recordHash(apple), authoritative: true, sourceUrl: PAGE1,
       });
       expect(plan.missing).to.deep.equal([]);
       expect(plan.withdrawn).to.deep.equal([]);

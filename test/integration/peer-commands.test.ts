@@ -1,11 +1,10 @@
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../../../server/cli/main.js';
-import { UsageError } from '../../../server/cli/node-commands.js';
+import { run } from '../../server/cli/main.js';
+import { UsageError } from '../../server/cli/node-commands.js';
+import { startFakePeer, type FakePeer } from '../helpers/fake-peer.js';
 
 const CONTEXT = 'https://w3id.org/dfc/ontology/context/context_1.16.0.json';
 
@@ -32,7 +31,7 @@ function catalogue(origin: string): string {
 describe('maillon peer and sync commands', function () {
   this.timeout(10_000);
 
-  let server: http.Server;
+  let server: FakePeer;
   let base: string;
   let dir: string;
   let db: string;
@@ -45,7 +44,7 @@ describe('maillon peer and sync commands', function () {
   }
 
   before(async () => {
-    server = http.createServer((req, res) => {
+    server = await startFakePeer((req, res) => {
       if (req.url === '/catalog') {
         const body = catalogue(base);
         res.writeHead(200, { 'content-type': 'application/ld+json', 'content-length': Buffer.byteLength(body) }).end(body);
@@ -53,15 +52,13 @@ describe('maillon peer and sync commands', function () {
         res.writeHead(500, { 'content-type': 'text/plain' }).end('boom');
       }
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = server.base;
     dir = mkdtempSync(join(tmpdir(), 'maillon-peer-cli-'));
     db = join(dir, 'node.db');
   });
 
   after(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

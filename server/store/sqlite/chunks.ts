@@ -1,0 +1,26 @@
+/**
+ * Chunked statements: SQLite bounds the parameters of one statement, and a peer's snapshot or a big list of
+ * `@id`s can exceed that bound.
+ *
+ * @packageDocumentation
+ */
+import type { SqlConnection, SqlValue } from './database.js';
+
+/** Runs one multi-row INSERT per chunk of rows. */
+export async function insertMany(tx: SqlConnection, head: string, columns: number, rows: readonly SqlValue[][], tail = ''): Promise<void> {
+  // SQLite allows 32,766 bound parameters per statement: stay well below it.
+  const perStatement = Math.max(1, Math.floor(30000 / columns));
+  const placeholder = `(${new Array<string>(columns).fill('?').join(',')})`;
+  for (let i = 0; i < rows.length; i += perStatement) {
+    const chunk = rows.slice(i, i + perStatement);
+    await tx.run(`${head} VALUES ${chunk.map(() => placeholder).join(',')} ${tail}`, chunk.flat());
+  }
+}
+
+/** Runs `work` on chunks of 500 `@id`s, with the matching `?,?,…` placeholders. */
+export async function inChunks(iris: readonly string[], work: (chunk: string[], marks: string) => Promise<void>): Promise<void> {
+  for (let i = 0; i < iris.length; i += 500) {
+    const chunk = iris.slice(i, i + 500);
+    await work(chunk, chunk.map(() => '?').join(','));
+  }
+}

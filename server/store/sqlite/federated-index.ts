@@ -1,0 +1,376 @@
+/**
+ * The SQLite implementation of {@link FederatedIndex}, and the index's part of a snapshot: the provenance
+ * store calls {@link indexPeerSnapshot} and {@link dropPeerRows} inside its own transaction, so the peer's
+ * rows of the index change with its records, and a reader never sees a half-applied peer.
+ *
+ * @packageDocumentation
+ */
+import type { DfcRecord } from '../../../ontology/records.js';
+import { entriesOf, type FederatedEntry } from '../federated-entries.js';
+import type { FederatedIndex, FederatedMatch, FederatedQuery, FederatedRow, MergePlan } from '../federation.js';
+import { inChunks, insertMany } from './chunks.js';
+import type { SqlConnection, SqliteDatabase, SqlValue } from './database.js';
+
+interface EntrySql {
+  source: string; item_iri: string; product_iri: string; product_key: string; offer_iri: string | null; enterprise_iri: string | null;
+  peer_id: number | null; name: string | null; search: string; product_type: string | null; stock: number | null; in_stock: number;
+  price: number | null; currency: string | null; latitude: number | null; longitude: number | null; postcode: string | null;
+}
+
+function entryRow(row: EntrySql): FederatedRow {
+  return {
+    source: row.source, peerId: row.peer_id, itemIri: row.item_iri, productIri: row.product_iri, productKey: row.product_key,
+    offerIri: row.offer_iri, enterpriseIri: row.enterprise_iri, name: row.name, search: row.search, productType: row.product_type, sameAs: [],
+    stock: row.stock, inStock: row.in_stock === 1, price: row.price, currency: row.currency, latitude: row.latitude,
+    longitude: row.longitude, postcode: row.postcode,
+  };
+}
+
+const ENTRY_COLUMNS = 19;
+
+function entryValues(source: string, peerId: number | null, rank: number, e: FederatedEntry): SqlValue[] {
+  return [
+    source, e.itemIri, e.productIri, e.productKey, e.offerIri, e.enterpriseIri, peerId, rank, 0, e.name, e.search, e.productType,
+    e.stock, e.inStock ? 1 : 0, e.price, e.currency, e.latitude, e.longitude, e.postcode,
+  ];
+}
+
+const INSERT_ENTRIES = `INSERT INTO federated_entries (source, item_iri, product_iri, product_key, offer_iri, enterprise_iri, peer_id, rank,
+  winner, name, search, product_type, stock, in_stock, price, currency, latitude, longitude, postcode)`;
+
+/** Recomputes which source wins each product key: our node, then authoritative peers, then relays. */
+async function electWinners(tx: SqlConnection, keys: readonly string[]): Promise<void> {
+  await inChunks(keys, async (chunk, marks) => {
+    await tx.run(
+      `UPDATE federated_entries SET winner = (source = (
+         SELECT f2.source FROM federated_entries f2 WHERE f2.product_key = federated_entries.product_key
+         ORDER BY f2.rank, (f2.product_iri = f2.product_key) DESC, f2.source LIMIT 1))
+       WHERE product_key IN (${marks})`,
+      chunk,
+    );
+  });
+}
+
+/** One row to index: an entry with its rank and whether its source withdrew it. */
+interface IndexRow {
+  readonly entry: FederatedEntry;
+  readonly rank: number;
+  readonly withdrawn: boolean;
+}
+
+/**
+ * Replaces a source's rows of the index, gives them (and the copies elsewhere that point at them through
+ * `owl:sameAs`) their identity keys, and re-elects the winner of every key touched.
+ */
+async function indexSource(
+  tx: SqlConnection, source: string, peerId: number | null, rows: readonly IndexRow[], scope?: readonly string[],
+): Promise<void> {
+  // With a scope, only those items' rows are replaced (a small change to a big peer); without, all of them.
+  const inScope = scope === undefined ? '' : ` AND item_iri IN (${scope.map(() => '?').join(',')})`;
+  const scoped = (params: SqlValue[]): SqlValue[] => (scope === undefined ? params : [...params, ...scope]);
+  const touched = new Set((await tx.all<{ product_key: string }>(
+    `SELECT DISTINCT product_key FROM federated_entries WHERE source = ?${inScope}`, scoped([source]))).map((r) => r.product_key));
+  await tx.run(`DELETE FROM federated_entries WHERE source = ?${inScope}`, scoped([source]));
+  await tx.run(`DELETE FROM entry_same_as WHERE source = ?${inScope}`, scoped([source]));
+  await insertMany(tx, INSERT_ENTRIES_WITHDRAWN, ENTRY_COLUMNS + 1,
+    rows.map((r) => [...entryValues(source, peerId, r.rank, r.entry), r.withdrawn ? 1 : 0]), 'ON CONFLICT (source, item_iri) DO NOTHING');
+  const sameAs = rows.flatMap((r) => r.entry.sameAs.map((target) => [source, r.entry.itemIri, target] as SqlValue[]));
+  if (sameAs.length > 0) {
+    await insertMany(tx, 'INSERT INTO entry_same_as (source, item_iri, target)', 3, sameAs, 'ON CONFLICT DO NOTHING');
+    // A copy takes the key of a product it is the same as that the index knows, or else the key of another
+    // source's copy of the same original (two imports of one file are one product).
+    await tx.run(
+      `UPDATE federated_entries SET product_key = COALESCE((
+         SELECT n.product_key FROM entry_same_as s JOIN federated_entries n ON n.product_iri = s.target
+         WHERE s.source = federated_entries.source AND s.item_iri = federated_entries.item_iri AND n.source <> federated_entries.source
+         LIMIT 1), (
+         SELECT n.product_key FROM entry_same_as s JOIN entry_same_as s2 ON s2.target = s.target AND s2.source <> s.source
+           JOIN federated_entries n ON n.source = s2.source AND n.item_iri = s2.item_iri
+         WHERE s.source = federated_entries.source AND s.item_iri = federated_entries.item_iri
+         LIMIT 1), product_iri)
+       WHERE source = ? AND item_iri IN (SELECT item_iri FROM entry_same_as WHERE source = ?)${inScope}`, scoped([source, source]));
+  }
+  // Copies indexed earlier that point at this source's products join them now.
+  const joining = await tx.all<{ product_key: string }>(
+    `SELECT DISTINCT f.product_key FROM federated_entries f JOIN entry_same_as s ON s.source = f.source AND s.item_iri = f.item_iri
+     JOIN federated_entries n ON n.product_iri = s.target AND n.source = ? WHERE f.source <> ?`, [source, source]);
+  if (joining.length > 0) {
+    joining.forEach((r) => touched.add(r.product_key));
+    await tx.run(
+      `UPDATE federated_entries SET product_key = (
+         SELECT n.product_key FROM entry_same_as s JOIN federated_entries n ON n.product_iri = s.target AND n.source = ?
+         WHERE s.source = federated_entries.source AND s.item_iri = federated_entries.item_iri LIMIT 1)
+       WHERE source <> ? AND EXISTS (
+         SELECT 1 FROM entry_same_as s JOIN federated_entries n ON n.product_iri = s.target AND n.source = ?
+         WHERE s.source = federated_entries.source AND s.item_iri = federated_entries.item_iri)`, [source, source, source]);
+  }
+  const now = await tx.all<{ product_key: string }>(`SELECT DISTINCT product_key FROM federated_entries WHERE source = ?${inScope}`, scoped([source]));
+  now.forEach((r) => touched.add(r.product_key));
+  await electWinners(tx, [...touched]);
+}
+
+/** The catalog items of a peer whose index rows a change touches, or undefined when it touches too much. */
+async function affectedItems(tx: SqlConnection, peerId: number, changed: readonly string[], upsert: readonly DfcRecord[]): Promise<string[] | undefined> {
+  if (changed.length > 500) return undefined;
+  const source = `peer:${peerId}`;
+  const kinds = new Map<string, DfcRecord>();
+  for (const record of upsert) kinds.set(record.id, record);
+  const missing = changed.filter((iri) => !kinds.has(iri));
+  if (missing.length > 0) {
+    const rows = await tx.all<{ record: string }>(
+      `SELECT record FROM peer_resources WHERE peer_id = ? AND iri IN (${missing.map(() => '?').join(',')})`, [peerId, ...missing]);
+    for (const row of rows) {
+      const record = JSON.parse(row.record) as DfcRecord;
+      kinds.set(record.id, record);
+    }
+  }
+  const items = new Set<string>();
+  const products: string[] = [];
+  const offers: string[] = [];
+  for (const iri of changed) {
+    const record = kinds.get(iri);
+    if (record === undefined) continue;
+    if (record.kind === 'CatalogItem') items.add(iri);
+    else if (record.kind === 'Offer') {
+      offers.push(iri);
+      if (record.item !== undefined) items.add(record.item);
+    } else if (record.kind === 'SuppliedProduct') products.push(iri);
+    else return undefined; // an enterprise, an address…: its rows are everywhere, rebuild them all
+  }
+  for (const record of upsert) if (record.kind === 'CatalogItem' && record.product !== undefined && products.includes(record.product)) items.add(record.id);
+  if (products.length > 0) {
+    for (const row of await tx.all<{ item_iri: string }>(
+      `SELECT item_iri FROM federated_entries WHERE source = ? AND product_iri IN (${products.map(() => '?').join(',')})`, [source, ...products])) {
+      items.add(row.item_iri);
+    }
+  }
+  if (offers.length > 0) {
+    for (const row of await tx.all<{ item_iri: string }>(
+      `SELECT item_iri FROM federated_entries WHERE source = ? AND offer_iri IN (${offers.map(() => '?').join(',')})`, [source, ...offers])) {
+      items.add(row.item_iri);
+    }
+  }
+  return items.size > 500 ? undefined : [...items];
+}
+
+
+/** A record of a peer's provenance graph, with its authority and withdrawal flags. */
+interface PeerRecord {
+  readonly record: DfcRecord;
+  readonly authoritative: boolean;
+  readonly withdrawn: boolean;
+}
+
+/** The order SQLite's primary key reads them in (and so the order the index was built in before). */
+function byIri(a: PeerRecord, b: PeerRecord): number {
+  return a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0;
+}
+
+/**
+ * Peer records by `@id` (withdrawn ones included). Those the snapshot writes come from `fresh`, the plan's
+ * records in memory: only the others are read back (and parsed) from the database.
+ */
+async function peerRecords(tx: SqlConnection, peerId: number, iris: Iterable<string>, fresh: ReadonlyMap<string, PeerRecord>): Promise<PeerRecord[]> {
+  const out: PeerRecord[] = [];
+  const stored: string[] = [];
+  for (const iri of new Set(iris)) {
+    const known = fresh.get(iri);
+    if (known !== undefined) out.push(known);
+    else stored.push(iri);
+  }
+  await inChunks(stored, async (chunk, marks) => {
+    const rows = await tx.all<{ record: string; authoritative: number; withdrawn: number }>(
+      `SELECT record, authoritative, withdrawn_at IS NOT NULL AS withdrawn FROM peer_resources WHERE peer_id = ? AND iri IN (${marks})`,
+      [peerId, ...chunk]);
+    for (const row of rows) out.push({ record: JSON.parse(row.record) as DfcRecord, authoritative: row.authoritative === 1, withdrawn: row.withdrawn === 1 });
+  });
+  return out.sort(byIri);
+}
+
+/**
+ * Rank of a source: lower wins. Between equal ranks, the source whose product is the key itself (the
+ * original, not a copy declared `owl:sameAs` it) wins.
+ */
+const RANK = { local: 0, authoritative: 1, relayed: 2 } as const;
+
+const INSERT_ENTRIES_WITHDRAWN = `${INSERT_ENTRIES.replace(/postcode\)$/u, 'postcode, withdrawn)')}`;
+
+/** The rank of a peer's entry: the origin speaking of its own resource, or a relay of another origin's. */
+function rankOf(authoritative: boolean): number {
+  return authoritative ? RANK.authoritative : RANK.relayed;
+}
+
+/** The WHERE clause of a federated query, or undefined when it matches nothing. */
+function whereOf(query: FederatedQuery): { where: string; params: SqlValue[] } | undefined {
+  const where: string[] = ['winner = 1', 'withdrawn = 0'];
+  const params: SqlValue[] = [];
+  if (query.types !== undefined) {
+    if (query.types.length === 0) return undefined;
+    where.push(`product_type IN (${query.types.map(() => '?').join(',')})`);
+    params.push(...query.types);
+  }
+  if (query.box !== undefined) {
+    where.push('latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?');
+    params.push(query.box.minLat, query.box.maxLat, query.box.minLon, query.box.maxLon);
+  }
+  if (query.inStock !== undefined) where.push(query.inStock ? 'in_stock = 1' : 'in_stock = 0');
+  if (query.enterprise !== undefined) {
+    where.push('enterprise_iri = ?');
+    params.push(query.enterprise);
+  }
+  if (query.source !== undefined) {
+    if (query.source === 'local') where.push("source LIKE 'local:%'");
+    else {
+      where.push('peer_id = ?');
+      params.push(Number(query.source));
+    }
+  }
+  for (const word of (query.text ?? '').toLowerCase().split(/\s+/u).filter(Boolean)) {
+    where.push("search LIKE ? ESCAPE '\\'");
+    params.push(`%${word.replace(/[\\%_]/gu, (c) => `\\${c}`)}%`);
+  }
+  return { where: where.join(' AND '), params };
+}
+
+/**
+ * Rebuilds a peer's rows of the index after its snapshot was written, in the snapshot's transaction: only
+ * the items a small change touches, or else the peer's whole graph. The records the plan wrote are taken
+ * from the plan, not read back.
+ */
+export async function indexPeerSnapshot(tx: SqlConnection, peerId: number, plan: MergePlan): Promise<void> {
+  const changed = plan.upsert.length + plan.withdrawn.length + plan.restored.length > 0;
+  if (!changed) return;
+  const withdrawnNow = new Set(plan.withdrawn);
+  const fresh = new Map<string, PeerRecord>(plan.upsert.map((r) => [r.iri, { record: r.record, authoritative: r.authoritative, withdrawn: withdrawnNow.has(r.iri) }]));
+  const source = `peer:${peerId}`;
+  // A small change (a few stock updates from a feed) re-indexes only the items it touches.
+  const scope = await affectedItems(tx, peerId, [...plan.upsert.map((r) => r.iri), ...plan.withdrawn, ...plan.restored],
+    plan.upsert.map((r) => r.record));
+  if (scope !== undefined) {
+    const items = await peerRecords(tx, peerId, scope, fresh);
+    const linked = new Set<string>();
+    for (const { record } of items) {
+      if (record.kind !== 'CatalogItem') continue;
+      if (record.product !== undefined) linked.add(record.product);
+      record.offers.forEach((o) => linked.add(o));
+      if (record.managedBy !== undefined) linked.add(record.managedBy);
+    }
+    const second = await peerRecords(tx, peerId, linked, fresh);
+    const addresses = second.flatMap(({ record }) => (record.kind === 'Enterprise' && record.address !== undefined ? [record.address] : []));
+    const all = [...items, ...second, ...(await peerRecords(tx, peerId, addresses, fresh))];
+    const inScope = new Set(scope);
+    if (scope.length > 0) await indexSource(tx, source, peerId, peerRows(all, (entry) => inScope.has(entry.itemIri)), scope);
+    return;
+  }
+  // The index reads the peer's whole graph (an item's product may be unchanged while its offer changed),
+  // withdrawn resources included: the origin's "withdrawn" must outrank a relay's copy.
+  const iris = (await tx.all<{ iri: string }>('SELECT iri FROM peer_resources WHERE peer_id = ?', [peerId])).map((r) => r.iri);
+  await indexSource(tx, source, peerId, peerRows(await peerRecords(tx, peerId, iris, fresh), () => true));
+}
+
+/** The index rows of a peer's records (those `keep` keeps), ranked and flagged. */
+function peerRows(records: readonly PeerRecord[], keep: (entry: FederatedEntry) => boolean): IndexRow[] {
+  const authoritative = new Set<string>(records.filter((r) => r.authoritative).map((r) => r.record.id));
+  const withdrawn = new Set<string>(records.filter((r) => r.withdrawn).map((r) => r.record.id));
+  return entriesOf(records.map((r) => r.record)).filter(keep).map((entry) => ({
+    // An item of the peer's own pointing at a product of another origin is still a relay of that product.
+    entry, rank: rankOf(authoritative.has(entry.itemIri) && authoritative.has(entry.productIri)), withdrawn: withdrawn.has(entry.itemIri),
+  }));
+}
+
+/** Removes a peer's rows of the index, in the transaction that removes the peer, and re-elects their keys' winners. */
+export async function dropPeerRows(tx: SqlConnection, peerId: number): Promise<void> {
+  const keys = await tx.all<{ product_key: string }>('SELECT DISTINCT product_key FROM federated_entries WHERE peer_id = ?', [peerId]);
+  await tx.run('DELETE FROM federated_entries WHERE peer_id = ?', [peerId]);
+  await electWinners(tx, keys.map((k) => k.product_key));
+}
+
+/** {@link FederatedIndex} on SQLite. */
+export class SqliteFederatedIndex implements FederatedIndex {
+  public constructor(private readonly db: SqliteDatabase) {}
+
+  public async refreshLocal(versions: ReadonlyMap<string, number>, recordsOf: (eid: string) => Promise<DfcRecord[]>): Promise<void> {
+    const built = new Map((await this.db.reader.all<{ source: string; version: number }>(
+      "SELECT source, version FROM federated_sources WHERE source LIKE 'local:%'")).map((r) => [r.source, r.version]));
+    const stale = [...versions].filter(([eid, version]) => built.get(`local:${eid}`) !== version);
+    const gone = [...built.keys()].filter((source) => !versions.has(source.slice('local:'.length)));
+    if (stale.length === 0 && gone.length === 0) return;
+    const rebuilt = await Promise.all(stale.map(async ([eid, version]) => ({ eid, version, entries: entriesOf(await recordsOf(eid)) })));
+    await this.db.transaction(async (tx) => {
+      for (const { eid, version, entries } of rebuilt) {
+        await indexSource(tx, `local:${eid}`, null, entries.map((entry) => ({ entry, rank: RANK.local, withdrawn: false })));
+        await tx.run('INSERT INTO federated_sources (source, version) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET version = excluded.version',
+          [`local:${eid}`, version]);
+      }
+      for (const source of gone) {
+        await indexSource(tx, source, null, []);
+        await tx.run('DELETE FROM federated_sources WHERE source = ?', [source]);
+      }
+    });
+  }
+
+  public async queryMatches(query: FederatedQuery): Promise<FederatedMatch[]> {
+    const filter = whereOf(query);
+    if (filter === undefined) return [];
+    // Three small columns per row: a query over 100,000 offers moves kilobytes, not megabytes, to JavaScript.
+    return this.db.reader.all<FederatedMatch>(
+      `SELECT rowid AS id, latitude, longitude FROM federated_entries WHERE ${filter.where} ORDER BY name, item_iri`, filter.params);
+  }
+
+  public async entriesByIds(ids: readonly number[]): Promise<FederatedRow[]> {
+    const byId = new Map<number, FederatedRow>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = await this.db.reader.all<EntrySql & { id: number }>(
+        `SELECT rowid AS id, * FROM federated_entries WHERE rowid IN (${chunk.map(() => '?').join(',')})`, chunk);
+      for (const row of rows) byId.set(row.id, entryRow(row));
+    }
+    return ids.map((id) => byId.get(id)).filter((r): r is FederatedRow => r !== undefined);
+  }
+
+  public async queryEntries(query: FederatedQuery): Promise<FederatedRow[]> {
+    const filter = whereOf(query);
+    if (filter === undefined) return [];
+    const rows = await this.db.reader.all<EntrySql>(
+      `SELECT * FROM federated_entries WHERE ${filter.where} ORDER BY name, item_iri`, filter.params);
+    return rows.map(entryRow);
+  }
+
+  public async rowsOfKeys(productKeys: readonly string[]): Promise<FederatedRow[]> {
+    const rows: FederatedRow[] = [];
+    await inChunks(productKeys, async (chunk, marks) => {
+      rows.push(...(await this.db.reader.all<EntrySql>(
+        `SELECT * FROM federated_entries WHERE product_key IN (${marks}) AND withdrawn = 0 ORDER BY rank, source`, chunk)).map(entryRow));
+    });
+    return rows;
+  }
+
+  public async recordsIn(source: string, iris: readonly string[]): Promise<DfcRecord[]> {
+    const records: DfcRecord[] = [];
+    await inChunks(iris, async (chunk, marks) => {
+      const rows = source.startsWith('peer:')
+        ? await this.db.reader.all<{ record: string }>(
+          `SELECT record FROM peer_resources WHERE peer_id = ? AND iri IN (${marks}) AND withdrawn_at IS NULL`, [Number(source.slice(5)), ...chunk])
+        : await this.db.reader.all<{ record: string }>(
+          `SELECT record FROM resources WHERE eid = ? AND iri IN (${marks})
+             AND eid NOT IN (SELECT eid FROM enterprises WHERE private = 1)`, [source.slice('local:'.length), ...chunk]);
+      records.push(...rows.map((r) => JSON.parse(r.record) as DfcRecord));
+    });
+    return records;
+  }
+
+  public async recordsOf(iris: readonly string[]): Promise<Map<string, { record: DfcRecord; source: string }>> {
+    const result = new Map<string, { record: DfcRecord; source: string }>();
+    await inChunks(iris, async (chunk, marks) => {
+      const local = await this.db.reader.all<{ iri: string; eid: string; record: string }>(
+        `SELECT iri, eid, record FROM resources WHERE iri IN (${marks})
+           AND eid NOT IN (SELECT eid FROM enterprises WHERE private = 1)`, chunk);
+      for (const r of local) result.set(r.iri, { record: JSON.parse(r.record) as DfcRecord, source: `local:${r.eid}` });
+      const peers = await this.db.reader.all<{ iri: string; peer_id: number; record: string }>(
+        `SELECT iri, peer_id, record FROM peer_resources WHERE iri IN (${marks}) AND withdrawn_at IS NULL
+         ORDER BY authoritative DESC, updated_at DESC`, chunk);
+      for (const r of peers) if (!result.has(r.iri)) result.set(r.iri, { record: JSON.parse(r.record) as DfcRecord, source: `peer:${r.peer_id}` });
+    });
+    return result;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The SQLite store: the {@link NodeStore} contract on a real file in a temp folder, then what only SQLite
+ * has (migrations, WAL, foreign keys, the stored base URL, the stored JSON).
+ */
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NodeId } from '../../../ontology/iri.js';
+import type { DfcRecord } from '../../../ontology/records.js';
+import { SqliteDatabase } from '../../../server/store/sqlite/database.js';
+import { migrate, MIGRATIONS } from '../../../server/store/sqlite/migrations.js';
+import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
+import { recordHash } from '../../../server/sync/merge.js';
+import { readRows } from '../../helpers/sqlite.js';
+import { describeNodeStore } from './node-store.contract.js';
+
+let dir: string | undefined;
+
+describeNodeStore('SQLite', {
+  open: async (baseUrl) => {
+    dir = mkdtempSync(join(tmpdir(), 'maillon-store-'));
+    return SqliteStore.open({ path: join(dir, 'node.db'), baseUrl });
+  },
+  cleanup: async () => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  },
+});
+
+describe('SqliteStore (SQLite only)', () => {
+  let folder: string;
+  let file: string;
+
+  beforeEach(() => {
+    folder = mkdtempSync(join(tmpdir(), 'maillon-sqlite-'));
+    file = join(folder, 'node.db');
+  });
+
+  afterEach(() => {
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  const farm = (base: string): DfcRecord[] => [{
+    kind: 'Enterprise', id: `${base}/api/dfc/enterprises/ferme` as NodeId, name: 'Ferme', supplies: [], manages: [], maintains: [],
+    customerCategories: [], affiliates: [],
+  }];
+
+  it('applies every migration once, in order, and none on the next open', async () => {
+    const versions = MIGRATIONS.map((m) => m.version);
+    expect(versions).to.deep.equal(versions.map((_, i) => i + 1));
+    const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
+    await store.close();
+    const applied = await readRows<{ version: number }>(file, 'SELECT version FROM schema_migrations ORDER BY version');
+    expect(applied.map((r) => r.version)).to.deep.equal(versions);
+    const db = await SqliteDatabase.open(file);
+    try {
+      expect(await migrate(db)).to.deep.equal([]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('writes ahead (WAL), and a reader of the file sees only committed data', async () => {
+    const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
+    try {
+      expect(await readRows(file, 'PRAGMA journal_mode')).to.deep.equal([{ journal_mode: 'wal' }]);
+      await store.createEnterprise('ferme', farm('http://node.test')[0]?.id as string, farm('http://node.test'));
+      expect(existsSync(`${file}-wal`)).to.equal(true);
+      expect(await readRows(file, 'SELECT eid FROM enterprises')).to.deep.equal([{ eid: 'ferme' }]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('enforces foreign keys: a peer removed takes its resources, sources, quarantine and feed state with it', async () => {
+    const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
+    try {
+      const peer = await store.federation.addPeer({ name: 'a', url: 'https://a.example/catalog' }, 'https://a.example');
+      const record = farm('https://a.example')[0] as DfcRecord;
+      const json = JSON.stringify(record);
+      await store.federation.applySnapshot(peer.id, {
+        plan: {
+          upsert: [{ iri: record.id, kind: record.kind, record, json, hash: recordHash(record), authoritative: true, sourceUrl: 'https://a.example/catalog' }],
+          added: 1, updated: 0, unchanged: 0, missing: [], withdrawn: [], restored: [], refused: [],
+        },
+        sources: new Map([['https://a.example/catalog', { etag: '"v1"', lastModified: null }]]),
+        quarantine: [{ iri: 'https://a.example/bad', type: null, problems: [] }],
+        replaceQuarantine: true,
+        now: '2026-01-01T00:00:00.000Z',
+      });
+      await store.feed.setPeerFeed(peer.id, { cursor: 1 });
+      // The record is stored as the plan's text, the one its hash was computed from.
+      expect(await readRows(file, 'SELECT record FROM peer_resources')).to.deep.equal([{ record: json }]);
+      await store.federation.removePeer(peer.id);
+      for (const table of ['peer_resources', 'peer_sources', 'quarantine', 'peer_feeds']) {
+        expect(await readRows(file, `SELECT COUNT(*) AS n FROM ${table}`), table).to.deep.equal([{ n: 0 }]);
+      }
+      // And a resource cannot belong to an enterprise that does not exist.
+      const error = await store.apply('nobody', { upsert: [farm('http://node.test')[0] as DfcRecord] }).then(() => undefined, (e: unknown) => e);
+      expect(String(error)).to.match(/FOREIGN KEY/u);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps the base URL it was made with, and moves every stored @id when asked to rebase', async () => {
+    const first = await SqliteStore.open({ path: file, baseUrl: 'http://old.test/' });
+    expect(first.baseUrl).to.equal('http://old.test');
+    await first.createEnterprise('ferme', 'http://old.test/api/dfc/enterprises/ferme', farm('http://old.test'));
+    await first.close();
+    const kept = await SqliteStore.open({ path: file, baseUrl: 'http://new.test' });
+    expect(kept.baseUrl).to.equal('http://old.test');
+    await kept.close();
+    const moved = await SqliteStore.open({ path: file, baseUrl: 'http://new.test', rebase: true });
+    try {
+      expect(moved.baseUrl).to.equal('http://new.test');
+      expect((await moved.getEnterprise('ferme'))?.iri).to.equal('http://new.test/api/dfc/enterprises/ferme');
+      expect((await moved.getResource('http://new.test/api/dfc/enterprises/ferme'))?.record.id).to.equal('http://new.test/api/dfc/enterprises/ferme');
+      expect(await moved.getResource('http://old.test/api/dfc/enterprises/ferme')).to.equal(undefined);
+    } finally {
+      await moved.close();
+    }
+  });
+
+  it('works in memory too, for throwaway stores', async () => {
+    const store = await SqliteStore.open({ path: ':memory:', baseUrl: 'http://node.test' });
+    try {
+      await store.createEnterprise('ferme', 'http://node.test/api/dfc/enterprises/ferme', farm('http://node.test'));
+      expect((await store.listEnterprises()).map((e) => e.eid)).to.deep.equal(['ferme']);
+    } finally {
+      await store.close();
+    }
+  });
+});
