@@ -34,6 +34,9 @@ import { FileTaxonomyStore } from '../../server/store/taxonomy-store.js';
 import { SyncScheduler } from '../../server/sync/scheduler.js';
 import { SyncEngine } from '../../server/sync/sync-engine.js';
 import { subscribeToPeer } from '../../server/sync/subscribe.js';
+import { serialize } from '../../server/codec/serialize.js';
+import type { PeerRow } from '../../server/store/federation.js';
+import { startStaticServer, type StaticServer } from './federation.js';
 import type { TestResponse } from './node.js';
 
 /** Options of {@link startInProcess}. */
@@ -263,4 +266,52 @@ export function farmRecords(eid: string, options: FarmOptions = {}): DfcRecord[]
     );
   }
   return records;
+}
+
+// ------------------------------------------------------------------ a node with a peer
+
+/** The peer's products: apples, cherry tomatoes in stock, honey out of stock (a name a spreadsheet would run). */
+export const ORCHARD_PRODUCTS: readonly FarmProduct[] = [
+  { id: 'pommes', name: 'Pommes Reinette', description: 'Pommes du Limousin', type: 'apples', stock: 30, price: 2.8 },
+  { id: 'tomate-cerise', name: 'Tomates cerises', description: 'Barquette de tomates cerises', type: 'cherry-tomato', stock: 5, price: 3.5 },
+  { id: 'miel', name: '=Miel "toutes fleurs", printemps', description: 'Pot de miel', type: 'honey', stock: 0, price: 9 },
+];
+
+/** A node with its own enterprise `ferme` (Limoges, 87) and a peer `verger` (Brive, 19) synced into it. */
+export interface FederatedFixture {
+  readonly node: InProcessNode;
+  /** The peer: a static server on 127.0.0.1 serving `/catalog.json`. */
+  readonly peerServer: StaticServer;
+  readonly peer: PeerRow;
+  close(): Promise<void>;
+}
+
+/** Starts a {@link FederatedFixture}; the peer is synced once (an error if that fails). */
+export async function startFederated(options: InProcessOptions = {}): Promise<FederatedFixture> {
+  const peerServer = await startStaticServer((origin) => ({
+    '/catalog.json': {
+      body: serialize(farmRecords('verger', { origin, name: 'Verger de Brive', postcode: '19100', latitude: 45.16, longitude: 1.53, products: ORCHARD_PRODUCTS }), 'jsonld'),
+      contentType: 'application/ld+json',
+    },
+  }));
+  let node: InProcessNode | undefined;
+  try {
+    node = await startInProcess(options);
+    await node.seed('ferme');
+    const peer = await node.store.federation.addPeer({ name: 'verger', url: `${peerServer.url}/catalog.json` }, peerServer.url);
+    const outcome = await node.scheduler.syncOne(peer);
+    if (!outcome.ok) throw new Error(`the peer did not sync: ${JSON.stringify(outcome.failure)}`);
+    const running = node;
+    return {
+      node: running, peerServer, peer,
+      close: async () => {
+        await running.close();
+        await peerServer.close();
+      },
+    };
+  } catch (error: unknown) {
+    await node?.close();
+    await peerServer.close();
+    throw error;
+  }
 }
