@@ -1,0 +1,85 @@
+/**
+ * The token middleware through HTTP, in-process: which headers are read, and what a missing, malformed,
+ * unknown or revoked token gets on a public read and on a write; scopes and the admin.
+ */
+import { expect } from 'chai';
+import { issueToken } from '../../../server/auth/tokens.js';
+import { startInProcess, type InProcessNode } from '../../helpers/in-process.js';
+import { expectProblem } from '../../helpers/write-api.js';
+
+const READ = '/api/dfc/enterprises/ferme/catalog_items';
+const WRITE = '/api/dfc/enterprises/ferme/catalog_items/tomate';
+const STOCK = JSON.stringify({ 'dfc-b:stockLimitation': 7 });
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+describe('auth: the token middleware', function () {
+  let node: InProcessNode;
+  let token: string;
+
+  before(async () => {
+    node = await startInProcess();
+    await node.seed('ferme');
+    token = await node.token('ferme', ['ReadProducts', 'WriteProducts']);
+  });
+  after(async () => node.close());
+
+  const write = (headers: Record<string, string>) => node.request('PUT', WRITE, { headers: { ...JSON_TYPE, ...headers }, body: STOCK });
+
+  it('a public read needs no token; a write without one is 401 with WWW-Authenticate', async () => {
+    expect((await node.request('GET', READ)).status).to.equal(200);
+    const response = await write({});
+    expect(expectProblem(response, 401).detail).to.include('WriteProducts');
+    expect(response.headers.get('www-authenticate')).to.equal('Bearer');
+  });
+
+  it('reads Authorization: Bearer (any case), and X-Api-Token', async () => {
+    expect((await write({ authorization: `Bearer ${token}` })).status).to.equal(200);
+    expect((await write({ authorization: `bearer   ${token}  ` })).status).to.equal(200);
+    expect((await write({ 'x-api-token': token })).status).to.equal(200);
+  });
+
+  it('Authorization wins over X-Api-Token', async () => {
+    expect((await write({ authorization: `Bearer ${token}`, 'x-api-token': 'mln_garbage' })).status).to.equal(200);
+    expectProblem(await write({ authorization: 'Bearer mln_garbage', 'x-api-token': token }), 401);
+  });
+
+  it('an Authorization header that is not "Bearer <token>" is 401, even on a public read', async () => {
+    for (const value of ['Basic dXNlcjpwdw==', 'Bearer', 'Bearer a b', token]) {
+      const response = await node.request('GET', READ, { headers: { authorization: value } });
+      expect(expectProblem(response, 401).detail, value).to.include('Bearer <token>');
+      expect(response.headers.get('www-authenticate')).to.equal('Bearer');
+    }
+  });
+
+  it('an unknown token is 401 invalid_token, even on a public read, so a client learns its token is bad', async () => {
+    const tries: Record<string, string>[] = [{ authorization: 'Bearer mln_nope' }, { 'x-api-token': 'mln_nope' }];
+    for (const headers of tries) {
+      const response = await node.request('GET', READ, { headers });
+      expect(expectProblem(response, 401).detail).to.equal('unknown or revoked API token');
+      expect(response.headers.get('www-authenticate')).to.equal('Bearer error="invalid_token"');
+    }
+  });
+
+  it('a revoked token is refused like an unknown one', async () => {
+    const { token: revoked, row } = await issueToken(node.store, { eid: 'ferme', scopes: ['ReadProducts', 'WriteProducts'] });
+    expect((await write({ 'x-api-token': revoked })).status).to.equal(200);
+    expect(await node.store.revokeToken(row.id)).to.equal(true);
+    expectProblem(await node.request('GET', READ, { headers: { 'x-api-token': revoked } }), 401);
+    expectProblem(await write({ 'x-api-token': revoked }), 401);
+  });
+
+  it('a token without the scope, or of another enterprise, is 403', async () => {
+    const readOnly = await node.token('ferme', ['ReadProducts']);
+    expect(expectProblem(await write({ 'x-api-token': readOnly }), 403).detail).to.equal('this token lacks the WriteProducts scope');
+    await node.seed('voisin');
+    const neighbour = await node.token('voisin');
+    expect(expectProblem(await write({ 'x-api-token': neighbour }), 403).detail).to.equal('this token belongs to enterprise voisin, not ferme');
+  });
+
+  it('admin routes refuse an enterprise token with 403 and take the admin token', async () => {
+    expect(expectProblem(await node.request('GET', '/api/sync/peers', { headers: { 'x-api-token': token } }), 403).detail)
+      .to.include('not an enterprise token');
+    expect((await node.request('GET', '/api/sync/peers', { headers: { 'x-api-token': node.adminToken } })).status).to.equal(200);
+    expect((await write({ 'x-api-token': node.adminToken })).status).to.equal(200);
+  });
+});

@@ -1,0 +1,258 @@
+/**
+ * The webhook notifier on a real store, with a fake `post` (no network): one signed notification per changed
+ * resource (a burst coalesced to its latest version), retries with backoff, `dead` after N failures, recovery,
+ * revoked tokens and enterprise scoping, and the poll that finds deliveries nothing woke.
+ */
+import { expect } from 'chai';
+import type { CatalogItemRecord, OfferRecord } from '../../../ontology/records.js';
+import { issueToken } from '../../../server/auth/tokens.js';
+import { notificationOf, type ChangeNotification } from '../../../server/feed/notifier.js';
+import { ReplayGuard, SIGNATURE_HEADER, verify } from '../../../server/feed/signature.js';
+import type { FetchOutcome, PageRequest } from '../../../server/net/peer-client.js';
+import type { FeedEvent, SubscriptionRow } from '../../../server/store/feed.js';
+import { startInProcess, type InProcessNode } from '../../helpers/in-process.js';
+
+const CALLBACK = 'http://127.0.0.1:9/hook';
+const SECRET = 'whsec_notifier-test';
+
+/** A fake `post`: records every request and answers what `answer` says. */
+function fakePost() {
+  const sent: PageRequest[] = [];
+  const state = { fail: false };
+  const post = async (request: PageRequest): Promise<FetchOutcome> => {
+    sent.push(request);
+    return state.fail
+      ? { ok: false, failure: { kind: 'http-status', message: 'HTTP 500', url: request.url, status: 500 } }
+      : { ok: true, page: { url: request.url, status: 200, bytes: 0 } };
+  };
+  return { sent, state, post };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+const stockBody = (stock: number) => ({ text: JSON.stringify({ 'dfc-b:stockLimitation': stock }), mediaType: 'application/json' });
+
+describe('feed: the notifier', function () {
+  let node: InProcessNode;
+  const fake = fakePost();
+  let n = 0;
+
+  before(async () => {
+    node = await startInProcess({ notifier: { post: fake.post, maxFailures: 3, baseBackoffMs: 1 } });
+    await node.seed('ferme');
+    await node.seed('voisin');
+  });
+  after(async () => node.close());
+  beforeEach(() => {
+    fake.sent.length = 0;
+    fake.state.fail = false;
+  });
+
+  /** A subscription from `after` (default: the head), created without waking the notifier. */
+  async function subscription(options: { eid?: string | null; after?: number; tokenId?: string | null } = {}): Promise<SubscriptionRow> {
+    const eid = options.eid === undefined ? 'ferme' : options.eid;
+    return node.store.feed.createSubscription({
+      id: `sub-${++n}`, tokenId: options.tokenId ?? null, eid, callback: `${CALLBACK}/${n}`, secret: SECRET, createdAt: new Date().toISOString(),
+      deliveredSeq: options.after ?? await node.store.feed.latestSeq(eid ?? undefined),
+    });
+  }
+
+  /** Writes, then lets the rounds those writes woke pass (they find no subscription yet). */
+  async function quietly(write: () => Promise<unknown>): Promise<number> {
+    const head = await node.store.feed.latestSeq();
+    await write();
+    await sleep(50);
+    return head;
+  }
+
+  const posted = (sub: SubscriptionRow) => fake.sent.filter((r) => r.url === sub.callback);
+  const bodyOf = (request: PageRequest): ChangeNotification => JSON.parse(request.post?.body ?? '') as ChangeNotification;
+
+  it('sends one signed notification per changed resource, with the latest stock inline, and advances the cursor', async () => {
+    const head = await quietly(async () => {
+      for (const stock of [5, 6, 7]) await node.catalog.updateCatalogItem('ferme', 'tomate', stockBody(stock));
+    });
+    const sub = await subscription({ after: head });
+    await node.notifier.round();
+    const requests = posted(sub);
+    // The item and the offer that mirrors its stock, each once, though each changed three times.
+    expect(requests.map((r) => bodyOf(r).object['id']).sort()).to.deep.equal([
+      `${node.base}/api/dfc/enterprises/ferme/catalog_items/tomate`, `${node.base}/api/dfc/enterprises/ferme/offers/tomate`,
+    ]);
+    for (const request of requests) {
+      const notification = bodyOf(request);
+      expect(notification.type).to.equal('Update');
+      expect(notification.actor).to.equal(node.base);
+      expect(notification.id).to.match(/^urn:uuid:/u);
+      expect(notification.object['dfc-b:stockLimitation']).to.equal(7);
+      expect(notification.object['maillon:feed']).to.equal(`${node.base}/api/dfc/feed`);
+      expect(request.post?.contentType).to.equal('application/ld+json');
+      expect(verify(SECRET, request.post?.headers?.[SIGNATURE_HEADER], request.post?.body ?? '', new ReplayGuard())).to.deep.equal({ ok: true });
+    }
+    const after = await node.store.feed.getSubscription(sub.id);
+    expect(after).to.include({ status: 'active', failures: 0, lastError: null, deliveredSeq: await node.store.feed.latestSeq('ferme') });
+    expect(after?.lastDeliveryAt).to.be.a('string');
+    fake.sent.length = 0;
+    await node.notifier.round();
+    expect(posted(sub)).to.deep.equal([]);
+    await node.store.feed.deleteSubscription(sub.id);
+  });
+
+  it('a failed delivery marks the subscription failing with the error, keeps the cursor, and retries after a backoff', async () => {
+    const head = await quietly(() => node.catalog.updateCatalogItem('ferme', 'carottes', stockBody(3)));
+    const sub = await subscription({ after: head });
+    fake.state.fail = true;
+    await node.notifier.round();
+    const failing = await node.store.feed.getSubscription(sub.id);
+    expect(failing).to.include({ status: 'failing', failures: 1, lastError: 'http-status: HTTP 500', deliveredSeq: head });
+    expect(failing?.nextAttemptAt).to.be.a('string');
+    fake.state.fail = false;
+    await sleep(10);
+    await node.notifier.round();
+    const recovered = await node.store.feed.getSubscription(sub.id);
+    expect(recovered).to.include({ status: 'active', failures: 0, lastError: null, nextAttemptAt: null });
+    expect(recovered?.deliveredSeq).to.be.greaterThan(head);
+    // The failed round stopped at its first notification; the retry sent both.
+    expect(posted(sub)).to.have.length(3);
+    await node.store.feed.deleteSubscription(sub.id);
+  });
+
+  it('the first retry waits between half and all of the base backoff; nothing is sent before', async () => {
+    const slow = await startInProcess({ notifier: { post: fake.post, baseBackoffMs: 60_000 } });
+    try {
+      await slow.seed('ferme');
+      await sleep(50);
+      const sub = await slow.store.feed.createSubscription({
+        id: 'slow', tokenId: null, eid: 'ferme', callback: `${CALLBACK}/slow`, secret: SECRET, createdAt: new Date().toISOString(),
+        deliveredSeq: (await slow.store.feed.latestSeq('ferme')) - 1,
+      });
+      fake.state.fail = true;
+      const before = Date.now();
+      await slow.notifier.round();
+      const next = Date.parse((await slow.store.feed.getSubscription(sub.id))?.nextAttemptAt ?? '');
+      expect(next - before).to.be.within(30_000 - 1000, 60_000 + 1000);
+      await slow.notifier.round();
+      expect(posted(sub)).to.have.length(1);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('gives up after maxFailures in a row: dead, and nothing more is sent', async () => {
+    const head = await quietly(() => node.catalog.updateCatalogItem('ferme', 'carottes', stockBody(4)));
+    const sub = await subscription({ after: head });
+    fake.state.fail = true;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await eventually(async () => {
+        const row = await node.store.feed.getSubscription(sub.id);
+        return row?.nextAttemptAt === null || (row?.nextAttemptAt ?? '') <= new Date().toISOString();
+      }, 'the next attempt to be due');
+      await node.notifier.round();
+      expect((await node.store.feed.getSubscription(sub.id))?.failures).to.equal(attempt);
+    }
+    const dead = await node.store.feed.getSubscription(sub.id);
+    expect(dead).to.include({ status: 'dead', failures: 3, nextAttemptAt: null, deliveredSeq: head });
+    const sentBefore = posted(sub).length;
+    fake.state.fail = false;
+    await node.notifier.round();
+    expect(posted(sub)).to.have.length(sentBefore);
+    expect((await node.store.feed.deliverableSubscriptions()).map((s) => s.id)).to.not.include(sub.id);
+  });
+
+  it('a deletion is a Delete of the product, its item and its offer', async () => {
+    const created = await node.catalog.createProducts('ferme', (await node.catalog.decode({
+      text: JSON.stringify({
+        '@context': 'https://w3id.org/dfc/ontology/context/context_1.16.0.json', '@id': '_:p', '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Fugace',
+        'dfc-b:referencedBy': { '@id': '_:i', '@type': 'dfc-b:CatalogItem', 'dfc-b:stockLimitation': 1, 'dfc-b:offeredThrough': {
+          '@id': '_:o', '@type': 'dfc-b:Offer', 'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 1, 'dfc-b:hasUnit': 'dfc-m:Euro' },
+        } },
+      }), mediaType: 'application/ld+json',
+    }, `${node.base}/api/dfc/enterprises/ferme/supplied_products`)).records);
+    const id = (created.find((r) => r.kind === 'SuppliedProduct')?.id ?? '').split('/').pop() ?? '';
+    await sleep(50);
+    const head = await quietly(() => node.catalog.deleteProduct('ferme', id));
+    const sub = await subscription({ after: head });
+    await node.notifier.round();
+    const notifications = posted(sub).map(bodyOf);
+    expect(notifications.map((x) => x.type)).to.deep.equal(['Delete', 'Delete', 'Delete']);
+    expect(notifications.map((x) => x.object['type']).sort()).to.deep.equal(['dfc-b:CatalogItem', 'dfc-b:Offer', 'dfc-b:SuppliedProduct']);
+    await node.store.feed.deleteSubscription(sub.id);
+  });
+
+  it('sends nothing for another enterprise’s changes, nor to a subscription whose token was revoked', async () => {
+    const { row } = await issueToken(node.store, { eid: 'ferme', scopes: ['ReadProducts'] });
+    const head = await quietly(() => node.catalog.updateCatalogItem('ferme', 'chevre', stockBody(2)));
+    const neighbour = await subscription({ eid: 'voisin' });
+    const revoked = await subscription({ after: head, tokenId: row.id });
+    await node.store.revokeToken(row.id);
+    const wholeNode = await subscription({ eid: null, after: head });
+    await node.notifier.round();
+    expect(posted(neighbour)).to.deep.equal([]);
+    expect(posted(revoked)).to.deep.equal([]);
+    expect(posted(wholeNode).length).to.be.greaterThan(0);
+    for (const sub of [neighbour, revoked, wholeNode]) await node.store.feed.deleteSubscription(sub.id);
+  });
+
+  it('wakes by itself after a write, and its poll finds deliveries nothing woke', async () => {
+    const woken = await subscription();
+    await node.catalog.updateCatalogItem('ferme', 'tomate', stockBody(11));
+    await eventually(() => posted(woken).length > 0, 'a delivery woken by the write');
+    await node.store.feed.deleteSubscription(woken.id);
+    const polling = await startInProcess({ notifier: { post: fake.post, pollMs: 20 } });
+    try {
+      await polling.seed('ferme');
+      await sleep(50);
+      const sub = await polling.store.feed.createSubscription({
+        id: 'polled', tokenId: null, eid: 'ferme', callback: `${CALLBACK}/polled`, secret: SECRET, createdAt: new Date().toISOString(),
+        deliveredSeq: (await polling.store.feed.latestSeq('ferme')) - 1,
+      });
+      await sleep(100);
+      expect(posted(sub), 'nothing before start').to.deep.equal([]);
+      polling.notifier.start();
+      polling.notifier.start();
+      await eventually(() => posted(sub).length === 1, 'a delivery found by the poll');
+      await polling.notifier.stop();
+    } finally {
+      await polling.close();
+    }
+  });
+});
+
+describe('feed: notificationOf', () => {
+  const item = { kind: 'CatalogItem', id: 'https://n.example/i', stock: 4, offers: [], listedIn: [] } as unknown as CatalogItemRecord;
+  const offer = {
+    kind: 'Offer', id: 'https://n.example/o', stock: null,
+    price: { value: 2, currency: 'https://github.com/datafoodconsortium/taxonomies/releases/latest/download/measures.rdf#Euro' },
+  } as unknown as OfferRecord;
+  const event = (seq: number, record: FeedEvent['record'], action: FeedEvent['action'] = 'update'): FeedEvent => ({
+    seq, eid: 'ferme', iri: record?.id ?? 'https://n.example/x', kind: record?.kind ?? 'Offer', action, record, at: '2026-11-24T10:00:00Z',
+  });
+  const args = { base: 'https://n.example', api: 'https://n.example/api/dfc' };
+
+  it('puts stock and price inline only when they changed; on demand is -1', () => {
+    expect(notificationOf(args, event(2, item), event(1, { ...item, stock: 3 })).object['dfc-b:stockLimitation']).to.equal(4);
+    expect(notificationOf(args, event(2, item), event(1, item)).object).to.not.have.property('dfc-b:stockLimitation');
+    const first = notificationOf(args, event(1, offer, 'create'), undefined);
+    expect(first.type).to.equal('Create');
+    expect(first.object['dfc-b:stockLimitation']).to.equal(-1);
+    expect(first.object['dfc-b:hasPrice']).to.deep.equal({ 'dfc-b:value': 2, 'dfc-b:hasUnit': 'dfc-m:Euro' });
+    expect(notificationOf(args, event(2, offer), event(1, offer)).object).to.not.have.property('dfc-b:hasPrice');
+    const repriced = notificationOf(args, event(3, { ...offer, price: { ...offer.price!, value: 2.5 } } as OfferRecord), event(2, offer));
+    expect(repriced.object['dfc-b:hasPrice']).to.deep.equal({ 'dfc-b:value': 2.5, 'dfc-b:hasUnit': 'dfc-m:Euro' });
+    expect(repriced.object['maillon:version']).to.equal('https://n.example/api/dfc/feed/versions/3');
+  });
+
+  it('a deletion carries no stock or price', () => {
+    const deletion = notificationOf(args, event(4, null, 'delete'), event(3, offer));
+    expect(deletion.type).to.equal('Delete');
+    expect(Object.keys(deletion.object).sort()).to.deep.equal(['id', 'maillon:feed', 'maillon:version', 'type']);
+  });
+});

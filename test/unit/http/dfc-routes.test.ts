@@ -1,0 +1,412 @@
+/**
+ * The DFC routes under `/api/dfc`, in-process: reads and writes, content negotiation (406 included), paging,
+ * ETag/304/412, OPTIONS/405, CORS, private enterprises, and the 4xx answers of bad requests.
+ */
+import { expect } from 'chai';
+import { bearer, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
+import { CONTEXT, enterpriseBody, expectProblem, nestedProduct } from '../../helpers/write-api.js';
+
+const FERME = '/api/dfc/enterprises/ferme';
+const JSONLD = { 'content-type': 'application/ld+json' };
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+interface Graph { '@context'?: unknown; '@graph'?: Record<string, unknown>[]; '@type'?: string }
+
+function graphOf(text: string): Record<string, unknown>[] {
+  const document = JSON.parse(text) as Graph & Record<string, unknown>;
+  return document['@graph'] ?? [document];
+}
+
+function ids(text: string): string[] {
+  return graphOf(text).map((n) => n['@id'] as string);
+}
+
+describe('http: the DFC routes', function () {
+  let node: InProcessNode;
+  let ferme: string;
+  let other: string;
+
+  before(async () => {
+    node = await startInProcess();
+    await node.seed('ferme');
+    await node.seed('secret', { private: true });
+    ferme = await node.token('ferme');
+    other = await node.token('secret', ['ReadProducts']);
+  });
+  after(async () => node.close());
+
+  describe('reads', () => {
+    it('lists public enterprises only without a token, and private ones too for the admin', async () => {
+      const anonymous = await node.request('GET', '/api/dfc/enterprises');
+      expect(anonymous.status).to.equal(200);
+      expect(ids(anonymous.text)).to.include(`${node.base}${FERME}`).and.not.include(`${node.base}/api/dfc/enterprises/secret`);
+      expect(anonymous.headers.get('cache-control')).to.equal('no-cache');
+      const admin = await node.request('GET', '/api/dfc/enterprises', { headers: bearer(node.adminToken) });
+      expect(ids(admin.text)).to.include(`${node.base}/api/dfc/enterprises/secret`);
+      expect(admin.headers.get('cache-control')).to.equal('private, no-cache');
+    });
+
+    it('serves an enterprise with supplies and manages derived from its catalogue', async () => {
+      const response = await node.request('GET', FERME);
+      expect(response.status).to.equal(200);
+      expect(response.headers.get('content-type')).to.equal('application/ld+json; charset=utf-8');
+      const enterprise = graphOf(response.text).find((n) => n['@id'] === `${node.base}${FERME}`);
+      expect(enterprise?.['dfc-b:supplies']).to.have.length(3);
+      expect(enterprise?.['dfc-b:manages']).to.include(`${node.base}${FERME}/catalog_items/tomate`);
+      expect(response.headers.get('last-modified')).to.be.a('string');
+      expect(response.headers.get('vary')).to.include('Accept');
+    });
+
+    it('serves the whole catalogue under both collection paths, and each resource alone', async () => {
+      for (const collection of ['catalog_items', 'supplied_products']) {
+        const response = await node.request('GET', `${FERME}/${collection}`);
+        expect(response.status).to.equal(200);
+        expect(ids(response.text)).to.include.members([
+          `${node.base}${FERME}/supplied_products/tomate`, `${node.base}${FERME}/catalog_items/tomate`, `${node.base}${FERME}/offers/tomate`,
+        ]);
+      }
+      for (const path of ['supplied_products/tomate', 'catalog_items/tomate', 'offers/tomate']) {
+        const response = await node.request('GET', `${FERME}/${path}`);
+        expect(response.status, path).to.equal(200);
+        expect(ids(response.text)).to.deep.equal([`${node.base}${FERME}/${path}`]);
+      }
+    });
+
+    it('serves the main contact and the address by their own URLs', async () => {
+      const person = await node.request('GET', '/api/dfc/persons/ferme');
+      expect(person.status).to.equal(200);
+      expect(graphOf(person.text)[0]?.['dfc-b:firstName']).to.equal('Anne');
+      const address = await node.request('GET', '/api/dfc/addresses/ferme');
+      expect(graphOf(address.text)[0]?.['dfc-b:hasCity']).to.equal('Limoges');
+      expectProblem(await node.request('GET', '/api/dfc/addresses/nowhere'), 404);
+    });
+
+    it('answers 404 for an unknown enterprise, resource, or sale session', async () => {
+      const noEnterprise = expectProblem(await node.request('GET', '/api/dfc/enterprises/nobody/catalog_items'), 404);
+      expect(noEnterprise.detail).to.include('nobody');
+      const noItem = expectProblem(await node.request('GET', `${FERME}/catalog_items/nothing`), 404);
+      expect(noItem.detail).to.include('"nothing"').and.include('ferme');
+      expectProblem(await node.request('GET', `${FERME}/sale_sessions/none`), 404);
+      expectProblem(await node.request('GET', '/api/dfc/enterprises/nobody/offers/x'), 404);
+    });
+  });
+
+  describe('content negotiation', () => {
+    it('gives Turtle, N-Triples and N-Quads', async () => {
+      const turtle = await node.request('GET', `${FERME}/offers/tomate`, { headers: { accept: 'text/turtle' } });
+      expect(turtle.headers.get('content-type')).to.equal('text/turtle; charset=utf-8');
+      expect(turtle.text).to.include(`<${node.base}${FERME}/offers/tomate>`);
+      const ntriples = await node.request('GET', `${FERME}/offers/tomate`, { headers: { accept: 'application/n-triples' } });
+      expect(ntriples.headers.get('content-type')).to.match(/^application\/n-triples/u);
+      expect(ntriples.text.trim().split('\n').every((line) => line.endsWith(' .'))).to.equal(true);
+      const nquads = await node.request('GET', `${FERME}/offers/tomate`, { headers: { accept: 'application/n-quads' } });
+      expect(nquads.headers.get('content-type')).to.match(/^application\/n-quads/u);
+      expect(nquads.headers.get('etag')).to.not.equal(ntriples.headers.get('etag'));
+    });
+
+    it('gives DFC 2.0 on the dfc-v2 profile, and application/json as asked', async () => {
+      const v2 = await node.request('GET', `${FERME}/catalog_items`, { headers: { accept: 'application/ld+json; profile="dfc-v2"' } });
+      expect(v2.headers.get('content-type')).to.equal('application/ld+json; profile="dfc-v2"; charset=utf-8');
+      expect(v2.text).to.include('ldp:');
+      const v1 = await node.request('GET', `${FERME}/catalog_items`);
+      expect(v1.text).to.not.include('ldp:Container');
+      const json = await node.request('GET', `${FERME}/catalog_items`, { headers: { accept: 'application/json' } });
+      expect(json.headers.get('content-type')).to.equal('application/json; charset=utf-8');
+    });
+
+    it('honours q-values and wildcards', async () => {
+      const preferTurtle = await node.request('GET', FERME, { headers: { accept: 'application/ld+json;q=0.5, text/turtle' } });
+      expect(preferTurtle.headers.get('content-type')).to.match(/^text\/turtle/u);
+      const wildcard = await node.request('GET', FERME, { headers: { accept: 'text/*' } });
+      expect(wildcard.headers.get('content-type')).to.match(/^text\/turtle/u);
+      const any = await node.request('GET', FERME, { headers: { accept: '*/*' } });
+      expect(any.headers.get('content-type')).to.match(/^application\/ld\+json/u);
+    });
+
+    it('answers 406 with the available types for anything else, and for q=0 on all', async () => {
+      const html = expectProblem(await node.request('GET', FERME, { headers: { accept: 'text/html' } }), 406);
+      expect(html.title).to.equal('Not Acceptable');
+      expect(html.detail).to.include('text/turtle');
+      expectProblem(await node.request('GET', '/api/dfc/enterprises', { headers: { accept: '*/*;q=0' } }), 406);
+    });
+  });
+
+  describe('paging', () => {
+    it('pages the catalogue with Link headers and a hydra view, and 404 past the end', async () => {
+      const first = await node.request('GET', `${FERME}/catalog_items?page_size=2`);
+      expect(first.status).to.equal(200);
+      const link = first.headers.get('link') ?? '';
+      expect(link).to.include('rel="next"').and.include('page=2&page_size=2').and.include('rel="first"');
+      expect(first.text).to.include('hydra:PartialCollectionView').and.include('hydra:next');
+      const products = (text: string) => graphOf(text).filter((n) => n['@type'] === 'dfc-b:SuppliedProduct').map((n) => n['@id']);
+      const second = await node.request('GET', `${FERME}/catalog_items?page=2&page_size=2`);
+      expect(second.headers.get('link')).to.include('rel="prev"').and.not.include('rel="next"');
+      const all = [...products(first.text), ...products(second.text)];
+      expect(all).to.have.length(3);
+      expect([...all].sort()).to.deep.equal(all);
+      expectProblem(await node.request('GET', `${FERME}/catalog_items?page=3&page_size=2`), 404);
+    });
+
+    it('pages the list of enterprises', async () => {
+      const first = await node.request('GET', '/api/dfc/enterprises?page_size=1', { headers: bearer(node.adminToken) });
+      expect(first.headers.get('link')).to.include('rel="next"');
+      expectProblem(await node.request('GET', '/api/dfc/enterprises?page=9&page_size=1'), 404);
+    });
+
+    it('refuses bad paging parameters with 400', async () => {
+      for (const query of ['page=0', 'page=abc', 'page_size=0', 'page_size=10001', 'page_size=1.5']) {
+        const body = expectProblem(await node.request('GET', `${FERME}/catalog_items?${query}`), 400);
+        expect(body.detail, query).to.match(/page/u);
+      }
+      expectProblem(await node.request('GET', '/api/dfc/enterprises?page=-1'), 400);
+    });
+  });
+
+  describe('caching and preconditions', () => {
+    it('answers 304 to If-None-Match with the ETag (or *), and 200 with another', async () => {
+      const first = await node.request('GET', `${FERME}/catalog_items`);
+      const etag = first.headers.get('etag') ?? '';
+      expect(etag).to.match(/^"[^"]+"$/u);
+      const again = await node.request('GET', `${FERME}/catalog_items`, { headers: { 'if-none-match': `"other", W/${etag}` } });
+      expect(again.status).to.equal(304);
+      expect(again.text).to.equal('');
+      expect((await node.request('GET', `${FERME}/catalog_items`, { headers: { 'if-none-match': '*' } })).status).to.equal(304);
+      expect((await node.request('GET', `${FERME}/catalog_items`, { headers: { 'if-none-match': '"stale"' } })).status).to.equal(200);
+      const list = await node.request('GET', '/api/dfc/enterprises');
+      expect((await node.request('GET', '/api/dfc/enterprises', { headers: { 'if-none-match': list.headers.get('etag') ?? '' } })).status).to.equal(304);
+    });
+
+    it('a write with a current If-Match succeeds; a stale one gets 412 and changes nothing', async () => {
+      const path = `${FERME}/catalog_items/carottes`;
+      const before = await node.request('GET', path);
+      const etag = before.headers.get('etag') ?? '';
+      const ok = await node.request('PUT', path, {
+        headers: { ...bearer(ferme), ...JSON_TYPE, 'if-match': etag }, body: JSON.stringify({ 'dfc-b:stockLimitation': 5 }),
+      });
+      expect(ok.status, ok.text).to.equal(200);
+      const stale = await node.request('PUT', path, {
+        headers: { ...bearer(ferme), ...JSON_TYPE, 'if-match': etag }, body: JSON.stringify({ 'dfc-b:stockLimitation': 6 }),
+      });
+      expect(expectProblem(stale, 412).title).to.equal('Precondition Failed');
+      const after = await node.request('GET', path);
+      expect(graphOf(after.text)[0]?.['dfc-b:stockLimitation']).to.equal(5);
+      const star = await node.request('PUT', path, {
+        headers: { ...bearer(ferme), ...JSON_TYPE, 'if-match': '*' }, body: JSON.stringify({ 'dfc-b:stockLimitation': 7 }),
+      });
+      expect(star.status).to.equal(200);
+    });
+
+    it('If-Match accepts the ETag of any representation of the resource', async () => {
+      const path = `${FERME}/offers/carottes`;
+      const turtle = await node.request('GET', path, { headers: { accept: 'text/turtle' } });
+      const response = await node.request('PUT', path, {
+        headers: { ...bearer(ferme), ...JSON_TYPE, 'if-match': turtle.headers.get('etag') ?? '' }, body: JSON.stringify({ 'dfc-b:hasPrice': 2.2 }),
+      });
+      expect(response.status, response.text).to.equal(200);
+    });
+
+    it('If-Match on a resource that does not exist is 404, not 412', async () => {
+      expectProblem(await node.request('PUT', `${FERME}/catalog_items/ghost`, {
+        headers: { ...bearer(ferme), ...JSON_TYPE, 'if-match': '"x"' }, body: JSON.stringify({ 'dfc-b:stockLimitation': 1 }),
+      }), 404);
+    });
+  });
+
+  describe('OPTIONS, 405 and CORS', () => {
+    it('OPTIONS answers 204 with Allow, and Accept-Post on the collections that take POST', async () => {
+      const products = await node.request('OPTIONS', `${FERME}/supplied_products`);
+      expect(products.status).to.equal(204);
+      expect(products.headers.get('allow')).to.equal('GET, HEAD, OPTIONS, POST');
+      expect(products.headers.get('accept-post')).to.include('text/turtle');
+      const item = await node.request('OPTIONS', `${FERME}/catalog_items/tomate`);
+      expect(item.headers.get('allow')).to.equal('GET, HEAD, OPTIONS, PUT');
+      expect(item.headers.get('accept-post')).to.equal(null);
+      expect((await node.request('OPTIONS', `${FERME}/supplied_products/tomate`)).headers.get('allow')).to.include('DELETE');
+      expect((await node.request('OPTIONS', '/api/dfc/persons/ferme')).headers.get('allow')).to.equal('GET, HEAD, OPTIONS');
+    });
+
+    it('another method is 405 with Allow', async () => {
+      const response = await node.request('DELETE', `${FERME}/catalog_items`, { headers: bearer(ferme) });
+      const body = expectProblem(response, 405);
+      expect(response.headers.get('allow')).to.equal('GET, HEAD, OPTIONS');
+      expect(body.detail).to.include('DELETE');
+      expectProblem(await node.request('PATCH', '/api/dfc/enterprises'), 405);
+      expectProblem(await node.request('POST', `${FERME}/sale_sessions/x`), 405);
+    });
+
+    it('every answer allows any origin; a preflight gets the read methods and headers', async () => {
+      const read = await node.request('GET', FERME, { headers: { origin: 'https://shop.example' } });
+      expect(read.headers.get('access-control-allow-origin')).to.equal('*');
+      expect(read.headers.get('access-control-expose-headers')).to.include('ETag');
+      const preflight = await node.request('OPTIONS', `${FERME}/catalog_items`, {
+        headers: { origin: 'https://shop.example', 'access-control-request-method': 'GET' },
+      });
+      expect(preflight.status).to.equal(204);
+      expect(preflight.headers.get('access-control-allow-methods')).to.equal('GET, HEAD, OPTIONS');
+      expect(preflight.headers.get('access-control-allow-headers')).to.include('Authorization');
+      expect(preflight.headers.get('access-control-max-age')).to.equal('600');
+      expect(preflight.headers.get('allow')).to.equal(null);
+    });
+  });
+
+  describe('private enterprises', () => {
+    it('need a token with the scope on that enterprise', async () => {
+      expectProblem(await node.request('GET', '/api/dfc/enterprises/secret/catalog_items'), 401);
+      const wrong = expectProblem(await node.request('GET', '/api/dfc/enterprises/secret/catalog_items', { headers: bearer(ferme) }), 403);
+      expect(wrong.detail).to.include('ferme');
+      const right = await node.request('GET', '/api/dfc/enterprises/secret/catalog_items', { headers: bearer(other) });
+      expect(right.status).to.equal(200);
+      expect(right.headers.get('cache-control')).to.equal('private, no-cache');
+      // The token has ReadProducts only: the profile needs ReadEnterprise.
+      const profile = expectProblem(await node.request('GET', '/api/dfc/enterprises/secret', { headers: bearer(other) }), 403);
+      expect(profile.detail).to.include('ReadEnterprise');
+      expectProblem(await node.request('GET', '/api/dfc/addresses/secret'), 401);
+    });
+  });
+
+  describe('writes', () => {
+    it('POST creates a product with its item and offer, 201 with Location', async () => {
+      const response = await node.request('POST', `${FERME}/supplied_products`, {
+        headers: { ...bearer(ferme), ...JSONLD }, body: JSON.stringify(nestedProduct({ name: 'Poireaux', sku: 'POI-1', stock: 8, price: 3 })),
+      });
+      expect(response.status, response.text).to.equal(201);
+      const location = response.headers.get('location') ?? '';
+      expect(location).to.equal(`${node.base}${FERME}/supplied_products/Poireaux`);
+      expect(response.headers.get('etag')).to.be.a('string');
+      const read = await node.request('GET', location.slice(node.base.length));
+      expect(read.status).to.equal(200);
+      expect(graphOf(read.text)[0]?.['dfc-b:name']).to.equal('Poireaux');
+    });
+
+    it('POST takes Turtle and answers in the representation asked for', async () => {
+      const turtle = `@prefix dfc-b: <https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#> .
+@prefix dfc-m: <https://github.com/datafoodconsortium/taxonomies/releases/latest/download/measures.rdf#> .
+_:p a dfc-b:SuppliedProduct ; dfc-b:name "Navets" ; dfc-b:referencedBy _:i .
+_:i a dfc-b:CatalogItem ; dfc-b:references _:p ; dfc-b:sku "NAV-1" ; dfc-b:stockLimitation 4 ; dfc-b:offeredThrough _:o .
+_:o a dfc-b:Offer ; dfc-b:offeredItem _:i ; dfc-b:hasPrice [ a dfc-b:Price ; dfc-b:value 1.5 ; dfc-b:hasUnit dfc-m:Euro ] .
+`;
+      const response = await node.request('POST', `${FERME}/supplied_products`, {
+        headers: { ...bearer(ferme), 'content-type': 'text/turtle', accept: 'text/turtle' }, body: turtle,
+      });
+      expect(response.status, response.text).to.equal(201);
+      expect(response.headers.get('content-type')).to.match(/^text\/turtle/u);
+      expect(response.headers.get('location')).to.match(/\/supplied_products\/Navets$/u);
+    });
+
+    it('refuses a body without a product (422), without a known media type (415), empty (400) or malformed (400)', async () => {
+      const noProduct = await node.request('POST', `${FERME}/supplied_products`, {
+        headers: { ...bearer(ferme), ...JSONLD }, body: JSON.stringify(enterpriseBody({ name: 'Pas un produit' })),
+      });
+      expect(expectProblem(noProduct, 422).detail).to.include('SuppliedProduct');
+      const html = await node.request('POST', `${FERME}/supplied_products`, { headers: { ...bearer(ferme), 'content-type': 'text/html' }, body: '<p>' });
+      expectProblem(html, 415);
+      expect(html.headers.get('accept-post')).to.include('application/ld+json');
+      const none = await node.request('POST', `${FERME}/supplied_products`, { headers: bearer(ferme), body: new Uint8Array([1]) as unknown as string });
+      expect(expectProblem(none, 415).detail).to.include('without Content-Type');
+      expect(expectProblem(await node.request('POST', `${FERME}/supplied_products`, { headers: { ...bearer(ferme), ...JSONLD }, body: '  ' }), 400).detail)
+        .to.include('empty');
+      const malformed = expectProblem(await node.request('POST', `${FERME}/supplied_products`, { headers: { ...bearer(ferme), ...JSONLD }, body: '{"@context":' }), 400);
+      expect(malformed.problems).to.be.an('array').that.is.not.empty;
+    });
+
+    it('refuses invalid DFC with 422 and the codec problems, and changes nothing', async () => {
+      const before = (await node.request('GET', `${FERME}/catalog_items`)).headers.get('etag');
+      const body = nestedProduct({ name: 'Prix faux', price: 'beaucoup' });
+      const response = await node.request('POST', `${FERME}/supplied_products`, { headers: { ...bearer(ferme), ...JSONLD }, body: JSON.stringify(body) });
+      const problem = expectProblem(response, 422);
+      expect(problem.problems?.some((p) => p.path.includes('hasPrice'))).to.equal(true);
+      expect((await node.request('GET', `${FERME}/catalog_items`)).headers.get('etag')).to.equal(before);
+    });
+
+    it('writes need the scope on that enterprise: 401 without a token, 403 with another', async () => {
+      const body = JSON.stringify(nestedProduct({ name: 'Interdit' }));
+      expectProblem(await node.request('POST', `${FERME}/supplied_products`, { headers: JSONLD, body }), 401);
+      expectProblem(await node.request('POST', `${FERME}/supplied_products`, { headers: { ...bearer(other), ...JSONLD }, body }), 403);
+      const readOnly = await node.token('ferme', ['ReadProducts']);
+      const lacking = expectProblem(await node.request('PUT', `${FERME}/catalog_items/tomate`, {
+        headers: { ...bearer(readOnly), ...JSON_TYPE }, body: '{"dfc-b:stockLimitation": 1}',
+      }), 403);
+      expect(lacking.detail).to.include('WriteProducts');
+      expectProblem(await node.request('POST', '/api/dfc/enterprises/nobody/supplied_products', { headers: { ...bearer(node.adminToken), ...JSONLD }, body }), 404);
+    });
+
+    it('PUT of a catalog item takes plain JSON as Open Food Network sends it; a negative stock means on demand', async () => {
+      const path = `${FERME}/catalog_items/tomate`;
+      const response = await node.request('PUT', path, {
+        headers: { ...bearer(ferme), ...JSON_TYPE }, body: JSON.stringify({ 'dfc-b:stockLimitation': 3, 'dfc-b:sku': 'TOM-9' }),
+      });
+      expect(response.status, response.text).to.equal(200);
+      const item = graphOf((await node.request('GET', path)).text)[0];
+      expect(item?.['dfc-b:stockLimitation']).to.equal(3);
+      expect(item?.['dfc-b:sku']).to.equal('TOM-9');
+      await node.request('PUT', path, { headers: { ...bearer(ferme), ...JSON_TYPE }, body: JSON.stringify({ 'dfc-b:stockLimitation': -1 }) });
+      const onDemand = graphOf((await node.request('GET', path)).text)[0];
+      expect(onDemand).to.not.have.property('dfc-b:stockLimitation');
+      expect(onDemand?.['dfc-b:sku']).to.equal('TOM-9');
+    });
+
+    it('PUT of an offer takes a bare price; bad fields are 422, bad JSON 400', async () => {
+      const path = `${FERME}/offers/chevre`;
+      const ok = await node.request('PUT', path, { headers: { ...bearer(ferme), ...JSON_TYPE }, body: JSON.stringify({ 'dfc-b:hasPrice': 3.9 }) });
+      expect(ok.status, ok.text).to.equal(200);
+      const price = graphOf((await node.request('GET', path)).text)[0]?.['dfc-b:hasPrice'] as Record<string, unknown>;
+      expect(price['dfc-b:value']).to.equal(3.9);
+      expectProblem(await node.request('PUT', path, { headers: { ...bearer(ferme), ...JSON_TYPE }, body: JSON.stringify({ colour: 'red' }) }), 422);
+      expectProblem(await node.request('PUT', path, { headers: { ...bearer(ferme), ...JSON_TYPE }, body: '{"dfc-b:hasPrice":' }), 400);
+    });
+
+    it('PUT replaces a product, DELETE removes it with its item and offer', async () => {
+      const created = await node.request('POST', `${FERME}/supplied_products`, {
+        headers: { ...bearer(ferme), ...JSONLD }, body: JSON.stringify(nestedProduct({ name: 'Radis' })),
+      });
+      const location = created.headers.get('location') ?? '';
+      const path = location.slice(node.base.length);
+      const replaced = await node.request('PUT', path, {
+        headers: { ...bearer(ferme), ...JSONLD },
+        body: JSON.stringify({ '@context': CONTEXT, '@id': location, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Radis roses', 'dfc-b:description': 'Une botte.' }),
+      });
+      expect(replaced.status, replaced.text).to.equal(200);
+      expect(graphOf((await node.request('GET', path)).text)[0]?.['dfc-b:name']).to.equal('Radis roses');
+      const deleted = await node.request('DELETE', path, { headers: bearer(ferme) });
+      expect(deleted.status).to.equal(204);
+      expectProblem(await node.request('GET', path), 404);
+      expectProblem(await node.request('GET', `${FERME}/catalog_items/radis`), 404);
+      expectProblem(await node.request('DELETE', path, { headers: bearer(ferme) }), 404);
+    });
+
+    it('POST of an enterprise needs the admin token; PUT replaces the profile', async () => {
+      const body = JSON.stringify(enterpriseBody({ name: 'Rucher du Bois' }));
+      expectProblem(await node.request('POST', '/api/dfc/enterprises', { headers: JSONLD, body }), 401);
+      expectProblem(await node.request('POST', '/api/dfc/enterprises', { headers: { ...bearer(ferme), ...JSONLD }, body }), 403);
+      const created = await node.request('POST', '/api/dfc/enterprises?private=true', { headers: { ...bearer(node.adminToken), ...JSONLD }, body });
+      expect(created.status, created.text).to.equal(201);
+      expect(created.headers.get('location')).to.equal(`${node.base}/api/dfc/enterprises/rucher-du-bois`);
+      expectProblem(await node.request('GET', '/api/dfc/enterprises/rucher-du-bois'), 401);
+      expectProblem(await node.request('POST', '/api/dfc/enterprises', { headers: { ...bearer(node.adminToken), ...JSONLD }, body }), 409);
+      const put = await node.request('PUT', '/api/dfc/enterprises/rucher-du-bois', {
+        headers: { ...bearer(node.adminToken), ...JSONLD }, body: JSON.stringify(enterpriseBody({ name: 'Rucher du Grand Bois' })),
+      });
+      expect(put.status, put.text).to.equal(200);
+      expect(graphOf(put.text).find((n) => n['@type'] === 'dfc-b:Enterprise')?.['dfc-b:name']).to.equal('Rucher du Grand Bois');
+      const conflict = await node.request('PUT', '/api/dfc/enterprises/rucher-du-bois', {
+        headers: { ...bearer(node.adminToken), ...JSONLD }, body: JSON.stringify(enterpriseBody({ id: `${node.base}${FERME}`, name: 'Autre' })),
+      });
+      expectProblem(conflict, 409);
+    });
+
+    it('a body over the limit is 413', async () => {
+      const small = await startInProcess({ bodyLimit: 2048 });
+      try {
+        await small.seed('ferme');
+        const response = await small.request('POST', `${FERME}/supplied_products`, {
+          headers: { ...bearer(small.adminToken), ...JSONLD }, body: JSON.stringify(nestedProduct({ name: 'x'.repeat(5000) })),
+        });
+        const problem = expectProblem(response, 413);
+        expect(problem.title).to.equal('Content Too Large');
+        expect(problem.detail).to.include('2048');
+      } finally {
+        await small.close();
+      }
+    });
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * The federated catalogue under `/api/federation`, in-process, with a peer synced from a static server:
+ * filters as query parameters, paging, representations (JSON-LD, Turtle, N-Quads with one graph per source),
+ * CSV, statistics, 304, and every bad parameter (400) or page (404).
+ */
+import { expect } from 'chai';
+import { Parser } from 'n3';
+import { parseCsv } from '../../helpers/csv.js';
+import { startFederated, type FederatedFixture } from '../../helpers/in-process.js';
+import { expectProblem } from '../../helpers/write-api.js';
+
+const OFFER = 'dfc-b:Offer';
+
+function nodesOf(text: string): Record<string, unknown>[] {
+  return (JSON.parse(text) as { '@graph': Record<string, unknown>[] })['@graph'];
+}
+
+describe('http: the federation routes', function () {
+  let fixture: FederatedFixture;
+  const get = (path: string, headers: Record<string, string> = {}) => fixture.node.request('GET', path, { headers });
+
+  before(async () => {
+    fixture = await startFederated();
+  });
+  after(async () => fixture.close());
+
+  it('serves the federated catalogue as DFC JSON-LD: our offers and the peer’s, with their own ids', async () => {
+    const response = await get('/api/federation/catalog');
+    expect(response.status).to.equal(200);
+    expect(response.headers.get('content-type')).to.equal('application/ld+json; charset=utf-8');
+    expect(response.headers.get('cache-control')).to.equal('no-cache');
+    const offers = nodesOf(response.text).filter((n) => n['@type'] === OFFER).map((n) => n['@id'] as string);
+    expect(offers).to.have.length(6);
+    expect(offers).to.include(`${fixture.node.base}/api/dfc/enterprises/ferme/offers/tomate`);
+    expect(offers).to.include(`${fixture.peerServer.url}/api/dfc/enterprises/verger/offers/pommes`);
+  });
+
+  it('takes the filters as query parameters', async () => {
+    const offers = async (query: string) => nodesOf((await get(`/api/federation/catalog?${query}`)).text)
+      .filter((n) => n['@type'] === OFFER).map((n) => (n['@id'] as string).split('/').pop()).sort();
+    expect(await offers('type=tomato')).to.deep.equal(['tomate', 'tomate-cerise']);
+    expect(await offers('type=vegetable&in_stock=true&near=45.83,1.26&radius_km=30')).to.deep.equal(['carottes', 'tomate']);
+    expect(await offers('q=cerises')).to.deep.equal(['tomate-cerise']);
+    expect(await offers(`peer=${fixture.peer.id}&in_stock=false`)).to.deep.equal(['miel']);
+    expect(await offers(`enterprise=${encodeURIComponent(`${fixture.node.base}/api/dfc/enterprises/ferme`)}&type=fruit`)).to.deep.equal([]);
+  });
+
+  it('refuses bad parameters with 400, and a page past the end with 404', async () => {
+    for (const query of ['near=here', 'near=45,1&radius_km=-3', 'radius_km=3', 'in_stock=maybe', 'peer=someone', 'type=a&type=b',
+      'page=0', 'page=x', 'page_size=0', 'page_size=10001']) {
+      const response = await get(`/api/federation/catalog?${query}`);
+      expectProblem(response, 400);
+    }
+    expect(expectProblem(await get('/api/federation/catalog?q=a&q=b'), 400).detail).to.equal('q must be given once');
+    expectProblem(await get('/api/federation/catalog.csv?in_stock=1'), 400);
+    expectProblem(await get('/api/federation/catalog?page=5&page_size=2'), 404);
+  });
+
+  it('pages with Link headers and hydra links that keep the filters', async () => {
+    const first = await get('/api/federation/catalog?in_stock=true&page_size=3');
+    const link = first.headers.get('link') ?? '';
+    expect(link).to.include('rel="next"').and.include('rel="first"').and.include('in_stock=true').and.include('page=2');
+    expect(first.text).to.include('hydra:next');
+    const second = await get('/api/federation/catalog?in_stock=true&page_size=3&page=2');
+    expect(second.status).to.equal(200);
+    expect(second.headers.get('link')).to.not.include('rel="next"');
+    const ids = (text: string) => nodesOf(text).filter((n) => n['@type'] === OFFER).map((n) => n['@id']);
+    expect([...ids(first.text), ...ids(second.text)]).to.have.length(4);
+    const onSecond = ids(second.text);
+    expect(ids(first.text).filter((id) => onSecond.includes(id))).to.deep.equal([]);
+    const whole = await get('/api/federation/catalog?page_size=10');
+    expect(whole.headers.get('link')).to.equal(null);
+  });
+
+  it('gives N-Quads with one named graph per source', async () => {
+    const response = await get('/api/federation/catalog?type=tomato', { accept: 'application/n-quads' });
+    expect(response.headers.get('content-type')).to.equal('application/n-quads; charset=utf-8');
+    const quads = new Parser({ format: 'application/n-quads' }).parse(response.text);
+    const graphs = new Set(quads.map((q) => q.graph.value));
+    expect([...graphs].sort()).to.deep.equal([
+      `${fixture.node.base}/api/dfc/enterprises/ferme`, `${fixture.node.base}/api/sync/peers/${fixture.peer.id}`,
+    ].sort());
+    const peerSubjects = quads.filter((q) => q.graph.value.endsWith(`/peers/${fixture.peer.id}`)).map((q) => q.subject.value);
+    expect(peerSubjects).to.include(`${fixture.peerServer.url}/api/dfc/enterprises/verger/offers/tomate-cerise`);
+  });
+
+  it('gives Turtle, and 406 for what it cannot produce', async () => {
+    const turtle = await get('/api/federation/catalog?q=pommes', { accept: 'text/turtle' });
+    expect(turtle.headers.get('content-type')).to.equal('text/turtle; charset=utf-8');
+    expect(turtle.text).to.include(`<${fixture.peerServer.url}/api/dfc/enterprises/verger/offers/pommes>`);
+    expectProblem(await get('/api/federation/catalog', { accept: 'image/png' }), 406);
+  });
+
+  it('answers 304 to a current If-None-Match, on the catalogue, the CSV and the statistics', async () => {
+    for (const path of ['/api/federation/catalog', '/api/federation/catalog.csv', '/api/federation/stats']) {
+      const first = await get(path);
+      const etag = first.headers.get('etag') ?? '';
+      expect(etag, path).to.match(/^"/u);
+      expect((await get(path, { 'if-none-match': etag })).status, path).to.equal(304);
+      expect((await get(path, { 'if-none-match': '*' })).status, path).to.equal(304);
+      expect((await get(path, { 'if-none-match': '"other"' })).status, path).to.equal(200);
+    }
+  });
+
+  it('serves the filtered catalogue as a CSV attachment', async () => {
+    const response = await get('/api/federation/catalog.csv?type=tomato');
+    expect(response.status).to.equal(200);
+    expect(response.headers.get('content-type')).to.equal('text/csv; charset=utf-8');
+    expect(response.headers.get('content-disposition')).to.equal('attachment; filename="federated-catalog.csv"');
+    const table = parseCsv(response.text);
+    expect(table).to.have.length(3);
+    expect(table.slice(1).map((line) => [line[0], line[10]]).sort()).to.deep.equal([['Tomates anciennes', 'local'], ['Tomates cerises', 'verger']]);
+  });
+
+  it('serves the statistics as JSON', async () => {
+    const response = await get('/api/federation/stats');
+    expect(response.headers.get('content-type')).to.equal('application/json; charset=utf-8');
+    const stats = response.json<{ totals: Record<string, number>; bySource: { name: string }[]; byPostcodeArea: { area: string }[] }>();
+    expect(stats.totals).to.deep.equal({ producers: 2, products: 6, offers: 6 });
+    expect(stats.bySource.map((s) => s.name)).to.deep.equal(['this node', 'verger']);
+    expect(stats.byPostcodeArea.map((a) => a.area)).to.deep.equal(['19', '87']);
+  });
+});

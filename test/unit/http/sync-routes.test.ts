@@ -1,0 +1,162 @@
+/**
+ * The peers API under `/api/sync`, in-process: admin only; adding a peer and every refusal; a peer's detail,
+ * sync, subscription and removal; the status of every peer. The peer is a tiny static server on 127.0.0.1.
+ */
+import { expect } from 'chai';
+import { serialize } from '../../../server/codec/serialize.js';
+import type { PeerRow, SyncSummary } from '../../../server/store/federation.js';
+import type { SubscribeOutcome } from '../../../server/sync/subscribe.js';
+import { startStaticServer, type StaticServer } from '../../helpers/federation.js';
+import { bearer, farmRecords, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
+import { expectProblem } from '../../helpers/write-api.js';
+
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+describe('http: the sync routes', function () {
+  let node: InProcessNode;
+  let peerServer: StaticServer;
+  let admin: Record<string, string>;
+  let enterpriseToken: string;
+  let nextSubscribe: SubscribeOutcome = { ok: true, subscription: 'http://peer.test/api/dfc/subscriptions/abc' };
+  const subscribed: PeerRow[] = [];
+
+  before(async () => {
+    peerServer = await startStaticServer((origin) => ({
+      '/catalog.json': { body: serialize(farmRecords('verger', { origin }), 'jsonld'), contentType: 'application/ld+json' },
+    }));
+    node = await startInProcess({
+      deps: (deps) => ({
+        ...deps,
+        subscribe: async (peer) => {
+          subscribed.push(peer);
+          return nextSubscribe;
+        },
+      }),
+    });
+    await node.seed('ferme');
+    admin = { ...bearer(node.adminToken), ...JSON_TYPE };
+    enterpriseToken = await node.token('ferme');
+  });
+  after(async () => {
+    await node.close();
+    await peerServer.close();
+  });
+
+  const addPeer = (body: unknown) => node.request('POST', '/api/sync/peers', { headers: admin, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+  it('every route needs the node admin token: 401 without a token, 403 with an enterprise token', async () => {
+    for (const [method, path] of [['GET', '/api/sync/status'], ['GET', '/api/sync/peers'], ['POST', '/api/sync/peers'], ['GET', '/api/sync/peers/1'],
+      ['DELETE', '/api/sync/peers/1'], ['POST', '/api/sync/peers/1/sync'], ['POST', '/api/sync/peers/1/subscribe']] as const) {
+      const anonymous = await node.request(method, path);
+      expect(expectProblem(anonymous, 401).detail, `${method} ${path}`).to.include('admin');
+      expect(anonymous.headers.get('www-authenticate')).to.equal('Bearer');
+      expectProblem(await node.request(method, path, { headers: bearer(enterpriseToken) }), 403);
+    }
+  });
+
+  it('refuses a body that is not JSON (400) and every bad field (422)', async () => {
+    expect(expectProblem(await addPeer('{url'), 400).detail).to.include('JSON');
+    expect(expectProblem(await addPeer({ name: 'x' }), 422).detail).to.equal('url is required');
+    expect(expectProblem(await addPeer({ url: 'not a url' }), 422).detail).to.include('not a URL');
+    expect(expectProblem(await addPeer({ url: 'ftp://peer.example/' }), 422).detail).to.include('http');
+    expect(expectProblem(await addPeer({ url: 'http://user:pw@peer.example/' }), 422).detail).to.include('token');
+    expect(expectProblem(await addPeer({ url: `${node.base}/api/dfc/enterprises/ferme` }), 422).detail).to.include('own peer');
+    expect(expectProblem(await addPeer({ url: peerServer.url, interval: 'soon' }), 422).detail).to.include('interval');
+    expect(expectProblem(await addPeer({ url: peerServer.url, profile: 'dfc-v3' }), 422).detail).to.include('profile');
+    expect(expectProblem(await addPeer({ url: peerServer.url, tokenHeader: 'cookie' }), 422).detail).to.include('tokenHeader');
+    expect((await node.request('GET', '/api/sync/peers', { headers: admin })).json<unknown[]>()).to.deep.equal([]);
+  });
+
+  let peerId: number;
+
+  it('adds a peer: 201 with Location, the token never shown; a second one with the same URL or name is 409', async () => {
+    const response = await addPeer({ url: `${peerServer.url}/catalog.json`, name: 'verger', token: 's3cret', tokenHeader: 'x-api-token', interval: '5m' });
+    expect(response.status, response.text).to.equal(201);
+    const peer = response.json<Record<string, unknown>>();
+    peerId = peer['id'] as number;
+    expect(response.headers.get('location')).to.equal(`/api/sync/peers/${peerId}`);
+    expect(peer).to.include({ name: 'verger', url: `${peerServer.url}/catalog.json`, hasToken: true, tokenHeader: 'x-api-token', intervalSeconds: 300, profile: 'dfc-v1' });
+    expect(peer).to.not.have.property('token');
+    expect(response.text).to.not.include('s3cret');
+    expect(expectProblem(await addPeer({ url: `${peerServer.url}/catalog.json`, name: 'autre' }), 409).detail).to.include('URL');
+    expect(expectProblem(await addPeer({ url: 'http://127.0.0.1:9/other', name: 'verger' }), 409).detail).to.include('name');
+    const list = (await node.request('GET', '/api/sync/peers', { headers: admin })).json<Record<string, unknown>[]>();
+    expect(list.map((p) => p['name'])).to.deep.equal(['verger']);
+    expect(JSON.stringify(list)).to.not.include('s3cret');
+  });
+
+  it('a peer without a name is named after its host', async () => {
+    const response = await addPeer({ url: 'http://127.0.0.1:9/nothing-here' });
+    expect(response.status).to.equal(201);
+    expect(response.json<{ name: string }>().name).to.equal('127.0.0.1:9');
+  });
+
+  it('syncs a peer now: the outcome with its summary, and the detail with counts', async () => {
+    const response = await node.request('POST', `/api/sync/peers/${peerId}/sync`, { headers: admin });
+    expect(response.status).to.equal(200);
+    const outcome = response.json<{ ok: boolean; summary: SyncSummary }>();
+    expect(outcome.ok, response.text).to.equal(true);
+    expect(outcome.summary.added).to.be.greaterThan(0);
+    expect(peerServer.log.some((l) => l.path === '/catalog.json')).to.equal(true);
+    const detail = await node.request('GET', `/api/sync/peers/${peerId}`, { headers: admin });
+    const body = detail.json<{ resources: { active: number; missing: number; withdrawn: number }; quarantine: unknown[]; status: string }>();
+    expect(body.status).to.equal('ok');
+    expect(body.resources.active).to.equal(outcome.summary.added);
+    expect(body.quarantine).to.deep.equal([]);
+    const byName = await node.request('GET', '/api/sync/peers/verger', { headers: admin });
+    expect(byName.json<{ id: number }>().id).to.equal(peerId);
+  });
+
+  it('a failing peer: ok false with the failure, and the status shows the error', async () => {
+    const failing = (await node.request('GET', '/api/sync/peers', { headers: admin })).json<PeerRow[]>().find((p) => p.name === '127.0.0.1:9');
+    const response = await node.request('POST', `/api/sync/peers/${failing?.id}/sync`, { headers: admin });
+    expect(response.status).to.equal(200);
+    const outcome = response.json<{ ok: boolean; failure: { kind: string; message: string } }>();
+    expect(outcome.ok).to.equal(false);
+    expect(outcome.failure.kind).to.be.a('string');
+    const status = (await node.request('GET', '/api/sync/status', { headers: admin })).json<{ running: number[]; peers: Record<string, unknown>[] }>();
+    expect(status.running).to.deep.equal([]);
+    const row = status.peers.find((p) => p['id'] === failing?.id);
+    expect(row?.['status']).to.equal('failed');
+    expect(row?.['lastError']).to.be.a('string').and.not.equal('');
+    expect(row?.['failures']).to.equal(1);
+    expect(status.peers.find((p) => p['id'] === peerId)?.['lastSummary']).to.have.property('added');
+  });
+
+  it('subscribes to a peer through the subscribe part: 200 with the outcome, 422 when it fails', async () => {
+    const ok = await node.request('POST', `/api/sync/peers/${peerId}/subscribe`, { headers: admin });
+    expect(ok.status).to.equal(200);
+    expect(ok.json()).to.deep.equal(nextSubscribe);
+    expect(subscribed.at(-1)?.id).to.equal(peerId);
+    nextSubscribe = { ok: false, message: 'the peer does not take subscriptions' };
+    const refused = expectProblem(await node.request('POST', `/api/sync/peers/${peerId}/subscribe`, { headers: admin }), 422);
+    expect(refused.detail).to.equal('cannot subscribe: the peer does not take subscriptions');
+  });
+
+  it('an unknown peer is 404 on every route', async () => {
+    for (const [method, path] of [['GET', '/api/sync/peers/999'], ['DELETE', '/api/sync/peers/999'], ['POST', '/api/sync/peers/999/sync'],
+      ['POST', '/api/sync/peers/nobody/subscribe']] as const) {
+      expect(expectProblem(await node.request(method, path, { headers: admin }), 404).detail).to.include('no peer');
+    }
+  });
+
+  it('removes a peer with its data: 204, then 404, and its offers leave the federated catalogue', async () => {
+    const before = (await node.request('GET', '/api/federation/catalog.csv')).text;
+    expect(before).to.include(peerServer.url);
+    expect((await node.request('DELETE', `/api/sync/peers/${peerId}`, { headers: admin })).status).to.equal(204);
+    expectProblem(await node.request('GET', `/api/sync/peers/${peerId}`, { headers: admin }), 404);
+    expect((await node.request('GET', '/api/federation/catalog.csv')).text).to.not.include(peerServer.url);
+  });
+
+  it('refuses a loopback peer unless private peers are allowed', async () => {
+    const strict = await startInProcess({ allowPrivate: false });
+    try {
+      const response = await strict.request('POST', '/api/sync/peers', {
+        headers: { ...bearer(strict.adminToken), ...JSON_TYPE }, body: JSON.stringify({ url: peerServer.url }),
+      });
+      expect(expectProblem(response, 422).detail).to.include('--allow-private');
+    } finally {
+      await strict.close();
+    }
+  });
+});
