@@ -27,7 +27,7 @@ import { FederationService } from '../../server/federation/federation-service.js
 import { Notifier, type NotifierArgs } from '../../server/feed/notifier.js';
 import { RenderCache } from '../../server/http/render.js';
 import { createLogger } from '../../server/logging.js';
-import { fetchPage, type FetchPolicy } from '../../server/net/peer-client.js';
+import { safeFetch, type FetchPolicy } from '../../server/net/safe-fetch.js';
 import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import type { EnterpriseRow } from '../../server/store/store.js';
 import { FileTaxonomyStore } from '../../server/store/taxonomy-store.js';
@@ -36,7 +36,7 @@ import { SyncEngine } from '../../server/sync/sync-engine.js';
 import { subscribeToPeer } from '../../server/sync/subscribe.js';
 import { serialize } from '../../server/codec/serialize.js';
 import type { PeerRow } from '../../server/store/federation.js';
-import { startStaticServer, type StaticServer } from './federation.js';
+import { startStaticPeer, type StaticPeer } from './fake-peer.js';
 import type { TestResponse } from './node.js';
 
 /** Options of {@link startInProcess}. */
@@ -53,7 +53,7 @@ export interface InProcessOptions {
   /** Default: a silent logger. */
   readonly logger?: Logger;
   /** The notifier's `post` (default: the real peer client), poll, failures and backoff. */
-  readonly notifier?: Partial<Pick<NotifierArgs, 'post' | 'pollMs' | 'maxFailures' | 'baseBackoffMs'>>;
+  readonly notifier?: Partial<Pick<NotifierArgs, 'fetch' | 'pollMs' | 'maxFailures' | 'baseBackoffMs'>>;
   /** Changes what `createApp` gets (a failing service, a fake `subscribe`…). */
   readonly deps?: (deps: AppDeps) => AppDeps;
 }
@@ -125,7 +125,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
   const policy: FetchPolicy = { connectTimeoutMs: 2000, totalTimeoutMs: 10_000, maxBytes: 5 * 1024 * 1024, maxRedirects: 3, allowPrivate };
   const api = `${base}/api/dfc`;
   const notifier = new Notifier({
-    feed: store.feed, base, api, post: options.notifier?.post ?? fetchPage, policy, logger,
+    feed: store.feed, base, api, fetch: options.notifier?.fetch ?? safeFetch, policy, logger,
     ...(options.notifier?.pollMs !== undefined ? { pollMs: options.notifier.pollMs } : {}),
     maxFailures: options.notifier?.maxFailures ?? 10, baseBackoffMs: options.notifier?.baseBackoffMs ?? 1000,
   });
@@ -144,7 +144,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
     name: options.name ?? 'Maillon unit node',
     scheduler, allowPrivate,
     onChange: () => notifier.wake(),
-    subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch: fetchPage, policy, ownBase: base }),
+    subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch: safeFetch, policy, ownBase: base }),
   };
   const app = createApp(options.deps !== undefined ? options.deps(defaults) : defaults);
   let server: Server;
@@ -281,14 +281,14 @@ export const ORCHARD_PRODUCTS: readonly FarmProduct[] = [
 export interface FederatedFixture {
   readonly node: InProcessNode;
   /** The peer: a static server on 127.0.0.1 serving `/catalog.json`. */
-  readonly peerServer: StaticServer;
+  readonly peerServer: StaticPeer;
   readonly peer: PeerRow;
   close(): Promise<void>;
 }
 
 /** Starts a {@link FederatedFixture}; the peer is synced once (an error if that fails). */
 export async function startFederated(options: InProcessOptions = {}): Promise<FederatedFixture> {
-  const peerServer = await startStaticServer((origin) => ({
+  const peerServer = await startStaticPeer((origin) => ({
     '/catalog.json': {
       body: serialize(farmRecords('verger', { origin, name: 'Verger de Brive', postcode: '19100', latitude: 45.16, longitude: 1.53, products: ORCHARD_PRODUCTS }), 'jsonld'),
       contentType: 'application/ld+json',

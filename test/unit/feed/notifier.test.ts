@@ -8,24 +8,24 @@ import type { CatalogItemRecord, OfferRecord } from '../../../ontology/records.j
 import { issueToken } from '../../../server/auth/tokens.js';
 import { notificationOf, type ChangeNotification } from '../../../server/feed/notifier.js';
 import { ReplayGuard, SIGNATURE_HEADER, verify } from '../../../server/feed/signature.js';
-import type { FetchOutcome, PageRequest } from '../../../server/net/peer-client.js';
+import type { SafeFetchOutcome, SafeRequest } from '../../../server/net/safe-fetch.js';
 import type { FeedEvent, SubscriptionRow } from '../../../server/store/feed.js';
 import { startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 
 const CALLBACK = 'http://127.0.0.1:9/hook';
 const SECRET = 'whsec_notifier-test';
 
-/** A fake `post`: records every request and answers what `answer` says. */
-function fakePost() {
-  const sent: PageRequest[] = [];
+/** A fake transport: records every request and answers what `state` says. */
+function fakeTransport() {
+  const sent: SafeRequest[] = [];
   const state = { fail: false };
-  const post = async (request: PageRequest): Promise<FetchOutcome> => {
+  const fetch = async (request: SafeRequest): Promise<SafeFetchOutcome> => {
     sent.push(request);
     return state.fail
       ? { ok: false, failure: { kind: 'http-status', message: 'HTTP 500', url: request.url, status: 500 } }
-      : { ok: true, page: { url: request.url, status: 200, bytes: 0 } };
+      : { ok: true, response: { url: request.url, status: 200, headers: {}, body: Buffer.alloc(0) } };
   };
-  return { sent, state, post };
+  return { sent, state, fetch };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -42,11 +42,11 @@ const stockBody = (stock: number) => ({ text: JSON.stringify({ 'dfc-b:stockLimit
 
 describe('feed: the notifier', function () {
   let node: InProcessNode;
-  const fake = fakePost();
+  const fake = fakeTransport();
   let n = 0;
 
   before(async () => {
-    node = await startInProcess({ notifier: { post: fake.post, maxFailures: 3, baseBackoffMs: 1 } });
+    node = await startInProcess({ notifier: { fetch: fake.fetch, maxFailures: 3, baseBackoffMs: 1 } });
     await node.seed('ferme');
     await node.seed('voisin');
   });
@@ -74,7 +74,7 @@ describe('feed: the notifier', function () {
   }
 
   const posted = (sub: SubscriptionRow) => fake.sent.filter((r) => r.url === sub.callback);
-  const bodyOf = (request: PageRequest): ChangeNotification => JSON.parse(request.post?.body ?? '') as ChangeNotification;
+  const bodyOf = (request: SafeRequest): ChangeNotification => JSON.parse(String(request.body ?? '')) as ChangeNotification;
 
   it('sends one signed notification per changed resource, with the latest stock inline, and advances the cursor', async () => {
     const head = await quietly(async () => {
@@ -94,8 +94,9 @@ describe('feed: the notifier', function () {
       expect(notification.id).to.match(/^urn:uuid:/u);
       expect(notification.object['dfc-b:stockLimitation']).to.equal(7);
       expect(notification.object['maillon:feed']).to.equal(`${node.base}/api/dfc/feed`);
-      expect(request.post?.contentType).to.equal('application/ld+json');
-      expect(verify(SECRET, request.post?.headers?.[SIGNATURE_HEADER], request.post?.body ?? '', new ReplayGuard())).to.deep.equal({ ok: true });
+      expect(request.method).to.equal('POST');
+      expect(request.headers?.['content-type']).to.equal('application/ld+json');
+      expect(verify(SECRET, request.headers?.[SIGNATURE_HEADER], String(request.body ?? ''), new ReplayGuard())).to.deep.equal({ ok: true });
     }
     const after = await node.store.feed.getSubscription(sub.id);
     expect(after).to.include({ status: 'active', failures: 0, lastError: null, deliveredSeq: await node.store.feed.latestSeq('ferme') });
@@ -126,7 +127,7 @@ describe('feed: the notifier', function () {
   });
 
   it('the first retry waits between half and all of the base backoff; nothing is sent before', async () => {
-    const slow = await startInProcess({ notifier: { post: fake.post, baseBackoffMs: 60_000 } });
+    const slow = await startInProcess({ notifier: { fetch: fake.fetch, baseBackoffMs: 60_000 } });
     try {
       await slow.seed('ferme');
       await sleep(50);
@@ -206,7 +207,7 @@ describe('feed: the notifier', function () {
     await node.catalog.updateCatalogItem('ferme', 'tomate', stockBody(11));
     await eventually(() => posted(woken).length > 0, 'a delivery woken by the write');
     await node.store.feed.deleteSubscription(woken.id);
-    const polling = await startInProcess({ notifier: { post: fake.post, pollMs: 20 } });
+    const polling = await startInProcess({ notifier: { fetch: fake.fetch, pollMs: 20 } });
     try {
       await polling.seed('ferme');
       await sleep(50);

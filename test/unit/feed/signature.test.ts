@@ -29,18 +29,18 @@ describe('feed: signatures', () => {
 
   it('refuses a tampered body, a wrong secret, a changed timestamp', () => {
     const header = sign(SECRET, BODY, NOW);
-    expect(verify(SECRET, header, BODY.replace('Update', 'Delete'), new ReplayGuard(), NOW)).to.deep.equal({ ok: false, reason: 'signature does not match' });
-    expect(verify('whsec_other', header, BODY, new ReplayGuard(), NOW)).to.deep.equal({ ok: false, reason: 'signature does not match' });
+    expect(verify(SECRET, header, BODY.replace('Update', 'Delete'), new ReplayGuard(), NOW)).to.deep.equal({ ok: false, failure: { kind: 'signature', message: 'signature does not match' } });
+    expect(verify('whsec_other', header, BODY, new ReplayGuard(), NOW)).to.deep.equal({ ok: false, failure: { kind: 'signature', message: 'signature does not match' } });
     const moved = header.replace(/^t=(\d+)/u, (_m, t: string) => `t=${Number(t) + 1}`);
-    expect(verify(SECRET, moved, BODY, new ReplayGuard(), NOW)).to.deep.equal({ ok: false, reason: 'signature does not match' });
+    expect(verify(SECRET, moved, BODY, new ReplayGuard(), NOW)).to.deep.equal({ ok: false, failure: { kind: 'signature', message: 'signature does not match' } });
   });
 
   it('refuses a missing or malformed header', () => {
     const v1 = sign(SECRET, BODY, NOW).split('v1=')[1] ?? '';
-    expect(verify(SECRET, undefined, BODY, new ReplayGuard(), NOW)).to.deep.equal({ ok: false, reason: 'no Maillon-Signature header' });
+    expect(verify(SECRET, undefined, BODY, new ReplayGuard(), NOW)).to.deep.equal({ ok: false, failure: { kind: 'signature', message: 'no Maillon-Signature header' } });
     for (const header of ['', 'garbage', `v1=${v1}`, `t=${NOW / 1000}`, `t=abc,v1=${v1}`, `t=1.5,v1=${v1}`, `t=${NOW / 1000},v1=${v1.toUpperCase()}`,
       `t=${NOW / 1000},v1=${v1.slice(2)}`]) {
-      expect(verify(SECRET, header, BODY, new ReplayGuard(), NOW), header).to.deep.equal({ ok: false, reason: 'malformed signature header' });
+      expect(verify(SECRET, header, BODY, new ReplayGuard(), NOW), header).to.deep.equal({ ok: false, failure: { kind: 'signature', message: 'malformed signature header' } });
     }
   });
 
@@ -52,7 +52,7 @@ describe('feed: signatures', () => {
     }
     for (const skew of [-window - 1000, window + 1000, -86_400_000]) {
       expect(verify(SECRET, sign(SECRET, BODY, NOW + skew), BODY, new ReplayGuard(), NOW), `skew ${skew}`)
-        .to.deep.equal({ ok: false, reason: 'timestamp outside the replay window' });
+        .to.deep.equal({ ok: false, failure: { kind: 'signature', message: 'timestamp outside the replay window' } });
     }
   });
 
@@ -60,7 +60,7 @@ describe('feed: signatures', () => {
     const guard = new ReplayGuard();
     const header = sign(SECRET, BODY, NOW);
     expect(verify(SECRET, header, BODY, guard, NOW).ok).to.equal(true);
-    expect(verify(SECRET, header, BODY, guard, NOW + 1000)).to.deep.equal({ ok: false, reason: 'notification replayed' });
+    expect(verify(SECRET, header, BODY, guard, NOW + 1000)).to.deep.equal({ ok: false, failure: { kind: 'signature', message: 'notification replayed' } });
     expect(verify(SECRET, header, BODY, new ReplayGuard(), NOW).ok).to.equal(true);
     // A bad signature is not remembered: the genuine one still passes once.
     const fresh = new ReplayGuard();

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { serialize } from '../../../server/codec/serialize.js';
 import { sign } from '../../../server/feed/signature.js';
 import type { PeerRow } from '../../../server/store/federation.js';
-import { startStaticServer, type StaticServer } from '../../helpers/federation.js';
+import { startStaticPeer, type StaticPeer } from '../../helpers/fake-peer.js';
 import { bearer, farmRecords, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 import { expectProblem } from '../../helpers/write-api.js';
 
@@ -119,13 +119,13 @@ describe('http: webhook subscriptions', function () {
 
 describe('http: signed notifications from a peer', function () {
   let node: InProcessNode;
-  let peerServer: StaticServer;
+  let peerServer: StaticPeer;
   let peer: PeerRow;
   let bare: PeerRow;
   const secret = 'whsec_test-secret';
 
   before(async () => {
-    peerServer = await startStaticServer((origin) => ({
+    peerServer = await startStaticPeer((origin) => ({
       '/catalog.json': { body: serialize(farmRecords('verger', { origin }), 'jsonld'), contentType: 'application/ld+json' },
     }));
     node = await startInProcess();

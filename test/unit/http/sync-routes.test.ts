@@ -4,9 +4,10 @@
  */
 import { expect } from 'chai';
 import { serialize } from '../../../server/codec/serialize.js';
+import { failure } from '../../../server/errors/failure.js';
 import type { PeerRow, SyncSummary } from '../../../server/store/federation.js';
 import type { SubscribeOutcome } from '../../../server/sync/subscribe.js';
-import { startStaticServer, type StaticServer } from '../../helpers/federation.js';
+import { startStaticPeer, type StaticPeer } from '../../helpers/fake-peer.js';
 import { bearer, farmRecords, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 import { expectProblem } from '../../helpers/write-api.js';
 
@@ -14,14 +15,14 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 
 describe('http: the sync routes', function () {
   let node: InProcessNode;
-  let peerServer: StaticServer;
+  let peerServer: StaticPeer;
   let admin: Record<string, string>;
   let enterpriseToken: string;
   let nextSubscribe: SubscribeOutcome = { ok: true, subscription: 'http://peer.test/api/dfc/subscriptions/abc' };
   const subscribed: PeerRow[] = [];
 
   before(async () => {
-    peerServer = await startStaticServer((origin) => ({
+    peerServer = await startStaticPeer((origin) => ({
       '/catalog.json': { body: serialize(farmRecords('verger', { origin }), 'jsonld'), contentType: 'application/ld+json' },
     }));
     node = await startInProcess({
@@ -128,9 +129,9 @@ describe('http: the sync routes', function () {
     expect(ok.status).to.equal(200);
     expect(ok.json()).to.deep.equal(nextSubscribe);
     expect(subscribed.at(-1)?.id).to.equal(peerId);
-    nextSubscribe = { ok: false, message: 'the peer does not take subscriptions' };
+    nextSubscribe = { ok: false, failure: failure('discovery', 'the peer does not take subscriptions') };
     const refused = expectProblem(await node.request('POST', `/api/sync/peers/${peerId}/subscribe`, { headers: admin }), 422);
-    expect(refused.detail).to.equal('cannot subscribe: the peer does not take subscriptions');
+    expect(refused.detail).to.equal('cannot subscribe: discovery: the peer does not take subscriptions');
   });
 
   it('an unknown peer is 404 on every route', async () => {
