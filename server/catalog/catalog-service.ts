@@ -20,7 +20,7 @@ import {
   BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError,
 } from '../errors/http-error.js';
 import {
-  ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type EnterpriseRow, type NodeStore,
+  AlreadyExistsError, ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type EnterpriseRow, type NodeStore,
 } from '../store/store.js';
 import { COLLECTION_OF, isValidLocalId, NodeUrls, safeDecode, slugify, type Collection } from '../urls/node-urls.js';
 
@@ -582,7 +582,7 @@ export class CatalogService {
 
   private storeError(error: unknown): unknown {
     if (error instanceof ConcurrentChangeError) return new ConflictHttpError(`${error.message}; try again`);
-    if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT') return new ConflictHttpError('that resource exists already');
+    if (error instanceof AlreadyExistsError) return new ConflictHttpError('that resource exists already');
     if (error instanceof VersionConflictError) return new PreconditionFailedHttpError(error.message);
     if (error instanceof OwnershipError) return new ForbiddenHttpError(error.message);
     return error;

@@ -91,6 +91,18 @@ export class OwnershipError extends Error {
   }
 }
 
+/**
+ * Raised when a write would create what exists already (an enterprise id or IRI taken): the store's own
+ * word for a uniqueness constraint, so no engine's error code reaches the services.
+ */
+export class AlreadyExistsError extends Error {
+  public override readonly name = 'AlreadyExistsError';
+
+  public constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** The persistence port. */
 export interface NodeStore {
   /** The public base URL the stored `@id`s are built from. */

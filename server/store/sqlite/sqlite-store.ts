@@ -9,7 +9,7 @@
  */
 import type { DfcRecord, RecordKind } from '../../../ontology/records.js';
 import {
-  ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type EnterpriseRow, type NodeStore, type StoredResource, type TokenRow,
+  AlreadyExistsError, ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type EnterpriseRow, type NodeStore, type StoredResource, type TokenRow,
 } from '../store.js';
 import type { FederationStore } from '../federation.js';
 import { SqliteDatabase, type SqlConnection, type SqlValue } from './database.js';
@@ -49,6 +49,17 @@ function indexColumns(record: DfcRecord): SqlValue[] {
   const latitude = record.kind === 'Address' ? (record.latitude ?? null) : null;
   const longitude = record.kind === 'Address' ? (record.longitude ?? null) : null;
   return [name, productType, stock, price, currency, latitude, longitude];
+}
+
+/**
+ * The port's error for an engine error: a broken constraint (a taken enterprise id or IRI) becomes
+ * {@link AlreadyExistsError}; anything else passes as it is.
+ */
+export function storeErrorOf(error: unknown): unknown {
+  if ((error as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT') {
+    return new AlreadyExistsError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+  return error;
 }
 
 const CHUNK = 500; // SQLite's default limit on bound parameters is 32766; stay far below it.
@@ -106,7 +117,7 @@ export class SqliteStore implements NodeStore {
   public async createEnterprise(eid: string, iri: string, records: readonly DfcRecord[], options: { private?: boolean } = {}): Promise<EnterpriseRow> {
     const enterprise = records.find((r) => r.kind === 'Enterprise' && r.id === iri);
     const name = enterprise?.kind === 'Enterprise' ? (enterprise.name ?? eid) : eid;
-    return this.db.transaction(async (tx) => {
+    return this.write(async (tx) => {
       const now = new Date().toISOString();
       await tx.run('INSERT INTO enterprises (eid, iri, name, private, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)', [
         eid, iri, name, options.private === true ? 1 : 0, now, now,
@@ -165,7 +176,7 @@ export class SqliteStore implements NodeStore {
   }
 
   public async apply(eid: string, changes: ChangeSet, options: ApplyOptions = {}): Promise<void> {
-    return this.db.transaction(async (tx) => {
+    return this.write(async (tx) => {
       const now = new Date().toISOString();
       // The version moves by triggers with every change; an explicit statement is needed only to check it
       // (If-Match) or to change the enterprise row itself. A stock write holds the lock for its own updates only.
@@ -232,6 +243,15 @@ export class SqliteStore implements NodeStore {
 
   public close(): Promise<void> {
     return this.db.close();
+  }
+
+  /** A write transaction of the catalogue, whose engine errors leave as the port's own. */
+  private async write<T>(work: (tx: SqlConnection) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction(work);
+    } catch (error: unknown) {
+      throw storeErrorOf(error);
+    }
   }
 }
 
