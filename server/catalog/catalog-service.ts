@@ -15,7 +15,7 @@ import { EURO } from '../../ontology/units.js';
 import { OWL } from '../../ontology/vocabulary.js';
 import type { Decoder, DecodeResult } from '../codec/decode.js';
 import { toNumber } from '../codec/extract.js';
-import { problem, type Problem } from '../errors/problem.js';
+import { problem, SYNTAX_ERRORS, type Problem } from '../errors/problem.js';
 import {
   BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError,
 } from '../errors/http-error.js';
@@ -185,7 +185,7 @@ export class CatalogService {
     const result = await this.decoder.decode(body.text, { mediaType: body.mediaType, base });
     const documentErrors = result.problems.filter((p) => p.id === null && p.severity === 'error');
     if (documentErrors.length > 0) {
-      const malformed = documentErrors.some((p) => /^(malformed JSON|invalid text\/turtle|invalid application)/u.test(p.message));
+      const malformed = documentErrors.some((p) => SYNTAX_ERRORS.has(p.code));
       const Error = malformed ? BadRequestHttpError : UnprocessableEntityHttpError;
       throw new Error(documentErrors.map((p) => p.message).join('; '), { problems: result.problems });
     }
@@ -380,7 +380,7 @@ export class CatalogService {
         const sku = plain.fields['sku'];
         if (sku === null) delete updated.sku;
         else if (typeof sku === 'string') updated.sku = sku;
-        else problems.push(problem(record.id, 'dfc-b:CatalogItem', 'dfc-b:sku', 'sku must be a string'));
+        else problems.push(problem('not-a-string', record.id, 'dfc-b:CatalogItem', 'dfc-b:sku', 'sku must be a string'));
       }
       if (problems.length > 0) throw new UnprocessableEntityHttpError('invalid catalog item update', { problems });
     } else {
@@ -650,7 +650,7 @@ function readStock(value: unknown, record: DfcRecord, path: string, problems: Pr
   if (value === null) return null;
   const number = typeof value === 'number' || typeof value === 'string' ? toNumber({ kind: 'literal', value }) : undefined;
   if (number === undefined) {
-    problems.push(problem(record.id, `dfc-b:${record.kind}`, path, `stock (dfc-b:stockLimitation) is not a number: ${JSON.stringify(value)}`));
+    problems.push(problem('not-a-number', record.id, `dfc-b:${record.kind}`, path, `stock (dfc-b:stockLimitation) is not a number: ${JSON.stringify(value)}`));
     return null;
   }
   // Open Food Network: negative stock means on demand.
@@ -678,6 +678,6 @@ function readPrice(value: unknown, record: OfferRecord, problems: Problem[]): Pr
       return withVat !== undefined ? { ...price, vatRate: withVat } : price;
     }
   }
-  problems.push(problem(record.id, 'dfc-b:Offer', 'dfc-b:hasPrice', `price is not a number: ${JSON.stringify(value)}`));
+  problems.push(problem('not-a-number', record.id, 'dfc-b:Offer', 'dfc-b:hasPrice', `price is not a number: ${JSON.stringify(value)}`));
   return undefined;
 }

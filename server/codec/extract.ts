@@ -18,7 +18,7 @@ import type {
 import { DFC_B, LDP } from '../../ontology/vocabulary.js';
 import { shortName } from './compact.js';
 import type { Graph, GraphNode, LiteralTerm, Term } from './graph.js';
-import { problem, type Problem } from '../errors/problem.js';
+import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
 
 /** Which record kind each (canonical) class stands for. */
 export const KIND_OF_TYPE: ReadonlyMap<string, Exclude<RecordKind, 'Resource'>> = new Map<string, Exclude<RecordKind, 'Resource'>>([
@@ -84,15 +84,15 @@ class NodeReader {
     return values;
   }
 
-  private report(field: string, predicates: readonly string[], message: string): void {
+  private report(field: string, predicates: readonly string[], code: ProblemCode, message: string): void {
     this.invalid.add(field);
-    this.problems.push(problem(this.node.id, this.typeName, predicates.map(shortName)[0] ?? '', message));
+    this.problems.push(problem(code, this.node.id, this.typeName, predicates.map(shortName)[0] ?? '', message));
   }
 
   /** Reports a problem at an explicit path (inside an inline node). */
-  public reportPath(field: string, path: string, message: string): void {
+  public reportPath(field: string, path: string, code: ProblemCode, message: string): void {
     this.invalid.add(field);
-    this.problems.push(problem(this.node.id, this.typeName, path, message));
+    this.problems.push(problem(code, this.node.id, this.typeName, path, message));
   }
 
   /** The first literal of the first predicate that has one, as a string. */
@@ -116,7 +116,7 @@ class NodeReader {
     if (first === undefined) return undefined;
     const value = toNumber(first);
     if (value === undefined) {
-      this.report(field, predicates, `${what} is not a number: ${describe(first)}`);
+      this.report(field, predicates, 'not-a-number', `${what} is not a number: ${describe(first)}`);
     }
     return value;
   }
@@ -289,12 +289,12 @@ function readQuantity(r: NodeReader, field: string, predicates: readonly string[
   const unit = inner(DFC_B.hasUnit);
   const value = valueTerm === undefined ? undefined : toNumber(valueTerm);
   if (valueTerm === undefined || value === undefined) {
-    r.reportPath(field, `${shortName(predicates[0] as string)}/dfc-b:value`,
+    r.reportPath(field, `${shortName(predicates[0] as string)}/dfc-b:value`, valueTerm === undefined ? 'missing-property' : 'not-a-number',
       valueTerm === undefined ? 'quantity has no value' : `quantity value is not a number: ${describe(valueTerm)}`);
     return undefined;
   }
   if (unit?.kind !== 'ref') {
-    r.reportPath(field, `${shortName(predicates[0] as string)}/dfc-b:hasUnit`, 'quantity has no unit (dfc-b:hasUnit)');
+    r.reportPath(field, `${shortName(predicates[0] as string)}/dfc-b:hasUnit`, 'missing-property', 'quantity has no unit (dfc-b:hasUnit)');
     return undefined;
   }
   return { value, unit: unit.id as Iri };
@@ -307,33 +307,33 @@ function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
     // Open Food Network sent a bare number before 2025, and still accepts one.
     const value = toNumber(term);
     if (value === undefined) {
-      r.reportPath('price', 'dfc-b:hasPrice', `price is not a number: ${describe(term)}`);
+      r.reportPath('price', 'dfc-b:hasPrice', 'not-a-number', `price is not a number: ${describe(term)}`);
       return undefined;
     }
     return { value, currency: options.defaultCurrency };
   }
   const node = r.inline(term);
   if (node === undefined) {
-    r.reportPath('price', 'dfc-b:hasPrice', `price <${term.id}> is not in the document`);
+    r.reportPath('price', 'dfc-b:hasPrice', 'dangling-link', `price <${term.id}> is not in the document`);
     return undefined;
   }
   const inner = (predicate: string): Term | undefined => node.properties.get(predicate)?.[0];
   const valueTerm = inner(DFC_B.value);
   const value = valueTerm === undefined ? undefined : toNumber(valueTerm);
   if (value === undefined) {
-    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:value',
+    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:value', valueTerm === undefined ? 'missing-property' : 'not-a-number',
       valueTerm === undefined ? 'price has no value (dfc-b:value)' : `price is not a number: ${describe(valueTerm)}`);
     return undefined;
   }
   const currency = inner(DFC_B.hasUnit);
   if (currency?.kind !== 'ref') {
-    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:hasUnit', 'price has no currency (dfc-b:hasUnit)');
+    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:hasUnit', 'missing-property', 'price has no currency (dfc-b:hasUnit)');
     return undefined;
   }
   const vatTerm = inner(DFC_B.VATrate);
   const vatRate = vatTerm === undefined ? undefined : toNumber(vatTerm);
   if (vatTerm !== undefined && vatRate === undefined) {
-    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:VATrate', `VAT rate is not a number: ${describe(vatTerm)}`);
+    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:VATrate', 'not-a-number', `VAT rate is not a number: ${describe(vatTerm)}`);
   }
   return optional({ value, currency: currency.id as Iri } as Price, { vatRate });
 }
@@ -449,7 +449,7 @@ const READERS: Readonly<Record<Exclude<RecordKind, 'Resource'>, Reader>> = {
       const node = r.inline(term);
       const valueTerm = node?.properties.get(DFC_B.value)?.[0];
       const value = valueTerm === undefined ? undefined : toNumber(valueTerm);
-      if (value === undefined) r.reportPath('quantity', 'dfc-b:hasQuantity/dfc-b:value', 'order line quantity is not a number');
+      if (value === undefined) r.reportPath('quantity', 'dfc-b:hasQuantity/dfc-b:value', 'not-a-number', 'order line quantity is not a number');
       else line.quantity = value;
       const unit = node?.properties.get(DFC_B.hasUnit)?.[0];
       if (unit?.kind === 'ref') line.quantityUnit = unit.id as Iri;
