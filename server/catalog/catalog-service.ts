@@ -7,6 +7,7 @@
  *
  * @packageDocumentation
  */
+import { withoutDerivedLinks } from '../../ontology/inverses.js';
 import type { NodeId } from '../../ontology/iri.js';
 import type {
   AddressRecord, CatalogItemRecord, DfcRecord, EnterpriseRecord, ExtraValue, OfferRecord, PersonRecord, Price, SuppliedProductRecord,
@@ -242,7 +243,7 @@ export class CatalogService {
     const renamed = remap([enterprise, ...(address ? [address] : []), ...(contact ? [contact] : [])], ids);
     // Catalogue links are derived from the catalogue when the profile is read; never stored here.
     const [first, ...rest] = renamed;
-    return [{ ...(first as EnterpriseRecord), supplies: [], manages: [] }, ...rest];
+    return [withoutDerivedLinks(first as EnterpriseRecord), ...rest];
   }
 
   /**

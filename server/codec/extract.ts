@@ -15,6 +15,7 @@ import type {
   ExtraValue, OfferRecord, OrderLineRecord, OrderRecord, PersonRecord, Price, Quantity, RecordKind, ResourceRecord,
   SaleSessionRecord, SuppliedProductRecord,
 } from '../../ontology/records.js';
+import { LINK_ENDS, type LinkEnd } from '../../ontology/inverses.js';
 import { DFC_B, LDP } from '../../ontology/vocabulary.js';
 import { shortName } from './compact.js';
 import type { Graph, GraphNode, LiteralTerm, Term } from './graph.js';
@@ -458,13 +459,13 @@ const READERS: Readonly<Record<Exclude<RecordKind, 'Resource'>, Reader>> = {
   },
 };
 
+/**
+ * Completes every link both ways, from the inverse-property table: a list end gets the record added (once),
+ * a single end is set only when the document left it out.
+ */
 function completeLinks(records: Draft<DfcRecord>[]): void {
   const byId = new Map<string, Draft<DfcRecord>>();
   for (const record of records) byId.set(record.id, record);
-  const get = <K extends RecordKind>(id: string | undefined, kind: K): Extract<Draft<DfcRecord>, { kind: K }> | undefined => {
-    const found = id === undefined ? undefined : byId.get(id);
-    return found?.kind === kind ? (found as Extract<Draft<DfcRecord>, { kind: K }>) : undefined;
-  };
   // Link lists can hold thousands of ids (an enterprise managing its whole catalogue): index them once.
   const members = new WeakMap<NodeId[], Set<NodeId>>();
   const addTo = (list: NodeId[], id: NodeId): void => {
@@ -478,92 +479,19 @@ function completeLinks(records: Draft<DfcRecord>[]): void {
       list.push(id);
     }
   };
+  const endsOf = new Map<RecordKind, (readonly [LinkEnd, LinkEnd])[]>();
+  for (const ends of LINK_ENDS) endsOf.set(ends[0].kind, [...(endsOf.get(ends[0].kind) ?? []), ends]);
   for (const record of records) {
-    switch (record.kind) {
-      case 'CatalogItem': {
-        const product = get(record.product, 'SuppliedProduct');
-        if (product !== undefined) addTo(product.catalogItems, record.id);
-        for (const offerId of record.offers) {
-          const offer = get(offerId, 'Offer');
-          if (offer !== undefined && offer.item === undefined) offer.item = record.id;
-        }
-        const manager = get(record.managedBy, 'Enterprise');
-        if (manager !== undefined) addTo(manager.manages, record.id);
-        for (const catalogId of record.listedIn) {
-          const catalog = get(catalogId, 'Catalog');
-          if (catalog !== undefined) addTo(catalog.items, record.id);
-        }
-        break;
+    const fields = record as unknown as Record<string, NodeId | NodeId[] | undefined>;
+    for (const [own, other] of endsOf.get(record.kind) ?? []) {
+      const value = fields[own.field];
+      for (const id of value === undefined ? [] : Array.isArray(value) ? value : [value]) {
+        const target = byId.get(id);
+        if (target?.kind !== other.kind) continue;
+        const targetFields = target as unknown as Record<string, NodeId | NodeId[] | undefined>;
+        if (other.many) addTo(targetFields[other.field] as NodeId[], record.id);
+        else if (targetFields[other.field] === undefined) targetFields[other.field] = record.id;
       }
-      case 'SuppliedProduct': {
-        for (const itemId of record.catalogItems) {
-          const item = get(itemId, 'CatalogItem');
-          if (item !== undefined && item.product === undefined) item.product = record.id;
-        }
-        for (const variantId of record.variants) {
-          const variant = get(variantId, 'SuppliedProduct');
-          if (variant !== undefined) addTo(variant.variantOf, record.id);
-        }
-        for (const groupId of record.variantOf) {
-          const group = get(groupId, 'SuppliedProduct');
-          if (group !== undefined) addTo(group.variants, record.id);
-        }
-        const supplier = get(record.suppliedBy, 'Enterprise');
-        if (supplier !== undefined) addTo(supplier.supplies, record.id);
-        break;
-      }
-      case 'Offer': {
-        const item = get(record.item, 'CatalogItem');
-        if (item !== undefined) addTo(item.offers, record.id);
-        break;
-      }
-      case 'Enterprise': {
-        for (const id of record.supplies) {
-          const product = get(id, 'SuppliedProduct');
-          if (product !== undefined && product.suppliedBy === undefined) product.suppliedBy = record.id;
-        }
-        for (const id of record.manages) {
-          const item = get(id, 'CatalogItem');
-          if (item !== undefined && item.managedBy === undefined) item.managedBy = record.id;
-        }
-        for (const id of record.maintains) {
-          const catalog = get(id, 'Catalog');
-          if (catalog !== undefined && catalog.maintainedBy === undefined) catalog.maintainedBy = record.id;
-        }
-        for (const id of record.customerCategories) {
-          const category = get(id, 'CustomerCategory');
-          if (category !== undefined && category.definedBy === undefined) category.definedBy = record.id;
-        }
-        break;
-      }
-      case 'Catalog':
-        for (const id of record.items) {
-          const item = get(id, 'CatalogItem');
-          if (item !== undefined) addTo(item.listedIn, record.id);
-        }
-        if (record.maintainedBy !== undefined) {
-          const owner = get(record.maintainedBy, 'Enterprise');
-          if (owner !== undefined) addTo(owner.maintains, record.id);
-        }
-        break;
-      case 'CustomerCategory': {
-        const owner = get(record.definedBy, 'Enterprise');
-        if (owner !== undefined) addTo(owner.customerCategories, record.id);
-        break;
-      }
-      case 'Order':
-        for (const id of record.lines) {
-          const line = get(id, 'OrderLine');
-          if (line !== undefined && line.order === undefined) line.order = record.id;
-        }
-        break;
-      case 'OrderLine': {
-        const order = get(record.order, 'Order');
-        if (order !== undefined) addTo(order.lines, record.id);
-        break;
-      }
-      default:
-        break;
     }
   }
 }

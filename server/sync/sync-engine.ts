@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { withoutDerivedLinks } from '../../ontology/inverses.js';
 import type { DfcRecord } from '../../ontology/records.js';
 import type { Decoder } from '../codec/decode.js';
 import type { Problem } from '../errors/problem.js';
@@ -91,7 +92,7 @@ function sameOrigin(a: string, b: string): boolean {
  * would go stale with every incremental change, so they are not kept.
  */
 function kept(records: readonly DfcRecord[]): DfcRecord[] {
-  return records.map((r) => (r.kind === 'Enterprise' && (r.supplies.length > 0 || r.manages.length > 0) ? { ...r, supplies: [], manages: [] } : r));
+  return records.map(withoutDerivedLinks);
 }
 
 /** Syncs peers into the federation store. */
