@@ -10,13 +10,12 @@
 import { withoutDerivedLinks } from '../../ontology/inverses.js';
 import type { NodeId } from '../../ontology/iri.js';
 import type {
-  AddressRecord, CatalogItemRecord, DfcRecord, EnterpriseRecord, ExtraValue, OfferRecord, PersonRecord, Price, SuppliedProductRecord,
+  AddressRecord, CatalogItemRecord, DfcRecord, EnterpriseRecord, ExtraValue, OfferRecord, PersonRecord, SuppliedProductRecord,
 } from '../../ontology/records.js';
-import { EURO } from '../../ontology/units.js';
 import { OWL } from '../../ontology/vocabulary.js';
 import type { Decoder, DecodeResult } from '../codec/decode.js';
-import { toNumber } from '../codec/extract.js';
-import { problem, SYNTAX_ERRORS, type Problem } from '../errors/problem.js';
+import { readCatalogItemUpdate, readOfferUpdate, type PlainJsonRead } from '../codec/plain-json.js';
+import { SYNTAX_ERRORS, type Problem } from '../errors/problem.js';
 import {
   BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError,
 } from '../errors/http-error.js';
@@ -373,17 +372,13 @@ export class CatalogService {
     const { record } = await this.resource(eid, 'catalog_items', id);
     if (record.kind !== 'CatalogItem') throw new NotFoundHttpError(`no catalog item ${id}`);
     let updated: Mutable<CatalogItemRecord> = { ...record, offers: [...record.offers], listedIn: [...record.listedIn] };
-    const plain = plainJson(body, ['stock', 'sku']);
+    const plain = plainUpdate(readCatalogItemUpdate(body, record));
     if (plain !== undefined) {
-      const problems: Problem[] = [];
-      if ('stock' in plain.fields) updated.stock = readStock(plain.fields['stock'], record, 'dfc-b:stockLimitation', problems);
-      if ('sku' in plain.fields) {
-        const sku = plain.fields['sku'];
-        if (sku === null) delete updated.sku;
-        else if (typeof sku === 'string') updated.sku = sku;
-        else problems.push(problem('not-a-string', record.id, 'dfc-b:CatalogItem', 'dfc-b:sku', 'sku must be a string'));
-      }
-      if (problems.length > 0) throw new UnprocessableEntityHttpError('invalid catalog item update', { problems });
+      if (plain.problems.length > 0) throw new UnprocessableEntityHttpError('invalid catalog item update', { problems: plain.problems });
+      const { stock, sku } = plain.update;
+      if (stock !== undefined) updated.stock = stock;
+      if (sku === null) delete updated.sku;
+      else if (sku !== undefined) updated.sku = sku;
     } else {
       const decoded = await this.decode(body, record.id);
       const given = decoded.records.find((r): r is CatalogItemRecord => r.kind === 'CatalogItem' && (r.id === record.id || r.id.startsWith('_:')));
@@ -418,15 +413,11 @@ export class CatalogService {
     const { record } = await this.resource(eid, 'offers', id);
     if (record.kind !== 'Offer') throw new NotFoundHttpError(`no offer ${id}`);
     let updated: Mutable<OfferRecord> = { ...record };
-    const plain = plainJson(body, ['stock', 'price']);
+    const plain = plainUpdate(readOfferUpdate(body, record));
     if (plain !== undefined) {
-      const problems: Problem[] = [];
-      if ('stock' in plain.fields) updated.stock = readStock(plain.fields['stock'], record, 'dfc-b:stockLimitation', problems);
-      if ('price' in plain.fields) {
-        const price = readPrice(plain.fields['price'], record, problems);
-        if (price !== undefined) updated.price = price;
-      }
-      if (problems.length > 0) throw new UnprocessableEntityHttpError('invalid offer update', { problems });
+      if (plain.problems.length > 0) throw new UnprocessableEntityHttpError('invalid offer update', { problems: plain.problems });
+      if (plain.update.stock !== undefined) updated.stock = plain.update.stock;
+      if (plain.update.price !== undefined) updated.price = plain.update.price;
       const invalid = this.decoder.validate([updated]).filter((p) => p.severity === 'error');
       if (invalid.length > 0) throw new UnprocessableEntityHttpError('invalid offer update', { problems: invalid });
     } else {
@@ -613,72 +604,12 @@ function remap(records: readonly DfcRecord[], ids: ReadonlyMap<string, string>):
     typeof value === 'string' && key !== '@value' && ids.has(value) ? ids.get(value) : value) as DfcRecord);
 }
 
-/**
- * The fields of a plain-JSON (no `@context`) update, by field name.
- *
- * @param allowed - the fields this resource takes; any other key is refused rather than ignored
- */
-function plainJson(body: WriteBody, allowed: readonly string[]): { fields: Record<string, unknown> } | undefined {
-  if (!body.mediaType.includes('json')) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.text);
-  } catch (error: unknown) {
-    throw new BadRequestHttpError(`malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
+/** A plain-JSON update, undefined for a document to decode, or the HTTP error of a body that is no update. */
+function plainUpdate<T>(read: PlainJsonRead<T>): { update: T; problems: readonly Problem[] } | undefined {
+  if (read.kind === 'document') return undefined;
+  if (read.kind === 'refused') {
+    const { code, message } = read.problem;
+    throw SYNTAX_ERRORS.has(code) ? new BadRequestHttpError(message) : new UnprocessableEntityHttpError(message);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new BadRequestHttpError('expected a JSON object');
-  const object = parsed as Record<string, unknown>;
-  if ('@context' in object || '@type' in object || '@graph' in object) return undefined;
-  const names: Record<string, string> = {
-    'dfc-b:stockLimitation': 'stock', stockLimitation: 'stock',
-    'https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#stockLimitation': 'stock',
-    'dfc-b:sku': 'sku', sku: 'sku',
-    'dfc-b:hasPrice': 'price', hasPrice: 'price', price: 'price',
-  };
-  const fields: Record<string, unknown> = {};
-  const expected = Object.entries(names).filter(([k, n]) => k.startsWith('dfc-b:') && allowed.includes(n)).map(([k]) => k);
-  for (const [key, value] of Object.entries(object)) {
-    const name = names[key];
-    if (name === undefined || !allowed.includes(name)) {
-      throw new UnprocessableEntityHttpError(`unknown field ${JSON.stringify(key)} here: expected ${expected.join(' or ')}`);
-    }
-    fields[name] = value;
-  }
-  return { fields };
-}
-
-function readStock(value: unknown, record: DfcRecord, path: string, problems: Problem[]): number | null {
-  if (value === null) return null;
-  const number = typeof value === 'number' || typeof value === 'string' ? toNumber({ kind: 'literal', value }) : undefined;
-  if (number === undefined) {
-    problems.push(problem('not-a-number', record.id, `dfc-b:${record.kind}`, path, `stock (dfc-b:stockLimitation) is not a number: ${JSON.stringify(value)}`));
-    return null;
-  }
-  // Open Food Network: negative stock means on demand.
-  return number < 0 ? null : number;
-}
-
-function readPrice(value: unknown, record: OfferRecord, problems: Problem[]): Price | undefined {
-  const currency = record.price?.currency ?? EURO;
-  if (typeof value === 'number' || typeof value === 'string') {
-    const number = toNumber({ kind: 'literal', value });
-    if (number !== undefined) return { ...(record.price ?? {}), value: number, currency };
-  } else if (typeof value === 'object' && value !== null) {
-    const object = value as Record<string, unknown>;
-    const raw = object['dfc-b:value'] ?? object['value'];
-    const number = typeof raw === 'number' || typeof raw === 'string' ? toNumber({ kind: 'literal', value: raw }) : undefined;
-    const unit = object['dfc-b:hasUnit'] ?? object['hasUnit'];
-    const vat = object['dfc-b:VATrate'] ?? object['VATrate'];
-    const vatRate = typeof vat === 'number' || typeof vat === 'string' ? toNumber({ kind: 'literal', value: vat }) : undefined;
-    if (number !== undefined) {
-      const unitIri = typeof unit === 'string'
-        ? unit.replace(/^dfc-m:/u, 'https://github.com/datafoodconsortium/taxonomies/releases/latest/download/measures.rdf#')
-        : currency;
-      const price: Price = { value: number, currency: unitIri as Price['currency'] };
-      const withVat = vatRate ?? record.price?.vatRate;
-      return withVat !== undefined ? { ...price, vatRate: withVat } : price;
-    }
-  }
-  problems.push(problem('not-a-number', record.id, 'dfc-b:Offer', 'dfc-b:hasPrice', `price is not a number: ${JSON.stringify(value)}`));
-  return undefined;
+  return read;
 }

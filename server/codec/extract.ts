@@ -18,6 +18,7 @@ import type {
 import { LINK_ENDS, type LinkEnd } from '../../ontology/inverses.js';
 import { DFC_B, LDP } from '../../ontology/vocabulary.js';
 import { shortName } from './compact.js';
+import { barePrice, STOCK_LABEL, stockOf, toNumber } from './values.js';
 import type { Graph, GraphNode, LiteralTerm, Term } from './graph.js';
 import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
 
@@ -43,7 +44,6 @@ const INLINE_TYPES = new Set<string>([DFC_B.Price, DFC_B.QuantitativeValue, DFC_
 /** Classes of response envelopes (LDP containers, Hydra paging views), which are not kept as records. */
 const ENVELOPE_TYPES = new Set<string>([LDP.Container, LDP.BasicContainer, `${NS.hydra}PartialCollectionView`, `${NS.hydra}Collection`]);
 
-const NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/u;
 const RDF_TYPE = `${NS.rdf}type`;
 
 /** Options of {@link extractRecords}. */
@@ -196,20 +196,6 @@ function describe(term: Term): string {
   return term.kind === 'ref' ? `<${term.id}>` : JSON.stringify(term.value);
 }
 
-/**
- * A literal as a number: JSON numbers, numeric strings (`"40"`, as the TypeScript connector sends every
- * number) and numeric typed literals.
- */
-export function toNumber(term: Term): number | undefined {
-  if (term.kind !== 'literal') return undefined;
-  if (typeof term.value === 'number') return Number.isFinite(term.value) ? term.value : undefined;
-  if (typeof term.value === 'string' && NUMBER.test(term.value)) {
-    const value = Number(term.value);
-    return Number.isFinite(value) ? value : undefined;
-  }
-  return undefined;
-}
-
 function primaryKind(node: GraphNode): Exclude<RecordKind, 'Resource'> | undefined {
   for (const type of node.types) {
     const kind = KIND_OF_TYPE.get(type);
@@ -272,9 +258,7 @@ function optional<T extends object>(target: T, values: Record<string, unknown>):
 }
 
 function readStock(r: NodeReader): number | null {
-  const stock = r.number('stock', [DFC_B.stockLimitation], 'stock (dfc-b:stockLimitation)');
-  // Open Food Network: a stock limitation of zero or more is limited stock; absent or negative is on demand.
-  return stock === undefined || stock < 0 ? null : stock;
+  return stockOf(r.number('stock', [DFC_B.stockLimitation], STOCK_LABEL));
 }
 
 function readQuantity(r: NodeReader, field: string, predicates: readonly string[]): Quantity | undefined {
@@ -305,13 +289,12 @@ function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
   const term = r.terms([DFC_B.hasPrice])[0];
   if (term === undefined) return undefined;
   if (term.kind === 'literal') {
-    // Open Food Network sent a bare number before 2025, and still accepts one.
     const value = toNumber(term);
     if (value === undefined) {
       r.reportPath('price', 'dfc-b:hasPrice', 'not-a-number', `price is not a number: ${describe(term)}`);
       return undefined;
     }
-    return { value, currency: options.defaultCurrency };
+    return barePrice(value, options.defaultCurrency);
   }
   const node = r.inline(term);
   if (node === undefined) {

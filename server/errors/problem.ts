@@ -31,6 +31,8 @@ export type ProblemCode =
   | 'too-deep'
   /** A value where a node object was expected. */
   | 'not-a-node-object'
+  /** A plain-JSON update that is not a JSON object. */
+  | 'not-an-object'
   // JSON-LD keywords and terms.
   /** `@id` that is not a string. */
   | 'invalid-id-value'
@@ -74,10 +76,10 @@ export type ProblemCode =
   | 'foreign-resource';
 
 /**
- * Codes of documents that cannot even be parsed: a client's syntax error (HTTP 400), where every other
- * error is about the content (422).
+ * Codes of bodies that cannot even be parsed (or, for a plain-JSON update, are no JSON object): a client's
+ * syntax error (HTTP 400), where every other error is about the content (422).
  */
-export const SYNTAX_ERRORS: ReadonlySet<ProblemCode> = new Set<ProblemCode>(['invalid-json', 'invalid-rdf']);
+export const SYNTAX_ERRORS: ReadonlySet<ProblemCode> = new Set<ProblemCode>(['invalid-json', 'invalid-rdf', 'not-an-object']);
 
 /** One problem with one resource (or with the whole document when `id` is null). */
 export interface Problem {

@@ -15,11 +15,11 @@ describe('Problem codes', () => {
       .to.deep.equal({ id: 'x', type: 'dfc-b:Offer', path: 'dfc-b:stockLimitation', message: 'stock is not a number', severity: 'error', code: 'not-a-number' });
   });
 
-  it('a syntax error of the document is invalid-json or invalid-rdf, the only SYNTAX_ERRORS', async () => {
+  it('a syntax error of the document is invalid-json or invalid-rdf, SYNTAX_ERRORS (with a plain update that is no object)', async () => {
     expect(await codes('{ not json')).to.deep.equal(['invalid-json']);
     expect(await codes('<a> <b> .', 'text/turtle')).to.deep.equal(['invalid-rdf']);
     expect(await codes('<a> <b> .', 'application/n-triples')).to.deep.equal(['invalid-rdf']);
-    expect([...SYNTAX_ERRORS].sort()).to.deep.equal(['invalid-json', 'invalid-rdf']);
+    expect([...SYNTAX_ERRORS].sort()).to.deep.equal(['invalid-json', 'invalid-rdf', 'not-an-object']);
   });
 
   it('content errors of the document have codes of their own', async () => {
