@@ -15,7 +15,7 @@ import type { Collection } from '../urls/node-urls.js';
 import { BadRequestHttpError, MethodNotAllowedHttpError, NotFoundHttpError, PreconditionFailedHttpError } from '../errors/http-error.js';
 import type { EnterpriseRow } from '../store/store.js';
 import { ACCEPTED_BODY_TYPES, bodyMediaType, negotiate, type Representation } from './negotiate.js';
-import { render, type PageView, type RenderCache, type Rendered } from './render.js';
+import { answeredNotModified, etagList, render, type PageView, type RenderCache, type Rendered } from './render.js';
 
 /** Options of {@link dfcRoutes}. */
 export interface DfcRoutesArgs {
@@ -28,12 +28,6 @@ export interface DfcRoutesArgs {
 }
 
 const READ_METHODS = 'GET, HEAD, OPTIONS';
-
-/** The ETags a request's `If-None-Match`/`If-Match` lists (`*` kept as is; weak prefix dropped). */
-function etagList(header: string | undefined): string[] | undefined {
-  if (header === undefined) return undefined;
-  return header.split(',').map((t) => t.trim().replace(/^W\//u, '')).filter(Boolean);
-}
 
 function requestUrl(catalog: CatalogService, req: Request): string {
   return `${catalog.urls.base}${req.originalUrl.split('?')[0] ?? ''}`;
@@ -110,11 +104,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     if (view?.previous !== undefined) links.push(`<${view.previous}>; rel="prev"`);
     if (view !== undefined) links.push(`<${view.first}>; rel="first"`);
     if (links.length > 0) res.setHeader('Link', links.join(', '));
-    const ifNoneMatch = etagList(req.get('if-none-match'));
-    if (ifNoneMatch !== undefined && (ifNoneMatch.includes('*') || ifNoneMatch.includes(rendered.etag))) {
-      res.status(304).end();
-      return;
-    }
+    if (answeredNotModified(req, res, rendered.etag)) return;
     res.status(200).setHeader('Content-Type', `${rendered.contentType}; charset=utf-8`);
     res.end(rendered.bytes);
   };
