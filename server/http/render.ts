@@ -14,7 +14,7 @@ import { NS } from '../../ontology/namespaces.js';
 import type { DfcRecord } from '../../ontology/records.js';
 import { encodeJsonLd } from '../codec/encode.js';
 import { serialize } from '../codec/serialize.js';
-import type { Representation } from './negotiate.js';
+import { negotiate, type Representation } from './negotiate.js';
 
 /** Links of one page of a paged collection. */
 export interface PageView {
@@ -163,6 +163,24 @@ export class RenderCache {
   public get size(): number {
     return this.entries.calculatedSize;
   }
+}
+
+/**
+ * The representations a GET of one resource can answer with (each JSON-LD one also as `application/json`):
+ * the ETags an `If-Match` may name.
+ */
+const SERVED: readonly Representation[] = ['application/ld+json', 'application/ld+json; profile="dfc-v2"', 'text/turtle', 'application/n-triples',
+  'application/n-quads'].flatMap((accept) => {
+  const representation = negotiate(accept);
+  return representation.format === 'jsonld' ? [representation, { ...representation, contentType: 'application/json' }] : [representation];
+});
+
+/**
+ * Whether an `If-Match` list names a representation of a resource at `version` (compared weakly, as the tags
+ * come from {@link etagList}); `*` is for the caller.
+ */
+export function ifMatchMatchesVersion(tags: readonly string[], version: string): boolean {
+  return SERVED.some((representation) => tags.includes(versionEtag(version, representation)));
 }
 
 /** The entity tags of an `If-None-Match` or `If-Match` header, `*` kept as is, the weak prefix dropped. */
