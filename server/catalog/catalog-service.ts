@@ -5,46 +5,28 @@
  * Writes are checked completely before anything is stored, and each is one store transaction: a rejected
  * write changes nothing.
  *
+ * This class is the catalogue's one entry point (for the routes, the command line and `main.ts`); the work is
+ * done by the modules beside it: reads (`catalog-reads.ts`), identities (`identities.ts`), enterprise, product
+ * and stock writes (`enterprise-writes.ts`, `product-writes.ts`, `stock-writes.ts`), and what every write
+ * shares (`committer.ts`).
+ *
  * @packageDocumentation
  */
-import type { NodeId } from '../../ontology/iri.js';
-import type {
-  AddressRecord, CatalogItemRecord, DfcRecord, EnterpriseRecord, ExtraValue, OfferRecord, PersonRecord, Price, SuppliedProductRecord,
-} from '../../ontology/records.js';
-import { EURO } from '../../ontology/units.js';
-import { OWL } from '../../ontology/vocabulary.js';
+import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../ontology/records.js';
 import type { Decoder, DecodeResult } from '../codec/decode.js';
-import { toNumber } from '../codec/extract.js';
-import { problem, type Problem } from '../errors/problem.js';
-import {
-  BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError,
-} from '../errors/http-error.js';
-import {
-  ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type EnterpriseRow, type NodeStore,
-} from '../store/store.js';
-import { COLLECTION_OF, isValidLocalId, NodeUrls, safeDecode, slugify, type Collection } from '../urls/node-urls.js';
+import type { ApplyOptions, EnterpriseRow, NodeStore } from '../store/store.js';
+import { NodeUrls, type Collection } from '../urls/node-urls.js';
+import { CatalogReads, type Catalogue, type VersionedRecord } from './catalog-reads.js';
+import { Committer, type WriteBody, type WriteCondition } from './committer.js';
+import { EnterpriseWrites, type ImportSummary } from './enterprise-writes.js';
+import { Identities } from './identities.js';
+import { ProductWrites } from './product-writes.js';
+import { StockWrites } from './stock-writes.js';
 
-/** One product of a catalogue page: a product with its catalog items and their offers. */
-export interface CatalogueEntry {
-  readonly product: SuppliedProductRecord;
-  readonly items: readonly CatalogItemRecord[];
-  readonly offers: readonly OfferRecord[];
-}
-
-/** An enterprise's whole catalogue, in a stable order. */
-export interface Catalogue {
-  readonly enterprise: EnterpriseRow;
-  /** Products that are not product groups, each with its items and offers, ordered by `@id`. */
-  readonly entries: readonly CatalogueEntry[];
-  /** Product groups by `@id`. */
-  readonly groups: ReadonlyMap<string, SuppliedProductRecord>;
-}
-
-/** A body decoded for a write. */
-export interface WriteBody {
-  readonly text: string;
-  readonly mediaType: string;
-}
+export type { Catalogue, CatalogueEntry, VersionedRecord } from './catalog-reads.js';
+export { profileVersionOf } from './catalog-reads.js';
+export { IF_MATCH_FAILED, type WriteBody, type WriteCondition } from './committer.js';
+export type { ImportSummary } from './enterprise-writes.js';
 
 /** Options of {@link CatalogService}. */
 export interface CatalogServiceArgs {
@@ -54,145 +36,80 @@ export interface CatalogServiceArgs {
   readonly onChange?: () => void;
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
-
-const CATALOGUE_KINDS = ['SuppliedProduct', 'CatalogItem', 'Offer'] as const;
-/** What an enterprise publishes beside its products: sale sessions, customer categories, catalogues. */
-const OTHER_KINDS = ['SaleSession', 'CustomerCategory', 'Catalog'] as const;
-
-function isCatalogueKind(record: DfcRecord): boolean {
-  return (Object.keys(COLLECTION_OF) as string[]).includes(record.kind);
-}
-
-function unique<T>(values: Iterable<T>): T[] {
-  return [...new Set(values)];
-}
-
 /** Reads and writes the node's catalogues. */
 export class CatalogService {
   public readonly urls: NodeUrls;
-  private readonly store: NodeStore;
-  private readonly decoder: Decoder;
-  private readonly onChange: () => void;
+  private readonly reads: CatalogReads;
+  private readonly committer: Committer;
+  private readonly enterprises: EnterpriseWrites;
+  private readonly products: ProductWrites;
+  private readonly stock: StockWrites;
 
   public constructor(args: CatalogServiceArgs) {
-    this.store = args.store;
-    this.decoder = args.decoder;
-    this.onChange = args.onChange ?? (() => undefined);
     this.urls = new NodeUrls(args.store.baseUrl);
+    this.reads = new CatalogReads(args.store, this.urls);
+    this.committer = new Committer(args.store, args.decoder, args.onChange ?? (() => undefined));
+    const identities = new Identities(args.store, this.urls);
+    this.enterprises = new EnterpriseWrites(args.store, this.urls, this.reads, identities, this.committer);
+    this.products = new ProductWrites(args.store, this.urls, this.reads, identities, this.committer);
+    this.stock = new StockWrites(args.store, this.reads, this.committer);
   }
 
   // ------------------------------------------------------------------ reads
 
   /** An enterprise's row, or 404. */
-  public async enterpriseRow(eid: string): Promise<EnterpriseRow> {
-    const row = await this.store.getEnterprise(eid);
-    if (row === undefined) throw new NotFoundHttpError(`no enterprise ${JSON.stringify(eid)} on this node`);
-    return row;
+  public enterpriseRow(eid: string): Promise<EnterpriseRow> {
+    return this.reads.enterpriseRow(eid);
   }
 
   /** Current version of an enterprise, or 404. */
-  public async version(eid: string): Promise<number> {
-    const version = await this.store.enterpriseVersion(eid);
-    if (version === undefined) throw new NotFoundHttpError(`no enterprise ${JSON.stringify(eid)} on this node`);
-    return version;
+  public version(eid: string): Promise<number> {
+    return this.reads.version(eid);
   }
 
   /** Every enterprise. */
   public listEnterprises(): Promise<EnterpriseRow[]> {
-    return this.store.listEnterprises();
+    return this.reads.listEnterprises();
   }
 
   /**
    * An enterprise's profile: the Enterprise (with `supplies` and `manages` listing its catalogue), its
-   * address and its main contact.
+   * address and its main contact, and the profile's version.
    */
-  public async enterpriseGraph(eid: string): Promise<{ row: EnterpriseRow; records: DfcRecord[] }> {
-    const row = await this.enterpriseRow(eid);
-    const stored = await this.store.getResource(row.iri);
-    if (stored?.record.kind !== 'Enterprise') throw new NotFoundHttpError(`enterprise ${eid} has no profile`);
-    const ids = await this.store.catalogueIds(eid);
-    const enterprise: EnterpriseRecord = {
-      ...stored.record,
-      supplies: ids.products.filter((p) => !p.group).map((p) => p.iri as NodeId),
-      manages: ids.items as NodeId[],
-    };
-    const linked = await this.store.getResources([enterprise.address, enterprise.mainContact].filter((x): x is NodeId => x !== undefined));
-    return { row, records: [enterprise, ...linked.map((r) => r.record)] };
+  public enterpriseGraph(eid: string): Promise<{ row: EnterpriseRow; records: DfcRecord[]; version: string }> {
+    return this.reads.enterpriseGraph(eid);
   }
 
   /** Every published record of an enterprise: its profile and its whole catalogue. */
-  public async publishedRecords(eid: string): Promise<DfcRecord[]> {
-    const { records } = await this.enterpriseGraph(eid);
-    const catalogue = await this.catalogue(eid);
-    return [...records, ...catalogue.entries.flatMap((e) => [e.product, ...e.items, ...e.offers])];
+  public publishedRecords(eid: string): Promise<DfcRecord[]> {
+    return this.reads.publishedRecords(eid);
   }
 
   /** An enterprise's whole catalogue. */
-  public async catalogue(eid: string): Promise<Catalogue> {
-    const enterprise = await this.enterpriseRow(eid);
-    const resources = await this.store.listResources(eid, CATALOGUE_KINDS);
-    const products: SuppliedProductRecord[] = [];
-    const groups = new Map<string, SuppliedProductRecord>();
-    const items = new Map<string, CatalogItemRecord>();
-    const offers = new Map<string, OfferRecord>();
-    for (const { record } of resources) {
-      if (record.kind === 'SuppliedProduct') {
-        if (record.variants.length > 0) groups.set(record.id, record);
-        else products.push(record);
-      } else if (record.kind === 'CatalogItem') items.set(record.id, record);
-      else if (record.kind === 'Offer') offers.set(record.id, record);
-    }
-    const entries = products.map((product) => {
-      const productItems = product.catalogItems.map((id) => items.get(id)).filter((i): i is CatalogItemRecord => i !== undefined);
-      return {
-        product,
-        items: productItems,
-        offers: productItems.flatMap((i) => i.offers.map((id) => offers.get(id)).filter((o): o is OfferRecord => o !== undefined)),
-      };
-    });
-    return { enterprise, entries, groups };
+  public catalogue(eid: string): Promise<Catalogue> {
+    return this.reads.catalogue(eid);
   }
 
   /** An enterprise's sale sessions, customer categories and catalogues, ordered by `@id`. */
-  public async otherResources(eid: string): Promise<DfcRecord[]> {
-    await this.enterpriseRow(eid);
-    return (await this.store.listResources(eid, OTHER_KINDS)).map((r) => r.record);
+  public otherResources(eid: string): Promise<DfcRecord[]> {
+    return this.reads.otherResources(eid);
   }
 
-  /** One catalogue resource of an enterprise. */
-  public async resource(eid: string, collection: Collection, id: string): Promise<{ record: DfcRecord }> {
-    const stored = await this.store.getResource(this.urls.resource(eid, collection, id));
-    if (stored === undefined || stored.eid !== eid) {
-      await this.enterpriseRow(eid); // a 404 that says which is missing: the enterprise or the resource
-      throw new NotFoundHttpError(`no ${collection.replace(/_/gu, ' ').replace(/s$/u, '')} ${JSON.stringify(id)} in enterprise ${eid}`);
-    }
-    return { record: stored.record };
+  /** One catalogue resource of an enterprise, with its version. */
+  public resource(eid: string, collection: Collection, id: string): Promise<VersionedRecord> {
+    return this.reads.resource(eid, collection, id);
   }
 
-  /** An address or a person, by its own URL. */
-  public async profileResource(kind: 'Address' | 'Person', id: string): Promise<{ row: EnterpriseRow; record: DfcRecord }> {
-    const iri = kind === 'Address' ? this.urls.address(id) : this.urls.person(id);
-    const stored = await this.store.getResource(iri);
-    if (stored?.record.kind !== kind) throw new NotFoundHttpError(`no ${kind.toLowerCase()} ${JSON.stringify(id)} on this node`);
-    return { row: await this.enterpriseRow(stored.eid), record: stored.record };
+  /** An address or a person, by its own URL, with its version. */
+  public profileResource(kind: 'Address' | 'Person', id: string): Promise<VersionedRecord & { row: EnterpriseRow }> {
+    return this.reads.profileResource(kind, id);
   }
 
   // ------------------------------------------------------------------ writes
 
   /** Decodes a body, or throws 400/422 with the codec's problems. Nothing is written. */
-  public async decode(body: WriteBody, base: string): Promise<DecodeResult> {
-    const result = await this.decoder.decode(body.text, { mediaType: body.mediaType, base });
-    const documentErrors = result.problems.filter((p) => p.id === null && p.severity === 'error');
-    if (documentErrors.length > 0) {
-      const malformed = documentErrors.some((p) => /^(malformed JSON|invalid text\/turtle|invalid application)/u.test(p.message));
-      const Error = malformed ? BadRequestHttpError : UnprocessableEntityHttpError;
-      throw new Error(documentErrors.map((p) => p.message).join('; '), { problems: result.problems });
-    }
-    if (result.rejected.length > 0) {
-      throw new UnprocessableEntityHttpError(`${result.rejected.length} resource(s) are not valid DFC`, { problems: result.problems });
-    }
-    return result;
+  public decode(body: WriteBody, base: string): Promise<DecodeResult> {
+    return this.committer.decode(body, base);
   }
 
   /**
@@ -201,48 +118,13 @@ export class CatalogService {
    * @param records - the decoded body
    * @param options - privacy
    */
-  public async createEnterprise(records: readonly DfcRecord[], options: { private?: boolean; eid?: string } = {}): Promise<EnterpriseRow> {
-    const enterprises = records.filter((r): r is EnterpriseRecord => r.kind === 'Enterprise');
-    if (enterprises.length !== 1) throw new UnprocessableEntityHttpError(`expected one dfc-b:Enterprise, found ${enterprises.length}`);
-    const enterprise = enterprises[0] as EnterpriseRecord;
-    const eid = options.eid ?? this.urls.enterpriseId(enterprise.id) ?? slugify(enterprise.name ?? 'enterprise');
-    if (!isValidLocalId(eid)) throw new UnprocessableEntityHttpError(`invalid enterprise id ${JSON.stringify(eid)}`);
-    if ((await this.store.getEnterprise(eid)) !== undefined) throw new ConflictHttpError(`enterprise ${eid} already exists`);
-    const profile = this.profileRecords(eid, enterprise, records);
-    try {
-      return await this.store.createEnterprise(eid, this.urls.enterprise(eid), profile, options.private === true ? { private: true } : {});
-    } catch (error: unknown) {
-      throw this.storeError(error);
-    }
+  public createEnterprise(records: readonly DfcRecord[], options: { private?: boolean; eid?: string } = {}): Promise<EnterpriseRow> {
+    return this.enterprises.createEnterprise(records, options);
   }
 
   /** Replaces an enterprise's profile (name, description, contact details, address, main contact). */
-  public async updateEnterprise(eid: string, records: readonly DfcRecord[], expectedVersion?: number): Promise<EnterpriseRow> {
-    await this.enterpriseRow(eid);
-    const enterprises = records.filter((r): r is EnterpriseRecord => r.kind === 'Enterprise');
-    if (enterprises.length !== 1) throw new UnprocessableEntityHttpError(`expected one dfc-b:Enterprise, found ${enterprises.length}`);
-    const enterprise = enterprises[0] as EnterpriseRecord;
-    const ownId = this.urls.enterprise(eid);
-    if (!enterprise.id.startsWith('_:') && enterprise.id !== ownId && this.urls.enterpriseId(enterprise.id) !== undefined) {
-      throw new ConflictHttpError(`the body describes ${enterprise.id}, not ${ownId}`);
-    }
-    const profile = this.profileRecords(eid, enterprise, records);
-    const name = (profile[0] as EnterpriseRecord).name;
-    await this.apply(eid, { upsert: profile, ...(name !== undefined ? { enterprise: { name } } : {}), ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
-    return this.enterpriseRow(eid);
-  }
-
-  /** The Enterprise, Address and Person records of a profile, with the node's ids. */
-  private profileRecords(eid: string, enterprise: EnterpriseRecord, records: readonly DfcRecord[]): DfcRecord[] {
-    const ids = new Map<string, string>([[enterprise.id, this.urls.enterprise(eid)]]);
-    const address = records.find((r): r is AddressRecord => r.kind === 'Address' && r.id === enterprise.address);
-    const contact = records.find((r): r is PersonRecord => r.kind === 'Person' && r.id === enterprise.mainContact);
-    if (address !== undefined) ids.set(address.id, this.urls.address(eid));
-    if (contact !== undefined) ids.set(contact.id, this.urls.person(eid));
-    const renamed = remap([enterprise, ...(address ? [address] : []), ...(contact ? [contact] : [])], ids);
-    // Catalogue links are derived from the catalogue when the profile is read; never stored here.
-    const [first, ...rest] = renamed;
-    return [{ ...(first as EnterpriseRecord), supplies: [], manages: [] }, ...rest];
+  public updateEnterprise(eid: string, records: readonly DfcRecord[], expectedVersion?: number): Promise<EnterpriseRow> {
+    return this.enterprises.updateEnterprise(eid, records, expectedVersion);
   }
 
   /**
@@ -252,192 +134,39 @@ export class CatalogService {
    *
    * @returns the records written
    */
-  public async createProducts(eid: string, records: readonly DfcRecord[]): Promise<DfcRecord[]> {
-    await this.enterpriseRow(eid);
-    const catalogue = records.filter((r) => r.kind === 'SuppliedProduct' || r.kind === 'CatalogItem' || r.kind === 'Offer');
-    if (!catalogue.some((r) => r.kind === 'SuppliedProduct')) {
-      throw new UnprocessableEntityHttpError('expected a dfc-b:SuppliedProduct in the body');
-    }
-    // A POST creates: a product, item or offer of this node that exists already is a conflict, never overwritten.
-    for (const record of catalogue) {
-      const collection = COLLECTION_OF[record.kind as keyof typeof COLLECTION_OF];
-      if (this.urls.localId(eid, collection, record.id) !== undefined && (await this.store.getResource(record.id)) !== undefined) {
-        throw new ConflictHttpError(`${record.id} already exists; use PUT to change it`);
-      }
-    }
-    return this.retrying(async () => {
-      const minted = new Set<string>();
-      const written = await this.identify(eid, catalogue, 'create', new Map(), minted);
-      // The ids minted must still be free when the transaction runs (two POSTs of one name get two ids).
-      await this.apply(eid, { upsert: await this.withGroupLinks(eid, written), expect: new Map([...minted].map((iri) => [iri, null])) });
-      return written;
-    });
+  public createProducts(eid: string, records: readonly DfcRecord[]): Promise<DfcRecord[]> {
+    return this.products.createProducts(eid, records);
   }
 
   /**
    * Replaces one product (and the catalog items and offers the body gives with it).
    *
+   * @param condition - the enterprise's version, or the product's (`If-Match`)
    * @returns the records written
    */
-  public async replaceProduct(eid: string, id: string, records: readonly DfcRecord[], expectedVersion?: number): Promise<DfcRecord[]> {
-    return this.retrying(() => this.replaceProductOnce(eid, id, records, expectedVersion));
-  }
-
-  private async replaceProductOnce(eid: string, id: string, records: readonly DfcRecord[], expectedVersion?: number): Promise<DfcRecord[]> {
-    const iri = this.urls.resource(eid, 'supplied_products', id);
-    // PUT replaces; products are created by POST to the collection, which assigns ids.
-    const { record: existingRecord } = await this.resource(eid, 'supplied_products', id);
-    const existing = { record: existingRecord };
-    const products = records.filter((r): r is SuppliedProductRecord => r.kind === 'SuppliedProduct');
-    const target = products.find((p) => p.id === iri) ?? (products.length === 1 ? products[0] : undefined);
-    if (target === undefined) throw new UnprocessableEntityHttpError(`expected the dfc-b:SuppliedProduct ${iri} in the body`);
-    if (target.id !== iri && this.urls.localId(eid, 'supplied_products', target.id) !== undefined) {
-      throw new ConflictHttpError(`the body describes ${target.id}, not ${iri}`);
-    }
-    const catalogue = records.filter((r) => r === target || r.kind === 'CatalogItem' || r.kind === 'Offer');
-    // Items and offers given without an id of ours are the product's existing ones, in order: a PUT replaces
-    // them, it does not add new ones next to them.
-    const fixed = new Map<string, string>([[target.id, iri]]);
-    const existingItems = existingRecord.kind === 'SuppliedProduct'
-      ? (await this.store.getResources(existingRecord.catalogItems)).map((r) => r.record).filter((r): r is CatalogItemRecord => r.kind === 'CatalogItem')
-      : [];
-    const bodyItems = catalogue.filter((r): r is CatalogItemRecord => r.kind === 'CatalogItem' && r.product === target.id
-      && this.urls.localId(eid, 'catalog_items', r.id) === undefined);
-    bodyItems.forEach((item, index) => {
-      const existingItem = existingItems[index];
-      if (existingItem === undefined) return;
-      fixed.set(item.id, existingItem.id);
-      item.offers.forEach((offerId, offerIndex) => {
-        const existingOffer = existingItem.offers[offerIndex];
-        if (existingOffer !== undefined && this.urls.localId(eid, 'offers', offerId) === undefined) fixed.set(offerId, existingOffer);
-      });
-    });
-    const minted = new Set<string>();
-    const written = await this.identify(eid, catalogue, 'replace', fixed, minted);
-    const product = written.find((r) => r.id === iri) as SuppliedProductRecord;
-    // Items the body leaves out stay linked: a PUT of the product alone must not orphan its stock.
-    const kept = existing.record.kind === 'SuppliedProduct' ? existing.record.catalogItems : [];
-    const merged = { ...product, catalogItems: unique([...product.catalogItems, ...kept]) };
-    const upsert = written.map((r) => (r.id === iri ? merged : r));
-    // A variant that left a product group is taken off that group's list.
-    const left = existing.record.kind === 'SuppliedProduct' ? existing.record.variantOf.filter((g) => !merged.variantOf.includes(g)) : [];
-    for (const group of await this.store.getResources(left)) {
-      if (group.eid === eid && group.record.kind === 'SuppliedProduct') {
-        upsert.push({ ...group.record, variants: group.record.variants.filter((v) => v !== iri) });
-      }
-    }
-    const expect = new Map<string, DfcRecord | null>([[iri, existingRecord], ...[...minted].map((m) => [m, null] as const)]);
-    await this.apply(eid, { upsert: await this.withGroupLinks(eid, upsert), expect, ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
-    return upsert.filter((r) => !left.includes(r.id));
+  public replaceProduct(eid: string, id: string, records: readonly DfcRecord[], condition?: WriteCondition): Promise<DfcRecord[]> {
+    return this.products.replaceProduct(eid, id, records, condition);
   }
 
   /** Deletes a product with its catalog items and their offers, and unlinks it from its product group. */
-  public async deleteProduct(eid: string, id: string, expectedVersion?: number): Promise<void> {
-    return this.retrying(() => this.deleteProductOnce(eid, id, expectedVersion));
-  }
-
-  private async deleteProductOnce(eid: string, id: string, expectedVersion?: number): Promise<void> {
-    const { record } = await this.resource(eid, 'supplied_products', id);
-    if (record.kind !== 'SuppliedProduct') throw new NotFoundHttpError(`no supplied product ${id}`);
-    const items = (await this.store.getResources(record.catalogItems)).filter((r) => r.eid === eid).map((r) => r.record);
-    const offers = items.flatMap((i) => (i.kind === 'CatalogItem' ? i.offers : []));
-    const upsert: DfcRecord[] = [];
-    for (const group of await this.store.getResources(record.variantOf)) {
-      if (group.eid === eid && group.record.kind === 'SuppliedProduct') {
-        upsert.push({ ...group.record, variants: group.record.variants.filter((v) => v !== record.id) });
-      }
-    }
-    for (const variant of await this.store.getResources(record.variants)) {
-      if (variant.eid === eid && variant.record.kind === 'SuppliedProduct') {
-        upsert.push({ ...variant.record, variantOf: variant.record.variantOf.filter((g) => g !== record.id) });
-      }
-    }
-    await this.apply(eid, {
-      upsert,
-      delete: [record.id, ...items.map((i) => i.id), ...offers],
-      expect: new Map([[record.id, record]]),
-      ...(expectedVersion !== undefined ? { expectedVersion } : {}),
-    });
+  public deleteProduct(eid: string, id: string, condition?: WriteCondition): Promise<void> {
+    return this.products.deleteProduct(eid, id, condition);
   }
 
   /**
    * Updates a catalog item from plain JSON as Open Food Network sends it (`{"dfc-b:stockLimitation": 12,
    * "dfc-b:sku": "TOM-1K"}`; an absent key leaves that field as it was) or from a JSON-LD CatalogItem.
    */
-  public async updateCatalogItem(eid: string, id: string, body: WriteBody, expectedVersion?: number): Promise<CatalogItemRecord> {
-    return this.retrying(() => this.updateCatalogItemOnce(eid, id, body, expectedVersion));
-  }
-
-  private async updateCatalogItemOnce(eid: string, id: string, body: WriteBody, expectedVersion?: number): Promise<CatalogItemRecord> {
-    const { record } = await this.resource(eid, 'catalog_items', id);
-    if (record.kind !== 'CatalogItem') throw new NotFoundHttpError(`no catalog item ${id}`);
-    let updated: Mutable<CatalogItemRecord> = { ...record, offers: [...record.offers], listedIn: [...record.listedIn] };
-    const plain = plainJson(body, ['stock', 'sku']);
-    if (plain !== undefined) {
-      const problems: Problem[] = [];
-      if ('stock' in plain.fields) updated.stock = readStock(plain.fields['stock'], record, 'dfc-b:stockLimitation', problems);
-      if ('sku' in plain.fields) {
-        const sku = plain.fields['sku'];
-        if (sku === null) delete updated.sku;
-        else if (typeof sku === 'string') updated.sku = sku;
-        else problems.push(problem(record.id, 'dfc-b:CatalogItem', 'dfc-b:sku', 'sku must be a string'));
-      }
-      if (problems.length > 0) throw new UnprocessableEntityHttpError('invalid catalog item update', { problems });
-    } else {
-      const decoded = await this.decode(body, record.id);
-      const given = decoded.records.find((r): r is CatalogItemRecord => r.kind === 'CatalogItem' && (r.id === record.id || r.id.startsWith('_:')));
-      if (given === undefined) throw new UnprocessableEntityHttpError(`expected the dfc-b:CatalogItem ${record.id} in the body`);
-      updated = { ...updated, stock: given.stock, ...(given.sku !== undefined ? { sku: given.sku } : {}) };
-      if (given.sku === undefined) delete updated.sku;
-      if (given.extra !== undefined) updated.extra = given.extra;
-    }
-    const upsert: DfcRecord[] = [updated];
-    // A partial update is a read-modify-write: it must apply to what it read, or be done again.
-    const expect = new Map<string, DfcRecord | null>([[record.id, record]]);
-    // An offer that mirrored the item's stock keeps mirroring it (Open Food Network has one stock per variant).
-    for (const offer of await this.store.getResources(record.offers)) {
-      if (offer.eid === eid && offer.record.kind === 'Offer' && offer.record.stock === record.stock && updated.stock !== record.stock) {
-        upsert.push({ ...offer.record, stock: updated.stock });
-        expect.set(offer.record.id, offer.record);
-      }
-    }
-    await this.apply(eid, { upsert, expect, ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
-    return updated;
+  public updateCatalogItem(eid: string, id: string, body: WriteBody, condition?: WriteCondition): Promise<CatalogItemRecord> {
+    return this.stock.updateCatalogItem(eid, id, body, condition);
   }
 
   /**
    * Updates an offer: price (a Price object or a bare number) and stock; a negative stock means on demand.
    * Takes plain JSON (absent keys unchanged) or a JSON-LD Offer.
    */
-  public async updateOffer(eid: string, id: string, body: WriteBody, expectedVersion?: number): Promise<OfferRecord> {
-    return this.retrying(() => this.updateOfferOnce(eid, id, body, expectedVersion));
-  }
-
-  private async updateOfferOnce(eid: string, id: string, body: WriteBody, expectedVersion?: number): Promise<OfferRecord> {
-    const { record } = await this.resource(eid, 'offers', id);
-    if (record.kind !== 'Offer') throw new NotFoundHttpError(`no offer ${id}`);
-    let updated: Mutable<OfferRecord> = { ...record };
-    const plain = plainJson(body, ['stock', 'price']);
-    if (plain !== undefined) {
-      const problems: Problem[] = [];
-      if ('stock' in plain.fields) updated.stock = readStock(plain.fields['stock'], record, 'dfc-b:stockLimitation', problems);
-      if ('price' in plain.fields) {
-        const price = readPrice(plain.fields['price'], record, problems);
-        if (price !== undefined) updated.price = price;
-      }
-      if (problems.length > 0) throw new UnprocessableEntityHttpError('invalid offer update', { problems });
-      const invalid = this.decoder.validate([updated]).filter((p) => p.severity === 'error');
-      if (invalid.length > 0) throw new UnprocessableEntityHttpError('invalid offer update', { problems: invalid });
-    } else {
-      const decoded = await this.decode(body, record.id);
-      const given = decoded.records.find((r): r is OfferRecord => r.kind === 'Offer' && (r.id === record.id || r.id.startsWith('_:')));
-      if (given === undefined) throw new UnprocessableEntityHttpError(`expected the dfc-b:Offer ${record.id} in the body`);
-      updated = { ...updated, stock: given.stock, ...(given.price !== undefined ? { price: given.price } : {}) };
-      if (given.customerCategory !== undefined) updated.customerCategory = given.customerCategory;
-      if (given.extra !== undefined) updated.extra = given.extra;
-    }
-    await this.apply(eid, { upsert: [updated], expect: new Map([[record.id, record]]), ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
-    return updated;
+  public updateOffer(eid: string, id: string, body: WriteBody, condition?: WriteCondition): Promise<OfferRecord> {
+    return this.stock.updateOffer(eid, id, body, condition);
   }
 
   /**
@@ -447,237 +176,7 @@ export class CatalogService {
    *
    * @returns how many resources were written
    */
-  public async importRecords(
-    eid: string, records: readonly DfcRecord[], options: ApplyOptions = {},
-  ): Promise<{ products: number; items: number; offers: number; others: number; skipped: string[] }> {
-    await this.enterpriseRow(eid);
-    const catalogue = records.filter(isCatalogueKind);
-    const written = await this.identify(eid, catalogue, 'import');
-    const enterprises = records.filter((r): r is EnterpriseRecord => r.kind === 'Enterprise');
-    const profile = enterprises.length === 1 ? this.profileRecords(eid, enterprises[0] as EnterpriseRecord, records) : [];
-    const name = (profile[0] as EnterpriseRecord | undefined)?.name;
-    await this.apply(eid, { upsert: [...profile, ...written], ...(name !== undefined ? { enterprise: { name } } : {}) }, options);
-    return {
-      products: written.filter((r) => r.kind === 'SuppliedProduct').length,
-      items: written.filter((r) => r.kind === 'CatalogItem').length,
-      offers: written.filter((r) => r.kind === 'Offer').length,
-      others: written.filter((r) => (OTHER_KINDS as readonly string[]).includes(r.kind)).length,
-      // Orders and resources of classes the node does not model are not part of a catalogue import.
-      skipped: records.filter((r) => !isCatalogueKind(r) && !['Enterprise', 'Address', 'Person'].includes(r.kind)).map((r) => r.kind),
-    };
+  public importRecords(eid: string, records: readonly DfcRecord[], options: ApplyOptions = {}): Promise<ImportSummary> {
+    return this.enterprises.importRecords(eid, records, options);
   }
-
-  /**
-   * Gives catalogue records the node's ids and rewrites their links.
-   *
-   * @param mode - `create` mints fresh ids, `import` reuses the last path segment of foreign ids, `replace`
-   *   keeps the ids of `fixed`
-   */
-  private async identify(
-    eid: string, records: readonly DfcRecord[], mode: 'create' | 'import' | 'replace', fixed: ReadonlyMap<string, string> = new Map(),
-    minted: Set<string> = new Set(),
-  ): Promise<DfcRecord[]> {
-    const ids = new Map<string, string>(fixed);
-    const taken = new Set<string>();
-    const mint = async (record: DfcRecord, hint: string): Promise<string> => {
-      const collection = COLLECTION_OF[record.kind as keyof typeof COLLECTION_OF];
-      const stem = isValidLocalId(hint) ? hint : slugify(hint);
-      for (let n = 1; ; n++) {
-        const candidate = n === 1 ? stem : `${stem}-${n}`;
-        const iri = this.urls.resource(eid, collection, candidate);
-        if (taken.has(iri)) continue;
-        if (mode !== 'import' && (await this.store.getResource(iri)) !== undefined) continue;
-        taken.add(iri);
-        return iri;
-      }
-    };
-    const lastSegment = (iri: string): string => {
-      const segment = iri.replace(/[#/]+$/u, '').split(/[/#]/u).pop() ?? '';
-      return safeDecode(segment) ?? segment;
-    };
-    // Products first, so that an item and its offer can take their product's id.
-    const order = ['SuppliedProduct', 'CatalogItem', 'Offer', ...OTHER_KINDS] as const;
-    for (const kind of order) {
-      for (const record of records.filter((r) => r.kind === kind)) {
-        if (ids.has(record.id)) continue;
-        const collection = COLLECTION_OF[kind];
-        const local = this.urls.localId(eid, collection, record.id);
-        if (local !== undefined) {
-          ids.set(record.id, record.id);
-          taken.add(record.id);
-          continue;
-        }
-        let hint: string;
-        if (record.kind === 'CatalogItem' && record.product !== undefined && ids.has(record.product)) {
-          hint = this.urls.localId(eid, 'supplied_products', ids.get(record.product) as string) ?? 'item';
-        } else if (record.kind === 'Offer' && record.item !== undefined && ids.has(record.item)) {
-          hint = this.urls.localId(eid, 'catalog_items', ids.get(record.item) as string) ?? 'offer';
-        } else if (mode === 'import' && !record.id.startsWith('_:')) {
-          hint = lastSegment(record.id);
-        } else {
-          hint = hintOf(record);
-        }
-        const fresh = await mint(record, hint);
-        minted.add(fresh);
-        ids.set(record.id, fresh);
-      }
-    }
-    const owned = remap(records, ids).map((record, index) => {
-      const original = records[index] as DfcRecord;
-      let result: DfcRecord = record;
-      if (record.kind === 'SuppliedProduct') result = { ...record, suppliedBy: this.urls.enterprise(eid) as NodeId };
-      if (record.kind === 'CatalogItem') result = { ...record, managedBy: this.urls.enterprise(eid) as NodeId };
-      if (record.kind === 'CustomerCategory') result = { ...record, definedBy: this.urls.enterprise(eid) as NodeId };
-      // Keep the identity the resource had elsewhere, so peers can still match it.
-      if (original.id !== record.id && !original.id.startsWith('_:')) {
-        const sameAs: ExtraValue[] = [...(result.extra?.[OWL.sameAs] ?? []), { '@id': original.id }];
-        result = { ...result, extra: { ...result.extra, [OWL.sameAs]: sameAs } };
-      }
-      return result;
-    });
-    return owned;
-  }
-
-  /** Adds the reverse links of product groups already stored (a new variant joins its group). */
-  private async withGroupLinks(eid: string, records: readonly DfcRecord[]): Promise<DfcRecord[]> {
-    const inBody = new Map(records.map((r) => [r.id, r]));
-    const result = [...records];
-    for (const record of records) {
-      if (record.kind !== 'SuppliedProduct') continue;
-      for (const groupId of record.variantOf) {
-        if (inBody.has(groupId)) continue;
-        const group = await this.store.getResource(groupId);
-        if (group?.eid !== eid || group.record.kind !== 'SuppliedProduct' || group.record.variants.includes(record.id)) continue;
-        const updated = { ...group.record, variants: [...group.record.variants, record.id] };
-        inBody.set(groupId, updated);
-        result.push(updated);
-      }
-    }
-    return result;
-  }
-
-  private async apply(eid: string, changes: ChangeSet, options: ApplyOptions = {}): Promise<void> {
-    const problems = this.decoder.validate(changes.upsert ?? []).filter((p) => p.severity === 'error');
-    if (problems.length > 0) throw new UnprocessableEntityHttpError('the result would not be valid DFC', { problems });
-    try {
-      await this.store.apply(eid, changes, options);
-    } catch (error: unknown) {
-      // A concurrent change is retried by the caller; everything else becomes an HTTP error here.
-      if (error instanceof ConcurrentChangeError) throw error;
-      throw this.storeError(error);
-    }
-    this.onChange();
-  }
-
-  /** Runs a read-modify-write again (a few times) when another request changed what it read meanwhile. */
-  private async retrying<T>(work: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (error: unknown) {
-        if (!(error instanceof ConcurrentChangeError) || attempt >= 5) throw this.storeError(error);
-      }
-    }
-  }
-
-  private storeError(error: unknown): unknown {
-    if (error instanceof ConcurrentChangeError) return new ConflictHttpError(`${error.message}; try again`);
-    if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT') return new ConflictHttpError('that resource exists already');
-    if (error instanceof VersionConflictError) return new PreconditionFailedHttpError(error.message);
-    if (error instanceof OwnershipError) return new ForbiddenHttpError(error.message);
-    return error;
-  }
-}
-
-/** A readable id stem for a new resource. */
-function hintOf(record: DfcRecord): string {
-  switch (record.kind) {
-    case 'SuppliedProduct':
-    case 'CustomerCategory':
-    case 'Catalog':
-      return record.name ?? record.kind.toLowerCase();
-    case 'CatalogItem':
-      return record.sku ?? 'item';
-    case 'SaleSession':
-      return `session-${(record.beginDate ?? '').slice(0, 10)}`;
-    default:
-      return record.kind.toLowerCase();
-  }
-}
-
-/** Rewrites every id string found in the records (links, and `@id`s of kept properties). */
-function remap(records: readonly DfcRecord[], ids: ReadonlyMap<string, string>): DfcRecord[] {
-  if (ids.size === 0) return [...records];
-  return records.map((record) => JSON.parse(JSON.stringify(record), (key, value: unknown) =>
-    typeof value === 'string' && key !== '@value' && ids.has(value) ? ids.get(value) : value) as DfcRecord);
-}
-
-/**
- * The fields of a plain-JSON (no `@context`) update, by field name.
- *
- * @param allowed - the fields this resource takes; any other key is refused rather than ignored
- */
-function plainJson(body: WriteBody, allowed: readonly string[]): { fields: Record<string, unknown> } | undefined {
-  if (!body.mediaType.includes('json')) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.text);
-  } catch (error: unknown) {
-    throw new BadRequestHttpError(`malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new BadRequestHttpError('expected a JSON object');
-  const object = parsed as Record<string, unknown>;
-  if ('@context' in object || '@type' in object || '@graph' in object) return undefined;
-  const names: Record<string, string> = {
-    'dfc-b:stockLimitation': 'stock', stockLimitation: 'stock',
-    'https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#stockLimitation': 'stock',
-    'dfc-b:sku': 'sku', sku: 'sku',
-    'dfc-b:hasPrice': 'price', hasPrice: 'price', price: 'price',
-  };
-  const fields: Record<string, unknown> = {};
-  const expected = Object.entries(names).filter(([k, n]) => k.startsWith('dfc-b:') && allowed.includes(n)).map(([k]) => k);
-  for (const [key, value] of Object.entries(object)) {
-    const name = names[key];
-    if (name === undefined || !allowed.includes(name)) {
-      throw new UnprocessableEntityHttpError(`unknown field ${JSON.stringify(key)} here: expected ${expected.join(' or ')}`);
-    }
-    fields[name] = value;
-  }
-  return { fields };
-}
-
-function readStock(value: unknown, record: DfcRecord, path: string, problems: Problem[]): number | null {
-  if (value === null) return null;
-  const number = typeof value === 'number' || typeof value === 'string' ? toNumber({ kind: 'literal', value }) : undefined;
-  if (number === undefined) {
-    problems.push(problem(record.id, `dfc-b:${record.kind}`, path, `stock (dfc-b:stockLimitation) is not a number: ${JSON.stringify(value)}`));
-    return null;
-  }
-  // Open Food Network: negative stock means on demand.
-  return number < 0 ? null : number;
-}
-
-function readPrice(value: unknown, record: OfferRecord, problems: Problem[]): Price | undefined {
-  const currency = record.price?.currency ?? EURO;
-  if (typeof value === 'number' || typeof value === 'string') {
-    const number = toNumber({ kind: 'literal', value });
-    if (number !== undefined) return { ...(record.price ?? {}), value: number, currency };
-  } else if (typeof value === 'object' && value !== null) {
-    const object = value as Record<string, unknown>;
-    const raw = object['dfc-b:value'] ?? object['value'];
-    const number = typeof raw === 'number' || typeof raw === 'string' ? toNumber({ kind: 'literal', value: raw }) : undefined;
-    const unit = object['dfc-b:hasUnit'] ?? object['hasUnit'];
-    const vat = object['dfc-b:VATrate'] ?? object['VATrate'];
-    const vatRate = typeof vat === 'number' || typeof vat === 'string' ? toNumber({ kind: 'literal', value: vat }) : undefined;
-    if (number !== undefined) {
-      const unitIri = typeof unit === 'string'
-        ? unit.replace(/^dfc-m:/u, 'https://github.com/datafoodconsortium/taxonomies/releases/latest/download/measures.rdf#')
-        : currency;
-      const price: Price = { value: number, currency: unitIri as Price['currency'] };
-      const withVat = vatRate ?? record.price?.vatRate;
-      return withVat !== undefined ? { ...price, vatRate: withVat } : price;
-    }
-  }
-  problems.push(problem(record.id, 'dfc-b:Offer', 'dfc-b:hasPrice', `price is not a number: ${JSON.stringify(value)}`));
-  return undefined;
 }

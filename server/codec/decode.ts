@@ -12,7 +12,7 @@ import { Taxonomy } from '../../ontology/taxonomy.js';
 import { EURO } from '../../ontology/units.js';
 import { extractRecords } from './extract.js';
 import type { Graph } from './graph.js';
-import { hasErrors, problem, type Problem } from '../errors/problem.js';
+import { hasErrors, problem, type Problem, type ProblemCode } from '../errors/problem.js';
 import { readJsonLd } from './read-jsonld.js';
 import { RDF_FORMATS, readRdf } from './read-rdf.js';
 import { RecordValidator } from './validate.js';
@@ -80,14 +80,14 @@ export class Decoder {
       return this.finish(graph, problems, 'rdf');
     }
     if (typeof input === 'string' && !isJsonMediaType(mediaType)) {
-      return failure(`unsupported media type ${mediaType}: expected JSON-LD, Turtle, N-Triples or N-Quads`);
+      return failure('unsupported-media-type', `unsupported media type ${mediaType}: expected JSON-LD, Turtle, N-Triples or N-Quads`);
     }
     let document: unknown = input;
     if (typeof input === 'string') {
       try {
         document = JSON.parse(input);
       } catch (error: unknown) {
-        return failure(`malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
+        return failure('invalid-json', `malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
     const read = await readJsonLd(document, options.base !== undefined ? { base: options.base } : {});
@@ -134,8 +134,8 @@ export class Decoder {
   }
 }
 
-function failure(message: string): DecodeResult {
-  return { records: [], problems: [problem(null, null, '', message)], rejected: [], via: 'fast' };
+function failure(code: ProblemCode, message: string): DecodeResult {
+  return { records: [], problems: [problem(code, null, null, '', message)], rejected: [], via: 'fast' };
 }
 
 function sortProblems(problems: Problem[]): Problem[] {

@@ -15,10 +15,12 @@ import type {
   ExtraValue, OfferRecord, OrderLineRecord, OrderRecord, PersonRecord, Price, Quantity, RecordKind, ResourceRecord,
   SaleSessionRecord, SuppliedProductRecord,
 } from '../../ontology/records.js';
+import { LINK_ENDS, type LinkEnd } from '../../ontology/inverses.js';
 import { DFC_B, LDP } from '../../ontology/vocabulary.js';
 import { shortName } from './compact.js';
+import { barePrice, STOCK_LABEL, stockOf, toNumber } from './values.js';
 import type { Graph, GraphNode, LiteralTerm, Term } from './graph.js';
-import { problem, type Problem } from '../errors/problem.js';
+import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
 
 /** Which record kind each (canonical) class stands for. */
 export const KIND_OF_TYPE: ReadonlyMap<string, Exclude<RecordKind, 'Resource'>> = new Map<string, Exclude<RecordKind, 'Resource'>>([
@@ -42,7 +44,6 @@ const INLINE_TYPES = new Set<string>([DFC_B.Price, DFC_B.QuantitativeValue, DFC_
 /** Classes of response envelopes (LDP containers, Hydra paging views), which are not kept as records. */
 const ENVELOPE_TYPES = new Set<string>([LDP.Container, LDP.BasicContainer, `${NS.hydra}PartialCollectionView`, `${NS.hydra}Collection`]);
 
-const NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/u;
 const RDF_TYPE = `${NS.rdf}type`;
 
 /** Options of {@link extractRecords}. */
@@ -84,15 +85,15 @@ class NodeReader {
     return values;
   }
 
-  private report(field: string, predicates: readonly string[], message: string): void {
+  private report(field: string, predicates: readonly string[], code: ProblemCode, message: string): void {
     this.invalid.add(field);
-    this.problems.push(problem(this.node.id, this.typeName, predicates.map(shortName)[0] ?? '', message));
+    this.problems.push(problem(code, this.node.id, this.typeName, predicates.map(shortName)[0] ?? '', message));
   }
 
   /** Reports a problem at an explicit path (inside an inline node). */
-  public reportPath(field: string, path: string, message: string): void {
+  public reportPath(field: string, path: string, code: ProblemCode, message: string): void {
     this.invalid.add(field);
-    this.problems.push(problem(this.node.id, this.typeName, path, message));
+    this.problems.push(problem(code, this.node.id, this.typeName, path, message));
   }
 
   /** The first literal of the first predicate that has one, as a string. */
@@ -116,7 +117,7 @@ class NodeReader {
     if (first === undefined) return undefined;
     const value = toNumber(first);
     if (value === undefined) {
-      this.report(field, predicates, `${what} is not a number: ${describe(first)}`);
+      this.report(field, predicates, 'not-a-number', `${what} is not a number: ${describe(first)}`);
     }
     return value;
   }
@@ -195,20 +196,6 @@ function describe(term: Term): string {
   return term.kind === 'ref' ? `<${term.id}>` : JSON.stringify(term.value);
 }
 
-/**
- * A literal as a number: JSON numbers, numeric strings (`"40"`, as the TypeScript connector sends every
- * number) and numeric typed literals.
- */
-export function toNumber(term: Term): number | undefined {
-  if (term.kind !== 'literal') return undefined;
-  if (typeof term.value === 'number') return Number.isFinite(term.value) ? term.value : undefined;
-  if (typeof term.value === 'string' && NUMBER.test(term.value)) {
-    const value = Number(term.value);
-    return Number.isFinite(value) ? value : undefined;
-  }
-  return undefined;
-}
-
 function primaryKind(node: GraphNode): Exclude<RecordKind, 'Resource'> | undefined {
   for (const type of node.types) {
     const kind = KIND_OF_TYPE.get(type);
@@ -271,9 +258,7 @@ function optional<T extends object>(target: T, values: Record<string, unknown>):
 }
 
 function readStock(r: NodeReader): number | null {
-  const stock = r.number('stock', [DFC_B.stockLimitation], 'stock (dfc-b:stockLimitation)');
-  // Open Food Network: a stock limitation of zero or more is limited stock; absent or negative is on demand.
-  return stock === undefined || stock < 0 ? null : stock;
+  return stockOf(r.number('stock', [DFC_B.stockLimitation], STOCK_LABEL));
 }
 
 function readQuantity(r: NodeReader, field: string, predicates: readonly string[]): Quantity | undefined {
@@ -289,12 +274,12 @@ function readQuantity(r: NodeReader, field: string, predicates: readonly string[
   const unit = inner(DFC_B.hasUnit);
   const value = valueTerm === undefined ? undefined : toNumber(valueTerm);
   if (valueTerm === undefined || value === undefined) {
-    r.reportPath(field, `${shortName(predicates[0] as string)}/dfc-b:value`,
+    r.reportPath(field, `${shortName(predicates[0] as string)}/dfc-b:value`, valueTerm === undefined ? 'missing-property' : 'not-a-number',
       valueTerm === undefined ? 'quantity has no value' : `quantity value is not a number: ${describe(valueTerm)}`);
     return undefined;
   }
   if (unit?.kind !== 'ref') {
-    r.reportPath(field, `${shortName(predicates[0] as string)}/dfc-b:hasUnit`, 'quantity has no unit (dfc-b:hasUnit)');
+    r.reportPath(field, `${shortName(predicates[0] as string)}/dfc-b:hasUnit`, 'missing-property', 'quantity has no unit (dfc-b:hasUnit)');
     return undefined;
   }
   return { value, unit: unit.id as Iri };
@@ -304,36 +289,35 @@ function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
   const term = r.terms([DFC_B.hasPrice])[0];
   if (term === undefined) return undefined;
   if (term.kind === 'literal') {
-    // Open Food Network sent a bare number before 2025, and still accepts one.
     const value = toNumber(term);
     if (value === undefined) {
-      r.reportPath('price', 'dfc-b:hasPrice', `price is not a number: ${describe(term)}`);
+      r.reportPath('price', 'dfc-b:hasPrice', 'not-a-number', `price is not a number: ${describe(term)}`);
       return undefined;
     }
-    return { value, currency: options.defaultCurrency };
+    return barePrice(value, options.defaultCurrency);
   }
   const node = r.inline(term);
   if (node === undefined) {
-    r.reportPath('price', 'dfc-b:hasPrice', `price <${term.id}> is not in the document`);
+    r.reportPath('price', 'dfc-b:hasPrice', 'dangling-link', `price <${term.id}> is not in the document`);
     return undefined;
   }
   const inner = (predicate: string): Term | undefined => node.properties.get(predicate)?.[0];
   const valueTerm = inner(DFC_B.value);
   const value = valueTerm === undefined ? undefined : toNumber(valueTerm);
   if (value === undefined) {
-    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:value',
+    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:value', valueTerm === undefined ? 'missing-property' : 'not-a-number',
       valueTerm === undefined ? 'price has no value (dfc-b:value)' : `price is not a number: ${describe(valueTerm)}`);
     return undefined;
   }
   const currency = inner(DFC_B.hasUnit);
   if (currency?.kind !== 'ref') {
-    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:hasUnit', 'price has no currency (dfc-b:hasUnit)');
+    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:hasUnit', 'missing-property', 'price has no currency (dfc-b:hasUnit)');
     return undefined;
   }
   const vatTerm = inner(DFC_B.VATrate);
   const vatRate = vatTerm === undefined ? undefined : toNumber(vatTerm);
   if (vatTerm !== undefined && vatRate === undefined) {
-    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:VATrate', `VAT rate is not a number: ${describe(vatTerm)}`);
+    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:VATrate', 'not-a-number', `VAT rate is not a number: ${describe(vatTerm)}`);
   }
   return optional({ value, currency: currency.id as Iri } as Price, { vatRate });
 }
@@ -449,7 +433,7 @@ const READERS: Readonly<Record<Exclude<RecordKind, 'Resource'>, Reader>> = {
       const node = r.inline(term);
       const valueTerm = node?.properties.get(DFC_B.value)?.[0];
       const value = valueTerm === undefined ? undefined : toNumber(valueTerm);
-      if (value === undefined) r.reportPath('quantity', 'dfc-b:hasQuantity/dfc-b:value', 'order line quantity is not a number');
+      if (value === undefined) r.reportPath('quantity', 'dfc-b:hasQuantity/dfc-b:value', 'not-a-number', 'order line quantity is not a number');
       else line.quantity = value;
       const unit = node?.properties.get(DFC_B.hasUnit)?.[0];
       if (unit?.kind === 'ref') line.quantityUnit = unit.id as Iri;
@@ -458,13 +442,13 @@ const READERS: Readonly<Record<Exclude<RecordKind, 'Resource'>, Reader>> = {
   },
 };
 
+/**
+ * Completes every link both ways, from the inverse-property table: a list end gets the record added (once),
+ * a single end is set only when the document left it out.
+ */
 function completeLinks(records: Draft<DfcRecord>[]): void {
   const byId = new Map<string, Draft<DfcRecord>>();
   for (const record of records) byId.set(record.id, record);
-  const get = <K extends RecordKind>(id: string | undefined, kind: K): Extract<Draft<DfcRecord>, { kind: K }> | undefined => {
-    const found = id === undefined ? undefined : byId.get(id);
-    return found?.kind === kind ? (found as Extract<Draft<DfcRecord>, { kind: K }>) : undefined;
-  };
   // Link lists can hold thousands of ids (an enterprise managing its whole catalogue): index them once.
   const members = new WeakMap<NodeId[], Set<NodeId>>();
   const addTo = (list: NodeId[], id: NodeId): void => {
@@ -478,92 +462,19 @@ function completeLinks(records: Draft<DfcRecord>[]): void {
       list.push(id);
     }
   };
+  const endsOf = new Map<RecordKind, (readonly [LinkEnd, LinkEnd])[]>();
+  for (const ends of LINK_ENDS) endsOf.set(ends[0].kind, [...(endsOf.get(ends[0].kind) ?? []), ends]);
   for (const record of records) {
-    switch (record.kind) {
-      case 'CatalogItem': {
-        const product = get(record.product, 'SuppliedProduct');
-        if (product !== undefined) addTo(product.catalogItems, record.id);
-        for (const offerId of record.offers) {
-          const offer = get(offerId, 'Offer');
-          if (offer !== undefined && offer.item === undefined) offer.item = record.id;
-        }
-        const manager = get(record.managedBy, 'Enterprise');
-        if (manager !== undefined) addTo(manager.manages, record.id);
-        for (const catalogId of record.listedIn) {
-          const catalog = get(catalogId, 'Catalog');
-          if (catalog !== undefined) addTo(catalog.items, record.id);
-        }
-        break;
+    const fields = record as unknown as Record<string, NodeId | NodeId[] | undefined>;
+    for (const [own, other] of endsOf.get(record.kind) ?? []) {
+      const value = fields[own.field];
+      for (const id of value === undefined ? [] : Array.isArray(value) ? value : [value]) {
+        const target = byId.get(id);
+        if (target?.kind !== other.kind) continue;
+        const targetFields = target as unknown as Record<string, NodeId | NodeId[] | undefined>;
+        if (other.many) addTo(targetFields[other.field] as NodeId[], record.id);
+        else if (targetFields[other.field] === undefined) targetFields[other.field] = record.id;
       }
-      case 'SuppliedProduct': {
-        for (const itemId of record.catalogItems) {
-          const item = get(itemId, 'CatalogItem');
-          if (item !== undefined && item.product === undefined) item.product = record.id;
-        }
-        for (const variantId of record.variants) {
-          const variant = get(variantId, 'SuppliedProduct');
-          if (variant !== undefined) addTo(variant.variantOf, record.id);
-        }
-        for (const groupId of record.variantOf) {
-          const group = get(groupId, 'SuppliedProduct');
-          if (group !== undefined) addTo(group.variants, record.id);
-        }
-        const supplier = get(record.suppliedBy, 'Enterprise');
-        if (supplier !== undefined) addTo(supplier.supplies, record.id);
-        break;
-      }
-      case 'Offer': {
-        const item = get(record.item, 'CatalogItem');
-        if (item !== undefined) addTo(item.offers, record.id);
-        break;
-      }
-      case 'Enterprise': {
-        for (const id of record.supplies) {
-          const product = get(id, 'SuppliedProduct');
-          if (product !== undefined && product.suppliedBy === undefined) product.suppliedBy = record.id;
-        }
-        for (const id of record.manages) {
-          const item = get(id, 'CatalogItem');
-          if (item !== undefined && item.managedBy === undefined) item.managedBy = record.id;
-        }
-        for (const id of record.maintains) {
-          const catalog = get(id, 'Catalog');
-          if (catalog !== undefined && catalog.maintainedBy === undefined) catalog.maintainedBy = record.id;
-        }
-        for (const id of record.customerCategories) {
-          const category = get(id, 'CustomerCategory');
-          if (category !== undefined && category.definedBy === undefined) category.definedBy = record.id;
-        }
-        break;
-      }
-      case 'Catalog':
-        for (const id of record.items) {
-          const item = get(id, 'CatalogItem');
-          if (item !== undefined) addTo(item.listedIn, record.id);
-        }
-        if (record.maintainedBy !== undefined) {
-          const owner = get(record.maintainedBy, 'Enterprise');
-          if (owner !== undefined) addTo(owner.maintains, record.id);
-        }
-        break;
-      case 'CustomerCategory': {
-        const owner = get(record.definedBy, 'Enterprise');
-        if (owner !== undefined) addTo(owner.customerCategories, record.id);
-        break;
-      }
-      case 'Order':
-        for (const id of record.lines) {
-          const line = get(id, 'OrderLine');
-          if (line !== undefined && line.order === undefined) line.order = record.id;
-        }
-        break;
-      case 'OrderLine': {
-        const order = get(record.order, 'Order');
-        if (order !== undefined) addTo(order.lines, record.id);
-        break;
-      }
-      default:
-        break;
     }
   }
 }

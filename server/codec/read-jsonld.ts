@@ -16,7 +16,7 @@ import { resolveKnownContext, type SimpleContext } from '../../ontology/contexts
 import { isAbsoluteIri } from '../../ontology/iri.js';
 import { localDocumentLoader, UnknownContextError } from './document-loader.js';
 import { Graph, type GraphNode } from './graph.js';
-import { problem, type Problem } from '../errors/problem.js';
+import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
 
 interface TermDefinition {
   readonly iri: string;
@@ -77,7 +77,7 @@ class Walker {
   public finish(): void {
     if (this.undefinedDfcPrefix !== undefined) {
       this.problems.unshift(
-        problem(null, null, '@context', `missing @context: "${this.undefinedDfcPrefix}" uses a DFC prefix that no context defines`),
+        problem('missing-context', null, null, '@context', `missing @context: "${this.undefinedDfcPrefix}" uses a DFC prefix that no context defines`),
       );
     }
   }
@@ -88,7 +88,7 @@ class Walker {
       return;
     }
     if (!isObject(value)) {
-      this.problems.push(problem(null, null, path, 'expected a JSON-LD node object'));
+      this.problems.push(problem('not-a-node-object', null, null, path, 'expected a JSON-LD node object'));
       return;
     }
     const active = '@context' in value ? this.context(context, value['@context']) : context;
@@ -101,7 +101,7 @@ class Walker {
     const list = Array.isArray(items) ? items : [items];
     list.forEach((item, i) => {
       if (isObject(item)) this.node(item, context, `${path}[${i}]`);
-      else if (item !== null) this.problems.push(problem(null, null, `${path}[${i}]`, 'expected a node object in @graph'));
+      else if (item !== null) this.problems.push(problem('not-a-node-object', null, null, `${path}[${i}]`, 'expected a node object in @graph'));
     });
   }
 
@@ -149,12 +149,12 @@ class Walker {
     if (rawId === undefined) {
       id = this.graph.freshBlank();
     } else if (typeof rawId !== 'string') {
-      this.problems.push(problem(null, null, `${path}/@id`, '@id must be a string'));
+      this.problems.push(problem('invalid-id-value', null, null, `${path}/@id`, '@id must be a string'));
       id = this.graph.freshBlank();
     } else {
       id = this.expandIri(rawId, active, false);
       if (!id.startsWith('_:') && !isAbsoluteIri(id)) {
-        this.problems.push(problem(id, null, '@id', `malformed IRI ${JSON.stringify(rawId)}: not an absolute IRI`));
+        this.problems.push(problem('invalid-iri', id, null, '@id', `malformed IRI ${JSON.stringify(rawId)}: not an absolute IRI`));
       }
     }
     let node: GraphNode | undefined;
@@ -170,11 +170,11 @@ class Walker {
           const n = ensure();
           for (const t of Array.isArray(item) ? item : [item]) {
             if (typeof t !== 'string') {
-              this.problems.push(problem(id, null, '@type', '@type must be a string or an array of strings'));
+              this.problems.push(problem('invalid-type-value', id, null, '@type', '@type must be a string or an array of strings'));
               continue;
             }
             const type = this.expandIri(t, active, true);
-            if (!isAbsoluteIri(type)) this.problems.push(problem(id, t, '@type', `unknown type ${JSON.stringify(t)}: not a term or an IRI`));
+            if (!isAbsoluteIri(type)) this.problems.push(problem('unknown-type', id, t, '@type', `unknown type ${JSON.stringify(t)}: not a term or an IRI`));
             else this.graph.addType(n, type);
           }
           continue;
@@ -196,7 +196,7 @@ class Walker {
       const definition = this.expandKey(key, active);
       if (definition === undefined) {
         this.problems.push(
-          problem(id, null, key, `property ${JSON.stringify(key)} is not defined by the context and was dropped`, 'warning'),
+          problem('dropped-property', id, null, key, `property ${JSON.stringify(key)} is not defined by the context and was dropped`, 'warning'),
         );
         continue;
       }
@@ -208,7 +208,7 @@ class Walker {
   /** `@reverse`: each value is the subject, and this node the object, of the property. */
   private reverse(id: string, value: unknown, context: ActiveContext, path: string): void {
     if (!isObject(value)) {
-      this.problems.push(problem(id, null, path, '@reverse must be an object'));
+      this.problems.push(problem('invalid-reverse-value', id, null, path, '@reverse must be an object'));
       return;
     }
     for (const [key, targets] of Object.entries(value)) {
@@ -253,7 +253,7 @@ class Walker {
     if ('@list' in value) {
       if (!this.listsAsSets) throw new NeedsFullProcessing('@list');
       this.values(node, definition, value['@list'], context, path);
-      this.problems.push(problem(node.id, null, path, 'an RDF list was read as a set of values; order is not kept', 'warning'));
+      this.problems.push(problem('list-as-set', node.id, null, path, 'an RDF list was read as a set of values; order is not kept', 'warning'));
       return;
     }
     if ('@set' in value) {
@@ -272,7 +272,7 @@ class Walker {
   private ref(node: GraphNode, predicate: string, raw: string, context: ActiveContext, path: string, vocab: boolean): void {
     const id = this.expandIri(raw, context, vocab);
     if (!id.startsWith('_:') && !isAbsoluteIri(id)) {
-      this.problems.push(problem(node.id, null, path, `malformed IRI ${JSON.stringify(raw)}: not an absolute IRI`));
+      this.problems.push(problem('invalid-iri', node.id, null, path, `malformed IRI ${JSON.stringify(raw)}: not an absolute IRI`));
       return;
     }
     this.graph.add(node, predicate, { kind: 'ref', id });
@@ -287,7 +287,7 @@ class Walker {
     const v = value['@value'];
     if (v === null) return;
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-      this.problems.push(problem(node.id, null, path, '@value must be a string, number or boolean'));
+      this.problems.push(problem('invalid-value-object', node.id, null, path, '@value must be a string, number or boolean'));
       return;
     }
     const type = value['@type'];
@@ -391,7 +391,8 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
     fast.finish();
     return { graph: fast.graph, problems: fast.problems, path: 'fast', contextUrls: fast.contextUrls };
   } catch (error: unknown) {
-    if (error instanceof UnknownContextError || error instanceof TooDeepError) return documentFailure(error.message, fast.contextUrls);
+    if (error instanceof UnknownContextError) return documentFailure('unknown-context', error.message, fast.contextUrls);
+    if (error instanceof TooDeepError) return documentFailure('too-deep', error.message, fast.contextUrls);
     if (!(error instanceof NeedsFullProcessing)) throw error;
   }
   const full = new Walker(options.base, true);
@@ -403,18 +404,18 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
       ...(options.base !== undefined ? { base: options.base } : {}),
       // jsonld.js reports terms it drops through events; we turn them into warnings instead of losing them silently.
       eventHandler: ({ event }: { event: { code: string; message: string; details?: { property?: string } } }) => {
-        warnings.push(problem(null, null, event.details?.property ?? '', `${event.code}: ${event.message}`, 'warning'));
+        warnings.push(problem('jsonld-warning', null, null, event.details?.property ?? '', `${event.code}: ${event.message}`, 'warning'));
       },
     } as jsonld.Options.Expand);
   } catch (error: unknown) {
-    return documentFailure(describeJsonLdError(error), full.contextUrls, 'full');
+    return documentFailure(...describeJsonLdError(error), full.contextUrls, 'full');
   }
   try {
     full.top(expanded, EMPTY_CONTEXT, '');
   } catch (error: unknown) {
     // A construct that even the walk of expanded output does not take: refuse the document clearly.
-    if (error instanceof NeedsFullProcessing) return documentFailure(`unsupported JSON-LD construct: ${error.message}`, fast.contextUrls, 'full');
-    if (error instanceof TooDeepError) return documentFailure(error.message, fast.contextUrls, 'full');
+    if (error instanceof NeedsFullProcessing) return documentFailure('unsupported-jsonld', `unsupported JSON-LD construct: ${error.message}`, fast.contextUrls, 'full');
+    if (error instanceof TooDeepError) return documentFailure('too-deep', error.message, fast.contextUrls, 'full');
     throw error;
   }
   full.finish();
@@ -434,18 +435,18 @@ export function readSimpleJsonLd(document: unknown): JsonLdReadResult {
   return { graph: walker.graph, problems: walker.problems, path: 'fast', contextUrls: walker.contextUrls };
 }
 
-function documentFailure(message: string, contextUrls: string[], path: 'fast' | 'full' = 'fast'): JsonLdReadResult {
-  return { graph: new Graph(), problems: [problem(null, null, '@context', message)], path, contextUrls };
+function documentFailure(code: ProblemCode, message: string, contextUrls: string[], path: 'fast' | 'full' = 'fast'): JsonLdReadResult {
+  return { graph: new Graph(), problems: [problem(code, null, null, '@context', message)], path, contextUrls };
 }
 
-function describeJsonLdError(error: unknown): string {
+function describeJsonLdError(error: unknown): [ProblemCode, string] {
   // jsonld.js wraps loader failures: dig out our own message so the operator sees the real reason.
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
-    if (current instanceof UnknownContextError) return current.message;
+    if (current instanceof UnknownContextError) return ['unknown-context', current.message];
     const details = (current as { details?: { cause?: unknown } }).details;
     current = details?.cause ?? (current as { cause?: unknown }).cause;
   }
   const message = error instanceof Error ? error.message : String(error);
-  return `invalid JSON-LD: ${message}`;
+  return ['invalid-jsonld', `invalid JSON-LD: ${message}`];
 }

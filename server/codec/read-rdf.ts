@@ -54,7 +54,7 @@ export function readRdf(text: string, mediaType: string, base?: string): { graph
     quads = new Parser({ format: RDF_FORMATS[mediaType] ?? 'text/turtle', ...(base !== undefined ? { baseIRI: base } : {}) }).parse(text);
   } catch (error: unknown) {
     const message = error instanceof Error ? error.message : String(error);
-    return { graph, problems: [problem(null, null, '', `invalid ${mediaType}: ${message}`)] };
+    return { graph, problems: [problem('invalid-rdf', null, null, '', `invalid ${mediaType}: ${message}`)] };
   }
   const id = (term: Quad['subject'] | Quad['object']): string =>
     term.termType === 'BlankNode' ? graph.blank(`_:${term.value}`) : term.value;

@@ -8,7 +8,7 @@ import type { DfcRecord, RecordKind } from '../../ontology/records.js';
 import { RECORD_SCHEMAS } from '../../ontology/schemas.js';
 import type { Taxonomy } from '../../ontology/taxonomy.js';
 import { shortName } from './compact.js';
-import { problem, type Problem } from '../errors/problem.js';
+import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
 
 /** Wire names of record fields, for problem paths. */
 const WIRE: Readonly<Record<string, string>> = {
@@ -64,7 +64,7 @@ export class RecordValidator {
       for (const error of validator.errors ?? []) {
         const field = errorField(error);
         if (skipFields.has(field.split('/')[0] as string)) continue;
-        problems.push(problem(record.id, type, WIRE[field] ?? field, message(record.kind, error, field)));
+        problems.push(problem(codeOf(error), record.id, type, WIRE[field] ?? field, message(record.kind, error, field)));
       }
     }
     const unitChecks: [string, string | undefined, 'unit' | 'currency'][] = [];
@@ -75,7 +75,7 @@ export class RecordValidator {
       if (unit === undefined) continue;
       const known = what === 'currency' ? this.taxonomy.isCurrency(unit) : this.taxonomy.isQuantityUnit(unit);
       if (!known) {
-        problems.push(problem(record.id, type, WIRE[field] ?? field,
+        problems.push(problem('unknown-unit', record.id, type, WIRE[field] ?? field,
           `unknown ${what} ${shortName(unit)}: not a dfc-m: ${what === 'currency' ? 'currency' : 'quantity unit'}`));
       }
     }
@@ -96,6 +96,23 @@ function errorField(error: ErrorObject): string {
     return base === '' ? missing : `${base}/${missing}`;
   }
   return base;
+}
+
+/** The problem code of a schema error, by the rule it broke. */
+function codeOf(error: ErrorObject): ProblemCode {
+  switch (error.keyword) {
+    case 'required':
+      return 'missing-property';
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return 'out-of-range';
+    case 'additionalProperties':
+      return 'unexpected-property';
+    default:
+      return 'invalid-value';
+  }
 }
 
 function message(kind: RecordKind, error: ErrorObject, field: string): string {

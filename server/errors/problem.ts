@@ -7,8 +7,84 @@
 /** How bad a problem is: an error rejects the resource, a warning only informs. */
 export type Severity = 'error' | 'warning';
 
+/**
+ * Why a problem was reported, as a stable code (jsonld.js's habit): callers branch on it, never on the
+ * message, whose words may change. One code per distinct cause.
+ */
+export type ProblemCode =
+  // The document as a whole (id null).
+  /** The body's media type is none the decoder reads. */
+  | 'unsupported-media-type'
+  /** The body is not JSON. */
+  | 'invalid-json'
+  /** Turtle, N-Triples or N-Quads that the parser refuses. */
+  | 'invalid-rdf'
+  /** JSON-LD that jsonld.js refuses. */
+  | 'invalid-jsonld'
+  /** A JSON-LD construct the reader does not take, even after full processing. */
+  | 'unsupported-jsonld'
+  /** A remote `@context` the node does not hold (it never fetches one). */
+  | 'unknown-context'
+  /** A DFC prefix used without any context defining it. */
+  | 'missing-context'
+  /** Nesting deeper than the reader follows. */
+  | 'too-deep'
+  /** A value where a node object was expected. */
+  | 'not-a-node-object'
+  /** A plain-JSON update that is not a JSON object. */
+  | 'not-an-object'
+  // JSON-LD keywords and terms.
+  /** `@id` that is not a string. */
+  | 'invalid-id-value'
+  /** A relative or malformed IRI. */
+  | 'invalid-iri'
+  /** `@type` that is not a string or an array of strings. */
+  | 'invalid-type-value'
+  /** A type that is neither a term of the context nor an IRI. */
+  | 'unknown-type'
+  /** `@reverse` that is not an object. */
+  | 'invalid-reverse-value'
+  /** `@value` that is not a string, number or boolean. */
+  | 'invalid-value-object'
+  /** A property no context defines (dropped; a warning). */
+  | 'dropped-property'
+  /** An RDF list read as a set (a warning). */
+  | 'list-as-set'
+  /** A warning event of jsonld.js. */
+  | 'jsonld-warning'
+  // Values of a resource.
+  /** A number expected (stock, price, quantity, VAT rate, coordinates). */
+  | 'not-a-number'
+  /** A string expected. */
+  | 'not-a-string'
+  /** A required property, or a part of one (a price without value or currency), is missing. */
+  | 'missing-property'
+  /** A link to a node the document does not hold, where the node was needed inline (a price). */
+  | 'dangling-link'
+  /** A number outside its range (a negative price). */
+  | 'out-of-range'
+  /** A field the record does not take. */
+  | 'unexpected-property'
+  /** Any other value the schema refuses. */
+  | 'invalid-value'
+  /** A unit or currency that is not in the dfc-m: taxonomy. */
+  | 'unknown-unit'
+  // Sync.
+  /** A peer's resource without an IRI (a blank node) cannot be kept in sync. */
+  | 'no-iri'
+  /** A peer tried to change a resource of this node. */
+  | 'foreign-resource';
+
+/**
+ * Codes of bodies that cannot even be parsed (or, for a plain-JSON update, are no JSON object): a client's
+ * syntax error (HTTP 400), where every other error is about the content (422).
+ */
+export const SYNTAX_ERRORS: ReadonlySet<ProblemCode> = new Set<ProblemCode>(['invalid-json', 'invalid-rdf', 'not-an-object']);
+
 /** One problem with one resource (or with the whole document when `id` is null). */
 export interface Problem {
+  /** Why, as a stable code. */
+  readonly code: ProblemCode;
   /** The offending node's `@id`, or null for the document itself. */
   readonly id: string | null;
   /** The node's class as a compact name (`dfc-b:Offer`), or null when unknown. */
@@ -23,6 +99,7 @@ export interface Problem {
 /**
  * Builds a problem.
  *
+ * @param code - the cause, as a stable code
  * @param id - the node's `@id`, null for the document
  * @param type - the node's compact class name, null when unknown
  * @param path - the property path within the node
@@ -30,13 +107,14 @@ export interface Problem {
  * @param severity - `error` (default) rejects the node
  */
 export function problem(
+  code: ProblemCode,
   id: string | null,
   type: string | null,
   path: string,
   message: string,
   severity: Severity = 'error',
 ): Problem {
-  return { id, type, path, message, severity };
+  return { id, type, path, message, severity, code };
 }
 
 /** Whether any of `problems` is an error. */

@@ -10,12 +10,12 @@ import { Router, type Request, type Response } from 'express';
 import type { DfcRecord } from '../../ontology/records.js';
 import { principalOf, requireAdmin, requireScope } from '../auth/middleware.js';
 import { allows, type Scope } from '../auth/tokens.js';
-import type { CatalogService, Catalogue, WriteBody } from '../catalog/catalog-service.js';
+import { IF_MATCH_FAILED, profileVersionOf, type CatalogService, type Catalogue, type WriteBody, type WriteCondition } from '../catalog/catalog-service.js';
 import type { Collection } from '../urls/node-urls.js';
 import { BadRequestHttpError, MethodNotAllowedHttpError, NotFoundHttpError, PreconditionFailedHttpError } from '../errors/http-error.js';
-import type { EnterpriseRow } from '../store/store.js';
+import { recordVersion, type EnterpriseRow } from '../store/store.js';
 import { ACCEPTED_BODY_TYPES, bodyMediaType, negotiate, type Representation } from './negotiate.js';
-import { render, type PageView, type RenderCache, type Rendered } from './render.js';
+import { answeredNotModified, etagList, ifMatchMatchesVersion, render, type PageView, type RenderCache, type Rendered } from './render.js';
 
 /** Options of {@link dfcRoutes}. */
 export interface DfcRoutesArgs {
@@ -28,12 +28,6 @@ export interface DfcRoutesArgs {
 }
 
 const READ_METHODS = 'GET, HEAD, OPTIONS';
-
-/** The ETags a request's `If-None-Match`/`If-Match` lists (`*` kept as is; weak prefix dropped). */
-function etagList(header: string | undefined): string[] | undefined {
-  if (header === undefined) return undefined;
-  return header.split(',').map((t) => t.trim().replace(/^W\//u, '')).filter(Boolean);
-}
 
 function requestUrl(catalog: CatalogService, req: Request): string {
   return `${catalog.urls.base}${req.originalUrl.split('?')[0] ?? ''}`;
@@ -79,7 +73,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
    */
   const send = async (
     req: Request, res: Response, row: EnterpriseRow, key: string,
-    produce: (representation: Representation) => Promise<{ records: readonly DfcRecord[]; view?: PageView }>,
+    produce: (representation: Representation) => Promise<{ records: readonly DfcRecord[]; view?: PageView; version?: string }>,
     collection = false,
   ): Promise<void> => {
     const representation = negotiate(req.get('accept'));
@@ -87,11 +81,12 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const cacheKey = `${row.eid}@${row.version}|${req.path}|${key}|${representation.contentType}|${representation.format}`;
     let rendered = cache.get(cacheKey);
     if (rendered === undefined) {
-      const { records, view } = await produce(representation);
+      const { records, view, version } = await produce(representation);
       rendered = {
         ...render(records, representation, {
           ...(collection ? { containerId: requestUrl(catalog, req) } : { container: false }),
           ...(view !== undefined ? { view } : {}),
+          ...(version !== undefined ? { version } : {}),
         }),
         ...(view !== undefined ? { view } : {}),
       };
@@ -110,11 +105,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     if (view?.previous !== undefined) links.push(`<${view.previous}>; rel="prev"`);
     if (view !== undefined) links.push(`<${view.first}>; rel="first"`);
     if (links.length > 0) res.setHeader('Link', links.join(', '));
-    const ifNoneMatch = etagList(req.get('if-none-match'));
-    if (ifNoneMatch !== undefined && (ifNoneMatch.includes('*') || ifNoneMatch.includes(rendered.etag))) {
-      res.status(304).end();
-      return;
-    }
+    if (answeredNotModified(req, res, rendered.etag)) return;
     res.status(200).setHeader('Content-Type', `${rendered.contentType}; charset=utf-8`);
     res.end(rendered.bytes);
   };
@@ -140,21 +131,21 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     return { records, ...(view !== undefined ? { view } : {}) };
   };
 
-  /** Checks `If-Match` against every representation of the current state; returns the version it saw. */
-  const precondition = async (req: Request, eid: string, current: () => Promise<readonly DfcRecord[]>): Promise<number | undefined> => {
+  /**
+   * Checks `If-Match` against the version the ETags of the current state were made from: one read, no
+   * rendering. Answers what the write must still find when it commits (so a change in between is a 412 too).
+   */
+  const precondition = async <T>(req: Request, current: () => Promise<{ version: string; condition: T }>): Promise<T | undefined> => {
     const ifMatch = etagList(req.get('if-match'));
     if (ifMatch === undefined) return undefined;
-    const version = await catalog.version(eid);
-    if (ifMatch.includes('*')) return version;
-    const records = await current();
-    for (const accept of ['application/ld+json', 'application/ld+json; profile="dfc-v2"', 'text/turtle', 'application/n-triples', 'application/n-quads']) {
-      const representation = negotiate(accept);
-      // As the GET of one resource renders it: no container.
-      if (ifMatch.includes(render(records, representation, { container: false }).etag)) return version;
-      if (ifMatch.includes(render(records, { ...representation, contentType: 'application/json' }, { container: false }).etag)) return version;
-    }
-    throw new PreconditionFailedHttpError('the resource changed since that ETag (If-Match does not match)');
+    const { version, condition } = await current();
+    if (!ifMatch.includes('*') && !ifMatchMatchesVersion(ifMatch, version)) throw new PreconditionFailedHttpError(IF_MATCH_FAILED);
+    return condition;
   };
+
+  /** Renders the records a write answers with: one resource with its version's ETag, as its GET gives it. */
+  const renderWritten = (req: Request, records: readonly DfcRecord[], version?: string): Rendered =>
+    render(records, negotiate(req.get('accept')), { container: false, ...(version !== undefined ? { version } : {}) });
 
   const body = (req: Request): WriteBody => {
     const mediaType = bodyMediaType(req.get('content-type'));
@@ -189,7 +180,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const representation = negotiate(req.get('accept'));
     const rendered = render(records, representation, { containerId: requestUrl(catalog, req), ...(view !== undefined ? { view } : {}) });
     const newest = rows.reduce((a, r) => (r.updatedAt > a ? r.updatedAt : a), new Date(0).toISOString());
-    respond(req, res, rendered, { eid: '', iri: '', name: '', private: rows.some((r) => r.private), version: 0, updatedAt: newest }, view);
+    respond(req, res, rendered, { eid: '', iri: '', name: '', private: rows.some((r) => r.private), version: 0, profileVersion: 0, updatedAt: newest }, view);
   });
 
   router.post('/enterprises', async (req, res) => {
@@ -197,8 +188,8 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const decoded = await catalog.decode(body(req), catalog.urls.enterprises());
     const isPrivate = req.query['private'] === 'true';
     const row = await catalog.createEnterprise(decoded.records, { private: isPrivate });
-    const { records } = await catalog.enterpriseGraph(row.eid);
-    const rendered = render(records, negotiate(req.get('accept')), { container: false });
+    const { records, version } = await catalog.enterpriseGraph(row.eid);
+    const rendered = renderWritten(req, records, version);
     res.status(201).setHeader('Location', row.iri).setHeader('ETag', rendered.etag).type(rendered.contentType).send(rendered.body);
   });
   router.all('/enterprises', allow(`${READ_METHODS}, POST`, true));
@@ -206,18 +197,25 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   router.get('/enterprises/:eid', async (req, res) => {
     const row = await catalog.enterpriseRow(req.params['eid'] as string);
     canRead(res, row, 'ReadEnterprise');
-    await send(req, res, row, 'enterprise', async () => ({ records: (await catalog.enterpriseGraph(row.eid)).records }));
+    await send(req, res, row, 'enterprise', async () => {
+      const { records, version } = await catalog.enterpriseGraph(row.eid);
+      return { records, version };
+    });
   });
 
   router.put('/enterprises/:eid', async (req, res) => {
     const eid = req.params['eid'] as string;
     requireScope(res, 'WriteEnterprise', eid);
     const given = body(req);
-    const expected = await precondition(req, eid, async () => (await catalog.enterpriseGraph(eid)).records);
+    // The profile's ETag is made from its version; the write must then find the enterprise as it was read.
+    const expected = await precondition(req, async () => {
+      const row = await catalog.enterpriseRow(eid);
+      return { version: profileVersionOf(row), condition: row.version };
+    });
     const decoded = await catalog.decode(given, catalog.urls.enterprise(eid));
     await catalog.updateEnterprise(eid, decoded.records, expected);
-    const { records } = await catalog.enterpriseGraph(eid);
-    const rendered = render(records, negotiate(req.get('accept')), { container: false });
+    const { records, version } = await catalog.enterpriseGraph(eid);
+    const rendered = renderWritten(req, records, version);
     res.status(200).setHeader('ETag', rendered.etag).type(rendered.contentType).send(rendered.body);
   });
   router.all('/enterprises/:eid', allow(`${READ_METHODS}, PUT`));
@@ -240,7 +238,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const decoded = await catalog.decode(body(req), catalog.urls.collection(eid, 'supplied_products'));
     const written = await catalog.createProducts(eid, decoded.records);
     const product = written.find((r) => r.kind === 'SuppliedProduct' && r.variants.length === 0) ?? written[0];
-    const rendered = render(written, negotiate(req.get('accept')), { container: false });
+    const rendered = renderWritten(req, written, written.length === 1 ? recordVersion(written[0] as DfcRecord) : undefined);
     res.status(201).setHeader('Location', product?.id ?? '').setHeader('ETag', rendered.etag).type(rendered.contentType).send(rendered.body);
   });
   router.all('/enterprises/:eid/supplied_products', allow(`${READ_METHODS}, POST`, true));
@@ -253,7 +251,10 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const id = req.params['id'] as string;
     const row = await catalog.enterpriseRow(eid);
     canRead(res, row, 'ReadProducts');
-    await send(req, res, row, `${collection}/${id}`, async () => ({ records: [(await catalog.resource(eid, collection, id)).record] }));
+    await send(req, res, row, `${collection}/${id}`, async () => {
+      const { record, version } = await catalog.resource(eid, collection, id);
+      return { records: [record], version };
+    });
   };
 
   /**
@@ -262,22 +263,26 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
    */
   const writeResource = (
     collection: Collection,
-    update: (eid: string, id: string, given: WriteBody | undefined, expected: number | undefined) => Promise<readonly DfcRecord[] | undefined>,
+    update: (eid: string, id: string, given: WriteBody | undefined, expected: WriteCondition | undefined) => Promise<readonly DfcRecord[] | undefined>,
     options: { readonly needsBody: boolean },
   ) => async (req: Request, res: Response): Promise<void> => {
     const eid = req.params['eid'] as string;
     const id = req.params['id'] as string;
     requireScope(res, 'WriteProducts', eid);
     const given = options.needsBody ? body(req) : undefined;
-    // With If-Match, a missing resource must answer 404, not 412: check it first (the update checks it anyway).
-    if (req.get('if-match') !== undefined) await catalog.resource(eid, collection, id);
-    const expected = await precondition(req, eid, async () => [(await catalog.resource(eid, collection, id)).record]);
+    // A missing resource answers 404, not 412 (the read of the version is the check). The write then
+    // verifies, in its own read-modify-write, that the resource is still at that version.
+    const expected = await precondition(req, async () => {
+      const { version } = await catalog.resource(eid, collection, id);
+      return { version, condition: { version } };
+    });
     const written = await update(eid, id, given, expected);
     if (written === undefined) {
       res.status(204).end();
       return;
     }
-    const rendered = render(written, negotiate(req.get('accept')), { container: false });
+    // One resource written answers with the ETag its GET gives (the version of what was just stored).
+    const rendered = renderWritten(req, written, written.length === 1 ? recordVersion(written[0] as DfcRecord) : undefined);
     res.status(200).setHeader('ETag', rendered.etag).type(rendered.contentType).send(rendered.body);
   };
 
@@ -311,9 +316,9 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
 
   for (const [path, kind] of [['persons', 'Person'], ['addresses', 'Address']] as const) {
     router.get(`/${path}/:id`, async (req, res) => {
-      const { row, record } = await catalog.profileResource(kind, req.params['id'] as string);
+      const { row, record, version } = await catalog.profileResource(kind, req.params['id'] as string);
       canRead(res, row, 'ReadEnterprise');
-      await send(req, res, row, `${path}/${record.id}`, async () => ({ records: [record] }));
+      await send(req, res, row, `${path}/${record.id}`, async () => ({ records: [record], version }));
     });
     router.all(`/${path}/:id`, allow(READ_METHODS));
   }

@@ -12,7 +12,7 @@ import type { FederatedMatch } from '../store/federation.js';
 import { BadRequestHttpError, NotFoundHttpError } from '../errors/http-error.js';
 import { serializeNQuadsByGraph } from '../codec/serialize.js';
 import { negotiate } from './negotiate.js';
-import { etagOf, render, type PageView } from './render.js';
+import { answeredNotModified, etagOf, render, type PageView } from './render.js';
 
 /** Options of {@link federationRoutes}. */
 export interface FederationRoutesArgs {
@@ -51,11 +51,7 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
     res.setHeader('Vary', 'Accept');
     res.setHeader('Cache-Control', 'no-cache');
     if (links.length > 0) res.setHeader('Link', links.join(', '));
-    const ifNoneMatch = req.get('if-none-match')?.split(',').map((t) => t.trim().replace(/^W\//u, ''));
-    if (ifNoneMatch !== undefined && (ifNoneMatch.includes(etag) || ifNoneMatch.includes('*'))) {
-      res.status(304).end();
-      return;
-    }
+    if (answeredNotModified(req, res, etag)) return;
     res.status(200).setHeader('Content-Type', `${contentType}; charset=utf-8`);
     res.end(Buffer.from(body, 'utf8'));
   };

@@ -18,7 +18,7 @@ import { versionIri, versionRecord } from '../codec/ldes.js';
 import { DCTERMS, FEED_CONTEXT, LDES, MAILLON, TREE } from '../../ontology/streams.js';
 import type { FeedStore } from '../store/feed.js';
 import { negotiate } from './negotiate.js';
-import { etagOf } from './render.js';
+import { answeredNotModified, etagOf } from './render.js';
 
 /** Options of {@link feedRoutes}. */
 export interface FeedRoutesArgs {
@@ -52,10 +52,7 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
     // A feed that needed a token is nobody else's: shared caches must not keep it.
     const scope = isPrivate ? 'private' : 'public';
     res.setHeader('Cache-Control', immutable ? `${scope}, max-age=31536000, immutable` : `${scope}, max-age=1, must-revalidate`);
-    if (req.get('if-none-match')?.split(',').map((t) => t.trim().replace(/^W\//u, '')).includes(etag) === true) {
-      res.status(304).end();
-      return;
-    }
+    if (answeredNotModified(req, res, etag)) return;
     res.status(200).setHeader('Content-Type', `${contentType}; charset=utf-8`);
     res.end(Buffer.from(body, 'utf8'));
   };

@@ -1,17 +1,20 @@
 /**
- * Rendering records as a response body, with a strong ETag, and a small cache of rendered bodies keyed by
- * the enterprise's version: a conditional GET of an unchanged catalogue costs one indexed read, no rendering.
+ * Rendering records as a response body, with a strong ETag; a cache of rendered bodies keyed by the
+ * enterprise's version, bounded in bytes; and the conditional-request checks (`If-None-Match`, `If-Match`).
+ * A conditional GET of an unchanged catalogue costs one indexed read, no rendering.
  *
  * @packageDocumentation
  */
 import { createHash } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { LRUCache } from 'lru-cache';
 import { CONTAINER_CONTEXT } from '../../ontology/contexts.js';
 import type { Iri } from '../../ontology/iri.js';
 import { NS } from '../../ontology/namespaces.js';
 import type { DfcRecord } from '../../ontology/records.js';
 import { encodeJsonLd } from '../codec/encode.js';
 import { serialize } from '../codec/serialize.js';
-import type { Representation } from './negotiate.js';
+import { negotiate, type Representation } from './negotiate.js';
 
 /** Links of one page of a paged collection. */
 export interface PageView {
@@ -40,6 +43,8 @@ export interface RenderOptions {
   readonly container?: boolean;
   /** Paging links, for a page of a larger collection. */
   readonly view?: PageView;
+  /** The version of the one resource rendered: the ETag is then {@link versionEtag}, not a hash of the body. */
+  readonly version?: string;
 }
 
 /**
@@ -49,6 +54,25 @@ export interface RenderOptions {
  */
 export function etagOf(body: string, contentType: string): string {
   return `"${createHash('sha256').update(contentType).update('\n').update(body).digest('base64url').slice(0, 32)}"`;
+}
+
+/**
+ * What the output of {@link render} depends on besides the records: bump it when the same records render
+ * differently, so that version ETags (below) change with the bytes.
+ */
+const RENDERING = 'maillon-render-1';
+
+/**
+ * A strong ETag of a representation of a versioned resource, without rendering it: a hash of the version
+ * (which changes whenever the records rendered do) and of the representation, so each representation has
+ * its own (RFC 9110 §8.8.1).
+ *
+ * @param version - the resource's version (see `StoredResource.version`, or the enterprise's profile version)
+ * @param representation - the negotiated representation
+ */
+export function versionEtag(version: string, representation: Representation): string {
+  const key = [RENDERING, representation.contentType, representation.format, representation.profile, version].join('\n');
+  return `"${createHash('sha256').update(key).digest('base64url').slice(0, 32)}"`;
 }
 
 function viewRecord(view: PageView): DfcRecord {
@@ -97,31 +121,89 @@ export function render(records: readonly DfcRecord[], representation: Representa
       ...(options.container !== undefined ? { container: options.container } : {}),
     });
   }
-  return { body, bytes: Buffer.from(body, 'utf8'), etag: etagOf(body, representation.contentType), contentType: representation.contentType };
+  const etag = options.version !== undefined ? versionEtag(options.version, representation) : etagOf(body, representation.contentType);
+  return { body, bytes: Buffer.from(body, 'utf8'), etag, contentType: representation.contentType };
 }
 
-/** A bounded cache of rendered bodies; the oldest entry goes first. */
-export class RenderCache {
-  private readonly entries = new Map<string, Rendered>();
+/** Options of {@link RenderCache}. */
+export interface RenderCacheOptions {
+  /** The most memory the cached bodies may take, in bytes (default 64 MiB). */
+  readonly maxBytes?: number;
+}
 
-  public constructor(private readonly capacity = 64) {}
+/** The default budget of {@link RenderCache}. */
+export const DEFAULT_RENDER_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** The memory a cached body takes: its bytes, its text (two bytes a UTF-16 code unit) and a little for the rest. */
+export function renderedSize(rendered: Rendered): number {
+  return rendered.bytes.length + 2 * rendered.body.length + 256;
+}
+
+/**
+ * A cache of rendered bodies, bounded in bytes: the least recently used go first. A body larger than the
+ * whole budget is not kept.
+ */
+export class RenderCache {
+  private readonly entries: LRUCache<string, Rendered>;
+
+  public constructor(options: RenderCacheOptions = {}) {
+    this.entries = new LRUCache<string, Rendered>({ maxSize: options.maxBytes ?? DEFAULT_RENDER_CACHE_BYTES, sizeCalculation: renderedSize });
+  }
 
   /** The cached body for a key, refreshed as most recent. */
   public get(key: string): Rendered | undefined {
-    const hit = this.entries.get(key);
-    if (hit !== undefined) {
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-    }
-    return hit;
+    return this.entries.get(key);
   }
 
   public set(key: string, value: Rendered): void {
-    this.entries.delete(key);
     this.entries.set(key, value);
-    while (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-    }
   }
+
+  /** The bytes the cached bodies take now. */
+  public get size(): number {
+    return this.entries.calculatedSize;
+  }
+}
+
+/**
+ * The representations a GET of one resource can answer with (each JSON-LD one also as `application/json`):
+ * the ETags an `If-Match` may name.
+ */
+const SERVED: readonly Representation[] = ['application/ld+json', 'application/ld+json; profile="dfc-v2"', 'text/turtle', 'application/n-triples',
+  'application/n-quads'].flatMap((accept) => {
+  const representation = negotiate(accept);
+  return representation.format === 'jsonld' ? [representation, { ...representation, contentType: 'application/json' }] : [representation];
+});
+
+/**
+ * Whether an `If-Match` list names a representation of a resource at `version` (compared weakly, as the tags
+ * come from {@link etagList}); `*` is for the caller.
+ */
+export function ifMatchMatchesVersion(tags: readonly string[], version: string): boolean {
+  return SERVED.some((representation) => tags.includes(versionEtag(version, representation)));
+}
+
+/** The entity tags of an `If-None-Match` or `If-Match` header, `*` kept as is, the weak prefix dropped. */
+export function etagList(header: string | undefined): string[] | undefined {
+  if (header === undefined) return undefined;
+  return header.split(',').map((t) => t.trim().replace(/^W\//u, '')).filter(Boolean);
+}
+
+/**
+ * Whether an `If-None-Match` header matches an ETag: `*` or one of its tags, compared weakly (RFC 9110
+ * §13.1.2: a GET answers 304 then).
+ */
+export function ifNoneMatchMatches(header: string | undefined, etag: string): boolean {
+  const tags = etagList(header);
+  return tags !== undefined && (tags.includes('*') || tags.includes(etag));
+}
+
+/**
+ * The one conditional-GET check of every route that sends an ETag: answers 304 with no body (the headers
+ * set so far kept) when the request's `If-None-Match` matches, and tells the caller it is done.
+ */
+export function answeredNotModified(req: Request, res: Response, etag: string): boolean {
+  if (!ifNoneMatchMatches(req.get('if-none-match'), etag)) return false;
+  res.status(304).end();
+  return true;
 }

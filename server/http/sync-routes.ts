@@ -94,7 +94,9 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
   router.get('/peers/:id', async (req, res) => {
     requireAdmin(res);
     const peer = await peerOf(req);
-    json(res, 200, { ...publicPeer(peer), resources: await federation.peerCounts(peer.id), quarantine: await federation.quarantine(peer.id) });
+    // The quarantine keeps the shape it had before problems carried a code (peers' tools read it).
+    const quarantine = (await federation.quarantine(peer.id)).map((q) => ({ ...q, problems: q.problems.map(({ code: _code, ...rest }) => rest) }));
+    json(res, 200, { ...publicPeer(peer), resources: await federation.peerCounts(peer.id), quarantine });
   });
 
   router.delete('/peers/:id', async (req, res) => {

@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { createHash } from 'node:crypto';
 import type { DfcRecord, RecordKind } from '../../ontology/records.js';
 import type { FeedStore } from './feed.js';
 import type { FederationStore } from './federation.js';
@@ -18,6 +19,11 @@ export interface EnterpriseRow {
   readonly private: boolean;
   /** Increases with every write to the enterprise or its catalogue. */
   readonly version: number;
+  /**
+   * Increases when the enterprise's profile changes (its Enterprise, Address or Person, or the list of its
+   * products and catalog items), not with stock and prices: the version of `GET /enterprises/{eid}`.
+   */
+  readonly profileVersion: number;
   readonly updatedAt: string;
 }
 
@@ -25,7 +31,22 @@ export interface EnterpriseRow {
 export interface StoredResource {
   readonly eid: string;
   readonly record: DfcRecord;
+  /** The record's version: changes whenever the record does ({@link recordVersion}); keys strong ETags. */
+  readonly version: string;
   readonly updatedAt: string;
+}
+
+/**
+ * The version of a record as a store keeps it: a hash of its JSON, so it changes exactly when the record
+ * does, and a writer knows the version of what it wrote without reading it back.
+ */
+export function recordVersion(record: DfcRecord): string {
+  return versionOfJson(JSON.stringify(record));
+}
+
+/** {@link recordVersion} of a record already serialised (by `JSON.stringify`). */
+export function versionOfJson(json: string): string {
+  return createHash('sha256').update(json).digest('base64url').slice(0, 27);
 }
 
 /** An API token as stored (never the token itself). */
@@ -88,6 +109,18 @@ export class OwnershipError extends Error {
 
   public constructor(public readonly iri: string, public readonly owner: string) {
     super(`${iri} belongs to enterprise ${owner}`);
+  }
+}
+
+/**
+ * Raised when a write would create what exists already (an enterprise id or IRI taken): the store's own
+ * word for a uniqueness constraint, so no engine's error code reaches the services.
+ */
+export class AlreadyExistsError extends Error {
+  public override readonly name = 'AlreadyExistsError';
+
+  public constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
   }
 }
 

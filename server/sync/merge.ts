@@ -76,11 +76,11 @@ export function planMerge(input: MergeInput): MergePlan {
     }
     for (const record of page.records) {
       if (record.id.startsWith('_:')) {
-        refused.push(problem(record.id, `dfc-b:${record.kind}`, '@id', 'a resource without an IRI cannot be kept in sync; it was skipped', 'warning'));
+        refused.push(problem('no-iri', record.id, `dfc-b:${record.kind}`, '@id', 'a resource without an IRI cannot be kept in sync; it was skipped', 'warning'));
         continue;
       }
       if (record.id === ownBase || record.id.startsWith(`${ownBase}/`)) {
-        refused.push(problem(record.id, `dfc-b:${record.kind}`, '@id', 'a peer cannot change a resource of this node; refused'));
+        refused.push(problem('foreign-resource', record.id, `dfc-b:${record.kind}`, '@id', 'a peer cannot change a resource of this node; refused'));
         continue;
       }
       if (seen.has(record.id)) continue; // the same resource on two pages: the first one wins

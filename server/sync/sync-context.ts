@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { withoutDerivedLinks } from '../../ontology/inverses.js';
 import type { DfcRecord } from '../../ontology/records.js';
 import type { Decoder } from '../codec/decode.js';
 import type { Failure } from '../errors/failure.js';
@@ -78,7 +79,7 @@ export function sameOrigin(a: string, b: string): boolean {
  * @param records - decoded records
  */
 export function kept(records: readonly DfcRecord[]): DfcRecord[] {
-  return records.map((r) => (r.kind === 'Enterprise' && (r.supplies.length > 0 || r.manages.length > 0) ? { ...r, supplies: [], manages: [] } : r));
+  return records.map(withoutDerivedLinks);
 }
 
 /**

@@ -249,6 +249,33 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 8,
+    name: 'a version per resource, and a profile version per enterprise, for conditional writes without rendering',
+    sql: `
+      -- A hash of the record, written with it (null until the next write for rows written before: the store
+      -- computes it from the record then). Strong ETags of one resource are made from it.
+      ALTER TABLE resources ADD COLUMN version TEXT;
+      -- The profile (GET /enterprises/{eid}) shows the Enterprise, its Address and Person, and lists the
+      -- enterprise's products (not product groups) and catalog items. Its version moves when one of those does,
+      -- so a stock write leaves the profile's ETag as it was.
+      ALTER TABLE enterprises ADD COLUMN profile_version INTEGER NOT NULL DEFAULT 1;
+      CREATE TRIGGER profile_on_insert AFTER INSERT ON resources
+        WHEN new.kind IN ('Enterprise', 'Address', 'Person', 'SuppliedProduct', 'CatalogItem') BEGIN
+        UPDATE enterprises SET profile_version = profile_version + 1 WHERE eid = new.eid;
+      END;
+      CREATE TRIGGER profile_on_delete AFTER DELETE ON resources
+        WHEN old.kind IN ('Enterprise', 'Address', 'Person', 'SuppliedProduct', 'CatalogItem') BEGIN
+        UPDATE enterprises SET profile_version = profile_version + 1 WHERE eid = old.eid;
+      END;
+      CREATE TRIGGER profile_on_update AFTER UPDATE OF record ON resources
+        WHEN old.record IS NOT new.record AND (new.kind IN ('Enterprise', 'Address', 'Person') OR old.kind IS NOT new.kind
+          OR (new.kind = 'SuppliedProduct'
+            AND (COALESCE(json_array_length(old.record, '$.variants'), 0) > 0) IS NOT (COALESCE(json_array_length(new.record, '$.variants'), 0) > 0))) BEGIN
+        UPDATE enterprises SET profile_version = profile_version + 1 WHERE eid = new.eid;
+      END;
+    `,
+  },
 ];
 
 /**

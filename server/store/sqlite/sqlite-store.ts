@@ -9,7 +9,7 @@
  */
 import type { DfcRecord, RecordKind } from '../../../ontology/records.js';
 import {
-  ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type EnterpriseRow, type NodeStore, type StoredResource, type TokenRow,
+  AlreadyExistsError, ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type EnterpriseRow, type NodeStore, type StoredResource, type TokenRow, versionOfJson,
 } from '../store.js';
 import type { FederationStore } from '../federation.js';
 import { SqliteDatabase, type SqlConnection, type SqlValue } from './database.js';
@@ -18,18 +18,22 @@ import type { FeedStore } from '../feed.js';
 import { SqliteFeedStore } from './feed-store.js';
 import { migrate } from './migrations.js';
 
-interface EnterpriseSql { eid: string; iri: string; name: string; private: number; version: number; updated_at: string }
-interface ResourceSql { eid: string; record: string; updated_at: string }
+interface EnterpriseSql { eid: string; iri: string; name: string; private: number; version: number; profile_version: number; updated_at: string }
+interface ResourceSql { eid: string; record: string; version: string | null; updated_at: string }
 interface TokenSql {
   id: string; eid: string | null; scopes: string; label: string | null; created_at: string; last_used_at: string | null; revoked_at: string | null;
 }
 
 function enterpriseRow(row: EnterpriseSql): EnterpriseRow {
-  return { eid: row.eid, iri: row.iri, name: row.name, private: row.private === 1, version: row.version, updatedAt: row.updated_at };
+  return {
+    eid: row.eid, iri: row.iri, name: row.name, private: row.private === 1, version: row.version, profileVersion: row.profile_version,
+    updatedAt: row.updated_at,
+  };
 }
 
 function resourceRow(row: ResourceSql): StoredResource {
-  return { eid: row.eid, record: JSON.parse(row.record) as DfcRecord, updatedAt: row.updated_at };
+  // Rows written before migration 8, or re-based since, have no version yet: it is the hash of the record.
+  return { eid: row.eid, record: JSON.parse(row.record) as DfcRecord, version: row.version ?? versionOfJson(row.record), updatedAt: row.updated_at };
 }
 
 function tokenRow(row: TokenSql): TokenRow {
@@ -49,6 +53,17 @@ function indexColumns(record: DfcRecord): SqlValue[] {
   const latitude = record.kind === 'Address' ? (record.latitude ?? null) : null;
   const longitude = record.kind === 'Address' ? (record.longitude ?? null) : null;
   return [name, productType, stock, price, currency, latitude, longitude];
+}
+
+/**
+ * The port's error for an engine error: a broken constraint (a taken enterprise id or IRI) becomes
+ * {@link AlreadyExistsError}; anything else passes as it is.
+ */
+export function storeErrorOf(error: unknown): unknown {
+  if ((error as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT') {
+    return new AlreadyExistsError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+  return error;
 }
 
 const CHUNK = 500; // SQLite's default limit on bound parameters is 32766; stay far below it.
@@ -106,7 +121,7 @@ export class SqliteStore implements NodeStore {
   public async createEnterprise(eid: string, iri: string, records: readonly DfcRecord[], options: { private?: boolean } = {}): Promise<EnterpriseRow> {
     const enterprise = records.find((r) => r.kind === 'Enterprise' && r.id === iri);
     const name = enterprise?.kind === 'Enterprise' ? (enterprise.name ?? eid) : eid;
-    return this.db.transaction(async (tx) => {
+    return this.write(async (tx) => {
       const now = new Date().toISOString();
       await tx.run('INSERT INTO enterprises (eid, iri, name, private, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)', [
         eid, iri, name, options.private === true ? 1 : 0, now, now,
@@ -130,7 +145,7 @@ export class SqliteStore implements NodeStore {
   }
 
   public async getResource(iri: string): Promise<StoredResource | undefined> {
-    const row = await this.db.reader.get<ResourceSql>('SELECT eid, record, updated_at FROM resources WHERE iri = ?', [iri]);
+    const row = await this.db.reader.get<ResourceSql>('SELECT eid, record, version, updated_at FROM resources WHERE iri = ?', [iri]);
     return row === undefined ? undefined : resourceRow(row);
   }
 
@@ -139,7 +154,7 @@ export class SqliteStore implements NodeStore {
     for (let i = 0; i < iris.length; i += CHUNK) {
       const chunk = iris.slice(i, i + CHUNK);
       const rows = await this.db.reader.all<ResourceSql>(
-        `SELECT eid, record, updated_at FROM resources WHERE iri IN (${chunk.map(() => '?').join(',')})`, chunk as string[]);
+        `SELECT eid, record, version, updated_at FROM resources WHERE iri IN (${chunk.map(() => '?').join(',')})`, chunk as string[]);
       found.push(...rows.map(resourceRow));
     }
     return found;
@@ -147,7 +162,7 @@ export class SqliteStore implements NodeStore {
 
   public async listResources(eid: string, kinds: readonly RecordKind[]): Promise<StoredResource[]> {
     const rows = await this.db.reader.all<ResourceSql>(
-      `SELECT eid, record, updated_at FROM resources WHERE eid = ? AND kind IN (${kinds.map(() => '?').join(',')}) ORDER BY iri`,
+      `SELECT eid, record, version, updated_at FROM resources WHERE eid = ? AND kind IN (${kinds.map(() => '?').join(',')}) ORDER BY iri`,
       [eid, ...kinds],
     );
     return rows.map(resourceRow);
@@ -165,7 +180,7 @@ export class SqliteStore implements NodeStore {
   }
 
   public async apply(eid: string, changes: ChangeSet, options: ApplyOptions = {}): Promise<void> {
-    return this.db.transaction(async (tx) => {
+    return this.write(async (tx) => {
       const now = new Date().toISOString();
       // The version moves by triggers with every change; an explicit statement is needed only to check it
       // (If-Match) or to change the enterprise row itself. A stock write holds the lock for its own updates only.
@@ -233,6 +248,15 @@ export class SqliteStore implements NodeStore {
   public close(): Promise<void> {
     return this.db.close();
   }
+
+  /** A write transaction of the catalogue, whose engine errors leave as the port's own. */
+  private async write<T>(work: (tx: SqlConnection) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction(work);
+    } catch (error: unknown) {
+      throw storeErrorOf(error);
+    }
+  }
 }
 
 async function upsertRecords(
@@ -243,11 +267,12 @@ async function upsertRecords(
   for (const record of records) {
     if (onProgress !== undefined && done++ % 100 === 0) onProgress(done - 1, records.length);
     const before = conditional.get(record.id);
+    const json = JSON.stringify(record);
     if (before !== undefined) {
       const updated = await tx.run(
-        `UPDATE resources SET kind = ?, record = ?, name = ?, product_type = ?, stock = ?, price = ?, currency = ?, latitude = ?, longitude = ?,
-           updated_at = ? WHERE iri = ? AND eid = ? AND record = ?`,
-        [record.kind, JSON.stringify(record), ...indexColumns(record), now, record.id, eid, before],
+        `UPDATE resources SET kind = ?, record = ?, version = ?, name = ?, product_type = ?, stock = ?, price = ?, currency = ?, latitude = ?,
+           longitude = ?, updated_at = ? WHERE iri = ? AND eid = ? AND record = ?`,
+        [record.kind, json, versionOfJson(json), ...indexColumns(record), now, record.id, eid, before],
       );
       if (updated.changes === 0) throw new ConcurrentChangeError(record.id);
       continue;
@@ -255,13 +280,13 @@ async function upsertRecords(
     // One statement per record: the update only happens when the row belongs to this enterprise, so an
     // enterprise never overwrites another's resource, whatever `@id` its document names.
     const result = await tx.run(
-      `INSERT INTO resources (iri, eid, kind, record, name, product_type, stock, price, currency, latitude, longitude, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (iri) DO UPDATE SET kind = excluded.kind, record = excluded.record, name = excluded.name,
+      `INSERT INTO resources (iri, eid, kind, record, version, name, product_type, stock, price, currency, latitude, longitude, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (iri) DO UPDATE SET kind = excluded.kind, record = excluded.record, version = excluded.version, name = excluded.name,
          product_type = excluded.product_type, stock = excluded.stock, price = excluded.price, currency = excluded.currency,
          latitude = excluded.latitude, longitude = excluded.longitude, updated_at = excluded.updated_at
        WHERE resources.eid = excluded.eid AND resources.record IS NOT excluded.record`,
-      [record.id, eid, record.kind, JSON.stringify(record), ...indexColumns(record), now, now],
+      [record.id, eid, record.kind, json, versionOfJson(json), ...indexColumns(record), now, now],
     );
     // No change: either the record is the same (nothing to write, no feed event) or another enterprise owns it.
     if (result.changes === 0) {
@@ -294,11 +319,12 @@ async function rebase(tx: SqlConnection, from: string, to: string): Promise<void
   const prefix = `${from}/`;
   const toPrefix = `${to}/`;
   for (const [a, b] of [[JSON.stringify(prefix).slice(0, -1), JSON.stringify(toPrefix).slice(0, -1)], [JSON.stringify(from), JSON.stringify(to)]]) {
-    await tx.run('UPDATE resources SET record = replace(record, ?, ?)', [a as string, b as string]);
+    // The records change: their versions are computed again from them when read.
+    await tx.run('UPDATE resources SET record = replace(record, ?, ?), version = NULL', [a as string, b as string]);
     await tx.run('UPDATE feed_events SET record = replace(record, ?, ?) WHERE record IS NOT NULL', [a as string, b as string]);
   }
   await tx.run('UPDATE resources SET iri = ? || substr(iri, length(?) + 1) WHERE substr(iri, 1, length(?)) = ?', [toPrefix, prefix, prefix, prefix]);
-  await tx.run('UPDATE enterprises SET iri = ? || substr(iri, length(?) + 1), version = version + 1 WHERE substr(iri, 1, length(?)) = ?', [toPrefix, prefix, prefix, prefix]);
+  await tx.run('UPDATE enterprises SET iri = ? || substr(iri, length(?) + 1), version = version + 1, profile_version = profile_version + 1 WHERE substr(iri, 1, length(?)) = ?', [toPrefix, prefix, prefix, prefix]);
   await tx.run('UPDATE feed_events SET iri = ? || substr(iri, length(?) + 1) WHERE substr(iri, 1, length(?)) = ?', [toPrefix, prefix, prefix, prefix]);
   await tx.run("UPDATE meta SET value = ? WHERE key = 'base_url'", [to]);
 }

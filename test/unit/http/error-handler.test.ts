@@ -77,11 +77,11 @@ describe('http: the error funnel', function () {
   });
 
   it('sends the headers an error carries, and the codec problems it has', async () => {
-    thrown = new MethodNotAllowedHttpError('no', { headers: { Allow: 'GET' }, problems: [problem('_:x', 'dfc-b:Offer', 'dfc-b:hasPrice', 'price missing')] });
+    thrown = new MethodNotAllowedHttpError('no', { headers: { Allow: 'GET' }, problems: [problem('missing-property', '_:x', 'dfc-b:Offer', 'dfc-b:hasPrice', 'price missing')] });
     const response = await node.request('GET', '/api/federation/stats');
     const body = expectProblem(response, 405);
     expect(response.headers.get('allow')).to.equal('GET');
-    expect(body.problems).to.deep.equal([{ id: '_:x', type: 'dfc-b:Offer', path: 'dfc-b:hasPrice', message: 'price missing', severity: 'error' }]);
+    expect(body.problems).to.deep.equal([{ code: 'missing-property', id: '_:x', type: 'dfc-b:Offer', path: 'dfc-b:hasPrice', message: 'price missing', severity: 'error' }]);
   });
 
   it('an unexpected error is a 500 that shows nothing of it, and is logged with its stack', async () => {

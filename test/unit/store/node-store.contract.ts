@@ -582,7 +582,7 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         const peer = await store.federation.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
         const records = [...enterprise(PEER_A, 'verger', PLACE_PARIS), ...product(PEER_A, 'verger', { slug: 'pommes', name: 'Pommes' })];
         const plan = planOf(records);
-        const bad = problem(`${PEER_A}/bad`, 'dfc-b:Offer', 'dfc-b:hasPrice', 'no price');
+        const bad = problem('missing-property', `${PEER_A}/bad`, 'dfc-b:Offer', 'dfc-b:hasPrice', 'no price');
         await store.federation.applySnapshot(peer.id, snapshot(plan, '2026-01-01T00:00:00.000Z', {
           sources: new Map([[`${PEER_A}/catalog`, { etag: '"v1"', lastModified: 'Thu, 01 Jan 2026 00:00:00 GMT' }]]),
           quarantine: [{ iri: `${PEER_A}/bad`, type: 'dfc-b:Offer', problems: [bad] }], replaceQuarantine: true,
@@ -625,7 +625,7 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         const peer = await store.federation.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
         const [p, item] = product(PEER_A, 'verger', { slug: 'pommes', name: 'Pommes' });
         const q = (iri: string): { iri: string; type: string; problems: ReturnType<typeof problem>[] } => ({
-          iri, type: 'dfc-b:SuppliedProduct', problems: [problem(iri, 'dfc-b:SuppliedProduct', 'dfc-b:name', 'bad')],
+          iri, type: 'dfc-b:SuppliedProduct', problems: [problem('missing-property', iri, 'dfc-b:SuppliedProduct', 'dfc-b:name', 'bad')],
         });
         await store.federation.applySnapshot(peer.id, snapshot(planOf([]), '2026-01-01T00:00:00.000Z', { quarantine: [q(p.id), q(`${PEER_A}/x`)], replaceQuarantine: true }));
         await store.federation.applySnapshot(peer.id, snapshot(planOf([]), '2026-01-02T00:00:00.000Z', { quarantine: [q(`${PEER_A}/y`)], replaceQuarantine: false }));

@@ -1,0 +1,149 @@
+/**
+ * Reading the catalogue in the shapes peers expect: an enterprise's profile (with the links the node derives
+ * from its catalogue), its whole catalogue in a stable order, and single resources with their versions.
+ *
+ * @packageDocumentation
+ */
+import type { NodeId } from '../../ontology/iri.js';
+import type { CatalogItemRecord, DfcRecord, EnterpriseRecord, OfferRecord, SuppliedProductRecord } from '../../ontology/records.js';
+import { NotFoundHttpError } from '../errors/http-error.js';
+import type { EnterpriseRow, NodeStore } from '../store/store.js';
+import type { Collection, NodeUrls } from '../urls/node-urls.js';
+
+/** One product of a catalogue page: a product with its catalog items and their offers. */
+export interface CatalogueEntry {
+  readonly product: SuppliedProductRecord;
+  readonly items: readonly CatalogItemRecord[];
+  readonly offers: readonly OfferRecord[];
+}
+
+/** An enterprise's whole catalogue, in a stable order. */
+export interface Catalogue {
+  readonly enterprise: EnterpriseRow;
+  /** Products that are not product groups, each with its items and offers, ordered by `@id`. */
+  readonly entries: readonly CatalogueEntry[];
+  /** Product groups by `@id`. */
+  readonly groups: ReadonlyMap<string, SuppliedProductRecord>;
+}
+
+/** A record as read, with its version (see `StoredResource.version`). */
+export interface VersionedRecord {
+  readonly record: DfcRecord;
+  readonly version: string;
+}
+
+/** The kinds a catalogue is made of. */
+export const CATALOGUE_KINDS = ['SuppliedProduct', 'CatalogItem', 'Offer'] as const;
+/** What an enterprise publishes beside its products: sale sessions, customer categories, catalogues. */
+export const OTHER_KINDS = ['SaleSession', 'CustomerCategory', 'Catalog'] as const;
+
+/**
+ * The version of an enterprise's profile as one string, the way a resource's version is: the ETag of
+ * `GET /enterprises/{eid}` is made from it.
+ */
+export function profileVersionOf(row: EnterpriseRow): string {
+  return `profile:${row.profileVersion}`;
+}
+
+/** Reads the node's catalogues. */
+export class CatalogReads {
+  public constructor(
+    private readonly store: NodeStore,
+    private readonly urls: NodeUrls,
+  ) {}
+
+  /** An enterprise's row, or 404. */
+  public async enterpriseRow(eid: string): Promise<EnterpriseRow> {
+    const row = await this.store.getEnterprise(eid);
+    if (row === undefined) throw new NotFoundHttpError(`no enterprise ${JSON.stringify(eid)} on this node`);
+    return row;
+  }
+
+  /** Current version of an enterprise, or 404. */
+  public async version(eid: string): Promise<number> {
+    const version = await this.store.enterpriseVersion(eid);
+    if (version === undefined) throw new NotFoundHttpError(`no enterprise ${JSON.stringify(eid)} on this node`);
+    return version;
+  }
+
+  /** Every enterprise. */
+  public listEnterprises(): Promise<EnterpriseRow[]> {
+    return this.store.listEnterprises();
+  }
+
+  /**
+   * An enterprise's profile: the Enterprise (with `supplies` and `manages` listing its catalogue), its
+   * address and its main contact, and the profile's version.
+   */
+  public async enterpriseGraph(eid: string): Promise<{ row: EnterpriseRow; records: DfcRecord[]; version: string }> {
+    const row = await this.enterpriseRow(eid);
+    const stored = await this.store.getResource(row.iri);
+    if (stored?.record.kind !== 'Enterprise') throw new NotFoundHttpError(`enterprise ${eid} has no profile`);
+    const ids = await this.store.catalogueIds(eid);
+    // The derived ends of ontology/inverses.ts, filled from the catalogue: they are never stored.
+    const enterprise: EnterpriseRecord = {
+      ...stored.record,
+      supplies: ids.products.filter((p) => !p.group).map((p) => p.iri as NodeId),
+      manages: ids.items as NodeId[],
+    };
+    const linked = await this.store.getResources([enterprise.address, enterprise.mainContact].filter((x): x is NodeId => x !== undefined));
+    return { row, records: [enterprise, ...linked.map((r) => r.record)], version: profileVersionOf(row) };
+  }
+
+  /** Every published record of an enterprise: its profile and its whole catalogue. */
+  public async publishedRecords(eid: string): Promise<DfcRecord[]> {
+    const { records } = await this.enterpriseGraph(eid);
+    const catalogue = await this.catalogue(eid);
+    return [...records, ...catalogue.entries.flatMap((e) => [e.product, ...e.items, ...e.offers])];
+  }
+
+  /** An enterprise's whole catalogue. */
+  public async catalogue(eid: string): Promise<Catalogue> {
+    const enterprise = await this.enterpriseRow(eid);
+    const resources = await this.store.listResources(eid, CATALOGUE_KINDS);
+    const products: SuppliedProductRecord[] = [];
+    const groups = new Map<string, SuppliedProductRecord>();
+    const items = new Map<string, CatalogItemRecord>();
+    const offers = new Map<string, OfferRecord>();
+    for (const { record } of resources) {
+      if (record.kind === 'SuppliedProduct') {
+        if (record.variants.length > 0) groups.set(record.id, record);
+        else products.push(record);
+      } else if (record.kind === 'CatalogItem') items.set(record.id, record);
+      else if (record.kind === 'Offer') offers.set(record.id, record);
+    }
+    const entries = products.map((product) => {
+      const productItems = product.catalogItems.map((id) => items.get(id)).filter((i): i is CatalogItemRecord => i !== undefined);
+      return {
+        product,
+        items: productItems,
+        offers: productItems.flatMap((i) => i.offers.map((id) => offers.get(id)).filter((o): o is OfferRecord => o !== undefined)),
+      };
+    });
+    return { enterprise, entries, groups };
+  }
+
+  /** An enterprise's sale sessions, customer categories and catalogues, ordered by `@id`. */
+  public async otherResources(eid: string): Promise<DfcRecord[]> {
+    await this.enterpriseRow(eid);
+    return (await this.store.listResources(eid, OTHER_KINDS)).map((r) => r.record);
+  }
+
+  /** One catalogue resource of an enterprise, with its version (one read when it exists). */
+  public async resource(eid: string, collection: Collection, id: string): Promise<VersionedRecord> {
+    const stored = await this.store.getResource(this.urls.resource(eid, collection, id));
+    if (stored === undefined || stored.eid !== eid) {
+      await this.enterpriseRow(eid); // a 404 that says which is missing: the enterprise or the resource
+      throw new NotFoundHttpError(`no ${collection.replace(/_/gu, ' ').replace(/s$/u, '')} ${JSON.stringify(id)} in enterprise ${eid}`);
+    }
+    return { record: stored.record, version: stored.version };
+  }
+
+  /** An address or a person, by its own URL, with its version. */
+  public async profileResource(kind: 'Address' | 'Person', id: string): Promise<VersionedRecord & { row: EnterpriseRow }> {
+    const iri = kind === 'Address' ? this.urls.address(id) : this.urls.person(id);
+    const stored = await this.store.getResource(iri);
+    if (stored?.record.kind !== kind) throw new NotFoundHttpError(`no ${kind.toLowerCase()} ${JSON.stringify(id)} on this node`);
+    return { row: await this.enterpriseRow(stored.eid), record: stored.record, version: stored.version };
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Writes of an enterprise as a whole: creating it from a DFC Enterprise document, replacing its profile, and
+ * importing a whole catalogue document into it.
+ *
+ * @packageDocumentation
+ */
+import type { DfcRecord, EnterpriseRecord } from '../../ontology/records.js';
+import { ConflictHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
+import type { ApplyOptions, EnterpriseRow, NodeStore } from '../store/store.js';
+import { isValidLocalId, slugify, type NodeUrls } from '../urls/node-urls.js';
+import { OTHER_KINDS, type CatalogReads } from './catalog-reads.js';
+import { httpErrorOf, type Committer } from './committer.js';
+import { isCatalogueKind, type Identities } from './identities.js';
+
+/** What {@link EnterpriseWrites.importRecords} wrote. */
+export interface ImportSummary {
+  products: number;
+  items: number;
+  offers: number;
+  others: number;
+  /** The kinds of the records left out (orders, classes the node does not model). */
+  skipped: string[];
+}
+
+function theEnterprise(records: readonly DfcRecord[]): EnterpriseRecord {
+  const enterprises = records.filter((r): r is EnterpriseRecord => r.kind === 'Enterprise');
+  if (enterprises.length !== 1) throw new UnprocessableEntityHttpError(`expected one dfc-b:Enterprise, found ${enterprises.length}`);
+  return enterprises[0] as EnterpriseRecord;
+}
+
+/** Creates enterprises, replaces their profiles, imports catalogues. */
+export class EnterpriseWrites {
+  public constructor(
+    private readonly store: NodeStore,
+    private readonly urls: NodeUrls,
+    private readonly reads: CatalogReads,
+    private readonly identities: Identities,
+    private readonly committer: Committer,
+  ) {}
+
+  /** Creates an enterprise from a DFC Enterprise document (with its address and main contact). */
+  public async createEnterprise(records: readonly DfcRecord[], options: { private?: boolean; eid?: string } = {}): Promise<EnterpriseRow> {
+    const enterprise = theEnterprise(records);
+    const eid = options.eid ?? this.urls.enterpriseId(enterprise.id) ?? slugify(enterprise.name ?? 'enterprise');
+    if (!isValidLocalId(eid)) throw new UnprocessableEntityHttpError(`invalid enterprise id ${JSON.stringify(eid)}`);
+    if ((await this.store.getEnterprise(eid)) !== undefined) throw new ConflictHttpError(`enterprise ${eid} already exists`);
+    const profile = this.identities.profileRecords(eid, enterprise, records);
+    try {
+      return await this.store.createEnterprise(eid, this.urls.enterprise(eid), profile, options.private === true ? { private: true } : {});
+    } catch (error: unknown) {
+      throw httpErrorOf(error);
+    }
+  }
+
+  /**
+   * Replaces an enterprise's profile (name, description, contact details, address, main contact).
+   *
+   * @param expectedVersion - refuse the write (412) unless the enterprise is at this version
+   */
+  public async updateEnterprise(eid: string, records: readonly DfcRecord[], expectedVersion?: number): Promise<EnterpriseRow> {
+    await this.reads.enterpriseRow(eid);
+    const enterprise = theEnterprise(records);
+    const ownId = this.urls.enterprise(eid);
+    if (!enterprise.id.startsWith('_:') && enterprise.id !== ownId && this.urls.enterpriseId(enterprise.id) !== undefined) {
+      throw new ConflictHttpError(`the body describes ${enterprise.id}, not ${ownId}`);
+    }
+    const profile = this.identities.profileRecords(eid, enterprise, records);
+    const name = (profile[0] as EnterpriseRecord).name;
+    await this.committer.commit(eid, {
+      upsert: profile, ...(name !== undefined ? { enterprise: { name } } : {}), ...(expectedVersion !== undefined ? { expectedVersion } : {}),
+    });
+    return this.reads.enterpriseRow(eid);
+  }
+
+  /**
+   * Imports a catalogue document into an enterprise: every product, catalog item and offer gets an id under
+   * the enterprise (a resource already there is replaced), the original `@id` is kept as `owl:sameAs`, and an
+   * Enterprise in the document updates the profile.
+   */
+  public async importRecords(eid: string, records: readonly DfcRecord[], options: ApplyOptions = {}): Promise<ImportSummary> {
+    await this.reads.enterpriseRow(eid);
+    const written = await this.identities.identify(eid, records.filter(isCatalogueKind), 'import');
+    const enterprises = records.filter((r): r is EnterpriseRecord => r.kind === 'Enterprise');
+    const profile = enterprises.length === 1 ? this.identities.profileRecords(eid, enterprises[0] as EnterpriseRecord, records) : [];
+    const name = (profile[0] as EnterpriseRecord | undefined)?.name;
+    await this.committer.commit(eid, { upsert: [...profile, ...written], ...(name !== undefined ? { enterprise: { name } } : {}) }, options);
+    return {
+      products: written.filter((r) => r.kind === 'SuppliedProduct').length,
+      items: written.filter((r) => r.kind === 'CatalogItem').length,
+      offers: written.filter((r) => r.kind === 'Offer').length,
+      others: written.filter((r) => (OTHER_KINDS as readonly string[]).includes(r.kind)).length,
+      // Orders and resources of classes the node does not model are not part of a catalogue import.
+      skipped: records.filter((r) => !isCatalogueKind(r) && !['Enterprise', 'Address', 'Person'].includes(r.kind)).map((r) => r.kind),
+    };
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The identities of what a write stores: ids minted under the node's base URL (a catalog item and its offer
+ * take their product's), every link rewritten to them, the enterprise as owner, and the id a resource had
+ * elsewhere kept as `owl:sameAs`.
+ *
+ * @packageDocumentation
+ */
+import { withoutDerivedLinks } from '../../ontology/inverses.js';
+import type { NodeId } from '../../ontology/iri.js';
+import type { AddressRecord, DfcRecord, EnterpriseRecord, ExtraValue, PersonRecord } from '../../ontology/records.js';
+import { OWL } from '../../ontology/vocabulary.js';
+import type { NodeStore } from '../store/store.js';
+import { COLLECTION_OF, isValidLocalId, safeDecode, slugify, type NodeUrls } from '../urls/node-urls.js';
+import { OTHER_KINDS } from './catalog-reads.js';
+
+/** How {@link Identities.identify} names records: fresh ids, ids kept from a foreign document, or given ids. */
+export type IdentifyMode = 'create' | 'import' | 'replace';
+
+/** Whether a record is of a kind the catalogue stores under an enterprise's collections. */
+export function isCatalogueKind(record: DfcRecord): boolean {
+  return (Object.keys(COLLECTION_OF) as string[]).includes(record.kind);
+}
+
+/** Gives records the node's ids. */
+export class Identities {
+  public constructor(
+    private readonly store: NodeStore,
+    private readonly urls: NodeUrls,
+  ) {}
+
+  /** The Enterprise, Address and Person records of a profile, with the node's ids. */
+  public profileRecords(eid: string, enterprise: EnterpriseRecord, records: readonly DfcRecord[]): DfcRecord[] {
+    const ids = new Map<string, string>([[enterprise.id, this.urls.enterprise(eid)]]);
+    const address = records.find((r): r is AddressRecord => r.kind === 'Address' && r.id === enterprise.address);
+    const contact = records.find((r): r is PersonRecord => r.kind === 'Person' && r.id === enterprise.mainContact);
+    if (address !== undefined) ids.set(address.id, this.urls.address(eid));
+    if (contact !== undefined) ids.set(contact.id, this.urls.person(eid));
+    const renamed = remap([enterprise, ...(address ? [address] : []), ...(contact ? [contact] : [])], ids);
+    // Catalogue links are derived from the catalogue when the profile is read; never stored here.
+    const [first, ...rest] = renamed;
+    return [withoutDerivedLinks(first as EnterpriseRecord), ...rest];
+  }
+
+  /**
+   * Gives catalogue records the node's ids and rewrites their links.
+   *
+   * @param mode - `create` mints fresh ids, `import` reuses the last path segment of foreign ids, `replace`
+   *   keeps the ids of `fixed`
+   * @param fixed - ids decided already (record `@id` → the node's id)
+   * @param minted - collects the ids minted, which must still be free when the write commits
+   */
+  public async identify(
+    eid: string, records: readonly DfcRecord[], mode: IdentifyMode, fixed: ReadonlyMap<string, string> = new Map(),
+    minted: Set<string> = new Set(),
+  ): Promise<DfcRecord[]> {
+    const ids = new Map<string, string>(fixed);
+    const taken = new Set<string>();
+    const mint = async (record: DfcRecord, hint: string): Promise<string> => {
+      const collection = COLLECTION_OF[record.kind as keyof typeof COLLECTION_OF];
+      const stem = isValidLocalId(hint) ? hint : slugify(hint);
+      for (let n = 1; ; n++) {
+        const candidate = n === 1 ? stem : `${stem}-${n}`;
+        const iri = this.urls.resource(eid, collection, candidate);
+        if (taken.has(iri)) continue;
+        if (mode !== 'import' && (await this.store.getResource(iri)) !== undefined) continue;
+        taken.add(iri);
+        return iri;
+      }
+    };
+    const lastSegment = (iri: string): string => {
+      const segment = iri.replace(/[#/]+$/u, '').split(/[/#]/u).pop() ?? '';
+      return safeDecode(segment) ?? segment;
+    };
+    // Products first, so that an item and its offer can take their product's id.
+    const order = ['SuppliedProduct', 'CatalogItem', 'Offer', ...OTHER_KINDS] as const;
+    for (const kind of order) {
+      for (const record of records.filter((r) => r.kind === kind)) {
+        if (ids.has(record.id)) continue;
+        const collection = COLLECTION_OF[kind];
+        const local = this.urls.localId(eid, collection, record.id);
+        if (local !== undefined) {
+          ids.set(record.id, record.id);
+          taken.add(record.id);
+          continue;
+        }
+        let hint: string;
+        if (record.kind === 'CatalogItem' && record.product !== undefined && ids.has(record.product)) {
+          hint = this.urls.localId(eid, 'supplied_products', ids.get(record.product) as string) ?? 'item';
+        } else if (record.kind === 'Offer' && record.item !== undefined && ids.has(record.item)) {
+          hint = this.urls.localId(eid, 'catalog_items', ids.get(record.item) as string) ?? 'offer';
+        } else if (mode === 'import' && !record.id.startsWith('_:')) {
+          hint = lastSegment(record.id);
+        } else {
+          hint = hintOf(record);
+        }
+        const fresh = await mint(record, hint);
+        minted.add(fresh);
+        ids.set(record.id, fresh);
+      }
+    }
+    const owner = this.urls.enterprise(eid) as NodeId;
+    return remap(records, ids).map((record, index) => {
+      const original = records[index] as DfcRecord;
+      let result: DfcRecord = record;
+      if (record.kind === 'SuppliedProduct') result = { ...record, suppliedBy: owner };
+      if (record.kind === 'CatalogItem') result = { ...record, managedBy: owner };
+      if (record.kind === 'CustomerCategory') result = { ...record, definedBy: owner };
+      // Keep the identity the resource had elsewhere, so peers can still match it.
+      if (original.id !== record.id && !original.id.startsWith('_:')) {
+        const sameAs: ExtraValue[] = [...(result.extra?.[OWL.sameAs] ?? []), { '@id': original.id }];
+        result = { ...result, extra: { ...result.extra, [OWL.sameAs]: sameAs } };
+      }
+      return result;
+    });
+  }
+}
+
+/** A readable id stem for a new resource. */
+function hintOf(record: DfcRecord): string {
+  switch (record.kind) {
+    case 'SuppliedProduct':
+    case 'CustomerCategory':
+    case 'Catalog':
+      return record.name ?? record.kind.toLowerCase();
+    case 'CatalogItem':
+      return record.sku ?? 'item';
+    case 'SaleSession':
+      return `session-${(record.beginDate ?? '').slice(0, 10)}`;
+    default:
+      return record.kind.toLowerCase();
+  }
+}
+
+/**
+ * Rewrites every id string found in the records (links, and `@id`s of kept properties); the values of
+ * literals (`@value`) are left alone. A walk of the records, not a copy through JSON: only what it rewrites
+ * is new, and what has no id to rewrite is shared with the input.
+ */
+export function remap(records: readonly DfcRecord[], ids: ReadonlyMap<string, string>): DfcRecord[] {
+  if (ids.size === 0) return [...records];
+  return records.map((record) => rewrite(record, ids, undefined) as DfcRecord);
+}
+
+function rewrite(value: unknown, ids: ReadonlyMap<string, string>, key: string | undefined): unknown {
+  if (typeof value === 'string') return key !== '@value' && ids.has(value) ? ids.get(value) : value;
+  if (Array.isArray(value)) {
+    let changed = false;
+    const result = value.map((item: unknown) => {
+      const next = rewrite(item, ids, undefined);
+      changed ||= next !== item;
+      return next;
+    });
+    return changed ? result : value;
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  let changed = false;
+  const result: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    // As JSON would: a field left undefined is no field.
+    if (v === undefined) {
+      changed = true;
+      continue;
+    }
+    const next = rewrite(v, ids, k);
+    changed ||= next !== v;
+    result[k] = next;
+  }
+  return changed ? result : value;
+}

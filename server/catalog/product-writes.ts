@@ -1,0 +1,169 @@
+/**
+ * Writes of products: creating them (with their catalog items and offers), replacing one, deleting one, with
+ * the links of product groups kept both ways.
+ *
+ * @packageDocumentation
+ */
+import type { CatalogItemRecord, DfcRecord, SuppliedProductRecord } from '../../ontology/records.js';
+import { ConflictHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
+import type { NodeStore } from '../store/store.js';
+import { COLLECTION_OF, type NodeUrls } from '../urls/node-urls.js';
+import type { CatalogReads } from './catalog-reads.js';
+import { conditionOf, type Committer, type WriteCondition } from './committer.js';
+import type { Identities } from './identities.js';
+
+function unique<T>(values: Iterable<T>): T[] {
+  return [...new Set(values)];
+}
+
+/** Creates, replaces and deletes products. */
+export class ProductWrites {
+  public constructor(
+    private readonly store: NodeStore,
+    private readonly urls: NodeUrls,
+    private readonly reads: CatalogReads,
+    private readonly identities: Identities,
+    private readonly committer: Committer,
+  ) {}
+
+  /**
+   * Creates products from a decoded body: SuppliedProducts with their catalog items and offers, embedded or
+   * linked in the same document. Products get ids under the enterprise's catalogue; a catalog item and its
+   * offer take the id of their product, as Open Food Network does.
+   *
+   * @returns the records written
+   */
+  public async createProducts(eid: string, records: readonly DfcRecord[]): Promise<DfcRecord[]> {
+    await this.reads.enterpriseRow(eid);
+    const catalogue = records.filter((r) => r.kind === 'SuppliedProduct' || r.kind === 'CatalogItem' || r.kind === 'Offer');
+    if (!catalogue.some((r) => r.kind === 'SuppliedProduct')) {
+      throw new UnprocessableEntityHttpError('expected a dfc-b:SuppliedProduct in the body');
+    }
+    // A POST creates: a product, item or offer of this node that exists already is a conflict, never overwritten.
+    for (const record of catalogue) {
+      const collection = COLLECTION_OF[record.kind as keyof typeof COLLECTION_OF];
+      if (this.urls.localId(eid, collection, record.id) !== undefined && (await this.store.getResource(record.id)) !== undefined) {
+        throw new ConflictHttpError(`${record.id} already exists; use PUT to change it`);
+      }
+    }
+    return this.committer.retrying(async () => {
+      const minted = new Set<string>();
+      const written = await this.identities.identify(eid, catalogue, 'create', new Map(), minted);
+      // The ids minted must still be free when the transaction runs (two POSTs of one name get two ids).
+      await this.committer.commit(eid, { upsert: await this.withGroupLinks(eid, written), expect: new Map([...minted].map((iri) => [iri, null])) });
+      return written;
+    });
+  }
+
+  /**
+   * Replaces one product (and the catalog items and offers the body gives with it).
+   *
+   * @param condition - what `If-Match` requires of the product (see {@link WriteCondition})
+   * @returns the records written
+   */
+  public async replaceProduct(eid: string, id: string, records: readonly DfcRecord[], condition?: WriteCondition): Promise<DfcRecord[]> {
+    return this.committer.retrying(() => this.replaceProductOnce(eid, id, records, condition));
+  }
+
+  private async replaceProductOnce(eid: string, id: string, records: readonly DfcRecord[], condition?: WriteCondition): Promise<DfcRecord[]> {
+    const iri = this.urls.resource(eid, 'supplied_products', id);
+    // PUT replaces; products are created by POST to the collection, which assigns ids.
+    const existing = await this.reads.resource(eid, 'supplied_products', id);
+    const expected = conditionOf(condition, existing);
+    const existingRecord = existing.record;
+    const products = records.filter((r): r is SuppliedProductRecord => r.kind === 'SuppliedProduct');
+    const target = products.find((p) => p.id === iri) ?? (products.length === 1 ? products[0] : undefined);
+    if (target === undefined) throw new UnprocessableEntityHttpError(`expected the dfc-b:SuppliedProduct ${iri} in the body`);
+    if (target.id !== iri && this.urls.localId(eid, 'supplied_products', target.id) !== undefined) {
+      throw new ConflictHttpError(`the body describes ${target.id}, not ${iri}`);
+    }
+    const catalogue = records.filter((r) => r === target || r.kind === 'CatalogItem' || r.kind === 'Offer');
+    // Items and offers given without an id of ours are the product's existing ones, in order: a PUT replaces
+    // them, it does not add new ones next to them.
+    const fixed = new Map<string, string>([[target.id, iri]]);
+    const existingItems = existingRecord.kind === 'SuppliedProduct'
+      ? (await this.store.getResources(existingRecord.catalogItems)).map((r) => r.record).filter((r): r is CatalogItemRecord => r.kind === 'CatalogItem')
+      : [];
+    const bodyItems = catalogue.filter((r): r is CatalogItemRecord => r.kind === 'CatalogItem' && r.product === target.id
+      && this.urls.localId(eid, 'catalog_items', r.id) === undefined);
+    bodyItems.forEach((item, index) => {
+      const existingItem = existingItems[index];
+      if (existingItem === undefined) return;
+      fixed.set(item.id, existingItem.id);
+      item.offers.forEach((offerId, offerIndex) => {
+        const existingOffer = existingItem.offers[offerIndex];
+        if (existingOffer !== undefined && this.urls.localId(eid, 'offers', offerId) === undefined) fixed.set(offerId, existingOffer);
+      });
+    });
+    const minted = new Set<string>();
+    const written = await this.identities.identify(eid, catalogue, 'replace', fixed, minted);
+    const product = written.find((r) => r.id === iri) as SuppliedProductRecord;
+    // Items the body leaves out stay linked: a PUT of the product alone must not orphan its stock.
+    const kept = existingRecord.kind === 'SuppliedProduct' ? existingRecord.catalogItems : [];
+    const merged = { ...product, catalogItems: unique([...product.catalogItems, ...kept]) };
+    const upsert = written.map((r) => (r.id === iri ? merged : r));
+    // A variant that left a product group is taken off that group's list.
+    const left = existingRecord.kind === 'SuppliedProduct' ? existingRecord.variantOf.filter((g) => !merged.variantOf.includes(g)) : [];
+    for (const group of await this.store.getResources(left)) {
+      if (group.eid === eid && group.record.kind === 'SuppliedProduct') {
+        upsert.push({ ...group.record, variants: group.record.variants.filter((v) => v !== iri) });
+      }
+    }
+    const expect = new Map<string, DfcRecord | null>([[iri, existingRecord], ...[...minted].map((m) => [m, null] as const)]);
+    await this.committer.commit(eid, { upsert: await this.withGroupLinks(eid, upsert), expect, ...expected });
+    return upsert.filter((r) => !left.includes(r.id));
+  }
+
+  /**
+   * Deletes a product with its catalog items and their offers, and unlinks it from its product group.
+   *
+   * @param condition - what `If-Match` requires of the product (see {@link WriteCondition})
+   */
+  public async deleteProduct(eid: string, id: string, condition?: WriteCondition): Promise<void> {
+    return this.committer.retrying(() => this.deleteProductOnce(eid, id, condition));
+  }
+
+  private async deleteProductOnce(eid: string, id: string, condition?: WriteCondition): Promise<void> {
+    const existing = await this.reads.resource(eid, 'supplied_products', id);
+    const expected = conditionOf(condition, existing);
+    const { record } = existing;
+    if (record.kind !== 'SuppliedProduct') throw new NotFoundHttpError(`no supplied product ${id}`);
+    const items = (await this.store.getResources(record.catalogItems)).filter((r) => r.eid === eid).map((r) => r.record);
+    const offers = items.flatMap((i) => (i.kind === 'CatalogItem' ? i.offers : []));
+    const upsert: DfcRecord[] = [];
+    for (const group of await this.store.getResources(record.variantOf)) {
+      if (group.eid === eid && group.record.kind === 'SuppliedProduct') {
+        upsert.push({ ...group.record, variants: group.record.variants.filter((v) => v !== record.id) });
+      }
+    }
+    for (const variant of await this.store.getResources(record.variants)) {
+      if (variant.eid === eid && variant.record.kind === 'SuppliedProduct') {
+        upsert.push({ ...variant.record, variantOf: variant.record.variantOf.filter((g) => g !== record.id) });
+      }
+    }
+    await this.committer.commit(eid, {
+      upsert,
+      delete: [record.id, ...items.map((i) => i.id), ...offers],
+      expect: new Map([[record.id, record]]),
+      ...expected,
+    });
+  }
+
+  /** Adds the reverse links of product groups already stored (a new variant joins its group). */
+  private async withGroupLinks(eid: string, records: readonly DfcRecord[]): Promise<DfcRecord[]> {
+    const inBody = new Map(records.map((r) => [r.id, r]));
+    const result = [...records];
+    for (const record of records) {
+      if (record.kind !== 'SuppliedProduct') continue;
+      for (const groupId of record.variantOf) {
+        if (inBody.has(groupId)) continue;
+        const group = await this.store.getResource(groupId);
+        if (group?.eid !== eid || group.record.kind !== 'SuppliedProduct' || group.record.variants.includes(record.id)) continue;
+        const updated = { ...group.record, variants: [...group.record.variants, record.id] };
+        inBody.set(groupId, updated);
+        result.push(updated);
+      }
+    }
+    return result;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Stock writes: a catalog item's stock and SKU, an offer's price and stock, from Open Food Network's plain
+ * JSON or from a DFC document. Each is a read-modify-write of one resource (and of the offers that mirror an
+ * item's stock), done again when another request changed it meanwhile.
+ *
+ * @packageDocumentation
+ */
+import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../ontology/records.js';
+import { readCatalogItemUpdate, readOfferUpdate, type PlainJsonRead } from '../codec/plain-json.js';
+import { BadRequestHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
+import { SYNTAX_ERRORS, type Problem } from '../errors/problem.js';
+import type { NodeStore } from '../store/store.js';
+import type { CatalogReads } from './catalog-reads.js';
+import { conditionOf, type Committer, type WriteBody, type WriteCondition } from './committer.js';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
+
+/** A plain-JSON update, undefined for a document to decode, or the HTTP error of a body that is no update. */
+function plainUpdate<T>(read: PlainJsonRead<T>): { update: T; problems: readonly Problem[] } | undefined {
+  if (read.kind === 'document') return undefined;
+  if (read.kind === 'refused') {
+    const { code, message } = read.problem;
+    throw SYNTAX_ERRORS.has(code) ? new BadRequestHttpError(message) : new UnprocessableEntityHttpError(message);
+  }
+  return read;
+}
+
+/** Updates catalog items and offers. */
+export class StockWrites {
+  public constructor(
+    private readonly store: NodeStore,
+    private readonly reads: CatalogReads,
+    private readonly committer: Committer,
+  ) {}
+
+  /**
+   * Updates a catalog item from plain JSON as Open Food Network sends it (`{"dfc-b:stockLimitation": 12,
+   * "dfc-b:sku": "TOM-1K"}`; an absent key leaves that field as it was) or from a JSON-LD CatalogItem.
+   *
+   * @param condition - what `If-Match` requires of the item (see {@link WriteCondition})
+   */
+  public async updateCatalogItem(eid: string, id: string, body: WriteBody, condition?: WriteCondition): Promise<CatalogItemRecord> {
+    return this.committer.retrying(() => this.updateCatalogItemOnce(eid, id, body, condition));
+  }
+
+  private async updateCatalogItemOnce(eid: string, id: string, body: WriteBody, condition?: WriteCondition): Promise<CatalogItemRecord> {
+    const read = await this.reads.resource(eid, 'catalog_items', id);
+    const expected = conditionOf(condition, read);
+    const { record } = read;
+    if (record.kind !== 'CatalogItem') throw new NotFoundHttpError(`no catalog item ${id}`);
+    let updated: Mutable<CatalogItemRecord> = { ...record, offers: [...record.offers], listedIn: [...record.listedIn] };
+    const plain = plainUpdate(readCatalogItemUpdate(body, record));
+    if (plain !== undefined) {
+      if (plain.problems.length > 0) throw new UnprocessableEntityHttpError('invalid catalog item update', { problems: plain.problems });
+      const { stock, sku } = plain.update;
+      if (stock !== undefined) updated.stock = stock;
+      if (sku === null) delete updated.sku;
+      else if (sku !== undefined) updated.sku = sku;
+    } else {
+      const decoded = await this.committer.decode(body, record.id);
+      const given = decoded.records.find((r): r is CatalogItemRecord => r.kind === 'CatalogItem' && (r.id === record.id || r.id.startsWith('_:')));
+      if (given === undefined) throw new UnprocessableEntityHttpError(`expected the dfc-b:CatalogItem ${record.id} in the body`);
+      updated = { ...updated, stock: given.stock, ...(given.sku !== undefined ? { sku: given.sku } : {}) };
+      if (given.sku === undefined) delete updated.sku;
+      if (given.extra !== undefined) updated.extra = given.extra;
+    }
+    const upsert: DfcRecord[] = [updated];
+    // A partial update is a read-modify-write: it must apply to what it read, or be done again.
+    const expect = new Map<string, DfcRecord | null>([[record.id, record]]);
+    // An offer that mirrored the item's stock keeps mirroring it (Open Food Network has one stock per variant).
+    for (const offer of await this.store.getResources(record.offers)) {
+      if (offer.eid === eid && offer.record.kind === 'Offer' && offer.record.stock === record.stock && updated.stock !== record.stock) {
+        upsert.push({ ...offer.record, stock: updated.stock });
+        expect.set(offer.record.id, offer.record);
+      }
+    }
+    await this.committer.commit(eid, { upsert, expect, ...expected });
+    return updated;
+  }
+
+  /**
+   * Updates an offer: price (a Price object or a bare number) and stock; a negative stock means on demand.
+   * Takes plain JSON (absent keys unchanged) or a JSON-LD Offer.
+   *
+   * @param condition - what `If-Match` requires of the offer (see {@link WriteCondition})
+   */
+  public async updateOffer(eid: string, id: string, body: WriteBody, condition?: WriteCondition): Promise<OfferRecord> {
+    return this.committer.retrying(() => this.updateOfferOnce(eid, id, body, condition));
+  }
+
+  private async updateOfferOnce(eid: string, id: string, body: WriteBody, condition?: WriteCondition): Promise<OfferRecord> {
+    const read = await this.reads.resource(eid, 'offers', id);
+    const expected = conditionOf(condition, read);
+    const { record } = read;
+    if (record.kind !== 'Offer') throw new NotFoundHttpError(`no offer ${id}`);
+    let updated: Mutable<OfferRecord> = { ...record };
+    // Plain JSON is checked by commit() (once) under the message of an offer update; a document was checked when decoded.
+    let invalid: string | undefined;
+    const plain = plainUpdate(readOfferUpdate(body, record));
+    if (plain !== undefined) {
+      if (plain.problems.length > 0) throw new UnprocessableEntityHttpError('invalid offer update', { problems: plain.problems });
+      if (plain.update.stock !== undefined) updated.stock = plain.update.stock;
+      if (plain.update.price !== undefined) updated.price = plain.update.price;
+      invalid = 'invalid offer update';
+    } else {
+      const decoded = await this.committer.decode(body, record.id);
+      const given = decoded.records.find((r): r is OfferRecord => r.kind === 'Offer' && (r.id === record.id || r.id.startsWith('_:')));
+      if (given === undefined) throw new UnprocessableEntityHttpError(`expected the dfc-b:Offer ${record.id} in the body`);
+      updated = { ...updated, stock: given.stock, ...(given.price !== undefined ? { price: given.price } : {}) };
+      if (given.customerCategory !== undefined) updated.customerCategory = given.customerCategory;
+      if (given.extra !== undefined) updated.extra = given.extra;
+    }
+    await this.committer.commit(eid, { upsert: [updated], expect: new Map([[record.id, record]]), ...expected }, {}, invalid);
+    return updated;
+  }
+}

@@ -1,0 +1,109 @@
+import { expect } from 'chai';
+import express from 'express';
+import type { AddressInfo } from 'node:net';
+import type { NodeId } from '../../../ontology/iri.js';
+import type { DfcRecord } from '../../../ontology/records.js';
+import { negotiate } from '../../../server/http/negotiate.js';
+import {
+  answeredNotModified, DEFAULT_RENDER_CACHE_BYTES, etagList, ifNoneMatchMatches, render, RenderCache, renderedSize, versionEtag, type Rendered,
+} from '../../../server/http/render.js';
+
+function rendered(text: string): Rendered {
+  return render([{ kind: 'Address', id: `https://node.example/addresses/${text}` as NodeId, street: text } as DfcRecord], negotiate('application/ld+json'));
+}
+
+describe('Rendering and conditional requests', () => {
+  describe('RenderCache', () => {
+    it('is bounded in bytes, 64 MiB unless told', () => {
+      expect(DEFAULT_RENDER_CACHE_BYTES).to.equal(64 * 1024 * 1024);
+      const one = rendered('a'.repeat(1000));
+      const cache = new RenderCache({ maxBytes: renderedSize(one) * 3 });
+      for (let i = 0; i < 10; i++) cache.set(`k${i}`, rendered(`${i}`.padEnd(1000, 'a')));
+      expect(cache.size).to.be.at.most(renderedSize(one) * 3);
+      expect(['k7', 'k8', 'k9'].map((k) => cache.get(k) !== undefined)).to.deep.equal([true, true, true]);
+      expect(cache.get('k0')).to.equal(undefined);
+    });
+
+    it('evicts the least recently used first', () => {
+      const size = renderedSize(rendered('x'.repeat(500)));
+      const cache = new RenderCache({ maxBytes: size * 2 });
+      cache.set('a', rendered('a'.repeat(500)));
+      cache.set('b', rendered('b'.repeat(500)));
+      expect(cache.get('a')).to.not.equal(undefined); // a is now the most recent
+      cache.set('c', rendered('c'.repeat(500)));
+      expect(cache.get('b')).to.equal(undefined);
+      expect(cache.get('a')?.body).to.include('aaaa');
+      expect(cache.get('c')?.body).to.include('cccc');
+    });
+
+    it('does not keep a body larger than the whole budget', () => {
+      const cache = new RenderCache({ maxBytes: 1000 });
+      cache.set('small', rendered('s'));
+      cache.set('big', rendered('b'.repeat(5000)));
+      expect(cache.get('big')).to.equal(undefined);
+      expect(cache.size).to.be.at.most(1000);
+    });
+
+    it('counts the text and the bytes of a body', () => {
+      const value = rendered('é'.repeat(100));
+      expect(renderedSize(value)).to.equal(value.bytes.length + 2 * value.body.length + 256);
+    });
+  });
+
+  describe('ETags', () => {
+    it('a version ETag is strong, distinct per representation and per version, and needs no rendering', () => {
+      const accepts = ['application/ld+json', 'application/json', 'text/turtle', 'application/n-triples', 'application/n-quads', 'application/ld+json; profile="dfc-v2"'];
+      const tags = accepts.map((accept) => versionEtag('v1', negotiate(accept)));
+      expect(new Set(tags).size).to.equal(accepts.length);
+      for (const tag of tags) expect(tag).to.match(/^"[^"]+"$/u);
+      expect(versionEtag('v2', negotiate('text/turtle'))).to.not.equal(versionEtag('v1', negotiate('text/turtle')));
+      expect(versionEtag('v1', negotiate('text/turtle'))).to.equal(versionEtag('v1', negotiate('text/turtle')));
+    });
+
+    it('render() uses the version ETag when given a version, the body hash otherwise', () => {
+      const records = [{ kind: 'Address', id: 'https://node.example/addresses/1' as NodeId, street: 'rue' } as DfcRecord];
+      const representation = negotiate('text/turtle');
+      expect(render(records, representation, { version: 'v9' }).etag).to.equal(versionEtag('v9', representation));
+      expect(render(records, representation).etag).to.not.equal(versionEtag('v9', representation));
+    });
+  });
+
+  describe('the conditional-GET helper', () => {
+    it('reads If-None-Match lists: *, several tags, weak forms', () => {
+      expect(etagList(undefined)).to.equal(undefined);
+      expect(etagList('"a", W/"b",,')).to.deep.equal(['"a"', '"b"']);
+      expect(ifNoneMatchMatches('"a"', '"a"')).to.equal(true);
+      expect(ifNoneMatchMatches('*', '"a"')).to.equal(true);
+      expect(ifNoneMatchMatches('"x", "a"', '"a"')).to.equal(true);
+      expect(ifNoneMatchMatches('W/"a"', '"a"')).to.equal(true);
+      expect(ifNoneMatchMatches('"x"', '"a"')).to.equal(false);
+      expect(ifNoneMatchMatches(undefined, '"a"')).to.equal(false);
+    });
+
+    it('answers 304 with the headers already set and no body, or lets the route answer', async () => {
+      const app = express();
+      app.get('/x', (req, res) => {
+        res.setHeader('ETag', '"tag"');
+        res.setHeader('Cache-Control', 'no-cache');
+        if (answeredNotModified(req, res, '"tag"')) return;
+        res.status(200).send('body');
+      });
+      const server = app.listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      try {
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
+        const hit = await fetch(url, { headers: { 'if-none-match': 'W/"tag"' } });
+        expect(hit.status).to.equal(304);
+        expect(hit.headers.get('etag')).to.equal('"tag"');
+        expect(hit.headers.get('cache-control')).to.equal('no-cache');
+        expect(await hit.text()).to.equal('');
+        const miss = await fetch(url, { headers: { 'if-none-match': '"other"' } });
+        expect(miss.status).to.equal(200);
+        expect(await miss.text()).to.equal('body');
+        expect((await fetch(url)).status).to.equal(200);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+  });
+});

@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import type { NodeId } from '../../../ontology/iri.js';
+import type { EnterpriseRecord } from '../../../ontology/records.js';
+import { AlreadyExistsError } from '../../../server/store/store.js';
+import { SqliteStore, storeErrorOf } from '../../../server/store/sqlite/sqlite-store.js';
+
+const BASE = 'https://node.example';
+
+function enterprise(eid: string): EnterpriseRecord {
+  return {
+    kind: 'Enterprise', id: `${BASE}/api/dfc/enterprises/${eid}` as NodeId, name: eid,
+    supplies: [], manages: [], maintains: [], customerCategories: [], affiliates: [],
+  };
+}
+
+describe('The SQLite store maps engine errors to the port\'s own', () => {
+  let store: SqliteStore;
+
+  beforeEach(async () => {
+    store = await SqliteStore.open({ path: ':memory:', baseUrl: BASE });
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('a taken enterprise id is an AlreadyExistsError, not SQLITE_CONSTRAINT', async () => {
+    const record = enterprise('ferme');
+    await store.createEnterprise('ferme', record.id, [record]);
+    const error = await store.createEnterprise('ferme', record.id, [record]).then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(AlreadyExistsError);
+    expect((error as { code?: unknown }).code).to.equal(undefined);
+    expect((error as Error).cause).to.have.property('code', 'SQLITE_CONSTRAINT');
+  });
+
+  it('a taken enterprise IRI under another id is an AlreadyExistsError too', async () => {
+    const record = enterprise('ferme');
+    await store.createEnterprise('ferme', record.id, [record]);
+    const error = await store.createEnterprise('autre', record.id, []).then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(AlreadyExistsError);
+  });
+
+  it('the failed write changes nothing', async () => {
+    const record = enterprise('ferme');
+    await store.createEnterprise('ferme', record.id, [record]);
+    await store.createEnterprise('ferme', record.id, [{ ...record, name: 'Autre nom' }]).catch(() => undefined);
+    expect((await store.getEnterprise('ferme'))?.name).to.equal('ferme');
+    expect(await store.listEnterprises()).to.have.length(1);
+  });
+
+  it('storeErrorOf passes any other error through unchanged', () => {
+    const other = new Error('disk I/O error');
+    expect(storeErrorOf(other)).to.equal(other);
+    expect(storeErrorOf(undefined)).to.equal(undefined);
+    const busy = Object.assign(new Error('SQLITE_BUSY: database is locked'), { code: 'SQLITE_BUSY' });
+    expect(storeErrorOf(busy)).to.equal(busy);
+  });
+});
