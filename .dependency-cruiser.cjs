@@ -4,7 +4,7 @@
  * Imports point one way, from the edges to the vocabulary:
  *
  *   cli/, main.ts  →  app.ts  →  http/, auth/  →  catalog/, sync/, federation/, feed/ (services)
- *     →  store/, codec/, net/, urls/  →  errors/  →  ontology/
+ *     →  store/, codec/, net/, urls/, timers/  →  errors/  →  ontology/
  *
  * Services never import one another: what one needs of another is a port it declares, and main.ts (the
  * composition root, the only place that builds concrete parts) passes the other in.
@@ -35,6 +35,8 @@ module.exports = {
       '^ontology/', '^(server|test|bench|examples)/'),
     forbid('errors-are-the-floor', 'errors/ (HttpError, Problem) is imported by every layer and imports none.',
       '^server/errors/', '^server/(?!errors/)'),
+    forbid('timers-are-low', 'timers/ is where background work is scheduled: it knows nothing of the node.',
+      '^server/timers/', '^server/(?!timers/)'),
     forbid('urls-are-low', "urls/ is the node's URL layout: vocabulary and errors only.",
       '^server/urls/', '^server/(?!(errors|urls)/)'),
     forbid('codec-is-low', 'codec/ turns wire formats into records and back: no storage, network or services.',

@@ -19,6 +19,18 @@ export default tseslint.config(
     },
   },
   {
+    // Background work runs on the node's one Timers (server/timers/), built by main.ts, so that stopping a node
+    // stops everything and tests can drive time; a single request's deadlines stay with the request in net/.
+    files: ['server/**/*.ts'],
+    ignores: ['server/timers/**', 'server/net/**'],
+    rules: {
+      'no-restricted-globals': ['error',
+        { name: 'setInterval', message: 'Schedule background work on the Timers that main.ts passes in (server/timers/).' },
+        { name: 'setTimeout', message: 'Schedule background work on the Timers that main.ts passes in (server/timers/).' },
+      ],
+    },
+  },
+  {
     // chai's property assertions (`expect(x).to.be.true`) are expressions by design.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-unused-expressions': 'off' },

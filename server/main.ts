@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import { createApp } from './app.js';
+import { createApp, type AppDeps } from './app.js';
 import { CatalogService } from './catalog/catalog-service.js';
 import { Decoder } from './codec/decode.js';
 import type { Config } from './config.js';
@@ -22,8 +22,9 @@ import { SyncScheduler } from './sync/scheduler.js';
 import { SyncEngine } from './sync/sync-engine.js';
 import { Notifier } from './feed/notifier.js';
 import { FederationService } from './federation/federation-service.js';
+import { NodeTimers, type Timers } from './timers/timers.js';
 import { RenderCache } from './http/render.js';
-import { safeFetch, type FetchPolicy } from './net/safe-fetch.js';
+import { safeFetch, type FetchPolicy, type SafeFetch } from './net/safe-fetch.js';
 import { subscribeToPeer, type SubscribeOutcome } from './sync/subscribe.js';
 import type { PeerRow } from './store/federation.js';
 
@@ -37,6 +38,8 @@ export interface NodeParts {
   readonly taxonomy: Taxonomy;
   readonly engine: SyncEngine;
   readonly scheduler: SyncScheduler;
+  /** The node's background timers: the sync schedule, webhook deliveries, feed retention. */
+  readonly timers: Timers;
   /** Delivers webhook notifications (started by {@link startNode}). */
   readonly notifier: Notifier;
   /** Registers our webhook at a peer. */
@@ -45,8 +48,18 @@ export interface NodeParts {
   close(): Promise<void>;
 }
 
-/** Opens the store and builds the decoder and catalogue service, without HTTP. */
-export async function openNode(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<NodeParts> {
+/** Parts a caller may replace when it opens a node (tests: a fake transport, a faster poll). */
+export interface NodeOverrides {
+  /** The outbound HTTP client of syncs, subscriptions and webhooks (default {@link safeFetch}). */
+  readonly fetch?: SafeFetch;
+  /** How often the webhook notifier looks at the feed for due deliveries (default 500 ms). */
+  readonly webhookPollMs?: number;
+  /** The background timers (default: one {@link NodeTimers} on the event loop). */
+  readonly timers?: Timers;
+}
+
+/** Opens the store and builds every part of a node, without HTTP. */
+export async function openNode(config: Config, logger: Logger = createLogger(config.logLevel), overrides: NodeOverrides = {}): Promise<NodeParts> {
   if (config.db !== ':memory:') mkdirSync(dirname(config.db), { recursive: true });
   const store = await SqliteStore.open({ path: config.db, baseUrl: config.baseUrl, rebase: config.baseUrlGiven });
   // A database keeps the base URL it was made with unless one is given: ids do not move with a --port.
@@ -59,25 +72,40 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     maxRedirects: 3, allowPrivate: config.allowPrivate,
   };
   const api = `${base}/api/dfc`;
+  const timers = overrides.timers ?? new NodeTimers((name, error) => logger.error({ err: error, timer: name }, `${name} failed`));
+  const fetch = overrides.fetch ?? safeFetch;
   const notifier = new Notifier({
-    feed: store.feed, base, api, fetch: safeFetch, policy, logger,
+    feed: store.feed, base, api, fetch, policy, logger, timers,
+    ...(overrides.webhookPollMs !== undefined ? { pollMs: overrides.webhookPollMs } : {}),
     maxFailures: config.webhookMaxFailures, baseBackoffMs: config.webhookBackoffMs,
   });
   const catalog = new CatalogService({ store, decoder, onChange: () => notifier.wake() });
   const engine = new SyncEngine({
-    federation: store.federation, feed: store.feed, decoder, ownBase: base, graceMs: config.withdrawGraceSeconds * 1000, policy,
+    federation: store.federation, feed: store.feed, decoder, ownBase: base, graceMs: config.withdrawGraceSeconds * 1000, policy, fetch,
   });
-  const scheduler = new SyncScheduler({ engine, federation: store.federation, concurrency: config.syncConcurrency, logger });
+  const scheduler = new SyncScheduler({ engine, federation: store.federation, timers, concurrency: config.syncConcurrency, logger });
   const peerNames = async (): Promise<Map<number, string>> => new Map((await store.federation.listPeers()).map((p) => [p.id, p.name]));
   const federation = new FederationService(store.federation, catalog, () => taxonomy, peerNames);
   return {
-    config, store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier, logger,
-    subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch: safeFetch, policy, ownBase: base }),
+    config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, logger,
+    subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch, policy, ownBase: base }),
     close: async () => {
+      timers.cancelAll();
       await notifier.stop();
       await scheduler.stop();
       await store.close();
     },
+  };
+}
+
+/** What `createApp` needs, from a node's parts and configuration. */
+export function appDeps(parts: NodeParts): AppDeps {
+  const { config } = parts;
+  return {
+    store: parts.store, catalog: parts.catalog, federation: parts.federation, renderCache: new RenderCache(),
+    logger: parts.logger, bodyLimit: config.bodyLimit, pageSize: config.pageSize, name: config.name,
+    scheduler: parts.scheduler, allowPrivate: config.allowPrivate,
+    onChange: () => parts.notifier.wake(), subscribe: (peer) => parts.subscribe(peer), feedFragmentSize: config.feedFragmentSize,
   };
 }
 
@@ -95,20 +123,12 @@ export interface RunningNode extends NodeParts {
  */
 export async function startNode(config: Config, logger?: Logger): Promise<RunningNode> {
   const parts = await openNode(config, logger);
-  const app = createApp({
-    store: parts.store, catalog: parts.catalog, federation: parts.federation, renderCache: new RenderCache(),
-    logger: parts.logger, bodyLimit: config.bodyLimit, pageSize: config.pageSize, name: config.name,
-    scheduler: parts.scheduler, allowPrivate: config.allowPrivate,
-    onChange: () => parts.notifier.wake(), subscribe: (peer) => parts.subscribe(peer), feedFragmentSize: config.feedFragmentSize,
-  });
+  const app = createApp(appDeps(parts));
   parts.notifier.start();
   // Retention: versions older than the policy go, except the latest version of each resource.
-  const compact = (): void => {
-    const before = new Date(Date.now() - config.feedRetentionDays * 86_400_000).toISOString();
-    parts.store.feed.compact(before).catch((error: unknown) => parts.logger.error({ err: error }, 'feed compaction failed'));
-  };
-  const retention = setInterval(compact, 3_600_000);
-  retention.unref();
+  parts.timers.every('feed compaction', 3_600_000, async () => {
+    await parts.store.feed.compact(new Date(Date.now() - config.feedRetentionDays * 86_400_000).toISOString());
+  });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
@@ -121,7 +141,6 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
     server,
     url: `http://${host}:${address.port}`,
     close: async () => {
-      clearInterval(retention);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -15,6 +15,7 @@ import { failureText } from '../errors/failure.js';
 import { backoffDelay } from '../net/backoff.js';
 import type { FetchPolicy, SafeFetch } from '../net/safe-fetch.js';
 import { SIGNATURE_HEADER, sign } from './signature.js';
+import type { CancelTimer, Timers } from '../timers/timers.js';
 
 /** Options of {@link Notifier}. */
 export interface NotifierArgs {
@@ -25,6 +26,8 @@ export interface NotifierArgs {
   /** The HTTP client deliveries are POSTed with. */
   readonly fetch: SafeFetch;
   readonly policy: FetchPolicy;
+  /** Where the poll and the coalescing delay run (retries are due deliveries found by the poll). */
+  readonly timers: Timers;
   /** How often the feed is looked at when nothing wakes the notifier (default 500 ms). */
   readonly pollMs?: number;
   readonly maxFailures?: number;
@@ -85,7 +88,7 @@ export function notificationOf(args: { base: string; api: string }, event: FeedE
 
 /** Delivers notifications to every subscription. */
 export class Notifier {
-  private timer: NodeJS.Timeout | undefined;
+  private cancelPoll: CancelTimer | undefined;
   /** Deliveries in flight, by subscription: each subscriber goes at its own pace, a slow one holds up nobody. */
   private readonly inFlight = new Map<string, Promise<void>>();
   /** A change arrived while deliveries were in flight: look again when one ends. */
@@ -95,16 +98,15 @@ export class Notifier {
 
   /** Starts polling the feed. */
   public start(): void {
-    if (this.timer !== undefined) return;
-    this.timer = setInterval(() => this.wake(), this.args.pollMs ?? 500);
-    this.timer.unref();
+    if (this.cancelPoll !== undefined) return;
+    this.cancelPoll = this.args.timers.every('webhook poll', this.args.pollMs ?? 500, () => this.wake());
   }
 
   /** Stops, after the deliveries in flight. */
   public async stop(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    if (this.soon !== undefined) clearTimeout(this.soon);
-    this.timer = undefined;
+    this.cancelPoll?.();
+    this.soon?.();
+    this.cancelPoll = undefined;
     this.soon = undefined;
     await Promise.allSettled(this.inFlight.values());
   }
@@ -113,15 +115,14 @@ export class Notifier {
   public wake(): void {
     // Bursts of writes wake the notifier once: one look at the subscriptions per few milliseconds, not per write.
     if (this.soon !== undefined) return;
-    this.soon = setTimeout(() => {
+    this.soon = this.args.timers.after('webhook round', 5, () => {
       this.soon = undefined;
       if (this.inFlight.size > 0) this.lookAgain = true;
       this.round().catch((error: unknown) => this.args.logger?.error({ err: error }, 'webhook round failed'));
-    }, 5);
-    this.soon.unref();
+    });
   }
 
-  private soon: NodeJS.Timeout | undefined;
+  private soon: CancelTimer | undefined;
 
   /**
    * Starts a delivery for every due subscription that has none in flight, and resolves when those are done

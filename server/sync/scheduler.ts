@@ -1,17 +1,20 @@
 /**
  * When peers are synced: each on its own interval, at most `concurrency` at a time, a failed peer after its
- * backoff. The only place with timers.
+ * backoff. Its tick runs on the node's {@link Timers}.
  *
  * @packageDocumentation
  */
 import type { Logger } from 'pino';
 import type { FederationStore, PeerRow } from '../store/federation.js';
+import type { CancelTimer, Timers } from '../timers/timers.js';
 import type { PeerSyncOutcome, SyncEngine, SyncProgress } from './sync-engine.js';
 
 /** Options of {@link SyncScheduler}. */
 export interface SyncSchedulerArgs {
   readonly engine: SyncEngine;
   readonly federation: FederationStore;
+  /** Where the periodic tick runs. */
+  readonly timers: Timers;
   /** Most peers synced at once (default 4). */
   readonly concurrency?: number;
   /** How often due peers are looked for (default 1 s). */
@@ -22,7 +25,7 @@ export interface SyncSchedulerArgs {
 /** Runs syncs now or on schedule, never two of the same peer at once. */
 export class SyncScheduler {
   private readonly running = new Map<number, Promise<PeerSyncOutcome>>();
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTick: CancelTimer | undefined;
   private readonly concurrency: number;
 
   public constructor(private readonly args: SyncSchedulerArgs) {
@@ -36,15 +39,14 @@ export class SyncScheduler {
 
   /** Starts the periodic syncs. */
   public start(): void {
-    if (this.timer !== undefined) return;
-    this.timer = setInterval(() => void this.tick(), this.args.tickMs ?? 1000);
-    this.timer.unref();
+    if (this.cancelTick !== undefined) return;
+    this.cancelTick = this.args.timers.every('sync schedule', this.args.tickMs ?? 1000, () => this.tick());
   }
 
   /** Stops scheduling and waits for the syncs in flight. */
   public async stop(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+    this.cancelTick?.();
+    this.cancelTick = undefined;
     await Promise.allSettled(this.running.values());
   }
 

@@ -1,9 +1,9 @@
 /**
- * One node, in-process, for unit tests of the HTTP layer and the services: the parts built as
- * `server/main.ts`'s `openNode`/`startNode` build them (a `SqliteStore` on a file in a temp folder, the decoder
- * with the taxonomy, the catalogue and federation services, the sync engine and scheduler, the notifier),
- * `createApp(deps)` on 127.0.0.1:0, and one teardown that closes the server, its sockets, the parts and the store,
- * and removes the folder. No scheduler tick and no notifier poll run unless a test starts them.
+ * One node, in-process, for unit tests of the HTTP layer and the services: the parts built by
+ * `server/main.ts`'s own `openNode` (a SQLite file in a temp folder; a test may hand in the outbound transport and
+ * the webhook poll), `createApp(appDeps(parts))` on 127.0.0.1:0, and one teardown that closes the server, its
+ * sockets and the parts, and removes the folder. No scheduler tick and no notifier poll run unless a test starts
+ * them.
  *
  * Plus small records of our own (an enterprise with an address, a main contact and a few products) to seed it.
  */
@@ -21,20 +21,18 @@ import { measureIri } from '../../ontology/units.js';
 import { DFC_PT_NS } from '../../ontology/vocabulary.js';
 import { createApp, type AppDeps } from '../../server/app.js';
 import { issueToken, SCOPES, type Scope } from '../../server/auth/tokens.js';
-import { CatalogService } from '../../server/catalog/catalog-service.js';
-import { Decoder } from '../../server/codec/decode.js';
-import { FederationService } from '../../server/federation/federation-service.js';
-import { Notifier, type NotifierArgs } from '../../server/feed/notifier.js';
-import { RenderCache } from '../../server/http/render.js';
-import { createLogger } from '../../server/logging.js';
-import { safeFetch, type FetchPolicy } from '../../server/net/safe-fetch.js';
-import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
-import type { EnterpriseRow } from '../../server/store/store.js';
-import { FileTaxonomyStore } from '../../server/store/taxonomy-store.js';
-import { SyncScheduler } from '../../server/sync/scheduler.js';
-import { SyncEngine } from '../../server/sync/sync-engine.js';
-import { subscribeToPeer } from '../../server/sync/subscribe.js';
+import type { CatalogService } from '../../server/catalog/catalog-service.js';
+import type { Decoder } from '../../server/codec/decode.js';
 import { serialize } from '../../server/codec/serialize.js';
+import { loadConfig, type Config } from '../../server/config.js';
+import type { FederationService } from '../../server/federation/federation-service.js';
+import type { Notifier } from '../../server/feed/notifier.js';
+import { createLogger } from '../../server/logging.js';
+import { appDeps, openNode, type NodeParts } from '../../server/main.js';
+import type { SafeFetch } from '../../server/net/safe-fetch.js';
+import type { EnterpriseRow, NodeStore } from '../../server/store/store.js';
+import type { SyncScheduler } from '../../server/sync/scheduler.js';
+import type { SyncEngine } from '../../server/sync/sync-engine.js';
 import type { PeerRow } from '../../server/store/federation.js';
 import { startStaticPeer, type StaticPeer } from './fake-peer.js';
 import type { TestResponse } from './node.js';
@@ -53,7 +51,7 @@ export interface InProcessOptions {
   /** Default: a silent logger. */
   readonly logger?: Logger;
   /** The notifier's `post` (default: the real peer client), poll, failures and backoff. */
-  readonly notifier?: Partial<Pick<NotifierArgs, 'fetch' | 'pollMs' | 'maxFailures' | 'baseBackoffMs'>>;
+  readonly notifier?: { readonly fetch?: SafeFetch; readonly pollMs?: number; readonly maxFailures?: number; readonly baseBackoffMs?: number };
   /** Changes what `createApp` gets (a failing service, a fake `subscribe`…). */
   readonly deps?: (deps: AppDeps) => AppDeps;
 }
@@ -73,7 +71,7 @@ export interface InProcessNode {
   /** Its temp folder, and the SQLite file in it. */
   readonly dir: string;
   readonly db: string;
-  readonly store: SqliteStore;
+  readonly store: NodeStore;
   readonly decoder: Decoder;
   readonly catalog: CatalogService;
   readonly federation: FederationService;
@@ -106,46 +104,39 @@ export async function readResponse(response: Response): Promise<TestResponse> {
   return { status: response.status, headers: response.headers, text, json: <T>() => JSON.parse(text) as T };
 }
 
-/** Starts a node in-process on 127.0.0.1:0 with a fresh SQLite file. */
+/** Starts a node in-process on 127.0.0.1:0 with a fresh SQLite file, wired as `main.ts` wires a node. */
 export async function startInProcess(options: InProcessOptions = {}): Promise<InProcessNode> {
   const dir = mkdtempSync(join(tmpdir(), 'maillon-unit-'));
   const db = join(dir, 'maillon.db');
   const logger = options.logger ?? createLogger('silent');
-  let store: SqliteStore;
-  try {
-    store = await SqliteStore.open({ path: db, baseUrl: options.base ?? 'http://node.test', rebase: true });
-  } catch (error: unknown) {
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
-  const base = store.baseUrl;
-  const taxonomy = new FileTaxonomyStore(dir).load();
-  const decoder = new Decoder({ taxonomy });
-  const allowPrivate = options.allowPrivate ?? true;
-  const policy: FetchPolicy = { connectTimeoutMs: 2000, totalTimeoutMs: 10_000, maxBytes: 5 * 1024 * 1024, maxRedirects: 3, allowPrivate };
-  const api = `${base}/api/dfc`;
-  const notifier = new Notifier({
-    feed: store.feed, base, api, fetch: options.notifier?.fetch ?? safeFetch, policy, logger,
-    ...(options.notifier?.pollMs !== undefined ? { pollMs: options.notifier.pollMs } : {}),
-    maxFailures: options.notifier?.maxFailures ?? 10, baseBackoffMs: options.notifier?.baseBackoffMs ?? 1000,
-  });
-  const catalog = new CatalogService({ store, decoder, onChange: () => notifier.wake() });
-  const engine = new SyncEngine({
-    federation: store.federation, feed: store.feed, decoder, ownBase: base, graceMs: (options.withdrawGraceSeconds ?? 3600) * 1000, policy,
-  });
-  const scheduler = new SyncScheduler({ engine, federation: store.federation, concurrency: 2, logger });
-  const peerNames = async (): Promise<Map<number, string>> => new Map((await store.federation.listPeers()).map((p) => [p.id, p.name]));
-  const federation = new FederationService(store.federation, catalog, () => taxonomy, peerNames);
-  const defaults: AppDeps = {
-    store, catalog, federation, renderCache: new RenderCache(), logger,
+  const config: Config = {
+    ...loadConfig({ db, 'data-dir': dir, 'base-url': options.base ?? 'http://node.test', port: '0' }, {}),
+    allowPrivate: options.allowPrivate ?? true,
     ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
     ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
     ...(options.feedFragmentSize !== undefined ? { feedFragmentSize: options.feedFragmentSize } : {}),
     name: options.name ?? 'Maillon unit node',
-    scheduler, allowPrivate,
-    onChange: () => notifier.wake(),
-    subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch: safeFetch, policy, ownBase: base }),
+    syncConcurrency: 2,
+    withdrawGraceSeconds: options.withdrawGraceSeconds ?? 3600,
+    fetchConnectTimeoutMs: 2000,
+    fetchTimeoutMs: 10_000,
+    maxResponseBytes: 5 * 1024 * 1024,
+    webhookMaxFailures: options.notifier?.maxFailures ?? 10,
+    webhookBackoffMs: options.notifier?.baseBackoffMs ?? 1000,
   };
+  let parts: NodeParts;
+  try {
+    parts = await openNode(config, logger, {
+      ...(options.notifier?.fetch !== undefined ? { fetch: options.notifier.fetch } : {}),
+      ...(options.notifier?.pollMs !== undefined ? { webhookPollMs: options.notifier.pollMs } : {}),
+    });
+  } catch (error: unknown) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const { store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier } = parts;
+  const base = store.baseUrl;
+  const defaults = appDeps(parts);
   const app = createApp(options.deps !== undefined ? options.deps(defaults) : defaults);
   let server: Server;
   try {
@@ -154,7 +145,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
       s.once('error', reject);
     });
   } catch (error: unknown) {
-    await store.close();
+    await parts.close();
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
@@ -180,9 +171,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
           server.close(() => resolve());
           server.closeAllConnections();
         });
-        await notifier.stop();
-        await scheduler.stop();
-        await store.close();
+        await parts.close();
         rmSync(dir, { recursive: true, force: true });
       })();
       return closed;
