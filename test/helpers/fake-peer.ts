@@ -16,6 +16,17 @@ export interface FakeHit {
   /** Path and query, as sent. */
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
+  /** The request body, when the peer was started with `readBody` (it is then read before the handler runs). */
+  readonly body?: Buffer;
+}
+
+/** Options of {@link startFakePeer}. */
+export interface FakePeerOptions {
+  /**
+   * Read each request's body whole, record it in {@link FakeHit.body}, and only then call the handler (for
+   * tests of what a client sends). Off by default: handlers that stream or ignore the body see it untouched.
+   */
+  readonly readBody?: boolean;
 }
 
 /** A programmable HTTP peer on 127.0.0.1. */
@@ -49,15 +60,26 @@ export function closeServer(server: Server): Promise<void> {
 }
 
 /** Starts a programmable peer on an ephemeral loopback port. */
-export async function startFakePeer(handler: FakePeerHandler): Promise<FakePeer> {
+export async function startFakePeer(handler: FakePeerHandler, options: FakePeerOptions = {}): Promise<FakePeer> {
   const sockets = new Set<Socket>();
   const hits: FakeHit[] = [];
   let connections = 0;
   let peer: FakePeer | undefined;
   const server = createServer((req, res) => {
-    if (peer === undefined) throw new Error('request before listen');
-    hits.push({ method: req.method ?? 'GET', url: req.url ?? '', headers: req.headers });
-    handler(req, res, peer);
+    const self = peer;
+    if (self === undefined) throw new Error('request before listen');
+    const hit = { method: req.method ?? 'GET', url: req.url ?? '', headers: req.headers };
+    if (options.readBody !== true) {
+      hits.push(hit);
+      handler(req, res, self);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      hits.push({ ...hit, body: Buffer.concat(chunks) });
+      handler(req, res, self);
+    });
   });
   server.on('connection', (socket: Socket) => {
     connections += 1;

@@ -1,64 +1,28 @@
 /**
- * Stand-ins for the other party of an outbound request: a real HTTP server on 127.0.0.1 that records what
- * reached it, a DNS that answers from a table, and the check that the client closed every connection itself.
+ * The kit of the outbound client's tests, on top of the one fake peer ({@link startFakePeer}): peers that record
+ * each request with its body, a DNS that answers from a table, and the check that the client closed every
+ * connection itself.
  */
 import { expect } from 'chai';
 import dns, { type LookupAddress } from 'node:dns';
-import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { startFakePeer, type FakeHit, type FakePeer, type FakePeerHandler } from './fake-peer.js';
 
-/** One request a test peer received. */
-export interface Hit {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-  /** The request body, as received. */
-  readonly body: Buffer;
-}
+/** A fake peer whose every recorded request has its body. */
+export type RecordingPeer = Omit<FakePeer, 'hits'> & { readonly hits: readonly (FakeHit & { readonly body: Buffer })[] };
 
-/** A test peer: a real HTTP server on 127.0.0.1, recording what reached it. */
-export interface Peer {
-  readonly base: string;
-  readonly port: number;
-  readonly hits: Hit[];
-  /** Connections accepted, ever. */
-  connections: number;
-}
-
-interface Running {
-  readonly server: http.Server;
-  readonly sockets: Set<Socket>;
-}
-
-const running: Running[] = [];
+/** The peers started by the current test, closed by {@link closePeers}. */
+const running: FakePeer[] = [];
 
 /**
- * Starts a test peer. The handler is called once the request body is in (see `hits`).
+ * Starts a test peer that records each request with its body (see `hits`) before the handler answers it.
  *
  * @param handler - answers each request
  */
-export async function startPeer(handler: (req: IncomingMessage, res: ServerResponse, peer: Peer) => void): Promise<Peer> {
-  const sockets = new Set<Socket>();
-  let peer: Peer | undefined;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      if (peer === undefined) throw new Error('request before listen');
-      peer.hits.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
-      handler(req, res, peer);
-    });
-  });
-  server.on('connection', (socket: Socket) => {
-    if (peer !== undefined) peer.connections += 1;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  running.push({ server, sockets });
-  peer = { base: `http://127.0.0.1:${port}`, port, hits: [], connections: 0 };
-  return peer;
+export async function startPeer(handler: FakePeerHandler): Promise<RecordingPeer> {
+  const peer = await startFakePeer(handler, { readBody: true });
+  running.push(peer);
+  return peer as RecordingPeer;
 }
 
 /**
@@ -80,10 +44,7 @@ export async function closePeers(): Promise<void> {
   // The client must close every connection itself; give the FINs a moment, then check before we close.
   const closedByClient = await until(() => running.every((r) => r.sockets.size === 0), 1_000);
   const leaked = running.reduce((n, r) => n + r.sockets.size, 0);
-  for (const { server } of running.splice(0)) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
+  for (const peer of running.splice(0)) await peer.close();
   expect(closedByClient, `${leaked} connection(s) left open by the client`).to.equal(true);
 }
 
@@ -103,7 +64,7 @@ export const JSONLD = 'application/ld+json';
 export const CATALOG = JSON.stringify({ '@context': 'https://w3id.org/dfc/ontology/context/context_1.16.0.json', '@graph': [] });
 
 /** Answers 200 with a JSON-LD body (a string as it is, anything else as JSON). */
-export function sendJson(res: ServerResponse, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
+export function sendJson(res: ServerResponse, body: unknown, headers: OutgoingHttpHeaders = {}): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(200, { 'content-type': JSONLD, 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
