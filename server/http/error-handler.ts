@@ -5,7 +5,10 @@
  */
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { HttpError, InternalServerError, PayloadTooLargeHttpError, BadRequestHttpError } from '../errors/http-error.js';
+import { STATUS_CODES } from 'node:http';
+import {
+  BadRequestHttpError, HttpError, InternalServerError, PayloadTooLargeHttpError, UnsupportedMediaTypeHttpError,
+} from '../errors/http-error.js';
 
 /** The problem document of an error. */
 export interface ProblemDocument {
@@ -21,10 +24,18 @@ export interface ProblemDocument {
 /** Maps errors thrown by body parsers and other libraries to our family. */
 function toHttpError(error: unknown): HttpError {
   if (HttpError.isInstance(error)) return error;
-  const e = error as { type?: string; status?: number; message?: string; limit?: number };
+  const e = error as { type?: string; status?: number; message?: string; limit?: number; charset?: string; expose?: boolean };
   if (e.type === 'entity.too.large') return new PayloadTooLargeHttpError(`the body is over the limit of ${e.limit ?? '?'} bytes`);
   if (e.status === 400 || e.type === 'encoding.unsupported' || e.type === 'request.aborted') {
     return new BadRequestHttpError(e.message ?? 'bad request');
+  }
+  if (e.type === 'charset.unsupported') {
+    return new UnsupportedMediaTypeHttpError(`the body's charset ${JSON.stringify(e.charset ?? '')} is not supported; send UTF-8`);
+  }
+  // Any other client error a library raises (http-errors marks them `expose`) keeps its status: bad input is
+  // the client's to fix, never our 500.
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true) {
+    return new HttpError(e.status, STATUS_CODES[e.status] ?? 'Client Error', e.message ?? 'bad request');
   }
   return new InternalServerError('an unexpected error occurred; it has been logged', { cause: error });
 }

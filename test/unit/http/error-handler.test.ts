@@ -119,14 +119,23 @@ describe('http: the error funnel', function () {
     expect(expectProblem(await node.request('GET', '/api/federation/stats'), 413).detail).to.include('10 bytes');
   });
 
-  // BUG: express.text() refuses a charset it does not know with its own 415 error (type 'charset.unsupported');
-  // toHttpError (server/http/error-handler.ts) maps only 'entity.too.large', status 400, 'encoding.unsupported'
-  // and 'request.aborted', so this client error is answered as a 500 "unexpected error" (and logged as one).
-  it.skip('a body in an unknown charset is 415, not 500', async () => {
+  it("keeps the status of any other client error a library marks as exposed, and not of one it does not", async () => {
+    thrown = { status: 416, expose: true, message: 'range not satisfiable' };
+    const exposed = expectProblem(await node.request('GET', '/api/federation/stats'), 416);
+    expect(exposed.detail).to.equal('range not satisfiable');
+    thrown = { status: 416, message: 'internal detail' };
+    const hidden = expectProblem(await node.request('GET', '/api/federation/stats'), 500);
+    expect(hidden.detail).not.to.include('internal detail');
+  });
+
+  // express.text() refuses a charset it does not know with its own 415 error (type 'charset.unsupported'): it
+  // was answered as a 500 "unexpected error" before the funnel mapped it.
+  it('a body in an unknown charset is 415 naming the charset, not 500', async () => {
     const response = await node.request('PUT', '/api/dfc/enterprises/x/catalog_items/y', {
       headers: { 'content-type': 'application/json; charset=klingon', ...bearer(node.adminToken) }, body: '{}',
     });
-    expectProblem(response, 415);
+    const body = expectProblem(response, 415);
+    expect(body.detail).to.include('"klingon"');
   });
 
   it('a path that matches nothing is a 404 problem naming the path without its query', async () => {
