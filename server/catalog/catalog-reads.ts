@@ -129,8 +129,13 @@ export class CatalogReads {
     return (await this.store.listResources(eid, OTHER_KINDS)).map((r) => r.record);
   }
 
-  /** One catalogue resource of an enterprise, with its version (one read when it exists). */
-  public async resource(eid: string, collection: Collection, id: string): Promise<VersionedRecord> {
+  /**
+   * One catalogue resource of an enterprise, with its version (one read when it exists).
+   *
+   * @param known - that resource as this request read it already (see `alreadyRead`): answered without a read
+   */
+  public async resource(eid: string, collection: Collection, id: string, known?: VersionedRecord): Promise<VersionedRecord> {
+    if (known !== undefined && known.record.id === this.urls.resource(eid, collection, id)) return known;
     const stored = await this.store.getResource(this.urls.resource(eid, collection, id));
     if (stored === undefined || stored.eid !== eid) {
       await this.enterpriseRow(eid); // a 404 that says which is missing: the enterprise or the resource

@@ -49,7 +49,8 @@ export class CatalogService {
     this.urls = new NodeUrls(args.store.baseUrl);
     this.reads = new CatalogReads(args.store, this.urls);
     this.committer = new Committer(args.store, args.decoder, args.onChange ?? (() => undefined));
-    const identities = new Identities(args.store, this.urls);
+    // A record the committer decoded (and validated) stays known valid once renamed: it is not validated twice.
+    const identities = new Identities(args.store, this.urls, (source, renamed) => this.committer.carryValidity(source, renamed));
     this.enterprises = new EnterpriseWrites(args.store, this.urls, this.reads, identities, this.committer);
     this.products = new ProductWrites(args.store, this.urls, this.reads, identities, this.committer);
     this.stock = new StockWrites(args.store, this.reads, this.committer);
@@ -122,9 +123,19 @@ export class CatalogService {
     return this.enterprises.createEnterprise(records, options);
   }
 
-  /** Replaces an enterprise's profile (name, description, contact details, address, main contact). */
-  public updateEnterprise(eid: string, records: readonly DfcRecord[], expectedVersion?: number): Promise<EnterpriseRow> {
-    return this.enterprises.updateEnterprise(eid, records, expectedVersion);
+  /**
+   * Replaces an enterprise's profile (name, description, contact details, address, main contact).
+   *
+   * @param condition - the enterprise's version the write requires, or its row as read to check `If-Match`
+   * @returns the enterprise's row once written
+   */
+  public updateEnterprise(eid: string, records: readonly DfcRecord[], condition?: number | EnterpriseRow): Promise<EnterpriseRow> {
+    return this.enterprises.updateEnterprise(eid, records, condition);
+  }
+
+  /** {@link updateEnterprise}, without reading back the row written (given the row read for `If-Match`, it reads nothing). */
+  public replaceProfile(eid: string, records: readonly DfcRecord[], condition?: number | EnterpriseRow): Promise<void> {
+    return this.enterprises.replaceProfile(eid, records, condition);
   }
 
   /**

@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import type { DfcRecord } from '../../ontology/records.js';
 import type { Decoder, DecodeResult } from '../codec/decode.js';
 import {
   BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError,
@@ -13,6 +14,13 @@ import { SYNTAX_ERRORS } from '../errors/problem.js';
 import {
   AlreadyExistsError, ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type NodeStore,
 } from '../store/store.js';
+import type { VersionedRecord } from './catalog-reads.js';
+
+/** Options of {@link Committer.commit}. */
+export interface CommitOptions extends ApplyOptions {
+  /** The message of the 422 when a record is not valid DFC. */
+  readonly invalid?: string;
+}
 
 /** A body decoded for a write. */
 export interface WriteBody {
@@ -23,9 +31,10 @@ export interface WriteBody {
 /**
  * What a conditional write (`If-Match`) requires of the state it writes over: a number is the enterprise's
  * version (any change to the enterprise refuses the write); `{ version }` is the version of the resource
- * itself, the one its ETag was made from.
+ * itself, the one its ETag was made from. With `record`, it is the resource as the request read it to check
+ * `If-Match` (a {@link VersionedRecord}): the write starts from it instead of reading it again.
  */
-export type WriteCondition = number | { readonly version: string };
+export type WriteCondition = number | { readonly version: string; readonly record?: DfcRecord };
 
 /** The message of a 412 when `If-Match` names no current representation. */
 export const IF_MATCH_FAILED = 'the resource changed since that ETag (If-Match does not match)';
@@ -44,6 +53,19 @@ export function conditionOf(condition: WriteCondition | undefined, read: { reado
   return {};
 }
 
+/**
+ * The resource a read-modify-write starts from without reading it: on the first attempt of a write whose
+ * condition carries the resource as the request read it. The check of `If-Match` and the write then cost one
+ * read, and nothing is lost: the write's `expect` still requires, in its transaction, that the resource is as
+ * it was read, and a retry after a concurrent change reads it afresh (and answers 412 when it moved on).
+ *
+ * @param attempt - the attempt of {@link Committer.retrying} (1 for the first)
+ */
+export function alreadyRead(condition: WriteCondition | undefined, attempt: number): VersionedRecord | undefined {
+  if (attempt !== 1 || typeof condition !== 'object' || condition.record === undefined) return undefined;
+  return { record: condition.record, version: condition.version };
+}
+
 /** The HTTP error of a store port error; anything else passes as it is. */
 export function httpErrorOf(error: unknown): unknown {
   if (error instanceof ConcurrentChangeError) return new ConflictHttpError(`${error.message}; try again`);
@@ -53,8 +75,18 @@ export function httpErrorOf(error: unknown): unknown {
   return error;
 }
 
-/** Decodes, checks and commits catalogue writes. */
+/**
+ * Decodes, checks and commits catalogue writes.
+ *
+ * Every record a write stores is validated once: what it decoded from the body when decoded (so a 422 names
+ * the ids the client sent), anything else (a plain-JSON update, a stored record the write changes, records
+ * handed to the service) at commit. Records derived from decoded ones by a change that cannot make them
+ * invalid carry the validity of their source ({@link Committer.carryValidity}) and are not checked again.
+ */
 export class Committer {
+  /** Records known to be valid DFC: decoded (and validated) here, or derived from such by a safe change. */
+  private readonly valid = new WeakSet<DfcRecord>();
+
   public constructor(
     private readonly store: NodeStore,
     private readonly decoder: Decoder,
@@ -73,19 +105,27 @@ export class Committer {
     if (result.rejected.length > 0) {
       throw new UnprocessableEntityHttpError(`${result.rejected.length} resource(s) are not valid DFC`, { problems: result.problems });
     }
+    // The decoder validated every record it kept: a commit need not do it again.
+    for (const record of result.records) this.valid.add(record);
     return result;
   }
 
   /**
-   * Validates the records a change set writes (once) and applies it in one store transaction.
-   *
-   * @param invalid - the message of the 422 when a record is not valid DFC
+   * Notes that `derived` is valid DFC when `source` is, without validating it: for a change that cannot make a
+   * record invalid (the caller says why where it calls this).
    */
-  public async commit(eid: string, changes: ChangeSet, options: ApplyOptions = {}, invalid = 'the result would not be valid DFC'): Promise<void> {
-    const problems = this.decoder.validate(changes.upsert ?? []).filter((p) => p.severity === 'error');
+  public carryValidity(source: DfcRecord, derived: DfcRecord): void {
+    if (this.valid.has(source)) this.valid.add(derived);
+  }
+
+  /** Validates the records a change set writes that are not known valid, and applies it in one store transaction. */
+  public async commit(eid: string, changes: ChangeSet, options: CommitOptions = {}): Promise<void> {
+    const { invalid = 'the result would not be valid DFC', ...apply } = options;
+    const unchecked = (changes.upsert ?? []).filter((record) => !this.valid.has(record));
+    const problems = this.decoder.validate(unchecked).filter((p) => p.severity === 'error');
     if (problems.length > 0) throw new UnprocessableEntityHttpError(invalid, { problems });
     try {
-      await this.store.apply(eid, changes, options);
+      await this.store.apply(eid, changes, apply);
     } catch (error: unknown) {
       // A concurrent change is retried by the caller; everything else becomes an HTTP error here.
       if (error instanceof ConcurrentChangeError) throw error;
@@ -94,11 +134,15 @@ export class Committer {
     this.onChange();
   }
 
-  /** Runs a read-modify-write again (a few times) when another request changed what it read meanwhile. */
-  public async retrying<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a read-modify-write again (a few times) when another request changed what it read meanwhile.
+   *
+   * @param work - one attempt, given its number (1 for the first)
+   */
+  public async retrying<T>(work: (attempt: number) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await work();
+        return await work(attempt);
       } catch (error: unknown) {
         if (!(error instanceof ConcurrentChangeError) || attempt >= 5) throw httpErrorOf(error);
       }

@@ -55,10 +55,23 @@ export class EnterpriseWrites {
   /**
    * Replaces an enterprise's profile (name, description, contact details, address, main contact).
    *
-   * @param expectedVersion - refuse the write (412) unless the enterprise is at this version
+   * @param condition - refuse the write (412) unless the enterprise is at this version; or the enterprise's row
+   *   as the request read it to check `If-Match`, which stands for the read (its version is the condition)
+   * @returns the enterprise's row once written
    */
-  public async updateEnterprise(eid: string, records: readonly DfcRecord[], expectedVersion?: number): Promise<EnterpriseRow> {
-    await this.reads.enterpriseRow(eid);
+  public async updateEnterprise(eid: string, records: readonly DfcRecord[], condition?: number | EnterpriseRow): Promise<EnterpriseRow> {
+    await this.replaceProfile(eid, records, condition);
+    return this.reads.enterpriseRow(eid);
+  }
+
+  /**
+   * {@link updateEnterprise} without reading the row it wrote: the profile's write itself reads nothing when the
+   * row read for `If-Match` is given, because the profile is replaced from the body alone.
+   */
+  public async replaceProfile(eid: string, records: readonly DfcRecord[], condition?: number | EnterpriseRow): Promise<void> {
+    // The row answers the 404 before anything else; the store checks its version in the transaction.
+    if (typeof condition !== 'object' || condition.eid !== eid) await this.reads.enterpriseRow(eid);
+    const expectedVersion = typeof condition === 'object' ? condition.version : condition;
     const enterprise = theEnterprise(records);
     const ownId = this.urls.enterprise(eid);
     if (!enterprise.id.startsWith('_:') && enterprise.id !== ownId && this.urls.enterpriseId(enterprise.id) !== undefined) {
@@ -69,7 +82,6 @@ export class EnterpriseWrites {
     await this.committer.commit(eid, {
       upsert: profile, ...(name !== undefined ? { enterprise: { name } } : {}), ...(expectedVersion !== undefined ? { expectedVersion } : {}),
     });
-    return this.reads.enterpriseRow(eid);
   }
 
   /**

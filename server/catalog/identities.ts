@@ -21,12 +21,43 @@ export function isCatalogueKind(record: DfcRecord): boolean {
   return (Object.keys(COLLECTION_OF) as string[]).includes(record.kind);
 }
 
+/** What the taxonomy checks of a record (see `server/codec/validate.ts`): a price's currency, a quantity's unit. */
+function taxonomyChecked(record: DfcRecord): readonly unknown[] {
+  const { price, quantity, quantityUnit } = record as { price?: { currency?: unknown }; quantity?: { unit?: unknown }; quantityUnit?: unknown };
+  return [price?.currency, quantity?.unit, quantityUnit];
+}
+
+/**
+ * Whether a renamed record is as valid as its source, without validating it again.
+ *
+ * Renaming replaces strings equal to the `@id` of a record of the write by an IRI of the node (a percent-encoded
+ * path under the base URL, or a stored record's `@id`), adds the owner (an IRI of the node) and `owl:sameAs` (an
+ * `@id` in `extra`), and drops derived links and fields left undefined. The record schemas
+ * (`ontology/schemas.ts`) take any string as text and any such IRI as a node id, limit no array's length or
+ * repeats, and a `kind` is never an `@id`: none of that can fail them. Only the taxonomy's check can: a body that
+ * gave one of its records the `@id` of a unit or currency would have it renamed. Such a record is validated again.
+ */
+export function renamingKeepsValidity(source: DfcRecord, renamed: DfcRecord): boolean {
+  const before = taxonomyChecked(source);
+  return taxonomyChecked(renamed).every((value, index) => value === before[index]);
+}
+
 /** Gives records the node's ids. */
 export class Identities {
+  /**
+   * @param renamed - told of each record renamed without a change that could make it invalid, with its source
+   *   (the committer then does not validate it again)
+   */
   public constructor(
     private readonly store: NodeStore,
     private readonly urls: NodeUrls,
+    private readonly renamed: (source: DfcRecord, result: DfcRecord) => void = () => undefined,
   ) {}
+
+  private tell(source: DfcRecord, result: DfcRecord): DfcRecord {
+    if (renamingKeepsValidity(source, result)) this.renamed(source, result);
+    return result;
+  }
 
   /** The Enterprise, Address and Person records of a profile, with the node's ids. */
   public profileRecords(eid: string, enterprise: EnterpriseRecord, records: readonly DfcRecord[]): DfcRecord[] {
@@ -35,10 +66,10 @@ export class Identities {
     const contact = records.find((r): r is PersonRecord => r.kind === 'Person' && r.id === enterprise.mainContact);
     if (address !== undefined) ids.set(address.id, this.urls.address(eid));
     if (contact !== undefined) ids.set(contact.id, this.urls.person(eid));
-    const renamed = remap([enterprise, ...(address ? [address] : []), ...(contact ? [contact] : [])], ids);
+    const sources = [enterprise, ...(address ? [address] : []), ...(contact ? [contact] : [])];
     // Catalogue links are derived from the catalogue when the profile is read; never stored here.
-    const [first, ...rest] = renamed;
-    return [withoutDerivedLinks(first as EnterpriseRecord), ...rest];
+    return remap(sources, ids).map((record, index) =>
+      this.tell(sources[index] as DfcRecord, index === 0 ? withoutDerivedLinks(record as EnterpriseRecord) : record));
   }
 
   /**
@@ -110,7 +141,7 @@ export class Identities {
         const sameAs: ExtraValue[] = [...(result.extra?.[OWL.sameAs] ?? []), { '@id': original.id }];
         result = { ...result, extra: { ...result.extra, [OWL.sameAs]: sameAs } };
       }
-      return result;
+      return this.tell(original, result);
     });
   }
 }

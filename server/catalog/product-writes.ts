@@ -9,7 +9,7 @@ import { ConflictHttpError, NotFoundHttpError, UnprocessableEntityHttpError } fr
 import type { NodeStore } from '../store/store.js';
 import { COLLECTION_OF, type NodeUrls } from '../urls/node-urls.js';
 import type { CatalogReads } from './catalog-reads.js';
-import { conditionOf, type Committer, type WriteCondition } from './committer.js';
+import { alreadyRead, conditionOf, type Committer, type WriteCondition } from './committer.js';
 import type { Identities } from './identities.js';
 
 function unique<T>(values: Iterable<T>): T[] {
@@ -62,13 +62,15 @@ export class ProductWrites {
    * @returns the records written
    */
   public async replaceProduct(eid: string, id: string, records: readonly DfcRecord[], condition?: WriteCondition): Promise<DfcRecord[]> {
-    return this.committer.retrying(() => this.replaceProductOnce(eid, id, records, condition));
+    return this.committer.retrying((attempt) => this.replaceProductOnce(eid, id, records, condition, attempt));
   }
 
-  private async replaceProductOnce(eid: string, id: string, records: readonly DfcRecord[], condition?: WriteCondition): Promise<DfcRecord[]> {
+  private async replaceProductOnce(
+    eid: string, id: string, records: readonly DfcRecord[], condition: WriteCondition | undefined, attempt: number,
+  ): Promise<DfcRecord[]> {
     const iri = this.urls.resource(eid, 'supplied_products', id);
     // PUT replaces; products are created by POST to the collection, which assigns ids.
-    const existing = await this.reads.resource(eid, 'supplied_products', id);
+    const existing = await this.reads.resource(eid, 'supplied_products', id, alreadyRead(condition, attempt));
     const expected = conditionOf(condition, existing);
     const existingRecord = existing.record;
     const products = records.filter((r): r is SuppliedProductRecord => r.kind === 'SuppliedProduct');
@@ -81,11 +83,12 @@ export class ProductWrites {
     // Items and offers given without an id of ours are the product's existing ones, in order: a PUT replaces
     // them, it does not add new ones next to them.
     const fixed = new Map<string, string>([[target.id, iri]]);
-    const existingItems = existingRecord.kind === 'SuppliedProduct'
-      ? (await this.store.getResources(existingRecord.catalogItems)).map((r) => r.record).filter((r): r is CatalogItemRecord => r.kind === 'CatalogItem')
-      : [];
     const bodyItems = catalogue.filter((r): r is CatalogItemRecord => r.kind === 'CatalogItem' && r.product === target.id
       && this.urls.localId(eid, 'catalog_items', r.id) === undefined);
+    // Read only when there is something to match them with (a PUT of the product alone reads nothing more).
+    const existingItems = existingRecord.kind === 'SuppliedProduct' && bodyItems.length > 0
+      ? (await this.store.getResources(existingRecord.catalogItems)).map((r) => r.record).filter((r): r is CatalogItemRecord => r.kind === 'CatalogItem')
+      : [];
     bodyItems.forEach((item, index) => {
       const existingItem = existingItems[index];
       if (existingItem === undefined) return;
@@ -101,10 +104,12 @@ export class ProductWrites {
     // Items the body leaves out stay linked: a PUT of the product alone must not orphan its stock.
     const kept = existingRecord.kind === 'SuppliedProduct' ? existingRecord.catalogItems : [];
     const merged = { ...product, catalogItems: unique([...product.catalogItems, ...kept]) };
+    // Still valid: the links added are the stored product's, valid when it was stored.
+    this.committer.carryValidity(product, merged);
     const upsert = written.map((r) => (r.id === iri ? merged : r));
     // A variant that left a product group is taken off that group's list.
     const left = existingRecord.kind === 'SuppliedProduct' ? existingRecord.variantOf.filter((g) => !merged.variantOf.includes(g)) : [];
-    for (const group of await this.store.getResources(left)) {
+    for (const group of left.length > 0 ? await this.store.getResources(left) : []) {
       if (group.eid === eid && group.record.kind === 'SuppliedProduct') {
         upsert.push({ ...group.record, variants: group.record.variants.filter((v) => v !== iri) });
       }
@@ -120,11 +125,11 @@ export class ProductWrites {
    * @param condition - what `If-Match` requires of the product (see {@link WriteCondition})
    */
   public async deleteProduct(eid: string, id: string, condition?: WriteCondition): Promise<void> {
-    return this.committer.retrying(() => this.deleteProductOnce(eid, id, condition));
+    return this.committer.retrying((attempt) => this.deleteProductOnce(eid, id, condition, attempt));
   }
 
-  private async deleteProductOnce(eid: string, id: string, condition?: WriteCondition): Promise<void> {
-    const existing = await this.reads.resource(eid, 'supplied_products', id);
+  private async deleteProductOnce(eid: string, id: string, condition: WriteCondition | undefined, attempt: number): Promise<void> {
+    const existing = await this.reads.resource(eid, 'supplied_products', id, alreadyRead(condition, attempt));
     const expected = conditionOf(condition, existing);
     const { record } = existing;
     if (record.kind !== 'SuppliedProduct') throw new NotFoundHttpError(`no supplied product ${id}`);

@@ -11,7 +11,7 @@ import { BadRequestHttpError, NotFoundHttpError, UnprocessableEntityHttpError } 
 import { SYNTAX_ERRORS, type Problem } from '../errors/problem.js';
 import type { NodeStore } from '../store/store.js';
 import type { CatalogReads } from './catalog-reads.js';
-import { conditionOf, type Committer, type WriteBody, type WriteCondition } from './committer.js';
+import { alreadyRead, conditionOf, type Committer, type WriteBody, type WriteCondition } from './committer.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
 
@@ -40,11 +40,13 @@ export class StockWrites {
    * @param condition - what `If-Match` requires of the item (see {@link WriteCondition})
    */
   public async updateCatalogItem(eid: string, id: string, body: WriteBody, condition?: WriteCondition): Promise<CatalogItemRecord> {
-    return this.committer.retrying(() => this.updateCatalogItemOnce(eid, id, body, condition));
+    return this.committer.retrying((attempt) => this.updateCatalogItemOnce(eid, id, body, condition, attempt));
   }
 
-  private async updateCatalogItemOnce(eid: string, id: string, body: WriteBody, condition?: WriteCondition): Promise<CatalogItemRecord> {
-    const read = await this.reads.resource(eid, 'catalog_items', id);
+  private async updateCatalogItemOnce(
+    eid: string, id: string, body: WriteBody, condition: WriteCondition | undefined, attempt: number,
+  ): Promise<CatalogItemRecord> {
+    const read = await this.reads.resource(eid, 'catalog_items', id, alreadyRead(condition, attempt));
     const expected = conditionOf(condition, read);
     const { record } = read;
     if (record.kind !== 'CatalogItem') throw new NotFoundHttpError(`no catalog item ${id}`);
@@ -63,13 +65,17 @@ export class StockWrites {
       updated = { ...updated, stock: given.stock, ...(given.sku !== undefined ? { sku: given.sku } : {}) };
       if (given.sku === undefined) delete updated.sku;
       if (given.extra !== undefined) updated.extra = given.extra;
+      // Valid without a second run: the stored item was valid, and each field taken from the body was validated
+      // under the same schema when decoded.
+      this.committer.carryValidity(given, updated);
     }
     const upsert: DfcRecord[] = [updated];
     // A partial update is a read-modify-write: it must apply to what it read, or be done again.
     const expect = new Map<string, DfcRecord | null>([[record.id, record]]);
     // An offer that mirrored the item's stock keeps mirroring it (Open Food Network has one stock per variant).
-    for (const offer of await this.store.getResources(record.offers)) {
-      if (offer.eid === eid && offer.record.kind === 'Offer' && offer.record.stock === record.stock && updated.stock !== record.stock) {
+    const mirrors = updated.stock !== record.stock ? await this.store.getResources(record.offers) : [];
+    for (const offer of mirrors) {
+      if (offer.eid === eid && offer.record.kind === 'Offer' && offer.record.stock === record.stock) {
         upsert.push({ ...offer.record, stock: updated.stock });
         expect.set(offer.record.id, offer.record);
       }
@@ -85,16 +91,18 @@ export class StockWrites {
    * @param condition - what `If-Match` requires of the offer (see {@link WriteCondition})
    */
   public async updateOffer(eid: string, id: string, body: WriteBody, condition?: WriteCondition): Promise<OfferRecord> {
-    return this.committer.retrying(() => this.updateOfferOnce(eid, id, body, condition));
+    return this.committer.retrying((attempt) => this.updateOfferOnce(eid, id, body, condition, attempt));
   }
 
-  private async updateOfferOnce(eid: string, id: string, body: WriteBody, condition?: WriteCondition): Promise<OfferRecord> {
-    const read = await this.reads.resource(eid, 'offers', id);
+  private async updateOfferOnce(
+    eid: string, id: string, body: WriteBody, condition: WriteCondition | undefined, attempt: number,
+  ): Promise<OfferRecord> {
+    const read = await this.reads.resource(eid, 'offers', id, alreadyRead(condition, attempt));
     const expected = conditionOf(condition, read);
     const { record } = read;
     if (record.kind !== 'Offer') throw new NotFoundHttpError(`no offer ${id}`);
     let updated: Mutable<OfferRecord> = { ...record };
-    // Plain JSON is checked by commit() (once) under the message of an offer update; a document was checked when decoded.
+    // Plain JSON is checked by commit() under the message of an offer update; a document was checked when decoded.
     let invalid: string | undefined;
     const plain = plainUpdate(readOfferUpdate(body, record));
     if (plain !== undefined) {
@@ -109,8 +117,11 @@ export class StockWrites {
       updated = { ...updated, stock: given.stock, ...(given.price !== undefined ? { price: given.price } : {}) };
       if (given.customerCategory !== undefined) updated.customerCategory = given.customerCategory;
       if (given.extra !== undefined) updated.extra = given.extra;
+      // Valid without a second run: the stored offer was valid, and each field taken from the body was validated
+      // under the same schema (and its currency against the taxonomy) when decoded.
+      this.committer.carryValidity(given, updated);
     }
-    await this.committer.commit(eid, { upsert: [updated], expect: new Map([[record.id, record]]), ...expected }, {}, invalid);
+    await this.committer.commit(eid, { upsert: [updated], expect: new Map([[record.id, record]]), ...expected }, invalid !== undefined ? { invalid } : {});
     return updated;
   }
 }

@@ -133,7 +133,8 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
 
   /**
    * Checks `If-Match` against the version the ETags of the current state were made from: one read, no
-   * rendering. Answers what the write must still find when it commits (so a change in between is a 412 too).
+   * rendering. Answers what the write must still find when it commits (so a change in between is a 412 too),
+   * with what was read, which the write starts from.
    */
   const precondition = async <T>(req: Request, current: () => Promise<{ version: string; condition: T }>): Promise<T | undefined> => {
     const ifMatch = etagList(req.get('if-match'));
@@ -207,13 +208,14 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const eid = req.params['eid'] as string;
     requireScope(res, 'WriteEnterprise', eid);
     const given = body(req);
-    // The profile's ETag is made from its version; the write must then find the enterprise as it was read.
+    // The profile's ETag is made from its version; the write must then find the enterprise as it was read, and
+    // starts from that row (the profile is replaced from the body: it needs nothing else read).
     const expected = await precondition(req, async () => {
       const row = await catalog.enterpriseRow(eid);
-      return { version: profileVersionOf(row), condition: row.version };
+      return { version: profileVersionOf(row), condition: row };
     });
     const decoded = await catalog.decode(given, catalog.urls.enterprise(eid));
-    await catalog.updateEnterprise(eid, decoded.records, expected);
+    await catalog.replaceProfile(eid, decoded.records, expected);
     const { records, version } = await catalog.enterpriseGraph(eid);
     const rendered = renderWritten(req, records, version);
     res.status(200).setHeader('ETag', rendered.etag).type(rendered.contentType).send(rendered.body);
@@ -270,11 +272,11 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const id = req.params['id'] as string;
     requireScope(res, 'WriteProducts', eid);
     const given = options.needsBody ? body(req) : undefined;
-    // A missing resource answers 404, not 412 (the read of the version is the check). The write then
-    // verifies, in its own read-modify-write, that the resource is still at that version.
+    // A missing resource answers 404, not 412 (the read of the version is the check). The write starts its
+    // read-modify-write from that read (no second one), and its commit still requires the resource as read.
     const expected = await precondition(req, async () => {
-      const { version } = await catalog.resource(eid, collection, id);
-      return { version, condition: { version } };
+      const read = await catalog.resource(eid, collection, id);
+      return { version: read.version, condition: read };
     });
     const written = await update(eid, id, given, expected);
     if (written === undefined) {

@@ -6,6 +6,11 @@ import { issueToken, SCOPES } from '../../../server/auth/tokens.js';
 import { loadConfig } from '../../../server/config.js';
 import { createLogger } from '../../../server/logging.js';
 import { startNode, type RunningNode } from '../../../server/main.js';
+import { CatalogService } from '../../../server/catalog/catalog-service.js';
+import { Decoder } from '../../../server/codec/decode.js';
+import { RecordValidator } from '../../../server/codec/validate.js';
+import type { NodeStore } from '../../../server/store/store.js';
+import { bearer, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 
 const CONTEXT = 'https://www.datafoodconsortium.org';
 
@@ -95,5 +100,162 @@ describe('Conditional writes from the per-resource version', () => {
     expect(first.status).to.equal(200);
     expect((await putJson(offer, { 'dfc-b:hasPrice': 5 }, { 'if-match': first.etag })).status).to.equal(200);
     expect((await putJson(offer, { 'dfc-b:hasPrice': 6 }, { 'if-match': first.etag })).status).to.equal(412);
+  });
+});
+
+/** The `NodeStore` methods that read. */
+const STORE_READS = new Set(['getEnterprise', 'listEnterprises', 'enterpriseVersion', 'getResource', 'getResources', 'listResources', 'catalogueIds']);
+
+/** A store that notes every read the catalogue makes of it (method and first argument), and may act after one. */
+interface CountingStore {
+  readonly store: NodeStore;
+  readonly reads: string[];
+  /** Runs once after the next read (to change the store between a request's read and its commit). */
+  afterNextRead?: () => Promise<void>;
+}
+
+function countingStore(store: NodeStore): CountingStore {
+  const counting: CountingStore = {
+    reads: [],
+    store: new Proxy(store, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver);
+        if (typeof value !== 'function') return value;
+        const method = value as (...args: unknown[]) => Promise<unknown>;
+        if (typeof key !== 'string' || !STORE_READS.has(key)) return method.bind(target);
+        return async (...args: unknown[]): Promise<unknown> => {
+          counting.reads.push(`${key} ${JSON.stringify(args[0])}`);
+          const result = await method.apply(target, args);
+          const after = counting.afterNextRead;
+          counting.afterNextRead = undefined;
+          await after?.();
+          return result;
+        };
+      },
+    }),
+  };
+  return counting;
+}
+
+describe('Conditional writes: one read of the resource, one validation of each record', () => {
+  let node: InProcessNode;
+  let counting: CountingStore;
+  let validated: string[];
+  let original: RecordValidator['validate'];
+  const api = '/api/dfc/enterprises/ferme';
+  const iri = (path: string) => `http://node.test${path}`;
+  const item = `${api}/catalog_items/tomate`;
+  const offer = `${api}/offers/tomate`;
+  const product = `${api}/supplied_products/tomate`;
+  const read = (path: string) => `getResource "${iri(path)}"`;
+
+  before(async () => {
+    node = await startInProcess({
+      deps: (deps) => {
+        counting = countingStore(deps.store);
+        return { ...deps, catalog: new CatalogService({ store: counting.store, decoder: new Decoder() }) };
+      },
+    });
+    await node.seed('ferme');
+    // Every record validation goes through RecordValidator.validate, when decoding and at commit.
+    original = RecordValidator.prototype.validate;
+    validated = [];
+    RecordValidator.prototype.validate = function (this: RecordValidator, record, skip) {
+      validated.push(record.id);
+      return original.call(this, record, skip);
+    };
+  });
+  after(async () => {
+    RecordValidator.prototype.validate = original;
+    await node.close();
+  });
+
+  /** A PUT with the ETag of a GET as If-Match: its status and body, and the store reads and validations it made. */
+  const conditionalPut = async (path: string, body: unknown, contentType: string, etag?: string) => {
+    const ifMatch = etag ?? (await node.request('GET', path)).headers.get('etag') ?? '';
+    counting.reads.length = 0;
+    validated.length = 0;
+    const response = await node.request('PUT', path, {
+      headers: { ...bearer(node.adminToken), 'content-type': contentType, 'if-match': ifMatch }, body: JSON.stringify(body),
+    });
+    return { status: response.status, text: response.text, reads: [...counting.reads], validated: [...validated] };
+  };
+
+  it('a catalog item: one read of it (was 2), and of its offers only because its stock changes; each record validated once', async () => {
+    const put = await conditionalPut(item, { 'dfc-b:stockLimitation': 7 }, 'application/json');
+    expect(put.status, put.text).to.equal(200);
+    expect(put.reads).to.deep.equal([read(item), `getResources ${JSON.stringify([iri(offer)])}`]);
+    // Plain JSON is validated at commit, the offer that mirrors its stock too: once each.
+    expect(put.validated).to.deep.equal([iri(item), iri(offer)]);
+  });
+
+  it('a catalog item in JSON-LD: validated when decoded, not again after the merge', async () => {
+    const put = await conditionalPut(item, {
+      '@context': CONTEXT, '@id': iri(item), '@type': 'dfc-b:CatalogItem', 'dfc-b:stockLimitation': 3,
+    }, 'application/ld+json');
+    expect(put.status, put.text).to.equal(200);
+    expect(put.reads).to.deep.equal([read(item), `getResources ${JSON.stringify([iri(offer)])}`]);
+    expect(put.validated).to.deep.equal([iri(item), iri(offer)]);
+  });
+
+  it('an offer: one read (was 2), one validation', async () => {
+    const put = await conditionalPut(offer, { 'dfc-b:hasPrice': 5 }, 'application/json');
+    expect(put.status, put.text).to.equal(200);
+    expect(put.reads).to.deep.equal([read(offer)]);
+    expect(put.validated).to.deep.equal([iri(offer)]);
+  });
+
+  it('a product: one read (was 4), validated once, when decoded, not again once renamed', async () => {
+    const put = await conditionalPut(product, {
+      '@context': CONTEXT, '@id': 'https://shop.example/p/1', '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Tomates',
+      'dfc-b:hasQuantity': { '@type': 'dfc-b:QuantitativeValue', 'dfc-b:hasUnit': 'dfc-m:Kilogram', 'dfc-b:value': 1 },
+    }, 'application/ld+json');
+    expect(put.status, put.text).to.equal(200);
+    expect(put.text).to.include(iri(product)).and.include('https://shop.example/p/1'); // renamed, the sent id kept as owl:sameAs
+    expect(put.reads).to.deep.equal([read(product)]);
+    expect(put.validated).to.deep.equal(['https://shop.example/p/1']);
+  });
+
+  it('an invalid product: 422 with the problem under the id the client sent, found by the one validation', async () => {
+    const put = await conditionalPut(product, {
+      '@context': CONTEXT, '@id': 'https://shop.example/p/1', '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Tomates',
+      'dfc-b:hasQuantity': { '@type': 'dfc-b:QuantitativeValue', 'dfc-b:hasUnit': 'dfc-m:Kilogram', 'dfc-b:value': -1 },
+    }, 'application/ld+json');
+    expect(put.status, put.text).to.equal(422);
+    const problems = (JSON.parse(put.text) as { problems: { id: string | null; severity: string }[] }).problems.filter((p) => p.severity === 'error');
+    expect(problems.map((p) => p.id)).to.deep.equal(['https://shop.example/p/1']);
+    expect(put.validated).to.deep.equal(['https://shop.example/p/1']);
+  });
+
+  it('the enterprise profile: the row read for If-Match is the write\'s only read (was 3); the answer reads the profile', async () => {
+    const put = await conditionalPut(api, { '@context': CONTEXT, '@id': '_:e', '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Ferme 2' }, 'application/ld+json');
+    expect(put.status, put.text).to.equal(200);
+    const answer = ['getEnterprise "ferme"', `getResource "${iri(api)}"`, 'catalogueIds "ferme"', 'getResources []'];
+    expect(put.reads).to.deep.equal(['getEnterprise "ferme"', ...answer]);
+    expect(put.validated).to.have.length(1); // the Enterprise, when decoded
+  });
+
+  it('a change between the read for If-Match and the commit is still refused with 412', async () => {
+    const etag = (await node.request('GET', item)).headers.get('etag') ?? '';
+    // Another request writes the item right after this one has read it.
+    counting.afterNextRead = async () => {
+      await node.catalog.updateCatalogItem('ferme', 'tomate', { text: JSON.stringify({ 'dfc-b:stockLimitation': 40 }), mediaType: 'application/json' });
+    };
+    const put = await conditionalPut(item, { 'dfc-b:stockLimitation': 41 }, 'application/json', etag);
+    expect(put.status, put.text).to.equal(412);
+    // Refused at commit (the item is not as read), then read again: it moved on, so If-Match fails.
+    expect(put.reads.filter((r) => r === read(item))).to.have.length(2);
+    expect((await node.catalog.resource('ferme', 'catalog_items', 'tomate')).record).to.include({ stock: 40 });
+  });
+
+  it('without If-Match, a change between the write\'s read and its commit is retried and applied', async () => {
+    counting.afterNextRead = async () => {
+      await node.catalog.updateCatalogItem('ferme', 'tomate', { text: JSON.stringify({ 'dfc-b:sku': 'TOM-9' }), mediaType: 'application/json' });
+    };
+    const response = await node.request('PUT', item, {
+      headers: { ...bearer(node.adminToken), 'content-type': 'application/json' }, body: JSON.stringify({ 'dfc-b:stockLimitation': 42 }),
+    });
+    expect(response.status, response.text).to.equal(200);
+    expect((await node.catalog.resource('ferme', 'catalog_items', 'tomate')).record).to.include({ stock: 42, sku: 'TOM-9' });
   });
 });
