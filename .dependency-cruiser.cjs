@@ -6,21 +6,55 @@
  *   cli/, main.ts  →  app.ts  →  http/, auth/  →  catalog/, sync/, federation/, feed/ (services)
  *     →  store/, codec/, net/, urls/, timers/  →  errors/  →  ontology/
  *
- * Services never import one another: what one needs of another is a port it declares, and main.ts (the
- * composition root, the only place that builds concrete parts) passes the other in.
+ * Every import must be allowed by the table below: a new folder, or a file that is in no layer, can import
+ * nothing of ours until it is given a row. Services never import one another: what one needs of another is a
+ * port it declares, and main.ts (the composition root) passes the other in. Only main.ts and cli/ (the two
+ * composition roots) reach the concrete SQLite store; everything else sees the ports in store/.
  */
-const SERVICES = '(catalog|sync|federation|feed|orders)';
 
-/** A rule forbidding `from` (a path regex) to import any of `to`. */
-function forbid(name, comment, from, to, pathNot) {
-  return {
-    name,
-    comment,
-    severity: 'error',
-    from: { path: from, ...(pathNot !== undefined ? { pathNot } : {}) },
-    to: { path: to },
-  };
-}
+/** One row per layer: the files it holds (a path regex), and the layers those files may import. */
+const LAYERS = {
+  ontology: { path: '^ontology/', may: [] },
+  errors: { path: '^server/errors/', may: [] },
+  timers: { path: '^server/timers/', may: [] },
+  config: { path: '^server/config\\.ts$', may: [] },
+  logging: { path: '^server/logging\\.ts$', may: [] },
+  urls: { path: '^server/urls/', may: ['errors', 'ontology'] },
+  net: { path: '^server/net/', may: ['errors'] },
+  codec: { path: '^server/codec/', may: ['urls', 'errors', 'ontology'] },
+  store: { path: '^server/store/(?!sqlite/)', may: ['errors', 'ontology'] },
+  sqlite: { path: '^server/store/sqlite/', may: ['store', 'errors', 'ontology'] },
+  catalog: { path: '^server/catalog/', may: ['store', 'codec', 'urls', 'errors', 'ontology'] },
+  sync: { path: '^server/sync/', may: ['store', 'codec', 'net', 'urls', 'timers', 'errors', 'ontology'] },
+  federation: { path: '^server/federation/', may: ['store', 'codec', 'urls', 'errors', 'ontology'] },
+  feed: { path: '^server/feed/', may: ['store', 'codec', 'net', 'urls', 'timers', 'errors', 'ontology'] },
+  auth: { path: '^server/auth/', may: ['store', 'errors', 'ontology'] },
+  http: {
+    path: '^server/http/',
+    may: ['auth', 'catalog', 'sync', 'federation', 'feed', 'store', 'codec', 'urls', 'errors', 'ontology'],
+  },
+  app: {
+    path: '^server/app\\.ts$',
+    may: ['http', 'auth', 'catalog', 'sync', 'federation', 'feed', 'store', 'urls', 'errors', 'logging', 'ontology'],
+  },
+  main: {
+    path: '^server/main\\.ts$',
+    may: ['app', 'http', 'auth', 'catalog', 'sync', 'federation', 'feed', 'store', 'sqlite', 'codec', 'net', 'urls',
+      'timers', 'errors', 'config', 'logging', 'ontology'],
+  },
+  cli: {
+    path: '^server/cli/',
+    may: ['main', 'app', 'http', 'auth', 'catalog', 'sync', 'federation', 'feed', 'store', 'sqlite', 'codec', 'net',
+      'urls', 'timers', 'errors', 'config', 'logging', 'ontology'],
+  },
+};
+
+/** The path regex of a layer's files. */
+const pathOf = (name) => {
+  const layer = LAYERS[name];
+  if (layer === undefined) throw new Error(`.dependency-cruiser.cjs: no layer ${name}`);
+  return layer.path;
+};
 
 module.exports = {
   forbidden: [
@@ -31,37 +65,24 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
-    forbid('ontology-is-pure', 'ontology/ is the vocabulary: pure data and functions, importing nothing of the server.',
-      '^ontology/', '^(server|test|bench|examples)/'),
-    forbid('errors-are-the-floor', 'errors/ (HttpError, Problem) is imported by every layer and imports none.',
-      '^server/errors/', '^server/(?!errors/)'),
-    forbid('timers-are-low', 'timers/ is where background work is scheduled: it knows nothing of the node.',
-      '^server/timers/', '^server/(?!timers/)'),
-    forbid('urls-are-low', "urls/ is the node's URL layout: vocabulary and errors only.",
-      '^server/urls/', '^server/(?!(errors|urls)/)'),
-    forbid('codec-is-low', 'codec/ turns wire formats into records and back: no storage, network or services.',
-      '^server/codec/', '^server/(?!(errors|codec|urls)/)'),
-    forbid('net-is-low', "net/ is the safe HTTP client: transport and address policy, no DFC, no storage.",
-      '^server/net/', '^server/(?!(errors|net)/)'),
-    forbid('store-is-low', 'store/ is persistence: it knows records and its own port types, nothing above.',
-      '^server/store/', '^server/(?!(errors|store|codec|urls)/)'),
-    forbid('services-do-not-import-edges', 'A service is called by http/, cli/ and main.ts, never the reverse.',
-      `^server/${SERVICES}/`, '^server/(http|auth|cli)/|^server/(main|app)\\.ts$'),
-    ...['catalog', 'sync', 'federation', 'feed', 'orders'].map((service) => forbid(
-      `${service}-does-not-import-other-services`,
-      'Services are siblings: declare a port and let main.ts pass the other service in.',
-      `^server/${service}/`, `^server/(?!${service}/)${SERVICES}/`,
-    )),
-    forbid('auth-is-below-http', 'auth/ checks credentials; it does not know routes or services.',
-      '^server/auth/', `^server/(http|cli|${SERVICES})/|^server/(main|app)\\.ts$`),
-    forbid('http-is-not-wiring', 'http/ takes its parts from createApp(deps); only main.ts and cli/ build them.',
-      '^server/http/', '^server/cli/|^server/(main|app)\\.ts$'),
-    forbid('app-builds-nothing-concrete', 'createApp(deps) wires routes; concrete stores and clients come from main.ts.',
-      '^server/app\\.ts$', '^server/(cli|store/sqlite|net)/|^server/main\\.ts$'),
-    forbid('only-the-cli-imports-the-cli', 'cli/ is an edge.', '^server/(?!cli/)', '^server/cli/'),
-    forbid('production-code-does-not-import-tests', 'Tests, benchmarks and examples are outside the product.',
-      '^(server|ontology)/', '^(test|bench|examples)/'),
+    {
+      name: 'no-dev-dependencies-in-production',
+      comment: 'Production code runs with the dependencies of package.json only.',
+      severity: 'error',
+      from: { path: '^(server|ontology)/' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
   ],
+  allowed: [
+    // Node's own modules and the dependencies of package.json, from anywhere.
+    { from: {}, to: { dependencyTypes: ['core', 'npm', 'npm-dev', 'type-only'], pathNot: '^(server|ontology|test|bench|examples)/' } },
+    // Each layer imports itself and what its row names.
+    ...Object.values(LAYERS).map((layer) => ({
+      from: { path: layer.path },
+      to: { path: [layer.path, ...layer.may.map(pathOf)].map((p) => `(?:${p})`).join('|') },
+    })),
+  ],
+  allowedSeverity: 'error',
   options: {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '^(node_modules|dist)/' },
