@@ -8,6 +8,7 @@ import type { NodeParts } from '../main.js';
 import type { PeerRow, SyncSummary } from '../store/federation.js';
 import { checkPeerUrl } from '../sync/peer-url.js';
 import { parseInterval } from '../sync/scheduler.js';
+import { subscribeFailureText } from '../sync/subscribe.js';
 import { UsageError, type Io, type NodeCommandOptions } from './node-commands.js';
 
 /** Options of the peer commands. */
@@ -87,7 +88,7 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
       const peer = await findPeer(node, arg);
       const outcome = await node.subscribe(peer);
       if (!outcome.ok) {
-        io.err(`cannot subscribe to ${peer.name}: ${failureText(outcome.failure)}\n`);
+        io.err(`cannot subscribe to ${peer.name}: ${subscribeFailureText(outcome.failure)}\n`);
         return 1;
       }
       io.out(`subscribed to ${peer.name}: ${outcome.subscription}\n`);

@@ -6,12 +6,11 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { requireAdmin } from '../auth/middleware.js';
-import { failureText } from '../errors/failure.js';
 import { BadRequestHttpError, ConflictHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import type { FederationStore, PeerRow } from '../store/federation.js';
 import { checkPeerUrl } from '../sync/peer-url.js';
 import { parseInterval, type SyncScheduler } from '../sync/scheduler.js';
-import type { SubscribeOutcome } from '../sync/subscribe.js';
+import { subscribeFailureText, type SubscribeOutcome } from '../sync/subscribe.js';
 
 /** Options of {@link syncRoutes}. */
 export interface SyncRoutesArgs {
@@ -94,8 +93,8 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
   router.get('/peers/:id', async (req, res) => {
     requireAdmin(res);
     const peer = await peerOf(req);
-    // The quarantine keeps the shape it had before problems carried a code (peers' tools read it).
-    const quarantine = (await federation.quarantine(peer.id)).map((q) => ({ ...q, problems: q.problems.map(({ code: _code, ...rest }) => rest) }));
+    // Quarantined records show their problems as every other answer does, stable `code` included.
+    const quarantine = await federation.quarantine(peer.id);
     json(res, 200, { ...publicPeer(peer), resources: await federation.peerCounts(peer.id), quarantine });
   });
 
@@ -109,7 +108,7 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
   router.post('/peers/:id/subscribe', async (req, res) => {
     requireAdmin(res);
     const outcome = await args.subscribe(await peerOf(req));
-    if (!outcome.ok) throw new UnprocessableEntityHttpError(`cannot subscribe: ${failureText(outcome.failure)}`);
+    if (!outcome.ok) throw new UnprocessableEntityHttpError(`cannot subscribe: ${subscribeFailureText(outcome.failure)}`);
     json(res, 200, outcome);
   });
 

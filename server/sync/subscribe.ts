@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { failure, type Failure } from '../errors/failure.js';
+import { failure, failureText, type Failure } from '../errors/failure.js';
 import { bodyText, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
 import type { FeedStore } from '../store/feed.js';
 import type { PeerRow } from '../store/federation.js';
@@ -24,6 +24,14 @@ export interface SubscribeArgs {
 
 /** The outcome of a subscription attempt. */
 export type SubscribeOutcome = { ok: true; subscription: string } | { ok: false; failure: Failure };
+
+/**
+ * Why a subscription failed, in one line: what the peer's answer meant (it takes no subscriptions, it gave no
+ * secret) as it is, a transport failure with its kind (`timeout: …`), as operators have always read them.
+ */
+export function subscribeFailureText(f: Failure): string {
+  return f.kind === 'discovery' || f.kind === 'decode' ? f.message : failureText(f);
+}
 
 /**
  * Registers our webhook at a peer.

@@ -460,7 +460,7 @@ describe('sync against misbehaving peers (chaos)', function () {
       expect(body.quarantine).to.have.length(1);
       expect(body.quarantine[0]).to.deep.include({ iri: bad, type: 'dfc-b:Offer' });
       expect(body.quarantine[0]?.problems).to.deep.equal([{
-        id: bad, type: 'dfc-b:Offer', path: 'dfc-b:hasPrice/dfc-b:value', message: 'price must not be negative', severity: 'error',
+        code: 'out-of-range', id: bad, type: 'dfc-b:Offer', path: 'dfc-b:hasPrice/dfc-b:value', message: 'price must not be negative', severity: 'error',
       }]);
     });
 

@@ -131,7 +131,7 @@ describe('http: the sync routes', function () {
     expect(subscribed.at(-1)?.id).to.equal(peerId);
     nextSubscribe = { ok: false, failure: failure('discovery', 'the peer does not take subscriptions') };
     const refused = expectProblem(await node.request('POST', `/api/sync/peers/${peerId}/subscribe`, { headers: admin }), 422);
-    expect(refused.detail).to.equal('cannot subscribe: discovery: the peer does not take subscriptions');
+    expect(refused.detail).to.equal('cannot subscribe: the peer does not take subscriptions');
   });
 
   it('an unknown peer is 404 on every route', async () => {
