@@ -88,14 +88,13 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/dfc', feedRoutes({ feed: deps.store.feed, catalog, fragmentSize: deps.feedFragmentSize ?? 500 }));
   app.use('/api/dfc', dfcRoutes({ catalog, cache: deps.renderCache, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
   const federation = deps.store.federation;
-  const peerNames = async (): Promise<Map<number, string>> => new Map((await federation.listPeers()).map((p) => [p.id, p.name]));
   app.use('/api/sync', notificationRoutes({ feed: deps.store.feed, federation, scheduler: deps.scheduler }));
   app.use('/api/sync', syncRoutes({
     federation, scheduler: deps.scheduler, allowPrivate: deps.allowPrivate ?? false, ownBase: deps.store.baseUrl, subscribe: deps.subscribe,
   }));
   app.use('/api/federation', federationRoutes({
     service: deps.federation,
-    base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000, peerNames,
+    base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000,
   }));
   app.use((req, _res, next) => next(new NotFoundHttpError(`nothing at ${req.originalUrl.split('?')[0] ?? ''}`)));
   app.use(errorHandler(deps.logger));

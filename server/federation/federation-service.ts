@@ -74,8 +74,13 @@ export class FederationService {
     private readonly federation: FederatedIndex,
     private readonly catalog: LocalCatalogue,
     private readonly taxonomy: () => Taxonomy,
-    private readonly peerNames: () => Promise<Map<number, string>>,
+    private readonly names: () => Promise<Map<number, string>>,
   ) {}
+
+  /** The operator's name of each peer, by id (a CSV's `source` column shows them). */
+  public peerNames(): Promise<Map<number, string>> {
+    return this.names();
+  }
 
   /** Brings our own enterprises' rows of the index up to date (cheap when nothing changed). */
   public async refresh(): Promise<void> {
@@ -195,7 +200,7 @@ export class FederationService {
       const chain = row.productType === null ? ['(untyped)'] : ancestors(taxonomy, row.productType);
       for (const type of chain) push(byType, type, row);
     }
-    const names = await this.peerNames();
+    const names = await this.names();
     const bySource = new Map<string, FederatedRow[]>();
     for (const row of rows) {
       const key = row.peerId === null ? 'local' : `peer:${row.peerId}`;

@@ -21,7 +21,6 @@ export interface FederationRoutesArgs {
   readonly base: string;
   readonly pageSize: number;
   readonly maxPageSize: number;
-  readonly peerNames: () => Promise<Map<number, string>>;
 }
 
 function queryOf(req: Request): CatalogueQuery {
@@ -104,7 +103,7 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
   router.get('/catalog.csv', async (req, res) => {
     const rows = await service.rows(await service.query(queryOf(req)));
     res.setHeader('Content-Disposition', 'attachment; filename="federated-catalog.csv"');
-    send(req, res, toCsv(rows, await args.peerNames()), 'text/csv');
+    send(req, res, toCsv(rows, await args.service.peerNames()), 'text/csv');
   });
 
   router.get('/stats', async (req, res) => {
