@@ -34,7 +34,7 @@ import type { EnterpriseRow, NodeStore } from '../../server/store/store.js';
 import type { SyncScheduler } from '../../server/sync/scheduler.js';
 import type { SyncEngine } from '../../server/sync/sync-engine.js';
 import type { PeerRow } from '../../server/store/federation.js';
-import { startStaticPeer, type StaticPeer } from './fake-peer.js';
+import { closeServer, startStaticPeer, type StaticPeer } from './fake-peer.js';
 import type { TestResponse } from './node.js';
 
 /** Options of {@link startInProcess}. */
@@ -167,10 +167,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
     })),
     close: () => {
       closed ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await closeServer(server);
         await parts.close();
         rmSync(dir, { recursive: true, force: true });
       })();

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { NodeId } from '../../../ontology/iri.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { negotiate } from '../../../server/http/negotiate.js';
+import { closeServer } from '../../helpers/fake-peer.js';
 import {
   answeredNotModified, DEFAULT_RENDER_CACHE_BYTES, etagList, ifNoneMatchMatches, render, RenderCache, renderedSize, versionEtag, type Rendered,
 } from '../../../server/http/render.js';
@@ -102,7 +103,7 @@ describe('Rendering and conditional requests', () => {
         expect(await miss.text()).to.equal('body');
         expect((await fetch(url)).status).to.equal(200);
       } finally {
-        await new Promise((resolve) => server.close(resolve));
+        await closeServer(server);
       }
     });
   });
