@@ -201,6 +201,10 @@ export function ifNoneMatchMatches(header: string | undefined, etag: string): bo
 /**
  * The one conditional-GET check of every route that sends an ETag: answers 304 with no body (the headers
  * set so far kept) when the request's `If-None-Match` matches, and tells the caller it is done.
+ *
+ * Not Express's `req.fresh` (the `fresh` package): without `If-None-Match` it answers 304 to
+ * `If-Modified-Since` alone, and `Last-Modified` has one-second granularity, so a stock write in the same second
+ * as a client's read would be hidden from that client's next conditional GET. Our ETags change with every write.
  */
 export function answeredNotModified(req: Request, res: Response, etag: string): boolean {
   if (!ifNoneMatchMatches(req.get('if-none-match'), etag)) return false;
