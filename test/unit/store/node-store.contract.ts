@@ -17,7 +17,9 @@ import { measureIri } from '../../../ontology/units.js';
 import { DFC_PT_NS } from '../../../ontology/vocabulary.js';
 import { problem } from '../../../server/errors/problem.js';
 import type { MergePlan, PlannedResource, SnapshotWrite, SyncSummary } from '../../../server/store/federation.js';
-import { ConcurrentChangeError, OwnershipError, VersionConflictError, type NodeStore } from '../../../server/store/store.js';
+import {
+  AlreadyExistsError, ConcurrentChangeError, OwnershipError, recordVersion, VersionConflictError, type NodeStore,
+} from '../../../server/store/store.js';
 
 /** How a test file gives the suite its stores. */
 export interface StoreFactory {
@@ -194,6 +196,17 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         expect(await store.getEnterprise('ferme')).to.include({ name: 'La Ferme', version: v3 });
       });
 
+      it('refuses with AlreadyExistsError an enterprise whose id or IRI is taken, and the failed create changes nothing', async () => {
+        const [farm, address] = await createFarm('ferme') as [EnterpriseRecord, AddressRecord];
+        const taken = await rejection(store.createEnterprise('ferme', farm.id, [{ ...farm, name: 'Autre nom' }, address]));
+        expect(taken).to.be.instanceOf(AlreadyExistsError);
+        const iriTaken = await rejection(store.createEnterprise('autre', farm.id, []));
+        expect(iriTaken).to.be.instanceOf(AlreadyExistsError);
+        expect((await store.getEnterprise('ferme'))?.name).to.equal('ferme');
+        expect((await store.getResource(farm.id))?.record).to.deep.equal(farm);
+        expect((await store.listEnterprises()).map((e) => e.eid)).to.deep.equal(['ferme']);
+      });
+
       it('makes an enterprise private or public', async () => {
         await createFarm('ferme');
         await store.apply('ferme', { enterprise: { private: true } });
@@ -257,6 +270,60 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         expect(rows.map((r) => [r.name, r.stock, r.inStock])).to.deep.equal([['None', 0, false], ['Some', 12.5, true], ['Unlimited', null, true]]);
         expect((await store.federation.queryEntries({ inStock: true })).map((r) => r.name)).to.deep.equal(['Some', 'Unlimited']);
         expect((await store.federation.queryEntries({ inStock: false })).map((r) => r.name)).to.deep.equal(['None']);
+      });
+    });
+
+    describe('versions of resources and profiles', () => {
+      it('a resource\'s version is the recordVersion of what was written, the same from every read', async () => {
+        await createFarm('ferme');
+        const [pommes] = product(BASE, 'ferme', { slug: 'pommes', name: 'Pommes' });
+        await store.apply('ferme', { upsert: [pommes] });
+        const stored = await store.getResource(pommes.id);
+        expect(stored?.version).to.equal(recordVersion(pommes));
+        expect((await store.getResources([pommes.id]))[0]?.version).to.equal(stored?.version);
+        expect((await store.listResources('ferme', ['SuppliedProduct']))[0]?.version).to.equal(stored?.version);
+      });
+
+      it('changes with every change of the record, not with an identical rewrite, and comes back with the content', async () => {
+        await createFarm('ferme');
+        const [, item] = product(BASE, 'ferme', { slug: 'pommes', name: 'Pommes', stock: 5 });
+        const versionOf = async (): Promise<string | undefined> => (await store.getResource(item.id))?.version;
+        await store.apply('ferme', { upsert: [item] });
+        const v1 = await versionOf();
+        await store.apply('ferme', { upsert: [{ ...item }] });
+        expect(await versionOf()).to.equal(v1);
+        await store.apply('ferme', { upsert: [{ ...item, stock: 4 }], expect: new Map([[item.id, item]]) });
+        expect(await versionOf()).to.not.equal(v1);
+        // A version names a content: back to the first one, back to its version (never a stale match).
+        await store.apply('ferme', { upsert: [item] });
+        expect(await versionOf()).to.equal(v1);
+      });
+
+      it('moves the profile version with the profile and the list of products and items, not with stock', async () => {
+        const [farm] = await createFarm('ferme') as [EnterpriseRecord, AddressRecord];
+        const [pommes, item] = product(BASE, 'ferme', { slug: 'pommes', name: 'Pommes', stock: 5 });
+        const profile = async (): Promise<number> => (await store.getEnterprise('ferme'))?.profileVersion as number;
+        const p0 = await profile();
+        await store.apply('ferme', { upsert: [pommes, item] });
+        const p1 = await profile();
+        expect(p1).to.be.greaterThan(p0);
+        const version = await store.enterpriseVersion('ferme') as number;
+        await store.apply('ferme', { upsert: [{ ...item, stock: 1 }] });
+        expect(await profile(), 'a stock write').to.equal(p1);
+        expect(await store.enterpriseVersion('ferme')).to.be.greaterThan(version);
+        await store.apply('ferme', { upsert: [{ ...farm, name: 'Ferme 2' }] });
+        const p2 = await profile();
+        expect(p2, 'the Enterprise renamed').to.be.greaterThan(p1);
+        await store.apply('ferme', { upsert: [{ ...pommes, variants: [nodeId(`${BASE}/api/dfc/enterprises/ferme/supplied_products/other`)] }] });
+        const p3 = await profile();
+        expect(p3, 'a product that becomes a group leaves the supplies list').to.be.greaterThan(p2);
+        await store.apply('ferme', { upsert: [{ ...pommes, name: 'Pommes rouges' }] });
+        const p4 = await profile();
+        expect(p4, 'a group that becomes a product again').to.be.greaterThan(p3);
+        await store.apply('ferme', { upsert: [{ ...pommes, name: 'Pommes vertes' }] });
+        expect(await profile(), 'a product renamed: the profile lists its id only').to.equal(p4);
+        await store.apply('ferme', { delete: [item.id] });
+        expect(await profile(), 'an item deleted').to.be.greaterThan(p4);
       });
     });
 
