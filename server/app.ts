@@ -87,7 +87,7 @@ export function createApp(deps: AppDeps): Express {
   }));
   app.use('/api/dfc', feedRoutes({ feed: deps.store.feed, catalog, fragmentSize: deps.feedFragmentSize ?? 500 }));
   app.use('/api/dfc', dfcRoutes({ catalog, cache: deps.renderCache, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
-  const federation = deps.store.federation;
+  const federation = deps.store.provenance;
   const peerNames = async (): Promise<Map<number, string>> => new Map((await federation.listPeers()).map((p) => [p.id, p.name]));
   app.use('/api/sync', notificationRoutes({ feed: deps.store.feed, federation, scheduler: deps.scheduler }));
   app.use('/api/sync', syncRoutes({

@@ -11,7 +11,7 @@ import type { CatalogService } from '../catalog/catalog-service.js';
 import { BadRequestHttpError, ForbiddenHttpError, NotFoundHttpError, UnauthorizedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import { newSecret, ReplayGuard, SIGNATURE_HEADER, verify } from '../feed/signature.js';
 import type { FeedStore, SubscriptionRow } from '../store/feed.js';
-import type { FederationStore } from '../store/federation.js';
+import type { ProvenanceStore } from '../store/federation.js';
 import { checkPeerUrl } from '../sync/peer-url.js';
 import type { SyncScheduler } from '../sync/scheduler.js';
 
@@ -102,7 +102,8 @@ export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
 /** Options of the notification receiver. */
 export interface NotificationRoutesArgs {
   readonly feed: FeedStore;
-  readonly federation: FederationStore;
+  /** The peers, to find the one a notification names (the provenance side of the federation). */
+  readonly federation: ProvenanceStore;
   readonly scheduler: SyncScheduler;
 }
 

@@ -8,14 +8,14 @@ import { Router, type Request, type Response } from 'express';
 import { requireAdmin } from '../auth/middleware.js';
 import { failureText } from '../errors/failure.js';
 import { BadRequestHttpError, ConflictHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
-import type { FederationStore, PeerRow } from '../store/federation.js';
+import type { PeerRow, ProvenanceStore } from '../store/federation.js';
 import { checkPeerUrl } from '../sync/peer-url.js';
 import { parseInterval, type SyncScheduler } from '../sync/scheduler.js';
 import type { SubscribeOutcome } from '../sync/subscribe.js';
 
 /** Options of {@link syncRoutes}. */
 export interface SyncRoutesArgs {
-  readonly federation: FederationStore;
+  readonly federation: ProvenanceStore;
   readonly scheduler: SyncScheduler;
   readonly allowPrivate: boolean;
   /** Our own base URL: a node is not its own peer. */
