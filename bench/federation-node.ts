@@ -5,7 +5,7 @@
  * Usage: `node --import tsx bench/federation-node.ts DATA_DIR PEERS_JSON`. Starts a real node on 127.0.0.1
  * (ephemeral port, fresh SQLite file in DATA_DIR, private peers allowed, sync concurrency 4, no scheduled
  * syncs, log level silent), adds every peer of PEERS_JSON (a file holding {@link PeersReady}) with
- * `store.federation.addPeer`, then:
+ * `store.provenance.addPeer`, then:
  *  1. a cold full sync of every peer with `scheduler.runNow()`;
  *  2. sanity checks: every outcome ok, the federated index holds one winning row per offer (an SQL count
  *     now; `queryEntries({})` at the very end, so that its 100,000 rows in memory do not count as the
@@ -136,8 +136,8 @@ const config = loadConfig(
 );
 if (!config.allowPrivate || config.syncConcurrency !== 4) throw new Error('the node is not configured as the benchmark needs');
 const node = await startNode(config, createLogger('silent'));
-const federation = node.store.federation;
-for (const peer of setup.peers) await federation.addPeer({ name: peer.name, url: peer.url, intervalSeconds: 3600 }, peer.origin);
+const { provenance, index } = node.store;
+for (const peer of setup.peers) await provenance.addPeer({ name: peer.name, url: peer.url, intervalSeconds: 3600 }, peer.origin);
 
 // 1. Cold sync.
 let started = performance.now();
@@ -149,8 +149,8 @@ if (cold.failed.length > 0) throw new Error(`cold sync: ${cold.failed.length} pe
 // 2. Sanity checks on what the cold sync built. `queryEntries({}).length` would hold 100,000 rows in this
 // process and count towards its peak memory: it runs at the end, after the peak of the real work is read.
 const winners = await countWinners(config.db);
-const peerNames = async (): Promise<Map<number, string>> => new Map((await federation.listPeers()).map((p) => [p.id, p.name]));
-const service = new FederationService(federation, node.catalog, () => node.taxonomy, peerNames);
+const peerNames = async (): Promise<Map<number, string>> => new Map((await provenance.listPeers()).map((p) => [p.id, p.name]));
+const service = new FederationService(index, node.catalog, () => node.taxonomy, peerNames);
 const query = { type: setup.query.type, near: setup.query.near, radiusKm: String(setup.query.radiusKm) };
 started = performance.now();
 const rows = await service.rows(await service.query(query));
@@ -173,7 +173,7 @@ const shutdown = (): void => {
   if (closing) return;
   closing = true;
   const peak = maxRss();
-  federation.queryEntries({}).then((all) => {
+  index.queryEntries({}).then((all) => {
     const done: NodeDone = { phase: 'done', maxRss: peak, queryEntriesLength: all.length, maxRssWithQueryEntries: maxRss() };
     console.log(JSON.stringify(done));
     return node.close();

@@ -4,7 +4,7 @@
  *
  * DFC documents give a link from either end (a product's `dfc-b:referencedBy`, or its catalog item's
  * `dfc-b:references`); the codec completes the other end from this table, the catalogue and sync empty the
- * ends the node derives instead of storing.
+ * ends the node derives instead of storing, and the catalogue fills them again when it reads a profile.
  *
  * @packageDocumentation
  */
@@ -63,13 +63,6 @@ export const LINK_ENDS: readonly (readonly [LinkEnd, LinkEnd])[] = Object.freeze
   INVERSE_PAIRS.flatMap((p): (readonly [LinkEnd, LinkEnd])[] => [[p.forward, p.inverse], [p.inverse, p.forward]]),
 );
 
-const INVERSE_OF: ReadonlyMap<string, Iri> = new Map(LINK_ENDS.map(([a, b]) => [a.property, b.property]));
-
-/** The inverse of a property, when the node keeps it both ways. */
-export function inverseOf(property: Iri): Iri | undefined {
-  return INVERSE_OF.get(property);
-}
-
 /**
  * A record without the links the node derives instead of storing (an enterprise's `supplies` and
  * `manages`): the same object when it has none.
@@ -80,6 +73,21 @@ export function withoutDerivedLinks<T extends DfcRecord>(record: T): T {
     if (!own.derived || own.kind !== record.kind) continue;
     const links = (record as unknown as Record<string, readonly NodeId[]>)[own.field] ?? [];
     if (links.length > 0) result = { ...result, [own.field]: [] };
+  }
+  return result;
+}
+
+/**
+ * A record with the links the node derives filled in (an enterprise's `supplies` and `manages`), each from
+ * what the caller knows of the records at the other end: the same object when its kind derives none.
+ *
+ * @param record - a record as stored (its derived ends empty)
+ * @param linksTo - the links of a derived end, given the end opposite it (its kind says which records to list)
+ */
+export function withDerivedLinks<T extends DfcRecord>(record: T, linksTo: (opposite: LinkEnd) => readonly NodeId[]): T {
+  let result = record;
+  for (const [own, opposite] of LINK_ENDS) {
+    if (own.derived && own.kind === record.kind) result = { ...result, [own.field]: [...linksTo(opposite)] };
   }
   return result;
 }

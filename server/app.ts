@@ -87,10 +87,10 @@ export function createApp(deps: AppDeps): Express {
   }));
   app.use('/api/dfc', feedRoutes({ feed: deps.store.feed, catalog, fragmentSize: deps.feedFragmentSize ?? 500 }));
   app.use('/api/dfc', dfcRoutes({ catalog, cache: deps.renderCache, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
-  const federation = deps.store.federation;
-  app.use('/api/sync', notificationRoutes({ feed: deps.store.feed, federation, scheduler: deps.scheduler }));
+  const provenance = deps.store.provenance;
+  app.use('/api/sync', notificationRoutes({ feed: deps.store.feed, provenance, scheduler: deps.scheduler }));
   app.use('/api/sync', syncRoutes({
-    federation, scheduler: deps.scheduler, allowPrivate: deps.allowPrivate ?? false, ownBase: deps.store.baseUrl, subscribe: deps.subscribe,
+    provenance, scheduler: deps.scheduler, allowPrivate: deps.allowPrivate ?? false, ownBase: deps.store.baseUrl, subscribe: deps.subscribe,
   }));
   app.use('/api/federation', federationRoutes({
     service: deps.federation,

@@ -81,11 +81,11 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   });
   const catalog = new CatalogService({ store, decoder, onChange: () => notifier.wake() });
   const engine = new SyncEngine({
-    federation: store.federation, feed: store.feed, decoder, ownBase: base, graceMs: config.withdrawGraceSeconds * 1000, policy, fetch,
+    provenance: store.provenance, feed: store.feed, decoder, ownBase: base, graceMs: config.withdrawGraceSeconds * 1000, policy, fetch,
   });
-  const scheduler = new SyncScheduler({ engine, federation: store.federation, timers, concurrency: config.syncConcurrency, logger });
-  const peerNames = async (): Promise<Map<number, string>> => new Map((await store.federation.listPeers()).map((p) => [p.id, p.name]));
-  const federation = new FederationService(store.federation, catalog, () => taxonomy, peerNames);
+  const scheduler = new SyncScheduler({ engine, provenance: store.provenance, timers, concurrency: config.syncConcurrency, logger });
+  const peerNames = async (): Promise<Map<number, string>> => new Map((await store.provenance.listPeers()).map((p) => [p.id, p.name]));
+  const federation = new FederationService(store.index, catalog, () => taxonomy, peerNames);
   return {
     config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, logger,
     subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch, policy, ownBase: base }),

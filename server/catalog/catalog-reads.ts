@@ -5,7 +5,8 @@
  * @packageDocumentation
  */
 import type { NodeId } from '../../ontology/iri.js';
-import type { CatalogItemRecord, DfcRecord, EnterpriseRecord, OfferRecord, SuppliedProductRecord } from '../../ontology/records.js';
+import { withDerivedLinks } from '../../ontology/inverses.js';
+import type { CatalogItemRecord, DfcRecord, EnterpriseRecord, OfferRecord, RecordKind, SuppliedProductRecord } from '../../ontology/records.js';
 import { NotFoundHttpError } from '../errors/http-error.js';
 import type { EnterpriseRow, NodeStore } from '../store/store.js';
 import type { Collection, NodeUrls } from '../urls/node-urls.js';
@@ -80,12 +81,13 @@ export class CatalogReads {
     const stored = await this.store.getResource(row.iri);
     if (stored?.record.kind !== 'Enterprise') throw new NotFoundHttpError(`enterprise ${eid} has no profile`);
     const ids = await this.store.catalogueIds(eid);
-    // The derived ends of ontology/inverses.ts, filled from the catalogue: they are never stored.
-    const enterprise: EnterpriseRecord = {
-      ...stored.record,
-      supplies: ids.products.filter((p) => !p.group).map((p) => p.iri as NodeId),
-      manages: ids.items as NodeId[],
+    // The derived ends of ontology/inverses.ts are never stored: each lists the catalogue's records of the
+    // opposite end's kind (products that are not groups, catalog items).
+    const catalogue: Partial<Record<RecordKind, readonly NodeId[]>> = {
+      SuppliedProduct: ids.products.filter((p) => !p.group).map((p) => p.iri as NodeId),
+      CatalogItem: ids.items as NodeId[],
     };
+    const enterprise: EnterpriseRecord = withDerivedLinks(stored.record, (opposite) => catalogue[opposite.kind] ?? []);
     const linked = await this.store.getResources([enterprise.address, enterprise.mainContact].filter((x): x is NodeId => x !== undefined));
     return { row, records: [enterprise, ...linked.map((r) => r.record)], version: profileVersionOf(row) };
   }

@@ -26,14 +26,14 @@ function table(rows: readonly (readonly string[])[]): string {
 
 async function findPeer(node: NodeParts, idOrName: string | undefined): Promise<PeerRow> {
   if (idOrName === undefined) throw new UsageError('which peer? give its id or name');
-  const peer = await node.store.federation.getPeer(idOrName);
+  const peer = await node.store.provenance.getPeer(idOrName);
   if (peer === undefined) throw new UsageError(`no peer ${JSON.stringify(idOrName)}`);
   return peer;
 }
 
 /** `maillon peer …`. */
 export async function peerCommand(node: NodeParts, sub: string | undefined, arg: string | undefined, options: SyncCommandOptions, io: Io): Promise<number> {
-  const federation = node.store.federation;
+  const provenance = node.store.provenance;
   switch (sub) {
     case 'add': {
       if (arg === undefined) throw new UsageError('usage: maillon peer add URL [--name N] [--token T] [--interval 5m] [--profile dfc-v2]');
@@ -49,36 +49,36 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
       const header = options['token-header'] ?? 'authorization';
       if (header !== 'authorization' && header !== 'x-api-token') throw new UsageError('--token-header must be authorization or x-api-token');
       const name = options.name ?? new URL(checked.url).host;
-      if ((await federation.listPeers()).some((p) => p.name === name || p.url === checked.url)) {
+      if ((await provenance.listPeers()).some((p) => p.name === name || p.url === checked.url)) {
         io.err(`a peer with this name or URL exists already\n`);
         return 1;
       }
-      const peer = await federation.addPeer({
+      const peer = await provenance.addPeer({
         name, url: checked.url, intervalSeconds: interval, profile, tokenHeader: header, ...(options.token !== undefined ? { token: options.token } : {}),
       }, new URL(checked.url).origin);
       io.out(`added peer ${peer.id} ${peer.name}: ${peer.url} (every ${peer.intervalSeconds} s)\n`);
       return 0;
     }
     case 'list': {
-      const peers = await federation.listPeers();
+      const peers = await provenance.listPeers();
       io.out(table([['id', 'name', 'url', 'interval', 'status', 'last success'],
         ...peers.map((p) => [String(p.id), p.name, p.url, `${p.intervalSeconds}s`, p.status, p.lastSuccessAt ?? '-'])]));
       return 0;
     }
     case 'remove': {
       const peer = await findPeer(node, arg);
-      await federation.removePeer(peer.id);
+      await provenance.removePeer(peer.id);
       io.out(`removed peer ${peer.id} ${peer.name} and everything synced from it\n`);
       return 0;
     }
     case 'status': {
-      const peers = arg === undefined ? await federation.listPeers() : [await findPeer(node, arg)];
+      const peers = arg === undefined ? await provenance.listPeers() : [await findPeer(node, arg)];
       for (const peer of peers) {
-        const counts = await federation.peerCounts(peer.id);
+        const counts = await provenance.peerCounts(peer.id);
         io.out(`${peer.id} ${peer.name} ${peer.url}\n  status ${peer.status}, ${peer.failures} failure(s) in a row, last success ${peer.lastSuccessAt ?? 'never'}, next ${peer.nextAttemptAt ?? 'now'}\n`);
         if (peer.lastError !== null) io.out(`  last error: ${peer.lastError}\n`);
         io.out(`  resources: ${counts.active} active, ${counts.missing} missing, ${counts.withdrawn} withdrawn\n`);
-        for (const q of await federation.quarantine(peer.id)) {
+        for (const q of await provenance.quarantine(peer.id)) {
           io.out(`  quarantined ${q.iri} (${q.type ?? '?'}): ${q.problems.map((p) => `${p.path} ${p.message}`).join('; ')}\n`);
         }
       }
@@ -107,7 +107,7 @@ function summaryRow(name: string, summary: SyncSummary | undefined, failure?: st
 
 /** `maillon sync [--peer N]`: syncs now and prints a summary table. */
 export async function syncCommand(node: NodeParts, options: SyncCommandOptions, io: Io): Promise<number> {
-  const peers = options.peer === undefined ? await node.store.federation.listPeers() : [await findPeer(node, options.peer)];
+  const peers = options.peer === undefined ? await node.store.provenance.listPeers() : [await findPeer(node, options.peer)];
   if (peers.length === 0) {
     io.out('no peers; add one with maillon peer add URL\n');
     return 0;

@@ -71,7 +71,7 @@ export interface LocalCatalogue {
 /** Queries and summarises the federated catalogue. */
 export class FederationService {
   public constructor(
-    private readonly federation: FederatedIndex,
+    private readonly index: FederatedIndex,
     private readonly catalog: LocalCatalogue,
     private readonly taxonomy: () => Taxonomy,
     private readonly names: () => Promise<Map<number, string>>,
@@ -85,7 +85,7 @@ export class FederationService {
   /** Brings our own enterprises' rows of the index up to date (cheap when nothing changed). */
   public async refresh(): Promise<void> {
     const versions = new Map((await this.catalog.listEnterprises()).filter((e) => !e.private).map((e) => [e.eid, e.version]));
-    await this.federation.refreshLocal(versions, (eid) => this.catalog.publishedRecords(eid));
+    await this.index.refreshLocal(versions, (eid) => this.catalog.publishedRecords(eid));
   }
 
   /**
@@ -120,7 +120,7 @@ export class FederationService {
       const dLon = near.radius / (111.32 * Math.max(0.01, Math.cos((near.lat * Math.PI) / 180)));
       box = { minLat: near.lat - dLat, maxLat: near.lat + dLat, minLon: near.lon - dLon, maxLon: near.lon + dLon };
     }
-    const rows = await this.federation.queryMatches({
+    const rows = await this.index.queryMatches({
       ...(types !== undefined ? { types } : {}),
       ...(query.q !== undefined ? { text: query.q } : {}),
       ...(box !== undefined ? { box } : {}),
@@ -135,7 +135,7 @@ export class FederationService {
 
   /** The full rows of some matches (a page, or everything for an export), in their order. */
   public rows(matches: readonly FederatedMatch[]): Promise<FederatedRow[]> {
-    return this.federation.entriesByIds(matches.map((m) => m.id));
+    return this.index.entriesByIds(matches.map((m) => m.id));
   }
 
   /**
@@ -143,7 +143,7 @@ export class FederationService {
    * the federated catalogue (N-Quads, one named graph per source).
    */
   public async recordsBySource(rows: readonly FederatedRow[]): Promise<{ source: string; records: DfcRecord[] }[]> {
-    const all = await this.federation.rowsOfKeys([...new Set(rows.map((r) => r.productKey))]);
+    const all = await this.index.rowsOfKeys([...new Set(rows.map((r) => r.productKey))]);
     const bySource = new Map<string, Set<string>>();
     for (const row of all) {
       const iris = bySource.get(row.source) ?? new Set<string>();
@@ -152,13 +152,13 @@ export class FederationService {
     }
     const groups: { source: string; records: DfcRecord[] }[] = [];
     for (const [source, iris] of bySource) {
-      const records = await this.federation.recordsIn(source, [...iris]);
+      const records = await this.index.recordsIn(source, [...iris]);
       const more = new Set<string>();
       for (const record of records) {
         if (record.kind === 'SuppliedProduct') record.variantOf.forEach((g) => more.add(g));
         if (record.kind === 'Enterprise' && record.address !== undefined) more.add(record.address);
       }
-      records.push(...(await this.federation.recordsIn(source, [...more].filter((iri) => !iris.has(iri)))));
+      records.push(...(await this.index.recordsIn(source, [...more].filter((iri) => !iris.has(iri)))));
       groups.push({ source, records });
     }
     return groups;
@@ -173,14 +173,14 @@ export class FederationService {
     for (const row of rows) {
       for (const iri of [row.itemIri, row.productIri, row.offerIri, row.enterpriseIri]) if (iri !== null) wanted.add(iri);
     }
-    const found = await this.federation.recordsOf([...wanted]);
+    const found = await this.index.recordsOf([...wanted]);
     // Second hop: product groups and enterprises' addresses.
     const more = new Set<string>();
     for (const { record } of found.values()) {
       if (record.kind === 'SuppliedProduct') record.variantOf.forEach((g) => more.add(g));
       if (record.kind === 'Enterprise' && record.address !== undefined) more.add(record.address);
     }
-    const second = await this.federation.recordsOf([...more].filter((iri) => !found.has(iri)));
+    const second = await this.index.recordsOf([...more].filter((iri) => !found.has(iri)));
     const bySource = new Map<string, DfcRecord[]>();
     for (const { record, source } of [...found.values(), ...second.values()]) {
       const list = bySource.get(source) ?? [];

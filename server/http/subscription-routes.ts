@@ -11,7 +11,7 @@ import type { CatalogService } from '../catalog/catalog-service.js';
 import { BadRequestHttpError, ForbiddenHttpError, NotFoundHttpError, UnauthorizedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import { newSecret, ReplayGuard, SIGNATURE_HEADER, verify } from '../feed/signature.js';
 import type { FeedStore, SubscriptionRow } from '../store/feed.js';
-import type { FederationStore } from '../store/federation.js';
+import type { ProvenanceStore } from '../store/federation.js';
 import { checkPeerUrl } from '../sync/peer-url.js';
 import type { SyncScheduler } from '../sync/scheduler.js';
 
@@ -102,7 +102,8 @@ export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
 /** Options of the notification receiver. */
 export interface NotificationRoutesArgs {
   readonly feed: FeedStore;
-  readonly federation: FederationStore;
+  /** The peers, to find the one a notification names (the provenance store). */
+  readonly provenance: ProvenanceStore;
   readonly scheduler: SyncScheduler;
 }
 
@@ -111,7 +112,7 @@ export function notificationRoutes(args: NotificationRoutesArgs): Router {
   const router = Router();
   const guard = new ReplayGuard();
   router.post('/notifications/:peer', async (req, res) => {
-    const peer = await args.federation.getPeer(Number(req.params['peer']));
+    const peer = await args.provenance.getPeer(Number(req.params['peer']));
     const state = peer === undefined ? undefined : await args.feed.peerFeed(peer.id);
     // Same answer for an unknown peer and a bad signature: nothing to learn by probing.
     const refused = (reason: string): never => {

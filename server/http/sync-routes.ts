@@ -7,14 +7,14 @@
 import { Router, type Request, type Response } from 'express';
 import { requireAdmin } from '../auth/middleware.js';
 import { BadRequestHttpError, ConflictHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
-import type { FederationStore, PeerRow } from '../store/federation.js';
+import type { PeerRow, ProvenanceStore } from '../store/federation.js';
 import { checkPeerUrl } from '../sync/peer-url.js';
 import { parseInterval, type SyncScheduler } from '../sync/scheduler.js';
 import { subscribeFailureText, type SubscribeOutcome } from '../sync/subscribe.js';
 
 /** Options of {@link syncRoutes}. */
 export interface SyncRoutesArgs {
-  readonly federation: FederationStore;
+  readonly provenance: ProvenanceStore;
   readonly scheduler: SyncScheduler;
   readonly allowPrivate: boolean;
   /** Our own base URL: a node is not its own peer. */
@@ -36,10 +36,10 @@ function json(res: Response, status: number, body: unknown): void {
 /** Builds the router. */
 export function syncRoutes(args: SyncRoutesArgs): Router {
   const router = Router();
-  const { federation, scheduler } = args;
+  const { provenance, scheduler } = args;
 
   const peerOf = async (req: Request): Promise<PeerRow> => {
-    const peer = await federation.getPeer(req.params['id'] as string);
+    const peer = await provenance.getPeer(req.params['id'] as string);
     if (peer === undefined) throw new NotFoundHttpError(`no peer ${JSON.stringify(req.params['id'])}`);
     return peer;
   };
@@ -47,7 +47,7 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
   router.get('/status', async (_req, res) => {
     // Peer URLs and errors are the operator's business: admin only, like the rest of /api/sync.
     requireAdmin(res);
-    const peers = await federation.listPeers();
+    const peers = await provenance.listPeers();
     json(res, 200, {
       running: scheduler.active,
       peers: peers.map((p) => ({
@@ -59,7 +59,7 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
 
   router.get('/peers', async (_req, res) => {
     requireAdmin(res);
-    json(res, 200, (await federation.listPeers()).map(publicPeer));
+    json(res, 200, (await provenance.listPeers()).map(publicPeer));
   });
 
   router.post('/peers', async (req, res) => {
@@ -80,9 +80,9 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
     const tokenHeader = body['tokenHeader'] ?? 'authorization';
     if (tokenHeader !== 'authorization' && tokenHeader !== 'x-api-token') throw new UnprocessableEntityHttpError('tokenHeader must be authorization or x-api-token');
     const name = typeof body['name'] === 'string' && body['name'] !== '' ? body['name'] : new URL(checked.url).host;
-    const existing = (await federation.listPeers()).find((p) => p.url === checked.url || p.name === name);
+    const existing = (await provenance.listPeers()).find((p) => p.url === checked.url || p.name === name);
     if (existing !== undefined) throw new ConflictHttpError(`peer ${existing.name} already has this ${existing.url === checked.url ? 'URL' : 'name'}`);
-    const peer = await federation.addPeer({
+    const peer = await provenance.addPeer({
       name, url: checked.url, intervalSeconds: interval, profile, tokenHeader,
       ...(typeof body['token'] === 'string' ? { token: body['token'] } : {}),
     }, new URL(checked.url).origin);
@@ -94,14 +94,14 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
     requireAdmin(res);
     const peer = await peerOf(req);
     // Quarantined records show their problems as every other answer does, stable `code` included.
-    const quarantine = await federation.quarantine(peer.id);
-    json(res, 200, { ...publicPeer(peer), resources: await federation.peerCounts(peer.id), quarantine });
+    const quarantine = await provenance.quarantine(peer.id);
+    json(res, 200, { ...publicPeer(peer), resources: await provenance.peerCounts(peer.id), quarantine });
   });
 
   router.delete('/peers/:id', async (req, res) => {
     requireAdmin(res);
     const peer = await peerOf(req);
-    await federation.removePeer(peer.id);
+    await provenance.removePeer(peer.id);
     res.status(204).end();
   });
 

@@ -13,12 +13,12 @@
  *
  * @packageDocumentation
  */
-import dns, { type LookupAddress } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction, type Socket } from 'node:net';
+import type { LookupFunction, Socket } from 'node:net';
 import { failure, type Failure, type FailureKind } from '../errors/failure.js';
-import { isPrivateAddress } from './addresses.js';
+import { checkPublicHost } from './public-host.js';
 
 /** Limits applied to one {@link safeFetch} call. */
 export interface FetchPolicy {
@@ -219,37 +219,16 @@ async function fetchOnce(hop: Hop, request: SafeRequest, policy: FetchPolicy, de
  */
 async function resolveHost(url: URL, policy: FetchPolicy, connectBy: number, deadline: number): Promise<LookupAddress[] | undefined | SafeFetchOutcome> {
   const host = bareHost(url);
-  if (isIP(host) !== 0) {
-    if (!policy.allowPrivate && isPrivateAddress(host)) return failed('private-address', `${host} is not a public address`, url.href);
-    return undefined;
+  const checked = await checkPublicHost(host, policy.allowPrivate, { timeoutMs: connectBy - Date.now() });
+  if (checked.ok) return checked.addresses;
+  switch (checked.reason) {
+    case 'timeout': return failed('timeout', timeoutMessage(connectBy, deadline, policy, 'resolving the host'), url.href);
+    case 'unresolved': return failed('network', `cannot resolve ${host}: ${errorText(checked.error)}`, url.href);
+    case 'no-address': return failed('network', `${host} has no address`, url.href);
+    case 'private': return failed('private-address', checked.resolved
+      ? `${host} resolves to ${checked.address}, not a public address`
+      : `${host} is not a public address`, url.href);
   }
-  let addresses: LookupAddress[];
-  try {
-    // Looked up through the module object at call time so that tests can stand in for DNS.
-    const lookup = dns.promises.lookup(host, { all: true });
-    addresses = await withTimeout(lookup, connectBy - Date.now());
-  } catch (error: unknown) {
-    if (error === TIMED_OUT) return failed('timeout', timeoutMessage(connectBy, deadline, policy, 'resolving the host'), url.href);
-    return failed('network', `cannot resolve ${host}: ${errorText(error)}`, url.href);
-  }
-  if (addresses.length === 0) return failed('network', `${host} has no address`, url.href);
-  if (!policy.allowPrivate) {
-    // ANY private address refuses the host: otherwise a peer could list one public and one internal address.
-    const bad = addresses.find((a) => isPrivateAddress(a.address));
-    if (bad !== undefined) return failed('private-address', `${host} resolves to ${bad.address}, not a public address`, url.href);
-  }
-  return addresses;
-}
-
-const TIMED_OUT = Symbol('timed out');
-
-/** Races a promise against a timer. The promise itself cannot be cancelled (getaddrinfo), only abandoned. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(TIMED_OUT), Math.max(0, ms));
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function timeoutMessage(connectBy: number, deadline: number, policy: FetchPolicy, what: string): string {

@@ -7,7 +7,8 @@
  *   the federated catalogue reads.
  *
  * Applying a snapshot rebuilds the peer's rows of the index in the same transaction (a reader never sees a
- * half-applied peer), so one implementation holds both: {@link FederationStore}.
+ * half-applied peer), so one store implements both sides over one database, and gives each as its own part
+ * (`NodeStore.provenance`, `NodeStore.index`): a caller takes the side it uses.
  *
  * @packageDocumentation
  */
@@ -193,6 +194,3 @@ export interface FederatedIndex {
   /** The records of the given IRIs, from the best source of each (own node first, then authoritative peers). */
   recordsOf(iris: readonly string[]): Promise<Map<string, { record: DfcRecord; source: string }>>;
 }
-
-/** Both sides in one object, as `NodeStore.federation` gives them (one database, one transaction per snapshot). */
-export interface FederationStore extends ProvenanceStore, FederatedIndex {}

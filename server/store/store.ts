@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { DfcRecord, RecordKind } from '../../ontology/records.js';
 import type { FeedStore } from './feed.js';
-import type { FederationStore } from './federation.js';
+import type { FederatedIndex, ProvenanceStore } from './federation.js';
 
 /** An enterprise as the node manages it. */
 export interface EnterpriseRow {
@@ -128,8 +128,13 @@ export class AlreadyExistsError extends Error {
 export interface NodeStore {
   /** The public base URL the stored `@id`s are built from. */
   readonly baseUrl: string;
-  /** Peers, their provenance graphs and the federated index. */
-  readonly federation: FederationStore;
+  /**
+   * Peers, their sync state and their provenance graphs: the sync engine's side of the federation. Applying
+   * a snapshot here also rebuilds the peer's rows of {@link NodeStore.index}, in the same transaction.
+   */
+  readonly provenance: ProvenanceStore;
+  /** The federated index and the records behind it: the federated catalogue's side. */
+  readonly index: FederatedIndex;
   /** The change feed and webhook subscriptions. */
   readonly feed: FeedStore;
 

@@ -57,7 +57,7 @@ export async function feedHead(parts: SyncParts, peer: PeerRow, feedUrl: string)
 export async function incrementalSync(
   parts: SyncParts, run: SyncRun, feedUrl: string, cursor: number, stream: string | null,
 ): Promise<PeerSyncOutcome | 'resync'> {
-  const { federation } = parts;
+  const { provenance } = parts;
   const { peer, started, startedAt, onProgress } = run;
   const root = await feedHead(parts, peer, feedUrl);
   // A feed that went backwards, or another feed altogether (the peer's database was made anew): start over.
@@ -98,7 +98,7 @@ export async function incrementalSync(
     if (after === cursor) return 'resync'; // members without sequence numbers: not a feed we can follow
   }
   // Only what the versions touch: a few rows, not the peer's whole graph.
-  const held = await federation.heldOf(peer.id, [...versions.keys(), ...deleted]);
+  const held = await provenance.heldOf(peer.id, [...versions.keys(), ...deleted]);
   const plan = planMerge({
     peerOrigin: peer.origin, ownBase: parts.ownBase, held, complete: false, now: startedAt.toISOString(), graceMs: parts.graceMs,
     pages: [{ url: feedUrl, status: 200, records: kept([...versions.values()]) }],
@@ -108,7 +108,7 @@ export async function incrementalSync(
   const withdrawn = [...deleted].filter((iri) => held.has(iri) && held.get(iri)?.withdrawnAt === null);
   const changes = { ...plan, upsert, withdrawn, missing: [], restored: plan.restored };
   if (upsert.length + withdrawn.length + quarantine.length > 0) {
-    await federation.applySnapshot(peer.id, { plan: changes, sources: new Map(), quarantine, replaceQuarantine: false, now: startedAt.toISOString() });
+    await provenance.applySnapshot(peer.id, { plan: changes, sources: new Map(), quarantine, replaceQuarantine: false, now: startedAt.toISOString() });
   }
   await parts.feed.setPeerFeed(peer.id, { cursor: after });
   return {

@@ -63,8 +63,8 @@ export type FetchOutcome = { ok: true; page: FetchedPage } | { ok: false; failur
  * Fetches one page of a peer's DFC data.
  *
  * Besides {@link safeFetch}'s failures, an answer in a media type the decoder does not read (an HTML login
- * page, say) or in a content encoding we did not ask for is a `not-dfc` failure, refused before its body is
- * read.
+ * page, say) is a `not-dfc` failure, refused before its body is read; so is one in a content encoding we did
+ * not ask for (the fetcher's `bad-encoding`, named for what it means to a sync).
  *
  * @param request - URL, accept header, credentials and validators
  * @param policy - limits (default {@link DEFAULT_FETCH_POLICY})
@@ -76,7 +76,11 @@ export async function fetchPage(request: PageRequest, policy: FetchPolicy = DEFA
   if (request.lastModified !== undefined) headers['if-modified-since'] = request.lastModified;
   const credential = request.token === undefined ? undefined : peerCredential(request.token, request.tokenHeader);
   const fetched = await transport({ url: request.url, headers, ...(credential !== undefined ? { credential } : {}), checkHead: checkDfcHead }, policy);
-  if (!fetched.ok) return fetched;
+  if (!fetched.ok) {
+    // The fetcher refuses an encoding we did not ask for; for a peer's page that answer is no DFC document
+    // either (discovery reads `not-dfc` as "absent", and the stored error names it so).
+    return fetched.failure.kind === 'bad-encoding' ? { ok: false, failure: { ...fetched.failure, kind: 'not-dfc' } } : fetched;
+  }
   const { response } = fetched;
   const etag = response.headers.etag;
   const lastModified = response.headers['last-modified'];
@@ -118,15 +122,14 @@ export function peerCredential(token: string, tokenHeader: PageRequest['tokenHea
   return tokenHeader === 'x-api-token' ? { header: 'x-api-token', value: token } : { header: 'authorization', value: `Bearer ${token}` };
 }
 
-/** A DFC page's head: a media type the decoder reads (or none), and the identity encoding we asked for. */
+/**
+ * A DFC page's head: a media type the decoder reads (or none). The identity encoding we asked for is
+ * checked by the fetcher itself, after this.
+ */
 function checkDfcHead(headers: IncomingHttpHeaders): HeadRefusal | undefined {
   const contentType = headers['content-type'];
   if (contentType !== undefined && !isDfcMediaType(mediaTypeOf(contentType))) {
     return { kind: 'not-dfc', message: `content type ${clip(contentType, 100)} is not a DFC format` };
-  }
-  const encoding = headers['content-encoding']?.trim().toLowerCase();
-  if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
-    return { kind: 'not-dfc', message: `unrequested content encoding ${clip(encoding, 50)}` };
   }
   return undefined;
 }

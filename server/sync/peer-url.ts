@@ -1,13 +1,12 @@
 /**
- * Checking a peer URL when the operator adds it: http(s) only, not this node, and not a private address
- * unless private peers are allowed (the fetcher checks again on every request, after DNS and redirects).
+ * Checking a peer URL when the operator adds it: http(s) only, no credentials in it, not this node, and not a
+ * private address unless private peers are allowed (`net/public-host.ts` judges the host; the fetcher asks it
+ * again on every request, after redirects).
  *
  * @packageDocumentation
  */
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { failure, type Failure } from '../errors/failure.js';
-import { isPrivateAddress } from '../net/addresses.js';
+import { checkPublicHost, type HostCheck } from '../net/public-host.js';
 
 /** The checked URL, or why it is refused (the failure's message is what the operator is told). */
 export type PeerUrlCheck = { ok: true; url: string } | { ok: false; failure: Failure };
@@ -33,19 +32,27 @@ export async function checkPeerUrl(text: string, options: { allowPrivate: boolea
   }
   if (!options.allowPrivate) {
     const host = url.hostname.replace(/^\[|\]$/gu, '');
-    let addresses: string[];
-    try {
-      addresses = isIP(host) !== 0 ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
-    } catch (error: unknown) {
-      return refused('network', `cannot resolve ${host}: ${error instanceof Error ? error.message : String(error)}`, url.href);
-    }
-    if (addresses.some(isPrivateAddress)) {
-      return refused('private-address', `${host} is a private or loopback address; start the node with --allow-private to sync such peers`, url.href);
-    }
+    const checked = await checkPublicHost(host, false);
+    if (!checked.ok) return refusedHost(checked, host, url.href);
   }
   return { ok: true, url: url.href };
 }
 
 function refused(kind: Failure['kind'], message: string, url: string): PeerUrlCheck {
   return { ok: false, failure: failure(kind, message, url) };
+}
+
+/** The operator's words for a host {@link checkPublicHost} refused. */
+function refusedHost(checked: Exclude<HostCheck, { ok: true }>, host: string, url: string): PeerUrlCheck {
+  switch (checked.reason) {
+    case 'private':
+      return refused('private-address', `${host} is a private or loopback address; start the node with --allow-private to sync such peers`, url);
+    case 'unresolved':
+      return refused('network', `cannot resolve ${host}: ${checked.error instanceof Error ? checked.error.message : String(checked.error)}`, url);
+    // An empty answer (Node's resolver throws instead), or a timeout, which is not asked for here: the
+    // operator's add waits for the resolver.
+    case 'no-address':
+    case 'timeout':
+      return refused('network', `cannot resolve ${host}: no address`, url);
+  }
 }

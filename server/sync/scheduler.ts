@@ -5,14 +5,15 @@
  * @packageDocumentation
  */
 import type { Logger } from 'pino';
-import type { FederationStore, PeerRow } from '../store/federation.js';
+import type { PeerRow, ProvenanceStore } from '../store/federation.js';
 import type { CancelTimer, Timers } from '../timers/timers.js';
 import type { PeerSyncOutcome, SyncEngine, SyncProgress } from './sync-engine.js';
 
 /** Options of {@link SyncScheduler}. */
 export interface SyncSchedulerArgs {
   readonly engine: SyncEngine;
-  readonly federation: FederationStore;
+  /** Where the peers and their next attempts are listed. */
+  readonly provenance: ProvenanceStore;
   /** Where the periodic tick runs. */
   readonly timers: Timers;
   /** Most peers synced at once (default 4). */
@@ -58,7 +59,7 @@ export class SyncScheduler {
    * @returns one outcome per peer, in the order given
    */
   public async runNow(peers?: readonly PeerRow[], onProgress?: (peer: PeerRow, progress: SyncProgress | 'done', outcome?: PeerSyncOutcome) => void): Promise<PeerSyncOutcome[]> {
-    const list = peers ?? (await this.args.federation.listPeers());
+    const list = peers ?? (await this.args.provenance.listPeers());
     const outcomes: PeerSyncOutcome[] = new Array<PeerSyncOutcome>(list.length);
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -106,7 +107,7 @@ export class SyncScheduler {
     if (free <= 0) return;
     try {
       const now = new Date().toISOString();
-      const due = (await this.args.federation.listPeers())
+      const due = (await this.args.provenance.listPeers())
         .filter((p) => !this.running.has(p.id) && (p.nextAttemptAt === null || p.nextAttemptAt <= now))
         .sort((a, b) => (a.nextAttemptAt ?? '').localeCompare(b.nextAttemptAt ?? ''))
         .slice(0, free);

@@ -54,9 +54,9 @@ function linksToFollow(records: readonly DfcRecord[], url: string): string[] {
  * @param run - the peer and the run
  */
 export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<PeerSyncOutcome> {
-  const { federation, policy } = parts;
+  const { provenance, policy } = parts;
   const { peer, started, startedAt, onProgress } = run;
-  const known = await federation.sources(peer.id);
+  const known = await provenance.sources(peer.id);
   const failed = (f: Failure): PeerSyncOutcome => ({ ok: false, peer, failure: f });
   const start = await startUrl(parts, peer);
   if ('failure' in start) return failed(start.failure);
@@ -120,7 +120,7 @@ export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<Peer
   }
 
   const plan = planMerge({
-    peerOrigin: peer.origin, ownBase: parts.ownBase, held: await federation.held(peer.id), pages, complete: true,
+    peerOrigin: peer.origin, ownBase: parts.ownBase, held: await provenance.held(peer.id), pages, complete: true,
     now: startedAt.toISOString(), graceMs: parts.graceMs,
   });
   for (const refused of plan.refused.filter((p) => p.severity === 'error')) {
@@ -131,10 +131,10 @@ export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<Peer
   const anything = plan.upsert.length + plan.missing.length + plan.withdrawn.length + plan.restored.length > 0;
   // Pages answered 304 were not decoded again: their quarantined records stay quarantined.
   const replaceQuarantine = notModified === 0;
-  const quarantineChanged = replaceQuarantine ? quarantine.size > 0 || (await federation.quarantine(peer.id)).length > 0 : quarantine.size > 0;
+  const quarantineChanged = replaceQuarantine ? quarantine.size > 0 || (await provenance.quarantine(peer.id)).length > 0 : quarantine.size > 0;
   // A snapshot that changed nothing (every page 304, or the same data again) costs no write.
   if (anything || sourcesChanged || quarantineChanged) {
-    await federation.applySnapshot(peer.id, {
+    await provenance.applySnapshot(peer.id, {
       plan, sources, quarantine: [...quarantine.values()], replaceQuarantine, now: startedAt.toISOString(),
     });
   }

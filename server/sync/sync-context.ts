@@ -9,7 +9,7 @@ import type { DfcRecord } from '../../ontology/records.js';
 import type { Decoder } from '../codec/decode.js';
 import type { Failure } from '../errors/failure.js';
 import type { FetchPolicy } from '../net/safe-fetch.js';
-import type { FederationStore, PeerRow, SyncSummary } from '../store/federation.js';
+import type { PeerRow, ProvenanceStore, SyncSummary } from '../store/federation.js';
 import type { FeedStore } from '../store/feed.js';
 import type { FetchOutcome, PageRequest } from './peer-fetch.js';
 
@@ -30,7 +30,8 @@ export type PageFetch = (request: PageRequest) => Promise<FetchOutcome>;
 
 /** The parts a sync works with. */
 export interface SyncParts {
-  readonly federation: FederationStore;
+  /** Peers and what each said: the sync reads and writes only the provenance side of the federation. */
+  readonly provenance: ProvenanceStore;
   readonly feed: FeedStore;
   readonly decoder: Decoder;
   /** Our own public base URL: peers can never write under it. */

@@ -10,7 +10,7 @@ import type { Decoder } from '../codec/decode.js';
 import { failure, failureText } from '../errors/failure.js';
 import { backoffDelay } from '../net/backoff.js';
 import { DEFAULT_FETCH_POLICY, safeFetch, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
-import type { FederationStore, PeerRow } from '../store/federation.js';
+import type { PeerRow, ProvenanceStore } from '../store/federation.js';
 import type { FeedStore } from '../store/feed.js';
 import { discover, feedOf } from './discovery.js';
 import { feedHead, incrementalSync } from './incremental.js';
@@ -22,7 +22,8 @@ export type { PeerSyncOutcome, SyncProgress } from './sync-context.js';
 
 /** Options of {@link SyncEngine}. */
 export interface SyncEngineArgs {
-  readonly federation: FederationStore;
+  /** Peers and their sync state, and where each snapshot is applied. */
+  readonly provenance: ProvenanceStore;
   /** Where each peer's feed and cursor are kept (incremental sync when the peer has a feed). */
   readonly feed: FeedStore;
   readonly decoder: Decoder;
@@ -40,7 +41,7 @@ export interface SyncEngineArgs {
   readonly random?: () => number;
 }
 
-/** Syncs peers into the federation store. */
+/** Syncs peers into the provenance store (which rebuilds their rows of the federated index). */
 export class SyncEngine {
   private readonly parts: SyncParts;
   private readonly now: () => Date;
@@ -50,7 +51,7 @@ export class SyncEngine {
     const policy = args.policy ?? DEFAULT_FETCH_POLICY;
     const transport = args.fetch ?? safeFetch;
     this.parts = {
-      federation: args.federation, feed: args.feed, decoder: args.decoder, ownBase: args.ownBase, policy,
+      provenance: args.provenance, feed: args.feed, decoder: args.decoder, ownBase: args.ownBase, policy,
       graceMs: args.graceMs ?? 3_600_000,
       fetch: (request) => fetchPage(request, policy, transport),
     };
@@ -74,7 +75,7 @@ export class SyncEngine {
       outcome = { ok: false, peer, failure: failure('internal', error instanceof Error ? error.message : String(error), peer.url) };
     }
     const failures = outcome.ok ? 0 : peer.failures + 1;
-    await this.args.federation.recordAttempt(peer.id, {
+    await this.args.provenance.recordAttempt(peer.id, {
       status: outcome.ok ? 'ok' : 'failed',
       at: run.startedAt.toISOString(),
       nextAttemptAt: new Date(this.now().getTime() + (outcome.ok ? peer.intervalSeconds * 1000 : this.backoff(failures, peer))).toISOString(),

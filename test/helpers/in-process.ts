@@ -284,7 +284,7 @@ export async function startFederated(options: InProcessOptions = {}): Promise<Fe
   try {
     node = await startInProcess(options);
     await node.seed('ferme');
-    const peer = await node.store.federation.addPeer({ name: 'verger', url: `${peerServer.url}/catalog.json` }, peerServer.url);
+    const peer = await node.store.provenance.addPeer({ name: 'verger', url: `${peerServer.url}/catalog.json` }, peerServer.url);
     const outcome = await node.scheduler.syncOne(peer);
     if (!outcome.ok) throw new Error(`the peer did not sync: ${JSON.stringify(outcome.failure)}`);
     const running = node;

@@ -326,7 +326,7 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
             pages: 1 + LAYOUT[of].length, notModified: 0,
           });
           expect(summary?.bytes).to.be.greaterThan(10_000);
-          expect((await nodes[on].node.store.federation.peerCounts(peerId(on, of)))).to.deep.equal({ active: summary?.added, missing: 0, withdrawn: 0 });
+          expect((await nodes[on].node.store.provenance.peerCounts(peerId(on, of)))).to.deep.equal({ active: summary?.added, missing: 0, withdrawn: 0 });
         }
       }
     });
@@ -796,9 +796,9 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
       expect(summary).to.include({ added: 0, withdrawn: 3 });
       expect(await itemIris(nodes.b, '')).to.not.include(echalotes.item);
       expect(await itemIris(nodes.b, 'q=echalote')).to.deep.equal([]);
-      const federation = nodes.b.node.store.federation;
-      expect((await federation.peerCounts(peerId('b', 'a'))).withdrawn).to.equal(3);
-      const held = await federation.held(peerId('b', 'a'));
+      const provenance = nodes.b.node.store.provenance;
+      expect((await provenance.peerCounts(peerId('b', 'a'))).withdrawn).to.equal(3);
+      const held = await provenance.held(peerId('b', 'a'));
       for (const iri of [echalotes.item, echalotes.product, echalotes.offer]) {
         expect(held.get(iri)?.withdrawnAt, iri).to.be.a('string');
       }
@@ -806,7 +806,7 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
       const again = await nodes.b.sync(peerId('b', 'a'));
       expect(again).to.include({ added: 0, updated: 0, withdrawn: 0 });
       expect(await itemIris(nodes.b, ''), 'withdrawn item back after a 304').to.not.include(echalotes.item);
-      expect((await federation.peerCounts(peerId('b', 'a'))).withdrawn).to.equal(3);
+      expect((await provenance.peerCounts(peerId('b', 'a'))).withdrawn).to.equal(3);
     });
 
     it('comes back when A serves it again under the same @id (re-imported from the example)', async () => {
@@ -819,7 +819,7 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
       const summary = await nodes.b.sync(peerId('b', 'a'));
       expect(summary).to.include({ added: 0, withdrawn: 0 });
       expect(await itemIris(nodes.b, '')).to.include(echalotes.item);
-      expect((await nodes.b.node.store.federation.peerCounts(peerId('b', 'a'))).withdrawn).to.equal(0);
+      expect((await nodes.b.node.store.provenance.peerCounts(peerId('b', 'a'))).withdrawn).to.equal(0);
       const row = (await csvRows(nodes.b)).find((r) => r['catalog_item_iri'] === echalotes.item);
       expect(Number(row?.['price'])).to.equal(echalotes.price);
     });
@@ -841,11 +841,11 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
       shop.files.set(OFN_CATALOGUE_PATH, { body: JSON.stringify(without), contentType: 'application/ld+json' });
       const first = await d.sync(peer.id);
       expect(first).to.include({ withdrawn: 0, notModified: 0 });
-      expect(await d.node.store.federation.peerCounts(peer.id)).to.include({ missing: 3, withdrawn: 0 });
+      expect(await d.node.store.provenance.peerCounts(peer.id)).to.include({ missing: 3, withdrawn: 0 });
       await new Promise((resolve) => setTimeout(resolve, 1100));
       const second = await d.sync(peer.id);
       expect(second).to.include({ notModified: 1 });
-      expect(await d.node.store.federation.peerCounts(peer.id), 'after the grace, with the page unchanged (304)').to.deep.equal({ active: ofnDocument(shop.url)['@graph'].length - 3, missing: 0, withdrawn: 3 });
+      expect(await d.node.store.provenance.peerCounts(peer.id), 'after the grace, with the page unchanged (304)').to.deep.equal({ active: ofnDocument(shop.url)['@graph'].length - 3, missing: 0, withdrawn: 3 });
       expect(second.withdrawn).to.equal(3);
       expect(await itemIris(d, '')).to.not.include(gone.item);
     });

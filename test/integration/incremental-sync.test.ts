@@ -191,7 +191,7 @@ describe('incremental sync from a peer\'s change feed (10,000 offers)', function
     const served = await a.request('GET', `/api/dfc/enterprises/${EID}`, { headers: { accept: 'application/ld+json' } });
     expect(served.status).to.equal(200);
     const own = (await a.node.decoder.decode(served.text, { mediaType: 'application/ld+json' })).records.find((r) => r.id === enterprise);
-    const [copy] = await b.node.store.federation.recordsIn(`peer:${peer.id}`, [enterprise]);
+    const [copy] = await b.node.store.index.recordsIn(`peer:${peer.id}`, [enterprise]);
     expect(own?.kind).to.equal('Enterprise');
     expect(copy?.kind).to.equal('Enterprise');
     if (own?.kind !== 'Enterprise' || copy?.kind !== 'Enterprise') return;

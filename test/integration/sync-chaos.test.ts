@@ -171,7 +171,7 @@ describe('sync against misbehaving peers (chaos)', function () {
   }
 
   async function peerRow(name: string): Promise<PeerRow> {
-    const peer = await node.store.federation.getPeer(id(name));
+    const peer = await node.store.provenance.getPeer(id(name));
     if (peer === undefined) expect.fail(`no peer ${name}`);
     return peer;
   }
@@ -400,7 +400,7 @@ describe('sync against misbehaving peers (chaos)', function () {
     });
 
     it('refuses, and quarantines, what the claimer says about our own node', async () => {
-      const quarantine = await node.store.federation.quarantine(id('claimer'));
+      const quarantine = await node.store.provenance.quarantine(id('claimer'));
       expect(quarantine.map((q) => q.iri)).to.deep.equal([HIJACK]);
       expect(quarantine[0]?.problems[0]).to.deep.include({ id: HIJACK, type: 'dfc-b:SuppliedProduct', path: '@id', severity: 'error' });
       expect(quarantine[0]?.problems[0]?.message).to.match(/cannot change a resource of this node/u);
@@ -500,7 +500,7 @@ describe('sync against misbehaving peers (chaos)', function () {
       });
 
       it('added no peer on any refusal', async () => {
-        expect((await node.store.federation.listPeers()).map((p) => p.name)).to.deep.equal([...peerIds.keys()]);
+        expect((await node.store.provenance.listPeers()).map((p) => p.name)).to.deep.equal([...peerIds.keys()]);
       });
     });
   });

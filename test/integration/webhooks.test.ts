@@ -381,7 +381,7 @@ describe('webhooks', function () {
         .find((q) => q.subject.value === iri && q.predicate.value === `${DFC_B}stockLimitation`);
       return quad === undefined ? undefined : Number(quad.object.value);
     };
-    const peerRow = async (): Promise<PeerRow> => (await b.node.store.federation.getPeer(peer.id)) as PeerRow;
+    const peerRow = async (): Promise<PeerRow> => (await b.node.store.provenance.getPeer(peer.id)) as PeerRow;
 
     before(async () => {
       const token = await tokenAt(a, FERME, ['ReadProducts']);

@@ -11,12 +11,12 @@ import type { DfcRecord, RecordKind } from '../../../ontology/records.js';
 import {
   AlreadyExistsError, ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type EnterpriseRow, type NodeStore, type StoredResource, type TokenRow, versionOfJson,
 } from '../store.js';
-import type { FederationStore } from '../federation.js';
 import { SqliteDatabase, type SqlConnection, type SqlValue } from './database.js';
-import { SqliteFederationStore } from './federation-store.js';
 import type { FeedStore } from '../feed.js';
+import { SqliteFederatedIndex } from './federated-index.js';
 import { SqliteFeedStore } from './feed-store.js';
 import { migrate } from './migrations.js';
+import { SqliteProvenanceStore } from './provenance-store.js';
 
 interface EnterpriseSql { eid: string; iri: string; name: string; private: number; version: number; profile_version: number; updated_at: string }
 interface ResourceSql { eid: string; record: string; version: string | null; updated_at: string }
@@ -80,8 +80,10 @@ export interface SqliteStoreOptions {
 
 /** {@link NodeStore} on SQLite. */
 export class SqliteStore implements NodeStore {
-  /** Peers, their provenance graphs and the federated index, in the same database. */
-  public readonly federation: FederationStore;
+  /** Peers, their provenance graphs and their snapshots (which also rebuild their rows of the index). */
+  public readonly provenance: SqliteProvenanceStore;
+  /** The federated index and the records behind it, in the same database. */
+  public readonly index: SqliteFederatedIndex;
   /** The change feed and webhook subscriptions, in the same database. */
   public readonly feed: FeedStore;
 
@@ -89,7 +91,8 @@ export class SqliteStore implements NodeStore {
     private readonly db: SqliteDatabase,
     public readonly baseUrl: string,
   ) {
-    this.federation = new SqliteFederationStore(db);
+    this.provenance = new SqliteProvenanceStore(db);
+    this.index = new SqliteFederatedIndex(db);
     this.feed = new SqliteFeedStore(db);
   }
 

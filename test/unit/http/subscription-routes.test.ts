@@ -129,8 +129,8 @@ describe('http: signed notifications from a peer', function () {
       '/catalog.json': { body: serialize(farmRecords('verger', { origin }), 'jsonld'), contentType: 'application/ld+json' },
     }));
     node = await startInProcess();
-    peer = await node.store.federation.addPeer({ name: 'verger', url: `${peerServer.url}/catalog.json` }, peerServer.url);
-    bare = await node.store.federation.addPeer({ name: 'sans-secret', url: 'http://127.0.0.1:9/' }, 'http://127.0.0.1:9');
+    peer = await node.store.provenance.addPeer({ name: 'verger', url: `${peerServer.url}/catalog.json` }, peerServer.url);
+    bare = await node.store.provenance.addPeer({ name: 'sans-secret', url: 'http://127.0.0.1:9/' }, 'http://127.0.0.1:9');
     await node.store.feed.setPeerFeed(peer.id, { secret });
   });
   after(async () => {
@@ -176,7 +176,7 @@ describe('http: signed notifications from a peer', function () {
     let status = 'new';
     while (status !== 'ok' && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      status = (await node.store.federation.getPeer(peer.id))?.status ?? '';
+      status = (await node.store.provenance.getPeer(peer.id))?.status ?? '';
     }
     expect(status).to.equal('ok');
     expect(peerServer.log.some((l) => l.path === '/catalog.json')).to.equal(true);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { INVERSE_PAIRS, LINK_ENDS, inverseOf, withoutDerivedLinks } from '../../../ontology/inverses.js';
+import { INVERSE_PAIRS, LINK_ENDS, withDerivedLinks, withoutDerivedLinks } from '../../../ontology/inverses.js';
+import type { NodeId } from '../../../ontology/iri.js';
 import type { CatalogItemRecord, DfcRecord, EnterpriseRecord, OfferRecord, SuppliedProductRecord } from '../../../ontology/records.js';
 import { DFC_B } from '../../../ontology/vocabulary.js';
 import { Decoder } from '../../../server/codec/decode.js';
@@ -23,15 +24,6 @@ describe('The inverse-property table', () => {
       [DFC_B.partOf, DFC_B.hasPart],
     ]);
     expect(INVERSE_PAIRS).to.have.length(9);
-  });
-
-  it('inverseOf answers both ways, and nothing for a property kept one way', () => {
-    for (const pair of INVERSE_PAIRS) {
-      expect(inverseOf(pair.forward.property)).to.equal(pair.inverse.property);
-      expect(inverseOf(pair.inverse.property)).to.equal(pair.forward.property);
-    }
-    expect(inverseOf(DFC_B.hasAddress)).to.equal(undefined);
-    expect(inverseOf(DFC_B.offeredTo)).to.equal(undefined);
   });
 
   it('each end names a field of its record kind that holds one link or a list, as `many` says', () => {
@@ -59,6 +51,19 @@ describe('The inverse-property table', () => {
     expect(withoutDerivedLinks(emptied)).to.equal(emptied);
     const product = sampleRecords().find((r) => r.kind === 'SuppliedProduct') as DfcRecord;
     expect(withoutDerivedLinks(product)).to.equal(product);
+  });
+
+  it('withDerivedLinks fills supplies and manages from the records of the opposite end\'s kind, and leaves other kinds alone', () => {
+    const enterprise = withoutDerivedLinks(sampleRecords().find((r): r is EnterpriseRecord => r.kind === 'Enterprise') as EnterpriseRecord);
+    const products = [`${BASE}/supplied_products/p` as NodeId];
+    const items = [`${BASE}/catalog_items/i` as NodeId, `${BASE}/catalog_items/j` as NodeId];
+    const filled = withDerivedLinks(enterprise, (opposite) => (opposite.kind === 'SuppliedProduct' ? products : opposite.kind === 'CatalogItem' ? items : []));
+    expect(filled.supplies).to.deep.equal(products);
+    expect(filled.manages).to.deep.equal(items);
+    expect(filled.customerCategories).to.deep.equal(enterprise.customerCategories);
+    expect(enterprise.supplies).to.deep.equal([]); // not mutated
+    const product = sampleRecords().find((r) => r.kind === 'SuppliedProduct') as DfcRecord;
+    expect(withDerivedLinks(product, () => products)).to.equal(product);
   });
 
   it('the codec completes every link from either end', async () => {

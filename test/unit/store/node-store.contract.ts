@@ -17,7 +17,9 @@ import { measureIri } from '../../../ontology/units.js';
 import { DFC_PT_NS } from '../../../ontology/vocabulary.js';
 import { problem } from '../../../server/errors/problem.js';
 import type { MergePlan, PlannedResource, SnapshotWrite, SyncSummary } from '../../../server/store/federation.js';
-import { ConcurrentChangeError, OwnershipError, VersionConflictError, type NodeStore } from '../../../server/store/store.js';
+import {
+  AlreadyExistsError, ConcurrentChangeError, OwnershipError, recordVersion, VersionConflictError, type NodeStore,
+} from '../../../server/store/store.js';
 
 /** How a test file gives the suite its stores. */
 export interface StoreFactory {
@@ -149,7 +151,7 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
     async function refreshLocal(): Promise<void> {
       const versions = new Map<string, number>();
       for (const e of await store.listEnterprises()) if (!e.private) versions.set(e.eid, e.version);
-      await store.federation.refreshLocal(versions, async (eid) => (await store.listResources(eid, ALL_KINDS)).map((r) => r.record));
+      await store.index.refreshLocal(versions, async (eid) => (await store.listResources(eid, ALL_KINDS)).map((r) => r.record));
     }
 
     describe('enterprises', () => {
@@ -192,6 +194,17 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         const v3 = await store.enterpriseVersion('ferme') as number;
         expect(v3).to.be.greaterThan(v2);
         expect(await store.getEnterprise('ferme')).to.include({ name: 'La Ferme', version: v3 });
+      });
+
+      it('refuses with AlreadyExistsError an enterprise whose id or IRI is taken, and the failed create changes nothing', async () => {
+        const [farm, address] = await createFarm('ferme') as [EnterpriseRecord, AddressRecord];
+        const taken = await rejection(store.createEnterprise('ferme', farm.id, [{ ...farm, name: 'Autre nom' }, address]));
+        expect(taken).to.be.instanceOf(AlreadyExistsError);
+        const iriTaken = await rejection(store.createEnterprise('autre', farm.id, []));
+        expect(iriTaken).to.be.instanceOf(AlreadyExistsError);
+        expect((await store.getEnterprise('ferme'))?.name).to.equal('ferme');
+        expect((await store.getResource(farm.id))?.record).to.deep.equal(farm);
+        expect((await store.listEnterprises()).map((e) => e.eid)).to.deep.equal(['ferme']);
       });
 
       it('makes an enterprise private or public', async () => {
@@ -253,10 +266,64 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
           expect((await store.getResource(record.id))?.record).to.deep.equal(record);
         }
         await refreshLocal();
-        const rows = await store.federation.queryEntries({});
+        const rows = await store.index.queryEntries({});
         expect(rows.map((r) => [r.name, r.stock, r.inStock])).to.deep.equal([['None', 0, false], ['Some', 12.5, true], ['Unlimited', null, true]]);
-        expect((await store.federation.queryEntries({ inStock: true })).map((r) => r.name)).to.deep.equal(['Some', 'Unlimited']);
-        expect((await store.federation.queryEntries({ inStock: false })).map((r) => r.name)).to.deep.equal(['None']);
+        expect((await store.index.queryEntries({ inStock: true })).map((r) => r.name)).to.deep.equal(['Some', 'Unlimited']);
+        expect((await store.index.queryEntries({ inStock: false })).map((r) => r.name)).to.deep.equal(['None']);
+      });
+    });
+
+    describe('versions of resources and profiles', () => {
+      it('a resource\'s version is the recordVersion of what was written, the same from every read', async () => {
+        await createFarm('ferme');
+        const [pommes] = product(BASE, 'ferme', { slug: 'pommes', name: 'Pommes' });
+        await store.apply('ferme', { upsert: [pommes] });
+        const stored = await store.getResource(pommes.id);
+        expect(stored?.version).to.equal(recordVersion(pommes));
+        expect((await store.getResources([pommes.id]))[0]?.version).to.equal(stored?.version);
+        expect((await store.listResources('ferme', ['SuppliedProduct']))[0]?.version).to.equal(stored?.version);
+      });
+
+      it('changes with every change of the record, not with an identical rewrite, and comes back with the content', async () => {
+        await createFarm('ferme');
+        const [, item] = product(BASE, 'ferme', { slug: 'pommes', name: 'Pommes', stock: 5 });
+        const versionOf = async (): Promise<string | undefined> => (await store.getResource(item.id))?.version;
+        await store.apply('ferme', { upsert: [item] });
+        const v1 = await versionOf();
+        await store.apply('ferme', { upsert: [{ ...item }] });
+        expect(await versionOf()).to.equal(v1);
+        await store.apply('ferme', { upsert: [{ ...item, stock: 4 }], expect: new Map([[item.id, item]]) });
+        expect(await versionOf()).to.not.equal(v1);
+        // A version names a content: back to the first one, back to its version (never a stale match).
+        await store.apply('ferme', { upsert: [item] });
+        expect(await versionOf()).to.equal(v1);
+      });
+
+      it('moves the profile version with the profile and the list of products and items, not with stock', async () => {
+        const [farm] = await createFarm('ferme') as [EnterpriseRecord, AddressRecord];
+        const [pommes, item] = product(BASE, 'ferme', { slug: 'pommes', name: 'Pommes', stock: 5 });
+        const profile = async (): Promise<number> => (await store.getEnterprise('ferme'))?.profileVersion as number;
+        const p0 = await profile();
+        await store.apply('ferme', { upsert: [pommes, item] });
+        const p1 = await profile();
+        expect(p1).to.be.greaterThan(p0);
+        const version = await store.enterpriseVersion('ferme') as number;
+        await store.apply('ferme', { upsert: [{ ...item, stock: 1 }] });
+        expect(await profile(), 'a stock write').to.equal(p1);
+        expect(await store.enterpriseVersion('ferme')).to.be.greaterThan(version);
+        await store.apply('ferme', { upsert: [{ ...farm, name: 'Ferme 2' }] });
+        const p2 = await profile();
+        expect(p2, 'the Enterprise renamed').to.be.greaterThan(p1);
+        await store.apply('ferme', { upsert: [{ ...pommes, variants: [nodeId(`${BASE}/api/dfc/enterprises/ferme/supplied_products/other`)] }] });
+        const p3 = await profile();
+        expect(p3, 'a product that becomes a group leaves the supplies list').to.be.greaterThan(p2);
+        await store.apply('ferme', { upsert: [{ ...pommes, name: 'Pommes rouges' }] });
+        const p4 = await profile();
+        expect(p4, 'a group that becomes a product again').to.be.greaterThan(p3);
+        await store.apply('ferme', { upsert: [{ ...pommes, name: 'Pommes vertes' }] });
+        expect(await profile(), 'a product renamed: the profile lists its id only').to.equal(p4);
+        await store.apply('ferme', { delete: [item.id] });
+        expect(await profile(), 'an item deleted').to.be.greaterThan(p4);
       });
     });
 
@@ -509,7 +576,7 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
       });
 
       it('keeps what we know of a peer\'s feed, field by field', async () => {
-        const peer = await store.federation.addPeer({ name: 'a', url: `${PEER_A}/` }, PEER_A);
+        const peer = await store.provenance.addPeer({ name: 'a', url: `${PEER_A}/` }, PEER_A);
         expect(await store.feed.peerFeed(peer.id)).to.deep.equal({ feedUrl: null, cursor: null, stream: null, secret: null, subscriptionUrl: null });
         await store.feed.setPeerFeed(peer.id, { feedUrl: `${PEER_A}/feed` });
         await store.feed.setPeerFeed(peer.id, { cursor: 42, stream: 'abc' });
@@ -543,120 +610,120 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
 
     describe('provenance', () => {
       it('adds peers with defaults, gets them by id or name, and lists them by id', async () => {
-        const a = await store.federation.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
+        const a = await store.provenance.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
         expect(a).to.deep.include({
           name: 'a', url: `${PEER_A}/catalog`, origin: PEER_A, token: null, tokenHeader: 'authorization', profile: 'dfc-v1', intervalSeconds: 300,
           status: 'new', lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt: null, failures: 0, lastError: null, lastSummary: null,
         });
-        const r = await store.federation.addPeer({
+        const r = await store.provenance.addPeer({
           name: 'r', url: `${PEER_R}/`, token: 'secret', tokenHeader: 'x-api-token', profile: 'dfc-v2', intervalSeconds: 60,
         }, PEER_R);
         expect(r).to.deep.include({ token: 'secret', tokenHeader: 'x-api-token', profile: 'dfc-v2', intervalSeconds: 60 });
         expect(r.id).to.not.equal(a.id);
-        expect(await store.federation.getPeer(a.id)).to.deep.equal(a);
-        expect(await store.federation.getPeer(String(a.id))).to.deep.equal(a);
-        expect(await store.federation.getPeer('r')).to.deep.equal(r);
-        expect(await store.federation.getPeer('nobody')).to.equal(undefined);
-        expect((await store.federation.listPeers()).map((p) => p.name)).to.deep.equal(a.id < r.id ? ['a', 'r'] : ['r', 'a']);
+        expect(await store.provenance.getPeer(a.id)).to.deep.equal(a);
+        expect(await store.provenance.getPeer(String(a.id))).to.deep.equal(a);
+        expect(await store.provenance.getPeer('r')).to.deep.equal(r);
+        expect(await store.provenance.getPeer('nobody')).to.equal(undefined);
+        expect((await store.provenance.listPeers()).map((p) => p.name)).to.deep.equal(a.id < r.id ? ['a', 'r'] : ['r', 'a']);
       });
 
       it('records attempts: a success keeps its summary, a failure keeps the last one', async () => {
-        const peer = await store.federation.addPeer({ name: 'a', url: `${PEER_A}/` }, PEER_A);
-        await store.federation.recordAttempt(peer.id, {
+        const peer = await store.provenance.addPeer({ name: 'a', url: `${PEER_A}/` }, PEER_A);
+        await store.provenance.recordAttempt(peer.id, {
           status: 'ok', at: '2026-01-01T00:00:00.000Z', nextAttemptAt: '2026-01-01T00:05:00.000Z', failures: 0, error: null, summary: SUMMARY,
         });
-        expect(await store.federation.getPeer(peer.id)).to.deep.include({
+        expect(await store.provenance.getPeer(peer.id)).to.deep.include({
           status: 'ok', lastAttemptAt: '2026-01-01T00:00:00.000Z', lastSuccessAt: '2026-01-01T00:00:00.000Z',
           nextAttemptAt: '2026-01-01T00:05:00.000Z', failures: 0, lastError: null, lastSummary: SUMMARY,
         });
-        await store.federation.recordAttempt(peer.id, {
+        await store.provenance.recordAttempt(peer.id, {
           status: 'failed', at: '2026-01-01T00:10:00.000Z', nextAttemptAt: '2026-01-01T00:11:00.000Z', failures: 1, error: 'network: refused', summary: null,
         });
-        expect(await store.federation.getPeer(peer.id)).to.deep.include({
+        expect(await store.provenance.getPeer(peer.id)).to.deep.include({
           status: 'failed', lastAttemptAt: '2026-01-01T00:10:00.000Z', lastSuccessAt: '2026-01-01T00:00:00.000Z',
           nextAttemptAt: '2026-01-01T00:11:00.000Z', failures: 1, lastError: 'network: refused', lastSummary: SUMMARY,
         });
       });
 
       it('applies a snapshot: what we hold, the validators of each page, the quarantine, the counts', async () => {
-        const peer = await store.federation.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
+        const peer = await store.provenance.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
         const records = [...enterprise(PEER_A, 'verger', PLACE_PARIS), ...product(PEER_A, 'verger', { slug: 'pommes', name: 'Pommes' })];
         const plan = planOf(records);
         const bad = problem('missing-property', `${PEER_A}/bad`, 'dfc-b:Offer', 'dfc-b:hasPrice', 'no price');
-        await store.federation.applySnapshot(peer.id, snapshot(plan, '2026-01-01T00:00:00.000Z', {
+        await store.provenance.applySnapshot(peer.id, snapshot(plan, '2026-01-01T00:00:00.000Z', {
           sources: new Map([[`${PEER_A}/catalog`, { etag: '"v1"', lastModified: 'Thu, 01 Jan 2026 00:00:00 GMT' }]]),
           quarantine: [{ iri: `${PEER_A}/bad`, type: 'dfc-b:Offer', problems: [bad] }], replaceQuarantine: true,
         }));
-        const held = await store.federation.held(peer.id);
+        const held = await store.provenance.held(peer.id);
         expect([...held.keys()].sort()).to.deep.equal(records.map((r) => r.id).sort());
         expect(held.get(records[0]?.id as string)).to.deep.equal({
           iri: records[0]?.id, hash: plan.upsert[0]?.hash, sourceUrl: `${PEER_A}/catalog`, missingSince: null, withdrawnAt: null,
         });
-        const some = await store.federation.heldOf(peer.id, [records[2]?.id as string, `${PEER_A}/unknown`]);
+        const some = await store.provenance.heldOf(peer.id, [records[2]?.id as string, `${PEER_A}/unknown`]);
         expect([...some.keys()]).to.deep.equal([records[2]?.id]);
-        expect(await store.federation.sources(peer.id)).to.deep.equal(new Map([[`${PEER_A}/catalog`, { etag: '"v1"', lastModified: 'Thu, 01 Jan 2026 00:00:00 GMT' }]]));
-        expect(await store.federation.quarantine(peer.id)).to.deep.equal([
+        expect(await store.provenance.sources(peer.id)).to.deep.equal(new Map([[`${PEER_A}/catalog`, { etag: '"v1"', lastModified: 'Thu, 01 Jan 2026 00:00:00 GMT' }]]));
+        expect(await store.provenance.quarantine(peer.id)).to.deep.equal([
           { iri: `${PEER_A}/bad`, type: 'dfc-b:Offer', problems: [bad], seenAt: '2026-01-01T00:00:00.000Z' },
         ]);
-        expect(await store.federation.peerCounts(peer.id)).to.deep.equal({ active: 5, missing: 0, withdrawn: 0 });
+        expect(await store.provenance.peerCounts(peer.id)).to.deep.equal({ active: 5, missing: 0, withdrawn: 0 });
         // Another peer holds nothing of it.
-        const other = await store.federation.addPeer({ name: 'r', url: `${PEER_R}/` }, PEER_R);
-        expect((await store.federation.held(other.id)).size).to.equal(0);
-        expect(await store.federation.peerCounts(other.id)).to.deep.equal({ active: 0, missing: 0, withdrawn: 0 });
+        const other = await store.provenance.addPeer({ name: 'r', url: `${PEER_R}/` }, PEER_R);
+        expect((await store.provenance.held(other.id)).size).to.equal(0);
+        expect(await store.provenance.peerCounts(other.id)).to.deep.equal({ active: 0, missing: 0, withdrawn: 0 });
       });
 
       it('flags resources missing, then withdrawn, and restores them', async () => {
-        const peer = await store.federation.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
+        const peer = await store.provenance.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
         const records = product(PEER_A, 'verger', { slug: 'pommes', name: 'Pommes' });
-        await store.federation.applySnapshot(peer.id, snapshot(planOf(records), '2026-01-01T00:00:00.000Z'));
+        await store.provenance.applySnapshot(peer.id, snapshot(planOf(records), '2026-01-01T00:00:00.000Z'));
         const [p] = records;
-        await store.federation.applySnapshot(peer.id, snapshot(planOf([], { missing: [p.id] }), '2026-01-02T00:00:00.000Z'));
-        expect((await store.federation.held(peer.id)).get(p.id)).to.deep.include({ missingSince: '2026-01-02T00:00:00.000Z', withdrawnAt: null });
-        expect(await store.federation.peerCounts(peer.id)).to.deep.equal({ active: 2, missing: 1, withdrawn: 0 });
-        await store.federation.applySnapshot(peer.id, snapshot(planOf([], { withdrawn: [p.id] }), '2026-01-03T00:00:00.000Z'));
-        expect((await store.federation.held(peer.id)).get(p.id)).to.deep.include({ missingSince: '2026-01-02T00:00:00.000Z', withdrawnAt: '2026-01-03T00:00:00.000Z' });
-        expect(await store.federation.peerCounts(peer.id)).to.deep.equal({ active: 2, missing: 0, withdrawn: 1 });
-        await store.federation.applySnapshot(peer.id, snapshot(planOf([], { restored: [p.id] }), '2026-01-04T00:00:00.000Z'));
-        expect((await store.federation.held(peer.id)).get(p.id)).to.deep.include({ missingSince: null, withdrawnAt: null });
-        expect(await store.federation.peerCounts(peer.id)).to.deep.equal({ active: 3, missing: 0, withdrawn: 0 });
+        await store.provenance.applySnapshot(peer.id, snapshot(planOf([], { missing: [p.id] }), '2026-01-02T00:00:00.000Z'));
+        expect((await store.provenance.held(peer.id)).get(p.id)).to.deep.include({ missingSince: '2026-01-02T00:00:00.000Z', withdrawnAt: null });
+        expect(await store.provenance.peerCounts(peer.id)).to.deep.equal({ active: 2, missing: 1, withdrawn: 0 });
+        await store.provenance.applySnapshot(peer.id, snapshot(planOf([], { withdrawn: [p.id] }), '2026-01-03T00:00:00.000Z'));
+        expect((await store.provenance.held(peer.id)).get(p.id)).to.deep.include({ missingSince: '2026-01-02T00:00:00.000Z', withdrawnAt: '2026-01-03T00:00:00.000Z' });
+        expect(await store.provenance.peerCounts(peer.id)).to.deep.equal({ active: 2, missing: 0, withdrawn: 1 });
+        await store.provenance.applySnapshot(peer.id, snapshot(planOf([], { restored: [p.id] }), '2026-01-04T00:00:00.000Z'));
+        expect((await store.provenance.held(peer.id)).get(p.id)).to.deep.include({ missingSince: null, withdrawnAt: null });
+        expect(await store.provenance.peerCounts(peer.id)).to.deep.equal({ active: 3, missing: 0, withdrawn: 0 });
       });
 
       it('adds to the quarantine or replaces it, and lets out a record that is valid again', async () => {
-        const peer = await store.federation.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
+        const peer = await store.provenance.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
         const [p, item] = product(PEER_A, 'verger', { slug: 'pommes', name: 'Pommes' });
         const q = (iri: string): { iri: string; type: string; problems: ReturnType<typeof problem>[] } => ({
           iri, type: 'dfc-b:SuppliedProduct', problems: [problem('missing-property', iri, 'dfc-b:SuppliedProduct', 'dfc-b:name', 'bad')],
         });
-        await store.federation.applySnapshot(peer.id, snapshot(planOf([]), '2026-01-01T00:00:00.000Z', { quarantine: [q(p.id), q(`${PEER_A}/x`)], replaceQuarantine: true }));
-        await store.federation.applySnapshot(peer.id, snapshot(planOf([]), '2026-01-02T00:00:00.000Z', { quarantine: [q(`${PEER_A}/y`)], replaceQuarantine: false }));
-        expect((await store.federation.quarantine(peer.id)).map((r) => r.iri)).to.deep.equal([p.id, `${PEER_A}/x`, `${PEER_A}/y`].sort());
-        await store.federation.applySnapshot(peer.id, snapshot(planOf([p, item]), '2026-01-03T00:00:00.000Z'));
-        expect((await store.federation.quarantine(peer.id)).map((r) => r.iri)).to.deep.equal([`${PEER_A}/x`, `${PEER_A}/y`]);
-        await store.federation.applySnapshot(peer.id, snapshot(planOf([]), '2026-01-04T00:00:00.000Z', { quarantine: [q(`${PEER_A}/z`)], replaceQuarantine: true }));
-        expect((await store.federation.quarantine(peer.id)).map((r) => r.iri)).to.deep.equal([`${PEER_A}/z`]);
+        await store.provenance.applySnapshot(peer.id, snapshot(planOf([]), '2026-01-01T00:00:00.000Z', { quarantine: [q(p.id), q(`${PEER_A}/x`)], replaceQuarantine: true }));
+        await store.provenance.applySnapshot(peer.id, snapshot(planOf([]), '2026-01-02T00:00:00.000Z', { quarantine: [q(`${PEER_A}/y`)], replaceQuarantine: false }));
+        expect((await store.provenance.quarantine(peer.id)).map((r) => r.iri)).to.deep.equal([p.id, `${PEER_A}/x`, `${PEER_A}/y`].sort());
+        await store.provenance.applySnapshot(peer.id, snapshot(planOf([p, item]), '2026-01-03T00:00:00.000Z'));
+        expect((await store.provenance.quarantine(peer.id)).map((r) => r.iri)).to.deep.equal([`${PEER_A}/x`, `${PEER_A}/y`]);
+        await store.provenance.applySnapshot(peer.id, snapshot(planOf([]), '2026-01-04T00:00:00.000Z', { quarantine: [q(`${PEER_A}/z`)], replaceQuarantine: true }));
+        expect((await store.provenance.quarantine(peer.id)).map((r) => r.iri)).to.deep.equal([`${PEER_A}/z`]);
       });
 
       it('replaces a page\'s validators with a new snapshot\'s', async () => {
-        const peer = await store.federation.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
+        const peer = await store.provenance.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
         const page = `${PEER_A}/catalog`;
-        await store.federation.applySnapshot(peer.id, snapshot(planOf([]), '2026-01-01T00:00:00.000Z', { sources: new Map([[page, { etag: '"v1"', lastModified: null }]]) }));
-        await store.federation.applySnapshot(peer.id, snapshot(planOf([]), '2026-01-02T00:00:00.000Z', { sources: new Map([[page, { etag: '"v2"', lastModified: null }]]) }));
-        expect(await store.federation.sources(peer.id)).to.deep.equal(new Map([[page, { etag: '"v2"', lastModified: null }]]));
+        await store.provenance.applySnapshot(peer.id, snapshot(planOf([]), '2026-01-01T00:00:00.000Z', { sources: new Map([[page, { etag: '"v1"', lastModified: null }]]) }));
+        await store.provenance.applySnapshot(peer.id, snapshot(planOf([]), '2026-01-02T00:00:00.000Z', { sources: new Map([[page, { etag: '"v2"', lastModified: null }]]) }));
+        expect(await store.provenance.sources(peer.id)).to.deep.equal(new Map([[page, { etag: '"v2"', lastModified: null }]]));
       });
 
       it('removes a peer with everything it brought, its rows of the federated index included', async () => {
-        const peer = await store.federation.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
+        const peer = await store.provenance.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
         const records = [...enterprise(PEER_A, 'verger', PLACE_PARIS), ...product(PEER_A, 'verger', { slug: 'pommes', name: 'Pommes' })];
-        await store.federation.applySnapshot(peer.id, snapshot(planOf(records), '2026-01-01T00:00:00.000Z', {
+        await store.provenance.applySnapshot(peer.id, snapshot(planOf(records), '2026-01-01T00:00:00.000Z', {
           sources: new Map([[`${PEER_A}/catalog`, { etag: '"v1"', lastModified: null }]]),
         }));
-        expect(await store.federation.queryEntries({})).to.have.length(1);
-        expect(await store.federation.removePeer(peer.id)).to.equal(true);
-        expect(await store.federation.removePeer(peer.id)).to.equal(false);
-        expect(await store.federation.getPeer(peer.id)).to.equal(undefined);
-        expect(await store.federation.listPeers()).to.deep.equal([]);
-        expect(await store.federation.queryEntries({})).to.deep.equal([]);
-        expect(await store.federation.recordsOf(records.map((r) => r.id))).to.deep.equal(new Map());
+        expect(await store.index.queryEntries({})).to.have.length(1);
+        expect(await store.provenance.removePeer(peer.id)).to.equal(true);
+        expect(await store.provenance.removePeer(peer.id)).to.equal(false);
+        expect(await store.provenance.getPeer(peer.id)).to.equal(undefined);
+        expect(await store.provenance.listPeers()).to.deep.equal([]);
+        expect(await store.index.queryEntries({})).to.deep.equal([]);
+        expect(await store.index.recordsOf(records.map((r) => r.id))).to.deep.equal(new Map());
       });
     });
 
@@ -673,8 +740,8 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         await createFarm('secret', { private: true });
         await store.apply('secret', { upsert: product(BASE, 'secret', { slug: 'truffes', name: 'Truffes', type: APPLE }) });
         await refreshLocal();
-        const peer = await store.federation.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
-        await store.federation.applySnapshot(peer.id, snapshot(planOf([
+        const peer = await store.provenance.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
+        await store.provenance.applySnapshot(peer.id, snapshot(planOf([
           ...enterprise(PEER_A, 'verger', PLACE_PARIS),
           ...product(PEER_A, 'verger', { slug: 'pommes', name: 'Pommes Golden', type: APPLE, price: 2, stock: null }),
         ]), '2026-01-01T00:00:00.000Z'));
@@ -683,7 +750,7 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
 
       it('indexes our public enterprises and the peers\' items, with what queries filter on', async () => {
         const { peerId } = await seedIndex();
-        const rows = await store.federation.queryEntries({});
+        const rows = await store.index.queryEntries({});
         expect(rows.map((r) => [r.name, r.source])).to.deep.equal([
           ['Poires', 'local:ferme'], ['Pommes Golden', `peer:${peerId}`], ['Pommes Reinette', 'local:ferme'],
         ]);
@@ -698,8 +765,8 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
 
       it('answers each filter: type, text, place, stock, enterprise, source', async () => {
         const { peerId } = await seedIndex();
-        const names = async (query: Parameters<NodeStore['federation']['queryEntries']>[0]): Promise<(string | null)[]> =>
-          (await store.federation.queryEntries(query)).map((r) => r.name);
+        const names = async (query: Parameters<NodeStore['index']['queryEntries']>[0]): Promise<(string | null)[]> =>
+          (await store.index.queryEntries(query)).map((r) => r.name);
         expect(await names({ types: [APPLE] })).to.deep.equal(['Pommes Golden', 'Pommes Reinette']);
         expect(await names({ types: [APPLE, PEAR] })).to.deep.equal(['Poires', 'Pommes Golden', 'Pommes Reinette']);
         expect(await names({ types: [] })).to.deep.equal([]);
@@ -717,68 +784,68 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
 
       it('gives light matches whose ids give the full rows, in the order asked', async () => {
         await seedIndex();
-        const matches = await store.federation.queryMatches({ types: [APPLE] });
-        const full = await store.federation.queryEntries({ types: [APPLE] });
+        const matches = await store.index.queryMatches({ types: [APPLE] });
+        const full = await store.index.queryEntries({ types: [APPLE] });
         expect(matches.map((m) => [m.latitude, m.longitude])).to.deep.equal(full.map((r) => [r.latitude, r.longitude]));
-        expect(await store.federation.entriesByIds(matches.map((m) => m.id))).to.deep.equal(full);
-        expect(await store.federation.entriesByIds([...matches.map((m) => m.id)].reverse())).to.deep.equal([...full].reverse());
-        expect(await store.federation.queryMatches({ types: [] })).to.deep.equal([]);
+        expect(await store.index.entriesByIds(matches.map((m) => m.id))).to.deep.equal(full);
+        expect(await store.index.entriesByIds([...matches.map((m) => m.id)].reverse())).to.deep.equal([...full].reverse());
+        expect(await store.index.queryMatches({ types: [] })).to.deep.equal([]);
       });
 
       it('rebuilds our own rows only when an enterprise\'s version moved, and drops those of an enterprise gone', async () => {
         await seedIndex();
         await store.apply('ferme', { upsert: [{ ...product(BASE, 'ferme', { slug: 'pommes', name: 'Pommes Canada', type: APPLE })[0] }] });
         // Not refreshed yet: the index still says what it said.
-        expect((await store.federation.queryEntries({ source: 'local' })).map((r) => r.name)).to.include('Pommes Reinette');
+        expect((await store.index.queryEntries({ source: 'local' })).map((r) => r.name)).to.include('Pommes Reinette');
         await refreshLocal();
-        expect((await store.federation.queryEntries({ source: 'local' })).map((r) => r.name)).to.deep.equal(['Poires', 'Pommes Canada']);
+        expect((await store.index.queryEntries({ source: 'local' })).map((r) => r.name)).to.deep.equal(['Poires', 'Pommes Canada']);
         let asked = 0;
-        await store.federation.refreshLocal(new Map(), async () => {
+        await store.index.refreshLocal(new Map(), async () => {
           asked++;
           return [];
         });
         expect(asked).to.equal(0);
-        expect(await store.federation.queryEntries({ source: 'local' })).to.deep.equal([]);
+        expect(await store.index.queryEntries({ source: 'local' })).to.deep.equal([]);
       });
 
       it('elects one winner per product: the origin over a relay, and keeps every source\'s row for the asking', async () => {
-        const origin = await store.federation.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
-        const relay = await store.federation.addPeer({ name: 'r', url: `${PEER_R}/catalog` }, PEER_R);
+        const origin = await store.provenance.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
+        const relay = await store.provenance.addPeer({ name: 'r', url: `${PEER_R}/catalog` }, PEER_R);
         const records = [...enterprise(PEER_A, 'verger', PLACE_PARIS), ...product(PEER_A, 'verger', { slug: 'pommes', name: 'Pommes', price: 2 })];
         // The relay syncs first, with its own price: the origin still wins once it is there.
-        await store.federation.applySnapshot(relay.id, snapshot(planOf(records.map((r) => (r.kind === 'Offer' ? { ...r, price: { value: 9, currency: EURO } } : r)),
+        await store.provenance.applySnapshot(relay.id, snapshot(planOf(records.map((r) => (r.kind === 'Offer' ? { ...r, price: { value: 9, currency: EURO } } : r)),
           { authoritative: false, sourceUrl: `${PEER_R}/catalog` }), '2026-01-01T00:00:00.000Z'));
-        expect((await store.federation.queryEntries({})).map((r) => [r.source, r.price])).to.deep.equal([[`peer:${relay.id}`, 9]]);
-        await store.federation.applySnapshot(origin.id, snapshot(planOf(records), '2026-01-01T00:00:00.000Z'));
-        expect((await store.federation.queryEntries({})).map((r) => [r.source, r.price])).to.deep.equal([[`peer:${origin.id}`, 2]]);
+        expect((await store.index.queryEntries({})).map((r) => [r.source, r.price])).to.deep.equal([[`peer:${relay.id}`, 9]]);
+        await store.provenance.applySnapshot(origin.id, snapshot(planOf(records), '2026-01-01T00:00:00.000Z'));
+        expect((await store.index.queryEntries({})).map((r) => [r.source, r.price])).to.deep.equal([[`peer:${origin.id}`, 2]]);
         const key = ids(PEER_A, 'verger', 'pommes').product;
-        expect((await store.federation.rowsOfKeys([key])).map((r) => r.source)).to.deep.equal([`peer:${origin.id}`, `peer:${relay.id}`]);
+        expect((await store.index.rowsOfKeys([key])).map((r) => r.source)).to.deep.equal([`peer:${origin.id}`, `peer:${relay.id}`]);
         // The origin withdraws it: the relay's copy does not come back in its place.
-        await store.federation.applySnapshot(origin.id, snapshot(planOf([], { withdrawn: [ids(PEER_A, 'verger', 'pommes').item] }), '2026-01-02T00:00:00.000Z'));
-        expect(await store.federation.queryEntries({})).to.deep.equal([]);
-        expect((await store.federation.rowsOfKeys([key])).map((r) => r.source)).to.deep.equal([`peer:${relay.id}`]);
+        await store.provenance.applySnapshot(origin.id, snapshot(planOf([], { withdrawn: [ids(PEER_A, 'verger', 'pommes').item] }), '2026-01-02T00:00:00.000Z'));
+        expect(await store.index.queryEntries({})).to.deep.equal([]);
+        expect((await store.index.rowsOfKeys([key])).map((r) => r.source)).to.deep.equal([`peer:${relay.id}`]);
         // The origin gone, the relay's copy is all there is.
-        await store.federation.removePeer(origin.id);
-        expect((await store.federation.queryEntries({})).map((r) => r.source)).to.deep.equal([`peer:${relay.id}`]);
+        await store.provenance.removePeer(origin.id);
+        expect((await store.index.queryEntries({})).map((r) => r.source)).to.deep.equal([`peer:${relay.id}`]);
       });
 
       it('re-indexes a small change of a peer: an offer\'s new price', async () => {
         const { peerId } = await seedIndex();
         const [, , offer] = product(PEER_A, 'verger', { slug: 'pommes', name: 'Pommes Golden', type: APPLE, price: 2, stock: null });
-        await store.federation.applySnapshot(peerId, snapshot(planOf([{ ...offer, price: { value: 2.2, currency: EURO } }]), '2026-01-02T00:00:00.000Z'));
-        expect((await store.federation.queryEntries({ source: String(peerId) })).map((r) => [r.name, r.price, r.postcode])).to.deep.equal([['Pommes Golden', 2.2, '75001']]);
+        await store.provenance.applySnapshot(peerId, snapshot(planOf([{ ...offer, price: { value: 2.2, currency: EURO } }]), '2026-01-02T00:00:00.000Z'));
+        expect((await store.index.queryEntries({ source: String(peerId) })).map((r) => [r.name, r.price, r.postcode])).to.deep.equal([['Pommes Golden', 2.2, '75001']]);
       });
 
       it('gives records of one source, our public enterprises\' or a peer\'s', async () => {
         const { peerId } = await seedIndex();
         const local = ids(BASE, 'ferme', 'pommes');
-        expect((await store.federation.recordsIn('local:ferme', [local.product, local.item, `${BASE}/nothing`])).map((r) => r.id).sort())
+        expect((await store.index.recordsIn('local:ferme', [local.product, local.item, `${BASE}/nothing`])).map((r) => r.id).sort())
           .to.deep.equal([local.item, local.product]);
         const secret = ids(BASE, 'secret', 'truffes');
-        expect(await store.federation.recordsIn('local:secret', [secret.product])).to.deep.equal([]);
+        expect(await store.index.recordsIn('local:secret', [secret.product])).to.deep.equal([]);
         const remote = ids(PEER_A, 'verger', 'pommes');
-        expect((await store.federation.recordsIn(`peer:${peerId}`, [remote.offer])).map((r) => r.id)).to.deep.equal([remote.offer]);
-        expect(await store.federation.recordsIn(`peer:${peerId}`, [local.product])).to.deep.equal([]);
+        expect((await store.index.recordsIn(`peer:${peerId}`, [remote.offer])).map((r) => r.id)).to.deep.equal([remote.offer]);
+        expect(await store.index.recordsIn(`peer:${peerId}`, [local.product])).to.deep.equal([]);
       });
 
       it('gives each record from its best source: our own node first, then an authoritative peer, then a relay', async () => {
@@ -788,23 +855,23 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         await createFarm('secret', { private: true });
         const hidden = product(BASE, 'secret', { slug: 'truffes', name: 'Truffes' });
         await store.apply('secret', { upsert: hidden });
-        const relay = await store.federation.addPeer({ name: 'r', url: `${PEER_R}/catalog` }, PEER_R);
-        const origin = await store.federation.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
+        const relay = await store.provenance.addPeer({ name: 'r', url: `${PEER_R}/catalog` }, PEER_R);
+        const origin = await store.provenance.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
         const theirs = product(PEER_A, 'verger', { slug: 'pommes', name: 'Pommes (origin)' });
         const relayed = theirs.map((r) => ({ ...r, name: 'Pommes (relay)' }) as DfcRecord);
         // The relay also copies one of ours; and it is the only one to hold a record of a third origin.
         const third = product('https://third.example', 'x', { slug: 'coings', name: 'Coings' })[0];
-        await store.federation.applySnapshot(relay.id, snapshot(planOf([...relayed, { ...ours[0], name: 'Pommes (copied)' }, third], { authoritative: false }), '2026-01-02T00:00:00.000Z'));
-        await store.federation.applySnapshot(origin.id, snapshot(planOf(theirs), '2026-01-01T00:00:00.000Z'));
-        const found = await store.federation.recordsOf([ours[0].id, theirs[0].id, third.id, hidden[0].id, `${BASE}/nothing`]);
+        await store.provenance.applySnapshot(relay.id, snapshot(planOf([...relayed, { ...ours[0], name: 'Pommes (copied)' }, third], { authoritative: false }), '2026-01-02T00:00:00.000Z'));
+        await store.provenance.applySnapshot(origin.id, snapshot(planOf(theirs), '2026-01-01T00:00:00.000Z'));
+        const found = await store.index.recordsOf([ours[0].id, theirs[0].id, third.id, hidden[0].id, `${BASE}/nothing`]);
         expect(found.get(ours[0].id)).to.deep.equal({ record: ours[0], source: 'local:ferme' });
         expect(found.get(theirs[0].id)).to.deep.equal({ record: theirs[0], source: `peer:${origin.id}` });
         expect(found.get(third.id)).to.deep.equal({ record: third, source: `peer:${relay.id}` });
         expect(found.has(hidden[0].id)).to.equal(false);
         expect(found.size).to.equal(3);
         // A withdrawn record is no source.
-        await store.federation.applySnapshot(origin.id, snapshot(planOf([], { withdrawn: [theirs[0].id] }), '2026-01-03T00:00:00.000Z'));
-        expect((await store.federation.recordsOf([theirs[0].id])).get(theirs[0].id)?.source).to.equal(`peer:${relay.id}`);
+        await store.provenance.applySnapshot(origin.id, snapshot(planOf([], { withdrawn: [theirs[0].id] }), '2026-01-03T00:00:00.000Z'));
+        expect((await store.index.recordsOf([theirs[0].id])).get(theirs[0].id)?.source).to.equal(`peer:${relay.id}`);
       });
     });
   });

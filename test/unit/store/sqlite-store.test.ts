@@ -76,10 +76,10 @@ describe('SqliteStore (SQLite only)', () => {
   it('enforces foreign keys: a peer removed takes its resources, sources, quarantine and feed state with it', async () => {
     const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
     try {
-      const peer = await store.federation.addPeer({ name: 'a', url: 'https://a.example/catalog' }, 'https://a.example');
+      const peer = await store.provenance.addPeer({ name: 'a', url: 'https://a.example/catalog' }, 'https://a.example');
       const record = farm('https://a.example')[0] as DfcRecord;
       const json = JSON.stringify(record);
-      await store.federation.applySnapshot(peer.id, {
+      await store.provenance.applySnapshot(peer.id, {
         plan: {
           upsert: [{ iri: record.id, kind: record.kind, record, json, hash: recordHash(record), authoritative: true, sourceUrl: 'https://a.example/catalog' }],
           added: 1, updated: 0, unchanged: 0, missing: [], withdrawn: [], restored: [], refused: [],
@@ -92,7 +92,7 @@ describe('SqliteStore (SQLite only)', () => {
       await store.feed.setPeerFeed(peer.id, { cursor: 1 });
       // The record is stored as the plan's text, the one its hash was computed from.
       expect(await readRows(file, 'SELECT record FROM peer_resources')).to.deep.equal([{ record: json }]);
-      await store.federation.removePeer(peer.id);
+      await store.provenance.removePeer(peer.id);
       for (const table of ['peer_resources', 'peer_sources', 'quarantine', 'peer_feeds']) {
         expect(await readRows(file, `SELECT COUNT(*) AS n FROM ${table}`), table).to.deep.equal([{ n: 0 }]);
       }

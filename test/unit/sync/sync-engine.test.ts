@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Decoder } from '../../../server/codec/decode.js';
-import type { FederationStore, PeerRow } from '../../../server/store/federation.js';
+import type { PeerRow, ProvenanceStore } from '../../../server/store/federation.js';
 import type { FeedStore, PeerFeedState } from '../../../server/store/feed.js';
 import { SyncEngine } from '../../../server/sync/sync-engine.js';
 
@@ -12,17 +12,17 @@ const PEER: PeerRow = {
 
 describe('SyncEngine', () => {
   it('reports our own fault (a store error) as an internal failure, recorded with backoff', async () => {
-    const attempts: Parameters<FederationStore['recordAttempt']>[1][] = [];
-    const federation = {
+    const attempts: Parameters<ProvenanceStore['recordAttempt']>[1][] = [];
+    const provenance = {
       sources: async () => { throw new Error('SQLITE_IOERR: disk I/O error'); },
-      recordAttempt: async (_id: number, state: Parameters<FederationStore['recordAttempt']>[1]) => { attempts.push(state); },
-    } as unknown as FederationStore;
+      recordAttempt: async (_id: number, state: Parameters<ProvenanceStore['recordAttempt']>[1]) => { attempts.push(state); },
+    } as unknown as ProvenanceStore;
     // The feed URL is known to be none: no request is made before the store fails.
     const state: PeerFeedState = { feedUrl: '', cursor: null, stream: null, secret: null, subscriptionUrl: null };
     const feed = { peerFeed: async () => state, setPeerFeed: async () => undefined } as unknown as FeedStore;
     const now = new Date('2026-03-01T12:00:00.000Z');
     const engine = new SyncEngine({
-      federation, feed, decoder: new Decoder(), ownBase: 'https://node.test', baseBackoffMs: 1_000, now: () => now, random: () => 0,
+      provenance, feed, decoder: new Decoder(), ownBase: 'https://node.test', baseBackoffMs: 1_000, now: () => now, random: () => 0,
       fetch: async () => expect.fail('nothing is fetched'),
     });
     const outcome = await engine.sync(PEER);
