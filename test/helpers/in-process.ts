@@ -16,23 +16,16 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import type { NodeId } from '../../ontology/iri.js';
 import type { DfcRecord } from '../../ontology/records.js';
-import type { Taxonomy } from '../../ontology/taxonomy.js';
 import { measureIri } from '../../ontology/units.js';
 import { DFC_PT_NS } from '../../ontology/vocabulary.js';
 import { createApp, type AppDeps } from '../../server/app.js';
 import { issueToken, SCOPES, type Scope } from '../../server/auth/tokens.js';
-import type { CatalogService } from '../../server/catalog/catalog-service.js';
-import type { Decoder } from '../../server/codec/decode.js';
 import { serialize } from '../../server/codec/serialize.js';
 import { loadConfig, type Config } from '../../server/config.js';
-import type { FederationService } from '../../server/federation/federation-service.js';
-import type { Notifier } from '../../server/feed/notifier.js';
 import { createLogger } from '../../server/logging.js';
 import { appDeps, openNode, type NodeParts } from '../../server/main.js';
 import type { SafeFetch } from '../../server/net/safe-fetch.js';
-import type { EnterpriseRow, NodeStore } from '../../server/store/store.js';
-import type { SyncScheduler } from '../../server/sync/scheduler.js';
-import type { SyncEngine } from '../../server/sync/sync-engine.js';
+import type { EnterpriseRow } from '../../server/store/store.js';
 import type { PeerRow } from '../../server/store/federation.js';
 import { closeServer, startStaticPeer, type StaticPeer } from './fake-peer.js';
 import type { TestResponse } from './node.js';
@@ -62,8 +55,9 @@ export interface RequestOptions {
   readonly body?: string;
 }
 
-/** A node running in this process. */
-export interface InProcessNode {
+/** A node running in this process: the parts `openNode` built, and its server. */
+export interface InProcessNode
+  extends Pick<NodeParts, 'store' | 'decoder' | 'catalog' | 'federation' | 'taxonomy' | 'engine' | 'scheduler' | 'notifier'> {
   /** Where it listens (`http://127.0.0.1:<port>`). */
   readonly url: string;
   /** The base URL of its `@id`s. */
@@ -71,14 +65,6 @@ export interface InProcessNode {
   /** Its temp folder, and the SQLite file in it. */
   readonly dir: string;
   readonly db: string;
-  readonly store: NodeStore;
-  readonly decoder: Decoder;
-  readonly catalog: CatalogService;
-  readonly federation: FederationService;
-  readonly taxonomy: Taxonomy;
-  readonly engine: SyncEngine;
-  readonly scheduler: SyncScheduler;
-  readonly notifier: Notifier;
   readonly app: Express;
   readonly server: Server;
   /** A node admin token. */
