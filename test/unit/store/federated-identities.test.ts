@@ -15,7 +15,10 @@ import type { AddressRecord, CatalogItemRecord, DfcRecord, EnterpriseRecord, Off
 import { measureIri } from '../../../ontology/units.js';
 import { OWL } from '../../../ontology/vocabulary.js';
 import type { MergePlan, PlannedResource } from '../../../server/store/federation.js';
+import { SqliteDatabase } from '../../../server/store/sqlite/database.js';
+import { migrate, MIGRATIONS } from '../../../server/store/sqlite/migrations.js';
 import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
+import { readRows } from '../../helpers/sqlite.js';
 
 const BASE = 'http://node.test';
 const PEER_A = 'https://peer-a.example';
@@ -238,5 +241,32 @@ describe('store: which products the federated index makes one (owl:sameAs)', () 
       await peer(RELAY, [...enterprise(PEER_A, 'verger'), ...offer(PEER_A, 'verger', 'pommes', 9)], false);
       expect(await listed()).to.deep.equal([[`peer:${a}`, theirs.enterprise, 2.8]]);
     });
+  });
+
+  it('migration 10 undoes the merges made under the old rule: every product its own key, our rows rebuilt', async () => {
+    const file = join(dir, 'old.db');
+    const db = await SqliteDatabase.open(file);
+    try {
+      // A database as the old rule left it: our copy took the peer's key (and won), the peer's row lost.
+      await db.transaction(async (tx) => {
+        await tx.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+        for (const m of MIGRATIONS.filter((x) => x.version < 10)) {
+          await tx.exec(m.sql);
+          await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, 'then']);
+        }
+        const row = `INSERT INTO federated_entries (source, item_iri, product_iri, product_key, rank, winner, in_stock) VALUES (?, ?, ?, ?, ?, ?, 1)`;
+        await tx.run(row, ['local:copie', ours.item, ours.product, theirs.product, 0, 1]);
+        await tx.run(row, ['peer:1', theirs.item, theirs.product, theirs.product, 1, 0]);
+        await tx.run("INSERT INTO federated_sources (source, version) VALUES ('local:copie', 3)");
+      });
+      expect(await migrate(db)).to.deep.equal([10]);
+    } finally {
+      await db.close();
+    }
+    expect(await readRows(file, 'SELECT source, product_key, winner FROM federated_entries ORDER BY source')).to.deep.equal([
+      { source: 'local:copie', product_key: ours.product, winner: 1 },
+      { source: 'peer:1', product_key: theirs.product, winner: 1 },
+    ]);
+    expect(await readRows(file, 'SELECT * FROM federated_sources')).to.deep.equal([]);
   });
 });
