@@ -9,6 +9,7 @@ import { withoutDerivedLinks } from '../../ontology/inverses.js';
 import type { NodeId } from '../../ontology/iri.js';
 import type { AddressRecord, DfcRecord, EnterpriseRecord, ExtraValue, PersonRecord } from '../../ontology/records.js';
 import { OWL } from '../../ontology/vocabulary.js';
+import { sameAsOf } from '../store/federated-entries.js';
 import type { NodeStore } from '../store/store.js';
 import { COLLECTION_OF, isValidLocalId, safeDecode, slugify, type NodeUrls } from '../urls/node-urls.js';
 import { OTHER_KINDS } from './catalog-reads.js';
@@ -130,7 +131,7 @@ export class Identities {
       }
     }
     const owner = this.urls.enterprise(eid) as NodeId;
-    return remap(records, ids).map((record, index) => {
+    const named = remap(records, ids).map((record, index) => {
       const original = records[index] as DfcRecord;
       let result: DfcRecord = record;
       if (record.kind === 'SuppliedProduct') result = { ...record, suppliedBy: owner };
@@ -143,6 +144,15 @@ export class Identities {
       }
       return this.tell(original, result);
     });
+    // An import is the operator's word: its products are what they say they are the same as, and the
+    // federated catalogue merges them (an owl:sameAs sent through the API stays a claim). Recorded before
+    // the write commits: a failed import leaves a link of an id of this enterprise, which only the operator
+    // could have made.
+    if (mode === 'import') {
+      await this.store.index.confirmSameAs(named.flatMap((record) =>
+        record.kind === 'SuppliedProduct' ? sameAsOf(record).map((target) => ({ subject: record.id, target })) : []));
+    }
+    return named;
   }
 }
 

@@ -11,7 +11,7 @@ import { DFC_PT_NS } from '../../ontology/vocabulary.js';
 import { shortName } from '../codec/compact.js';
 import { BadRequestHttpError } from '../errors/http-error.js';
 import type { EnterpriseRow } from '../store/store.js';
-import type { FederatedIndex, FederatedMatch, FederatedRow } from '../store/federation.js';
+import type { FederatedIndex, FederatedMatch, FederatedRow, IdentityLink } from '../store/federation.js';
 
 /** Query parameters of the federated catalogue, as the API takes them. */
 export interface CatalogueQuery {
@@ -80,6 +80,15 @@ export class FederationService {
   /** The operator's name of each peer, by id (a CSV's `source` column shows them). */
   public peerNames(): Promise<Map<number, string>> {
     return this.names();
+  }
+
+  /**
+   * Records identities this node's operator vouches for: the products each link names become one product
+   * of the catalogue (the best source's offer listed). An `owl:sameAs` a writer or a peer declares is only a
+   * claim until the other side names it back, or the operator confirms it here.
+   */
+  public confirmSameAs(links: readonly IdentityLink[]): Promise<void> {
+    return this.index.confirmSameAs(links);
   }
 
   /** Brings our own enterprises' rows of the index up to date (cheap when nothing changed). */

@@ -12,11 +12,15 @@ export interface FederatedEntry {
   readonly itemIri: string;
   readonly productIri: string;
   /**
-   * The identity of the product across sources, its own `@id` to begin with. The index replaces it with an
-   * `owl:sameAs` target when that product is indexed too: two entries with one key are one product.
+   * The identity of the product across sources, its own `@id` to begin with. The index gives products whose
+   * identity is verified (an `owl:sameAs` named both ways, or one this node's operator confirmed) one key:
+   * two entries with one key are one product. A one-sided `owl:sameAs` changes no key.
    */
   readonly productKey: string;
-  /** The `owl:sameAs` targets the product declares (the originals a node imported it from). */
+  /**
+   * The `owl:sameAs` targets the product declares (the originals a node imported it from, or anything a
+   * writer claimed): a claim, until the other side names it back or the operator confirms it.
+   */
   readonly sameAs: readonly string[];
   readonly offerIri: string | null;
   readonly enterpriseIri: string | null;

@@ -177,8 +177,27 @@ export interface ProvenanceStore {
   peerCounts(peerId: number): Promise<{ active: number; missing: number; withdrawn: number }>;
 }
 
-/** The federated index and the records behind it: the federated catalogue's side of the federation. */
+/** Two products this node's operator says are one (`subject` `owl:sameAs` `target`). */
+export interface IdentityLink {
+  readonly subject: string;
+  readonly target: string;
+}
+
+/**
+ * The federated index and the records behind it: the federated catalogue's side of the federation.
+ *
+ * Two products are one entry (one product key, one winner) only when their identity is verified: the same
+ * `@id` (its origin, then relays), or an `owl:sameAs` that each product's origin states of the other (this
+ * node counting as the origin of its own), or one this node's operator confirmed ({@link confirmSameAs}:
+ * `maillon import` does it for what it imports). A one-sided `owl:sameAs` is a claim: both offers are
+ * listed, each under its own enterprise.
+ */
 export interface FederatedIndex {
+  /**
+   * Records identities this node's operator vouches for, and merges the products they link (an import
+   * confirms each product's `owl:sameAs`). Links to products not indexed yet take effect when they are.
+   */
+  confirmSameAs(links: readonly IdentityLink[]): Promise<void>;
   /** Rebuilds the index rows of our own enterprises whose version changed since the last build. */
   refreshLocal(versions: ReadonlyMap<string, number>, recordsOf: (eid: string) => Promise<DfcRecord[]>): Promise<void>;
   /** The winning rows matching a query, in a stable order (name, then item IRI). */

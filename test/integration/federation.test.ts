@@ -717,7 +717,7 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
       }
     });
 
-    it('owl:sameAs: a copy imported on B (maillon import) appears once on C, which syncs A and B', async () => {
+    it('owl:sameAs: a copy imported on B (maillon import) is B\'s claim on C, which syncs A and B: listed apart until C\'s operator confirms it', async () => {
       const before = await csvRows(nodes.c);
       const text = readFileSync(join(EXAMPLES, `${CHEVRERIE}.jsonld`), 'utf8');
       const { records } = await nodes.b.node.decoder.decode(text);
@@ -739,13 +739,26 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
       }
       const summary = await nodes.c.sync(peerId('c', 'b'));
       expect(summary.added).to.be.greaterThan(onB.length);
+      const productOf = (slug: string, node: 'a' | 'b'): string => (node === 'a'
+        ? `${nodes.a.base}/api/dfc/enterprises/${CHEVRERIE}/supplied_products/${slug}`
+        : `${nodes.b.base}/api/dfc/enterprises/relais-chevrerie/supplied_products/${slug}`);
+      const slugs = soldProducts(exampleEnterprise(CHEVRERIE)).map((p) => p.slug);
+      // A and B each say their product is the original: neither is C's to verify (B's import is B's operator's
+      // word, not C's), so both offers are listed, each under its own enterprise.
+      const claimed = await csvRows(nodes.c);
+      expect(claimed.length).to.equal(before.length + slugs.length);
+      for (const slug of slugs) {
+        const copies = claimed.filter((r) => r['product_iri'] === productOf(slug, 'a') || r['product_iri'] === productOf(slug, 'b'));
+        expect(copies.map((r) => r['source']).sort(), slug).to.deep.equal(['Node A', 'Node B']);
+      }
+      // C's operator confirms that B's copies are A's products (as an import on C would): once each again.
+      await nodes.c.node.store.index.confirmSameAs(slugs.map((slug) => ({ subject: productOf(slug, 'b'), target: productOf(slug, 'a') })));
       const rows = await csvRows(nodes.c);
       expect(rows.length).to.equal(before.length);
       // The same products, once each: the names on C did not change.
       expect(rows.map((r) => r['product']).sort()).to.deep.equal(before.map((r) => r['product']).sort());
-      for (const slug of soldProducts(exampleEnterprise(CHEVRERIE)).map((p) => p.slug)) {
-        const copies = rows.filter((r) => r['product_iri'] === `${nodes.a.base}/api/dfc/enterprises/${CHEVRERIE}/supplied_products/${slug}`
-          || r['product_iri'] === `${nodes.b.base}/api/dfc/enterprises/relais-chevrerie/supplied_products/${slug}`);
+      for (const slug of slugs) {
+        const copies = rows.filter((r) => r['product_iri'] === productOf(slug, 'a') || r['product_iri'] === productOf(slug, 'b'));
         expect(copies, slug).to.have.length(1);
       }
       const stats = (await nodes.c.request('GET', '/api/federation/stats')).json<{ totals: { producers: number; products: number; offers: number } }>();

@@ -7,7 +7,7 @@
  */
 import type { DfcRecord } from '../../../ontology/records.js';
 import { entriesOf, type FederatedEntry } from '../federated-entries.js';
-import type { FederatedIndex, FederatedMatch, FederatedQuery, FederatedRow, MergePlan } from '../federation.js';
+import type { FederatedIndex, FederatedMatch, FederatedQuery, FederatedRow, IdentityLink, MergePlan } from '../federation.js';
 import { inChunks, insertMany } from './chunks.js';
 import type { SqlConnection, SqliteDatabase, SqlValue } from './database.js';
 
@@ -38,6 +38,12 @@ function entryValues(source: string, peerId: number | null, rank: number, e: Fed
 const INSERT_ENTRIES = `INSERT INTO federated_entries (source, item_iri, product_iri, product_key, offer_iri, enterprise_iri, peer_id, rank,
   winner, name, search, product_type, stock, in_stock, price, currency, latitude, longitude, postcode)`;
 
+/**
+ * Rank of a source: lower wins. Between equal ranks, the source whose product is the key itself (the
+ * smallest IRI of products verified to be one) wins, and then the first source by name.
+ */
+const RANK = { local: 0, authoritative: 1, relayed: 2 } as const;
+
 /** Recomputes which source wins each product key: our node, then authoritative peers, then relays. */
 async function electWinners(tx: SqlConnection, keys: readonly string[]): Promise<void> {
   await inChunks(keys, async (chunk, marks) => {
@@ -51,6 +57,92 @@ async function electWinners(tx: SqlConnection, keys: readonly string[]): Promise
   });
 }
 
+/** Whether a row is merged with another product: keyed with another, or another keyed with it. */
+const MERGED = `(f.product_key <> f.product_iri OR EXISTS (
+  SELECT 1 FROM federated_entries o WHERE o.product_key = f.product_key AND o.product_iri <> f.product_iri))`;
+
+/**
+ * Gives the products around some IRIs their keys again, from verified identities only, and returns the keys
+ * given and taken away (their winners must be elected again).
+ *
+ * Two product IRIs are one product when this node's operator confirmed it (`confirmed_identities`), or when
+ * each one's origin names the other in `owl:sameAs`: a row of rank `authoritative` or better (this node, or the
+ * peer under whose origin the IRI is) for each side. A one-sided `owl:sameAs` links nothing, so no party can
+ * take another's place in the catalogue by claiming to be it. Rows of one IRI (the origin and its relays)
+ * always share its key.
+ *
+ * Every product reachable from the seeds through such a link, or through a key shared now (a merge that may
+ * have to be undone), is keyed again: each group takes its smallest IRI, the same whatever order the
+ * sources were indexed in.
+ */
+async function rekey(tx: SqlConnection, seeds: Iterable<string>): Promise<Set<string>> {
+  const parent = new Map<string, string>();
+  const find = (iri: string): string => {
+    let root = iri;
+    for (let up = parent.get(root); up !== undefined && up !== root; up = parent.get(root)) root = up;
+    parent.set(iri, root);
+    return root;
+  };
+  const union = (a: string, b: string): void => {
+    const [x, y] = [find(a), find(b)];
+    if (x !== y) parent.set(x < y ? y : x, x < y ? x : y);
+  };
+  const visited = new Set<string>();
+  let frontier = [...new Set(seeds)];
+  while (frontier.length > 0) {
+    frontier.forEach((iri) => visited.add(iri));
+    const next = new Set<string>();
+    const reach = (iri: string): void => {
+      if (!visited.has(iri)) next.add(iri);
+    };
+    await inChunks(frontier, async (chunk, marks) => {
+      for (const link of await tx.all<{ subject: string; target: string }>(
+        `SELECT subject, target FROM confirmed_identities WHERE subject IN (${marks}) OR target IN (${marks})`, [...chunk, ...chunk])) {
+        union(link.subject, link.target);
+        reach(link.subject);
+        reach(link.target);
+      }
+      for (const link of await tx.all<{ a: string; b: string }>(
+        `SELECT DISTINCT f.product_iri AS a, n.product_iri AS b FROM federated_entries f
+           JOIN entry_same_as s ON s.source = f.source AND s.item_iri = f.item_iri
+           JOIN federated_entries n ON n.product_iri = s.target AND n.rank <= ${RANK.authoritative}
+           JOIN entry_same_as m ON m.source = n.source AND m.item_iri = n.item_iri AND m.target = f.product_iri
+         WHERE f.product_iri IN (${marks}) AND f.rank <= ${RANK.authoritative} AND n.product_iri <> f.product_iri`, chunk)) {
+        union(link.a, link.b);
+        reach(link.b);
+      }
+      for (const row of await tx.all<{ product_iri: string; product_key: string }>(
+        `SELECT DISTINCT product_iri, product_key FROM federated_entries WHERE product_key IN (${marks}) OR product_iri IN (${marks})`,
+        [...chunk, ...chunk])) {
+        reach(row.product_iri);
+        reach(row.product_key);
+      }
+    });
+    frontier = [...next];
+  }
+  const groups = new Map<string, string[]>();
+  for (const iri of visited) {
+    const root = find(iri);
+    groups.set(root, [...(groups.get(root) ?? []), iri]);
+  }
+  // A product alone is its own key: one statement for all of them, one per group of several.
+  const alone: string[] = [];
+  for (const [key, members] of groups) {
+    if (members.length === 1) {
+      alone.push(key);
+      continue;
+    }
+    await inChunks(members, async (chunk, marks) => {
+      await tx.run(`UPDATE federated_entries SET product_key = ? WHERE product_iri IN (${marks}) AND product_key <> ?`, [key, ...chunk, key]);
+    });
+  }
+  await inChunks(alone, async (chunk, marks) => {
+    await tx.run(`UPDATE federated_entries SET product_key = product_iri WHERE product_iri IN (${marks}) AND product_key <> product_iri`, chunk);
+  });
+  // The old keys were reached too (a key is a product IRI): every key given or taken away is in `visited`.
+  return visited;
+}
+
 /** One row to index: an entry with its rank and whether its source withdrew it. */
 interface IndexRow {
   readonly entry: FederatedEntry;
@@ -59,52 +151,47 @@ interface IndexRow {
 }
 
 /**
- * Replaces a source's rows of the index, gives them (and the copies elsewhere that point at them through
- * `owl:sameAs`) their identity keys, and re-elects the winner of every key touched.
+ * Replaces a source's rows of the index, keys again the products its rows are (or were) linked to by a
+ * verified identity (see {@link rekey}), and re-elects the winner of every key touched.
  */
 async function indexSource(
   tx: SqlConnection, source: string, peerId: number | null, rows: readonly IndexRow[], scope?: readonly string[],
 ): Promise<void> {
   // With a scope, only those items' rows are replaced (a small change to a big peer); without, all of them.
-  const inScope = scope === undefined ? '' : ` AND item_iri IN (${scope.map(() => '?').join(',')})`;
+  const inScope = (column: string): string => (scope === undefined ? '' : ` AND ${column} IN (${scope.map(() => '?').join(',')})`);
   const scoped = (params: SqlValue[]): SqlValue[] => (scope === undefined ? params : [...params, ...scope]);
   const touched = new Set((await tx.all<{ product_key: string }>(
-    `SELECT DISTINCT product_key FROM federated_entries WHERE source = ?${inScope}`, scoped([source]))).map((r) => r.product_key));
-  await tx.run(`DELETE FROM federated_entries WHERE source = ?${inScope}`, scoped([source]));
-  await tx.run(`DELETE FROM entry_same_as WHERE source = ?${inScope}`, scoped([source]));
+    `SELECT DISTINCT product_key FROM federated_entries WHERE source = ?${inScope('item_iri')}`, scoped([source]))).map((r) => r.product_key));
+  // The merges these rows were part of: undone or kept by the new rows.
+  const seeds = new Set<string>();
+  for (const row of await tx.all<{ product_key: string; product_iri: string }>(
+    `SELECT DISTINCT f.product_key, f.product_iri FROM federated_entries f WHERE f.source = ?${inScope('f.item_iri')} AND ${MERGED}`,
+    scoped([source]))) {
+    seeds.add(row.product_key);
+    seeds.add(row.product_iri);
+  }
+  await tx.run(`DELETE FROM federated_entries WHERE source = ?${inScope('item_iri')}`, scoped([source]));
+  await tx.run(`DELETE FROM entry_same_as WHERE source = ?${inScope('item_iri')}`, scoped([source]));
   await insertMany(tx, INSERT_ENTRIES_WITHDRAWN, ENTRY_COLUMNS + 1,
     rows.map((r) => [...entryValues(source, peerId, r.rank, r.entry), r.withdrawn ? 1 : 0]), 'ON CONFLICT (source, item_iri) DO NOTHING');
   const sameAs = rows.flatMap((r) => r.entry.sameAs.map((target) => [source, r.entry.itemIri, target] as SqlValue[]));
-  if (sameAs.length > 0) {
-    await insertMany(tx, 'INSERT INTO entry_same_as (source, item_iri, target)', 3, sameAs, 'ON CONFLICT DO NOTHING');
-    // A copy takes the key of a product it is the same as that the index knows, or else the key of another
-    // source's copy of the same original (two imports of one file are one product).
-    await tx.run(
-      `UPDATE federated_entries SET product_key = COALESCE((
-         SELECT n.product_key FROM entry_same_as s JOIN federated_entries n ON n.product_iri = s.target
-         WHERE s.source = federated_entries.source AND s.item_iri = federated_entries.item_iri AND n.source <> federated_entries.source
-         LIMIT 1), (
-         SELECT n.product_key FROM entry_same_as s JOIN entry_same_as s2 ON s2.target = s.target AND s2.source <> s.source
-           JOIN federated_entries n ON n.source = s2.source AND n.item_iri = s2.item_iri
-         WHERE s.source = federated_entries.source AND s.item_iri = federated_entries.item_iri
-         LIMIT 1), product_iri)
-       WHERE source = ? AND item_iri IN (SELECT item_iri FROM entry_same_as WHERE source = ?)${inScope}`, scoped([source, source]));
-  }
-  // Copies indexed earlier that point at this source's products join them now.
-  const joining = await tx.all<{ product_key: string }>(
-    `SELECT DISTINCT f.product_key FROM federated_entries f JOIN entry_same_as s ON s.source = f.source AND s.item_iri = f.item_iri
-     JOIN federated_entries n ON n.product_iri = s.target AND n.source = ? WHERE f.source <> ?`, [source, source]);
-  if (joining.length > 0) {
-    joining.forEach((r) => touched.add(r.product_key));
-    await tx.run(
-      `UPDATE federated_entries SET product_key = (
-         SELECT n.product_key FROM entry_same_as s JOIN federated_entries n ON n.product_iri = s.target AND n.source = ?
-         WHERE s.source = federated_entries.source AND s.item_iri = federated_entries.item_iri LIMIT 1)
-       WHERE source <> ? AND EXISTS (
-         SELECT 1 FROM entry_same_as s JOIN federated_entries n ON n.product_iri = s.target AND n.source = ?
-         WHERE s.source = federated_entries.source AND s.item_iri = federated_entries.item_iri)`, [source, source, source]);
-  }
-  const now = await tx.all<{ product_key: string }>(`SELECT DISTINCT product_key FROM federated_entries WHERE source = ?${inScope}`, scoped([source]));
+  if (sameAs.length > 0) await insertMany(tx, 'INSERT INTO entry_same_as (source, item_iri, target)', 3, sameAs, 'ON CONFLICT DO NOTHING');
+  // The new rows' verified links (named back, or confirmed), and the merges their IRIs already are in
+  // elsewhere (a relay's row joins its origin's key). A one-sided claim links nothing: no need to look.
+  const linked = await tx.all<{ iri: string }>(
+    `SELECT f.product_iri AS iri FROM federated_entries f JOIN entry_same_as s ON s.source = f.source AND s.item_iri = f.item_iri
+       JOIN federated_entries n ON n.product_iri = s.target
+       JOIN entry_same_as m ON m.source = n.source AND m.item_iri = n.item_iri AND m.target = f.product_iri
+       WHERE f.source = ?${inScope('f.item_iri')}
+     UNION SELECT f.product_iri AS iri FROM federated_entries f WHERE f.source = ?${inScope('f.item_iri')} AND (
+       EXISTS (SELECT 1 FROM confirmed_identities c WHERE c.subject = f.product_iri)
+       OR EXISTS (SELECT 1 FROM confirmed_identities c WHERE c.target = f.product_iri)
+       OR EXISTS (SELECT 1 FROM federated_entries o WHERE o.product_iri = f.product_iri AND o.product_key <> o.product_iri))`,
+    [...scoped([source]), ...scoped([source])]);
+  linked.forEach((r) => seeds.add(r.iri));
+  if (seeds.size > 0) (await rekey(tx, seeds)).forEach((key) => touched.add(key));
+  const now = await tx.all<{ product_key: string }>(
+    `SELECT DISTINCT product_key FROM federated_entries WHERE source = ?${inScope('item_iri')}`, scoped([source]));
   now.forEach((r) => touched.add(r.product_key));
   await electWinners(tx, [...touched]);
 }
@@ -187,11 +274,6 @@ async function peerRecords(tx: SqlConnection, peerId: number, iris: Iterable<str
   return out.sort(byIri);
 }
 
-/**
- * Rank of a source: lower wins. Between equal ranks, the source whose product is the key itself (the
- * original, not a copy declared `owl:sameAs` it) wins.
- */
-const RANK = { local: 0, authoritative: 1, relayed: 2 } as const;
 
 const INSERT_ENTRIES_WITHDRAWN = `${INSERT_ENTRIES.replace(/postcode\)$/u, 'postcode, withdrawn)')}`;
 
@@ -280,14 +362,32 @@ function peerRows(records: readonly PeerRecord[], keep: (entry: FederatedEntry) 
 
 /** Removes a peer's rows of the index, in the transaction that removes the peer, and re-elects their keys' winners. */
 export async function dropPeerRows(tx: SqlConnection, peerId: number): Promise<void> {
-  const keys = await tx.all<{ product_key: string }>('SELECT DISTINCT product_key FROM federated_entries WHERE peer_id = ?', [peerId]);
+  const keys = new Set((await tx.all<{ product_key: string }>(
+    'SELECT DISTINCT product_key FROM federated_entries WHERE peer_id = ?', [peerId])).map((k) => k.product_key));
+  // The merges its rows made (a link it named both ways) are undone with them.
+  const seeds = (await tx.all<{ product_key: string; product_iri: string }>(
+    `SELECT DISTINCT f.product_key, f.product_iri FROM federated_entries f WHERE f.peer_id = ? AND ${MERGED}`, [peerId]))
+    .flatMap((r) => [r.product_key, r.product_iri]);
   await tx.run('DELETE FROM federated_entries WHERE peer_id = ?', [peerId]);
-  await electWinners(tx, keys.map((k) => k.product_key));
+  await tx.run('DELETE FROM entry_same_as WHERE source = ?', [`peer:${peerId}`]);
+  if (seeds.length > 0) (await rekey(tx, seeds)).forEach((key) => keys.add(key));
+  await electWinners(tx, [...keys]);
 }
 
 /** {@link FederatedIndex} on SQLite. */
 export class SqliteFederatedIndex implements FederatedIndex {
   public constructor(private readonly db: SqliteDatabase) {}
+
+  public async confirmSameAs(links: readonly IdentityLink[]): Promise<void> {
+    const fresh = links.filter((l) => l.subject !== l.target);
+    if (fresh.length === 0) return;
+    const at = new Date().toISOString();
+    await this.db.transaction(async (tx) => {
+      await insertMany(tx, 'INSERT INTO confirmed_identities (subject, target, confirmed_at)', 3,
+        fresh.map((l) => [l.subject, l.target, at]), 'ON CONFLICT DO NOTHING');
+      await electWinners(tx, [...(await rekey(tx, fresh.flatMap((l) => [l.subject, l.target])))]);
+    });
+  }
 
   public async refreshLocal(versions: ReadonlyMap<string, number>, recordsOf: (eid: string) => Promise<DfcRecord[]>): Promise<void> {
     const built = new Map((await this.db.reader.all<{ source: string; version: number }>(

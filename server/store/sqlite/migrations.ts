@@ -276,6 +276,28 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 10,
+    name: 'an owl:sameAs merges two products only when verified: named both ways, or confirmed by the operator',
+    sql: `
+      -- Identities this node's operator vouches for (maillon import records the owl:sameAs of what it imports).
+      -- An owl:sameAs a product body sent through the API carries is only a claim, and is not here.
+      CREATE TABLE confirmed_identities (
+        subject      TEXT NOT NULL,
+        target       TEXT NOT NULL,
+        confirmed_at TEXT NOT NULL,
+        PRIMARY KEY (subject, target)
+      );
+      CREATE INDEX confirmed_identities_by_target ON confirmed_identities (target);
+      -- Keys were given under the old rule (any owl:sameAs merged): every product is its own again, our own rows
+      -- are rebuilt on the next query, and a peer's merges come back as it is re-indexed.
+      UPDATE federated_entries SET product_key = product_iri;
+      DELETE FROM federated_sources;
+      UPDATE federated_entries SET winner = (source = (
+        SELECT f2.source FROM federated_entries f2 WHERE f2.product_key = federated_entries.product_key
+        ORDER BY f2.rank, f2.source LIMIT 1));
+    `,
+  },
 ];
 
 /**
