@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
-import { principalOf, requireScope } from '../auth/middleware.js';
+import { maySee, principalOf, requireScope } from '../auth/middleware.js';
+import { unknownEnterprise } from '../catalog/catalog-reads.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
 import { ForbiddenHttpError, NotFoundHttpError, UnauthorizedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import { newSecret, ReplayGuard, SIGNATURE_HEADER, verify } from '../feed/signature.js';
@@ -58,7 +59,8 @@ export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
       if (principal === undefined) throw new UnauthorizedHttpError('this needs an API token', { headers: { 'WWW-Authenticate': 'Bearer' } });
       if (principal.eid !== null) throw new ForbiddenHttpError('watching the whole node needs the admin token; give an enterprise');
     } else {
-      await catalog.enterpriseRow(enterprise);
+      // A private enterprise is unknown to whoever may not see it, as its feed is: 404, not 401 or 403.
+      if (!maySee(res, await catalog.enterpriseRow(enterprise))) throw unknownEnterprise(enterprise);
       principal = requireScope(res, 'ReadProducts', enterprise);
     }
     if (typeof body['callback'] !== 'string') throw new UnprocessableEntityHttpError('callback (the URL to POST notifications to) is required');
