@@ -4,8 +4,8 @@
  * @packageDocumentation
  */
 import type { Request, RequestHandler, Response } from 'express';
-import { ForbiddenHttpError, UnauthorizedHttpError } from '../errors/http-error.js';
-import type { NodeStore } from '../store/store.js';
+import { ForbiddenHttpError, UnauthorizedHttpError, type HttpError } from '../errors/http-error.js';
+import type { EnterpriseRow, NodeStore } from '../store/store.js';
 import { allows, authenticate, type Principal, type Scope } from './tokens.js';
 
 /** The token a request carries: `Authorization: Bearer <token>` or `X-Api-Token: <token>`. */
@@ -62,4 +62,28 @@ export function requireAdmin(res: Response): Principal {
   if (principal === undefined) throw new UnauthorizedHttpError('this needs the node admin token', { headers: { 'WWW-Authenticate': 'Bearer' } });
   if (principal.eid !== null) throw new ForbiddenHttpError('this needs the node admin token, not an enterprise token');
   return principal;
+}
+
+/**
+ * Whether a request may know that an enterprise exists: a public one, anyone; a private one, the node admin and
+ * that enterprise's own tokens (whatever their scopes).
+ */
+export function maySee(res: Response, row: Pick<EnterpriseRow, 'eid' | 'private'>): boolean {
+  if (!row.private) return true;
+  const principal = principalOf(res);
+  return principal !== undefined && (principal.eid === null || principal.eid === row.eid);
+}
+
+/**
+ * Requires `scope` to read an enterprise: nothing for a public one; for a private one, whoever may not know it
+ * exists ({@link maySee}: no token, another enterprise's token) gets `hidden()`, the very 404 an unknown
+ * enterprise gets (RFC 9110 §15.5.5: a 401 or 403 would confirm it exists), and its own token without the
+ * scope gets 403.
+ *
+ * @param hidden - the error an unknown resource at this URL answers
+ */
+export function requireVisible(res: Response, row: Pick<EnterpriseRow, 'eid' | 'private'>, scope: Scope, hidden: () => HttpError): void {
+  if (!row.private) return;
+  if (!maySee(res, row)) throw hidden();
+  requireScope(res, scope, row.eid);
 }

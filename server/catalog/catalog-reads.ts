@@ -46,6 +46,19 @@ export function profileVersionOf(row: EnterpriseRow): string {
   return `profile:${row.profileVersion}`;
 }
 
+/**
+ * The 404 of an enterprise that is not on this node: also what a private one answers to those who may not know
+ * it exists, so both read alike.
+ */
+export function unknownEnterprise(eid: string): NotFoundHttpError {
+  return new NotFoundHttpError(`no enterprise ${JSON.stringify(eid)} on this node`);
+}
+
+/** The 404 of an address or person that is not on this node (or whose enterprise is private, to a stranger). */
+export function unknownProfileResource(kind: 'Address' | 'Person', id: string): NotFoundHttpError {
+  return new NotFoundHttpError(`no ${kind.toLowerCase()} ${JSON.stringify(id)} on this node`);
+}
+
 /** Reads the node's catalogues. */
 export class CatalogReads {
   public constructor(
@@ -56,14 +69,14 @@ export class CatalogReads {
   /** An enterprise's row, or 404. */
   public async enterpriseRow(eid: string): Promise<EnterpriseRow> {
     const row = await this.store.getEnterprise(eid);
-    if (row === undefined) throw new NotFoundHttpError(`no enterprise ${JSON.stringify(eid)} on this node`);
+    if (row === undefined) throw unknownEnterprise(eid);
     return row;
   }
 
   /** Current version of an enterprise, or 404. */
   public async version(eid: string): Promise<number> {
     const version = await this.store.enterpriseVersion(eid);
-    if (version === undefined) throw new NotFoundHttpError(`no enterprise ${JSON.stringify(eid)} on this node`);
+    if (version === undefined) throw unknownEnterprise(eid);
     return version;
   }
 
@@ -150,7 +163,7 @@ export class CatalogReads {
   public async profileResource(kind: 'Address' | 'Person', id: string): Promise<VersionedRecord & { row: EnterpriseRow }> {
     const iri = kind === 'Address' ? this.urls.address(id) : this.urls.person(id);
     const stored = await this.store.getResource(iri);
-    if (stored?.record.kind !== kind) throw new NotFoundHttpError(`no ${kind.toLowerCase()} ${JSON.stringify(id)} on this node`);
+    if (stored?.record.kind !== kind) throw unknownProfileResource(kind, id);
     return { row: await this.enterpriseRow(stored.eid), record: stored.record, version: stored.version };
   }
 }

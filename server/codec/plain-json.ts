@@ -89,38 +89,55 @@ function refused(code: Problem['code'], message: string): PlainJsonRead<never> {
   return { kind: 'refused', problem: problem(code, null, null, '', message) };
 }
 
+/** A JSON value in a message, with a number JSON cannot write (`1e309`, read as Infinity) as itself, not `null`. */
+function shown(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+}
+
 function readStock(value: unknown, record: CatalogItemRecord | OfferRecord, problems: Problem[]): number | null {
   if (value === null) return null;
   const number = jsonNumber(value);
   if (number === undefined) {
     problems.push(problem('not-a-number', record.id, `dfc-b:${record.kind}`, shortName(DFC_B.stockLimitation),
-      `${STOCK_LABEL} is not a number: ${JSON.stringify(value)}`));
+      `${STOCK_LABEL} is not a number: ${shown(value)}`));
     return null;
   }
   return stockOf(number);
 }
 
-/** A price given as a Price object (`{"dfc-b:value": 3.5, "dfc-b:hasUnit": "dfc-m:Euro"}`) or a bare number. */
+/**
+ * A price given as a Price object (`{"dfc-b:value": 3.5, "dfc-b:hasUnit": "dfc-m:Euro", "dfc-b:VATrate": 5.5}`) or a
+ * bare number. Every part given must be valid: a VAT rate or a unit that is not one is refused with its path,
+ * never dropped for the one stored (null, like an absent key, keeps it).
+ */
 function readPrice(value: unknown, record: OfferRecord, defaultCurrency: Iri, problems: Problem[]): Price | undefined {
   const currency = record.price?.currency ?? defaultCurrency;
+  const path = shortName(DFC_B.hasPrice);
+  const refuse = (code: Problem['code'], at: string, message: string): undefined => {
+    problems.push(problem(code, record.id, 'dfc-b:Offer', at, message));
+    return undefined;
+  };
   if (typeof value === 'number' || typeof value === 'string') {
     const number = jsonNumber(value);
-    if (number !== undefined) return barePrice(number, defaultCurrency, record.price);
-  } else if (typeof value === 'object' && value !== null) {
-    const object = value as Record<string, unknown>;
-    const field = (iri: Iri, local: string): unknown => object[shortName(iri)] ?? object[local];
-    const number = jsonNumber(field(DFC_B.value, 'value'));
-    const unit = field(DFC_B.hasUnit, 'hasUnit');
-    const vatRate = jsonNumber(field(DFC_B.VATrate, 'VATrate'));
-    if (number !== undefined) {
-      const unitIri = typeof unit === 'string' ? unit.replace(/^dfc-m:/u, DFC_M_NS) : currency;
-      const price: Price = { value: number, currency: unitIri as Iri };
-      const withVat = vatRate ?? record.price?.vatRate;
-      return withVat !== undefined ? { ...price, vatRate: withVat } : price;
-    }
+    return number !== undefined ? barePrice(number, defaultCurrency, record.price) : refuse('not-a-number', path, `price is not a number: ${shown(value)}`);
   }
-  problems.push(problem('not-a-number', record.id, 'dfc-b:Offer', shortName(DFC_B.hasPrice), `price is not a number: ${JSON.stringify(value)}`));
-  return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return refuse('not-a-number', path, `price is not a number: ${shown(value)}`);
+  const object = value as Record<string, unknown>;
+  const field = (iri: Iri, local: string): unknown => object[shortName(iri)] ?? object[local];
+  const number = jsonNumber(field(DFC_B.value, 'value'));
+  const unit = field(DFC_B.hasUnit, 'hasUnit');
+  const vat = field(DFC_B.VATrate, 'VATrate');
+  const vatRate = jsonNumber(vat);
+  const before = problems.length;
+  if (number === undefined) refuse('not-a-number', path, `price is not a number: ${shown(value)}`);
+  if (unit != null && typeof unit !== 'string') refuse('not-a-string', `${path}/${shortName(DFC_B.hasUnit)}`, `price unit is not a unit IRI: ${shown(unit)}`);
+  if (vat != null && vatRate === undefined) refuse('not-a-number', `${path}/${shortName(DFC_B.VATrate)}`, `VAT rate is not a number: ${shown(vat)}`);
+  if (number === undefined || problems.length > before) return undefined;
+  const unitIri = typeof unit === 'string' ? unit.replace(/^dfc-m:/u, DFC_M_NS) : currency;
+  const price: Price = { value: number, currency: unitIri as Iri };
+  const withVat = vatRate ?? record.price?.vatRate;
+  return withVat !== undefined ? { ...price, vatRate: withVat } : price;
 }
 
 /**

@@ -15,7 +15,9 @@ export const STOCK_LABEL = 'stock (dfc-b:stockLimitation)';
 
 /**
  * A literal as a number: JSON numbers, numeric strings (`"40"`, as the TypeScript connector sends every
- * number) and numeric typed literals.
+ * number) and numeric typed literals. A number that does not fit a double (`1e309`, which JSON and `Number`
+ * read as Infinity), NaN and `INF` are no number: every caller reports the value with its path rather than
+ * storing a value that JSON cannot write back.
  */
 export function toNumber(term: Term): number | undefined {
   if (term.kind !== 'literal') return undefined;

@@ -8,8 +8,9 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { DfcRecord } from '../../ontology/records.js';
-import { principalOf, requireAdmin, requireScope } from '../auth/middleware.js';
+import { principalOf, requireAdmin, requireScope, requireVisible } from '../auth/middleware.js';
 import { allows, type Scope } from '../auth/tokens.js';
+import { unknownEnterprise, unknownProfileResource } from '../catalog/catalog-reads.js';
 import { IF_MATCH_FAILED, profileVersionOf, type CatalogService, type Catalogue, type WriteBody, type WriteCondition } from '../catalog/catalog-service.js';
 import type { Collection } from '../urls/node-urls.js';
 import { BadRequestHttpError, MethodNotAllowedHttpError, NotFoundHttpError, PreconditionFailedHttpError } from '../errors/http-error.js';
@@ -38,9 +39,9 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   const { catalog, cache } = args;
   const router = Router();
 
-  /** Checks read access to an enterprise: public unless private. */
-  const canRead = (res: Response, row: EnterpriseRow, scope: Scope): void => {
-    if (row.private) requireScope(res, scope, row.eid);
+  /** Checks read access to an enterprise: public unless private, and then unknown to whoever may not see it. */
+  const canRead = (res: Response, row: EnterpriseRow, scope: Scope, hidden = () => unknownEnterprise(row.eid)): void => {
+    requireVisible(res, row, scope, hidden);
   };
 
   /** Paging parameters of a request. */
@@ -318,8 +319,9 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
 
   for (const [path, kind] of [['persons', 'Person'], ['addresses', 'Address']] as const) {
     router.get(`/${path}/:id`, async (req, res) => {
-      const { row, record, version } = await catalog.profileResource(kind, req.params['id'] as string);
-      canRead(res, row, 'ReadEnterprise');
+      const id = req.params['id'] as string;
+      const { row, record, version } = await catalog.profileResource(kind, id);
+      canRead(res, row, 'ReadEnterprise', () => unknownProfileResource(kind, id));
       await send(req, res, row, `${path}/${record.id}`, async () => ({ records: [record], version }));
     });
     router.all(`/${path}/:id`, allow(READ_METHODS));

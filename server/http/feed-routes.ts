@@ -9,7 +9,8 @@ import { Router, type Request, type Response } from 'express';
 import type { Iri } from '../../ontology/iri.js';
 import { NS } from '../../ontology/namespaces.js';
 import type { DfcRecord, ExtraValue } from '../../ontology/records.js';
-import { principalOf, requireScope } from '../auth/middleware.js';
+import { principalOf, requireVisible } from '../auth/middleware.js';
+import { unknownEnterprise } from '../catalog/catalog-reads.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
 import { encodeJsonLd } from '../codec/encode.js';
 import { serialize } from '../codec/serialize.js';
@@ -112,7 +113,7 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
   router.get('/feed', async (req, res) => stream(req, res, `${api}/feed`, undefined, false));
   router.get('/enterprises/:eid/feed', async (req, res) => {
     const row = await catalog.enterpriseRow(req.params['eid'] as string);
-    if (row.private) requireScope(res, 'ReadProducts', row.eid);
+    requireVisible(res, row, 'ReadProducts', () => unknownEnterprise(row.eid));
     await stream(req, res, `${catalog.urls.enterprise(row.eid)}/feed`, row.eid, row.private);
   });
   return router;

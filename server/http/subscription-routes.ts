@@ -6,14 +6,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
-import { principalOf, requireScope } from '../auth/middleware.js';
+import { maySee, principalOf, requireScope } from '../auth/middleware.js';
+import { unknownEnterprise } from '../catalog/catalog-reads.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
-import { BadRequestHttpError, ForbiddenHttpError, NotFoundHttpError, UnauthorizedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
+import { ForbiddenHttpError, NotFoundHttpError, UnauthorizedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import { newSecret, ReplayGuard, SIGNATURE_HEADER, verify } from '../feed/signature.js';
 import type { FeedStore, SubscriptionRow } from '../store/feed.js';
 import type { ProvenanceStore } from '../store/federation.js';
 import { checkPeerUrl } from '../sync/peer-url.js';
 import type { SyncScheduler } from '../sync/scheduler.js';
+import { jsonObjectBody } from './json-body.js';
 
 /** Options of the subscription routes. */
 export interface SubscriptionRoutesArgs {
@@ -34,16 +36,6 @@ function json(res: Response, status: number, body: unknown): void {
   res.status(status).type('application/json').send(JSON.stringify(body));
 }
 
-function bodyOf(req: Request): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(typeof req.body === 'string' && req.body !== '' ? req.body : '{}');
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as Record<string, unknown>;
-  } catch {
-    throw new BadRequestHttpError('expected a JSON object');
-  }
-}
-
 /** `/api/dfc/subscriptions`. */
 export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
   const router = Router();
@@ -58,7 +50,7 @@ export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
   };
 
   router.post('/subscriptions', async (req, res) => {
-    const body = bodyOf(req);
+    const body = jsonObjectBody(req, '{"callback": "https://...", "enterprise": "..."}');
     const enterprise = body['enterprise'];
     if (enterprise !== undefined && typeof enterprise !== 'string') throw new UnprocessableEntityHttpError('enterprise must be an enterprise id');
     let principal;
@@ -67,7 +59,8 @@ export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
       if (principal === undefined) throw new UnauthorizedHttpError('this needs an API token', { headers: { 'WWW-Authenticate': 'Bearer' } });
       if (principal.eid !== null) throw new ForbiddenHttpError('watching the whole node needs the admin token; give an enterprise');
     } else {
-      await catalog.enterpriseRow(enterprise);
+      // A private enterprise is unknown to whoever may not see it, as its feed is: 404, not 401 or 403.
+      if (!maySee(res, await catalog.enterpriseRow(enterprise))) throw unknownEnterprise(enterprise);
       principal = requireScope(res, 'ReadProducts', enterprise);
     }
     if (typeof body['callback'] !== 'string') throw new UnprocessableEntityHttpError('callback (the URL to POST notifications to) is required');
@@ -122,6 +115,8 @@ export function notificationRoutes(args: NotificationRoutesArgs): Router {
     const body = typeof req.body === 'string' ? req.body : '';
     const verdict = verify(state?.secret as string, req.get(SIGNATURE_HEADER), body, guard);
     if (!verdict.ok) refused(verdict.failure.message);
+    // Only a verified sender learns that its body is malformed: the signature is checked first.
+    jsonObjectBody(req);
     // Answer at once; the sync runs on its own (a notification never waits for a peer's catalogue).
     args.scheduler.syncSoon(peer as NonNullable<typeof peer>);
     res.status(202).end();

@@ -6,11 +6,14 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { requireAdmin } from '../auth/middleware.js';
-import { BadRequestHttpError, ConflictHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
+import { ConflictHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import type { PeerRow, ProvenanceStore } from '../store/federation.js';
 import { checkPeerUrl } from '../sync/peer-url.js';
 import { parseInterval, type SyncScheduler } from '../sync/scheduler.js';
 import { subscribeFailureText, type SubscribeOutcome } from '../sync/subscribe.js';
+import { jsonObjectBody } from './json-body.js';
+
+const MAX_INTERVAL_SECONDS = 366 * 86_400;
 
 /** Options of {@link syncRoutes}. */
 export interface SyncRoutesArgs {
@@ -64,17 +67,17 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
 
   router.post('/peers', async (req, res) => {
     requireAdmin(res);
-    let body: Record<string, unknown>;
-    try {
-      body = JSON.parse(typeof req.body === 'string' && req.body !== '' ? req.body : '{}') as Record<string, unknown>;
-    } catch {
-      throw new BadRequestHttpError('expected a JSON object: {"url": "...", "name": "...", "token": "...", "interval": "5m"}');
-    }
+    const body = jsonObjectBody(req, '{"url": "...", "name": "...", "token": "...", "interval": "5m"}');
     if (typeof body['url'] !== 'string') throw new UnprocessableEntityHttpError('url is required');
+    for (const field of ['name', 'token'] as const) {
+      if (body[field] != null && typeof body[field] !== 'string') throw new UnprocessableEntityHttpError(`${field} must be a string`);
+    }
     const checked = await checkPeerUrl(body['url'], { allowPrivate: args.allowPrivate, ownBase: args.ownBase });
     if (!checked.ok) throw new UnprocessableEntityHttpError(checked.failure.message);
-    const interval = body['interval'] === undefined ? 300 : parseInterval(String(body['interval']));
-    if (interval === undefined) throw new UnprocessableEntityHttpError('interval must be like 300, 90s, 5m or 1h');
+    const given = body['interval'];
+    const interval = given === undefined ? 300 : typeof given === 'number' || typeof given === 'string' ? parseInterval(String(given)) : undefined;
+    // A number that does not fit is refused, not kept: a year is far more than any peer needs.
+    if (interval === undefined || interval > MAX_INTERVAL_SECONDS) throw new UnprocessableEntityHttpError('interval must be like 300, 90s, 5m or 1h, at most a year');
     const profile = body['profile'] ?? 'dfc-v1';
     if (profile !== 'dfc-v1' && profile !== 'dfc-v2') throw new UnprocessableEntityHttpError('profile must be dfc-v1 or dfc-v2');
     const tokenHeader = body['tokenHeader'] ?? 'authorization';

@@ -958,18 +958,19 @@ describe('read API: private enterprises', () => {
   const resourcePaths = (): string[] => [hiddenProduct, hiddenItem, hiddenOffer].map((iri) => pathOf(t, iri));
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-  it('answers 401 problem+json without a token', async () => {
+  // Issue 9: these were 401 and 403, which told a stranger the enterprise exists (RFC 9110 §15.5.5).
+  it('answers 404 problem+json without a token, as for an unknown enterprise', async () => {
     for (const path of [...productPaths(HIDDEN), ...profilePaths(HIDDEN), ...resourcePaths(), ...productPaths(SECRET), ...profilePaths(SECRET)]) {
       const response = await t.request('GET', path);
-      expectProblem(response, 401);
-      expect(response.headers.get('www-authenticate'), path).to.match(/^Bearer/u);
+      expectProblem(response, 404);
+      expect(response.headers.get('www-authenticate'), path).to.equal(null);
     }
   });
 
-  it('answers 403 problem+json with another enterprise\'s token', async () => {
+  it('answers 404 problem+json with another enterprise\'s token', async () => {
     const other = await t.token(FERME, ['ReadEnterprise', 'ReadProducts', 'WriteEnterprise', 'WriteProducts']);
     for (const path of [...productPaths(HIDDEN), ...profilePaths(HIDDEN), ...resourcePaths(), ...productPaths(SECRET), ...profilePaths(SECRET)]) {
-      expectProblem(await t.request('GET', path, { headers: bearer(other) }), 403);
+      expectProblem(await t.request('GET', path, { headers: bearer(other) }), 404);
     }
   });
 

@@ -250,17 +250,20 @@ describe('http: the DFC routes', function () {
   });
 
   describe('private enterprises', () => {
-    it('need a token with the scope on that enterprise', async () => {
-      expectProblem(await node.request('GET', '/api/dfc/enterprises/secret/catalog_items'), 401);
-      const wrong = expectProblem(await node.request('GET', '/api/dfc/enterprises/secret/catalog_items', { headers: bearer(ferme) }), 403);
-      expect(wrong.detail).to.include('ferme');
+    it('need a token with the scope on that enterprise; to others they are unknown (404, not 401 or 403)', async () => {
+      // Issue 9: a 401 or 403 confirmed that the enterprise exists.
+      const unknown = expectProblem(await node.request('GET', '/api/dfc/enterprises/nobody/catalog_items'), 404);
+      const anonymous = expectProblem(await node.request('GET', '/api/dfc/enterprises/secret/catalog_items'), 404);
+      const wrong = expectProblem(await node.request('GET', '/api/dfc/enterprises/secret/catalog_items', { headers: bearer(ferme) }), 404);
+      for (const hidden of [anonymous, wrong]) expect(hidden.detail.replace('secret', 'nobody')).to.equal(unknown.detail);
       const right = await node.request('GET', '/api/dfc/enterprises/secret/catalog_items', { headers: bearer(other) });
       expect(right.status).to.equal(200);
       expect(right.headers.get('cache-control')).to.equal('private, no-cache');
       // The token has ReadProducts only: the profile needs ReadEnterprise.
       const profile = expectProblem(await node.request('GET', '/api/dfc/enterprises/secret', { headers: bearer(other) }), 403);
       expect(profile.detail).to.include('ReadEnterprise');
-      expectProblem(await node.request('GET', '/api/dfc/addresses/secret'), 401);
+      expect(expectProblem(await node.request('GET', '/api/dfc/addresses/secret'), 404).detail.replace('secret', 'nobody'))
+        .to.equal(expectProblem(await node.request('GET', '/api/dfc/addresses/nobody'), 404).detail);
     });
   });
 
@@ -381,7 +384,8 @@ _:o a dfc-b:Offer ; dfc-b:offeredItem _:i ; dfc-b:hasPrice [ a dfc-b:Price ; dfc
       const created = await node.request('POST', '/api/dfc/enterprises?private=true', { headers: { ...bearer(node.adminToken), ...JSONLD }, body });
       expect(created.status, created.text).to.equal(201);
       expect(created.headers.get('location')).to.equal(`${node.base}/api/dfc/enterprises/rucher-du-bois`);
-      expectProblem(await node.request('GET', '/api/dfc/enterprises/rucher-du-bois'), 401);
+      // Private: unknown to an anonymous reader (issue 9: this was a 401, which confirmed it exists).
+      expectProblem(await node.request('GET', '/api/dfc/enterprises/rucher-du-bois'), 404);
       expectProblem(await node.request('POST', '/api/dfc/enterprises', { headers: { ...bearer(node.adminToken), ...JSONLD }, body }), 409);
       const put = await node.request('PUT', '/api/dfc/enterprises/rucher-du-bois', {
         headers: { ...bearer(node.adminToken), ...JSONLD }, body: JSON.stringify(enterpriseBody({ name: 'Rucher du Grand Bois' })),
