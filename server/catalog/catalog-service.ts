@@ -53,7 +53,7 @@ export class CatalogService {
     const identities = new Identities(args.store, this.urls, (source, renamed) => this.committer.carryValidity(source, renamed));
     this.enterprises = new EnterpriseWrites(args.store, this.urls, this.reads, identities, this.committer);
     this.products = new ProductWrites(args.store, this.urls, this.reads, identities, this.committer);
-    this.stock = new StockWrites(args.store, this.reads, this.committer);
+    this.stock = new StockWrites(this.reads, this.committer);
   }
 
   // ------------------------------------------------------------------ reads

@@ -67,7 +67,7 @@ export class EnterpriseWrites {
    * Replaces an enterprise's profile (name, description, contact details, address, main contact).
    *
    * @param condition - refuse the write (412) unless the enterprise is at this version; or the enterprise's row
-   *   as the request read it to check `If-Match`, which stands for the read (its version is the condition)
+   *   as the request read it to check `If-Match`, which stands for the read (its profile version is the condition)
    * @returns the enterprise's row once written
    */
   public async updateEnterprise(eid: string, records: readonly DfcRecord[], condition?: number | EnterpriseRow): Promise<EnterpriseRow> {
@@ -82,7 +82,10 @@ export class EnterpriseWrites {
   public async replaceProfile(eid: string, records: readonly DfcRecord[], condition?: number | EnterpriseRow): Promise<void> {
     // The row answers the 404 before anything else; the store checks its version in the transaction.
     if (typeof condition !== 'object' || condition.eid !== eid) await this.reads.enterpriseRow(eid);
-    const expectedVersion = typeof condition === 'object' ? condition.version : condition;
+    // The row read for If-Match: its profile must be as read (the ETag is the profile's; a stock write meanwhile
+    // does not matter). A number: the enterprise as a whole must be at that version.
+    const expected = typeof condition === 'object' ? { expectedProfileVersion: condition.profileVersion }
+      : condition !== undefined ? { expectedVersion: condition } : {};
     const enterprise = theEnterprise(records);
     const ownId = this.urls.enterprise(eid);
     if (!enterprise.id.startsWith('_:') && enterprise.id !== ownId && this.urls.enterpriseId(enterprise.id) !== undefined) {
@@ -91,7 +94,7 @@ export class EnterpriseWrites {
     const profile = this.identities.profileRecords(eid, enterprise, records);
     const name = (profile[0] as EnterpriseRecord).name;
     await this.committer.commit(eid, {
-      upsert: profile, ...(name !== undefined ? { enterprise: { name } } : {}), ...(expectedVersion !== undefined ? { expectedVersion } : {}),
+      upsert: profile, ...(name !== undefined ? { enterprise: { name } } : {}), ...expected,
     });
   }
 

@@ -117,6 +117,17 @@ describe('catalog: CatalogService', function () {
       await rejects(node.catalog.updateEnterprise('voisin', []), UnprocessableEntityHttpError);
       await rejects(node.catalog.updateEnterprise('nobody', records), NotFoundHttpError);
     });
+
+    it('a profile write conditioned on the row read for If-Match: a stock write meanwhile does not refuse it, a profile write does', async () => {
+      const row = await node.catalog.enterpriseRow('voisin');
+      const [item] = (await node.catalog.catalogue('voisin')).entries.flatMap((e) => e.items);
+      const slug = (item as CatalogItemRecord).id.split('/').at(-1) as string;
+      await node.catalog.updateCatalogItem('voisin', slug, json({ 'dfc-b:stockLimitation': 77 }));
+      const records = await decode(enterpriseBody({ name: 'Voisin encore' }), `${node.base}/api/dfc/enterprises/voisin`);
+      await node.catalog.replaceProfile('voisin', records, row);
+      expect((await node.catalog.enterpriseRow('voisin')).name).to.equal('Voisin encore');
+      await rejects(node.catalog.replaceProfile('voisin', records, row), PreconditionFailedHttpError);
+    });
   });
 
   describe('products', () => {
