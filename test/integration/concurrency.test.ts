@@ -114,6 +114,17 @@ describe('concurrency semantics clients rely on', function () {
     expect(offer.kind === 'Offer' && offer.price?.value).to.be.oneOf(Array.from({ length: N }, (_, i) => 5 + i));
   });
 
+  it('20 product PUTs without If-Match on one product at once: 20 × 200, one writer\'s name', async () => {
+    const path = `${api}/supplied_products/${slugs[5] as string}`;
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => t.request('PUT', path, {
+      headers: { Authorization: `Bearer ${t.adminToken}`, 'Content-Type': 'application/ld+json' },
+      body: JSON.stringify({ '@context': 'https://www.datafoodconsortium.org', '@id': '_:p', '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': `Nom ${i}` }),
+    })));
+    expect(statuses(responses), responses.filter((r) => r.status !== 200).map((r) => r.text).join('\n')).to.deep.equal({ 200: 20 });
+    const product = (await t.node.catalog.resource(EID, 'supplied_products', slugs[5] as string)).record;
+    expect(product.kind === 'SuppliedProduct' && product.name).to.be.oneOf(Array.from({ length: 20 }, (_, i) => `Nom ${i}`));
+  });
+
   it('a conditional PUT with a real ETag that lost the race is still refused with 412', async () => {
     const path = `${api}/catalog_items/${slugs[2] as string}`;
     const etag = (await t.request('GET', path)).headers.get('etag') ?? '';
