@@ -8,7 +8,7 @@ import type { NodeId } from '../../ontology/iri.js';
 import { withDerivedLinks } from '../../ontology/inverses.js';
 import type { CatalogItemRecord, DfcRecord, EnterpriseRecord, OfferRecord, RecordKind, SuppliedProductRecord } from '../../ontology/records.js';
 import { NotFoundHttpError } from '../errors/http-error.js';
-import type { EnterpriseRow, NodeStore } from '../store/store.js';
+import type { EnterpriseRow, NodeStore, ResourceReads } from '../store/store.js';
 import type { Collection, NodeUrls } from '../urls/node-urls.js';
 
 /** One product of a catalogue page: a product with its catalog items and their offers. */
@@ -148,10 +148,11 @@ export class CatalogReads {
    * One catalogue resource of an enterprise, with its version (one read when it exists).
    *
    * @param known - that resource as this request read it already (see `alreadyRead`): answered without a read
+   * @param from - where to read it: the store, or a write's transaction (`NodeStore.update`)
    */
-  public async resource(eid: string, collection: Collection, id: string, known?: VersionedRecord): Promise<VersionedRecord> {
+  public async resource(eid: string, collection: Collection, id: string, known?: VersionedRecord, from: ResourceReads = this.store): Promise<VersionedRecord> {
     if (known !== undefined && known.record.id === this.urls.resource(eid, collection, id)) return known;
-    const stored = await this.store.getResource(this.urls.resource(eid, collection, id));
+    const stored = await from.getResource(this.urls.resource(eid, collection, id));
     if (stored === undefined || stored.eid !== eid) {
       await this.enterpriseRow(eid); // a 404 that says which is missing: the enterprise or the resource
       throw new NotFoundHttpError(`no ${collection.replace(/_/gu, ' ').replace(/s$/u, '')} ${JSON.stringify(id)} in enterprise ${eid}`);

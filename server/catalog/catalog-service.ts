@@ -14,11 +14,11 @@
  */
 import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../ontology/records.js';
 import type { Decoder, DecodeResult } from '../codec/decode.js';
-import type { ApplyOptions, EnterpriseRow, NodeStore } from '../store/store.js';
+import type { EnterpriseRow, NodeStore } from '../store/store.js';
 import { NodeUrls, type Collection } from '../urls/node-urls.js';
 import { CatalogReads, type Catalogue, type VersionedRecord } from './catalog-reads.js';
 import { Committer, type WriteBody, type WriteCondition } from './committer.js';
-import { EnterpriseWrites, type ImportSummary } from './enterprise-writes.js';
+import { EnterpriseWrites, type ImportOptions, type ImportSummary } from './enterprise-writes.js';
 import { Identities } from './identities.js';
 import { ProductWrites } from './product-writes.js';
 import { StockWrites } from './stock-writes.js';
@@ -26,7 +26,7 @@ import { StockWrites } from './stock-writes.js';
 export type { Catalogue, CatalogueEntry, VersionedRecord } from './catalog-reads.js';
 export { profileVersionOf } from './catalog-reads.js';
 export { IF_MATCH_FAILED, type WriteBody, type WriteCondition } from './committer.js';
-export type { ImportSummary } from './enterprise-writes.js';
+export type { ImportOptions, ImportSummary } from './enterprise-writes.js';
 
 /** Options of {@link CatalogService}. */
 export interface CatalogServiceArgs {
@@ -53,7 +53,7 @@ export class CatalogService {
     const identities = new Identities(args.store, this.urls, (source, renamed) => this.committer.carryValidity(source, renamed));
     this.enterprises = new EnterpriseWrites(args.store, this.urls, this.reads, identities, this.committer);
     this.products = new ProductWrites(args.store, this.urls, this.reads, identities, this.committer);
-    this.stock = new StockWrites(args.store, this.reads, this.committer);
+    this.stock = new StockWrites(this.reads, this.committer);
   }
 
   // ------------------------------------------------------------------ reads
@@ -183,11 +183,12 @@ export class CatalogService {
   /**
    * Imports a catalogue document into an enterprise: every product, catalog item and offer gets an id under
    * the enterprise (a resource already there is replaced), the original `@id` is kept as `owl:sameAs`, and an
-   * Enterprise in the document updates the profile.
+   * Enterprise in the document updates the profile. One transaction: nothing of it is stored unless all is.
    *
+   * @param options - progress, and whether to create the enterprise (in the same transaction) when it does not exist
    * @returns how many resources were written
    */
-  public importRecords(eid: string, records: readonly DfcRecord[], options: ApplyOptions = {}): Promise<ImportSummary> {
+  public importRecords(eid: string, records: readonly DfcRecord[], options: ImportOptions = {}): Promise<ImportSummary> {
     return this.enterprises.importRecords(eid, records, options);
   }
 }

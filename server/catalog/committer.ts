@@ -13,6 +13,7 @@ import {
 import { SYNTAX_ERRORS } from '../errors/problem.js';
 import {
   AlreadyExistsError, ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type NodeStore,
+  type ResourceReads,
 } from '../store/store.js';
 import type { VersionedRecord } from './catalog-reads.js';
 
@@ -32,9 +33,11 @@ export interface WriteBody {
  * What a conditional write (`If-Match`) requires of the state it writes over: a number is the enterprise's
  * version (any change to the enterprise refuses the write); `{ version }` is the version of the resource
  * itself, the one its ETag was made from. With `record`, it is the resource as the request read it to check
- * `If-Match` (a {@link VersionedRecord}): the write starts from it instead of reading it again.
+ * `If-Match` (a {@link VersionedRecord}): the write starts from it instead of reading it again. With
+ * `anyVersion` (`If-Match: *`, RFC 9110 §13.1.1), the resource must only exist: `version` is then that of
+ * `record`, and the write is no more conditional than one without `If-Match` (a missing resource is a 404 either way).
  */
-export type WriteCondition = number | { readonly version: string; readonly record?: DfcRecord };
+export type WriteCondition = number | { readonly version: string; readonly record?: DfcRecord; readonly anyVersion?: boolean };
 
 /** The message of a 412 when `If-Match` names no current representation. */
 export const IF_MATCH_FAILED = 'the resource changed since that ETag (If-Match does not match)';
@@ -48,6 +51,7 @@ export const IF_MATCH_FAILED = 'the resource changed since that ETag (If-Match d
 export function conditionOf(condition: WriteCondition | undefined, read: { readonly version: string }): { expectedVersion?: number } {
   if (condition === undefined) return {};
   if (typeof condition === 'number') return { expectedVersion: condition };
+  if (condition.anyVersion === true) return {};
   // The write's own read-modify-write check (`expect`) then makes sure nothing changes until the commit.
   if (condition.version !== read.version) throw new PreconditionFailedHttpError(IF_MATCH_FAILED);
   return {};
@@ -64,6 +68,22 @@ export function conditionOf(condition: WriteCondition | undefined, read: { reado
 export function alreadyRead(condition: WriteCondition | undefined, attempt: number): VersionedRecord | undefined {
   if (attempt !== 1 || typeof condition !== 'object' || condition.record === undefined) return undefined;
   return { record: condition.record, version: condition.version };
+}
+
+/**
+ * Whether a write must apply whatever was written meanwhile: no condition, or `If-Match: *`. Such a write sets
+ * the value (last writer wins); it never answers 409 or 412 because another request wrote first.
+ */
+export function unconditional(condition: WriteCondition | undefined): boolean {
+  return condition === undefined || (typeof condition === 'object' && condition.anyVersion === true);
+}
+
+/** What one attempt of a read-modify-write decided ({@link Committer.readModifyWrite}). */
+export interface WriteDecision<T> {
+  readonly changes: ChangeSet;
+  readonly value: T;
+  /** The message of the 422 when a record written is not valid DFC. */
+  readonly invalid?: string;
 }
 
 /** The HTTP error of a store port error; anything else passes as it is. */
@@ -120,10 +140,8 @@ export class Committer {
 
   /** Validates the records a change set writes that are not known valid, and applies it in one store transaction. */
   public async commit(eid: string, changes: ChangeSet, options: CommitOptions = {}): Promise<void> {
-    const { invalid = 'the result would not be valid DFC', ...apply } = options;
-    const unchecked = (changes.upsert ?? []).filter((record) => !this.valid.has(record));
-    const problems = this.decoder.validate(unchecked).filter((p) => p.severity === 'error');
-    if (problems.length > 0) throw new UnprocessableEntityHttpError(invalid, { problems });
+    const { invalid, ...apply } = options;
+    this.validate(changes, invalid);
     try {
       await this.store.apply(eid, changes, apply);
     } catch (error: unknown) {
@@ -132,6 +150,30 @@ export class Committer {
       throw httpErrorOf(error);
     }
     this.onChange();
+  }
+
+  /**
+   * A read-modify-write of a resource. The first attempt reads outside the store's transaction, so that a write
+   * holds the store's lock only for its own statements; its change set's `expect` makes the store refuse it when
+   * what it read changed meanwhile. Then:
+   * - a write with a version condition (`If-Match` with ETags) reads again: the resource moved on, so it answers
+   *   412 (or, when only something beside it changed, it applies);
+   * - a write without one (no `If-Match`, or `*`) is decided again inside the store's transaction
+   *   (`NodeStore.update`), where nothing can change under it: it applies, the last writer wins, and contention
+   *   with other writers is never answered 409.
+   *
+   * @param decide - one attempt: reads through `from` (the store, or the transaction's reads), and returns the
+   *   change set with what the write answers; given the attempt's number (1 for the first)
+   */
+  public async readModifyWrite<T>(
+    eid: string, condition: WriteCondition | undefined, decide: (from: ResourceReads, attempt: number) => Promise<WriteDecision<T>>,
+  ): Promise<T> {
+    return this.retrying(async (attempt) => {
+      if (attempt > 1 && unconditional(condition)) return this.commitDecided(eid, (reads) => decide(reads, attempt));
+      const { changes, value, invalid } = await decide(this.store, attempt);
+      await this.commit(eid, changes, invalid !== undefined ? { invalid } : {});
+      return value;
+    });
   }
 
   /**
@@ -147,5 +189,28 @@ export class Committer {
         if (!(error instanceof ConcurrentChangeError) || attempt >= 5) throw httpErrorOf(error);
       }
     }
+  }
+
+  /** Decides a write inside the store's transaction, validates it there and commits it: it cannot meet a concurrent change. */
+  private async commitDecided<T>(eid: string, decide: (reads: ResourceReads) => Promise<WriteDecision<T>>): Promise<T> {
+    let value: T;
+    try {
+      value = await this.store.update(eid, async (reads) => {
+        const decided = await decide(reads);
+        this.validate(decided.changes, decided.invalid);
+        return decided;
+      });
+    } catch (error: unknown) {
+      throw httpErrorOf(error);
+    }
+    this.onChange();
+    return value;
+  }
+
+  /** Validates the records a change set writes that are not known valid: 422 with their problems. */
+  private validate(changes: ChangeSet, invalid = 'the result would not be valid DFC'): void {
+    const unchecked = (changes.upsert ?? []).filter((record) => !this.valid.has(record));
+    const problems = this.decoder.validate(unchecked).filter((p) => p.severity === 'error');
+    if (problems.length > 0) throw new UnprocessableEntityHttpError(invalid, { problems });
   }
 }

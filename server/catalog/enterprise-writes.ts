@@ -4,9 +4,10 @@
  *
  * @packageDocumentation
  */
+import type { NodeId } from '../../ontology/iri.js';
 import type { DfcRecord, EnterpriseRecord } from '../../ontology/records.js';
 import { ConflictHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
-import type { ApplyOptions, EnterpriseRow, NodeStore } from '../store/store.js';
+import type { ApplyOptions, ChangeSet, EnterpriseRow, NodeStore } from '../store/store.js';
 import { isValidLocalId, slugify, type NodeUrls } from '../urls/node-urls.js';
 import { OTHER_KINDS, type CatalogReads } from './catalog-reads.js';
 import { httpErrorOf, type Committer } from './committer.js';
@@ -20,6 +21,16 @@ export interface ImportSummary {
   others: number;
   /** The kinds of the records left out (orders, classes the node does not model). */
   skipped: string[];
+}
+
+/** Options of {@link EnterpriseWrites.importRecords}. */
+export interface ImportOptions extends ApplyOptions {
+  /**
+   * Create the enterprise when it does not exist, in the import's own transaction: from the document's
+   * Enterprise when it has one, else as an enterprise named after its id. The import is then all or nothing:
+   * never an enterprise without its catalogue.
+   */
+  readonly create?: boolean;
 }
 
 function theEnterprise(records: readonly DfcRecord[]): EnterpriseRecord {
@@ -56,7 +67,7 @@ export class EnterpriseWrites {
    * Replaces an enterprise's profile (name, description, contact details, address, main contact).
    *
    * @param condition - refuse the write (412) unless the enterprise is at this version; or the enterprise's row
-   *   as the request read it to check `If-Match`, which stands for the read (its version is the condition)
+   *   as the request read it to check `If-Match`, which stands for the read (its profile version is the condition)
    * @returns the enterprise's row once written
    */
   public async updateEnterprise(eid: string, records: readonly DfcRecord[], condition?: number | EnterpriseRow): Promise<EnterpriseRow> {
@@ -71,7 +82,10 @@ export class EnterpriseWrites {
   public async replaceProfile(eid: string, records: readonly DfcRecord[], condition?: number | EnterpriseRow): Promise<void> {
     // The row answers the 404 before anything else; the store checks its version in the transaction.
     if (typeof condition !== 'object' || condition.eid !== eid) await this.reads.enterpriseRow(eid);
-    const expectedVersion = typeof condition === 'object' ? condition.version : condition;
+    // The row read for If-Match: its profile must be as read (the ETag is the profile's; a stock write meanwhile
+    // does not matter). A number: the enterprise as a whole must be at that version.
+    const expected = typeof condition === 'object' ? { expectedProfileVersion: condition.profileVersion }
+      : condition !== undefined ? { expectedVersion: condition } : {};
     const enterprise = theEnterprise(records);
     const ownId = this.urls.enterprise(eid);
     if (!enterprise.id.startsWith('_:') && enterprise.id !== ownId && this.urls.enterpriseId(enterprise.id) !== undefined) {
@@ -80,22 +94,33 @@ export class EnterpriseWrites {
     const profile = this.identities.profileRecords(eid, enterprise, records);
     const name = (profile[0] as EnterpriseRecord).name;
     await this.committer.commit(eid, {
-      upsert: profile, ...(name !== undefined ? { enterprise: { name } } : {}), ...(expectedVersion !== undefined ? { expectedVersion } : {}),
+      upsert: profile, ...(name !== undefined ? { enterprise: { name } } : {}), ...expected,
     });
   }
 
   /**
    * Imports a catalogue document into an enterprise: every product, catalog item and offer gets an id under
    * the enterprise (a resource already there is replaced), the original `@id` is kept as `owl:sameAs`, and an
-   * Enterprise in the document updates the profile.
+   * Enterprise in the document updates the profile. One transaction: nothing of it is stored unless all is.
    */
-  public async importRecords(eid: string, records: readonly DfcRecord[], options: ApplyOptions = {}): Promise<ImportSummary> {
-    await this.reads.enterpriseRow(eid);
+  public async importRecords(eid: string, records: readonly DfcRecord[], options: ImportOptions = {}): Promise<ImportSummary> {
+    const { create, ...apply } = options;
+    // Without `create`, a missing enterprise is a 404.
+    if (create !== true) await this.reads.enterpriseRow(eid);
+    const exists = create !== true || (await this.store.getEnterprise(eid)) !== undefined;
+    if (!exists && !isValidLocalId(eid)) throw new UnprocessableEntityHttpError(`invalid enterprise id ${JSON.stringify(eid)}`);
     const written = await this.identities.identify(eid, records.filter(isCatalogueKind), 'import');
     const enterprises = records.filter((r): r is EnterpriseRecord => r.kind === 'Enterprise');
-    const profile = enterprises.length === 1 ? this.identities.profileRecords(eid, enterprises[0] as EnterpriseRecord, records) : [];
+    // A new enterprise without an Enterprise in the document is named after its id.
+    const enterprise = enterprises.length === 1 ? enterprises[0] as EnterpriseRecord : exists ? undefined : {
+      kind: 'Enterprise', id: '_:enterprise' as NodeId, name: eid, supplies: [], manages: [], maintains: [], customerCategories: [], affiliates: [],
+    } satisfies EnterpriseRecord;
+    const profile = enterprise !== undefined ? this.identities.profileRecords(eid, enterprise, records) : [];
     const name = (profile[0] as EnterpriseRecord | undefined)?.name;
-    await this.committer.commit(eid, { upsert: [...profile, ...written], ...(name !== undefined ? { enterprise: { name } } : {}) }, options);
+    const changes: ChangeSet = {
+      upsert: [...profile, ...written], ...(name !== undefined ? { enterprise: { name } } : {}), ...(exists ? {} : { create: { iri: this.urls.enterprise(eid) } }),
+    };
+    await this.committer.commit(eid, changes, apply);
     return {
       products: written.filter((r) => r.kind === 'SuppliedProduct').length,
       items: written.filter((r) => r.kind === 'CatalogItem').length,

@@ -6,10 +6,10 @@
  */
 import type { CatalogItemRecord, DfcRecord, SuppliedProductRecord } from '../../ontology/records.js';
 import { ConflictHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
-import type { NodeStore } from '../store/store.js';
+import type { NodeStore, ResourceReads } from '../store/store.js';
 import { COLLECTION_OF, type NodeUrls } from '../urls/node-urls.js';
 import type { CatalogReads } from './catalog-reads.js';
-import { alreadyRead, conditionOf, type Committer, type WriteCondition } from './committer.js';
+import { alreadyRead, conditionOf, type Committer, type WriteCondition, type WriteDecision } from './committer.js';
 import type { Identities } from './identities.js';
 
 function unique<T>(values: Iterable<T>): T[] {
@@ -58,19 +58,20 @@ export class ProductWrites {
   /**
    * Replaces one product (and the catalog items and offers the body gives with it).
    *
-   * @param condition - what `If-Match` requires of the product (see {@link WriteCondition})
+   * @param condition - what `If-Match` requires of the product (see {@link WriteCondition}); without one (or
+   *   with `*`), a write that lost a race is done again in the store's transaction, and applies
    * @returns the records written
    */
   public async replaceProduct(eid: string, id: string, records: readonly DfcRecord[], condition?: WriteCondition): Promise<DfcRecord[]> {
-    return this.committer.retrying((attempt) => this.replaceProductOnce(eid, id, records, condition, attempt));
+    return this.committer.readModifyWrite(eid, condition, (from, attempt) => this.decideReplace(eid, id, records, condition, from, attempt));
   }
 
-  private async replaceProductOnce(
-    eid: string, id: string, records: readonly DfcRecord[], condition: WriteCondition | undefined, attempt: number,
-  ): Promise<DfcRecord[]> {
+  private async decideReplace(
+    eid: string, id: string, records: readonly DfcRecord[], condition: WriteCondition | undefined, from: ResourceReads, attempt: number,
+  ): Promise<WriteDecision<DfcRecord[]>> {
     const iri = this.urls.resource(eid, 'supplied_products', id);
     // PUT replaces; products are created by POST to the collection, which assigns ids.
-    const existing = await this.reads.resource(eid, 'supplied_products', id, alreadyRead(condition, attempt));
+    const existing = await this.reads.resource(eid, 'supplied_products', id, alreadyRead(condition, attempt), from);
     const expected = conditionOf(condition, existing);
     const existingRecord = existing.record;
     const products = records.filter((r): r is SuppliedProductRecord => r.kind === 'SuppliedProduct');
@@ -87,7 +88,7 @@ export class ProductWrites {
       && this.urls.localId(eid, 'catalog_items', r.id) === undefined);
     // Read only when there is something to match them with (a PUT of the product alone reads nothing more).
     const existingItems = existingRecord.kind === 'SuppliedProduct' && bodyItems.length > 0
-      ? (await this.store.getResources(existingRecord.catalogItems)).map((r) => r.record).filter((r): r is CatalogItemRecord => r.kind === 'CatalogItem')
+      ? (await from.getResources(existingRecord.catalogItems)).map((r) => r.record).filter((r): r is CatalogItemRecord => r.kind === 'CatalogItem')
       : [];
     bodyItems.forEach((item, index) => {
       const existingItem = existingItems[index];
@@ -99,6 +100,8 @@ export class ProductWrites {
       });
     });
     const minted = new Set<string>();
+    // Its reads are the store's: inside the store's transaction they see what it does (nothing else commits while
+    // it holds the lock), and the ids it mints must still be free when it commits (`expect`, below).
     const written = await this.identities.identify(eid, catalogue, 'replace', fixed, minted);
     const product = written.find((r) => r.id === iri) as SuppliedProductRecord;
     // Items the body leaves out stay linked: a PUT of the product alone must not orphan its stock.
@@ -109,14 +112,13 @@ export class ProductWrites {
     const upsert = written.map((r) => (r.id === iri ? merged : r));
     // A variant that left a product group is taken off that group's list.
     const left = existingRecord.kind === 'SuppliedProduct' ? existingRecord.variantOf.filter((g) => !merged.variantOf.includes(g)) : [];
-    for (const group of left.length > 0 ? await this.store.getResources(left) : []) {
+    for (const group of left.length > 0 ? await from.getResources(left) : []) {
       if (group.eid === eid && group.record.kind === 'SuppliedProduct') {
         upsert.push({ ...group.record, variants: group.record.variants.filter((v) => v !== iri) });
       }
     }
     const expect = new Map<string, DfcRecord | null>([[iri, existingRecord], ...[...minted].map((m) => [m, null] as const)]);
-    await this.committer.commit(eid, { upsert: await this.withGroupLinks(eid, upsert), expect, ...expected });
-    return upsert.filter((r) => !left.includes(r.id));
+    return { changes: { upsert: await this.withGroupLinks(eid, upsert, from), expect, ...expected }, value: upsert.filter((r) => !left.includes(r.id)) };
   }
 
   /**
@@ -125,44 +127,44 @@ export class ProductWrites {
    * @param condition - what `If-Match` requires of the product (see {@link WriteCondition})
    */
   public async deleteProduct(eid: string, id: string, condition?: WriteCondition): Promise<void> {
-    return this.committer.retrying((attempt) => this.deleteProductOnce(eid, id, condition, attempt));
+    return this.committer.readModifyWrite(eid, condition, (from, attempt) => this.decideDelete(eid, id, condition, from, attempt));
   }
 
-  private async deleteProductOnce(eid: string, id: string, condition: WriteCondition | undefined, attempt: number): Promise<void> {
-    const existing = await this.reads.resource(eid, 'supplied_products', id, alreadyRead(condition, attempt));
+  private async decideDelete(
+    eid: string, id: string, condition: WriteCondition | undefined, from: ResourceReads, attempt: number,
+  ): Promise<WriteDecision<undefined>> {
+    const existing = await this.reads.resource(eid, 'supplied_products', id, alreadyRead(condition, attempt), from);
     const expected = conditionOf(condition, existing);
     const { record } = existing;
     if (record.kind !== 'SuppliedProduct') throw new NotFoundHttpError(`no supplied product ${id}`);
-    const items = (await this.store.getResources(record.catalogItems)).filter((r) => r.eid === eid).map((r) => r.record);
+    const items = (await from.getResources(record.catalogItems)).filter((r) => r.eid === eid).map((r) => r.record);
     const offers = items.flatMap((i) => (i.kind === 'CatalogItem' ? i.offers : []));
     const upsert: DfcRecord[] = [];
-    for (const group of await this.store.getResources(record.variantOf)) {
+    for (const group of await from.getResources(record.variantOf)) {
       if (group.eid === eid && group.record.kind === 'SuppliedProduct') {
         upsert.push({ ...group.record, variants: group.record.variants.filter((v) => v !== record.id) });
       }
     }
-    for (const variant of await this.store.getResources(record.variants)) {
+    for (const variant of await from.getResources(record.variants)) {
       if (variant.eid === eid && variant.record.kind === 'SuppliedProduct') {
         upsert.push({ ...variant.record, variantOf: variant.record.variantOf.filter((g) => g !== record.id) });
       }
     }
-    await this.committer.commit(eid, {
-      upsert,
-      delete: [record.id, ...items.map((i) => i.id), ...offers],
-      expect: new Map([[record.id, record]]),
-      ...expected,
-    });
+    return {
+      changes: { upsert, delete: [record.id, ...items.map((i) => i.id), ...offers], expect: new Map([[record.id, record]]), ...expected },
+      value: undefined,
+    };
   }
 
-  /** Adds the reverse links of product groups already stored (a new variant joins its group). */
-  private async withGroupLinks(eid: string, records: readonly DfcRecord[]): Promise<DfcRecord[]> {
+  /** Adds the reverse links of product groups already stored (a new variant joins its group), read from `from`. */
+  private async withGroupLinks(eid: string, records: readonly DfcRecord[], from: ResourceReads = this.store): Promise<DfcRecord[]> {
     const inBody = new Map(records.map((r) => [r.id, r]));
     const result = [...records];
     for (const record of records) {
       if (record.kind !== 'SuppliedProduct') continue;
       for (const groupId of record.variantOf) {
         if (inBody.has(groupId)) continue;
-        const group = await this.store.getResource(groupId);
+        const group = await from.getResource(groupId);
         if (group?.eid !== eid || group.record.kind !== 'SuppliedProduct' || group.record.variants.includes(record.id)) continue;
         const updated = { ...group.record, variants: [...group.record.variants, record.id] };
         inBody.set(groupId, updated);

@@ -1,17 +1,20 @@
 /**
  * Stock writes: a catalog item's stock and SKU, an offer's price and stock, from Open Food Network's plain
  * JSON or from a DFC document. Each is a read-modify-write of one resource (and of the offers that mirror an
- * item's stock), done again when another request changed it meanwhile.
+ * item's stock), done again when another request changed it meanwhile: a write without `If-Match` (as Open
+ * Food Network sends them) then inside the store's transaction, so that it applies (last writer wins) and the
+ * item and its offers end with the same writer's stock.
  *
  * @packageDocumentation
  */
 import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../ontology/records.js';
+import type { DecodeResult } from '../codec/decode.js';
 import { readCatalogItemUpdate, readOfferUpdate, type PlainJsonRead } from '../codec/plain-json.js';
 import { BadRequestHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import { SYNTAX_ERRORS, type Problem } from '../errors/problem.js';
-import type { NodeStore } from '../store/store.js';
+import type { ResourceReads } from '../store/store.js';
 import type { CatalogReads } from './catalog-reads.js';
-import { alreadyRead, conditionOf, type Committer, type WriteBody, type WriteCondition } from './committer.js';
+import { alreadyRead, conditionOf, type Committer, type WriteBody, type WriteCondition, type WriteDecision } from './committer.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
 
@@ -25,10 +28,18 @@ function plainUpdate<T>(read: PlainJsonRead<T>): { update: T; problems: readonly
   return read;
 }
 
+/**
+ * Decodes a write's document body once, whatever the number of attempts: a retry inside the store's
+ * transaction then does no decoding while it holds the lock (and the records decoded stay known valid).
+ */
+function decodeOnce(committer: Committer, body: WriteBody): (base: string) => Promise<DecodeResult> {
+  let decoded: Promise<DecodeResult> | undefined;
+  return (base) => (decoded ??= committer.decode(body, base));
+}
+
 /** Updates catalog items and offers. */
 export class StockWrites {
   public constructor(
-    private readonly store: NodeStore,
     private readonly reads: CatalogReads,
     private readonly committer: Committer,
   ) {}
@@ -40,13 +51,15 @@ export class StockWrites {
    * @param condition - what `If-Match` requires of the item (see {@link WriteCondition})
    */
   public async updateCatalogItem(eid: string, id: string, body: WriteBody, condition?: WriteCondition): Promise<CatalogItemRecord> {
-    return this.committer.retrying((attempt) => this.updateCatalogItemOnce(eid, id, body, condition, attempt));
+    const decode = decodeOnce(this.committer, body);
+    return this.committer.readModifyWrite(eid, condition, (from, attempt) => this.decideCatalogItem(eid, id, body, decode, condition, from, attempt));
   }
 
-  private async updateCatalogItemOnce(
-    eid: string, id: string, body: WriteBody, condition: WriteCondition | undefined, attempt: number,
-  ): Promise<CatalogItemRecord> {
-    const read = await this.reads.resource(eid, 'catalog_items', id, alreadyRead(condition, attempt));
+  private async decideCatalogItem(
+    eid: string, id: string, body: WriteBody, decode: (base: string) => Promise<DecodeResult>, condition: WriteCondition | undefined,
+    from: ResourceReads, attempt: number,
+  ): Promise<WriteDecision<CatalogItemRecord>> {
+    const read = await this.reads.resource(eid, 'catalog_items', id, alreadyRead(condition, attempt), from);
     const expected = conditionOf(condition, read);
     const { record } = read;
     if (record.kind !== 'CatalogItem') throw new NotFoundHttpError(`no catalog item ${id}`);
@@ -59,7 +72,7 @@ export class StockWrites {
       if (sku === null) delete updated.sku;
       else if (sku !== undefined) updated.sku = sku;
     } else {
-      const decoded = await this.committer.decode(body, record.id);
+      const decoded = await decode(record.id);
       const given = decoded.records.find((r): r is CatalogItemRecord => r.kind === 'CatalogItem' && (r.id === record.id || r.id.startsWith('_:')));
       if (given === undefined) throw new UnprocessableEntityHttpError(`expected the dfc-b:CatalogItem ${record.id} in the body`);
       updated = { ...updated, stock: given.stock, ...(given.sku !== undefined ? { sku: given.sku } : {}) };
@@ -73,15 +86,14 @@ export class StockWrites {
     // A partial update is a read-modify-write: it must apply to what it read, or be done again.
     const expect = new Map<string, DfcRecord | null>([[record.id, record]]);
     // An offer that mirrored the item's stock keeps mirroring it (Open Food Network has one stock per variant).
-    const mirrors = updated.stock !== record.stock ? await this.store.getResources(record.offers) : [];
+    const mirrors = updated.stock !== record.stock ? await from.getResources(record.offers) : [];
     for (const offer of mirrors) {
       if (offer.eid === eid && offer.record.kind === 'Offer' && offer.record.stock === record.stock) {
         upsert.push({ ...offer.record, stock: updated.stock });
         expect.set(offer.record.id, offer.record);
       }
     }
-    await this.committer.commit(eid, { upsert, expect, ...expected });
-    return updated;
+    return { changes: { upsert, expect, ...expected }, value: updated };
   }
 
   /**
@@ -91,13 +103,15 @@ export class StockWrites {
    * @param condition - what `If-Match` requires of the offer (see {@link WriteCondition})
    */
   public async updateOffer(eid: string, id: string, body: WriteBody, condition?: WriteCondition): Promise<OfferRecord> {
-    return this.committer.retrying((attempt) => this.updateOfferOnce(eid, id, body, condition, attempt));
+    const decode = decodeOnce(this.committer, body);
+    return this.committer.readModifyWrite(eid, condition, (from, attempt) => this.decideOffer(eid, id, body, decode, condition, from, attempt));
   }
 
-  private async updateOfferOnce(
-    eid: string, id: string, body: WriteBody, condition: WriteCondition | undefined, attempt: number,
-  ): Promise<OfferRecord> {
-    const read = await this.reads.resource(eid, 'offers', id, alreadyRead(condition, attempt));
+  private async decideOffer(
+    eid: string, id: string, body: WriteBody, decode: (base: string) => Promise<DecodeResult>, condition: WriteCondition | undefined,
+    from: ResourceReads, attempt: number,
+  ): Promise<WriteDecision<OfferRecord>> {
+    const read = await this.reads.resource(eid, 'offers', id, alreadyRead(condition, attempt), from);
     const expected = conditionOf(condition, read);
     const { record } = read;
     if (record.kind !== 'Offer') throw new NotFoundHttpError(`no offer ${id}`);
@@ -111,7 +125,7 @@ export class StockWrites {
       if (plain.update.price !== undefined) updated.price = plain.update.price;
       invalid = 'invalid offer update';
     } else {
-      const decoded = await this.committer.decode(body, record.id);
+      const decoded = await decode(record.id);
       const given = decoded.records.find((r): r is OfferRecord => r.kind === 'Offer' && (r.id === record.id || r.id.startsWith('_:')));
       if (given === undefined) throw new UnprocessableEntityHttpError(`expected the dfc-b:Offer ${record.id} in the body`);
       updated = { ...updated, stock: given.stock, ...(given.price !== undefined ? { price: given.price } : {}) };
@@ -121,7 +135,6 @@ export class StockWrites {
       // under the same schema (and its currency against the taxonomy) when decoded.
       this.committer.carryValidity(given, updated);
     }
-    await this.committer.commit(eid, { upsert: [updated], expect: new Map([[record.id, record]]), ...expected }, invalid !== undefined ? { invalid } : {});
-    return updated;
+    return { changes: { upsert: [updated], expect: new Map([[record.id, record]]), ...expected }, value: updated, ...(invalid !== undefined ? { invalid } : {}) };
   }
 }

@@ -90,19 +90,15 @@ async function decodeFile(node: NodeParts, path: string, io: Io): Promise<DfcRec
   return result.records;
 }
 
-/** Imports one file into an enterprise, creating the enterprise from the file when it does not exist. */
+/**
+ * Imports one file into an enterprise, creating the enterprise from the file when it does not exist: all in
+ * one transaction, so that a failed or killed import leaves nothing (never an enterprise without its catalogue).
+ */
 async function importInto(node: NodeParts, path: string, eid: string, io: Io): Promise<boolean> {
   const records = await decodeFile(node, path, io);
   if (records === undefined) return false;
-  if ((await node.store.getEnterprise(eid)) === undefined) {
-    const given = records.filter((r) => r.kind === 'Enterprise');
-    const profile: DfcRecord[] = given.length === 1
-      ? records
-      : [{ kind: 'Enterprise', id: '_:enterprise' as NodeId, name: eid, supplies: [], manages: [], maintains: [], customerCategories: [], affiliates: [] }];
-    await node.catalog.createEnterprise(profile, { eid });
-  }
   const bar = progressBar(`importing ${path}`);
-  const counts = await node.catalog.importRecords(eid, records, bar !== undefined ? { onProgress: bar } : {});
+  const counts = await node.catalog.importRecords(eid, records, { create: true, ...(bar !== undefined ? { onProgress: bar } : {}) });
   io.out(`${path} → ${eid}: ${counts.products} products, ${counts.items} catalog items, ${counts.offers} offers`
     + `${counts.others > 0 ? `, ${counts.others} sale sessions, customer categories and catalogues` : ''}\n`);
   if (counts.skipped.length > 0) {

@@ -135,13 +135,15 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   /**
    * Checks `If-Match` against the version the ETags of the current state were made from: one read, no
    * rendering. Answers what the write must still find when it commits (so a change in between is a 412 too),
-   * with what was read, which the write starts from.
+   * with what was read, which the write starts from. `If-Match: *` asks only that the resource exists (RFC 9110
+   * §13.1.1), which the read checked (404 otherwise): it answers `exists`, never a 412 because something changed.
    */
-  const precondition = async <T>(req: Request, current: () => Promise<{ version: string; condition: T }>): Promise<T | undefined> => {
+  const precondition = async <T>(req: Request, current: () => Promise<{ version: string; condition: T; exists?: T }>): Promise<T | undefined> => {
     const ifMatch = etagList(req.get('if-match'));
     if (ifMatch === undefined) return undefined;
-    const { version, condition } = await current();
-    if (!ifMatch.includes('*') && !ifMatchMatchesVersion(ifMatch, version)) throw new PreconditionFailedHttpError(IF_MATCH_FAILED);
+    const { version, condition, exists } = await current();
+    if (ifMatch.includes('*')) return exists;
+    if (!ifMatchMatchesVersion(ifMatch, version)) throw new PreconditionFailedHttpError(IF_MATCH_FAILED);
     return condition;
   };
 
@@ -210,7 +212,8 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     requireScope(res, 'WriteEnterprise', eid);
     const given = body(req);
     // The profile's ETag is made from its version; the write must then find the enterprise as it was read, and
-    // starts from that row (the profile is replaced from the body: it needs nothing else read).
+    // starts from that row (the profile is replaced from the body: it needs nothing else read). With `*`, the
+    // enterprise must only exist: the write is then unconditional.
     const expected = await precondition(req, async () => {
       const row = await catalog.enterpriseRow(eid);
       return { version: profileVersionOf(row), condition: row };
@@ -274,10 +277,11 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     requireScope(res, 'WriteProducts', eid);
     const given = options.needsBody ? body(req) : undefined;
     // A missing resource answers 404, not 412 (the read of the version is the check). The write starts its
-    // read-modify-write from that read (no second one), and its commit still requires the resource as read.
+    // read-modify-write from that read (no second one), and its commit still requires the resource as read; with
+    // `*`, only that it exists (the write then applies over any concurrent change, as one without If-Match).
     const expected = await precondition(req, async () => {
       const read = await catalog.resource(eid, collection, id);
-      return { version: read.version, condition: read };
+      return { version: read.version, condition: read, exists: { ...read, anyVersion: true } };
     });
     const written = await update(eid, id, given, expected);
     if (written === undefined) {

@@ -63,6 +63,12 @@ export interface TokenRow {
 
 /** One write to an enterprise's resources, applied atomically. */
 export interface ChangeSet {
+  /**
+   * Create the enterprise first, in the same transaction (named `enterprise.name`, else its id): a write that
+   * creates an enterprise with its catalogue (an import) is then all or nothing. Refused with
+   * {@link AlreadyExistsError} when the id or the IRI is taken.
+   */
+  readonly create?: { readonly iri: string; readonly private?: boolean };
   /** Records to insert or replace, by `@id`. */
   readonly upsert?: readonly DfcRecord[];
   /** `@id`s to delete. */
@@ -71,6 +77,12 @@ export interface ChangeSet {
   readonly enterprise?: { readonly name?: string; readonly private?: boolean };
   /** Refuse the write (with {@link VersionConflictError}) unless the enterprise is at this version. */
   readonly expectedVersion?: number;
+  /**
+   * Refuse the write (with {@link VersionConflictError}) unless the enterprise's profile is at this version
+   * (`EnterpriseRow.profileVersion`): the condition of a profile write, whose ETag is made from it. Unlike
+   * `expectedVersion`, a stock write meanwhile does not move it.
+   */
+  readonly expectedProfileVersion?: number;
   /**
    * What the writer read before deciding: `@id` → the record as read, or null for "must not exist". If any
    * differs when the transaction runs, the write is refused with {@link ConcurrentChangeError} (and can be
@@ -86,6 +98,20 @@ export class ConcurrentChangeError extends Error {
   public constructor(public readonly iri: string) {
     super(`${iri} changed meanwhile`);
   }
+}
+
+/** The reads of resources a read-modify-write makes: the store's own, or those inside its transaction ({@link NodeStore.update}). */
+export interface ResourceReads {
+  /** One resource by `@id`. */
+  getResource(iri: string): Promise<StoredResource | undefined>;
+  /** Several resources by `@id` (missing ones are left out). */
+  getResources(iris: readonly string[]): Promise<StoredResource[]>;
+}
+
+/** What the `decide` of {@link NodeStore.update} answers: the change set to apply, and the value to give back. */
+export interface Decision<T> {
+  readonly changes: ChangeSet;
+  readonly value: T;
 }
 
 /** Options of {@link NodeStore.apply}. */
@@ -156,6 +182,14 @@ export interface NodeStore {
   catalogueIds(eid: string): Promise<{ products: { iri: string; group: boolean }[]; items: string[] }>;
   /** Applies a change set to one enterprise in one transaction (every change moves the enterprise's version). */
   apply(eid: string, changes: ChangeSet, options?: ApplyOptions): Promise<void>;
+  /**
+   * A read-modify-write as one transaction: `decide` reads through the reads it is given, which see the state its
+   * change set applies to, and no other write runs until that change set is committed (or `decide` throws, and
+   * nothing is). It cannot meet a concurrent change: for a write that must apply whatever was written meanwhile
+   * (a PUT without a precondition, last writer wins). `decide` holds the store's write lock: it must be quick, and
+   * must not write through the store (that write would wait for this transaction).
+   */
+  update<T>(eid: string, decide: (reads: ResourceReads) => Promise<Decision<T>>, options?: ApplyOptions): Promise<T>;
 
   createToken(token: { id: string; hash: string; eid: string | null; scopes: readonly string[]; label?: string }): Promise<TokenRow>;
   findTokenByHash(hash: string): Promise<TokenRow | undefined>;

@@ -9,7 +9,8 @@
  */
 import type { DfcRecord, RecordKind } from '../../../ontology/records.js';
 import {
-  AlreadyExistsError, ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type EnterpriseRow, type NodeStore, type StoredResource, type TokenRow, versionOfJson,
+  AlreadyExistsError, ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type Decision, type EnterpriseRow, type NodeStore, type ResourceReads, type StoredResource, type TokenRow,
+  versionOfJson,
 } from '../store.js';
 import { SqliteDatabase, type SqlConnection, type SqlValue } from './database.js';
 import type { FeedStore } from '../feed.js';
@@ -148,19 +149,11 @@ export class SqliteStore implements NodeStore {
   }
 
   public async getResource(iri: string): Promise<StoredResource | undefined> {
-    const row = await this.db.reader.get<ResourceSql>('SELECT eid, record, version, updated_at FROM resources WHERE iri = ?', [iri]);
-    return row === undefined ? undefined : resourceRow(row);
+    return resourceReads(this.db.reader).getResource(iri);
   }
 
   public async getResources(iris: readonly string[]): Promise<StoredResource[]> {
-    const found: StoredResource[] = [];
-    for (let i = 0; i < iris.length; i += CHUNK) {
-      const chunk = iris.slice(i, i + CHUNK);
-      const rows = await this.db.reader.all<ResourceSql>(
-        `SELECT eid, record, version, updated_at FROM resources WHERE iri IN (${chunk.map(() => '?').join(',')})`, chunk as string[]);
-      found.push(...rows.map(resourceRow));
-    }
-    return found;
+    return resourceReads(this.db.reader).getResources(iris);
   }
 
   public async listResources(eid: string, kinds: readonly RecordKind[]): Promise<StoredResource[]> {
@@ -183,40 +176,15 @@ export class SqliteStore implements NodeStore {
   }
 
   public async apply(eid: string, changes: ChangeSet, options: ApplyOptions = {}): Promise<void> {
+    return this.write((tx) => applyChanges(tx, eid, changes, options));
+  }
+
+  public async update<T>(eid: string, decide: (reads: ResourceReads) => Promise<Decision<T>>, options: ApplyOptions = {}): Promise<T> {
     return this.write(async (tx) => {
-      const now = new Date().toISOString();
-      // The version moves by triggers with every change; an explicit statement is needed only to check it
-      // (If-Match) or to change the enterprise row itself. A stock write holds the lock for its own updates only.
-      if (changes.expectedVersion !== undefined || changes.enterprise !== undefined) {
-        const updated = await tx.get<EnterpriseSql>(
-          `UPDATE enterprises SET name = COALESCE(?, name), private = COALESCE(?, private), version = version + 1, updated_at = ?
-           WHERE eid = ? AND (? IS NULL OR version = ?) RETURNING *`,
-          [changes.enterprise?.name ?? null, changes.enterprise?.private === undefined ? null : changes.enterprise.private ? 1 : 0, now, eid,
-            changes.expectedVersion ?? null, changes.expectedVersion ?? null],
-        );
-        if (updated === undefined) {
-          const current = await tx.get<{ version: number }>('SELECT version FROM enterprises WHERE eid = ?', [eid]);
-          if (current === undefined) throw new OwnershipError(eid, '(none: no such enterprise)');
-          throw new VersionConflictError(current.version);
-        }
-      }
-      // A record that replaces one the writer read is written conditionally, in the same statement (the hot path
-      // of stock writes: no extra round trip); the other expectations are checked by a read.
-      const conditional = new Map<string, string>();
-      const checks = new Map<string, DfcRecord | null>();
-      const writing = new Map<string, string>((changes.upsert ?? []).map((r) => [r.id, JSON.stringify(r)]));
-      for (const [iri, expected] of changes.expect ?? []) {
-        const before = expected === null ? null : JSON.stringify(expected);
-        if (before !== null && writing.has(iri) && writing.get(iri) !== before) conditional.set(iri, before);
-        else checks.set(iri, expected);
-      }
-      if (checks.size > 0) await checkExpectations(tx, checks);
-      await upsertRecords(tx, eid, changes.upsert ?? [], now, options.onProgress, conditional);
-      const deletions = changes.delete ?? [];
-      for (let i = 0; i < deletions.length; i += CHUNK) {
-        const chunk = deletions.slice(i, i + CHUNK);
-        await tx.run(`DELETE FROM resources WHERE eid = ? AND iri IN (${chunk.map(() => '?').join(',')})`, [eid, ...chunk]);
-      }
+      // The writer connection: it sees what this transaction sees, and no other write runs until it commits.
+      const { changes, value } = await decide(resourceReads(tx));
+      await applyChanges(tx, eid, changes, options);
+      return value;
     });
   }
 
@@ -260,6 +228,70 @@ export class SqliteStore implements NodeStore {
       throw storeErrorOf(error);
     }
   }
+}
+
+/** Applies a change set inside the caller's transaction (see {@link NodeStore.apply}). */
+async function applyChanges(tx: SqlConnection, eid: string, changes: ChangeSet, options: ApplyOptions): Promise<void> {
+  const now = new Date().toISOString();
+  if (changes.create !== undefined) {
+    // A taken id or IRI breaks a constraint: the port's AlreadyExistsError, and nothing of the change set stays.
+    await tx.run('INSERT INTO enterprises (eid, iri, name, private, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)', [
+      eid, changes.create.iri, changes.enterprise?.name ?? eid, changes.create.private === true ? 1 : 0, now, now,
+    ]);
+  }
+  // The version moves by triggers with every change; an explicit statement is needed only to check it
+  // (If-Match) or to change the enterprise row itself. A stock write holds the lock for its own updates only.
+  const { expectedVersion = null, expectedProfileVersion = null } = changes;
+  if (changes.create === undefined && (expectedVersion !== null || expectedProfileVersion !== null || changes.enterprise !== undefined)) {
+    const updated = await tx.get<EnterpriseSql>(
+      `UPDATE enterprises SET name = COALESCE(?, name), private = COALESCE(?, private), version = version + 1, updated_at = ?
+       WHERE eid = ? AND (? IS NULL OR version = ?) AND (? IS NULL OR profile_version = ?) RETURNING *`,
+      [changes.enterprise?.name ?? null, changes.enterprise?.private === undefined ? null : changes.enterprise.private ? 1 : 0, now, eid,
+        expectedVersion, expectedVersion, expectedProfileVersion, expectedProfileVersion],
+    );
+    if (updated === undefined) {
+      const current = await tx.get<{ version: number; profile_version: number }>('SELECT version, profile_version FROM enterprises WHERE eid = ?', [eid]);
+      if (current === undefined) throw new OwnershipError(eid, '(none: no such enterprise)');
+      throw new VersionConflictError(expectedVersion !== null && current.version !== expectedVersion ? current.version : current.profile_version);
+    }
+  }
+  // A record that replaces one the writer read is written conditionally, in the same statement (the hot path
+  // of stock writes: no extra round trip); the other expectations are checked by a read.
+  const conditional = new Map<string, string>();
+  const checks = new Map<string, DfcRecord | null>();
+  const writing = new Map<string, string>((changes.upsert ?? []).map((r) => [r.id, JSON.stringify(r)]));
+  for (const [iri, expected] of changes.expect ?? []) {
+    const before = expected === null ? null : JSON.stringify(expected);
+    if (before !== null && writing.has(iri) && writing.get(iri) !== before) conditional.set(iri, before);
+    else checks.set(iri, expected);
+  }
+  if (checks.size > 0) await checkExpectations(tx, checks);
+  await upsertRecords(tx, eid, changes.upsert ?? [], now, options.onProgress, conditional);
+  const deletions = changes.delete ?? [];
+  for (let i = 0; i < deletions.length; i += CHUNK) {
+    const chunk = deletions.slice(i, i + CHUNK);
+    await tx.run(`DELETE FROM resources WHERE eid = ? AND iri IN (${chunk.map(() => '?').join(',')})`, [eid, ...chunk]);
+  }
+}
+
+/** Reads of resources on one connection: the reader's, or the writer's inside its transaction. */
+function resourceReads(connection: SqlConnection): ResourceReads {
+  return {
+    getResource: async (iri) => {
+      const row = await connection.get<ResourceSql>('SELECT eid, record, version, updated_at FROM resources WHERE iri = ?', [iri]);
+      return row === undefined ? undefined : resourceRow(row);
+    },
+    getResources: async (iris) => {
+      const found: StoredResource[] = [];
+      for (let i = 0; i < iris.length; i += CHUNK) {
+        const chunk = iris.slice(i, i + CHUNK);
+        const rows = await connection.all<ResourceSql>(
+          `SELECT eid, record, version, updated_at FROM resources WHERE iri IN (${chunk.map(() => '?').join(',')})`, chunk as string[]);
+        found.push(...rows.map(resourceRow));
+      }
+      return found;
+    },
+  };
 }
 
 async function upsertRecords(

@@ -117,6 +117,17 @@ describe('catalog: CatalogService', function () {
       await rejects(node.catalog.updateEnterprise('voisin', []), UnprocessableEntityHttpError);
       await rejects(node.catalog.updateEnterprise('nobody', records), NotFoundHttpError);
     });
+
+    it('a profile write conditioned on the row read for If-Match: a stock write meanwhile does not refuse it, a profile write does', async () => {
+      const row = await node.catalog.enterpriseRow('voisin');
+      const [item] = (await node.catalog.catalogue('voisin')).entries.flatMap((e) => e.items);
+      const slug = (item as CatalogItemRecord).id.split('/').at(-1) as string;
+      await node.catalog.updateCatalogItem('voisin', slug, json({ 'dfc-b:stockLimitation': 77 }));
+      const records = await decode(enterpriseBody({ name: 'Voisin encore' }), `${node.base}/api/dfc/enterprises/voisin`);
+      await node.catalog.replaceProfile('voisin', records, row);
+      expect((await node.catalog.enterpriseRow('voisin')).name).to.equal('Voisin encore');
+      await rejects(node.catalog.replaceProfile('voisin', records, row), PreconditionFailedHttpError);
+    });
   });
 
   describe('products', () => {
@@ -268,6 +279,32 @@ describe('catalog: CatalogService', function () {
       expect(again.products).to.equal(1);
       expect((await node.catalog.catalogue('voisin')).entries.filter((e) => e.product.name === 'Oignons')).to.have.length(1);
       await rejects(node.catalog.importRecords('nobody', records), NotFoundHttpError);
+    });
+
+    it('creates the enterprise in the import\'s own transaction: an import whose catalogue fails leaves no enterprise', async () => {
+      const origin = 'https://shop.example';
+      const good = { id: 'navets', name: 'Navets', stock: 3, price: 1.5 };
+      const records = farmRecords('nouvelle', { origin, products: [good, { id: 'raves', name: 'Raves', stock: 2, price: -1 }] });
+      await rejects(node.catalog.importRecords('nouvelle', records, { create: true }), UnprocessableEntityHttpError);
+      await rejects(node.catalog.enterpriseRow('nouvelle'), NotFoundHttpError);
+      expect((await node.catalog.listEnterprises()).map((r) => r.eid)).not.to.include('nouvelle');
+
+      const counts = await node.catalog.importRecords('nouvelle', farmRecords('nouvelle', { origin, products: [good] }), { create: true });
+      expect(counts).to.include({ products: 1, items: 1, offers: 1 });
+      expect(await node.catalog.enterpriseRow('nouvelle')).to.include({ name: 'Ferme nouvelle', private: false });
+      expect((await node.catalog.enterpriseGraph('nouvelle')).records.map((r) => r.kind)).to.deep.equal(['Enterprise', 'Address', 'Person']);
+      expect((await node.catalog.catalogue('nouvelle')).entries.map((e) => e.product.name)).to.deep.equal(['Navets']);
+      // Into an enterprise that exists now: no second create (no 409), the catalogue is replaced in place.
+      expect(await node.catalog.importRecords('nouvelle', farmRecords('nouvelle', { origin, products: [good] }), { create: true })).to.include({ products: 1 });
+    });
+
+    it('creates an enterprise named after its id when the document has no Enterprise', async () => {
+      const records = farmRecords('x', { origin: 'https://shop.example', products: [{ id: 'cerises', name: 'Cerises', stock: 1, price: 4 }] })
+        .filter((r) => !['Enterprise', 'Address', 'Person'].includes(r.kind));
+      await node.catalog.importRecords('sans-profil', records, { create: true });
+      expect(await node.catalog.enterpriseRow('sans-profil')).to.include({ name: 'sans-profil' });
+      expect((await node.catalog.catalogue('sans-profil')).entries).to.have.length(1);
+      await rejects(node.catalog.importRecords('Not Valid!', records, { create: true }), UnprocessableEntityHttpError, /invalid enterprise id/u);
     });
   });
 });

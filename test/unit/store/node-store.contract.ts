@@ -381,6 +381,19 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         expect((await store.getResource(p.id))?.record).to.deep.include({ name: 'Pommes' });
       });
 
+      it('refuses with VersionConflictError a write made against another profile version, which a stock write does not move', async () => {
+        const [farm] = await createFarm('ferme') as [EnterpriseRecord];
+        const [p, item] = product(BASE, 'ferme', { slug: 'pommes', name: 'Pommes' });
+        await store.apply('ferme', { upsert: [p, item] });
+        const profile = (await store.getEnterprise('ferme'))?.profileVersion as number;
+        await store.apply('ferme', { upsert: [{ ...item, stock: 3 }] });
+        await store.apply('ferme', { upsert: [{ ...farm, name: 'La Ferme' }], enterprise: { name: 'La Ferme' }, expectedProfileVersion: profile });
+        expect((await store.getEnterprise('ferme'))?.name).to.equal('La Ferme');
+        const conflict = await rejection(store.apply('ferme', { enterprise: { name: 'Stale' }, expectedProfileVersion: profile }));
+        expect(conflict).to.be.instanceOf(VersionConflictError);
+        expect((await store.getEnterprise('ferme'))?.name).to.equal('La Ferme');
+      });
+
       it('refuses with OwnershipError a write that would take another enterprise\'s resource', async () => {
         await createFarm('a');
         await createFarm('b');
@@ -416,6 +429,28 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         expect(await store.feed.latestSeq()).to.equal(seq);
       });
 
+      it('creates an enterprise with its records in one change set, all or nothing', async () => {
+        const [farm, address] = enterprise(BASE, 'neuve', PLACE_LIMOGES, 'La Neuve');
+        const pommes = product(BASE, 'neuve', { slug: 'pommes', name: 'Pommes' });
+        await store.apply('neuve', { create: { iri: farm.id }, enterprise: { name: 'La Neuve' }, upsert: [farm, address, ...pommes] });
+        expect(await store.getEnterprise('neuve')).to.deep.include({ eid: 'neuve', iri: farm.id, name: 'La Neuve', private: false });
+        expect(await store.listResources('neuve', ALL_KINDS)).to.have.length(5);
+        // Taken: refused, and nothing of it stays.
+        const [poires] = product(BASE, 'neuve', { slug: 'poires', name: 'Poires' });
+        expect(await rejection(store.apply('neuve', { create: { iri: `${BASE}/elsewhere` }, upsert: [poires] }))).to.be.instanceOf(AlreadyExistsError);
+        expect(await store.getResource(poires.id)).to.equal(undefined);
+        // A part that fails (a resource another enterprise owns) leaves no enterprise behind.
+        const [other] = enterprise(BASE, 'autre', PLACE_PARIS);
+        const [own] = product(BASE, 'autre', { slug: 'pommes', name: 'Pommes' });
+        const taken = await rejection(store.apply('autre', { create: { iri: other.id, private: true }, upsert: [other, own, { ...(pommes[0]), name: 'Mine' }] }));
+        expect(taken).to.be.instanceOf(OwnershipError);
+        expect(await store.getEnterprise('autre')).to.equal(undefined);
+        expect(await store.getResources([other.id, own.id])).to.deep.equal([]);
+        // Named after its id without a name; private when asked.
+        await store.apply('autre', { create: { iri: other.id, private: true }, upsert: [other] });
+        expect(await store.getEnterprise('autre')).to.deep.include({ name: 'autre', private: true });
+      });
+
       it('a store stays usable after a failed change set', async () => {
         await createFarm('ferme');
         const [p] = product(BASE, 'ferme', { slug: 'pommes', name: 'Pommes' });
@@ -448,6 +483,54 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         expect(outcomes.filter((o) => o.status === 'fulfilled')).to.have.length(1);
         const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
         expect(refused?.reason).to.be.instanceOf(ConcurrentChangeError);
+      });
+    });
+
+    describe('read-modify-write in one transaction (update)', () => {
+      it('decides from what its transaction reads, and a write meanwhile waits for it: nothing is lost', async () => {
+        await createFarm('ferme');
+        const [p] = product(BASE, 'ferme', { slug: 'pommes', name: 'Pommes' });
+        await store.apply('ferme', { upsert: [p] });
+        const order: string[] = [];
+        let release = (): void => undefined;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        let read = (): void => undefined;
+        const hasRead = new Promise<void>((resolve) => (read = resolve));
+        const updating = store.update('ferme', async (reads) => {
+          const current = (await reads.getResource(p.id))?.record as SuppliedProductRecord;
+          expect(await reads.getResources([p.id, `${BASE}/nothing`])).to.have.length(1);
+          order.push('decided');
+          read();
+          await gate;
+          return { changes: { upsert: [{ ...current, name: `${current.name} +1` }], expect: new Map([[p.id, current]]) }, value: 'mine' };
+        });
+        await hasRead;
+        const other = store.apply('ferme', { upsert: [{ ...p, name: 'Other' }] }).then(() => order.push('other committed'));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        order.push('released');
+        release();
+        expect(await updating).to.equal('mine');
+        await other;
+        expect(order).to.deep.equal(['decided', 'released', 'other committed']);
+        expect((await store.getResource(p.id))?.record).to.deep.include({ name: 'Other' });
+      });
+
+      it('sees what it reads as the transaction will write over, and writes nothing when decide throws', async () => {
+        await createFarm('ferme');
+        const [p] = product(BASE, 'ferme', { slug: 'pommes', name: 'Pommes' });
+        await store.apply('ferme', { upsert: [p] });
+        const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => store.update('ferme', async (reads) => {
+          const current = (await reads.getResource(p.id))?.record as SuppliedProductRecord;
+          return { changes: { upsert: [{ ...current, name: `${current.name}+` }], expect: new Map([[p.id, current]]) }, value: i };
+        })));
+        expect(runs).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        expect((await store.getResource(p.id))?.record).to.deep.include({ name: `Pommes${'+'.repeat(10)}` });
+        const version = await store.enterpriseVersion('ferme');
+        const error = await rejection(store.update('ferme', async () => {
+          throw new Error('refused');
+        }));
+        expect(error).to.have.property('message', 'refused');
+        expect(await store.enterpriseVersion('ferme')).to.equal(version);
       });
     });
 
