@@ -121,6 +121,7 @@ export class EnterpriseWrites {
       upsert: [...profile, ...written], ...(name !== undefined ? { enterprise: { name } } : {}), ...(exists ? {} : { create: { iri: this.urls.enterprise(eid) } }),
     };
     await this.committer.commit(eid, changes, apply);
+    await this.identities.confirmImported(written);
     return {
       products: written.filter((r) => r.kind === 'SuppliedProduct').length,
       items: written.filter((r) => r.kind === 'CatalogItem').length,

@@ -144,15 +144,17 @@ export class Identities {
       }
       return this.tell(original, result);
     });
-    // An import is the operator's word: its products are what they say they are the same as, and the
-    // federated catalogue merges them (an owl:sameAs sent through the API stays a claim). Recorded before
-    // the write commits: a failed import leaves a link of an id of this enterprise, which only the operator
-    // could have made.
-    if (mode === 'import') {
-      await this.store.index.confirmSameAs(named.flatMap((record) =>
-        record.kind === 'SuppliedProduct' ? sameAsOf(record).map((target) => ({ subject: record.id, target })) : []));
-    }
     return named;
+  }
+
+  /**
+   * Confirms the `owl:sameAs` links of imported products. An import is the operator's word: its products are
+   * what they say they are the same as, and the federated catalogue merges them (an `owl:sameAs` sent through
+   * the API stays a claim). Called once the import has committed, so a failed import confirms nothing.
+   */
+  public async confirmImported(records: readonly DfcRecord[]): Promise<void> {
+    await this.store.index.confirmSameAs(records.flatMap((record) =>
+      record.kind === 'SuppliedProduct' ? sameAsOf(record).map((target) => ({ subject: record.id, target })) : []));
   }
 }
 

@@ -277,7 +277,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 10,
+    version: 9,
     name: 'an owl:sameAs merges two products only when verified: named both ways, or confirmed by the operator',
     sql: `
       -- Identities this node's operator vouches for (maillon import records the owl:sameAs of what it imports).
