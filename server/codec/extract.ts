@@ -251,13 +251,15 @@ class Keeper {
   public readonly inlined = new Set<string>();
   /** Nodes whose every reachable blank node is already in {@link inlined}: a walk stops there. */
   private readonly swallowed = new Set<string>();
+  private readonly budget: number;
   private remaining: number;
 
   public constructor(
     graph: Graph,
     private readonly deadline: Deadline,
   ) {
-    this.remaining = graph.valueCount * KEPT_VALUES_FACTOR + KEPT_VALUES_SLACK;
+    this.budget = graph.valueCount * KEPT_VALUES_FACTOR + KEPT_VALUES_SLACK;
+    this.remaining = this.budget;
   }
 
   /** Pays for one kept value, or throws when the document's budget is spent (or its time is up). */
@@ -265,7 +267,7 @@ class Keeper {
     this.deadline.check();
     if (this.remaining <= 0) {
       throw new OverLimit('too-large', shortName(predicate),
-        'keeps more unmodelled data than the document holds (blank nodes shared in a chain?): over the budget of the document');
+        `keeps more unmodelled values than the document's budget of ${this.budget} (a blank node is kept once per link to it: blank nodes shared in a chain?)`);
     }
     this.remaining--;
   }

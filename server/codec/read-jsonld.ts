@@ -37,7 +37,7 @@ const MAX_DEPTH = MAX_NODE_DEPTH;
 /** Thrown when a document nests deeper than {@link MAX_DEPTH}. */
 class TooDeepError extends Error {
   public constructor() {
-    super(`the document nests node objects more than ${MAX_DEPTH} levels deep`);
+    super(`the document nests node objects and arrays more than ${MAX_DEPTH} levels deep`);
   }
 }
 
