@@ -16,6 +16,7 @@ import { hasErrors, problem, type Problem, type ProblemCode } from '../errors/pr
 import { readJsonLd } from './read-jsonld.js';
 import { RDF_FORMATS, readRdf } from './read-rdf.js';
 import { RecordValidator } from './validate.js';
+import { DECODE_TIME_BUDGET_MS, Deadline, DecodeTimeoutError } from './limits.js';
 
 /** A resource that was not accepted, with why. */
 export interface RejectedResource {
@@ -42,6 +43,11 @@ export interface DecoderOptions {
   readonly taxonomy?: Taxonomy;
   /** Currency of a bare-number price (default: euro). */
   readonly defaultCurrency?: string;
+  /**
+   * How long one decode may take, in milliseconds (default {@link DECODE_TIME_BUDGET_MS}); past it the document
+   * is refused with a `decode-timeout` problem.
+   */
+  readonly timeBudgetMs?: number;
 }
 
 /** Per-call options of {@link Decoder.decode}. */
@@ -61,10 +67,12 @@ export function isJsonMediaType(mediaType: string): boolean {
 export class Decoder {
   private readonly validator: RecordValidator;
   private readonly defaultCurrency: Iri;
+  private readonly timeBudgetMs: number;
 
   public constructor(options: DecoderOptions = {}) {
     this.validator = new RecordValidator(options.taxonomy ?? Taxonomy.builtin());
     this.defaultCurrency = options.defaultCurrency === undefined ? EURO : toIri(options.defaultCurrency);
+    this.timeBudgetMs = options.timeBudgetMs ?? DECODE_TIME_BUDGET_MS;
   }
 
   /**
@@ -74,10 +82,21 @@ export class Decoder {
    * @param options - media type and base IRI
    */
   public async decode(input: string | object, options: DecodeOptions = {}): Promise<DecodeResult> {
+    const deadline = new Deadline(this.timeBudgetMs);
+    try {
+      return await this.decodeWithin(input, options, deadline);
+    } catch (error: unknown) {
+      // Every walk checks the deadline as it goes: a document that takes too long is refused, never a hang.
+      if (error instanceof DecodeTimeoutError) return failure('decode-timeout', error.message);
+      throw error;
+    }
+  }
+
+  private async decodeWithin(input: string | object, options: DecodeOptions, deadline: Deadline): Promise<DecodeResult> {
     const mediaType = (options.mediaType ?? 'application/ld+json').split(';')[0]?.trim().toLowerCase() ?? '';
     if (typeof input === 'string' && RDF_FORMATS[mediaType] !== undefined) {
-      const { graph, problems } = readRdf(input, mediaType, options.base);
-      return this.finish(graph, problems, 'rdf');
+      const { graph, problems } = readRdf(input, mediaType, options.base, deadline);
+      return this.finish(graph, problems, 'rdf', deadline);
     }
     if (typeof input === 'string' && !isJsonMediaType(mediaType)) {
       return failure('unsupported-media-type', `unsupported media type ${mediaType}: expected JSON-LD, Turtle, N-Triples or N-Quads`);
@@ -90,8 +109,8 @@ export class Decoder {
         return failure('invalid-json', `malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    const read = await readJsonLd(document, options.base !== undefined ? { base: options.base } : {});
-    return this.finish(read.graph, read.problems, read.path);
+    const read = await readJsonLd(document, { ...(options.base !== undefined ? { base: options.base } : {}), deadline });
+    return this.finish(read.graph, read.problems, read.path, deadline);
   }
 
   /**
@@ -103,13 +122,14 @@ export class Decoder {
     return records.flatMap((record) => this.validator.validate(record));
   }
 
-  private finish(graph: Graph, readProblems: Problem[], via: DecodeResult['via']): DecodeResult {
+  private finish(graph: Graph, readProblems: Problem[], via: DecodeResult['via'], deadline: Deadline): DecodeResult {
     const documentErrors = readProblems.filter((p) => p.id === null && p.severity === 'error');
     if (documentErrors.length > 0) return { records: [], problems: readProblems, rejected: [], via };
-    const extraction = extractRecords(graph, { defaultCurrency: this.defaultCurrency });
+    const extraction = extractRecords(graph, { defaultCurrency: this.defaultCurrency, deadline });
     const problems = [...readProblems, ...extraction.problems];
     for (const record of extraction.records) {
-      problems.push(...this.validator.validate(record, extraction.invalidFields.get(record.id)));
+      deadline.check();
+      for (const p of this.validator.validate(record, extraction.invalidFields.get(record.id))) problems.push(p);
     }
     const byId = new Map<string, Problem[]>();
     for (const p of problems) {

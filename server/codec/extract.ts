@@ -21,6 +21,9 @@ import { shortName } from './compact.js';
 import { barePrice, STOCK_LABEL, stockOf, toNumber } from './values.js';
 import type { Graph, GraphNode, LiteralTerm, Term } from './graph.js';
 import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
+import {
+  Deadline, KEPT_VALUES_FACTOR, KEPT_VALUES_SLACK, MAX_EXTRA_DEPTH, MAX_VALUES_PER_PROPERTY,
+} from './limits.js';
 
 /** Which record kind each (canonical) class stands for. */
 export const KIND_OF_TYPE: ReadonlyMap<string, Exclude<RecordKind, 'Resource'>> = new Map<string, Exclude<RecordKind, 'Resource'>>([
@@ -50,6 +53,8 @@ const RDF_TYPE = `${NS.rdf}type`;
 export interface ExtractOptions {
   /** Currency assumed for a bare-number price (Open Food Network before 2025 sent no currency). */
   readonly defaultCurrency: Iri;
+  /** When the decode must be over (default: never). */
+  readonly deadline?: Deadline;
 }
 
 /** What {@link extractRecords} returns. */
@@ -72,15 +77,20 @@ class NodeReader {
     public readonly node: GraphNode,
     private readonly problems: Problem[],
     private readonly typeName: string,
-    private readonly inlined: Set<string>,
+    private readonly keeper: Keeper,
   ) {}
+
+  private get inlined(): Set<string> {
+    return this.keeper.inlined;
+  }
 
   private take(predicates: readonly string[]): Term[] {
     const values: Term[] = [];
     for (const predicate of predicates) {
       this.consumed.add(predicate);
       const found = this.node.properties.get(predicate);
-      if (found !== undefined) values.push(...found);
+      // A loop, not `push(...found)`: spreading a list of a hundred thousand values overflows the stack.
+      if (found !== undefined) for (const value of found) values.push(value);
     }
     return values;
   }
@@ -161,28 +171,119 @@ class NodeReader {
     this.leftovers.set(predicate, values.slice(1));
   }
 
-  /** Whatever this reader did not consume, as expanded JSON-LD. */
+  /**
+   * Whatever this reader did not consume, as expanded JSON-LD; undefined (with the resource refused) when the
+   * node is over a limit: a list too long, blank nodes nested too deep, or more kept than the document's budget.
+   */
   public extra(): Extra | undefined {
-    const extra: Record<string, ExtraValue[]> = {};
-    for (const [predicate, values] of this.node.properties) {
-      if (!this.consumed.has(predicate)) extra[predicate] = values.map((v) => this.extraValue(v, new Set([this.node.id])));
+    const overfull = this.graph.overfull.get(this.node.id);
+    if (overfull !== undefined) {
+      this.refuse('too-many-values', shortName(overfull),
+        `${shortName(overfull)} has more than ${MAX_VALUES_PER_PROPERTY} values`);
+      return undefined;
     }
-    for (const [predicate, values] of this.leftovers) {
-      extra[predicate] = values.map((v) => this.extraValue(v, new Set([this.node.id])));
+    const extra: Record<string, ExtraValue[]> = {};
+    const path = new Set([this.node.id]);
+    try {
+      for (const [predicate, values] of this.node.properties) {
+        if (!this.consumed.has(predicate)) extra[predicate] = values.map((v) => this.extraValue(v, path, predicate, 1));
+      }
+      for (const [predicate, values] of this.leftovers) {
+        extra[predicate] = values.map((v) => this.extraValue(v, path, predicate, 1));
+      }
+    } catch (error: unknown) {
+      if (!(error instanceof OverLimit)) throw error;
+      this.refuse(error.code, error.path, error.message);
+      return undefined;
     }
     return Object.keys(extra).length > 0 ? extra : undefined;
   }
 
-  private extraValue(term: Term, path: Set<string>): ExtraValue {
+  /** Refuses the resource; the blank nodes it reaches go with it, rather than each becoming a resource of its own. */
+  private refuse(code: ProblemCode, path: string, message: string): void {
+    this.reportPath('extra', path, code, message);
+    this.keeper.swallow(this.graph, this.node.id);
+  }
+
+  /**
+   * One kept value. Recursion is safe here: it stops at {@link MAX_EXTRA_DEPTH}, and every value kept is
+   * paid for from the document's budget, so a blank node shared many times cannot multiply the output.
+   */
+  private extraValue(term: Term, path: Set<string>, predicate: string, depth: number): ExtraValue {
+    this.keeper.spend(predicate);
     if (term.kind === 'literal') return literalValue(term);
     const target = term.id.startsWith('_:') ? this.graph.nodes.get(term.id) : undefined;
     // Blank nodes are embedded (they have no name to link to); a cycle of blank nodes is cut with a link.
     if (target === undefined || path.has(target.id)) return { '@id': term.id };
+    if (depth >= MAX_EXTRA_DEPTH) {
+      throw new OverLimit('too-deep', shortName(predicate), `blank nodes nest more than ${MAX_EXTRA_DEPTH} levels deep`);
+    }
+    const overfull = this.graph.overfull.get(target.id);
+    if (overfull !== undefined) {
+      throw new OverLimit('too-many-values', shortName(predicate),
+        `a blank node under ${shortName(predicate)} has more than ${MAX_VALUES_PER_PROPERTY} values of ${shortName(overfull)}`);
+    }
     this.inlined.add(target.id);
     const properties: Record<string, ExtraValue[]> = {};
-    const inner = new Set(path).add(target.id);
-    for (const [predicate, values] of target.properties) properties[predicate] = values.map((v) => this.extraValue(v, inner));
+    path.add(target.id);
+    for (const [inner, values] of target.properties) properties[inner] = values.map((v) => this.extraValue(v, path, predicate, depth + 1));
+    path.delete(target.id);
     return target.types.length > 0 ? { '@type': [...target.types], properties } : { properties };
+  }
+}
+
+/** Thrown inside {@link NodeReader.extra} when a limit is reached; the reader turns it into a problem. */
+class OverLimit extends Error {
+  public constructor(
+    public readonly code: ProblemCode,
+    public readonly path: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * What the readers of one document share: the nodes read inline (so they are not kept again as resources),
+ * the budget of values the document's unmodelled properties may keep, and the decode's deadline.
+ */
+class Keeper {
+  public readonly inlined = new Set<string>();
+  /** Nodes whose every reachable blank node is already in {@link inlined}: a walk stops there. */
+  private readonly swallowed = new Set<string>();
+  private readonly budget: number;
+  private remaining: number;
+
+  public constructor(
+    graph: Graph,
+    private readonly deadline: Deadline,
+  ) {
+    this.budget = graph.valueCount * KEPT_VALUES_FACTOR + KEPT_VALUES_SLACK;
+    this.remaining = this.budget;
+  }
+
+  /** Pays for one kept value, or throws when the document's budget is spent (or its time is up). */
+  public spend(predicate: string): void {
+    this.deadline.check();
+    if (this.remaining <= 0) {
+      throw new OverLimit('too-large', shortName(predicate),
+        `keeps more unmodelled values than the document's budget of ${this.budget} (a blank node is kept once per link to it: blank nodes shared in a chain?)`);
+    }
+    this.remaining--;
+  }
+
+  /** Marks every blank node reachable from `id` as read, iteratively and at most once per node per document. */
+  public swallow(graph: Graph, id: string): void {
+    const stack = [id];
+    while (stack.length > 0) {
+      const current = graph.nodes.get(stack.pop() as string);
+      if (current === undefined || this.swallowed.has(current.id)) continue;
+      this.swallowed.add(current.id);
+      if (current.id !== id) this.inlined.add(current.id);
+      for (const values of current.properties.values()) {
+        for (const value of values) if (value.kind === 'ref' && value.id.startsWith('_:')) stack.push(value.id);
+      }
+    }
   }
 }
 
@@ -208,19 +309,23 @@ function primaryKind(node: GraphNode): Exclude<RecordKind, 'Resource'> | undefin
  * Extracts the records of a graph.
  *
  * @param graph - a document's graph, canonical IRIs
- * @param options - defaults for what the wire may leave out
+ * @param options - defaults for what the wire may leave out, and the decode's deadline
+ * @throws DecodeTimeoutError when the deadline passes
  */
 export function extractRecords(graph: Graph, options: ExtractOptions): Extraction {
   const problems: Problem[] = [];
-  const inlined = new Set<string>();
+  const deadline = options.deadline ?? Deadline.none();
+  const keeper = new Keeper(graph, deadline);
+  const inlined = keeper.inlined;
   const invalidFields = new Map<string, Set<string>>();
   const drafts: Draft<DfcRecord>[] = [];
 
   for (const node of graph.nodes.values()) {
+    deadline.check();
     const kind = primaryKind(node);
     if (kind === undefined) continue;
     const typeName = kind === 'Enterprise' && node.types.includes(DFC_B.Organization) ? 'dfc-b:Organization' : `dfc-b:${kind}`;
-    const reader = new NodeReader(graph, node, problems, typeName, inlined);
+    const reader = new NodeReader(graph, node, problems, typeName, keeper);
     const draft = READERS[kind](reader, options);
     const kindTypes = [...KIND_OF_TYPE].filter(([, k]) => k === kind).map(([t]) => t);
     const extraTypes = node.types.filter((t) => !kindTypes.includes(t));
@@ -231,12 +336,22 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
     drafts.push(draft);
   }
   // What is neither a record nor read inline is kept whole: an aggregator may relay classes we do not model.
+  // Nodes nobody links to go first, so that a chain of blank nodes is read once from its head rather than
+  // from each of its links in turn; blank nodes only reachable through a cycle come last.
+  const linked = new Set<string>();
   for (const node of graph.nodes.values()) {
-    if (primaryKind(node) !== undefined || inlined.has(node.id)) continue;
+    for (const values of node.properties.values()) {
+      for (const value of values) if (value.kind === 'ref' && value.id.startsWith('_:')) linked.add(value.id);
+    }
+  }
+  const rest = [...graph.nodes.values()].filter((node) => primaryKind(node) === undefined);
+  for (const node of [...rest.filter((n) => !linked.has(n.id)), ...rest.filter((n) => linked.has(n.id))]) {
+    deadline.check();
+    if (inlined.has(node.id)) continue;
     // Containers and paging views are envelopes of a response, not data.
     if (node.types.some((t) => ENVELOPE_TYPES.has(t))) continue;
     if (node.id.startsWith('_:') && node.types.some((t) => INLINE_TYPES.has(t))) continue;
-    const reader = new NodeReader(graph, node, problems, node.types[0] !== undefined ? shortName(node.types[0]) : 'rdfs:Resource', inlined);
+    const reader = new NodeReader(graph, node, problems, node.types[0] !== undefined ? shortName(node.types[0]) : 'rdfs:Resource', keeper);
     const draft: Draft<ResourceRecord> = { kind: 'Resource', id: node.id as NodeId, types: [...node.types] };
     const extra = reader.extra();
     if (extra !== undefined) draft.extra = extra;

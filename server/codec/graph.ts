@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 import { canonicalDfcIri } from '../../ontology/namespaces.js';
+import { MAX_VALUES_PER_PROPERTY } from './limits.js';
 
 /** A link to a node (IRI or blank node label). */
 export interface RefTerm {
@@ -42,6 +43,13 @@ export class Graph {
   private blankCounter = 0;
   private readonly blankLabels = new Map<string, string>();
   private readonly canonical = new Map<string, string>();
+  /**
+   * Nodes with a property that reached {@link MAX_VALUES_PER_PROPERTY} (node id → predicate IRI): further values
+   * were dropped, and the extractor refuses the resource.
+   */
+  public readonly overfull = new Map<string, string>();
+  /** How many values the document gave, over all nodes (what the extractor's budget is measured against). */
+  public valueCount = 0;
 
   /** A fresh blank node label that cannot collide with a label from the input. */
   public freshBlank(): string {
@@ -96,12 +104,16 @@ export class Graph {
     const value: Term = term.kind === 'ref' && !term.id.startsWith('_:') ? { kind: 'ref', id: this.iri(term.id) } : term;
     if (values === undefined) {
       node.properties.set(key, [value]);
+      this.valueCount++;
       return;
     }
     // Short lists are scanned; long ones (an enterprise managing thousands of items) get a key set so that
     // building a big catalogue stays linear.
     if (values.length < 16) {
-      if (!values.some((v) => sameTerm(v, value))) values.push(value);
+      if (!values.some((v) => sameTerm(v, value))) {
+        values.push(value);
+        this.valueCount++;
+      }
       return;
     }
     let keys = this.valueKeys.get(values);
@@ -110,10 +122,14 @@ export class Graph {
       this.valueKeys.set(values, keys);
     }
     const k = termKey(value);
-    if (!keys.has(k)) {
-      keys.add(k);
-      values.push(value);
+    if (keys.has(k)) return;
+    if (values.length >= MAX_VALUES_PER_PROPERTY) {
+      if (!this.overfull.has(node.id)) this.overfull.set(node.id, key);
+      return;
     }
+    keys.add(k);
+    values.push(value);
+    this.valueCount++;
   }
 
   private readonly valueKeys = new WeakMap<Term[], Set<string>>();

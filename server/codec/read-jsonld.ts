@@ -17,6 +17,7 @@ import { isAbsoluteIri } from '../../ontology/iri.js';
 import { localDocumentLoader, UnknownContextError } from './document-loader.js';
 import { Graph, type GraphNode } from './graph.js';
 import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
+import { Deadline, jsonDepth, MAX_JSON_DEPTH, MAX_NODE_DEPTH, MAX_VALUES_PER_PROPERTY } from './limits.js';
 
 interface TermDefinition {
   readonly iri: string;
@@ -31,12 +32,12 @@ const EMPTY_CONTEXT: ActiveContext = { terms: new Map() };
 const DFC_PREFIXES = new Set(['dfc', 'dfc-b', 'dfc-t', 'dfc-m', 'dfc-pt', 'dfc-f', 'dfc-v']);
 
 /** Deepest nesting of node objects a document may have. */
-const MAX_DEPTH = 64;
+const MAX_DEPTH = MAX_NODE_DEPTH;
 
 /** Thrown when a document nests deeper than {@link MAX_DEPTH}. */
 class TooDeepError extends Error {
   public constructor() {
-    super(`the document nests node objects more than ${MAX_DEPTH} levels deep`);
+    super(`the document nests node objects and arrays more than ${MAX_DEPTH} levels deep`);
   }
 }
 
@@ -61,6 +62,8 @@ export interface JsonLdReadResult {
 export interface JsonLdReadOptions {
   /** Base IRI for relative IRIs (the URL the document came from); without it relative IRIs are errors. */
   readonly base?: string;
+  /** When the decode must be over (default: never). */
+  readonly deadline?: Deadline;
 }
 
 class Walker {
@@ -68,10 +71,13 @@ class Walker {
   public readonly problems: Problem[] = [];
   public readonly contextUrls: string[] = [];
   private undefinedDfcPrefix: string | undefined;
+  /** How deep the walk is in node objects and arrays. */
+  private depth = 0;
 
   public constructor(
     private readonly base: string | undefined,
     private readonly listsAsSets: boolean,
+    private readonly deadline: Deadline = Deadline.none(),
   ) {}
 
   public finish(): void {
@@ -84,7 +90,14 @@ class Walker {
 
   public top(value: unknown, context: ActiveContext, path: string): void {
     if (Array.isArray(value)) {
-      value.forEach((item, i) => this.top(item, context, `${path}[${i}]`));
+      // Arrays count against the depth as node objects do.
+      if (this.depth >= MAX_DEPTH) throw new TooDeepError();
+      this.depth++;
+      try {
+        value.forEach((item, i) => this.top(item, context, `${path}[${i}]`));
+      } finally {
+        this.depth--;
+      }
       return;
     }
     if (!isObject(value)) {
@@ -128,12 +141,11 @@ class Walker {
     return { terms };
   }
 
-  private depth = 0;
-
   /** Walks a node object and returns its id. */
   public node(value: Record<string, unknown>, context: ActiveContext, path: string): string {
     // Deeply nested input would overflow the stack: no real document nests more than a few levels.
     if (this.depth >= MAX_DEPTH) throw new TooDeepError();
+    this.deadline.check();
     this.depth++;
     try {
       return this.nodeBody(value, context, path);
@@ -228,9 +240,15 @@ class Walker {
     if (value === null || value === undefined) return;
     if (Array.isArray(value)) {
       if (this.depth >= MAX_DEPTH) throw new TooDeepError();
+      // An array over the cap refuses the resource (the extractor reports it): reading past it is wasted work.
+      let items: unknown[] = value;
+      if (value.length > MAX_VALUES_PER_PROPERTY) {
+        if (!this.graph.overfull.has(node.id)) this.graph.overfull.set(node.id, definition.iri);
+        items = value.slice(0, MAX_VALUES_PER_PROPERTY);
+      }
       this.depth++;
       try {
-        for (const item of value) this.values(node, definition, item, context, path);
+        for (const item of items) this.values(node, definition, item, context, path);
       } finally {
         this.depth--;
       }
@@ -380,12 +398,19 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * Reads a parsed JSON-LD document into a graph of canonical IRIs.
  *
  * @param document - the parsed JSON
- * @param options - base IRI
+ * @param options - base IRI, deadline
  * @returns the graph and the problems found; a document that cannot be read at all has an empty graph and a
  *   document-level problem (`id: null`)
+ * @throws DecodeTimeoutError when the deadline passes
  */
 export async function readJsonLd(document: unknown, options: JsonLdReadOptions = {}): Promise<JsonLdReadResult> {
-  const fast = new Walker(options.base, false);
+  const deadline = options.deadline ?? Deadline.none();
+  // Both walks below (ours, and jsonld.js's expansion) recurse into arrays, objects and nested contexts: the
+  // depth is checked first, without recursion, so that no input can overflow the stack.
+  if (jsonDepth(document, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    return documentFailure('too-deep', `the document nests JSON arrays and objects more than ${MAX_JSON_DEPTH} levels deep`, [], 'fast', '');
+  }
+  const fast = new Walker(options.base, false, deadline);
   try {
     fast.top(document, EMPTY_CONTEXT, '');
     fast.finish();
@@ -395,7 +420,7 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
     if (error instanceof TooDeepError) return documentFailure('too-deep', error.message, fast.contextUrls);
     if (!(error instanceof NeedsFullProcessing)) throw error;
   }
-  const full = new Walker(options.base, true);
+  const full = new Walker(options.base, true, deadline);
   const warnings: Problem[] = [];
   let expanded: unknown;
   try {
@@ -410,6 +435,8 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
   } catch (error: unknown) {
     return documentFailure(...describeJsonLdError(error), full.contextUrls, 'full');
   }
+  // jsonld.js cannot be stopped midway; its work is bounded by the body limit and the depth checked above.
+  deadline.check();
   try {
     full.top(expanded, EMPTY_CONTEXT, '');
   } catch (error: unknown) {
@@ -435,8 +462,10 @@ export function readSimpleJsonLd(document: unknown): JsonLdReadResult {
   return { graph: walker.graph, problems: walker.problems, path: 'fast', contextUrls: walker.contextUrls };
 }
 
-function documentFailure(code: ProblemCode, message: string, contextUrls: string[], path: 'fast' | 'full' = 'fast'): JsonLdReadResult {
-  return { graph: new Graph(), problems: [problem(code, null, null, '@context', message)], path, contextUrls };
+function documentFailure(
+  code: ProblemCode, message: string, contextUrls: string[], path: 'fast' | 'full' = 'fast', where = '@context',
+): JsonLdReadResult {
+  return { graph: new Graph(), problems: [problem(code, null, null, where, message)], path, contextUrls };
 }
 
 function describeJsonLdError(error: unknown): [ProblemCode, string] {

@@ -8,6 +8,7 @@ import { NS } from '../../ontology/namespaces.js';
 import { Graph, type LiteralTerm } from './graph.js';
 import { numberLiteral } from './rdf.js';
 import { problem, type Problem } from '../errors/problem.js';
+import { Deadline } from './limits.js';
 
 const RDF_TYPE = `${NS.rdf}type`;
 const XSD_STRING = `${NS.xsd}string`;
@@ -46,8 +47,10 @@ function typedLiteral(lexical: string, datatype: string): LiteralTerm {
  * @param text - the document
  * @param mediaType - one of {@link RDF_FORMATS}
  * @param base - base IRI for relative IRIs
+ * @param deadline - when the decode must be over
+ * @throws DecodeTimeoutError when the deadline passes
  */
-export function readRdf(text: string, mediaType: string, base?: string): { graph: Graph; problems: Problem[] } {
+export function readRdf(text: string, mediaType: string, base?: string, deadline = Deadline.none()): { graph: Graph; problems: Problem[] } {
   const graph = new Graph();
   let quads: Quad[];
   try {
@@ -58,7 +61,10 @@ export function readRdf(text: string, mediaType: string, base?: string): { graph
   }
   const id = (term: Quad['subject'] | Quad['object']): string =>
     term.termType === 'BlankNode' ? graph.blank(`_:${term.value}`) : term.value;
+  // N3.js parses nested `[ … ]` and `( … )` with a stack of its own, not by recursion, so any depth reads here
+  // into a chain of blank nodes; what is kept of such a chain is bounded by the extractor.
   quads.forEach((quad, index) => {
+    deadline.check();
     const node = graph.node(id(quad.subject), `triple ${index + 1}`);
     const predicate = quad.predicate.value;
     const object = quad.object;

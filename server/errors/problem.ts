@@ -27,8 +27,10 @@ export type ProblemCode =
   | 'unknown-context'
   /** A DFC prefix used without any context defining it. */
   | 'missing-context'
-  /** Nesting deeper than the reader follows. */
+  /** Nesting deeper than the reader follows (JSON, node objects, chains of blank nodes). */
   | 'too-deep'
+  /** Decoding the document took longer than its time budget. */
+  | 'decode-timeout'
   /** A value where a node object was expected. */
   | 'not-a-node-object'
   /** A plain-JSON update that is not a JSON object. */
@@ -67,6 +69,13 @@ export type ProblemCode =
   | 'unexpected-property'
   /** Any other value the schema refuses. */
   | 'invalid-value'
+  /** A property with more values than a resource may have (an enterprise supplying a million products). */
+  | 'too-many-values'
+  /**
+   * What a resource keeps of the document is over the document's budget (blank nodes shared in a chain,
+   * which kept as trees grow exponentially).
+   */
+  | 'too-large'
   /** A unit or currency that is not in the dfc-m: taxonomy. */
   | 'unknown-unit'
   // Sync.
