@@ -4,6 +4,10 @@
  * (`discovery.ts`). A peer's failure is a value ({@link PeerSyncOutcome}), never an exception, and it touches
  * nothing: the previous snapshot stays as it was. The outcome sets the peer's status and next attempt.
  *
+ * Before any work, the attempt is recorded as a failure with its backoff, so a process that dies during a
+ * sync (a hostile document exhausting memory, a kill) leaves a failed peer that waits, not a peer due now
+ * that every start syncs again.
+ *
  * @packageDocumentation
  */
 import type { Decoder } from '../codec/decode.js';
@@ -41,6 +45,12 @@ export interface SyncEngineArgs {
   readonly random?: () => number;
 }
 
+/**
+ * What a peer's state says while its sync runs, and after a process that died during it: the attempt is
+ * counted as failed until the sync ends and says otherwise.
+ */
+export const UNFINISHED_SYNC = failure('internal', 'the sync did not finish (the process stopped during it, or it is still running)');
+
 /** Syncs peers into the provenance store (which rebuilds their rows of the federated index). */
 export class SyncEngine {
   private readonly parts: SyncParts;
@@ -60,13 +70,16 @@ export class SyncEngine {
   }
 
   /**
-   * Syncs one peer now.
+   * Syncs one peer now (whatever its next attempt: the caller decides when a peer is due).
    *
    * @param peer - the peer
    * @param onProgress - called after each page
    */
   public async sync(peer: PeerRow, onProgress?: (progress: SyncProgress) => void): Promise<PeerSyncOutcome> {
     const run: SyncRun = { peer, started: Date.now(), startedAt: this.now(), onProgress };
+    // Recorded, in a transaction of its own, before any work: should the process die during the sync, the
+    // next start finds a failed peer in backoff, not a peer due now that it would sync (and die on) again.
+    await this.recordEnd(run, { ok: false, peer, failure: UNFINISHED_SYNC });
     let outcome: PeerSyncOutcome;
     try {
       outcome = await this.run(run);
@@ -74,6 +87,13 @@ export class SyncEngine {
       // Our own fault (a bug, the database): reported on the peer like a failure, so the scheduler goes on.
       outcome = { ok: false, peer, failure: failure('internal', error instanceof Error ? error.message : String(error), peer.url) };
     }
+    await this.recordEnd(run, outcome);
+    return outcome;
+  }
+
+  /** Records how an attempt ended (or, before it starts, that it has not ended yet). */
+  private async recordEnd(run: SyncRun, outcome: PeerSyncOutcome): Promise<void> {
+    const { peer } = run;
     const failures = outcome.ok ? 0 : peer.failures + 1;
     await this.args.provenance.recordAttempt(peer.id, {
       status: outcome.ok ? 'ok' : 'failed',
@@ -83,7 +103,6 @@ export class SyncEngine {
       error: outcome.ok ? null : failureText(outcome.failure),
       summary: outcome.ok ? outcome.summary : null,
     });
-    return outcome;
   }
 
   /** Exponential backoff with jitter, never longer than the peer's own interval. */
