@@ -6,9 +6,9 @@
  */
 import { withoutDerivedLinks } from '../../ontology/inverses.js';
 import type { DfcRecord } from '../../ontology/records.js';
-import type { Decoder } from '../codec/decode.js';
-import type { Failure } from '../errors/failure.js';
-import type { FetchPolicy } from '../net/safe-fetch.js';
+import type { Decoder, DecodeOptions, DecodeResult } from '../codec/decode.js';
+import { failure, type Failure } from '../errors/failure.js';
+import { clip, type FetchPolicy } from '../net/safe-fetch.js';
 import type { PeerRow, ProvenanceStore, SyncSummary } from '../store/federation.js';
 import type { FeedStore } from '../store/feed.js';
 import type { FetchOutcome, PageRequest } from './peer-fetch.js';
@@ -50,6 +50,28 @@ export interface SyncRun {
   /** The engine's clock at the start: the time of every write. */
   readonly startedAt: Date;
   readonly onProgress?: ((progress: SyncProgress) => void) | undefined;
+}
+
+/** A page decoded, or the failure of a decoder that threw on it. */
+export type PageDecoding = { readonly ok: true; readonly decoded: DecodeResult } | { readonly ok: false; readonly failure: Failure };
+
+/**
+ * Decodes one page of a peer. The decoder reports what is wrong with a document as problems; should it throw
+ * all the same (a hostile document driving it past a limit: a `RangeError`, say), the page fails the sync of
+ * that peer as a `decode` failure naming the page, and the process goes on.
+ *
+ * @param decoder - the decoder
+ * @param input - the page's parsed JSON or text
+ * @param options - its media type and base
+ * @param url - the page's URL, for the failure
+ */
+export async function decodePage(decoder: Decoder, input: string | object, options: DecodeOptions, url: string): Promise<PageDecoding> {
+  try {
+    return { ok: true, decoded: await decoder.decode(input, options) };
+  } catch (error: unknown) {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return { ok: false, failure: failure('decode', `the decoder failed on this document (${clip(text, 300)})`, url) };
+  }
 }
 
 /** A whole snapshot (or run of feed pages) may be this many times the size limit of one response. */

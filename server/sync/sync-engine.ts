@@ -13,7 +13,7 @@
 import type { Decoder } from '../codec/decode.js';
 import { failure, failureText } from '../errors/failure.js';
 import { backoffDelay } from '../net/backoff.js';
-import { DEFAULT_FETCH_POLICY, safeFetch, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
+import { clip, DEFAULT_FETCH_POLICY, safeFetch, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
 import type { PeerRow, ProvenanceStore } from '../store/federation.js';
 import type { FeedStore } from '../store/feed.js';
 import { discover, feedOf } from './discovery.js';
@@ -84,8 +84,10 @@ export class SyncEngine {
     try {
       outcome = await this.run(run);
     } catch (error: unknown) {
-      // Our own fault (a bug, the database): reported on the peer like a failure, so the scheduler goes on.
-      outcome = { ok: false, peer, failure: failure('internal', error instanceof Error ? error.message : String(error), peer.url) };
+      // Our own fault (a bug, the database, a part that threw on a hostile document): reported on the peer like
+      // a failure, so the scheduler goes on.
+      const message = error instanceof Error ? error.message : String(error);
+      outcome = { ok: false, peer, failure: failure('internal', clip(message, 500), peer.url) };
     }
     await this.recordEnd(run, outcome);
     return outcome;
