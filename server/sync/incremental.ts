@@ -13,7 +13,7 @@ import type { PeerRow } from '../store/federation.js';
 import { planMerge } from './merge.js';
 import { decoderInput, pageMediaType } from './peer-fetch.js';
 import {
-  credentials, decodePage, kept, MAX_PAGES, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun,
+  credentials, decodePage, kept, MAX_PAGES, overBudget, pastDeadline, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun,
 } from './sync-context.js';
 
 /** Feed pages in Turtle: the JSON-LD ones carry a whole inline context, several kilobytes per page. */
@@ -103,6 +103,7 @@ export async function incrementalSync(
     }
     if (after === cursor) return 'resync'; // members without sequence numbers: not a feed we can follow
   }
+  if (pastDeadline(run)) return { ok: false, peer, failure: overBudget(run, feedUrl) };
   // Only what the versions touch: a few rows, not the peer's whole graph.
   const held = await provenance.heldOf(peer.id, [...versions.keys(), ...deleted]);
   const plan = planMerge({

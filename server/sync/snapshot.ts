@@ -12,7 +12,7 @@ import { discover, enterprisesOf } from './discovery.js';
 import { planMerge, type SnapshotPage } from './merge.js';
 import { decoderInput, pageMediaType, type FetchedPage } from './peer-fetch.js';
 import {
-  credentials, decodePage, kept, MAX_PAGES, sameOrigin, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun,
+  credentials, decodePage, kept, MAX_PAGES, overBudget, pastDeadline, sameOrigin, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun,
 } from './sync-context.js';
 
 const ACCEPT = {
@@ -123,6 +123,8 @@ export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<Peer
     onProgress?.({ pages: pages.length, queued: queue.length, bytes });
   }
 
+  // The last page may have been decoded past the deadline: a sync over its budget applies nothing.
+  if (pastDeadline(run)) return failed(overBudget(run, peer.url));
   const plan = planMerge({
     peerOrigin: peer.origin, ownBase: parts.ownBase, held: await provenance.held(peer.id), pages, complete: true,
     now: startedAt.toISOString(), graceMs: parts.graceMs,

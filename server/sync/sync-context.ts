@@ -49,7 +49,35 @@ export interface SyncRun {
   readonly started: number;
   /** The engine's clock at the start: the time of every write. */
   readonly startedAt: Date;
+  /**
+   * `Date.now()` by which the whole sync (discovery and every page) must be done: past it, no page is
+   * fetched and nothing is applied.
+   */
+  readonly deadline: number;
+  /** The whole-sync budget the deadline was set from, in ms (for the failure's message). */
+  readonly budgetMs: number;
   readonly onProgress?: ((progress: SyncProgress) => void) | undefined;
+}
+
+/**
+ * Whether a sync is past its whole-sync deadline.
+ *
+ * @param run - the run
+ */
+export function pastDeadline(run: Pick<SyncRun, 'deadline'>): boolean {
+  return Date.now() >= run.deadline;
+}
+
+/**
+ * The failure of a sync past its whole-sync budget: a peer that answers each request just in time (a slow
+ * discovery, then a trickled catalogue, or many slow pages) must not hold a sync for the sum of the per-fetch
+ * deadlines.
+ *
+ * @param run - the run
+ * @param url - the URL being worked on
+ */
+export function overBudget(run: Pick<SyncRun, 'budgetMs'>, url?: string): Failure {
+  return failure('timeout', `the whole sync took longer than its budget of ${run.budgetMs} ms; nothing of it was applied`, url);
 }
 
 /** A page decoded, or the failure of a decoder that threw on it. */

@@ -12,7 +12,8 @@ import type { FetchPolicy } from '../../../server/net/safe-fetch.js';
 import type { PeerRow } from '../../../server/store/federation.js';
 import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
 import { duePeers, inBackoff, SyncScheduler } from '../../../server/sync/scheduler.js';
-import { SyncEngine } from '../../../server/sync/sync-engine.js';
+import { ConfigError, loadConfig } from '../../../server/config.js';
+import { DEFAULT_SYNC_TIMEOUT_MS, SyncEngine, type PeerSyncOutcome } from '../../../server/sync/sync-engine.js';
 import type { Timers } from '../../../server/timers/timers.js';
 import { startFakePeer, type FakePeer } from '../../helpers/fake-peer.js';
 
@@ -41,6 +42,8 @@ function catalogue(origin: string, price: number, extra: Record<string, unknown>
 
 /** Per-fetch limits far above the whole-sync budgets below: only the whole-sync deadline can end these syncs. */
 const POLICY: FetchPolicy = { connectTimeoutMs: 2_000, totalTimeoutMs: 10_000, maxBytes: 1024 * 1024, maxRedirects: 3, allowPrivate: true };
+/** How late past its budget a sync may end, on a loaded machine. */
+const MARGIN_MS = 1_500;
 
 type Mode = 'good' | 'slow-then-trickle' | 'slow-pages';
 
@@ -119,8 +122,8 @@ describe('the sync of one peer, against a hostile peer', function () {
     expect(unhandled, 'unhandled rejections').to.deep.equal([]);
   });
 
-  const engine = (_budgetMs: number, decoder: Decoder = new Decoder()): SyncEngine => new SyncEngine({
-    provenance: store.provenance, feed: store.feed, decoder, ownBase: 'http://node.test', policy: POLICY,
+  const engine = (syncTimeoutMs: number, decoder: Decoder = new Decoder()): SyncEngine => new SyncEngine({
+    provenance: store.provenance, feed: store.feed, decoder, ownBase: 'http://node.test', policy: POLICY, syncTimeoutMs,
   });
   const current = async (): Promise<PeerRow> => (await store.provenance.getPeer(row.id)) as PeerRow;
 
@@ -150,6 +153,73 @@ describe('the sync of one peer, against a hostile peer', function () {
     expect(inBackoff(state, new Date())).to.equal(true);
     expect(duePeers([state], new Date(), new Set(), 4), 'a scheduler tick skips it').to.deep.equal([]);
   }
+
+  async function timed(work: () => Promise<PeerSyncOutcome>): Promise<{ outcome: PeerSyncOutcome; ms: number }> {
+    const start = Date.now();
+    const outcome = await work();
+    return { outcome, ms: Date.now() - start };
+  }
+
+  describe('a whole-sync deadline, besides each fetch\'s', () => {
+    it('ends a slow discovery then a trickled catalogue at the budget, as a timeout, applying nothing', async () => {
+      const before = await syncedOnce();
+      mode = 'slow-then-trickle';
+      price = 9.9;
+      const { outcome, ms } = await timed(async () => engine(1_500).sync(await current()));
+      if (outcome.ok) expect.fail('the sync succeeded');
+      expect(outcome.failure.kind).to.equal('timeout');
+      expect(outcome.failure.message).to.match(/whole sync took longer than its budget of 1500 ms/u);
+      expect(outcome.failure.url).to.equal(`${peer.base}/catalog`);
+      expect(ms).to.be.within(1_500 - 50, 1_500 + MARGIN_MS);
+      expect(await holdings()).to.deep.equal(before);
+      await expectFailedWithBackoff(1, /^timeout: the whole sync took longer than its budget/u);
+    });
+
+    it('ends a run of pages that never ends, each page in time, applying nothing', async () => {
+      mode = 'slow-pages';
+      const { outcome, ms } = await timed(async () => engine(1_000).sync(await current()));
+      if (outcome.ok) expect.fail('the sync succeeded');
+      expect(outcome.failure.kind).to.equal('timeout');
+      expect(outcome.failure.message).to.match(/budget of 1000 ms/u);
+      expect(ms).to.be.within(1_000 - 50, 1_000 + MARGIN_MS);
+      expect(peer.hits.filter((h) => h.url.startsWith('/catalog?page=')).length).to.be.above(1);
+      expect(await holdings()).to.deep.equal({ held: [], sources: [], quarantine: [], index: [] });
+      await expectFailedWithBackoff(1, /^timeout: /u);
+    });
+
+    it('applies nothing when the last page is decoded past the deadline', async () => {
+      const before = await syncedOnce();
+      price = 7.7;
+      const real = new Decoder();
+      // The fetches are done in time; the decode ends after the budget.
+      const slow = { decode: async (...args: Parameters<Decoder['decode']>) => {
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        return real.decode(...args);
+      } } as unknown as Decoder;
+      const outcome = await engine(500, slow).sync(await current());
+      if (outcome.ok) expect.fail('the sync succeeded');
+      expect(outcome.failure.kind).to.equal('timeout');
+      expect(await holdings()).to.deep.equal(before);
+      await expectFailedWithBackoff(1, /^timeout: /u);
+    });
+
+    it('gives each fetch the policy\'s deadline when more of the budget remains', async () => {
+      // A budget above the fetch deadline changes nothing for a peer in time.
+      const outcome = await engine(60_000).sync(await current());
+      expect(outcome.ok).to.equal(true);
+      expect(await current()).to.deep.include({ status: 'ok', failures: 0, lastError: null });
+    });
+  });
+
+  describe('MAILLON_SYNC_TIMEOUT', () => {
+    it('sets the whole-sync budget, 120 s by default, and refuses what makes no sense', () => {
+      expect(loadConfig({}, {}).syncTimeoutMs).to.equal(DEFAULT_SYNC_TIMEOUT_MS).and.to.equal(120_000);
+      expect(loadConfig({}, { MAILLON_SYNC_TIMEOUT: '45000' }).syncTimeoutMs).to.equal(45_000);
+      for (const bad of ['0', '-1', '1.5', 'two minutes']) {
+        expect(() => loadConfig({}, { MAILLON_SYNC_TIMEOUT: bad }), bad).to.throw(ConfigError, /MAILLON_SYNC_TIMEOUT/u);
+      }
+    });
+  });
 
   describe('a decoder that throws', () => {
     const throwing: [string, () => never][] = [
