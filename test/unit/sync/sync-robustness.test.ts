@@ -8,7 +8,8 @@ import { expect } from 'chai';
 import type { ServerResponse } from 'node:http';
 import pino from 'pino';
 import { Decoder } from '../../../server/codec/decode.js';
-import type { FetchPolicy } from '../../../server/net/safe-fetch.js';
+import { failure } from '../../../server/errors/failure.js';
+import type { FetchPolicy, SafeFetch } from '../../../server/net/safe-fetch.js';
 import type { PeerRow } from '../../../server/store/federation.js';
 import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
 import { duePeers, inBackoff, SyncScheduler } from '../../../server/sync/scheduler.js';
@@ -203,10 +204,22 @@ describe('the sync of one peer, against a hostile peer', function () {
       await expectFailedWithBackoff(1, /^timeout: /u);
     });
 
-    it('gives each fetch the policy\'s deadline when more of the budget remains', async () => {
-      // A budget above the fetch deadline changes nothing for a peer in time.
-      const outcome = await engine(60_000).sync(await current());
-      expect(outcome.ok).to.equal(true);
+    it('gives each fetch the policy\'s deadline, or what remains of the budget when that is shorter', async () => {
+      for (const [budget, expected] of [[60_000, 'policy'], [3_000, 'remaining']] as const) {
+        const deadlines: number[] = [];
+        const transport: SafeFetch = async (request, policy) => {
+          deadlines.push(policy.totalTimeoutMs);
+          if (request.url.endsWith('/.well-known/dfc/')) return { ok: false, failure: failure('http-status', 'HTTP 404', request.url, 404) };
+          return { ok: true, response: { url: request.url, status: 200, headers: { 'content-type': 'application/ld+json' }, body: Buffer.from(catalogue(peer.base, price)) } };
+        };
+        const outcome = await new SyncEngine({
+          provenance: store.provenance, feed: store.feed, decoder: new Decoder(), ownBase: 'http://node.test', policy: POLICY, syncTimeoutMs: budget, fetch: transport,
+        }).sync(await current());
+        expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
+        expect(deadlines.length, `${budget}`).to.be.at.least(2); // discovery (for the feed, then the start), the catalogue
+        if (expected === 'policy') expect(deadlines.every((ms) => ms === POLICY.totalTimeoutMs), `${deadlines.join()}`).to.equal(true);
+        else expect(deadlines.every((ms) => ms > 0 && ms <= budget), `${deadlines.join()}`).to.equal(true);
+      }
       expect(await current()).to.deep.include({ status: 'ok', failures: 0, lastError: null });
     });
   });
