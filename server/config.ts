@@ -34,6 +34,8 @@ export interface Config {
   /** Connect timeout and whole-response deadline of a peer request, in milliseconds. */
   readonly fetchConnectTimeoutMs: number;
   readonly fetchTimeoutMs: number;
+  /** Deadline of the whole sync of one peer (discovery and every page), in milliseconds. */
+  readonly syncTimeoutMs: number;
   /** Largest peer response, in bytes. */
   readonly maxResponseBytes: number;
   /** Versions per fragment of the change feed. */
@@ -105,6 +107,7 @@ export function loadConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv =
     withdrawGraceSeconds: integer('MAILLON_WITHDRAW_GRACE', env['MAILLON_WITHDRAW_GRACE'], 3600, 0, 365 * 86400),
     fetchConnectTimeoutMs: integer('MAILLON_FETCH_CONNECT_TIMEOUT', env['MAILLON_FETCH_CONNECT_TIMEOUT'], 5000, 100, 600_000),
     fetchTimeoutMs: integer('MAILLON_FETCH_TIMEOUT', env['MAILLON_FETCH_TIMEOUT'], 30_000, 100, 3_600_000),
+    syncTimeoutMs: integer('MAILLON_SYNC_TIMEOUT', env['MAILLON_SYNC_TIMEOUT'], 120_000, 100, 86_400_000),
     maxResponseBytes: integer('MAILLON_MAX_RESPONSE_BYTES', env['MAILLON_MAX_RESPONSE_BYTES'], 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
     feedFragmentSize: integer('MAILLON_FEED_PAGE_SIZE', env['MAILLON_FEED_PAGE_SIZE'], 500, 1, 10000),
     feedRetentionDays: integer('MAILLON_FEED_RETENTION_DAYS', env['MAILLON_FEED_RETENTION_DAYS'], 30, 0, 36500),

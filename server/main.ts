@@ -82,6 +82,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   const catalog = new CatalogService({ store, decoder, onChange: () => notifier.wake() });
   const engine = new SyncEngine({
     provenance: store.provenance, feed: store.feed, decoder, ownBase: base, graceMs: config.withdrawGraceSeconds * 1000, policy, fetch,
+    syncTimeoutMs: config.syncTimeoutMs,
   });
   const scheduler = new SyncScheduler({ engine, provenance: store.provenance, timers, concurrency: config.syncConcurrency, logger });
   const peerNames = async (): Promise<Map<number, string>> => new Map((await store.provenance.listPeers()).map((p) => [p.id, p.name]));

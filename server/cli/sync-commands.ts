@@ -7,7 +7,7 @@ import { failureText } from '../errors/failure.js';
 import type { NodeParts } from '../main.js';
 import type { PeerRow, SyncSummary } from '../store/federation.js';
 import { checkPeerUrl } from '../sync/peer-url.js';
-import { parseInterval } from '../sync/scheduler.js';
+import { inBackoff, parseInterval } from '../sync/scheduler.js';
 import { subscribeFailureText } from '../sync/subscribe.js';
 import { UsageError, type Io, type NodeCommandOptions } from './node-commands.js';
 
@@ -105,13 +105,20 @@ function summaryRow(name: string, summary: SyncSummary | undefined, failure?: st
     String(summary.unchanged), `${(summary.bytes / 1024).toFixed(0)} KiB`, `${summary.ms} ms`, 'ok'];
 }
 
-/** `maillon sync [--peer N]`: syncs now and prints a summary table. */
+/**
+ * `maillon sync [--peer N]`: syncs now and prints a summary table. Every peer, except those waiting out the
+ * backoff of a failure (a peer whose sync killed the process last time is one: run from cron, this command
+ * would otherwise die on it at every run); `--peer` syncs the peer named, whatever its backoff.
+ */
 export async function syncCommand(node: NodeParts, options: SyncCommandOptions, io: Io): Promise<number> {
-  const peers = options.peer === undefined ? await node.store.provenance.listPeers() : [await findPeer(node, options.peer)];
-  if (peers.length === 0) {
+  const all = options.peer === undefined ? await node.store.provenance.listPeers() : [await findPeer(node, options.peer)];
+  if (all.length === 0) {
     io.out('no peers; add one with maillon peer add URL\n');
     return 0;
   }
+  const now = new Date();
+  const waiting = options.peer === undefined ? all.filter((p) => inBackoff(p, now)) : [];
+  const peers = all.filter((p) => !waiting.includes(p));
   const tty = process.stderr.isTTY === true;
   const outcomes = await node.scheduler.runNow(peers, (peer, progress) => {
     if (!tty) return;
@@ -121,6 +128,7 @@ export async function syncCommand(node: NodeParts, options: SyncCommandOptions, 
   io.out(table([
     ['peer', 'added', 'updated', 'withdrawn', 'quarantined', 'unchanged', 'bytes', 'duration', 'result'],
     ...outcomes.map((o) => (o.ok ? summaryRow(o.peer.name, o.summary) : summaryRow(o.peer.name, undefined, failureText(o.failure)))),
+    ...waiting.map((p) => summaryRow(p.name, undefined, `not synced: in backoff until ${p.nextAttemptAt ?? ''} (--peer ${p.name} forces it)`)),
   ]));
-  return outcomes.every((o) => o.ok) ? 0 : 1;
+  return outcomes.every((o) => o.ok) && waiting.length === 0 ? 0 : 1;
 }

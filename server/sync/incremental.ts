@@ -12,7 +12,9 @@ import type { Problem } from '../errors/problem.js';
 import type { PeerRow } from '../store/federation.js';
 import { planMerge } from './merge.js';
 import { decoderInput, pageMediaType } from './peer-fetch.js';
-import { credentials, kept, MAX_PAGES, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun } from './sync-context.js';
+import {
+  credentials, decodePage, kept, MAX_PAGES, overBudget, pastDeadline, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun,
+} from './sync-context.js';
 
 /** Feed pages in Turtle: the JSON-LD ones carry a whole inline context, several kilobytes per page. */
 const FEED_ACCEPT = 'text/turtle, application/ld+json;q=0.5';
@@ -33,8 +35,10 @@ export interface FeedHead {
 export async function feedHead(parts: SyncParts, peer: PeerRow, feedUrl: string): Promise<FeedHead | undefined> {
   const root = await parts.fetch({ url: feedUrl, accept: FEED_ACCEPT, ...credentials(peer) });
   if (!root.ok || root.page.status !== 200) return undefined;
-  const decoded = await parts.decoder.decode(decoderInput(root.page), { base: feedUrl, mediaType: pageMediaType(root.page) });
-  for (const record of decoded.records) {
+  const decoding = await decodePage(parts.decoder, decoderInput(root.page), { base: feedUrl, mediaType: pageMediaType(root.page) }, feedUrl);
+  // A feed root the decoder cannot read is no feed we can follow: a snapshot is taken instead.
+  if (!decoding.ok) return undefined;
+  for (const record of decoding.decoded.records) {
     const head = record.extra?.[MAILLON.head]?.find((v) => '@value' in v);
     const stream = record.extra?.[MAILLON.stream]?.find((v) => '@value' in v);
     if (head !== undefined && '@value' in head && typeof head['@value'] === 'number') {
@@ -79,7 +83,9 @@ export async function incrementalSync(
     pages++;
     bytes += fetched.page.bytes;
     if (bytes > parts.policy.maxBytes * SNAPSHOT_BUDGET) return 'resync';
-    const decoded = await parts.decoder.decode(decoderInput(fetched.page), { base: url, mediaType: pageMediaType(fetched.page) });
+    const decoding = await decodePage(parts.decoder, decoderInput(fetched.page), { base: url, mediaType: pageMediaType(fetched.page) }, url);
+    if (!decoding.ok) return { ok: false, peer, failure: decoding.failure };
+    const { decoded } = decoding;
     if (decoded.problems.some((p) => p.id === null && p.severity === 'error')) return 'resync';
     for (const rejected of decoded.rejected) quarantine.push({ iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
     const members = membersOf(decoded.records);
@@ -97,6 +103,7 @@ export async function incrementalSync(
     }
     if (after === cursor) return 'resync'; // members without sequence numbers: not a feed we can follow
   }
+  if (pastDeadline(run)) return { ok: false, peer, failure: overBudget(run, feedUrl) };
   // Only what the versions touch: a few rows, not the peer's whole graph.
   const held = await provenance.heldOf(peer.id, [...versions.keys(), ...deleted]);
   const plan = planMerge({

@@ -87,7 +87,7 @@ export class SyncScheduler {
       this.again.add(peer.id);
       return;
     }
-    void this.syncOne(peer);
+    this.inBackground(peer);
   }
 
   /** Syncs one peer, or joins the sync of it already running. */
@@ -96,31 +96,64 @@ export class SyncScheduler {
     if (current !== undefined) return current;
     const run = this.args.engine.sync(peer, onProgress).finally(() => {
       this.running.delete(peer.id);
-      if (this.again.delete(peer.id)) void this.syncOne(peer);
+      if (this.again.delete(peer.id)) this.inBackground(peer);
     });
     this.running.set(peer.id, run);
     return run;
+  }
+
+  /**
+   * Syncs one peer with nobody waiting for it: the outcome is logged, and a sync that rejects (the store
+   * failing to record the attempt) is logged too, never left as an unhandled rejection that ends the process.
+   */
+  private inBackground(peer: PeerRow): void {
+    this.syncOne(peer).then((outcome) => {
+      if (!outcome.ok) this.args.logger?.warn({ peer: peer.name, failure: outcome.failure }, 'peer sync failed');
+      else this.args.logger?.info({ peer: peer.name, summary: outcome.summary }, 'peer synced');
+    }, (error: unknown) => {
+      this.args.logger?.error({ err: error, peer: peer.name }, 'peer sync failed to run');
+    });
   }
 
   private async tick(): Promise<void> {
     const free = this.concurrency - this.running.size;
     if (free <= 0) return;
     try {
-      const now = new Date().toISOString();
-      const due = (await this.args.provenance.listPeers())
-        .filter((p) => !this.running.has(p.id) && (p.nextAttemptAt === null || p.nextAttemptAt <= now))
-        .sort((a, b) => (a.nextAttemptAt ?? '').localeCompare(b.nextAttemptAt ?? ''))
-        .slice(0, free);
-      for (const peer of due) {
-        void this.syncOne(peer).then((outcome) => {
-          if (!outcome.ok) this.args.logger?.warn({ peer: peer.name, failure: outcome.failure }, 'peer sync failed');
-          else this.args.logger?.info({ peer: peer.name, summary: outcome.summary }, 'peer synced');
-        });
-      }
+      const due = duePeers(await this.args.provenance.listPeers(), new Date(), new Set(this.running.keys()), free);
+      for (const peer of due) this.inBackground(peer);
     } catch (error: unknown) {
       this.args.logger?.error({ err: error }, 'sync scheduler tick failed');
     }
   }
+}
+
+/**
+ * The peers a scheduler tick syncs: those whose next attempt has come (a new peer at once), not running now,
+ * the longest due first, at most `free` of them. A peer in backoff, including one whose sync was cut short by
+ * the process dying (its attempt was recorded as a failure before it began), waits for its next attempt.
+ *
+ * @param peers - every peer
+ * @param now - the time now
+ * @param running - ids of the peers being synced
+ * @param free - how many more syncs may start
+ */
+export function duePeers(peers: readonly PeerRow[], now: Date, running: ReadonlySet<number>, free: number): PeerRow[] {
+  const at = now.toISOString();
+  return peers
+    .filter((p) => !running.has(p.id) && (p.nextAttemptAt === null || p.nextAttemptAt <= at))
+    .sort((a, b) => (a.nextAttemptAt ?? '').localeCompare(b.nextAttemptAt ?? ''))
+    .slice(0, Math.max(0, free));
+}
+
+/**
+ * Whether a peer is waiting out the backoff of a failure (or of a sync that did not finish): `maillon sync`
+ * leaves it alone unless it is named.
+ *
+ * @param peer - the peer
+ * @param now - the time now
+ */
+export function inBackoff(peer: PeerRow, now: Date): boolean {
+  return peer.status === 'failed' && peer.nextAttemptAt !== null && peer.nextAttemptAt > now.toISOString();
 }
 
 /**

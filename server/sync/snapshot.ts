@@ -11,7 +11,9 @@ import type { PeerRow, SourceValidators } from '../store/federation.js';
 import { discover, enterprisesOf } from './discovery.js';
 import { planMerge, type SnapshotPage } from './merge.js';
 import { decoderInput, pageMediaType, type FetchedPage } from './peer-fetch.js';
-import { credentials, kept, MAX_PAGES, sameOrigin, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun } from './sync-context.js';
+import {
+  credentials, decodePage, kept, MAX_PAGES, overBudget, pastDeadline, sameOrigin, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun,
+} from './sync-context.js';
 
 const ACCEPT = {
   'dfc-v1': 'application/ld+json, application/json;q=0.9, text/turtle;q=0.8',
@@ -105,7 +107,9 @@ export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<Peer
       if (mediaType.includes('json') && !looksLikeJsonLd(page)) {
         return failed(failure('not-dfc', 'the answer is JSON but not JSON-LD (no @context, @graph or @id)', url));
       }
-      const decoded = await parts.decoder.decode(decoderInput(page), { mediaType, base: page.url });
+      const decoding = await decodePage(parts.decoder, decoderInput(page), { mediaType, base: page.url }, url);
+      if (!decoding.ok) return failed(decoding.failure);
+      const { decoded } = decoding;
       const documentErrors = decoded.problems.filter((p) => p.id === null && p.severity === 'error');
       if (documentErrors.length > 0) {
         return failed(failure('not-dfc', documentErrors.map((p) => p.message).join('; ').slice(0, 500), url));
@@ -119,6 +123,8 @@ export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<Peer
     onProgress?.({ pages: pages.length, queued: queue.length, bytes });
   }
 
+  // The last page may have been decoded past the deadline: a sync over its budget applies nothing.
+  if (pastDeadline(run)) return failed(overBudget(run, peer.url));
   const plan = planMerge({
     peerOrigin: peer.origin, ownBase: parts.ownBase, held: await provenance.held(peer.id), pages, complete: true,
     now: startedAt.toISOString(), graceMs: parts.graceMs,

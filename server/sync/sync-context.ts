@@ -6,9 +6,9 @@
  */
 import { withoutDerivedLinks } from '../../ontology/inverses.js';
 import type { DfcRecord } from '../../ontology/records.js';
-import type { Decoder } from '../codec/decode.js';
-import type { Failure } from '../errors/failure.js';
-import type { FetchPolicy } from '../net/safe-fetch.js';
+import type { Decoder, DecodeOptions, DecodeResult } from '../codec/decode.js';
+import { failure, type Failure } from '../errors/failure.js';
+import { clip, type FetchPolicy } from '../net/safe-fetch.js';
 import type { PeerRow, ProvenanceStore, SyncSummary } from '../store/federation.js';
 import type { FeedStore } from '../store/feed.js';
 import type { FetchOutcome, PageRequest } from './peer-fetch.js';
@@ -49,7 +49,57 @@ export interface SyncRun {
   readonly started: number;
   /** The engine's clock at the start: the time of every write. */
   readonly startedAt: Date;
+  /**
+   * `Date.now()` by which the whole sync (discovery and every page) must be done: past it, no page is
+   * fetched and nothing is applied.
+   */
+  readonly deadline: number;
+  /** The whole-sync budget the deadline was set from, in ms (for the failure's message). */
+  readonly budgetMs: number;
   readonly onProgress?: ((progress: SyncProgress) => void) | undefined;
+}
+
+/**
+ * Whether a sync is past its whole-sync deadline.
+ *
+ * @param run - the run
+ */
+export function pastDeadline(run: Pick<SyncRun, 'deadline'>): boolean {
+  return Date.now() >= run.deadline;
+}
+
+/**
+ * The failure of a sync past its whole-sync budget: a peer that answers each request just in time (a slow
+ * discovery, then a trickled catalogue, or many slow pages) must not hold a sync for the sum of the per-fetch
+ * deadlines.
+ *
+ * @param run - the run
+ * @param url - the URL being worked on
+ */
+export function overBudget(run: Pick<SyncRun, 'budgetMs'>, url?: string): Failure {
+  return failure('timeout', `the whole sync took longer than its budget of ${run.budgetMs} ms; nothing of it was applied`, url);
+}
+
+/** A page decoded, or the failure of a decoder that threw on it. */
+export type PageDecoding = { readonly ok: true; readonly decoded: DecodeResult } | { readonly ok: false; readonly failure: Failure };
+
+/**
+ * Decodes one page of a peer. The decoder reports what is wrong with a document as problems; should it throw
+ * all the same (a hostile document driving it past a limit: a `RangeError`, say), the page fails the sync of
+ * that peer as a `decode` failure naming the page, and the process goes on.
+ *
+ * @param decoder - the decoder
+ * @param input - the page's parsed JSON or text
+ * @param options - its media type and base
+ * @param url - the page's URL, for the failure
+ */
+export async function decodePage(decoder: Decoder, input: string | object, options: DecodeOptions, url: string): Promise<PageDecoding> {
+  try {
+    return { ok: true, decoded: await decoder.decode(input, options) };
+  } catch (error: unknown) {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return { ok: false, failure: failure('decode', `the decoder failed on this document (${clip(text, 300)})`, url) };
+  }
 }
 
 /** A whole snapshot (or run of feed pages) may be this many times the size limit of one response. */

@@ -4,19 +4,23 @@
  * (`discovery.ts`). A peer's failure is a value ({@link PeerSyncOutcome}), never an exception, and it touches
  * nothing: the previous snapshot stays as it was. The outcome sets the peer's status and next attempt.
  *
+ * Before any work, the attempt is recorded as a failure with its backoff, so a process that dies during a
+ * sync (a hostile document exhausting memory, a kill) leaves a failed peer that waits, not a peer due now
+ * that every start syncs again. The whole sync has a deadline too, besides each fetch's own.
+ *
  * @packageDocumentation
  */
 import type { Decoder } from '../codec/decode.js';
 import { failure, failureText } from '../errors/failure.js';
 import { backoffDelay } from '../net/backoff.js';
-import { DEFAULT_FETCH_POLICY, safeFetch, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
+import { clip, DEFAULT_FETCH_POLICY, safeFetch, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
 import type { PeerRow, ProvenanceStore } from '../store/federation.js';
 import type { FeedStore } from '../store/feed.js';
 import { discover, feedOf } from './discovery.js';
 import { feedHead, incrementalSync } from './incremental.js';
 import { fetchPage } from './peer-fetch.js';
 import { snapshotSync } from './snapshot.js';
-import type { PeerSyncOutcome, SyncParts, SyncProgress, SyncRun } from './sync-context.js';
+import { overBudget, type PeerSyncOutcome, type SyncParts, type SyncProgress, type SyncRun } from './sync-context.js';
 
 export type { PeerSyncOutcome, SyncProgress } from './sync-context.js';
 
@@ -32,6 +36,11 @@ export interface SyncEngineArgs {
   readonly policy?: FetchPolicy;
   /** How long a resource may be absent from a peer's snapshot before it is flagged withdrawn. */
   readonly graceMs?: number;
+  /**
+   * Deadline of the whole sync of one peer (discovery and every page), in ms (default 120 s); each fetch
+   * gets the policy's own deadline or what remains of this one, whichever is shorter.
+   */
+  readonly syncTimeoutMs?: number;
   /** Delay before retrying a failed peer: `min(maxBackoffMs, baseBackoffMs * 2^(failures-1))`, with jitter. */
   readonly baseBackoffMs?: number;
   readonly maxBackoffMs?: number;
@@ -41,39 +50,64 @@ export interface SyncEngineArgs {
   readonly random?: () => number;
 }
 
+/** The default of {@link SyncEngineArgs.syncTimeoutMs}. */
+export const DEFAULT_SYNC_TIMEOUT_MS = 120_000;
+
+/**
+ * What a peer's state says while its sync runs, and after a process that died during it: the attempt is
+ * counted as failed until the sync ends and says otherwise.
+ */
+export const UNFINISHED_SYNC = failure('internal', 'the sync did not finish (the process stopped during it, or it is still running)');
+
 /** Syncs peers into the provenance store (which rebuilds their rows of the federated index). */
 export class SyncEngine {
-  private readonly parts: SyncParts;
+  private readonly parts: Omit<SyncParts, 'fetch'>;
+  private readonly policy: FetchPolicy;
+  private readonly transport: SafeFetch;
+  private readonly budgetMs: number;
   private readonly now: () => Date;
   private readonly random: () => number;
 
   public constructor(private readonly args: SyncEngineArgs) {
-    const policy = args.policy ?? DEFAULT_FETCH_POLICY;
-    const transport = args.fetch ?? safeFetch;
+    this.policy = args.policy ?? DEFAULT_FETCH_POLICY;
+    this.transport = args.fetch ?? safeFetch;
+    this.budgetMs = args.syncTimeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS;
     this.parts = {
-      provenance: args.provenance, feed: args.feed, decoder: args.decoder, ownBase: args.ownBase, policy,
+      provenance: args.provenance, feed: args.feed, decoder: args.decoder, ownBase: args.ownBase, policy: this.policy,
       graceMs: args.graceMs ?? 3_600_000,
-      fetch: (request) => fetchPage(request, policy, transport),
     };
     this.now = args.now ?? (() => new Date());
     this.random = args.random ?? Math.random;
   }
 
   /**
-   * Syncs one peer now.
+   * Syncs one peer now (whatever its next attempt: the caller decides when a peer is due).
    *
    * @param peer - the peer
    * @param onProgress - called after each page
    */
   public async sync(peer: PeerRow, onProgress?: (progress: SyncProgress) => void): Promise<PeerSyncOutcome> {
-    const run: SyncRun = { peer, started: Date.now(), startedAt: this.now(), onProgress };
+    const started = Date.now();
+    const run: SyncRun = { peer, started, startedAt: this.now(), deadline: started + this.budgetMs, budgetMs: this.budgetMs, onProgress };
+    // Recorded, in a transaction of its own, before any work: should the process die during the sync, the
+    // next start finds a failed peer in backoff, not a peer due now that it would sync (and die on) again.
+    await this.recordEnd(run, { ok: false, peer, failure: UNFINISHED_SYNC });
     let outcome: PeerSyncOutcome;
     try {
-      outcome = await this.run(run);
+      outcome = await this.run(run, { ...this.parts, fetch: this.budgetedFetch(run) });
     } catch (error: unknown) {
-      // Our own fault (a bug, the database): reported on the peer like a failure, so the scheduler goes on.
-      outcome = { ok: false, peer, failure: failure('internal', error instanceof Error ? error.message : String(error), peer.url) };
+      // Our own fault (a bug, the database, a part that threw on a hostile document): reported on the peer like
+      // a failure, so the scheduler goes on.
+      const message = error instanceof Error ? error.message : String(error);
+      outcome = { ok: false, peer, failure: failure('internal', clip(message, 500), peer.url) };
     }
+    await this.recordEnd(run, outcome);
+    return outcome;
+  }
+
+  /** Records how an attempt ended (or, before it starts, that it has not ended yet). */
+  private async recordEnd(run: SyncRun, outcome: PeerSyncOutcome): Promise<void> {
+    const { peer } = run;
     const failures = outcome.ok ? 0 : peer.failures + 1;
     await this.args.provenance.recordAttempt(peer.id, {
       status: outcome.ok ? 'ok' : 'failed',
@@ -83,7 +117,24 @@ export class SyncEngine {
       error: outcome.ok ? null : failureText(outcome.failure),
       summary: outcome.ok ? outcome.summary : null,
     });
-    return outcome;
+  }
+
+  /**
+   * The page fetch of one run: each fetch gets the policy's deadline or what remains of the whole sync's,
+   * whichever is shorter (no timer of our own: the fetcher's deadline does it), and none starts past it.
+   */
+  private budgetedFetch(run: SyncRun): SyncParts['fetch'] {
+    return async (request) => {
+      const remaining = run.deadline - Date.now();
+      if (remaining <= 0) return { ok: false, failure: overBudget(run, request.url) };
+      const capped = remaining < this.policy.totalTimeoutMs;
+      const outcome = await fetchPage(request, capped ? { ...this.policy, totalTimeoutMs: remaining } : this.policy, this.transport);
+      // A timeout at the sync's deadline is the whole sync's, not this request's (a timer may fire a ms early).
+      if (!outcome.ok && outcome.failure.kind === 'timeout' && capped && Date.now() >= run.deadline - 1) {
+        return { ok: false, failure: overBudget(run, request.url) };
+      }
+      return outcome;
+    };
   }
 
   /** Exponential backoff with jitter, never longer than the peer's own interval. */
@@ -97,17 +148,17 @@ export class SyncEngine {
    * Incremental when the peer publishes a change feed and we hold a cursor in it; otherwise a full snapshot,
    * after which the cursor is set to the feed's head read *before* the snapshot (so no change is missed).
    */
-  private async run(run: SyncRun): Promise<PeerSyncOutcome> {
+  private async run(run: SyncRun, parts: SyncParts): Promise<PeerSyncOutcome> {
     const { peer } = run;
-    const feedUrl = await this.feedUrlOf(peer);
-    const state = await this.parts.feed.peerFeed(peer.id);
+    const feedUrl = await this.feedUrlOf(peer, parts);
+    const state = await parts.feed.peerFeed(peer.id);
     if (feedUrl !== undefined && state.cursor !== null) {
-      const incremental = await incrementalSync(this.parts, run, feedUrl, state.cursor, state.stream);
+      const incremental = await incrementalSync(parts, run, feedUrl, state.cursor, state.stream);
       if (incremental !== 'resync') return incremental;
     }
-    const head = feedUrl === undefined ? undefined : await feedHead(this.parts, peer, feedUrl);
-    const outcome = await snapshotSync(this.parts, run);
-    if (outcome.ok && head !== undefined) await this.parts.feed.setPeerFeed(peer.id, { cursor: head.head, stream: head.stream });
+    const head = feedUrl === undefined ? undefined : await feedHead(parts, peer, feedUrl);
+    const outcome = await snapshotSync(parts, run);
+    if (outcome.ok && head !== undefined) await parts.feed.setPeerFeed(peer.id, { cursor: head.head, stream: head.stream });
     return outcome;
   }
 
@@ -115,13 +166,13 @@ export class SyncEngine {
    * The feed of a peer, found once through discovery and remembered (an empty string: it has none). An
    * unreachable peer is asked again next time.
    */
-  private async feedUrlOf(peer: PeerRow): Promise<string | undefined> {
-    const state = await this.parts.feed.peerFeed(peer.id);
+  private async feedUrlOf(peer: PeerRow, parts: SyncParts): Promise<string | undefined> {
+    const state = await parts.feed.peerFeed(peer.id);
     if (state.feedUrl !== null) return state.feedUrl === '' ? undefined : state.feedUrl;
-    const discovery = await discover(new URL(peer.url).origin, this.parts.fetch);
+    const discovery = await discover(new URL(peer.url).origin, parts.fetch);
     if (discovery.status === 'unreachable') return undefined;
     const found = discovery.status === 'found' ? feedOf(discovery.document, peer.url) ?? '' : '';
-    await this.parts.feed.setPeerFeed(peer.id, { feedUrl: found });
+    await parts.feed.setPeerFeed(peer.id, { feedUrl: found });
     return found === '' ? undefined : found;
   }
 }

@@ -1,6 +1,8 @@
 /**
  * A sync killed in the middle of its transaction (SIGKILL, sent from outside) leaves the database intact with
- * the previous snapshot, and the next sync completes.
+ * the previous snapshot, and the peer failed with backoff (the attempt was recorded as a failure before the
+ * sync began): neither `serve` nor `maillon sync` syncs it again until its backoff is over, so a document that
+ * kills the process cannot make a crash loop; `maillon sync --peer` still forces it, and completes.
  *
  * No hook in the product: `maillon sync` runs in a child process against a fake peer; once the peer has served
  * the last page, the test probes the database's write lock (a `BEGIN IMMEDIATE` of its own that fails with
@@ -16,6 +18,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { run } from '../../server/cli/main.js';
+import { loadConfig } from '../../server/config.js';
+import { createLogger } from '../../server/logging.js';
+import { openNode } from '../../server/main.js';
+import { duePeers, SyncScheduler } from '../../server/sync/scheduler.js';
+import { UNFINISHED_SYNC } from '../../server/sync/sync-engine.js';
 import { startFakePeer, type FakePeer } from '../helpers/fake-peer.js';
 import { readRows } from '../helpers/sqlite.js';
 
@@ -102,8 +109,8 @@ interface ChildResult {
 }
 
 /** `maillon sync` in a child process, as an operator (or cron) runs it. */
-function syncInChild(db: string, dir: string, env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<ChildResult> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli/bin.ts', 'sync', '--db', db, '--data-dir', dir, '--allow-private'], {
+function syncInChild(db: string, dir: string, env: NodeJS.ProcessEnv, ...options: string[]): { child: ChildProcess; done: Promise<ChildResult> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli/bin.ts', 'sync', ...options, '--db', db, '--data-dir', dir, '--allow-private'], {
     cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const done = new Promise<ChildResult>((resolve, reject) => {
@@ -207,16 +214,50 @@ describe('a sync killed in the middle of its transaction', function () {
     expect(await resources()).to.deep.equal(v1);
     const sources = await query<{ etag: string }>(db, 'SELECT etag FROM peer_sources');
     expect(sources).to.deep.equal([{ etag: '"v1"' }]);
-    const peers = await query<{ status: string; failures: number; last_error: string | null }>(db, 'SELECT status, failures, last_error FROM peers');
-    expect(peers).to.deep.equal([{ status: 'ok', failures: 0, last_error: null }]);
+    // The attempt was recorded as failed, with its backoff, before the sync began: the kill left it so.
+    const peers = await query<{ status: string; failures: number; last_error: string | null; next_attempt_at: string; last_success_at: string | null }>(
+      db, 'SELECT status, failures, last_error, next_attempt_at, last_success_at FROM peers');
+    expect(peers).to.have.length(1);
+    expect(peers[0]).to.deep.include({ status: 'failed', failures: 1, last_error: `internal: ${UNFINISHED_SYNC.message}` });
+    expect(Date.parse(peers[0]?.next_attempt_at ?? '')).to.be.above(Date.now());
+    expect(peers[0]?.last_success_at).not.to.equal(null); // v1's success is still on record
     const entries = await query<{ price: number }>(db, 'SELECT price FROM federated_entries ORDER BY price');
     expect(entries.map((e) => e.price)).to.deep.equal([2.4, 3.1]);
   });
 
-  it('completes the next sync, and then holds v2', async () => {
+  it('is not synced again by a serve started right after, before its backoff is over', async () => {
+    const before = peer.hits.length;
+    const node = await openNode(loadConfig({ db, 'data-dir': dir, 'allow-private': true }, {}), createLogger('silent'));
+    try {
+      const peers = await node.store.provenance.listPeers();
+      expect(duePeers(peers, new Date(), new Set(), 4), 'due now').to.deep.equal([]);
+      const nextAttempt = new Date(Date.parse(peers[0]?.nextAttemptAt ?? ''));
+      expect(duePeers(peers, nextAttempt, new Set(), 4).map((p) => p.name), 'due at its next attempt').to.deep.equal(['ferme']);
+      // serve's schedule, ticking fast: many ticks, and not one sync of the peer.
+      const scheduler = new SyncScheduler({ engine: node.engine, provenance: node.store.provenance, timers: node.timers, tickMs: 20 });
+      scheduler.start();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await scheduler.stop();
+    } finally {
+      await node.close();
+    }
+    expect(peer.hits.length).to.equal(before);
+  });
+
+  it('is not synced by maillon sync (as cron runs it) before its backoff is over, which says so', async () => {
+    const before = peer.hits.length;
+    const { code, out } = await cli('sync', '--allow-private');
+    expect(code).to.equal(1);
+    expect(out).to.match(/^ferme\s+-\s+-\s+-\s+-\s+-\s+-\s+-\s+not synced: in backoff until \d{4}-\d\d-\d\dT\S+ \(--peer ferme forces it\)$/mu);
+    expect(peer.hits.length).to.equal(before);
+    const peers = await query<{ status: string; failures: number }>(db, 'SELECT status, failures FROM peers');
+    expect(peers).to.deep.equal([{ status: 'failed', failures: 1 }]);
+  });
+
+  it('completes the next sync, forced by maillon sync --peer, and then holds v2', async () => {
     doc = { body: catalogue(base, V2), etag: '"v2"' };
     const env: NodeJS.ProcessEnv = { ...process.env, MAILLON_LOG_LEVEL: 'silent' };
-    const child = await syncInChild(db, dir, env).done;
+    const child = await syncInChild(db, dir, env, '--peer', 'ferme').done;
     expect(child.code, child.err).to.equal(0);
     expect(child.signal).to.equal(null);
     // added: coings (product, item, offer); updated: pommes' product and offer, poires' offer (the enterprise's
@@ -229,5 +270,6 @@ describe('a sync killed in the middle of its transaction', function () {
     expect(v2.every((r) => r.missing_since === null && r.withdrawn_at === null)).to.equal(true);
     expect(await query(db, 'PRAGMA integrity_check')).to.deep.equal([{ integrity_check: 'ok' }]);
     expect(await query(db, 'SELECT etag FROM peer_sources')).to.deep.equal([{ etag: '"v2"' }]);
+    expect(await query(db, 'SELECT status, failures, last_error FROM peers')).to.deep.equal([{ status: 'ok', failures: 0, last_error: null }]);
   });
 });
