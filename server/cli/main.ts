@@ -14,7 +14,7 @@ import { ConfigError } from '../config.js';
 import {
   describeError, enterpriseCommand, exportCommand, importCommand, init, serve, tokenCommand, UsageError, withNode, type Io,
 } from './node-commands.js';
-import { peerCommand, syncCommand } from './sync-commands.js';
+import { identityCommand, peerCommand, syncCommand } from './sync-commands.js';
 import { readTaxonomyFile } from './taxonomy.js';
 
 /** Exit codes: 0 done, 1 the input is invalid or the operation failed, 2 the command was used wrongly. */
@@ -36,6 +36,7 @@ Node commands:
   peer list | peer remove ID | peer status [ID]
   peer subscribe ID                           ask a Maillon peer to push its changes here (signed webhooks)
   sync [--peer ID]                            sync peers now and print a summary table
+  identity confirm SUBJECT TARGET             vouch that two products are one (the federated catalogue lists them once)
 
 Document commands:
   validate FILE [--json]                      check a DFC document; exit 1 with the problems when invalid
@@ -177,6 +178,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       return withNode(values, (node) => peerCommand(node, rest[0], rest[1], values, io));
     case 'sync':
       return withNode(values, (node) => syncCommand(node, values, io));
+    case 'identity':
+      return withNode(values, (node) => identityCommand(node, rest[0], rest.slice(1), io));
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }

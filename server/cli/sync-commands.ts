@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import { isAbsoluteIri } from '../../ontology/iri.js';
 import { failureText } from '../errors/failure.js';
 import type { NodeParts } from '../main.js';
 import type { PeerRow, SyncSummary } from '../store/federation.js';
@@ -131,4 +132,23 @@ export async function syncCommand(node: NodeParts, options: SyncCommandOptions, 
     ...waiting.map((p) => summaryRow(p.name, undefined, `not synced: in backoff until ${p.nextAttemptAt ?? ''} (--peer ${p.name} forces it)`)),
   ]));
   return outcomes.every((o) => o.ok) && waiting.length === 0 ? 0 : 1;
+}
+
+/**
+ * `maillon identity confirm SUBJECT TARGET`: the operator vouches that two products are one, so the federated
+ * catalogue lists them once (an `owl:sameAs` a product or a peer declares is only a claim until both sides name
+ * each other or the operator confirms it; `maillon import` confirms what it imports).
+ */
+export async function identityCommand(node: NodeParts, sub: string | undefined, args: readonly string[], io: Io): Promise<number> {
+  const [subject, target] = args;
+  if (sub !== 'confirm' || subject === undefined || target === undefined || args.length !== 2) {
+    throw new UsageError('usage: maillon identity confirm SUBJECT_IRI TARGET_IRI');
+  }
+  for (const value of [subject, target]) {
+    if (!isAbsoluteIri(value)) throw new UsageError(`not an absolute IRI: ${JSON.stringify(value)}`);
+  }
+  if (subject === target) throw new UsageError('a product is already the same as itself');
+  await node.federation.confirmSameAs([{ subject, target }]);
+  io.out(`confirmed: ${subject} owl:sameAs ${target}\n`);
+  return 0;
 }

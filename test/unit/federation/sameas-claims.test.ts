@@ -7,6 +7,8 @@
 import { expect } from 'chai';
 import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../../ontology/records.js';
 import { OWL } from '../../../ontology/vocabulary.js';
+import { run } from '../../../server/cli/main.js';
+import { UsageError } from '../../../server/cli/node-commands.js';
 import { bearer, farmRecords, ORCHARD_PRODUCTS, startFederated, type FederatedFixture } from '../../helpers/in-process.js';
 import { flatProduct, JSONLD } from '../../helpers/write-api.js';
 
@@ -102,5 +104,38 @@ describe('federation: an owl:sameAs to a peer\'s product is a claim until verifi
     const rows = await fixture.node.federation.rows(await fixture.node.federation.query({ enterprise: relais }));
     expect((await fixture.node.store.index.rowsOfKeys(rows.map((r) => r.productKey))).map((r) => r.source))
       .to.deep.equal(['local:relais', `peer:${fixture.peer.id}`]);
+  });
+
+  it('the operator confirms a claim with maillon identity confirm: then one product, this node\'s offer', async () => {
+    const before = await offers();
+    const vitrine = await enterprise('vitrine');
+    const response = await fixture.node.request('POST', '/api/dfc/enterprises/vitrine/supplied_products', {
+      headers: { ...bearer(vitrine.token), ...JSONLD }, body: JSON.stringify(flatProduct({ name: 'Tomates', price: 0.5 })),
+    });
+    expect(response.status, response.text).to.equal(201);
+    const tomates = `${fixture.peerServer.url}/api/dfc/enterprises/verger/supplied_products/tomate-cerise`;
+    const [ours] = await fixture.node.store.listResources('vitrine', ['SuppliedProduct']);
+    expect(ours).to.not.equal(undefined);
+    const claimed = await offers();
+    expect(claimed).to.have.length(before.length + 1);
+    expect(claimed).to.deep.include([peerEnterprise(), 3.5]);
+    let out = '';
+    const io = { out: (t: string) => void (out += t), err: () => undefined };
+    const args = ['--db', fixture.node.db, '--data-dir', fixture.node.dir];
+    expect(await run(['identity', 'confirm', ours?.record.id ?? '', tomates, ...args], io)).to.equal(0);
+    expect(out).to.include('owl:sameAs');
+    const confirmed = await offers();
+    expect(confirmed).to.have.length(before.length);
+    expect(confirmed).to.deep.include([vitrine.iri, 0.5]);
+    expect(confirmed).to.not.deep.include([peerEnterprise(), 3.5]);
+    for (const bad of [['confirm', 'not an iri', tomates], ['confirm', tomates], ['deny', tomates, tomates], ['confirm', tomates, tomates]]) {
+      let error: unknown;
+      try {
+        await run(['identity', ...bad, ...args], io);
+      } catch (e: unknown) {
+        error = e;
+      }
+      expect(error, bad.join(' ')).to.be.instanceOf(UsageError);
+    }
   });
 });
