@@ -1,6 +1,7 @@
 /**
  * Reading a node's SQLite file from a test, to check what is stored: through a read-only connection of its
- * own, opened and closed for each query, so the test can never write and never holds a lock.
+ * own, opened and closed for each query, so the test can never write and never holds a lock; and a probe of
+ * the write lock that another process holds.
  */
 import sqlite3 from 'sqlite3';
 
@@ -31,4 +32,35 @@ export function readRows<T>(file: string, sql: string, params: readonly SqlParam
 /** Every row of a table. */
 export function readTable(file: string, table: string): Promise<Record<string, unknown>[]> {
   return readRows<Record<string, unknown>>(file, `SELECT * FROM ${table}`);
+}
+
+/**
+ * A read-write connection of the test's own, to probe the write lock of a database another process writes:
+ * sqlite3 waits 1 s for a lock by default, and the probe must not wait at all.
+ */
+export function openProbe(file: string): Promise<sqlite3.Database> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(file, sqlite3.OPEN_READWRITE, (error: Error | null) => {
+      if (error !== null) {
+        reject(error);
+        return;
+      }
+      db.configure('busyTimeout', 0);
+      resolve(db);
+    });
+  });
+}
+
+/**
+ * Whether another process holds the database's write lock now. Without a busy timeout, `BEGIN IMMEDIATE`
+ * fails at once with SQLITE_BUSY while a write transaction is open; when it succeeds, the probe lets go at once.
+ */
+export function writeLocked(probe: sqlite3.Database): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    probe.exec('BEGIN IMMEDIATE', (error: Error | null) => {
+      if (error === null) probe.exec('ROLLBACK', (rollback: Error | null) => (rollback !== null ? reject(rollback) : resolve(false)));
+      else if ((error as Error & { code?: string }).code === 'SQLITE_BUSY') resolve(true);
+      else reject(error);
+    });
+  });
 }

@@ -15,9 +15,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
 import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
-import { readRows } from '../helpers/sqlite.js';
+import { openProbe, readRows, writeLocked } from '../helpers/sqlite.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CONTEXT = 'https://w3id.org/dfc/ontology/context/context_1.16.0.json';
@@ -80,30 +79,6 @@ async function importInChild(file: string, dir: string, kill?: (killNow: () => v
   });
   if (kill !== undefined) await kill(() => child.kill('SIGKILL'), () => exited);
   return done;
-}
-
-/** A read-write connection of the test's own, to probe the write lock without waiting for it. */
-function openProbe(file: string): Promise<sqlite3.Database> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(file, sqlite3.OPEN_READWRITE, (error: Error | null) => {
-      if (error !== null) reject(error);
-      else {
-        db.configure('busyTimeout', 0);
-        resolve(db);
-      }
-    });
-  });
-}
-
-/** Whether another connection holds the database's write lock now (`BEGIN IMMEDIATE` fails with SQLITE_BUSY). */
-function writeLocked(probe: sqlite3.Database): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    probe.exec('BEGIN IMMEDIATE', (error: Error | null) => {
-      if (error === null) probe.exec('ROLLBACK', (rollback: Error | null) => (rollback !== null ? reject(rollback) : resolve(false)));
-      else if ((error as Error & { code?: string }).code === 'SQLITE_BUSY') resolve(true);
-      else reject(error);
-    });
-  });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

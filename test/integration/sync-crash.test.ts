@@ -16,7 +16,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
 import { run } from '../../server/cli/main.js';
 import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logging.js';
@@ -24,7 +23,7 @@ import { openNode } from '../../server/main.js';
 import { duePeers, SyncScheduler } from '../../server/sync/scheduler.js';
 import { UNFINISHED_SYNC } from '../../server/sync/sync-engine.js';
 import { startFakePeer, type FakePeer } from '../helpers/fake-peer.js';
-import { readRows } from '../helpers/sqlite.js';
+import { openProbe, readRows, writeLocked } from '../helpers/sqlite.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CONTEXT = 'https://w3id.org/dfc/ontology/context/context_1.16.0.json';
@@ -67,35 +66,6 @@ const V2: Item[] = [
 const V2_BIG: Item[] = [...V2, ...Array.from({ length: 3000 }, (_, i) => ({ slug: `extra-${i}`, name: `Extra ${i}`, price: 1 + (i % 50) / 10 }))];
 
 const query = <T>(file: string, sql: string): Promise<T[]> => readRows<T>(file, sql);
-
-/** A read-write connection of the test's own, to probe the write lock. */
-function openProbe(file: string): Promise<sqlite3.Database> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(file, sqlite3.OPEN_READWRITE, (error: Error | null) => {
-      if (error !== null) {
-        reject(error);
-        return;
-      }
-      // sqlite3 waits 1 s for a lock by default: the probe must not wait at all.
-      db.configure('busyTimeout', 0);
-      resolve(db);
-    });
-  });
-}
-
-/**
- * Whether another process holds the database's write lock now. Without a busy timeout, `BEGIN IMMEDIATE`
- * fails at once with SQLITE_BUSY while a write transaction is open; when it succeeds, the probe lets go at once.
- */
-function writeLocked(probe: sqlite3.Database): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    probe.exec('BEGIN IMMEDIATE', (error: Error | null) => {
-      if (error === null) probe.exec('ROLLBACK', (rollback: Error | null) => (rollback !== null ? reject(rollback) : resolve(false)));
-      else if ((error as Error & { code?: string }).code === 'SQLITE_BUSY') resolve(true);
-      else reject(error);
-    });
-  });
-}
 
 interface Row {
   iri: string; record: string; hash: string; updated_at: string; missing_since: string | null; withdrawn_at: string | null;
