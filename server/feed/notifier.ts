@@ -6,6 +6,8 @@
  *
  * @packageDocumentation
  */
+import { CANONICAL_NAMESPACES } from '../../ontology/namespaces.js';
+import { MAILLON } from '../../ontology/streams.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../ontology/records.js';
@@ -61,6 +63,15 @@ function stockOf(record: DfcRecord | null | undefined): number | null | undefine
   return record?.kind === 'CatalogItem' || record?.kind === 'Offer' ? (record as CatalogItemRecord | OfferRecord).stock : undefined;
 }
 
+/**
+ * ActivityStreams, plus the prefixes the object's properties use: `dfc-b:`, `dfc-m:`, and `maillon:` for the
+ * version and feed links (a prefix the context did not declare would leave those keys without an IRI).
+ */
+const NOTIFICATION_CONTEXT: readonly unknown[] = Object.freeze([
+  'https://www.w3.org/ns/activitystreams',
+  { 'dfc-b': CANONICAL_NAMESPACES['dfc-b'], 'dfc-m': CANONICAL_NAMESPACES['dfc-m'], maillon: MAILLON.namespace },
+]);
+
 /** Builds the notification of a resource's latest change. */
 export function notificationOf(args: { base: string; api: string }, event: FeedEvent, previous: FeedEvent | undefined): ChangeNotification {
   const object: Record<string, unknown> = { id: event.iri, type: `dfc-b:${event.kind}` };
@@ -77,7 +88,7 @@ export function notificationOf(args: { base: string; api: string }, event: FeedE
     }
   }
   return {
-    '@context': ['https://www.w3.org/ns/activitystreams', { 'dfc-b': 'https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#', 'dfc-m': 'https://github.com/datafoodconsortium/taxonomies/releases/latest/download/measures.rdf#' }],
+    '@context': NOTIFICATION_CONTEXT,
     id: `urn:uuid:${randomUUID()}`,
     type: TYPE[event.action],
     published: event.at,

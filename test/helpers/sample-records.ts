@@ -99,3 +99,12 @@ export function sampleRecords(): DfcRecord[] {
     },
   ];
 }
+
+/** The `@id`s of an enterprise, its address, and its product, item and offer `slug`, under `origin`. */
+export function resourceIds(origin: string, eid: string, slug = ''): { enterprise: NodeId; address: NodeId; product: NodeId; item: NodeId; offer: NodeId } {
+  const e = `${origin}/api/dfc/enterprises/${eid}`;
+  return {
+    enterprise: `${e}` as NodeId, address: `${origin}/api/dfc/addresses/${eid}` as NodeId, product: `${e}/supplied_products/${slug}` as NodeId,
+    item: `${e}/catalog_items/${slug}` as NodeId, offer: `${e}/offers/${slug}` as NodeId,
+  };
+}

@@ -256,4 +256,12 @@ describe('feed: notificationOf', () => {
     expect(deletion.type).to.equal('Delete');
     expect(Object.keys(deletion.object).sort()).to.deep.equal(['id', 'maillon:feed', 'maillon:version', 'type']);
   });
+
+  it('declares in its context every prefix its object uses', () => {
+    const notification = notificationOf(args, event(2, offer), undefined);
+    const declared = notification['@context'].flatMap((c) => (typeof c === 'object' && c !== null ? Object.keys(c) : []));
+    const prefixes = new Set(Object.keys(notification.object).filter((k) => k.includes(':')).map((k) => k.slice(0, k.indexOf(':'))));
+    expect([...prefixes].sort()).to.deep.equal(['dfc-b', 'maillon']);
+    for (const prefix of prefixes) expect(declared, prefix).to.include(prefix);
+  });
 });

@@ -10,7 +10,6 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NodeId } from '../../../ontology/iri.js';
 import type { AddressRecord, CatalogItemRecord, DfcRecord, EnterpriseRecord, OfferRecord, RecordKind, SuppliedProductRecord } from '../../../ontology/records.js';
 import { measureIri } from '../../../ontology/units.js';
 import { OWL } from '../../../ontology/vocabulary.js';
@@ -18,6 +17,7 @@ import type { MergePlan, PlannedResource } from '../../../server/store/federatio
 import { SqliteDatabase } from '../../../server/store/sqlite/database.js';
 import { migrate, MIGRATIONS } from '../../../server/store/sqlite/migrations.js';
 import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
+import { resourceIds as ids } from '../../helpers/sample-records.js';
 import { readRows } from '../../helpers/sqlite.js';
 
 const BASE = 'http://node.test';
@@ -27,16 +27,6 @@ const RELAY = 'https://relay.example';
 const EURO = measureIri('Euro');
 const ALL_KINDS: readonly RecordKind[] = ['Enterprise', 'Address', 'SuppliedProduct', 'CatalogItem', 'Offer'];
 
-const nodeId = (value: string): NodeId => value as NodeId;
-
-/** The `@id`s of an enterprise's product, item and offer `slug`, under `origin`. */
-function ids(origin: string, eid: string, slug = ''): { enterprise: NodeId; address: NodeId; product: NodeId; item: NodeId; offer: NodeId } {
-  const e = `${origin}/api/dfc/enterprises/${eid}`;
-  return {
-    enterprise: nodeId(e), address: nodeId(`${origin}/api/dfc/addresses/${eid}`), product: nodeId(`${e}/supplied_products/${slug}`),
-    item: nodeId(`${e}/catalog_items/${slug}`), offer: nodeId(`${e}/offers/${slug}`),
-  };
-}
 
 /** An enterprise with its address. */
 function enterprise(origin: string, eid: string): [EnterpriseRecord, AddressRecord] {

@@ -20,6 +20,7 @@ import type { MergePlan, PlannedResource, SnapshotWrite, SyncSummary } from '../
 import {
   AlreadyExistsError, ConcurrentChangeError, OwnershipError, recordVersion, VersionConflictError, type NodeStore,
 } from '../../../server/store/store.js';
+import { resourceIds as ids } from '../../helpers/sample-records.js';
 
 /** How a test file gives the suite its stores. */
 export interface StoreFactory {
@@ -41,14 +42,6 @@ const EURO = measureIri('Euro');
 
 const nodeId = (value: string): NodeId => value as NodeId;
 
-/** Where an enterprise's records live, under `origin`. */
-function ids(origin: string, eid: string, slug = ''): { enterprise: NodeId; address: NodeId; product: NodeId; item: NodeId; offer: NodeId } {
-  const e = `${origin}/api/dfc/enterprises/${eid}`;
-  return {
-    enterprise: nodeId(e), address: nodeId(`${origin}/api/dfc/addresses/${eid}`), product: nodeId(`${e}/supplied_products/${slug}`),
-    item: nodeId(`${e}/catalog_items/${slug}`), offer: nodeId(`${e}/offers/${slug}`),
-  };
-}
 
 /** An enterprise and its address. */
 function enterprise(origin: string, eid: string, place: { latitude: number; longitude: number; postcode: string }, name = eid): [EnterpriseRecord, AddressRecord] {
