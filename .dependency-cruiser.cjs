@@ -28,23 +28,24 @@ const LAYERS = {
   sync: { path: '^server/sync/', may: ['store', 'codec', 'net', 'urls', 'timers', 'errors', 'ontology'] },
   federation: { path: '^server/federation/', may: ['store', 'codec', 'urls', 'errors', 'ontology'] },
   feed: { path: '^server/feed/', may: ['store', 'codec', 'net', 'urls', 'timers', 'errors', 'ontology'] },
+  orders: { path: '^server/orders/', may: ['store', 'codec', 'net', 'urls', 'timers', 'errors', 'ontology'] },
   auth: { path: '^server/auth/', may: ['store', 'errors', 'ontology'] },
   http: {
     path: '^server/http/',
-    may: ['auth', 'catalog', 'sync', 'federation', 'feed', 'store', 'codec', 'urls', 'errors', 'ontology'],
+    may: ['auth', 'catalog', 'sync', 'federation', 'feed', 'orders', 'store', 'codec', 'urls', 'errors', 'ontology'],
   },
   app: {
     path: '^server/app\\.ts$',
-    may: ['http', 'auth', 'catalog', 'sync', 'federation', 'feed', 'store', 'urls', 'errors', 'logging', 'ontology'],
+    may: ['http', 'auth', 'catalog', 'sync', 'federation', 'feed', 'orders', 'store', 'urls', 'errors', 'logging', 'ontology'],
   },
   main: {
     path: '^server/main\\.ts$',
-    may: ['app', 'http', 'auth', 'catalog', 'sync', 'federation', 'feed', 'store', 'sqlite', 'codec', 'net', 'urls',
+    may: ['app', 'http', 'auth', 'catalog', 'sync', 'federation', 'feed', 'orders', 'store', 'sqlite', 'codec', 'net', 'urls',
       'timers', 'errors', 'config', 'logging', 'ontology'],
   },
   cli: {
     path: '^server/cli/',
-    may: ['main', 'app', 'http', 'auth', 'catalog', 'sync', 'federation', 'feed', 'store', 'sqlite', 'codec', 'net',
+    may: ['main', 'app', 'http', 'auth', 'catalog', 'sync', 'federation', 'feed', 'orders', 'store', 'sqlite', 'codec', 'net',
       'urls', 'timers', 'errors', 'config', 'logging', 'ontology'],
   },
 };

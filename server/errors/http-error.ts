@@ -12,6 +12,8 @@ export interface HttpErrorOptions {
   readonly problems?: readonly Problem[];
   /** Extra response headers (`Allow` on a 405, say). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** RFC 9457 extension members of the problem document (the short lines of a refused order, say). */
+  readonly extensions?: Readonly<Record<string, unknown>>;
   readonly cause?: unknown;
 }
 
@@ -19,6 +21,7 @@ export interface HttpErrorOptions {
 export class HttpError extends Error {
   public readonly problems: readonly Problem[] | undefined;
   public readonly headers: Readonly<Record<string, string>>;
+  public readonly extensions: Readonly<Record<string, unknown>>;
 
   public constructor(
     public readonly status: number,
@@ -30,6 +33,7 @@ export class HttpError extends Error {
     this.name = new.target.name;
     this.problems = options.problems;
     this.headers = options.headers ?? {};
+    this.extensions = options.extensions ?? {};
   }
 
   /** Whether a value is an {@link HttpError}. */
@@ -68,5 +72,7 @@ export class PayloadTooLargeHttpError extends httpErrorClass(413, 'Content Too L
 export class UnsupportedMediaTypeHttpError extends httpErrorClass(415, 'Unsupported Media Type') {}
 /** 422: well-formed, but not valid DFC. */
 export class UnprocessableEntityHttpError extends httpErrorClass(422, 'Unprocessable Content') {}
+/** 503: a service this request depends on (a supplier's node) cannot be reached now. */
+export class ServiceUnavailableHttpError extends httpErrorClass(503, 'Service Unavailable') {}
 /** 500: our fault. */
 export class InternalServerError extends httpErrorClass(500, 'Internal Server Error') {}

@@ -82,7 +82,14 @@ export type ProblemCode =
   /** A peer's resource without an IRI (a blank node) cannot be kept in sync. */
   | 'no-iri'
   /** A peer tried to change a resource of this node. */
-  | 'foreign-resource';
+  | 'foreign-resource'
+  // Orders.
+  /** An order line asks for more than is available. */
+  | 'insufficient-stock'
+  /** An order line names an offer the selling enterprise does not make. */
+  | 'unknown-offer'
+  /** The supplier of a listed item refused the order placed with it, or could not be reached. */
+  | 'refused-upstream';
 
 /**
  * Codes of bodies that cannot even be parsed (or, for a plain-JSON update, are no JSON object): a client's

@@ -50,6 +50,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const httpError = toHttpError(error);
     if (httpError.status >= 500) logger.error({ err: error, requestId: res.getHeader('X-Request-Id') }, 'request failed');
     const body: ProblemDocument = {
+      // Extension members first: they never overwrite the standard ones.
+      ...httpError.extensions,
       type: 'about:blank',
       title: httpError.title,
       status: httpError.status,

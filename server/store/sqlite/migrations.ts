@@ -298,6 +298,128 @@ export const MIGRATIONS: readonly Migration[] = [
         ORDER BY f2.rank, f2.source LIMIT 1));
     `,
   },
+  {
+    version: 10,
+    name: 'stock as typed counters, held orders and their lines, listings of other nodes\' items, idempotent order requests',
+    sql: `
+      -- The owner's ledger of each catalog item: the authority on its stock. Units move between the counters only
+      -- (available → reserved → sold, or back to available), by conditional single statements, so two orders can
+      -- never take the same unit; a restock (a write of the item's stockLimitation) is the only other change.
+      -- NUMERIC keeps whole quantities integers, so the copy written into the published record reads "5", not "5.0".
+      CREATE TABLE stock (
+        item_iri  TEXT PRIMARY KEY,
+        eid       TEXT NOT NULL REFERENCES enterprises (eid) ON DELETE CASCADE,
+        on_demand INTEGER NOT NULL DEFAULT 0 CHECK (on_demand IN (0, 1)),
+        initial   NUMERIC NOT NULL,
+        restocked NUMERIC NOT NULL DEFAULT 0,
+        available NUMERIC NOT NULL CHECK (available >= 0),
+        reserved  NUMERIC NOT NULL DEFAULT 0 CHECK (reserved >= 0),
+        sold      NUMERIC NOT NULL DEFAULT 0 CHECK (sold >= 0),
+        -- The invariant, kept by the database itself: nothing is created or lost by an order.
+        CHECK (abs(initial + restocked - available - reserved - sold) < 1e-6)
+      );
+      CREATE INDEX stock_by_enterprise ON stock (eid);
+      INSERT INTO stock (item_iri, eid, on_demand, initial, available)
+        SELECT iri, eid, json_extract(record, '$.stock') IS NULL, max(COALESCE(json_extract(record, '$.stock'), 0), 0),
+          max(COALESCE(json_extract(record, '$.stock'), 0), 0)
+        FROM resources WHERE kind = 'CatalogItem';
+      -- A catalog item written (created, imported, its stockLimitation set) restocks its ledger to the value written.
+      CREATE TRIGGER stock_on_item_insert AFTER INSERT ON resources WHEN new.kind = 'CatalogItem' BEGIN
+        INSERT INTO stock (item_iri, eid, on_demand, initial, available)
+        VALUES (new.iri, new.eid, json_extract(new.record, '$.stock') IS NULL, max(COALESCE(json_extract(new.record, '$.stock'), 0), 0),
+          max(COALESCE(json_extract(new.record, '$.stock'), 0), 0))
+        ON CONFLICT (item_iri) DO UPDATE SET eid = excluded.eid, on_demand = excluded.on_demand,
+          restocked = restocked + excluded.available - available, available = excluded.available;
+      END;
+      CREATE TRIGGER stock_on_item_update AFTER UPDATE OF record ON resources WHEN new.kind = 'CatalogItem' BEGIN
+        INSERT INTO stock (item_iri, eid, on_demand, initial, available)
+        VALUES (new.iri, new.eid, json_extract(new.record, '$.stock') IS NULL, max(COALESCE(json_extract(new.record, '$.stock'), 0), 0),
+          max(COALESCE(json_extract(new.record, '$.stock'), 0), 0))
+        ON CONFLICT (item_iri) DO UPDATE SET on_demand = excluded.on_demand,
+          restocked = CASE WHEN excluded.on_demand = 1 THEN restocked ELSE restocked + excluded.available - available END,
+          available = CASE WHEN excluded.on_demand = 1 THEN available ELSE excluded.available END
+        WHERE on_demand IS NOT excluded.on_demand OR (excluded.on_demand = 0 AND available IS NOT excluded.available);
+      END;
+      CREATE TRIGGER stock_on_item_delete AFTER DELETE ON resources WHEN old.kind = 'CatalogItem' BEGIN
+        DELETE FROM stock WHERE item_iri = old.iri AND reserved = 0;
+      END;
+      -- The published copy follows the ledger: the item's stockLimitation, and that of its offers that mirrored it.
+      -- Writing the record moves the enterprise's version and appends to the change feed (the triggers above).
+      CREATE TRIGGER stock_published AFTER UPDATE OF available ON stock WHEN new.on_demand = 0 AND old.available IS NOT new.available BEGIN
+        UPDATE resources SET record = json_set(record, '$.stock', new.available), stock = new.available, version = NULL,
+          updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        WHERE kind = 'Offer' AND eid = new.eid AND json_extract(record, '$.item') = new.item_iri
+          AND json_extract(record, '$.stock') IS old.available;
+        UPDATE resources SET record = json_set(record, '$.stock', new.available), stock = new.available, version = NULL,
+          updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        WHERE iri = new.item_iri AND json_extract(record, '$.stock') IS NOT new.available;
+      END;
+      -- Orders placed with an enterprise that sells (never published: not resources, not in the feed).
+      CREATE TABLE orders (
+        iri          TEXT PRIMARY KEY,
+        eid          TEXT NOT NULL REFERENCES enterprises (eid) ON DELETE CASCADE,
+        number       INTEGER NOT NULL,
+        -- Pending: waiting for a supplier's answer (not accepted yet); then Held, Complete or Cancelled.
+        status       TEXT NOT NULL CHECK (status IN ('Pending', 'Held', 'Complete', 'Cancelled')),
+        ordered_by   TEXT,
+        placed_by    TEXT,
+        -- The rest of the order as the buyer sent it (sale session, its own line ids…), and upstream orders.
+        details      TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details)),
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL,
+        expires_at   TEXT,
+        closed_reason TEXT,
+        UNIQUE (eid, number)
+      );
+      CREATE INDEX orders_by_enterprise ON orders (eid, number);
+      CREATE INDEX orders_held_by_expiry ON orders (expires_at) WHERE status IN ('Pending', 'Held');
+      CREATE TABLE order_lines (
+        order_iri  TEXT NOT NULL REFERENCES orders (iri) ON DELETE CASCADE ON UPDATE CASCADE,
+        position   INTEGER NOT NULL,
+        offer_iri  TEXT NOT NULL,
+        item_iri   TEXT NOT NULL,
+        product_iri TEXT,
+        quantity   NUMERIC NOT NULL CHECK (quantity >= 0),
+        price      REAL,
+        currency   TEXT,
+        -- How much of the item's ledger this line holds: 0 for a line sold from another node (a listing).
+        reserved   NUMERIC NOT NULL DEFAULT 0 CHECK (reserved >= 0),
+        listing_id INTEGER,
+        details    TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details)),
+        PRIMARY KEY (order_iri, position)
+      );
+      -- One answer per Idempotency-Key and caller: a retried POST gets the same order, and reserves nothing again.
+      CREATE TABLE order_requests (
+        eid          TEXT NOT NULL REFERENCES enterprises (eid) ON DELETE CASCADE,
+        caller       TEXT NOT NULL,
+        key          TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        order_iri    TEXT NOT NULL REFERENCES orders (iri) ON DELETE CASCADE ON UPDATE CASCADE,
+        created_at   TEXT NOT NULL,
+        PRIMARY KEY (eid, caller, key)
+      );
+      -- A shop's listing of another node's catalog item, published as the shop's own item and offer.
+      CREATE TABLE listings (
+        id            INTEGER PRIMARY KEY,
+        eid           TEXT NOT NULL REFERENCES enterprises (eid) ON DELETE CASCADE,
+        item_iri      TEXT NOT NULL UNIQUE,
+        offer_iri     TEXT NOT NULL,
+        product_iri   TEXT NOT NULL,
+        origin_item   TEXT NOT NULL,
+        origin_offer  TEXT,
+        -- What is ordered from the owner: the origin's product, or its wholesale case.
+        origin_product TEXT NOT NULL,
+        origin_orders TEXT NOT NULL,
+        factor        NUMERIC NOT NULL DEFAULT 1 CHECK (factor > 0),
+        price         REAL,
+        markup        REAL,
+        details       TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details)),
+        created_at    TEXT NOT NULL,
+        UNIQUE (eid, origin_item)
+      );
+      CREATE INDEX listings_by_origin ON listings (origin_item);
+    `,
+  },
 ];
 
 /**

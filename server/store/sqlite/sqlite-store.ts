@@ -16,6 +16,7 @@ import { SqliteDatabase, type SqlConnection, type SqlValue } from './database.js
 import type { FeedStore } from '../feed.js';
 import { SqliteFederatedIndex } from './federated-index.js';
 import { SqliteFeedStore } from './feed-store.js';
+import { SqliteOrderStore } from './order-store.js';
 import { migrate } from './migrations.js';
 import { SqliteProvenanceStore } from './provenance-store.js';
 
@@ -87,6 +88,8 @@ export class SqliteStore implements NodeStore {
   public readonly index: SqliteFederatedIndex;
   /** The change feed and webhook subscriptions, in the same database. */
   public readonly feed: FeedStore;
+  /** Stock ledgers, orders and listings, in the same database (an order and the stock it moves commit together). */
+  public readonly orders: SqliteOrderStore;
 
   private constructor(
     private readonly db: SqliteDatabase,
@@ -95,6 +98,7 @@ export class SqliteStore implements NodeStore {
     this.provenance = new SqliteProvenanceStore(db);
     this.index = new SqliteFederatedIndex(db);
     this.feed = new SqliteFeedStore(db);
+    this.orders = new SqliteOrderStore(db);
   }
 
   /**
@@ -361,5 +365,11 @@ async function rebase(tx: SqlConnection, from: string, to: string): Promise<void
   await tx.run('UPDATE resources SET iri = ? || substr(iri, length(?) + 1) WHERE substr(iri, 1, length(?)) = ?', [toPrefix, prefix, prefix, prefix]);
   await tx.run('UPDATE enterprises SET iri = ? || substr(iri, length(?) + 1), version = version + 1, profile_version = profile_version + 1 WHERE substr(iri, 1, length(?)) = ?', [toPrefix, prefix, prefix, prefix]);
   await tx.run('UPDATE feed_events SET iri = ? || substr(iri, length(?) + 1) WHERE substr(iri, 1, length(?)) = ?', [toPrefix, prefix, prefix, prefix]);
+  // The ledgers, orders and listings name the same resources.
+  const moved = (column: string) => `${column} = CASE WHEN substr(${column}, 1, length(?1)) = ?1 THEN ?2 || substr(${column}, length(?1) + 1) ELSE ${column} END`;
+  await tx.run(`UPDATE stock SET ${moved('item_iri')}`, [prefix, toPrefix]);
+  await tx.run(`UPDATE orders SET ${moved('iri')}, ${moved('ordered_by')}`, [prefix, toPrefix]);
+  await tx.run(`UPDATE order_lines SET ${moved('offer_iri')}, ${moved('item_iri')}, ${moved('product_iri')}`, [prefix, toPrefix]);
+  await tx.run(`UPDATE listings SET ${moved('item_iri')}, ${moved('offer_iri')}, ${moved('product_iri')}`, [prefix, toPrefix]);
   await tx.run("UPDATE meta SET value = ? WHERE key = 'base_url'", [to]);
 }

@@ -1,0 +1,521 @@
+/**
+ * Orders placed with a selling enterprise: the DFC Orders API behind the HTTP routes, and the one place that
+ * decides what an order reserves, sells and releases.
+ *
+ * An order's lines concern offers. A line on one of the enterprise's own items draws on that item's ledger (the
+ * store reserves all lines at once, or none). A line on a listing (another node's item this shop sells) is
+ * ordered from the item's owner first, through {@link UpstreamOrders}: the customer's order is accepted only once
+ * every owner has accepted, and when one refuses or cannot be reached, everything is rolled back.
+ *
+ * Bodies are read as Open Food Network sends its backorders: JSON-LD under `application/json`, the order's `@id`
+ * being the collection URL when new, `quantity` a number or a string, lines that `concerns` an Offer whose
+ * `offeredItem` is a SuppliedProduct, and bare references (an Offer without price) that are not incomplete.
+ *
+ * @packageDocumentation
+ */
+import { createHash } from 'node:crypto';
+import type { Iri, NodeId } from '../../ontology/iri.js';
+import type { DfcRecord, OfferRecord, OrderLineRecord, OrderRecord, SaleSessionRecord } from '../../ontology/records.js';
+import { DFC_V_NS } from '../../ontology/vocabulary.js';
+import type { DecodeResult, Decoder } from '../codec/decode.js';
+import {
+  BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, ServiceUnavailableHttpError, UnprocessableEntityHttpError,
+} from '../errors/http-error.js';
+import { problem, SYNTAX_ERRORS, type Problem } from '../errors/problem.js';
+import {
+  OrderStateError, type ListingRow, type NewOrderLine, type OrderLineRow, type OrderRow, type ShortLine,
+} from '../store/orders.js';
+import type { NodeStore } from '../store/store.js';
+import type { NodeUrls } from '../urls/node-urls.js';
+
+/** A request body, with its media type. */
+export interface OrderBody {
+  readonly text: string;
+  readonly mediaType: string;
+}
+
+/** Who places or reads an order: a token of the selling enterprise (its own, or a customer's), or the admin. */
+export interface OrderCaller {
+  /** The token's id (a buyer sees the orders it placed). */
+  readonly id: string;
+  /** Whether it may read every order of the enterprise (`ReadOrders`), not only its own. */
+  readonly readsAll: boolean;
+}
+
+/** One line asked of a supplier: whole units of what it sells (cases, for a wholesale pack). */
+export interface UpstreamLine {
+  /** The supplier's offer, when known. */
+  readonly offer?: string;
+  /** The supplier's product (what OFN matches lines by). */
+  readonly product: string;
+  readonly quantity: number;
+}
+
+/** What a supplier answered. */
+export type UpstreamOutcome =
+  | { readonly ok: true; readonly order: string }
+  | { readonly ok: false; readonly status: 409 | 503; readonly reason: string };
+
+/**
+ * Orders placed at another node for the listings a shop sells: the port the order service asks, implemented with
+ * the node's safe HTTP client (bounded time and size).
+ */
+export interface UpstreamOrders {
+  /** Places an order (Held) at `ordersUrl`, or replaces the lines of the order `existing` placed before. */
+  place(request: {
+    readonly ordersUrl: string; readonly existing?: string; readonly orderedBy: string; readonly lines: readonly UpstreamLine[]; readonly key: string;
+  }): Promise<UpstreamOutcome>;
+  /** Completes an order placed before. */
+  complete(order: string, lines: readonly UpstreamLine[], orderedBy: string): Promise<UpstreamOutcome>;
+  /** Cancels an order placed before (best effort: the supplier's hold expires anyway). */
+  cancel(order: string, orderedBy: string): Promise<UpstreamOutcome>;
+}
+
+/** What the service needs. */
+export interface OrderServiceDeps {
+  readonly store: NodeStore;
+  readonly decoder: Decoder;
+  readonly urls: NodeUrls;
+  /** How long an untouched order holds its stock (default 30 minutes). */
+  readonly holdMs?: number;
+  /** Orders to suppliers, for listed items (none: a listing's line is refused). */
+  readonly upstream?: UpstreamOrders;
+  /** The clock (tests move it). */
+  readonly now?: () => number;
+  /** Called after stock moved (wakes the webhook deliveries). */
+  readonly onChange?: () => void;
+}
+
+/** The DFC order statuses, by local name. */
+export type OrderStatusName = 'Draft' | 'Held' | 'Complete' | 'Cancelled';
+
+/** An order as the API shows it: the records of its graph. */
+export interface OrderView {
+  readonly order: OrderRow;
+  readonly records: readonly DfcRecord[];
+}
+
+/** A line of a request, resolved to what it draws on. */
+interface ResolvedLine extends NewOrderLine {
+  /** The line's `@id` as the buyer sent it. */
+  readonly sentId: string;
+  /** The Offer as the buyer sent it (echoed: OFN matches its lines by `offeredItem`). */
+  readonly sentOffer?: OfferRecord;
+}
+
+/** A parsed order request. */
+interface OrderRequest {
+  readonly order: OrderRecord;
+  readonly status: OrderStatusName | undefined;
+  readonly lines: readonly ResolvedLine[];
+  readonly saleSession?: SaleSessionRecord;
+}
+
+const DEFAULT_HOLD_MS = 30 * 60_000;
+
+/** The local name of a status IRI (or a bare name), if it is one of the DFC order statuses. */
+export function statusName(value: string | undefined): OrderStatusName | undefined {
+  if (value === undefined) return undefined;
+  const name = value.slice(Math.max(value.lastIndexOf('#'), value.lastIndexOf('/'), value.lastIndexOf(':')) + 1);
+  const known: readonly OrderStatusName[] = ['Draft', 'Held', 'Complete', 'Cancelled'];
+  return known.find((k) => k.toLowerCase() === name.toLowerCase());
+}
+
+function statusOf(order: OrderRow): OrderStatusName {
+  return order.state === 'Pending' ? 'Draft' : order.state;
+}
+
+/** The orders of the node's enterprises. */
+export class OrderService {
+  private readonly holdMs: number;
+  private readonly now: () => number;
+
+  public constructor(private readonly deps: OrderServiceDeps) {
+    this.holdMs = deps.holdMs ?? DEFAULT_HOLD_MS;
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** The `@id` of order `number` in the collection at `collection`. */
+  public static orderIri(collection: string, number: number): string {
+    return `${collection.replace(/\/+$/u, '')}/${number}`;
+  }
+
+  /**
+   * Creates an order, reserving the stock of all its lines or none.
+   *
+   * @param collection - the orders collection the request was sent to (the order's `@id` is made under it)
+   * @param key - the `Idempotency-Key` header: a retried request with the same key and body answers the same order
+   * @throws ConflictHttpError (409) naming each short line; ServiceUnavailableHttpError (503) when a supplier cannot be reached
+   */
+  public async create(eid: string, collection: string, body: OrderBody, caller: OrderCaller, key?: string): Promise<OrderView & { replayed: boolean }> {
+    const request = await this.read(eid, body, collection);
+    if (request.status === 'Cancelled') throw new UnprocessableEntityHttpError('a new order cannot be Cancelled');
+    const upstreamLines = request.lines.filter((l) => l.listing !== undefined);
+    const outcome = await this.deps.store.orders.create({
+      eid, iriOf: (n) => OrderService.orderIri(collection, n), state: upstreamLines.length > 0 ? 'Pending' : 'Held',
+      ...(request.order.orderedBy !== undefined ? { orderedBy: request.order.orderedBy } : {}), placedBy: caller.id,
+      details: this.detailsOf(request), lines: request.lines.map(stripSent), expiresAt: this.expiry(),
+      ...(key !== undefined ? { idempotency: { caller: caller.id, key, requestHash: createHash('sha256').update(body.text).digest('base64url') } } : {}),
+    });
+    if (!outcome.ok) {
+      if ('keyReused' in outcome) throw new UnprocessableEntityHttpError(`the Idempotency-Key ${JSON.stringify(key)} was used for another request`);
+      throw shortError(outcome.short, request.lines);
+    }
+    this.deps.onChange?.();
+    let order = outcome.order;
+    if (!outcome.replayed && order.state === 'Pending') order = await this.placeUpstream(order);
+    if (!outcome.replayed && request.status === 'Complete') order = await this.completeOrder(order);
+    return { ...(await this.view(order)), replayed: outcome.replayed };
+  }
+
+  /** One order, for its seller (`ReadOrders`) or the caller that placed it. */
+  public async get(eid: string, iri: string, caller: OrderCaller): Promise<OrderView> {
+    return this.view(await this.visible(eid, iri, caller));
+  }
+
+  /** An enterprise's orders, newest first: all of them for the seller, a buyer's own for a buyer. */
+  public async list(eid: string, caller: OrderCaller, page: { offset: number; limit: number }): Promise<{ views: OrderView[]; total: number }> {
+    const { orders, total } = await this.deps.store.orders.list(eid, { ...(caller.readsAll ? {} : { placedBy: caller.id }), ...page });
+    const views: OrderView[] = [];
+    for (const order of orders) views.push(await this.view(order));
+    return { views, total };
+  }
+
+  /**
+   * Updates an order from a DFC document: its lines (reservations follow the new quantities, all or nothing),
+   * then its status: `Complete` sells what it holds, `Cancelled` gives it back.
+   */
+  public async update(eid: string, iri: string, body: OrderBody, caller: OrderCaller): Promise<OrderView> {
+    let order = await this.visible(eid, iri, caller);
+    const request = await this.read(eid, body, iri);
+    if (order.state === 'Complete' || order.state === 'Cancelled') {
+      if (request.status === statusOf(order)) return this.view(order);
+      throw new ConflictHttpError(`order ${iri} is ${order.state}: it can no longer change`);
+    }
+    if (request.status === 'Cancelled') return this.view(await this.cancelOrder(order, 'cancelled'));
+    // A document without lines changes only the status (a bare completion).
+    if (request.lines.length > 0 || request.order.lines.length > 0) order = await this.amendOrder(order, request);
+    if (request.status === 'Complete') order = await this.completeOrder(order);
+    return this.view(order);
+  }
+
+  /** Cancels an order (the `DELETE` of the API). */
+  public async cancel(eid: string, iri: string, caller: OrderCaller): Promise<OrderView> {
+    const order = await this.visible(eid, iri, caller);
+    if (order.state === 'Cancelled') return this.view(order);
+    if (order.state === 'Complete') throw new ConflictHttpError(`order ${iri} is Complete: it can no longer be cancelled`);
+    return this.view(await this.cancelOrder(order, 'cancelled'));
+  }
+
+  /** Gives back the stock of held orders nobody touched in time. Answers how many expired. */
+  public async expireDue(limit = 100): Promise<number> {
+    const due = await this.deps.store.orders.expired(new Date(this.now()).toISOString(), limit);
+    let expired = 0;
+    for (const order of due) {
+      try {
+        await this.cancelOrder(order, 'expired');
+        expired += 1;
+      } catch (error: unknown) {
+        // Completed or cancelled meanwhile: nothing to give back.
+        if (!(error instanceof OrderStateError)) throw error;
+      }
+    }
+    return expired;
+  }
+
+  // ------------------------------------------------------------------ reading requests
+
+  private async decode(body: OrderBody, base: string): Promise<DecodeResult> {
+    const result = await this.deps.decoder.decode(body.text, { mediaType: body.mediaType, base });
+    const documentErrors = result.problems.filter((p) => p.id === null && p.severity === 'error');
+    if (documentErrors.length > 0) {
+      const Error = documentErrors.some((p) => SYNTAX_ERRORS.has(p.code)) ? BadRequestHttpError : UnprocessableEntityHttpError;
+      throw new Error(documentErrors.map((p) => p.message).join('; '), { problems: result.problems });
+    }
+    // Only what the order needs must be valid: a reference the buyer echoes (a SuppliedProduct without its
+    // name) is not an incomplete resource.
+    const needed = result.rejected.filter((r) => r.type === null || /Order|OrderLine/u.test(r.type));
+    if (needed.length > 0) throw new UnprocessableEntityHttpError(`${needed.length} resource(s) of the order are not valid DFC`, { problems: result.problems });
+    return result;
+  }
+
+  private async read(eid: string, body: OrderBody, base: string): Promise<OrderRequest> {
+    const { records } = await this.decode(body, base);
+    const orders = records.filter((r): r is OrderRecord => r.kind === 'Order');
+    if (orders.length === 0) throw new UnprocessableEntityHttpError('expected a dfc-b:Order in the body');
+    if (orders.length > 1) throw new UnprocessableEntityHttpError(`expected one dfc-b:Order in the body, found ${orders.length}`);
+    const order = orders[0] as OrderRecord;
+    const byId = new Map(records.map((r) => [r.id as string, r]));
+    const named = order.lines.map((id) => byId.get(id)).filter((r): r is OrderLineRecord => r?.kind === 'OrderLine');
+    const lines = named.length > 0 ? named : records.filter((r): r is OrderLineRecord => r.kind === 'OrderLine' && (r.order === undefined || r.order === order.id));
+    const status = statusName(order.orderStatus);
+    if (order.orderStatus !== undefined && status === undefined) {
+      throw new UnprocessableEntityHttpError(`unknown order status ${JSON.stringify(order.orderStatus)}; expected dfc-v:Held, dfc-v:Complete or dfc-v:Cancelled`);
+    }
+    const session = order.saleSession === undefined ? undefined : byId.get(order.saleSession);
+    const resolved: ResolvedLine[] = [];
+    const problems: Problem[] = [];
+    for (const [index, line] of lines.entries()) {
+      const result = await this.resolve(eid, line, byId, index);
+      if ('problem' in result) problems.push(result.problem);
+      else if (result.line.quantity > 0) resolved.push(result.line);
+    }
+    if (problems.length > 0) throw new UnprocessableEntityHttpError(problems.map((p) => p.message).join('; '), { problems });
+    return { order, status, lines: resolved, ...(session?.kind === 'SaleSession' ? { saleSession: session } : {}) };
+  }
+
+  /** What a line draws on: one of the enterprise's offers (or a listing's), found by the offer or its item. */
+  private async resolve(eid: string, line: OrderLineRecord, byId: ReadonlyMap<string, DfcRecord>, index: number): Promise<{ line: ResolvedLine } | { problem: Problem }> {
+    const where = `line ${index + 1}${line.id.startsWith('_:') ? '' : ` (${line.id})`}`;
+    const fail = (code: 'unknown-offer' | 'missing-property' | 'out-of-range', message: string) =>
+      ({ problem: problem(code, line.id.startsWith('_:') ? null : line.id, 'dfc-b:OrderLine', code === 'out-of-range' ? 'dfc-b:quantity' : 'dfc-b:concerns', `${where}: ${message}`) });
+    if (line.quantity === undefined) return fail('missing-property', 'no dfc-b:quantity');
+    if (!Number.isFinite(line.quantity) || line.quantity < 0) return fail('out-of-range', `quantity ${line.quantity} is not a quantity one can order`);
+    if (line.offer === undefined) return fail('missing-property', 'no dfc-b:concerns (the Offer ordered)');
+    const sent = byId.get(line.offer);
+    const sentOffer = sent?.kind === 'Offer' ? sent : undefined;
+    const store = this.deps.store;
+    // The offer itself, then what the buyer says it offers (OFN: the SuppliedProduct; some: the CatalogItem).
+    const candidates = [line.offer, ...(sentOffer?.item !== undefined ? [sentOffer.item] : [])];
+    for (const iri of candidates) {
+      const stored = await store.getResource(iri);
+      if (stored === undefined || stored.eid !== eid) continue;
+      const record = stored.record;
+      let offer: OfferRecord | undefined;
+      if (record.kind === 'Offer') offer = record;
+      else if (record.kind === 'CatalogItem') offer = await this.offerOf(record.offers, eid);
+      else if (record.kind === 'SuppliedProduct') {
+        for (const itemIri of record.catalogItems) {
+          const item = await store.getResource(itemIri);
+          if (item?.eid === eid && item.record.kind === 'CatalogItem') {
+            offer = await this.offerOf(item.record.offers, eid);
+            if (offer !== undefined) break;
+          }
+        }
+      }
+      if (offer?.item === undefined) continue;
+      const item = await store.getResource(offer.item);
+      if (item?.eid !== eid || item.record.kind !== 'CatalogItem') continue;
+      const listing = await store.orders.listingByLocal(item.record.id);
+      return {
+        line: {
+          sentId: line.id, offer: offer.id, item: item.record.id, ...(item.record.product !== undefined ? { product: item.record.product } : {}),
+          quantity: line.quantity, ...(offer.price !== undefined ? { price: { value: offer.price.value, currency: offer.price.currency } } : {}),
+          ...(listing !== undefined ? { listing: listing.id } : {}),
+          details: { sentId: line.id, ...(sentOffer !== undefined ? { sentOffer: sentOffer.id, sentItem: sentOffer.item ?? null } : {}) },
+          ...(sentOffer !== undefined ? { sentOffer } : {}),
+        },
+      };
+    }
+    return fail('unknown-offer', `${line.offer} is not an offer of enterprise ${eid}`);
+  }
+
+  private async offerOf(offers: readonly string[], eid: string): Promise<OfferRecord | undefined> {
+    for (const iri of offers) {
+      const stored = await this.deps.store.getResource(iri);
+      if (stored?.eid === eid && stored.record.kind === 'Offer') return stored.record;
+    }
+    return undefined;
+  }
+
+  private detailsOf(request: OrderRequest): Record<string, unknown> {
+    return {
+      sentId: request.order.id,
+      ...(request.saleSession !== undefined ? { saleSession: request.saleSession } : request.order.saleSession !== undefined ? { saleSessionId: request.order.saleSession } : {}),
+    };
+  }
+
+  private expiry(): string {
+    return new Date(this.now() + this.holdMs).toISOString();
+  }
+
+  private async visible(eid: string, iri: string, caller: OrderCaller): Promise<OrderRow> {
+    const order = await this.deps.store.orders.get(iri);
+    // Another caller's order is as unknown as a missing one: its existence is not the caller's to learn.
+    if (order?.eid !== eid || (!caller.readsAll && order.placedBy !== caller.id)) throw new NotFoundHttpError(`no order ${iri}`);
+    return order;
+  }
+
+  // ------------------------------------------------------------------ changing orders
+
+  private async amendOrder(order: OrderRow, request: OrderRequest): Promise<OrderRow> {
+    const before = order.lines;
+    const amended = await this.deps.store.orders.amend(order.iri, {
+      lines: request.lines.map(stripSent), expiresAt: this.expiry(), details: { ...order.details, ...this.detailsOf(request), sentId: order.details['sentId'] },
+    });
+    if (!amended.ok) throw shortError(amended.short, request.lines);
+    this.deps.onChange?.();
+    const upstream = upstreamOf(amended.value);
+    if (upstream.length === 0 && !amended.value.lines.some((l) => l.listing !== undefined)) return amended.value;
+    // The suppliers must follow, or the amendment is undone.
+    try {
+      return await this.placeUpstream(amended.value, false);
+    } catch (error: unknown) {
+      const restored = await this.deps.store.orders.amend(order.iri, { lines: before, expiresAt: this.expiry(), details: order.details });
+      if (!restored.ok) await this.deps.store.orders.cancel(order.iri, 'could not restore after a refused amendment');
+      throw error;
+    }
+  }
+
+  private async completeOrder(order: OrderRow): Promise<OrderRow> {
+    for (const link of upstreamOf(order)) {
+      const lines = await this.upstreamLines(order, link.ordersUrl);
+      const outcome = await this.requireUpstream().complete(link.order, lines, this.orderedByOf(order));
+      if (!outcome.ok) throw upstreamError(outcome);
+    }
+    const done = await this.deps.store.orders.complete(order.iri);
+    this.deps.onChange?.();
+    return done;
+  }
+
+  private async cancelOrder(order: OrderRow, reason: string): Promise<OrderRow> {
+    const cancelled = await this.deps.store.orders.cancel(order.iri, reason);
+    this.deps.onChange?.();
+    // The suppliers' holds expire anyway: a failure here costs nothing but time.
+    for (const link of upstreamOf(order)) await this.deps.upstream?.cancel(link.order, this.orderedByOf(order)).catch(() => undefined);
+    return cancelled;
+  }
+
+  /**
+   * Orders the listed lines from their suppliers, one order per supplier's collection (amending the one placed
+   * before). When one refuses or cannot be reached, the ones placed are cancelled and so is this order (a new one)
+   * or the error goes to the caller (an amendment, which undoes itself).
+   */
+  private async placeUpstream(order: OrderRow, closeOnFailure = true): Promise<OrderRow> {
+    const links = upstreamOf(order);
+    const collections = new Set<string>(links.map((l) => l.ordersUrl));
+    const listings = await this.listingsOf(order);
+    for (const listing of listings.values()) collections.add(listing.originOrders);
+    const placed: UpstreamLink[] = [];
+    try {
+      for (const ordersUrl of collections) {
+        const existing = links.find((l) => l.ordersUrl === ordersUrl)?.order;
+        const lines = await this.upstreamLines(order, ordersUrl, listings);
+        const outcome = await this.requireUpstream().place({
+          ordersUrl, ...(existing !== undefined ? { existing } : {}), orderedBy: this.orderedByOf(order), lines, key: `${order.iri}|${ordersUrl}|${order.updatedAt}`,
+        });
+        if (!outcome.ok) throw upstreamError(outcome);
+        placed.push({ ordersUrl, order: outcome.order });
+      }
+    } catch (error: unknown) {
+      if (closeOnFailure) {
+        for (const link of placed) if (!links.some((l) => l.order === link.order)) await this.deps.upstream?.cancel(link.order, this.orderedByOf(order)).catch(() => undefined);
+        await this.deps.store.orders.cancel(order.iri, `refused upstream: ${error instanceof Error ? error.message : String(error)}`);
+        this.deps.onChange?.();
+      }
+      throw error;
+    }
+    const details = { ...order.details, upstream: placed };
+    const held = await this.deps.store.orders.amend(order.iri, { lines: order.lines, details, expiresAt: this.expiry(), state: 'Held' });
+    if (!held.ok) throw new Error(`order ${order.iri} lost its own reservation while its suppliers accepted`);
+    return held.value;
+  }
+
+  private async listingsOf(order: OrderRow): Promise<Map<number, ListingRow>> {
+    const listings = new Map<number, ListingRow>();
+    for (const line of order.lines) {
+      if (line.listing === undefined || listings.has(line.listing)) continue;
+      const listing = await this.deps.store.orders.listing(line.listing);
+      if (listing === undefined) throw new ConflictHttpError(`the listing of ${line.item} was removed`);
+      listings.set(line.listing, listing);
+    }
+    return listings;
+  }
+
+  /** The lines to ask of one supplier: whole units of what it sells (a case holds `factor` retail units). */
+  private async upstreamLines(order: OrderRow, ordersUrl: string, known?: Map<number, ListingRow>): Promise<UpstreamLine[]> {
+    const listings = known ?? (await this.listingsOf(order));
+    const byProduct = new Map<string, { offer?: string; product: string; quantity: number; factor: number }>();
+    for (const line of order.lines) {
+      const listing = line.listing === undefined ? undefined : listings.get(line.listing);
+      if (listing?.originOrders !== ordersUrl) continue;
+      const entry = byProduct.get(listing.originProduct) ?? {
+        ...(listing.originOffer !== undefined ? { offer: listing.originOffer } : {}), product: listing.originProduct, quantity: 0, factor: listing.factor,
+      };
+      entry.quantity += line.quantity;
+      byProduct.set(listing.originProduct, entry);
+    }
+    return [...byProduct.values()].map(({ factor, quantity, ...rest }) => ({ ...rest, quantity: Math.ceil(quantity / factor - 1e-9) }));
+  }
+
+  private orderedByOf(order: OrderRow): string {
+    return this.deps.urls.enterprise(order.eid);
+  }
+
+  private requireUpstream(): UpstreamOrders {
+    if (this.deps.upstream === undefined) throw new ForbiddenHttpError('this node does not order from other nodes');
+    return this.deps.upstream;
+  }
+
+  // ------------------------------------------------------------------ answering
+
+  /**
+   * The order's graph: the Order, its lines, their Offers (echoing `offeredItem` as the buyer sent it, else our
+   * product: OFN matches its lines by it) and the sale session.
+   */
+  public async view(order: OrderRow): Promise<OrderView> {
+    const records: DfcRecord[] = [];
+    const lineIds = order.lines.map((l) => `${order.iri}/OrderLines/${l.position}` as NodeId);
+    const session = order.details['saleSession'] as SaleSessionRecord | undefined;
+    const sessionId = session?.id ?? (order.details['saleSessionId'] as NodeId | undefined);
+    records.push({
+      kind: 'Order', id: order.iri as NodeId, lines: lineIds, orderStatus: `${DFC_V_NS}${statusOf(order)}`, orderNumber: String(order.number),
+      date: order.createdAt, soldBy: this.deps.urls.enterprise(order.eid) as NodeId,
+      ...(order.orderedBy !== null ? { orderedBy: order.orderedBy as NodeId } : {}), ...(sessionId !== undefined ? { saleSession: sessionId } : {}),
+    });
+    const offers = new Map<string, OfferRecord>();
+    for (const [i, line] of order.lines.entries()) {
+      records.push({
+        kind: 'OrderLine', id: lineIds[i] as NodeId, order: order.iri as NodeId, offer: line.offer as NodeId, quantity: line.quantity,
+        ...(line.price !== undefined ? { price: { value: line.price.value, currency: line.price.currency as Iri } } : {}),
+      });
+      if (!offers.has(line.offer)) {
+        const echoed = (line.details?.['sentItem'] as string | null | undefined) ?? line.product ?? line.item;
+        offers.set(line.offer, {
+          kind: 'Offer', id: line.offer as NodeId, item: echoed as NodeId, stock: null,
+          ...(line.price !== undefined ? { price: { value: line.price.value, currency: line.price.currency as Iri } } : {}),
+        });
+      }
+    }
+    records.push(...offers.values());
+    if (session !== undefined) records.push(session);
+    return { order, records };
+  }
+}
+
+/** An order placed at a supplier for this order's listed lines. */
+interface UpstreamLink {
+  readonly ordersUrl: string;
+  readonly order: string;
+}
+
+function upstreamOf(order: OrderRow): UpstreamLink[] {
+  const links = order.details['upstream'];
+  return Array.isArray(links) ? (links as UpstreamLink[]) : [];
+}
+
+function stripSent(line: ResolvedLine | OrderLineRow): NewOrderLine {
+  return {
+    offer: line.offer, item: line.item, quantity: line.quantity, ...(line.product !== undefined ? { product: line.product } : {}),
+    ...(line.price !== undefined ? { price: line.price } : {}), ...(line.listing !== undefined ? { listing: line.listing } : {}),
+    ...(line.details !== undefined ? { details: line.details } : {}),
+  };
+}
+
+/** The 409 of a refused reservation: a problem per short line, and the lines as an extension member. */
+function shortError(short: readonly ShortLine[], lines: readonly ResolvedLine[]): ConflictHttpError {
+  const described = short.map((s) => {
+    const line = lines[s.index];
+    return { line: s.index + 1, ...(line !== undefined ? { id: line.sentId, offer: line.offer } : {}), item: s.item, requested: s.requested, available: s.available };
+  });
+  const problems = described.map((d) => problem('insufficient-stock', d.id ?? null, 'dfc-b:OrderLine', 'dfc-b:quantity',
+    `line ${d.line} (${d.offer ?? d.item}): ${d.requested} requested, ${d.available} available`));
+  return new ConflictHttpError(`not enough stock: ${problems.map((p) => p.message).join('; ')}`, { problems, extensions: { shortLines: described } });
+}
+
+function upstreamError(outcome: Extract<UpstreamOutcome, { ok: false }>): Error {
+  const message = `the supplier refused the order: ${outcome.reason}`;
+  const problems = [problem('refused-upstream', null, 'dfc-b:Order', '', message)];
+  return outcome.status === 409 ? new ConflictHttpError(message, { problems }) : new ServiceUnavailableHttpError(`the supplier cannot be reached: ${outcome.reason}`, { problems, headers: { 'Retry-After': '30' } });
+}
+

@@ -1,0 +1,197 @@
+/**
+ * The persistence port of shared stock: each catalog item's ledger, the orders that hold, sell and release its
+ * units, and the listings through which a shop sells another node's items.
+ *
+ * The ledger is the authority on stock. Its counters change only by conditional single statements inside one
+ * transaction per order, so two orders can never take the same unit, and for every item at every moment
+ * `initial + restocked = available + reserved + sold` (the database checks it on every write).
+ *
+ * @packageDocumentation
+ */
+
+/** The ledger of one catalog item, at its owner. */
+export interface StockLevel {
+  readonly item: string;
+  readonly eid: string;
+  /** Sold to order: no limit, `available` is not consulted. */
+  readonly onDemand: boolean;
+  readonly initial: number;
+  /** Every restock since (a write of the item's stock; negative for a write-off). */
+  readonly restocked: number;
+  readonly available: number;
+  readonly reserved: number;
+  readonly sold: number;
+}
+
+/** The life of an order: Pending while a supplier is asked, then Held, and at last Complete or Cancelled. */
+export type OrderState = 'Pending' | 'Held' | 'Complete' | 'Cancelled';
+
+/** A price as an order line records it. */
+export interface LinePrice {
+  readonly value: number;
+  readonly currency: string;
+}
+
+/** One line of an order to store. */
+export interface NewOrderLine {
+  /** The offer the line concerns (ours). */
+  readonly offer: string;
+  /** The catalog item whose ledger the line draws on. */
+  readonly item: string;
+  readonly product?: string;
+  readonly quantity: number;
+  readonly price?: LinePrice;
+  /** Set for a line sold from another node: nothing of the local ledger is reserved for it. */
+  readonly listing?: number;
+  /** What else to keep about the line (the buyer's own line id…). */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** A stored order line. */
+export interface OrderLineRow extends NewOrderLine {
+  /** 1-based, stable: the line's `@id` is made from it. */
+  readonly position: number;
+  /** Units of the item's ledger this line holds (0 once sold or released, and for a listing's line). */
+  readonly reserved: number;
+}
+
+/** A stored order. */
+export interface OrderRow {
+  readonly iri: string;
+  /** The selling enterprise. */
+  readonly eid: string;
+  readonly number: number;
+  readonly state: OrderState;
+  /** The buyer's enterprise (`dfc-b:orderedBy`), when it said. */
+  readonly orderedBy: string | null;
+  /** The token (or other principal id) that placed it: a buyer sees its own orders. */
+  readonly placedBy: string | null;
+  /** The rest of the order as sent, and links to the orders placed upstream for it. */
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly lines: readonly OrderLineRow[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** When a Pending or Held order gives its stock back if nothing touches it. */
+  readonly expiresAt: string | null;
+  /** Why a Cancelled order was closed (`cancelled`, `expired`, `refused upstream`…). */
+  readonly closedReason: string | null;
+}
+
+/** A line that could not be reserved: the quantity asked and what was available. */
+export interface ShortLine {
+  /** Index of the line in the request (0-based). */
+  readonly index: number;
+  readonly item: string;
+  readonly requested: number;
+  readonly available: number;
+}
+
+/** The answer of a write that reserves stock: done, or refused with the lines that were short. */
+export type Reservation<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly short: readonly ShortLine[] };
+
+/** An order to create. */
+export interface NewOrder {
+  readonly eid: string;
+  /** Builds the order's `@id` from its number (one per enterprise, from 1). */
+  readonly iriOf: (number: number) => string;
+  readonly state: 'Pending' | 'Held';
+  readonly orderedBy?: string;
+  readonly placedBy?: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+  readonly lines: readonly NewOrderLine[];
+  readonly expiresAt: string | null;
+  /** Makes a retried request safe: the same key, caller and request answer the order already created. */
+  readonly idempotency?: { readonly caller: string; readonly key: string; readonly requestHash: string };
+}
+
+/** What {@link OrderStore.create} answers. */
+export type CreateOutcome =
+  | { readonly ok: true; readonly order: OrderRow; readonly replayed: boolean }
+  | { readonly ok: false; readonly short: readonly ShortLine[] }
+  | { readonly ok: false; readonly keyReused: true; readonly order: OrderRow };
+
+/** A listing to store. */
+export interface NewListing {
+  readonly eid: string;
+  readonly item: string;
+  readonly offer: string;
+  readonly product: string;
+  readonly originItem: string;
+  readonly originOffer?: string;
+  /** What is ordered from the owner: the origin's product, or its wholesale case. */
+  readonly originProduct: string;
+  /** The owner's orders collection. */
+  readonly originOrders: string;
+  /** Retail units in one unit ordered from the owner (1, or the size of a case). */
+  readonly factor: number;
+  /** A fixed price, or a markup in percent over the origin's price. */
+  readonly price?: number;
+  readonly markup?: number;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** A stored listing. */
+export interface ListingRow extends NewListing {
+  readonly id: number;
+  readonly createdAt: string;
+}
+
+/** The port. */
+export interface OrderStore {
+  /** The ledger of one item. */
+  stock(item: string): Promise<StockLevel | undefined>;
+  /** The ledgers of an enterprise's items, by item. */
+  stockOf(eid: string): Promise<StockLevel[]>;
+
+  /**
+   * Creates an order and reserves the stock of all its lines at once (a listing's lines excepted), or of none:
+   * when a line is short, nothing is written and the short lines are answered.
+   */
+  create(order: NewOrder): Promise<CreateOutcome>;
+  /** One order by `@id`. */
+  get(iri: string): Promise<OrderRow | undefined>;
+  /** An enterprise's orders, newest first, optionally only those one caller placed. */
+  list(eid: string, options: { placedBy?: string; offset: number; limit: number }): Promise<{ orders: OrderRow[]; total: number }>;
+  /**
+   * Replaces the lines of a Pending or Held order: reservations follow the new quantities, all or nothing.
+   * Refused with {@link OrderStateError} when the order is closed.
+   */
+  amend(iri: string, change: { lines: readonly NewOrderLine[]; details?: Readonly<Record<string, unknown>>; expiresAt: string | null; state?: 'Pending' | 'Held' }): Promise<Reservation<OrderRow>>;
+  /** Completes an order: what it reserved is sold. */
+  complete(iri: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow>;
+  /** Cancels an order: what it reserved comes back. `reason` says why (`cancelled`, `expired`…). */
+  cancel(iri: string, reason: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow>;
+  /** Pending or Held orders whose time is up, oldest first. */
+  expired(now: string, limit: number): Promise<OrderRow[]>;
+  /** Records what an order knows (upstream links…) without touching its lines or state. */
+  setDetails(iri: string, details: Readonly<Record<string, unknown>>): Promise<void>;
+
+  addListing(listing: NewListing): Promise<ListingRow>;
+  listings(eid: string): Promise<ListingRow[]>;
+  listing(id: number): Promise<ListingRow | undefined>;
+  /** The listings of an item of another node (to mirror its stock when it changes). */
+  listingsOf(originItem: string): Promise<ListingRow[]>;
+  /** The listing published as a local catalog item or offer, if any. */
+  listingByLocal(iri: string): Promise<ListingRow | undefined>;
+  removeListing(id: number): Promise<boolean>;
+}
+
+/** Raised when an order cannot change in its state (a completed order amended, a cancelled one completed). */
+export class OrderStateError extends Error {
+  public override readonly name = 'OrderStateError';
+
+  public constructor(public readonly iri: string, public readonly state: OrderState) {
+    super(`order ${iri} is ${state}`);
+  }
+}
+
+/** Raised when an order or listing named does not exist. */
+export class UnknownOrderError extends Error {
+  public override readonly name = 'UnknownOrderError';
+
+  public constructor(public readonly iri: string) {
+    super(`no order ${iri}`);
+  }
+}

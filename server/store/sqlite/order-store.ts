@@ -1,0 +1,320 @@
+/**
+ * The SQLite implementation of {@link OrderStore}.
+ *
+ * Every change of stock is one conditional `UPDATE` of the item's ledger (`… WHERE available >= ?`) inside the
+ * order's transaction: a line that finds too little changes no row, and the whole transaction is rolled back.
+ * Triggers (migration 10) copy the new available stock into the published catalog item and its offers, which
+ * moves the enterprise's version and appends to the change feed in the same transaction.
+ *
+ * @packageDocumentation
+ */
+import {
+  OrderStateError, UnknownOrderError, type CreateOutcome, type ListingRow, type NewListing, type NewOrder, type NewOrderLine, type OrderLineRow,
+  type OrderRow, type OrderState, type OrderStore, type Reservation, type ShortLine, type StockLevel,
+} from '../orders.js';
+import type { SqlConnection, SqliteDatabase } from './database.js';
+
+interface StockSql { item_iri: string; eid: string; on_demand: number; initial: number; restocked: number; available: number; reserved: number; sold: number }
+interface OrderSql {
+  iri: string; eid: string; number: number; status: string; ordered_by: string | null; placed_by: string | null; details: string; created_at: string;
+  updated_at: string; expires_at: string | null; closed_reason: string | null;
+}
+interface LineSql {
+  order_iri: string; position: number; offer_iri: string; item_iri: string; product_iri: string | null; quantity: number; price: number | null;
+  currency: string | null; reserved: number; listing_id: number | null; details: string;
+}
+interface ListingSql {
+  id: number; eid: string; item_iri: string; offer_iri: string; product_iri: string; origin_item: string; origin_offer: string | null; origin_product: string;
+  origin_orders: string; factor: number; price: number | null; markup: number | null; details: string; created_at: string;
+}
+
+function stockLevel(r: StockSql): StockLevel {
+  return {
+    item: r.item_iri, eid: r.eid, onDemand: r.on_demand === 1, initial: r.initial, restocked: r.restocked, available: r.available, reserved: r.reserved,
+    sold: r.sold,
+  };
+}
+
+function lineRow(r: LineSql): OrderLineRow {
+  return {
+    position: r.position, offer: r.offer_iri, item: r.item_iri, ...(r.product_iri !== null ? { product: r.product_iri } : {}), quantity: r.quantity,
+    ...(r.price !== null && r.currency !== null ? { price: { value: r.price, currency: r.currency } } : {}), reserved: r.reserved,
+    ...(r.listing_id !== null ? { listing: r.listing_id } : {}), details: JSON.parse(r.details) as Record<string, unknown>,
+  };
+}
+
+function listingRow(r: ListingSql): ListingRow {
+  return {
+    id: r.id, eid: r.eid, item: r.item_iri, offer: r.offer_iri, product: r.product_iri, originItem: r.origin_item,
+    ...(r.origin_offer !== null ? { originOffer: r.origin_offer } : {}), originProduct: r.origin_product, originOrders: r.origin_orders, factor: r.factor,
+    ...(r.price !== null ? { price: r.price } : {}), ...(r.markup !== null ? { markup: r.markup } : {}),
+    details: JSON.parse(r.details) as Record<string, unknown>, createdAt: r.created_at,
+  };
+}
+
+/** Raised inside a transaction to roll it back and answer the short lines. */
+class Short extends Error {
+  public constructor(public readonly short: readonly ShortLine[]) {
+    super('short');
+  }
+}
+
+/** Quantities by item, of the lines that draw on the local ledger. */
+function demand(lines: readonly NewOrderLine[]): Map<string, { quantity: number; indexes: number[] }> {
+  const byItem = new Map<string, { quantity: number; indexes: number[] }>();
+  lines.forEach((line, index) => {
+    if (line.listing !== undefined) return;
+    const entry = byItem.get(line.item) ?? { quantity: 0, indexes: [] };
+    entry.quantity += line.quantity;
+    entry.indexes.push(index);
+    byItem.set(line.item, entry);
+  });
+  return byItem;
+}
+
+const RESERVE = `UPDATE stock SET
+    available = CASE WHEN on_demand = 1 THEN available ELSE available - ?1 END,
+    restocked = CASE WHEN on_demand = 1 THEN restocked + ?1 ELSE restocked END,
+    reserved = reserved + ?1
+  WHERE item_iri = ?2 AND eid = ?3 AND (on_demand = 1 OR available >= ?1)`;
+const RELEASE = `UPDATE stock SET
+    available = CASE WHEN on_demand = 1 THEN available ELSE available + ?1 END,
+    restocked = CASE WHEN on_demand = 1 THEN restocked - ?1 ELSE restocked END,
+    reserved = reserved - ?1
+  WHERE item_iri = ?2 AND eid = ?3 AND reserved >= ?1`;
+const SELL = 'UPDATE stock SET reserved = reserved - ?1, sold = sold + ?1 WHERE item_iri = ?2 AND eid = ?3 AND reserved >= ?1';
+
+/**
+ * Moves stock by item: positive amounts are reserved (each under its condition), negative ones released.
+ * Releases go first, so an amendment that moves units from one line to another of the same item never fails.
+ *
+ * @throws Short - when any reservation finds too little (the caller's transaction is then rolled back)
+ */
+async function reserve(tx: SqlConnection, eid: string, deltas: ReadonlyMap<string, { quantity: number; indexes: number[] }>): Promise<void> {
+  const ordered = [...deltas].sort(([, a], [, b]) => a.quantity - b.quantity);
+  const short: ShortLine[] = [];
+  for (const [item, { quantity, indexes }] of ordered) {
+    if (quantity === 0) continue;
+    if (quantity < 0) {
+      const released = await tx.run(RELEASE, [-quantity, item, eid]);
+      // An item deleted since the order was held has no ledger left to give back to.
+      if (released.changes === 0 && (await tx.get('SELECT 1 FROM stock WHERE item_iri = ?', [item])) !== undefined) {
+        throw new Error(`the ledger of ${item} holds less than the order reserved`);
+      }
+      continue;
+    }
+    const taken = await tx.run(RESERVE, [quantity, item, eid]);
+    if (taken.changes === 0) {
+      const level = await tx.get<{ available: number }>('SELECT available FROM stock WHERE item_iri = ? AND eid = ?', [item, eid]);
+      for (const index of indexes) short.push({ index, item, requested: quantity, available: level?.available ?? 0 });
+    }
+  }
+  if (short.length > 0) throw new Short(short.sort((a, b) => a.index - b.index));
+}
+
+/** {@link OrderStore} on SQLite. */
+export class SqliteOrderStore implements OrderStore {
+  public constructor(private readonly db: SqliteDatabase) {}
+
+  public async stock(item: string): Promise<StockLevel | undefined> {
+    const row = await this.db.reader.get<StockSql>('SELECT * FROM stock WHERE item_iri = ?', [item]);
+    return row === undefined ? undefined : stockLevel(row);
+  }
+
+  public async stockOf(eid: string): Promise<StockLevel[]> {
+    return (await this.db.reader.all<StockSql>('SELECT * FROM stock WHERE eid = ? ORDER BY item_iri', [eid])).map(stockLevel);
+  }
+
+  public async create(order: NewOrder): Promise<CreateOutcome> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const { idempotency } = order;
+        if (idempotency !== undefined) {
+          const known = await tx.get<{ request_hash: string; order_iri: string }>(
+            'SELECT request_hash, order_iri FROM order_requests WHERE eid = ? AND caller = ? AND key = ?', [order.eid, idempotency.caller, idempotency.key]);
+          if (known !== undefined) {
+            const existing = await readOrder(tx, known.order_iri);
+            if (existing === undefined) throw new UnknownOrderError(known.order_iri);
+            return known.request_hash === idempotency.requestHash
+              ? { ok: true as const, order: existing, replayed: true }
+              : { ok: false as const, keyReused: true as const, order: existing };
+          }
+        }
+        await reserve(tx, order.eid, demand(order.lines));
+        const now = new Date().toISOString();
+        const next = await tx.get<{ n: number }>('SELECT COALESCE(MAX(number), 0) + 1 AS n FROM orders WHERE eid = ?', [order.eid]);
+        const number = next?.n ?? 1;
+        const iri = order.iriOf(number);
+        await tx.run(
+          `INSERT INTO orders (iri, eid, number, status, ordered_by, placed_by, details, created_at, updated_at, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [iri, order.eid, number, order.state, order.orderedBy ?? null, order.placedBy ?? null, JSON.stringify(order.details ?? {}), now, now, order.expiresAt],
+        );
+        await insertLines(tx, iri, order.lines);
+        if (idempotency !== undefined) {
+          await tx.run('INSERT INTO order_requests (eid, caller, key, request_hash, order_iri, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+            order.eid, idempotency.caller, idempotency.key, idempotency.requestHash, iri, now,
+          ]);
+        }
+        return { ok: true as const, order: (await readOrder(tx, iri)) as OrderRow, replayed: false };
+      });
+    } catch (error: unknown) {
+      if (error instanceof Short) return { ok: false, short: error.short };
+      throw error;
+    }
+  }
+
+  public async get(iri: string): Promise<OrderRow | undefined> {
+    return readOrder(this.db.reader, iri);
+  }
+
+  public async list(eid: string, options: { placedBy?: string; offset: number; limit: number }): Promise<{ orders: OrderRow[]; total: number }> {
+    const filter = options.placedBy === undefined ? '' : 'AND placed_by = ?';
+    const params = options.placedBy === undefined ? [eid] : [eid, options.placedBy];
+    const total = (await this.db.reader.get<{ n: number }>(`SELECT COUNT(*) AS n FROM orders WHERE eid = ? ${filter}`, params))?.n ?? 0;
+    const rows = await this.db.reader.all<OrderSql>(`SELECT * FROM orders WHERE eid = ? ${filter} ORDER BY number DESC LIMIT ? OFFSET ?`, [
+      ...params, options.limit, options.offset,
+    ]);
+    const orders: OrderRow[] = [];
+    for (const row of rows) orders.push(await withLines(this.db.reader, row));
+    return { orders, total };
+  }
+
+  public async amend(
+    iri: string, change: { lines: readonly NewOrderLine[]; details?: Readonly<Record<string, unknown>>; expiresAt: string | null; state?: 'Pending' | 'Held' },
+  ): Promise<Reservation<OrderRow>> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const order = await openOrder(tx, iri);
+        // What each item's ledger must give (positive) or get back (negative) to go from the old lines to the new.
+        const deltas = demand(change.lines);
+        for (const line of order.lines) {
+          if (line.reserved === 0) continue;
+          const entry = deltas.get(line.item) ?? { quantity: 0, indexes: [] };
+          entry.quantity -= line.reserved;
+          deltas.set(line.item, entry);
+        }
+        await reserve(tx, order.eid, deltas);
+        await tx.run('DELETE FROM order_lines WHERE order_iri = ?', [iri]);
+        await insertLines(tx, iri, change.lines);
+        await tx.run('UPDATE orders SET updated_at = ?, expires_at = ?, details = ?, status = ? WHERE iri = ?', [
+          new Date().toISOString(), change.expiresAt, JSON.stringify(change.details ?? order.details), change.state ?? order.state, iri,
+        ]);
+        return { ok: true as const, value: (await readOrder(tx, iri)) as OrderRow };
+      });
+    } catch (error: unknown) {
+      if (error instanceof Short) return { ok: false, short: error.short };
+      throw error;
+    }
+  }
+
+  public async complete(iri: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow> {
+    return this.close(iri, 'Complete', null, SELL, details);
+  }
+
+  public async cancel(iri: string, reason: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow> {
+    return this.close(iri, 'Cancelled', reason, RELEASE, details);
+  }
+
+  private async close(iri: string, state: OrderState, reason: string | null, statement: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow> {
+    return this.db.transaction(async (tx) => {
+      const order = await openOrder(tx, iri);
+      for (const line of order.lines) {
+        if (line.reserved === 0) continue;
+        const moved = await tx.run(statement, [line.reserved, line.item, order.eid]);
+        if (moved.changes === 0 && (await tx.get('SELECT 1 FROM stock WHERE item_iri = ?', [line.item])) !== undefined) {
+          throw new Error(`the ledger of ${line.item} holds less than order ${iri} reserved`);
+        }
+      }
+      await tx.run('UPDATE order_lines SET reserved = 0 WHERE order_iri = ?', [iri]);
+      await tx.run('UPDATE orders SET status = ?, closed_reason = ?, updated_at = ?, expires_at = NULL, details = ? WHERE iri = ?', [
+        state, reason, new Date().toISOString(), JSON.stringify(details ?? order.details), iri,
+      ]);
+      return (await readOrder(tx, iri)) as OrderRow;
+    });
+  }
+
+  public async expired(now: string, limit: number): Promise<OrderRow[]> {
+    const rows = await this.db.reader.all<OrderSql>(
+      "SELECT * FROM orders WHERE status IN ('Pending', 'Held') AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?", [now, limit]);
+    const orders: OrderRow[] = [];
+    for (const row of rows) orders.push(await withLines(this.db.reader, row));
+    return orders;
+  }
+
+  public async setDetails(iri: string, details: Readonly<Record<string, unknown>>): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const changed = await tx.run('UPDATE orders SET details = ? WHERE iri = ?', [JSON.stringify(details), iri]);
+      if (changed.changes === 0) throw new UnknownOrderError(iri);
+    });
+  }
+
+  public async addListing(listing: NewListing): Promise<ListingRow> {
+    return this.db.transaction(async (tx) => {
+      const inserted = await tx.run(
+        `INSERT INTO listings (eid, item_iri, offer_iri, product_iri, origin_item, origin_offer, origin_product, origin_orders, factor, price, markup, details,
+           created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [listing.eid, listing.item, listing.offer, listing.product, listing.originItem, listing.originOffer ?? null, listing.originProduct, listing.originOrders,
+          listing.factor, listing.price ?? null, listing.markup ?? null, JSON.stringify(listing.details ?? {}), new Date().toISOString()],
+      );
+      return listingRow((await tx.get<ListingSql>('SELECT * FROM listings WHERE id = ?', [inserted.lastID])) as ListingSql);
+    });
+  }
+
+  public async listings(eid: string): Promise<ListingRow[]> {
+    return (await this.db.reader.all<ListingSql>('SELECT * FROM listings WHERE eid = ? ORDER BY id', [eid])).map(listingRow);
+  }
+
+  public async listing(id: number): Promise<ListingRow | undefined> {
+    const row = await this.db.reader.get<ListingSql>('SELECT * FROM listings WHERE id = ?', [id]);
+    return row === undefined ? undefined : listingRow(row);
+  }
+
+  public async listingsOf(originItem: string): Promise<ListingRow[]> {
+    return (await this.db.reader.all<ListingSql>('SELECT * FROM listings WHERE origin_item = ? ORDER BY id', [originItem])).map(listingRow);
+  }
+
+  public async listingByLocal(iri: string): Promise<ListingRow | undefined> {
+    const row = await this.db.reader.get<ListingSql>('SELECT * FROM listings WHERE item_iri = ? OR offer_iri = ? LIMIT 1', [iri, iri]);
+    return row === undefined ? undefined : listingRow(row);
+  }
+
+  public async removeListing(id: number): Promise<boolean> {
+    return this.db.transaction(async (tx) => (await tx.run('DELETE FROM listings WHERE id = ?', [id])).changes > 0);
+  }
+}
+
+async function insertLines(tx: SqlConnection, iri: string, lines: readonly NewOrderLine[]): Promise<void> {
+  let position = 0;
+  for (const line of lines) {
+    position += 1;
+    await tx.run(
+      `INSERT INTO order_lines (order_iri, position, offer_iri, item_iri, product_iri, quantity, price, currency, reserved, listing_id, details)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [iri, position, line.offer, line.item, line.product ?? null, line.quantity, line.price?.value ?? null, line.price?.currency ?? null,
+        line.listing === undefined ? line.quantity : 0, line.listing ?? null, JSON.stringify(line.details ?? {})],
+    );
+  }
+}
+
+async function withLines(connection: SqlConnection, row: OrderSql): Promise<OrderRow> {
+  const lines = await connection.all<LineSql>('SELECT * FROM order_lines WHERE order_iri = ? ORDER BY position', [row.iri]);
+  return {
+    iri: row.iri, eid: row.eid, number: row.number, state: row.status as OrderState, orderedBy: row.ordered_by, placedBy: row.placed_by,
+    details: JSON.parse(row.details) as Record<string, unknown>, lines: lines.map(lineRow), createdAt: row.created_at, updatedAt: row.updated_at,
+    expiresAt: row.expires_at, closedReason: row.closed_reason,
+  };
+}
+
+async function readOrder(connection: SqlConnection, iri: string): Promise<OrderRow | undefined> {
+  const row = await connection.get<OrderSql>('SELECT * FROM orders WHERE iri = ?', [iri]);
+  return row === undefined ? undefined : withLines(connection, row);
+}
+
+/** The order, which must still be open (Pending or Held). */
+async function openOrder(tx: SqlConnection, iri: string): Promise<OrderRow> {
+  const order = await readOrder(tx, iri);
+  if (order === undefined) throw new UnknownOrderError(iri);
+  if (order.state !== 'Pending' && order.state !== 'Held') throw new OrderStateError(iri, order.state);
+  return order;
+}

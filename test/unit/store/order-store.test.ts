@@ -1,0 +1,136 @@
+/**
+ * The stock ledger and orders on SQLite: reservations are all or nothing, the invariant holds through every
+ * move, and the published catalog item follows the ledger (with a feed event per change).
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NodeId } from '../../../ontology/iri.js';
+import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../../ontology/records.js';
+import { OrderStateError, type StockLevel } from '../../../server/store/orders.js';
+import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
+
+const base = 'https://a.example';
+const id = (path: string): NodeId => `${base}/api/dfc/enterprises/ferme/${path}` as NodeId;
+const item = (key: string, stock: number | null): CatalogItemRecord => ({
+  kind: 'CatalogItem', id: id(`catalog_items/${key}`), product: id(`supplied_products/${key}`), stock, offers: [id(`offers/${key}`)], listedIn: [],
+});
+const offer = (key: string, stock: number | null): OfferRecord => ({ kind: 'Offer', id: id(`offers/${key}`), item: id(`catalog_items/${key}`), stock, price: { value: 2, currency: 'x' as never } });
+
+function balanced(level: StockLevel | undefined): void {
+  expect(level).to.not.equal(undefined);
+  const l = level as StockLevel;
+  expect(l.initial + l.restocked).to.be.closeTo(l.available + l.reserved + l.sold, 1e-9);
+  if (!l.onDemand) expect(l.available).to.be.at.least(0);
+}
+
+describe('store: stock ledger and orders', () => {
+  let dir: string;
+  let store: SqliteStore;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'maillon-orders-'));
+    store = await SqliteStore.open({ path: join(dir, 'node.db'), baseUrl: base });
+    const records: DfcRecord[] = [item('carotte', 5), offer('carotte', 5), item('miel', 2), offer('miel', 2), item('pain', null), offer('pain', null)];
+    await store.createEnterprise('ferme', `${base}/api/dfc/enterprises/ferme`, []);
+    await store.apply('ferme', { upsert: records });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const line = (key: string, quantity: number) => ({ offer: id(`offers/${key}`), item: id(`catalog_items/${key}`), quantity });
+  const place = (lines: ReturnType<typeof line>[], key?: string) => store.orders.create({
+    eid: 'ferme', iriOf: (n) => id(`orders/${n}`), state: 'Held', lines, expiresAt: null,
+    ...(key !== undefined ? { idempotency: { caller: 't', key, requestHash: 'h' } } : {}),
+  });
+
+  it('opens a ledger for every catalog item, from its stock', async () => {
+    const level = await store.orders.stock(id('catalog_items/carotte'));
+    expect(level).to.include({ available: 5, reserved: 0, sold: 0, onDemand: false, initial: 5 });
+    expect(await store.orders.stock(id('catalog_items/pain'))).to.include({ onDemand: true });
+  });
+
+  it('reserves all lines or none, naming each short line with what is available', async () => {
+    const refused = await place([line('carotte', 3), line('miel', 3)]);
+    expect(refused.ok).to.equal(false);
+    expect(refused).to.deep.include({ short: [{ index: 1, item: id('catalog_items/miel'), requested: 3, available: 2 }] });
+    expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ available: 5, reserved: 0 });
+    const placed = await place([line('carotte', 3), line('miel', 2), line('pain', 10)]);
+    expect(placed.ok).to.equal(true);
+    expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ available: 2, reserved: 3 });
+    balanced(await store.orders.stock(id('catalog_items/pain')));
+  });
+
+  it('publishes the available stock on the item and the offers that mirrored it, with a feed event', async () => {
+    const before = await store.feed.latestSeq('ferme');
+    await place([line('carotte', 2)]);
+    const stored = await store.getResource(id('catalog_items/carotte'));
+    expect((stored?.record as CatalogItemRecord).stock).to.equal(3);
+    expect(((await store.getResource(id('offers/carotte')))?.record as OfferRecord).stock).to.equal(3);
+    const events = await store.feed.events(before, 10, 'ferme');
+    expect(events.map((e) => e.iri)).to.include.members([id('catalog_items/carotte'), id('offers/carotte')]);
+    // The record stays byte-for-byte what JSON.stringify gives (conditional writes compare it).
+    const raw = stored?.record as CatalogItemRecord;
+    expect(JSON.stringify(JSON.parse(JSON.stringify(raw)))).to.equal(JSON.stringify(raw));
+  });
+
+  it('counts two lines of one item together', async () => {
+    const refused = await place([line('miel', 1), line('miel', 2)]);
+    expect(refused.ok).to.equal(false);
+  });
+
+  it('amends up and down, all or nothing, completes and cancels', async () => {
+    const placed = await place([line('carotte', 2)]);
+    if (!placed.ok) throw new Error('not placed');
+    const iri = placed.order.iri;
+    expect((await store.orders.amend(iri, { lines: [line('carotte', 6)], expiresAt: null })).ok).to.equal(false);
+    expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ available: 3, reserved: 2 });
+    expect((await store.orders.amend(iri, { lines: [line('carotte', 5)], expiresAt: null })).ok).to.equal(true);
+    expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ available: 0, reserved: 5 });
+    expect((await store.orders.amend(iri, { lines: [line('carotte', 1)], expiresAt: null })).ok).to.equal(true);
+    expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ available: 4, reserved: 1 });
+    const done = await store.orders.complete(iri);
+    expect(done.state).to.equal('Complete');
+    expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ available: 4, reserved: 0, sold: 1 });
+    let error: unknown;
+    try {
+      await store.orders.cancel(iri, 'cancelled');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(OrderStateError);
+    const other = await place([line('carotte', 4)]);
+    if (!other.ok) throw new Error('not placed');
+    await store.orders.cancel(other.order.iri, 'expired');
+    const level = await store.orders.stock(id('catalog_items/carotte'));
+    expect(level).to.include({ available: 4, reserved: 0, sold: 1 });
+    balanced(level);
+  });
+
+  it('restocks when the item is written, keeping the invariant', async () => {
+    await place([line('carotte', 2)]);
+    const stored = await store.getResource(id('catalog_items/carotte'));
+    await store.apply('ferme', { upsert: [{ ...(stored?.record as CatalogItemRecord), stock: 10 }] });
+    const level = await store.orders.stock(id('catalog_items/carotte'));
+    expect(level).to.include({ available: 10, reserved: 2, restocked: 7 });
+    balanced(level);
+  });
+
+  it('answers a retried request with the same order and reserves nothing again', async () => {
+    const first = await place([line('carotte', 2)], 'k1');
+    const again = await place([line('carotte', 2)], 'k1');
+    expect(again.ok && first.ok && again.order.iri === first.order.iri && again.replayed).to.equal(true);
+    expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ available: 3, reserved: 2 });
+  });
+
+  it('never sells the same unit twice under concurrent orders', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, () => place([line('carotte', 1)])));
+    expect(results.filter((r) => r.ok)).to.have.length(5);
+    const level = await store.orders.stock(id('catalog_items/carotte'));
+    expect(level).to.include({ available: 0, reserved: 5 });
+    balanced(level);
+  });
+});
