@@ -23,6 +23,8 @@ import { notificationRoutes, subscriptionRoutes } from './http/subscription-rout
 import type { PeerRow } from './store/federation.js';
 import type { SubscribeOutcome } from './sync/subscribe.js';
 import type { SyncScheduler } from './sync/scheduler.js';
+import type { OrderService } from './orders/order-service.js';
+import { orderRoutes } from './http/order-routes.js';
 
 /** What the application needs. */
 export interface AppDeps {
@@ -50,6 +52,8 @@ export interface AppDeps {
   readonly onChange?: () => void;
   /** Registers our webhook at a peer. */
   readonly subscribe: (peer: PeerRow) => Promise<SubscribeOutcome>;
+  /** The orders of our enterprises (the DFC Orders API). */
+  readonly orders: OrderService;
 }
 
 /** The version written in discovery. */
@@ -86,6 +90,7 @@ export function createApp(deps: AppDeps): Express {
     feed: deps.store.feed, catalog, allowPrivate: deps.allowPrivate ?? false, ...(deps.onChange !== undefined ? { onChange: deps.onChange } : {}),
   }));
   app.use('/api/dfc', feedRoutes({ feed: deps.store.feed, catalog, fragmentSize: deps.feedFragmentSize ?? 500 }));
+  app.use('/api/dfc', orderRoutes({ orders: deps.orders, store: deps.store, base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
   app.use('/api/dfc', dfcRoutes({ catalog, cache: deps.renderCache, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
   const provenance = deps.store.provenance;
   app.use('/api/sync', notificationRoutes({ feed: deps.store.feed, provenance, scheduler: deps.scheduler }));

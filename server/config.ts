@@ -46,6 +46,10 @@ export interface Config {
   readonly webhookMaxFailures: number;
   /** First retry delay of a failed delivery, doubled at each failure. */
   readonly webhookBackoffMs: number;
+  /** How long a held order that nobody completes or changes keeps its stock, in seconds. */
+  readonly orderHoldSeconds: number;
+  /** Deadline of one request to a supplier's node (placing, changing or completing an order there), in milliseconds. */
+  readonly orderTimeoutMs: number;
 }
 
 /** Command-line options that map to configuration. */
@@ -113,5 +117,7 @@ export function loadConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv =
     feedRetentionDays: integer('MAILLON_FEED_RETENTION_DAYS', env['MAILLON_FEED_RETENTION_DAYS'], 30, 0, 36500),
     webhookMaxFailures: integer('MAILLON_WEBHOOK_MAX_FAILURES', env['MAILLON_WEBHOOK_MAX_FAILURES'], 10, 1, 1000),
     webhookBackoffMs: integer('MAILLON_WEBHOOK_BACKOFF_MS', env['MAILLON_WEBHOOK_BACKOFF_MS'], 1000, 1, 3_600_000),
+    orderHoldSeconds: integer('MAILLON_ORDER_HOLD', env['MAILLON_ORDER_HOLD'], 1800, 1, 30 * 86400),
+    orderTimeoutMs: integer('MAILLON_ORDER_TIMEOUT', env['MAILLON_ORDER_TIMEOUT'], 10_000, 100, 600_000),
   };
 }

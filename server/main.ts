@@ -27,6 +27,8 @@ import { RenderCache } from './http/render.js';
 import { safeFetch, type FetchPolicy, type SafeFetch } from './net/safe-fetch.js';
 import { subscribeToPeer, type SubscribeOutcome } from './sync/subscribe.js';
 import type { PeerRow } from './store/federation.js';
+import { OrderService } from './orders/order-service.js';
+import { NodeUrls } from './urls/node-urls.js';
 
 /** The parts of a node, opened and wired. */
 export interface NodeParts {
@@ -44,6 +46,8 @@ export interface NodeParts {
   readonly notifier: Notifier;
   /** Registers our webhook at a peer. */
   subscribe(peer: PeerRow): Promise<SubscribeOutcome>;
+  /** Orders of our enterprises, and the stock they hold. */
+  readonly orders: OrderService;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -87,8 +91,11 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   const scheduler = new SyncScheduler({ engine, provenance: store.provenance, timers, concurrency: config.syncConcurrency, logger });
   const peerNames = async (): Promise<Map<number, string>> => new Map((await store.provenance.listPeers()).map((p) => [p.id, p.name]));
   const federation = new FederationService(store.index, catalog, () => taxonomy, peerNames);
+  const orders = new OrderService({
+    store, decoder, urls: new NodeUrls(base), holdMs: config.orderHoldSeconds * 1000, onChange: () => notifier.wake(),
+  });
   return {
-    config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, logger,
+    config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, logger, orders,
     subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch, policy, ownBase: base }),
     close: async () => {
       timers.cancelAll();
@@ -107,6 +114,7 @@ export function appDeps(parts: NodeParts): AppDeps {
     logger: parts.logger, bodyLimit: config.bodyLimit, pageSize: config.pageSize, name: config.name,
     scheduler: parts.scheduler, allowPrivate: config.allowPrivate,
     onChange: () => parts.notifier.wake(), subscribe: (peer) => parts.subscribe(peer), feedFragmentSize: config.feedFragmentSize,
+    orders: parts.orders,
   };
 }
 
@@ -129,6 +137,10 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   // Retention: versions older than the policy go, except the latest version of each resource.
   parts.timers.every('feed compaction', 3_600_000, async () => {
     await parts.store.feed.compact(new Date(Date.now() - config.feedRetentionDays * 86_400_000).toISOString());
+  });
+  // Held orders nobody completed in time give their stock back: looked at a few times per hold period.
+  parts.timers.every('order expiry', Math.max(200, Math.min(15_000, (config.orderHoldSeconds * 1000) / 4)), async () => {
+    await parts.orders.expireDue();
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

@@ -188,9 +188,14 @@ export class OrderService {
   public async update(eid: string, iri: string, body: OrderBody, caller: OrderCaller): Promise<OrderView> {
     let order = await this.visible(eid, iri, caller);
     const request = await this.read(eid, body, iri);
+    // An order past its time is expired now, whether or not the sweep came by: its stock is no longer held.
+    if ((order.state === 'Held' || order.state === 'Pending') && order.expiresAt !== null && order.expiresAt <= new Date(this.now()).toISOString()) {
+      order = await this.cancelOrder(order, 'expired');
+    }
     if (order.state === 'Complete' || order.state === 'Cancelled') {
       if (request.status === statusOf(order)) return this.view(order);
-      throw new ConflictHttpError(`order ${iri} is ${order.state}: it can no longer change`);
+      const why = order.closedReason !== null ? ` (${order.closedReason})` : '';
+      throw new ConflictHttpError(`order ${iri} is ${order.state}${why}: it can no longer change`);
     }
     if (request.status === 'Cancelled') return this.view(await this.cancelOrder(order, 'cancelled'));
     // A document without lines changes only the status (a bare completion).

@@ -45,6 +45,8 @@ export interface InProcessOptions {
   readonly logger?: Logger;
   /** The notifier's `post` (default: the real peer client), poll, failures and backoff. */
   readonly notifier?: { readonly fetch?: SafeFetch; readonly pollMs?: number; readonly maxFailures?: number; readonly baseBackoffMs?: number };
+  /** How long a held order keeps its stock, in seconds (default 1800). */
+  readonly orderHoldSeconds?: number;
   /** Changes what `createApp` gets (a failing service, a fake `subscribe`…). */
   readonly deps?: (deps: AppDeps) => AppDeps;
 }
@@ -57,7 +59,7 @@ export interface RequestOptions {
 
 /** A node running in this process: the parts `openNode` built, and its server. */
 export interface InProcessNode
-  extends Pick<NodeParts, 'store' | 'decoder' | 'catalog' | 'federation' | 'taxonomy' | 'engine' | 'scheduler' | 'notifier'> {
+  extends Pick<NodeParts, 'store' | 'decoder' | 'catalog' | 'federation' | 'taxonomy' | 'engine' | 'scheduler' | 'notifier' | 'orders'> {
   /** Where it listens (`http://127.0.0.1:<port>`). */
   readonly url: string;
   /** The base URL of its `@id`s. */
@@ -109,6 +111,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
     maxResponseBytes: 5 * 1024 * 1024,
     webhookMaxFailures: options.notifier?.maxFailures ?? 10,
     webhookBackoffMs: options.notifier?.baseBackoffMs ?? 1000,
+    ...(options.orderHoldSeconds !== undefined ? { orderHoldSeconds: options.orderHoldSeconds } : {}),
   };
   let parts: NodeParts;
   try {
@@ -120,7 +123,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const { store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier } = parts;
+  const { store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier, orders } = parts;
   const base = store.baseUrl;
   const defaults = appDeps(parts);
   const app = createApp(options.deps !== undefined ? options.deps(defaults) : defaults);
@@ -140,7 +143,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
   const { token: adminToken } = await issueToken(store, { eid: null, scopes: SCOPES, label: 'admin' });
   let closed: Promise<void> | undefined;
   return {
-    url, base, dir, db, store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier, app, server, adminToken,
+    url, base, dir, db, store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier, orders, app, server, adminToken,
     token: async (eid, scopes = SCOPES) => (await issueToken(store, { eid, scopes })).token,
     seed: async (eid, seedOptions = {}) => {
       const records = seedOptions.records ?? farmRecords(eid);

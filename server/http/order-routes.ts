@@ -1,0 +1,155 @@
+/**
+ * The DFC Orders API of each selling enterprise: `…/enterprises/{eid}/orders[/{n}]`.
+ *
+ * The same collection answers under `…/Orders` too: the path Open Food Network derives from an FDC-style product
+ * `@id` (`…/SuppliedProducts/{id}` → `…/Orders`). An order's `@id` is made under the collection it was posted to,
+ * so the orders OFN finds start with the URL it derived, as its look-up requires.
+ *
+ * Orders are never in the public catalogue, the federated catalogue or the public change feed: every route needs
+ * a token of the selling enterprise, with `WriteOrders` to place or change an order and `ReadOrders` to read all
+ * of them (a buyer's token reads the orders it placed).
+ *
+ * @packageDocumentation
+ */
+import { Router, type Request, type Response } from 'express';
+import { principalOf, requireScope } from '../auth/middleware.js';
+import { allows, type Principal } from '../auth/tokens.js';
+import { BadRequestHttpError, ForbiddenHttpError, MethodNotAllowedHttpError, NotFoundHttpError, UnauthorizedHttpError } from '../errors/http-error.js';
+import type { OrderBody, OrderCaller, OrderService, OrderView } from '../orders/order-service.js';
+import type { NodeStore } from '../store/store.js';
+import { ACCEPTED_BODY_TYPES, bodyMediaType, negotiate } from './negotiate.js';
+import { render } from './render.js';
+
+/** Options of {@link orderRoutes}. */
+export interface OrderRoutesArgs {
+  readonly orders: OrderService;
+  readonly store: NodeStore;
+  /** The public base URL (the orders' `@id`s are made from it). */
+  readonly base: string;
+  readonly pageSize: number;
+  readonly maxPageSize: number;
+}
+
+/** The two spellings of an enterprise's orders collection: ours, and the FDC one Open Food Network derives. */
+const COLLECTIONS = ['orders', 'Orders'] as const;
+
+const LONGEST_KEY = 200;
+
+/** Builds the router (mounted under `/api/dfc`). */
+export function orderRoutes(args: OrderRoutesArgs): Router {
+  const { orders } = args;
+  const router = Router();
+
+  /** The caller of an order route: `WriteOrders` or `ReadOrders` on the enterprise (401/403 otherwise). */
+  const callerOf = (res: Response, eid: string, write: boolean): OrderCaller => {
+    const principal = principalOf(res);
+    if (principal === undefined) {
+      throw new UnauthorizedHttpError(`orders need an API token with the ${write ? 'WriteOrders' : 'ReadOrders or WriteOrders'} scope`, {
+        headers: { 'WWW-Authenticate': 'Bearer' },
+      });
+    }
+    if (write) requireScope(res, 'WriteOrders', eid);
+    else if (!allows(principal, 'ReadOrders', eid) && !allows(principal, 'WriteOrders', eid)) requireScope(res, 'ReadOrders', eid);
+    return { id: callerId(principal), readsAll: allows(principal, 'ReadOrders', eid) };
+  };
+
+  const enterprise = async (req: Request): Promise<string> => {
+    const eid = req.params['eid'] as string;
+    if ((await args.store.getEnterprise(eid)) === undefined) throw new NotFoundHttpError(`no enterprise ${eid}`);
+    return eid;
+  };
+
+  const collectionUrl = (req: Request): string => `${args.base}${req.baseUrl}${req.path}`.replace(/\/+$/u, '');
+  const orderUrl = (req: Request): string => `${args.base}${req.baseUrl}${req.path}`;
+
+  const body = (req: Request): OrderBody => {
+    const mediaType = bodyMediaType(req.get('content-type'));
+    const text = typeof req.body === 'string' ? req.body : '';
+    if (text.trim() === '') throw new BadRequestHttpError('the request body is empty');
+    return { text, mediaType };
+  };
+
+  const idempotencyKey = (req: Request): string | undefined => {
+    const key = req.get('idempotency-key');
+    if (key === undefined) return undefined;
+    // The header is a structured-field string (draft-ietf-httpapi-idempotency-key-header): quotes are optional here.
+    const bare = key.trim().replace(/^"(.*)"$/u, '$1');
+    if (bare === '' || bare.length > LONGEST_KEY || /[^\x21-\x7e]/u.test(bare)) {
+      throw new BadRequestHttpError(`Idempotency-Key must be 1 to ${LONGEST_KEY} visible ASCII characters`);
+    }
+    return bare;
+  };
+
+  const answer = (req: Request, res: Response, status: number, records: OrderView['records'], options: { containerId?: string } = {}): void => {
+    const rendered = render(records, negotiate(req.get('accept')), options.containerId !== undefined ? { containerId: options.containerId } : { container: false });
+    // Orders are personal and change: never stored by a cache.
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Vary', 'Accept, Authorization, X-Api-Token');
+    res.status(status).type(rendered.contentType).send(rendered.body);
+  };
+
+  const allow = (methods: string, acceptPost = false) => (req: Request, res: Response): void => {
+    res.setHeader('Allow', methods);
+    if (acceptPost) res.setHeader('Accept-Post', ACCEPTED_BODY_TYPES.join(', '));
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    throw new MethodNotAllowedHttpError(`${req.method} is not allowed on ${req.originalUrl.split('?')[0] ?? ''}; allowed: ${methods}`, { headers: { Allow: methods } });
+  };
+
+  for (const collection of COLLECTIONS) {
+    router.get(`/enterprises/:eid/${collection}`, async (req, res) => {
+      const eid = await enterprise(req);
+      const caller = callerOf(res, eid, false);
+      const page = req.query['page'] === undefined ? 1 : Number(req.query['page']);
+      const size = req.query['page_size'] === undefined ? args.pageSize : Number(req.query['page_size']);
+      if (!Number.isInteger(page) || page < 1) throw new BadRequestHttpError('page must be a positive integer');
+      if (!Number.isInteger(size) || size < 1 || size > args.maxPageSize) throw new BadRequestHttpError(`page_size must be an integer from 1 to ${args.maxPageSize}`);
+      const { views, total } = await orders.list(eid, caller, { offset: (page - 1) * size, limit: size });
+      if (page > 1 && views.length === 0) throw new NotFoundHttpError(`page ${page} is past the end of the orders`);
+      const last = Math.max(1, Math.ceil(total / size));
+      const url = collectionUrl(req);
+      const links = [`<${url}?page=1&page_size=${size}>; rel="first"`];
+      if (page < last) links.push(`<${url}?page=${page + 1}&page_size=${size}>; rel="next"`);
+      if (page > 1) links.push(`<${url}?page=${Math.min(page - 1, last)}&page_size=${size}>; rel="prev"`);
+      res.setHeader('Link', links.join(', '));
+      answer(req, res, 200, views.flatMap((v) => v.records), { containerId: url });
+    });
+
+    router.post(`/enterprises/:eid/${collection}`, async (req, res) => {
+      const eid = await enterprise(req);
+      const caller = callerOf(res, eid, true);
+      const given = body(req);
+      const key = idempotencyKey(req);
+      const created = await orders.create(eid, collectionUrl(req), given, caller, key);
+      res.setHeader('Location', created.order.iri);
+      answer(req, res, created.replayed ? 200 : 201, created.records);
+    });
+    router.all(`/enterprises/:eid/${collection}`, allow('GET, HEAD, OPTIONS, POST', true));
+
+    router.get(`/enterprises/:eid/${collection}/:n`, async (req, res) => {
+      const eid = await enterprise(req);
+      const view = await orders.get(eid, orderUrl(req), callerOf(res, eid, false));
+      answer(req, res, 200, view.records);
+    });
+    router.put(`/enterprises/:eid/${collection}/:n`, async (req, res) => {
+      const eid = await enterprise(req);
+      const view = await orders.update(eid, orderUrl(req), body(req), callerOf(res, eid, true));
+      answer(req, res, 200, view.records);
+    });
+    router.delete(`/enterprises/:eid/${collection}/:n`, async (req, res) => {
+      const eid = await enterprise(req);
+      const view = await orders.cancel(eid, orderUrl(req), callerOf(res, eid, true));
+      answer(req, res, 200, view.records);
+    });
+    router.all(`/enterprises/:eid/${collection}/:n`, allow('GET, HEAD, OPTIONS, PUT, DELETE'));
+  }
+  return router;
+}
+
+/** Who placed an order: the token's id (the admin's token is one caller like any other). */
+function callerId(principal: Principal): string {
+  if (principal.tokenId === '') throw new ForbiddenHttpError('this caller cannot place orders');
+  return principal.tokenId;
+}

@@ -1,0 +1,206 @@
+/**
+ * The DFC Orders API of one node: reservations all or nothing, 409 naming the short lines, idempotent retries,
+ * amendments, completion, cancellation, expiry, who sees which order; and Open Food Network's backorders exactly
+ * as it sends them (JSON-LD as application/json, the collection URL as the new order's @id, quantities as strings,
+ * Offers whose offeredItem is a SuppliedProduct, a completion PUT of bare references, "Thu Aug 22 2024" dates).
+ */
+import { expect } from 'chai';
+import { bearer, startInProcess, type InProcessNode } from '../helpers/in-process.js';
+
+const CONTEXT = 'https://www.datafoodconsortium.org';
+
+interface Graph { '@graph'?: Record<string, unknown>[] }
+
+function nodes(body: string): Record<string, unknown>[] {
+  const doc = JSON.parse(body) as Graph & Record<string, unknown>;
+  return doc['@graph'] ?? [doc];
+}
+
+function typed(body: string, type: string): Record<string, unknown>[] {
+  return nodes(body).filter((n) => [n['@type']].flat().includes(type));
+}
+
+/** The ids a node serves for a product: product, catalog item and offer. */
+async function idsOf(node: InProcessNode, eid: string, key: string): Promise<{ product: string; item: string; offer: string }> {
+  const api = `${node.base}/api/dfc/enterprises/${eid}`;
+  return { product: `${api}/supplied_products/${key}`, item: `${api}/catalog_items/${key}`, offer: `${api}/offers/${key}` };
+}
+
+/** An order as Open Food Network's FdcBackorderer builds it (§5.4 and §6.5 of the OFN notes). */
+function ofnOrder(ordersUrl: string, lines: { offer: string; product: string; quantity: number | string }[], options: { status?: string; id?: string } = {}): string {
+  const id = options.id ?? ordersUrl;
+  const session = `${ordersUrl.replace(/\/orders$|\/Orders$/u, '')}/SalesSession/#`;
+  return JSON.stringify({
+    '@context': CONTEXT,
+    '@graph': [
+      {
+        '@id': id, '@type': 'dfc-b:Order', 'dfc-b:orderedBy': 'https://ofn.example/api/dfc/enterprises/7',
+        'dfc-b:hasOrderStatus': options.status ?? 'dfc-v:Held', 'dfc-b:belongsTo': session,
+        'dfc-b:hasPart': lines.map((_l, i) => `${id}/OrderLines/${i + 1}`),
+      },
+      ...lines.map((l, i) => ({ '@id': `${id}/OrderLines/${i + 1}`, '@type': 'dfc-b:OrderLine', 'dfc-b:quantity': l.quantity, 'dfc-b:concerns': l.offer })),
+      ...lines.map((l) => ({ '@id': l.offer, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': l.product })),
+      ...lines.map((l) => ({ '@id': l.product, '@type': 'dfc-b:SuppliedProduct' })),
+      { '@id': session, '@type': 'dfc-b:SaleSession', 'dfc-b:beginDate': 'Thu Aug 22 2024 05:40:38 UTC', 'dfc-b:endDate': '2024-08-29T05:40:38Z' },
+    ],
+  });
+}
+
+describe('orders API', function () {
+  this.timeout(20_000);
+  let node: InProcessNode;
+  let seller: string;
+  let buyer: string;
+  let reader: string;
+
+  beforeEach(async () => {
+    node = await startInProcess({ base: 'http://a.test' });
+    await node.seed('ferme');
+    seller = await node.token('ferme', ['ReadOrders', 'WriteOrders', 'ReadProducts']);
+    buyer = await node.token('ferme', ['WriteOrders']);
+    reader = await node.token('ferme', ['ReadProducts']);
+  });
+  afterEach(() => node.close());
+
+  const post = (body: string, token: string, headers: Record<string, string> = {}, path = '/api/dfc/enterprises/ferme/orders') =>
+    node.request('POST', path, { headers: { 'content-type': 'application/json', ...bearer(token), ...headers }, body });
+  const stockOf = async (key: string) => node.store.orders.stock(`${node.base}/api/dfc/enterprises/ferme/catalog_items/${key}`);
+
+  it('takes an order as Open Food Network sends it, and answers so that OFN matches its lines', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const ordersUrl = `${node.base}/api/dfc/enterprises/ferme/orders`;
+    const created = await post(ofnOrder(ordersUrl, [{ ...tomate, quantity: '3' }]), buyer);
+    expect(created.status, created.text).to.equal(201);
+    const order = typed(created.text, 'dfc-b:Order')[0] as Record<string, unknown>;
+    expect(order['@id']).to.match(new RegExp(`^${ordersUrl}/\\d+$`, 'u'));
+    expect(created.headers.get('location')).to.equal(order['@id']);
+    expect(order['dfc-b:hasOrderStatus']).to.equal('dfc-v:Held');
+    const offers = typed(created.text, 'dfc-b:Offer');
+    // A link, compacted as the context says (a string or {"@id"}): the connector reads both.
+    const link = (value: unknown) => (typeof value === 'string' ? value : (value as { '@id': string })['@id']);
+    expect(offers.map((o) => link(o['dfc-b:offeredItem']))).to.deep.equal([tomate.product]);
+    const lines = typed(created.text, 'dfc-b:OrderLine');
+    expect(lines.map((l) => Number(l['dfc-b:quantity']))).to.deep.equal([3]);
+    expect(await stockOf('tomate')).to.include({ available: 9, reserved: 3 });
+    // The published catalogue shows what is left.
+    const catalogue = await node.request('GET', '/api/dfc/enterprises/ferme/catalog_items/tomate');
+    expect(typed(catalogue.text, 'dfc-b:CatalogItem')[0]?.['dfc-b:stockLimitation']).to.equal(9);
+
+    // OFN finds its open order in the collection, amends it, then completes it with bare references.
+    const list = await node.request('GET', '/api/dfc/enterprises/ferme/orders', { headers: bearer(buyer) });
+    expect(list.status).to.equal(200);
+    expect(typed(list.text, 'dfc-b:Order').map((o) => o['@id'])).to.deep.equal([order['@id']]);
+    const iri = order['@id'] as string;
+    const path = new URL(iri).pathname;
+    const amended = await node.request('PUT', path, { headers: { 'content-type': 'application/json', ...bearer(buyer) }, body: ofnOrder(ordersUrl, [{ ...tomate, quantity: 5 }], { id: iri }) });
+    expect(amended.status, amended.text).to.equal(200);
+    expect(await stockOf('tomate')).to.include({ available: 7, reserved: 5 });
+    const completed = await node.request('PUT', path, {
+      headers: { 'content-type': 'application/json', ...bearer(buyer) }, body: ofnOrder(ordersUrl, [{ ...tomate, quantity: 5 }], { id: iri, status: 'dfc-v:Complete' }),
+    });
+    expect(completed.status, completed.text).to.equal(200);
+    expect(typed(completed.text, 'dfc-b:Order')[0]?.['dfc-b:hasOrderStatus']).to.equal('dfc-v:Complete');
+    expect(await stockOf('tomate')).to.include({ available: 7, reserved: 0, sold: 5 });
+  });
+
+  it('answers under the FDC spelling …/Orders, with @ids under it', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const ordersUrl = `${node.base}/api/dfc/enterprises/ferme/Orders`;
+    const created = await post(ofnOrder(ordersUrl, [{ ...tomate, quantity: 1 }]), buyer, {}, '/api/dfc/enterprises/ferme/Orders');
+    expect(created.status, created.text).to.equal(201);
+    expect(typed(created.text, 'dfc-b:Order')[0]?.['@id']).to.match(/\/Orders\/\d+$/u);
+  });
+
+  it('refuses an order with a short line with 409, naming each short line, and reserves nothing', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const chevre = await idsOf(node, 'ferme', 'chevre');
+    const refused = await post(ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 2 }, { ...chevre, quantity: 1 }]), buyer);
+    expect(refused.status).to.equal(409);
+    expect(refused.headers.get('content-type')).to.match(/application\/problem\+json/u);
+    const problem = JSON.parse(refused.text) as { detail: string; shortLines: { line: number; requested: number; available: number }[] };
+    expect(problem.shortLines).to.deep.equal([{ line: 2, id: `${node.base}/api/dfc/enterprises/ferme/orders/OrderLines/2`, offer: chevre.offer, item: chevre.item, requested: 1, available: 0 }]);
+    expect(problem.detail).to.contain('1 requested, 0 available');
+    expect(await stockOf('tomate')).to.include({ available: 12, reserved: 0 });
+  });
+
+  it('makes a retried POST with the same Idempotency-Key safe', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const body = ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 2 }]);
+    const first = await post(body, buyer, { 'idempotency-key': 'abc-1' });
+    const second = await post(body, buyer, { 'idempotency-key': 'abc-1' });
+    expect(first.status).to.equal(201);
+    expect(second.status).to.equal(200);
+    expect(second.headers.get('location')).to.equal(first.headers.get('location'));
+    expect(await stockOf('tomate')).to.include({ available: 10, reserved: 2 });
+    const other = await post(ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 3 }]), buyer, { 'idempotency-key': 'abc-1' });
+    expect(other.status).to.equal(422);
+  });
+
+  it('cancels, and a cancelled order can no longer change', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const created = await post(ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 4 }]), buyer);
+    const path = new URL(created.headers.get('location') as string).pathname;
+    const cancelled = await node.request('DELETE', path, { headers: bearer(buyer) });
+    expect(cancelled.status).to.equal(200);
+    expect(await stockOf('tomate')).to.include({ available: 12, reserved: 0 });
+    const again = await node.request('PUT', path, {
+      headers: { 'content-type': 'application/json', ...bearer(buyer) },
+      body: ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 1 }], { id: created.headers.get('location') as string }),
+    });
+    expect(again.status).to.equal(409);
+  });
+
+  it('gives the stock of an untouched held order back when it expires', async () => {
+    await node.close();
+    node = await startInProcess({ base: 'http://a.test', orderHoldSeconds: 1 });
+    await node.seed('ferme');
+    buyer = await node.token('ferme', ['WriteOrders']);
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const created = await post(ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 4 }]), buyer);
+    expect(created.status).to.equal(201);
+    expect(await node.orders.expireDue()).to.equal(0);
+    await new Promise((resolve) => { setTimeout(resolve, 1100); });
+    expect(await node.orders.expireDue()).to.equal(1);
+    expect(await stockOf('tomate')).to.include({ available: 12, reserved: 0 });
+    const read = await node.request('GET', new URL(created.headers.get('location') as string).pathname, { headers: bearer(buyer) });
+    expect(typed(read.text, 'dfc-b:Order')[0]?.['dfc-b:hasOrderStatus']).to.equal('dfc-v:Cancelled');
+  });
+
+  it('keeps orders to those who may see them', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const body = ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 1 }]);
+    expect((await node.request('POST', '/api/dfc/enterprises/ferme/orders', { headers: { 'content-type': 'application/json' }, body })).status).to.equal(401);
+    expect((await post(body, reader)).status).to.equal(403);
+    const mine = await post(body, buyer);
+    const other = await node.token('ferme', ['WriteOrders']);
+    const path = new URL(mine.headers.get('location') as string).pathname;
+    expect((await node.request('GET', path, { headers: bearer(other) })).status).to.equal(404);
+    expect((await node.request('GET', path, { headers: bearer(seller) })).status).to.equal(200);
+    const theirs = await node.request('GET', '/api/dfc/enterprises/ferme/orders', { headers: bearer(other) });
+    expect(typed(theirs.text, 'dfc-b:Order')).to.have.length(0);
+    // Orders are in no public place: not the catalogue, not the public feed.
+    const catalogue = await node.request('GET', '/api/dfc/enterprises/ferme/catalog_items');
+    expect(catalogue.text).to.not.contain('dfc-b:Order"');
+    const feed = await node.request('GET', '/api/dfc/feed');
+    expect(feed.text).to.not.contain('/orders/');
+  });
+
+  it('refuses bad orders with a clear problem', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+    const cases: [string, number][] = [
+      ['{', 400],
+      [JSON.stringify({ '@context': CONTEXT, '@id': 'x:y', '@type': 'dfc-b:Offer' }), 422],
+      [ofnOrder(url, [{ offer: 'https://elsewhere.example/offers/1', product: 'https://elsewhere.example/p/1', quantity: 1 }]), 422],
+      [ofnOrder(url, [{ ...tomate, quantity: -1 }]), 422],
+      [ofnOrder(url, [{ ...tomate, quantity: 'beaucoup' }]), 422],
+      [ofnOrder(url, [{ ...tomate, quantity: 1 }], { status: 'dfc-v:Shipped' }), 422],
+    ];
+    for (const [body, status] of cases) {
+      const answer = await post(body, buyer);
+      expect(answer.status, `${body}: ${answer.text}`).to.equal(status);
+      expect(answer.headers.get('content-type')).to.match(/application\/problem\+json/u);
+    }
+    expect(await stockOf('tomate')).to.include({ available: 12, reserved: 0 });
+  });
+});
