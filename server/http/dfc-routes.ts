@@ -228,7 +228,9 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
 
   // ------------------------------------------------------------------ catalogue collections
 
-  for (const collection of ['catalog_items', 'supplied_products'] as const) {
+  // `SuppliedProducts` is the FDC spelling: Open Food Network derives an orders collection from a product `@id` by
+  // replacing `/SuppliedProducts` with `/Orders`, so the products answer there too (the same resources).
+  for (const collection of ['catalog_items', 'supplied_products', 'SuppliedProducts'] as const) {
     router.get(`/enterprises/:eid/${collection}`, async (req, res) => {
       const row = await catalog.enterpriseRow(req.params['eid'] as string);
       canRead(res, row, 'ReadProducts');
@@ -294,6 +296,9 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   };
 
   router.get('/enterprises/:eid/supplied_products/:id', getResource('supplied_products'));
+  router.get('/enterprises/:eid/SuppliedProducts/:id', getResource('supplied_products'));
+  router.all('/enterprises/:eid/SuppliedProducts/:id', allow(READ_METHODS));
+  router.all('/enterprises/:eid/SuppliedProducts', allow(READ_METHODS));
   router.put('/enterprises/:eid/supplied_products/:id', writeResource('supplied_products', async (eid, id, given, expected) => {
     const decoded = await catalog.decode(given as WriteBody, catalog.urls.resource(eid, 'supplied_products', id));
     return catalog.replaceProduct(eid, id, decoded.records, expected);

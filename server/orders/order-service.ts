@@ -281,7 +281,9 @@ export class OrderService {
     const sentOffer = sent?.kind === 'Offer' ? sent : undefined;
     const store = this.deps.store;
     // The offer itself, then what the buyer says it offers (OFN: the SuppliedProduct; some: the CatalogItem).
-    const candidates = [line.offer, ...(sentOffer?.item !== undefined ? [sentOffer.item] : [])];
+    // Our products also answer under the FDC spelling (`…/SuppliedProducts/{id}`): one resource, two URLs.
+    const candidates = [line.offer, ...(sentOffer?.item !== undefined ? [sentOffer.item] : [])]
+      .flatMap((iri) => [iri, iri.replace('/SuppliedProducts/', '/supplied_products/')]);
     for (const iri of candidates) {
       const stored = await store.getResource(iri);
       if (stored === undefined || stored.eid !== eid) continue;

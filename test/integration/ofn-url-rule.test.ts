@@ -1,0 +1,84 @@
+/**
+ * Open Food Network finds a supplier's orders without discovery: it takes a linked product's `@id`, drops the last
+ * segment to get the catalogue, and derives the orders collection from it (`FdcUrlBuilder`). These tests apply
+ * that rule, in both its spellings, to the ids this node serves, and place an order where it leads.
+ */
+import { expect } from 'chai';
+import { bearer, startInProcess, type InProcessNode } from '../helpers/in-process.js';
+
+/** OFN's rule: catalogue and orders URLs of a product `@id` (FDC spelling first, then OFN's own). */
+function ofnUrls(productId: string): { catalog: string; orders: string } {
+  const base = productId.slice(0, productId.lastIndexOf('/'));
+  return {
+    catalog: base.replace('/supplied_products', '/catalog_items'),
+    orders: base.replace('/SuppliedProducts', '/Orders').replace('/supplied_products', '/orders'),
+  };
+}
+
+function graph(text: string): Record<string, unknown>[] {
+  const doc = JSON.parse(text) as { '@graph'?: Record<string, unknown>[] } & Record<string, unknown>;
+  return doc['@graph'] ?? [doc];
+}
+
+function order(ordersUrl: string, offer: string, product: string): string {
+  return JSON.stringify({
+    '@context': 'https://www.datafoodconsortium.org',
+    '@graph': [
+      { '@id': ordersUrl, '@type': 'dfc-b:Order', 'dfc-b:orderedBy': 'https://ofn.example/api/dfc/enterprises/7', 'dfc-b:hasOrderStatus': 'dfc-v:Held',
+        'dfc-b:hasPart': `${ordersUrl}/OrderLines/1` },
+      { '@id': `${ordersUrl}/OrderLines/1`, '@type': 'dfc-b:OrderLine', 'dfc-b:quantity': '1', 'dfc-b:concerns': offer },
+      { '@id': offer, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': product },
+    ],
+  });
+}
+
+describe("Open Food Network's URL rule on our ids", function () {
+  this.timeout(20_000);
+  let node: InProcessNode;
+  let token: string;
+
+  before(async () => {
+    node = await startInProcess({ base: 'http://a.test' });
+    await node.seed('ferme');
+    token = await node.token('ferme', ['WriteOrders', 'ReadOrders']);
+  });
+  after(() => node.close());
+
+  const path = (iri: string) => iri.slice(node.base.length);
+
+  it('leads from every product we publish to its catalogue and to our orders collection', async () => {
+    const catalogue = await node.request('GET', '/api/dfc/enterprises/ferme/catalog_items');
+    const products = graph(catalogue.text).filter((n) => n['@type'] === 'dfc-b:SuppliedProduct');
+    expect(products).to.have.length.greaterThan(0);
+    for (const product of products) {
+      const id = product['@id'] as string;
+      const urls = ofnUrls(id);
+      const listed = await node.request('GET', path(urls.catalog));
+      expect(listed.status).to.equal(200);
+      expect(graph(listed.text).map((n) => n['@id'])).to.include(id);
+      const offer = (graph(listed.text).find((n) => n['@type'] === 'dfc-b:Offer' && String(n['@id']).endsWith(id.slice(id.lastIndexOf('/'))))?.['@id']) as string;
+      const placed = await node.request('POST', path(urls.orders), { headers: { 'content-type': 'application/json', ...bearer(token) }, body: order(urls.orders, offer, id) });
+      if (placed.status === 409) continue; // out of stock: the collection answered as an orders collection
+      expect(placed.status, placed.text).to.equal(201);
+      // OFN keeps an order only if its @id starts with the orders URL it derived.
+      expect(placed.headers.get('location')?.startsWith(`${urls.orders}/`)).to.equal(true);
+    }
+  });
+
+  it('answers the FDC spelling: …/SuppliedProducts/{id} is the product, …/Orders the orders collection', async () => {
+    const alias = `${node.base}/api/dfc/enterprises/ferme/SuppliedProducts/tomate`;
+    const product = await node.request('GET', path(alias));
+    expect(product.status).to.equal(200);
+    expect(graph(product.text)[0]?.['dfc-b:name']).to.be.a('string');
+    const urls = ofnUrls(alias);
+    expect(urls.orders).to.equal(`${node.base}/api/dfc/enterprises/ferme/Orders`);
+    const placed = await node.request('POST', path(urls.orders), {
+      headers: { 'content-type': 'application/json', ...bearer(token) },
+      body: order(urls.orders, `${node.base}/api/dfc/enterprises/ferme/offers/tomate`, alias),
+    });
+    expect(placed.status, placed.text).to.equal(201);
+    expect(placed.headers.get('location')?.startsWith(`${urls.orders}/`)).to.equal(true);
+    const held = await node.request('GET', path(urls.orders), { headers: bearer(token) });
+    expect(graph(held.text).filter((n) => n['@type'] === 'dfc-b:Order').map((n) => n['dfc-b:hasOrderStatus'])).to.include('dfc-v:Held');
+  });
+});
