@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import type { NodeId } from '../../../ontology/iri.js';
 import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../../ontology/records.js';
 import { OrderStateError, type StockLevel } from '../../../server/store/orders.js';
+import { SqliteDatabase } from '../../../server/store/sqlite/database.js';
+import { migrate, MIGRATIONS } from '../../../server/store/sqlite/migrations.js';
 import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
+import { readRows } from '../../helpers/sqlite.js';
 
 const base = 'https://a.example';
 const id = (path: string): NodeId => `${base}/api/dfc/enterprises/ferme/${path}` as NodeId;
@@ -132,5 +135,30 @@ describe('store: stock ledger and orders', () => {
     const level = await store.orders.stock(id('catalog_items/carotte'));
     expect(level).to.include({ available: 0, reserved: 5 });
     balanced(level);
+  });
+
+  it('migration 10 opens a ledger for every catalog item stored before it, from its published stock', async () => {
+    const file = join(dir, 'old.db');
+    const db = await SqliteDatabase.open(file);
+    try {
+      await db.transaction(async (tx) => {
+        await tx.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+        for (const m of MIGRATIONS.filter((x) => x.version < 10)) {
+          await tx.exec(m.sql);
+          await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, 'then']);
+        }
+        await tx.run("INSERT INTO enterprises (eid, iri, name, created_at, updated_at) VALUES ('ferme', 'x:ferme', 'Ferme', 'then', 'then')");
+        const insert = "INSERT INTO resources (iri, eid, kind, record, created_at, updated_at) VALUES (?, 'ferme', 'CatalogItem', ?, 'then', 'then')";
+        await tx.run(insert, ['x:a', JSON.stringify(item('a', 7))]);
+        await tx.run(insert, ['x:b', JSON.stringify(item('b', null))]);
+      });
+      expect(await migrate(db)).to.include(10);
+    } finally {
+      await db.close();
+    }
+    expect(await readRows(file, 'SELECT item_iri, on_demand, initial, available, reserved, sold FROM stock ORDER BY item_iri')).to.deep.equal([
+      { item_iri: 'x:a', on_demand: 0, initial: 7, available: 7, reserved: 0, sold: 0 },
+      { item_iri: 'x:b', on_demand: 1, initial: 0, available: 0, reserved: 0, sold: 0 },
+    ]);
   });
 });
