@@ -18,6 +18,7 @@ const BENCHMARKS: readonly { readonly name: string; readonly load: () => Promise
   { name: 'http', load: () => import('./http.js') },
   { name: 'federation', load: () => import('./federation.js') },
   { name: 'feed', load: () => import('./feed.js') },
+  { name: 'orders', load: () => import('./orders.js') },
 ];
 
 const HEADERS = ['operation', 'ms (median)', 'min–max', 'runs', 'offers/s', 'vs counterpart', 'note'] as const;
