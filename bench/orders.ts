@@ -151,19 +151,20 @@ interface Batch {
 }
 
 /**
- * Sends `count` orders, shared among the targets, with {@link CONCURRENCY} workers per target (each target its
+ * Sends `count` orders of one unit, shared among the targets, with {@link CONCURRENCY} workers per target (each target its
  * own keep-alive pool; a worker sends its next order as soon as the last one is answered), and checks what every
- * answer says.
+ * answer says. The CPU of the targets' processes (and of `also`) is measured over the batch.
  */
-async function orders(targets: readonly Target[], count: number, quantity = 1): Promise<Batch> {
+async function orders(targets: readonly Target[], count: number, also: readonly { name: string; pid: number }[] = []): Promise<Batch> {
   const latencies: number[] = [];
   const statuses = new Map<number, number>();
   const createdBy = new Map<string, number>();
   const errors: string[] = [];
   const unexplained: string[] = [];
   const agents = targets.map(() => new Agent({ keepAlive: true, maxSockets: CONCURRENCY }));
-  const bodies = targets.map((t) => orderBody(`${t.url}/api/dfc/enterprises/${t.eid}/orders`, t.ids, quantity));
-  const pids = [...new Set(targets.map((t) => t.pid))];
+  const bodies = targets.map((t) => orderBody(`${t.url}/api/dfc/enterprises/${t.eid}/orders`, t.ids, 1));
+  const watched = [...targets.map((t) => ({ name: t.name, pid: t.pid })), ...also];
+  const pids = [...new Set(watched.map((w) => w.pid))];
   const cpuBefore = pids.map(processCpuMs);
   let next = 0;
   const started = performance.now();
@@ -194,7 +195,7 @@ async function orders(targets: readonly Target[], count: number, quantity = 1): 
   const cpu = pids.map((pid, i) => {
     const before = cpuBefore[i];
     const after = cpuAfter[i];
-    const name = targets.find((t) => t.pid === pid)?.name ?? String(pid);
+    const name = watched.find((w) => w.pid === pid)?.name ?? String(pid);
     return `${name} ${before === undefined || after === undefined ? '?' : (((after - before) / wallMs) * 100).toFixed(0)} %`;
   }).join(', ');
   return {
@@ -327,11 +328,11 @@ export async function run(): Promise<BenchResult[]> {
         name: i === 0 ? 'B' : 'C', url: s.url, eid: s.eid, token: s.buyer, ids: s.listed[key] as ItemIds, pid: s.pid,
       }));
       log(`shops B ${shopReady[0]?.url} and C ${shopReady[1]?.url}: ${SHOP_WARMUP} orders to warm up…`);
-      shopWarm = await orders(viaShops('big'), SHOP_WARMUP);
+      shopWarm = await orders(viaShops('big'), SHOP_WARMUP, [{ name: 'A', pid: a.pid }]);
       expectAnswers('orders through the shops (warm-up)', shopWarm, [201]);
       log(`  warm-up: ${describe(shopWarm)}`);
       log(`race through B and C: ${RACE_ORDERS} orders of 1 against a stock of ${RACE_STOCK} at A, ${CONCURRENCY} in flight per shop…`);
-      shopsRace = await orders(viaShops('shared'), RACE_ORDERS);
+      shopsRace = await orders(viaShops('shared'), RACE_ORDERS, [{ name: 'A', pid: a.pid }]);
       expectAnswers('race through the shops', shopsRace, [201, 409]);
       log(`  ${describe(shopsRace)}`);
     }
