@@ -13,7 +13,8 @@
  * is one request from sending to the last byte of the answer.
  *
  *  1. Direct at A: {@link DIRECT_WARMUP} orders of `big` to warm up, then {@link DIRECT_ORDERS} measured: every
- *     one must be 201. Orders per second and p50/p95.
+ *     one must be 201. Orders per second and p50/p95; then {@link SINGLE_ORDERS} one at a time (the latency of an
+ *     order without queueing). The CPU time of each node process per order is reported beside.
  *  2. Direct race at A: {@link RACE_ORDERS} orders of one unit of `direct-race` (stock 300): exactly 300 are 201,
  *     the others 409 (problem+json naming the short line), none anything else.
  *  3. Through the shops: {@link SHOP_WARMUP} orders of `big` through B and C, then {@link RACE_ORDERS} orders of
@@ -26,7 +27,8 @@
  * 201s; at B and C, as many Held orders as their 201s, and each refused order Cancelled, never left Held.
  *
  * Set `BENCH_ORDERS_PROFILE=DIR` to run the nodes under `node --cpu-prof` (profiles written to DIR when they
- * exit). Every socket is on 127.0.0.1; the temporary directory is removed at the end.
+ * exit), `BENCH_ORDERS_CONCURRENCY=N` to change the requests in flight per node targeted (default 50: latency
+ * is then mostly queueing, in-flight / throughput), `BENCH_ORDERS_DIRECT=N` the measured direct orders. Every socket is on 127.0.0.1; the temporary directory is removed at the end.
  *
  * @packageDocumentation
  */
@@ -44,9 +46,11 @@ const log = groupLog(GROUP);
 const ms = formatMs;
 const rate = formatRate;
 
-/** Requests in flight per node targeted. */
-const CONCURRENCY = 50;
+/** Requests in flight per node targeted (`BENCH_ORDERS_CONCURRENCY`). */
+const CONCURRENCY = Number(process.env['BENCH_ORDERS_CONCURRENCY'] ?? 50);
 const DIRECT_WARMUP = 500;
+/** Orders sent one at a time (latency without queueing). */
+const SINGLE_ORDERS = 300;
 const DIRECT_ORDERS = Number(process.env['BENCH_ORDERS_DIRECT'] ?? 5000);
 const SHOP_WARMUP = 200;
 const RACE_ORDERS = 1000;
@@ -151,17 +155,17 @@ interface Batch {
 }
 
 /**
- * Sends `count` orders of one unit, shared among the targets, with {@link CONCURRENCY} workers per target (each target its
+ * Sends `count` orders of one unit, shared among the targets, with `concurrency` workers per target (each target its
  * own keep-alive pool; a worker sends its next order as soon as the last one is answered), and checks what every
  * answer says. The CPU of the targets' processes (and of `also`) is measured over the batch.
  */
-async function orders(targets: readonly Target[], count: number, also: readonly { name: string; pid: number }[] = []): Promise<Batch> {
+async function orders(targets: readonly Target[], count: number, also: readonly { name: string; pid: number }[] = [], concurrency = CONCURRENCY): Promise<Batch> {
   const latencies: number[] = [];
   const statuses = new Map<number, number>();
   const createdBy = new Map<string, number>();
   const errors: string[] = [];
   const unexplained: string[] = [];
-  const agents = targets.map(() => new Agent({ keepAlive: true, maxSockets: CONCURRENCY }));
+  const agents = targets.map(() => new Agent({ keepAlive: true, maxSockets: concurrency }));
   const bodies = targets.map((t) => orderBody(`${t.url}/api/dfc/enterprises/${t.eid}/orders`, t.ids, 1));
   const watched = [...targets.map((t) => ({ name: t.name, pid: t.pid })), ...also];
   const pids = [...new Set(watched.map((w) => w.pid))];
@@ -187,7 +191,7 @@ async function orders(targets: readonly Target[], count: number, also: readonly 
       }
     }
   };
-  await Promise.all(targets.flatMap((_t, i) => Array.from({ length: CONCURRENCY }, () => worker(i))));
+  await Promise.all(targets.flatMap((_t, i) => Array.from({ length: concurrency }, () => worker(i))));
   const wallMs = performance.now() - started;
   const cpuAfter = pids.map(processCpuMs);
   for (const agent of agents) agent.destroy();
@@ -196,7 +200,8 @@ async function orders(targets: readonly Target[], count: number, also: readonly 
     const before = cpuBefore[i];
     const after = cpuAfter[i];
     const name = watched.find((w) => w.pid === pid)?.name ?? String(pid);
-    return `${name} ${before === undefined || after === undefined ? '?' : (((after - before) / wallMs) * 100).toFixed(0)} %`;
+    if (before === undefined || after === undefined) return `${name} ?`;
+    return `${name} ${(((after - before) / wallMs) * 100).toFixed(0)} % (${((after - before) / latencies.length).toFixed(1)} ms per order)`;
   }).join(', ');
   return {
     count: latencies.length, wallMs, perSecond: (latencies.length * 1000) / wallMs,
@@ -303,6 +308,10 @@ export async function run(): Promise<BenchResult[]> {
     const direct = await orders([atA('big')], DIRECT_ORDERS);
     expectAnswers('direct orders', direct, [201]);
     log(`  ${describe(direct)}`);
+    // One at a time: what one order costs without queueing.
+    const single = await orders([atA('big')], SINGLE_ORDERS, [], 1);
+    expectAnswers('direct orders, one at a time', single, [201]);
+    log(`  one at a time: ${describe(single)}`);
 
     // 2. Direct race at A for the last units.
     log(`direct race at A: ${RACE_ORDERS} orders of 1 against a stock of ${RACE_STOCK}…`);
@@ -350,7 +359,7 @@ export async function run(): Promise<BenchResult[]> {
       if (row === undefined) throw new Error(`no ledger for ${key} at A`);
       return row;
     };
-    const bigAccepted = (warm.statuses.get(201) ?? 0) + (direct.statuses.get(201) ?? 0) + (shopWarm?.statuses.get(201) ?? 0);
+    const bigAccepted = [warm, direct, single, shopWarm].reduce((sum, batch) => sum + (batch?.statuses.get(201) ?? 0), 0);
     if (ledger('big').reserved !== bigAccepted || ledger('big').sold !== 0) {
       throw new Error(`big at A: ${JSON.stringify(ledger('big'))}, but ${bigAccepted} orders of 1 were accepted`);
     }
@@ -391,6 +400,7 @@ export async function run(): Promise<BenchResult[]> {
         group: GROUP, name: `POST order at A directly, ${CONCURRENCY} in flight`, ms: direct.p50, runs: direct.count,
         note: `${describe(direct)}`, targets: directTargets,
       },
+      { group: GROUP, name: 'POST order at A directly, one at a time', ms: single.p50, runs: single.count, note: describe(single) },
       {
         group: GROUP, name: `race at A directly: ${RACE_ORDERS} orders, stock ${RACE_STOCK}`, ms: directRace.p50, runs: directRace.count,
         note: `${describe(directRace)}; ${directCheck}`,
