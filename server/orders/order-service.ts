@@ -161,8 +161,11 @@ export class OrderService {
       if ('keyReused' in outcome) throw new UnprocessableEntityHttpError(`the Idempotency-Key ${JSON.stringify(key)} was used for another request`);
       throw shortError(outcome.short, request.lines);
     }
-    this.deps.onChange?.();
     let order = outcome.order;
+    // A retry of a request its suppliers refused answers the same refusal, not a 200 with a Cancelled order.
+    const refused = refusedUpstreamOf(order);
+    if (outcome.replayed && order.state === 'Cancelled' && refused !== undefined) throw upstreamError(refused);
+    this.deps.onChange?.();
     if (!outcome.replayed && order.state === 'Pending') order = await this.placeUpstream(order);
     if (!outcome.replayed && request.status === 'Complete') order = await this.completeOrder(order);
     return { ...(await this.view(order)), replayed: outcome.replayed };
@@ -399,16 +402,19 @@ export class OrderService {
         const outcome = await this.requireUpstream().place({
           ordersUrl, ...(existing !== undefined ? { existing } : {}), orderedBy: this.orderedByOf(order), lines, key: `${order.iri}|${ordersUrl}|${order.updatedAt}`,
         });
-        if (!outcome.ok) throw upstreamError(outcome);
+        if (!outcome.ok) throw new UpstreamRefusal(outcome);
         placed.push({ ordersUrl, order: outcome.order });
       }
     } catch (error: unknown) {
+      // Orders placed just now at other suppliers are cancelled whether this order closes or (an amendment)
+      // goes back to what it was: it keeps no link to them, so nothing else would ever release them.
+      for (const link of placed) if (!links.some((l) => l.order === link.order)) await this.deps.upstream?.cancel(link.order, this.orderedByOf(order)).catch(() => undefined);
       if (closeOnFailure) {
-        for (const link of placed) if (!links.some((l) => l.order === link.order)) await this.deps.upstream?.cancel(link.order, this.orderedByOf(order)).catch(() => undefined);
-        await this.deps.store.orders.cancel(order.iri, `refused upstream: ${error instanceof Error ? error.message : String(error)}`);
+        const refusal = error instanceof UpstreamRefusal ? { refusedUpstream: error.outcome } : {};
+        await this.deps.store.orders.cancel(order.iri, `refused upstream: ${error instanceof Error ? error.message : String(error)}`, { ...order.details, ...refusal });
         this.deps.onChange?.();
       }
-      throw error;
+      throw error instanceof UpstreamRefusal ? upstreamError(error.outcome) : error;
     }
     const details = { ...order.details, upstream: placed };
     const held = await this.deps.store.orders.amend(order.iri, { lines: order.lines, details, expiresAt: this.expiry(), state: 'Held' });
@@ -516,6 +522,22 @@ function shortError(short: readonly ShortLine[], lines: readonly ResolvedLine[])
   const problems = described.map((d) => problem('insufficient-stock', d.id ?? null, 'dfc-b:OrderLine', 'dfc-b:quantity',
     `line ${d.line} (${d.offer ?? d.item}): ${d.requested} requested, ${d.available} available`));
   return new ConflictHttpError(`not enough stock: ${problems.map((p) => p.message).join('; ')}`, { problems, extensions: { shortLines: described } });
+}
+
+/** A supplier's refusal inside {@link OrderService.placeUpstream}, kept as the outcome until it is recorded. */
+class UpstreamRefusal extends Error {
+  public override readonly name = 'UpstreamRefusal';
+
+  public constructor(public readonly outcome: Extract<UpstreamOutcome, { ok: false }>) {
+    super(outcome.reason);
+  }
+}
+
+/** What a supplier answered when it refused this order (recorded when the order was cancelled for it). */
+function refusedUpstreamOf(order: OrderRow): Extract<UpstreamOutcome, { ok: false }> | undefined {
+  const refused = order.details['refusedUpstream'] as { status?: unknown; reason?: unknown } | undefined;
+  if (refused === undefined || (refused.status !== 409 && refused.status !== 503) || typeof refused.reason !== 'string') return undefined;
+  return { ok: false, status: refused.status, reason: refused.reason };
 }
 
 function upstreamError(outcome: Extract<UpstreamOutcome, { ok: false }>): Error {
