@@ -357,10 +357,11 @@ export class OrderService {
     if (upstream.length === 0 && !amended.value.lines.some((l) => l.listing !== undefined)) return amended.value;
     // The suppliers must follow, or the amendment is undone.
     try {
-      return await this.placeUpstream(amended.value, false);
+      return await this.placeUpstream(amended.value, order);
     } catch (error: unknown) {
       const restored = await this.deps.store.orders.amend(order.iri, { lines: before, expiresAt: this.expiry(), details: order.details });
-      if (!restored.ok) await this.deps.store.orders.cancel(order.iri, 'could not restore after a refused amendment');
+      // Through cancelOrder: the orders held at the suppliers are released too.
+      if (!restored.ok) await this.cancelOrder(order, 'could not restore after a refused amendment');
       throw error;
     }
   }
@@ -387,9 +388,10 @@ export class OrderService {
   /**
    * Orders the listed lines from their suppliers, one order per supplier's collection (amending the one placed
    * before). When one refuses or cannot be reached, the ones placed are cancelled and so is this order (a new one)
-   * or the error goes to the caller (an amendment, which undoes itself).
+   * or the error goes to the caller (an amendment of `previous`, which undoes itself: the suppliers that took the
+   * amendment are given the lines of `previous` back).
    */
-  private async placeUpstream(order: OrderRow, closeOnFailure = true): Promise<OrderRow> {
+  private async placeUpstream(order: OrderRow, previous?: OrderRow): Promise<OrderRow> {
     const links = upstreamOf(order);
     const collections = new Set<string>(links.map((l) => l.ordersUrl));
     const listings = await this.listingsOf(order);
@@ -409,7 +411,8 @@ export class OrderService {
       // Orders placed just now at other suppliers are cancelled whether this order closes or (an amendment)
       // goes back to what it was: it keeps no link to them, so nothing else would ever release them.
       for (const link of placed) if (!links.some((l) => l.order === link.order)) await this.deps.upstream?.cancel(link.order, this.orderedByOf(order)).catch(() => undefined);
-      if (closeOnFailure) {
+      if (previous !== undefined) await this.revertUpstream(previous, placed.filter((p) => links.some((l) => l.order === p.order)));
+      else {
         const refusal = error instanceof UpstreamRefusal ? { refusedUpstream: error.outcome } : {};
         await this.deps.store.orders.cancel(order.iri, `refused upstream: ${error instanceof Error ? error.message : String(error)}`, { ...order.details, ...refusal });
         this.deps.onChange?.();
@@ -420,6 +423,18 @@ export class OrderService {
     const held = await this.deps.store.orders.amend(order.iri, { lines: order.lines, details, expiresAt: this.expiry(), state: 'Held' });
     if (!held.ok) throw new Error(`order ${order.iri} lost its own reservation while its suppliers accepted`);
     return held.value;
+  }
+
+  /** Gives suppliers that took an amendment undone since the lines of the order as it was (best effort, like a cancellation). */
+  private async revertUpstream(previous: OrderRow, amended: readonly UpstreamLink[]): Promise<void> {
+    for (const link of amended) {
+      try {
+        const lines = await this.upstreamLines(previous, link.ordersUrl);
+        await this.deps.upstream?.place({ ordersUrl: link.ordersUrl, existing: link.order, orderedBy: this.orderedByOf(previous), lines, key: `${previous.iri}|${link.ordersUrl}|${previous.updatedAt}|revert` });
+      } catch {
+        // A listing removed meanwhile, say: the supplier's hold expires anyway.
+      }
+    }
   }
 
   private async listingsOf(order: OrderRow): Promise<Map<number, ListingRow>> {

@@ -287,6 +287,40 @@ describe('orders placed upstream', function () {
         await second.peer.close();
       }
     });
+
+    it('gives the supplier that took an amendment the previous lines back when the other refuses it', async () => {
+      const first = await startWholesaler();
+      const second = await startWholesaler();
+      const shop = await startInProcess({ base: 'http://b.test' });
+      try {
+        await shop.seed('shop');
+        const list = (w: Wholesaler, key: string) => listRemoteItem(shop, 'shop', {
+          key, originItem: `${w.api}/SuppliedProducts/case-6`, originProduct: `${w.api}/SuppliedProducts/case-6`, originOrders: `${w.api}/Orders`, factor: 6,
+        });
+        const fromFirst = await list(first, 'lentilles');
+        const fromSecond = await list(second, 'farine');
+        const customer = await shop.token('shop', ['WriteOrders']);
+        const headers = { 'content-type': 'application/json', ...bearer(customer) };
+        const lines = (a: number, b: number) => [{ offer: fromFirst.offer, product: fromFirst.product, quantity: a }, { offer: fromSecond.offer, product: fromSecond.product, quantity: b }];
+        const created = await shop.request('POST', '/api/dfc/enterprises/shop/orders', { headers, body: customerOrder(`${shop.base}/api/dfc/enterprises/shop/orders`, lines(6, 6)) });
+        expect(created.status, created.text).to.equal(201);
+        const iri = created.headers.get('location') as string;
+        second.mode = 'refuse';
+        const amended = await shop.request('PUT', new URL(iri).pathname, { headers, body: customerOrder(iri, lines(18, 12)) });
+        expect(amended.status, amended.text).to.equal(409);
+        // The first took 3 cases, then was given its 1 case back.
+        const atFirst = first.orderHits();
+        expect(atFirst.map((h) => h.method)).to.deep.equal(['POST', 'PUT', 'PUT']);
+        const quantities = atFirst.map((h) => typed(nodesOf(h.body?.toString('utf8') ?? ''), 'dfc-b:OrderLine').map((l) => l['dfc-b:quantity']));
+        expect(quantities).to.deep.equal([[1], [3], [1]]);
+        const read = await shop.request('GET', new URL(iri).pathname, { headers });
+        expect(typed(nodesOf(read.text), 'dfc-b:OrderLine').map((l) => l['dfc-b:quantity'])).to.deep.equal([6, 6]);
+      } finally {
+        await shop.close();
+        await first.peer.close();
+        await second.peer.close();
+      }
+    });
   });
 
   describe('at another Maillon node', () => {
