@@ -18,7 +18,7 @@ import type { NodeId } from '../../ontology/iri.js';
 import type { DfcRecord, OrderRecord } from '../../ontology/records.js';
 import { DFC_V_NS } from '../../ontology/vocabulary.js';
 import { encodeJsonLd } from '../codec/encode.js';
-import type { Decoder } from '../codec/decode.js';
+import type { DecodeResult, Decoder } from '../codec/decode.js';
 import type { Failure } from '../errors/failure.js';
 import { bodyText, clip, type FetchPolicy, type SafeFetch, type SafeResponse } from '../net/safe-fetch.js';
 import type { PeerRow } from '../store/federation.js';
@@ -121,7 +121,7 @@ export class HttpUpstreamOrders implements UpstreamOrders {
       return undefined;
     }
     const peer = (await this.deps.peers()).find((p) => p.origin === origin && p.token !== null);
-    if (peer?.token == null) return undefined;
+    if (peer === undefined || peer.token === null) return undefined;
     return peer.tokenHeader === 'x-api-token' ? { header: 'x-api-token', value: peer.token } : { header: 'authorization', value: `Bearer ${peer.token}` };
   }
 
@@ -131,7 +131,13 @@ export class HttpUpstreamOrders implements UpstreamOrders {
     if (text.trim() === '') return undefined;
     const contentType = response.headers['content-type'];
     const mediaType = contentType === undefined ? 'application/ld+json' : (contentType.split(';')[0] ?? '').trim().toLowerCase();
-    const decoded = await this.deps.decoder.decode(text, { mediaType: mediaType === '' ? 'application/ld+json' : mediaType, base: response.url });
+    let decoded: DecodeResult;
+    try {
+      decoded = await this.deps.decoder.decode(text, { mediaType: mediaType === '' ? 'application/ld+json' : mediaType, base: response.url });
+    } catch {
+      // Whatever the supplier sent, it is not an answer we can follow (and never our exception to raise).
+      return undefined;
+    }
     const orders = decoded.records.filter((r): r is OrderRecord => r.kind === 'Order');
     const chosen = orders.find((o) => o.id === preferred) ?? orders[0];
     return chosen?.id;

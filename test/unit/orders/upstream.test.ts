@@ -169,6 +169,8 @@ describe('orders placed at a supplier (HttpUpstreamOrders)', function () {
     const outcome = await place(echo, client());
     expect(outcome).to.deep.include({ ok: false, status: 503 });
     expect(outcome.ok ? '' : outcome.reason).to.contain('names no order');
+    const garbage = await startPeer((_req, res) => { res.writeHead(201, { 'content-type': 'application/json' }); res.end('{"@context": 42, "@graph": ['); });
+    expect(await place(garbage, client())).to.deep.include({ ok: false, status: 503 });
   });
 
   it('answers a 503-like failure for a 500, quickly', async () => {
