@@ -28,6 +28,7 @@ import { safeFetch, type FetchPolicy, type SafeFetch } from './net/safe-fetch.js
 import { subscribeToPeer, type SubscribeOutcome } from './sync/subscribe.js';
 import type { PeerRow } from './store/federation.js';
 import { OrderService } from './orders/order-service.js';
+import { HttpUpstreamOrders } from './orders/upstream.js';
 import { NodeUrls } from './urls/node-urls.js';
 
 /** The parts of a node, opened and wired. */
@@ -93,6 +94,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   const federation = new FederationService(store.index, catalog, () => taxonomy, peerNames);
   const orders = new OrderService({
     store, decoder, urls: new NodeUrls(base), holdMs: config.orderHoldSeconds * 1000, onChange: () => notifier.wake(),
+    upstream: new HttpUpstreamOrders({ fetch, policy, decoder, peers: () => store.provenance.listPeers(), timeoutMs: config.orderTimeoutMs }),
   });
   return {
     config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, logger, orders,
