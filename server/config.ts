@@ -46,6 +46,8 @@ export interface Config {
   readonly webhookMaxFailures: number;
   /** First retry delay of a failed delivery, doubled at each failure. */
   readonly webhookBackoffMs: number;
+  /** How often listings of other nodes' items fetch their origin again (the pull fallback of the push), in seconds. */
+  readonly listingRefreshSeconds: number;
 }
 
 /** Command-line options that map to configuration. */
@@ -113,5 +115,6 @@ export function loadConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv =
     feedRetentionDays: integer('MAILLON_FEED_RETENTION_DAYS', env['MAILLON_FEED_RETENTION_DAYS'], 30, 0, 36500),
     webhookMaxFailures: integer('MAILLON_WEBHOOK_MAX_FAILURES', env['MAILLON_WEBHOOK_MAX_FAILURES'], 10, 1, 1000),
     webhookBackoffMs: integer('MAILLON_WEBHOOK_BACKOFF_MS', env['MAILLON_WEBHOOK_BACKOFF_MS'], 1000, 1, 3_600_000),
+    listingRefreshSeconds: integer('MAILLON_LISTING_REFRESH_SECONDS', env['MAILLON_LISTING_REFRESH_SECONDS'], 300, 1, 7 * 86400),
   };
 }

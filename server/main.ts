@@ -27,6 +27,8 @@ import { RenderCache } from './http/render.js';
 import { safeFetch, type FetchPolicy, type SafeFetch } from './net/safe-fetch.js';
 import { subscribeToPeer, type SubscribeOutcome } from './sync/subscribe.js';
 import type { PeerRow } from './store/federation.js';
+import { ListingService } from './orders/listings.js';
+import { NodeUrls } from './urls/node-urls.js';
 
 /** The parts of a node, opened and wired. */
 export interface NodeParts {
@@ -42,6 +44,8 @@ export interface NodeParts {
   readonly timers: Timers;
   /** Delivers webhook notifications (started by {@link startNode}). */
   readonly notifier: Notifier;
+  /** Listings of other nodes' items in our enterprises' catalogues. */
+  readonly listings: ListingService;
   /** Registers our webhook at a peer. */
   subscribe(peer: PeerRow): Promise<SubscribeOutcome>;
   readonly logger: Logger;
@@ -80,15 +84,20 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     maxFailures: config.webhookMaxFailures, baseBackoffMs: config.webhookBackoffMs,
   });
   const catalog = new CatalogService({ store, decoder, onChange: () => notifier.wake() });
+  const listings = new ListingService({ store, decoder, urls: new NodeUrls(base), fetch, policy, onChange: () => notifier.wake() });
   const engine = new SyncEngine({
     provenance: store.provenance, feed: store.feed, decoder, ownBase: base, graceMs: config.withdrawGraceSeconds * 1000, policy, fetch,
     syncTimeoutMs: config.syncTimeoutMs,
+    // Push: what a peer changed reaches the listings of its items at once.
+    onApplied: (peerId, records) => listings.onPeerRecords(records).catch((error: unknown) => {
+      logger.error({ err: error, peer: peerId }, 'listings could not mirror what a peer changed');
+    }),
   });
   const scheduler = new SyncScheduler({ engine, provenance: store.provenance, timers, concurrency: config.syncConcurrency, logger });
   const peerNames = async (): Promise<Map<number, string>> => new Map((await store.provenance.listPeers()).map((p) => [p.id, p.name]));
   const federation = new FederationService(store.index, catalog, () => taxonomy, peerNames);
   return {
-    config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, logger,
+    config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, listings, logger,
     subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch, policy, ownBase: base }),
     close: async () => {
       timers.cancelAll();
@@ -107,6 +116,7 @@ export function appDeps(parts: NodeParts): AppDeps {
     logger: parts.logger, bodyLimit: config.bodyLimit, pageSize: config.pageSize, name: config.name,
     scheduler: parts.scheduler, allowPrivate: config.allowPrivate,
     onChange: () => parts.notifier.wake(), subscribe: (peer) => parts.subscribe(peer), feedFragmentSize: config.feedFragmentSize,
+    listings: parts.listings,
   };
 }
 
@@ -129,6 +139,11 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   // Retention: versions older than the policy go, except the latest version of each resource.
   parts.timers.every('feed compaction', 3_600_000, async () => {
     await parts.store.feed.compact(new Date(Date.now() - config.feedRetentionDays * 86_400_000).toISOString());
+  });
+  // Pull, the fallback of the push: each listing reads its origin again.
+  parts.timers.every('listing refresh', config.listingRefreshSeconds * 1000, async () => {
+    const { failed } = await parts.listings.refreshAll();
+    for (const f of failed) parts.logger.warn({ failure: f }, 'a listing could not read its origin');
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
