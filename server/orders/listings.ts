@@ -168,12 +168,20 @@ export class ListingService {
       throw new UnprocessableEntityHttpError(`the origin's item cannot be published here: ${problems.map((p) => p.message).join('; ')}`, { problems });
     }
     await store.apply(eid, { upsert: records, expect: new Map(Object.values(ids).map((iri) => [iri, null])) });
-    const row = await store.orders.addListing({
-      eid, item: ids.item, offer: ids.offer, product: ids.product, originItem, originOffer: origin.offer.id, originProduct: origin.ordered,
-      originOrders: ordersUrlOf(origin.ordered), factor: origin.factor,
-      ...(terms.price !== undefined ? { price: terms.price } : {}), ...(terms.markup !== undefined ? { markup: terms.markup } : {}),
-      details: { stockItem: origin.stockItem.id, retailProduct: origin.product.id },
-    });
+    let row: ListingRow;
+    try {
+      row = await store.orders.addListing({
+        eid, item: ids.item, offer: ids.offer, product: ids.product, originItem, originOffer: origin.offer.id, originProduct: origin.ordered,
+        originOrders: ordersUrlOf(origin.ordered), factor: origin.factor,
+        ...(terms.price !== undefined ? { price: terms.price } : {}), ...(terms.markup !== undefined ? { markup: terms.markup } : {}),
+        details: { stockItem: origin.stockItem.id, retailProduct: origin.product.id },
+      });
+    } catch (error: unknown) {
+      // A listing of the same item added meanwhile (or the store failing): what was published goes again.
+      await store.apply(eid, { delete: Object.values(ids) });
+      if ((await store.orders.listings(eid)).some((l) => l.originItem === originItem)) throw new ConflictHttpError(`enterprise ${eid} lists ${originItem} already`);
+      throw error;
+    }
     this.deps.onChange?.();
     return this.view(row);
   }

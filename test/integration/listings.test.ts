@@ -123,6 +123,12 @@ describe('listings (two nodes)', function () {
     expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
     const view = await shop.listings.get('boutique', listing?.id as number);
     expect(view.published).to.deep.include({ stock: 3, price: 5.5 });
+    // The next sync reads the farm's change feed (incremental): its changes are pushed the same way.
+    await restock(farm, tomato, 2);
+    const again = await shop.scheduler.syncOne((await shop.store.provenance.getPeer(peer.id)) ?? peer);
+    expect(again.ok, JSON.stringify(again)).to.equal(true);
+    expect((await shop.store.feed.peerFeed(peer.id)).cursor).to.not.equal(null);
+    expect((await shop.listings.get('boutique', listing?.id as number)).published.stock).to.equal(2);
   });
 
   it('takes a fixed price, keeps an on-demand item on demand, and removes a listing with what it published', async () => {
@@ -137,6 +143,20 @@ describe('listings (two nodes)', function () {
     const gone = await shop.request('GET', `/api/dfc/enterprises/boutique/listings/${view.id}`, { headers: bearer(token) });
     expect(gone.status).to.equal(404);
     expect(gone.headers.get('content-type')).to.match(/^application\/problem\+json/u);
+  });
+
+  it('sells a wholesale case by the unit through a Maillon node that imported it (its planned transformation republished)', async () => {
+    const decoded = await farm.decoder.decode(FIXTURE, { mediaType: 'application/ld+json' });
+    await farm.catalog.importRecords('moulin', decoded.records, { create: true });
+    const ours = (path: string): string => `${FARM}/api/dfc/enterprises/moulin/${path}`;
+    const response = await post(shop, token, 'boutique', { item: ours('catalog_items/101') });
+    expect(response.status, response.text).to.equal(201);
+    const view = response.json<ListingView>();
+    expect(view.factor).to.equal(6);
+    expect(view.origin).to.deep.equal({
+      item: ours('catalog_items/101'), offer: ours('offers/102'), product: ours('supplied_products/102'), orders: ours('orders'),
+    });
+    expect(view.published).to.deep.include({ price: 3, stock: 24 });
   });
 
   it('answers problem+json for what cannot be listed', async () => {
