@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { requireScope } from '../auth/middleware.js';
 import { BadRequestHttpError, MethodNotAllowedHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import { parseMarkup, type ListingService, type ListingTerms } from '../orders/listings.js';
@@ -48,8 +48,15 @@ function idOf(req: Request): number {
 export function listingRoutes(args: ListingRoutesArgs): Router {
   const { listings } = args;
   const router = Router();
-  const notAllowed = (methods: string) => (req: Request): never => {
-    throw new MethodNotAllowedHttpError(`${req.method} is not allowed on ${req.originalUrl.split('?')[0] ?? ''}; allowed: ${methods}`, { headers: { Allow: methods } });
+  const notAllowed = (methods: string) => (req: Request, res: Response): void => {
+    res.setHeader('Allow', `${methods}, OPTIONS`);
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    throw new MethodNotAllowedHttpError(`${req.method} is not allowed on ${req.originalUrl.split('?')[0] ?? ''}; allowed: ${methods}, OPTIONS`, {
+      headers: { Allow: `${methods}, OPTIONS` },
+    });
   };
 
   router.get('/enterprises/:eid/listings', async (req, res) => {

@@ -181,6 +181,11 @@ describe('listings (two nodes)', function () {
       headers: { 'content-type': 'application/json' }, body: JSON.stringify({ item: tomato }),
     });
     expect(anonymous.status).to.equal(401);
+    const put = await shop.request('PUT', '/api/dfc/enterprises/boutique/listings', { headers: bearer(token) });
+    expect(put.status).to.equal(405);
+    expect(put.headers.get('allow')).to.equal('GET, HEAD, POST, OPTIONS');
+    expect((await shop.request('OPTIONS', '/api/dfc/enterprises/boutique/listings/1')).status).to.equal(204);
+    expect((await shop.request('GET', '/api/dfc/enterprises/boutique/listings/x', { headers: bearer(token) })).status).to.equal(404);
     const reader = await shop.token('boutique', ['ReadProducts']);
     expect((await shop.request('GET', '/api/dfc/enterprises/boutique/listings', { headers: bearer(reader) })).status).to.equal(403);
   });
