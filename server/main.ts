@@ -89,9 +89,13 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     provenance: store.provenance, feed: store.feed, decoder, ownBase: base, graceMs: config.withdrawGraceSeconds * 1000, policy, fetch,
     syncTimeoutMs: config.syncTimeoutMs,
     // Push: what a peer changed reaches the listings of its items at once.
-    onApplied: (peerId, records) => listings.onPeerRecords(records).catch((error: unknown) => {
-      logger.error({ err: error, peer: peerId }, 'listings could not mirror what a peer changed');
-    }),
+    onApplied: async (peerId, records) => {
+      try {
+        await listings.onPeerRecords(records, (await store.provenance.getPeer(peerId))?.origin);
+      } catch (error: unknown) {
+        logger.error({ err: error, peer: peerId }, 'listings could not mirror what a peer changed');
+      }
+    },
   });
   const scheduler = new SyncScheduler({ engine, provenance: store.provenance, timers, concurrency: config.syncConcurrency, logger });
   const peerNames = async (): Promise<Map<number, string>> => new Map((await store.provenance.listPeers()).map((p) => [p.id, p.name]));

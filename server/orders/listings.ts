@@ -237,14 +237,17 @@ export class ListingService {
    * Push: records a sync just received from a peer. Every listing whose origin item, offer or ordered product is
    * among them mirrors the owner's stock and price, from these records and what the sync holds of the rest.
    *
+   * @param origin - the origin of the peer that sent them: only what it is the authority for counts (a relay's
+   *   copy of another node's stock is no word of its owner; the pull reads that owner itself)
    * @returns how many listings changed
    */
-  public async onPeerRecords(records: readonly DfcRecord[]): Promise<number> {
-    if (records.length === 0) return 0;
-    const byId = new Map(records.map((r) => [r.id as string, r]));
+  public async onPeerRecords(records: readonly DfcRecord[], origin?: string): Promise<number> {
+    const own = origin === undefined ? records : records.filter((r) => originOf(r.id) === origin);
+    if (own.length === 0) return 0;
+    const byId = new Map(own.map((r) => [r.id as string, r]));
     const touched = new Set<string>(byId.keys());
     // A wholesale case's stock is on its own catalog item, which names the case (the listing's ordered product).
-    for (const record of records) if (record.kind === 'CatalogItem' && record.product !== undefined) touched.add(record.product);
+    for (const record of own) if (record.kind === 'CatalogItem' && record.product !== undefined) touched.add(record.product);
     const listings = await this.deps.store.orders.listingsTouching([...touched]);
     let changed = 0;
     for (const listing of listings) {
@@ -414,6 +417,15 @@ export class ListingService {
       },
       createdAt: row.createdAt,
     };
+  }
+}
+
+/** The origin of an IRI, or undefined for one that is no URL. */
+function originOf(iri: string): string | undefined {
+  try {
+    return new URL(iri).origin;
+  } catch {
+    return undefined;
   }
 }
 

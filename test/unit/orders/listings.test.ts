@@ -120,7 +120,10 @@ describe('orders/listings', () => {
     const caseOffer: OfferRecord = { kind: 'Offer', id: `${CATALOGUE}/102/Offer` as NodeId, item: caseItem.id, stock: 1, price: { value: 24, currency: view.published.currency as Iri } };
     const unrelated: DfcRecord = { ...caseItem, id: `${ORIGIN}/elsewhere` as NodeId, product: `${ORIGIN}/other` as NodeId };
     expect(await listings.onPeerRecords([unrelated])).to.equal(0);
-    expect(await listings.onPeerRecords([caseItem, caseOffer])).to.equal(1);
+    // A relay's copy of the supplier's records is not the supplier's word.
+    expect(await listings.onPeerRecords([caseItem, caseOffer], 'https://relay.example')).to.equal(0);
+    expect((await listings.get('boutique', view.id)).published.stock).to.equal(24);
+    expect(await listings.onPeerRecords([caseItem, caseOffer], ORIGIN)).to.equal(1);
     expect((await listings.get('boutique', view.id)).published).to.deep.include({ price: 4, stock: 6 });
     expect(await listings.onPeerRecords([caseItem, caseOffer])).to.equal(0);
   });
