@@ -17,6 +17,8 @@ import { requestLogger } from './logging.js';
 import type { NodeStore } from './store/store.js';
 import type { FederationService } from './federation/federation-service.js';
 import { federationRoutes } from './http/federation-routes.js';
+import { listingRoutes } from './http/listing-routes.js';
+import type { ListingService } from './orders/listings.js';
 import { feedRoutes } from './http/feed-routes.js';
 import { syncRoutes } from './http/sync-routes.js';
 import { notificationRoutes, subscriptionRoutes } from './http/subscription-routes.js';
@@ -54,6 +56,8 @@ export interface AppDeps {
   readonly subscribe: (peer: PeerRow) => Promise<SubscribeOutcome>;
   /** The orders of our enterprises (the DFC Orders API). */
   readonly orders: OrderService;
+  /** Listings of other nodes' items (none: no listing routes). */
+  readonly listings?: ListingService;
 }
 
 /** The version written in discovery. */
@@ -91,6 +95,7 @@ export function createApp(deps: AppDeps): Express {
   }));
   app.use('/api/dfc', feedRoutes({ feed: deps.store.feed, catalog, fragmentSize: deps.feedFragmentSize ?? 500 }));
   app.use('/api/dfc', orderRoutes({ orders: deps.orders, store: deps.store, base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
+  if (deps.listings !== undefined) app.use('/api/dfc', listingRoutes({ listings: deps.listings }));
   app.use('/api/dfc', dfcRoutes({ catalog, cache: deps.renderCache, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
   const provenance = deps.store.provenance;
   app.use('/api/sync', notificationRoutes({ feed: deps.store.feed, provenance, scheduler: deps.scheduler }));

@@ -29,6 +29,7 @@ import { subscribeToPeer, type SubscribeOutcome } from './sync/subscribe.js';
 import type { PeerRow } from './store/federation.js';
 import { OrderService } from './orders/order-service.js';
 import { HttpUpstreamOrders } from './orders/upstream.js';
+import { ListingService } from './orders/listings.js';
 import { NodeUrls } from './urls/node-urls.js';
 
 /** The parts of a node, opened and wired. */
@@ -45,6 +46,8 @@ export interface NodeParts {
   readonly timers: Timers;
   /** Delivers webhook notifications (started by {@link startNode}). */
   readonly notifier: Notifier;
+  /** Listings of other nodes' items in our enterprises' catalogues. */
+  readonly listings: ListingService;
   /** Registers our webhook at a peer. */
   subscribe(peer: PeerRow): Promise<SubscribeOutcome>;
   /** Orders of our enterprises, and the stock they hold. */
@@ -85,9 +88,18 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     maxFailures: config.webhookMaxFailures, baseBackoffMs: config.webhookBackoffMs,
   });
   const catalog = new CatalogService({ store, decoder, onChange: () => notifier.wake() });
+  const listings = new ListingService({ store, decoder, urls: new NodeUrls(base), fetch, policy, onChange: () => notifier.wake() });
   const engine = new SyncEngine({
     provenance: store.provenance, feed: store.feed, decoder, ownBase: base, graceMs: config.withdrawGraceSeconds * 1000, policy, fetch,
     syncTimeoutMs: config.syncTimeoutMs,
+    // Push: what a peer changed reaches the listings of its items at once.
+    onApplied: async (peerId, records) => {
+      try {
+        await listings.onPeerRecords(records, (await store.provenance.getPeer(peerId))?.origin);
+      } catch (error: unknown) {
+        logger.error({ err: error, peer: peerId }, 'listings could not mirror what a peer changed');
+      }
+    },
   });
   const scheduler = new SyncScheduler({ engine, provenance: store.provenance, timers, concurrency: config.syncConcurrency, logger });
   const peerNames = async (): Promise<Map<number, string>> => new Map((await store.provenance.listPeers()).map((p) => [p.id, p.name]));
@@ -97,7 +109,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     upstream: new HttpUpstreamOrders({ fetch, policy, decoder, peers: () => store.provenance.listPeers(), timeoutMs: config.orderTimeoutMs }),
   });
   return {
-    config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, logger, orders,
+    config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, listings, logger, orders,
     subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch, policy, ownBase: base }),
     close: async () => {
       timers.cancelAll();
@@ -117,6 +129,7 @@ export function appDeps(parts: NodeParts): AppDeps {
     scheduler: parts.scheduler, allowPrivate: config.allowPrivate,
     onChange: () => parts.notifier.wake(), subscribe: (peer) => parts.subscribe(peer), feedFragmentSize: config.feedFragmentSize,
     orders: parts.orders,
+    listings: parts.listings,
   };
 }
 
@@ -143,6 +156,11 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   // Held orders nobody completed in time give their stock back: looked at a few times per hold period.
   parts.timers.every('order expiry', Math.max(200, Math.min(15_000, (config.orderHoldSeconds * 1000) / 4)), async () => {
     await parts.orders.expireDue();
+  });
+  // Pull, the fallback of the push: each listing reads its origin again.
+  parts.timers.every('listing refresh', config.listingRefreshSeconds * 1000, async () => {
+    const { failed } = await parts.listings.refreshAll();
+    for (const f of failed) parts.logger.warn({ failure: f }, 'a listing could not read its origin');
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

@@ -15,6 +15,7 @@ import {
   describeError, enterpriseCommand, exportCommand, importCommand, init, serve, tokenCommand, UsageError, withNode, type Io,
 } from './node-commands.js';
 import { identityCommand, peerCommand, syncCommand } from './sync-commands.js';
+import { listingCommand } from './listing-commands.js';
 import { readTaxonomyFile } from './taxonomy.js';
 
 /** Exit codes: 0 done, 1 the input is invalid or the operation failed, 2 the command was used wrongly. */
@@ -37,6 +38,9 @@ Node commands:
   peer subscribe ID                           ask a Maillon peer to push its changes here (signed webhooks)
   sync [--peer ID]                            sync peers now and print a summary table
   identity confirm SUBJECT TARGET             vouch that two products are one (the federated catalogue lists them once)
+  listing add ITEM --enterprise EID [--price P | --markup 15%]
+                                              sell another node's catalog item (its @id) in an enterprise's catalogue
+  listing list --enterprise EID | listing remove ID --enterprise EID
 
 Document commands:
   validate FILE [--json]                      check a DFC document; exit 1 with the problems when invalid
@@ -107,6 +111,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       'token-header': { type: 'string' },
       interval: { type: 'string' },
       peer: { type: 'string' },
+      price: { type: 'string' },
+      markup: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -180,6 +186,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       return withNode(values, (node) => syncCommand(node, values, io));
     case 'identity':
       return withNode(values, (node) => identityCommand(node, rest[0], rest.slice(1), io));
+    case 'listing':
+      return withNode(values, (node) => listingCommand(node, rest[0], rest[1], values, io));
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }

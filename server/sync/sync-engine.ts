@@ -20,7 +20,7 @@ import { discover, feedOf } from './discovery.js';
 import { feedHead, incrementalSync } from './incremental.js';
 import { fetchPage } from './peer-fetch.js';
 import { snapshotSync } from './snapshot.js';
-import { overBudget, type PeerSyncOutcome, type SyncParts, type SyncProgress, type SyncRun } from './sync-context.js';
+import { overBudget, type AppliedHook, type PeerSyncOutcome, type SyncParts, type SyncProgress, type SyncRun } from './sync-context.js';
 
 export type { PeerSyncOutcome, SyncProgress } from './sync-context.js';
 
@@ -48,6 +48,11 @@ export interface SyncEngineArgs {
   readonly fetch?: SafeFetch;
   readonly now?: () => Date;
   readonly random?: () => number;
+  /**
+   * Told of a peer's records once a sync applied them (snapshot or change feed): `main.ts` passes the listings'
+   * push path, so a listing mirrors its owner's stock as soon as the owner's change arrives.
+   */
+  readonly onApplied?: AppliedHook;
 }
 
 /** The default of {@link SyncEngineArgs.syncTimeoutMs}. */
@@ -74,7 +79,7 @@ export class SyncEngine {
     this.budgetMs = args.syncTimeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS;
     this.parts = {
       provenance: args.provenance, feed: args.feed, decoder: args.decoder, ownBase: args.ownBase, policy: this.policy,
-      graceMs: args.graceMs ?? 3_600_000,
+      graceMs: args.graceMs ?? 3_600_000, ...(args.onApplied !== undefined ? { onApplied: args.onApplied } : {}),
     };
     this.now = args.now ?? (() => new Date());
     this.random = args.random ?? Math.random;

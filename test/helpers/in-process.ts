@@ -59,7 +59,7 @@ export interface RequestOptions {
 
 /** A node running in this process: the parts `openNode` built, and its server. */
 export interface InProcessNode
-  extends Pick<NodeParts, 'store' | 'decoder' | 'catalog' | 'federation' | 'taxonomy' | 'engine' | 'scheduler' | 'notifier' | 'orders'> {
+  extends Pick<NodeParts, 'store' | 'decoder' | 'catalog' | 'federation' | 'taxonomy' | 'engine' | 'scheduler' | 'notifier' | 'orders' | 'listings'> {
   /** Where it listens (`http://127.0.0.1:<port>`). */
   readonly url: string;
   /** The base URL of its `@id`s. */
@@ -123,7 +123,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const { store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier, orders } = parts;
+  const { store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier, orders, listings } = parts;
   const base = store.baseUrl;
   const defaults = appDeps(parts);
   const app = createApp(options.deps !== undefined ? options.deps(defaults) : defaults);
@@ -143,7 +143,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
   const { token: adminToken } = await issueToken(store, { eid: null, scopes: SCOPES, label: 'admin' });
   let closed: Promise<void> | undefined;
   return {
-    url, base, dir, db, store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier, orders, app, server, adminToken,
+    url, base, dir, db, store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier, orders, listings, app, server, adminToken,
     token: async (eid, scopes = SCOPES) => (await issueToken(store, { eid, scopes })).token,
     seed: async (eid, seedOptions = {}) => {
       const records = seedOptions.records ?? farmRecords(eid);
