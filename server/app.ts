@@ -6,7 +6,7 @@
  */
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import { identify } from './auth/middleware.js';
+import { identify, type BearerVerifier } from './auth/middleware.js';
 import type { CatalogService } from './catalog/catalog-service.js';
 import { NotFoundHttpError } from './errors/http-error.js';
 import { dfcRoutes } from './http/dfc-routes.js';
@@ -54,6 +54,8 @@ export interface AppDeps {
   readonly subscribe: (peer: PeerRow) => Promise<SubscribeOutcome>;
   /** The orders of our enterprises (the DFC Orders API). */
   readonly orders: OrderService;
+  /** Verifiers of bearer tokens that are not our API tokens (OpenID Connect). */
+  readonly verifiers?: readonly BearerVerifier[];
 }
 
 /** The version written in discovery. */
@@ -84,7 +86,7 @@ export function createApp(deps: AppDeps): Express {
   });
   // Every body is read as text: the codec decides what it is (JSON-LD, plain JSON, Turtle…).
   app.use(express.text({ type: () => true, limit: deps.bodyLimit ?? 5 * 1024 * 1024 }));
-  app.use(identify(deps.store));
+  app.use(identify(deps.store, { logger: deps.logger, ...(deps.verifiers !== undefined ? { verifiers: deps.verifiers } : {}) }));
   app.use(discoveryRoutes({ urls: catalog.urls, name: deps.name ?? 'Maillon node', version: VERSION }));
   app.use('/api/dfc', subscriptionRoutes({
     feed: deps.store.feed, catalog, allowPrivate: deps.allowPrivate ?? false, ...(deps.onChange !== undefined ? { onChange: deps.onChange } : {}),
