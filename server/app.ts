@@ -25,6 +25,7 @@ import type { SubscribeOutcome } from './sync/subscribe.js';
 import type { SyncScheduler } from './sync/scheduler.js';
 import type { OrderService } from './orders/order-service.js';
 import { orderRoutes } from './http/order-routes.js';
+import { oidcRoutes } from './http/oidc-routes.js';
 
 /** What the application needs. */
 export interface AppDeps {
@@ -99,6 +100,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/sync', syncRoutes({
     provenance, scheduler: deps.scheduler, allowPrivate: deps.allowPrivate ?? false, ownBase: deps.store.baseUrl, subscribe: deps.subscribe,
   }));
+  app.use('/api/admin', oidcRoutes({ oidc: deps.store.oidc, store: deps.store }));
   app.use('/api/federation', federationRoutes({
     service: deps.federation,
     base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000,

@@ -29,6 +29,8 @@ import { subscribeToPeer, type SubscribeOutcome } from './sync/subscribe.js';
 import type { PeerRow } from './store/federation.js';
 import { OrderService } from './orders/order-service.js';
 import { NodeUrls } from './urls/node-urls.js';
+import { OidcVerifier } from './auth/oidc.js';
+import { fetchJson } from './net/json-fetch.js';
 
 /** The parts of a node, opened and wired. */
 export interface NodeParts {
@@ -48,6 +50,8 @@ export interface NodeParts {
   subscribe(peer: PeerRow): Promise<SubscribeOutcome>;
   /** Orders of our enterprises, and the stock they hold. */
   readonly orders: OrderService;
+  /** Verifies OpenID Connect tokens of the configured issuers. */
+  readonly oidc: OidcVerifier;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -94,8 +98,12 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   const orders = new OrderService({
     store, decoder, urls: new NodeUrls(base), holdMs: config.orderHoldSeconds * 1000, onChange: () => notifier.wake(),
   });
+  const oidc = new OidcVerifier({
+    store: store.oidc, fetchJson: (url) => fetchJson(fetch, policy, url), logger,
+    cooldownMs: config.oidcKeysCooldownMs, keysMaxAgeMs: config.oidcKeysMaxAgeSeconds * 1000,
+  });
   return {
-    config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, logger, orders,
+    config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, logger, orders, oidc,
     subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch, policy, ownBase: base }),
     close: async () => {
       timers.cancelAll();
@@ -114,7 +122,7 @@ export function appDeps(parts: NodeParts): AppDeps {
     logger: parts.logger, bodyLimit: config.bodyLimit, pageSize: config.pageSize, name: config.name,
     scheduler: parts.scheduler, allowPrivate: config.allowPrivate,
     onChange: () => parts.notifier.wake(), subscribe: (peer) => parts.subscribe(peer), feedFragmentSize: config.feedFragmentSize,
-    orders: parts.orders,
+    orders: parts.orders, verifiers: [parts.oidc],
   };
 }
 

@@ -16,6 +16,7 @@ import {
 } from './node-commands.js';
 import { identityCommand, peerCommand, syncCommand } from './sync-commands.js';
 import { readTaxonomyFile } from './taxonomy.js';
+import { grantCommand, oidcCommand } from './oidc-commands.js';
 
 /** Exit codes: 0 done, 1 the input is invalid or the operation failed, 2 the command was used wrongly. */
 const USAGE = `Usage: maillon <command> [options]
@@ -32,6 +33,12 @@ Node commands:
   token create --admin
   token list [--enterprise EID]
   token revoke ID
+  oidc issuer add URL|les-communs|fdc [--audience A]
+                                              accept OpenID Connect tokens of an issuer (verified against its JWKS)
+  oidc issuer list | oidc issuer remove URL
+  grant (--oidc-email E | --oidc-sub S | --oidc-client-id C) --enterprise EID --scopes A,B [--issuer URL]
+                                              what an OpenID identity may do on an enterprise
+  grant list [--enterprise EID] | grant revoke ID
   peer add URL [--name N] [--token T] [--token-header x-api-token] [--interval 5m] [--profile dfc-v2]
   peer list | peer remove ID | peer status [ID]
   peer subscribe ID                           ask a Maillon peer to push its changes here (signed webhooks)
@@ -107,6 +114,11 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       'token-header': { type: 'string' },
       interval: { type: 'string' },
       peer: { type: 'string' },
+      audience: { type: 'string' },
+      issuer: { type: 'string' },
+      'oidc-email': { type: 'string' },
+      'oidc-sub': { type: 'string' },
+      'oidc-client-id': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -174,6 +186,10 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       return exportCommand(values, io);
     case 'token':
       return tokenCommand(rest[0], rest[1], values, io);
+    case 'oidc':
+      return withNode(values, (node) => oidcCommand(node, rest, values, io));
+    case 'grant':
+      return withNode(values, (node) => grantCommand(node, rest, values, io));
     case 'peer':
       return withNode(values, (node) => peerCommand(node, rest[0], rest[1], values, io));
     case 'sync':
