@@ -31,6 +31,7 @@ import { OrderService } from './orders/order-service.js';
 import { NodeUrls } from './urls/node-urls.js';
 import { OidcVerifier } from './auth/oidc.js';
 import { fetchJson } from './net/json-fetch.js';
+import { PeerTokens } from './sync/peer-tokens.js';
 
 /** The parts of a node, opened and wired. */
 export interface NodeParts {
@@ -88,9 +89,10 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     maxFailures: config.webhookMaxFailures, baseBackoffMs: config.webhookBackoffMs,
   });
   const catalog = new CatalogService({ store, decoder, onChange: () => notifier.wake() });
+  const peerTokens = new PeerTokens({ oidc: store.oidc, fetch, policy });
   const engine = new SyncEngine({
     provenance: store.provenance, feed: store.feed, decoder, ownBase: base, graceMs: config.withdrawGraceSeconds * 1000, policy, fetch,
-    syncTimeoutMs: config.syncTimeoutMs,
+    syncTimeoutMs: config.syncTimeoutMs, tokens: peerTokens,
   });
   const scheduler = new SyncScheduler({ engine, provenance: store.provenance, timers, concurrency: config.syncConcurrency, logger });
   const peerNames = async (): Promise<Map<number, string>> => new Map((await store.provenance.listPeers()).map((p) => [p.id, p.name]));
@@ -104,7 +106,13 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   });
   return {
     config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, logger, orders, oidc,
-    subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch, policy, ownBase: base }),
+    subscribe: async (peer) => {
+      // A peer that demands OpenID Connect tokens is subscribed to with one.
+      const token = await peerTokens.tokenFor(peer);
+      if (token !== undefined && !token.ok) return token;
+      const withToken: PeerRow = token === undefined ? peer : { ...peer, token: token.token, tokenHeader: 'authorization' };
+      return subscribeToPeer(withToken, { feed: store.feed, fetch, policy, ownBase: base });
+    },
     close: async () => {
       timers.cancelAll();
       await notifier.stop();

@@ -42,6 +42,9 @@ Node commands:
   peer add URL [--name N] [--token T] [--token-header x-api-token] [--interval 5m] [--profile dfc-v2]
   peer list | peer remove ID | peer status [ID]
   peer subscribe ID                           ask a Maillon peer to push its changes here (signed webhooks)
+  peer set ID --oidc-issuer URL --client-id C (--client-secret S | --refresh-token R) [--scope S]
+                                              get OpenID Connect access tokens for a peer (client credentials,
+                                              or a user's refresh token); peer set ID --no-oidc forgets them
   sync [--peer ID]                            sync peers now and print a summary table
   identity confirm SUBJECT TARGET             vouch that two products are one (the federated catalogue lists them once)
 
@@ -119,6 +122,12 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       'oidc-email': { type: 'string' },
       'oidc-sub': { type: 'string' },
       'oidc-client-id': { type: 'string' },
+      'oidc-issuer': { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret': { type: 'string' },
+      'refresh-token': { type: 'string' },
+      scope: { type: 'string' },
+      'no-oidc': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
