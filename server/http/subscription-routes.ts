@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
-import { maySee, principalOf, requireCaller, requireScope } from '../auth/middleware.js';
+import { badCredentialOf, maySee, principalOf, requireCaller, requireScope, unauthorized } from '../auth/middleware.js';
 import { isAdmin } from '../auth/tokens.js';
 import { unknownEnterprise } from '../catalog/catalog-reads.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
@@ -60,7 +60,8 @@ export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
     } else {
       // A private enterprise is unknown to whoever may not see it, as its feed is: 404, not 401 or 403.
       const row = await catalog.enterpriseRow(enterprise);
-      if (row.private && principalOf(res) === undefined) requireCaller(res, 'this needs an API token');
+      // A credential we cannot use gets 401 invalid_token, which says nothing of the enterprise (any URL answers it).
+      if (row.private && principalOf(res) === undefined && badCredentialOf(res) !== undefined) throw unauthorized(res, 'this needs an API token');
       if (!maySee(res, row)) throw unknownEnterprise(enterprise);
       principal = requireScope(res, 'ReadProducts', enterprise);
     }

@@ -70,6 +70,10 @@ describe('OpenID Connect tokens', function () {
       invalidToken(await stock(bearer(token), 3));
       invalidToken(await node.request('POST', '/api/dfc/enterprises/ferme/orders', { headers: { ...JSON_TYPE, ...bearer(token) }, body: '{}' }));
       invalidToken(await node.request('GET', '/api/dfc/subscriptions', { headers: bearer(token) }));
+      const subscribe = { callback: 'http://127.0.0.1:9/hook', enterprise: 'cache' };
+      invalidToken(await node.request('POST', '/api/dfc/subscriptions', { headers: { ...JSON_TYPE, ...bearer(token) }, body: JSON.stringify(subscribe) }));
+      // Without any credential, the private enterprise stays as unknown as one that does not exist.
+      expectProblem(await node.request('POST', '/api/dfc/subscriptions', { headers: JSON_TYPE, body: JSON.stringify(subscribe) }), 404);
     });
   });
 
