@@ -91,6 +91,8 @@ describe('OpenID Connect tokens', function () {
     it('a token with a grant reads a private catalogue and writes within its scopes', async () => {
       const token = await provider.sign(ANNE);
       expect((await node.request('GET', PRIVATE, { headers: bearer(token) })).status).to.equal(200);
+      expect((await node.request('GET', '/api/dfc/enterprises/cache/feed', { headers: bearer(token) })).status).to.equal(200);
+      expect((await node.request('GET', '/api/dfc/enterprises/cache', { headers: bearer(token) })).status, 'ReadEnterprise was not granted').to.equal(403);
       expect((await stock(bearer(token), 11)).status).to.equal(200);
       // As OFN sends it: any word before the token.
       expect((await stock({ authorization: `JWT ${token}` }, 12)).status).to.equal(200);
