@@ -106,6 +106,11 @@ interface ResolvedLine extends NewOrderLine {
 /** A parsed order request. */
 interface OrderRequest {
   readonly order: OrderRecord;
+  /**
+   * Whether the body says what the lines are: it holds OrderLine nodes, or its Order names none. An Order that
+   * names lines the body does not hold refers to them (a status change), and changes none.
+   */
+  readonly linesGiven: boolean;
   readonly status: OrderStatusName | undefined;
   readonly lines: readonly ResolvedLine[];
   readonly saleSession?: SaleSessionRecord;
@@ -198,8 +203,8 @@ export class OrderService {
       throw new ConflictHttpError(`order ${iri} is ${order.state}${why}: it can no longer change`);
     }
     if (request.status === 'Cancelled') return this.view(await this.cancelOrder(order, 'cancelled'));
-    // A document without lines changes only the status (a bare completion).
-    if (request.lines.length > 0 || request.order.lines.length > 0) order = await this.amendOrder(order, request);
+    // A document that only refers to its lines changes only the status (a bare completion).
+    if (request.linesGiven) order = await this.amendOrder(order, request);
     if (request.status === 'Complete') order = await this.completeOrder(order);
     return this.view(order);
   }
@@ -266,7 +271,8 @@ export class OrderService {
       else if (result.line.quantity > 0) resolved.push(result.line);
     }
     if (problems.length > 0) throw new UnprocessableEntityHttpError(problems.map((p) => p.message).join('; '), { problems });
-    return { order, status, lines: resolved, ...(session?.kind === 'SaleSession' ? { saleSession: session } : {}) };
+    const linesGiven = lines.length > 0 || order.lines.length === 0;
+    return { order, linesGiven, status, lines: resolved, ...(session?.kind === 'SaleSession' ? { saleSession: session } : {}) };
   }
 
   /** What a line draws on: one of the enterprise's offers (or a listing's), found by the offer or its item. */

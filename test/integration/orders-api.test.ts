@@ -103,6 +103,18 @@ describe('orders API', function () {
     expect(await stockOf('tomate')).to.include({ available: 7, reserved: 0, sold: 5 });
   });
 
+  it('completes with a bare status change that only refers to its lines, keeping their quantities', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const created = await post(ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 2 }]), buyer);
+    const iri = created.headers.get('location') as string;
+    const body = JSON.stringify({
+      '@context': CONTEXT, '@id': iri, '@type': 'dfc-b:Order', 'dfc-b:hasOrderStatus': 'dfc-v:Complete', 'dfc-b:hasPart': `${iri}/OrderLines/1`,
+    });
+    const completed = await node.request('PUT', new URL(iri).pathname, { headers: { 'content-type': 'application/ld+json', ...bearer(buyer) }, body });
+    expect(completed.status, completed.text).to.equal(200);
+    expect(await stockOf('tomate')).to.include({ available: 10, reserved: 0, sold: 2 });
+  });
+
   it('answers under the FDC spelling …/Orders, with @ids under it', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const ordersUrl = `${node.base}/api/dfc/enterprises/ferme/Orders`;
