@@ -150,8 +150,13 @@ export class OidcVerifier implements BearerVerifier {
     const outcome = await pending;
     if ('kind' in outcome) {
       this.options.logger?.warn({ issuer, failure: outcome }, 'the OpenID issuer\'s keys could not be fetched');
-      // Keys fetched before still verify what they signed: better than refusing every token meanwhile.
-      if (cached !== undefined) return cached;
+      // Keys fetched before still verify what they signed: better than refusing every token meanwhile. They
+      // are kept for one more cooldown, so that requests do not each wait for an issuer that is down.
+      if (cached !== undefined) {
+        const retryIn = Math.min(this.options.cooldownMs ?? 30_000, this.options.keysMaxAgeMs ?? 600_000);
+        this.cache.set(issuer, { ...cached, fetchedAt: Date.now() - (this.options.keysMaxAgeMs ?? 600_000) + retryIn });
+        return cached;
+      }
       throw new KeysUnavailable(outcome);
     }
     this.cache.set(issuer, outcome);
