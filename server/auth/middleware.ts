@@ -157,7 +157,7 @@ export function maySee(res: Response, row: Pick<EnterpriseRow, 'eid' | 'private'
  */
 export function requireVisible(res: Response, row: Pick<EnterpriseRow, 'eid' | 'private'>, scope: Scope, hidden: () => HttpError): void {
   if (!row.private) return;
-  // A 401 says nothing of the enterprise: any URL answers it to a bad credential.
+  // A 401 says nothing of the enterprise: the error funnel turns an unknown one's 404 into the same 401.
   if (principalOf(res) === undefined && badCredentialOf(res) !== undefined) throw unauthorized(res, '');
   if (!maySee(res, row)) throw hidden();
   requireScope(res, scope, row.eid);

@@ -60,7 +60,8 @@ export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
     } else {
       // A private enterprise is unknown to whoever may not see it, as its feed is: 404, not 401 or 403.
       const row = await catalog.enterpriseRow(enterprise);
-      // A credential we cannot use gets 401 invalid_token, which says nothing of the enterprise (any URL answers it).
+      // A credential we cannot use gets 401 invalid_token, which says nothing of the enterprise: an unknown one's
+      // 404 is a 401 too then (the error funnel).
       if (row.private && principalOf(res) === undefined && badCredentialOf(res) !== undefined) throw unauthorized(res, 'this needs an API token');
       if (!maySee(res, row)) throw unknownEnterprise(enterprise);
       principal = requireScope(res, 'ReadProducts', enterprise);

@@ -24,6 +24,11 @@ describe('auth: the token middleware', function () {
   });
   after(async () => node.close());
 
+  const invalidToken = (response: Awaited<ReturnType<InProcessNode['request']>>): string => {
+    const detail = expectProblem(response, 401).detail;
+    expect(response.headers.get('www-authenticate')).to.equal('Bearer error="invalid_token"');
+    return detail;
+  };
   const write = (headers: Record<string, string>) => node.request('PUT', WRITE, { headers: { ...JSON_TYPE, ...headers }, body: STOCK });
 
   it('a public read needs no token; a write without one is 401 with WWW-Authenticate', async () => {
@@ -71,6 +76,11 @@ describe('auth: the token middleware', function () {
         expect(expectProblem(response, 401).detail).to.equal('unknown or revoked API token');
         expect(response.headers.get('www-authenticate')).to.equal('Bearer error="invalid_token"');
       }
+    }
+    // With one, an unknown enterprise answers the same 401: the 401 tells nothing of which exists.
+    for (const headers of tries) {
+      expect(invalidToken(await node.request('GET', '/api/dfc/enterprises/personne/catalog_items', { headers }))).to.equal('unknown or revoked API token');
+      invalidToken(await node.request('GET', '/nowhere', { headers }));
     }
     // Without a credential, the private enterprise is as unknown as one that does not exist.
     expectProblem(await node.request('GET', '/api/dfc/enterprises/cache/catalog_items'), 404);
