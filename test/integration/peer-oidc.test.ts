@@ -2,11 +2,12 @@
  * A node as an OpenID Connect client (issue 11): a peer that demands access tokens from its issuer is synced
  * with tokens this node gets itself, with client credentials or a user's refresh token; a token the peer
  * refuses is renewed once and the request retried once; a token about to expire is renewed before use; no
- * secret reaches `peer status` or the stored error.
+ * secret reaches `peer status` or the stored error; a webhook subscription at such a peer is registered with a token.
  */
 import { expect } from 'chai';
 import { run } from '../../server/cli/main.js';
 import type { PeerRow } from '../../server/store/federation.js';
+import { startFederationNode, type FederationNode } from '../helpers/federation.js';
 import { startInProcess, type InProcessNode } from '../helpers/in-process.js';
 import { startOidcProvider, type OidcProvider } from '../helpers/oidc-provider.js';
 
@@ -101,5 +102,37 @@ describe('a peer that demands OpenID Connect tokens', function () {
     expect(stored?.lastError).to.not.contain('wrong-secret-2');
     expect((await cli('peer', 'set', String(peer.id), '--no-oidc')).code).to.equal(0);
     expect(await a.store.oidc.peerCredentials(peer.id)).to.equal(undefined);
+  });
+});
+
+describe('a subscription at a peer that demands OpenID Connect tokens', function () {
+  this.timeout(60_000);
+  let provider: OidcProvider;
+  let a: InProcessNode;
+  let b: FederationNode;
+
+  before(async () => {
+    provider = await startOidcProvider();
+    provider.clients.set('maillon-a', { secret: 'very-secret-3' });
+    b = await startFederationNode();
+    await b.seed('ferme-des-trois-chenes', 'ferme');
+    await b.node.store.oidc.addIssuer(provider.issuer, null);
+    await b.node.store.oidc.grant({ kind: 'client_id', subject: 'maillon-a', eid: 'ferme', scopes: ['ReadProducts'] });
+    a = await startInProcess({ base: 'http://a.test' });
+  });
+  after(async () => {
+    await a.close();
+    await b.close();
+    await provider.close();
+  });
+
+  it('registers the webhook with an access token of its own: the peer\'s subscription is owned by our client id', async () => {
+    const peer = await a.store.provenance.addPeer({ name: 'b', url: `${b.url}/api/dfc/enterprises/ferme` }, b.url);
+    const refused = await a.request('POST', `/api/sync/peers/${peer.id}/subscribe`, { headers: { authorization: `Bearer ${a.adminToken}` } });
+    expect(refused.status, 'without a token, ReadProducts is missing').to.not.equal(200);
+    await a.store.oidc.setPeerCredentials({ peerId: peer.id, issuer: provider.issuer, clientId: 'maillon-a', clientSecret: 'very-secret-3', refreshToken: null, scope: null });
+    const subscribed = await a.request('POST', `/api/sync/peers/${peer.id}/subscribe`, { headers: { authorization: `Bearer ${a.adminToken}` } });
+    expect(subscribed.status, subscribed.text).to.equal(200);
+    expect((await b.node.store.feed.listSubscriptions()).map((row) => [row.tokenId, row.eid])).to.deep.equal([[`oidc:${provider.issuer}#maillon-a`, 'ferme']]);
   });
 });
