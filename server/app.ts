@@ -6,7 +6,7 @@
  */
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import { identify } from './auth/middleware.js';
+import { identify, type BearerVerifier } from './auth/middleware.js';
 import type { CatalogService } from './catalog/catalog-service.js';
 import { NotFoundHttpError } from './errors/http-error.js';
 import { dfcRoutes } from './http/dfc-routes.js';
@@ -27,6 +27,7 @@ import type { SubscribeOutcome } from './sync/subscribe.js';
 import type { SyncScheduler } from './sync/scheduler.js';
 import type { OrderService } from './orders/order-service.js';
 import { orderRoutes } from './http/order-routes.js';
+import { oidcRoutes } from './http/oidc-routes.js';
 
 /** What the application needs. */
 export interface AppDeps {
@@ -58,6 +59,8 @@ export interface AppDeps {
   readonly orders: OrderService;
   /** Listings of other nodes' items (none: no listing routes). */
   readonly listings?: ListingService;
+  /** Verifiers of bearer tokens that are not our API tokens (OpenID Connect). */
+  readonly verifiers?: readonly BearerVerifier[];
 }
 
 /** The version written in discovery. */
@@ -88,7 +91,7 @@ export function createApp(deps: AppDeps): Express {
   });
   // Every body is read as text: the codec decides what it is (JSON-LD, plain JSON, Turtle…).
   app.use(express.text({ type: () => true, limit: deps.bodyLimit ?? 5 * 1024 * 1024 }));
-  app.use(identify(deps.store));
+  app.use(identify(deps.store, { logger: deps.logger, ...(deps.verifiers !== undefined ? { verifiers: deps.verifiers } : {}) }));
   app.use(discoveryRoutes({ urls: catalog.urls, name: deps.name ?? 'Maillon node', version: VERSION }));
   app.use('/api/dfc', subscriptionRoutes({
     feed: deps.store.feed, catalog, allowPrivate: deps.allowPrivate ?? false, ...(deps.onChange !== undefined ? { onChange: deps.onChange } : {}),
@@ -102,6 +105,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/sync', syncRoutes({
     provenance, scheduler: deps.scheduler, allowPrivate: deps.allowPrivate ?? false, ownBase: deps.store.baseUrl, subscribe: deps.subscribe,
   }));
+  app.use('/api/admin', oidcRoutes({ oidc: deps.store.oidc, store: deps.store }));
   app.use('/api/federation', federationRoutes({
     service: deps.federation,
     base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000,

@@ -31,6 +31,9 @@ import { OrderService } from './orders/order-service.js';
 import { HttpUpstreamOrders } from './orders/upstream.js';
 import { ListingService } from './orders/listings.js';
 import { NodeUrls } from './urls/node-urls.js';
+import { OidcVerifier } from './auth/oidc.js';
+import { fetchJson } from './net/json-fetch.js';
+import { PeerTokens } from './sync/peer-tokens.js';
 
 /** The parts of a node, opened and wired. */
 export interface NodeParts {
@@ -52,6 +55,8 @@ export interface NodeParts {
   subscribe(peer: PeerRow): Promise<SubscribeOutcome>;
   /** Orders of our enterprises, and the stock they hold. */
   readonly orders: OrderService;
+  /** Verifies OpenID Connect tokens of the configured issuers. */
+  readonly oidc: OidcVerifier;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -88,10 +93,11 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     maxFailures: config.webhookMaxFailures, baseBackoffMs: config.webhookBackoffMs,
   });
   const catalog = new CatalogService({ store, decoder, onChange: () => notifier.wake() });
+  const peerTokens = new PeerTokens({ oidc: store.oidc, fetch, policy });
   const listings = new ListingService({ store, decoder, urls: new NodeUrls(base), fetch, policy, onChange: () => notifier.wake() });
   const engine = new SyncEngine({
     provenance: store.provenance, feed: store.feed, decoder, ownBase: base, graceMs: config.withdrawGraceSeconds * 1000, policy, fetch,
-    syncTimeoutMs: config.syncTimeoutMs,
+    syncTimeoutMs: config.syncTimeoutMs, tokens: peerTokens,
     // Push: what a peer changed reaches the listings of its items at once.
     onApplied: async (peerId, records) => {
       try {
@@ -108,9 +114,19 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     store, decoder, urls: new NodeUrls(base), holdMs: config.orderHoldSeconds * 1000, onChange: () => notifier.wake(),
     upstream: new HttpUpstreamOrders({ fetch, policy, decoder, peers: () => store.provenance.listPeers(), timeoutMs: config.orderTimeoutMs }),
   });
+  const oidc = new OidcVerifier({
+    store: store.oidc, fetchJson: (url) => fetchJson(fetch, policy, url), logger,
+    cooldownMs: config.oidcKeysCooldownMs, keysMaxAgeMs: config.oidcKeysMaxAgeSeconds * 1000,
+  });
   return {
-    config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, listings, logger, orders,
-    subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch, policy, ownBase: base }),
+    config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, listings, logger, orders, oidc,
+    subscribe: async (peer) => {
+      // A peer that demands OpenID Connect tokens is subscribed to with one.
+      const token = await peerTokens.tokenFor(peer);
+      if (token !== undefined && !token.ok) return token;
+      const withToken: PeerRow = token === undefined ? peer : { ...peer, token: token.token, tokenHeader: 'authorization' };
+      return subscribeToPeer(withToken, { feed: store.feed, fetch, policy, ownBase: base });
+    },
     close: async () => {
       timers.cancelAll();
       await notifier.stop();
@@ -128,7 +144,7 @@ export function appDeps(parts: NodeParts): AppDeps {
     logger: parts.logger, bodyLimit: config.bodyLimit, pageSize: config.pageSize, name: config.name,
     scheduler: parts.scheduler, allowPrivate: config.allowPrivate,
     onChange: () => parts.notifier.wake(), subscribe: (peer) => parts.subscribe(peer), feedFragmentSize: config.feedFragmentSize,
-    orders: parts.orders,
+    orders: parts.orders, verifiers: [parts.oidc],
     listings: parts.listings,
   };
 }

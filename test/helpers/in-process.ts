@@ -45,6 +45,8 @@ export interface InProcessOptions {
   readonly logger?: Logger;
   /** The notifier's `post` (default: the real peer client), poll, failures and backoff. */
   readonly notifier?: { readonly fetch?: SafeFetch; readonly pollMs?: number; readonly maxFailures?: number; readonly baseBackoffMs?: number };
+  /** Least time between two fetches of an OpenID issuer's keys for an unknown key id (default 0). */
+  readonly oidcKeysCooldownMs?: number;
   /** How long a held order keeps its stock, in seconds (default 1800). */
   readonly orderHoldSeconds?: number;
   /** Changes what `createApp` gets (a failing service, a fake `subscribe`…). */
@@ -112,6 +114,8 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
     webhookMaxFailures: options.notifier?.maxFailures ?? 10,
     webhookBackoffMs: options.notifier?.baseBackoffMs ?? 1000,
     ...(options.orderHoldSeconds !== undefined ? { orderHoldSeconds: options.orderHoldSeconds } : {}),
+    // A token signed by a key the node does not know yet fetches the issuer's keys at once (a rotation is seen).
+    oidcKeysCooldownMs: options.oidcKeysCooldownMs ?? 0,
   };
   let parts: NodeParts;
   try {
