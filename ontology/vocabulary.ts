@@ -53,6 +53,8 @@ export const DFC_B = createVocabulary(
   // sale sessions and orders
   'beginDate', 'startDate', 'endDate', 'orderedBy', 'soldBy', 'hasPart', 'partOf', 'belongsTo', 'holds', 'concerns',
   'quantity', 'orderNumber', 'date', 'hasOrderStatus', 'hasPaymentStatus', 'hasFulfilmentStatus',
+  // planned transformations (Open Food Network's retail units of a wholesale case)
+  'AsPlannedTransformation', 'AsPlannedConsumptionFlow', 'AsPlannedProductionFlow', 'consumes', 'produces',
 );
 
 /** RDF core. */

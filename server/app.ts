@@ -6,7 +6,7 @@
  */
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import { identify } from './auth/middleware.js';
+import { identify, type BearerVerifier } from './auth/middleware.js';
 import type { CatalogService } from './catalog/catalog-service.js';
 import { NotFoundHttpError } from './errors/http-error.js';
 import { dfcRoutes } from './http/dfc-routes.js';
@@ -17,6 +17,8 @@ import { requestLogger } from './logging.js';
 import type { NodeStore } from './store/store.js';
 import type { FederationService } from './federation/federation-service.js';
 import { federationRoutes } from './http/federation-routes.js';
+import { listingRoutes } from './http/listing-routes.js';
+import type { ListingService } from './orders/listings.js';
 import { feedRoutes } from './http/feed-routes.js';
 import { syncRoutes } from './http/sync-routes.js';
 import { notificationRoutes, subscriptionRoutes } from './http/subscription-routes.js';
@@ -25,6 +27,7 @@ import type { SubscribeOutcome } from './sync/subscribe.js';
 import type { SyncScheduler } from './sync/scheduler.js';
 import type { OrderService } from './orders/order-service.js';
 import { orderRoutes } from './http/order-routes.js';
+import { oidcRoutes } from './http/oidc-routes.js';
 
 /** What the application needs. */
 export interface AppDeps {
@@ -54,6 +57,10 @@ export interface AppDeps {
   readonly subscribe: (peer: PeerRow) => Promise<SubscribeOutcome>;
   /** The orders of our enterprises (the DFC Orders API). */
   readonly orders: OrderService;
+  /** Listings of other nodes' items (none: no listing routes). */
+  readonly listings?: ListingService;
+  /** Verifiers of bearer tokens that are not our API tokens (OpenID Connect). */
+  readonly verifiers?: readonly BearerVerifier[];
 }
 
 /** The version written in discovery. */
@@ -84,19 +91,21 @@ export function createApp(deps: AppDeps): Express {
   });
   // Every body is read as text: the codec decides what it is (JSON-LD, plain JSON, Turtle…).
   app.use(express.text({ type: () => true, limit: deps.bodyLimit ?? 5 * 1024 * 1024 }));
-  app.use(identify(deps.store));
+  app.use(identify(deps.store, { logger: deps.logger, ...(deps.verifiers !== undefined ? { verifiers: deps.verifiers } : {}) }));
   app.use(discoveryRoutes({ urls: catalog.urls, name: deps.name ?? 'Maillon node', version: VERSION }));
   app.use('/api/dfc', subscriptionRoutes({
     feed: deps.store.feed, catalog, allowPrivate: deps.allowPrivate ?? false, ...(deps.onChange !== undefined ? { onChange: deps.onChange } : {}),
   }));
   app.use('/api/dfc', feedRoutes({ feed: deps.store.feed, catalog, fragmentSize: deps.feedFragmentSize ?? 500 }));
   app.use('/api/dfc', orderRoutes({ orders: deps.orders, store: deps.store, base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
+  if (deps.listings !== undefined) app.use('/api/dfc', listingRoutes({ listings: deps.listings }));
   app.use('/api/dfc', dfcRoutes({ catalog, cache: deps.renderCache, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
   const provenance = deps.store.provenance;
   app.use('/api/sync', notificationRoutes({ feed: deps.store.feed, provenance, scheduler: deps.scheduler }));
   app.use('/api/sync', syncRoutes({
     provenance, scheduler: deps.scheduler, allowPrivate: deps.allowPrivate ?? false, ownBase: deps.store.baseUrl, subscribe: deps.subscribe,
   }));
+  app.use('/api/admin', oidcRoutes({ oidc: deps.store.oidc, store: deps.store }));
   app.use('/api/federation', federationRoutes({
     service: deps.federation,
     base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000,

@@ -50,6 +50,12 @@ export interface Config {
   readonly orderHoldSeconds: number;
   /** Deadline of one request to a supplier's node (placing, changing or completing an order there), in milliseconds. */
   readonly orderTimeoutMs: number;
+  /** How often listings of other nodes' items fetch their origin again (the pull fallback of the push), in seconds. */
+  readonly listingRefreshSeconds: number;
+  /** How long an OpenID issuer's keys are used before they are fetched again, in seconds. */
+  readonly oidcKeysMaxAgeSeconds: number;
+  /** Least time between two fetches of an issuer's keys caused by a token signed with an unknown key, in ms. */
+  readonly oidcKeysCooldownMs: number;
 }
 
 /** Command-line options that map to configuration. */
@@ -119,5 +125,8 @@ export function loadConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv =
     webhookBackoffMs: integer('MAILLON_WEBHOOK_BACKOFF_MS', env['MAILLON_WEBHOOK_BACKOFF_MS'], 1000, 1, 3_600_000),
     orderHoldSeconds: integer('MAILLON_ORDER_HOLD', env['MAILLON_ORDER_HOLD'], 1800, 1, 30 * 86400),
     orderTimeoutMs: integer('MAILLON_ORDER_TIMEOUT', env['MAILLON_ORDER_TIMEOUT'], 10_000, 100, 600_000),
+    listingRefreshSeconds: integer('MAILLON_LISTING_REFRESH_SECONDS', env['MAILLON_LISTING_REFRESH_SECONDS'], 300, 1, 7 * 86400),
+    oidcKeysMaxAgeSeconds: integer('MAILLON_OIDC_KEYS_MAX_AGE', env['MAILLON_OIDC_KEYS_MAX_AGE'], 600, 0, 7 * 86400),
+    oidcKeysCooldownMs: integer('MAILLON_OIDC_KEYS_COOLDOWN', env['MAILLON_OIDC_KEYS_COOLDOWN'], 30_000, 0, 3_600_000),
   };
 }

@@ -28,7 +28,12 @@ import { safeFetch, type FetchPolicy, type SafeFetch } from './net/safe-fetch.js
 import { subscribeToPeer, type SubscribeOutcome } from './sync/subscribe.js';
 import type { PeerRow } from './store/federation.js';
 import { OrderService } from './orders/order-service.js';
+import { HttpUpstreamOrders } from './orders/upstream.js';
+import { ListingService } from './orders/listings.js';
 import { NodeUrls } from './urls/node-urls.js';
+import { OidcVerifier } from './auth/oidc.js';
+import { fetchJson } from './net/json-fetch.js';
+import { PeerTokens } from './sync/peer-tokens.js';
 
 /** The parts of a node, opened and wired. */
 export interface NodeParts {
@@ -44,10 +49,14 @@ export interface NodeParts {
   readonly timers: Timers;
   /** Delivers webhook notifications (started by {@link startNode}). */
   readonly notifier: Notifier;
+  /** Listings of other nodes' items in our enterprises' catalogues. */
+  readonly listings: ListingService;
   /** Registers our webhook at a peer. */
   subscribe(peer: PeerRow): Promise<SubscribeOutcome>;
   /** Orders of our enterprises, and the stock they hold. */
   readonly orders: OrderService;
+  /** Verifies OpenID Connect tokens of the configured issuers. */
+  readonly oidc: OidcVerifier;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -84,19 +93,40 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     maxFailures: config.webhookMaxFailures, baseBackoffMs: config.webhookBackoffMs,
   });
   const catalog = new CatalogService({ store, decoder, onChange: () => notifier.wake() });
+  const peerTokens = new PeerTokens({ oidc: store.oidc, fetch, policy });
+  const listings = new ListingService({ store, decoder, urls: new NodeUrls(base), fetch, policy, onChange: () => notifier.wake() });
   const engine = new SyncEngine({
     provenance: store.provenance, feed: store.feed, decoder, ownBase: base, graceMs: config.withdrawGraceSeconds * 1000, policy, fetch,
-    syncTimeoutMs: config.syncTimeoutMs,
+    syncTimeoutMs: config.syncTimeoutMs, tokens: peerTokens,
+    // Push: what a peer changed reaches the listings of its items at once.
+    onApplied: async (peerId, records) => {
+      try {
+        await listings.onPeerRecords(records, (await store.provenance.getPeer(peerId))?.origin);
+      } catch (error: unknown) {
+        logger.error({ err: error, peer: peerId }, 'listings could not mirror what a peer changed');
+      }
+    },
   });
   const scheduler = new SyncScheduler({ engine, provenance: store.provenance, timers, concurrency: config.syncConcurrency, logger });
   const peerNames = async (): Promise<Map<number, string>> => new Map((await store.provenance.listPeers()).map((p) => [p.id, p.name]));
   const federation = new FederationService(store.index, catalog, () => taxonomy, peerNames);
   const orders = new OrderService({
     store, decoder, urls: new NodeUrls(base), holdMs: config.orderHoldSeconds * 1000, onChange: () => notifier.wake(),
+    upstream: new HttpUpstreamOrders({ fetch, policy, decoder, peers: () => store.provenance.listPeers(), timeoutMs: config.orderTimeoutMs }),
+  });
+  const oidc = new OidcVerifier({
+    store: store.oidc, fetchJson: (url) => fetchJson(fetch, policy, url), logger,
+    cooldownMs: config.oidcKeysCooldownMs, keysMaxAgeMs: config.oidcKeysMaxAgeSeconds * 1000,
   });
   return {
-    config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, logger, orders,
-    subscribe: (peer) => subscribeToPeer(peer, { feed: store.feed, fetch, policy, ownBase: base }),
+    config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, listings, logger, orders, oidc,
+    subscribe: async (peer) => {
+      // A peer that demands OpenID Connect tokens is subscribed to with one.
+      const token = await peerTokens.tokenFor(peer);
+      if (token !== undefined && !token.ok) return token;
+      const withToken: PeerRow = token === undefined ? peer : { ...peer, token: token.token, tokenHeader: 'authorization' };
+      return subscribeToPeer(withToken, { feed: store.feed, fetch, policy, ownBase: base });
+    },
     close: async () => {
       timers.cancelAll();
       await notifier.stop();
@@ -114,7 +144,8 @@ export function appDeps(parts: NodeParts): AppDeps {
     logger: parts.logger, bodyLimit: config.bodyLimit, pageSize: config.pageSize, name: config.name,
     scheduler: parts.scheduler, allowPrivate: config.allowPrivate,
     onChange: () => parts.notifier.wake(), subscribe: (peer) => parts.subscribe(peer), feedFragmentSize: config.feedFragmentSize,
-    orders: parts.orders,
+    orders: parts.orders, verifiers: [parts.oidc],
+    listings: parts.listings,
   };
 }
 
@@ -141,6 +172,11 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   // Held orders nobody completed in time give their stock back: looked at a few times per hold period.
   parts.timers.every('order expiry', Math.max(200, Math.min(15_000, (config.orderHoldSeconds * 1000) / 4)), async () => {
     await parts.orders.expireDue();
+  });
+  // Pull, the fallback of the push: each listing reads its origin again.
+  parts.timers.every('listing refresh', config.listingRefreshSeconds * 1000, async () => {
+    const { failed } = await parts.listings.refreshAll();
+    for (const f of failed) parts.logger.warn({ failure: f }, 'a listing could not read its origin');
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

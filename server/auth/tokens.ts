@@ -28,10 +28,23 @@ export function isScope(value: string): value is Scope {
 
 /** Who a request acts as. */
 export interface Principal {
+  /**
+   * The caller's stable id: an API token's id, or `oidc:<issuer>#<email, client_id or sub>` for an OpenID
+   * Connect identity. The orders API keys the buyer on it (a buyer sees the orders it placed).
+   */
   readonly tokenId: string;
-  /** Null for the node admin, who may act on every enterprise. */
+  /**
+   * The enterprise of an API token; null for the node admin, who may act on every enterprise. A principal
+   * with {@link Principal.grants} has `''` here: its rights are per enterprise.
+   */
   readonly eid: string | null;
+  /** The scopes of an API token on its enterprise (unused when {@link Principal.grants} is set). */
   readonly scopes: ReadonlySet<Scope>;
+  /**
+   * Scopes per enterprise, for a principal that may act for several (an OpenID Connect identity with grants):
+   * when set, {@link allows} consults it alone.
+   */
+  readonly grants?: ReadonlyMap<string, ReadonlySet<Scope>>;
 }
 
 /** The hash under which a token is stored. */
@@ -69,6 +82,22 @@ export async function authenticate(store: NodeStore, token: string): Promise<Pri
 /** Whether a principal may use `scope` on enterprise `eid`. The admin may do everything. */
 export function allows(principal: Principal | undefined, scope: Scope, eid: string): boolean {
   if (principal === undefined) return false;
+  if (principal.grants !== undefined) return principal.grants.get(eid)?.has(scope) ?? false;
   if (principal.eid === null) return true;
   return principal.eid === eid && principal.scopes.has(scope);
+}
+
+/** Whether a principal is the node admin. */
+export function isAdmin(principal: Principal | undefined): boolean {
+  return principal !== undefined && principal.grants === undefined && principal.eid === null;
+}
+
+/**
+ * Whether a principal acts for enterprise `eid` at all (whatever its scopes there): the admin, a token of
+ * that enterprise, an identity granted something on it.
+ */
+export function actsFor(principal: Principal | undefined, eid: string): boolean {
+  if (principal === undefined) return false;
+  if (principal.grants !== undefined) return principal.grants.has(eid);
+  return principal.eid === null || principal.eid === eid;
 }

@@ -9,6 +9,7 @@ import { withDerivedLinks } from '../../ontology/inverses.js';
 import type { CatalogItemRecord, DfcRecord, EnterpriseRecord, OfferRecord, RecordKind, SuppliedProductRecord } from '../../ontology/records.js';
 import { NotFoundHttpError } from '../errors/http-error.js';
 import type { EnterpriseRow, NodeStore, ResourceReads } from '../store/store.js';
+import { planOf } from '../urls/fdc-urls.js';
 import type { Collection, NodeUrls } from '../urls/node-urls.js';
 
 /** One product of a catalogue page: a product with its catalog items and their offers. */
@@ -16,6 +17,11 @@ export interface CatalogueEntry {
   readonly product: SuppliedProductRecord;
   readonly items: readonly CatalogItemRecord[];
   readonly offers: readonly OfferRecord[];
+  /**
+   * The product's planned transformation (`<product>/AsPlannedTransformation` and its flows): how Open Food
+   * Network makes a retail unit from a wholesale case. Published after the product, where OFN looks for them.
+   */
+  readonly plans: readonly DfcRecord[];
 }
 
 /** An enterprise's whole catalogue, in a stable order. */
@@ -109,19 +115,23 @@ export class CatalogReads {
   public async publishedRecords(eid: string): Promise<DfcRecord[]> {
     const { records } = await this.enterpriseGraph(eid);
     const catalogue = await this.catalogue(eid);
-    return [...records, ...catalogue.entries.flatMap((e) => [e.product, ...e.items, ...e.offers])];
+    return [...records, ...catalogue.entries.flatMap((e) => [e.product, ...e.items, ...e.offers, ...e.plans])];
   }
 
   /** An enterprise's whole catalogue. */
   public async catalogue(eid: string): Promise<Catalogue> {
     const enterprise = await this.enterpriseRow(eid);
-    const resources = await this.store.listResources(eid, CATALOGUE_KINDS);
+    const resources = await this.store.listResources(eid, [...CATALOGUE_KINDS, 'Resource']);
     const products: SuppliedProductRecord[] = [];
     const groups = new Map<string, SuppliedProductRecord>();
     const items = new Map<string, CatalogItemRecord>();
     const offers = new Map<string, OfferRecord>();
+    const plans = new Map<string, DfcRecord[]>();
     for (const { record } of resources) {
-      if (record.kind === 'SuppliedProduct') {
+      if (record.kind === 'Resource') {
+        const product = planOf(record.id)?.product;
+        if (product !== undefined) plans.set(product, [...(plans.get(product) ?? []), record]);
+      } else if (record.kind === 'SuppliedProduct') {
         if (record.variants.length > 0) groups.set(record.id, record);
         else products.push(record);
       } else if (record.kind === 'CatalogItem') items.set(record.id, record);
@@ -133,6 +143,7 @@ export class CatalogReads {
         product,
         items: productItems,
         offers: productItems.flatMap((i) => i.offers.map((id) => offers.get(id)).filter((o): o is OfferRecord => o !== undefined)),
+        plans: plans.get(product.id) ?? [],
       };
     });
     return { enterprise, entries, groups };

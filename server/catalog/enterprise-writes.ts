@@ -19,6 +19,8 @@ export interface ImportSummary {
   items: number;
   offers: number;
   others: number;
+  /** Planned transformations of products (wholesale packs), kept with them. */
+  plans: number;
   /** The kinds of the records left out (orders, classes the node does not model). */
   skipped: string[];
 }
@@ -109,7 +111,11 @@ export class EnterpriseWrites {
     if (create !== true) await this.reads.enterpriseRow(eid);
     const exists = create !== true || (await this.store.getEnterprise(eid)) !== undefined;
     if (!exists && !isValidLocalId(eid)) throw new UnprocessableEntityHttpError(`invalid enterprise id ${JSON.stringify(eid)}`);
-    const written = await this.identities.identify(eid, records.filter(isCatalogueKind), 'import');
+    const catalogue = records.filter(isCatalogueKind);
+    const identified = await this.identities.identify(eid, catalogue, 'import');
+    // Open Food Network's wholesale packs: the planned transformations of the products come with them.
+    const plans = this.identities.plans(records, catalogue, identified);
+    const written = [...identified, ...plans.records];
     const enterprises = records.filter((r): r is EnterpriseRecord => r.kind === 'Enterprise');
     // A new enterprise without an Enterprise in the document is named after its id.
     const enterprise = enterprises.length === 1 ? enterprises[0] as EnterpriseRecord : exists ? undefined : {
@@ -127,8 +133,10 @@ export class EnterpriseWrites {
       items: written.filter((r) => r.kind === 'CatalogItem').length,
       offers: written.filter((r) => r.kind === 'Offer').length,
       others: written.filter((r) => (OTHER_KINDS as readonly string[]).includes(r.kind)).length,
+      plans: plans.records.length,
       // Orders and resources of classes the node does not model are not part of a catalogue import.
-      skipped: records.filter((r) => !isCatalogueKind(r) && !['Enterprise', 'Address', 'Person'].includes(r.kind)).map((r) => r.kind),
+      skipped: records.filter((r) => !isCatalogueKind(r) && !['Enterprise', 'Address', 'Person'].includes(r.kind) && !plans.kept.has(r.id))
+        .map((r) => r.kind),
     };
   }
 }

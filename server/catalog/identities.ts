@@ -11,6 +11,7 @@ import type { AddressRecord, DfcRecord, EnterpriseRecord, ExtraValue, PersonReco
 import { OWL } from '../../ontology/vocabulary.js';
 import { sameAsOf } from '../store/federated-entries.js';
 import type { NodeStore } from '../store/store.js';
+import { planOf } from '../urls/fdc-urls.js';
 import { COLLECTION_OF, isValidLocalId, safeDecode, slugify, type NodeUrls } from '../urls/node-urls.js';
 import { OTHER_KINDS } from './catalog-reads.js';
 
@@ -145,6 +146,36 @@ export class Identities {
       return this.tell(original, result);
     });
     return named;
+  }
+
+  /**
+   * The planned transformations of imported products (`R/AsPlannedTransformation`, `R/AsPlannedConsumptionFlow`,
+   * `R/AsPlannedProductionFlow`: how a retail product is made from a wholesale case), renamed after their
+   * product's new `@id` with every link rewritten, so that Open Food Network's string convention still finds them
+   * in our catalogue. Other resources of classes the node does not model are left out of an import.
+   *
+   * @param sources - the records of the import, as decoded
+   * @param catalogue - the catalogue records given to {@link identify}, and what it answered, in the same order
+   * @returns the renamed plans, and the `@id`s (as decoded) of the resources kept
+   */
+  public plans(sources: readonly DfcRecord[], catalogue: readonly DfcRecord[], written: readonly DfcRecord[]): { records: DfcRecord[]; kept: Set<string> } {
+    const ids = new Map<string, string>();
+    catalogue.forEach((record, index) => {
+      const renamed = written[index];
+      if (renamed !== undefined) ids.set(record.id, renamed.id);
+    });
+    const plans = sources.filter((r) => r.kind === 'Resource' && ids.has(planOf(r.id)?.product ?? ''));
+    for (const plan of plans) {
+      const { product, suffix } = planOf(plan.id) as NonNullable<ReturnType<typeof planOf>>;
+      ids.set(plan.id, `${ids.get(product) as string}${suffix}`);
+    }
+    const renamed = remap(plans, ids).map((record, index) => {
+      const original = (plans[index] as DfcRecord).id;
+      if (original === record.id) return record;
+      const sameAs: ExtraValue[] = [...(record.extra?.[OWL.sameAs] ?? []), { '@id': original }];
+      return { ...record, extra: { ...record.extra, [OWL.sameAs]: sameAs } };
+    });
+    return { records: renamed, kept: new Set(plans.map((p) => p.id)) };
   }
 
   /**

@@ -7,6 +7,7 @@
 import type { CatalogItemRecord, DfcRecord, SuppliedProductRecord } from '../../ontology/records.js';
 import { ConflictHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import type { NodeStore, ResourceReads } from '../store/store.js';
+import { PLAN_SUFFIXES } from '../urls/fdc-urls.js';
 import { COLLECTION_OF, type NodeUrls } from '../urls/node-urls.js';
 import type { CatalogReads } from './catalog-reads.js';
 import { alreadyRead, conditionOf, type Committer, type WriteCondition, type WriteDecision } from './committer.js';
@@ -150,8 +151,10 @@ export class ProductWrites {
         upsert.push({ ...variant.record, variantOf: variant.record.variantOf.filter((g) => g !== record.id) });
       }
     }
+    // Its planned transformation (a wholesale pack) goes with it.
+    const plans = (await from.getResources(PLAN_SUFFIXES.map((suffix) => `${record.id}${suffix}`))).filter((r) => r.eid === eid).map((r) => r.record.id);
     return {
-      changes: { upsert, delete: [record.id, ...items.map((i) => i.id), ...offers], expect: new Map([[record.id, record]]), ...expected },
+      changes: { upsert, delete: [record.id, ...items.map((i) => i.id), ...offers, ...plans], expect: new Map([[record.id, record]]), ...expected },
       value: undefined,
     };
   }

@@ -82,7 +82,7 @@ export class StockWrites {
       // under the same schema when decoded.
       this.committer.carryValidity(given, updated);
     }
-    const upsert: DfcRecord[] = [updated];
+    const upsert: DfcRecord[] = [];
     // A partial update is a read-modify-write: it must apply to what it read, or be done again.
     const expect = new Map<string, DfcRecord | null>([[record.id, record]]);
     // An offer that mirrored the item's stock keeps mirroring it (Open Food Network has one stock per variant).
@@ -93,6 +93,9 @@ export class StockWrites {
         expect.set(offer.record.id, offer.record);
       }
     }
+    // The offers before the item: writing the item restocks its ledger, whose trigger republishes the offers that
+    // still mirror the old stock; written first, they no longer do, and their own conditional write finds them as read.
+    upsert.push(updated);
     return { changes: { upsert, expect, ...expected }, value: updated };
   }
 

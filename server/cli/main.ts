@@ -15,7 +15,9 @@ import {
   describeError, enterpriseCommand, exportCommand, importCommand, init, serve, tokenCommand, UsageError, withNode, type Io,
 } from './node-commands.js';
 import { identityCommand, peerCommand, syncCommand } from './sync-commands.js';
+import { listingCommand } from './listing-commands.js';
 import { readTaxonomyFile } from './taxonomy.js';
+import { grantCommand, oidcCommand } from './oidc-commands.js';
 
 /** Exit codes: 0 done, 1 the input is invalid or the operation failed, 2 the command was used wrongly. */
 const USAGE = `Usage: maillon <command> [options]
@@ -32,11 +34,23 @@ Node commands:
   token create --admin
   token list [--enterprise EID]
   token revoke ID
+  oidc issuer add URL|les-communs|fdc [--audience A]
+                                              accept OpenID Connect tokens of an issuer (verified against its JWKS)
+  oidc issuer list | oidc issuer remove URL
+  grant (--oidc-email E | --oidc-sub S | --oidc-client-id C) --enterprise EID --scopes A,B [--issuer URL]
+                                              what an OpenID identity may do on an enterprise
+  grant list [--enterprise EID] | grant revoke ID
   peer add URL [--name N] [--token T] [--token-header x-api-token] [--interval 5m] [--profile dfc-v2]
   peer list | peer remove ID | peer status [ID]
   peer subscribe ID                           ask a Maillon peer to push its changes here (signed webhooks)
+  peer set ID --oidc-issuer URL --client-id C (--client-secret S | --refresh-token R) [--scope S]
+                                              get OpenID Connect access tokens for a peer (client credentials,
+                                              or a user's refresh token); peer set ID --no-oidc forgets them
   sync [--peer ID]                            sync peers now and print a summary table
   identity confirm SUBJECT TARGET             vouch that two products are one (the federated catalogue lists them once)
+  listing add ITEM --enterprise EID [--price P | --markup 15%]
+                                              sell another node's catalog item (its @id) in an enterprise's catalogue
+  listing list --enterprise EID | listing remove ID --enterprise EID
 
 Document commands:
   validate FILE [--json]                      check a DFC document; exit 1 with the problems when invalid
@@ -107,6 +121,19 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       'token-header': { type: 'string' },
       interval: { type: 'string' },
       peer: { type: 'string' },
+      price: { type: 'string' },
+      markup: { type: 'string' },
+      audience: { type: 'string' },
+      issuer: { type: 'string' },
+      'oidc-email': { type: 'string' },
+      'oidc-sub': { type: 'string' },
+      'oidc-client-id': { type: 'string' },
+      'oidc-issuer': { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret': { type: 'string' },
+      'refresh-token': { type: 'string' },
+      scope: { type: 'string' },
+      'no-oidc': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -174,12 +201,18 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       return exportCommand(values, io);
     case 'token':
       return tokenCommand(rest[0], rest[1], values, io);
+    case 'oidc':
+      return withNode(values, (node) => oidcCommand(node, rest, values, io));
+    case 'grant':
+      return withNode(values, (node) => grantCommand(node, rest, values, io));
     case 'peer':
       return withNode(values, (node) => peerCommand(node, rest[0], rest[1], values, io));
     case 'sync':
       return withNode(values, (node) => syncCommand(node, values, io));
     case 'identity':
       return withNode(values, (node) => identityCommand(node, rest[0], rest.slice(1), io));
+    case 'listing':
+      return withNode(values, (node) => listingCommand(node, rest[0], rest[1], values, io));
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }

@@ -7,6 +7,7 @@ import { isAbsoluteIri } from '../../ontology/iri.js';
 import { failureText } from '../errors/failure.js';
 import type { NodeParts } from '../main.js';
 import type { PeerRow, SyncSummary } from '../store/federation.js';
+import { normalIssuer } from '../auth/oidc.js';
 import { checkPeerUrl } from '../sync/peer-url.js';
 import { inBackoff, parseInterval } from '../sync/scheduler.js';
 import { subscribeFailureText } from '../sync/subscribe.js';
@@ -17,6 +18,12 @@ export interface SyncCommandOptions extends NodeCommandOptions {
   readonly token?: string | undefined;
   readonly interval?: string | undefined;
   readonly 'token-header'?: string | undefined;
+  readonly 'oidc-issuer'?: string | undefined;
+  readonly 'client-id'?: string | undefined;
+  readonly 'client-secret'?: string | undefined;
+  readonly 'refresh-token'?: string | undefined;
+  readonly scope?: string | undefined;
+  readonly 'no-oidc'?: boolean | undefined;
   readonly peer?: string | undefined;
 }
 
@@ -78,12 +85,25 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
         const counts = await provenance.peerCounts(peer.id);
         io.out(`${peer.id} ${peer.name} ${peer.url}\n  status ${peer.status}, ${peer.failures} failure(s) in a row, last success ${peer.lastSuccessAt ?? 'never'}, next ${peer.nextAttemptAt ?? 'now'}\n`);
         if (peer.lastError !== null) io.out(`  last error: ${peer.lastError}\n`);
+        const oidc = await node.store.oidc.peerCredentials(peer.id);
+        // What the credentials are, never the secrets themselves.
+        if (oidc !== undefined) {
+          const kind = oidc.refreshToken !== null ? 'a refresh token' : 'client credentials';
+          const held = oidc.accessToken === null ? 'no access token yet' : `access token until ${oidc.expiresAt ?? 'it is refused'}`;
+          io.out(`  OpenID Connect: ${kind} of client ${oidc.clientId} at ${oidc.issuer}; ${held}\n`);
+        } else if (peer.token !== null) {
+          io.out(`  token: set (${peer.tokenHeader})\n`);
+        }
         io.out(`  resources: ${counts.active} active, ${counts.missing} missing, ${counts.withdrawn} withdrawn\n`);
         for (const q of await provenance.quarantine(peer.id)) {
           io.out(`  quarantined ${q.iri} (${q.type ?? '?'}): ${q.problems.map((p) => `${p.path} ${p.message}`).join('; ')}\n`);
         }
       }
       return 0;
+    }
+    case 'set': {
+      const peer = await findPeer(node, arg);
+      return setPeerCredentials(node, peer, options, io);
     }
     case 'subscribe': {
       const peer = await findPeer(node, arg);
@@ -96,7 +116,8 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
       return 0;
     }
     default:
-      throw new UsageError('usage: maillon peer add URL [--name N] [--token T] [--interval 5m] | peer list | peer remove ID | peer status [ID] | peer subscribe ID');
+      throw new UsageError('usage: maillon peer add URL [--name N] [--token T] [--interval 5m] | peer list | peer remove ID | peer status [ID] | peer subscribe ID'
+        + ' | peer set ID --oidc-issuer URL --client-id C (--client-secret S | --refresh-token R) [--scope S] | peer set ID --no-oidc');
   }
 }
 
@@ -150,5 +171,29 @@ export async function identityCommand(node: NodeParts, sub: string | undefined, 
   if (subject === target) throw new UsageError('a product is already the same as itself');
   await node.federation.confirmSameAs([{ subject, target }]);
   io.out(`confirmed: ${subject} owl:sameAs ${target}\n`);
+  return 0;
+}
+
+/**
+ * `maillon peer set ID --oidc-issuer URL --client-id C (--client-secret S | --refresh-token R) [--scope S]`: the node
+ * gets its access tokens for the peer itself; `--no-oidc` forgets them.
+ */
+async function setPeerCredentials(node: NodeParts, peer: PeerRow, options: SyncCommandOptions, io: Io): Promise<number> {
+  if (options['no-oidc'] === true) {
+    const removed = await node.store.oidc.clearPeerCredentials(peer.id);
+    io.out(removed ? `peer ${peer.name}: OpenID Connect credentials removed\n` : `peer ${peer.name} had no OpenID Connect credentials\n`);
+    return 0;
+  }
+  const usage = 'usage: maillon peer set ID --oidc-issuer URL --client-id C (--client-secret S | --refresh-token R) [--scope S]';
+  const issuerGiven = options['oidc-issuer'];
+  const clientId = options['client-id'];
+  if (issuerGiven === undefined || clientId === undefined || clientId === '') throw new UsageError(usage);
+  const issuer = normalIssuer(issuerGiven);
+  if (issuer === undefined) throw new UsageError(`--oidc-issuer must be an http(s) URL or a preset, not ${issuerGiven}`);
+  const secret = options['client-secret'] ?? null;
+  const refreshToken = options['refresh-token'] ?? null;
+  if (secret === null && refreshToken === null) throw new UsageError(`give --client-secret (client credentials) or --refresh-token (a user's); ${usage}`);
+  await node.store.oidc.setPeerCredentials({ peerId: peer.id, issuer, clientId, clientSecret: secret, refreshToken, scope: options.scope ?? null });
+  io.out(`peer ${peer.name}: access tokens from ${issuer} (client ${clientId}, ${refreshToken !== null ? 'refresh token' : 'client credentials'})\n`);
   return 0;
 }

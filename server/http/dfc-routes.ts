@@ -126,7 +126,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
           records.push(group);
         }
       }
-      records.push(entry.product, ...entry.items, ...entry.offers);
+      records.push(entry.product, ...entry.items, ...entry.offers, ...entry.plans);
     }
     const view = pageView(req, page, size, catalogue.entries.length);
     return { records, ...(view !== undefined ? { view } : {}) };

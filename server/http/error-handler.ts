@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import type { ErrorRequestHandler } from 'express';
+import { badCredentialOf, unauthorized } from '../auth/middleware.js';
 import type { Logger } from 'pino';
 import { STATUS_CODES } from 'node:http';
 import {
@@ -47,7 +48,10 @@ function toHttpError(error: unknown): HttpError {
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const httpError = toHttpError(error);
+    let httpError = toHttpError(error);
+    // A request with a credential we cannot use learns that first: a 404 would tell an unknown enterprise from a
+    // private one, which answers 401 invalid_token to it (RFC 9110 §15.5.5; RFC 6750 §3.1).
+    if (httpError.status === 404 && badCredentialOf(res) !== undefined) httpError = unauthorized(res, '');
     if (httpError.status >= 500) logger.error({ err: error, requestId: res.getHeader('X-Request-Id') }, 'request failed');
     const body: ProblemDocument = {
       // Extension members first: they never overwrite the standard ones.

@@ -10,6 +10,7 @@ import type { Iri } from '../../ontology/iri.js';
 import { NS } from '../../ontology/namespaces.js';
 import type { DfcRecord, ExtraValue } from '../../ontology/records.js';
 import { principalOf, requireVisible } from '../auth/middleware.js';
+import { isAdmin } from '../auth/tokens.js';
 import { unknownEnterprise } from '../catalog/catalog-reads.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
 import { encodeJsonLd } from '../codec/encode.js';
@@ -60,7 +61,7 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
 
   const stream = async (req: Request, res: Response, feedUrl: string, eid: string | undefined, isPrivate: boolean): Promise<void> => {
     // The node-wide feed shows private enterprises to the admin only.
-    const publicOnly = eid === undefined && principalOf(res)?.eid !== null;
+    const publicOnly = eid === undefined && !isAdmin(principalOf(res));
     const afterParam = req.query['after'];
     if (afterParam === undefined) {
       const head = await feed.latestSeq(eid, publicOnly);

@@ -12,9 +12,9 @@
  * @packageDocumentation
  */
 import { Router, type Request, type Response } from 'express';
-import { principalOf, requireScope } from '../auth/middleware.js';
+import { decided, requireCaller, requireScope } from '../auth/middleware.js';
 import { allows, type Principal } from '../auth/tokens.js';
-import { BadRequestHttpError, ForbiddenHttpError, MethodNotAllowedHttpError, NotFoundHttpError, UnauthorizedHttpError } from '../errors/http-error.js';
+import { BadRequestHttpError, ForbiddenHttpError, MethodNotAllowedHttpError, NotFoundHttpError } from '../errors/http-error.js';
 import type { OrderBody, OrderCaller, OrderService, OrderView } from '../orders/order-service.js';
 import type { NodeStore } from '../store/store.js';
 import { ACCEPTED_BODY_TYPES, bodyMediaType, negotiate } from './negotiate.js';
@@ -42,14 +42,10 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
 
   /** The caller of an order route: `WriteOrders` or `ReadOrders` on the enterprise (401/403 otherwise). */
   const callerOf = (res: Response, eid: string, write: boolean): OrderCaller => {
-    const principal = principalOf(res);
-    if (principal === undefined) {
-      throw new UnauthorizedHttpError(`orders need an API token with the ${write ? 'WriteOrders' : 'ReadOrders or WriteOrders'} scope`, {
-        headers: { 'WWW-Authenticate': 'Bearer' },
-      });
-    }
+    const principal = requireCaller(res, `orders need an API token with the ${write ? 'WriteOrders' : 'ReadOrders or WriteOrders'} scope`);
     if (write) requireScope(res, 'WriteOrders', eid);
     else if (!allows(principal, 'ReadOrders', eid) && !allows(principal, 'WriteOrders', eid)) requireScope(res, 'ReadOrders', eid);
+    else decided(res, principal, allows(principal, 'ReadOrders', eid) ? 'ReadOrders' : 'WriteOrders', eid, true);
     return { id: callerId(principal), readsAll: allows(principal, 'ReadOrders', eid) };
   };
 

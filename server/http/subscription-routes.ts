@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
-import { maySee, principalOf, requireScope } from '../auth/middleware.js';
+import { badCredentialOf, maySee, principalOf, requireCaller, requireScope, unauthorized } from '../auth/middleware.js';
+import { isAdmin } from '../auth/tokens.js';
 import { unknownEnterprise } from '../catalog/catalog-reads.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
 import { ForbiddenHttpError, NotFoundHttpError, UnauthorizedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
@@ -42,10 +43,9 @@ export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
   const { feed, catalog } = args;
 
   const mine = async (req: Request, res: Response): Promise<SubscriptionRow> => {
-    const principal = principalOf(res);
-    if (principal === undefined) throw new UnauthorizedHttpError('this needs an API token', { headers: { 'WWW-Authenticate': 'Bearer' } });
+    const principal = requireCaller(res, 'this needs an API token');
     const row = await feed.getSubscription(req.params['id'] as string);
-    if (row === undefined || (principal.eid !== null && row.tokenId !== principal.tokenId)) throw new NotFoundHttpError('no such subscription');
+    if (row === undefined || (!isAdmin(principal) && row.tokenId !== principal.tokenId)) throw new NotFoundHttpError('no such subscription');
     return row;
   };
 
@@ -55,12 +55,15 @@ export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
     if (enterprise !== undefined && typeof enterprise !== 'string') throw new UnprocessableEntityHttpError('enterprise must be an enterprise id');
     let principal;
     if (enterprise === undefined) {
-      principal = principalOf(res);
-      if (principal === undefined) throw new UnauthorizedHttpError('this needs an API token', { headers: { 'WWW-Authenticate': 'Bearer' } });
-      if (principal.eid !== null) throw new ForbiddenHttpError('watching the whole node needs the admin token; give an enterprise');
+      principal = requireCaller(res, 'this needs an API token');
+      if (!isAdmin(principal)) throw new ForbiddenHttpError('watching the whole node needs the admin token; give an enterprise');
     } else {
       // A private enterprise is unknown to whoever may not see it, as its feed is: 404, not 401 or 403.
-      if (!maySee(res, await catalog.enterpriseRow(enterprise))) throw unknownEnterprise(enterprise);
+      const row = await catalog.enterpriseRow(enterprise);
+      // A credential we cannot use gets 401 invalid_token, which says nothing of the enterprise: an unknown one's
+      // 404 is a 401 too then (the error funnel).
+      if (row.private && principalOf(res) === undefined && badCredentialOf(res) !== undefined) throw unauthorized(res, 'this needs an API token');
+      if (!maySee(res, row)) throw unknownEnterprise(enterprise);
       principal = requireScope(res, 'ReadProducts', enterprise);
     }
     if (typeof body['callback'] !== 'string') throw new UnprocessableEntityHttpError('callback (the URL to POST notifications to) is required');
@@ -78,9 +81,8 @@ export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
   });
 
   router.get('/subscriptions', async (_req, res) => {
-    const principal = principalOf(res);
-    if (principal === undefined) throw new UnauthorizedHttpError('this needs an API token', { headers: { 'WWW-Authenticate': 'Bearer' } });
-    const rows = (await feed.listSubscriptions()).filter((r) => principal.eid === null || r.tokenId === principal.tokenId);
+    const principal = requireCaller(res, 'this needs an API token');
+    const rows = (await feed.listSubscriptions()).filter((r) => isAdmin(principal) || r.tokenId === principal.tokenId);
     json(res, 200, rows.map((r) => view(r)));
   });
 

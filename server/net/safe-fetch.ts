@@ -83,9 +83,15 @@ export interface SafeRequest {
    * there, so an answer of the wrong kind costs no download.
    */
   readonly checkHead?: (headers: IncomingHttpHeaders, status: number) => HeadRefusal | undefined;
+  /**
+   * Statuses besides 2xx whose body is read as an answer (under the same limits), not turned into an
+   * `http-status` failure with a clipped snippet: a refusal whose problem document the caller must read whole
+   * (a supplier's 409 names the short lines).
+   */
+  readonly answerStatuses?: ReadonlySet<number>;
 }
 
-/** An answer: 2xx, or 304 to a conditional request. */
+/** An answer: 2xx, 304 to a conditional request, or one of the request's {@link SafeRequest.answerStatuses}. */
 export interface SafeResponse {
   /** Final URL, after redirects (without fragment). */
   readonly url: string;
@@ -350,7 +356,7 @@ function exchange(
         answer(res, status, Buffer.alloc(0));
         return;
       }
-      if (status < 200 || status > 299) {
+      if ((status < 200 || status > 299) && request.answerStatuses?.has(status) !== true) {
         readErrorSnippet(res, status);
         return;
       }

@@ -166,8 +166,11 @@ export class OrderService {
       if ('keyReused' in outcome) throw new UnprocessableEntityHttpError(`the Idempotency-Key ${JSON.stringify(key)} was used for another request`);
       throw shortError(outcome.short, request.lines);
     }
-    this.deps.onChange?.();
     let order = outcome.order;
+    // A retry of a request its suppliers refused answers the same refusal, not a 200 with a Cancelled order.
+    const refused = refusedUpstreamOf(order);
+    if (outcome.replayed && order.state === 'Cancelled' && refused !== undefined) throw upstreamError(refused);
+    this.deps.onChange?.();
     if (!outcome.replayed && order.state === 'Pending') order = await this.placeUpstream(order);
     if (!outcome.replayed && request.status === 'Complete') order = await this.completeOrder(order);
     return { ...(await this.view(order)), replayed: outcome.replayed };
@@ -362,10 +365,11 @@ export class OrderService {
     if (upstream.length === 0 && !amended.value.lines.some((l) => l.listing !== undefined)) return amended.value;
     // The suppliers must follow, or the amendment is undone.
     try {
-      return await this.placeUpstream(amended.value, false);
+      return await this.placeUpstream(amended.value, order);
     } catch (error: unknown) {
       const restored = await this.deps.store.orders.amend(order.iri, { lines: before, expiresAt: this.expiry(), details: order.details });
-      if (!restored.ok) await this.deps.store.orders.cancel(order.iri, 'could not restore after a refused amendment');
+      // Through cancelOrder: the orders held at the suppliers are released too.
+      if (!restored.ok) await this.cancelOrder(order, 'could not restore after a refused amendment');
       throw error;
     }
   }
@@ -392,9 +396,10 @@ export class OrderService {
   /**
    * Orders the listed lines from their suppliers, one order per supplier's collection (amending the one placed
    * before). When one refuses or cannot be reached, the ones placed are cancelled and so is this order (a new one)
-   * or the error goes to the caller (an amendment, which undoes itself).
+   * or the error goes to the caller (an amendment of `previous`, which undoes itself: the suppliers that took the
+   * amendment are given the lines of `previous` back).
    */
-  private async placeUpstream(order: OrderRow, closeOnFailure = true): Promise<OrderRow> {
+  private async placeUpstream(order: OrderRow, previous?: OrderRow): Promise<OrderRow> {
     const links = upstreamOf(order);
     const collections = new Set<string>(links.map((l) => l.ordersUrl));
     const listings = await this.listingsOf(order);
@@ -407,21 +412,37 @@ export class OrderService {
         const outcome = await this.requireUpstream().place({
           ordersUrl, ...(existing !== undefined ? { existing } : {}), orderedBy: this.orderedByOf(order), lines, key: `${order.iri}|${ordersUrl}|${order.updatedAt}`,
         });
-        if (!outcome.ok) throw upstreamError(outcome);
+        if (!outcome.ok) throw new UpstreamRefusal(outcome);
         placed.push({ ordersUrl, order: outcome.order });
       }
     } catch (error: unknown) {
-      if (closeOnFailure) {
-        for (const link of placed) if (!links.some((l) => l.order === link.order)) await this.deps.upstream?.cancel(link.order, this.orderedByOf(order)).catch(() => undefined);
-        await this.deps.store.orders.cancel(order.iri, `refused upstream: ${error instanceof Error ? error.message : String(error)}`);
+      // Orders placed just now at other suppliers are cancelled whether this order closes or (an amendment)
+      // goes back to what it was: it keeps no link to them, so nothing else would ever release them.
+      for (const link of placed) if (!links.some((l) => l.order === link.order)) await this.deps.upstream?.cancel(link.order, this.orderedByOf(order)).catch(() => undefined);
+      if (previous !== undefined) await this.revertUpstream(previous, placed.filter((p) => links.some((l) => l.order === p.order)));
+      else {
+        const refusal = error instanceof UpstreamRefusal ? { refusedUpstream: error.outcome } : {};
+        await this.deps.store.orders.cancel(order.iri, `refused upstream: ${error instanceof Error ? error.message : String(error)}`, { ...order.details, ...refusal });
         this.deps.onChange?.();
       }
-      throw error;
+      throw error instanceof UpstreamRefusal ? upstreamError(error.outcome) : error;
     }
     const details = { ...order.details, upstream: placed };
     const held = await this.deps.store.orders.amend(order.iri, { lines: order.lines, details, expiresAt: this.expiry(), state: 'Held' });
     if (!held.ok) throw new Error(`order ${order.iri} lost its own reservation while its suppliers accepted`);
     return held.value;
+  }
+
+  /** Gives suppliers that took an amendment undone since the lines of the order as it was (best effort, like a cancellation). */
+  private async revertUpstream(previous: OrderRow, amended: readonly UpstreamLink[]): Promise<void> {
+    for (const link of amended) {
+      try {
+        const lines = await this.upstreamLines(previous, link.ordersUrl);
+        await this.deps.upstream?.place({ ordersUrl: link.ordersUrl, existing: link.order, orderedBy: this.orderedByOf(previous), lines, key: `${previous.iri}|${link.ordersUrl}|${previous.updatedAt}|revert` });
+      } catch {
+        // A listing removed meanwhile, say: the supplier's hold expires anyway.
+      }
+    }
   }
 
   private async listingsOf(order: OrderRow): Promise<Map<number, ListingRow>> {
@@ -524,6 +545,22 @@ function shortError(short: readonly ShortLine[], lines: readonly ResolvedLine[])
   const problems = described.map((d) => problem('insufficient-stock', d.id ?? null, 'dfc-b:OrderLine', 'dfc-b:quantity',
     `line ${d.line} (${d.offer ?? d.item}): ${d.requested} requested, ${d.available} available`));
   return new ConflictHttpError(`not enough stock: ${problems.map((p) => p.message).join('; ')}`, { problems, extensions: { shortLines: described } });
+}
+
+/** A supplier's refusal inside {@link OrderService.placeUpstream}, kept as the outcome until it is recorded. */
+class UpstreamRefusal extends Error {
+  public override readonly name = 'UpstreamRefusal';
+
+  public constructor(public readonly outcome: Extract<UpstreamOutcome, { ok: false }>) {
+    super(outcome.reason);
+  }
+}
+
+/** What a supplier answered when it refused this order (recorded when the order was cancelled for it). */
+function refusedUpstreamOf(order: OrderRow): Extract<UpstreamOutcome, { ok: false }> | undefined {
+  const refused = order.details['refusedUpstream'] as { status?: unknown; reason?: unknown } | undefined;
+  if (refused === undefined || (refused.status !== 409 && refused.status !== 503) || typeof refused.reason !== 'string') return undefined;
+  return { ok: false, status: refused.status, reason: refused.reason };
 }
 
 function upstreamError(outcome: Extract<UpstreamOutcome, { ok: false }>): Error {

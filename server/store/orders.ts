@@ -173,6 +173,11 @@ export interface OrderStore {
   listing(id: number): Promise<ListingRow | undefined>;
   /** The listings of an item of another node (to mirror its stock when it changes). */
   listingsOf(originItem: string): Promise<ListingRow[]>;
+  /**
+   * The listings whose origin item, origin offer or ordered product is one of `iris`, by id: those a batch of
+   * records received from a peer may change.
+   */
+  listingsTouching(iris: readonly string[]): Promise<ListingRow[]>;
   /** The listing published as a local catalog item or offer, if any. */
   listingByLocal(iri: string): Promise<ListingRow | undefined>;
   removeListing(id: number): Promise<boolean>;

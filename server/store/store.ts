@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { DfcRecord, RecordKind } from '../../ontology/records.js';
 import type { FeedStore } from './feed.js';
 import type { FederatedIndex, ProvenanceStore } from './federation.js';
+import type { OidcStore } from './oidc.js';
 import type { OrderStore } from './orders.js';
 
 /** An enterprise as the node manages it. */
@@ -166,6 +167,8 @@ export interface NodeStore {
   readonly feed: FeedStore;
   /** Stock ledgers, orders and listings: the shared stock. */
   readonly orders: OrderStore;
+  /** OpenID Connect issuers, grants to their identities, and peers' OpenID Connect credentials. */
+  readonly oidc: OidcStore;
 
   /** Creates an enterprise with its profile records (Enterprise, Address, Person). */
   createEnterprise(eid: string, iri: string, records: readonly DfcRecord[], options?: { private?: boolean }): Promise<EnterpriseRow>;

@@ -13,7 +13,7 @@ import type { PeerRow } from '../store/federation.js';
 import { planMerge } from './merge.js';
 import { decoderInput, pageMediaType } from './peer-fetch.js';
 import {
-  credentials, decodePage, kept, MAX_PAGES, overBudget, pastDeadline, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun,
+  credentials, decodePage, kept, MAX_PAGES, overBudget, pastDeadline, SNAPSHOT_BUDGET, tellApplied, type PeerSyncOutcome, type SyncParts, type SyncRun,
 } from './sync-context.js';
 
 /** Feed pages in Turtle: the JSON-LD ones carry a whole inline context, several kilobytes per page. */
@@ -116,6 +116,7 @@ export async function incrementalSync(
   const changes = { ...plan, upsert, withdrawn, missing: [], restored: plan.restored };
   if (upsert.length + withdrawn.length + quarantine.length > 0) {
     await provenance.applySnapshot(peer.id, { plan: changes, sources: new Map(), quarantine, replaceQuarantine: false, now: startedAt.toISOString() });
+    await tellApplied(parts, peer.id, upsert);
   }
   await parts.feed.setPeerFeed(peer.id, { cursor: after });
   return {

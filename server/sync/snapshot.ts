@@ -12,7 +12,7 @@ import { discover, enterprisesOf } from './discovery.js';
 import { planMerge, type SnapshotPage } from './merge.js';
 import { decoderInput, pageMediaType, type FetchedPage } from './peer-fetch.js';
 import {
-  credentials, decodePage, kept, MAX_PAGES, overBudget, pastDeadline, sameOrigin, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun,
+  credentials, decodePage, kept, MAX_PAGES, overBudget, pastDeadline, sameOrigin, SNAPSHOT_BUDGET, tellApplied, type PeerSyncOutcome, type SyncParts, type SyncRun,
 } from './sync-context.js';
 
 const ACCEPT = {
@@ -143,6 +143,7 @@ export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<Peer
     await provenance.applySnapshot(peer.id, {
       plan, sources, quarantine: [...quarantine.values()], replaceQuarantine, now: startedAt.toISOString(),
     });
+    await tellApplied(parts, peer.id, plan.upsert);
   }
   return {
     ok: true,

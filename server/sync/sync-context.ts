@@ -40,6 +40,24 @@ export interface SyncParts {
   /** How long a resource may be absent from a peer's snapshot before it is flagged withdrawn. */
   readonly graceMs: number;
   readonly fetch: PageFetch;
+  /** Told of the records of a peer once they are applied (the push path of listings); see `SyncEngineArgs.onApplied`. */
+  readonly onApplied?: AppliedHook;
+}
+
+/** What is told of a peer's records once a sync applied them: their new state, as the peer sent them. */
+export type AppliedHook = (peerId: number, records: readonly DfcRecord[]) => unknown;
+
+/**
+ * Tells {@link SyncParts.onApplied} of what a sync applied. Awaited, so that a sync's caller sees its effects;
+ * a failure there is the hook's own business, never the sync's.
+ */
+export async function tellApplied(parts: SyncParts, peerId: number, upsert: readonly { readonly record: DfcRecord }[]): Promise<void> {
+  if (parts.onApplied === undefined || upsert.length === 0) return;
+  try {
+    await parts.onApplied(peerId, upsert.map((r) => r.record));
+  } catch {
+    // The hook reports its own failures; the peer's data is applied whatever it does.
+  }
 }
 
 /** One sync of one peer. */

@@ -18,9 +18,10 @@ import type { PeerRow, ProvenanceStore } from '../store/federation.js';
 import type { FeedStore } from '../store/feed.js';
 import { discover, feedOf } from './discovery.js';
 import { feedHead, incrementalSync } from './incremental.js';
-import { fetchPage } from './peer-fetch.js';
+import { fetchPage, type FetchOutcome, type PageRequest } from './peer-fetch.js';
+import type { PeerTokenSource } from './peer-tokens.js';
 import { snapshotSync } from './snapshot.js';
-import { overBudget, type PeerSyncOutcome, type SyncParts, type SyncProgress, type SyncRun } from './sync-context.js';
+import { overBudget, type AppliedHook, type PeerSyncOutcome, type SyncParts, type SyncProgress, type SyncRun } from './sync-context.js';
 
 export type { PeerSyncOutcome, SyncProgress } from './sync-context.js';
 
@@ -46,8 +47,15 @@ export interface SyncEngineArgs {
   readonly maxBackoffMs?: number;
   /** The HTTP client (replaceable in tests). */
   readonly fetch?: SafeFetch;
+  /** Access tokens of peers that demand OpenID Connect ones (none: every peer's own static token). */
+  readonly tokens?: PeerTokenSource;
   readonly now?: () => Date;
   readonly random?: () => number;
+  /**
+   * Told of a peer's records once a sync applied them (snapshot or change feed): `main.ts` passes the listings'
+   * push path, so a listing mirrors its owner's stock as soon as the owner's change arrives.
+   */
+  readonly onApplied?: AppliedHook;
 }
 
 /** The default of {@link SyncEngineArgs.syncTimeoutMs}. */
@@ -74,7 +82,7 @@ export class SyncEngine {
     this.budgetMs = args.syncTimeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS;
     this.parts = {
       provenance: args.provenance, feed: args.feed, decoder: args.decoder, ownBase: args.ownBase, policy: this.policy,
-      graceMs: args.graceMs ?? 3_600_000,
+      graceMs: args.graceMs ?? 3_600_000, ...(args.onApplied !== undefined ? { onApplied: args.onApplied } : {}),
     };
     this.now = args.now ?? (() => new Date());
     this.random = args.random ?? Math.random;
@@ -94,7 +102,16 @@ export class SyncEngine {
     await this.recordEnd(run, { ok: false, peer, failure: UNFINISHED_SYNC });
     let outcome: PeerSyncOutcome;
     try {
-      outcome = await this.run(run, { ...this.parts, fetch: this.budgetedFetch(run) });
+      const token = await this.args.tokens?.tokenFor(peer);
+      if (token !== undefined && !token.ok) {
+        outcome = { ok: false, peer, failure: token.failure };
+      } else {
+        // The run sends the access token where the peer's static token would go; the outcome names the peer as stored.
+        const current = token === undefined ? undefined : { token: token.token };
+        const withToken: PeerRow = current === undefined ? peer : { ...peer, token: current.token, tokenHeader: 'authorization' };
+        const ran = await this.run({ ...run, peer: withToken }, { ...this.parts, fetch: this.budgetedFetch(run, current) });
+        outcome = { ...ran, peer };
+      }
     } catch (error: unknown) {
       // Our own fault (a bug, the database, a part that threw on a hostile document): reported on the peer like
       // a failure, so the scheduler goes on.
@@ -123,17 +140,30 @@ export class SyncEngine {
    * The page fetch of one run: each fetch gets the policy's deadline or what remains of the whole sync's,
    * whichever is shorter (no timer of our own: the fetcher's deadline does it), and none starts past it.
    */
-  private budgetedFetch(run: SyncRun): SyncParts['fetch'] {
-    return async (request) => {
+  private budgetedFetch(run: SyncRun, oidc?: { token: string }): SyncParts['fetch'] {
+    let renewed = false;
+    const once = async (request: PageRequest): Promise<FetchOutcome> => {
       const remaining = run.deadline - Date.now();
       if (remaining <= 0) return { ok: false, failure: overBudget(run, request.url) };
       const capped = remaining < this.policy.totalTimeoutMs;
-      const outcome = await fetchPage(request, capped ? { ...this.policy, totalTimeoutMs: remaining } : this.policy, this.transport);
+      // A peer's request carries the access token held now (renewed during the run, maybe).
+      const sent = oidc !== undefined && request.token !== undefined ? { ...request, token: oidc.token } : request;
+      const outcome = await fetchPage(sent, capped ? { ...this.policy, totalTimeoutMs: remaining } : this.policy, this.transport);
       // A timeout at the sync's deadline is the whole sync's, not this request's (a timer may fire a ms early).
       if (!outcome.ok && outcome.failure.kind === 'timeout' && capped && Date.now() >= run.deadline - 1) {
         return { ok: false, failure: overBudget(run, request.url) };
       }
       return outcome;
+    };
+    return async (request) => {
+      const outcome = await once(request);
+      // The peer refused the access token (revoked, expired early): renew it once per run, and retry once.
+      if (oidc === undefined || renewed || request.token === undefined || outcome.ok || outcome.failure.status !== 401) return outcome;
+      renewed = true;
+      const token = await this.args.tokens?.tokenFor(run.peer, true);
+      if (token === undefined || !token.ok) return outcome;
+      oidc.token = token.token;
+      return once(request);
     };
   }
 

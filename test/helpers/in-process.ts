@@ -45,6 +45,8 @@ export interface InProcessOptions {
   readonly logger?: Logger;
   /** The notifier's `post` (default: the real peer client), poll, failures and backoff. */
   readonly notifier?: { readonly fetch?: SafeFetch; readonly pollMs?: number; readonly maxFailures?: number; readonly baseBackoffMs?: number };
+  /** Least time between two fetches of an OpenID issuer's keys for an unknown key id (default 0). */
+  readonly oidcKeysCooldownMs?: number;
   /** How long a held order keeps its stock, in seconds (default 1800). */
   readonly orderHoldSeconds?: number;
   /** Changes what `createApp` gets (a failing service, a fake `subscribe`…). */
@@ -59,7 +61,7 @@ export interface RequestOptions {
 
 /** A node running in this process: the parts `openNode` built, and its server. */
 export interface InProcessNode
-  extends Pick<NodeParts, 'store' | 'decoder' | 'catalog' | 'federation' | 'taxonomy' | 'engine' | 'scheduler' | 'notifier' | 'orders'> {
+  extends Pick<NodeParts, 'store' | 'decoder' | 'catalog' | 'federation' | 'taxonomy' | 'engine' | 'scheduler' | 'notifier' | 'orders' | 'listings'> {
   /** Where it listens (`http://127.0.0.1:<port>`). */
   readonly url: string;
   /** The base URL of its `@id`s. */
@@ -112,6 +114,8 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
     webhookMaxFailures: options.notifier?.maxFailures ?? 10,
     webhookBackoffMs: options.notifier?.baseBackoffMs ?? 1000,
     ...(options.orderHoldSeconds !== undefined ? { orderHoldSeconds: options.orderHoldSeconds } : {}),
+    // A token signed by a key the node does not know yet fetches the issuer's keys at once (a rotation is seen).
+    oidcKeysCooldownMs: options.oidcKeysCooldownMs ?? 0,
   };
   let parts: NodeParts;
   try {
@@ -123,7 +127,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const { store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier, orders } = parts;
+  const { store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier, orders, listings } = parts;
   const base = store.baseUrl;
   const defaults = appDeps(parts);
   const app = createApp(options.deps !== undefined ? options.deps(defaults) : defaults);
@@ -143,7 +147,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
   const { token: adminToken } = await issueToken(store, { eid: null, scopes: SCOPES, label: 'admin' });
   let closed: Promise<void> | undefined;
   return {
-    url, base, dir, db, store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier, orders, app, server, adminToken,
+    url, base, dir, db, store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier, orders, listings, app, server, adminToken,
     token: async (eid, scopes = SCOPES) => (await issueToken(store, { eid, scopes })).token,
     seed: async (eid, seedOptions = {}) => {
       const records = seedOptions.records ?? farmRecords(eid);

@@ -81,7 +81,7 @@ export class SqliteFeedStore implements FeedStore {
   public async deliverableSubscriptions(): Promise<SubscriptionRow[]> {
     return (await this.db.reader.all<SubscriptionSql>(
       `SELECT s.* FROM subscriptions s LEFT JOIN tokens t ON t.id = s.token_id
-       WHERE s.status <> 'dead' AND (s.token_id IS NULL OR (t.id IS NOT NULL AND t.revoked_at IS NULL)) ORDER BY s.created_at, s.id`)).map(subscriptionRow);
+       WHERE s.status <> 'dead' AND (s.token_id IS NULL OR s.token_id LIKE 'oidc:%' OR (t.id IS NOT NULL AND t.revoked_at IS NULL)) ORDER BY s.created_at, s.id`)).map(subscriptionRow);
   }
 
   public async deleteSubscription(id: string): Promise<boolean> {

@@ -423,6 +423,65 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX listings_by_origin ON listings (origin_item);
     `,
   },
+  {
+    version: 11,
+    name: 'OpenID Connect issuers, grants to their identities, and peers\' OpenID Connect credentials',
+    sql: `
+      -- The issuers whose tokens are verified (against their JWKS), and the audience required of them.
+      CREATE TABLE oidc_issuers (
+        issuer     TEXT PRIMARY KEY,
+        audience   TEXT,
+        created_at TEXT NOT NULL
+      );
+      -- What an identity of an issuer may do on an enterprise. issuer '' is any configured issuer.
+      CREATE TABLE oidc_grants (
+        id         INTEGER PRIMARY KEY,
+        issuer     TEXT NOT NULL DEFAULT '',
+        kind       TEXT NOT NULL CHECK (kind IN ('email', 'sub', 'client_id')),
+        subject    TEXT NOT NULL,
+        eid        TEXT NOT NULL REFERENCES enterprises (eid) ON DELETE CASCADE,
+        scopes     TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (issuer, kind, subject, eid)
+      );
+      CREATE INDEX oidc_grants_by_subject ON oidc_grants (kind, subject);
+      -- How this node gets access tokens for a peer: client credentials, or a user's refresh token. Secrets stay
+      -- here: never in logs, never in 'peer status'.
+      CREATE TABLE peer_oidc (
+        peer_id       INTEGER PRIMARY KEY REFERENCES peers (id) ON DELETE CASCADE,
+        issuer        TEXT NOT NULL,
+        client_id     TEXT NOT NULL,
+        client_secret TEXT,
+        refresh_token TEXT,
+        scope         TEXT,
+        access_token  TEXT,
+        expires_at    TEXT
+      );
+      -- A subscription is now owned by an API token or by an OpenID identity ('oidc:<issuer>#<who>'), which is
+      -- no row of tokens: the table is rebuilt without that foreign key, and a trigger keeps its cascade.
+      CREATE TABLE subscriptions_v11 (
+        id              TEXT PRIMARY KEY,
+        token_id        TEXT,
+        eid             TEXT REFERENCES enterprises (eid) ON DELETE CASCADE,
+        callback        TEXT NOT NULL,
+        secret          TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        status          TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'failing', 'dead')),
+        failures        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        last_delivery_at TEXT,
+        last_error      TEXT,
+        delivered_seq   INTEGER NOT NULL
+      );
+      INSERT INTO subscriptions_v11 SELECT id, token_id, eid, callback, secret, created_at, status, failures, next_attempt_at,
+        last_delivery_at, last_error, delivered_seq FROM subscriptions;
+      DROP TABLE subscriptions;
+      ALTER TABLE subscriptions_v11 RENAME TO subscriptions;
+      CREATE TRIGGER subscriptions_of_deleted_token AFTER DELETE ON tokens BEGIN
+        DELETE FROM subscriptions WHERE token_id = old.id;
+      END;
+    `,
+  },
 ];
 
 /**

@@ -12,6 +12,7 @@ import {
   OrderStateError, UnknownOrderError, type CreateOutcome, type ListingRow, type NewListing, type NewOrder, type NewOrderLine, type OrderLineRow,
   type OrderRow, type OrderState, type OrderStore, type Reservation, type ShortLine, type StockLevel,
 } from '../orders.js';
+import { inChunks } from './chunks.js';
 import type { SqlConnection, SqliteDatabase } from './database.js';
 
 interface StockSql { item_iri: string; eid: string; on_demand: number; initial: number; restocked: number; available: number; reserved: number; sold: number }
@@ -272,6 +273,16 @@ export class SqliteOrderStore implements OrderStore {
 
   public async listingsOf(originItem: string): Promise<ListingRow[]> {
     return (await this.db.reader.all<ListingSql>('SELECT * FROM listings WHERE origin_item = ? ORDER BY id', [originItem])).map(listingRow);
+  }
+
+  public async listingsTouching(iris: readonly string[]): Promise<ListingRow[]> {
+    const found = new Map<number, ListingRow>();
+    await inChunks(iris, async (chunk, marks) => {
+      const rows = await this.db.reader.all<ListingSql>(
+        `SELECT * FROM listings WHERE origin_item IN (${marks}) OR origin_offer IN (${marks}) OR origin_product IN (${marks})`, [...chunk, ...chunk, ...chunk]);
+      for (const row of rows) found.set(row.id, listingRow(row));
+    });
+    return [...found.values()].sort((a, b) => a.id - b.id);
   }
 
   public async listingByLocal(iri: string): Promise<ListingRow | undefined> {

@@ -7,6 +7,7 @@
  *
  * @packageDocumentation
  */
+import { SqliteOidcStore } from './oidc-store.js';
 import type { DfcRecord, RecordKind } from '../../../ontology/records.js';
 import {
   AlreadyExistsError, ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type Decision, type EnterpriseRow, type NodeStore, type ResourceReads, type StoredResource, type TokenRow,
@@ -90,6 +91,8 @@ export class SqliteStore implements NodeStore {
   public readonly feed: FeedStore;
   /** Stock ledgers, orders and listings, in the same database (an order and the stock it moves commit together). */
   public readonly orders: SqliteOrderStore;
+  /** OpenID Connect issuers, grants and peers' credentials, in the same database. */
+  public readonly oidc: SqliteOidcStore;
 
   private constructor(
     private readonly db: SqliteDatabase,
@@ -99,6 +102,7 @@ export class SqliteStore implements NodeStore {
     this.index = new SqliteFederatedIndex(db);
     this.feed = new SqliteFeedStore(db);
     this.orders = new SqliteOrderStore(db);
+    this.oidc = new SqliteOidcStore(db);
   }
 
   /**

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import {
-  allows, authenticate, hashToken, isScope, issueToken, scopeIri, SCOPES, type Principal,
+  actsFor, allows, authenticate, isAdmin, hashToken, isScope, issueToken, scopeIri, SCOPES, type Principal, type Scope,
 } from '../../../server/auth/tokens.js';
 import { startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 
@@ -72,6 +72,23 @@ describe('auth: tokens', function () {
     expect(allows(principal, 'WriteProducts', 'ferme')).to.equal(false);
     expect(allows(principal, 'ReadProducts', 'voisin')).to.equal(false);
     expect(allows(undefined, 'ReadProducts', 'ferme')).to.equal(false);
+  });
+
+  it('a principal with grants holds scopes per enterprise, and is no admin', () => {
+    const principal: Principal = {
+      tokenId: 'oidc:https://login.example#anne@ferme.example', eid: '', scopes: new Set(),
+      grants: new Map<string, ReadonlySet<Scope>>([['ferme', new Set<Scope>(['ReadProducts', 'WriteOrders'])], ['voisin', new Set<Scope>(['ReadOrders'])]]),
+    };
+    expect(allows(principal, 'ReadProducts', 'ferme')).to.equal(true);
+    expect(allows(principal, 'WriteOrders', 'ferme')).to.equal(true);
+    expect(allows(principal, 'ReadOrders', 'ferme')).to.equal(false);
+    expect(allows(principal, 'ReadOrders', 'voisin')).to.equal(true);
+    expect(allows(principal, 'ReadProducts', 'autre')).to.equal(false);
+    expect(actsFor(principal, 'voisin')).to.equal(true);
+    expect(actsFor(principal, 'autre')).to.equal(false);
+    expect(isAdmin(principal)).to.equal(false);
+    expect(isAdmin({ tokenId: 'a', eid: null, scopes: new Set() })).to.equal(true);
+    expect(actsFor({ tokenId: 'a', eid: null, scopes: new Set() }, 'autre')).to.equal(true);
   });
 
   it('names the six DFC scopes with their taxonomy IRIs', () => {

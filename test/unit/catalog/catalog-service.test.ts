@@ -271,7 +271,7 @@ describe('catalog: CatalogService', function () {
         { kind: 'Order', id: 'https://shop.example/orders/1' as SuppliedProductRecord['id'], lines: [] },
       ];
       const counts = await node.catalog.importRecords('voisin', records);
-      expect(counts).to.deep.equal({ products: 1, items: 1, offers: 1, others: 0, skipped: ['Order'] });
+      expect(counts).to.deep.equal({ products: 1, items: 1, offers: 1, others: 0, plans: 0, skipped: ['Order'] });
       const { record } = await node.catalog.resource('voisin', 'supplied_products', 'oignons');
       expect(record.extra?.[OWL.sameAs]).to.deep.equal([{ '@id': 'https://shop.example/api/dfc/enterprises/import/supplied_products/oignons' }]);
       expect((await node.catalog.enterpriseRow('voisin')).name).to.equal('Ferme import');

@@ -186,7 +186,7 @@ describe('Conditional writes: one read of the resource, one validation of each r
     expect(put.status, put.text).to.equal(200);
     expect(put.reads).to.deep.equal([read(item), `getResources ${JSON.stringify([iri(offer)])}`]);
     // Plain JSON is validated at commit, the offer that mirrors its stock too: once each.
-    expect(put.validated).to.deep.equal([iri(item), iri(offer)]);
+    expect(put.validated).to.have.members([iri(item), iri(offer)]).and.to.have.length(2);
   });
 
   it('a catalog item in JSON-LD: validated when decoded, not again after the merge', async () => {

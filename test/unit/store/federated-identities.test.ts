@@ -249,7 +249,8 @@ describe('store: which products the federated index makes one (owl:sameAs)', () 
         await tx.run(row, ['peer:1', theirs.item, theirs.product, theirs.product, 1, 0]);
         await tx.run("INSERT INTO federated_sources (source, version) VALUES ('local:copie', 3)");
       });
-      expect((await migrate(db))[0]).to.equal(9);
+      // 9, and whatever came after it.
+      expect(await migrate(db)).to.deep.equal(MIGRATIONS.filter((x) => x.version >= 9).map((x) => x.version));
     } finally {
       await db.close();
     }

@@ -161,4 +161,20 @@ describe('store: stock ledger and orders', () => {
       { item_iri: 'x:b', on_demand: 1, initial: 0, available: 0, reserved: 0, sold: 0 },
     ]);
   });
+
+  it('finds the listings an origin record touches: by origin item, offer or ordered product', async () => {
+    const listing = (key: string, product: string) => store.orders.addListing({
+      eid: 'ferme', item: id(`catalog_items/${key}`), offer: id(`offers/${key}`), product: id(`supplied_products/${key}`),
+      originItem: `https://b.example/items/${key}`, originOffer: `https://b.example/offers/${key}`, originProduct: product,
+      originOrders: 'https://b.example/orders', factor: 1,
+    });
+    const a = await listing('carotte', 'https://b.example/products/carotte');
+    const b = await listing('miel', 'https://b.example/products/case');
+    const ids = async (iris: string[]) => (await store.orders.listingsTouching(iris)).map((l) => l.id);
+    expect(await ids(['https://b.example/items/carotte'])).to.deep.equal([a.id]);
+    expect(await ids(['https://b.example/offers/miel', 'https://b.example/items/carotte'])).to.deep.equal([a.id, b.id]);
+    expect(await ids(['https://b.example/products/case'])).to.deep.equal([b.id]);
+    expect(await ids(['https://b.example/other'])).to.deep.equal([]);
+    expect(await ids([])).to.deep.equal([]);
+  });
 });

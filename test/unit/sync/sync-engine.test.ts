@@ -1,8 +1,13 @@
 import { expect } from 'chai';
+import type { DfcRecord } from '../../../ontology/records.js';
 import { Decoder } from '../../../server/codec/decode.js';
+import { serialize } from '../../../server/codec/serialize.js';
+import { DEFAULT_FETCH_POLICY } from '../../../server/net/safe-fetch.js';
 import type { PeerRow, ProvenanceStore } from '../../../server/store/federation.js';
 import type { FeedStore, PeerFeedState } from '../../../server/store/feed.js';
 import { SyncEngine, UNFINISHED_SYNC } from '../../../server/sync/sync-engine.js';
+import { startStaticPeer, type StaticPeer } from '../../helpers/fake-peer.js';
+import { farmRecords, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 
 const PEER: PeerRow = {
   id: 7, name: 'ferme', url: 'https://peer.example/api/dfc/enterprises/ferme/catalog_items', origin: 'https://peer.example', token: null,
@@ -35,5 +40,43 @@ describe('SyncEngine', () => {
       { status: 'failed', at: now.toISOString(), failures: 3, error: `internal: ${UNFINISHED_SYNC.message}`, summary: null, nextAttemptAt },
       { status: 'failed', at: now.toISOString(), failures: 3, error: 'internal: SQLITE_IOERR: disk I/O error', summary: null, nextAttemptAt },
     ]);
+  });
+});
+
+describe('SyncEngine onApplied (the push path of listings)', () => {
+  let node: InProcessNode;
+  let peerServer: StaticPeer;
+  before(async () => {
+    node = await startInProcess();
+    peerServer = await startStaticPeer((origin) => ({
+      '/catalog.json': { body: serialize(farmRecords('verger', { origin }), 'jsonld'), contentType: 'application/ld+json' },
+    }));
+  });
+  after(async () => {
+    await node?.close();
+    await peerServer?.close();
+  });
+
+  const engine = (onApplied: (peerId: number, records: readonly DfcRecord[]) => unknown): SyncEngine => new SyncEngine({
+    provenance: node.store.provenance, feed: node.store.feed, decoder: node.decoder, ownBase: node.base, onApplied,
+    policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true },
+  });
+
+  it('is told of the records a snapshot applied, and of nothing when nothing changed', async () => {
+    const peer = await node.store.provenance.addPeer({ name: 'told', url: `${peerServer.url}/catalog.json` }, peerServer.url);
+    const told: { peerId: number; ids: string[] }[] = [];
+    const sync = engine((peerId, records) => told.push({ peerId, ids: records.map((r) => r.id) }));
+    expect((await sync.sync(peer)).ok).to.equal(true);
+    expect(told).to.have.length(1);
+    expect(told[0]?.peerId).to.equal(peer.id);
+    expect(told[0]?.ids).to.include(`${peerServer.url}/api/dfc/enterprises/verger/catalog_items/tomate`);
+    expect((await sync.sync((await node.store.provenance.getPeer(peer.id)) ?? peer)).ok).to.equal(true);
+    expect(told).to.have.length(1);
+  });
+
+  it('a hook that fails costs the sync nothing', async () => {
+    const peer = await node.store.provenance.addPeer({ name: 'failing', url: `${peerServer.url}/catalog.json?again` }, peerServer.url);
+    const outcome = await engine(async () => { throw new Error('listing store down'); }).sync(peer);
+    expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
   });
 });

@@ -1,0 +1,68 @@
+/**
+ * `maillon listing add|list|remove`: an enterprise sells another node's catalog items in its own catalogue.
+ *
+ * @packageDocumentation
+ */
+import type { NodeParts } from '../main.js';
+import { parseMarkup, type ListingTerms, type ListingView } from '../orders/listings.js';
+import { UsageError, type Io, type NodeCommandOptions } from './node-commands.js';
+
+/** Options of the listing commands. */
+export interface ListingCommandOptions extends NodeCommandOptions {
+  readonly price?: string | undefined;
+  readonly markup?: string | undefined;
+}
+
+const USAGE = 'usage: maillon listing add ITEM_IRI --enterprise EID [--price P | --markup 15%] | listing list --enterprise EID | listing remove ID --enterprise EID';
+
+function termsOf(options: ListingCommandOptions): ListingTerms {
+  if (options.price !== undefined && options.markup !== undefined) throw new UsageError('give --price or --markup, not both');
+  if (options.price !== undefined) {
+    const price = Number(options.price);
+    if (options.price.trim() === '' || !Number.isFinite(price) || price <= 0) throw new UsageError(`--price must be a positive number, not ${JSON.stringify(options.price)}`);
+    return { price };
+  }
+  if (options.markup !== undefined) {
+    const markup = parseMarkup(options.markup);
+    if (markup === undefined) throw new UsageError(`--markup must be a percentage above -100 (15 or 15%), not ${JSON.stringify(options.markup)}`);
+    return { markup };
+  }
+  return {};
+}
+
+function describe(view: ListingView): string {
+  const price = view.published.price === null ? 'no price' : `${view.published.price} ${view.published.currency?.split(/[#/:]/u).pop() ?? ''}`.trim();
+  const stock = view.published.stock === null ? 'on demand' : `${view.published.stock} in stock`;
+  const terms = view.price !== null ? `fixed price ${view.price}` : view.markup !== null ? `markup ${view.markup}%` : 'origin price';
+  const pack = view.factor !== 1 ? `, ordered in cases of ${view.factor} (${view.origin.product})` : '';
+  return `${view.id}\t${view.item}\n\tfrom ${view.origin.item}\n\t${price}, ${stock}, ${terms}${pack}\n`;
+}
+
+/** `maillon listing …`. */
+export async function listingCommand(node: NodeParts, sub: string | undefined, arg: string | undefined, options: ListingCommandOptions, io: Io): Promise<number> {
+  const eid = options.enterprise;
+  if (eid === undefined) throw new UsageError(USAGE);
+  switch (sub) {
+    case 'add': {
+      if (arg === undefined) throw new UsageError(USAGE);
+      const view = await node.listings.add(eid, arg, termsOf(options));
+      io.out(`listed as ${view.id}: ${describe(view)}`);
+      return 0;
+    }
+    case 'list': {
+      const views = await node.listings.list(eid);
+      if (views.length === 0) io.out(`enterprise ${eid} lists no item of another node\n`);
+      for (const view of views) io.out(describe(view));
+      return 0;
+    }
+    case 'remove': {
+      const id = Number(arg);
+      if (arg === undefined || !/^\d+$/u.test(arg) || !Number.isSafeInteger(id)) throw new UsageError(USAGE);
+      await node.listings.remove(eid, id);
+      io.out(`removed listing ${id} and what it published\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(USAGE);
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The listings API: an enterprise lists another node's catalog items in its own catalogue, at a fixed price or
+ * with a markup. `WriteProducts` on the enterprise for every route (reads included: what a shop resells, and at
+ * which margin, is its own business). Answers are plain JSON; errors go to the one funnel (problem+json).
+ *
+ * @packageDocumentation
+ */
+import { Router, type Request, type Response } from 'express';
+import { requireScope } from '../auth/middleware.js';
+import { BadRequestHttpError, MethodNotAllowedHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
+import { parseMarkup, type ListingService, type ListingTerms } from '../orders/listings.js';
+import { jsonObjectBody } from './json-body.js';
+
+/** Options of {@link listingRoutes}. */
+export interface ListingRoutesArgs {
+  readonly listings: ListingService;
+}
+
+const EXAMPLE = '{"item": "<remote CatalogItem @id>", "price": 3.5} or {"item": "…", "markup": "15%"}';
+
+/** The terms of a listing request: `price` (a positive number) or `markup` (`15`, `"15"` or `"15%"`). */
+function termsOf(body: Record<string, unknown>): ListingTerms {
+  const { price, markup } = body;
+  if (price !== undefined && markup !== undefined) throw new UnprocessableEntityHttpError('give a price or a markup, not both');
+  if (price !== undefined) {
+    const value = typeof price === 'string' && price.trim() !== '' ? Number(price) : price;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new UnprocessableEntityHttpError(`price must be a positive number, not ${JSON.stringify(price)}`);
+    }
+    return { price: value };
+  }
+  if (markup !== undefined) {
+    const value = parseMarkup(markup);
+    if (value === undefined) throw new UnprocessableEntityHttpError(`markup must be a percentage above -100 (15, "15" or "15%"), not ${JSON.stringify(markup)}`);
+    return { markup: value };
+  }
+  return {};
+}
+
+function idOf(req: Request): number {
+  const raw = req.params['id'] as string;
+  const id = Number(raw);
+  if (!/^\d+$/u.test(raw) || !Number.isSafeInteger(id)) throw new NotFoundHttpError(`no listing ${JSON.stringify(raw)}`);
+  return id;
+}
+
+/** Builds the router (mounted under `/api/dfc`). */
+export function listingRoutes(args: ListingRoutesArgs): Router {
+  const { listings } = args;
+  const router = Router();
+  const notAllowed = (methods: string) => (req: Request, res: Response): void => {
+    res.setHeader('Allow', `${methods}, OPTIONS`);
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    throw new MethodNotAllowedHttpError(`${req.method} is not allowed on ${req.originalUrl.split('?')[0] ?? ''}; allowed: ${methods}, OPTIONS`, {
+      headers: { Allow: `${methods}, OPTIONS` },
+    });
+  };
+
+  router.get('/enterprises/:eid/listings', async (req, res) => {
+    const eid = req.params['eid'] as string;
+    requireScope(res, 'WriteProducts', eid);
+    res.status(200).json({ listings: await listings.list(eid) });
+  });
+
+  router.post('/enterprises/:eid/listings', async (req, res) => {
+    const eid = req.params['eid'] as string;
+    requireScope(res, 'WriteProducts', eid);
+    const body = jsonObjectBody(req, EXAMPLE);
+    const item = body['item'];
+    if (typeof item !== 'string' || item.trim() === '') throw new BadRequestHttpError(`"item" must be the @id of a remote dfc-b:CatalogItem; expected ${EXAMPLE}`);
+    const view = await listings.add(eid, item.trim(), termsOf(body));
+    res.status(201).setHeader('Location', `${req.originalUrl.split('?')[0] ?? ''}/${view.id}`).json(view);
+  });
+  router.all('/enterprises/:eid/listings', notAllowed('GET, HEAD, POST'));
+
+  router.get('/enterprises/:eid/listings/:id', async (req, res) => {
+    const eid = req.params['eid'] as string;
+    requireScope(res, 'WriteProducts', eid);
+    res.status(200).json(await listings.get(eid, idOf(req)));
+  });
+
+  router.delete('/enterprises/:eid/listings/:id', async (req, res) => {
+    const eid = req.params['eid'] as string;
+    requireScope(res, 'WriteProducts', eid);
+    await listings.remove(eid, idOf(req));
+    res.status(204).end();
+  });
+  router.all('/enterprises/:eid/listings/:id', notAllowed('GET, HEAD, DELETE'));
+
+  return router;
+}

@@ -1,0 +1,517 @@
+/**
+ * Listings: a shop selling, in its own catalogue, a catalog item of another node.
+ *
+ * The node that owns an item is the single authority for its stock. A listing publishes the shop's own
+ * SuppliedProduct (`owl:sameAs` the origin's), CatalogItem and Offer, and mirrors the origin's stock and price
+ * into them: through the records a sync receives from the owner (push, {@link ListingService.onPeerRecords}),
+ * and by fetching the origin again (pull, {@link ListingService.refresh}, the fallback). Orders for a listed
+ * item go to the owner (see `order-service.ts`), in whole units of what it sells.
+ *
+ * Wholesale packs follow Open Food Network (`FdcOfferBroker`): when the origin's catalogue holds
+ * `R/AsPlannedConsumptionFlow` (consumes the retail product R, quantity = the pack factor) and
+ * `R/AsPlannedProductionFlow` (produces the wholesale product W), a listing of R sells R's units but orders W:
+ * retail price = W's price / factor, retail stock = W's stock × factor.
+ *
+ * @packageDocumentation
+ */
+import type { NodeId } from '../../ontology/iri.js';
+import type {
+  CatalogItemRecord, DfcRecord, ExtraValue, OfferRecord, ResourceRecord, SuppliedProductRecord,
+} from '../../ontology/records.js';
+import { DFC_B, OWL } from '../../ontology/vocabulary.js';
+import type { Decoder } from '../codec/decode.js';
+import { failure, failureText, type Failure } from '../errors/failure.js';
+import {
+  ConflictHttpError, NotFoundHttpError, ServiceUnavailableHttpError, UnprocessableEntityHttpError,
+} from '../errors/http-error.js';
+import { bodyText, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
+import type { ListingRow } from '../store/orders.js';
+import type { NodeStore } from '../store/store.js';
+import { catalogUrlOf, ordersUrlOf } from '../urls/fdc-urls.js';
+import { slugify, type NodeUrls } from '../urls/node-urls.js';
+
+/** What the service needs. */
+export interface ListingServiceDeps {
+  readonly store: NodeStore;
+  readonly decoder: Decoder;
+  readonly urls: NodeUrls;
+  /** The node's safe HTTP client, and the policy it is used with (bounded time and size, private addresses). */
+  readonly fetch: SafeFetch;
+  readonly policy: FetchPolicy;
+  /** Called after a listing's records changed (wakes the webhook deliveries). */
+  readonly onChange?: () => void;
+}
+
+/** How a listing prices the origin's item: a fixed price, or a markup in percent over the origin's price. */
+export interface ListingTerms {
+  readonly price?: number;
+  readonly markup?: number;
+}
+
+/** A listing as the API and the command line show it. */
+export interface ListingView {
+  readonly id: number;
+  readonly eid: string;
+  /** The shop's own records. */
+  readonly item: string;
+  readonly offer: string;
+  readonly product: string;
+  readonly origin: {
+    readonly item: string;
+    readonly offer: string | null;
+    /** What is ordered from the owner: its product, or its wholesale case. */
+    readonly product: string;
+    readonly orders: string;
+  };
+  /** Retail units per unit ordered from the owner. */
+  readonly factor: number;
+  readonly price: number | null;
+  readonly markup: number | null;
+  /** The published price and stock (null: on demand), as last mirrored. */
+  readonly published: { readonly price: number | null; readonly currency: string | null; readonly stock: number | null };
+  readonly createdAt: string;
+}
+
+/** What a mirror of one listing did. */
+export type MirrorOutcome = { readonly ok: true; readonly changed: boolean } | { readonly ok: false; readonly failure: Failure };
+
+/** The origin of a listing, as read: what is shown, what is ordered, and where the stock comes from. */
+interface Origin {
+  readonly item: CatalogItemRecord;
+  /** The retail product shown (R). */
+  readonly product: SuppliedProductRecord;
+  /** What is ordered (W for a wholesale pack, else R). */
+  readonly ordered: string;
+  /** The offer of what is ordered: its price. */
+  readonly offer: OfferRecord;
+  /** The catalog item of what is ordered: its stock. */
+  readonly stockItem: CatalogItemRecord;
+  readonly factor: number;
+}
+
+/** Records known so far while reading an origin, by `@id`. */
+type Known = Map<string, DfcRecord>;
+
+const ACCEPT = 'application/ld+json, application/json;q=0.9, text/turtle;q=0.8';
+const CONSUMPTION = '/AsPlannedConsumptionFlow';
+const PRODUCTION = '/AsPlannedProductionFlow';
+
+/** The percent of a markup as given: `15`, `"15"` or `"15%"`; undefined when it is none of those. */
+export function parseMarkup(value: unknown): number | undefined {
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim().replace(/\s*%$/u, '') : undefined;
+  if (text === undefined || !/^[+-]?\d+(?:\.\d+)?$/u.test(text)) return undefined;
+  const number = Number(text);
+  return Number.isFinite(number) && number > -100 ? number : undefined;
+}
+
+/** Money as shops show it: two decimals. */
+function cents(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+/** The first `@id` of a property kept in `extra`. */
+function extraRef(record: DfcRecord, predicate: string): string | undefined {
+  const value = record.extra?.[predicate]?.[0];
+  return value !== undefined && '@id' in value ? value['@id'] : undefined;
+}
+
+/** The `dfc-b:value` of a QuantitativeValue kept in `extra` (a flow's `hasQuantity`). */
+function extraQuantity(record: DfcRecord): number | undefined {
+  const value: ExtraValue | undefined = record.extra?.[DFC_B.hasQuantity]?.[0];
+  if (value === undefined || !('properties' in value)) return undefined;
+  const literal = value.properties[DFC_B.value]?.[0];
+  if (literal === undefined || !('@value' in literal)) return undefined;
+  const number = Number(literal['@value']);
+  return Number.isFinite(number) && number > 0 ? number : undefined;
+}
+
+/** The listings of the node's enterprises. */
+export class ListingService {
+  public constructor(private readonly deps: ListingServiceDeps) {}
+
+  /**
+   * Lists another node's catalog item in an enterprise's catalogue.
+   *
+   * @param originItem - the `@id` of the remote CatalogItem
+   * @param terms - a fixed price, or a markup in percent (none: the origin's price)
+   * @throws UnprocessableEntityHttpError (422) for an item that is not a usable DFC catalog item; ServiceUnavailableHttpError (503) when the origin cannot be reached
+   */
+  public async add(eid: string, originItem: string, terms: ListingTerms = {}): Promise<ListingView> {
+    const { store, urls } = this.deps;
+    if ((await store.getEnterprise(eid)) === undefined) throw new NotFoundHttpError(`no enterprise ${JSON.stringify(eid)} on this node`);
+    checkTerms(terms);
+    let parsed: URL;
+    try {
+      parsed = new URL(originItem);
+    } catch {
+      throw new UnprocessableEntityHttpError(`${JSON.stringify(originItem)} is not an absolute IRI`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UnprocessableEntityHttpError(`${originItem} is not an http(s) IRI`);
+    if (originItem === urls.base || originItem.startsWith(`${urls.base}/`)) {
+      throw new UnprocessableEntityHttpError(`${originItem} is an item of this node: list items of other nodes`);
+    }
+    if ((await store.orders.listings(eid)).some((l) => l.originItem === originItem)) {
+      throw new ConflictHttpError(`enterprise ${eid} lists ${originItem} already`);
+    }
+    const origin = await this.resolve(originItem, true);
+    if ('failure' in origin) throw httpErrorOf(origin.failure, originItem);
+
+    const local = await this.mintLocalId(eid, origin.product.name ?? originItem.split('/').pop() ?? 'item');
+    const ids = {
+      product: urls.resource(eid, 'supplied_products', local) as NodeId,
+      item: urls.resource(eid, 'catalog_items', local) as NodeId,
+      offer: urls.resource(eid, 'offers', local) as NodeId,
+    };
+    const records = this.published(eid, ids, origin, terms);
+    const problems = this.deps.decoder.validate(records).filter((p) => p.severity === 'error');
+    if (problems.length > 0) {
+      throw new UnprocessableEntityHttpError(`the origin's item cannot be published here: ${problems.map((p) => p.message).join('; ')}`, { problems });
+    }
+    await store.apply(eid, { upsert: records, expect: new Map(Object.values(ids).map((iri) => [iri, null])) });
+    let row: ListingRow;
+    try {
+      row = await store.orders.addListing({
+        eid, item: ids.item, offer: ids.offer, product: ids.product, originItem, originOffer: origin.offer.id, originProduct: origin.ordered,
+        originOrders: ordersUrlOf(origin.ordered), factor: origin.factor,
+        ...(terms.price !== undefined ? { price: terms.price } : {}), ...(terms.markup !== undefined ? { markup: terms.markup } : {}),
+        details: { stockItem: origin.stockItem.id, retailProduct: origin.product.id },
+      });
+    } catch (error: unknown) {
+      // A listing of the same item added meanwhile (or the store failing): what was published goes again.
+      await store.apply(eid, { delete: Object.values(ids) });
+      if ((await store.orders.listings(eid)).some((l) => l.originItem === originItem)) throw new ConflictHttpError(`enterprise ${eid} lists ${originItem} already`);
+      throw error;
+    }
+    this.deps.onChange?.();
+    return this.view(row);
+  }
+
+  /** An enterprise's listings. */
+  public async list(eid: string): Promise<ListingView[]> {
+    if ((await this.deps.store.getEnterprise(eid)) === undefined) throw new NotFoundHttpError(`no enterprise ${JSON.stringify(eid)} on this node`);
+    const views: ListingView[] = [];
+    for (const row of await this.deps.store.orders.listings(eid)) views.push(await this.view(row));
+    return views;
+  }
+
+  /** One listing of an enterprise, or 404. */
+  public async get(eid: string, id: number): Promise<ListingView> {
+    return this.view(await this.row(eid, id));
+  }
+
+  /** Removes a listing and the records it published. */
+  public async remove(eid: string, id: number): Promise<void> {
+    const row = await this.row(eid, id);
+    const present = await this.deps.store.getResources([row.product, row.item, row.offer]);
+    if (present.length > 0) await this.deps.store.apply(eid, { delete: present.map((r) => r.record.id) });
+    await this.deps.store.orders.removeListing(row.id);
+    this.deps.onChange?.();
+  }
+
+  /**
+   * Pull: reads the origin again (from the origin itself, not what a sync holds) and mirrors its stock and price.
+   * A failure is answered, never thrown: the listing keeps what it published last.
+   */
+  public async refresh(listing: ListingRow): Promise<MirrorOutcome> {
+    const origin = await this.resolve(listing.originItem, false);
+    if ('failure' in origin) return { ok: false, failure: origin.failure };
+    return { ok: true, changed: await this.mirror(listing, origin.stockItem, origin.offer) };
+  }
+
+  /** {@link refresh} of every listing of the node (the pull timer); answers how many changed and how many failed. */
+  public async refreshAll(eids?: readonly string[]): Promise<{ changed: number; failed: Failure[] }> {
+    const enterprises = eids ?? (await this.deps.store.listEnterprises()).map((e) => e.eid);
+    let changed = 0;
+    const failed: Failure[] = [];
+    for (const eid of enterprises) {
+      for (const listing of await this.deps.store.orders.listings(eid)) {
+        const outcome = await this.refresh(listing);
+        if (!outcome.ok) failed.push(outcome.failure);
+        else if (outcome.changed) changed += 1;
+      }
+    }
+    return { changed, failed };
+  }
+
+  /**
+   * Push: records a sync just received from a peer. Every listing whose origin item, offer or ordered product is
+   * among them mirrors the owner's stock and price, from these records and what the sync holds of the rest.
+   *
+   * @param origin - the origin of the peer that sent them: only what it is the authority for counts (a relay's
+   *   copy of another node's stock is no word of its owner; the pull reads that owner itself)
+   * @returns how many listings changed
+   */
+  public async onPeerRecords(records: readonly DfcRecord[], origin?: string): Promise<number> {
+    const own = origin === undefined ? records : records.filter((r) => originOf(r.id) === origin);
+    if (own.length === 0) return 0;
+    const byId = new Map(own.map((r) => [r.id as string, r]));
+    const touched = new Set<string>(byId.keys());
+    // A wholesale case's stock is on its own catalog item, which names the case (the listing's ordered product).
+    for (const record of own) if (record.kind === 'CatalogItem' && record.product !== undefined) touched.add(record.product);
+    const listings = await this.deps.store.orders.listingsTouching([...touched]);
+    let changed = 0;
+    for (const listing of listings) {
+      const stockItemId = stockItemOf(listing);
+      const wanted = [stockItemId, ...(listing.originOffer !== undefined ? [listing.originOffer] : [])];
+      const missing = wanted.filter((iri) => !byId.has(iri));
+      const held = missing.length > 0 ? await this.deps.store.index.recordsOf(missing) : new Map<string, { record: DfcRecord }>();
+      const find = (iri: string | undefined): DfcRecord | undefined => (iri === undefined ? undefined : byId.get(iri) ?? held.get(iri)?.record);
+      const stockItem = find(stockItemId);
+      const offer = find(listing.originOffer);
+      if (stockItem?.kind !== 'CatalogItem' || offer?.kind !== 'Offer') continue;
+      if (await this.mirror(listing, stockItem, offer)) changed += 1;
+    }
+    return changed;
+  }
+
+  // ------------------------------------------------------------------ reading the origin
+
+  /**
+   * Reads an origin item with its product and offer, and a wholesale case when the catalogue plans one. From what
+   * the node's syncs hold first (when `indexFirst`), else from the origin: the item's `@id`, then the catalogue
+   * (the item's or product's `@id` without its last segment, which every DFC and OFN node serves whole).
+   */
+  private async resolve(originItem: string, indexFirst: boolean): Promise<Origin | { failure: Failure }> {
+    if (indexFirst) {
+      const known: Known = new Map();
+      const fromIndex = async (iris: readonly (string | undefined)[]): Promise<void> => {
+        const wanted = iris.filter((i): i is string => i !== undefined && !known.has(i));
+        if (wanted.length === 0) return;
+        for (const [iri, { record, source }] of await this.deps.store.index.recordsOf(wanted)) if (source.startsWith('peer:')) known.set(iri, record);
+      };
+      await fromIndex([originItem]);
+      const item = known.get(originItem);
+      if (item?.kind === 'CatalogItem' && item.product !== undefined) {
+        // A peer's snapshot holds its whole catalogue: the flows are there if the catalogue has them.
+        await fromIndex([item.product, ...item.offers, `${item.product}${CONSUMPTION}`, `${item.product}${PRODUCTION}`]);
+        const wholesale = wholesaleOf(known, item.product);
+        if (wholesale !== undefined) {
+          await fromIndex([wholesale.product]);
+          const w = known.get(wholesale.product);
+          if (w?.kind === 'SuppliedProduct') await fromIndex(w.catalogItems);
+          const wItem = itemOfProduct(known, wholesale.product);
+          if (wItem !== undefined) await fromIndex(wItem.offers);
+        }
+        const origin = originFrom(known, originItem);
+        if (!('failure' in origin)) return origin;
+      }
+    }
+    return this.fetchOrigin(originItem);
+  }
+
+  private async fetchOrigin(originItem: string): Promise<Origin | { failure: Failure }> {
+    const known: Known = new Map();
+    const fetched = new Set<string>();
+    const failures: Failure[] = [];
+    const get = async (url: string): Promise<void> => {
+      const key = url.replace(/#.*$/u, '');
+      if (fetched.has(key)) return;
+      fetched.add(key);
+      const outcome = await this.fetchRecords(key);
+      if ('failure' in outcome) failures.push(outcome.failure);
+      else for (const record of outcome.records) if (!known.has(record.id)) known.set(record.id, record);
+    };
+    await get(originItem);
+    let item = known.get(originItem);
+    // The product's catalogue holds the product, its offer and its planned flows (Open Food Network looks there).
+    if (item?.kind === 'CatalogItem' && item.product !== undefined) await get(catalogUrlOf(item.product));
+    // Else the item's catalogue, and the one above it (an FDC item named `…/SuppliedProducts/R/CatalogItem`).
+    for (let url = catalogUrlOf(originItem), up = 0; up < 2 && known.get(originItem)?.kind !== 'CatalogItem'; url = catalogUrlOf(url), up++) await get(url);
+    item = known.get(originItem);
+    if (item?.kind !== 'CatalogItem') {
+      const unreachable = failures.filter((f) => f.kind !== 'http-status' || (f.status ?? 500) >= 500);
+      if (failures.length > 0 && unreachable.length === failures.length) return { failure: unreachable[0] as Failure };
+      const why = failures.length > 0 ? ` (${failures.map(failureText).join('; ')})` : '';
+      return { failure: failure('not-dfc', `no dfc-b:CatalogItem ${originItem} at its origin${why}`, originItem) };
+    }
+    if (item.product !== undefined && !fetched.has(catalogUrlOf(item.product))) await get(catalogUrlOf(item.product));
+    const wholesale = item.product === undefined ? undefined : wholesaleOf(known, item.product);
+    if (wholesale !== undefined && itemOfProduct(known, wholesale.product) === undefined) await get(catalogUrlOf(wholesale.product));
+    return originFrom(known, originItem);
+  }
+
+  /** One document of the origin, decoded. */
+  private async fetchRecords(url: string): Promise<{ records: DfcRecord[] } | { failure: Failure }> {
+    const outcome = await this.deps.fetch({ url, headers: { accept: ACCEPT } }, this.deps.policy);
+    if (!outcome.ok) return { failure: outcome.failure };
+    const { response } = outcome;
+    const mediaType = response.headers['content-type'] ?? 'application/ld+json';
+    const decoded = await this.deps.decoder.decode(bodyText(response), { mediaType, base: response.url });
+    const documentErrors = decoded.problems.filter((p) => p.id === null && p.severity === 'error');
+    if (documentErrors.length > 0) return { failure: failure('not-dfc', documentErrors.map((p) => p.message).join('; '), response.url) };
+    return { records: decoded.records };
+  }
+
+  // ------------------------------------------------------------------ publishing
+
+  /** The shop's SuppliedProduct, CatalogItem and Offer for an origin. */
+  private published(eid: string, ids: { product: NodeId; item: NodeId; offer: NodeId }, origin: Origin, terms: ListingTerms): DfcRecord[] {
+    const owner = this.deps.urls.enterprise(eid) as NodeId;
+    const source = origin.product;
+    const stock = retailStock(origin.stockItem, origin.factor);
+    const product: SuppliedProductRecord = {
+      kind: 'SuppliedProduct', id: ids.product, images: [...source.images], variantOf: [], variants: [], catalogItems: [ids.item], suppliedBy: owner,
+      ...(source.name !== undefined ? { name: source.name } : {}), ...(source.description !== undefined ? { description: source.description } : {}),
+      ...(source.quantity !== undefined ? { quantity: source.quantity } : {}), ...(source.productType !== undefined ? { productType: source.productType } : {}),
+      extra: { [OWL.sameAs]: [{ '@id': source.id }] },
+    };
+    const item: CatalogItemRecord = {
+      kind: 'CatalogItem', id: ids.item, product: ids.product, stock, offers: [ids.offer], managedBy: owner, listedIn: [],
+      ...(origin.item.sku !== undefined ? { sku: origin.item.sku } : {}),
+    };
+    const price = retailPrice(origin.offer, origin.factor, terms);
+    const offer: OfferRecord = { kind: 'Offer', id: ids.offer, item: ids.item, stock, ...(price !== undefined ? { price } : {}) };
+    return [product, item, offer];
+  }
+
+  /** Mirrors the origin's stock and price into a listing's item and offer; answers whether anything changed. */
+  private async mirror(listing: ListingRow, stockItem: CatalogItemRecord, originOffer: OfferRecord): Promise<boolean> {
+    const { store } = this.deps;
+    const stock = retailStock(stockItem, listing.factor);
+    const price = retailPrice(originOffer, listing.factor, {
+      ...(listing.price !== undefined ? { price: listing.price } : {}), ...(listing.markup !== undefined ? { markup: listing.markup } : {}),
+    });
+    const [item, offer] = await Promise.all([store.getResource(listing.item), store.getResource(listing.offer)]);
+    const upsert: DfcRecord[] = [];
+    if (item?.record.kind === 'CatalogItem' && item.record.stock !== stock) upsert.push({ ...item.record, stock });
+    if (offer?.record.kind === 'Offer') {
+      const samePrice = offer.record.price?.value === price?.value && offer.record.price?.currency === price?.currency;
+      if (offer.record.stock !== stock || !samePrice) {
+        const { price: _old, ...rest } = offer.record;
+        upsert.push({ ...rest, stock, ...(price !== undefined ? { price } : {}) });
+      }
+    }
+    if (upsert.length === 0) return false;
+    await store.apply(listing.eid, { upsert });
+    this.deps.onChange?.();
+    return true;
+  }
+
+  private async mintLocalId(eid: string, name: string): Promise<string> {
+    const { store, urls } = this.deps;
+    const stem = `listing-${slugify(name)}`.slice(0, 100);
+    for (let n = 1; ; n++) {
+      const candidate = n === 1 ? stem : `${stem}-${n}`;
+      const taken = await store.getResources([
+        urls.resource(eid, 'supplied_products', candidate), urls.resource(eid, 'catalog_items', candidate), urls.resource(eid, 'offers', candidate),
+      ]);
+      if (taken.length === 0) return candidate;
+    }
+  }
+
+  private async row(eid: string, id: number): Promise<ListingRow> {
+    const row = Number.isInteger(id) ? await this.deps.store.orders.listing(id) : undefined;
+    if (row?.eid !== eid) throw new NotFoundHttpError(`no listing ${id} in enterprise ${eid}`);
+    return row;
+  }
+
+  private async view(row: ListingRow): Promise<ListingView> {
+    const [item, offer] = await Promise.all([this.deps.store.getResource(row.item), this.deps.store.getResource(row.offer)]);
+    const price = offer?.record.kind === 'Offer' ? offer.record.price : undefined;
+    return {
+      id: row.id, eid: row.eid, item: row.item, offer: row.offer, product: row.product,
+      origin: { item: row.originItem, offer: row.originOffer ?? null, product: row.originProduct, orders: row.originOrders },
+      factor: row.factor, price: row.price ?? null, markup: row.markup ?? null,
+      published: {
+        price: price?.value ?? null, currency: price?.currency ?? null, stock: item?.record.kind === 'CatalogItem' ? item.record.stock : null,
+      },
+      createdAt: row.createdAt,
+    };
+  }
+}
+
+/** The origin of an IRI, or undefined for one that is no URL. */
+function originOf(iri: string): string | undefined {
+  try {
+    return new URL(iri).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Refuses terms that make no price: both a price and a markup, a price that is not positive, a markup of -100% or less. */
+function checkTerms(terms: ListingTerms): void {
+  if (terms.price !== undefined && terms.markup !== undefined) throw new UnprocessableEntityHttpError('give a price or a markup, not both');
+  if (terms.price !== undefined && !(Number.isFinite(terms.price) && terms.price > 0)) throw new UnprocessableEntityHttpError(`price ${terms.price} is not a positive number`);
+  if (terms.markup !== undefined && !(Number.isFinite(terms.markup) && terms.markup > -100)) {
+    throw new UnprocessableEntityHttpError(`markup ${terms.markup}% is not a percentage above -100`);
+  }
+}
+
+/** The catalog item a listing's stock comes from (the wholesale case's, for a pack). */
+function stockItemOf(listing: ListingRow): string {
+  const stockItem = listing.details?.['stockItem'];
+  return typeof stockItem === 'string' ? stockItem : listing.originItem;
+}
+
+/** Retail units available: the origin's stock × factor; null (on demand) stays null. */
+function retailStock(stockItem: CatalogItemRecord, factor: number): number | null {
+  return stockItem.stock === null ? null : Math.max(0, Math.floor(stockItem.stock * factor + 1e-9));
+}
+
+/** The shop's price of one retail unit: fixed, or the origin's (÷ factor for a pack) with the markup. */
+function retailPrice(offer: OfferRecord, factor: number, terms: ListingTerms): OfferRecord['price'] {
+  if (offer.price === undefined) return undefined;
+  const value = terms.price ?? cents((offer.price.value / factor) * (1 + (terms.markup ?? 0) / 100));
+  return { value, currency: offer.price.currency, ...(offer.price.vatRate !== undefined ? { vatRate: offer.price.vatRate } : {}) };
+}
+
+/** The wholesale case a catalogue plans for a retail product, by Open Food Network's id convention. */
+function wholesaleOf(known: Known, retail: string): { product: string; factor: number } | undefined {
+  const consumption = known.get(`${retail}${CONSUMPTION}`);
+  const production = known.get(`${retail}${PRODUCTION}`);
+  if (consumption?.kind !== 'Resource' || production?.kind !== 'Resource') return undefined;
+  if (!isFlow(consumption, DFC_B.AsPlannedConsumptionFlow) || !isFlow(production, DFC_B.AsPlannedProductionFlow)) return undefined;
+  if (extraRef(consumption, DFC_B.consumes) !== retail) return undefined;
+  const product = extraRef(production, DFC_B.produces);
+  const factor = extraQuantity(consumption);
+  return product !== undefined && factor !== undefined ? { product, factor } : undefined;
+}
+
+function isFlow(record: ResourceRecord, type: string): boolean {
+  return record.types.includes(type);
+}
+
+/** The catalog item of a product among known records: the one its `referencedBy` names, or one that references it. */
+function itemOfProduct(known: Known, product: string): CatalogItemRecord | undefined {
+  const record = known.get(product);
+  const named = record?.kind === 'SuppliedProduct' ? record.catalogItems.map((id) => known.get(id)).find((r) => r?.kind === 'CatalogItem') : undefined;
+  if (named?.kind === 'CatalogItem') return named;
+  for (const candidate of known.values()) if (candidate.kind === 'CatalogItem' && candidate.product === product) return candidate;
+  return undefined;
+}
+
+/** The first priced offer of a catalog item among known records. */
+function offerOfItem(known: Known, item: CatalogItemRecord): OfferRecord | undefined {
+  const offers = item.offers.map((id) => known.get(id)).filter((r): r is OfferRecord => r?.kind === 'Offer');
+  return offers.find((o) => o.price !== undefined && o.customerCategory === undefined) ?? offers.find((o) => o.price !== undefined);
+}
+
+/** An origin from the records read, or why it is not usable. */
+function originFrom(known: Known, originItem: string): Origin | { failure: Failure } {
+  const bad = (message: string): { failure: Failure } => ({ failure: failure('not-dfc', message, originItem) });
+  const item = known.get(originItem);
+  if (item?.kind !== 'CatalogItem') return bad(`no dfc-b:CatalogItem ${originItem} at its origin`);
+  if (item.product === undefined) return bad(`the catalog item ${originItem} references no product (dfc-b:references)`);
+  const product = known.get(item.product);
+  if (product?.kind !== 'SuppliedProduct') return bad(`the product ${item.product} of ${originItem} is not in its catalogue`);
+  const wholesale = wholesaleOf(known, product.id);
+  if (wholesale === undefined) {
+    const offer = offerOfItem(known, item);
+    if (offer === undefined) return bad(`the catalog item ${originItem} has no priced offer (dfc-b:offeredThrough)`);
+    return { item, product, ordered: product.id, offer, stockItem: item, factor: 1 };
+  }
+  const stockItem = itemOfProduct(known, wholesale.product);
+  if (stockItem === undefined) return bad(`the wholesale product ${wholesale.product} of ${product.id} has no catalog item in its catalogue`);
+  const offer = offerOfItem(known, stockItem);
+  if (offer === undefined) return bad(`the wholesale product ${wholesale.product} of ${product.id} has no priced offer`);
+  return { item, product, ordered: wholesale.product, offer, stockItem, factor: wholesale.factor };
+}
+
+/** The HTTP error of an origin that could not be read. */
+function httpErrorOf(f: Failure, originItem: string): Error {
+  if (f.kind === 'not-dfc' || f.kind === 'decode' || f.kind === 'bad-url' || f.kind === 'private-address') {
+    return new UnprocessableEntityHttpError(`cannot list ${originItem}: ${f.message}`);
+  }
+  return new ServiceUnavailableHttpError(`the origin of ${originItem} cannot be reached: ${failureText(f)}`, { headers: { 'Retry-After': '60' } });
+}

@@ -1,0 +1,196 @@
+/**
+ * Orders placed at a supplier's node for the listings a shop sells: {@link UpstreamOrders} over HTTP.
+ *
+ * The requests are shaped exactly as Open Food Network's `FdcBackorderer` sends its backorders (a v1 JSON-LD
+ * graph under `application/json`, the order's `@id` being the collection URL when new, lines
+ * `{order}/OrderLines/{n}` that `concerns` an Offer whose `offeredItem` is the supplier's SuppliedProduct), so a
+ * Maillon shop orders the same way from another Maillon node, from an FDC-style wholesaler or from any server
+ * that takes OFN's backorders.
+ *
+ * The supplier is another party: every request goes through the node's safe client, under a deadline of its
+ * own, and every way it can fail comes back as an {@link UpstreamOutcome} value, never as an exception.
+ *
+ * @packageDocumentation
+ */
+import { createHash } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { NodeId } from '../../ontology/iri.js';
+import type { DfcRecord, OrderRecord } from '../../ontology/records.js';
+import { DFC_V_NS } from '../../ontology/vocabulary.js';
+import { encodeJsonLd } from '../codec/encode.js';
+import type { DecodeResult, Decoder } from '../codec/decode.js';
+import type { Failure } from '../errors/failure.js';
+import { bodyText, clip, type FetchPolicy, type SafeFetch, type SafeResponse } from '../net/safe-fetch.js';
+import type { PeerRow } from '../store/federation.js';
+import type { UpstreamLine, UpstreamOrders, UpstreamOutcome } from './order-service.js';
+
+/**
+ * The context our order bodies name: the one Open Food Network's connector writes, which our decoder (and
+ * OFN's, and FDC's) resolves to DFC 1.16 without a request.
+ */
+export const UPSTREAM_CONTEXT = 'https://www.datafoodconsortium.org';
+
+/** Largest answer read from a supplier: an order's graph is a few kilobytes, never a catalogue. */
+export const UPSTREAM_MAX_BYTES = 1024 * 1024;
+
+/** Answers by which a supplier refuses the order itself (the customer is told why); any other is an outage. */
+const REFUSALS: ReadonlySet<number> = new Set([400, 403, 404, 409, 422]);
+
+/** The longest `Idempotency-Key` sent as it is (Maillon takes up to 200 visible ASCII characters). */
+const LONGEST_KEY = 120;
+
+/** What {@link HttpUpstreamOrders} needs. */
+export interface HttpUpstreamDeps {
+  /** The node's outbound client. */
+  readonly fetch: SafeFetch;
+  /** The node's fetch policy (private addresses, connect timeout); the deadline is {@link timeoutMs}. */
+  readonly policy: FetchPolicy;
+  readonly decoder: Decoder;
+  /** The peers the node knows, with the credentials it holds for them. */
+  readonly peers: () => Promise<readonly PeerRow[]>;
+  /** Deadline of one request to a supplier, in milliseconds (`MAILLON_ORDER_TIMEOUT`). */
+  readonly timeoutMs: number;
+}
+
+/** The status names an order is sent with. */
+type SentStatus = 'Held' | 'Complete' | 'Cancelled';
+
+/** Orders at suppliers' nodes, over HTTP, in Open Food Network's backorder shape. */
+export class HttpUpstreamOrders implements UpstreamOrders {
+  public constructor(private readonly deps: HttpUpstreamDeps) {}
+
+  /** Places a Held order (POST to the collection) or replaces the lines of one placed before (PUT to it). */
+  public async place(request: {
+    readonly ordersUrl: string; readonly existing?: string; readonly orderedBy: string; readonly lines: readonly UpstreamLine[]; readonly key: string;
+  }): Promise<UpstreamOutcome> {
+    const { ordersUrl, existing } = request;
+    const id = existing ?? ordersUrl;
+    const body = orderBody(id, request.orderedBy, 'Held', request.lines);
+    const answer = await this.send(existing === undefined ? 'POST' : 'PUT', id, body, existing === undefined ? idempotencyKey(request.key) : undefined);
+    if (!answer.ok) return answer;
+    // OFN keeps the order by the @id of the answer's Order: an answer without one placed nothing we can follow.
+    const order = await this.orderOf(answer.response, existing);
+    if (order === undefined || order === ordersUrl) {
+      return { ok: false, status: 503, reason: `the supplier's answer (HTTP ${answer.response.status}) names no order of its own` };
+    }
+    return { ok: true, order };
+  }
+
+  /** Completes an order placed before: OFN's completion PUT, status `Complete` with its lines. */
+  public async complete(order: string, lines: readonly UpstreamLine[], orderedBy: string): Promise<UpstreamOutcome> {
+    return this.close(order, orderBody(order, orderedBy, 'Complete', lines));
+  }
+
+  /** Cancels an order placed before: a PUT with status `Cancelled` (best effort: the supplier's hold expires anyway). */
+  public async cancel(order: string, orderedBy: string): Promise<UpstreamOutcome> {
+    return this.close(order, orderBody(order, orderedBy, 'Cancelled', []));
+  }
+
+  private async close(order: string, body: string): Promise<UpstreamOutcome> {
+    const answer = await this.send('PUT', order, body);
+    if (!answer.ok) return answer;
+    // A supplier may answer a status change with no body at all: the order stays the one we named.
+    return { ok: true, order: (await this.orderOf(answer.response, order)) ?? order };
+  }
+
+  /** One request to a supplier, with the credentials held for its origin, under the order deadline. */
+  private async send(method: 'POST' | 'PUT', url: string, body: string, key?: string): Promise<{ ok: true; response: SafeResponse } | Extract<UpstreamOutcome, { ok: false }>> {
+    const credential = await this.credentialFor(url);
+    const { policy, timeoutMs } = this.deps;
+    const outcome = await this.deps.fetch({
+      url, method, body,
+      // What OFN sends: JSON-LD as plain JSON (FDC's servers take nothing else).
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...(key !== undefined ? { 'idempotency-key': key } : {}) },
+      ...(credential !== undefined ? { credential } : {}),
+      // A refusal is read whole: its problem document says why, and the customer is told.
+      answerStatuses: REFUSALS,
+    }, {
+      ...policy, totalTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(policy.connectTimeoutMs, timeoutMs), maxBytes: Math.min(policy.maxBytes, UPSTREAM_MAX_BYTES),
+    });
+    if (!outcome.ok) return outageOf(outcome.failure);
+    const { response } = outcome;
+    if (REFUSALS.has(response.status)) return { ok: false, status: 409, reason: problemDetail(bodyText(response)) ?? statusLine(response.status) };
+    return outcome;
+  }
+
+  private async credentialFor(url: string): Promise<{ header: string; value: string } | undefined> {
+    let origin: string;
+    try {
+      origin = new URL(url).origin;
+    } catch {
+      return undefined;
+    }
+    const peer = (await this.deps.peers()).find((p) => p.origin === origin && p.token !== null);
+    if (peer === undefined || peer.token === null) return undefined;
+    return peer.tokenHeader === 'x-api-token' ? { header: 'x-api-token', value: peer.token } : { header: 'authorization', value: `Bearer ${peer.token}` };
+  }
+
+  /** The `@id` of the Order in an answer (the one named `preferred` when there are several), if any. */
+  private async orderOf(response: SafeResponse, preferred?: string): Promise<string | undefined> {
+    const text = bodyText(response);
+    if (text.trim() === '') return undefined;
+    const contentType = response.headers['content-type'];
+    const mediaType = contentType === undefined ? 'application/ld+json' : (contentType.split(';')[0] ?? '').trim().toLowerCase();
+    let decoded: DecodeResult;
+    try {
+      decoded = await this.deps.decoder.decode(text, { mediaType: mediaType === '' ? 'application/ld+json' : mediaType, base: response.url });
+    } catch {
+      // Whatever the supplier sent, it is not an answer we can follow (and never our exception to raise).
+      return undefined;
+    }
+    const orders = decoded.records.filter((r): r is OrderRecord => r.kind === 'Order');
+    const chosen = orders.find((o) => o.id === preferred) ?? orders[0];
+    return chosen?.id;
+  }
+}
+
+/** An order as Open Food Network's `FdcBackorderer` writes it: the Order, its lines, their Offers, bare products. */
+export function orderBody(id: string, orderedBy: string, status: SentStatus, lines: readonly UpstreamLine[]): string {
+  const lineIds = lines.map((_line, i) => `${id}/OrderLines/${i + 1}` as NodeId);
+  const records: DfcRecord[] = [{
+    kind: 'Order', id: id as NodeId, orderedBy: orderedBy as NodeId, orderStatus: `${DFC_V_NS}${status}`, lines: lineIds,
+  }];
+  const offers = new Map<string, DfcRecord>();
+  const products = new Map<string, DfcRecord>();
+  for (const [i, line] of lines.entries()) {
+    // No offer known: the FDC convention names a product's offer `<product>/Offer`.
+    const offer = line.offer ?? `${line.product}/Offer`;
+    records.push({ kind: 'OrderLine', id: lineIds[i] as NodeId, offer: offer as NodeId, quantity: line.quantity });
+    offers.set(offer, { kind: 'Offer', id: offer as NodeId, item: line.product as NodeId, stock: null });
+    products.set(line.product, { kind: 'SuppliedProduct', id: line.product as NodeId, images: [], variantOf: [], variants: [], catalogItems: [] });
+  }
+  return JSON.stringify(encodeJsonLd([...records, ...offers.values(), ...products.values()], { contextUrl: UPSTREAM_CONTEXT }));
+}
+
+/**
+ * The header value of an idempotency key: as given when short and plain, else its digest (the order service's
+ * keys hold URLs, and a receiver bounds the header's length).
+ */
+function idempotencyKey(key: string): string {
+  return key.length <= LONGEST_KEY && /^[\x21-\x7e]+$/u.test(key) ? key : createHash('sha256').update(key).digest('base64url');
+}
+
+/** A request that got no usable answer (an error status other than a refusal, a timeout, no connection…): an outage. */
+function outageOf(f: Failure): Extract<UpstreamOutcome, { ok: false }> {
+  return { ok: false, status: 503, reason: `${f.kind}: ${f.message}` };
+}
+
+/** The `detail` (else the `title`) of a problem document, if the body is one. */
+function problemDetail(text: string): string | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { detail, title } = body as Record<string, unknown>;
+  const said = typeof detail === 'string' && detail.trim() !== '' ? detail : title;
+  return typeof said === 'string' && said.trim() !== '' ? clip(said, 1000) : undefined;
+}
+
+/** `HTTP 409 Conflict`. */
+function statusLine(status: number): string {
+  const text = STATUS_CODES[status];
+  return `HTTP ${status}${text !== undefined ? ` ${text}` : ''}`;
+}

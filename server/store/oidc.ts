@@ -1,0 +1,83 @@
+/**
+ * The OpenID Connect persistence port: the issuers whose tokens the node verifies, what their identities may do
+ * (grants, per enterprise and DFC scope), and the credentials the node uses to get access tokens from a peer's
+ * issuer.
+ *
+ * @packageDocumentation
+ */
+
+/** An issuer whose tokens are verified. */
+export interface OidcIssuerRow {
+  /** The issuer identifier, exactly as its tokens' `iss` claim says it (no trailing slash). */
+  readonly issuer: string;
+  /** The audience its tokens must carry (`aud`), or null to accept any. */
+  readonly audience: string | null;
+  readonly createdAt: string;
+}
+
+/** Which claim of a token a grant matches: a user's `email` or `sub`, a platform's `client_id`. */
+export type OidcSubjectKind = 'email' | 'sub' | 'client_id';
+
+/** The kinds of subject, in the order an identity is named by. */
+export const OIDC_SUBJECT_KINDS: readonly OidcSubjectKind[] = ['email', 'client_id', 'sub'];
+
+/** What an identity may do on one enterprise. */
+export interface OidcGrantRow {
+  readonly id: number;
+  /** The issuer of the identity, or null for any configured issuer. */
+  readonly issuer: string | null;
+  readonly kind: OidcSubjectKind;
+  /** The claim's value (an e-mail address is kept in lower case). */
+  readonly subject: string;
+  readonly eid: string;
+  readonly scopes: readonly string[];
+  readonly createdAt: string;
+}
+
+/** A grant to create (or whose scopes to replace, for the same issuer, subject and enterprise). */
+export interface NewOidcGrant {
+  readonly issuer?: string | null;
+  readonly kind: OidcSubjectKind;
+  readonly subject: string;
+  readonly eid: string;
+  readonly scopes: readonly string[];
+}
+
+/** How the node gets access tokens for a peer: client credentials, or a user's refresh token. */
+export interface PeerOidcRow {
+  readonly peerId: number;
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string | null;
+  readonly refreshToken: string | null;
+  /** The `scope` asked for, if any. */
+  readonly scope: string | null;
+  /** The current access token and when it expires (ISO), if one was obtained. */
+  readonly accessToken: string | null;
+  readonly expiresAt: string | null;
+}
+
+/** The port. */
+export interface OidcStore {
+  /** Adds an issuer, or changes its audience. */
+  addIssuer(issuer: string, audience: string | null): Promise<OidcIssuerRow>;
+  getIssuer(issuer: string): Promise<OidcIssuerRow | undefined>;
+  listIssuers(): Promise<OidcIssuerRow[]>;
+  removeIssuer(issuer: string): Promise<boolean>;
+
+  /** Grants scopes on an enterprise to an identity (replacing the scopes of the same grant). */
+  grant(grant: NewOidcGrant): Promise<OidcGrantRow>;
+  listGrants(eid?: string): Promise<OidcGrantRow[]>;
+  getGrant(id: number): Promise<OidcGrantRow | undefined>;
+  /** Revokes a grant; the webhook subscriptions its identity made on that enterprise go with it. */
+  revokeGrant(id: number): Promise<boolean>;
+  /** The grants of an identity of `issuer`, matched by any of its subjects. */
+  grantsFor(issuer: string, subjects: readonly { readonly kind: OidcSubjectKind; readonly subject: string }[]): Promise<OidcGrantRow[]>;
+
+  /** Sets how the node gets access tokens for a peer (forgetting any token obtained before). */
+  setPeerCredentials(row: Omit<PeerOidcRow, 'accessToken' | 'expiresAt'>): Promise<void>;
+  peerCredentials(peerId: number): Promise<PeerOidcRow | undefined>;
+  clearPeerCredentials(peerId: number): Promise<boolean>;
+  /** Keeps the access token obtained for a peer (and the refresh token, when the issuer rotated it). */
+  savePeerToken(peerId: number, token: { accessToken: string; expiresAt: string | null; refreshToken?: string }): Promise<void>;
+}

@@ -1,0 +1,73 @@
+/**
+ * `maillon listing add|list|remove` against a static FDC-shaped supplier on loopback.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run } from '../../server/cli/main.js';
+import { UsageError } from '../../server/cli/node-commands.js';
+import { startStaticPeer, type StaticPeer } from '../helpers/fake-peer.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const FIXTURE = readFileSync(join(here, '../fixtures/fdc-wholesale.json'), 'utf8');
+const CATALOGUE = '/api/dfc/Enterprises/moulin/SuppliedProducts';
+
+describe('maillon listing commands', function () {
+  this.timeout(15_000);
+  let supplier: StaticPeer;
+  let dir: string;
+  let db: string;
+
+  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const code = await run([...argv, '--db', db, '--data-dir', dir, '--allow-private'], { out: (t) => void (out += t), err: (t) => void (err += t) });
+    return { code, out, err };
+  }
+
+  before(async () => {
+    supplier = await startStaticPeer((origin) => ({ [CATALOGUE]: { body: FIXTURE.replaceAll('https://fdc.example', origin), contentType: 'application/ld+json' } }));
+    dir = mkdtempSync(join(tmpdir(), 'maillon-listing-cli-'));
+    db = join(dir, 'node.db');
+    expect((await cli('init')).code).to.equal(0);
+    expect((await cli('enterprise', 'add', '--id', 'boutique', '--name', 'Boutique')).code).to.equal(0);
+  });
+  after(async () => {
+    await supplier?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('adds, lists and removes a listing', async () => {
+    const added = await cli('listing', 'add', `${supplier.url}${CATALOGUE}/101/CatalogItem`, '--enterprise', 'boutique', '--markup', '10%');
+    expect(added.code, added.err).to.equal(0);
+    expect(added.out).to.match(/^listed as 1: /u);
+    expect(added.out).to.include('3.3 Euro, 24 in stock, markup 10%, ordered in cases of 6');
+    const listed = await cli('listing', 'list', '--enterprise', 'boutique');
+    expect(listed.out).to.include(`from ${supplier.url}${CATALOGUE}/101/CatalogItem`);
+    expect((await cli('listing', 'remove', '1', '--enterprise', 'boutique')).out).to.include('removed listing 1');
+    expect((await cli('listing', 'list', '--enterprise', 'boutique')).out).to.include('lists no item');
+  });
+
+  it('refuses bad usage (exit 2) and an item that cannot be listed (a thrown HTTP error: exit 1 with the reason)', async () => {
+    for (const argv of [['listing', 'add', 'x'], ['listing', 'add', 'http://x.example/i', '--enterprise', 'boutique', '--markup', 'lots'],
+      ['listing', 'add', 'http://x.example/i', '--enterprise', 'boutique', '--price', '1', '--markup', '2'], ['listing', 'remove', 'one', '--enterprise', 'boutique'],
+      ['listing', 'frob', '--enterprise', 'boutique']]) {
+      let thrown: unknown;
+      try {
+        await cli(...argv);
+      } catch (error: unknown) {
+        thrown = error;
+      }
+      expect(thrown, argv.join(' ')).to.be.instanceOf(UsageError);
+    }
+    let refused: unknown;
+    try {
+      await cli('listing', 'add', `${supplier.url}${CATALOGUE}/999/CatalogItem`, '--enterprise', 'boutique');
+    } catch (error: unknown) {
+      refused = error;
+    }
+    expect(String(refused)).to.match(/no dfc-b:CatalogItem/u);
+  });
+});

@@ -1,0 +1,266 @@
+/**
+ * Listings between two in-process nodes (a shop listing a farm's items, the farm being a Maillon node reached
+ * through a loopback rewrite of its base URL) and with a static Open Food Network / FDC-shaped supplier selling
+ * a wholesale case: what the shop publishes, how the origin's stock reaches it (pull and push), removal, and the
+ * refusals.
+ */
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CatalogItemRecord, DfcRecord, OfferRecord, SuppliedProductRecord } from '../../ontology/records.js';
+import { DFC_B, OWL } from '../../ontology/vocabulary.js';
+import { safeFetch, type SafeFetch } from '../../server/net/safe-fetch.js';
+import type { ListingView } from '../../server/orders/listings.js';
+import { startStaticPeer, type StaticPeer } from '../helpers/fake-peer.js';
+import { bearer, startInProcess, type InProcessNode } from '../helpers/in-process.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const FIXTURE = readFileSync(join(here, '../fixtures/fdc-wholesale.json'), 'utf8');
+const FARM = 'http://farm.test';
+
+/** The shop reaches the farm's base URL (`http://farm.test`) on its loopback port. */
+function rewriting(target: () => string): SafeFetch {
+  return (request, policy) => safeFetch({ ...request, url: request.url.replace(FARM, target()) }, policy);
+}
+
+/**
+ * Sets an item's stock at its owner as a stock write does (the ledger restocks, the mirroring offer follows),
+ * through the store: the catalogue's own stock write is not what these tests are about.
+ */
+async function restock(node: InProcessNode, iri: string, stock: number): Promise<void> {
+  const stored = await node.store.getResource(iri);
+  if (stored?.record.kind !== 'CatalogItem') throw new Error(`no catalog item ${iri}`);
+  await node.store.apply(stored.eid, { upsert: [{ ...stored.record, stock }] });
+}
+
+async function catalogueOf(node: InProcessNode, eid: string): Promise<DfcRecord[]> {
+  const response = await node.request('GET', `/api/dfc/enterprises/${eid}/supplied_products`, { headers: { accept: 'application/ld+json' } });
+  expect(response.status).to.equal(200);
+  return (await node.decoder.decode(response.text, { mediaType: 'application/ld+json' })).records;
+}
+
+function post(node: InProcessNode, token: string, eid: string, body: unknown): ReturnType<InProcessNode['request']> {
+  return node.request('POST', `/api/dfc/enterprises/${eid}/listings`, {
+    headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+}
+
+describe('listings (two nodes)', function () {
+  this.timeout(30_000);
+  let farm: InProcessNode;
+  let shop: InProcessNode;
+  let token: string;
+  const tomato = `${FARM}/api/dfc/enterprises/ferme/catalog_items/tomate`;
+
+  before(async () => {
+    farm = await startInProcess({ base: FARM });
+    await farm.seed('ferme');
+    shop = await startInProcess({ base: 'http://shop.test', notifier: { fetch: rewriting(() => farm.url) } });
+    await shop.seed('boutique');
+    token = await shop.token('boutique', ['WriteProducts']);
+  });
+  after(async () => {
+    await shop?.close();
+    await farm?.close();
+  });
+
+  it('publishes the remote item in the shop\'s catalogue, with the markup, the owner\'s stock and owl:sameAs', async () => {
+    const response = await post(shop, token, 'boutique', { item: tomato, markup: '10%' });
+    expect(response.status, response.text).to.equal(201);
+    expect(response.headers.get('content-type')).to.match(/^application\/json/u);
+    const view = response.json<ListingView>();
+    expect(response.headers.get('location')).to.equal(`/api/dfc/enterprises/boutique/listings/${view.id}`);
+    expect(view).to.deep.include({ factor: 1, markup: 10, price: null });
+    expect(view.origin).to.deep.equal({
+      item: tomato, offer: `${FARM}/api/dfc/enterprises/ferme/offers/tomate`, product: `${FARM}/api/dfc/enterprises/ferme/supplied_products/tomate`,
+      orders: `${FARM}/api/dfc/enterprises/ferme/orders`,
+    });
+    expect(view.published).to.deep.include({ price: 4.95, stock: 12 });
+    expect(view.item).to.match(/^http:\/\/shop\.test\/api\/dfc\/enterprises\/boutique\/catalog_items\/listing-/u);
+
+    const records = await catalogueOf(shop, 'boutique');
+    const product = records.find((r): r is SuppliedProductRecord => r.id === view.product && r.kind === 'SuppliedProduct');
+    expect(product?.name).to.equal('Tomates anciennes');
+    expect(product?.extra?.[OWL.sameAs]).to.deep.equal([{ '@id': `${FARM}/api/dfc/enterprises/ferme/supplied_products/tomate` }]);
+    const item = records.find((r): r is CatalogItemRecord => r.id === view.item && r.kind === 'CatalogItem');
+    expect(item?.stock).to.equal(12);
+    const offer = records.find((r): r is OfferRecord => r.id === view.offer && r.kind === 'Offer');
+    expect(offer?.price?.value).to.equal(4.95);
+    // The enterprise's profile lists it like any product of its own.
+    const profile = await shop.request('GET', '/api/dfc/enterprises/boutique', { headers: { accept: 'application/ld+json' } });
+    expect(profile.text).to.include(view.product.split('/').pop());
+    // The order service sees the local item as a listing.
+    expect((await shop.store.orders.listingByLocal(view.item))?.originProduct).to.equal(view.origin.product);
+  });
+
+  it('lists, reads one, and refuses a second listing of the same item', async () => {
+    const all = await shop.request('GET', '/api/dfc/enterprises/boutique/listings', { headers: bearer(token) });
+    expect(all.status).to.equal(200);
+    const [first] = all.json<{ listings: ListingView[] }>().listings;
+    expect(first?.origin.item).to.equal(tomato);
+    const one = await shop.request('GET', `/api/dfc/enterprises/boutique/listings/${first?.id}`, { headers: bearer(token) });
+    expect(one.json<ListingView>().item).to.equal(first?.item);
+    const again = await post(shop, token, 'boutique', { item: tomato });
+    expect(again.status).to.equal(409);
+    expect(again.headers.get('content-type')).to.match(/^application\/problem\+json/u);
+  });
+
+  it('mirrors the owner\'s stock change by pull (refresh)', async () => {
+    const [listing] = await shop.store.orders.listings('boutique');
+    await restock(farm, tomato, 7);
+    expect(await shop.listings.refresh(listing as NonNullable<typeof listing>)).to.deep.equal({ ok: true, changed: true });
+    expect((await shop.listings.get('boutique', listing?.id as number)).published.stock).to.equal(7);
+    expect(await shop.listings.refresh(listing as NonNullable<typeof listing>)).to.deep.equal({ ok: true, changed: false });
+  });
+
+  it('mirrors the owner\'s stock and price change by push (the records a sync applies)', async () => {
+    const [listing] = await shop.store.orders.listings('boutique');
+    await restock(farm, tomato, 3);
+    await farm.catalog.updateOffer('ferme', 'tomate', { text: JSON.stringify({ 'dfc-b:hasPrice': 5 }), mediaType: 'application/json' });
+    const peer = await shop.store.provenance.addPeer({ name: 'farm', url: `${FARM}/api/dfc/enterprises/ferme/catalog_items` }, FARM);
+    const outcome = await shop.scheduler.syncOne(peer);
+    expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
+    const view = await shop.listings.get('boutique', listing?.id as number);
+    expect(view.published).to.deep.include({ stock: 3, price: 5.5 });
+    // The next sync reads the farm's change feed (incremental): its changes are pushed the same way.
+    await restock(farm, tomato, 2);
+    const again = await shop.scheduler.syncOne((await shop.store.provenance.getPeer(peer.id)) ?? peer);
+    expect(again.ok, JSON.stringify(again)).to.equal(true);
+    expect((await shop.store.feed.peerFeed(peer.id)).cursor).to.not.equal(null);
+    expect((await shop.listings.get('boutique', listing?.id as number)).published.stock).to.equal(2);
+  });
+
+  it('takes a fixed price, keeps an on-demand item on demand, and removes a listing with what it published', async () => {
+    const response = await post(shop, token, 'boutique', { item: `${FARM}/api/dfc/enterprises/ferme/catalog_items/carottes`, price: 2.5 });
+    expect(response.status, response.text).to.equal(201);
+    const view = response.json<ListingView>();
+    expect(view.published).to.deep.include({ price: 2.5, stock: null });
+    expect(view.price).to.equal(2.5);
+    const removed = await shop.request('DELETE', `/api/dfc/enterprises/boutique/listings/${view.id}`, { headers: bearer(token) });
+    expect(removed.status).to.equal(204);
+    expect((await catalogueOf(shop, 'boutique')).map((r) => r.id)).to.not.include.members([view.item, view.offer, view.product]);
+    const gone = await shop.request('GET', `/api/dfc/enterprises/boutique/listings/${view.id}`, { headers: bearer(token) });
+    expect(gone.status).to.equal(404);
+    expect(gone.headers.get('content-type')).to.match(/^application\/problem\+json/u);
+  });
+
+  it('sells a wholesale case by the unit through a Maillon node that imported it (its planned transformation republished)', async () => {
+    const decoded = await farm.decoder.decode(FIXTURE, { mediaType: 'application/ld+json' });
+    await farm.catalog.importRecords('moulin', decoded.records, { create: true });
+    const ours = (path: string): string => `${FARM}/api/dfc/enterprises/moulin/${path}`;
+    const response = await post(shop, token, 'boutique', { item: ours('catalog_items/101') });
+    expect(response.status, response.text).to.equal(201);
+    const view = response.json<ListingView>();
+    expect(view.factor).to.equal(6);
+    expect(view.origin).to.deep.equal({
+      item: ours('catalog_items/101'), offer: ours('offers/102'), product: ours('supplied_products/102'), orders: ours('orders'),
+    });
+    expect(view.published).to.deep.include({ price: 3, stock: 24 });
+  });
+
+  it('answers problem+json for what cannot be listed', async () => {
+    const cases: [unknown, number, RegExp][] = [
+      [{ item: `${FARM}/api/dfc/enterprises/ferme/catalog_items/nope` }, 422, /no dfc-b:CatalogItem/u],
+      [{ item: 'http://127.0.0.1:1/api/dfc/enterprises/x/catalog_items/y' }, 503, /cannot be reached/u],
+      [{ item: tomato.replace('tomate', 'chevre'), markup: 'abc' }, 422, /markup/u],
+      [{ item: tomato.replace('tomate', 'chevre'), markup: '-100%' }, 422, /markup/u],
+      [{ item: tomato.replace('tomate', 'chevre'), price: 2, markup: 5 }, 422, /not both/u],
+      [{ item: tomato.replace('tomate', 'chevre'), price: -1 }, 422, /price/u],
+      [{ item: 'not an iri' }, 422, /absolute IRI/u],
+      [{ item: 'http://shop.test/api/dfc/enterprises/boutique/catalog_items/x' }, 422, /this node/u],
+      [{ price: 3 }, 400, /item/u],
+    ];
+    for (const [body, status, detail] of cases) {
+      const response = await post(shop, token, 'boutique', body);
+      expect(response.status, `${JSON.stringify(body)}: ${response.text}`).to.equal(status);
+      expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/u);
+      expect(response.json<{ detail: string }>().detail).to.match(detail);
+    }
+    const anonymous = await shop.request('POST', '/api/dfc/enterprises/boutique/listings', {
+      headers: { 'content-type': 'application/json' }, body: JSON.stringify({ item: tomato }),
+    });
+    expect(anonymous.status).to.equal(401);
+    const put = await shop.request('PUT', '/api/dfc/enterprises/boutique/listings', { headers: bearer(token) });
+    expect(put.status).to.equal(405);
+    expect(put.headers.get('allow')).to.equal('GET, HEAD, POST, OPTIONS');
+    expect((await shop.request('OPTIONS', '/api/dfc/enterprises/boutique/listings/1')).status).to.equal(204);
+    expect((await shop.request('GET', '/api/dfc/enterprises/boutique/listings/x', { headers: bearer(token) })).status).to.equal(404);
+    const reader = await shop.token('boutique', ['ReadProducts']);
+    expect((await shop.request('GET', '/api/dfc/enterprises/boutique/listings', { headers: bearer(reader) })).status).to.equal(403);
+  });
+});
+
+describe('listings of a wholesale case (an FDC-shaped static supplier)', function () {
+  this.timeout(30_000);
+  let supplier: StaticPeer;
+  let shop: InProcessNode;
+  let token: string;
+  const catalogue = '/api/dfc/Enterprises/moulin/SuppliedProducts';
+  const body = (origin: string, stock = '4'): string => FIXTURE.replaceAll('https://fdc.example', origin).replaceAll('"dfc-b:stockLimitation": "4"', `"dfc-b:stockLimitation": "${stock}"`);
+
+  before(async () => {
+    supplier = await startStaticPeer((origin) => ({ [catalogue]: { body: body(origin), contentType: 'application/ld+json' } }));
+    shop = await startInProcess({ base: 'http://shop.test' });
+    await shop.seed('boutique');
+    token = await shop.token('boutique', ['WriteProducts']);
+  });
+  after(async () => {
+    await shop?.close();
+    await supplier?.close();
+  });
+
+  it('sells the retail unit: price / factor, stock × factor, and orders the case', async () => {
+    const item = `${supplier.url}${catalogue}/101/CatalogItem`;
+    const response = await post(shop, token, 'boutique', { item, markup: 0 });
+    expect(response.status, response.text).to.equal(201);
+    const view = response.json<ListingView>();
+    expect(view.factor).to.equal(6);
+    expect(view.origin).to.deep.equal({
+      item, offer: `${supplier.url}${catalogue}/102/Offer`, product: `${supplier.url}${catalogue}/102`, orders: `${supplier.url}/api/dfc/Enterprises/moulin/Orders`,
+    });
+    expect(view.published).to.deep.include({ price: 3, stock: 24 });
+    const product = (await catalogueOf(shop, 'boutique')).find((r) => r.id === view.product);
+    expect(product?.kind === 'SuppliedProduct' ? product.name : undefined).to.equal('Lentilles vertes, sachet 500 g');
+    expect(product?.extra?.[OWL.sameAs]).to.deep.equal([{ '@id': `${supplier.url}${catalogue}/101` }]);
+  });
+
+  it('mirrors the case\'s stock in retail units by pull', async () => {
+    supplier.files.set(catalogue, { body: body(supplier.url, '2'), contentType: 'application/ld+json' });
+    const [listing] = await shop.store.orders.listings('boutique');
+    expect(await shop.listings.refresh(listing as NonNullable<typeof listing>)).to.deep.equal({ ok: true, changed: true });
+    expect((await shop.listings.get('boutique', listing?.id as number)).published.stock).to.equal(12);
+  });
+
+  it('keeps the planned transformation and its flows through a sync', async () => {
+    const peer = await shop.store.provenance.addPeer({ name: 'moulin', url: `${supplier.url}${catalogue}` }, supplier.url);
+    const outcome = await shop.scheduler.syncOne(peer);
+    expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
+    const flows = ['AsPlannedTransformation', 'AsPlannedConsumptionFlow', 'AsPlannedProductionFlow'].map((s) => `${supplier.url}${catalogue}/101/${s}`);
+    const held = await shop.store.index.recordsOf(flows);
+    expect([...held.keys()].sort()).to.deep.equal([...flows].sort());
+    // And the push path reads them: the case's stock moves, the listing follows.
+    supplier.files.set(catalogue, { body: body(supplier.url, '5'), contentType: 'application/ld+json' });
+    expect((await shop.scheduler.syncOne((await shop.store.provenance.getPeer(peer.id)) ?? peer)).ok).to.equal(true);
+    const [listing] = await shop.store.orders.listings('boutique');
+    expect((await shop.listings.get('boutique', listing?.id as number)).published.stock).to.equal(30);
+  });
+
+  it('keeps the planned transformation on import, renamed after the product, and re-publishes it', async () => {
+    const decoded = await shop.decoder.decode(body('https://fdc.example'), { mediaType: 'application/ld+json' });
+    const summary = await shop.catalog.importRecords('moulin', decoded.records, { create: true });
+    expect(summary.plans).to.equal(3);
+    expect(summary.skipped).to.deep.equal([]);
+    const published = await catalogueOf(shop, 'moulin');
+    const ours = (id: string): string => `http://shop.test/api/dfc/enterprises/moulin/supplied_products/${id}`;
+    const consumption = published.find((r) => r.id === `${ours('101')}/AsPlannedConsumptionFlow`);
+    const production = published.find((r) => r.id === `${ours('101')}/AsPlannedProductionFlow`);
+    expect(consumption?.kind).to.equal('Resource');
+    expect(consumption?.extra?.[DFC_B.consumes]).to.deep.equal([{ '@id': ours('101') }]);
+    expect(production?.extra?.[DFC_B.produces]).to.deep.equal([{ '@id': ours('102') }]);
+    expect(published.some((r) => r.id === `${ours('101')}/AsPlannedTransformation`)).to.equal(true);
+    // Deleting the product takes its plan with it.
+    await shop.catalog.deleteProduct('moulin', '101');
+    expect((await shop.store.getResources([`${ours('101')}/AsPlannedConsumptionFlow`])).length).to.equal(0);
+  });
+});

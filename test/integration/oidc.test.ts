@@ -1,0 +1,249 @@
+/**
+ * OpenID Connect bearer tokens (issue 11), against a local OpenID provider on loopback: a foreign token on a
+ * public read is ignored, on a private read or a write refused (401 invalid_token); a token of a configured
+ * issuer reads and writes within its grants, and is refused outside them (403); expired, foreign-key, `alg:
+ * none`, wrong-issuer and wrong-audience tokens are refused; a rotated key is picked up; grants through the admin
+ * API and the command line.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { pino } from 'pino';
+import { run } from '../../server/cli/main.js';
+import { bearer, startInProcess, type InProcessNode } from '../helpers/in-process.js';
+import { startOidcProvider, type OidcProvider } from '../helpers/oidc-provider.js';
+import { expectProblem } from '../helpers/write-api.js';
+
+const JSON_TYPE = { 'content-type': 'application/json' };
+const CATALOGUE = '/api/dfc/enterprises/ferme/catalog_items';
+const ITEM = '/api/dfc/enterprises/ferme/catalog_items/tomate';
+const PRIVATE = '/api/dfc/enterprises/cache/catalog_items';
+const ANNE = { email: 'Anne@Ferme.example', sub: 'u-anne' };
+
+describe('OpenID Connect tokens', function () {
+  this.timeout(60_000);
+  let node: InProcessNode;
+  let provider: OidcProvider;
+  let other: OidcProvider;
+  const logged: Record<string, unknown>[] = [];
+
+  const stock = (headers: Record<string, string>, n: number, path = ITEM) =>
+    node.request('PUT', path, { headers: { ...JSON_TYPE, ...headers }, body: JSON.stringify({ 'dfc-b:stockLimitation': n }) });
+  const admin = (method: string, path: string, body?: unknown) => node.request(method, path, {
+    headers: { ...bearer(node.adminToken), ...(body !== undefined ? JSON_TYPE : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const invalidToken = (response: Awaited<ReturnType<InProcessNode['request']>>): string => {
+    const detail = expectProblem(response, 401).detail;
+    expect(response.headers.get('www-authenticate')).to.equal('Bearer error="invalid_token"');
+    return detail;
+  };
+
+  before(async () => {
+    provider = await startOidcProvider();
+    other = await startOidcProvider();
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
+    node = await startInProcess({ logger });
+    await node.seed('ferme');
+    await node.seed('voisin');
+    await node.seed('cache', { private: true });
+  });
+  after(async () => {
+    await node.close();
+    await provider.close();
+    await other.close();
+  });
+
+  describe('a token of an issuer we do not know (as Open Food Network sends with every request)', () => {
+    it('a public GET is served as an anonymous one (200), and noted at debug level', async () => {
+      const token = await provider.sign(ANNE);
+      const response = await node.request('GET', CATALOGUE, { headers: bearer(token) });
+      expect(response.status).to.equal(200);
+      expect(response.text).to.equal((await node.request('GET', CATALOGUE)).text);
+      expect(logged.some((l) => l['msg'] === 'unusable credential: the request is anonymous' && l['level'] === 20)).to.equal(true);
+      expect(JSON.stringify(logged)).to.not.contain(token);
+    });
+
+    it('a private GET or a write is 401 invalid_token', async () => {
+      const token = await provider.sign(ANNE);
+      expect(invalidToken(await node.request('GET', PRIVATE, { headers: bearer(token) }))).to.equal('tokens of this issuer are not accepted here');
+      invalidToken(await stock(bearer(token), 3));
+      invalidToken(await node.request('POST', '/api/dfc/enterprises/ferme/orders', { headers: { ...JSON_TYPE, ...bearer(token) }, body: '{}' }));
+      invalidToken(await node.request('GET', '/api/dfc/subscriptions', { headers: bearer(token) }));
+      const subscribe = { callback: 'http://127.0.0.1:9/hook', enterprise: 'cache' };
+      invalidToken(await node.request('POST', '/api/dfc/subscriptions', { headers: { ...JSON_TYPE, ...bearer(token) }, body: JSON.stringify(subscribe) }));
+      // Without any credential, the private enterprise stays as unknown as one that does not exist.
+      expectProblem(await node.request('POST', '/api/dfc/subscriptions', { headers: JSON_TYPE, body: JSON.stringify(subscribe) }), 404);
+    });
+  });
+
+  describe('a configured issuer', () => {
+    before(async () => {
+      expect((await admin('POST', '/api/admin/oidc/issuers', { issuer: `${provider.issuer}/` })).status).to.equal(201);
+      const issuers = (await admin('GET', '/api/admin/oidc/issuers')).json<{ issuer: string }[]>();
+      expect(issuers.map((i) => i.issuer)).to.deep.equal([provider.issuer]);
+      for (const [eid, scopes] of [['ferme', ['ReadProducts', 'WriteProducts', 'WriteOrders']], ['cache', ['ReadProducts']]] as const) {
+        const created = await admin('POST', '/api/admin/grants', { email: 'anne@ferme.example', enterprise: eid, scopes });
+        expect(created.status, created.text).to.equal(201);
+      }
+    });
+
+    it('a token with a grant reads a private catalogue and writes within its scopes', async () => {
+      const token = await provider.sign(ANNE);
+      expect((await node.request('GET', PRIVATE, { headers: bearer(token) })).status).to.equal(200);
+      expect((await node.request('GET', '/api/dfc/enterprises/cache/feed', { headers: bearer(token) })).status).to.equal(200);
+      expect((await node.request('GET', '/api/dfc/enterprises/cache', { headers: bearer(token) })).status, 'ReadEnterprise was not granted').to.equal(403);
+      expect((await stock(bearer(token), 11)).status).to.equal(200);
+      // As OFN sends it: any word before the token.
+      expect((await stock({ authorization: `JWT ${token}` }, 12)).status).to.equal(200);
+      expect(logged.some((l) => l['msg'] === 'access decision' && l['subject'] === `oidc:${provider.issuer}#anne@ferme.example`
+        && l['enterprise'] === 'ferme' && l['scope'] === 'WriteProducts' && l['allowed'] === true)).to.equal(true);
+    });
+
+    it('is refused outside its grants (403): another scope, another enterprise', async () => {
+      const token = await provider.sign(ANNE);
+      expectProblem(await stock(bearer(token), 1, '/api/dfc/enterprises/cache/catalog_items/tomate'), 403);
+      expect(expectProblem(await stock(bearer(token), 1, '/api/dfc/enterprises/voisin/catalog_items/tomate'), 403).detail)
+        .to.contain('no grant on enterprise voisin');
+      expectProblem(await node.request('GET', '/api/sync/peers', { headers: bearer(token) }), 403);
+      const unknown = await provider.sign({ email: 'bob@ailleurs.example', sub: 'u-bob' });
+      expectProblem(await stock(bearer(unknown), 1), 403);
+      // Without a grant on the private enterprise, it is as unknown as to anyone else.
+      expectProblem(await node.request('GET', PRIVATE, { headers: bearer(unknown) }), 404);
+    });
+
+    it('a grant by sub works as one by email', async () => {
+      const token = await provider.sign({ sub: 'u-carl' });
+      expectProblem(await stock(bearer(token), 2, '/api/dfc/enterprises/voisin/catalog_items/tomate'), 403);
+      const grant = await admin('POST', '/api/admin/grants', { sub: 'u-carl', enterprise: 'voisin', scopes: 'WriteProducts', issuer: provider.issuer });
+      expect(grant.status, grant.text).to.equal(201);
+      expect((await stock(bearer(token), 2, '/api/dfc/enterprises/voisin/catalog_items/tomate')).status).to.equal(200);
+      expect((await admin('DELETE', `/api/admin/grants/${grant.json<{ id: number }>().id}`)).status).to.equal(204);
+      expectProblem(await stock(bearer(token), 2, '/api/dfc/enterprises/voisin/catalog_items/tomate'), 403);
+    });
+
+    it('a platform\'s client-credentials token is mapped by its client_id', async () => {
+      const token = await provider.sign({ client_id: 'plateforme', sub: 'service-account-plateforme' });
+      expectProblem(await stock(bearer(token), 4), 403);
+      expect((await admin('POST', '/api/admin/grants', { clientId: 'plateforme', enterprise: 'ferme', scopes: ['WriteProducts'] })).status).to.equal(201);
+      expect((await stock(bearer(token), 4)).status).to.equal(200);
+    });
+
+    it('an expired token is 401 invalid_token (so that OFN refreshes and retries); a public read ignores it', async () => {
+      const token = await provider.sign(ANNE, { expiresIn: -120 });
+      expect(invalidToken(await stock(bearer(token), 5))).to.equal('the token has expired');
+      expect(invalidToken(await node.request('GET', PRIVATE, { headers: bearer(token) }))).to.equal('the token has expired');
+      expect((await node.request('GET', CATALOGUE, { headers: bearer(token) })).status).to.equal(200);
+    });
+
+    it('a token signed by a key the issuer does not publish, unsigned (alg none), or naming another issuer is refused', async () => {
+      expect(invalidToken(await stock(bearer(await provider.sign(ANNE, { foreignKey: true })), 6))).to.contain('key');
+      expect(invalidToken(await stock(bearer(provider.unsigned(ANNE)), 6))).to.equal('the token is not signed with an accepted algorithm');
+      // Signed by our provider's key, but claiming another issuer: that issuer is not configured.
+      expect(invalidToken(await stock(bearer(await provider.sign(ANNE, { issuer: other.issuer })), 6))).to.equal('tokens of this issuer are not accepted here');
+      // Signed by another provider's key, claiming our issuer: its key is not in our issuer's JWKS.
+      const forged = await other.sign(ANNE, { issuer: provider.issuer });
+      invalidToken(await stock(bearer(forged), 6));
+      // A token that is no JWT at all.
+      invalidToken(await stock(bearer('a.b.c'), 6));
+    });
+
+    it('picks up a rotated key', async () => {
+      expect((await stock(bearer(await provider.sign(ANNE)), 7)).status).to.equal(200);
+      await provider.rotate();
+      expect((await stock(bearer(await provider.sign(ANNE)), 8)).status).to.equal(200);
+    });
+
+    it('checks the audience when one is configured', async () => {
+      expect((await admin('POST', '/api/admin/oidc/issuers', { issuer: provider.issuer, audience: 'maillon' })).status).to.equal(201);
+      try {
+        expect(invalidToken(await stock(bearer(await provider.sign(ANNE)), 9))).to.equal('the token\'s aud claim is not valid here');
+        expect(invalidToken(await stock(bearer(await provider.sign(ANNE, { audience: 'ailleurs' })), 9))).to.equal('the token\'s aud claim is not valid here');
+        expect((await stock(bearer(await provider.sign(ANNE, { audience: 'maillon' })), 9)).status).to.equal(200);
+      } finally {
+        await admin('POST', '/api/admin/oidc/issuers', { issuer: provider.issuer, audience: null });
+      }
+    });
+
+    it('a token with not-before in the future is refused', async () => {
+      const token = await provider.sign({ ...ANNE, nbf: Math.floor(Date.now() / 1000) + 600 });
+      expect(invalidToken(await stock(bearer(token), 10))).to.equal('the token\'s nbf claim is not valid here');
+    });
+
+    it('a grantee subscribes to its enterprise\'s changes; revoking the grant removes the subscription', async () => {
+      const token = await provider.sign(ANNE);
+      const hook = 'http://127.0.0.1:9/hook';
+      const created = await node.request('POST', '/api/dfc/subscriptions', {
+        headers: { ...JSON_TYPE, ...bearer(token) }, body: JSON.stringify({ callback: hook, enterprise: 'ferme' }),
+      });
+      expect(created.status, created.text).to.equal(201);
+      const mine = (await node.request('GET', '/api/dfc/subscriptions', { headers: bearer(token) })).json<{ id: string }[]>();
+      expect(mine).to.have.length(1);
+      expect((await node.store.feed.deliverableSubscriptions()).map((s) => s.id)).to.include(mine[0]?.id);
+      const grant = (await node.store.oidc.listGrants('ferme')).find((g) => g.kind === 'email');
+      expect(await node.store.oidc.revokeGrant(grant?.id ?? 0)).to.equal(true);
+      expect(await node.store.feed.getSubscription(mine[0]?.id ?? '')).to.equal(undefined);
+      await node.store.oidc.grant({ kind: 'email', subject: 'anne@ferme.example', eid: 'ferme', scopes: ['ReadProducts', 'WriteProducts', 'WriteOrders'] });
+    });
+
+    it('the admin API refuses what is not the admin\'s, and lets an enterprise grant the scopes it holds', async () => {
+      const anne = await provider.sign(ANNE);
+      expectProblem(await node.request('GET', '/api/admin/oidc/issuers', { headers: bearer(anne) }), 403);
+      expectProblem(await node.request('GET', '/api/admin/oidc/issuers'), 401);
+      const owner = await node.token('voisin', ['WriteEnterprise', 'ReadProducts']);
+      const post = (body: unknown) => node.request('POST', '/api/admin/grants', { headers: { ...JSON_TYPE, ...bearer(owner) }, body: JSON.stringify(body) });
+      expect((await post({ email: 'dora@voisin.example', enterprise: 'voisin', scopes: ['ReadProducts'] })).status).to.equal(201);
+      expect(expectProblem(await post({ email: 'dora@voisin.example', enterprise: 'voisin', scopes: ['WriteOrders'] }), 403).detail).to.contain('WriteOrders');
+      expectProblem(await post({ email: 'dora@voisin.example', enterprise: 'ferme', scopes: ['ReadProducts'] }), 403);
+      expectProblem(await post({ enterprise: 'voisin', scopes: ['ReadProducts'] }), 422);
+      expectProblem(await post({ email: 'dora@voisin.example', enterprise: 'voisin', scopes: ['Everything'] }), 422);
+      const listed = (await node.request('GET', '/api/admin/grants?enterprise=voisin', { headers: bearer(owner) })).json<{ email?: string }[]>();
+      expect(listed.map((g) => g.email)).to.include('dora@voisin.example');
+    });
+  });
+});
+
+describe('OpenID Connect: the command line', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let common: string[];
+  const cli = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+    let out = '';
+    let err = '';
+    const code = await run([...argv, ...common], { out: (text) => void (out += text), err: (text) => void (err += text) });
+    return { code, out, err };
+  };
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'maillon-cli-oidc-'));
+    common = ['--db', join(dir, 'node.db'), '--data-dir', dir, '--base-url', 'http://node.test'];
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('oidc issuer add (a preset or a URL, with an audience), list, remove', async () => {
+    expect((await cli('oidc', 'issuer', 'add', 'les-communs')).code).to.equal(0);
+    expect((await cli('oidc', 'issuer', 'add', 'https://login.example/realms/x/', '--audience', 'maillon')).code).to.equal(0);
+    const listed = await cli('oidc', 'issuer', 'list');
+    expect(listed.out).to.contain('https://login.lescommuns.org/auth/realms/data-food-consortium');
+    expect(listed.out).to.contain('https://login.example/realms/x\tmaillon');
+    expect((await cli('oidc', 'issuer', 'remove', 'https://login.example/realms/x')).code).to.equal(0);
+    expect((await cli('oidc', 'issuer', 'list')).out).to.not.contain('login.example');
+    expect((await cli('oidc', 'issuer', 'remove', 'https://login.example/realms/x')).code).to.equal(1);
+    expect(await cli('oidc', 'issuer', 'add', 'ftp://nope').catch((e: unknown) => String(e))).to.contain('no http(s) URL');
+  });
+
+  it('grant, grant list, grant revoke', async () => {
+    expect((await cli('enterprise', 'add', '--id', 'ferme', '--name', 'Ferme')).code).to.equal(0);
+    const granted = await cli('grant', '--oidc-email', 'anne@ferme.example', '--enterprise', 'ferme', '--scopes', 'ReadProducts,WriteOrders');
+    expect(granted.code, granted.err).to.equal(0);
+    const id = /grant (\d+)/u.exec(granted.out)?.[1] ?? '';
+    expect((await cli('grant', '--oidc-client-id', 'ofn', '--enterprise', 'ferme', '--scopes', 'ReadProducts')).code).to.equal(0);
+    const listed = await cli('grant', 'list');
+    expect(listed.out).to.contain('email=anne@ferme.example\tferme\tReadProducts,WriteOrders');
+    expect(listed.out).to.contain('client_id=ofn');
+    expect((await cli('grant', 'revoke', id)).code).to.equal(0);
+    expect((await cli('grant', 'list', '--enterprise', 'ferme')).out).to.not.contain('anne');
+    expect((await cli('grant', '--oidc-email', 'x@y', '--enterprise', 'nowhere', '--scopes', 'ReadProducts')).code).to.equal(1);
+    expect(await cli('grant', '--oidc-email', 'x@y', '--enterprise', 'ferme', '--scopes', 'Nope').catch((e: unknown) => String(e))).to.contain('unknown scope');
+  });
+});

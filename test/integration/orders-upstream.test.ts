@@ -1,0 +1,389 @@
+/**
+ * A Maillon shop places its own orders for the items it lists at the items' owners, the way Open Food Network
+ * places its backorders: at an FDC-shaped wholesaler (a fake server on loopback answering as FDC does), and at
+ * another Maillon node.
+ *
+ * - the shop's customer order is accepted (Held) only once the supplier accepted, in whole cases;
+ * - an amendment, a completion and a cancellation at the shop follow at the supplier;
+ * - a refusal (409) reaches the customer with the supplier's reason, an outage as a 503, and in both cases the
+ *   shop holds nothing: not the order, not the stock of its own lines in the same order.
+ */
+import { expect } from 'chai';
+import type { ServerResponse } from 'node:http';
+import { safeFetch, type SafeFetch } from '../../server/net/safe-fetch.js';
+import { startFakePeer, type FakeHit, type FakePeer } from '../helpers/fake-peer.js';
+import { bearer, startInProcess, type InProcessNode } from '../helpers/in-process.js';
+import { listRemoteItem, type ListedItem } from '../helpers/listing.js';
+
+const CONTEXT = 'https://www.datafoodconsortium.org';
+
+type Node = Record<string, unknown>;
+
+function nodesOf(text: string): Node[] {
+  const doc = JSON.parse(text) as { '@graph'?: Node[] } & Node;
+  return doc['@graph'] ?? [doc];
+}
+
+function typed(nodes: Node[], type: string): Node[] {
+  return nodes.filter((n) => [n['@type']].flat().includes(type));
+}
+
+const link = (value: unknown): unknown => (typeof value === 'object' && value !== null && '@id' in value ? (value as { '@id': unknown })['@id'] : value);
+
+/** A customer's order as OFN (or any DFC client) sends it to a shop. */
+function customerOrder(id: string, lines: { offer: string; product: string; quantity: number }[], status = 'dfc-v:Held'): string {
+  return JSON.stringify({
+    '@context': CONTEXT,
+    '@graph': [
+      {
+        '@id': id, '@type': 'dfc-b:Order', 'dfc-b:orderedBy': 'https://customer.example/api/dfc/enterprises/7', 'dfc-b:hasOrderStatus': status,
+        'dfc-b:hasPart': lines.map((_l, i) => `${id}/OrderLines/${i + 1}`),
+      },
+      ...lines.map((l, i) => ({ '@id': `${id}/OrderLines/${i + 1}`, '@type': 'dfc-b:OrderLine', 'dfc-b:quantity': l.quantity, 'dfc-b:concerns': l.offer })),
+      ...lines.map((l) => ({ '@id': l.offer, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': l.product })),
+    ],
+  });
+}
+
+/** What the fake wholesaler does with the next requests. */
+type SupplierMode = 'accept' | 'refuse';
+
+/** An FDC-shaped wholesaler: products `…/Enterprises/sup/SuppliedProducts/{id}`, orders at the sibling `…/Orders`. */
+interface Wholesaler {
+  readonly peer: FakePeer;
+  readonly api: string;
+  mode: SupplierMode;
+  /** The requests about orders, with their bodies. */
+  readonly orderHits: () => FakeHit[];
+}
+
+async function startWholesaler(): Promise<Wholesaler> {
+  const orders = new Map<number, { status: string; quantities: number[] }>();
+  const state: { mode: SupplierMode } = { mode: 'accept' };
+  const answer = (res: ServerResponse, status: number, api: string, n: number): void => {
+    const order = `${api}/Orders/${n}`;
+    const known = orders.get(n) ?? { status: 'Held', quantities: [] };
+    // As FDC answers: the status an IRI object, quantities as strings, lines and offers under its own ids.
+    const body = {
+      '@context': CONTEXT,
+      '@graph': [
+        {
+          '@id': order, '@type': 'dfc-b:Order', 'dfc-b:hasOrderStatus': { '@id': `dfc-v:${known.status}` },
+          'dfc-b:hasPart': known.quantities.map((_q, i) => `${order}/orderLines/${460 + i}`),
+        },
+        ...known.quantities.map((q, i) => ({
+          '@id': `${order}/orderLines/${460 + i}`, '@type': 'dfc-b:OrderLine', 'dfc-b:quantity': String(q), 'dfc-b:concerns': `${api}/Offers/${900 + i}`,
+        })),
+        ...known.quantities.map((_q, i) => ({ '@id': `${api}/Offers/${900 + i}`, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': `${api}/SuppliedProducts/case-6` })),
+      ],
+    };
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  };
+  let next = 1;
+  const peer = await startFakePeer((req, res, self) => {
+    const api = `${self.base}/api/dfc/Enterprises/sup`;
+    const hit = self.hits[self.hits.length - 1];
+    const path = new URL(req.url ?? '/', self.base).pathname;
+    if (state.mode === 'refuse') {
+      res.writeHead(409, { 'content-type': 'application/problem+json' });
+      res.end(JSON.stringify({ type: 'about:blank', title: 'Conflict', status: 409, detail: 'only 1 case of chickpeas left' }));
+      return;
+    }
+    const sent = nodesOf(hit?.body?.toString('utf8') ?? '{}');
+    const status = String(link(typed(sent, 'dfc-b:Order')[0]?.['dfc-b:hasOrderStatus']) ?? 'dfc-v:Held').replace(/^.*[:#/]/u, '');
+    const quantities = typed(sent, 'dfc-b:OrderLine').map((l) => Number(l['dfc-b:quantity']));
+    if (req.method === 'POST' && path === '/api/dfc/Enterprises/sup/Orders') {
+      const n = next++;
+      orders.set(n, { status, quantities });
+      answer(res, 201, api, n);
+      return;
+    }
+    const match = /^\/api\/dfc\/Enterprises\/sup\/Orders\/(\d+)$/u.exec(path);
+    const n = Number(match?.[1]);
+    if (req.method === 'PUT' && orders.has(n)) {
+      orders.set(n, { status, quantities: quantities.length > 0 || status === 'Cancelled' ? quantities : (orders.get(n)?.quantities ?? []) });
+      answer(res, 200, api, n);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found');
+  }, { readBody: true });
+  return {
+    peer, api: `${peer.base}/api/dfc/Enterprises/sup`,
+    get mode() { return state.mode; },
+    set mode(mode: SupplierMode) { state.mode = mode; },
+    orderHits: () => peer.hits.filter((h) => h.url.includes('/Orders')),
+  };
+}
+
+describe('orders placed upstream', function () {
+  this.timeout(20_000);
+
+  describe('at an FDC-shaped wholesaler', () => {
+    let supplier: Wholesaler;
+    let shop: InProcessNode;
+    let customer: string;
+    let chickpeas: ListedItem;
+    const collection = '/api/dfc/enterprises/shop/orders';
+
+    beforeEach(async () => {
+      supplier = await startWholesaler();
+      shop = await startInProcess({ base: 'http://b.test' });
+      await shop.seed('shop');
+      // The credentials the shop holds for the wholesaler, as for any peer.
+      await shop.store.provenance.addPeer({ name: 'sup', url: `${supplier.api}/SuppliedProducts`, token: 'fdc-key', tokenHeader: 'x-api-token' }, supplier.peer.base);
+      // Retail tins sold from cases of 6: what is ordered upstream is the case, and its offer is the FDC convention.
+      chickpeas = await listRemoteItem(shop, 'shop', {
+        key: 'pois-chiches', name: 'Pois chiches (boîte)', price: 2.4, originItem: `${supplier.api}/SuppliedProducts/case-6`,
+        originProduct: `${supplier.api}/SuppliedProducts/case-6`, originOrders: `${supplier.api}/Orders`, factor: 6,
+      });
+      customer = await shop.token('shop', ['WriteOrders', 'ReadOrders']);
+    });
+    afterEach(async () => {
+      await shop.close();
+      await supplier.peer.close();
+    });
+
+    const tomate = () => ({ offer: `${shop.base}/api/dfc/enterprises/shop/offers/tomate`, product: `${shop.base}/api/dfc/enterprises/shop/supplied_products/tomate` });
+    const listed = (quantity: number) => ({ offer: chickpeas.offer, product: chickpeas.product, quantity });
+    const post = (body: string) => shop.request('POST', collection, { headers: { 'content-type': 'application/json', ...bearer(customer) }, body });
+    const put = (iri: string, body: string) => shop.request('PUT', new URL(iri).pathname, { headers: { 'content-type': 'application/json', ...bearer(customer) }, body });
+    const tomatoStock = () => shop.store.orders.stock(`${shop.base}/api/dfc/enterprises/shop/catalog_items/tomate`);
+    const statusAtShop = async (): Promise<string[]> => {
+      const list = await shop.request('GET', collection, { headers: bearer(customer) });
+      return typed(nodesOf(list.text), 'dfc-b:Order').map((o) => String(link(o['dfc-b:hasOrderStatus'])));
+    };
+
+    it('orders whole cases at the wholesaler as OFN does, and holds the customer order once it accepted', async () => {
+      const created = await post(customerOrder(`${shop.base}${collection}`, [listed(7), { ...tomate(), quantity: 2 }]));
+      expect(created.status, created.text).to.equal(201);
+      const order = typed(nodesOf(created.text), 'dfc-b:Order')[0];
+      expect(order?.['dfc-b:hasOrderStatus']).to.equal('dfc-v:Held');
+      expect(await tomatoStock()).to.include({ reserved: 2 });
+
+      const [hit] = supplier.orderHits();
+      expect(hit?.method).to.equal('POST');
+      expect(hit?.url).to.equal('/api/dfc/Enterprises/sup/Orders');
+      expect(hit?.headers['content-type']).to.equal('application/json');
+      expect(hit?.headers['x-api-token']).to.equal('fdc-key');
+      expect(hit?.headers['idempotency-key']).to.be.a('string');
+      const sent = nodesOf(hit?.body?.toString('utf8') ?? '');
+      const ordersUrl = `${supplier.api}/Orders`;
+      expect(typed(sent, 'dfc-b:Order')[0]).to.include({
+        '@id': ordersUrl, 'dfc-b:orderedBy': `${shop.base}/api/dfc/enterprises/shop`, 'dfc-b:hasOrderStatus': 'dfc-v:Held', 'dfc-b:hasPart': `${ordersUrl}/OrderLines/1`,
+      });
+      // 7 tins are 2 cases of 6; the shop's own tomatoes are not the wholesaler's business.
+      const lines = typed(sent, 'dfc-b:OrderLine');
+      expect(lines.map((l) => [l['@id'], l['dfc-b:quantity'], link(l['dfc-b:concerns'])])).to.deep.equal([
+        [`${ordersUrl}/OrderLines/1`, 2, `${supplier.api}/SuppliedProducts/case-6/Offer`],
+      ]);
+      expect(typed(sent, 'dfc-b:Offer').map((o) => link(o['dfc-b:offeredItem']))).to.deep.equal([`${supplier.api}/SuppliedProducts/case-6`]);
+      expect(typed(sent, 'dfc-b:SuppliedProduct').map((p) => p['@id'])).to.deep.equal([`${supplier.api}/SuppliedProducts/case-6`]);
+
+      // The shop keeps the order the wholesaler made: an amendment goes to it.
+      const iri = order?.['@id'] as string;
+      const amended = await put(iri, customerOrder(iri, [listed(13), { ...tomate(), quantity: 2 }]));
+      expect(amended.status, amended.text).to.equal(200);
+      const amendment = supplier.orderHits()[1];
+      expect(amendment?.method).to.equal('PUT');
+      expect(amendment?.url).to.equal('/api/dfc/Enterprises/sup/Orders/1');
+      const amendedBody = nodesOf(amendment?.body?.toString('utf8') ?? '');
+      expect(typed(amendedBody, 'dfc-b:Order')[0]).to.include({ '@id': `${supplier.api}/Orders/1`, 'dfc-b:hasOrderStatus': 'dfc-v:Held' });
+      expect(typed(amendedBody, 'dfc-b:OrderLine').map((l) => l['dfc-b:quantity'])).to.deep.equal([3]);
+
+      // Completion at the shop: the completion PUT at the wholesaler, then the shop sells.
+      const completed = await put(iri, customerOrder(iri, [listed(13), { ...tomate(), quantity: 2 }], 'dfc-v:Complete'));
+      expect(completed.status, completed.text).to.equal(200);
+      expect(typed(nodesOf(completed.text), 'dfc-b:Order')[0]?.['dfc-b:hasOrderStatus']).to.equal('dfc-v:Complete');
+      const completion = supplier.orderHits().at(-1);
+      expect(completion?.method).to.equal('PUT');
+      expect(completion?.url).to.equal('/api/dfc/Enterprises/sup/Orders/1');
+      const completionBody = nodesOf(completion?.body?.toString('utf8') ?? '');
+      expect(typed(completionBody, 'dfc-b:Order')[0]?.['dfc-b:hasOrderStatus']).to.equal('dfc-v:Complete');
+      expect(typed(completionBody, 'dfc-b:OrderLine').map((l) => l['dfc-b:quantity'])).to.deep.equal([3]);
+      expect(await tomatoStock()).to.include({ reserved: 0, sold: 2 });
+    });
+
+    it('tells the customer why the wholesaler refused (409), and holds nothing', async () => {
+      supplier.mode = 'refuse';
+      const refused = await post(customerOrder(`${shop.base}${collection}`, [{ ...tomate(), quantity: 2 }, listed(7)]));
+      expect(refused.status, refused.text).to.equal(409);
+      expect(refused.headers.get('content-type')).to.match(/application\/problem\+json/u);
+      expect((JSON.parse(refused.text) as { detail: string }).detail).to.contain('only 1 case of chickpeas left');
+      expect(await statusAtShop()).to.not.include('dfc-v:Held');
+      expect(await tomatoStock()).to.include({ available: 12, reserved: 0 });
+      // A retry with the same Idempotency-Key answers the same refusal, not a 200 with the cancelled order.
+      const body = customerOrder(`${shop.base}${collection}`, [listed(7)]);
+      const headers = { 'content-type': 'application/json', 'idempotency-key': 'retry-1', ...bearer(customer) };
+      const first = await shop.request('POST', collection, { headers, body });
+      const again = await shop.request('POST', collection, { headers, body });
+      expect([first.status, again.status]).to.deep.equal([409, 409]);
+      expect((JSON.parse(again.text) as { detail: string }).detail).to.contain('only 1 case of chickpeas left');
+    });
+
+    it('answers 503 with the reason when the wholesaler is down, and holds nothing', async () => {
+      await supplier.peer.close();
+      const started = Date.now();
+      const refused = await post(customerOrder(`${shop.base}${collection}`, [{ ...tomate(), quantity: 2 }, listed(7)]));
+      expect(refused.status, refused.text).to.equal(503);
+      expect(refused.headers.get('retry-after')).to.equal('30');
+      expect((JSON.parse(refused.text) as { detail: string }).detail).to.match(/cannot be reached: network/u);
+      expect(Date.now() - started).to.be.below(5_000);
+      expect(await statusAtShop()).to.not.include('dfc-v:Held');
+      expect(await tomatoStock()).to.include({ available: 12, reserved: 0 });
+    });
+
+    it('keeps the order as it was when the wholesaler refuses an amendment', async () => {
+      const created = await post(customerOrder(`${shop.base}${collection}`, [listed(6), { ...tomate(), quantity: 2 }]));
+      expect(created.status, created.text).to.equal(201);
+      const iri = typed(nodesOf(created.text), 'dfc-b:Order')[0]?.['@id'] as string;
+      supplier.mode = 'refuse';
+      const refused = await put(iri, customerOrder(iri, [listed(12), { ...tomate(), quantity: 5 }]));
+      expect(refused.status, refused.text).to.equal(409);
+      const read = await shop.request('GET', new URL(iri).pathname, { headers: bearer(customer) });
+      const nodes = nodesOf(read.text);
+      expect(typed(nodes, 'dfc-b:Order')[0]?.['dfc-b:hasOrderStatus']).to.equal('dfc-v:Held');
+      expect(typed(nodes, 'dfc-b:OrderLine').map((l) => l['dfc-b:quantity']).sort()).to.deep.equal([2, 6]);
+      expect(await tomatoStock()).to.include({ available: 10, reserved: 2 });
+    });
+  });
+
+  describe('at two wholesalers', () => {
+    it('cancels the order one accepted when the other refuses the same amendment', async () => {
+      const first = await startWholesaler();
+      const second = await startWholesaler();
+      const shop = await startInProcess({ base: 'http://b.test' });
+      try {
+        await shop.seed('shop');
+        const list = (w: Wholesaler, key: string) => listRemoteItem(shop, 'shop', {
+          key, originItem: `${w.api}/SuppliedProducts/case-6`, originProduct: `${w.api}/SuppliedProducts/case-6`, originOrders: `${w.api}/Orders`, factor: 6,
+        });
+        const fromFirst = await list(first, 'lentilles');
+        const fromSecond = await list(second, 'farine');
+        const customer = await shop.token('shop', ['WriteOrders']);
+        const collection = `${shop.base}/api/dfc/enterprises/shop/orders`;
+        const headers = { 'content-type': 'application/json', ...bearer(customer) };
+        const created = await shop.request('POST', '/api/dfc/enterprises/shop/orders', {
+          headers, body: customerOrder(collection, [{ offer: `${shop.base}/api/dfc/enterprises/shop/offers/tomate`, product: `${shop.base}/api/dfc/enterprises/shop/supplied_products/tomate`, quantity: 1 }]),
+        });
+        expect(created.status, created.text).to.equal(201);
+        const iri = created.headers.get('location') as string;
+        first.mode = 'refuse';
+        // The amendment adds a line of each: the second accepts (its line comes first), then the first refuses.
+        const amended = await shop.request('PUT', new URL(iri).pathname, {
+          headers, body: customerOrder(iri, [{ offer: fromSecond.offer, product: fromSecond.product, quantity: 6 }, { offer: fromFirst.offer, product: fromFirst.product, quantity: 12 }]),
+        });
+        expect(amended.status, amended.text).to.equal(409);
+        expect(first.orderHits()).to.have.length(1);
+        const atSecond = second.orderHits();
+        expect(atSecond.map((h) => h.method)).to.deep.equal(['POST', 'PUT']);
+        const cancellation = nodesOf(atSecond[1]?.body?.toString('utf8') ?? '');
+        expect(typed(cancellation, 'dfc-b:Order')[0]?.['dfc-b:hasOrderStatus']).to.equal('dfc-v:Cancelled');
+      } finally {
+        await shop.close();
+        await first.peer.close();
+        await second.peer.close();
+      }
+    });
+
+    it('gives the supplier that took an amendment the previous lines back when the other refuses it', async () => {
+      const first = await startWholesaler();
+      const second = await startWholesaler();
+      const shop = await startInProcess({ base: 'http://b.test' });
+      try {
+        await shop.seed('shop');
+        const list = (w: Wholesaler, key: string) => listRemoteItem(shop, 'shop', {
+          key, originItem: `${w.api}/SuppliedProducts/case-6`, originProduct: `${w.api}/SuppliedProducts/case-6`, originOrders: `${w.api}/Orders`, factor: 6,
+        });
+        const fromFirst = await list(first, 'lentilles');
+        const fromSecond = await list(second, 'farine');
+        const customer = await shop.token('shop', ['WriteOrders']);
+        const headers = { 'content-type': 'application/json', ...bearer(customer) };
+        const lines = (a: number, b: number) => [{ offer: fromFirst.offer, product: fromFirst.product, quantity: a }, { offer: fromSecond.offer, product: fromSecond.product, quantity: b }];
+        const created = await shop.request('POST', '/api/dfc/enterprises/shop/orders', { headers, body: customerOrder(`${shop.base}/api/dfc/enterprises/shop/orders`, lines(6, 6)) });
+        expect(created.status, created.text).to.equal(201);
+        const iri = created.headers.get('location') as string;
+        second.mode = 'refuse';
+        const amended = await shop.request('PUT', new URL(iri).pathname, { headers, body: customerOrder(iri, lines(18, 12)) });
+        expect(amended.status, amended.text).to.equal(409);
+        // The first took 3 cases, then was given its 1 case back.
+        const atFirst = first.orderHits();
+        expect(atFirst.map((h) => h.method)).to.deep.equal(['POST', 'PUT', 'PUT']);
+        const quantities = atFirst.map((h) => typed(nodesOf(h.body?.toString('utf8') ?? ''), 'dfc-b:OrderLine').map((l) => l['dfc-b:quantity']));
+        expect(quantities).to.deep.equal([[1], [3], [1]]);
+        const read = await shop.request('GET', new URL(iri).pathname, { headers });
+        expect(typed(nodesOf(read.text), 'dfc-b:OrderLine').map((l) => l['dfc-b:quantity'])).to.deep.equal([6, 6]);
+      } finally {
+        await shop.close();
+        await first.peer.close();
+        await second.peer.close();
+      }
+    });
+  });
+
+  describe('at another Maillon node', () => {
+    const A = 'http://a.test';
+    let a: InProcessNode;
+    let b: InProcessNode;
+    let customer: string;
+    let listed: ListedItem;
+
+    beforeEach(async () => {
+      a = await startInProcess({ base: A });
+      await a.seed('ferme');
+      // B reaches A's ids (http://a.test/…) where A listens: a resolver, as DNS would be.
+      const routed: SafeFetch = (request, policy) => safeFetch({ ...request, url: request.url.startsWith(A) ? `${a.url}${request.url.slice(A.length)}` : request.url }, policy);
+      b = await startInProcess({ base: 'http://b.test', notifier: { fetch: routed } });
+      await b.seed('shop');
+      const token = await a.token('ferme', ['WriteOrders', 'ReadOrders']);
+      await b.store.provenance.addPeer({ name: 'ferme', url: `${A}/api/dfc/enterprises/ferme/catalog_items`, token }, A);
+      listed = await listRemoteItem(b, 'shop', {
+        key: 'tomate-ferme', name: 'Tomates de la ferme', price: 5, originItem: `${A}/api/dfc/enterprises/ferme/catalog_items/tomate`,
+        originOffer: `${A}/api/dfc/enterprises/ferme/offers/tomate`, originProduct: `${A}/api/dfc/enterprises/ferme/supplied_products/tomate`,
+        originOrders: `${A}/api/dfc/enterprises/ferme/orders`,
+      });
+      customer = await b.token('shop', ['WriteOrders']);
+    });
+    afterEach(async () => {
+      await b.close();
+      await a.close();
+    });
+
+    const stockAtA = () => a.store.orders.stock(`${A}/api/dfc/enterprises/ferme/catalog_items/tomate`);
+    const order = (quantity: number, id = `${b.base}/api/dfc/enterprises/shop/orders`, status?: string) =>
+      customerOrder(id, [{ offer: listed.offer, product: listed.product, quantity }], status);
+    const post = (body: string) => b.request('POST', '/api/dfc/enterprises/shop/orders', { headers: { 'content-type': 'application/json', ...bearer(customer) }, body });
+
+    it('reserves at A, sells at A on completion, releases at A on cancellation', async () => {
+      const created = await post(order(3));
+      expect(created.status, created.text).to.equal(201);
+      expect(await stockAtA()).to.include({ available: 9, reserved: 3, sold: 0 });
+      // A holds B's order under B's name, as a buyer.
+      const atA = (await a.store.orders.list('ferme', { offset: 0, limit: 10 })).orders;
+      expect(atA.map((o) => [o.state, o.orderedBy])).to.deep.equal([['Held', `${b.base}/api/dfc/enterprises/shop`]]);
+
+      const iri = created.headers.get('location') as string;
+      const completed = await b.request('PUT', new URL(iri).pathname, {
+        headers: { 'content-type': 'application/json', ...bearer(customer) }, body: order(3, iri, 'dfc-v:Complete'),
+      });
+      expect(completed.status, completed.text).to.equal(200);
+      expect(await stockAtA()).to.include({ available: 9, reserved: 0, sold: 3 });
+
+      const second = await post(order(4));
+      expect(second.status, second.text).to.equal(201);
+      expect(await stockAtA()).to.include({ available: 5, reserved: 4 });
+      const cancelled = await b.request('DELETE', new URL(second.headers.get('location') as string).pathname, { headers: bearer(customer) });
+      expect(cancelled.status, cancelled.text).to.equal(200);
+      expect(await stockAtA()).to.include({ available: 9, reserved: 0, sold: 3 });
+    });
+
+    it('passes A\'s refusal on to B\'s customer, naming the short line', async () => {
+      const refused = await post(order(13));
+      expect(refused.status, refused.text).to.equal(409);
+      expect((JSON.parse(refused.text) as { detail: string }).detail).to.contain('13 requested, 12 available');
+      expect(await stockAtA()).to.include({ available: 12, reserved: 0 });
+    });
+  });
+});

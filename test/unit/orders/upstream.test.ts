@@ -1,0 +1,225 @@
+/**
+ * The HTTP client of orders placed at suppliers, against fake suppliers on loopback: the body is the one Open Food
+ * Network's FdcBackorderer sends, the credentials held for the supplier go with it, the answer's Order @id is the
+ * order; a refusal comes back with the supplier's reason, and an outage (5xx, a hang, no listener, a huge body)
+ * as a 503-like value, quickly, never as an exception.
+ */
+import { expect } from 'chai';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import { Decoder } from '../../../server/codec/decode.js';
+import { DEFAULT_FETCH_POLICY, safeFetch } from '../../../server/net/safe-fetch.js';
+import { HttpUpstreamOrders } from '../../../server/orders/upstream.js';
+import type { PeerRow } from '../../../server/store/federation.js';
+import { closePeers, JSONLD, sendJson, startPeer, type RecordingPeer } from '../../helpers/http-peer.js';
+
+const SHOP = 'http://shop.test/api/dfc/enterprises/boutique';
+
+type Node = Record<string, unknown>;
+
+function graphOf(body: Buffer | undefined): Node[] {
+  const doc = JSON.parse((body ?? Buffer.alloc(0)).toString('utf8')) as { '@graph'?: Node[] } & Node;
+  return doc['@graph'] ?? [doc];
+}
+
+function typed(nodes: Node[], type: string): Node[] {
+  return nodes.filter((n) => [n['@type']].flat().includes(type));
+}
+
+const link = (value: unknown): unknown => (typeof value === 'object' && value !== null && '@id' in value ? (value as { '@id': unknown })['@id'] : value);
+
+function peerRow(origin: string, token: string, tokenHeader: PeerRow['tokenHeader'] = 'authorization'): PeerRow {
+  return {
+    id: 1, name: 'supplier', url: `${origin}/catalog`, origin, token, tokenHeader, profile: 'dfc-v1', intervalSeconds: 3600, createdAt: '',
+    status: 'ok', lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt: null, failures: 0, lastError: null, lastSummary: null,
+  };
+}
+
+function client(peers: PeerRow[] = [], timeoutMs = 2_000): HttpUpstreamOrders {
+  return new HttpUpstreamOrders({
+    fetch: safeFetch, policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true, connectTimeoutMs: 1_000 }, decoder: new Decoder(), peers: async () => peers, timeoutMs,
+  });
+}
+
+/** An FDC-like answer: the created Order with a new @id, status as an IRI object, quantity as a string. */
+function fdcAnswer(base: string, n: number, status = 'Held'): Node {
+  const order = `${base}/api/dfc/Enterprises/sup/Orders/${n}`;
+  return {
+    '@context': 'https://www.datafoodconsortium.org',
+    '@graph': [
+      { '@id': order, '@type': 'dfc-b:Order', 'dfc-b:hasOrderStatus': { '@id': `dfc-v:${status}` }, 'dfc-b:hasPart': `${order}/orderLines/460` },
+      { '@id': `${order}/orderLines/460`, '@type': 'dfc-b:OrderLine', 'dfc-b:quantity': '2', 'dfc-b:concerns': `${base}/api/dfc/Enterprises/sup/Offers/9` },
+      { '@id': `${base}/api/dfc/Enterprises/sup/Offers/9`, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': `${base}/api/dfc/Enterprises/sup/SuppliedProducts/9` },
+    ],
+  };
+}
+
+describe('orders placed at a supplier (HttpUpstreamOrders)', function () {
+  this.timeout(10_000);
+  afterEach(closePeers);
+
+  const place = async (peer: RecordingPeer, upstream: HttpUpstreamOrders, existing?: string) => upstream.place({
+    ordersUrl: `${peer.base}/api/dfc/Enterprises/sup/Orders`, ...(existing !== undefined ? { existing } : {}), orderedBy: SHOP,
+    lines: [{ product: `${peer.base}/api/dfc/Enterprises/sup/SuppliedProducts/9`, quantity: 2 }, { offer: `${peer.base}/offers/7`, product: `${peer.base}/products/7`, quantity: 1 }],
+    key: 'key-1',
+  });
+
+  it('POSTs an OFN-shaped Held order with the credentials held for the supplier, and answers its new @id', async () => {
+    const peer = await startPeer((_req, res, self) => sendJson(res, fdcAnswer(self.base, 31), { 'content-type': 'application/json' }));
+    const outcome = await place(peer, client([peerRow('http://elsewhere.test', 'wrong'), peerRow(peer.base, 's3cret')]));
+    expect(outcome).to.deep.equal({ ok: true, order: `${peer.base}/api/dfc/Enterprises/sup/Orders/31` });
+
+    const hit = peer.hits[0];
+    expect(hit?.method).to.equal('POST');
+    expect(hit?.url).to.equal('/api/dfc/Enterprises/sup/Orders');
+    expect(hit?.headers['content-type']).to.equal('application/json');
+    expect(hit?.headers['accept']).to.equal('application/json');
+    expect(hit?.headers['idempotency-key']).to.equal('key-1');
+    expect(hit?.headers['authorization']).to.equal('Bearer s3cret');
+
+    const ordersUrl = `${peer.base}/api/dfc/Enterprises/sup/Orders`;
+    const body = JSON.parse(hit?.body.toString('utf8') ?? '') as Node;
+    expect(body['@context']).to.equal('https://www.datafoodconsortium.org');
+    const nodes = graphOf(hit?.body);
+    const [order] = typed(nodes, 'dfc-b:Order');
+    expect(order).to.include({ '@id': ordersUrl, 'dfc-b:orderedBy': SHOP, 'dfc-b:hasOrderStatus': 'dfc-v:Held' });
+    expect(order?.['dfc-b:hasPart']).to.deep.equal([`${ordersUrl}/OrderLines/1`, `${ordersUrl}/OrderLines/2`]);
+    const lines = typed(nodes, 'dfc-b:OrderLine');
+    expect(lines.map((l) => [l['@id'], l['dfc-b:quantity'], link(l['dfc-b:concerns'])])).to.deep.equal([
+      [`${ordersUrl}/OrderLines/1`, 2, `${peer.base}/api/dfc/Enterprises/sup/SuppliedProducts/9/Offer`],
+      [`${ordersUrl}/OrderLines/2`, 1, `${peer.base}/offers/7`],
+    ]);
+    const offers = typed(nodes, 'dfc-b:Offer');
+    expect(offers.map((o) => [o['@id'], link(o['dfc-b:offeredItem'])])).to.deep.equal([
+      [`${peer.base}/api/dfc/Enterprises/sup/SuppliedProducts/9/Offer`, `${peer.base}/api/dfc/Enterprises/sup/SuppliedProducts/9`],
+      [`${peer.base}/offers/7`, `${peer.base}/products/7`],
+    ]);
+    // The products as bare references: an @id and a type, nothing to be mistaken for a catalogue entry.
+    expect(typed(nodes, 'dfc-b:SuppliedProduct').map((p) => Object.keys(p).sort())).to.deep.equal([['@id', '@type'], ['@id', '@type']]);
+  });
+
+  it('PUTs an amendment to the order placed before, under its @id, with X-Api-Token when the peer takes it', async () => {
+    const peer = await startPeer((_req, res, self) => sendJson(res, fdcAnswer(self.base, 31)));
+    const existing = `${peer.base}/api/dfc/Enterprises/sup/Orders/31`;
+    const outcome = await place(peer, client([peerRow(peer.base, 'k', 'x-api-token')]), existing);
+    expect(outcome).to.deep.equal({ ok: true, order: existing });
+    const hit = peer.hits[0];
+    expect(hit?.method).to.equal('PUT');
+    expect(hit?.url).to.equal('/api/dfc/Enterprises/sup/Orders/31');
+    expect(hit?.headers['x-api-token']).to.equal('k');
+    expect(hit?.headers['authorization']).to.equal(undefined);
+    expect(hit?.headers['idempotency-key']).to.equal(undefined);
+    const [order] = typed(graphOf(hit?.body), 'dfc-b:Order');
+    expect(order?.['@id']).to.equal(existing);
+    expect(typed(graphOf(hit?.body), 'dfc-b:OrderLine').map((l) => l['@id'])).to.deep.equal([`${existing}/OrderLines/1`, `${existing}/OrderLines/2`]);
+  });
+
+  it('completes with its lines and cancels without, by PUT, sending no credentials to a peer it holds none for', async () => {
+    const peer = await startPeer((_req, res) => { res.writeHead(204); res.end(); });
+    const order = `${peer.base}/api/dfc/Enterprises/sup/Orders/31`;
+    const upstream = client();
+    expect(await upstream.complete(order, [{ product: `${peer.base}/p/9`, quantity: 3 }], SHOP)).to.deep.equal({ ok: true, order });
+    expect(await upstream.cancel(order, SHOP)).to.deep.equal({ ok: true, order });
+    expect(peer.hits.map((h) => h.method)).to.deep.equal(['PUT', 'PUT']);
+    expect(peer.hits[0]?.headers['authorization']).to.equal(undefined);
+    const completion = graphOf(peer.hits[0]?.body);
+    expect(typed(completion, 'dfc-b:Order')[0]).to.include({ '@id': order, 'dfc-b:hasOrderStatus': 'dfc-v:Complete' });
+    expect(typed(completion, 'dfc-b:OrderLine').map((l) => l['dfc-b:quantity'])).to.deep.equal([3]);
+    const cancellation = graphOf(peer.hits[1]?.body);
+    expect(typed(cancellation, 'dfc-b:Order')[0]).to.include({ '@id': order, 'dfc-b:hasOrderStatus': 'dfc-v:Cancelled' });
+    expect(typed(cancellation, 'dfc-b:OrderLine')).to.have.length(0);
+  });
+
+  it('hashes an idempotency key too long for a header', async () => {
+    const peer = await startPeer((_req, res, self) => sendJson(res, fdcAnswer(self.base, 1)));
+    await client().place({ ordersUrl: `${peer.base}/Orders`, orderedBy: SHOP, lines: [{ product: `${peer.base}/p`, quantity: 1 }], key: `${'x'.repeat(300)}|é` });
+    expect(peer.hits[0]?.headers['idempotency-key']).to.match(/^[\w-]{43}$/u);
+  });
+
+  it('takes a 409 with a problem as a refusal, with the supplier\'s detail as the reason', async () => {
+    const peer = await startPeer((_req, res) => {
+      res.writeHead(409, { 'content-type': 'application/problem+json' });
+      res.end(JSON.stringify({ type: 'about:blank', title: 'Conflict', status: 409, detail: 'not enough stock: 2 cases requested, 1 available' }));
+    });
+    expect(await place(peer, client())).to.deep.equal({ ok: false, status: 409, reason: 'not enough stock: 2 cases requested, 1 available' });
+  });
+
+  it('reads a refusal whole: a long problem (past the client\'s error snippet) keeps its detail', async () => {
+    const detail = `not enough stock: ${Array.from({ length: 12 }, (_v, i) => `line ${i + 1} (case ${i}): 3 requested, 1 available`).join('; ')}`;
+    const peer = await startPeer((_req, res) => {
+      res.writeHead(409, { 'content-type': 'application/problem+json' });
+      res.end(JSON.stringify({ type: 'https://maillon.example/problems/insufficient-stock', title: 'Conflict', status: 409, instance: '/orders', problems: [], detail }));
+    });
+    expect(await place(peer, client())).to.deep.equal({ ok: false, status: 409, reason: detail });
+  });
+
+  it('takes 400/403/404/422 as refusals too, with the status line when there is no problem', async () => {
+    for (const status of [400, 403, 404, 422]) {
+      const peer = await startPeer((_req, res) => { res.writeHead(status, { 'content-type': 'text/plain' }); res.end(''); });
+      const outcome = await place(peer, client());
+      expect(outcome, String(status)).to.deep.include({ ok: false, status: 409 });
+      expect(outcome.ok ? '' : outcome.reason).to.match(new RegExp(`^HTTP ${status}`, 'u'));
+    }
+  });
+
+  it('takes a 2xx without an Order as an outage, not as an order placed', async () => {
+    const empty = await startPeer((_req, res) => { res.writeHead(201); res.end(); });
+    expect(await place(empty, client())).to.deep.include({ ok: false, status: 503 });
+    const echo = await startPeer((req, res, self) => sendJson(res, { '@context': 'https://www.datafoodconsortium.org', '@id': `${self.base}/api/dfc/Enterprises/sup/Orders`, '@type': 'dfc-b:Order' }));
+    const outcome = await place(echo, client());
+    expect(outcome).to.deep.include({ ok: false, status: 503 });
+    expect(outcome.ok ? '' : outcome.reason).to.contain('names no order');
+    const garbage = await startPeer((_req, res) => { res.writeHead(201, { 'content-type': 'application/json' }); res.end('{"@context": 42, "@graph": ['); });
+    expect(await place(garbage, client())).to.deep.include({ ok: false, status: 503 });
+  });
+
+  it('answers a 503-like failure for a 500, quickly', async () => {
+    const peer = await startPeer((_req, res) => { res.writeHead(500, { 'content-type': 'text/plain' }); res.end('boom'); });
+    const outcome = await place(peer, client());
+    expect(outcome).to.deep.include({ ok: false, status: 503 });
+    expect(outcome.ok ? '' : outcome.reason).to.contain('500');
+  });
+
+  it('gives up on a supplier that hangs at the order deadline', async () => {
+    const peer = await startPeer(() => undefined);
+    const started = Date.now();
+    const outcome = await place(peer, client([], 300));
+    const took = Date.now() - started;
+    expect(outcome).to.deep.include({ ok: false, status: 503 });
+    expect(outcome.ok ? '' : outcome.reason).to.match(/^timeout/u);
+    expect(took).to.be.within(250, 1_500);
+  });
+
+  it('answers a 503-like failure when nothing listens, quickly', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const started = Date.now();
+    const outcome = await client().place({ ordersUrl: `http://127.0.0.1:${port}/Orders`, orderedBy: SHOP, lines: [{ product: 'http://127.0.0.1/p', quantity: 1 }], key: 'k' });
+    expect(outcome).to.deep.include({ ok: false, status: 503 });
+    expect(outcome.ok ? '' : outcome.reason).to.match(/^network/u);
+    expect(Date.now() - started).to.be.below(1_000);
+  });
+
+  it('stops reading an answer past the order size limit', async () => {
+    const peer = await startPeer((_req, res) => {
+      res.writeHead(201, { 'content-type': JSONLD });
+      // A chunked answer with no announced length: the limit applies as the bytes arrive.
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < 64 && res.write(chunk)) sent += 1;
+        if (sent < 64) res.once('drain', () => { sent += 1; pump(); });
+        else res.end();
+      };
+      res.on('error', () => undefined);
+      pump();
+    });
+    const started = Date.now();
+    const outcome = await place(peer, client());
+    expect(outcome).to.deep.include({ ok: false, status: 503 });
+    expect(outcome.ok ? '' : outcome.reason).to.match(/^too-large/u);
+    expect(Date.now() - started).to.be.below(2_000);
+  });
+});
