@@ -112,7 +112,12 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   const federation = new FederationService(store.index, catalog, () => taxonomy, peerNames);
   const orders = new OrderService({
     store, decoder, urls: new NodeUrls(base), holdMs: config.orderHoldSeconds * 1000, onChange: () => notifier.wake(),
-    upstream: new HttpUpstreamOrders({ fetch, policy, decoder, peers: () => store.provenance.listPeers(), timeoutMs: config.orderTimeoutMs }),
+    upstream: new HttpUpstreamOrders({ fetch, policy, decoder, peers: () => store.provenance.listPeers(), timeoutMs: config.orderTimeoutMs,
+      oidcTokenFor: async (peer) => {
+        const outcome = await peerTokens.tokenFor(peer);
+        return outcome?.ok === true ? outcome.token : undefined;
+      },
+    }),
   });
   const oidc = new OidcVerifier({
     store: store.oidc, fetchJson: (url) => fetchJson(fetch, policy, url), logger,

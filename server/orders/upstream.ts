@@ -50,6 +50,11 @@ export interface HttpUpstreamDeps {
   readonly peers: () => Promise<readonly PeerRow[]>;
   /** Deadline of one request to a supplier, in milliseconds (`MAILLON_ORDER_TIMEOUT`). */
   readonly timeoutMs: number;
+  /**
+   * The OpenID Connect access token the node holds for a peer configured with client credentials or a refresh
+   * token (undefined for a peer without them, whose API token is used).
+   */
+  readonly oidcTokenFor?: (peer: PeerRow) => Promise<string | undefined>;
 }
 
 /** The status names an order is sent with. */
@@ -120,7 +125,12 @@ export class HttpUpstreamOrders implements UpstreamOrders {
     } catch {
       return undefined;
     }
-    const peer = (await this.deps.peers()).find((p) => p.origin === origin && p.token !== null);
+    const peers = (await this.deps.peers()).filter((p) => p.origin === origin);
+    for (const candidate of peers) {
+      const oidc = await this.deps.oidcTokenFor?.(candidate);
+      if (oidc !== undefined) return { header: 'authorization', value: `Bearer ${oidc}` };
+    }
+    const peer = peers.find((p) => p.token !== null);
     if (peer === undefined || peer.token === null) return undefined;
     return peer.tokenHeader === 'x-api-token' ? { header: 'x-api-token', value: peer.token } : { header: 'authorization', value: `Bearer ${peer.token}` };
   }
