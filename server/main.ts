@@ -112,6 +112,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   const federation = new FederationService(store.index, catalog, () => taxonomy, peerNames);
   const orders = new OrderService({
     store, decoder, urls: new NodeUrls(base), holdMs: config.orderHoldSeconds * 1000, onChange: () => notifier.wake(),
+    onExpiryError: (order, error) => logger.error({ err: error, order }, 'a held order could not be expired'),
     upstream: new HttpUpstreamOrders({ fetch, policy, decoder, peers: () => store.provenance.listPeers(), timeoutMs: config.orderTimeoutMs,
       oidcTokenFor: async (peer) => {
         const outcome = await peerTokens.tokenFor(peer);

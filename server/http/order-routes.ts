@@ -94,6 +94,27 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
     throw new MethodNotAllowedHttpError(`${req.method} is not allowed on ${req.originalUrl.split('?')[0] ?? ''}; allowed: ${methods}`, { headers: { Allow: methods } });
   };
 
+  // Open Food Network's URL rule, applied to our product ids (`…/supplied_products/{id}`), names the products
+  // collection itself as the orders collection: an order posted there is taken as if posted to `…/orders`.
+  router.post('/enterprises/:eid/supplied_products', async (req, res, next) => {
+    let given: OrderBody;
+    try {
+      given = body(req);
+    } catch {
+      next();
+      return;
+    }
+    if (!(await orders.holdsOrder(given))) {
+      next();
+      return;
+    }
+    const eid = await enterprise(req);
+    const caller = callerOf(res, eid, true);
+    const created = await orders.create(eid, collectionUrl(req).replace(/\/supplied_products$/u, '/orders'), given, caller, idempotencyKey(req));
+    res.setHeader('Location', created.order.iri);
+    answer(req, res, created.replayed ? 200 : 201, created.records);
+  });
+
   for (const collection of COLLECTIONS) {
     router.get(`/enterprises/:eid/${collection}`, async (req, res) => {
       const eid = await enterprise(req);

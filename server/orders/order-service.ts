@@ -84,6 +84,8 @@ export interface OrderServiceDeps {
   readonly now?: () => number;
   /** Called after stock moved (wakes the webhook deliveries). */
   readonly onChange?: () => void;
+  /** Told of an order the expiry sweep could not close (it goes on with the others). */
+  readonly onExpiryError?: (order: string, error: unknown) => void;
 }
 
 /** The DFC order statuses, by local name. */
@@ -117,6 +119,8 @@ interface OrderRequest {
 }
 
 const DEFAULT_HOLD_MS = 30 * 60_000;
+/** The largest quantity of one line: far above any real order, far below where floating point loses units. */
+const MAX_QUANTITY = 1e9;
 
 /** The local name of a status IRI (or a bare name), if it is one of the DFC order statuses. */
 export function statusName(value: string | undefined): OrderStatusName | undefined {
@@ -134,10 +138,28 @@ function statusOf(order: OrderRow): OrderStatusName {
 export class OrderService {
   private readonly holdMs: number;
   private readonly now: () => number;
+  /**
+   * The change of each order in progress: changes of one order run one after another (an amendment's upstream
+   * placement, a completion and the expiry sweep would otherwise undo one another's snapshot of the lines).
+   */
+  private readonly inProgress = new Map<string, Promise<unknown>>();
 
   public constructor(private readonly deps: OrderServiceDeps) {
     this.holdMs = deps.holdMs ?? DEFAULT_HOLD_MS;
     this.now = deps.now ?? Date.now;
+  }
+
+  /** Runs `change` once no other change of the same order is in progress. */
+  private async serialised<T>(iri: string, change: () => Promise<T>): Promise<T> {
+    const before = this.inProgress.get(iri) ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(change);
+    const settled = run.catch(() => undefined);
+    this.inProgress.set(iri, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.inProgress.get(iri) === settled) this.inProgress.delete(iri);
+    }
   }
 
   /** The `@id` of order `number` in the collection at `collection`. */
@@ -155,6 +177,7 @@ export class OrderService {
   public async create(eid: string, collection: string, body: OrderBody, caller: OrderCaller, key?: string): Promise<OrderView & { replayed: boolean }> {
     const request = await this.read(eid, body, collection);
     if (request.status === 'Cancelled') throw new UnprocessableEntityHttpError('a new order cannot be Cancelled');
+    if (request.lines.length === 0) throw new UnprocessableEntityHttpError('an order needs at least one line with a quantity above 0');
     const upstreamLines = request.lines.filter((l) => l.listing !== undefined);
     const outcome = await this.deps.store.orders.create({
       eid, iriOf: (n) => OrderService.orderIri(collection, n), state: upstreamLines.length > 0 ? 'Pending' : 'Held',
@@ -194,8 +217,17 @@ export class OrderService {
    * then its status: `Complete` sells what it holds, `Cancelled` gives it back.
    */
   public async update(eid: string, iri: string, body: OrderBody, caller: OrderCaller): Promise<OrderView> {
-    let order = await this.visible(eid, iri, caller);
+    await this.visible(eid, iri, caller);
     const request = await this.read(eid, body, iri);
+    if (!request.order.id.startsWith('_:') && request.order.id !== iri) {
+      throw new UnprocessableEntityHttpError(`the body is about order ${request.order.id}, not ${iri}`);
+    }
+    return this.serialised(iri, async () => stateConflicts(async () => this.updateNow(eid, iri, request, caller)));
+  }
+
+  private async updateNow(eid: string, iri: string, request: OrderRequest, caller: OrderCaller): Promise<OrderView> {
+    let order = await this.visible(eid, iri, caller);
+    pendingRefused(order);
     // An order past its time is expired now, whether or not the sweep came by: its stock is no longer held.
     if ((order.state === 'Held' || order.state === 'Pending') && order.expiresAt !== null && order.expiresAt <= new Date(this.now()).toISOString()) {
       order = await this.cancelOrder(order, 'expired');
@@ -214,10 +246,14 @@ export class OrderService {
 
   /** Cancels an order (the `DELETE` of the API). */
   public async cancel(eid: string, iri: string, caller: OrderCaller): Promise<OrderView> {
-    const order = await this.visible(eid, iri, caller);
-    if (order.state === 'Cancelled') return this.view(order);
-    if (order.state === 'Complete') throw new ConflictHttpError(`order ${iri} is Complete: it can no longer be cancelled`);
-    return this.view(await this.cancelOrder(order, 'cancelled'));
+    await this.visible(eid, iri, caller);
+    return this.serialised(iri, async () => stateConflicts(async () => {
+      const order = await this.visible(eid, iri, caller);
+      if (order.state === 'Cancelled') return this.view(order);
+      if (order.state === 'Complete') throw new ConflictHttpError(`order ${iri} is Complete: it can no longer be cancelled`);
+      pendingRefused(order);
+      return this.view(await this.cancelOrder(order, 'cancelled'));
+    }));
   }
 
   /** Gives back the stock of held orders nobody touched in time. Answers how many expired. */
@@ -226,14 +262,30 @@ export class OrderService {
     let expired = 0;
     for (const order of due) {
       try {
-        await this.cancelOrder(order, 'expired');
-        expired += 1;
+        const done = await this.serialised(order.iri, async () => {
+          // Looked at again under the order's turn: completed, cancelled or touched meanwhile, it stays as it is.
+          const now = await this.deps.store.orders.get(order.iri);
+          if (now === undefined || (now.state !== 'Held' && now.state !== 'Pending') || now.expiresAt === null) return false;
+          if (now.expiresAt > new Date(this.now()).toISOString()) return false;
+          await this.cancelOrder(now, 'expired');
+          return true;
+        });
+        if (done) expired += 1;
       } catch (error: unknown) {
-        // Completed or cancelled meanwhile: nothing to give back.
-        if (!(error instanceof OrderStateError)) throw error;
+        // One order that cannot be closed must not keep every other order of the node from expiring.
+        if (!(error instanceof OrderStateError)) this.deps.onExpiryError?.(order.iri, error);
       }
     }
     return expired;
+  }
+
+  /**
+   * Whether a body is an order (a `dfc-b:Order` in it): Open Food Network's URL rule, applied to our product ids,
+   * posts its orders to the products collection.
+   */
+  public async holdsOrder(body: OrderBody): Promise<boolean> {
+    const result = await this.deps.decoder.decode(body.text, { mediaType: body.mediaType });
+    return result.records.some((r) => r.kind === 'Order') || result.rejected.some((r) => r.type !== null && /(^|:)Order$/u.test(r.type));
   }
 
   // ------------------------------------------------------------------ reading requests
@@ -274,7 +326,13 @@ export class OrderService {
       else if (result.line.quantity > 0) resolved.push(result.line);
     }
     if (problems.length > 0) throw new UnprocessableEntityHttpError(problems.map((p) => p.message).join('; '), { problems });
-    const linesGiven = lines.length > 0 || order.lines.length === 0;
+    // An Order without lines is a change of status; one that names lines the body does not hold is ambiguous.
+    const linesGiven = lines.length > 0;
+    const held = new Set(lines.map((l) => l.id as string));
+    const absent = order.lines.filter((id) => !held.has(id));
+    if (linesGiven && absent.length > 0) {
+      throw new UnprocessableEntityHttpError(`the Order names line(s) the body does not hold: ${absent.join(', ')}; send every line (quantity 0 removes one)`);
+    }
     return { order, linesGiven, status, lines: resolved, ...(session?.kind === 'SaleSession' ? { saleSession: session } : {}) };
   }
 
@@ -284,7 +342,9 @@ export class OrderService {
     const fail = (code: 'unknown-offer' | 'missing-property' | 'out-of-range', message: string) =>
       ({ problem: problem(code, line.id.startsWith('_:') ? null : line.id, 'dfc-b:OrderLine', code === 'out-of-range' ? 'dfc-b:quantity' : 'dfc-b:concerns', `${where}: ${message}`) });
     if (line.quantity === undefined) return fail('missing-property', 'no dfc-b:quantity');
-    if (!Number.isFinite(line.quantity) || line.quantity < 0) return fail('out-of-range', `quantity ${line.quantity} is not a quantity one can order`);
+    if (!Number.isFinite(line.quantity) || line.quantity < 0 || line.quantity > MAX_QUANTITY) {
+      return fail('out-of-range', `quantity ${line.quantity} is not a quantity one can order (0 to ${MAX_QUANTITY})`);
+    }
     if (line.offer === undefined) return fail('missing-property', 'no dfc-b:concerns (the Offer ordered)');
     const sent = byId.get(line.offer);
     const sentOffer = sent?.kind === 'Offer' ? sent : undefined;
@@ -375,6 +435,7 @@ export class OrderService {
   }
 
   private async completeOrder(order: OrderRow): Promise<OrderRow> {
+    if (order.state !== 'Held') throw new ConflictHttpError(`order ${order.iri} is ${statusOf(order)}: only a held order can be completed`);
     for (const link of upstreamOf(order)) {
       const lines = await this.upstreamLines(order, link.ordersUrl);
       const outcome = await this.requireUpstream().complete(link.order, lines, this.orderedByOf(order));
@@ -569,3 +630,20 @@ function upstreamError(outcome: Extract<UpstreamOutcome, { ok: false }>): Error 
   return outcome.status === 409 ? new ConflictHttpError(message, { problems }) : new ServiceUnavailableHttpError(`the supplier cannot be reached: ${outcome.reason}`, { problems, headers: { 'Retry-After': '30' } });
 }
 
+
+/** A Pending order is being placed with its suppliers: it cannot change until they have answered. */
+function pendingRefused(order: OrderRow): void {
+  if (order.state === 'Pending') {
+    throw new ConflictHttpError(`order ${order.iri} is still being placed with its supplier; try again in a moment`, { headers: { 'Retry-After': '5' } });
+  }
+}
+
+/** Runs a change; an order that closed meanwhile is the client's conflict (409), never our 500. */
+async function stateConflicts<T>(change: () => Promise<T>): Promise<T> {
+  try {
+    return await change();
+  } catch (error: unknown) {
+    if (error instanceof OrderStateError) throw new ConflictHttpError(`order ${error.iri} is ${error.state}: it can no longer change`);
+    throw error;
+  }
+}

@@ -65,6 +65,21 @@ describe("Open Food Network's URL rule on our ids", function () {
     }
   });
 
+  it("takes an order posted where OFN's literal FDC rule leads from our ids: the products collection", async () => {
+    const id = `${node.base}/api/dfc/enterprises/ferme/supplied_products/tomate`;
+    // FdcUrlBuilder as in the pilot: drop the last segment, replace /SuppliedProducts (absent here) with /Orders.
+    const ordersUrl = id.slice(0, id.lastIndexOf('/')).replace('/SuppliedProducts', '/Orders');
+    expect(ordersUrl).to.equal(`${node.base}/api/dfc/enterprises/ferme/supplied_products`);
+    const placed = await node.request('POST', path(ordersUrl), {
+      headers: { 'content-type': 'application/json', ...bearer(token) },
+      body: order(ordersUrl, `${node.base}/api/dfc/enterprises/ferme/offers/tomate`, id),
+    });
+    expect(placed.status, placed.text).to.equal(201);
+    expect(graph(placed.text).find((n) => n['@type'] === 'dfc-b:Order')?.['dfc-b:hasOrderStatus']).to.equal('dfc-v:Held');
+    const read = await node.request('GET', path(placed.headers.get('location') as string), { headers: bearer(token) });
+    expect(read.status).to.equal(200);
+  });
+
   it('answers the FDC spelling: …/SuppliedProducts/{id} is the product, …/Orders the orders collection', async () => {
     const alias = `${node.base}/api/dfc/enterprises/ferme/SuppliedProducts/tomate`;
     const product = await node.request('GET', path(alias));

@@ -197,6 +197,38 @@ describe('orders API', function () {
     expect(feed.text).to.not.contain('/orders/');
   });
 
+  it('closes orders of fractional quantities exactly, whatever the binary rounding of their sums', async () => {
+    const carottes = await idsOf(node, 'ferme', 'tomate');
+    const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+    const a = await post(ofnOrder(url, [{ ...carottes, quantity: 0.7 }]), buyer);
+    const b = await post(ofnOrder(url, [{ ...carottes, quantity: 0.1 }]), buyer);
+    expect(a.status).to.equal(201);
+    expect(b.status).to.equal(201);
+    expect((await node.request('DELETE', new URL(a.headers.get('location') as string).pathname, { headers: bearer(buyer) })).status).to.equal(200);
+    const done = await node.request('PUT', new URL(b.headers.get('location') as string).pathname, {
+      headers: { 'content-type': 'application/json', ...bearer(buyer) },
+      body: JSON.stringify({ '@context': CONTEXT, '@id': b.headers.get('location'), '@type': 'dfc-b:Order', 'dfc-b:hasOrderStatus': 'dfc-v:Complete' }),
+    });
+    expect(done.status, done.text).to.equal(200);
+    const level = await stockOf('tomate');
+    expect(level?.reserved).to.equal(0);
+    expect(level?.sold).to.be.closeTo(0.1, 1e-9);
+  });
+
+  it('answers a completion racing a cancellation with one success and one 409, never a 500', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const created = await post(ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 2 }]), buyer);
+    const iri = created.headers.get('location') as string;
+    const complete = JSON.stringify({ '@context': CONTEXT, '@id': iri, '@type': 'dfc-b:Order', 'dfc-b:hasOrderStatus': 'dfc-v:Complete' });
+    const answers = await Promise.all([
+      node.request('PUT', new URL(iri).pathname, { headers: { 'content-type': 'application/json', ...bearer(buyer) }, body: complete }),
+      node.request('DELETE', new URL(iri).pathname, { headers: bearer(buyer) }),
+    ]);
+    expect(answers.map((a) => a.status).sort()).to.deep.equal([200, 409]);
+    const level = await stockOf('tomate');
+    expect((level?.available ?? 0) + (level?.reserved ?? 0) + (level?.sold ?? 0)).to.equal(12);
+  });
+
   it('refuses bad orders with a clear problem', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
@@ -207,6 +239,9 @@ describe('orders API', function () {
       [ofnOrder(url, [{ ...tomate, quantity: -1 }]), 422],
       [ofnOrder(url, [{ ...tomate, quantity: 'beaucoup' }]), 422],
       [ofnOrder(url, [{ ...tomate, quantity: 1 }], { status: 'dfc-v:Shipped' }), 422],
+      [ofnOrder(url, [{ ...tomate, quantity: '1e17' }]), 422],
+      [ofnOrder(url, [{ ...tomate, quantity: 0 }]), 422],
+      [JSON.stringify({ '@context': CONTEXT, '@id': url, '@type': 'dfc-b:Order', 'dfc-b:hasOrderStatus': 'dfc-v:Held' }), 422],
     ];
     for (const [body, status] of cases) {
       const answer = await post(body, buyer);

@@ -78,12 +78,15 @@ const RESERVE = `UPDATE stock SET
     restocked = CASE WHEN on_demand = 1 THEN restocked + ?1 ELSE restocked END,
     reserved = reserved + ?1
   WHERE item_iri = ?2 AND eid = ?3 AND (on_demand = 1 OR available >= ?1)`;
+// Fractional quantities (kilograms) leave binary rounding in the sums: a release or sale may find a hair less
+// reserved than it holds. It is then taken to zero, within the same tolerance the invariant's CHECK allows.
 const RELEASE = `UPDATE stock SET
     available = CASE WHEN on_demand = 1 THEN available ELSE available + ?1 END,
     restocked = CASE WHEN on_demand = 1 THEN restocked - ?1 ELSE restocked END,
-    reserved = reserved - ?1
-  WHERE item_iri = ?2 AND eid = ?3 AND reserved >= ?1`;
-const SELL = 'UPDATE stock SET reserved = reserved - ?1, sold = sold + ?1 WHERE item_iri = ?2 AND eid = ?3 AND reserved >= ?1';
+    reserved = CASE WHEN reserved - ?1 < 1e-9 THEN 0 ELSE reserved - ?1 END
+  WHERE item_iri = ?2 AND eid = ?3 AND reserved >= ?1 - 1e-9`;
+const SELL = `UPDATE stock SET reserved = CASE WHEN reserved - ?1 < 1e-9 THEN 0 ELSE reserved - ?1 END, sold = sold + ?1
+  WHERE item_iri = ?2 AND eid = ?3 AND reserved >= ?1 - 1e-9`;
 
 /**
  * Moves stock by item: positive amounts are reserved (each under its condition), negative ones released.
