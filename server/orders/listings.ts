@@ -167,7 +167,8 @@ export class ListingService {
     if (problems.length > 0) {
       throw new UnprocessableEntityHttpError(`the origin's item cannot be published here: ${problems.map((p) => p.message).join('; ')}`, { problems });
     }
-    await store.apply(eid, { upsert: records, expect: new Map(Object.values(ids).map((iri) => [iri, null])) });
+    // The listing is recorded before what it publishes: after a crash in between, no mirrored item is ever taken
+    // for one of our own (whose stock the node would sell itself); a listing without records sells nothing.
     let row: ListingRow;
     try {
       row = await store.orders.addListing({
@@ -177,9 +178,13 @@ export class ListingService {
         details: { stockItem: origin.stockItem.id, retailProduct: origin.product.id },
       });
     } catch (error: unknown) {
-      // A listing of the same item added meanwhile (or the store failing): what was published goes again.
-      await store.apply(eid, { delete: Object.values(ids) });
       if ((await store.orders.listings(eid)).some((l) => l.originItem === originItem)) throw new ConflictHttpError(`enterprise ${eid} lists ${originItem} already`);
+      throw error;
+    }
+    try {
+      await store.apply(eid, { upsert: records, expect: new Map(Object.values(ids).map((iri) => [iri, null])) });
+    } catch (error: unknown) {
+      await store.orders.removeListing(row.id);
       throw error;
     }
     this.deps.onChange?.();
