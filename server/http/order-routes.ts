@@ -96,7 +96,12 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
 
   // Open Food Network's URL rule, applied to our product ids (`…/supplied_products/{id}`), names the products
   // collection itself as the orders collection: an order posted there is taken as if posted to `…/orders`.
-  router.post('/enterprises/:eid/supplied_products', async (req, res, next) => {
+  // A middleware, not a route: a route would make this router answer OPTIONS on the products collection alone.
+  router.use('/enterprises/:eid/supplied_products', async (req, res, next) => {
+    if (req.method !== 'POST' || (req.path !== '/' && req.path !== '')) {
+      next();
+      return;
+    }
     let given: OrderBody;
     try {
       given = body(req);
