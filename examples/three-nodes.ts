@@ -31,6 +31,8 @@ export interface ThreeNodesOptions {
   /** Base URL of each node by name; default `http://127.0.0.1:<port>`. */
   readonly baseUrl?: (name: string, port: number) => string;
   readonly logLevel?: string;
+  /** Let the nodes reach one another on loopback (peers, listings and orders between them; default false). */
+  readonly allowPrivate?: boolean;
 }
 
 /** A started node with the admin token printed for it (when it was new). */
@@ -49,6 +51,7 @@ export async function startThreeNodes(options: ThreeNodesOptions): Promise<Examp
       const config = loadConfig({
         port: String(port), host: '127.0.0.1', 'data-dir': join(options.dataDir, `node-${layout.name}`),
         ...(options.baseUrl !== undefined ? { 'base-url': options.baseUrl(layout.name, port) } : {}),
+        ...(options.allowPrivate === true ? { 'allow-private': true } : {}),
       }, { ...process.env, MAILLON_NAME: `Maillon node ${layout.name.toUpperCase()}` });
       const node = await startNode(config, createLogger(options.logLevel ?? 'warn'));
       let adminToken: string | undefined;
