@@ -63,6 +63,22 @@ export interface Extraction {
   readonly problems: Problem[];
   /** Per record id, the fields that had a wire problem (so validation does not report them twice). */
   readonly invalidFields: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * Ids of the nodes that are references, not resources: a named node with a type and nothing else (the
+   * SuppliedProduct an order line points at, a catalogue item described in another document).
+   */
+  readonly references: string[];
+}
+
+/**
+ * Whether a node only names a resource described elsewhere: an IRI (not a blank node, which has no other
+ * description) with at most its types. Reading it as a resource would report it incomplete ("needs a name")
+ * and, stored, would blank out the resource it points at.
+ */
+export function isReference(node: GraphNode): boolean {
+  if (node.id.startsWith('_:')) return false;
+  for (const predicate of node.properties.keys()) if (predicate !== RDF_TYPE) return false;
+  return true;
 }
 
 type Draft<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
@@ -319,11 +335,16 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
   const inlined = keeper.inlined;
   const invalidFields = new Map<string, Set<string>>();
   const drafts: Draft<DfcRecord>[] = [];
+  const references: string[] = [];
 
   for (const node of graph.nodes.values()) {
     deadline.check();
     const kind = primaryKind(node);
     if (kind === undefined) continue;
+    if (isReference(node)) {
+      references.push(node.id);
+      continue;
+    }
     const typeName = kind === 'Enterprise' && node.types.includes(DFC_B.Organization) ? 'dfc-b:Organization' : `dfc-b:${kind}`;
     const reader = new NodeReader(graph, node, problems, typeName, keeper);
     const draft = READERS[kind](reader, options);
@@ -348,6 +369,10 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
   for (const node of [...rest.filter((n) => !linked.has(n.id)), ...rest.filter((n) => linked.has(n.id))]) {
     deadline.check();
     if (inlined.has(node.id)) continue;
+    if (isReference(node)) {
+      references.push(node.id);
+      continue;
+    }
     // Containers and paging views are envelopes of a response, not data.
     if (node.types.some((t) => ENVELOPE_TYPES.has(t))) continue;
     if (node.id.startsWith('_:') && node.types.some((t) => INLINE_TYPES.has(t))) continue;
@@ -360,7 +385,7 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
   // Blank nodes embedded in another resource's extra were pushed before we knew; drop them now.
   const records = drafts.filter((d) => !(d.kind === 'Resource' && inlined.has(d.id))) as DfcRecord[];
   completeLinks(records as Draft<DfcRecord>[]);
-  return { records, problems, invalidFields };
+  return { records, problems, invalidFields, references };
 }
 
 type Reader = (r: NodeReader, options: ExtractOptions) => Draft<DfcRecord>;
