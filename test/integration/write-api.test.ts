@@ -214,6 +214,29 @@ describe('write API (real node)', () => {
       });
     });
 
+    it('creates the valid products of a body of several and lists the rejected ones (with their item and offer) in the answer', async () => {
+      const good = flatProduct({ name: fresh('Céleri'), ids: { product: `${FOREIGN}/supplied_products/9970`, item: `${FOREIGN}/catalog_items/9970`, offer: `${FOREIGN}/offers/9970` } });
+      const refused = fresh('Rutabaga refusé');
+      const bad = flatProduct({ name: refused, price: -1, ids: { product: `${FOREIGN}/supplied_products/9971`, item: `${FOREIGN}/catalog_items/9971`, offer: `${FOREIGN}/offers/9971` } });
+      const body = { '@context': CONTEXT, '@graph': [...(good['@graph'] as unknown[]), ...(bad['@graph'] as unknown[])] };
+      const before = await snapshot(t, A);
+      const response = await t.request('POST', api(A, 'supplied_products'), { headers: { ...admin, ...JSONLD }, body: JSON.stringify(body) });
+      const { product } = await created(t, response);
+      expect((await getProduct(t, product)).name).to.match(/^Céleri/u);
+      const answer = response.json<{ rejected: { id: string; problems: { message: string }[] }[] }>();
+      expect(answer.rejected.map((r) => r.id)).to.have.members([
+        `${FOREIGN}/offers/9971`, `${FOREIGN}/supplied_products/9971`, `${FOREIGN}/catalog_items/9971`,
+      ]);
+      expect(answer.rejected.find((r) => r.id === `${FOREIGN}/offers/9971`)?.problems[0]?.message).to.match(/negative/u);
+      // The answer is still the DFC document of what was written: the report is not part of the graph.
+      const decoded = await t.node.decoder.decode(response.text);
+      expect(decoded.problems.filter((p) => p.path !== 'rejected')).to.deep.equal([]);
+      expect(decoded.rejected).to.deep.equal([]);
+      const after = await snapshot(t, A);
+      expect(after).to.not.equal(before);
+      expect(after).to.not.contain(refused);
+    });
+
     it('keeps foreign @ids as owl:sameAs and mints local ones', async () => {
       const key = '9990';
       const response = await t.request('POST', api(A, 'supplied_products'), {
