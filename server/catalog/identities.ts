@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { productTypeLabel } from '../../ontology/taxonomy.js';
 import { withoutDerivedLinks } from '../../ontology/inverses.js';
 import type { NodeId } from '../../ontology/iri.js';
 import type { AddressRecord, DfcRecord, EnterpriseRecord, ExtraValue, PersonRecord } from '../../ontology/records.js';
@@ -193,6 +194,7 @@ export class Identities {
 function hintOf(record: DfcRecord): string {
   switch (record.kind) {
     case 'SuppliedProduct':
+      return record.name ?? (record.productType !== undefined ? productTypeLabel(record.productType) : 'suppliedproduct');
     case 'CustomerCategory':
     case 'Catalog':
       return record.name ?? record.kind.toLowerCase();

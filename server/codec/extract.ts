@@ -347,6 +347,11 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
     }
     const typeName = kind === 'Enterprise' && node.types.includes(DFC_B.Organization) ? 'dfc-b:Organization' : `dfc-b:${kind}`;
     const reader = new NodeReader(graph, node, problems, typeName, keeper);
+    const kinds = new Set(node.types.map((t) => KIND_OF_TYPE.get(t)).filter((k) => k !== undefined));
+    if (kinds.size > 1) {
+      // A node cannot be both an Offer and a SuppliedProduct: reading it as either would be wrong.
+      reader.reportPath('types', '@type', 'conflicting-types', `the types say this is ${[...kinds].map((k) => `a ${k}`).join(' and ')} at once`);
+    }
     const draft = READERS[kind](reader, options);
     const kindTypes = [...KIND_OF_TYPE].filter(([, k]) => k === kind).map(([t]) => t);
     const extraTypes = node.types.filter((t) => !kindTypes.includes(t));
