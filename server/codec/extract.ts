@@ -16,9 +16,11 @@ import type {
   SaleSessionRecord, SuppliedProductRecord,
 } from '../../ontology/records.js';
 import { LINK_ENDS, type LinkEnd } from '../../ontology/inverses.js';
-import { DFC_B, LDP } from '../../ontology/vocabulary.js';
+import { DFC_B, DFC_M_NS, LDP } from '../../ontology/vocabulary.js';
+import { countryIri } from '../../ontology/countries.js';
+import { currencyOfCode } from '../../ontology/units.js';
 import { shortName } from './compact.js';
-import { barePrice, STOCK_LABEL, stockOf, toNumber } from './values.js';
+import { barePrice, isoDate, STOCK_LABEL, stockOf, toNumber } from './values.js';
 import type { Graph, GraphNode, LiteralTerm, Term } from './graph.js';
 import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
 import {
@@ -454,9 +456,11 @@ function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
       valueTerm === undefined ? 'price has no value (dfc-b:value)' : `price is not a number: ${describe(valueTerm)}`);
     return undefined;
   }
-  const currency = inner(DFC_B.hasUnit);
-  if (currency?.kind !== 'ref') {
-    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:hasUnit', 'missing-property', 'price has no currency (dfc-b:hasUnit)');
+  const currencyTerm = inner(DFC_B.hasUnit);
+  const currency = currencyTerm === undefined ? undefined : currencyOf(currencyTerm);
+  if (currency === undefined) {
+    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:hasUnit', currencyTerm === undefined ? 'missing-property' : 'invalid-value',
+      currencyTerm === undefined ? 'price has no currency (dfc-b:hasUnit)' : `price currency is neither an IRI nor an ISO 4217 code: ${describe(currencyTerm)}`);
     return undefined;
   }
   const vatTerm = inner(DFC_B.VATrate);
@@ -464,7 +468,36 @@ function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
   if (vatTerm !== undefined && vatRate === undefined) {
     r.reportPath('price', 'dfc-b:hasPrice/dfc-b:VATrate', 'not-a-number', `VAT rate is not a number: ${describe(vatTerm)}`);
   }
-  return optional({ value, currency: currency.id as Iri } as Price, { vatRate });
+  return optional({ value, currency } as Price, { vatRate });
+}
+
+/** An ISO 4217 currency code: three letters. */
+const CURRENCY_CODE = /^[A-Za-z]{3}$/u;
+
+/**
+ * The currency of a price as people write it: a `dfc-m:` IRI, an ISO 4217 code as a literal (`"GBP"`) or in the
+ * measures namespace (`dfc-m:GBP`), mapped to the taxonomy's currency (`dfc-m:PoundSterling`). A code that is no
+ * DFC currency is kept as `dfc-m:CODE` (the validator warns about it); a literal that is no code is no currency.
+ */
+function currencyOf(term: Term): Iri | undefined {
+  if (term.kind === 'ref') {
+    const local = term.id.startsWith(DFC_M_NS) ? term.id.slice(DFC_M_NS.length) : undefined;
+    return (local !== undefined && CURRENCY_CODE.test(local) ? currencyOfCode(local) : undefined) ?? (term.id as Iri);
+  }
+  if (typeof term.value !== 'string' || !CURRENCY_CODE.test(term.value.trim())) return undefined;
+  return currencyOfCode(term.value) ?? (`${DFC_M_NS}${term.value.trim().toUpperCase()}` as Iri);
+}
+
+/** A country as people write it: an IRI is kept; an ISO code or name becomes the EU authority's IRI. */
+function readCountry(r: NodeReader): string | undefined {
+  const written = r.string('country', [DFC_B.hasCountry, DFC_B.country]);
+  return written === undefined ? undefined : (countryIri(written) ?? written);
+}
+
+/** A date: ISO 8601 kept as written, the JavaScript spelling some platforms send made ISO 8601. */
+function readDate(r: NodeReader, field: string, predicates: readonly string[]): string | undefined {
+  const written = r.string(field, predicates);
+  return written === undefined ? undefined : isoDate(written);
 }
 
 function readPhone(r: NodeReader): string | undefined {
@@ -497,7 +530,7 @@ const READERS: Readonly<Record<Exclude<RecordKind, 'Resource'>, Reader>> = {
     postcode: r.string('postcode', [DFC_B.hasPostalCode, DFC_B.postcode]),
     city: r.string('city', [DFC_B.hasCity, DFC_B.city]),
     region: r.string('region', [DFC_B.region]),
-    country: r.string('country', [DFC_B.hasCountry, DFC_B.country]),
+    country: readCountry(r),
     latitude: r.number('latitude', [DFC_B.latitude], 'latitude'),
     longitude: r.number('longitude', [DFC_B.longitude], 'longitude'),
   }),
@@ -544,12 +577,12 @@ const READERS: Readonly<Record<Exclude<RecordKind, 'Resource'>, Reader>> = {
     definedBy: r.ref([DFC_B.definedBy]),
   }),
   SaleSession: (r) => optional<Draft<SaleSessionRecord>>({ kind: 'SaleSession', id: r.node.id as NodeId, offers: r.refs([DFC_B.lists]) }, {
-    beginDate: r.string('beginDate', [DFC_B.beginDate, DFC_B.startDate]),
-    endDate: r.string('endDate', [DFC_B.endDate]),
+    beginDate: readDate(r, 'beginDate', [DFC_B.beginDate, DFC_B.startDate]),
+    endDate: readDate(r, 'endDate', [DFC_B.endDate]),
   }),
   Order: (r) => optional<Draft<OrderRecord>>({ kind: 'Order', id: r.node.id as NodeId, lines: r.refs([DFC_B.hasPart]) }, {
     orderNumber: r.string('orderNumber', [DFC_B.orderNumber]),
-    date: r.string('date', [DFC_B.date]),
+    date: readDate(r, 'date', [DFC_B.date]),
     orderedBy: r.ref([DFC_B.orderedBy]),
     soldBy: r.ref([DFC_B.soldBy]),
     saleSession: r.ref([DFC_B.belongsTo]),
