@@ -249,6 +249,24 @@ describe('write API (real node)', () => {
       expect(stored.quantity?.unit).to.equal(`${DFC_M}pack`);
     });
 
+    for (const placeholder of ['#', 'nouveau-produit', './#produit']) {
+      it(`gives a product posted with "@id": ${JSON.stringify(placeholder)} a real IRI, and keeps nothing that points at the placeholder`, async () => {
+        const name = fresh('Blettes');
+        const body = nestedProduct({ name, ids: { product: placeholder } });
+        const response = await t.request('POST', api(A, 'supplied_products'), { headers: { ...admin, ...JSONLD }, body: JSON.stringify(body) });
+        const { product } = await created(t, response);
+        expect(product.startsWith(iri(t, `${api(A, 'supplied_products')}/`)), product).to.equal(true);
+        expect(product).to.not.contain('#');
+        const get = await t.request('GET', pathOf(product));
+        const resolved = new URL(placeholder, iri(t, api(A, 'supplied_products'))).href;
+        for (const text of [response.text, get.text]) {
+          expect(text).to.not.contain('sameAs');
+          expect(text).to.not.contain(`"${resolved}"`);
+        }
+        expect((await getProduct(t, product)).name).to.equal(name);
+      });
+    }
+
     it('keeps foreign @ids as owl:sameAs and mints local ones', async () => {
       const key = '9990';
       const response = await t.request('POST', api(A, 'supplied_products'), {
