@@ -64,8 +64,9 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const at = (p: number) => `${url}?page=${p}&page_size=${size}`;
     const last = Math.max(1, Math.ceil(total / size));
     return {
-      self: at(page),
+      self: `${catalog.urls.base}${req.originalUrl}`,
       first: at(1),
+      last: at(last),
       ...(page < last ? { next: at(page + 1) } : {}),
       ...(page > 1 ? { previous: at(Math.min(page - 1, last)) } : {}),
     };
@@ -81,8 +82,9 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     collection = false,
   ): Promise<void> => {
     const representation = negotiate(req.get('accept'));
-    // The body names the request URL (container id, paging links): the path is part of the key.
-    const cacheKey = `${row.eid}@${row.version}|${req.path}|${key}|${representation.contentType}|${representation.format}`;
+    // The body names the request URL (container id, paging links): the path is part of the key, and for a
+    // collection the query as written too (its paging view's `@id` is the URL as requested).
+    const cacheKey = `${row.eid}@${row.version}|${collection ? req.originalUrl : req.path}|${key}|${representation.contentType}|${representation.format}`;
     let rendered = cache.get(cacheKey);
     if (rendered === undefined) {
       const { records, view, version } = await produce(representation);
@@ -108,6 +110,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     if (view?.next !== undefined) links.push(`<${view.next}>; rel="next"`);
     if (view?.previous !== undefined) links.push(`<${view.previous}>; rel="prev"`);
     if (view !== undefined) links.push(`<${view.first}>; rel="first"`);
+    if (view?.last !== undefined) links.push(`<${view.last}>; rel="last"`);
     if (links.length > 0) res.setHeader('Link', links.join(', '));
     if (answeredNotModified(req, res, rendered.etag)) return;
     res.status(200).setHeader('Content-Type', `${rendered.contentType}; charset=utf-8`);
