@@ -84,6 +84,7 @@ export const CONTAINER_CONTEXT: SimpleContext = Object.freeze({
   'hydra:first': ID,
   'hydra:next': ID,
   'hydra:previous': ID,
+  'hydra:last': ID,
 });
 
 const NUMBERED_1X = ['1.8.2', '1.9.0', '1.10.0', '1.11.0', '1.11.1', '1.12.0', '1.13.0', '1.14.0', '1.15.0'];

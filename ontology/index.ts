@@ -16,3 +16,4 @@ export * from './taxonomy.js';
 export * from './terms.js';
 export * from './units.js';
 export * from './vocabulary.js';
+export * from './countries.js';

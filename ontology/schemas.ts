@@ -73,7 +73,7 @@ export const RECORD_SCHEMAS: Readonly<Record<RecordKind, Schema>> = {
     name: nonEmptyText, description: text, productType: nodeId, quantity: QUANTITY_SCHEMA,
     totalTheoreticalStock: { type: 'number' }, images: { type: 'array', items: text }, variantOf: nodeIds,
     variants: nodeIds, catalogItems: nodeIds, suppliedBy: nodeId,
-  }, ['name']),
+  }),
   CatalogItem: recordSchema('CatalogItem', {
     product: nodeId, sku: text, stock, offers: nodeIds, managedBy: nodeId, listedIn: nodeIds,
   }, ['stock']),

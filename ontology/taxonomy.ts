@@ -89,6 +89,18 @@ export class Taxonomy {
     return this.concepts.values();
   }
 
+  /**
+   * A concept's label for people: its English (else untagged, else first) `prefLabel`, else its IRI's local
+   * name with dashes as spaces (`dfc-pt:round-tomato` → "round tomato").
+   */
+  public label(conceptIri: string): string {
+    const labels = this.concepts.get(conceptIri as Iri)?.labels ?? {};
+    const label = labels['en'] ?? labels[''] ?? Object.values(labels)[0];
+    if (label !== undefined && label !== '') return label;
+    const local = /[^#/:]+$/u.exec(conceptIri)?.[0] ?? conceptIri;
+    return decodeURIComponentSafe(local).replace(/[-_]+/gu, ' ');
+  }
+
   /** The concept with this IRI, if known. */
   public get(conceptIri: string): Concept | undefined {
     return this.concepts.get(conceptIri as Iri);
@@ -189,4 +201,23 @@ export function parseSkosTaxonomy(document: unknown): Concept[] {
   }
   if (concepts.length === 0) throw new TypeError('no skos:Concept found: is this a SKOS taxonomy in JSON-LD?');
   return concepts;
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+let builtinTaxonomy: Taxonomy | undefined;
+
+/**
+ * The label to show for a product without a name (farm tools publish products by type only): its product
+ * type's label in the built-in taxonomy, else the type's local name.
+ */
+export function productTypeLabel(productType: string): string {
+  builtinTaxonomy ??= Taxonomy.builtin();
+  return builtinTaxonomy.label(productType);
 }

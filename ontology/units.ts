@@ -42,3 +42,16 @@ export const CURRENCY_CODES: Readonly<Record<CurrencyName, string>> = {
 
 /** The euro, the currency of every example and the default of a French node. */
 export const EURO = measureIri('Euro');
+
+const CURRENCY_BY_CODE: ReadonlyMap<string, CurrencyName> = new Map(
+  (Object.entries(CURRENCY_CODES) as [CurrencyName, string][]).map(([name, code]) => [code, name]),
+);
+
+/**
+ * The `dfc-m:` currency of an ISO 4217 code as people write it (`GBP`, `eur`), or undefined for a code that is
+ * not one of the DFC currencies.
+ */
+export function currencyOfCode(code: string): Iri | undefined {
+  const name = CURRENCY_BY_CODE.get(code.trim().toUpperCase());
+  return name === undefined ? undefined : measureIri(name);
+}

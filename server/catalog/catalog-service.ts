@@ -108,9 +108,13 @@ export class CatalogService {
 
   // ------------------------------------------------------------------ writes
 
-  /** Decodes a body, or throws 400/422 with the codec's problems. Nothing is written. */
-  public decode(body: WriteBody, base: string): Promise<DecodeResult> {
-    return this.committer.decode(body, base);
+  /**
+   * Decodes a body, or throws 400/422 with the codec's problems. Nothing is written.
+   *
+   * @param options - `partial`: rejected resources are returned in `rejected` rather than failing the decode
+   */
+  public decode(body: WriteBody, base: string, options: { readonly partial?: boolean } = {}): Promise<DecodeResult> {
+    return this.committer.decode(body, base, options);
   }
 
   /**

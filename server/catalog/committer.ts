@@ -113,8 +113,13 @@ export class Committer {
     private readonly onChange: () => void,
   ) {}
 
-  /** Decodes a body, or throws 400/422 with the codec's problems. Nothing is written. */
-  public async decode(body: WriteBody, base: string): Promise<DecodeResult> {
+  /**
+   * Decodes a body, or throws 400/422 with the codec's problems. Nothing is written.
+   *
+   * @param options - with `partial`, rejected resources do not fail the decode: they are in the result's
+   *   `rejected`, for a write of several resources that takes the valid ones (a document-level error still fails)
+   */
+  public async decode(body: WriteBody, base: string, options: { readonly partial?: boolean } = {}): Promise<DecodeResult> {
     const result = await this.decoder.decode(body.text, { mediaType: body.mediaType, base });
     const documentErrors = result.problems.filter((p) => p.id === null && p.severity === 'error');
     if (documentErrors.length > 0) {
@@ -122,7 +127,7 @@ export class Committer {
       const Error = malformed ? BadRequestHttpError : UnprocessableEntityHttpError;
       throw new Error(documentErrors.map((p) => p.message).join('; '), { problems: result.problems });
     }
-    if (result.rejected.length > 0) {
+    if (result.rejected.length > 0 && options.partial !== true) {
       throw new UnprocessableEntityHttpError(`${result.rejected.length} resource(s) are not valid DFC`, { problems: result.problems });
     }
     // The decoder validated every record it kept: a commit need not do it again.

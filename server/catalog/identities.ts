@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { productTypeLabel } from '../../ontology/taxonomy.js';
 import { withoutDerivedLinks } from '../../ontology/inverses.js';
 import type { NodeId } from '../../ontology/iri.js';
 import type { AddressRecord, DfcRecord, EnterpriseRecord, ExtraValue, PersonRecord } from '../../ontology/records.js';
@@ -55,6 +56,17 @@ export class Identities {
     private readonly urls: NodeUrls,
     private readonly renamed: (source: DfcRecord, result: DfcRecord) => void = () => undefined,
   ) {}
+
+  /**
+   * Whether an `@id` is a placeholder a client wrote for a resource it wants created (`"@id": "#"`, or a
+   * relative id, which the decoder resolved against the URL posted to): an IRI under the enterprise's URL that is
+   * not one of its resources' ids. It gets a real IRI under the node, and no `owl:sameAs` keeps it.
+   */
+  private isPlaceholder(eid: string, id: string): boolean {
+    const enterprise = this.urls.enterprise(eid);
+    if (!(id.startsWith(`${enterprise}/`) || id.startsWith(`${enterprise}#`)) || id === this.urls.address(eid) || id === this.urls.person(eid)) return false;
+    return Object.values(COLLECTION_OF).every((collection) => this.urls.localId(eid, collection, id) === undefined);
+  }
 
   private tell(source: DfcRecord, result: DfcRecord): DfcRecord {
     if (renamingKeepsValidity(source, result)) this.renamed(source, result);
@@ -121,7 +133,7 @@ export class Identities {
           hint = this.urls.localId(eid, 'supplied_products', ids.get(record.product) as string) ?? 'item';
         } else if (record.kind === 'Offer' && record.item !== undefined && ids.has(record.item)) {
           hint = this.urls.localId(eid, 'catalog_items', ids.get(record.item) as string) ?? 'offer';
-        } else if (mode === 'import' && !record.id.startsWith('_:')) {
+        } else if (mode === 'import' && !record.id.startsWith('_:') && !this.isPlaceholder(eid, record.id)) {
           hint = lastSegment(record.id);
         } else {
           hint = hintOf(record);
@@ -138,8 +150,9 @@ export class Identities {
       if (record.kind === 'SuppliedProduct') result = { ...record, suppliedBy: owner };
       if (record.kind === 'CatalogItem') result = { ...record, managedBy: owner };
       if (record.kind === 'CustomerCategory') result = { ...record, definedBy: owner };
-      // Keep the identity the resource had elsewhere, so peers can still match it.
-      if (original.id !== record.id && !original.id.startsWith('_:')) {
+      // Keep the identity the resource had elsewhere, so peers can still match it; a placeholder (`"@id": "#"`, a
+      // relative id resolved under this node) was never an identity anywhere: nothing may point at it.
+      if (original.id !== record.id && !original.id.startsWith('_:') && !this.isPlaceholder(eid, original.id)) {
         const sameAs: ExtraValue[] = [...(result.extra?.[OWL.sameAs] ?? []), { '@id': original.id }];
         result = { ...result, extra: { ...result.extra, [OWL.sameAs]: sameAs } };
       }
@@ -193,6 +206,7 @@ export class Identities {
 function hintOf(record: DfcRecord): string {
   switch (record.kind) {
     case 'SuppliedProduct':
+      return record.name ?? (record.productType !== undefined ? productTypeLabel(record.productType) : 'suppliedproduct');
     case 'CustomerCategory':
     case 'Catalog':
       return record.name ?? record.kind.toLowerCase();

@@ -75,6 +75,55 @@ function formatProblem(p: Problem): string {
   return `${p.severity}: ${where}: ${p.message}`;
 }
 
+/** What `maillon validate` reports: the counts, and every problem grouped by resource. */
+interface ValidationReport {
+  readonly valid: boolean;
+  readonly records: number;
+  readonly rejected: number;
+  readonly errors: number;
+  readonly warnings: number;
+  /** Problems of the document as a whole. */
+  readonly document: readonly Problem[];
+  readonly resources: readonly { readonly id: string; readonly type: string | null; readonly rejected: boolean; readonly problems: readonly Problem[] }[];
+  readonly problems: readonly Problem[];
+}
+
+function validationReport(result: DecodeResult): ValidationReport {
+  const rejectedIds = new Set(result.rejected.map((r) => r.id));
+  const byId = new Map<string, { id: string; type: string | null; rejected: boolean; problems: Problem[] }>();
+  for (const p of result.problems) {
+    if (p.id === null) continue;
+    const entry = byId.get(p.id) ?? { id: p.id, type: p.type, rejected: rejectedIds.has(p.id), problems: [] };
+    entry.problems.push(p);
+    byId.set(p.id, entry);
+  }
+  const document = result.problems.filter((p) => p.id === null);
+  const errors = result.problems.filter((p) => p.severity === 'error').length;
+  return {
+    valid: result.rejected.length === 0 && !document.some((p) => p.severity === 'error'),
+    records: result.records.length,
+    rejected: result.rejected.length,
+    errors,
+    warnings: result.problems.length - errors,
+    document,
+    resources: [...byId.values()],
+    problems: result.problems,
+  };
+}
+
+function formatReport(file: string, report: ValidationReport): string {
+  let out = '';
+  for (const p of report.document) out += `${formatProblem(p)}\n`;
+  for (const resource of report.resources) {
+    const errors = resource.problems.filter((p) => p.severity === 'error').length;
+    out += `${resource.id}${resource.type !== null ? ` (${resource.type})` : ''}: ${resource.rejected ? 'rejected' : 'kept'}, `
+      + `${errors} error(s), ${resource.problems.length - errors} warning(s)\n`;
+    for (const p of resource.problems) out += `  ${formatProblem(p)}\n`;
+  }
+  const counts = `${report.records} resources accepted, ${report.rejected} rejected, ${report.errors} error(s), ${report.warnings} warning(s)`;
+  return `${out}${file}: ${report.valid ? 'valid' : 'invalid'}, ${counts}\n`;
+}
+
 async function decodeFile(path: string, taxonomyDir: string): Promise<DecodeResult> {
   let text: string;
   try {
@@ -147,16 +196,11 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       const file = rest[0];
       if (file === undefined) throw new UsageError('validate needs a FILE');
       const result = await decodeFile(file, dataDir(values));
-      const errors = result.problems.filter((p) => p.severity === 'error');
-      if (values.json === true) {
-        io.out(`${JSON.stringify({ valid: errors.length === 0, records: result.records.length, problems: result.problems }, null, 2)}\n`);
-      } else {
-        for (const p of result.problems) io.out(`${formatProblem(p)}\n`);
-        io.out(errors.length === 0
-          ? `${file}: valid, ${result.records.length} resources\n`
-          : `${file}: invalid, ${errors.length} error(s), ${result.rejected.length} resource(s) rejected, ${result.records.length} accepted\n`);
-      }
-      return errors.length === 0 ? 0 : 1;
+      const report = validationReport(result);
+      if (values.json === true) io.out(`${JSON.stringify(report, null, 2)}\n`);
+      else io.out(formatReport(file, report));
+      // Warnings keep the resource: only a rejected resource (or a document that cannot be read) fails.
+      return report.valid ? 0 : 1;
     }
     case 'convert': {
       const file = rest[0];

@@ -10,6 +10,7 @@ import type { DfcRecord, EnterpriseRecord } from '../../ontology/records.js';
 import { isScope, issueToken, SCOPES, type Scope } from '../auth/tokens.js';
 import { isValidLocalId } from '../urls/node-urls.js';
 import { mediaTypeOfFile } from '../codec/media-types.js';
+import { acceptedRecords } from '../codec/partial.js';
 import { serialize, type OutputFormat } from '../codec/serialize.js';
 import { loadConfig, type ConfigOptions } from '../config.js';
 import { HttpError } from '../errors/http-error.js';
@@ -73,7 +74,18 @@ export async function init(options: NodeCommandOptions, io: Io): Promise<number>
 }
 
 /** Decodes a DFC file, or explains why not. */
-async function decodeFile(node: NodeParts, path: string, io: Io): Promise<DfcRecord[] | undefined> {
+/** A file decoded for a write: the records to write, and how many resources were rejected (and reported). */
+interface DecodedFile {
+  readonly records: DfcRecord[];
+  readonly rejected: number;
+}
+
+/**
+ * Decodes a file for a write. A document-level error (not JSON, no context) refuses the whole file; otherwise,
+ * with `partial`, each rejected resource (and what depends on it) is reported and left out, and the rest goes
+ * in. Without `partial`, any error refuses the file.
+ */
+async function decodeFile(node: NodeParts, path: string, io: Io, partial = false): Promise<DecodedFile | undefined> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -82,30 +94,42 @@ async function decodeFile(node: NodeParts, path: string, io: Io): Promise<DfcRec
   }
   const result = await node.decoder.decode(text, { mediaType: mediaTypeOfFile(path) });
   const errors = result.problems.filter((p) => p.severity === 'error');
-  if (errors.length > 0) {
+  const documentErrors = errors.filter((p) => p.id === null);
+  if (errors.length > 0 && (!partial || documentErrors.length > 0)) {
     for (const p of errors) io.err(`error: ${p.id ?? '(document)'} ${p.path}: ${p.message}\n`);
     io.err(`${path}: nothing imported: ${errors.length} error(s)\n`);
     return undefined;
   }
-  return result.records;
+  const accepted = acceptedRecords(result.records, result.rejected);
+  for (const rejected of result.rejected) {
+    for (const p of rejected.problems) io.err(`rejected: ${rejected.id} ${p.path}: ${p.message}\n`);
+  }
+  for (const dependent of accepted.dependents) io.err(`rejected: ${dependent.id}: depends on rejected ${dependent.because}\n`);
+  return { records: accepted.records, rejected: result.rejected.length + accepted.dependents.length };
 }
 
 /**
  * Imports one file into an enterprise, creating the enterprise from the file when it does not exist: all in
  * one transaction, so that a failed or killed import leaves nothing (never an enterprise without its catalogue).
+ * A rejected resource is reported and left out; the others go in (the import then exits 1).
  */
 async function importInto(node: NodeParts, path: string, eid: string, io: Io): Promise<boolean> {
-  const records = await decodeFile(node, path, io);
-  if (records === undefined) return false;
+  const decoded = await decodeFile(node, path, io, true);
+  if (decoded === undefined) return false;
+  if (decoded.records.length === 0) {
+    io.err(`${path}: nothing imported: ${decoded.rejected} resource(s) rejected, none valid\n`);
+    return false;
+  }
   const bar = progressBar(`importing ${path}`);
-  const counts = await node.catalog.importRecords(eid, records, { create: true, ...(bar !== undefined ? { onProgress: bar } : {}) });
+  const counts = await node.catalog.importRecords(eid, decoded.records, { create: true, ...(bar !== undefined ? { onProgress: bar } : {}) });
   io.out(`${path} → ${eid}: ${counts.products} products, ${counts.items} catalog items, ${counts.offers} offers`
     + `${counts.others > 0 ? `, ${counts.others} sale sessions, customer categories and catalogues` : ''}\n`);
   if (counts.skipped.length > 0) {
     const kinds = [...new Set(counts.skipped)].join(', ');
     io.err(`${path}: ${counts.skipped.length} resource(s) not imported, not part of a catalogue (${kinds})\n`);
   }
-  return true;
+  if (decoded.rejected > 0) io.err(`${path}: ${decoded.rejected} resource(s) rejected, the others imported\n`);
+  return decoded.rejected === 0;
 }
 
 /** `maillon import FILE --enterprise EID`. */
@@ -147,7 +171,7 @@ export async function enterpriseCommand(sub: string | undefined, file: string | 
     if (file !== undefined) {
       const decoded = await decodeFile(node, file, io);
       if (decoded === undefined) return 1;
-      records = decoded;
+      records = decoded.records;
     } else {
       if (options.name === undefined) throw new UsageError('enterprise add needs a FILE or --name');
       const enterprise: EnterpriseRecord = {

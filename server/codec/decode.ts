@@ -33,6 +33,11 @@ export interface DecodeResult {
   readonly problems: Problem[];
   /** Resources rejected because of an error, with their problems. */
   readonly rejected: RejectedResource[];
+  /**
+   * Ids of the nodes read as references to resources described elsewhere (an `@id`, perhaps an `@type`, and
+   * nothing else): neither records nor rejected.
+   */
+  readonly references: string[];
   /** How the document was read: the JSON-LD fast path, full JSON-LD processing, or an RDF parser. */
   readonly via: 'fast' | 'full' | 'rdf';
 }
@@ -124,7 +129,7 @@ export class Decoder {
 
   private finish(graph: Graph, readProblems: Problem[], via: DecodeResult['via'], deadline: Deadline): DecodeResult {
     const documentErrors = readProblems.filter((p) => p.id === null && p.severity === 'error');
-    if (documentErrors.length > 0) return { records: [], problems: readProblems, rejected: [], via };
+    if (documentErrors.length > 0) return { records: [], problems: readProblems, rejected: [], references: [], via };
     const extraction = extractRecords(graph, { defaultCurrency: this.defaultCurrency, deadline });
     const problems = [...readProblems, ...extraction.problems];
     for (const record of extraction.records) {
@@ -150,12 +155,12 @@ export class Decoder {
     }
     // Errors about nodes that never became records (a malformed @id on an untyped node, say).
     for (const [id, errors] of byId) rejected.push({ id, type: errors[0]?.type ?? null, problems: errors });
-    return { records, problems: sortProblems(problems), rejected, via };
+    return { records, problems: sortProblems(problems), rejected, references: extraction.references, via };
   }
 }
 
 function failure(code: ProblemCode, message: string): DecodeResult {
-  return { records: [], problems: [problem(code, null, null, '', message)], rejected: [], via: 'fast' };
+  return { records: [], problems: [problem(code, null, null, '', message)], rejected: [], references: [], via: 'fast' };
 }
 
 function sortProblems(problems: Problem[]): Problem[] {

@@ -16,9 +16,11 @@ import type {
   SaleSessionRecord, SuppliedProductRecord,
 } from '../../ontology/records.js';
 import { LINK_ENDS, type LinkEnd } from '../../ontology/inverses.js';
-import { DFC_B, LDP } from '../../ontology/vocabulary.js';
+import { DFC_B, DFC_M_NS, LDP } from '../../ontology/vocabulary.js';
+import { countryIri } from '../../ontology/countries.js';
+import { currencyOfCode } from '../../ontology/units.js';
 import { shortName } from './compact.js';
-import { barePrice, STOCK_LABEL, stockOf, toNumber } from './values.js';
+import { barePrice, isoDate, STOCK_LABEL, stockOf, toNumber } from './values.js';
 import type { Graph, GraphNode, LiteralTerm, Term } from './graph.js';
 import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
 import {
@@ -63,6 +65,22 @@ export interface Extraction {
   readonly problems: Problem[];
   /** Per record id, the fields that had a wire problem (so validation does not report them twice). */
   readonly invalidFields: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * Ids of the nodes that are references, not resources: a named node with a type and nothing else (the
+   * SuppliedProduct an order line points at, a catalogue item described in another document).
+   */
+  readonly references: string[];
+}
+
+/**
+ * Whether a node only names a resource described elsewhere: an IRI (not a blank node, which has no other
+ * description) with at most its types. Reading it as a resource would report it incomplete ("needs a name")
+ * and, stored, would blank out the resource it points at.
+ */
+export function isReference(node: GraphNode): boolean {
+  if (node.id.startsWith('_:')) return false;
+  for (const predicate of node.properties.keys()) if (predicate !== RDF_TYPE) return false;
+  return true;
 }
 
 type Draft<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
@@ -319,13 +337,23 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
   const inlined = keeper.inlined;
   const invalidFields = new Map<string, Set<string>>();
   const drafts: Draft<DfcRecord>[] = [];
+  const references: string[] = [];
 
   for (const node of graph.nodes.values()) {
     deadline.check();
     const kind = primaryKind(node);
     if (kind === undefined) continue;
+    if (isReference(node)) {
+      references.push(node.id);
+      continue;
+    }
     const typeName = kind === 'Enterprise' && node.types.includes(DFC_B.Organization) ? 'dfc-b:Organization' : `dfc-b:${kind}`;
     const reader = new NodeReader(graph, node, problems, typeName, keeper);
+    const kinds = new Set(node.types.map((t) => KIND_OF_TYPE.get(t)).filter((k) => k !== undefined));
+    if (kinds.size > 1) {
+      // A node cannot be both an Offer and a SuppliedProduct: reading it as either would be wrong.
+      reader.reportPath('types', '@type', 'conflicting-types', `the types say this is ${[...kinds].map((k) => `a ${k}`).join(' and ')} at once`);
+    }
     const draft = READERS[kind](reader, options);
     const kindTypes = [...KIND_OF_TYPE].filter(([, k]) => k === kind).map(([t]) => t);
     const extraTypes = node.types.filter((t) => !kindTypes.includes(t));
@@ -348,6 +376,10 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
   for (const node of [...rest.filter((n) => !linked.has(n.id)), ...rest.filter((n) => linked.has(n.id))]) {
     deadline.check();
     if (inlined.has(node.id)) continue;
+    if (isReference(node)) {
+      references.push(node.id);
+      continue;
+    }
     // Containers and paging views are envelopes of a response, not data.
     if (node.types.some((t) => ENVELOPE_TYPES.has(t))) continue;
     if (node.id.startsWith('_:') && node.types.some((t) => INLINE_TYPES.has(t))) continue;
@@ -360,7 +392,7 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
   // Blank nodes embedded in another resource's extra were pushed before we knew; drop them now.
   const records = drafts.filter((d) => !(d.kind === 'Resource' && inlined.has(d.id))) as DfcRecord[];
   completeLinks(records as Draft<DfcRecord>[]);
-  return { records, problems, invalidFields };
+  return { records, problems, invalidFields, references };
 }
 
 type Reader = (r: NodeReader, options: ExtractOptions) => Draft<DfcRecord>;
@@ -424,9 +456,11 @@ function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
       valueTerm === undefined ? 'price has no value (dfc-b:value)' : `price is not a number: ${describe(valueTerm)}`);
     return undefined;
   }
-  const currency = inner(DFC_B.hasUnit);
-  if (currency?.kind !== 'ref') {
-    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:hasUnit', 'missing-property', 'price has no currency (dfc-b:hasUnit)');
+  const currencyTerm = inner(DFC_B.hasUnit);
+  const currency = currencyTerm === undefined ? undefined : currencyOf(currencyTerm);
+  if (currency === undefined) {
+    r.reportPath('price', 'dfc-b:hasPrice/dfc-b:hasUnit', currencyTerm === undefined ? 'missing-property' : 'invalid-value',
+      currencyTerm === undefined ? 'price has no currency (dfc-b:hasUnit)' : `price currency is neither an IRI nor an ISO 4217 code: ${describe(currencyTerm)}`);
     return undefined;
   }
   const vatTerm = inner(DFC_B.VATrate);
@@ -434,7 +468,36 @@ function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
   if (vatTerm !== undefined && vatRate === undefined) {
     r.reportPath('price', 'dfc-b:hasPrice/dfc-b:VATrate', 'not-a-number', `VAT rate is not a number: ${describe(vatTerm)}`);
   }
-  return optional({ value, currency: currency.id as Iri } as Price, { vatRate });
+  return optional({ value, currency } as Price, { vatRate });
+}
+
+/** An ISO 4217 currency code: three letters. */
+const CURRENCY_CODE = /^[A-Za-z]{3}$/u;
+
+/**
+ * The currency of a price as people write it: a `dfc-m:` IRI, an ISO 4217 code as a literal (`"GBP"`) or in the
+ * measures namespace (`dfc-m:GBP`), mapped to the taxonomy's currency (`dfc-m:PoundSterling`). A code that is no
+ * DFC currency is kept as `dfc-m:CODE` (the validator warns about it); a literal that is no code is no currency.
+ */
+function currencyOf(term: Term): Iri | undefined {
+  if (term.kind === 'ref') {
+    const local = term.id.startsWith(DFC_M_NS) ? term.id.slice(DFC_M_NS.length) : undefined;
+    return (local !== undefined && CURRENCY_CODE.test(local) ? currencyOfCode(local) : undefined) ?? (term.id as Iri);
+  }
+  if (typeof term.value !== 'string' || !CURRENCY_CODE.test(term.value.trim())) return undefined;
+  return currencyOfCode(term.value) ?? (`${DFC_M_NS}${term.value.trim().toUpperCase()}` as Iri);
+}
+
+/** A country as people write it: an IRI is kept; an ISO code or name becomes the EU authority's IRI. */
+function readCountry(r: NodeReader): string | undefined {
+  const written = r.string('country', [DFC_B.hasCountry, DFC_B.country]);
+  return written === undefined ? undefined : (countryIri(written) ?? written);
+}
+
+/** A date: ISO 8601 kept as written, the JavaScript spelling some platforms send made ISO 8601. */
+function readDate(r: NodeReader, field: string, predicates: readonly string[]): string | undefined {
+  const written = r.string(field, predicates);
+  return written === undefined ? undefined : isoDate(written);
 }
 
 function readPhone(r: NodeReader): string | undefined {
@@ -467,7 +530,7 @@ const READERS: Readonly<Record<Exclude<RecordKind, 'Resource'>, Reader>> = {
     postcode: r.string('postcode', [DFC_B.hasPostalCode, DFC_B.postcode]),
     city: r.string('city', [DFC_B.hasCity, DFC_B.city]),
     region: r.string('region', [DFC_B.region]),
-    country: r.string('country', [DFC_B.hasCountry, DFC_B.country]),
+    country: readCountry(r),
     latitude: r.number('latitude', [DFC_B.latitude], 'latitude'),
     longitude: r.number('longitude', [DFC_B.longitude], 'longitude'),
   }),
@@ -514,12 +577,12 @@ const READERS: Readonly<Record<Exclude<RecordKind, 'Resource'>, Reader>> = {
     definedBy: r.ref([DFC_B.definedBy]),
   }),
   SaleSession: (r) => optional<Draft<SaleSessionRecord>>({ kind: 'SaleSession', id: r.node.id as NodeId, offers: r.refs([DFC_B.lists]) }, {
-    beginDate: r.string('beginDate', [DFC_B.beginDate, DFC_B.startDate]),
-    endDate: r.string('endDate', [DFC_B.endDate]),
+    beginDate: readDate(r, 'beginDate', [DFC_B.beginDate, DFC_B.startDate]),
+    endDate: readDate(r, 'endDate', [DFC_B.endDate]),
   }),
   Order: (r) => optional<Draft<OrderRecord>>({ kind: 'Order', id: r.node.id as NodeId, lines: r.refs([DFC_B.hasPart]) }, {
     orderNumber: r.string('orderNumber', [DFC_B.orderNumber]),
-    date: r.string('date', [DFC_B.date]),
+    date: readDate(r, 'date', [DFC_B.date]),
     orderedBy: r.ref([DFC_B.orderedBy]),
     soldBy: r.ref([DFC_B.soldBy]),
     saleSession: r.ref([DFC_B.belongsTo]),

@@ -16,6 +16,7 @@ import { resolveKnownContext, type SimpleContext } from '../../ontology/contexts
 import { isAbsoluteIri } from '../../ontology/iri.js';
 import { localDocumentLoader, UnknownContextError } from './document-loader.js';
 import { Graph, type GraphNode } from './graph.js';
+import { DFC_B } from '../../ontology/vocabulary.js';
 import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
 import { Deadline, jsonDepth, MAX_JSON_DEPTH, MAX_NODE_DEPTH, MAX_VALUES_PER_PROPERTY } from './limits.js';
 
@@ -30,6 +31,10 @@ interface ActiveContext {
 
 const EMPTY_CONTEXT: ActiveContext = { terms: new Map() };
 const DFC_PREFIXES = new Set(['dfc', 'dfc-b', 'dfc-t', 'dfc-m', 'dfc-pt', 'dfc-f', 'dfc-v']);
+
+
+/** Properties whose values peers send as text or as a link: text there is read as text. */
+const TEXT_OR_IRI = new Set<string>([DFC_B.hasCountry, DFC_B.country, DFC_B.hasPhoneNumber, DFC_B.hasUnit]);
 
 /** Deepest nesting of node objects a document may have. */
 const MAX_DEPTH = MAX_NODE_DEPTH;
@@ -255,7 +260,11 @@ class Walker {
       return;
     }
     if (typeof value === 'string') {
-      if (definition.typeId) this.ref(node, definition.iri, value, context, path, false);
+      if (definition.typeId && TEXT_OR_IRI.has(this.graph.iri(definition.iri)) && !isAbsoluteIri(this.expandIri(value, context, false))) {
+        // People write a country, a phone number or a currency as text (`"GB"`, `"+44 …"`, `"GBP"`) where the
+        // context expects a link: that is text, not a malformed IRI.
+        this.graph.add(node, definition.iri, { kind: 'literal', value });
+      } else if (definition.typeId) this.ref(node, definition.iri, value, context, path, false);
       else this.graph.add(node, definition.iri, { kind: 'literal', value });
       return;
     }

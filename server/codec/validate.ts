@@ -31,7 +31,6 @@ const WIRE: Readonly<Record<string, string>> = {
 
 /** Plain-language messages for the rules an operator meets most. */
 const MESSAGES: Readonly<Record<string, string>> = {
-  'SuppliedProduct:required:name': 'a SuppliedProduct needs a name (dfc-b:name)',
   'Enterprise:required:name': 'an Enterprise needs a name (dfc-b:name)',
   'Offer:required:price': 'an Offer needs a price (dfc-b:hasPrice)',
   'minimum:price/value': 'price must not be negative',
@@ -74,9 +73,21 @@ export class RecordValidator {
     for (const [field, unit, what] of unitChecks) {
       if (unit === undefined) continue;
       const known = what === 'currency' ? this.taxonomy.isCurrency(unit) : this.taxonomy.isQuantityUnit(unit);
+      // A unit we do not know (`dfc-m:pack`, a unit added after us) is still a unit: the reader can live with it.
       if (!known) {
         problems.push(problem('unknown-unit', record.id, type, WIRE[field] ?? field,
-          `unknown ${what} ${shortName(unit)}: not a dfc-m: ${what === 'currency' ? 'currency' : 'quantity unit'}`));
+          `unknown ${what} ${shortName(unit)}: not a dfc-m: ${what === 'currency' ? 'currency' : 'quantity unit'} this node knows (kept as given)`, 'warning'));
+      }
+    }
+    if (record.kind === 'SuppliedProduct') {
+      // Farm tools publish products by type only: the product is shown by its type's label.
+      if (record.name === undefined) {
+        const shownAs = record.productType !== undefined ? `shown by its product type's label, "${this.taxonomy.label(record.productType)}"` : 'shown by its id';
+        problems.push(problem('missing-property', record.id, type, 'dfc-b:name', `a SuppliedProduct without a name (dfc-b:name) is ${shownAs}`, 'warning'));
+      }
+      if (record.productType !== undefined && this.taxonomy.get(record.productType) === undefined) {
+        problems.push(problem('unknown-product-type', record.id, type, 'dfc-b:hasType',
+          `unknown product type ${shortName(record.productType)}: not in this node's taxonomy (kept as given; 'maillon taxonomy load' adds the official one)`, 'warning'));
       }
     }
     return problems;

@@ -49,3 +49,22 @@ export function stockOf(limitation: number | undefined): number | null {
 export function barePrice(value: number, defaultCurrency: Iri, previous?: Price): Price {
   return { ...(previous ?? {}), value, currency: previous?.currency ?? defaultCurrency };
 }
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** JavaScript's `Date.toString()`/`toUTCString()`-like spelling some platforms send: `Thu Aug 22 2024 05:40:38 UTC`. */
+const JS_DATE = /^\s*(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{1,2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (?:UTC|GMT)(?:([+-])(\d{2}):?(\d{2}))?(?: \([^)]*\))?\s*$/u;
+
+/**
+ * A date as ISO 8601. ISO 8601 input is kept as written (its offset is information: a sale session closing at
+ * 18:00+02:00 closes at six in the evening where it is held); the JavaScript spelling platforms send
+ * (`Thu Aug 22 2024 05:40:38 UTC`, `… GMT+0200`) becomes ISO 8601 with its offset. Anything else is returned
+ * as given.
+ */
+export function isoDate(written: string): string {
+  const m = JS_DATE.exec(written);
+  if (m === null) return written;
+  const [, month, day, year, hh, mm, ss, sign, oh, om] = m as unknown as string[];
+  const date = `${year}-${String(MONTHS.indexOf(month as string) + 1).padStart(2, '0')}-${(day as string).padStart(2, '0')}`;
+  const offset = sign === undefined || (oh === '00' && om === '00') ? 'Z' : `${sign}${oh}:${om}`;
+  return `${date}T${hh}:${mm}:${ss}${offset}`;
+}

@@ -76,8 +76,12 @@ export type ProblemCode =
    * which kept as trees grow exponentially).
    */
   | 'too-large'
-  /** A unit or currency that is not in the dfc-m: taxonomy. */
+  /** A unit or currency that is not in the dfc-m: taxonomy (a warning: the IRI is kept). */
   | 'unknown-unit'
+  /** A product type (`dfc-b:hasType`) the node's taxonomy does not hold (a warning: the IRI is kept). */
+  | 'unknown-product-type'
+  /** Types that say the node is two different things (an Offer that is also a SuppliedProduct). */
+  | 'conflicting-types'
   // Sync.
   /** A peer's resource without an IRI (a blank node) cannot be kept in sync. */
   | 'no-iri'

@@ -13,7 +13,10 @@ import { allows, type Scope } from '../auth/tokens.js';
 import { unknownEnterprise, unknownProfileResource } from '../catalog/catalog-reads.js';
 import { IF_MATCH_FAILED, profileVersionOf, type CatalogService, type Catalogue, type WriteBody, type WriteCondition } from '../catalog/catalog-service.js';
 import type { Collection } from '../urls/node-urls.js';
-import { BadRequestHttpError, MethodNotAllowedHttpError, NotFoundHttpError, PreconditionFailedHttpError } from '../errors/http-error.js';
+import { BadRequestHttpError, MethodNotAllowedHttpError, NotFoundHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
+import type { DecodeResult } from '../codec/decode.js';
+import { acceptedProducts, type Accepted } from '../codec/partial.js';
+import type { Problem } from '../errors/problem.js';
 import { recordVersion, type EnterpriseRow } from '../store/store.js';
 import { ACCEPTED_BODY_TYPES, bodyMediaType, negotiate, type Representation } from './negotiate.js';
 import { answeredNotModified, etagList, ifMatchMatchesVersion, render, type PageView, type RenderCache, type Rendered } from './render.js';
@@ -61,8 +64,9 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const at = (p: number) => `${url}?page=${p}&page_size=${size}`;
     const last = Math.max(1, Math.ceil(total / size));
     return {
-      self: at(page),
+      self: `${catalog.urls.base}${req.originalUrl}`,
       first: at(1),
+      last: at(last),
       ...(page < last ? { next: at(page + 1) } : {}),
       ...(page > 1 ? { previous: at(Math.min(page - 1, last)) } : {}),
     };
@@ -78,8 +82,9 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     collection = false,
   ): Promise<void> => {
     const representation = negotiate(req.get('accept'));
-    // The body names the request URL (container id, paging links): the path is part of the key.
-    const cacheKey = `${row.eid}@${row.version}|${req.path}|${key}|${representation.contentType}|${representation.format}`;
+    // The body names the request URL (container id, paging links): the path is part of the key, and for a
+    // collection the query as written too (its paging view's `@id` is the URL as requested).
+    const cacheKey = `${row.eid}@${row.version}|${collection ? req.originalUrl : req.path}|${key}|${representation.contentType}|${representation.format}`;
     let rendered = cache.get(cacheKey);
     if (rendered === undefined) {
       const { records, view, version } = await produce(representation);
@@ -105,6 +110,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     if (view?.next !== undefined) links.push(`<${view.next}>; rel="next"`);
     if (view?.previous !== undefined) links.push(`<${view.previous}>; rel="prev"`);
     if (view !== undefined) links.push(`<${view.first}>; rel="first"`);
+    if (view?.last !== undefined) links.push(`<${view.last}>; rel="last"`);
     if (links.length > 0) res.setHeader('Link', links.join(', '));
     if (answeredNotModified(req, res, rendered.etag)) return;
     res.status(200).setHeader('Content-Type', `${rendered.contentType}; charset=utf-8`);
@@ -243,11 +249,19 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const eid = req.params['eid'] as string;
     requireScope(res, 'WriteProducts', eid);
     await catalog.enterpriseRow(eid);
-    const decoded = await catalog.decode(body(req), catalog.urls.collection(eid, 'supplied_products'));
-    const written = await catalog.createProducts(eid, decoded.records);
+    // Several products in one body: the valid ones are created and the rejected ones listed in the answer; when
+    // no product of the body is valid, the request as a whole is refused (422), as for one product.
+    const decoded = await catalog.decode(body(req), catalog.urls.collection(eid, 'supplied_products'), { partial: true });
+    const accepted = acceptedProducts(decoded.records, decoded.rejected);
+    if (decoded.rejected.length > 0 && !accepted.records.some((r) => r.kind === 'SuppliedProduct')) {
+      throw new UnprocessableEntityHttpError(`${decoded.rejected.length} resource(s) are not valid DFC`, { problems: decoded.problems });
+    }
+    const written = await catalog.createProducts(eid, accepted.records);
     const product = written.find((r) => r.kind === 'SuppliedProduct' && r.variants.length === 0) ?? written[0];
     const rendered = renderWritten(req, written, written.length === 1 ? recordVersion(written[0] as DfcRecord) : undefined);
-    res.status(201).setHeader('Location', product?.id ?? '').setHeader('ETag', rendered.etag).type(rendered.contentType).send(rendered.body);
+    const rejected = rejectionsOf(decoded, accepted);
+    res.status(201).setHeader('Location', product?.id ?? '').setHeader('ETag', rendered.etag).type(rendered.contentType)
+      .send(rejected.length > 0 ? withRejections(rendered, rejected) : rendered.body);
   });
   router.all('/enterprises/:eid/supplied_products', allow(`${READ_METHODS}, POST`, true));
   router.all('/enterprises/:eid/catalog_items', allow(READ_METHODS));
@@ -337,4 +351,37 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   }
 
   return router;
+}
+
+/** One resource of a write's body that was not written, with why. */
+interface Rejection {
+  readonly id: string;
+  readonly type: string | null;
+  readonly problems: readonly Pick<Problem, 'code' | 'severity' | 'path' | 'message'>[];
+}
+
+/** The resources a partial write left out: the rejected ones, then those that depended on them. */
+function rejectionsOf(decoded: DecodeResult, accepted: Accepted): Rejection[] {
+  const slim = (p: Problem): Rejection['problems'][number] => ({ code: p.code, severity: p.severity, path: p.path, message: p.message });
+  return [
+    ...decoded.rejected.map((r) => ({ id: r.id, type: r.type, problems: r.problems.map(slim) })),
+    ...accepted.dependents.map((d) => ({
+      id: d.id, type: `dfc-b:${d.kind}`,
+      problems: [{ code: 'dangling-link' as const, severity: 'error' as const, path: '', message: `depends on rejected ${d.because}` }],
+    })),
+  ];
+}
+
+/**
+ * The body of a write that left resources out, listing them: in JSON-LD as a top-level `rejected` member (a
+ * name the DFC context does not define, so JSON-LD processors drop it and DFC clients read the same graph);
+ * in Turtle, N-Triples and N-Quads as comment lines before the data.
+ */
+function withRejections(rendered: Rendered, rejected: readonly Rejection[]): string {
+  if (rendered.contentType.includes('json')) {
+    const document = JSON.parse(rendered.body) as Record<string, unknown>;
+    return JSON.stringify({ ...document, rejected });
+  }
+  const comments = rejected.flatMap((r) => r.problems.map((p) => `# rejected <${r.id}>: ${p.message.replace(/[\r\n]+/gu, ' ')}\n`));
+  return `${comments.join('')}${rendered.body}`;
 }

@@ -73,7 +73,7 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
     const last = Math.ceil(rows.length / size);
     return {
       rows: slice,
-      view: { self: at(number), first: at(1), ...(number < last ? { next: at(number + 1) } : {}), ...(number > 1 ? { previous: at(number - 1) } : {}) },
+      view: { self: `${args.base}${req.originalUrl}`, first: at(1), last: at(last), ...(number < last ? { next: at(number + 1) } : {}), ...(number > 1 ? { previous: at(number - 1) } : {}) },
     };
   };
 

@@ -18,7 +18,7 @@ import { BadRequestHttpError, ForbiddenHttpError, MethodNotAllowedHttpError, Not
 import type { OrderBody, OrderCaller, OrderService, OrderView } from '../orders/order-service.js';
 import type { NodeStore } from '../store/store.js';
 import { ACCEPTED_BODY_TYPES, bodyMediaType, negotiate } from './negotiate.js';
-import { render } from './render.js';
+import { render, type PageView } from './render.js';
 
 /** Options of {@link orderRoutes}. */
 export interface OrderRoutesArgs {
@@ -76,8 +76,13 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
     return bare;
   };
 
-  const answer = (req: Request, res: Response, status: number, records: OrderView['records'], options: { containerId?: string } = {}): void => {
-    const rendered = render(records, negotiate(req.get('accept')), options.containerId !== undefined ? { containerId: options.containerId } : { container: false });
+  const answer = (
+    req: Request, res: Response, status: number, records: OrderView['records'], options: { containerId?: string; view?: PageView } = {},
+  ): void => {
+    const rendered = render(records, negotiate(req.get('accept')), {
+      ...(options.containerId !== undefined ? { containerId: options.containerId } : { container: false }),
+      ...(options.view !== undefined ? { view: options.view } : {}),
+    });
     // Orders are personal and change: never stored by a cache.
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Vary', 'Accept, Authorization, X-Api-Token');
@@ -132,11 +137,17 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
       if (page > 1 && views.length === 0) throw new NotFoundHttpError(`page ${page} is past the end of the orders`);
       const last = Math.max(1, Math.ceil(total / size));
       const url = collectionUrl(req);
-      const links = [`<${url}?page=1&page_size=${size}>; rel="first"`];
-      if (page < last) links.push(`<${url}?page=${page + 1}&page_size=${size}>; rel="next"`);
-      if (page > 1) links.push(`<${url}?page=${Math.min(page - 1, last)}&page_size=${size}>; rel="prev"`);
+      const at = (p: number): string => `${url}?page=${p}&page_size=${size}`;
+      const links = [`<${at(1)}>; rel="first"`, `<${at(last)}>; rel="last"`];
+      if (page < last) links.push(`<${at(page + 1)}>; rel="next"`);
+      if (page > 1) links.push(`<${at(Math.min(page - 1, last))}>; rel="prev"`);
       res.setHeader('Link', links.join(', '));
-      answer(req, res, 200, views.flatMap((v) => v.records), { containerId: url });
+      // A list on more than one page also describes its view in the body, whose `@id` is the URL as requested.
+      const view: PageView | undefined = total <= size && page === 1 ? undefined : {
+        self: `${args.base}${req.originalUrl}`, first: at(1), last: at(last),
+        ...(page < last ? { next: at(page + 1) } : {}), ...(page > 1 ? { previous: at(Math.min(page - 1, last)) } : {}),
+      };
+      answer(req, res, 200, views.flatMap((v) => v.records), { containerId: url, ...(view !== undefined ? { view } : {}) });
     });
 
     router.post(`/enterprises/:eid/${collection}`, async (req, res) => {

@@ -18,10 +18,15 @@ import { negotiate, type Representation } from './negotiate.js';
 
 /** Links of one page of a paged collection. */
 export interface PageView {
+  /**
+   * The `@id` of the view: the URL as it was requested (`…?page_size=5`, not a canonical `…?page=1&page_size=5`),
+   * because link-traversal clients follow `hydra:next` only from the view whose `@id` is the URL they fetched.
+   */
   readonly self: string;
   readonly first: string;
   readonly next?: string;
   readonly previous?: string;
+  readonly last?: string;
 }
 
 /** A rendered body. */
@@ -85,6 +90,7 @@ function viewRecord(view: PageView): DfcRecord {
       [`${NS.hydra}first`]: link(view.first),
       ...(view.next !== undefined ? { [`${NS.hydra}next`]: link(view.next) } : {}),
       ...(view.previous !== undefined ? { [`${NS.hydra}previous`]: link(view.previous) } : {}),
+      ...(view.last !== undefined ? { [`${NS.hydra}last`]: link(view.last) } : {}),
     },
   };
 }
@@ -111,6 +117,7 @@ export function render(records: readonly DfcRecord[], representation: Representa
       const view: Record<string, unknown> = { '@id': options.view.self, '@type': 'hydra:PartialCollectionView', 'hydra:first': options.view.first };
       if (options.view.next !== undefined) view['hydra:next'] = options.view.next;
       if (options.view.previous !== undefined) view['hydra:previous'] = options.view.previous;
+      if (options.view.last !== undefined) view['hydra:last'] = options.view.last;
       const context = Array.isArray(document['@context']) ? document['@context'] : [document['@context'], CONTAINER_CONTEXT];
       body = JSON.stringify({ '@context': context, '@graph': [...document['@graph'], view] });
     }

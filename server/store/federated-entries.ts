@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { productTypeLabel } from '../../ontology/taxonomy.js';
 import type { AddressRecord, CatalogItemRecord, DfcRecord, OfferRecord, SuppliedProductRecord } from '../../ontology/records.js';
 import { OWL } from '../../ontology/vocabulary.js';
 
@@ -86,8 +87,8 @@ function entry(
     sameAs: sameAsOf(product),
     offerIri: offer?.id ?? null,
     enterpriseIri,
-    name: product.name ?? null,
-    search: `${product.name ?? ''} ${product.description ?? ''}`.toLowerCase(),
+    name: displayName(product),
+    search: `${displayName(product) ?? ''} ${product.description ?? ''}`.toLowerCase(),
     productType: product.productType ?? null,
     stock: onDemand ? null : stock,
     inStock: onDemand || (stock !== null && stock > 0),
@@ -99,3 +100,8 @@ function entry(
   };
 }
 
+
+/** A product's name, or for one published by type only, its product type's label. */
+function displayName(product: SuppliedProductRecord): string | null {
+  return product.name ?? (product.productType !== undefined ? productTypeLabel(product.productType) : null);
+}

@@ -47,12 +47,27 @@ describe('maillon import and export', () => {
     expect(exported.out).to.include('/api/dfc/enterprises/connecteur/sale_sessions/');
   });
 
-  it('imports nothing from an invalid file', async () => {
-    const imported = await cli('import', fixture('invalid/negative-price.json'), '--enterprise', 'rejet', ...common());
+  it('imports nothing from a file that cannot be read as DFC', async () => {
+    const imported = await cli('import', fixture('invalid/missing-context.json'), '--enterprise', 'rejet', ...common());
     expect(imported.code).to.equal(1);
     expect(imported.err).to.match(/nothing imported/u);
     const listed = await cli('enterprise', 'list', ...common());
     expect(listed.out).to.not.include('rejet');
+  });
+
+  it('imports the valid resources of a file and reports each rejected one (exit 1)', async () => {
+    const imported = await cli('import', fixture('shapes/partial-catalogue.json'), '--enterprise', 'partiel', ...common());
+    expect(imported.code, imported.err).to.equal(1);
+    expect(imported.err).to.match(/rejected: https:\/\/farm\.example\/offers\/onions dfc-b:hasPrice\/dfc-b:value: price is not a number: "deux euros"/u);
+    expect(imported.err).to.match(/rejected: https:\/\/farm\.example\/items\/garlic dfc-b:stockLimitation: stock .*is not a number: "plenty"/u);
+    expect(imported.err).to.match(/2 resource\(s\) rejected, the others imported/u);
+    expect(imported.out).to.match(/→ partiel: 3 products, 2 catalog items, 1 offers/u);
+    const exported = await cli('export', '--enterprise', 'partiel', '--to', 'nquads', ...common());
+    for (const kept of ['products/leeks', 'items/leeks', 'offers/leeks', 'products/onions', 'items/onions', 'products/garlic']) {
+      expect(exported.out).to.include(`https://farm.example/${kept}`);
+    }
+    expect(exported.out).to.not.include('https://farm.example/offers/onions');
+    expect(exported.out).to.not.include('https://farm.example/items/garlic');
   });
 
   it('re-importing the same file changes nothing but the version', async () => {

@@ -103,6 +103,19 @@ describe('orders API', function () {
     expect(await stockOf('tomate')).to.include({ available: 7, reserved: 0, sold: 5 });
   });
 
+  it('pages the orders with a hydra view whose @id is the URL as requested (first, next, last)', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const ordersUrl = `${node.base}/api/dfc/enterprises/ferme/orders`;
+    for (let n = 0; n < 2; n++) expect((await post(ofnOrder(ordersUrl, [{ ...tomate, quantity: '1' }]), buyer)).status).to.equal(201);
+    const page = await node.request('GET', '/api/dfc/enterprises/ferme/orders?page_size=1', { headers: bearer(seller) });
+    expect(page.status, page.text).to.equal(200);
+    const view = typed(page.text, 'hydra:PartialCollectionView')[0];
+    expect(view?.['@id']).to.equal(`${ordersUrl}?page_size=1`);
+    expect(view?.['hydra:first']).to.equal(`${ordersUrl}?page=1&page_size=1`);
+    expect(view?.['hydra:next']).to.equal(`${ordersUrl}?page=2&page_size=1`);
+    expect(view?.['hydra:last']).to.equal(`${ordersUrl}?page=2&page_size=1`);
+  });
+
   it('completes with a bare status change that only refers to its lines, keeping their quantities', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const created = await post(ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 2 }]), buyer);

@@ -573,8 +573,11 @@ describe('read API', () => {
       const views = nodesOfType(graph, 'hydra:PartialCollectionView');
       expect(views).to.have.length(1);
       const view = views[0] as JsonNode;
-      expect(idOf(view)).to.equal(`${enterpriseIri}/catalog_items?page=1&page_size=10`);
+      // The view of the first page is the URL as requested: link-traversal clients follow next only from it.
+      expect(idOf(view)).to.equal(`${enterpriseIri}/catalog_items?page_size=10`);
       expect(ids(view['hydra:next'])).to.deep.equal([next]);
+      expect(ids(view['hydra:first'])).to.deep.equal([`${enterpriseIri}/catalog_items?page=1&page_size=10`]);
+      expect(ids(view['hydra:last'])).to.deep.equal([linkOf(response, 'last')]);
       expect(productIds(graph)).to.have.length(10);
     });
 
@@ -612,13 +615,19 @@ describe('read API', () => {
     it('paging works the same in Turtle', async () => {
       const pages = await walk(t, `${ENT}/catalog_items?page_size=10`, { accept: 'text/turtle' });
       expect(pages).to.have.length(Math.ceil(productIds(catalogueGraph).length / 10));
-      for (const page of pages) {
+      for (const [index, page] of pages.entries()) {
         expect(mediaTypeOf(page)).to.equal('text/turtle');
         const quads = parseRdf(page.text, 'text/turtle');
         const view = quads.filter((q) => q.object.value === 'http://www.w3.org/ns/hydra/core#PartialCollectionView');
         expect(view).to.have.length(1);
         const next = quads.find((q) => q.predicate.value === 'http://www.w3.org/ns/hydra/core#next');
         expect(next?.object.value).to.equal(linkOf(page, 'next'));
+        // The view is the page as requested, with its first and last pages.
+        const requested = index === 0 ? `${enterpriseIri}/catalog_items?page_size=10` : linkOf(pages[index - 1] as TestResponse, 'next');
+        expect(view[0]?.subject.value).to.equal(requested);
+        for (const rel of ['first', 'last']) {
+          expect(quads.find((q) => q.predicate.value === `http://www.w3.org/ns/hydra/core#${rel}`)?.object.value, rel).to.equal(linkOf(page, rel));
+        }
       }
     });
 
@@ -637,7 +646,7 @@ describe('read API', () => {
           expect(response.status).to.equal(200);
           expect(linkOf(response, 'next'), `${collection} after ${first}`).to.equal(`${enterpriseIri}/${collection}?page=2&page_size=${size}`);
           const view = nodesOfType(graphOf(response), 'hydra:PartialCollectionView')[0];
-          expect(view && idOf(view), `${collection} after ${first}`).to.equal(`${enterpriseIri}/${collection}?page=1&page_size=${size}`);
+          expect(view && idOf(view), `${collection} after ${first}`).to.equal(`${enterpriseIri}/${collection}?page_size=${size}`);
         }
         for (const collection of [first, second]) {
           const response = await t.request('GET', `${ENT}/${collection}?page_size=${size + 10}`, { headers: { accept: V2 } });

@@ -44,12 +44,22 @@ describe('maillon command line', () => {
     expect(out).to.match(/error: https:\/\/node\.example\/api\/dfc\/enterprises\/ferme\/offers\/tomate-1kg dfc-b:Offer dfc-b:hasPrice\/dfc-b:value: price is not a number: "cheap"/u);
   });
 
+  it('validate lists the problems per resource, with the counts', async () => {
+    const { out } = await cli('validate', invalid, '--data-dir', dir);
+    expect(out).to.match(/^https:\/\/node\.example\/api\/dfc\/enterprises\/ferme\/offers\/tomate-1kg \(dfc-b:Offer\): rejected, 1 error\(s\), 0 warning\(s\)$/mu);
+    expect(out).to.match(/invalid, 14 resources accepted, 1 rejected, 1 error\(s\), 0 warning\(s\)/u);
+  });
+
   it('validate --json prints a machine-readable report', async () => {
     const { code, out } = await cli('validate', invalid, '--json', '--data-dir', dir);
     const report = JSON.parse(out) as { valid: boolean; problems: { id: string; message: string }[] };
     expect(code).to.equal(1);
     expect(report.valid).to.equal(false);
     expect(report.problems[0]?.id).to.equal('https://node.example/api/dfc/enterprises/ferme/offers/tomate-1kg');
+    const counts = JSON.parse(out) as { rejected: number; errors: number; resources: { id: string; rejected: boolean }[] };
+    expect(counts.rejected).to.equal(1);
+    expect(counts.errors).to.equal(1);
+    expect(counts.resources).to.deep.include({ ...counts.resources[0], id: 'https://node.example/api/dfc/enterprises/ferme/offers/tomate-1kg', rejected: true });
   });
 
   for (const [to, mediaType] of [['turtle', 'text/turtle'], ['nquads', 'application/n-quads'], ['jsonld', 'application/ld+json']] as const) {

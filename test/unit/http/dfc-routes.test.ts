@@ -138,6 +138,12 @@ describe('http: the DFC routes', function () {
       const link = first.headers.get('link') ?? '';
       expect(link).to.include('rel="next"').and.include('page=2&page_size=2').and.include('rel="first"');
       expect(first.text).to.include('hydra:PartialCollectionView').and.include('hydra:next');
+      // A cached body of the same page asked as `?page=1&page_size=2` must not lend it its view.
+      const canonical = await node.request('GET', `${FERME}/catalog_items?page=1&page_size=2`);
+      const viewOf = (text: string) => graphOf(text).find((n) => n['@type'] === 'hydra:PartialCollectionView');
+      expect(viewOf(first.text)?.['@id']).to.match(/\/catalog_items\?page_size=2$/u);
+      expect(viewOf(canonical.text)?.['@id']).to.match(/\/catalog_items\?page=1&page_size=2$/u);
+      expect(viewOf(first.text)).to.include.keys('hydra:first', 'hydra:next', 'hydra:last');
       const products = (text: string) => graphOf(text).filter((n) => n['@type'] === 'dfc-b:SuppliedProduct').map((n) => n['@id']);
       const second = await node.request('GET', `${FERME}/catalog_items?page=2&page_size=2`);
       expect(second.headers.get('link')).to.include('rel="prev"').and.not.include('rel="next"');

@@ -61,6 +61,10 @@ describe('http: the federation routes', function () {
     const link = first.headers.get('link') ?? '';
     expect(link).to.include('rel="next"').and.include('rel="first"').and.include('in_stock=true').and.include('page=2');
     expect(first.text).to.include('hydra:next');
+    // The view of the first page is the URL as requested, with first, next and last.
+    const view = nodesOf(first.text).find((n) => n['@type'] === 'hydra:PartialCollectionView');
+    expect(view?.['@id']).to.match(/\/api\/federation\/catalog\?in_stock=true&page_size=3$/u);
+    expect(view).to.include.keys('hydra:first', 'hydra:next', 'hydra:last');
     const second = await get('/api/federation/catalog?in_stock=true&page_size=3&page=2');
     expect(second.status).to.equal(200);
     expect(second.headers.get('link')).to.not.include('rel="next"');
