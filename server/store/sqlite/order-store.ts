@@ -88,6 +88,27 @@ const RELEASE = `UPDATE stock SET
 const SELL = `UPDATE stock SET reserved = CASE WHEN reserved - ?1 < 1e-9 THEN 0 ELSE reserved - ?1 END, sold = sold + ?1
   WHERE item_iri = ?2 AND eid = ?3 AND reserved >= ?1 - 1e-9`;
 
+// The published copy follows the ledger, in the order's transaction: the offers that mirrored the item's stock,
+// then the item (writing a record moves the enterprise's version and appends to the feed, by trigger).
+const PUBLISH_OFFERS = `UPDATE resources SET record = json_set(record, '$.stock', s.available), stock = s.available, version = NULL,
+    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+  FROM stock s
+  WHERE s.item_iri = ?1 AND s.on_demand = 0 AND resources.eid = ?2 AND resources.kind = 'Offer'
+    AND resources.iri IN (SELECT value FROM json_each((SELECT record FROM resources WHERE iri = ?1), '$.offers'))
+    AND json_extract(resources.record, '$.stock') IS (SELECT json_extract(record, '$.stock') FROM resources WHERE iri = ?1)
+    AND json_extract(resources.record, '$.stock') IS NOT s.available`;
+const PUBLISH_ITEM = `UPDATE resources SET record = json_set(record, '$.stock', s.available), stock = s.available, version = NULL,
+    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+  FROM stock s
+  WHERE s.item_iri = ?1 AND s.on_demand = 0 AND resources.iri = ?1 AND resources.eid = ?2
+    AND json_extract(resources.record, '$.stock') IS NOT s.available`;
+
+/** Publishes an item's available stock on the item and the offers that mirrored it. */
+async function publish(tx: SqlConnection, item: string, eid: string): Promise<void> {
+  await tx.run(PUBLISH_OFFERS, [item, eid]);
+  await tx.run(PUBLISH_ITEM, [item, eid]);
+}
+
 /**
  * Moves stock by item: positive amounts are reserved (each under its condition), negative ones released.
  * Releases go first, so an amendment that moves units from one line to another of the same item never fails.
@@ -101,6 +122,7 @@ async function reserve(tx: SqlConnection, eid: string, deltas: ReadonlyMap<strin
     if (quantity === 0) continue;
     if (quantity < 0) {
       const released = await tx.run(RELEASE, [-quantity, item, eid]);
+      if (released.changes > 0) await publish(tx, item, eid);
       // An item deleted since the order was held has no ledger left to give back to.
       if (released.changes === 0 && (await tx.get('SELECT 1 FROM stock WHERE item_iri = ?', [item])) !== undefined) {
         throw new Error(`the ledger of ${item} holds less than the order reserved`);
@@ -108,6 +130,7 @@ async function reserve(tx: SqlConnection, eid: string, deltas: ReadonlyMap<strin
       continue;
     }
     const taken = await tx.run(RESERVE, [quantity, item, eid]);
+    if (taken.changes > 0) await publish(tx, item, eid);
     if (taken.changes === 0) {
       const level = await tx.get<{ available: number }>('SELECT available FROM stock WHERE item_iri = ? AND eid = ?', [item, eid]);
       for (const index of indexes) short.push({ index, item, requested: quantity, available: level?.available ?? 0 });
@@ -226,6 +249,7 @@ export class SqliteOrderStore implements OrderStore {
       for (const line of order.lines) {
         if (line.reserved === 0) continue;
         const moved = await tx.run(statement, [line.reserved, line.item, order.eid]);
+        if (moved.changes > 0 && statement === RELEASE) await publish(tx, line.item, order.eid);
         if (moved.changes === 0 && (await tx.get('SELECT 1 FROM stock WHERE item_iri = ?', [line.item])) !== undefined) {
           throw new Error(`the ledger of ${line.item} holds less than order ${iri} reserved`);
         }
