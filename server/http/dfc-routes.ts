@@ -13,12 +13,13 @@ import { allows, type Scope } from '../auth/tokens.js';
 import { unknownEnterprise, unknownProfileResource } from '../catalog/catalog-reads.js';
 import { IF_MATCH_FAILED, profileVersionOf, type CatalogService, type Catalogue, type WriteBody, type WriteCondition } from '../catalog/catalog-service.js';
 import type { Collection } from '../urls/node-urls.js';
-import { BadRequestHttpError, MethodNotAllowedHttpError, NotFoundHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
+import { BadRequestHttpError, NotFoundHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import type { DecodeResult } from '../codec/decode.js';
 import { acceptedProducts, type Accepted } from '../codec/partial.js';
 import type { Problem } from '../errors/problem.js';
 import { recordVersion, type EnterpriseRow } from '../store/store.js';
-import { ACCEPTED_BODY_TYPES, bodyMediaType, negotiate, type Representation } from './negotiate.js';
+import { allowOnly, textBody } from './methods.js';
+import { negotiate, type Representation } from './negotiate.js';
 import { answeredNotModified, etagList, ifMatchMatchesVersion, render, type PageView, type RenderCache, type Rendered } from './render.js';
 
 /** Options of {@link dfcRoutes}. */
@@ -157,24 +158,9 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   const renderWritten = (req: Request, records: readonly DfcRecord[], version?: string): Rendered =>
     render(records, negotiate(req.get('accept')), { container: false, ...(version !== undefined ? { version } : {}) });
 
-  const body = (req: Request): WriteBody => {
-    const mediaType = bodyMediaType(req.get('content-type'));
-    const text = typeof req.body === 'string' ? req.body : '';
-    if (text.trim() === '') throw new BadRequestHttpError('the request body is empty');
-    return { text, mediaType };
-  };
+  const body = (req: Request): WriteBody => textBody(req);
 
-  const allow = (methods: string, acceptPost = false) => (req: Request, res: Response): void => {
-    res.setHeader('Allow', methods);
-    if (acceptPost) res.setHeader('Accept-Post', ACCEPTED_BODY_TYPES.join(', '));
-    if (req.method === 'OPTIONS') {
-      res.status(204).end();
-      return;
-    }
-    throw new MethodNotAllowedHttpError(`${req.method} is not allowed on ${req.originalUrl.split('?')[0] ?? ''}; allowed: ${methods}`, {
-      headers: { Allow: methods },
-    });
-  };
+  const allow = allowOnly;
 
   // ------------------------------------------------------------------ enterprises
 

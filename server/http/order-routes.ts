@@ -14,10 +14,11 @@
 import { Router, type Request, type Response } from 'express';
 import { decided, requireCaller, requireScope } from '../auth/middleware.js';
 import { allows, type Principal } from '../auth/tokens.js';
-import { BadRequestHttpError, ForbiddenHttpError, MethodNotAllowedHttpError, NotFoundHttpError } from '../errors/http-error.js';
+import { BadRequestHttpError, ForbiddenHttpError, NotFoundHttpError } from '../errors/http-error.js';
 import type { OrderBody, OrderCaller, OrderService, OrderView } from '../orders/order-service.js';
 import type { NodeStore } from '../store/store.js';
-import { ACCEPTED_BODY_TYPES, bodyMediaType, negotiate } from './negotiate.js';
+import { allowOnly, textBody } from './methods.js';
+import { negotiate } from './negotiate.js';
 import { render, type PageView } from './render.js';
 
 /** Options of {@link orderRoutes}. */
@@ -58,12 +59,7 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
   const collectionUrl = (req: Request): string => `${args.base}${req.baseUrl}${req.path}`.replace(/\/+$/u, '');
   const orderUrl = (req: Request): string => `${args.base}${req.baseUrl}${req.path}`;
 
-  const body = (req: Request): OrderBody => {
-    const mediaType = bodyMediaType(req.get('content-type'));
-    const text = typeof req.body === 'string' ? req.body : '';
-    if (text.trim() === '') throw new BadRequestHttpError('the request body is empty');
-    return { text, mediaType };
-  };
+  const body = (req: Request): OrderBody => textBody(req);
 
   const idempotencyKey = (req: Request): string | undefined => {
     const key = req.get('idempotency-key');
@@ -89,15 +85,7 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
     res.status(status).type(rendered.contentType).send(rendered.body);
   };
 
-  const allow = (methods: string, acceptPost = false) => (req: Request, res: Response): void => {
-    res.setHeader('Allow', methods);
-    if (acceptPost) res.setHeader('Accept-Post', ACCEPTED_BODY_TYPES.join(', '));
-    if (req.method === 'OPTIONS') {
-      res.status(204).end();
-      return;
-    }
-    throw new MethodNotAllowedHttpError(`${req.method} is not allowed on ${req.originalUrl.split('?')[0] ?? ''}; allowed: ${methods}`, { headers: { Allow: methods } });
-  };
+  const allow = allowOnly;
 
   // Open Food Network's URL rule, applied to our product ids (`…/supplied_products/{id}`), names the products
   // collection itself as the orders collection: an order posted there is taken as if posted to `…/orders`.
