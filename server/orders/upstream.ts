@@ -22,7 +22,7 @@ import type { DecodeResult, Decoder } from '../codec/decode.js';
 import type { Failure } from '../errors/failure.js';
 import { bodyText, clip, type FetchPolicy, type SafeFetch, type SafeResponse } from '../net/safe-fetch.js';
 import type { PeerRow } from '../store/federation.js';
-import type { UpstreamLine, UpstreamOrders, UpstreamOutcome } from './order-service.js';
+import { statusName, type UpstreamLine, type UpstreamOrders, type UpstreamOutcome } from './order-service.js';
 
 /**
  * The context our order bodies name: the one Open Food Network's connector writes, which our decoder (and
@@ -74,16 +74,21 @@ export class HttpUpstreamOrders implements UpstreamOrders {
     const answer = await this.send(existing === undefined ? 'POST' : 'PUT', id, body, existing === undefined ? idempotencyKey(request.key) : undefined);
     if (!answer.ok) return answer;
     // OFN keeps the order by the @id of the answer's Order: an answer without one placed nothing we can follow.
-    const order = await this.orderOf(answer.response, existing);
-    if (order === undefined || order === ordersUrl) {
+    const found = await this.orderOf(answer.response, existing);
+    if (found === undefined || found.id === ordersUrl) {
       return { ok: false, status: 503, reason: `the supplier's answer (HTTP ${answer.response.status}) names no order of its own` };
     }
-    return { ok: true, order };
+    // A success that does not hold the order (a supplier answering Cancelled or Draft) is no acceptance.
+    const status = statusName(found.status);
+    if (found.status !== undefined && status !== 'Held') {
+      return { ok: false, status: 409, reason: `the supplier answered with the order ${status ?? found.status}, not Held` };
+    }
+    return { ok: true, order: found.id };
   }
 
   /** Completes an order placed before: OFN's completion PUT, status `Complete` with its lines. */
   public async complete(order: string, lines: readonly UpstreamLine[], orderedBy: string): Promise<UpstreamOutcome> {
-    return this.close(order, orderBody(order, orderedBy, 'Complete', lines));
+    return this.close(order, orderBody(order, orderedBy, 'Complete', lines), 'Complete');
   }
 
   /** Cancels an order placed before: a PUT with status `Cancelled` (best effort: the supplier's hold expires anyway). */
@@ -91,11 +96,16 @@ export class HttpUpstreamOrders implements UpstreamOrders {
     return this.close(order, orderBody(order, orderedBy, 'Cancelled', []));
   }
 
-  private async close(order: string, body: string): Promise<UpstreamOutcome> {
+  private async close(order: string, body: string, expected?: 'Complete'): Promise<UpstreamOutcome> {
     const answer = await this.send('PUT', order, body);
     if (!answer.ok) return answer;
     // A supplier may answer a status change with no body at all: the order stays the one we named.
-    return { ok: true, order: (await this.orderOf(answer.response, order)) ?? order };
+    const found = await this.orderOf(answer.response, order);
+    const status = statusName(found?.status);
+    if (expected !== undefined && found?.status !== undefined && status !== expected) {
+      return { ok: false, status: 409, reason: `the supplier answered with the order ${status ?? found.status}, not ${expected}` };
+    }
+    return { ok: true, order: found?.id ?? order };
   }
 
   /** One request to a supplier, with the credentials held for its origin, under the order deadline. */
@@ -136,7 +146,7 @@ export class HttpUpstreamOrders implements UpstreamOrders {
   }
 
   /** The `@id` of the Order in an answer (the one named `preferred` when there are several), if any. */
-  private async orderOf(response: SafeResponse, preferred?: string): Promise<string | undefined> {
+  private async orderOf(response: SafeResponse, preferred?: string): Promise<{ id: string; status?: string } | undefined> {
     const text = bodyText(response);
     if (text.trim() === '') return undefined;
     const contentType = response.headers['content-type'];
@@ -150,7 +160,7 @@ export class HttpUpstreamOrders implements UpstreamOrders {
     }
     const orders = decoded.records.filter((r): r is OrderRecord => r.kind === 'Order');
     const chosen = orders.find((o) => o.id === preferred) ?? orders[0];
-    return chosen?.id;
+    return chosen === undefined ? undefined : { id: chosen.id, ...(chosen.orderStatus !== undefined ? { status: chosen.orderStatus } : {}) };
   }
 }
 

@@ -173,6 +173,16 @@ describe('orders placed at a supplier (HttpUpstreamOrders)', function () {
     expect(await place(garbage, client())).to.deep.include({ ok: false, status: 503 });
   });
 
+  it('takes a success whose order is not Held (or, for a completion, not Complete) as a refusal', async () => {
+    const cancelled = await startPeer((_req, res, self) => sendJson(res, fdcAnswer(self.base, 5, 'Cancelled')));
+    const outcome = await place(cancelled, client());
+    expect(outcome).to.deep.include({ ok: false, status: 409 });
+    expect(outcome.ok ? '' : outcome.reason).to.contain('Cancelled');
+    const held = await startPeer((_req, res, self) => sendJson(res, fdcAnswer(self.base, 6, 'Held')));
+    const order = `${held.base}/api/dfc/Enterprises/sup/Orders/6`;
+    expect(await client().complete(order, [], SHOP)).to.deep.include({ ok: false, status: 409 });
+  });
+
   it('answers a 503-like failure for a 500, quickly', async () => {
     const peer = await startPeer((_req, res) => { res.writeHead(500, { 'content-type': 'text/plain' }); res.end('boom'); });
     const outcome = await place(peer, client());
