@@ -102,13 +102,14 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
       next();
       return;
     }
-    if (!(await orders.holdsOrder(given))) {
+    const collection = collectionUrl(req).replace(/\/supplied_products$/u, '/orders');
+    if (!(await orders.holdsOrder(given, collection))) {
       next();
       return;
     }
     const eid = await enterprise(req);
     const caller = callerOf(res, eid, true);
-    const created = await orders.create(eid, collectionUrl(req).replace(/\/supplied_products$/u, '/orders'), given, caller, idempotencyKey(req));
+    const created = await orders.create(eid, collection, given, caller, idempotencyKey(req));
     res.setHeader('Location', created.order.iri);
     answer(req, res, created.replayed ? 200 : 201, created.records);
   });

@@ -143,6 +143,8 @@ export class OrderService {
    * placement, a completion and the expiry sweep would otherwise undo one another's snapshot of the lines).
    */
   private readonly inProgress = new Map<string, Promise<unknown>>();
+  /** Bodies decoded for the request that holds them (gone with it). */
+  private readonly decodedBodies = new WeakMap<OrderBody, Map<string, Promise<DecodeResult>>>();
 
   public constructor(private readonly deps: OrderServiceDeps) {
     this.holdMs = deps.holdMs ?? DEFAULT_HOLD_MS;
@@ -283,15 +285,26 @@ export class OrderService {
    * Whether a body is an order (a `dfc-b:Order` in it): Open Food Network's URL rule, applied to our product ids,
    * posts its orders to the products collection.
    */
-  public async holdsOrder(body: OrderBody): Promise<boolean> {
-    const result = await this.deps.decoder.decode(body.text, { mediaType: body.mediaType });
+  public async holdsOrder(body: OrderBody, base: string): Promise<boolean> {
+    // Every spelling of the class (`dfc-b:Order`, its IRI, Turtle) holds the word: a product body is not decoded here.
+    if (!body.text.includes('Order')) return false;
+    const result = await this.decoded(body, base);
     return result.records.some((r) => r.kind === 'Order') || result.rejected.some((r) => r.type !== null && /(^|:)Order$/u.test(r.type));
   }
 
   // ------------------------------------------------------------------ reading requests
 
+  /** A body decoded once per request, whoever asks first ({@link holdsOrder}, then the order it creates). */
+  private decoded(body: OrderBody, base: string): Promise<DecodeResult> {
+    let byBase = this.decodedBodies.get(body);
+    if (byBase === undefined) this.decodedBodies.set(body, (byBase = new Map()));
+    let result = byBase.get(base);
+    if (result === undefined) byBase.set(base, (result = this.deps.decoder.decode(body.text, { mediaType: body.mediaType, base })));
+    return result;
+  }
+
   private async decode(body: OrderBody, base: string): Promise<DecodeResult> {
-    const result = await this.deps.decoder.decode(body.text, { mediaType: body.mediaType, base });
+    const result = await this.decoded(body, base);
     const documentErrors = result.problems.filter((p) => p.id === null && p.severity === 'error');
     if (documentErrors.length > 0) {
       const Error = documentErrors.some((p) => SYNTAX_ERRORS.has(p.code)) ? BadRequestHttpError : UnprocessableEntityHttpError;
@@ -350,9 +363,7 @@ export class OrderService {
     const sentOffer = sent?.kind === 'Offer' ? sent : undefined;
     const store = this.deps.store;
     // The offer itself, then what the buyer says it offers (OFN: the SuppliedProduct; some: the CatalogItem).
-    // Our products also answer under the FDC spelling (`…/SuppliedProducts/{id}`): one resource, two URLs.
-    const candidates = [line.offer, ...(sentOffer?.item !== undefined ? [sentOffer.item] : [])]
-      .flatMap((iri) => [iri, iri.replace('/SuppliedProducts/', '/supplied_products/')]);
+    const candidates = [line.offer, ...(sentOffer?.item !== undefined ? [sentOffer.item] : [])].map((iri) => this.deps.urls.canonical(iri));
     for (const iri of candidates) {
       const stored = await store.getResource(iri);
       if (stored === undefined || stored.eid !== eid) continue;

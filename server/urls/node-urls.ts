@@ -52,6 +52,17 @@ export class NodeUrls {
     return `${this.api}/persons/${encodeURIComponent(id)}`;
   }
 
+  /**
+   * The `@id` a resource of this node is stored under, for an IRI in any spelling it answers to: products also
+   * answer under the FDC spelling `…/enterprises/{eid}/SuppliedProducts/{id}` (the path Open Food Network's URL rule
+   * expects). Any other IRI is answered as it is.
+   */
+  public canonical(iri: string): string {
+    const prefix = `${this.enterprises()}/`;
+    if (!iri.startsWith(prefix)) return iri;
+    return `${prefix}${iri.slice(prefix.length).replace(/^([^/]+)\/SuppliedProducts\//u, '$1/supplied_products/')}`;
+  }
+
   /** The local id of an IRI inside one of an enterprise's collections, or undefined. */
   public localId(eid: string, collection: Collection, iri: string): string | undefined {
     const prefix = `${this.collection(eid, collection)}/`;
