@@ -22,6 +22,8 @@ export interface Config {
   readonly bodyLimit: number;
   readonly pageSize: number;
   readonly logLevel: string;
+  /** How logs are written: JSON lines, or readable lines for a person at a terminal. */
+  readonly logFormat: 'json' | 'pretty';
   readonly name: string;
   /** Whether peers on private or loopback addresses may be synced (development and tests). */
   readonly allowPrivate: boolean;
@@ -71,15 +73,63 @@ export interface ConfigOptions {
 /** Raised for a configuration value that makes no sense. */
 export class ConfigError extends Error {}
 
-function flag(value: string | undefined): boolean {
-  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
+const TRUE = ['1', 'true', 'yes', 'on'];
+const FALSE = ['0', 'false', 'no', 'off'];
+
+/** pino's levels, and `silent`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Every environment variable the node reads. A `MAILLON_…` variable outside this list is a typo or a setting of
+ * another version: it is reported, because a misspelt setting silently keeps its default.
+ */
+export const ENVIRONMENT = [
+  'MAILLON_PORT', 'MAILLON_HOST', 'MAILLON_BASE_URL', 'MAILLON_DB', 'MAILLON_DATA_DIR', 'MAILLON_BODY_LIMIT',
+  'MAILLON_PAGE_SIZE', 'MAILLON_LOG_LEVEL', 'MAILLON_LOG_FORMAT', 'MAILLON_NAME', 'MAILLON_ALLOW_PRIVATE',
+  'MAILLON_SYNC_SCHEDULE', 'MAILLON_SYNC_CONCURRENCY', 'MAILLON_WITHDRAW_GRACE', 'MAILLON_FETCH_CONNECT_TIMEOUT',
+  'MAILLON_FETCH_TIMEOUT', 'MAILLON_SYNC_TIMEOUT', 'MAILLON_MAX_RESPONSE_BYTES', 'MAILLON_FEED_PAGE_SIZE',
+  'MAILLON_FEED_RETENTION_DAYS', 'MAILLON_WEBHOOK_MAX_FAILURES', 'MAILLON_WEBHOOK_BACKOFF_MS', 'MAILLON_ORDER_HOLD',
+  'MAILLON_ORDER_TIMEOUT', 'MAILLON_LISTING_REFRESH_SECONDS', 'MAILLON_OIDC_KEYS_MAX_AGE', 'MAILLON_OIDC_KEYS_COOLDOWN',
+] as const;
+
+/**
+ * Reads values and remembers every bad one, so that an operator sees all their mistakes at once, one line each,
+ * instead of fixing them one start at a time.
+ */
+class Reader {
+  public readonly errors: string[] = [];
+
+  public flag(name: string, value: string | undefined, fallback: boolean): boolean {
+    if (value === undefined || value === '') return fallback;
+    const lower = value.toLowerCase();
+    if (TRUE.includes(lower)) return true;
+    if (FALSE.includes(lower)) return false;
+    this.errors.push(`${name} must be true or false (or 1/0, yes/no, on/off), not ${JSON.stringify(value)}`);
+    return fallback;
+  }
+
+  public integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+    if (value === undefined || value === '') return fallback;
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < min || number > max) {
+      this.errors.push(`${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`);
+      return fallback;
+    }
+    return number;
+  }
+
+  public oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+    if (value === undefined || value === '') return fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.errors.push(`${name} must be one of ${allowed.join(', ')}, not ${JSON.stringify(value)}`);
+    return fallback;
+  }
 }
 
-function integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined || value === '') return fallback;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < min || number > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`);
-  return number;
+/** `auto` writes readable lines to a person at a terminal and JSON lines to everything else (files, journald). */
+function logFormat(asked: 'auto' | 'json' | 'pretty'): 'json' | 'pretty' {
+  if (asked !== 'auto') return asked;
+  return process.stderr.isTTY ? 'pretty' : 'json';
 }
 
 /**
@@ -87,46 +137,54 @@ function integer(name: string, value: string | undefined, fallback: number, min:
  *
  * @param options - parsed command-line options
  * @param env - the environment (default `process.env`)
+ * @throws ConfigError listing every bad value, one per line
  */
 export function loadConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv = process.env): Config {
-  const port = integer('--port / MAILLON_PORT', options.port ?? env['MAILLON_PORT'], 3000, 0, 65535);
+  const read = new Reader();
+  const port = read.integer('--port / MAILLON_PORT', options.port ?? env['MAILLON_PORT'], 3000, 0, 65535);
   const host = options.host ?? env['MAILLON_HOST'] ?? '127.0.0.1';
   const dataDir = options['data-dir'] ?? env['MAILLON_DATA_DIR'] ?? './data';
   const baseUrl = (options['base-url'] ?? env['MAILLON_BASE_URL'] ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/u, '');
-  let parsed: URL;
+  let parsed: URL | undefined;
   try {
     parsed = new URL(baseUrl);
   } catch {
-    throw new ConfigError(`--base-url / MAILLON_BASE_URL must be an absolute http(s) URL, not ${JSON.stringify(baseUrl)}`);
+    read.errors.push(`--base-url / MAILLON_BASE_URL must be an absolute http(s) URL, not ${JSON.stringify(baseUrl)}`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError('--base-url must be an http or https URL');
-  return {
+  if (parsed !== undefined && parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    read.errors.push(`--base-url / MAILLON_BASE_URL must be an http or https URL, not ${JSON.stringify(baseUrl)}`);
+  }
+  if (host === '') read.errors.push('--host / MAILLON_HOST must not be empty');
+  const config: Config = {
     port,
     host,
     db: options.db ?? env['MAILLON_DB'] ?? `${dataDir}/maillon.db`,
     baseUrl,
     baseUrlGiven: (options['base-url'] ?? env['MAILLON_BASE_URL']) !== undefined,
     dataDir,
-    bodyLimit: integer('MAILLON_BODY_LIMIT', env['MAILLON_BODY_LIMIT'], 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-    pageSize: integer('MAILLON_PAGE_SIZE', env['MAILLON_PAGE_SIZE'], 500, 1, 10000),
-    logLevel: env['MAILLON_LOG_LEVEL'] ?? 'info',
+    bodyLimit: read.integer('MAILLON_BODY_LIMIT', env['MAILLON_BODY_LIMIT'], 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    pageSize: read.integer('MAILLON_PAGE_SIZE', env['MAILLON_PAGE_SIZE'], 500, 1, 10000),
+    logLevel: read.oneOf('MAILLON_LOG_LEVEL', env['MAILLON_LOG_LEVEL'], LOG_LEVELS, 'info'),
+    logFormat: logFormat(read.oneOf('MAILLON_LOG_FORMAT', env['MAILLON_LOG_FORMAT'], ['auto', 'json', 'pretty'] as const, 'auto')),
     name: env['MAILLON_NAME'] ?? 'Maillon node',
-    allowPrivate: options['allow-private'] === true || flag(env['MAILLON_ALLOW_PRIVATE']),
-    syncConcurrency: integer('MAILLON_SYNC_CONCURRENCY', env['MAILLON_SYNC_CONCURRENCY'], 4, 1, 64),
-    syncSchedule: env['MAILLON_SYNC_SCHEDULE'] === undefined ? true : flag(env['MAILLON_SYNC_SCHEDULE']),
-    withdrawGraceSeconds: integer('MAILLON_WITHDRAW_GRACE', env['MAILLON_WITHDRAW_GRACE'], 3600, 0, 365 * 86400),
-    fetchConnectTimeoutMs: integer('MAILLON_FETCH_CONNECT_TIMEOUT', env['MAILLON_FETCH_CONNECT_TIMEOUT'], 5000, 100, 600_000),
-    fetchTimeoutMs: integer('MAILLON_FETCH_TIMEOUT', env['MAILLON_FETCH_TIMEOUT'], 30_000, 100, 3_600_000),
-    syncTimeoutMs: integer('MAILLON_SYNC_TIMEOUT', env['MAILLON_SYNC_TIMEOUT'], 120_000, 100, 86_400_000),
-    maxResponseBytes: integer('MAILLON_MAX_RESPONSE_BYTES', env['MAILLON_MAX_RESPONSE_BYTES'], 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
-    feedFragmentSize: integer('MAILLON_FEED_PAGE_SIZE', env['MAILLON_FEED_PAGE_SIZE'], 500, 1, 10000),
-    feedRetentionDays: integer('MAILLON_FEED_RETENTION_DAYS', env['MAILLON_FEED_RETENTION_DAYS'], 30, 0, 36500),
-    webhookMaxFailures: integer('MAILLON_WEBHOOK_MAX_FAILURES', env['MAILLON_WEBHOOK_MAX_FAILURES'], 10, 1, 1000),
-    webhookBackoffMs: integer('MAILLON_WEBHOOK_BACKOFF_MS', env['MAILLON_WEBHOOK_BACKOFF_MS'], 1000, 1, 3_600_000),
-    orderHoldSeconds: integer('MAILLON_ORDER_HOLD', env['MAILLON_ORDER_HOLD'], 1800, 1, 30 * 86400),
-    orderTimeoutMs: integer('MAILLON_ORDER_TIMEOUT', env['MAILLON_ORDER_TIMEOUT'], 10_000, 100, 600_000),
-    listingRefreshSeconds: integer('MAILLON_LISTING_REFRESH_SECONDS', env['MAILLON_LISTING_REFRESH_SECONDS'], 300, 1, 7 * 86400),
-    oidcKeysMaxAgeSeconds: integer('MAILLON_OIDC_KEYS_MAX_AGE', env['MAILLON_OIDC_KEYS_MAX_AGE'], 600, 0, 7 * 86400),
-    oidcKeysCooldownMs: integer('MAILLON_OIDC_KEYS_COOLDOWN', env['MAILLON_OIDC_KEYS_COOLDOWN'], 30_000, 0, 3_600_000),
+    allowPrivate: options['allow-private'] === true || read.flag('MAILLON_ALLOW_PRIVATE', env['MAILLON_ALLOW_PRIVATE'], false),
+    syncConcurrency: read.integer('MAILLON_SYNC_CONCURRENCY', env['MAILLON_SYNC_CONCURRENCY'], 4, 1, 64),
+    syncSchedule: read.flag('MAILLON_SYNC_SCHEDULE', env['MAILLON_SYNC_SCHEDULE'], true),
+    withdrawGraceSeconds: read.integer('MAILLON_WITHDRAW_GRACE', env['MAILLON_WITHDRAW_GRACE'], 3600, 0, 365 * 86400),
+    fetchConnectTimeoutMs: read.integer('MAILLON_FETCH_CONNECT_TIMEOUT', env['MAILLON_FETCH_CONNECT_TIMEOUT'], 5000, 100, 600_000),
+    fetchTimeoutMs: read.integer('MAILLON_FETCH_TIMEOUT', env['MAILLON_FETCH_TIMEOUT'], 30_000, 100, 3_600_000),
+    syncTimeoutMs: read.integer('MAILLON_SYNC_TIMEOUT', env['MAILLON_SYNC_TIMEOUT'], 120_000, 100, 86_400_000),
+    maxResponseBytes: read.integer('MAILLON_MAX_RESPONSE_BYTES', env['MAILLON_MAX_RESPONSE_BYTES'], 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+    feedFragmentSize: read.integer('MAILLON_FEED_PAGE_SIZE', env['MAILLON_FEED_PAGE_SIZE'], 500, 1, 10000),
+    feedRetentionDays: read.integer('MAILLON_FEED_RETENTION_DAYS', env['MAILLON_FEED_RETENTION_DAYS'], 30, 0, 36500),
+    webhookMaxFailures: read.integer('MAILLON_WEBHOOK_MAX_FAILURES', env['MAILLON_WEBHOOK_MAX_FAILURES'], 10, 1, 1000),
+    webhookBackoffMs: read.integer('MAILLON_WEBHOOK_BACKOFF_MS', env['MAILLON_WEBHOOK_BACKOFF_MS'], 1000, 1, 3_600_000),
+    orderHoldSeconds: read.integer('MAILLON_ORDER_HOLD', env['MAILLON_ORDER_HOLD'], 1800, 1, 30 * 86400),
+    orderTimeoutMs: read.integer('MAILLON_ORDER_TIMEOUT', env['MAILLON_ORDER_TIMEOUT'], 10_000, 100, 600_000),
+    listingRefreshSeconds: read.integer('MAILLON_LISTING_REFRESH_SECONDS', env['MAILLON_LISTING_REFRESH_SECONDS'], 300, 1, 7 * 86400),
+    oidcKeysMaxAgeSeconds: read.integer('MAILLON_OIDC_KEYS_MAX_AGE', env['MAILLON_OIDC_KEYS_MAX_AGE'], 600, 0, 7 * 86400),
+    oidcKeysCooldownMs: read.integer('MAILLON_OIDC_KEYS_COOLDOWN', env['MAILLON_OIDC_KEYS_COOLDOWN'], 30_000, 0, 3_600_000),
   };
+  if (read.errors.length > 0) throw new ConfigError(read.errors.join('\n'));
+  return config;
 }

@@ -7,9 +7,36 @@ import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { pino, type Logger } from 'pino';
 
-/** A logger at `level` (`silent` in tests), writing JSON lines to standard error. */
-export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'maillon' } }, pino.destination(2));
+/** A logger at `level` (`silent` in tests), writing JSON lines (or, `pretty`, readable lines) to standard error. */
+export function createLogger(level: string, format: 'json' | 'pretty' = 'json'): Logger {
+  if (format === 'json') return pino({ level, base: { service: 'maillon' } }, pino.destination(2));
+  return pino({ level, base: null }, { write: (line: string) => process.stderr.write(prettyLine(line)) });
+}
+
+const LEVELS: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+/**
+ * One JSON log line as a person reads it: time, level, message, then the fields as `key=value`. A request is
+ * written `GET /path 200 3.1 ms`, the way access logs look.
+ *
+ * @param line - a JSON line written by pino
+ */
+export function prettyLine(line: string): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  const { time, level, msg, pid: _pid, hostname: _hostname, ...fields } = entry;
+  const clock = typeof time === 'number' ? new Date(time).toISOString().slice(11, 23) : '';
+  const label = (LEVELS[Number(level)] ?? String(level)).padEnd(5);
+  if (msg === 'request' && typeof fields['method'] === 'string') {
+    const ms = typeof fields['ms'] === 'number' ? `${fields['ms'].toFixed(1)} ms` : '';
+    return `${clock} ${label} ${String(fields['method'])} ${String(fields['url'])} ${String(fields['status'])} ${ms} [${String(fields['requestId'])}]\n`;
+  }
+  const rest = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+  return `${clock} ${label} ${String(msg ?? '')}${rest !== '' ? ` ${rest}` : ''}\n`;
 }
 
 /**

@@ -72,7 +72,7 @@ export interface NodeOverrides {
 }
 
 /** Opens the store and builds every part of a node, without HTTP. */
-export async function openNode(config: Config, logger: Logger = createLogger(config.logLevel), overrides: NodeOverrides = {}): Promise<NodeParts> {
+export async function openNode(config: Config, logger: Logger = createLogger(config.logLevel, config.logFormat), overrides: NodeOverrides = {}): Promise<NodeParts> {
   if (config.db !== ':memory:') mkdirSync(dirname(config.db), { recursive: true });
   const store = await SqliteStore.open({ path: config.db, baseUrl: config.baseUrl, rebase: config.baseUrlGiven });
   // A database keeps the base URL it was made with unless one is given: ids do not move with a --port.
@@ -160,6 +160,11 @@ export interface RunningNode extends NodeParts {
   readonly server: Server;
   /** The URL it listens on (the bound port, when 0 was asked). */
   readonly url: string;
+  /**
+   * Stops gracefully: no new connection is accepted, requests in flight get up to `graceMs` to finish (and with
+   * them their transactions), then the timers, the scheduler and the database are closed.
+   */
+  shutdown(graceMs: number): Promise<void>;
 }
 
 /**
@@ -199,6 +204,19 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+      });
+      await parts.close();
+    },
+    shutdown: async (graceMs: number) => {
+      await new Promise<void>((resolve) => {
+        // A request still running after the grace period is cut: the process must end for its supervisor.
+        const cancel = parts.timers.after('shutdown grace', graceMs, () => server.closeAllConnections());
+        server.close(() => {
+          cancel();
+          resolve();
+        });
+        // Keep-alive connections with no request in flight would hold close() open until they time out.
+        server.closeIdleConnections();
       });
       await parts.close();
     },

@@ -4,6 +4,8 @@
  * @packageDocumentation
  */
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Decoder, type DecodeResult } from '../codec/decode.js';
 import { mediaTypeOfFile } from '../codec/media-types.js';
@@ -18,53 +20,11 @@ import { identityCommand, peerCommand, syncCommand } from './sync-commands.js';
 import { listingCommand } from './listing-commands.js';
 import { readTaxonomyFile } from './taxonomy.js';
 import { grantCommand, oidcCommand } from './oidc-commands.js';
+import { count } from './words.js';
+import { COMMANDS, commandHelp, globalHelp, nearest, optionsOf, OPTIONS, unknownEnvironment } from './help.js';
 
-/** Exit codes: 0 done, 1 the input is invalid or the operation failed, 2 the command was used wrongly. */
-const USAGE = `Usage: maillon <command> [options]
-
-Node commands:
-  init                                        create the database and print the admin token once
-  serve [--port P] [--host H] [--db FILE] [--base-url URL] [--seed DIR]
-                                              run the node (--seed: fill an empty database from DIR/*.jsonld)
-  enterprise add (FILE | --id EID --name NAME) [--private]
-  enterprise list
-  import FILE --enterprise EID                import a DFC catalogue into an enterprise (created if absent)
-  export --enterprise EID [--to jsonld|turtle|ntriples|nquads] [--profile dfc-v2]
-  token create --enterprise EID [--scopes ReadProducts,WriteProducts,...] [--label L]
-  token create --admin
-  token list [--enterprise EID]
-  token revoke ID
-  oidc issuer add URL|les-communs|fdc [--audience A]
-                                              accept OpenID Connect tokens of an issuer (verified against its JWKS)
-  oidc issuer list | oidc issuer remove URL
-  grant (--oidc-email E | --oidc-sub S | --oidc-client-id C) --enterprise EID --scopes A,B [--issuer URL]
-                                              what an OpenID identity may do on an enterprise
-  grant list [--enterprise EID] | grant revoke ID
-  peer add URL [--name N] [--token T] [--token-header x-api-token] [--interval 5m] [--profile dfc-v2]
-  peer list | peer remove ID | peer status [ID]
-  peer subscribe ID                           ask a Maillon peer to push its changes here (signed webhooks)
-  peer set ID --oidc-issuer URL --client-id C (--client-secret S | --refresh-token R) [--scope S]
-                                              get OpenID Connect access tokens for a peer (client credentials,
-                                              or a user's refresh token); peer set ID --no-oidc forgets them
-  sync [--peer ID]                            sync peers now and print a summary table
-  identity confirm SUBJECT TARGET             vouch that two products are one (the federated catalogue lists them once)
-  listing add ITEM --enterprise EID [--price P | --markup 15%]
-                                              sell another node's catalog item (its @id) in an enterprise's catalogue
-  listing list --enterprise EID | listing remove ID --enterprise EID
-
-Document commands:
-  validate FILE [--json]                      check a DFC document; exit 1 with the problems when invalid
-  convert FILE --to jsonld|turtle|ntriples|nquads [--profile dfc-v2]
-                                              write a DFC document in another format to standard output
-  taxonomy load FILE                          load an official SKOS taxonomy (e.g. productTypes.json)
-  taxonomy list                               list the loaded taxonomies
-
-Options:
-  --allow-private  allow peers on private and loopback addresses (development, tests)
-  --db FILE        SQLite database (default DATA_DIR/maillon.db, or MAILLON_DB)
-  --data-dir DIR   where the node keeps its data (default ./data, or MAILLON_DATA_DIR)
-  -h, --help       this help
-`;
+/** Where the DFC publishes its taxonomies (SKOS, JSON-LD and RDF/XML). */
+const TAXONOMY_RELEASES = 'https://github.com/datafoodconsortium/taxonomies/releases';
 
 function dataDir(values: { 'data-dir'?: string | undefined }): string {
   return values['data-dir'] ?? process.env['MAILLON_DATA_DIR'] ?? './data';
@@ -117,10 +77,10 @@ function formatReport(file: string, report: ValidationReport): string {
   for (const resource of report.resources) {
     const errors = resource.problems.filter((p) => p.severity === 'error').length;
     out += `${resource.id}${resource.type !== null ? ` (${resource.type})` : ''}: ${resource.rejected ? 'rejected' : 'kept'}, `
-      + `${errors} error(s), ${resource.problems.length - errors} warning(s)\n`;
+      + `${count(errors, 'error')}, ${count(resource.problems.length - errors, 'warning')}\n`;
     for (const p of resource.problems) out += `  ${formatProblem(p)}\n`;
   }
-  const counts = `${report.records} resources accepted, ${report.rejected} rejected, ${report.errors} error(s), ${report.warnings} warning(s)`;
+  const counts = `${count(report.records, 'resource')} accepted, ${report.rejected} rejected, ${count(report.errors, 'error')}, ${count(report.warnings, 'warning')}`;
   return `${out}${file}: ${report.valid ? 'valid' : 'invalid'}, ${counts}\n`;
 }
 
@@ -132,7 +92,7 @@ async function decodeFile(path: string, taxonomyDir: string): Promise<DecodeResu
     throw new UsageError(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
   const decoder = new Decoder({ taxonomy: new FileTaxonomyStore(taxonomyDir).load() });
-  return decoder.decode(text, { mediaType: mediaTypeOfFile(path) });
+  return decoder.decode(text, { mediaType: mediaTypeOfFile(path, text) });
 }
 
 const FORMATS: readonly OutputFormat[] = ['jsonld', 'turtle', 'ntriples', 'nquads'];
@@ -145,51 +105,30 @@ const FORMATS: readonly OutputFormat[] = ['jsonld', 'turtle', 'ntriples', 'nquad
  * @returns the exit code
  */
 export async function run(argv: readonly string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      json: { type: 'boolean' },
-      to: { type: 'string' },
-      profile: { type: 'string' },
-      'data-dir': { type: 'string' },
-      db: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'base-url': { type: 'string' },
-      seed: { type: 'string' },
-      enterprise: { type: 'string' },
-      name: { type: 'string' },
-      id: { type: 'string' },
-      scopes: { type: 'string' },
-      label: { type: 'string' },
-      admin: { type: 'boolean' },
-      private: { type: 'boolean' },
-      'allow-private': { type: 'boolean' },
-      token: { type: 'string' },
-      'token-header': { type: 'string' },
-      interval: { type: 'string' },
-      peer: { type: 'string' },
-      price: { type: 'string' },
-      markup: { type: 'string' },
-      audience: { type: 'string' },
-      issuer: { type: 'string' },
-      'oidc-email': { type: 'string' },
-      'oidc-sub': { type: 'string' },
-      'oidc-client-id': { type: 'string' },
-      'oidc-issuer': { type: 'string' },
-      'client-id': { type: 'string' },
-      'client-secret': { type: 'string' },
-      'refresh-token': { type: 'string' },
-      scope: { type: 'string' },
-      'no-oidc': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const [command, ...rest] = positionals;
-  if (values.help === true || command === undefined) {
-    io.out(USAGE);
-    return command === undefined && values.help !== true ? 2 : 0;
+  const command = checkUsage(argv);
+  const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: OPTIONS });
+  const rest = positionals.slice(1);
+  if (values.version === true && command === undefined) {
+    io.out(`maillon ${version()}\n`);
+    return 0;
+  }
+  if (command === undefined) {
+    if (values.help === true) {
+      io.out(globalHelp());
+      return 0;
+    }
+    io.err(globalHelp());
+    return 2;
+  }
+  if (command === 'help') {
+    const about = rest[0];
+    if (about !== undefined && COMMANDS[about] === undefined) throw new UsageError(unknownCommand(about));
+    io.out(about === undefined ? globalHelp() : commandHelp(about));
+    return 0;
+  }
+  if (values.help === true) {
+    io.out(commandHelp(command));
+    return 0;
   }
   switch (command) {
     case 'validate': {
@@ -214,7 +153,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       const errors = result.problems.filter((p) => p.severity === 'error');
       for (const p of errors) io.err(`${formatProblem(p)}\n`);
       if (errors.length > 0) {
-        io.err(`${file}: not converted: ${errors.length} error(s); run 'maillon validate ${file}' for details\n`);
+        io.err(`${file}: not converted: ${count(errors.length, 'error')}; run 'maillon validate ${file}' for details\n`);
         return 1;
       }
       io.out(serialize(result.records, to, values.profile === 'dfc-v2' ? { profile: 'dfc-v2' } : {}));
@@ -224,13 +163,19 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     case 'taxonomy': {
       const store = new FileTaxonomyStore(dataDir(values));
       if (rest[0] === 'list') {
-        for (const t of store.list()) io.out(`${t.name}\t${t.concepts} concepts\n`);
+        const loaded = store.list();
+        if (loaded.length === 0) io.out(`no taxonomy loaded in ${dataDir(values)}; the node uses the product types, units and currencies it ships (load one with maillon taxonomy load FILE)\n`);
+        for (const t of loaded) io.out(`${t.name}\t${count(t.concepts, 'concept')}\n`);
         return 0;
       }
-      if (rest[0] !== 'load' || rest[1] === undefined) throw new UsageError('usage: maillon taxonomy load FILE | taxonomy list');
+      if (rest[0] === 'load' && rest[1] === undefined) {
+        throw new UsageError('taxonomy load needs a FILE: an official DFC SKOS taxonomy, such as productTypes.json or measures.json, '
+          + `published at ${TAXONOMY_RELEASES}; the node works without it, with the product types, units and currencies it ships`);
+      }
+      if (rest[0] !== 'load' || rest[1] === undefined) throw new UsageError('taxonomy takes load FILE or list');
       const { name, concepts } = await readTaxonomyFile(rest[1]);
       store.save(name, concepts);
-      io.out(`loaded ${concepts.length} concepts from ${rest[1]} as taxonomy "${name}"\n`);
+      io.out(`loaded ${count(concepts.length, 'concept')} from ${rest[1]} as taxonomy "${name}"\n`);
       return 0;
     }
     case 'init':
@@ -258,19 +203,91 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     case 'listing':
       return withNode(values, (node) => listingCommand(node, rest[0], rest[1], values, io));
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+      throw new UsageError(unknownCommand(command));
   }
+}
+
+/** The message for a command that does not exist, with the nearest one when the user probably slipped. */
+function unknownCommand(typed: string): string {
+  const near = nearest(typed, Object.keys(COMMANDS));
+  return `unknown command ${JSON.stringify(typed)}${near !== undefined ? `; did you mean '${near}'?` : ''}`;
+}
+
+/**
+ * Finds the command and refuses what it does not take, before the real parse: an option another command takes
+ * would otherwise be accepted and ignored, and a mistyped one would get Node's message about positionals.
+ *
+ * @returns the command, or undefined when none is given
+ * @throws UsageError naming the unknown command or option, with the nearest one
+ */
+function checkUsage(argv: readonly string[]): string | undefined {
+  const { positionals, tokens } = parseArgs({ args: [...argv], allowPositionals: true, strict: false, tokens: true, options: OPTIONS });
+  const command = positionals[0];
+  if (command !== undefined && COMMANDS[command] === undefined) throw new UsageError(unknownCommand(command));
+  const accepted = command === undefined ? ['help', 'version'] : optionsOf(command);
+  for (const token of tokens) {
+    if (token.kind !== 'option' || accepted.includes(token.name)) continue;
+    const near = nearest(token.name, accepted);
+    const where = command === undefined ? 'maillon' : command;
+    throw new UsageError(`${where} has no option ${token.rawName}${near !== undefined ? `; did you mean --${near}?` : ''}`);
+  }
+  return command;
+}
+
+/** The version in our package.json, found from this file (it runs from `server/` under tsx and `dist/server/` built). */
+function version(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'maillon' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not here: look in the parent folder
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
+}
+
+/** The command named in argv, when there is a known one: where a usage error points for help. */
+function commandOf(argv: readonly string[]): string | undefined {
+  try {
+    const first = parseArgs({ args: [...argv], allowPositionals: true, strict: false, options: OPTIONS }).positionals[0];
+    return first !== undefined && COMMANDS[first] !== undefined ? first : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let pipeWatched = false;
+
+/** `maillon export … | head` closes the pipe early: that is the reader's choice, not an error to report. */
+function quietOnClosedPipe(): void {
+  if (pipeWatched) return;
+  pipeWatched = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw error;
+  });
 }
 
 /** Runs the command line as a program. */
 export async function main(argv: readonly string[]): Promise<void> {
+  quietOnClosedPipe();
+  for (const warning of unknownEnvironment()) process.stderr.write(`maillon: warning: ${warning}\n`);
   const io: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
   try {
     process.exitCode = await run(argv, io);
   } catch (error: unknown) {
-    if (error instanceof UsageError || error instanceof ConfigError
-      || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-      io.err(`maillon: ${error.message}\n\n${USAGE}`);
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      const command = commandOf(argv);
+      const pointer = command === undefined || command === 'help' ? 'maillon --help' : `maillon ${command} --help`;
+      io.err(`maillon: ${error.message}\nRun '${pointer}' for usage.\n`);
+      process.exitCode = 2;
+    } else if (error instanceof ConfigError) {
+      // One line per bad value, each marked as ours.
+      io.err(error.message.split('\n').map((line) => `maillon: ${line}\n`).join(''));
       process.exitCode = 2;
     } else {
       io.err(`maillon: ${describeError(error)}\n`);

@@ -16,6 +16,7 @@ import { loadConfig, type ConfigOptions } from '../config.js';
 import { HttpError } from '../errors/http-error.js';
 import { openNode, startNode, type NodeParts } from '../main.js';
 import { progressBar } from './progress.js';
+import { count } from './words.js';
 
 /** Output of a command. */
 export interface Io {
@@ -92,12 +93,12 @@ async function decodeFile(node: NodeParts, path: string, io: Io, partial = false
   } catch (error: unknown) {
     throw new UsageError(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const result = await node.decoder.decode(text, { mediaType: mediaTypeOfFile(path) });
+  const result = await node.decoder.decode(text, { mediaType: mediaTypeOfFile(path, text) });
   const errors = result.problems.filter((p) => p.severity === 'error');
   const documentErrors = errors.filter((p) => p.id === null);
   if (errors.length > 0 && (!partial || documentErrors.length > 0)) {
     for (const p of errors) io.err(`error: ${p.id ?? '(document)'} ${p.path}: ${p.message}\n`);
-    io.err(`${path}: nothing imported: ${errors.length} error(s)\n`);
+    io.err(`${path}: nothing imported: ${count(errors.length, 'error')}\n`);
     return undefined;
   }
   const accepted = acceptedRecords(result.records, result.rejected);
@@ -117,18 +118,18 @@ async function importInto(node: NodeParts, path: string, eid: string, io: Io): P
   const decoded = await decodeFile(node, path, io, true);
   if (decoded === undefined) return false;
   if (decoded.records.length === 0) {
-    io.err(`${path}: nothing imported: ${decoded.rejected} resource(s) rejected, none valid\n`);
+    io.err(`${path}: nothing imported: ${count(decoded.rejected, 'resource')} rejected, none valid\n`);
     return false;
   }
   const bar = progressBar(`importing ${path}`);
   const counts = await node.catalog.importRecords(eid, decoded.records, { create: true, ...(bar !== undefined ? { onProgress: bar } : {}) });
-  io.out(`${path} → ${eid}: ${counts.products} products, ${counts.items} catalog items, ${counts.offers} offers`
-    + `${counts.others > 0 ? `, ${counts.others} sale sessions, customer categories and catalogues` : ''}\n`);
+  io.out(`${path} → ${eid}: ${count(counts.products, 'product')}, ${count(counts.items, 'catalog item')}, ${count(counts.offers, 'offer')}`
+    + `${counts.others > 0 ? `, ${count(counts.others, 'other resource')} (sale sessions, customer categories, catalogues)` : ''}\n`);
   if (counts.skipped.length > 0) {
     const kinds = [...new Set(counts.skipped)].join(', ');
-    io.err(`${path}: ${counts.skipped.length} resource(s) not imported, not part of a catalogue (${kinds})\n`);
+    io.err(`${path}: ${count(counts.skipped.length, 'resource')} not imported, not part of a catalogue (${kinds})\n`);
   }
-  if (decoded.rejected > 0) io.err(`${path}: ${decoded.rejected} resource(s) rejected, the others imported\n`);
+  if (decoded.rejected > 0) io.err(`${path}: ${count(decoded.rejected, 'resource')} rejected, the others imported\n`);
   return decoded.rejected === 0;
 }
 
@@ -225,6 +226,9 @@ export async function tokenCommand(sub: string | undefined, id: string | undefin
   });
 }
 
+/** How long requests in flight get to finish when the node is told to stop. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 /**
  * `maillon serve`: runs the node until SIGINT/SIGTERM. With `--seed DIR`, an empty database is first filled
  * with every `*.jsonld` catalogue of DIR (one enterprise per file, named after the file), and a new database
@@ -245,15 +249,19 @@ export async function serve(options: NodeCommandOptions, io: Io): Promise<number
   }
   if (config.syncSchedule) node.scheduler.start();
   io.out(`Maillon serving ${node.store.baseUrl}/api/dfc/enterprises (listening on ${node.url}, database ${config.db})\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    // SIGINT (Ctrl-C) and SIGTERM (systemd, docker, kill) stop the node the same way.
+    const stop = (received: NodeJS.Signals): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      void node.close().then(resolve);
+      resolve(received);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  node.logger.info({ signal }, 'stopping: finishing the requests in flight');
+  await node.shutdown(SHUTDOWN_GRACE_MS);
+  node.logger.info({ signal }, 'stopped');
   return 0;
 }
 

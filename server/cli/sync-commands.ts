@@ -12,6 +12,7 @@ import { checkPeerUrl } from '../sync/peer-url.js';
 import { inBackoff, parseInterval } from '../sync/scheduler.js';
 import { subscribeFailureText } from '../sync/subscribe.js';
 import { UsageError, type Io, type NodeCommandOptions } from './node-commands.js';
+import { count } from './words.js';
 
 /** Options of the peer commands. */
 export interface SyncCommandOptions extends NodeCommandOptions {
@@ -83,7 +84,7 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
       const peers = arg === undefined ? await provenance.listPeers() : [await findPeer(node, arg)];
       for (const peer of peers) {
         const counts = await provenance.peerCounts(peer.id);
-        io.out(`${peer.id} ${peer.name} ${peer.url}\n  status ${peer.status}, ${peer.failures} failure(s) in a row, last success ${peer.lastSuccessAt ?? 'never'}, next ${peer.nextAttemptAt ?? 'now'}\n`);
+        io.out(`${peer.id} ${peer.name} ${peer.url}\n  status ${peer.status}, ${count(peer.failures, 'failure')} in a row, last success ${peer.lastSuccessAt ?? 'never'}, next ${peer.nextAttemptAt ?? 'now'}\n`);
         if (peer.lastError !== null) io.out(`  last error: ${peer.lastError}\n`);
         const oidc = await node.store.oidc.peerCredentials(peer.id);
         // What the credentials are, never the secrets themselves.
@@ -142,11 +143,27 @@ export async function syncCommand(node: NodeParts, options: SyncCommandOptions, 
   const waiting = options.peer === undefined ? all.filter((p) => inBackoff(p, now)) : [];
   const peers = all.filter((p) => !waiting.includes(p));
   const tty = process.stderr.isTTY === true;
-  const outcomes = await node.scheduler.runNow(peers, (peer, progress) => {
-    if (!tty) return;
-    if (progress === 'done') process.stderr.write(`\r\u001b[K${peer.name}: done\n`);
-    else process.stderr.write(`\r\u001b[K${peer.name}: ${progress.pages} page(s), ${(progress.bytes / 1024).toFixed(0)} KiB, ${progress.queued} queued`);
-  });
+  const done: string[] = [];
+  // Ctrl-C: say what was done before dying. Each peer's snapshot is one transaction, so the peer in progress
+  // keeps its previous data; the peers listed as synced are committed.
+  const interrupted = (): void => {
+    const left = peers.map((p) => p.name).filter((n) => !done.includes(n));
+    io.err(`${tty ? '\r\u001b[K' : ''}interrupted: ${done.length} of ${count(peers.length, 'peer')} finished${done.length > 0 ? ` (${done.join(', ')})` : ''}; `
+      + `not synced, their previous data kept: ${left.join(', ')}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  let outcomes: Awaited<ReturnType<typeof node.scheduler.runNow>>;
+  try {
+    outcomes = await node.scheduler.runNow(peers, (peer, progress) => {
+      if (progress === 'done') done.push(peer.name);
+      if (!tty) return;
+      if (progress === 'done') process.stderr.write(`\r\u001b[K${peer.name}: done\n`);
+      else process.stderr.write(`\r\u001b[K${peer.name}: ${count(progress.pages, 'page')}, ${(progress.bytes / 1024).toFixed(0)} KiB, ${progress.queued} queued`);
+    });
+  } finally {
+    process.off('SIGINT', interrupted);
+  }
   io.out(table([
     ['peer', 'added', 'updated', 'withdrawn', 'quarantined', 'unchanged', 'bytes', 'duration', 'result'],
     ...outcomes.map((o) => (o.ok ? summaryRow(o.peer.name, o.summary) : summaryRow(o.peer.name, undefined, failureText(o.failure)))),

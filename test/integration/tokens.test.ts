@@ -482,7 +482,9 @@ describe('token lifecycle on the command line', () => {
     }
     expect(code).to.equal(2);
     expect(err).to.match(/unknown scope/u);
-    expect(err).to.match(/Usage: maillon/u);
+    // One line with the reason and a pointer to the command's help, not the whole help.
+    expect(err).to.match(/Run 'maillon token --help' for usage/u);
+    expect(err).not.to.match(/Commands:/u);
   });
 
   it('token create for an unknown enterprise is a usage error too', async () => {
