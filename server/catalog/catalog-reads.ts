@@ -41,6 +41,16 @@ export interface VersionedRecord {
 
 /** The kinds a catalogue is made of. */
 export const CATALOGUE_KINDS = ['SuppliedProduct', 'CatalogItem', 'Offer'] as const;
+/** What one resource of each collection is called in messages ("no customer category …", not "categorie"). */
+const ONE_OF: Readonly<Record<Collection, string>> = {
+  supplied_products: 'supplied product',
+  catalog_items: 'catalog item',
+  offers: 'offer',
+  sale_sessions: 'sale session',
+  customer_categories: 'customer category',
+  catalogs: 'catalog',
+};
+
 /** What an enterprise publishes beside its products: sale sessions, customer categories, catalogues. */
 export const OTHER_KINDS = ['SaleSession', 'CustomerCategory', 'Catalog'] as const;
 
@@ -166,7 +176,7 @@ export class CatalogReads {
     const stored = await from.getResource(this.urls.resource(eid, collection, id));
     if (stored === undefined || stored.eid !== eid) {
       await this.enterpriseRow(eid); // a 404 that says which is missing: the enterprise or the resource
-      throw new NotFoundHttpError(`no ${collection.replace(/_/gu, ' ').replace(/s$/u, '')} ${JSON.stringify(id)} in enterprise ${eid}`);
+      throw new NotFoundHttpError(`no ${ONE_OF[collection]} ${JSON.stringify(id)} in enterprise ${eid}`);
     }
     return { record: stored.record, version: stored.version };
   }

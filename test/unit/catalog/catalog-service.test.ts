@@ -71,6 +71,9 @@ describe('catalog: CatalogService', function () {
 
     it('a resource of another enterprise is not found under this one', async () => {
       await rejects(node.catalog.resource('voisin', 'offers', 'nothing'), NotFoundHttpError, /no offer "nothing" in enterprise voisin/u);
+      // Each collection names one of its resources in good English ("categorie" was seen).
+      await rejects(node.catalog.resource('voisin', 'customer_categories', 'x'), NotFoundHttpError, /^no customer category "x" in enterprise voisin$/u);
+      await rejects(node.catalog.resource('voisin', 'catalog_items', 'x'), NotFoundHttpError, /^no catalog item "x"/u);
       await rejects(node.catalog.resource('nobody', 'offers', 'tomate'), NotFoundHttpError, /no enterprise/u);
       const address = await node.catalog.profileResource('Address', 'ferme');
       expect(address.row.eid).to.equal('ferme');
