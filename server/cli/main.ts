@@ -18,6 +18,8 @@ import { identityCommand, peerCommand, syncCommand } from './sync-commands.js';
 import { listingCommand } from './listing-commands.js';
 import { readTaxonomyFile } from './taxonomy.js';
 import { grantCommand, oidcCommand } from './oidc-commands.js';
+import { contextCommand } from './context-commands.js';
+import { storedContexts } from '../main.js';
 
 /** Exit codes: 0 done, 1 the input is invalid or the operation failed, 2 the command was used wrongly. */
 const USAGE = `Usage: maillon <command> [options]
@@ -58,6 +60,9 @@ Document commands:
                                               write a DFC document in another format to standard output
   taxonomy load FILE                          load an official SKOS taxonomy (e.g. productTypes.json)
   taxonomy list                               list the loaded taxonomies
+  context add URL [FILE]                      store a JSON-LD context that documents may use (fetched once
+                                              when no FILE is given); contexts are never fetched while reading
+  context list | context remove URL
 
 Options:
   --allow-private  allow peers on private and loopback addresses (development, tests)
@@ -124,14 +129,19 @@ function formatReport(file: string, report: ValidationReport): string {
   return `${out}${file}: ${report.valid ? 'valid' : 'invalid'}, ${counts}\n`;
 }
 
-async function decodeFile(path: string, taxonomyDir: string): Promise<DecodeResult> {
+/** Says on standard error that a stored context is left out (documents naming it are then refused). */
+function warnUnreadable(io: Io): (unreadable: { file: string; reason: string }) => void {
+  return ({ file, reason }) => io.err(`warning: stored context ${file} is left out: ${reason}\n`);
+}
+
+async function decodeFile(path: string, dataDir: string, io: Io): Promise<DecodeResult> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error: unknown) {
     throw new UsageError(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const decoder = new Decoder({ taxonomy: new FileTaxonomyStore(taxonomyDir).load() });
+  const decoder = new Decoder({ taxonomy: new FileTaxonomyStore(dataDir).load(), contexts: storedContexts(dataDir, warnUnreadable(io)) });
   return decoder.decode(text, { mediaType: mediaTypeOfFile(path) });
 }
 
@@ -195,7 +205,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     case 'validate': {
       const file = rest[0];
       if (file === undefined) throw new UsageError('validate needs a FILE');
-      const result = await decodeFile(file, dataDir(values));
+      const result = await decodeFile(file, dataDir(values), io);
       const report = validationReport(result);
       if (values.json === true) io.out(`${JSON.stringify(report, null, 2)}\n`);
       else io.out(formatReport(file, report));
@@ -210,7 +220,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       if (values.profile !== undefined && values.profile !== 'dfc-v1' && values.profile !== 'dfc-v2') {
         throw new UsageError('--profile must be dfc-v1 or dfc-v2');
       }
-      const result = await decodeFile(file, dataDir(values));
+      const result = await decodeFile(file, dataDir(values), io);
       const errors = result.problems.filter((p) => p.severity === 'error');
       for (const p of errors) io.err(`${formatProblem(p)}\n`);
       if (errors.length > 0) {
@@ -228,11 +238,13 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
         return 0;
       }
       if (rest[0] !== 'load' || rest[1] === undefined) throw new UsageError('usage: maillon taxonomy load FILE | taxonomy list');
-      const { name, concepts } = await readTaxonomyFile(rest[1]);
+      const { name, concepts } = await readTaxonomyFile(rest[1], storedContexts(dataDir(values), warnUnreadable(io)));
       store.save(name, concepts);
       io.out(`loaded ${concepts.length} concepts from ${rest[1]} as taxonomy "${name}"\n`);
       return 0;
     }
+    case 'context':
+      return contextCommand(rest, values, io);
     case 'init':
       return init(values, io);
     case 'serve':
