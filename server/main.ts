@@ -18,7 +18,7 @@ import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { NodeStore } from './store/store.js';
 import { FileTaxonomyStore } from './store/taxonomy-store.js';
 import { FileContextStore, type UnreadableContextFile } from './store/context-store.js';
-import { ContextRegistry } from './codec/context-registry.js';
+import { ContextRegistry, storedContextProblem } from './codec/context-registry.js';
 import type { Taxonomy } from '../ontology/taxonomy.js';
 import { SyncScheduler } from './sync/scheduler.js';
 import { SyncEngine } from './sync/sync-engine.js';
@@ -70,9 +70,15 @@ export interface NodeParts {
  * @param onUnreadable - told of each file that cannot be read (it is left out: documents naming it are refused)
  */
 export function storedContexts(dataDir: string, onUnreadable: (file: UnreadableContextFile) => void = () => undefined): ContextRegistry {
-  const { contexts, unreadable } = new FileContextStore(dataDir).load();
+  const store = new FileContextStore(dataDir);
+  const { contexts, unreadable } = store.load();
   for (const file of unreadable) onUnreadable(file);
-  return new ContextRegistry(contexts.map((c) => [c.url, c.context] as const));
+  const usable = contexts.filter((c) => {
+    const problem = storedContextProblem(c.context);
+    if (problem !== undefined) onUnreadable({ file: store.fileOf(c.url), reason: problem });
+    return problem === undefined;
+  });
+  return new ContextRegistry(usable.map((c) => [c.url, c.context] as const));
 }
 
 /** Parts a caller may replace when it opens a node (tests: a fake transport, a faster poll). */

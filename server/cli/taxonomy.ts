@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import jsonld from 'jsonld';
 import { parseSkosTaxonomy, type Concept } from '../../ontology/taxonomy.js';
-import { ContextRegistry } from '../codec/context-registry.js';
+import { ContextRegistry, describeJsonLdFailure } from '../codec/context-registry.js';
 
 /**
  * Reads a SKOS taxonomy file (expanded JSON-LD as the DFC publishes it, or compacted JSON-LD with a known or
@@ -28,9 +28,12 @@ export async function readTaxonomyFile(path: string, contexts: ContextRegistry =
   const name = basename(path, extname(path)).replace(/[^A-Za-z0-9_-]/gu, '-').slice(0, 64);
   if (!hasContext(document)) return { name, concepts: parseSkosTaxonomy(document) };
   // A compacted taxonomy: expand it offline first (contexts neither known nor stored are refused, never fetched).
-  const expanded = await jsonld.expand(document as jsonld.JsonLdDocument, {
-    documentLoader: contexts.jsonLdLoader,
-  });
+  let expanded: unknown;
+  try {
+    expanded = await jsonld.expand(document as jsonld.JsonLdDocument, { documentLoader: contexts.jsonLdLoader });
+  } catch (error: unknown) {
+    throw new Error(`${path}: not readable JSON-LD: ${describeJsonLdFailure(error)}`, { cause: error });
+  }
   return { name, concepts: parseSkosTaxonomy(expanded) };
 }
 

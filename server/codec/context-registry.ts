@@ -91,6 +91,18 @@ export function contextReferences(context: unknown, base: string): string[] {
   return [...found];
 }
 
+/**
+ * Why a stored `@context` value read back from disk cannot be used, or undefined when it can: the file may have
+ * been edited by hand since {@link checkContextDocument} passed it, and the readers recurse into it.
+ *
+ * @param context - the value read back
+ */
+export function storedContextProblem(context: unknown): string | undefined {
+  if (typeof context !== 'object' || context === null) return 'its "@context" is not an object or an array';
+  if (jsonDepth(context, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return `its "@context" nests JSON more than ${MAX_JSON_DEPTH} levels deep`;
+  return undefined;
+}
+
 /** Known DFC contexts and the operator's stored ones, by URL. */
 export class ContextRegistry {
   /** No stored context: the DFC contexts only. */
@@ -241,11 +253,17 @@ export async function checkContextDocument(url: string, text: string, registry: 
   return { ok: true, url: key, context: value };
 }
 
-/** The innermost message of a jsonld.js error (it wraps the real reason in `details.cause`), on one line. */
-function describeJsonLdFailure(error: unknown): string {
+/**
+ * A jsonld.js error on one line for an operator. jsonld.js wraps the real reason in `details.cause`: a refused
+ * context URL is told by its own message alone, anything else by the chain of messages.
+ *
+ * @param error - what jsonld.js threw
+ */
+export function describeJsonLdFailure(error: unknown): string {
   const messages: string[] = [];
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
+    if (current instanceof UnknownContextError) return current.message;
     const { message, details } = current as { message?: unknown; details?: { code?: unknown; cause?: unknown } };
     if (typeof message === 'string') messages.push(typeof details?.code === 'string' ? `${message} (${details.code})` : message);
     current = details?.cause ?? (current as { cause?: unknown }).cause;

@@ -49,7 +49,7 @@ export class FileContextStore {
    */
   public save(context: StoredContext): void {
     mkdirSync(this.dir, { recursive: true });
-    const target = join(this.dir, fileName(context.url));
+    const target = this.fileOf(context.url);
     const temporary = `${target}.${process.pid}.tmp`;
     const { url, bytes, addedAt } = context;
     writeFileSync(temporary, JSON.stringify({ url, bytes, addedAt, document: { '@context': context.context } }));
@@ -63,7 +63,7 @@ export class FileContextStore {
    * @returns whether it was stored
    */
   public remove(url: string): boolean {
-    const target = join(this.dir, fileName(url));
+    const target = this.fileOf(url);
     try {
       rmSync(target);
       return true;
@@ -71,6 +71,15 @@ export class FileContextStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw error;
     }
+  }
+
+  /**
+   * The file a context is (or would be) kept in.
+   *
+   * @param url - its URL, as stored
+   */
+  public fileOf(url: string): string {
+    return join(this.dir, fileName(url));
   }
 
   /** The stored contexts, by URL, and the files that could not be read. */

@@ -8,6 +8,7 @@ import { CONTEXT_1_16_URL } from '../../../ontology/contexts.js';
 import { contextCommand } from '../../../server/cli/context-commands.js';
 import { run } from '../../../server/cli/main.js';
 import { UsageError } from '../../../server/cli/node-commands.js';
+import { FileContextStore } from '../../../server/store/context-store.js';
 import { FIXTURES, fixtureText } from '../codec/fixtures.js';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -166,6 +167,37 @@ describe('maillon context add|list|remove (issue 12)', () => {
     const removed = await cli('context', 'remove', 'https://comptoir.example/ns/base.jsonld', '--data-dir', dir);
     expect(removed.code).to.equal(0);
     expect(removed.err).to.equal(`warning: documents using ${COMPTOIR} are refused until https://comptoir.example/ns/base.jsonld is stored again\n`);
+  });
+
+  it('leaves out, with a warning, a stored file edited by hand into something the readers cannot take', async () => {
+    expect((await cli('context', 'add', COMPTOIR, CONTEXT_FILE, '--data-dir', dir)).code).to.equal(0);
+    const deep = `${'['.repeat(5_000)}{"nom": "http://schema.org/name"}${']'.repeat(5_000)}`;
+    const file = new FileContextStore(dir).fileOf(COMPTOIR);
+    writeFileSync(file, `{"url": ${JSON.stringify(COMPTOIR)}, "bytes": 1, "addedAt": "now", "document": {"@context": ${deep}}}`);
+    const validated = await cli('validate', DOCUMENT, '--data-dir', dir);
+    expect(validated.code).to.equal(1);
+    expect(validated.err).to.equal(`warning: stored context ${file} is left out: its "@context" nests JSON more than 256 levels deep\n`);
+    expect(validated.out).to.include(`"${COMPTOIR}" is not a known DFC context nor a stored one`);
+  });
+
+  it('taxonomy load reads a compacted taxonomy naming a stored context', async () => {
+    const skos = 'https://vocab.example/skos-context.jsonld';
+    const contextFile = join(dir, 'skos.json');
+    writeFileSync(contextFile, JSON.stringify({ '@context': {
+      skos: 'http://www.w3.org/2004/02/skos/core#', Concept: 'skos:Concept', label: { '@id': 'skos:prefLabel', '@language': 'fr' },
+      broader: { '@id': 'skos:broader', '@type': '@id' },
+    } }));
+    const taxonomy = join(dir, 'legumes-anciens.json');
+    writeFileSync(taxonomy, JSON.stringify({ '@context': skos, '@graph': [
+      { '@id': 'https://vocab.example/pt/crosne', '@type': 'Concept', label: 'Crosne', broader: 'https://vocab.example/pt/legume' },
+      { '@id': 'https://vocab.example/pt/legume', '@type': 'Concept', label: 'Légume' },
+    ] }));
+    const refused = await cli('taxonomy', 'load', taxonomy, '--data-dir', dir).then(() => 'loaded', (error: Error) => error.message);
+    expect(refused).to.include(`"${skos}" is not a known DFC context nor a stored one`);
+    expect((await cli('context', 'add', skos, contextFile, '--data-dir', dir)).code).to.equal(0);
+    const loaded = await cli('taxonomy', 'load', taxonomy, '--data-dir', dir);
+    expect(loaded.code, loaded.err).to.equal(0);
+    expect(loaded.out).to.match(/^loaded 2 concepts from .* as taxonomy "legumes-anciens"/u);
   });
 
   it('answers usage errors (exit 2)', async () => {
