@@ -17,6 +17,8 @@ import { createLogger } from './logging.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { NodeStore } from './store/store.js';
 import { FileTaxonomyStore } from './store/taxonomy-store.js';
+import { FileContextStore, type UnreadableContextFile } from './store/context-store.js';
+import { ContextRegistry, storedContextProblem } from './codec/context-registry.js';
 import type { Taxonomy } from '../ontology/taxonomy.js';
 import { SyncScheduler } from './sync/scheduler.js';
 import { SyncEngine } from './sync/sync-engine.js';
@@ -61,6 +63,24 @@ export interface NodeParts {
   close(): Promise<void>;
 }
 
+/**
+ * The JSON-LD contexts stored in a data folder (`maillon context add`), as the registry the decoder reads with.
+ *
+ * @param dataDir - the node's data folder
+ * @param onUnreadable - told of each file that cannot be read (it is left out: documents naming it are refused)
+ */
+export function storedContexts(dataDir: string, onUnreadable: (file: UnreadableContextFile) => void = () => undefined): ContextRegistry {
+  const store = new FileContextStore(dataDir);
+  const { contexts, unreadable } = store.load();
+  for (const file of unreadable) onUnreadable(file);
+  const usable = contexts.filter((c) => {
+    const problem = storedContextProblem(c.context);
+    if (problem !== undefined) onUnreadable({ file: store.fileOf(c.url), reason: problem });
+    return problem === undefined;
+  });
+  return new ContextRegistry(usable.map((c) => [c.url, c.context] as const));
+}
+
 /** Parts a caller may replace when it opens a node (tests: a fake transport, a faster poll). */
 export interface NodeOverrides {
   /** The outbound HTTP client of syncs, subscriptions and webhooks (default {@link safeFetch}). */
@@ -79,7 +99,11 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   const base = store.baseUrl;
   if (base !== config.baseUrl) logger.debug({ baseUrl: base, configured: config.baseUrl }, 'using the base URL stored in the database; give --base-url to move the ids');
   const taxonomy = new FileTaxonomyStore(config.dataDir).load();
-  const decoder = new Decoder({ taxonomy });
+  const contexts = storedContexts(config.dataDir, (unreadable) => {
+    logger.warn({ file: unreadable.file, reason: unreadable.reason }, 'a stored JSON-LD context cannot be read and is left out');
+  });
+  if (contexts.urls().length > 0) logger.info({ contexts: contexts.urls() }, 'stored JSON-LD contexts');
+  const decoder = new Decoder({ taxonomy, contexts });
   const policy: FetchPolicy = {
     connectTimeoutMs: config.fetchConnectTimeoutMs, totalTimeoutMs: config.fetchTimeoutMs, maxBytes: config.maxResponseBytes,
     maxRedirects: 3, allowPrivate: config.allowPrivate,

@@ -180,6 +180,12 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     options: ['data-dir'],
     node: false,
   },
+  context: {
+    summary: 'store a JSON-LD context the node does not ship, so that documents naming it are read (offline)',
+    usage: ['context add URL [FILE] [--allow-private]', 'context list', 'context remove URL'],
+    options: ['allow-private'],
+    node: true,
+  },
   help: { summary: 'this help, or the help of one command', usage: ['help [COMMAND]'], options: [], node: false },
 };
 

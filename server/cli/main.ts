@@ -22,6 +22,8 @@ import { readTaxonomyFile } from './taxonomy.js';
 import { grantCommand, oidcCommand } from './oidc-commands.js';
 import { count } from './words.js';
 import { COMMANDS, commandHelp, globalHelp, nearest, optionsOf, OPTIONS, unknownEnvironment } from './help.js';
+import { contextCommand } from './context-commands.js';
+import { storedContexts } from '../main.js';
 
 /** Where the DFC publishes its taxonomies (SKOS, JSON-LD and RDF/XML). */
 const TAXONOMY_RELEASES = 'https://github.com/datafoodconsortium/taxonomies/releases';
@@ -84,14 +86,19 @@ function formatReport(file: string, report: ValidationReport): string {
   return `${out}${file}: ${report.valid ? 'valid' : 'invalid'}, ${counts}\n`;
 }
 
-async function decodeFile(path: string, taxonomyDir: string): Promise<DecodeResult> {
+/** Says on standard error that a stored context is left out (documents naming it are then refused). */
+function warnUnreadable(io: Io): (unreadable: { file: string; reason: string }) => void {
+  return ({ file, reason }) => io.err(`warning: stored context ${file} is left out: ${reason}\n`);
+}
+
+async function decodeFile(path: string, dataDir: string, io: Io): Promise<DecodeResult> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error: unknown) {
     throw new UsageError(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const decoder = new Decoder({ taxonomy: new FileTaxonomyStore(taxonomyDir).load() });
+  const decoder = new Decoder({ taxonomy: new FileTaxonomyStore(dataDir).load(), contexts: storedContexts(dataDir, warnUnreadable(io)) });
   return decoder.decode(text, { mediaType: mediaTypeOfFile(path, text) });
 }
 
@@ -134,7 +141,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     case 'validate': {
       const file = rest[0];
       if (file === undefined) throw new UsageError('validate needs a FILE');
-      const result = await decodeFile(file, dataDir(values));
+      const result = await decodeFile(file, dataDir(values), io);
       const report = validationReport(result);
       if (values.json === true) io.out(`${JSON.stringify(report, null, 2)}\n`);
       else io.out(formatReport(file, report));
@@ -149,7 +156,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       if (values.profile !== undefined && values.profile !== 'dfc-v1' && values.profile !== 'dfc-v2') {
         throw new UsageError('--profile must be dfc-v1 or dfc-v2');
       }
-      const result = await decodeFile(file, dataDir(values));
+      const result = await decodeFile(file, dataDir(values), io);
       const errors = result.problems.filter((p) => p.severity === 'error');
       for (const p of errors) io.err(`${formatProblem(p)}\n`);
       if (errors.length > 0) {
@@ -173,11 +180,13 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
           + `published at ${TAXONOMY_RELEASES}; the node works without it, with the product types, units and currencies it ships`);
       }
       if (rest[0] !== 'load' || rest[1] === undefined) throw new UsageError('taxonomy takes load FILE or list');
-      const { name, concepts } = await readTaxonomyFile(rest[1]);
+      const { name, concepts } = await readTaxonomyFile(rest[1], storedContexts(dataDir(values), warnUnreadable(io)));
       store.save(name, concepts);
       io.out(`loaded ${count(concepts.length, 'concept')} from ${rest[1]} as taxonomy "${name}"\n`);
       return 0;
     }
+    case 'context':
+      return contextCommand(rest, values, io);
     case 'init':
       return init(values, io);
     case 'serve':

@@ -14,6 +14,7 @@ import { extractRecords } from './extract.js';
 import type { Graph } from './graph.js';
 import { hasErrors, problem, type Problem, type ProblemCode } from '../errors/problem.js';
 import { readJsonLd } from './read-jsonld.js';
+import { ContextRegistry } from './context-registry.js';
 import { RDF_FORMATS, readRdf } from './read-rdf.js';
 import { RecordValidator } from './validate.js';
 import { DECODE_TIME_BUDGET_MS, Deadline, DecodeTimeoutError } from './limits.js';
@@ -53,6 +54,11 @@ export interface DecoderOptions {
    * is refused with a `decode-timeout` problem.
    */
   readonly timeBudgetMs?: number;
+  /**
+   * The JSON-LD contexts read without the network: the DFC ones, and those the operator stored (default: the
+   * DFC ones only). A document naming any other context is refused, never fetched.
+   */
+  readonly contexts?: ContextRegistry;
 }
 
 /** Per-call options of {@link Decoder.decode}. */
@@ -73,11 +79,13 @@ export class Decoder {
   private readonly validator: RecordValidator;
   private readonly defaultCurrency: Iri;
   private readonly timeBudgetMs: number;
+  private readonly contexts: ContextRegistry;
 
   public constructor(options: DecoderOptions = {}) {
     this.validator = new RecordValidator(options.taxonomy ?? Taxonomy.builtin());
     this.defaultCurrency = options.defaultCurrency === undefined ? EURO : toIri(options.defaultCurrency);
     this.timeBudgetMs = options.timeBudgetMs ?? DECODE_TIME_BUDGET_MS;
+    this.contexts = options.contexts ?? ContextRegistry.NONE;
   }
 
   /**
@@ -114,7 +122,9 @@ export class Decoder {
         return failure('invalid-json', `malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    const read = await readJsonLd(document, { ...(options.base !== undefined ? { base: options.base } : {}), deadline });
+    const read = await readJsonLd(document, {
+      ...(options.base !== undefined ? { base: options.base } : {}), deadline, contexts: this.contexts,
+    });
     return this.finish(read.graph, read.problems, read.path, deadline);
   }
 

@@ -3,33 +3,44 @@
  *
  * jsonld.js fetches remote contexts by default. Peer data is untrusted: a context URL chosen by a peer would
  * let it make us fetch anything (SSRF), stall us, or change the meaning of its own data later. So every known
- * DFC context URL resolves to our local copy, and anything else is refused.
+ * DFC context URL resolves to our local copy, a context the operator stored (`maillon context add`) to the
+ * stored copy (see {@link ./context-registry.ts}), and anything else is refused.
  *
  * @packageDocumentation
  */
-import { resolveKnownContext, type SimpleContext } from '../../ontology/contexts.js';
+import { resolveKnownContext } from '../../ontology/contexts.js';
 
 /** What jsonld.js expects a document loader to return. */
 export interface RemoteDocument {
   readonly contextUrl: string | null;
   readonly documentUrl: string;
-  readonly document: { '@context': SimpleContext };
+  /** A context document: our DFC context, or a stored one (an object or an array of contexts). */
+  readonly document: { readonly '@context': unknown };
 }
 
 /** The error a refused context URL raises inside jsonld.js, recognisable by its name. */
 export class UnknownContextError extends Error {
   public override readonly name = 'UnknownContextError';
 
-  public constructor(public readonly url: string) {
+  /**
+   * @param url - the context URL that is neither a DFC context nor stored
+   * @param namedBy - the stored context that names it, when it was named by one rather than by the document
+   */
+  public constructor(public readonly url: string, public readonly namedBy?: string) {
     super(
-      `remote JSON-LD context ${JSON.stringify(url)} is not a known DFC context; ` +
-        'Maillon never fetches contexts: use a DFC context URL or an inline context',
+      namedBy === undefined
+        ? `remote JSON-LD context ${JSON.stringify(url)} is not a known DFC context nor a stored one; ` +
+            'Maillon never fetches contexts while reading: use a DFC context URL or an inline context, ' +
+            `or have the operator store this one ('maillon context add ${url}')`
+        : `the stored JSON-LD context ${JSON.stringify(namedBy)} names the context ${JSON.stringify(url)}, ` +
+            `which is not a known DFC context nor a stored one; store it too ('maillon context add ${url}')`,
     );
   }
 }
 
 /**
- * Resolves a context URL to our local context.
+ * Resolves a context URL to our local context, for callers without stored contexts (our own output, tests,
+ * benchmarks); the decoder uses a {@link ./context-registry.ts ContextRegistry}'s loader instead.
  *
  * @param url - the URL jsonld.js asks for
  * @throws UnknownContextError for any URL that is not a known DFC context

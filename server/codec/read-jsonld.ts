@@ -12,9 +12,10 @@
  * @packageDocumentation
  */
 import jsonld from 'jsonld';
-import { resolveKnownContext, type SimpleContext } from '../../ontology/contexts.js';
+import type { SimpleContext } from '../../ontology/contexts.js';
 import { isAbsoluteIri } from '../../ontology/iri.js';
-import { localDocumentLoader, UnknownContextError } from './document-loader.js';
+import { UnknownContextError } from './document-loader.js';
+import { ContextRegistry, MAX_CONTEXT_NESTING } from './context-registry.js';
 import { Graph, type GraphNode } from './graph.js';
 import { DFC_B } from '../../ontology/vocabulary.js';
 import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
@@ -69,6 +70,8 @@ export interface JsonLdReadOptions {
   readonly base?: string;
   /** When the decode must be over (default: never). */
   readonly deadline?: Deadline;
+  /** The contexts resolved without the network (default: the DFC contexts only). */
+  readonly contexts?: ContextRegistry;
 }
 
 class Walker {
@@ -83,6 +86,7 @@ class Walker {
     private readonly base: string | undefined,
     private readonly listsAsSets: boolean,
     private readonly deadline: Deadline = Deadline.none(),
+    private readonly contexts: ContextRegistry = ContextRegistry.NONE,
   ) {}
 
   public finish(): void {
@@ -126,23 +130,31 @@ class Walker {
   /** Merges a `@context` value into the active context. */
   public context(active: ActiveContext, value: unknown): ActiveContext {
     const terms = new Map(active.terms);
-    const apply = (entry: unknown): void => {
+    // `chain`: the stored contexts being applied, innermost last (their URL is the base of the URLs they name).
+    const apply = (entry: unknown, chain: readonly string[]): void => {
       if (entry === null) throw new NeedsFullProcessing('context reset (null)');
       if (typeof entry === 'string') {
-        const known = resolveKnownContext(entry);
-        if (known === undefined) throw new UnknownContextError(entry);
-        this.contextUrls.push(entry);
-        defineAll(terms, known);
+        const namedBy = chain.at(-1);
+        const resolved = this.contexts.resolve(entry, namedBy);
+        if (resolved === undefined) throw this.contexts.unknown(entry, namedBy);
+        if (namedBy === undefined) this.contextUrls.push(entry);
+        if (resolved.kind === 'known') {
+          defineAll(terms, resolved.context);
+          return;
+        }
+        // jsonld.js reports a cycle (or too deep a chain) with its own message.
+        if (chain.includes(resolved.url) || chain.length >= MAX_CONTEXT_NESTING) throw new NeedsFullProcessing('recursive context');
+        apply(resolved.context, [...chain, resolved.url]);
         return;
       }
       if (Array.isArray(entry)) {
-        entry.forEach(apply);
+        for (const item of entry) apply(item, chain);
         return;
       }
       if (!isObject(entry)) throw new NeedsFullProcessing('unexpected @context value');
       defineAll(terms, entry);
     };
-    apply(value);
+    apply(value, []);
     return { terms };
   }
 
@@ -419,7 +431,8 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
   if (jsonDepth(document, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
     return documentFailure('too-deep', `the document nests JSON arrays and objects more than ${MAX_JSON_DEPTH} levels deep`, [], 'fast', '');
   }
-  const fast = new Walker(options.base, false, deadline);
+  const contexts = options.contexts ?? ContextRegistry.NONE;
+  const fast = new Walker(options.base, false, deadline, contexts);
   try {
     fast.top(document, EMPTY_CONTEXT, '');
     fast.finish();
@@ -434,7 +447,7 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
   let expanded: unknown;
   try {
     expanded = await jsonld.expand(document as jsonld.JsonLdDocument, {
-      documentLoader: localDocumentLoader as unknown as jsonld.Options.DocLoader['documentLoader'],
+      documentLoader: contexts.jsonLdLoader,
       ...(options.base !== undefined ? { base: options.base } : {}),
       // jsonld.js reports terms it drops through events; we turn them into warnings instead of losing them silently.
       eventHandler: ({ event }: { event: { code: string; message: string; details?: { property?: string } } }) => {
