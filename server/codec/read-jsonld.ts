@@ -260,9 +260,9 @@ class Walker {
       return;
     }
     if (typeof value === 'string') {
-      if (definition.typeId && TEXT_OR_IRI.has(this.graph.iri(definition.iri)) && !isAbsoluteIri(this.expandIri(value, context, false))) {
+      if (definition.typeId && TEXT_OR_IRI.has(this.graph.iri(definition.iri)) && isTextWhereLinkExpected(value, this.expandIri(value, context, false, false), this.base !== undefined)) {
         // People write a country, a phone number or a currency as text (`"GB"`, `"+44 …"`, `"GBP"`) where the
-        // context expects a link: that is text, not a malformed IRI.
+        // context expects a link: that is text, not a malformed IRI, nor one relative to the URL posted to.
         this.graph.add(node, definition.iri, { kind: 'literal', value });
       } else if (definition.typeId) this.ref(node, definition.iri, value, context, path, false);
       else this.graph.add(node, definition.iri, { kind: 'literal', value });
@@ -337,7 +337,10 @@ class Walker {
     return isAbsoluteIri(iri) && !iri.startsWith('_:') ? { iri, typeId: false } : undefined;
   }
 
-  private expandIri(value: string, context: ActiveContext, vocab: boolean): string {
+  /**
+   * Expands a compact IRI, a term (with `vocab`) or, against the base (unless `relative` is false), a relative one.
+   */
+  private expandIri(value: string, context: ActiveContext, vocab: boolean, relative = true): string {
     if (value.startsWith('_:')) return this.graph.blank(value);
     if (vocab) {
       const term = context.terms.get(value);
@@ -354,7 +357,7 @@ class Walker {
       }
       return value;
     }
-    if (this.base !== undefined) {
+    if (relative && this.base !== undefined) {
       try {
         return new URL(value, this.base).href;
       } catch {
@@ -363,6 +366,20 @@ class Walker {
     }
     return value;
   }
+}
+
+/**
+ * Whether a string where the context expects a link (a country, a phone number, a unit) is text: it is no
+ * absolute or compact IRI, and, when there is a base to resolve against, it does not look like a relative reference
+ * (`#phone`, `/countries/fr`, `./x`), which a posted document may use for a node it describes. `"EUR"` posted to a
+ * collection is a currency, not `<collection>/EUR`.
+ *
+ * @param value - the string as written
+ * @param expanded - the string expanded without the base
+ * @param hasBase - whether relative references resolve in this document
+ */
+function isTextWhereLinkExpected(value: string, expanded: string, hasBase: boolean): boolean {
+  return !isAbsoluteIri(expanded) && !(hasBase && /^(?:#|\/|\.\.?\/|\?)/u.test(value));
 }
 
 /**
