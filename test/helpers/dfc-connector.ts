@@ -26,6 +26,8 @@ export interface ConnectorEntry {
 /** What a paged read found. */
 export interface ConnectorRead {
   readonly entries: ConnectorEntry[];
+  /** Every SuppliedProduct read (with a catalog item or not: product groups, products not on sale). */
+  readonly products: { readonly id: string; readonly name: string | undefined }[];
   /** Every page fetched, in order. */
   readonly pages: string[];
   /** Every URL the connector itself tried to fetch (contexts), answered or refused. */
@@ -52,7 +54,7 @@ function nextLink(header: string | null): string | undefined {
 export async function readWithConnector(start: string, headers: Record<string, string> = {}): Promise<ConnectorRead> {
   const realFetch = globalThis.fetch;
   const connectorFetches: string[] = [];
-  const { Connector, CatalogItem } = await import('@datafoodconsortium/connector');
+  const { Connector, CatalogItem, SuppliedProduct } = await import('@datafoodconsortium/connector');
   const { default: connectorContext } = await import('@datafoodconsortium/connector/lib/context.js');
   globalThis.fetch = ((input: unknown) => {
     const url = input instanceof Request ? input.url : String(input);
@@ -65,6 +67,7 @@ export async function readWithConnector(start: string, headers: Record<string, s
   try {
     const connector = new Connector();
     const items: InstanceType<typeof CatalogItem>[] = [];
+    const products: ConnectorRead['products'] = [];
     const pages: string[] = [];
     for (let url: string | undefined = start; url !== undefined;) {
       if (new URL(url).hostname !== '127.0.0.1') throw new Error(`a page off loopback: ${url}`);
@@ -81,7 +84,10 @@ export async function readWithConnector(start: string, headers: Record<string, s
         expect(view?.['@id'], `the view of ${url}`).to.equal(url);
         expect(view?.['hydra:next'], `hydra:next of ${url}`).to.equal(next);
       }
-      for (const object of await connector.import(text)) if (object instanceof CatalogItem) items.push(object);
+      for (const object of await connector.import(text)) {
+        if (object instanceof CatalogItem) items.push(object);
+        else if (object instanceof SuppliedProduct) products.push({ id: object.getSemanticId(), name: object.getName() });
+      }
       url = next;
     }
     const entries: ConnectorEntry[] = [];
@@ -102,7 +108,7 @@ export async function readWithConnector(start: string, headers: Record<string, s
         })),
       });
     }
-    return { entries, pages, connectorFetches };
+    return { entries, products, pages, connectorFetches };
   } finally {
     globalThis.fetch = realFetch;
   }
