@@ -5,7 +5,7 @@
  * flows, Turtle, expanded JSON-LD, DFC 2.0 and the connector's context — are
  *
  * 1. each read with their values asserted (here, or in the codec's unit tests named in {@link CORPUS});
- * 2. all imported into one node, through `maillon import` (the CLI path) or a POST to the products collection (the
+ * 2. all imported into one running node, through `maillon import` (the CLI path) or a POST to the products collection (the
  *    HTTP path);
  * 3. served over HTTP and read back, page by page, by the DFC connector, which must find the same names, prices
  *    and stock as the input.
@@ -253,6 +253,10 @@ describe('the corpus round trip (issue 12)', function () {
       dir = mkdtempSync(join(tmpdir(), 'maillon-corpus-'));
       const port = await freePort();
       base = `http://127.0.0.1:${port}`;
+      const config = loadConfig({ port: String(port), host: '127.0.0.1', 'data-dir': dir, 'base-url': base },
+        { MAILLON_LOG_LEVEL: 'silent', MAILLON_SYNC_SCHEDULE: 'off' });
+      node = await startNode(config, createLogger('silent'));
+      // The operator imports into the running node, as `maillon import` is used beside `maillon serve`.
       const common = ['--data-dir', dir, '--base-url', base];
       for (const entry of CORPUS) {
         for (const command of entry.before ?? []) {
@@ -262,20 +266,15 @@ describe('the corpus round trip (issue 12)', function () {
         if (entry.via === 'post') {
           const created = await cli(['enterprise', 'add', '--id', entry.eid, '--name', entry.eid, ...common]);
           expect(created.code, created.err).to.equal(0);
+          const { token } = await issueToken(node.store, { eid: entry.eid, scopes: ['WriteProducts'] });
+          const response = await fetch(`${base}/api/dfc/enterprises/${entry.eid}/supplied_products`, {
+            method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/ld+json' }, body: fixtureText(entry.file),
+          });
+          expect(response.status, `POST ${entry.file}: ${await response.clone().text()}`).to.equal(201);
           continue;
         }
         const imported = await cli(['import', join(FIXTURES, entry.file), '--enterprise', entry.eid, ...common]);
         expect(imported.code, `import ${entry.file}: ${imported.err}`).to.equal(entry.exit ?? 0);
-      }
-      const config = loadConfig({ port: String(port), host: '127.0.0.1', 'data-dir': dir, 'base-url': base },
-        { MAILLON_LOG_LEVEL: 'silent', MAILLON_SYNC_SCHEDULE: 'off' });
-      node = await startNode(config, createLogger('silent'));
-      for (const entry of CORPUS.filter((e) => e.via === 'post')) {
-        const { token } = await issueToken(node.store, { eid: entry.eid, scopes: ['WriteProducts'] });
-        const response = await fetch(`${base}/api/dfc/enterprises/${entry.eid}/supplied_products`, {
-          method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/ld+json' }, body: fixtureText(entry.file),
-        });
-        expect(response.status, `POST ${entry.file}: ${await response.clone().text()}`).to.equal(201);
       }
       for (const entry of CORPUS) reads.set(entry.eid, await readWithConnector(`${base}/api/dfc/enterprises/${entry.eid}/catalog_items?page_size=2`));
     });
