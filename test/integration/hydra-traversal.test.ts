@@ -18,6 +18,7 @@ import { expect } from 'chai';
 import { Parser } from 'n3';
 import { CONTEXT_1_16_URL, resolveKnownContext } from '../../ontology/contexts.js';
 import { DFC_NAMESPACES, NS } from '../../ontology/namespaces.js';
+import { TREE } from '../../ontology/streams.js';
 import type { DfcRecord } from '../../ontology/records.js';
 import { serialize } from '../../server/codec/serialize.js';
 import { readWithConnector } from '../helpers/dfc-connector.js';
@@ -241,6 +242,22 @@ describe('generic Linked Data clients traverse our paging (issue 12)', function 
           const described = new Set(quads.filter((q) => q.subject.value === view).map((q) => q.predicate.value));
           for (const rel of ['first', 'next', 'last']) expect(described.has(`${NS.hydra}${rel}`), `${format.name} hydra:${rel}`).to.equal(true);
         }
+      }
+    });
+  });
+
+  describe('the change feed (TREE)', () => {
+    it('a fragment is the tree:Node whose @id is the URL as requested, in Turtle and in JSON-LD', async () => {
+      for (const query of ['/api/dfc/feed?after=0', '/api/dfc/feed?utm_source=x&after=0', '/api/dfc/enterprises/ferme/feed?after=0&x=%C3%A9']) {
+        const turtle = await node.request('GET', query, { headers: { accept: 'text/turtle' } });
+        expect(turtle.status, turtle.text).to.equal(200);
+        const nodes = new Parser({ format: 'text/turtle' }).parse(turtle.text)
+          .filter((q) => q.predicate.value === `${NS.rdf}type` && q.object.value === TREE.Node).map((q) => q.subject.value);
+        expect(nodes, query).to.deep.equal([`${node.base}${query}`]);
+        const jsonld = await node.request('GET', query, { headers: { accept: 'application/ld+json' } });
+        const graph = (JSON.parse(jsonld.text) as { '@graph': Record<string, unknown>[] })['@graph'];
+        expect(graph.filter((n) => [n['@type']].flat().some((t) => t === 'tree:Node' || t === TREE.Node)).map((n) => n['@id']), query)
+          .to.deep.equal([`${node.base}${query}`]);
       }
     });
   });
