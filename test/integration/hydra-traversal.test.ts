@@ -20,6 +20,7 @@ import { CONTEXT_1_16_URL, resolveKnownContext } from '../../ontology/contexts.j
 import { DFC_NAMESPACES, NS } from '../../ontology/namespaces.js';
 import { TREE } from '../../ontology/streams.js';
 import type { DfcRecord } from '../../ontology/records.js';
+import { issueToken } from '../../server/auth/tokens.js';
 import { serialize } from '../../server/codec/serialize.js';
 import { readWithConnector } from '../helpers/dfc-connector.js';
 import { startStaticPeer, startFakePeer, type FakePeer, type StaticPeer } from '../helpers/fake-peer.js';
@@ -70,7 +71,11 @@ describe('generic Linked Data clients traverse our paging (issue 12)', function 
   /** The products an order holds one unit of. */
   const ordered: string[] = [];
   /** What the node holds, counted from what was put in (not read back). */
-  const totals = { enterprises: 0, products: PRODUCTS.length, orders: 5, federatedOffers: 0 };
+  const totals = {
+    enterprises: 4, products: PRODUCTS.length, orders: 5,
+    // ferme's, verger-local's and rucher's offers, and the peer's.
+    federatedOffers: PRODUCTS.length + ORCHARD_PRODUCTS.length + 2 + ORCHARD_PRODUCTS.length,
+  };
 
   /** Runs Comunica from `url`, in the format of `accept`, with a bearer token for the loopback node if given. */
   async function traverse(url: string, accept: string, classes: readonly string[], token?: string): Promise<Traversal> {
@@ -112,7 +117,6 @@ describe('generic Linked Data clients traverse our paging (issue 12)', function 
     await seed('vide', farmRecords('vide', { products: [] }));
     await seed('verger-local', farmRecords('verger-local', { products: ORCHARD_PRODUCTS }));
     await seed('rucher', farmRecords('rucher', { products: PRODUCTS.slice(0, 2) }));
-    totals.enterprises = 4;
     // A peer with three more offers, synced: the federated catalogue then holds several sources (several named
     // graphs in N-Quads).
     orchard = await startStaticPeer((origin) => ({
@@ -120,9 +124,7 @@ describe('generic Linked Data clients traverse our paging (issue 12)', function 
     }));
     const peer = await node.addPeer(`${orchard.url}/catalog.json`, 'verger');
     await node.sync(peer.id);
-    totals.federatedOffers = PRODUCTS.length + ORCHARD_PRODUCTS.length + 2 + ORCHARD_PRODUCTS.length;
     // Five orders of one unit each on `ferme`, read back with the seller's token.
-    const { issueToken } = await import('../../server/auth/tokens.js');
     sellerToken = (await issueToken(node.node.store, { eid: 'ferme', scopes: ['ReadOrders', 'WriteOrders'] })).token;
     const ordersUrl = `${node.base}/api/dfc/enterprises/ferme/orders`;
     for (let i = 0; i < totals.orders; i++) {
