@@ -289,7 +289,12 @@ class Walker {
     }
     const keys = Object.keys(value);
     if (keys.length === 1 && typeof value['@id'] === 'string') {
-      this.ref(node, definition.iri, value['@id'], context, path, false);
+      const raw = value['@id'];
+      // In jsonld.js's expanded output a coerced string is an `{"@id"}` too: the same text rule as above.
+      if (this.listsAsSets && TEXT_OR_IRI.has(this.graph.iri(definition.iri))
+        && isTextWhereLinkExpected(raw, this.expandIri(raw, context, false, false), this.base !== undefined)) {
+        this.graph.add(node, definition.iri, { kind: 'literal', value: raw });
+      } else this.ref(node, definition.iri, raw, context, path, false);
       return;
     }
     const child = this.node(value, context, `${node.origin}/${path}`);
@@ -450,9 +455,10 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
   const warnings: Problem[] = [];
   let expanded: unknown;
   try {
+    // No base for jsonld.js: relative references stay relative in its output, and the walk resolves them against the
+    // base itself, after telling text where a link is expected (`"EUR"`) from a reference (`"#phone"`).
     expanded = await jsonld.expand(document as jsonld.JsonLdDocument, {
       documentLoader: localDocumentLoader as unknown as jsonld.Options.DocLoader['documentLoader'],
-      ...(options.base !== undefined ? { base: options.base } : {}),
       // jsonld.js reports terms it drops through events; we turn them into warnings instead of losing them silently.
       eventHandler: ({ event }: { event: { code: string; message: string; details?: { property?: string } } }) => {
         warnings.push(problem('jsonld-warning', null, null, event.details?.property ?? '', `${event.code}: ${event.message}`, 'warning'));
