@@ -272,9 +272,9 @@ class Walker {
       return;
     }
     if (typeof value === 'string') {
-      if (definition.typeId && TEXT_OR_IRI.has(this.graph.iri(definition.iri)) && !isAbsoluteIri(this.expandIri(value, context, false))) {
+      if (definition.typeId && TEXT_OR_IRI.has(this.graph.iri(definition.iri)) && isTextWhereLinkExpected(value, this.expandIri(value, context, false, false), this.base !== undefined)) {
         // People write a country, a phone number or a currency as text (`"GB"`, `"+44 …"`, `"GBP"`) where the
-        // context expects a link: that is text, not a malformed IRI.
+        // context expects a link: that is text, not a malformed IRI, nor one relative to the URL posted to.
         this.graph.add(node, definition.iri, { kind: 'literal', value });
       } else if (definition.typeId) this.ref(node, definition.iri, value, context, path, false);
       else this.graph.add(node, definition.iri, { kind: 'literal', value });
@@ -301,7 +301,12 @@ class Walker {
     }
     const keys = Object.keys(value);
     if (keys.length === 1 && typeof value['@id'] === 'string') {
-      this.ref(node, definition.iri, value['@id'], context, path, false);
+      const raw = value['@id'];
+      // In jsonld.js's expanded output a coerced string is an `{"@id"}` too: the same text rule as above.
+      if (this.listsAsSets && TEXT_OR_IRI.has(this.graph.iri(definition.iri))
+        && isTextWhereLinkExpected(raw, this.expandIri(raw, context, false, false), this.base !== undefined)) {
+        this.graph.add(node, definition.iri, { kind: 'literal', value: raw });
+      } else this.ref(node, definition.iri, raw, context, path, false);
       return;
     }
     const child = this.node(value, context, `${node.origin}/${path}`);
@@ -349,7 +354,10 @@ class Walker {
     return isAbsoluteIri(iri) && !iri.startsWith('_:') ? { iri, typeId: false } : undefined;
   }
 
-  private expandIri(value: string, context: ActiveContext, vocab: boolean): string {
+  /**
+   * Expands a compact IRI, a term (with `vocab`) or, against the base (unless `relative` is false), a relative one.
+   */
+  private expandIri(value: string, context: ActiveContext, vocab: boolean, relative = true): string {
     if (value.startsWith('_:')) return this.graph.blank(value);
     if (vocab) {
       const term = context.terms.get(value);
@@ -366,7 +374,7 @@ class Walker {
       }
       return value;
     }
-    if (this.base !== undefined) {
+    if (relative && this.base !== undefined) {
       try {
         return new URL(value, this.base).href;
       } catch {
@@ -375,6 +383,20 @@ class Walker {
     }
     return value;
   }
+}
+
+/**
+ * Whether a string where the context expects a link (a country, a phone number, a unit) is text: it is no
+ * absolute or compact IRI, and, when there is a base to resolve against, it does not look like a relative reference
+ * (`#phone`, `/countries/fr`, `./x`), which a posted document may use for a node it describes. `"EUR"` posted to a
+ * collection is a currency, not `<collection>/EUR`.
+ *
+ * @param value - the string as written
+ * @param expanded - the string expanded without the base
+ * @param hasBase - whether relative references resolve in this document
+ */
+function isTextWhereLinkExpected(value: string, expanded: string, hasBase: boolean): boolean {
+  return !isAbsoluteIri(expanded) && !(hasBase && /^(?:#|\/|\.\.?\/|\?)/u.test(value));
 }
 
 /**
@@ -446,9 +468,10 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
   const warnings: Problem[] = [];
   let expanded: unknown;
   try {
+    // No base for jsonld.js: relative references stay relative in its output, and the walk resolves them against the
+    // base itself, after telling text where a link is expected (`"EUR"`) from a reference (`"#phone"`).
     expanded = await jsonld.expand(document as jsonld.JsonLdDocument, {
       documentLoader: contexts.jsonLdLoader,
-      ...(options.base !== undefined ? { base: options.base } : {}),
       // jsonld.js reports terms it drops through events; we turn them into warnings instead of losing them silently.
       eventHandler: ({ event }: { event: { code: string; message: string; details?: { property?: string } } }) => {
         warnings.push(problem('jsonld-warning', null, null, event.details?.property ?? '', `${event.code}: ${event.message}`, 'warning'));

@@ -38,13 +38,14 @@ export function serialize(records: readonly DfcRecord[], format: OutputFormat, o
 /**
  * N-Quads with one named graph per source: the federated catalogue's provenance.
  *
- * @param groups - records by graph IRI
+ * @param groups - records by graph IRI; a group without one is in the default graph (what describes the
+ *   document itself, such as its paging view, is no source's word)
  */
-export function serializeNQuadsByGraph(groups: readonly { graph: string; records: readonly DfcRecord[] }[]): string {
+export function serializeNQuadsByGraph(groups: readonly { graph?: string; records: readonly DfcRecord[] }[]): string {
   const quads: Quad[] = [];
   for (const { graph, records } of groups) {
     const { graph: nodes } = readSimpleJsonLd(encodeJsonLd(records));
-    const name = DataFactory.namedNode(graph);
+    const name = graph === undefined ? DataFactory.defaultGraph() : DataFactory.namedNode(graph);
     // Blank node labels restart per document: prefix them per graph so two sources never share one.
     const prefix = `g${quads.length}_`;
     for (const q of graphToQuads(nodes)) {

@@ -12,7 +12,7 @@ import type { FederatedMatch } from '../store/federation.js';
 import { BadRequestHttpError, NotFoundHttpError } from '../errors/http-error.js';
 import { serializeNQuadsByGraph } from '../codec/serialize.js';
 import { negotiate } from './negotiate.js';
-import { answeredNotModified, etagOf, render, type PageView } from './render.js';
+import { answeredNotModified, etagOf, render, viewRecord, type PageView } from './render.js';
 
 /** Options of {@link federationRoutes}. */
 export interface FederationRoutesArgs {
@@ -85,13 +85,17 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
     // N-Quads carry provenance: every source's word, each in its own graph. Other formats: the winners only.
     const groups = representation.format === 'nquads' ? await service.recordsBySource(pageRows) : await service.records(pageRows);
     const links = view === undefined ? [] : [
-      ...(view.next !== undefined ? [`<${view.next}>; rel="next"`] : []), `<${view.first}>; rel="first"`,
+      ...(view.next !== undefined ? [`<${view.next}>; rel="next"`] : []), ...(view.previous !== undefined ? [`<${view.previous}>; rel="prev"`] : []),
+      `<${view.first}>; rel="first"`, ...(view.last !== undefined ? [`<${view.last}>; rel="last"`] : []),
     ];
     if (representation.format === 'nquads') {
       const graphOf = (source: string): string => (source.startsWith('peer:')
         ? `${args.base}/api/sync/peers/${source.slice('peer:'.length)}`
         : `${args.base}/api/dfc/enterprises/${encodeURIComponent(source.slice('local:'.length))}`);
-      send(req, res, serializeNQuadsByGraph(groups.map((g) => ({ graph: graphOf(g.source), records: g.records }))), representation.contentType, links);
+      // The paging view is in the default graph: it describes this page, and a client that follows `hydra:next`
+      // (from the view whose `@id` is the URL it asked for) must find it in N-Quads as in every other format.
+      const sources = groups.map((g) => ({ graph: graphOf(g.source), records: g.records }));
+      send(req, res, serializeNQuadsByGraph(view === undefined ? sources : [...sources, { records: [viewRecord(view)] }]), representation.contentType, links);
       return;
     }
     const rendered = render(groups.flatMap((g) => g.records), representation, {

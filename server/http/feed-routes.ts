@@ -84,7 +84,9 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
     const after = Number(afterParam);
     if (typeof afterParam !== 'string' || !Number.isInteger(after) || after < 0) throw new BadRequestHttpError('after must be a sequence number ≥ 0');
     const events = await feed.events(after, args.fragmentSize, eid, publicOnly);
-    const self = `${feedUrl}?after=${after}`;
+    // The fragment's `@id` is the URL as requested: a TREE reader follows the relations of the node that is the
+    // very page it fetched (as Hydra readers follow `hydra:next` of the view that is), whatever else the query holds.
+    const self = `${catalog.urls.base}${req.originalUrl}`;
     const full = events.length === args.fragmentSize;
     const last = events.at(-1);
     const fragment: DfcRecord = {

@@ -80,7 +80,11 @@ export function versionEtag(version: string, representation: Representation): st
   return `"${createHash('sha256').update(key).digest('base64url').slice(0, 32)}"`;
 }
 
-function viewRecord(view: PageView): DfcRecord {
+/**
+ * The paging view as a record (`hydra:PartialCollectionView` with its links), for the RDF formats, whose
+ * writers know the `hydra:` namespace.
+ */
+export function viewRecord(view: PageView): DfcRecord {
   const link = (iri: string) => [{ '@id': iri }];
   return {
     kind: 'Resource',
