@@ -61,6 +61,11 @@ export interface AppDeps {
   readonly listings?: ListingService;
   /** Verifiers of bearer tokens that are not our API tokens (OpenID Connect). */
   readonly verifiers?: readonly BearerVerifier[];
+  /**
+   * Which reverse proxies' `X-Forwarded-*` headers are believed (default none): the client address and protocol
+   * that requests are logged with come from them only then.
+   */
+  readonly trustProxy?: false | number | readonly string[];
 }
 
 /** The version written in discovery. */
@@ -73,6 +78,8 @@ export function createApp(deps: AppDeps): Express {
   // ETags are ours (strong, from the content); Express's own weak ones would shadow them.
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // Off unless configured: otherwise any client could write X-Forwarded-For and be logged as someone else.
+  app.set('trust proxy', deps.trustProxy === undefined || deps.trustProxy === false ? false : deps.trustProxy);
   const catalog = deps.catalog;
 
   app.use(requestLogger(deps.logger));

@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import { isIP } from 'node:net';
 
 /** A validated configuration. */
 export interface Config {
@@ -56,7 +57,16 @@ export interface Config {
   readonly oidcKeysMaxAgeSeconds: number;
   /** Least time between two fetches of an issuer's keys caused by a token signed with an unknown key, in ms. */
   readonly oidcKeysCooldownMs: number;
+  /**
+   * Which reverse proxies' `X-Forwarded-For`/`-Proto`/`-Host` are believed (Express's `trust proxy`): `false`
+   * (none: the default, so a client cannot forge its address), a number of hops, or addresses, subnets and the
+   * presets `loopback`, `linklocal`, `uniquelocal`.
+   */
+  readonly trustProxy: TrustProxy;
 }
+
+/** The `trust proxy` setting: none, a number of hops in front of the node, or the proxies' addresses. */
+export type TrustProxy = false | number | readonly string[];
 
 /** Command-line options that map to configuration. */
 export interface ConfigOptions {
@@ -66,6 +76,7 @@ export interface ConfigOptions {
   readonly 'base-url'?: string | undefined;
   readonly 'data-dir'?: string | undefined;
   readonly 'allow-private'?: boolean | undefined;
+  readonly 'trust-proxy'?: string | undefined;
 }
 
 /** Raised for a configuration value that makes no sense. */
@@ -80,6 +91,36 @@ function integer(name: string, value: string | undefined, fallback: number, min:
   const number = Number(value);
   if (!Number.isInteger(number) || number < min || number > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`);
   return number;
+}
+
+const PROXY_PRESETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address or subnet Express's `trust proxy` takes: `10.0.0.1`, `10.0.0.0/8`, `fd00::/8`, `10.0.0.0/255.0.0.0`. */
+function isProxyAddress(value: string): boolean {
+  const [address = '', mask, ...extra] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra.length > 0) return false;
+  if (mask === undefined) return true;
+  if (/^\d{1,3}$/u.test(mask)) return Number(mask) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(mask) === 4;
+}
+
+/**
+ * Reads `--trust-proxy` / `MAILLON_TRUST_PROXY`: unset, empty, `off` or `false` trust no proxy; a whole number
+ * trusts that many hops; otherwise a comma-separated list of addresses, subnets and presets. Trusting every hop
+ * (`true`) is refused: any client could then choose the address it is logged under.
+ */
+function trustProxy(value: string | undefined): TrustProxy {
+  const name = '--trust-proxy / MAILLON_TRUST_PROXY';
+  if (value === undefined || ['', 'off', 'false', 'no', '0'].includes(value.trim().toLowerCase())) return false;
+  if (/^\d+$/u.test(value.trim())) return integer(name, value.trim(), 0, 1, 100);
+  const entries = value.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const bad = entries.filter((x) => !PROXY_PRESETS.has(x) && !isProxyAddress(x));
+  if (bad.length > 0 || entries.length === 0) {
+    throw new ConfigError(`${name} must be off, a number of proxy hops, or addresses, subnets and loopback/linklocal/uniquelocal `
+      + `separated by commas, not ${JSON.stringify(value)}`);
+  }
+  return entries;
 }
 
 /**
@@ -128,5 +169,6 @@ export function loadConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv =
     listingRefreshSeconds: integer('MAILLON_LISTING_REFRESH_SECONDS', env['MAILLON_LISTING_REFRESH_SECONDS'], 300, 1, 7 * 86400),
     oidcKeysMaxAgeSeconds: integer('MAILLON_OIDC_KEYS_MAX_AGE', env['MAILLON_OIDC_KEYS_MAX_AGE'], 600, 0, 7 * 86400),
     oidcKeysCooldownMs: integer('MAILLON_OIDC_KEYS_COOLDOWN', env['MAILLON_OIDC_KEYS_COOLDOWN'], 30_000, 0, 3_600_000),
+    trustProxy: trustProxy(options['trust-proxy'] ?? env['MAILLON_TRUST_PROXY']),
   };
 }

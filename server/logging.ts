@@ -14,7 +14,8 @@ export function createLogger(level: string): Logger {
 
 /**
  * Gives each request an id (the client's `X-Request-Id` when it is sane, else a new UUID), echoes it in the
- * response, and logs one line per finished request.
+ * response, and logs one line per finished request, with the client's address and protocol (those a trusted
+ * reverse proxy forwarded, when the app trusts one: Express's `req.ip` and `req.protocol`).
  */
 export function requestLogger(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -24,7 +25,7 @@ export function requestLogger(logger: Logger): RequestHandler {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       logger.info({
-        requestId: id, method: req.method, url: req.originalUrl, status: res.statusCode,
+        requestId: id, method: req.method, url: req.originalUrl, status: res.statusCode, ip: req.ip, protocol: req.protocol,
         ms: Number(process.hrtime.bigint() - started) / 1e6,
       }, 'request');
     });

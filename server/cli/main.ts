@@ -24,8 +24,9 @@ const USAGE = `Usage: maillon <command> [options]
 
 Node commands:
   init                                        create the database and print the admin token once
-  serve [--port P] [--host H] [--db FILE] [--base-url URL] [--seed DIR]
-                                              run the node (--seed: fill an empty database from DIR/*.jsonld)
+  serve [--port P] [--host H] [--db FILE] [--base-url URL] [--seed DIR] [--trust-proxy loopback|N|ADDR,...]
+                                              run the node (--seed: fill an empty database from DIR/*.jsonld;
+                                              --trust-proxy: believe X-Forwarded-* from these reverse proxies)
   enterprise add (FILE | --id EID --name NAME) [--private]
   enterprise list
   import FILE --enterprise EID                import a DFC catalogue into an enterprise (created if absent)
@@ -166,6 +167,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       admin: { type: 'boolean' },
       private: { type: 'boolean' },
       'allow-private': { type: 'boolean' },
+      'trust-proxy': { type: 'string' },
       token: { type: 'string' },
       'token-header': { type: 'string' },
       interval: { type: 'string' },
