@@ -18,6 +18,7 @@ import { identityCommand, peerCommand, syncCommand } from './sync-commands.js';
 import { listingCommand } from './listing-commands.js';
 import { readTaxonomyFile } from './taxonomy.js';
 import { grantCommand, oidcCommand } from './oidc-commands.js';
+import { backupCommand, restoreCommand } from './backup-commands.js';
 
 /** Exit codes: 0 done, 1 the input is invalid or the operation failed, 2 the command was used wrongly. */
 const USAGE = `Usage: maillon <command> [options]
@@ -52,6 +53,8 @@ Node commands:
   listing add ITEM --enterprise EID [--price P | --markup 15%]
                                               sell another node's catalog item (its @id) in an enterprise's catalogue
   listing list --enterprise EID | listing remove ID --enterprise EID
+  backup FILE [--force]                       copy the database to FILE, consistently, while the node serves
+  restore FILE                                put a backup back into a stopped node (the replaced database is kept)
 
 Document commands:
   validate FILE [--json]                      check a DFC document; exit 1 with the problems when invalid
@@ -185,6 +188,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       'refresh-token': { type: 'string' },
       scope: { type: 'string' },
       'no-oidc': { type: 'boolean' },
+      force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -259,6 +263,10 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       return withNode(values, (node) => identityCommand(node, rest[0], rest.slice(1), io));
     case 'listing':
       return withNode(values, (node) => listingCommand(node, rest[0], rest[1], values, io));
+    case 'backup':
+      return backupCommand(rest[0], values, io);
+    case 'restore':
+      return restoreCommand(rest[0], values, io);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
