@@ -53,7 +53,6 @@ export async function backupCommand(file: string | undefined, options: BackupCom
 export async function restoreCommand(file: string | undefined, options: BackupCommandOptions, io: Io): Promise<number> {
   if (file === undefined) throw new UsageError('usage: maillon restore FILE [--db DB]');
   const config = loadConfig(options);
-  mkdirSync(dirname(config.db), { recursive: true });
   const outcome = await restoreDatabase(file, config.db);
   io.out(`restored ${file} into ${config.db}: ${counts(outcome)}\n`);
   if (outcome.previous !== undefined) io.out(`the database it replaced is kept as ${outcome.previous}\n`);

@@ -12,7 +12,8 @@
  *
  * @packageDocumentation
  */
-import { copyFileSync, existsSync, linkSync, openSync, fsyncSync, closeSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 // A retry of one command's own step, not background work: it stays with the command (as net/ keeps a request's deadlines).
 import { setTimeout as sleep } from 'node:timers/promises';
 import sqlite3 from 'sqlite3';
@@ -274,6 +275,7 @@ export async function restoreDatabase(backup: string, target: string, now: Date 
     }
   }
   const incoming = `${target}.restoring-${process.pid}`;
+  mkdirSync(dirname(target), { recursive: true });
   try {
     copyFileSync(backup, incoming);
     syncFile(incoming);
