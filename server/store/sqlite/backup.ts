@@ -160,8 +160,8 @@ export async function backupDatabase(source: string, target: string, options: Ba
   let pages = 0;
   let restarts = 0;
   try {
-    const schema = await withSchema(db, source);
-    if (schema > SCHEMA_VERSION) throw new SchemaTooNewError(schema, SCHEMA_VERSION, source);
+    // Any Maillon database, of a newer version too: a copy is safe, and is what an operator should take first.
+    await withSchema(db, source);
     const backup = (db as unknown as { backup(file: string): SqliteBackup }).backup(partial);
     let copied = 0;
     let retries = 0;
