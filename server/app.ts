@@ -28,6 +28,7 @@ import type { SyncScheduler } from './sync/scheduler.js';
 import type { OrderService } from './orders/order-service.js';
 import { orderRoutes } from './http/order-routes.js';
 import { oidcRoutes } from './http/oidc-routes.js';
+import { openApiRoutes } from './http/openapi.js';
 
 /** What the application needs. */
 export interface AppDeps {
@@ -100,6 +101,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.text({ type: () => true, limit: deps.bodyLimit ?? 5 * 1024 * 1024 }));
   app.use(identify(deps.store, { logger: deps.logger, ...(deps.verifiers !== undefined ? { verifiers: deps.verifiers } : {}) }));
   app.use(discoveryRoutes({ urls: catalog.urls, name: deps.name ?? 'Maillon node', version: VERSION }));
+  app.use(openApiRoutes({ base: deps.store.baseUrl, version: VERSION }));
   app.use('/api/dfc', subscriptionRoutes({
     feed: deps.store.feed, catalog, allowPrivate: deps.allowPrivate ?? false, ...(deps.onChange !== undefined ? { onChange: deps.onChange } : {}),
   }));
