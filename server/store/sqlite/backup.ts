@@ -12,7 +12,7 @@
  *
  * @packageDocumentation
  */
-import { closeSync, copyFileSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 // A retry of one command's own step, not background work: it stays with the command (as net/ keeps a request's deadlines).
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,6 +45,16 @@ export class NotAMaillonDatabaseError extends Error {}
 
 /** A database that a node (or another command) has open: it cannot be restored over. */
 export class DatabaseInUseError extends Error {}
+
+/** A backup or restore that would write a database over itself. */
+export class SameFileError extends Error {}
+
+/** Whether two paths name one file (one inode: links and relative paths included). */
+function sameFile(a: string, b: string): boolean {
+  if (!existsSync(a) || !existsSync(b)) return false;
+  const [x, y] = [statSync(a), statSync(b)];
+  return x.dev === y.dev && x.ino === y.ino;
+}
 
 /** Options of {@link backupDatabase}. */
 export interface BackupOptions {
@@ -153,6 +163,7 @@ export async function inspectDatabase(path: string): Promise<DatabaseSummary> {
  */
 export async function backupDatabase(source: string, target: string, options: BackupOptions = {}): Promise<BackupOutcome> {
   if (!existsSync(source)) throw new NotAMaillonDatabaseError(`${source}: no such database`);
+  if (sameFile(source, target)) throw new SameFileError(`${target} is the database itself: back it up to another file`);
   const partial = `${target}.partial-${process.pid}`;
   rmSync(partial, { force: true });
   // Read-only: a backup never writes to the database it copies.
@@ -261,6 +272,7 @@ export interface RestoreOutcome extends DatabaseSummary {
  * @param now - the time in the name of the kept database
  */
 export async function restoreDatabase(backup: string, target: string, now: Date = new Date()): Promise<RestoreOutcome> {
+  if (sameFile(backup, target)) throw new SameFileError(`${backup} is the database itself: restore another file`);
   const summary = await inspectDatabase(backup);
   if (summary.schema > SCHEMA_VERSION) throw new SchemaTooNewError(summary.schema, SCHEMA_VERSION, backup);
   let previous: string | undefined;

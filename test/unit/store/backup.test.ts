@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { NodeId } from '../../../ontology/iri.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import {
-  backupDatabase, DatabaseInUseError, inspectDatabase, NotAMaillonDatabaseError, restoreDatabase,
+  backupDatabase, DatabaseInUseError, inspectDatabase, NotAMaillonDatabaseError, restoreDatabase, SameFileError,
 } from '../../../server/store/sqlite/backup.js';
 import { SchemaTooNewError, SCHEMA_VERSION } from '../../../server/store/sqlite/migrations.js';
 import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
@@ -119,6 +119,21 @@ describe('database backup and restore', () => {
     const reopened = await SqliteStore.open({ path: db, baseUrl: BASE });
     expect((await reopened.listEnterprises()).map((e) => e.eid)).to.deep.equal(['ferme']);
     await reopened.close();
+  });
+
+  it('never writes a database over itself', async () => {
+    const store = await SqliteStore.open({ path: db, baseUrl: BASE });
+    await store.createEnterprise('ferme', `${BASE}/api/dfc/enterprises/ferme`, enterprise('ferme'));
+    await store.close();
+    const alias = join(folder, '.', 'node.db');
+    await backupDatabase(db, alias).then(() => expect.fail('backed up over itself'), (error: unknown) => {
+      expect(error).to.be.instanceOf(SameFileError);
+      expect(String(error)).to.match(/is the database itself: back it up to another file/u);
+    });
+    await restoreDatabase(alias, db).then(() => expect.fail('restored over itself'), (error: unknown) => {
+      expect(error).to.be.instanceOf(SameFileError);
+    });
+    expect((await inspectDatabase(db)).enterprises).to.equal(1);
   });
 
   it('refuses to restore a backup written by a newer Maillon', async () => {
