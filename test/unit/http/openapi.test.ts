@@ -45,9 +45,9 @@ function described(doc: Document): Set<string> {
   return out;
 }
 
-/** A concrete URL for a described path: a sample value for each parameter. */
+/** A concrete URL for a described path: the seeded enterprise, and a sample value for each other parameter. */
 function concrete(path: string): string {
-  return path.replace(/\{(\w+)\}/gu, (_m, name: string) => (name === 'n' ? '1' : `sample-${name}`));
+  return path.replace(/\{(\w+)\}/gu, (_m, name: string) => (name === 'eid' ? 'ferme' : name === 'n' ? '1' : `sample-${name}`));
 }
 
 describe('the OpenAPI description (GET /api/openapi.json)', () => {
@@ -90,6 +90,9 @@ describe('the OpenAPI description (GET /api/openapi.json)', () => {
       });
       expect(response.status, `${op}: ${response.text}`).to.not.equal(405);
       if (response.status === 404) expect(response.text, op).to.not.match(/nothing at/u);
+      // What it answered is described (the answers of a request that cannot succeed: a problem of the operation's).
+      const answers = Object.keys((doc.paths[path]?.[method.toLowerCase()] as { responses: Record<string, unknown> }).responses);
+      expect(answers, `${op} answered ${response.status}: ${response.text.slice(0, 200)}`).to.include(String(response.status));
     }
   });
 
