@@ -6,7 +6,8 @@ import { checkNativeModule } from './native-check.js';
 const problem = await checkNativeModule();
 if (problem !== undefined) {
   process.stderr.write(`maillon: ${problem}\n`);
-  process.exit(1);
+  process.exitCode = 1;
+} else {
+  const { main } = await import('./main.js');
+  await main(process.argv.slice(2));
 }
-const { main } = await import('./main.js');
-await main(process.argv.slice(2));
