@@ -28,6 +28,7 @@ import type { SyncScheduler } from './sync/scheduler.js';
 import type { OrderService } from './orders/order-service.js';
 import { orderRoutes } from './http/order-routes.js';
 import { oidcRoutes } from './http/oidc-routes.js';
+import { openApiRoutes } from './http/openapi.js';
 
 /** What the application needs. */
 export interface AppDeps {
@@ -61,6 +62,11 @@ export interface AppDeps {
   readonly listings?: ListingService;
   /** Verifiers of bearer tokens that are not our API tokens (OpenID Connect). */
   readonly verifiers?: readonly BearerVerifier[];
+  /**
+   * Which reverse proxies' `X-Forwarded-*` headers are believed (default none): the client address and protocol
+   * that requests are logged with come from them only then.
+   */
+  readonly trustProxy?: false | number | readonly string[];
 }
 
 /** The version written in discovery. */
@@ -73,6 +79,8 @@ export function createApp(deps: AppDeps): Express {
   // ETags are ours (strong, from the content); Express's own weak ones would shadow them.
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // Off unless configured: otherwise any client could write X-Forwarded-For and be logged as someone else.
+  app.set('trust proxy', deps.trustProxy === undefined || deps.trustProxy === false ? false : deps.trustProxy);
   const catalog = deps.catalog;
 
   app.use(requestLogger(deps.logger));
@@ -93,6 +101,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.text({ type: () => true, limit: deps.bodyLimit ?? 5 * 1024 * 1024 }));
   app.use(identify(deps.store, { logger: deps.logger, ...(deps.verifiers !== undefined ? { verifiers: deps.verifiers } : {}) }));
   app.use(discoveryRoutes({ urls: catalog.urls, name: deps.name ?? 'Maillon node', version: VERSION }));
+  app.use(openApiRoutes({ base: deps.store.baseUrl, version: VERSION }));
   app.use('/api/dfc', subscriptionRoutes({
     feed: deps.store.feed, catalog, allowPrivate: deps.allowPrivate ?? false, ...(deps.onChange !== undefined ? { onChange: deps.onChange } : {}),
   }));

@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import { isIP } from 'node:net';
 
 /** A validated configuration. */
 export interface Config {
@@ -58,7 +59,16 @@ export interface Config {
   readonly oidcKeysMaxAgeSeconds: number;
   /** Least time between two fetches of an issuer's keys caused by a token signed with an unknown key, in ms. */
   readonly oidcKeysCooldownMs: number;
+  /**
+   * Which reverse proxies' `X-Forwarded-For`/`-Proto`/`-Host` are believed (Express's `trust proxy`): `false`
+   * (none: the default, so a client cannot forge its address), a number of hops, or addresses, subnets and the
+   * presets `loopback`, `linklocal`, `uniquelocal`.
+   */
+  readonly trustProxy: TrustProxy;
 }
+
+/** The `trust proxy` setting: none, a number of hops in front of the node, or the proxies' addresses. */
+export type TrustProxy = false | number | readonly string[];
 
 /** Command-line options that map to configuration. */
 export interface ConfigOptions {
@@ -68,6 +78,7 @@ export interface ConfigOptions {
   readonly 'base-url'?: string | undefined;
   readonly 'data-dir'?: string | undefined;
   readonly 'allow-private'?: boolean | undefined;
+  readonly 'trust-proxy'?: string | undefined;
 }
 
 /** Raised for a configuration value that makes no sense. */
@@ -90,6 +101,7 @@ export const ENVIRONMENT = [
   'MAILLON_FETCH_TIMEOUT', 'MAILLON_SYNC_TIMEOUT', 'MAILLON_MAX_RESPONSE_BYTES', 'MAILLON_FEED_PAGE_SIZE',
   'MAILLON_FEED_RETENTION_DAYS', 'MAILLON_WEBHOOK_MAX_FAILURES', 'MAILLON_WEBHOOK_BACKOFF_MS', 'MAILLON_ORDER_HOLD',
   'MAILLON_ORDER_TIMEOUT', 'MAILLON_LISTING_REFRESH_SECONDS', 'MAILLON_OIDC_KEYS_MAX_AGE', 'MAILLON_OIDC_KEYS_COOLDOWN',
+  'MAILLON_TRUST_PROXY',
 ] as const;
 
 /**
@@ -130,6 +142,37 @@ class Reader {
 function logFormat(asked: 'auto' | 'json' | 'pretty'): 'json' | 'pretty' {
   if (asked !== 'auto') return asked;
   return process.stderr.isTTY ? 'pretty' : 'json';
+}
+
+const PROXY_PRESETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address or subnet Express's `trust proxy` takes: `10.0.0.1`, `10.0.0.0/8`, `fd00::/8`, `10.0.0.0/255.0.0.0`. */
+function isProxyAddress(value: string): boolean {
+  const [address = '', mask, ...extra] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra.length > 0) return false;
+  if (mask === undefined) return true;
+  if (/^\d{1,3}$/u.test(mask)) return Number(mask) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(mask) === 4;
+}
+
+/**
+ * Reads `--trust-proxy` / `MAILLON_TRUST_PROXY`: unset, empty, `off` or `false` trust no proxy; a whole number
+ * trusts that many hops; otherwise a comma-separated list of addresses, subnets and presets. Trusting every hop
+ * (`true`) is refused: any client could then choose the address it is logged under.
+ */
+function trustProxy(read: Reader, value: string | undefined): TrustProxy {
+  const name = '--trust-proxy / MAILLON_TRUST_PROXY';
+  if (value === undefined || ['', 'off', 'false', 'no', '0'].includes(value.trim().toLowerCase())) return false;
+  if (/^\d+$/u.test(value.trim())) return read.integer(name, value.trim(), 0, 1, 100);
+  const entries = value.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const bad = entries.filter((x) => !PROXY_PRESETS.has(x) && !isProxyAddress(x));
+  if (bad.length > 0 || entries.length === 0) {
+    read.errors.push(`${name} must be off, a number of proxy hops, or addresses, subnets and loopback/linklocal/uniquelocal `
+      + `separated by commas, not ${JSON.stringify(value)}`);
+    return false;
+  }
+  return entries;
 }
 
 /**
@@ -184,6 +227,7 @@ export function loadConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv =
     listingRefreshSeconds: read.integer('MAILLON_LISTING_REFRESH_SECONDS', env['MAILLON_LISTING_REFRESH_SECONDS'], 300, 1, 7 * 86400),
     oidcKeysMaxAgeSeconds: read.integer('MAILLON_OIDC_KEYS_MAX_AGE', env['MAILLON_OIDC_KEYS_MAX_AGE'], 600, 0, 7 * 86400),
     oidcKeysCooldownMs: read.integer('MAILLON_OIDC_KEYS_COOLDOWN', env['MAILLON_OIDC_KEYS_COOLDOWN'], 30_000, 0, 3_600_000),
+    trustProxy: trustProxy(read, options['trust-proxy'] ?? env['MAILLON_TRUST_PROXY']),
   };
   if (read.errors.length > 0) throw new ConfigError(read.errors.join('\n'));
   return config;

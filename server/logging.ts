@@ -41,7 +41,8 @@ export function prettyLine(line: string): string {
 
 /**
  * Gives each request an id (the client's `X-Request-Id` when it is sane, else a new UUID), echoes it in the
- * response, and logs one line per finished request.
+ * response, and logs one line per finished request, with the client's address and protocol (those a trusted
+ * reverse proxy forwarded, when the app trusts one: Express's `req.ip` and `req.protocol`).
  */
 export function requestLogger(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -51,7 +52,7 @@ export function requestLogger(logger: Logger): RequestHandler {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       logger.info({
-        requestId: id, method: req.method, url: req.originalUrl, status: res.statusCode,
+        requestId: id, method: req.method, url: req.originalUrl, status: res.statusCode, ip: req.ip, protocol: req.protocol,
         ms: Number(process.hrtime.bigint() - started) / 1e6,
       }, 'request');
     });

@@ -175,7 +175,7 @@ export function appDeps(parts: NodeParts): AppDeps {
     scheduler: parts.scheduler, allowPrivate: config.allowPrivate,
     onChange: () => parts.notifier.wake(), subscribe: (peer) => parts.subscribe(peer), feedFragmentSize: config.feedFragmentSize,
     orders: parts.orders, verifiers: [parts.oidc],
-    listings: parts.listings,
+    listings: parts.listings, trustProxy: config.trustProxy,
   };
 }
 

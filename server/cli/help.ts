@@ -58,6 +58,8 @@ export const OPTIONS = {
   'refresh-token': { type: 'string', help: "a user's OpenID refresh token (offline_access)" },
   scope: { type: 'string', help: 'OpenID scope to ask for' },
   'no-oidc': { type: 'boolean', help: 'forget the OpenID credentials of the peer' },
+  'trust-proxy': { type: 'string', help: 'believe X-Forwarded-* from these reverse proxies: loopback, a number of hops, or addresses (or MAILLON_TRUST_PROXY)' },
+  force: { type: 'boolean', help: 'overwrite FILE if it exists' },
   help: { type: 'boolean', short: 'h', help: "this command's help" },
   version: { type: 'boolean', short: 'V', help: 'the version of maillon' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; help: string }>;
@@ -78,8 +80,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   serve: {
     summary: 'run the node',
-    usage: ['serve [--port P] [--host H] [--base-url URL] [--seed DIR] [--allow-private]'],
-    options: ['port', 'host', 'seed', 'allow-private'],
+    usage: ['serve [--port P] [--host H] [--base-url URL] [--seed DIR] [--allow-private] [--trust-proxy loopback|N|ADDR,...]'],
+    options: ['port', 'host', 'seed', 'allow-private', 'trust-proxy'],
     node: true,
   },
   enterprise: {
@@ -160,6 +162,18 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: "sell another node's catalog item in an enterprise's catalogue",
     usage: ['listing add ITEM --enterprise EID [--price P | --markup 15%] [--allow-private]', 'listing list --enterprise EID', 'listing remove ID --enterprise EID'],
     options: ['enterprise', 'price', 'markup', 'allow-private'],
+    node: true,
+  },
+  backup: {
+    summary: 'copy the database to FILE, consistently, while the node serves',
+    usage: ['backup FILE [--force]'],
+    options: ['force'],
+    node: true,
+  },
+  restore: {
+    summary: 'put a backup back into a stopped node (the replaced database is kept)',
+    usage: ['restore FILE'],
+    options: [],
     node: true,
   },
   validate: {

@@ -27,6 +27,7 @@ import { storedContexts } from '../main.js';
 
 /** Where the DFC publishes its taxonomies (SKOS, JSON-LD and RDF/XML). */
 const TAXONOMY_RELEASES = 'https://github.com/datafoodconsortium/taxonomies/releases';
+import { backupCommand, restoreCommand } from './backup-commands.js';
 
 function dataDir(values: { 'data-dir'?: string | undefined }): string {
   return values['data-dir'] ?? process.env['MAILLON_DATA_DIR'] ?? './data';
@@ -211,6 +212,10 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       return withNode(values, (node) => identityCommand(node, rest[0], rest.slice(1), io));
     case 'listing':
       return withNode(values, (node) => listingCommand(node, rest[0], rest[1], values, io));
+    case 'backup':
+      return backupCommand(rest[0], values, io);
+    case 'restore':
+      return restoreCommand(rest[0], values, io);
     default:
       throw new UsageError(unknownCommand(command));
   }

@@ -55,6 +55,23 @@ function closeConnection(db: sqlite3.Database): Promise<void> {
   return new Promise((resolve, reject) => db.close((error: Error | null) => (error !== null ? reject(error) : resolve())));
 }
 
+/**
+ * Runs `work` on a read-only connection of its own to a database file, and closes it: a look at a file that must
+ * not be written (its schema version before opening it, a backup to check).
+ *
+ * @param path - an existing database file
+ */
+export async function withReadOnly<T>(path: string, work: (connection: SqlConnection) => Promise<T>): Promise<T> {
+  const db = await openConnection(path, sqlite3.OPEN_READONLY);
+  try {
+    const connection = wrap(db);
+    await connection.exec('PRAGMA busy_timeout = 5000;');
+    return await work(connection);
+  } finally {
+    await closeConnection(db);
+  }
+}
+
 /** An SQLite database: a writer connection behind a lock and a reader connection. */
 export class SqliteDatabase {
   private queue: Promise<unknown> = Promise.resolve();

@@ -473,12 +473,53 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+/** The schema version this code writes: the highest migration it knows. */
+export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+
 /**
- * Applies the migrations a database does not have yet.
+ * A database whose schema is newer than this code knows: it was written by a newer Maillon. Opening it would
+ * run old code on tables it does not understand, so it is refused before any write.
+ */
+export class SchemaTooNewError extends Error {
+  public constructor(
+    public readonly found: number,
+    public readonly known: number,
+    path?: string,
+  ) {
+    super(`${path !== undefined ? `${path}: ` : ''}this database was written by a newer Maillon (schema ${found}, this version knows up to ${known}); `
+      + 'upgrade Maillon or restore a backup');
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+/** What one read of the `schema_migrations` table says about a database. */
+interface SchemaReader {
+  get<T>(sql: string, params?: readonly []): Promise<T | undefined>;
+}
+
+/**
+ * The highest migration recorded in a database: 0 for an empty one (no `schema_migrations` table yet).
  *
+ * @param reader - any connection to it, read-only is enough
+ */
+export async function recordedSchemaVersion(reader: SchemaReader): Promise<number> {
+  const table = await reader.get<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+  if (table === undefined) return 0;
+  return (await reader.get<{ version: number | null }>('SELECT max(version) AS version FROM schema_migrations'))?.version ?? 0;
+}
+
+/**
+ * Applies the migrations a database does not have yet, each in a transaction of its own: a migration that fails
+ * is rolled back whole and stops the run, leaving the database at the version before it (and the error thrown).
+ * A database recorded at a version above the last migration is refused ({@link SchemaTooNewError}) without a write.
+ *
+ * @param migrations - the migrations to apply (default {@link MIGRATIONS}; tests give others)
  * @returns the versions applied now
  */
-export async function migrate(db: SqliteDatabase): Promise<number[]> {
+export async function migrate(db: SqliteDatabase, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  const known = Math.max(0, ...migrations.map((m) => m.version));
+  const found = await recordedSchemaVersion(db.reader);
+  if (found > known) throw new SchemaTooNewError(found, known, db.path);
   await db.transaction((tx) =>
     tx.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)'),
   );
@@ -486,7 +527,7 @@ export async function migrate(db: SqliteDatabase): Promise<number[]> {
     (await db.transaction((tx) => tx.all<{ version: number }>('SELECT version FROM schema_migrations'))).map((r) => r.version),
   );
   const done: number[] = [];
-  for (const migration of MIGRATIONS) {
+  for (const migration of migrations) {
     if (applied.has(migration.version)) continue;
     await db.transaction(async (tx) => {
       await tx.exec(migration.sql);

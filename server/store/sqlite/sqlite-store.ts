@@ -7,18 +7,19 @@
  *
  * @packageDocumentation
  */
+import { existsSync } from 'node:fs';
 import { SqliteOidcStore } from './oidc-store.js';
 import type { DfcRecord, RecordKind } from '../../../ontology/records.js';
 import {
   AlreadyExistsError, ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type Decision, type EnterpriseRow, type NodeStore, type ResourceReads, type StoredResource, type TokenRow,
   versionOfJson,
 } from '../store.js';
-import { SqliteDatabase, type SqlConnection, type SqlValue } from './database.js';
+import { SqliteDatabase, withReadOnly, type SqlConnection, type SqlValue } from './database.js';
 import type { FeedStore } from '../feed.js';
 import { SqliteFederatedIndex } from './federated-index.js';
 import { SqliteFeedStore } from './feed-store.js';
 import { SqliteOrderStore } from './order-store.js';
-import { migrate } from './migrations.js';
+import { migrate, recordedSchemaVersion, SCHEMA_VERSION, SchemaTooNewError } from './migrations.js';
 import { SqliteProvenanceStore } from './provenance-store.js';
 
 interface EnterpriseSql { eid: string; iri: string; name: string; private: number; version: number; profile_version: number; updated_at: string }
@@ -110,6 +111,12 @@ export class SqliteStore implements NodeStore {
    * node's base URL changed.
    */
   public static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
+    // A database of a newer Maillon is refused before the writer connection touches it (even switching it to
+    // WAL is a write): read-only, its recorded schema version is read first.
+    if (options.path !== ':memory:' && existsSync(options.path)) {
+      const found = await withReadOnly(options.path, recordedSchemaVersion);
+      if (found > SCHEMA_VERSION) throw new SchemaTooNewError(found, SCHEMA_VERSION, options.path);
+    }
     const db = await SqliteDatabase.open(options.path);
     try {
       await migrate(db);

@@ -1,0 +1,385 @@
+/**
+ * The OpenAPI 3.1 description of the node's HTTP API, served at `GET /api/openapi.json`. A test keeps it true:
+ * every route the application registers is described here, every operation described here is routed, and the
+ * document validates.
+ *
+ * DFC bodies are RDF in several syntaxes: their schema is left open (the DFC ontology is their schema); the
+ * JSON-only routes (sync, subscriptions, listings, admin) and the problem documents are described precisely.
+ *
+ * @packageDocumentation
+ */
+import { Router } from 'express';
+import { ACCEPTED_BODY_TYPES, SERVED_MEDIA_TYPES } from './negotiate.js';
+
+/** What the document says about the node it describes. */
+export interface OpenApiArgs {
+  /** The node's public base URL (the `servers` entry). */
+  readonly base: string;
+  /** The node's version. */
+  readonly version: string;
+}
+
+/** Who may call an operation. */
+type Access = 'public' | 'token' | 'admin';
+
+interface Operation {
+  readonly summary: string;
+  readonly description?: string;
+  readonly tags: readonly string[];
+  readonly access: Access;
+  /** Path and query parameters (names of components/parameters). */
+  readonly parameters?: readonly string[];
+  readonly body?: 'dfc' | 'json' | 'order';
+  /** Status → what it answers. */
+  readonly responses: Readonly<Record<string, 'dfc' | 'json' | 'empty' | 'csv' | 'turtle-or-jsonld'>>;
+  /** Problem statuses it may answer besides the ones every operation may. */
+  readonly problems?: readonly number[];
+}
+
+const ref = (kind: string, name: string): { $ref: string } => ({ $ref: `#/components/${kind}/${name}` });
+
+const DFC_CONTENT = Object.fromEntries(SERVED_MEDIA_TYPES.map((type) => [type, {
+  schema: type.includes('json') ? { type: 'object', description: 'DFC JSON-LD (1.16, or 2.0 with profile="dfc-v2")' } : { type: 'string' },
+}]));
+
+const PROBLEM_TITLES: Readonly<Record<number, string>> = {
+  400: 'Malformed request', 401: 'Missing, invalid or expired credential (WWW-Authenticate says which)', 403: 'The credential lacks the scope',
+  404: 'Not found (also a private enterprise to a caller that may not see it)', 405: 'Method not allowed (Allow says which)',
+  406: 'No acceptable representation', 409: 'Conflict (an order short of stock names each short line)', 412: 'If-Match is stale',
+  413: 'Body over MAILLON_BODY_LIMIT', 415: 'Unsupported body media type', 422: 'Invalid DFC (the problems are listed)',
+  503: 'A peer or supplier node cannot be reached',
+};
+
+function responses(op: Operation): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [status, kind] of Object.entries(op.responses)) {
+    const description = status === '304' ? 'Not modified (If-None-Match)' : status.startsWith('2') ? 'Success' : 'See the description';
+    if (kind === 'empty') out[status] = { description };
+    else if (kind === 'dfc') out[status] = { description, headers: { ETag: ref('headers', 'ETag') }, content: DFC_CONTENT };
+    else if (kind === 'csv') out[status] = { description, content: { 'text/csv': { schema: { type: 'string' } } } };
+    else if (kind === 'turtle-or-jsonld') out[status] = { description, content: { 'text/turtle': { schema: { type: 'string' } }, 'application/ld+json': { schema: { type: 'object' } } } };
+    else out[status] = { description, content: { 'application/json': { schema: { type: 'object' } } } };
+  }
+  const problems = new Set([400, 405, ...(op.access === 'public' ? [] : [401, 403]), ...(op.problems ?? [])]);
+  for (const status of [...problems].sort()) out[String(status)] = ref('responses', `Problem${status}`);
+  return out;
+}
+
+function operation(op: Operation): Record<string, unknown> {
+  const security = op.access === 'public'
+    // A public read takes a credential when it has one (a private enterprise, more of a collection).
+    ? [{}, { bearer: [] }, { apiToken: [] }]
+    : [{ bearer: [] }, { apiToken: [] }, { oidc: [] }];
+  const body = op.body === undefined ? undefined : op.body === 'json'
+    ? { required: true, content: { 'application/json': { schema: { type: 'object' } } } }
+    : ref('requestBodies', op.body === 'order' ? 'Order' : 'Dfc');
+  return {
+    summary: op.summary,
+    ...(op.description !== undefined ? { description: op.description } : {}),
+    tags: op.tags,
+    ...(op.parameters !== undefined && op.parameters.length > 0 ? { parameters: op.parameters.map((p) => ref('parameters', p)) } : {}),
+    ...(body !== undefined ? { requestBody: body } : {}),
+    security,
+    responses: responses(op),
+  };
+}
+
+const READ: Operation['responses'] = { 200: 'dfc', 304: 'empty' };
+const PAGED = ['page', 'page_size'];
+
+/** Every path the node serves, with its operations (Express's `:name` written `{name}`). */
+const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
+  '/.well-known/dfc': {
+    get: { summary: 'DFC discovery (also with a trailing slash)', tags: ['discovery'], access: 'public', responses: { 200: 'json' } },
+  },
+  '/.well-known/dfc/': {
+    get: { summary: 'DFC discovery: DFC scopes → endpoints, supported ontology versions', tags: ['discovery'], access: 'public', responses: { 200: 'json' } },
+  },
+  '/api/dfc/webid': {
+    get: { summary: 'The platform profile (name, DFC versions)', tags: ['discovery'], access: 'public', responses: { 200: 'json' } },
+  },
+  '/api/openapi.json': {
+    get: { summary: 'This document', tags: ['discovery'], access: 'public', responses: { 200: 'json' } },
+  },
+  '/api/dfc/enterprises': {
+    get: { summary: 'Every public enterprise (the admin also sees private ones), paged', tags: ['catalogue'], access: 'public', parameters: PAGED, responses: READ, problems: [406] },
+    post: {
+      summary: 'Create an enterprise from a DFC Enterprise document (admin)', tags: ['catalogue'], access: 'admin', parameters: ['private'],
+      body: 'dfc', responses: { 201: 'dfc' }, problems: [409, 413, 415, 422],
+    },
+  },
+  '/api/dfc/enterprises/{eid}': {
+    get: { summary: 'The enterprise graph: main contact, address, supplies, manages', tags: ['catalogue'], access: 'public', parameters: ['eid'], responses: READ, problems: [404, 406] },
+    put: {
+      summary: 'Replace the enterprise profile (WriteEnterprise)', tags: ['catalogue'], access: 'token', parameters: ['eid', 'If-Match'],
+      body: 'dfc', responses: { 200: 'dfc' }, problems: [404, 412, 413, 415, 422],
+    },
+  },
+  '/api/dfc/enterprises/{eid}/catalog_items': {
+    get: { summary: 'The whole catalogue: catalog items, supplied products with groups, offers; paged', tags: ['catalogue'], access: 'public', parameters: ['eid', ...PAGED], responses: READ, problems: [404, 406] },
+  },
+  '/api/dfc/enterprises/{eid}/supplied_products': {
+    get: { summary: 'The whole catalogue (as catalog_items); paged', tags: ['catalogue'], access: 'public', parameters: ['eid', ...PAGED], responses: READ, problems: [404, 406] },
+    post: {
+      summary: 'Create products with their catalog items and offers (WriteProducts)',
+      description: 'Valid products are created and rejected ones listed in the 201 body; 422 when none is valid. An order posted here '
+        + '(Open Food Network\'s URL rule) is taken as posted to …/orders.',
+      tags: ['catalogue'], access: 'token', parameters: ['eid'], body: 'dfc', responses: { 200: 'dfc', 201: 'dfc' }, problems: [404, 409, 413, 415, 422],
+    },
+  },
+  '/api/dfc/enterprises/{eid}/SuppliedProducts': {
+    get: { summary: 'The catalogue under the FDC spelling', tags: ['catalogue'], access: 'public', parameters: ['eid', ...PAGED], responses: READ, problems: [404, 406] },
+  },
+  '/api/dfc/enterprises/{eid}/supplied_products/{id}': {
+    get: { summary: 'One supplied product', tags: ['catalogue'], access: 'public', parameters: ['eid', 'id'], responses: READ, problems: [404, 406] },
+    put: {
+      summary: 'Replace a product (WriteProducts)', tags: ['catalogue'], access: 'token', parameters: ['eid', 'id', 'If-Match'], body: 'dfc',
+      responses: { 200: 'dfc', 204: 'empty' }, problems: [404, 412, 413, 415, 422],
+    },
+    delete: {
+      summary: 'Remove a product with its items and offers (WriteProducts)', tags: ['catalogue'], access: 'token', parameters: ['eid', 'id', 'If-Match'],
+      responses: { 204: 'empty' }, problems: [404, 412],
+    },
+  },
+  '/api/dfc/enterprises/{eid}/SuppliedProducts/{id}': {
+    get: { summary: 'One supplied product, under the FDC spelling', tags: ['catalogue'], access: 'public', parameters: ['eid', 'id'], responses: READ, problems: [404, 406] },
+  },
+  '/api/dfc/enterprises/{eid}/catalog_items/{id}': {
+    get: { summary: 'One catalog item', tags: ['catalogue'], access: 'public', parameters: ['eid', 'id'], responses: READ, problems: [404, 406] },
+    put: {
+      summary: 'Set a catalog item (WriteProducts): JSON-LD, or Open Food Network\'s plain JSON {"dfc-b:stockLimitation": 12, "dfc-b:sku": "…"}',
+      tags: ['catalogue'], access: 'token', parameters: ['eid', 'id', 'If-Match'], body: 'dfc', responses: { 200: 'dfc' }, problems: [404, 412, 413, 415, 422],
+    },
+  },
+  '/api/dfc/enterprises/{eid}/offers/{id}': {
+    get: { summary: 'One offer', tags: ['catalogue'], access: 'public', parameters: ['eid', 'id'], responses: READ, problems: [404, 406] },
+    put: {
+      summary: 'Set an offer (WriteProducts): JSON-LD, or plain JSON with dfc-b:hasPrice and dfc-b:stockLimitation', tags: ['catalogue'], access: 'token',
+      parameters: ['eid', 'id', 'If-Match'], body: 'dfc', responses: { 200: 'dfc' }, problems: [404, 412, 413, 415, 422],
+    },
+  },
+  '/api/dfc/enterprises/{eid}/sale_sessions/{id}': {
+    get: { summary: 'One sale session (from imports)', tags: ['catalogue'], access: 'public', parameters: ['eid', 'id'], responses: READ, problems: [404, 406] },
+  },
+  '/api/dfc/enterprises/{eid}/customer_categories/{id}': {
+    get: { summary: 'One customer category (from imports)', tags: ['catalogue'], access: 'public', parameters: ['eid', 'id'], responses: READ, problems: [404, 406] },
+  },
+  '/api/dfc/enterprises/{eid}/catalogs/{id}': {
+    get: { summary: 'One catalogue (from imports)', tags: ['catalogue'], access: 'public', parameters: ['eid', 'id'], responses: READ, problems: [404, 406] },
+  },
+  '/api/dfc/persons/{id}': {
+    get: { summary: 'An enterprise\'s main contact', tags: ['catalogue'], access: 'public', parameters: ['id'], responses: READ, problems: [404, 406] },
+  },
+  '/api/dfc/addresses/{id}': {
+    get: { summary: 'An enterprise\'s address', tags: ['catalogue'], access: 'public', parameters: ['id'], responses: READ, problems: [404, 406] },
+  },
+  '/api/dfc/enterprises/{eid}/feed': {
+    get: { summary: 'The enterprise\'s change feed (LDES); fragments with ?after=N', tags: ['feed'], access: 'public', parameters: ['eid', 'after'], responses: { 200: 'turtle-or-jsonld', 304: 'empty' }, problems: [404, 406] },
+  },
+  '/api/dfc/feed': {
+    get: { summary: 'The node\'s change feed (LDES); fragments with ?after=N', tags: ['feed'], access: 'public', parameters: ['after'], responses: { 200: 'turtle-or-jsonld', 304: 'empty' }, problems: [406] },
+  },
+  '/api/dfc/subscriptions': {
+    get: { summary: 'Your webhook subscriptions', tags: ['feed'], access: 'token', responses: { 200: 'json' } },
+    post: {
+      summary: 'Register a webhook {"callback": URL, "enterprise": EID}; the shared secret is answered once', tags: ['feed'], access: 'token',
+      body: 'json', responses: { 201: 'json' }, problems: [404, 413, 415, 422],
+    },
+  },
+  '/api/dfc/subscriptions/{id}': {
+    get: { summary: 'A subscription\'s delivery status', tags: ['feed'], access: 'token', parameters: ['id'], responses: { 200: 'json' }, problems: [404] },
+    delete: { summary: 'Remove a subscription', tags: ['feed'], access: 'token', parameters: ['id'], responses: { 204: 'empty' }, problems: [404] },
+  },
+  ...Object.fromEntries(['orders', 'Orders'].flatMap((collection) => [
+    [`/api/dfc/enterprises/{eid}/${collection}`, {
+      get: { summary: `The orders, newest first, paged (ReadOrders: all; WriteOrders: a buyer's own)${collection === 'Orders' ? ' (FDC spelling)' : ''}`, tags: ['orders'], access: 'token', parameters: ['eid', ...PAGED], responses: READ, problems: [404, 406] },
+      post: {
+        summary: 'Place an order (WriteOrders): every line reserved at once, or none', tags: ['orders'], access: 'token',
+        parameters: ['eid', 'Idempotency-Key'], body: 'order', responses: { 200: 'dfc', 201: 'dfc' }, problems: [404, 409, 413, 415, 422, 503],
+      },
+    }],
+    [`/api/dfc/enterprises/{eid}/${collection}/{n}`, {
+      get: { summary: 'One order', tags: ['orders'], access: 'token', parameters: ['eid', 'n'], responses: READ, problems: [404, 406] },
+      put: {
+        summary: 'Change an order\'s lines and status (Complete sells, Cancelled gives back)', tags: ['orders'], access: 'token',
+        parameters: ['eid', 'n', 'If-Match'], body: 'order', responses: { 200: 'dfc' }, problems: [404, 409, 412, 413, 415, 422, 503],
+      },
+      delete: { summary: 'Cancel an order', tags: ['orders'], access: 'token', parameters: ['eid', 'n'], responses: { 200: 'dfc', 204: 'empty' }, problems: [404, 409, 503] },
+    }],
+  ])) as Record<string, Record<string, Operation>>,
+  '/api/dfc/enterprises/{eid}/listings': {
+    get: { summary: 'The enterprise\'s listings of other nodes\' items (WriteProducts)', tags: ['orders'], access: 'token', parameters: ['eid'], responses: { 200: 'json' }, problems: [404] },
+    post: {
+      summary: 'List another node\'s catalog item {"item": IRI, "price"? | "markup"?}', tags: ['orders'], access: 'token', parameters: ['eid'],
+      body: 'json', responses: { 201: 'json' }, problems: [404, 409, 413, 415, 422, 503],
+    },
+  },
+  '/api/dfc/enterprises/{eid}/listings/{id}': {
+    get: { summary: 'One listing', tags: ['orders'], access: 'token', parameters: ['eid', 'id'], responses: { 200: 'json' }, problems: [404] },
+    delete: { summary: 'Remove a listing with what it published', tags: ['orders'], access: 'token', parameters: ['eid', 'id'], responses: { 204: 'empty' }, problems: [404] },
+  },
+  '/api/sync/peers': {
+    get: { summary: 'The peers (admin)', tags: ['sync'], access: 'admin', responses: { 200: 'json' } },
+    post: {
+      summary: 'Add a peer {"url", "name"?, "token"?, "tokenHeader"?, "interval"?, "profile"?} (admin)', tags: ['sync'], access: 'admin',
+      body: 'json', responses: { 201: 'json' }, problems: [409, 413, 415, 422],
+    },
+  },
+  '/api/sync/peers/{id}': {
+    get: { summary: 'One peer, its counts and quarantined records (admin)', tags: ['sync'], access: 'admin', parameters: ['id'], responses: { 200: 'json' }, problems: [404] },
+    delete: { summary: 'Remove a peer and its data (admin)', tags: ['sync'], access: 'admin', parameters: ['id'], responses: { 204: 'empty' }, problems: [404] },
+  },
+  '/api/sync/peers/{id}/sync': {
+    post: { summary: 'Sync one peer now (admin)', tags: ['sync'], access: 'admin', parameters: ['id'], responses: { 200: 'json' }, problems: [404, 409] },
+  },
+  '/api/sync/peers/{id}/subscribe': {
+    post: { summary: 'Subscribe to a peer\'s push notifications (admin)', tags: ['sync'], access: 'admin', parameters: ['id'], responses: { 200: 'json', 201: 'json' }, problems: [404, 503] },
+  },
+  '/api/sync/status': {
+    get: { summary: 'Every peer\'s sync status, last error and summary (admin)', tags: ['sync'], access: 'admin', responses: { 200: 'json' } },
+  },
+  '/api/sync/notifications/{peer}': {
+    post: {
+      summary: 'Where a peer posts its signed notifications (Maillon-Signature: t=…,v1=…)', tags: ['sync'], access: 'public',
+      parameters: ['peer'], body: 'json', responses: { 202: 'empty' }, problems: [401, 404, 413, 415],
+    },
+  },
+  '/api/admin/oidc/issuers': {
+    get: { summary: 'The OpenID issuers whose tokens are accepted (admin)', tags: ['admin'], access: 'admin', responses: { 200: 'json' } },
+    post: { summary: 'Accept an issuer {"issuer": URL | "les-communs" | "fdc", "audience"?} (admin)', tags: ['admin'], access: 'admin', body: 'json', responses: { 201: 'json' }, problems: [413, 415, 422] },
+    delete: { summary: 'Stop accepting an issuer (?issuer=URL) (admin)', tags: ['admin'], access: 'admin', parameters: ['issuer'], responses: { 204: 'empty' }, problems: [404] },
+  },
+  '/api/admin/grants': {
+    get: { summary: 'What OpenID identities may do', tags: ['admin'], access: 'token', parameters: ['enterprise'], responses: { 200: 'json' } },
+    post: {
+      summary: 'Grant scopes on an enterprise to an OpenID identity {"email" | "sub" | "clientId", "enterprise", "scopes", "issuer"?}', tags: ['admin'],
+      access: 'token', body: 'json', responses: { 201: 'json' }, problems: [404, 409, 413, 415, 422],
+    },
+  },
+  '/api/admin/grants/{id}': {
+    delete: { summary: 'Revoke a grant', tags: ['admin'], access: 'token', parameters: ['id'], responses: { 204: 'empty' }, problems: [404] },
+  },
+  '/api/federation/catalog': {
+    get: {
+      summary: 'The federated catalogue (ours and every peer\'s); N-Quads with one graph per source', tags: ['federation'], access: 'public',
+      parameters: ['type', 'q', 'near', 'radius_km', 'in_stock', 'enterprise', 'peerFilter', ...PAGED], responses: READ, problems: [406],
+    },
+  },
+  '/api/federation/catalog.csv': {
+    get: {
+      summary: 'The federated catalogue, filtered, as CSV', tags: ['federation'], access: 'public',
+      parameters: ['type', 'q', 'near', 'radius_km', 'in_stock', 'enterprise', 'peerFilter'], responses: { 200: 'csv', 304: 'empty' },
+    },
+  },
+  '/api/federation/stats': {
+    get: { summary: 'Producers, products and offers per product type, source and postcode area', tags: ['federation'], access: 'public', responses: { 200: 'json', 304: 'empty' } },
+  },
+};
+
+const query = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }): Record<string, unknown> => ({
+  name, in: 'query', required: false, description, schema,
+});
+const path = (name: string, description: string): Record<string, unknown> => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
+const header = (name: string, description: string): Record<string, unknown> => ({ name, in: 'header', required: false, description, schema: { type: 'string' } });
+
+const CODEC_PROBLEM = {
+  type: 'object',
+  required: ['code', 'message', 'severity'],
+  properties: {
+    code: { type: 'string', description: 'stable: invalid-json, unknown-context, missing-property, out-of-range…' },
+    id: { type: ['string', 'null'] }, type: { type: ['string', 'null'] }, path: { type: 'string' }, message: { type: 'string' },
+    severity: { enum: ['error', 'warning'] },
+  },
+};
+
+/**
+ * The OpenAPI 3.1 document.
+ *
+ * @returns a plain JSON value
+ */
+export function openApiDocument(args: OpenApiArgs): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [route, operations] of Object.entries(PATHS)) {
+    paths[route] = Object.fromEntries(Object.entries(operations).map(([method, op]) => [method, operation(op)]));
+  }
+  const dfcBody = Object.fromEntries(ACCEPTED_BODY_TYPES.map((type) => [type, { schema: type.includes('json') ? { type: 'object' } : { type: 'string' } }]));
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Maillon node',
+      version: args.version,
+      summary: 'A federation node for short food supply chains, speaking the Data Food Consortium (DFC) vocabulary',
+      license: { name: 'AGPL-3.0-or-later', identifier: 'AGPL-3.0-or-later' },
+    },
+    servers: [{ url: args.base }],
+    tags: ['discovery', 'catalogue', 'orders', 'feed', 'sync', 'federation', 'admin'].map((name) => ({ name })),
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'An API token of this node (maillon token create), or a JWT of a configured OpenID issuer' },
+        apiToken: { type: 'apiKey', in: 'header', name: 'X-Api-Token', description: 'An API token, as Open Food Network sends it' },
+        oidc: {
+          type: 'openIdConnect', openIdConnectUrl: 'https://login.lescommuns.org/auth/realms/data-food-consortium/.well-known/openid-configuration',
+          description: 'Tokens of the issuers the operator configured (maillon oidc issuer add); the DFC identity service is the usual one',
+        },
+      },
+      schemas: {
+        CodecProblem: CODEC_PROBLEM,
+        Problem: {
+          type: 'object',
+          description: 'RFC 9457 problem details',
+          required: ['type', 'title', 'status'],
+          properties: {
+            type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, instance: { type: 'string' },
+            problems: { type: 'array', items: ref('schemas', 'CodecProblem') },
+            shortLines: { type: 'array', items: { type: 'object' }, description: 'an order\'s lines short of stock (409)' },
+          },
+        },
+      },
+      responses: Object.fromEntries(Object.entries(PROBLEM_TITLES).map(([status, title]) => [`Problem${status}`, {
+        description: title, content: { 'application/problem+json': { schema: ref('schemas', 'Problem') } },
+      }])),
+      headers: {
+        ETag: { description: 'A strong validator: from a collection\'s bytes, or a resource\'s stored version', schema: { type: 'string' } },
+      },
+      requestBodies: {
+        Dfc: { required: true, description: 'A DFC document in any syntax the codec reads', content: dfcBody },
+        Order: {
+          required: true, description: 'A dfc-b:Order with dfc-b:OrderLines (JSON-LD; application/json as Open Food Network sends it)',
+          content: { 'application/ld+json': { schema: { type: 'object' } }, 'application/json': { schema: { type: 'object' } } },
+        },
+      },
+      parameters: {
+        eid: path('eid', 'The enterprise\'s id on this node'),
+        id: path('id', 'The resource\'s id'),
+        n: path('n', 'The order\'s number'),
+        peer: path('peer', 'The peer\'s id on the receiving node'),
+        page: query('page', 'Page number, from 1', { type: 'integer', minimum: 1 }),
+        page_size: query('page_size', 'Page size (default MAILLON_PAGE_SIZE, at most 10,000)', { type: 'integer', minimum: 1, maximum: 10000 }),
+        private: query('private', 'true: a private enterprise', { type: 'boolean' }),
+        after: query('after', 'The fragment after this sequence number', { type: 'integer', minimum: 0 }),
+        issuer: { ...query('issuer', 'The issuer URL'), required: true },
+        enterprise: query('enterprise', 'An enterprise id (grants) or IRI (federated catalogue)'),
+        type: query('type', 'A product type IRI or local name (narrower types included)'),
+        q: query('q', 'Text to search'),
+        peerFilter: query('peer', 'A peer id, or local for this node\'s own'),
+        near: query('near', 'lat,lon'),
+        radius_km: query('radius_km', 'Radius around near, in km', { type: 'number', exclusiveMinimum: 0 }),
+        in_stock: query('in_stock', 'true: only what is in stock', { type: 'boolean' }),
+        'If-Match': header('If-Match', 'Write only if the resource is still at this ETag (412 otherwise); * requires it to exist'),
+        'Idempotency-Key': header('Idempotency-Key', 'A retry with the same key gets the same order, and reserves nothing again'),
+      },
+    },
+  };
+}
+
+/** Serves the document at `GET /api/openapi.json` (public, cached for a while: it changes only with the code). */
+export function openApiRoutes(args: OpenApiArgs): Router {
+  const router = Router();
+  const body = JSON.stringify(openApiDocument(args));
+  router.get('/api/openapi.json', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.type('application/json').send(body);
+  });
+  return router;
+}

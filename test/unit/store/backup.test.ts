@@ -1,0 +1,158 @@
+/**
+ * The backup of a database that is being written: the copy is one consistent state (every enterprise written
+ * before the backup began, and a prefix of the writes, never a gap), even when SQLite has to start the copy
+ * again because the writer changed pages it had copied. And what a restore refuses.
+ */
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NodeId } from '../../../ontology/iri.js';
+import type { DfcRecord } from '../../../ontology/records.js';
+import {
+  backupDatabase, DatabaseInUseError, inspectDatabase, NotAMaillonDatabaseError, restoreDatabase, SameFileError,
+} from '../../../server/store/sqlite/backup.js';
+import { SchemaTooNewError, SCHEMA_VERSION } from '../../../server/store/sqlite/migrations.js';
+import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
+import { readRows } from '../../helpers/sqlite.js';
+
+const BASE = 'http://node.test';
+
+function enterprise(eid: string): DfcRecord[] {
+  return [{
+    kind: 'Enterprise', id: `${BASE}/api/dfc/enterprises/${eid}` as NodeId, name: `Ferme ${eid}`, description: 'x'.repeat(2000),
+    supplies: [], manages: [], maintains: [], customerCategories: [], affiliates: [],
+  } as DfcRecord];
+}
+
+describe('database backup and restore', () => {
+  let folder: string;
+  let db: string;
+
+  beforeEach(() => {
+    folder = mkdtempSync(join(tmpdir(), 'maillon-backup-'));
+    db = join(folder, 'node.db');
+  });
+  afterEach(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('copies a database being written to: one consistent state holding every write made before it began', async () => {
+    const store = await SqliteStore.open({ path: db, baseUrl: BASE });
+    let written = 0;
+    let stop = false;
+    const writer = (async () => {
+      while (!stop) {
+        const eid = `e${String(written).padStart(5, '0')}`;
+        await store.createEnterprise(eid, `${BASE}/api/dfc/enterprises/${eid}`, enterprise(eid));
+        written += 1;
+      }
+    })();
+    try {
+      while (written < 300) await new Promise((resolve) => setImmediate(resolve));
+      const before = written;
+      const copy = join(folder, 'copy.db');
+      // A few pages per step: the writer changes pages between two steps, and the copy starts again.
+      const outcome = await backupDatabase(db, copy, { pagesPerStep: 4, maxRestarts: 2 });
+      const after = written;
+      stop = true;
+      await writer;
+      expect(after, 'writes went on during the backup').to.be.greaterThan(before);
+      expect(outcome.restarts, 'the copy started again after writes').to.be.greaterThan(0);
+      const rows = await readRows<{ eid: string }>(copy, 'SELECT eid FROM enterprises ORDER BY eid');
+      expect(rows.length).to.be.at.least(before);
+      expect(rows.map((r) => r.eid), 'a prefix of the writes, no gap').to.deep.equal(
+        Array.from({ length: rows.length }, (_, i) => `e${String(i).padStart(5, '0')}`));
+      expect(outcome.enterprises).to.equal(rows.length);
+      expect(await readRows(copy, 'PRAGMA integrity_check')).to.deep.equal([{ integrity_check: 'ok' }]);
+      // One file: no log beside it, and the journal mode a plain copy can be moved in.
+      expect(await readRows(copy, 'PRAGMA journal_mode')).to.deep.equal([{ journal_mode: 'delete' }]);
+      expect(existsSync(`${copy}-wal`)).to.equal(false);
+      expect(existsSync(`${copy}.partial-${process.pid}`)).to.equal(false);
+    } finally {
+      stop = true;
+      await writer;
+      await store.close();
+    }
+  });
+
+  it('refuses to copy a file that is not a Maillon database, and leaves nothing behind', async () => {
+    const junk = join(folder, 'junk.db');
+    writeFileSync(junk, 'not a database at all, just text that is long enough to be read as a header........');
+    let refused: unknown;
+    await backupDatabase(junk, join(folder, 'out.db')).catch((error: unknown) => {
+      refused = error;
+    });
+    expect(refused).to.be.instanceOf(NotAMaillonDatabaseError);
+    expect(String(refused)).to.match(/junk\.db: not a Maillon database/u);
+    expect(existsSync(join(folder, 'out.db'))).to.equal(false);
+    expect(existsSync(join(folder, `out.db.partial-${process.pid}`))).to.equal(false);
+  });
+
+  it('restores only a whole Maillon database of a schema it knows, and never over a database in use', async () => {
+    const store = await SqliteStore.open({ path: db, baseUrl: BASE });
+    await store.createEnterprise('ferme', `${BASE}/api/dfc/enterprises/ferme`, enterprise('ferme'));
+    const copy = join(folder, 'copy.db');
+    await backupDatabase(db, copy);
+    await store.createEnterprise('later', `${BASE}/api/dfc/enterprises/later`, enterprise('later'));
+    // The node has the database open: refused, and nothing moved.
+    let refused: unknown;
+    await restoreDatabase(copy, db).catch((error: unknown) => {
+      refused = error;
+    });
+    expect(refused).to.be.instanceOf(DatabaseInUseError);
+    expect(String(refused)).to.match(/node\.db is in use: a node \(or another maillon command\) has it open; stop it, then restore/u);
+    expect((await store.listEnterprises()).map((e) => e.eid)).to.deep.equal(['ferme', 'later']);
+    await store.close();
+
+    const junk = join(folder, 'junk.db');
+    writeFileSync(junk, 'SQLite format 3\0 but not really');
+    await restoreDatabase(junk, db).then(() => expect.fail('restored junk'), (error: unknown) => {
+      expect(error).to.be.instanceOf(NotAMaillonDatabaseError);
+    });
+    expect((await inspectDatabase(db)).enterprises, 'junk changed nothing').to.equal(2);
+
+    const outcome = await restoreDatabase(copy, db, new Date('2026-12-02T13:30:00.000Z'));
+    expect(outcome.enterprises).to.equal(1);
+    expect(outcome.previous).to.equal(`${db}.before-restore-2026-12-02T13-30-00-000Z`);
+    expect((await readRows<{ eid: string }>(db, 'SELECT eid FROM enterprises')).map((r) => r.eid)).to.deep.equal(['ferme']);
+    expect((await readRows<{ eid: string }>(outcome.previous as string, 'SELECT eid FROM enterprises ORDER BY eid')).map((r) => r.eid))
+      .to.deep.equal(['ferme', 'later']);
+    const reopened = await SqliteStore.open({ path: db, baseUrl: BASE });
+    expect((await reopened.listEnterprises()).map((e) => e.eid)).to.deep.equal(['ferme']);
+    await reopened.close();
+  });
+
+  it('never writes a database over itself', async () => {
+    const store = await SqliteStore.open({ path: db, baseUrl: BASE });
+    await store.createEnterprise('ferme', `${BASE}/api/dfc/enterprises/ferme`, enterprise('ferme'));
+    await store.close();
+    const alias = join(folder, '.', 'node.db');
+    await backupDatabase(db, alias).then(() => expect.fail('backed up over itself'), (error: unknown) => {
+      expect(error).to.be.instanceOf(SameFileError);
+      expect(String(error)).to.match(/is the database itself: back it up to another file/u);
+    });
+    await restoreDatabase(alias, db).then(() => expect.fail('restored over itself'), (error: unknown) => {
+      expect(error).to.be.instanceOf(SameFileError);
+    });
+    expect((await inspectDatabase(db)).enterprises).to.equal(1);
+  });
+
+  it('refuses to restore a backup written by a newer Maillon', async () => {
+    const store = await SqliteStore.open({ path: db, baseUrl: BASE });
+    await store.close();
+    const newer = join(folder, 'newer.db');
+    writeFileSync(newer, readFileSync(db));
+    const { default: sqlite3 } = await import('sqlite3');
+    await new Promise<void>((resolve, reject) => {
+      const c = new sqlite3.Database(newer, (e: Error | null) => {
+        if (e !== null) reject(e);
+        else c.exec(`INSERT INTO schema_migrations VALUES (${SCHEMA_VERSION + 1}, 'future', 'later')`, (x: Error | null) => c.close(() => (x !== null ? reject(x) : resolve())));
+      });
+    });
+    const target = join(folder, 'target.db');
+    await restoreDatabase(newer, target).then(() => expect.fail('restored a newer database'), (error: unknown) => {
+      expect(error).to.be.instanceOf(SchemaTooNewError);
+      expect(String(error)).to.match(/written by a newer Maillon/u);
+    });
+    expect(existsSync(target)).to.equal(false);
+  });
+});

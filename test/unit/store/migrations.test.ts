@@ -1,0 +1,128 @@
+/**
+ * Upgrades: migrations run at start, each in one transaction (a failing one leaves the database at the version
+ * before it), and a database written by a newer Maillon is refused, before any write, with a clear message.
+ */
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sqlite3 from 'sqlite3';
+import { SqliteDatabase } from '../../../server/store/sqlite/database.js';
+import { migrate, MIGRATIONS, SCHEMA_VERSION, SchemaTooNewError } from '../../../server/store/sqlite/migrations.js';
+import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
+import { readRows } from '../../helpers/sqlite.js';
+
+/** Runs statements on a file through a connection of the test's own (not the store's). */
+function execOn(file: string, sql: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(file, (openError: Error | null) => {
+      if (openError !== null) {
+        reject(openError);
+        return;
+      }
+      db.exec(sql, (error: Error | null) => db.close(() => (error !== null ? reject(error) : resolve())));
+    });
+  });
+}
+
+function digest(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+describe('migrations', () => {
+  let folder: string;
+  let file: string;
+
+  beforeEach(() => {
+    folder = mkdtempSync(join(tmpdir(), 'maillon-migrations-'));
+    file = join(folder, 'node.db');
+  });
+  afterEach(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('knows its schema version: the last migration', () => {
+    expect(SCHEMA_VERSION).to.equal(MIGRATIONS[MIGRATIONS.length - 1]?.version);
+  });
+
+  it('refuses a database written by a newer Maillon, with a clear message, and writes nothing to it', async () => {
+    const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
+    await store.close();
+    const newer = SCHEMA_VERSION + 1;
+    await execOn(file, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (${newer}, 'from the future', 'later');
+      CREATE TABLE future_things (id INTEGER PRIMARY KEY)`);
+    expect(existsSync(`${file}-wal`)).to.equal(false);
+    const before = digest(file);
+    let refused: unknown;
+    try {
+      const opened = await SqliteStore.open({ path: file, baseUrl: 'http://other.test', rebase: true });
+      await opened.close();
+    } catch (error: unknown) {
+      refused = error;
+    }
+    expect(refused).to.be.instanceOf(SchemaTooNewError);
+    expect((refused as Error).message).to.equal(`${file}: this database was written by a newer Maillon (schema ${newer}, this version knows `
+      + `up to ${SCHEMA_VERSION}); upgrade Maillon or restore a backup`);
+    // Not one byte changed, and no write-ahead log was started.
+    expect(digest(file)).to.equal(before);
+    expect(existsSync(`${file}-wal`) ? readFileSync(`${file}-wal`).length : 0).to.equal(0);
+    const meta = await readRows<{ value: string }>(file, "SELECT value FROM meta WHERE key = 'base_url'");
+    expect(meta).to.deep.equal([{ value: 'http://node.test' }]);
+  });
+
+  it('migrate() refuses a newer database too, whoever opened it', async () => {
+    const db = await SqliteDatabase.open(file);
+    try {
+      await migrate(db);
+      await db.transaction((tx) => tx.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'x', 'y')", [SCHEMA_VERSION + 5]));
+      let refused: unknown;
+      await migrate(db).catch((error: unknown) => {
+        refused = error;
+      });
+      expect(refused).to.be.instanceOf(SchemaTooNewError);
+      expect((refused as SchemaTooNewError).found).to.equal(SCHEMA_VERSION + 5);
+      expect((refused as SchemaTooNewError).known).to.equal(SCHEMA_VERSION);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('runs each migration in one transaction: one that fails leaves the database at the version before it', async () => {
+    const db = await SqliteDatabase.open(file);
+    try {
+      expect(await migrate(db)).to.deep.equal(MIGRATIONS.map((m) => m.version));
+      const next = SCHEMA_VERSION + 1;
+      const failing = {
+        version: next, name: 'fails half way',
+        // The first two statements work; the third fails: none of them may stay.
+        sql: `CREATE TABLE half_done (id INTEGER PRIMARY KEY);
+          UPDATE meta SET value = 'changed' WHERE key = 'stream_id';
+          INSERT INTO no_such_table VALUES (1);`,
+      };
+      const streamBefore = await db.reader.get<{ value: string }>("SELECT value FROM meta WHERE key = 'stream_id'");
+      let failed: unknown;
+      await migrate(db, [...MIGRATIONS, failing]).catch((error: unknown) => {
+        failed = error;
+      });
+      expect(String(failed)).to.match(/no such table: no_such_table/u);
+      expect(await db.reader.get("SELECT name FROM sqlite_master WHERE name = 'half_done'")).to.equal(undefined);
+      expect(await db.reader.get<{ value: string }>("SELECT value FROM meta WHERE key = 'stream_id'")).to.deep.equal(streamBefore);
+      expect(await db.reader.get<{ version: number }>('SELECT max(version) AS version FROM schema_migrations')).to.deep.equal({ version: SCHEMA_VERSION });
+      // The database still works, and the fixed migration applies on the next start.
+      const fixed = { ...failing, sql: 'CREATE TABLE half_done (id INTEGER PRIMARY KEY);' };
+      expect(await migrate(db, [...MIGRATIONS, fixed])).to.deep.equal([next]);
+      expect(await db.reader.get("SELECT name FROM sqlite_master WHERE name = 'half_done'")).to.deep.equal({ name: 'half_done' });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('a store opens a database of an older version and brings it up to date at start', async () => {
+    const db = await SqliteDatabase.open(file);
+    await migrate(db, MIGRATIONS.slice(0, 5));
+    await db.close();
+    const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
+    await store.close();
+    const applied = await readRows<{ version: number }>(file, 'SELECT version FROM schema_migrations ORDER BY version');
+    expect(applied.map((r) => r.version)).to.deep.equal(MIGRATIONS.map((m) => m.version));
+  });
+});
