@@ -12,8 +12,11 @@ import {
 } from '../../ontology/contexts.js';
 import { dfcIriIn, type DfcGeneration } from '../../ontology/namespaces.js';
 import type { DfcRecord, Extra, ExtraValue, Price, Quantity } from '../../ontology/records.js';
+import { WIRE_SPELLING } from '../../ontology/spellings.js';
+import { DFC_B_BOOLEAN_PROPERTIES_1_16, DFC_B_NUMBER_PROPERTIES_1_16 } from '../../ontology/terms.js';
 import { DFC_B } from '../../ontology/vocabulary.js';
 import { compactIri, dfcPrefixes, type PrefixTable } from './compact.js';
+import { toNumber } from './values.js';
 
 /** The DFC profiles the node can write. */
 export type DfcProfile = 'dfc-v1' | 'dfc-v2';
@@ -61,6 +64,12 @@ class NodeWriter {
     return this.iri(predicate);
   }
 
+  /** The keys a property is written under: its ontology term, and the name its readers use when they differ. */
+  private keys(predicate: string): string[] {
+    const wire = WIRE_SPELLING.get(predicate);
+    return wire === undefined ? [this.key(predicate)] : [this.key(predicate), this.key(wire)];
+  }
+
   private isIdTyped(key: string): boolean {
     const definition = this.context[key];
     return typeof definition === 'object';
@@ -71,10 +80,11 @@ class NodeWriter {
     if (ids === undefined) return;
     const list = typeof ids === 'string' ? [ids] : ids;
     if (list.length === 0) return;
-    const key = this.key(predicate);
-    const idTyped = this.isIdTyped(key);
-    const values = list.map((id) => (idTyped ? this.iri(id) : { '@id': this.iri(id) }));
-    node[key] = values.length === 1 ? values[0] : values;
+    for (const key of this.keys(predicate)) {
+      const idTyped = this.isIdTyped(key);
+      const values = list.map((id) => (idTyped ? this.iri(id) : { '@id': this.iri(id) }));
+      node[key] = values.length === 1 ? values[0] : values;
+    }
   }
 
   /** Sets a value that peers send either as an IRI or as text (a country, an order status). */
@@ -87,15 +97,16 @@ class NodeWriter {
   /** Sets a literal property. */
   public literal(node: Node, predicate: string, value: string | number | boolean | undefined): void {
     if (value === undefined) return;
-    const key = this.key(predicate);
-    // A literal under a term the context types `@id` would be read back as an IRI: use a value object.
-    node[key] = this.isIdTyped(key) ? { '@value': value } : value;
+    for (const key of this.keys(predicate)) {
+      // A literal under a term the context types `@id` would be read back as an IRI: use a value object.
+      node[key] = this.isIdTyped(key) ? { '@value': value } : value;
+    }
   }
 
   /** Sets a list of literals (images). */
   public literals(node: Node, predicate: string, values: readonly string[]): void {
     if (values.length === 0) return;
-    node[this.key(predicate)] = values.length === 1 ? values[0] : [...values];
+    for (const key of this.keys(predicate)) node[key] = values.length === 1 ? values[0] : [...values];
   }
 
   public type(node: Node, main: string, extra: readonly string[] | undefined): void {
@@ -124,7 +135,8 @@ class NodeWriter {
     for (const [predicate, values] of Object.entries(extra)) {
       const key = this.key(predicate);
       const idTyped = this.isIdTyped(key);
-      const written = values.map((v) => this.extraValue(v, idTyped));
+      const datatype = DATATYPE_OF.get(predicate);
+      const written = values.map((v) => this.extraValue(datatype === undefined ? v : typedValue(v, datatype), idTyped));
       const existing = node[key];
       const merged = existing === undefined ? written : [...(Array.isArray(existing) ? existing : [existing]), ...written];
       node[key] = merged.length === 1 ? merged[0] : merged;
@@ -148,13 +160,39 @@ class NodeWriter {
   }
 }
 
+/** The datatype the ontology gives a property the node does not model, when it is a boolean or a number. */
+const DATATYPE_OF: ReadonlyMap<string, 'boolean' | 'number'> = new Map([
+  ...DFC_B_BOOLEAN_PROPERTIES_1_16.map((t) => [`${DFC_B.namespace}${t}`, 'boolean'] as const),
+  ...DFC_B_NUMBER_PROPERTIES_1_16.map((t) => [`${DFC_B.namespace}${t}`, 'number'] as const),
+]);
+
+const BOOLEAN_TEXT = /^\s*(true|false)\s*$/iu;
+
+/**
+ * A kept value as the ontology types its property: `"true"` on a boolean property is written `true`, and
+ * `"4.95"` on a number property `4.95` (the number the text means, so JSON writes it back as `4.95`). Plain
+ * text only: a value with a language or a datatype of its own is the peer's statement and is kept as given.
+ */
+function typedValue(value: ExtraValue, datatype: 'boolean' | 'number'): ExtraValue {
+  if (!('@value' in value) || typeof value['@value'] !== 'string' || value['@language'] !== undefined || value['@type'] !== undefined) {
+    return value;
+  }
+  const text = value['@value'];
+  if (datatype === 'boolean') {
+    const m = BOOLEAN_TEXT.exec(text);
+    return m === null ? value : { '@value': (m[1] as string).toLowerCase() === 'true' };
+  }
+  const number = toNumber({ kind: 'literal', value: text });
+  return number === undefined ? value : { '@value': number };
+}
+
 function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration): Node {
   const node: Node = { '@id': w.iri(record.id) };
   switch (record.kind) {
     case 'Enterprise':
       w.type(node, generation === '2.0' ? DFC_B.Organization : DFC_B.Enterprise, record.extraTypes);
       w.literal(node, DFC_B.name, record.name);
-      w.literal(node, DFC_B.hasDescription, record.description);
+      w.literal(node, DFC_B.description, record.description);
       w.literal(node, DFC_B.VATnumber, record.vatNumber);
       w.literal(node, DFC_B.email, record.email);
       if (record.phone !== undefined) {
@@ -172,9 +210,9 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
       break;
     case 'Address':
       w.type(node, DFC_B.Address, record.extraTypes);
-      w.literal(node, DFC_B.hasStreet, record.street);
-      w.literal(node, DFC_B.hasPostalCode, record.postcode);
-      w.literal(node, DFC_B.hasCity, record.city);
+      w.literal(node, DFC_B.street, record.street);
+      w.literal(node, DFC_B.postcode, record.postcode);
+      w.literal(node, DFC_B.city, record.city);
       w.literal(node, DFC_B.region, record.region);
       w.iriOrText(node, DFC_B.hasCountry, record.country);
       w.literal(node, DFC_B.latitude, record.latitude);
@@ -193,8 +231,8 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
       w.literal(node, DFC_B.description, record.description);
       w.link(node, DFC_B.hasType, record.productType);
       if (record.quantity !== undefined) node[w.key(DFC_B.hasQuantity)] = w.quantity(record.quantity);
-      w.literal(node, DFC_B.totalTheoreticalStock, record.totalTheoreticalStock);
-      w.literals(node, DFC_B.image, record.images);
+      w.literal(node, DFC_B.totalTheoriticalStock, record.totalTheoreticalStock);
+      w.literals(node, DFC_B.Image, record.images);
       w.link(node, DFC_B.suppliedBy, record.suppliedBy);
       w.link(node, DFC_B.hasVariant, record.variants);
       w.link(node, DFC_B.isVariantOf, record.variantOf);
@@ -213,8 +251,8 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
       w.type(node, DFC_B.Offer, record.extraTypes);
       if (record.price !== undefined) node[w.key(DFC_B.hasPrice)] = w.price(record.price);
       if (record.stock !== null) w.literal(node, DFC_B.stockLimitation, record.stock);
-      w.link(node, DFC_B.offeredItem, record.item);
-      w.link(node, DFC_B.offeredTo, record.customerCategory);
+      w.link(node, DFC_B.offers, record.item);
+      w.link(node, DFC_B.offersTo, record.customerCategory);
       break;
     case 'Catalog':
       w.type(node, DFC_B.Catalog, record.extraTypes);
@@ -230,7 +268,7 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
       break;
     case 'SaleSession':
       w.type(node, DFC_B.SaleSession, record.extraTypes);
-      w.literal(node, DFC_B.beginDate, record.beginDate);
+      w.literal(node, DFC_B.startDate, record.beginDate);
       w.literal(node, DFC_B.endDate, record.endDate);
       w.link(node, DFC_B.lists, record.offers);
       break;

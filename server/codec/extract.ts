@@ -21,7 +21,7 @@ import { countryIri } from '../../ontology/countries.js';
 import { currencyOfCode } from '../../ontology/units.js';
 import { shortName } from './compact.js';
 import { barePrice, isoDate, STOCK_LABEL, stockOf, toNumber } from './values.js';
-import type { Graph, GraphNode, LiteralTerm, Term } from './graph.js';
+import { sameTerm, type Graph, type GraphNode, type LiteralTerm, type Term } from './graph.js';
 import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
 import {
   Deadline, KEPT_VALUES_FACTOR, KEPT_VALUES_SLACK, MAX_EXTRA_DEPTH, MAX_VALUES_PER_PROPERTY,
@@ -130,13 +130,13 @@ class NodeReader {
     const first = values[0];
     if (first === undefined) return undefined;
     if (first.kind === 'ref') return first.id; // an IRI where text was expected (a logo URL, a country)
-    this.keepRest(predicates, values);
+    this.keepRest(predicates, first);
     return String(first.value);
   }
 
-  /** All values as strings (images). */
+  /** All values as strings (images), without repeats: both spellings of a property usually carry the same. */
   public strings(predicates: readonly string[]): string[] {
-    return this.take(predicates).map((t) => (t.kind === 'ref' ? t.id : String(t.value)));
+    return [...new Set(this.take(predicates).map((t) => (t.kind === 'ref' ? t.id : String(t.value))))];
   }
 
   /** A number; a value that is not one is reported. */
@@ -183,10 +183,13 @@ class NodeReader {
 
   /** Values of an already-modelled property beyond the first one go to extra, so none is lost. */
   private readonly leftovers = new Map<string, Term[]>();
-  private keepRest(predicates: readonly string[], values: Term[]): void {
-    if (values.length < 2) return;
-    const predicate = predicates.find((p) => this.node.properties.has(p)) as string;
-    this.leftovers.set(predicate, values.slice(1));
+  private keepRest(predicates: readonly string[], first: Term): void {
+    // Each under its own name; the same value under the other spelling (`description` and `hasDescription`,
+    // as the node itself writes) is the value read, not another one.
+    for (const predicate of predicates) {
+      const rest = (this.node.properties.get(predicate) ?? []).filter((v) => v !== first && !sameTerm(v, first));
+      if (rest.length > 0) this.leftovers.set(predicate, rest);
+    }
   }
 
   /**
