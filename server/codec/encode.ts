@@ -10,11 +10,11 @@
 import {
   CONTAINER_CONTEXT, CONTEXT_1_16, CONTEXT_1_16_URL, CONTEXT_2_0, CONTEXT_2_0_URL, type SimpleContext,
 } from '../../ontology/contexts.js';
-import { dfcIriIn, type DfcGeneration } from '../../ontology/namespaces.js';
-import type { DfcRecord, Extra, ExtraValue, Price, Quantity } from '../../ontology/records.js';
+import { dfcIriIn, NS, type DfcGeneration } from '../../ontology/namespaces.js';
+import type { DfcRecord, Extra, ExtraValue, Price, Quantity, ResourceRecord } from '../../ontology/records.js';
 import { WIRE_SPELLING } from '../../ontology/spellings.js';
 import { DFC_B_BOOLEAN_PROPERTIES_1_16, DFC_B_NUMBER_PROPERTIES_1_16 } from '../../ontology/terms.js';
-import { DFC_B } from '../../ontology/vocabulary.js';
+import { DFC_B, LDP } from '../../ontology/vocabulary.js';
 import { compactIri, dfcPrefixes, type PrefixTable } from './compact.js';
 import { toNumber } from './values.js';
 
@@ -31,6 +31,12 @@ export interface EncodeOptions {
   readonly containerId?: string;
   /** Whether DFC 2.0 output wraps the records in an `ldp:Container` (default true; false for one resource). */
   readonly container?: boolean;
+  /**
+   * The envelopes read with a document (its `ldp:Container`, Hydra views: `DecodeResult.envelopes`), written
+   * back as they were, first. A container among them is the one DFC 2.0 output wraps the records in: its `@id`
+   * and `ldp:contains` are kept, none is made up.
+   */
+  readonly envelopes?: readonly ResourceRecord[];
 }
 
 /** A compacted JSON-LD document as we write it. */
@@ -43,6 +49,8 @@ type Node = Record<string, unknown>;
 
 const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:/u;
 
+const CONTAINER_TYPES = new Set<string>([LDP.Container, LDP.BasicContainer]);
+
 /** Writes nodes compacted against one DFC context. */
 class NodeWriter {
   private readonly prefixes: PrefixTable;
@@ -50,8 +58,11 @@ class NodeWriter {
   public constructor(
     private readonly generation: DfcGeneration,
     private readonly context: SimpleContext,
+    envelopes: boolean,
   ) {
-    this.prefixes = dfcPrefixes(generation);
+    // The `ldp:` and `hydra:` prefixes are declared beside the DFC context only when the document has an envelope.
+    const table = [...dfcPrefixes(generation), ...(envelopes ? [['ldp', NS.ldp] as const, ['hydra', NS.hydra] as const] : [])];
+    this.prefixes = table.sort((a, b) => b[1].length - a[1].length);
   }
 
   /** A canonical IRI in this generation's namespaces, compacted. */
@@ -315,20 +326,21 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
  * @param options - profile, context URL, container id
  */
 export function encodeJsonLd(records: readonly DfcRecord[], options: EncodeOptions = {}): JsonLdDocument {
-  if (options.profile === 'dfc-v2') {
-    const writer = new NodeWriter('2.0', CONTEXT_2_0);
-    const graph = records.map((r) => writeRecord(writer, r, '2.0'));
-    if (options.container === false) return { '@context': options.contextUrl ?? CONTEXT_2_0_URL, '@graph': graph };
-    const items = records.filter((r) => r.kind === 'CatalogItem');
-    const container: Node = { '@type': 'ldp:Container' };
-    if (options.containerId !== undefined) container['@id'] = options.containerId;
-    const contained = (items.length > 0 ? items : records).map((r) => writer.iri(r.id));
-    if (contained.length > 0) container['ldp:contains'] = contained;
-    return { '@context': [options.contextUrl ?? CONTEXT_2_0_URL, CONTAINER_CONTEXT], '@graph': [container, ...graph] };
-  }
-  const writer = new NodeWriter('1.x', CONTEXT_1_16);
-  return {
-    '@context': options.contextUrl ?? CONTEXT_1_16_URL,
-    '@graph': records.map((r) => writeRecord(writer, r, '1.x')),
-  };
+  const v2 = options.profile === 'dfc-v2';
+  const generation: DfcGeneration = v2 ? '2.0' : '1.x';
+  const envelopes = options.envelopes ?? [];
+  const wrapped = v2 && options.container !== false;
+  const enveloped = wrapped || envelopes.length > 0;
+  const dfcContext = v2 ? CONTEXT_2_0 : CONTEXT_1_16;
+  const writer = new NodeWriter(generation, enveloped ? { ...dfcContext, ...CONTAINER_CONTEXT } : dfcContext, enveloped);
+  const url = options.contextUrl ?? (v2 ? CONTEXT_2_0_URL : CONTEXT_1_16_URL);
+  const context = enveloped ? [url, CONTAINER_CONTEXT] : url;
+  const graph = [...envelopes.map((e) => writeRecord(writer, e, generation)), ...records.map((r) => writeRecord(writer, r, generation))];
+  if (!wrapped || envelopes.some((e) => e.types.some((t) => CONTAINER_TYPES.has(t)))) return { '@context': context, '@graph': graph };
+  const items = records.filter((r) => r.kind === 'CatalogItem');
+  const container: Node = { '@type': 'ldp:Container' };
+  if (options.containerId !== undefined) container['@id'] = options.containerId;
+  const contained = (items.length > 0 ? items : records).map((r) => writer.iri(r.id));
+  if (contained.length > 0) container['ldp:contains'] = contained;
+  return { '@context': context, '@graph': [container, ...graph] };
 }

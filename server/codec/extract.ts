@@ -70,6 +70,11 @@ export interface Extraction {
    * SuppliedProduct an order line points at, a catalogue item described in another document).
    */
   readonly references: string[];
+  /**
+   * The envelopes of a response (an `ldp:Container`, a Hydra paging view), read whole: not records, but a
+   * conversion writes them back (`maillon convert` keeps a container's `@id` and what it contains).
+   */
+  readonly envelopes: ResourceRecord[];
 }
 
 /**
@@ -341,6 +346,7 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
   const invalidFields = new Map<string, Set<string>>();
   const drafts: Draft<DfcRecord>[] = [];
   const references: string[] = [];
+  const envelopes: ResourceRecord[] = [];
 
   for (const node of graph.nodes.values()) {
     deadline.check();
@@ -383,8 +389,14 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
       references.push(node.id);
       continue;
     }
-    // Containers and paging views are envelopes of a response, not data.
-    if (node.types.some((t) => ENVELOPE_TYPES.has(t))) continue;
+    // Containers and paging views are envelopes of a response, not data: kept apart.
+    if (node.types.some((t) => ENVELOPE_TYPES.has(t))) {
+      const envelope: Draft<ResourceRecord> = { kind: 'Resource', id: node.id as NodeId, types: [...node.types] };
+      const extra = new NodeReader(graph, node, problems, shortName(node.types[0] as string), keeper).extra();
+      if (extra !== undefined) envelope.extra = extra;
+      envelopes.push(envelope as ResourceRecord);
+      continue;
+    }
     if (node.id.startsWith('_:') && node.types.some((t) => INLINE_TYPES.has(t))) continue;
     const reader = new NodeReader(graph, node, problems, node.types[0] !== undefined ? shortName(node.types[0]) : 'rdfs:Resource', keeper);
     const draft: Draft<ResourceRecord> = { kind: 'Resource', id: node.id as NodeId, types: [...node.types] };
@@ -395,7 +407,7 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
   // Blank nodes embedded in another resource's extra were pushed before we knew; drop them now.
   const records = drafts.filter((d) => !(d.kind === 'Resource' && inlined.has(d.id))) as DfcRecord[];
   completeLinks(records as Draft<DfcRecord>[]);
-  return { records, problems, invalidFields, references };
+  return { records, problems, invalidFields, references, envelopes };
 }
 
 type Reader = (r: NodeReader, options: ExtractOptions) => Draft<DfcRecord>;
