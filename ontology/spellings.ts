@@ -9,6 +9,7 @@
  * @packageDocumentation
  */
 import type { Iri } from './iri.js';
+import type { RecordKind } from './records.js';
 import { DFC_B } from './vocabulary.js';
 
 /** One property written under two names. */
@@ -17,8 +18,8 @@ export interface SpellingException {
   readonly term: Iri;
   /** The name a reader we target reads instead: written beside the term, with the same value. */
   readonly wire: Iri;
-  /** Which resources carry it. */
-  readonly on: string;
+  /** The kind of record that carries it (an Enterprise is a `dfc-b:Organization` in 2.0). */
+  readonly on: RecordKind;
   /** Who reads only the wire name. */
   readonly reason: string;
 }
@@ -45,5 +46,12 @@ export const SPELLING_EXCEPTIONS: readonly SpellingException[] = Object.freeze([
     reason: 'the connector and Open Food Network read a sale session\'s start as beginDate (SaleSession.getBeginDate)' },
 ]);
 
-/** The wire name written beside each ontology term that has one. */
-export const WIRE_SPELLING: ReadonlyMap<string, Iri> = new Map(SPELLING_EXCEPTIONS.map((s) => [s.term, s.wire]));
+/**
+ * The name written beside an ontology term on a kind of record, if any.
+ *
+ * @param kind - the record being written
+ * @param term - the ontology term
+ */
+export function wireSpelling(kind: RecordKind, term: string): Iri | undefined {
+  return SPELLING_EXCEPTIONS.find((s) => s.on === kind && s.term === term)?.wire;
+}

@@ -11,8 +11,8 @@ import {
   CONTAINER_CONTEXT, CONTEXT_1_16, CONTEXT_1_16_URL, CONTEXT_2_0, CONTEXT_2_0_URL, type SimpleContext,
 } from '../../ontology/contexts.js';
 import { dfcIriIn, NS, type DfcGeneration } from '../../ontology/namespaces.js';
-import type { DfcRecord, Extra, ExtraValue, Price, Quantity, ResourceRecord } from '../../ontology/records.js';
-import { WIRE_SPELLING } from '../../ontology/spellings.js';
+import type { DfcRecord, Extra, ExtraValue, Price, Quantity, RecordKind, ResourceRecord } from '../../ontology/records.js';
+import { wireSpelling } from '../../ontology/spellings.js';
 import { DFC_B_BOOLEAN_PROPERTIES_1_16, DFC_B_NUMBER_PROPERTIES_1_16 } from '../../ontology/terms.js';
 import { DFC_B, LDP } from '../../ontology/vocabulary.js';
 import { compactIri, dfcPrefixes, type PrefixTable } from './compact.js';
@@ -54,6 +54,8 @@ const CONTAINER_TYPES = new Set<string>([LDP.Container, LDP.BasicContainer]);
 /** Writes nodes compacted against one DFC context. */
 class NodeWriter {
   private readonly prefixes: PrefixTable;
+  /** The kind of the record being written: which reader spellings go beside the ontology's terms. */
+  public kind: RecordKind | undefined;
 
   public constructor(
     private readonly generation: DfcGeneration,
@@ -77,7 +79,7 @@ class NodeWriter {
 
   /** The keys a property is written under: its ontology term, and the name its readers use when they differ. */
   private keys(predicate: string): string[] {
-    const wire = WIRE_SPELLING.get(predicate);
+    const wire = this.kind === undefined ? undefined : wireSpelling(this.kind, predicate);
     return wire === undefined ? [this.key(predicate)] : [this.key(predicate), this.key(wire)];
   }
 
@@ -199,6 +201,7 @@ function typedValue(value: ExtraValue, datatype: 'boolean' | 'number'): ExtraVal
 
 function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration): Node {
   const node: Node = { '@id': w.iri(record.id) };
+  w.kind = record.kind;
   switch (record.kind) {
     case 'Enterprise':
       w.type(node, generation === '2.0' ? DFC_B.Organization : DFC_B.Enterprise, record.extraTypes);

@@ -103,7 +103,11 @@ function offences(quads: readonly Quad[], terms: Terms): string[] {
     const ns116 = DFC_NAMESPACES['1.x']['dfc-b'];
     return iri.startsWith(ns116) ? own['dfc-b'] + iri.slice(ns116.length) : iri;
   };
-  const twins = new Map(SPELLING_EXCEPTIONS.map((s) => [inGeneration(s.wire), inGeneration(s.term)]));
+  const twins = new Map(SPELLING_EXCEPTIONS.map((s) => [inGeneration(s.wire), s]));
+  const classes = new Map<string, Set<string>>();
+  for (const q of quads) {
+    if (q.predicate.value === RDF_TYPE) classes.set(q.subject.value, (classes.get(q.subject.value) ?? new Set()).add(q.object.value.replace(/^.*#/u, '')));
+  }
   const key = (q: Quad, predicate: string): string => `${q.subject.value} ${predicate} ${q.object.termType}:${q.object.value}`;
   const written = new Set(quads.map((q) => key(q, q.predicate.value)));
   const check = (iri: string, allowed: boolean, nonDfc: ReadonlyMap<string, string>, what: string): void => {
@@ -122,9 +126,15 @@ function offences(quads: readonly Quad[], terms: Terms): string[] {
       check(q.object.value, terms.classes.has(q.object.value), NON_DFC_CLASSES, 'class');
       continue;
     }
-    const term = twins.get(predicate);
-    if (term !== undefined) {
+    const twin = twins.get(predicate);
+    if (twin !== undefined) {
+      const term = inGeneration(twin.term);
       if (!written.has(key(q, term))) found.push(`reader spelling ${predicate} without its term ${term} beside it (${q.subject.value})`);
+      // Only on the kind of resource whose readers need it (an Enterprise is an Organization in 2.0).
+      const kinds = classes.get(q.subject.value) ?? new Set();
+      if (!kinds.has(twin.on) && !(twin.on === 'Enterprise' && kinds.has('Organization'))) {
+        found.push(`reader spelling ${predicate} on a resource that is no ${twin.on} (${q.subject.value})`);
+      }
       continue;
     }
     const isLink = q.object.termType === 'NamedNode' || q.object.termType === 'BlankNode';
@@ -219,6 +229,8 @@ describe('every term the node writes is a DFC term (issue 12)', function () {
         '@id': 'https://x.example/a', '@type': ['dfc-b:Address', 'https://schema.org/Place'],
         'dfc-b:hasStreet': '1 rue', 'dfc-b:city': 'Lyon', 'dfc-b:hasCity': 'Paris', 'dfc-b:colour': 'red',
         'http://w3id.org/dfc/ontology/v2.0.0/src/DFC_BusinessOntology.owl#name': 'n',
+      }, {
+        '@id': 'https://x.example/p', '@type': 'dfc-b:SuppliedProduct', 'dfc-b:description': 'd', 'dfc-b:hasDescription': 'd',
       }],
     };
     expect(offences(await jsonLdQuads(document), v116)).to.deep.equal([
@@ -226,6 +238,7 @@ describe('every term the node writes is a DFC term (issue 12)', function () {
       `literal property in another DFC generation's namespace: ${DFC_NAMESPACES['2.0']['dfc-b']}name`,
       `literal property that is no DFC term: ${DFC_B.namespace}colour`,
       `reader spelling ${DFC_B.hasCity} without its term ${DFC_B.city} beside it (https://x.example/a)`,
+      `reader spelling ${DFC_B.hasDescription} on a resource that is no Enterprise (https://x.example/p)`,
       `reader spelling ${DFC_B.hasStreet} without its term ${DFC_B.street} beside it (https://x.example/a)`,
     ]);
   });
