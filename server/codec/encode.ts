@@ -228,7 +228,10 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
       w.literal(node, DFC_B.postcode, record.postcode);
       w.literal(node, DFC_B.city, record.city);
       w.literal(node, DFC_B.region, record.region);
-      w.iriOrText(node, DFC_B.hasCountry, record.country);
+      // `hasCountry` is an object property: a country the node could not map to an IRI goes under the
+      // ontology's text property, `country`, rather than as text where a link is expected.
+      if (record.country !== undefined && ABSOLUTE.test(record.country)) w.link(node, DFC_B.hasCountry, record.country);
+      else w.literal(node, DFC_B.country, record.country);
       w.literal(node, DFC_B.latitude, record.latitude);
       w.literal(node, DFC_B.longitude, record.longitude);
       break;

@@ -160,6 +160,8 @@ function richCatalogue(): DfcRecord[] {
   return [
     ...records,
     { kind: 'Catalog', id: id('catalogs/main'), name: 'Catalogue', maintainedBy: base as NodeId, items: [item] },
+    // A country no table maps to an IRI is text, and text goes under a datatype property.
+    { kind: 'Address', id: id('addresses/atlantis'), city: 'Poseidonia', country: 'Atlantis' },
     {
       kind: 'OrderLine', id: id('orders/1/lines/2'), order: id('orders/1'), offer: id('offers/tomate-3kg'), quantity: 1.5,
       quantityUnit: measureIri('Kilogram'), price: { value: 4.95, currency: measureIri('Euro'), vatRate: 5.5 },
