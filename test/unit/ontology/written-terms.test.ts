@@ -18,6 +18,7 @@ import { DFC_B } from '../../../ontology/vocabulary.js';
 import { encodeJsonLd, type DfcProfile } from '../../../server/codec/encode.js';
 import { serialize } from '../../../server/codec/serialize.js';
 import { jsonld, offline } from '../../helpers/jsonld.js';
+import { bearer as bearerOf, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 import { startTestNode, type TestNode } from '../../helpers/node.js';
 import { sampleRecords } from '../../helpers/sample-records.js';
 import { readSharedJson, requireShared } from '../../helpers/shared-dfc.js';
@@ -314,6 +315,48 @@ describe('every term the node writes is a DFC term (issue 12)', function () {
         expect(offences(all, terms(profile))).to.deep.equal([]);
       });
     }
+  });
+
+  describe('the order answers of a node', () => {
+    let node: InProcessNode;
+    before(async function () {
+      if (v116 === undefined) this.skip();
+      node = await startInProcess({ base: 'http://a.test' });
+      await node.seed('ferme');
+    });
+    after(async () => {
+      await node?.close();
+    });
+
+    it('write only DFC terms (an order placed as Open Food Network places it, then read back in 1.16 and 2.0)', async () => {
+      const api = `${node.base}/api/dfc/enterprises/ferme`;
+      const orders = `${api}/orders`;
+      const body = JSON.stringify({
+        '@context': 'https://www.datafoodconsortium.org',
+        '@graph': [
+          { '@id': orders, '@type': 'dfc-b:Order', 'dfc-b:orderedBy': 'https://ofn.example/api/dfc/enterprises/7',
+            'dfc-b:hasOrderStatus': 'dfc-v:Held', 'dfc-b:hasPart': `${orders}/OrderLines/1` },
+          { '@id': `${orders}/OrderLines/1`, '@type': 'dfc-b:OrderLine', 'dfc-b:quantity': '2', 'dfc-b:concerns': `${api}/offers/tomate` },
+          { '@id': `${api}/offers/tomate`, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': `${api}/supplied_products/tomate` },
+        ],
+      });
+      const token = await node.token('ferme', ['ReadOrders', 'WriteOrders', 'ReadProducts']);
+      const created = await node.request('POST', '/api/dfc/enterprises/ferme/orders', { headers: { 'content-type': 'application/json', ...bearerOf(token) }, body });
+      expect(created.status, created.text).to.equal(201);
+      const orderPath = (created.headers.get('location') ?? '').slice(node.base.length);
+      for (const [accept, profile] of [['application/ld+json', 'dfc-v1'], ['application/ld+json; profile="dfc-v2"', 'dfc-v2']] as const) {
+        const quads: Quad[] = [];
+        for (const path of ['/api/dfc/enterprises/ferme/orders', orderPath]) {
+          const response = await node.request('GET', path, { headers: { accept, ...bearerOf(token) } });
+          expect(response.status, `${path}: ${response.text.slice(0, 200)}`).to.equal(200);
+          quads.push(...await jsonLdQuads(JSON.parse(response.text)));
+        }
+        const types = new Set(quads.filter((q) => q.predicate.value === RDF_TYPE).map((q) => q.object.value.replace(/^.*[#/]/u, '')));
+        expect([...types], profile).to.include.members(['Order', 'OrderLine']);
+        expect(offences(quads, terms(profile)), profile).to.deep.equal([]);
+      }
+      expect(offences(await jsonLdQuads(JSON.parse(created.text)), v116)).to.deep.equal([]);
+    });
   });
 
   it('names the same reader spellings as ontology/dfc-vocabulary.ttl\'s wire aliases', () => {
