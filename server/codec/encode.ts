@@ -151,7 +151,12 @@ class NodeWriter {
       const datatype = DATATYPE_OF.get(predicate);
       const written = values.map((v) => this.extraValue(datatype === undefined ? v : typedValue(v, datatype), idTyped));
       const existing = node[key];
-      const merged = existing === undefined ? written : [...(Array.isArray(existing) ? existing : [existing]), ...written];
+      const before = existing === undefined ? [] : Array.isArray(existing) ? (existing as unknown[]) : [existing];
+      // A kept value the record already writes (the other spelling of a modelled property, kept by an older
+      // reader) is the same statement: written once.
+      const seen = new Set(before.map((v) => JSON.stringify(v)));
+      const merged = before.length === 0 ? written : [...before, ...written.filter((v) => !seen.has(JSON.stringify(v)))];
+      if (merged.length === 0) continue;
       node[key] = merged.length === 1 ? merged[0] : merged;
     }
   }

@@ -166,3 +166,16 @@ describe('values where the ontology has a datatype (issue 12)', () => {
     expect(booleans).to.deep.equal([...DFC_B_BOOLEAN_PROPERTIES_1_16].sort());
   });
 });
+
+describe('reader spellings kept by an older reader (issue 12)', () => {
+  it('are written once, not twice beside the value the record writes', () => {
+    const address = {
+      kind: 'Address' as const, id: `${X}/a` as NodeId, street: '1 rue', city: 'Lyon',
+      extra: { [DFC_B.hasStreet]: [{ '@value': '1 rue' }], [DFC_B.hasCity]: [{ '@value': 'Villeurbanne' }] },
+    };
+    const node = JSON.parse(serialize([address], 'jsonld')) as { '@graph': Record<string, unknown>[] };
+    expect(node['@graph'][0]?.['dfc-b:hasStreet']).to.equal('1 rue');
+    // A different value is another statement, and kept.
+    expect(node['@graph'][0]?.['dfc-b:hasCity']).to.deep.equal(['Lyon', 'Villeurbanne']);
+  });
+});
