@@ -100,7 +100,7 @@ class NodeWriter {
     }
   }
 
-  /** Sets a value that peers send either as an IRI or as text (a country, an order status). */
+  /** Sets a value that peers send either as an IRI or as text (an order status). */
   public iriOrText(node: Node, predicate: string, value: string | undefined): void {
     if (value === undefined) return;
     if (ABSOLUTE.test(value)) this.link(node, predicate, value);
