@@ -11,6 +11,7 @@ export * from './namespaces.js';
 export * from './product-types.js';
 export * from './records.js';
 export * from './schemas.js';
+export * from './spellings.js';
 export * from './streams.js';
 export * from './taxonomy.js';
 export * from './terms.js';

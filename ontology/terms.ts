@@ -65,3 +65,23 @@ export const DFC_B_OBJECT_PROPERTIES_REMOVED_2_0 = [
 export const DFC_B_OBJECT_PROPERTIES_LEGACY = [
   'affiliatedBy', 'hasIncome', 'hasOutcome', 'incomeOf', 'outcomeOf', 'sold'
 ] as const;
+
+/**
+ * `dfc-b:` datatype properties of DFC 1.16 whose range is `xsd:boolean`. Peers send them as JSON strings
+ * (`"true"`), which JSON-LD reads as text: the writer puts them back as booleans.
+ */
+export const DFC_B_BOOLEAN_PROPERTIES_1_16 = ['VATstatus', 'frozen', 'refrigerated'] as const;
+
+/**
+ * `dfc-b:` datatype properties of DFC 1.16 whose range is `xsd:float`. Peers send them as JSON strings
+ * (`"4.95"`, as the TypeScript connector writes every number): the writer puts them back as numbers.
+ */
+export const DFC_B_NUMBER_PROPERTIES_1_16 = [
+  'VATrate', 'cost', 'discount', 'fee', 'hasPercentageOfAlcoholByVolume', 'latitude', 'lifetime', 'longitude',
+  'marginPercent', 'quantity', 'stockLimitation', 'totalTheoriticalStock', 'value',
+] as const;
+
+/** `dfc-b:` classes that DFC 2.0 adds to 1.16 (ontology CHANGELOG 2.0.0; no 2.0 OWL file is published with it). */
+export const DFC_B_CLASSES_ADDED_2_0 = [
+  'Option', 'OptionValue', 'Organization', 'ProductOption', 'TemplateSaleSession', 'Variant', 'VariantCaracteristic',
+] as const;

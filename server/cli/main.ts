@@ -164,7 +164,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
         io.err(`${file}: not converted: ${count(errors.length, 'error')}; run 'maillon validate ${file}' for details\n`);
         return 1;
       }
-      io.out(serialize(result.records, to, values.profile === 'dfc-v2' ? { profile: 'dfc-v2' } : {}));
+      // Faithful: the document's own container (its @id, what it contains) and paging views are written back.
+      io.out(serialize(result.records, to, { ...(values.profile === 'dfc-v2' ? { profile: 'dfc-v2' } : {}), envelopes: result.envelopes }));
       io.out('\n');
       return 0;
     }

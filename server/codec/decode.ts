@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import { toIri, type Iri } from '../../ontology/iri.js';
-import type { DfcRecord } from '../../ontology/records.js';
+import type { DfcRecord, ResourceRecord } from '../../ontology/records.js';
 import { Taxonomy } from '../../ontology/taxonomy.js';
 import { EURO } from '../../ontology/units.js';
 import { extractRecords } from './extract.js';
@@ -39,6 +39,11 @@ export interface DecodeResult {
    * nothing else): neither records nor rejected.
    */
   readonly references: string[];
+  /**
+   * The envelopes of a response (`ldp:Container`, Hydra paging views), read whole and kept apart from the
+   * records: nothing stores them, and a conversion writes them back as they were.
+   */
+  readonly envelopes: ResourceRecord[];
   /** How the document was read: the JSON-LD fast path, full JSON-LD processing, or an RDF parser. */
   readonly via: 'fast' | 'full' | 'rdf';
 }
@@ -139,7 +144,7 @@ export class Decoder {
 
   private finish(graph: Graph, readProblems: Problem[], via: DecodeResult['via'], deadline: Deadline): DecodeResult {
     const documentErrors = readProblems.filter((p) => p.id === null && p.severity === 'error');
-    if (documentErrors.length > 0) return { records: [], problems: readProblems, rejected: [], references: [], via };
+    if (documentErrors.length > 0) return { records: [], problems: readProblems, rejected: [], references: [], envelopes: [], via };
     const extraction = extractRecords(graph, { defaultCurrency: this.defaultCurrency, deadline });
     const problems = [...readProblems, ...extraction.problems];
     for (const record of extraction.records) {
@@ -165,12 +170,12 @@ export class Decoder {
     }
     // Errors about nodes that never became records (a malformed @id on an untyped node, say).
     for (const [id, errors] of byId) rejected.push({ id, type: errors[0]?.type ?? null, problems: errors });
-    return { records, problems: sortProblems(problems), rejected, references: extraction.references, via };
+    return { records, problems: sortProblems(problems), rejected, references: extraction.references, envelopes: extraction.envelopes, via };
   }
 }
 
 function failure(code: ProblemCode, message: string): DecodeResult {
-  return { records: [], problems: [problem(code, null, null, '', message)], rejected: [], references: [], via: 'fast' };
+  return { records: [], problems: [problem(code, null, null, '', message)], rejected: [], references: [], envelopes: [], via: 'fast' };
 }
 
 function sortProblems(problems: Problem[]): Problem[] {

@@ -10,10 +10,13 @@
 import {
   CONTAINER_CONTEXT, CONTEXT_1_16, CONTEXT_1_16_URL, CONTEXT_2_0, CONTEXT_2_0_URL, type SimpleContext,
 } from '../../ontology/contexts.js';
-import { dfcIriIn, type DfcGeneration } from '../../ontology/namespaces.js';
-import type { DfcRecord, Extra, ExtraValue, Price, Quantity } from '../../ontology/records.js';
-import { DFC_B } from '../../ontology/vocabulary.js';
+import { dfcIriIn, NS, type DfcGeneration } from '../../ontology/namespaces.js';
+import type { DfcRecord, Extra, ExtraValue, Price, Quantity, RecordKind, ResourceRecord } from '../../ontology/records.js';
+import { wireSpelling } from '../../ontology/spellings.js';
+import { DFC_B_BOOLEAN_PROPERTIES_1_16, DFC_B_NUMBER_PROPERTIES_1_16 } from '../../ontology/terms.js';
+import { DFC_B, LDP } from '../../ontology/vocabulary.js';
 import { compactIri, dfcPrefixes, type PrefixTable } from './compact.js';
+import { toNumber } from './values.js';
 
 /** The DFC profiles the node can write. */
 export type DfcProfile = 'dfc-v1' | 'dfc-v2';
@@ -28,6 +31,12 @@ export interface EncodeOptions {
   readonly containerId?: string;
   /** Whether DFC 2.0 output wraps the records in an `ldp:Container` (default true; false for one resource). */
   readonly container?: boolean;
+  /**
+   * The envelopes read with a document (its `ldp:Container`, Hydra views: `DecodeResult.envelopes`), written
+   * back as they were, first. A container among them is the one DFC 2.0 output wraps the records in: its `@id`
+   * and `ldp:contains` are kept, none is made up.
+   */
+  readonly envelopes?: readonly ResourceRecord[];
 }
 
 /** A compacted JSON-LD document as we write it. */
@@ -40,15 +49,22 @@ type Node = Record<string, unknown>;
 
 const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:/u;
 
+const CONTAINER_TYPES = new Set<string>([LDP.Container, LDP.BasicContainer]);
+
 /** Writes nodes compacted against one DFC context. */
 class NodeWriter {
   private readonly prefixes: PrefixTable;
+  /** The kind of the record being written: which reader spellings go beside the ontology's terms. */
+  public kind: RecordKind | undefined;
 
   public constructor(
     private readonly generation: DfcGeneration,
     private readonly context: SimpleContext,
+    envelopes: boolean,
   ) {
-    this.prefixes = dfcPrefixes(generation);
+    // The `ldp:` and `hydra:` prefixes are declared beside the DFC context only when the document has an envelope.
+    const table = [...dfcPrefixes(generation), ...(envelopes ? [['ldp', NS.ldp] as const, ['hydra', NS.hydra] as const] : [])];
+    this.prefixes = table.sort((a, b) => b[1].length - a[1].length);
   }
 
   /** A canonical IRI in this generation's namespaces, compacted. */
@@ -61,6 +77,12 @@ class NodeWriter {
     return this.iri(predicate);
   }
 
+  /** The keys a property is written under: its ontology term, and the name its readers use when they differ. */
+  private keys(predicate: string): string[] {
+    const wire = this.kind === undefined ? undefined : wireSpelling(this.kind, predicate);
+    return wire === undefined ? [this.key(predicate)] : [this.key(predicate), this.key(wire)];
+  }
+
   private isIdTyped(key: string): boolean {
     const definition = this.context[key];
     return typeof definition === 'object';
@@ -71,13 +93,14 @@ class NodeWriter {
     if (ids === undefined) return;
     const list = typeof ids === 'string' ? [ids] : ids;
     if (list.length === 0) return;
-    const key = this.key(predicate);
-    const idTyped = this.isIdTyped(key);
-    const values = list.map((id) => (idTyped ? this.iri(id) : { '@id': this.iri(id) }));
-    node[key] = values.length === 1 ? values[0] : values;
+    for (const key of this.keys(predicate)) {
+      const idTyped = this.isIdTyped(key);
+      const values = list.map((id) => (idTyped ? this.iri(id) : { '@id': this.iri(id) }));
+      node[key] = values.length === 1 ? values[0] : values;
+    }
   }
 
-  /** Sets a value that peers send either as an IRI or as text (a country, an order status). */
+  /** Sets a value that peers send either as an IRI or as text (an order status). */
   public iriOrText(node: Node, predicate: string, value: string | undefined): void {
     if (value === undefined) return;
     if (ABSOLUTE.test(value)) this.link(node, predicate, value);
@@ -87,15 +110,16 @@ class NodeWriter {
   /** Sets a literal property. */
   public literal(node: Node, predicate: string, value: string | number | boolean | undefined): void {
     if (value === undefined) return;
-    const key = this.key(predicate);
-    // A literal under a term the context types `@id` would be read back as an IRI: use a value object.
-    node[key] = this.isIdTyped(key) ? { '@value': value } : value;
+    for (const key of this.keys(predicate)) {
+      // A literal under a term the context types `@id` would be read back as an IRI: use a value object.
+      node[key] = this.isIdTyped(key) ? { '@value': value } : value;
+    }
   }
 
   /** Sets a list of literals (images). */
   public literals(node: Node, predicate: string, values: readonly string[]): void {
     if (values.length === 0) return;
-    node[this.key(predicate)] = values.length === 1 ? values[0] : [...values];
+    for (const key of this.keys(predicate)) node[key] = values.length === 1 ? values[0] : [...values];
   }
 
   public type(node: Node, main: string, extra: readonly string[] | undefined): void {
@@ -124,9 +148,15 @@ class NodeWriter {
     for (const [predicate, values] of Object.entries(extra)) {
       const key = this.key(predicate);
       const idTyped = this.isIdTyped(key);
-      const written = values.map((v) => this.extraValue(v, idTyped));
+      const datatype = DATATYPE_OF.get(predicate);
+      const written = values.map((v) => this.extraValue(datatype === undefined ? v : typedValue(v, datatype), idTyped));
       const existing = node[key];
-      const merged = existing === undefined ? written : [...(Array.isArray(existing) ? existing : [existing]), ...written];
+      const before = existing === undefined ? [] : Array.isArray(existing) ? (existing as unknown[]) : [existing];
+      // A kept value the record already writes (the other spelling of a modelled property, kept by an older
+      // reader) is the same statement: written once.
+      const seen = new Set(before.map((v) => JSON.stringify(v)));
+      const merged = before.length === 0 ? written : [...before, ...written.filter((v) => !seen.has(JSON.stringify(v)))];
+      if (merged.length === 0) continue;
       node[key] = merged.length === 1 ? merged[0] : merged;
     }
   }
@@ -148,13 +178,40 @@ class NodeWriter {
   }
 }
 
+/** The datatype the ontology gives a property the node does not model, when it is a boolean or a number. */
+const DATATYPE_OF: ReadonlyMap<string, 'boolean' | 'number'> = new Map([
+  ...DFC_B_BOOLEAN_PROPERTIES_1_16.map((t) => [`${DFC_B.namespace}${t}`, 'boolean'] as const),
+  ...DFC_B_NUMBER_PROPERTIES_1_16.map((t) => [`${DFC_B.namespace}${t}`, 'number'] as const),
+]);
+
+const BOOLEAN_TEXT = /^\s*(true|false)\s*$/iu;
+
+/**
+ * A kept value as the ontology types its property: `"true"` on a boolean property is written `true`, and
+ * `"4.95"` on a number property `4.95` (the number the text means, so JSON writes it back as `4.95`). Plain
+ * text only: a value with a language or a datatype of its own is the peer's statement and is kept as given.
+ */
+function typedValue(value: ExtraValue, datatype: 'boolean' | 'number'): ExtraValue {
+  if (!('@value' in value) || typeof value['@value'] !== 'string' || value['@language'] !== undefined || value['@type'] !== undefined) {
+    return value;
+  }
+  const text = value['@value'];
+  if (datatype === 'boolean') {
+    const m = BOOLEAN_TEXT.exec(text);
+    return m === null ? value : { '@value': (m[1] as string).toLowerCase() === 'true' };
+  }
+  const number = toNumber({ kind: 'literal', value: text });
+  return number === undefined ? value : { '@value': number };
+}
+
 function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration): Node {
   const node: Node = { '@id': w.iri(record.id) };
+  w.kind = record.kind;
   switch (record.kind) {
     case 'Enterprise':
       w.type(node, generation === '2.0' ? DFC_B.Organization : DFC_B.Enterprise, record.extraTypes);
       w.literal(node, DFC_B.name, record.name);
-      w.literal(node, DFC_B.hasDescription, record.description);
+      w.literal(node, DFC_B.description, record.description);
       w.literal(node, DFC_B.VATnumber, record.vatNumber);
       w.literal(node, DFC_B.email, record.email);
       if (record.phone !== undefined) {
@@ -172,11 +229,14 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
       break;
     case 'Address':
       w.type(node, DFC_B.Address, record.extraTypes);
-      w.literal(node, DFC_B.hasStreet, record.street);
-      w.literal(node, DFC_B.hasPostalCode, record.postcode);
-      w.literal(node, DFC_B.hasCity, record.city);
+      w.literal(node, DFC_B.street, record.street);
+      w.literal(node, DFC_B.postcode, record.postcode);
+      w.literal(node, DFC_B.city, record.city);
       w.literal(node, DFC_B.region, record.region);
-      w.iriOrText(node, DFC_B.hasCountry, record.country);
+      // `hasCountry` is an object property: a country the node could not map to an IRI goes under the
+      // ontology's text property, `country`, rather than as text where a link is expected.
+      if (record.country !== undefined && ABSOLUTE.test(record.country)) w.link(node, DFC_B.hasCountry, record.country);
+      else w.literal(node, DFC_B.country, record.country);
       w.literal(node, DFC_B.latitude, record.latitude);
       w.literal(node, DFC_B.longitude, record.longitude);
       break;
@@ -193,8 +253,8 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
       w.literal(node, DFC_B.description, record.description);
       w.link(node, DFC_B.hasType, record.productType);
       if (record.quantity !== undefined) node[w.key(DFC_B.hasQuantity)] = w.quantity(record.quantity);
-      w.literal(node, DFC_B.totalTheoreticalStock, record.totalTheoreticalStock);
-      w.literals(node, DFC_B.image, record.images);
+      w.literal(node, DFC_B.totalTheoriticalStock, record.totalTheoreticalStock);
+      w.literals(node, DFC_B.Image, record.images);
       w.link(node, DFC_B.suppliedBy, record.suppliedBy);
       w.link(node, DFC_B.hasVariant, record.variants);
       w.link(node, DFC_B.isVariantOf, record.variantOf);
@@ -213,8 +273,8 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
       w.type(node, DFC_B.Offer, record.extraTypes);
       if (record.price !== undefined) node[w.key(DFC_B.hasPrice)] = w.price(record.price);
       if (record.stock !== null) w.literal(node, DFC_B.stockLimitation, record.stock);
-      w.link(node, DFC_B.offeredItem, record.item);
-      w.link(node, DFC_B.offeredTo, record.customerCategory);
+      w.link(node, DFC_B.offers, record.item);
+      w.link(node, DFC_B.offersTo, record.customerCategory);
       break;
     case 'Catalog':
       w.type(node, DFC_B.Catalog, record.extraTypes);
@@ -230,7 +290,7 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
       break;
     case 'SaleSession':
       w.type(node, DFC_B.SaleSession, record.extraTypes);
-      w.literal(node, DFC_B.beginDate, record.beginDate);
+      w.literal(node, DFC_B.startDate, record.beginDate);
       w.literal(node, DFC_B.endDate, record.endDate);
       w.link(node, DFC_B.lists, record.offers);
       break;
@@ -277,20 +337,21 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
  * @param options - profile, context URL, container id
  */
 export function encodeJsonLd(records: readonly DfcRecord[], options: EncodeOptions = {}): JsonLdDocument {
-  if (options.profile === 'dfc-v2') {
-    const writer = new NodeWriter('2.0', CONTEXT_2_0);
-    const graph = records.map((r) => writeRecord(writer, r, '2.0'));
-    if (options.container === false) return { '@context': options.contextUrl ?? CONTEXT_2_0_URL, '@graph': graph };
-    const items = records.filter((r) => r.kind === 'CatalogItem');
-    const container: Node = { '@type': 'ldp:Container' };
-    if (options.containerId !== undefined) container['@id'] = options.containerId;
-    const contained = (items.length > 0 ? items : records).map((r) => writer.iri(r.id));
-    if (contained.length > 0) container['ldp:contains'] = contained;
-    return { '@context': [options.contextUrl ?? CONTEXT_2_0_URL, CONTAINER_CONTEXT], '@graph': [container, ...graph] };
-  }
-  const writer = new NodeWriter('1.x', CONTEXT_1_16);
-  return {
-    '@context': options.contextUrl ?? CONTEXT_1_16_URL,
-    '@graph': records.map((r) => writeRecord(writer, r, '1.x')),
-  };
+  const v2 = options.profile === 'dfc-v2';
+  const generation: DfcGeneration = v2 ? '2.0' : '1.x';
+  const envelopes = options.envelopes ?? [];
+  const wrapped = v2 && options.container !== false;
+  const enveloped = wrapped || envelopes.length > 0;
+  const dfcContext = v2 ? CONTEXT_2_0 : CONTEXT_1_16;
+  const writer = new NodeWriter(generation, enveloped ? { ...dfcContext, ...CONTAINER_CONTEXT } : dfcContext, enveloped);
+  const url = options.contextUrl ?? (v2 ? CONTEXT_2_0_URL : CONTEXT_1_16_URL);
+  const context = enveloped ? [url, CONTAINER_CONTEXT] : url;
+  const graph = [...envelopes.map((e) => writeRecord(writer, e, generation)), ...records.map((r) => writeRecord(writer, r, generation))];
+  if (!wrapped || envelopes.some((e) => e.types.some((t) => CONTAINER_TYPES.has(t)))) return { '@context': context, '@graph': graph };
+  const items = records.filter((r) => r.kind === 'CatalogItem');
+  const container: Node = { '@type': 'ldp:Container' };
+  if (options.containerId !== undefined) container['@id'] = options.containerId;
+  const contained = (items.length > 0 ? items : records).map((r) => writer.iri(r.id));
+  if (contained.length > 0) container['ldp:contains'] = contained;
+  return { '@context': context, '@graph': [container, ...graph] };
 }

@@ -21,7 +21,7 @@ import { countryIri } from '../../ontology/countries.js';
 import { currencyOfCode } from '../../ontology/units.js';
 import { shortName } from './compact.js';
 import { barePrice, isoDate, STOCK_LABEL, stockOf, toNumber } from './values.js';
-import type { Graph, GraphNode, LiteralTerm, Term } from './graph.js';
+import { sameTerm, type Graph, type GraphNode, type LiteralTerm, type Term } from './graph.js';
 import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
 import {
   Deadline, KEPT_VALUES_FACTOR, KEPT_VALUES_SLACK, MAX_EXTRA_DEPTH, MAX_VALUES_PER_PROPERTY,
@@ -70,6 +70,11 @@ export interface Extraction {
    * SuppliedProduct an order line points at, a catalogue item described in another document).
    */
   readonly references: string[];
+  /**
+   * The envelopes of a response (an `ldp:Container`, a Hydra paging view), read whole: not records, but a
+   * conversion writes them back (`maillon convert` keeps a container's `@id` and what it contains).
+   */
+  readonly envelopes: ResourceRecord[];
 }
 
 /**
@@ -130,13 +135,13 @@ class NodeReader {
     const first = values[0];
     if (first === undefined) return undefined;
     if (first.kind === 'ref') return first.id; // an IRI where text was expected (a logo URL, a country)
-    this.keepRest(predicates, values);
+    this.keepRest(predicates, first);
     return String(first.value);
   }
 
-  /** All values as strings (images). */
+  /** All values as strings (images), without repeats: both spellings of a property usually carry the same. */
   public strings(predicates: readonly string[]): string[] {
-    return this.take(predicates).map((t) => (t.kind === 'ref' ? t.id : String(t.value)));
+    return [...new Set(this.take(predicates).map((t) => (t.kind === 'ref' ? t.id : String(t.value))))];
   }
 
   /** A number; a value that is not one is reported. */
@@ -183,10 +188,13 @@ class NodeReader {
 
   /** Values of an already-modelled property beyond the first one go to extra, so none is lost. */
   private readonly leftovers = new Map<string, Term[]>();
-  private keepRest(predicates: readonly string[], values: Term[]): void {
-    if (values.length < 2) return;
-    const predicate = predicates.find((p) => this.node.properties.has(p)) as string;
-    this.leftovers.set(predicate, values.slice(1));
+  private keepRest(predicates: readonly string[], first: Term): void {
+    // Each under its own name; the same value under the other spelling (`description` and `hasDescription`,
+    // as the node itself writes) is the value read, not another one.
+    for (const predicate of predicates) {
+      const rest = (this.node.properties.get(predicate) ?? []).filter((v) => v !== first && !sameTerm(v, first));
+      if (rest.length > 0) this.leftovers.set(predicate, rest);
+    }
   }
 
   /**
@@ -338,6 +346,7 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
   const invalidFields = new Map<string, Set<string>>();
   const drafts: Draft<DfcRecord>[] = [];
   const references: string[] = [];
+  const envelopes: ResourceRecord[] = [];
 
   for (const node of graph.nodes.values()) {
     deadline.check();
@@ -380,8 +389,14 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
       references.push(node.id);
       continue;
     }
-    // Containers and paging views are envelopes of a response, not data.
-    if (node.types.some((t) => ENVELOPE_TYPES.has(t))) continue;
+    // Containers and paging views are envelopes of a response, not data: kept apart.
+    if (node.types.some((t) => ENVELOPE_TYPES.has(t))) {
+      const envelope: Draft<ResourceRecord> = { kind: 'Resource', id: node.id as NodeId, types: [...node.types] };
+      const extra = new NodeReader(graph, node, problems, shortName(node.types[0] as string), keeper).extra();
+      if (extra !== undefined) envelope.extra = extra;
+      envelopes.push(envelope as ResourceRecord);
+      continue;
+    }
     if (node.id.startsWith('_:') && node.types.some((t) => INLINE_TYPES.has(t))) continue;
     const reader = new NodeReader(graph, node, problems, node.types[0] !== undefined ? shortName(node.types[0]) : 'rdfs:Resource', keeper);
     const draft: Draft<ResourceRecord> = { kind: 'Resource', id: node.id as NodeId, types: [...node.types] };
@@ -392,7 +407,7 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
   // Blank nodes embedded in another resource's extra were pushed before we knew; drop them now.
   const records = drafts.filter((d) => !(d.kind === 'Resource' && inlined.has(d.id))) as DfcRecord[];
   completeLinks(records as Draft<DfcRecord>[]);
-  return { records, problems, invalidFields, references };
+  return { records, problems, invalidFields, references, envelopes };
 }
 
 type Reader = (r: NodeReader, options: ExtractOptions) => Draft<DfcRecord>;

@@ -6,7 +6,7 @@
 import { Parser, type Quad } from 'n3';
 import { NS } from '../../ontology/namespaces.js';
 import { Graph, type LiteralTerm } from './graph.js';
-import { numberLiteral } from './rdf.js';
+import { decimalLexical, doubleLexical } from './rdf.js';
 import { problem, type Problem } from '../errors/problem.js';
 import { Deadline } from './limits.js';
 
@@ -22,21 +22,34 @@ export const RDF_FORMATS: Readonly<Record<string, string>> = {
   'application/trig': 'application/trig',
 };
 
-const NATIVE = new Set([`${NS.xsd}integer`, `${NS.xsd}double`]);
+const XSD_INTEGER = `${NS.xsd}integer`;
+const XSD_DECIMAL = `${NS.xsd}decimal`;
+const XSD_DOUBLE = `${NS.xsd}double`;
+const XSD_BOOLEAN = `${NS.xsd}boolean`;
+
+/** Whether a lexical form is the one the node writes for the number it means (so reading it loses nothing). */
+function canonicalNumber(lexical: string, datatype: string): number | undefined {
+  const value = Number(lexical);
+  if (!Number.isFinite(value)) return undefined;
+  if (datatype === XSD_INTEGER) return Number.isSafeInteger(value) && value.toFixed(0) === lexical ? value : undefined;
+  // `12` and `12.0` are both the decimal twelve; the node writes the second only when asked for a decimal.
+  if (datatype === XSD_DECIMAL) return /^-?\d+(\.\d+)?$/u.test(lexical) && (decimalLexical(value) === lexical || String(value) === lexical) ? value : undefined;
+  return doubleLexical(value) === lexical ? value : undefined;
+}
 
 /**
- * A typed literal; integers and doubles in canonical form become JSON numbers, as JSON-LD's own
- * RDF conversion does, so a catalogue read from Turtle gives the same records as from JSON-LD.
+ * A typed literal. Integers, decimals and doubles in canonical form become JSON numbers, as JSON-LD's own
+ * RDF conversion does for integers and doubles, so a catalogue read from Turtle gives the same records as
+ * from JSON-LD and `"4.95"^^xsd:decimal` is the number 4.95; booleans (`true`, `false`, `1`, `0`) become
+ * booleans. Any other spelling is kept as written, with its datatype.
  */
 function typedLiteral(lexical: string, datatype: string): LiteralTerm {
-  if (NATIVE.has(datatype)) {
-    const value = Number(lexical);
-    if (Number.isFinite(value) && numberLiteral(value).lexical === lexical && numberLiteral(value).datatype === datatype) {
-      return { kind: 'literal', value };
-    }
+  if (datatype === XSD_INTEGER || datatype === XSD_DECIMAL || datatype === XSD_DOUBLE) {
+    const value = canonicalNumber(lexical, datatype);
+    if (value !== undefined) return { kind: 'literal', value };
   }
-  if (datatype === `${NS.xsd}boolean` && (lexical === 'true' || lexical === 'false')) {
-    return { kind: 'literal', value: lexical === 'true' };
+  if (datatype === XSD_BOOLEAN && ['true', 'false', '1', '0'].includes(lexical)) {
+    return { kind: 'literal', value: lexical === 'true' || lexical === '1' };
   }
   return { kind: 'literal', value: lexical, datatype };
 }

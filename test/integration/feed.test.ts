@@ -23,7 +23,7 @@ import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logging.js';
 import { startNode, type NodeParts, type RunningNode } from '../../server/main.js';
 import { freePort, startFederationNode, type FederationNode } from '../helpers/federation.js';
-import { jsonld, offline } from '../helpers/jsonld.js';
+import { doublesAsDecimals, jsonld, offline } from '../helpers/jsonld.js';
 import type { TestResponse } from '../helpers/node.js';
 import { enterpriseBody, expectProblem, nestedProduct } from '../helpers/write-api.js';
 
@@ -140,7 +140,7 @@ async function versionsAfter(node: Pick<FederationNode, 'request' | 'base'>, fee
 /** The triples of a JSON-LD document, through the jsonld library, as N-Quads lines without blank node labels. */
 async function jsonLdTriples(text: string): Promise<string[]> {
   // Offline: a feed document carries its context inline, so the loader is never asked for anything.
-  const nquads = await jsonld.toRDF(JSON.parse(text), { format: 'application/n-quads', ...offline });
+  const nquads = doublesAsDecimals(await jsonld.toRDF(JSON.parse(text), { format: 'application/n-quads', ...offline }));
   return canonicalLines(new Parser({ format: 'application/n-quads' }).parse(nquads));
 }
 

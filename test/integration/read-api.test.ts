@@ -8,7 +8,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { Parser, Writer, type Quad } from 'n3';
 import type { DfcRecord } from '../../ontology/records.js';
-import { canonicalNQuads, jsonld, offline } from '../helpers/jsonld.js';
+import { canonicalNQuads, doublesAsDecimals, jsonld, offline } from '../helpers/jsonld.js';
 import { startTestNode, type TestNode, type TestResponse } from '../helpers/node.js';
 
 // ------------------------------------------------------------------ constants
@@ -124,7 +124,7 @@ async function storedCatalogue(t: TestNode, eid: string): Promise<DfcRecord[]> {
 async function canonicalOf(response: TestResponse): Promise<string> {
   const mediaType = mediaTypeOf(response);
   if (mediaType === 'application/ld+json' || mediaType === 'application/json') {
-    return canonicalNQuads(await jsonld.toRDF(response.json(), { ...offline, format: 'application/n-quads' }));
+    return canonicalNQuads(doublesAsDecimals(await jsonld.toRDF(response.json(), { ...offline, format: 'application/n-quads' })));
   }
   const quads = parseRdf(response.text, mediaType);
   const writer = new Writer({ format: 'N-Quads' });

@@ -79,4 +79,46 @@ describe('interoperability with @datafoodconsortium/connector', function () {
     expect([products, items, offers]).to.deep.equal([100, 100, 100]);
     expect(fetched).to.deep.equal([]);
   });
+
+  it('reads every property we write under the ontology term and its reader spelling (README "Spelling exceptions")', async () => {
+    const base = 'https://node.example/api/dfc/enterprises/ferme';
+    const at = (path: string): NodeId => `${base}${path}` as NodeId;
+    const records: DfcRecord[] = [
+      { kind: 'Enterprise', id: at(''), name: 'Ferme', description: 'Maraîchage bio', address: at('/address'),
+        supplies: [at('/supplied_products/1')], manages: [at('/catalog_items/1')], maintains: [], customerCategories: [at('/customer_categories/public')], affiliates: [] },
+      { kind: 'Address', id: at('/address'), street: '3 chemin des Chênes', postcode: '87000', city: 'Limoges' },
+      { kind: 'CustomerCategory', id: at('/customer_categories/public'), name: 'Public', definedBy: at('') },
+      { kind: 'SuppliedProduct', id: at('/supplied_products/1'), name: 'Tomates', totalTheoreticalStock: 40,
+        images: ['https://node.example/tomates.jpg'], variantOf: [], variants: [], catalogItems: [at('/catalog_items/1')], suppliedBy: at('') },
+      { kind: 'CatalogItem', id: at('/catalog_items/1'), product: at('/supplied_products/1'), stock: 12, offers: [at('/offers/1')], listedIn: [], managedBy: at('') },
+      { kind: 'Offer', id: at('/offers/1'), item: at('/catalog_items/1'), price: { value: 4.95, currency: measureIri('Euro') }, stock: 0,
+        customerCategory: at('/customer_categories/public') },
+      { kind: 'SaleSession', id: at('/sale_sessions/1'), beginDate: '2026-11-23T08:00:00Z', endDate: '2026-11-27T18:00:00Z', offers: [at('/offers/1')] },
+    ];
+    const document = encodeJsonLd(records, { contextUrl: CONTEXT_1_16_CONNECTOR_URL });
+    // Both names are on the wire: the ontology's, and the one the connector reads.
+    const offerNode = document['@graph'].find((n) => n['@id'] === at('/offers/1'));
+    expect(offerNode).to.include.keys('dfc-b:offers', 'dfc-b:offeredItem', 'dfc-b:offersTo', 'dfc-b:offeredTo');
+    const { Connector, Enterprise, Address, SuppliedProduct, Offer, SaleSession } = await import('@datafoodconsortium/connector');
+    const connector = new Connector();
+    const imported = await connector.import(JSON.stringify(document));
+    const find = <T>(type: abstract new (...args: never[]) => T): T => {
+      const found = imported.find((o) => o instanceof type);
+      expect(found, type.name).to.not.equal(undefined);
+      return found as T;
+    };
+    expect(find(Enterprise).getDescription()).to.equal('Maraîchage bio');
+    const address = find(Address);
+    expect([address.getStreet(), address.getPostalCode(), address.getCity()]).to.deep.equal(['3 chemin des Chênes', '87000', 'Limoges']);
+    const product = find(SuppliedProduct);
+    expect(product.getTotalTheoreticalStock()).to.equal(40);
+    expect(product.getImages()).to.deep.equal(['https://node.example/tomates.jpg']);
+    const offer = find(Offer);
+    expect((await offer.getOfferedItem())?.getSemanticId()).to.equal(at('/catalog_items/1'));
+    expect((await offer.getCustomerCategory())?.getSemanticId()).to.equal(at('/customer_categories/public'));
+    expect(offer.getPrice()?.getQuantityValue()).to.equal(4.95);
+    expect(offer.getStockLimitation()).to.equal(0);
+    expect(find(SaleSession).getBeginDate()).to.equal('2026-11-23T08:00:00Z');
+    expect(fetched).to.deep.equal([]);
+  });
 });

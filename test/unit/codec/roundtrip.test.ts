@@ -3,7 +3,7 @@ import { Decoder } from '../../../server/codec/decode.js';
 import { encodeJsonLd } from '../../../server/codec/encode.js';
 import { serialize } from '../../../server/codec/serialize.js';
 import type { DfcRecord } from '../../../ontology/records.js';
-import { canonicalNQuads as canonical, jsonld, offline } from '../../helpers/jsonld.js';
+import { canonicalNQuads as canonical, doublesAsDecimals, jsonld, offline } from '../../helpers/jsonld.js';
 import { sampleRecords } from '../../helpers/sample-records.js';
 
 /** Records sorted by id: RDF has no order, so a round trip through Turtle may list them differently. */
@@ -26,7 +26,7 @@ describe('codec round trip', () => {
       const records = sampleRecords();
       const ours = serialize(records, 'nquads', { profile });
       const theirs = await jsonld.toRDF(encodeJsonLd(records, { profile }), { format: 'application/n-quads', ...offline });
-      expect(await canonical(ours)).to.equal(await canonical(theirs));
+      expect(await canonical(ours)).to.equal(await canonical(doublesAsDecimals(theirs)));
       expect(ours.split('\n').filter(Boolean).length).to.be.greaterThan(100);
     });
   }
