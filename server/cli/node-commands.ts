@@ -233,6 +233,7 @@ export async function tokenCommand(sub: string | undefined, id: string | undefin
 export async function serve(options: NodeCommandOptions, io: Io): Promise<number> {
   const config = loadConfig(options);
   const node = await startNode(config);
+  if (node.baseUrlNotice !== undefined) io.err(`maillon: ${node.baseUrlNotice}\n`);
   try {
     if (!(await adminTokenExists(node))) await printNewAdminToken(node, io);
     if (options.seed !== undefined && (await node.store.listEnterprises()).length === 0) {

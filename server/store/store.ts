@@ -156,6 +156,8 @@ export class AlreadyExistsError extends Error {
 export interface NodeStore {
   /** The public base URL the stored `@id`s are built from. */
   readonly baseUrl: string;
+  /** Whether the operator chose that base URL (`--base-url`), rather than it being where a node first listened. */
+  readonly baseUrlGiven: boolean;
   /**
    * Peers, their sync state and their provenance graphs: the sync engine's side of the federation. Applying
    * a snapshot here also rebuilds the peer's rows of {@link NodeStore.index}, in the same transaction.

@@ -77,7 +77,11 @@ export interface SqliteStoreOptions {
   readonly path: string;
   /** The node's public base URL for a new database. */
   readonly baseUrl: string;
-  /** Move the stored `@id`s to `baseUrl` when the database was made with another one (else keep the stored one). */
+  /**
+   * The operator gave `baseUrl` (`--base-url`): move the stored `@id`s to it when the database was made with
+   * another one (else keep the stored one), and remember that the stored base URL was chosen, not derived from
+   * where a node listened.
+   */
   readonly rebase?: boolean;
 }
 
@@ -97,6 +101,8 @@ export class SqliteStore implements NodeStore {
   private constructor(
     private readonly db: SqliteDatabase,
     public readonly baseUrl: string,
+    /** Whether the stored base URL was given by the operator (`--base-url`) rather than derived from an address. */
+    public readonly baseUrlGiven: boolean,
   ) {
     this.provenance = new SqliteProvenanceStore(db);
     this.index = new SqliteFederatedIndex(db);
@@ -114,6 +120,7 @@ export class SqliteStore implements NodeStore {
     try {
       await migrate(db);
       let baseUrl = options.baseUrl.replace(/\/+$/u, '');
+      let given = options.rebase === true;
       await db.transaction(async (tx) => {
         const stored = await tx.get<{ value: string }>("SELECT value FROM meta WHERE key = 'base_url'");
         if (stored === undefined) {
@@ -122,8 +129,13 @@ export class SqliteStore implements NodeStore {
           if (options.rebase === true) await rebase(tx, stored.value, baseUrl);
           else baseUrl = stored.value;
         }
+        if (stored === undefined || options.rebase === true) {
+          await tx.run("INSERT INTO meta (key, value) VALUES ('base_url_given', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [given ? '1' : '0']);
+        } else {
+          given = (await tx.get<{ value: string }>("SELECT value FROM meta WHERE key = 'base_url_given'"))?.value === '1';
+        }
       });
-      return new SqliteStore(db, baseUrl);
+      return new SqliteStore(db, baseUrl, given);
     } catch (error: unknown) {
       await db.close();
       throw error;
