@@ -43,6 +43,8 @@ Node commands:
   peer add URL [--name N] [--token T] [--token-header x-api-token] [--interval 5m] [--profile dfc-v2]
   peer list | peer remove ID | peer status [ID]
   peer subscribe ID                           ask a Maillon peer to push its changes here (signed webhooks)
+  peer set ID [--token T | --no-token] [--token-header H] [--interval 5m] [--name N] [--profile dfc-v2]
+                                              change a peer's token, interval, name or profile (its data stays)
   peer set ID --oidc-issuer URL --client-id C (--client-secret S | --refresh-token R) [--scope S]
                                               get OpenID Connect access tokens for a peer (client credentials,
                                               or a user's refresh token); peer set ID --no-oidc forgets them
@@ -183,6 +185,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       'refresh-token': { type: 'string' },
       scope: { type: 'string' },
       'no-oidc': { type: 'boolean' },
+      'no-token': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
