@@ -71,10 +71,39 @@ export interface NodeOverrides {
   readonly timers?: Timers;
 }
 
+/** One setting an operator stores in the node's database (`maillon config set KEY VALUE`). */
+export interface NodeSetting {
+  /** What it does, for `maillon config list`. */
+  readonly meaning: string;
+  /** Its value when never set. */
+  readonly fallback: string;
+  /** The value to store for what the operator typed, or undefined when it is not one. */
+  parse(text: string): string | undefined;
+  /** The values it takes, for a refusal. */
+  readonly values: string;
+}
+
+const BOOLEAN_WORDS: Readonly<Record<string, string>> = { true: 'true', yes: 'true', on: 'true', 1: 'true', false: 'false', no: 'false', off: 'false', 0: 'false' };
+
+/**
+ * The node settings: kept in the database, so that every command and the running node agree (a per-command
+ * flag that one command forgets is a mistake that sticks: a sync without it marks a healthy peer failed).
+ */
+export const NODE_SETTINGS: Readonly<Record<string, NodeSetting>> = {
+  'allow-private': {
+    meaning: 'peers, webhook callbacks and listings on private and loopback addresses are allowed (development, nodes on one machine)',
+    fallback: 'false',
+    parse: (text) => BOOLEAN_WORDS[text.toLowerCase()],
+    values: 'true or false',
+  },
+};
+
 /** Opens the store and builds every part of a node, without HTTP. */
 export async function openNode(config: Config, logger: Logger = createLogger(config.logLevel), overrides: NodeOverrides = {}): Promise<NodeParts> {
   if (config.db !== ':memory:') mkdirSync(dirname(config.db), { recursive: true });
   const store = await SqliteStore.open({ path: config.db, baseUrl: config.baseUrl, rebase: config.baseUrlGiven });
+  // Private peers: the flag or the environment for this process, or the node's stored setting.
+  if (!config.allowPrivate && (await store.settings()).get('allow-private') === 'true') config = { ...config, allowPrivate: true };
   // A database keeps the base URL it was made with unless one is given: ids do not move with a --port.
   const base = store.baseUrl;
   if (base !== config.baseUrl) logger.debug({ baseUrl: base, configured: config.baseUrl }, 'using the base URL stored in the database; give --base-url to move the ids');

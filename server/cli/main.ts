@@ -18,12 +18,16 @@ import { identityCommand, peerCommand, syncCommand } from './sync-commands.js';
 import { listingCommand } from './listing-commands.js';
 import { readTaxonomyFile } from './taxonomy.js';
 import { grantCommand, oidcCommand } from './oidc-commands.js';
+import { configCommand } from './config-commands.js';
 
 /** Exit codes: 0 done, 1 the input is invalid or the operation failed, 2 the command was used wrongly. */
 const USAGE = `Usage: maillon <command> [options]
 
 Node commands:
-  init                                        create the database and print the admin token once
+  init [--allow-private]                      create the database and print the admin token once
+                                              (--allow-private: store the allow-private setting)
+  config set KEY VALUE | config get [KEY] | config list
+                                              the node settings stored in its database (allow-private true|false)
   serve [--port P] [--host H] [--db FILE] [--base-url URL] [--seed DIR]
                                               run the node (--seed: fill an empty database from DIR/*.jsonld)
   enterprise add (FILE | --id EID --name NAME) [--private]
@@ -62,7 +66,8 @@ Document commands:
   taxonomy list                               list the loaded taxonomies
 
 Options:
-  --allow-private  allow peers on private and loopback addresses (development, tests)
+  --allow-private  allow peers on private and loopback addresses for this command (development, tests);
+                   'maillon config set allow-private true' stores it for every command and the node
   --db FILE        SQLite database (default DATA_DIR/maillon.db, or MAILLON_DB)
   --data-dir DIR   where the node keeps its data (default ./data, or MAILLON_DATA_DIR)
   -h, --help       this help
@@ -254,6 +259,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       return withNode(values, (node) => grantCommand(node, rest, values, io));
     case 'peer':
       return withNode(values, (node) => peerCommand(node, rest[0], rest[1], values, io));
+    case 'config':
+      return withNode(values, (node) => configCommand(node, rest, io));
     case 'sync':
       return withNode(values, (node) => syncCommand(node, values, io));
     case 'identity':

@@ -67,8 +67,10 @@ export async function init(options: NodeCommandOptions, io: Io): Promise<number>
       io.err(`${node.config.db} is already initialised (it has an admin token); use 'maillon token create --admin' for another\n`);
       return 1;
     }
+    // At init, --allow-private is the node's decision, not one command's: it is stored.
+    if (options['allow-private'] === true) await node.store.setSetting('allow-private', 'true');
     await printNewAdminToken(node, io);
-    io.out(`Database ready: ${node.config.db} (base URL ${node.store.baseUrl})\n`);
+    io.out(`Database ready: ${node.config.db} (base URL ${node.store.baseUrl}${options['allow-private'] === true ? '; allow-private = true' : ''})\n`);
     return 0;
   });
 }

@@ -82,6 +82,7 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
     }
     case 'status': {
       const peers = arg === undefined ? await provenance.listPeers() : [await findPeer(node, arg)];
+      io.out(`${await privatePeersLine(node)}\n`);
       for (const peer of peers) {
         const counts = await provenance.peerCounts(peer.id);
         io.out(`${peer.id} ${peer.name} ${peer.url}\n  status ${peer.status}, ${peer.failures} failure(s) in a row, last success ${peer.lastSuccessAt ?? 'never'}, next ${peer.nextAttemptAt ?? 'now'}\n`);
@@ -128,6 +129,13 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
   }
 }
 
+/** Whether this node syncs private and loopback peers, and why: the stored setting, or this command's flag. */
+async function privatePeersLine(node: NodeParts): Promise<string> {
+  if ((await node.store.settings()).get('allow-private') === 'true') return 'allow-private: true (stored setting)';
+  if (node.config.allowPrivate) return "allow-private: true for this command only (--allow-private or MAILLON_ALLOW_PRIVATE); 'maillon config set allow-private true' stores it";
+  return "allow-private: false (private and loopback peers are refused; 'maillon config set allow-private true' allows them)";
+}
+
 function summaryRow(name: string, summary: SyncSummary | undefined, failure?: string): string[] {
   if (summary === undefined) return [name, '-', '-', '-', '-', '-', '-', '-', failure ?? ''];
   return [name, String(summary.added), String(summary.updated), String(summary.withdrawn), String(summary.quarantined),
@@ -156,7 +164,8 @@ export async function syncCommand(node: NodeParts, options: SyncCommandOptions, 
   });
   io.out(table([
     ['peer', 'added', 'updated', 'withdrawn', 'quarantined', 'unchanged', 'bytes', 'duration', 'result'],
-    ...outcomes.map((o) => (o.ok ? summaryRow(o.peer.name, o.summary) : summaryRow(o.peer.name, undefined, failureText(o.failure)))),
+    ...outcomes.map((o) => (o.ok ? summaryRow(o.peer.name, o.summary) : summaryRow(o.peer.name, undefined, failureText(o.failure)
+      + (o.failure.kind === 'private-address' ? "; give --allow-private, or store it: 'maillon config set allow-private true'" : '')))),
     ...waiting.map((p) => summaryRow(p.name, undefined, `not synced: in backoff until ${p.nextAttemptAt ?? ''} (--peer ${p.name} forces it)`)),
   ]));
   return outcomes.every((o) => o.ok) && waiting.length === 0 ? 0 : 1;

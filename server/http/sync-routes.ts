@@ -109,7 +109,10 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
     for (const field of ['name', 'token'] as const) {
       if (body[field] != null && typeof body[field] !== 'string') throw new UnprocessableEntityHttpError(`${field} must be a string`);
     }
-    const checked = await checkPeerUrl(body['url'], { allowPrivate: args.allowPrivate, ownBase: args.ownBase });
+    const checked = await checkPeerUrl(body['url'], {
+      allowPrivate: args.allowPrivate, ownBase: args.ownBase,
+      privateHint: "this node does not sync such peers; its operator allows them with 'maillon config set allow-private true' and a restart (or starts it with --allow-private)",
+    });
     if (!checked.ok) throw new UnprocessableEntityHttpError(checked.failure.message);
     const given = body['interval'];
     const interval = given === undefined ? 300 : typeof given === 'number' || typeof given === 'string' ? parseInterval(String(given)) : undefined;

@@ -199,6 +199,11 @@ export interface NodeStore {
    */
   update<T>(eid: string, decide: (reads: ResourceReads) => Promise<Decision<T>>, options?: ApplyOptions): Promise<T>;
 
+  /** The operator's stored node settings (`maillon config`), by key. */
+  settings(): Promise<Map<string, string>>;
+  /** Stores one node setting (the caller checks the key and the value). */
+  setSetting(key: string, value: string): Promise<void>;
+
   createToken(token: { id: string; hash: string; eid: string | null; scopes: readonly string[]; label?: string }): Promise<TokenRow>;
   findTokenByHash(hash: string): Promise<TokenRow | undefined>;
   listTokens(eid?: string): Promise<TokenRow[]>;

@@ -208,6 +208,18 @@ export class SqliteStore implements NodeStore {
     });
   }
 
+  public async settings(): Promise<Map<string, string>> {
+    // Settings share the meta table under a prefix of their own: no migration, and no clash with base_url.
+    const rows = await this.db.reader.all<{ key: string; value: string }>("SELECT key, value FROM meta WHERE key LIKE 'setting:%' ORDER BY key");
+    return new Map(rows.map((r) => [r.key.slice('setting:'.length), r.value]));
+  }
+
+  public async setSetting(key: string, value: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [`setting:${key}`, value]);
+    });
+  }
+
   public async createToken(token: { id: string; hash: string; eid: string | null; scopes: readonly string[]; label?: string }): Promise<TokenRow> {
     return this.db.transaction(async (tx) => {
       await tx.run('INSERT INTO tokens (id, hash, eid, scopes, label, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
