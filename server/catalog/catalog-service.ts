@@ -14,7 +14,8 @@
  */
 import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../ontology/records.js';
 import type { Decoder, DecodeResult } from '../codec/decode.js';
-import type { EnterpriseRow, NodeStore } from '../store/store.js';
+import { NotFoundHttpError } from '../errors/http-error.js';
+import type { EnterpriseRow, NodeStore, RemovedEnterprise } from '../store/store.js';
 import { NodeUrls, type Collection } from '../urls/node-urls.js';
 import { CatalogReads, type Catalogue, type VersionedRecord } from './catalog-reads.js';
 import { Committer, type WriteBody, type WriteCondition } from './committer.js';
@@ -140,6 +141,21 @@ export class CatalogService {
   /** {@link updateEnterprise}, without reading back the row written (given the row read for `If-Match`, it reads nothing). */
   public replaceProfile(eid: string, records: readonly DfcRecord[], condition?: number | EnterpriseRow): Promise<void> {
     return this.enterprises.replaceProfile(eid, records, condition);
+  }
+
+  /**
+   * Removes an enterprise: its resources are withdrawn through the change feed (and the webhooks), so that
+   * followers see them go; its tokens, grants, listings and stock go with it.
+   *
+   * @throws NotFoundHttpError (404) for an unknown enterprise, ConflictHttpError (409) while orders placed with it are open
+   */
+  public async removeEnterprise(eid: string): Promise<RemovedEnterprise> {
+    await this.reads.enterpriseRow(eid);
+    const removed = await this.committer.removeEnterprise(eid);
+    if (removed !== undefined) return removed;
+    // Removed meanwhile by another request: the 404 of an unknown enterprise.
+    await this.reads.enterpriseRow(eid);
+    throw new NotFoundHttpError(`no enterprise ${eid}`);
   }
 
   /**

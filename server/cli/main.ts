@@ -32,6 +32,8 @@ Node commands:
                                               run the node (--seed: fill an empty database from DIR/*.jsonld)
   enterprise add (FILE | --id EID --name NAME) [--private]
   enterprise list
+  enterprise remove EID [--yes]               remove an enterprise: its resources are withdrawn through the change
+                                              feed (peers see them go), its tokens, grants and listings deleted
   import FILE --enterprise EID                import a DFC catalogue into an enterprise (created if absent)
   export --enterprise EID [--to jsonld|turtle|ntriples|nquads] [--profile dfc-v2]
   token create --enterprise EID [--scopes ReadProducts,WriteProducts,...] [--label L]
@@ -191,6 +193,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       scope: { type: 'string' },
       'no-oidc': { type: 'boolean' },
       'no-token': { type: 'boolean' },
+      yes: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });

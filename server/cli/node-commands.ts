@@ -38,6 +38,7 @@ export interface NodeCommandOptions extends ConfigOptions {
   readonly to?: string | undefined;
   readonly profile?: string | undefined;
   readonly seed?: string | undefined;
+  readonly yes?: boolean | undefined;
 }
 
 /** Opens the node's database for one command, and closes it after. */
@@ -168,7 +169,8 @@ export async function enterpriseCommand(sub: string | undefined, file: string | 
       }
       return 0;
     }
-    if (sub !== 'add') throw new UsageError('usage: maillon enterprise add (FILE | --id EID --name NAME) [--private] | enterprise list');
+    if (sub === 'remove') return removeEnterprise(node, file, options, io);
+    if (sub !== 'add') throw new UsageError('usage: maillon enterprise add (FILE | --id EID --name NAME) [--private] | enterprise list | enterprise remove EID [--yes]');
     let records: DfcRecord[];
     if (file !== undefined) {
       const decoded = await decodeFile(node, file, io);
@@ -186,6 +188,30 @@ export async function enterpriseCommand(sub: string | undefined, file: string | 
     io.out(`created enterprise ${row.eid}: ${row.iri}\n`);
     return 0;
   });
+}
+
+/**
+ * `maillon enterprise remove EID [--yes]`: without `--yes`, says what would go and changes nothing; with it,
+ * removes the enterprise, its resources withdrawn through the change feed so that peers see them go.
+ */
+async function removeEnterprise(node: NodeParts, eid: string | undefined, options: NodeCommandOptions, io: Io): Promise<number> {
+  if (eid === undefined) throw new UsageError('usage: maillon enterprise remove EID [--yes]');
+  const row = await node.store.getEnterprise(eid);
+  if (row === undefined) {
+    io.err(`no enterprise ${eid}\n`);
+    return 1;
+  }
+  if (options.yes !== true) {
+    const resources = (await node.catalog.publishedRecords(eid)).length;
+    const tokens = (await node.store.listTokens(eid)).length;
+    io.err(`enterprise ${eid} (${row.name}) has ${resources} published resource(s) and ${tokens} token(s); removing it withdraws them from every peer. `
+      + `Nothing removed: run 'maillon enterprise remove ${eid} --yes'\n`);
+    return 1;
+  }
+  const removed = await node.catalog.removeEnterprise(eid);
+  io.out(`removed enterprise ${eid}: ${removed.resources} resource(s) withdrawn through the change feed, ${removed.tokens} token(s)`
+    + `${removed.listings > 0 ? `, ${removed.listings} listing(s)` : ''} deleted\n`);
+  return 0;
 }
 
 /** `maillon token create|list|revoke`. */

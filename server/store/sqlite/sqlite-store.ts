@@ -10,7 +10,7 @@
 import { SqliteOidcStore } from './oidc-store.js';
 import type { DfcRecord, RecordKind } from '../../../ontology/records.js';
 import {
-  AlreadyExistsError, ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type Decision, type EnterpriseRow, type NodeStore, type ResourceReads, type StoredResource, type TokenRow,
+  AlreadyExistsError, ConcurrentChangeError, OpenOrdersError, OwnershipError, type RemovedEnterprise, VersionConflictError, type ApplyOptions, type ChangeSet, type Decision, type EnterpriseRow, type NodeStore, type ResourceReads, type StoredResource, type TokenRow,
   versionOfJson,
 } from '../store.js';
 import { SqliteDatabase, type SqlConnection, type SqlValue } from './database.js';
@@ -150,6 +150,7 @@ export class SqliteStore implements NodeStore {
       await tx.run('INSERT INTO enterprises (eid, iri, name, private, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)', [
         eid, iri, name, options.private === true ? 1 : 0, now, now,
       ]);
+      await continueVersions(tx, eid);
       await upsertRecords(tx, eid, records, now);
       return enterpriseRow((await tx.get<EnterpriseSql>('SELECT * FROM enterprises WHERE eid = ?', [eid])) as EnterpriseSql);
     });
@@ -158,6 +159,28 @@ export class SqliteStore implements NodeStore {
   public async getEnterprise(eid: string): Promise<EnterpriseRow | undefined> {
     const row = await this.db.reader.get<EnterpriseSql>('SELECT * FROM enterprises WHERE eid = ?', [eid]);
     return row === undefined ? undefined : enterpriseRow(row);
+  }
+
+  public async removeEnterprise(eid: string): Promise<RemovedEnterprise | undefined> {
+    return this.write(async (tx) => {
+      const row = await tx.get<EnterpriseSql>('SELECT * FROM enterprises WHERE eid = ?', [eid]);
+      if (row === undefined) return undefined;
+      // Checked in the transaction that removes: no order can be placed between the check and the removal.
+      const open = await tx.get<{ n: number }>("SELECT count(*) AS n FROM orders WHERE eid = ? AND status IN ('Pending', 'Held')", [eid]);
+      if ((open?.n ?? 0) > 0) throw new OpenOrdersError(eid, open?.n ?? 0);
+      // Row by row through the triggers: each resource leaves a `delete` version in the feed, so followers withdraw it.
+      const resources = await tx.run('DELETE FROM resources WHERE eid = ?', [eid]);
+      // A private enterprise's versions are hidden from the public feed by its row: without the row they would
+      // show, so they all go (its followers held an admin or enterprise token, and resync from nothing).
+      if (row.private === 1) await tx.run('DELETE FROM feed_events WHERE eid = ?', [eid]);
+      const listings = await tx.run('DELETE FROM listings WHERE eid = ?', [eid]);
+      const tokens = await tx.run('DELETE FROM tokens WHERE eid = ?', [eid]);
+      // The rest (grants, stock ledgers, closed orders, the enterprise's webhook subscriptions) cascades.
+      const last = await tx.get<{ version: number; profile_version: number }>('DELETE FROM enterprises WHERE eid = ? RETURNING version, profile_version', [eid]);
+      await tx.run(`INSERT INTO meta (key, value) VALUES (?, json_object('version', ?, 'profile', ?))
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [`removed-enterprise:${eid}`, last?.version ?? row.version, last?.profile_version ?? row.profile_version]);
+      return { resources: resources.changes, tokens: tokens.changes, listings: listings.changes };
+    });
   }
 
   public async listEnterprises(): Promise<EnterpriseRow[]> {
@@ -262,6 +285,16 @@ export class SqliteStore implements NodeStore {
   }
 }
 
+/**
+ * A new enterprise that takes the id of a removed one continues its versions: they key the render cache and
+ * ETags, and a body or an ETag of the removed enterprise must never pass for the new one's.
+ */
+async function continueVersions(tx: SqlConnection, eid: string): Promise<void> {
+  await tx.run(`UPDATE enterprises SET version = enterprises.version + v.last, profile_version = enterprises.profile_version + v.last_profile
+    FROM (SELECT json_extract(value, '$.version') AS last, json_extract(value, '$.profile') AS last_profile FROM meta WHERE key = ?) AS v
+    WHERE enterprises.eid = ?`, [`removed-enterprise:${eid}`, eid]);
+}
+
 /** Applies a change set inside the caller's transaction (see {@link NodeStore.apply}). */
 async function applyChanges(tx: SqlConnection, eid: string, changes: ChangeSet, options: ApplyOptions): Promise<void> {
   const now = new Date().toISOString();
@@ -270,6 +303,7 @@ async function applyChanges(tx: SqlConnection, eid: string, changes: ChangeSet, 
     await tx.run('INSERT INTO enterprises (eid, iri, name, private, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)', [
       eid, changes.create.iri, changes.enterprise?.name ?? eid, changes.create.private === true ? 1 : 0, now, now,
     ]);
+    await continueVersions(tx, eid);
   }
   // The version moves by triggers with every change; an explicit statement is needed only to check it
   // (If-Match) or to change the enterprise row itself. A stock write holds the lock for its own updates only.
