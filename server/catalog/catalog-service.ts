@@ -19,7 +19,7 @@ import type { EnterpriseRow, NodeStore, RemovedEnterprise } from '../store/store
 import { NodeUrls, type Collection } from '../urls/node-urls.js';
 import { CatalogReads, type Catalogue, type VersionedRecord } from './catalog-reads.js';
 import { Committer, type WriteBody, type WriteCondition } from './committer.js';
-import { EnterpriseWrites, type ImportOptions, type ImportSummary } from './enterprise-writes.js';
+import { EnterpriseWrites, type ImportChanges, type ImportOptions, type ImportSummary } from './enterprise-writes.js';
 import { Identities } from './identities.js';
 import { ProductWrites } from './product-writes.js';
 import { StockWrites } from './stock-writes.js';
@@ -27,7 +27,7 @@ import { StockWrites } from './stock-writes.js';
 export type { Catalogue, CatalogueEntry, VersionedRecord } from './catalog-reads.js';
 export { profileVersionOf } from './catalog-reads.js';
 export { IF_MATCH_FAILED, type WriteBody, type WriteCondition } from './committer.js';
-export type { ImportOptions, ImportSummary } from './enterprise-writes.js';
+export type { ImportChanges, ImportCounts, ImportOptions, ImportSummary } from './enterprise-writes.js';
 
 /** Options of {@link CatalogService}. */
 export interface CatalogServiceArgs {
@@ -210,5 +210,13 @@ export class CatalogService {
    */
   public importRecords(eid: string, records: readonly DfcRecord[], options: ImportOptions = {}): Promise<ImportSummary> {
     return this.enterprises.importRecords(eid, records, options);
+  }
+
+  /**
+   * {@link importRecords}, with what it changed against what was stored (or, with `dryRun`, would change,
+   * writing nothing); `keepProfile` and `keepStock` leave an existing enterprise's profile and stock as they are.
+   */
+  public importCatalogue(eid: string, records: readonly DfcRecord[], options: ImportOptions = {}): Promise<{ summary: ImportSummary; changes: ImportChanges }> {
+    return this.enterprises.importCatalogue(eid, records, options);
   }
 }

@@ -34,7 +34,10 @@ Node commands:
   enterprise list
   enterprise remove EID [--yes]               remove an enterprise: its resources are withdrawn through the change
                                               feed (peers see them go), its tokens, grants and listings deleted
-  import FILE --enterprise EID                import a DFC catalogue into an enterprise (created if absent)
+  import FILE --enterprise EID [--dry-run] [--update-profile] [--stock]
+                                              import a DFC catalogue into an enterprise (created if absent); an
+                                              existing one keeps its profile and its items' stock unless
+                                              --update-profile / --stock; --dry-run prints what would change
   export --enterprise EID [--to jsonld|turtle|ntriples|nquads] [--profile dfc-v2]
   token create --enterprise EID [--scopes ReadProducts,WriteProducts,...] [--label L]
   token create --admin
@@ -194,6 +197,9 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       'no-oidc': { type: 'boolean' },
       'no-token': { type: 'boolean' },
       yes: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      'update-profile': { type: 'boolean' },
+      stock: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
