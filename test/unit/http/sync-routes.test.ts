@@ -162,6 +162,14 @@ describe('http: the sync routes', function () {
     expectProblem(await node.request('PATCH', `/api/sync/peers/${peerId}`, { headers: bearer(node.adminToken), body: '{}' }), 415);
     expect((await node.request('GET', `/api/sync/peers/${peerId}`, { headers: admin })).json()).to.include({ name: 'verger-bio', intervalSeconds: 3600 });
     expect((await patch({ name: 'verger' })).status).to.equal(200);
+    // A new token for a failed peer: it is due now, not after the backoff its old token may have caused.
+    const failing = (await node.request('GET', '/api/sync/peers', { headers: admin })).json<PeerRow[]>().find((p) => p.name === '127.0.0.1:9');
+    expect(failing?.nextAttemptAt).to.be.a('string');
+    expect((await patch({ token: 'fresh' }, failing?.id)).json()).to.include({ nextAttemptAt: null, failures: 1, hasToken: true });
+    // An interval alone leaves the backoff as it is.
+    const again = (await node.request('POST', `/api/sync/peers/${failing?.id}/sync`, { headers: admin })).json<{ ok: boolean }>();
+    expect(again.ok).to.equal(false);
+    expect((await patch({ interval: '10m' }, failing?.id)).json<PeerRow>().nextAttemptAt).to.be.a('string');
   });
 
   it('an unknown peer is 404 on every route', async () => {
