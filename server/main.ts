@@ -257,7 +257,14 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
     ? `the stored base URL is ${parts.store.baseUrl} but this node listens on ${listeningBase}; every @id is published under the stored one. `
       + `To move them: maillon serve --db ${config.db}${config.host === '127.0.0.1' ? '' : ` --host ${config.host}`} --port ${address.port} --base-url ${listeningBase}`
     : undefined;
-  const app = createApp(appDeps(parts));
+  let app: ReturnType<typeof createApp>;
+  try {
+    app = createApp(appDeps(parts));
+  } catch (error: unknown) {
+    server.close();
+    await parts.close();
+    throw error;
+  }
   parts.notifier.start();
   // Retention: versions older than the policy go, except the latest version of each resource.
   parts.timers.every('feed compaction', 3_600_000, async () => {

@@ -90,6 +90,8 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
     const peers = await provenance.listPeers();
     json(res, 200, {
       running: scheduler.active,
+      // Whether private and loopback peers are synced: the flag, the environment or the stored setting.
+      allowPrivate: args.allowPrivate,
       peers: peers.map((p) => ({
         id: p.id, name: p.name, status: p.status, lastAttemptAt: p.lastAttemptAt, lastSuccessAt: p.lastSuccessAt,
         nextAttemptAt: p.nextAttemptAt, failures: p.failures, lastError: p.lastError, lastSummary: p.lastSummary,

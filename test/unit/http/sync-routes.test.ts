@@ -115,8 +115,9 @@ describe('http: the sync routes', function () {
     const outcome = response.json<{ ok: boolean; failure: { kind: string; message: string } }>();
     expect(outcome.ok).to.equal(false);
     expect(outcome.failure.kind).to.be.a('string');
-    const status = (await node.request('GET', '/api/sync/status', { headers: admin })).json<{ running: number[]; peers: Record<string, unknown>[] }>();
+    const status = (await node.request('GET', '/api/sync/status', { headers: admin })).json<{ running: number[]; allowPrivate: boolean; peers: Record<string, unknown>[] }>();
     expect(status.running).to.deep.equal([]);
+    expect(status.allowPrivate).to.equal(true);
     const row = status.peers.find((p) => p['id'] === failing?.id);
     expect(row?.['status']).to.equal('failed');
     expect(row?.['lastError']).to.be.a('string').and.not.equal('');
