@@ -1,9 +1,12 @@
 /**
  * Starts three Maillon nodes on one machine, each serving two enterprises of the example network:
  *
- *   node A  http://127.0.0.1:3001  the farm and the goat dairy
- *   node B  http://127.0.0.1:3002  the bakery and the producers' group
- *   node C  http://127.0.0.1:3003  the AMAP and the village grocery
+ *   node A  http://127.0.0.1:3101  the farm and the goat dairy
+ *   node B  http://127.0.0.1:3102  the bakery and the producers' group
+ *   node C  http://127.0.0.1:3103  the AMAP and the village grocery
+ *
+ * (Ports 3101 to 3103, away from the README's first node on 3000 and second node on 3001;
+ * `MAILLON_FIRST_PORT` moves them.)
  *
  * Run with `npx tsx examples/three-nodes.ts` (Ctrl-C stops them). Each node has its own SQLite file under
  * `./data/three-nodes/`, filled from `examples/network/` on first start.
@@ -74,7 +77,7 @@ export async function startThreeNodes(options: ThreeNodesOptions): Promise<Examp
 }
 
 async function main(): Promise<void> {
-  const nodes = await startThreeNodes({ dataDir: './data/three-nodes', firstPort: Number(process.env['MAILLON_FIRST_PORT'] ?? 3001) });
+  const nodes = await startThreeNodes({ dataDir: './data/three-nodes', firstPort: Number(process.env['MAILLON_FIRST_PORT'] ?? 3101) });
   for (const { name, node, adminToken } of nodes) {
     console.log(`node ${name.toUpperCase()}: ${node.url}/api/dfc/enterprises${adminToken !== undefined ? `  (admin token, shown once: ${adminToken})` : ''}`);
   }

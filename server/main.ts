@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp, type AppDeps } from './app.js';
 import { CatalogService } from './catalog/catalog-service.js';
@@ -91,10 +91,39 @@ export interface NodeOverrides {
   readonly timers?: Timers;
 }
 
+/** One setting an operator stores in the node's database (`maillon config set KEY VALUE`). */
+export interface NodeSetting {
+  /** What it does, for `maillon config list`. */
+  readonly meaning: string;
+  /** Its value when never set. */
+  readonly fallback: string;
+  /** The value to store for what the operator typed, or undefined when it is not one. */
+  parse(text: string): string | undefined;
+  /** The values it takes, for a refusal. */
+  readonly values: string;
+}
+
+const BOOLEAN_WORDS: Readonly<Record<string, string>> = { true: 'true', yes: 'true', on: 'true', 1: 'true', false: 'false', no: 'false', off: 'false', 0: 'false' };
+
+/**
+ * The node settings: kept in the database, so that every command and the running node agree (a per-command
+ * flag that one command forgets is a mistake that sticks: a sync without it marks a healthy peer failed).
+ */
+export const NODE_SETTINGS: Readonly<Record<string, NodeSetting>> = {
+  'allow-private': {
+    meaning: 'peers, webhook callbacks and listings on private and loopback addresses are allowed (development, nodes on one machine)',
+    fallback: 'false',
+    parse: (text) => BOOLEAN_WORDS[text.toLowerCase()],
+    values: 'true or false',
+  },
+};
+
 /** Opens the store and builds every part of a node, without HTTP. */
 export async function openNode(config: Config, logger: Logger = createLogger(config.logLevel, config.logFormat), overrides: NodeOverrides = {}): Promise<NodeParts> {
   if (config.db !== ':memory:') mkdirSync(dirname(config.db), { recursive: true });
   const store = await SqliteStore.open({ path: config.db, baseUrl: config.baseUrl, rebase: config.baseUrlGiven });
+  // Private peers: the flag or the environment for this process, or the node's stored setting.
+  if (!config.allowPrivate && (await store.settings()).get('allow-private') === 'true') config = { ...config, allowPrivate: true };
   // A database keeps the base URL it was made with unless one is given: ids do not move with a --port.
   const base = store.baseUrl;
   if (base !== config.baseUrl) logger.debug({ baseUrl: base, configured: config.baseUrl }, 'using the base URL stored in the database; give --base-url to move the ids');
@@ -189,16 +218,82 @@ export interface RunningNode extends NodeParts {
    * them their transactions), then the timers, the scheduler and the database are closed.
    */
   shutdown(graceMs: number): Promise<void>;
+  /**
+   * Set when the database's base URL was derived from another address than this node listens on (and no
+   * `--base-url` was given): one line for the operator, with the command that moves the ids.
+   */
+  readonly baseUrlNotice?: string;
 }
 
 /**
- * Starts a node: opens it and listens.
+ * The node could not listen (the port is taken, needs privileges, or the host is not this machine's). It is
+ * raised before the database is opened: a failed start creates and changes nothing.
+ */
+export class ListenError extends Error {
+  public override readonly name = 'ListenError';
+}
+
+function listenError(error: unknown, port: number, host: string): Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'EADDRINUSE') return new ListenError(`port ${port} is already in use (another maillon node?)`, { cause: error });
+  if (code === 'EACCES') return new ListenError(`port ${port} needs privileges on this system; choose another with --port`, { cause: error });
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new ListenError(`cannot listen on ${host}: not an address of this machine (--host)`, { cause: error });
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Listens, or rejects with a {@link ListenError}: Express's `listen` calls back on an error as on success. */
+async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: unknown): void => {
+      server.off('listening', onListening);
+      reject(listenError(error, port, host));
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+  return server.address() as AddressInfo;
+}
+
+function bracketed(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/**
+ * Starts a node: listens, then opens it. Listening comes first so that a node that cannot listen creates and
+ * changes nothing; without `--base-url`, a new database then stores the address it really listens on
+ * (`http://HOST:PORT`, the bound port when 0 was asked).
  *
  * @param config - the configuration; port 0 picks a free port
+ * @throws {@link ListenError} when the port is taken or not allowed
  */
 export async function startNode(config: Config, logger?: Logger): Promise<RunningNode> {
-  const parts = await openNode(config, logger);
-  const app = createApp(appDeps(parts));
+  const server = createServer();
+  const address = await listen(server, config.port, config.host);
+  const listeningBase = `http://${bracketed(config.host)}:${address.port}`;
+  let parts: NodeParts;
+  try {
+    parts = await openNode(config.baseUrlGiven ? config : { ...config, baseUrl: listeningBase }, logger);
+  } catch (error: unknown) {
+    server.close();
+    throw error;
+  }
+  const notice = !config.baseUrlGiven && !parts.store.baseUrlGiven && parts.store.baseUrl !== listeningBase
+    ? `the stored base URL is ${parts.store.baseUrl} but this node listens on ${listeningBase}; every @id is published under the stored one. `
+      + `To move them: maillon serve --db ${config.db}${config.host === '127.0.0.1' ? '' : ` --host ${config.host}`} --port ${address.port} --base-url ${listeningBase}`
+    : undefined;
+  let app: ReturnType<typeof createApp>;
+  try {
+    app = createApp(appDeps(parts));
+  } catch (error: unknown) {
+    server.close();
+    await parts.close();
+    throw error;
+  }
   parts.notifier.start();
   // Retention: versions older than the policy go, except the latest version of each resource.
   parts.timers.every('feed compaction', 3_600_000, async () => {
@@ -213,17 +308,14 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
     const { failed } = await parts.listings.refreshAll();
     for (const f of failed) parts.logger.warn({ failure: f }, 'a listing could not read its origin');
   });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
-  });
-  const address = server.address() as AddressInfo;
+  server.on('request', app);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   parts.logger.info({ url: `http://${host}:${address.port}`, baseUrl: parts.store.baseUrl, db: config.db }, 'listening');
   return {
     ...parts,
     server,
     url: `http://${host}:${address.port}`,
+    ...(notice !== undefined ? { baseUrlNotice: notice } : {}),
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

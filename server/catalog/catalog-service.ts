@@ -14,11 +14,12 @@
  */
 import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../ontology/records.js';
 import type { Decoder, DecodeResult } from '../codec/decode.js';
-import type { EnterpriseRow, NodeStore } from '../store/store.js';
+import { NotFoundHttpError } from '../errors/http-error.js';
+import type { EnterpriseRow, NodeStore, RemovedEnterprise } from '../store/store.js';
 import { NodeUrls, type Collection } from '../urls/node-urls.js';
 import { CatalogReads, type Catalogue, type VersionedRecord } from './catalog-reads.js';
 import { Committer, type WriteBody, type WriteCondition } from './committer.js';
-import { EnterpriseWrites, type ImportOptions, type ImportSummary } from './enterprise-writes.js';
+import { EnterpriseWrites, type ImportChanges, type ImportOptions, type ImportSummary } from './enterprise-writes.js';
 import { Identities } from './identities.js';
 import { ProductWrites } from './product-writes.js';
 import { StockWrites } from './stock-writes.js';
@@ -26,7 +27,7 @@ import { StockWrites } from './stock-writes.js';
 export type { Catalogue, CatalogueEntry, VersionedRecord } from './catalog-reads.js';
 export { profileVersionOf } from './catalog-reads.js';
 export { IF_MATCH_FAILED, type WriteBody, type WriteCondition } from './committer.js';
-export type { ImportOptions, ImportSummary } from './enterprise-writes.js';
+export type { ImportChanges, ImportCounts, ImportOptions, ImportSummary } from './enterprise-writes.js';
 
 /** Options of {@link CatalogService}. */
 export interface CatalogServiceArgs {
@@ -143,6 +144,21 @@ export class CatalogService {
   }
 
   /**
+   * Removes an enterprise: its resources are withdrawn through the change feed (and the webhooks), so that
+   * followers see them go; its tokens, grants, listings and stock go with it.
+   *
+   * @throws NotFoundHttpError (404) for an unknown enterprise, ConflictHttpError (409) while orders placed with it are open
+   */
+  public async removeEnterprise(eid: string): Promise<RemovedEnterprise> {
+    await this.reads.enterpriseRow(eid);
+    const removed = await this.committer.removeEnterprise(eid);
+    if (removed !== undefined) return removed;
+    // Removed meanwhile by another request: the 404 of an unknown enterprise.
+    await this.reads.enterpriseRow(eid);
+    throw new NotFoundHttpError(`no enterprise ${eid}`);
+  }
+
+  /**
    * Creates products from a decoded body: SuppliedProducts with their catalog items and offers, embedded or
    * linked in the same document. Products get ids under the enterprise's catalogue; a catalog item and its
    * offer take the id of their product, as Open Food Network does.
@@ -194,5 +210,13 @@ export class CatalogService {
    */
   public importRecords(eid: string, records: readonly DfcRecord[], options: ImportOptions = {}): Promise<ImportSummary> {
     return this.enterprises.importRecords(eid, records, options);
+  }
+
+  /**
+   * {@link importRecords}, with what it changed against what was stored (or, with `dryRun`, would change,
+   * writing nothing); `keepProfile` and `keepStock` leave an existing enterprise's profile and stock as they are.
+   */
+  public importCatalogue(eid: string, records: readonly DfcRecord[], options: ImportOptions = {}): Promise<{ summary: ImportSummary; changes: ImportChanges }> {
+    return this.enterprises.importCatalogue(eid, records, options);
   }
 }

@@ -12,7 +12,7 @@ import {
 } from '../errors/http-error.js';
 import { SYNTAX_ERRORS } from '../errors/problem.js';
 import {
-  AlreadyExistsError, ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type NodeStore,
+  AlreadyExistsError, ConcurrentChangeError, OpenOrdersError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type NodeStore, type RemovedEnterprise,
   type ResourceReads,
 } from '../store/store.js';
 import type { VersionedRecord } from './catalog-reads.js';
@@ -92,6 +92,7 @@ export function httpErrorOf(error: unknown): unknown {
   if (error instanceof AlreadyExistsError) return new ConflictHttpError('that resource exists already');
   if (error instanceof VersionConflictError) return new PreconditionFailedHttpError(error.message);
   if (error instanceof OwnershipError) return new ForbiddenHttpError(error.message);
+  if (error instanceof OpenOrdersError) return new ConflictHttpError(error.message);
   return error;
 }
 
@@ -155,6 +156,23 @@ export class Committer {
       throw httpErrorOf(error);
     }
     this.onChange();
+  }
+
+  /**
+   * Removes an enterprise with everything it has (see `NodeStore.removeEnterprise`), then wakes the deliveries
+   * that carry its withdrawals.
+   *
+   * @throws ConflictHttpError (409) while orders placed with it are open
+   */
+  public async removeEnterprise(eid: string): Promise<RemovedEnterprise | undefined> {
+    let removed: RemovedEnterprise | undefined;
+    try {
+      removed = await this.store.removeEnterprise(eid);
+    } catch (error: unknown) {
+      throw httpErrorOf(error);
+    }
+    if (removed !== undefined) this.onChange();
+    return removed;
   }
 
   /**

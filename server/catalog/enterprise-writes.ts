@@ -33,6 +33,39 @@ export interface ImportOptions extends ApplyOptions {
    * never an enterprise without its catalogue.
    */
   readonly create?: boolean;
+  /** An enterprise that exists keeps its profile (name, address, contact); default: the document's replaces it. */
+  readonly keepProfile?: boolean;
+  /**
+   * A catalog item or offer that exists keeps its stock (set through the API, moved by orders); default: it
+   * takes the document's. New ones always take the document's.
+   */
+  readonly keepStock?: boolean;
+  /** Work out what the import would change, and write nothing. */
+  readonly dryRun?: boolean;
+}
+
+/** What an import changes (or would change) of one kind of resource. */
+export interface ImportCounts {
+  added: number;
+  updated: number;
+  unchanged: number;
+  /** The enterprise's resources of this kind that the document does not have (an import keeps them). */
+  notInFile: number;
+}
+
+/** What an import changes, resource by resource, against what is stored. */
+export interface ImportChanges {
+  /** `created`, `replaced` (its profile, from the document), `kept` (its profile left as it was), or `unchanged`. */
+  enterprise: 'created' | 'replaced' | 'kept' | 'unchanged';
+  /** The name the document gives the enterprise, when it differs from the stored one and the profile was kept. */
+  nameInFile?: string;
+  products: ImportCounts;
+  items: ImportCounts;
+  offers: ImportCounts;
+  /** Catalog items and offers that kept their stored stock where the document gives another ({@link ImportOptions.keepStock}). */
+  stockKept: number;
+  /** Whether anything was written (false for a dry run). */
+  written: boolean;
 }
 
 function theEnterprise(records: readonly DfcRecord[]): EnterpriseRecord {
@@ -106,29 +139,77 @@ export class EnterpriseWrites {
    * Enterprise in the document updates the profile. One transaction: nothing of it is stored unless all is.
    */
   public async importRecords(eid: string, records: readonly DfcRecord[], options: ImportOptions = {}): Promise<ImportSummary> {
-    const { create, ...apply } = options;
+    return (await this.importCatalogue(eid, records, options)).summary;
+  }
+
+  /**
+   * {@link importRecords}, also saying what it changed (or, with `dryRun`, would change) against what is
+   * stored: resources added, updated, unchanged, and the enterprise's that the document does not have.
+   */
+  public async importCatalogue(eid: string, records: readonly DfcRecord[], options: ImportOptions = {}): Promise<{ summary: ImportSummary; changes: ImportChanges }> {
+    const { create, keepProfile, keepStock, dryRun, ...apply } = options;
     // Without `create`, a missing enterprise is a 404.
     if (create !== true) await this.reads.enterpriseRow(eid);
-    const exists = create !== true || (await this.store.getEnterprise(eid)) !== undefined;
+    const row = await this.store.getEnterprise(eid);
+    const exists = create !== true || row !== undefined;
     if (!exists && !isValidLocalId(eid)) throw new UnprocessableEntityHttpError(`invalid enterprise id ${JSON.stringify(eid)}`);
     const catalogue = records.filter(isCatalogueKind);
     const identified = await this.identities.identify(eid, catalogue, 'import');
     // Open Food Network's wholesale packs: the planned transformations of the products come with them.
     const plans = this.identities.plans(records, catalogue, identified);
-    const written = [...identified, ...plans.records];
+    const stored = new Map((await this.store.getResources([...identified, ...plans.records].map((r) => r.id))).map((r) => [r.record.id, r.record]));
+    let stockKept = 0;
+    const written = [...identified, ...plans.records].map((record) => {
+      const before = stored.get(record.id);
+      // Stock is live (the API, orders): an import that is told to keep it leaves an existing item's as it is.
+      if (keepStock !== true || before === undefined || before.kind !== record.kind || (record.kind !== 'CatalogItem' && record.kind !== 'Offer')) return record;
+      const stock = (before as typeof record).stock;
+      if (stock === record.stock) return record;
+      stockKept++;
+      const kept = { ...record, stock };
+      this.committer.carryValidity(record, kept);
+      return kept;
+    });
     const enterprises = records.filter((r): r is EnterpriseRecord => r.kind === 'Enterprise');
     // A new enterprise without an Enterprise in the document is named after its id.
     const enterprise = enterprises.length === 1 ? enterprises[0] as EnterpriseRecord : exists ? undefined : {
       kind: 'Enterprise', id: '_:enterprise' as NodeId, name: eid, supplies: [], manages: [], maintains: [], customerCategories: [], affiliates: [],
     } satisfies EnterpriseRecord;
-    const profile = enterprise !== undefined ? this.identities.profileRecords(eid, enterprise, records) : [];
+    // An enterprise that exists is renamed (its profile replaced) only when asked.
+    const keep = exists && keepProfile === true;
+    const profile = enterprise !== undefined && !keep ? this.identities.profileRecords(eid, enterprise, records) : [];
     const name = (profile[0] as EnterpriseRecord | undefined)?.name;
     const changes: ChangeSet = {
       upsert: [...profile, ...written], ...(name !== undefined ? { enterprise: { name } } : {}), ...(exists ? {} : { create: { iri: this.urls.enterprise(eid) } }),
     };
-    await this.committer.commit(eid, changes, apply);
-    await this.identities.confirmImported(written);
-    return {
+    const ids = exists ? await this.store.catalogueIds(eid) : { products: [], items: [] };
+    const offerIds = exists ? (await this.store.listResources(eid, ['Offer'])).map((r) => r.record.id) : [];
+    const count = (kind: DfcRecord['kind'], present: readonly string[]): ImportCounts => {
+      const mine = written.filter((r) => r.kind === kind);
+      const inFile = new Set<string>(mine.map((r) => r.id));
+      const before = mine.map((r) => stored.get(r.id));
+      return {
+        added: before.filter((b) => b === undefined).length,
+        updated: mine.filter((r, i) => before[i] !== undefined && JSON.stringify(before[i]) !== JSON.stringify(r)).length,
+        unchanged: mine.filter((r, i) => before[i] !== undefined && JSON.stringify(before[i]) === JSON.stringify(r)).length,
+        notInFile: present.filter((id) => !inFile.has(id)).length,
+      };
+    };
+    const fileName = enterprise?.name;
+    const report: ImportChanges = {
+      enterprise: !exists ? 'created' : profile.length > 0 ? 'replaced' : enterprise !== undefined ? 'kept' : 'unchanged',
+      ...(keep && fileName !== undefined && row !== undefined && fileName !== row.name ? { nameInFile: fileName } : {}),
+      products: count('SuppliedProduct', ids.products.map((p) => p.iri)),
+      items: count('CatalogItem', ids.items),
+      offers: count('Offer', offerIds),
+      stockKept,
+      written: dryRun !== true,
+    };
+    if (dryRun !== true) {
+      await this.committer.commit(eid, changes, apply);
+      await this.identities.confirmImported(written);
+    }
+    const summary: ImportSummary = {
       products: written.filter((r) => r.kind === 'SuppliedProduct').length,
       items: written.filter((r) => r.kind === 'CatalogItem').length,
       offers: written.filter((r) => r.kind === 'Offer').length,
@@ -138,5 +219,6 @@ export class EnterpriseWrites {
       skipped: records.filter((r) => !isCatalogueKind(r) && !['Enterprise', 'Address', 'Person'].includes(r.kind) && !plans.kept.has(r.id))
         .map((r) => r.kind),
     };
+    return { summary, changes: report };
   }
 }

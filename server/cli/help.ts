@@ -60,6 +60,11 @@ export const OPTIONS = {
   'no-oidc': { type: 'boolean', help: 'forget the OpenID credentials of the peer' },
   'trust-proxy': { type: 'string', help: 'believe X-Forwarded-* from these reverse proxies: loopback, a number of hops, or addresses (or MAILLON_TRUST_PROXY)' },
   force: { type: 'boolean', help: 'overwrite FILE if it exists' },
+  'no-token': { type: 'boolean', help: "forget the peer's API token" },
+  yes: { type: 'boolean', help: 'do it (without it, the command only says what it would do)' },
+  'dry-run': { type: 'boolean', help: 'print what would change, and write nothing' },
+  'update-profile': { type: 'boolean', help: "replace an existing enterprise's profile (its name…) with the file's" },
+  stock: { type: 'boolean', help: "set existing items' stock from the file (by default the stock they have is kept)" },
   help: { type: 'boolean', short: 'h', help: "this command's help" },
   version: { type: 'boolean', short: 'V', help: 'the version of maillon' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; help: string }>;
@@ -78,6 +83,12 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     options: ['port', 'host', 'allow-private'],
     node: true,
   },
+  config: {
+    summary: 'the node settings stored in its database (allow-private true|false), read by every command and the node',
+    usage: ['config set KEY VALUE', 'config get [KEY]', 'config list'],
+    options: [],
+    node: true,
+  },
   serve: {
     summary: 'run the node',
     usage: ['serve [--port P] [--host H] [--base-url URL] [--seed DIR] [--allow-private] [--trust-proxy loopback|N|ADDR,...]'],
@@ -86,14 +97,14 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   enterprise: {
     summary: 'manage enterprises',
-    usage: ['enterprise add (FILE | --id EID --name NAME) [--private]', 'enterprise list'],
-    options: ['id', 'name', 'private'],
+    usage: ['enterprise add (FILE | --id EID --name NAME) [--private]', 'enterprise list', 'enterprise remove EID [--yes]'],
+    options: ['id', 'name', 'private', 'yes'],
     node: true,
   },
   import: {
     summary: 'import a DFC catalogue into an enterprise (created if absent)',
-    usage: ['import FILE --enterprise EID'],
-    options: ['enterprise'],
+    usage: ['import FILE --enterprise EID [--dry-run] [--update-profile] [--stock]'],
+    options: ['enterprise', 'dry-run', 'update-profile', 'stock'],
     node: true,
   },
   export: {
@@ -137,12 +148,13 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       'peer remove ID',
       'peer status [ID]',
       'peer subscribe ID [--allow-private]',
+      'peer set ID [--token T | --no-token] [--token-header H] [--interval 5m] [--name N] [--profile dfc-v2]',
       'peer set ID --oidc-issuer URL --client-id C (--client-secret S | --refresh-token R) [--scope S]',
       'peer set ID --no-oidc',
     ],
     options: [
       'name', 'token', 'token-header', 'interval', 'profile', 'allow-private', 'oidc-issuer', 'client-id', 'client-secret',
-      'refresh-token', 'scope', 'no-oidc',
+      'refresh-token', 'scope', 'no-oidc', 'no-token',
     ],
     node: true,
   },

@@ -24,10 +24,11 @@ import { count } from './words.js';
 import { COMMANDS, commandHelp, globalHelp, nearest, optionsOf, OPTIONS, unknownEnvironment } from './help.js';
 import { contextCommand } from './context-commands.js';
 import { storedContexts } from '../main.js';
+import { backupCommand, restoreCommand } from './backup-commands.js';
+import { configCommand } from './config-commands.js';
 
 /** Where the DFC publishes its taxonomies (SKOS, JSON-LD and RDF/XML). */
 const TAXONOMY_RELEASES = 'https://github.com/datafoodconsortium/taxonomies/releases';
-import { backupCommand, restoreCommand } from './backup-commands.js';
 
 function dataDir(values: { 'data-dir'?: string | undefined }): string {
   return values['data-dir'] ?? process.env['MAILLON_DATA_DIR'] ?? './data';
@@ -207,6 +208,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       return withNode(values, (node) => grantCommand(node, rest, values, io));
     case 'peer':
       return withNode(values, (node) => peerCommand(node, rest[0], rest[1], values, io));
+    case 'config':
+      return withNode(values, (node) => configCommand(node, rest, io));
     case 'sync':
       return withNode(values, (node) => syncCommand(node, values, io));
     case 'identity':

@@ -11,6 +11,7 @@ import { isScope, issueToken, SCOPES, type Scope } from '../auth/tokens.js';
 import { isValidLocalId } from '../urls/node-urls.js';
 import { mediaTypeOfFile } from '../codec/media-types.js';
 import { acceptedRecords } from '../codec/partial.js';
+import type { ImportChanges, ImportCounts } from '../catalog/catalog-service.js';
 import { serialize, type OutputFormat } from '../codec/serialize.js';
 import { loadConfig, type ConfigOptions } from '../config.js';
 import { HttpError } from '../errors/http-error.js';
@@ -39,6 +40,10 @@ export interface NodeCommandOptions extends ConfigOptions {
   readonly to?: string | undefined;
   readonly profile?: string | undefined;
   readonly seed?: string | undefined;
+  readonly yes?: boolean | undefined;
+  readonly 'dry-run'?: boolean | undefined;
+  readonly 'update-profile'?: boolean | undefined;
+  readonly stock?: boolean | undefined;
 }
 
 /** Opens the node's database for one command, and closes it after. */
@@ -68,8 +73,10 @@ export async function init(options: NodeCommandOptions, io: Io): Promise<number>
       io.err(`${node.config.db} is already initialised (it has an admin token); use 'maillon token create --admin' for another\n`);
       return 1;
     }
+    // At init, --allow-private is the node's decision, not one command's: it is stored.
+    if (options['allow-private'] === true) await node.store.setSetting('allow-private', 'true');
     await printNewAdminToken(node, io);
-    io.out(`Database ready: ${node.config.db} (base URL ${node.store.baseUrl})\n`);
+    io.out(`Database ready: ${node.config.db} (base URL ${node.store.baseUrl}${options['allow-private'] === true ? '; allow-private = true' : ''})\n`);
     return 0;
   });
 }
@@ -109,36 +116,75 @@ async function decodeFile(node: NodeParts, path: string, io: Io, partial = false
   return { records: accepted.records, rejected: result.rejected.length + accepted.dependents.length };
 }
 
+/** How `maillon import` treats what exists: see {@link importInto}. */
+interface ImportRules {
+  /** Write nothing; say what would change. */
+  readonly dryRun?: boolean;
+  /** Replace an existing enterprise's profile (its name included) with the file's. */
+  readonly updateProfile?: boolean;
+  /** Give existing catalog items and offers the file's stock. */
+  readonly stock?: boolean;
+}
+
+function countsLine(label: string, c: ImportCounts, dryRun: boolean): string {
+  const verb = (done: string, would: string): string => (dryRun ? would : done);
+  return `  ${label}: ${c.added} ${verb('added', 'to add')}, ${c.updated} ${verb('updated', 'to update')}, ${c.unchanged} unchanged`
+    + `${c.notInFile > 0 ? `, ${c.notInFile} not in the file (kept)` : ''}\n`;
+}
+
+/** What an import changed (or would change), one line per kind. */
+function changesText(changes: ImportChanges): string {
+  const dryRun = !changes.written;
+  const enterprise = {
+    created: dryRun ? 'to create' : 'created',
+    replaced: `profile ${dryRun ? 'to replace' : 'replaced'} from the file`,
+    kept: `profile kept${changes.nameInFile !== undefined ? ` (the file names it ${JSON.stringify(changes.nameInFile)})` : ''}; --update-profile replaces it`,
+    unchanged: 'unchanged (the file has no enterprise)',
+  }[changes.enterprise];
+  return `  enterprise: ${enterprise}\n${countsLine('products', changes.products, dryRun)}${countsLine('catalog items', changes.items, dryRun)}`
+    + `${countsLine('offers', changes.offers, dryRun)}`
+    + `${changes.stockKept > 0 ? `  stock: ${changes.stockKept} kept as stored where the file gives another; --stock takes the file's\n` : ''}`;
+}
+
 /**
  * Imports one file into an enterprise, creating the enterprise from the file when it does not exist: all in
  * one transaction, so that a failed or killed import leaves nothing (never an enterprise without its catalogue).
  * A rejected resource is reported and left out; the others go in (the import then exits 1).
+ *
+ * Into an enterprise that exists, the file's products, items and offers are added or replaced, and the rest of
+ * the catalogue stays; its profile (name, address, contact) and the stock of its existing items and offers
+ * (set through the API, moved by orders) are kept unless `updateProfile` and `stock` say otherwise.
  */
-async function importInto(node: NodeParts, path: string, eid: string, io: Io): Promise<boolean> {
+async function importInto(node: NodeParts, path: string, eid: string, io: Io, rules: ImportRules = {}): Promise<boolean> {
   const decoded = await decodeFile(node, path, io, true);
   if (decoded === undefined) return false;
   if (decoded.records.length === 0) {
     io.err(`${path}: nothing imported: ${count(decoded.rejected, 'resource')} rejected, none valid\n`);
     return false;
   }
-  const bar = progressBar(`importing ${path}`);
-  const counts = await node.catalog.importRecords(eid, decoded.records, { create: true, ...(bar !== undefined ? { onProgress: bar } : {}) });
-  io.out(`${path} → ${eid}: ${count(counts.products, 'product')}, ${count(counts.items, 'catalog item')}, ${count(counts.offers, 'offer')}`
+  const bar = rules.dryRun === true ? undefined : progressBar(`importing ${path}`);
+  const { summary: counts, changes } = await node.catalog.importCatalogue(eid, decoded.records, {
+    create: true, keepProfile: rules.updateProfile !== true, keepStock: rules.stock !== true, dryRun: rules.dryRun === true,
+    ...(bar !== undefined ? { onProgress: bar } : {}),
+  });
+  io.out(`${path} → ${eid}${rules.dryRun === true ? ' (dry run, nothing written)' : ''}: ${count(counts.products, 'product')}, ${count(counts.items, 'catalog item')}, ${count(counts.offers, 'offer')}`
     + `${counts.others > 0 ? `, ${count(counts.others, 'other resource')} (sale sessions, customer categories, catalogues)` : ''}\n`);
+  io.out(changesText(changes));
   if (counts.skipped.length > 0) {
     const kinds = [...new Set(counts.skipped)].join(', ');
     io.err(`${path}: ${count(counts.skipped.length, 'resource')} not imported, not part of a catalogue (${kinds})\n`);
   }
-  if (decoded.rejected > 0) io.err(`${path}: ${count(decoded.rejected, 'resource')} rejected, the others imported\n`);
+  if (decoded.rejected > 0) io.err(`${path}: ${count(decoded.rejected, 'resource')} rejected, the others ${rules.dryRun === true ? 'would be ' : ''}imported\n`);
   return decoded.rejected === 0;
 }
 
-/** `maillon import FILE --enterprise EID`. */
+/** `maillon import FILE --enterprise EID [--dry-run] [--update-profile] [--stock]`. */
 export async function importCommand(file: string | undefined, options: NodeCommandOptions, io: Io): Promise<number> {
-  if (file === undefined || options.enterprise === undefined) throw new UsageError('usage: maillon import FILE --enterprise EID');
+  if (file === undefined || options.enterprise === undefined) throw new UsageError('usage: maillon import FILE --enterprise EID [--dry-run] [--update-profile] [--stock]');
   if (!isValidLocalId(options.enterprise)) throw new UsageError(`invalid enterprise id ${JSON.stringify(options.enterprise)}`);
   const eid = options.enterprise;
-  return withNode(options, async (node) => ((await importInto(node, file, eid, io)) ? 0 : 1));
+  const rules: ImportRules = { dryRun: options['dry-run'] === true, updateProfile: options['update-profile'] === true, stock: options.stock === true };
+  return withNode(options, async (node) => ((await importInto(node, file, eid, io, rules)) ? 0 : 1));
 }
 
 /** `maillon export --enterprise EID [--to FORMAT] [--profile dfc-v2]`. */
@@ -167,7 +213,8 @@ export async function enterpriseCommand(sub: string | undefined, file: string | 
       }
       return 0;
     }
-    if (sub !== 'add') throw new UsageError('usage: maillon enterprise add (FILE | --id EID --name NAME) [--private] | enterprise list');
+    if (sub === 'remove') return removeEnterprise(node, file, options, io);
+    if (sub !== 'add') throw new UsageError('usage: maillon enterprise add (FILE | --id EID --name NAME) [--private] | enterprise list | enterprise remove EID [--yes]');
     let records: DfcRecord[];
     if (file !== undefined) {
       const decoded = await decodeFile(node, file, io);
@@ -185,6 +232,30 @@ export async function enterpriseCommand(sub: string | undefined, file: string | 
     io.out(`created enterprise ${row.eid}: ${row.iri}\n`);
     return 0;
   });
+}
+
+/**
+ * `maillon enterprise remove EID [--yes]`: without `--yes`, says what would go and changes nothing; with it,
+ * removes the enterprise, its resources withdrawn through the change feed so that peers see them go.
+ */
+async function removeEnterprise(node: NodeParts, eid: string | undefined, options: NodeCommandOptions, io: Io): Promise<number> {
+  if (eid === undefined) throw new UsageError('usage: maillon enterprise remove EID [--yes]');
+  const row = await node.store.getEnterprise(eid);
+  if (row === undefined) {
+    io.err(`no enterprise ${eid}\n`);
+    return 1;
+  }
+  if (options.yes !== true) {
+    const resources = (await node.catalog.publishedRecords(eid)).length;
+    const tokens = (await node.store.listTokens(eid)).length;
+    io.err(`enterprise ${eid} (${row.name}) has ${resources} published resource(s) and ${tokens} token(s); removing it withdraws them from every peer. `
+      + `Nothing removed: run 'maillon enterprise remove ${eid} --yes'\n`);
+    return 1;
+  }
+  const removed = await node.catalog.removeEnterprise(eid);
+  io.out(`removed enterprise ${eid}: ${removed.resources} resource(s) withdrawn through the change feed, ${removed.tokens} token(s)`
+    + `${removed.listings > 0 ? `, ${removed.listings} listing(s)` : ''} deleted\n`);
+  return 0;
 }
 
 /** `maillon token create|list|revoke`. */
@@ -237,6 +308,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 export async function serve(options: NodeCommandOptions, io: Io): Promise<number> {
   const config = loadConfig(options);
   const node = await startNode(config);
+  if (node.baseUrlNotice !== undefined) io.err(`maillon: ${node.baseUrlNotice}\n`);
   try {
     if (!(await adminTokenExists(node))) await printNewAdminToken(node, io);
     if (options.seed !== undefined && (await node.store.listEnterprises()).length === 0) {

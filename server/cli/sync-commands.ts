@@ -6,7 +6,7 @@
 import { isAbsoluteIri } from '../../ontology/iri.js';
 import { failureText } from '../errors/failure.js';
 import type { NodeParts } from '../main.js';
-import type { PeerRow, SyncSummary } from '../store/federation.js';
+import type { PeerChanges, PeerRow, SyncSummary } from '../store/federation.js';
 import { normalIssuer } from '../auth/oidc.js';
 import { checkPeerUrl } from '../sync/peer-url.js';
 import { inBackoff, parseInterval } from '../sync/scheduler.js';
@@ -25,6 +25,7 @@ export interface SyncCommandOptions extends NodeCommandOptions {
   readonly 'refresh-token'?: string | undefined;
   readonly scope?: string | undefined;
   readonly 'no-oidc'?: boolean | undefined;
+  readonly 'no-token'?: boolean | undefined;
   readonly peer?: string | undefined;
 }
 
@@ -82,6 +83,7 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
     }
     case 'status': {
       const peers = arg === undefined ? await provenance.listPeers() : [await findPeer(node, arg)];
+      io.out(`${await privatePeersLine(node)}\n`);
       for (const peer of peers) {
         const counts = await provenance.peerCounts(peer.id);
         io.out(`${peer.id} ${peer.name} ${peer.url}\n  status ${peer.status}, ${count(peer.failures, 'failure')} in a row, last success ${peer.lastSuccessAt ?? 'never'}, next ${peer.nextAttemptAt ?? 'now'}\n`);
@@ -104,7 +106,13 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
     }
     case 'set': {
       const peer = await findPeer(node, arg);
-      return setPeerCredentials(node, peer, options, io);
+      const changes = peerChanges(options);
+      const oidc = options['no-oidc'] === true || options['oidc-issuer'] !== undefined || options['client-id'] !== undefined;
+      if (changes === undefined && !oidc) throw new UsageError(PEER_SET_USAGE);
+      let status = 0;
+      if (changes !== undefined) status = await setPeer(node, peer, changes, io);
+      if (oidc && status === 0) status = await setPeerCredentials(node, peer, options, io);
+      return status;
     }
     case 'subscribe': {
       const peer = await findPeer(node, arg);
@@ -118,8 +126,15 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
     }
     default:
       throw new UsageError('usage: maillon peer add URL [--name N] [--token T] [--interval 5m] | peer list | peer remove ID | peer status [ID] | peer subscribe ID'
-        + ' | peer set ID --oidc-issuer URL --client-id C (--client-secret S | --refresh-token R) [--scope S] | peer set ID --no-oidc');
+        + ` | ${PEER_SET_USAGE.replace(/^usage: maillon /u, '')}`);
   }
+}
+
+/** Whether this node syncs private and loopback peers, and why: the stored setting, or this command's flag. */
+async function privatePeersLine(node: NodeParts): Promise<string> {
+  if ((await node.store.settings()).get('allow-private') === 'true') return 'allow-private: true (stored setting)';
+  if (node.config.allowPrivate) return "allow-private: true for this command only (--allow-private or MAILLON_ALLOW_PRIVATE); 'maillon config set allow-private true' stores it";
+  return "allow-private: false (private and loopback peers are refused; 'maillon config set allow-private true' allows them)";
 }
 
 function summaryRow(name: string, summary: SyncSummary | undefined, failure?: string): string[] {
@@ -166,7 +181,8 @@ export async function syncCommand(node: NodeParts, options: SyncCommandOptions, 
   }
   io.out(table([
     ['peer', 'added', 'updated', 'withdrawn', 'quarantined', 'unchanged', 'bytes', 'duration', 'result'],
-    ...outcomes.map((o) => (o.ok ? summaryRow(o.peer.name, o.summary) : summaryRow(o.peer.name, undefined, failureText(o.failure)))),
+    ...outcomes.map((o) => (o.ok ? summaryRow(o.peer.name, o.summary) : summaryRow(o.peer.name, undefined, failureText(o.failure)
+      + (o.failure.kind === 'private-address' ? "; give --allow-private, or store it: 'maillon config set allow-private true'" : '')))),
     ...waiting.map((p) => summaryRow(p.name, undefined, `not synced: in backoff until ${p.nextAttemptAt ?? ''} (--peer ${p.name} forces it)`)),
   ]));
   return outcomes.every((o) => o.ok) && waiting.length === 0 ? 0 : 1;
@@ -188,6 +204,60 @@ export async function identityCommand(node: NodeParts, sub: string | undefined, 
   if (subject === target) throw new UsageError('a product is already the same as itself');
   await node.federation.confirmSameAs([{ subject, target }]);
   io.out(`confirmed: ${subject} owl:sameAs ${target}\n`);
+  return 0;
+}
+
+const PEER_SET_USAGE = 'usage: maillon peer set ID [--token T | --no-token] [--token-header authorization|x-api-token] [--interval 5m] [--name N] [--profile dfc-v1|dfc-v2]'
+  + ' | peer set ID --oidc-issuer URL --client-id C (--client-secret S | --refresh-token R) [--scope S] | peer set ID --no-oidc';
+
+/** The changes `peer set` asks for besides OpenID Connect, or undefined when it asks for none. */
+function peerChanges(options: SyncCommandOptions): PeerChanges | undefined {
+  const changes: { -readonly [K in keyof PeerChanges]: PeerChanges[K] } = {};
+  if (options.token !== undefined && options['no-token'] === true) throw new UsageError('give --token T or --no-token, not both');
+  if (options.token !== undefined) {
+    if (options.token === '') throw new UsageError('--token must not be empty (--no-token forgets the token)');
+    changes.token = options.token;
+  }
+  if (options['no-token'] === true) changes.token = null;
+  const header = options['token-header'];
+  if (header !== undefined) {
+    if (header !== 'authorization' && header !== 'x-api-token') throw new UsageError('--token-header must be authorization or x-api-token');
+    changes.tokenHeader = header;
+  }
+  if (options.interval !== undefined) {
+    const interval = parseInterval(options.interval);
+    if (interval === undefined) throw new UsageError('--interval must be like 300, 90s, 5m or 1h');
+    changes.intervalSeconds = interval;
+  }
+  if (options.name !== undefined) {
+    if (options.name.trim() === '') throw new UsageError('--name must not be empty');
+    changes.name = options.name;
+  }
+  if (options.profile !== undefined) {
+    if (options.profile !== 'dfc-v1' && options.profile !== 'dfc-v2') throw new UsageError('--profile must be dfc-v1 or dfc-v2');
+    changes.profile = options.profile;
+  }
+  return Object.keys(changes).length === 0 ? undefined : changes;
+}
+
+/** `maillon peer set ID --token …`: changes what is sent to a peer and when, keeping what was synced from it. */
+async function setPeer(node: NodeParts, peer: PeerRow, changes: PeerChanges, io: Io): Promise<number> {
+  if (changes.name !== undefined && (await node.store.provenance.listPeers()).some((p) => p.name === changes.name && p.id !== peer.id)) {
+    io.err(`another peer is named ${changes.name}\n`);
+    return 1;
+  }
+  const updated = await node.store.provenance.updatePeer(peer.id, changes);
+  if (updated === undefined) {
+    io.err(`peer ${peer.name} is gone\n`);
+    return 1;
+  }
+  const said = [
+    ...(changes.name !== undefined ? [`name ${updated.name}`] : []),
+    ...(changes.token !== undefined ? [changes.token === null ? 'no token' : `token set (${updated.tokenHeader})`] : changes.tokenHeader !== undefined ? [`token header ${updated.tokenHeader}`] : []),
+    ...(changes.intervalSeconds !== undefined ? [`every ${updated.intervalSeconds} s`] : []),
+    ...(changes.profile !== undefined ? [`profile ${updated.profile}`] : []),
+  ];
+  io.out(`peer ${updated.id} ${updated.name}: ${said.join(', ')}\n`);
   return 0;
 }
 

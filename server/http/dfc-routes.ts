@@ -216,7 +216,13 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const rendered = renderWritten(req, records, version);
     res.status(200).setHeader('ETag', rendered.etag).type(rendered.contentType).send(rendered.body);
   });
-  router.all('/enterprises/:eid', allow(`${READ_METHODS}, PUT`));
+  // Removal is the node operator's: an enterprise's own token cannot take it off the node.
+  router.delete('/enterprises/:eid', async (req, res) => {
+    requireAdmin(res);
+    await catalog.removeEnterprise(req.params['eid'] as string);
+    res.status(204).end();
+  });
+  router.all('/enterprises/:eid', allow(`${READ_METHODS}, PUT, DELETE`));
 
   // ------------------------------------------------------------------ catalogue collections
 

@@ -114,6 +114,10 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
       summary: 'Replace the enterprise profile (WriteEnterprise)', tags: ['catalogue'], access: 'token', parameters: ['eid', 'If-Match'],
       body: 'dfc', responses: { 200: 'dfc' }, problems: [404, 412, 413, 415, 422],
     },
+    delete: {
+      summary: 'Remove the enterprise (admin): its resources are withdrawn through the change feed, its tokens, grants and listings deleted',
+      tags: ['catalogue'], access: 'admin', parameters: ['eid'], responses: { 204: 'empty' }, problems: [404, 409],
+    },
   },
   '/api/dfc/enterprises/{eid}/catalog_items': {
     get: { summary: 'The whole catalogue: catalog items, supplied products with groups, offers; paged', tags: ['catalogue'], access: 'public', parameters: ['eid', ...PAGED], responses: READ, problems: [404, 406] },
@@ -227,6 +231,10 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
   },
   '/api/sync/peers/{id}': {
     get: { summary: 'One peer, its counts and quarantined records (admin)', tags: ['sync'], access: 'admin', parameters: ['id'], responses: { 200: 'json' }, problems: [404] },
+    patch: {
+      summary: 'Change a peer {"name"?, "token"?, "tokenHeader"?, "interval"?, "profile"?} (merge patch; its synced data stays) (admin)',
+      tags: ['sync'], access: 'admin', parameters: ['id'], body: 'json', responses: { 200: 'json' }, problems: [404, 409, 413, 415, 422],
+    },
     delete: { summary: 'Remove a peer and its data (admin)', tags: ['sync'], access: 'admin', parameters: ['id'], responses: { 204: 'empty' }, problems: [404] },
   },
   '/api/sync/peers/{id}/sync': {

@@ -7,7 +7,7 @@
 import { Router, type Request, type Response } from 'express';
 import { requireAdmin } from '../auth/middleware.js';
 import { ConflictHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
-import type { PeerRow, ProvenanceStore } from '../store/federation.js';
+import type { PeerChanges, PeerRow, ProvenanceStore } from '../store/federation.js';
 import { checkPeerUrl } from '../sync/peer-url.js';
 import { parseInterval, type SyncScheduler } from '../sync/scheduler.js';
 import { subscribeFailureText, type SubscribeOutcome } from '../sync/subscribe.js';
@@ -36,6 +36,43 @@ function json(res: Response, status: number, body: unknown): void {
   res.status(status).type('application/json').send(JSON.stringify(body));
 }
 
+const PATCH_FIELDS = ['name', 'token', 'tokenHeader', 'interval', 'profile'] as const;
+
+/**
+ * The changes a `PATCH /api/sync/peers/{id}` body asks for, merge-patch style (RFC 7396): an absent field is
+ * left as it is, `"token": null` forgets the token; any other field, or a value of the wrong shape, is refused.
+ *
+ * @throws UnprocessableEntityHttpError (422) naming the field
+ */
+export function peerChangesOf(body: Record<string, unknown>): PeerChanges {
+  const unknown = Object.keys(body).filter((key) => !(PATCH_FIELDS as readonly string[]).includes(key));
+  if (unknown.length > 0) throw new UnprocessableEntityHttpError(`unknown field(s) ${unknown.join(', ')}; a peer's ${PATCH_FIELDS.join(', ')} may change`);
+  const changes: { -readonly [K in keyof PeerChanges]: PeerChanges[K] } = {};
+  const { name, token, tokenHeader, interval, profile } = body;
+  if (name !== undefined) {
+    if (typeof name !== 'string' || name.trim() === '') throw new UnprocessableEntityHttpError('name must be a non-empty string');
+    changes.name = name;
+  }
+  if (token !== undefined) {
+    if (token !== null && (typeof token !== 'string' || token === '')) throw new UnprocessableEntityHttpError('token must be a non-empty string, or null to forget it');
+    changes.token = token;
+  }
+  if (tokenHeader !== undefined) {
+    if (tokenHeader !== 'authorization' && tokenHeader !== 'x-api-token') throw new UnprocessableEntityHttpError('tokenHeader must be authorization or x-api-token');
+    changes.tokenHeader = tokenHeader;
+  }
+  if (profile !== undefined) {
+    if (profile !== 'dfc-v1' && profile !== 'dfc-v2') throw new UnprocessableEntityHttpError('profile must be dfc-v1 or dfc-v2');
+    changes.profile = profile;
+  }
+  if (interval !== undefined) {
+    const seconds = typeof interval === 'number' || typeof interval === 'string' ? parseInterval(String(interval)) : undefined;
+    if (seconds === undefined || seconds > MAX_INTERVAL_SECONDS) throw new UnprocessableEntityHttpError('interval must be like 300, 90s, 5m or 1h, at most a year');
+    changes.intervalSeconds = seconds;
+  }
+  return changes;
+}
+
 /** Builds the router. */
 export function syncRoutes(args: SyncRoutesArgs): Router {
   const router = Router();
@@ -53,6 +90,8 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
     const peers = await provenance.listPeers();
     json(res, 200, {
       running: scheduler.active,
+      // Whether private and loopback peers are synced: the flag, the environment or the stored setting.
+      allowPrivate: args.allowPrivate,
       peers: peers.map((p) => ({
         id: p.id, name: p.name, status: p.status, lastAttemptAt: p.lastAttemptAt, lastSuccessAt: p.lastSuccessAt,
         nextAttemptAt: p.nextAttemptAt, failures: p.failures, lastError: p.lastError, lastSummary: p.lastSummary,
@@ -72,7 +111,10 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
     for (const field of ['name', 'token'] as const) {
       if (body[field] != null && typeof body[field] !== 'string') throw new UnprocessableEntityHttpError(`${field} must be a string`);
     }
-    const checked = await checkPeerUrl(body['url'], { allowPrivate: args.allowPrivate, ownBase: args.ownBase });
+    const checked = await checkPeerUrl(body['url'], {
+      allowPrivate: args.allowPrivate, ownBase: args.ownBase,
+      privateHint: "this node does not sync such peers; its operator allows them with 'maillon config set allow-private true' and a restart (or starts it with --allow-private)",
+    });
     if (!checked.ok) throw new UnprocessableEntityHttpError(checked.failure.message);
     const given = body['interval'];
     const interval = given === undefined ? 300 : typeof given === 'number' || typeof given === 'string' ? parseInterval(String(given)) : undefined;
@@ -99,6 +141,19 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
     // Quarantined records show their problems as every other answer does, stable `code` included.
     const quarantine = await provenance.quarantine(peer.id);
     json(res, 200, { ...publicPeer(peer), resources: await provenance.peerCounts(peer.id), quarantine });
+  });
+
+  // Changes what is sent and when, never what was synced: a peer's data stays (`DELETE` is the way to drop it).
+  router.patch('/peers/:id', async (req, res) => {
+    requireAdmin(res);
+    const peer = await peerOf(req);
+    const changes = peerChangesOf(jsonObjectBody(req, '{"token": "...", "tokenHeader": "authorization", "interval": "5m", "name": "...", "profile": "dfc-v1"}'));
+    if (changes.name !== undefined && (await provenance.listPeers()).some((p) => p.name === changes.name && p.id !== peer.id)) {
+      throw new ConflictHttpError(`another peer is named ${changes.name}`);
+    }
+    const updated = await provenance.updatePeer(peer.id, changes);
+    if (updated === undefined) throw new NotFoundHttpError(`no peer ${JSON.stringify(req.params['id'])}`);
+    json(res, 200, publicPeer(updated));
   });
 
   router.delete('/peers/:id', async (req, res) => {

@@ -100,6 +100,18 @@ export interface NewPeer {
   readonly intervalSeconds?: number;
 }
 
+/**
+ * What may change of a peer once added (`maillon peer set`, `PATCH /api/sync/peers/{id}`): an absent field is
+ * left as it is; a `token` of `null` forgets the token.
+ */
+export interface PeerChanges {
+  readonly name?: string;
+  readonly token?: string | null;
+  readonly tokenHeader?: 'authorization' | 'x-api-token';
+  readonly profile?: 'dfc-v1' | 'dfc-v2';
+  readonly intervalSeconds?: number;
+}
+
 /** Validators of a URL fetched for a peer. */
 export interface SourceValidators {
   readonly etag: string | null;
@@ -159,6 +171,12 @@ export interface ProvenanceStore {
   listPeers(): Promise<PeerRow[]>;
   /** A peer by id or name. */
   getPeer(idOrName: string | number): Promise<PeerRow | undefined>;
+  /**
+   * Changes a peer's name, token, profile or interval, keeping everything synced from it. A change of what is
+   * sent (token, header, profile) makes the peer due now: the failure it may have caused is not waited out.
+   * Returns the peer as it now is, or undefined when there is no such peer.
+   */
+  updatePeer(id: number, changes: PeerChanges): Promise<PeerRow | undefined>;
   /** Removes a peer with everything synced from it, its rows of the federated index included. */
   removePeer(id: number): Promise<boolean>;
   /** Records an attempt's outcome (status, error, summary, next attempt). */

@@ -152,10 +152,31 @@ export class AlreadyExistsError extends Error {
   }
 }
 
+/** Raised when an enterprise cannot be removed while orders placed with it are open (pending or held). */
+export class OpenOrdersError extends Error {
+  public override readonly name = 'OpenOrdersError';
+
+  public constructor(public readonly eid: string, public readonly open: number) {
+    super(`enterprise ${eid} has ${open} open order(s) (pending or held): complete or cancel them first`);
+  }
+}
+
+/** What {@link NodeStore.removeEnterprise} removed. */
+export interface RemovedEnterprise {
+  /** Published resources withdrawn (each a `delete` version in the change feed, unless the enterprise was private). */
+  readonly resources: number;
+  /** API tokens of the enterprise deleted (with the webhook subscriptions they made). */
+  readonly tokens: number;
+  /** Listings of other nodes' items it had. */
+  readonly listings: number;
+}
+
 /** The persistence port. */
 export interface NodeStore {
   /** The public base URL the stored `@id`s are built from. */
   readonly baseUrl: string;
+  /** Whether the operator chose that base URL (`--base-url`), rather than it being where a node first listened. */
+  readonly baseUrlGiven: boolean;
   /**
    * Peers, their sync state and their provenance graphs: the sync engine's side of the federation. Applying
    * a snapshot here also rebuilds the peer's rows of {@link NodeStore.index}, in the same transaction.
@@ -173,6 +194,16 @@ export interface NodeStore {
   /** Creates an enterprise with its profile records (Enterprise, Address, Person). */
   createEnterprise(eid: string, iri: string, records: readonly DfcRecord[], options?: { private?: boolean }): Promise<EnterpriseRow>;
   getEnterprise(eid: string): Promise<EnterpriseRow | undefined>;
+  /**
+   * Removes an enterprise in one transaction: its resources are deleted one by one, so the change feed carries a
+   * `delete` version of each (a private enterprise's versions are all dropped from the feed instead: without its
+   * row, nothing would hide them from the public feed); then its tokens, grants, listings, stock, closed orders and webhook
+   * subscriptions go with its row.
+   *
+   * @returns what was removed, or undefined when there is no such enterprise
+   * @throws {@link OpenOrdersError} while an order placed with it is pending or held (nothing is removed)
+   */
+  removeEnterprise(eid: string): Promise<RemovedEnterprise | undefined>;
   listEnterprises(): Promise<EnterpriseRow[]>;
   /** Current version of an enterprise (one indexed read: used to validate caches). */
   enterpriseVersion(eid: string): Promise<number | undefined>;
@@ -196,6 +227,11 @@ export interface NodeStore {
    * must not write through the store (that write would wait for this transaction).
    */
   update<T>(eid: string, decide: (reads: ResourceReads) => Promise<Decision<T>>, options?: ApplyOptions): Promise<T>;
+
+  /** The operator's stored node settings (`maillon config`), by key. */
+  settings(): Promise<Map<string, string>>;
+  /** Stores one node setting (the caller checks the key and the value). */
+  setSetting(key: string, value: string): Promise<void>;
 
   createToken(token: { id: string; hash: string; eid: string | null; scopes: readonly string[]; label?: string }): Promise<TokenRow>;
   findTokenByHash(hash: string): Promise<TokenRow | undefined>;

@@ -15,9 +15,10 @@ export type PeerUrlCheck = { ok: true; url: string } | { ok: false; failure: Fai
  * Checks a peer URL.
  *
  * @param text - what the operator gave
- * @param options - whether private addresses are allowed, and our own base URL
+ * @param options - whether private addresses are allowed, our own base URL, and what to tell about a private
+ *   address (default: how this node's operator allows private peers)
  */
-export async function checkPeerUrl(text: string, options: { allowPrivate: boolean; ownBase: string }): Promise<PeerUrlCheck> {
+export async function checkPeerUrl(text: string, options: { allowPrivate: boolean; ownBase: string; privateHint?: string }): Promise<PeerUrlCheck> {
   let url: URL;
   try {
     url = new URL(text);
@@ -33,7 +34,7 @@ export async function checkPeerUrl(text: string, options: { allowPrivate: boolea
   if (!options.allowPrivate) {
     const host = url.hostname.replace(/^\[|\]$/gu, '');
     const checked = await checkPublicHost(host, false);
-    if (!checked.ok) return refusedHost(checked, host, url.href);
+    if (!checked.ok) return refusedHost(checked, host, url.href, options.privateHint ?? PEER_PRIVATE_HINT);
   }
   return { ok: true, url: url.href };
 }
@@ -42,11 +43,14 @@ function refused(kind: Failure['kind'], message: string, url: string): PeerUrlCh
   return { ok: false, failure: failure(kind, message, url) };
 }
 
+/** How the operator of the node that refused a private peer allows such peers: for one command, or for good. */
+export const PEER_PRIVATE_HINT = "give --allow-private to this command, or allow private peers for good with 'maillon config set allow-private true'";
+
 /** The operator's words for a host {@link checkPublicHost} refused. */
-function refusedHost(checked: Exclude<HostCheck, { ok: true }>, host: string, url: string): PeerUrlCheck {
+function refusedHost(checked: Exclude<HostCheck, { ok: true }>, host: string, url: string, privateHint: string): PeerUrlCheck {
   switch (checked.reason) {
     case 'private':
-      return refused('private-address', `${host} is a private or loopback address; start the node with --allow-private to sync such peers`, url);
+      return refused('private-address', `${host} is a private or loopback address; ${privateHint}`, url);
     case 'unresolved':
       return refused('network', `cannot resolve ${host}: ${checked.error instanceof Error ? checked.error.message : String(checked.error)}`, url);
     // An empty answer (Node's resolver throws instead), or a timeout, which is not asked for here: the

@@ -33,6 +33,24 @@ export function subscribeFailureText(f: Failure): string {
   return f.kind === 'discovery' || f.kind === 'decode' ? f.message : failureText(f);
 }
 
+/** Refusals of a subscription whose problem detail is worth reading: a bad token, no right, a refused callback. */
+const REFUSALS: ReadonlySet<number> = new Set([401, 403, 422]);
+
+/** The `detail` (else `title`) of a problem document, clipped to one line; the text itself when it is none. */
+function problemDetail(text: string): string {
+  let said = text;
+  try {
+    const problem = JSON.parse(text) as { detail?: unknown; title?: unknown };
+    if (typeof problem.detail === 'string') said = problem.detail;
+    else if (typeof problem.title === 'string') said = problem.title;
+  } catch {
+    // Not JSON: the text as it is.
+  }
+  // eslint-disable-next-line no-control-regex -- text from another party: no control characters in a log line
+  const line = said.replace(/[\u0000-\u001f\u007f]+/gu, ' ').trim();
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+}
+
 /**
  * Registers our webhook at a peer.
  *
@@ -57,8 +75,13 @@ export async function subscribeToPeer(peer: PeerRow, args: SubscribeArgs): Promi
     // Registration carries our credential at the peer: it is not replayed to wherever a redirect points.
     redirect: 'error',
     ...(peer.token !== null ? { credential: peerCredential(peer.token, peer.tokenHeader) } : {}),
+    // A refusal's problem document is read whole: its detail says what to fix, and on which node.
+    answerStatuses: REFUSALS,
   }, args.policy);
   if (!answer.ok) return answer;
+  if (REFUSALS.has(answer.response.status)) {
+    return { ok: false, failure: failure('http-status', `the peer refused (HTTP ${answer.response.status}): ${problemDetail(bodyText(answer.response))}`, endpoint, answer.response.status) };
+  }
   let created: { id?: unknown; secret?: unknown };
   try {
     created = JSON.parse(bodyText(answer.response)) as { id?: unknown; secret?: unknown };

@@ -146,6 +146,31 @@ describe('maillon peer and sync commands', function () {
     expect(out).to.match(/ {2}last error: http-status: HTTP 500/u);
   });
 
+  it('peer set changes the token, header, interval, name and profile, and keeps what was synced', async () => {
+    const set = await cli('peer', 'set', 'x', '--token', 'secret-1', '--token-header', 'x-api-token', '--interval', '1h');
+    expect(set.code, set.err).to.equal(0);
+    expect(set.out).to.equal('peer 1 x: token set (x-api-token), every 3600 s\n');
+    const status = await cli('peer', 'status', 'x');
+    expect(status.out).to.include('  token: set (x-api-token)\n');
+    expect(status.out).to.include('  resources: 6 active, 0 missing, 0 withdrawn\n');
+    expect(status.out).not.to.include('secret-1');
+    const renamed = await cli('peer', 'set', '1', '--name', 'rucher', '--profile', 'dfc-v2', '--no-token');
+    expect(renamed.out).to.equal('peer 1 rucher: name rucher, no token, profile dfc-v2\n');
+    expect((await cli('peer', 'list')).out).to.match(/^1\s+rucher\s+\S+\s+3600s\s+ok\s/mu);
+    expect((await cli('peer', 'status', 'rucher')).out).to.include('  resources: 6 active, 0 missing, 0 withdrawn\n');
+    const taken = await cli('peer', 'set', 'rucher', '--name', 'broken');
+    expect(taken.code).to.equal(1);
+    expect(taken.err).to.equal('another peer is named broken\n');
+    expect((await cli('peer', 'set', 'rucher', '--name', 'x')).code).to.equal(0);
+  });
+
+  it('peer set refuses a bad interval, --token with --no-token, and nothing to set', async () => {
+    for (const argv of [['--interval', 'often'], ['--token', 't', '--no-token'], [], ['--token-header', 'cookie']]) {
+      const error = await cli('peer', 'set', 'x', ...argv).then(() => undefined, (e: unknown) => e);
+      expect(error, argv.join(' ')).to.be.instanceOf(UsageError);
+    }
+  });
+
   it('peer remove removes the peer and what was synced from it', async () => {
     const { code, out } = await cli('peer', 'remove', 'x');
     expect(code).to.equal(0);

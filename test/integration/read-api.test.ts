@@ -740,7 +740,7 @@ describe('read API', () => {
         ['/api/dfc/enterprises', ['GET', 'HEAD', 'OPTIONS', 'POST'], true],
         [`${ENT}/supplied_products`, ['GET', 'HEAD', 'OPTIONS', 'POST'], true],
         [`${ENT}/catalog_items`, ['GET', 'HEAD', 'OPTIONS'], false],
-        [ENT, ['GET', 'HEAD', 'OPTIONS', 'PUT'], false],
+        [ENT, ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'], false],
         [`${ENT}/supplied_products/ail-violet`, ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'], false],
         [`${ENT}/catalog_items/ail-violet`, ['GET', 'HEAD', 'OPTIONS', 'PUT'], false],
         [`${ENT}/offers/ail-violet`, ['GET', 'HEAD', 'OPTIONS', 'PUT'], false],
@@ -765,7 +765,7 @@ describe('read API', () => {
         ['POST', `${ENT}/catalog_items`, ['GET', 'HEAD', 'OPTIONS']],
         ['PATCH', `${ENT}/offers/ail-violet`, ['GET', 'HEAD', 'OPTIONS', 'PUT']],
         ['DELETE', '/api/dfc/enterprises', ['GET', 'HEAD', 'OPTIONS', 'POST']],
-        ['DELETE', ENT, ['GET', 'HEAD', 'OPTIONS', 'PUT']],
+        ['PATCH', ENT, ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']],
         ['PUT', `/api/dfc/persons/${FERME}`, ['GET', 'HEAD', 'OPTIONS']],
         ['PATCH', `${ENT}/supplied_products/ail-violet`, ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']],
       ];

@@ -715,7 +715,7 @@ describe('write API (real node)', () => {
       { name: 'DELETE on a catalog item', method: 'DELETE', path: pathOfLocal(() => item), status: 405 },
       { name: 'POST on an offer', method: 'POST', path: pathOfLocal(() => offer), status: 405, headers: () => JSON_TYPE, body: () => '{"dfc-b:hasPrice": 1}' },
       { name: 'POST on the catalog_items collection', method: 'POST', path: () => api(A, 'catalog_items'), status: 405, headers: () => JSONLD, body: validProduct },
-      { name: 'DELETE on an enterprise', method: 'DELETE', path: () => api(A), status: 405 },
+      { name: 'PATCH on an enterprise', method: 'PATCH', path: () => api(A), status: 405, headers: () => JSON_TYPE, body: () => '{}' },
       { name: 'PUT on the supplied_products collection', method: 'PUT', path: products, status: 405, headers: () => JSONLD, body: validProduct },
       // 409
       {

@@ -10,7 +10,7 @@
  */
 import type { Problem } from '../../errors/problem.js';
 import type {
-  HeldResource, NewPeer, PeerRow, ProvenanceStore, QuarantinedRecord, SnapshotWrite, SourceValidators, SyncSummary,
+  HeldResource, NewPeer, PeerChanges, PeerRow, ProvenanceStore, QuarantinedRecord, SnapshotWrite, SourceValidators, SyncSummary,
 } from '../federation.js';
 import { inChunks, insertMany } from './chunks.js';
 import type { SqliteDatabase } from './database.js';
@@ -56,6 +56,22 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       ? await this.db.reader.get<PeerSql>('SELECT * FROM peers WHERE id = ?', [Number(idOrName)])
       : await this.db.reader.get<PeerSql>('SELECT * FROM peers WHERE name = ?', [idOrName]);
     return row === undefined ? undefined : peerRow(row);
+  }
+
+  public async updatePeer(id: number, changes: PeerChanges): Promise<PeerRow | undefined> {
+    const columns: readonly [string, string | number | null | undefined][] = [
+      ['name', changes.name], ['token', changes.token], ['token_header', changes.tokenHeader], ['profile', changes.profile],
+      ['interval_s', changes.intervalSeconds],
+    ];
+    const given = columns.filter(([, value]) => value !== undefined);
+    const sets = given.map(([column]) => `${column} = ?`);
+    const values = given.map(([, value]) => value ?? null);
+    if (changes.token !== undefined || changes.tokenHeader !== undefined || changes.profile !== undefined) sets.push('next_attempt_at = NULL');
+    return this.db.transaction(async (tx) => {
+      if (sets.length > 0) await tx.run(`UPDATE peers SET ${sets.join(', ')} WHERE id = ?`, [...values, id]);
+      const row = await tx.get<PeerSql>('SELECT * FROM peers WHERE id = ?', [id]);
+      return row === undefined ? undefined : peerRow(row);
+    });
   }
 
   public async removePeer(id: number): Promise<boolean> {

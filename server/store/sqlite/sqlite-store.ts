@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { SqliteOidcStore } from './oidc-store.js';
 import type { DfcRecord, RecordKind } from '../../../ontology/records.js';
 import {
-  AlreadyExistsError, ConcurrentChangeError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type Decision, type EnterpriseRow, type NodeStore, type ResourceReads, type StoredResource, type TokenRow,
+  AlreadyExistsError, ConcurrentChangeError, OpenOrdersError, OwnershipError, type RemovedEnterprise, VersionConflictError, type ApplyOptions, type ChangeSet, type Decision, type EnterpriseRow, type NodeStore, type ResourceReads, type StoredResource, type TokenRow,
   versionOfJson,
 } from '../store.js';
 import { SqliteDatabase, withReadOnly, type SqlConnection, type SqlValue } from './database.js';
@@ -78,7 +78,11 @@ export interface SqliteStoreOptions {
   readonly path: string;
   /** The node's public base URL for a new database. */
   readonly baseUrl: string;
-  /** Move the stored `@id`s to `baseUrl` when the database was made with another one (else keep the stored one). */
+  /**
+   * The operator gave `baseUrl` (`--base-url`): move the stored `@id`s to it when the database was made with
+   * another one (else keep the stored one), and remember that the stored base URL was chosen, not derived from
+   * where a node listened.
+   */
   readonly rebase?: boolean;
 }
 
@@ -98,6 +102,8 @@ export class SqliteStore implements NodeStore {
   private constructor(
     private readonly db: SqliteDatabase,
     public readonly baseUrl: string,
+    /** Whether the stored base URL was given by the operator (`--base-url`) rather than derived from an address. */
+    public readonly baseUrlGiven: boolean,
   ) {
     this.provenance = new SqliteProvenanceStore(db);
     this.index = new SqliteFederatedIndex(db);
@@ -121,6 +127,7 @@ export class SqliteStore implements NodeStore {
     try {
       await migrate(db);
       let baseUrl = options.baseUrl.replace(/\/+$/u, '');
+      let given = options.rebase === true;
       await db.transaction(async (tx) => {
         const stored = await tx.get<{ value: string }>("SELECT value FROM meta WHERE key = 'base_url'");
         if (stored === undefined) {
@@ -129,8 +136,13 @@ export class SqliteStore implements NodeStore {
           if (options.rebase === true) await rebase(tx, stored.value, baseUrl);
           else baseUrl = stored.value;
         }
+        if (stored === undefined || options.rebase === true) {
+          await tx.run("INSERT INTO meta (key, value) VALUES ('base_url_given', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [given ? '1' : '0']);
+        } else {
+          given = (await tx.get<{ value: string }>("SELECT value FROM meta WHERE key = 'base_url_given'"))?.value === '1';
+        }
       });
-      return new SqliteStore(db, baseUrl);
+      return new SqliteStore(db, baseUrl, given);
     } catch (error: unknown) {
       await db.close();
       throw error;
@@ -145,6 +157,7 @@ export class SqliteStore implements NodeStore {
       await tx.run('INSERT INTO enterprises (eid, iri, name, private, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)', [
         eid, iri, name, options.private === true ? 1 : 0, now, now,
       ]);
+      await continueVersions(tx, eid);
       await upsertRecords(tx, eid, records, now);
       return enterpriseRow((await tx.get<EnterpriseSql>('SELECT * FROM enterprises WHERE eid = ?', [eid])) as EnterpriseSql);
     });
@@ -153,6 +166,28 @@ export class SqliteStore implements NodeStore {
   public async getEnterprise(eid: string): Promise<EnterpriseRow | undefined> {
     const row = await this.db.reader.get<EnterpriseSql>('SELECT * FROM enterprises WHERE eid = ?', [eid]);
     return row === undefined ? undefined : enterpriseRow(row);
+  }
+
+  public async removeEnterprise(eid: string): Promise<RemovedEnterprise | undefined> {
+    return this.write(async (tx) => {
+      const row = await tx.get<EnterpriseSql>('SELECT * FROM enterprises WHERE eid = ?', [eid]);
+      if (row === undefined) return undefined;
+      // Checked in the transaction that removes: no order can be placed between the check and the removal.
+      const open = await tx.get<{ n: number }>("SELECT count(*) AS n FROM orders WHERE eid = ? AND status IN ('Pending', 'Held')", [eid]);
+      if ((open?.n ?? 0) > 0) throw new OpenOrdersError(eid, open?.n ?? 0);
+      // Row by row through the triggers: each resource leaves a `delete` version in the feed, so followers withdraw it.
+      const resources = await tx.run('DELETE FROM resources WHERE eid = ?', [eid]);
+      // A private enterprise's versions are hidden from the public feed by its row: without the row they would
+      // show, so they all go (its followers held an admin or enterprise token, and resync from nothing).
+      if (row.private === 1) await tx.run('DELETE FROM feed_events WHERE eid = ?', [eid]);
+      const listings = await tx.run('DELETE FROM listings WHERE eid = ?', [eid]);
+      const tokens = await tx.run('DELETE FROM tokens WHERE eid = ?', [eid]);
+      // The rest (grants, stock ledgers, closed orders, the enterprise's webhook subscriptions) cascades.
+      const last = await tx.get<{ version: number; profile_version: number }>('DELETE FROM enterprises WHERE eid = ? RETURNING version, profile_version', [eid]);
+      await tx.run(`INSERT INTO meta (key, value) VALUES (?, json_object('version', ?, 'profile', ?))
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [`removed-enterprise:${eid}`, last?.version ?? row.version, last?.profile_version ?? row.profile_version]);
+      return { resources: resources.changes, tokens: tokens.changes, listings: listings.changes };
+    });
   }
 
   public async listEnterprises(): Promise<EnterpriseRow[]> {
@@ -203,6 +238,18 @@ export class SqliteStore implements NodeStore {
     });
   }
 
+  public async settings(): Promise<Map<string, string>> {
+    // Settings share the meta table under a prefix of their own: no migration, and no clash with base_url.
+    const rows = await this.db.reader.all<{ key: string; value: string }>("SELECT key, value FROM meta WHERE key LIKE 'setting:%' ORDER BY key");
+    return new Map(rows.map((r) => [r.key.slice('setting:'.length), r.value]));
+  }
+
+  public async setSetting(key: string, value: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [`setting:${key}`, value]);
+    });
+  }
+
   public async createToken(token: { id: string; hash: string; eid: string | null; scopes: readonly string[]; label?: string }): Promise<TokenRow> {
     return this.db.transaction(async (tx) => {
       await tx.run('INSERT INTO tokens (id, hash, eid, scopes, label, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
@@ -245,6 +292,16 @@ export class SqliteStore implements NodeStore {
   }
 }
 
+/**
+ * A new enterprise that takes the id of a removed one continues its versions: they key the render cache and
+ * ETags, and a body or an ETag of the removed enterprise must never pass for the new one's.
+ */
+async function continueVersions(tx: SqlConnection, eid: string): Promise<void> {
+  await tx.run(`UPDATE enterprises SET version = enterprises.version + v.last, profile_version = enterprises.profile_version + v.last_profile
+    FROM (SELECT json_extract(value, '$.version') AS last, json_extract(value, '$.profile') AS last_profile FROM meta WHERE key = ?) AS v
+    WHERE enterprises.eid = ?`, [`removed-enterprise:${eid}`, eid]);
+}
+
 /** Applies a change set inside the caller's transaction (see {@link NodeStore.apply}). */
 async function applyChanges(tx: SqlConnection, eid: string, changes: ChangeSet, options: ApplyOptions): Promise<void> {
   const now = new Date().toISOString();
@@ -253,6 +310,7 @@ async function applyChanges(tx: SqlConnection, eid: string, changes: ChangeSet, 
     await tx.run('INSERT INTO enterprises (eid, iri, name, private, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)', [
       eid, changes.create.iri, changes.enterprise?.name ?? eid, changes.create.private === true ? 1 : 0, now, now,
     ]);
+    await continueVersions(tx, eid);
   }
   // The version moves by triggers with every change; an explicit statement is needed only to check it
   // (If-Match) or to change the enterprise row itself. A stock write holds the lock for its own updates only.

@@ -47,7 +47,7 @@ describe('http: the sync routes', function () {
 
   it('every route needs the node admin token: 401 without a token, 403 with an enterprise token', async () => {
     for (const [method, path] of [['GET', '/api/sync/status'], ['GET', '/api/sync/peers'], ['POST', '/api/sync/peers'], ['GET', '/api/sync/peers/1'],
-      ['DELETE', '/api/sync/peers/1'], ['POST', '/api/sync/peers/1/sync'], ['POST', '/api/sync/peers/1/subscribe']] as const) {
+      ['DELETE', '/api/sync/peers/1'], ['PATCH', '/api/sync/peers/1'], ['POST', '/api/sync/peers/1/sync'], ['POST', '/api/sync/peers/1/subscribe']] as const) {
       const anonymous = await node.request(method, path);
       expect(expectProblem(anonymous, 401).detail, `${method} ${path}`).to.include('admin');
       expect(anonymous.headers.get('www-authenticate')).to.equal('Bearer');
@@ -115,8 +115,9 @@ describe('http: the sync routes', function () {
     const outcome = response.json<{ ok: boolean; failure: { kind: string; message: string } }>();
     expect(outcome.ok).to.equal(false);
     expect(outcome.failure.kind).to.be.a('string');
-    const status = (await node.request('GET', '/api/sync/status', { headers: admin })).json<{ running: number[]; peers: Record<string, unknown>[] }>();
+    const status = (await node.request('GET', '/api/sync/status', { headers: admin })).json<{ running: number[]; allowPrivate: boolean; peers: Record<string, unknown>[] }>();
     expect(status.running).to.deep.equal([]);
+    expect(status.allowPrivate).to.equal(true);
     const row = status.peers.find((p) => p['id'] === failing?.id);
     expect(row?.['status']).to.equal('failed');
     expect(row?.['lastError']).to.be.a('string').and.not.equal('');
@@ -134,8 +135,46 @@ describe('http: the sync routes', function () {
     expect(refused.detail).to.equal('cannot subscribe: the peer does not take subscriptions');
   });
 
+  it('PATCH changes a peer\'s token, header, interval, name and profile, merge-patch style, and keeps its data', async () => {
+    const patch = (body: unknown, id: number | string = peerId) => node.request('PATCH', `/api/sync/peers/${id}`, { headers: admin, body: JSON.stringify(body) });
+    const before = (await node.request('GET', `/api/sync/peers/${peerId}`, { headers: admin })).json<{ resources: { active: number } }>();
+    const response = await patch({ token: 'n3w', tokenHeader: 'authorization', interval: '1h' });
+    expect(response.status, response.text).to.equal(200);
+    expect(response.json()).to.include({ id: peerId, name: 'verger', hasToken: true, tokenHeader: 'authorization', intervalSeconds: 3600, profile: 'dfc-v1' });
+    expect(response.text).not.to.include('n3w');
+    expect((await node.store.provenance.getPeer(peerId))?.token).to.equal('n3w');
+    const renamed = await node.request('PATCH', `/api/sync/peers/${peerId}`, {
+      headers: { ...admin, 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ name: 'verger-bio', token: null, profile: 'dfc-v2' }),
+    });
+    expect(renamed.json()).to.include({ name: 'verger-bio', hasToken: false, intervalSeconds: 3600, profile: 'dfc-v2' });
+    expect((await patch({})).json()).to.include({ name: 'verger-bio', hasToken: false });
+    const after = (await node.request('GET', '/api/sync/peers/verger-bio', { headers: admin })).json<{ resources: { active: number } }>();
+    expect(after.resources.active).to.equal(before.resources.active).and.to.be.greaterThan(0);
+    // Every refusal names the field, and changes nothing.
+    expect(expectProblem(await patch({ url: 'http://elsewhere.test/' }), 422).detail).to.match(/^unknown field\(s\) url;/u);
+    expect(expectProblem(await patch({ interval: 'often' }), 422).detail).to.include('interval');
+    expect(expectProblem(await patch({ interval: 0 }), 422).detail).to.include('interval');
+    expect(expectProblem(await patch({ token: 42 }), 422).detail).to.include('token');
+    expect(expectProblem(await patch({ tokenHeader: 'cookie' }), 422).detail).to.include('tokenHeader');
+    expect(expectProblem(await patch({ profile: 'dfc-v3' }), 422).detail).to.include('profile');
+    expect(expectProblem(await patch({ name: '' }), 422).detail).to.include('name');
+    expect(expectProblem(await patch({ name: '127.0.0.1:9', interval: '5m' }), 409).detail).to.include('127.0.0.1:9');
+    expectProblem(await node.request('PATCH', `/api/sync/peers/${peerId}`, { headers: admin, body: '[1]' }), 400);
+    expectProblem(await node.request('PATCH', `/api/sync/peers/${peerId}`, { headers: bearer(node.adminToken), body: '{}' }), 415);
+    expect((await node.request('GET', `/api/sync/peers/${peerId}`, { headers: admin })).json()).to.include({ name: 'verger-bio', intervalSeconds: 3600 });
+    expect((await patch({ name: 'verger' })).status).to.equal(200);
+    // A new token for a failed peer: it is due now, not after the backoff its old token may have caused.
+    const failing = (await node.request('GET', '/api/sync/peers', { headers: admin })).json<PeerRow[]>().find((p) => p.name === '127.0.0.1:9');
+    expect(failing?.nextAttemptAt).to.be.a('string');
+    expect((await patch({ token: 'fresh' }, failing?.id)).json()).to.include({ nextAttemptAt: null, failures: 1, hasToken: true });
+    // An interval alone leaves the backoff as it is.
+    const again = (await node.request('POST', `/api/sync/peers/${failing?.id}/sync`, { headers: admin })).json<{ ok: boolean }>();
+    expect(again.ok).to.equal(false);
+    expect((await patch({ interval: '10m' }, failing?.id)).json<PeerRow>().nextAttemptAt).to.be.a('string');
+  });
+
   it('an unknown peer is 404 on every route', async () => {
-    for (const [method, path] of [['GET', '/api/sync/peers/999'], ['DELETE', '/api/sync/peers/999'], ['POST', '/api/sync/peers/999/sync'],
+    for (const [method, path] of [['GET', '/api/sync/peers/999'], ['DELETE', '/api/sync/peers/999'], ['PATCH', '/api/sync/peers/999'], ['POST', '/api/sync/peers/999/sync'],
       ['POST', '/api/sync/peers/nobody/subscribe']] as const) {
       expect(expectProblem(await node.request(method, path, { headers: admin }), 404).detail).to.include('no peer');
     }

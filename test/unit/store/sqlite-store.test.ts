@@ -107,6 +107,7 @@ describe('SqliteStore (SQLite only)', () => {
   it('keeps the base URL it was made with, and moves every stored @id when asked to rebase', async () => {
     const first = await SqliteStore.open({ path: file, baseUrl: 'http://old.test/' });
     expect(first.baseUrl).to.equal('http://old.test');
+    expect(first.baseUrlGiven).to.equal(false);
     await first.createEnterprise('ferme', 'http://old.test/api/dfc/enterprises/ferme', farm('http://old.test'));
     await first.close();
     const kept = await SqliteStore.open({ path: file, baseUrl: 'http://new.test' });
@@ -118,8 +119,64 @@ describe('SqliteStore (SQLite only)', () => {
       expect((await moved.getEnterprise('ferme'))?.iri).to.equal('http://new.test/api/dfc/enterprises/ferme');
       expect((await moved.getResource('http://new.test/api/dfc/enterprises/ferme'))?.record.id).to.equal('http://new.test/api/dfc/enterprises/ferme');
       expect(await moved.getResource('http://old.test/api/dfc/enterprises/ferme')).to.equal(undefined);
+      // Given (rebased to), the base URL is the operator's choice, and stays so when later opens give none.
+      expect(moved.baseUrlGiven).to.equal(true);
     } finally {
       await moved.close();
+    }
+    const reopened = await SqliteStore.open({ path: file, baseUrl: 'http://127.0.0.1:3000' });
+    try {
+      expect(reopened.baseUrl).to.equal('http://new.test');
+      expect(reopened.baseUrlGiven).to.equal(true);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('stores node settings in meta, beside and apart from the base URL', async () => {
+    const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
+    try {
+      expect(await store.settings()).to.deep.equal(new Map());
+      await store.setSetting('allow-private', 'true');
+      await store.setSetting('allow-private', 'false');
+      await store.setSetting('other', 'x');
+      expect(await store.settings()).to.deep.equal(new Map([['allow-private', 'false'], ['other', 'x']]));
+      expect(store.baseUrl).to.equal('http://node.test');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('removes an enterprise with its resources (a delete version each) and tokens; the id made again continues its versions', async () => {
+    const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
+    try {
+      const iri = 'http://node.test/api/dfc/enterprises/ferme';
+      await store.createEnterprise('ferme', iri, farm('http://node.test'));
+      await store.createToken({ id: 't1', hash: 'h1', eid: 'ferme', scopes: ['ReadProducts'] });
+      await store.apply('ferme', { enterprise: { name: 'Ferme 2' } });
+      const last = await store.getEnterprise('ferme');
+      expect(await store.removeEnterprise('ferme')).to.deep.equal({ resources: 1, tokens: 1, listings: 0 });
+      expect(await store.getEnterprise('ferme')).to.equal(undefined);
+      expect(await store.findTokenByHash('h1')).to.equal(undefined);
+      expect(await readRows(file, "SELECT iri, action FROM feed_events WHERE action = 'delete'")).to.deep.equal([{ iri, action: 'delete' }]);
+      expect(await store.removeEnterprise('ferme')).to.equal(undefined);
+      const again = await store.createEnterprise('ferme', iri, farm('http://node.test'));
+      expect(again.version).to.be.greaterThan(last?.version ?? Infinity);
+      expect(again.profileVersion).to.be.greaterThan(last?.profileVersion ?? Infinity);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('removing a private enterprise drops its versions from the feed: without its row, nothing would hide them', async () => {
+    const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
+    try {
+      await store.createEnterprise('ferme', 'http://node.test/api/dfc/enterprises/ferme', farm('http://node.test'), { private: true });
+      expect(await readRows(file, "SELECT count(*) AS n FROM feed_events WHERE eid = 'ferme'")).to.deep.equal([{ n: 1 }]);
+      await store.removeEnterprise('ferme');
+      expect(await readRows(file, "SELECT count(*) AS n FROM feed_events WHERE eid = 'ferme'")).to.deep.equal([{ n: 0 }]);
+    } finally {
+      await store.close();
     }
   });
 

@@ -21,7 +21,7 @@ describe('checkPeerUrl', () => {
   });
 
   it('refuses a host that is or resolves to a private address, unless private peers are allowed', async () => {
-    const message = (host: string) => `${host} is a private or loopback address; start the node with --allow-private to sync such peers`;
+    const message = (host: string) => `${host} is a private or loopback address; give --allow-private to this command, or allow private peers for good with 'maillon config set allow-private true'`;
     expect(await checkPeerUrl('http://127.0.0.1:8080/', OWN)).to.deep.equal({
       ok: false, failure: { kind: 'private-address', message: message('127.0.0.1'), url: 'http://127.0.0.1:8080/' },
     });

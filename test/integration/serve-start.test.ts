@@ -1,0 +1,121 @@
+/**
+ * Starting a node: a port already taken is one clear line and creates nothing; the base URL of a new database
+ * is where the node really listened (or `--base-url`), and a node that listens elsewhere says so.
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../server/config.js';
+import { createLogger } from '../../server/logging.js';
+import { ListenError, startNode } from '../../server/main.js';
+import { readRows } from '../helpers/sqlite.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+function occupy(): Promise<{ server: Server; port: number }> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port }));
+  });
+}
+
+function cliProcess(args: readonly string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli/bin.ts', ...args], {
+      cwd: ROOT, env: { ...process.env, MAILLON_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => void (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => void (err += chunk.toString()));
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+describe('starting a node', function () {
+  this.timeout(30_000);
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'maillon-start-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('maillon serve on a port in use says so in one line, exits 1 and creates no database', async () => {
+    const { server, port } = await occupy();
+    try {
+      const { code, out, err } = await cliProcess(['serve', '--port', String(port), '--data-dir', dir]);
+      expect(code).to.equal(1);
+      expect(out).to.equal('');
+      expect(err).to.equal(`maillon: port ${port} is already in use (another maillon node?)\n`);
+      expect(existsSync(join(dir, 'maillon.db'))).to.equal(false);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('startNode on a port in use rejects with a ListenError and leaves an existing database as it was', async () => {
+    const config = loadConfig({ port: '0', host: '127.0.0.1', 'data-dir': dir }, { MAILLON_LOG_LEVEL: 'silent' });
+    const first = await startNode(config, createLogger('silent'));
+    const stored = first.store.baseUrl;
+    const { server, port } = await occupy();
+    await first.close();
+    try {
+      const error = await startNode({ ...config, port }, createLogger('silent')).then(() => undefined, (e: unknown) => e);
+      expect(error).to.be.instanceOf(ListenError);
+      expect((error as Error).message).to.equal(`port ${port} is already in use (another maillon node?)`);
+      const rows = await readRows<{ value: string }>(config.db, "SELECT value FROM meta WHERE key = 'base_url'");
+      expect(rows.map((r) => r.value)).to.deep.equal([stored]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a new database stores the address the node really listens on, not the port it was asked for', async () => {
+    const node = await startNode(loadConfig({ port: '0', host: '127.0.0.1', 'data-dir': dir }, {}), createLogger('silent'));
+    try {
+      expect(node.store.baseUrl).to.equal(node.url);
+      expect(node.store.baseUrl).to.match(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/u);
+      expect(node.baseUrlNotice).to.equal(undefined);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it('a node listening elsewhere than its stored base URL says so with the command that moves the ids, and --base-url moves them', async () => {
+    const config = loadConfig({ port: '0', host: '127.0.0.1', 'data-dir': dir }, {});
+    const first = await startNode(config, createLogger('silent'));
+    const stored = first.store.baseUrl;
+    await first.close();
+    const second = await startNode(config, createLogger('silent'));
+    const now = second.url;
+    try {
+      expect(now).not.to.equal(stored);
+      expect(second.store.baseUrl).to.equal(stored);
+      expect(second.baseUrlNotice).to.equal(`the stored base URL is ${stored} but this node listens on ${now}; every @id is published under the stored one. `
+        + `To move them: maillon serve --db ${config.db} --port ${new URL(now).port} --base-url ${now}`);
+    } finally {
+      await second.close();
+    }
+    const port = new URL(now).port;
+    const moved = await startNode(loadConfig({ port, host: '127.0.0.1', 'data-dir': dir, 'base-url': now }, {}), createLogger('silent'));
+    try {
+      expect(moved.store.baseUrl).to.equal(now);
+      expect(moved.baseUrlNotice).to.equal(undefined);
+    } finally {
+      await moved.close();
+    }
+    // A base URL the operator chose (a proxy's) is never second-guessed.
+    const behindProxy = await startNode(loadConfig({ port: '0', host: '127.0.0.1', 'data-dir': dir, 'base-url': 'https://maillon.example.org' }, {}), createLogger('silent'));
+    await behindProxy.close();
+    const again = await startNode(config, createLogger('silent'));
+    try {
+      expect(again.store.baseUrl).to.equal('https://maillon.example.org');
+      expect(again.baseUrlNotice).to.equal(undefined);
+    } finally {
+      await again.close();
+    }
+  });
+});
