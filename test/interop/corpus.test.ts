@@ -72,8 +72,8 @@ const VAT_STATUS = `${CANONICAL_NAMESPACES['dfc-b']}VATstatus`;
 const FROZEN = `${CANONICAL_NAMESPACES['dfc-b']}frozen`;
 
 /**
- * The corpus. One line (or entry) per document; a document in another context registered by
- * `maillon context add` goes here too, with that command in `before`.
+ * The corpus. One line (or entry) per document; a document in another context is registered first by
+ * `maillon context add`, the command in `before`.
  */
 const CORPUS: readonly CorpusEntry[] = [
   {
@@ -156,8 +156,15 @@ const CORPUS: readonly CorpusEntry[] = [
     file: 'shapes/posted-with-placeholders.json', eid: 'poste', via: 'post',
     items: [{ name: 'Jus de poire - 75 cl', sku: 'JUS-POI-75', price: 3.6, stock: 18 }],
   },
-  // A document in another context, registered by `maillon context add`, goes here, e.g.:
-  // { file: 'shapes/other-context.json', eid: 'autre', before: [['context', 'add', '<URL>', '<FILE>']], items: [...] },
+  {
+    // A platform's own context, stored by the operator with `maillon context add` before the import.
+    file: 'shapes/other-context.json', eid: 'comptoir', readIn: 'test/unit/codec/context-registry.test.ts',
+    before: [['context', 'add', 'https://comptoir.example/ns/catalogue.jsonld', join(FIXTURES, 'contexts/comptoir-catalogue.json')]],
+    items: [
+      { name: 'Potimarron - pièce', sku: 'POTI-1', price: 3.2, stock: 15 },
+      { name: 'Chou kale - botte', sku: 'KALE-1', price: 2.4, stock: 0 },
+    ],
+  },
 ];
 
 async function cli(argv: readonly string[]): Promise<{ code: number; out: string; err: string }> {
