@@ -273,6 +273,11 @@ function bracketed(host: string): string {
  */
 export async function startNode(config: Config, logger?: Logger): Promise<RunningNode> {
   const server = createServer();
+  // A client (a peer, a reverse proxy) reuses an idle connection until its own idle timeout; if ours is shorter,
+  // the server may close the socket just as a request is sent on it, and the client sees ECONNRESET. Proxies keep
+  // idle upstream connections about 60 s: stay open longer than they do.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const address = await listen(server, config.port, config.host);
   const listeningBase = `http://${bracketed(config.host)}:${address.port}`;
   let parts: NodeParts;
