@@ -48,18 +48,29 @@ const INSERT_ENTRIES = `INSERT INTO federated_entries (source, item_iri, product
  */
 const RANK = { local: 0, authoritative: 1, relayed: 2 } as const;
 
-/** Recomputes which source wins each product key: our node, then authoritative peers, then relays. */
+/**
+ * Recomputes which source's product wins each product key: our node, then authoritative peers, then relays;
+ * between equals, the product that is the key.
+ */
 async function electWinners(tx: SqlConnection, keys: readonly string[]): Promise<void> {
   await inChunks(keys, async (chunk, marks) => {
     await tx.run(
-      `UPDATE federated_entries SET winner = (source = (
-         SELECT f2.source FROM federated_entries f2 WHERE f2.product_key = federated_entries.product_key
-         ORDER BY f2.rank, (f2.product_iri = f2.product_key) DESC, f2.source LIMIT 1))
+      // The winner is one source's product (all its items): a peer vouching for two of its own products that
+      // are one (see rekey) has both under one key, and only one of them is listed.
+      `UPDATE federated_entries SET winner = ((source, product_iri) = (
+         SELECT f2.source, f2.product_iri FROM federated_entries f2 WHERE f2.product_key = federated_entries.product_key
+         ORDER BY f2.rank, (f2.product_iri = f2.product_key) DESC, f2.source, f2.product_iri LIMIT 1))
        WHERE product_key IN (${marks})`,
       chunk,
     );
   });
 }
+
+/**
+ * Whether `s.target` is under the origin of peer `p` (what the sync calls authoritative: the same origin, so
+ * any peer of that node, whichever of its URLs it is synced from).
+ */
+const UNDER_ORIGIN = `substr(s.target, 1, length(p.origin)) = p.origin AND substr(s.target, length(p.origin) + 1, 1) IN ('/', '?', '#', '')`;
 
 /** Whether a row is merged with another product: keyed with another, or another keyed with it. */
 const MERGED = `(f.product_key <> f.product_iri OR EXISTS (
@@ -72,7 +83,8 @@ const MERGED = `(f.product_key <> f.product_iri OR EXISTS (
  * Two product IRIs are one product when this node's operator confirmed it (`confirmed_identities`), or when
  * each one's origin names the other in `owl:sameAs`: a row of rank `authoritative` or better (this node, or the
  * peer under whose origin the IRI is) for each side, or when a peer names in `owl:sameAs` two resources that are
- * both under its own origin (what its operator's import confirmed there: the peer vouches for its own
+ * both under its own origin (its row is authoritative, and the target is under the origin of the peer it came
+ * from) (what its operator's import confirmed there: the peer vouches for its own
  * resources, as this node's operator does for ours). Any other one-sided `owl:sameAs` links nothing, so no party
  * can take another's place in the catalogue by claiming to be it. Rows of one IRI (the origin and its relays)
  * always share its key.
@@ -122,7 +134,7 @@ async function rekey(tx: SqlConnection, seeds: Iterable<string>): Promise<Set<st
       for (const link of await tx.all<{ a: string; b: string }>(
         `SELECT DISTINCT f.product_iri AS a, s.target AS b FROM federated_entries f
            JOIN entry_same_as s ON s.source = f.source AND s.item_iri = f.item_iri
-           JOIN peer_resources r ON r.peer_id = f.peer_id AND r.iri = s.target AND r.authoritative = 1
+           JOIN peers p ON p.id = f.peer_id AND ${UNDER_ORIGIN}
          WHERE f.rank = ${RANK.authoritative} AND f.peer_id IS NOT NULL AND s.target <> f.product_iri
            AND (f.product_iri IN (${marks}) OR s.target IN (${marks}))`, [...chunk, ...chunk])) {
         union(link.a, link.b);
@@ -206,11 +218,11 @@ async function indexSource(
        OR EXISTS (SELECT 1 FROM confirmed_identities c WHERE c.target = f.product_iri)
        OR EXISTS (SELECT 1 FROM federated_entries o WHERE o.product_iri = f.product_iri AND o.product_key <> o.product_iri))
      UNION SELECT f.product_iri AS iri FROM federated_entries f JOIN entry_same_as s ON s.source = f.source AND s.item_iri = f.item_iri
-       JOIN peer_resources r ON r.peer_id = f.peer_id AND r.iri = s.target AND r.authoritative = 1
+       JOIN peers p ON p.id = f.peer_id AND ${UNDER_ORIGIN}
        WHERE f.source = ?${inScope('f.item_iri')} AND f.rank = ${RANK.authoritative}
      UNION SELECT f.product_iri AS iri FROM federated_entries f JOIN entry_same_as s ON s.target = f.product_iri
        JOIN federated_entries g ON g.source = s.source AND g.item_iri = s.item_iri AND g.rank = ${RANK.authoritative}
-       JOIN peer_resources r ON r.peer_id = g.peer_id AND r.iri = s.target AND r.authoritative = 1
+       JOIN peers p ON p.id = g.peer_id AND ${UNDER_ORIGIN}
        WHERE f.source = ?${inScope('f.item_iri')}`,
     [...scoped([source]), ...scoped([source]), ...scoped([source]), ...scoped([source])]);
   linked.forEach((r) => seeds.add(r.iri));

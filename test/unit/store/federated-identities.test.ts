@@ -204,6 +204,43 @@ describe('store: which products the federated index makes one (owl:sameAs)', () 
       expect((await store.index.queryEntries({}))[0]?.productKey).to.equal(theirs.product);
     });
 
+    it('a peer vouches for its own resources: its copy naming its original (both under its origin) is one product, until taken back', async () => {
+      // What an export/import round trip on the peer leaves: the copy names the original, the original names nothing.
+      const copy = ids(PEER_A, 'verger-bis', 'pommes');
+      const a = await peer(PEER_A, [
+        ...enterprise(PEER_A, 'verger'), ...offer(PEER_A, 'verger', 'pommes', 2.8),
+        ...enterprise(PEER_A, 'verger-bis'), ...offer(PEER_A, 'verger-bis', 'pommes', 2.8, [theirs.product]),
+      ]);
+      expect(await listed()).to.have.length(1);
+      expect((await store.index.rowsOfKeys([(await store.index.queryEntries({}))[0]?.productKey ?? ''])).map((r) => r.productIri).sort())
+        .to.deep.equal([theirs.product, copy.product].sort());
+      // Taken back (a small change: only the copy's product): two offers again.
+      await peer(PEER_A, [offer(PEER_A, 'verger-bis', 'pommes', 2.8)[0]]);
+      expect((await listed()).map(([source]) => source)).to.deep.equal([`peer:${a}`, `peer:${a}`]);
+      // Named again, the copy synced alone: one product again.
+      await peer(PEER_A, [offer(PEER_A, 'verger-bis', 'pommes', 2.8, [theirs.product])[0]]);
+      expect(await listed()).to.have.length(1);
+    });
+
+    it('a peer vouches only for its own origin: two peers of one node (one origin) merge, another origin does not', async () => {
+      // The same node synced through two peer rows (two enterprise URLs of one origin).
+      const copy = ids(PEER_A, 'verger-bis', 'pommes');
+      const first = await peer(PEER_A, [...enterprise(PEER_A, 'verger'), ...offer(PEER_A, 'verger', 'pommes', 2.8)]);
+      const row = await store.provenance.addPeer({ name: 'verger-bis', url: `${PEER_A}/bis` }, PEER_A);
+      await store.provenance.applySnapshot(row.id, {
+        plan: planOf([...enterprise(PEER_A, 'verger-bis'), ...offer(PEER_A, 'verger-bis', 'pommes', 2.8, [theirs.product])]),
+        sources: new Map(), quarantine: [], replaceQuarantine: false, now: '2026-02-01T00:00:00.000Z',
+      });
+      expect(await listed()).to.have.length(1);
+      expect(copy.product).to.not.equal(theirs.product);
+      // Another origin naming the same product is a claim: listed apart.
+      const b = await peer(PEER_B, [...enterprise(PEER_B, 'copycat'), ...offer(PEER_B, 'copycat', 'pommes', 0.01, [theirs.product])]);
+      const sources = (await listed()).map(([source]) => source);
+      expect(sources).to.have.length(2);
+      expect(sources).to.include(`peer:${b}`);
+      expect(first).to.not.equal(row.id);
+    });
+
     it('undone when our side takes its link back', async () => {
       const a = await peer(PEER_A, [...enterprise(PEER_A, 'verger'), ...offer(PEER_A, 'verger', 'pommes', 2.8, [ours.product])]);
       await local('copie', offer(BASE, 'copie', 'pommes', 3, [theirs.product]));
