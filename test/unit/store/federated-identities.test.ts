@@ -270,6 +270,49 @@ describe('store: which products the federated index makes one (owl:sameAs)', () 
     });
   });
 
+  it('migration 12 (folded search): a database from before finds its peers\' rows and ours again, rebuilt on first use', async () => {
+    const [product, item, sold] = offer(BASE, 'ferme', 'oeufs', 3);
+    await local('ferme', [{ ...product, name: 'Œufs frais' }, item, sold]);
+    const [theirProduct, theirItem, theirOffer] = offer(PEER_A, 'verger', 'crottin', 2);
+    await peer(PEER_A, [...enterprise(PEER_A, 'verger'), { ...theirProduct, name: 'Crottin de Chèvre' }, theirItem, theirOffer]);
+    await store.close();
+    // What the migration leaves: no search text, our sources stale.
+    const file = join(dir, 'node.db');
+    const raw = await SqliteDatabase.open(file);
+    await raw.transaction(async (tx) => {
+      await tx.exec('UPDATE federated_entries SET search = NULL; DELETE FROM federated_sources;');
+    });
+    await raw.close();
+    store = await SqliteStore.open({ path: file, baseUrl: BASE });
+    expect(await store.index.queryEntries({ text: 'oeufs' })).to.deep.equal([]);
+    await refreshLocal();
+    expect((await store.index.queryEntries({ text: 'oeufs' })).map((r) => r.name)).to.deep.equal(['Œufs frais']);
+    expect((await store.index.queryEntries({ text: 'chevre' })).map((r) => r.name)).to.deep.equal(['Crottin de Chèvre']);
+    expect((await store.index.queryEntries({ text: 'verger chev' })).map((r) => r.name)).to.deep.equal(['Crottin de Chèvre']);
+    expect(await store.index.queryEntries({})).to.have.length(2);
+  });
+
+  it('migration 12 applies over a database of version 11 with rows', async () => {
+    const file = join(dir, 'v11.db');
+    const db = await SqliteDatabase.open(file);
+    try {
+      await db.transaction((tx) => tx.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)'));
+      for (const m of MIGRATIONS.filter((x) => x.version < 12)) {
+        await db.transaction(async (tx) => {
+          await tx.exec(m.sql);
+          await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, 'then']);
+        });
+      }
+      await db.transaction((tx) => tx.run(`INSERT INTO federated_entries (source, item_iri, product_iri, product_key, rank, winner, in_stock, name, search)
+        VALUES ('local:x', 'i', 'p', 'p', 0, 1, 1, 'Chèvre', 'chèvre')`));
+      expect(await migrate(db)).to.include(12);
+    } finally {
+      await db.close();
+    }
+    expect(await readRows(file, 'SELECT name, search FROM federated_entries')).to.deep.equal([{ name: 'Chèvre', search: null }]);
+    expect(await readRows(file, "SELECT count(*) AS n FROM federated_search WHERE federated_search MATCH 'chevre'")).to.deep.equal([{ n: 0 }]);
+  });
+
   it('migration 9 undoes the merges made under the old rule: every product its own key, our rows rebuilt', async () => {
     const file = join(dir, 'old.db');
     const db = await SqliteDatabase.open(file);
