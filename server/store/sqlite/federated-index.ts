@@ -348,6 +348,13 @@ function whereOf(query: FederatedQuery): { where: string; params: SqlValue[] } |
 }
 
 /**
+ * The most matches a text search lists: the best ones by relevance. A word as broad as a whole branch of the
+ * taxonomy (`legume`) matches a third of a region's offers; nobody reads past the first thousand, and moving
+ * them all from SQLite to JavaScript would cost more than the search.
+ */
+export const MAX_TEXT_MATCHES = 1000;
+
+/**
  * The FTS5 query of a text: its folded words, each quoted (so that no word is read as FTS5 syntax: `NEAR`,
  * `OR`, `-`, `*`, quotes and brackets never reach it), all required, the last one as a prefix (people type
  * `chev` on their way to `chèvre`), and singular (`legumes*` would miss `légume`). Undefined when the text has
@@ -362,8 +369,9 @@ export function ftsQuery(text: string): string | undefined {
 
 /**
  * A federated query as SQL selecting `columns` of the index (`f`): filtered, and ordered by relevance when there
- * is a text (bm25 over the folded search text; offers found only through `textTypes` after those), then by name
- * and catalog item IRI. Undefined when it matches nothing.
+ * is a text (bm25 over the folded search text, then name and catalog item IRI; offers found only through
+ * `textTypes` after those, by name among the first of them the index holds), else by name and catalog item IRI.
+ * A text lists at most {@link MAX_TEXT_MATCHES}. Undefined when it matches nothing.
  */
 function selectOf(query: FederatedQuery, columns: string): { sql: string; params: SqlValue[] } | undefined {
   const filter = whereOf(query);
@@ -373,24 +381,30 @@ function selectOf(query: FederatedQuery, columns: string): { sql: string; params
     if (query.text !== undefined) return undefined;
     return { sql: `SELECT ${columns} FROM federated_entries f WHERE ${filter.where} ORDER BY name, item_iri`, params: filter.params };
   }
-  // The full-text hits are computed first, on their own (bm25 is only usable in the FTS table's own query).
-  const ctes: string[] = [];
-  const hits: string[] = [];
+  // The full-text hits are computed first, on their own (`rank` is bm25, usable only in the FTS table's own
+  // query), then joined to their rows by rowid: CROSS JOIN keeps that order (the planner would otherwise scan
+  // every winning row and look each one up in the hits).
   const params: SqlValue[] = [];
+  const hits: string[] = [];
+  let fts = '';
   if (text !== undefined) {
-    ctes.push('fts (rid, score) AS MATERIALIZED (SELECT rowid, bm25(federated_search) FROM federated_search WHERE federated_search MATCH ?)');
+    fts = 'WITH fts (rid, score) AS MATERIALIZED (SELECT rowid, rank FROM federated_search WHERE federated_search MATCH ?) ';
     hits.push('SELECT rid, score FROM fts');
     params.push(text);
   }
   const types = query.textTypes ?? [];
   if (types.length > 0) {
-    hits.push(`SELECT rowid AS rid, 0 AS score FROM federated_entries WHERE winner = 1 AND product_type IN (${types.map(() => '?').join(',')})`);
-    params.push(...types);
+    // Offers found only through a type's label come after the word matches, unranked: the first ones the index
+    // holds, filtered here so that the limit keeps only rows the query wants. A broad label (`legume`) would
+    // otherwise have tens of thousands of rows read and sorted for a page.
+    hits.push(`SELECT rid, score FROM (SELECT rowid AS rid, 1 AS score FROM federated_entries WHERE ${filter.where}
+      AND product_type IN (${types.map(() => '?').join(',')})${text !== undefined ? ' AND rowid NOT IN (SELECT rid FROM fts)' : ''}
+      ORDER BY rowid LIMIT ${MAX_TEXT_MATCHES})`);
+    params.push(...filter.params, ...types);
   }
   return {
-    sql: `${ctes.length > 0 ? `WITH ${ctes.join(', ')} ` : ''}SELECT ${columns}
-      FROM (SELECT rid, MIN(score) AS score FROM (${hits.join(' UNION ALL ')}) GROUP BY rid) h
-      JOIN federated_entries f ON f.rowid = h.rid WHERE ${filter.where} ORDER BY h.score, f.name, f.item_iri`,
+    sql: `${fts}SELECT ${columns} FROM (${hits.join(' UNION ALL ')}) h CROSS JOIN federated_entries f ON f.rowid = h.rid
+      WHERE ${filter.where} ORDER BY h.score, f.name, f.item_iri LIMIT ${MAX_TEXT_MATCHES}`,
     params: [...params, ...filter.params],
   };
 }

@@ -74,6 +74,10 @@ describe('federation: search and filters that work for French users', function (
     expect(await sorted({ q: 'vegetable' })).to.deep.equal(vegetables);
     expect(await names({ q: 'oeuf' })).to.deep.equal(['Œufs frais plein air']);
     expect(await sorted({ q: 'courge' })).to.deep.equal(['Courges butternut']);
+    // The other filters hold for offers found by their type's label too.
+    expect(await names({ q: 'legume', enterprise: TROIS_CHENES })).to.deep.equal(['Courges butternut']);
+    expect(await names({ q: 'legume', inStock: 'false' })).to.deep.equal([]);
+    expect(await sorted({ q: 'legume', peer: 'local' })).to.deep.equal(['Carottes des sables', 'Courges butternut', 'Tomates anciennes']);
   });
 
   it('searches enterprise names', async () => {
