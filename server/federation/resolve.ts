@@ -94,15 +94,18 @@ export async function resolveProductType(taxonomy: Taxonomy, value: string, know
   const trimmed = value.trim();
   const prefixed = /^dfc-pt:/u.test(trimmed);
   const iri = prefixed ? `${DFC_PT_NS}${trimmed.slice('dfc-pt:'.length)}` : isAbsoluteIri(trimmed) ? trimmed : `${DFC_PT_NS}${trimmed}`;
-  if (taxonomy.get(iri) !== undefined || ((prefixed || isAbsoluteIri(trimmed)) && (await known(iri)))) return iri;
+  const exactly = prefixed || isAbsoluteIri(trimmed);
+  if (exactly && (taxonomy.get(iri) !== undefined || (await known(iri)))) return iri;
   const types = productTypes(taxonomy);
-  if (!prefixed && !isAbsoluteIri(trimmed) && trimmed !== '') {
+  // A bare word may be a local name or a label, of different types (`prune` is the local name of prunes and
+  // the French label of plums): every type it names is a candidate, and several are refused as ambiguous.
+  if (!exactly && trimmed !== '') {
     const wanted = key(trimmed);
     const exact = types.filter((c) => typeNames(c).some((name) => key(name) === wanted));
     if (exact.length === 1) return (exact[0] as Concept).iri;
     if (exact.length > 1) throw unresolved('type', value, 'product type', exact.slice(0, SUGGESTIONS).map((c) => typeSuggestion(taxonomy, c)), true);
   }
-  const near = closest(prefixed || isAbsoluteIri(trimmed) ? localName(trimmed) : trimmed, types, typeNames);
+  const near = closest(exactly ? localName(trimmed) : trimmed, types, typeNames);
   throw unresolved('type', value, 'product type', near.map((c) => typeSuggestion(taxonomy, c)), false);
 }
 
