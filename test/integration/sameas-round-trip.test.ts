@@ -73,6 +73,10 @@ describe('federation: owl:sameAs links received from a peer deduplicate as local
     const names = rows.map((r) => r['product']).sort();
     expect(names).to.deep.equal((await csvRows(a)).map((r) => r['product']).sort());
     expect(rows).to.have.length(await sold());
+    // The originals' offers are the ones listed, on A as on B: a copy naming its original gives way to it.
+    const underFerme = (r: Record<string, string>): boolean => (r['catalog_item_iri'] ?? '').startsWith(`${a.base}/api/dfc/enterprises/${FERME}/`);
+    expect(rows.every(underFerme)).to.equal(true);
+    expect((await csvRows(a)).every(underFerme)).to.equal(true);
     // Each listed product stands for both of A's (the original and its copy): B keeps both sources' rows.
     const listed = await b.node.federation.rows(await b.node.federation.query({}));
     const behind = await b.node.store.index.rowsOfKeys([...new Set(listed.map((r) => r.productKey))]);

@@ -50,16 +50,21 @@ const RANK = { local: 0, authoritative: 1, relayed: 2 } as const;
 
 /**
  * Recomputes which source's product wins each product key: our node, then authoritative peers, then relays;
- * between equals, the product that is the key.
+ * between equals, a product that names no other of its key in `owl:sameAs` (an original over its copies), then
+ * the product that is the key.
  */
 async function electWinners(tx: SqlConnection, keys: readonly string[]): Promise<void> {
   await inChunks(keys, async (chunk, marks) => {
     await tx.run(
       // The winner is one source's product (all its items): a peer vouching for two of its own products that
-      // are one (see rekey) has both under one key, and only one of them is listed.
+      // are one (see rekey) has both under one key, and only one of them is listed. Between equal ranks, a
+      // product naming another of its key in owl:sameAs (a copy naming its original) gives way to the one it
+      // names: a claim can hide the claimant's own offer, never the original's.
       `UPDATE federated_entries SET winner = ((source, product_iri) = (
          SELECT f2.source, f2.product_iri FROM federated_entries f2 WHERE f2.product_key = federated_entries.product_key
-         ORDER BY f2.rank, (f2.product_iri = f2.product_key) DESC, f2.source, f2.product_iri LIMIT 1))
+         ORDER BY f2.rank, EXISTS (SELECT 1 FROM entry_same_as s JOIN federated_entries t ON t.product_iri = s.target
+             AND t.product_key = f2.product_key WHERE s.source = f2.source AND s.item_iri = f2.item_iri),
+           (f2.product_iri = f2.product_key) DESC, f2.source, f2.product_iri LIMIT 1))
        WHERE product_key IN (${marks})`,
       chunk,
     );

@@ -209,9 +209,12 @@ describe('store: which products the federated index makes one (owl:sameAs)', () 
       const copy = ids(PEER_A, 'verger-bis', 'pommes');
       const a = await peer(PEER_A, [
         ...enterprise(PEER_A, 'verger'), ...offer(PEER_A, 'verger', 'pommes', 2.8),
-        ...enterprise(PEER_A, 'verger-bis'), ...offer(PEER_A, 'verger-bis', 'pommes', 2.8, [theirs.product]),
+        ...enterprise(PEER_A, 'verger-bis'), ...offer(PEER_A, 'verger-bis', 'pommes', 0.01, [theirs.product]),
       ]);
-      expect(await listed()).to.have.length(1);
+      // One product, the original's offer: the copy's IRI is the key (the smaller), yet the claim cannot hide
+      // the product it names, only the claimant's own offer.
+      expect(await listed()).to.deep.equal([[`peer:${a}`, theirs.enterprise, 2.8]]);
+      expect((await store.index.queryEntries({}))[0]?.productKey).to.equal(copy.product);
       expect((await store.index.rowsOfKeys([(await store.index.queryEntries({}))[0]?.productKey ?? ''])).map((r) => r.productIri).sort())
         .to.deep.equal([theirs.product, copy.product].sort());
       // Taken back (a small change: only the copy's product): two offers again.
