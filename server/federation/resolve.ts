@@ -109,6 +109,18 @@ export async function resolveProductType(taxonomy: Taxonomy, value: string, know
   throw unresolved('type', value, 'product type', near.map((c) => typeSuggestion(taxonomy, c)), false);
 }
 
+/** The folded words of every name of every product type, per taxonomy (a taxonomy is immutable). */
+const FOLDED_NAMES = new WeakMap<Taxonomy, { concept: Concept; names: string[][] }[]>();
+
+function foldedTypeNames(taxonomy: Taxonomy): { concept: Concept; names: string[][] }[] {
+  let list = FOLDED_NAMES.get(taxonomy);
+  if (list === undefined) {
+    list = productTypes(taxonomy).map((concept) => ({ concept, names: typeNames(concept).map(foldedWords) }));
+    FOLDED_NAMES.set(taxonomy, list);
+  }
+  return list;
+}
+
 /**
  * The product types a free text names (every word of it, the last one as a prefix, in one of their labels), with
  * their narrower types: `q=legume` finds the offers of type "légume" and of its narrower types.
@@ -117,11 +129,9 @@ export function typesNamedBy(taxonomy: Taxonomy, text: string): string[] {
   const words = foldedWords(text);
   if (words.length === 0) return [];
   const found = new Set<string>();
-  for (const concept of productTypes(taxonomy)) {
-    const named = typeNames(concept).some((name) => {
-      const have = foldedWords(name);
-      return words.every((w, i) => have.some((h) => (i === words.length - 1 ? h.startsWith(singular(w)) : singular(h) === singular(w))));
-    });
+  for (const { concept, names } of foldedTypeNames(taxonomy)) {
+    const named = names.some((have) =>
+      words.every((w, i) => have.some((h) => (i === words.length - 1 ? h.startsWith(singular(w)) : singular(h) === singular(w)))));
     if (named) for (const narrower of taxonomy.narrowerClosure(concept.iri)) found.add(narrower);
   }
   return [...found];
