@@ -381,11 +381,12 @@ export function ftsQuery(text: string): string | undefined {
 function selectOf(query: FederatedQuery, columns: string): { sql: string; params: SqlValue[] } | undefined {
   const filter = whereOf(query);
   if (filter === undefined) return undefined;
-  const text = query.text === undefined ? undefined : ftsQuery(query.text);
-  if (query.text === undefined || (text === undefined && (query.textTypes ?? []).length === 0)) {
-    if (query.text !== undefined) return undefined;
+  if (query.text === undefined) {
     return { sql: `SELECT ${columns} FROM federated_entries f WHERE ${filter.where} ORDER BY name, item_iri`, params: filter.params };
   }
+  const text = ftsQuery(query.text);
+  const types = query.textTypes ?? [];
+  if (text === undefined && types.length === 0) return undefined;
   // The full-text hits are computed first, on their own (`rank` is bm25, usable only in the FTS table's own
   // query), then joined to their rows by rowid: CROSS JOIN keeps that order (the planner would otherwise scan
   // every winning row and look each one up in the hits).
@@ -397,7 +398,6 @@ function selectOf(query: FederatedQuery, columns: string): { sql: string; params
     hits.push('SELECT rid, score FROM fts');
     params.push(text);
   }
-  const types = query.textTypes ?? [];
   if (types.length > 0) {
     // Offers found only through a type's label come after the word matches, unranked: the first ones the index
     // holds, filtered here so that the limit keeps only rows the query wants. A broad label (`legume`) would
