@@ -374,9 +374,9 @@ export function ftsQuery(text: string): string | undefined {
 
 /**
  * A federated query as SQL selecting `columns` of the index (`f`): filtered, and ordered by relevance when there
- * is a text (bm25 over the folded search text, then name and catalog item IRI; offers found only through
- * `textTypes` after those, by name among the first of them the index holds), else by name and catalog item IRI.
- * A text lists at most {@link MAX_TEXT_MATCHES}. Undefined when it matches nothing.
+ * is a text (bm25 over the folded search text, ties in index order; offers found only through `textTypes` after
+ * those, in index order), else by name and catalog item IRI. A text lists at most {@link MAX_TEXT_MATCHES}.
+ * Undefined when it matches nothing.
  */
 function selectOf(query: FederatedQuery, columns: string): { sql: string; params: SqlValue[] } | undefined {
   const filter = whereOf(query);
@@ -387,30 +387,29 @@ function selectOf(query: FederatedQuery, columns: string): { sql: string; params
   const text = ftsQuery(query.text);
   const types = query.textTypes ?? [];
   if (text === undefined && types.length === 0) return undefined;
-  // The full-text hits are computed first, on their own (`rank` is bm25, usable only in the FTS table's own
-  // query), then joined to their rows by rowid: CROSS JOIN keeps that order (the planner would otherwise scan
-  // every winning row and look each one up in the hits).
+  // The full-text hits drive the query in bm25 order (`rank`), each joined to its row by rowid (CROSS JOIN
+  // keeps that order: the planner would otherwise scan every winning row), so that only the rows of the first
+  // page of hits are read. Ties keep the FTS index's order: no sort over every hit by name.
   const params: SqlValue[] = [];
   const hits: string[] = [];
-  let fts = '';
   if (text !== undefined) {
-    fts = 'WITH fts (rid, score) AS MATERIALIZED (SELECT rowid, rank FROM federated_search WHERE federated_search MATCH ?) ';
-    hits.push('SELECT rid, score FROM fts');
-    params.push(text);
+    hits.push(`SELECT rid, score FROM (SELECT f.rowid AS rid, s.rank AS score FROM federated_search s CROSS JOIN federated_entries f
+      ON f.rowid = s.rowid WHERE federated_search MATCH ? AND ${filter.where} ORDER BY s.rank LIMIT ${MAX_TEXT_MATCHES})`);
+    params.push(text, ...filter.params);
   }
   if (types.length > 0) {
     // Offers found only through a type's label come after the word matches, unranked: the first ones the index
-    // holds, filtered here so that the limit keeps only rows the query wants. A broad label (`legume`) would
-    // otherwise have tens of thousands of rows read and sorted for a page.
+    // holds. A broad label (`legume`) would otherwise have tens of thousands of rows read and sorted for a page.
     hits.push(`SELECT rid, score FROM (SELECT rowid AS rid, 1 AS score FROM federated_entries WHERE ${filter.where}
-      AND product_type IN (${types.map(() => '?').join(',')})${text !== undefined ? ' AND rowid NOT IN (SELECT rid FROM fts)' : ''}
+      AND product_type IN (${types.map(() => '?').join(',')})${
+      text !== undefined ? ' AND rowid NOT IN (SELECT rowid FROM federated_search WHERE federated_search MATCH ?)' : ''}
       ORDER BY rowid LIMIT ${MAX_TEXT_MATCHES})`);
-    params.push(...filter.params, ...types);
+    params.push(...filter.params, ...types, ...(text !== undefined ? [text] : []));
   }
   return {
-    sql: `${fts}SELECT ${columns} FROM (${hits.join(' UNION ALL ')}) h CROSS JOIN federated_entries f ON f.rowid = h.rid
-      WHERE ${filter.where} ORDER BY h.score, f.name, f.item_iri LIMIT ${MAX_TEXT_MATCHES}`,
-    params: [...params, ...filter.params],
+    sql: `SELECT ${columns} FROM (${hits.join(' UNION ALL ')}) h CROSS JOIN federated_entries f ON f.rowid = h.rid
+      ORDER BY h.score, h.rid LIMIT ${MAX_TEXT_MATCHES}`,
+    params,
   };
 }
 
