@@ -101,7 +101,8 @@ export async function resolveProductType(taxonomy: Taxonomy, value: string, know
   // the French label of plums): every type it names is a candidate, and several are refused as ambiguous.
   if (!exactly && trimmed !== '') {
     const wanted = key(trimmed);
-    const exact = types.filter((c) => typeNames(c).some((name) => key(name) === wanted));
+    const exact = foldedTypeNames(taxonomy).filter(({ names }) => names.some((words) => words.map(singular).join(' ') === wanted))
+      .map(({ concept }) => concept);
     if (exact.length === 1) return (exact[0] as Concept).iri;
     if (exact.length > 1) throw unresolved('type', value, 'product type', exact.slice(0, SUGGESTIONS).map((c) => typeSuggestion(taxonomy, c)), true);
   }
