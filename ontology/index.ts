@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export * from './contexts.js';
+export * from './fold.js';
 export * from './inverses.js';
 export * from './iri.js';
 export * from './namespaces.js';

@@ -53,11 +53,11 @@ export class Taxonomy {
     add({ iri: CURRENCY_UNIT, broader: [], labels: { en: 'currency unit' } });
     for (const unit of QUANTITY_UNITS) add({ iri: iri(`${DFC_M_NS}${unit}`), broader: [QUANTITY_UNIT], labels: {} });
     for (const unit of CURRENCY_UNITS) add({ iri: iri(`${DFC_M_NS}${unit}`), broader: [CURRENCY_UNIT], labels: {} });
-    for (const [local, parent, label] of STARTER_PRODUCT_TYPES) {
+    for (const [local, parent, label, french] of STARTER_PRODUCT_TYPES) {
       add({
         iri: iri(`${DFC_PT_NS}${local}`),
         broader: parent === null ? [] : [iri(`${DFC_PT_NS}${parent}`)],
-        labels: { en: label },
+        labels: { en: label, fr: french },
       });
     }
     return new Taxonomy(concepts);
@@ -220,4 +220,14 @@ let builtinTaxonomy: Taxonomy | undefined;
 export function productTypeLabel(productType: string): string {
   builtinTaxonomy ??= Taxonomy.builtin();
   return builtinTaxonomy.label(productType);
+}
+
+/**
+ * Every word people may call a product type by, in the built-in taxonomy: its labels in every language and
+ * its IRI's local name with dashes as spaces (what the federated index searches besides names).
+ */
+export function productTypeLabels(productType: string): string[] {
+  builtinTaxonomy ??= Taxonomy.builtin();
+  const local = decodeURIComponentSafe(/[^#/:]+$/u.exec(productType)?.[0] ?? productType).replace(/[-_]+/gu, ' ').trim();
+  return [...new Set([...Object.values(builtinTaxonomy.get(productType)?.labels ?? {}), local])];
 }

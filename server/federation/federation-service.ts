@@ -4,14 +4,19 @@
  *
  * @packageDocumentation
  */
-import { isAbsoluteIri } from '../../ontology/iri.js';
+import { foldedWords } from '../../ontology/fold.js';
 import type { DfcRecord } from '../../ontology/records.js';
 import type { Taxonomy } from '../../ontology/taxonomy.js';
-import { DFC_PT_NS } from '../../ontology/vocabulary.js';
+import { CURRENCY_CODES } from '../../ontology/units.js';
+import { DFC_M_NS } from '../../ontology/vocabulary.js';
 import { shortName } from '../codec/compact.js';
 import { BadRequestHttpError } from '../errors/http-error.js';
 import type { EnterpriseRow } from '../store/store.js';
 import type { FederatedIndex, FederatedMatch, FederatedRow, IdentityLink } from '../store/federation.js';
+import { resolveEnterprise, resolveProductType, typesNamedBy } from './resolve.js';
+
+/** The most words a text search takes (each one is a term of the full-text query). */
+export const MAX_QUERY_WORDS = 16;
 
 /** Query parameters of the federated catalogue, as the API takes them. */
 export interface CatalogueQuery {
@@ -91,6 +96,11 @@ export class FederationService {
     return this.index.confirmSameAs(links);
   }
 
+  /** Some rows as CSV, with this node's taxonomy's labels and its peers' names. */
+  public async csv(rows: readonly FederatedRow[], options: Omit<CsvOptions, 'taxonomy'>): Promise<string> {
+    return toCsv(rows, await this.names(), { ...options, taxonomy: this.taxonomy() });
+  }
+
   /** Brings our own enterprises' rows of the index up to date (cheap when nothing changed). */
   public async refresh(): Promise<void> {
     const versions = new Map((await this.catalog.listEnterprises()).filter((e) => !e.private).map((e) => [e.eid, e.version]));
@@ -98,17 +108,29 @@ export class FederationService {
   }
 
   /**
-   * The rows matching a query, best source first for each product.
+   * The rows matching a query, one per product (its best source's). With `q`, best match first (see
+   * {@link FederatedIndex.queryMatches}); else by name.
    *
    * @throws BadRequestHttpError for parameters that do not parse
    */
   public async query(query: CatalogueQuery): Promise<FederatedMatch[]> {
     await this.refresh();
+    const taxonomy = this.taxonomy();
     let types: string[] | undefined;
     if (query.type !== undefined && query.type !== '') {
-      const iri = isAbsoluteIri(query.type) && !query.type.startsWith('dfc-pt:') ? query.type : `${DFC_PT_NS}${query.type.replace(/^dfc-pt:/u, '')}`;
-      types = [...this.taxonomy().narrowerClosure(iri)];
+      const iri = await resolveProductType(taxonomy, query.type, (type) => this.index.hasProductType(type));
+      types = [...taxonomy.narrowerClosure(iri)];
     }
+    let text: { text: string; textTypes: string[] } | undefined;
+    if (query.q !== undefined && query.q.trim() !== '') {
+      if (query.q.length > 500) throw new BadRequestHttpError('q is longer than 500 characters');
+      const words = foldedWords(query.q);
+      if (words.length === 0) throw new BadRequestHttpError('q must hold at least one word (letters or digits): punctuation alone matches nothing');
+      if (words.length > MAX_QUERY_WORDS) throw new BadRequestHttpError(`q holds ${words.length} words; at most ${MAX_QUERY_WORDS} are taken`);
+      text = { text: query.q, textTypes: typesNamedBy(taxonomy, query.q) };
+    }
+    const enterprise = query.enterprise === undefined || query.enterprise === ''
+      ? undefined : resolveEnterprise(await this.index.enterprises(), query.enterprise);
     let near: { lat: number; lon: number; radius: number } | undefined;
     if (query.near !== undefined) {
       const [lat, lon] = query.near.split(',').map(Number);
@@ -131,10 +153,10 @@ export class FederationService {
     }
     const rows = await this.index.queryMatches({
       ...(types !== undefined ? { types } : {}),
-      ...(query.q !== undefined ? { text: query.q } : {}),
+      ...(text !== undefined ? text : {}),
       ...(box !== undefined ? { box } : {}),
       ...(query.inStock !== undefined ? { inStock: query.inStock === 'true' } : {}),
-      ...(query.enterprise !== undefined ? { enterprise: query.enterprise } : {}),
+      ...(enterprise !== undefined ? { enterprise } : {}),
       ...(query.peer !== undefined ? { source: query.peer } : {}),
     });
     if (near === undefined) return rows;
@@ -258,25 +280,55 @@ function ancestors(taxonomy: Taxonomy, type: string): string[] {
   return chain;
 }
 
-/** One CSV line, RFC 4180 quoting. */
-function csvLine(values: readonly (string | number | null)[]): string {
-  return values.map((v) => {
-    if (v === null) return '';
-    const text = String(v);
-    // A leading =, +, - or @ would be run as a formula by spreadsheets: quote it as text.
-    const safe = /^[=+\-@]/u.test(text) && typeof v === 'string' ? `'${text}` : text;
-    return /[",\n\r]/u.test(safe) ? `"${safe.replace(/"/gu, '""')}"` : safe;
-  }).join(',');
+/** How a CSV export is written: for a French spreadsheet, `;` between fields and a decimal comma. */
+export interface CsvOptions {
+  /** The field separator: `,`, `;` or a tab. */
+  readonly separator: ',' | ';' | '\t';
+  /** Whether decimals are written with a comma (`2,5`). */
+  readonly decimalComma: boolean;
+  /** The language of the product type labels (`fr` or `en`). */
+  readonly language: 'fr' | 'en';
+  /** Where product type labels come from (the loaded taxonomy). */
+  readonly taxonomy: Taxonomy;
 }
 
-/** The federated catalogue as CSV, for spreadsheets. */
-export function toCsv(rows: readonly FederatedRow[], peerNames: ReadonlyMap<number, string>): string {
-  const header = ['product', 'product_type', 'price', 'currency', 'stock', 'in_stock', 'latitude', 'longitude', 'postcode',
-    'enterprise', 'source', 'product_iri', 'catalog_item_iri', 'offer_iri'];
+/**
+ * One CSV line, RFC 4180 quoting: a field holding the separator, a quote or a line break is quoted, quotes
+ * doubled. Peer data is untrusted: a text starting with `=`, `+`, `-`, `@`, a tab or a carriage return would be
+ * run as a formula by spreadsheets, so it gets a leading `'` (numbers are written as numbers).
+ */
+function csvLine(values: readonly (string | number | null)[], options: CsvOptions): string {
+  return values.map((v) => {
+    if (v === null) return '';
+    let text = typeof v === 'number' && options.decimalComma ? String(v).replace('.', ',') : String(v);
+    if (typeof v === 'string' && /^[=+\-@\t\r]/u.test(text)) text = `'${text}`;
+    return text.includes(options.separator) || /["\n\r]/u.test(text) ? `"${text.replace(/"/gu, '""')}"` : text;
+  }).join(options.separator);
+}
+
+/** The ISO 4217 code of a `dfc-m:` currency (`EUR`), else its short name. */
+function currencyCode(currency: string): string {
+  const local = currency.startsWith(DFC_M_NS) ? currency.slice(DFC_M_NS.length) : '';
+  return (CURRENCY_CODES as Readonly<Record<string, string>>)[local] ?? shortName(currency);
+}
+
+/** The columns of the CSV export: people's columns (names, town, labels, codes) beside the IRIs. */
+export const CSV_COLUMNS = ['product', 'product_type', 'product_type_label', 'price', 'currency', 'currency_code', 'quantity', 'unit',
+  'stock', 'in_stock', 'latitude', 'longitude', 'postcode', 'town', 'enterprise', 'enterprise_name', 'source', 'product_iri',
+  'catalog_item_iri', 'offer_iri'] as const;
+
+/**
+ * The federated catalogue as CSV, for spreadsheets: UTF-8 with a byte order mark (so that a spreadsheet reads
+ * the accents right), lines ended by CRLF.
+ */
+export function toCsv(rows: readonly FederatedRow[], peerNames: ReadonlyMap<number, string>, options: CsvOptions): string {
+  const typeLabel = (type: string): string => options.taxonomy.get(type)?.labels[options.language] ?? options.taxonomy.label(type);
   const lines = rows.map((r) => csvLine([
-    r.name, r.productType === null ? null : shortName(r.productType), r.price, r.currency === null ? null : shortName(r.currency),
-    r.stock, r.inStock ? 'true' : 'false', r.latitude, r.longitude, r.postcode, r.enterpriseIri,
+    r.name, r.productType === null ? null : shortName(r.productType), r.productType === null ? null : typeLabel(r.productType), r.price,
+    r.currency === null ? null : shortName(r.currency), r.currency === null ? null : currencyCode(r.currency), r.quantity,
+    r.quantityUnit === null ? null : shortName(r.quantityUnit).replace(/^dfc-m:/u, ''), r.stock, r.inStock ? 'true' : 'false',
+    r.latitude, r.longitude, r.postcode, r.city, r.enterpriseIri, r.enterpriseName,
     r.peerId === null ? 'local' : (peerNames.get(r.peerId) ?? `peer:${r.peerId}`), r.productIri, r.itemIri, r.offerIri,
-  ]));
-  return `${[csvLine(header), ...lines].join('\r\n')}\r\n`;
+  ], options));
+  return `\uFEFF${[csvLine(CSV_COLUMNS, options), ...lines].join('\r\n')}\r\n`;
 }

@@ -7,7 +7,6 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { CatalogueQuery, FederationService } from '../federation/federation-service.js';
-import { toCsv } from '../federation/federation-service.js';
 import type { FederatedMatch } from '../store/federation.js';
 import { BadRequestHttpError, NotFoundHttpError } from '../errors/http-error.js';
 import { serializeNQuadsByGraph } from '../codec/serialize.js';
@@ -39,15 +38,40 @@ function queryOf(req: Request): CatalogueQuery {
   return query as CatalogueQuery;
 }
 
+/** The separators `sep=` takes, by what people write (`;` and `%3B`, a tab, or their names). */
+const SEPARATORS: Readonly<Record<string, ',' | ';' | '\t'>> = {
+  ',': ',', ';': ';', '\t': '\t', comma: ',', semicolon: ';', tab: '\t',
+};
+
+/**
+ * How the CSV is written: `sep` (`,`, `;` or tab; `;` by default when the request's `Accept-Language` prefers
+ * French, else `,`), `decimal` (`comma` or `point`; comma by default in French), and the language of the
+ * product type labels.
+ */
+function csvFormatOf(req: Request): { separator: ',' | ';' | '\t'; decimalComma: boolean; language: 'fr' | 'en' } {
+  const language = req.acceptsLanguages('en', 'fr') === 'fr' ? 'fr' : 'en';
+  const sep = req.query['sep'];
+  const decimal = req.query['decimal'];
+  if (sep !== undefined && (typeof sep !== 'string' || SEPARATORS[sep] === undefined)) {
+    throw new BadRequestHttpError('sep must be one of ",", ";" or a tab (also written comma, semicolon or tab)');
+  }
+  if (decimal !== undefined && decimal !== 'comma' && decimal !== 'point') throw new BadRequestHttpError('decimal must be comma or point');
+  return {
+    separator: sep === undefined ? (language === 'fr' ? ';' : ',') : (SEPARATORS[sep] as ',' | ';' | '\t'),
+    decimalComma: decimal === undefined ? language === 'fr' : decimal === 'comma',
+    language,
+  };
+}
+
 /** Builds the router. */
 export function federationRoutes(args: FederationRoutesArgs): Router {
   const router = Router();
   const { service } = args;
 
-  const send = (req: Request, res: Response, body: string, contentType: string, links: string[] = []): void => {
+  const send = (req: Request, res: Response, body: string, contentType: string, links: string[] = [], vary = 'Accept'): void => {
     const etag = etagOf(body, contentType);
     res.setHeader('ETag', etag);
-    res.setHeader('Vary', 'Accept');
+    res.setHeader('Vary', vary);
     res.setHeader('Cache-Control', 'no-cache');
     if (links.length > 0) res.setHeader('Link', links.join(', '));
     if (answeredNotModified(req, res, etag)) return;
@@ -105,9 +129,11 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
   });
 
   router.get('/catalog.csv', async (req, res) => {
+    const format = csvFormatOf(req);
     const rows = await service.rows(await service.query(queryOf(req)));
     res.setHeader('Content-Disposition', 'attachment; filename="federated-catalog.csv"');
-    send(req, res, toCsv(rows, await args.service.peerNames()), 'text/csv');
+    // The defaults follow the reader's language: a French spreadsheet wants `;` and decimal commas.
+    send(req, res, await service.csv(rows, format), 'text/csv', [], 'Accept, Accept-Language');
   });
 
   router.get('/stats', async (req, res) => {

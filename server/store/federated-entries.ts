@@ -4,8 +4,9 @@
  *
  * @packageDocumentation
  */
-import { productTypeLabel } from '../../ontology/taxonomy.js';
-import type { AddressRecord, CatalogItemRecord, DfcRecord, OfferRecord, SuppliedProductRecord } from '../../ontology/records.js';
+import { foldText } from '../../ontology/fold.js';
+import { productTypeLabel, productTypeLabels } from '../../ontology/taxonomy.js';
+import type { AddressRecord, CatalogItemRecord, DfcRecord, EnterpriseRecord, OfferRecord, SuppliedProductRecord } from '../../ontology/records.js';
 import { OWL } from '../../ontology/vocabulary.js';
 
 /** One catalog item of one source, as the index keeps it. */
@@ -25,8 +26,15 @@ export interface FederatedEntry {
   readonly sameAs: readonly string[];
   readonly offerIri: string | null;
   readonly enterpriseIri: string | null;
+  /** The enterprise's name, for people (a CSV's column beside its IRI). */
+  readonly enterpriseName: string | null;
+  /** The town of the enterprise's address. */
+  readonly city: string | null;
   readonly name: string | null;
-  /** Lower-cased name and description, for text search. */
+  /**
+   * What text search matches, folded ({@link foldText}): the name, the description, the product type's labels
+   * (English and French, and its local name) and the enterprise's name.
+   */
   readonly search: string;
   readonly productType: string | null;
   readonly stock: number | null;
@@ -37,6 +45,9 @@ export interface FederatedEntry {
   readonly latitude: number | null;
   readonly longitude: number | null;
   readonly postcode: string | null;
+  /** The pack size sold (`dfc-b:hasQuantity`): its value and its `dfc-m:` unit. */
+  readonly quantity: number | null;
+  readonly quantityUnit: string | null;
 }
 
 /** The `owl:sameAs` targets of a product. */
@@ -68,14 +79,15 @@ export function entriesOf(records: readonly DfcRecord[]): FederatedEntry[] {
     const enterpriseIri = record.managedBy ?? product.suppliedBy ?? owner.get(record.id) ?? owner.get(product.id) ?? null;
     const enterprise = enterpriseIri === null ? undefined : byId.get(enterpriseIri);
     const address = enterprise?.kind === 'Enterprise' && enterprise.address !== undefined ? byId.get(enterprise.address) : undefined;
-    entries.push(entry(record, product, offer, enterpriseIri, address?.kind === 'Address' ? address : undefined));
+    entries.push(entry(record, product, offer, enterpriseIri, enterprise?.kind === 'Enterprise' ? enterprise : undefined,
+      address?.kind === 'Address' ? address : undefined));
   }
   return entries;
 }
 
 function entry(
   item: CatalogItemRecord, product: SuppliedProductRecord, offer: OfferRecord | undefined, enterpriseIri: string | null,
-  address: AddressRecord | undefined,
+  enterprise: EnterpriseRecord | undefined, address: AddressRecord | undefined,
 ): FederatedEntry {
   // The item's stock is what the catalogue sells (Open Food Network reads it there); the offer's is a fallback.
   const stock = item.stock ?? offer?.stock ?? null;
@@ -87,8 +99,10 @@ function entry(
     sameAs: sameAsOf(product),
     offerIri: offer?.id ?? null,
     enterpriseIri,
+    enterpriseName: enterprise?.name ?? null,
+    city: address?.city ?? null,
     name: displayName(product),
-    search: `${displayName(product) ?? ''} ${product.description ?? ''}`.toLowerCase(),
+    search: searchText(product, enterprise),
     productType: product.productType ?? null,
     stock: onDemand ? null : stock,
     inStock: onDemand || (stock !== null && stock > 0),
@@ -97,6 +111,8 @@ function entry(
     latitude: address?.latitude ?? null,
     longitude: address?.longitude ?? null,
     postcode: address?.postcode ?? null,
+    quantity: product.quantity?.value ?? null,
+    quantityUnit: product.quantity?.unit ?? null,
   };
 }
 
@@ -104,4 +120,11 @@ function entry(
 /** A product's name, or for one published by type only, its product type's label. */
 function displayName(product: SuppliedProductRecord): string | null {
   return product.name ?? (product.productType !== undefined ? productTypeLabel(product.productType) : null);
+}
+
+/** The folded text a product is found by (see {@link FederatedEntry.search}). */
+function searchText(product: SuppliedProductRecord, enterprise: EnterpriseRecord | undefined): string {
+  const parts = [displayName(product), product.description, ...(product.productType !== undefined ? productTypeLabels(product.productType) : []),
+    enterprise?.name];
+  return foldText(parts.filter((p): p is string => p !== undefined && p !== null && p !== '').join(' '));
 }

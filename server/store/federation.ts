@@ -142,14 +142,25 @@ export interface SnapshotWrite {
 export interface FederatedQuery {
   /** Product type IRIs to match (the asked type and every narrower one). */
   readonly types?: readonly string[];
-  /** Words that must all appear in name or description. */
+  /**
+   * Words that must all appear, folded (case, accents and ligatures ignored; the last word a prefix), in the
+   * name, the description, the product type's labels or the enterprise's name. The rows come best match first.
+   */
   readonly text?: string;
+  /** Product types whose label the text names: their offers match the text too (after those found by words). */
+  readonly textTypes?: readonly string[];
   /** A bounding box the enterprise must be in (the caller refines it to a circle). */
   readonly box?: { readonly minLat: number; readonly maxLat: number; readonly minLon: number; readonly maxLon: number };
   readonly inStock?: boolean;
   readonly enterprise?: string;
   /** A peer id, or `local` for our own catalogue. */
   readonly source?: string;
+}
+
+/** An enterprise that has rows in the index. */
+export interface FederatedEnterprise {
+  readonly iri: string;
+  readonly name: string | null;
 }
 
 /** A matching row, light. */
@@ -218,7 +229,14 @@ export interface FederatedIndex {
   confirmSameAs(links: readonly IdentityLink[]): Promise<void>;
   /** Rebuilds the index rows of our own enterprises whose version changed since the last build. */
   refreshLocal(versions: ReadonlyMap<string, number>, recordsOf: (eid: string) => Promise<DfcRecord[]>): Promise<void>;
-  /** The winning rows matching a query, in a stable order (name, then item IRI). */
+  /** Every enterprise with offers in the index, by IRI, with its name. */
+  enterprises(): Promise<FederatedEnterprise[]>;
+  /** Whether some listed offer has this product type (an IRI the taxonomy may not know). */
+  hasProductType(type: string): Promise<boolean>;
+  /**
+   * The winning rows matching a query, in a stable order: best text match first when there is a text, then
+   * name, then item IRI.
+   */
   queryEntries(query: FederatedQuery): Promise<FederatedRow[]>;
   /** The same, light: only what a radius filter and a page need (full rows come from {@link entriesByIds}). */
   queryMatches(query: FederatedQuery): Promise<FederatedMatch[]>;

@@ -1,6 +1,7 @@
 // CSV for tests that read the federated catalogue's spreadsheet export.
-/** Parses CSV (RFC 4180: quoted fields, doubled quotes, CRLF). */
-export function parseCsv(text: string): string[][] {
+/** Parses CSV (RFC 4180: quoted fields, doubled quotes, CRLF), a leading byte order mark skipped. */
+export function parseCsv(input: string, separator = ','): string[][] {
+  const text = input.startsWith('\uFEFF') ? input.slice(1) : input;
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
@@ -14,7 +15,7 @@ export function parseCsv(text: string): string[][] {
       } else if (ch === '"') quoted = false;
       else field += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
+    else if (ch === separator) {
       row.push(field);
       field = '';
     } else if (ch === '\r' && text[i + 1] === '\n') {

@@ -5,9 +5,10 @@
  *
  * @packageDocumentation
  */
+import { foldedWords } from '../../../ontology/fold.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { entriesOf, type FederatedEntry } from '../federated-entries.js';
-import type { FederatedIndex, FederatedMatch, FederatedQuery, FederatedRow, IdentityLink, MergePlan } from '../federation.js';
+import type { FederatedEnterprise, FederatedIndex, FederatedMatch, FederatedQuery, FederatedRow, IdentityLink, MergePlan } from '../federation.js';
 import { inChunks, insertMany } from './chunks.js';
 import type { SqlConnection, SqliteDatabase, SqlValue } from './database.js';
 
@@ -15,6 +16,7 @@ interface EntrySql {
   source: string; item_iri: string; product_iri: string; product_key: string; offer_iri: string | null; enterprise_iri: string | null;
   peer_id: number | null; name: string | null; search: string; product_type: string | null; stock: number | null; in_stock: number;
   price: number | null; currency: string | null; latitude: number | null; longitude: number | null; postcode: string | null;
+  enterprise_name: string | null; city: string | null; quantity: number | null; quantity_unit: string | null;
 }
 
 function entryRow(row: EntrySql): FederatedRow {
@@ -22,21 +24,23 @@ function entryRow(row: EntrySql): FederatedRow {
     source: row.source, peerId: row.peer_id, itemIri: row.item_iri, productIri: row.product_iri, productKey: row.product_key,
     offerIri: row.offer_iri, enterpriseIri: row.enterprise_iri, name: row.name, search: row.search, productType: row.product_type, sameAs: [],
     stock: row.stock, inStock: row.in_stock === 1, price: row.price, currency: row.currency, latitude: row.latitude,
-    longitude: row.longitude, postcode: row.postcode,
+    longitude: row.longitude, postcode: row.postcode, enterpriseName: row.enterprise_name, city: row.city, quantity: row.quantity,
+    quantityUnit: row.quantity_unit,
   };
 }
 
-const ENTRY_COLUMNS = 19;
+const ENTRY_COLUMNS = 23;
 
 function entryValues(source: string, peerId: number | null, rank: number, e: FederatedEntry): SqlValue[] {
   return [
     source, e.itemIri, e.productIri, e.productKey, e.offerIri, e.enterpriseIri, peerId, rank, 0, e.name, e.search, e.productType,
-    e.stock, e.inStock ? 1 : 0, e.price, e.currency, e.latitude, e.longitude, e.postcode,
+    e.stock, e.inStock ? 1 : 0, e.price, e.currency, e.latitude, e.longitude, e.postcode, e.enterpriseName, e.city, e.quantity, e.quantityUnit,
   ];
 }
 
 const INSERT_ENTRIES = `INSERT INTO federated_entries (source, item_iri, product_iri, product_key, offer_iri, enterprise_iri, peer_id, rank,
-  winner, name, search, product_type, stock, in_stock, price, currency, latitude, longitude, postcode)`;
+  winner, name, search, product_type, stock, in_stock, price, currency, latitude, longitude, postcode, enterprise_name, city, quantity,
+  quantity_unit)`;
 
 /**
  * Rank of a source: lower wins. Between equal ranks, the source whose product is the key itself (the
@@ -44,18 +48,34 @@ const INSERT_ENTRIES = `INSERT INTO federated_entries (source, item_iri, product
  */
 const RANK = { local: 0, authoritative: 1, relayed: 2 } as const;
 
-/** Recomputes which source wins each product key: our node, then authoritative peers, then relays. */
+/**
+ * Recomputes which source's product wins each product key: our node, then authoritative peers, then relays;
+ * between equals, a product that names no other of its key in `owl:sameAs` (an original over its copies), then
+ * the product that is the key.
+ */
 async function electWinners(tx: SqlConnection, keys: readonly string[]): Promise<void> {
   await inChunks(keys, async (chunk, marks) => {
     await tx.run(
-      `UPDATE federated_entries SET winner = (source = (
-         SELECT f2.source FROM federated_entries f2 WHERE f2.product_key = federated_entries.product_key
-         ORDER BY f2.rank, (f2.product_iri = f2.product_key) DESC, f2.source LIMIT 1))
+      // The winner is one source's product (all its items): a peer vouching for two of its own products that
+      // are one (see rekey) has both under one key, and only one of them is listed. Between equal ranks, a
+      // product naming another of its key in owl:sameAs (a copy naming its original) gives way to the one it
+      // names: a claim can hide the claimant's own offer, never the original's.
+      `UPDATE federated_entries SET winner = ((source, product_iri) = (
+         SELECT f2.source, f2.product_iri FROM federated_entries f2 WHERE f2.product_key = federated_entries.product_key
+         ORDER BY f2.rank, EXISTS (SELECT 1 FROM entry_same_as s JOIN federated_entries t ON t.product_iri = s.target
+             AND t.product_key = f2.product_key WHERE s.source = f2.source AND s.item_iri = f2.item_iri),
+           (f2.product_iri = f2.product_key) DESC, f2.source, f2.product_iri LIMIT 1))
        WHERE product_key IN (${marks})`,
       chunk,
     );
   });
 }
+
+/**
+ * Whether `s.target` is under the origin of peer `p` (what the sync calls authoritative: the same origin, so
+ * any peer of that node, whichever of its URLs it is synced from).
+ */
+const UNDER_ORIGIN = `substr(s.target, 1, length(p.origin)) = p.origin AND substr(s.target, length(p.origin) + 1, 1) IN ('/', '?', '#', '')`;
 
 /** Whether a row is merged with another product: keyed with another, or another keyed with it. */
 const MERGED = `(f.product_key <> f.product_iri OR EXISTS (
@@ -67,8 +87,11 @@ const MERGED = `(f.product_key <> f.product_iri OR EXISTS (
  *
  * Two product IRIs are one product when this node's operator confirmed it (`confirmed_identities`), or when
  * each one's origin names the other in `owl:sameAs`: a row of rank `authoritative` or better (this node, or the
- * peer under whose origin the IRI is) for each side. A one-sided `owl:sameAs` links nothing, so no party can
- * take another's place in the catalogue by claiming to be it. Rows of one IRI (the origin and its relays)
+ * peer under whose origin the IRI is) for each side, or when a peer names in `owl:sameAs` two resources that are
+ * both under its own origin (its row is authoritative, and the target is under the origin of the peer it came
+ * from) (what its operator's import confirmed there: the peer vouches for its own
+ * resources, as this node's operator does for ours). Any other one-sided `owl:sameAs` links nothing, so no party
+ * can take another's place in the catalogue by claiming to be it. Rows of one IRI (the origin and its relays)
  * always share its key.
  *
  * Every product reachable from the seeds through such a link, or through a key shared now (a merge that may
@@ -109,6 +132,18 @@ async function rekey(tx: SqlConnection, seeds: Iterable<string>): Promise<Set<st
            JOIN entry_same_as m ON m.source = n.source AND m.item_iri = n.item_iri AND m.target = f.product_iri
          WHERE f.product_iri IN (${marks}) AND f.rank <= ${RANK.authoritative} AND n.product_iri <> f.product_iri`, chunk)) {
         union(link.a, link.b);
+        reach(link.b);
+      }
+      // A peer's owl:sameAs between two resources under its own origin: the peer vouches for its own, as an
+      // import on it confirmed them there. Looked up from either side.
+      for (const link of await tx.all<{ a: string; b: string }>(
+        `SELECT DISTINCT f.product_iri AS a, s.target AS b FROM federated_entries f
+           JOIN entry_same_as s ON s.source = f.source AND s.item_iri = f.item_iri
+           JOIN peers p ON p.id = f.peer_id AND ${UNDER_ORIGIN}
+         WHERE f.rank = ${RANK.authoritative} AND f.peer_id IS NOT NULL AND s.target <> f.product_iri
+           AND (f.product_iri IN (${marks}) OR s.target IN (${marks}))`, [...chunk, ...chunk])) {
+        union(link.a, link.b);
+        reach(link.a);
         reach(link.b);
       }
       for (const row of await tx.all<{ product_iri: string; product_key: string }>(
@@ -186,8 +221,15 @@ async function indexSource(
      UNION SELECT f.product_iri AS iri FROM federated_entries f WHERE f.source = ?${inScope('f.item_iri')} AND (
        EXISTS (SELECT 1 FROM confirmed_identities c WHERE c.subject = f.product_iri)
        OR EXISTS (SELECT 1 FROM confirmed_identities c WHERE c.target = f.product_iri)
-       OR EXISTS (SELECT 1 FROM federated_entries o WHERE o.product_iri = f.product_iri AND o.product_key <> o.product_iri))`,
-    [...scoped([source]), ...scoped([source])]);
+       OR EXISTS (SELECT 1 FROM federated_entries o WHERE o.product_iri = f.product_iri AND o.product_key <> o.product_iri))
+     UNION SELECT f.product_iri AS iri FROM federated_entries f JOIN entry_same_as s ON s.source = f.source AND s.item_iri = f.item_iri
+       JOIN peers p ON p.id = f.peer_id AND ${UNDER_ORIGIN}
+       WHERE f.source = ?${inScope('f.item_iri')} AND f.rank = ${RANK.authoritative}
+     UNION SELECT f.product_iri AS iri FROM federated_entries f JOIN entry_same_as s ON s.target = f.product_iri
+       JOIN federated_entries g ON g.source = s.source AND g.item_iri = s.item_iri AND g.rank = ${RANK.authoritative}
+       JOIN peers p ON p.id = g.peer_id AND ${UNDER_ORIGIN}
+       WHERE f.source = ?${inScope('f.item_iri')}`,
+    [...scoped([source]), ...scoped([source]), ...scoped([source]), ...scoped([source])]);
   linked.forEach((r) => seeds.add(r.iri));
   if (seeds.size > 0) (await rekey(tx, seeds)).forEach((key) => touched.add(key));
   const now = await tx.all<{ product_key: string }>(
@@ -275,14 +317,14 @@ async function peerRecords(tx: SqlConnection, peerId: number, iris: Iterable<str
 }
 
 
-const INSERT_ENTRIES_WITHDRAWN = `${INSERT_ENTRIES.replace(/postcode\)$/u, 'postcode, withdrawn)')}`;
+const INSERT_ENTRIES_WITHDRAWN = `${INSERT_ENTRIES.replace(/quantity_unit\)$/u, 'quantity_unit, withdrawn)')}`;
 
 /** The rank of a peer's entry: the origin speaking of its own resource, or a relay of another origin's. */
 function rankOf(authoritative: boolean): number {
   return authoritative ? RANK.authoritative : RANK.relayed;
 }
 
-/** The WHERE clause of a federated query, or undefined when it matches nothing. */
+/** The WHERE clause of a federated query (without its text), or undefined when it matches nothing. */
 function whereOf(query: FederatedQuery): { where: string; params: SqlValue[] } | undefined {
   const where: string[] = ['winner = 1', 'withdrawn = 0'];
   const params: SqlValue[] = [];
@@ -307,11 +349,68 @@ function whereOf(query: FederatedQuery): { where: string; params: SqlValue[] } |
       params.push(Number(query.source));
     }
   }
-  for (const word of (query.text ?? '').toLowerCase().split(/\s+/u).filter(Boolean)) {
-    where.push("search LIKE ? ESCAPE '\\'");
-    params.push(`%${word.replace(/[\\%_]/gu, (c) => `\\${c}`)}%`);
-  }
   return { where: where.join(' AND '), params };
+}
+
+/**
+ * The most matches a text search lists: the best ones by relevance. A word as broad as a whole branch of the
+ * taxonomy (`legume`) matches a third of a region's offers; nobody reads past the first thousand, and moving
+ * them all from SQLite to JavaScript would cost more than the search.
+ */
+export const MAX_TEXT_MATCHES = 1000;
+
+/**
+ * The FTS5 query of a text: its folded words, each quoted (so that no word is read as FTS5 syntax: `NEAR`,
+ * `OR`, `-`, `*`, quotes and brackets never reach it), all required, the last one as a prefix (people type
+ * `chev` on their way to `chèvre`), and singular (`legumes*` would miss `légume`). Undefined when the text has
+ * no word.
+ */
+export function ftsQuery(text: string): string | undefined {
+  const words = foldedWords(text);
+  if (words.length === 0) return undefined;
+  const last = (w: string): string => (w.length > 3 ? w.replace(/[sx]$/u, '') : w);
+  return words.map((w, i) => (i === words.length - 1 ? `"${last(w)}"*` : `"${w}"`)).join(' ');
+}
+
+/**
+ * A federated query as SQL selecting `columns` of the index (`f`): filtered, and ordered by relevance when there
+ * is a text (bm25 over the folded search text, ties in index order; offers found only through `textTypes` after
+ * those, in index order), else by name and catalog item IRI. A text lists at most {@link MAX_TEXT_MATCHES}.
+ * Undefined when it matches nothing.
+ */
+function selectOf(query: FederatedQuery, columns: string): { sql: string; params: SqlValue[] } | undefined {
+  const filter = whereOf(query);
+  if (filter === undefined) return undefined;
+  if (query.text === undefined) {
+    return { sql: `SELECT ${columns} FROM federated_entries f WHERE ${filter.where} ORDER BY name, item_iri`, params: filter.params };
+  }
+  const text = ftsQuery(query.text);
+  const types = query.textTypes ?? [];
+  if (text === undefined && types.length === 0) return undefined;
+  // The full-text hits drive the query in bm25 order (`rank`), each joined to its row by rowid (CROSS JOIN
+  // keeps that order: the planner would otherwise scan every winning row), so that only the rows of the first
+  // page of hits are read. Ties keep the FTS index's order: no sort over every hit by name.
+  const params: SqlValue[] = [];
+  const hits: string[] = [];
+  if (text !== undefined) {
+    hits.push(`SELECT rid, score FROM (SELECT f.rowid AS rid, s.rank AS score FROM federated_search s CROSS JOIN federated_entries f
+      ON f.rowid = s.rowid WHERE federated_search MATCH ? AND ${filter.where} ORDER BY s.rank LIMIT ${MAX_TEXT_MATCHES})`);
+    params.push(text, ...filter.params);
+  }
+  if (types.length > 0) {
+    // Offers found only through a type's label come after the word matches, unranked: the first ones the index
+    // holds. A broad label (`legume`) would otherwise have tens of thousands of rows read and sorted for a page.
+    hits.push(`SELECT rid, score FROM (SELECT rowid AS rid, 1 AS score FROM federated_entries WHERE ${filter.where}
+      AND product_type IN (${types.map(() => '?').join(',')})${
+      text !== undefined ? ' AND rowid NOT IN (SELECT rowid FROM federated_search WHERE federated_search MATCH ?)' : ''}
+      ORDER BY rowid LIMIT ${MAX_TEXT_MATCHES})`);
+    params.push(...filter.params, ...types, ...(text !== undefined ? [text] : []));
+  }
+  return {
+    sql: `SELECT ${columns} FROM (${hits.join(' UNION ALL ')}) h CROSS JOIN federated_entries f ON f.rowid = h.rid
+      ORDER BY h.score, h.rid LIMIT ${MAX_TEXT_MATCHES}`,
+    params,
+  };
 }
 
 /**
@@ -344,10 +443,17 @@ export async function indexPeerSnapshot(tx: SqlConnection, peerId: number, plan:
     if (scope.length > 0) await indexSource(tx, source, peerId, peerRows(all, (entry) => inScope.has(entry.itemIri)), scope);
     return;
   }
-  // The index reads the peer's whole graph (an item's product may be unchanged while its offer changed),
-  // withdrawn resources included: the origin's "withdrawn" must outrank a relay's copy.
+  await reindexPeer(tx, peerId, fresh);
+}
+
+/**
+ * Rebuilds all of a peer's rows of the index. It reads the peer's whole graph (an item's product may be
+ * unchanged while its offer changed), withdrawn resources included: the origin's "withdrawn" must outrank a
+ * relay's copy.
+ */
+async function reindexPeer(tx: SqlConnection, peerId: number, fresh: ReadonlyMap<string, PeerRecord> = new Map()): Promise<void> {
   const iris = (await tx.all<{ iri: string }>('SELECT iri FROM peer_resources WHERE peer_id = ?', [peerId])).map((r) => r.iri);
-  await indexSource(tx, source, peerId, peerRows(await peerRecords(tx, peerId, iris, fresh), () => true));
+  await indexSource(tx, `peer:${peerId}`, peerId, peerRows(await peerRecords(tx, peerId, iris, fresh), () => true));
 }
 
 /** The index rows of a peer's records (those `keep` keeps), ranked and flagged. */
@@ -376,7 +482,22 @@ export async function dropPeerRows(tx: SqlConnection, peerId: number): Promise<v
 
 /** {@link FederatedIndex} on SQLite. */
 export class SqliteFederatedIndex implements FederatedIndex {
+  /** Whether rows without a search text (left by the migration that introduced folding) were looked for. */
+  private searchChecked = false;
+
   public constructor(private readonly db: SqliteDatabase) {}
+
+  /**
+   * Rebuilds, once per process, the peers' rows that have no search text yet (a database from before folded
+   * search): our own enterprises' rows are rebuilt by {@link refreshLocal}, which the migration made stale.
+   */
+  private async ensureSearch(): Promise<void> {
+    if (this.searchChecked) return;
+    const peers = await this.db.reader.all<{ peer_id: number }>(
+      'SELECT DISTINCT peer_id FROM federated_entries WHERE search IS NULL AND peer_id IS NOT NULL');
+    for (const { peer_id: peerId } of peers) await this.db.transaction((tx) => reindexPeer(tx, peerId));
+    this.searchChecked = true;
+  }
 
   public async confirmSameAs(links: readonly IdentityLink[]): Promise<void> {
     const fresh = links.filter((l) => l.subject !== l.target);
@@ -390,6 +511,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
   }
 
   public async refreshLocal(versions: ReadonlyMap<string, number>, recordsOf: (eid: string) => Promise<DfcRecord[]>): Promise<void> {
+    await this.ensureSearch();
     const built = new Map((await this.db.reader.all<{ source: string; version: number }>(
       "SELECT source, version FROM federated_sources WHERE source LIKE 'local:%'")).map((r) => [r.source, r.version]));
     const stale = [...versions].filter(([eid, version]) => built.get(`local:${eid}`) !== version);
@@ -410,11 +532,9 @@ export class SqliteFederatedIndex implements FederatedIndex {
   }
 
   public async queryMatches(query: FederatedQuery): Promise<FederatedMatch[]> {
-    const filter = whereOf(query);
-    if (filter === undefined) return [];
     // Three small columns per row: a query over 100,000 offers moves kilobytes, not megabytes, to JavaScript.
-    return this.db.reader.all<FederatedMatch>(
-      `SELECT rowid AS id, latitude, longitude FROM federated_entries WHERE ${filter.where} ORDER BY name, item_iri`, filter.params);
+    const select = selectOf(query, 'f.rowid AS id, f.latitude, f.longitude');
+    return select === undefined ? [] : this.db.reader.all<FederatedMatch>(select.sql, select.params);
   }
 
   public async entriesByIds(ids: readonly number[]): Promise<FederatedRow[]> {
@@ -429,11 +549,19 @@ export class SqliteFederatedIndex implements FederatedIndex {
   }
 
   public async queryEntries(query: FederatedQuery): Promise<FederatedRow[]> {
-    const filter = whereOf(query);
-    if (filter === undefined) return [];
-    const rows = await this.db.reader.all<EntrySql>(
-      `SELECT * FROM federated_entries WHERE ${filter.where} ORDER BY name, item_iri`, filter.params);
-    return rows.map(entryRow);
+    const select = selectOf(query, 'f.*');
+    return select === undefined ? [] : (await this.db.reader.all<EntrySql>(select.sql, select.params)).map(entryRow);
+  }
+
+  public async enterprises(): Promise<FederatedEnterprise[]> {
+    // The covering index (enterprise_iri, enterprise_name) answers this without reading the rows.
+    return (await this.db.reader.all<{ iri: string; name: string | null }>(
+      `SELECT DISTINCT enterprise_iri AS iri, enterprise_name AS name FROM federated_entries
+         WHERE enterprise_iri IS NOT NULL ORDER BY enterprise_iri`)).filter((e, i, all) => all[i - 1]?.iri !== e.iri);
+  }
+
+  public async hasProductType(type: string): Promise<boolean> {
+    return (await this.db.reader.all('SELECT 1 FROM federated_entries WHERE winner = 1 AND product_type = ? LIMIT 1', [type])).length > 0;
   }
 
   public async rowsOfKeys(productKeys: readonly string[]): Promise<FederatedRow[]> {

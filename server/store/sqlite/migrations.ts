@@ -471,6 +471,35 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 12,
+    name: 'federated catalogue: folded full-text search (FTS5), and the names people read beside the IRIs',
+    sql: `
+      -- What a CSV shows people beside the IRIs: the enterprise's name, its town, the pack size sold.
+      ALTER TABLE federated_entries ADD COLUMN enterprise_name TEXT;
+      ALTER TABLE federated_entries ADD COLUMN city TEXT;
+      ALTER TABLE federated_entries ADD COLUMN quantity REAL;
+      ALTER TABLE federated_entries ADD COLUMN quantity_unit TEXT;
+      CREATE INDEX federated_by_enterprise ON federated_entries (enterprise_iri, enterprise_name);
+      -- The search text is now folded in JavaScript (accents, case, ligatures: 'oeufs' finds 'Œufs') and holds
+      -- type labels and enterprise names, which SQL cannot compute: it is emptied here, and the index rebuilds
+      -- every source whose rows have none on its first use (our own enterprises from scratch, as here).
+      UPDATE federated_entries SET search = NULL;
+      DELETE FROM federated_sources;
+      -- External content: the words live in federated_entries.search; the triggers keep the FTS index in step.
+      CREATE VIRTUAL TABLE federated_search USING fts5 (search, content = 'federated_entries', tokenize = 'unicode61 remove_diacritics 2');
+      CREATE TRIGGER federated_search_insert AFTER INSERT ON federated_entries BEGIN
+        INSERT INTO federated_search (rowid, search) VALUES (new.rowid, new.search);
+      END;
+      CREATE TRIGGER federated_search_delete AFTER DELETE ON federated_entries BEGIN
+        INSERT INTO federated_search (federated_search, rowid, search) VALUES ('delete', old.rowid, old.search);
+      END;
+      CREATE TRIGGER federated_search_update AFTER UPDATE OF search ON federated_entries BEGIN
+        INSERT INTO federated_search (federated_search, rowid, search) VALUES ('delete', old.rowid, old.search);
+        INSERT INTO federated_search (rowid, search) VALUES (new.rowid, new.search);
+      END;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

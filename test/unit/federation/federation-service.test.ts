@@ -4,9 +4,10 @@
  * radius, stock, enterprise and source; the records behind rows; statistics; CSV.
  */
 import { expect } from 'chai';
+import { Taxonomy } from '../../../ontology/taxonomy.js';
 import { DFC_PT_NS } from '../../../ontology/vocabulary.js';
 import { BadRequestHttpError } from '../../../server/errors/http-error.js';
-import { haversineKm, toCsv, type CatalogueQuery } from '../../../server/federation/federation-service.js';
+import { CSV_COLUMNS, haversineKm, toCsv, type CatalogueQuery } from '../../../server/federation/federation-service.js';
 import type { FederatedRow } from '../../../server/store/federation.js';
 import { parseCsv } from '../../helpers/csv.js';
 import { startFederated, type FederatedFixture } from '../../helpers/in-process.js';
@@ -39,7 +40,10 @@ describe('federation: FederationService', function () {
     expect(await names({ type: 'vegetable' })).to.deep.equal(['Carottes des sables', 'Tomates anciennes', 'Tomates cerises']);
     expect(await names({ type: 'dfc-pt:carrot' })).to.deep.equal(['Carottes des sables']);
     expect(await names({ type: `${DFC_PT_NS}fruit` })).to.deep.equal(['Pommes Reinette']);
-    expect(await names({ type: 'spaceship' })).to.deep.equal([]);
+    // An unknown type is a 400 with the reason, not an empty list.
+    let refused: unknown;
+    await rows({ type: 'spaceship' }).catch((e: unknown) => { refused = e; });
+    expect(refused).to.be.instanceOf(BadRequestHttpError);
     expect(await rows({ type: '' })).to.have.length(6);
   });
 
@@ -124,23 +128,44 @@ describe('federation: FederationService', function () {
     expect(stats.byPostcodeArea.map((a) => [a.area, a.products])).to.deep.equal([['19', 3], ['87', 3]]);
   });
 
-  it('writes CSV: one line per row, RFC 4180 quoting, formulas neutralised, the peer’s name as source', async () => {
+  const EN = { separator: ',', decimalComma: false, language: 'en', taxonomy: Taxonomy.builtin() } as const;
+
+  it('writes CSV: one line per row, RFC 4180 quoting, formulas neutralised, the peer’s name as source, people\'s columns', async () => {
     const all = await rows({});
-    const csv = toCsv(all, new Map([[fixture.peer.id, 'verger']]));
+    const csv = toCsv(all, new Map([[fixture.peer.id, 'verger']]), EN);
+    expect(csv.startsWith('\uFEFFproduct,')).to.equal(true);
     expect(csv.endsWith('\r\n')).to.equal(true);
     const table = parseCsv(csv);
-    expect(table[0]).to.deep.equal(['product', 'product_type', 'price', 'currency', 'stock', 'in_stock', 'latitude', 'longitude', 'postcode',
-      'enterprise', 'source', 'product_iri', 'catalog_item_iri', 'offer_iri']);
+    expect(table[0]).to.deep.equal([...CSV_COLUMNS]);
+    const column = (name: string): number => CSV_COLUMNS.indexOf(name as (typeof CSV_COLUMNS)[number]);
     expect(table).to.have.length(7);
-    const honey = table.find((line) => line[1] === 'dfc-pt:honey');
-    expect(honey?.[0]).to.equal('\'=Miel "toutes fleurs", printemps');
-    expect(honey?.slice(2, 6)).to.deep.equal(['9', 'dfc-m:Euro', '0', 'false']);
-    expect(honey?.[10]).to.equal('verger');
-    const carrots = table.find((line) => line[0] === 'Carottes des sables');
-    expect(carrots?.[4]).to.equal('');
-    expect(carrots?.[5]).to.equal('true');
-    expect(carrots?.[10]).to.equal('local');
-    const unnamed = parseCsv(toCsv(all, new Map()));
-    expect(unnamed.find((line) => line[1] === 'dfc-pt:honey')?.[10]).to.equal(`peer:${fixture.peer.id}`);
+    const honey = table.find((line) => line[1] === 'dfc-pt:honey') ?? [];
+    expect(honey[0]).to.equal('\'=Miel "toutes fleurs", printemps');
+    expect(['price', 'currency', 'currency_code', 'stock', 'in_stock', 'product_type_label'].map((c) => honey[column(c)]))
+      .to.deep.equal(['9', 'dfc-m:Euro', 'EUR', '0', 'false', 'honey']);
+    expect(honey[column('source')]).to.equal('verger');
+    expect(honey[column('enterprise_name')]).to.be.a('string').and.not.equal('');
+    const carrots = table.find((line) => line[0] === 'Carottes des sables') ?? [];
+    expect(carrots[column('stock')]).to.equal('');
+    expect(carrots[column('in_stock')]).to.equal('true');
+    expect(carrots[column('source')]).to.equal('local');
+    const unnamed = parseCsv(toCsv(all, new Map(), EN));
+    expect(unnamed.find((line) => line[1] === 'dfc-pt:honey')?.[column('source')]).to.equal(`peer:${fixture.peer.id}`);
+  });
+
+  it('writes CSV for a French spreadsheet: ";" between fields, decimal commas, French labels, fields with ";" quoted', async () => {
+    const all = await rows({});
+    const text = toCsv(all, new Map(), { separator: ';', decimalComma: true, language: 'fr', taxonomy: Taxonomy.builtin() });
+    const table = parseCsv(text, ';');
+    expect(table[0]).to.deep.equal([...CSV_COLUMNS]);
+    const column = (name: string): number => CSV_COLUMNS.indexOf(name as (typeof CSV_COLUMNS)[number]);
+    const honey = table.find((line) => line[1] === 'dfc-pt:honey') ?? [];
+    expect(honey[column('product_type_label')]).to.equal('miel');
+    for (const line of table.slice(1)) {
+      expect(line).to.have.length(CSV_COLUMNS.length);
+      const latitude = line[column('latitude')] ?? '';
+      if (latitude !== '') expect(latitude).to.match(/^-?\d+(,\d+)?$/u);
+    }
+    expect(table.slice(1).some((line) => (line[column('latitude')] ?? '').includes(','))).to.equal(true);
   });
 });

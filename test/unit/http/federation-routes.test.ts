@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { Parser } from 'n3';
+import { CSV_COLUMNS } from '../../../server/federation/federation-service.js';
 import { parseCsv } from '../../helpers/csv.js';
 import { startFederated, type FederatedFixture } from '../../helpers/in-process.js';
 import { expectProblem } from '../../helpers/write-api.js';
@@ -113,7 +114,47 @@ describe('http: the federation routes', function () {
     expect(response.headers.get('content-disposition')).to.equal('attachment; filename="federated-catalog.csv"');
     const table = parseCsv(response.text);
     expect(table).to.have.length(3);
-    expect(table.slice(1).map((line) => [line[0], line[10]]).sort()).to.deep.equal([['Tomates anciennes', 'local'], ['Tomates cerises', 'verger']]);
+    const source = CSV_COLUMNS.indexOf('source');
+    expect(table.slice(1).map((line) => [line[0], line[source]]).sort()).to.deep.equal([['Tomates anciennes', 'local'], ['Tomates cerises', 'verger']]);
+  });
+
+  it('writes the CSV for the reader\'s spreadsheet: UTF-8 with a BOM; ";" and decimal commas in French, or as asked', async () => {
+    const raw = async (query: string, headers: Record<string, string> = {}) => {
+      const response = await fetch(`${fixture.node.url}/api/federation/catalog.csv?${query}`, { headers });
+      expect(response.status).to.equal(200);
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      // The byte order mark a spreadsheet needs to read UTF-8 (fetch's text() would hide it).
+      expect([...bytes.slice(0, 3)]).to.deep.equal([0xef, 0xbb, 0xbf]);
+      expect(response.headers.get('vary')).to.equal('Accept, Accept-Language');
+      return new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+    };
+    const column = (name: string): number => CSV_COLUMNS.indexOf(name as (typeof CSV_COLUMNS)[number]);
+    const french = parseCsv(await raw('type=tomato', { 'Accept-Language': 'fr-FR,fr;q=0.9,en;q=0.5' }), ';');
+    expect(french[0]).to.deep.equal([...CSV_COLUMNS]);
+    const cerises = french.find((line) => line[0] === 'Tomates cerises') ?? [];
+    expect(cerises[column('price')]).to.equal('3,5');
+    expect(cerises[column('currency_code')]).to.equal('EUR');
+    expect(cerises[column('product_type_label')]).to.equal('tomate cerise');
+    expect(cerises[column('town')]).to.equal('Limoges');
+    expect(cerises[column('unit')]).to.equal('Kilogram');
+    expect(cerises[column('quantity')]).to.equal('1');
+    expect(cerises[column('enterprise_name')]).to.equal('Verger de Brive');
+    // English (or no preference): commas and points; both can be asked for.
+    const english = parseCsv(await raw('type=tomato', { 'Accept-Language': 'en-GB' }));
+    expect(english.find((line) => line[0] === 'Tomates cerises')?.[column('price')]).to.equal('3.5');
+    expect(english.find((line) => line[0] === 'Tomates cerises')?.[column('product_type_label')]).to.equal('cherry tomato');
+    const asked = parseCsv(await raw(`type=tomato&sep=${encodeURIComponent(';')}&decimal=point`), ';');
+    expect(asked.find((line) => line[0] === 'Tomates cerises')?.[column('price')]).to.equal('3.5');
+    const tabs = parseCsv(await raw('type=tomato&sep=tab&decimal=comma'), '\t');
+    expect(tabs.find((line) => line[0] === 'Tomates cerises')?.[column('price')]).to.equal('3,5');
+    // A comma in a field with sep=, is quoted; a decimal comma in a ','-separated file too.
+    const quoted = await raw('type=tomato&sep=,&decimal=comma');
+    expect(quoted).to.include('"3,5"');
+    expect(parseCsv(quoted).find((line) => line[0] === 'Tomates cerises')?.[column('price')]).to.equal('3,5');
+    for (const query of ['sep=|', 'sep=%3B%3B', 'decimal=virgule', 'sep=a&sep=b']) {
+      const response = await get(`/api/federation/catalog.csv?${query}`);
+      expectProblem(response, 400);
+    }
   });
 
   it('serves the statistics as JSON', async () => {

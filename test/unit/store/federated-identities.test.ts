@@ -204,6 +204,46 @@ describe('store: which products the federated index makes one (owl:sameAs)', () 
       expect((await store.index.queryEntries({}))[0]?.productKey).to.equal(theirs.product);
     });
 
+    it('a peer vouches for its own resources: its copy naming its original (both under its origin) is one product, until taken back', async () => {
+      // What an export/import round trip on the peer leaves: the copy names the original, the original names nothing.
+      const copy = ids(PEER_A, 'verger-bis', 'pommes');
+      const a = await peer(PEER_A, [
+        ...enterprise(PEER_A, 'verger'), ...offer(PEER_A, 'verger', 'pommes', 2.8),
+        ...enterprise(PEER_A, 'verger-bis'), ...offer(PEER_A, 'verger-bis', 'pommes', 0.01, [theirs.product]),
+      ]);
+      // One product, the original's offer: the copy's IRI is the key (the smaller), yet the claim cannot hide
+      // the product it names, only the claimant's own offer.
+      expect(await listed()).to.deep.equal([[`peer:${a}`, theirs.enterprise, 2.8]]);
+      expect((await store.index.queryEntries({}))[0]?.productKey).to.equal(copy.product);
+      expect((await store.index.rowsOfKeys([(await store.index.queryEntries({}))[0]?.productKey ?? ''])).map((r) => r.productIri).sort())
+        .to.deep.equal([theirs.product, copy.product].sort());
+      // Taken back (a small change: only the copy's product): two offers again.
+      await peer(PEER_A, [offer(PEER_A, 'verger-bis', 'pommes', 2.8)[0]]);
+      expect((await listed()).map(([source]) => source)).to.deep.equal([`peer:${a}`, `peer:${a}`]);
+      // Named again, the copy synced alone: one product again.
+      await peer(PEER_A, [offer(PEER_A, 'verger-bis', 'pommes', 2.8, [theirs.product])[0]]);
+      expect(await listed()).to.have.length(1);
+    });
+
+    it('a peer vouches only for its own origin: two peers of one node (one origin) merge, another origin does not', async () => {
+      // The same node synced through two peer rows (two enterprise URLs of one origin).
+      const copy = ids(PEER_A, 'verger-bis', 'pommes');
+      const first = await peer(PEER_A, [...enterprise(PEER_A, 'verger'), ...offer(PEER_A, 'verger', 'pommes', 2.8)]);
+      const row = await store.provenance.addPeer({ name: 'verger-bis', url: `${PEER_A}/bis` }, PEER_A);
+      await store.provenance.applySnapshot(row.id, {
+        plan: planOf([...enterprise(PEER_A, 'verger-bis'), ...offer(PEER_A, 'verger-bis', 'pommes', 2.8, [theirs.product])]),
+        sources: new Map(), quarantine: [], replaceQuarantine: false, now: '2026-02-01T00:00:00.000Z',
+      });
+      expect(await listed()).to.have.length(1);
+      expect(copy.product).to.not.equal(theirs.product);
+      // Another origin naming the same product is a claim: listed apart.
+      const b = await peer(PEER_B, [...enterprise(PEER_B, 'copycat'), ...offer(PEER_B, 'copycat', 'pommes', 0.01, [theirs.product])]);
+      const sources = (await listed()).map(([source]) => source);
+      expect(sources).to.have.length(2);
+      expect(sources).to.include(`peer:${b}`);
+      expect(first).to.not.equal(row.id);
+    });
+
     it('undone when our side takes its link back', async () => {
       const a = await peer(PEER_A, [...enterprise(PEER_A, 'verger'), ...offer(PEER_A, 'verger', 'pommes', 2.8, [ours.product])]);
       await local('copie', offer(BASE, 'copie', 'pommes', 3, [theirs.product]));
@@ -231,6 +271,49 @@ describe('store: which products the federated index makes one (owl:sameAs)', () 
       await peer(RELAY, [...enterprise(PEER_A, 'verger'), ...offer(PEER_A, 'verger', 'pommes', 9)], false);
       expect(await listed()).to.deep.equal([[`peer:${a}`, theirs.enterprise, 2.8]]);
     });
+  });
+
+  it('migration 12 (folded search): a database from before finds its peers\' rows and ours again, rebuilt on first use', async () => {
+    const [product, item, sold] = offer(BASE, 'ferme', 'oeufs', 3);
+    await local('ferme', [{ ...product, name: 'Œufs frais' }, item, sold]);
+    const [theirProduct, theirItem, theirOffer] = offer(PEER_A, 'verger', 'crottin', 2);
+    await peer(PEER_A, [...enterprise(PEER_A, 'verger'), { ...theirProduct, name: 'Crottin de Chèvre' }, theirItem, theirOffer]);
+    await store.close();
+    // What the migration leaves: no search text, our sources stale.
+    const file = join(dir, 'node.db');
+    const raw = await SqliteDatabase.open(file);
+    await raw.transaction(async (tx) => {
+      await tx.exec('UPDATE federated_entries SET search = NULL; DELETE FROM federated_sources;');
+    });
+    await raw.close();
+    store = await SqliteStore.open({ path: file, baseUrl: BASE });
+    expect(await store.index.queryEntries({ text: 'oeufs' })).to.deep.equal([]);
+    await refreshLocal();
+    expect((await store.index.queryEntries({ text: 'oeufs' })).map((r) => r.name)).to.deep.equal(['Œufs frais']);
+    expect((await store.index.queryEntries({ text: 'chevre' })).map((r) => r.name)).to.deep.equal(['Crottin de Chèvre']);
+    expect((await store.index.queryEntries({ text: 'verger chev' })).map((r) => r.name)).to.deep.equal(['Crottin de Chèvre']);
+    expect(await store.index.queryEntries({})).to.have.length(2);
+  });
+
+  it('migration 12 applies over a database of version 11 with rows', async () => {
+    const file = join(dir, 'v11.db');
+    const db = await SqliteDatabase.open(file);
+    try {
+      await db.transaction((tx) => tx.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)'));
+      for (const m of MIGRATIONS.filter((x) => x.version < 12)) {
+        await db.transaction(async (tx) => {
+          await tx.exec(m.sql);
+          await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, 'then']);
+        });
+      }
+      await db.transaction((tx) => tx.run(`INSERT INTO federated_entries (source, item_iri, product_iri, product_key, rank, winner, in_stock, name, search)
+        VALUES ('local:x', 'i', 'p', 'p', 0, 1, 1, 'Chèvre', 'chèvre')`));
+      expect(await migrate(db)).to.include(12);
+    } finally {
+      await db.close();
+    }
+    expect(await readRows(file, 'SELECT name, search FROM federated_entries')).to.deep.equal([{ name: 'Chèvre', search: null }]);
+    expect(await readRows(file, "SELECT count(*) AS n FROM federated_search WHERE federated_search MATCH 'chevre'")).to.deep.equal([{ n: 0 }]);
   });
 
   it('migration 9 undoes the merges made under the old rule: every product its own key, our rows rebuilt', async () => {
