@@ -12,7 +12,7 @@
  *
  * @packageDocumentation
  */
-import { closeSync, copyFileSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 // A retry of one command's own step, not background work: it stays with the command (as net/ keeps a request's deadlines).
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -55,6 +55,17 @@ function sameFile(a: string, b: string): boolean {
   const [x, y] = [statSync(a), statSync(b)];
   return x.dev === y.dev && x.ino === y.ino;
 }
+
+/** Whether `b` is `a` or one of the files SQLite keeps beside it (its log, its index): writing there corrupts `a`. */
+function partOf(a: string, b: string): boolean {
+  return ['', '-wal', '-shm', '-journal'].some((suffix) => sameFile(`${a}${suffix}`, b) || `${a}${suffix}` === b);
+}
+
+/**
+ * A database holds token hashes, peer tokens and OpenID secrets: its copies are readable by their owner only,
+ * whatever the umask of whoever runs the command.
+ */
+const PRIVATE_FILE = 0o600;
 
 /** Options of {@link backupDatabase}. */
 export interface BackupOptions {
@@ -163,9 +174,11 @@ export async function inspectDatabase(path: string): Promise<DatabaseSummary> {
  */
 export async function backupDatabase(source: string, target: string, options: BackupOptions = {}): Promise<BackupOutcome> {
   if (!existsSync(source)) throw new NotAMaillonDatabaseError(`${source}: no such database`);
-  if (sameFile(source, target)) throw new SameFileError(`${target} is the database itself: back it up to another file`);
+  if (partOf(source, target)) throw new SameFileError(`${target} is the database itself or one of its files: back it up to another file`);
   const partial = `${target}.partial-${process.pid}`;
   rmSync(partial, { force: true });
+  // Made empty and private first: SQLite writes into it and keeps its mode.
+  closeSync(openSync(partial, 'wx', PRIVATE_FILE));
   // Read-only: a backup never writes to the database it copies.
   const db = await open(source, sqlite3.OPEN_READONLY);
   let pages = 0;
@@ -213,6 +226,7 @@ export async function backupDatabase(source: string, target: string, options: Ba
       await close(copy);
     }
     const summary = await inspectDatabase(partial);
+    chmodSync(partial, PRIVATE_FILE);
     syncFile(partial);
     renameSync(partial, target);
     return { ...summary, pages, restarts };
@@ -272,7 +286,15 @@ export interface RestoreOutcome extends DatabaseSummary {
  * @param now - the time in the name of the kept database
  */
 export async function restoreDatabase(backup: string, target: string, now: Date = new Date()): Promise<RestoreOutcome> {
-  if (sameFile(backup, target)) throw new SameFileError(`${backup} is the database itself: restore another file`);
+  if (partOf(target, backup)) throw new SameFileError(`${backup} is the database itself or one of its files: restore another file`);
+  // Committed transactions may still be in a log beside the file: reading them through SQLite (the check below)
+  // and then copying the main file alone would restore less than the counts say.
+  for (const log of ['-wal', '-journal']) {
+    if (existsSync(`${backup}${log}`) && statSync(`${backup}${log}`).size > 0) {
+      throw new NotAMaillonDatabaseError(`${backup} has a ${backup}${log} beside it: it is a live copy, not a backup; `
+        + 'take one with maillon backup (or open it once with sqlite3 to checkpoint it)');
+    }
+  }
   const summary = await inspectDatabase(backup);
   if (summary.schema > SCHEMA_VERSION) throw new SchemaTooNewError(summary.schema, SCHEMA_VERSION, backup);
   let previous: string | undefined;
@@ -290,6 +312,7 @@ export async function restoreDatabase(backup: string, target: string, now: Date 
   mkdirSync(dirname(target), { recursive: true });
   try {
     copyFileSync(backup, incoming);
+    chmodSync(incoming, PRIVATE_FILE);
     syncFile(incoming);
     // The log files of the replaced database would be read as the new one's: gone (the probe emptied them).
     rmSync(`${target}-wal`, { force: true });

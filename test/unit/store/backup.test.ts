@@ -4,7 +4,7 @@
  * again because the writer changed pages it had copied. And what a restore refuses.
  */
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeId } from '../../../ontology/iri.js';
@@ -128,12 +128,46 @@ describe('database backup and restore', () => {
     const alias = join(folder, '.', 'node.db');
     await backupDatabase(db, alias).then(() => expect.fail('backed up over itself'), (error: unknown) => {
       expect(error).to.be.instanceOf(SameFileError);
-      expect(String(error)).to.match(/is the database itself: back it up to another file/u);
+      expect(String(error)).to.match(/is the database itself or one of its files: back it up to another file/u);
     });
     await restoreDatabase(alias, db).then(() => expect.fail('restored over itself'), (error: unknown) => {
       expect(error).to.be.instanceOf(SameFileError);
     });
+    // Its log is part of it too: a backup written there (a tab-completion slip) would corrupt the live database.
+    await backupDatabase(db, `${db}-wal`).then(() => expect.fail('backed up over the WAL'), (error: unknown) => {
+      expect(error).to.be.instanceOf(SameFileError);
+    });
     expect((await inspectDatabase(db)).enterprises).to.equal(1);
+  });
+
+  it('writes backups and restored databases readable by their owner only, whatever the umask', async () => {
+    const store = await SqliteStore.open({ path: db, baseUrl: BASE });
+    await store.createEnterprise('ferme', `${BASE}/api/dfc/enterprises/ferme`, enterprise('ferme'));
+    await store.close();
+    const copy = join(folder, 'copy.db');
+    const umask = process.umask(0o022);
+    try {
+      await backupDatabase(db, copy);
+      expect(statSync(copy).mode & 0o777).to.equal(0o600);
+      const target = join(folder, 'restored', 'node.db');
+      await restoreDatabase(copy, target);
+      expect(statSync(target).mode & 0o777).to.equal(0o600);
+    } finally {
+      process.umask(umask);
+    }
+  });
+
+  it('refuses to restore a live copy whose committed transactions are still in a -wal beside it', async () => {
+    const live = await SqliteStore.open({ path: db, baseUrl: BASE });
+    await live.createEnterprise('ferme', `${BASE}/api/dfc/enterprises/ferme`, enterprise('ferme'));
+    // A file copy taken while the node runs: the main file and its non-empty WAL.
+    const copied = join(folder, 'live-copy.db');
+    copyFileSync(db, copied);
+    copyFileSync(`${db}-wal`, `${copied}-wal`);
+    await live.close();
+    await restoreDatabase(copied, join(folder, 'other.db')).then(() => expect.fail('restored a live copy'), (error: unknown) => {
+      expect(String(error)).to.match(/has a .*-wal beside it: it is a live copy, not a backup/u);
+    });
   });
 
   it('refuses to restore a backup written by a newer Maillon', async () => {
