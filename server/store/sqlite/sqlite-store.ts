@@ -139,7 +139,11 @@ export class SqliteStore implements NodeStore {
         if (stored === undefined || options.rebase === true) {
           await tx.run("INSERT INTO meta (key, value) VALUES ('base_url_given', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [given ? '1' : '0']);
         } else {
-          given = (await tx.get<{ value: string }>("SELECT value FROM meta WHERE key = 'base_url_given'"))?.value === '1';
+          const decided = await tx.get<{ value: string }>("SELECT value FROM meta WHERE key = 'base_url_given'");
+          // A database made before this key existed had its base URL chosen at creation (often with --base-url):
+          // it is taken as decided, never as an address to be "moved" to wherever the node listens now.
+          if (decided === undefined) await tx.run("INSERT INTO meta (key, value) VALUES ('base_url_given', '1')");
+          given = decided === undefined || decided.value === '1';
         }
       });
       return new SqliteStore(db, baseUrl, given);
@@ -178,8 +182,13 @@ export class SqliteStore implements NodeStore {
       // Row by row through the triggers: each resource leaves a `delete` version in the feed, so followers withdraw it.
       const resources = await tx.run('DELETE FROM resources WHERE eid = ?', [eid]);
       // A private enterprise's versions are hidden from the public feed by its row: without the row they would
-      // show, so they all go (its followers held an admin or enterprise token, and resync from nothing).
-      if (row.private === 1) await tx.run('DELETE FROM feed_events WHERE eid = ?', [eid]);
+      // show, so they all go, its deletes with them. Its followers (an admin or enterprise token) would then never
+      // learn that its resources went: a new stream id makes every follower resync from a full snapshot, which
+      // withdraws them.
+      if (row.private === 1) {
+        await tx.run('DELETE FROM feed_events WHERE eid = ?', [eid]);
+        await tx.run("UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'stream_id'");
+      }
       const listings = await tx.run('DELETE FROM listings WHERE eid = ?', [eid]);
       const tokens = await tx.run('DELETE FROM tokens WHERE eid = ?', [eid]);
       // The rest (grants, stock ledgers, closed orders, the enterprise's webhook subscriptions) cascades.

@@ -133,6 +133,22 @@ describe('SqliteStore (SQLite only)', () => {
     }
   });
 
+  it('takes the base URL of a database made before the choice was recorded as decided (no notice to "move" it)', async () => {
+    const first = await SqliteStore.open({ path: file, baseUrl: 'https://maillon.example.org' });
+    await first.close();
+    // What a database of the previous version holds: a base URL, and no record of whether it was chosen.
+    const raw = await SqliteDatabase.open(file);
+    await raw.transaction((tx) => tx.run("DELETE FROM meta WHERE key = 'base_url_given'"));
+    await raw.close();
+    const reopened = await SqliteStore.open({ path: file, baseUrl: 'http://127.0.0.1:3000' });
+    try {
+      expect(reopened.baseUrl).to.equal('https://maillon.example.org');
+      expect(reopened.baseUrlGiven).to.equal(true);
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('stores node settings in meta, beside and apart from the base URL', async () => {
     const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
     try {
@@ -168,13 +184,16 @@ describe('SqliteStore (SQLite only)', () => {
     }
   });
 
-  it('removing a private enterprise drops its versions from the feed: without its row, nothing would hide them', async () => {
+  it('removing a private enterprise drops its versions from the feed (without its row, nothing would hide them) and starts a new stream', async () => {
     const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
     try {
       await store.createEnterprise('ferme', 'http://node.test/api/dfc/enterprises/ferme', farm('http://node.test'), { private: true });
       expect(await readRows(file, "SELECT count(*) AS n FROM feed_events WHERE eid = 'ferme'")).to.deep.equal([{ n: 1 }]);
+      const stream = await store.feed.streamId();
       await store.removeEnterprise('ferme');
       expect(await readRows(file, "SELECT count(*) AS n FROM feed_events WHERE eid = 'ferme'")).to.deep.equal([{ n: 0 }]);
+      // Its deletes went with its versions: a new stream makes every follower resync, so its copies are withdrawn.
+      expect(await store.feed.streamId()).to.not.equal(stream);
     } finally {
       await store.close();
     }
