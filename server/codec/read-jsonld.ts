@@ -469,14 +469,16 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
   let expanded: unknown;
   try {
     // No base for jsonld.js: relative references stay relative in its output, and the walk resolves them against the
-    // base itself, after telling text where a link is expected (`"EUR"`) from a reference (`"#phone"`).
+    // base itself, after telling text where a link is expected (`"EUR"`) from a reference (`"#phone"`). `null`, not
+    // absent: jsonld.js's default base `''` would already resolve `../x` to `x`, losing the dot segments.
     expanded = await jsonld.expand(document as jsonld.JsonLdDocument, {
+      base: null,
       documentLoader: contexts.jsonLdLoader,
       // jsonld.js reports terms it drops through events; we turn them into warnings instead of losing them silently.
       eventHandler: ({ event }: { event: { code: string; message: string; details?: { property?: string } } }) => {
         warnings.push(problem('jsonld-warning', null, null, event.details?.property ?? '', `${event.code}: ${event.message}`, 'warning'));
       },
-    } as jsonld.Options.Expand);
+    } as unknown as jsonld.Options.Expand);
   } catch (error: unknown) {
     return documentFailure(...describeJsonLdError(error), full.contextUrls, 'full');
   }

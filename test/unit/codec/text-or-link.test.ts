@@ -79,4 +79,18 @@ describe('text or link, in a document read against the URL it was posted to', ()
       expect(recordOf(result.records, 'Enterprise', 'https://shop.example/enterprises/1').phone).to.equal('+33 5 55 00 00 00');
     });
   });
+
+  it('resolves ../ references against the page on the full JSON-LD path as on the fast one (dot segments kept)', async () => {
+    const page = 'https://peer.example/api/dfc/enterprises/e/catalog_items?page=2';
+    const document = (context: unknown): string => JSON.stringify({
+      '@context': context,
+      '@graph': [{ '@id': '../offers/1', '@type': 'dfc-b:Offer', 'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 2, 'dfc-b:hasUnit': 'dfc-m:Euro' } }],
+    });
+    const fast = await decoder.decode(document(CONTEXT_1_16_URL), { base: page });
+    // A second, inline context with @vocab is not simple: it sends the document through jsonld.js.
+    const full = await decoder.decode(document([CONTEXT_1_16_URL, { '@vocab': 'https://platform.example/terms#' }]), { base: page });
+    for (const result of [fast, full]) {
+      expect(result.records.filter((r) => r.kind === 'Offer').map((r) => r.id)).to.deep.equal(['https://peer.example/api/dfc/enterprises/offers/1']);
+    }
+  });
 });
