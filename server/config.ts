@@ -138,6 +138,14 @@ class Reader {
   }
 }
 
+/**
+ * An empty variable is an unset one: `MAILLON_DB=` (a template that expanded to nothing) must not become SQLite's
+ * `''`, a private temporary database per connection, nor `MAILLON_DATA_DIR=` the root folder.
+ */
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
 /** `auto` writes readable lines to a person at a terminal and JSON lines to everything else (files, journald). */
 function logFormat(asked: 'auto' | 'json' | 'pretty'): 'json' | 'pretty' {
   if (asked !== 'auto') return asked;
@@ -185,9 +193,9 @@ function trustProxy(read: Reader, value: string | undefined): TrustProxy {
 export function loadConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const read = new Reader();
   const port = read.integer('--port / MAILLON_PORT', options.port ?? env['MAILLON_PORT'], 3000, 0, 65535);
-  const host = options.host ?? env['MAILLON_HOST'] ?? '127.0.0.1';
-  const dataDir = options['data-dir'] ?? env['MAILLON_DATA_DIR'] ?? './data';
-  const baseUrl = (options['base-url'] ?? env['MAILLON_BASE_URL'] ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/u, '');
+  const host = options.host ?? nonEmpty(env['MAILLON_HOST']) ?? '127.0.0.1';
+  const dataDir = options['data-dir'] ?? nonEmpty(env['MAILLON_DATA_DIR']) ?? './data';
+  const baseUrl = (options['base-url'] ?? nonEmpty(env['MAILLON_BASE_URL']) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/u, '');
   let parsed: URL | undefined;
   try {
     parsed = new URL(baseUrl);
@@ -201,15 +209,15 @@ export function loadConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv =
   const config: Config = {
     port,
     host,
-    db: options.db ?? env['MAILLON_DB'] ?? `${dataDir}/maillon.db`,
+    db: options.db ?? nonEmpty(env['MAILLON_DB']) ?? `${dataDir}/maillon.db`,
     baseUrl,
-    baseUrlGiven: (options['base-url'] ?? env['MAILLON_BASE_URL']) !== undefined,
+    baseUrlGiven: (options['base-url'] ?? nonEmpty(env['MAILLON_BASE_URL'])) !== undefined,
     dataDir,
     bodyLimit: read.integer('MAILLON_BODY_LIMIT', env['MAILLON_BODY_LIMIT'], 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     pageSize: read.integer('MAILLON_PAGE_SIZE', env['MAILLON_PAGE_SIZE'], 500, 1, 10000),
     logLevel: read.oneOf('MAILLON_LOG_LEVEL', env['MAILLON_LOG_LEVEL'], LOG_LEVELS, 'info'),
     logFormat: logFormat(read.oneOf('MAILLON_LOG_FORMAT', env['MAILLON_LOG_FORMAT'], ['auto', 'json', 'pretty'] as const, 'auto')),
-    name: env['MAILLON_NAME'] ?? 'Maillon node',
+    name: nonEmpty(env['MAILLON_NAME']) ?? 'Maillon node',
     allowPrivate: options['allow-private'] === true || read.flag('MAILLON_ALLOW_PRIVATE', env['MAILLON_ALLOW_PRIVATE'], false),
     syncConcurrency: read.integer('MAILLON_SYNC_CONCURRENCY', env['MAILLON_SYNC_CONCURRENCY'], 4, 1, 64),
     syncSchedule: read.flag('MAILLON_SYNC_SCHEDULE', env['MAILLON_SYNC_SCHEDULE'], true),

@@ -35,7 +35,9 @@ export function prettyLine(line: string): string {
     const ms = typeof fields['ms'] === 'number' ? `${fields['ms'].toFixed(1)} ms` : '';
     return `${clock} ${label} ${String(fields['method'])} ${String(fields['url'])} ${String(fields['status'])} ${ms} [${String(fields['requestId'])}]\n`;
   }
-  const rest = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+  // A string with a control character (a peer's error text with a newline) is quoted: it cannot forge a log line.
+  // eslint-disable-next-line no-control-regex -- control characters are what this looks for
+  const rest = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' && !/[\u0000-\u001f\u007f]/u.test(v) ? v : JSON.stringify(v)}`).join(' ');
   return `${clock} ${label} ${String(msg ?? '')}${rest !== '' ? ` ${rest}` : ''}\n`;
 }
 

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp, type AppDeps } from './app.js';
 import { CatalogService } from './catalog/catalog-service.js';
@@ -278,6 +278,13 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   // idle upstream connections about 60 s: stay open longer than they do.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // Listening comes first (a taken port must fail before the database is touched), so requests may arrive while the
+  // database opens and migrates: they get a 503 to retry, not a socket nobody answers.
+  const opening = (_req: IncomingMessage, res: ServerResponse): void => {
+    res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '5', connection: 'close' });
+    res.end(JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'the node is starting: retry in a few seconds' }));
+  };
+  server.on('request', opening);
   const address = await listen(server, config.port, config.host);
   const listeningBase = `http://${bracketed(config.host)}:${address.port}`;
   let parts: NodeParts;
@@ -285,6 +292,7 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
     parts = await openNode(config.baseUrlGiven ? config : { ...config, baseUrl: listeningBase }, logger);
   } catch (error: unknown) {
     server.close();
+    server.closeAllConnections();
     throw error;
   }
   const notice = !config.baseUrlGiven && !parts.store.baseUrlGiven && parts.store.baseUrl !== listeningBase
@@ -313,6 +321,7 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
     const { failed } = await parts.listings.refreshAll();
     for (const f of failed) parts.logger.warn({ failure: f }, 'a listing could not read its origin');
   });
+  server.off('request', opening);
   server.on('request', app);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   parts.logger.info({ url: `http://${host}:${address.port}`, baseUrl: parts.store.baseUrl, db: config.db }, 'listening');

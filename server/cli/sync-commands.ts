@@ -53,7 +53,7 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
         return 1;
       }
       const interval = options.interval === undefined ? 300 : parseInterval(options.interval);
-      if (interval === undefined) throw new UsageError('--interval must be like 300, 90s, 5m or 1h');
+      if (interval === undefined) throw new UsageError('--interval must be like 300, 90s, 5m or 1h, at most a year');
       const profile = options.profile ?? 'dfc-v1';
       if (profile !== 'dfc-v1' && profile !== 'dfc-v2') throw new UsageError('--profile must be dfc-v1 or dfc-v2');
       const header = options['token-header'] ?? 'authorization';
@@ -226,7 +226,7 @@ function peerChanges(options: SyncCommandOptions): PeerChanges | undefined {
   }
   if (options.interval !== undefined) {
     const interval = parseInterval(options.interval);
-    if (interval === undefined) throw new UsageError('--interval must be like 300, 90s, 5m or 1h');
+    if (interval === undefined) throw new UsageError('--interval must be like 300, 90s, 5m or 1h, at most a year');
     changes.intervalSeconds = interval;
   }
   if (options.name !== undefined) {

@@ -36,6 +36,10 @@ export function mediaTypeOfFile(path: string, text?: string): string {
 function sniffMediaType(text: string): string {
   const start = text.replace(/^\uFEFF/u, '').replace(/^(?:\s|#[^\n]*\n)*/u, '');
   if (start.startsWith('{') || start.startsWith('[')) return 'application/ld+json';
+  if (/^(?:<|_:)/u.test(start) && /^(?:<[^>]*>|_:\S+)\s+<[^>]*>\s+(?:<[^>]*>|_:\S+|"(?:[^"\\]|\\.)*"\S*)\s+(?:<[^>]*>|_:\S+)\s*\.\s*$/mu.test(start)) {
+    // A line with a fourth term, the graph: N-Quads, whose reader also takes N-Triples lines.
+    return 'application/n-quads';
+  }
   if (/^(?:@prefix|@base|prefix\s|base\s|<|_:)/iu.test(start)) return 'text/turtle';
   return 'application/ld+json';
 }

@@ -13,7 +13,6 @@ import { parseInterval, type SyncScheduler } from '../sync/scheduler.js';
 import { subscribeFailureText, type SubscribeOutcome } from '../sync/subscribe.js';
 import { jsonObjectBody } from './json-body.js';
 
-const MAX_INTERVAL_SECONDS = 366 * 86_400;
 
 /** Options of {@link syncRoutes}. */
 export interface SyncRoutesArgs {
@@ -67,7 +66,7 @@ export function peerChangesOf(body: Record<string, unknown>): PeerChanges {
   }
   if (interval !== undefined) {
     const seconds = typeof interval === 'number' || typeof interval === 'string' ? parseInterval(String(interval)) : undefined;
-    if (seconds === undefined || seconds > MAX_INTERVAL_SECONDS) throw new UnprocessableEntityHttpError('interval must be like 300, 90s, 5m or 1h, at most a year');
+    if (seconds === undefined) throw new UnprocessableEntityHttpError('interval must be like 300, 90s, 5m or 1h, at most a year');
     changes.intervalSeconds = seconds;
   }
   return changes;
@@ -119,7 +118,7 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
     const given = body['interval'];
     const interval = given === undefined ? 300 : typeof given === 'number' || typeof given === 'string' ? parseInterval(String(given)) : undefined;
     // A number that does not fit is refused, not kept: a year is far more than any peer needs.
-    if (interval === undefined || interval > MAX_INTERVAL_SECONDS) throw new UnprocessableEntityHttpError('interval must be like 300, 90s, 5m or 1h, at most a year');
+    if (interval === undefined) throw new UnprocessableEntityHttpError('interval must be like 300, 90s, 5m or 1h, at most a year');
     const profile = body['profile'] ?? 'dfc-v1';
     if (profile !== 'dfc-v1' && profile !== 'dfc-v2') throw new UnprocessableEntityHttpError('profile must be dfc-v1 or dfc-v2');
     const tokenHeader = body['tokenHeader'] ?? 'authorization';

@@ -156,15 +156,19 @@ export function inBackoff(peer: PeerRow, now: Date): boolean {
   return peer.status === 'failed' && peer.nextAttemptAt !== null && peer.nextAttemptAt > now.toISOString();
 }
 
+/** The longest interval between two syncs of a peer: a year. */
+export const MAX_INTERVAL_SECONDS = 366 * 86_400;
+
 /**
- * Parses an interval: `90`, `90s`, `5m`, `2h`, `1d`.
+ * Parses an interval: `90`, `90s`, `5m`, `2h`, `1d`, at most {@link MAX_INTERVAL_SECONDS}.
  *
- * @returns seconds, or undefined when it does not parse
+ * @returns seconds, or undefined when it does not parse or is longer than a year
  */
 export function parseInterval(text: string): number | undefined {
   const match = /^(\d+)\s*([smhd]?)$/u.exec(text.trim());
   if (match === null) return undefined;
   const value = Number(match[1]);
   const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
-  return value > 0 ? value * unit : undefined;
+  // At most a year: a larger interval would put the next sync past the dates JavaScript can write.
+  return value > 0 && value * unit <= MAX_INTERVAL_SECONDS ? value * unit : undefined;
 }

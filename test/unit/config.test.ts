@@ -65,3 +65,11 @@ describe('config: validated at start, one clear line per bad value (issue 13)', 
     expect(other).to.equal('00:00:00.000 WARN  peer sync failed peer=ofn failure={"kind":"timeout"}\n');
   });
 });
+
+describe('readable logs cannot be forged', () => {
+  it('quotes a field with a control character (a peer\'s error text with a newline)', () => {
+    const line = prettyLine(JSON.stringify({ level: 40, time: 0, msg: 'peer sync failed', error: 'bad\n00:00:00.000 INFO  all is well' }));
+    expect(line.split('\n')).to.have.length(2);
+    expect(line).to.contain('error="bad\\n00:00:00.000 INFO  all is well"');
+  });
+});

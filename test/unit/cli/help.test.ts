@@ -116,7 +116,9 @@ describe('a command line that helps (issue 13)', () => {
     writeFileSync(jsonld, JSON.stringify(encodeJsonLd(sampleRecords())));
     const turtle = await cli('convert', jsonld, '--to', 'turtle', '--data-dir', dir);
     const ntriples = await cli('convert', jsonld, '--to', 'ntriples', '--data-dir', dir);
-    for (const [name, text] of [['catalogue.turtle', turtle.out], ['catalogue.txt', ntriples.out], ['catalogue', JSON.stringify(encodeJsonLd(sampleRecords()))]] as const) {
+    // N-Quads with a graph on every line (as the federated catalogue is served): Turtle would refuse them.
+    const nquads = { out: ntriples.out.split('\n').map((l) => l.replace(/ \.$/u, ' <https://node.example/graphs/a> .')).join('\n') };
+    for (const [name, text] of [['catalogue.turtle', turtle.out], ['catalogue.txt', ntriples.out], ['quads.txt', nquads.out], ['catalogue', JSON.stringify(encodeJsonLd(sampleRecords()))]] as const) {
       writeFileSync(join(dir, name), text);
       const checked = await cli('validate', join(dir, name), '--data-dir', dir);
       expect(checked.code, `${name}: ${checked.out}`).to.equal(0);

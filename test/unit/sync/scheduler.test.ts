@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import type { PeerRow } from '../../../server/store/federation.js';
-import { duePeers, inBackoff } from '../../../server/sync/scheduler.js';
+import { duePeers, inBackoff, MAX_INTERVAL_SECONDS, parseInterval } from '../../../server/sync/scheduler.js';
 
 describe('which peers a sync schedule takes', () => {
   const now = new Date('2026-03-01T12:00:00.000Z');
@@ -32,5 +32,13 @@ describe('which peers a sync schedule takes', () => {
     expect(inBackoff(peer(1, 'failed', null), now)).to.equal(false);
     expect(inBackoff(peer(1, 'ok', at(60_000)), now)).to.equal(false);
     expect(inBackoff(peer(1, 'new', null), now)).to.equal(false);
+  });
+});
+
+describe('parseInterval', () => {
+  it('reads 90, 90s, 5m, 2h and 1d, up to a year, and nothing else', () => {
+    expect(['90', '90s', '5m', '2h', '1d', '366d'].map(parseInterval)).to.deep.equal([90, 90, 300, 7200, 86_400, MAX_INTERVAL_SECONDS]);
+    // Past a year the next sync would be a date JavaScript cannot write (a RangeError after every sync).
+    for (const bad of ['367d', '99999999999d', '0', '-5m', '5 weeks', '', '1e3']) expect(parseInterval(bad), bad).to.equal(undefined);
   });
 });
