@@ -73,3 +73,15 @@ describe('readable logs cannot be forged', () => {
     expect(line).to.contain('error="bad\\n00:00:00.000 INFO  all is well"');
   });
 });
+
+describe('config: an empty variable is an unset one', () => {
+  it('MAILLON_DB= and MAILLON_DATA_DIR= (a template expanded to nothing) give the defaults, not SQLite\'s temporary database or /', () => {
+    const config = loadConfig({}, { MAILLON_DB: '', MAILLON_DATA_DIR: ' ', MAILLON_HOST: '', MAILLON_BASE_URL: '', MAILLON_NAME: '' });
+    expect(config.dataDir).to.equal('./data');
+    expect(config.db).to.equal('./data/maillon.db');
+    expect(config.host).to.equal('127.0.0.1');
+    expect(config.baseUrl).to.equal('http://127.0.0.1:3000');
+    expect(config.baseUrlGiven).to.equal(false);
+    expect(config.name).to.equal('Maillon node');
+  });
+});
