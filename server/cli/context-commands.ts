@@ -15,6 +15,7 @@ import { failureText } from '../errors/failure.js';
 import { storedContexts } from '../main.js';
 import { bodyText, clip, safeFetch, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
 import { FileContextStore } from '../store/context-store.js';
+import { storedSettings } from '../store/sqlite/sqlite-store.js';
 import { UsageError, type Io } from './node-commands.js';
 
 /** Longest a context fetch may take, whatever the node allows a peer's catalogue. */
@@ -73,7 +74,8 @@ export async function contextCommand(args: readonly string[], options: ConfigOpt
       }
       const policy: FetchPolicy = {
         connectTimeoutMs: config.fetchConnectTimeoutMs, totalTimeoutMs: Math.min(config.fetchTimeoutMs, CONTEXT_FETCH_TIMEOUT_MS),
-        maxBytes: MAX_CONTEXT_BYTES, maxRedirects: 3, allowPrivate: config.allowPrivate,
+        // The flag, the environment, or the node's stored setting, as for every other command that fetches.
+        maxBytes: MAX_CONTEXT_BYTES, maxRedirects: 3, allowPrivate: config.allowPrivate || (await storedSettings(config.db)).get('allow-private') === 'true',
       };
       const text = file === undefined ? await fetchContext(key, policy, deps.fetch ?? safeFetch, io) : readContextFile(file);
       if (text === undefined) return 1;

@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeId } from '../../ontology/iri.js';
 import type { DfcRecord, EnterpriseRecord } from '../../ontology/records.js';
@@ -13,7 +13,7 @@ import { mediaTypeOfFile } from '../codec/media-types.js';
 import { acceptedRecords } from '../codec/partial.js';
 import type { ImportChanges, ImportCounts } from '../catalog/catalog-service.js';
 import { serialize, type OutputFormat } from '../codec/serialize.js';
-import { loadConfig, type ConfigOptions } from '../config.js';
+import { loadConfig, type Config, type ConfigOptions } from '../config.js';
 import { HttpError } from '../errors/http-error.js';
 import { openNode, startNode, type NodeParts } from '../main.js';
 import { progressBar } from './progress.js';
@@ -47,8 +47,10 @@ export interface NodeCommandOptions extends ConfigOptions {
 }
 
 /** Opens the node's database for one command, and closes it after. */
-export async function withNode<T>(options: NodeCommandOptions, work: (node: NodeParts) => Promise<T>): Promise<T> {
-  const config = loadConfig(options, { ...process.env, MAILLON_LOG_LEVEL: process.env['MAILLON_LOG_LEVEL'] ?? 'warn' });
+export async function withNode<T>(
+  options: NodeCommandOptions, work: (node: NodeParts) => Promise<T>, adjust: (config: Config) => Config = (c) => c,
+): Promise<T> {
+  const config = adjust(loadConfig(options, { ...process.env, MAILLON_LOG_LEVEL: process.env['MAILLON_LOG_LEVEL'] ?? 'warn' }));
   const node = await openNode(config);
   try {
     return await work(node);
@@ -184,6 +186,15 @@ export async function importCommand(file: string | undefined, options: NodeComma
   if (!isValidLocalId(options.enterprise)) throw new UsageError(`invalid enterprise id ${JSON.stringify(options.enterprise)}`);
   const eid = options.enterprise;
   const rules: ImportRules = { dryRun: options['dry-run'] === true, updateProfile: options['update-profile'] === true, stock: options.stock === true };
+  if (rules.dryRun) {
+    // A dry run changes nothing, opening included: no database is created, and a --base-url does not move the ids.
+    const { db } = loadConfig(options);
+    if (db !== ':memory:' && !existsSync(db)) {
+      io.err(`${file}: nothing to compare: there is no database at ${db} yet (an import without --dry-run creates it)\n`);
+      return 1;
+    }
+    return withNode(options, async (node) => ((await importInto(node, file, eid, io, rules)) ? 0 : 1), (c) => ({ ...c, baseUrlGiven: false }));
+  }
   return withNode(options, async (node) => ((await importInto(node, file, eid, io, rules)) ? 0 : 1));
 }
 

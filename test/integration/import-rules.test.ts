@@ -4,7 +4,7 @@
  * says what it would change and writes nothing.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueToken } from '../../server/auth/tokens.js';
@@ -102,5 +102,17 @@ describe('maillon import into an existing enterprise', function () {
     const done = await cli('import', FILE, '--enterprise', 'nouvelle');
     expect(done.out).to.include('  enterprise: created\n');
     expect((await cli('enterprise', 'list')).out).to.match(/^nouvelle\tFerme des Trois Chênes\t/mu);
+  });
+
+  it('a dry run changes nothing even in opening: a --base-url does not move the ids, and no database is created', async () => {
+    const io = { out: () => undefined, err: () => undefined };
+    const before = await readRows(db, "SELECT value FROM meta WHERE key = 'base_url'");
+    expect(await run(['import', FILE, '--enterprise', 'ma-coop', '--dry-run', '--db', db, '--data-dir', dir, '--base-url', 'http://elsewhere.test'], io)).to.equal(0);
+    expect(await readRows(db, "SELECT value FROM meta WHERE key = 'base_url'")).to.deep.equal(before);
+    const missing = join(dir, 'none.db');
+    let err = '';
+    expect(await run(['import', FILE, '--enterprise', 'x', '--dry-run', '--db', missing, '--data-dir', dir], { out: () => undefined, err: (t) => void (err += t) })).to.equal(1);
+    expect(err).to.match(/nothing to compare: there is no database at .*none\.db yet/u);
+    expect(existsSync(missing)).to.equal(false);
   });
 });

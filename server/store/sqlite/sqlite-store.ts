@@ -451,3 +451,19 @@ async function rebase(tx: SqlConnection, from: string, to: string): Promise<void
   await tx.run(`UPDATE listings SET ${moved('item_iri')}, ${moved('offer_iri')}, ${moved('product_iri')}`, [prefix, toPrefix]);
   await tx.run("UPDATE meta SET value = ? WHERE key = 'base_url'", [to]);
 }
+
+/**
+ * The node settings stored in a database, read without opening the node (no migration, no write): for commands
+ * that do not otherwise need the database, such as `maillon context add`.
+ *
+ * @param path - the database file; none yet means no setting
+ */
+export async function storedSettings(path: string): Promise<Map<string, string>> {
+  if (path === ':memory:' || !existsSync(path)) return new Map();
+  return withReadOnly(path, async (connection) => {
+    const table = await connection.get<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
+    if ((table?.n ?? 0) === 0) return new Map<string, string>();
+    const rows = await connection.all<{ key: string; value: string }>("SELECT key, value FROM meta WHERE key LIKE 'setting:%'");
+    return new Map(rows.map((r) => [r.key.slice('setting:'.length), r.value]));
+  });
+}

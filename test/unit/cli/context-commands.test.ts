@@ -116,6 +116,13 @@ describe('maillon context add|list|remove (issue 12)', () => {
     expect(existsSync(join(dir, 'contexts'))).to.equal(false);
   });
 
+  it('takes the node\'s stored allow-private setting, as every command that fetches does', async () => {
+    expect((await cli('config', 'set', 'allow-private', 'true', '--data-dir', dir)).code).to.equal(0);
+    const added = await cli('context', 'add', `${origin}/catalogue.jsonld`, '--data-dir', dir);
+    expect(added.code, added.err).to.equal(0);
+    expect(readdirSync(join(dir, 'contexts'))).to.have.length(1);
+  });
+
   it('refuses a context over the size limit while downloading it', async () => {
     const refused = await cli('context', 'add', `${origin}/big.jsonld`, '--data-dir', dir, '--allow-private');
     expect(refused.code).to.equal(1);
