@@ -53,5 +53,16 @@ export const SPELLING_EXCEPTIONS: readonly SpellingException[] = Object.freeze([
  * @param term - the ontology term
  */
 export function wireSpelling(kind: RecordKind, term: string): Iri | undefined {
-  return SPELLING_EXCEPTIONS.find((s) => s.on === kind && s.term === term)?.wire;
+  // Asked for every property of every record written: a map, not a search of the list.
+  return WIRE_OF.get(kind)?.get(term);
 }
+
+const WIRE_OF: ReadonlyMap<RecordKind, ReadonlyMap<string, Iri>> = (() => {
+  const byKind = new Map<RecordKind, Map<string, Iri>>();
+  for (const s of SPELLING_EXCEPTIONS) {
+    const terms = byKind.get(s.on) ?? new Map<string, Iri>();
+    terms.set(s.term, s.wire);
+    byKind.set(s.on, terms);
+  }
+  return byKind;
+})();
