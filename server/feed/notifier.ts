@@ -162,8 +162,15 @@ export class Notifier {
 
   private async deliver(subscription: SubscriptionRow): Promise<void> {
     const { feed } = this.args;
-    const events = await feed.events(subscription.deliveredSeq, 500, subscription.eid ?? undefined);
-    if (events.length === 0) return;
+    const closing = subscription.closingAfter;
+    // A subscription to a removed enterprise gets its deletes and nothing after them (not even the events of a new
+    // enterprise given the same id), then goes.
+    const events = (await feed.events(subscription.deliveredSeq, 500, subscription.eid ?? undefined))
+      .filter((e) => closing === null || e.seq <= closing);
+    if (events.length === 0) {
+      if (closing !== null) await feed.deleteSubscription(subscription.id);
+      return;
+    }
     // A burst of changes to one resource is one notification: its latest version.
     const latest = new Map<string, FeedEvent>();
     for (const event of events) latest.set(event.iri, event);
@@ -191,9 +198,14 @@ export class Notifier {
         return;
       }
     }
+    const delivered = events.at(-1)?.seq ?? subscription.deliveredSeq;
+    if (closing !== null && delivered >= closing) {
+      await feed.deleteSubscription(subscription.id);
+      return;
+    }
     await feed.recordDelivery(subscription.id, {
       status: 'active', failures: 0, nextAttemptAt: null, lastDeliveryAt: new Date().toISOString(), lastError: null,
-      deliveredSeq: events.at(-1)?.seq ?? subscription.deliveredSeq,
+      deliveredSeq: delivered,
     });
   }
 }

@@ -33,6 +33,11 @@ export interface SubscriptionRow {
   readonly lastDeliveryAt: string | null;
   readonly lastError: string | null;
   readonly deliveredSeq: number;
+  /**
+   * Set when the watched enterprise was removed: the last feed sequence the subscription is still owed (its
+   * deletes); once delivered, the subscription is deleted.
+   */
+  readonly closingAfter: number | null;
 }
 
 /** What we know of a peer's feed. */
@@ -65,7 +70,7 @@ export interface FeedStore {
   /** Drops versions older than `before` that are not the latest version of their resource. */
   compact(before: string): Promise<number>;
 
-  createSubscription(row: Omit<SubscriptionRow, 'status' | 'failures' | 'nextAttemptAt' | 'lastDeliveryAt' | 'lastError'>): Promise<SubscriptionRow>;
+  createSubscription(row: Omit<SubscriptionRow, 'status' | 'failures' | 'nextAttemptAt' | 'lastDeliveryAt' | 'lastError' | 'closingAfter'>): Promise<SubscriptionRow>;
   getSubscription(id: string): Promise<SubscriptionRow | undefined>;
   listSubscriptions(): Promise<SubscriptionRow[]>;
   deleteSubscription(id: string): Promise<boolean>;

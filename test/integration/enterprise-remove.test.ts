@@ -6,6 +6,8 @@
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueToken } from '../../server/auth/tokens.js';
@@ -97,6 +99,42 @@ describe('removing an enterprise', function () {
     // The same id made again continues the versions: no ETag or cached body of the removed one passes for it.
     expect(await run(['enterprise', 'add', '--id', FERME, '--name', 'Nouvelle ferme', '--db', a.db], { out: () => undefined, err: () => undefined })).to.equal(0);
     expect((await a.node.store.getEnterprise(FERME))?.version).to.be.greaterThan(versionBefore);
+  });
+
+  it('delivers the deletes to a subscriber that watches only that enterprise, then drops its subscription', async () => {
+    const EPICERIE = 'epicerie-du-village';
+    await a.seed(EPICERIE);
+    const received: { object?: { id?: string }; type?: string }[] = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push(JSON.parse(body) as { object?: { id?: string }; type?: string });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    try {
+      const callback = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+      const own = (await issueToken(a.node.store, { eid: EPICERIE, scopes: ['ReadEnterprise', 'ReadProducts'] })).token;
+      const created = await a.request('POST', '/api/dfc/subscriptions', {
+        headers: { Authorization: `Bearer ${own}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ callback, enterprise: EPICERIE }),
+      });
+      expect(created.status, created.text).to.equal(201);
+      const id = (JSON.parse(created.text) as { id: string }).id;
+      const resources = (await a.node.store.listResources(EPICERIE, ['SuppliedProduct', 'CatalogItem', 'Offer'])).map((r) => r.record.id);
+      expect(resources.length).to.be.greaterThan(0);
+      expect((await a.request('DELETE', `/api/dfc/enterprises/${EPICERIE}`, { headers: admin })).status).to.equal(204);
+      // The subscription was made with the enterprise's own token, which went with it: its deletes still arrive.
+      const deadline = Date.now() + 10_000;
+      const deleted = (): string[] => received.filter((n) => n.type === 'Delete').map((n) => n.object?.id ?? '');
+      while (resources.some((iri) => !deleted().includes(iri)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(deleted()).to.include.members(resources);
+      while ((await a.node.store.feed.getSubscription(id)) !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await a.node.store.feed.getSubscription(id)).to.equal(undefined);
+    } finally {
+      await new Promise<void>((resolve) => hook.close(() => resolve()));
+    }
   });
 
   it('maillon enterprise remove says what would go and changes nothing without --yes; with it, removes', async () => {

@@ -10,14 +10,14 @@ import type { SqliteDatabase, SqlValue } from './database.js';
 interface EventSql { seq: number; eid: string; iri: string; kind: string; action: string; record: string | null; at: string }
 interface SubscriptionSql {
   id: string; token_id: string | null; eid: string | null; callback: string; secret: string; created_at: string; status: string;
-  failures: number; next_attempt_at: string | null; last_delivery_at: string | null; last_error: string | null; delivered_seq: number;
+  failures: number; next_attempt_at: string | null; last_delivery_at: string | null; last_error: string | null; delivered_seq: number; closing_after: number | null;
 }
 
 function subscriptionRow(r: SubscriptionSql): SubscriptionRow {
   return {
     id: r.id, tokenId: r.token_id, eid: r.eid, callback: r.callback, secret: r.secret, createdAt: r.created_at,
     status: r.status as SubscriptionRow['status'], failures: r.failures, nextAttemptAt: r.next_attempt_at, lastDeliveryAt: r.last_delivery_at,
-    lastError: r.last_error, deliveredSeq: r.delivered_seq,
+    lastError: r.last_error, deliveredSeq: r.delivered_seq, closingAfter: r.closing_after,
   };
 }
 
@@ -61,7 +61,7 @@ export class SqliteFeedStore implements FeedStore {
       'DELETE FROM feed_events WHERE at < ? AND seq NOT IN (SELECT MAX(seq) FROM feed_events GROUP BY iri)', [before])).changes);
   }
 
-  public async createSubscription(row: Omit<SubscriptionRow, 'status' | 'failures' | 'nextAttemptAt' | 'lastDeliveryAt' | 'lastError'>): Promise<SubscriptionRow> {
+  public async createSubscription(row: Omit<SubscriptionRow, 'status' | 'failures' | 'nextAttemptAt' | 'lastDeliveryAt' | 'lastError' | 'closingAfter'>): Promise<SubscriptionRow> {
     return this.db.transaction(async (tx) => {
       await tx.run('INSERT INTO subscriptions (id, token_id, eid, callback, secret, created_at, delivered_seq) VALUES (?, ?, ?, ?, ?, ?, ?)',
         [row.id, row.tokenId, row.eid, row.callback, row.secret, row.createdAt, row.deliveredSeq]);
@@ -81,7 +81,8 @@ export class SqliteFeedStore implements FeedStore {
   public async deliverableSubscriptions(): Promise<SubscriptionRow[]> {
     return (await this.db.reader.all<SubscriptionSql>(
       `SELECT s.* FROM subscriptions s LEFT JOIN tokens t ON t.id = s.token_id
-       WHERE s.status <> 'dead' AND (s.token_id IS NULL OR s.token_id LIKE 'oidc:%' OR (t.id IS NOT NULL AND t.revoked_at IS NULL)) ORDER BY s.created_at, s.id`)).map(subscriptionRow);
+       WHERE s.status <> 'dead' AND (s.closing_after IS NOT NULL OR s.token_id IS NULL OR s.token_id LIKE 'oidc:%' OR (t.id IS NOT NULL AND t.revoked_at IS NULL))
+       ORDER BY s.created_at, s.id`)).map(subscriptionRow);
   }
 
   public async deleteSubscription(id: string): Promise<boolean> {

@@ -500,6 +500,41 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 13,
+    name: 'a subscription to an enterprise outlives its removal until the removal is delivered',
+    sql: `
+      -- A subscription watching one enterprise gets the deletes its removal writes: no cascade from enterprises,
+      -- and closing_after is the last feed sequence it is still owed, after which the notifier deletes it.
+      DROP TRIGGER subscriptions_of_deleted_token;
+      CREATE TABLE subscriptions_v13 (
+        id              TEXT PRIMARY KEY,
+        token_id        TEXT,
+        eid             TEXT,
+        callback        TEXT NOT NULL,
+        secret          TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        status          TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'failing', 'dead')),
+        failures        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        last_delivery_at TEXT,
+        last_error      TEXT,
+        delivered_seq   INTEGER NOT NULL,
+        closing_after   INTEGER
+      );
+      INSERT INTO subscriptions_v13 SELECT id, token_id, eid, callback, secret, created_at, status, failures, next_attempt_at,
+        last_delivery_at, last_error, delivered_seq, NULL FROM subscriptions;
+      DROP TABLE subscriptions;
+      ALTER TABLE subscriptions_v13 RENAME TO subscriptions;
+      CREATE TRIGGER subscriptions_of_deleted_token AFTER DELETE ON tokens BEGIN
+        DELETE FROM subscriptions WHERE token_id = old.id AND closing_after IS NULL;
+      END;
+      -- What the cascade did for every other removal of an enterprise row (none today, but a row deleted by hand).
+      CREATE TRIGGER subscriptions_of_deleted_enterprise AFTER DELETE ON enterprises BEGIN
+        DELETE FROM subscriptions WHERE eid = old.eid AND closing_after IS NULL;
+      END;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -188,6 +188,11 @@ export class SqliteStore implements NodeStore {
       if (row.private === 1) {
         await tx.run('DELETE FROM feed_events WHERE eid = ?', [eid]);
         await tx.run("UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'stream_id'");
+        await tx.run('DELETE FROM subscriptions WHERE eid = ?', [eid]);
+      } else {
+        // Its subscribers are owed the deletes just written: they stay until those are delivered (the notifier
+        // then deletes them), whatever happens to the tokens they were made with.
+        await tx.run('UPDATE subscriptions SET closing_after = (SELECT coalesce(max(seq), 0) FROM feed_events) WHERE eid = ?', [eid]);
       }
       const listings = await tx.run('DELETE FROM listings WHERE eid = ?', [eid]);
       const tokens = await tx.run('DELETE FROM tokens WHERE eid = ?', [eid]);

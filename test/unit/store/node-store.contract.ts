@@ -626,7 +626,7 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         const created = await store.feed.createSubscription(subscription('s1', null, 'ferme'));
         expect(created).to.deep.equal({
           id: 's1', tokenId: null, eid: 'ferme', callback: 'https://hooks.example/s1', secret: 'secret-s1', createdAt: '2026-01-01T00:00:02.000Z',
-          status: 'active', failures: 0, nextAttemptAt: null, lastDeliveryAt: null, lastError: null, deliveredSeq: 0,
+          status: 'active', failures: 0, nextAttemptAt: null, lastDeliveryAt: null, lastError: null, deliveredSeq: 0, closingAfter: null,
         });
         await store.feed.createSubscription(subscription('s22', null, null));
         expect(await store.feed.getSubscription('s1')).to.deep.equal(created);
