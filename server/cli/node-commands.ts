@@ -331,9 +331,9 @@ export async function serve(options: NodeCommandOptions, io: Io): Promise<number
     throw error;
   }
   if (config.syncSchedule) node.scheduler.start();
-  io.out(`Maillon serving ${node.store.baseUrl}/api/dfc/enterprises (listening on ${node.url}, database ${config.db})\n`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    // SIGINT (Ctrl-C) and SIGTERM (systemd, docker, kill) stop the node the same way.
+  // SIGINT (Ctrl-C) and SIGTERM (systemd, docker, kill) stop the node the same way. The handlers are in place
+  // before the line that says the node serves: whoever waits for that line may signal at once.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
     const stop = (received: NodeJS.Signals): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -342,6 +342,8 @@ export async function serve(options: NodeCommandOptions, io: Io): Promise<number
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  io.out(`Maillon serving ${node.store.baseUrl}/api/dfc/enterprises (listening on ${node.url}, database ${config.db})\n`);
+  const signal = await stopped;
   node.logger.info({ signal }, 'stopping: finishing the requests in flight');
   await node.shutdown(SHUTDOWN_GRACE_MS);
   node.logger.info({ signal }, 'stopped');
