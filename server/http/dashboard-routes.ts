@@ -36,7 +36,8 @@ export function defaultWebDir(): string {
 
 /** The Content-Security-Policy of the page: our origin only, but for the tile server's images when there is one. */
 export function contentSecurityPolicy(tileUrl: string | undefined): string {
-  const tiles = tileUrl === undefined ? '' : ` ${new URL(tileUrl.replace(/\{[a-z]\}/gu, '0')).origin}`;
+  // A `{s}` subdomain placeholder becomes the CSP's leftmost wildcard (`https://*.tile.example`).
+  const tiles = tileUrl === undefined ? '' : ` ${(/^https?:\/\/[^/?#]+/u.exec(tileUrl)?.[0] ?? '').replace('{s}', '*').toLowerCase()}`;
   return [
     "default-src 'self'", "script-src 'self'", "style-src 'self'", `img-src 'self' data:${tiles}`, "connect-src 'self'",
     "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'",

@@ -55,6 +55,7 @@ describe('the dashboard routes', () => {
 
   it('allows the tile server\'s images in the CSP when one is configured', () => {
     expect(contentSecurityPolicy('https://tiles.example.org/{z}/{x}/{y}.png')).to.include("img-src 'self' data: https://tiles.example.org;");
+    expect(contentSecurityPolicy('https://{s}.tile.example.org:8443/{z}/{x}/{y}.png')).to.include("img-src 'self' data: https://*.tile.example.org:8443;");
   });
 
   it('pages and sorts plain rows, with labels in the asked language', async () => {
