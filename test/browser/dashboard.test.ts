@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { freePort, startFederationNode, type FederationNode } from '../helpers/federation.js';
+import { startInProcess } from '../helpers/in-process.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '../artifacts');
@@ -37,6 +38,8 @@ describe('the dashboard in a browser', function () {
   let page: Page;
   /** Requests to anywhere but the node. */
   const foreign: string[] = [];
+  /** Uncaught errors of the page's scripts. */
+  const errors: string[] = [];
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
@@ -67,7 +70,7 @@ describe('the dashboard in a browser', function () {
       }
     });
     page = await context.newPage();
-    page.on('pageerror', (error) => { throw error; });
+    page.on('pageerror', (error) => errors.push(error.message));
   });
 
   after(async () => {
@@ -169,7 +172,39 @@ describe('the dashboard in a browser', function () {
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-network.png'), fullPage: true });
   });
 
-  it('asked nothing of any other origin', () => {
+  it('asked nothing of any other origin, and threw nothing', () => {
     expect(foreign).to.deep.equal([]);
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('falls back to plain points when the configured tile server cannot be reached', async () => {
+    const tiles = 'https://tiles.invalid/{z}/{x}/{y}.png';
+    const node = await startInProcess({ deps: (deps) => ({ ...deps, tileUrl: tiles }) });
+    try {
+      await node.seed('ferme');
+      const context = await browser.newContext({ locale: 'en-GB' });
+      const elsewhere: string[] = [];
+      await context.route('**/*', async (route) => {
+        const url = route.request().url();
+        if (url.startsWith(`${node.url}/`)) await route.continue();
+        else {
+          elsewhere.push(url);
+          await route.abort();
+        }
+      });
+      const tab = await context.newPage();
+      const response = await tab.goto(`${node.url}/dashboard`);
+      expect(response?.headers()['content-security-policy']).to.include("img-src 'self' data: https://tiles.invalid;");
+      await tab.waitForSelector('body[data-ready="true"]');
+      await tab.waitForSelector('#map-note:has-text("could not be loaded")');
+      expect(await tab.locator('#map path.producer-marker').count()).to.equal(1);
+      // Only tiles were asked of the tile server, and nothing of anywhere else.
+      expect(elsewhere.length).to.be.greaterThan(0);
+      for (const url of elsewhere) expect(url).to.match(/^https:\/\/tiles\.invalid\/\d+\/\d+\/\d+\.png$/u);
+      await tab.screenshot({ path: join(ARTIFACTS, 'dashboard-tiles-failed.png') });
+      await context.close();
+    } finally {
+      await node.close();
+    }
   });
 });
