@@ -20,12 +20,12 @@ const state = {
   view: 'catalogue',
 };
 
-/** The language chosen before in this browser, else the browser's. */
+/** The language chosen before in this browser, else the browser's first (French or English). */
 function initialLanguage() {
   const chosen = localStorage.getItem(LANGUAGE_KEY);
   if (chosen === 'fr' || chosen === 'en') return chosen;
-  return (navigator.languages ?? [navigator.language]).some((l) => l.toLowerCase().startsWith('fr'))
-    && !(navigator.languages ?? [navigator.language])[0]?.toLowerCase().startsWith('en') ? 'fr' : 'en';
+  const first = (navigator.languages?.[0] ?? navigator.language ?? 'en').toLowerCase();
+  return first.startsWith('fr') ? 'fr' : 'en';
 }
 
 const tr = (key, values) => t(state.language, key, values);

@@ -177,6 +177,18 @@ describe('the dashboard in a browser', function () {
     expect(errors).to.deep.equal([]);
   });
 
+  it('speaks French to a French browser', async () => {
+    const context = await browser.newContext({ locale: 'fr-FR' });
+    await context.route('**/*', async (route) => (route.request().url().startsWith(`${a.url}/`) ? route.continue() : route.abort()));
+    const tab = await context.newPage();
+    await tab.goto(`${a.url}/dashboard`);
+    await tab.waitForSelector('body[data-ready="true"]');
+    expect(await tab.locator('html').getAttribute('lang')).to.equal('fr');
+    expect(await tab.locator('h1').innerText()).to.equal('Tableau de bord du territoire');
+    expect(await tab.locator('#table thead th').first().innerText()).to.match(/^Produit/u);
+    await context.close();
+  });
+
   it('falls back to plain points when the configured tile server cannot be reached', async () => {
     const tiles = 'https://tiles.invalid/{z}/{x}/{y}.png';
     const node = await startInProcess({ deps: (deps) => ({ ...deps, tileUrl: tiles }) });
