@@ -36,6 +36,16 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-unused-expressions': 'off' },
   },
   {
+    // The dashboard's own sources run in the browser as ES modules (no build step). The globals are listed here:
+    // the `globals` package is not a dependency.
+    files: ['web/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(['window', 'document', 'navigator', 'fetch', 'URL', 'URLSearchParams', 'Intl', 'localStorage', 'sessionStorage',
+        'setTimeout', 'clearTimeout', 'console', 'HTMLElement', 'Event'].map((name) => [name, 'readonly'])),
+    },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
   },

@@ -29,6 +29,7 @@ import type { OrderService } from './orders/order-service.js';
 import { orderRoutes } from './http/order-routes.js';
 import { oidcRoutes } from './http/oidc-routes.js';
 import { openApiRoutes } from './http/openapi.js';
+import { dashboardRoutes } from './http/dashboard-routes.js';
 
 /** What the application needs. */
 export interface AppDeps {
@@ -67,6 +68,8 @@ export interface AppDeps {
    * that requests are logged with come from them only then.
    */
   readonly trustProxy?: false | number | readonly string[];
+  /** The dashboard map's tile server URL template (none: plain points on a blank background). */
+  readonly tileUrl?: string;
 }
 
 /** The version written in discovery. */
@@ -119,6 +122,7 @@ export function createApp(deps: AppDeps): Express {
     service: deps.federation,
     base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000,
   }));
+  app.use(dashboardRoutes(deps.tileUrl !== undefined ? { tileUrl: deps.tileUrl } : {}));
   app.use((req, _res, next) => next(new NotFoundHttpError(`nothing at ${req.originalUrl.split('?')[0] ?? ''}`)));
   app.use(errorHandler(deps.logger));
   return app;

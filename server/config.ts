@@ -65,6 +65,11 @@ export interface Config {
    * presets `loopback`, `linklocal`, `uniquelocal`.
    */
   readonly trustProxy: TrustProxy;
+  /**
+   * The dashboard map's tile server, an `https` URL template with `{z}`, `{x}` and `{y}` (`{s}` for subdomains
+   * allowed), or undefined: no tiles, plain points on a blank background, and nothing fetched off the origin.
+   */
+  readonly tileUrl: string | undefined;
 }
 
 /** The `trust proxy` setting: none, a number of hops in front of the node, or the proxies' addresses. */
@@ -101,7 +106,7 @@ export const ENVIRONMENT = [
   'MAILLON_FETCH_TIMEOUT', 'MAILLON_SYNC_TIMEOUT', 'MAILLON_MAX_RESPONSE_BYTES', 'MAILLON_FEED_PAGE_SIZE',
   'MAILLON_FEED_RETENTION_DAYS', 'MAILLON_WEBHOOK_MAX_FAILURES', 'MAILLON_WEBHOOK_BACKOFF_MS', 'MAILLON_ORDER_HOLD',
   'MAILLON_ORDER_TIMEOUT', 'MAILLON_LISTING_REFRESH_SECONDS', 'MAILLON_OIDC_KEYS_MAX_AGE', 'MAILLON_OIDC_KEYS_COOLDOWN',
-  'MAILLON_TRUST_PROXY',
+  'MAILLON_TRUST_PROXY', 'MAILLON_TILE_URL',
 ] as const;
 
 /**
@@ -184,6 +189,27 @@ function trustProxy(read: Reader, value: string | undefined): TrustProxy {
 }
 
 /**
+ * Reads `MAILLON_TILE_URL`: an http(s) URL template naming `{z}`, `{x}` and `{y}` (the browser fetches tiles
+ * from it, and the dashboard's CSP allows its origin's images), or nothing.
+ */
+function tileUrl(read: Reader, value: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const template = value.trim();
+  let ok = ['{z}', '{x}', '{y}'].every((p) => template.includes(p));
+  try {
+    const url = new URL(template.replace(/\{[a-z]\}/gu, '0'));
+    ok &&= (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '';
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    read.errors.push(`MAILLON_TILE_URL must be an http(s) URL template with {z}, {x} and {y} (https://tile.openstreetmap.org/{z}/{x}/{y}.png), not ${JSON.stringify(value)}`);
+    return undefined;
+  }
+  return template;
+}
+
+/**
  * Reads the configuration.
  *
  * @param options - parsed command-line options
@@ -236,6 +262,7 @@ export function loadConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv =
     oidcKeysMaxAgeSeconds: read.integer('MAILLON_OIDC_KEYS_MAX_AGE', env['MAILLON_OIDC_KEYS_MAX_AGE'], 600, 0, 7 * 86400),
     oidcKeysCooldownMs: read.integer('MAILLON_OIDC_KEYS_COOLDOWN', env['MAILLON_OIDC_KEYS_COOLDOWN'], 30_000, 0, 3_600_000),
     trustProxy: trustProxy(read, options['trust-proxy'] ?? env['MAILLON_TRUST_PROXY']),
+    tileUrl: tileUrl(read, env['MAILLON_TILE_URL']),
   };
   if (read.errors.length > 0) throw new ConfigError(read.errors.join('\n'));
   return config;

@@ -205,6 +205,7 @@ export function appDeps(parts: NodeParts): AppDeps {
     onChange: () => parts.notifier.wake(), subscribe: (peer) => parts.subscribe(peer), feedFragmentSize: config.feedFragmentSize,
     orders: parts.orders, verifiers: [parts.oidc],
     listings: parts.listings, trustProxy: config.trustProxy,
+    ...(config.tileUrl !== undefined ? { tileUrl: config.tileUrl } : {}),
   };
 }
 

@@ -39,9 +39,51 @@ export interface SupplyCounts {
 /** The regional supply, for a local authority. */
 export interface FederationStats {
   readonly totals: SupplyCounts;
-  readonly byProductType: readonly (SupplyCounts & { readonly type: string; readonly label: string | null; readonly depth: number })[];
+  readonly byProductType: readonly (SupplyCounts & {
+    readonly type: string;
+    /** The English label (kept for existing clients; `labels` has both). */
+    readonly label: string | null;
+    readonly labels: { readonly en: string | null; readonly fr: string | null };
+    readonly depth: number;
+  })[];
   readonly bySource: readonly (SupplyCounts & { readonly source: string; readonly name: string })[];
   readonly byPostcodeArea: readonly (SupplyCounts & { readonly area: string })[];
+}
+
+/** A row of the federated catalogue for people (see {@link FederationService.tableRows}). */
+export interface TableRow {
+  readonly name: string | null;
+  /** The product type's local name (`goat-cheese`…). */
+  readonly type: string | null;
+  readonly typeLabel: string | null;
+  readonly price: number | null;
+  /** ISO 4217 (`EUR`). */
+  readonly currency: string | null;
+  readonly quantity: number | null;
+  readonly unit: string | null;
+  readonly stock: number | null;
+  readonly inStock: boolean;
+  readonly enterprise: string | null;
+  readonly enterpriseName: string | null;
+  readonly city: string | null;
+  readonly postcode: string | null;
+  /** `local`, or `peer:<id>`. */
+  readonly source: string;
+  readonly sourceName: string;
+}
+
+/** A producer on a map (see {@link FederationService.producers}). */
+export interface ProducerPoint {
+  readonly iri: string;
+  readonly name: string | null;
+  readonly lat: number;
+  readonly lon: number;
+  readonly city: string | null;
+  readonly postcode: string | null;
+  readonly source: string;
+  readonly sourceName: string;
+  readonly offers: number;
+  readonly inStock: number;
 }
 
 const EARTH_RADIUS_KM = 6371;
@@ -221,9 +263,64 @@ export class FederationService {
     return [...bySource].map(([source, records]) => ({ source, records }));
   }
 
-  /** The regional supply, rolled up the product type taxonomy. */
-  public async stats(): Promise<FederationStats> {
-    const rows = await this.rows(await this.query({}));
+  /**
+   * Rows for people (the dashboard's table): names, the product type's label in `language`, price, stock,
+   * where and who, and the source's name; no IRIs but the enterprise's.
+   */
+  public async tableRows(rows: readonly FederatedRow[], language: 'fr' | 'en'): Promise<TableRow[]> {
+    const taxonomy = this.taxonomy();
+    const names = await this.names();
+    return rows.map((r) => ({
+      name: r.name,
+      type: r.productType === null ? null : shortName(r.productType),
+      typeLabel: r.productType === null ? null : (taxonomy.get(r.productType)?.labels[language] ?? taxonomy.label(r.productType)),
+      price: r.price,
+      currency: r.currency === null ? null : currencyCode(r.currency),
+      quantity: r.quantity,
+      unit: r.quantityUnit === null ? null : shortName(r.quantityUnit).replace(/^dfc-m:/u, ''),
+      stock: r.stock,
+      inStock: r.inStock,
+      enterprise: r.enterpriseIri,
+      enterpriseName: r.enterpriseName,
+      city: r.city,
+      postcode: r.postcode,
+      source: r.peerId === null ? 'local' : `peer:${r.peerId}`,
+      sourceName: r.peerId === null ? 'this node' : (names.get(r.peerId) ?? `peer:${r.peerId}`),
+    }));
+  }
+
+  /**
+   * The producers (enterprises with coordinates) that the rows come from, each once with its count of offers
+   * and of offers in stock: what a map needs, without the catalogue. Enterprises without coordinates are left
+   * out (a map cannot place them).
+   */
+  public async producers(rows: readonly FederatedRow[]): Promise<ProducerPoint[]> {
+    const names = await this.names();
+    const byIri = new Map<string, { point: ProducerPoint; offers: number; inStock: number }>();
+    for (const r of rows) {
+      if (r.enterpriseIri === null || r.latitude === null || r.longitude === null) continue;
+      let entry = byIri.get(r.enterpriseIri);
+      if (entry === undefined) {
+        const source = r.peerId === null ? 'local' : `peer:${r.peerId}`;
+        entry = {
+          point: {
+            iri: r.enterpriseIri, name: r.enterpriseName, lat: r.latitude, lon: r.longitude, city: r.city, postcode: r.postcode, source,
+            sourceName: r.peerId === null ? 'this node' : (names.get(r.peerId) ?? source), offers: 0, inStock: 0,
+          },
+          offers: 0, inStock: 0,
+        };
+        byIri.set(r.enterpriseIri, entry);
+      }
+      if (r.offerIri !== null) entry.offers++;
+      if (r.inStock) entry.inStock++;
+    }
+    return [...byIri.values()].map((e) => ({ ...e.point, offers: e.offers, inStock: e.inStock }))
+      .sort((a, b) => (a.name ?? a.iri).localeCompare(b.name ?? b.iri));
+  }
+
+  /** The regional supply, rolled up the product type taxonomy: of the whole catalogue, or of what a query matches. */
+  public async stats(query: CatalogueQuery = {}): Promise<FederationStats> {
+    const rows = await this.rows(await this.query(query));
     const taxonomy = this.taxonomy();
     const byType = new Map<string, FederatedRow[]>();
     for (const row of rows) {
@@ -248,6 +345,7 @@ export class FederationService {
       byProductType: [...byType].map(([type, list]) => ({
         type: type === '(untyped)' ? type : shortName(type),
         label: taxonomy.get(type)?.labels['en'] ?? null,
+        labels: { en: taxonomy.get(type)?.labels['en'] ?? null, fr: taxonomy.get(type)?.labels['fr'] ?? null },
         depth: type === '(untyped)' ? 0 : ancestors(taxonomy, type).length - 1,
         ...counts(list),
       })).sort((a, b) => b.offers - a.offers || a.type.localeCompare(b.type)),

@@ -31,7 +31,7 @@ interface Operation {
   readonly parameters?: readonly string[];
   readonly body?: 'dfc' | 'json' | 'order';
   /** Status → what it answers. */
-  readonly responses: Readonly<Record<string, 'dfc' | 'json' | 'empty' | 'csv' | 'turtle-or-jsonld'>>;
+  readonly responses: Readonly<Record<string, 'dfc' | 'json' | 'empty' | 'csv' | 'turtle-or-jsonld' | 'html'>>;
   /** Problem statuses it may answer besides the ones every operation may. */
   readonly problems?: readonly number[];
 }
@@ -56,6 +56,7 @@ function responses(op: Operation): Record<string, unknown> {
     const description = status === '304' ? 'Not modified (If-None-Match)' : status.startsWith('2') ? 'Success' : 'See the description';
     if (kind === 'empty') out[status] = { description };
     else if (kind === 'dfc') out[status] = { description, headers: { ETag: ref('headers', 'ETag') }, content: DFC_CONTENT };
+    else if (kind === 'html') out[status] = { description, content: { 'text/html': { schema: { type: 'string' } } } };
     else if (kind === 'csv') out[status] = { description, content: { 'text/csv': { schema: { type: 'string' } } } };
     else if (kind === 'turtle-or-jsonld') out[status] = { description, content: { 'text/turtle': { schema: { type: 'string' } }, 'application/ld+json': { schema: { type: 'object' } } } };
     else out[status] = { description, content: { 'application/json': { schema: { type: 'object' } } } };
@@ -279,8 +280,37 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
       parameters: ['type', 'q', 'near', 'radius_km', 'in_stock', 'enterprise', 'peerFilter'], responses: { 200: 'csv', 304: 'empty' },
     },
   },
+  '/api/federation/rows': {
+    get: {
+      summary: 'A page of the federated catalogue as plain JSON rows for people (the dashboard\'s table): {total, page, pageSize, rows}',
+      description: 'Sorted by sort (relevance by default; name, typeLabel, price, stock, enterpriseName, city, postcode or sourceName, a leading - for descending); labels in the Accept-Language (fr or en). page_size is at most 500.',
+      tags: ['federation'], access: 'public', parameters: ['type', 'q', 'near', 'radius_km', 'in_stock', 'enterprise', 'peerFilter', 'sort', ...PAGED],
+      responses: { 200: 'json', 304: 'empty' },
+    },
+  },
+  '/api/federation/producers': {
+    get: {
+      summary: 'The producers with coordinates behind the matching offers, for a map: {total, producers: [{iri, name, lat, lon, offers, inStock, source…}]} (at most 2,000)',
+      tags: ['federation'], access: 'public', parameters: ['type', 'q', 'near', 'radius_km', 'in_stock', 'enterprise', 'peerFilter'], responses: { 200: 'json', 304: 'empty' },
+    },
+  },
+  '/': {
+    get: {
+      summary: 'The dashboard, to a browser (a request preferring text/html); an API client gets a 404 problem pointing to discovery',
+      tags: ['dashboard'], access: 'public', responses: { 200: 'html' }, problems: [404],
+    },
+  },
+  '/dashboard': {
+    get: {
+      summary: 'The territory dashboard (HTML; its scripts, styles and Leaflet are under /dashboard/assets/ and /dashboard/vendor/leaflet/)',
+      tags: ['dashboard'], access: 'public', responses: { 200: 'html' },
+    },
+  },
   '/api/federation/stats': {
-    get: { summary: 'Producers, products and offers per product type, source and postcode area', tags: ['federation'], access: 'public', responses: { 200: 'json', 304: 'empty' } },
+    get: {
+      summary: 'Producers, products and offers per product type, source and postcode area (of what the filters match)', tags: ['federation'], access: 'public',
+      parameters: ['type', 'q', 'near', 'radius_km', 'in_stock', 'enterprise', 'peerFilter'], responses: { 200: 'json', 304: 'empty' },
+    },
   },
 };
 
@@ -320,7 +350,7 @@ export function openApiDocument(args: OpenApiArgs): Record<string, unknown> {
       license: { name: 'AGPL-3.0-or-later', identifier: 'AGPL-3.0-or-later' },
     },
     servers: [{ url: args.base }],
-    tags: ['discovery', 'catalogue', 'orders', 'feed', 'sync', 'federation', 'admin'].map((name) => ({ name })),
+    tags: ['discovery', 'catalogue', 'orders', 'feed', 'sync', 'federation', 'admin', 'dashboard'].map((name) => ({ name })),
     paths,
     components: {
       securitySchemes: {
@@ -370,6 +400,7 @@ export function openApiDocument(args: OpenApiArgs): Record<string, unknown> {
         enterprise: query('enterprise', 'An enterprise id (grants) or IRI (federated catalogue)'),
         type: query('type', 'A product type IRI or local name (narrower types included)'),
         q: query('q', 'Text to search'),
+        sort: query('sort', 'relevance, or a column (name, typeLabel, price, stock, enterpriseName, city, postcode, sourceName), - first for descending'),
         peerFilter: query('peer', 'A peer id, or local for this node\'s own'),
         near: query('near', 'lat,lon'),
         radius_km: query('radius_km', 'Radius around near, in km', { type: 'number', exclusiveMinimum: 0 }),

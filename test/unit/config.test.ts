@@ -55,6 +55,15 @@ describe('config: validated at start, one clear line per bad value (issue 13)', 
     expect([...read].sort()).to.deep.equal([...ENVIRONMENT].sort());
   });
 
+  it('takes a tile server URL template for the dashboard map, or none', () => {
+    expect(loadConfig({}, {}).tileUrl).to.equal(undefined);
+    expect(loadConfig({}, { MAILLON_TILE_URL: '' }).tileUrl).to.equal(undefined);
+    expect(loadConfig({}, { MAILLON_TILE_URL: 'https://{s}.tile.example.org/{z}/{x}/{y}.png' }).tileUrl).to.equal('https://{s}.tile.example.org/{z}/{x}/{y}.png');
+    for (const bad of ['tiles.example.org/{z}/{x}/{y}.png', 'https://tiles.example.org/tile.png', 'javascript:{z}{x}{y}', 'https://u:p@t.example/{z}/{x}/{y}']) {
+      expect(() => loadConfig({}, { MAILLON_TILE_URL: bad }), bad).to.throw(ConfigError, /MAILLON_TILE_URL/u);
+    }
+  });
+
   it('writes readable log lines for a person at a terminal, JSON otherwise', () => {
     expect(loadConfig({}, { MAILLON_LOG_FORMAT: 'pretty' }).logFormat).to.equal('pretty');
     expect(loadConfig({}, { MAILLON_LOG_FORMAT: 'json' }).logFormat).to.equal('json');

@@ -1,0 +1,222 @@
+/**
+ * The dashboard in a real browser: Chromium (the system's, driven by playwright-core) against a node started
+ * in-process on loopback with the example network, a synced peer and a peer that cannot be reached. Every request
+ * that is not to the node is blocked and recorded: the page must work with nothing from the internet (the map
+ * then shows plain points). axe-core checks accessibility; screenshots go to `test/artifacts/`.
+ *
+ * Skipped, saying which package to install, where there is no Chromium.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { freePort, startFederationNode, type FederationNode } from '../helpers/federation.js';
+import { startInProcess } from '../helpers/in-process.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(import.meta.dirname, '../artifacts');
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+interface Producers { total: number; producers: { name: string }[] }
+interface AxeResult { violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] }
+
+/**
+ * Runs axe-core in the page. Not through a script tag: the page's CSP forbids inline scripts, and so it should;
+ * code evaluated by the driver (the DevTools protocol) is not subject to it.
+ */
+async function axe(page: Page): Promise<AxeResult> {
+  await page.evaluate(readFileSync(AXE, 'utf8'));
+  return page.evaluate(async () => (globalThis as unknown as { axe: { run(): Promise<AxeResult> } }).axe.run());
+}
+
+describe('the dashboard in a browser', function () {
+  this.timeout(120000);
+  let a: FederationNode;
+  let b: FederationNode;
+  let browser: Browser;
+  let page: Page;
+  /** Requests to anywhere but the node. */
+  const foreign: string[] = [];
+  /** Uncaught errors of the page's scripts. */
+  const errors: string[] = [];
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`      skipped: no ${CHROMIUM} (install the chromium package: apt-get install -y chromium)`);
+      this.skip();
+    }
+    a = await startFederationNode({ name: 'Node A' });
+    b = await startFederationNode({ name: 'Node B' });
+    for (const name of ['ferme-des-trois-chenes', 'chevrerie-du-puy', 'epicerie-du-village', 'fournil-de-la-place']) await a.seed(name);
+    for (const name of ['amap-du-vieux-pont', 'groupement-producteurs-limousins']) await b.seed(name);
+    const peer = await a.addPeer(b.url, 'Node B');
+    await a.sync(peer.id);
+    // A peer nothing answers at: its failure must show in the network view.
+    const gone = await a.addPeer(`http://127.0.0.1:${await freePort()}`, 'Gone');
+    await a.sync(gone.id).catch(() => undefined);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const context = await browser.newContext({ locale: 'en-GB', acceptDownloads: true });
+    await context.route('**/*', async (route) => {
+      const url = route.request().url();
+      if (url.startsWith(`${a.url}/`)) await route.continue();
+      else {
+        foreign.push(url);
+        await route.abort();
+      }
+    });
+    page = await context.newPage();
+    page.on('pageerror', (error) => errors.push(error.message));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await a?.close();
+    await b?.close();
+  });
+
+  const ready = async (): Promise<void> => {
+    await page.waitForSelector('body[data-ready="true"]');
+  };
+
+  it('is served at / to a browser, with a strict Content-Security-Policy', async () => {
+    const response = await page.goto(`${a.url}/`);
+    expect(response?.status()).to.equal(200);
+    const csp = response?.headers()['content-security-policy'] ?? '';
+    expect(csp).to.include("default-src 'self'").and.include("script-src 'self'").and.not.include('unsafe-inline');
+    await ready();
+  });
+
+  it('shows one marker per producer with coordinates, on a blank background with a scale', async () => {
+    const expected = (await a.request('GET', '/api/federation/producers')).json<Producers>();
+    expect(expected.total).to.be.greaterThan(3);
+    expect(await page.locator('#map path.producer-marker').count()).to.equal(expected.total);
+    expect(await page.locator('#map .leaflet-tile').count()).to.equal(0);
+    expect(await page.locator('#map .leaflet-control-scale').count()).to.equal(1);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-en.png'), fullPage: true });
+  });
+
+  it('searches without accents: chevre finds the goat cheeses', async () => {
+    const before = await page.locator('#table tbody tr').count();
+    await page.fill('#f-q', 'chevre');
+    await ready();
+    const types = await page.locator('#table tbody tr td:nth-child(2)').allTextContents();
+    expect(types.length).to.be.greaterThan(0).and.lessThan(before);
+    for (const type of types) expect(type.toLowerCase()).to.include('goat');
+    expect(types.some((type) => /goat .*cheese/u.test(type))).to.equal(true);
+    await page.fill('#f-q', '');
+    await ready();
+    expect(await page.locator('#table tbody tr').count()).to.equal(before);
+  });
+
+  it('filters by product type: the table and the charts change', async () => {
+    const chartBefore = await page.locator('#chart-type').innerText();
+    const rowsBefore = await page.locator('#table tbody tr').count();
+    const option = 'goat-mature-cheese';
+    await page.selectOption('#f-type', option);
+    await ready();
+    expect(await page.locator('#chart-type').innerText()).to.not.equal(chartBefore);
+    expect(await page.locator('#table tbody tr').count()).to.be.lessThan(rowsBefore);
+    expect(new URL(await page.locator('#csv').getAttribute('href') ?? '', a.url).searchParams.get('type')).to.equal(option);
+  });
+
+  it('downloads what is on screen as CSV, starting with the UTF-8 byte order mark', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv')]);
+    const path = await download.path();
+    const bytes = readFileSync(path);
+    expect([...bytes.subarray(0, 3)]).to.deep.equal([0xef, 0xbb, 0xbf]);
+    const lines = bytes.toString('utf8').trim().split(/\r\n/u);
+    // Every row the filters select (all pages), as the table shows them.
+    const total = (await a.request('GET', '/api/federation/rows?type=goat-mature-cheese')).json<{ total: number }>().total;
+    expect(lines.length - 1).to.equal(total);
+    expect(await page.locator('#table tbody tr').count()).to.equal(Math.min(total, 25));
+    await page.selectOption('#f-type', '');
+    await ready();
+  });
+
+  it('has no serious or critical accessibility violations (axe-core)', async () => {
+    const result = await axe(page);
+    const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).to.deep.equal([]);
+  });
+
+  it('switches to French', async () => {
+    expect(await page.locator('h1').innerText()).to.equal('Territory dashboard');
+    await page.click('#lang');
+    await page.waitForSelector('html[lang="fr"]');
+    await ready();
+    expect(await page.locator('h1').innerText()).to.equal('Tableau de bord du territoire');
+    expect(await page.locator('label[for="f-q"]').innerText()).to.equal('Recherche');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-fr.png'), fullPage: true });
+  });
+
+  it('lists the peers and their failures in the network view, with the admin token kept in the session', async () => {
+    await page.click('#tab-network');
+    await page.fill('#token', a.adminToken);
+    await page.press('#token', 'Enter');
+    await page.waitForSelector('#peers tbody tr');
+    const rows = await page.locator('#peers tbody tr').allInnerTexts();
+    expect(rows.join('\n')).to.include('Node B').and.include('Gone');
+    expect(await page.locator('#peers tbody tr.peer-failed').count()).to.equal(1);
+    // Browser code as text: the test project is compiled without the DOM library.
+    expect(await page.evaluate('sessionStorage.getItem("maillon.adminToken")')).to.equal(a.adminToken);
+    expect(await page.evaluate('localStorage.getItem("maillon.adminToken")')).to.equal(null);
+    await page.click('#peers tbody tr:has-text("Node B") button');
+    await page.waitForSelector('#network-status:has-text("synchronisé")');
+    const result = await axe(page);
+    expect(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).to.deep.equal([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-network.png'), fullPage: true });
+  });
+
+  it('asked nothing of any other origin, and threw nothing', () => {
+    expect(foreign).to.deep.equal([]);
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('speaks French to a French browser', async () => {
+    const context = await browser.newContext({ locale: 'fr-FR' });
+    await context.route('**/*', async (route) => (route.request().url().startsWith(`${a.url}/`) ? route.continue() : route.abort()));
+    const tab = await context.newPage();
+    await tab.goto(`${a.url}/dashboard`);
+    await tab.waitForSelector('body[data-ready="true"]');
+    expect(await tab.locator('html').getAttribute('lang')).to.equal('fr');
+    expect(await tab.locator('h1').innerText()).to.equal('Tableau de bord du territoire');
+    expect(await tab.locator('#table thead th').first().innerText()).to.match(/^Produit/u);
+    await context.close();
+  });
+
+  it('falls back to plain points when the configured tile server cannot be reached', async () => {
+    const tiles = 'https://tiles.invalid/{z}/{x}/{y}.png';
+    const node = await startInProcess({ deps: (deps) => ({ ...deps, tileUrl: tiles }) });
+    try {
+      await node.seed('ferme');
+      const context = await browser.newContext({ locale: 'en-GB' });
+      const elsewhere: string[] = [];
+      await context.route('**/*', async (route) => {
+        const url = route.request().url();
+        if (url.startsWith(`${node.url}/`)) await route.continue();
+        else {
+          elsewhere.push(url);
+          await route.abort();
+        }
+      });
+      const tab = await context.newPage();
+      const response = await tab.goto(`${node.url}/dashboard`);
+      expect(response?.headers()['content-security-policy']).to.include("img-src 'self' data: https://tiles.invalid;");
+      await tab.waitForSelector('body[data-ready="true"]');
+      await tab.waitForSelector('#map-note:has-text("could not be loaded")');
+      expect(await tab.locator('#map path.producer-marker').count()).to.equal(1);
+      // Only tiles were asked of the tile server, and nothing of anywhere else.
+      expect(elsewhere.length).to.be.greaterThan(0);
+      for (const url of elsewhere) expect(url).to.match(/^https:\/\/tiles\.invalid\/\d+\/\d+\/\d+\.png$/u);
+      await tab.screenshot({ path: join(ARTIFACTS, 'dashboard-tiles-failed.png') });
+      await context.close();
+    } finally {
+      await node.close();
+    }
+  });
+});
