@@ -8,14 +8,14 @@
  * kept), and the restarted node serves what the copy held over HTTP, and not what was written after it.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { enterpriseBody } from '../helpers/write-api.js';
 import { readRows } from '../helpers/sqlite.js';
+import { runMaillon, spawnMaillon } from '../helpers/maillon-process.js';
 
-const ROOT = join(import.meta.dirname, '../..');
 const BASE = 'http://a.test';
 const ITEM = '/api/dfc/enterprises/ferme-des-trois-chenes/catalog_items/tomates-cerises-250g';
 
@@ -27,41 +27,18 @@ interface Served {
 }
 
 /** `maillon serve` in a child process, once it listens. */
-function serve(db: string, dir: string, seed: boolean): Promise<Served> {
-  const child = spawn(process.execPath, [
-    '--import', 'tsx', 'server/cli/bin.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--db', db, '--data-dir', dir, '--base-url', BASE,
-    ...(seed ? ['--seed', 'examples/network'] : []),
-  ], { cwd: ROOT, env: { ...process.env, MAILLON_LOG_LEVEL: 'silent', MAILLON_SYNC_SCHEDULE: 'off' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise<Served>((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/u.exec(out)?.[1];
-      if (url !== undefined) resolve({ child, url, out, exited });
-    });
-    void exited.then((code) => reject(new Error(`serve exited (${String(code)}) before listening: ${out}${err}`)));
-  });
+async function serve(db: string, dir: string, seed: boolean): Promise<Served> {
+  const running = spawnMaillon([
+    'serve', '--port', '0', '--host', '127.0.0.1', '--db', db, '--data-dir', dir, '--base-url', BASE, ...(seed ? ['--seed', 'examples/network'] : []),
+  ], { MAILLON_SYNC_SCHEDULE: 'off' });
+  const url = await running.listening();
+  return { child: running.child, url, out: running.out(), exited: running.exited.then((e) => e.code) };
 }
 
 /** Stops a node as systemd does (SIGTERM) and waits for it to exit. */
 async function stop(node: Served): Promise<void> {
   node.child.kill('SIGTERM');
   expect(await node.exited).to.equal(0);
-}
-
-/** One `maillon` command in a child process. */
-function maillon(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli/bin.ts', ...args], {
-    cwd: ROOT, env: { ...process.env, MAILLON_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out, err })));
 }
 
 describe('backup and restore of a serving node (maillon backup, maillon restore)', function () {
@@ -108,7 +85,7 @@ describe('backup and restore of a serving node (maillon backup, maillon restore)
       const copy = join(dir, 'backups', 'maillon-copy.db');
       const ackedEnterprises = [...enterprises];
       const ackedStock = stocks.at(-1) ?? 0;
-      const backup = await maillon('backup', copy, '--db', db, '--data-dir', dir);
+      const backup = await runMaillon(['backup', copy, '--db', db, '--data-dir', dir]);
       const duringBackup = enterprises.length - ackedEnterprises.length;
       expect(backup.code, backup.err).to.equal(0);
       expect(backup.out).to.match(/^backed up .*maillon\.db to .*maillon-copy\.db in \d+ ms: schema \d+, \d+ enterprises?, \d+ resources?, 0 orders, 0 peers; integrity checked\n$/u);
@@ -129,7 +106,7 @@ describe('backup and restore of a serving node (maillon backup, maillon restore)
       expect(published?.stock).to.equal(stock?.available);
 
       // A second backup onto the same file needs --force.
-      const again = await maillon('backup', copy, '--db', db);
+      const again = await runMaillon(['backup', copy, '--db', db]);
       expect(again.code).to.equal(1);
       expect(again.err).to.equal(`maillon: ${copy} exists; give --force to replace it\n`);
 
@@ -139,13 +116,13 @@ describe('backup and restore of a serving node (maillon backup, maillon restore)
       const copiedCount = copied.size;
 
       // Restore while the node runs: refused, and the node's database is left as it is.
-      const refused = await maillon('restore', copy, '--db', db);
+      const refused = await runMaillon(['restore', copy, '--db', db]);
       expect(refused.code).to.equal(1);
       expect(refused.err).to.equal(`maillon: ${db} is in use: a node (or another maillon command) has it open; stop it, then restore\n`);
       expect((await readRows<{ n: number }>(db, 'SELECT count(*) AS n FROM enterprises'))[0]?.n).to.equal(enterprises.length + 6);
 
       await stop(node);
-      const restored = await maillon('restore', copy, '--db', db);
+      const restored = await runMaillon(['restore', copy, '--db', db]);
       expect(restored.code, restored.err).to.equal(0);
       expect(restored.out).to.match(new RegExp(`^restored .*maillon-copy\\.db into .*maillon\\.db: schema \\d+, ${copiedCount} enterprises?`, 'u'));
       expect(restored.out).to.match(/the database it replaced is kept as .*maillon\.db\.before-restore-\d{4}-/u);
@@ -170,16 +147,16 @@ describe('backup and restore of a serving node (maillon backup, maillon restore)
   });
 
   it('says clearly what it refuses: no FILE, a FILE that is no Maillon database', async () => {
-    const none = await maillon('backup');
+    const none = await runMaillon(['backup']);
     expect(none.code).to.equal(2);
     expect(none.err).to.match(/^maillon: usage: maillon backup FILE/u);
     const junk = join(dir, 'junk.db');
     writeFileSync(junk, 'hello');
-    const refused = await maillon('restore', junk, '--db', join(dir, 'other', 'maillon.db'));
+    const refused = await runMaillon(['restore', junk, '--db', join(dir, 'other', 'maillon.db')]);
     expect(refused.code).to.equal(1);
     expect(refused.err).to.match(/^maillon: .*junk\.db: not a Maillon database \(.*\)\n$/u);
     expect(existsSync(join(dir, 'other')), 'nothing made for a refused restore').to.equal(false);
-    const missing = await maillon('backup', join(dir, 'x.db'), '--db', join(dir, 'nowhere.db'));
+    const missing = await runMaillon(['backup', join(dir, 'x.db'), '--db', join(dir, 'nowhere.db')]);
     expect(missing.code).to.equal(1);
     expect(missing.err).to.match(/^maillon: no database at .*nowhere\.db \(give --db or --data-dir\)\n$/u);
   });

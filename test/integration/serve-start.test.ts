@@ -3,7 +3,6 @@
  * is where the node really listened (or `--base-url`), and a node that listens elsewhere says so.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,26 +11,13 @@ import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logging.js';
 import { ListenError, startNode } from '../../server/main.js';
 import { readRows } from '../helpers/sqlite.js';
+import { runMaillon } from '../helpers/maillon-process.js';
 
-const ROOT = join(import.meta.dirname, '../..');
 
 function occupy(): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port }));
-  });
-}
-
-function cliProcess(args: readonly string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli/bin.ts', ...args], {
-      cwd: ROOT, env: { ...process.env, MAILLON_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => void (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => void (err += chunk.toString()));
-    child.on('close', (code) => resolve({ code, out, err }));
   });
 }
 
@@ -46,7 +32,7 @@ describe('starting a node', function () {
   it('maillon serve on a port in use says so in one line, exits 1 and creates no database', async () => {
     const { server, port } = await occupy();
     try {
-      const { code, out, err } = await cliProcess(['serve', '--port', String(port), '--data-dir', dir]);
+      const { code, out, err } = await runMaillon(['serve', '--port', String(port), '--data-dir', dir]);
       expect(code).to.equal(1);
       expect(out).to.equal('');
       expect(err).to.equal(`maillon: port ${port} is already in use (another maillon node?)\n`);

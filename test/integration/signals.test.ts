@@ -1,26 +1,12 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../server/cli/main.js';
+import { spawnMaillon } from '../helpers/maillon-process.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-
-/** `maillon …` as a real process (signals need one), its output collected. */
-function maillon(args: readonly string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/cli/bin.ts'), ...args], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
-  });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, out: () => out, err: () => err, exit };
-}
 
 async function until(check: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
@@ -42,12 +28,11 @@ describe('stopping a node or a sync with a signal (issue 13)', function () {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`serve stops on ${signal} the same way: logs the signal, closes the database, exits 0`, async () => {
       const db = join(dir, `${signal}.db`);
-      const node = maillon(['serve', '--port', '0', '--db', db, '--data-dir', dir], { MAILLON_LOG_FORMAT: 'json', MAILLON_SYNC_SCHEDULE: 'off' });
-      await until(() => /listening on (http:\/\/\S+),/u.test(node.out()), 30_000, 'the node to listen');
-      const url = /listening on (http:\/\/\S+),/u.exec(node.out())![1]!;
+      const node = spawnMaillon(['serve', '--port', '0', '--db', db, '--data-dir', dir], { MAILLON_LOG_LEVEL: 'info', MAILLON_LOG_FORMAT: 'json', MAILLON_SYNC_SCHEDULE: 'off' });
+      const url = await node.listening();
       expect((await fetch(`${url}/api/dfc/enterprises`)).status).to.equal(200);
       node.child.kill(signal);
-      expect(await node.exit).to.equal(0);
+      expect((await node.exited).code, node.err()).to.equal(0);
       const logs = node.err().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(logs.find((l) => l['msg'] === 'listening')).to.not.equal(undefined);
       expect(logs.filter((l) => l['signal'] === signal).map((l) => l['msg'])).to.deep.equal(['stopping: finishing the requests in flight', 'stopped']);
@@ -69,10 +54,10 @@ describe('stopping a node or a sync with a signal (issue 13)', function () {
       const port = (hanging.address() as AddressInfo).port;
       const io = { out: () => undefined, err: () => undefined };
       expect(await run(['peer', 'add', `http://127.0.0.1:${port}/api/dfc/enterprises`, '--name', 'slow', '--allow-private', '--db', db, '--data-dir', dir], io)).to.equal(0);
-      const sync = maillon(['sync', '--allow-private', '--db', db, '--data-dir', dir], { MAILLON_LOG_LEVEL: 'silent' });
+      const sync = spawnMaillon(['sync', '--allow-private', '--db', db, '--data-dir', dir]);
       await until(() => asked, 30_000, 'the sync to ask the peer');
       sync.child.kill('SIGINT');
-      expect(await sync.exit).to.equal(130);
+      expect((await sync.exited).code, sync.err()).to.equal(130);
       expect(sync.err()).to.match(/interrupted: 0 of 1 peer finished; not synced, their previous data kept: slow/u);
     } finally {
       hanging.closeAllConnections();
