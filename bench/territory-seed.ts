@@ -15,6 +15,7 @@ import { productTypeLabels } from '../ontology/taxonomy.js';
 import { DFC_M_NS, DFC_PT_NS } from '../ontology/vocabulary.js';
 import { insertMany } from '../server/store/sqlite/chunks.js';
 import { SqliteDatabase } from '../server/store/sqlite/database.js';
+import { sortKey } from '../server/store/sqlite/federated-index.js';
 import { migrate } from '../server/store/sqlite/migrations.js';
 
 /** The size of a seeded territory. */
@@ -73,7 +74,9 @@ export async function seedTerritory(path: string, size: TerritorySize): Promise<
     const farms = Array.from({ length: size.enterprises }, (_, e) => {
       const [city, postcode, lat, lon] = pick(TOWNS);
       // Producers around their town, within about ten kilometres.
-      return { e, city, postcode, lat: lat + (next() - 0.5) * 0.18, lon: lon + (next() - 0.5) * 0.25, name: `${pick(FARMS)} ${city} ${e}` };
+      // A farm grows a few things, not the whole taxonomy: two to ten product types of its own.
+      const own = Array.from({ length: 2 + Math.floor(next() * 9) }, () => pick(types));
+      return { e, city, postcode, lat: lat + (next() - 0.5) * 0.18, lon: lon + (next() - 0.5) * 0.25, name: `${pick(FARMS)} ${city} ${e}`, own };
     });
     const rows: (string | number | null)[][] = [];
     for (let i = 0; i < size.offers; i++) {
@@ -82,19 +85,19 @@ export async function seedTerritory(path: string, size: TerritorySize): Promise<
       const enterprise = `${peerUrl(peer)}/api/dfc/enterprises/ferme-${farm.e}`;
       const name = `${pick(NAMES)} ${pick(WORDS)}`;
       const description = Array.from({ length: 4 + Math.floor(next() * 8) }, () => pick(WORDS)).join(' ');
-      const type = pick(types);
+      const type = pick(farm.own);
       const search = foldText([name, description, ...productTypeLabels(type), farm.name].join(' '));
       const product = `${enterprise}/supplied_products/${i}`;
       const stock = next() < 0.3 ? 0 : Math.floor(next() * 50) + 1;
       rows.push([`peer:${peer}`, `${enterprise}/catalog_items/${i}`, product, product, `${enterprise}/offers/${i}`, enterprise, peer, 1, 1, name,
         search, type, stock, stock > 0 ? 1 : 0, Math.round((1 + next() * 25) * 100) / 100, `${DFC_M_NS}Euro`,
-        farm.lat, farm.lon, farm.postcode, farm.name, farm.city, 1, `${DFC_M_NS}Kilogram`]);
+        farm.lat, farm.lon, farm.postcode, farm.name, farm.city, 1, `${DFC_M_NS}Kilogram`, sortKey(name), sortKey(farm.name), sortKey(farm.city)]);
     }
     await db.transaction(async (tx) => {
       await insertMany(tx, 'INSERT INTO peers (id, name, url, origin, created_at, status, last_success_at)', 7, peers);
       await insertMany(tx, `INSERT INTO federated_entries (source, item_iri, product_iri, product_key, offer_iri, enterprise_iri, peer_id, rank, winner,
-        name, search, product_type, stock, in_stock, price, currency, latitude, longitude, postcode, enterprise_name, city, quantity, quantity_unit)`,
-      23, rows);
+        name, search, product_type, stock, in_stock, price, currency, latitude, longitude, postcode, enterprise_name, city, quantity, quantity_unit,
+        name_key, enterprise_key, city_key)`, 26, rows);
     });
   } finally {
     await db.close();

@@ -8,15 +8,18 @@ import { foldedWords } from '../../ontology/fold.js';
 import type { DfcRecord } from '../../ontology/records.js';
 import type { Taxonomy } from '../../ontology/taxonomy.js';
 import { CURRENCY_CODES } from '../../ontology/units.js';
-import { DFC_M_NS } from '../../ontology/vocabulary.js';
+import { DFC_M_NS, DFC_PT_NS } from '../../ontology/vocabulary.js';
 import { shortName } from '../codec/compact.js';
 import { BadRequestHttpError } from '../errors/http-error.js';
 import type { EnterpriseRow } from '../store/store.js';
-import type { FederatedIndex, FederatedMatch, FederatedRow, IdentityLink } from '../store/federation.js';
-import { resolveEnterprise, resolveProductType, typesNamedBy } from './resolve.js';
+import type { FederatedIndex, FederatedMatch, FederatedQuery, FederatedRow, IdentityLink, PlaceRow, RowOrder, SupplyGroup } from '../store/federation.js';
+import { placeLabel, resolveEnterprise, resolvePlace, resolveProductType, typesNamedBy } from './resolve.js';
 
 /** The most words a text search takes (each one is a term of the full-text query). */
 export const MAX_QUERY_WORDS = 16;
+
+/** The radius of `near=` without `radius_km=`, in km. */
+export const DEFAULT_RADIUS_KM = 25;
 
 /** Query parameters of the federated catalogue, as the API takes them. */
 export interface CatalogueQuery {
@@ -36,18 +39,43 @@ export interface SupplyCounts {
   readonly offers: number;
 }
 
+/** Counts of one slice, with how many of its offers are in stock now. */
+export type StockedCounts = SupplyCounts & { readonly inStock: number };
+
 /** The regional supply, for a local authority. */
 export interface FederationStats {
-  readonly totals: SupplyCounts;
-  readonly byProductType: readonly (SupplyCounts & {
+  readonly totals: StockedCounts;
+  /** Offers in stock now, of all those counted. */
+  readonly inStock: number;
+  readonly byProductType: readonly (StockedCounts & {
     readonly type: string;
     /** The English label (kept for existing clients; `labels` has both). */
     readonly label: string | null;
     readonly labels: { readonly en: string | null; readonly fr: string | null };
     readonly depth: number;
+    /** The broader type (`dfc-pt:vegetable`), for a tree; null at the top. */
+    readonly broader: string | null;
   })[];
-  readonly bySource: readonly (SupplyCounts & { readonly source: string; readonly name: string })[];
-  readonly byPostcodeArea: readonly (SupplyCounts & { readonly area: string })[];
+  readonly bySource: readonly (StockedCounts & { readonly source: string; readonly name: string })[];
+  readonly byPostcodeArea: readonly (StockedCounts & { readonly area: string })[];
+}
+
+/** What a territory lacks (see {@link FederationService.gaps}). */
+export interface Gaps {
+  readonly near: { readonly lat: number; readonly lon: number };
+  readonly radiusKm: number;
+  /** Product types looked at: the taxonomy's, and any other type some offer has. */
+  readonly typesLookedAt: number;
+  readonly gaps: readonly {
+    readonly type: string;
+    readonly labels: { readonly en: string | null; readonly fr: string | null };
+    readonly depth: number;
+    readonly broader: string | null;
+    /** How far the nearest producer of it is, in km (one decimal), or null when nobody offers it. */
+    readonly nearestKm: number | null;
+    /** Producers offering it outside the circle. */
+    readonly producersElsewhere: number;
+  }[];
 }
 
 /** A row of the federated catalogue for people (see {@link FederationService.tableRows}). */
@@ -97,14 +125,6 @@ export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: numb
   return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(a)));
 }
 
-function counts(rows: readonly FederatedRow[]): SupplyCounts {
-  return {
-    producers: new Set(rows.map((r) => r.enterpriseIri).filter((e) => e !== null)).size,
-    products: new Set(rows.map((r) => r.productKey)).size,
-    offers: rows.filter((r) => r.offerIri !== null).length,
-  };
-}
-
 /**
  * Our own published data, as the federated catalogue reads it. The catalogue service answers it; the
  * composition root passes it in, so that this layer does not depend on a sibling service.
@@ -150,12 +170,12 @@ export class FederationService {
   }
 
   /**
-   * The rows matching a query, one per product (its best source's). With `q`, best match first (see
-   * {@link FederatedIndex.queryMatches}); else by name.
+   * A query as the index takes it: the product type with its narrower types, the text and the types its words
+   * name, the enterprise's IRI, the circle around a point or a town. Brings our own rows up to date first.
    *
-   * @throws BadRequestHttpError for parameters that do not parse
+   * @throws BadRequestHttpError for parameters that do not parse, or that name nothing known (with close matches)
    */
-  public async query(query: CatalogueQuery): Promise<FederatedMatch[]> {
+  public async resolve(query: CatalogueQuery): Promise<FederatedQuery> {
     await this.refresh();
     const taxonomy = this.taxonomy();
     let types: string[] | undefined;
@@ -173,37 +193,61 @@ export class FederationService {
     }
     const enterprise = query.enterprise === undefined || query.enterprise === ''
       ? undefined : resolveEnterprise(await this.index.enterprises(), query.enterprise);
-    let near: { lat: number; lon: number; radius: number } | undefined;
-    if (query.near !== undefined) {
-      const [lat, lon] = query.near.split(',').map(Number);
-      const radius = Number(query.radiusKm ?? '25');
-      if (lat === undefined || lon === undefined || !Number.isFinite(lat) || !Number.isFinite(lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180) {
-        throw new BadRequestHttpError('near must be "latitude,longitude" in degrees, e.g. near=45.83,1.26');
-      }
-      if (!Number.isFinite(radius) || radius <= 0 || radius > 20000) throw new BadRequestHttpError('radius_km must be a number of kilometres above 0');
-      near = { lat, lon, radius };
-    } else if (query.radiusKm !== undefined) {
-      throw new BadRequestHttpError('radius_km needs near=latitude,longitude');
+    let circle: { lat: number; lon: number; radiusKm: number } | undefined;
+    if (query.near !== undefined && query.near !== '') {
+      const radius = query.radiusKm === undefined || query.radiusKm === '' ? DEFAULT_RADIUS_KM : Number(query.radiusKm);
+      if (!Number.isFinite(radius) || radius <= 0 || radius > 20000) throw new BadRequestHttpError('radius_km must be a number of kilometres above 0 and at most 20000');
+      const point = await resolvePlace(() => this.index.places(), query.near);
+      circle = { lat: point.lat, lon: point.lon, radiusKm: radius };
+    } else if (query.radiusKm !== undefined && query.radiusKm !== '') {
+      throw new BadRequestHttpError('radius_km needs near=latitude,longitude (or near=a town)');
     }
     if (query.inStock !== undefined && query.inStock !== 'true' && query.inStock !== 'false') throw new BadRequestHttpError('in_stock must be true or false');
-    if (query.peer !== undefined && query.peer !== 'local' && !/^\d+$/u.test(query.peer)) throw new BadRequestHttpError('peer must be a peer id or "local"');
-    let box;
-    if (near !== undefined) {
-      const dLat = near.radius / 111.32;
-      const dLon = near.radius / (111.32 * Math.max(0.01, Math.cos((near.lat * Math.PI) / 180)));
-      box = { minLat: near.lat - dLat, maxLat: near.lat + dLat, minLon: near.lon - dLon, maxLon: near.lon + dLon };
+    if (query.peer !== undefined && query.peer !== '' && query.peer !== 'local' && !/^\d+$/u.test(query.peer)) {
+      throw new BadRequestHttpError('peer must be a peer id or "local"');
     }
-    const rows = await this.index.queryMatches({
+    return {
       ...(types !== undefined ? { types } : {}),
       ...(text !== undefined ? text : {}),
-      ...(box !== undefined ? { box } : {}),
+      ...(circle !== undefined ? { circle } : {}),
       ...(query.inStock !== undefined ? { inStock: query.inStock === 'true' } : {}),
       ...(enterprise !== undefined ? { enterprise } : {}),
-      ...(query.peer !== undefined ? { source: query.peer } : {}),
-    });
-    if (near === undefined) return rows;
-    // The box was a cheap index filter; the circle is the real one.
-    return rows.filter((r) => r.latitude !== null && r.longitude !== null && haversineKm(near.lat, near.lon, r.latitude, r.longitude) <= near.radius);
+      ...(query.peer !== undefined && query.peer !== '' ? { source: query.peer } : {}),
+    };
+  }
+
+  /**
+   * The rows matching a query, one per product (its best source's). With `q`, best match first (see
+   * {@link FederatedIndex.queryMatches}); else by name.
+   *
+   * @throws BadRequestHttpError for parameters that do not parse
+   */
+  public async query(query: CatalogueQuery): Promise<FederatedMatch[]> {
+    return this.index.queryMatches(await this.resolve(query));
+  }
+
+  /** How many rows a query matches (a text query: its listed best matches). */
+  public async count(query: CatalogueQuery): Promise<number> {
+    return this.index.countMatches(await this.resolve(query));
+  }
+
+  /**
+   * One page of the catalogue for people (the dashboard's table): sorted in the database, labels in `language`,
+   * with the number of rows the query matches.
+   */
+  public async tablePage(query: CatalogueQuery, order: Omit<RowOrder, 'typeLabels'>, page: number, size: number, language: 'fr' | 'en'):
+  Promise<{ total: number; rows: TableRow[] }> {
+    const resolved = await this.resolve(query);
+    let typeLabels: Map<string, string> | undefined;
+    if (order.key === 'typeLabel') {
+      const taxonomy = this.taxonomy();
+      typeLabels = new Map((await this.index.productTypes()).map((type) => [type, typeLabel(taxonomy, type, language)]));
+    }
+    const [total, rows] = await Promise.all([
+      this.index.countMatches(resolved),
+      this.index.pageRows(resolved, { ...order, ...(typeLabels !== undefined ? { typeLabels } : {}) }, (page - 1) * size, size),
+    ]);
+    return { total, rows: await this.tableRows(rows, language) };
   }
 
   /** The full rows of some matches (a page, or everything for an export), in their order. */
@@ -290,79 +334,153 @@ export class FederationService {
   }
 
   /**
-   * The producers (enterprises with coordinates) that the rows come from, each once with its count of offers
-   * and of offers in stock: what a map needs, without the catalogue. Enterprises without coordinates are left
-   * out (a map cannot place them).
+   * The producers (enterprises with coordinates) of the rows a query matches, each once with its count of offers
+   * and of offers in stock, by name, at most `limit`: what a map needs, without the catalogue. Enterprises
+   * without coordinates are left out (a map cannot place them).
    */
-  public async producers(rows: readonly FederatedRow[]): Promise<ProducerPoint[]> {
+  public async producers(query: CatalogueQuery, limit: number): Promise<{ total: number; producers: ProducerPoint[] }> {
+    const found = await this.index.producerRows(await this.resolve(query), limit);
     const names = await this.names();
-    const byIri = new Map<string, { point: ProducerPoint; offers: number; inStock: number }>();
-    for (const r of rows) {
-      if (r.enterpriseIri === null || r.latitude === null || r.longitude === null) continue;
-      let entry = byIri.get(r.enterpriseIri);
-      if (entry === undefined) {
-        const source = r.peerId === null ? 'local' : `peer:${r.peerId}`;
-        entry = {
-          point: {
-            iri: r.enterpriseIri, name: r.enterpriseName, lat: r.latitude, lon: r.longitude, city: r.city, postcode: r.postcode, source,
-            sourceName: r.peerId === null ? 'this node' : (names.get(r.peerId) ?? source), offers: 0, inStock: 0,
-          },
-          offers: 0, inStock: 0,
-        };
-        byIri.set(r.enterpriseIri, entry);
-      }
-      if (r.offerIri !== null) entry.offers++;
-      if (r.inStock) entry.inStock++;
-    }
-    return [...byIri.values()].map((e) => ({ ...e.point, offers: e.offers, inStock: e.inStock }))
-      .sort((a, b) => (a.name ?? a.iri).localeCompare(b.name ?? b.iri));
+    return {
+      total: found.total,
+      producers: found.producers.map((p) => ({
+        iri: p.iri, name: p.name, lat: p.lat, lon: p.lon, city: p.city, postcode: p.postcode,
+        source: p.peerId === null ? 'local' : `peer:${p.peerId}`,
+        sourceName: p.peerId === null ? 'this node' : (names.get(p.peerId) ?? `peer:${p.peerId}`),
+        offers: p.offers, inStock: p.inStock,
+      })),
+    };
   }
 
-  /** The regional supply, rolled up the product type taxonomy: of the whole catalogue, or of what a query matches. */
+  /** The towns of the catalogue, for a distance filter: each with the centre of its producers. */
+  public async places(): Promise<(PlaceRow & { label: string })[]> {
+    await this.refresh();
+    return (await this.index.places()).map((p) => ({ ...p, label: placeLabel(p) }));
+  }
+
+  /**
+   * The regional supply, rolled up the product type taxonomy: of the whole catalogue, or of what a query matches.
+   * The database groups the rows (by type, enterprise, source and area); only the groups are summed here.
+   */
   public async stats(query: CatalogueQuery = {}): Promise<FederationStats> {
-    const rows = await this.rows(await this.query(query));
+    const groups = await this.index.supplyGroups(await this.resolve(query));
     const taxonomy = this.taxonomy();
-    const byType = new Map<string, FederatedRow[]>();
-    for (const row of rows) {
-      // Count the row under its type and under every broader type, so a region's "vegetable" total includes tomatoes.
-      const chain = row.productType === null ? ['(untyped)'] : ancestors(taxonomy, row.productType);
-      for (const type of chain) push(byType, type, row);
-    }
     const names = await this.names();
-    const bySource = new Map<string, FederatedRow[]>();
-    for (const row of rows) {
-      const key = row.peerId === null ? 'local' : `peer:${row.peerId}`;
-      push(bySource, key, row);
-    }
-    const byArea = new Map<string, FederatedRow[]>();
-    for (const row of rows) {
+    const byType = new Map<string, Tally>();
+    const bySource = new Map<string, Tally>();
+    const byArea = new Map<string, Tally>();
+    const totals = new Tally();
+    const chains = new Map<string, string[]>();
+    for (const group of groups) {
+      totals.add(group);
+      // Count the group under its type and under every broader type, so a region's "vegetable" total includes tomatoes.
+      const type = group.productType;
+      let chain = type === null ? ['(untyped)'] : chains.get(type);
+      if (chain === undefined && type !== null) {
+        chain = ancestors(taxonomy, type);
+        chains.set(type, chain);
+      }
+      for (const t of chain as string[]) tally(byType, t).add(group);
+      tally(bySource, group.peerId === null ? 'local' : `peer:${group.peerId}`).add(group);
       // French postcodes: the first two digits are the département.
-      const area = row.postcode === null ? '(unknown)' : row.postcode.replace(/\s+/gu, '').slice(0, 2);
-      push(byArea, area, row);
+      tally(byArea, group.area === null || group.area === '' ? '(unknown)' : group.area).add(group);
     }
     return {
-      totals: counts(rows),
-      byProductType: [...byType].map(([type, list]) => ({
+      totals: totals.counts(),
+      inStock: totals.inStock,
+      byProductType: [...byType].map(([type, t]) => ({
         type: type === '(untyped)' ? type : shortName(type),
         label: taxonomy.get(type)?.labels['en'] ?? null,
         labels: { en: taxonomy.get(type)?.labels['en'] ?? null, fr: taxonomy.get(type)?.labels['fr'] ?? null },
-        depth: type === '(untyped)' ? 0 : ancestors(taxonomy, type).length - 1,
-        ...counts(list),
+        depth: type === '(untyped)' ? 0 : (chains.get(type)?.length ?? ancestors(taxonomy, type).length) - 1,
+        broader: type === '(untyped)' ? null : ((b) => (b === undefined ? null : shortName(b)))(taxonomy.get(type)?.broader[0]),
+        ...t.counts(),
       })).sort((a, b) => b.offers - a.offers || a.type.localeCompare(b.type)),
-      bySource: [...bySource].map(([source, list]) => ({
+      bySource: [...bySource].map(([source, t]) => ({
         source,
         name: source === 'local' ? 'this node' : (names.get(Number(source.slice('peer:'.length))) ?? source),
-        ...counts(list),
+        ...t.counts(),
       })).sort((a, b) => a.source.localeCompare(b.source)),
-      byPostcodeArea: [...byArea].map(([area, list]) => ({ area, ...counts(list) })).sort((a, b) => a.area.localeCompare(b.area)),
+      byPostcodeArea: [...byArea].map(([area, t]) => ({ area, ...t.counts() })).sort((a, b) => a.area.localeCompare(b.area)),
     };
+  }
+
+  /**
+   * The product types with no producer within `radius_km` of `near` among the rows a query matches (its other
+   * filters: in stock, source…): what a territory lacks. Each with how far the nearest producer of it is
+   * (null when none in the whole catalogue) and how many producers offer it elsewhere. Types roll up the taxonomy
+   * (a producer of tomatoes is a producer of vegetables); types of the taxonomy nobody offers are gaps too.
+   *
+   * @throws BadRequestHttpError without `near`, or for parameters that do not parse
+   */
+  public async gaps(query: CatalogueQuery): Promise<Gaps> {
+    if (query.near === undefined || query.near === '') throw new BadRequestHttpError('gaps need near=latitude,longitude (or near=a town) and radius_km');
+    const { near, radiusKm, type, q, ...rest } = query;
+    if (type !== undefined || q !== undefined) throw new BadRequestHttpError('gaps take in_stock, peer and enterprise filters, not type or q: every type is looked at');
+    const resolved = await this.resolve({ ...rest, near, ...(radiusKm !== undefined ? { radiusKm } : {}) });
+    const circle = resolved.circle as NonNullable<FederatedQuery['circle']>;
+    const { circle: _, ...everywhere } = resolved;
+    const presence = await this.index.typePresence(everywhere);
+    const taxonomy = this.taxonomy();
+    const nearest = new Map<string, number>();
+    const producers = new Map<string, Set<string>>();
+    for (const p of presence) {
+      const km = haversineKm(circle.lat, circle.lon, p.lat, p.lon);
+      for (const t of ancestors(taxonomy, p.productType)) {
+        nearest.set(t, Math.min(nearest.get(t) ?? Infinity, km));
+        const set = producers.get(t) ?? new Set<string>();
+        set.add(p.enterpriseIri);
+        producers.set(t, set);
+      }
+    }
+    const types = new Set<string>([...taxonomy.all()].filter((c) => c.iri.startsWith(DFC_PT_NS)).map((c) => c.iri as string));
+    for (const t of nearest.keys()) types.add(t);
+    const gaps = [...types].filter((t) => (nearest.get(t) ?? Infinity) > circle.radiusKm).map((t) => {
+      const km = nearest.get(t);
+      return {
+        type: shortName(t),
+        labels: { en: taxonomy.get(t)?.labels['en'] ?? null, fr: taxonomy.get(t)?.labels['fr'] ?? null },
+        depth: ancestors(taxonomy, t).length - 1,
+        broader: ((b) => (b === undefined ? null : shortName(b)))(taxonomy.get(t)?.broader[0]),
+        nearestKm: km === undefined ? null : Math.round(km * 10) / 10,
+        producersElsewhere: producers.get(t)?.size ?? 0,
+      };
+    }).sort((a, b) => a.depth - b.depth || (a.nearestKm ?? Infinity) - (b.nearestKm ?? Infinity) || a.type.localeCompare(b.type));
+    return { near: { lat: circle.lat, lon: circle.lon }, radiusKm: circle.radiusKm, typesLookedAt: types.size, gaps };
   }
 }
 
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [value]);
-  else list.push(value);
+/** Counts of a slice of the supply, summed from groups (producers as a set: one producer has many groups). */
+class Tally {
+  private readonly producers = new Set<string>();
+  private products = 0;
+  private offers = 0;
+  public inStock = 0;
+
+  public add(group: SupplyGroup): void {
+    if (group.enterpriseIri !== null) this.producers.add(group.enterpriseIri);
+    this.products += group.products;
+    this.offers += group.offers;
+    this.inStock += group.inStock;
+  }
+
+  public counts(): SupplyCounts & { inStock: number } {
+    return { producers: this.producers.size, products: this.products, offers: this.offers, inStock: this.inStock };
+  }
+}
+
+function tally(map: Map<string, Tally>, key: string): Tally {
+  let t = map.get(key);
+  if (t === undefined) {
+    t = new Tally();
+    map.set(key, t);
+  }
+  return t;
+}
+
+/** A product type's label for people in `language`, else its English label or local name. */
+function typeLabel(taxonomy: Taxonomy, type: string, language: 'fr' | 'en'): string {
+  return taxonomy.get(type)?.labels[language] ?? taxonomy.label(type);
 }
 
 /** A concept and its broader concepts up to the top (first parent at each level). */

@@ -1,7 +1,8 @@
 /**
  * What people type in the federated catalogue's filters, resolved to IRIs: a product type by IRI, `dfc-pt:`
  * local name or label (French or English, any case, accents optional), an enterprise by IRI, local slug or
- * name. An unknown or ambiguous value is a 400 listing close matches, never an empty 200.
+ * name, a place by coordinates, town name or postcode. An unknown or ambiguous value is a 400 listing close matches,
+ * never an empty 200.
  *
  * @packageDocumentation
  */
@@ -10,7 +11,7 @@ import { isAbsoluteIri } from '../../ontology/iri.js';
 import type { Concept, Taxonomy } from '../../ontology/taxonomy.js';
 import { DFC_PT_NS } from '../../ontology/vocabulary.js';
 import { BadRequestHttpError } from '../errors/http-error.js';
-import type { FederatedEnterprise } from '../store/federation.js';
+import type { FederatedEnterprise, PlaceRow } from '../store/federation.js';
 
 /** How many close matches a 400 lists. */
 const SUGGESTIONS = 5;
@@ -162,4 +163,60 @@ export function resolveEnterprise(enterprises: readonly FederatedEnterprise[], v
   }
   const near = closest(isAbsoluteIri(trimmed) ? slugOf(trimmed) : trimmed, enterprises, (e) => [slugOf(e.iri), ...(e.name !== null ? [e.name] : [])]);
   throw unresolved('enterprise', value, 'enterprise', near.map(suggestion), false);
+}
+
+/** A point in degrees. */
+export interface Point {
+  readonly lat: number;
+  readonly lon: number;
+}
+
+/** How a town is written back to people (and what `near=` takes back): `Saint-Junien (87200)`. */
+export function placeLabel(place: Pick<PlaceRow, 'city' | 'postcode'>): string {
+  return place.postcode === null ? place.city : `${place.city} (${place.postcode})`;
+}
+
+/**
+ * The point a `near=` value names: `latitude,longitude` in degrees, or a town of the catalogue (the centre of its
+ * producers) by name (`Saint-Junien`, `saint junien`, accents and case ignored), by postcode (`87200`), or both
+ * as the dashboard writes them (`Saint-Junien (87200)`). A name shared by towns of several postcodes is
+ * ambiguous; a postcode of several towns too.
+ *
+ * @param places - the towns of the catalogue (see `FederatedIndex.places`)
+ * @throws BadRequestHttpError for coordinates out of range, or an unknown or ambiguous town, with close matches
+ */
+export function resolvePlace(places: () => Promise<readonly PlaceRow[]>, value: string): Promise<Point> {
+  const trimmed = value.trim();
+  const coordinates = /^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$/u.exec(trimmed);
+  if (coordinates !== null) {
+    const lat = Number(coordinates[1]);
+    const lon = Number(coordinates[2]);
+    if (Math.abs(lat) > 90 || Math.abs(lon) > 180) {
+      return Promise.reject(new BadRequestHttpError('near must be "latitude,longitude" in degrees (latitude -90 to 90, longitude -180 to 180), e.g. near=45.83,1.26, or a town of the catalogue'));
+    }
+    return Promise.resolve({ lat, lon });
+  }
+  return resolveTown(places, trimmed, value);
+}
+
+async function resolveTown(places: () => Promise<readonly PlaceRow[]>, trimmed: string, value: string): Promise<Point> {
+  if (trimmed === '' || trimmed.length > 200) {
+    throw new BadRequestHttpError('near must be "latitude,longitude" in degrees, e.g. near=45.83,1.26, or the name or postcode of a town of the catalogue');
+  }
+  const towns = await places();
+  const suggestion = (p: PlaceRow): Suggestion => ({ value: placeLabel(p), label: `${p.producers} producer${p.producers === 1 ? '' : 's'}` });
+  const written = /^(.*?)\s*\(\s*([\w -]+?)\s*\)$/u.exec(trimmed);
+  const name = written === null ? trimmed : (written[1] as string);
+  const postcode = written === null ? undefined : (written[2] as string).replace(/\s+/gu, '');
+  const wanted = foldedWords(name).join(' ');
+  const sameName = (p: PlaceRow): boolean => foldedWords(p.city).join(' ') === wanted;
+  const samePostcode = (p: PlaceRow, code: string): boolean => p.postcode !== null && p.postcode.replace(/\s+/gu, '') === code;
+  let matches: PlaceRow[];
+  if (postcode !== undefined) matches = towns.filter((p) => sameName(p) && samePostcode(p, postcode));
+  else if (/^\d[\dA-Za-z ]{1,9}$/u.test(name)) matches = towns.filter((p) => samePostcode(p, name.replace(/\s+/gu, '')));
+  else matches = towns.filter(sameName);
+  if (matches.length === 1) return { lat: (matches[0] as PlaceRow).lat, lon: (matches[0] as PlaceRow).lon };
+  if (matches.length > 1) throw unresolved('near', value, 'town', matches.slice(0, SUGGESTIONS).map(suggestion), true);
+  const near = closest(name, towns, (p) => [p.city]);
+  throw unresolved('near', value, 'town', near.map(suggestion), false);
 }

@@ -7,7 +7,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { CatalogueQuery, FederationService, TableRow } from '../federation/federation-service.js';
-import type { FederatedMatch } from '../store/federation.js';
+import type { FederatedMatch, RowOrder } from '../store/federation.js';
 import { BadRequestHttpError, NotFoundHttpError } from '../errors/http-error.js';
 import { serializeNQuadsByGraph } from '../codec/serialize.js';
 import { negotiate } from './negotiate.js';
@@ -65,6 +65,12 @@ function csvFormatOf(req: Request): { separator: ',' | ';' | '\t'; decimalComma:
 
 /** The largest page of `/rows`: a screenful of people, not an export (the CSV is). */
 const MAX_ROWS_PAGE = 500;
+
+/**
+ * The last page `/rows` serves: the database must skip every row before a page, and nobody reads page 2,000 of a
+ * table (the CSV is the way to everything).
+ */
+const MAX_ROWS_PAGES = 2000;
 
 /** The most producers `/producers` lists: more is unreadable on a map, and a map can filter. */
 const MAX_PRODUCERS = 2000;
@@ -146,43 +152,42 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
   });
 
   // Plain JSON for a page of people: the dashboard's table pages and sorts here, so that a browser never
-  // loads the whole catalogue (the DFC pages carry every resource of an offer, and cannot be sorted).
+  // loads the whole catalogue (the DFC pages carry every resource of an offer, and cannot be sorted). The
+  // database sorts and cuts the page: a territory's 100,000 offers never come to JavaScript.
   router.get('/rows', async (req, res) => {
     const number = req.query['page'] === undefined ? 1 : Number(req.query['page']);
     const size = req.query['page_size'] === undefined ? 25 : Number(req.query['page_size']);
     if (!Number.isInteger(number) || number < 1) throw new BadRequestHttpError('page must be a positive integer');
     if (!Number.isInteger(size) || size < 1 || size > MAX_ROWS_PAGE) throw new BadRequestHttpError(`page_size must be an integer from 1 to ${MAX_ROWS_PAGE}`);
+    if (number > MAX_ROWS_PAGES) throw new BadRequestHttpError(`page must be at most ${MAX_ROWS_PAGES}: narrow the filters, or export the CSV`);
     const sort = req.query['sort'] ?? 'relevance';
     const key = typeof sort === 'string' ? sort.replace(/^-/u, '') : '';
     if (key !== 'relevance' && !SORT_KEYS.includes(key as typeof SORT_KEYS[number])) {
       throw new BadRequestHttpError(`sort must be relevance or one of ${SORT_KEYS.join(', ')}, with a leading - for descending`);
     }
     const language = req.acceptsLanguages('en', 'fr') === 'fr' ? 'fr' : 'en';
-    const all = await service.tableRows(await service.rows(await service.query(queryOf(req))), language);
-    if (key !== 'relevance') {
-      const sign = (sort as string).startsWith('-') ? -1 : 1;
-      const collator = new Intl.Collator(language, { sensitivity: 'base', numeric: true });
-      const field = key as typeof SORT_KEYS[number];
-      // Missing values last, whichever the direction.
-      all.sort((a, b) => {
-        const x = a[field];
-        const y = b[field];
-        if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
-        return sign * (typeof x === 'number' && typeof y === 'number' ? x - y : collator.compare(String(x), String(y)));
-      });
-    }
-    send(req, res, JSON.stringify({ total: all.length, page: number, pageSize: size, rows: all.slice((number - 1) * size, number * size) }),
-      'application/json', [], 'Accept, Accept-Language');
+    const order = { key: key as RowOrder['key'], descending: key !== 'relevance' && (sort as string).startsWith('-') };
+    const { total, rows } = await service.tablePage(queryOf(req), order, number, size, language);
+    send(req, res, JSON.stringify({ total, page: number, pageSize: size, rows }), 'application/json', [], 'Accept, Accept-Language');
   });
 
   // Where the producers are, for a map: one point per enterprise with coordinates, capped.
   router.get('/producers', async (req, res) => {
-    const points = await service.producers(await service.rows(await service.query(queryOf(req))));
-    send(req, res, JSON.stringify({ total: points.length, producers: points.slice(0, MAX_PRODUCERS) }), 'application/json');
+    send(req, res, JSON.stringify(await service.producers(queryOf(req), MAX_PRODUCERS)), 'application/json');
   });
 
   router.get('/stats', async (req, res) => {
     send(req, res, JSON.stringify(await service.stats(queryOf(req))), 'application/json');
+  });
+
+  // The towns a distance filter can start from (`near=Saint-Junien`): those of the catalogue's producers.
+  router.get('/places', async (req, res) => {
+    send(req, res, JSON.stringify({ places: await service.places() }), 'application/json');
+  });
+
+  // What the territory lacks: product types with no producer within the radius.
+  router.get('/gaps', async (req, res) => {
+    send(req, res, JSON.stringify(await service.gaps(queryOf(req))), 'application/json');
   });
 
   return router;

@@ -149,8 +149,10 @@ export interface FederatedQuery {
   readonly text?: string;
   /** Product types whose label the text names: their offers match the text too (after those found by words). */
   readonly textTypes?: readonly string[];
-  /** A bounding box the enterprise must be in (the caller refines it to a circle). */
+  /** A bounding box the enterprise must be in. */
   readonly box?: { readonly minLat: number; readonly maxLat: number; readonly minLon: number; readonly maxLon: number };
+  /** A circle the enterprise must be in: great-circle distance from its centre, in km, at most `radiusKm`. */
+  readonly circle?: { readonly lat: number; readonly lon: number; readonly radiusKm: number };
   readonly inStock?: boolean;
   readonly enterprise?: string;
   /** A peer id, or `local` for our own catalogue. */
@@ -168,6 +170,62 @@ export interface FederatedMatch {
   readonly id: number;
   readonly latitude: number | null;
   readonly longitude: number | null;
+}
+
+/** What a page of the federated catalogue for people is sorted by (see {@link FederatedIndex.pageRows}). */
+export interface RowOrder {
+  /** `relevance` is the query's own order (best text match first, else name). */
+  readonly key: 'relevance' | 'name' | 'typeLabel' | 'price' | 'stock' | 'enterpriseName' | 'city' | 'postcode' | 'sourceName';
+  readonly descending: boolean;
+  /** Product type IRI → the label people read, for `typeLabel` (compared folded: accents and case ignored). */
+  readonly typeLabels?: ReadonlyMap<string, string>;
+}
+
+/**
+ * One group of matching rows, by product type, enterprise, source and postcode area: everything the regional
+ * summary counts, without a row per offer (a territory's 100,000 offers are a few thousand groups).
+ */
+export interface SupplyGroup {
+  readonly productType: string | null;
+  readonly enterpriseIri: string | null;
+  readonly peerId: number | null;
+  /** The first two characters of the postcode (a French département), or null. */
+  readonly area: string | null;
+  /** Distinct products (product keys) of the group: a product is in one group only. */
+  readonly products: number;
+  readonly offers: number;
+  /** Offers in stock now. */
+  readonly inStock: number;
+}
+
+/** A producer on a map, from the index: one per enterprise with coordinates, with its counts. */
+export interface ProducerRow {
+  readonly iri: string;
+  readonly name: string | null;
+  readonly lat: number;
+  readonly lon: number;
+  readonly city: string | null;
+  readonly postcode: string | null;
+  readonly peerId: number | null;
+  readonly offers: number;
+  readonly inStock: number;
+}
+
+/** A town of the catalogue: where its producers are, on average. */
+export interface PlaceRow {
+  readonly city: string;
+  readonly postcode: string | null;
+  readonly lat: number;
+  readonly lon: number;
+  readonly producers: number;
+}
+
+/** Where a product type is produced: one enterprise with coordinates offering it. */
+export interface TypePresence {
+  readonly productType: string;
+  readonly enterpriseIri: string;
+  readonly lat: number;
+  readonly lon: number;
 }
 
 /** A row of the federated index, with where it comes from. */
@@ -240,6 +298,20 @@ export interface FederatedIndex {
   queryEntries(query: FederatedQuery): Promise<FederatedRow[]>;
   /** The same, light: only what a radius filter and a page need (full rows come from {@link entriesByIds}). */
   queryMatches(query: FederatedQuery): Promise<FederatedMatch[]>;
+  /** How many winning rows a query matches (a text query counts at most its listed best matches). */
+  countMatches(query: FederatedQuery): Promise<number>;
+  /** One page of the rows a query matches, sorted in the database (missing values last, whichever the direction). */
+  pageRows(query: FederatedQuery, order: RowOrder, offset: number, limit: number): Promise<FederatedRow[]>;
+  /** The matching rows summarised by type, enterprise, source and postcode area (see {@link SupplyGroup}). */
+  supplyGroups(query: FederatedQuery): Promise<SupplyGroup[]>;
+  /** The enterprises with coordinates the matching rows come from, by name, at most `limit`, and how many there are. */
+  producerRows(query: FederatedQuery, limit: number): Promise<{ readonly total: number; readonly producers: ProducerRow[] }>;
+  /** The towns of the listed offers' enterprises, with the centre of their producers. */
+  places(): Promise<PlaceRow[]>;
+  /** Which enterprises (with coordinates) offer each product type, among the rows a query matches. */
+  typePresence(query: FederatedQuery): Promise<TypePresence[]>;
+  /** The product types of the listed offers. */
+  productTypes(): Promise<string[]>;
   /** Full rows by match id, in the order given. */
   entriesByIds(ids: readonly number[]): Promise<FederatedRow[]>;
   /** Every source's (not withdrawn) rows of some product keys, not only the winners. */

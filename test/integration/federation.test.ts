@@ -610,7 +610,8 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
       expect(mediaTypeOf(response)).to.equal('application/json');
       const stats = response.json<Stats>();
       const all = seenByC();
-      expect(stats.totals).to.deep.equal({ producers: 7, products: all.length, offers: all.length });
+      const stocked = (await nodes.c.request('GET', '/api/federation/rows?in_stock=true&page_size=1')).json<{ total: number }>().total;
+      expect(stats.totals).to.deep.equal({ producers: 7, products: all.length, offers: all.length, inStock: stocked });
 
       const type = (t: string): (Counts & { type: string }) | undefined => stats.byProductType.find((x) => x.type === t);
       const vegetable = type('dfc-pt:vegetable');
@@ -764,7 +765,7 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
         expect(copies, slug).to.have.length(1);
       }
       const stats = (await nodes.c.request('GET', '/api/federation/stats')).json<{ totals: { producers: number; products: number; offers: number } }>();
-      expect(stats.totals).to.deep.equal({ producers: 7, products: before.length, offers: before.length });
+      expect(stats.totals).to.include({ producers: 7, products: before.length, offers: before.length });
     });
   });
 

@@ -5,10 +5,13 @@
  *
  * @packageDocumentation
  */
-import { foldedWords } from '../../../ontology/fold.js';
+import { foldedWords, foldText } from '../../../ontology/fold.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { entriesOf, type FederatedEntry } from '../federated-entries.js';
-import type { FederatedEnterprise, FederatedIndex, FederatedMatch, FederatedQuery, FederatedRow, IdentityLink, MergePlan } from '../federation.js';
+import type {
+  FederatedEnterprise, FederatedIndex, FederatedMatch, FederatedQuery, FederatedRow, IdentityLink, MergePlan, PlaceRow, ProducerRow, RowOrder,
+  SupplyGroup, TypePresence,
+} from '../federation.js';
 import { inChunks, insertMany } from './chunks.js';
 import type { SqlConnection, SqliteDatabase, SqlValue } from './database.js';
 
@@ -29,18 +32,24 @@ function entryRow(row: EntrySql): FederatedRow {
   };
 }
 
-const ENTRY_COLUMNS = 23;
+const ENTRY_COLUMNS = 26;
+
+/** A text as people sort it: folded (`Échalotes` beside `echalotes`, `Œufs` as `oeufs`), null when missing. */
+export function sortKey(text: string | null): string | null {
+  return text === null ? null : foldText(text).trim();
+}
 
 function entryValues(source: string, peerId: number | null, rank: number, e: FederatedEntry): SqlValue[] {
   return [
     source, e.itemIri, e.productIri, e.productKey, e.offerIri, e.enterpriseIri, peerId, rank, 0, e.name, e.search, e.productType,
     e.stock, e.inStock ? 1 : 0, e.price, e.currency, e.latitude, e.longitude, e.postcode, e.enterpriseName, e.city, e.quantity, e.quantityUnit,
+    sortKey(e.name), sortKey(e.enterpriseName), sortKey(e.city),
   ];
 }
 
 const INSERT_ENTRIES = `INSERT INTO federated_entries (source, item_iri, product_iri, product_key, offer_iri, enterprise_iri, peer_id, rank,
   winner, name, search, product_type, stock, in_stock, price, currency, latitude, longitude, postcode, enterprise_name, city, quantity,
-  quantity_unit)`;
+  quantity_unit, name_key, enterprise_key, city_key)`;
 
 /**
  * Rank of a source: lower wins. Between equal ranks, the source whose product is the key itself (the
@@ -317,11 +326,26 @@ async function peerRecords(tx: SqlConnection, peerId: number, iris: Iterable<str
 }
 
 
-const INSERT_ENTRIES_WITHDRAWN = `${INSERT_ENTRIES.replace(/quantity_unit\)$/u, 'quantity_unit, withdrawn)')}`;
+const INSERT_ENTRIES_WITHDRAWN = `${INSERT_ENTRIES.replace(/city_key\)$/u, 'city_key, withdrawn)')}`;
 
 /** The rank of a peer's entry: the origin speaking of its own resource, or a relay of another origin's. */
 function rankOf(authoritative: boolean): number {
   return authoritative ? RANK.authoritative : RANK.relayed;
+}
+
+/**
+ * The great-circle distance in km from a point (`?` latitude, latitude again, `?` longitude) to a row's
+ * enterprise: the haversine formula, written as `haversineKm` in the federation service computes it, so that SQL
+ * and JavaScript agree on who is inside a circle.
+ */
+const HAVERSINE_KM = `(2 * 6371 * asin(min(1, sqrt(pow(sin(radians(latitude - ?) / 2), 2)
+  + cos(radians(?)) * cos(radians(latitude)) * pow(sin(radians(longitude - ?) / 2), 2)))))`;
+
+/** The bounding box of a circle (latitude and longitude in degrees, radius in km). */
+export function boxAround(lat: number, lon: number, radiusKm: number): { minLat: number; maxLat: number; minLon: number; maxLon: number } {
+  const dLat = radiusKm / 111.32;
+  const dLon = radiusKm / (111.32 * Math.max(0.01, Math.cos((lat * Math.PI) / 180)));
+  return { minLat: lat - dLat, maxLat: lat + dLat, minLon: lon - dLon, maxLon: lon + dLon };
 }
 
 /** The WHERE clause of a federated query (without its text), or undefined when it matches nothing. */
@@ -336,6 +360,13 @@ function whereOf(query: FederatedQuery): { where: string; params: SqlValue[] } |
   if (query.box !== undefined) {
     where.push('latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?');
     params.push(query.box.minLat, query.box.maxLat, query.box.minLon, query.box.maxLon);
+  }
+  if (query.circle !== undefined) {
+    const { lat, lon, radiusKm } = query.circle;
+    // The box is what the (winner, latitude, longitude) index can answer; the circle is the real filter.
+    const box = boxAround(lat, lon, radiusKm);
+    where.push(`latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ? AND ${HAVERSINE_KM} <= ?`);
+    params.push(box.minLat, box.maxLat, box.minLon, box.maxLon, lat, lat, lon, radiusKm);
   }
   if (query.inStock !== undefined) where.push(query.inStock ? 'in_stock = 1' : 'in_stock = 0');
   if (query.enterprise !== undefined) {
@@ -414,6 +445,25 @@ function selectOf(query: FederatedQuery, columns: string): { sql: string; params
 }
 
 /**
+ * The rows a federated query matches, as tables and a condition over `f` (the index): with a text, its best
+ * {@link MAX_TEXT_MATCHES} matches (a subquery, joined back by rowid); else the filtered winning rows. Undefined
+ * when it matches nothing. Aggregates and sorted pages are written on top of it, in the database.
+ */
+function matchedFrom(query: FederatedQuery): { tables: string; where: string; params: SqlValue[] } | undefined {
+  if (query.text === undefined) {
+    const filter = whereOf(query);
+    return filter === undefined ? undefined : { tables: 'federated_entries f', where: filter.where, params: filter.params };
+  }
+  const select = selectOf(query, 'f.rowid AS mid');
+  return select === undefined ? undefined : { tables: `(${select.sql}) m CROSS JOIN federated_entries f ON f.rowid = m.mid`, where: '1', params: select.params };
+}
+
+/** The SQL sort expression of a column people sort by (folded texts; numbers as numbers). */
+const SORT_COLUMNS: Readonly<Record<Exclude<RowOrder['key'], 'relevance' | 'typeLabel' | 'sourceName'>, string>> = {
+  name: 'f.name_key', price: 'f.price', stock: 'f.stock', enterpriseName: 'f.enterprise_key', city: 'f.city_key', postcode: 'f.postcode',
+};
+
+/**
  * Rebuilds a peer's rows of the index after its snapshot was written, in the snapshot's transaction: only
  * the items a small change touches, or else the peer's whole graph. The records the plan wrote are taken
  * from the plan, not read back.
@@ -484,6 +534,27 @@ export async function dropPeerRows(tx: SqlConnection, peerId: number): Promise<v
 export class SqliteFederatedIndex implements FederatedIndex {
   /** Whether rows without a search text (left by the migration that introduced folding) were looked for. */
   private searchChecked = false;
+  /** Whether rows without sort keys (written before migration 14) were looked for. */
+  private sortKeysChecked = false;
+  /**
+   * Answers of the summary queries, by query, valid while no transaction commits: a dashboard asks the same
+   * summary several times (its filters' choices, its charts), and a map's town list changes only with a sync.
+   */
+  private readonly answers = new Map<string, { generation: number; value: Promise<unknown> }>();
+
+  /** `compute`'s answer for `key`, from the cache when nothing was committed since it was computed. */
+  private cached<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    const generation = this.db.generation;
+    const hit = this.answers.get(key);
+    if (hit !== undefined && hit.generation === generation) return hit.value as Promise<T>;
+    const value = compute();
+    this.answers.delete(key);
+    this.answers.set(key, { generation, value });
+    value.catch(() => this.answers.delete(key));
+    // A few dozen answers: the last filters people tried.
+    if (this.answers.size > 32) this.answers.delete(this.answers.keys().next().value as string);
+    return value;
+  }
 
   public constructor(private readonly db: SqliteDatabase) {}
 
@@ -497,6 +568,32 @@ export class SqliteFederatedIndex implements FederatedIndex {
       'SELECT DISTINCT peer_id FROM federated_entries WHERE search IS NULL AND peer_id IS NOT NULL');
     for (const { peer_id: peerId } of peers) await this.db.transaction((tx) => reindexPeer(tx, peerId));
     this.searchChecked = true;
+  }
+
+  /**
+   * Fills, once per process, the sort keys of rows written before they existed (a database from before
+   * migration 14): folded in JavaScript, which SQL cannot do, a chunk at a time.
+   */
+  private async ensureSortKeys(): Promise<void> {
+    if (this.sortKeysChecked) return;
+    for (;;) {
+      const rows = await this.db.reader.all<{ id: number; name: string | null; enterprise_name: string | null; city: string | null }>(
+        `SELECT rowid AS id, name, enterprise_name, city FROM federated_entries
+         WHERE (name_key IS NULL AND name IS NOT NULL) OR (enterprise_key IS NULL AND enterprise_name IS NOT NULL)
+           OR (city_key IS NULL AND city IS NOT NULL) LIMIT 5000`);
+      if (rows.length === 0) break;
+      await this.db.transaction(async (tx) => {
+        // One statement per 500 rows (an UPDATE … FROM a table of values), not one per row.
+        for (let i = 0; i < rows.length; i += 500) {
+          const chunk = rows.slice(i, i + 500);
+          await tx.run(`WITH k (id, name_key, enterprise_key, city_key) AS (VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')})
+            UPDATE federated_entries SET name_key = k.name_key, enterprise_key = k.enterprise_key, city_key = k.city_key
+            FROM k WHERE federated_entries.rowid = k.id`,
+          chunk.flatMap((r) => [r.id, sortKey(r.name), sortKey(r.enterprise_name), sortKey(r.city)]));
+        }
+      });
+    }
+    this.sortKeysChecked = true;
   }
 
   public async confirmSameAs(links: readonly IdentityLink[]): Promise<void> {
@@ -535,6 +632,117 @@ export class SqliteFederatedIndex implements FederatedIndex {
     // Three small columns per row: a query over 100,000 offers moves kilobytes, not megabytes, to JavaScript.
     const select = selectOf(query, 'f.rowid AS id, f.latitude, f.longitude');
     return select === undefined ? [] : this.db.reader.all<FederatedMatch>(select.sql, select.params);
+  }
+
+  public async countMatches(query: FederatedQuery): Promise<number> {
+    await this.ensureSortKeys();
+    const from = matchedFrom(query);
+    if (from === undefined) return 0;
+    return (await this.db.reader.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${from.tables} WHERE ${from.where}`, from.params))?.n ?? 0;
+  }
+
+  public async pageRows(query: FederatedQuery, order: RowOrder, offset: number, limit: number): Promise<FederatedRow[]> {
+    await this.ensureSortKeys();
+    if (order.key === 'relevance' && query.text !== undefined) {
+      // The best text matches in bm25 order: at most a thousand ids, cut to the page.
+      const ids = (await this.queryMatches(query)).slice(offset, offset + limit).map((m) => m.id);
+      return this.entriesByIds(ids);
+    }
+    const from = matchedFrom(query);
+    if (from === undefined) return [];
+    const direction = order.descending ? 'DESC' : 'ASC';
+    const orderParams: SqlValue[] = [];
+    let joins = '';
+    let key: string;
+    // Without a text, relevance is the name, as people read it (the index walks it: no sort of a territory).
+    if (order.key === 'relevance') key = 'f.name_key';
+    else if (order.key === 'typeLabel') {
+      // The labels come from the taxonomy, not the database: the types in label order, as a CASE giving each its
+      // rank (a join with a table of labels costs ten times more on a territory).
+      const ranked = [...(order.typeLabels ?? new Map<string, string>())]
+        .map(([type, label]) => ({ type, label: sortKey(label) ?? '' }))
+        .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : a.type < b.type ? -1 : 1));
+      if (ranked.length > 0) {
+        key = `CASE f.product_type ${ranked.map((_, i) => `WHEN ? THEN ${i}`).join(' ')} ELSE ${ranked.length} END`;
+        orderParams.push(...ranked.map((r) => r.type));
+      } else key = 'f.product_type';
+    } else if (order.key === 'sourceName') {
+      joins = ' LEFT JOIN peers p ON p.id = f.peer_id';
+      // This node's own rows first (its name is not a peer's), then by the peer's name.
+      key = "CASE WHEN f.peer_id IS NULL THEN '' ELSE lower(p.name) END";
+    } else key = SORT_COLUMNS[order.key];
+    const rows = await this.db.reader.all<EntrySql & { id: number }>(
+      `SELECT f.rowid AS id, f.* FROM ${from.tables}${joins} WHERE ${from.where}
+       ORDER BY (${key}) IS NULL, ${key} ${direction}, f.name_key, f.item_iri LIMIT ? OFFSET ?`,
+      [...from.params, ...orderParams, ...orderParams, limit, offset]);
+    return rows.map(entryRow);
+  }
+
+  public supplyGroups(query: FederatedQuery): Promise<SupplyGroup[]> {
+    return this.cached(`supply ${JSON.stringify(query)}`, () => this.computeSupplyGroups(query));
+  }
+
+  private async computeSupplyGroups(query: FederatedQuery): Promise<SupplyGroup[]> {
+    const from = matchedFrom(query);
+    if (from === undefined) return [];
+    return this.db.reader.all<SupplyGroup>(
+      `SELECT f.product_type AS productType, f.enterprise_iri AS enterpriseIri, f.peer_id AS peerId,
+         substr(replace(f.postcode, ' ', ''), 1, 2) AS area,
+         COUNT(DISTINCT f.product_key) AS products, COUNT(f.offer_iri) AS offers, SUM(f.in_stock) AS inStock
+       FROM ${from.tables} WHERE ${from.where}
+       GROUP BY f.product_type, f.enterprise_iri, f.peer_id, area`, from.params);
+  }
+
+  public producerRows(query: FederatedQuery, limit: number): Promise<{ total: number; producers: ProducerRow[] }> {
+    return this.cached(`producers ${limit} ${JSON.stringify(query)}`, () => this.computeProducerRows(query, limit));
+  }
+
+  private async computeProducerRows(query: FederatedQuery, limit: number): Promise<{ total: number; producers: ProducerRow[] }> {
+    const from = matchedFrom(query);
+    if (from === undefined) return { total: 0, producers: [] };
+    const rows = await this.db.reader.all<ProducerRow>(
+      `SELECT f.enterprise_iri AS iri, max(f.enterprise_name) AS name, max(f.latitude) AS lat, max(f.longitude) AS lon, max(f.city) AS city,
+         max(f.postcode) AS postcode, min(f.peer_id) AS peerId, COUNT(f.offer_iri) AS offers, SUM(f.in_stock) AS inStock
+       FROM ${from.tables} WHERE ${from.where} AND f.enterprise_iri IS NOT NULL AND f.latitude IS NOT NULL AND f.longitude IS NOT NULL
+       GROUP BY f.enterprise_iri`, from.params);
+    const key = (p: ProducerRow): string => p.name ?? p.iri;
+    rows.sort((a, b) => key(a).localeCompare(key(b)));
+    return { total: rows.length, producers: rows.slice(0, limit) };
+  }
+
+  public places(): Promise<PlaceRow[]> {
+    return this.cached('places', () => this.computePlaces());
+  }
+
+  private computePlaces(): Promise<PlaceRow[]> {
+    // Each producer counts once, wherever many offers it has: a town's centre is its producers'.
+    return this.db.reader.all<PlaceRow>(
+      `SELECT city, postcode, avg(lat) AS lat, avg(lon) AS lon, COUNT(*) AS producers FROM (
+         SELECT enterprise_iri, max(city) AS city, max(postcode) AS postcode, max(latitude) AS lat, max(longitude) AS lon
+         FROM federated_entries WHERE winner = 1 AND withdrawn = 0 AND enterprise_iri IS NOT NULL AND latitude IS NOT NULL
+           AND longitude IS NOT NULL AND city IS NOT NULL
+         GROUP BY enterprise_iri)
+       GROUP BY city, postcode ORDER BY city, postcode`);
+  }
+
+  public typePresence(query: FederatedQuery): Promise<TypePresence[]> {
+    return this.cached(`presence ${JSON.stringify(query)}`, () => this.computeTypePresence(query));
+  }
+
+  private async computeTypePresence(query: FederatedQuery): Promise<TypePresence[]> {
+    const from = matchedFrom(query);
+    if (from === undefined) return [];
+    return this.db.reader.all<TypePresence>(
+      `SELECT f.product_type AS productType, f.enterprise_iri AS enterpriseIri, max(f.latitude) AS lat, max(f.longitude) AS lon
+       FROM ${from.tables} WHERE ${from.where} AND f.product_type IS NOT NULL AND f.enterprise_iri IS NOT NULL
+         AND f.latitude IS NOT NULL AND f.longitude IS NOT NULL
+       GROUP BY f.product_type, f.enterprise_iri`, from.params);
+  }
+
+  /** The product types of the listed offers (for labels to sort by). */
+  public async productTypes(): Promise<string[]> {
+    return (await this.db.reader.all<{ t: string }>(
+      'SELECT DISTINCT product_type AS t FROM federated_entries WHERE winner = 1 AND product_type IS NOT NULL')).map((r) => r.t);
   }
 
   public async entriesByIds(ids: readonly number[]): Promise<FederatedRow[]> {

@@ -535,6 +535,23 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 14,
+    name: 'federated catalogue: folded sort keys, so that a page is sorted in the database as people read names',
+    sql: `
+      -- Folded in JavaScript (accents, case, ligatures: 'Échalotes' sorts under e); rows from before get them on
+      -- the index's first use.
+      ALTER TABLE federated_entries ADD COLUMN name_key TEXT;
+      ALTER TABLE federated_entries ADD COLUMN enterprise_key TEXT;
+      ALTER TABLE federated_entries ADD COLUMN city_key TEXT;
+      -- The listed rows (winners not withdrawn) as the dashboard reads them: the regional summary groups them by
+      -- type, enterprise, source and postcode from this index alone (never the wide rows), and the table's
+      -- default order walks names without sorting a territory.
+      CREATE INDEX federated_supply ON federated_entries (product_type, enterprise_iri, peer_id, postcode, in_stock, product_key,
+        offer_iri, latitude, longitude) WHERE winner = 1 AND withdrawn = 0;
+      CREATE INDEX federated_listed_by_name ON federated_entries (name_key) WHERE winner = 1 AND withdrawn = 0;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -148,6 +148,8 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       }
       await indexPeerSnapshot(tx, peerId, plan);
     });
+    // A peer's first snapshot can grow the index tenfold: the planner's statistics must follow.
+    if (plan.upsert.length >= 1000) await this.db.optimize();
   }
 
   public async quarantine(peerId: number): Promise<QuarantinedRecord[]> {

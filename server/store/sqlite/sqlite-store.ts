@@ -126,6 +126,7 @@ export class SqliteStore implements NodeStore {
     const db = await SqliteDatabase.open(options.path);
     try {
       await migrate(db);
+      await db.optimize();
       let baseUrl = options.baseUrl.replace(/\/+$/u, '');
       let given = options.rebase === true;
       await db.transaction(async (tx) => {

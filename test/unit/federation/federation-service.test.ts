@@ -116,15 +116,19 @@ describe('federation: FederationService', function () {
 
   it('summarises the supply by product type (rolled up), by source and by postcode area', async () => {
     const stats = await fixture.node.federation.stats();
-    expect(stats.totals).to.deep.equal({ producers: 2, products: 6, offers: 6 });
+    const stocked = (await rows({ inStock: 'true' })).length;
+    expect(stocked).to.be.above(0).and.below(6);
+    expect(stats.totals).to.deep.equal({ producers: 2, products: 6, offers: 6, inStock: stocked });
+    expect(stats.inStock).to.equal(stocked);
     const type = (name: string) => stats.byProductType.find((t) => t.type === name);
     expect(type('dfc-pt:vegetable')).to.include({ products: 3, offers: 3, producers: 2, depth: 0 });
     expect(type('dfc-pt:tomato')).to.include({ products: 2, depth: 1 });
     expect(type('dfc-pt:cherry-tomato')).to.include({ products: 1, depth: 2, label: 'cherry tomato' });
-    expect(stats.bySource).to.deep.equal([
+    expect(stats.bySource.map(({ inStock: _, ...counts }) => counts)).to.deep.equal([
       { source: 'local', name: 'this node', producers: 1, products: 3, offers: 3 },
       { source: `peer:${fixture.peer.id}`, name: 'verger', producers: 1, products: 3, offers: 3 },
     ]);
+    expect(stats.bySource.reduce((sum, s) => sum + s.inStock, 0)).to.equal(stocked);
     expect(stats.byPostcodeArea.map((a) => [a.area, a.products])).to.deep.equal([['19', 3], ['87', 3]]);
   });
 

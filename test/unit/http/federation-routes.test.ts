@@ -161,7 +161,8 @@ describe('http: the federation routes', function () {
     const response = await get('/api/federation/stats');
     expect(response.headers.get('content-type')).to.equal('application/json; charset=utf-8');
     const stats = response.json<{ totals: Record<string, number>; bySource: { name: string }[]; byPostcodeArea: { area: string }[] }>();
-    expect(stats.totals).to.deep.equal({ producers: 2, products: 6, offers: 6 });
+    const stocked = (await get('/api/federation/rows?in_stock=true')).json<{ total: number }>().total;
+    expect(stats.totals).to.deep.equal({ producers: 2, products: 6, offers: 6, inStock: stocked });
     expect(stats.bySource.map((s) => s.name)).to.deep.equal(['this node', 'verger']);
     expect(stats.byPostcodeArea.map((a) => a.area)).to.deep.equal(['19', '87']);
   });
