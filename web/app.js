@@ -16,6 +16,9 @@ const $ = (selector) => document.querySelector(selector);
 const state = {
   language: initialLanguage(),
   q: '', type: '', peer: '', inStock: false,
+  /** What `near=` is given: a town as the API writes it (`Limoges (87000)`), a postcode, or `lat,lon` from the map. */
+  near: '', radius: '25',
+  enterprise: '', enterpriseName: '',
   page: 1, sort: 'relevance', total: 0,
   view: 'catalogue',
 };
@@ -50,6 +53,11 @@ function filterParams() {
   if (state.type !== '') params.set('type', state.type);
   if (state.peer !== '') params.set('peer', state.peer);
   if (state.inStock) params.set('in_stock', 'true');
+  if (state.near !== '') {
+    params.set('near', state.near);
+    params.set('radius_km', state.radius);
+  }
+  if (state.enterprise !== '') params.set('enterprise', state.enterprise);
   return params;
 }
 
@@ -70,6 +78,7 @@ function applyLanguage() {
 
 let map;
 let markers;
+let circle;
 
 function setUpMap() {
   const tileUrl = document.querySelector('meta[name="maillon-tile-url"]')?.content ?? '';
@@ -88,17 +97,59 @@ function setUpMap() {
       $('#map-note').textContent = tr('tilesFailed');
     }).addTo(map);
   }
+  // A click on the map (not on a marker) chooses the point a distance is measured from.
+  map.on('click', (event) => {
+    const { lat, lng } = event.latlng;
+    setNear(`${lat.toFixed(4)},${lng.toFixed(4)}`);
+  });
+}
+
+/**
+ * A producer's marker: an element that takes the keyboard's focus (Tab), opens its popup with Enter, and is named
+ * for screen readers; Leaflet's vector circles can do none of that.
+ */
+function producerMarker(p) {
+  const label = tr('markerLabel', { name: p.name ?? p.iri, offers: numbers().format(p.offers) });
+  const marker = L.marker([p.lat, p.lon], {
+    icon: L.divIcon({ className: 'producer-marker', iconSize: [16, 16] }), keyboard: true, title: label, riseOnHover: true,
+  });
+  marker.on('add', () => {
+    const element = marker.getElement();
+    element.setAttribute('aria-label', label);
+    element.setAttribute('role', 'button');
+  });
+  marker.bindPopup(() => {
+    const box = document.createElement('div');
+    const text = document.createElement('p');
+    text.textContent = tr('producerPopup', {
+      name: p.name ?? p.iri, place: [p.city, p.postcode].filter((x) => x !== null).join(' '),
+      offers: numbers().format(p.offers), inStock: numbers().format(p.inStock),
+    });
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = tr('offersOf');
+    button.addEventListener('click', () => {
+      map.closePopup();
+      state.enterprise = p.iri;
+      state.enterpriseName = p.name ?? p.iri;
+      showProducerFilter();
+      onFilter();
+      $('#table-title').scrollIntoView();
+    });
+    box.append(text, button);
+    return box;
+  });
+  // Enter on a focused marker is a click for Leaflet; the popup's button then takes the focus.
+  marker.on('popupopen', (event) => event.popup.getElement()?.querySelector('button')?.focus());
+  return marker;
 }
 
 async function loadMap() {
   const { producers } = await getJson(`/api/federation/producers?${filterParams()}`);
   markers.clearLayers();
-  for (const p of producers) {
-    L.circleMarker([p.lat, p.lon], { radius: 7, color: '#1b5e20', weight: 2, fillColor: '#43a047', fillOpacity: 0.8, className: 'producer-marker' })
-      .bindTooltip(`${p.name ?? p.iri} (${p.offers})`)
-      .addTo(markers);
-  }
-  if (producers.length > 0) map.fitBounds(markers.getBounds(), { padding: [24, 24], maxZoom: 11 });
+  for (const p of producers) producerMarker(p).addTo(markers);
+  // With a distance, the circle frames the map (see loadGaps, which knows where a town is).
+  if (state.near === '' && producers.length > 0) map.fitBounds(markers.getBounds(), { padding: [24, 24], maxZoom: 11 });
 }
 
 // ---- Charts ----
@@ -136,10 +187,7 @@ let typeLabels = new Map();
 async function loadCharts() {
   const params = filterParams();
   const stats = await getJson(`/api/federation/stats?${params}`);
-  const stocked = new URLSearchParams(params);
-  stocked.set('in_stock', 'true');
-  stocked.set('page_size', '1');
-  const inStock = state.inStock ? stats.totals.offers : (await getJson(`/api/federation/rows?${stocked}`)).total;
+  const inStock = stats.inStock;
   $('#summary').textContent = tr('summary', { offers: numbers().format(stats.totals.offers), producers: numbers().format(stats.totals.producers) });
   const sourceName = (s) => (s.source === 'local' ? tr('thisNode') : s.name);
   const charts = $('#charts');
@@ -164,17 +212,97 @@ async function loadCharts() {
 /** The filters' choices, from the whole catalogue's aggregates (not the filtered ones: a choice must stay). */
 async function loadChoices() {
   const stats = await getJson('/api/federation/stats');
-  const typeSelect = $('#f-type');
-  typeLabels = new Map(stats.byProductType.map((s) => [s.type, s.labels?.[state.language] ?? s.label]));
-  typeSelect.replaceChildren(option('', tr('allTypes'), 'allTypes'), ...stats.byProductType
-    .filter((s) => s.type !== '(untyped)')
-    // The API takes a type's local name (`goat-cheese`); the stats write it as a CURIE (`dfc-pt:goat-cheese`).
-    .map((s) => option(s.type.replace(/^dfc-pt:/u, ''), `${'\u00a0\u00a0'.repeat(s.depth)}${typeLabels.get(s.type) ?? s.label ?? s.type} (${s.offers})`)));
-  typeSelect.value = state.type;
+  typeLabels = new Map(stats.byProductType.map((s) => [s.type, s.labels?.[state.language] ?? s.label ?? s.type.replace(/^dfc-pt:/u, '')]));
+  renderTypeTree(stats.byProductType.filter((s) => s.type !== '(untyped)'));
   const peerSelect = $('#f-peer');
   peerSelect.replaceChildren(option('', tr('allSources'), 'allSources'), ...stats.bySource
     .map((s) => option(s.source === 'local' ? 'local' : s.source.slice('peer:'.length), s.source === 'local' ? tr('thisNode') : s.name)));
   peerSelect.value = state.peer;
+}
+
+/** The API takes a type's local name (`goat-cheese`); the stats write it as a CURIE (`dfc-pt:goat-cheese`). */
+const localName = (type) => type.replace(/^dfc-pt:/u, '');
+
+/**
+ * The product types as a tree (the taxonomy's broader links), each with its offers rolled up: a button chooses a
+ * type, a + / − button shows or hides the narrower types. Buttons all: the keyboard reaches each one with Tab,
+ * and a screen reader hears whether it is chosen (aria-pressed) or open (aria-expanded).
+ */
+function renderTypeTree(types) {
+  const known = new Set(types.map((s) => s.type));
+  const children = new Map();
+  const roots = [];
+  for (const type of types) {
+    if (type.broader !== null && type.broader !== undefined && known.has(type.broader)) {
+      children.set(type.broader, [...(children.get(type.broader) ?? []), type]);
+    } else roots.push(type);
+  }
+  const byLabel = (x, y) => (typeLabels.get(x.type) ?? x.type).localeCompare(typeLabels.get(y.type) ?? y.type, state.language);
+  const branch = (type) => {
+    const item = document.createElement('li');
+    const label = typeLabels.get(type.type) ?? localName(type.type);
+    const below = (children.get(type.type) ?? []).sort(byLabel);
+    let list;
+    if (below.length > 0) {
+      const toggle = document.createElement('button');
+      toggle.type = 'button';
+      toggle.className = 'toggle';
+      // Open down to the chosen type, so that it can be seen chosen.
+      const open = state.type !== '' && below.some((b) => isUnder(b.type, `dfc-pt:${state.type}`, children));
+      toggle.setAttribute('aria-expanded', String(open));
+      toggle.setAttribute('aria-label', tr(open ? 'hideNarrower' : 'showNarrower', { type: label }));
+      toggle.addEventListener('click', () => {
+        const now = toggle.getAttribute('aria-expanded') !== 'true';
+        toggle.setAttribute('aria-expanded', String(now));
+        toggle.setAttribute('aria-label', tr(now ? 'hideNarrower' : 'showNarrower', { type: label }));
+        list.hidden = !now;
+      });
+      item.append(toggle);
+      list = document.createElement('ul');
+      list.hidden = !open;
+      list.append(...below.map(branch));
+    } else {
+      const spacer = document.createElement('span');
+      spacer.className = 'leaf';
+      item.append(spacer);
+    }
+    const choose = document.createElement('button');
+    choose.type = 'button';
+    choose.className = 'type';
+    choose.dataset.type = localName(type.type);
+    choose.setAttribute('aria-pressed', String(state.type === localName(type.type)));
+    choose.textContent = tr('typeCount', { label, n: numbers().format(type.offers) });
+    choose.addEventListener('click', () => chooseType(localName(type.type), label));
+    item.append(choose);
+    if (list !== undefined) item.append(list);
+    return item;
+  };
+  $('#type-tree').replaceChildren(...roots.sort(byLabel).map(branch));
+  $('#type-all').setAttribute('aria-pressed', String(state.type === ''));
+  $('#type-chosen').textContent = state.type === '' ? tr('allTypes') : (typeLabels.get(`dfc-pt:${state.type}`) ?? state.type);
+  $('#type-chosen').dataset.i18n = state.type === '' ? 'allTypes' : '';
+  if (state.type !== '') delete $('#type-chosen').dataset.i18n;
+}
+
+/** Whether `type` is `ancestor` or lies under it in the tree being drawn. */
+function isUnder(type, ancestor, children) {
+  if (type === ancestor) return true;
+  return (children.get(type) ?? []).some((c) => isUnder(c.type, ancestor, children)) || false;
+}
+
+function chooseType(type, label) {
+  state.type = type;
+  for (const button of document.querySelectorAll('#type-filter button.type')) {
+    button.setAttribute('aria-pressed', String((button.dataset.type ?? '') === type));
+  }
+  const chosen = $('#type-chosen');
+  chosen.textContent = type === '' ? tr('allTypes') : label;
+  if (type === '') chosen.dataset.i18n = 'allTypes';
+  else delete chosen.dataset.i18n;
+  const details = $('#type-filter');
+  details.open = false;
+  details.querySelector('summary').focus();
+  onFilter();
 }
 
 function option(value, label, i18n) {
@@ -263,6 +391,77 @@ async function loadTable() {
   $('#csv').href = `/api/federation/catalog.csv?${filterParams()}`;
 }
 
+// ---- Distance and gaps ----
+
+let placesLoaded = false;
+
+/** The towns of the catalogue, for the distance filter's suggestions (once, when first wanted). */
+async function loadPlaces() {
+  if (placesLoaded) return;
+  placesLoaded = true;
+  try {
+    const { places } = await getJson('/api/federation/places');
+    $('#places').replaceChildren(...places.map((p) => {
+      const element = document.createElement('option');
+      element.value = p.label;
+      return element;
+    }));
+  } catch {
+    placesLoaded = false;
+  }
+}
+
+function setNear(value) {
+  state.near = value.trim();
+  $('#f-near').value = state.near;
+  onFilter();
+}
+
+/** What the territory lacks around the chosen point: product types with no producer within the radius. */
+async function loadGaps() {
+  const section = $('#gaps');
+  circle?.remove();
+  circle = undefined;
+  if (state.near === '') {
+    section.hidden = true;
+    return;
+  }
+  const params = filterParams();
+  // Every type is looked at: the type and text filters do not apply.
+  params.delete('type');
+  params.delete('q');
+  const data = await getJson(`/api/federation/gaps?${params}`);
+  // The circle the distance filter keeps, around the point the API resolved the town to.
+  circle = L.circle([data.near.lat, data.near.lon], { radius: data.radiusKm * 1000, color: '#0b4f8a', fill: false, interactive: false }).addTo(map);
+  map.fitBounds(circle.getBounds(), { padding: [24, 24] });
+  const km = numbers().format(data.radiusKm);
+  $('#gaps-title').textContent = tr('gaps', { km });
+  const offered = data.gaps.filter((g) => g.nearestKm !== null);
+  $('#gaps-summary').textContent = offered.length === 0
+    ? tr('gapsNone', { km })
+    : tr('gapsSummary', { n: numbers().format(offered.length), km, place: state.near });
+  const shown = offered.slice(0, 15);
+  const list = $('#gaps-list');
+  list.replaceChildren(...shown.map((g) => {
+    const item = document.createElement('li');
+    const label = g.labels?.[state.language] ?? g.labels?.en ?? localName(g.type);
+    item.textContent = `${label}: ${tr('gapNearest', { km: numbers().format(g.nearestKm), n: numbers().format(g.producersElsewhere) })}`;
+    return item;
+  }));
+  if (offered.length > shown.length) {
+    const more = document.createElement('li');
+    more.className = 'gap-far';
+    more.textContent = tr('moreGaps', { n: numbers().format(offered.length - shown.length) });
+    list.append(more);
+  }
+  section.hidden = false;
+}
+
+function showProducerFilter() {
+  $('#producer-filter').hidden = state.enterprise === '';
+  $('#producer-name').textContent = state.enterpriseName;
+}
+
 // ---- Network view ----
 
 const PEER_COLUMNS = ['colPeer', 'colStatus', 'colLastSuccess', 'colNextAttempt', 'colFailures', 'colError', 'colActions'];
@@ -346,23 +545,51 @@ function show(view) {
   else map.invalidateSize();
 }
 
-async function refresh() {
-  try {
-    await Promise.all([loadTable(), loadMap(), loadCharts()]);
-    document.body.dataset.ready = 'true';
-  } catch (error) {
-    $('#summary').textContent = tr('loadFailed', { error: error.message });
+let refreshing;
+let refreshAgain = false;
+
+/**
+ * Loads the table, map, charts and gaps for the current filters. One load at a time: a filter changed while one
+ * runs makes it run again when it ends, so that what is on screen is always the last filters' answer (never an
+ * older, slower answer written over a newer one). `body[data-ready]` says when it is done: `true`, or `error`
+ * with the reason in the summary.
+ */
+function refresh() {
+  if (refreshing !== undefined) {
+    refreshAgain = true;
+    return refreshing;
   }
+  refreshing = (async () => {
+    let failure;
+    do {
+      refreshAgain = false;
+      failure = undefined;
+      try {
+        await Promise.all([loadTable(), loadMap(), loadCharts(), loadGaps()]);
+      } catch (error) {
+        failure = error;
+      }
+    } while (refreshAgain);
+    if (failure !== undefined) {
+      $('#summary').textContent = tr('loadFailed', { error: failure.message });
+      document.body.dataset.ready = 'error';
+    } else document.body.dataset.ready = 'true';
+  })().finally(() => {
+    refreshing = undefined;
+  });
+  return refreshing;
 }
 
 let typing;
 
+/** A filter changed: back to the first page, and everything again. */
+function onFilter() {
+  state.page = 1;
+  document.body.dataset.ready = 'false';
+  void refresh();
+}
+
 function wire() {
-  const onFilter = () => {
-    state.page = 1;
-    document.body.dataset.ready = 'false';
-    void refresh();
-  };
   $('#filters').addEventListener('submit', (event) => event.preventDefault());
   $('#f-q').addEventListener('input', (event) => {
     state.q = event.target.value;
@@ -371,7 +598,24 @@ function wire() {
     // One request per pause in typing, not per key.
     typing = setTimeout(onFilter, 250);
   });
-  $('#f-type').addEventListener('change', (event) => { state.type = event.target.value; onFilter(); });
+  $('#type-all').addEventListener('click', () => chooseType('', tr('allTypes')));
+  $('#f-near').addEventListener('focus', () => void loadPlaces());
+  // A town is chosen when the field is left or Enter pressed, not at each key (a half-typed town is no town).
+  $('#f-near').addEventListener('change', (event) => setNear(event.target.value));
+  $('#f-near').addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') setNear(event.target.value);
+  });
+  $('#f-radius').addEventListener('change', (event) => {
+    state.radius = event.target.value;
+    if (state.near !== '') onFilter();
+  });
+  $('#f-near-clear').addEventListener('click', () => setNear(''));
+  $('#producer-clear').addEventListener('click', () => {
+    state.enterprise = '';
+    state.enterpriseName = '';
+    showProducerFilter();
+    onFilter();
+  });
   $('#f-peer').addEventListener('change', (event) => { state.peer = event.target.value; onFilter(); });
   $('#f-stock').addEventListener('change', (event) => { state.inStock = event.target.checked; onFilter(); });
   $('#prev').addEventListener('click', () => { state.page = Math.max(1, state.page - 1); void loadTable(); });

@@ -94,7 +94,7 @@ describe('the dashboard in a browser', function () {
   it('shows one marker per producer with coordinates, on a blank background with a scale', async () => {
     const expected = (await a.request('GET', '/api/federation/producers')).json<Producers>();
     expect(expected.total).to.be.greaterThan(3);
-    expect(await page.locator('#map path.producer-marker').count()).to.equal(expected.total);
+    expect(await page.locator('#map .producer-marker').count()).to.equal(expected.total);
     expect(await page.locator('#map .leaflet-tile').count()).to.equal(0);
     expect(await page.locator('#map .leaflet-control-scale').count()).to.equal(1);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-en.png'), fullPage: true });
@@ -113,15 +113,40 @@ describe('the dashboard in a browser', function () {
     expect(await page.locator('#table tbody tr').count()).to.equal(before);
   });
 
-  it('filters by product type: the table and the charts change', async () => {
+  /** Opens the product type tree and its branches down to `type`, then chooses it. */
+  const chooseType = async (type: string): Promise<void> => {
+    await page.click('#type-filter summary');
+    const target = page.locator(`#type-tree button.type[data-type="${type}"]`);
+    // Open closed branches, one at a time, until the type shows.
+    for (let i = 0; i < 20 && !(await target.isVisible()); i++) await page.locator('#type-tree button.toggle[aria-expanded="false"]:visible').first().click();
+    await target.click();
+    await ready();
+  };
+
+  it('filters by product type, chosen in the taxonomy tree: the table and the charts change', async () => {
     const chartBefore = await page.locator('#chart-type').innerText();
     const rowsBefore = await page.locator('#table tbody tr').count();
+    // The tree's top holds the broadest types, each counting the offers of the types under it.
+    const stats = (await a.request('GET', '/api/federation/stats')).json<{ byProductType: { type: string; offers: number; broader: string | null }[] }>();
+    const top = stats.byProductType.filter((t) => t.broader === null && t.type !== '(untyped)').map((t) => t.type.replace(/^dfc-pt:/u, '')).sort();
+    await page.click('#type-filter summary');
+    const shown = await page.locator('#type-tree > li > button.type').evaluateAll((buttons) => buttons.map((b) => b.getAttribute('data-type')));
+    expect([...shown].sort()).to.deep.equal(top);
+    await page.click('#type-filter summary');
     const option = 'goat-mature-cheese';
-    await page.selectOption('#f-type', option);
-    await ready();
+    await chooseType(option);
+    expect(await page.locator('#type-chosen').innerText()).to.match(/goat/iu);
     expect(await page.locator('#chart-type').innerText()).to.not.equal(chartBefore);
     expect(await page.locator('#table tbody tr').count()).to.be.lessThan(rowsBefore);
     expect(new URL(await page.locator('#csv').getAttribute('href') ?? '', a.url).searchParams.get('type')).to.equal(option);
+    // The tree is reached and worked with the keyboard alone: a toggle opens a branch with Enter.
+    await page.click('#type-filter summary');
+    const toggle = page.locator('#type-tree button.toggle').first();
+    await toggle.focus();
+    const expanded = await toggle.getAttribute('aria-expanded');
+    await page.keyboard.press('Enter');
+    expect(await toggle.getAttribute('aria-expanded')).to.equal(expanded === 'true' ? 'false' : 'true');
+    await page.click('#type-filter summary');
   });
 
   it('downloads what is on screen as CSV, starting with the UTF-8 byte order mark', async () => {
@@ -134,12 +159,85 @@ describe('the dashboard in a browser', function () {
     const total = (await a.request('GET', '/api/federation/rows?type=goat-mature-cheese')).json<{ total: number }>().total;
     expect(lines.length - 1).to.equal(total);
     expect(await page.locator('#table tbody tr').count()).to.equal(Math.min(total, 25));
-    await page.selectOption('#f-type', '');
+    await page.click('#type-filter summary');
+    await page.click('#type-all');
     await ready();
   });
 
-  it('has no serious or critical accessibility violations (axe-core)', async () => {
+  it('filters by distance from a town typed without accents, draws the circle, and shows the gaps around it', async () => {
+    const all = (await a.request('GET', '/api/federation/rows?page_size=500')).json<{ total: number }>().total;
+    await page.fill('#f-near', 'saint leonard de noblat');
+    await page.press('#f-near', 'Enter');
+    await ready();
+    const expected = (await a.request('GET', `/api/federation/rows?near=${encodeURIComponent('Saint-Léonard-de-Noblat')}&radius_km=25`)).json<{ total: number }>();
+    expect(expected.total).to.be.greaterThan(0).and.lessThan(all);
+    expect(await page.locator('#table tbody tr').count()).to.equal(Math.min(expected.total, 25));
+    const producers = (await a.request('GET', `/api/federation/producers?near=${encodeURIComponent('Saint-Léonard-de-Noblat')}&radius_km=25`)).json<Producers>();
+    expect(await page.locator('#map .producer-marker').count()).to.equal(producers.total);
+    // The circle: one SVG path, the distance around the town.
+    expect(await page.locator('#map .leaflet-overlay-pane path').count()).to.equal(1);
+    // Gaps: the product types nobody within 25 km offers, each with how far the nearest producer is.
+    const gaps = (await a.request('GET', `/api/federation/gaps?near=${encodeURIComponent('Saint-Léonard-de-Noblat')}&radius_km=25`))
+      .json<{ gaps: { nearestKm: number | null }[] }>();
+    const far = gaps.gaps.filter((g) => g.nearestKm !== null).length;
+    expect(await page.locator('#gaps').isVisible()).to.equal(true);
+    expect(await page.locator('#gaps-list li').count()).to.equal(Math.min(far, 15) + (far > 15 ? 1 : 0));
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-near.png'), fullPage: true });
+    // A smaller radius around the same town keeps fewer offers.
+    await page.selectOption('#f-radius', '5');
+    await ready();
+    const within5 = (await a.request('GET', `/api/federation/rows?near=${encodeURIComponent('Saint-Léonard-de-Noblat')}&radius_km=5`)).json<{ total: number }>();
+    expect(within5.total).to.be.lessThan(expected.total);
+    expect(await page.locator('#table tbody tr').count()).to.equal(Math.min(within5.total, 25));
+  });
+
+  it('says why when the town is unknown, and takes a point clicked on the map', async () => {
+    await page.fill('#f-near', 'Atlantis');
+    await page.press('#f-near', 'Enter');
+    await page.waitForSelector('body[data-ready="error"]');
+    expect(await page.locator('#summary').innerText()).to.match(/Atlantis/u);
+    const box = await page.locator('#map').boundingBox();
+    if (box === null) throw new Error('no map');
+    // Away from the markers (framed in the middle) and from the controls (the other corners).
+    await page.mouse.click(box.x + box.width * 0.9, box.y + box.height * 0.1);
+    await ready();
+    expect(await page.inputValue('#f-near')).to.match(/^-?\d+\.\d{4},-?\d+\.\d{4}$/u);
+    await page.click('#f-near-clear');
+    await ready();
+    expect(await page.locator('#gaps').isVisible()).to.equal(false);
+  });
+
+  it('reaches a producer on the map with the keyboard, and lists its offers', async () => {
+    const marker = page.locator('#map .producer-marker').first();
+    expect(await marker.getAttribute('tabindex')).to.equal('0');
+    const label = await marker.getAttribute('aria-label');
+    expect(label).to.match(/\(\d+ offers\)/u);
+    await marker.focus();
+    await page.keyboard.press('Enter');
+    const button = page.locator('.leaflet-popup-content button');
+    await button.waitFor();
+    expect(await page.locator('.leaflet-popup-content button:focus').count()).to.equal(1);
+    await page.keyboard.press('Enter');
+    await ready();
+    const name = (label ?? '').replace(/ \(\d+ offers\)$/u, '');
+    expect(await page.locator('#producer-name').innerText()).to.equal(name);
+    const enterprises = await page.locator('#table tbody tr td:nth-child(5)').allTextContents();
+    expect(enterprises.length).to.be.greaterThan(0);
+    for (const enterprise of enterprises) expect(enterprise).to.equal(name);
+    await page.click('#producer-clear');
+    await ready();
+  });
+
+  it('has no serious or critical accessibility violations (axe-core), with the type tree open and the gaps shown', async () => {
+    await page.fill('#f-near', 'Limoges');
+    await page.press('#f-near', 'Enter');
+    await ready();
+    await page.click('#type-filter summary');
+    await page.locator('#type-tree button.toggle').first().click();
     const result = await axe(page);
+    await page.click('#type-filter summary');
+    await page.click('#f-near-clear');
+    await ready();
     const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).to.deep.equal([]);
   });
@@ -209,7 +307,7 @@ describe('the dashboard in a browser', function () {
       expect(response?.headers()['content-security-policy']).to.include("img-src 'self' data: https://tiles.invalid;");
       await tab.waitForSelector('body[data-ready="true"]');
       await tab.waitForSelector('#map-note:has-text("could not be loaded")');
-      expect(await tab.locator('#map path.producer-marker').count()).to.equal(1);
+      expect(await tab.locator('#map .producer-marker').count()).to.equal(1);
       // Only tiles were asked of the tile server, and nothing of anywhere else.
       expect(elsewhere.length).to.be.greaterThan(0);
       for (const url of elsewhere) expect(url).to.match(/^https:\/\/tiles\.invalid\/\d+\/\d+\/\d+\.png$/u);
