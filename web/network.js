@@ -21,6 +21,8 @@ const PEER_STATUS = { ok: 'statusOk', failed: 'statusFailed', new: 'statusNew' }
 const PUSH_STATE = { subscribed: 'pushSubscribed', failing: 'pushFailing', none: 'pushNone' };
 const SUBSCRIBER_STATUS = { active: 'subActive', failing: 'subFailing', dead: 'subDead' };
 const READ = { feed: 'readFeed', snapshot: 'readSnapshot', unknown: 'readUnknown' };
+/** Quarantined records drawn per peer: a peer refusing thousands of records must not freeze the page. */
+const SHOWN_RECORDS = 100;
 
 /** An element with some text (textContent only: what peers say is never read as HTML). */
 function el(tag, text, className) {
@@ -99,7 +101,8 @@ export function networkView({ tr, getJson, language }) {
     }
     const title = el('p', tr('quarantineOf', { name: peer.name }), 'quarantine-title');
     const list = el('ul', undefined, 'quarantine');
-    for (const record of detail.quarantine ?? []) {
+    const records = detail.quarantine ?? [];
+    for (const record of records.slice(0, SHOWN_RECORDS)) {
       const item = el('li');
       const head = el('p');
       head.append(el('code', record.iri), ' ', el('span', `(${record.type ?? tr('noType')})`, 'note'));
@@ -116,6 +119,9 @@ export function networkView({ tr, getJson, language }) {
       list.append(item);
     }
     cell.replaceChildren(title, list);
+    if (records.length > SHOWN_RECORDS) {
+      cell.append(el('p', tr('quarantineMore', { n: count(records.length - SHOWN_RECORDS), id: peer.id }), 'note'));
+    }
   }
 
   /** The peer's row and, when it has quarantined records, a disclosure button and the (hidden) row it opens. */
