@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import { serialize } from '../../../server/codec/serialize.js';
 import { failure } from '../../../server/errors/failure.js';
+import { shownTarget } from '../../../server/http/sync-routes.js';
 import type { PeerRow, SyncSummary } from '../../../server/store/federation.js';
 import type { SubscribeOutcome } from '../../../server/sync/subscribe.js';
 import { startStaticPeer, type StaticPeer } from '../../helpers/fake-peer.js';
@@ -287,5 +288,14 @@ describe('http: the sync routes', function () {
     } finally {
       await strict.close();
     }
+  });
+});
+
+describe('http: a subscriber\'s target as the network view shows it', () => {
+  it('keeps the origin and path, and drops what may be a credential: user, password, query; a fragment is nobody\'s business', () => {
+    expect(shownTarget('https://shop.example/hooks/maillon')).to.equal('https://shop.example/hooks/maillon');
+    expect(shownTarget('https://user:pw@shop.example/hook?key=abc&x=1#top')).to.equal('https://shop.example/hook?…');
+    expect(shownTarget('http://127.0.0.1:8080/api/sync/notifications/3#x')).to.equal('http://127.0.0.1:8080/api/sync/notifications/3');
+    expect(shownTarget('not a url')).to.equal('?');
   });
 });
