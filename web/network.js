@@ -188,6 +188,13 @@ export function networkView({ tr, getJson, language }) {
 
   // ---- Our feed and its subscribers ----
 
+  /** A subscription's state, with when it is tried again while it fails. */
+  function subscriberState(s) {
+    const text = tr(SUBSCRIBER_STATUS[s.status] ?? 'subActive');
+    const retry = s.status === 'failing' && s.nextAttemptAt ? ` (${tr('retryAt', { when: when(s.nextAttemptAt) })})` : '';
+    return el('span', `${text}${retry}`, `sub-${s.status}`);
+  }
+
   function drawFeed(answer) {
     const { feed, subscriptions } = answer;
     const facts = [
@@ -201,7 +208,7 @@ export function networkView({ tr, getJson, language }) {
     $('#subscribers').hidden = subscriptions.length === 0;
     $('#subscribers tbody').replaceChildren(...subscriptions.map((s) => row(el('code', s.target), [
       s.enterprise ?? tr('wholeNode'),
-      el('span', tr(SUBSCRIBER_STATUS[s.status] ?? 'subActive'), `sub-${s.status}`),
+      subscriberState(s),
       when(s.lastDeliveryAt), count(s.failures ?? 0), s.lastError ?? '—', s.upToDate ? tr('yes') : tr('behind'),
     ], `subscriber subscriber-${s.status}`)));
   }
