@@ -81,6 +81,7 @@ describe('the dashboard in a browser', function () {
   let b: FederationNode;
   let rucher: FakePeer;
   let rucherId = 0;
+  let deadSubscription = '';
   let browser: Browser;
   let page: Page;
   /** Requests to anywhere but the node. */
@@ -119,11 +120,18 @@ describe('the dashboard in a browser', function () {
     expect(added.status, added.text).to.equal(201);
     const atA = await b.request('POST', `/api/sync/peers/${added.json<{ id: number }>().id}/subscribe`, { headers: admin(b) });
     expect(atA.status, atA.text).to.equal(200);
+    // And a subscriber at A that nothing answers: its failures and last error must show.
+    const dead = await a.request('POST', '/api/dfc/subscriptions', {
+      headers: admin(a), body: JSON.stringify({ callback: `http://127.0.0.1:${await freePort()}/hook`, enterprise: 'ferme-des-trois-chenes' }),
+    });
+    expect(dead.status, dead.text).to.equal(201);
+    deadSubscription = dead.json<{ id: string }>().id;
     await bumpStock(b, 'amap-du-vieux-pont');
     await bumpStock(a, 'ferme-des-trois-chenes');
     // Settled before the catalogue is looked at: A got B's notification and synced, B's delivery from A is done.
     await waitFor('a notification from B at A', async () => ((await a.node.store.feed.peerPush(peer.id)).notifications > 0 ? true : undefined));
-    await waitFor('A\'s delivery to B', async () => ((await a.node.store.feed.listSubscriptions()).every((r) => r.lastDeliveryAt !== null) ? true : undefined));
+    await waitFor('A\'s deliveries', async () => ((await a.node.store.feed.listSubscriptions())
+      .every((r) => (r.id === deadSubscription ? r.failures > 0 : r.lastDeliveryAt !== null)) ? true : undefined));
     await waitFor('both nodes idle', async () => (a.node.scheduler.active.length + b.node.scheduler.active.length === 0 ? true : undefined));
     mkdirSync(ARTIFACTS, { recursive: true });
     browser = await chromium.launch({
@@ -284,6 +292,11 @@ describe('the dashboard in a browser', function () {
     const subscriber = page.locator(`#subscribers tbody tr:has-text("${b.url}/api/sync/notifications/")`);
     const line = await subscriber.innerText();
     expect(line).to.include('tout le nœud').and.include('actif').and.include('oui').and.not.include('jamais');
+    // The subscriber nothing answers: failing, its failures counted, the last error said.
+    const failing = await page.locator('#subscribers tbody tr.subscriber-failing').innerText();
+    expect(failing).to.include('ferme-des-trois-chenes').and.include('en échec').and.include('en retard').and.include('ECONNREFUSED');
+    expect((await a.node.store.feed.getSubscription(deadSubscription))?.failures).to.be.greaterThan(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-network-fr.png'), fullPage: true });
     const secrets = (await a.node.store.feed.listSubscriptions()).map((r) => r.secret);
     const text = await page.locator('#network-view').innerText();
     for (const secret of secrets) expect(text).to.not.include(secret);
