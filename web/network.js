@@ -13,7 +13,7 @@ export const TOKEN_KEY = 'maillon.adminToken';
 const $ = (selector) => document.querySelector(selector);
 
 const PEER_COLUMNS = ['colPeer', 'colStatus', 'colLastSuccess', 'colNextAttempt', 'colFailures', 'colError', 'colQuarantine', 'colActions'];
-const REACH_COLUMNS = ['colPeer', 'colChanges', 'colPush', 'colSubscribedAt', 'colLastNotification', 'colNotifications', 'colSubscribeFailures', 'colSubscribeError'];
+const REACH_COLUMNS = ['colPeer', 'colChanges', 'colPush', 'colSubscribedAt', 'colLastNotification', 'colNotifications', 'colSubscribeFailures', 'colSubscribeError', 'colActions'];
 const SUBSCRIBER_COLUMNS = ['colTarget', 'colWatches', 'colStatus', 'colLastDelivery', 'colFailures', 'colError', 'colUpToDate'];
 
 /** Text of the keys the API gives, in the page's language. */
@@ -180,9 +180,17 @@ export function networkView({ tr, getJson, language }) {
     const every = interval(changes.intervalSeconds ?? 300);
     const how = tr(changes.via === 'push' ? 'changesPush' : 'changesInterval', { interval: every, read });
     const state = el('span', tr(PUSH_STATE[push.state] ?? 'pushNone'), `push-${push.state ?? 'none'}`);
+    // Only where there is no subscription: a second one would leave the first sending with a secret we forgot.
+    let action = '—';
+    if (push.state !== 'subscribed') {
+      action = el('button', tr('subscribe'));
+      action.type = 'button';
+      action.setAttribute('aria-label', `${tr('subscribe')}: ${peer.name}`);
+      action.addEventListener('click', () => void subscribe(peer));
+    }
     return row(peer.name, [
       how, state, push.subscribedAt ? when(push.subscribedAt) : '—', when(push.lastNotificationAt), count(push.notifications ?? 0),
-      count(push.failures ?? 0), push.lastError ?? '—',
+      count(push.failures ?? 0), push.lastError ?? '—', action,
     ]);
   }
 
@@ -243,6 +251,20 @@ export function networkView({ tr, getJson, language }) {
     $('#reach tbody').replaceChildren(...sync.peers.map(reachRow));
     drawFeed(feed);
     document.body.dataset.network = 'ready';
+  }
+
+  /** Asks our node to subscribe to a peer's notifications, says how it went, and draws the view again. */
+  async function subscribe(peer) {
+    status(tr('subscribing', { name: peer.name }));
+    try {
+      await getJson(`/api/sync/peers/${encodeURIComponent(peer.id)}/subscribe`, { method: 'POST', headers: adminHeaders() });
+      status(tr('subscribedTo', { name: peer.name }));
+    } catch (error) {
+      status(tr('subscribeFailed', { name: peer.name, error: error.message }));
+    }
+    const message = $('#network-status').textContent;
+    await load();
+    status(message);
   }
 
   async function syncNow(peer) {
