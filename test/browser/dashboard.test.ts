@@ -283,6 +283,12 @@ describe('the dashboard in a browser', function () {
     // One notification at least, received from B.
     expect(Number((await page.locator('#reach tbody tr:has-text("Node B") td:nth-child(6)').innerText()).trim())).to.be.greaterThan(0);
     expect(await reach('Rucher')).to.include('Toutes les 5 min : un instantané complet').and.include('non abonné');
+    // Subscribing from the view: Rucher takes no subscriptions; the refusal is said, and kept in its row.
+    expect(await page.locator('#reach tbody tr:has-text("Node B") button').count(), 'no second subscription offered').to.equal(0);
+    await page.click('#reach tbody tr:has-text("Rucher") button');
+    await page.waitForSelector('#network-status:has-text("cannot subscribe")');
+    await page.waitForSelector('#reach tbody tr:has-text("Rucher") .push-failing');
+    expect(await reach('Rucher')).to.include('en échec').and.include('does not take subscriptions');
     const feed = (await a.request('GET', '/api/sync/feed', { headers: { authorization: `Bearer ${a.adminToken}` } }))
       .json<{ feed: { latestSeq: number; stream: string } }>().feed;
     const facts = await page.locator('#own-feed').innerText();
