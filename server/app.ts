@@ -115,7 +115,7 @@ export function createApp(deps: AppDeps): Express {
   const provenance = deps.store.provenance;
   app.use('/api/sync', notificationRoutes({ feed: deps.store.feed, provenance, scheduler: deps.scheduler }));
   app.use('/api/sync', syncRoutes({
-    provenance, scheduler: deps.scheduler, allowPrivate: deps.allowPrivate ?? false, ownBase: deps.store.baseUrl, subscribe: deps.subscribe,
+    provenance, feed: deps.store.feed, scheduler: deps.scheduler, allowPrivate: deps.allowPrivate ?? false, ownBase: deps.store.baseUrl, subscribe: deps.subscribe,
   }));
   app.use('/api/admin', oidcRoutes({ oidc: deps.store.oidc, store: deps.store }));
   app.use('/api/federation', federationRoutes({

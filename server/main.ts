@@ -27,7 +27,7 @@ import { FederationService } from './federation/federation-service.js';
 import { NodeTimers, type Timers } from './timers/timers.js';
 import { RenderCache } from './http/render.js';
 import { safeFetch, type FetchPolicy, type SafeFetch } from './net/safe-fetch.js';
-import { subscribeToPeer, type SubscribeOutcome } from './sync/subscribe.js';
+import { recordSubscribeOutcome, subscribeToPeer, type SubscribeOutcome } from './sync/subscribe.js';
 import type { PeerRow } from './store/federation.js';
 import { OrderService } from './orders/order-service.js';
 import { HttpUpstreamOrders } from './orders/upstream.js';
@@ -182,9 +182,11 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     subscribe: async (peer) => {
       // A peer that demands OpenID Connect tokens is subscribed to with one.
       const token = await peerTokens.tokenFor(peer);
-      if (token !== undefined && !token.ok) return token;
-      const withToken: PeerRow = token === undefined ? peer : { ...peer, token: token.token, tokenHeader: 'authorization' };
-      return subscribeToPeer(withToken, { feed: store.feed, fetch, policy, ownBase: base });
+      const withToken: PeerRow = token === undefined || !token.ok ? peer : { ...peer, token: token.token, tokenHeader: 'authorization' };
+      const outcome = token !== undefined && !token.ok ? token : await subscribeToPeer(withToken, { feed: store.feed, fetch, policy, ownBase: base });
+      // Here, where the API and the command line both come: every attempt shows in the network view.
+      await recordSubscribeOutcome(store.feed, peer.id, outcome);
+      return outcome;
     },
     close: async () => {
       timers.cancelAll();

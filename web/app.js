@@ -1,14 +1,14 @@
 /**
  * The territory dashboard: asks this node's API for aggregates and pages (never the whole catalogue) and shows
- * them as a map, charts and a table; the network view shows each peer's sync status to whoever has the admin
- * token. No framework and no build step: what runs is what is in `web/`, and Leaflet from its npm package.
+ * them as a map, charts and a table; the network view (`network.js`) shows the peers, the feed and push
+ * notifications to whoever has the admin token. No framework and no build step: what runs is what is in `web/`,
+ * and Leaflet from its npm package.
  */
 import * as L from '/dashboard/vendor/leaflet/leaflet-src.esm.js';
 import { t } from './i18n.js';
+import { networkView, TOKEN_KEY } from './network.js';
 
 const PAGE_SIZE = 25;
-/** The admin token lives in this tab's session only: never in localStorage, never in a URL. */
-const TOKEN_KEY = 'maillon.adminToken';
 const LANGUAGE_KEY = 'maillon.language';
 
 const $ = (selector) => document.querySelector(selector);
@@ -464,74 +464,9 @@ function showProducerFilter() {
 
 // ---- Network view ----
 
-const PEER_COLUMNS = ['colPeer', 'colStatus', 'colLastSuccess', 'colNextAttempt', 'colFailures', 'colError', 'colActions'];
-
-function adminHeaders() {
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  return token === null ? undefined : { authorization: `Bearer ${token}` };
-}
-
-const when = (iso) => (iso === null || iso === undefined ? tr('never') : new Date(iso).toLocaleString(state.language));
-
-async function loadNetwork() {
-  $('#peers thead tr').replaceChildren(...PEER_COLUMNS.map((key) => {
-    const th = document.createElement('th');
-    th.scope = 'col';
-    th.textContent = tr(key);
-    return th;
-  }));
-  const body = $('#peers tbody');
-  const headers = adminHeaders();
-  if (headers === undefined) {
-    body.replaceChildren();
-    $('#network-status').textContent = tr('needToken');
-    return;
-  }
-  let status;
-  try {
-    status = await getJson('/api/sync/status', { headers });
-  } catch (error) {
-    body.replaceChildren();
-    $('#network-status').textContent = error.status === 401 || error.status === 403 ? tr('badToken') : tr('loadFailed', { error: error.message });
-    return;
-  }
-  $('#network-status').textContent = status.peers.length === 0 ? tr('noPeers') : '';
-  body.replaceChildren(...status.peers.map((peer) => {
-    const line = document.createElement('tr');
-    line.className = `peer peer-${peer.status ?? 'new'}`;
-    const name = document.createElement('th');
-    name.scope = 'row';
-    name.textContent = peer.name;
-    line.append(name);
-    for (const text of [peer.status ?? '—', when(peer.lastSuccessAt), when(peer.nextAttemptAt), String(peer.failures ?? 0), peer.lastError ?? '—']) {
-      const td = document.createElement('td');
-      td.textContent = text;
-      line.append(td);
-    }
-    const actions = document.createElement('td');
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.textContent = tr('syncNow');
-    button.setAttribute('aria-label', `${tr('syncNow')}: ${peer.name}`);
-    button.addEventListener('click', () => void syncNow(peer));
-    actions.append(button);
-    line.append(actions);
-    return line;
-  }));
-}
-
-async function syncNow(peer) {
-  $('#network-status').textContent = tr('syncing', { name: peer.name });
-  try {
-    await getJson(`/api/sync/peers/${encodeURIComponent(peer.id)}/sync`, { method: 'POST', headers: adminHeaders() });
-    $('#network-status').textContent = tr('synced', { name: peer.name });
-  } catch (error) {
-    $('#network-status').textContent = tr('syncFailed', { name: peer.name, error: error.message });
-  }
-  const message = $('#network-status').textContent;
-  await loadNetwork();
-  $('#network-status').textContent = message;
-}
+// In its own module (web/network.js): what it needs of this one is the language, the strings and the API reader.
+const network = networkView({ tr, getJson, language: () => state.language });
+const loadNetwork = () => network.load();
 
 // ---- Wiring ----
 

@@ -245,7 +245,18 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
     post: { summary: 'Subscribe to a peer\'s push notifications (admin)', tags: ['sync'], access: 'admin', parameters: ['id'], responses: { 200: 'json', 201: 'json' }, problems: [404, 503] },
   },
   '/api/sync/status': {
-    get: { summary: 'Every peer\'s sync status, last error and summary (admin)', tags: ['sync'], access: 'admin', responses: { 200: 'json' } },
+    get: {
+      summary: 'Every peer\'s sync status, last error and summary, quarantine count, and how its changes reach us (admin)', tags: ['sync'], access: 'admin',
+      description: 'Per peer: `quarantined` (a count; the records are in the peer\'s detail), `changes` (`via` push or interval, `read` from its feed, a snapshot or unknown yet) and `push` (our subscription at the peer: `state`, when made, notifications received, failed attempts; never its secret).',
+      responses: { 200: 'json' },
+    },
+  },
+  '/api/sync/feed': {
+    get: {
+      summary: 'Our change feed\'s state and the push subscriptions other nodes hold at it (admin)', tags: ['sync'], access: 'admin',
+      description: '`feed`: the newest sequence, when it was written, events kept, the stream id. `subscriptions`: each one\'s target (a callback without credentials or query), state, last delivery, failures in a row, last error; never a secret nor a token.',
+      responses: { 200: 'json' },
+    },
   },
   '/api/sync/notifications/{peer}': {
     post: {

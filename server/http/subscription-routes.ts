@@ -123,6 +123,8 @@ export function notificationRoutes(args: NotificationRoutesArgs): Router {
     if (!verdict.ok) refused(verdict.failure.message);
     // Only a verified sender learns that its body is malformed: the signature is checked first.
     jsonObjectBody(req);
+    // Counted once verified and well formed: the network view shows what the peer really sent, not what anyone posted.
+    await args.feed.recordPeerNotification((peer as NonNullable<typeof peer>).id, new Date().toISOString());
     // Answer at once; the sync runs on its own (a notification never waits for a peer's catalogue).
     args.scheduler.syncSoon(peer as NonNullable<typeof peer>);
     res.status(202).end();

@@ -1,22 +1,27 @@
 /**
- * The peers API under `/api/sync` (node admin only): add, list, inspect and remove peers, sync one now, and
- * the sync status of every peer.
+ * The peers API under `/api/sync` (node admin only): add, list, inspect and remove peers, sync one now, the
+ * sync status of every peer (with how its changes reach us and its quarantine), and our own change feed with the
+ * push subscriptions other nodes hold at it.
  *
  * @packageDocumentation
  */
 import { Router, type Request, type Response } from 'express';
 import { requireAdmin } from '../auth/middleware.js';
 import { ConflictHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
+import type { FeedStore, PeerFeedState, PeerPushState, SubscriptionRow } from '../store/feed.js';
 import type { PeerChanges, PeerRow, ProvenanceStore } from '../store/federation.js';
 import { checkPeerUrl } from '../sync/peer-url.js';
 import { parseInterval, type SyncScheduler } from '../sync/scheduler.js';
 import { subscribeFailureText, type SubscribeOutcome } from '../sync/subscribe.js';
+import { NodeUrls } from '../urls/node-urls.js';
 import { jsonObjectBody } from './json-body.js';
 
 
 /** Options of {@link syncRoutes}. */
 export interface SyncRoutesArgs {
   readonly provenance: ProvenanceStore;
+  /** Our change feed, its subscriptions, and what we know of each peer's feed. */
+  readonly feed: FeedStore;
   readonly scheduler: SyncScheduler;
   readonly allowPrivate: boolean;
   /** Our own base URL: a node is not its own peer. */
@@ -29,6 +34,45 @@ export interface SyncRoutesArgs {
 export function publicPeer(peer: PeerRow): Record<string, unknown> {
   const { token, ...rest } = peer;
   return { ...rest, hasToken: token !== null };
+}
+
+/**
+ * How a peer's changes reach us: pushed (a notification starts a sync at once) or at its interval, and read from
+ * its change feed, a full snapshot, or not known before its first sync.
+ */
+export function changesOf(peer: PeerRow, state: PeerFeedState): Record<string, unknown> {
+  const feedUrl = state.feedUrl === null || state.feedUrl === '' ? null : state.feedUrl;
+  // A feed is read incrementally once a snapshot gave the cursor; before that, and without a feed, snapshots.
+  const read = state.feedUrl === null ? 'unknown' : feedUrl !== null && state.cursor !== null ? 'feed' : 'snapshot';
+  return { via: state.secret !== null ? 'push' : 'interval', read, intervalSeconds: peer.intervalSeconds, feed: feedUrl, cursor: state.cursor };
+}
+
+/** Our push subscription at a peer, never its secret: `subscribed`, `failing` (never made, attempts failed) or `none`. */
+export function pushOf(state: PeerFeedState, push: PeerPushState): Record<string, unknown> {
+  const made = state.secret !== null;
+  return { state: made ? 'subscribed' : push.failures > 0 ? 'failing' : 'none', subscription: made ? state.subscriptionUrl : null, ...push };
+}
+
+/**
+ * Where a subscriber's notifications go, without what might be a credential: a callback's user, password and
+ * query (`?key=…`) are the subscriber's secret as much as its webhook secret is.
+ */
+export function shownTarget(callback: string): string {
+  try {
+    const url = new URL(callback);
+    return `${url.origin}${url.pathname}${url.search !== '' ? '?…' : ''}`;
+  } catch {
+    return '?';
+  }
+}
+
+/** A push subscription held at our node, as the network view shows it: never its secret nor its token. */
+function subscriberOf(row: SubscriptionRow, latest: number): Record<string, unknown> {
+  return {
+    id: row.id, enterprise: row.eid, target: shownTarget(row.callback), createdAt: row.createdAt, status: row.status, failures: row.failures,
+    lastDeliveryAt: row.lastDeliveryAt, nextAttemptAt: row.nextAttemptAt, lastError: row.lastError, deliveredSeq: row.deliveredSeq,
+    upToDate: row.deliveredSeq >= latest,
+  };
 }
 
 function json(res: Response, status: number, body: unknown): void {
@@ -87,14 +131,35 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
     // Peer URLs and errors are the operator's business: admin only, like the rest of /api/sync.
     requireAdmin(res);
     const peers = await provenance.listPeers();
+    const quarantined = await provenance.quarantineCounts();
+    const states = await Promise.all(peers.map(async (p) => [await args.feed.peerFeed(p.id), await args.feed.peerPush(p.id)] as const));
     json(res, 200, {
       running: scheduler.active,
       // Whether private and loopback peers are synced: the flag, the environment or the stored setting.
       allowPrivate: args.allowPrivate,
-      peers: peers.map((p) => ({
-        id: p.id, name: p.name, status: p.status, lastAttemptAt: p.lastAttemptAt, lastSuccessAt: p.lastSuccessAt,
-        nextAttemptAt: p.nextAttemptAt, failures: p.failures, lastError: p.lastError, lastSummary: p.lastSummary,
-      })),
+      peers: peers.map((p, i) => {
+        const [state, push] = states[i] as (typeof states)[number];
+        return {
+          id: p.id, name: p.name, status: p.status, lastAttemptAt: p.lastAttemptAt, lastSuccessAt: p.lastSuccessAt,
+          nextAttemptAt: p.nextAttemptAt, failures: p.failures, lastError: p.lastError, lastSummary: p.lastSummary,
+          // A count only: the records and their problems are the peer's detail (`GET /api/sync/peers/{id}`).
+          quarantined: quarantined.get(p.id) ?? 0, changes: changesOf(p, state), push: pushOf(state, push),
+        };
+      }),
+    });
+  });
+
+  router.get('/feed', async (_req, res) => {
+    // Subscribers' addresses and errors are the operator's business, like the peers'.
+    requireAdmin(res);
+    const stats = await args.feed.stats();
+    const rows = await args.feed.listSubscriptions();
+    // Up to date against the stream it follows: a subscription to one enterprise is not behind for another's events.
+    const latest = new Map<string | null, number>([[null, stats.latestSeq]]);
+    for (const eid of new Set(rows.map((r) => r.eid))) if (eid !== null) latest.set(eid, await args.feed.latestSeq(eid));
+    json(res, 200, {
+      feed: { url: `${new NodeUrls(args.ownBase).api}/feed`, latestSeq: stats.latestSeq, lastEventAt: stats.lastEventAt, events: stats.events, stream: stats.streamId },
+      subscriptions: rows.map((r) => subscriberOf(r, latest.get(r.eid) ?? stats.latestSeq)),
     });
   });
 

@@ -260,6 +260,8 @@ export interface ProvenanceStore {
   /** Applies a snapshot in one transaction, and rebuilds the peer's part of the federated index if it changed. */
   applySnapshot(peerId: number, write: SnapshotWrite): Promise<void>;
   quarantine(peerId: number): Promise<QuarantinedRecord[]>;
+  /** How many records each peer has in quarantine (peers with none are absent). */
+  quarantineCounts(): Promise<Map<number, number>>;
   /** Counts of a peer's resources: active, missing, withdrawn. */
   peerCounts(peerId: number): Promise<{ active: number; missing: number; withdrawn: number }>;
 }

@@ -52,6 +52,35 @@ export interface PeerFeedState {
   readonly subscriptionUrl: string | null;
 }
 
+/**
+ * Our push subscription at a peer, as the operator follows it (its secret stays in {@link PeerFeedState}): when
+ * it was made, what the peer has sent since, and why the last attempt to make it failed.
+ */
+export interface PeerPushState {
+  /** When our last subscription at the peer was made (null: never, or before this was recorded). */
+  readonly subscribedAt: string | null;
+  /** When the last verified notification from the peer arrived. */
+  readonly lastNotificationAt: string | null;
+  /** Verified notifications received from the peer. */
+  readonly notifications: number;
+  /** Failed attempts to subscribe in a row (0 once one succeeds). */
+  readonly failures: number;
+  /** Why the last attempt to subscribe failed, while it is the last one. */
+  readonly lastError: string | null;
+}
+
+/** The state of this node's own change feed. */
+export interface FeedStats {
+  /** The newest sequence (0 when the feed is empty). */
+  readonly latestSeq: number;
+  /** When the newest event was written (null when the feed is empty). */
+  readonly lastEventAt: string | null;
+  /** Events kept (compaction drops superseded versions). */
+  readonly events: number;
+  /** The identity of the feed. */
+  readonly streamId: string;
+}
+
 /** The feed's persistence port. */
 export interface FeedStore {
   /**
@@ -78,4 +107,13 @@ export interface FeedStore {
 
   peerFeed(peerId: number): Promise<PeerFeedState>;
   setPeerFeed(peerId: number, state: Partial<PeerFeedState>): Promise<void>;
+
+  /** The state of this node's feed, whole (private enterprises included: it is for the operator). */
+  stats(): Promise<FeedStats>;
+  /** Our push subscription at a peer: when made, notifications received, failed attempts. */
+  peerPush(peerId: number): Promise<PeerPushState>;
+  /** Records an attempt to subscribe at a peer: a success resets the failures, a failure counts and keeps its reason. */
+  recordPeerSubscribe(peerId: number, at: string, error: string | null): Promise<void>;
+  /** Records a verified notification from a peer. */
+  recordPeerNotification(peerId: number, at: string): Promise<void>;
 }

@@ -52,6 +52,14 @@ function problemDetail(text: string): string {
 }
 
 /**
+ * Records how an attempt to subscribe at a peer ended, for the network view: the operator sees a subscription
+ * that could not be made (and why) instead of waiting for notifications that will never come.
+ */
+export async function recordSubscribeOutcome(feed: FeedStore, peerId: number, outcome: SubscribeOutcome, at = new Date()): Promise<void> {
+  await feed.recordPeerSubscribe(peerId, at.toISOString(), outcome.ok ? null : subscribeFailureText(outcome.failure));
+}
+
+/**
  * Registers our webhook at a peer.
  *
  * @param peer - the peer (its token is used; a node-wide subscription needs the peer's admin token, an

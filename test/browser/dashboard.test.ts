@@ -1,6 +1,7 @@
 /**
  * The dashboard in a real browser: Chromium (the system's, driven by playwright-core) against a node started
- * in-process on loopback with the example network, a synced peer and a peer that cannot be reached. Every request
+ * in-process on loopback with the example network, a synced peer and a peer that cannot be reached, a peer
+ * serving a record the codec quarantines, and push subscriptions both ways with the synced peer. Every request
  * that is not to the node is blocked and recorded: the page must work with nothing from the internet (the map
  * then shows plain points). axe-core checks accessibility; screenshots go to `test/artifacts/`.
  *
@@ -11,6 +12,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { startFakePeer, type FakePeer } from '../helpers/fake-peer.js';
 import { freePort, startFederationNode, type FederationNode } from '../helpers/federation.js';
 import { startInProcess } from '../helpers/in-process.js';
 
@@ -19,6 +21,49 @@ const ARTIFACTS = join(import.meta.dirname, '../artifacts');
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 interface Producers { total: number; producers: { name: string }[] }
+
+/** A one-offer catalogue under `origin` whose price is negative: the codec quarantines the offer. */
+function quarantinedCatalogue(origin: string): string {
+  const e = `${origin}/api/dfc/enterprises/rucher`;
+  return JSON.stringify({
+    '@context': 'https://w3id.org/dfc/ontology/context/context_1.16.0.json',
+    '@graph': [
+      { '@id': e, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Rucher' },
+      { '@id': `${e}/supplied_products/gelee`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Gelée royale', 'dfc-b:suppliedBy': e },
+      {
+        '@id': `${e}/catalog_items/gelee`, '@type': 'dfc-b:CatalogItem', 'dfc-b:references': `${e}/supplied_products/gelee`,
+        'dfc-b:offeredThrough': `${e}/offers/gelee`, 'dfc-b:managedBy': e,
+      },
+      {
+        '@id': `${e}/offers/gelee`, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': `${e}/catalog_items/gelee`,
+        'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': -4, 'dfc-b:hasUnit': 'dfc-m:Euro' },
+      },
+    ],
+  });
+}
+
+/** Polls `probe` until it returns something other than undefined; fails after `timeoutMs`. */
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Changes the stock of one of an enterprise's catalog items through the API: one event in the node's feed. */
+async function bumpStock(node: FederationNode, eid: string): Promise<void> {
+  const item = (await node.node.store.listResources(eid, ['CatalogItem'])).map((r) => r.record)
+    .find((r) => r.kind === 'CatalogItem' && r.stock !== null);
+  if (item?.kind !== 'CatalogItem') throw new Error(`no catalog item with stock at ${eid}`);
+  const response = await node.request('PUT', new URL(item.id).pathname, {
+    headers: { authorization: `Bearer ${node.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ 'dfc-b:stockLimitation': (item.stock ?? 0) + 1 }),
+  });
+  if (response.status !== 200) throw new Error(`stock change at ${eid}: ${response.status} ${response.text}`);
+}
 interface AxeResult { violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] }
 
 /**
@@ -34,6 +79,9 @@ describe('the dashboard in a browser', function () {
   this.timeout(120000);
   let a: FederationNode;
   let b: FederationNode;
+  let rucher: FakePeer;
+  let rucherId = 0;
+  let deadSubscription = '';
   let browser: Browser;
   let page: Page;
   /** Requests to anywhere but the node. */
@@ -55,6 +103,36 @@ describe('the dashboard in a browser', function () {
     // A peer nothing answers at: its failure must show in the network view.
     const gone = await a.addPeer(`http://127.0.0.1:${await freePort()}`, 'Gone');
     await a.sync(gone.id).catch(() => undefined);
+    // A peer serving a record the codec refuses: it must show, with its problem, in the network view.
+    rucher = await startFakePeer((req, res) => {
+      const body = req.url === '/catalog' ? quarantinedCatalogue(rucher.base) : undefined;
+      if (body === undefined) res.writeHead(404).end();
+      else res.writeHead(200, { 'content-type': 'application/ld+json', 'content-length': Buffer.byteLength(body) }).end(body);
+    });
+    rucherId = (await a.addPeer(`${rucher.base}/catalog`, 'Rucher')).id;
+    expect((await a.sync(rucherId)).quarantined).to.equal(1);
+    // Push both ways: A subscribes at B (node-wide, with B's admin token), B at A; a change on each side is delivered.
+    const admin = (node: FederationNode): Record<string, string> => ({ authorization: `Bearer ${node.adminToken}`, 'content-type': 'application/json' });
+    await a.request('PATCH', `/api/sync/peers/${peer.id}`, { headers: admin(a), body: JSON.stringify({ token: b.adminToken }) });
+    const atB = await a.request('POST', `/api/sync/peers/${peer.id}/subscribe`, { headers: admin(a) });
+    expect(atB.status, atB.text).to.equal(200);
+    const added = await b.request('POST', '/api/sync/peers', { headers: admin(b), body: JSON.stringify({ url: a.url, name: 'Node A', token: a.adminToken }) });
+    expect(added.status, added.text).to.equal(201);
+    const atA = await b.request('POST', `/api/sync/peers/${added.json<{ id: number }>().id}/subscribe`, { headers: admin(b) });
+    expect(atA.status, atA.text).to.equal(200);
+    // And a subscriber at A that nothing answers: its failures and last error must show.
+    const dead = await a.request('POST', '/api/dfc/subscriptions', {
+      headers: admin(a), body: JSON.stringify({ callback: `http://127.0.0.1:${await freePort()}/hook`, enterprise: 'ferme-des-trois-chenes' }),
+    });
+    expect(dead.status, dead.text).to.equal(201);
+    deadSubscription = dead.json<{ id: string }>().id;
+    await bumpStock(b, 'amap-du-vieux-pont');
+    await bumpStock(a, 'ferme-des-trois-chenes');
+    // Settled before the catalogue is looked at: A got B's notification and synced, B's delivery from A is done.
+    await waitFor('a notification from B at A', async () => ((await a.node.store.feed.peerPush(peer.id)).notifications > 0 ? true : undefined));
+    await waitFor('A\'s deliveries', async () => ((await a.node.store.feed.listSubscriptions())
+      .every((r) => (r.id === deadSubscription ? r.failures > 0 : r.lastDeliveryAt !== null)) ? true : undefined));
+    await waitFor('both nodes idle', async () => (a.node.scheduler.active.length + b.node.scheduler.active.length === 0 ? true : undefined));
     mkdirSync(ARTIFACTS, { recursive: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -77,6 +155,7 @@ describe('the dashboard in a browser', function () {
     await browser?.close();
     await a?.close();
     await b?.close();
+    await rucher?.close();
   });
 
   const ready = async (): Promise<void> => {
@@ -265,6 +344,75 @@ describe('the dashboard in a browser', function () {
     expect(await page.evaluate('localStorage.getItem("maillon.adminToken")')).to.equal(null);
     await page.click('#peers tbody tr:has-text("Node B") button');
     await page.waitForSelector('#network-status:has-text("synchronisé")');
+    const result = await axe(page);
+    expect(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).to.deep.equal([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-network.png'), fullPage: true });
+  });
+
+  it('opens a peer\'s quarantine with the keyboard: each record with its type and problems', async () => {
+    const toggle = page.locator('#peers tbody tr:has-text("Rucher") button.disclosure');
+    expect(await toggle.innerText()).to.include('1');
+    expect(await toggle.getAttribute('aria-expanded')).to.equal('false');
+    const controls = await toggle.getAttribute('aria-controls') ?? '';
+    expect(controls).to.equal(`quarantine-${rucherId}`);
+    expect(await page.locator(`#${controls}`).isHidden()).to.equal(true);
+    await toggle.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`#${controls} .problems li`);
+    expect(await toggle.getAttribute('aria-expanded')).to.equal('true');
+    const detail = await page.locator(`#${controls}`).innerText();
+    expect(detail).to.include(`${rucher.base}/api/dfc/enterprises/rucher/offers/gelee`).and.include('Offer').and.include('price must not be negative');
+    expect(detail).to.include('Enregistrements en quarantaine de Rucher');
+    // Its problem's code, the stable title, is there too.
+    expect((await page.locator(`#${controls} .problems li strong`).first().innerText()).trim()).to.not.equal('');
+    await page.keyboard.press('Space');
+    await page.waitForSelector(`#${controls}`, { state: 'hidden' });
+    expect(await toggle.getAttribute('aria-expanded')).to.equal('false');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`#${controls} .problems li`);
+    const result = await axe(page);
+    expect(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).to.deep.equal([]);
+  });
+
+  it('shows how each peer\'s changes reach us, our feed, and the push subscriptions both ways, in French and English', async () => {
+    const reach = async (name: string): Promise<string> => page.locator(`#reach tbody tr:has-text("${name}")`).innerText();
+    const nodeB = await reach('Node B');
+    expect(nodeB).to.include('À chaque notification').and.include('son flux de changements').and.include('abonné').and.not.include('non abonné');
+    // One notification at least, received from B.
+    expect(Number((await page.locator('#reach tbody tr:has-text("Node B") td:nth-child(6)').innerText()).trim())).to.be.greaterThan(0);
+    expect(await reach('Rucher')).to.include('Toutes les 5 min : un instantané complet').and.include('non abonné');
+    // Subscribing from the view: Rucher takes no subscriptions; the refusal is said, and kept in its row.
+    expect(await page.locator('#reach tbody tr:has-text("Node B") button').count(), 'no second subscription offered').to.equal(0);
+    await page.click('#reach tbody tr:has-text("Rucher") button');
+    await page.waitForSelector('#network-status:has-text("cannot subscribe")');
+    await page.waitForSelector('#reach tbody tr:has-text("Rucher") .push-failing');
+    expect(await reach('Rucher')).to.include('en échec').and.include('does not take subscriptions');
+    const feed = (await a.request('GET', '/api/sync/feed', { headers: { authorization: `Bearer ${a.adminToken}` } }))
+      .json<{ feed: { latestSeq: number; stream: string } }>().feed;
+    const facts = await page.locator('#own-feed').innerText();
+    expect(facts).to.include('Dernière séquence').and.include(feed.stream);
+    expect(await page.locator('#own-feed dd').first().innerText()).to.equal(new Intl.NumberFormat('fr').format(feed.latestSeq));
+    // B's subscription at A: its target, active, delivered, up to date; no secret anywhere on the page.
+    const subscriber = page.locator(`#subscribers tbody tr:has-text("${b.url}/api/sync/notifications/")`);
+    const line = await subscriber.innerText();
+    expect(line).to.include('tout le nœud').and.include('actif').and.include('oui').and.not.include('jamais');
+    // The subscriber nothing answers: failing, its failures counted, the last error said.
+    const failing = await page.locator('#subscribers tbody tr.subscriber-failing').innerText();
+    expect(failing).to.include('ferme-des-trois-chenes').and.include('en échec').and.include('en retard').and.include('ECONNREFUSED');
+    expect((await a.node.store.feed.getSubscription(deadSubscription))?.failures).to.be.greaterThan(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-network-fr.png'), fullPage: true });
+    const secrets = (await a.node.store.feed.listSubscriptions()).map((r) => r.secret);
+    const text = await page.locator('#network-view').innerText();
+    for (const secret of secrets) expect(text).to.not.include(secret);
+    expect(text).to.not.include(b.adminToken);
+
+    await page.click('#lang');
+    await page.waitForSelector('html[lang="en"]');
+    await page.waitForSelector('body[data-network="ready"]');
+    await page.waitForSelector('#reach tbody tr:has-text("On each notification")');
+    expect(await reach('Node B')).to.include('its change feed').and.include('subscribed');
+    expect(await subscriber.innerText()).to.include('the whole node').and.include('active');
+    await page.waitForSelector(`#quarantine-${rucherId} .problems li`);
     const result = await axe(page);
     expect(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).to.deep.equal([]);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-network.png'), fullPage: true });

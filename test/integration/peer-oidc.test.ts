@@ -130,9 +130,14 @@ describe('a subscription at a peer that demands OpenID Connect tokens', function
     const peer = await a.store.provenance.addPeer({ name: 'b', url: `${b.url}/api/dfc/enterprises/ferme` }, b.url);
     const refused = await a.request('POST', `/api/sync/peers/${peer.id}/subscribe`, { headers: { authorization: `Bearer ${a.adminToken}` } });
     expect(refused.status, 'without a token, ReadProducts is missing').to.not.equal(200);
+    // The network view says why: one failed attempt, its reason.
+    const failed = await a.store.feed.peerPush(peer.id);
+    expect(failed).to.include({ failures: 1, subscribedAt: null });
+    expect(failed.lastError).to.include('refused');
     await a.store.oidc.setPeerCredentials({ peerId: peer.id, issuer: provider.issuer, clientId: 'maillon-a', clientSecret: 'very-secret-3', refreshToken: null, scope: null });
     const subscribed = await a.request('POST', `/api/sync/peers/${peer.id}/subscribe`, { headers: { authorization: `Bearer ${a.adminToken}` } });
     expect(subscribed.status, subscribed.text).to.equal(200);
+    expect(await a.store.feed.peerPush(peer.id)).to.include({ failures: 0, lastError: null });
     expect((await b.node.store.feed.listSubscriptions()).map((row) => [row.tokenId, row.eid])).to.deep.equal([[`oidc:${provider.issuer}#maillon-a`, 'ferme']]);
   });
 });

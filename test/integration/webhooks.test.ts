@@ -409,6 +409,10 @@ describe('webhooks', function () {
       expect(state.secret).to.equal(atA[0]?.secret);
       expect(state.subscriptionUrl).to.equal(outcome.subscription);
       secret = state.secret ?? '';
+      // The attempt is recorded for the network view: made now, no failure.
+      const push = await b.node.store.feed.peerPush(peer.id);
+      expect(push).to.include({ failures: 0, lastError: null, notifications: 0 });
+      expect(Date.now() - Date.parse(push.subscribedAt ?? '')).to.be.within(0, 10_000);
       // Only an admin of B may do it.
       expectProblem(await b.request('POST', `/api/sync/peers/${peer.id}/subscribe`), 401);
     });
@@ -421,6 +425,7 @@ describe('webhooks', function () {
       const delay = Date.now() - started;
       expect(delay, `${delay} ms from A's write to B's catalogue`).to.be.below(2000);
       expect((await peerRow()).lastAttemptAt, 'B synced A on its own').to.not.equal(attempted);
+      expect((await b.node.store.feed.peerPush(peer.id)).notifications, 'notifications B received').to.be.greaterThan(0);
     });
 
     describe('the receiving end refuses what it cannot verify', () => {

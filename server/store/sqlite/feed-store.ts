@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { DfcRecord } from '../../../ontology/records.js';
-import type { FeedEvent, FeedStore, PeerFeedState, SubscriptionRow } from '../feed.js';
+import type { FeedEvent, FeedStats, FeedStore, PeerFeedState, PeerPushState, SubscriptionRow } from '../feed.js';
 import type { SqliteDatabase, SqlValue } from './database.js';
 
 interface EventSql { seq: number; eid: string; iri: string; kind: string; action: string; record: string | null; at: string }
@@ -112,5 +112,39 @@ export class SqliteFeedStore implements FeedStore {
       `INSERT INTO peer_feeds (peer_id, feed_url, cursor, stream, secret, subscription_url) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (peer_id) DO UPDATE SET feed_url = excluded.feed_url, cursor = excluded.cursor, stream = excluded.stream,
          secret = excluded.secret, subscription_url = excluded.subscription_url`, values));
+  }
+
+  public async stats(): Promise<FeedStats> {
+    // MAX and COUNT read the primary key; the newest event's time is one row by it.
+    const totals = await this.db.reader.get<{ seq: number | null; n: number }>('SELECT MAX(seq) AS seq, COUNT(*) AS n FROM feed_events');
+    const newest = await this.db.reader.get<{ at: string }>('SELECT at FROM feed_events ORDER BY seq DESC LIMIT 1');
+    return { latestSeq: totals?.seq ?? 0, lastEventAt: newest?.at ?? null, events: totals?.n ?? 0, streamId: await this.streamId() };
+  }
+
+  public async peerPush(peerId: number): Promise<PeerPushState> {
+    const row = await this.db.reader.get<{
+      subscribed_at: string | null; notified_at: string | null; notifications: number; subscribe_failures: number; subscribe_error: string | null;
+    }>('SELECT subscribed_at, notified_at, notifications, subscribe_failures, subscribe_error FROM peer_feeds WHERE peer_id = ?', [peerId]);
+    return {
+      subscribedAt: row?.subscribed_at ?? null, lastNotificationAt: row?.notified_at ?? null, notifications: row?.notifications ?? 0,
+      failures: row?.subscribe_failures ?? 0, lastError: row?.subscribe_error ?? null,
+    };
+  }
+
+  public async recordPeerSubscribe(peerId: number, at: string, error: string | null): Promise<void> {
+    // In one statement: two attempts at once count two failures, not one.
+    await this.db.transaction((tx) => tx.run(
+      error === null
+        ? `INSERT INTO peer_feeds (peer_id, subscribed_at) VALUES (?, ?)
+           ON CONFLICT (peer_id) DO UPDATE SET subscribed_at = excluded.subscribed_at, subscribe_failures = 0, subscribe_error = NULL`
+        : `INSERT INTO peer_feeds (peer_id, subscribe_failures, subscribe_error) VALUES (?, 1, ?)
+           ON CONFLICT (peer_id) DO UPDATE SET subscribe_failures = subscribe_failures + 1, subscribe_error = excluded.subscribe_error`,
+      error === null ? [peerId, at] : [peerId, error]));
+  }
+
+  public async recordPeerNotification(peerId: number, at: string): Promise<void> {
+    await this.db.transaction((tx) => tx.run(
+      `INSERT INTO peer_feeds (peer_id, notified_at, notifications) VALUES (?, ?, 1)
+       ON CONFLICT (peer_id) DO UPDATE SET notified_at = excluded.notified_at, notifications = notifications + 1`, [peerId, at]));
   }
 }

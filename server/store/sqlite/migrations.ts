@@ -552,6 +552,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX federated_listed_by_name ON federated_entries (name_key) WHERE winner = 1 AND withdrawn = 0;
     `,
   },
+  {
+    version: 15,
+    name: 'our push subscription at each peer, as the network view follows it',
+    sql: `
+      -- When we subscribed, what the peer has sent since, and why subscribing last failed: an operator sees
+      -- whether a peer's changes reach us by push, or only when the interval comes round.
+      ALTER TABLE peer_feeds ADD COLUMN subscribed_at TEXT;
+      ALTER TABLE peer_feeds ADD COLUMN notified_at TEXT;
+      ALTER TABLE peer_feeds ADD COLUMN notifications INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE peer_feeds ADD COLUMN subscribe_failures INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE peer_feeds ADD COLUMN subscribe_error TEXT;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

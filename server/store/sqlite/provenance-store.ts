@@ -158,6 +158,11 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     return rows.map((r) => ({ iri: r.iri, type: r.type, problems: JSON.parse(r.problems) as Problem[], seenAt: r.seen_at }));
   }
 
+  public async quarantineCounts(): Promise<Map<number, number>> {
+    const rows = await this.db.reader.all<{ peer_id: number; n: number }>('SELECT peer_id, COUNT(*) AS n FROM quarantine GROUP BY peer_id');
+    return new Map(rows.map((r) => [r.peer_id, r.n]));
+  }
+
   public async peerCounts(peerId: number): Promise<{ active: number; missing: number; withdrawn: number }> {
     const row = await this.db.reader.get<{ active: number; missing: number; withdrawn: number }>(
       `SELECT SUM(withdrawn_at IS NULL AND missing_since IS NULL) AS active,

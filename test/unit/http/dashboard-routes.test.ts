@@ -42,7 +42,7 @@ describe('the dashboard routes', () => {
 
   it('serves /dashboard whatever the Accept, and its assets and Leaflet', async () => {
     expect((await node.request('GET', '/dashboard')).status).to.equal(200);
-    for (const [path, type] of [['/dashboard/assets/app.js', /javascript/u], ['/dashboard/assets/i18n.js', /javascript/u],
+    for (const [path, type] of [['/dashboard/assets/app.js', /javascript/u], ['/dashboard/assets/i18n.js', /javascript/u], ['/dashboard/assets/network.js', /javascript/u],
       ['/dashboard/assets/styles.css', /text\/css/u], ['/dashboard/vendor/leaflet/leaflet-src.esm.js', /javascript/u],
       ['/dashboard/vendor/leaflet/leaflet.css', /text\/css/u]] as const) {
       const response = await node.request('GET', path);

@@ -163,15 +163,21 @@ describe('http: signed notifications from a peer', function () {
     expect(details[6]).to.include('does not match');
     expect(details[7]).to.include('replay window');
     expect(peerServer.log).to.deep.equal([]);
+    // Nothing refused is counted as received.
+    expect((await node.store.feed.peerPush(peer.id)).notifications).to.equal(0);
   });
 
-  it('accepts a signed notification with 202 and syncs the peer; the same notification again is a replay (401)', async () => {
+  it('accepts a signed notification with 202, counts it and syncs the peer; the same notification again is a replay (401)', async () => {
     const body = JSON.stringify({ type: 'Update', object: { id: `${peerServer.url}/x` } });
     const signature = sign(secret, body);
     const accepted = await notify(peer.id, body, signature);
     expect(accepted.status).to.equal(202);
     expect(accepted.text).to.equal('');
     expect(expectProblem(await notify(peer.id, body, signature), 401).detail).to.include('replayed');
+    // The network view sees it: one received (the replay is not counted), and when.
+    const push = await node.store.feed.peerPush(peer.id);
+    expect(push.notifications).to.equal(1);
+    expect(Date.now() - Date.parse(push.lastNotificationAt ?? '')).to.be.within(0, 10_000);
     const deadline = Date.now() + 10_000;
     let status = 'new';
     while (status !== 'ok' && Date.now() < deadline) {

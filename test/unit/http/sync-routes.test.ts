@@ -1,10 +1,12 @@
 /**
  * The peers API under `/api/sync`, in-process: admin only; adding a peer and every refusal; a peer's detail,
- * sync, subscription and removal; the status of every peer. The peer is a tiny static server on 127.0.0.1.
+ * sync, subscription and removal; the status of every peer (quarantine, how its changes reach us, our push
+ * subscription); our feed and the subscriptions held at it. The peer is a tiny static server on 127.0.0.1.
  */
 import { expect } from 'chai';
 import { serialize } from '../../../server/codec/serialize.js';
 import { failure } from '../../../server/errors/failure.js';
+import { shownTarget } from '../../../server/http/sync-routes.js';
 import type { PeerRow, SyncSummary } from '../../../server/store/federation.js';
 import type { SubscribeOutcome } from '../../../server/sync/subscribe.js';
 import { startStaticPeer, type StaticPeer } from '../../helpers/fake-peer.js';
@@ -12,6 +14,26 @@ import { bearer, farmRecords, startInProcess, type InProcessNode } from '../../h
 import { expectProblem } from '../../helpers/write-api.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
+
+/** A catalogue whose one offer has a negative price: the codec quarantines the offer, the rest merges. */
+function negativePrice(origin: string): string {
+  const e = `${origin}/api/dfc/enterprises/rucher`;
+  return JSON.stringify({
+    '@context': 'https://w3id.org/dfc/ontology/context/context_1.16.0.json',
+    '@graph': [
+      { '@id': e, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Rucher' },
+      { '@id': `${e}/supplied_products/gelee`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Gelée royale', 'dfc-b:suppliedBy': e },
+      {
+        '@id': `${e}/catalog_items/gelee`, '@type': 'dfc-b:CatalogItem', 'dfc-b:references': `${e}/supplied_products/gelee`,
+        'dfc-b:offeredThrough': `${e}/offers/gelee`, 'dfc-b:managedBy': e,
+      },
+      {
+        '@id': `${e}/offers/gelee`, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': `${e}/catalog_items/gelee`,
+        'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': -4, 'dfc-b:hasUnit': 'dfc-m:Euro' },
+      },
+    ],
+  });
+}
 
 describe('http: the sync routes', function () {
   let node: InProcessNode;
@@ -24,6 +46,7 @@ describe('http: the sync routes', function () {
   before(async () => {
     peerServer = await startStaticPeer((origin) => ({
       '/catalog.json': { body: serialize(farmRecords('verger', { origin }), 'jsonld'), contentType: 'application/ld+json' },
+      '/bad.json': { body: negativePrice(origin), contentType: 'application/ld+json' },
     }));
     node = await startInProcess({
       deps: (deps) => ({
@@ -46,7 +69,7 @@ describe('http: the sync routes', function () {
   const addPeer = (body: unknown) => node.request('POST', '/api/sync/peers', { headers: admin, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
   it('every route needs the node admin token: 401 without a token, 403 with an enterprise token', async () => {
-    for (const [method, path] of [['GET', '/api/sync/status'], ['GET', '/api/sync/peers'], ['POST', '/api/sync/peers'], ['GET', '/api/sync/peers/1'],
+    for (const [method, path] of [['GET', '/api/sync/status'], ['GET', '/api/sync/feed'], ['GET', '/api/sync/peers'], ['POST', '/api/sync/peers'], ['GET', '/api/sync/peers/1'],
       ['DELETE', '/api/sync/peers/1'], ['PATCH', '/api/sync/peers/1'], ['POST', '/api/sync/peers/1/sync'], ['POST', '/api/sync/peers/1/subscribe']] as const) {
       const anonymous = await node.request(method, path);
       expect(expectProblem(anonymous, 401).detail, `${method} ${path}`).to.include('admin');
@@ -173,6 +196,73 @@ describe('http: the sync routes', function () {
     expect((await patch({ interval: '10m' }, failing?.id)).json<PeerRow>().nextAttemptAt).to.be.a('string');
   });
 
+  it('the status counts each peer\'s quarantine; the peer\'s detail lists the records with their problems', async () => {
+    const added = await addPeer({ url: `${peerServer.url}/bad.json`, name: 'rucher' });
+    const rucher = added.json<{ id: number }>().id;
+    const synced = (await node.request('POST', `/api/sync/peers/${rucher}/sync`, { headers: admin })).json<{ ok: boolean; summary: SyncSummary }>();
+    expect(synced.summary.quarantined, JSON.stringify(synced)).to.equal(1);
+    const status = (await node.request('GET', '/api/sync/status', { headers: admin })).json<{ peers: Record<string, unknown>[] }>();
+    expect(status.peers.find((p) => p['id'] === rucher)?.['quarantined']).to.equal(1);
+    expect(status.peers.find((p) => p['id'] === peerId)?.['quarantined']).to.equal(0);
+    const detail = (await node.request('GET', `/api/sync/peers/${rucher}`, { headers: admin })).json<{ quarantine: { iri: string; type: string; problems: { code: string; message: string }[] }[] }>();
+    expect(detail.quarantine).to.have.length(1);
+    expect(detail.quarantine[0]?.iri).to.equal(`${peerServer.url}/api/dfc/enterprises/rucher/offers/gelee`);
+    expect(detail.quarantine[0]?.problems[0]?.message).to.include('negative');
+    await node.request('DELETE', `/api/sync/peers/${rucher}`, { headers: admin });
+  });
+
+  it('the status says how each peer\'s changes reach us and our push subscription there, never its secret', async () => {
+    type Status = { peers: { id: number; changes: Record<string, unknown>; push: Record<string, unknown> }[] };
+    const status = async (): Promise<Status['peers']> => (await node.request('GET', '/api/sync/status', { headers: admin })).json<Status>().peers;
+    // Synced, no discovery document: snapshots at its interval (1 h since the PATCH above), no subscription.
+    expect((await status()).find((p) => p.id === peerId)).to.deep.include({
+      changes: { via: 'interval', read: 'snapshot', intervalSeconds: 3600, feed: null, cursor: null },
+      push: { state: 'none', subscription: null, subscribedAt: null, lastNotificationAt: null, notifications: 0, failures: 0, lastError: null },
+    });
+    // Subscribed (as subscribeToPeer leaves it), with a notification received.
+    await node.store.feed.setPeerFeed(peerId, { feedUrl: `${peerServer.url}/feed`, cursor: 12, secret: 'webhook-s3cret', subscriptionUrl: `${peerServer.url}/api/dfc/subscriptions/x` });
+    await node.store.feed.recordPeerSubscribe(peerId, '2026-01-01T10:00:00.000Z', null);
+    await node.store.feed.recordPeerNotification(peerId, '2026-01-01T10:05:00.000Z');
+    const response = await node.request('GET', '/api/sync/status', { headers: admin });
+    expect(response.text).to.not.include('webhook-s3cret').and.not.include('s3cret');
+    expect(response.json<Status>().peers.find((p) => p.id === peerId)).to.deep.include({
+      changes: { via: 'push', read: 'feed', intervalSeconds: 3600, feed: `${peerServer.url}/feed`, cursor: 12 },
+      push: {
+        state: 'subscribed', subscription: `${peerServer.url}/api/dfc/subscriptions/x`, subscribedAt: '2026-01-01T10:00:00.000Z',
+        lastNotificationAt: '2026-01-01T10:05:00.000Z', notifications: 1, failures: 0, lastError: null,
+      },
+    });
+    // Never subscribed, and the attempts failed.
+    const failing = (await status()).find((p) => p.id !== peerId) as Status['peers'][number];
+    await node.store.feed.recordPeerSubscribe(failing.id, '2026-01-01T10:00:00.000Z', 'discovery: the peer does not take subscriptions');
+    expect((await status()).find((p) => p.id === failing.id)?.push).to.include({ state: 'failing', failures: 1, lastError: 'discovery: the peer does not take subscriptions' });
+  });
+
+  it('GET /api/sync/feed: our feed\'s state, and each subscription held at it without secret, token or callback query', async () => {
+    const callback = 'http://127.0.0.1:9/hooks/maillon?key=query-s3cret';
+    const created = await node.request('POST', '/api/dfc/subscriptions', { headers: admin, body: JSON.stringify({ callback, enterprise: 'ferme' }) });
+    expect(created.status, created.text).to.equal(201);
+    const secret = created.json<{ secret: string }>().secret;
+    type Feed = { feed: Record<string, unknown>; subscriptions: Record<string, unknown>[] };
+    const response = await node.request('GET', '/api/sync/feed', { headers: admin });
+    expect(response.status).to.equal(200);
+    expect(response.text).to.not.include(secret).and.not.include('query-s3cret');
+    const body = response.json<Feed>();
+    const stats = await node.store.feed.stats();
+    expect(stats.latestSeq).to.be.greaterThan(0);
+    expect(body.feed).to.deep.equal({
+      url: `${node.base}/api/dfc/feed`, latestSeq: stats.latestSeq, lastEventAt: stats.lastEventAt, events: stats.events, stream: stats.streamId,
+    });
+    const row = body.subscriptions.find((s) => s['id'] === created.json<{ id: string }>().id);
+    expect(row).to.deep.include({ enterprise: 'ferme', target: 'http://127.0.0.1:9/hooks/maillon?…', status: 'active', failures: 0, lastDeliveryAt: null, upToDate: true });
+    expect(row).to.have.all.keys('id', 'enterprise', 'target', 'createdAt', 'status', 'failures', 'lastDeliveryAt', 'nextAttemptAt', 'lastError', 'deliveredSeq', 'upToDate');
+    // A change to the watched enterprise: the subscription is behind until it is delivered (never, to port 9).
+    await node.catalog.importRecords('ferme', farmRecords('ferme').map((r) => (r.kind === 'CatalogItem' ? { ...r, stock: 77 } : r)));
+    const after = (await node.request('GET', '/api/sync/feed', { headers: admin })).json<Feed>();
+    expect(after.subscriptions.find((s) => s['id'] === row?.['id'])?.['upToDate']).to.equal(false);
+    expect(after.feed['latestSeq']).to.be.greaterThan(stats.latestSeq);
+  });
+
   it('an unknown peer is 404 on every route', async () => {
     for (const [method, path] of [['GET', '/api/sync/peers/999'], ['DELETE', '/api/sync/peers/999'], ['PATCH', '/api/sync/peers/999'], ['POST', '/api/sync/peers/999/sync'],
       ['POST', '/api/sync/peers/nobody/subscribe']] as const) {
@@ -198,5 +288,14 @@ describe('http: the sync routes', function () {
     } finally {
       await strict.close();
     }
+  });
+});
+
+describe('http: a subscriber\'s target as the network view shows it', () => {
+  it('keeps the origin and path, and drops what may be a credential: user, password, query; a fragment is nobody\'s business', () => {
+    expect(shownTarget('https://shop.example/hooks/maillon')).to.equal('https://shop.example/hooks/maillon');
+    expect(shownTarget('https://user:pw@shop.example/hook?key=abc&x=1#top')).to.equal('https://shop.example/hook?…');
+    expect(shownTarget('http://127.0.0.1:8080/api/sync/notifications/3#x')).to.equal('http://127.0.0.1:8080/api/sync/notifications/3');
+    expect(shownTarget('not a url')).to.equal('?');
   });
 });

@@ -547,6 +547,20 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         expect(await store.feed.latestSeq()).to.equal(seqs[2]);
       });
 
+      it('says its state: the newest sequence, when it was written, the events kept and the stream', async () => {
+        const empty = await store.feed.stats();
+        expect(empty).to.include({ latestSeq: await store.feed.latestSeq() });
+        await createFarm('ferme');
+        const [p] = product(BASE, 'ferme', { slug: 'pommes', name: 'Pommes' });
+        await store.apply('ferme', { upsert: [p] });
+        const stats = await store.feed.stats();
+        const newest = (await store.feed.events(stats.latestSeq - 1, 1))[0];
+        expect(stats).to.deep.equal({
+          latestSeq: await store.feed.latestSeq(), lastEventAt: newest?.at, events: (await store.feed.events(0, 10_000)).length, streamId: await store.feed.streamId(),
+        });
+        expect(stats.events).to.be.greaterThan(empty.events);
+      });
+
       it('appends nothing, and keeps the version, for a record written again unchanged', async () => {
         await createFarm('ferme');
         const [p] = product(BASE, 'ferme', { slug: 'pommes', name: 'Pommes' });
@@ -662,6 +676,28 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         });
         await store.feed.setPeerFeed(peer.id, { cursor: null });
         expect((await store.feed.peerFeed(peer.id)).cursor).to.equal(null);
+      });
+    });
+
+    describe('our push subscriptions at peers', () => {
+      it('counts failed attempts until one succeeds, and the notifications received', async () => {
+        const peer = await store.provenance.addPeer({ name: 'a', url: `${PEER_A}/` }, PEER_A);
+        const none = { subscribedAt: null, lastNotificationAt: null, notifications: 0, failures: 0, lastError: null };
+        expect(await store.feed.peerPush(peer.id)).to.deep.equal(none);
+        await store.feed.recordPeerSubscribe(peer.id, '2026-01-01T10:00:00.000Z', 'discovery: no');
+        await store.feed.recordPeerSubscribe(peer.id, '2026-01-01T10:01:00.000Z', 'timeout: slow');
+        expect(await store.feed.peerPush(peer.id)).to.deep.equal({ ...none, failures: 2, lastError: 'timeout: slow' });
+        await store.feed.setPeerFeed(peer.id, { secret: 's', subscriptionUrl: `${PEER_A}/subscriptions/1` });
+        await store.feed.recordPeerSubscribe(peer.id, '2026-01-01T10:02:00.000Z', null);
+        await store.feed.recordPeerNotification(peer.id, '2026-01-01T10:03:00.000Z');
+        await store.feed.recordPeerNotification(peer.id, '2026-01-01T10:04:00.000Z');
+        expect(await store.feed.peerPush(peer.id)).to.deep.equal({
+          subscribedAt: '2026-01-01T10:02:00.000Z', lastNotificationAt: '2026-01-01T10:04:00.000Z', notifications: 2, failures: 0, lastError: null,
+        });
+        // The feed state beside it is untouched, and untouching.
+        expect(await store.feed.peerFeed(peer.id)).to.include({ secret: 's', subscriptionUrl: `${PEER_A}/subscriptions/1` });
+        await store.feed.setPeerFeed(peer.id, { cursor: 3 });
+        expect((await store.feed.peerPush(peer.id)).notifications).to.equal(2);
       });
     });
 
