@@ -144,10 +144,67 @@ function producerMarker(p) {
   return marker;
 }
 
+/** Above this many producers, the map shows their towns: a thousand points overlap, and cost the browser dearly. */
+const MAX_POINTS = 250;
+
+/** The producers of each town (by town and postcode; by place, to a tenth of a degree, when the town is unknown). */
+function towns(producers) {
+  const byTown = new Map();
+  for (const p of producers) {
+    const key = p.city !== null ? `${p.city}|${p.postcode ?? ''}` : `${p.lat.toFixed(1)},${p.lon.toFixed(1)}`;
+    const town = byTown.get(key) ?? { city: p.city, postcode: p.postcode, lat: 0, lon: 0, producers: 0, offers: 0, inStock: 0 };
+    town.lat += p.lat;
+    town.lon += p.lon;
+    town.producers += 1;
+    town.offers += p.offers;
+    town.inStock += p.inStock;
+    byTown.set(key, town);
+  }
+  return [...byTown.values()].map((t) => ({ ...t, lat: t.lat / t.producers, lon: t.lon / t.producers }));
+}
+
+/** A town's marker: as reachable as a producer's, sized by its producers; its popup narrows the view to it. */
+function townMarker(town) {
+  const place = town.city === null ? tr('point', { lat: town.lat.toFixed(2), lon: town.lon.toFixed(2) })
+    : `${town.city}${town.postcode !== null ? ` (${town.postcode})` : ''}`;
+  const label = tr('townLabel', { place, producers: numbers().format(town.producers), offers: numbers().format(town.offers) });
+  const size = Math.round(18 + Math.min(22, Math.sqrt(town.producers) * 2));
+  const marker = L.marker([town.lat, town.lon], {
+    icon: L.divIcon({ className: 'town-marker', html: `<span>${numbers().format(town.producers)}</span>`, iconSize: [size, size] }),
+    keyboard: true, title: label,
+  });
+  marker.on('add', () => {
+    marker.getElement().setAttribute('aria-label', label);
+    marker.getElement().setAttribute('role', 'button');
+  });
+  marker.bindPopup(() => {
+    const box = document.createElement('div');
+    const text = document.createElement('p');
+    text.textContent = tr('townPopup', { place, producers: numbers().format(town.producers), offers: numbers().format(town.offers), inStock: numbers().format(town.inStock) });
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = tr('nearTown');
+    button.addEventListener('click', () => {
+      map.closePopup();
+      $('#f-radius').value = '10';
+      state.radius = '10';
+      setNear(town.city === null ? `${town.lat.toFixed(4)},${town.lon.toFixed(4)}` : place);
+    });
+    box.append(text, button);
+    return box;
+  });
+  marker.on('popupopen', (event) => event.popup.getElement()?.querySelector('button')?.focus());
+  return marker;
+}
+
 async function loadMap() {
   const { producers } = await getJson(`/api/federation/producers?${filterParams()}`);
   markers.clearLayers();
-  for (const p of producers) producerMarker(p).addTo(markers);
+  // Built aside, then put on the map at once: one layout, not one per marker.
+  const layers = producers.length > MAX_POINTS ? towns(producers).map(townMarker) : producers.map(producerMarker);
+  markers.remove();
+  markers = L.featureGroup(layers).addTo(map);
+  $('#map-mode').textContent = producers.length > MAX_POINTS ? tr('byTown', { n: numbers().format(producers.length), max: MAX_POINTS }) : '';
   // With a distance, the circle frames the map (see loadGaps, which knows where a town is).
   if (state.near === '' && producers.length > 0) map.fitBounds(markers.getBounds(), { padding: [24, 24], maxZoom: 11 });
 }
@@ -412,8 +469,10 @@ async function loadPlaces() {
 }
 
 function setNear(value) {
+  $('#f-near').value = value.trim();
+  // Enter, then the change event the same Enter fires: one answer, not two.
+  if (value.trim() === state.near) return;
   state.near = value.trim();
-  $('#f-near').value = state.near;
   onFilter();
 }
 
@@ -583,13 +642,14 @@ async function start() {
   applyLanguage();
   setUpMap();
   wire();
-  try {
-    await loadChoices();
-  } catch (error) {
-    $('#summary').textContent = tr('loadFailed', { error: error.message });
-  }
-  applyLanguage();
-  await refresh();
+  // The choices and the first answer at once: both start from the whole catalogue's summary, which the node
+  // computes once for the two.
+  await Promise.all([
+    loadChoices().catch((error) => {
+      $('#summary').textContent = tr('loadFailed', { error: error.message });
+    }),
+    refresh(),
+  ]);
 }
 
 void start();

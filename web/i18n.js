@@ -42,6 +42,8 @@ export const STRINGS = {
     gapNobody: 'no producer in the catalogue', moreGaps: '… and {n} more',
     producerPopup: '{name}, {place}: {offers} offers, {inStock} in stock', markerLabel: '{name} ({offers} offers)',
     offersOf: 'Show its offers', producer: 'Producer', allProducers: 'All producers',
+    townLabel: '{place}: {producers} producers, {offers} offers', townPopup: '{place}: {producers} producers, {offers} offers, {inStock} in stock',
+    nearTown: 'Producers within 10 km', byTown: '{n} producers: shown by town (each producer shows from {max} or fewer).',
   },
   fr: {
     title: 'Tableau de bord du territoire', skip: 'Aller au contenu', views: 'Vues', catalogueView: 'Catalogue', networkView: 'Réseau',
@@ -88,6 +90,9 @@ export const STRINGS = {
     gapNearest: 'producteur le plus proche à {km} km ({n} producteurs plus loin)', gapNobody: 'aucun producteur dans le catalogue',
     moreGaps: '… et {n} de plus', producerPopup: '{name}, {place} : {offers} offres, dont {inStock} en stock',
     markerLabel: '{name} ({offers} offres)', offersOf: 'Voir ses offres', producer: 'Producteur', allProducers: 'Tous les producteurs',
+    townLabel: '{place} : {producers} producteurs, {offers} offres',
+    townPopup: '{place} : {producers} producteurs, {offers} offres, dont {inStock} en stock', nearTown: 'Producteurs à moins de 10 km',
+    byTown: '{n} producteurs : regroupés par commune (chaque producteur apparaît à partir de {max} ou moins).',
   },
 };
 

@@ -196,6 +196,9 @@ export interface SupplyGroup {
   readonly offers: number;
   /** Offers in stock now. */
   readonly inStock: number;
+  /** Where the enterprise is (null when it says nothing). */
+  readonly lat: number | null;
+  readonly lon: number | null;
 }
 
 /** A producer on a map, from the index: one per enterprise with coordinates, with its counts. */

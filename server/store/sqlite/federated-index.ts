@@ -458,6 +458,16 @@ function matchedFrom(query: FederatedQuery): { tables: string; where: string; pa
   return select === undefined ? undefined : { tables: `(${select.sql}) m CROSS JOIN federated_entries f ON f.rowid = m.mid`, where: '1', params: select.params };
 }
 
+/** An enterprise as the index knows it, for maps and popups. */
+interface DirectoryEntry {
+  readonly iri: string;
+  readonly name: string | null;
+  readonly city: string | null;
+  readonly postcode: string | null;
+  readonly lat: number | null;
+  readonly lon: number | null;
+}
+
 /** The SQL sort expression of a column people sort by (folded texts; numbers as numbers). */
 const SORT_COLUMNS: Readonly<Record<Exclude<RowOrder['key'], 'relevance' | 'typeLabel' | 'sourceName'>, string>> = {
   name: 'f.name_key', price: 'f.price', stock: 'f.stock', enterpriseName: 'f.enterprise_key', city: 'f.city_key', postcode: 'f.postcode',
@@ -571,11 +581,16 @@ export class SqliteFederatedIndex implements FederatedIndex {
   }
 
   /**
-   * Fills, once per process, the sort keys of rows written before they existed (a database from before
-   * migration 14): folded in JavaScript, which SQL cannot do, a chunk at a time.
+   * Fills the sort keys of rows written before they existed (a database migrated to 14 with rows: it leaves the
+   * mark `sort_keys_pending`): folded in JavaScript, which SQL cannot do, a chunk at a time, once.
    */
   private async ensureSortKeys(): Promise<void> {
     if (this.sortKeysChecked) return;
+    // Only a database migrated with rows has rows without keys: no scan of a territory at every start.
+    if ((await this.db.reader.get("SELECT 1 AS pending FROM meta WHERE key = 'sort_keys_pending'")) === undefined) {
+      this.sortKeysChecked = true;
+      return;
+    }
     for (;;) {
       const rows = await this.db.reader.all<{ id: number; name: string | null; enterprise_name: string | null; city: string | null }>(
         `SELECT rowid AS id, name, enterprise_name, city FROM federated_entries
@@ -593,6 +608,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
         }
       });
     }
+    await this.db.transaction((tx) => tx.run("DELETE FROM meta WHERE key = 'sort_keys_pending'"));
     this.sortKeysChecked = true;
   }
 
@@ -685,58 +701,82 @@ export class SqliteFederatedIndex implements FederatedIndex {
   private async computeSupplyGroups(query: FederatedQuery): Promise<SupplyGroup[]> {
     const from = matchedFrom(query);
     if (from === undefined) return [];
-    return this.db.reader.all<SupplyGroup>(
-      `SELECT f.product_type AS productType, f.enterprise_iri AS enterpriseIri, f.peer_id AS peerId,
-         substr(replace(f.postcode, ' ', ''), 1, 2) AS area,
-         COUNT(DISTINCT f.product_key) AS products, COUNT(f.offer_iri) AS offers, SUM(f.in_stock) AS inStock
+    // Grouped in the order of the covering index federated_supply (type, enterprise, peer, postcode): the rows
+    // stream through the groups without being sorted, and never leave the index.
+    const groups = await this.db.reader.all<Omit<SupplyGroup, 'area'> & { postcode: string | null }>(
+      `SELECT f.product_type AS productType, f.enterprise_iri AS enterpriseIri, f.peer_id AS peerId, f.postcode AS postcode,
+         COUNT(DISTINCT f.product_key) AS products, COUNT(f.offer_iri) AS offers, SUM(f.in_stock) AS inStock,
+         max(f.latitude) AS lat, max(f.longitude) AS lon
        FROM ${from.tables} WHERE ${from.where}
-       GROUP BY f.product_type, f.enterprise_iri, f.peer_id, area`, from.params);
+       GROUP BY f.product_type, f.enterprise_iri, f.peer_id, f.postcode`, from.params);
+    return groups.map(({ postcode, ...group }) => ({ ...group, area: postcode === null ? null : postcode.replace(/\s+/gu, '').slice(0, 2) }));
   }
 
-  public producerRows(query: FederatedQuery, limit: number): Promise<{ total: number; producers: ProducerRow[] }> {
-    return this.cached(`producers ${limit} ${JSON.stringify(query)}`, () => this.computeProducerRows(query, limit));
+  /**
+   * Every enterprise of the index, once, with what a map and a popup show of it: read from the covering index
+   * federated_by_enterprise alone, in its order (no sort, no row read). Kept until the next commit.
+   */
+  private directory(): Promise<Map<string, DirectoryEntry>> {
+    return this.cached('directory', async () => {
+      const rows = await this.db.reader.all<DirectoryEntry>(
+        `SELECT enterprise_iri AS iri, max(enterprise_name) AS name, max(city) AS city, max(postcode) AS postcode,
+           max(latitude) AS lat, max(longitude) AS lon
+         FROM federated_entries INDEXED BY federated_by_enterprise WHERE enterprise_iri IS NOT NULL GROUP BY enterprise_iri`);
+      return new Map(rows.map((r) => [r.iri, r]));
+    });
   }
 
-  private async computeProducerRows(query: FederatedQuery, limit: number): Promise<{ total: number; producers: ProducerRow[] }> {
-    const from = matchedFrom(query);
-    if (from === undefined) return { total: 0, producers: [] };
-    const rows = await this.db.reader.all<ProducerRow>(
-      `SELECT f.enterprise_iri AS iri, max(f.enterprise_name) AS name, max(f.latitude) AS lat, max(f.longitude) AS lon, max(f.city) AS city,
-         max(f.postcode) AS postcode, min(f.peer_id) AS peerId, COUNT(f.offer_iri) AS offers, SUM(f.in_stock) AS inStock
-       FROM ${from.tables} WHERE ${from.where} AND f.enterprise_iri IS NOT NULL AND f.latitude IS NOT NULL AND f.longitude IS NOT NULL
-       GROUP BY f.enterprise_iri`, from.params);
+  public async producerRows(query: FederatedQuery, limit: number): Promise<{ total: number; producers: ProducerRow[] }> {
+    // From the summary's groups (the same answer the statistics of this query use) and the directory of names.
+    const [groups, directory] = await Promise.all([this.supplyGroups(query), this.directory()]);
+    const byIri = new Map<string, { -readonly [K in keyof ProducerRow]: ProducerRow[K] }>();
+    for (const g of groups) {
+      if (g.enterpriseIri === null || g.lat === null || g.lon === null) continue;
+      const known = byIri.get(g.enterpriseIri);
+      if (known !== undefined) {
+        known.offers += g.offers;
+        known.inStock += g.inStock;
+        if (g.peerId !== null && (known.peerId === null || g.peerId < known.peerId)) known.peerId = g.peerId;
+        continue;
+      }
+      const d = directory.get(g.enterpriseIri);
+      byIri.set(g.enterpriseIri, {
+        iri: g.enterpriseIri, name: d?.name ?? null, lat: d?.lat ?? g.lat, lon: d?.lon ?? g.lon, city: d?.city ?? null,
+        postcode: d?.postcode ?? null, peerId: g.peerId, offers: g.offers, inStock: g.inStock,
+      });
+    }
     const key = (p: ProducerRow): string => p.name ?? p.iri;
-    rows.sort((a, b) => key(a).localeCompare(key(b)));
+    const rows = [...byIri.values()].sort((a, b) => key(a).localeCompare(key(b)));
     return { total: rows.length, producers: rows.slice(0, limit) };
   }
 
   public places(): Promise<PlaceRow[]> {
-    return this.cached('places', () => this.computePlaces());
+    return this.cached('places', async () => {
+      // The towns of the enterprises with listed offers, each producer counted once: a town's centre is its producers'.
+      const [groups, directory] = await Promise.all([this.supplyGroups({}), this.directory()]);
+      const listed = new Set(groups.map((g) => g.enterpriseIri));
+      const towns = new Map<string, { city: string; postcode: string | null; lat: number; lon: number; producers: number }>();
+      for (const d of directory.values()) {
+        if (!listed.has(d.iri) || d.city === null || d.lat === null || d.lon === null) continue;
+        const key = `${d.city}\u0000${d.postcode ?? ''}`;
+        const town = towns.get(key) ?? { city: d.city, postcode: d.postcode, lat: 0, lon: 0, producers: 0 };
+        town.lat += d.lat;
+        town.lon += d.lon;
+        town.producers++;
+        towns.set(key, town);
+      }
+      return [...towns.values()].map((t) => ({ ...t, lat: t.lat / t.producers, lon: t.lon / t.producers }))
+        .sort((a, b) => (a.city < b.city ? -1 : a.city > b.city ? 1 : (a.postcode ?? '') < (b.postcode ?? '') ? -1 : 1));
+    });
   }
 
-  private computePlaces(): Promise<PlaceRow[]> {
-    // Each producer counts once, wherever many offers it has: a town's centre is its producers'.
-    return this.db.reader.all<PlaceRow>(
-      `SELECT city, postcode, avg(lat) AS lat, avg(lon) AS lon, COUNT(*) AS producers FROM (
-         SELECT enterprise_iri, max(city) AS city, max(postcode) AS postcode, max(latitude) AS lat, max(longitude) AS lon
-         FROM federated_entries WHERE winner = 1 AND withdrawn = 0 AND enterprise_iri IS NOT NULL AND latitude IS NOT NULL
-           AND longitude IS NOT NULL AND city IS NOT NULL
-         GROUP BY enterprise_iri)
-       GROUP BY city, postcode ORDER BY city, postcode`);
-  }
-
-  public typePresence(query: FederatedQuery): Promise<TypePresence[]> {
-    return this.cached(`presence ${JSON.stringify(query)}`, () => this.computeTypePresence(query));
-  }
-
-  private async computeTypePresence(query: FederatedQuery): Promise<TypePresence[]> {
-    const from = matchedFrom(query);
-    if (from === undefined) return [];
-    return this.db.reader.all<TypePresence>(
-      `SELECT f.product_type AS productType, f.enterprise_iri AS enterpriseIri, max(f.latitude) AS lat, max(f.longitude) AS lon
-       FROM ${from.tables} WHERE ${from.where} AND f.product_type IS NOT NULL AND f.enterprise_iri IS NOT NULL
-         AND f.latitude IS NOT NULL AND f.longitude IS NOT NULL
-       GROUP BY f.product_type, f.enterprise_iri`, from.params);
+  public async typePresence(query: FederatedQuery): Promise<TypePresence[]> {
+    const presence: TypePresence[] = [];
+    for (const g of await this.supplyGroups(query)) {
+      if (g.productType === null || g.enterpriseIri === null || g.lat === null || g.lon === null) continue;
+      presence.push({ productType: g.productType, enterpriseIri: g.enterpriseIri, lat: g.lat, lon: g.lon });
+    }
+    return presence;
   }
 
   /** The product types of the listed offers (for labels to sort by). */

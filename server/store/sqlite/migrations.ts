@@ -544,12 +544,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE federated_entries ADD COLUMN name_key TEXT;
       ALTER TABLE federated_entries ADD COLUMN enterprise_key TEXT;
       ALTER TABLE federated_entries ADD COLUMN city_key TEXT;
+      -- Rows from before have none yet: the index fills them on first use, and forgets this mark when done.
+      INSERT INTO meta (key, value) SELECT 'sort_keys_pending', '1' WHERE EXISTS (SELECT 1 FROM federated_entries);
       -- The listed rows (winners not withdrawn) as the dashboard reads them: the regional summary groups them by
       -- type, enterprise, source and postcode from this index alone (never the wide rows), and the table's
       -- default order walks names without sorting a territory.
       CREATE INDEX federated_supply ON federated_entries (product_type, enterprise_iri, peer_id, postcode, in_stock, product_key,
         offer_iri, latitude, longitude) WHERE winner = 1 AND withdrawn = 0;
       CREATE INDEX federated_listed_by_name ON federated_entries (name_key) WHERE winner = 1 AND withdrawn = 0;
+      -- Each enterprise once with where it is, for a map, from the index alone.
+      DROP INDEX federated_by_enterprise;
+      CREATE INDEX federated_by_enterprise ON federated_entries (enterprise_iri, enterprise_name, city, postcode, latitude, longitude);
     `,
   },
   {
