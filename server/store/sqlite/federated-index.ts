@@ -341,11 +341,25 @@ function rankOf(authoritative: boolean): number {
 const HAVERSINE_KM = `(2 * 6371 * asin(min(1, sqrt(pow(sin(radians(latitude - ?) / 2), 2)
   + cos(radians(?)) * cos(radians(latitude)) * pow(sin(radians(longitude - ?) / 2), 2)))))`;
 
-/** The bounding box of a circle (latitude and longitude in degrees, radius in km). */
+/**
+ * The bounding box of a circle (latitude and longitude in degrees, radius in km) on the sphere of
+ * {@link HAVERSINE_KM} (radius 6,371 km): it must hold every point the haversine keeps, or the box would drop
+ * points the circle holds. Its half-height is the radius as an angle; its half-width the widest longitude of the
+ * circle, asin(sin(angle) / cos(latitude)) (wider than the angle over the cosine). A circle that reaches a pole
+ * or crosses the antimeridian takes every longitude: the haversine is the real filter.
+ */
 export function boxAround(lat: number, lon: number, radiusKm: number): { minLat: number; maxLat: number; minLon: number; maxLon: number } {
-  const dLat = radiusKm / 111.32;
-  const dLon = radiusKm / (111.32 * Math.max(0.01, Math.cos((lat * Math.PI) / 180)));
-  return { minLat: lat - dLat, maxLat: lat + dLat, minLon: lon - dLon, maxLon: lon + dLon };
+  const degrees = 180 / Math.PI;
+  const angle = radiusKm / 6371;
+  // A hair wider (about 1 cm) than exact: SQL's and JavaScript's trigonometry may round differently.
+  const slack = 1e-7;
+  const dLat = angle * degrees + slack;
+  const ratio = Math.sin(Math.min(angle, Math.PI / 2)) / Math.cos((lat * Math.PI) / 180);
+  const dLon = angle >= Math.PI / 2 || !(ratio < 1) ? 180 : Math.asin(ratio) * degrees + slack;
+  const everyLongitude = lon - dLon < -180 || lon + dLon > 180;
+  return {
+    minLat: lat - dLat, maxLat: lat + dLat, minLon: everyLongitude ? -180 : lon - dLon, maxLon: everyLongitude ? 180 : lon + dLon,
+  };
 }
 
 /** The WHERE clause of a federated query (without its text), or undefined when it matches nothing. */
