@@ -677,7 +677,8 @@ export class SqliteFederatedIndex implements FederatedIndex {
         .map(([type, label]) => ({ type, label: sortKey(label) ?? '' }))
         .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : a.type < b.type ? -1 : 1));
       if (ranked.length > 0) {
-        key = `CASE f.product_type ${ranked.map((_, i) => `WHEN ? THEN ${i}`).join(' ')} ELSE ${ranked.length} END`;
+        // A row without a type has no label: NULL, so that it goes last whichever the direction (not the ELSE rank).
+        key = `CASE WHEN f.product_type IS NULL THEN NULL ELSE CASE f.product_type ${ranked.map((_, i) => `WHEN ? THEN ${i}`).join(' ')} ELSE ${ranked.length} END END`;
         orderParams.push(...ranked.map((r) => r.type));
       } else key = 'f.product_type';
     } else if (order.key === 'sourceName') {
@@ -687,7 +688,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
     } else key = SORT_COLUMNS[order.key];
     const rows = await this.db.reader.all<EntrySql & { id: number }>(
       `SELECT f.rowid AS id, f.* FROM ${from.tables}${joins} WHERE ${from.where}
-       ORDER BY (${key}) IS NULL, ${key} ${direction}, f.name_key, f.item_iri LIMIT ? OFFSET ?`,
+       ORDER BY (${key}) IS NULL, ${key} ${direction}, f.name_key IS NULL, f.name_key, f.item_iri LIMIT ? OFFSET ?`,
       [...from.params, ...orderParams, ...orderParams, limit, offset]);
     return rows.map(entryRow);
   }
