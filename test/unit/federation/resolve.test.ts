@@ -177,6 +177,18 @@ describe('federation: resolving near= (coordinates, or a town of the catalogue)'
     expect((await refused(() => resolvePlace(places, 'Atlantis'))).status).to.equal(400);
   });
 
+  it('takes a town its producers write two ways as one, centred on all its producers', async () => {
+    const written = [...PLACES, { city: 'SAINT JUNIEN', postcode: '87 200', lat: 45.9, lon: 0.94, producers: 1 }];
+    const towns = async (): Promise<readonly PlaceRow[]> => written;
+    for (const value of ['Saint-Junien', 'SAINT JUNIEN (87 200)', 'Saint-Junien (87200)', '87200']) {
+      const point = await resolvePlace(towns, value);
+      expect(point.lat, value).to.be.closeTo((45.88 * 3 + 45.9) / 4, 1e-9);
+      expect(point.lon, value).to.be.closeTo((0.9 * 3 + 0.94) / 4, 1e-9);
+    }
+    // Two towns of one postcode are still two.
+    expect((await refused(() => resolvePlace(towns, '87700'))).message).to.include('names several towns');
+  });
+
   it('refuses an empty or overlong value', async () => {
     for (const value of ['', '   ', 'x'.repeat(201)]) {
       const error = await refused(() => resolvePlace(places, value));
