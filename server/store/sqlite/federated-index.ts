@@ -666,7 +666,6 @@ export class SqliteFederatedIndex implements FederatedIndex {
     if (from === undefined) return [];
     const direction = order.descending ? 'DESC' : 'ASC';
     const orderParams: SqlValue[] = [];
-    let joins = '';
     let key: string;
     // Without a text, relevance is the name, as people read it (the index walks it: no sort of a territory).
     if (order.key === 'relevance') key = 'f.name_key';
@@ -682,12 +681,17 @@ export class SqliteFederatedIndex implements FederatedIndex {
         orderParams.push(...ranked.map((r) => r.type));
       } else key = 'f.product_type';
     } else if (order.key === 'sourceName') {
-      joins = ' LEFT JOIN peers p ON p.id = f.peer_id';
-      // This node's own rows first (its name is not a peer's), then by the peer's name.
-      key = "CASE WHEN f.peer_id IS NULL THEN '' ELSE lower(p.name) END";
+      // This node's own rows first (its name is not a peer's), then by the peer's name as people read it (folded,
+      // as the other texts: `Épicerie` beside `epicerie`, not after `z`): the peers in that order, as a CASE.
+      const peers = (await this.db.reader.all<{ id: number; name: string }>('SELECT id, name FROM peers'))
+        .map((p) => ({ id: p.id, name: sortKey(p.name) ?? '' }))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id));
+      key = peers.length === 0 ? '(f.peer_id IS NOT NULL)'
+        : `CASE WHEN f.peer_id IS NULL THEN -1 ELSE CASE f.peer_id ${peers.map((_, i) => `WHEN ? THEN ${i}`).join(' ')} ELSE ${peers.length} END END`;
+      orderParams.push(...peers.map((p) => p.id));
     } else key = SORT_COLUMNS[order.key];
     const rows = await this.db.reader.all<EntrySql & { id: number }>(
-      `SELECT f.rowid AS id, f.* FROM ${from.tables}${joins} WHERE ${from.where}
+      `SELECT f.rowid AS id, f.* FROM ${from.tables} WHERE ${from.where}
        ORDER BY (${key}) IS NULL, ${key} ${direction}, f.name_key IS NULL, f.name_key, f.item_iri LIMIT ? OFFSET ?`,
       [...from.params, ...orderParams, ...orderParams, limit, offset]);
     return rows.map(entryRow);

@@ -59,8 +59,11 @@ const NOWHERE: Enterprise = { iri: 'https://c.example/e/nowhere', name: null, ci
 /** A town of the same name as FERME's, under another postcode. */
 const OTHER_LIMOGES: Enterprise = { iri: 'https://c.example/e/autre', name: 'Autre', city: 'Limoges', postcode: '87100', lat: 45.86, lon: 1.22 };
 
-/** Peers by index: their names sort `alpha` before `Zeta`, though their ids are the other way round. */
-const PEER_NAMES = ['Zeta coop', 'alpha réseau'];
+/**
+ * Peers by index: their names sort `alpha`, `Étal`, `Zeta` as people read them, though their ids are in another
+ * order (and byte order would put `É` after `z`).
+ */
+const PEER_NAMES = ['Zeta coop', 'alpha réseau', 'Étal paysan'];
 
 const ROWS: readonly Row[] = [
   { slug: 'carottes', name: 'Carottes', enterprise: FERME, peer: null, type: CARROT, price: 2, stock: 10, inStock: true },
@@ -187,7 +190,7 @@ describe('SQLite federated index: the answers for people (counts, sorted pages, 
 
     it('sorts by every key, both directions, missing values last; ties by name', async () => {
       type Value = string | number | null;
-      const peerName = (r: FederatedRow): string => (r.peerId === null ? '' : (PEER_NAMES[peerIds.indexOf(r.peerId)] as string).toLowerCase());
+      const peerName = (r: FederatedRow): string => (r.peerId === null ? '' : key(PEER_NAMES[peerIds.indexOf(r.peerId)] as string) as string);
       const labels = new Map([[CARROT, 'carotte'], [SHALLOT, 'échalote'], [STRAWBERRY, 'fraise'], [EGG, 'Œuf'], [APPLE, 'pomme']]);
       const fields: Record<Exclude<RowOrder['key'], 'relevance'>, (r: FederatedRow) => Value> = {
         name: (r) => key(r.name),
@@ -224,9 +227,12 @@ describe('SQLite federated index: the answers for people (counts, sorted pages, 
       }
     });
 
-    it('puts this node\'s rows first, then the peers by name (not by id)', async () => {
+    it('puts this node\'s rows first, then the peers by name as people read them (not by id, not by bytes)', async () => {
+      await write([{ slug: 'ail', name: 'Ail rose', enterprise: ELEVAGE, peer: 2, type: SHALLOT, price: 4, stock: 2, inStock: true }]);
       const sources = (await everything({}, { key: 'sourceName' })).map((r) => (r.peerId === null ? 'local' : PEER_NAMES[peerIds.indexOf(r.peerId)]));
-      expect([...new Set(sources)]).to.deep.equal(['local', 'alpha réseau', 'Zeta coop']);
+      expect([...new Set(sources)]).to.deep.equal(['local', 'alpha réseau', 'Étal paysan', 'Zeta coop']);
+      const down = (await everything({}, { key: 'sourceName', descending: true })).map((r) => (r.peerId === null ? 'local' : PEER_NAMES[peerIds.indexOf(r.peerId)]));
+      expect([...new Set(down)]).to.deep.equal(['Zeta coop', 'Étal paysan', 'alpha réseau', 'local']);
     });
 
     it('pages stably: the pages of every order put together are the whole sorted list, once each', async () => {
