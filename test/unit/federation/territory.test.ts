@@ -111,6 +111,29 @@ describe('federation: the territory (statistics, towns, producers, gaps)', funct
     expect((await service().producers({ near: '19100', radiusKm: '5' }, 10)).producers.map((p) => p.source)).to.deep.equal([`peer:${fixture.peer.id}`]);
   });
 
+  it('answers the summaries afresh after our own write (no cached answer outlives a commit)', async () => {
+    const chevre = (stock: number) => fixture.node.catalog.updateCatalogItem('ferme', 'chevre', {
+      text: JSON.stringify({ 'dfc-b:stockLimitation': stock }), mediaType: 'application/json',
+    });
+    const before = await service().stats();
+    const gapsBefore = await service().gaps({ near: LIMOGES, radiusKm: '10', inStock: 'true' });
+    const producersBefore = (await service().producers({ inStock: 'true' }, 10)).producers.map((p) => p.inStock);
+    expect(gapsBefore.gaps.some((g) => g.type === 'dfc-pt:goat-fresh-cheese')).to.equal(true);
+    await chevre(4);
+    try {
+      const after = await service().stats();
+      expect(after.totals.inStock).to.equal(before.totals.inStock + 1);
+      expect(after.byProductType.find((t) => t.type === 'dfc-pt:goat-fresh-cheese')?.inStock).to.equal(1);
+      const gapsAfter = await service().gaps({ near: LIMOGES, radiusKm: '10', inStock: 'true' });
+      expect(gapsAfter.gaps.some((g) => g.type === 'dfc-pt:goat-fresh-cheese')).to.equal(false);
+      expect((await service().producers({ inStock: 'true' }, 10)).producers.map((p) => p.inStock)).to.deep.equal([(producersBefore[0] as number) + 1, producersBefore[1]]);
+      expect(await service().count({ inStock: 'false' })).to.equal(1);
+    } finally {
+      await chevre(0);
+    }
+    expect((await service().stats()).totals.inStock).to.equal(before.totals.inStock);
+  });
+
   describe('gaps', () => {
     const gapOf = (gaps: Gaps, type: string) => gaps.gaps.find((g) => g.type === type);
 
