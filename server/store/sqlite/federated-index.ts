@@ -733,15 +733,19 @@ export class SqliteFederatedIndex implements FederatedIndex {
     return this.cached('places', () => this.computePlaces());
   }
 
-  private computePlaces(): Promise<PlaceRow[]> {
+  private async computePlaces(): Promise<PlaceRow[]> {
     // Each producer counts once, wherever many offers it has: a town's centre is its producers'.
-    return this.db.reader.all<PlaceRow>(
+    const places = await this.db.reader.all<PlaceRow>(
       `SELECT city, postcode, avg(lat) AS lat, avg(lon) AS lon, COUNT(*) AS producers FROM (
          SELECT enterprise_iri, max(city) AS city, max(postcode) AS postcode, max(latitude) AS lat, max(longitude) AS lon
          FROM federated_entries WHERE winner = 1 AND withdrawn = 0 AND enterprise_iri IS NOT NULL AND latitude IS NOT NULL
            AND longitude IS NOT NULL AND city IS NOT NULL
          GROUP BY enterprise_iri)
-       GROUP BY city, postcode ORDER BY city, postcode`);
+       GROUP BY city, postcode`);
+    // As people read town names (`Égletons` among the e's, not after `Ussel` as SQL's bytes would have it).
+    const keyed = places.map((p) => ({ p, k: sortKey(p.city) ?? '', c: p.postcode ?? '' }));
+    keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.c < b.c ? -1 : a.c > b.c ? 1 : a.p.city < b.p.city ? -1 : a.p.city > b.p.city ? 1 : 0));
+    return keyed.map((x) => x.p);
   }
 
   public typePresence(query: FederatedQuery): Promise<TypePresence[]> {

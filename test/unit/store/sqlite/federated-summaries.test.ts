@@ -304,12 +304,17 @@ describe('SQLite federated index: the answers for people (counts, sorted pages, 
     });
 
     it('gives the towns: a producer counts once however many offers it has, the centre is the mean of its producers', async () => {
-      await write([{ slug: 'autre', name: 'Autre chose', enterprise: OTHER_LIMOGES, peer: 0, type: APPLE, price: 1 }]);
-      const places = await index.places();
-      expect(places.map((p) => [p.city, p.postcode, p.producers])).to.deep.equal([
-        ['Brive-la-Gaillarde', '19100', 1], ['Limoges', '87000', 2], ['Limoges', '87100', 1],
+      const egletons: Enterprise = { iri: 'https://c.example/e/egletons', name: 'Rucher', city: 'Égletons', postcode: '19300', lat: 45.41, lon: 2.05 };
+      await write([
+        { slug: 'autre', name: 'Autre chose', enterprise: OTHER_LIMOGES, peer: 0, type: APPLE, price: 1 },
+        { slug: 'miel', name: 'Miel', enterprise: egletons, peer: 0, type: APPLE, price: 1 },
       ]);
-      const limoges = places[1];
+      const places = await index.places();
+      // In the order people read town names: Égletons among the e's.
+      expect(places.map((p) => [p.city, p.postcode, p.producers])).to.deep.equal([
+        ['Brive-la-Gaillarde', '19100', 1], ['Égletons', '19300', 1], ['Limoges', '87000', 2], ['Limoges', '87100', 1],
+      ]);
+      const limoges = places[2];
       // FERME has three offers, ELEVAGE one: the centre is halfway, not weighted by offers.
       expect(limoges?.lat).to.be.closeTo((FERME.lat as number + (ELEVAGE.lat as number)) / 2, 1e-9);
       expect(limoges?.lon).to.be.closeTo((FERME.lon as number + (ELEVAGE.lon as number)) / 2, 1e-9);
