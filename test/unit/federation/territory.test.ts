@@ -173,6 +173,9 @@ describe('federation: the territory (statistics, towns, producers, gaps)', funct
       expect(gapOf(stocked, 'dfc-pt:carrot')).to.equal(undefined);
       // The default radius.
       expect((await service().gaps({ near: LIMOGES })).radiusKm).to.equal(25);
+      // Empty filters, as a form sends them, are absent, as on every other route.
+      const ten = await service().gaps({ near: LIMOGES, radiusKm: '10' });
+      expect(await service().gaps({ near: LIMOGES, radiusKm: '10', type: '', q: ' ', peer: '', enterprise: '' })).to.deep.equal(ten);
     });
 
     it('refuses a query without near, with type or q, or with a bad near or radius', async () => {

@@ -236,6 +236,10 @@ describe('http: the federation routes', function () {
     expect(body.gaps.find((g) => g.type === 'dfc-pt:tomato')).to.equal(undefined);
     const town = (await get(`/api/federation/gaps?near=${encodeURIComponent('Limoges (87000)')}&radius_km=10`)).json<typeof body>();
     expect(town.gaps).to.deep.equal(body.gaps);
+    // A form's empty fields are absent.
+    const form = await get('/api/federation/gaps?near=45.83,1.26&radius_km=10&type=&q=&peer=&enterprise=');
+    expect(form.status, form.text).to.equal(200);
+    expect(form.json<typeof body>().gaps).to.deep.equal(body.gaps);
   });
 
   it('refuses a bad /gaps query, and a bad near= or radius_km= on every route, with a 400 problem', async () => {
