@@ -17,7 +17,7 @@ import { haversineKm } from '../../../../server/federation/federation-service.js
 import type { FederatedQuery, FederatedRow, RowOrder } from '../../../../server/store/federation.js';
 import { SqliteDatabase, type SqlConnection } from '../../../../server/store/sqlite/database.js';
 import { SqliteFederatedIndex } from '../../../../server/store/sqlite/federated-index.js';
-import { migrate } from '../../../../server/store/sqlite/migrations.js';
+import { migrate, MIGRATIONS } from '../../../../server/store/sqlite/migrations.js';
 
 const pt = (local: string): string => `${DFC_PT_NS}${local}`;
 const CARROT = pt('carrot');
@@ -381,6 +381,34 @@ describe('SQLite federated index: the answers for people (counts, sorted pages, 
       ]);
     expect(names(await fresh.pageRows({ source: 'local' }, { key: 'enterpriseName', descending: true }, 0, 2))).to.deep.equal(['avoine', 'Bette']);
     expect(await fresh.countMatches({ source: 'local' })).to.equal(7);
+  });
+
+  it('fills the sort keys of a database written at schema 13, once migrated to 14', async () => {
+    const file = join(folder, 'old.db');
+    const old = await SqliteDatabase.open(file);
+    try {
+      await migrate(old, MIGRATIONS.filter((m) => m.version <= 13));
+      await old.transaction(async (tx) => {
+        for (const [i, name] of ['Œillets', 'Zinnias', 'épinards', 'Avoine'].entries()) {
+          await tx.run(`INSERT INTO federated_entries (source, item_iri, product_iri, product_key, enterprise_iri, rank, winner, name, search, in_stock,
+            enterprise_name, city) VALUES ('local:ferme', ?, ?, ?, ?, 0, 1, ?, ?, 1, ?, ?)`,
+          [`i${i}`, `p${i}`, `p${i}`, FERME.iri, name, foldedWords(name).join(' '), 'Ferme des Chênes', 'Égletons']);
+        }
+      });
+      expect(await migrate(old)).to.deep.equal(MIGRATIONS.filter((m) => m.version > 13).map((m) => m.version));
+      expect(await old.reader.all('SELECT name_key FROM federated_entries WHERE name_key IS NOT NULL')).to.deep.equal([]);
+      const upgraded = new SqliteFederatedIndex(old);
+      expect(await upgraded.countMatches({})).to.equal(4);
+      expect(names(await upgraded.pageRows({}, { key: 'name', descending: false }, 0, 10))).to.deep.equal(['Avoine', 'épinards', 'Œillets', 'Zinnias']);
+      expect(await old.reader.all('SELECT name_key, enterprise_key, city_key FROM federated_entries ORDER BY name_key')).to.deep.equal([
+        { name_key: 'avoine', enterprise_key: 'ferme des chenes', city_key: 'egletons' },
+        { name_key: 'epinards', enterprise_key: 'ferme des chenes', city_key: 'egletons' },
+        { name_key: 'oeillets', enterprise_key: 'ferme des chenes', city_key: 'egletons' },
+        { name_key: 'zinnias', enterprise_key: 'ferme des chenes', city_key: 'egletons' },
+      ]);
+    } finally {
+      await old.close();
+    }
   });
 
   describe('the answer cache', () => {
