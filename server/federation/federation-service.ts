@@ -416,7 +416,8 @@ export class FederationService {
   public async gaps(query: CatalogueQuery): Promise<Gaps> {
     if (query.near === undefined || query.near === '') throw new BadRequestHttpError('gaps need near=latitude,longitude (or near=a town) and radius_km');
     const { near, radiusKm, type, q, ...rest } = query;
-    if (type !== undefined || q !== undefined) throw new BadRequestHttpError('gaps take in_stock, peer and enterprise filters, not type or q: every type is looked at');
+    // Empty, they are absent (as everywhere else: a form sends its empty fields).
+    if ((type !== undefined && type !== '') || (q !== undefined && q.trim() !== '')) throw new BadRequestHttpError('gaps take in_stock, peer and enterprise filters, not type or q: every type is looked at');
     const resolved = await this.resolve({ ...rest, near, ...(radiusKm !== undefined ? { radiusKm } : {}) });
     const circle = resolved.circle as NonNullable<FederatedQuery['circle']>;
     const { circle: _, ...everywhere } = resolved;

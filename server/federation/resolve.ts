@@ -216,6 +216,16 @@ async function resolveTown(places: () => Promise<readonly PlaceRow[]>, trimmed: 
   else if (/^\d[\dA-Za-z ]{1,9}$/u.test(name)) matches = towns.filter((p) => samePostcode(p, name.replace(/\s+/gu, '')));
   else matches = towns.filter(sameName);
   if (matches.length === 1) return { lat: (matches[0] as PlaceRow).lat, lon: (matches[0] as PlaceRow).lon };
+  // One town its producers write two ways (`Saint-Junien`, `SAINT JUNIEN`), listed twice: the same folded name
+  // and postcode are one place, at the centre of all its producers (else its own label would be ambiguous).
+  const town = (p: PlaceRow): string => `${foldedWords(p.city).join(' ')}|${p.postcode?.replace(/\s+/gu, '') ?? ''}`;
+  if (matches.length > 1 && new Set(matches.map(town)).size === 1) {
+    const producers = matches.reduce((n, p) => n + p.producers, 0);
+    return {
+      lat: matches.reduce((sum, p) => sum + p.lat * p.producers, 0) / producers,
+      lon: matches.reduce((sum, p) => sum + p.lon * p.producers, 0) / producers,
+    };
+  }
   if (matches.length > 1) throw unresolved('near', value, 'town', matches.slice(0, SUGGESTIONS).map(suggestion), true);
   const near = closest(name, towns, (p) => [p.city]);
   throw unresolved('near', value, 'town', near.map(suggestion), false);

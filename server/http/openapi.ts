@@ -320,7 +320,22 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
   '/api/federation/stats': {
     get: {
       summary: 'Producers, products and offers per product type, source and postcode area (of what the filters match)', tags: ['federation'], access: 'public',
+      description: 'Totals and each slice also count the offers in stock now (inStock); each product type gives its broader type (broader, null at the top), for a tree.',
       parameters: ['type', 'q', 'near', 'radius_km', 'in_stock', 'enterprise', 'peerFilter'], responses: { 200: 'json', 304: 'empty' },
+    },
+  },
+  '/api/federation/places': {
+    get: {
+      summary: 'The towns of the catalogue\'s producers, for a distance filter: {places: [{city, postcode, label, lat, lon, producers}]}',
+      description: 'Each town\'s point is the centre of its producers (each producer counted once); its label ("Saint-Junien (87200)") is what near= takes back.',
+      tags: ['federation'], access: 'public', responses: { 200: 'json', 304: 'empty' },
+    },
+  },
+  '/api/federation/gaps': {
+    get: {
+      summary: 'What a territory lacks: the product types with no producer within radius_km of near, each with nearestKm (null when nobody offers it) and producersElsewhere',
+      description: 'near is required; in_stock, enterprise and peer filter the offers looked at; type and q are refused (every type is looked at). Types roll up the taxonomy: a producer of tomatoes nearby fills the vegetable gap.',
+      tags: ['federation'], access: 'public', parameters: ['near', 'radius_km', 'in_stock', 'enterprise', 'peerFilter'], responses: { 200: 'json', 304: 'empty' },
     },
   },
 };
@@ -413,7 +428,7 @@ export function openApiDocument(args: OpenApiArgs): Record<string, unknown> {
         q: query('q', 'Text to search'),
         sort: query('sort', 'relevance, or a column (name, typeLabel, price, stock, enterpriseName, city, postcode, sourceName), - first for descending'),
         peerFilter: query('peer', 'A peer id, or local for this node\'s own'),
-        near: query('near', 'lat,lon'),
+        near: query('near', 'A point "latitude,longitude" in degrees (45.83,1.26), or a town of the catalogue by name (Saint-Junien, accents and case ignored), postcode (87200) or both as /api/federation/places labels it (Saint-Junien (87200)); 400 with suggestions when unknown or ambiguous'),
         radius_km: query('radius_km', 'Radius around near, in km', { type: 'number', exclusiveMinimum: 0 }),
         in_stock: query('in_stock', 'true: only what is in stock', { type: 'boolean' }),
         'If-Match': header('If-Match', 'Write only if the resource is still at this ETag (412 otherwise); * requires it to exist'),

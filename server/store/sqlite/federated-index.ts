@@ -341,11 +341,25 @@ function rankOf(authoritative: boolean): number {
 const HAVERSINE_KM = `(2 * 6371 * asin(min(1, sqrt(pow(sin(radians(latitude - ?) / 2), 2)
   + cos(radians(?)) * cos(radians(latitude)) * pow(sin(radians(longitude - ?) / 2), 2)))))`;
 
-/** The bounding box of a circle (latitude and longitude in degrees, radius in km). */
+/**
+ * The bounding box of a circle (latitude and longitude in degrees, radius in km) on the sphere of
+ * {@link HAVERSINE_KM} (radius 6,371 km): it must hold every point the haversine keeps, or the box would drop
+ * points the circle holds. Its half-height is the radius as an angle; its half-width the widest longitude of the
+ * circle, asin(sin(angle) / cos(latitude)) (wider than the angle over the cosine). A circle that reaches a pole
+ * or crosses the antimeridian takes every longitude: the haversine is the real filter.
+ */
 export function boxAround(lat: number, lon: number, radiusKm: number): { minLat: number; maxLat: number; minLon: number; maxLon: number } {
-  const dLat = radiusKm / 111.32;
-  const dLon = radiusKm / (111.32 * Math.max(0.01, Math.cos((lat * Math.PI) / 180)));
-  return { minLat: lat - dLat, maxLat: lat + dLat, minLon: lon - dLon, maxLon: lon + dLon };
+  const degrees = 180 / Math.PI;
+  const angle = radiusKm / 6371;
+  // A hair wider (about 1 cm) than exact: SQL's and JavaScript's trigonometry may round differently.
+  const slack = 1e-7;
+  const dLat = angle * degrees + slack;
+  const ratio = Math.sin(Math.min(angle, Math.PI / 2)) / Math.cos((lat * Math.PI) / 180);
+  const dLon = angle >= Math.PI / 2 || !(ratio < 1) ? 180 : Math.asin(ratio) * degrees + slack;
+  const everyLongitude = lon - dLon < -180 || lon + dLon > 180;
+  return {
+    minLat: lat - dLat, maxLat: lat + dLat, minLon: everyLongitude ? -180 : lon - dLon, maxLon: everyLongitude ? 180 : lon + dLon,
+  };
 }
 
 /** The WHERE clause of a federated query (without its text), or undefined when it matches nothing. */
@@ -668,7 +682,6 @@ export class SqliteFederatedIndex implements FederatedIndex {
     if (from === undefined) return [];
     const direction = order.descending ? 'DESC' : 'ASC';
     const orderParams: SqlValue[] = [];
-    let joins = '';
     let key: string;
     // Without a text, relevance is the name, as people read it (the index walks it: no sort of a territory).
     if (order.key === 'relevance') key = 'f.name_key';
@@ -679,17 +692,23 @@ export class SqliteFederatedIndex implements FederatedIndex {
         .map(([type, label]) => ({ type, label: sortKey(label) ?? '' }))
         .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : a.type < b.type ? -1 : 1));
       if (ranked.length > 0) {
-        key = `CASE f.product_type ${ranked.map((_, i) => `WHEN ? THEN ${i}`).join(' ')} ELSE ${ranked.length} END`;
+        // A row without a type has no label: NULL, so that it goes last whichever the direction (not the ELSE rank).
+        key = `CASE WHEN f.product_type IS NULL THEN NULL ELSE CASE f.product_type ${ranked.map((_, i) => `WHEN ? THEN ${i}`).join(' ')} ELSE ${ranked.length} END END`;
         orderParams.push(...ranked.map((r) => r.type));
       } else key = 'f.product_type';
     } else if (order.key === 'sourceName') {
-      joins = ' LEFT JOIN peers p ON p.id = f.peer_id';
-      // This node's own rows first (its name is not a peer's), then by the peer's name.
-      key = "CASE WHEN f.peer_id IS NULL THEN '' ELSE lower(p.name) END";
+      // This node's own rows first (its name is not a peer's), then by the peer's name as people read it (folded,
+      // as the other texts: `Épicerie` beside `epicerie`, not after `z`): the peers in that order, as a CASE.
+      const peers = (await this.db.reader.all<{ id: number; name: string }>('SELECT id, name FROM peers'))
+        .map((p) => ({ id: p.id, name: sortKey(p.name) ?? '' }))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id));
+      key = peers.length === 0 ? '(f.peer_id IS NOT NULL)'
+        : `CASE WHEN f.peer_id IS NULL THEN -1 ELSE CASE f.peer_id ${peers.map((_, i) => `WHEN ? THEN ${i}`).join(' ')} ELSE ${peers.length} END END`;
+      orderParams.push(...peers.map((p) => p.id));
     } else key = SORT_COLUMNS[order.key];
     const rows = await this.db.reader.all<EntrySql & { id: number }>(
-      `SELECT f.rowid AS id, f.* FROM ${from.tables}${joins} WHERE ${from.where}
-       ORDER BY (${key}) IS NULL, ${key} ${direction}, f.name_key, f.item_iri LIMIT ? OFFSET ?`,
+      `SELECT f.rowid AS id, f.* FROM ${from.tables} WHERE ${from.where}
+       ORDER BY (${key}) IS NULL, ${key} ${direction}, f.name_key IS NULL, f.name_key, f.item_iri LIMIT ? OFFSET ?`,
       [...from.params, ...orderParams, ...orderParams, limit, offset]);
     return rows.map(entryRow);
   }
@@ -765,8 +784,10 @@ export class SqliteFederatedIndex implements FederatedIndex {
         town.producers++;
         towns.set(key, town);
       }
-      return [...towns.values()].map((t) => ({ ...t, lat: t.lat / t.producers, lon: t.lon / t.producers }))
-        .sort((a, b) => (a.city < b.city ? -1 : a.city > b.city ? 1 : (a.postcode ?? '') < (b.postcode ?? '') ? -1 : 1));
+      // As people read town names (`Égletons` among the e's, not after `Ussel` as bytes would have it).
+      const keyed = [...towns.values()].map((t) => ({ t: { ...t, lat: t.lat / t.producers, lon: t.lon / t.producers }, k: sortKey(t.city) ?? '', c: t.postcode ?? '' }));
+      keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.c < b.c ? -1 : a.c > b.c ? 1 : a.t.city < b.t.city ? -1 : a.t.city > b.t.city ? 1 : 0));
+      return keyed.map((x) => x.t);
     });
   }
 

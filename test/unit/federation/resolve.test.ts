@@ -6,7 +6,8 @@ import { expect } from 'chai';
 import { parseSkosTaxonomy, Taxonomy } from '../../../ontology/taxonomy.js';
 import { DFC_PT_NS } from '../../../ontology/vocabulary.js';
 import { BadRequestHttpError } from '../../../server/errors/http-error.js';
-import { resolveEnterprise, resolveProductType, typesNamedBy } from '../../../server/federation/resolve.js';
+import { placeLabel, resolveEnterprise, resolvePlace, resolveProductType, typesNamedBy } from '../../../server/federation/resolve.js';
+import type { PlaceRow } from '../../../server/store/federation.js';
 import { readSharedJson, requireShared } from '../../helpers/shared-dfc.js';
 
 const pt = (local: string): string => `${DFC_PT_NS}${local}`;
@@ -97,5 +98,101 @@ describe('federation: resolving what people type in type= and enterprise=', () =
     }
     expect(checked).to.be.greaterThan(50);
     expect(typesNamedBy(official, 'legume')).to.include(pt('vegetable'));
+  });
+});
+
+describe('federation: resolving near= (coordinates, or a town of the catalogue)', () => {
+  const PLACES: readonly PlaceRow[] = [
+    { city: 'Saint-Junien', postcode: '87200', lat: 45.88, lon: 0.9, producers: 3 },
+    { city: 'Égletons', postcode: '19300', lat: 45.41, lon: 2.05, producers: 1 },
+    { city: 'Saint-Léonard-de-Noblat', postcode: '87400', lat: 45.84, lon: 1.49, producers: 2 },
+    // One name, two postcodes; one postcode, two towns.
+    { city: 'Beaulieu', postcode: '19120', lat: 44.98, lon: 1.84, producers: 1 },
+    { city: 'Beaulieu', postcode: '87700', lat: 45.7, lon: 1.1, producers: 2 },
+    { city: 'Aixe-sur-Vienne', postcode: '87700', lat: 45.8, lon: 1.14, producers: 4 },
+    { city: 'Sans Code', postcode: null, lat: 46, lon: 1, producers: 1 },
+  ];
+  let asked = 0;
+  const places = async (): Promise<readonly PlaceRow[]> => {
+    asked++;
+    return PLACES;
+  };
+  const suggestions = (error: BadRequestHttpError): string[] => (error.extensions['suggestions'] as { value: string }[]).map((s) => s.value);
+
+  it('takes coordinates in degrees, without asking for the towns', async () => {
+    asked = 0;
+    expect(await resolvePlace(places, '45.83,1.26')).to.deep.equal({ lat: 45.83, lon: 1.26 });
+    expect(await resolvePlace(places, ' -33.9 , 151.2 ')).to.deep.equal({ lat: -33.9, lon: 151.2 });
+    expect(await resolvePlace(places, '90,-180')).to.deep.equal({ lat: 90, lon: -180 });
+    expect(await resolvePlace(places, '0,0')).to.deep.equal({ lat: 0, lon: 0 });
+    expect(asked).to.equal(0);
+  });
+
+  it('refuses coordinates out of range with a 400 that says how to write them', async () => {
+    for (const value of ['90.5,1', '-91,1', '45,180.01', '45,-200']) {
+      const error = await refused(() => resolvePlace(places, value));
+      expect(error.status, value).to.equal(400);
+      expect(error.message, value).to.match(/latitude -90 to 90/u);
+    }
+  });
+
+  it('takes a town by name, accents, case and hyphens ignored', async () => {
+    for (const value of ['Saint-Junien', 'saint junien', ' SAINT-JUNIEN ']) {
+      expect(await resolvePlace(places, value), value).to.deep.equal({ lat: 45.88, lon: 0.9 });
+    }
+    for (const value of ['Égletons', 'egletons', 'EGLETONS']) expect(await resolvePlace(places, value), value).to.deep.equal({ lat: 45.41, lon: 2.05 });
+    expect(await resolvePlace(places, 'saint leonard de noblat')).to.deep.equal({ lat: 45.84, lon: 1.49 });
+    expect(await resolvePlace(places, 'Sans Code')).to.deep.equal({ lat: 46, lon: 1 });
+  });
+
+  it('takes a town by postcode, and by name and postcode as its label writes them', async () => {
+    expect(await resolvePlace(places, '87200')).to.deep.equal({ lat: 45.88, lon: 0.9 });
+    expect(await resolvePlace(places, '19 300')).to.deep.equal({ lat: 45.41, lon: 2.05 });
+    expect(await resolvePlace(places, 'Beaulieu (19120)')).to.deep.equal({ lat: 44.98, lon: 1.84 });
+    expect(await resolvePlace(places, 'beaulieu(87700)')).to.deep.equal({ lat: 45.7, lon: 1.1 });
+    expect(await resolvePlace(places, 'Aixe-sur-Vienne (87700)')).to.deep.equal({ lat: 45.8, lon: 1.14 });
+    // Every town's label names it back.
+    for (const place of PLACES) expect(await resolvePlace(places, placeLabel(place)), placeLabel(place)).to.deep.equal({ lat: place.lat, lon: place.lon });
+    expect(placeLabel(PLACES[0] as PlaceRow)).to.equal('Saint-Junien (87200)');
+    expect(placeLabel({ city: 'Sans Code', postcode: null })).to.equal('Sans Code');
+  });
+
+  it('refuses a name of two postcodes, or a postcode of two towns, listing them', async () => {
+    const byName = await refused(() => resolvePlace(places, 'beaulieu'));
+    expect(byName.status).to.equal(400);
+    expect(byName.message).to.include('names several towns');
+    expect(suggestions(byName)).to.have.members(['Beaulieu (19120)', 'Beaulieu (87700)']);
+    const byCode = await refused(() => resolvePlace(places, '87700'));
+    expect(suggestions(byCode)).to.have.members(['Beaulieu (87700)', 'Aixe-sur-Vienne (87700)']);
+    expect(byCode.extensions['suggestions']).to.deep.include({ value: 'Aixe-sur-Vienne (87700)', label: '4 producers' });
+  });
+
+  it('refuses an unknown town with close matches, and an unknown postcode or a wrong pair', async () => {
+    const typo = await refused(() => resolvePlace(places, 'Saint-Junian'));
+    expect(typo.message).to.include('is no known town');
+    expect(suggestions(typo)[0]).to.equal('Saint-Junien (87200)');
+    expect(suggestions(typo).length).to.be.within(1, 5);
+    expect((await refused(() => resolvePlace(places, '75001'))).message).to.include('is no known town');
+    expect((await refused(() => resolvePlace(places, 'Beaulieu (19300)'))).message).to.include('is no known town');
+    expect((await refused(() => resolvePlace(places, 'Atlantis'))).status).to.equal(400);
+  });
+
+  it('takes a town its producers write two ways as one, centred on all its producers', async () => {
+    const written = [...PLACES, { city: 'SAINT JUNIEN', postcode: '87 200', lat: 45.9, lon: 0.94, producers: 1 }];
+    const towns = async (): Promise<readonly PlaceRow[]> => written;
+    for (const value of ['Saint-Junien', 'SAINT JUNIEN (87 200)', 'Saint-Junien (87200)', '87200']) {
+      const point = await resolvePlace(towns, value);
+      expect(point.lat, value).to.be.closeTo((45.88 * 3 + 45.9) / 4, 1e-9);
+      expect(point.lon, value).to.be.closeTo((0.9 * 3 + 0.94) / 4, 1e-9);
+    }
+    // Two towns of one postcode are still two.
+    expect((await refused(() => resolvePlace(towns, '87700'))).message).to.include('names several towns');
+  });
+
+  it('refuses an empty or overlong value', async () => {
+    for (const value of ['', '   ', 'x'.repeat(201)]) {
+      const error = await refused(() => resolvePlace(places, value));
+      expect(error.message, JSON.stringify(value)).to.match(/near must be/u);
+    }
   });
 });

@@ -5,7 +5,8 @@
  */
 import { expect } from 'chai';
 import { Parser } from 'n3';
-import { CSV_COLUMNS } from '../../../server/federation/federation-service.js';
+import { foldText } from '../../../ontology/fold.js';
+import { CSV_COLUMNS, type TableRow } from '../../../server/federation/federation-service.js';
 import { parseCsv } from '../../helpers/csv.js';
 import { startFederated, type FederatedFixture } from '../../helpers/in-process.js';
 import { expectProblem } from '../../helpers/write-api.js';
@@ -165,5 +166,107 @@ describe('http: the federation routes', function () {
     expect(stats.totals).to.deep.equal({ producers: 2, products: 6, offers: 6, inStock: stocked });
     expect(stats.bySource.map((s) => s.name)).to.deep.equal(['this node', 'verger']);
     expect(stats.byPostcodeArea.map((a) => a.area)).to.deep.equal(['19', '87']);
+  });
+
+  it('sorts /rows by each column both directions, as people read them, missing values last; refuses an unknown sort', async () => {
+    type Page = { total: number; page: number; pageSize: number; rows: TableRow[] };
+    for (const language of ['en', 'fr']) {
+      for (const key of ['name', 'typeLabel', 'price', 'stock', 'enterpriseName', 'city', 'postcode', 'sourceName'] as const) {
+        for (const sign of ['', '-']) {
+          const response = await get(`/api/federation/rows?sort=${sign}${key}`, { 'accept-language': language });
+          expect(response.status, `${sign}${key}`).to.equal(200);
+          const { rows, total } = response.json<Page>();
+          expect(rows, `${sign}${key}`).to.have.length(total);
+          const values = rows.map((r) => r[key]);
+          const present = values.filter((v) => v !== null);
+          // Missing values last, whichever the direction.
+          expect(values.slice(present.length).every((v) => v === null), `${sign}${key} ${language}`).to.equal(true);
+          const comparable = present.map((v) => (typeof v === 'number' ? v : foldText(String(v))));
+          const sorted = [...comparable].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+          expect(comparable, `${sign}${key} ${language}`).to.deep.equal(sign === '-' ? sorted.reverse() : sorted);
+        }
+      }
+    }
+    // The stock of the carrots is on demand (null): last both ways.
+    for (const sort of ['stock', '-stock']) expect((await get(`/api/federation/rows?sort=${sort}`)).json<Page>().rows.at(-1)?.name, sort).to.equal('Carottes des sables');
+    for (const query of ['sort=bogus', 'sort=-bogus', 'sort=--name', 'sort=name&sort=price', 'sort=', 'sort=type']) {
+      expect(expectProblem(await get(`/api/federation/rows?${query}`), 400).detail, query).to.match(/^sort must be/u);
+    }
+  });
+
+  it('pages /rows up to page 2000 (an empty page past the end), and refuses page 2001 with a 400', async () => {
+    type Page = { total: number; page: number; rows: { name: string }[] };
+    const pages = [1, 2, 3].map(async (page) => (await get(`/api/federation/rows?page=${page}&page_size=2&sort=-price`)).json<Page>());
+    const together = (await Promise.all(pages)).flatMap((p) => p.rows.map((r) => r.name));
+    const whole = (await get('/api/federation/rows?sort=-price')).json<Page>().rows.map((r) => r.name);
+    expect(together).to.deep.equal(whole);
+    expect(whole).to.have.length(6);
+    const last = await get('/api/federation/rows?page=2000');
+    expect(last.status).to.equal(200);
+    expect(last.json<Page>()).to.include({ total: 6, page: 2000 });
+    expect(last.json<Page>().rows).to.deep.equal([]);
+    expect(expectProblem(await get('/api/federation/rows?page=2001'), 400).detail).to.include('at most 2000');
+    expectProblem(await get('/api/federation/rows?page=2001&page_size=1'), 400);
+    expectProblem(await get('/api/federation/rows?page_size=501'), 400);
+  });
+
+  it('lists the towns under /places, whose labels near= takes back', async () => {
+    const response = await get('/api/federation/places');
+    expect(response.status).to.equal(200);
+    expect(response.headers.get('content-type')).to.equal('application/json; charset=utf-8');
+    const { places } = response.json<{ places: { label: string; lat: number; lon: number; producers: number }[] }>();
+    expect(places.map((p) => [p.label, p.lat, p.lon, p.producers])).to.deep.equal([['Limoges (19100)', 45.16, 1.53, 1], ['Limoges (87000)', 45.83, 1.26, 1]]);
+    const around = await get(`/api/federation/rows?near=${encodeURIComponent('Limoges (19100)')}&radius_km=5`);
+    expect(around.json<{ rows: { sourceName: string }[] }>().rows.map((r) => r.sourceName)).to.deep.equal(['verger', 'verger', 'verger']);
+    expect((await get('/api/federation/stats?near=87000&radius_km=5')).json<{ totals: { offers: number } }>().totals.offers).to.equal(3);
+    const ambiguous = expectProblem(await get('/api/federation/rows?near=Limoges'), 400) as unknown as { suggestions: { value: string }[] };
+    expect(ambiguous.suggestions.map((x) => x.value)).to.have.members(['Limoges (19100)', 'Limoges (87000)']);
+  });
+
+  it('tells what the territory lacks under /gaps', async () => {
+    const response = await get('/api/federation/gaps?near=45.83,1.26&radius_km=10');
+    expect(response.status).to.equal(200);
+    expect(response.headers.get('content-type')).to.equal('application/json; charset=utf-8');
+    const body = response.json<{ near: { lat: number; lon: number }; radiusKm: number; gaps: { type: string; nearestKm: number | null; producersElsewhere: number }[] }>();
+    expect(body).to.include({ radiusKm: 10 });
+    expect(body.near).to.deep.equal({ lat: 45.83, lon: 1.26 });
+    expect(body.gaps.find((g) => g.type === 'dfc-pt:honey')).to.include({ producersElsewhere: 1 });
+    expect(body.gaps.find((g) => g.type === 'dfc-pt:honey')?.nearestKm).to.be.within(75, 80);
+    expect(body.gaps.find((g) => g.type === 'dfc-pt:bakery')).to.include({ nearestKm: null, producersElsewhere: 0 });
+    expect(body.gaps.find((g) => g.type === 'dfc-pt:tomato')).to.equal(undefined);
+    const town = (await get(`/api/federation/gaps?near=${encodeURIComponent('Limoges (87000)')}&radius_km=10`)).json<typeof body>();
+    expect(town.gaps).to.deep.equal(body.gaps);
+    // A form's empty fields are absent.
+    const form = await get('/api/federation/gaps?near=45.83,1.26&radius_km=10&type=&q=&peer=&enterprise=');
+    expect(form.status, form.text).to.equal(200);
+    expect(form.json<typeof body>().gaps).to.deep.equal(body.gaps);
+  });
+
+  it('refuses a bad /gaps query, and a bad near= or radius_km= on every route, with a 400 problem', async () => {
+    for (const query of ['', 'radius_km=10', 'near=', 'near=here', 'near=95,1', 'near=45,1&radius_km=-3', 'near=45,1&radius_km=far',
+      'near=45,1&radius_km=30000', 'near=45,1&type=tomato', 'near=45,1&q=miel', 'near=45,1&near=46,1', 'near=45,1&in_stock=maybe', 'near=Limoges',
+      'near=45,1&peer=someone']) {
+      expectProblem(await get(`/api/federation/gaps?${query}`), 400);
+    }
+    for (const query of ['near=here', 'near=45,1&radius_km=0', 'near=Atlantis']) {
+      expectProblem(await get(`/api/federation/rows?${query}`), 400);
+      expectProblem(await get(`/api/federation/producers?${query}`), 400);
+      expectProblem(await get(`/api/federation/stats?${query}`), 400);
+    }
+  });
+
+  it('answers 304 to a current If-None-Match on /rows, /producers, /places and /gaps', async () => {
+    for (const path of ['/api/federation/rows?sort=-price', '/api/federation/producers', '/api/federation/places', '/api/federation/gaps?near=87000']) {
+      const first = await get(path);
+      expect(first.status, path).to.equal(200);
+      const etag = first.headers.get('etag') ?? '';
+      expect(etag, path).to.match(/^(W\/)?"/u);
+      expect((await get(path, { 'if-none-match': etag })).status, path).to.equal(304);
+      expect((await get(path, { 'if-none-match': '"other"' })).status, path).to.equal(200);
+    }
+    // Another answer, another tag.
+    const a = (await get('/api/federation/gaps?near=87000&radius_km=10')).headers.get('etag');
+    const b = (await get('/api/federation/gaps?near=87000&radius_km=100')).headers.get('etag');
+    expect(a).to.not.equal(b);
   });
 });
