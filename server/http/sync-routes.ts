@@ -135,6 +135,8 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
     const states = await Promise.all(peers.map(async (p) => [await args.feed.peerFeed(p.id), await args.feed.peerPush(p.id)] as const));
     json(res, 200, {
       running: scheduler.active,
+      // How late the schedule runs: the peers due and not running, and how overdue the latest is.
+      schedule: scheduler.statusOf(peers),
       // Whether private and loopback peers are synced: the flag, the environment or the stored setting.
       allowPrivate: args.allowPrivate,
       peers: peers.map((p, i) => {

@@ -20,7 +20,51 @@ export interface SyncSchedulerArgs {
   readonly concurrency?: number;
   /** How often due peers are looked for (default 1 s). */
   readonly tickMs?: number;
+  /**
+   * The longest a peer's first sync after start is put off to spread a backlog (default 5 minutes; never more than
+   * the peer's interval).
+   */
+  readonly spreadMs?: number;
   readonly logger?: Logger;
+  readonly now?: () => Date;
+  /** A number in [0, 1) (tests pass their own). */
+  readonly random?: () => number;
+}
+
+/** How the schedule keeps up (see {@link scheduleStatus}). */
+export interface ScheduleStatus {
+  /** Most syncs at once. */
+  readonly concurrency: number;
+  /** Peers whose sync is due now and not running (waiting for a free slot or for their spread start). */
+  readonly due: number;
+  /** How late the most overdue peer is, in seconds (0 when none is due). */
+  readonly lagSeconds: number;
+  /** The most overdue peer's name, or null. */
+  readonly mostOverdue: string | null;
+}
+
+/**
+ * How far behind its peers' intervals the schedule is: how many peers are due and not running, and how late the
+ * most overdue is. A lag that grows means the node cannot keep its peers' intervals (too many peers for its
+ * concurrency, or peers too slow).
+ */
+export function scheduleStatus(peers: readonly PeerRow[], running: ReadonlySet<number>, now: Date, concurrency: number): ScheduleStatus {
+  let due = 0;
+  let lagMs = 0;
+  let mostOverdue: string | null = null;
+  for (const peer of peers) {
+    if (running.has(peer.id)) continue;
+    // A new peer is due since it was added.
+    const since = peer.nextAttemptAt ?? peer.createdAt;
+    const late = now.getTime() - Date.parse(since);
+    if (!(late >= 0)) continue;
+    due++;
+    if (late >= lagMs) {
+      lagMs = late;
+      mostOverdue = peer.name;
+    }
+  }
+  return { concurrency, due, lagSeconds: Math.round(lagMs / 1000), mostOverdue };
 }
 
 /** Runs syncs now or on schedule, never two of the same peer at once. */
@@ -28,9 +72,22 @@ export class SyncScheduler {
   private readonly running = new Map<number, Promise<PeerSyncOutcome>>();
   private cancelTick: CancelTimer | undefined;
   private readonly concurrency: number;
+  /** When each peer of the backlog found at start may begin (epoch ms): the spread of first syncs. */
+  private readonly notBefore = new Map<number, number>();
+  /** Whether the backlog at start was spread yet. */
+  private spread = false;
 
   public constructor(private readonly args: SyncSchedulerArgs) {
     this.concurrency = Math.max(1, args.concurrency ?? 4);
+  }
+
+  private now(): Date {
+    return this.args.now?.() ?? new Date();
+  }
+
+  /** How the schedule keeps up with the intervals of these peers (all of them, as listed), now. */
+  public statusOf(peers: readonly PeerRow[]): ScheduleStatus {
+    return scheduleStatus(peers, new Set(this.running.keys()), this.now(), this.concurrency);
   }
 
   /** Peers being synced now. */
@@ -73,6 +130,21 @@ export class SyncScheduler {
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, list.length) }, worker));
     return outcomes;
+  }
+
+  /**
+   * The peers due when the schedule starts (new ones, and those a stopped node left overdue), when there are more
+   * than it can sync at once: each is put off by a random part of the spread window (at most its own interval), so
+   * that a thousand peers are not all asked in the first minutes and then, in step, at every interval after. A few
+   * due peers start at once.
+   */
+  private spreadBacklog(peers: readonly PeerRow[], now: Date): void {
+    const due = duePeers(peers, now, new Set(this.running.keys()), peers.length);
+    if (due.length <= this.concurrency) return;
+    const random = this.args.random ?? Math.random;
+    const window = this.args.spreadMs ?? 300_000;
+    for (const peer of due) this.notBefore.set(peer.id, now.getTime() + Math.floor(random() * Math.min(window, peer.intervalSeconds * 1000)));
+    this.args.logger?.info({ peers: due.length, windowMs: window }, 'spreading the first syncs of the peers due at start');
   }
 
   /** Peers to sync once more when their running sync ends (a push arrived meanwhile). */
@@ -119,8 +191,18 @@ export class SyncScheduler {
     const free = this.concurrency - this.running.size;
     if (free <= 0) return;
     try {
-      const due = duePeers(await this.args.provenance.listPeers(), new Date(), new Set(this.running.keys()), free);
-      for (const peer of due) this.inBackground(peer);
+      const now = this.now();
+      const peers = await this.args.provenance.listPeers();
+      if (!this.spread) {
+        this.spread = true;
+        this.spreadBacklog(peers, now);
+      }
+      const waiting = (peer: PeerRow): boolean => (this.notBefore.get(peer.id) ?? 0) > now.getTime();
+      const due = duePeers(peers.filter((p) => !waiting(p)), now, new Set(this.running.keys()), free);
+      for (const peer of due) {
+        this.notBefore.delete(peer.id);
+        this.inBackground(peer);
+      }
     } catch (error: unknown) {
       this.args.logger?.error({ err: error }, 'sync scheduler tick failed');
     }

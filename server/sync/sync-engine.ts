@@ -129,7 +129,7 @@ export class SyncEngine {
     await this.args.provenance.recordAttempt(peer.id, {
       status: outcome.ok ? 'ok' : 'failed',
       at: run.startedAt.toISOString(),
-      nextAttemptAt: new Date(this.now().getTime() + (outcome.ok ? peer.intervalSeconds * 1000 : this.backoff(failures, peer))).toISOString(),
+      nextAttemptAt: new Date(this.now().getTime() + (outcome.ok ? intervalWithJitter(peer.intervalSeconds, this.random) : this.backoff(failures, peer))).toISOString(),
       failures,
       error: outcome.ok ? null : failureText(outcome.failure),
       summary: outcome.ok ? outcome.summary : null,
@@ -205,4 +205,18 @@ export class SyncEngine {
     await parts.feed.setPeerFeed(peer.id, { feedUrl: found });
     return found === '' ? undefined : found;
   }
+}
+
+/** How far a peer's next sync may move from its interval, as a share of it (±5 %). */
+export const INTERVAL_JITTER = 0.05;
+
+/**
+ * The time to a peer's next sync after a success, in ms: its interval, moved by up to ±{@link INTERVAL_JITTER} of
+ * it. Peers added together (a thousand at once) would otherwise stay in step forever, all due in the same second
+ * of every interval; the jitter spreads them a little more at each sync.
+ *
+ * @param random - a number in [0, 1)
+ */
+export function intervalWithJitter(intervalSeconds: number, random: () => number): number {
+  return Math.round(intervalSeconds * 1000 * (1 + INTERVAL_JITTER * (2 * random() - 1)));
 }

@@ -3,8 +3,10 @@
  * backoff of a failure (a sync that killed the process counts as one) is not synced again before its time.
  */
 import { expect } from 'chai';
-import type { PeerRow } from '../../../server/store/federation.js';
-import { duePeers, inBackoff, MAX_INTERVAL_SECONDS, parseInterval } from '../../../server/sync/scheduler.js';
+import type { PeerRow, ProvenanceStore } from '../../../server/store/federation.js';
+import { duePeers, inBackoff, MAX_INTERVAL_SECONDS, parseInterval, scheduleStatus, SyncScheduler } from '../../../server/sync/scheduler.js';
+import { intervalWithJitter, type PeerSyncOutcome, type SyncEngine } from '../../../server/sync/sync-engine.js';
+import type { Timers } from '../../../server/timers/timers.js';
 
 describe('which peers a sync schedule takes', () => {
   const now = new Date('2026-03-01T12:00:00.000Z');
@@ -40,5 +42,86 @@ describe('parseInterval', () => {
     expect(['90', '90s', '5m', '2h', '1d', '366d'].map(parseInterval)).to.deep.equal([90, 90, 300, 7200, 86_400, MAX_INTERVAL_SECONDS]);
     // Past a year the next sync would be a date JavaScript cannot write (a RangeError after every sync).
     for (const bad of ['367d', '99999999999d', '0', '-5m', '5 weeks', '', '1e3']) expect(parseInterval(bad), bad).to.equal(undefined);
+  });
+});
+
+describe('a schedule of many peers', () => {
+  const start = new Date('2026-03-01T12:00:00.000Z');
+  const peer = (id: number, nextAttemptAt: string | null, intervalSeconds = 3600): PeerRow => ({
+    id, name: `p${id}`, url: `https://p${id}.example/`, origin: `https://p${id}.example`, token: null, tokenHeader: 'authorization',
+    profile: 'dfc-v1', intervalSeconds, createdAt: new Date(start.getTime() - 600_000).toISOString(), status: nextAttemptAt === null ? 'new' : 'ok',
+    lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt, failures: 0, lastError: null, lastSummary: null,
+  });
+
+  /** A scheduler over fake peers, engine, clock and timers: the test turns the clock and runs the ticks. */
+  function harness(peers: PeerRow[], concurrency: number, random: () => number) {
+    let now = start;
+    let tick: (() => unknown) | undefined;
+    const synced: { id: number; at: number }[] = [];
+    const timers: Timers = {
+      every: (_name, _ms, task) => {
+        tick = task;
+        return () => undefined;
+      },
+      after: () => () => undefined,
+      cancelAll: () => undefined,
+    };
+    const engine = {
+      sync: (p: PeerRow): Promise<PeerSyncOutcome> => {
+        synced.push({ id: p.id, at: now.getTime() - start.getTime() });
+        // As the store records an attempt: the peer's next one is an interval away.
+        peers[peers.findIndex((q) => q.id === p.id)] = { ...p, nextAttemptAt: new Date(now.getTime() + p.intervalSeconds * 1000).toISOString() };
+        return Promise.resolve({ ok: false, peer: p, failure: { kind: 'network', message: 'not run' } } as unknown as PeerSyncOutcome);
+      },
+    } as unknown as SyncEngine;
+    const provenance = { listPeers: () => Promise.resolve(peers) } as unknown as ProvenanceStore;
+    const scheduler = new SyncScheduler({ engine, provenance, timers, concurrency, spreadMs: 60_000, now: () => now, random });
+    scheduler.start();
+    return {
+      scheduler, synced,
+      at: async (ms: number): Promise<void> => {
+        now = new Date(start.getTime() + ms);
+        await tick?.();
+        // Let the fake syncs settle, so that their slots are free at the next tick.
+        await new Promise((resolve) => setImmediate(resolve));
+      },
+    };
+  }
+
+  it('spreads the first syncs of a backlog over the window, at most `concurrency` at a time', async () => {
+    const peers = Array.from({ length: 40 }, (_, i) => peer(i + 1, null));
+    let n = 0;
+    // Evenly spread draws: peer k starts at about k / 40 of the window.
+    const h = harness(peers, 4, () => (n++ % 40) / 40);
+    for (let ms = 0; ms <= 70_000; ms += 1000) await h.at(ms);
+    expect(h.synced.map((s) => s.id).sort((a, b) => a - b)).to.deep.equal(peers.map((p) => p.id));
+    // Not all at the start: a quarter of the window holds about a quarter of them, none more than concurrency at one tick.
+    expect(h.synced.filter((s) => s.at === 0).length).to.be.at.most(4);
+    expect(h.synced.filter((s) => s.at < 15_000).length).to.be.within(8, 16);
+    const perTick = new Map<number, number>();
+    for (const s of h.synced) perTick.set(s.at, (perTick.get(s.at) ?? 0) + 1);
+    expect(Math.max(...perTick.values())).to.be.at.most(4);
+    expect(Math.max(...h.synced.map((s) => s.at))).to.be.below(60_000 + 5_000);
+  });
+
+  it('starts a few due peers at once: nothing to spread when they fit in the free slots', async () => {
+    const h = harness([peer(1, null), peer(2, start.toISOString())], 4, () => 0.99);
+    await h.at(0);
+    expect(h.synced.map((s) => s.id).sort()).to.deep.equal([1, 2]);
+  });
+
+  it('reports how many peers are due and how late the most overdue one is', () => {
+    const peers = [peer(1, new Date(start.getTime() - 90_000).toISOString()), peer(2, new Date(start.getTime() + 1_000).toISOString()),
+      peer(3, null), peer(4, new Date(start.getTime() - 5_000).toISOString())];
+    // Peer 3 is new: due since it was added, ten minutes ago.
+    expect(scheduleStatus(peers, new Set(), start, 4)).to.deep.equal({ concurrency: 4, due: 3, lagSeconds: 600, mostOverdue: 'p3' });
+    expect(scheduleStatus(peers, new Set([3]), start, 4)).to.deep.equal({ concurrency: 4, due: 2, lagSeconds: 90, mostOverdue: 'p1' });
+    expect(scheduleStatus([peers[1] as PeerRow], new Set(), start, 2)).to.deep.equal({ concurrency: 2, due: 0, lagSeconds: 0, mostOverdue: null });
+  });
+
+  it('moves each next sync by up to 5 % of the interval, both ways', () => {
+    expect(intervalWithJitter(3600, () => 0)).to.equal(3_420_000);
+    expect(intervalWithJitter(3600, () => 0.5)).to.equal(3_600_000);
+    expect(intervalWithJitter(3600, () => 0.999999)).to.be.within(3_779_000, 3_780_000);
   });
 });
