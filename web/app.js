@@ -498,7 +498,7 @@ async function loadGaps() {
   const offered = data.gaps.filter((g) => g.nearestKm !== null);
   $('#gaps-summary').textContent = offered.length === 0
     ? tr('gapsNone', { km })
-    : tr('gapsSummary', { n: numbers().format(offered.length), km, place: state.near });
+    : tr('gapsSummary', { n: numbers().format(offered.length), km, place: state.near, none: numbers().format(data.gaps.length - offered.length) });
   const shown = offered.slice(0, 15);
   const list = $('#gaps-list');
   list.replaceChildren(...shown.map((g) => {
