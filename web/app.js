@@ -105,6 +105,30 @@ function setUpMap() {
 }
 
 /**
+ * Makes a marker a button for the keyboard and screen readers: named, opened with Enter (Leaflet) or Space (here),
+ * its popup's button focused when it opens, and the focus back on the marker when it closes (Escape or ×).
+ */
+function accessible(marker, label) {
+  marker.on('add', () => {
+    const element = marker.getElement();
+    element.setAttribute('aria-label', label);
+    element.setAttribute('role', 'button');
+    element.addEventListener('keydown', (event) => {
+      if (event.key !== ' ') return;
+      event.preventDefault();
+      marker.openPopup();
+    });
+  });
+  marker.on('popupopen', (event) => event.popup.getElement()?.querySelector('button')?.focus());
+  marker.on('popupclose', () => {
+    // Only when the focus was in the popup: a popup closed by a click elsewhere leaves the focus where it went.
+    const element = marker.getElement();
+    if (element !== undefined && (document.activeElement === document.body || document.activeElement === null)) element.focus();
+  });
+  return marker;
+}
+
+/**
  * A producer's marker: an element that takes the keyboard's focus (Tab), opens its popup with Enter, and is named
  * for screen readers; Leaflet's vector circles can do none of that.
  */
@@ -112,11 +136,6 @@ function producerMarker(p) {
   const label = tr('markerLabel', { name: p.name ?? p.iri, offers: numbers().format(p.offers) });
   const marker = L.marker([p.lat, p.lon], {
     icon: L.divIcon({ className: 'producer-marker', iconSize: [16, 16] }), keyboard: true, title: label, riseOnHover: true,
-  });
-  marker.on('add', () => {
-    const element = marker.getElement();
-    element.setAttribute('aria-label', label);
-    element.setAttribute('role', 'button');
   });
   marker.bindPopup(() => {
     const box = document.createElement('div');
@@ -139,43 +158,23 @@ function producerMarker(p) {
     box.append(text, button);
     return box;
   });
-  // Enter on a focused marker is a click for Leaflet; the popup's button then takes the focus.
-  marker.on('popupopen', (event) => event.popup.getElement()?.querySelector('button')?.focus());
-  return marker;
+  return accessible(marker, label);
 }
 
-/** Above this many producers, the map shows their towns: a thousand points overlap, and cost the browser dearly. */
+/**
+ * Above this many producers, the node sends the map their towns (every producer counted): a thousand points
+ * overlap, and cost the browser dearly.
+ */
 const MAX_POINTS = 250;
-
-/** The producers of each town (by town and postcode; by place, to a tenth of a degree, when the town is unknown). */
-function towns(producers) {
-  const byTown = new Map();
-  for (const p of producers) {
-    const key = p.city !== null ? `${p.city}|${p.postcode ?? ''}` : `${p.lat.toFixed(1)},${p.lon.toFixed(1)}`;
-    const town = byTown.get(key) ?? { city: p.city, postcode: p.postcode, lat: 0, lon: 0, producers: 0, offers: 0, inStock: 0 };
-    town.lat += p.lat;
-    town.lon += p.lon;
-    town.producers += 1;
-    town.offers += p.offers;
-    town.inStock += p.inStock;
-    byTown.set(key, town);
-  }
-  return [...byTown.values()].map((t) => ({ ...t, lat: t.lat / t.producers, lon: t.lon / t.producers }));
-}
 
 /** A town's marker: as reachable as a producer's, sized by its producers; its popup narrows the view to it. */
 function townMarker(town) {
-  const place = town.city === null ? tr('point', { lat: town.lat.toFixed(2), lon: town.lon.toFixed(2) })
-    : `${town.city}${town.postcode !== null ? ` (${town.postcode})` : ''}`;
+  const place = town.label ?? tr('point', { lat: town.lat.toFixed(2), lon: town.lon.toFixed(2) });
   const label = tr('townLabel', { place, producers: numbers().format(town.producers), offers: numbers().format(town.offers) });
   const size = Math.round(18 + Math.min(22, Math.sqrt(town.producers) * 2));
   const marker = L.marker([town.lat, town.lon], {
     icon: L.divIcon({ className: 'town-marker', html: `<span>${numbers().format(town.producers)}</span>`, iconSize: [size, size] }),
     keyboard: true, title: label,
-  });
-  marker.on('add', () => {
-    marker.getElement().setAttribute('aria-label', label);
-    marker.getElement().setAttribute('role', 'button');
   });
   marker.bindPopup(() => {
     const box = document.createElement('div');
@@ -188,25 +187,33 @@ function townMarker(town) {
       map.closePopup();
       $('#f-radius').value = '10';
       state.radius = '10';
-      setNear(town.city === null ? `${town.lat.toFixed(4)},${town.lon.toFixed(4)}` : place);
+      setNear(town.label ?? `${town.lat.toFixed(4)},${town.lon.toFixed(4)}`);
     });
     box.append(text, button);
     return box;
   });
-  marker.on('popupopen', (event) => event.popup.getElement()?.querySelector('button')?.focus());
-  return marker;
+  return accessible(marker, label);
 }
 
+/**
+ * The answers each part of the page is waiting for, numbered: an answer that comes after a newer request of the
+ * same part is dropped, so that a slow old answer never overwrites a newer one.
+ */
+const asked = { table: 0, map: 0, charts: 0, gaps: 0 };
+
 async function loadMap() {
-  const { producers } = await getJson(`/api/federation/producers?${filterParams()}`);
-  markers.clearLayers();
+  const ticket = ++asked.map;
+  const params = filterParams();
+  params.set('max_points', String(MAX_POINTS));
+  const data = await getJson(`/api/federation/producers?${params}`);
+  if (ticket !== asked.map) return;
   // Built aside, then put on the map at once: one layout, not one per marker.
-  const layers = producers.length > MAX_POINTS ? towns(producers).map(townMarker) : producers.map(producerMarker);
+  const layers = data.towns !== undefined ? data.towns.map(townMarker) : data.producers.map(producerMarker);
   markers.remove();
   markers = L.featureGroup(layers).addTo(map);
-  $('#map-mode').textContent = producers.length > MAX_POINTS ? tr('byTown', { n: numbers().format(producers.length), max: MAX_POINTS }) : '';
+  $('#map-mode').textContent = data.towns !== undefined ? tr('byTown', { n: numbers().format(data.total), max: MAX_POINTS }) : '';
   // With a distance, the circle frames the map (see loadGaps, which knows where a town is).
-  if (state.near === '' && producers.length > 0) map.fitBounds(markers.getBounds(), { padding: [24, 24], maxZoom: 11 });
+  if (state.near === '' && layers.length > 0) map.fitBounds(markers.getBounds(), { padding: [24, 24], maxZoom: 11 });
 }
 
 // ---- Charts ----
@@ -242,16 +249,18 @@ function barChart(id, title, entries) {
 let typeLabels = new Map();
 
 async function loadCharts() {
+  const ticket = ++asked.charts;
   const params = filterParams();
   const stats = await getJson(`/api/federation/stats?${params}`);
+  if (ticket !== asked.charts) return;
   const inStock = stats.inStock;
   $('#summary').textContent = tr('summary', { offers: numbers().format(stats.totals.offers), producers: numbers().format(stats.totals.producers) });
   const sourceName = (s) => (s.source === 'local' ? tr('thisNode') : s.name);
   const charts = $('#charts');
   charts.replaceChildren(
     barChart('chart-type', tr('byType'), stats.byProductType.filter((s) => s.depth <= 1 || state.type !== '').slice(0, 10)
-      .map((s) => ({ label: typeLabels.get(s.type) ?? s.label ?? s.type, value: s.offers }))),
-    barChart('chart-area', tr('byArea'), stats.byPostcodeArea.map((s) => ({ label: s.area, value: s.offers }))),
+      .map((s) => ({ label: s.type === '(untyped)' ? tr('untyped') : (typeLabels.get(s.type) ?? s.label ?? s.type), value: s.offers }))),
+    barChart('chart-area', tr('byArea'), stats.byPostcodeArea.map((s) => ({ label: s.area === '(unknown)' ? tr('unknownArea') : s.area, value: s.offers }))),
     barChart('chart-source', tr('bySource'), stats.bySource.map((s) => ({ label: sourceName(s), value: s.offers }))),
     barChart('chart-producers', tr('producersBySource'), stats.bySource.map((s) => ({ label: sourceName(s), value: s.producers }))),
     barChart('chart-stock', tr('inStockShare'), [{
@@ -307,11 +316,11 @@ function renderTypeTree(types) {
       // Open down to the chosen type, so that it can be seen chosen.
       const open = state.type !== '' && below.some((b) => isUnder(b.type, `dfc-pt:${state.type}`, children));
       toggle.setAttribute('aria-expanded', String(open));
-      toggle.setAttribute('aria-label', tr(open ? 'hideNarrower' : 'showNarrower', { type: label }));
+      // One name; whether it is open is said by aria-expanded (a name that changes too would say it twice).
+      toggle.setAttribute('aria-label', tr('narrowerOf', { type: label }));
       toggle.addEventListener('click', () => {
         const now = toggle.getAttribute('aria-expanded') !== 'true';
         toggle.setAttribute('aria-expanded', String(now));
-        toggle.setAttribute('aria-label', tr(now ? 'hideNarrower' : 'showNarrower', { type: label }));
         list.hidden = !now;
       });
       item.append(toggle);
@@ -393,7 +402,7 @@ function renderHead() {
     button.addEventListener('click', () => {
       state.sort = state.sort === column.key ? `-${column.key}` : column.key;
       state.page = 1;
-      void loadTable().then(() => document.querySelector(`#table th:nth-child(${COLUMNS.indexOf(column) + 1}) button`)?.focus());
+      void tableOnly().then(() => document.querySelector(`#table th:nth-child(${COLUMNS.indexOf(column) + 1}) button`)?.focus());
     });
     th.append(button);
     return th;
@@ -411,12 +420,17 @@ function cell(row, column) {
   return String(value);
 }
 
+/** How deep the table pages (the node serves rows down to the 50,000th; the CSV has them all). */
+const MAX_DEPTH = 50000;
+
 async function loadTable() {
+  const ticket = ++asked.table;
   const params = filterParams();
   params.set('page', String(state.page));
   params.set('page_size', String(PAGE_SIZE));
   params.set('sort', state.sort);
   const data = await getJson(`/api/federation/rows?${params}`);
+  if (ticket !== asked.table) return;
   state.total = data.total;
   renderHead();
   const body = $('#table tbody');
@@ -439,7 +453,7 @@ async function loadTable() {
       return line;
     }));
   }
-  const pages = Math.max(1, Math.ceil(data.total / PAGE_SIZE));
+  const pages = Math.max(1, Math.min(Math.ceil(data.total / PAGE_SIZE), Math.floor(MAX_DEPTH / PAGE_SIZE)));
   $('#page-info').textContent = tr('pageOf', { page: state.page, pages });
   $('#prev').disabled = state.page <= 1;
   $('#next').disabled = state.page >= pages;
@@ -478,10 +492,11 @@ function setNear(value) {
 
 /** What the territory lacks around the chosen point: product types with no producer within the radius. */
 async function loadGaps() {
+  const ticket = ++asked.gaps;
   const section = $('#gaps');
-  circle?.remove();
-  circle = undefined;
   if (state.near === '') {
+    circle?.remove();
+    circle = undefined;
     section.hidden = true;
     return;
   }
@@ -490,6 +505,8 @@ async function loadGaps() {
   params.delete('type');
   params.delete('q');
   const data = await getJson(`/api/federation/gaps?${params}`);
+  if (ticket !== asked.gaps) return;
+  circle?.remove();
   // The circle the distance filter keeps, around the point the API resolved the town to.
   circle = L.circle([data.near.lat, data.near.lon], { radius: data.radiusKm * 1000, color: '#0b4f8a', fill: false, interactive: false }).addTo(map);
   map.fitBounds(circle.getBounds(), { padding: [24, 24] });
@@ -539,6 +556,15 @@ function show(view) {
   else map.invalidateSize();
 }
 
+/** Another page or order of the table: the table alone, with a failure said as for a whole refresh. */
+async function tableOnly() {
+  try {
+    await loadTable();
+  } catch (error) {
+    $('#summary').textContent = tr('loadFailed', { error: error.message });
+  }
+}
+
 let refreshing;
 let refreshAgain = false;
 
@@ -557,12 +583,9 @@ function refresh() {
     let failure;
     do {
       refreshAgain = false;
-      failure = undefined;
-      try {
-        await Promise.all([loadTable(), loadMap(), loadCharts(), loadGaps()]);
-      } catch (error) {
-        failure = error;
-      }
+      // Every part to its end (a failed one does not leave the others running into the next pass).
+      const results = await Promise.allSettled([loadTable(), loadMap(), loadCharts(), loadGaps()]);
+      failure = results.find((r) => r.status === 'rejected')?.reason;
     } while (refreshAgain);
     if (failure !== undefined) {
       $('#summary').textContent = tr('loadFailed', { error: failure.message });
@@ -612,8 +635,8 @@ function wire() {
   });
   $('#f-peer').addEventListener('change', (event) => { state.peer = event.target.value; onFilter(); });
   $('#f-stock').addEventListener('change', (event) => { state.inStock = event.target.checked; onFilter(); });
-  $('#prev').addEventListener('click', () => { state.page = Math.max(1, state.page - 1); void loadTable(); });
-  $('#next').addEventListener('click', () => { state.page += 1; void loadTable(); });
+  $('#prev').addEventListener('click', () => { state.page = Math.max(1, state.page - 1); void tableOnly(); });
+  $('#next').addEventListener('click', () => { state.page += 1; void tableOnly(); });
   $('#lang').addEventListener('click', async () => {
     state.language = state.language === 'fr' ? 'en' : 'fr';
     localStorage.setItem(LANGUAGE_KEY, state.language);

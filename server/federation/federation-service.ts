@@ -100,6 +100,20 @@ export interface TableRow {
   readonly sourceName: string;
 }
 
+/** A town's producers on a map (see {@link FederationService.producerTowns}). */
+export interface ProducerTown {
+  readonly city: string | null;
+  readonly postcode: string | null;
+  /** What `near=` takes for it (null when the town is unknown: its coordinates then). */
+  readonly label: string | null;
+  /** The centre of its producers. */
+  readonly lat: number;
+  readonly lon: number;
+  readonly producers: number;
+  readonly offers: number;
+  readonly inStock: number;
+}
+
 /** A producer on a map (see {@link FederationService.producers}). */
 export interface ProducerPoint {
   readonly iri: string;
@@ -350,6 +364,29 @@ export class FederationService {
         offers: p.offers, inStock: p.inStock,
       })),
     };
+  }
+
+  /**
+   * The producers of the rows a query matches, by town (town and postcode; by place to a tenth of a degree when the
+   * town is unknown): every producer counted, for a map of a territory too large to show each one.
+   */
+  public async producerTowns(query: CatalogueQuery): Promise<{ total: number; towns: ProducerTown[] }> {
+    const { total, producers } = await this.index.producerRows(await this.resolve(query), Number.MAX_SAFE_INTEGER);
+    const byTown = new Map<string, ProducerTown & { lat: number; lon: number; producers: number; offers: number; inStock: number }>();
+    for (const p of producers) {
+      const key = p.city !== null ? `${foldedWords(p.city).join(' ')}|${p.postcode ?? ''}` : `${p.lat.toFixed(1)},${p.lon.toFixed(1)}`;
+      const town = byTown.get(key) ?? {
+        city: p.city, postcode: p.postcode, label: p.city === null ? null : placeLabel({ city: p.city, postcode: p.postcode }),
+        lat: 0, lon: 0, producers: 0, offers: 0, inStock: 0,
+      };
+      town.lat += p.lat;
+      town.lon += p.lon;
+      town.producers++;
+      town.offers += p.offers;
+      town.inStock += p.inStock;
+      byTown.set(key, town);
+    }
+    return { total, towns: [...byTown.values()].map((t) => ({ ...t, lat: t.lat / t.producers, lon: t.lon / t.producers })) };
   }
 
   /** The towns of the catalogue, for a distance filter: each with the centre of its producers. */

@@ -187,10 +187,16 @@ export function placeLabel(place: Pick<PlaceRow, 'city' | 'postcode'>): string {
  */
 export function resolvePlace(places: () => Promise<readonly PlaceRow[]>, value: string): Promise<Point> {
   const trimmed = value.trim();
-  const coordinates = /^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$/u.exec(trimmed);
+  // `45.83,1.26` as the API writes it; also as people paste them: `45.83 1.26`, `45.83, 1.26`, and French
+  // `45,83 ; 1,26` or `45,83, 1,26` (a decimal comma, then a separator with a space).
+  // Two whole numbers apart (`87 200`, `45 100`) are a postcode, not coordinates.
+  const coordinates = /^(-?\d+(?:\.\d+)?)\s*[,;]\s*(-?\d+(?:\.\d+)?)$/u.exec(trimmed)
+    ?? /^(-?\d+\.\d+)\s+(-?\d+\.\d+)$/u.exec(trimmed)
+    ?? /^(-?\d+(?:,\d+)?)\s*(?:;|,\s)\s*(-?\d+(?:,\d+)?)$/u.exec(trimmed)
+    ?? /^(-?\d+,\d+)\s+(-?\d+,\d+)$/u.exec(trimmed);
   if (coordinates !== null) {
-    const lat = Number(coordinates[1]);
-    const lon = Number(coordinates[2]);
+    const lat = Number((coordinates[1] as string).replace(',', '.'));
+    const lon = Number((coordinates[2] as string).replace(',', '.'));
     if (Math.abs(lat) > 90 || Math.abs(lon) > 180) {
       return Promise.reject(new BadRequestHttpError('near must be "latitude,longitude" in degrees (latitude -90 to 90, longitude -180 to 180), e.g. near=45.83,1.26, or a town of the catalogue'));
     }
@@ -200,7 +206,7 @@ export function resolvePlace(places: () => Promise<readonly PlaceRow[]>, value: 
 }
 
 async function resolveTown(places: () => Promise<readonly PlaceRow[]>, trimmed: string, value: string): Promise<Point> {
-  if (trimmed === '' || trimmed.length > 200) {
+  if (trimmed === '' || trimmed.length > 200 || /^[-+\d.,;\s]+$/u.test(trimmed) && /\d[.,;\s]+-?\d/u.test(trimmed) && !/^\d[\dA-Za-z ]{1,9}$/u.test(trimmed)) {
     throw new BadRequestHttpError('near must be "latitude,longitude" in degrees, e.g. near=45.83,1.26, or the name or postcode of a town of the catalogue');
   }
   const towns = await places();
@@ -214,7 +220,12 @@ async function resolveTown(places: () => Promise<readonly PlaceRow[]>, trimmed: 
   let matches: PlaceRow[];
   if (postcode !== undefined) matches = towns.filter((p) => sameName(p) && samePostcode(p, postcode));
   else if (/^\d[\dA-Za-z ]{1,9}$/u.test(name)) matches = towns.filter((p) => samePostcode(p, name.replace(/\s+/gu, '')));
-  else matches = towns.filter(sameName);
+  else {
+    matches = towns.filter(sameName);
+    // The name alone, as `/places` writes a town without a postcode: that town, though others share its name.
+    const unnumbered = matches.filter((p) => p.postcode === null);
+    if (matches.length > 1 && unnumbered.length === 1 && placeLabel(unnumbered[0] as PlaceRow) === trimmed) matches = unnumbered;
+  }
   if (matches.length === 1) return { lat: (matches[0] as PlaceRow).lat, lon: (matches[0] as PlaceRow).lon };
   // One town its producers write two ways (`Saint-Junien`, `SAINT JUNIEN`), listed twice: the same folded name
   // and postcode are one place, at the centre of all its producers (else its own label would be ambiguous).

@@ -67,10 +67,10 @@ function csvFormatOf(req: Request): { separator: ',' | ';' | '\t'; decimalComma:
 const MAX_ROWS_PAGE = 500;
 
 /**
- * The last page `/rows` serves: the database must skip every row before a page, and nobody reads page 2,000 of a
- * table (the CSV is the way to everything).
+ * How deep `/rows` pages: the database must skip every row before a page, and nobody reads the 50,001st row of a
+ * table (the CSV is the way to everything). Counted in rows, so that a large page size does not go deeper.
  */
-const MAX_ROWS_PAGES = 2000;
+export const MAX_ROWS_DEPTH = 50_000;
 
 /** The most producers `/producers` lists: more is unreadable on a map, and a map can filter. */
 const MAX_PRODUCERS = 2000;
@@ -159,7 +159,9 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
     const size = req.query['page_size'] === undefined ? 25 : Number(req.query['page_size']);
     if (!Number.isInteger(number) || number < 1) throw new BadRequestHttpError('page must be a positive integer');
     if (!Number.isInteger(size) || size < 1 || size > MAX_ROWS_PAGE) throw new BadRequestHttpError(`page_size must be an integer from 1 to ${MAX_ROWS_PAGE}`);
-    if (number > MAX_ROWS_PAGES) throw new BadRequestHttpError(`page must be at most ${MAX_ROWS_PAGES}: narrow the filters, or export the CSV`);
+    if (number * size > MAX_ROWS_DEPTH) {
+      throw new BadRequestHttpError(`pages reach the first ${MAX_ROWS_DEPTH} rows only (page ${Math.floor(MAX_ROWS_DEPTH / size)} at most with page_size=${size}): narrow the filters, or export the CSV`);
+    }
     const sort = req.query['sort'] ?? 'relevance';
     const key = typeof sort === 'string' ? sort.replace(/^-/u, '') : '';
     if (key !== 'relevance' && !SORT_KEYS.includes(key as typeof SORT_KEYS[number])) {
@@ -172,7 +174,22 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
   });
 
   // Where the producers are, for a map: one point per enterprise with coordinates, capped.
+  // With `max_points=N`, more than N producers come by town instead (every producer counted): a map's choice.
   router.get('/producers', async (req, res) => {
+    const max = req.query['max_points'];
+    if (max !== undefined) {
+      const n = Number(max);
+      if (typeof max !== 'string' || !Number.isInteger(n) || n < 0 || n > MAX_PRODUCERS) {
+        throw new BadRequestHttpError(`max_points must be an integer from 0 to ${MAX_PRODUCERS}`);
+      }
+      const points = await service.producers(queryOf(req), n);
+      if (points.total > n) {
+        send(req, res, JSON.stringify(await service.producerTowns(queryOf(req))), 'application/json');
+        return;
+      }
+      send(req, res, JSON.stringify(points), 'application/json');
+      return;
+    }
     send(req, res, JSON.stringify(await service.producers(queryOf(req), MAX_PRODUCERS)), 'application/json');
   });
 

@@ -301,8 +301,8 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
   },
   '/api/federation/producers': {
     get: {
-      summary: 'The producers with coordinates behind the matching offers, for a map: {total, producers: [{iri, name, lat, lon, offers, inStock, source…}]} (at most 2,000)',
-      tags: ['federation'], access: 'public', parameters: ['type', 'q', 'near', 'radius_km', 'in_stock', 'enterprise', 'peerFilter'], responses: { 200: 'json', 304: 'empty' },
+      summary: 'The producers with coordinates behind the matching offers, for a map: {total, producers: [{iri, name, lat, lon, offers, inStock, source…}]} (at most 2,000); with max_points=N and more than N producers, their towns instead: {total, towns: [{city, postcode, label, lat, lon, producers, offers, inStock}]}',
+      tags: ['federation'], access: 'public', parameters: ['type', 'q', 'near', 'radius_km', 'in_stock', 'enterprise', 'peerFilter', 'max_points'], responses: { 200: 'json', 304: 'empty' }, problems: [400],
     },
   },
   '/': {
@@ -431,6 +431,7 @@ export function openApiDocument(args: OpenApiArgs): Record<string, unknown> {
         near: query('near', 'A point "latitude,longitude" in degrees (45.83,1.26), or a town of the catalogue by name (Saint-Junien, accents and case ignored), postcode (87200) or both as /api/federation/places labels it (Saint-Junien (87200)); 400 with suggestions when unknown or ambiguous'),
         radius_km: query('radius_km', 'Radius around near, in km', { type: 'number', exclusiveMinimum: 0 }),
         in_stock: query('in_stock', 'true: only what is in stock', { type: 'boolean' }),
+        max_points: query('max_points', 'The most producers sent one by one; more come by town', { type: 'integer', minimum: 0, maximum: 2000 }),
         'If-Match': header('If-Match', 'Write only if the resource is still at this ETag (412 otherwise); * requires it to exist'),
         'Idempotency-Key': header('Idempotency-Key', 'A retry with the same key gets the same order, and reserves nothing again'),
       },

@@ -101,7 +101,6 @@ const READERS = 2;
 /** An SQLite database: a writer connection behind a lock and a pool of reader connections. */
 export class SqliteDatabase {
   private queue: Promise<unknown> = Promise.resolve();
-  private committed = 0;
 
   private constructor(
     private readonly writerDb: sqlite3.Database,
@@ -143,7 +142,6 @@ export class SqliteDatabase {
       try {
         const value = await work(this.writer);
         await this.writer.exec('COMMIT');
-        this.committed++;
         return value;
       } catch (error: unknown) {
         await this.writer.exec('ROLLBACK').catch(() => undefined);
@@ -153,14 +151,6 @@ export class SqliteDatabase {
     // The queue must survive a failed transaction.
     this.queue = result.catch(() => undefined);
     return result;
-  }
-
-  /**
-   * How many transactions were committed through this object: a cache of what the reader reads is valid while it
-   * stays the same (read it before the query whose answer is kept).
-   */
-  public get generation(): number {
-    return this.committed;
   }
 
   /**

@@ -187,6 +187,17 @@ async function rekey(tx: SqlConnection, seeds: Iterable<string>): Promise<Set<st
   return visited;
 }
 
+/**
+ * Marks, in the transaction that changes the index, that its answers changed: the answer cache compares this
+ * counter (stored, so a write by another process, such as `maillon sync` beside `serve`, counts too) with the one
+ * its answer was computed at. Writes that do not touch the index (stock records, feed events, sync attempts) leave
+ * the cached answers alone.
+ */
+async function indexChanged(tx: SqlConnection): Promise<void> {
+  await tx.run(`INSERT INTO meta (key, value) VALUES ('index_generation', '1')
+    ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`);
+}
+
 /** One row to index: an entry with its rank and whether its source withdrew it. */
 interface IndexRow {
   readonly entry: FederatedEntry;
@@ -204,6 +215,7 @@ async function indexSource(
   // With a scope, only those items' rows are replaced (a small change to a big peer); without, all of them.
   const inScope = (column: string): string => (scope === undefined ? '' : ` AND ${column} IN (${scope.map(() => '?').join(',')})`);
   const scoped = (params: SqlValue[]): SqlValue[] => (scope === undefined ? params : [...params, ...scope]);
+  await indexChanged(tx);
   const touched = new Set((await tx.all<{ product_key: string }>(
     `SELECT DISTINCT product_key FROM federated_entries WHERE source = ?${inScope('item_iri')}`, scoped([source]))).map((r) => r.product_key));
   // The merges these rows were part of: undone or kept by the new rows.
@@ -472,6 +484,9 @@ function matchedFrom(query: FederatedQuery): { tables: string; where: string; pa
   return select === undefined ? undefined : { tables: `(${select.sql}) m CROSS JOIN federated_entries f ON f.rowid = m.mid`, where: '1', params: select.params };
 }
 
+/** The most product types a sort by label ranks in SQL (two parameters each, within SQLite's 32,766). */
+const MAX_RANKED = 4000;
+
 /** An enterprise as the index knows it, for maps and popups. */
 interface DirectoryEntry {
   readonly iri: string;
@@ -542,6 +557,7 @@ function peerRows(records: readonly PeerRecord[], keep: (entry: FederatedEntry) 
 
 /** Removes a peer's rows of the index, in the transaction that removes the peer, and re-elects their keys' winners. */
 export async function dropPeerRows(tx: SqlConnection, peerId: number): Promise<void> {
+  await indexChanged(tx);
   const keys = new Set((await tx.all<{ product_key: string }>(
     'SELECT DISTINCT product_key FROM federated_entries WHERE peer_id = ?', [peerId])).map((k) => k.product_key));
   // The merges its rows made (a link it named both ways) are undone with them.
@@ -558,29 +574,38 @@ export async function dropPeerRows(tx: SqlConnection, peerId: number): Promise<v
 export class SqliteFederatedIndex implements FederatedIndex {
   /** Whether rows without a search text (left by the migration that introduced folding) were looked for. */
   private searchChecked = false;
-  /** Whether rows without sort keys (written before migration 14) were looked for. */
-  private sortKeysChecked = false;
+  /** The back-fill of sort keys for rows written before migration 14, once started. */
+  private sortKeys: Promise<void> | undefined;
   /**
-   * Answers of the summary queries, by query, valid while no transaction commits: a dashboard asks the same
+   * Answers of the summary queries, by query, valid while the index does not change: a dashboard asks the same
    * summary several times (its filters' choices, its charts), and a map's town list changes only with a sync.
    */
-  private readonly answers = new Map<string, { generation: number; value: Promise<unknown> }>();
+  private readonly answers = new Map<string, { generation: string; value: Promise<unknown> }>();
 
-  /** `compute`'s answer for `key`, from the cache when nothing was committed since it was computed. */
-  private cached<T>(key: string, compute: () => Promise<T>): Promise<T> {
-    const generation = this.db.generation;
+  public constructor(private readonly db: SqliteDatabase) {}
+
+  /** `compute`'s answer for `key`, from the cache while the index has not changed since it was computed. */
+  private async cached<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    const generation = await this.generation();
     const hit = this.answers.get(key);
     if (hit !== undefined && hit.generation === generation) return hit.value as Promise<T>;
     const value = compute();
+    const entry = { generation, value };
     this.answers.delete(key);
-    this.answers.set(key, { generation, value });
-    value.catch(() => this.answers.delete(key));
+    this.answers.set(key, entry);
+    // A failed answer is forgotten (only itself: a newer one may have taken its place).
+    value.catch(() => {
+      if (this.answers.get(key) === entry) this.answers.delete(key);
+    });
     // A few dozen answers: the last filters people tried.
     if (this.answers.size > 32) this.answers.delete(this.answers.keys().next().value as string);
     return value;
   }
 
-  public constructor(private readonly db: SqliteDatabase) {}
+  /** How many times the index changed (see `indexChanged`), read before a query whose answer is kept. */
+  private async generation(): Promise<string> {
+    return (await this.db.reader.get<{ value: string }>("SELECT value FROM meta WHERE key = 'index_generation'"))?.value ?? '0';
+  }
 
   /**
    * Rebuilds, once per process, the peers' rows that have no search text yet (a database from before folded
@@ -598,19 +623,26 @@ export class SqliteFederatedIndex implements FederatedIndex {
    * Fills the sort keys of rows written before they existed (a database migrated to 14 with rows: it leaves the
    * mark `sort_keys_pending`): folded in JavaScript, which SQL cannot do, a chunk at a time, once.
    */
-  private async ensureSortKeys(): Promise<void> {
-    if (this.sortKeysChecked) return;
+  private ensureSortKeys(): Promise<void> {
+    // One back-fill for every caller (a page and its count ask at once), and none once done.
+    this.sortKeys ??= this.fillSortKeys().catch((error: unknown) => {
+      this.sortKeys = undefined;
+      throw error;
+    });
+    return this.sortKeys;
+  }
+
+  private async fillSortKeys(): Promise<void> {
     // Only a database migrated with rows has rows without keys: no scan of a territory at every start.
-    if ((await this.db.reader.get("SELECT 1 AS pending FROM meta WHERE key = 'sort_keys_pending'")) === undefined) {
-      this.sortKeysChecked = true;
-      return;
-    }
-    for (;;) {
+    if ((await this.db.reader.get("SELECT 1 AS pending FROM meta WHERE key = 'sort_keys_pending'")) === undefined) return;
+    // Forward by rowid: each chunk starts where the last one ended, never again from the first row.
+    for (let after = 0; ;) {
       const rows = await this.db.reader.all<{ id: number; name: string | null; enterprise_name: string | null; city: string | null }>(
         `SELECT rowid AS id, name, enterprise_name, city FROM federated_entries
-         WHERE (name_key IS NULL AND name IS NOT NULL) OR (enterprise_key IS NULL AND enterprise_name IS NOT NULL)
-           OR (city_key IS NULL AND city IS NOT NULL) LIMIT 5000`);
+         WHERE rowid > ? AND ((name_key IS NULL AND name IS NOT NULL) OR (enterprise_key IS NULL AND enterprise_name IS NOT NULL)
+           OR (city_key IS NULL AND city IS NOT NULL)) ORDER BY rowid LIMIT 5000`, [after]);
       if (rows.length === 0) break;
+      after = (rows[rows.length - 1] as { id: number }).id;
       await this.db.transaction(async (tx) => {
         // One statement per 500 rows (an UPDATE … FROM a table of values), not one per row.
         for (let i = 0; i < rows.length; i += 500) {
@@ -623,7 +655,6 @@ export class SqliteFederatedIndex implements FederatedIndex {
       });
     }
     await this.db.transaction((tx) => tx.run("DELETE FROM meta WHERE key = 'sort_keys_pending'"));
-    this.sortKeysChecked = true;
   }
 
   public async confirmSameAs(links: readonly IdentityLink[]): Promise<void> {
@@ -631,6 +662,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
     if (fresh.length === 0) return;
     const at = new Date().toISOString();
     await this.db.transaction(async (tx) => {
+      await indexChanged(tx);
       await insertMany(tx, 'INSERT INTO confirmed_identities (subject, target, confirmed_at)', 3,
         fresh.map((l) => [l.subject, l.target, at]), 'ON CONFLICT DO NOTHING');
       await electWinners(tx, [...(await rekey(tx, fresh.flatMap((l) => [l.subject, l.target])))]);
@@ -691,7 +723,8 @@ export class SqliteFederatedIndex implements FederatedIndex {
       const ranked = [...(order.typeLabels ?? new Map<string, string>())]
         .map(([type, label]) => ({ type, label: sortKey(label) ?? '' }))
         .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : a.type < b.type ? -1 : 1));
-      if (ranked.length > 0) {
+      // Past a few thousand types (peers may send any IRIs), the CASE would outgrow SQLite's parameters: by IRI then.
+      if (ranked.length > 0 && ranked.length <= MAX_RANKED) {
         // A row without a type has no label: NULL, so that it goes last whichever the direction (not the ELSE rank).
         key = `CASE WHEN f.product_type IS NULL THEN NULL ELSE CASE f.product_type ${ranked.map((_, i) => `WHEN ? THEN ${i}`).join(' ')} ELSE ${ranked.length} END END`;
         orderParams.push(...ranked.map((r) => r.type));
@@ -706,11 +739,21 @@ export class SqliteFederatedIndex implements FederatedIndex {
         : `CASE WHEN f.peer_id IS NULL THEN -1 ELSE CASE f.peer_id ${peers.map((_, i) => `WHEN ? THEN ${i}`).join(' ')} ELSE ${peers.length} END END`;
       orderParams.push(...peers.map((p) => p.id));
     } else key = SORT_COLUMNS[order.key];
-    const rows = await this.db.reader.all<EntrySql & { id: number }>(
-      `SELECT f.rowid AS id, f.* FROM ${from.tables} WHERE ${from.where}
-       ORDER BY (${key}) IS NULL, ${key} ${direction}, f.name_key IS NULL, f.name_key, f.item_iri LIMIT ? OFFSET ?`,
-      [...from.params, ...orderParams, ...orderParams, limit, offset]);
-    return rows.map(entryRow);
+    // Rows with a value first, in order, then those without (missing values last, whichever the direction): two
+    // queries, so that each can walk an index in its order (a sort by name walks federated_listed_by_name and
+    // stops at the page) instead of sorting every row for `ORDER BY key IS NULL`.
+    const byName = key === 'f.name_key';
+    const tie = byName ? `f.item_iri ${direction}` : 'f.name_key IS NULL, f.name_key, f.item_iri';
+    const part = async (valued: boolean, skip: number, take: number): Promise<FederatedRow[]> => (await this.db.reader.all<EntrySql & { id: number }>(
+      `SELECT f.rowid AS id, f.* FROM ${from.tables} WHERE ${from.where} AND (${key}) IS ${valued ? 'NOT NULL' : 'NULL'}
+       ORDER BY ${valued ? `${key} ${direction}, ` : ''}${tie} LIMIT ? OFFSET ?`,
+      [...from.params, ...orderParams, ...(valued ? orderParams : []), take, skip])).map(entryRow);
+    const valued = await part(true, offset, limit);
+    if (valued.length === limit) return valued;
+    // Past the rows with a value: how many there are, to know where those without start.
+    const before = valued.length > 0 ? offset + valued.length : ((await this.db.reader.get<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM ${from.tables} WHERE ${from.where} AND (${key}) IS NOT NULL`, [...from.params, ...orderParams]))?.n ?? 0);
+    return [...valued, ...(await part(false, Math.max(0, offset - before), limit - valued.length))];
   }
 
   public supplyGroups(query: FederatedQuery): Promise<SupplyGroup[]> {
@@ -737,11 +780,14 @@ export class SqliteFederatedIndex implements FederatedIndex {
    */
   private directory(): Promise<Map<string, DirectoryEntry>> {
     return this.cached('directory', async () => {
-      const rows = await this.db.reader.all<DirectoryEntry>(
-        `SELECT enterprise_iri AS iri, max(enterprise_name) AS name, max(city) AS city, max(postcode) AS postcode,
-           max(latitude) AS lat, max(longitude) AS lon
-         FROM federated_entries INDEXED BY federated_by_enterprise WHERE enterprise_iri IS NOT NULL GROUP BY enterprise_iri`);
-      return new Map(rows.map((r) => [r.iri, r]));
+      // The listed rows only (a relay's losing copy or a withdrawn row never names or places an enterprise), and of
+      // each enterprise one whole row, its best-ranked source's (SQLite takes the bare columns from the row of
+      // min(rank)): never a name from one row and coordinates from another. From the partial covering index
+      // federated_listed_enterprises alone, in its order.
+      const rows = await this.db.reader.all<DirectoryEntry & { rank: number }>(
+        `SELECT enterprise_iri AS iri, min(rank) AS rank, enterprise_name AS name, city, postcode, latitude AS lat, longitude AS lon
+         FROM federated_entries WHERE winner = 1 AND withdrawn = 0 AND enterprise_iri IS NOT NULL GROUP BY enterprise_iri`);
+      return new Map(rows.map(({ rank: _, ...r }) => [r.iri, r]));
     });
   }
 
@@ -772,11 +818,10 @@ export class SqliteFederatedIndex implements FederatedIndex {
   public places(): Promise<PlaceRow[]> {
     return this.cached('places', async () => {
       // The towns of the enterprises with listed offers, each producer counted once: a town's centre is its producers'.
-      const [groups, directory] = await Promise.all([this.supplyGroups({}), this.directory()]);
-      const listed = new Set(groups.map((g) => g.enterpriseIri));
+      const directory = await this.directory();
       const towns = new Map<string, { city: string; postcode: string | null; lat: number; lon: number; producers: number }>();
       for (const d of directory.values()) {
-        if (!listed.has(d.iri) || d.city === null || d.lat === null || d.lon === null) continue;
+        if (d.city === null || d.lat === null || d.lon === null) continue;
         const key = `${d.city}\u0000${d.postcode ?? ''}`;
         const town = towns.get(key) ?? { city: d.city, postcode: d.postcode, lat: 0, lon: 0, producers: 0 };
         town.lat += d.lat;
@@ -803,7 +848,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
   /** The product types of the listed offers (for labels to sort by). */
   public async productTypes(): Promise<string[]> {
     return (await this.db.reader.all<{ t: string }>(
-      'SELECT DISTINCT product_type AS t FROM federated_entries WHERE winner = 1 AND product_type IS NOT NULL')).map((r) => r.t);
+      'SELECT DISTINCT product_type AS t FROM federated_entries WHERE winner = 1 AND withdrawn = 0 AND product_type IS NOT NULL')).map((r) => r.t);
   }
 
   public async entriesByIds(ids: readonly number[]): Promise<FederatedRow[]> {

@@ -551,10 +551,12 @@ export const MIGRATIONS: readonly Migration[] = [
       -- default order walks names without sorting a territory.
       CREATE INDEX federated_supply ON federated_entries (product_type, enterprise_iri, peer_id, postcode, in_stock, product_key,
         offer_iri, latitude, longitude) WHERE winner = 1 AND withdrawn = 0;
-      CREATE INDEX federated_listed_by_name ON federated_entries (name_key) WHERE winner = 1 AND withdrawn = 0;
-      -- Each enterprise once with where it is, for a map, from the index alone.
-      DROP INDEX federated_by_enterprise;
-      CREATE INDEX federated_by_enterprise ON federated_entries (enterprise_iri, enterprise_name, city, postcode, latitude, longitude);
+      CREATE INDEX federated_listed_by_name ON federated_entries (name_key, item_iri) WHERE winner = 1 AND withdrawn = 0;
+      -- Each listed enterprise once, from its best-ranked row, with where it is: for a map, from the index alone.
+      CREATE INDEX federated_listed_enterprises ON federated_entries (enterprise_iri, rank, enterprise_name, city, postcode, latitude,
+        longitude) WHERE winner = 1 AND withdrawn = 0;
+      -- What the answers kept for people were computed at: bumped by every change of the index.
+      INSERT INTO meta (key, value) VALUES ('index_generation', '0') ON CONFLICT (key) DO NOTHING;
     `,
   },
   {

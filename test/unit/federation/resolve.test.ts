@@ -119,6 +119,23 @@ describe('federation: resolving near= (coordinates, or a town of the catalogue)'
   };
   const suggestions = (error: BadRequestHttpError): string[] => (error.extensions['suggestions'] as { value: string }[]).map((s) => s.value);
 
+  it('takes coordinates as people paste them: a space, a comma and a space, French decimal commas', async () => {
+    for (const written of ['45.83 1.26', '45.83, 1.26', '45.83;1.26', '45,83 ; 1,26', '45,83, 1,26', '45,83 1,26']) {
+      expect(await resolvePlace(places, written), written).to.deep.equal({ lat: 45.83, lon: 1.26 });
+    }
+    // Numbers that are no pair of coordinates: the format is said, not "no known town".
+    for (const bad of ['45,83,1,26', '45.83;;1', '1.2.3 4']) {
+      const error = await resolvePlace(places, bad).then(() => undefined, (e: unknown) => e as BadRequestHttpError);
+      expect(error?.message, bad).to.include('latitude,longitude');
+    }
+  });
+
+  it('takes a town written without its postcode when another of its name has one', async () => {
+    const withTwin: readonly PlaceRow[] = [...PLACES, { city: 'Sans Code', postcode: '87000', lat: 45, lon: 1.5, producers: 2 }];
+    expect(await resolvePlace(async () => withTwin, 'Sans Code')).to.deep.equal({ lat: 46, lon: 1 });
+    expect(await resolvePlace(async () => withTwin, 'Sans Code (87000)')).to.deep.equal({ lat: 45, lon: 1.5 });
+  });
+
   it('takes coordinates in degrees, without asking for the towns', async () => {
     asked = 0;
     expect(await resolvePlace(places, '45.83,1.26')).to.deep.equal({ lat: 45.83, lon: 1.26 });

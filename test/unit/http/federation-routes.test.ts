@@ -194,7 +194,7 @@ describe('http: the federation routes', function () {
     }
   });
 
-  it('pages /rows up to page 2000 (an empty page past the end), and refuses page 2001 with a 400', async () => {
+  it('pages /rows down to the 50,000th row (an empty page past the end), and refuses a page beyond with a 400', async () => {
     type Page = { total: number; page: number; rows: { name: string }[] };
     const pages = [1, 2, 3].map(async (page) => (await get(`/api/federation/rows?page=${page}&page_size=2&sort=-price`)).json<Page>());
     const together = (await Promise.all(pages)).flatMap((p) => p.rows.map((r) => r.name));
@@ -205,8 +205,12 @@ describe('http: the federation routes', function () {
     expect(last.status).to.equal(200);
     expect(last.json<Page>()).to.include({ total: 6, page: 2000 });
     expect(last.json<Page>().rows).to.deep.equal([]);
-    expect(expectProblem(await get('/api/federation/rows?page=2001'), 400).detail).to.include('at most 2000');
-    expectProblem(await get('/api/federation/rows?page=2001&page_size=1'), 400);
+    expect(expectProblem(await get('/api/federation/rows?page=2001'), 400).detail).to.include('page 2000 at most');
+    // Counted in rows: a larger page goes no deeper.
+    expect((await get('/api/federation/rows?page=100&page_size=500')).status).to.equal(200);
+    expect(expectProblem(await get('/api/federation/rows?page=101&page_size=500'), 400).detail).to.include('page 100 at most');
+    expect((await get('/api/federation/rows?page=50000&page_size=1')).status).to.equal(200);
+    expectProblem(await get('/api/federation/rows?page=50001&page_size=1'), 400);
     expectProblem(await get('/api/federation/rows?page_size=501'), 400);
   });
 

@@ -417,7 +417,13 @@ describe('SQLite federated index: the answers for people (counts, sorted pages, 
   });
 
   describe('the answer cache', () => {
-    it('answers again after any commit: a stock change, a new row, a withdrawal', async () => {
+    /** A change of the index as its writers make it: the rows, and the mark that the index changed, in one transaction. */
+    const change = (work: (tx: SqlConnection) => Promise<unknown>): Promise<void> => db.transaction(async (tx) => {
+      await work(tx);
+      await tx.run("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'");
+    });
+
+    it('answers again after any change of the index: a stock change, a new row, a withdrawal', async () => {
       const stocked = async (): Promise<number> => (await index.supplyGroups({})).reduce((s, g) => s + g.inStock, 0);
       const producers = async (): Promise<number> => (await index.producerRows({}, 10)).total;
       const towns = async (): Promise<number> => (await index.places()).length;
@@ -425,13 +431,37 @@ describe('SQLite federated index: the answers for people (counts, sorted pages, 
       expect([await stocked(), await producers(), await towns(), await types()]).to.deep.equal([6, 3, 2, 4]);
       // Asked again with nothing committed: the same answer (from the cache).
       expect(await index.supplyGroups({})).to.equal(await index.supplyGroups({}));
-      await db.transaction((tx) => tx.run('UPDATE federated_entries SET in_stock = 0, stock = 0 WHERE item_iri LIKE ?', ['%/i/pommes']));
+      // A commit that does not change the index (a feed event, a sync attempt) keeps the answers.
+      await db.transaction((tx) => tx.run("INSERT INTO meta (key, value) VALUES ('unrelated', 'x')"));
+      expect(await index.supplyGroups({})).to.equal(await index.supplyGroups({}));
+      await change((tx) => tx.run('UPDATE federated_entries SET in_stock = 0, stock = 0 WHERE item_iri LIKE ?', ['%/i/pommes']));
       expect(await stocked()).to.equal(5);
       expect(await types()).to.equal(3);
-      await write([{ slug: 'autre', name: 'Autre chose', enterprise: OTHER_LIMOGES, peer: 0, type: APPLE, price: 1 }]);
+      await change((tx) => insertRow(tx, peerIds, { slug: 'autre', name: 'Autre chose', enterprise: OTHER_LIMOGES, peer: 0, type: APPLE, price: 1 }));
       expect([await stocked(), await producers(), await towns(), await types()]).to.deep.equal([6, 4, 3, 4]);
-      await db.transaction((tx) => tx.run('UPDATE federated_entries SET withdrawn = 1 WHERE enterprise_iri = ?', [OTHER_LIMOGES.iri]));
+      // Written by another process (`maillon sync` beside `serve`): the mark is in the database, so it counts too.
+      const other = await SqliteDatabase.open(join(folder, 'node.db'));
+      try {
+        await other.transaction(async (tx) => {
+          await tx.run('UPDATE federated_entries SET withdrawn = 1 WHERE enterprise_iri = ?', [OTHER_LIMOGES.iri]);
+          await tx.run("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'");
+        });
+      } finally {
+        await other.close();
+      }
       expect([await stocked(), await producers(), await towns(), await types()]).to.deep.equal([5, 3, 2, 3]);
+    });
+
+    it('names and places an enterprise from its listed rows only: never a losing copy\'s or a withdrawn row\'s word', async () => {
+      // A relay's losing copy and a withdrawn row that say another name and place for the same enterprise.
+      const usurper: Enterprise = { ...FERME, name: 'ZZZ Usurpateur', city: 'Zanzibar', postcode: '99999', lat: 43, lon: 5.4 };
+      await change(async (tx) => {
+        await insertRow(tx, peerIds, { slug: 'usurpe', name: 'Carottes (relais)', enterprise: usurper, peer: 2, type: CARROT, winner: false });
+        await insertRow(tx, peerIds, { slug: 'retire', name: 'Vieux', enterprise: { ...usurper, lat: 60 }, peer: 2, type: CARROT, withdrawn: true });
+      });
+      const ferme = (await index.producerRows({}, 10)).producers.find((p) => p.iri === FERME.iri);
+      expect(ferme).to.include({ name: FERME.name, city: FERME.city, postcode: FERME.postcode, lat: FERME.lat, lon: FERME.lon });
+      expect((await index.places()).map((p) => p.city)).to.not.include('Zanzibar');
     });
 
     it('keeps the answers of different queries apart', async () => {
