@@ -11,7 +11,7 @@ describe('which peers a sync schedule takes', () => {
   const at = (offsetMs: number): string => new Date(now.getTime() + offsetMs).toISOString();
   const peer = (id: number, status: string, nextAttemptAt: string | null): PeerRow => ({
     id, name: `p${id}`, url: `https://p${id}.example/`, origin: `https://p${id}.example`, token: null, tokenHeader: 'authorization',
-    profile: 'dfc-v1', intervalSeconds: 300, createdAt: at(-86_400_000), status, lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt,
+    profile: 'dfc-v1', kind: 'dfc', intervalSeconds: 300, createdAt: at(-86_400_000), status, lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt,
     failures: status === 'failed' ? 1 : 0, lastError: null, lastSummary: null,
   });
 
