@@ -28,7 +28,9 @@ import { NodeTimers, type Timers } from './timers/timers.js';
 import { RenderCache } from './http/render.js';
 import { safeFetch, type FetchPolicy, type SafeFetch } from './net/safe-fetch.js';
 import { subscribeToPeer, type SubscribeOutcome } from './sync/subscribe.js';
-import type { PeerRow } from './store/federation.js';
+import type { PeerKind, PeerRow } from './store/federation.js';
+import { detectPeerKind } from './sync/solid-snapshot.js';
+import { fetchPage } from './sync/peer-fetch.js';
 import { OrderService } from './orders/order-service.js';
 import { HttpUpstreamOrders } from './orders/upstream.js';
 import { ListingService } from './orders/listings.js';
@@ -55,6 +57,8 @@ export interface NodeParts {
   readonly listings: ListingService;
   /** Registers our webhook at a peer. */
   subscribe(peer: PeerRow): Promise<SubscribeOutcome>;
+  /** Whether a URL is a Solid pod or WebID (`solid`) or else a DFC node (`dfc`), read under the node's fetch rules. */
+  detectPeerKind(url: string): Promise<PeerKind>;
   /** Orders of our enterprises, and the stock they hold. */
   readonly orders: OrderService;
   /** Verifies OpenID Connect tokens of the configured issuers. */
@@ -186,6 +190,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
       const withToken: PeerRow = token === undefined ? peer : { ...peer, token: token.token, tokenHeader: 'authorization' };
       return subscribeToPeer(withToken, { feed: store.feed, fetch, policy, ownBase: base });
     },
+    detectPeerKind: (url) => detectPeerKind(url, (request) => fetchPage(request, policy, fetch)),
     close: async () => {
       timers.cancelAll();
       await notifier.stop();

@@ -75,12 +75,12 @@ async function main(): Promise<void> {
     loaderProperties: { mainModulePath: main, typeChecking: false, moduleState: await moduleState(main), logLevel: 'warn' },
     config: join(main, 'config', config),
     shorthand: {
-      port: Number(port), baseUrl: `http://127.0.0.1:${port}/`, loggingLevel: process.env['CSS_LOG_LEVEL'] ?? 'warn',
+      port: Number(port), baseUrl: process.env['CSS_BASE_URL'] ?? `http://127.0.0.1:${port}/`, loggingLevel: process.env['CSS_LOG_LEVEL'] ?? 'warn',
       ...(root === undefined ? {} : { rootFilePath: root }),
     },
   });
   await app.start();
-  process.stdout.write(`CSS listening on http://127.0.0.1:${port}/\n`);
+  process.stdout.write(`CSS listening on ${process.env['CSS_BASE_URL'] ?? `http://127.0.0.1:${port}/`}\n`);
   const stop = (): void => void app.stop().finally(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

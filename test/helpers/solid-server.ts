@@ -21,6 +21,11 @@ export interface SolidServer {
 export interface SolidServerOptions {
   readonly config?: 'default.json' | 'file.json' | string;
   readonly rootFilePath?: string;
+  /**
+   * The host name of its base URL: `127.0.0.1` (default), or `localhost`, which a pod needs for logins: CSS
+   * verifies a WebID only when it is https or http on localhost.
+   */
+  readonly hostname?: '127.0.0.1' | 'localhost';
   /** How long it may take to start (ms). */
   readonly timeout?: number;
 }
@@ -43,12 +48,12 @@ export async function startSolidServer(options: SolidServerOptions = {}): Promis
   const port = await freePort();
   const args = ['--import', 'tsx', join(import.meta.dirname, 'solid-server-child.ts'), String(port), options.config ?? 'default.json'];
   if (options.rootFilePath !== undefined) args.push(options.rootFilePath);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = `http://${options.hostname ?? '127.0.0.1'}:${port}/`;
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CSS_BASE_URL: url } });
   let logs = '';
   child.stdout?.on('data', (chunk: Buffer) => (logs += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (logs += chunk.toString('utf8')));
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const url = `http://127.0.0.1:${port}/`;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`CSS did not start in time:\n${logs}`)), options.timeout ?? 45_000);
     const check = (): void => {
