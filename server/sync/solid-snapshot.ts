@@ -18,7 +18,7 @@ import { failure, type Failure } from '../errors/failure.js';
 import type { Problem } from '../errors/problem.js';
 import type { PeerKind, SourceValidators } from '../store/federation.js';
 import type { SnapshotPage } from './merge.js';
-import { decoderInput, pageMediaType, type FetchedPage } from './peer-fetch.js';
+import { decoderInput, pageMediaType, type FetchedPage, type FetchOutcome } from './peer-fetch.js';
 import { finishSnapshot } from './snapshot.js';
 import {
   credentials, decodePage, kept, MAX_PAGES, sameOrigin, SNAPSHOT_BUDGET, type PageFetch, type PeerSyncOutcome, type SyncParts, type SyncRun,
@@ -87,7 +87,13 @@ function dfcRecords(records: readonly DfcRecord[]): DfcRecord[] {
 }
 
 /** One thing to read: a container (walked) or a document (decoded). */
-interface Target { readonly url: string; readonly container: boolean; readonly depth: number }
+interface Target {
+  readonly url: string;
+  readonly container: boolean;
+  readonly depth: number;
+  /** The page, when finding the roots fetched it already (not fetched twice). */
+  readonly page?: FetchedPage;
+}
 
 /**
  * Where the catalogue of a pod peer is: its URL as a container or a document, or, for a WebID, the containers
@@ -100,11 +106,11 @@ async function rootsOf(parts: SyncParts, run: SyncRun): Promise<{ roots: Target[
   const page = fetched.page;
   const triples = triplesOf(page);
   const url = page.url;
-  if (isContainer(triples, url) || url.endsWith('/')) return { roots: [{ url, container: true, depth: 0 }] };
+  if (isContainer(triples, url) || url.endsWith('/')) return { roots: [{ url, container: true, depth: 0, page }] };
   const indexes = objects(triples, undefined, SOLID.publicTypeIndex).filter((i) => sameOrigin(i, peer.url));
   if (indexes.length === 0) {
     if (isWebIdProfile(triples)) return { failure: failure('not-dfc', 'the WebID has no public type index on its own origin: give the URL of the catalogue\'s container instead', peer.url) };
-    return { roots: [{ url, container: false, depth: 0 }] };
+    return { roots: [{ url, container: false, depth: 0, page }] };
   }
   const roots: Target[] = [];
   for (const index of indexes.slice(0, 2)) {
@@ -160,7 +166,7 @@ export async function solidSnapshotSync(parts: SyncParts, run: SyncRun): Promise
     if (++fetchedCount > MAX_PAGES) return failed(failure('too-large', `more than ${MAX_PAGES} documents in one pod snapshot`, peer.url));
     const target = queue.shift() as Target;
     const validators = known.get(target.url);
-    const fetched = await parts.fetch({
+    const fetched: FetchOutcome = target.page !== undefined ? { ok: true, page: target.page } : await parts.fetch({
       url: target.url, accept: ACCEPT, ...credentials(peer),
       ...(validators?.etag != null ? { etag: validators.etag } : {}),
       ...(validators?.lastModified != null ? { lastModified: validators.lastModified } : {}),
