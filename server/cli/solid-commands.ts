@@ -5,6 +5,7 @@
  */
 import type { NodeParts } from '../main.js';
 import { followFeed } from '../solid/follow.js';
+import { holdProcess } from '../timers/timers.js';
 import { makePublic, registerInTypeIndex } from '../solid/pod-setup.js';
 import { containerUrl, publishToPod, type PublishSummary } from '../solid/publisher.js';
 import { openPodSession, type PodCredentials, type PodSession } from '../solid/session.js';
@@ -73,13 +74,14 @@ export async function solidCommand(node: NodeParts, sub: string | undefined, opt
         try {
           io.out(report(await publish(false)));
         } catch (error: unknown) {
-          io.err(`maillon: publishing to ${container} failed, tried again at the next change: ${error instanceof Error ? error.message : String(error)}\n`);
+          io.err(`maillon: publishing to ${container} failed (tried again in a second): ${error instanceof Error ? error.message : String(error)}\n`);
           throw error;
         }
       },
     });
-    io.out(`following the changes of ${eid} (Ctrl-C to stop)\n`);
-    await new Promise<void>((resolve) => {
+    // The handlers are in place before the line that says it follows: whoever waits for that line may signal at once.
+    const release = holdProcess();
+    const signalled = new Promise<void>((resolve) => {
       const done = (): void => {
         process.off('SIGINT', done);
         process.off('SIGTERM', done);
@@ -88,7 +90,10 @@ export async function solidCommand(node: NodeParts, sub: string | undefined, opt
       process.on('SIGINT', done);
       process.on('SIGTERM', done);
     });
+    io.out(`following the changes of ${eid} (Ctrl-C to stop)\n`);
+    await signalled;
     stop();
+    release();
     return 0;
   } catch (error: unknown) {
     if (error instanceof UsageError) throw error;

@@ -17,7 +17,10 @@ import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../ontology/r
 import { DFC_B, RDF, SOLID } from '../../ontology/vocabulary.js';
 import { containerUrl, publishToPod, type PublishSummary } from '../../server/solid/publisher.js';
 import { startFederationNode, type FederationNode } from '../helpers/federation.js';
-import { runMaillon } from '../helpers/maillon-process.js';
+import { runMaillon, spawnMaillon } from '../helpers/maillon-process.js';
+import { loadConfig } from '../../server/config.js';
+import { createLogger } from '../../server/logging.js';
+import { openNode } from '../../server/main.js';
 import { createAccount, freePort, startSolidServer, type SolidServer } from '../helpers/solid-server.js';
 
 const EID = 'ferme-des-trois-chenes';
@@ -199,6 +202,47 @@ describe('Solid pods', function () {
         expect((await reader.node.store.provenance.peerCounts(good.id)).active).to.be.greaterThan(40);
       } finally {
         await new Promise<void>((resolve) => failing.close(() => resolve()));
+      }
+    });
+  });
+
+  describe('maillon solid publish --follow', () => {
+    let css: SolidServer;
+    before(async () => {
+      css = await startSolidServer();
+    });
+    after(async () => {
+      await css?.stop();
+    });
+
+    it('keeps the pod up to date within seconds of a change', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'maillon-follow-'));
+      expect((await runMaillon(['import', 'examples/network/ferme-des-trois-chenes.jsonld', '--enterprise', EID, '--data-dir', dir])).code).to.equal(0);
+      const follower = spawnMaillon(['solid', 'publish', '--pod', css.url, '--enterprise', EID, '--follow', '--data-dir', dir]);
+      try {
+        const deadline = Date.now() + 60_000;
+        while (!follower.out().includes('following the changes') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        expect(follower.out(), follower.err()).to.include('following the changes');
+        // Another process changes the catalogue (the same database).
+        const node = await openNode(loadConfig({ 'data-dir': dir }, { MAILLON_LOG_LEVEL: 'silent' }), createLogger('silent'));
+        try {
+          await node.catalog.updateOffer(EID, 'poireaux', { text: '{"dfc-b:hasPrice": 12.34}', mediaType: 'application/json' });
+        } finally {
+          await node.close();
+        }
+        const changedAt = Date.now();
+        const url = `${css.url}dfc/${EID}/products/poireaux.ttl`;
+        let text = '';
+        while (!text.includes('12.34') && Date.now() - changedAt < 10_000) {
+          await new Promise((r) => setTimeout(r, 200));
+          text = await (await fetch(url)).text();
+        }
+        expect(text, follower.out() + follower.err()).to.include('12.34');
+        expect(Date.now() - changedAt).to.be.lessThan(5_000);
+        expect(follower.out()).to.match(/1 document written \(0 new\)/u);
+      } finally {
+        follower.child.kill('SIGTERM');
+        expect((await follower.exited).code).to.equal(0);
       }
     });
   });
