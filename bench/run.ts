@@ -20,6 +20,7 @@ const BENCHMARKS: readonly { readonly name: string; readonly load: () => Promise
   { name: 'search', load: () => import('./search.js') },
   { name: 'feed', load: () => import('./feed.js') },
   { name: 'orders', load: () => import('./orders.js') },
+  { name: 'solid', load: () => import('./solid.js') },
 ];
 
 const HEADERS = ['operation', 'ms (median)', 'min–max', 'runs', 'offers/s', 'vs counterpart', 'note'] as const;

@@ -35,6 +35,8 @@ export interface PublishOptions {
   readonly force?: boolean;
   /** Deadline of each request to the pod, in ms (default 30 s). */
   readonly timeoutMs?: number;
+  /** Requests to the pod in flight at once (default {@link DEFAULT_CONCURRENCY}). */
+  readonly concurrency?: number;
   readonly now?: () => Date;
 }
 
@@ -92,6 +94,18 @@ export async function documentsOf(catalogue: CatalogueSource, eid: string, conta
   return podLayout({ container, profile, entries, groups: [...groups.values()], categories });
 }
 
+/** Default of {@link PublishOptions.concurrency}: a few writes in flight hide the pod's latency, without flooding it. */
+export const DEFAULT_CONCURRENCY = 6;
+
+/** Runs `work` on every item, at most `limit` at once. */
+async function inPool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
 /** Why a response refused a write, in a line. */
 async function refusal(response: Response): Promise<string> {
   const text = (await response.text().catch(() => '')).replace(/\s+/gu, ' ').trim().slice(0, 200);
@@ -117,11 +131,14 @@ export async function publishToPod(options: PublishOptions): Promise<PublishSumm
   let created = 0;
   let unchanged = 0;
 
-  for (const doc of documents) {
+  const limit = options.concurrency ?? DEFAULT_CONCURRENCY;
+  // The documents in a stable order, whatever order the writes end in (the report lists them so).
+  const order = new Map(documents.map((d, i) => [d.url, i]));
+  await inPool(documents, limit, async (doc) => {
     const previous = held.get(doc.url);
     if (previous !== undefined && previous.hash === doc.hash && options.force !== true) {
       unchanged++;
-      continue;
+      return;
     }
     const headers: Record<string, string> = { 'content-type': 'text/turtle' };
     // Replace only what we wrote, create only what is not there: anything else changed behind our back.
@@ -138,18 +155,17 @@ export async function publishToPod(options: PublishOptions): Promise<PublishSumm
           ? `changed in the pod since we published it (${previous === undefined ? 'it exists already, and was not written by this node' : 'its ETag is not the one we wrote'}); not overwritten: check it, then publish with --force to replace it`
           : `refused by the pod: ${message}`,
       });
-      continue;
+      return;
     }
     await response.body?.cancel();
     if (previous === undefined) created++;
     written.push(doc.url);
     const etag = response.headers.get('etag') ?? (await send(doc.url, { method: 'HEAD' }).then((r) => (r.ok ? r.headers.get('etag') : null), () => null));
     await options.ledger.record({ url: doc.url, container: options.container, eid: options.eid, hash: doc.hash, etag, publishedAt: now().toISOString() });
-  }
+  });
 
   const current = new Set(documents.map((d) => d.url));
-  for (const previous of held.values()) {
-    if (current.has(previous.url)) continue;
+  await inPool([...held.values()].filter((p) => !current.has(p.url)), limit, async (previous) => {
     const headers: Record<string, string> = {};
     if (options.force !== true && previous.etag !== null) headers['if-match'] = previous.etag;
     const response = await send(previous.url, { method: 'DELETE', headers });
@@ -166,6 +182,10 @@ export async function publishToPod(options: PublishOptions): Promise<PublishSumm
           : `not deleted, refused by the pod: ${message}`,
       });
     }
-  }
+  });
+  const byUrl = (x: string, y: string): number => (order.get(x) ?? 0) - (order.get(y) ?? 0) || (x < y ? -1 : x > y ? 1 : 0);
+  written.sort(byUrl);
+  deleted.sort(byUrl);
+  conflicts.sort((x, y) => byUrl(x.url, y.url));
   return { container: options.container, written, created, deleted, unchanged, conflicts, ms: Date.now() - started };
 }

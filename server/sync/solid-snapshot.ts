@@ -12,6 +12,7 @@
  * @packageDocumentation
  */
 import { Parser, type Quad } from 'n3';
+import { DCTERMS } from '../../ontology/streams.js';
 import { DFC_B, LDP, PIM, RDF, SOLID } from '../../ontology/vocabulary.js';
 import type { DfcRecord } from '../../ontology/records.js';
 import { failure, type Failure } from '../errors/failure.js';
@@ -26,6 +27,9 @@ import {
 
 /** What a pod is asked for: Turtle first (every Solid server speaks it), JSON-LD after. */
 const ACCEPT = 'text/turtle, application/ld+json;q=0.8, application/n-triples;q=0.5';
+
+/** Documents of a pod fetched at once. */
+export const FETCH_CONCURRENCY = 6;
 
 /** Deepest sub-container walked below a catalogue container. */
 export const MAX_CONTAINER_DEPTH = 4;
@@ -93,6 +97,20 @@ interface Target {
   readonly depth: number;
   /** The page, when finding the roots fetched it already (not fetched twice). */
   readonly page?: FetchedPage;
+  /** When its container's listing says it was last modified (`dc:modified`, as written), if it says. */
+  readonly listed?: string;
+}
+
+/** The `dc:modified` a container's listing gives each member, as written. */
+function listedModified(triples: readonly Quad[]): Map<string, string> {
+  const listed = new Map<string, string>();
+  for (const t of triples) if (t.predicate.value === DCTERMS.modified && t.object.termType === 'Literal') listed.set(t.subject.value, t.object.value);
+  return listed;
+}
+
+/** Whether a stored validator is a listed `dc:modified` (ISO 8601), which is no HTTP date to send as If-Modified-Since. */
+function isListedTime(value: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}T/u.test(value);
 }
 
 /**
@@ -162,56 +180,81 @@ export async function solidSnapshotSync(parts: SyncParts, run: SyncRun): Promise
   let notModified = 0;
   let fetchedCount = 0;
 
-  while (queue.length > 0) {
-    if (++fetchedCount > MAX_PAGES) return failed(failure('too-large', `more than ${MAX_PAGES} documents in one pod snapshot`, peer.url));
-    const target = queue.shift() as Target;
-    const validators = known.get(target.url);
-    const fetched: FetchOutcome = target.page !== undefined ? { ok: true, page: target.page } : await parts.fetch({
+  // A document whose container lists the same modification time as when we last read it is not asked again: a
+  // pod that does not change that time when it changes a document only hides its own change. Containers are read
+  // whole every time (one request each), so that what they list is current.
+  const unchangedByListing = (target: Target): boolean =>
+    !target.container && target.listed !== undefined && known.get(target.url)?.lastModified === target.listed;
+  const fetchTarget = (target: Target): Promise<FetchOutcome> | undefined => {
+    if (target.page !== undefined) return Promise.resolve({ ok: true, page: target.page });
+    if (unchangedByListing(target)) return undefined;
+    const validators = target.container ? undefined : known.get(target.url);
+    return parts.fetch({
       url: target.url, accept: ACCEPT, ...credentials(peer),
       ...(validators?.etag != null ? { etag: validators.etag } : {}),
-      ...(validators?.lastModified != null ? { lastModified: validators.lastModified } : {}),
+      ...(validators?.lastModified != null && !isListedTime(validators.lastModified) ? { lastModified: validators.lastModified } : {}),
     });
-    if (!fetched.ok) {
-      // A document the pod does not let us read, or that is no RDF (an image in the container): not catalogue.
-      if (!target.container && skippable(fetched.failure)) continue;
-      return failed(fetched.failure);
-    }
-    const page = fetched.page;
-    bytes += page.bytes;
-    if (bytes > policy.maxBytes * SNAPSHOT_BUDGET) return failed(failure('too-large', `the pod snapshot exceeds ${policy.maxBytes * SNAPSHOT_BUDGET} bytes`, target.url));
-    sources.set(target.url, page.status === 304 ? validators ?? { etag: null, lastModified: null } : { etag: page.etag ?? null, lastModified: page.lastModified ?? null });
-    if (page.status === 304) {
-      notModified++;
-      pages.push({ url: target.url, status: 304 });
-      // An unchanged container hides its members: read again every document the last snapshot read under it.
-      if (target.container) {
-        for (const previous of known.keys()) {
-          if (previous !== target.url && previous.startsWith(target.url)) enqueue({ url: previous, container: previous.endsWith('/'), depth: target.depth + 1 });
+  };
+
+  while (queue.length > 0) {
+    // A few documents fetched at once (a pod is many small documents: latency, not bandwidth, is the cost), then
+    // handled in the order they were queued, so the outcome does not depend on which answered first.
+    const batch = queue.splice(0, FETCH_CONCURRENCY);
+    if (fetchedCount + batch.length > MAX_PAGES) return failed(failure('too-large', `more than ${MAX_PAGES} documents in one pod snapshot`, peer.url));
+    fetchedCount += batch.length;
+    const outcomes = await Promise.all(batch.map(fetchTarget));
+    for (const [i, target] of batch.entries()) {
+      const validators = known.get(target.url);
+      const fetched = outcomes[i] ?? (validators !== undefined ? { ok: true, page: { url: target.url, status: 304, bytes: 0 } } as const : undefined);
+      if (fetched === undefined) continue;
+      if (!fetched.ok) {
+        // A document the pod does not let us read, or that is no RDF (an image in the container): not catalogue.
+        if (!target.container && skippable(fetched.failure)) continue;
+        return failed(fetched.failure);
+      }
+      const page = fetched.page;
+      bytes += page.bytes;
+      if (bytes > policy.maxBytes * SNAPSHOT_BUDGET) return failed(failure('too-large', `the pod snapshot exceeds ${policy.maxBytes * SNAPSHOT_BUDGET} bytes`, target.url));
+      // A document's validators: its ETag, and the time its container listed (else its Last-Modified).
+      const etag = page.status === 304 ? validators?.etag ?? null : page.etag ?? null;
+      const lastModified = target.listed ?? (page.status === 304 ? validators?.lastModified ?? null : page.lastModified ?? null);
+      sources.set(target.url, { etag, lastModified });
+      if (page.status === 304) {
+        notModified++;
+        pages.push({ url: target.url, status: 304 });
+        // An unchanged container hides its members: read again every document the last snapshot read under it.
+        if (target.container) {
+          for (const previous of known.keys()) {
+            if (previous !== target.url && previous.startsWith(target.url)) enqueue({ url: previous, container: previous.endsWith('/'), depth: target.depth + 1 });
+          }
         }
-      }
-    } else if (target.container) {
-      pages.push({ url: target.url, status: 200, records: [] });
-      const base = page.url;
-      for (const member of objects(triplesOf(page), base, LDP.contains)) {
-        // Only the container's own members: a listing cannot send us elsewhere in the pod, or off it.
-        if (!member.startsWith(base) || member === base || member.includes('#')) continue;
-        const container = member.endsWith('/');
-        if (container && target.depth + 1 > MAX_CONTAINER_DEPTH) continue;
-        enqueue({ url: member, container, depth: target.depth + 1 });
-      }
-    } else {
-      const decoding = await decodePage(parts.decoder, decoderInput(page), { mediaType: pageMediaType(page), base: page.url }, target.url);
-      if (!decoding.ok) return failed(decoding.failure);
-      const { decoded } = decoding;
-      const documentErrors = decoded.problems.filter((p) => p.id === null && p.severity === 'error');
-      if (documentErrors.length > 0) {
-        // One broken document of the pod is quarantined under its URL; the rest of the catalogue is read.
-        quarantine.set(target.url, { iri: target.url, type: null, problems: documentErrors });
+      } else if (target.container) {
         pages.push({ url: target.url, status: 200, records: [] });
-        continue;
+        const base = page.url;
+        const listing = triplesOf(page);
+        const listed = listedModified(listing);
+        for (const member of objects(listing, base, LDP.contains)) {
+          // Only the container's own members: a listing cannot send us elsewhere in the pod, or off it.
+          if (!member.startsWith(base) || member === base || member.includes('#')) continue;
+          const container = member.endsWith('/');
+          if (container && target.depth + 1 > MAX_CONTAINER_DEPTH) continue;
+          const modified = listed.get(member);
+          enqueue({ url: member, container, depth: target.depth + 1, ...(modified !== undefined ? { listed: modified } : {}) });
+        }
+      } else {
+        const decoding = await decodePage(parts.decoder, decoderInput(page), { mediaType: pageMediaType(page), base: page.url }, target.url);
+        if (!decoding.ok) return failed(decoding.failure);
+        const { decoded } = decoding;
+        const documentErrors = decoded.problems.filter((p) => p.id === null && p.severity === 'error');
+        if (documentErrors.length > 0) {
+          // One broken document of the pod is quarantined under its URL; the rest of the catalogue is read.
+          quarantine.set(target.url, { iri: target.url, type: null, problems: documentErrors });
+          pages.push({ url: target.url, status: 200, records: [] });
+          continue;
+        }
+        for (const rejected of decoded.rejected) quarantine.set(rejected.id, { iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
+        pages.push({ url: target.url, status: 200, records: kept(dfcRecords(decoded.records)) });
       }
-      for (const rejected of decoded.rejected) quarantine.set(rejected.id, { iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
-      pages.push({ url: target.url, status: 200, records: kept(dfcRecords(decoded.records)) });
     }
     onProgress?.({ pages: pages.length, queued: queue.length, bytes });
   }

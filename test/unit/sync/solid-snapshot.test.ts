@@ -107,6 +107,37 @@ describe('solid-snapshot (a pod peer)', () => {
     expect(outcome.ok && outcome.summary.quarantined).to.equal(1);
   });
 
+  it('asks again only for the documents whose container lists a new modification time', async () => {
+    const root = `${POD}/erin/`;
+    const listing = (a: string, b: string): string => `${container(root, [`${root}a.ttl`, `${root}b.ttl`])}`
+      + `<${root}a.ttl> <http://purl.org/dc/terms/modified> "${a}"^^<http://www.w3.org/2001/XMLSchema#dateTime>.\n`
+      + `<${root}b.ttl> <http://purl.org/dc/terms/modified> "${b}"^^<http://www.w3.org/2001/XMLSchema#dateTime>.\n`;
+    const documents: Record<string, string> = {
+      [root]: listing('2026-01-01T10:00:00.100Z', '2026-01-01T10:00:00.200Z'),
+      [`${root}a.ttl`]: product(`${root}a.ttl`, 'A'),
+      [`${root}b.ttl`]: product(`${root}b.ttl`, 'B'),
+    };
+    const pod = scriptedPod(documents);
+    const peer: PeerRow = await node.store.provenance.addPeer({ name: 'erin', url: root, kind: 'solid' }, POD);
+    const parts: SyncParts = {
+      provenance: node.store.provenance, feed: node.store.feed, decoder: node.decoder, ownBase: node.base, policy: DEFAULT_FETCH_POLICY, graceMs: 0, fetch: pod.fetch,
+    };
+    const again = (): ReturnType<typeof solidSnapshotSync> =>
+      solidSnapshotSync(parts, { peer, started: Date.now(), startedAt: new Date(), deadline: Date.now() + 60_000, budgetMs: 60_000 });
+    expect((await again()).ok).to.equal(true);
+    pod.asked.length = 0;
+    const unchanged = await again();
+    expect(pod.asked).to.deep.equal([root]);
+    expect(unchanged.ok && unchanged.summary.notModified).to.equal(2);
+    // b.ttl changes (a new name), and its listed time with it.
+    documents[`${root}b.ttl`] = product(`${root}b.ttl`, 'B2');
+    documents[root] = listing('2026-01-01T10:00:00.100Z', '2026-01-01T10:00:00.900Z');
+    pod.asked.length = 0;
+    const changed = await again();
+    expect(pod.asked).to.deep.equal([root, `${root}b.ttl`]);
+    expect(changed.ok && changed.summary.updated).to.equal(1);
+  });
+
   it('tells a pod (a container, a WebID) from a DFC node', async () => {
     const pod = scriptedPod({
       [`${POD}/c/`]: container(`${POD}/c/`, []),
