@@ -182,6 +182,15 @@ describe('Solid pods', function () {
       expect(second.ok && second.summary.added + second.summary.updated + second.summary.withdrawn).to.equal(0);
     });
 
+    it('takes a pod peer through the HTTP API too ("kind": "solid")', async () => {
+      const headers = { authorization: `Bearer ${reader.adminToken}`, 'content-type': 'application/json' };
+      const added = await reader.request('POST', '/api/sync/peers', { headers, body: JSON.stringify({ url: `${container}products/`, name: 'pod-products', kind: 'solid' }) });
+      expect(added.status, added.text).to.equal(201);
+      expect(added.json<{ kind: string }>().kind).to.equal('solid');
+      const refused = await reader.request('POST', '/api/sync/peers', { headers, body: JSON.stringify({ url: `${css.url}other/`, kind: 'ftp' }) });
+      expect(refused.status).to.equal(422);
+    });
+
     it('an unreachable or 500-answering pod fails only its own sync', async () => {
       const failing: Server = createServer((_, res) => {
         res.writeHead(500, { 'content-type': 'text/plain' });
