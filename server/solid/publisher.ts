@@ -106,9 +106,30 @@ async function inPool<T>(items: readonly T[], limit: number, work: (item: T) => 
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
+/** The first bytes of a body (a pod's error page is not read whole). */
+async function head(response: Response, limit = 2048): Promise<string> {
+  const reader = response.body?.getReader();
+  if (reader === undefined) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } catch {
+    // what was read is enough for a message
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).toString('utf8', 0, Math.min(size, limit));
+}
+
 /** Why a response refused a write, in a line. */
 async function refusal(response: Response): Promise<string> {
-  const text = (await response.text().catch(() => '')).replace(/\s+/gu, ' ').trim().slice(0, 200);
+  const text = (await head(response)).replace(/\s+/gu, ' ').trim().slice(0, 200);
   return `${response.status} ${response.statusText}${text !== '' ? `: ${text}` : ''}`;
 }
 
@@ -122,7 +143,8 @@ export async function publishToPod(options: PublishOptions): Promise<PublishSumm
   const started = Date.now();
   const now = options.now ?? (() => new Date());
   const timeout = options.timeoutMs ?? 30_000;
-  const send = (url: string, init: RequestInit): Promise<Response> => options.fetch(url, { ...init, signal: AbortSignal.timeout(timeout) });
+  // A pod that redirects a write would have our documents (and our login) sent elsewhere: refused.
+  const send = (url: string, init: RequestInit): Promise<Response> => options.fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeout) });
   const documents = await documentsOf(options.catalogue, options.eid, options.container);
   const held = new Map((await options.ledger.published(options.container)).map((r) => [r.url, r]));
   const written: string[] = [];

@@ -182,6 +182,16 @@ describe('Solid pods', function () {
       expect(second.ok && second.summary.added + second.summary.updated + second.summary.withdrawn).to.equal(0);
     });
 
+    it('a shop lists an item kept in the pod (read-only: the price read from the pod, with its markup)', async () => {
+      await reader.seed('epicerie-du-village');
+      const view = await reader.node.listings.add('epicerie-du-village', `${container}products/basilic.ttl#item-basilic`, { markup: 10 });
+      const { entries } = await origin.node.catalog.catalogue(EID);
+      const basilic = entries.find((e) => e.product.name?.toLowerCase().includes('basilic'));
+      expect(view.origin.product).to.equal(`${container}products/basilic.ttl#product`);
+      expect(view.published.price).to.equal(Math.round((basilic?.offers[0]?.price?.value ?? 0) * 110) / 100);
+      expect(view.published.stock).to.equal(3);
+    });
+
     it('takes a pod peer through the HTTP API too ("kind": "solid")', async () => {
       const headers = { authorization: `Bearer ${reader.adminToken}`, 'content-type': 'application/json' };
       const added = await reader.request('POST', '/api/sync/peers', { headers, body: JSON.stringify({ url: `${container}products/`, name: 'pod-products', kind: 'solid' }) });
