@@ -259,6 +259,9 @@ describe('Solid pods', function () {
         expect(text, follower.out() + follower.err()).to.include('12.34');
         expect(Date.now() - changedAt).to.be.lessThan(5_000);
         expect(follower.out()).to.match(/1 document written \(0 new\)/u);
+        // The pod, given to `peer add` without --kind, is found to be one.
+        const added = await runMaillon(['peer', 'add', `${css.url}dfc/${EID}/`, '--allow-private', '--data-dir', dir]);
+        expect(added.out, added.err).to.match(/added peer 1 .*\(a Solid pod\)/u);
       } finally {
         follower.child.kill('SIGTERM');
         expect((await follower.exited).code).to.equal(0);
