@@ -223,6 +223,19 @@ describe('Solid pods', function () {
         await new Promise<void>((resolve) => failing.close(() => resolve()));
       }
     });
+
+    it('a product removed from the pod goes missing at the next sync (withdrawn after the grace period)', async () => {
+      const peer = (await reader.node.store.provenance.getPeer('pod'))!;
+      const before = await reader.node.store.provenance.peerCounts(peer.id);
+      expect((await origin.request('DELETE', `/api/dfc/enterprises/${EID}/supplied_products/aubergines`, { headers: admin() })).status).to.be.oneOf([200, 204]);
+      expect((await publish()).deleted).to.deep.equal([`${container}products/aubergines.ttl`]);
+      const outcome = await reader.node.engine.sync((await reader.node.store.provenance.getPeer(peer.id))!);
+      expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
+      const after = await reader.node.store.provenance.peerCounts(peer.id);
+      // Its product, item and offer.
+      expect(after.missing - before.missing).to.equal(3);
+      expect(after.active).to.equal(before.active - 3);
+    });
   });
 
   describe('maillon solid publish --follow', () => {
