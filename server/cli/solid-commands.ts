@@ -48,7 +48,7 @@ export async function solidCommand(node: NodeParts, sub: string | undefined, opt
   if (sub !== 'publish') throw new UsageError(USAGE);
   if (options.pod === undefined || options.enterprise === undefined) throw new UsageError(USAGE);
   const eid = options.enterprise;
-  await node.catalog.enterpriseRow(eid);
+  const row = await node.catalog.enterpriseRow(eid);
   let container: string;
   try {
     container = containerUrl(options.pod, eid, options.container);
@@ -62,10 +62,15 @@ export async function solidCommand(node: NodeParts, sub: string | undefined, opt
     });
     const first = await publish(options.force === true);
     io.out(report(first));
-    // Set up once the container exists: its access, and where apps find it.
-    const access = await makePublic(container, session.fetch);
-    io.out(`  ${access.message}\n`);
-    if (session.webId !== undefined) io.out(`  ${(await registerInTypeIndex(session.webId, container, session.fetch)).message}\n`);
+    // Set up once the container exists: its access, and where apps find it. A private enterprise (its catalogue
+    // needs a token on the node) is not made public in the pod either: who reads it there is the pod owner's call.
+    if (row.private) {
+      io.out('  the enterprise is private: the container\'s access is left as the pod has it, and the catalogue is not registered in the public type index\n');
+    } else {
+      const access = await makePublic(container, session.fetch);
+      io.out(`  ${access.message}\n`);
+      if (session.webId !== undefined) io.out(`  ${(await registerInTypeIndex(session.webId, container, session.fetch)).message}\n`);
+    }
     if (options.follow !== true) return first.conflicts.length > 0 ? 1 : 0;
 
     const stop = await followFeed({

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -15,6 +15,7 @@ import {
 import { Session } from '@inrupt/solid-client-authn-node';
 import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../ontology/records.js';
 import { DFC_B, RDF, SOLID } from '../../ontology/vocabulary.js';
+import { solidCommand } from '../../server/cli/solid-commands.js';
 import { containerUrl, publishToPod, type PublishSummary } from '../../server/solid/publisher.js';
 import { startFederationNode, type FederationNode } from '../helpers/federation.js';
 import { runMaillon, spawnMaillon } from '../helpers/maillon-process.js';
@@ -190,6 +191,17 @@ describe('Solid pods', function () {
       expect(view.origin.product).to.equal(`${container}products/basilic.ttl#product`);
       expect(view.published.price).to.equal(Math.round((basilic?.offers[0]?.price?.value ?? 0) * 110) / 100);
       expect(view.published.stock).to.equal(3);
+    });
+
+    it('publishes a private enterprise without making it public or registering it', async () => {
+      const text = readFileSync(join(import.meta.dirname, '../../examples/network/chevrerie-du-puy.jsonld'), 'utf8');
+      const { records } = await origin.node.decoder.decode(text);
+      await origin.node.catalog.createEnterprise(records, { eid: 'secret-farm', private: true });
+      await origin.node.catalog.importRecords('secret-farm', records);
+      let out = '';
+      const code = await solidCommand(origin.node, 'publish', { pod: css.url, enterprise: 'secret-farm', container: 'private/secret-farm/' }, { out: (t) => (out += t), err: (t) => (out += t) });
+      expect(code, out).to.equal(0);
+      expect(out).to.match(/documents written/u).and.to.match(/the enterprise is private/u).and.not.match(/public read access set/u);
     });
 
     it('takes a pod peer through the HTTP API too ("kind": "solid")', async () => {
