@@ -13,6 +13,7 @@
  */
 import { Parser, type Quad } from 'n3';
 import { DCTERMS } from '../../ontology/streams.js';
+import { DFC_NAMESPACES } from '../../ontology/namespaces.js';
 import { DFC_B, LDP, PIM, RDF, SOLID } from '../../ontology/vocabulary.js';
 import type { DfcRecord } from '../../ontology/records.js';
 import { failure, type Failure } from '../errors/failure.js';
@@ -34,8 +35,12 @@ export const FETCH_CONCURRENCY = 6;
 /** Deepest sub-container walked below a catalogue container. */
 export const MAX_CONTAINER_DEPTH = 4;
 
-/** The DFC classes whose type index registrations point at a catalogue. */
-const CATALOGUE_CLASSES: readonly string[] = [DFC_B.SuppliedProduct, DFC_B.CatalogItem, DFC_B.Enterprise, DFC_B.Offer, DFC_B.Catalog];
+/**
+ * The DFC classes whose type index registrations point at a catalogue, in every generation of the DFC namespaces
+ * (a pod written by another DFC tool may register the 2.0 IRIs).
+ */
+const CATALOGUE_CLASSES: readonly string[] = Object.values(DFC_NAMESPACES).flatMap((ns) =>
+  ['SuppliedProduct', 'CatalogItem', 'Enterprise', 'Organization', 'Offer', 'Catalog'].map((local) => `${ns['dfc-b']}${local}`));
 
 /** The URL without its fragment. */
 function documentOf(url: string): string {
