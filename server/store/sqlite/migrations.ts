@@ -536,7 +536,8 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 14,
+    // 15, not 14: main has its own 14 (the federated index's sort keys); the two are independent.
+    version: 15,
     name: 'Solid pods: what was published into which pod resource, and peers of kind solid',
     sql: `
       -- One row per pod resource this node wrote: its content hash decides whether it must be written again, and
