@@ -90,7 +90,7 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
       io.out(`${await privatePeersLine(node)}\n`);
       for (const peer of peers) {
         const counts = await provenance.peerCounts(peer.id);
-        io.out(`${peer.id} ${peer.name} ${peer.url}\n  status ${peer.status}, ${count(peer.failures, 'failure')} in a row, last success ${peer.lastSuccessAt ?? 'never'}, next ${peer.nextAttemptAt ?? 'now'}\n`);
+        io.out(`${peer.id} ${peer.name} ${peer.url}${peer.kind === 'solid' ? ' (a Solid pod)' : ''}\n  status ${peer.status}, ${count(peer.failures, 'failure')} in a row, last success ${peer.lastSuccessAt ?? 'never'}, next ${peer.nextAttemptAt ?? 'now'}\n`);
         if (peer.lastError !== null) io.out(`  last error: ${peer.lastError}\n`);
         const oidc = await node.store.oidc.peerCredentials(peer.id);
         // What the credentials are, never the secrets themselves.
