@@ -3,7 +3,7 @@
  *
  * Imports point one way, from the edges to the vocabulary:
  *
- *   cli/, main.ts  →  app.ts  →  http/, auth/  →  catalog/, sync/, federation/, feed/ (services)
+ *   cli/, main.ts  →  app.ts  →  http/, auth/  →  catalog/, sync/, federation/, feed/, solid/ (services)
  *     →  store/, codec/, net/, urls/, timers/  →  errors/  →  ontology/
  *
  * Every import must be allowed by the table below: a new folder, or a file that is in no layer, can import
@@ -28,6 +28,7 @@ const LAYERS = {
   sync: { path: '^server/sync/', may: ['store', 'codec', 'net', 'urls', 'timers', 'errors', 'ontology'] },
   federation: { path: '^server/federation/', may: ['store', 'codec', 'urls', 'errors', 'ontology'] },
   feed: { path: '^server/feed/', may: ['store', 'codec', 'net', 'urls', 'timers', 'errors', 'ontology'] },
+  solid: { path: '^server/solid/', may: ['store', 'codec', 'net', 'urls', 'timers', 'errors', 'ontology'] },
   orders: { path: '^server/orders/', may: ['store', 'codec', 'net', 'urls', 'timers', 'errors', 'ontology'] },
   auth: { path: '^server/auth/', may: ['store', 'errors', 'ontology'] },
   http: {
@@ -40,12 +41,12 @@ const LAYERS = {
   },
   main: {
     path: '^server/main\\.ts$',
-    may: ['app', 'http', 'auth', 'catalog', 'sync', 'federation', 'feed', 'orders', 'store', 'sqlite', 'codec', 'net', 'urls',
+    may: ['app', 'http', 'auth', 'catalog', 'sync', 'federation', 'feed', 'orders', 'solid', 'store', 'sqlite', 'codec', 'net', 'urls',
       'timers', 'errors', 'config', 'logging', 'ontology'],
   },
   cli: {
     path: '^server/cli/',
-    may: ['main', 'app', 'http', 'auth', 'catalog', 'sync', 'federation', 'feed', 'orders', 'store', 'sqlite', 'codec', 'net',
+    may: ['main', 'app', 'http', 'auth', 'catalog', 'sync', 'federation', 'feed', 'orders', 'solid', 'store', 'sqlite', 'codec', 'net',
       'urls', 'timers', 'errors', 'config', 'logging', 'ontology'],
   },
 };

@@ -21,6 +21,7 @@ const BENCHMARKS: readonly { readonly name: string; readonly load: () => Promise
   { name: 'feed', load: () => import('./feed.js') },
   { name: 'orders', load: () => import('./orders.js') },
   { name: 'dashboard', load: () => import('./dashboard.js') },
+  { name: 'solid', load: () => import('./solid.js') },
 ];
 
 const HEADERS = ['operation', 'ms (median)', 'min–max', 'runs', 'offers/s', 'vs counterpart', 'note'] as const;

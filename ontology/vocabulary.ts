@@ -67,9 +67,16 @@ export const SKOS = createVocabulary(
   'topConceptOf', 'hasTopConcept',
 );
 /** Linked Data Platform. */
-export const LDP = createVocabulary(iri(NS.ldp), 'Container', 'BasicContainer', 'contains');
+export const LDP = createVocabulary(iri(NS.ldp), 'Container', 'BasicContainer', 'Resource', 'contains');
 /** RDF Schema. */
-export const RDFS = createVocabulary(iri(NS.rdfs), 'label', 'comment', 'Class', 'domain', 'range');
+export const RDFS = createVocabulary(iri(NS.rdfs), 'label', 'comment', 'Class', 'domain', 'range', 'seeAlso');
+/** Solid terms: a WebID's type indexes and their registrations (where an application finds data of a class). */
+export const SOLID = createVocabulary(
+  iri('http://www.w3.org/ns/solid/terms#'), 'publicTypeIndex', 'privateTypeIndex', 'TypeIndex', 'ListedDocument', 'UnlistedDocument',
+  'TypeRegistration', 'forClass', 'instance', 'instanceContainer', 'oidcIssuer',
+);
+/** The workspace vocabulary: a WebID's storage (its pod). */
+export const PIM = createVocabulary(iri('http://www.w3.org/ns/pim/space#'), 'storage', 'Storage');
 /** OWL (only `sameAs`, for identity links between peers). */
 export const OWL = createVocabulary(iri(NS.owl), 'sameAs', 'Class', 'ObjectProperty', 'DatatypeProperty');
 

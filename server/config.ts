@@ -70,6 +70,11 @@ export interface Config {
    * allowed), or undefined: no tiles, plain points on a blank background, and nothing fetched off the origin.
    */
   readonly tileUrl: string | undefined;
+  /**
+   * The client credentials `maillon solid publish` logs in to a pod with (the command's options win), from the
+   * environment so that a secret need not be on a command line; all undefined for a public pod.
+   */
+  readonly solid: { readonly clientId: string | undefined; readonly clientSecret: string | undefined; readonly oidcIssuer: string | undefined };
 }
 
 /** The `trust proxy` setting: none, a number of hops in front of the node, or the proxies' addresses. */
@@ -106,7 +111,7 @@ export const ENVIRONMENT = [
   'MAILLON_FETCH_TIMEOUT', 'MAILLON_SYNC_TIMEOUT', 'MAILLON_MAX_RESPONSE_BYTES', 'MAILLON_FEED_PAGE_SIZE',
   'MAILLON_FEED_RETENTION_DAYS', 'MAILLON_WEBHOOK_MAX_FAILURES', 'MAILLON_WEBHOOK_BACKOFF_MS', 'MAILLON_ORDER_HOLD',
   'MAILLON_ORDER_TIMEOUT', 'MAILLON_LISTING_REFRESH_SECONDS', 'MAILLON_OIDC_KEYS_MAX_AGE', 'MAILLON_OIDC_KEYS_COOLDOWN',
-  'MAILLON_TRUST_PROXY', 'MAILLON_TILE_URL',
+  'MAILLON_TRUST_PROXY', 'MAILLON_TILE_URL', 'MAILLON_SOLID_CLIENT_ID', 'MAILLON_SOLID_CLIENT_SECRET', 'MAILLON_SOLID_OIDC_ISSUER',
 ] as const;
 
 /**
@@ -263,6 +268,10 @@ export function loadConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv =
     oidcKeysCooldownMs: read.integer('MAILLON_OIDC_KEYS_COOLDOWN', env['MAILLON_OIDC_KEYS_COOLDOWN'], 30_000, 0, 3_600_000),
     trustProxy: trustProxy(read, options['trust-proxy'] ?? env['MAILLON_TRUST_PROXY']),
     tileUrl: tileUrl(read, env['MAILLON_TILE_URL']),
+    solid: {
+      clientId: nonEmpty(env['MAILLON_SOLID_CLIENT_ID']), clientSecret: nonEmpty(env['MAILLON_SOLID_CLIENT_SECRET']),
+      oidcIssuer: nonEmpty(env['MAILLON_SOLID_OIDC_ISSUER']),
+    },
   };
   if (read.errors.length > 0) throw new ConfigError(read.errors.join('\n'));
   return config;

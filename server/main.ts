@@ -19,6 +19,9 @@ import type { NodeStore } from './store/store.js';
 import { FileTaxonomyStore } from './store/taxonomy-store.js';
 import { FileContextStore, type UnreadableContextFile } from './store/context-store.js';
 import { ContextRegistry, storedContextProblem } from './codec/context-registry.js';
+import type { PeerKind } from './store/federation.js';
+import { detectPeerKind } from './sync/solid-snapshot.js';
+import { fetchPage } from './sync/peer-fetch.js';
 import type { Taxonomy } from '../ontology/taxonomy.js';
 import { SyncScheduler } from './sync/scheduler.js';
 import { SyncEngine } from './sync/sync-engine.js';
@@ -55,6 +58,8 @@ export interface NodeParts {
   readonly listings: ListingService;
   /** Registers our webhook at a peer. */
   subscribe(peer: PeerRow): Promise<SubscribeOutcome>;
+  /** Whether a URL is a Solid pod or WebID (`solid`) or else a DFC node (`dfc`), read under the node's fetch rules. */
+  detectPeerKind(url: string): Promise<PeerKind>;
   /** Orders of our enterprises, and the stock they hold. */
   readonly orders: OrderService;
   /** Verifies OpenID Connect tokens of the configured issuers. */
@@ -188,6 +193,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
       await recordSubscribeOutcome(store.feed, peer.id, outcome);
       return outcome;
     },
+    detectPeerKind: (url) => detectPeerKind(url, (request) => fetchPage(request, policy, fetch)),
     close: async () => {
       timers.cancelAll();
       await notifier.stop();

@@ -59,7 +59,11 @@ export const OPTIONS = {
   scope: { type: 'string', help: 'OpenID scope to ask for' },
   'no-oidc': { type: 'boolean', help: 'forget the OpenID credentials of the peer' },
   'trust-proxy': { type: 'string', help: 'believe X-Forwarded-* from these reverse proxies: loopback, a number of hops, or addresses (or MAILLON_TRUST_PROXY)' },
-  force: { type: 'boolean', help: 'overwrite FILE if it exists' },
+  force: { type: 'boolean', help: 'overwrite FILE if it exists; solid publish: replace pod documents changed behind our back' },
+  pod: { type: 'string', help: 'the Solid pod (its URL) to publish into' },
+  container: { type: 'string', help: 'the container inside the pod (a relative path; default dfc/EID/)' },
+  follow: { type: 'boolean', help: 'keep publishing each change of the catalogue (until Ctrl-C)' },
+  kind: { type: 'string', help: 'what the peer is: dfc (a DFC node, the default) or solid (a Solid pod or WebID); found by itself when not given' },
   'no-token': { type: 'boolean', help: "forget the peer's API token" },
   yes: { type: 'boolean', help: 'do it (without it, the command only says what it would do)' },
   'dry-run': { type: 'boolean', help: 'print what would change, and write nothing' },
@@ -143,7 +147,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   peer: {
     summary: 'the peers this node federates',
     usage: [
-      'peer add URL [--name N] [--token T] [--token-header x-api-token] [--interval 5m] [--profile dfc-v2] [--allow-private]',
+      'peer add URL [--name N] [--token T] [--token-header x-api-token] [--interval 5m] [--profile dfc-v2] [--kind solid] [--allow-private]',
       'peer list',
       'peer remove ID',
       'peer status [ID]',
@@ -153,9 +157,18 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       'peer set ID --no-oidc',
     ],
     options: [
-      'name', 'token', 'token-header', 'interval', 'profile', 'allow-private', 'oidc-issuer', 'client-id', 'client-secret',
+      'name', 'token', 'token-header', 'interval', 'profile', 'kind', 'allow-private', 'oidc-issuer', 'client-id', 'client-secret',
       'refresh-token', 'scope', 'no-oidc', 'no-token',
     ],
+    node: true,
+  },
+  solid: {
+    summary: "publish an enterprise's catalogue into a Solid pod (Turtle documents; only what changed is written)",
+    usage: [
+      'solid publish --pod URL --enterprise EID [--container PATH] [--follow] [--force]',
+      'solid publish --pod URL --enterprise EID --client-id ID --client-secret S [--oidc-issuer URL]',
+    ],
+    options: ['pod', 'container', 'enterprise', 'client-id', 'client-secret', 'oidc-issuer', 'follow', 'force'],
     node: true,
   },
   sync: {

@@ -18,6 +18,7 @@ import {
 } from './node-commands.js';
 import { identityCommand, peerCommand, syncCommand } from './sync-commands.js';
 import { listingCommand } from './listing-commands.js';
+import { solidCommand } from './solid-commands.js';
 import { readTaxonomyFile } from './taxonomy.js';
 import { grantCommand, oidcCommand } from './oidc-commands.js';
 import { count } from './words.js';
@@ -216,6 +217,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       return withNode(values, (node) => identityCommand(node, rest[0], rest.slice(1), io));
     case 'listing':
       return withNode(values, (node) => listingCommand(node, rest[0], rest[1], values, io));
+    case 'solid':
+      return withNode(values, (node) => solidCommand(node, rest[0], values, io));
     case 'backup':
       return backupCommand(rest[0], values, io);
     case 'restore':

@@ -27,6 +27,7 @@ export interface SyncCommandOptions extends NodeCommandOptions {
   readonly 'no-oidc'?: boolean | undefined;
   readonly 'no-token'?: boolean | undefined;
   readonly peer?: string | undefined;
+  readonly kind?: string | undefined;
 }
 
 function table(rows: readonly (readonly string[])[]): string {
@@ -58,15 +59,18 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
       if (profile !== 'dfc-v1' && profile !== 'dfc-v2') throw new UsageError('--profile must be dfc-v1 or dfc-v2');
       const header = options['token-header'] ?? 'authorization';
       if (header !== 'authorization' && header !== 'x-api-token') throw new UsageError('--token-header must be authorization or x-api-token');
+      if (options.kind !== undefined && options.kind !== 'dfc' && options.kind !== 'solid') throw new UsageError('--kind must be dfc or solid');
+      // Not given: a URL that answers as an LDP container or a WebID profile is a pod.
+      const kind = options.kind ?? await node.detectPeerKind(checked.url);
       const name = options.name ?? new URL(checked.url).host;
       if ((await provenance.listPeers()).some((p) => p.name === name || p.url === checked.url)) {
         io.err(`a peer with this name or URL exists already\n`);
         return 1;
       }
       const peer = await provenance.addPeer({
-        name, url: checked.url, intervalSeconds: interval, profile, tokenHeader: header, ...(options.token !== undefined ? { token: options.token } : {}),
+        name, url: checked.url, kind, intervalSeconds: interval, profile, tokenHeader: header, ...(options.token !== undefined ? { token: options.token } : {}),
       }, new URL(checked.url).origin);
-      io.out(`added peer ${peer.id} ${peer.name}: ${peer.url} (every ${peer.intervalSeconds} s)\n`);
+      io.out(`added peer ${peer.id} ${peer.name}: ${peer.url}${peer.kind === 'solid' ? ' (a Solid pod)' : ''} (every ${peer.intervalSeconds} s)\n`);
       return 0;
     }
     case 'list': {
@@ -86,7 +90,7 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
       io.out(`${await privatePeersLine(node)}\n`);
       for (const peer of peers) {
         const counts = await provenance.peerCounts(peer.id);
-        io.out(`${peer.id} ${peer.name} ${peer.url}\n  status ${peer.status}, ${count(peer.failures, 'failure')} in a row, last success ${peer.lastSuccessAt ?? 'never'}, next ${peer.nextAttemptAt ?? 'now'}\n`);
+        io.out(`${peer.id} ${peer.name} ${peer.url}${peer.kind === 'solid' ? ' (a Solid pod)' : ''}\n  status ${peer.status}, ${count(peer.failures, 'failure')} in a row, last success ${peer.lastSuccessAt ?? 'never'}, next ${peer.nextAttemptAt ?? 'now'}\n`);
         if (peer.lastError !== null) io.out(`  last error: ${peer.lastError}\n`);
         const oidc = await node.store.oidc.peerCredentials(peer.id);
         // What the credentials are, never the secrets themselves.

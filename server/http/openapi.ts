@@ -226,7 +226,7 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
   '/api/sync/peers': {
     get: { summary: 'The peers (admin)', tags: ['sync'], access: 'admin', responses: { 200: 'json' } },
     post: {
-      summary: 'Add a peer {"url", "name"?, "token"?, "tokenHeader"?, "interval"?, "profile"?} (admin)', tags: ['sync'], access: 'admin',
+      summary: 'Add a peer {"url", "name"?, "token"?, "tokenHeader"?, "interval"?, "profile"?, "kind"?: "dfc" | "solid"} (admin)', tags: ['sync'], access: 'admin',
       body: 'json', responses: { 201: 'json' }, problems: [409, 413, 415, 422],
     },
   },

@@ -190,11 +190,14 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
     if (profile !== 'dfc-v1' && profile !== 'dfc-v2') throw new UnprocessableEntityHttpError('profile must be dfc-v1 or dfc-v2');
     const tokenHeader = body['tokenHeader'] ?? 'authorization';
     if (tokenHeader !== 'authorization' && tokenHeader !== 'x-api-token') throw new UnprocessableEntityHttpError('tokenHeader must be authorization or x-api-token');
+    // A Solid pod (a container or a WebID) is read by walking its documents, not as a DFC node.
+    const kind = body['kind'] ?? 'dfc';
+    if (kind !== 'dfc' && kind !== 'solid') throw new UnprocessableEntityHttpError('kind must be dfc or solid');
     const name = typeof body['name'] === 'string' && body['name'] !== '' ? body['name'] : new URL(checked.url).host;
     const existing = (await provenance.listPeers()).find((p) => p.url === checked.url || p.name === name);
     if (existing !== undefined) throw new ConflictHttpError(`peer ${existing.name} already has this ${existing.url === checked.url ? 'URL' : 'name'}`);
     const peer = await provenance.addPeer({
-      name, url: checked.url, intervalSeconds: interval, profile, tokenHeader,
+      name, url: checked.url, kind, intervalSeconds: interval, profile, tokenHeader,
       ...(typeof body['token'] === 'string' ? { token: body['token'] } : {}),
     }, new URL(checked.url).origin);
     res.setHeader('Location', `${req.baseUrl}/peers/${peer.id}`);

@@ -53,6 +53,9 @@ export interface MergePlan {
   readonly refused: readonly Problem[];
 }
 
+/** How a peer is read. */
+export type PeerKind = 'dfc' | 'solid';
+
 /** A peer as the operator configured it, with its sync state. */
 export interface PeerRow {
   readonly id: number;
@@ -62,6 +65,8 @@ export interface PeerRow {
   readonly token: string | null;
   readonly tokenHeader: 'authorization' | 'x-api-token';
   readonly profile: 'dfc-v1' | 'dfc-v2';
+  /** How it is read: a DFC node (`dfc`), or a Solid pod (`solid`: its containers and Turtle resources). */
+  readonly kind: PeerKind;
   readonly intervalSeconds: number;
   readonly createdAt: string;
   /** `new`, `ok` or `failed`. */
@@ -94,6 +99,8 @@ export interface SyncSummary {
 export interface NewPeer {
   readonly name: string;
   readonly url: string;
+  /** Default `dfc`. */
+  readonly kind?: PeerKind;
   readonly token?: string;
   readonly tokenHeader?: 'authorization' | 'x-api-token';
   readonly profile?: 'dfc-v1' | 'dfc-v2';

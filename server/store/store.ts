@@ -10,6 +10,7 @@ import type { FeedStore } from './feed.js';
 import type { FederatedIndex, ProvenanceStore } from './federation.js';
 import type { OidcStore } from './oidc.js';
 import type { OrderStore } from './orders.js';
+import type { SolidLedger } from './solid.js';
 
 /** An enterprise as the node manages it. */
 export interface EnterpriseRow {
@@ -190,6 +191,8 @@ export interface NodeStore {
   readonly orders: OrderStore;
   /** OpenID Connect issuers, grants to their identities, and peers' OpenID Connect credentials. */
   readonly oidc: OidcStore;
+  /** What was published into Solid pods (`maillon solid publish`). */
+  readonly solid: SolidLedger;
 
   /** Creates an enterprise with its profile records (Enterprise, Address, Person). */
   createEnterprise(eid: string, iri: string, records: readonly DfcRecord[], options?: { private?: boolean }): Promise<EnterpriseRow>;

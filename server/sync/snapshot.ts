@@ -57,7 +57,7 @@ function linksToFollow(records: readonly DfcRecord[], url: string): string[] {
  */
 export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<PeerSyncOutcome> {
   const { provenance, policy } = parts;
-  const { peer, started, startedAt, onProgress } = run;
+  const { peer, onProgress } = run;
   const known = await provenance.sources(peer.id);
   const failed = (f: Failure): PeerSyncOutcome => ({ ok: false, peer, failure: f });
   const start = await startUrl(parts, peer);
@@ -123,6 +123,33 @@ export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<Peer
     onProgress?.({ pages: pages.length, queued: queue.length, bytes });
   }
 
+  return finishSnapshot(parts, run, { known, pages, sources, quarantine, notModified, bytes });
+}
+
+/** What the fetch of a whole snapshot gathered, for {@link finishSnapshot}. */
+export interface GatheredSnapshot {
+  /** The validators of the pages of the last snapshot. */
+  readonly known: ReadonlyMap<string, SourceValidators>;
+  readonly pages: readonly SnapshotPage[];
+  readonly sources: ReadonlyMap<string, SourceValidators>;
+  readonly quarantine: Map<string, { iri: string; type: string | null; problems: Problem[] }>;
+  readonly notModified: number;
+  readonly bytes: number;
+}
+
+/**
+ * Merges a complete snapshot and applies it in one transaction (or writes nothing when nothing changed): the end
+ * of every snapshot sync, whatever the peer is (a DFC node's pages, a pod's documents).
+ *
+ * @param parts - the sync's parts
+ * @param run - the peer and the run
+ * @param gathered - the pages fetched, their validators, and what was quarantined while decoding them
+ */
+export async function finishSnapshot(parts: SyncParts, run: SyncRun, gathered: GatheredSnapshot): Promise<PeerSyncOutcome> {
+  const { provenance } = parts;
+  const { peer, started, startedAt } = run;
+  const { known, pages, sources, quarantine, notModified, bytes } = gathered;
+  const failed = (f: Failure): PeerSyncOutcome => ({ ok: false, peer, failure: f });
   // The last page may have been decoded past the deadline: a sync over its budget applies nothing.
   if (pastDeadline(run)) return failed(overBudget(run, peer.url));
   const plan = planMerge({

@@ -21,6 +21,7 @@ import { feedHead, incrementalSync } from './incremental.js';
 import { fetchPage, type FetchOutcome, type PageRequest } from './peer-fetch.js';
 import type { PeerTokenSource } from './peer-tokens.js';
 import { snapshotSync } from './snapshot.js';
+import { solidSnapshotSync } from './solid-snapshot.js';
 import { overBudget, type AppliedHook, type PeerSyncOutcome, type SyncParts, type SyncProgress, type SyncRun } from './sync-context.js';
 
 export type { PeerSyncOutcome, SyncProgress } from './sync-context.js';
@@ -180,6 +181,8 @@ export class SyncEngine {
    */
   private async run(run: SyncRun, parts: SyncParts): Promise<PeerSyncOutcome> {
     const { peer } = run;
+    // A pod has no DFC discovery or change feed: each sync reads its documents, conditionally.
+    if (peer.kind === 'solid') return solidSnapshotSync(parts, run);
     const feedUrl = await this.feedUrlOf(peer, parts);
     const state = await parts.feed.peerFeed(peer.id);
     if (feedUrl !== undefined && state.cursor !== null) {

@@ -79,3 +79,13 @@ export class NodeTimers implements Timers {
     }
   }
 }
+
+/**
+ * Keeps the process alive until the returned function is called: {@link NodeTimers} are unref'd (they never hold
+ * a process up), so a command that works only on timers and waits for a signal (`solid publish --follow`), with no
+ * server listening, holds the process with this.
+ */
+export function holdProcess(): () => void {
+  const timer = setInterval(() => undefined, 2 ** 30);
+  return () => clearInterval(timer);
+}

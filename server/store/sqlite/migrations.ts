@@ -572,6 +572,25 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE peer_feeds ADD COLUMN subscribe_error TEXT;
     `,
   },
+  {
+    version: 16,
+    name: 'Solid pods: what was published into which pod resource, and peers of kind solid',
+    sql: `
+      -- One row per pod resource this node wrote: its content hash decides whether it must be written again, and
+      -- its ETag is the If-Match of that write (a resource changed behind our back is reported, not overwritten).
+      CREATE TABLE solid_publications (
+        resource_url TEXT PRIMARY KEY,
+        container    TEXT NOT NULL,
+        eid          TEXT NOT NULL,
+        hash         TEXT NOT NULL,
+        etag         TEXT,
+        published_at TEXT NOT NULL
+      );
+      CREATE INDEX solid_publications_container ON solid_publications (container);
+      -- How a peer is read: a DFC node (discovery, pages, change feed) or a Solid pod (containers and resources).
+      ALTER TABLE peers ADD COLUMN kind TEXT NOT NULL DEFAULT 'dfc' CHECK (kind IN ('dfc', 'solid'));
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

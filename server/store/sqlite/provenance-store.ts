@@ -17,7 +17,7 @@ import type { SqliteDatabase } from './database.js';
 import { dropPeerRows, indexPeerSnapshot } from './federated-index.js';
 
 interface PeerSql {
-  id: number; name: string; url: string; origin: string; token: string | null; token_header: string; profile: string; interval_s: number;
+  id: number; name: string; url: string; origin: string; token: string | null; token_header: string; profile: string; kind: string; interval_s: number;
   created_at: string; status: string; last_attempt_at: string | null; last_success_at: string | null; next_attempt_at: string | null;
   failures: number; last_error: string | null; last_summary: string | null;
 }
@@ -26,7 +26,7 @@ function peerRow(row: PeerSql): PeerRow {
   return {
     id: row.id, name: row.name, url: row.url, origin: row.origin, token: row.token,
     tokenHeader: row.token_header === 'x-api-token' ? 'x-api-token' : 'authorization',
-    profile: row.profile === 'dfc-v2' ? 'dfc-v2' : 'dfc-v1', intervalSeconds: row.interval_s, createdAt: row.created_at,
+    profile: row.profile === 'dfc-v2' ? 'dfc-v2' : 'dfc-v1', kind: row.kind === 'solid' ? 'solid' : 'dfc', intervalSeconds: row.interval_s, createdAt: row.created_at,
     status: row.status, lastAttemptAt: row.last_attempt_at, lastSuccessAt: row.last_success_at, nextAttemptAt: row.next_attempt_at,
     failures: row.failures, lastError: row.last_error, lastSummary: row.last_summary === null ? null : (JSON.parse(row.last_summary) as SyncSummary),
   };
@@ -39,8 +39,8 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   public async addPeer(peer: NewPeer, origin: string): Promise<PeerRow> {
     return this.db.transaction(async (tx) => {
       const result = await tx.run(
-        `INSERT INTO peers (name, url, origin, token, token_header, profile, interval_s, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        [peer.name, peer.url, origin, peer.token ?? null, peer.tokenHeader ?? 'authorization', peer.profile ?? 'dfc-v1',
+        `INSERT INTO peers (name, url, origin, token, token_header, profile, kind, interval_s, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [peer.name, peer.url, origin, peer.token ?? null, peer.tokenHeader ?? 'authorization', peer.profile ?? 'dfc-v1', peer.kind ?? 'dfc',
           peer.intervalSeconds ?? 300, new Date().toISOString()],
       );
       return peerRow((await tx.get<PeerSql>('SELECT * FROM peers WHERE id = ?', [result.lastID])) as PeerSql);

@@ -8,6 +8,7 @@
  * @packageDocumentation
  */
 import { existsSync } from 'node:fs';
+import { SqliteSolidLedger } from './solid-store.js';
 import { SqliteOidcStore } from './oidc-store.js';
 import type { DfcRecord, RecordKind } from '../../../ontology/records.js';
 import {
@@ -98,6 +99,8 @@ export class SqliteStore implements NodeStore {
   public readonly orders: SqliteOrderStore;
   /** OpenID Connect issuers, grants and peers' credentials, in the same database. */
   public readonly oidc: SqliteOidcStore;
+  /** What was published into Solid pods, in the same database. */
+  public readonly solid: SqliteSolidLedger;
 
   private constructor(
     private readonly db: SqliteDatabase,
@@ -110,6 +113,7 @@ export class SqliteStore implements NodeStore {
     this.feed = new SqliteFeedStore(db);
     this.orders = new SqliteOrderStore(db);
     this.oidc = new SqliteOidcStore(db);
+    this.solid = new SqliteSolidLedger(db);
   }
 
   /**

@@ -13,7 +13,7 @@ describe('which peers a sync schedule takes', () => {
   const at = (offsetMs: number): string => new Date(now.getTime() + offsetMs).toISOString();
   const peer = (id: number, status: string, nextAttemptAt: string | null): PeerRow => ({
     id, name: `p${id}`, url: `https://p${id}.example/`, origin: `https://p${id}.example`, token: null, tokenHeader: 'authorization',
-    profile: 'dfc-v1', intervalSeconds: 300, createdAt: at(-86_400_000), status, lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt,
+    profile: 'dfc-v1', kind: 'dfc', intervalSeconds: 300, createdAt: at(-86_400_000), status, lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt,
     failures: status === 'failed' ? 1 : 0, lastError: null, lastSummary: null,
   });
 
@@ -50,7 +50,7 @@ describe('a schedule of many peers', () => {
   const peer = (id: number, nextAttemptAt: string | null, intervalSeconds = 3600): PeerRow => ({
     id, name: `p${id}`, url: `https://p${id}.example/`, origin: `https://p${id}.example`, token: null, tokenHeader: 'authorization',
     profile: 'dfc-v1', intervalSeconds, createdAt: new Date(start.getTime() - 600_000).toISOString(), status: nextAttemptAt === null ? 'new' : 'ok',
-    lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt, failures: 0, lastError: null, lastSummary: null,
+    lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt, failures: 0, lastError: null, lastSummary: null, kind: 'dfc',
   });
 
   /** A scheduler over fake peers, engine, clock and timers: the test turns the clock and runs the ticks. */

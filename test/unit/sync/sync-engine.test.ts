@@ -11,7 +11,7 @@ import { farmRecords, startInProcess, type InProcessNode } from '../../helpers/i
 
 const PEER: PeerRow = {
   id: 7, name: 'ferme', url: 'https://peer.example/api/dfc/enterprises/ferme/catalog_items', origin: 'https://peer.example', token: null,
-  tokenHeader: 'authorization', profile: 'dfc-v1', intervalSeconds: 3600, createdAt: '2026-01-01T00:00:00.000Z', status: 'ok',
+  tokenHeader: 'authorization', profile: 'dfc-v1', kind: 'dfc', intervalSeconds: 3600, createdAt: '2026-01-01T00:00:00.000Z', status: 'ok',
   lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt: null, failures: 2, lastError: null, lastSummary: null,
 };
 
