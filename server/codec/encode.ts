@@ -148,8 +148,7 @@ class NodeWriter {
     for (const [predicate, values] of Object.entries(extra)) {
       const key = this.key(predicate);
       const idTyped = this.isIdTyped(key);
-      const datatype = DATATYPE_OF.get(predicate);
-      const written = values.map((v) => this.extraValue(datatype === undefined ? v : typedValue(v, datatype), idTyped));
+      const written = values.map((v) => this.extraValue(typedExtraValue(predicate, v), idTyped));
       const existing = node[key];
       const before = existing === undefined ? [] : Array.isArray(existing) ? (existing as unknown[]) : [existing];
       // A kept value the record already writes (the other spelling of a modelled property, kept by an older
@@ -185,6 +184,18 @@ const DATATYPE_OF: ReadonlyMap<string, 'boolean' | 'number'> = new Map([
 ]);
 
 const BOOLEAN_TEXT = /^\s*(true|false)\s*$/iu;
+
+/**
+ * A kept value of a property the node does not model, as it is written: typed as the ontology types that property
+ * (see {@link typedValue}). Shared with the RDF writer (`write-rdf.ts`), so that both forms write the same value.
+ *
+ * @param predicate - the canonical predicate IRI
+ * @param value - the kept value
+ */
+export function typedExtraValue(predicate: string, value: ExtraValue): ExtraValue {
+  const datatype = DATATYPE_OF.get(predicate);
+  return datatype === undefined ? value : typedValue(value, datatype);
+}
 
 /**
  * A kept value as the ontology types its property: `"true"` on a boolean property is written `true`, and

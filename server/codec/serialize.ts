@@ -5,9 +5,7 @@
  */
 import type { DfcRecord } from '../../ontology/records.js';
 import { encodeJsonLd, type EncodeOptions } from './encode.js';
-import { DataFactory, type Quad } from 'n3';
-import { graphToQuads, writeRdf, type RdfFormat } from './rdf.js';
-import { readSimpleJsonLd } from './read-jsonld.js';
+import { writeNQuadsByGraph, writeRecordsRdf, type RdfFormat } from './write-rdf.js';
 
 /** Output formats. */
 export type OutputFormat = 'jsonld' | RdfFormat;
@@ -29,10 +27,9 @@ export const OUTPUT_MEDIA_TYPES: Readonly<Record<string, OutputFormat>> = {
  * @param options - profile (`dfc-v1` default, `dfc-v2`), context URL, container id
  */
 export function serialize(records: readonly DfcRecord[], format: OutputFormat, options: EncodeOptions = {}): string {
-  const document = encodeJsonLd(records, options);
-  if (format === 'jsonld') return JSON.stringify(document, null, 2);
-  const { graph } = readSimpleJsonLd(document);
-  return writeRdf(graphToQuads(graph, options.profile === 'dfc-v2' ? '2.0' : '1.x'), format, options.profile === 'dfc-v2' ? '2.0' : '1.x');
+  if (format === 'jsonld') return JSON.stringify(encodeJsonLd(records, options), null, 2);
+  // Straight from the records: the same graph as the JSON-LD above, without building it (write-rdf.ts).
+  return writeRecordsRdf(records, format, options);
 }
 
 /**
@@ -42,17 +39,5 @@ export function serialize(records: readonly DfcRecord[], format: OutputFormat, o
  *   document itself, such as its paging view, is no source's word)
  */
 export function serializeNQuadsByGraph(groups: readonly { graph?: string; records: readonly DfcRecord[] }[]): string {
-  const quads: Quad[] = [];
-  for (const { graph, records } of groups) {
-    const { graph: nodes } = readSimpleJsonLd(encodeJsonLd(records));
-    const name = graph === undefined ? DataFactory.defaultGraph() : DataFactory.namedNode(graph);
-    // Blank node labels restart per document: prefix them per graph so two sources never share one.
-    const prefix = `g${quads.length}_`;
-    for (const q of graphToQuads(nodes)) {
-      const subject = q.subject.termType === 'BlankNode' ? DataFactory.blankNode(prefix + q.subject.value) : q.subject;
-      const object = q.object.termType === 'BlankNode' ? DataFactory.blankNode(prefix + q.object.value) : q.object;
-      quads.push(DataFactory.quad(subject, q.predicate, object, name));
-    }
-  }
-  return writeRdf(quads, 'nquads');
+  return writeNQuadsByGraph(groups);
 }

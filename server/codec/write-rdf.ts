@@ -1,0 +1,816 @@
+/**
+ * Records straight to Turtle, N-Triples and N-Quads, without the JSON-LD document, graph and quad objects in
+ * between.
+ *
+ * The node used to encode records as compacted JSON-LD ({@link ./encode.ts}), read that back into a graph and
+ * hand N3.js one quad object per statement: about 0.4 s for a 5,000-offer catalogue, most of it building and
+ * dropping objects. This writer walks the records once and renders every term to text as it goes. It writes the
+ * same RDF graph as that path did, statement for statement and in the same order, because a reader of our
+ * Turtle and a reader of our JSON-LD must see the same data: every quirk of the round trip that changes the
+ * graph (a link peers send as text, a DFC 2.0 namespace, a compact IRI in a kept value, a blank node label) is
+ * reproduced here on purpose, and `test/unit/codec/write-rdf.test.ts` compares both paths, graph for graph.
+ *
+ * Where the old path let a malformed IRI or language tag through to the text (a subject, a datatype or a
+ * language tag from a peer, which N3.js writes as given), the statement is left out instead, as the old path
+ * already did for links, types and predicates: no value can break out of its term.
+ *
+ * @packageDocumentation
+ */
+import { CONTAINER_CONTEXT, CONTEXT_1_16, CONTEXT_2_0, type SimpleContext } from '../../ontology/contexts.js';
+import { isAbsoluteIri } from '../../ontology/iri.js';
+import { canonicalDfcIri, dfcIriIn, NS, type DfcGeneration } from '../../ontology/namespaces.js';
+import type { DfcRecord, Extra, ExtraValue, Price, Quantity, RecordKind, ResourceRecord } from '../../ontology/records.js';
+import { wireSpelling } from '../../ontology/spellings.js';
+import { DFC_B, LDP } from '../../ontology/vocabulary.js';
+import { compactIri, dfcPrefixes, type PrefixTable } from './compact.js';
+import { typedExtraValue, type EncodeOptions } from './encode.js';
+import { numberLiteral } from './rdf.js';
+
+/** RDF formats the writer produces. */
+export type RdfFormat = 'turtle' | 'ntriples' | 'nquads';
+
+const RDF_TYPE = `${NS.rdf}type`;
+const XSD_STRING = `${NS.xsd}string`;
+const XSD_BOOLEAN = `${NS.xsd}boolean`;
+const XSD_INTEGER = `${NS.xsd}integer`;
+const XSD_DECIMAL = `${NS.xsd}decimal`;
+const XSD_DOUBLE = `${NS.xsd}double`;
+
+/** What `encode.ts` writes as a link when it looks like an IRI (an order status, a country). */
+const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:/u;
+const CONTAINER_TYPES = new Set<string>([LDP.Container, LDP.BasicContainer]);
+/** Properties whose values peers send as text or as a link: the JSON-LD reader reads a non-IRI there as text. */
+const TEXT_OR_IRI = new Set<string>([DFC_B.hasCountry, DFC_B.country, DFC_B.hasPhoneNumber, DFC_B.hasUnit]);
+/** The language tags Turtle and N-Triples can write (`LANGTAG`), lower case as the reader leaves them. */
+const LANGUAGE_TAG = /^[a-z]+(?:-[a-z0-9]+)*$/u;
+
+// An IRI that passed `isAbsoluteIri` and needs no escape: checked in one test, the common case. The slow path
+// below escapes what N3.js escaped (DEL and U+FFFE/U+FFFF in N-Triples, characters beyond the BMP in Turtle).
+// Code units, not code points (no `u` flag), as N3.js tests them: a surrogate pair is two characters here.
+const PLAIN_IRI_LINE = /^[A-Za-z][A-Za-z0-9+.-]*:[!#-;=?-Z[\]_a-z~\u0080-\uFFFD]*$/;
+const PLAIN_IRI_TURTLE = /^[A-Za-z][A-Za-z0-9+.-]*:[!#-;=?-Z[\]_a-z~\u007F-\uD7FF\uDC00-\uFFFF]*$/;
+// String escapes, as N3.js writes them: canonical N-Triples (RDF 1.1 §canonical-ntriples) in line formats, and in
+// Turtle the short escapes plus `\U` for characters beyond the BMP. A lone surrogate is written as it is in both,
+// as before (it cannot be escaped in either grammar; UTF-8 output turns it into U+FFFD).
+const LINE_ESCAPE = /[^ !#-[\]-~\u0080-\uFFFD]/;
+const LINE_ESCAPE_ALL = /[^ !#-[\]-~\u0080-\uFFFD]/g;
+// eslint-disable-next-line no-control-regex -- control characters are what is escaped
+const TURTLE_ESCAPE = /["\\\t\n\r\b\f\u0000-\u0019\uD800-\uDBFF]/;
+// eslint-disable-next-line no-control-regex -- control characters are what is escaped
+const TURTLE_ESCAPE_ALL = /["\\\t\n\r\b\f\u0000-\u0019]|[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
+const SHORT_ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\\\', '"': '\\"', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\b': '\\b', '\f': '\\f',
+};
+/** Turtle's local names as N3.js abbreviates them: anything else is written as a full IRI. */
+const LOCAL_NAME = /^[_a-zA-Z0-9](?:\.?[-_a-zA-Z0-9])*$/u;
+const TURTLE_INTEGER = /^[+-]?\d+$/u;
+const TURTLE_DECIMAL = /^[+-]?\d*\.\d+$/u;
+const TURTLE_DOUBLE = /^[+-]?(?:\d+\.\d*|\.?\d+)[eE][+-]?\d+$/u;
+
+function lineReplacer(character: string): string {
+  return SHORT_ESCAPES[character] ?? `\\u${character.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+function turtleReplacer(character: string): string {
+  const short = SHORT_ESCAPES[character];
+  if (short !== undefined) return short;
+  if (character.length === 1) return `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  const code = (character.charCodeAt(0) - 0xd800) * 0x400 + character.charCodeAt(1) + 0x2400;
+  return `\\U${code.toString(16).padStart(8, '0')}`;
+}
+
+/** Renders RDF terms as text in one syntax: every term is a string from here on. */
+class Terms {
+  private readonly line: boolean;
+  private readonly prefixes: PrefixTable;
+  private readonly iris = new Map<string, string | undefined>();
+
+  public constructor(public readonly format: RdfFormat, generation: DfcGeneration) {
+    this.line = format !== 'turtle';
+    this.prefixes = this.line ? [] : turtlePrefixes(generation);
+  }
+
+  /** An IRI, or undefined when it is no absolute IRI that the syntax can hold. */
+  public iri(value: string): string | undefined {
+    if ((this.line ? PLAIN_IRI_LINE : PLAIN_IRI_TURTLE).test(value)) return this.line ? `<${value}>` : this.turtleIri(value);
+    if (!isAbsoluteIri(value)) return undefined;
+    return this.line ? `<${value.replace(LINE_ESCAPE_ALL, lineReplacer)}>` : this.turtleIri(value.replace(TURTLE_ESCAPE_ALL, turtleReplacer));
+  }
+
+  /** An IRI asked for again and again (predicates, types, units): rendered once. */
+  public knownIri(value: string): string | undefined {
+    if (this.iris.has(value)) return this.iris.get(value);
+    const rendered = this.iri(value);
+    this.iris.set(value, rendered);
+    return rendered;
+  }
+
+  private turtleIri(escaped: string): string {
+    for (const [prefix, namespace] of this.prefixes) {
+      if (escaped.startsWith(namespace) && LOCAL_NAME.test(escaped.slice(namespace.length))) return `${prefix}:${escaped.slice(namespace.length)}`;
+    }
+    return `<${escaped}>`;
+  }
+
+  public string(value: string): string {
+    return `"${this.escape(value)}"`;
+  }
+
+  /** A language-tagged string; undefined for a tag the syntax cannot hold. */
+  public language(value: string, tag: string): string | undefined {
+    return LANGUAGE_TAG.test(tag) ? `"${this.escape(value)}"@${tag}` : undefined;
+  }
+
+  /** A typed literal; undefined when the datatype is no IRI. */
+  public typed(lexical: string, datatype: string): string | undefined {
+    if (datatype === XSD_STRING) return this.string(lexical);
+    if (!this.line) {
+      if (datatype === XSD_BOOLEAN ? lexical === 'true' || lexical === 'false'
+        : datatype === XSD_INTEGER ? TURTLE_INTEGER.test(lexical)
+          : datatype === XSD_DECIMAL ? TURTLE_DECIMAL.test(lexical)
+            : datatype === XSD_DOUBLE && TURTLE_DOUBLE.test(lexical)) return lexical;
+    }
+    const type = this.knownIri(datatype);
+    return type === undefined ? undefined : `"${this.escape(lexical)}"^^${type}`;
+  }
+
+  public number(value: number, datatype?: string): string | undefined {
+    const { lexical, datatype: type } = numberLiteral(value, datatype);
+    return this.typed(lexical, type);
+  }
+
+  private escape(value: string): string {
+    if (this.line) return LINE_ESCAPE.test(value) ? value.replace(LINE_ESCAPE_ALL, lineReplacer) : value;
+    return TURTLE_ESCAPE.test(value) ? value.replace(TURTLE_ESCAPE_ALL, turtleReplacer) : value;
+  }
+}
+
+/** The prefixes Turtle output declares, in the order it declares them. */
+function turtlePrefixes(generation: DfcGeneration): PrefixTable {
+  return [...dfcPrefixes(generation), ['xsd', NS.xsd]];
+}
+
+/** One subject and its statements, grouped by predicate in the order they were first written. */
+interface Subject {
+  readonly term: string;
+  readonly types: string[];
+  readonly predicates: string[];
+  readonly objects: string[][];
+}
+
+/** A predicate as the JSON-LD round trip reads it back, and how its compacted key is typed in the context. */
+interface Predicate {
+  /** The rendered predicate; undefined when the round trip drops it. */
+  readonly term: string | undefined;
+  /** The canonical predicate IRI (what `TEXT_OR_IRI` and the spelling table know). */
+  readonly canonical: string;
+  /** Whether the context types its key `@id`: a bare string there is read as a link. */
+  readonly idTyped: boolean;
+}
+
+/** The type each record kind is written with, per generation (an Enterprise is an Organization in 2.0). */
+const MAIN_TYPE: Readonly<Record<Exclude<RecordKind, 'Resource'>, Readonly<Record<'1.x' | '2.0', string>>>> = (() => {
+  const same = (type: string) => ({ '1.x': type, '2.0': type });
+  return {
+    Enterprise: { '1.x': DFC_B.Enterprise, '2.0': DFC_B.Organization }, Address: same(DFC_B.Address), Person: same(DFC_B.Person),
+    SuppliedProduct: same(DFC_B.SuppliedProduct), CatalogItem: same(DFC_B.CatalogItem), Offer: same(DFC_B.Offer),
+    Catalog: same(DFC_B.Catalog), CustomerCategory: same(DFC_B.CustomerCategory), SaleSession: same(DFC_B.SaleSession),
+    Order: same(DFC_B.Order), OrderLine: same(DFC_B.OrderLine),
+  };
+})();
+
+const GENERATION_CONTEXTS: Readonly<Record<'1.x' | '2.0', SimpleContext>> = { '1.x': CONTEXT_1_16, '2.0': CONTEXT_2_0 };
+
+/**
+ * Walks records in the order and the shape `encodeJsonLd` writes them, and gathers the statements the JSON-LD
+ * reader would read back from that document.
+ */
+class StatementWriter {
+  private subjects: Subject[] = [];
+  /** Every subject by its term, when subjects may repeat and must be merged. */
+  private readonly bySubject = new Map<string, Subject>();
+  /** The records' subjects seen, when records are written as they come (`merging` false). */
+  private readonly seen = new Set<string>();
+  private readonly blankLabels = new Map<string, string>();
+  private blankCounter = 0;
+  private readonly context: SimpleContext;
+  /** The prefixes the JSON-LD output declares: a compact IRI in a record is read back expanded with them. */
+  private readonly prefixTable: PrefixTable;
+  private readonly prefixOf: ReadonlyMap<string, string>;
+  private readonly predicates = new Map<string, Predicate>();
+  private readonly types = new Map<string, string | undefined>();
+  private kind: RecordKind | undefined;
+  /** How many statements the subjects hold. */
+  public count = 0;
+
+  public constructor(
+    private readonly terms: Terms,
+    private readonly generation: '1.x' | '2.0',
+    enveloped: boolean,
+    private readonly blankPrefix = '',
+    private readonly merging = true,
+  ) {
+    const dfc = GENERATION_CONTEXTS[generation];
+    this.context = enveloped ? { ...dfc, ...CONTAINER_CONTEXT } : dfc;
+    const table = [...dfcPrefixes(generation), ...(enveloped ? [['ldp', NS.ldp] as const, ['hydra', NS.hydra] as const] : [])];
+    this.prefixTable = table.sort((a, b) => b[1].length - a[1].length);
+    this.prefixOf = new Map(table.map(([p, ns]) => [p, ns]));
+  }
+
+  // ── IRIs as the round trip reads them ────────────────────────────────────────────────────────────────
+
+  /** A compact IRI the JSON-LD reader would expand (`dfc-b:x` in a record): expanded, as that reader does. */
+  private expand(value: string): string {
+    const colon = value.indexOf(':');
+    if (colon <= 0 || value.startsWith('http')) return value;
+    const namespace = this.prefixOf.get(value.slice(0, colon));
+    const suffix = value.slice(colon + 1);
+    return namespace !== undefined && !suffix.startsWith('//') ? namespace + suffix : value;
+  }
+
+  /** The label of a blank node of the document, fresh or mapped from the record's own label. */
+  private blank(label?: string): string {
+    if (label === undefined) return `_:${this.blankPrefix}b${this.blankCounter++}`;
+    let mapped = this.blankLabels.get(label);
+    if (mapped === undefined) {
+      mapped = `_:${this.blankPrefix}b${this.blankCounter++}`;
+      this.blankLabels.set(label, mapped);
+    }
+    return mapped;
+  }
+
+  /** The IRI of a node as read back (subjects are not canonicalised by the reader). */
+  private subjectIri(id: string): string | undefined {
+    if (id.startsWith('_:')) return this.blank(id);
+    return this.terms.iri(dfcIriIn(this.expand(dfcIriIn(id, this.generation)), this.generation));
+  }
+
+  /** A link as read back: canonical, then in this generation's namespaces. Undefined for what the reader drops. */
+  private refIri(id: string): string | undefined {
+    // Canonicalising keeps an IRI valid or invalid: `Terms.iri` checks the result once.
+    return this.terms.iri(dfcIriIn(canonicalDfcIri(this.expand(dfcIriIn(id, this.generation))), this.generation));
+  }
+
+  private predicate(iri: string): Predicate {
+    let predicate = this.predicates.get(iri);
+    if (predicate === undefined) {
+      const key = compactIri(dfcIriIn(iri, this.generation), this.prefixTable);
+      const expanded = this.expand(key);
+      const canonical = canonicalDfcIri(expanded);
+      const output = dfcIriIn(canonical, this.generation);
+      // Turtle writes rdf:type as `a` wherever it is the predicate, as N3.js did.
+      const term = !isAbsoluteIri(expanded) ? undefined : output === RDF_TYPE && this.terms.format === 'turtle' ? 'a' : this.terms.knownIri(output);
+      predicate = { term, canonical, idTyped: typeof this.context[key] === 'object' };
+      this.predicates.set(iri, predicate);
+    }
+    return predicate;
+  }
+
+  private typeIri(type: string): string | undefined {
+    if (this.types.has(type)) return this.types.get(type);
+    const expanded = this.expand(dfcIriIn(type, this.generation));
+    const term = isAbsoluteIri(expanded) ? this.terms.knownIri(dfcIriIn(canonicalDfcIri(expanded), this.generation)) : undefined;
+    this.types.set(type, term);
+    return term;
+  }
+
+  private datatype(type: string): string {
+    return this.expand(dfcIriIn(type, this.generation));
+  }
+
+  // ── statements ───────────────────────────────────────────────────────────────────────────────────────
+
+  /** The subject with this term, created (or found again: two records with one id are one node). */
+  private subject(term: string): Subject {
+    if (!this.merging) {
+      const subject: Subject = { term, types: [], predicates: [], objects: [] };
+      this.subjects.push(subject);
+      return subject;
+    }
+    let subject = this.bySubject.get(term);
+    if (subject === undefined) {
+      subject = { term, types: [], predicates: [], objects: [] };
+      this.bySubject.set(term, subject);
+      this.subjects.push(subject);
+    }
+    return subject;
+  }
+
+  private addType(subject: Subject, type: string): void {
+    const term = this.typeIri(type);
+    if (term === undefined || subject.types.includes(term)) return;
+    subject.types.push(term);
+    this.count++;
+  }
+
+  /** Adds a statement; one already there is not added twice (RDF is a set). */
+  private add(subject: Subject, predicate: string, object: string | undefined): void {
+    if (object === undefined) return;
+    const { predicates, objects } = subject;
+    // Nearly always the predicate written last, or a new one.
+    let i = predicates.length - 1;
+    if (i < 0 || predicates[i] !== predicate) i = predicates.lastIndexOf(predicate);
+    if (i < 0) {
+      predicates.push(predicate);
+      objects.push([object]);
+      this.count++;
+      return;
+    }
+    const values = objects[i] as string[];
+    if (values.length < 16 ? values.includes(object) : this.has(values, object)) return;
+    values.push(object);
+    this.count++;
+  }
+
+  private readonly valueSets = new WeakMap<string[], Set<string>>();
+
+  /** Whether a long list of values holds `object`; the list's set is kept and grown as values are added. */
+  private has(values: string[], object: string): boolean {
+    let set = this.valueSets.get(values);
+    if (set === undefined) {
+      set = new Set(values);
+      this.valueSets.set(values, set);
+    } else if (set.size < values.length) {
+      for (let i = set.size; i < values.length; i++) set.add(values[i] as string);
+    }
+    if (set.has(object)) return true;
+    set.add(object);
+    return false;
+  }
+
+  /** The keys (predicates) a property is written under: its term and, for the record's kind, its wire spelling. */
+  private keys(iri: string): Predicate[] {
+    const wire = this.kind === undefined ? undefined : wireSpelling(this.kind, iri);
+    return wire === undefined ? [this.predicate(iri)] : [this.predicate(iri), this.predicate(wire)];
+  }
+
+  /** A literal as `NodeWriter.literal` writes it. */
+  private literal(subject: Subject, iri: string, value: string | number | boolean | undefined): void {
+    if (value === undefined) return;
+    for (const key of this.keys(iri)) if (key.term !== undefined) this.add(subject, key.term, this.jsonValue(value));
+  }
+
+  /** A JSON string, number or boolean read as a literal. */
+  private jsonValue(value: string | number | boolean): string | undefined {
+    if (typeof value === 'string') return this.terms.string(value);
+    if (typeof value === 'number') return this.terms.number(value);
+    return this.terms.typed(String(value), XSD_BOOLEAN);
+  }
+
+  /** Links as `NodeWriter.link` writes them: a bare string under an `@id`-typed key, `{"@id"}` elsewhere. */
+  private link(subject: Subject, iri: string, ids: string | readonly string[] | undefined): void {
+    if (ids === undefined) return;
+    const list = typeof ids === 'string' ? [ids] : ids;
+    if (list.length === 0) return;
+    for (const key of this.keys(iri)) {
+      if (key.term === undefined) continue;
+      for (const id of list) this.add(subject, key.term, this.linkObject(key, id, key.idTyped));
+    }
+  }
+
+  /**
+   * The object of a link. Under an `@id`-typed key of a text-or-link property (a country, a unit), what is no
+   * IRI is read back as the text written (`"EUR"`), as peers mean it; elsewhere it is dropped.
+   */
+  private linkObject(key: Predicate, id: string, bare: boolean): string | undefined {
+    if (bare && TEXT_OR_IRI.has(key.canonical)) {
+      if (id.startsWith('_:')) {
+        // The reader maps the label (a number is spent) and then reads the text: kept as the old path did.
+        this.blank(id);
+        return this.terms.string(id);
+      }
+      const ref = this.refIri(id);
+      return ref ?? this.terms.string(compactIri(dfcIriIn(id, this.generation), this.prefixTable));
+    }
+    return id.startsWith('_:') ? this.blank(id) : this.refIri(id);
+  }
+
+  /** A bare string under a key: a link where the context types the key `@id`, text elsewhere. */
+  private bare(subject: Subject, key: Predicate, value: string): void {
+    if (key.term === undefined) return;
+    this.add(subject, key.term, key.idTyped ? this.linkObject(key, value, true) : this.terms.string(value));
+  }
+
+  private iriOrText(subject: Subject, iri: string, value: string | undefined): void {
+    if (value === undefined) return;
+    if (ABSOLUTE.test(value)) this.link(subject, iri, value);
+    else this.literal(subject, iri, value);
+  }
+
+  /**
+   * A node written inline (a price, a pack size): a fresh blank node, whose statements come after its parent's
+   * (`close` links them once it is filled, as the reader links a node object after reading it).
+   */
+  private open(type: string): Subject {
+    const node = this.subject(this.blank());
+    this.addType(node, type);
+    return node;
+  }
+
+  private close(subject: Subject, iri: string, node: Subject): void {
+    const key = this.predicate(iri);
+    if (key.term !== undefined) this.add(subject, key.term, node.term);
+  }
+
+  /**
+   * A link `encode.ts` writes as a bare string, its compact form, whatever the context says of the key (a unit).
+   * Compacting and expanding again is no change but for text: only that case compacts.
+   */
+  private unit(subject: Subject, key: Predicate, iri: string): void {
+    if (key.term === undefined) return;
+    this.add(subject, key.term, key.idTyped ? this.linkObject(key, iri, true)
+      : this.terms.string(iri.startsWith('_:') ? iri : compactIri(dfcIriIn(iri, this.generation), this.prefixTable)));
+  }
+
+  private price(subject: Subject, price: Price): void {
+    const node = this.open(DFC_B.Price);
+    const value = this.predicate(DFC_B.value);
+    if (value.term !== undefined) this.add(node, value.term, this.terms.number(price.value));
+    this.unit(node, this.predicate(DFC_B.hasUnit), price.currency);
+    const vat = this.predicate(DFC_B.VATrate);
+    if (price.vatRate !== undefined && vat.term !== undefined) this.add(node, vat.term, this.terms.number(price.vatRate));
+    this.close(subject, DFC_B.hasPrice, node);
+  }
+
+  private quantity(subject: Subject, quantity: Quantity): void {
+    const node = this.open(DFC_B.QuantitativeValue);
+    this.unit(node, this.predicate(DFC_B.hasUnit), quantity.unit);
+    const value = this.predicate(DFC_B.value);
+    if (value.term !== undefined) this.add(node, value.term, this.terms.number(quantity.value));
+    this.close(subject, DFC_B.hasQuantity, node);
+  }
+
+  // ── records ──────────────────────────────────────────────────────────────────────────────────────────
+
+  /** The subjects written since the last call, in the order the reader would have made them. */
+  public drain(): Subject[] {
+    const subjects = this.subjects;
+    this.subjects = [];
+    return subjects;
+  }
+
+  /**
+   * Writes one record, as `encode.ts` `writeRecord` does.
+   *
+   * @returns false, having written nothing, when records are not merged and this record's subject was written
+   *   already: the caller starts again, merging
+   */
+  public record(record: DfcRecord): boolean {
+    const term = this.subjectIri(record.id);
+    // A subject that is no IRI cannot be written without breaking the document: its statements are left out.
+    if (term === undefined) return true;
+    if (!this.merging) {
+      if (this.seen.has(term)) return false;
+      this.seen.add(term);
+    }
+    const s = this.subject(term);
+    this.kind = record.kind;
+    if (record.kind !== 'Resource') {
+      this.addType(s, MAIN_TYPE[record.kind][this.generation]);
+      if (record.extraTypes !== undefined) for (const t of record.extraTypes) this.addType(s, t);
+    }
+    switch (record.kind) {
+      case 'Enterprise':
+        this.literal(s, DFC_B.name, record.name);
+        this.literal(s, DFC_B.description, record.description);
+        this.literal(s, DFC_B.VATnumber, record.vatNumber);
+        this.literal(s, DFC_B.email, record.email);
+        if (record.phone !== undefined) {
+          const phone = this.open(DFC_B.PhoneNumber);
+          this.bare(phone, this.predicate(DFC_B.phoneNumber), record.phone);
+          this.close(s, DFC_B.hasPhoneNumber, phone);
+        }
+        this.literal(s, DFC_B.websitePage, record.website);
+        this.literal(s, DFC_B.logo, record.logo);
+        this.link(s, DFC_B.hasAddress, record.address);
+        this.link(s, DFC_B.hasMainContact, record.mainContact);
+        this.link(s, DFC_B.supplies, record.supplies);
+        this.link(s, DFC_B.manages, record.manages);
+        this.link(s, DFC_B.maintains, record.maintains);
+        this.link(s, DFC_B.defines, record.customerCategories);
+        this.link(s, DFC_B.affiliates, record.affiliates);
+        break;
+      case 'Address':
+        this.literal(s, DFC_B.street, record.street);
+        this.literal(s, DFC_B.postcode, record.postcode);
+        this.literal(s, DFC_B.city, record.city);
+        this.literal(s, DFC_B.region, record.region);
+        if (record.country !== undefined && ABSOLUTE.test(record.country)) this.link(s, DFC_B.hasCountry, record.country);
+        else this.literal(s, DFC_B.country, record.country);
+        this.literal(s, DFC_B.latitude, record.latitude);
+        this.literal(s, DFC_B.longitude, record.longitude);
+        break;
+      case 'Person':
+        this.literal(s, DFC_B.firstName, record.firstName);
+        this.literal(s, DFC_B.familyName, record.familyName);
+        this.link(s, DFC_B.hasAddress, record.address);
+        this.link(s, DFC_B.affiliates, record.affiliates);
+        break;
+      case 'SuppliedProduct':
+        this.literal(s, DFC_B.name, record.name);
+        this.literal(s, DFC_B.description, record.description);
+        this.link(s, DFC_B.hasType, record.productType);
+        if (record.quantity !== undefined) this.quantity(s, record.quantity);
+        this.literal(s, DFC_B.totalTheoriticalStock, record.totalTheoreticalStock);
+        if (record.images.length > 0) for (const key of this.keys(DFC_B.Image)) for (const image of record.images) this.bare(s, key, image);
+        this.link(s, DFC_B.suppliedBy, record.suppliedBy);
+        this.link(s, DFC_B.hasVariant, record.variants);
+        this.link(s, DFC_B.isVariantOf, record.variantOf);
+        this.link(s, DFC_B.referencedBy, record.catalogItems);
+        break;
+      case 'CatalogItem':
+        this.link(s, DFC_B.references, record.product);
+        this.literal(s, DFC_B.sku, record.sku);
+        if (record.stock !== null) this.literal(s, DFC_B.stockLimitation, record.stock);
+        this.link(s, DFC_B.offeredThrough, record.offers);
+        this.link(s, DFC_B.managedBy, record.managedBy);
+        this.link(s, DFC_B.listedIn, record.listedIn);
+        break;
+      case 'Offer':
+        if (record.price !== undefined) this.price(s, record.price);
+        if (record.stock !== null) this.literal(s, DFC_B.stockLimitation, record.stock);
+        this.link(s, DFC_B.offers, record.item);
+        this.link(s, DFC_B.offersTo, record.customerCategory);
+        break;
+      case 'Catalog':
+        this.literal(s, DFC_B.name, record.name);
+        this.link(s, DFC_B.maintainedBy, record.maintainedBy);
+        this.link(s, DFC_B.lists, record.items);
+        break;
+      case 'CustomerCategory':
+        this.literal(s, DFC_B.name, record.name);
+        this.literal(s, DFC_B.description, record.description);
+        this.link(s, DFC_B.definedBy, record.definedBy);
+        break;
+      case 'SaleSession':
+        this.literal(s, DFC_B.startDate, record.beginDate);
+        this.literal(s, DFC_B.endDate, record.endDate);
+        this.link(s, DFC_B.lists, record.offers);
+        break;
+      case 'Order':
+        this.literal(s, DFC_B.orderNumber, record.orderNumber);
+        this.literal(s, DFC_B.date, record.date);
+        this.link(s, DFC_B.orderedBy, record.orderedBy);
+        this.link(s, DFC_B.soldBy, record.soldBy);
+        this.link(s, DFC_B.belongsTo, record.saleSession);
+        this.link(s, DFC_B.hasPart, record.lines);
+        this.iriOrText(s, DFC_B.hasOrderStatus, record.orderStatus);
+        this.iriOrText(s, DFC_B.hasPaymentStatus, record.paymentStatus);
+        this.iriOrText(s, DFC_B.hasFulfilmentStatus, record.fulfilmentStatus);
+        break;
+      case 'OrderLine':
+        this.link(s, DFC_B.partOf, record.order);
+        this.link(s, DFC_B.concerns, record.offer);
+        if (record.quantity !== undefined) {
+          if (record.quantityUnit !== undefined) this.quantity(s, { value: record.quantity, unit: record.quantityUnit });
+          else this.literal(s, DFC_B.quantity, record.quantity);
+        }
+        if (record.price !== undefined) this.price(s, record.price);
+        break;
+      case 'Resource':
+        for (const t of record.types) this.addType(s, t);
+        break;
+    }
+    this.extra(s, record.extra);
+    return true;
+  }
+
+  /** The properties the record does not model, after (and merged with) the ones it does. */
+  private extra(subject: Subject, extra: Extra | undefined): void {
+    if (extra === undefined) return;
+    for (const iri of Object.keys(extra)) {
+      const key = this.predicate(iri);
+      // The reader drops a key that expands to no IRI, without reading its values.
+      if (key.term === undefined) continue;
+      for (const value of extra[iri] as readonly ExtraValue[]) this.extraValue(subject, key, typedExtraValue(iri, value));
+    }
+  }
+
+  private extraValue(subject: Subject, key: Predicate, value: ExtraValue): void {
+    const predicate = key.term as string;
+    if ('@id' in value) {
+      this.add(subject, predicate, this.linkObject(key, value['@id'], key.idTyped));
+      return;
+    }
+    if ('@value' in value) {
+      const v = value['@value'];
+      const language = value['@language'];
+      const type = value['@type'];
+      if (language !== undefined) {
+        this.add(subject, predicate, typeof v === 'string' ? this.terms.language(v, language.toLowerCase()) : this.jsonValue(v));
+      } else if (type !== undefined) {
+        const datatype = this.datatype(type);
+        // The reader keeps a JSON number's type: a number under a datatype is written in that datatype's form.
+        this.add(subject, predicate, typeof v === 'number' ? this.terms.number(v, datatype) : this.terms.typed(String(v), datatype));
+      } else {
+        this.add(subject, predicate, this.jsonValue(v));
+      }
+      return;
+    }
+    const label = this.blank();
+    const types = value['@type'] ?? [];
+    const properties = Object.keys(value.properties);
+    // A node object with no key is no node for the reader: only the link to its label is left.
+    if (types.length > 0 || properties.length > 0) {
+      const node = this.subject(label);
+      for (const t of types) this.addType(node, t);
+      this.extra(node, value.properties);
+    }
+    this.add(subject, predicate, label);
+  }
+
+  /** Writes the `ldp:Container` that DFC 2.0 output wraps records in (false: see {@link record}). */
+  public container(id: string | undefined, records: readonly DfcRecord[]): boolean {
+    const term = id === undefined ? this.blank() : id.startsWith('_:') ? this.blank(id) : this.terms.iri(dfcIriIn(this.expand(id), this.generation));
+    if (term === undefined) return true;
+    if (!this.merging) this.seen.add(term);
+    const s = this.subject(term);
+    this.addType(s, LDP.Container);
+    const items = records.filter((r) => r.kind === 'CatalogItem');
+    const contains = this.predicate(LDP.contains);
+    if (contains.term === undefined) return true;
+    for (const r of items.length > 0 ? items : records) this.add(s, contains.term, this.linkObject(contains, r.id, true));
+    return true;
+  }
+
+}
+
+/** Where subjects are written as text. */
+interface Sink {
+  write(subjects: readonly Subject[]): void;
+  text(): string;
+}
+
+/**
+ * Text written in pieces and joined in large chunks. Joining each record's pieces at once, or concatenating line by
+ * line, leaves thousands of small strings that live until the end: every young-generation collection copies them,
+ * and that copying cost more than the writing (measured on the 5,000-offer catalogue). A chunk of a few hundred
+ * kilobytes is allocated where the collector does not copy it, and the pieces die young.
+ */
+class Pieces {
+  private readonly chunks: string[] = [];
+  protected pending: string[] = [];
+
+  /** Joins the pending pieces into a chunk once there are enough of them. */
+  protected flushSome(): void {
+    if (this.pending.length >= PIECES_PER_CHUNK) this.flush();
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    this.chunks.push(this.pending.join(''));
+    this.pending = [];
+  }
+
+  protected joined(): string {
+    this.flush();
+    return this.chunks.join('');
+  }
+}
+
+/** About 200 kB of N-Quads: more than V8 allocates in the young generation, so never copied by it. */
+const PIECES_PER_CHUNK = 4_000;
+
+/** N-Triples, or N-Quads in `graph`: one statement per line. */
+class LineSink extends Pieces implements Sink {
+  private readonly end: string;
+  private readonly typeHead = ` <${RDF_TYPE}> `;
+
+  public constructor(graph?: string) {
+    super();
+    this.end = graph === undefined ? ' .\n' : ` ${graph} .\n`;
+  }
+
+  public write(subjects: readonly Subject[]): void {
+    const { end } = this;
+    const parts = this.pending;
+    for (const { term, types, predicates, objects } of subjects) {
+      if (types.length > 0) {
+        const head = term + this.typeHead;
+        for (const type of types) parts.push(head, type, end);
+      }
+      for (let i = 0; i < predicates.length; i++) {
+        const head = `${term} ${predicates[i] as string} `;
+        for (const object of objects[i] as string[]) parts.push(head, object, end);
+      }
+    }
+    this.flushSome();
+  }
+
+  public text(): string {
+    return this.joined();
+  }
+}
+
+/** Turtle with the DFC prefixes, one block per subject, laid out as N3.js laid it out. */
+class TurtleSink extends Pieces implements Sink {
+  private open = false;
+
+  public constructor(generation: DfcGeneration) {
+    super();
+    let header = '';
+    for (const [prefix, namespace] of turtlePrefixes(generation)) header += `@prefix ${prefix}: <${namespace}>.\n`;
+    this.pending.push(`${header}\n`);
+  }
+
+  public write(subjects: readonly Subject[]): void {
+    const parts = this.pending;
+    for (const { term, types, predicates, objects } of subjects) {
+      if (types.length === 0 && predicates.length === 0) continue;
+      parts.push(this.open ? '.\n' : '', term, ' ');
+      this.open = true;
+      let separator = '';
+      if (types.length > 0) {
+        parts.push('a ', types.length === 1 ? types[0] as string : types.join(', '));
+        separator = ';\n    ';
+      }
+      for (let i = 0; i < predicates.length; i++) {
+        const values = objects[i] as string[];
+        parts.push(separator, predicates[i] as string, ' ', values.length === 1 ? values[0] as string : values.join(', '));
+        separator = ';\n    ';
+      }
+    }
+    this.flushSome();
+  }
+
+  public text(): string {
+    if (this.open) this.pending.push('.\n');
+    return this.joined();
+  }
+}
+
+function profileOf(options: EncodeOptions): { generation: '1.x' | '2.0'; enveloped: boolean; wrapped: boolean } {
+  const v2 = options.profile === 'dfc-v2';
+  const wrapped = v2 && options.container !== false;
+  return { generation: v2 ? '2.0' : '1.x', wrapped, enveloped: wrapped || (options.envelopes ?? []).length > 0 };
+}
+
+/**
+ * Writes one document's records into a sink. Records are written as they come, each as soon as it is walked
+ * (nothing of it is kept), unless two of them turn out to be one subject: then the document is walked again,
+ * merging them into one node as the JSON-LD reader does.
+ */
+function writeDocument(
+  makeSink: () => Sink, makeWriter: (merging: boolean) => StatementWriter,
+  container: { id: string | undefined } | undefined, documentRecords: readonly DfcRecord[], containedRecords: readonly DfcRecord[],
+): { sink: Sink; count: number } {
+  const streamed = makeSink();
+  const streaming = makeWriter(false);
+  let ok = container === undefined || streaming.container(container.id, containedRecords);
+  if (ok) streamed.write(streaming.drain());
+  for (let i = 0; ok && i < documentRecords.length; i++) {
+    ok = streaming.record(documentRecords[i] as DfcRecord);
+    streamed.write(streaming.drain());
+  }
+  if (ok) return { sink: streamed, count: streaming.count };
+  const merged = makeSink();
+  const merging = makeWriter(true);
+  if (container !== undefined) merging.container(container.id, containedRecords);
+  for (const record of documentRecords) merging.record(record);
+  merged.write(merging.drain());
+  return { sink: merged, count: merging.count };
+}
+
+/**
+ * Writes records as Turtle (with the DFC prefixes, one block per subject), N-Triples or N-Quads (one statement
+ * per line, in the default graph): the RDF graph of the compacted JSON-LD that `encodeJsonLd` writes for the
+ * same records and options.
+ *
+ * @param records - what to write, in this order
+ * @param format - `turtle`, `ntriples` or `nquads`
+ * @param options - profile (`dfc-v1` default, `dfc-v2` with its `ldp:Container`), container id, envelopes
+ */
+export function writeRecordsRdf(records: readonly DfcRecord[], format: RdfFormat, options: EncodeOptions = {}): string {
+  const { generation, enveloped, wrapped } = profileOf(options);
+  const terms = new Terms(format, generation);
+  const envelopes: readonly ResourceRecord[] = options.envelopes ?? [];
+  const container = wrapped && !envelopes.some((e) => e.types.some((t) => CONTAINER_TYPES.has(t))) ? { id: options.containerId } : undefined;
+  const { sink } = writeDocument(
+    () => (format === 'turtle' ? new TurtleSink(generation) : new LineSink()),
+    (merging) => new StatementWriter(terms, generation, enveloped, '', merging),
+    container, envelopes.length > 0 ? [...envelopes, ...records] : records, records,
+  );
+  return sink.text();
+}
+
+/**
+ * Writes groups of records as N-Quads, each group in its own named graph (DFC 1.16).
+ *
+ * @param groups - records by graph IRI; a group without one is in the default graph. A graph name that is no IRI
+ *   cannot be written: its group is left out rather than break the document.
+ */
+export function writeNQuadsByGraph(groups: readonly { graph?: string; records: readonly DfcRecord[] }[]): string {
+  const terms = new Terms('nquads', '1.x');
+  let out = '';
+  let count = 0;
+  for (const { graph, records } of groups) {
+    const name = graph === undefined ? undefined : terms.iri(graph);
+    if (graph !== undefined && name === undefined) continue;
+    // Blank node labels restart per document: prefixed per graph so that two sources never share one.
+    const prefix = `g${count}_`;
+    const written = writeDocument(() => new LineSink(name), (merging) => new StatementWriter(terms, '1.x', false, prefix, merging), undefined, records, records);
+    out += written.sink.text();
+    count += written.count;
+  }
+  return out;
+}

@@ -1,0 +1,226 @@
+/**
+ * The direct RDF writer (`server/codec/write-rdf.ts`) against the path it replaces (records → compacted JSON-LD →
+ * our reader's graph → N3.js quads → N3.js's writer, kept as `test/helpers/rdf-oracle.ts`): the same graph for every
+ * record kind, in DFC 1.16 and 2.0, Turtle, N-Triples and N-Quads. Graphs are compared in their RDFC-1.0 canonical
+ * form (jsonld.js), after reading both outputs back with N3.js; where the old path wrote well-formed text the new
+ * one is also the same text, byte for byte. Hostile values (a subject, a datatype or a language tag that would break
+ * out of its term) are left out where the old path let them through.
+ */
+import { expect } from 'chai';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Parser, Writer, type Quad } from 'n3';
+import type { Iri, NodeId } from '../../../ontology/iri.js';
+import { DFC_NAMESPACES, NS } from '../../../ontology/namespaces.js';
+import type { DfcRecord, ResourceRecord } from '../../../ontology/records.js';
+import { measureIri } from '../../../ontology/units.js';
+import { DFC_B, DFC_PT_NS } from '../../../ontology/vocabulary.js';
+import { generateCatalog } from '../../../bench/catalog-generator.js';
+import { Decoder } from '../../../server/codec/decode.js';
+import type { EncodeOptions } from '../../../server/codec/encode.js';
+import { writeNQuadsByGraph, writeRecordsRdf, type RdfFormat } from '../../../server/codec/write-rdf.js';
+import { canonicalNQuads } from '../../helpers/jsonld.js';
+import { oracleNQuadsByGraph, oracleSerialize } from '../../helpers/rdf-oracle.js';
+import { sampleRecords } from '../../helpers/sample-records.js';
+
+const FORMATS: readonly RdfFormat[] = ['turtle', 'ntriples', 'nquads'];
+const PROFILES = ['dfc-v1', 'dfc-v2'] as const;
+const MEDIA: Readonly<Record<RdfFormat, string>> = { turtle: 'text/turtle', ntriples: 'application/n-triples', nquads: 'application/n-quads' };
+const X = 'https://x.example';
+const B = DFC_B.namespace;
+const EXAMPLES = join(import.meta.dirname, '../../../examples/network');
+
+/** Reads RDF text strictly (N3.js throws on anything malformed) and writes it back as N-Quads. */
+function asNQuads(text: string, format: RdfFormat): string {
+  const quads: Quad[] = new Parser({ format: MEDIA[format] }).parse(text);
+  return new Writer({ format: 'N-Quads' }).quadsToString(quads);
+}
+
+/** The canonical form of an output's graph. */
+async function canonical(text: string, format: RdfFormat): Promise<string> {
+  return canonicalNQuads(asNQuads(text, format));
+}
+
+const id = (path: string): NodeId => `${X}/${path}` as NodeId;
+
+/** Records that exercise every corner of the old path: merges, blank nodes, kept values, spellings, text for links. */
+function edgeRecords(): DfcRecord[] {
+  return [
+    {
+      kind: 'Enterprise', id: id('e'), name: 'Épicerie "L\'Œuf"\nà la ligne\ttab \u0000 \u001f \u007f \uFFFE 😀 \\', description: 'desc',
+      phone: '+33 1', supplies: [id('p'), id('p'), '_:local' as NodeId], manages: [], maintains: [], customerCategories: [], affiliates: [],
+      extraTypes: [DFC_B.Enterprise, `${DFC_NAMESPACES.legacy['dfc-b']}Enterprise`, 'https://schema.org/Organization'],
+      extra: {
+        // The other spelling of a modelled property, kept by an older reader: merged, written once.
+        [DFC_B.hasDescription]: [{ '@value': 'desc' }, { '@value': 'autre' }],
+        'https://schema.org/alternateName': [{ '@value': 'Grocer', '@language': 'EN-GB' }, { '@value': 3, '@language': 'fr' }],
+        'https://schema.org/foundingDate': [{ '@value': '2001-01-01', '@type': `${NS.xsd}date` }],
+        'https://schema.org/rating': [{ '@value': 4.5, '@type': `${NS.xsd}double` }, { '@value': 7, '@type': `${NS.xsd}decimal` }],
+        'https://schema.org/flag': [{ '@value': true, '@type': `${NS.xsd}boolean` }, { '@value': false }],
+        'https://schema.org/text': [{ '@value': 'typed string', '@type': `${NS.xsd}string` }],
+        'https://schema.org/sameAs': [{ '@id': `${DFC_NAMESPACES['2.0']['dfc-pt']}tomato` }, { '@id': '_:local' }, { '@id': 'not an iri' }],
+        // A kept value written as a compact IRI of a context prefix: the JSON-LD reader expands it.
+        'dfc-b:customTerm': [{ '@id': 'dfc-m:Kilogram' }],
+        [DFC_B.hasCountry]: [{ '@id': 'France' }],
+        'https://schema.org/node': [{ '@type': ['https://schema.org/Thing'], properties: { 'https://schema.org/name': [{ '@value': 'inner' }],
+          'https://schema.org/deeper': [{ properties: { 'https://schema.org/name': [{ '@value': 'deepest' }] } }] } }, { properties: {} }],
+        [DFC_B.hasAllergenCharacteristic]: [],
+        [`${NS.rdf}type`]: [{ '@id': 'https://schema.org/LocalBusiness' }],
+      },
+    },
+    // The same subject again: one node.
+    { kind: 'Enterprise', id: id('e'), name: 'Second name', supplies: [id('q')], manages: [], maintains: [], customerCategories: [], affiliates: [] },
+    { kind: 'Address', id: '_:local' as NodeId, street: '1 rue', postcode: '75001', city: 'Paris', country: 'France', latitude: 48.86, longitude: 2.35 },
+    { kind: 'Address', id: id('a2'), country: 'http://publications.europa.eu/resource/authority/country/FRA', latitude: 0, longitude: -0 },
+    { kind: 'Address', id: id('a3'), country: 'https://bad country' },
+    { kind: 'Person', id: id('person'), firstName: 'Anne', affiliates: [id('e')] },
+    {
+      kind: 'SuppliedProduct', id: id('p'), name: 'Tomates', productType: `${DFC_PT_NS}tomato`, quantity: { value: 0.1, unit: measureIri('Kilogram') },
+      totalTheoreticalStock: 1e21, images: ['https://x.example/a.jpg', 'not an iri either'], variantOf: [], variants: [], catalogItems: [id('i')],
+      extra: { [`${B}lifetime`]: [{ '@value': '12.5' }], [`${B}frozen`]: [{ '@value': ' TRUE ' }] },
+    },
+    { kind: 'CatalogItem', id: id('i'), product: id('p'), sku: 'SKU-1', stock: 0, offers: [id('o')], listedIn: [id('c')] },
+    { kind: 'Offer', id: id('o'), item: id('i'), price: { value: 4.95, currency: measureIri('Euro'), vatRate: 5.5 }, stock: null, customerCategory: id('cc') },
+    { kind: 'Offer', id: id('o2'), price: { value: 1e-7, currency: 'EUR' as Iri }, stock: 12 },
+    { kind: 'Catalog', id: id('c'), name: 'Catalogue', maintainedBy: id('e'), items: [id('i')] },
+    { kind: 'CustomerCategory', id: id('cc'), name: 'Public', definedBy: id('e') },
+    { kind: 'SaleSession', id: id('s'), beginDate: '2026-01-01T00:00:00Z', endDate: '2026-01-08T00:00:00+02:00', offers: [id('o')] },
+    {
+      kind: 'Order', id: id('order'), orderNumber: '42', date: '2026-01-02', orderedBy: id('e'), lines: [id('line'), id('line2')],
+      orderStatus: `${DFC_NAMESPACES['1.x']['dfc-v']}Held`, paymentStatus: 'paid', fulfilmentStatus: 'https://bad status',
+    },
+    { kind: 'OrderLine', id: id('line'), order: id('order'), offer: id('o'), quantity: 3, quantityUnit: measureIri('Piece'), price: { value: 2, currency: measureIri('Euro') } },
+    { kind: 'OrderLine', id: id('line2'), order: id('order'), quantity: 2.5 },
+    { kind: 'Resource', id: id('r'), types: [], extra: { 'https://schema.org/name': [{ '@value': 'no type' }] } },
+    { kind: 'Resource', id: id('empty'), types: [] },
+  ];
+}
+
+/** Resources that describe the document, read with it and written back first. */
+const ENVELOPES: readonly ResourceRecord[] = [
+  { kind: 'Resource', id: id('view') as Iri, types: [`${NS.hydra}PartialCollectionView`], extra: { [`${NS.hydra}next`]: [{ '@id': id('page2') }] } },
+];
+
+interface Case { readonly name: string; readonly records: readonly DfcRecord[]; readonly options?: EncodeOptions }
+
+describe('writing RDF straight from records', function () {
+  this.timeout(120_000);
+  const decoder = new Decoder();
+  const cases: Case[] = [];
+
+  before(async () => {
+    cases.push({ name: 'the sample records', records: sampleRecords() });
+    for (const file of readdirSync(EXAMPLES).filter((f) => f.endsWith('.jsonld')).sort()) {
+      const result = await decoder.decode(readFileSync(join(EXAMPLES, file), 'utf8'), { mediaType: 'application/ld+json' });
+      expect(result.records, file).to.not.be.empty;
+      cases.push({ name: `examples/network/${file}`, records: result.records });
+    }
+    cases.push({ name: 'edge cases', records: edgeRecords() });
+    // Without the repeated id, records are written as they come rather than merged.
+    cases.push({ name: 'edge cases, each id once', records: edgeRecords().filter((_, i) => i !== 1) });
+    cases.push({ name: 'edge cases with envelopes', records: edgeRecords(), options: { envelopes: ENVELOPES } });
+    cases.push({ name: 'edge cases, one resource (no container)', records: edgeRecords().slice(5, 6), options: { container: false } });
+  });
+
+  for (const profile of PROFILES) {
+    for (const format of FORMATS) {
+      it(`writes the same graph as the JSON-LD round trip (${profile}, ${format})`, async () => {
+        expect(cases.length).to.be.greaterThan(5);
+        for (const { name, records, options } of cases) {
+          const opts: EncodeOptions = { ...options, profile, containerId: `${X}/api/dfc/catalog_items` };
+          const ours = writeRecordsRdf(records, format, opts);
+          const theirs = oracleSerialize(records, format, opts);
+          expect(await canonical(ours, format), name).to.equal(await canonical(theirs, format));
+          // The text itself is unchanged: same statements, same order, same blank node labels, same layout.
+          expect(ours, name).to.equal(theirs);
+        }
+      });
+    }
+  }
+
+  it('writes a generated catalogue as the old path did, byte for byte, in every format and profile', async () => {
+    const { records } = await decoder.decode(JSON.stringify(generateCatalog(1000)), { mediaType: 'application/ld+json' });
+    expect(records.filter((r) => r.kind === 'Offer')).to.have.length(1000);
+    for (const profile of PROFILES) {
+      for (const format of FORMATS) {
+        const ours = writeRecordsRdf(records, format, { profile });
+        expect(ours, `${profile} ${format}`).to.equal(oracleSerialize(records, format, { profile }));
+        // And it reads back as RDF: the statements parse one for one.
+        expect(asNQuads(ours, format).split('\n').length).to.be.greaterThan(10_000);
+      }
+    }
+  });
+
+  it('writes N-Quads by graph as the old path did', async () => {
+    const groups = [
+      { graph: `${X}/api/sync/peers/1`, records: sampleRecords() },
+      { graph: `${X}/api/dfc/enterprises/e`, records: edgeRecords() },
+      { graph: `${X}/api/sync/peers/2`, records: sampleRecords().slice(0, 4) },
+      { records: [...ENVELOPES] },
+    ];
+    const ours = writeNQuadsByGraph(groups);
+    const theirs = oracleNQuadsByGraph(groups);
+    expect(await canonical(ours, 'nquads')).to.equal(await canonical(theirs, 'nquads'));
+    const clean = groups.filter((_, i) => i !== 1);
+    expect(writeNQuadsByGraph(clean)).to.equal(oracleNQuadsByGraph(clean));
+    // Blank nodes of two sources never share a label.
+    const labels = (graph: string) => new Set([...ours.matchAll(/(_:\S+)[^\n]*<([^>]+)> \.$/gmu)].filter((m) => m[2] === graph).map((m) => m[1]));
+    const first = labels(`${X}/api/sync/peers/1`);
+    expect(first.size).to.be.greaterThan(0);
+    for (const label of labels(`${X}/api/sync/peers/2`)) expect(first.has(label)).to.equal(false);
+  });
+
+  it('merges records with one id into one subject, with no statement twice', () => {
+    const records = edgeRecords();
+    for (const format of ['ntriples', 'nquads'] as const) {
+      const lines = writeRecordsRdf(records, format).split('\n').filter(Boolean);
+      expect(new Set(lines).size, format).to.equal(lines.length);
+      expect(lines.filter((l) => l.startsWith(`<${X}/e> <${B}name> `))).to.have.length(2);
+    }
+    const turtle = writeRecordsRdf(records, 'turtle');
+    expect(turtle.match(new RegExp(`^<${X}/e> `, 'gmu'))).to.have.length(1);
+  });
+
+  describe('a hostile value adds nothing and breaks nothing', () => {
+    const clean = (): DfcRecord[] => edgeRecords().filter((r) => r.kind !== 'Enterprise');
+    const hostile = (): DfcRecord[] => [
+      ...clean(),
+      // A subject that would close its IRI and start a statement of its own, and ones with a quote or a new line.
+      { kind: 'Resource', id: `${X}/a> <${X}/b> <${X}/c> .\n<${X}/d` as NodeId, types: ['https://schema.org/Thing'] },
+      { kind: 'Resource', id: `${X}/q"uote` as NodeId, types: ['https://schema.org/Thing'] },
+      { kind: 'Resource', id: `${X}/new\nline` as NodeId, types: ['https://schema.org/Thing'] },
+      {
+        kind: 'Resource', id: id('r'), types: ['https://schema.org/T>x'],
+        extra: {
+          'https://schema.org/lang': [{ '@value': 'x', '@language': 'en> <x' }, { '@value': 'y', '@language': '' }],
+          'https://schema.org/dt': [{ '@value': 'v', '@type': `${X}/dt> "x` }, { '@value': 1, '@type': 'relative' }],
+          'https://schema.org/link': [{ '@id': `${X}/l>x` }, { '@id': `${X}/l"x` }, { '@id': `${X}/l x` }],
+          [`${X}/p>q`]: [{ '@value': 'bad predicate' }],
+        },
+      },
+    ];
+
+    for (const profile of PROFILES) {
+      for (const format of FORMATS) {
+        it(`${profile}, ${format}`, async () => {
+          const ours = writeRecordsRdf(hostile(), format, { profile });
+          // N3.js reads it strictly, and finds exactly the statements of the clean records.
+          expect(await canonical(ours, format)).to.equal(await canonical(oracleSerialize(clean(), format, { profile }), format));
+          expect(ours).to.not.include(`${X}/d`);
+          expect(ours).to.not.include('"x"@');
+        });
+      }
+    }
+
+    it('N-Quads by graph leave out a graph name that is no IRI', () => {
+      const text = writeNQuadsByGraph([{ graph: `${X}/g> <${X}/evil`, records: sampleRecords() }, { graph: `${X}/g`, records: sampleRecords() }]);
+      expect(text).to.not.include('evil');
+      expect(text).to.equal(oracleNQuadsByGraph([{ graph: `${X}/g`, records: sampleRecords() }]));
+    });
+
+    it('keeps a lone surrogate as the old path did (it has no escape in either grammar)', () => {
+      const records: DfcRecord[] = [{ kind: 'Resource', id: id('s'), types: [], extra: { 'https://schema.org/name': [{ '@value': 'a\uD800b\uDC00c' }] } }];
+      for (const format of FORMATS) expect(writeRecordsRdf(records, format)).to.equal(oracleSerialize(records, format));
+    });
+  });
+});
