@@ -193,7 +193,8 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
       await recordSubscribeOutcome(store.feed, peer.id, outcome);
       return outcome;
     },
-    detectPeerKind: (url) => detectPeerKind(url, (request) => fetchPage(request, policy, fetch)),
+    // A look at the URL before adding it: a peer that does not answer must not hold `peer add` for a whole sync's time.
+    detectPeerKind: (url) => detectPeerKind(url, (request) => fetchPage(request, { ...policy, totalTimeoutMs: Math.min(policy.totalTimeoutMs, 5000) }, fetch)),
     close: async () => {
       timers.cancelAll();
       await notifier.stop();

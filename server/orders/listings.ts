@@ -82,6 +82,8 @@ interface Origin {
   readonly product: SuppliedProductRecord;
   /** What is ordered (W for a wholesale pack, else R). */
   readonly ordered: string;
+  /** Its record. */
+  readonly orderedProduct: SuppliedProductRecord;
   /** The offer of what is ordered: its price. */
   readonly offer: OfferRecord;
   /** The catalog item of what is ordered: its stock. */
@@ -156,6 +158,9 @@ export class ListingService {
     const origin = await this.resolve(originItem, true);
     if ('failure' in origin) throw httpErrorOf(origin.failure, originItem);
 
+    const orderAt = await this.orderTarget(origin);
+    if (orderAt !== undefined && 'failure' in orderAt) throw httpErrorOf(orderAt.failure, originItem);
+
     const local = await this.mintLocalId(eid, origin.product.name ?? originItem.split('/').pop() ?? 'item');
     const ids = {
       product: urls.resource(eid, 'supplied_products', local) as NodeId,
@@ -173,9 +178,12 @@ export class ListingService {
     try {
       row = await store.orders.addListing({
         eid, item: ids.item, offer: ids.offer, product: ids.product, originItem, originOffer: origin.offer.id, originProduct: origin.ordered,
-        originOrders: ordersUrlOf(origin.ordered), factor: origin.factor,
+        originOrders: orderAt?.orders ?? ordersUrlOf(origin.ordered), factor: origin.factor,
         ...(terms.price !== undefined ? { price: terms.price } : {}), ...(terms.markup !== undefined ? { markup: terms.markup } : {}),
-        details: { stockItem: origin.stockItem.id, retailProduct: origin.product.id },
+        details: {
+          stockItem: origin.stockItem.id, retailProduct: origin.product.id,
+          ...(orderAt !== undefined ? { orderAt: { product: orderAt.product, offer: orderAt.offer } } : {}),
+        },
       });
     } catch (error: unknown) {
       if ((await store.orders.listings(eid)).some((l) => l.originItem === originItem)) throw new ConflictHttpError(`enterprise ${eid} lists ${originItem} already`);
@@ -270,6 +278,40 @@ export class ListingService {
   }
 
   // ------------------------------------------------------------------ reading the origin
+
+  /**
+   * Where the orders of an item kept in a Solid pod (a peer of kind `solid`) go: a pod takes no orders, and a node that publishes its
+   * catalogue into a pod says, in `owl:sameAs`, which of its own product and offer each pod resource is. When the
+   * ordered product and its offer both name such a resource on another origin, the orders go to that node (its
+   * orders collection, its product and offer), once that node answers for the product: a pod cannot send a shop's
+   * orders to a node that does not confirm it sells what the pod shows. Undefined: the orders go to the origin.
+   */
+  private async orderTarget(origin: Origin): Promise<{ orders: string; product: string; offer: string } | { failure: Failure } | undefined> {
+    const here = originOf(origin.ordered);
+    // Only for a pod this node knows as one (a peer of kind solid): any other origin takes its own orders, whatever
+    // its products say they are the same as.
+    const pods = (await this.deps.store.provenance.listPeers()).filter((p) => p.kind === 'solid').map((p) => originOf(p.url));
+    if (here === undefined || !pods.includes(here)) return undefined;
+    const elsewhere = (record: DfcRecord): string[] => (record.extra?.[OWL.sameAs] ?? [])
+      .flatMap((v) => ('@id' in v && typeof v['@id'] === 'string' ? [v['@id']] : []))
+      .filter((iri) => originOf(iri) !== undefined && originOf(iri) !== here);
+    const offers = elsewhere(origin.offer);
+    // A product may name several others (a platform's copy, the node it came from): the first its node confirms,
+    // whose offer the pod names too. A few at most: each is a request.
+    const candidates = elsewhere(origin.orderedProduct).filter((iri) => offers.some((o) => originOf(o) === originOf(iri))).slice(0, 3);
+    if (candidates.length === 0) return undefined;
+    let refused: Failure | undefined;
+    for (const product of candidates) {
+      const confirmed = await this.fetchRecords(product);
+      if (!('failure' in confirmed) && confirmed.records.some((r) => r.id === product && r.kind === 'SuppliedProduct')) {
+        const offer = offers.find((o) => originOf(o) === originOf(product)) as string;
+        return { orders: ordersUrlOf(product), product, offer };
+      }
+      refused ??= 'failure' in confirmed ? confirmed.failure
+        : failure('not-dfc', `${origin.ordered} says it is ${product}, which its node does not serve as a dfc-b:SuppliedProduct`, product);
+    }
+    return { failure: refused as Failure };
+  }
 
   /**
    * Reads an origin item with its product and offer, and a wholesale case when the catalogue plans one. From what
@@ -504,13 +546,15 @@ function originFrom(known: Known, originItem: string): Origin | { failure: Failu
   if (wholesale === undefined) {
     const offer = offerOfItem(known, item);
     if (offer === undefined) return bad(`the catalog item ${originItem} has no priced offer (dfc-b:offeredThrough)`);
-    return { item, product, ordered: product.id, offer, stockItem: item, factor: 1 };
+    return { item, product, ordered: product.id, orderedProduct: product, offer, stockItem: item, factor: 1 };
   }
   const stockItem = itemOfProduct(known, wholesale.product);
   if (stockItem === undefined) return bad(`the wholesale product ${wholesale.product} of ${product.id} has no catalog item in its catalogue`);
   const offer = offerOfItem(known, stockItem);
   if (offer === undefined) return bad(`the wholesale product ${wholesale.product} of ${product.id} has no priced offer`);
-  return { item, product, ordered: wholesale.product, offer, stockItem, factor: wholesale.factor };
+  const orderedProduct = known.get(wholesale.product);
+  if (orderedProduct?.kind !== 'SuppliedProduct') return bad(`the wholesale product ${wholesale.product} of ${product.id} is not in its catalogue`);
+  return { item, product, ordered: wholesale.product, orderedProduct, offer, stockItem, factor: wholesale.factor };
 }
 
 /** The HTTP error of an origin that could not be read. */

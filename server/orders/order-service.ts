@@ -535,11 +535,13 @@ export class OrderService {
     for (const line of order.lines) {
       const listing = line.listing === undefined ? undefined : listings.get(line.listing);
       if (listing?.originOrders !== ordersUrl) continue;
-      const entry = byProduct.get(listing.originProduct) ?? {
-        ...(listing.originOffer !== undefined ? { offer: listing.originOffer } : {}), product: listing.originProduct, quantity: 0, factor: listing.factor,
-      };
+      // An item kept in a pod is ordered from the node that published it: its product and offer (see ListingService).
+      const at = orderAtOf(listing);
+      const product = at?.product ?? listing.originProduct;
+      const offer = at?.offer ?? listing.originOffer;
+      const entry = byProduct.get(product) ?? { ...(offer !== undefined ? { offer } : {}), product, quantity: 0, factor: listing.factor };
       entry.quantity += line.quantity;
-      byProduct.set(listing.originProduct, entry);
+      byProduct.set(product, entry);
     }
     return [...byProduct.values()].map(({ factor, quantity, ...rest }) => ({ ...rest, quantity: Math.ceil(quantity / factor - 1e-9) }));
   }
@@ -657,4 +659,12 @@ async function stateConflicts<T>(change: () => Promise<T>): Promise<T> {
     if (error instanceof OrderStateError) throw new ConflictHttpError(`order ${error.iri} is ${error.state}: it can no longer change`);
     throw error;
   }
+}
+
+/** Where a listing's orders go instead of its origin (an item kept in a pod: the node that published it). */
+function orderAtOf(listing: ListingRow): { product: string; offer: string } | undefined {
+  const at = listing.details?.['orderAt'];
+  if (typeof at !== 'object' || at === null) return undefined;
+  const { product, offer } = at as { product?: unknown; offer?: unknown };
+  return typeof product === 'string' && typeof offer === 'string' ? { product, offer } : undefined;
 }

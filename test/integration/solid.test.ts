@@ -15,6 +15,7 @@ import {
 import { Session } from '@inrupt/solid-client-authn-node';
 import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../ontology/records.js';
 import { DFC_B, RDF, SOLID } from '../../ontology/vocabulary.js';
+import { issueToken } from '../../server/auth/tokens.js';
 import { solidCommand } from '../../server/cli/solid-commands.js';
 import { containerUrl, publishToPod, type PublishSummary } from '../../server/solid/publisher.js';
 import { startFederationNode, type FederationNode } from '../helpers/federation.js';
@@ -193,6 +194,38 @@ describe('Solid pods', function () {
       expect(view.published.stock).to.equal(3);
     });
 
+    it('orders an item kept in the pod from the node that published it, never from the pod', async () => {
+      const listing = (await reader.node.listings.list('epicerie-du-village')).find((l) => l.origin.item.startsWith(container));
+      if (listing === undefined) throw new Error('the listing of the pod item is missing');
+      // The pod's product says, in owl:sameAs, which of the node's products it is: the orders go to that node.
+      const nodeProduct = `${origin.base}/api/dfc/enterprises/${EID}/supplied_products/`;
+      expect(listing.origin.orders).to.equal(`${origin.base}/api/dfc/enterprises/${EID}/orders`);
+      const row = await reader.node.store.orders.listing(listing.id);
+      const at = row?.details?.['orderAt'] as { product: string; offer: string };
+      expect(at.product.startsWith(nodeProduct)).to.equal(true);
+      expect(at.offer.startsWith(`${origin.base}/api/dfc/enterprises/${EID}/offers/`)).to.equal(true);
+      // A customer's order at the shop reserves the stock at the node, as for any listed item.
+      const { token } = await issueToken(origin.node.store, { eid: EID, scopes: ['WriteOrders', 'ReadOrders'], label: 'shop' });
+      await reader.node.store.provenance.addPeer({ name: 'ferme', url: `${origin.base}/api/dfc/enterprises/${EID}/catalog_items`, token }, origin.base);
+      const { token: customer } = await issueToken(reader.node.store, { eid: 'epicerie-du-village', scopes: ['WriteOrders'], label: 'customer' });
+      const stockItem = at.product.replace('/supplied_products/', '/catalog_items/');
+      const before = await origin.node.store.orders.stock(stockItem);
+      const id = `${reader.base}/api/dfc/enterprises/epicerie-du-village/orders`;
+      const body = JSON.stringify({
+        '@context': 'https://www.datafoodconsortium.org',
+        '@graph': [
+          { '@id': id, '@type': 'dfc-b:Order', 'dfc-b:orderedBy': 'https://customer.example/e/1', 'dfc-b:hasOrderStatus': 'dfc-v:Held', 'dfc-b:hasPart': `${id}/OrderLines/1` },
+          { '@id': `${id}/OrderLines/1`, '@type': 'dfc-b:OrderLine', 'dfc-b:quantity': 2, 'dfc-b:concerns': listing.offer },
+          { '@id': listing.offer, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': listing.product },
+        ],
+      });
+      const created = await reader.request('POST', '/api/dfc/enterprises/epicerie-du-village/orders', {
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${customer}` }, body,
+      });
+      expect(created.status, created.text).to.equal(201);
+      expect(await origin.node.store.orders.stock(stockItem)).to.include({ reserved: (before?.reserved ?? 0) + 2 });
+    });
+
     it('publishes a private enterprise without making it public or registering it', async () => {
       const text = readFileSync(join(import.meta.dirname, '../../examples/network/chevrerie-du-puy.jsonld'), 'utf8');
       const { records } = await origin.node.decoder.decode(text);
@@ -283,6 +316,8 @@ describe('Solid pods', function () {
         }
         expect(text, follower.out() + follower.err()).to.include('12.34');
         expect(Date.now() - changedAt).to.be.lessThan(5_000);
+        // Its report is written once the document is: it may come a moment after the pod answers with it.
+        for (const until = Date.now() + 5_000; !/1 document written \(0 new\)/u.test(follower.out()) && Date.now() < until;) await new Promise((r) => setTimeout(r, 100));
         expect(follower.out()).to.match(/1 document written \(0 new\)/u);
         // The pod, given to `peer add` without --kind, is found to be one.
         const added = await runMaillon(['peer', 'add', `${css.url}dfc/${EID}/`, '--allow-private', '--data-dir', dir]);
