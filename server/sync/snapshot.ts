@@ -69,6 +69,7 @@ export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<Peer
   const sources = new Map<string, SourceValidators>();
   const quarantine = new Map<string, { iri: string; type: string | null; problems: Problem[] }>();
   let bytes = 0;
+  let wireBytes = 0;
   let notModified = 0;
   const enqueue = (url: string | undefined): void => {
     if (url === undefined || queued.has(url) || !sameOrigin(url, peer.url)) return;
@@ -90,6 +91,7 @@ export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<Peer
     if (!fetched.ok) return failed(fetched.failure);
     const page = fetched.page;
     bytes += page.bytes;
+    wireBytes += page.wireBytes ?? page.bytes;
     // Each response is capped; a snapshot of many pages is capped too, or a peer could fill our memory.
     if (bytes > policy.maxBytes * SNAPSHOT_BUDGET) {
       return failed(failure('too-large', `the snapshot exceeds ${policy.maxBytes * SNAPSHOT_BUDGET} bytes`, url));
@@ -150,7 +152,7 @@ export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<Peer
     peer,
     summary: {
       added: plan.added, updated: plan.updated, unchanged: plan.unchanged, withdrawn: plan.withdrawn.length,
-      quarantined: quarantine.size, refused: plan.refused.length, pages: pages.length, notModified, bytes, ms: Date.now() - started,
+      quarantined: quarantine.size, refused: plan.refused.length, pages: pages.length, notModified, bytes, wireBytes, ms: Date.now() - started,
     },
   };
 }
