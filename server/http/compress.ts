@@ -33,12 +33,15 @@ export const MIN_COMPRESS_BYTES = 1024;
 export type Effort = 'fast' | 'cached';
 
 /**
- * The settings, measured on the 5,000-item catalogue (6 MB of JSON-LD): brotli quality 4 takes about 30 ms
- * (20× smaller), quality 9 about 145 ms (26×), 11 seconds; gzip level 1 10 ms (13×), level 6 23 ms (17×).
+ * The settings, measured on a generated 5,000-offer catalogue (6 MB of JSON-LD) on the 2-core bench machine:
+ * brotli quality 4 about 30–40 ms (20.6× smaller), 6 about 40 ms (24.3×), 7 80 ms (25×), 9 150–180 ms (26×),
+ * 11 seconds; gzip level 1 about 10 ms (13×), 6 about 20 ms (17×). A cached body is compressed again at each
+ * version of the catalogue (every stock write makes one), so quality 9's last 7 % is not worth four times the
+ * CPU: 6 for cached bodies, 4 (and gzip 1) per request.
  */
 const SETTINGS: Readonly<Record<Effort, { readonly brotliQuality: number; readonly gzipLevel: number }>> = {
   fast: { brotliQuality: 4, gzipLevel: 1 },
-  cached: { brotliQuality: 9, gzipLevel: 6 },
+  cached: { brotliQuality: 6, gzipLevel: 6 },
 };
 
 /**
