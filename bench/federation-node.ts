@@ -137,7 +137,11 @@ const setup = JSON.parse(readFileSync(peersFile, 'utf8')) as PeersReady;
 
 const config = loadConfig(
   { port: '0', host: '127.0.0.1', 'data-dir': dir, 'base-url': 'https://maillon.example.org', 'allow-private': true },
-  { MAILLON_LOG_LEVEL: 'silent', MAILLON_SYNC_CONCURRENCY: '4', MAILLON_SYNC_SCHEDULE: '0' },
+  {
+    MAILLON_LOG_LEVEL: 'silent', MAILLON_SYNC_CONCURRENCY: '4', MAILLON_SYNC_SCHEDULE: '0',
+    // `BENCH_FETCH_COMPRESSED=off` syncs asking for identity, for an A/B of the transfer's cost.
+    MAILLON_FETCH_COMPRESSED: process.env['BENCH_FETCH_COMPRESSED'] ?? 'on',
+  },
 );
 if (!config.allowPrivate || config.syncConcurrency !== 4) throw new Error('the node is not configured as the benchmark needs');
 const node = await startNode(config, createLogger('silent'));

@@ -15,7 +15,8 @@
  * The cold sync's bytes as received are reported beside its decoded bytes (what an uncompressed sync transfers:
  * the same bodies), and beside what the peers counted sending. Then this process fetches the 100 catalogues with
  * the node's peer client twice, asking for identity and for br/gzip (4 at a time, as the sync), for the bytes
- * and time of the transfer alone, both measured in the same run.
+ * and time of the transfer alone, both measured in the same run. `BENCH_FETCH_COMPRESSED=off` runs the whole
+ * benchmark with a node that asks its peers for identity (an A/B of the sync itself).
  *
  * Set `BENCH_FEDERATION_PROFILE=DIR` to run the node under `node --cpu-prof` (profile written to DIR when it
  * exits). Every socket is on 127.0.0.1; the temporary directory is removed at the end.

@@ -392,7 +392,8 @@ function exchange(
         fail(refusal.kind, clip(refusal.message, 500), status);
         return;
       }
-      const coding = codingOf(res.headers['content-encoding'], policy.compressed !== false);
+      // A HEAD or 204 answer has no body to decode, whatever coding its GET would have.
+      const coding = hop.method === 'HEAD' || status === 204 ? undefined : codingOf(res.headers['content-encoding'], policy.compressed !== false);
       if (typeof coding === 'object') {
         fail('bad-encoding', coding.refused, status);
         return;
@@ -453,8 +454,9 @@ function exchange(
           fail('truncated', `body ended after ${wireBytes}${declared !== undefined ? ` of ${declared}` : ''} bytes`, status);
           return;
         }
-        // A coded body is complete when the decoder has flushed (and found the stream's end marker).
-        if (decoder === undefined) complete();
+        // A coded body is complete when the decoder has flushed (and found the stream's end marker); an empty
+        // body has nothing to decode.
+        if (decoder === undefined || wireBytes === 0) complete();
         else decoder.end();
       });
     }

@@ -118,6 +118,18 @@ describe('safeFetch() with compressed answers', () => {
     expect(stacked.message).to.contain('stacked content codings gzip, br');
   });
 
+  it('decodes nothing where there is no body: HEAD, 204, an empty coded body', async () => {
+    const peer = await startPeer((req, res) => {
+      if (req.url === '/no-content') res.writeHead(204, { 'content-encoding': 'br' }).end();
+      else if (req.method === 'HEAD') res.writeHead(200, { 'content-type': JSONLD, 'content-encoding': 'br', 'content-length': 1234 }).end();
+      else sendCoded(res, Buffer.alloc(0), 'gzip');
+    });
+    const head = responseOf(await safeFetch({ url: `${peer.base}/c`, method: 'HEAD' }, LOCAL));
+    expect(head.body.length).to.equal(0);
+    expect(responseOf(await safeFetch({ url: `${peer.base}/no-content` }, LOCAL)).status).to.equal(204);
+    expect(responseOf(await safeFetch({ url: `${peer.base}/empty` }, LOCAL)).body.length).to.equal(0);
+  });
+
   it('reads Content-Encoding values (codingOf)', () => {
     expect(codingOf(undefined, true)).to.equal(undefined);
     expect(codingOf('', true)).to.equal(undefined);
