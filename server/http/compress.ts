@@ -270,16 +270,19 @@ export function compression() {
       const declared = Number(res.getHeader('content-length') ?? Number.NaN);
       const callback = args.find((a): a is () => void => typeof a === 'function');
       if (req.method === 'HEAD') {
-        if (Number.isInteger(declared) && codingFor(req, declared, type ?? '') !== 'identity') {
-          setCoded(res, codingFor(req, declared, type ?? ''));
+        // `res.send` dropped the body of a HEAD but told its length: enough to choose as the GET would.
+        const coding = Number.isInteger(declared) ? codingFor(req, declared, type ?? '') : 'identity';
+        if (coding !== 'identity') {
+          setCoded(res, coding);
           res.removeHeader('content-length');
         }
         return end(...args);
       }
       if (chunk === undefined || chunk === null || typeof chunk === 'function') return end(...args);
+      // A Buffer is used as it is (no copy of a body of megabytes); a string is encoded as `res.end` would.
       const bytes = typeof chunk === 'string'
         ? Buffer.from(chunk, typeof encodingOrCallback === 'string' ? encodingOrCallback as BufferEncoding : 'utf8')
-        : Buffer.from(chunk as Uint8Array);
+        : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
       const coding = codingFor(req, bytes.length, type ?? '');
       if (coding === 'identity') return end(...args);
       compress(bytes, coding, 'fast').then((encoded) => {
