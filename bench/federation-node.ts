@@ -40,7 +40,10 @@ export interface SyncPass {
   readonly notModified: number;
   /** Peers whose pages were not all answered 304 (warm pass). */
   readonly notAllNotModified: number;
+  /** Bytes of the pages, decoded: what an uncompressed transfer sends. */
   readonly bytes: number;
+  /** Bytes of the pages as received (compressed). */
+  readonly wireBytes: number;
   /** Slowest peer sync, ms. */
   readonly slowestPeerMs: number;
 }
@@ -106,6 +109,7 @@ function pass(outcomes: readonly PeerSyncOutcome[], ms: number): SyncPass {
   let notModified = 0;
   let notAllNotModified = 0;
   let bytes = 0;
+  let wireBytes = 0;
   let slowest = 0;
   const failed: string[] = [];
   for (const outcome of outcomes) {
@@ -121,9 +125,10 @@ function pass(outcomes: readonly PeerSyncOutcome[], ms: number): SyncPass {
     notModified += s.notModified;
     if (s.notModified !== s.pages) notAllNotModified++;
     bytes += s.bytes;
+    wireBytes += s.wireBytes ?? s.bytes;
     slowest = Math.max(slowest, s.ms);
   }
-  return { ms, ok: outcomes.length - failed.length, failed, added, updated, unchanged, pages, notModified, notAllNotModified, bytes, slowestPeerMs: slowest };
+  return { ms, ok: outcomes.length - failed.length, failed, added, updated, unchanged, pages, notModified, notAllNotModified, bytes, wireBytes, slowestPeerMs: slowest };
 }
 
 const [dir, peersFile] = process.argv.slice(2);
@@ -132,7 +137,11 @@ const setup = JSON.parse(readFileSync(peersFile, 'utf8')) as PeersReady;
 
 const config = loadConfig(
   { port: '0', host: '127.0.0.1', 'data-dir': dir, 'base-url': 'https://maillon.example.org', 'allow-private': true },
-  { MAILLON_LOG_LEVEL: 'silent', MAILLON_SYNC_CONCURRENCY: '4', MAILLON_SYNC_SCHEDULE: '0' },
+  {
+    MAILLON_LOG_LEVEL: 'silent', MAILLON_SYNC_CONCURRENCY: '4', MAILLON_SYNC_SCHEDULE: '0',
+    // `BENCH_FETCH_COMPRESSED=off` syncs asking for identity, for an A/B of the transfer's cost.
+    MAILLON_FETCH_COMPRESSED: process.env['BENCH_FETCH_COMPRESSED'] ?? 'on',
+  },
 );
 if (!config.allowPrivate || config.syncConcurrency !== 4) throw new Error('the node is not configured as the benchmark needs');
 const node = await startNode(config, createLogger('silent'));

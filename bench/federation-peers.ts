@@ -6,7 +6,10 @@
  * serves one catalogue, `/api/dfc/enterprises/{id}/catalog_items`: a generated DFC 1.16 catalogue of OFFERS
  * offers ({@link generateCatalog}, product types mixed from the starter taxonomy), whose enterprise is given
  * an address with latitude, longitude and postcode spread over a region of about 300 × 200 km. Bodies are
- * rendered once at start-up; a GET sends them with a strong ETag, and `If-None-Match` with it gets a 304.
+ * rendered once at start-up, and compressed once (brotli and gzip, as a node's render cache keeps them); a GET
+ * sends the coding its `Accept-Encoding` asks for (the node's own negotiation), with a strong ETag per coded
+ * variant, and `If-None-Match` with it gets a 304. Bytes sent are counted per coding, for the benchmark's report
+ * (a GET of `/bench/sent` on any port answers them as JSON).
  *
  * Prints one JSON line ({@link PeersReady}), including what the benchmark's federated query must return,
  * then serves until its standard input closes.
@@ -18,6 +21,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { STARTER_PRODUCT_TYPES } from '../ontology/product-types.js';
 import { haversineKm } from '../server/federation/federation-service.js';
+import { chooseCoding, compress, variantEtag, type ChosenCoding } from '../server/http/compress.js';
 import { generateCatalog, prng } from './catalog-generator.js';
 
 /** One peer as the benchmark registers it. */
@@ -47,6 +51,10 @@ export interface PeersReady {
     readonly matches: number;
   };
   readonly bytes: number;
+  /** The same bodies compressed, brotli and gzip. */
+  readonly brBytes: number;
+  readonly gzipBytes: number;
+  /** Time to render and compress every body. */
   readonly renderMs: number;
   readonly pid: number;
 }
@@ -75,9 +83,15 @@ function narrowerClosure(type: string): Set<string> {
 
 interface Rendered {
   readonly body: Buffer;
+  readonly br: Buffer;
+  readonly gzip: Buffer;
   readonly etag: string;
   readonly path: string;
 }
+
+/** Bytes of catalogue bodies sent so far, per coding. */
+export type SentBytes = Record<ChosenCoding, number>;
+const sent: SentBytes = { identity: 0, br: 0, gzip: 0 };
 
 const [peersArg, offersArg] = process.argv.slice(2);
 if (peersArg === undefined || offersArg === undefined) throw new Error('usage: federation-peers.ts PEERS OFFERS');
@@ -88,17 +102,28 @@ const offers = Number(offersArg);
 const servers: Server[] = [];
 const byPort = new Map<number, Rendered>();
 const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void => {
+  if (req.url === '/bench/sent') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(sent));
+    return;
+  }
   const page = byPort.get(req.socket.localPort ?? 0);
   if (page === undefined || req.method !== 'GET' || (req.url ?? '').split('?')[0] !== page.path) {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     return;
   }
+  const coding = chooseCoding(req.headers['accept-encoding']);
+  const etag = variantEtag(page.etag, coding);
   const ifNoneMatch = req.headers['if-none-match']?.split(',').map((t) => t.trim().replace(/^W\//u, ''));
-  if (ifNoneMatch?.includes(page.etag) === true) {
-    res.writeHead(304, { etag: page.etag }).end();
+  if (ifNoneMatch?.includes(etag) === true) {
+    res.writeHead(304, { etag, vary: 'Accept-Encoding' }).end();
     return;
   }
-  res.writeHead(200, { 'content-type': 'application/ld+json', 'content-length': page.body.length, etag: page.etag }).end(page.body);
+  const body = coding === 'identity' ? page.body : page[coding];
+  sent[coding] += body.length;
+  res.writeHead(200, {
+    'content-type': 'application/ld+json', 'content-length': body.length, etag, vary: 'Accept-Encoding',
+    ...(coding !== 'identity' ? { 'content-encoding': coding } : {}),
+  }).end(body);
 };
 for (let i = 0; i < peerCount; i++) {
   const server = createServer(handler);
@@ -117,6 +142,8 @@ const peers: PeerInfo[] = [];
 const near: string[] = [];
 let matches = 0;
 let totalBytes = 0;
+let totalBr = 0;
+let totalGzip = 0;
 for (const [i, server] of servers.entries()) {
   const port = (server.address() as AddressInfo).port;
   const origin = `http://127.0.0.1:${port}`;
@@ -150,7 +177,10 @@ for (const [i, server] of servers.entries()) {
   const body = Buffer.from(JSON.stringify({ '@context': catalog['@context'], '@graph': graph }), 'utf8');
   const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
   const path = `/api/dfc/enterprises/${enterpriseId}/catalog_items`;
-  byPort.set(port, { body, etag, path });
+  const [br, gzip] = await Promise.all([compress(body, 'br', 'cached'), compress(body, 'gzip', 'cached')]);
+  byPort.set(port, { body, br, gzip, etag, path });
+  totalBr += br.length;
+  totalGzip += gzip.length;
   totalBytes += body.length;
   peers.push({ name: `peer-${String(i + 1).padStart(3, '0')}`, url: `${origin}${path}`, origin, latitude, longitude, postcode, bytes: body.length });
 }
@@ -171,6 +201,6 @@ process.on('SIGTERM', shutdown);
 const ready: PeersReady = {
   peers, offers,
   query: { type: QUERY_TYPE, near: `${CENTRE.lat},${CENTRE.lon}`, radiusKm: RADIUS_KM, origins: near, matches },
-  bytes: totalBytes, renderMs, pid: process.pid,
+  bytes: totalBytes, brBytes: totalBr, gzipBytes: totalGzip, renderMs, pid: process.pid,
 };
 console.log(JSON.stringify(ready));

@@ -11,6 +11,13 @@
  * This process times `GET /api/federation/catalog?type=vegetable&near=…&radius_km=50&page_size=100` on the
  * node (5 warm-up requests, then 50 timed, one at a time).
  *
+ * Bytes on the wire: the node asks its peers for compressed answers (the default), and the peers send brotli.
+ * The cold sync's bytes as received are reported beside its decoded bytes (what an uncompressed sync transfers:
+ * the same bodies), and beside what the peers counted sending. Then this process fetches the 100 catalogues with
+ * the node's peer client twice, asking for identity and for br/gzip (4 at a time, as the sync), for the bytes
+ * and time of the transfer alone, both measured in the same run. `BENCH_FETCH_COMPRESSED=off` runs the whole
+ * benchmark with a node that asks its peers for identity (an A/B of the sync itself).
+ *
  * Set `BENCH_FEDERATION_PROFILE=DIR` to run the node under `node --cpu-prof` (profile written to DIR when it
  * exits). Every socket is on 127.0.0.1; the temporary directory is removed at the end.
  *
@@ -23,7 +30,8 @@ import { join } from 'node:path';
 import { STARTER_PRODUCT_TYPES } from '../ontology/product-types.js';
 import { megabytes, median, startJsonChild, stopJsonChild, type BenchResult, type JsonChild, formatMs, formatRate, groupLog, percentile } from './harness.js';
 import type { NodeDone, NodeSynced } from './federation-node.js';
-import type { PeersReady } from './federation-peers.js';
+import type { PeersReady, SentBytes } from './federation-peers.js';
+import { DEFAULT_FETCH_POLICY, safeFetch, type FetchPolicy } from '../server/net/safe-fetch.js';
 
 const GROUP = 'federation';
 const log = groupLog(GROUP);
@@ -43,6 +51,8 @@ const TARGET = {
   warmMs: 2000,
   peakBytes: 500e6,
   queryP95Ms: 50,
+  /** Issue 16: about 10× fewer bytes with compression. */
+  compressionRatio: 10,
 } as const;
 
 
@@ -76,6 +86,24 @@ function get(base: string, path: string, headers: Record<string, string>): Promi
     req.on('error', reject);
     req.end();
   });
+}
+
+/** One pass fetching every peer's catalogue with the node's peer client, `concurrency` at a time. */
+async function transferPass(peers: PeersReady, compressed: boolean, concurrency = 4): Promise<{ ms: number; wireBytes: number; bytes: number }> {
+  const policy: FetchPolicy = { ...DEFAULT_FETCH_POLICY, allowPrivate: true, compressed, totalTimeoutMs: 120_000 };
+  const queue = peers.peers.map((p) => p.url);
+  let wireBytes = 0;
+  let bytes = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    for (let url = queue.shift(); url !== undefined; url = queue.shift()) {
+      const outcome = await safeFetch({ url, headers: { accept: LD_JSON } }, policy);
+      if (!outcome.ok) throw new Error(`transfer of ${url}: ${outcome.failure.kind}: ${outcome.failure.message}`);
+      wireBytes += outcome.response.wireBytes ?? outcome.response.body.length;
+      bytes += outcome.response.body.length;
+    }
+  }));
+  return { ms: performance.now() - started, wireBytes, bytes };
 }
 
 /** The nearest-rank percentile of sorted values. */
@@ -159,7 +187,8 @@ export async function run(): Promise<BenchResult[]> {
     }
     if (!peers.peers.every((p) => /^http:\/\/127\.0\.0\.1:\d+\//u.test(p.url))) throw new Error('a peer is not on loopback');
     if (peers.query.matches === 0 || peers.query.matches >= OFFERS) throw new Error(`the query matches ${peers.query.matches} offers: not a useful subset`);
-    log(`peers ready: ${megabytes(peers.bytes)} of JSON-LD rendered in ${ms(peers.renderMs)}; the query should find ` +
+    log(`peers ready: ${megabytes(peers.bytes)} of JSON-LD (brotli ${megabytes(peers.brBytes)}, gzip ${megabytes(peers.gzipBytes)}) ` +
+      `rendered and compressed in ${ms(peers.renderMs)}; the query should find ` +
       `${peers.query.matches.toLocaleString('en-US')} offers at ${peers.query.origins.length} peers`);
 
     const peersFile = join(dir, 'peers.json');
@@ -184,8 +213,21 @@ export async function run(): Promise<BenchResult[]> {
         `${warm.notAllNotModified} peers not all 304; ${warm.failed.join('; ')}`);
     }
     const coldRate = (OFFERS * 1000) / cold.ms;
-    log(`cold sync: ${ms(cold.ms)} (${rate(coldRate)} offers/s), ${cold.pages} pages, ${megabytes(cold.bytes)}, ` +
-      `${cold.added.toLocaleString('en-US')} resources added, slowest peer ${ms(cold.slowestPeerMs)}`);
+    log(`cold sync: ${ms(cold.ms)} (${rate(coldRate)} offers/s), ${cold.pages} pages, ${megabytes(cold.wireBytes)} received ` +
+      `(${megabytes(cold.bytes)} decoded), ${cold.added.toLocaleString('en-US')} resources added, slowest peer ${ms(cold.slowestPeerMs)}`);
+    const sentReply = await get(peers.peers[0]?.origin ?? '', '/bench/sent', {});
+    const sent = JSON.parse(sentReply.body.toString('utf8')) as SentBytes;
+    log(`the peers sent ${megabytes(sent.br)} brotli, ${megabytes(sent.gzip)} gzip, ${megabytes(sent.identity)} identity`);
+    const coldRatio = cold.bytes / cold.wireBytes;
+    log(`cold sync bytes: ${megabytes(cold.wireBytes)} compressed, ${megabytes(cold.bytes)} without compression (${coldRatio.toFixed(1)}× fewer)`);
+    // The transfer alone, both ways in this run: identity first, then compressed.
+    const plainPass = await transferPass(peers, false);
+    const codedPass = await transferPass(peers, true);
+    if (plainPass.bytes !== codedPass.bytes || plainPass.wireBytes !== plainPass.bytes) {
+      throw new Error(`transfer passes disagree: ${plainPass.bytes} / ${plainPass.wireBytes} identity, ${codedPass.bytes} decoded from ${codedPass.wireBytes}`);
+    }
+    log(`transfer of the ${PEERS} catalogues (peer client, 4 at a time): identity ${megabytes(plainPass.wireBytes)} in ${ms(plainPass.ms)}, ` +
+      `br/gzip ${megabytes(codedPass.wireBytes)} in ${ms(codedPass.ms)} (decoded ${megabytes(codedPass.bytes)})`);
     log(`index: ${synced.winners.toLocaleString('en-US')} winning rows; FederationService.query: ${synced.queryRows} rows in ${ms(synced.queryMs)}`);
     log(`warm sync: ${ms(warm.ms)}, ${warm.notModified}/${warm.pages} pages 304, ${warm.added} added, ${warm.updated} updated`);
 
@@ -223,11 +265,23 @@ export async function run(): Promise<BenchResult[]> {
     return [
       {
         group: GROUP, name: `cold sync, ${PEERS} peers × ${OFFERS_PER_PEER.toLocaleString('en-US')} offers`, ms: cold.ms, runs: 1, offers: OFFERS,
-        note: `${megabytes(cold.bytes)} fetched, ${cold.added.toLocaleString('en-US')} resources, concurrency 4, slowest peer ${ms(cold.slowestPeerMs)}`,
+        note: `${megabytes(cold.wireBytes)} received (${megabytes(cold.bytes)} decoded), ${cold.added.toLocaleString('en-US')} resources, ` +
+          `concurrency 4, slowest peer ${ms(cold.slowestPeerMs)}`,
         targets: [{
           label: `cold sync ≥ ${rate(TARGET.coldOffersPerSecond)} offers/s (${n} offers ≤ ${OFFERS / TARGET.coldOffersPerSecond} s)`,
           pass: coldRate >= TARGET.coldOffersPerSecond,
           actual: `${rate(coldRate)} offers/s (${(cold.ms / 1000).toFixed(1)} s)`,
+        }],
+      },
+      {
+        group: GROUP, name: `cold sync bytes, ${PEERS} peers, compressed vs not`,
+        note: `${megabytes(cold.wireBytes)} received compressed (the peers sent ${megabytes(sent.br + sent.gzip + sent.identity)}), ` +
+          `${megabytes(cold.bytes)} without; transfer alone: identity ${megabytes(plainPass.wireBytes)} in ${ms(plainPass.ms)}, ` +
+          `br/gzip ${megabytes(codedPass.wireBytes)} in ${ms(codedPass.ms)}`,
+        targets: [{
+          label: `about ${TARGET.compressionRatio}× fewer bytes with compression`,
+          pass: coldRatio >= TARGET.compressionRatio,
+          actual: `${coldRatio.toFixed(1)}× fewer (${megabytes(cold.wireBytes)} vs ${megabytes(cold.bytes)})`,
         }],
       },
       {

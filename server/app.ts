@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { identify, type BearerVerifier } from './auth/middleware.js';
 import type { CatalogService } from './catalog/catalog-service.js';
 import { NotFoundHttpError } from './errors/http-error.js';
+import { compression, COMPRESSION_SETTING } from './http/compress.js';
 import { dfcRoutes } from './http/dfc-routes.js';
 import { discoveryRoutes } from './http/discovery-routes.js';
 import { errorHandler } from './http/error-handler.js';
@@ -70,6 +71,8 @@ export interface AppDeps {
   readonly trustProxy?: false | number | readonly string[];
   /** The dashboard map's tile server URL template (none: plain points on a blank background). */
   readonly tileUrl?: string;
+  /** Whether responses are compressed for clients that ask (`Accept-Encoding: br, gzip`; default true). */
+  readonly compression?: boolean;
 }
 
 /** The version written in discovery. */
@@ -87,6 +90,8 @@ export function createApp(deps: AppDeps): Express {
   const catalog = deps.catalog;
 
   app.use(requestLogger(deps.logger));
+  app.set(COMPRESSION_SETTING, deps.compression ?? true);
+  app.use(compression());
   // CORS for reads: any origin may read public catalogues from a browser.
   app.use((req, res, next) => {
     res.setHeader('Access-Control-Allow-Origin', '*');

@@ -39,8 +39,12 @@ export interface Config {
   readonly fetchTimeoutMs: number;
   /** Deadline of the whole sync of one peer (discovery and every page), in milliseconds. */
   readonly syncTimeoutMs: number;
-  /** Largest peer response, in bytes. */
+  /** Largest peer response, in bytes once decoded. */
   readonly maxResponseBytes: number;
+  /** Whether peers are asked for compressed responses (`Accept-Encoding: br, gzip`), decoded under the limit. */
+  readonly fetchCompressed: boolean;
+  /** Whether responses are compressed for clients that ask (off when a proxy in front compresses). */
+  readonly compress: boolean;
   /** Versions per fragment of the change feed. */
   readonly feedFragmentSize: number;
   /** Days older versions are kept in the feed (the latest version of each resource is always kept). */
@@ -112,6 +116,7 @@ export const ENVIRONMENT = [
   'MAILLON_FEED_RETENTION_DAYS', 'MAILLON_WEBHOOK_MAX_FAILURES', 'MAILLON_WEBHOOK_BACKOFF_MS', 'MAILLON_ORDER_HOLD',
   'MAILLON_ORDER_TIMEOUT', 'MAILLON_LISTING_REFRESH_SECONDS', 'MAILLON_OIDC_KEYS_MAX_AGE', 'MAILLON_OIDC_KEYS_COOLDOWN',
   'MAILLON_TRUST_PROXY', 'MAILLON_TILE_URL', 'MAILLON_SOLID_CLIENT_ID', 'MAILLON_SOLID_CLIENT_SECRET', 'MAILLON_SOLID_OIDC_ISSUER',
+  'MAILLON_COMPRESS', 'MAILLON_FETCH_COMPRESSED',
 ] as const;
 
 /**
@@ -257,6 +262,8 @@ export function loadConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv =
     fetchTimeoutMs: read.integer('MAILLON_FETCH_TIMEOUT', env['MAILLON_FETCH_TIMEOUT'], 30_000, 100, 3_600_000),
     syncTimeoutMs: read.integer('MAILLON_SYNC_TIMEOUT', env['MAILLON_SYNC_TIMEOUT'], 120_000, 100, 86_400_000),
     maxResponseBytes: read.integer('MAILLON_MAX_RESPONSE_BYTES', env['MAILLON_MAX_RESPONSE_BYTES'], 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+    fetchCompressed: read.flag('MAILLON_FETCH_COMPRESSED', env['MAILLON_FETCH_COMPRESSED'], true),
+    compress: read.flag('MAILLON_COMPRESS', env['MAILLON_COMPRESS'], true),
     feedFragmentSize: read.integer('MAILLON_FEED_PAGE_SIZE', env['MAILLON_FEED_PAGE_SIZE'], 500, 1, 10000),
     feedRetentionDays: read.integer('MAILLON_FEED_RETENTION_DAYS', env['MAILLON_FEED_RETENTION_DAYS'], 30, 0, 36500),
     webhookMaxFailures: read.integer('MAILLON_WEBHOOK_MAX_FAILURES', env['MAILLON_WEBHOOK_MAX_FAILURES'], 10, 1, 1000),

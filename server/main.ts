@@ -140,7 +140,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   const decoder = new Decoder({ taxonomy, contexts });
   const policy: FetchPolicy = {
     connectTimeoutMs: config.fetchConnectTimeoutMs, totalTimeoutMs: config.fetchTimeoutMs, maxBytes: config.maxResponseBytes,
-    maxRedirects: 3, allowPrivate: config.allowPrivate,
+    maxRedirects: 3, allowPrivate: config.allowPrivate, compressed: config.fetchCompressed,
   };
   const api = `${base}/api/dfc`;
   const timers = overrides.timers ?? new NodeTimers((name, error) => logger.error({ err: error, timer: name }, `${name} failed`));
@@ -213,7 +213,7 @@ export function appDeps(parts: NodeParts): AppDeps {
     scheduler: parts.scheduler, allowPrivate: config.allowPrivate,
     onChange: () => parts.notifier.wake(), subscribe: (peer) => parts.subscribe(peer), feedFragmentSize: config.feedFragmentSize,
     orders: parts.orders, verifiers: [parts.oidc],
-    listings: parts.listings, trustProxy: config.trustProxy,
+    listings: parts.listings, trustProxy: config.trustProxy, compression: config.compress,
     ...(config.tileUrl !== undefined ? { tileUrl: config.tileUrl } : {}),
   };
 }

@@ -12,7 +12,8 @@
  *
  * - the outbound HTTP client (`net/safe-fetch`): `timeout`, `too-large`, `http-status` (any answer that is not
  *   2xx or 304; `status` says which), `too-many-redirects`, `private-address`, `bad-url`, `network`,
- *   `truncated`, `bad-encoding` (a content encoding we did not ask for);
+ *   `truncated` (a compressed body cut before its end too), `bad-encoding` (a content encoding we did not ask for,
+ *   stacked codings, or a compressed body that does not decode);
  * - what a peer sent: `not-dfc` (not a DFC document, or not one the decoder can read), `decode` (an answer
  *   that is not what the protocol says, e.g. a subscription without its secret), `discovery` (no usable
  *   discovery document);

@@ -20,7 +20,7 @@ import type { Problem } from '../errors/problem.js';
 import { recordVersion, type EnterpriseRow } from '../store/store.js';
 import { allowOnly, textBody } from './methods.js';
 import { negotiate, type Representation } from './negotiate.js';
-import { answeredNotModified, etagList, ifMatchMatchesVersion, render, type PageView, type RenderCache, type Rendered } from './render.js';
+import { etagList, ifMatchMatchesVersion, render, sendBody, type PageView, type RenderCache, type Rendered } from './render.js';
 
 /** Options of {@link dfcRoutes}. */
 export interface DfcRoutesArgs {
@@ -99,11 +99,10 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
       };
       cache.set(cacheKey, rendered);
     }
-    respond(req, res, rendered, row, rendered.view);
+    await respond(req, res, rendered, row, rendered.view);
   };
 
-  const respond = (req: Request, res: Response, rendered: Rendered, row: EnterpriseRow, view?: PageView): void => {
-    res.setHeader('ETag', rendered.etag);
+  const respond = async (req: Request, res: Response, rendered: Rendered, row: EnterpriseRow, view?: PageView): Promise<void> => {
     res.setHeader('Last-Modified', new Date(row.updatedAt).toUTCString());
     res.setHeader('Vary', 'Accept, Authorization, X-Api-Token');
     res.setHeader('Cache-Control', row.private ? 'private, no-cache' : 'no-cache');
@@ -113,9 +112,8 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     if (view !== undefined) links.push(`<${view.first}>; rel="first"`);
     if (view?.last !== undefined) links.push(`<${view.last}>; rel="last"`);
     if (links.length > 0) res.setHeader('Link', links.join(', '));
-    if (answeredNotModified(req, res, rendered.etag)) return;
-    res.status(200).setHeader('Content-Type', `${rendered.contentType}; charset=utf-8`);
-    res.end(rendered.bytes);
+    res.status(200);
+    await sendBody(req, res, { bytes: rendered.bytes, contentType: `${rendered.contentType}; charset=utf-8`, etag: rendered.etag, forms: rendered.forms });
   };
 
   /** The whole catalogue, paged by product. */

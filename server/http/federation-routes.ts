@@ -11,7 +11,7 @@ import type { FederatedMatch, RowOrder } from '../store/federation.js';
 import { BadRequestHttpError, NotFoundHttpError } from '../errors/http-error.js';
 import { serializeNQuadsByGraph } from '../codec/serialize.js';
 import { negotiate } from './negotiate.js';
-import { answeredNotModified, etagOf, render, viewRecord, type PageView } from './render.js';
+import { etagOf, sendBody, render, viewRecord, type PageView } from './render.js';
 
 /** Options of {@link federationRoutes}. */
 export interface FederationRoutesArgs {
@@ -83,15 +83,13 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
   const router = Router();
   const { service } = args;
 
-  const send = (req: Request, res: Response, body: string, contentType: string, links: string[] = [], vary = 'Accept'): void => {
+  const send = async (req: Request, res: Response, body: string, contentType: string, links: string[] = [], vary = 'Accept'): Promise<void> => {
     const etag = etagOf(body, contentType);
-    res.setHeader('ETag', etag);
     res.setHeader('Vary', vary);
     res.setHeader('Cache-Control', 'no-cache');
     if (links.length > 0) res.setHeader('Link', links.join(', '));
-    if (answeredNotModified(req, res, etag)) return;
-    res.status(200).setHeader('Content-Type', `${contentType}; charset=utf-8`);
-    res.end(Buffer.from(body, 'utf8'));
+    res.status(200);
+    await sendBody(req, res, { bytes: Buffer.from(body, 'utf8'), contentType: `${contentType}; charset=utf-8`, etag });
   };
 
   const page = (req: Request, rows: readonly FederatedMatch[]): { rows: FederatedMatch[]; view?: PageView } => {
@@ -134,13 +132,13 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
       // The paging view is in the default graph: it describes this page, and a client that follows `hydra:next`
       // (from the view whose `@id` is the URL it asked for) must find it in N-Quads as in every other format.
       const sources = groups.map((g) => ({ graph: graphOf(g.source), records: g.records }));
-      send(req, res, serializeNQuadsByGraph(view === undefined ? sources : [...sources, { records: [viewRecord(view)] }]), representation.contentType, links);
+      await send(req, res, serializeNQuadsByGraph(view === undefined ? sources : [...sources, { records: [viewRecord(view)] }]), representation.contentType, links);
       return;
     }
     const rendered = render(groups.flatMap((g) => g.records), representation, {
       containerId: `${args.base}${req.originalUrl}`, ...(view !== undefined ? { view } : {}),
     });
-    send(req, res, rendered.body, representation.contentType, links);
+    await send(req, res, rendered.body, representation.contentType, links);
   });
 
   router.get('/catalog.csv', async (req, res) => {
@@ -148,7 +146,7 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
     const rows = await service.rows(await service.query(queryOf(req)));
     res.setHeader('Content-Disposition', 'attachment; filename="federated-catalog.csv"');
     // The defaults follow the reader's language: a French spreadsheet wants `;` and decimal commas.
-    send(req, res, await service.csv(rows, format), 'text/csv', [], 'Accept, Accept-Language');
+    await send(req, res, await service.csv(rows, format), 'text/csv', [], 'Accept, Accept-Language');
   });
 
   // Plain JSON for a page of people: the dashboard's table pages and sorts here, so that a browser never
@@ -170,7 +168,7 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
     const language = req.acceptsLanguages('en', 'fr') === 'fr' ? 'fr' : 'en';
     const order = { key: key as RowOrder['key'], descending: key !== 'relevance' && (sort as string).startsWith('-') };
     const { total, rows } = await service.tablePage(queryOf(req), order, number, size, language);
-    send(req, res, JSON.stringify({ total, page: number, pageSize: size, rows }), 'application/json', [], 'Accept, Accept-Language');
+    await send(req, res, JSON.stringify({ total, page: number, pageSize: size, rows }), 'application/json', [], 'Accept, Accept-Language');
   });
 
   // Where the producers are, for a map: one point per enterprise with coordinates, capped.
@@ -184,27 +182,27 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
       }
       const points = await service.producers(queryOf(req), n);
       if (points.total > n) {
-        send(req, res, JSON.stringify(await service.producerTowns(queryOf(req))), 'application/json');
+        await send(req, res, JSON.stringify(await service.producerTowns(queryOf(req))), 'application/json');
         return;
       }
-      send(req, res, JSON.stringify(points), 'application/json');
+      await send(req, res, JSON.stringify(points), 'application/json');
       return;
     }
-    send(req, res, JSON.stringify(await service.producers(queryOf(req), MAX_PRODUCERS)), 'application/json');
+    await send(req, res, JSON.stringify(await service.producers(queryOf(req), MAX_PRODUCERS)), 'application/json');
   });
 
   router.get('/stats', async (req, res) => {
-    send(req, res, JSON.stringify(await service.stats(queryOf(req))), 'application/json');
+    await send(req, res, JSON.stringify(await service.stats(queryOf(req))), 'application/json');
   });
 
   // The towns a distance filter can start from (`near=Saint-Junien`): those of the catalogue's producers.
   router.get('/places', async (req, res) => {
-    send(req, res, JSON.stringify({ places: await service.places() }), 'application/json');
+    await send(req, res, JSON.stringify({ places: await service.places() }), 'application/json');
   });
 
   // What the territory lacks: product types with no producer within the radius.
   router.get('/gaps', async (req, res) => {
-    send(req, res, JSON.stringify(await service.gaps(queryOf(req))), 'application/json');
+    await send(req, res, JSON.stringify(await service.gaps(queryOf(req))), 'application/json');
   });
 
   return router;

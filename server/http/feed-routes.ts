@@ -20,7 +20,7 @@ import { versionIri, versionRecord } from '../codec/ldes.js';
 import { DCTERMS, FEED_CONTEXT, LDES, MAILLON, TREE } from '../../ontology/streams.js';
 import type { FeedStore } from '../store/feed.js';
 import { negotiate } from './negotiate.js';
-import { answeredNotModified, etagOf } from './render.js';
+import { etagOf, sendBody } from './render.js';
 
 /** Options of {@link feedRoutes}. */
 export interface FeedRoutesArgs {
@@ -38,7 +38,7 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
   const { feed, catalog } = args;
   const api = catalog.urls.api;
 
-  const send = (req: Request, res: Response, records: readonly DfcRecord[], immutable: boolean, isPrivate: boolean): void => {
+  const send = async (req: Request, res: Response, records: readonly DfcRecord[], immutable: boolean, isPrivate: boolean): Promise<void> => {
     const representation = negotiate(req.get('accept'), ['jsonld', 'turtle']);
     let body: string;
     if (representation.format === 'turtle') {
@@ -49,14 +49,12 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
     }
     const contentType = representation.format === 'turtle' ? 'text/turtle' : 'application/ld+json';
     const etag = etagOf(body, contentType);
-    res.setHeader('ETag', etag);
     res.setHeader('Vary', 'Accept, Authorization, X-Api-Token');
     // A feed that needed a token is nobody else's: shared caches must not keep it.
     const scope = isPrivate ? 'private' : 'public';
     res.setHeader('Cache-Control', immutable ? `${scope}, max-age=31536000, immutable` : `${scope}, max-age=1, must-revalidate`);
-    if (answeredNotModified(req, res, etag)) return;
-    res.status(200).setHeader('Content-Type', `${contentType}; charset=utf-8`);
-    res.end(Buffer.from(body, 'utf8'));
+    res.status(200);
+    await sendBody(req, res, { bytes: Buffer.from(body, 'utf8'), contentType: `${contentType}; charset=utf-8`, etag });
   };
 
   const stream = async (req: Request, res: Response, feedUrl: string, eid: string | undefined, isPrivate: boolean): Promise<void> => {
@@ -78,7 +76,7 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
           [LDES.retentionPolicy]: [{ '@type': [LDES.LatestVersionSubset], properties: { [LDES.amount]: [{ '@value': 1 }] } }],
         },
       };
-      send(req, res, [root], false, isPrivate || !publicOnly);
+      await send(req, res, [root], false, isPrivate || !publicOnly);
       return;
     }
     const after = Number(afterParam);
@@ -110,7 +108,7 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
         ...(events.length > 0 ? { [TREE.member]: events.map((e) => ({ '@id': versionIri(api, e.seq) })) } : {}),
       },
     };
-    send(req, res, [streamNode, fragment, ...events.map((e) => versionRecord(api, e))], full, isPrivate || !publicOnly);
+    await send(req, res, [streamNode, fragment, ...events.map((e) => versionRecord(api, e))], full, isPrivate || !publicOnly);
   };
 
   router.get('/feed', async (req, res) => stream(req, res, `${api}/feed`, undefined, false));

@@ -14,6 +14,7 @@ import { NS } from '../../ontology/namespaces.js';
 import type { DfcRecord } from '../../ontology/records.js';
 import { encodeJsonLd } from '../codec/encode.js';
 import { serialize } from '../codec/serialize.js';
+import { codingFor, compress, compressible, compressionOn, addVary, EncodedForms, markEncoded, variantEtag, variantEtags } from './compress.js';
 import { negotiate, type Representation } from './negotiate.js';
 
 /** Links of one page of a paged collection. */
@@ -38,6 +39,8 @@ export interface Rendered {
   readonly contentType: string;
   /** The paging links of the body, when it is one page of a collection. */
   readonly view?: PageView;
+  /** The body compressed, per coding, made when first asked: a cached body is compressed once per version. */
+  readonly forms: EncodedForms;
 }
 
 /** Options of {@link render}. */
@@ -133,7 +136,7 @@ export function render(records: readonly DfcRecord[], representation: Representa
     });
   }
   const etag = options.version !== undefined ? versionEtag(options.version, representation) : etagOf(body, representation.contentType);
-  return { body, bytes: Buffer.from(body, 'utf8'), etag, contentType: representation.contentType };
+  return { body, bytes: Buffer.from(body, 'utf8'), etag, contentType: representation.contentType, forms: new EncodedForms() };
 }
 
 /** Options of {@link RenderCache}. */
@@ -145,9 +148,12 @@ export interface RenderCacheOptions {
 /** The default budget of {@link RenderCache}. */
 export const DEFAULT_RENDER_CACHE_BYTES = 64 * 1024 * 1024;
 
-/** The memory a cached body takes: its bytes, its text (two bytes a UTF-16 code unit) and a little for the rest. */
+/**
+ * The memory a cached body takes: its bytes, its text (two bytes a UTF-16 code unit), its compressed forms made
+ * so far, and a little for the rest.
+ */
 export function renderedSize(rendered: Rendered): number {
-  return rendered.bytes.length + 2 * rendered.body.length + 256;
+  return rendered.bytes.length + 2 * rendered.body.length + rendered.forms.size + 256;
 }
 
 /**
@@ -166,8 +172,16 @@ export class RenderCache {
     return this.entries.get(key);
   }
 
+  /** Keeps a body; its compressed forms, made later, are counted in the budget as they are made. */
   public set(key: string, value: Rendered): void {
     this.entries.set(key, value);
+    value.forms.onAdded = () => {
+      // Set anew (the cache recomputes no size for the same value set again): its size now counts the forms, and
+      // others (or this one, if it outgrew the budget) may go. An entry evicted meanwhile is not brought back.
+      if (this.entries.peek(key) !== value) return;
+      this.entries.delete(key);
+      this.entries.set(key, value);
+    };
   }
 
   /** The bytes the cached bodies take now. */
@@ -191,7 +205,8 @@ const SERVED: readonly Representation[] = ['application/ld+json', 'application/l
  * come from {@link etagList}); `*` is for the caller.
  */
 export function ifMatchMatchesVersion(tags: readonly string[], version: string): boolean {
-  return SERVED.some((representation) => tags.includes(versionEtag(version, representation)));
+  // A client that read a compressed variant holds its tag (`"…-br"`): the same state of the resource.
+  return SERVED.some((representation) => variantEtags(versionEtag(version, representation)).some((tag) => tags.includes(tag)));
 }
 
 /** The entity tags of an `If-None-Match` or `If-Match` header, `*` kept as is, the weak prefix dropped. */
@@ -218,7 +233,57 @@ export function ifNoneMatchMatches(header: string | undefined, etag: string): bo
  * as a client's read would be hidden from that client's next conditional GET. Our ETags change with every write.
  */
 export function answeredNotModified(req: Request, res: Response, etag: string): boolean {
+  // The ETag sent, on a 304 too (RFC 9110 §15.4.5), is the tag compared: the variant's when the body is coded.
+  res.setHeader('ETag', etag);
   if (!ifNoneMatchMatches(req.get('if-none-match'), etag)) return false;
   res.status(304).end();
   return true;
+}
+
+/** A body to send with {@link sendBody}. */
+export interface Body {
+  /** The body as it is. */
+  readonly bytes: Buffer;
+  /** `Content-Type` (with its parameters). */
+  readonly contentType: string;
+  /** The representation's strong ETag: the identity variant's; a coded variant gets its {@link variantEtag}. */
+  readonly etag?: string;
+  /** The compressed forms kept with a cached body (made once per coding), else compressed per request. */
+  readonly forms?: EncodedForms;
+}
+
+/**
+ * Sends a body, the one way the routes that set an ETag answer a GET: negotiates the coding (see
+ * `codingFor`), adds `Vary: Accept-Encoding`, sets the variant's `ETag`, answers 304 (no body) when
+ * `If-None-Match` names the variant the client holds, and otherwise sends the variant with its
+ * `Content-Encoding` and `Content-Length`. A HEAD gets the same headers and no body; its `Content-Length` only
+ * when the compressed form is known already (RFC 9110 §9.3.2 lets a HEAD omit what only generating the
+ * content would tell). The status is what the route set (200 by default); other headers are the route's.
+ *
+ * @param req - the request
+ * @param res - the response
+ * @param body - what to send
+ */
+export async function sendBody(req: Request, res: Response, body: Body): Promise<void> {
+  markEncoded(res);
+  const coding = codingFor(req, body.bytes.length, body.contentType);
+  if (compressionOn(req) && compressible(body.contentType)) addVary(res, 'Accept-Encoding');
+  if (body.etag !== undefined && answeredNotModified(req, res, variantEtag(body.etag, coding))) return;
+  res.setHeader('Content-Type', body.contentType);
+  if (coding === 'identity') {
+    res.setHeader('Content-Length', body.bytes.length);
+    if (req.method === 'HEAD') res.end();
+    else res.end(body.bytes);
+    return;
+  }
+  res.setHeader('Content-Encoding', coding);
+  if (req.method === 'HEAD') {
+    const known = body.forms?.peek(coding);
+    if (known !== undefined) res.setHeader('Content-Length', known.length);
+    res.end();
+    return;
+  }
+  const encoded = body.forms !== undefined ? await body.forms.get(coding, body.bytes) : await compress(body.bytes, coding, 'fast');
+  res.setHeader('Content-Length', encoded.length);
+  res.end(encoded);
 }

@@ -17,6 +17,7 @@ import type { LookupAddress } from 'node:dns';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction, Socket } from 'node:net';
+import { createBrotliDecompress, createGunzip, type BrotliDecompress, type Gunzip } from 'node:zlib';
 import { failure, type Failure, type FailureKind } from '../errors/failure.js';
 import { checkPublicHost } from './public-host.js';
 
@@ -26,8 +27,18 @@ export interface FetchPolicy {
   connectTimeoutMs: number;
   /** Deadline for the whole call, from the start to the last body byte, across every redirect hop. */
   totalTimeoutMs: number;
-  /** Largest body accepted, in bytes as received (the client asks for `identity` encoding). */
+  /**
+   * Largest body accepted, in bytes once decoded: a compressed body is refused as soon as its decoded bytes pass
+   * this, however small it was on the wire (a compression bomb costs at most this much memory).
+   */
   maxBytes: number;
+  /** Largest body accepted as received, compressed or not (default {@link FetchPolicy.maxBytes}). */
+  maxEncodedBytes?: number;
+  /**
+   * Whether the client asks for compressed answers (`Accept-Encoding: br, gzip`) and decodes them (default
+   * true); false asks for `identity` and refuses any coding.
+   */
+  compressed?: boolean;
   /** Redirects followed; one more is a failure. */
   maxRedirects: number;
   /** Whether loopback, private, link-local and other non-public addresses may be contacted (tests, LANs). */
@@ -61,8 +72,8 @@ export interface SafeRequest {
   /** The method (default `GET`). */
   readonly method?: string;
   /**
-   * Request headers (`Accept`, `Content-Type`, `If-Match`, ...). The client sets `Accept-Encoding: identity`,
-   * `Connection: close` and `Content-Length` itself, whatever is given here.
+   * Request headers (`Accept`, `Content-Type`, `If-Match`, ...). The client sets `Accept-Encoding` (see
+   * {@link FetchPolicy.compressed}), `Connection: close` and `Content-Length` itself, whatever is given here.
    */
   readonly headers?: Readonly<Record<string, string>>;
   /** The body (strings are sent as UTF-8); kept for a 307/308 redirect, dropped when a redirect turns the request into a GET. */
@@ -96,11 +107,24 @@ export interface SafeResponse {
   /** Final URL, after redirects (without fragment). */
   readonly url: string;
   readonly status: number;
-  /** The response headers, names in lower case (Node joins repeated ones). */
+  /**
+   * The response headers, names in lower case (Node joins repeated ones). As received: a decoded body's
+   * `Content-Encoding` and `Content-Length` are the wire's (see {@link SafeResponse.encoding}).
+   */
   readonly headers: IncomingHttpHeaders;
-  /** The body as received (empty for 304, 204 and HEAD). */
+  /** The body, decoded when it came compressed (empty for 304, 204 and HEAD). */
   readonly body: Buffer;
+  /** The content coding the body came in and was decoded from (absent: as it is). */
+  readonly encoding?: WireCoding;
+  /** Bytes of the body as received: the compressed size when it came compressed (absent: the body's length). */
+  readonly wireBytes?: number;
 }
+
+/** The content codings the client asks for and decodes. */
+export type WireCoding = 'br' | 'gzip';
+
+/** `Accept-Encoding` of a client that decodes: brotli first (smaller), gzip for every other server. */
+const ACCEPT_CODINGS = 'br, gzip';
 
 /** The outcome of {@link safeFetch}: an answer or a failure, never an exception for the other party's behaviour. */
 export type SafeFetchOutcome = { ok: true; response: SafeResponse } | { ok: false; failure: Failure };
@@ -195,8 +219,8 @@ function requestHeaders(hop: Hop, policy: FetchPolicy): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = { 'user-agent': policy.userAgent ?? DEFAULT_USER_AGENT };
   for (const [name, value] of Object.entries(hop.headers)) headers[name.toLowerCase()] = value;
   if (hop.credential !== undefined) headers[hop.credential.header.toLowerCase()] = hop.credential.value;
-  // Identity only: the byte limit then holds on what we store and parse, and no decompression bomb exists.
-  headers['accept-encoding'] = 'identity';
+  // The limits hold on the decoded bytes (see `decodedBody`), so asking for compression opens no bomb.
+  headers['accept-encoding'] = policy.compressed === false ? 'identity' : ACCEPT_CODINGS;
   headers.connection = 'close';
   if (hop.body !== undefined) headers['content-length'] = hop.body.length;
   else delete headers['content-length'];
@@ -313,6 +337,8 @@ function exchange(
       settled = true;
       clearTimeout(connectTimer);
       clearTimeout(deadlineTimer);
+      // A decoder stopped at the limit (or at the deadline) must not go on inflating into memory.
+      decoder?.destroy();
       // Destroying the request destroys its socket: aborts a slow or oversized body, and closes a finished one.
       req.destroy();
       resolve(result);
@@ -320,8 +346,9 @@ function exchange(
     function fail(kind: FailureKind, message: string, status?: number): void {
       finish(done(failed(kind, message, href, status)));
     }
-    function answer(res: IncomingMessage, status: number, body: Buffer): void {
-      finish(done({ ok: true, response: { url: href, status, headers: res.headers, body } }));
+    let decoder: BrotliDecompress | Gunzip | undefined;
+    function answer(res: IncomingMessage, status: number, body: Buffer, wireBytes: number, encoding?: WireCoding): void {
+      finish(done({ ok: true, response: { url: href, status, headers: res.headers, body, wireBytes, ...(encoding !== undefined ? { encoding } : {}) } }));
     }
 
     deadlineTimer = setTimeout(() => onDeadline(), deadline - Date.now());
@@ -353,7 +380,7 @@ function exchange(
         return;
       }
       if (status === 304) {
-        answer(res, status, Buffer.alloc(0));
+        answer(res, status, Buffer.alloc(0), 0);
         return;
       }
       if ((status < 200 || status > 299) && request.answerStatuses?.has(status) !== true) {
@@ -365,39 +392,72 @@ function exchange(
         fail(refusal.kind, clip(refusal.message, 500), status);
         return;
       }
-      const encoding = res.headers['content-encoding']?.trim().toLowerCase();
-      if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
-        // We asked for identity; decoding an unasked-for encoding would let the limit be dodged.
-        fail('bad-encoding', `unrequested content encoding ${clip(encoding, 50)}`, status);
+      // A HEAD or 204 answer has no body to decode, whatever coding its GET would have.
+      const coding = hop.method === 'HEAD' || status === 204 ? undefined : codingOf(res.headers['content-encoding'], policy.compressed !== false);
+      if (typeof coding === 'object') {
+        fail('bad-encoding', coding.refused, status);
         return;
       }
+      const wireLimit = coding === undefined ? policy.maxBytes : policy.maxEncodedBytes ?? policy.maxBytes;
       // A HEAD answer declares the length of the body it does not send.
       const declared = hop.method === 'HEAD' ? undefined : contentLengthOf(res);
-      if (declared !== undefined && declared > policy.maxBytes) {
-        fail('too-large', `body of ${declared} bytes (Content-Length) exceeds the limit of ${policy.maxBytes}`, status);
+      if (declared !== undefined && declared > wireLimit) {
+        fail('too-large', `body of ${declared} bytes (Content-Length) exceeds the limit of ${wireLimit}`, status);
         return;
       }
-      const chunks: Buffer[] = [];
+      // Bytes as received, and the body as kept: the same chunks, or the decoder's output when it is coded.
+      let wireBytes = 0;
       let bytes = 0;
-      res.on('data', (chunk: Buffer) => {
+      const chunks: Buffer[] = [];
+      const keep = (chunk: Buffer): boolean => {
         bytes += chunk.length;
         if (bytes > policy.maxBytes) {
-          fail('too-large', `body exceeds the limit of ${policy.maxBytes} bytes`, status);
-          return;
+          // At the limit, not after: the decoder is destroyed with the call, before it inflates another chunk.
+          fail('too-large', coding === undefined
+            ? `body exceeds the limit of ${policy.maxBytes} bytes`
+            : `body exceeds the limit of ${policy.maxBytes} bytes once decoded (${coding}, ${wireBytes} bytes received)`, status);
+          return false;
         }
         chunks.push(chunk);
-      });
-      res.on('error', (error: Error) => fail('truncated', `connection lost after ${bytes} body bytes: ${errorText(error)}`, status));
-      res.on('close', () => {
-        // Safety net for a close without 'end' or 'error' (the parser flags incomplete messages).
-        if (!res.complete) fail('truncated', `connection closed after ${bytes} body bytes`, status);
-      });
-      res.on('end', () => {
-        if (!res.complete || (declared !== undefined && bytes !== declared)) {
-          fail('truncated', `body ended after ${bytes}${declared !== undefined ? ` of ${declared}` : ''} bytes`, status);
+        return true;
+      };
+      const complete = (): void => answer(res, status, Buffer.concat(chunks, bytes), wireBytes, coding);
+      if (coding !== undefined) {
+        const active = coding === 'br' ? createBrotliDecompress() : createGunzip();
+        decoder = active;
+        active.on('data', (chunk: Buffer) => keep(chunk));
+        active.on('error', (error: NodeJS.ErrnoException) => {
+          // A stream that stops before its end marker is a truncated body; anything else is not the coding it claims.
+          if (error.code === 'Z_BUF_ERROR') fail('truncated', `the ${coding} body ends before its end (${wireBytes} bytes received)`, status);
+          else fail('bad-encoding', `the ${coding} body cannot be decoded after ${wireBytes} bytes received: ${errorText(error)}`, status);
+        });
+        active.on('end', complete);
+        // The socket waits while the decoder is busy: what is read but not yet decoded stays one chunk.
+        active.on('drain', () => res.resume());
+      }
+      res.on('data', (chunk: Buffer) => {
+        wireBytes += chunk.length;
+        if (wireBytes > wireLimit) {
+          fail('too-large', `body exceeds the limit of ${wireLimit} bytes${coding !== undefined ? ` as received (${coding})` : ''}`, status);
           return;
         }
-        answer(res, status, Buffer.concat(chunks, bytes));
+        if (decoder === undefined) keep(chunk);
+        else if (!decoder.write(chunk)) res.pause();
+      });
+      res.on('error', (error: Error) => fail('truncated', `connection lost after ${wireBytes} body bytes: ${errorText(error)}`, status));
+      res.on('close', () => {
+        // Safety net for a close without 'end' or 'error' (the parser flags incomplete messages).
+        if (!res.complete) fail('truncated', `connection closed after ${wireBytes} body bytes`, status);
+      });
+      res.on('end', () => {
+        if (!res.complete || (declared !== undefined && wireBytes !== declared)) {
+          fail('truncated', `body ended after ${wireBytes}${declared !== undefined ? ` of ${declared}` : ''} bytes`, status);
+          return;
+        }
+        // A coded body is complete when the decoder has flushed (and found the stream's end marker); an empty
+        // body has nothing to decode.
+        if (decoder === undefined || wireBytes === 0) complete();
+        else decoder.end();
       });
     }
 
@@ -433,6 +493,26 @@ function exchange(
 export function bodyText(response: SafeResponse): string {
   const text = response.body.toString('utf8');
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * The coding of an answer from its `Content-Encoding`: none (absent, empty or `identity`), one the client asked
+ * for, or a refusal. Stacked codings (`gzip, br`) are refused: no server we talk to needs them, and each layer
+ * would need its own limit. Codings we did not ask for are refused too: decoding them would open the limits to
+ * formats nobody checked.
+ *
+ * @param header - the `Content-Encoding` header
+ * @param asked - whether the request asked for compressed answers
+ */
+export function codingOf(header: string | undefined, asked: boolean): WireCoding | undefined | { readonly refused: string } {
+  const codings = (header ?? '').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
+  if (codings.length === 0) return undefined;
+  if (codings.length > 1) return { refused: `stacked content codings ${clip(codings.join(', '), 50)} are not decoded` };
+  const [coding = ''] = codings;
+  const known = coding === 'x-gzip' ? 'gzip' : coding;
+  if (!asked) return { refused: `unrequested content encoding ${clip(coding, 50)}` };
+  if (known !== 'br' && known !== 'gzip') return { refused: `unsupported content encoding ${clip(coding, 50)} (asked for ${ACCEPT_CODINGS})` };
+  return known;
 }
 
 /** The declared `Content-Length`, if it is a plain number. */

@@ -91,7 +91,10 @@ export interface SyncSummary {
   readonly refused: number;
   readonly pages: number;
   readonly notModified: number;
+  /** Bytes of the pages fetched, decoded. */
   readonly bytes: number;
+  /** Bytes of the pages as received (smaller when the peer compressed them); absent in older summaries. */
+  readonly wireBytes?: number;
   readonly ms: number;
 }
 

@@ -71,6 +71,7 @@ export async function incrementalSync(
   const quarantine: { iri: string; type: string | null; problems: Problem[] }[] = [];
   let after = cursor;
   let bytes = 0;
+  let wireBytes = 0;
   let pages = 0;
   for (;;) {
     if (pages >= MAX_PAGES) return 'resync';
@@ -82,6 +83,7 @@ export async function incrementalSync(
     }
     pages++;
     bytes += fetched.page.bytes;
+    wireBytes += fetched.page.wireBytes ?? fetched.page.bytes;
     if (bytes > parts.policy.maxBytes * SNAPSHOT_BUDGET) return 'resync';
     const decoding = await decodePage(parts.decoder, decoderInput(fetched.page), { base: url, mediaType: pageMediaType(fetched.page) }, url);
     if (!decoding.ok) return { ok: false, peer, failure: decoding.failure };
@@ -124,7 +126,7 @@ export async function incrementalSync(
     peer,
     summary: {
       added: plan.added, updated: plan.updated, unchanged: plan.unchanged, withdrawn: withdrawn.length, quarantined: quarantine.length,
-      refused: plan.refused.length, pages, notModified: 0, bytes, ms: Date.now() - started,
+      refused: plan.refused.length, pages, notModified: 0, bytes, wireBytes, ms: Date.now() - started,
     },
   };
 }

@@ -50,8 +50,10 @@ export interface FetchedPage {
   etag?: string;
   /** `Last-Modified` of the page (for 304, the peer's or else the one we sent). */
   lastModified?: string;
-  /** Body size in bytes as received. */
+  /** Body size in bytes, decoded (what the limits count). */
   bytes: number;
+  /** Body size in bytes as received: smaller than {@link FetchedPage.bytes} when the peer compressed it. */
+  wireBytes?: number;
   /** Absolute http(s) URL of the next page, from a `Link: rel="next"` header or a JSON body's paging links. */
   next?: string;
 }
@@ -85,7 +87,7 @@ export async function fetchPage(request: PageRequest, policy: FetchPolicy = DEFA
   const etag = response.headers.etag;
   const lastModified = response.headers['last-modified'];
   if (response.status === 304) {
-    const page: FetchedPage = { url: response.url, status: 304, bytes: 0 };
+    const page: FetchedPage = { url: response.url, status: 304, bytes: 0, wireBytes: 0 };
     const tag = etag ?? request.etag;
     const modified = lastModified ?? request.lastModified;
     if (tag !== undefined) page.etag = tag;
@@ -93,7 +95,7 @@ export async function fetchPage(request: PageRequest, policy: FetchPolicy = DEFA
     return { ok: true, page };
   }
   const body = bodyText(response);
-  const page: FetchedPage = { url: response.url, status: 200, body, bytes: response.body.length };
+  const page: FetchedPage = { url: response.url, status: 200, body, bytes: response.body.length, wireBytes: response.wireBytes ?? response.body.length };
   const contentType = response.headers['content-type'];
   if (contentType !== undefined) page.contentType = contentType;
   if (etag !== undefined) page.etag = etag;

@@ -69,6 +69,7 @@ export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<Peer
   const sources = new Map<string, SourceValidators>();
   const quarantine = new Map<string, { iri: string; type: string | null; problems: Problem[] }>();
   let bytes = 0;
+  let wireBytes = 0;
   let notModified = 0;
   const enqueue = (url: string | undefined): void => {
     if (url === undefined || queued.has(url) || !sameOrigin(url, peer.url)) return;
@@ -90,6 +91,7 @@ export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<Peer
     if (!fetched.ok) return failed(fetched.failure);
     const page = fetched.page;
     bytes += page.bytes;
+    wireBytes += page.wireBytes ?? page.bytes;
     // Each response is capped; a snapshot of many pages is capped too, or a peer could fill our memory.
     if (bytes > policy.maxBytes * SNAPSHOT_BUDGET) {
       return failed(failure('too-large', `the snapshot exceeds ${policy.maxBytes * SNAPSHOT_BUDGET} bytes`, url));
@@ -123,7 +125,7 @@ export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<Peer
     onProgress?.({ pages: pages.length, queued: queue.length, bytes });
   }
 
-  return finishSnapshot(parts, run, { known, pages, sources, quarantine, notModified, bytes });
+  return finishSnapshot(parts, run, { known, pages, sources, quarantine, notModified, bytes, wireBytes });
 }
 
 /** What the fetch of a whole snapshot gathered, for {@link finishSnapshot}. */
@@ -134,7 +136,10 @@ export interface GatheredSnapshot {
   readonly sources: ReadonlyMap<string, SourceValidators>;
   readonly quarantine: Map<string, { iri: string; type: string | null; problems: Problem[] }>;
   readonly notModified: number;
+  /** Decoded bytes of the pages. */
   readonly bytes: number;
+  /** Bytes received (compressed, when the peer compressed); the decoded ones when not counted apart. */
+  readonly wireBytes?: number;
 }
 
 /**
@@ -149,6 +154,7 @@ export async function finishSnapshot(parts: SyncParts, run: SyncRun, gathered: G
   const { provenance } = parts;
   const { peer, started, startedAt } = run;
   const { known, pages, sources, quarantine, notModified, bytes } = gathered;
+  const wireBytes = gathered.wireBytes ?? bytes;
   const failed = (f: Failure): PeerSyncOutcome => ({ ok: false, peer, failure: f });
   // The last page may have been decoded past the deadline: a sync over its budget applies nothing.
   if (pastDeadline(run)) return failed(overBudget(run, peer.url));
@@ -177,7 +183,7 @@ export async function finishSnapshot(parts: SyncParts, run: SyncRun, gathered: G
     peer,
     summary: {
       added: plan.added, updated: plan.updated, unchanged: plan.unchanged, withdrawn: plan.withdrawn.length,
-      quarantined: quarantine.size, refused: plan.refused.length, pages: pages.length, notModified, bytes, ms: Date.now() - started,
+      quarantined: quarantine.size, refused: plan.refused.length, pages: pages.length, notModified, bytes, wireBytes, ms: Date.now() - started,
     },
   };
 }

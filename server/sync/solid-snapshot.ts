@@ -182,6 +182,7 @@ export async function solidSnapshotSync(parts: SyncParts, run: SyncRun): Promise
   const sources = new Map<string, SourceValidators>();
   const quarantine = new Map<string, { iri: string; type: string | null; problems: Problem[] }>();
   let bytes = 0;
+  let wireBytes = 0;
   let notModified = 0;
   let fetchedCount = 0;
 
@@ -219,6 +220,7 @@ export async function solidSnapshotSync(parts: SyncParts, run: SyncRun): Promise
       }
       const page = fetched.page;
       bytes += page.bytes;
+      wireBytes += 'wireBytes' in page && page.wireBytes !== undefined ? page.wireBytes : page.bytes;
       if (bytes > policy.maxBytes * SNAPSHOT_BUDGET) return failed(failure('too-large', `the pod snapshot exceeds ${policy.maxBytes * SNAPSHOT_BUDGET} bytes`, target.url));
       // A document's validators: its ETag, and the time its container listed (else its Last-Modified).
       const etag = page.status === 304 ? validators?.etag ?? null : page.etag ?? null;
@@ -263,5 +265,5 @@ export async function solidSnapshotSync(parts: SyncParts, run: SyncRun): Promise
     }
     onProgress?.({ pages: pages.length, queued: queue.length, bytes });
   }
-  return finishSnapshot(parts, run, { known, pages, sources, quarantine, notModified, bytes });
+  return finishSnapshot(parts, run, { known, pages, sources, quarantine, notModified, bytes, wireBytes });
 }

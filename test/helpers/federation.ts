@@ -58,9 +58,11 @@ async function read(response: Response): Promise<TestResponse> {
  * Starts a node on a fixed free loopback port with `--base-url http://127.0.0.1:<port>`,
  * `MAILLON_ALLOW_PRIVATE=1` and `MAILLON_SYNC_SCHEDULE=off`.
  *
- * @param options - the node's name (discovery), and the withdrawal grace in seconds
+ * @param options - the node's name (discovery), the withdrawal grace in seconds, and more environment
  */
-export async function startFederationNode(options: { name?: string; withdrawGraceSeconds?: number } = {}): Promise<FederationNode> {
+export async function startFederationNode(
+  options: { name?: string; withdrawGraceSeconds?: number; env?: Readonly<Record<string, string>> } = {},
+): Promise<FederationNode> {
   const dir = mkdtempSync(join(tmpdir(), 'maillon-fed-'));
   const env: NodeJS.ProcessEnv = {
     MAILLON_LOG_LEVEL: 'silent',
@@ -68,6 +70,7 @@ export async function startFederationNode(options: { name?: string; withdrawGrac
     MAILLON_SYNC_SCHEDULE: 'off',
     ...(options.name !== undefined ? { MAILLON_NAME: options.name } : {}),
     ...(options.withdrawGraceSeconds !== undefined ? { MAILLON_WITHDRAW_GRACE: String(options.withdrawGraceSeconds) } : {}),
+    ...options.env,
   };
   let node: RunningNode | undefined;
   let base = '';

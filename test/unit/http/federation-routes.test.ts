@@ -126,7 +126,7 @@ describe('http: the federation routes', function () {
       const bytes = new Uint8Array(await response.arrayBuffer());
       // The byte order mark a spreadsheet needs to read UTF-8 (fetch's text() would hide it).
       expect([...bytes.slice(0, 3)]).to.deep.equal([0xef, 0xbb, 0xbf]);
-      expect(response.headers.get('vary')).to.equal('Accept, Accept-Language');
+      expect(response.headers.get('vary')).to.equal('Accept, Accept-Language, Accept-Encoding');
       return new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
     };
     const column = (name: string): number => CSV_COLUMNS.indexOf(name as (typeof CSV_COLUMNS)[number]);

@@ -30,7 +30,7 @@ describe('safeFetch()', () => {
   afterEach(closePeers);
 
   describe('successful requests', () => {
-    it('answers the status, headers and body, sending identity encoding and our User-Agent', async () => {
+    it('answers the status, headers and body, asking for br or gzip, with our User-Agent', async () => {
       const peer = await startPeer((_req, res) => sendJson(res, CATALOG, { etag: '"v1"', 'last-modified': 'Tue, 01 Jul 2025 10:00:00 GMT' }));
       const response = responseOf(await safeFetch({ url: `${peer.base}/catalog#frag` }, LOCAL));
       expect(response).to.deep.include({ url: `${peer.base}/catalog`, status: 200 });
@@ -39,7 +39,7 @@ describe('safeFetch()', () => {
       expect(response.body.length).to.equal(Buffer.byteLength(CATALOG));
       const hit = peer.hits[0];
       expect(hit?.method).to.equal('GET');
-      expect(hit?.headers['accept-encoding']).to.equal('identity');
+      expect(hit?.headers['accept-encoding']).to.equal('br, gzip');
       expect(hit?.headers['user-agent']).to.match(/Maillon/u);
       expect(hit?.headers.authorization).to.equal(undefined);
     });
@@ -67,10 +67,12 @@ describe('safeFetch()', () => {
       expect(peer.hits[1]?.headers.authorization).to.equal(undefined);
     });
 
-    it('keeps identity encoding and its own Content-Length whatever the caller asks', async () => {
+    it('keeps its own Accept-Encoding and Content-Length whatever the caller asks', async () => {
       const peer = await startPeer((_req, res) => sendJson(res, CATALOG));
       responseOf(await safeFetch({ url: `${peer.base}/`, method: 'POST', body: 'abc', headers: { 'Accept-Encoding': 'gzip', 'Content-Length': '1' } }, LOCAL));
-      expect(peer.hits[0]?.headers['accept-encoding']).to.equal('identity');
+      responseOf(await safeFetch({ url: `${peer.base}/`, headers: { 'Accept-Encoding': 'gzip' } }, { ...LOCAL, compressed: false }));
+      expect(peer.hits[0]?.headers['accept-encoding']).to.equal('br, gzip');
+      expect(peer.hits[1]?.headers['accept-encoding']).to.equal('identity');
       expect(peer.hits[0]?.headers['content-length']).to.equal('3');
       expect(peer.hits[0]?.body.toString()).to.equal('abc');
     });
@@ -210,9 +212,9 @@ describe('safeFetch()', () => {
 
     it('refuses a content encoding it did not ask for', async () => {
       const peer = await startPeer((_req, res) => sendJson(res, CATALOG, { 'content-encoding': 'gzip' }));
-      const failure = failureOf(await safeFetch({ url: `${peer.base}/gz` }, LOCAL));
+      const failure = failureOf(await safeFetch({ url: `${peer.base}/gz` }, { ...LOCAL, compressed: false }));
       expect(failure).to.deep.include({ kind: 'bad-encoding', status: 200 });
-      expect(failure.message).to.contain('gzip');
+      expect(failure.message).to.contain('unrequested content encoding gzip');
     });
   });
 

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import type { Failure } from '../../../server/errors/failure.js';
 import { DEFAULT_FETCH_POLICY, type FetchPolicy } from '../../../server/net/safe-fetch.js';
@@ -30,7 +31,7 @@ describe('peer page fetch (fetchPage)', () => {
       expect(page.next).to.equal(undefined);
       const headers = peer.hits[0]?.headers ?? {};
       expect(headers.accept).to.equal(DEFAULT_ACCEPT);
-      expect(headers['accept-encoding']).to.equal('identity');
+      expect(headers['accept-encoding']).to.equal('br, gzip');
       expect(headers['user-agent']).to.match(/Maillon/u);
       expect(headers.authorization).to.equal(undefined);
     });
@@ -47,6 +48,7 @@ describe('peer page fetch (fetchPage)', () => {
         url: `${peer.base}/catalog`,
         status: 304,
         bytes: 0,
+        wireBytes: 0,
         etag: '"v1"',
         lastModified: 'Tue, 01 Jul 2025 10:00:00 GMT',
       });
@@ -186,10 +188,24 @@ describe('peer page fetch (fetchPage)', () => {
     });
 
     it('refuses a content encoding it did not ask for as not-dfc', async () => {
-      const peer = await startPeer((_req, res) => sendJson(res, CATALOG, { 'content-encoding': 'br' }));
-      const failure = failureOf(await fetchPage({ url: `${peer.base}/br` }, LOCAL));
+      const peer = await startPeer((req, res) => sendJson(res, CATALOG, { 'content-encoding': req.url === '/br' ? 'br' : 'deflate' }));
+      const failure = failureOf(await fetchPage({ url: `${peer.base}/br` }, { ...LOCAL, compressed: false }));
       expect(failure).to.deep.include({ kind: 'not-dfc', status: 200 });
       expect(failure.message).to.match(/unrequested content encoding br/u);
+      const deflate = failureOf(await fetchPage({ url: `${peer.base}/deflate` }, LOCAL));
+      expect(deflate).to.deep.include({ kind: 'not-dfc', status: 200 });
+      expect(deflate.message).to.match(/unsupported content encoding deflate/u);
+    });
+
+    it('decodes a gzip page, counting its decoded bytes and the bytes received', async () => {
+      const text = JSON.stringify({ '@context': JSON.parse(CATALOG)['@context'], '@graph': Array.from({ length: 200 }, (_, i) => ({ '@id': `https://p.example/o/${i}` })) });
+      const coded = gzipSync(text);
+      const peer = await startPeer((_req, res) => {
+        res.writeHead(200, { 'content-type': JSONLD, 'content-encoding': 'gzip', 'content-length': coded.length });
+        res.end(coded);
+      });
+      const page = pageOf(await fetchPage({ url: `${peer.base}/gz` }, LOCAL));
+      expect(page).to.deep.include({ status: 200, body: text, bytes: Buffer.byteLength(text), wireBytes: coded.length });
     });
   });
 });
