@@ -22,6 +22,7 @@ import { insertMany } from '../server/store/sqlite/chunks.js';
 import { migrate } from '../server/store/sqlite/migrations.js';
 import { SqliteStore } from '../server/store/sqlite/sqlite-store.js';
 import { formatMs, groupLog, percentile, type BenchResult } from './harness.js';
+import { random } from './territory-seed.js';
 
 const GROUP = 'search';
 const log = groupLog(GROUP);
@@ -40,15 +41,6 @@ const NAMES = ['Tomates anciennes', 'Crottin de chèvre', 'Œufs frais plein air
   'Yaourt nature', 'Épinards', 'Échalotes', 'Lait cru', 'Beurre demi-sel', 'Cidre brut', 'Pâtes fraîches'];
 const WORDS = ['bio', 'local', 'de saison', 'récolté ce matin', 'à la ferme', 'sans traitement', 'plein champ', 'fermier', 'artisanal',
   'Limousin', 'Corrèze', 'Haute-Vienne', 'cœur', 'vrac', 'panier', 'barquette', 'kilo', 'botte'];
-
-/** A small deterministic generator (the same database every run). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648;
-  };
-}
 
 /** Writes the index rows of {@link OFFERS} offers into a new database. */
 async function seed(path: string): Promise<void> {

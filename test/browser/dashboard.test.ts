@@ -15,32 +15,13 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startFakePeer, type FakePeer } from '../helpers/fake-peer.js';
 import { freePort, startFederationNode, type FederationNode } from '../helpers/federation.js';
 import { startInProcess } from '../helpers/in-process.js';
+import { negativePriceCatalogue } from '../helpers/sample-records.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '../artifacts');
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 interface Producers { total: number; producers: { name: string }[] }
-
-/** A one-offer catalogue under `origin` whose price is negative: the codec quarantines the offer. */
-function quarantinedCatalogue(origin: string): string {
-  const e = `${origin}/api/dfc/enterprises/rucher`;
-  return JSON.stringify({
-    '@context': 'https://w3id.org/dfc/ontology/context/context_1.16.0.json',
-    '@graph': [
-      { '@id': e, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Rucher' },
-      { '@id': `${e}/supplied_products/gelee`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Gelée royale', 'dfc-b:suppliedBy': e },
-      {
-        '@id': `${e}/catalog_items/gelee`, '@type': 'dfc-b:CatalogItem', 'dfc-b:references': `${e}/supplied_products/gelee`,
-        'dfc-b:offeredThrough': `${e}/offers/gelee`, 'dfc-b:managedBy': e,
-      },
-      {
-        '@id': `${e}/offers/gelee`, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': `${e}/catalog_items/gelee`,
-        'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': -4, 'dfc-b:hasUnit': 'dfc-m:Euro' },
-      },
-    ],
-  });
-}
 
 /** Polls `probe` until it returns something other than undefined; fails after `timeoutMs`. */
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
@@ -105,7 +86,7 @@ describe('the dashboard in a browser', function () {
     await a.sync(gone.id).catch(() => undefined);
     // A peer serving a record the codec refuses: it must show, with its problem, in the network view.
     rucher = await startFakePeer((req, res) => {
-      const body = req.url === '/catalog' ? quarantinedCatalogue(rucher.base) : undefined;
+      const body = req.url === '/catalog' ? negativePriceCatalogue(rucher.base) : undefined;
       if (body === undefined) res.writeHead(404).end();
       else res.writeHead(200, { 'content-type': 'application/ld+json', 'content-length': Buffer.byteLength(body) }).end(body);
     });

@@ -108,3 +108,26 @@ export function resourceIds(origin: string, eid: string, slug = ''): { enterpris
     item: `${e}/catalog_items/${slug}` as NodeId, offer: `${e}/offers/${slug}` as NodeId,
   };
 }
+
+/**
+ * A one-offer DFC catalogue (JSON-LD text) under `origin` whose price is negative: the codec quarantines the offer,
+ * the rest merges. What a peer that quarantines looks like.
+ */
+export function negativePriceCatalogue(origin: string): string {
+  const e = `${origin}/api/dfc/enterprises/rucher`;
+  return JSON.stringify({
+    '@context': 'https://w3id.org/dfc/ontology/context/context_1.16.0.json',
+    '@graph': [
+      { '@id': e, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Rucher' },
+      { '@id': `${e}/supplied_products/gelee`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Gelée royale', 'dfc-b:suppliedBy': e },
+      {
+        '@id': `${e}/catalog_items/gelee`, '@type': 'dfc-b:CatalogItem', 'dfc-b:references': `${e}/supplied_products/gelee`,
+        'dfc-b:offeredThrough': `${e}/offers/gelee`, 'dfc-b:managedBy': e,
+      },
+      {
+        '@id': `${e}/offers/gelee`, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': `${e}/catalog_items/gelee`,
+        'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': -4, 'dfc-b:hasUnit': 'dfc-m:Euro' },
+      },
+    ],
+  });
+}

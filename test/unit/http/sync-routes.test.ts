@@ -11,29 +11,10 @@ import type { PeerRow, SyncSummary } from '../../../server/store/federation.js';
 import type { SubscribeOutcome } from '../../../server/sync/subscribe.js';
 import { startStaticPeer, type StaticPeer } from '../../helpers/fake-peer.js';
 import { bearer, farmRecords, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
+import { negativePriceCatalogue } from '../../helpers/sample-records.js';
 import { expectProblem } from '../../helpers/write-api.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
-
-/** A catalogue whose one offer has a negative price: the codec quarantines the offer, the rest merges. */
-function negativePrice(origin: string): string {
-  const e = `${origin}/api/dfc/enterprises/rucher`;
-  return JSON.stringify({
-    '@context': 'https://w3id.org/dfc/ontology/context/context_1.16.0.json',
-    '@graph': [
-      { '@id': e, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Rucher' },
-      { '@id': `${e}/supplied_products/gelee`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Gelée royale', 'dfc-b:suppliedBy': e },
-      {
-        '@id': `${e}/catalog_items/gelee`, '@type': 'dfc-b:CatalogItem', 'dfc-b:references': `${e}/supplied_products/gelee`,
-        'dfc-b:offeredThrough': `${e}/offers/gelee`, 'dfc-b:managedBy': e,
-      },
-      {
-        '@id': `${e}/offers/gelee`, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': `${e}/catalog_items/gelee`,
-        'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': -4, 'dfc-b:hasUnit': 'dfc-m:Euro' },
-      },
-    ],
-  });
-}
 
 describe('http: the sync routes', function () {
   let node: InProcessNode;
@@ -46,7 +27,7 @@ describe('http: the sync routes', function () {
   before(async () => {
     peerServer = await startStaticPeer((origin) => ({
       '/catalog.json': { body: serialize(farmRecords('verger', { origin }), 'jsonld'), contentType: 'application/ld+json' },
-      '/bad.json': { body: negativePrice(origin), contentType: 'application/ld+json' },
+      '/bad.json': { body: negativePriceCatalogue(origin), contentType: 'application/ld+json' },
     }));
     node = await startInProcess({
       deps: (deps) => ({
