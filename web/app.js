@@ -353,7 +353,7 @@ function renderTypeTree(types) {
 /** Whether `type` is `ancestor` or lies under it in the tree being drawn. */
 function isUnder(type, ancestor, children) {
   if (type === ancestor) return true;
-  return (children.get(type) ?? []).some((c) => isUnder(c.type, ancestor, children)) || false;
+  return (children.get(type) ?? []).some((c) => isUnder(c.type, ancestor, children));
 }
 
 function chooseType(type, label) {

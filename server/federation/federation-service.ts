@@ -12,7 +12,9 @@ import { DFC_M_NS, DFC_PT_NS } from '../../ontology/vocabulary.js';
 import { shortName } from '../codec/compact.js';
 import { BadRequestHttpError } from '../errors/http-error.js';
 import type { EnterpriseRow } from '../store/store.js';
-import type { FederatedIndex, FederatedMatch, FederatedQuery, FederatedRow, IdentityLink, PlaceRow, RowOrder, SupplyGroup } from '../store/federation.js';
+import type {
+  FederatedIndex, FederatedMatch, FederatedQuery, FederatedRow, IdentityLink, PlaceRow, ProducerRow, RowOrder, SupplyGroup,
+} from '../store/federation.js';
 import { placeLabel, resolveEnterprise, resolvePlace, resolveProductType, typesNamedBy } from './resolve.js';
 
 /** The most words a text search takes (each one is a term of the full-text query). */
@@ -100,7 +102,7 @@ export interface TableRow {
   readonly sourceName: string;
 }
 
-/** A town's producers on a map (see {@link FederationService.producerTowns}). */
+/** A town's producers on a map (see {@link FederationService.map}). */
 export interface ProducerTown {
   readonly city: string | null;
   readonly postcode: string | null;
@@ -354,39 +356,27 @@ export class FederationService {
    */
   public async producers(query: CatalogueQuery, limit: number): Promise<{ total: number; producers: ProducerPoint[] }> {
     const found = await this.index.producerRows(await this.resolve(query), limit);
-    const names = await this.names();
-    return {
-      total: found.total,
-      producers: found.producers.map((p) => ({
-        iri: p.iri, name: p.name, lat: p.lat, lon: p.lon, city: p.city, postcode: p.postcode,
-        source: p.peerId === null ? 'local' : `peer:${p.peerId}`,
-        sourceName: p.peerId === null ? 'this node' : (names.get(p.peerId) ?? `peer:${p.peerId}`),
-        offers: p.offers, inStock: p.inStock,
-      })),
-    };
+    return { total: found.total, producers: await this.points(found.producers) };
   }
 
   /**
-   * The producers of the rows a query matches, by town (town and postcode; by place to a tenth of a degree when the
-   * town is unknown): every producer counted, for a map of a territory too large to show each one.
+   * What a map of the rows a query matches shows: each producer while there are at most `maxPoints`, else their
+   * towns (town and postcode; place to a tenth of a degree when the town is unknown), every producer counted.
    */
-  public async producerTowns(query: CatalogueQuery): Promise<{ total: number; towns: ProducerTown[] }> {
+  public async map(query: CatalogueQuery, maxPoints: number): Promise<{ total: number; producers: ProducerPoint[] } | { total: number; towns: ProducerTown[] }> {
     const { total, producers } = await this.index.producerRows(await this.resolve(query), Number.MAX_SAFE_INTEGER);
-    const byTown = new Map<string, ProducerTown & { lat: number; lon: number; producers: number; offers: number; inStock: number }>();
-    for (const p of producers) {
-      const key = p.city !== null ? `${foldedWords(p.city).join(' ')}|${p.postcode ?? ''}` : `${p.lat.toFixed(1)},${p.lon.toFixed(1)}`;
-      const town = byTown.get(key) ?? {
-        city: p.city, postcode: p.postcode, label: p.city === null ? null : placeLabel({ city: p.city, postcode: p.postcode }),
-        lat: 0, lon: 0, producers: 0, offers: 0, inStock: 0,
-      };
-      town.lat += p.lat;
-      town.lon += p.lon;
-      town.producers++;
-      town.offers += p.offers;
-      town.inStock += p.inStock;
-      byTown.set(key, town);
-    }
-    return { total, towns: [...byTown.values()].map((t) => ({ ...t, lat: t.lat / t.producers, lon: t.lon / t.producers })) };
+    return total <= maxPoints ? { total, producers: await this.points(producers) } : { total, towns: townsOf(producers) };
+  }
+
+  /** Producers as the API gives them: with their source and its name. */
+  private async points(rows: readonly ProducerRow[]): Promise<ProducerPoint[]> {
+    const names = await this.names();
+    return rows.map((p) => ({
+      iri: p.iri, name: p.name, lat: p.lat, lon: p.lon, city: p.city, postcode: p.postcode,
+      source: p.peerId === null ? 'local' : `peer:${p.peerId}`,
+      sourceName: p.peerId === null ? 'this node' : (names.get(p.peerId) ?? `peer:${p.peerId}`),
+      offers: p.offers, inStock: p.inStock,
+    }));
   }
 
   /** The towns of the catalogue, for a distance filter: each with the centre of its producers. */
@@ -514,6 +504,25 @@ function tally(map: Map<string, Tally>, key: string): Tally {
     map.set(key, t);
   }
   return t;
+}
+
+/** Producers grouped by town, each town at the centre of its producers. */
+function townsOf(producers: readonly ProducerRow[]): ProducerTown[] {
+  const byTown = new Map<string, { -readonly [K in keyof ProducerTown]: ProducerTown[K] }>();
+  for (const p of producers) {
+    const key = p.city !== null ? `${foldedWords(p.city).join(' ')}|${p.postcode ?? ''}` : `${p.lat.toFixed(1)},${p.lon.toFixed(1)}`;
+    const town = byTown.get(key) ?? {
+      city: p.city, postcode: p.postcode, label: p.city === null ? null : placeLabel({ city: p.city, postcode: p.postcode }),
+      lat: 0, lon: 0, producers: 0, offers: 0, inStock: 0,
+    };
+    town.lat += p.lat;
+    town.lon += p.lon;
+    town.producers++;
+    town.offers += p.offers;
+    town.inStock += p.inStock;
+    byTown.set(key, town);
+  }
+  return [...byTown.values()].map((t) => ({ ...t, lat: t.lat / t.producers, lon: t.lon / t.producers }));
 }
 
 /** A product type's label for people in `language`, else its English label or local name. */

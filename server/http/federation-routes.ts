@@ -180,12 +180,7 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
       if (typeof max !== 'string' || !Number.isInteger(n) || n < 0 || n > MAX_PRODUCERS) {
         throw new BadRequestHttpError(`max_points must be an integer from 0 to ${MAX_PRODUCERS}`);
       }
-      const points = await service.producers(queryOf(req), n);
-      if (points.total > n) {
-        await send(req, res, JSON.stringify(await service.producerTowns(queryOf(req))), 'application/json');
-        return;
-      }
-      await send(req, res, JSON.stringify(points), 'application/json');
+      await send(req, res, JSON.stringify(await service.map(queryOf(req), n)), 'application/json');
       return;
     }
     await send(req, res, JSON.stringify(await service.producers(queryOf(req), MAX_PRODUCERS)), 'application/json');

@@ -214,6 +214,20 @@ describe('http: the federation routes', function () {
     expectProblem(await get('/api/federation/rows?page_size=501'), 400);
   });
 
+  it('gives a map its producers one by one up to max_points, their towns beyond, every producer counted', async () => {
+    type Map = { total: number; producers?: { iri: string }[]; towns?: { producers: number; offers: number; label: string | null }[] };
+    const each = (await get('/api/federation/producers?max_points=10')).json<Map>();
+    expect(each.total).to.equal(2);
+    expect(each.producers).to.have.length(2);
+    expect(each.towns).to.equal(undefined);
+    const byTown = (await get('/api/federation/producers?max_points=1')).json<Map>();
+    expect(byTown.total).to.equal(2);
+    expect(byTown.producers).to.equal(undefined);
+    expect(byTown.towns?.reduce((n, t) => n + t.producers, 0)).to.equal(2);
+    expect(byTown.towns?.reduce((n, t) => n + t.offers, 0)).to.equal(6);
+    for (const bad of ['-1', '2001', 'x', '1.5']) expectProblem(await get(`/api/federation/producers?max_points=${bad}`), 400);
+  });
+
   it('lists the towns under /places, whose labels near= takes back', async () => {
     const response = await get('/api/federation/places');
     expect(response.status).to.equal(200);
