@@ -2,8 +2,9 @@
  * The node under test of the federation benchmark, alone in its own process (spawned by
  * `bench/federation.ts`), so that its peak memory is its own.
  *
- * Usage: `node --import tsx bench/federation-node.ts DATA_DIR PEERS_JSON`. Starts a real node on 127.0.0.1
- * (ephemeral port, fresh SQLite file in DATA_DIR, private peers allowed, sync concurrency 4, no scheduled
+ * Usage: `node --import tsx bench/federation-node.ts DATA_DIR PEERS_JSON [CONCURRENCY] [no-query-entries]`. Starts a
+ * real node on 127.0.0.1 (ephemeral port, fresh SQLite file in DATA_DIR, private peers allowed, sync concurrency
+ * CONCURRENCY (default 4), no scheduled
  * syncs, log level silent), adds every peer of PEERS_JSON (a file holding {@link PeersReady}) with
  * `store.provenance.addPeer`, then:
  *  1. a cold full sync of every peer with `scheduler.runNow()`;
@@ -131,19 +132,19 @@ function pass(outcomes: readonly PeerSyncOutcome[], ms: number): SyncPass {
   return { ms, ok: outcomes.length - failed.length, failed, added, updated, unchanged, pages, notModified, notAllNotModified, bytes, wireBytes, slowestPeerMs: slowest };
 }
 
-const [dir, peersFile] = process.argv.slice(2);
-if (dir === undefined || peersFile === undefined) throw new Error('usage: federation-node.ts DATA_DIR PEERS_JSON');
+const [dir, peersFile, concurrencyArg = '4', entriesArg = 'query-entries'] = process.argv.slice(2);
+if (dir === undefined || peersFile === undefined) throw new Error('usage: federation-node.ts DATA_DIR PEERS_JSON [CONCURRENCY] [query-entries|no-query-entries]');
 const setup = JSON.parse(readFileSync(peersFile, 'utf8')) as PeersReady;
 
 const config = loadConfig(
   { port: '0', host: '127.0.0.1', 'data-dir': dir, 'base-url': 'https://maillon.example.org', 'allow-private': true },
   {
-    MAILLON_LOG_LEVEL: 'silent', MAILLON_SYNC_CONCURRENCY: '4', MAILLON_SYNC_SCHEDULE: '0',
+    MAILLON_LOG_LEVEL: 'silent', MAILLON_SYNC_CONCURRENCY: concurrencyArg, MAILLON_SYNC_SCHEDULE: '0',
     // `BENCH_FETCH_COMPRESSED=off` syncs asking for identity, for an A/B of the transfer's cost.
     MAILLON_FETCH_COMPRESSED: process.env['BENCH_FETCH_COMPRESSED'] ?? 'on',
   },
 );
-if (!config.allowPrivate || config.syncConcurrency !== 4) throw new Error('the node is not configured as the benchmark needs');
+if (!config.allowPrivate || config.syncConcurrency !== Number(concurrencyArg)) throw new Error('the node is not configured as the benchmark needs');
 const node = await startNode(config, createLogger('silent'));
 const { provenance, index } = node.store;
 for (const peer of setup.peers) await provenance.addPeer({ name: peer.name, url: peer.url, intervalSeconds: 3600 }, peer.origin);
@@ -182,7 +183,7 @@ const shutdown = (): void => {
   if (closing) return;
   closing = true;
   const peak = maxRss();
-  index.queryEntries({}).then((all) => {
+  (entriesArg === 'query-entries' ? index.queryEntries({}) : Promise.resolve([])).then((all) => {
     const done: NodeDone = { phase: 'done', maxRss: peak, queryEntriesLength: all.length, maxRssWithQueryEntries: maxRss() };
     console.log(JSON.stringify(done));
     return node.close();

@@ -33,34 +33,54 @@ import type { NodeDone, NodeSynced } from './federation-node.js';
 import type { PeersReady, SentBytes } from './federation-peers.js';
 import { DEFAULT_FETCH_POLICY, safeFetch, type FetchPolicy } from '../server/net/safe-fetch.js';
 
-const GROUP = 'federation';
-const log = groupLog(GROUP);
 const ms = formatMs;
 const rate = formatRate;
-const PEERS = 100;
-const OFFERS_PER_PEER = 1000;
-const OFFERS = PEERS * OFFERS_PER_PEER;
 const PAGE_SIZE = 100;
 const QUERY_WARMUP = 5;
 const QUERY_RUNS = 50;
 const LD_JSON = 'application/ld+json';
 
-/** The targets the federation is held to. */
-const TARGET = {
-  coldOffersPerSecond: 5000,
-  warmMs: 2000,
-  peakBytes: 500e6,
-  queryP95Ms: 50,
-  /** Issue 16: about 10× fewer bytes with compression. */
-  compressionRatio: 10,
-} as const;
+/** The targets a federation run is held to. */
+export interface FederationTargets {
+  readonly coldOffersPerSecond: number;
+  readonly warmMs: number;
+  readonly peakBytes: number;
+  readonly queryP95Ms: number;
+  /** About this many times fewer bytes with compression (issue 16: 10). */
+  readonly compressionRatio: number;
+  /** `GET /api/federation/stats` p95, when timed. */
+  readonly statsP95Ms?: number;
+  /** Text search (`GET /api/federation/catalog?q=…`) p95, when timed. */
+  readonly searchP95Ms?: number;
+}
 
+/** What a federation run is: how many peers of how many offers, and what is timed against which targets. */
+export interface FederationSpec {
+  readonly group: string;
+  readonly peers: number;
+  readonly offersPerPeer: number;
+  /** The node's `MAILLON_SYNC_CONCURRENCY`. */
+  readonly concurrency: number;
+  readonly targets: FederationTargets;
+  /** Whether the catalogues are fetched again by the peer client alone, identity and compressed (a transfer A/B). */
+  readonly transferPasses: boolean;
+  /** Whether the timed federated query also asks `in_stock=true`. */
+  readonly inStock: boolean;
+  /** Whether the node materialises `queryEntries({})` at the end (a sanity check; every row in memory). */
+  readonly queryEntries: boolean;
+  /** How long the cold sync may take before the run is abandoned, ms. */
+  readonly syncTimeoutMs: number;
+}
 
+/** The 100-peer run of `npm run bench -- federation`. */
+export const FEDERATION: FederationSpec = {
+  group: 'federation', peers: 100, offersPerPeer: 1000, concurrency: 4, transferPasses: true, inStock: false, queryEntries: true,
+  syncTimeoutMs: 300_000,
+  targets: { coldOffersPerSecond: 5000, warmMs: 2000, peakBytes: 500e6, queryP95Ms: 50, compressionRatio: 10 },
+};
 
-
-// ------------------------------------------------------------------ child processes
-
-const stopChild = (child: JsonChild): Promise<void> => stopJsonChild(child, log);
+/** Text searches timed when the spec has a search target: words of the generated names, as people type them. */
+const SEARCHES = ['tomato', 'tomate cerise', 'organic', 'heritage kale', 'valley', 'chou'] as const;
 
 // ------------------------------------------------------------------ requests
 
@@ -173,15 +193,48 @@ function checkPage(reply: Reply, peers: PeersReady): { items: number; bytes: num
 // ------------------------------------------------------------------ the benchmark
 
 /** Runs the federation benchmark. */
-export async function run(): Promise<BenchResult[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'maillon-bench-federation-'));
+export function run(): Promise<BenchResult[]> {
+  return runFederation(FEDERATION);
+}
+
+/**
+ * Times `GET path` on the node: warm-up requests, then timed ones, one at a time; each answer must be 200.
+ *
+ * @returns the times, sorted, and the last body's size
+ */
+async function timeGets(base: string, path: string, runs: number, check: (reply: Reply) => void): Promise<{ sorted: number[]; times: number[] }> {
+  for (let i = 0; i < QUERY_WARMUP; i++) check(await get(base, path, { accept: 'application/json' }));
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const reply = await get(base, path, { accept: 'application/json' });
+    check(reply);
+    times.push(reply.ms);
+  }
+  return { sorted: [...times].sort((a, b) => a - b), times };
+}
+
+/**
+ * Runs one federation benchmark: {@link FederationSpec.peers} static peers, a node syncing them cold and warm,
+ * then timed queries.
+ *
+ * @param spec - the size, the node's concurrency and the targets
+ */
+export async function runFederation(spec: FederationSpec): Promise<BenchResult[]> {
+  const GROUP = spec.group;
+  const log = groupLog(GROUP);
+  const PEERS = spec.peers;
+  const OFFERS_PER_PEER = spec.offersPerPeer;
+  const OFFERS = PEERS * OFFERS_PER_PEER;
+  const TARGET = spec.targets;
+  const stopChild = (child: JsonChild): Promise<void> => stopJsonChild(child, log);
+  const dir = mkdtempSync(join(tmpdir(), `maillon-bench-${GROUP}-`));
   let peersProcess: JsonChild | undefined;
   let nodeProcess: JsonChild | undefined;
   try {
     log(`${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} before starting`);
     log(`starting ${PEERS} static peers × ${OFFERS_PER_PEER.toLocaleString('en-US')} offers (child process)…`);
     peersProcess = startJsonChild('the peer server', 'federation-peers.ts', [String(PEERS), String(OFFERS_PER_PEER)]);
-    const peers = await peersProcess.next<PeersReady>(180_000);
+    const peers = await peersProcess.next<PeersReady>(Math.max(180_000, PEERS * 600));
     if (peers.peers.length !== PEERS || new Set(peers.peers.map((p) => p.origin)).size !== PEERS) {
       throw new Error(`the peer server serves ${peers.peers.length} peers on ${new Set(peers.peers.map((p) => p.origin)).size} origins, expected ${PEERS}`);
     }
@@ -196,8 +249,9 @@ export async function run(): Promise<BenchResult[]> {
     const profileDir = process.env['BENCH_FEDERATION_PROFILE'];
     const flags = profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
     log(`starting the node (child process${flags.length > 0 ? ', --cpu-prof' : ''}); cold sync, checks, warm sync…`);
-    nodeProcess = startJsonChild('the node', 'federation-node.ts', [join(dir, 'data'), peersFile], flags);
-    const synced = await nodeProcess.next<NodeSynced>(300_000);
+    nodeProcess = startJsonChild('the node', 'federation-node.ts',
+      [join(dir, 'data'), peersFile, String(spec.concurrency), spec.queryEntries ? 'query-entries' : 'no-query-entries'], flags);
+    const synced = await nodeProcess.next<NodeSynced>(spec.syncTimeoutMs);
     if (!/^http:\/\/127\.0\.0\.1:\d+$/u.test(synced.url)) throw new Error(`the node listens on ${synced.url}, not on loopback`);
     const { cold, warm } = synced;
 
@@ -221,19 +275,24 @@ export async function run(): Promise<BenchResult[]> {
     const coldRatio = cold.bytes / cold.wireBytes;
     log(`cold sync bytes: ${megabytes(cold.wireBytes)} compressed, ${megabytes(cold.bytes)} without compression (${coldRatio.toFixed(1)}× fewer)`);
     // The transfer alone, both ways in this run: identity first, then compressed.
-    const plainPass = await transferPass(peers, false);
-    const codedPass = await transferPass(peers, true);
-    if (plainPass.bytes !== codedPass.bytes || plainPass.wireBytes !== plainPass.bytes) {
-      throw new Error(`transfer passes disagree: ${plainPass.bytes} / ${plainPass.wireBytes} identity, ${codedPass.bytes} decoded from ${codedPass.wireBytes}`);
+    let transferNote = '';
+    if (spec.transferPasses) {
+      const plainPass = await transferPass(peers, false);
+      const codedPass = await transferPass(peers, true);
+      if (plainPass.bytes !== codedPass.bytes || plainPass.wireBytes !== plainPass.bytes) {
+        throw new Error(`transfer passes disagree: ${plainPass.bytes} / ${plainPass.wireBytes} identity, ${codedPass.bytes} decoded from ${codedPass.wireBytes}`);
+      }
+      log(`transfer of the ${PEERS} catalogues (peer client, 4 at a time): identity ${megabytes(plainPass.wireBytes)} in ${ms(plainPass.ms)}, ` +
+        `br/gzip ${megabytes(codedPass.wireBytes)} in ${ms(codedPass.ms)} (decoded ${megabytes(codedPass.bytes)})`);
+      transferNote = `; transfer alone: identity ${megabytes(plainPass.wireBytes)} in ${ms(plainPass.ms)}, br/gzip ${megabytes(codedPass.wireBytes)} in ${ms(codedPass.ms)}`;
     }
-    log(`transfer of the ${PEERS} catalogues (peer client, 4 at a time): identity ${megabytes(plainPass.wireBytes)} in ${ms(plainPass.ms)}, ` +
-      `br/gzip ${megabytes(codedPass.wireBytes)} in ${ms(codedPass.ms)} (decoded ${megabytes(codedPass.bytes)})`);
     log(`index: ${synced.winners.toLocaleString('en-US')} winning rows; FederationService.query: ${synced.queryRows} rows in ${ms(synced.queryMs)}`);
     log(`warm sync: ${ms(warm.ms)}, ${warm.notModified}/${warm.pages} pages 304, ${warm.added} added, ${warm.updated} updated`);
 
     // The federated query over HTTP.
     const [lat, lon] = peers.query.near.split(',');
-    const path = `/api/federation/catalog?type=${encodeURIComponent(peers.query.type)}&near=${lat},${lon}&radius_km=${peers.query.radiusKm}&page_size=${PAGE_SIZE}`;
+    const path = `/api/federation/catalog?type=${encodeURIComponent(peers.query.type)}&near=${lat},${lon}&radius_km=${peers.query.radiusKm}` +
+      `${spec.inStock ? '&in_stock=true' : ''}&page_size=${PAGE_SIZE}`;
     const accept = { accept: LD_JSON };
     const first = await get(synced.url, path, accept);
     const page = checkPage(first, peers);
@@ -250,25 +309,67 @@ export async function run(): Promise<BenchResult[]> {
     const p95 = percentile(sorted, 95);
     log(`federated query: p50 ${ms(p50)}, p95 ${ms(p95)}, max ${ms(sorted.at(-1) ?? 0)} (${QUERY_RUNS} requests)`);
 
+    // The summary of the whole catalogue, and text searches, when this run holds them to a target.
+    const extra: BenchResult[] = [];
+    if (TARGET.statsP95Ms !== undefined) {
+      let offersSeen = -1;
+      const stats = await timeGets(synced.url, '/api/federation/stats', QUERY_RUNS, (reply) => {
+        if (reply.status !== 200) throw new Error(`GET /api/federation/stats: ${reply.status} ${reply.body.toString('utf8').slice(0, 300)}`);
+        offersSeen = (JSON.parse(reply.body.toString('utf8')) as { totals?: { offers?: number } }).totals?.offers ?? -1;
+      });
+      if (offersSeen !== OFFERS) throw new Error(`GET /api/federation/stats counts ${offersSeen} offers, expected ${OFFERS}`);
+      const statsP95 = percentile(stats.sorted, 95);
+      log(`stats: p50 ${ms(percentile(stats.sorted, 50))}, p95 ${ms(statsP95)} over ${OFFERS.toLocaleString('en-US')} offers`);
+      extra.push({
+        group: GROUP, name: `GET /api/federation/stats over ${OFFERS.toLocaleString('en-US')} offers`, ms: percentile(stats.sorted, 50), runs: QUERY_RUNS,
+        times: stats.times, note: `p95 ${ms(statsP95)}; the counts checked against the offers synced`,
+        targets: [{ label: `stats p95 ≤ ${TARGET.statsP95Ms} ms`, pass: statsP95 <= TARGET.statsP95Ms, actual: `${ms(statsP95)} (p50 ${ms(percentile(stats.sorted, 50))})` }],
+      });
+    }
+    if (TARGET.searchP95Ms !== undefined) {
+      const all: number[] = [];
+      const found: string[] = [];
+      for (const q of SEARCHES) {
+        let items = 0;
+        const timed = await timeGets(synced.url, `/api/federation/catalog?q=${encodeURIComponent(q)}&page_size=${PAGE_SIZE}`, 20, (reply) => {
+          if (reply.status !== 200) throw new Error(`search ${q}: ${reply.status} ${reply.body.toString('utf8').slice(0, 300)}`);
+          const document = JSON.parse(reply.body.toString('utf8')) as Record<string, unknown>;
+          const nodes = (Array.isArray(document['@graph']) ? document['@graph'] : [document]) as Record<string, unknown>[];
+          items = nodes.filter((node) => isA(node, 'CatalogItem')).length;
+        });
+        if (items === 0) throw new Error(`search ${JSON.stringify(q)} found nothing: the generated names hold it`);
+        found.push(`${q}: ${items}`);
+        all.push(...timed.times);
+      }
+      const sortedAll = [...all].sort((a, b) => a - b);
+      const searchP95 = percentile(sortedAll, 95);
+      log(`text search (${SEARCHES.length} queries, first ${PAGE_SIZE}): p50 ${ms(percentile(sortedAll, 50))}, p95 ${ms(searchP95)}`);
+      extra.push({
+        group: GROUP, name: `text search over ${OFFERS.toLocaleString('en-US')} offers, ${SEARCHES.length} queries, ${PAGE_SIZE}/page`,
+        ms: percentile(sortedAll, 50), runs: all.length, times: all, note: `p95 ${ms(searchP95)}; catalog items on the first page: ${found.join(', ')}`,
+        targets: [{ label: `text search p95 ≤ ${TARGET.searchP95Ms} ms`, pass: searchP95 <= TARGET.searchP95Ms, actual: `${ms(searchP95)} (p50 ${ms(percentile(sortedAll, 50))})` }],
+      });
+    }
+
     // Closing its standard input makes the node print its peak memory, close and exit.
     nodeProcess.child.stdin?.end();
     const done = await nodeProcess.next<NodeDone>(30_000);
     await stopChild(nodeProcess);
     nodeProcess = undefined;
     const peak = done.maxRss;
-    if (done.queryEntriesLength !== OFFERS) throw new Error(`queryEntries({}) returned ${done.queryEntriesLength} rows, expected ${OFFERS}`);
+    if (spec.queryEntries && done.queryEntriesLength !== OFFERS) throw new Error(`queryEntries({}) returned ${done.queryEntriesLength} rows, expected ${OFFERS}`);
     log(`node peak RSS ${megabytes(peak)} (after cold sync ${megabytes(synced.maxRssAfterCold)}, after warm sync ` +
-      `${megabytes(synced.maxRssAfterWarm)}); queryEntries({}) = ${done.queryEntriesLength.toLocaleString('en-US')} rows, ` +
-      `peak with it ${megabytes(done.maxRssWithQueryEntries)}`);
+      `${megabytes(synced.maxRssAfterWarm)})` + (spec.queryEntries ? `; queryEntries({}) = ${done.queryEntriesLength.toLocaleString('en-US')} rows, ` +
+      `peak with it ${megabytes(done.maxRssWithQueryEntries)}` : ''));
 
     const n = OFFERS.toLocaleString('en-US');
     return [
       {
         group: GROUP, name: `cold sync, ${PEERS} peers × ${OFFERS_PER_PEER.toLocaleString('en-US')} offers`, ms: cold.ms, runs: 1, offers: OFFERS,
         note: `${megabytes(cold.wireBytes)} received (${megabytes(cold.bytes)} decoded), ${cold.added.toLocaleString('en-US')} resources, ` +
-          `concurrency 4, slowest peer ${ms(cold.slowestPeerMs)}`,
+          `concurrency ${spec.concurrency}, slowest peer ${ms(cold.slowestPeerMs)}`,
         targets: [{
-          label: `cold sync ≥ ${rate(TARGET.coldOffersPerSecond)} offers/s (${n} offers ≤ ${OFFERS / TARGET.coldOffersPerSecond} s)`,
+          label: `cold sync ≥ ${rate(TARGET.coldOffersPerSecond)} offers/s (${n} offers ≤ ${(OFFERS / TARGET.coldOffersPerSecond).toFixed(1)} s)`,
           pass: coldRate >= TARGET.coldOffersPerSecond,
           actual: `${rate(coldRate)} offers/s (${(cold.ms / 1000).toFixed(1)} s)`,
         }],
@@ -276,8 +377,7 @@ export async function run(): Promise<BenchResult[]> {
       {
         group: GROUP, name: `cold sync bytes, ${PEERS} peers, compressed vs not`,
         note: `${megabytes(cold.wireBytes)} received compressed (the peers sent ${megabytes(sent.br + sent.gzip + sent.identity)}), ` +
-          `${megabytes(cold.bytes)} without; transfer alone: identity ${megabytes(plainPass.wireBytes)} in ${ms(plainPass.ms)}, ` +
-          `br/gzip ${megabytes(codedPass.wireBytes)} in ${ms(codedPass.ms)}`,
+          `${megabytes(cold.bytes)} without${transferNote}`,
         targets: [{
           label: `about ${TARGET.compressionRatio}× fewer bytes with compression`,
           pass: coldRatio >= TARGET.compressionRatio,
@@ -290,7 +390,7 @@ export async function run(): Promise<BenchResult[]> {
         targets: [{ label: `warm sync ≤ ${rate(TARGET.warmMs)} ms`, pass: warm.ms <= TARGET.warmMs, actual: ms(warm.ms) }],
       },
       {
-        group: GROUP, name: `GET federated catalogue, ${peers.query.type} within ${peers.query.radiusKm} km, ${PAGE_SIZE}/page`,
+        group: GROUP, name: `GET federated catalogue, ${peers.query.type} within ${peers.query.radiusKm} km${spec.inStock ? ', in stock' : ''}, ${PAGE_SIZE}/page`,
         ms: p50, runs: QUERY_RUNS, times,
         note: `p50 ${ms(p50)}, p95 ${ms(p95)}; ${peers.query.matches.toLocaleString('en-US')} of ${n} offers match, ` +
           `${megabytes(page.bytes)} page; in-process query alone ${ms(synced.queryMs)}`,
@@ -298,10 +398,11 @@ export async function run(): Promise<BenchResult[]> {
       },
       {
         group: GROUP, name: 'node peak memory (maxRSS)',
-        note: `${megabytes(peak)} (syncs + HTTP queries; after cold sync ${megabytes(synced.maxRssAfterCold)}); ` +
-          `${megabytes(done.maxRssWithQueryEntries)} once queryEntries({}) materialises all ${n} rows`,
+        note: `${megabytes(peak)} (syncs + HTTP queries; after cold sync ${megabytes(synced.maxRssAfterCold)})` +
+          (spec.queryEntries ? `; ${megabytes(done.maxRssWithQueryEntries)} once queryEntries({}) materialises all ${n} rows` : ''),
         targets: [{ label: `node peak memory ≤ ${megabytes(TARGET.peakBytes)}`, pass: peak <= TARGET.peakBytes, actual: megabytes(peak) }],
       },
+      ...extra,
     ];
   } finally {
     if (nodeProcess !== undefined) {
@@ -309,6 +410,8 @@ export async function run(): Promise<BenchResult[]> {
       await nodeProcess.exited;
     }
     if (peersProcess !== undefined) await stopChild(peersProcess);
-    rmSync(dir, { recursive: true, force: true });
+    // `BENCH_KEEP_DATA=1` keeps the node's database, to look into its queries afterwards.
+    if (process.env['BENCH_KEEP_DATA'] === '1') log(`kept the node's data in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
