@@ -266,6 +266,27 @@ export class FederationService {
     return { total, rows: await this.tableRows(rows, language) };
   }
 
+  /**
+   * One page of the federated catalogue as DFC serves it, cut in the database (a national index's matches never
+   * come to JavaScript whole), with the number of rows the query matches: with `q`, best match first; else by
+   * name as people read it (folded), then by catalog item.
+   *
+   * @param query - the filters
+   * @param page - 1-based page number
+   * @param size - rows per page
+   * @throws BadRequestHttpError for parameters that do not parse
+   */
+  public async cataloguePage(query: CatalogueQuery, page: number, size: number): Promise<{ total: number; rows: FederatedRow[] }> {
+    const resolved = await this.resolve(query);
+    const offset = (page - 1) * size;
+    const [total, rows] = await Promise.all([
+      this.index.countMatches(resolved),
+      // A page past any index (`page=99999999999999999999`) holds nothing; SQLite would refuse such an offset.
+      Number.isSafeInteger(offset) ? this.index.pageRows(resolved, { key: 'relevance', descending: false }, offset, size) : Promise.resolve([]),
+    ]);
+    return { total, rows };
+  }
+
   /** The full rows of some matches (a page, or everything for an export), in their order. */
   public rows(matches: readonly FederatedMatch[]): Promise<FederatedRow[]> {
     return this.index.entriesByIds(matches.map((m) => m.id));

@@ -7,7 +7,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { CatalogueQuery, FederationService, TableRow } from '../federation/federation-service.js';
-import type { FederatedMatch, RowOrder } from '../store/federation.js';
+import type { RowOrder } from '../store/federation.js';
 import { BadRequestHttpError, NotFoundHttpError } from '../errors/http-error.js';
 import { serializeNQuadsByGraph } from '../codec/serialize.js';
 import { negotiate } from './negotiate.js';
@@ -92,14 +92,19 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
     await sendBody(req, res, { bytes: Buffer.from(body, 'utf8'), contentType: `${contentType}; charset=utf-8`, etag });
   };
 
-  const page = (req: Request, rows: readonly FederatedMatch[]): { rows: FederatedMatch[]; view?: PageView } => {
+  /** The page asked for: its number and size, checked. */
+  const pageOf = (req: Request): { number: number; size: number } => {
     const number = req.query['page'] === undefined ? 1 : Number(req.query['page']);
     const size = req.query['page_size'] === undefined ? args.pageSize : Number(req.query['page_size']);
     if (!Number.isInteger(number) || number < 1) throw new BadRequestHttpError('page must be a positive integer');
     if (!Number.isInteger(size) || size < 1 || size > args.maxPageSize) throw new BadRequestHttpError(`page_size must be an integer from 1 to ${args.maxPageSize}`);
-    const slice = rows.slice((number - 1) * size, number * size);
-    if (number > 1 && slice.length === 0) throw new NotFoundHttpError(`page ${number} is past the end`);
-    if (rows.length <= size && number === 1) return { rows: slice };
+    return { number, size };
+  };
+
+  /** The paging view of a page of `total` rows (none when one page holds them all). */
+  const viewOf = (req: Request, number: number, size: number, total: number, shown: number): PageView | undefined => {
+    if (number > 1 && shown === 0) throw new NotFoundHttpError(`page ${number} is past the end`);
+    if (total <= size && number === 1) return undefined;
     const params = new URLSearchParams(Object.entries(req.query).filter(([k, v]) => k !== 'page' && k !== 'page_size' && typeof v === 'string') as [string, string][]);
     const at = (p: number): string => {
       const copy = new URLSearchParams(params);
@@ -107,18 +112,15 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
       copy.set('page_size', String(size));
       return `${args.base}${req.baseUrl}${req.path}?${copy.toString()}`;
     };
-    const last = Math.ceil(rows.length / size);
-    return {
-      rows: slice,
-      view: { self: `${args.base}${req.originalUrl}`, first: at(1), last: at(last), ...(number < last ? { next: at(number + 1) } : {}), ...(number > 1 ? { previous: at(number - 1) } : {}) },
-    };
+    const last = Math.max(1, Math.ceil(total / size));
+    return { self: `${args.base}${req.originalUrl}`, first: at(1), last: at(last), ...(number < last ? { next: at(number + 1) } : {}), ...(number > 1 ? { previous: at(number - 1) } : {}) };
   };
 
   router.get('/catalog', async (req, res) => {
     const representation = negotiate(req.get('accept'));
-    const matches = await service.query(queryOf(req));
-    const { rows: pageMatches, view } = page(req, matches);
-    const pageRows = await service.rows(pageMatches);
+    const { number, size } = pageOf(req);
+    const { total, rows: pageRows } = await service.cataloguePage(queryOf(req), number, size);
+    const view = viewOf(req, number, size, total, pageRows.length);
     // N-Quads carry provenance: every source's word, each in its own graph. Other formats: the winners only.
     const groups = representation.format === 'nquads' ? await service.recordsBySource(pageRows) : await service.records(pageRows);
     const links = view === undefined ? [] : [
