@@ -22,6 +22,7 @@
 import { readFileSync } from 'node:fs';
 import sqlite3 from 'sqlite3';
 import { DFC_PT_NS } from '../ontology/vocabulary.js';
+import { issueToken, SCOPES } from '../server/auth/tokens.js';
 import { loadConfig } from '../server/config.js';
 import { FederationService, haversineKm } from '../server/federation/federation-service.js';
 import { createLogger } from '../server/logging.js';
@@ -54,6 +55,10 @@ export interface NodeSynced {
   readonly phase: 'synced';
   readonly url: string;
   readonly pid: number;
+  /** An admin token. */
+  readonly token: string;
+  /** The peers' ids, in the order of the peers file. */
+  readonly peerIds: readonly number[];
   readonly cold: SyncPass;
   readonly warm: SyncPass;
   /** Winning rows of the federated index after the cold sync (SQL count, on a connection of its own). */
@@ -147,7 +152,10 @@ const config = loadConfig(
 if (!config.allowPrivate || config.syncConcurrency !== Number(concurrencyArg)) throw new Error('the node is not configured as the benchmark needs');
 const node = await startNode(config, createLogger('silent'));
 const { provenance, index } = node.store;
-for (const peer of setup.peers) await provenance.addPeer({ name: peer.name, url: peer.url, intervalSeconds: 3600 }, peer.origin);
+const peerIds: number[] = [];
+for (const peer of setup.peers) peerIds.push((await provenance.addPeer({ name: peer.name, url: peer.url, intervalSeconds: 3600 }, peer.origin)).id);
+// For the parent's `POST /api/sync/peers/{id}/sync` (a sync that changed something, before a timed read).
+const { token } = await issueToken(node.store, { eid: null, scopes: SCOPES, label: 'federation bench admin' });
 
 // 1. Cold sync.
 let started = performance.now();
@@ -198,7 +206,7 @@ process.stdin.resume();
 process.on('SIGTERM', shutdown);
 
 const synced: NodeSynced = {
-  phase: 'synced', url: node.url, pid: process.pid, cold, warm, winners, queryRows: rows.length, queryStrays, queryMs,
+  phase: 'synced', url: node.url, pid: process.pid, token, peerIds, cold, warm, winners, queryRows: rows.length, queryStrays, queryMs,
   maxRssAfterCold, maxRssAfterWarm,
 };
 console.log(JSON.stringify(synced));

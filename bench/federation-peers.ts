@@ -11,6 +11,9 @@
  * variant, and `If-None-Match` with it gets a 304. Bytes sent are counted per coding, for the benchmark's report
  * (a GET of `/bench/sent` on any port answers them as JSON).
  *
+ * A GET of `/bench/change` on a peer's port changes that peer's catalogue (a new stock on one item, a new ETag), so
+ * that the benchmark can time what follows a sync that changed something.
+ *
  * Prints one JSON line ({@link PeersReady}), including what the benchmark's federated query must return,
  * then serves until its standard input closes.
  *
@@ -101,9 +104,25 @@ const offers = Number(offersArg);
 // One server per port; the port tells the peer apart.
 const servers: Server[] = [];
 const byPort = new Map<number, Rendered>();
+/** How each peer's catalogue is built again with a change (see `/bench/change`). */
+const rebuilders = new Map<number, () => Promise<Rendered>>();
 const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void => {
   if (req.url === '/bench/sent') {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(sent));
+    return;
+  }
+  if (req.url === '/bench/change') {
+    // The catalogue of the peer on this port changes: its first stocked item gets a new stock (a new ETag).
+    const port = req.socket.localPort ?? 0;
+    const rebuild = rebuilders.get(port);
+    if (rebuild === undefined) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('no peer on this port');
+      return;
+    }
+    rebuild().then((rendered) => {
+      byPort.set(port, rendered);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ etag: rendered.etag }));
+    }, (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error)));
     return;
   }
   const page = byPort.get(req.socket.localPort ?? 0);
@@ -148,7 +167,8 @@ for (const [i, server] of servers.entries()) {
   const port = (server.address() as AddressInfo).port;
   const origin = `http://127.0.0.1:${port}`;
   const enterpriseId = 20001 + i;
-  const catalog = generateCatalog(offers, { baseUrl: `${origin}/api/dfc`, enterpriseId, seed: i + 1 });
+  const generate = (): ReturnType<typeof generateCatalog> => generateCatalog(offers, { baseUrl: `${origin}/api/dfc`, enterpriseId, seed: i + 1 });
+  const catalog = generate();
   const [enterprise, ...rest] = catalog['@graph'];
   if (enterprise === undefined || enterprise['@type'] !== 'dfc-b:Enterprise') throw new Error('the generated catalogue has no enterprise node first');
   const enterpriseIri = enterprise['@id'] as string;
@@ -174,11 +194,28 @@ for (const [i, server] of servers.entries()) {
       if (node['@type'] === 'dfc-b:SuppliedProduct' && typeof type === 'string' && vegetables.has(type.replace(/^dfc-pt:/u, ''))) matches++;
     }
   }
-  const body = Buffer.from(JSON.stringify({ '@context': catalog['@context'], '@graph': graph }), 'utf8');
-  const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
   const path = `/api/dfc/enterprises/${enterpriseId}/catalog_items`;
-  const [br, gzip] = await Promise.all([compress(body, 'br', 'cached'), compress(body, 'gzip', 'cached')]);
-  byPort.set(port, { body, br, gzip, etag, path });
+  // Only the context and the enterprise's two nodes are kept for a rebuild, not the catalogue's graph.
+  const context = catalog['@context'];
+  const renderGraph = async (nodes: readonly Record<string, unknown>[]): Promise<Rendered> => {
+    const body = Buffer.from(JSON.stringify({ '@context': context, '@graph': nodes }), 'utf8');
+    const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
+    const [br, gzip] = await Promise.all([compress(body, 'br', 'cached'), compress(body, 'gzip', 'cached')]);
+    return { body, br, gzip, etag, path };
+  };
+  const rendered = await renderGraph(graph);
+  byPort.set(port, rendered);
+  const { body, br, gzip } = rendered;
+  const head = graph.slice(0, 2) as Record<string, unknown>[];
+  let changes = 0;
+  rebuilders.set(port, () => {
+    // Built again from the same seed (the graph is not kept: a thousand peers' graphs would fill memory), then changed.
+    const [, ...again] = generate()['@graph'];
+    const nodes = [...head, ...again];
+    const item = nodes.find((n) => n['@type'] === 'dfc-b:CatalogItem' && typeof n['dfc-b:stockLimitation'] === 'number');
+    if (item !== undefined) item['dfc-b:stockLimitation'] = 1000 + ++changes;
+    return renderGraph(nodes);
+  });
   totalBr += br.length;
   totalGzip += gzip.length;
   totalBytes += body.length;

@@ -279,6 +279,11 @@ export class FederationService {
   public async cataloguePage(query: CatalogueQuery, page: number, size: number): Promise<{ total: number; rows: FederatedRow[] }> {
     const resolved = await this.resolve(query);
     const offset = (page - 1) * size;
+    if (resolved.text !== undefined) {
+      // A text lists at most a thousand best matches: found once, counted and cut here (not searched twice).
+      const matches = await this.index.queryMatches(resolved);
+      return { total: matches.length, rows: await this.rows(matches.slice(offset, offset + size)) };
+    }
     const [total, rows] = await Promise.all([
       this.index.countMatches(resolved),
       // A page past any index (`page=99999999999999999999`) holds nothing; SQLite would refuse such an offset.
@@ -419,19 +424,45 @@ export class FederationService {
     const byArea = new Map<string, Tally>();
     const totals = new Tally();
     const chains = new Map<string, string[]>();
+    // A national summary sums tens of thousands of groups: each producer's IRI is hashed once (a number after that),
+    // and each group finds its tallies through small maps (its type's chain, its source, its area).
+    const producerIds = new Map<string, number>();
+    const typeTallies = new Map<string | null, Tally[]>();
+    const sourceTallies = new Map<number | null, Tally>();
+    const areaTallies = new Map<string | null, Tally>();
     for (const group of groups) {
-      totals.add(group);
+      let producer = -1;
+      if (group.enterpriseIri !== null) {
+        producer = producerIds.get(group.enterpriseIri) ?? producerIds.size;
+        if (producer === producerIds.size) producerIds.set(group.enterpriseIri, producer);
+      }
+      totals.add(producer, group);
       // Count the group under its type and under every broader type, so a region's "vegetable" total includes tomatoes.
       const type = group.productType;
-      let chain = type === null ? ['(untyped)'] : chains.get(type);
-      if (chain === undefined && type !== null) {
-        chain = ancestors(taxonomy, type);
-        chains.set(type, chain);
+      let typed = typeTallies.get(type);
+      if (typed === undefined) {
+        let chain = type === null ? ['(untyped)'] : chains.get(type);
+        if (chain === undefined && type !== null) {
+          chain = ancestors(taxonomy, type);
+          chains.set(type, chain);
+        }
+        typed = (chain as string[]).map((t) => tally(byType, t));
+        typeTallies.set(type, typed);
       }
-      for (const t of chain as string[]) tally(byType, t).add(group);
-      tally(bySource, group.peerId === null ? 'local' : `peer:${group.peerId}`).add(group);
-      // French postcodes: the first two digits are the département.
-      tally(byArea, group.area === null || group.area === '' ? '(unknown)' : group.area).add(group);
+      for (const t of typed) t.add(producer, group);
+      let source = sourceTallies.get(group.peerId);
+      if (source === undefined) {
+        source = tally(bySource, group.peerId === null ? 'local' : `peer:${group.peerId}`);
+        sourceTallies.set(group.peerId, source);
+      }
+      source.add(producer, group);
+      let area = areaTallies.get(group.area);
+      if (area === undefined) {
+        // French postcodes: the first two digits are the département.
+        area = tally(byArea, group.area === null || group.area === '' ? '(unknown)' : group.area);
+        areaTallies.set(group.area, area);
+      }
+      area.add(producer, group);
     }
     return {
       totals: totals.counts(),
@@ -501,13 +532,14 @@ export class FederationService {
 
 /** Counts of a slice of the supply, summed from groups (producers as a set: one producer has many groups). */
 class Tally {
-  private readonly producers = new Set<string>();
+  private readonly producers = new Set<number>();
   private products = 0;
   private offers = 0;
   public inStock = 0;
 
-  public add(group: SupplyGroup): void {
-    if (group.enterpriseIri !== null) this.producers.add(group.enterpriseIri);
+  /** Adds a group of a producer (a number standing for its IRI; -1 for none). */
+  public add(producer: number, group: SupplyGroup): void {
+    if (producer >= 0) this.producers.add(producer);
     this.products += group.products;
     this.offers += group.offers;
     this.inStock += group.inStock;

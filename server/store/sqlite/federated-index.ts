@@ -374,23 +374,56 @@ export function boxAround(lat: number, lon: number, radiusKm: number): { minLat:
   };
 }
 
+/**
+ * Cells of the grid per degree (migration 17 computes a row's `cell` with the same figures): 0.2° cells, about
+ * 22 km of latitude.
+ */
+export const GRID_CELLS_PER_DEGREE = 5;
+
+/** The most cells a box is looked up by; a wider box (a circle of several hundred km) reads a band of latitude. */
+const MAX_GRID_CELLS = 600;
+
+/**
+ * The cells of the grid a box covers, as migration 17 numbers them (`floor((lat + 90) × 5) × 2000 +
+ * floor((lon + 180) × 5)`), or undefined when there would be more than {@link MAX_GRID_CELLS}. A row in the box is
+ * in one of them: the same arithmetic on the same doubles, and a floor never decreases.
+ */
+export function gridCells(box: { minLat: number; maxLat: number; minLon: number; maxLon: number }): number[] | undefined {
+  const row = (lat: number): number => Math.floor((Math.max(-90, Math.min(90, lat)) + 90) * GRID_CELLS_PER_DEGREE);
+  const column = (lon: number): number => Math.floor((Math.max(-180, Math.min(180, lon)) + 180) * GRID_CELLS_PER_DEGREE);
+  const [r0, r1, c0, c1] = [row(box.minLat), row(box.maxLat), column(box.minLon), column(box.maxLon)];
+  if (!(r1 >= r0 && c1 >= c0) || (r1 - r0 + 1) * (c1 - c0 + 1) > MAX_GRID_CELLS) return undefined;
+  const cells: number[] = [];
+  for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) cells.push(r * 2000 + c);
+  return cells;
+}
+
 /** The WHERE clause of a federated query (without its text), or undefined when it matches nothing. */
 function whereOf(query: FederatedQuery): { where: string; params: SqlValue[] } | undefined {
-  const where: string[] = ['winner = 1', 'withdrawn = 0'];
+  const where: string[] = [LISTED];
   const params: SqlValue[] = [];
   if (query.types !== undefined) {
     if (query.types.length === 0) return undefined;
     where.push(`product_type IN (${query.types.map(() => '?').join(',')})`);
     params.push(...query.types);
   }
+  // A box (or a circle's) is looked up by the cells of the grid it covers (one seek each in
+  // federated_listed_by_cell); the bounds and the distance are the real filter.
+  const inCells = (box: { minLat: number; maxLat: number; minLon: number; maxLon: number }): void => {
+    const cells = gridCells(box);
+    if (cells === undefined) return;
+    where.push(`cell IN (${cells.map(() => '?').join(',')})`);
+    params.push(...cells);
+  };
   if (query.box !== undefined) {
+    inCells(query.box);
     where.push('latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?');
     params.push(query.box.minLat, query.box.maxLat, query.box.minLon, query.box.maxLon);
   }
   if (query.circle !== undefined) {
     const { lat, lon, radiusKm } = query.circle;
-    // The box is what the (winner, latitude, longitude) index can answer; the circle is the real filter.
     const box = boxAround(lat, lon, radiusKm);
+    inCells(box);
     where.push(`latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ? AND ${HAVERSINE_KM} <= ?`);
     params.push(box.minLat, box.maxLat, box.minLon, box.maxLon, lat, lat, lon, radiusKm);
   }
@@ -417,6 +450,22 @@ function whereOf(query: FederatedQuery): { where: string; params: SqlValue[] } |
 export const MAX_TEXT_MATCHES = 1000;
 
 /**
+ * The most offers a text may match (its words alone, before other filters) and still be ranked by relevance
+ * (bm25); a broader text lists its matches in index order. Ranking weighs each word by reading all its hits, and a
+ * word that a hundred thousand offers hold ranks nothing anyway.
+ */
+export const MAX_RANKED_HITS = 5000;
+
+/** A federated query with how the index will run its text (see {@link SqliteFederatedIndex.planned}). */
+type PlannedQuery = FederatedQuery & {
+  /** The text matches more than {@link MAX_RANKED_HITS} offers: its hits in index order, not ranked. */
+  readonly unranked?: boolean;
+};
+
+/** The filter every federated query starts with: the listed rows (winners, not withdrawn). */
+const LISTED = 'winner = 1 AND withdrawn = 0';
+
+/**
  * The FTS5 query of a text: its folded words, each quoted (so that no word is read as FTS5 syntax: `NEAR`,
  * `OR`, `-`, `*`, quotes and brackets never reach it), all required, the last one as a prefix (people type
  * `chev` on their way to `chèvre`), and singular (`legumes*` would miss `légume`). Undefined when the text has
@@ -435,7 +484,7 @@ export function ftsQuery(text: string): string | undefined {
  * those, in index order), else by name and catalog item IRI. A text lists at most {@link MAX_TEXT_MATCHES}.
  * Undefined when it matches nothing.
  */
-function selectOf(query: FederatedQuery, columns: string): { sql: string; params: SqlValue[] } | undefined {
+function selectOf(query: PlannedQuery, columns: string): { sql: string; params: SqlValue[] } | undefined {
   const filter = whereOf(query);
   if (filter === undefined) return undefined;
   if (query.text === undefined) {
@@ -450,22 +499,27 @@ function selectOf(query: FederatedQuery, columns: string): { sql: string; params
   const params: SqlValue[] = [];
   const hits: string[] = [];
   if (text !== undefined) {
-    hits.push(`SELECT rid, score FROM (SELECT f.rowid AS rid, s.rank AS score FROM federated_search s CROSS JOIN federated_entries f
-      ON f.rowid = s.rowid WHERE federated_search MATCH ? AND ${filter.where} ORDER BY s.rank LIMIT ${MAX_TEXT_MATCHES})`);
+    // bm25 reads every hit of each word to weigh it: a text that a nation's offers hold by the hundred thousand
+    // (`bio`, a cooperative's name) lists its hits in index order instead, streamed and cut at the limit.
+    hits.push(query.unranked === true
+      ? `SELECT rid, score FROM (SELECT f.rowid AS rid, -1 AS score FROM federated_search s CROSS JOIN federated_entries f
+        ON f.rowid = s.rowid WHERE federated_search MATCH ? AND ${filter.where} ORDER BY s.rowid LIMIT ${MAX_TEXT_MATCHES})`
+      : `SELECT rid, score FROM (SELECT f.rowid AS rid, s.rank AS score FROM federated_search s CROSS JOIN federated_entries f
+        ON f.rowid = s.rowid WHERE federated_search MATCH ? AND ${filter.where} ORDER BY s.rank LIMIT ${MAX_TEXT_MATCHES})`);
     params.push(text, ...filter.params);
   }
   if (types.length > 0) {
     // Offers found only through a type's label come after the word matches, unranked: the first ones the index
     // holds. A broad label (`legume`) would otherwise have tens of thousands of rows read and sorted for a page.
+    // Those the words found too are dropped below (their word score is the better one), not looked for in every
+    // word hit: twice the rows are taken, so that as many are left when the words found a whole page of them.
     hits.push(`SELECT rid, score FROM (SELECT rowid AS rid, 1 AS score FROM federated_entries WHERE ${filter.where}
-      AND product_type IN (${types.map(() => '?').join(',')})${
-      text !== undefined ? ' AND rowid NOT IN (SELECT rowid FROM federated_search WHERE federated_search MATCH ?)' : ''}
-      ORDER BY rowid LIMIT ${MAX_TEXT_MATCHES})`);
-    params.push(...filter.params, ...types, ...(text !== undefined ? [text] : []));
+      AND product_type IN (${types.map(() => '?').join(',')}) ORDER BY rowid LIMIT ${2 * MAX_TEXT_MATCHES})`);
+    params.push(...filter.params, ...types);
   }
   return {
-    sql: `SELECT ${columns} FROM (${hits.join(' UNION ALL ')}) h CROSS JOIN federated_entries f ON f.rowid = h.rid
-      ORDER BY h.score, h.rid LIMIT ${MAX_TEXT_MATCHES}`,
+    sql: `SELECT ${columns} FROM (SELECT rid, min(score) AS score FROM (${hits.join(' UNION ALL ')}) GROUP BY rid) h
+      CROSS JOIN federated_entries f ON f.rowid = h.rid ORDER BY h.score, h.rid LIMIT ${MAX_TEXT_MATCHES}`,
     params,
   };
 }
@@ -475,7 +529,7 @@ function selectOf(query: FederatedQuery, columns: string): { sql: string; params
  * {@link MAX_TEXT_MATCHES} matches (a subquery, joined back by rowid); else the filtered winning rows. Undefined
  * when it matches nothing. Aggregates and sorted pages are written on top of it, in the database.
  */
-function matchedFrom(query: FederatedQuery): { tables: string; where: string; params: SqlValue[] } | undefined {
+function matchedFrom(query: PlannedQuery): { tables: string; where: string; params: SqlValue[] } | undefined {
   if (query.text === undefined) {
     const filter = whereOf(query);
     return filter === undefined ? undefined : { tables: 'federated_entries f', where: filter.where, params: filter.params };
@@ -581,6 +635,8 @@ export class SqliteFederatedIndex implements FederatedIndex {
    * summary several times (its filters' choices, its charts), and a map's town list changes only with a sync.
    */
   private readonly answers = new Map<string, { generation: string; value: Promise<unknown> }>();
+  /** The run computing the kept supply groups again, while one runs (see {@link refreshSupplyGroups}). */
+  private supplyRefresh: Promise<void> | undefined;
 
   public constructor(private readonly db: SqliteDatabase) {}
 
@@ -690,21 +746,37 @@ export class SqliteFederatedIndex implements FederatedIndex {
     });
   }
 
-  public async queryMatches(query: FederatedQuery): Promise<FederatedMatch[]> {
+  /**
+   * The query as the index runs it: whether its text is too broad to rank (it matches more than
+   * {@link MAX_RANKED_HITS} offers: counted in the full-text index, up to that, and kept until the index changes).
+   */
+  private async planned(query: FederatedQuery): Promise<PlannedQuery> {
+    const text = query.text === undefined ? undefined : ftsQuery(query.text);
+    if (text === undefined) return query;
+    const unranked = await this.cached(`broad ${text}`, async () => ((await this.db.reader.get<{ n: number }>(
+      'SELECT count(*) AS n FROM (SELECT 1 FROM federated_search WHERE federated_search MATCH ? LIMIT ?)', [text, MAX_RANKED_HITS + 1]))?.n ?? 0)
+      > MAX_RANKED_HITS);
+    return unranked ? { ...query, unranked } : query;
+  }
+
+  public async queryMatches(given: FederatedQuery): Promise<FederatedMatch[]> {
+    const query = await this.planned(given);
     // Three small columns per row: a query over 100,000 offers moves kilobytes, not megabytes, to JavaScript.
     const select = selectOf(query, 'f.rowid AS id, f.latitude, f.longitude');
     return select === undefined ? [] : this.db.reader.all<FederatedMatch>(select.sql, select.params);
   }
 
-  public async countMatches(query: FederatedQuery): Promise<number> {
+  public async countMatches(given: FederatedQuery): Promise<number> {
     await this.ensureSortKeys();
+    const query = await this.planned(given);
     const from = matchedFrom(query);
     if (from === undefined) return 0;
     return (await this.db.reader.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${from.tables} WHERE ${from.where}`, from.params))?.n ?? 0;
   }
 
-  public async pageRows(query: FederatedQuery, order: RowOrder, offset: number, limit: number): Promise<FederatedRow[]> {
+  public async pageRows(given: FederatedQuery, order: RowOrder, offset: number, limit: number): Promise<FederatedRow[]> {
     await this.ensureSortKeys();
+    const query = await this.planned(given);
     if (order.key === 'relevance' && query.text !== undefined) {
       // The best text matches in bm25 order: at most a thousand ids, cut to the page.
       const ids = (await this.queryMatches(query)).slice(offset, offset + limit).map((m) => m.id);
@@ -744,9 +816,11 @@ export class SqliteFederatedIndex implements FederatedIndex {
     // stops at the page) instead of sorting every row for `ORDER BY key IS NULL`.
     const byName = key === 'f.name_key';
     const tie = byName ? `f.item_iri ${direction}` : 'f.name_key IS NULL, f.name_key, f.item_iri';
+    // The page's rowids first (sorted from an index when one covers the filter and the order: a circle's cells),
+    // then its rows: a sort that carried every column would read every matching row.
     const part = async (valued: boolean, skip: number, take: number): Promise<FederatedRow[]> => (await this.db.reader.all<EntrySql & { id: number }>(
-      `SELECT f.rowid AS id, f.* FROM ${from.tables} WHERE ${from.where} AND (${key}) IS ${valued ? 'NOT NULL' : 'NULL'}
-       ORDER BY ${valued ? `${key} ${direction}, ` : ''}${tie} LIMIT ? OFFSET ?`,
+      `SELECT f.rowid AS id, f.* FROM (SELECT f.rowid AS pid FROM ${from.tables} WHERE ${from.where} AND (${key}) IS ${valued ? 'NOT NULL' : 'NULL'}
+       ORDER BY ${valued ? `${key} ${direction}, ` : ''}${tie} LIMIT ? OFFSET ?) p CROSS JOIN federated_entries f ON f.rowid = p.pid`,
       [...from.params, ...orderParams, ...(valued ? orderParams : []), take, skip])).map(entryRow);
     const valued = await part(true, offset, limit);
     if (valued.length === limit) return valued;
@@ -761,7 +835,9 @@ export class SqliteFederatedIndex implements FederatedIndex {
   }
 
   private async computeSupplyGroups(query: FederatedQuery): Promise<SupplyGroup[]> {
-    const from = matchedFrom(query);
+    const kept = await this.keptSupplyGroups(query);
+    if (kept !== undefined) return kept;
+    const from = matchedFrom(await this.planned(query));
     if (from === undefined) return [];
     // Grouped in the order of the covering index federated_supply (type, enterprise, peer, postcode): the rows
     // stream through the groups without being sorted, and never leave the index.
@@ -772,6 +848,70 @@ export class SqliteFederatedIndex implements FederatedIndex {
        FROM ${from.tables} WHERE ${from.where}
        GROUP BY f.product_type, f.enterprise_iri, f.peer_id, f.postcode`, from.params);
     return groups.map(({ postcode, ...group }) => ({ ...group, area: postcode === null ? null : postcode.replace(/\s+/gu, '').slice(0, 2) }));
+  }
+
+  /**
+   * The groups of a query whose filters are all columns of the kept groups (type, enterprise, source: the whole
+   * catalogue's summary is one), read from `federated_supply_groups` once the sources changed since are computed
+   * again; undefined for any other query (a circle, stock, a text: those group the rows themselves).
+   */
+  private async keptSupplyGroups(query: FederatedQuery): Promise<SupplyGroup[] | undefined> {
+    if (query.text !== undefined || query.textTypes !== undefined || query.box !== undefined || query.circle !== undefined || query.inStock !== undefined) {
+      return undefined;
+    }
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (query.types !== undefined) {
+      if (query.types.length === 0) return [];
+      where.push(`product_type IN (${query.types.map(() => '?').join(',')})`);
+      params.push(...query.types);
+    }
+    if (query.enterprise !== undefined) {
+      where.push('enterprise_iri = ?');
+      params.push(query.enterprise);
+    }
+    if (query.source !== undefined) {
+      where.push('peer_key = ?');
+      params.push(query.source === 'local' ? -1 : Number(query.source));
+    }
+    await this.refreshSupplyGroups();
+    const groups = await this.db.reader.all<Omit<SupplyGroup, 'area'> & { postcode: string | null }>(
+      `SELECT product_type AS productType, enterprise_iri AS enterpriseIri, CASE WHEN peer_key = -1 THEN NULL ELSE peer_key END AS peerId,
+         postcode, products, offers, in_stock AS inStock, lat, lon
+       FROM federated_supply_groups${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`, params);
+    return groups.map(({ postcode, ...group }) => ({ ...group, area: postcode === null ? null : postcode.replace(/\s+/gu, '').slice(0, 2) }));
+  }
+
+  /**
+   * Computes again the kept groups of every source marked changed (see migration 17's triggers), a few sources per
+   * transaction so that no sync waits long behind it; one run at a time, which every caller waits for.
+   */
+  private refreshSupplyGroups(): Promise<void> {
+    this.supplyRefresh ??= (async () => {
+      try {
+        // Read first on a reader: the common case (nothing changed since) costs no write transaction.
+        while ((await this.db.reader.get('SELECT 1 AS dirty FROM federated_supply_dirty LIMIT 1')) !== undefined) {
+          await this.db.transaction(async (tx) => {
+            const keys = (await tx.all<{ peer_key: number }>('SELECT peer_key FROM federated_supply_dirty LIMIT 50')).map((k) => k.peer_key);
+            if (keys.length === 0) return;
+            for (const key of keys) {
+              await tx.run('DELETE FROM federated_supply_groups WHERE peer_key = ?', [key]);
+              // The rows of a source are found by the primary key (source, item_iri): a peer's, or this node's enterprises'.
+              const [sourceWhere, sourceParams]: [string, SqlValue[]] = key === -1 ? ["source >= 'local:' AND source < 'local;'", []] : ['source = ?', [`peer:${key}`]];
+              await tx.run(`INSERT INTO federated_supply_groups (peer_key, product_type, enterprise_iri, postcode, products, offers, in_stock, lat, lon)
+                SELECT ?, product_type, enterprise_iri, postcode, COUNT(DISTINCT product_key), COUNT(offer_iri), coalesce(SUM(in_stock), 0),
+                  max(latitude), max(longitude)
+                FROM federated_entries WHERE ${sourceWhere} AND winner = 1 AND withdrawn = 0
+                GROUP BY product_type, enterprise_iri, postcode`, [key, ...sourceParams]);
+            }
+            await tx.run(`DELETE FROM federated_supply_dirty WHERE peer_key IN (${keys.map(() => '?').join(',')})`, keys);
+          });
+        }
+      } finally {
+        this.supplyRefresh = undefined;
+      }
+    })();
+    return this.supplyRefresh;
   }
 
   /**
@@ -863,7 +1003,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
   }
 
   public async queryEntries(query: FederatedQuery): Promise<FederatedRow[]> {
-    const select = selectOf(query, 'f.*');
+    const select = selectOf(await this.planned(query), 'f.*');
     return select === undefined ? [] : (await this.db.reader.all<EntrySql>(select.sql, select.params)).map(entryRow);
   }
 

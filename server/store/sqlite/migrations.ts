@@ -591,6 +591,51 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE peers ADD COLUMN kind TEXT NOT NULL DEFAULT 'dfc' CHECK (kind IN ('dfc', 'solid'));
     `,
   },
+  {
+    version: 17,
+    name: 'a national index: a grid of places for circles, and the regional supply kept per source',
+    sql: `
+      -- The cell of a 0.2° grid a row's enterprise is in (about 22 × 15 km here): a circle is a short list of cells,
+      -- each a seek in the index below, where a band of latitude would read a third of a country's rows. Computed
+      -- by SQLite from the row (no writer can forget it); NULL without coordinates. See GRID_CELLS_PER_DEGREE.
+      ALTER TABLE federated_entries ADD COLUMN cell INTEGER GENERATED ALWAYS AS (
+        CASE WHEN latitude IS NULL OR longitude IS NULL THEN NULL
+        ELSE CAST((latitude + 90) * 5 AS INTEGER) * 2000 + CAST((longitude + 180) * 5 AS INTEGER) END) VIRTUAL;
+      -- Covering for what a circle holds by type and stock, counted or in name order: no row is read but a page's.
+      CREATE INDEX federated_listed_by_cell ON federated_entries (cell, product_type, in_stock, latitude, longitude, name_key, item_iri)
+        WHERE winner = 1 AND withdrawn = 0;
+      -- The regional supply (the summary's groups: type, enterprise, source, postcode) of each source, kept: a
+      -- summary of a million offers reads these groups, not the million rows. A source whose rows change is marked
+      -- (by the triggers below, whatever wrote the rows) and its groups are computed again from its rows before the
+      -- next summary. peer_key is the peer's id, -1 for this node's own enterprises.
+      CREATE TABLE federated_supply_groups (
+        peer_key       INTEGER NOT NULL,
+        product_type   TEXT,
+        enterprise_iri TEXT,
+        postcode       TEXT,
+        products       INTEGER NOT NULL,
+        offers         INTEGER NOT NULL,
+        in_stock       INTEGER NOT NULL,
+        lat            REAL,
+        lon            REAL
+      );
+      CREATE INDEX federated_supply_groups_by_peer ON federated_supply_groups (peer_key);
+      CREATE TABLE federated_supply_dirty (peer_key INTEGER PRIMARY KEY) WITHOUT ROWID;
+      CREATE TRIGGER federated_supply_inserted AFTER INSERT ON federated_entries BEGIN
+        INSERT OR IGNORE INTO federated_supply_dirty (peer_key) VALUES (coalesce(NEW.peer_id, -1));
+      END;
+      CREATE TRIGGER federated_supply_deleted AFTER DELETE ON federated_entries BEGIN
+        INSERT OR IGNORE INTO federated_supply_dirty (peer_key) VALUES (coalesce(OLD.peer_id, -1));
+      END;
+      CREATE TRIGGER federated_supply_updated AFTER UPDATE OF winner, withdrawn, product_type, enterprise_iri, peer_id, postcode,
+        in_stock, product_key, offer_iri, latitude, longitude ON federated_entries BEGIN
+        INSERT OR IGNORE INTO federated_supply_dirty (peer_key) VALUES (coalesce(OLD.peer_id, -1));
+        INSERT OR IGNORE INTO federated_supply_dirty (peer_key) VALUES (coalesce(NEW.peer_id, -1));
+      END;
+      -- Every source is computed on first use.
+      INSERT INTO federated_supply_dirty (peer_key) SELECT id FROM peers UNION SELECT -1;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -1,0 +1,224 @@
+/**
+ * The federated index at a nation's scale (migration 17): the grid of cells a circle is looked up by, the regional
+ * supply kept per source (and computed again, by triggers' marks, whatever wrote the rows), and texts too broad to
+ * rank. Each is checked against the plain computation it replaces, on rows written raw into a real database.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DFC_PT_NS } from '../../../../ontology/vocabulary.js';
+import type { SupplyGroup } from '../../../../server/store/federation.js';
+import { SqliteDatabase, type SqlConnection } from '../../../../server/store/sqlite/database.js';
+import { gridCells, GRID_CELLS_PER_DEGREE, MAX_RANKED_HITS, MAX_TEXT_MATCHES, SqliteFederatedIndex } from '../../../../server/store/sqlite/federated-index.js';
+import { migrate } from '../../../../server/store/sqlite/migrations.js';
+
+const TYPES = ['carrot', 'apple', 'egg', 'honey'].map((t) => `${DFC_PT_NS}${t}`);
+
+const INSERT = `INSERT INTO federated_entries (source, item_iri, product_iri, product_key, offer_iri, enterprise_iri, peer_id, rank, winner,
+  withdrawn, name, search, product_type, stock, in_stock, latitude, longitude, postcode, enterprise_name, name_key)
+  VALUES (${Array.from({ length: 20 }, () => '?').join(', ')})`;
+
+/** A small deterministic generator. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+}
+
+describe('SQLite federated index at a national scale (grid, kept supply groups, broad texts)', () => {
+  let folder: string;
+  let db: SqliteDatabase;
+  let index: SqliteFederatedIndex;
+  let peers: number[];
+  let serial = 0;
+
+  beforeEach(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'maillon-national-'));
+    db = await SqliteDatabase.open(join(folder, 'node.db'));
+    await migrate(db);
+    peers = [];
+    await db.transaction(async (tx) => {
+      for (let i = 0; i < 4; i++) {
+        await tx.run('INSERT INTO peers (name, url, origin, created_at) VALUES (?, ?, ?, ?)', [`peer ${i}`, `https://${i}.example/c`, `https://${i}.example`,
+          '2026-01-01T00:00:00.000Z']);
+        peers.push((await tx.get<{ id: number }>('SELECT last_insert_rowid() AS id'))?.id as number);
+      }
+    });
+    index = new SqliteFederatedIndex(db);
+  });
+
+  afterEach(async () => {
+    await db.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  /** A row: of a peer (by index) or of one of our two enterprises (`local:a`, `local:b`). */
+  const insert = (tx: SqlConnection, options: { peer: number | 'a' | 'b'; enterprise: number; type?: string | null; inStock?: boolean;
+    winner?: boolean; withdrawn?: boolean; lat?: number | null; lon?: number | null; text?: string; product?: string }): Promise<unknown> => {
+    serial++;
+    const peerId = typeof options.peer === 'number' ? (peers[options.peer] as number) : null;
+    const source = peerId === null ? `local:${String(options.peer)}` : `peer:${peerId}`;
+    const product = options.product ?? `https://p.example/p/${serial}`;
+    return tx.run(INSERT, [source, `https://p.example/i/${serial}`, product, product, `https://p.example/o/${serial}`,
+      `https://e.example/${options.enterprise}`, peerId, peerId === null ? 0 : 1, options.winner === false ? 0 : 1, options.withdrawn === true ? 1 : 0,
+      `item ${serial}`, options.text ?? `item ${serial}`, options.type === undefined ? (TYPES[serial % TYPES.length] as string) : options.type,
+      options.inStock === false ? 0 : 5, options.inStock === false ? 0 : 1, options.lat === undefined ? 45 + (serial % 7) / 10 : options.lat,
+      options.lon === undefined ? 1 + (serial % 5) / 10 : options.lon, `${87000 + (options.enterprise % 3)}`, `Ferme ${options.enterprise}`, `item ${serial}`]);
+  };
+
+  /** The groups as the rows say them, grouped by SQL over every row (what the kept groups replace). */
+  const plainGroups = async (where = '1', params: (string | number)[] = []): Promise<string[]> => (await db.reader.all<Omit<SupplyGroup, 'area'> & { postcode: string | null }>(
+    `SELECT product_type AS productType, enterprise_iri AS enterpriseIri, peer_id AS peerId, postcode, COUNT(DISTINCT product_key) AS products,
+       COUNT(offer_iri) AS offers, SUM(in_stock) AS inStock, max(latitude) AS lat, max(longitude) AS lon
+     FROM federated_entries WHERE winner = 1 AND withdrawn = 0 AND ${where} GROUP BY product_type, enterprise_iri, peer_id, postcode`, params))
+    .map(({ postcode, ...g }) => JSON.stringify({ ...g, area: postcode === null ? null : postcode.slice(0, 2) })).sort();
+  const keptGroups = async (query = {}): Promise<string[]> => (await index.supplyGroups(query)).map((g) => JSON.stringify({
+    productType: g.productType, enterpriseIri: g.enterpriseIri, peerId: g.peerId, products: g.products, offers: g.offers, inStock: g.inStock,
+    lat: g.lat, lon: g.lon, area: g.area,
+  })).sort();
+  /** A change as the index's writers make it (the rows, and the mark that the index changed). */
+  const change = (work: (tx: SqlConnection) => Promise<unknown>): Promise<void> => db.transaction(async (tx) => {
+    await work(tx);
+    await tx.run("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'");
+  });
+
+  describe('the grid of cells', () => {
+    it('numbers a row\'s cell in SQLite as gridCells does, and a box\'s cells hold every point in the box', async () => {
+      const next = random(7);
+      const points: [number, number][] = [[0, 0], [-90, -180], [90, 180], [45.8, 1.2], [45.6, -0.2], [-33.4, 151.2], [12.2, -179.999]];
+      for (let i = 0; i < 200; i++) points.push([next() * 180 - 90, next() * 360 - 180]);
+      await change(async (tx) => {
+        for (const [lat, lon] of points) await insert(tx, { peer: 0, enterprise: 1, lat, lon });
+        await insert(tx, { peer: 0, enterprise: 1, lat: null, lon: 3 });
+      });
+      const rows = await db.reader.all<{ cell: number | null; latitude: number | null; longitude: number | null }>('SELECT cell, latitude, longitude FROM federated_entries');
+      for (const row of rows) {
+        if (row.latitude === null || row.longitude === null) {
+          expect(row.cell).to.equal(null);
+          continue;
+        }
+        const expected = Math.floor((row.latitude + 90) * GRID_CELLS_PER_DEGREE) * 2000 + Math.floor((row.longitude + 180) * GRID_CELLS_PER_DEGREE);
+        expect(row.cell, `${row.latitude},${row.longitude}`).to.equal(expected);
+        // A box around the point, and one whose edge is the point itself: its cell is among the box's.
+        for (const d of [0, 0.05, 0.3]) {
+          const cells = gridCells({ minLat: row.latitude - d, maxLat: row.latitude + d, minLon: row.longitude - d, maxLon: row.longitude + d });
+          expect(cells, `${row.latitude},${row.longitude} ±${d}`).to.include(row.cell);
+        }
+        expect(gridCells({ minLat: row.latitude, maxLat: row.latitude + 0.5, minLon: row.longitude - 0.5, maxLon: row.longitude })).to.include(row.cell);
+      }
+    });
+
+    it('gives up on a box of more cells than it looks up (the bounds then filter a band of latitude)', () => {
+      expect(gridCells({ minLat: 40, maxLat: 50, minLon: -5, maxLon: 10 })).to.equal(undefined);
+      expect(gridCells({ minLat: 45, maxLat: 46, minLon: 1, maxLon: 2 })).to.have.length(36);
+      expect(gridCells({ minLat: 46, maxLat: 45, minLon: 1, maxLon: 2 })).to.equal(undefined);
+    });
+
+    it('finds the same rows in a circle with the grid as a scan of every row would', async () => {
+      const next = random(11);
+      await change(async (tx) => {
+        for (let i = 0; i < 600; i++) await insert(tx, { peer: i % 4, enterprise: i % 40, lat: 44 + next() * 4, lon: -1 + next() * 4, inStock: next() > 0.2 });
+      });
+      for (const circle of [{ lat: 46, lon: 1, radiusKm: 30 }, { lat: 45.5, lon: 0.4, radiusKm: 80 }, { lat: 47, lon: 2, radiusKm: 2 }, { lat: 46, lon: 1, radiusKm: 400 }]) {
+        const all = await index.queryMatches({});
+        const rows = await index.entriesByIds(all.map((m) => m.id));
+        const km = (lat: number, lon: number): number => {
+          const r = Math.PI / 180;
+          const a = Math.sin(((lat - circle.lat) * r) / 2) ** 2 + Math.cos(circle.lat * r) * Math.cos(lat * r) * Math.sin(((lon - circle.lon) * r) / 2) ** 2;
+          return 2 * 6371 * Math.asin(Math.min(1, Math.sqrt(a)));
+        };
+        // SQL's and JavaScript's trigonometry may differ in the last bits: a point a micrometre from the edge may go either way.
+        const inside = rows.filter((r) => r.inStock && r.latitude !== null && r.longitude !== null && km(r.latitude, r.longitude) <= circle.radiusKm - 1e-6);
+        const near = rows.filter((r) => r.inStock && r.latitude !== null && r.longitude !== null && km(r.latitude, r.longitude) <= circle.radiusKm + 1e-6);
+        const found = await index.entriesByIds((await index.queryMatches({ circle, inStock: true })).map((m) => m.id));
+        expect(found.map((r) => r.itemIri), JSON.stringify(circle)).to.include.members(inside.map((r) => r.itemIri));
+        expect(near.map((r) => r.itemIri), JSON.stringify(circle)).to.include.members(found.map((r) => r.itemIri));
+        expect(await index.countMatches({ circle, inStock: true })).to.equal(found.length);
+        // A page is the start of the whole list in the same order, cut in the database.
+        const relevance = { key: 'relevance', descending: false } as const;
+        const whole = await index.pageRows({ circle, inStock: true }, relevance, 0, 10_000);
+        expect(whole.map((r) => r.itemIri).sort()).to.deep.equal(found.map((r) => r.itemIri).sort());
+        expect((await index.pageRows({ circle, inStock: true }, relevance, 10, 25)).map((r) => r.itemIri)).to.deep.equal(whole.slice(10, 35).map((r) => r.itemIri));
+      }
+    });
+  });
+
+  describe('the supply kept per source', () => {
+    it('equals the groups of every row after each kind of change, whatever wrote it', async () => {
+      const next = random(3);
+      await change(async (tx) => {
+        for (let i = 0; i < 300; i++) {
+          const peer = (['a', 'b', 0, 1, 2, 3] as const)[i % 6] as number | 'a' | 'b';
+          await insert(tx, { peer, enterprise: Math.floor(next() * 12), inStock: next() > 0.3, type: next() > 0.9 ? null : undefined,
+            // A few products listed twice (two items of one product): counted once.
+            ...(i % 10 === 0 ? { product: 'https://p.example/p/shared' } : {}) });
+        }
+      });
+      expect(await keptGroups()).to.deep.equal(await plainGroups());
+      const steps: ((tx: SqlConnection) => Promise<unknown>)[] = [
+        (tx) => tx.run('UPDATE federated_entries SET in_stock = 0, stock = 0 WHERE rowid % 7 = 0'),
+        (tx) => tx.run('UPDATE federated_entries SET withdrawn = 1 WHERE rowid % 11 = 0'),
+        (tx) => tx.run('UPDATE federated_entries SET winner = 0 WHERE rowid % 13 = 0'),
+        (tx) => tx.run('DELETE FROM federated_entries WHERE peer_id = ?', [peers[2] as number]),
+        (tx) => tx.run("DELETE FROM federated_entries WHERE source = 'local:b'"),
+        (tx) => tx.run('UPDATE federated_entries SET product_type = ? WHERE rowid % 5 = 1', [TYPES[0] as string]),
+        (tx) => tx.run('UPDATE federated_entries SET postcode = ?, latitude = 44.1 WHERE rowid % 3 = 2', ['19100']),
+        (tx) => insert(tx, { peer: 3, enterprise: 99 }),
+      ];
+      for (const [i, step] of steps.entries()) {
+        await change(step);
+        expect(await keptGroups(), `after step ${i}`).to.deep.equal(await plainGroups());
+      }
+      // The filters the kept groups answer: types, enterprise, source (ours, a peer's).
+      expect(await keptGroups({ types: [TYPES[1], TYPES[2]] })).to.deep.equal(await plainGroups('product_type IN (?, ?)', [TYPES[1] as string, TYPES[2] as string]));
+      expect(await keptGroups({ enterprise: 'https://e.example/4' })).to.deep.equal(await plainGroups('enterprise_iri = ?', ['https://e.example/4']));
+      expect(await keptGroups({ source: 'local' })).to.deep.equal(await plainGroups('peer_id IS NULL'));
+      expect(await keptGroups({ source: String(peers[1]) })).to.deep.equal(await plainGroups('peer_id = ?', [peers[1] as number]));
+      expect(await keptGroups({ types: [] })).to.deep.equal([]);
+    });
+
+    it('computes a source again only when its rows changed: the marks are cleared, and a change marks its own source', async () => {
+      await change(async (tx) => {
+        for (let i = 0; i < 20; i++) await insert(tx, { peer: i % 3, enterprise: i });
+      });
+      await index.supplyGroups({});
+      expect(await db.reader.all('SELECT peer_key FROM federated_supply_dirty')).to.deep.equal([]);
+      await change((tx) => tx.run('UPDATE federated_entries SET in_stock = 0 WHERE peer_id = ?', [peers[1] as number]));
+      expect(await db.reader.all('SELECT peer_key FROM federated_supply_dirty')).to.deep.equal([{ peer_key: peers[1] }]);
+      // A change of a column no summary reads marks nothing.
+      await index.supplyGroups({});
+      await change((tx) => tx.run("UPDATE federated_entries SET name = 'renamed', name_key = 'renamed'"));
+      expect(await db.reader.all('SELECT peer_key FROM federated_supply_dirty')).to.deep.equal([]);
+    });
+  });
+
+  describe('texts too broad to rank', () => {
+    it(`lists a text that more than ${MAX_RANKED_HITS} offers hold in index order, at most ${MAX_TEXT_MATCHES}; a rarer one by relevance`, async () => {
+      await change(async (tx) => {
+        for (let i = 0; i < MAX_RANKED_HITS + 50; i++) {
+          // Every row says "cooperative"; a few say "rare" once or three times (those first by relevance).
+          const rare = i % 500 === 7 ? (i % 1000 === 7 ? ' rare rare rare' : ' rare') : '';
+          await insert(tx, { peer: i % 4, enterprise: i % 30, text: `cooperative item ${i}${rare}` });
+        }
+      });
+      const broad = await index.queryMatches({ text: 'cooperative' });
+      expect(broad).to.have.length(MAX_TEXT_MATCHES);
+      const ids = broad.map((m) => m.id);
+      expect(ids).to.deep.equal([...ids].sort((a, b) => a - b));
+      expect(await index.countMatches({ text: 'cooperative' })).to.equal(MAX_TEXT_MATCHES);
+      // Filtered, still in index order, every row passing the filter.
+      const peerRows = await index.entriesByIds((await index.queryMatches({ text: 'cooper', source: String(peers[2]) })).map((m) => m.id));
+      expect(peerRows.every((r) => r.peerId === peers[2])).to.equal(true);
+      expect(peerRows).to.have.length(MAX_TEXT_MATCHES);
+      const rare = await index.entriesByIds((await index.queryMatches({ text: 'rare' })).map((m) => m.id));
+      expect(rare).to.have.length(Math.ceil((MAX_RANKED_HITS + 50 - 7) / 500));
+      // bm25: the rows saying it three times come first.
+      const firstIds = rare.slice(0, 2).map((r) => r.itemIri);
+      const allThrice = (await db.reader.all<{ item_iri: string }>("SELECT item_iri FROM federated_entries WHERE search LIKE '%rare rare rare%'")).map((r) => r.item_iri);
+      expect(allThrice).to.include.members(firstIds);
+    });
+  });
+});
