@@ -416,9 +416,30 @@ export class FederationService {
    * The database groups the rows (by type, enterprise, source and area); only the groups are summed here.
    */
   public async stats(query: CatalogueQuery = {}): Promise<FederationStats> {
-    const groups = await this.index.supplyGroups(await this.resolve(query));
+    const resolved = await this.resolve(query);
     const taxonomy = this.taxonomy();
     const names = await this.names();
+    // The whole catalogue (or a type, an enterprise, a source) is summed in the database from the groups it keeps;
+    // any other filter sums its groups here.
+    const chainsOf = new Map<string, string[]>();
+    const rollUp = (type: string): string[] => {
+      let chain = chainsOf.get(type);
+      if (chain === undefined) {
+        chain = ancestors(taxonomy, type);
+        chainsOf.set(type, chain);
+      }
+      return chain;
+    };
+    const summary = await this.index.supplySummary(resolved, rollUp);
+    if (summary !== undefined) {
+      return this.statsOf({
+        totals: summary.totals,
+        byType: summary.byType,
+        bySource: new Map([...summary.bySource].map(([peer, counts]) => [peer === null ? 'local' : `peer:${peer}`, counts])),
+        byArea: new Map([...summary.byArea].map(([area, counts]) => [area === null || area === '' ? '(unknown)' : area, counts])),
+      }, rollUp, names);
+    }
+    const groups = await this.index.supplyGroups(resolved);
     const byType = new Map<string, Tally>();
     const bySource = new Map<string, Tally>();
     const byArea = new Map<string, Tally>();
@@ -464,23 +485,33 @@ export class FederationService {
       }
       area.add(producer, group);
     }
+    const counts = (tallies: Map<string, Tally>): Map<string, StockedCounts> => new Map([...tallies].map(([key, t]) => [key, t.counts()]));
+    return this.statsOf({ totals: totals.counts(), byType: counts(byType), bySource: counts(bySource), byArea: counts(byArea) }, rollUp, names);
+  }
+
+  /** The summary's answer from its counts: labels, depths and names added, and sorted. */
+  private statsOf(counts: { totals: StockedCounts; byType: ReadonlyMap<string, StockedCounts>; bySource: ReadonlyMap<string, StockedCounts>;
+    byArea: ReadonlyMap<string, StockedCounts> }, rollUp: (type: string) => string[], names: ReadonlyMap<number, string>): FederationStats {
+    const taxonomy = this.taxonomy();
+    const { totals, byType, bySource, byArea } = counts;
     return {
-      totals: totals.counts(),
+      totals: { producers: totals.producers, products: totals.products, offers: totals.offers, inStock: totals.inStock },
       inStock: totals.inStock,
       byProductType: [...byType].map(([type, t]) => ({
         type: type === '(untyped)' ? type : shortName(type),
         label: taxonomy.get(type)?.labels['en'] ?? null,
         labels: { en: taxonomy.get(type)?.labels['en'] ?? null, fr: taxonomy.get(type)?.labels['fr'] ?? null },
-        depth: type === '(untyped)' ? 0 : (chains.get(type)?.length ?? ancestors(taxonomy, type).length) - 1,
+        depth: type === '(untyped)' ? 0 : rollUp(type).length - 1,
         broader: type === '(untyped)' ? null : ((b) => (b === undefined ? null : shortName(b)))(taxonomy.get(type)?.broader[0]),
-        ...t.counts(),
+        producers: t.producers, products: t.products, offers: t.offers, inStock: t.inStock,
       })).sort((a, b) => b.offers - a.offers || a.type.localeCompare(b.type)),
       bySource: [...bySource].map(([source, t]) => ({
         source,
         name: source === 'local' ? 'this node' : (names.get(Number(source.slice('peer:'.length))) ?? source),
-        ...t.counts(),
+        producers: t.producers, products: t.products, offers: t.offers, inStock: t.inStock,
       })).sort((a, b) => a.source.localeCompare(b.source)),
-      byPostcodeArea: [...byArea].map(([area, t]) => ({ area, ...t.counts() })).sort((a, b) => a.area.localeCompare(b.area)),
+      byPostcodeArea: [...byArea].map(([area, t]) => ({ area, producers: t.producers, products: t.products, offers: t.offers, inStock: t.inStock }))
+        .sort((a, b) => a.area.localeCompare(b.area)),
     };
   }
 

@@ -195,6 +195,25 @@ export interface RowOrder {
  * One group of matching rows, by product type, enterprise, source and postcode area: everything the regional
  * summary counts, without a row per offer (a territory's 100,000 offers are a few thousand groups).
  */
+/** Counts of a slice of the supply: distinct producers (enterprises), products, offers, offers in stock. */
+export interface SupplyCount {
+  readonly producers: number;
+  readonly products: number;
+  readonly offers: number;
+  readonly inStock: number;
+}
+
+/** The supply summed whole, by product type (rolled up: a type counts under every broader one), by source, by area. */
+export interface SupplySummary {
+  readonly totals: SupplyCount;
+  /** By product type IRI, or `(untyped)`. */
+  readonly byType: ReadonlyMap<string, SupplyCount>;
+  /** By peer id, null for this node's own enterprises. */
+  readonly bySource: ReadonlyMap<number | null, SupplyCount>;
+  /** By postcode area, null without a postcode. */
+  readonly byArea: ReadonlyMap<string | null, SupplyCount>;
+}
+
 export interface SupplyGroup {
   readonly productType: string | null;
   readonly enterpriseIri: string | null;
@@ -319,6 +338,14 @@ export interface FederatedIndex {
   pageRows(query: FederatedQuery, order: RowOrder, offset: number, limit: number): Promise<FederatedRow[]>;
   /** The matching rows summarised by type, enterprise, source and postcode area (see {@link SupplyGroup}). */
   supplyGroups(query: FederatedQuery): Promise<SupplyGroup[]>;
+  /**
+   * The summary of the matching rows summed in the database, when the index keeps what it needs for the query (the
+   * whole catalogue, a type, an enterprise, a source); undefined otherwise (sum {@link supplyGroups} instead).
+   *
+   * @param query - the filters
+   * @param rollUp - a product type and every broader one it counts under (the type itself first)
+   */
+  supplySummary(query: FederatedQuery, rollUp: (type: string) => readonly string[]): Promise<SupplySummary | undefined>;
   /** The enterprises with coordinates the matching rows come from, by name, at most `limit`, and how many there are. */
   producerRows(query: FederatedQuery, limit: number): Promise<{ readonly total: number; readonly producers: ProducerRow[] }>;
   /** The towns of the listed offers' enterprises, with the centre of their producers. */

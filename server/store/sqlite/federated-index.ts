@@ -10,7 +10,7 @@ import type { DfcRecord } from '../../../ontology/records.js';
 import { entriesOf, type FederatedEntry } from '../federated-entries.js';
 import type {
   FederatedEnterprise, FederatedIndex, FederatedMatch, FederatedQuery, FederatedRow, IdentityLink, MergePlan, PlaceRow, ProducerRow, RowOrder,
-  SupplyGroup, TypePresence,
+  SupplyCount, SupplyGroup, SupplySummary, TypePresence,
 } from '../federation.js';
 import { inChunks, insertMany } from './chunks.js';
 import type { SqlConnection, SqliteDatabase, SqlValue } from './database.js';
@@ -462,6 +462,50 @@ type PlannedQuery = FederatedQuery & {
   readonly unranked?: boolean;
 };
 
+/**
+ * A postcode's area in SQL: its first two characters once blanks (space, tab, line breaks, no-break space) are left
+ * out, as {@link areaOf} says it in JavaScript.
+ */
+const AREA_SQL = "substr(replace(replace(replace(replace(replace(postcode, ' ', ''), char(9), ''), char(10), ''), char(13), ''), char(160), ''), 1, 2)";
+
+/**
+ * A postcode's area (a French département: `87` of `87 000`), or null without a postcode.
+ *
+ * @param postcode - the postcode as the row holds it
+ */
+export function areaOf(postcode: string | null): string | null {
+  return postcode === null ? null : postcode.replace(/[ \t\n\r\u00a0]+/gu, '').slice(0, 2);
+}
+
+/** The product type of the rows that have none, in summaries. */
+const UNTYPED = '(untyped)';
+
+/**
+ * The filter of the kept supply groups (`federated_supply_groups`) a query selects, when all its filters are columns
+ * of theirs (type, enterprise, source: the whole catalogue's summary is one); undefined for any other query (a
+ * circle, stock, a text: those group the rows themselves).
+ */
+function keptWhere(query: FederatedQuery): { where: string; params: SqlValue[] } | undefined {
+  if (query.text !== undefined || query.textTypes !== undefined || query.box !== undefined || query.circle !== undefined || query.inStock !== undefined) {
+    return undefined;
+  }
+  const where: string[] = ['1'];
+  const params: SqlValue[] = [];
+  if (query.types !== undefined) {
+    where.push(query.types.length === 0 ? '0' : `product_type IN (${query.types.map(() => '?').join(',')})`);
+    params.push(...query.types);
+  }
+  if (query.enterprise !== undefined) {
+    where.push('enterprise_iri = ?');
+    params.push(query.enterprise);
+  }
+  if (query.source !== undefined) {
+    where.push('peer_key = ?');
+    params.push(query.source === 'local' ? -1 : Number(query.source));
+  }
+  return { where: where.join(' AND '), params };
+}
+
 /** The filter every federated query starts with: the listed rows (winners, not withdrawn). */
 const LISTED = 'winner = 1 AND withdrawn = 0';
 
@@ -847,7 +891,42 @@ export class SqliteFederatedIndex implements FederatedIndex {
          max(f.latitude) AS lat, max(f.longitude) AS lon
        FROM ${from.tables} WHERE ${from.where}
        GROUP BY f.product_type, f.enterprise_iri, f.peer_id, f.postcode`, from.params);
-    return groups.map(({ postcode, ...group }) => ({ ...group, area: postcode === null ? null : postcode.replace(/\s+/gu, '').slice(0, 2) }));
+    return groups.map(({ postcode, ...group }) => ({ ...group, area: areaOf(postcode) }));
+  }
+
+  public async supplySummary(query: FederatedQuery, rollUp: (type: string) => readonly string[]): Promise<SupplySummary | undefined> {
+    const kept = keptWhere(query);
+    if (kept === undefined) return undefined;
+    await this.refreshSupplyGroups();
+    const from = `federated_supply_groups WHERE ${kept.where}`;
+    const counts = 'COUNT(DISTINCT enterprise_iri) AS producers, coalesce(SUM(products), 0) AS products, coalesce(SUM(offers), 0) AS offers, '
+      + 'coalesce(SUM(in_stock), 0) AS inStock';
+    const types = await this.db.reader.all<{ type: string | null }>(`SELECT DISTINCT product_type AS type FROM ${from}`, kept.params);
+    // Each type with every type it counts under: a small table of pairs the groups are joined to, so that a producer
+    // of tomatoes and of leeks counts once under vegetables.
+    const pairs: string[] = [];
+    for (const { type } of types) {
+      if (type === null) pairs.push(UNTYPED, UNTYPED);
+      else for (const ancestor of rollUp(type)) pairs.push(type, ancestor);
+    }
+    // Peers may send any IRIs: past a few thousand types the pairs would outgrow SQLite's parameters.
+    if (pairs.length > 20_000) return undefined;
+    const [totals, bySource, byArea, byType] = await Promise.all([
+      this.db.reader.get<SupplyCount>(`SELECT ${counts} FROM ${from}`, kept.params),
+      this.db.reader.all<SupplyCount & { key: number }>(`SELECT peer_key AS key, ${counts} FROM ${from} GROUP BY peer_key`, kept.params),
+      this.db.reader.all<SupplyCount & { key: string | null }>(`SELECT area AS key, ${counts} FROM ${from} GROUP BY area`, kept.params),
+      pairs.length === 0 ? Promise.resolve([]) : this.db.reader.all<SupplyCount & { key: string }>(
+        `WITH pairs (type, ancestor) AS (VALUES ${Array.from({ length: pairs.length / 2 }, () => '(?, ?)').join(', ')})
+         SELECT p.ancestor AS key, ${counts} FROM (SELECT * FROM ${from}) g JOIN pairs p ON p.type = coalesce(g.product_type, '${UNTYPED}')
+         GROUP BY p.ancestor`, [...pairs, ...kept.params]),
+    ]);
+    const count = ({ producers, products, offers, inStock }: SupplyCount): SupplyCount => ({ producers, products, offers, inStock });
+    return {
+      totals: count(totals ?? { producers: 0, products: 0, offers: 0, inStock: 0 }),
+      bySource: new Map(bySource.map((r) => [r.key === -1 ? null : r.key, count(r)])),
+      byArea: new Map(byArea.map((r) => [r.key, count(r)])),
+      byType: new Map(byType.map((r) => [r.key, count(r)])),
+    };
   }
 
   /**
@@ -856,30 +935,14 @@ export class SqliteFederatedIndex implements FederatedIndex {
    * again; undefined for any other query (a circle, stock, a text: those group the rows themselves).
    */
   private async keptSupplyGroups(query: FederatedQuery): Promise<SupplyGroup[] | undefined> {
-    if (query.text !== undefined || query.textTypes !== undefined || query.box !== undefined || query.circle !== undefined || query.inStock !== undefined) {
-      return undefined;
-    }
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (query.types !== undefined) {
-      if (query.types.length === 0) return [];
-      where.push(`product_type IN (${query.types.map(() => '?').join(',')})`);
-      params.push(...query.types);
-    }
-    if (query.enterprise !== undefined) {
-      where.push('enterprise_iri = ?');
-      params.push(query.enterprise);
-    }
-    if (query.source !== undefined) {
-      where.push('peer_key = ?');
-      params.push(query.source === 'local' ? -1 : Number(query.source));
-    }
+    const kept = keptWhere(query);
+    if (kept === undefined) return undefined;
     await this.refreshSupplyGroups();
-    const groups = await this.db.reader.all<Omit<SupplyGroup, 'area'> & { postcode: string | null }>(
+    // The rows come as the groups are (their area computed when kept): tens of thousands, not one touched here.
+    return this.db.reader.all<SupplyGroup>(
       `SELECT product_type AS productType, enterprise_iri AS enterpriseIri, CASE WHEN peer_key = -1 THEN NULL ELSE peer_key END AS peerId,
-         postcode, products, offers, in_stock AS inStock, lat, lon
-       FROM federated_supply_groups${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`, params);
-    return groups.map(({ postcode, ...group }) => ({ ...group, area: postcode === null ? null : postcode.replace(/\s+/gu, '').slice(0, 2) }));
+         area, products, offers, in_stock AS inStock, lat, lon
+       FROM federated_supply_groups WHERE ${kept.where}`, kept.params);
   }
 
   /**
@@ -898,8 +961,9 @@ export class SqliteFederatedIndex implements FederatedIndex {
               await tx.run('DELETE FROM federated_supply_groups WHERE peer_key = ?', [key]);
               // The rows of a source are found by the primary key (source, item_iri): a peer's, or this node's enterprises'.
               const [sourceWhere, sourceParams]: [string, SqlValue[]] = key === -1 ? ["source >= 'local:' AND source < 'local;'", []] : ['source = ?', [`peer:${key}`]];
-              await tx.run(`INSERT INTO federated_supply_groups (peer_key, product_type, enterprise_iri, postcode, products, offers, in_stock, lat, lon)
-                SELECT ?, product_type, enterprise_iri, postcode, COUNT(DISTINCT product_key), COUNT(offer_iri), coalesce(SUM(in_stock), 0),
+              await tx.run(`INSERT INTO federated_supply_groups (peer_key, product_type, enterprise_iri, postcode, area, products, offers, in_stock,
+                  lat, lon)
+                SELECT ?, product_type, enterprise_iri, postcode, ${AREA_SQL}, COUNT(DISTINCT product_key), COUNT(offer_iri), coalesce(SUM(in_stock), 0),
                   max(latitude), max(longitude)
                 FROM federated_entries WHERE ${sourceWhere} AND winner = 1 AND withdrawn = 0
                 GROUP BY product_type, enterprise_iri, postcode`, [key, ...sourceParams]);

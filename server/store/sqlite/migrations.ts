@@ -613,6 +613,8 @@ export const MIGRATIONS: readonly Migration[] = [
         product_type   TEXT,
         enterprise_iri TEXT,
         postcode       TEXT,
+        -- The postcode's first two characters, blanks left out (a French département): what a summary groups by.
+        area           TEXT,
         products       INTEGER NOT NULL,
         offers         INTEGER NOT NULL,
         in_stock       INTEGER NOT NULL,

@@ -7,13 +7,17 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Taxonomy } from '../../../../ontology/taxonomy.js';
 import { DFC_PT_NS } from '../../../../ontology/vocabulary.js';
+import { FederationService, type LocalCatalogue } from '../../../../server/federation/federation-service.js';
 import type { SupplyGroup } from '../../../../server/store/federation.js';
 import { SqliteDatabase, type SqlConnection } from '../../../../server/store/sqlite/database.js';
 import { gridCells, GRID_CELLS_PER_DEGREE, MAX_RANKED_HITS, MAX_TEXT_MATCHES, SqliteFederatedIndex } from '../../../../server/store/sqlite/federated-index.js';
 import { migrate } from '../../../../server/store/sqlite/migrations.js';
 
 const TYPES = ['carrot', 'apple', 'egg', 'honey'].map((t) => `${DFC_PT_NS}${t}`);
+/** Types of the starter taxonomy, several under one broader type (their producers counted once under it). */
+const SUMMARY_TYPES = ['carrot', 'leek', 'tomato', 'cherry-tomato', 'apple', 'strawberry', 'egg'];
 
 const INSERT = `INSERT INTO federated_entries (source, item_iri, product_iri, product_key, offer_iri, enterprise_iri, peer_id, rank, winner,
   withdrawn, name, search, product_type, stock, in_stock, latitude, longitude, postcode, enterprise_name, name_key)
@@ -178,6 +182,32 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
       expect(await keptGroups({ source: 'local' })).to.deep.equal(await plainGroups('peer_id IS NULL'));
       expect(await keptGroups({ source: String(peers[1]) })).to.deep.equal(await plainGroups('peer_id = ?', [peers[1] as number]));
       expect(await keptGroups({ types: [] })).to.deep.equal([]);
+    });
+
+    it('sums the summary in SQL exactly as the service sums the groups itself (totals, rolled-up types, sources, areas)', async () => {
+      const next = random(5);
+      await change(async (tx) => {
+        for (let i = 0; i < 400; i++) {
+          const peer = (['a', 'b', 0, 1, 2, 3] as const)[i % 6] as number | 'a' | 'b';
+          const type = next() > 0.95 ? null : next() > 0.9 ? 'https://elsewhere.example/types/unknown' : `${DFC_PT_NS}${SUMMARY_TYPES[i % SUMMARY_TYPES.length]}`;
+          await insert(tx, { peer, enterprise: Math.floor(next() * 25), inStock: next() > 0.3, type });
+        }
+      });
+      const catalogue = { listEnterprises: async () => [], publishedRecords: async () => [] } as unknown as LocalCatalogue;
+      const names = async (): Promise<Map<number, string>> => new Map(peers.map((id, i) => [id, `peer ${i}`]));
+      const service = new FederationService(index, catalogue, () => Taxonomy.builtin(), names);
+      // The same index, summing its groups in JavaScript (the path of the filters the kept groups do not answer).
+      const plainIndex = Object.assign(Object.create(index) as SqliteFederatedIndex, { supplySummary: async () => undefined });
+      const plain = new FederationService(plainIndex, catalogue, () => Taxonomy.builtin(), names);
+      for (const query of [{}, { type: 'vegetable' }, { type: 'fruit' }, { peer: 'local' }, { peer: String(peers[2]) }]) {
+        const sql = await service.stats(query);
+        expect(sql.byProductType.length, JSON.stringify(query)).to.be.greaterThan(0);
+        expect(sql, JSON.stringify(query)).to.deep.equal(await plain.stats(query));
+      }
+      const whole = await service.stats();
+      // A producer of carrots and of apples counts once under its broader types, not twice.
+      expect(whole.totals.offers).to.equal(400);
+      expect(whole.byProductType.find((t) => t.type === 'untyped' || t.type === '(untyped)')?.offers).to.be.greaterThan(0);
     });
 
     it('computes a source again only when its rows changed: the marks are cleared, and a change marks its own source', async () => {
