@@ -270,7 +270,7 @@ export async function runFederation(spec: FederationSpec): Promise<BenchResult[]
         `${warm.notAllNotModified} peers not all 304; ${warm.failed.join('; ')}`);
     }
     const coldRate = (OFFERS * 1000) / cold.ms;
-    log(`cold sync: ${ms(cold.ms)} (${rate(coldRate)} offers/s), ${cold.pages} pages, ${megabytes(cold.wireBytes)} received ` +
+    log(`cold sync: ${ms(cold.ms)} (${rate(coldRate)} offers/s; node CPU ${ms(cold.cpuMs)}, ${rate((OFFERS * 1000) / cold.cpuMs)} offers per CPU second), ${cold.pages} pages, ${megabytes(cold.wireBytes)} received ` +
       `(${megabytes(cold.bytes)} decoded), ${cold.added.toLocaleString('en-US')} resources added, slowest peer ${ms(cold.slowestPeerMs)}`);
     const sentReply = await get(peers.peers[0]?.origin ?? '', '/bench/sent', {});
     const sent = JSON.parse(sentReply.body.toString('utf8')) as SentBytes;
@@ -290,7 +290,7 @@ export async function runFederation(spec: FederationSpec): Promise<BenchResult[]
       transferNote = `; transfer alone: identity ${megabytes(plainPass.wireBytes)} in ${ms(plainPass.ms)}, br/gzip ${megabytes(codedPass.wireBytes)} in ${ms(codedPass.ms)}`;
     }
     log(`index: ${synced.winners.toLocaleString('en-US')} winning rows; FederationService.query: ${synced.queryRows} rows in ${ms(synced.queryMs)}`);
-    log(`warm sync: ${ms(warm.ms)}, ${warm.notModified}/${warm.pages} pages 304, ${warm.added} added, ${warm.updated} updated`);
+    log(`warm sync: ${ms(warm.ms)} (node CPU ${ms(warm.cpuMs)}), ${warm.notModified}/${warm.pages} pages 304, ${warm.added} added, ${warm.updated} updated`);
 
     // The federated query over HTTP.
     const [lat, lon] = peers.query.near.split(',');
@@ -397,7 +397,8 @@ export async function runFederation(spec: FederationSpec): Promise<BenchResult[]
       {
         group: GROUP, name: `cold sync, ${PEERS} peers × ${OFFERS_PER_PEER.toLocaleString('en-US')} offers`, ms: cold.ms, runs: 1, offers: OFFERS,
         note: `${megabytes(cold.wireBytes)} received (${megabytes(cold.bytes)} decoded), ${cold.added.toLocaleString('en-US')} resources, ` +
-          `concurrency ${spec.concurrency}, slowest peer ${ms(cold.slowestPeerMs)}`,
+          `concurrency ${spec.concurrency}, slowest peer ${ms(cold.slowestPeerMs)}; node CPU ${ms(cold.cpuMs)} ` +
+          `(${rate((OFFERS * 1000) / cold.cpuMs)} offers per CPU second)`,
         targets: [{
           label: `cold sync ≥ ${rate(TARGET.coldOffersPerSecond)} offers/s (${n} offers ≤ ${(OFFERS / TARGET.coldOffersPerSecond).toFixed(1)} s)`,
           pass: coldRate >= TARGET.coldOffersPerSecond,
@@ -416,7 +417,7 @@ export async function runFederation(spec: FederationSpec): Promise<BenchResult[]
       },
       {
         group: GROUP, name: `warm sync, ${PEERS} peers, every page 304`, ms: warm.ms, runs: 1,
-        note: `${warm.notModified}/${warm.pages} pages 304, 0 added, 0 updated`,
+        note: `${warm.notModified}/${warm.pages} pages 304, 0 added, 0 updated; node CPU ${ms(warm.cpuMs)}`,
         targets: [{ label: `warm sync ≤ ${rate(TARGET.warmMs)} ms`, pass: warm.ms <= TARGET.warmMs, actual: ms(warm.ms) }],
       },
       {
