@@ -18,6 +18,7 @@ const BENCHMARKS: readonly { readonly name: string; readonly load: () => Promise
   { name: 'http', load: () => import('./http.js') },
   { name: 'federation', load: () => import('./federation.js') },
   { name: 'compression', load: () => import('./compression.js') },
+  { name: 'render', load: () => import('./render.js') },
   { name: 'search', load: () => import('./search.js') },
   { name: 'feed', load: () => import('./feed.js') },
   { name: 'orders', load: () => import('./orders.js') },

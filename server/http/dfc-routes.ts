@@ -20,6 +20,7 @@ import type { Problem } from '../errors/problem.js';
 import { recordVersion, type EnterpriseRow } from '../store/store.js';
 import { allowOnly, textBody } from './methods.js';
 import { negotiate, type Representation } from './negotiate.js';
+import { FragmentCache, pageVersion, recordsVersion, renderPage } from './page-render.js';
 import { etagList, ifMatchMatchesVersion, render, sendBody, type PageView, type RenderCache, type Rendered } from './render.js';
 
 /** Options of {@link dfcRoutes}. */
@@ -30,6 +31,8 @@ export interface DfcRoutesArgs {
   readonly pageSize: number;
   /** Largest page size a client may ask for. */
   readonly maxPageSize: number;
+  /** The rendered nodes of catalogue pages (default: a cache of its own, of the default budget). */
+  readonly fragments?: FragmentCache;
 }
 
 const READ_METHODS = 'GET, HEAD, OPTIONS';
@@ -41,6 +44,7 @@ function requestUrl(catalog: CatalogService, req: Request): string {
 /** Builds the router. */
 export function dfcRoutes(args: DfcRoutesArgs): Router {
   const { catalog, cache } = args;
+  const fragments = args.fragments ?? new FragmentCache();
   const router = Router();
 
   /** Checks read access to an enterprise: public unless private, and then unknown to whoever may not see it. */
@@ -138,6 +142,36 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   };
 
   /**
+   * Answers a GET of one page of an enterprise's catalogue: from the catalogue kept in memory (brought up to date
+   * from the change feed, see `catalogue-cache.ts`), the page cached under its version (a hash of the versions of
+   * the records on it, its URL and its paging view: a change elsewhere in the catalogue leaves it, and its ETag,
+   * as they were), and a page not cached assembled from the nodes kept per record version (see `page-render.ts`).
+   */
+  const sendPage = async (req: Request, res: Response, row: EnterpriseRow): Promise<void> => {
+    const representation = negotiate(req.get('accept'));
+    const { page, size } = paging(req);
+    const catalogue = await catalog.currentCatalogue(row);
+    const { records, view } = cataloguePage(req, catalogue);
+    const containerId = requestUrl(catalog, req);
+    // The records of a page are the same for every request of the same snapshot: their hash is made once.
+    const memo = `${page}|${size}`;
+    let recordsHash = catalogue.memo.get(memo);
+    if (recordsHash === undefined) {
+      recordsHash = recordsVersion(records, catalogue.versionOf) ?? '';
+      catalogue.memo.set(memo, recordsHash);
+    }
+    const version = pageVersion(recordsHash, containerId, view);
+    const cacheKey = `page|${row.eid}|${representation.contentType}|${representation.format}|${representation.profile}|${version}`;
+    let rendered = cache.get(cacheKey);
+    if (rendered === undefined) {
+      rendered = { ...renderPage(records, catalogue.versionOf, representation, { containerId, version, ...(view !== undefined ? { view } : {}) }, fragments),
+        ...(view !== undefined ? { view } : {}) };
+      cache.set(cacheKey, rendered);
+    }
+    await respond(req, res, rendered, row, rendered.view);
+  };
+
+  /**
    * Checks `If-Match` against the version the ETags of the current state were made from: one read, no
    * rendering. Answers what the write must still find when it commits (so a change in between is a 412 too),
    * with what was read, which the write starts from. `If-Match: *` asks only that the resource exists (RFC 9110
@@ -230,8 +264,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     router.get(`/enterprises/:eid/${collection}`, async (req, res) => {
       const row = await catalog.enterpriseRow(req.params['eid'] as string);
       canRead(res, row, 'ReadProducts');
-      const { page, size } = paging(req);
-      await send(req, res, row, `catalogue|${page}|${size}`, async () => cataloguePage(req, await catalog.catalogue(row.eid)), true);
+      await sendPage(req, res, row);
     });
   }
 

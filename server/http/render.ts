@@ -12,7 +12,7 @@ import { CONTAINER_CONTEXT } from '../../ontology/contexts.js';
 import type { Iri } from '../../ontology/iri.js';
 import { NS } from '../../ontology/namespaces.js';
 import type { DfcRecord } from '../../ontology/records.js';
-import { encodeJsonLd } from '../codec/encode.js';
+import { encodeJsonLd, type JsonLdDocument } from '../codec/encode.js';
 import { serialize } from '../codec/serialize.js';
 import { codingFor, compress, compressible, compressionOn, addVary, EncodedForms, markEncoded, variantEtag, variantEtags } from './compress.js';
 import { negotiate, type Representation } from './negotiate.js';
@@ -103,6 +103,23 @@ export function viewRecord(view: PageView): DfcRecord {
 }
 
 /**
+ * The paging view as a JSON-LD node, last in the `@graph` of a page. It uses the `hydra:` prefix, which no DFC
+ * context declares: a page's context has the container context beside the DFC one ({@link pagedContext}).
+ */
+export function jsonLdView(view: PageView): Record<string, unknown> {
+  const node: Record<string, unknown> = { '@id': view.self, '@type': 'hydra:PartialCollectionView', 'hydra:first': view.first };
+  if (view.next !== undefined) node['hydra:next'] = view.next;
+  if (view.previous !== undefined) node['hydra:previous'] = view.previous;
+  if (view.last !== undefined) node['hydra:last'] = view.last;
+  return node;
+}
+
+/** The `@context` of a paged JSON-LD body: the document's, with the container context (`hydra:`) beside it if it has not. */
+export function pagedContext(context: JsonLdDocument['@context']): JsonLdDocument['@context'] {
+  return Array.isArray(context) ? context : [context as string, CONTAINER_CONTEXT];
+}
+
+/**
  * Renders records in the representation asked for.
  *
  * @param records - what to write
@@ -120,13 +137,7 @@ export function render(records: readonly DfcRecord[], representation: Representa
     if (options.view === undefined) {
       body = JSON.stringify(document);
     } else {
-      // The paging view needs the hydra: prefix, which no DFC context declares: add it beside the DFC context.
-      const view: Record<string, unknown> = { '@id': options.view.self, '@type': 'hydra:PartialCollectionView', 'hydra:first': options.view.first };
-      if (options.view.next !== undefined) view['hydra:next'] = options.view.next;
-      if (options.view.previous !== undefined) view['hydra:previous'] = options.view.previous;
-      if (options.view.last !== undefined) view['hydra:last'] = options.view.last;
-      const context = Array.isArray(document['@context']) ? document['@context'] : [document['@context'], CONTAINER_CONTEXT];
-      body = JSON.stringify({ '@context': context, '@graph': [...document['@graph'], view] });
+      body = JSON.stringify({ '@context': pagedContext(document['@context']), '@graph': [...document['@graph'], jsonLdView(options.view)] });
     }
   } else {
     body = serialize(options.view === undefined ? records : [...records, viewRecord(options.view)], representation.format, {
