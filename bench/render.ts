@@ -13,13 +13,15 @@
  *    every catalog item once, and the changed item with its new stock.
  * 2. The whole 5,000-item catalogue under load beside a plain server. A second node holds
  *    {@link LOAD_OFFERS} offers; `GET catalog_items?page_size=5000` with autocannon, {@link CONNECTIONS}
- *    connections, for {@link DURATION_S} s after a {@link WARMUP_S} s warm-up, p50 of the response times; beside
- *    it, in the same run, a plain `node:http` server ({@link ./plain-server.ts}, its own process) sending the
+ *    connections, p50 of the response times; beside it, in the same run, a plain `node:http` server ({@link ./plain-server.ts}, its own process) sending the
  *    same bytes from memory with the same `Content-Type`, `ETag`, `Content-Length` (and `Content-Encoding`).
  *    Once uncompressed, once with `Accept-Encoding: br, gzip` (both then send the brotli bytes the node made).
- *    The ratio of the p50s is the target (≤ 1.3×): the load generator reading the bytes bounds both.
+ *    Each server is warmed up ({@link WARMUP_S} s), then both are measured in {@link ROUNDS_SIDE_BY_SIDE}
+ *    alternating runs ({@link DURATION_S} s each in all), so that the machine's load weighs on both alike; each
+ *    side's response times are pooled. The ratio of the p50s is the target (≤ 1.3×): the load generator reading
+ *    the bytes bounds both.
  *
- * `BENCH_RENDER_PROFILE=DIR` runs the nodes under `node --cpu-prof`; `BENCH_HTTP_DURATION=SECONDS` changes the
+ * `BENCH_RENDER_ONLY=pull` (or `plain`) runs part 1 (or 2) alone. `BENCH_RENDER_PROFILE=DIR` runs the nodes under `node --cpu-prof`; `BENCH_HTTP_DURATION=SECONDS` changes the
  * measured duration of part 2. Every socket is on 127.0.0.1; the temporary directories are removed at the end.
  *
  * @packageDocumentation
@@ -45,6 +47,8 @@ const FLOOR_ROUNDS = 3;
 const CONNECTIONS = 10;
 const DURATION_S = Number(process.env['BENCH_HTTP_DURATION'] ?? 10);
 const WARMUP_S = 3;
+/** Alternating runs of each server in the side-by-side comparison (the measured duration is split among them). */
+const ROUNDS_SIDE_BY_SIDE = 4;
 const LD_JSON = 'application/ld+json';
 
 /** The targets. */
@@ -190,6 +194,16 @@ async function fullPulls(dir: string): Promise<BenchResult[]> {
 
 // ------------------------------------------------------------------ 2. beside a plain server
 
+/** One autocannon run's raw figures. */
+interface Run {
+  readonly latencies: number[];
+  readonly requests: number;
+  readonly wallMs: number;
+  readonly serverCpuMs: number | undefined;
+  readonly clientCpuMs: number;
+}
+
+/** Several runs of one server, pooled. */
 interface Load {
   readonly p50: number;
   readonly p99: number;
@@ -197,6 +211,8 @@ interface Load {
   readonly count: number;
   readonly serverCpu: number | undefined;
   readonly clientCpu: number;
+  /** The p50 of each run. */
+  readonly p50s: readonly number[];
 }
 
 /** CPU time (user + system, every thread) a process has used, in ms, from `/proc` (Linux; 100 ticks/s). */
@@ -210,8 +226,8 @@ function processCpuMs(pid: number): number | undefined {
   }
 }
 
-/** autocannon for `duration` s; every response must be a 200 of `bytes` bytes. */
-async function load(what: string, pid: number, options: autocannon.Options, bytes: number, duration: number): Promise<Load> {
+/** autocannon for `duration` s; every response must be a 200 of at least `bytes` bytes. */
+async function load(what: string, pid: number, options: autocannon.Options, bytes: number, duration: number): Promise<Run> {
   const latencies: number[] = [];
   const wrongSize: number[] = [];
   const serverBefore = processCpuMs(pid);
@@ -224,7 +240,7 @@ async function load(what: string, pid: number, options: autocannon.Options, byte
     if (size < bytes) wrongSize.push(size);
   });
   const result = await instance;
-  const wall = performance.now() - started;
+  const wallMs = performance.now() - started;
   const clientUsage = process.cpuUsage(clientBefore);
   const serverAfter = processCpuMs(pid);
   if (result.errors > 0 || result.timeouts > 0 || Object.keys(result.statusCodeStats).some((code) => code !== '200')) {
@@ -232,20 +248,52 @@ async function load(what: string, pid: number, options: autocannon.Options, byte
   }
   if (wrongSize.length > 0) throw new Error(`${what}: ${wrongSize.length} responses shorter than ${bytes} bytes (e.g. ${wrongSize[0]})`);
   if (latencies.length === 0) throw new Error(`${what}: no response in ${duration} s`);
-  latencies.sort((a, b) => a - b);
   return {
-    p50: percentile(latencies, 50), p99: percentile(latencies, 99), perSecond: result.requests.total / result.duration, count: latencies.length,
-    serverCpu: serverBefore === undefined || serverAfter === undefined ? undefined : ((serverAfter - serverBefore) / wall) * 100,
-    clientCpu: ((clientUsage.user + clientUsage.system) / 1000 / wall) * 100,
+    latencies, requests: result.requests.total, wallMs,
+    serverCpuMs: serverBefore === undefined || serverAfter === undefined ? undefined : serverAfter - serverBefore,
+    clientCpuMs: (clientUsage.user + clientUsage.system) / 1000,
   };
 }
 
-async function warmAndLoad(what: string, pid: number, options: autocannon.Options, bytes: number): Promise<Load> {
-  await load(`${what} (warm-up)`, pid, options, bytes, WARMUP_S);
-  const measured = await load(what, pid, options, bytes, DURATION_S);
-  log(`${what}: p50 ${ms(measured.p50)}, p99 ${ms(measured.p99)}, ${formatRate(measured.perSecond)} req/s; ` +
-    `CPU server ${measured.serverCpu?.toFixed(0) ?? '?'} %, client ${measured.clientCpu.toFixed(0)} %`);
-  return measured;
+function pooled(runs: readonly Run[]): Load {
+  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const wall = runs.reduce((a, r) => a + r.wallMs, 0);
+  const server = runs.every((r) => r.serverCpuMs !== undefined) ? runs.reduce((a, r) => a + (r.serverCpuMs ?? 0), 0) : undefined;
+  return {
+    p50: percentile(latencies, 50), p99: percentile(latencies, 99), count: latencies.length,
+    perSecond: (runs.reduce((a, r) => a + r.requests, 0) * 1000) / wall,
+    serverCpu: server === undefined ? undefined : (server / wall) * 100,
+    clientCpu: (runs.reduce((a, r) => a + r.clientCpuMs, 0) / wall) * 100,
+    p50s: runs.map((r) => percentile([...r.latencies].sort((a, b) => a - b), 50)),
+  };
+}
+
+interface Target {
+  readonly label: string;
+  readonly pid: number;
+  readonly options: autocannon.Options;
+}
+
+/**
+ * The node and the plain server, each warmed up, then measured in alternating runs (ABBA…), so that a change of
+ * the machine's load during the measurement weighs on both alike; each side's latencies pooled.
+ */
+async function compare(what: string, a: Target, b: Target, bytes: number): Promise<[Load, Load]> {
+  for (const side of [a, b]) await load(`${side.label}, ${what} (warm-up)`, side.pid, side.options, bytes, WARMUP_S);
+  const runs: [Run[], Run[]] = [[], []];
+  for (let round = 0; round < ROUNDS_SIDE_BY_SIDE; round++) {
+    const order = round % 2 === 0 ? [0, 1] as const : [1, 0] as const;
+    for (const index of order) {
+      const side = index === 0 ? a : b;
+      runs[index].push(await load(`${side.label}, ${what}`, side.pid, side.options, bytes, DURATION_S / ROUNDS_SIDE_BY_SIDE));
+    }
+  }
+  const [ours, plain] = [pooled(runs[0]), pooled(runs[1])];
+  for (const [side, measured] of [[a, ours], [b, plain]] as const) {
+    log(`${side.label}, ${what}: p50 ${ms(measured.p50)} (runs: ${measured.p50s.map(ms).join(', ')}), p99 ${ms(measured.p99)}, ` +
+      `${formatRate(measured.perSecond)} req/s; CPU server ${measured.serverCpu?.toFixed(0) ?? '?'} %, client ${measured.clientCpu.toFixed(0)} %`);
+  }
+  return [ours, plain];
 }
 
 async function besidePlain(nodeDir: string, plainDir: string): Promise<BenchResult[]> {
@@ -281,8 +329,9 @@ async function besidePlain(nodeDir: string, plainDir: string): Promise<BenchResu
     for (const [label, acceptEncoding, coding] of [['uncompressed', undefined, 'identity'], ['Accept-Encoding: br, gzip', 'br, gzip', 'br']] as const) {
       const requestHeaders: Record<string, string> = { accept: LD_JSON, ...(acceptEncoding !== undefined ? { 'accept-encoding': acceptEncoding } : {}) };
       const bytes = forms[coding].body.length;
-      const ours = await warmAndLoad(`node, ${label} (${megabytes(bytes)})`, ready.pid, { url, headers: requestHeaders }, bytes);
-      const floor = await warmAndLoad(`plain http, ${label}`, plainReady.pid, { url: plainUrl, headers: requestHeaders }, bytes);
+      const [ours, floor] = await compare(`${label} (${megabytes(bytes)})`,
+        { label: 'node', pid: ready.pid, options: { url, headers: requestHeaders } },
+        { label: 'plain http', pid: plainReady.pid, options: { url: plainUrl, headers: requestHeaders } }, bytes);
       const ratio = ours.p50 / floor.p50;
       const cpu = (l: Load): string => `CPU server ${l.serverCpu?.toFixed(0) ?? '?'} %, client ${l.clientCpu.toFixed(0)} %`;
       const n = LOAD_OFFERS.toLocaleString('en-US');
@@ -290,7 +339,7 @@ async function besidePlain(nodeDir: string, plainDir: string): Promise<BenchResu
         {
           group: GROUP, name: `GET ${n}-item catalogue, ${label}, node`, ms: ours.p50, runs: ours.count,
           ratio: `${ratio.toFixed(2)}× plain`,
-          note: `p50 ${ms(ours.p50)}, p99 ${ms(ours.p99)}, ${formatRate(ours.perSecond)} req/s, ${CONNECTIONS} conn × ${DURATION_S} s, ${megabytes(bytes)}, ${cpu(ours)}`,
+          note: `p50 ${ms(ours.p50)}, p99 ${ms(ours.p99)}, ${formatRate(ours.perSecond)} req/s, ${CONNECTIONS} conn, ${ROUNDS_SIDE_BY_SIDE} runs alternating with the plain server, ${DURATION_S} s in all, ${megabytes(bytes)}, ${cpu(ours)}`,
           targets: [{
             label: `GET ${n}-item catalogue ${label}, p50 ≤ ${TARGET.versusPlain}× a plain http server sending the same bytes`,
             pass: ratio <= TARGET.versusPlain,
@@ -315,8 +364,11 @@ export async function run(): Promise<BenchResult[]> {
   const dirs = [0, 1, 2].map(() => mkdtempSync(join(tmpdir(), 'maillon-bench-render-')));
   try {
     log(`${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} before starting`);
-    const results = await fullPulls(dirs[0] as string);
-    if (process.env['BENCH_RENDER_ONLY'] !== 'pull') results.push(...(await besidePlain(dirs[1] as string, dirs[2] as string)));
+    // `BENCH_RENDER_ONLY=pull` or `=plain` runs one part alone.
+    const only = process.env['BENCH_RENDER_ONLY'];
+    const results: BenchResult[] = [];
+    if (only !== 'plain') results.push(...(await fullPulls(dirs[0] as string)));
+    if (only !== 'pull') results.push(...(await besidePlain(dirs[1] as string, dirs[2] as string)));
     return results;
   } finally {
     agent.destroy();

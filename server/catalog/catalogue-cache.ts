@@ -35,7 +35,7 @@ export interface CatalogueSnapshot extends Catalogue {
    * Values derived from this snapshot (a page's version, say), kept with it so that they are computed once per
    * snapshot: a new snapshot starts empty. Keys are the caller's.
    */
-  readonly memo: Map<string, string>;
+  readonly memo: Map<string, unknown>;
 }
 
 /** Options of {@link CatalogueCache}. */
