@@ -46,8 +46,12 @@ export interface CatalogueCacheOptions {
   readonly maxChanges?: number;
 }
 
-/** The default of {@link CatalogueCacheOptions.maxRecords}: ten 10,000-offer catalogues (three records an offer). */
-export const DEFAULT_CATALOGUE_CACHE_RECORDS = 300_000;
+/**
+ * The default of {@link CatalogueCacheOptions.maxRecords}: three 10,000-offer catalogues (three records an offer).
+ * A record kept takes about 1.2 kB of heap (measured on the bench's generated catalogue: 37 MB for 30,000), so
+ * this is about 120 MB at most.
+ */
+export const DEFAULT_CATALOGUE_CACHE_RECORDS = 100_000;
 const DEFAULT_MAX_CHANGES = 2000;
 
 /** The state kept for one enterprise. Changed in place only by its one running update. */
