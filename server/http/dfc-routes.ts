@@ -121,7 +121,6 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     await sendBody(req, res, { bytes: rendered.bytes, contentType: `${rendered.contentType}; charset=utf-8`, etag: rendered.etag, forms: rendered.forms });
   };
 
-  /** The whole catalogue, paged by product. */
   /**
    * The records of one page of the whole catalogue, paged by product: each product after the product groups it is
    * a variant of (once a page), with its catalog items, their offers and its planned transformations.
