@@ -58,14 +58,39 @@ export class FragmentCache {
 
   /** The fragment of a record at a version, in a profile; rendered and kept when it is not yet. */
   public fragment(record: DfcRecord, version: string | undefined, profile: DfcProfile): Fragment {
-    if (version === undefined) return fragmentOf(record, profile);
-    const key = `${profile}|${version}|${record.id}`;
-    let fragment = this.entries.get(key);
-    if (fragment === undefined) {
-      fragment = fragmentOf(record, profile);
-      this.entries.set(key, fragment);
+    return this.fragments([record], () => version, profile)[0] as Fragment;
+  }
+
+  /**
+   * The fragments of records, in order: those kept, and the others rendered together (one `encodeJsonLd` call,
+   * which writes each node independently of the others) and kept when they have a version.
+   *
+   * @param records - the records
+   * @param versionOf - their versions (a record without one is rendered, not kept)
+   * @param profile - the profile of the page
+   */
+  public fragments(records: readonly DfcRecord[], versionOf: VersionOf, profile: DfcProfile): Fragment[] {
+    const found: (Fragment | undefined)[] = [];
+    const keys: (string | undefined)[] = [];
+    const missing: number[] = [];
+    for (const record of records) {
+      const version = versionOf(record);
+      const key = version === undefined ? undefined : `${profile}|${version}|${record.id}`;
+      const fragment = key === undefined ? undefined : this.entries.get(key);
+      if (fragment === undefined) missing.push(found.length);
+      found.push(fragment);
+      keys.push(key);
     }
-    return fragment;
+    if (missing.length > 0) {
+      const made = fragmentsOf(missing.map((i) => records[i] as DfcRecord), profile);
+      missing.forEach((index, n) => {
+        const fragment = made[n] as Fragment;
+        found[index] = fragment;
+        const key = keys[index];
+        if (key !== undefined) this.entries.set(key, fragment);
+      });
+    }
+    return found as Fragment[];
   }
 
   /** The bytes the kept fragments take now. */
@@ -87,10 +112,15 @@ const ANY_CONTAINER = 'urn:maillon:container';
  * it is the same text by construction (DFC 2.0 nodes compacted with the container context, as in a page).
  */
 export function fragmentOf(record: DfcRecord, profile: DfcProfile): Fragment {
-  const document = encodeJsonLd([record], { profile, containerId: ANY_CONTAINER });
-  // DFC 2.0 collections start with their `ldp:Container`: the record's node is the one after it.
-  const node = document['@graph'][profile === 'dfc-v2' ? 1 : 0] as Record<string, unknown>;
-  return { text: JSON.stringify(node), id: String(node['@id']) };
+  return fragmentsOf([record], profile)[0] as Fragment;
+}
+
+/** {@link fragmentOf} of several records, in one `encodeJsonLd` call. */
+export function fragmentsOf(records: readonly DfcRecord[], profile: DfcProfile): Fragment[] {
+  const graph = encodeJsonLd(records, { profile, containerId: ANY_CONTAINER })['@graph'] as Record<string, unknown>[];
+  // DFC 2.0 collections start with their `ldp:Container`: the records' nodes are the ones after it.
+  const nodes = profile === 'dfc-v2' ? graph.slice(1) : graph;
+  return nodes.map((node) => ({ text: JSON.stringify(node), id: String(node['@id']) }));
 }
 
 /**
@@ -156,14 +186,13 @@ export function renderPage(
   const ids: string[] = [];
   const itemIds: string[] = [];
   const v2 = profile === 'dfc-v2';
-  for (const record of records) {
-    const fragment = fragments.fragment(record, versionOf(record), profile);
+  fragments.fragments(records, versionOf, profile).forEach((fragment, i) => {
     parts.push(fragment.text);
     if (v2) {
       ids.push(fragment.id);
-      if (record.kind === 'CatalogItem') itemIds.push(fragment.id);
+      if (records[i]?.kind === 'CatalogItem') itemIds.push(fragment.id);
     }
-  }
+  });
   // The document's frame as encodeJsonLd makes it for these options (its context, and for DFC 2.0 its container).
   const frame = encodeJsonLd([], { profile, containerId: options.containerId });
   const head: string[] = [];
