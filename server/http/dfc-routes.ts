@@ -21,7 +21,7 @@ import { recordVersion, type EnterpriseRow } from '../store/store.js';
 import { allowOnly, textBody } from './methods.js';
 import { negotiate, type Representation } from './negotiate.js';
 import { FragmentCache, pageVersion, recordsVersion, renderPage } from './page-render.js';
-import { etagList, ifMatchMatchesVersion, render, sendBody, type PageView, type RenderCache, type Rendered } from './render.js';
+import { answeredNotModifiedUnrendered, etagList, ifMatchMatchesVersion, render, sendBody, versionEtag, type PageView, type RenderCache, type Rendered } from './render.js';
 
 /** Options of {@link dfcRoutes}. */
 export interface DfcRoutesArgs {
@@ -108,6 +108,12 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   };
 
   const respond = async (req: Request, res: Response, rendered: Rendered, row: EnterpriseRow, view?: PageView): Promise<void> => {
+    representationHeaders(res, row, view);
+    await sendBody(req, res, { bytes: rendered.bytes, contentType: `${rendered.contentType}; charset=utf-8`, etag: rendered.etag, forms: rendered.forms });
+  };
+
+  /** The headers of a representation besides its body's: validators, caching, variance, paging links; status 200. */
+  const representationHeaders = (res: Response, row: EnterpriseRow, view?: PageView): void => {
     res.setHeader('Last-Modified', new Date(row.updatedAt).toUTCString());
     res.setHeader('Vary', 'Accept, Authorization, X-Api-Token');
     res.setHeader('Cache-Control', row.private ? 'private, no-cache' : 'no-cache');
@@ -118,7 +124,6 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     if (view?.last !== undefined) links.push(`<${view.last}>; rel="last"`);
     if (links.length > 0) res.setHeader('Link', links.join(', '));
     res.status(200);
-    await sendBody(req, res, { bytes: rendered.bytes, contentType: `${rendered.contentType}; charset=utf-8`, etag: rendered.etag, forms: rendered.forms });
   };
 
   /**
@@ -173,6 +178,10 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const cacheKey = `page|${row.eid}|${representation.contentType}|${representation.format}|${representation.profile}|${version}`;
     let rendered = cache.get(cacheKey);
     if (rendered === undefined) {
+      // A client holding this version (a peer syncing again after this node restarted, or a page evicted) is
+      // answered 304 from the version alone, without rendering the page.
+      representationHeaders(res, row, view);
+      if (answeredNotModifiedUnrendered(req, res, versionEtag(version, representation), `${representation.contentType}; charset=utf-8`)) return;
       rendered = { ...renderPage(records, catalogue.versionOf, representation, { containerId, version, ...(view !== undefined ? { view } : {}) }, fragments),
         ...(view !== undefined ? { view } : {}) };
       cache.set(cacheKey, rendered);

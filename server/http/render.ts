@@ -251,6 +251,30 @@ export function answeredNotModified(req: Request, res: Response, etag: string): 
   return true;
 }
 
+/**
+ * {@link answeredNotModified} before a body is made, from its ETag alone (a version ETag): answers 304, with the
+ * headers {@link sendBody} would set, when `If-None-Match` names the variant the request would get of a body
+ * large enough to be compressed. That is the only variant it can name without the body being known: a client
+ * holding a coded variant was sent this version's body coded, so it is large enough and would be coded again
+ * the same way; one holding the identity variant while asking for a coding is not answered here (a small body
+ * would be sent as it is, a larger one coded: only the body tells), and the caller renders and calls
+ * {@link sendBody}, which decides.
+ *
+ * @param req - the request
+ * @param res - the response (its other headers set)
+ * @param etag - the representation's strong ETag, known without rendering
+ * @param contentType - the `Content-Type` the body would have
+ * @returns whether the request was answered
+ */
+export function answeredNotModifiedUnrendered(req: Request, res: Response, etag: string, contentType: string): boolean {
+  if (req.get('if-none-match') === undefined) return false;
+  const coding = codingFor(req, Number.MAX_SAFE_INTEGER, contentType);
+  if (!ifNoneMatchMatches(req.get('if-none-match'), variantEtag(etag, coding))) return false;
+  markEncoded(res);
+  if (compressionOn(req) && compressible(contentType)) addVary(res, 'Accept-Encoding');
+  return answeredNotModified(req, res, variantEtag(etag, coding));
+}
+
 /** A body to send with {@link sendBody}. */
 export interface Body {
   /** The body as it is. */

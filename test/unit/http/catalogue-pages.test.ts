@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { negotiate } from '../../../server/http/negotiate.js';
-import { render, type PageView } from '../../../server/http/render.js';
+import { render, RenderCache, type PageView } from '../../../server/http/render.js';
 import { bearer, farmRecords, startInProcess, type FarmProduct, type InProcessNode } from '../../helpers/in-process.js';
 
 const SIZE = 3;
@@ -100,5 +100,42 @@ describe('http: catalogue pages while the catalogue changes', function () {
       if (page === 1) expect(response.headers.get('etag')).to.equal(tags[0]);
       else expect(response.headers.get('etag')).to.not.equal(tags[page - 1]);
     }
+  });
+});
+
+describe('http: a catalogue page not cached, asked with the ETag the client holds', function () {
+  let node: InProcessNode;
+  const path = '/api/dfc/enterprises/ferme/catalog_items?page=2';
+
+  before(async () => {
+    // A render cache that keeps nothing: every page asked is a page not cached (a restart, or one evicted).
+    node = await startInProcess({ pageSize: SIZE, deps: (deps) => ({ ...deps, renderCache: new RenderCache({ maxBytes: 1 }) }) });
+    await node.seed('ferme', { records: farmRecords('ferme', { products: PRODUCTS }) });
+  });
+  after(async () => node.close());
+
+  it('answers 304 from the page version, with the headers of the 200, for the identity and the coded variant', async () => {
+    for (const coding of [undefined, 'br', 'gzip']) {
+      const headers: Record<string, string> = coding === undefined ? {} : { 'accept-encoding': coding };
+      const full = await node.request('GET', path, { headers });
+      expect(full.status).to.equal(200);
+      const etag = full.headers.get('etag') as string;
+      if (coding !== undefined) expect(etag).to.match(new RegExp(`-${coding}"$`, 'u'));
+      const again = await node.request('GET', path, { headers: { ...headers, 'if-none-match': etag } });
+      expect(again.status, String(coding)).to.equal(304);
+      expect(again.text).to.equal('');
+      expect(again.headers.get('etag')).to.equal(etag);
+      for (const name of ['vary', 'link', 'cache-control', 'last-modified']) expect(again.headers.get(name), name).to.equal(full.headers.get(name));
+    }
+  });
+
+  it('answers 200 to a client holding the identity variant that now asks for a coding, and 200 to a stale tag', async () => {
+    const identity = await node.request('GET', path);
+    const coded = await node.request('GET', path, { headers: { 'accept-encoding': 'br', 'if-none-match': identity.headers.get('etag') as string } });
+    expect(coded.status).to.equal(200);
+    expect(coded.headers.get('content-encoding')).to.equal('br');
+    const stale = await node.request('GET', path, { headers: { 'if-none-match': '"not-this-one"' } });
+    expect(stale.status).to.equal(200);
+    expect(stale.text).to.equal(identity.text);
   });
 });
