@@ -13,16 +13,18 @@
  *    every catalog item once, and the changed item with its new stock.
  * 2. The whole 5,000-item catalogue under load beside a plain server. A second node holds
  *    {@link LOAD_OFFERS} offers; `GET catalog_items?page_size=5000` with autocannon, {@link CONNECTIONS}
- *    connections, p50 of the response times; beside it, in the same run, a plain `node:http` server ({@link ./plain-server.ts}, its own process) sending the
- *    same bytes from memory with the same `Content-Type`, `ETag`, `Content-Length` (and `Content-Encoding`).
+ *    connections, p50 of the response times; beside it, in the same run, a plain `node:http` server
+ *    ({@link ./plain-server.ts}, its own process) sending the same bytes from memory with the same
+ *    `Content-Type`, `ETag`, `Content-Length` (and `Content-Encoding`).
  *    Once uncompressed, once with `Accept-Encoding: br, gzip` (both then send the brotli bytes the node made).
  *    Each server is warmed up ({@link WARMUP_S} s), then both are measured in {@link ROUNDS_SIDE_BY_SIDE}
- *    alternating runs ({@link DURATION_S} s each in all), so that the machine's load weighs on both alike; each
+ *    alternating runs ({@link DURATION_S} s for each server in all), so that the machine's load weighs on both alike; each
  *    side's response times are pooled. The ratio of the p50s is the target (≤ 1.3×): the load generator reading
  *    the bytes bounds both.
  *
- * `BENCH_RENDER_ONLY=pull` (or `plain`) runs part 1 (or 2) alone. `BENCH_RENDER_PROFILE=DIR` runs the nodes under `node --cpu-prof`; `BENCH_HTTP_DURATION=SECONDS` changes the
- * measured duration of part 2. Every socket is on 127.0.0.1; the temporary directories are removed at the end.
+ * `BENCH_RENDER_ONLY=pull` (or `plain`) runs part 1 (or 2) alone. `BENCH_RENDER_PROFILE=DIR` runs the nodes
+ * under `node --cpu-prof`; `BENCH_HTTP_DURATION=SECONDS` changes the measured duration of part 2. Every socket
+ * is on 127.0.0.1; the temporary directories are removed at the end.
  *
  * @packageDocumentation
  */
