@@ -14,7 +14,7 @@
  *    admin token, 10 different items), then B syncs A again (incremental: `…/feed?after=cursor`). Bytes and
  *    time are the sync summary's (`bytes`: response bodies of the pages; `ms`: the whole sync in B). Two full
  *    pulls of the same catalogue, each right after 10 more changes (the state every incremental sync runs
- *    in; a change also invalidates A's rendered pages): B's own re-pull, its cursor cleared through
+ *    in; a change re-renders the pages of A that hold a changed item): B's own re-pull, its cursor cleared through
  *    `store.feed.setPeerFeed(id, { cursor: null })` (it holds every record, pages that did not change answer
  *    304), and C's first sync of A (fresh database). The targets are checked against the cheaper of the two.
  *    Sanity: every incremental sync updates between 10 and 20 resources (the item, and its offer when the
@@ -310,9 +310,9 @@ export async function run(): Promise<BenchResult[]> {
         `${summary.updated} updated; B's index holds the ${CHANGES} new values`);
     }
 
-    // The full pulls are taken in the same state as the incremental syncs: right after 10 changes. A change
-    // bumps the enterprise's version, which is part of A's render-cache key: every page of the catalogue is
-    // rendered anew by the first full pull after a change (as it would be in production).
+    // The full pulls are taken in the same state as the incremental syncs: right after 10 changes. A page of A
+    // is cached under the versions of the records on it: the pages that hold a changed item are rendered anew by
+    // the first full pull after the changes (as they would be in production), the others are served as cached.
     // B's own full re-pull: 10 more PUTs, then B's cursor cleared, so B takes a full snapshot (conditional:
     // pages that did not change answer 304) and merges the changes from it.
     const lastItems = await changeTen();

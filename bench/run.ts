@@ -19,6 +19,7 @@ const BENCHMARKS: readonly { readonly name: string; readonly load: () => Promise
   { name: 'federation', load: () => import('./federation.js') },
   { name: 'national', load: () => import('./national.js') },
   { name: 'compression', load: () => import('./compression.js') },
+  { name: 'render', load: () => import('./render.js') },
   { name: 'search', load: () => import('./search.js') },
   { name: 'feed', load: () => import('./feed.js') },
   { name: 'orders', load: () => import('./orders.js') },

@@ -41,6 +41,46 @@ export interface VersionedRecord {
 
 /** The kinds a catalogue is made of. */
 export const CATALOGUE_KINDS = ['SuppliedProduct', 'CatalogItem', 'Offer'] as const;
+/** The kinds a catalogue is read from: its own, and the planned transformations (kind `Resource`). */
+export const CATALOGUE_KINDS_AND_PLANS: readonly RecordKind[] = [...CATALOGUE_KINDS, 'Resource'];
+
+/**
+ * An enterprise's catalogue from its records: products that are not groups, in the order given (`@id` order, as
+ * the store lists them), each with its catalog items, their offers and its planned transformations; product
+ * groups apart. Shared by the read of the whole catalogue and the catalogue kept up to date in memory
+ * (`catalogue-cache.ts`), so both give the same pages.
+ *
+ * @param enterprise - the enterprise's row
+ * @param records - every record of {@link CATALOGUE_KINDS_AND_PLANS}, ordered by `@id`
+ */
+export function assembleCatalogue(enterprise: EnterpriseRow, records: Iterable<DfcRecord>): Catalogue {
+  const products: SuppliedProductRecord[] = [];
+  const groups = new Map<string, SuppliedProductRecord>();
+  const items = new Map<string, CatalogItemRecord>();
+  const offers = new Map<string, OfferRecord>();
+  const plans = new Map<string, DfcRecord[]>();
+  for (const record of records) {
+    if (record.kind === 'Resource') {
+      const product = planOf(record.id)?.product;
+      if (product !== undefined) plans.set(product, [...(plans.get(product) ?? []), record]);
+    } else if (record.kind === 'SuppliedProduct') {
+      if (record.variants.length > 0) groups.set(record.id, record);
+      else products.push(record);
+    } else if (record.kind === 'CatalogItem') items.set(record.id, record);
+    else if (record.kind === 'Offer') offers.set(record.id, record);
+  }
+  const entries = products.map((product) => {
+    const productItems = product.catalogItems.map((id) => items.get(id)).filter((i): i is CatalogItemRecord => i !== undefined);
+    return {
+      product,
+      items: productItems,
+      offers: productItems.flatMap((i) => i.offers.map((id) => offers.get(id)).filter((o): o is OfferRecord => o !== undefined)),
+      plans: plans.get(product.id) ?? [],
+    };
+  });
+  return { enterprise, entries, groups };
+}
+
 /** What one resource of each collection is called in messages ("no customer category …", not "categorie"). */
 const ONE_OF: Readonly<Record<Collection, string>> = {
   supplied_products: 'supplied product',
@@ -131,32 +171,8 @@ export class CatalogReads {
   /** An enterprise's whole catalogue. */
   public async catalogue(eid: string): Promise<Catalogue> {
     const enterprise = await this.enterpriseRow(eid);
-    const resources = await this.store.listResources(eid, [...CATALOGUE_KINDS, 'Resource']);
-    const products: SuppliedProductRecord[] = [];
-    const groups = new Map<string, SuppliedProductRecord>();
-    const items = new Map<string, CatalogItemRecord>();
-    const offers = new Map<string, OfferRecord>();
-    const plans = new Map<string, DfcRecord[]>();
-    for (const { record } of resources) {
-      if (record.kind === 'Resource') {
-        const product = planOf(record.id)?.product;
-        if (product !== undefined) plans.set(product, [...(plans.get(product) ?? []), record]);
-      } else if (record.kind === 'SuppliedProduct') {
-        if (record.variants.length > 0) groups.set(record.id, record);
-        else products.push(record);
-      } else if (record.kind === 'CatalogItem') items.set(record.id, record);
-      else if (record.kind === 'Offer') offers.set(record.id, record);
-    }
-    const entries = products.map((product) => {
-      const productItems = product.catalogItems.map((id) => items.get(id)).filter((i): i is CatalogItemRecord => i !== undefined);
-      return {
-        product,
-        items: productItems,
-        offers: productItems.flatMap((i) => i.offers.map((id) => offers.get(id)).filter((o): o is OfferRecord => o !== undefined)),
-        plans: plans.get(product.id) ?? [],
-      };
-    });
-    return { enterprise, entries, groups };
+    const resources = await this.store.listResources(eid, CATALOGUE_KINDS_AND_PLANS);
+    return assembleCatalogue(enterprise, resources.map((r) => r.record));
   }
 
   /** An enterprise's sale sessions, customer categories and catalogues, ordered by `@id`. */

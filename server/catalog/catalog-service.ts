@@ -18,6 +18,7 @@ import { NotFoundHttpError } from '../errors/http-error.js';
 import type { EnterpriseRow, NodeStore, RemovedEnterprise } from '../store/store.js';
 import { NodeUrls, type Collection } from '../urls/node-urls.js';
 import { CatalogReads, type Catalogue, type VersionedRecord } from './catalog-reads.js';
+import { CatalogueCache, type CatalogueSnapshot } from './catalogue-cache.js';
 import { Committer, type WriteBody, type WriteCondition } from './committer.js';
 import { EnterpriseWrites, type ImportChanges, type ImportOptions, type ImportSummary } from './enterprise-writes.js';
 import { Identities } from './identities.js';
@@ -25,6 +26,7 @@ import { ProductWrites } from './product-writes.js';
 import { StockWrites } from './stock-writes.js';
 
 export type { Catalogue, CatalogueEntry, VersionedRecord } from './catalog-reads.js';
+export type { CatalogueSnapshot } from './catalogue-cache.js';
 export { profileVersionOf } from './catalog-reads.js';
 export { IF_MATCH_FAILED, type WriteBody, type WriteCondition } from './committer.js';
 export type { ImportChanges, ImportCounts, ImportOptions, ImportSummary } from './enterprise-writes.js';
@@ -35,6 +37,8 @@ export interface CatalogServiceArgs {
   readonly decoder: Decoder;
   /** Called after every committed write (wakes the webhook deliveries; never awaited). */
   readonly onChange?: () => void;
+  /** The most catalogue records kept in memory for {@link CatalogService.currentCatalogue} (see `catalogue-cache.ts`). */
+  readonly cachedRecords?: number;
 }
 
 /** Reads and writes the node's catalogues. */
@@ -45,10 +49,12 @@ export class CatalogService {
   private readonly enterprises: EnterpriseWrites;
   private readonly products: ProductWrites;
   private readonly stock: StockWrites;
+  private readonly kept: CatalogueCache;
 
   public constructor(args: CatalogServiceArgs) {
     this.urls = new NodeUrls(args.store.baseUrl);
     this.reads = new CatalogReads(args.store, this.urls);
+    this.kept = new CatalogueCache(args.store, args.cachedRecords !== undefined ? { maxRecords: args.cachedRecords } : {});
     this.committer = new Committer(args.store, args.decoder, args.onChange ?? (() => undefined));
     // A record the committer decoded (and validated) stays known valid once renamed: it is not validated twice.
     const identities = new Identities(args.store, this.urls, (source, renamed) => this.committer.carryValidity(source, renamed));
@@ -90,6 +96,16 @@ export class CatalogService {
   /** An enterprise's whole catalogue. */
   public catalogue(eid: string): Promise<Catalogue> {
     return this.reads.catalogue(eid);
+  }
+
+  /**
+   * An enterprise's whole catalogue as {@link catalogue} reads it, with each record's version, kept in memory and
+   * brought up to date from the change feed: at least as recent as the row given (see `catalogue-cache.ts`).
+   *
+   * @param row - the enterprise's row as the request read it
+   */
+  public currentCatalogue(row: EnterpriseRow): Promise<CatalogueSnapshot> {
+    return this.kept.catalogue(row);
   }
 
   /** An enterprise's sale sessions, customer categories and catalogues, ordered by `@id`. */

@@ -11,7 +11,7 @@ import type { DfcRecord } from '../../ontology/records.js';
 import { principalOf, requireAdmin, requireScope, requireVisible } from '../auth/middleware.js';
 import { allows, type Scope } from '../auth/tokens.js';
 import { unknownEnterprise, unknownProfileResource } from '../catalog/catalog-reads.js';
-import { IF_MATCH_FAILED, profileVersionOf, type CatalogService, type Catalogue, type WriteBody, type WriteCondition } from '../catalog/catalog-service.js';
+import { IF_MATCH_FAILED, profileVersionOf, type CatalogService, type Catalogue, type CatalogueEntry, type WriteBody, type WriteCondition } from '../catalog/catalog-service.js';
 import type { Collection } from '../urls/node-urls.js';
 import { BadRequestHttpError, NotFoundHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import type { DecodeResult } from '../codec/decode.js';
@@ -20,7 +20,8 @@ import type { Problem } from '../errors/problem.js';
 import { recordVersion, type EnterpriseRow } from '../store/store.js';
 import { allowOnly, textBody } from './methods.js';
 import { negotiate, type Representation } from './negotiate.js';
-import { etagList, ifMatchMatchesVersion, render, sendBody, type PageView, type RenderCache, type Rendered } from './render.js';
+import { FragmentCache, pageVersion, recordsVersion, renderPage } from './page-render.js';
+import { answeredNotModifiedUnrendered, etagList, ifMatchMatchesVersion, render, sendBody, versionEtag, type PageView, type RenderCache, type Rendered } from './render.js';
 
 /** Options of {@link dfcRoutes}. */
 export interface DfcRoutesArgs {
@@ -30,9 +31,20 @@ export interface DfcRoutesArgs {
   readonly pageSize: number;
   /** Largest page size a client may ask for. */
   readonly maxPageSize: number;
+  /** The rendered nodes of catalogue pages (default: a cache of its own, of the default budget). */
+  readonly fragments?: FragmentCache;
 }
 
 const READ_METHODS = 'GET, HEAD, OPTIONS';
+
+/** The records of a catalogue page and their hash, kept with the catalogue snapshot they were taken from. */
+interface PageMemo {
+  readonly records: readonly DfcRecord[];
+  readonly hash: string;
+}
+
+/** The most pages (page and size) whose records a snapshot keeps. */
+const MAX_PAGE_MEMOS = 256;
 
 function requestUrl(catalog: CatalogService, req: Request): string {
   return `${catalog.urls.base}${req.originalUrl.split('?')[0] ?? ''}`;
@@ -41,6 +53,7 @@ function requestUrl(catalog: CatalogService, req: Request): string {
 /** Builds the router. */
 export function dfcRoutes(args: DfcRoutesArgs): Router {
   const { catalog, cache } = args;
+  const fragments = args.fragments ?? new FragmentCache();
   const router = Router();
 
   /** Checks read access to an enterprise: public unless private, and then unknown to whoever may not see it. */
@@ -74,35 +87,33 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   };
 
   /**
-   * Answers a GET with a rendered representation, honouring If-None-Match, from the cache when the
-   * enterprise has not changed.
+   * Answers a GET of one resource (or an enterprise's profile) with a rendered representation, honouring
+   * If-None-Match, from the cache when the enterprise has not changed. Catalogue pages go through
+   * {@link sendPage}.
    */
   const send = async (
     req: Request, res: Response, row: EnterpriseRow, key: string,
-    produce: (representation: Representation) => Promise<{ records: readonly DfcRecord[]; view?: PageView; version?: string }>,
-    collection = false,
+    produce: (representation: Representation) => Promise<{ records: readonly DfcRecord[]; version?: string }>,
   ): Promise<void> => {
     const representation = negotiate(req.get('accept'));
-    // The body names the request URL (container id, paging links): the path is part of the key, and for a
-    // collection the query as written too (its paging view's `@id` is the URL as requested).
-    const cacheKey = `${row.eid}@${row.version}|${collection ? req.originalUrl : req.path}|${key}|${representation.contentType}|${representation.format}`;
+    // The body names the request URL: the path is part of the key.
+    const cacheKey = `${row.eid}@${row.version}|${req.path}|${key}|${representation.contentType}|${representation.format}`;
     let rendered = cache.get(cacheKey);
     if (rendered === undefined) {
-      const { records, view, version } = await produce(representation);
-      rendered = {
-        ...render(records, representation, {
-          ...(collection ? { containerId: requestUrl(catalog, req) } : { container: false }),
-          ...(view !== undefined ? { view } : {}),
-          ...(version !== undefined ? { version } : {}),
-        }),
-        ...(view !== undefined ? { view } : {}),
-      };
+      const { records, version } = await produce(representation);
+      rendered = render(records, representation, { container: false, ...(version !== undefined ? { version } : {}) });
       cache.set(cacheKey, rendered);
     }
-    await respond(req, res, rendered, row, rendered.view);
+    await respond(req, res, rendered, row);
   };
 
   const respond = async (req: Request, res: Response, rendered: Rendered, row: EnterpriseRow, view?: PageView): Promise<void> => {
+    representationHeaders(res, row, view);
+    await sendBody(req, res, { bytes: rendered.bytes, contentType: `${rendered.contentType}; charset=utf-8`, etag: rendered.etag, forms: rendered.forms });
+  };
+
+  /** The headers of a representation besides its body's: validators, caching, variance, paging links; status 200. */
+  const representationHeaders = (res: Response, row: EnterpriseRow, view?: PageView): void => {
     res.setHeader('Last-Modified', new Date(row.updatedAt).toUTCString());
     res.setHeader('Vary', 'Accept, Authorization, X-Api-Token');
     res.setHeader('Cache-Control', row.private ? 'private, no-cache' : 'no-cache');
@@ -113,17 +124,18 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     if (view?.last !== undefined) links.push(`<${view.last}>; rel="last"`);
     if (links.length > 0) res.setHeader('Link', links.join(', '));
     res.status(200);
-    await sendBody(req, res, { bytes: rendered.bytes, contentType: `${rendered.contentType}; charset=utf-8`, etag: rendered.etag, forms: rendered.forms });
   };
 
-  /** The whole catalogue, paged by product. */
-  const cataloguePage = (req: Request, catalogue: Catalogue): { records: DfcRecord[]; view?: PageView } => {
-    const { page, size } = paging(req);
-    const entries = catalogue.entries.slice((page - 1) * size, page * size);
-    if (page > 1 && entries.length === 0) throw new NotFoundHttpError(`page ${page} is past the end of the catalogue`);
+  /**
+   * The records of one page of the whole catalogue, paged by product: each product after the product groups it is
+   * a variant of (once a page), with its catalog items, their offers and its planned transformations.
+   */
+  const pageRecords = (catalogue: Catalogue, page: number, size: number): DfcRecord[] => {
     const records: DfcRecord[] = [];
     const seenGroups = new Set<string>();
-    for (const entry of entries) {
+    const end = Math.min(page * size, catalogue.entries.length);
+    for (let i = (page - 1) * size; i < end; i++) {
+      const entry = catalogue.entries[i] as CatalogueEntry;
       for (const groupId of entry.product.variantOf) {
         const group = catalogue.groups.get(groupId);
         if (group !== undefined && !seenGroups.has(groupId)) {
@@ -131,10 +143,50 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
           records.push(group);
         }
       }
-      records.push(entry.product, ...entry.items, ...entry.offers, ...entry.plans);
+      records.push(entry.product);
+      for (const list of [entry.items, entry.offers, entry.plans]) for (const record of list) records.push(record);
     }
+    return records;
+  };
+
+  /**
+   * Answers a GET of one page of an enterprise's catalogue: from the catalogue kept in memory (brought up to date
+   * from the change feed, see `catalogue-cache.ts`), the page cached under its version (a hash of the versions of
+   * the records on it, its URL and its paging view: a change elsewhere in the catalogue leaves it, and its ETag,
+   * as they were), and a page not cached assembled from the nodes kept per record version (see `page-render.ts`).
+   */
+  const sendPage = async (req: Request, res: Response, row: EnterpriseRow): Promise<void> => {
+    const representation = negotiate(req.get('accept'));
+    const { page, size } = paging(req);
+    const catalogue = await catalog.currentCatalogue(row);
+    if (page > 1 && (page - 1) * size >= catalogue.entries.length) throw new NotFoundHttpError(`page ${page} is past the end of the catalogue`);
+    // A page's records, and their hash, are the same for every request of the same snapshot: made once. The memo
+    // is emptied when full (a client asking every page size would otherwise fill it).
+    const memoKey = `page|${page}|${size}`;
+    let memo = catalogue.memo.get(memoKey) as PageMemo | undefined;
+    if (memo === undefined) {
+      const records = pageRecords(catalogue, page, size);
+      // Every record of a snapshot has its store version; one without would still get a version, from its content.
+      memo = { records, hash: recordsVersion(records, (r) => catalogue.versionOf(r) ?? recordVersion(r)) as string };
+      if (catalogue.memo.size >= MAX_PAGE_MEMOS) catalogue.memo.clear();
+      catalogue.memo.set(memoKey, memo);
+    }
+    const { records } = memo;
     const view = pageView(req, page, size, catalogue.entries.length);
-    return { records, ...(view !== undefined ? { view } : {}) };
+    const containerId = requestUrl(catalog, req);
+    const version = pageVersion(memo.hash, containerId, view);
+    const cacheKey = `page|${row.eid}|${representation.contentType}|${representation.format}|${representation.profile}|${version}`;
+    let rendered = cache.get(cacheKey);
+    if (rendered === undefined) {
+      // A client holding this version (a peer syncing again after this node restarted, or a page evicted) is
+      // answered 304 from the version alone, without rendering the page.
+      representationHeaders(res, row, view);
+      if (answeredNotModifiedUnrendered(req, res, versionEtag(version, representation), `${representation.contentType}; charset=utf-8`)) return;
+      rendered = { ...renderPage(records, catalogue.versionOf, representation, { containerId, version, ...(view !== undefined ? { view } : {}) }, fragments),
+        ...(view !== undefined ? { view } : {}) };
+      cache.set(cacheKey, rendered);
+    }
+    await respond(req, res, rendered, row, rendered.view);
   };
 
   /**
@@ -230,8 +282,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     router.get(`/enterprises/:eid/${collection}`, async (req, res) => {
       const row = await catalog.enterpriseRow(req.params['eid'] as string);
       canRead(res, row, 'ReadProducts');
-      const { page, size } = paging(req);
-      await send(req, res, row, `catalogue|${page}|${size}`, async () => cataloguePage(req, await catalog.catalogue(row.eid)), true);
+      await sendPage(req, res, row);
     });
   }
 

@@ -12,7 +12,7 @@ import { CONTAINER_CONTEXT } from '../../ontology/contexts.js';
 import type { Iri } from '../../ontology/iri.js';
 import { NS } from '../../ontology/namespaces.js';
 import type { DfcRecord } from '../../ontology/records.js';
-import { encodeJsonLd } from '../codec/encode.js';
+import { encodeJsonLd, type JsonLdDocument } from '../codec/encode.js';
 import { serialize } from '../codec/serialize.js';
 import { codingFor, compress, compressible, compressionOn, addVary, EncodedForms, markEncoded, variantEtag, variantEtags } from './compress.js';
 import { negotiate, type Representation } from './negotiate.js';
@@ -103,6 +103,23 @@ export function viewRecord(view: PageView): DfcRecord {
 }
 
 /**
+ * The paging view as a JSON-LD node, last in the `@graph` of a page. It uses the `hydra:` prefix, which no DFC
+ * context declares: a page's context has the container context beside the DFC one ({@link pagedContext}).
+ */
+export function jsonLdView(view: PageView): Record<string, unknown> {
+  const node: Record<string, unknown> = { '@id': view.self, '@type': 'hydra:PartialCollectionView', 'hydra:first': view.first };
+  if (view.next !== undefined) node['hydra:next'] = view.next;
+  if (view.previous !== undefined) node['hydra:previous'] = view.previous;
+  if (view.last !== undefined) node['hydra:last'] = view.last;
+  return node;
+}
+
+/** The `@context` of a paged JSON-LD body: the document's, with the container context (`hydra:`) beside it if it has not. */
+export function pagedContext(context: JsonLdDocument['@context']): JsonLdDocument['@context'] {
+  return Array.isArray(context) ? context : [context as string, CONTAINER_CONTEXT];
+}
+
+/**
  * Renders records in the representation asked for.
  *
  * @param records - what to write
@@ -120,13 +137,7 @@ export function render(records: readonly DfcRecord[], representation: Representa
     if (options.view === undefined) {
       body = JSON.stringify(document);
     } else {
-      // The paging view needs the hydra: prefix, which no DFC context declares: add it beside the DFC context.
-      const view: Record<string, unknown> = { '@id': options.view.self, '@type': 'hydra:PartialCollectionView', 'hydra:first': options.view.first };
-      if (options.view.next !== undefined) view['hydra:next'] = options.view.next;
-      if (options.view.previous !== undefined) view['hydra:previous'] = options.view.previous;
-      if (options.view.last !== undefined) view['hydra:last'] = options.view.last;
-      const context = Array.isArray(document['@context']) ? document['@context'] : [document['@context'], CONTAINER_CONTEXT];
-      body = JSON.stringify({ '@context': context, '@graph': [...document['@graph'], view] });
+      body = JSON.stringify({ '@context': pagedContext(document['@context']), '@graph': [...document['@graph'], jsonLdView(options.view)] });
     }
   } else {
     body = serialize(options.view === undefined ? records : [...records, viewRecord(options.view)], representation.format, {
@@ -238,6 +249,30 @@ export function answeredNotModified(req: Request, res: Response, etag: string): 
   if (!ifNoneMatchMatches(req.get('if-none-match'), etag)) return false;
   res.status(304).end();
   return true;
+}
+
+/**
+ * {@link answeredNotModified} before a body is made, from its ETag alone (a version ETag): answers 304, with the
+ * headers {@link sendBody} would set, when `If-None-Match` names the variant the request would get of a body
+ * large enough to be compressed. That is the only variant it can name without the body being known: a client
+ * holding a coded variant was sent this version's body coded, so it is large enough and would be coded again
+ * the same way; one holding the identity variant while asking for a coding is not answered here (a small body
+ * would be sent as it is, a larger one coded: only the body tells), and the caller renders and calls
+ * {@link sendBody}, which decides.
+ *
+ * @param req - the request
+ * @param res - the response (its other headers set)
+ * @param etag - the representation's strong ETag, known without rendering
+ * @param contentType - the `Content-Type` the body would have
+ * @returns whether the request was answered
+ */
+export function answeredNotModifiedUnrendered(req: Request, res: Response, etag: string, contentType: string): boolean {
+  if (req.get('if-none-match') === undefined) return false;
+  const coding = codingFor(req, Number.MAX_SAFE_INTEGER, contentType);
+  if (!ifNoneMatchMatches(req.get('if-none-match'), variantEtag(etag, coding))) return false;
+  markEncoded(res);
+  if (compressionOn(req) && compressible(contentType)) addVary(res, 'Accept-Encoding');
+  return answeredNotModified(req, res, variantEtag(etag, coding));
 }
 
 /** A body to send with {@link sendBody}. */
