@@ -604,6 +604,9 @@ export const MIGRATIONS: readonly Migration[] = [
       -- Covering for what a circle holds by type and stock, counted or in name order: no row is read but a page's.
       CREATE INDEX federated_listed_by_cell ON federated_entries (cell, product_type, in_stock, latitude, longitude, name_key, item_iri)
         WHERE winner = 1 AND withdrawn = 0;
+      -- The rows still without a search text (from before folded search): none but in an old database, found at
+      -- start without reading a million rows.
+      CREATE INDEX federated_unsearched ON federated_entries (peer_id) WHERE search IS NULL;
       -- The regional supply (the summary's groups: type, enterprise, source, postcode) of each source, kept: a
       -- summary of a million offers reads these groups, not the million rows. A source whose rows change is marked
       -- (by the triggers below, whatever wrote the rows) and its groups are computed again from its rows before the
