@@ -500,9 +500,8 @@ function readQuantity(r: NodeReader, field: string, predicates: readonly string[
     r.number(field, predicates, `${shortName(predicates[0] as string)}`);
     return undefined;
   }
-  const inner = (predicate: string): Term | undefined => node.properties.get(predicate)?.[0];
-  const valueTerm = inner(DFC_B.value);
-  const unit = inner(DFC_B.hasUnit);
+  const valueTerm = firstValue(node, DFC_B.value);
+  const unit = firstValue(node, DFC_B.hasUnit);
   const value = valueTerm === undefined ? undefined : toNumber(valueTerm);
   if (valueTerm === undefined || value === undefined) {
     r.reportPath(field, `${shortName(predicates[0] as string)}/dfc-b:value`, valueTerm === undefined ? 'missing-property' : 'not-a-number',
@@ -514,6 +513,11 @@ function readQuantity(r: NodeReader, field: string, predicates: readonly string[
     return undefined;
   }
   return { value, unit: unit.id as Iri };
+}
+
+/** The first value of a property of an inline node (a price's value, a pack size's unit). */
+function firstValue(node: GraphNode, predicate: string): Term | undefined {
+  return node.properties.get(predicate)?.[0];
 }
 
 function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
@@ -532,22 +536,21 @@ function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
     r.reportPath('price', 'dfc-b:hasPrice', 'dangling-link', `price <${term.id}> is not in the document`);
     return undefined;
   }
-  const inner = (predicate: string): Term | undefined => node.properties.get(predicate)?.[0];
-  const valueTerm = inner(DFC_B.value);
+  const valueTerm = firstValue(node, DFC_B.value);
   const value = valueTerm === undefined ? undefined : toNumber(valueTerm);
   if (value === undefined) {
     r.reportPath('price', 'dfc-b:hasPrice/dfc-b:value', valueTerm === undefined ? 'missing-property' : 'not-a-number',
       valueTerm === undefined ? 'price has no value (dfc-b:value)' : `price is not a number: ${describe(valueTerm)}`);
     return undefined;
   }
-  const currencyTerm = inner(DFC_B.hasUnit);
+  const currencyTerm = firstValue(node, DFC_B.hasUnit);
   const currency = currencyTerm === undefined ? undefined : currencyOf(currencyTerm);
   if (currency === undefined) {
     r.reportPath('price', 'dfc-b:hasPrice/dfc-b:hasUnit', currencyTerm === undefined ? 'missing-property' : 'invalid-value',
       currencyTerm === undefined ? 'price has no currency (dfc-b:hasUnit)' : `price currency is neither an IRI nor an ISO 4217 code: ${describe(currencyTerm)}`);
     return undefined;
   }
-  const vatTerm = inner(DFC_B.VATrate);
+  const vatTerm = firstValue(node, DFC_B.VATrate);
   const vatRate = vatTerm === undefined ? undefined : toNumber(vatTerm);
   if (vatTerm !== undefined && vatRate === undefined) {
     r.reportPath('price', 'dfc-b:hasPrice/dfc-b:VATrate', 'not-a-number', `VAT rate is not a number: ${describe(vatTerm)}`);
@@ -711,9 +714,14 @@ const READERS: Readonly<Record<Exclude<RecordKind, 'Resource'>, Reader>> = {
 function completeLinks(records: Draft<DfcRecord>[]): void {
   const byId = new Map<string, Draft<DfcRecord>>();
   for (const record of records) byId.set(record.id, record);
-  // Link lists can hold thousands of ids (an enterprise managing its whole catalogue): index them once.
-  const members = new WeakMap<NodeId[], Set<NodeId>>();
+  // Link lists can hold thousands of ids (an enterprise managing its whole catalogue): a long one is indexed once;
+  // a short one (nearly all: a product's one catalogue item) is scanned, cheaper than building a set for it.
+  const members = new Map<NodeId[], Set<NodeId>>();
   const addTo = (list: NodeId[], id: NodeId): void => {
+    if (list.length < SCAN_LIMIT) {
+      if (!list.includes(id)) list.push(id);
+      return;
+    }
     let set = members.get(list);
     if (set === undefined) {
       set = new Set(list);
@@ -741,6 +749,9 @@ function completeLinks(records: Draft<DfcRecord>[]): void {
     }
   }
 }
+
+/** Longest link list {@link completeLinks} scans rather than indexes. */
+const SCAN_LIMIT = 16;
 
 /** The link ends of each kind of record, and their other ends. */
 const ENDS_OF_KIND: ReadonlyMap<RecordKind, readonly (readonly [LinkEnd, LinkEnd])[]> = (() => {

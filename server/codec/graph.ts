@@ -155,7 +155,12 @@ const STATIC_HTTP = 'http://static.datafoodconsortium.org/';
  * starts with one of three bases. Two `startsWith` instead of scanning the whole IRI twice with `includes`.
  */
 function needsCanonicalForm(value: string): boolean {
-  return value.startsWith(W3ID_HTTPS) || value.startsWith(W3ID_HTTP) || value.startsWith(STATIC_HTTP);
+  // `http://w…` and `http://s…` have a letter at 7, `https://w…` a `w` at 8: any other IRI is answered on one
+  // or two characters (a resource id on a peer's host, `https://github.com/…` for the canonical namespaces).
+  const c7 = value.charCodeAt(7);
+  if (c7 === 0x77 /* w */) return value.startsWith(W3ID_HTTP);
+  if (c7 === 0x73 /* s */) return value.startsWith(STATIC_HTTP);
+  return c7 === 0x2f /* / */ && value.charCodeAt(8) === 0x77 && value.startsWith(W3ID_HTTPS);
 }
 
 function termKey(term: Term): string {

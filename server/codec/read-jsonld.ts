@@ -97,6 +97,11 @@ export interface JsonLdReadOptions {
   readonly deadline?: Deadline;
   /** The contexts resolved without the network (default: the DFC contexts only). */
   readonly contexts?: ContextRegistry;
+  /**
+   * `full` reads through jsonld.js even when the one-pass reader could: the reference the one-pass reader is
+   * tested against (`test/unit/codec/fast-path.test.ts`). Default `auto`.
+   */
+  readonly path?: 'auto' | 'full';
 }
 
 class Walker {
@@ -511,14 +516,16 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
   }
   const contexts = options.contexts ?? ContextRegistry.NONE;
   const fast = new Walker(options.base, false, deadline, contexts);
-  try {
-    fast.top(document, activeContext(new Map()), '');
-    fast.finish();
-    return { graph: fast.graph, problems: fast.problems, path: 'fast', contextUrls: fast.contextUrls };
-  } catch (error: unknown) {
-    if (error instanceof UnknownContextError) return documentFailure('unknown-context', error.message, fast.contextUrls);
-    if (error instanceof TooDeepError) return documentFailure('too-deep', error.message, fast.contextUrls);
-    if (!(error instanceof NeedsFullProcessing)) throw error;
+  if (options.path !== 'full') {
+    try {
+      fast.top(document, activeContext(new Map()), '');
+      fast.finish();
+      return { graph: fast.graph, problems: fast.problems, path: 'fast', contextUrls: fast.contextUrls };
+    } catch (error: unknown) {
+      if (error instanceof UnknownContextError) return documentFailure('unknown-context', error.message, fast.contextUrls);
+      if (error instanceof TooDeepError) return documentFailure('too-deep', error.message, fast.contextUrls);
+      if (!(error instanceof NeedsFullProcessing)) throw error;
+    }
   }
   const full = new Walker(options.base, true, deadline);
   const warnings: Problem[] = [];
