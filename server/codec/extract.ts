@@ -198,13 +198,13 @@ class NodeReader {
   /** All links, in document order, without repeats. */
   public refs(predicates: readonly string[]): NodeId[] {
     const terms = this.take(predicates);
-    // A fresh list every time: link completion adds to it.
-    const ids: NodeId[] = [];
+    // A fresh list every time: link completion adds to it. One link (the usual case) is a one-element literal, not a
+    // push onto `[]`, which reserves room for seventeen.
     if (terms.length === 1) {
       const term = terms[0] as Term;
-      if (term.kind === 'ref') ids.push(term.id as NodeId);
-      return ids;
+      return term.kind === 'ref' ? [term.id as NodeId] : [];
     }
+    const ids: NodeId[] = [];
     const seen = new Set<string>();
     for (const term of terms) {
       if (term.kind === 'ref' && !seen.has(term.id)) {

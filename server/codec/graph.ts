@@ -95,7 +95,10 @@ export class Graph {
   /** Adds a type to a node (once). */
   public addType(node: GraphNode, type: string): void {
     const canonical = this.iri(type);
-    if (!node.types.includes(canonical)) node.types.push(canonical);
+    // The first type replaces the empty list with a one-element one: a push onto `[]` reserves room for seventeen,
+    // on every node of the document.
+    if (node.types.length === 0) (node as { types: string[] }).types = [canonical];
+    else if (!node.types.includes(canonical)) node.types.push(canonical);
   }
 
   /** Adds a value to a node's property; a value already there is not added twice (RDF is a set). */
