@@ -16,7 +16,7 @@ import type { SimpleContext } from '../../ontology/contexts.js';
 import { isAbsoluteIri } from '../../ontology/iri.js';
 import { UnknownContextError } from './document-loader.js';
 import { ContextRegistry, MAX_CONTEXT_NESTING } from './context-registry.js';
-import { Graph, type GraphNode } from './graph.js';
+import { Graph, type GraphNode, type RefTerm } from './graph.js';
 import { DFC_B } from '../../ontology/vocabulary.js';
 import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
 import { Deadline, jsonDepth, MAX_JSON_DEPTH, MAX_NODE_DEPTH, MAX_VALUES_PER_PROPERTY } from './limits.js';
@@ -50,10 +50,16 @@ interface ActiveContext {
   readonly terms: ReadonlyMap<string, TermDefinition>;
   readonly keys: Map<string, KeyDefinition | null>;
   readonly types: Map<string, TypeDefinition>;
+  /**
+   * Links written as compact IRIs (`dfc-m:Euro`, `dfc-pt:carrot`), expanded through a prefix of this context:
+   * one term shared by every value that writes the same (terms are never changed). Only compact IRIs: their
+   * expansion does not depend on the base, and there are as many as the vocabulary a document uses.
+   */
+  readonly links: Map<string, RefTerm>;
 }
 
 function activeContext(terms: ReadonlyMap<string, TermDefinition>): ActiveContext {
-  return { terms, keys: new Map(), types: new Map() };
+  return { terms, keys: new Map(), types: new Map(), links: new Map() };
 }
 const SLASH = 0x2f;
 const DFC_PREFIXES = new Set(['dfc', 'dfc-b', 'dfc-t', 'dfc-m', 'dfc-pt', 'dfc-f', 'dfc-v']);
@@ -319,7 +325,9 @@ class Walker {
       return;
     }
     if (typeof value === 'string') {
-      if (definition.textOrIri && isTextWhereLinkExpected(value, this.expandIri(value, context, false, false), this.base !== undefined)) {
+      // A compact IRI already read as a link expanded to an absolute IRI: no text.
+      if (definition.textOrIri && !context.links.has(value)
+        && isTextWhereLinkExpected(value, this.expandIri(value, context, false, false), this.base !== undefined)) {
         // People write a country, a phone number or a currency as text (`"GB"`, `"+44 …"`, `"GBP"`) where the
         // context expects a link: that is text, not a malformed IRI, nor one relative to the URL posted to.
         this.graph.addCanonical(node, definition.canonical, { kind: 'literal', value });
@@ -361,6 +369,11 @@ class Walker {
   }
 
   private ref(node: GraphNode, definition: KeyDefinition, raw: string, context: ActiveContext, path: string): void {
+    const known = context.links.get(raw);
+    if (known !== undefined) {
+      this.graph.addCanonical(node, definition.canonical, known);
+      return;
+    }
     const id = this.expandIri(raw, context, false);
     if (id.startsWith('_:')) {
       this.graph.addCanonical(node, definition.canonical, { kind: 'ref', id });
@@ -370,7 +383,10 @@ class Walker {
       this.problems.push(problem('invalid-iri', node.id, null, path, `malformed IRI ${JSON.stringify(raw)}: not an absolute IRI`));
       return;
     }
-    this.graph.addCanonical(node, definition.canonical, { kind: 'ref', id: this.graph.iri(id) });
+    const term: RefTerm = { kind: 'ref', id: this.graph.iri(id) };
+    // Expanded through a prefix (a colon, and a different result): the same whatever the base.
+    if (id !== raw && raw.indexOf(':') > 0) context.links.set(raw, term);
+    this.graph.addCanonical(node, definition.canonical, term);
   }
 
   private literal(node: GraphNode, predicate: string, value: Record<string, unknown>, context: ActiveContext, path: string): void {
