@@ -39,6 +39,10 @@ const TARGET = {
   encodeMs: 300,
   fasterThanJsonLd: 3,
   peakMemoryMB: 300,
+  /** Issue 16: decode+validate within this many times `JSON.parse` of the same text, encode of `JSON.stringify`. */
+  timesFloor: 5,
+  /** Issue 16: peak RSS above the baseline (before decoding) within this many times the document's size. */
+  timesDocument: 3,
 } as const;
 
 const documentLoader = localDocumentLoader as unknown as jsonld.Options.DocLoader['documentLoader'];
@@ -76,10 +80,21 @@ function fasterCheck(ours: string, oursMs: number, theirs: string, theirsMs: num
   };
 }
 
+/** Issue 16's bound: ours within {@link TARGET.timesFloor} times the floor (`JSON.parse`, `JSON.stringify`) of the same run. */
+function floorCheck(ours: string, oursMs: number, floor: string, floorMs: number): TargetCheck {
+  return {
+    label: `${ours} ≤ ${TARGET.timesFloor}× ${floor} (same bytes, same run)`,
+    pass: oursMs <= TARGET.timesFloor * floorMs,
+    actual: `${times(oursMs / floorMs)} (${ms(oursMs)} vs ${ms(floorMs)})`,
+  };
+}
+
 /** Peak RSS of decode+validate+encode, measured in a child process. */
 async function peakMemory(text: string): Promise<BenchResult> {
   const name = `peak RSS: decode+validate+encode ${OFFERS.toLocaleString('en-US')} offers (child process)`;
   const label = `peak memory ≤ ${TARGET.peakMemoryMB} MB`;
+  const documentMB = Buffer.byteLength(text) / 1024 / 1024;
+  const aboveLabel = `peak RSS above the baseline ≤ ${TARGET.timesDocument}× the document (${documentMB.toFixed(1)} MB)`;
   const dir = mkdtempSync(join(tmpdir(), 'maillon-bench-'));
   try {
     const file = join(dir, 'catalog.json');
@@ -91,11 +106,21 @@ async function peakMemory(text: string): Promise<BenchResult> {
       group: GROUP,
       name,
       note: `${peakMB.toFixed(0)} MB peak (${beforeMB.toFixed(0)} MB before decoding: node, tsx, modules, text)`,
-      targets: [{ label, pass: peakMB <= TARGET.peakMemoryMB, actual: `${peakMB.toFixed(0)} MB` }],
+      targets: [
+        { label, pass: peakMB <= TARGET.peakMemoryMB, actual: `${peakMB.toFixed(0)} MB` },
+        {
+          label: aboveLabel,
+          pass: peakMB - beforeMB <= TARGET.timesDocument * documentMB,
+          actual: `${(peakMB - beforeMB).toFixed(0)} MB, ${times((peakMB - beforeMB) / documentMB)} the document`,
+        },
+      ],
     };
   } catch (error: unknown) {
     const message = error instanceof Error ? error.message : String(error);
-    return { group: GROUP, name, note: `FAILED: ${message}`, targets: [{ label, pass: false, actual: 'not measured' }] };
+    return {
+      group: GROUP, name, note: `FAILED: ${message}`,
+      targets: [{ label, pass: false, actual: 'not measured' }, { label: aboveLabel, pass: false, actual: 'not measured' }],
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -187,6 +212,7 @@ export async function run(): Promise<BenchResult[]> {
       targets: [
         { label: `decode+validate ${n} offers ≤ ${TARGET.decodeMs} ms`, pass: decode.median <= TARGET.decodeMs, actual: ms(decode.median) },
         fasterCheck('decode+validate', decode.median, 'jsonld.toRDF', toRdf.median),
+        floorCheck('decode+validate', decode.median, 'JSON.parse', parse.median),
       ],
     },
     {
@@ -199,6 +225,7 @@ export async function run(): Promise<BenchResult[]> {
       targets: [
         { label: `encode ${n} offers ≤ ${TARGET.encodeMs} ms`, pass: encode.median <= TARGET.encodeMs, actual: ms(encode.median) },
         fasterCheck('encode', encode.median, 'jsonld.compact', compact.median),
+        floorCheck('encode', encode.median, 'JSON.stringify', stringify.median),
       ],
     },
     {

@@ -15,7 +15,7 @@ import type { DfcRecord, Extra, ExtraValue, Price, Quantity, RecordKind, Resourc
 import { wireSpelling } from '../../ontology/spellings.js';
 import { DFC_B_BOOLEAN_PROPERTIES_1_16, DFC_B_NUMBER_PROPERTIES_1_16 } from '../../ontology/terms.js';
 import { DFC_B, LDP } from '../../ontology/vocabulary.js';
-import { compactIri, dfcPrefixes, type PrefixTable } from './compact.js';
+import { Compactor, dfcPrefixes } from './compact.js';
 import { toNumber } from './values.js';
 
 /** The DFC profiles the node can write. */
@@ -51,11 +51,25 @@ const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:/u;
 
 const CONTAINER_TYPES = new Set<string>([LDP.Container, LDP.BasicContainer]);
 
+/** A property key as written: its compact form, and whether the context types it `@id`. */
+interface Key {
+  readonly key: string;
+  readonly idTyped: boolean;
+}
+
 /** Writes nodes compacted against one DFC context. */
 class NodeWriter {
-  private readonly prefixes: PrefixTable;
+  private readonly compactor: Compactor;
   /** The kind of the record being written: which reader spellings go beside the ontology's terms. */
   public kind: RecordKind | undefined;
+  /**
+   * Memos of this document's predicates and vocabulary IRIs (types, units): a catalogue writes the same few
+   * dozen thousands of times. Resource ids are not memoised (each is written two or three times, and there are
+   * as many as resources).
+   */
+  private readonly keyMemo = new Map<string, Key>();
+  private readonly keysMemo = new Map<RecordKind | undefined, Map<string, readonly Key[]>>();
+  private readonly vocabularyMemo = new Map<string, string>();
 
   public constructor(
     private readonly generation: DfcGeneration,
@@ -64,23 +78,53 @@ class NodeWriter {
   ) {
     // The `ldp:` and `hydra:` prefixes are declared beside the DFC context only when the document has an envelope.
     const table = [...dfcPrefixes(generation), ...(envelopes ? [['ldp', NS.ldp] as const, ['hydra', NS.hydra] as const] : [])];
-    this.prefixes = table.sort((a, b) => b[1].length - a[1].length);
+    this.compactor = new Compactor(table.sort((a, b) => b[1].length - a[1].length));
   }
 
   /** A canonical IRI in this generation's namespaces, compacted. */
   public iri(value: string): string {
-    return value.startsWith('_:') ? value : compactIri(dfcIriIn(value, this.generation), this.prefixes);
+    return value.startsWith('_:') ? value : this.compactor.compact(dfcIriIn(value, this.generation));
+  }
+
+  /** A vocabulary IRI (a type, a unit, a product type), compacted: {@link iri}, memoised. */
+  public term(value: string): string {
+    let compact = this.vocabularyMemo.get(value);
+    if (compact === undefined) {
+      compact = this.iri(value);
+      this.vocabularyMemo.set(value, compact);
+    }
+    return compact;
   }
 
   /** A property key: the compact form of a canonical predicate IRI. */
   public key(predicate: string): string {
-    return this.iri(predicate);
+    return this.keyOf(predicate).key;
+  }
+
+  private keyOf(predicate: string): Key {
+    let key = this.keyMemo.get(predicate);
+    if (key === undefined) {
+      const compact = this.iri(predicate);
+      key = { key: compact, idTyped: typeof this.context[compact] === 'object' };
+      this.keyMemo.set(predicate, key);
+    }
+    return key;
   }
 
   /** The keys a property is written under: its ontology term, and the name its readers use when they differ. */
-  private keys(predicate: string): string[] {
-    const wire = this.kind === undefined ? undefined : wireSpelling(this.kind, predicate);
-    return wire === undefined ? [this.key(predicate)] : [this.key(predicate), this.key(wire)];
+  private keys(predicate: string): readonly Key[] {
+    let byPredicate = this.keysMemo.get(this.kind);
+    if (byPredicate === undefined) {
+      byPredicate = new Map();
+      this.keysMemo.set(this.kind, byPredicate);
+    }
+    let keys = byPredicate.get(predicate);
+    if (keys === undefined) {
+      const wire = this.kind === undefined ? undefined : wireSpelling(this.kind, predicate);
+      keys = wire === undefined ? [this.keyOf(predicate)] : [this.keyOf(predicate), this.keyOf(wire)];
+      byPredicate.set(predicate, keys);
+    }
+    return keys;
   }
 
   private isIdTyped(key: string): boolean {
@@ -93,10 +137,13 @@ class NodeWriter {
     if (ids === undefined) return;
     const list = typeof ids === 'string' ? [ids] : ids;
     if (list.length === 0) return;
-    for (const key of this.keys(predicate)) {
-      const idTyped = this.isIdTyped(key);
-      const values = list.map((id) => (idTyped ? this.iri(id) : { '@id': this.iri(id) }));
-      node[key] = values.length === 1 ? values[0] : values;
+    for (const { key, idTyped } of this.keys(predicate)) {
+      if (list.length === 1) {
+        const id = this.iri(list[0] as string);
+        node[key] = idTyped ? id : { '@id': id };
+      } else {
+        node[key] = list.map((id) => (idTyped ? this.iri(id) : { '@id': this.iri(id) }));
+      }
     }
   }
 
@@ -110,34 +157,37 @@ class NodeWriter {
   /** Sets a literal property. */
   public literal(node: Node, predicate: string, value: string | number | boolean | undefined): void {
     if (value === undefined) return;
-    for (const key of this.keys(predicate)) {
+    for (const { key, idTyped } of this.keys(predicate)) {
       // A literal under a term the context types `@id` would be read back as an IRI: use a value object.
-      node[key] = this.isIdTyped(key) ? { '@value': value } : value;
+      node[key] = idTyped ? { '@value': value } : value;
     }
   }
 
   /** Sets a list of literals (images). */
   public literals(node: Node, predicate: string, values: readonly string[]): void {
     if (values.length === 0) return;
-    for (const key of this.keys(predicate)) node[key] = values.length === 1 ? values[0] : [...values];
+    for (const { key } of this.keys(predicate)) node[key] = values.length === 1 ? values[0] : [...values];
   }
 
   public type(node: Node, main: string, extra: readonly string[] | undefined): void {
-    const types = [this.iri(main), ...(extra ?? []).map((t) => this.iri(t))];
-    node['@type'] = types.length === 1 ? types[0] : types;
+    if (extra === undefined || extra.length === 0) {
+      node['@type'] = this.term(main);
+      return;
+    }
+    node['@type'] = [this.term(main), ...extra.map((t) => this.term(t))];
   }
 
   public price(price: Price): Node {
-    const node: Node = { '@type': this.iri(DFC_B.Price), [this.key(DFC_B.value)]: price.value };
-    node[this.key(DFC_B.hasUnit)] = this.iri(price.currency);
+    const node: Node = { '@type': this.term(DFC_B.Price), [this.key(DFC_B.value)]: price.value };
+    node[this.key(DFC_B.hasUnit)] = this.term(price.currency);
     if (price.vatRate !== undefined) node[this.key(DFC_B.VATrate)] = price.vatRate;
     return node;
   }
 
   public quantity(quantity: Quantity): Node {
     return {
-      '@type': this.iri(DFC_B.QuantitativeValue),
-      [this.key(DFC_B.hasUnit)]: this.iri(quantity.unit),
+      '@type': this.term(DFC_B.QuantitativeValue),
+      [this.key(DFC_B.hasUnit)]: this.term(quantity.unit),
       [this.key(DFC_B.value)]: quantity.value,
     };
   }

@@ -43,6 +43,20 @@ export const KIND_OF_TYPE: ReadonlyMap<string, Exclude<RecordKind, 'Resource'>> 
   [DFC_B.OrderLine, 'OrderLine'],
 ]);
 
+/** The type name of each kind in problem reports. */
+const TYPE_NAME_OF: Readonly<Record<Exclude<RecordKind, 'Resource'>, string>> = Object.fromEntries(
+  [...new Set(KIND_OF_TYPE.values())].map((kind) => [kind, `dfc-b:${kind}`]),
+) as Record<Exclude<RecordKind, 'Resource'>, string>;
+
+/** The classes that stand for each kind (an Enterprise is a `dfc-b:Enterprise` or a `dfc-b:Organization`). */
+const TYPES_OF_KIND: ReadonlyMap<RecordKind, readonly string[]> = (() => {
+  const byKind = new Map<RecordKind, string[]>();
+  for (const [type, kind] of KIND_OF_TYPE) byKind.set(kind, [...(byKind.get(kind) ?? []), type]);
+  return byKind;
+})();
+
+const NO_TYPES: readonly string[] = Object.freeze([]);
+
 /** Classes whose nodes are read inline as part of their parent (a price, a pack size, a phone number). */
 const INLINE_TYPES = new Set<string>([DFC_B.Price, DFC_B.QuantitativeValue, DFC_B.PhoneNumber]);
 
@@ -88,12 +102,19 @@ export function isReference(node: GraphNode): boolean {
   return true;
 }
 
+const NO_TERMS: readonly Term[] = Object.freeze([]);
+
 type Draft<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
 
 /** Reads one node's properties, remembering which were consumed so the rest can be kept as extra. */
 class NodeReader {
-  private readonly consumed = new Set<string>([RDF_TYPE]);
-  public readonly invalid = new Set<string>();
+  /**
+   * The value lists of the node's properties that were read (compared by identity: a predicate the node does not
+   * have needs no remembering). A few per node: a list, not a set, and made on the first one.
+   */
+  private consumed: (readonly Term[])[] | undefined;
+  /** The fields with a wire problem; made on the first one (most nodes have none). */
+  public invalid: Set<string> | undefined;
 
   public constructor(
     private readonly graph: Graph,
@@ -107,25 +128,37 @@ class NodeReader {
     return this.keeper.inlined;
   }
 
-  private take(predicates: readonly string[]): Term[] {
-    const values: Term[] = [];
+  /** The values of the predicates, in order; the caller must not change the list (it may be the node's own). */
+  private take(predicates: readonly string[]): readonly Term[] {
+    let values: readonly Term[] = NO_TERMS;
+    let copied = false;
     for (const predicate of predicates) {
-      this.consumed.add(predicate);
       const found = this.node.properties.get(predicate);
+      if (found === undefined) continue;
+      if (this.consumed === undefined) this.consumed = [found];
+      else if (!this.consumed.includes(found)) this.consumed.push(found);
+      // Nearly always one predicate has values: its own list is answered, without a copy.
+      if (values.length === 0) {
+        values = found;
+        continue;
+      }
+      const merged: Term[] = copied ? (values as Term[]) : [...values];
+      copied = true;
       // A loop, not `push(...found)`: spreading a list of a hundred thousand values overflows the stack.
-      if (found !== undefined) for (const value of found) values.push(value);
+      for (const value of found) merged.push(value);
+      values = merged;
     }
     return values;
   }
 
   private report(field: string, predicates: readonly string[], code: ProblemCode, message: string): void {
-    this.invalid.add(field);
+    (this.invalid ??= new Set()).add(field);
     this.problems.push(problem(code, this.node.id, this.typeName, predicates.map(shortName)[0] ?? '', message));
   }
 
   /** Reports a problem at an explicit path (inside an inline node). */
   public reportPath(field: string, path: string, code: ProblemCode, message: string): void {
-    this.invalid.add(field);
+    (this.invalid ??= new Set()).add(field);
     this.problems.push(problem(code, this.node.id, this.typeName, path, message));
   }
 
@@ -141,7 +174,9 @@ class NodeReader {
 
   /** All values as strings (images), without repeats: both spellings of a property usually carry the same. */
   public strings(predicates: readonly string[]): string[] {
-    return [...new Set(this.take(predicates).map((t) => (t.kind === 'ref' ? t.id : String(t.value))))];
+    const values = this.take(predicates);
+    if (values.length === 0) return [];
+    return [...new Set(values.map((t) => (t.kind === 'ref' ? t.id : String(t.value))))];
   }
 
   /** A number; a value that is not one is reported. */
@@ -162,9 +197,16 @@ class NodeReader {
 
   /** All links, in document order, without repeats. */
   public refs(predicates: readonly string[]): NodeId[] {
+    const terms = this.take(predicates);
+    // A fresh list every time: link completion adds to it. One link (the usual case) is a one-element literal, not a
+    // push onto `[]`, which reserves room for seventeen.
+    if (terms.length === 1) {
+      const term = terms[0] as Term;
+      return term.kind === 'ref' ? [term.id as NodeId] : [];
+    }
     const ids: NodeId[] = [];
     const seen = new Set<string>();
-    for (const term of this.take(predicates)) {
+    for (const term of terms) {
       if (term.kind === 'ref' && !seen.has(term.id)) {
         seen.add(term.id);
         ids.push(term.id as NodeId);
@@ -174,7 +216,7 @@ class NodeReader {
   }
 
   /** The raw values of one property, for fields with a shape of their own (price, quantity). */
-  public terms(predicates: readonly string[]): Term[] {
+  public terms(predicates: readonly string[]): readonly Term[] {
     return this.take(predicates);
   }
 
@@ -187,13 +229,16 @@ class NodeReader {
   }
 
   /** Values of an already-modelled property beyond the first one go to extra, so none is lost. */
-  private readonly leftovers = new Map<string, Term[]>();
+  private leftovers: Map<string, Term[]> | undefined;
   private keepRest(predicates: readonly string[], first: Term): void {
     // Each under its own name; the same value under the other spelling (`description` and `hasDescription`,
     // as the node itself writes) is the value read, not another one.
     for (const predicate of predicates) {
-      const rest = (this.node.properties.get(predicate) ?? []).filter((v) => v !== first && !sameTerm(v, first));
-      if (rest.length > 0) this.leftovers.set(predicate, rest);
+      const values = this.node.properties.get(predicate);
+      // The usual case, one value and it is the one read: nothing is left over.
+      if (values === undefined || (values.length === 1 && values[0] === first)) continue;
+      const rest = values.filter((v) => v !== first && !sameTerm(v, first));
+      if (rest.length > 0) (this.leftovers ??= new Map()).set(predicate, rest);
     }
   }
 
@@ -208,13 +253,14 @@ class NodeReader {
         `${shortName(overfull)} has more than ${MAX_VALUES_PER_PROPERTY} values`);
       return undefined;
     }
+    if (this.leftovers === undefined && !this.hasUnconsumed()) return undefined;
     const extra: Record<string, ExtraValue[]> = {};
     const path = new Set([this.node.id]);
     try {
       for (const [predicate, values] of this.node.properties) {
-        if (!this.consumed.has(predicate)) extra[predicate] = values.map((v) => this.extraValue(v, path, predicate, 1));
+        if (!this.isConsumed(predicate, values)) extra[predicate] = values.map((v) => this.extraValue(v, path, predicate, 1));
       }
-      for (const [predicate, values] of this.leftovers) {
+      for (const [predicate, values] of this.leftovers ?? []) {
         extra[predicate] = values.map((v) => this.extraValue(v, path, predicate, 1));
       }
     } catch (error: unknown) {
@@ -223,6 +269,16 @@ class NodeReader {
       return undefined;
     }
     return Object.keys(extra).length > 0 ? extra : undefined;
+  }
+
+  private isConsumed(predicate: string, values: readonly Term[]): boolean {
+    // `rdf:type` as a property (an RDF reader's) is the node's types, read as such.
+    return predicate === RDF_TYPE || (this.consumed !== undefined && this.consumed.includes(values));
+  }
+
+  private hasUnconsumed(): boolean {
+    for (const [predicate, values] of this.node.properties) if (!this.isConsumed(predicate, values)) return true;
+    return false;
   }
 
   /** Refuses the resource; the blank nodes it reaches go with it, rather than each becoming a resource of its own. */
@@ -348,40 +404,52 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
   const references: string[] = [];
   const envelopes: ResourceRecord[] = [];
 
+  // Nodes of no record kind, in document order: read once the records are (a price is read inline by its offer).
+  const others: GraphNode[] = [];
   for (const node of graph.nodes.values()) {
     deadline.check();
     const kind = primaryKind(node);
-    if (kind === undefined) continue;
+    if (kind === undefined) {
+      others.push(node);
+      continue;
+    }
     if (isReference(node)) {
       references.push(node.id);
       continue;
     }
-    const typeName = kind === 'Enterprise' && node.types.includes(DFC_B.Organization) ? 'dfc-b:Organization' : `dfc-b:${kind}`;
+    const typeName = kind === 'Enterprise' && node.types.includes(DFC_B.Organization) ? 'dfc-b:Organization' : TYPE_NAME_OF[kind];
     const reader = new NodeReader(graph, node, problems, typeName, keeper);
-    const kinds = new Set(node.types.map((t) => KIND_OF_TYPE.get(t)).filter((k) => k !== undefined));
-    if (kinds.size > 1) {
-      // A node cannot be both an Offer and a SuppliedProduct: reading it as either would be wrong.
-      reader.reportPath('types', '@type', 'conflicting-types', `the types say this is ${[...kinds].map((k) => `a ${k}`).join(' and ')} at once`);
+    // One type (the usual case) cannot conflict.
+    if (node.types.length > 1) {
+      const kinds = new Set(node.types.map((t) => KIND_OF_TYPE.get(t)).filter((k) => k !== undefined));
+      if (kinds.size > 1) {
+        // A node cannot be both an Offer and a SuppliedProduct: reading it as either would be wrong.
+        reader.reportPath('types', '@type', 'conflicting-types', `the types say this is ${[...kinds].map((k) => `a ${k}`).join(' and ')} at once`);
+      }
     }
     const draft = READERS[kind](reader, options);
-    const kindTypes = [...KIND_OF_TYPE].filter(([, k]) => k === kind).map(([t]) => t);
-    const extraTypes = node.types.filter((t) => !kindTypes.includes(t));
+    const kindTypes = TYPES_OF_KIND.get(kind) as readonly string[];
+    const extraTypes = node.types.length === 1 && kindTypes.includes(node.types[0] as string) ? NO_TYPES : node.types.filter((t) => !kindTypes.includes(t));
     if (extraTypes.length > 0) draft.extraTypes = extraTypes;
     const extra = reader.extra();
     if (extra !== undefined) draft.extra = extra;
-    if (reader.invalid.size > 0) invalidFields.set(node.id, reader.invalid);
+    if (reader.invalid !== undefined) invalidFields.set(node.id, reader.invalid);
     drafts.push(draft);
   }
   // What is neither a record nor read inline is kept whole: an aggregator may relay classes we do not model.
   // Nodes nobody links to go first, so that a chain of blank nodes is read once from its head rather than
   // from each of its links in turn; blank nodes only reachable through a cycle come last.
+  // A node read inline by a record (a price, a pack size) is skipped wherever it comes: left out before ordering,
+  // the usual document (every such node inline) needs no ordering at all.
+  const rest = others.filter((node) => !inlined.has(node.id));
   const linked = new Set<string>();
-  for (const node of graph.nodes.values()) {
-    for (const values of node.properties.values()) {
-      for (const value of values) if (value.kind === 'ref' && value.id.startsWith('_:')) linked.add(value.id);
+  if (rest.length > 0) {
+    for (const node of graph.nodes.values()) {
+      for (const values of node.properties.values()) {
+        for (const value of values) if (value.kind === 'ref' && value.id.startsWith('_:')) linked.add(value.id);
+      }
     }
   }
-  const rest = [...graph.nodes.values()].filter((node) => primaryKind(node) === undefined);
   for (const node of [...rest.filter((n) => !linked.has(n.id)), ...rest.filter((n) => linked.has(n.id))]) {
     deadline.check();
     if (inlined.has(node.id)) continue;
@@ -405,7 +473,7 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
     drafts.push(draft);
   }
   // Blank nodes embedded in another resource's extra were pushed before we knew; drop them now.
-  const records = drafts.filter((d) => !(d.kind === 'Resource' && inlined.has(d.id))) as DfcRecord[];
+  const records = (rest.length === 0 ? drafts : drafts.filter((d) => !(d.kind === 'Resource' && inlined.has(d.id)))) as DfcRecord[];
   completeLinks(records as Draft<DfcRecord>[]);
   return { records, problems, invalidFields, references, envelopes };
 }
@@ -413,7 +481,8 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
 type Reader = (r: NodeReader, options: ExtractOptions) => Draft<DfcRecord>;
 
 function optional<T extends object>(target: T, values: Record<string, unknown>): T {
-  for (const [key, value] of Object.entries(values)) {
+  for (const key in values) {
+    const value = values[key];
     if (value !== undefined) (target as Record<string, unknown>)[key] = value;
   }
   return target;
@@ -431,9 +500,8 @@ function readQuantity(r: NodeReader, field: string, predicates: readonly string[
     r.number(field, predicates, `${shortName(predicates[0] as string)}`);
     return undefined;
   }
-  const inner = (predicate: string): Term | undefined => node.properties.get(predicate)?.[0];
-  const valueTerm = inner(DFC_B.value);
-  const unit = inner(DFC_B.hasUnit);
+  const valueTerm = firstValue(node, DFC_B.value);
+  const unit = firstValue(node, DFC_B.hasUnit);
   const value = valueTerm === undefined ? undefined : toNumber(valueTerm);
   if (valueTerm === undefined || value === undefined) {
     r.reportPath(field, `${shortName(predicates[0] as string)}/dfc-b:value`, valueTerm === undefined ? 'missing-property' : 'not-a-number',
@@ -445,6 +513,11 @@ function readQuantity(r: NodeReader, field: string, predicates: readonly string[
     return undefined;
   }
   return { value, unit: unit.id as Iri };
+}
+
+/** The first value of a property of an inline node (a price's value, a pack size's unit). */
+function firstValue(node: GraphNode, predicate: string): Term | undefined {
+  return node.properties.get(predicate)?.[0];
 }
 
 function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
@@ -463,22 +536,21 @@ function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
     r.reportPath('price', 'dfc-b:hasPrice', 'dangling-link', `price <${term.id}> is not in the document`);
     return undefined;
   }
-  const inner = (predicate: string): Term | undefined => node.properties.get(predicate)?.[0];
-  const valueTerm = inner(DFC_B.value);
+  const valueTerm = firstValue(node, DFC_B.value);
   const value = valueTerm === undefined ? undefined : toNumber(valueTerm);
   if (value === undefined) {
     r.reportPath('price', 'dfc-b:hasPrice/dfc-b:value', valueTerm === undefined ? 'missing-property' : 'not-a-number',
       valueTerm === undefined ? 'price has no value (dfc-b:value)' : `price is not a number: ${describe(valueTerm)}`);
     return undefined;
   }
-  const currencyTerm = inner(DFC_B.hasUnit);
+  const currencyTerm = firstValue(node, DFC_B.hasUnit);
   const currency = currencyTerm === undefined ? undefined : currencyOf(currencyTerm);
   if (currency === undefined) {
     r.reportPath('price', 'dfc-b:hasPrice/dfc-b:hasUnit', currencyTerm === undefined ? 'missing-property' : 'invalid-value',
       currencyTerm === undefined ? 'price has no currency (dfc-b:hasUnit)' : `price currency is neither an IRI nor an ISO 4217 code: ${describe(currencyTerm)}`);
     return undefined;
   }
-  const vatTerm = inner(DFC_B.VATrate);
+  const vatTerm = firstValue(node, DFC_B.VATrate);
   const vatRate = vatTerm === undefined ? undefined : toNumber(vatTerm);
   if (vatTerm !== undefined && vatRate === undefined) {
     r.reportPath('price', 'dfc-b:hasPrice/dfc-b:VATrate', 'not-a-number', `VAT rate is not a number: ${describe(vatTerm)}`);
@@ -642,9 +714,14 @@ const READERS: Readonly<Record<Exclude<RecordKind, 'Resource'>, Reader>> = {
 function completeLinks(records: Draft<DfcRecord>[]): void {
   const byId = new Map<string, Draft<DfcRecord>>();
   for (const record of records) byId.set(record.id, record);
-  // Link lists can hold thousands of ids (an enterprise managing its whole catalogue): index them once.
-  const members = new WeakMap<NodeId[], Set<NodeId>>();
+  // Link lists can hold thousands of ids (an enterprise managing its whole catalogue): a long one is indexed once;
+  // a short one (nearly all: a product's one catalogue item) is scanned, cheaper than building a set for it.
+  const members = new Map<NodeId[], Set<NodeId>>();
   const addTo = (list: NodeId[], id: NodeId): void => {
+    if (list.length < SCAN_LIMIT) {
+      if (!list.includes(id)) list.push(id);
+      return;
+    }
     let set = members.get(list);
     if (set === undefined) {
       set = new Set(list);
@@ -655,19 +732,30 @@ function completeLinks(records: Draft<DfcRecord>[]): void {
       list.push(id);
     }
   };
-  const endsOf = new Map<RecordKind, (readonly [LinkEnd, LinkEnd])[]>();
-  for (const ends of LINK_ENDS) endsOf.set(ends[0].kind, [...(endsOf.get(ends[0].kind) ?? []), ends]);
+  const link = (record: Draft<DfcRecord>, id: NodeId, other: LinkEnd): void => {
+    const target = byId.get(id);
+    if (target?.kind !== other.kind) return;
+    const targetFields = target as unknown as Record<string, NodeId | NodeId[] | undefined>;
+    if (other.many) addTo(targetFields[other.field] as NodeId[], record.id);
+    else if (targetFields[other.field] === undefined) targetFields[other.field] = record.id;
+  };
   for (const record of records) {
     const fields = record as unknown as Record<string, NodeId | NodeId[] | undefined>;
-    for (const [own, other] of endsOf.get(record.kind) ?? []) {
+    for (const [own, other] of ENDS_OF_KIND.get(record.kind) ?? []) {
       const value = fields[own.field];
-      for (const id of value === undefined ? [] : Array.isArray(value) ? value : [value]) {
-        const target = byId.get(id);
-        if (target?.kind !== other.kind) continue;
-        const targetFields = target as unknown as Record<string, NodeId | NodeId[] | undefined>;
-        if (other.many) addTo(targetFields[other.field] as NodeId[], record.id);
-        else if (targetFields[other.field] === undefined) targetFields[other.field] = record.id;
-      }
+      if (value === undefined) continue;
+      if (Array.isArray(value)) for (const id of value) link(record, id, other);
+      else link(record, value as NodeId, other);
     }
   }
 }
+
+/** Longest link list {@link completeLinks} scans rather than indexes. */
+const SCAN_LIMIT = 16;
+
+/** The link ends of each kind of record, and their other ends. */
+const ENDS_OF_KIND: ReadonlyMap<RecordKind, readonly (readonly [LinkEnd, LinkEnd])[]> = (() => {
+  const endsOf = new Map<RecordKind, (readonly [LinkEnd, LinkEnd])[]>();
+  for (const ends of LINK_ENDS) endsOf.set(ends[0].kind, [...(endsOf.get(ends[0].kind) ?? []), ends]);
+  return endsOf;
+})();

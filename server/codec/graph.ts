@@ -71,8 +71,9 @@ export class Graph {
 
   /** The canonical (DFC 1.x namespace) form of an IRI, memoised because the same IRIs repeat. */
   public iri(value: string): string {
-    // Most IRIs (every resource id) are in no DFC namespace: answer those without growing the memo.
-    if (!value.includes('datafoodconsortium') && !value.includes('w3id.org/dfc/')) return value;
+    // Most IRIs (every resource id) are in no namespace that needs rewriting: answer those without a memo look-up.
+    // Only the 2.0 and pre-1.8 namespaces are rewritten (`canonicalDfcIri`), and they all start with one of these.
+    if (!needsCanonicalForm(value)) return value;
     let result = this.canonical.get(value);
     if (result === undefined) {
       result = canonicalDfcIri(value);
@@ -94,14 +95,28 @@ export class Graph {
   /** Adds a type to a node (once). */
   public addType(node: GraphNode, type: string): void {
     const canonical = this.iri(type);
-    if (!node.types.includes(canonical)) node.types.push(canonical);
+    // The first type replaces the empty list with a one-element one: a push onto `[]` reserves room for seventeen,
+    // on every node of the document.
+    if (node.types.length === 0) (node as { types: string[] }).types = [canonical];
+    else if (!node.types.includes(canonical)) node.types.push(canonical);
   }
 
   /** Adds a value to a node's property; a value already there is not added twice (RDF is a set). */
   public add(node: GraphNode, predicate: string, term: Term): void {
-    const key = this.iri(predicate);
-    const values = node.properties.get(key);
     const value: Term = term.kind === 'ref' && !term.id.startsWith('_:') ? { kind: 'ref', id: this.iri(term.id) } : term;
+    this.addCanonical(node, this.iri(predicate), value);
+  }
+
+  /**
+   * {@link add} for a reader that already has the canonical predicate and a term whose IRI is canonical (a
+   * reader's term cache does the canonical look-up once per distinct term, not once per value).
+   *
+   * @param node - the subject
+   * @param key - the canonical predicate IRI (`this.iri(predicate)`)
+   * @param value - the value, a `ref` already in canonical form
+   */
+  public addCanonical(node: GraphNode, key: string, value: Term): void {
+    const values = node.properties.get(key);
     if (values === undefined) {
       node.properties.set(key, [value]);
       this.valueCount++;
@@ -110,10 +125,9 @@ export class Graph {
     // Short lists are scanned; long ones (an enterprise managing thousands of items) get a key set so that
     // building a big catalogue stays linear.
     if (values.length < 16) {
-      if (!values.some((v) => sameTerm(v, value))) {
-        values.push(value);
-        this.valueCount++;
-      }
+      for (const v of values) if (sameTerm(v, value)) return;
+      values.push(value);
+      this.valueCount++;
       return;
     }
     let keys = this.valueKeys.get(values);
@@ -133,6 +147,23 @@ export class Graph {
   }
 
   private readonly valueKeys = new WeakMap<Term[], Set<string>>();
+}
+
+const W3ID_HTTP = 'http://w3id.org/dfc/';
+const W3ID_HTTPS = 'https://w3id.org/dfc/';
+const STATIC_HTTP = 'http://static.datafoodconsortium.org/';
+
+/**
+ * Whether `canonicalDfcIri` could rewrite `value`: every namespace it rewrites (DFC 2.0 on http and https, pre-1.8)
+ * starts with one of three bases. Two `startsWith` instead of scanning the whole IRI twice with `includes`.
+ */
+function needsCanonicalForm(value: string): boolean {
+  // `http://w…` and `http://s…` have a letter at 7, `https://w…` a `w` at 8: any other IRI is answered on one
+  // or two characters (a resource id on a peer's host, `https://github.com/…` for the canonical namespaces).
+  const c7 = value.charCodeAt(7);
+  if (c7 === 0x77 /* w */) return value.startsWith(W3ID_HTTP);
+  if (c7 === 0x73 /* s */) return value.startsWith(STATIC_HTTP);
+  return c7 === 0x2f /* / */ && value.charCodeAt(8) === 0x77 && value.startsWith(W3ID_HTTPS);
 }
 
 function termKey(term: Term): string {

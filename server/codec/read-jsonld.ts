@@ -16,7 +16,7 @@ import type { SimpleContext } from '../../ontology/contexts.js';
 import { isAbsoluteIri } from '../../ontology/iri.js';
 import { UnknownContextError } from './document-loader.js';
 import { ContextRegistry, MAX_CONTEXT_NESTING } from './context-registry.js';
-import { Graph, type GraphNode } from './graph.js';
+import { Graph, type GraphNode, type RefTerm } from './graph.js';
 import { DFC_B } from '../../ontology/vocabulary.js';
 import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
 import { Deadline, jsonDepth, MAX_JSON_DEPTH, MAX_NODE_DEPTH, MAX_VALUES_PER_PROPERTY } from './limits.js';
@@ -26,11 +26,42 @@ interface TermDefinition {
   readonly typeId: boolean;
 }
 
-interface ActiveContext {
-  readonly terms: ReadonlyMap<string, TermDefinition>;
+/** A key of a node object as the walk reads it: its definition, plus what every value under it needs. */
+interface KeyDefinition extends TermDefinition {
+  /** The predicate in canonical form (`Graph.iri(iri)`). */
+  readonly canonical: string;
+  /** Whether text under this key may be text rather than a link ({@link TEXT_OR_IRI}). */
+  readonly textOrIri: boolean;
 }
 
-const EMPTY_CONTEXT: ActiveContext = { terms: new Map() };
+/** A `@type` value as the walk reads it. */
+interface TypeDefinition {
+  /** The expanded IRI; not absolute when the type is unknown. */
+  readonly iri: string;
+  readonly absolute: boolean;
+}
+
+/**
+ * The terms in scope, and memos of how this walk expanded keys and types against them. A document uses a few
+ * dozen distinct keys over thousands of nodes: each is expanded (and checked, and made canonical) once. The memos
+ * belong to one walk (one {@link Walker}, one base IRI, one blank node numbering), never shared between documents.
+ */
+interface ActiveContext {
+  readonly terms: ReadonlyMap<string, TermDefinition>;
+  readonly keys: Map<string, KeyDefinition | null>;
+  readonly types: Map<string, TypeDefinition>;
+  /**
+   * Links written as compact IRIs (`dfc-m:Euro`, `dfc-pt:carrot`), expanded through a prefix of this context:
+   * one term shared by every value that writes the same (terms are never changed). Only compact IRIs: their
+   * expansion does not depend on the base, and there are as many as the vocabulary a document uses.
+   */
+  readonly links: Map<string, RefTerm>;
+}
+
+function activeContext(terms: ReadonlyMap<string, TermDefinition>): ActiveContext {
+  return { terms, keys: new Map(), types: new Map(), links: new Map() };
+}
+const SLASH = 0x2f;
 const DFC_PREFIXES = new Set(['dfc', 'dfc-b', 'dfc-t', 'dfc-m', 'dfc-pt', 'dfc-f', 'dfc-v']);
 
 
@@ -72,6 +103,11 @@ export interface JsonLdReadOptions {
   readonly deadline?: Deadline;
   /** The contexts resolved without the network (default: the DFC contexts only). */
   readonly contexts?: ContextRegistry;
+  /**
+   * `full` reads through jsonld.js even when the one-pass reader could: the reference the one-pass reader is
+   * tested against (`test/unit/codec/fast-path.test.ts`). Default `auto`.
+   */
+  readonly path?: 'auto' | 'full';
 }
 
 class Walker {
@@ -103,7 +139,7 @@ class Walker {
       if (this.depth >= MAX_DEPTH) throw new TooDeepError();
       this.depth++;
       try {
-        value.forEach((item, i) => this.top(item, context, `${path}[${i}]`));
+        for (let i = 0; i < value.length; i++) this.top(value[i], context, `${path}[${i}]`);
       } finally {
         this.depth--;
       }
@@ -114,17 +150,24 @@ class Walker {
       return;
     }
     const active = '@context' in value ? this.context(context, value['@context']) : context;
-    const keys = Object.keys(value).filter((k) => k !== '@context' && k !== '@graph');
-    if (keys.length > 0) this.node(value, active, path || '@root');
+    let described = false;
+    for (const key in value) {
+      if (key !== '@context' && key !== '@graph') {
+        described = true;
+        break;
+      }
+    }
+    if (described) this.node(value, active, path || '@root');
     else if ('@graph' in value) this.graphItems(value['@graph'], active, path ? `${path}/@graph` : '@graph');
   }
 
   private graphItems(items: unknown, context: ActiveContext, path: string): void {
     const list = Array.isArray(items) ? items : [items];
-    list.forEach((item, i) => {
+    for (let i = 0; i < list.length; i++) {
+      const item: unknown = list[i];
       if (isObject(item)) this.node(item, context, `${path}[${i}]`);
       else if (item !== null) this.problems.push(problem('not-a-node-object', null, null, `${path}[${i}]`, 'expected a node object in @graph'));
-    });
+    }
   }
 
   /** Merges a `@context` value into the active context. */
@@ -155,7 +198,7 @@ class Walker {
       defineAll(terms, entry);
     };
     apply(value, []);
-    return { terms };
+    return activeContext(terms);
   }
 
   /** Walks a node object and returns its id. */
@@ -186,9 +229,9 @@ class Walker {
         this.problems.push(problem('invalid-iri', id, null, '@id', `malformed IRI ${JSON.stringify(rawId)}: not an absolute IRI`));
       }
     }
+    // The node is made on its first type or property, so that a bare `{"@id"}` met first stays no node.
     let node: GraphNode | undefined;
-    const ensure = (): GraphNode => (node ??= this.graph.node(id, path));
-    for (const key of Object.keys(value)) {
+    for (const key in value) {
       const item = value[key];
       switch (key) {
         case '@id':
@@ -196,20 +239,13 @@ class Walker {
         case '@index':
           continue;
         case '@type': {
-          const n = ensure();
-          for (const t of Array.isArray(item) ? item : [item]) {
-            if (typeof t !== 'string') {
-              this.problems.push(problem('invalid-type-value', id, null, '@type', '@type must be a string or an array of strings'));
-              continue;
-            }
-            const type = this.expandIri(t, active, true);
-            if (!isAbsoluteIri(type)) this.problems.push(problem('unknown-type', id, t, '@type', `unknown type ${JSON.stringify(t)}: not a term or an IRI`));
-            else this.graph.addType(n, type);
-          }
+          node ??= this.graph.node(id, path);
+          if (Array.isArray(item)) for (const t of item) this.type(node, t, active);
+          else this.type(node, item, active);
           continue;
         }
         case '@graph':
-          ensure();
+          node ??= this.graph.node(id, path);
           this.graphItems(item, active, `${path}/@graph`);
           continue;
         case '@included':
@@ -229,9 +265,26 @@ class Walker {
         );
         continue;
       }
-      this.values(ensure(), definition, item, active, key);
+      node ??= this.graph.node(id, path);
+      this.values(node, definition, item, active, key);
     }
     return id;
+  }
+
+  /** One value of `@type`. */
+  private type(node: GraphNode, t: unknown, context: ActiveContext): void {
+    if (typeof t !== 'string') {
+      this.problems.push(problem('invalid-type-value', node.id, null, '@type', '@type must be a string or an array of strings'));
+      return;
+    }
+    let definition = context.types.get(t);
+    if (definition === undefined) {
+      const iri = this.expandIri(t, context, true);
+      definition = { iri, absolute: isAbsoluteIri(iri) };
+      context.types.set(t, definition);
+    }
+    if (!definition.absolute) this.problems.push(problem('unknown-type', node.id, t, '@type', `unknown type ${JSON.stringify(t)}: not a term or an IRI`));
+    else this.graph.addType(node, definition.iri);
   }
 
   /** `@reverse`: each value is the subject, and this node the object, of the property. */
@@ -253,7 +306,7 @@ class Walker {
     }
   }
 
-  private values(node: GraphNode, definition: TermDefinition, value: unknown, context: ActiveContext, path: string): void {
+  private values(node: GraphNode, definition: KeyDefinition, value: unknown, context: ActiveContext, path: string): void {
     if (value === null || value === undefined) return;
     if (Array.isArray(value)) {
       if (this.depth >= MAX_DEPTH) throw new TooDeepError();
@@ -272,16 +325,18 @@ class Walker {
       return;
     }
     if (typeof value === 'string') {
-      if (definition.typeId && TEXT_OR_IRI.has(this.graph.iri(definition.iri)) && isTextWhereLinkExpected(value, this.expandIri(value, context, false, false), this.base !== undefined)) {
+      // A compact IRI already read as a link expanded to an absolute IRI: no text.
+      if (definition.textOrIri && !context.links.has(value)
+        && isTextWhereLinkExpected(value, this.expandIri(value, context, false, false), this.base !== undefined)) {
         // People write a country, a phone number or a currency as text (`"GB"`, `"+44 …"`, `"GBP"`) where the
         // context expects a link: that is text, not a malformed IRI, nor one relative to the URL posted to.
-        this.graph.add(node, definition.iri, { kind: 'literal', value });
-      } else if (definition.typeId) this.ref(node, definition.iri, value, context, path, false);
-      else this.graph.add(node, definition.iri, { kind: 'literal', value });
+        this.graph.addCanonical(node, definition.canonical, { kind: 'literal', value });
+      } else if (definition.typeId) this.ref(node, definition, value, context, path);
+      else this.graph.addCanonical(node, definition.canonical, { kind: 'literal', value });
       return;
     }
     if (typeof value === 'number' || typeof value === 'boolean') {
-      this.graph.add(node, definition.iri, { kind: 'literal', value });
+      this.graph.addCanonical(node, definition.canonical, { kind: 'literal', value });
       return;
     }
     if (!isObject(value)) return;
@@ -303,23 +358,35 @@ class Walker {
     if (keys.length === 1 && typeof value['@id'] === 'string') {
       const raw = value['@id'];
       // In jsonld.js's expanded output a coerced string is an `{"@id"}` too: the same text rule as above.
-      if (this.listsAsSets && TEXT_OR_IRI.has(this.graph.iri(definition.iri))
+      if (this.listsAsSets && TEXT_OR_IRI.has(definition.canonical)
         && isTextWhereLinkExpected(raw, this.expandIri(raw, context, false, false), this.base !== undefined)) {
-        this.graph.add(node, definition.iri, { kind: 'literal', value: raw });
-      } else this.ref(node, definition.iri, raw, context, path, false);
+        this.graph.addCanonical(node, definition.canonical, { kind: 'literal', value: raw });
+      } else this.ref(node, definition, raw, context, path);
       return;
     }
     const child = this.node(value, context, `${node.origin}/${path}`);
-    this.graph.add(node, definition.iri, { kind: 'ref', id: child });
+    this.graph.add(node, definition.canonical, { kind: 'ref', id: child });
   }
 
-  private ref(node: GraphNode, predicate: string, raw: string, context: ActiveContext, path: string, vocab: boolean): void {
-    const id = this.expandIri(raw, context, vocab);
-    if (!id.startsWith('_:') && !isAbsoluteIri(id)) {
+  private ref(node: GraphNode, definition: KeyDefinition, raw: string, context: ActiveContext, path: string): void {
+    const known = context.links.get(raw);
+    if (known !== undefined) {
+      this.graph.addCanonical(node, definition.canonical, known);
+      return;
+    }
+    const id = this.expandIri(raw, context, false);
+    if (id.startsWith('_:')) {
+      this.graph.addCanonical(node, definition.canonical, { kind: 'ref', id });
+      return;
+    }
+    if (!isAbsoluteIri(id)) {
       this.problems.push(problem('invalid-iri', node.id, null, path, `malformed IRI ${JSON.stringify(raw)}: not an absolute IRI`));
       return;
     }
-    this.graph.add(node, predicate, { kind: 'ref', id });
+    const term: RefTerm = { kind: 'ref', id: this.graph.iri(id) };
+    // Expanded through a prefix (a colon, and a different result): the same whatever the base.
+    if (id !== raw && raw.indexOf(':') > 0) context.links.set(raw, term);
+    this.graph.addCanonical(node, definition.canonical, term);
   }
 
   private literal(node: GraphNode, predicate: string, value: Record<string, unknown>, context: ActiveContext, path: string): void {
@@ -347,11 +414,22 @@ class Walker {
     }
   }
 
-  private expandKey(key: string, context: ActiveContext): TermDefinition | undefined {
-    const term = context.terms.get(key);
-    if (term !== undefined) return term;
-    const iri = this.expandIri(key, context, true);
-    return isAbsoluteIri(iri) && !iri.startsWith('_:') ? { iri, typeId: false } : undefined;
+  private expandKey(key: string, context: ActiveContext): KeyDefinition | undefined {
+    const known = context.keys.get(key);
+    if (known !== undefined) return known ?? undefined;
+    let definition: TermDefinition | undefined = context.terms.get(key);
+    if (definition === undefined) {
+      const iri = this.expandIri(key, context, true);
+      if (isAbsoluteIri(iri) && !iri.startsWith('_:')) definition = { iri, typeId: false };
+    }
+    const keyDefinition: KeyDefinition | null = definition === undefined ? null : {
+      iri: definition.iri,
+      typeId: definition.typeId,
+      canonical: this.graph.iri(definition.iri),
+      textOrIri: definition.typeId && TEXT_OR_IRI.has(this.graph.iri(definition.iri)),
+    };
+    context.keys.set(key, keyDefinition);
+    return keyDefinition ?? undefined;
   }
 
   /**
@@ -365,13 +443,12 @@ class Walker {
     }
     const colon = value.indexOf(':');
     if (colon > 0) {
+      // `scheme://…` is an absolute IRI whatever the prefixes: answered without cutting the string.
+      if (value.charCodeAt(colon + 1) === SLASH && value.charCodeAt(colon + 2) === SLASH) return value;
       const prefix = value.slice(0, colon);
-      const suffix = value.slice(colon + 1);
-      if (!suffix.startsWith('//')) {
-        const definition = context.terms.get(prefix);
-        if (definition !== undefined) return definition.iri + suffix;
-        if (DFC_PREFIXES.has(prefix)) this.undefinedDfcPrefix ??= value;
-      }
+      const definition = context.terms.get(prefix);
+      if (definition !== undefined) return definition.iri + value.slice(colon + 1);
+      if (DFC_PREFIXES.has(prefix)) this.undefinedDfcPrefix ??= value;
       return value;
     }
     if (relative && this.base !== undefined) {
@@ -455,14 +532,16 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
   }
   const contexts = options.contexts ?? ContextRegistry.NONE;
   const fast = new Walker(options.base, false, deadline, contexts);
-  try {
-    fast.top(document, EMPTY_CONTEXT, '');
-    fast.finish();
-    return { graph: fast.graph, problems: fast.problems, path: 'fast', contextUrls: fast.contextUrls };
-  } catch (error: unknown) {
-    if (error instanceof UnknownContextError) return documentFailure('unknown-context', error.message, fast.contextUrls);
-    if (error instanceof TooDeepError) return documentFailure('too-deep', error.message, fast.contextUrls);
-    if (!(error instanceof NeedsFullProcessing)) throw error;
+  if (options.path !== 'full') {
+    try {
+      fast.top(document, activeContext(new Map()), '');
+      fast.finish();
+      return { graph: fast.graph, problems: fast.problems, path: 'fast', contextUrls: fast.contextUrls };
+    } catch (error: unknown) {
+      if (error instanceof UnknownContextError) return documentFailure('unknown-context', error.message, fast.contextUrls);
+      if (error instanceof TooDeepError) return documentFailure('too-deep', error.message, fast.contextUrls);
+      if (!(error instanceof NeedsFullProcessing)) throw error;
+    }
   }
   const full = new Walker(options.base, true, deadline);
   const warnings: Problem[] = [];
@@ -485,7 +564,7 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
   // jsonld.js cannot be stopped midway; its work is bounded by the body limit and the depth checked above.
   deadline.check();
   try {
-    full.top(expanded, EMPTY_CONTEXT, '');
+    full.top(expanded, activeContext(new Map()), '');
   } catch (error: unknown) {
     // A construct that even the walk of expanded output does not take: refuse the document clearly.
     if (error instanceof NeedsFullProcessing) return documentFailure('unsupported-jsonld', `unsupported JSON-LD construct: ${error.message}`, fast.contextUrls, 'full');
@@ -504,7 +583,7 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
  */
 export function readSimpleJsonLd(document: unknown): JsonLdReadResult {
   const walker = new Walker(undefined, false);
-  walker.top(document, EMPTY_CONTEXT, '');
+  walker.top(document, activeContext(new Map()), '');
   walker.finish();
   return { graph: walker.graph, problems: walker.problems, path: 'fast', contextUrls: walker.contextUrls };
 }
