@@ -615,7 +615,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
     if (this.searchChecked) return;
     const peers = await this.db.reader.all<{ peer_id: number }>(
       'SELECT DISTINCT peer_id FROM federated_entries WHERE search IS NULL AND peer_id IS NOT NULL');
-    for (const { peer_id: peerId } of peers) await this.db.transaction((tx) => reindexPeer(tx, peerId));
+    for (const { peer_id: peerId } of peers) await this.db.transaction((tx) => reindexPeer(tx, peerId), { alone: true });
     this.searchChecked = true;
   }
 
@@ -652,7 +652,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
             FROM k WHERE federated_entries.rowid = k.id`,
           chunk.flatMap((r) => [r.id, sortKey(r.name), sortKey(r.enterprise_name), sortKey(r.city)]));
         }
-      });
+      }, { alone: true });
     }
     await this.db.transaction((tx) => tx.run("DELETE FROM meta WHERE key = 'sort_keys_pending'"));
   }
@@ -687,7 +687,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
         await indexSource(tx, source, null, []);
         await tx.run('DELETE FROM federated_sources WHERE source = ?', [source]);
       }
-    });
+    }, { alone: true });
   }
 
   public async queryMatches(query: FederatedQuery): Promise<FederatedMatch[]> {

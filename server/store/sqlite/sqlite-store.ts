@@ -15,7 +15,7 @@ import {
   AlreadyExistsError, ConcurrentChangeError, OpenOrdersError, OwnershipError, type RemovedEnterprise, VersionConflictError, type ApplyOptions, type ChangeSet, type Decision, type EnterpriseRow, type NodeStore, type ResourceReads, type StoredResource, type TokenRow,
   versionOfJson,
 } from '../store.js';
-import { SqliteDatabase, withReadOnly, type SqlConnection, type SqlValue } from './database.js';
+import { SqliteDatabase, withReadOnly, type SqlConnection, type SqlValue, type TransactionOptions } from './database.js';
 import type { FeedStore } from '../feed.js';
 import { SqliteFederatedIndex } from './federated-index.js';
 import { SqliteFeedStore } from './feed-store.js';
@@ -72,6 +72,12 @@ export function storeErrorOf(error: unknown): unknown {
 }
 
 const CHUNK = 500; // SQLite's default limit on bound parameters is 32766; stay far below it.
+
+/**
+ * Records beyond which a write runs in a transaction of its own (an import, a removal): grouped with short
+ * writes, it would hold back their answers until its commit.
+ */
+const LARGE = 100;
 
 /** Options of {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {
@@ -169,7 +175,7 @@ export class SqliteStore implements NodeStore {
       await continueVersions(tx, eid);
       await upsertRecords(tx, eid, records, now);
       return enterpriseRow((await tx.get<EnterpriseSql>('SELECT * FROM enterprises WHERE eid = ?', [eid])) as EnterpriseSql);
-    });
+    }, { alone: records.length > LARGE });
   }
 
   public async getEnterprise(eid: string): Promise<EnterpriseRow | undefined> {
@@ -206,7 +212,7 @@ export class SqliteStore implements NodeStore {
       await tx.run(`INSERT INTO meta (key, value) VALUES (?, json_object('version', ?, 'profile', ?))
         ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [`removed-enterprise:${eid}`, last?.version ?? row.version, last?.profile_version ?? row.profile_version]);
       return { resources: resources.changes, tokens: tokens.changes, listings: listings.changes };
-    });
+    }, { alone: true });
   }
 
   public async listEnterprises(): Promise<EnterpriseRow[]> {
@@ -245,7 +251,8 @@ export class SqliteStore implements NodeStore {
   }
 
   public async apply(eid: string, changes: ChangeSet, options: ApplyOptions = {}): Promise<void> {
-    return this.write((tx) => applyChanges(tx, eid, changes, options));
+    const size = (changes.upsert?.length ?? 0) + (changes.delete?.length ?? 0);
+    return this.write((tx) => applyChanges(tx, eid, changes, options), { alone: size > LARGE });
   }
 
   public async update<T>(eid: string, decide: (reads: ResourceReads) => Promise<Decision<T>>, options: ApplyOptions = {}): Promise<T> {
@@ -302,9 +309,9 @@ export class SqliteStore implements NodeStore {
   }
 
   /** A write transaction of the catalogue, whose engine errors leave as the port's own. */
-  private async write<T>(work: (tx: SqlConnection) => Promise<T>): Promise<T> {
+  private async write<T>(work: (tx: SqlConnection) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     try {
-      return await this.db.transaction(work);
+      return await this.db.transaction(work, options);
     } catch (error: unknown) {
       throw storeErrorOf(error);
     }
