@@ -264,8 +264,10 @@ export class TransactionLostError extends Error {}
  * Write transactions run one at a time, in the order asked, on the writer connection. When several are queued,
  * they are committed together (group commit): one `BEGIN IMMEDIATE … COMMIT` holds them all, each but the first
  * inside a `SAVEPOINT` of its own. A transaction that throws is rolled back to its savepoint (or the whole
- * transaction, for the first), so it leaves nothing and the others are not touched; each caller is answered only
- * after the COMMIT that made its writes durable, so an answer never announces a write that could still be lost.
+ * transaction, for the first), so it leaves nothing and the others are not touched. Every caller is answered
+ * once the group ends: after the COMMIT that made its writes durable (an answer never announces a write that
+ * could still be lost), and a failed one too (its failure may come from a write of the group that readers do not
+ * see before the COMMIT).
  * The grouped transactions are serialised as before (each sees the ones before it, none runs beside another):
  * only the cost of beginning and committing (and of writing the pages they share to the log) is shared.
  */
@@ -375,6 +377,12 @@ export class SqliteDatabase {
     const started = performance.now();
     /** The transactions done in the open transaction, waiting for its commit. */
     let done: { unit: Unit; value: unknown }[] = [];
+    /**
+     * The transactions that failed, answered with the others once the group ends: answered at once, a caller would
+     * act on what it saw in the group (a conflict with a write not committed yet) while readers do not see it yet,
+     * and a retry would read the state from before that write and fail on it again.
+     */
+    const failed: { unit: Unit; error: unknown }[] = [];
     let open = false;
     let closed = false;
     for (let taken = 0; !closed; taken++) {
@@ -388,7 +396,7 @@ export class SqliteDatabase {
         try {
           await this.writer.run('BEGIN IMMEDIATE');
         } catch (error: unknown) {
-          unit.reject(error);
+          failed.push({ unit, error });
           continue;
         }
         open = true;
@@ -398,7 +406,7 @@ export class SqliteDatabase {
           // The first of the transaction: rolling all of it back leaves nothing of it and touches no other.
           await this.writer.run('ROLLBACK').catch(() => undefined);
           open = false;
-          unit.reject(error);
+          failed.push({ unit, error });
         }
         continue;
       }
@@ -406,7 +414,7 @@ export class SqliteDatabase {
       try {
         await this.writer.run('SAVEPOINT unit');
       } catch (error: unknown) {
-        unit.reject(error);
+        failed.push({ unit, error });
         continue;
       }
       try {
@@ -418,21 +426,23 @@ export class SqliteDatabase {
           // No savepoint to go back to: SQLite rolled the whole transaction back (the work swallowed an I/O
           // error, a full disk…). Nothing of the group stays: its transactions fail with it.
           await this.writer.run('ROLLBACK').catch(() => undefined);
-          for (const d of done) d.unit.reject(new TransactionLostError('the transaction was rolled back by SQLite', { cause: lost }));
+          for (const d of done) failed.push({ unit: d.unit, error: new TransactionLostError('the transaction was rolled back by SQLite', { cause: lost }) });
           done = [];
           open = false;
         }
-        unit.reject(error);
+        failed.push({ unit, error });
       }
     }
-    if (!open) return;
-    try {
-      await this.writer.run('COMMIT');
-    } catch (error: unknown) {
-      await this.writer.run('ROLLBACK').catch(() => undefined);
-      for (const d of done) d.unit.reject(error);
-      return;
+    if (open) {
+      try {
+        await this.writer.run('COMMIT');
+      } catch (error: unknown) {
+        await this.writer.run('ROLLBACK').catch(() => undefined);
+        for (const d of done) failed.push({ unit: d.unit, error });
+        done = [];
+      }
     }
     for (const d of done) d.unit.resolve(d.value);
+    for (const f of failed) f.unit.reject(f.error);
   }
 }

@@ -93,6 +93,17 @@ describe('SqliteDatabase: write transactions committed in groups, statements kep
     expect(await values(db)).to.deep.equal(['first', 'second']);
   });
 
+  it('a failed transaction is answered after the group\'s commit too: a retry reads what made it fail', async () => {
+    const first = db.transaction((tx) => insert(tx, 'winner'));
+    const failing = db.transaction(async (tx) => {
+      // It fails on what the one before wrote, which readers cannot see yet.
+      if ((await tx.get('SELECT 1 FROM t WHERE v = ?', ['winner'])) !== undefined) throw new Error('lost the race');
+    });
+    const seenOnFailure = await failing.then(() => expect.fail('expected a rejection'), async () => values(db));
+    expect(seenOnFailure).to.deep.equal(['winner']);
+    await first;
+  });
+
   it('a commit that fails answers every transaction of its group with its error, and nothing of the group stays', async () => {
     // A deferred foreign key is checked at COMMIT: the whole group's commit fails.
     const outcomes = await Promise.allSettled([
