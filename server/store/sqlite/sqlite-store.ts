@@ -397,6 +397,14 @@ async function upsertRecords(
   tx: SqlConnection, eid: string, records: readonly DfcRecord[], now: string, onProgress?: (done: number, total: number) => void,
   conditional: ReadonlyMap<string, string> = new Map(),
 ): Promise<void> {
+  // The hot path of stock writes: every record replaces one the writer read (an item and the offers mirroring it).
+  // One statement for them all, not one each: statements on the writer run one at a time, each a round trip.
+  if (records.length > 1 && records.length <= CONDITIONAL_ROWS && records.every((r) => conditional.has(r.id))
+    && new Set(records.map((r) => r.id)).size === records.length) {
+    await updateConditionally(tx, eid, records, now, conditional);
+    onProgress?.(records.length, records.length);
+    return;
+  }
   let done = 0;
   for (const record of records) {
     if (onProgress !== undefined && done++ % 100 === 0) onProgress(done - 1, records.length);
@@ -429,6 +437,41 @@ async function upsertRecords(
     }
   }
   onProgress?.(records.length, records.length);
+}
+
+/** Most records {@link updateConditionally} writes in one statement (14 parameters each). */
+const CONDITIONAL_ROWS = 50;
+
+/**
+ * Replaces records, each only where it is still stored as the writer read it (`conditional`), in one statement.
+ *
+ * @throws ConcurrentChangeError when any record changed meanwhile: the caller's transaction is then rolled back,
+ *   with the records this statement did replace
+ */
+async function updateConditionally(
+  tx: SqlConnection, eid: string, records: readonly DfcRecord[], now: string, conditional: ReadonlyMap<string, string>,
+): Promise<void> {
+  const params: SqlValue[] = [];
+  for (const record of records) {
+    const json = JSON.stringify(record);
+    params.push(record.id, conditional.get(record.id) as string, record.kind, json, versionOfJson(json), ...indexColumns(record));
+  }
+  const updated = await tx.run(
+    `WITH v (iri, before, kind, record, version, name, product_type, stock, price, currency, latitude, longitude) AS
+       (VALUES ${records.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')})
+     UPDATE resources SET kind = v.kind, record = v.record, version = v.version, name = v.name, product_type = v.product_type,
+       stock = v.stock, price = v.price, currency = v.currency, latitude = v.latitude, longitude = v.longitude, updated_at = ?
+     FROM v WHERE resources.iri = v.iri AND resources.eid = ? AND resources.record = v.before`,
+    [...params, now, eid],
+  );
+  if (updated.changes !== records.length) {
+    // Which one: the first that is no longer as read (for the error's message; the transaction is rolled back anyway).
+    const stored = await tx.all<{ iri: string; record: string }>(
+      `SELECT iri, record FROM resources WHERE iri IN (${records.map(() => '?').join(',')})`, records.map((r) => r.id));
+    const now = new Map(stored.map((r) => [r.iri, r.record]));
+    const changed = records.find((r) => now.get(r.id) !== JSON.stringify(r)) ?? records[0];
+    throw new ConcurrentChangeError((changed as DfcRecord).id);
+  }
 }
 
 /** Checks, inside the write transaction, that what the writer read is still what is stored. */
