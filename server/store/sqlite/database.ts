@@ -357,7 +357,7 @@ export class SqliteDatabase {
       for (let next = this.pending[0]; next !== undefined; next = this.pending[0]) {
         if (next.bare === true) {
           this.pending.shift();
-          await next.work(this.writer).then(next.resolve, next.reject);
+          await Promise.resolve(this.writer).then(next.work).then(next.resolve, next.reject);
         } else {
           await this.group();
         }
@@ -401,7 +401,7 @@ export class SqliteDatabase {
         }
         open = true;
         try {
-          done.push({ unit, value: await unit.work(this.writer) });
+          done.push({ unit, value: await Promise.resolve(this.writer).then(unit.work) });
         } catch (error: unknown) {
           // The first of the transaction: rolling all of it back leaves nothing of it and touches no other.
           await this.writer.run('ROLLBACK').catch(() => undefined);
@@ -418,7 +418,7 @@ export class SqliteDatabase {
         continue;
       }
       try {
-        done.push({ unit, value: await unit.work(this.writer) });
+        done.push({ unit, value: await Promise.resolve(this.writer).then(unit.work) });
       } catch (error: unknown) {
         try {
           await this.writer.run('ROLLBACK TO unit');
