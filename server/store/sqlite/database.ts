@@ -50,8 +50,11 @@ function wrap(db: sqlite3.Database): SqlConnection {
 /** One connection's promise API on its prepared statements, kept in `cache` (once it is cleared, as {@link wrap}). */
 function wrapCached(db: sqlite3.Database, cache: StatementCache): SqlConnection {
   const plain = wrap(db);
+  // A statement with many parameters is a bulk one (chunks of a snapshot, of an index rebuild): its compilation is
+  // little beside its work, its SQL varies with the chunk's size, and kept it would hold memory for nothing.
+  const once = (params: readonly SqlValue[]): boolean => cache.closed || params.length > BULK_PARAMETERS;
   return {
-    run: (sql, params = []) => cache.closed ? plain.run(sql, params) :
+    run: (sql, params = []) => once(params) ? plain.run(sql, params) :
       cache.use(sql, (statement) => new Promise((resolve, reject) => {
         statement.run(params as SqlValue[], function (this: sqlite3.RunResult, error: Error | null) {
           if (error !== null) reject(error);
@@ -61,11 +64,11 @@ function wrapCached(db: sqlite3.Database, cache: StatementCache): SqlConnection 
     // `all`, not the statement's `get`: a kept statement stepped once stays open (and holds its connection's read
     // snapshot) until it is reset; stepped to its end it is done. Every `get` asks for one row (a key, an
     // aggregate, LIMIT 1, a RETURNING of one row), so reading to the end costs nothing more.
-    get: <T>(sql: string, params: readonly SqlValue[] = []) => cache.closed ? plain.get<T>(sql, params) :
+    get: <T>(sql: string, params: readonly SqlValue[] = []) => once(params) ? plain.get<T>(sql, params) :
       cache.use(sql, (statement) => new Promise<T | undefined>((resolve, reject) => {
         statement.all(params as SqlValue[], (error: Error | null, rows: T[]) => (error !== null ? reject(error) : resolve(rows[0])));
       })),
-    all: <T>(sql: string, params: readonly SqlValue[] = []) => cache.closed ? plain.all<T>(sql, params) :
+    all: <T>(sql: string, params: readonly SqlValue[] = []) => once(params) ? plain.all<T>(sql, params) :
       cache.use(sql, (statement) => new Promise<T[]>((resolve, reject) => {
         statement.all(params as SqlValue[], (error: Error | null, rows: T[]) => (error !== null ? reject(error) : resolve(rows)));
       })),
@@ -89,6 +92,9 @@ interface CachedStatement {
 
 /** How many prepared statements a connection keeps. The static ones number about two hundred. */
 const CACHED_STATEMENTS = 512;
+
+/** Statements with more parameters than this are compiled for each call, not kept (see {@link wrapCached}). */
+const BULK_PARAMETERS = 100;
 
 /**
  * The prepared statements of one connection, kept and used again, least recently used evicted.

@@ -200,6 +200,14 @@ describe('SqliteDatabase: write transactions committed in groups, statements kep
     await Promise.all(Array.from({ length: 600 }, (_, i) => db.transaction((tx) => tx.get(`SELECT ${i} AS x`))));
   });
 
+  it('runs bulk statements (many parameters, compiled for the call) as the others', async () => {
+    const many = Array.from({ length: 150 }, (_, i) => `b${i}`);
+    await db.transaction((tx) => tx.run(`INSERT INTO t (v) VALUES ${many.map(() => '(?)').join(', ')}`, many));
+    const marks = many.map(() => '?').join(',');
+    expect(await db.reader.get<{ n: number }>(`SELECT count(*) AS n FROM t WHERE v IN (${marks})`, many)).to.deep.equal({ n: 150 });
+    expect(await db.transaction((tx) => tx.all(`SELECT v FROM t WHERE v IN (${marks})`, many))).to.have.length(150);
+  });
+
   it('optimize is queued between transactions', async () => {
     await Promise.all([db.transaction((tx) => insert(tx, 'a')), db.optimize(), db.transaction((tx) => insert(tx, 'b'))]);
     expect(await values(db)).to.deep.equal(['a', 'b']);
