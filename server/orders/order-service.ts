@@ -381,9 +381,10 @@ export class OrderService {
         }
       }
       if (offer?.item === undefined) continue;
-      const item = await store.getResource(offer.item);
+      // Both at once (two reader connections): each read is a round trip every order waits for.
+      const [item, listed] = await Promise.all([store.getResource(offer.item), store.orders.listingByLocal(offer.item)]);
       if (item?.eid !== eid || item.record.kind !== 'CatalogItem') continue;
-      const listing = await store.orders.listingByLocal(item.record.id);
+      const listing = item.record.id === offer.item ? listed : await store.orders.listingByLocal(item.record.id);
       return {
         line: {
           sentId: line.id, offer: offer.id, item: item.record.id, ...(item.record.product !== undefined ? { product: item.record.product } : {}),

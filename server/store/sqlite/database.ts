@@ -1,10 +1,11 @@
 /**
- * A small promise wrapper around `sqlite3` with serialised write transactions.
+ * A small promise wrapper around `sqlite3` with serialised write transactions, committed in groups, and
+ * prepared statements kept for reuse.
  *
  * sqlite3 gives one connection per `Database`. Statements of two concurrent requests would interleave inside
- * one `BEGIN … COMMIT`, so every write goes through {@link SqliteDatabase.transaction}, which holds a lock for
- * the whole transaction. Reads use a second connection: in WAL mode it sees only committed data, so a write
- * that is later rolled back is never visible to a reader.
+ * one `BEGIN … COMMIT`, so every write goes through {@link SqliteDatabase.transaction}, which runs them one at a
+ * time. Reads use other connections: in WAL mode they see only committed data, so a write that is later rolled
+ * back (or not committed yet) is never visible to a reader.
  *
  * @packageDocumentation
  */
@@ -21,6 +22,7 @@ export interface SqlConnection {
   exec(sql: string): Promise<void>;
 }
 
+/** One connection's promise API, each statement compiled for the call and finalized after it (sqlite3's own way). */
 function wrap(db: sqlite3.Database): SqlConnection {
   return {
     run: (sql, params = []) =>
@@ -43,6 +45,137 @@ function wrap(db: sqlite3.Database): SqlConnection {
         db.exec(sql, (error: Error | null) => (error !== null ? reject(error) : resolve()));
       }),
   };
+}
+
+/** One connection's promise API on its prepared statements, kept in `cache` (once it is cleared, as {@link wrap}). */
+function wrapCached(db: sqlite3.Database, cache: StatementCache): SqlConnection {
+  const plain = wrap(db);
+  // A statement with many parameters is a bulk one (chunks of a snapshot, of an index rebuild): its compilation is
+  // little beside its work, its SQL varies with the chunk's size, and kept it would hold memory for nothing.
+  const once = (params: readonly SqlValue[]): boolean => cache.closed || params.length > BULK_PARAMETERS;
+  return {
+    run: (sql, params = []) => once(params) ? plain.run(sql, params) :
+      cache.use(sql, (statement) => new Promise((resolve, reject) => {
+        statement.run(params as SqlValue[], function (this: sqlite3.RunResult, error: Error | null) {
+          if (error !== null) reject(error);
+          else resolve({ changes: this.changes, lastID: this.lastID });
+        });
+      })),
+    // `all`, not the statement's `get`: a kept statement stepped once stays open (and holds its connection's read
+    // snapshot) until it is reset; stepped to its end it is done. Every `get` asks for one row (a key, an
+    // aggregate, LIMIT 1, a RETURNING of one row), so reading to the end costs nothing more.
+    get: <T>(sql: string, params: readonly SqlValue[] = []) => once(params) ? plain.get<T>(sql, params) :
+      cache.use(sql, (statement) => new Promise<T | undefined>((resolve, reject) => {
+        statement.all(params as SqlValue[], (error: Error | null, rows: T[]) => (error !== null ? reject(error) : resolve(rows[0])));
+      })),
+    all: <T>(sql: string, params: readonly SqlValue[] = []) => once(params) ? plain.all<T>(sql, params) :
+      cache.use(sql, (statement) => new Promise<T[]>((resolve, reject) => {
+        statement.all(params as SqlValue[], (error: Error | null, rows: T[]) => (error !== null ? reject(error) : resolve(rows)));
+      })),
+    // Several statements, or one run once (a migration, a PRAGMA): not worth keeping.
+    exec: plain.exec,
+  };
+}
+
+/** `sqlite3.Statement`'s constructor, which its typings leave out: the callback is called once compiled, or with the error. */
+const PreparedStatement = sqlite3.Statement as unknown as new (db: sqlite3.Database, sql: string, callback: (error: Error | null) => void) => sqlite3.Statement;
+
+/** A prepared statement of a {@link StatementCache}, and who is using it. */
+interface CachedStatement {
+  readonly statement: sqlite3.Statement;
+  /** Settles when SQLite has compiled it (rejects with the compile error). */
+  readonly prepared: Promise<void>;
+  /** Calls in flight on it: an evicted statement is finalized only when the last one ends. */
+  users: number;
+  evicted: boolean;
+}
+
+/** How many prepared statements a connection keeps. The static ones number about two hundred. */
+const CACHED_STATEMENTS = 512;
+
+/** Statements with more parameters than this are compiled for each call, not kept (see {@link wrapCached}). */
+const BULK_PARAMETERS = 100;
+
+/**
+ * The prepared statements of one connection, kept and used again, least recently used evicted.
+ *
+ * `sqlite3`'s `Database#run` compiles its SQL anew for every call and finalizes it afterwards. A write to
+ * `resources` compiles the triggers it fires too (feed, versions, stock ledger): measured, compiling and
+ * finalizing were about half of a stock write's cost. A statement prepared once runs again after a reset (each
+ * call binds all its parameters anew); SQLite recompiles it by itself after a schema change.
+ */
+class StatementCache {
+  private readonly entries = new Map<string, CachedStatement>();
+  /** Finalizations under way (of evicted statements): the connection closes after them. */
+  private readonly finalizing = new Set<Promise<void>>();
+  /** Cleared: the connection is closing, statements are no longer kept. */
+  public closed = false;
+
+  public constructor(private readonly capacity = CACHED_STATEMENTS, private readonly db: sqlite3.Database) {}
+
+  /** Runs `call` on the statement of `sql`, prepared once. Calls on one statement run one after the other. */
+  public use<T>(sql: string, call: (statement: sqlite3.Statement) => Promise<T>): Promise<T> {
+    let entry = this.entries.get(sql);
+    if (entry === undefined) {
+      entry = this.prepare(sql);
+      this.entries.set(sql, entry);
+      this.evict();
+    } else {
+      // Most recently used last: a Map iterates in insertion order.
+      this.entries.delete(sql);
+      this.entries.set(sql, entry);
+    }
+    const used = entry;
+    used.users += 1;
+    return used.prepared.then(() => call(used.statement)).finally(() => {
+      used.users -= 1;
+      if (used.evicted && used.users === 0) this.finalize(used);
+    });
+  }
+
+  /** Finalizes every statement (before the connection closes: SQLite refuses to close with statements left). */
+  public async clear(): Promise<void> {
+    this.closed = true;
+    const entries = [...this.entries.values()];
+    this.entries.clear();
+    // A statement in use is finalized after its calls (sqlite3 queues the finalization behind them).
+    for (const entry of entries) this.finalize(entry);
+    await Promise.all(this.finalizing);
+  }
+
+  private prepare(sql: string): CachedStatement {
+    let settle: (error: Error | null) => void = () => undefined;
+    const prepared = new Promise<void>((resolve, reject) => {
+      settle = (error) => (error === null ? resolve() : reject(error));
+    });
+    // The constructor, not `Database#prepare`, whose callback is called on an error only. A statement that does
+    // not compile is finalized by sqlite3 itself: it must not stay in the cache.
+    const statement = new PreparedStatement(this.db, sql, (error: Error | null) => {
+      if (error !== null && this.entries.get(sql) === entry) this.entries.delete(sql);
+      settle(error);
+    });
+    const entry: CachedStatement = { statement, prepared, users: 0, evicted: false };
+    return entry;
+  }
+
+  private evict(): void {
+    for (const [sql, entry] of this.entries) {
+      if (this.entries.size <= this.capacity) return;
+      this.entries.delete(sql);
+      entry.evicted = true;
+      // In use: finalized by its last user.
+      if (entry.users === 0) this.finalize(entry);
+    }
+  }
+
+  /** Finalizes a statement once compiled (one that failed to compile was finalized by sqlite3). */
+  private finalize(entry: CachedStatement): void {
+    const done: Promise<void> = entry.prepared.then(
+      () => new Promise<void>((resolve) => entry.statement.finalize(() => resolve())),
+      () => undefined,
+    ).finally(() => this.finalizing.delete(done));
+    this.finalizing.add(done);
+  }
 }
 
 function openConnection(path: string, mode: number): Promise<sqlite3.Database> {
@@ -104,13 +237,62 @@ const WRITER_CACHE_KIB = 65_536;
 /** Each reader's page cache, in KiB (16 MiB): a national query reads index pages that a 2 MiB cache would drop. */
 const READER_CACHE_KIB = 16_384;
 
-/** An SQLite database: a writer connection behind a lock and a pool of reader connections. */
+/** Options of {@link SqliteDatabase.transaction}. */
+export interface TransactionOptions {
+  /**
+   * Run in a transaction of its own, never grouped with others: for a long transaction (a peer's snapshot, an
+   * import), which would otherwise hold back the answers of short ones grouped with it until it commits.
+   */
+  readonly alone?: boolean;
+}
+
+/** A write transaction waiting for its turn. */
+interface Unit {
+  readonly work: (tx: SqlConnection) => Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  readonly alone: boolean;
+  /** Not a transaction: a statement that runs alone outside any (`PRAGMA optimize`). */
+  readonly bare?: boolean;
+}
+
+/** How transactions are grouped into one commit ({@link SqliteDatabase.open}). */
+export interface GroupCommit {
+  /** Most transactions one commit holds (default 64). */
+  readonly units?: number;
+  /**
+   * How long (ms) a group goes on taking queued transactions after its first began (default 20): the first
+   * caller's answer waits for the whole group's commit.
+   */
+  readonly ms?: number;
+}
+
+/** The transaction of a group was rolled back as a whole (by SQLite, after an I/O error, a full disk…): nothing of it stays. */
+export class TransactionLostError extends Error {}
+
+/**
+ * An SQLite database: a writer connection behind a queue and a pool of reader connections.
+ *
+ * Write transactions run one at a time, in the order asked, on the writer connection. When several are queued,
+ * they are committed together (group commit): one `BEGIN IMMEDIATE … COMMIT` holds them all, each but the first
+ * inside a `SAVEPOINT` of its own. A transaction that throws is rolled back to its savepoint (or the whole
+ * transaction, for the first), so it leaves nothing and the others are not touched. Every caller is answered
+ * once the group ends: after the COMMIT that made its writes durable (an answer never announces a write that
+ * could still be lost), and a failed one too (its failure may come from a write of the group that readers do not
+ * see before the COMMIT).
+ * The grouped transactions are serialised as before (each sees the ones before it, none runs beside another):
+ * only the cost of beginning and committing (and of writing the pages they share to the log) is shared.
+ */
 export class SqliteDatabase {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly pending: Unit[] = [];
+  /** The writer's loop, while it runs. */
+  private draining: Promise<void> | undefined;
 
   private constructor(
     private readonly writerDb: sqlite3.Database,
     private readonly readerDbs: readonly sqlite3.Database[],
+    private readonly caches: readonly StatementCache[],
+    private readonly grouping: Required<GroupCommit>,
     /** The writer connection; use it only inside {@link transaction}. */
     private readonly writer: SqlConnection,
     /** Connection for reads outside transactions. */
@@ -122,44 +304,39 @@ export class SqliteDatabase {
    * Opens (creating if needed) a database file in WAL mode with foreign keys on.
    *
    * @param path - a file path, or `:memory:` (one connection then, for throwaway use)
+   * @param options - how write transactions are grouped into one commit (tests change it)
    */
-  public static async open(path: string): Promise<SqliteDatabase> {
+  public static async open(path: string, options: { readonly group?: GroupCommit } = {}): Promise<SqliteDatabase> {
+    const grouping = { units: options.group?.units ?? 64, ms: options.group?.ms ?? 20 };
     const writerDb = await openConnection(path, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_FULLMUTEX);
-    const writer = wrap(writerDb);
+    const writerCache = new StatementCache(CACHED_STATEMENTS, writerDb);
+    const writer = wrapCached(writerDb, writerCache);
     // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
     await writer.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;');
     // A page cache of WRITER_CACHE_KIB (SQLite's default is 2 MiB): a sync writes a thousand rows into a dozen indexes
     // keyed by IRIs, all over a national index's gigabytes; with 2 MiB nearly every insert reads its pages again.
     await writer.exec(`PRAGMA cache_size = -${WRITER_CACHE_KIB}; PRAGMA temp_store = MEMORY;`);
-    if (path === ':memory:') return new SqliteDatabase(writerDb, [], writer, writer, path);
+    if (path === ':memory:') return new SqliteDatabase(writerDb, [], [writerCache], grouping, writer, writer, path);
     const readerDbs: sqlite3.Database[] = [];
     for (let i = 0; i < READERS; i++) readerDbs.push(await openConnection(path, sqlite3.OPEN_READONLY | sqlite3.OPEN_FULLMUTEX));
-    const reader = pool(readerDbs.map(wrap));
+    const readerCaches = readerDbs.map((db) => new StatementCache(CACHED_STATEMENTS, db));
+    const reader = pool(readerDbs.map((db, i) => wrapCached(db, readerCaches[i] as StatementCache)));
     await reader.exec(`PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -${READER_CACHE_KIB};`);
-    return new SqliteDatabase(writerDb, readerDbs, writer, reader, path);
+    return new SqliteDatabase(writerDb, readerDbs, [writerCache, ...readerCaches], grouping, writer, reader, path);
   }
 
   /**
-   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws. Transactions
-   * run one at a time.
+   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws. Transactions run one
+   * at a time, in the order asked; queued ones are committed together (see {@link SqliteDatabase}). The promise
+   * settles after the commit (or the rollback).
    *
-   * @param work - the statements, on the writer connection
+   * @param work - the statements, on the writer connection; it must not begin, commit or roll back itself
    */
-  public transaction<T>(work: (tx: SqlConnection) => Promise<T>): Promise<T> {
-    const result = this.queue.then(async () => {
-      await this.writer.exec('BEGIN IMMEDIATE');
-      try {
-        const value = await work(this.writer);
-        await this.writer.exec('COMMIT');
-        return value;
-      } catch (error: unknown) {
-        await this.writer.exec('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
+  public transaction<T>(work: (tx: SqlConnection) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject, alone: options.alone === true });
+      this.drain();
     });
-    // The queue must survive a failed transaction.
-    this.queue = result.catch(() => undefined);
-    return result;
   }
 
   /**
@@ -170,15 +347,117 @@ export class SqliteDatabase {
    * the same on every row. Run after opening and after big writes (a peer's snapshot); queued like a transaction.
    */
   public optimize(): Promise<void> {
-    const result = this.queue.then(() => this.writer.exec('PRAGMA analysis_limit = 0; PRAGMA optimize = 0x10002;'));
-    this.queue = result.catch(() => undefined);
-    return result;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({
+        work: (tx) => tx.exec('PRAGMA analysis_limit = 0; PRAGMA optimize = 0x10002;'),
+        resolve: () => resolve(), reject, alone: true, bare: true,
+      });
+      this.drain();
+    });
   }
 
-  /** Closes both connections, after the pending transactions. */
+  /** Closes every connection, after the pending transactions. */
   public async close(): Promise<void> {
-    await this.queue;
+    while (this.draining !== undefined) await this.draining;
+    for (const cache of this.caches) await cache.clear();
     for (const readerDb of this.readerDbs) await closeConnection(readerDb);
     await closeConnection(this.writerDb);
+  }
+
+  /** Starts the writer's loop unless it runs: it takes the queued transactions until none is left. */
+  private drain(): void {
+    if (this.draining !== undefined) return;
+    let finished = false;
+    const loop = (async () => {
+      for (let next = this.pending[0]; next !== undefined; next = this.pending[0]) {
+        if (next.bare === true) {
+          this.pending.shift();
+          await Promise.resolve(this.writer).then(next.work).then(next.resolve, next.reject);
+        } else {
+          await this.group();
+        }
+      }
+      // Synchronously with the last look at the queue: a transaction queued after it starts a new loop.
+      finished = true;
+      this.draining = undefined;
+    })();
+    if (!finished) this.draining = loop;
+  }
+
+  /**
+   * One group commit: takes queued transactions while they are short enough to wait for each other, runs each
+   * (the first plainly, the next ones each in a savepoint), commits, then answers every caller.
+   */
+  private async group(): Promise<void> {
+    const started = performance.now();
+    /** The transactions done in the open transaction, waiting for its commit. */
+    let done: { unit: Unit; value: unknown }[] = [];
+    /**
+     * The transactions that failed, answered with the others once the group ends: answered at once, a caller would
+     * act on what it saw in the group (a conflict with a write not committed yet) while readers do not see it yet,
+     * and a retry would read the state from before that write and fail on it again.
+     */
+    const failed: { unit: Unit; error: unknown }[] = [];
+    let open = false;
+    let closed = false;
+    for (let taken = 0; !closed; taken++) {
+      const unit = this.pending[0];
+      if (unit === undefined || unit.bare === true || taken >= this.grouping.units) break;
+      // A transaction alone is its own group: it ends the one before it, and takes none after it.
+      if (taken > 0 && (unit.alone || performance.now() - started > this.grouping.ms)) break;
+      closed = unit.alone;
+      this.pending.shift();
+      if (!open) {
+        try {
+          await this.writer.run('BEGIN IMMEDIATE');
+        } catch (error: unknown) {
+          failed.push({ unit, error });
+          continue;
+        }
+        open = true;
+        try {
+          done.push({ unit, value: await Promise.resolve(this.writer).then(unit.work) });
+        } catch (error: unknown) {
+          // The first of the transaction: rolling all of it back leaves nothing of it and touches no other.
+          await this.writer.run('ROLLBACK').catch(() => undefined);
+          open = false;
+          failed.push({ unit, error });
+        }
+        continue;
+      }
+      // Not released: `ROLLBACK TO` names the latest savepoint of that name, and COMMIT releases them all.
+      try {
+        await this.writer.run('SAVEPOINT unit');
+      } catch (error: unknown) {
+        failed.push({ unit, error });
+        continue;
+      }
+      try {
+        done.push({ unit, value: await Promise.resolve(this.writer).then(unit.work) });
+      } catch (error: unknown) {
+        try {
+          await this.writer.run('ROLLBACK TO unit');
+        } catch (lost: unknown) {
+          // No savepoint to go back to: SQLite rolled the whole transaction back (the work swallowed an I/O
+          // error, a full disk…). Nothing of the group stays: its transactions fail with it.
+          await this.writer.run('ROLLBACK').catch(() => undefined);
+          for (const d of done) failed.push({ unit: d.unit, error: new TransactionLostError('the transaction was rolled back by SQLite', { cause: lost }) });
+          done = [];
+          open = false;
+        }
+        failed.push({ unit, error });
+      }
+    }
+    if (open) {
+      try {
+        await this.writer.run('COMMIT');
+      } catch (error: unknown) {
+        await this.writer.run('ROLLBACK').catch(() => undefined);
+        for (const d of done) failed.push({ unit: d.unit, error });
+        done = [];
+      }
+    }
+    for (const d of done) d.unit.resolve(d.value);
+    for (const f of failed) f.unit.reject(f.error);
   }
 }

@@ -715,7 +715,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
     if (this.searchChecked) return;
     const peers = await this.db.reader.all<{ peer_id: number }>(
       'SELECT DISTINCT peer_id FROM federated_entries WHERE search IS NULL AND peer_id IS NOT NULL');
-    for (const { peer_id: peerId } of peers) await this.db.transaction((tx) => reindexPeer(tx, peerId));
+    for (const { peer_id: peerId } of peers) await this.db.transaction((tx) => reindexPeer(tx, peerId), { alone: true });
     this.searchChecked = true;
   }
 
@@ -752,7 +752,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
             FROM k WHERE federated_entries.rowid = k.id`,
           chunk.flatMap((r) => [r.id, sortKey(r.name), sortKey(r.enterprise_name), sortKey(r.city)]));
         }
-      });
+      }, { alone: true });
     }
     await this.db.transaction((tx) => tx.run("DELETE FROM meta WHERE key = 'sort_keys_pending'"));
   }
@@ -787,7 +787,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
         await indexSource(tx, source, null, []);
         await tx.run('DELETE FROM federated_sources WHERE source = ?', [source]);
       }
-    });
+    }, { alone: true });
   }
 
   /**

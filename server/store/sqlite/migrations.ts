@@ -704,7 +704,7 @@ export async function migrate(db: SqliteDatabase, migrations: readonly Migration
       await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
         migration.version, migration.name, new Date().toISOString(),
       ]);
-    });
+    }, { alone: true });
     done.push(migration.version);
   }
   return done;

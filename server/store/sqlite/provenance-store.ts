@@ -79,7 +79,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       await dropPeerRows(tx, id);
       const result = await tx.run('DELETE FROM peers WHERE id = ?', [id]);
       return result.changes > 0;
-    });
+    }, { alone: true });
   }
 
   public async recordAttempt(id: number, state: {
@@ -119,6 +119,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
 
   public async applySnapshot(peerId: number, write: SnapshotWrite): Promise<void> {
     const { plan, now } = write;
+    // Alone: a snapshot can take seconds, and the short writes grouped with it would wait for its commit.
     await this.db.transaction(async (tx) => {
       await insertMany(tx,
         'INSERT INTO peer_resources (peer_id, iri, kind, record, hash, authoritative, source_url, first_seen_at, updated_at, missing_since, withdrawn_at)',
@@ -147,7 +148,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
           [peerId, url, v.etag, v.lastModified, now]);
       }
       await indexPeerSnapshot(tx, peerId, plan);
-    });
+    }, { alone: true });
     // A peer's first snapshot can grow the index tenfold: the planner's statistics must follow.
     if (plan.upsert.length >= 1000) await this.db.optimize();
   }

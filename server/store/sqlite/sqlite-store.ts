@@ -15,7 +15,7 @@ import {
   AlreadyExistsError, ConcurrentChangeError, OpenOrdersError, OwnershipError, type RemovedEnterprise, VersionConflictError, type ApplyOptions, type ChangeSet, type Decision, type EnterpriseRow, type NodeStore, type ResourceReads, type StoredResource, type TokenRow,
   versionOfJson,
 } from '../store.js';
-import { SqliteDatabase, withReadOnly, type SqlConnection, type SqlValue } from './database.js';
+import { SqliteDatabase, withReadOnly, type SqlConnection, type SqlValue, type TransactionOptions } from './database.js';
 import type { FeedStore } from '../feed.js';
 import { SqliteFederatedIndex } from './federated-index.js';
 import { SqliteFeedStore } from './feed-store.js';
@@ -72,6 +72,12 @@ export function storeErrorOf(error: unknown): unknown {
 }
 
 const CHUNK = 500; // SQLite's default limit on bound parameters is 32766; stay far below it.
+
+/**
+ * Records beyond which a write runs in a transaction of its own (an import, a removal): grouped with short
+ * writes, it would hold back their answers until its commit.
+ */
+const LARGE = 100;
 
 /** Options of {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {
@@ -169,7 +175,7 @@ export class SqliteStore implements NodeStore {
       await continueVersions(tx, eid);
       await upsertRecords(tx, eid, records, now);
       return enterpriseRow((await tx.get<EnterpriseSql>('SELECT * FROM enterprises WHERE eid = ?', [eid])) as EnterpriseSql);
-    });
+    }, { alone: records.length > LARGE });
   }
 
   public async getEnterprise(eid: string): Promise<EnterpriseRow | undefined> {
@@ -206,7 +212,7 @@ export class SqliteStore implements NodeStore {
       await tx.run(`INSERT INTO meta (key, value) VALUES (?, json_object('version', ?, 'profile', ?))
         ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [`removed-enterprise:${eid}`, last?.version ?? row.version, last?.profile_version ?? row.profile_version]);
       return { resources: resources.changes, tokens: tokens.changes, listings: listings.changes };
-    });
+    }, { alone: true });
   }
 
   public async listEnterprises(): Promise<EnterpriseRow[]> {
@@ -245,7 +251,8 @@ export class SqliteStore implements NodeStore {
   }
 
   public async apply(eid: string, changes: ChangeSet, options: ApplyOptions = {}): Promise<void> {
-    return this.write((tx) => applyChanges(tx, eid, changes, options));
+    const size = (changes.upsert?.length ?? 0) + (changes.delete?.length ?? 0);
+    return this.write((tx) => applyChanges(tx, eid, changes, options), { alone: size > LARGE });
   }
 
   public async update<T>(eid: string, decide: (reads: ResourceReads) => Promise<Decision<T>>, options: ApplyOptions = {}): Promise<T> {
@@ -302,9 +309,9 @@ export class SqliteStore implements NodeStore {
   }
 
   /** A write transaction of the catalogue, whose engine errors leave as the port's own. */
-  private async write<T>(work: (tx: SqlConnection) => Promise<T>): Promise<T> {
+  private async write<T>(work: (tx: SqlConnection) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     try {
-      return await this.db.transaction(work);
+      return await this.db.transaction(work, options);
     } catch (error: unknown) {
       throw storeErrorOf(error);
     }
@@ -390,6 +397,14 @@ async function upsertRecords(
   tx: SqlConnection, eid: string, records: readonly DfcRecord[], now: string, onProgress?: (done: number, total: number) => void,
   conditional: ReadonlyMap<string, string> = new Map(),
 ): Promise<void> {
+  // The hot path of stock writes: every record replaces one the writer read (an item and the offers mirroring it).
+  // One statement for them all, not one each: statements on the writer run one at a time, each a round trip.
+  if (records.length > 1 && records.length <= CONDITIONAL_ROWS && records.every((r) => conditional.has(r.id))
+    && new Set(records.map((r) => r.id)).size === records.length) {
+    await updateConditionally(tx, eid, records, now, conditional);
+    onProgress?.(records.length, records.length);
+    return;
+  }
   let done = 0;
   for (const record of records) {
     if (onProgress !== undefined && done++ % 100 === 0) onProgress(done - 1, records.length);
@@ -422,6 +437,41 @@ async function upsertRecords(
     }
   }
   onProgress?.(records.length, records.length);
+}
+
+/** Most records {@link updateConditionally} writes in one statement (14 parameters each). */
+const CONDITIONAL_ROWS = 50;
+
+/**
+ * Replaces records, each only where it is still stored as the writer read it (`conditional`), in one statement.
+ *
+ * @throws ConcurrentChangeError when any record changed meanwhile: the caller's transaction is then rolled back,
+ *   with the records this statement did replace
+ */
+async function updateConditionally(
+  tx: SqlConnection, eid: string, records: readonly DfcRecord[], now: string, conditional: ReadonlyMap<string, string>,
+): Promise<void> {
+  const params: SqlValue[] = [];
+  for (const record of records) {
+    const json = JSON.stringify(record);
+    params.push(record.id, conditional.get(record.id) as string, record.kind, json, versionOfJson(json), ...indexColumns(record));
+  }
+  const updated = await tx.run(
+    `WITH v (iri, before, kind, record, version, name, product_type, stock, price, currency, latitude, longitude) AS
+       (VALUES ${records.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')})
+     UPDATE resources SET kind = v.kind, record = v.record, version = v.version, name = v.name, product_type = v.product_type,
+       stock = v.stock, price = v.price, currency = v.currency, latitude = v.latitude, longitude = v.longitude, updated_at = ?
+     FROM v WHERE resources.iri = v.iri AND resources.eid = ? AND resources.record = v.before`,
+    [...params, now, eid],
+  );
+  if (updated.changes !== records.length) {
+    // Which one: the first that is no longer as read (for the error's message; the transaction is rolled back anyway).
+    const stored = await tx.all<{ iri: string; record: string }>(
+      `SELECT iri, record FROM resources WHERE iri IN (${records.map(() => '?').join(',')})`, records.map((r) => r.id));
+    const now = new Map(stored.map((r) => [r.iri, r.record]));
+    const changed = records.find((r) => now.get(r.id) !== JSON.stringify(r)) ?? records[0];
+    throw new ConcurrentChangeError((changed as DfcRecord).id);
+  }
 }
 
 /** Checks, inside the write transaction, that what the writer read is still what is stored. */

@@ -361,6 +361,28 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         expect((await store.getResource(p.id))?.record).to.deep.include({ name: 'Pommes (mine)' });
       });
 
+      it('replaces several records as read all or none: one changed meanwhile refuses them all, naming it', async () => {
+        await createFarm('ferme');
+        const [p] = product(BASE, 'ferme', { slug: 'pommes', name: 'Pommes' });
+        const [q] = product(BASE, 'ferme', { slug: 'poires', name: 'Poires' });
+        await store.apply('ferme', { upsert: [p, q] });
+        const read = async (iri: string) => (await store.getResource(iri))?.record as DfcRecord;
+        const [readP, readQ] = [await read(p.id), await read(q.id)];
+        await store.apply('ferme', { upsert: [{ ...q, name: 'Poires (by another writer)' }] });
+        const stale = await rejection(store.apply('ferme', {
+          upsert: [{ ...p, name: 'Pommes (mine)' }, { ...q, name: 'Poires (mine)' }], expect: new Map([[p.id, readP], [q.id, readQ]]),
+        }));
+        expect(stale).to.be.instanceOf(ConcurrentChangeError);
+        expect((stale as ConcurrentChangeError).iri).to.equal(q.id);
+        expect(await read(p.id)).to.deep.include({ name: 'Pommes' });
+        expect(await read(q.id)).to.deep.include({ name: 'Poires (by another writer)' });
+        // Both as read: both replaced.
+        const [nowP, nowQ] = [await read(p.id), await read(q.id)];
+        await store.apply('ferme', { upsert: [{ ...p, name: 'Pommes (mine)' }, { ...q, name: 'Poires (mine)' }], expect: new Map([[p.id, nowP], [q.id, nowQ]]) });
+        expect(await read(p.id)).to.deep.include({ name: 'Pommes (mine)' });
+        expect(await read(q.id)).to.deep.include({ name: 'Poires (mine)' });
+      });
+
       it('refuses with VersionConflictError a write made against another version', async () => {
         await createFarm('ferme');
         const version = await store.enterpriseVersion('ferme') as number;

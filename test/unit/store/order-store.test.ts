@@ -67,6 +67,23 @@ describe('store: stock ledger and orders', () => {
     balanced(await store.orders.stock(id('catalog_items/pain')));
   });
 
+  it('answers a new order exactly as it then reads back (the answer is built from what was written, not read)', async () => {
+    const lines = [
+      { ...line('carotte', 1.5), product: id('supplied_products/carotte'), price: { value: 2.4, currency: 'https://x.example/euro' }, details: { sentId: 'l1', n: [1, { a: null }] } },
+      line('miel', 2),
+      { ...line('pain', 3), listing: 7 },
+    ];
+    const placed = await store.orders.create({
+      eid: 'ferme', iriOf: (n) => id(`orders/${n}`), state: 'Held', lines, expiresAt: '2030-01-01T00:00:00.000Z', orderedBy: 'https://buyer.example/e/1',
+      placedBy: 'token-1', details: { sentId: 'o1', saleSession: { kind: 'SaleSession', id: 'https://s.example/1' } },
+    });
+    expect(placed.ok).to.equal(true);
+    const answered = (placed as { order: unknown }).order;
+    expect(answered).to.deep.equal(await store.orders.get(id('orders/1')));
+    const bare = await place([line('carotte', 1)]);
+    expect((bare as { order: unknown }).order).to.deep.equal(await store.orders.get(id('orders/2')));
+  });
+
   it('publishes the available stock on the item and the offers that mirrored it, with a feed event', async () => {
     const before = await store.feed.latestSeq('ferme');
     await place([line('carotte', 2)]);

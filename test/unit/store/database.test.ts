@@ -1,0 +1,223 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteDatabase, type SqlConnection } from '../../../server/store/sqlite/database.js';
+
+/** Settles to the error a promise rejects with, or fails when it resolves. */
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(() => expect.fail('expected a rejection'), (error: unknown) => error);
+}
+
+async function values(db: SqliteDatabase): Promise<string[]> {
+  return (await db.reader.all<{ v: string }>('SELECT v FROM t ORDER BY rowid')).map((r) => r.v);
+}
+
+describe('SqliteDatabase: write transactions committed in groups, statements kept prepared', () => {
+  let dir: string;
+  let db: SqliteDatabase;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'maillon-database-'));
+    // A long grouping window: on a loaded machine, transactions queued together must still be grouped for these tests.
+    db = await SqliteDatabase.open(join(dir, 'test.db'), { group: { ms: 10_000 } });
+    await db.transaction((tx) => tx.exec(`
+      CREATE TABLE t (v TEXT NOT NULL UNIQUE);
+      CREATE TABLE parent (id INTEGER PRIMARY KEY);
+      CREATE TABLE child (parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);
+      CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0);`));
+  });
+  afterEach(async () => {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const insert = (tx: SqlConnection, v: string) => tx.run('INSERT INTO t (v) VALUES (?)', [v]);
+
+  it('a transaction that throws in a group rolls back only itself, after its partial writes; the others commit', async () => {
+    const outcomes = await Promise.allSettled([
+      db.transaction((tx) => insert(tx, 'a')),
+      db.transaction(async (tx) => {
+        await insert(tx, 'b1');
+        await insert(tx, 'b2');
+        throw new Error('b fails after two writes');
+      }),
+      db.transaction((tx) => insert(tx, 'c')),
+      // An engine error (a taken value) in the middle of a group, after a write of its own.
+      db.transaction(async (tx) => {
+        await insert(tx, 'd');
+        await insert(tx, 'a');
+      }),
+      db.transaction((tx) => insert(tx, 'e')),
+    ]);
+    expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(((outcomes[1] as PromiseRejectedResult).reason as Error).message).to.equal('b fails after two writes');
+    expect((outcomes[3] as PromiseRejectedResult).reason).to.have.property('code', 'SQLITE_CONSTRAINT');
+    expect(await values(db)).to.deep.equal(['a', 'c', 'e']);
+  });
+
+  it('the first transaction of a group that throws leaves nothing, and the next ones commit', async () => {
+    const outcomes = await Promise.allSettled([
+      db.transaction(async (tx) => {
+        await insert(tx, 'x');
+        throw new Error('first fails');
+      }),
+      db.transaction((tx) => insert(tx, 'y')),
+      db.transaction(async (tx) => {
+        await insert(tx, 'z');
+        throw new Error('last fails');
+      }),
+    ]);
+    expect(outcomes.map((o) => o.status)).to.deep.equal(['rejected', 'fulfilled', 'rejected']);
+    expect(await values(db)).to.deep.equal(['y']);
+  });
+
+  it('a caller is answered only after the commit; until then readers do not see its writes', async () => {
+    let firstAnswered = false;
+    const seenDuringGroup: { answered: boolean; visible: string[] }[] = [];
+    const first = db.transaction((tx) => insert(tx, 'first')).then((value) => {
+      firstAnswered = true;
+      return value;
+    });
+    const second = db.transaction(async (tx) => {
+      // The writer sees the group's writes so far; a reader (another connection) only what is committed.
+      const writerSees = (await tx.all<{ v: string }>('SELECT v FROM t')).map((r) => r.v);
+      seenDuringGroup.push({ answered: firstAnswered, visible: await values(db) });
+      await insert(tx, 'second');
+      return writerSees;
+    });
+    expect(await second).to.deep.equal(['first']);
+    await first;
+    expect(seenDuringGroup).to.deep.equal([{ answered: false, visible: [] }]);
+    expect(firstAnswered).to.equal(true);
+    expect(await values(db)).to.deep.equal(['first', 'second']);
+  });
+
+  it('a failed transaction is answered after the group\'s commit too: a retry reads what made it fail', async () => {
+    const first = db.transaction((tx) => insert(tx, 'winner'));
+    const failing = db.transaction(async (tx) => {
+      // It fails on what the one before wrote, which readers cannot see yet.
+      if ((await tx.get('SELECT 1 FROM t WHERE v = ?', ['winner'])) !== undefined) throw new Error('lost the race');
+    });
+    const seenOnFailure = await failing.then(() => expect.fail('expected a rejection'), async () => values(db));
+    expect(seenOnFailure).to.deep.equal(['winner']);
+    await first;
+  });
+
+  it('a commit that fails answers every transaction of its group with its error, and nothing of the group stays', async () => {
+    // A deferred foreign key is checked at COMMIT: the whole group's commit fails.
+    const outcomes = await Promise.allSettled([
+      db.transaction((tx) => insert(tx, 'p')),
+      db.transaction((tx) => tx.run('INSERT INTO child (parent) VALUES (42)')),
+      db.transaction((tx) => insert(tx, 'q')),
+    ]);
+    expect(outcomes.map((o) => o.status)).to.deep.equal(['rejected', 'rejected', 'rejected']);
+    for (const outcome of outcomes) expect((outcome as PromiseRejectedResult).reason).to.have.property('code', 'SQLITE_CONSTRAINT');
+    expect(await values(db)).to.deep.equal([]);
+    // The writer is usable again.
+    await db.transaction((tx) => insert(tx, 'after'));
+    expect(await values(db)).to.deep.equal(['after']);
+  });
+
+  it('many queued transactions, some failing, each stay atomic: the counter is the sum of those that committed', async () => {
+    const attempts = 300;
+    const outcomes = await Promise.allSettled(Array.from({ length: attempts }, (_, i) => db.transaction(async (tx) => {
+      await tx.run('UPDATE counter SET n = n + 1');
+      await insert(tx, `v${i}`);
+      await tx.run('UPDATE counter SET n = n + 1');
+      if (i % 7 === 3) throw new Error(`unit ${i} fails`);
+      return i;
+    })));
+    const committed = outcomes.filter((o) => o.status === 'fulfilled').map((o) => (o as PromiseFulfilledResult<number>).value);
+    expect(committed).to.have.length(attempts - Math.ceil((attempts - 3) / 7));
+    expect(committed).to.deep.equal([...committed].sort((a, b) => a - b));
+    const counter = await db.reader.get<{ n: number }>('SELECT n FROM counter');
+    expect(counter?.n).to.equal(2 * committed.length);
+    expect(await values(db)).to.deep.equal(committed.map((i) => `v${i}`));
+  });
+
+  it('transactions run one at a time, in the order asked, each seeing the ones before it', async () => {
+    const seen = await Promise.all(Array.from({ length: 20 }, (_, i) => db.transaction(async (tx) => {
+      const before = await tx.get<{ n: number }>('SELECT n FROM counter');
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      await tx.run('UPDATE counter SET n = ?', [(before?.n ?? 0) + 1]);
+      return [i, before?.n];
+    })));
+    expect(seen).to.deep.equal(Array.from({ length: 20 }, (_, i) => [i, i]));
+  });
+
+  it('a transaction alone is not grouped: the one before it is committed when it runs, and it is when the next one runs', async () => {
+    const visible: string[][] = [];
+    await Promise.all([
+      db.transaction((tx) => insert(tx, 'before')),
+      db.transaction(async (tx) => {
+        visible.push(await values(db));
+        await insert(tx, 'alone');
+      }, { alone: true }),
+      db.transaction(async (tx) => {
+        visible.push(await values(db));
+        await insert(tx, 'after');
+      }),
+    ]);
+    expect(visible).to.deep.equal([['before'], ['before', 'alone']]);
+  });
+
+  it('a group holds at most the configured number of transactions', async () => {
+    await db.close();
+    db = await SqliteDatabase.open(join(dir, 'test.db'), { group: { units: 2, ms: 10_000 } });
+    const visible: string[][] = [];
+    await Promise.all(['a', 'b', 'c'].map((v) => db.transaction(async (tx) => {
+      visible.push(await values(db));
+      await insert(tx, v);
+    })));
+    // a and b commit together; c runs in the next group, after their commit.
+    expect(visible).to.deep.equal([[], [], ['a', 'b']]);
+  });
+
+  it('a statement that does not compile fails its call only, and the same SQL fails again (not kept)', async () => {
+    for (let i = 0; i < 2; i++) {
+      expect(await rejection(db.reader.all('SELECT nope FROM t'))).to.have.property('code', 'SQLITE_ERROR');
+      expect(await rejection(db.transaction((tx) => tx.run('INSERT INTO nowhere VALUES (1)')))).to.have.property('code', 'SQLITE_ERROR');
+    }
+    await db.transaction((tx) => insert(tx, 'fine'));
+    expect(await values(db)).to.deep.equal(['fine']);
+  });
+
+  it('a kept statement gives fresh results: a get steps to its end, so a reader never stays on an old snapshot', async () => {
+    for (let i = 0; i < 5; i++) {
+      await db.transaction((tx) => insert(tx, `r${i}`));
+      // Same SQL each time, on the same reader connections: each read sees the commit just made.
+      expect(await db.reader.get<{ n: number }>('SELECT count(*) AS n FROM t')).to.deep.equal({ n: i + 1 });
+      expect(await db.reader.get<{ v: string }>('SELECT v FROM t ORDER BY rowid')).to.deep.equal({ v: 'r0' });
+    }
+  });
+
+  it('evicts the least recently used statements beyond its capacity, and still closes', async () => {
+    // More distinct statements than a connection keeps (512): each one compiled, used, and later finalized.
+    for (let i = 0; i < 700; i++) {
+      expect(await db.reader.get<{ x: number }>(`SELECT ${i} AS x`)).to.deep.equal({ x: i });
+    }
+    await Promise.all(Array.from({ length: 600 }, (_, i) => db.transaction((tx) => tx.get(`SELECT ${i} AS x`))));
+  });
+
+  it('runs bulk statements (many parameters, compiled for the call) as the others', async () => {
+    const many = Array.from({ length: 150 }, (_, i) => `b${i}`);
+    await db.transaction((tx) => tx.run(`INSERT INTO t (v) VALUES ${many.map(() => '(?)').join(', ')}`, many));
+    const marks = many.map(() => '?').join(',');
+    expect(await db.reader.get<{ n: number }>(`SELECT count(*) AS n FROM t WHERE v IN (${marks})`, many)).to.deep.equal({ n: 150 });
+    expect(await db.transaction((tx) => tx.all(`SELECT v FROM t WHERE v IN (${marks})`, many))).to.have.length(150);
+  });
+
+  it('optimize is queued between transactions', async () => {
+    await Promise.all([db.transaction((tx) => insert(tx, 'a')), db.optimize(), db.transaction((tx) => insert(tx, 'b'))]);
+    expect(await values(db)).to.deep.equal(['a', 'b']);
+  });
+
+  it('close waits for the queued transactions', async () => {
+    const pending = db.transaction((tx) => insert(tx, 'late'));
+    await db.close();
+    await pending;
+    db = await SqliteDatabase.open(join(dir, 'test.db'));
+    expect(await values(db)).to.deep.equal(['late']);
+  });
+});
