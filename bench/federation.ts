@@ -79,10 +79,10 @@ export const FEDERATION: FederationSpec = {
   targets: { coldOffersPerSecond: 5000, warmMs: 2000, peakBytes: 500e6, queryP95Ms: 50, compressionRatio: 10 },
 };
 
-/** Text searches timed when the spec has a search target: words of the generated names, as people type them. */
 /** How many summaries are timed each right after a sync that changed the index. */
 const STATS_CHANGES = 20;
 
+/** Text searches timed when the spec has a search target: words of the generated names, as people type them. */
 const SEARCHES = ['tomato', 'tomate cerise', 'organic', 'heritage kale', 'valley', 'chou'] as const;
 
 // ------------------------------------------------------------------ requests

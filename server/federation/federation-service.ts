@@ -421,15 +421,7 @@ export class FederationService {
     const names = await this.names();
     // The whole catalogue (or a type, an enterprise, a source) is summed in the database from the groups it keeps;
     // any other filter sums its groups here.
-    const chainsOf = new Map<string, string[]>();
-    const rollUp = (type: string): string[] => {
-      let chain = chainsOf.get(type);
-      if (chain === undefined) {
-        chain = ancestors(taxonomy, type);
-        chainsOf.set(type, chain);
-      }
-      return chain;
-    };
+    const rollUp = this.rollUpOf(taxonomy);
     const summary = await this.index.supplySummary(resolved, rollUp);
     if (summary !== undefined) {
       return this.statsOf({
@@ -487,6 +479,27 @@ export class FederationService {
     }
     const counts = (tallies: Map<string, Tally>): Map<string, StockedCounts> => new Map([...tallies].map(([key, t]) => [key, t.counts()]));
     return this.statsOf({ totals: totals.counts(), byType: counts(byType), bySource: counts(bySource), byArea: counts(byArea) }, rollUp, names);
+  }
+
+  /** One roll-up per taxonomy (the index keeps a summary for the roll-up it was summed with). */
+  private readonly rollUps = new WeakMap<Taxonomy, (type: string) => string[]>();
+
+  /** A product type and every broader type it counts under, in `taxonomy`, each chain worked out once. */
+  private rollUpOf(taxonomy: Taxonomy): (type: string) => string[] {
+    let rollUp = this.rollUps.get(taxonomy);
+    if (rollUp === undefined) {
+      const chains = new Map<string, string[]>();
+      rollUp = (type: string): string[] => {
+        let chain = chains.get(type);
+        if (chain === undefined) {
+          chain = ancestors(taxonomy, type);
+          chains.set(type, chain);
+        }
+        return chain;
+      };
+      this.rollUps.set(taxonomy, rollUp);
+    }
+    return rollUp;
   }
 
   /** The summary's answer from its counts: labels, depths and names added, and sorted. */

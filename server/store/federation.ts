@@ -191,10 +191,6 @@ export interface RowOrder {
   readonly typeLabels?: ReadonlyMap<string, string>;
 }
 
-/**
- * One group of matching rows, by product type, enterprise, source and postcode area: everything the regional
- * summary counts, without a row per offer (a territory's 100,000 offers are a few thousand groups).
- */
 /** Counts of a slice of the supply: distinct producers (enterprises), products, offers, offers in stock. */
 export interface SupplyCount {
   readonly producers: number;
@@ -214,11 +210,15 @@ export interface SupplySummary {
   readonly byArea: ReadonlyMap<string | null, SupplyCount>;
 }
 
+/**
+ * One group of matching rows, by product type, enterprise, source and postcode area: everything the regional
+ * summary counts, without a row per offer (a territory's 100,000 offers are a few thousand groups).
+ */
 export interface SupplyGroup {
   readonly productType: string | null;
   readonly enterpriseIri: string | null;
   readonly peerId: number | null;
-  /** The first two characters of the postcode (a French département), or null. */
+  /** The first two characters of the postcode, blanks left out (a French département), or null without them. */
   readonly area: string | null;
   /** Distinct products (product keys) of the group: a product is in one group only. */
   readonly products: number;

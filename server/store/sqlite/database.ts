@@ -315,7 +315,7 @@ export class SqliteDatabase {
     await writer.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;');
     // A page cache of WRITER_CACHE_KIB (SQLite's default is 2 MiB): a sync writes a thousand rows into a dozen indexes
     // keyed by IRIs, all over a national index's gigabytes; with 2 MiB nearly every insert reads its pages again.
-    await writer.exec(`PRAGMA cache_size = -${WRITER_CACHE_KIB}; PRAGMA temp_store = MEMORY;`);
+    await writer.exec(`PRAGMA cache_size = -${WRITER_CACHE_KIB};`);
     if (path === ':memory:') return new SqliteDatabase(writerDb, [], [writerCache], grouping, writer, writer, path);
     const readerDbs: sqlite3.Database[] = [];
     for (let i = 0; i < READERS; i++) readerDbs.push(await openConnection(path, sqlite3.OPEN_READONLY | sqlite3.OPEN_FULLMUTEX));

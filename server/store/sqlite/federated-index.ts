@@ -463,10 +463,10 @@ type PlannedQuery = FederatedQuery & {
 };
 
 /**
- * A postcode's area in SQL: its first two characters once blanks (space, tab, line breaks, no-break space) are left
- * out, as {@link areaOf} says it in JavaScript.
+ * A postcode's area in SQL: its first two characters once blanks (space, tab, line breaks, no-break spaces, the
+ * thin spaces French typography puts in numbers) are left out, as {@link areaOf} says it in JavaScript.
  */
-const AREA_SQL = "substr(replace(replace(replace(replace(replace(postcode, ' ', ''), char(9), ''), char(10), ''), char(13), ''), char(160), ''), 1, 2)";
+const AREA_SQL = `substr(${[9, 10, 11, 12, 13, 160, 8201, 8239].reduce((sql, code) => `replace(${sql}, char(${code}), '')`, "replace(postcode, ' ', '')")}, 1, 2)`;
 
 /**
  * A postcode's area (a French département: `87` of `87 000`), or null without a postcode.
@@ -474,7 +474,8 @@ const AREA_SQL = "substr(replace(replace(replace(replace(replace(postcode, ' ', 
  * @param postcode - the postcode as the row holds it
  */
 export function areaOf(postcode: string | null): string | null {
-  return postcode === null ? null : postcode.replace(/[ \t\n\r\u00a0]+/gu, '').slice(0, 2);
+  const area = postcode === null ? '' : postcode.replace(/[ \t\n\v\f\r\u00a0\u2009\u202f]+/gu, '').slice(0, 2);
+  return area === '' ? null : area;
 }
 
 /** The product type of the rows that have none, in summaries. */
@@ -679,6 +680,8 @@ export class SqliteFederatedIndex implements FederatedIndex {
    * summary several times (its filters' choices, its charts), and a map's town list changes only with a sync.
    */
   private readonly answers = new Map<string, { generation: string; value: Promise<unknown> }>();
+  /** Whether a text is too broad to rank (see {@link planned}), by FTS5 query, valid while the index does not change. */
+  private readonly broadTexts = new Map<string, { generation: string; value: boolean }>();
   /** The run computing the kept supply groups again, while one runs (see {@link refreshSupplyGroups}). */
   private supplyRefresh: Promise<void> | undefined;
 
@@ -797,10 +800,18 @@ export class SqliteFederatedIndex implements FederatedIndex {
   private async planned(query: FederatedQuery): Promise<PlannedQuery> {
     const text = query.text === undefined ? undefined : ftsQuery(query.text);
     if (text === undefined) return query;
-    const unranked = await this.cached(`broad ${text}`, async () => ((await this.db.reader.get<{ n: number }>(
-      'SELECT count(*) AS n FROM (SELECT 1 FROM federated_search WHERE federated_search MATCH ? LIMIT ?)', [text, MAX_RANKED_HITS + 1]))?.n ?? 0)
-      > MAX_RANKED_HITS);
-    return unranked ? { ...query, unranked } : query;
+    // Kept apart from the summaries' answers: searches people type would push those out of that small cache.
+    const generation = await this.generation();
+    let broad = this.broadTexts.get(text);
+    if (broad?.generation !== generation) {
+      const hits = (await this.db.reader.get<{ n: number }>(
+        'SELECT count(*) AS n FROM (SELECT 1 FROM federated_search WHERE federated_search MATCH ? LIMIT ?)', [text, MAX_RANKED_HITS + 1]))?.n ?? 0;
+      broad = { generation, value: hits > MAX_RANKED_HITS };
+      this.broadTexts.delete(text);
+      this.broadTexts.set(text, broad);
+      if (this.broadTexts.size > 256) this.broadTexts.delete(this.broadTexts.keys().next().value as string);
+    }
+    return broad.value ? { ...query, unranked: true } : query;
   }
 
   public async queryMatches(given: FederatedQuery): Promise<FederatedMatch[]> {
@@ -862,10 +873,10 @@ export class SqliteFederatedIndex implements FederatedIndex {
     const tie = byName ? `f.item_iri ${direction}` : 'f.name_key IS NULL, f.name_key, f.item_iri';
     // The page's rowids first (sorted from an index when one covers the filter and the order: a circle's cells),
     // then its rows: a sort that carried every column would read every matching row.
-    const part = async (valued: boolean, skip: number, take: number): Promise<FederatedRow[]> => (await this.db.reader.all<EntrySql & { id: number }>(
-      `SELECT f.rowid AS id, f.* FROM (SELECT f.rowid AS pid FROM ${from.tables} WHERE ${from.where} AND (${key}) IS ${valued ? 'NOT NULL' : 'NULL'}
-       ORDER BY ${valued ? `${key} ${direction}, ` : ''}${tie} LIMIT ? OFFSET ?) p CROSS JOIN federated_entries f ON f.rowid = p.pid`,
-      [...from.params, ...orderParams, ...(valued ? orderParams : []), take, skip])).map(entryRow);
+    const part = async (valued: boolean, skip: number, take: number): Promise<FederatedRow[]> => this.entriesByIds((await this.db.reader.all<{ id: number }>(
+      `SELECT f.rowid AS id FROM ${from.tables} WHERE ${from.where} AND (${key}) IS ${valued ? 'NOT NULL' : 'NULL'}
+       ORDER BY ${valued ? `${key} ${direction}, ` : ''}${tie} LIMIT ? OFFSET ?`,
+      [...from.params, ...orderParams, ...(valued ? orderParams : []), take, skip])).map((r) => r.id));
     const valued = await part(true, offset, limit);
     if (valued.length === limit) return valued;
     // Past the rows with a value: how many there are, to know where those without start.
@@ -897,6 +908,13 @@ export class SqliteFederatedIndex implements FederatedIndex {
   public async supplySummary(query: FederatedQuery, rollUp: (type: string) => readonly string[]): Promise<SupplySummary | undefined> {
     const kept = keptWhere(query);
     if (kept === undefined) return undefined;
+    // Kept until the index changes, for the same roll-up (a taxonomy loaded since rolls types up otherwise).
+    const answer = await this.cached(`summary ${JSON.stringify(query)}`, async () => ({ rollUp, summary: await this.computeSummary(kept, rollUp) }));
+    return answer.rollUp === rollUp ? answer.summary : this.computeSummary(kept, rollUp);
+  }
+
+  /** {@link supplySummary}'s sums, from the kept groups brought up to date. */
+  private async computeSummary(kept: { where: string; params: SqlValue[] }, rollUp: (type: string) => readonly string[]): Promise<SupplySummary | undefined> {
     await this.refreshSupplyGroups();
     const from = `federated_supply_groups WHERE ${kept.where}`;
     const counts = 'COUNT(DISTINCT enterprise_iri) AS producers, coalesce(SUM(products), 0) AS products, coalesce(SUM(offers), 0) AS offers, '
@@ -949,8 +967,11 @@ export class SqliteFederatedIndex implements FederatedIndex {
    * Computes again the kept groups of every source marked changed (see migration 17's triggers), a few sources per
    * transaction so that no sync waits long behind it; one run at a time, which every caller waits for.
    */
-  private refreshSupplyGroups(): Promise<void> {
-    this.supplyRefresh ??= (async () => {
+  private async refreshSupplyGroups(): Promise<void> {
+    // A run already going may have made its last check before what this caller must see was committed: wait for it
+    // to end, then check (and compute) again.
+    while (this.supplyRefresh !== undefined) await this.supplyRefresh.catch(() => undefined);
+    this.supplyRefresh = (async () => {
       try {
         // Read first on a reader: the common case (nothing changed since) costs no write transaction.
         while ((await this.db.reader.get('SELECT 1 AS dirty FROM federated_supply_dirty LIMIT 1')) !== undefined) {
@@ -963,7 +984,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
               const [sourceWhere, sourceParams]: [string, SqlValue[]] = key === -1 ? ["source >= 'local:' AND source < 'local;'", []] : ['source = ?', [`peer:${key}`]];
               await tx.run(`INSERT INTO federated_supply_groups (peer_key, product_type, enterprise_iri, postcode, area, products, offers, in_stock,
                   lat, lon)
-                SELECT ?, product_type, enterprise_iri, postcode, ${AREA_SQL}, COUNT(DISTINCT product_key), COUNT(offer_iri), coalesce(SUM(in_stock), 0),
+                SELECT ?, product_type, enterprise_iri, postcode, nullif(${AREA_SQL}, ''), COUNT(DISTINCT product_key), COUNT(offer_iri), coalesce(SUM(in_stock), 0),
                   max(latitude), max(longitude)
                 FROM federated_entries WHERE ${sourceWhere} AND winner = 1 AND withdrawn = 0
                 GROUP BY product_type, enterprise_iri, postcode`, [key, ...sourceParams]);

@@ -12,7 +12,7 @@ import { DFC_PT_NS } from '../../../../ontology/vocabulary.js';
 import { FederationService, type LocalCatalogue } from '../../../../server/federation/federation-service.js';
 import type { SupplyGroup } from '../../../../server/store/federation.js';
 import { SqliteDatabase, type SqlConnection } from '../../../../server/store/sqlite/database.js';
-import { gridCells, GRID_CELLS_PER_DEGREE, MAX_RANKED_HITS, MAX_TEXT_MATCHES, SqliteFederatedIndex } from '../../../../server/store/sqlite/federated-index.js';
+import { areaOf, gridCells, GRID_CELLS_PER_DEGREE, MAX_RANKED_HITS, MAX_TEXT_MATCHES, SqliteFederatedIndex } from '../../../../server/store/sqlite/federated-index.js';
 import { migrate } from '../../../../server/store/sqlite/migrations.js';
 
 const TYPES = ['carrot', 'apple', 'egg', 'honey'].map((t) => `${DFC_PT_NS}${t}`);
@@ -192,6 +192,11 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
           const type = next() > 0.95 ? null : next() > 0.9 ? 'https://elsewhere.example/types/unknown' : `${DFC_PT_NS}${SUMMARY_TYPES[i % SUMMARY_TYPES.length]}`;
           await insert(tx, { peer, enterprise: Math.floor(next() * 25), inStock: next() > 0.3, type });
         }
+        // Postcodes without an area: missing, empty, blanks (a no-break and a thin space too): all one "(unknown)".
+        for (const [i, postcode] of [null, '', ' ', '\u00a0\u202f', '87 000', ' 19\u202f100'].entries()) {
+          await insert(tx, { peer: i % 2 === 0 ? 'a' : 1, enterprise: 100 + i });
+          await tx.run('UPDATE federated_entries SET postcode = ? WHERE rowid = last_insert_rowid()', [postcode]);
+        }
       });
       const catalogue = { listEnterprises: async () => [], publishedRecords: async () => [] } as unknown as LocalCatalogue;
       const names = async (): Promise<Map<number, string>> => new Map(peers.map((id, i) => [id, `peer ${i}`]));
@@ -206,7 +211,13 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
       }
       const whole = await service.stats();
       // A producer of carrots and of apples counts once under its broader types, not twice.
-      expect(whole.totals.offers).to.equal(400);
+      expect(whole.totals.offers).to.equal(406);
+      expect(whole.byPostcodeArea.find((a) => a.area === '(unknown)')).to.include({ offers: 4, producers: 4 });
+      expect(whole.byPostcodeArea.find((a) => a.area === '19')?.offers).to.be.greaterThan(0);
+      // The area kept by SQL is the one JavaScript gives a row it groups itself (a circle's, a stock filter's summary).
+      const kept = await db.reader.all<{ postcode: string | null; area: string | null }>('SELECT DISTINCT postcode, area FROM federated_supply_groups');
+      expect(kept.length).to.be.greaterThan(6);
+      for (const { postcode, area } of kept) expect(area, JSON.stringify(postcode)).to.equal(areaOf(postcode));
       expect(whole.byProductType.find((t) => t.type === 'untyped' || t.type === '(untyped)')?.offers).to.be.greaterThan(0);
     });
 
