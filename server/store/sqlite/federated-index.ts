@@ -301,7 +301,12 @@ async function replaceSource(
     await insertMany(tx, 'INSERT INTO temp.touched_keys (key)', 1, keys.map((k) => [k]), 'ON CONFLICT DO NOTHING');
   }
   await tx.run('INSERT OR IGNORE INTO temp.touched_keys (key) SELECT DISTINCT product_key FROM federated_entries WHERE source = ?', [source]);
-  await tx.run(`UPDATE federated_entries SET winner = ${WINNER} WHERE product_key IN (SELECT key FROM temp.touched_keys)`);
+  // A key of one row (a product no other source offers: nearly all of a peer's first snapshot) is won by it, without
+  // the election's ordered subquery; only the keys several rows share are elected.
+  await tx.run(`UPDATE federated_entries SET winner = NOT EXISTS (SELECT 1 FROM federated_entries o
+      WHERE o.product_key = federated_entries.product_key AND o.rowid <> federated_entries.rowid)
+    WHERE product_key IN (SELECT key FROM temp.touched_keys)`);
+  await tx.run(`UPDATE federated_entries SET winner = ${WINNER} WHERE winner = 0 AND product_key IN (SELECT key FROM temp.touched_keys)`);
   await tx.run('DELETE FROM temp.touched_keys');
 }
 

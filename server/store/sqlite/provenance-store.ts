@@ -80,6 +80,9 @@ function peerRow(row: PeerSql): PeerRow {
 
 /** {@link ProvenanceStore} on SQLite. */
 export class SqliteProvenanceStore implements ProvenanceStore {
+  /** Runs that applied a big snapshot: the planner's statistics are refreshed when they end. */
+  private readonly optimizeAtEnd = new Set<number>();
+
   public constructor(private readonly db: SqliteDatabase) {}
 
   public async addPeer(peer: NewPeer, origin: string): Promise<PeerRow> {
@@ -248,7 +251,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       // Set-based, in staging order: the records never pass through JavaScript again.
       await tx.run(
         `INSERT INTO peer_resources (peer_id, iri, kind, record, hash, authoritative, source_url, first_seen_at, updated_at, missing_since, withdrawn_at)
-         SELECT ?, iri, kind, record, hash, authoritative, source_url, ?, ?, NULL, NULL FROM sync_staging WHERE run_id = ? AND record IS NOT NULL
+         SELECT ?, iri, kind, record, hash, authoritative, source_url, ?, ?, NULL, NULL FROM sync_staging WHERE +run_id = ? AND record IS NOT NULL
          ORDER BY seq
          ON CONFLICT (peer_id, iri) DO UPDATE SET kind = excluded.kind, record = excluded.record, hash = excluded.hash,
            authoritative = excluded.authoritative, source_url = excluded.source_url, updated_at = excluded.updated_at,
@@ -265,7 +268,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       if (scoped !== undefined && scoped.length <= budget) {
         // A small change: its records are few, read back from the staging.
         const upsert = (await tx.all<{ iri: string; kind: string; record: string; hash: string; authoritative: number; source_url: string }>(
-          'SELECT iri, kind, record, hash, authoritative, source_url FROM sync_staging WHERE run_id = ? AND record IS NOT NULL ORDER BY seq', [runId]))
+          'SELECT iri, kind, record, hash, authoritative, source_url FROM sync_staging WHERE +run_id = ? AND record IS NOT NULL ORDER BY seq', [runId]))
           .map((r) => ({ iri: r.iri, kind: r.kind, record: JSON.parse(r.record) as DfcRecord, json: r.record, hash: r.hash,
             authoritative: r.authoritative === 1, sourceUrl: r.source_url }));
         const isWithdrawn = new Set((await withdrawnAmong(tx, scoped, peerId)).filter((r) => r.withdrawn).map((r) => r.iri));
@@ -275,8 +278,9 @@ export class SqliteProvenanceStore implements ProvenanceStore {
         });
       } else await reindexPeer(tx, peerId);
     });
-    // A peer's first snapshot can grow the index tenfold: the planner's statistics must follow.
-    if (write.upserts >= 1000) await this.db.optimize();
+    // A peer's first snapshot can grow the index tenfold: the planner's statistics must follow, once the run's
+    // staging is gone (it is no table to gather statistics of).
+    if (write.upserts >= 1000) this.optimizeAtEnd.add(runId);
     return { written: true, withdrawn };
   }
 
@@ -292,12 +296,14 @@ export class SqliteProvenanceStore implements ProvenanceStore {
 
   public async stagedRecords(runId: number, after: number, limit: number): Promise<{ seq: number; record: DfcRecord }[]> {
     const rows = await this.db.reader.all<{ seq: number; record: string }>(
-      'SELECT seq, record FROM sync_staging WHERE run_id = ? AND seq > ? AND record IS NOT NULL ORDER BY seq LIMIT ?', [runId, after, limit]);
+      // In rowid order from `after` (`+run_id`: not through the (run_id, iri) index, which would sort the whole run for each chunk).
+      'SELECT seq, record FROM sync_staging WHERE seq > ? AND +run_id = ? AND record IS NOT NULL ORDER BY seq LIMIT ?', [after, runId, limit]);
     return rows.map((r) => ({ seq: r.seq, record: JSON.parse(r.record) as DfcRecord }));
   }
 
   public async endRun(runId: number): Promise<void> {
     await this.db.transaction((tx) => tx.run('DELETE FROM sync_runs WHERE id = ?', [runId]));
+    if (this.optimizeAtEnd.delete(runId)) await this.db.optimize();
   }
 
   public async clearStaleRuns(before: string): Promise<number> {
