@@ -39,9 +39,9 @@ export function sortKey(text: string | null): string | null {
   return text === null ? null : foldText(text).trim();
 }
 
-function entryValues(source: string, peerId: number | null, rank: number, e: FederatedEntry): SqlValue[] {
+function entryValues(source: string, peerId: number | null, rank: number, e: FederatedEntry, winner = 0): SqlValue[] {
   return [
-    source, e.itemIri, e.productIri, e.productKey, e.offerIri, e.enterpriseIri, peerId, rank, 0, e.name, e.search, e.productType,
+    source, e.itemIri, e.productIri, e.productKey, e.offerIri, e.enterpriseIri, peerId, rank, winner, e.name, e.search, e.productType,
     e.stock, e.inStock ? 1 : 0, e.price, e.currency, e.latitude, e.longitude, e.postcode, e.enterpriseName, e.city, e.quantity, e.quantityUnit,
     sortKey(e.name), sortKey(e.enterpriseName), sortKey(e.city),
   ];
@@ -290,8 +290,10 @@ async function replaceSource(
   await tx.run('DELETE FROM federated_entries WHERE source = ?', [source]);
   await tx.run('DELETE FROM entry_same_as WHERE source = ?', [source]);
   await produce(async (rows) => {
+    // Written as winners: a key no other row shares (nearly all of a big peer's) is won by its row, and a row that
+    // enters the listed indexes as it is written is not moved into them again by the election.
     await insertMany(tx, INSERT_ENTRIES_WITHDRAWN, ENTRY_COLUMNS + 1,
-      rows.map((r) => [...entryValues(source, peerId, r.rank, r.entry), r.withdrawn ? 1 : 0]), 'ON CONFLICT (source, item_iri) DO NOTHING');
+      rows.map((r) => [...entryValues(source, peerId, r.rank, r.entry, 1), r.withdrawn ? 1 : 0]), 'ON CONFLICT (source, item_iri) DO NOTHING');
     const sameAs = rows.flatMap((r) => r.entry.sameAs.map((target) => [source, r.entry.itemIri, target] as SqlValue[]));
     if (sameAs.length > 0) await insertMany(tx, 'INSERT INTO entry_same_as (source, item_iri, target)', 3, sameAs, 'ON CONFLICT DO NOTHING');
   });
@@ -301,12 +303,12 @@ async function replaceSource(
     await insertMany(tx, 'INSERT INTO temp.touched_keys (key)', 1, keys.map((k) => [k]), 'ON CONFLICT DO NOTHING');
   }
   await tx.run('INSERT OR IGNORE INTO temp.touched_keys (key) SELECT DISTINCT product_key FROM federated_entries WHERE source = ?', [source]);
-  // A key of one row (a product no other source offers: nearly all of a peer's first snapshot) is won by it, without
-  // the election's ordered subquery; only the keys several rows share are elected.
-  await tx.run(`UPDATE federated_entries SET winner = NOT EXISTS (SELECT 1 FROM federated_entries o
-      WHERE o.product_key = federated_entries.product_key AND o.rowid <> federated_entries.rowid)
-    WHERE product_key IN (SELECT key FROM temp.touched_keys)`);
-  await tx.run(`UPDATE federated_entries SET winner = ${WINNER} WHERE winner = 0 AND product_key IN (SELECT key FROM temp.touched_keys)`);
+  // A key of one row is won by it (a row left alone by a source that went is made the winner), without the
+  // election's ordered subquery; only the keys several rows share are elected.
+  const shared = `EXISTS (SELECT 1 FROM federated_entries o WHERE o.product_key = federated_entries.product_key
+    AND o.rowid <> federated_entries.rowid)`;
+  await tx.run(`UPDATE federated_entries SET winner = 1 WHERE winner = 0 AND product_key IN (SELECT key FROM temp.touched_keys) AND NOT ${shared}`);
+  await tx.run(`UPDATE federated_entries SET winner = ${WINNER} WHERE product_key IN (SELECT key FROM temp.touched_keys) AND ${shared}`);
   await tx.run('DELETE FROM temp.touched_keys');
 }
 
