@@ -61,7 +61,7 @@ export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<Peer
   const start = await startUrl(parts, peer);
   if ('failure' in start) return { ok: false, peer, failure: start.failure };
   const known = await parts.provenance.sources(peer.id);
-  const staged = await StagedSnapshot.begin(parts, run);
+  const staged = new StagedSnapshot(parts, run);
   try {
     return await fetchAndStage(parts, run, { first: start.url, known }, staged);
   } finally {
@@ -167,7 +167,7 @@ export interface GatheredSnapshot {
  */
 export async function finishSnapshot(parts: SyncParts, run: SyncRun, gathered: GatheredSnapshot): Promise<PeerSyncOutcome> {
   const { pages, ...end } = gathered;
-  const staged = await StagedSnapshot.begin(parts, run);
+  const staged = new StagedSnapshot(parts, run);
   try {
     for (const page of pages) {
       if (page.status === 304) staged.unchangedPage(page.url);

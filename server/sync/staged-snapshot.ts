@@ -56,21 +56,27 @@ export class StagedSnapshot {
    */
   private pending: Promise<void> = Promise.resolve();
 
-  private constructor(
-    private readonly parts: SyncParts,
-    private readonly run: SyncRun,
-    /** The store's id of the run. */
-    public readonly runId: number,
-  ) {}
+  /**
+   * The store's id of the run, once a page was staged: a snapshot whose every page is answered 304 stages nothing,
+   * and writes nothing.
+   */
+  private runId: number | undefined;
 
   /**
-   * Starts a run (dropping what a dead run of the same peer left staged).
+   * Prepares a run of a peer's snapshot.
    *
    * @param parts - the sync's parts
    * @param run - the peer and the run
    */
-  public static async begin(parts: SyncParts, run: SyncRun): Promise<StagedSnapshot> {
-    return new StagedSnapshot(parts, run, await parts.provenance.beginRun(run.peer.id, run.startedAt.toISOString()));
+  public constructor(
+    private readonly parts: SyncParts,
+    private readonly run: SyncRun,
+  ) {}
+
+  /** The run's id in the store, starting it (and dropping what a dead run of the peer left staged) on first use. */
+  private async started(): Promise<number> {
+    this.runId ??= await this.parts.provenance.beginRun(this.run.peer.id, this.run.startedAt.toISOString());
+    return this.runId;
   }
 
   /**
@@ -92,9 +98,10 @@ export class StagedSnapshot {
   public async page(url: string, records: readonly DfcRecord[]): Promise<void> {
     const { provenance } = this.parts;
     await this.pending;
+    const runId = await this.started();
     const ids = [...new Set(records.map((r) => r.id).filter((id) => !id.startsWith('_:')))];
     // What we hold of this page's resources only, and which of them an earlier page listed.
-    const [held, staged] = await Promise.all([provenance.heldOf(this.run.peer.id, ids), provenance.stagedAmong(this.runId, ids)]);
+    const [held, staged] = await Promise.all([provenance.heldOf(this.run.peer.id, ids), provenance.stagedAmong(runId, ids)]);
     const listedUnchanged = (h: HeldResource | undefined): boolean => h !== undefined && isListed(h) && this.notModified.has(h.sourceUrl);
     const plan = planPage({
       peerOrigin: this.run.peer.origin, ownBase: this.parts.ownBase, held, seen: (iri) => staged.has(iri) || listedUnchanged(held.get(iri)),
@@ -106,7 +113,7 @@ export class StagedSnapshot {
         iri, write: { kind: write.kind, json: write.json, hash: write.hash, authoritative: write.authoritative, sourceUrl: write.sourceUrl },
       };
     });
-    const staging = provenance.stage(this.runId, rows);
+    const staging = provenance.stage(runId, rows);
     // Handled when awaited; never an unhandled rejection meanwhile.
     staging.catch(() => undefined);
     this.pending = staging;
@@ -143,7 +150,8 @@ export class StagedSnapshot {
     const replaceQuarantine = notModified === 0;
     const quarantineChanged = replaceQuarantine ? quarantine.size > 0 || (await provenance.quarantine(peer.id)).length > 0 : quarantine.size > 0;
     const now = startedAt.toISOString();
-    const applied = await provenance.applyRun(peer.id, this.runId, {
+    // No run without a page staged: its id is none that exists (nothing staged under it).
+    const applied = await provenance.applyRun(peer.id, this.runId ?? 0, {
       sources, changed: sourcesChanged || quarantineChanged, quarantine: [...quarantine.values()], replaceQuarantine,
       notModified: [...this.notModified], staged: this.staged, upserts: this.upserts, now, withdrawal: withdrawalCutoff(now, this.parts.graceMs),
     });
@@ -161,9 +169,10 @@ export class StagedSnapshot {
   /** Tells the hook of the records the run wrote, read back from the staging a chunk at a time. */
   private async tellApplied(): Promise<void> {
     const { onApplied, provenance } = this.parts;
-    if (onApplied === undefined || this.upserts === 0) return;
+    const { runId } = this;
+    if (onApplied === undefined || this.upserts === 0 || runId === undefined) return;
     for (let after = 0; ;) {
-      const chunk = await provenance.stagedRecords(this.runId, after, TELL_CHUNK);
+      const chunk = await provenance.stagedRecords(runId, after, TELL_CHUNK);
       const last = chunk[chunk.length - 1];
       if (last === undefined) return;
       after = last.seq;
@@ -179,7 +188,7 @@ export class StagedSnapshot {
   public async end(): Promise<void> {
     try {
       await this.pending.catch(() => undefined);
-      await this.parts.provenance.endRun(this.runId);
+      if (this.runId !== undefined) await this.parts.provenance.endRun(this.runId);
     } catch {
       // Cleared at the peer's next sync, or at start-up.
     }
