@@ -55,7 +55,7 @@ export async function run(): Promise<BenchResult[]> {
     process.env['BENCH_NODE_MAX_RESPONSE_BYTES'] = String(100 * 1024 * 1024);
     process.env['BENCH_NODE_SYNC_TIMEOUT'] = String(600_000);
     log(`starting the node (child process${flags.length > 0 ? ', --cpu-prof' : ''}); cold sync, checks, warm sync…`);
-    nodeProcess = startJsonChild('the node', 'federation-node.ts', [join(dir, 'data'), peersFile], flags);
+    nodeProcess = startJsonChild('the node', 'federation-node.ts', [join(dir, 'data'), peersFile, '4', 'no-query-entries'], flags);
     const synced = await nodeProcess.next<NodeSynced>(1_200_000);
     const { cold, warm } = synced;
 
