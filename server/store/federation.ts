@@ -178,6 +178,11 @@ export interface RunWrite {
    * `cutoff` or before (ISO 8601 timestamps compare as text), or, going missing only now, when `immediately`.
    */
   readonly withdrawal: { readonly cutoff: string; readonly immediately: boolean };
+  /**
+   * Every record the run staged to write, when the run kept them (a small snapshot: a few thousand records): the
+   * index is rebuilt from them instead of reading them back. Absent for a big snapshot.
+   */
+  readonly fresh?: readonly PlannedResource[];
 }
 
 /** What applying a run did. */

@@ -10,12 +10,18 @@
 import type { DfcRecord } from '../../ontology/records.js';
 import type { Failure } from '../errors/failure.js';
 import type { Problem } from '../errors/problem.js';
-import type { HeldResource, SourceValidators, StagedResource } from '../store/federation.js';
+import type { HeldResource, PlannedResource, SourceValidators, StagedResource } from '../store/federation.js';
 import { isListed, planPage, withdrawalCutoff } from './merge.js';
 import { overBudget, pastDeadline, type PeerSyncOutcome, type SyncParts, type SyncRun } from './sync-context.js';
 
 /** Records told to the `onApplied` hook at once, read back from the staging. */
 const TELL_CHUNK = 1000;
+
+/**
+ * Most records a run keeps in memory to write (a few megabytes): a small snapshot's end rebuilds the index and tells
+ * the hook from them, not from the staging read back; past this, they are dropped and memory is a page's.
+ */
+export const FRESH_LIMIT = 5000;
 
 /** A record rejected while decoding (or refused by the merge), for the peer's quarantine. */
 export interface Quarantined {
@@ -55,6 +61,8 @@ export class StagedSnapshot {
    * awaited before the next page is planned, which must see what it staged.
    */
   private pending: Promise<void> = Promise.resolve();
+  /** The records staged to write, while they are few (see {@link FRESH_LIMIT}); undefined past it. */
+  private fresh: PlannedResource[] | undefined = [];
 
   /**
    * The store's id of the run, once a page was staged: a snapshot whose every page is answered 304 stages nothing,
@@ -119,6 +127,7 @@ export class StagedSnapshot {
     this.pending = staging;
     this.staged += rows.length;
     this.upserts += plan.upsert.length;
+    this.fresh = this.upserts > FRESH_LIMIT ? undefined : this.fresh?.concat(plan.upsert);
     this.added += plan.added;
     this.updated += plan.updated;
     this.unchanged += plan.unchanged;
@@ -154,6 +163,7 @@ export class StagedSnapshot {
     const applied = await provenance.applyRun(peer.id, this.runId ?? 0, {
       sources, changed: sourcesChanged || quarantineChanged, quarantine: [...quarantine.values()], replaceQuarantine,
       notModified: [...this.notModified], staged: this.staged, upserts: this.upserts, now, withdrawal: withdrawalCutoff(now, this.parts.graceMs),
+      ...(this.fresh !== undefined ? { fresh: this.fresh } : {}),
     });
     if (applied.written) await this.tellApplied();
     return {
@@ -171,16 +181,23 @@ export class StagedSnapshot {
     const { onApplied, provenance } = this.parts;
     const { runId } = this;
     if (onApplied === undefined || this.upserts === 0 || runId === undefined) return;
+    const tell = async (records: readonly DfcRecord[]): Promise<void> => {
+      try {
+        await onApplied(this.run.peer.id, records);
+      } catch {
+        // The hook reports its own failures; the peer's data is applied whatever it does.
+      }
+    };
+    if (this.fresh !== undefined) {
+      for (let i = 0; i < this.fresh.length; i += TELL_CHUNK) await tell(this.fresh.slice(i, i + TELL_CHUNK).map((r) => r.record));
+      return;
+    }
     for (let after = 0; ;) {
       const chunk = await provenance.stagedRecords(runId, after, TELL_CHUNK);
       const last = chunk[chunk.length - 1];
       if (last === undefined) return;
       after = last.seq;
-      try {
-        await onApplied(this.run.peer.id, chunk.map((r) => r.record));
-      } catch {
-        // The hook reports its own failures; the peer's data is applied whatever it does.
-      }
+      await tell(chunk.map((r) => r.record));
     }
   }
 

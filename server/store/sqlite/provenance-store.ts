@@ -276,7 +276,9 @@ export class SqliteProvenanceStore implements ProvenanceStore {
           upsert, added: 0, updated: 0, unchanged: 0, missing: [], refused: [],
           withdrawn: scoped.filter((iri) => isWithdrawn.has(iri)), restored: scoped.filter((iri) => !isWithdrawn.has(iri)),
         });
-      } else await reindexPeer(tx, peerId);
+      } else {
+        await reindexPeer(tx, peerId, new Map((write.fresh ?? []).map((r) => [r.iri, { record: r.record, authoritative: r.authoritative, withdrawn: false }])));
+      }
     });
     // A peer's first snapshot can grow the index tenfold: the planner's statistics must follow, once the run's
     // staging is gone (it is no table to gather statistics of).
