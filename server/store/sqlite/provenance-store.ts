@@ -279,7 +279,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       } else {
         await reindexPeer(tx, peerId, new Map((write.fresh ?? []).map((r) => [r.iri, { record: r.record, authoritative: r.authoritative, withdrawn: false }])));
       }
-    });
+    }, { alone: true });
     // A peer's first snapshot can grow the index tenfold: the planner's statistics must follow, once the run's
     // staging is gone (it is no table to gather statistics of).
     if (write.upserts >= 1000) this.optimizeAtEnd.add(runId);
