@@ -54,6 +54,8 @@ export async function run(): Promise<BenchResult[]> {
     const flags = profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
     process.env['BENCH_NODE_MAX_RESPONSE_BYTES'] = String(100 * 1024 * 1024);
     process.env['BENCH_NODE_SYNC_TIMEOUT'] = String(600_000);
+    // No federated query between the syncs: the peak after the warm sync is the two syncs' own.
+    process.env['BENCH_NODE_QUERY'] = 'off';
     log(`starting the node (child process${flags.length > 0 ? ', --cpu-prof' : ''}); cold sync, checks, warm sync…`);
     nodeProcess = startJsonChild('the node', 'federation-node.ts', [join(dir, 'data'), peersFile, '4', 'no-query-entries'], flags);
     const synced = await nodeProcess.next<NodeSynced>(1_200_000);
@@ -64,9 +66,6 @@ export async function run(): Promise<BenchResult[]> {
     const resources = 3 * OFFERS + 2;
     if (cold.added !== resources) throw new Error(`cold sync added ${cold.added} resources, expected ${resources}`);
     if (synced.winners !== OFFERS) throw new Error(`after the cold sync the federated index holds ${synced.winners} winning rows, expected ${OFFERS}`);
-    if (synced.queryRows !== peer.query.matches || synced.queryStrays !== 0) {
-      throw new Error(`FederationService.query found ${synced.queryRows} rows (${synced.queryStrays} out of place or type), expected ${peer.query.matches}`);
-    }
     if (warm.ok !== 1 || warm.added !== 0 || warm.updated !== 0 || warm.notModified !== warm.pages || warm.pages !== cold.pages) {
       throw new Error(`warm sync: ${warm.ok} ok, ${warm.added} added, ${warm.updated} updated, ${warm.notModified}/${warm.pages} pages 304; ` +
         `${warm.failed.join('; ')}`);
