@@ -28,6 +28,8 @@ export interface CatalogOptions {
   readonly onDemandEvery?: number;
   /** Seed of the pseudo-random names, prices and stocks (default 1). */
   readonly seed?: number;
+  /** Number of the first offer, in its `@id`s (default 10001): the pages of one big catalogue number on. */
+  readonly firstOffer?: number;
 }
 
 /** A compacted JSON-LD document with an `@graph`, as the generator writes it. */
@@ -103,7 +105,7 @@ export function generateCatalog(offers: number, options: CatalogOptions = {}): G
   const nodes: Record<string, unknown>[] = [];
 
   for (let i = 0; i < offers; i++) {
-    const n = 10001 + i;
+    const n = (options.firstOffer ?? 10001) + i;
     const productId = `${base}/supplied_products/${n}`;
     const itemId = `${base}/catalog_items/${n}`;
     const offerId = `${base}/offers/${n}`;

@@ -74,6 +74,8 @@ export interface NodeSynced {
   readonly queryStrays: number;
   /** `FederationService.query` time in this process, ms (no rendering). */
   readonly queryMs: number;
+  /** RSS (bytes) of the node right after it started, before any sync: its baseline. */
+  readonly rssAtStart: number;
   /** maxRSS (bytes) after the cold sync; after the warm sync. */
   readonly maxRssAfterCold: number;
   readonly maxRssAfterWarm: number;
@@ -152,10 +154,14 @@ const config = loadConfig(
     MAILLON_LOG_LEVEL: 'silent', MAILLON_SYNC_CONCURRENCY: concurrencyArg, MAILLON_SYNC_SCHEDULE: '0',
     // `BENCH_FETCH_COMPRESSED=off` syncs asking for identity, for an A/B of the transfer's cost.
     MAILLON_FETCH_COMPRESSED: process.env['BENCH_FETCH_COMPRESSED'] ?? 'on',
+    // A benchmark of one big peer raises the size limits (a snapshot may be 4× one response) and the sync's budget.
+    ...(process.env['BENCH_NODE_MAX_RESPONSE_BYTES'] !== undefined ? { MAILLON_MAX_RESPONSE_BYTES: process.env['BENCH_NODE_MAX_RESPONSE_BYTES'] } : {}),
+    ...(process.env['BENCH_NODE_SYNC_TIMEOUT'] !== undefined ? { MAILLON_SYNC_TIMEOUT: process.env['BENCH_NODE_SYNC_TIMEOUT'] } : {}),
   },
 );
 if (!config.allowPrivate || config.syncConcurrency !== Number(concurrencyArg)) throw new Error('the node is not configured as the benchmark needs');
 const node = await startNode(config, createLogger('silent'));
+const rssAtStart = process.memoryUsage().rss;
 const { provenance, index } = node.store;
 const peerIds: number[] = [];
 for (const peer of setup.peers) peerIds.push((await provenance.addPeer({ name: peer.name, url: peer.url, intervalSeconds: 3600 }, peer.origin)).id);
@@ -177,7 +183,9 @@ const peerNames = async (): Promise<Map<number, string>> => new Map((await prove
 const service = new FederationService(index, node.catalog, () => node.taxonomy, peerNames);
 const query = { type: setup.query.type, near: setup.query.near, radiusKm: String(setup.query.radiusKm) };
 started = performance.now();
-const rows = await service.rows(await service.query(query));
+// `BENCH_NODE_QUERY=off` (the bigpeer bench) leaves the query out: its rows in memory would count in the warm sync's
+// peak, which must be the syncs' own.
+const rows = process.env['BENCH_NODE_QUERY'] === 'off' ? [] : await service.rows(await service.query(query));
 const queryMs = performance.now() - started;
 const [lat, lon] = setup.query.near.split(',').map(Number) as [number, number];
 const types: ReadonlySet<string> = node.taxonomy.narrowerClosure(`${DFC_PT_NS}${setup.query.type}`);
@@ -214,6 +222,6 @@ process.on('SIGTERM', shutdown);
 
 const synced: NodeSynced = {
   phase: 'synced', url: node.url, pid: process.pid, token, peerIds, cold, warm, winners, queryRows: rows.length, queryStrays, queryMs,
-  maxRssAfterCold, maxRssAfterWarm,
+  rssAtStart, maxRssAfterCold, maxRssAfterWarm,
 };
 console.log(JSON.stringify(synced));

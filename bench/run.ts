@@ -17,6 +17,7 @@ const BENCHMARKS: readonly { readonly name: string; readonly load: () => Promise
   { name: 'codec', load: () => import('./codec.js') },
   { name: 'http', load: () => import('./http.js') },
   { name: 'federation', load: () => import('./federation.js') },
+  { name: 'bigpeer', load: () => import('./bigpeer.js') },
   { name: 'national', load: () => import('./national.js') },
   { name: 'compression', load: () => import('./compression.js') },
   { name: 'render', load: () => import('./render.js') },

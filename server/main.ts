@@ -131,6 +131,9 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   if (!config.allowPrivate && (await store.settings()).get('allow-private') === 'true') config = { ...config, allowPrivate: true };
   // A database keeps the base URL it was made with unless one is given: ids do not move with a --port.
   const base = store.baseUrl;
+  // What a sync that died with its process staged: no sync lasts longer than its budget, so older runs are dead.
+  const stale = await store.provenance.clearStaleRuns(new Date(Date.now() - config.syncTimeoutMs).toISOString());
+  if (stale > 0) logger.info({ runs: stale }, 'dropped what unfinished syncs had staged');
   if (base !== config.baseUrl) logger.debug({ baseUrl: base, configured: config.baseUrl }, 'using the base URL stored in the database; give --base-url to move the ids');
   const taxonomy = new FileTaxonomyStore(config.dataDir).load();
   const contexts = storedContexts(config.dataDir, (unreadable) => {

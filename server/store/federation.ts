@@ -148,6 +148,51 @@ export interface SnapshotWrite {
   readonly now: string;
 }
 
+/**
+ * A resource a snapshot run's page listed, staged until the run's end: with what to write when it is new or
+ * changed, without (`write` absent) when we hold it unchanged and only its listing counts.
+ */
+export interface StagedResource {
+  readonly iri: string;
+  readonly write?: Omit<PlannedResource, 'iri' | 'record'>;
+}
+
+/** The end of a snapshot run, to apply atomically with what its pages staged (see {@link ProvenanceStore.applyRun}). */
+export interface RunWrite {
+  /** Validators of every URL fetched (200 and 304), replacing the stored ones. */
+  readonly sources: ReadonlyMap<string, SourceValidators>;
+  /** Whether the validators or the quarantine changed: a write is needed even when no resource changed. */
+  readonly changed: boolean;
+  /** Records rejected in this snapshot. */
+  readonly quarantine: readonly Omit<QuarantinedRecord, 'seenAt'>[];
+  /** Whether they replace the peer's quarantine (every page decoded) or are added to it (some pages were 304). */
+  readonly replaceQuarantine: boolean;
+  /** Pages answered 304: what they listed last time is listed still. */
+  readonly notModified: readonly string[];
+  /** Rows the run staged, and how many of them carry a record: checked, so that a run whose staging was cleared applies nothing. */
+  readonly staged: number;
+  readonly upserts: number;
+  readonly now: string;
+  /**
+   * The withdrawal rule, as the merge states it: a resource no page listed is withdrawn when it went missing at
+   * `cutoff` or before (ISO 8601 timestamps compare as text), or, going missing only now, when `immediately`.
+   */
+  readonly withdrawal: { readonly cutoff: string; readonly immediately: boolean };
+  /**
+   * Every record the run staged to write, when the run kept them (a small snapshot: a few thousand records): the
+   * index is rebuilt from them instead of reading them back. Absent for a big snapshot.
+   */
+  readonly fresh?: readonly PlannedResource[];
+}
+
+/** What applying a run did. */
+export interface RunApplied {
+  /** Whether anything was written (a snapshot that changed nothing costs no write). */
+  readonly written: boolean;
+  /** Resources newly flagged withdrawn. */
+  readonly withdrawn: number;
+}
+
 /** Filters of a federated query. */
 export interface FederatedQuery {
   /** Product type IRIs to match (the asked type and every narrower one). */
@@ -291,6 +336,29 @@ export interface ProvenanceStore {
   heldOf(peerId: number, iris: readonly string[]): Promise<Map<string, HeldResource>>;
   /** Applies a snapshot in one transaction, and rebuilds the peer's part of the federated index if it changed. */
   applySnapshot(peerId: number, write: SnapshotWrite): Promise<void>;
+  /**
+   * Starts a snapshot run of a peer, whose pages are staged as they arrive ({@link stage}) and applied at its end
+   * ({@link applyRun}). What earlier runs of the peer left staged (a process that died during them) is dropped.
+   * Returns the run's id.
+   */
+  beginRun(peerId: number, startedAt: string): Promise<number>;
+  /** Which of these resources the run staged already (an earlier page listed them). */
+  stagedAmong(runId: number, iris: readonly string[]): Promise<Set<string>>;
+  /** Stages what one page listed, in a short transaction of its own, after what earlier pages listed. */
+  stage(runId: number, rows: readonly StagedResource[]): Promise<void>;
+  /**
+   * Applies a run in one transaction: its staged records, what no page listed (missing, then withdrawn after the
+   * grace), what is listed again, the validators and quarantine, and the peer's rows of the federated index, read
+   * and written in chunks. Writes nothing when nothing changed. Throws, applying nothing, when the run's staging is
+   * not what it staged (cleared by another process).
+   */
+  applyRun(peerId: number, runId: number, write: RunWrite): Promise<RunApplied>;
+  /** The records a run staged to write, after the `after`-th of them, at most `limit` (in staging order). */
+  stagedRecords(runId: number, after: number, limit: number): Promise<{ readonly seq: number; readonly record: DfcRecord }[]>;
+  /** Drops a run and what it staged (applied or not). */
+  endRun(runId: number): Promise<void>;
+  /** Drops the runs started before `before` (dead: no sync lasts that long) with what they staged; returns how many. */
+  clearStaleRuns(before: string): Promise<number>;
   quarantine(peerId: number): Promise<QuarantinedRecord[]>;
   /** How many records each peer has in quarantine (peers with none are absent). */
   quarantineCounts(): Promise<Map<number, number>>;

@@ -59,7 +59,6 @@ function originOf(iri: string): string | undefined {
 
 /** Plans the merge of a snapshot. */
 export function planMerge(input: MergeInput): MergePlan {
-  const ownBase = input.ownBase.replace(/\/+$/u, '');
   const upsert: PlannedResource[] = [];
   const refused: Problem[] = [];
   const seen = new Set<string>();
@@ -68,50 +67,146 @@ export function planMerge(input: MergeInput): MergePlan {
   let unchanged = 0;
   for (const page of input.pages) {
     if (page.status === 304) {
-      // Unchanged page: what it listed last time is still listed; what it no longer listed stays missing.
-      for (const held of input.held.values()) {
-        if (held.sourceUrl === page.url && held.missingSince === null && held.withdrawnAt === null) seen.add(held.iri);
-      }
+      for (const iri of listedBefore(input.held.values(), page.url)) seen.add(iri);
       continue;
     }
-    for (const record of page.records) {
-      if (record.id.startsWith('_:')) {
-        refused.push(problem('no-iri', record.id, `dfc-b:${record.kind}`, '@id', 'a resource without an IRI cannot be kept in sync; it was skipped', 'warning'));
-        continue;
-      }
-      if (record.id === ownBase || record.id.startsWith(`${ownBase}/`)) {
-        refused.push(problem('foreign-resource', record.id, `dfc-b:${record.kind}`, '@id', 'a peer cannot change a resource of this node; refused'));
-        continue;
-      }
-      if (seen.has(record.id)) continue; // the same resource on two pages: the first one wins
-      seen.add(record.id);
-      const json = JSON.stringify(record);
-      const hash = jsonHash(json);
-      const held = input.held.get(record.id);
-      if (held !== undefined && held.hash === hash && held.sourceUrl === page.url) {
-        unchanged++;
-        continue;
-      }
-      if (held === undefined) added++;
-      else if (held.hash === hash) unchanged++;
-      else updated++;
-      upsert.push({
-        iri: record.id, kind: record.kind, record, json, hash, authoritative: originOf(record.id) === input.peerOrigin, sourceUrl: page.url,
-      });
-    }
+    const planned = planPage({ peerOrigin: input.peerOrigin, ownBase: input.ownBase, held: input.held, seen: (iri) => seen.has(iri) }, page);
+    upsert.push(...planned.upsert);
+    refused.push(...planned.refused);
+    planned.seen.forEach((iri) => seen.add(iri));
+    added += planned.added;
+    updated += planned.updated;
+    unchanged += planned.unchanged;
   }
+  const absence = planAbsence({ held: input.held.values(), seen: (iri) => seen.has(iri), complete: input.complete, now: input.now, graceMs: input.graceMs });
+  return { upsert, added, updated, unchanged, ...absence, refused };
+}
+
+/** What {@link planPage} needs: the rules, what we hold of the page's resources, and what earlier pages listed. */
+export interface PageMergeInput {
+  readonly peerOrigin: string;
+  readonly ownBase: string;
+  /** What we hold from the peer: at least the resources the page lists (a snapshot of a big peer looks up one page's at a time). */
+  readonly held: ReadonlyMap<string, HeldResource>;
+  /** Whether an earlier page of the snapshot listed this resource already (the first page that lists it wins). */
+  readonly seen: (iri: string) => boolean;
+}
+
+/** The merge of one page of a snapshot. */
+export interface PagePlan {
+  readonly upsert: readonly PlannedResource[];
+  /** The resources this page listed first, changed or not (the upserts among them), in page order. */
+  readonly seen: readonly string[];
+  readonly added: number;
+  readonly updated: number;
+  readonly unchanged: number;
+  readonly refused: readonly Problem[];
+}
+
+/**
+ * Plans the merge of one fetched page, on its own: a snapshot of any size is merged page by page as the pages
+ * arrive, and only a page's records are ever in memory. Which resources went missing is for {@link planAbsence},
+ * once every page was listed.
+ */
+export function planPage(input: PageMergeInput, page: { readonly url: string; readonly records: readonly DfcRecord[] }): PagePlan {
+  const ownBase = input.ownBase.replace(/\/+$/u, '');
+  const upsert: PlannedResource[] = [];
+  const refused: Problem[] = [];
+  const seen: string[] = [];
+  const here = new Set<string>();
+  let added = 0;
+  let updated = 0;
+  let unchanged = 0;
+  for (const record of page.records) {
+    if (record.id.startsWith('_:')) {
+      refused.push(problem('no-iri', record.id, `dfc-b:${record.kind}`, '@id', 'a resource without an IRI cannot be kept in sync; it was skipped', 'warning'));
+      continue;
+    }
+    if (record.id === ownBase || record.id.startsWith(`${ownBase}/`)) {
+      refused.push(problem('foreign-resource', record.id, `dfc-b:${record.kind}`, '@id', 'a peer cannot change a resource of this node; refused'));
+      continue;
+    }
+    if (here.has(record.id) || input.seen(record.id)) continue; // the same resource on two pages: the first one wins
+    here.add(record.id);
+    seen.push(record.id);
+    const json = JSON.stringify(record);
+    const hash = jsonHash(json);
+    const held = input.held.get(record.id);
+    if (held !== undefined && held.hash === hash && held.sourceUrl === page.url) {
+      unchanged++;
+      continue;
+    }
+    if (held === undefined) added++;
+    else if (held.hash === hash) unchanged++;
+    else updated++;
+    upsert.push({
+      iri: record.id, kind: record.kind, record, json, hash, authoritative: originOf(record.id) === input.peerOrigin, sourceUrl: page.url,
+    });
+  }
+  return { upsert, seen, added, updated, unchanged, refused };
+}
+
+/**
+ * What an unchanged page (a 304) lists: what it listed last time, save what it no longer listed then (that
+ * stays missing).
+ *
+ * @param held - what we hold from the peer
+ * @param url - the page
+ */
+export function listedBefore(held: Iterable<HeldResource>, url: string): string[] {
+  const listed: string[] = [];
+  for (const h of held) if (h.sourceUrl === url && isListed(h)) listed.push(h.iri);
+  return listed;
+}
+
+/** Whether a held resource was listed by the last snapshot (neither missing nor withdrawn). */
+export function isListed(held: Pick<HeldResource, 'missingSince' | 'withdrawnAt'>): boolean {
+  return held.missingSince === null && held.withdrawnAt === null;
+}
+
+/** What {@link planAbsence} needs. */
+export interface AbsenceInput {
+  readonly held: Iterable<HeldResource>;
+  /** Whether some page of the snapshot listed the resource. */
+  readonly seen: (iri: string) => boolean;
+  /** Whether every page of the snapshot was fetched (only then can absence mean withdrawal). */
+  readonly complete: boolean;
+  readonly now: string;
+  readonly graceMs: number;
+}
+
+/**
+ * The end of a snapshot's merge: what we hold that no page listed goes missing, and is withdrawn once missing
+ * for longer than the grace; what is listed again after being missing or withdrawn is restored.
+ */
+export function planAbsence(input: AbsenceInput): Pick<MergePlan, 'missing' | 'withdrawn' | 'restored'> {
   const missing: string[] = [];
   const withdrawn: string[] = [];
   const restored: string[] = [];
   const now = Date.parse(input.now);
-  for (const held of input.held.values()) {
-    if (seen.has(held.iri)) {
-      if (held.missingSince !== null || held.withdrawnAt !== null) restored.push(held.iri);
+  for (const held of input.held) {
+    if (input.seen(held.iri)) {
+      if (!isListed(held)) restored.push(held.iri);
       continue;
     }
     if (!input.complete) continue;
     if (held.missingSince === null) missing.push(held.iri);
     if (held.withdrawnAt === null && now - Date.parse(held.missingSince ?? input.now) >= input.graceMs) withdrawn.push(held.iri);
   }
-  return { upsert, added, updated, unchanged, missing, withdrawn, restored, refused };
+  return { missing, withdrawn, restored };
+}
+
+/**
+ * The withdrawal rule of {@link planAbsence} as a store applies it in SQL, over a snapshot's resources it never
+ * loads: a resource absent and not withdrawn yet is withdrawn when it went missing at `cutoff` or before
+ * (timestamps as `toISOString` writes them compare as text), or, when it goes missing only now, if the grace is
+ * none at all.
+ *
+ * @param now - the time of the snapshot (ISO 8601)
+ * @param graceMs - the grace
+ */
+export function withdrawalCutoff(now: string, graceMs: number): { readonly cutoff: string; readonly immediately: boolean } {
+  const at = Date.parse(now) - graceMs;
+  // A grace past the representable dates withdraws nothing that went missing: no timestamp is at or before ''.
+  return { cutoff: Number.isFinite(at) && Math.abs(at) <= 8.64e15 ? new Date(at).toISOString() : '', immediately: graceMs <= 0 };
 }

@@ -1,18 +1,19 @@
 /**
- * Snapshot sync: every page of a peer's catalogue, fetched conditionally, decoded, merged as a complete
- * snapshot (what is absent goes missing, then withdrawn) and applied in one transaction.
+ * Snapshot sync: every page of a peer's catalogue, fetched conditionally, decoded and merged as it arrives (its
+ * records staged, then dropped: memory is a page's, whatever the peer's size), and applied at the end as a
+ * complete snapshot (what is absent goes missing, then withdrawn) in one transaction.
  *
  * @packageDocumentation
  */
 import type { DfcRecord } from '../../ontology/records.js';
 import { failure, type Failure } from '../errors/failure.js';
-import type { Problem } from '../errors/problem.js';
 import type { PeerRow, SourceValidators } from '../store/federation.js';
 import { discover, enterprisesOf } from './discovery.js';
-import { planMerge, type SnapshotPage } from './merge.js';
+import type { SnapshotPage } from './merge.js';
 import { decoderInput, pageMediaType, type FetchedPage } from './peer-fetch.js';
+import { StagedSnapshot, type Quarantined } from './staged-snapshot.js';
 import {
-  credentials, decodePage, kept, MAX_PAGES, overBudget, pastDeadline, sameOrigin, SNAPSHOT_BUDGET, tellApplied, type PeerSyncOutcome, type SyncParts, type SyncRun,
+  credentials, decodePage, kept, MAX_PAGES, sameOrigin, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun,
 } from './sync-context.js';
 
 const ACCEPT = {
@@ -56,18 +57,31 @@ function linksToFollow(records: readonly DfcRecord[], url: string): string[] {
  * @param run - the peer and the run
  */
 export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<PeerSyncOutcome> {
-  const { provenance, policy } = parts;
-  const { peer, onProgress } = run;
-  const known = await provenance.sources(peer.id);
-  const failed = (f: Failure): PeerSyncOutcome => ({ ok: false, peer, failure: f });
+  const { peer } = run;
   const start = await startUrl(parts, peer);
-  if ('failure' in start) return failed(start.failure);
+  if ('failure' in start) return { ok: false, peer, failure: start.failure };
+  const known = await parts.provenance.sources(peer.id);
+  const staged = new StagedSnapshot(parts, run);
+  try {
+    return await fetchAndStage(parts, run, { first: start.url, known }, staged);
+  } finally {
+    // Applied or not, the run's staging goes: a failed sync applies nothing.
+    await staged.end();
+  }
+}
 
-  const queue: string[] = [start.url];
+/** Fetches every page of a snapshot, merging and staging each as it arrives, then applies the run. */
+async function fetchAndStage(
+  parts: SyncParts, run: SyncRun, { first, known }: { first: string; known: ReadonlyMap<string, SourceValidators> }, staged: StagedSnapshot,
+): Promise<PeerSyncOutcome> {
+  const { policy } = parts;
+  const { peer, onProgress } = run;
+  const failed = (f: Failure): PeerSyncOutcome => ({ ok: false, peer, failure: f });
+  const queue: string[] = [first];
   const queued = new Set<string>(queue);
-  const pages: SnapshotPage[] = [];
   const sources = new Map<string, SourceValidators>();
-  const quarantine = new Map<string, { iri: string; type: string | null; problems: Problem[] }>();
+  const quarantine = new Map<string, Quarantined>();
+  let pages = 0;
   let bytes = 0;
   let wireBytes = 0;
   let notModified = 0;
@@ -78,7 +92,7 @@ export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<Peer
   };
 
   while (queue.length > 0) {
-    if (pages.length >= MAX_PAGES) return failed(failure('too-large', `more than ${MAX_PAGES} pages in one snapshot`, peer.url));
+    if (pages >= MAX_PAGES) return failed(failure('too-large', `more than ${MAX_PAGES} pages in one snapshot`, peer.url));
     const url = queue.shift() as string;
     const validators = known.get(url);
     const fetched = await parts.fetch({
@@ -92,13 +106,14 @@ export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<Peer
     const page = fetched.page;
     bytes += page.bytes;
     wireBytes += page.wireBytes ?? page.bytes;
-    // Each response is capped; a snapshot of many pages is capped too, or a peer could fill our memory.
+    // Each response is capped; a snapshot of many pages is capped too, or a peer could fill our disk.
     if (bytes > policy.maxBytes * SNAPSHOT_BUDGET) {
       return failed(failure('too-large', `the snapshot exceeds ${policy.maxBytes * SNAPSHOT_BUDGET} bytes`, url));
     }
+    pages++;
     if (page.status === 304) {
       notModified++;
-      pages.push({ url, status: 304 });
+      staged.unchangedPage(url);
       sources.set(url, validators ?? { etag: null, lastModified: null });
       // An unchanged page hides its links: fetch again everything the last complete snapshot fetched.
       for (const previous of known.keys()) enqueue(previous);
@@ -117,15 +132,15 @@ export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<Peer
         return failed(failure('not-dfc', documentErrors.map((p) => p.message).join('; ').slice(0, 500), url));
       }
       for (const rejected of decoded.rejected) quarantine.set(rejected.id, { iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
-      pages.push({ url, status: 200, records: kept(decoded.records) });
+      await staged.page(url, kept(decoded.records));
       sources.set(url, { etag: page.etag ?? null, lastModified: page.lastModified ?? null });
       for (const next of linksToFollow(decoded.records, url)) enqueue(next);
     }
     enqueue(page.next);
-    onProgress?.({ pages: pages.length, queued: queue.length, bytes });
+    onProgress?.({ pages, queued: queue.length, bytes });
   }
 
-  return finishSnapshot(parts, run, { known, pages, sources, quarantine, notModified, bytes, wireBytes });
+  return staged.finish({ known, sources, quarantine, pages, notModified, bytes, wireBytes });
 }
 
 /** What the fetch of a whole snapshot gathered, for {@link finishSnapshot}. */
@@ -134,7 +149,7 @@ export interface GatheredSnapshot {
   readonly known: ReadonlyMap<string, SourceValidators>;
   readonly pages: readonly SnapshotPage[];
   readonly sources: ReadonlyMap<string, SourceValidators>;
-  readonly quarantine: Map<string, { iri: string; type: string | null; problems: Problem[] }>;
+  readonly quarantine: Map<string, Quarantined>;
   readonly notModified: number;
   /** Decoded bytes of the pages. */
   readonly bytes: number;
@@ -143,47 +158,23 @@ export interface GatheredSnapshot {
 }
 
 /**
- * Merges a complete snapshot and applies it in one transaction (or writes nothing when nothing changed): the end
- * of every snapshot sync, whatever the peer is (a DFC node's pages, a pod's documents).
+ * Merges a complete snapshot gathered whole (a pod's documents, fetched several at a time) and applies it in one
+ * transaction (or writes nothing when nothing changed), as {@link snapshotSync} does page by page.
  *
  * @param parts - the sync's parts
  * @param run - the peer and the run
  * @param gathered - the pages fetched, their validators, and what was quarantined while decoding them
  */
 export async function finishSnapshot(parts: SyncParts, run: SyncRun, gathered: GatheredSnapshot): Promise<PeerSyncOutcome> {
-  const { provenance } = parts;
-  const { peer, started, startedAt } = run;
-  const { known, pages, sources, quarantine, notModified, bytes } = gathered;
-  const wireBytes = gathered.wireBytes ?? bytes;
-  const failed = (f: Failure): PeerSyncOutcome => ({ ok: false, peer, failure: f });
-  // The last page may have been decoded past the deadline: a sync over its budget applies nothing.
-  if (pastDeadline(run)) return failed(overBudget(run, peer.url));
-  const plan = planMerge({
-    peerOrigin: peer.origin, ownBase: parts.ownBase, held: await provenance.held(peer.id), pages, complete: true,
-    now: startedAt.toISOString(), graceMs: parts.graceMs,
-  });
-  for (const refused of plan.refused.filter((p) => p.severity === 'error')) {
-    quarantine.set(refused.id ?? '', { iri: refused.id ?? '', type: refused.type, problems: [refused] });
+  const { pages, ...end } = gathered;
+  const staged = new StagedSnapshot(parts, run);
+  try {
+    for (const page of pages) {
+      if (page.status === 304) staged.unchangedPage(page.url);
+      else await staged.page(page.url, page.records);
+    }
+    return await staged.finish({ ...end, pages: pages.length });
+  } finally {
+    await staged.end();
   }
-  const sourcesChanged = [...sources].some(([url, v]) => known.get(url)?.etag !== v.etag || known.get(url)?.lastModified !== v.lastModified)
-    || known.size !== sources.size;
-  const anything = plan.upsert.length + plan.missing.length + plan.withdrawn.length + plan.restored.length > 0;
-  // Pages answered 304 were not decoded again: their quarantined records stay quarantined.
-  const replaceQuarantine = notModified === 0;
-  const quarantineChanged = replaceQuarantine ? quarantine.size > 0 || (await provenance.quarantine(peer.id)).length > 0 : quarantine.size > 0;
-  // A snapshot that changed nothing (every page 304, or the same data again) costs no write.
-  if (anything || sourcesChanged || quarantineChanged) {
-    await provenance.applySnapshot(peer.id, {
-      plan, sources, quarantine: [...quarantine.values()], replaceQuarantine, now: startedAt.toISOString(),
-    });
-    await tellApplied(parts, peer.id, plan.upsert);
-  }
-  return {
-    ok: true,
-    peer,
-    summary: {
-      added: plan.added, updated: plan.updated, unchanged: plan.unchanged, withdrawn: plan.withdrawn.length,
-      quarantined: quarantine.size, refused: plan.refused.length, pages: pages.length, notModified, bytes, wireBytes, ms: Date.now() - started,
-    },
-  };
 }

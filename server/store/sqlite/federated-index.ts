@@ -39,9 +39,9 @@ export function sortKey(text: string | null): string | null {
   return text === null ? null : foldText(text).trim();
 }
 
-function entryValues(source: string, peerId: number | null, rank: number, e: FederatedEntry): SqlValue[] {
+function entryValues(source: string, peerId: number | null, rank: number, e: FederatedEntry, winner = 0): SqlValue[] {
   return [
-    source, e.itemIri, e.productIri, e.productKey, e.offerIri, e.enterpriseIri, peerId, rank, 0, e.name, e.search, e.productType,
+    source, e.itemIri, e.productIri, e.productKey, e.offerIri, e.enterpriseIri, peerId, rank, winner, e.name, e.search, e.productType,
     e.stock, e.inStock ? 1 : 0, e.price, e.currency, e.latitude, e.longitude, e.postcode, e.enterpriseName, e.city, e.quantity, e.quantityUnit,
     sortKey(e.name), sortKey(e.enterpriseName), sortKey(e.city),
   ];
@@ -58,25 +58,25 @@ const INSERT_ENTRIES = `INSERT INTO federated_entries (source, item_iri, product
 const RANK = { local: 0, authoritative: 1, relayed: 2 } as const;
 
 /**
+ * Whether a row is its key's winner: one source's product (all its items) per key. A peer vouching for two of its
+ * own products that are one (see rekey) has both under one key, and only one of them is listed. Between equal
+ * ranks, a product naming another of its key in owl:sameAs (a copy naming its original) gives way to the one it
+ * names: a claim can hide the claimant's own offer, never the original's.
+ */
+const WINNER = `((source, product_iri) = (
+         SELECT f2.source, f2.product_iri FROM federated_entries f2 WHERE f2.product_key = federated_entries.product_key
+         ORDER BY f2.rank, EXISTS (SELECT 1 FROM entry_same_as s JOIN federated_entries t ON t.product_iri = s.target
+             AND t.product_key = f2.product_key WHERE s.source = f2.source AND s.item_iri = f2.item_iri),
+           (f2.product_iri = f2.product_key) DESC, f2.source, f2.product_iri LIMIT 1))`;
+
+/**
  * Recomputes which source's product wins each product key: our node, then authoritative peers, then relays;
  * between equals, a product that names no other of its key in `owl:sameAs` (an original over its copies), then
  * the product that is the key.
  */
 async function electWinners(tx: SqlConnection, keys: readonly string[]): Promise<void> {
   await inChunks(keys, async (chunk, marks) => {
-    await tx.run(
-      // The winner is one source's product (all its items): a peer vouching for two of its own products that
-      // are one (see rekey) has both under one key, and only one of them is listed. Between equal ranks, a
-      // product naming another of its key in owl:sameAs (a copy naming its original) gives way to the one it
-      // names: a claim can hide the claimant's own offer, never the original's.
-      `UPDATE federated_entries SET winner = ((source, product_iri) = (
-         SELECT f2.source, f2.product_iri FROM federated_entries f2 WHERE f2.product_key = federated_entries.product_key
-         ORDER BY f2.rank, EXISTS (SELECT 1 FROM entry_same_as s JOIN federated_entries t ON t.product_iri = s.target
-             AND t.product_key = f2.product_key WHERE s.source = f2.source AND s.item_iri = f2.item_iri),
-           (f2.product_iri = f2.product_key) DESC, f2.source, f2.product_iri LIMIT 1))
-       WHERE product_key IN (${marks})`,
-      chunk,
-    );
+    await tx.run(`UPDATE federated_entries SET winner = ${WINNER} WHERE product_key IN (${marks})`, chunk);
   });
 }
 
@@ -232,8 +232,22 @@ async function indexSource(
     rows.map((r) => [...entryValues(source, peerId, r.rank, r.entry), r.withdrawn ? 1 : 0]), 'ON CONFLICT (source, item_iri) DO NOTHING');
   const sameAs = rows.flatMap((r) => r.entry.sameAs.map((target) => [source, r.entry.itemIri, target] as SqlValue[]));
   if (sameAs.length > 0) await insertMany(tx, 'INSERT INTO entry_same_as (source, item_iri, target)', 3, sameAs, 'ON CONFLICT DO NOTHING');
-  // The new rows' verified links (named back, or confirmed), and the merges their IRIs already are in
-  // elsewhere (a relay's row joins its origin's key). A one-sided claim links nothing: no need to look.
+  for (const iri of await linkedProducts(tx, source, scope)) seeds.add(iri);
+  if (seeds.size > 0) (await rekey(tx, seeds)).forEach((key) => touched.add(key));
+  const now = await tx.all<{ product_key: string }>(
+    `SELECT DISTINCT product_key FROM federated_entries WHERE source = ?${inScope('item_iri')}`, scoped([source]));
+  now.forEach((r) => touched.add(r.product_key));
+  await electWinners(tx, [...touched]);
+}
+
+/**
+ * The products of a source's rows (those of `scope`'s items, or all) whose key may not be their own: verified links
+ * (named back, or confirmed), and merges their IRIs already are in elsewhere (a relay's row joins its origin's
+ * key). A one-sided claim links nothing: no need to look.
+ */
+async function linkedProducts(tx: SqlConnection, source: string, scope?: readonly string[]): Promise<string[]> {
+  const inScope = (column: string): string => (scope === undefined ? '' : ` AND ${column} IN (${scope.map(() => '?').join(',')})`);
+  const scoped = (params: SqlValue[]): SqlValue[] => (scope === undefined ? params : [...params, ...scope]);
   const linked = await tx.all<{ iri: string }>(
     `SELECT f.product_iri AS iri FROM federated_entries f JOIN entry_same_as s ON s.source = f.source AND s.item_iri = f.item_iri
        JOIN federated_entries n ON n.product_iri = s.target
@@ -251,17 +265,59 @@ async function indexSource(
        JOIN peers p ON p.id = g.peer_id AND ${UNDER_ORIGIN}
        WHERE f.source = ?${inScope('f.item_iri')}`,
     [...scoped([source]), ...scoped([source]), ...scoped([source]), ...scoped([source])]);
-  linked.forEach((r) => seeds.add(r.iri));
-  if (seeds.size > 0) (await rekey(tx, seeds)).forEach((key) => touched.add(key));
-  const now = await tx.all<{ product_key: string }>(
-    `SELECT DISTINCT product_key FROM federated_entries WHERE source = ?${inScope('item_iri')}`, scoped([source]));
-  now.forEach((r) => touched.add(r.product_key));
-  await electWinners(tx, [...touched]);
+  return linked.map((r) => r.iri);
 }
+
+/**
+ * Replaces all of a source's rows of the index with the rows `produce` emits, a chunk at a time (a peer of
+ * 200,000 offers is never in memory at once), then keys again the products linked by a verified identity and
+ * re-elects the winner of every key touched: the keys live in a temporary table, not in JavaScript.
+ */
+async function replaceSource(
+  tx: SqlConnection, source: string, peerId: number | null, produce: (emit: (rows: readonly IndexRow[]) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  await indexChanged(tx);
+  await tx.exec('CREATE TEMP TABLE IF NOT EXISTS touched_keys (key TEXT PRIMARY KEY) WITHOUT ROWID');
+  await tx.run('DELETE FROM temp.touched_keys');
+  await tx.run('INSERT OR IGNORE INTO temp.touched_keys (key) SELECT DISTINCT product_key FROM federated_entries WHERE source = ?', [source]);
+  // The merges these rows were part of: undone or kept by the new rows.
+  const seeds = new Set<string>();
+  for (const row of await tx.all<{ product_key: string; product_iri: string }>(
+    `SELECT DISTINCT f.product_key, f.product_iri FROM federated_entries f WHERE f.source = ? AND ${MERGED}`, [source])) {
+    seeds.add(row.product_key);
+    seeds.add(row.product_iri);
+  }
+  await tx.run('DELETE FROM federated_entries WHERE source = ?', [source]);
+  await tx.run('DELETE FROM entry_same_as WHERE source = ?', [source]);
+  await produce(async (rows) => {
+    // Written as winners: a key no other row shares (nearly all of a big peer's) is won by its row, and a row that
+    // enters the listed indexes as it is written is not moved into them again by the election.
+    await insertMany(tx, INSERT_ENTRIES_WITHDRAWN, ENTRY_COLUMNS + 1,
+      rows.map((r) => [...entryValues(source, peerId, r.rank, r.entry, 1), r.withdrawn ? 1 : 0]), 'ON CONFLICT (source, item_iri) DO NOTHING');
+    const sameAs = rows.flatMap((r) => r.entry.sameAs.map((target) => [source, r.entry.itemIri, target] as SqlValue[]));
+    if (sameAs.length > 0) await insertMany(tx, 'INSERT INTO entry_same_as (source, item_iri, target)', 3, sameAs, 'ON CONFLICT DO NOTHING');
+  });
+  for (const iri of await linkedProducts(tx, source)) seeds.add(iri);
+  if (seeds.size > 0) {
+    const keys = [...await rekey(tx, seeds)];
+    await insertMany(tx, 'INSERT INTO temp.touched_keys (key)', 1, keys.map((k) => [k]), 'ON CONFLICT DO NOTHING');
+  }
+  await tx.run('INSERT OR IGNORE INTO temp.touched_keys (key) SELECT DISTINCT product_key FROM federated_entries WHERE source = ?', [source]);
+  // A key of one row is won by it (a row left alone by a source that went is made the winner), without the
+  // election's ordered subquery; only the keys several rows share are elected.
+  const shared = `EXISTS (SELECT 1 FROM federated_entries o WHERE o.product_key = federated_entries.product_key
+    AND o.rowid <> federated_entries.rowid)`;
+  await tx.run(`UPDATE federated_entries SET winner = 1 WHERE winner = 0 AND product_key IN (SELECT key FROM temp.touched_keys) AND NOT ${shared}`);
+  await tx.run(`UPDATE federated_entries SET winner = ${WINNER} WHERE product_key IN (SELECT key FROM temp.touched_keys) AND ${shared}`);
+  await tx.run('DELETE FROM temp.touched_keys');
+}
+
+/** The most resources a change may touch and still re-index only the items it touches (past it, the peer's whole graph). */
+export const SCOPED_CHANGES = 500;
 
 /** The catalog items of a peer whose index rows a change touches, or undefined when it touches too much. */
 async function affectedItems(tx: SqlConnection, peerId: number, changed: readonly string[], upsert: readonly DfcRecord[]): Promise<string[] | undefined> {
-  if (changed.length > 500) return undefined;
+  if (changed.length > SCOPED_CHANGES) return undefined;
   const source = `peer:${peerId}`;
   const kinds = new Map<string, DfcRecord>();
   for (const record of upsert) kinds.set(record.id, record);
@@ -300,12 +356,12 @@ async function affectedItems(tx: SqlConnection, peerId: number, changed: readonl
       items.add(row.item_iri);
     }
   }
-  return items.size > 500 ? undefined : [...items];
+  return items.size > SCOPED_CHANGES ? undefined : [...items];
 }
 
 
 /** A record of a peer's provenance graph, with its authority and withdrawal flags. */
-interface PeerRecord {
+export interface PeerRecord {
   readonly record: DfcRecord;
   readonly authoritative: boolean;
   readonly withdrawn: boolean;
@@ -634,14 +690,45 @@ export async function indexPeerSnapshot(tx: SqlConnection, peerId: number, plan:
   await reindexPeer(tx, peerId, fresh);
 }
 
+/** Catalog items re-indexed at once: their records and those they link to are in memory, never the peer's whole graph. */
+const REINDEX_CHUNK = 1000;
+
 /**
- * Rebuilds all of a peer's rows of the index. It reads the peer's whole graph (an item's product may be
- * unchanged while its offer changed), withdrawn resources included: the origin's "withdrawn" must outrank a
- * relay's copy.
+ * Rebuilds all of a peer's rows of the index from its graph (an item's product may be unchanged while its offer
+ * changed), withdrawn resources included: the origin's "withdrawn" must outrank a relay's copy. The graph is read a
+ * chunk of catalog items at a time (in `@id` order, the order the index was always built in), each with the
+ * records it links to: memory stays that of a chunk, whatever the peer's size. Records the caller holds already
+ * (`fresh`) are not read back.
  */
-async function reindexPeer(tx: SqlConnection, peerId: number, fresh: ReadonlyMap<string, PeerRecord> = new Map()): Promise<void> {
-  const iris = (await tx.all<{ iri: string }>('SELECT iri FROM peer_resources WHERE peer_id = ?', [peerId])).map((r) => r.iri);
-  await indexSource(tx, `peer:${peerId}`, peerId, peerRows(await peerRecords(tx, peerId, iris, fresh), () => true));
+export async function reindexPeer(tx: SqlConnection, peerId: number, fresh: ReadonlyMap<string, PeerRecord> = new Map()): Promise<void> {
+  await replaceSource(tx, `peer:${peerId}`, peerId, async (emit) => {
+    for (let after = ''; ;) {
+      const rows = await tx.all<{ iri: string; record: string; authoritative: number; withdrawn: number }>(
+        `SELECT iri, record, authoritative, withdrawn_at IS NOT NULL AS withdrawn FROM peer_resources
+         WHERE peer_id = ? AND iri > ? AND kind = 'CatalogItem' ORDER BY iri LIMIT ${REINDEX_CHUNK}`, [peerId, after]);
+      const last = rows[rows.length - 1];
+      if (last === undefined) break;
+      after = last.iri;
+      const items = rows.map((row) => fresh.get(row.iri)
+        ?? { record: JSON.parse(row.record) as DfcRecord, authoritative: row.authoritative === 1, withdrawn: row.withdrawn === 1 });
+      const linked = new Set<string>();
+      for (const { record } of items) {
+        if (record.kind !== 'CatalogItem') continue;
+        if (record.product !== undefined) linked.add(record.product);
+        record.offers.forEach((o) => linked.add(o));
+        if (record.managedBy !== undefined) linked.add(record.managedBy);
+      }
+      const second = await peerRecords(tx, peerId, linked, fresh);
+      // A product names its supplier: the enterprise of an item that names no manager.
+      const suppliers = second.flatMap(({ record }) => (record.kind === 'SuppliedProduct' && record.suppliedBy !== undefined
+        && !linked.has(record.suppliedBy) ? [record.suppliedBy] : []));
+      const third = await peerRecords(tx, peerId, suppliers, fresh);
+      const addresses = [...second, ...third].flatMap(({ record }) => (record.kind === 'Enterprise' && record.address !== undefined ? [record.address] : []));
+      const chunk = new Set<string>(items.map((i) => i.record.id));
+      await emit(peerRows([...items, ...second, ...third, ...(await peerRecords(tx, peerId, addresses, fresh))].sort(byIri),
+        (entry) => chunk.has(entry.itemIri)));
+    }
+  });
 }
 
 /** The index rows of a peer's records (those `keep` keeps), ranked and flagged. */

@@ -641,6 +641,37 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO federated_supply_dirty (peer_key) SELECT id FROM peers UNION SELECT -1;
     `,
   },
+  {
+    version: 18,
+    name: 'snapshot runs staged page by page, applied at the end in one transaction',
+    sql: `
+      -- One row per snapshot sync in progress: its pages are merged as they arrive and what they list is staged
+      -- here, in short transactions, so that a sync's memory does not grow with the peer's size and no write
+      -- transaction is held across network fetches. The run's end moves the staged rows into peer_resources and
+      -- the federated index in one transaction; a failed run drops them; a dead run's are cleared at the next
+      -- sync of its peer or at start-up.
+      CREATE TABLE sync_runs (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        peer_id    INTEGER NOT NULL REFERENCES peers (id) ON DELETE CASCADE,
+        started_at TEXT NOT NULL
+      );
+      CREATE INDEX sync_runs_by_peer ON sync_runs (peer_id);
+      -- Every resource a run's pages listed, first listing first (seq): with its record when it is to be written,
+      -- without (record NULL) when it is held unchanged and only its listing counts. A rowid table: its rows carry
+      -- whole records, too big for a WITHOUT ROWID b-tree.
+      CREATE TABLE sync_staging (
+        seq           INTEGER PRIMARY KEY,
+        run_id        INTEGER NOT NULL REFERENCES sync_runs (id) ON DELETE CASCADE,
+        iri           TEXT NOT NULL,
+        kind          TEXT NOT NULL,
+        record        TEXT,
+        hash          TEXT NOT NULL,
+        authoritative INTEGER NOT NULL CHECK (authoritative IN (0, 1)),
+        source_url    TEXT NOT NULL,
+        UNIQUE (run_id, iri)
+      );
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -9,12 +9,58 @@
  * @packageDocumentation
  */
 import type { Problem } from '../../errors/problem.js';
+import type { DfcRecord } from '../../../ontology/records.js';
 import type {
-  HeldResource, NewPeer, PeerChanges, PeerRow, ProvenanceStore, QuarantinedRecord, SnapshotWrite, SourceValidators, SyncSummary,
+  HeldResource, NewPeer, PeerChanges, PeerRow, ProvenanceStore, QuarantinedRecord, RunApplied, RunWrite, SnapshotWrite, SourceValidators,
+  StagedResource, SyncSummary,
 } from '../federation.js';
 import { inChunks, insertMany } from './chunks.js';
-import type { SqliteDatabase } from './database.js';
-import { dropPeerRows, indexPeerSnapshot } from './federated-index.js';
+import type { SqlConnection, SqliteDatabase, SqlValue } from './database.js';
+import { dropPeerRows, indexPeerSnapshot, reindexPeer, SCOPED_CHANGES } from './federated-index.js';
+
+/** The conditions of the merge's `planAbsence` over `peer_resources`, each with its parameters. */
+interface Absence {
+  readonly withdrawn: Condition;
+  readonly missing: Condition;
+  readonly restored: Condition;
+  /** Whether any row is one of the three. */
+  readonly any: Condition;
+}
+
+/** A condition on rows of `peer_resources`, with its parameters. */
+interface Condition {
+  readonly where: string;
+  readonly params: SqlValue[];
+}
+
+/**
+ * The rows a run's end changes besides its records, as SQL: the merge's `planAbsence` over rows it never loads. A row
+ * is listed when a page answered 304 listed it last time (checked first: no lookup) or the run staged it.
+ */
+function absence(peerId: number, runId: number, write: RunWrite): Absence {
+  const urls = write.notModified.map(() => '?').join(',');
+  const byUnchangedPage = `(missing_since IS NULL AND withdrawn_at IS NULL AND source_url IN (${urls}))`;
+  const staged = 'EXISTS (SELECT 1 FROM sync_staging s WHERE s.run_id = ? AND s.iri = peer_resources.iri)';
+  const listed = `(${byUnchangedPage} OR ${staged})`;
+  const listedParams = [...write.notModified, runId];
+  const { cutoff, immediately } = write.withdrawal;
+  return {
+    // Before `missing` is applied: a resource that goes missing now is withdrawn at once only without grace.
+    withdrawn: {
+      where: `peer_id = ? AND withdrawn_at IS NULL AND ((missing_since IS NULL AND ?) OR missing_since <= ?) AND NOT ${listed}`,
+      params: [peerId, immediately ? 1 : 0, cutoff, ...listedParams],
+    },
+    missing: { where: `peer_id = ? AND missing_since IS NULL AND NOT ${listed}`, params: [peerId, ...listedParams] },
+    // Listed again: by a page decoded (a page answered 304 lists only what it listed already).
+    restored: { where: `peer_id = ? AND (missing_since IS NOT NULL OR withdrawn_at IS NOT NULL) AND ${staged}`, params: [peerId, runId] },
+    // One pass over the peer's rows, the cheapest test first (a warm sync of a big peer answered 304 throughout).
+    any: {
+      where: `peer_id = ? AND CASE WHEN ${byUnchangedPage} THEN 0 WHEN ${staged} THEN (missing_since IS NOT NULL OR withdrawn_at IS NOT NULL)
+        ELSE (missing_since IS NULL OR (withdrawn_at IS NULL AND missing_since <= ?)) END`,
+      params: [peerId, ...write.notModified, runId, cutoff],
+    },
+  };
+}
 
 interface PeerSql {
   id: number; name: string; url: string; origin: string; token: string | null; token_header: string; profile: string; kind: string; interval_s: number;
@@ -34,6 +80,9 @@ function peerRow(row: PeerSql): PeerRow {
 
 /** {@link ProvenanceStore} on SQLite. */
 export class SqliteProvenanceStore implements ProvenanceStore {
+  /** Runs that applied a big snapshot: the planner's statistics are refreshed when they end. */
+  private readonly optimizeAtEnd = new Set<number>();
+
   public constructor(private readonly db: SqliteDatabase) {}
 
   public async addPeer(peer: NewPeer, origin: string): Promise<PeerRow> {
@@ -141,16 +190,126 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       await insertMany(tx, 'INSERT INTO quarantine (peer_id, iri, type, problems, seen_at)', 5,
         write.quarantine.map((q) => [peerId, q.iri, q.type, JSON.stringify(q.problems), now]),
         'ON CONFLICT (peer_id, iri) DO UPDATE SET type = excluded.type, problems = excluded.problems, seen_at = excluded.seen_at');
-      for (const [url, v] of write.sources) {
-        await tx.run(
-          `INSERT INTO peer_sources (peer_id, url, etag, last_modified, fetched_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (peer_id, url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, fetched_at = excluded.fetched_at`,
-          [peerId, url, v.etag, v.lastModified, now]);
-      }
+      await this.writeSources(tx, peerId, write.sources, now);
       await indexPeerSnapshot(tx, peerId, plan);
     }, { alone: true });
     // A peer's first snapshot can grow the index tenfold: the planner's statistics must follow.
     if (plan.upsert.length >= 1000) await this.db.optimize();
+  }
+
+  public async beginRun(peerId: number, startedAt: string): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      // A peer is synced once at a time: a run of it still here died with its process.
+      await tx.run('DELETE FROM sync_runs WHERE peer_id = ?', [peerId]);
+      return (await tx.run('INSERT INTO sync_runs (peer_id, started_at) VALUES (?, ?)', [peerId, startedAt])).lastID;
+    });
+  }
+
+  public async stagedAmong(runId: number, iris: readonly string[]): Promise<Set<string>> {
+    const staged = new Set<string>();
+    await inChunks(iris, async (chunk, marks) => {
+      for (const r of await this.db.reader.all<{ iri: string }>(`SELECT iri FROM sync_staging WHERE run_id = ? AND iri IN (${marks})`, [runId, ...chunk])) {
+        staged.add(r.iri);
+      }
+    });
+    return staged;
+  }
+
+  public async stage(runId: number, rows: readonly StagedResource[]): Promise<void> {
+    if (rows.length === 0) return;
+    // The first page that lists a resource wins: a later listing is ignored (the merge skips it too).
+    await this.db.transaction((tx) => insertMany(tx, 'INSERT INTO sync_staging (run_id, iri, kind, record, hash, authoritative, source_url)', 7,
+      rows.map((r) => [runId, r.iri, r.write?.kind ?? '', r.write?.json ?? null, r.write?.hash ?? '', r.write?.authoritative === true ? 1 : 0,
+        r.write?.sourceUrl ?? '']),
+      'ON CONFLICT (run_id, iri) DO NOTHING'));
+  }
+
+  public async applyRun(peerId: number, runId: number, write: RunWrite): Promise<RunApplied> {
+    const { now } = write;
+    const where = absence(peerId, runId, write);
+    const any = async (c: SqlConnection, condition: { where: string; params: SqlValue[] }): Promise<boolean> =>
+      (await c.get(`SELECT 1 AS x FROM peer_resources WHERE ${condition.where} LIMIT 1`, condition.params)) !== undefined;
+    // A snapshot that changed nothing (every page 304, or the same data again) costs no write.
+    const changes = write.upserts > 0 || write.changed || await any(this.db.reader, where.any);
+    if (!changes) return { written: false, withdrawn: 0 };
+    let withdrawn = 0;
+    await this.db.transaction(async (tx) => {
+      const staged = await tx.get<{ n: number; upserts: number }>(
+        'SELECT COUNT(*) AS n, COUNT(record) AS upserts FROM sync_staging WHERE run_id = ?', [runId]);
+      if (staged?.n !== write.staged || staged.upserts !== write.upserts) {
+        throw new Error(`the staging of sync run ${runId} was cleared or changed under it (${staged?.n ?? 0} rows, ${write.staged} staged); nothing was applied`);
+      }
+      // What the index must rebuild: a small change's resources by name; past that, the peer's whole graph.
+      const budget = SCOPED_CHANGES - write.upserts;
+      const scoped = budget < 0 ? undefined : (await tx.all<{ iri: string }>(
+        `SELECT iri FROM peer_resources WHERE ${where.withdrawn.where} UNION ALL SELECT iri FROM peer_resources WHERE ${where.restored.where}
+         LIMIT ?`, [...where.withdrawn.params, ...where.restored.params, budget + 1])).map((r) => r.iri);
+      withdrawn = (await tx.run(`UPDATE peer_resources SET withdrawn_at = ? WHERE ${where.withdrawn.where}`, [now, ...where.withdrawn.params])).changes;
+      await tx.run(`UPDATE peer_resources SET missing_since = ? WHERE ${where.missing.where}`, [now, ...where.missing.params]);
+      const restored = (await tx.run(`UPDATE peer_resources SET missing_since = NULL, withdrawn_at = NULL WHERE ${where.restored.where}`,
+        where.restored.params)).changes;
+      // Set-based, in staging order: the records never pass through JavaScript again.
+      await tx.run(
+        `INSERT INTO peer_resources (peer_id, iri, kind, record, hash, authoritative, source_url, first_seen_at, updated_at, missing_since, withdrawn_at)
+         SELECT ?, iri, kind, record, hash, authoritative, source_url, ?, ?, NULL, NULL FROM sync_staging WHERE +run_id = ? AND record IS NOT NULL
+         ORDER BY seq
+         ON CONFLICT (peer_id, iri) DO UPDATE SET kind = excluded.kind, record = excluded.record, hash = excluded.hash,
+           authoritative = excluded.authoritative, source_url = excluded.source_url, updated_at = excluded.updated_at,
+           missing_since = NULL, withdrawn_at = NULL`, [peerId, now, now, runId]);
+      if (write.replaceQuarantine) await tx.run('DELETE FROM quarantine WHERE peer_id = ?', [peerId]);
+      // A record that is valid now leaves the quarantine.
+      await tx.run('DELETE FROM quarantine WHERE peer_id = ? AND iri IN (SELECT iri FROM sync_staging WHERE run_id = ? AND record IS NOT NULL)',
+        [peerId, runId]);
+      await insertMany(tx, 'INSERT INTO quarantine (peer_id, iri, type, problems, seen_at)', 5,
+        write.quarantine.map((q) => [peerId, q.iri, q.type, JSON.stringify(q.problems), now]),
+        'ON CONFLICT (peer_id, iri) DO UPDATE SET type = excluded.type, problems = excluded.problems, seen_at = excluded.seen_at');
+      await this.writeSources(tx, peerId, write.sources, now);
+      if (write.upserts + withdrawn + restored === 0) return;
+      if (scoped !== undefined && scoped.length <= budget) {
+        // A small change: its records are few, read back from the staging.
+        const upsert = (await tx.all<{ iri: string; kind: string; record: string; hash: string; authoritative: number; source_url: string }>(
+          'SELECT iri, kind, record, hash, authoritative, source_url FROM sync_staging WHERE +run_id = ? AND record IS NOT NULL ORDER BY seq', [runId]))
+          .map((r) => ({ iri: r.iri, kind: r.kind, record: JSON.parse(r.record) as DfcRecord, json: r.record, hash: r.hash,
+            authoritative: r.authoritative === 1, sourceUrl: r.source_url }));
+        const isWithdrawn = new Set((await withdrawnAmong(tx, scoped, peerId)).filter((r) => r.withdrawn).map((r) => r.iri));
+        await indexPeerSnapshot(tx, peerId, {
+          upsert, added: 0, updated: 0, unchanged: 0, missing: [], refused: [],
+          withdrawn: scoped.filter((iri) => isWithdrawn.has(iri)), restored: scoped.filter((iri) => !isWithdrawn.has(iri)),
+        });
+      } else {
+        await reindexPeer(tx, peerId, new Map((write.fresh ?? []).map((r) => [r.iri, { record: r.record, authoritative: r.authoritative, withdrawn: false }])));
+      }
+    }, { alone: true });
+    // A peer's first snapshot can grow the index tenfold: the planner's statistics must follow, once the run's
+    // staging is gone (it is no table to gather statistics of).
+    if (write.upserts >= 1000) this.optimizeAtEnd.add(runId);
+    return { written: true, withdrawn };
+  }
+
+  /** Writes the validators of the pages fetched. */
+  private async writeSources(tx: SqlConnection, peerId: number, sources: ReadonlyMap<string, SourceValidators>, now: string): Promise<void> {
+    for (const [url, v] of sources) {
+      await tx.run(
+        `INSERT INTO peer_sources (peer_id, url, etag, last_modified, fetched_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (peer_id, url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, fetched_at = excluded.fetched_at`,
+        [peerId, url, v.etag, v.lastModified, now]);
+    }
+  }
+
+  public async stagedRecords(runId: number, after: number, limit: number): Promise<{ seq: number; record: DfcRecord }[]> {
+    const rows = await this.db.reader.all<{ seq: number; record: string }>(
+      // In rowid order from `after` (`+run_id`: not through the (run_id, iri) index, which would sort the whole run for each chunk).
+      'SELECT seq, record FROM sync_staging WHERE seq > ? AND +run_id = ? AND record IS NOT NULL ORDER BY seq LIMIT ?', [after, runId, limit]);
+    return rows.map((r) => ({ seq: r.seq, record: JSON.parse(r.record) as DfcRecord }));
+  }
+
+  public async endRun(runId: number): Promise<void> {
+    await this.db.transaction((tx) => tx.run('DELETE FROM sync_runs WHERE id = ?', [runId]));
+    if (this.optimizeAtEnd.delete(runId)) await this.db.optimize();
+  }
+
+  public async clearStaleRuns(before: string): Promise<number> {
+    return this.db.transaction(async (tx) => (await tx.run('DELETE FROM sync_runs WHERE started_at < ?', [before])).changes);
   }
 
   public async quarantine(peerId: number): Promise<QuarantinedRecord[]> {
@@ -172,4 +331,16 @@ export class SqliteProvenanceStore implements ProvenanceStore {
        FROM peer_resources WHERE peer_id = ?`, [peerId]);
     return { active: row?.active ?? 0, missing: row?.missing ?? 0, withdrawn: row?.withdrawn ?? 0 };
   }
+}
+
+/** Whether each of some resources of a peer is withdrawn now. */
+async function withdrawnAmong(tx: SqlConnection, iris: readonly string[], peerId: number): Promise<{ iri: string; withdrawn: boolean }[]> {
+  const out: { iri: string; withdrawn: boolean }[] = [];
+  await inChunks(iris, async (chunk, marks) => {
+    for (const r of await tx.all<{ iri: string; w: number }>(
+      `SELECT iri, withdrawn_at IS NOT NULL AS w FROM peer_resources WHERE peer_id = ? AND iri IN (${marks})`, [peerId, ...chunk])) {
+      out.push({ iri: r.iri, withdrawn: r.w === 1 });
+    }
+  });
+  return out;
 }

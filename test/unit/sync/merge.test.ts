@@ -3,7 +3,9 @@ import type { Iri, NodeId } from '../../../ontology/iri.js';
 import type { DfcRecord, OfferRecord, SuppliedProductRecord } from '../../../ontology/records.js';
 import { measureIri } from '../../../ontology/units.js';
 import type { HeldResource } from '../../../server/store/federation.js';
-import { planMerge, recordHash, type MergeInput, type SnapshotPage } from '../../../server/sync/merge.js';
+import {
+  listedBefore, planAbsence, planMerge, planPage, recordHash, withdrawalCutoff, type MergeInput, type SnapshotPage,
+} from '../../../server/sync/merge.js';
 
 const PEER = 'https://shop.example';
 const OTHER = 'https://farm.example';
@@ -258,3 +260,78 @@ describe('planMerge', () => {
     });
   });
 });
+
+describe('planPage (one page of a snapshot, merged as it arrives)', () => {
+  const apple = product(PEER, 'apple', 'Apple');
+  const pear = product(PEER, 'pear', 'Pear');
+  const plum = product(PEER, 'plum', 'Plum');
+  const rules = { peerOrigin: PEER, ownBase: OWN };
+
+  it('plans a page from what we hold of its resources only, and lists what it saw first, changed or not', () => {
+    const held = heldMap(heldOf(apple, PAGE1), heldOf(pear, PAGE1));
+    const renamed = { ...pear, name: 'Pear, renamed' };
+    const plan = planPage({ ...rules, held, seen: () => false }, { url: PAGE1, records: [apple, renamed, plum] });
+    expect(plan).to.deep.include({ added: 1, updated: 1, unchanged: 1 });
+    expect(plan.seen).to.deep.equal([apple.id, pear.id, plum.id]);
+    expect(plan.upsert.map((r) => r.iri)).to.deep.equal([pear.id, plum.id]);
+    expect(plan.upsert[0]?.json).to.equal(JSON.stringify(renamed));
+  });
+
+  it('skips what an earlier page listed (the first page wins) and a repeat within the page', () => {
+    const plan = planPage({ ...rules, held: new Map(), seen: (iri) => iri === apple.id }, { url: PAGE2, records: [apple, pear, pear] });
+    expect(plan.seen).to.deep.equal([pear.id]);
+    expect(plan.upsert.map((r) => r.iri)).to.deep.equal([pear.id]);
+    expect(plan.added).to.equal(1);
+  });
+
+  it('refuses blank nodes and our own resources, as planMerge does', () => {
+    const blank = { ...apple, id: '_:b0' as NodeId };
+    const ours = product(OWN, 'x', 'x');
+    const plan = planPage({ ...rules, held: new Map(), seen: () => false }, { url: PAGE1, records: [blank, ours, plum] });
+    expect(plan.refused.map((p) => [p.code, p.severity])).to.deep.equal([['no-iri', 'warning'], ['foreign-resource', 'error']]);
+    expect(plan.seen).to.deep.equal([plum.id]);
+  });
+
+  it('composes into planMerge: page by page with the ids seen, then planAbsence, gives the same plan', () => {
+    const held = heldMap(heldOf(apple, PAGE1), heldOf(pear, PAGE2), heldOf(plum, PAGE2, { missingSince: T0 }));
+    const pages = [notModified(PAGE2), page(PAGE1, apple, { ...plum, name: 'Plum, back' }, pear)];
+    const whole = planMerge(input(pages, held, { now: at(T0, HOUR * 2) }));
+    const seen = new Set(listedBefore(held.values(), PAGE2));
+    const paged = planPage({ ...rules, held, seen: (iri) => seen.has(iri) }, { url: PAGE1, records: (pages[1] as { records: readonly DfcRecord[] } & SnapshotPage).records });
+    paged.seen.forEach((iri) => seen.add(iri));
+    const absence = planAbsence({ held: held.values(), seen: (iri) => seen.has(iri), complete: true, now: at(T0, HOUR * 2), graceMs: HOUR });
+    expect({ ...absence, upsert: paged.upsert, added: paged.added, updated: paged.updated, unchanged: paged.unchanged, refused: paged.refused })
+      .to.deep.equal(whole);
+    expect(whole.restored).to.deep.equal([plum.id]);
+  });
+});
+
+describe('listedBefore and planAbsence', () => {
+  const apple = product(PEER, 'apple', 'Apple');
+  const pear = product(PEER, 'pear', 'Pear');
+  const plum = product(PEER, 'plum', 'Plum');
+
+  it('an unchanged page lists what it listed last time, not what was missing or withdrawn then', () => {
+    const held = [heldOf(apple, PAGE1), heldOf(pear, PAGE1, { missingSince: T0 }), heldOf(plum, PAGE2)];
+    expect(listedBefore(held, PAGE1)).to.deep.equal([apple.id]);
+  });
+
+  it('marks the absent missing, withdraws them after the grace, restores what is back; nothing when incomplete', () => {
+    const held = [heldOf(apple, PAGE1), heldOf(pear, PAGE1, { missingSince: T0 }), heldOf(plum, PAGE1, { withdrawnAt: T0, missingSince: T0 })];
+    const seen = (iri: string): boolean => iri === plum.id;
+    expect(planAbsence({ held, seen, complete: true, now: at(T0, HOUR), graceMs: HOUR }))
+      .to.deep.equal({ missing: [apple.id], withdrawn: [pear.id], restored: [plum.id] });
+    expect(planAbsence({ held, seen, complete: false, now: at(T0, HOUR), graceMs: HOUR }))
+      .to.deep.equal({ missing: [], withdrawn: [], restored: [plum.id] });
+  });
+
+  it('withdrawalCutoff states the rule for a store: at or before the cutoff (as text), or at once without grace', () => {
+    expect(withdrawalCutoff(at(T0, HOUR), HOUR)).to.deep.equal({ cutoff: T0, immediately: false });
+    expect(withdrawalCutoff(T0, 0)).to.deep.equal({ cutoff: T0, immediately: true });
+    // Agrees with planAbsence a millisecond either side of the grace.
+    const { cutoff } = withdrawalCutoff(at(T0, HOUR), HOUR);
+    expect(at(T0, 0) <= cutoff && !(at(T0, 1) <= cutoff)).to.equal(true);
+    expect(withdrawalCutoff(T0, Number.MAX_SAFE_INTEGER).cutoff).to.equal('');
+  });
+});
+

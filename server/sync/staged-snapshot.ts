@@ -1,0 +1,213 @@
+/**
+ * A snapshot merged page by page as its pages arrive: each page is planned on its own ({@link planPage}, with what
+ * we hold of that page's resources only) and what it lists is staged in the store in a short transaction; the end
+ * applies everything staged in one transaction ({@link ProvenanceStore.applyRun}). Memory is that of a page, not of
+ * the snapshot; no write transaction is held across a network fetch; a run that fails or is over its budget applies
+ * nothing, and drops what it staged.
+ *
+ * @packageDocumentation
+ */
+import type { DfcRecord } from '../../ontology/records.js';
+import type { Failure } from '../errors/failure.js';
+import type { Problem } from '../errors/problem.js';
+import type { HeldResource, PlannedResource, SourceValidators, StagedResource } from '../store/federation.js';
+import { isListed, planPage, withdrawalCutoff } from './merge.js';
+import { overBudget, pastDeadline, type PeerSyncOutcome, type SyncParts, type SyncRun } from './sync-context.js';
+
+/** Records told to the `onApplied` hook at once, read back from the staging. */
+const TELL_CHUNK = 1000;
+
+/**
+ * Most records a run keeps in memory to write (a few megabytes): a small snapshot's end rebuilds the index and tells
+ * the hook from them, not from the staging read back; past this, they are dropped and memory is a page's.
+ */
+export const FRESH_LIMIT = 5000;
+
+/** A record rejected while decoding (or refused by the merge), for the peer's quarantine. */
+export interface Quarantined {
+  readonly iri: string;
+  readonly type: string | null;
+  readonly problems: Problem[];
+}
+
+/** What the fetch of a snapshot gathered besides its records, for {@link StagedSnapshot.finish}. */
+export interface SnapshotEnd {
+  /** The validators of the pages of the last snapshot. */
+  readonly known: ReadonlyMap<string, SourceValidators>;
+  readonly sources: ReadonlyMap<string, SourceValidators>;
+  readonly quarantine: Map<string, Quarantined>;
+  readonly pages: number;
+  readonly notModified: number;
+  /** Decoded bytes of the pages. */
+  readonly bytes: number;
+  /** Bytes received (compressed, when the peer compressed); the decoded ones when not counted apart. */
+  readonly wireBytes?: number;
+}
+
+/** One snapshot run of one peer, staged in the store. Call {@link StagedSnapshot.end} whatever happens. */
+export class StagedSnapshot {
+  private staged = 0;
+  private upserts = 0;
+  private added = 0;
+  private updated = 0;
+  private unchanged = 0;
+  private refused = 0;
+  /** Refused records that are errors (a peer writing under our base): quarantined at the end. */
+  private readonly refusedErrors: Problem[] = [];
+  /** The pages answered 304 so far: what they listed last time is listed still. */
+  private readonly notModified = new Set<string>();
+  /**
+   * The last page's staging, written while the next page is fetched and decoded (SQLite works on another thread):
+   * awaited before the next page is planned, which must see what it staged.
+   */
+  private pending: Promise<void> = Promise.resolve();
+  /** The records staged to write, while they are few (see {@link FRESH_LIMIT}); undefined past it. */
+  private fresh: PlannedResource[] | undefined = [];
+
+  /**
+   * The store's id of the run, once a page was staged: a snapshot whose every page is answered 304 stages nothing,
+   * and writes nothing.
+   */
+  private runId: number | undefined;
+
+  /**
+   * Prepares a run of a peer's snapshot.
+   *
+   * @param parts - the sync's parts
+   * @param run - the peer and the run
+   */
+  public constructor(
+    private readonly parts: SyncParts,
+    private readonly run: SyncRun,
+  ) {}
+
+  /** The run's id in the store, starting it (and dropping what a dead run of the peer left staged) on first use. */
+  private async started(): Promise<number> {
+    this.runId ??= await this.parts.provenance.beginRun(this.run.peer.id, this.run.startedAt.toISOString());
+    return this.runId;
+  }
+
+  /**
+   * A page answered 304: what it listed last time is listed still (and wins over a later page listing it too).
+   *
+   * @param url - the page
+   */
+  public unchangedPage(url: string): void {
+    this.notModified.add(url);
+  }
+
+  /**
+   * Merges one decoded page and starts staging what it lists: the staging goes on while the caller fetches the next
+   * page (at most one page is being staged; its failure fails the next call, or {@link finish}).
+   *
+   * @param url - the page
+   * @param records - its records, as kept
+   */
+  public async page(url: string, records: readonly DfcRecord[]): Promise<void> {
+    const { provenance } = this.parts;
+    await this.pending;
+    const runId = await this.started();
+    const ids = [...new Set(records.map((r) => r.id).filter((id) => !id.startsWith('_:')))];
+    // What we hold of this page's resources only, and which of them an earlier page listed.
+    const [held, staged] = await Promise.all([provenance.heldOf(this.run.peer.id, ids), provenance.stagedAmong(runId, ids)]);
+    const listedUnchanged = (h: HeldResource | undefined): boolean => h !== undefined && isListed(h) && this.notModified.has(h.sourceUrl);
+    const plan = planPage({
+      peerOrigin: this.run.peer.origin, ownBase: this.parts.ownBase, held, seen: (iri) => staged.has(iri) || listedUnchanged(held.get(iri)),
+    }, { url, records });
+    const writes = new Map(plan.upsert.map((r) => [r.iri, r]));
+    const rows: StagedResource[] = plan.seen.map((iri) => {
+      const write = writes.get(iri);
+      return write === undefined ? { iri } : {
+        iri, write: { kind: write.kind, json: write.json, hash: write.hash, authoritative: write.authoritative, sourceUrl: write.sourceUrl },
+      };
+    });
+    const staging = provenance.stage(runId, rows);
+    // Handled when awaited; never an unhandled rejection meanwhile.
+    staging.catch(() => undefined);
+    this.pending = staging;
+    this.staged += rows.length;
+    this.upserts += plan.upsert.length;
+    this.fresh = this.upserts > FRESH_LIMIT ? undefined : this.fresh?.concat(plan.upsert);
+    this.added += plan.added;
+    this.updated += plan.updated;
+    this.unchanged += plan.unchanged;
+    this.refused += plan.refused.length;
+    this.refusedErrors.push(...plan.refused.filter((p) => p.severity === 'error'));
+  }
+
+  /**
+   * Applies the run in one transaction (or writes nothing when nothing changed), then tells the `onApplied` hook
+   * of the records written, a chunk at a time.
+   *
+   * @param end - the validators, quarantine and counts of the fetch
+   */
+  public async finish(end: SnapshotEnd): Promise<PeerSyncOutcome> {
+    const { provenance } = this.parts;
+    const { peer, started, startedAt } = this.run;
+    const { known, sources, quarantine, notModified, bytes } = end;
+    await this.pending;
+    const wireBytes = end.wireBytes ?? bytes;
+    const failed = (f: Failure): PeerSyncOutcome => ({ ok: false, peer, failure: f });
+    // The last page may have been decoded past the deadline: a sync over its budget applies nothing.
+    if (pastDeadline(this.run)) return failed(overBudget(this.run, peer.url));
+    for (const refused of this.refusedErrors) {
+      quarantine.set(refused.id ?? '', { iri: refused.id ?? '', type: refused.type, problems: [refused] });
+    }
+    const sourcesChanged = [...sources].some(([url, v]) => known.get(url)?.etag !== v.etag || known.get(url)?.lastModified !== v.lastModified)
+      || known.size !== sources.size;
+    // Pages answered 304 were not decoded again: their quarantined records stay quarantined.
+    const replaceQuarantine = notModified === 0;
+    const quarantineChanged = replaceQuarantine ? quarantine.size > 0 || (await provenance.quarantine(peer.id)).length > 0 : quarantine.size > 0;
+    const now = startedAt.toISOString();
+    // No run without a page staged: its id is none that exists (nothing staged under it).
+    const applied = await provenance.applyRun(peer.id, this.runId ?? 0, {
+      sources, changed: sourcesChanged || quarantineChanged, quarantine: [...quarantine.values()], replaceQuarantine,
+      notModified: [...this.notModified], staged: this.staged, upserts: this.upserts, now, withdrawal: withdrawalCutoff(now, this.parts.graceMs),
+      ...(this.fresh !== undefined ? { fresh: this.fresh } : {}),
+    });
+    if (applied.written) await this.tellApplied();
+    return {
+      ok: true,
+      peer,
+      summary: {
+        added: this.added, updated: this.updated, unchanged: this.unchanged, withdrawn: applied.withdrawn,
+        quarantined: quarantine.size, refused: this.refused, pages: end.pages, notModified, bytes, wireBytes, ms: Date.now() - started,
+      },
+    };
+  }
+
+  /** Tells the hook of the records the run wrote, read back from the staging a chunk at a time. */
+  private async tellApplied(): Promise<void> {
+    const { onApplied, provenance } = this.parts;
+    const { runId } = this;
+    if (onApplied === undefined || this.upserts === 0 || runId === undefined) return;
+    const tell = async (records: readonly DfcRecord[]): Promise<void> => {
+      try {
+        await onApplied(this.run.peer.id, records);
+      } catch {
+        // The hook reports its own failures; the peer's data is applied whatever it does.
+      }
+    };
+    if (this.fresh !== undefined) {
+      for (let i = 0; i < this.fresh.length; i += TELL_CHUNK) await tell(this.fresh.slice(i, i + TELL_CHUNK).map((r) => r.record));
+      return;
+    }
+    for (let after = 0; ;) {
+      const chunk = await provenance.stagedRecords(runId, after, TELL_CHUNK);
+      const last = chunk[chunk.length - 1];
+      if (last === undefined) return;
+      after = last.seq;
+      await tell(chunk.map((r) => r.record));
+    }
+  }
+
+  /** Drops the run and what it staged, applied or not: a failure here leaves it to the next run of the peer. */
+  public async end(): Promise<void> {
+    try {
+      await this.pending.catch(() => undefined);
+      if (this.runId !== undefined) await this.parts.provenance.endRun(this.runId);
+    } catch {
+      // Cleared at the peer's next sync, or at start-up.
+    }
+  }
+}

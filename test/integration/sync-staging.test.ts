@@ -1,0 +1,131 @@
+/**
+ * A snapshot is merged and staged page by page, and applied at its end in one transaction: a sync that fails
+ * halfway (a page answered 500, the whole-sync budget spent) applies nothing and leaves nothing staged, and what a
+ * run killed with its process left staged never leaks into the next sync of the peer. Real loopback peer, real
+ * SQLite file.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Decoder } from '../../server/codec/decode.js';
+import { DEFAULT_FETCH_POLICY } from '../../server/net/safe-fetch.js';
+import type { PeerRow } from '../../server/store/federation.js';
+import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
+import { SyncEngine } from '../../server/sync/sync-engine.js';
+import { startFakePeer, type FakePeer } from '../helpers/fake-peer.js';
+import { readRows } from '../helpers/sqlite.js';
+
+const CONTEXT = 'https://w3id.org/dfc/ontology/context/context_1.16.0.json';
+const PAGES = 4;
+const PER_PAGE = 2;
+
+/** Page `n` (1-based) of a catalogue: its items' products, items and offers, the enterprise on the first. */
+function pageBody(origin: string, n: number, price: number): string {
+  const e = `${origin}/api/dfc/enterprises/farm`;
+  const nodes: Record<string, unknown>[] = n > 1 ? [] : [{ '@id': e, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Farm' }];
+  for (let i = 0; i < PER_PAGE; i++) {
+    const slug = `p${n}-${i}`;
+    nodes.push(
+      { '@id': `${e}/supplied_products/${slug}`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': `Product ${slug}`, 'dfc-b:suppliedBy': e },
+      {
+        '@id': `${e}/catalog_items/${slug}`, '@type': 'dfc-b:CatalogItem', 'dfc-b:references': `${e}/supplied_products/${slug}`,
+        'dfc-b:stockLimitation': 5, 'dfc-b:offeredThrough': `${e}/offers/${slug}`, 'dfc-b:managedBy': e,
+      },
+      {
+        '@id': `${e}/offers/${slug}`, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': `${e}/catalog_items/${slug}`,
+        'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': price, 'dfc-b:hasUnit': 'dfc-m:Euro' },
+      },
+    );
+  }
+  return JSON.stringify({ '@context': CONTEXT, '@graph': nodes });
+}
+
+describe('snapshots staged page by page (issue 16)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let file: string;
+  let store: SqliteStore;
+  let peerServer: FakePeer;
+  /** How the peer behaves: the price it sends, and what its third page does. */
+  const behaviour = { price: 2, third: 'ok' as 'ok' | '500' | 'slow' };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'maillon-staging-sync-'));
+    file = join(dir, 'node.db');
+    store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
+    peerServer = await startFakePeer((req, res, self) => {
+      const url = new URL(req.url ?? '/', self.base);
+      if (url.pathname !== '/catalog') {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+        return;
+      }
+      const n = Number(url.searchParams.get('page') ?? '1');
+      const answer = (): void => {
+        const link = n < PAGES ? { link: `</catalog?page=${n + 1}>; rel="next"` } : {};
+        res.writeHead(200, { 'content-type': 'application/ld+json', ...link }).end(pageBody(self.base, n, behaviour.price));
+      };
+      if (n === 3 && behaviour.third === '500') res.writeHead(500, { 'content-type': 'text/plain' }).end('boom');
+      else if (n === 3 && behaviour.third === 'slow') setTimeout(answer, 1500);
+      else answer();
+    });
+  });
+
+  after(async () => {
+    await store.close();
+    await peerServer.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const engine = (syncTimeoutMs = 30_000): SyncEngine => new SyncEngine({
+    provenance: store.provenance, feed: store.feed, decoder: new Decoder(), ownBase: 'http://node.test', syncTimeoutMs,
+    policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true },
+  });
+  const count = async (sql: string, params: (string | number)[] = []): Promise<number> => (await readRows<{ n: number }>(file, sql, params))[0]?.n ?? -1;
+  const prices = async (): Promise<number[]> => [...new Set((await store.index.queryEntries({})).map((r) => r.price ?? -1))];
+  let peer: PeerRow;
+
+  it('syncs every page into one snapshot, and leaves nothing staged', async () => {
+    peer = await store.provenance.addPeer({ name: 'paged', url: `${peerServer.base}/catalog` }, peerServer.base);
+    const outcome = await engine().sync(peer);
+    expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
+    if (outcome.ok) expect(outcome.summary).to.deep.include({ added: 1 + PAGES * PER_PAGE * 3, pages: PAGES, withdrawn: 0 });
+    expect((await store.index.queryEntries({})).length).to.equal(PAGES * PER_PAGE);
+    expect(await count('SELECT COUNT(*) AS n FROM sync_staging')).to.equal(0);
+    expect(await count('SELECT COUNT(*) AS n FROM sync_runs')).to.equal(0);
+  });
+
+  for (const [third, kind] of [['500', 'http-status'], ['slow', 'timeout']] as const) {
+    it(`a sync whose third page ${third === '500' ? 'is answered 500' : 'comes past the whole-sync budget'} applies nothing, and drops what it staged`, async () => {
+      behaviour.price = 9;
+      behaviour.third = third;
+      const before = await readRows(file, 'SELECT iri, hash, updated_at FROM peer_resources ORDER BY iri');
+      const outcome = await engine(third === 'slow' ? 1000 : 30_000).sync((await store.provenance.getPeer(peer.id)) ?? peer);
+      expect(outcome.ok).to.equal(false);
+      if (!outcome.ok) expect(outcome.failure.kind).to.equal(kind);
+      // Pages 1 and 2 were staged with the new price: none of it reached the store or the index.
+      expect(await readRows(file, 'SELECT iri, hash, updated_at FROM peer_resources ORDER BY iri')).to.deep.equal(before);
+      expect(await prices()).to.deep.equal([2]);
+      expect(await count('SELECT COUNT(*) AS n FROM sync_staging')).to.equal(0);
+      expect(await count('SELECT COUNT(*) AS n FROM sync_runs')).to.equal(0);
+      behaviour.third = 'ok';
+    });
+  }
+
+  it('what a killed run left staged does not leak into the next sync of the peer', async () => {
+    // The state a process killed mid-sync leaves: a run, and a page of it staged (a resource no page lists now).
+    const dead = await store.provenance.beginRun(peer.id, '2026-01-01T00:00:00.000Z');
+    const ghost = `${peerServer.base}/api/dfc/enterprises/farm/supplied_products/ghost`;
+    const json = JSON.stringify({ kind: 'SuppliedProduct', id: ghost, name: 'Ghost', images: [], variantOf: [], variants: [], catalogItems: [] });
+    await store.provenance.stage(dead, [{ iri: ghost, write: { kind: 'SuppliedProduct', json, hash: 'x', authoritative: true, sourceUrl: `${peerServer.base}/catalog` } }]);
+    expect(await count('SELECT COUNT(*) AS n FROM sync_staging')).to.equal(1);
+    behaviour.price = 4;
+    const outcome = await engine().sync((await store.provenance.getPeer(peer.id)) ?? peer);
+    expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
+    if (outcome.ok) expect(outcome.summary).to.deep.include({ added: 0, updated: PAGES * PER_PAGE, withdrawn: 0 });
+    expect(await count('SELECT COUNT(*) AS n FROM peer_resources WHERE iri = ?', [ghost])).to.equal(0);
+    expect(await prices()).to.deep.equal([4]);
+    expect(await count('SELECT COUNT(*) AS n FROM sync_staging')).to.equal(0);
+    expect(await count('SELECT COUNT(*) AS n FROM sync_runs')).to.equal(0);
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * The staging of snapshot runs on the SQLite store: what a run's pages list is staged in short transactions, the
+ * run's end applies it in one transaction (records, absence, the federated index, read in chunks), and a run that
+ * is dropped, or cleared by another process, applies nothing.
+ */
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CatalogItemRecord, DfcRecord, EnterpriseRecord, OfferRecord, SuppliedProductRecord } from '../../../ontology/records.js';
+import { measureIri } from '../../../ontology/units.js';
+import type { RunWrite, StagedResource } from '../../../server/store/federation.js';
+import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
+import { withdrawalCutoff } from '../../../server/sync/merge.js';
+import { resourceIds as ids } from '../../helpers/sample-records.js';
+import { readRows } from '../../helpers/sqlite.js';
+
+const BASE = 'http://node.test';
+const PEER = 'https://peer.example';
+const PAGE = `${PEER}/catalog`;
+const T0 = '2026-01-01T00:00:00.000Z';
+const T1 = '2026-01-02T00:00:00.000Z';
+
+function offer(slug: string, price: number): [SuppliedProductRecord, CatalogItemRecord, OfferRecord] {
+  const id = ids(PEER, 'farm', slug);
+  return [
+    { kind: 'SuppliedProduct', id: id.product, name: slug, images: [], variantOf: [], variants: [], catalogItems: [], suppliedBy: id.enterprise },
+    { kind: 'CatalogItem', id: id.item, product: id.product, stock: 5, offers: [id.offer], managedBy: id.enterprise, listedIn: [] },
+    { kind: 'Offer', id: id.offer, item: id.item, price: { value: price, currency: measureIri('Euro') }, stock: 5 },
+  ];
+}
+
+function farm(): EnterpriseRecord {
+  return { kind: 'Enterprise', id: ids(PEER, 'farm').enterprise, name: 'Farm', supplies: [], manages: [], maintains: [], customerCategories: [], affiliates: [] };
+}
+
+function staged(record: DfcRecord): StagedResource {
+  const json = JSON.stringify(record);
+  return { iri: record.id, write: { kind: record.kind, json, hash: createHash('sha1').update(json).digest('base64url'), authoritative: true, sourceUrl: PAGE } };
+}
+
+describe('store: snapshot runs staged page by page', () => {
+  let dir: string;
+  let file: string;
+  let store: SqliteStore;
+  let peerId: number;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'maillon-staging-'));
+    file = join(dir, 'node.db');
+    store = await SqliteStore.open({ path: file, baseUrl: BASE });
+    peerId = (await store.provenance.addPeer({ name: 'peer', url: PAGE }, PEER)).id;
+  });
+
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const end = (write: Partial<RunWrite> & Pick<RunWrite, 'staged' | 'upserts'>, now = T0): RunWrite => ({
+    sources: new Map([[PAGE, { etag: '"1"', lastModified: null }]]), changed: true, quarantine: [], replaceQuarantine: true, notModified: [], now,
+    withdrawal: withdrawalCutoff(now, 3_600_000), ...write,
+  });
+  const count = async (table: string): Promise<number> => (await readRows<{ n: number }>(file, `SELECT COUNT(*) AS n FROM ${table}`))[0]?.n ?? -1;
+
+  it('stages each page in its own transaction, the first listing winning, and applies everything at the end in one', async () => {
+    const run = await store.provenance.beginRun(peerId, T0);
+    const apple = offer('apple', 2);
+    const pear = offer('pear', 3);
+    await store.provenance.stage(run, [staged(farm()), ...apple.map(staged)]);
+    // A later page listing the apple again: ignored.
+    await store.provenance.stage(run, [staged({ ...apple[0], name: 'apple, again' }), ...pear.map(staged)]);
+    expect(await count('sync_staging')).to.equal(7);
+    expect([...await store.provenance.stagedAmong(run, [apple[0].id, 'https://peer.example/nothing'])]).to.deep.equal([apple[0].id]);
+    // Nothing is applied before the end.
+    expect(await count('peer_resources')).to.equal(0);
+    const applied = await store.provenance.applyRun(peerId, run, end({ staged: 7, upserts: 7 }));
+    expect(applied).to.deep.equal({ written: true, withdrawn: 0 });
+    expect(await count('peer_resources')).to.equal(7);
+    const names = await readRows<{ record: string }>(file, 'SELECT record FROM peer_resources WHERE iri = ?', [apple[0].id]);
+    expect((JSON.parse(names[0]?.record ?? '{}') as { name: string }).name).to.equal('apple');
+    expect((await store.index.queryEntries({})).map((r) => [r.itemIri, r.price])).to.deep.equal([[apple[1].id, 2], [pear[1].id, 3]]);
+    // Told back in staging order, in chunks.
+    const first = await store.provenance.stagedRecords(run, 0, 2);
+    expect(first.map((r) => r.record.id)).to.deep.equal([farm().id, apple[0].id]);
+    const rest = await store.provenance.stagedRecords(run, first[1]?.seq ?? 0, 100);
+    expect(rest.map((r) => r.record.id)).to.deep.equal([apple[1].id, apple[2].id, pear[0].id, pear[1].id, pear[2].id]);
+    await store.provenance.endRun(run);
+    expect(await count('sync_staging')).to.equal(0);
+    expect(await count('sync_runs')).to.equal(0);
+  });
+
+  it('marks what no page listed missing and withdraws it after the grace, in SQL, as planAbsence does', async () => {
+    const apple = offer('apple', 2);
+    const pear = offer('pear', 3);
+    const first = await store.provenance.beginRun(peerId, T0);
+    await store.provenance.stage(first, [farm(), ...apple, ...pear].map(staged));
+    await store.provenance.applyRun(peerId, first, end({ staged: 7, upserts: 7 }));
+    await store.provenance.endRun(first);
+    // The pear is gone from the next snapshot, a day later: missing now, and withdrawn at once (the grace is an hour,
+    // but it went missing only now).
+    const second = await store.provenance.beginRun(peerId, T1);
+    await store.provenance.stage(second, [farm(), ...apple].map((r) => ({ iri: r.id })));
+    const applied = await store.provenance.applyRun(peerId, second, end({ staged: 4, upserts: 0, changed: false }, T1));
+    expect(applied).to.deep.equal({ written: true, withdrawn: 0 });
+    expect(await store.provenance.peerCounts(peerId)).to.deep.equal({ active: 4, missing: 3, withdrawn: 0 });
+    await store.provenance.endRun(second);
+    // A third snapshot, past the grace: the pear is withdrawn, and leaves the catalogue.
+    const third = await store.provenance.beginRun(peerId, '2026-01-03T00:00:00.000Z');
+    await store.provenance.stage(third, [farm(), ...apple].map((r) => ({ iri: r.id })));
+    const later = await store.provenance.applyRun(peerId, third, end({ staged: 4, upserts: 0, changed: false }, '2026-01-03T00:00:00.000Z'));
+    expect(later).to.deep.equal({ written: true, withdrawn: 3 });
+    expect(await store.provenance.peerCounts(peerId)).to.deep.equal({ active: 4, missing: 0, withdrawn: 3 });
+    expect((await store.index.queryEntries({})).map((r) => r.itemIri)).to.deep.equal([apple[1].id]);
+    await store.provenance.endRun(third);
+    // The same listing again, by a page answered 304: nothing changes, and nothing is written.
+    const fourth = await store.provenance.beginRun(peerId, '2026-01-04T00:00:00.000Z');
+    const unchanged = await store.provenance.applyRun(peerId, fourth, end({ staged: 0, upserts: 0, changed: false, notModified: [PAGE] }, '2026-01-04T00:00:00.000Z'));
+    expect(unchanged).to.deep.equal({ written: false, withdrawn: 0 });
+  });
+
+  it('applies nothing when its staging was cleared under it (another run of the peer, or start-up)', async () => {
+    const run = await store.provenance.beginRun(peerId, T0);
+    await store.provenance.stage(run, offer('apple', 2).map(staged));
+    // The next sync of the peer clears a run it finds (a process that died during it).
+    const next = await store.provenance.beginRun(peerId, T1);
+    expect(await count('sync_staging')).to.equal(0);
+    let refused: unknown;
+    try {
+      await store.provenance.applyRun(peerId, run, end({ staged: 3, upserts: 3 }));
+    } catch (error: unknown) {
+      refused = error;
+    }
+    expect(String(refused)).to.match(/was cleared or changed under it/u);
+    expect(await count('peer_resources')).to.equal(0);
+    expect(await count('federated_entries')).to.equal(0);
+    // Start-up drops the runs older than a sync may last.
+    await store.provenance.stage(next, offer('pear', 3).map(staged));
+    expect(await store.provenance.clearStaleRuns(T0)).to.equal(0);
+    expect(await store.provenance.clearStaleRuns('2026-01-03T00:00:00.000Z')).to.equal(1);
+    expect(await count('sync_staging')).to.equal(0);
+  });
+});
