@@ -661,6 +661,18 @@ const SORT_COLUMNS: Readonly<Record<Exclude<RowOrder['key'], 'relevance' | 'type
   name: 'f.name_key', price: 'f.price', stock: 'f.stock', enterpriseName: 'f.enterprise_key', city: 'f.city_key', postcode: 'f.postcode',
 };
 
+/** What the catalog items among some records link to (product, offers, manager): the records their index rows read. */
+function linkedOf(items: readonly PeerRecord[]): Set<string> {
+  const linked = new Set<string>();
+  for (const { record } of items) {
+    if (record.kind !== 'CatalogItem') continue;
+    if (record.product !== undefined) linked.add(record.product);
+    record.offers.forEach((o) => linked.add(o));
+    if (record.managedBy !== undefined) linked.add(record.managedBy);
+  }
+  return linked;
+}
+
 /**
  * Rebuilds a peer's rows of the index after its snapshot was written, in the snapshot's transaction: only
  * the items a small change touches, or else the peer's whole graph. The records the plan wrote are taken
@@ -677,13 +689,7 @@ export async function indexPeerSnapshot(tx: SqlConnection, peerId: number, plan:
     plan.upsert.map((r) => r.record));
   if (scope !== undefined) {
     const items = await peerRecords(tx, peerId, scope, fresh);
-    const linked = new Set<string>();
-    for (const { record } of items) {
-      if (record.kind !== 'CatalogItem') continue;
-      if (record.product !== undefined) linked.add(record.product);
-      record.offers.forEach((o) => linked.add(o));
-      if (record.managedBy !== undefined) linked.add(record.managedBy);
-    }
+    const linked = linkedOf(items);
     const second = await peerRecords(tx, peerId, linked, fresh);
     const addresses = second.flatMap(({ record }) => (record.kind === 'Enterprise' && record.address !== undefined ? [record.address] : []));
     const all = [...items, ...second, ...(await peerRecords(tx, peerId, addresses, fresh))];
@@ -715,13 +721,7 @@ export async function reindexPeer(tx: SqlConnection, peerId: number, fresh: Read
       after = last.iri;
       const items = rows.map((row) => fresh.get(row.iri)
         ?? { record: JSON.parse(row.record) as DfcRecord, authoritative: row.authoritative === 1, withdrawn: row.withdrawn === 1 });
-      const linked = new Set<string>();
-      for (const { record } of items) {
-        if (record.kind !== 'CatalogItem') continue;
-        if (record.product !== undefined) linked.add(record.product);
-        record.offers.forEach((o) => linked.add(o));
-        if (record.managedBy !== undefined) linked.add(record.managedBy);
-      }
+      const linked = linkedOf(items);
       const second = await peerRecords(tx, peerId, linked, fresh);
       // A product names its supplier: the enterprise of an item that names no manager.
       const suppliers = second.flatMap(({ record }) => (record.kind === 'SuppliedProduct' && record.suppliedBy !== undefined
