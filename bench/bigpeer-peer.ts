@@ -17,10 +17,10 @@
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { STARTER_PRODUCT_TYPES } from '../ontology/product-types.js';
 import { chooseCoding, compress, variantEtag } from '../server/http/compress.js';
 import { generateCatalog } from './catalog-generator.js';
 import type { PeersReady } from './federation-peers.js';
+import { narrowerClosure } from './harness.js';
 
 const ENTERPRISE_ID = 30001;
 const CENTRE = { lat: 45.83, lon: 1.26 } as const;
@@ -33,20 +33,6 @@ interface Page {
   readonly etag: string;
 }
 
-/** The local names of a starter product type and of every type under it. */
-function narrowerClosure(type: string): Set<string> {
-  const result = new Set([type]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const [name, broader] of STARTER_PRODUCT_TYPES) {
-      if (broader !== null && result.has(broader) && !result.has(name)) {
-        result.add(name);
-        grew = true;
-      }
-    }
-  }
-  return result;
-}
 
 const [offersArg, pageSizeArg] = process.argv.slice(2);
 if (offersArg === undefined || pageSizeArg === undefined) throw new Error('usage: bigpeer-peer.ts OFFERS PAGE_SIZE');

@@ -22,10 +22,10 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { STARTER_PRODUCT_TYPES } from '../ontology/product-types.js';
 import { haversineKm } from '../server/federation/federation-service.js';
 import { chooseCoding, compress, variantEtag, type ChosenCoding } from '../server/http/compress.js';
 import { generateCatalog, prng } from './catalog-generator.js';
+import { narrowerClosure } from './harness.js';
 
 /** One peer as the benchmark registers it. */
 export interface PeerInfo {
@@ -68,21 +68,6 @@ const QUERY_TYPE = 'vegetable';
 const RADIUS_KM = 50;
 
 
-/** The local names of a starter product type and of every type under it. */
-function narrowerClosure(type: string): Set<string> {
-  const result = new Set([type]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [name, broader] of STARTER_PRODUCT_TYPES) {
-      if (broader !== null && result.has(broader) && !result.has(name)) {
-        result.add(name);
-        grew = true;
-      }
-    }
-  }
-  return result;
-}
 
 interface Rendered {
   readonly body: Buffer;

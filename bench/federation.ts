@@ -27,8 +27,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { STARTER_PRODUCT_TYPES } from '../ontology/product-types.js';
-import { megabytes, median, startJsonChild, stopJsonChild, type BenchResult, type JsonChild, formatMs, formatRate, groupLog, percentile } from './harness.js';
+import { megabytes, median, startJsonChild, stopJsonChild, type BenchResult, type JsonChild, formatMs, formatRate, groupLog, narrowerClosure, percentile } from './harness.js';
 import type { NodeDone, NodeSynced } from './federation-node.js';
 import type { PeersReady, SentBytes } from './federation-peers.js';
 import { DEFAULT_FETCH_POLICY, safeFetch, type FetchPolicy } from '../server/net/safe-fetch.js';
@@ -139,20 +138,6 @@ function isA(node: Record<string, unknown>, kind: string): boolean {
   return typesOf(node).some((t) => t === kind || t.endsWith(`:${kind}`) || t.endsWith(`#${kind}`));
 }
 
-/** The local names of a starter product type and of every type under it. */
-function narrowerClosure(type: string): Set<string> {
-  const result = new Set([type]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const [name, broader] of STARTER_PRODUCT_TYPES) {
-      if (broader !== null && result.has(broader) && !result.has(name)) {
-        result.add(name);
-        grew = true;
-      }
-    }
-  }
-  return result;
-}
 
 /** The value of a link property: an IRI string or `{ "@id" }`. */
 function linkOf(value: unknown): string | undefined {

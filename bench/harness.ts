@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { STARTER_PRODUCT_TYPES } from '../ontology/product-types.js';
 
 /** One target a result is checked against (printed PASS/FAIL; a failure does not fail the run). */
 export interface TargetCheck {
@@ -141,6 +142,24 @@ export function formatRate(value: number): string {
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) throw new RangeError('percentile of no values');
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
+/**
+ * The local names of a starter product type and of every type under it (what a federated query by that type
+ * must return, as the peers of a benchmark compute it).
+ */
+export function narrowerClosure(type: string): Set<string> {
+  const result = new Set([type]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [name, broader] of STARTER_PRODUCT_TYPES) {
+      if (broader !== null && result.has(broader) && !result.has(name)) {
+        result.add(name);
+        grew = true;
+      }
+    }
+  }
+  return result;
 }
 
 /** A progress logger for one benchmark group. */
