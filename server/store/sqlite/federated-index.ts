@@ -14,6 +14,7 @@ import type {
 } from '../federation.js';
 import { inChunks, insertMany } from './chunks.js';
 import type { SqlConnection, SqliteDatabase, SqlValue } from './database.js';
+import { type KeptGroup, SupplyTallies, UNTYPED } from './supply-tallies.js';
 
 interface EntrySql {
   source: string; item_iri: string; product_iri: string; product_key: string; offer_iri: string | null; enterprise_iri: string | null;
@@ -538,8 +539,12 @@ export function areaOf(postcode: string | null): string | null {
   return area === '' ? null : area;
 }
 
-/** The product type of the rows that have none, in summaries. */
-const UNTYPED = '(untyped)';
+/** The key in `meta` of the kept groups' version: one more at each refresh that replaced groups. */
+const SUPPLY_VERSION = 'supply_version';
+
+/** The kept groups' columns the tallies read, as {@link KeptGroup}s. */
+const KEPT_GROUP_COLUMNS = `SELECT peer_key AS peerKey, product_type AS productType, enterprise_iri AS enterpriseIri, area, products, offers,
+  in_stock AS inStock FROM federated_supply_groups`;
 
 /**
  * The filter of the kept supply groups (`federated_supply_groups`) a query selects, when all its filters are columns
@@ -775,6 +780,11 @@ export class SqliteFederatedIndex implements FederatedIndex {
   private readonly broadTexts = new Map<string, { generation: string; value: boolean }>();
   /** The run computing the kept supply groups again, while one runs (see {@link refreshSupplyGroups}). */
   private supplyRefresh: Promise<void> | undefined;
+  /**
+   * The whole catalogue's summary, kept from the kept groups and brought up to date by each refresh with the groups
+   * it replaced; undefined until a summary asks for it, and whenever it may no longer match the table.
+   */
+  private tallies: SupplyTallies | undefined;
 
   public constructor(private readonly db: SqliteDatabase) {}
 
@@ -999,6 +1009,9 @@ export class SqliteFederatedIndex implements FederatedIndex {
   public async supplySummary(query: FederatedQuery, rollUp: (type: string) => readonly string[]): Promise<SupplySummary | undefined> {
     const kept = keptWhere(query);
     if (kept === undefined) return undefined;
+    // The whole catalogue's: kept in memory, changed by the groups each refresh replaces (a national index changes
+    // all the time, and summing its tens of thousands of groups again after each change costs hundreds of ms).
+    if (kept.where === '1') return (await this.refreshSupplyGroups(rollUp) as SupplyTallies).summary();
     // Kept until the index changes, for the same roll-up (a taxonomy loaded since rolls types up otherwise).
     const answer = await this.cached(`summary ${JSON.stringify(query)}`, async () => ({ rollUp, summary: await this.computeSummary(kept, rollUp) }));
     return answer.rollUp === rollUp ? answer.summary : this.computeSummary(kept, rollUp);
@@ -1056,38 +1069,99 @@ export class SqliteFederatedIndex implements FederatedIndex {
 
   /**
    * Computes again the kept groups of every source marked changed (see migration 17's triggers), a few sources per
-   * transaction so that no sync waits long behind it; one run at a time, which every caller waits for.
+   * transaction so that no sync waits long behind it; one run at a time, which every caller waits for. Given a
+   * roll-up, also answers the whole catalogue's tallies for it, up to date with the groups.
    */
-  private async refreshSupplyGroups(): Promise<void> {
+  private async refreshSupplyGroups(rollUp?: (type: string) => readonly string[]): Promise<SupplyTallies | undefined> {
     // A run already going may have made its last check before what this caller must see was committed: wait for it
     // to end, then check (and compute) again.
     while (this.supplyRefresh !== undefined) await this.supplyRefresh.catch(() => undefined);
-    this.supplyRefresh = (async () => {
+    const run = (async () => {
       try {
         // Read first on a reader: the common case (nothing changed since) costs no write transaction.
-        while ((await this.db.reader.get('SELECT 1 AS dirty FROM federated_supply_dirty LIMIT 1')) !== undefined) {
-          await this.db.transaction(async (tx) => {
-            const keys = (await tx.all<{ peer_key: number }>('SELECT peer_key FROM federated_supply_dirty LIMIT 50')).map((k) => k.peer_key);
-            if (keys.length === 0) return;
-            for (const key of keys) {
-              await tx.run('DELETE FROM federated_supply_groups WHERE peer_key = ?', [key]);
-              // The rows of a source are found by the primary key (source, item_iri): a peer's, or this node's enterprises'.
-              const [sourceWhere, sourceParams]: [string, SqlValue[]] = key === -1 ? ["source >= 'local:' AND source < 'local;'", []] : ['source = ?', [`peer:${key}`]];
-              await tx.run(`INSERT INTO federated_supply_groups (peer_key, product_type, enterprise_iri, postcode, area, products, offers, in_stock,
-                  lat, lon)
-                SELECT ?, product_type, enterprise_iri, postcode, nullif(${AREA_SQL}, ''), COUNT(DISTINCT product_key), COUNT(offer_iri), coalesce(SUM(in_stock), 0),
-                  max(latitude), max(longitude)
-                FROM federated_entries WHERE ${sourceWhere} AND winner = 1 AND withdrawn = 0
-                GROUP BY product_type, enterprise_iri, postcode`, [key, ...sourceParams]);
-            }
-            await tx.run(`DELETE FROM federated_supply_dirty WHERE peer_key IN (${keys.map(() => '?').join(',')})`, keys);
-          });
-        }
+        while ((await this.db.reader.get('SELECT 1 AS dirty FROM federated_supply_dirty LIMIT 1')) !== undefined) await this.refreshSome();
+        if (rollUp !== undefined) await this.ensureTallies(rollUp);
+      } catch (error) {
+        // Whatever was committed or not, the tallies are read again from the table next time.
+        this.tallies = undefined;
+        throw error;
       } finally {
         this.supplyRefresh = undefined;
       }
     })();
-    return this.supplyRefresh;
+    this.supplyRefresh = run;
+    await run;
+    return rollUp === undefined ? undefined : this.tallies;
+  }
+
+  /**
+   * Computes again the kept groups of up to 50 changed sources in one transaction, and moves the kept tallies
+   * by the groups replaced, once committed (when they were up to date with the table before it).
+   */
+  private async refreshSome(): Promise<void> {
+    const tallies = this.tallies;
+    let replaced: { old: KeptGroup[]; now: KeptGroup[]; version: string } | undefined;
+    await this.db.transaction(async (tx) => {
+      replaced = undefined;
+      const keys = (await tx.all<{ peer_key: number }>('SELECT peer_key FROM federated_supply_dirty LIMIT 50')).map((k) => k.peer_key);
+      if (keys.length === 0) return;
+      const before = (await tx.get<{ value: string }>(`SELECT value FROM meta WHERE key = '${SUPPLY_VERSION}'`))?.value ?? '0';
+      // Another process (a command run beside the server) may have replaced groups: the tallies are then stale.
+      const follow = tallies !== undefined && tallies.version === before;
+      const old: KeptGroup[] = [];
+      const now: KeptGroup[] = [];
+      for (const key of keys) {
+        if (follow) old.push(...await tx.all<KeptGroup>(`${KEPT_GROUP_COLUMNS} WHERE peer_key = ?`, [key]));
+        await tx.run('DELETE FROM federated_supply_groups WHERE peer_key = ?', [key]);
+        // The rows of a source are found by the primary key (source, item_iri): a peer's, or this node's enterprises'.
+        const [sourceWhere, sourceParams]: [string, SqlValue[]] = key === -1 ? ["source >= 'local:' AND source < 'local;'", []] : ['source = ?', [`peer:${key}`]];
+        await tx.run(`INSERT INTO federated_supply_groups (peer_key, product_type, enterprise_iri, postcode, area, products, offers, in_stock,
+            lat, lon)
+          SELECT ?, product_type, enterprise_iri, postcode, nullif(${AREA_SQL}, ''), COUNT(DISTINCT product_key), COUNT(offer_iri), coalesce(SUM(in_stock), 0),
+            max(latitude), max(longitude)
+          FROM federated_entries WHERE ${sourceWhere} AND winner = 1 AND withdrawn = 0
+          GROUP BY product_type, enterprise_iri, postcode`, [key, ...sourceParams]);
+        if (follow) now.push(...await tx.all<KeptGroup>(`${KEPT_GROUP_COLUMNS} WHERE peer_key = ?`, [key]));
+      }
+      await tx.run(`DELETE FROM federated_supply_dirty WHERE peer_key IN (${keys.map(() => '?').join(',')})`, keys);
+      const version = String(Number(before) + 1);
+      await tx.run(`INSERT INTO meta (key, value) VALUES ('${SUPPLY_VERSION}', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [version]);
+      replaced = follow ? { old, now, version } : { old: [], now: [], version: '' };
+    });
+    // Committed. Nothing replaced: the tallies stand as they are.
+    const done = replaced as { old: KeptGroup[]; now: KeptGroup[]; version: string } | undefined;
+    if (done === undefined || tallies === undefined) return;
+    if (done.version === '' || this.tallies !== tallies) {
+      this.tallies = undefined;
+      return;
+    }
+    for (const group of done.old) tallies.apply(group, -1);
+    for (const group of done.now) tallies.apply(group, 1);
+    tallies.version = done.version;
+  }
+
+  /**
+   * Makes {@link tallies} the whole catalogue's for `rollUp` and the kept groups as they are: read again from the
+   * table when there are none, when they were summed with another roll-up, or when the groups changed otherwise
+   * (another process). Only called inside a refresh run, so no refresh moves the groups meanwhile.
+   */
+  private async ensureTallies(rollUp: (type: string) => readonly string[]): Promise<void> {
+    const versionNow = async (): Promise<string> =>
+      (await this.db.reader.get<{ value: string }>(`SELECT value FROM meta WHERE key = '${SUPPLY_VERSION}'`))?.value ?? '0';
+    let version = await versionNow();
+    if (this.tallies !== undefined && this.tallies.rollUp === rollUp && this.tallies.version === version) return;
+    this.tallies = undefined;
+    for (;;) {
+      const tallies = new SupplyTallies(rollUp, version);
+      for (const group of await this.db.reader.all<KeptGroup>(KEPT_GROUP_COLUMNS)) tallies.apply(group, 1);
+      // Another process's refresh between the two reads: read again.
+      const after = await versionNow();
+      if (after === version) {
+        this.tallies = tallies;
+        return;
+      }
+      version = after;
+    }
   }
 
   /**

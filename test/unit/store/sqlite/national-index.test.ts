@@ -221,6 +221,68 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
       expect(whole.byProductType.find((t) => t.type === 'untyped' || t.type === '(untyped)')?.offers).to.be.greaterThan(0);
     });
 
+    it('keeps the whole catalogue\'s summary through every kind of change, moved by the groups replaced, equal to the groups summed again', async () => {
+      const next = random(11);
+      const typeOf = (i: number): string | null => (next() > 0.95 ? null : `${DFC_PT_NS}${SUMMARY_TYPES[i % SUMMARY_TYPES.length]}`);
+      await change(async (tx) => {
+        for (let i = 0; i < 300; i++) {
+          const peer = (['a', 'b', 0, 1, 2, 3] as const)[i % 6] as number | 'a' | 'b';
+          await insert(tx, { peer, enterprise: Math.floor(next() * 20), inStock: next() > 0.3, type: typeOf(i) });
+        }
+      });
+      const catalogue = { listEnterprises: async () => [], publishedRecords: async () => [] } as unknown as LocalCatalogue;
+      const names = async (): Promise<Map<number, string>> => new Map(peers.map((id, i) => [id, `peer ${i}`]));
+      // One taxonomy, as a node holds it (the summary is kept per roll-up).
+      const taxonomy = Taxonomy.builtin();
+      const service = new FederationService(index, catalogue, () => taxonomy, names);
+      const plainIndex = Object.assign(Object.create(index) as SqliteFederatedIndex, { supplySummary: async () => undefined });
+      const plain = new FederationService(plainIndex, catalogue, () => taxonomy, names);
+      const kept = (): unknown => (index as unknown as { tallies: unknown }).tallies;
+      expect(await service.stats()).to.deep.equal(await plain.stats());
+      const first = kept();
+      expect(first, 'the tallies are kept').to.not.equal(undefined);
+      const steps: ((tx: SqlConnection) => Promise<unknown>)[] = [
+        (tx) => tx.run('UPDATE federated_entries SET in_stock = 0, stock = 0 WHERE rowid % 7 = 0'),
+        (tx) => tx.run('UPDATE federated_entries SET withdrawn = 1 WHERE rowid % 11 = 0'),
+        (tx) => tx.run('UPDATE federated_entries SET winner = 0 WHERE rowid % 13 = 0'),
+        // A producer moving from one source to another, and one that leaves a source entirely.
+        (tx) => tx.run('UPDATE federated_entries SET enterprise_iri = ? WHERE peer_id = ?', ['https://e.example/moved', peers[0] as number]),
+        (tx) => tx.run('DELETE FROM federated_entries WHERE peer_id = ?', [peers[2] as number]),
+        (tx) => tx.run("DELETE FROM federated_entries WHERE source = 'local:b'"),
+        (tx) => tx.run('UPDATE federated_entries SET product_type = NULL WHERE rowid % 5 = 1'),
+        (tx) => tx.run('UPDATE federated_entries SET postcode = ? WHERE rowid % 3 = 2', ['19100']),
+        async (tx) => {
+          for (let i = 0; i < 30; i++) await insert(tx, { peer: 3, enterprise: 40 + (i % 4), type: typeOf(i) });
+        },
+        // Every row gone: the summary is empty, not the last one kept.
+        (tx) => tx.run('DELETE FROM federated_entries'),
+        (tx) => insert(tx, { peer: 1, enterprise: 7 }),
+      ];
+      for (const [i, step] of steps.entries()) {
+        await change(step);
+        expect(await service.stats(), `after step ${i}`).to.deep.equal(await plain.stats());
+        expect(kept(), `after step ${i}: moved, not summed again`).to.equal(first);
+      }
+      expect((await service.stats()).totals.offers).to.equal(1);
+
+      // Another process (a command beside the server) computes the groups again: the kept summary is read again.
+      const other = await SqliteDatabase.open(join(folder, 'node.db'));
+      try {
+        await other.transaction(async (tx) => {
+          for (let i = 0; i < 12; i++) await insert(tx, { peer: 0, enterprise: 60 + i, type: typeOf(i) });
+          await tx.run("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'");
+        });
+        await new SqliteFederatedIndex(other).supplyGroups({});
+        expect(await db.reader.all('SELECT peer_key FROM federated_supply_dirty')).to.deep.equal([]);
+      } finally {
+        await other.close();
+      }
+      const after = await service.stats();
+      expect(after.totals.offers).to.equal(13);
+      expect(after).to.deep.equal(await plain.stats());
+      expect(kept()).to.not.equal(first);
+    });
+
     it('computes a source again only when its rows changed: the marks are cleared, and a change marks its own source', async () => {
       await change(async (tx) => {
         for (let i = 0; i < 20; i++) await insert(tx, { peer: i % 3, enterprise: i });
