@@ -12,8 +12,9 @@ import { DFC_M_NS, DFC_PT_NS } from '../../ontology/vocabulary.js';
 import { shortName } from '../codec/compact.js';
 import { BadRequestHttpError } from '../errors/http-error.js';
 import type { EnterpriseRow } from '../store/store.js';
-import type {
-  FederatedIndex, FederatedMatch, FederatedQuery, FederatedRow, IdentityLink, PlaceRow, ProducerRow, RowOrder, SupplyGroup,
+import {
+  haversineKm, type FederatedIndex, type FederatedMatch, type FederatedQuery, type FederatedRow, type IdentityLink, type PlaceRow, type ProducerRow,
+  type RowOrder, type SupplyGroup,
 } from '../store/federation.js';
 import { placeLabel, resolveEnterprise, resolvePlace, resolveProductType, typesNamedBy } from './resolve.js';
 
@@ -130,16 +131,8 @@ export interface ProducerPoint {
   readonly inStock: number;
 }
 
-const EARTH_RADIUS_KM = 6371;
-
-/** Great-circle distance in km. */
-export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
-  const rad = Math.PI / 180;
-  const dLat = (lat2 - lat1) * rad;
-  const dLon = (lon2 - lon1) * rad;
-  const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(a)));
-}
+// Great-circle distance in km: the index's, where SQL computes it too (exported here for this layer's users).
+export { haversineKm };
 
 /**
  * Our own published data, as the federated catalogue reads it. The catalogue service answers it; the
@@ -276,20 +269,25 @@ export class FederationService {
    * @param size - rows per page
    * @throws BadRequestHttpError for parameters that do not parse
    */
-  public async cataloguePage(query: CatalogueQuery, page: number, size: number): Promise<{ total: number; rows: FederatedRow[] }> {
+  public async cataloguePage<T = undefined>(query: CatalogueQuery, page: number, size: number,
+    withRows?: (rows: FederatedRow[]) => Promise<T>): Promise<{ total: number; rows: FederatedRow[]; extra: T }> {
     const resolved = await this.resolve(query);
     const offset = (page - 1) * size;
+    const more = async (rows: FederatedRow[]): Promise<T> => (withRows === undefined ? (undefined as T) : withRows(rows));
     if (resolved.text !== undefined) {
       // A text lists at most a thousand best matches: found once, counted and cut here (not searched twice).
       const matches = await this.index.queryMatches(resolved);
-      return { total: matches.length, rows: await this.rows(matches.slice(offset, offset + size)) };
+      const rows = await this.rows(matches.slice(offset, offset + size));
+      return { total: matches.length, rows, extra: await more(rows) };
     }
-    const [total, rows] = await Promise.all([
+    // The count beside the page, and what the caller reads of the page's rows (their records) beside the count.
+    const [total, [rows, extra]] = await Promise.all([
       this.index.countMatches(resolved),
       // A page past any index (`page=99999999999999999999`) holds nothing; SQLite would refuse such an offset.
-      Number.isSafeInteger(offset) ? this.index.pageRows(resolved, { key: 'relevance', descending: false }, offset, size) : Promise.resolve([]),
+      (Number.isSafeInteger(offset) ? this.index.pageRows(resolved, { key: 'relevance', descending: false }, offset, size) : Promise.resolve([]))
+        .then(async (found): Promise<[FederatedRow[], T]> => [found, await more(found)]),
     ]);
-    return { total, rows };
+    return { total, rows, extra };
   }
 
   /** The full rows of some matches (a page, or everything for an export), in their order. */

@@ -119,10 +119,11 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
   router.get('/catalog', async (req, res) => {
     const representation = negotiate(req.get('accept'));
     const { number, size } = pageOf(req);
-    const { total, rows: pageRows } = await service.cataloguePage(queryOf(req), number, size);
+    // N-Quads carry provenance: every source's word, each in its own graph. Other formats: the winners only. Read
+    // while the matches are counted.
+    const { total, rows: pageRows, extra: groups } = await service.cataloguePage(queryOf(req), number, size,
+      (found) => (representation.format === 'nquads' ? service.recordsBySource(found) : service.records(found)));
     const view = viewOf(req, number, size, total, pageRows.length);
-    // N-Quads carry provenance: every source's word, each in its own graph. Other formats: the winners only.
-    const groups = representation.format === 'nquads' ? await service.recordsBySource(pageRows) : await service.records(pageRows);
     const links = view === undefined ? [] : [
       ...(view.next !== undefined ? [`<${view.next}>; rel="next"`] : []), ...(view.previous !== undefined ? [`<${view.previous}>; rel="prev"`] : []),
       `<${view.first}>; rel="first"`, ...(view.last !== undefined ? [`<${view.last}>; rel="last"`] : []),

@@ -431,3 +431,17 @@ export interface FederatedIndex {
   /** The records of the given IRIs, from the best source of each (own node first, then authoritative peers). */
   recordsOf(iris: readonly string[]): Promise<Map<string, { record: DfcRecord; source: string }>>;
 }
+
+const EARTH_RADIUS_KM = 6371;
+
+/**
+ * Great-circle distance in km (the haversine formula, on a sphere of 6,371 km): the one the federated index's SQL
+ * writes too, so that SQL and JavaScript agree on who is inside a circle.
+ */
+export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const rad = Math.PI / 180;
+  const dLat = (lat2 - lat1) * rad;
+  const dLon = (lon2 - lon1) * rad;
+  const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(a)));
+}

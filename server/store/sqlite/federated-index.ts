@@ -8,9 +8,10 @@
 import { foldedWords, foldText } from '../../../ontology/fold.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { entriesOf, type FederatedEntry } from '../federated-entries.js';
-import type {
-  FederatedEnterprise, FederatedIndex, FederatedMatch, FederatedQuery, FederatedRow, IdentityLink, MergePlan, PlaceRow, ProducerRow, RowOrder,
-  SupplyCount, SupplyGroup, SupplySummary, TypePresence,
+import {
+  haversineKm, type FederatedEnterprise, type FederatedIndex, type FederatedMatch, type FederatedQuery, type FederatedRow, type IdentityLink,
+  type MergePlan, type PlaceRow, type ProducerRow, type RowOrder,
+  type SupplyCount, type SupplyGroup, type SupplySummary, type TypePresence,
 } from '../federation.js';
 import { inChunks, insertMany } from './chunks.js';
 import type { SqlConnection, SqliteDatabase, SqlValue } from './database.js';
@@ -455,8 +456,63 @@ export function gridCells(box: { minLat: number; maxLat: number; minLon: number;
   return cells;
 }
 
-/** The WHERE clause of a federated query (without its text), or undefined when it matches nothing. */
-function whereOf(query: FederatedQuery): { where: string; params: SqlValue[]; table: string } | undefined {
+/** A band of latitude inside a circle: every point with a latitude and a longitude within its bounds is inside. */
+export interface InsideBand {
+  readonly minLat: number;
+  readonly maxLat: number;
+  readonly minLon: number;
+  readonly maxLon: number;
+}
+
+/**
+ * Where the bands of {@link insideBands} cut a circle's height, as fractions of its radius: eight bands that hold
+ * nearly nine tenths of its area (a staircase inside it).
+ */
+const BAND_EDGES = [-0.9, -0.75, -0.55, -0.3, 0, 0.3, 0.55, 0.75, 0.9];
+
+/**
+ * Bands of latitude, each as wide in longitude as a circle allows, that hold most of the circle: a row inside one of
+ * them is inside the circle without its distance computed (a dozen SQL functions a row, three quarters of a circle's
+ * cost at a national scale). Exact, not approximate: on a sphere the farthest point of a band of latitude and
+ * longitude from a point less than a quarter of the globe away is one of its corners (the distance grows with the
+ * difference of longitude and has no maximum inside a span of latitude this short), and each band's corners are
+ * within the radius by the very distance SQL computes, less a centimetre (SQL's trigonometry may round otherwise
+ * than JavaScript's). Empty when the circle crosses the antimeridian or a pole, or spans more than 2,000 km.
+ *
+ * @param lat - the circle's centre, degrees
+ * @param lon - the circle's centre, degrees
+ * @param radiusKm - its radius in km
+ */
+export function insideBands(lat: number, lon: number, radiusKm: number): InsideBand[] {
+  if (!(radiusKm > 0 && radiusKm <= 1000)) return [];
+  const box = boxAround(lat, lon, radiusKm);
+  if (box.minLat <= -89 || box.maxLat >= 89 || box.minLon <= -180 || box.maxLon >= 180) return [];
+  const limit = radiusKm - 1e-5;
+  const dLat = lat - box.minLat;
+  const within = (a: number, halfWidth: number): boolean => haversineKm(lat, lon, a, lon + halfWidth) <= limit;
+  const bands: InsideBand[] = [];
+  for (let i = 1; i < BAND_EDGES.length; i++) {
+    const minLat = lat + dLat * (BAND_EDGES[i - 1] as number);
+    const maxLat = lat + dLat * (BAND_EDGES[i] as number);
+    // The widest half-width both corners allow, by bisection (the distance grows with it).
+    let [low, high] = [0, box.maxLon - lon];
+    // The bands must follow one another (one CASE finds a row's band by its latitude alone): none, or all.
+    if (!(within(minLat, 0) && within(maxLat, 0))) return [];
+    for (let step = 0; step < 40; step++) {
+      const mid = (low + high) / 2;
+      if (within(minLat, mid) && within(maxLat, mid)) low = mid;
+      else high = mid;
+    }
+    bands.push({ minLat, maxLat, minLon: lon - low, maxLon: lon + low });
+  }
+  return bands;
+}
+
+/**
+ * The WHERE clause of a federated query (without its text), or undefined when it matches nothing. A circle or a box
+ * is looked up by the cells of the grid unless `grid` is false (a walk of another index filters on coordinates).
+ */
+function whereOf(query: FederatedQuery, grid = true): { where: string; params: SqlValue[]; table: string } | undefined {
   const where: string[] = [LISTED];
   const params: SqlValue[] = [];
   if (query.types !== undefined) {
@@ -468,7 +524,7 @@ function whereOf(query: FederatedQuery): { where: string; params: SqlValue[]; ta
   // federated_listed_by_cell); the bounds and the distance are the real filter.
   let gridded = false;
   const inCells = (box: { minLat: number; maxLat: number; minLon: number; maxLon: number }): void => {
-    const cells = gridCells(box);
+    const cells = grid ? gridCells(box) : undefined;
     if (cells === undefined) return;
     gridded = true;
     where.push(`cell IN (${cells.map(() => '?').join(',')})`);
@@ -483,8 +539,19 @@ function whereOf(query: FederatedQuery): { where: string; params: SqlValue[]; ta
     const { lat, lon, radiusKm } = query.circle;
     const box = boxAround(lat, lon, radiusKm);
     inCells(box);
-    where.push(`latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ? AND ${HAVERSINE_KM} <= ?`);
-    params.push(box.minLat, box.maxLat, box.minLon, box.maxLon, lat, lat, lon, radiusKm);
+    // The box first: its latitudes are a range of the cell index's entries, not a test of each one.
+    where.push('latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?');
+    params.push(box.minLat, box.maxLat, box.minLon, box.maxLon);
+    // Most rows are inside a band wholly inside the circle (a few comparisons): the distance is computed only for
+    // the others. The bands follow one another up the latitudes, so one CASE finds a row's band.
+    const bands = insideBands(lat, lon, radiusKm);
+    if (bands.length === 0) where.push(`${HAVERSINE_KM} <= ?`);
+    else {
+      where.push(`(CASE WHEN latitude < ? THEN 0 ${bands.map(() => 'WHEN latitude <= ? THEN longitude BETWEEN ? AND ?').join(' ')} ELSE 0 END
+        OR ${HAVERSINE_KM} <= ?)`);
+      params.push((bands[0] as InsideBand).minLat, ...bands.flatMap((b) => [b.maxLat, b.minLon, b.maxLon]));
+    }
+    params.push(lat, lat, lon, radiusKm);
   }
   if (query.inStock !== undefined) where.push(query.inStock ? 'in_stock = 1' : 'in_stock = 0');
   if (query.enterprise !== undefined) {
@@ -647,6 +714,12 @@ function matchedFrom(query: PlannedQuery): { tables: string; where: string; para
   const select = selectOf(query, 'f.rowid AS mid');
   return select === undefined ? undefined : { tables: `(${select.sql}) m CROSS JOIN federated_entries f ON f.rowid = m.mid`, where: '1', params: select.params };
 }
+
+/**
+ * The most listed rows a page in name order walks (see {@link SqliteFederatedIndex.walkByName}) before it sorts
+ * the matches instead: a few milliseconds of index entries.
+ */
+const WALK_BUDGET = 20_000;
 
 /** The most product types a sort by label ranks in SQL (two parameters each, within SQLite's 32,766). */
 const MAX_RANKED = 4000;
@@ -972,6 +1045,12 @@ export class SqliteFederatedIndex implements FederatedIndex {
     // stops at the page) instead of sorting every row for `ORDER BY key IS NULL`.
     const byName = key === 'f.name_key';
     const tie = byName ? `f.item_iri ${direction}` : 'f.name_key IS NULL, f.name_key, f.item_iri';
+    // A circle's page in name order: walked in name order when the first entries hold it (a sort would read every
+    // row of the circle: tens of thousands at a national scale).
+    if (byName && query.text === undefined && query.enterprise === undefined && query.source === undefined && from.tables.includes('federated_listed_by_cell')) {
+      const walked = await this.walkByName(query, direction, offset, limit);
+      if (walked !== undefined) return this.entriesByIds(walked);
+    }
     // The page's rowids first (sorted from an index when one covers the filter and the order: a circle's cells),
     // then its rows: a sort that carried every column would read every matching row.
     const part = async (valued: boolean, skip: number, take: number): Promise<FederatedRow[]> => this.entriesByIds((await this.db.reader.all<{ id: number }>(
@@ -984,6 +1063,28 @@ export class SqliteFederatedIndex implements FederatedIndex {
     const before = valued.length > 0 ? offset + valued.length : ((await this.db.reader.get<{ n: number }>(
       `SELECT COUNT(*) AS n FROM ${from.tables} WHERE ${from.where} AND (${key}) IS NOT NULL`, [...from.params, ...orderParams]))?.n ?? 0);
     return [...valued, ...(await part(false, Math.max(0, offset - before), limit - valued.length))];
+  }
+
+  /**
+   * The rowids of a page in name order (then catalog item IRI) of a query filtering on types, stock and a circle or
+   * a box only, walking the listed rows in name order (`federated_listed_by_name` holds every column it filters on)
+   * for at most {@link WALK_BUDGET} entries; undefined when those entries do not hold the whole page (a small
+   * circle's few matches are sorted instead, a walk through the whole country would not pay), and for a short page
+   * (the last one, or one that reaches the rows without a name, which come after every named one).
+   */
+  private async walkByName(query: PlannedQuery, direction: 'ASC' | 'DESC', offset: number, limit: number): Promise<number[] | undefined> {
+    const filter = whereOf(query, false);
+    if (filter === undefined) return [];
+    const listed = `federated_entries f INDEXED BY federated_listed_by_name WHERE ${LISTED} AND f.name_key IS NOT NULL`;
+    // The name the budget ends at: the walk goes no further (a few ms even then).
+    const bound = await this.db.reader.get<{ key: string }>(`SELECT f.name_key AS key FROM ${listed} ORDER BY f.name_key ${direction} LIMIT 1 OFFSET ?`,
+      [WALK_BUDGET]);
+    const ids = (await this.db.reader.all<{ id: number }>(
+      `SELECT f.rowid AS id FROM ${listed} AND ${filter.where}${bound === undefined ? '' : ` AND f.name_key ${direction === 'ASC' ? '<=' : '>='} ?`}
+       ORDER BY f.name_key ${direction}, f.item_iri ${direction} LIMIT ? OFFSET ?`,
+      [...filter.params, ...(bound === undefined ? [] : [bound.key]), limit, offset])).map((r) => r.id);
+    // A short page may only mean that the bound came first, or that the page goes on with rows without a name.
+    return ids.length === limit ? ids : undefined;
   }
 
   public supplyGroups(query: FederatedQuery): Promise<SupplyGroup[]> {

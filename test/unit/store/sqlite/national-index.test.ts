@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { Taxonomy } from '../../../../ontology/taxonomy.js';
 import { DFC_PT_NS } from '../../../../ontology/vocabulary.js';
 import { FederationService, type LocalCatalogue } from '../../../../server/federation/federation-service.js';
-import type { SupplyGroup } from '../../../../server/store/federation.js';
-import { SqliteDatabase, type SqlConnection } from '../../../../server/store/sqlite/database.js';
-import { areaOf, gridCells, GRID_CELLS_PER_DEGREE, MAX_RANKED_HITS, MAX_TEXT_MATCHES, SqliteFederatedIndex } from '../../../../server/store/sqlite/federated-index.js';
+import { haversineKm, type SupplyGroup } from '../../../../server/store/federation.js';
+import { SqliteDatabase, type SqlConnection, type SqlValue } from '../../../../server/store/sqlite/database.js';
+import { areaOf, boxAround, gridCells, insideBands, GRID_CELLS_PER_DEGREE, MAX_RANKED_HITS, MAX_TEXT_MATCHES, SqliteFederatedIndex } from '../../../../server/store/sqlite/federated-index.js';
 import { migrate } from '../../../../server/store/sqlite/migrations.js';
 
 const TYPES = ['carrot', 'apple', 'egg', 'honey'].map((t) => `${DFC_PT_NS}${t}`);
@@ -121,6 +121,39 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
       expect(gridCells({ minLat: 46, maxLat: 45, minLon: 1, maxLon: 2 })).to.equal(undefined);
     });
 
+    it('cuts a circle into bands of latitude wholly inside it that hold most of it (and none across a pole or the antimeridian)', () => {
+      const next = random(5);
+      for (const [lat, lon, radiusKm] of [[46, 1, 50], [45.83, 1.26, 50], [-33.9, 151.2, 5], [60, 25, 300], [0, 0, 900], [70, -20, 120]] as const) {
+        const bands = insideBands(lat, lon, radiusKm);
+        expect(bands.length, `${lat},${lon} ${radiusKm} km`).to.be.greaterThan(0);
+        for (const [i, band] of bands.entries()) {
+          // One after the other up the latitudes (one CASE finds a row's band).
+          if (i > 0) expect(band.minLat).to.equal(bands[i - 1]?.maxLat);
+          for (let k = 0; k < 400; k++) {
+            // Corners and edges too, where the farthest points are.
+            const a = k < 4 ? (k % 2 === 0 ? band.minLat : band.maxLat) : band.minLat + next() * (band.maxLat - band.minLat);
+            const o = k < 4 ? (k < 2 ? band.minLon : band.maxLon) : band.minLon + next() * (band.maxLon - band.minLon);
+            expect(haversineKm(lat, lon, a, o)).to.be.at.most(radiusKm);
+          }
+        }
+        // Most of the circle is in a band.
+        const box = boxAround(lat, lon, radiusKm);
+        let inCircle = 0;
+        let inBand = 0;
+        for (let k = 0; k < 4000; k++) {
+          const a = box.minLat + next() * (box.maxLat - box.minLat);
+          const o = box.minLon + next() * (box.maxLon - box.minLon);
+          if (haversineKm(lat, lon, a, o) > radiusKm) continue;
+          inCircle++;
+          if (bands.some((b) => a >= b.minLat && a <= b.maxLat && o >= b.minLon && o <= b.maxLon)) inBand++;
+        }
+        expect(inBand / inCircle, `${lat},${lon} ${radiusKm} km`).to.be.greaterThan(0.8);
+      }
+      expect(insideBands(89.5, 0, 100)).to.deep.equal([]);
+      expect(insideBands(10, 179.9, 50)).to.deep.equal([]);
+      expect(insideBands(10, 10, 0)).to.deep.equal([]);
+    });
+
     it('finds the same rows in a circle with the grid as a scan of every row would', async () => {
       const next = random(11);
       await change(async (tx) => {
@@ -147,6 +180,54 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
         expect(whole.map((r) => r.itemIri).sort()).to.deep.equal(found.map((r) => r.itemIri).sort());
         expect((await index.pageRows({ circle, inStock: true }, relevance, 10, 25)).map((r) => r.itemIri)).to.deep.equal(whole.slice(10, 35).map((r) => r.itemIri));
       }
+    });
+  });
+
+  describe('a circle\'s page in name order', () => {
+    it('is walked in name order when the first entries hold it, sorted when they do not, the same page either way', async function () {
+      this.timeout(60_000);
+      // 21,000 named rows far away; in the circle, 150 rows named early (a dense start) and 150 named late.
+      await change(async (tx) => {
+        for (let i = 0; i < 21_000; i++) await insert(tx, { peer: i % 4, enterprise: i % 50, lat: 10 + (i % 10) / 100, lon: 10 });
+        for (let i = 0; i < 300; i++) await insert(tx, { peer: i % 4, enterprise: 100 + (i % 7), lat: 46 + (i % 9) / 100, lon: 1 + (i % 11) / 100, inStock: i % 5 !== 0 });
+        await tx.run("UPDATE federated_entries SET name_key = 'm ' || printf('%06d', rowid) WHERE latitude < 11");
+        await tx.run("UPDATE federated_entries SET name_key = CASE WHEN rowid % 2 = 0 THEN 'a ' ELSE 'z ' END || printf('%06d', rowid) WHERE latitude > 45");
+        // A few without a name: after every named one.
+        await tx.run('UPDATE federated_entries SET name_key = NULL WHERE latitude > 45 AND rowid % 17 = 0');
+      });
+      const circle = { lat: 46.05, lon: 1.05, radiusKm: 40 };
+      const expected = async (descending: boolean): Promise<string[]> => (await db.reader.all<{ iri: string }>(
+        `SELECT item_iri AS iri FROM federated_entries WHERE winner = 1 AND withdrawn = 0 AND in_stock = 1 AND latitude > 45
+         ORDER BY name_key IS NULL, name_key ${descending ? 'DESC' : 'ASC'}, item_iri ${descending ? 'DESC' : 'ASC'}`)).map((r) => r.iri);
+      const walks: string[] = [];
+      const reader = db.reader;
+      const all = reader.all.bind(reader);
+      (reader as { all: typeof reader.all }).all = (sql, params) => {
+        if (sql.includes('INDEXED BY federated_listed_by_name WHERE') && sql.includes('OFFSET') && !sql.includes('LIMIT 1 OFFSET')) walks.push(sql);
+        return all(sql, params);
+      };
+      for (const descending of [false, true]) {
+        const whole = await expected(descending);
+        expect(whole.length).to.equal(240);
+        const order = { key: descending ? 'name' : 'relevance', descending } as const;
+        for (const [offset, limit] of [[0, 100], [20, 50], [100, 100], [200, 100], [230, 5]] as const) {
+          walks.length = 0;
+          const page = (await index.pageRows({ circle, inStock: true }, order, offset, limit)).map((r) => r.itemIri);
+          expect(page, `${JSON.stringify(order)} ${offset}+${limit}`).to.deep.equal(whole.slice(offset, offset + limit));
+          expect(walks.length, 'walked first').to.equal(1);
+        }
+      }
+      // Ascending, the 120 early names fit in the first entries walked; past them the walk meets its budget.
+      walks.length = 0;
+      const found: string[] = [];
+      (reader as { all: typeof reader.all }).all = async <T>(sql: string, params?: readonly SqlValue[]): Promise<T[]> => {
+        const rows = await all<T>(sql, params);
+        if (sql.includes('INDEXED BY federated_listed_by_name WHERE') && !sql.includes('LIMIT 1 OFFSET')) found.push(String(rows.length));
+        return rows;
+      };
+      await index.pageRows({ circle, inStock: true }, { key: 'relevance', descending: false }, 0, 100);
+      await index.pageRows({ circle, inStock: true }, { key: 'relevance', descending: false }, 150, 50);
+      expect(found, 'a full page walked, then a page the budget cuts short').to.deep.equal(['100', '0']);
     });
   });
 
