@@ -578,6 +578,13 @@ function whereOf(query: FederatedQuery, grid = true): { where: string; params: S
 export const MAX_TEXT_MATCHES = 1000;
 
 /**
+ * The most product types a text's type labels find whose rows are walked type by type (see `selectOf`); more
+ * (a label as broad as a branch of the taxonomy) are read as one list (SQLite allows 500 terms in a compound
+ * query, and parameters run out).
+ */
+const MAX_TYPE_WALKS = 60;
+
+/**
  * The most offers a text may match (its words alone, before other filters) and still be ranked by relevance
  * (bm25); a broader text lists its matches in index order. Ranking weighs each word by reading all its hits, and a
  * word that a hundred thousand offers hold ranks nothing anyway.
@@ -690,9 +697,18 @@ function selectOf(query: PlannedQuery, columns: string): { sql: string; params: 
     // holds. A broad label (`legume`) would otherwise have tens of thousands of rows read and sorted for a page.
     // Those the words found too are dropped below (their word score is the better one), not looked for in every
     // word hit: twice the rows are taken, so that as many are left when the words found a whole page of them.
-    hits.push(`SELECT rid, score FROM (SELECT rowid AS rid, 1 AS score FROM federated_entries WHERE ${filter.where}
-      AND product_type IN (${types.map(() => '?').join(',')}) ORDER BY rowid LIMIT ${2 * MAX_TEXT_MATCHES})`);
-    params.push(...filter.params, ...types);
+    if (types.length === 1 || types.length > MAX_TYPE_WALKS) {
+      hits.push(`SELECT rid, score FROM (SELECT rowid AS rid, 1 AS score FROM federated_entries WHERE ${filter.where}
+        AND product_type IN (${types.map(() => '?').join(',')}) ORDER BY rowid LIMIT ${2 * MAX_TEXT_MATCHES})`);
+      params.push(...filter.params, ...types);
+    } else {
+      // The first rows of each type, each walked in rowid order (federated_listed_by_type), then the first of them all: the
+      // rows of several types in rowid order would otherwise be every row of those types, read and sorted.
+      const walks = types.map(() => `SELECT * FROM (SELECT rowid AS rid FROM federated_entries WHERE ${filter.where} AND product_type = ?
+        ORDER BY rowid LIMIT ${2 * MAX_TEXT_MATCHES})`);
+      hits.push(`SELECT rid, score FROM (SELECT rid, 1 AS score FROM (${walks.join(' UNION ALL ')}) ORDER BY rid LIMIT ${2 * MAX_TEXT_MATCHES})`);
+      for (const type of types) params.push(...filter.params, type);
+    }
   }
   return {
     sql: `SELECT ${columns} FROM (SELECT rid, min(score) AS score FROM (${hits.join(' UNION ALL ')}) GROUP BY rid) h
@@ -1366,7 +1382,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
   }
 
   public async hasProductType(type: string): Promise<boolean> {
-    return (await this.db.reader.all('SELECT 1 FROM federated_entries WHERE winner = 1 AND product_type = ? LIMIT 1', [type])).length > 0;
+    return (await this.db.reader.all(`SELECT 1 FROM federated_entries WHERE ${LISTED} AND product_type = ? LIMIT 1`, [type])).length > 0;
   }
 
   public async rowsOfKeys(productKeys: readonly string[]): Promise<FederatedRow[]> {

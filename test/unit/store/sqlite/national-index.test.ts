@@ -231,6 +231,26 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
     });
   });
 
+  describe('a text\'s type labels', () => {
+    it('find the first listed rows of several types in rowid order, each type walked apart, as one list would', async function () {
+      this.timeout(30_000);
+      await change(async (tx) => {
+        for (let i = 0; i < 3000; i++) {
+          await insert(tx, { peer: i % 4, enterprise: i % 30, type: TYPES[i % 3] as string, withdrawn: i % 11 === 0, winner: i % 13 !== 0 });
+        }
+      });
+      const types = [TYPES[0], TYPES[2], TYPES[1]] as string[];
+      const listed = async (ofTypes: string[]): Promise<number[]> => (await db.reader.all<{ id: number }>(
+        `SELECT rowid AS id FROM federated_entries WHERE winner = 1 AND withdrawn = 0 AND product_type IN (${ofTypes.map(() => '?').join(',')})
+         ORDER BY rowid LIMIT ${MAX_TEXT_MATCHES}`, ofTypes)).map((r) => r.id);
+      // A text no word of which is held: its matches are the rows of its types alone.
+      for (const textTypes of [types, [types[1] as string], types.slice(0, 2)]) {
+        const found = (await index.queryMatches({ text: 'nowhere', textTypes })).map((m) => m.id);
+        expect(found, JSON.stringify(textTypes)).to.deep.equal(await listed(textTypes));
+      }
+    });
+  });
+
   describe('the supply kept per source', () => {
     it('equals the groups of every row after each kind of change, whatever wrote it', async () => {
       const next = random(3);
