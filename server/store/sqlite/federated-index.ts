@@ -665,14 +665,15 @@ export function ftsQuery(text: string): string | undefined {
 /**
  * A federated query as SQL selecting `columns` of the index (`f`): filtered, and ordered by relevance when there
  * is a text (bm25 over the folded search text, ties in index order; offers found only through `textTypes` after
- * those, in index order), else by name and catalog item IRI. A text lists at most {@link MAX_TEXT_MATCHES}.
+ * those, in index order), else by folded name (`name_key`, as a page is) and catalog item IRI. A text lists at most {@link MAX_TEXT_MATCHES}.
  * Undefined when it matches nothing.
  */
 function selectOf(query: PlannedQuery, columns: string): { sql: string; params: SqlValue[] } | undefined {
   const filter = whereOf(query);
   if (filter === undefined) return undefined;
   if (query.text === undefined) {
-    return { sql: `SELECT ${columns} FROM ${filter.table} WHERE ${filter.where} ORDER BY name, item_iri`, params: filter.params };
+    // The order of a page (`pageRows` by relevance): folded names, those without one last.
+    return { sql: `SELECT ${columns} FROM ${filter.table} WHERE ${filter.where} ORDER BY f.name_key IS NULL, f.name_key, f.item_iri`, params: filter.params };
   }
   const text = ftsQuery(query.text);
   const types = query.textTypes ?? [];

@@ -179,6 +179,8 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
         const whole = await index.pageRows({ circle, inStock: true }, relevance, 0, 10_000);
         expect(whole.map((r) => r.itemIri).sort()).to.deep.equal(found.map((r) => r.itemIri).sort());
         expect((await index.pageRows({ circle, inStock: true }, relevance, 10, 25)).map((r) => r.itemIri)).to.deep.equal(whole.slice(10, 35).map((r) => r.itemIri));
+        // Every match (an export) in the order of the pages.
+        expect(found.map((r) => r.itemIri)).to.deep.equal(whole.map((r) => r.itemIri));
       }
     });
   });
