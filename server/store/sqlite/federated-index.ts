@@ -595,6 +595,11 @@ export const MAX_RANKED_HITS = 5000;
 type PlannedQuery = FederatedQuery & {
   /** The text matches more than {@link MAX_RANKED_HITS} offers: its hits in index order, not ranked. */
   readonly unranked?: boolean;
+  /**
+   * Its last word is taken whole, not as a prefix: as typed, more than {@link MAX_RANKED_HITS} offers hold it (the
+   * completions of so common a word would cost a read of every hit of every one of them, for a list cut at 1,000).
+   */
+  readonly wholeWords?: boolean;
 };
 
 /**
@@ -655,9 +660,10 @@ const LISTED = 'winner = 1 AND withdrawn = 0';
  * `chev` on their way to `chèvre`), and singular (`legumes*` would miss `légume`). Undefined when the text has
  * no word.
  */
-export function ftsQuery(text: string): string | undefined {
+export function ftsQuery(text: string, prefix = true): string | undefined {
   const words = foldedWords(text);
   if (words.length === 0) return undefined;
+  if (!prefix) return words.map((w) => `"${w}"`).join(' ');
   const last = (w: string): string => (w.length > 3 ? w.replace(/[sx]$/u, '') : w);
   return words.map((w, i) => (i === words.length - 1 ? `"${last(w)}"*` : `"${w}"`)).join(' ');
 }
@@ -675,7 +681,7 @@ function selectOf(query: PlannedQuery, columns: string): { sql: string; params: 
     // The order of a page (`pageRows` by relevance): folded names, those without one last.
     return { sql: `SELECT ${columns} FROM ${filter.table} WHERE ${filter.where} ORDER BY f.name_key IS NULL, f.name_key, f.item_iri`, params: filter.params };
   }
-  const text = ftsQuery(query.text);
+  const text = ftsQuery(query.text, query.wholeWords !== true);
   const types = query.textTypes ?? [];
   if (text === undefined && types.length === 0) return undefined;
   // The full-text hits drive the query in bm25 order (`rank`), each joined to its row by rowid (CROSS JOIN
@@ -866,8 +872,8 @@ export class SqliteFederatedIndex implements FederatedIndex {
    * summary several times (its filters' choices, its charts), and a map's town list changes only with a sync.
    */
   private readonly answers = new Map<string, { generation: string; value: Promise<unknown> }>();
-  /** Whether a text is too broad to rank (see {@link planned}), by FTS5 query, valid while the index does not change. */
-  private readonly broadTexts = new Map<string, { generation: string; value: boolean }>();
+  /** How a text is run (ranked, unranked, its words whole: see {@link planned}), by FTS5 query, valid while the index does not change. */
+  private readonly broadTexts = new Map<string, { generation: string; value: 'ranked' | 'unranked' | 'whole' }>();
   /** The run computing the kept supply groups again, while one runs (see {@link refreshSupplyGroups}). */
   private supplyRefresh: Promise<void> | undefined;
   /**
@@ -990,19 +996,22 @@ export class SqliteFederatedIndex implements FederatedIndex {
    */
   private async planned(query: FederatedQuery): Promise<PlannedQuery> {
     const text = query.text === undefined ? undefined : ftsQuery(query.text);
-    if (text === undefined) return query;
+    if (text === undefined || query.text === undefined) return query;
     // Kept apart from the summaries' answers: searches people type would push those out of that small cache.
     const generation = await this.generation();
-    let broad = this.broadTexts.get(text);
-    if (broad?.generation !== generation) {
-      const hits = (await this.db.reader.get<{ n: number }>(
-        'SELECT count(*) AS n FROM (SELECT 1 FROM federated_search WHERE federated_search MATCH ? LIMIT ?)', [text, MAX_RANKED_HITS + 1]))?.n ?? 0;
-      broad = { generation, value: hits > MAX_RANKED_HITS };
+    let plan = this.broadTexts.get(text);
+    if (plan?.generation !== generation) {
+      const broad = async (fts: string): Promise<boolean> => ((await this.db.reader.get<{ n: number }>(
+        'SELECT count(*) AS n FROM (SELECT 1 FROM federated_search WHERE federated_search MATCH ? LIMIT ?)', [fts, MAX_RANKED_HITS + 1]))?.n ?? 0) > MAX_RANKED_HITS;
+      // The words as typed first: a word that common is taken whole (its hits are read one by one and cut at the
+      // limit; a prefix's are all gathered first). Else, as a prefix, it may still be too broad to rank.
+      const value = (await broad(ftsQuery(query.text, false) as string)) ? 'whole' : (await broad(text)) ? 'unranked' : 'ranked';
+      plan = { generation, value };
       this.broadTexts.delete(text);
-      this.broadTexts.set(text, broad);
+      this.broadTexts.set(text, plan);
       if (this.broadTexts.size > 256) this.broadTexts.delete(this.broadTexts.keys().next().value as string);
     }
-    return broad.value ? { ...query, unranked: true } : query;
+    return plan.value === 'ranked' ? query : { ...query, unranked: true, ...(plan.value === 'whole' ? { wholeWords: true } : {}) };
   }
 
   public async queryMatches(given: FederatedQuery): Promise<FederatedMatch[]> {

@@ -426,5 +426,25 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
       const allThrice = (await db.reader.all<{ item_iri: string }>("SELECT item_iri FROM federated_entries WHERE search LIKE '%rare rare rare%'")).map((r) => r.item_iri);
       expect(allThrice).to.include.members(firstIds);
     });
+
+    it(`takes a last word more than ${MAX_RANKED_HITS} offers hold as typed whole, not as a prefix; a rarer one as a prefix`, async () => {
+      await change(async (tx) => {
+        for (let i = 0; i < MAX_RANKED_HITS + 50; i++) {
+          // The first rows hold only a completion of the common word (they would come first in index order).
+          const word = i < 40 ? 'cooperatives' : 'cooperative';
+          await insert(tx, { peer: i % 4, enterprise: i % 30, text: `${word} item ${i}${i % 9 === 0 ? ' chevre' : ''}` });
+        }
+      });
+      const texts = async (text: string): Promise<string[]> =>
+        (await index.entriesByIds((await index.queryMatches({ text })).map((m) => m.id))).map((r) => r.search);
+      const common = await texts('cooperative');
+      expect(common).to.have.length(MAX_TEXT_MATCHES);
+      expect(common.every((t) => t.startsWith('cooperative '))).to.equal(true);
+      // Counted as listed: the same plan.
+      expect(await index.countMatches({ text: 'cooperative' })).to.equal(MAX_TEXT_MATCHES);
+      // A completion people type on their way (`coop`, `chev`): a prefix, every completion found.
+      expect((await texts('coop')).slice(0, 40).every((t) => t.startsWith('cooperatives '))).to.equal(true);
+      expect((await texts('chev')).length).to.equal(Math.ceil((MAX_RANKED_HITS + 50) / 9));
+    });
   });
 });
