@@ -43,9 +43,15 @@ export type Verification = { ok: true } | { ok: false; failure: Failure };
 export class ReplayGuard {
   private readonly seen = new Map<string, number>();
 
-  /** Records a signature; false when it was seen already. */
-  public accept(signature: string, timestamp: number): boolean {
-    const now = Date.now() / 1000;
+  /**
+   * Records a signature; false when it was seen already.
+   *
+   * @param signature - the signature accepted
+   * @param timestamp - its timestamp, in seconds
+   * @param now - the verifier's clock, in seconds: signatures are forgotten once their timestamp is outside the
+   *   window by that same clock (by another, a replay would be let through once the two drifted apart)
+   */
+  public accept(signature: string, timestamp: number, now: number = Date.now() / 1000): boolean {
     for (const [key, at] of this.seen) if (at < now - 2 * REPLAY_WINDOW_SECONDS) this.seen.delete(key);
     if (this.seen.has(signature)) return false;
     this.seen.set(signature, timestamp);
@@ -74,7 +80,7 @@ export function verify(secret: string, header: string | undefined, body: string,
   if (Math.abs(now / 1000 - timestamp) > REPLAY_WINDOW_SECONDS) return refused('timestamp outside the replay window');
   const expected = Buffer.from(mac(secret, timestamp, body), 'hex');
   if (!timingSafeEqual(expected, Buffer.from(given, 'hex'))) return refused('signature does not match');
-  if (!guard.accept(given, timestamp)) return refused('notification replayed');
+  if (!guard.accept(given, timestamp, now / 1000)) return refused('notification replayed');
   return { ok: true };
 }
 

@@ -62,6 +62,13 @@ describe('feed: signatures', () => {
     expect(verify(SECRET, header, BODY, guard, NOW).ok).to.equal(true);
     expect(verify(SECRET, header, BODY, guard, NOW + 1000)).to.deep.equal({ ok: false, failure: { kind: 'signature', message: 'notification replayed' } });
     expect(verify(SECRET, header, BODY, new ReplayGuard(), NOW).ok).to.equal(true);
+    // The guard forgets by the verifier's clock, not the wall clock: a verifier whose clock is an hour behind (or a
+    // suite running long after NOW was taken) still refuses the replay.
+    const late = NOW - 3_600_000;
+    const old = sign(SECRET, BODY, late);
+    const behind = new ReplayGuard();
+    expect(verify(SECRET, old, BODY, behind, late).ok).to.equal(true);
+    expect(verify(SECRET, old, BODY, behind, late + 1000)).to.deep.equal({ ok: false, failure: { kind: 'signature', message: 'notification replayed' } });
     // A bad signature is not remembered: the genuine one still passes once.
     const fresh = new ReplayGuard();
     expect(verify('whsec_other', header, BODY, fresh, NOW).ok).to.equal(false);
