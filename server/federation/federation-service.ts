@@ -252,10 +252,10 @@ export class FederationService {
       const taxonomy = this.taxonomy();
       typeLabels = new Map((await this.index.productTypes()).map((type) => [type, typeLabel(taxonomy, type, language)]));
     }
-    const [total, rows] = await Promise.all([
+    const [total, rows] = await this.index.consistent(() => Promise.all([
       this.index.countMatches(resolved),
       this.index.pageRows(resolved, { ...order, ...(typeLabels !== undefined ? { typeLabels } : {}) }, (page - 1) * size, size),
-    ]);
+    ]));
     return { total, rows: await this.tableRows(rows, language) };
   }
 
@@ -281,12 +281,12 @@ export class FederationService {
       return { total: matches.length, rows, extra: await more(rows) };
     }
     // The count beside the page, and what the caller reads of the page's rows (their records) beside the count.
-    const [total, [rows, extra]] = await Promise.all([
+    const [total, [rows, extra]] = await this.index.consistent(() => Promise.all([
       this.index.countMatches(resolved),
       // A page past any index (`page=99999999999999999999`) holds nothing; SQLite would refuse such an offset.
       (Number.isSafeInteger(offset) ? this.index.pageRows(resolved, { key: 'relevance', descending: false }, offset, size) : Promise.resolve([]))
         .then(async (found): Promise<[FederatedRow[], T]> => [found, await more(found)]),
-    ]);
+    ]));
     return { total, rows, extra };
   }
 

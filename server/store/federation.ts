@@ -402,6 +402,11 @@ export interface FederatedIndex {
   queryMatches(query: FederatedQuery): Promise<FederatedMatch[]>;
   /** How many winning rows a query matches (a text query counts at most its listed best matches). */
   countMatches(query: FederatedQuery): Promise<number>;
+  /**
+   * Runs reads that must agree with one another (a count and its page, run side by side on two connections): again
+   * while the index changed under them, up to three times in all.
+   */
+  consistent<T>(read: () => Promise<T>): Promise<T>;
   /** One page of the rows a query matches, sorted in the database (missing values last, whichever the direction). */
   pageRows(query: FederatedQuery, order: RowOrder, offset: number, limit: number): Promise<FederatedRow[]>;
   /** The matching rows summarised by type, enterprise, source and postcode area (see {@link SupplyGroup}). */

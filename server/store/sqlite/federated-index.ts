@@ -1021,6 +1021,16 @@ export class SqliteFederatedIndex implements FederatedIndex {
     return select === undefined ? [] : this.db.reader.all<FederatedMatch>(select.sql, select.params);
   }
 
+  public async consistent<T>(read: () => Promise<T>): Promise<T> {
+    // Every change of the index moves the generation in its own transaction: unmoved across the reads, no commit
+    // came between them (each statement sees the last commit at its start).
+    for (let attempt = 1; ; attempt++) {
+      const before = await this.generation();
+      const value = await read();
+      if (attempt === 3 || (await this.generation()) === before) return value;
+    }
+  }
+
   public async countMatches(given: FederatedQuery): Promise<number> {
     await this.ensureSortKeys();
     const query = await this.planned(given);

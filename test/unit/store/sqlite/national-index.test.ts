@@ -233,6 +233,24 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
     });
   });
 
+  describe('reads that must agree', () => {
+    it('are read again while the index changed under them, three times at most', async () => {
+      let calls = 0;
+      expect(await index.consistent(async () => {
+        calls++;
+        // A sync commits between the count and its page, the first time only.
+        if (calls === 1) await change((tx) => insert(tx, { peer: 0, enterprise: 1 }));
+        return calls;
+      })).to.equal(2);
+      calls = 0;
+      expect(await index.consistent(async () => {
+        calls++;
+        await change((tx) => insert(tx, { peer: 1, enterprise: 2 }));
+        return calls;
+      }), 'an index that never stops changing: the last reads').to.equal(3);
+    });
+  });
+
   describe('a text\'s type labels', () => {
     it('find the first listed rows of several types in rowid order, each type walked apart, as one list would', async function () {
       this.timeout(30_000);
