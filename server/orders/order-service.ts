@@ -164,7 +164,7 @@ export class OrderService {
     }
   }
 
-  /** The `@id` of order `number` in the collection at `collection`. */
+  /** The `@id` of order `number` in the collection at `collection` (the rule the order store follows when it creates one). */
   public static orderIri(collection: string, number: number): string {
     return `${collection.replace(/\/+$/u, '')}/${number}`;
   }
@@ -182,7 +182,7 @@ export class OrderService {
     if (request.lines.length === 0) throw new UnprocessableEntityHttpError('an order needs at least one line with a quantity above 0');
     const upstreamLines = request.lines.filter((l) => l.listing !== undefined);
     const outcome = await this.deps.store.orders.create({
-      eid, iriOf: (n) => OrderService.orderIri(collection, n), state: upstreamLines.length > 0 ? 'Pending' : 'Held',
+      eid, collection, state: upstreamLines.length > 0 ? 'Pending' : 'Held',
       ...(request.order.orderedBy !== undefined ? { orderedBy: request.order.orderedBy } : {}), placedBy: caller.id,
       details: this.detailsOf(request), lines: request.lines.map(stripSent), expiresAt: this.expiry(),
       ...(key !== undefined ? { idempotency: { caller: caller.id, key, requestHash: createHash('sha256').update(body.text).digest('base64url') } } : {}),

@@ -121,6 +121,9 @@ export class HttpUpstreamOrders implements UpstreamOrders {
       answerStatuses: REFUSALS,
     }, {
       ...policy, totalTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(policy.connectTimeoutMs, timeoutMs), maxBytes: Math.min(policy.maxBytes, UPSTREAM_MAX_BYTES),
+      // An order's answer is a few kilobytes: compressing it (at the supplier) and inflating it (here) costs both
+      // nodes more CPU, on every order, than the bytes it saves.
+      compressed: false,
     });
     if (!outcome.ok) return outageOf(outcome.failure);
     const { response } = outcome;

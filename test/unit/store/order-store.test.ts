@@ -46,7 +46,7 @@ describe('store: stock ledger and orders', () => {
 
   const line = (key: string, quantity: number) => ({ offer: id(`offers/${key}`), item: id(`catalog_items/${key}`), quantity });
   const place = (lines: ReturnType<typeof line>[], key?: string) => store.orders.create({
-    eid: 'ferme', iriOf: (n) => id(`orders/${n}`), state: 'Held', lines, expiresAt: null,
+    eid: 'ferme', collection: id('orders'), state: 'Held', lines, expiresAt: null,
     ...(key !== undefined ? { idempotency: { caller: 't', key, requestHash: 'h' } } : {}),
   });
 
@@ -74,7 +74,7 @@ describe('store: stock ledger and orders', () => {
       { ...line('pain', 3), listing: 7 },
     ];
     const placed = await store.orders.create({
-      eid: 'ferme', iriOf: (n) => id(`orders/${n}`), state: 'Held', lines, expiresAt: '2030-01-01T00:00:00.000Z', orderedBy: 'https://buyer.example/e/1',
+      eid: 'ferme', collection: id('orders'), state: 'Held', lines, expiresAt: '2030-01-01T00:00:00.000Z', orderedBy: 'https://buyer.example/e/1',
       placedBy: 'token-1', details: { sentId: 'o1', saleSession: { kind: 'SaleSession', id: 'https://s.example/1' } },
     });
     expect(placed.ok).to.equal(true);
