@@ -384,9 +384,35 @@ async function withLines(connection: SqlConnection, row: OrderSql): Promise<Orde
   return orderRow(row, await connection.all<LineSql>('SELECT * FROM order_lines WHERE order_iri = ? ORDER BY position', [row.iri]));
 }
 
+/** An order row joined with one of its lines (the line's columns prefixed `l_`, null for an order without lines). */
+type OrderLineJoinSql = OrderSql & { [K in keyof Omit<LineSql, 'order_iri'> as `l_${K}`]: LineSql[K] | null };
+
+// One statement for the order and its lines (every amendment, completion and cancellation reads them in its
+// transaction first: one round trip fewer on the writer, which every order waits for).
+const ORDER_WITH_LINES = `SELECT o.iri, o.eid, o.number, o.status, o.ordered_by, o.placed_by, o.details, o.created_at, o.updated_at,
+    o.expires_at, o.closed_reason, l.position AS l_position, l.offer_iri AS l_offer_iri, l.item_iri AS l_item_iri,
+    l.product_iri AS l_product_iri, l.quantity AS l_quantity, l.price AS l_price, l.currency AS l_currency, l.reserved AS l_reserved,
+    l.listing_id AS l_listing_id, l.details AS l_details
+  FROM orders o LEFT JOIN order_lines l ON l.order_iri = o.iri WHERE o.iri = ? ORDER BY l.position`;
+
 async function readOrder(connection: SqlConnection, iri: string): Promise<OrderRow | undefined> {
-  const row = await connection.get<OrderSql>('SELECT * FROM orders WHERE iri = ?', [iri]);
-  return row === undefined ? undefined : withLines(connection, row);
+  const rows = await connection.all<OrderLineJoinSql>(ORDER_WITH_LINES, [iri]);
+  const first = rows[0];
+  if (first === undefined) return undefined;
+  const lines: LineSql[] = [];
+  for (const r of rows) {
+    if (r.l_position === null) continue;
+    lines.push({
+      order_iri: r.iri, position: r.l_position, offer_iri: r.l_offer_iri as string, item_iri: r.l_item_iri as string, product_iri: r.l_product_iri,
+      quantity: r.l_quantity as number, price: r.l_price, currency: r.l_currency, reserved: r.l_reserved as number, listing_id: r.l_listing_id,
+      details: r.l_details as string,
+    });
+  }
+  const order: OrderSql = {
+    iri: first.iri, eid: first.eid, number: first.number, status: first.status, ordered_by: first.ordered_by, placed_by: first.placed_by,
+    details: first.details, created_at: first.created_at, updated_at: first.updated_at, expires_at: first.expires_at, closed_reason: first.closed_reason,
+  };
+  return orderRow(order, lines);
 }
 
 /** The order, which must still be open (Pending or Held). */
