@@ -51,6 +51,11 @@ export function requestLogger(logger: Logger): RequestHandler {
     const given = req.get('x-request-id');
     const id = given !== undefined && /^[A-Za-z0-9._-]{1,64}$/u.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', id);
+    // A node that logs no requests (`silent`, `warn`…) does not pay for the line it would not write.
+    if (!logger.isLevelEnabled('info')) {
+      next();
+      return;
+    }
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       logger.info({

@@ -171,15 +171,16 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   const scheduler = new SyncScheduler({ engine, provenance: store.provenance, timers, concurrency: config.syncConcurrency, logger });
   const peerNames = async (): Promise<Map<number, string>> => new Map((await store.provenance.listPeers()).map((p) => [p.id, p.name]));
   const federation = new FederationService(store.index, catalog, () => taxonomy, peerNames);
+  const upstreamOrders = new HttpUpstreamOrders({ fetch, policy, decoder, peers: () => store.provenance.listPeers(), timeoutMs: config.orderTimeoutMs,
+    oidcTokenFor: async (peer) => {
+      const outcome = await peerTokens.tokenFor(peer);
+      return outcome?.ok === true ? outcome.token : undefined;
+    },
+  });
   const orders = new OrderService({
     store, decoder, urls: new NodeUrls(base), holdMs: config.orderHoldSeconds * 1000, onChange: () => notifier.wake(),
     onExpiryError: (order, error) => logger.error({ err: error, order }, 'a held order could not be expired'),
-    upstream: new HttpUpstreamOrders({ fetch, policy, decoder, peers: () => store.provenance.listPeers(), timeoutMs: config.orderTimeoutMs,
-      oidcTokenFor: async (peer) => {
-        const outcome = await peerTokens.tokenFor(peer);
-        return outcome?.ok === true ? outcome.token : undefined;
-      },
-    }),
+    upstream: upstreamOrders,
   });
   const oidc = new OidcVerifier({
     store: store.oidc, fetchJson: (url) => fetchJson(fetch, policy, url), logger,
@@ -202,6 +203,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
       timers.cancelAll();
       await notifier.stop();
       await scheduler.stop();
+      upstreamOrders.closePools();
       await store.close();
     },
   };

@@ -57,6 +57,23 @@ interface Key {
   readonly idTyped: boolean;
 }
 
+/**
+ * What a writer works out from its profile alone (generation, envelopes): the compactor, and the keys of the
+ * predicates it wrote. Shared by every document of that profile: an order's answer writes a few dozen keys, and
+ * working them out again for each was a good part of its encoding. Bounded: a record's extra properties (a peer's
+ * own predicates) could otherwise grow it without end.
+ */
+interface WriterProfile {
+  readonly compactor: Compactor;
+  readonly keyMemo: Map<string, Key>;
+  readonly keysMemo: Map<RecordKind | undefined, Map<string, readonly Key[]>>;
+}
+
+/** Most keys a shared profile keeps (the ontology's predicates number a few hundred). */
+const PROFILE_KEYS = 4096;
+
+const PROFILES = new Map<string, WriterProfile>();
+
 /** Writes nodes compacted against one DFC context. */
 class NodeWriter {
   private readonly compactor: Compactor;
@@ -67,18 +84,30 @@ class NodeWriter {
    * dozen thousands of times. Resource ids are not memoised (each is written two or three times, and there are
    * as many as resources).
    */
-  private readonly keyMemo = new Map<string, Key>();
-  private readonly keysMemo = new Map<RecordKind | undefined, Map<string, readonly Key[]>>();
+  private readonly keyMemo: Map<string, Key>;
+  private readonly keysMemo: Map<RecordKind | undefined, Map<string, readonly Key[]>>;
   private readonly vocabularyMemo = new Map<string, string>();
 
+  /**
+   * @param context - the DFC context of `generation`, with the container context when `envelopes`: what the
+   *   writer's profile (shared by every writer of the same generation and envelopes) is worked out against
+   */
   public constructor(
     private readonly generation: DfcGeneration,
     private readonly context: SimpleContext,
     envelopes: boolean,
   ) {
-    // The `ldp:` and `hydra:` prefixes are declared beside the DFC context only when the document has an envelope.
-    const table = [...dfcPrefixes(generation), ...(envelopes ? [['ldp', NS.ldp] as const, ['hydra', NS.hydra] as const] : [])];
-    this.compactor = new Compactor(table.sort((a, b) => b[1].length - a[1].length));
+    const name = `${generation}|${String(envelopes)}`;
+    let profile = PROFILES.get(name);
+    if (profile === undefined) {
+      // The `ldp:` and `hydra:` prefixes are declared beside the DFC context only when the document has an envelope.
+      const table = [...dfcPrefixes(generation), ...(envelopes ? [['ldp', NS.ldp] as const, ['hydra', NS.hydra] as const] : [])];
+      profile = { compactor: new Compactor(table.sort((a, b) => b[1].length - a[1].length)), keyMemo: new Map(), keysMemo: new Map() };
+      PROFILES.set(name, profile);
+    }
+    this.compactor = profile.compactor;
+    this.keyMemo = profile.keyMemo;
+    this.keysMemo = profile.keysMemo;
   }
 
   /** A canonical IRI in this generation's namespaces, compacted. */
@@ -106,7 +135,7 @@ class NodeWriter {
     if (key === undefined) {
       const compact = this.iri(predicate);
       key = { key: compact, idTyped: typeof this.context[compact] === 'object' };
-      this.keyMemo.set(predicate, key);
+      if (this.keyMemo.size < PROFILE_KEYS) this.keyMemo.set(predicate, key);
     }
     return key;
   }
@@ -122,7 +151,7 @@ class NodeWriter {
     if (keys === undefined) {
       const wire = this.kind === undefined ? undefined : wireSpelling(this.kind, predicate);
       keys = wire === undefined ? [this.keyOf(predicate)] : [this.keyOf(predicate), this.keyOf(wire)];
-      byPredicate.set(predicate, keys);
+      if (byPredicate.size < PROFILE_KEYS) byPredicate.set(predicate, keys);
     }
     return keys;
   }

@@ -58,6 +58,9 @@ interface ActiveContext {
   readonly links: Map<string, RefTerm>;
 }
 
+/** The terms of each built-in context, defined on an empty context (see {@link Walker.context}). */
+const KNOWN_CONTEXT_TERMS = new WeakMap<SimpleContext, ReadonlyMap<string, TermDefinition>>();
+
 function activeContext(terms: ReadonlyMap<string, TermDefinition>): ActiveContext {
   return { terms, keys: new Map(), types: new Map(), links: new Map() };
 }
@@ -172,6 +175,21 @@ class Walker {
 
   /** Merges a `@context` value into the active context. */
   public context(active: ActiveContext, value: unknown): ActiveContext {
+    // The common case, every DFC document: one built-in context named by URL at the top. Its terms are worked out
+    // once (they are never changed), not for every document (hundreds of terms: most of a small body's decoding).
+    if (typeof value === 'string' && active.terms.size === 0) {
+      const resolved = this.contexts.resolve(value);
+      if (resolved?.kind === 'known') {
+        let known = KNOWN_CONTEXT_TERMS.get(resolved.context);
+        if (known === undefined) {
+          const defined = new Map<string, TermDefinition>();
+          defineAll(defined, resolved.context);
+          KNOWN_CONTEXT_TERMS.set(resolved.context, (known = defined));
+        }
+        this.contextUrls.push(value);
+        return activeContext(known);
+      }
+    }
     const terms = new Map(active.terms);
     // `chain`: the stored contexts being applied, innermost last (their URL is the base of the URLs they name).
     const apply = (entry: unknown, chain: readonly string[]): void => {

@@ -266,7 +266,8 @@ export function compression() {
       const type = typeof contentType === 'string' ? contentType : undefined;
       if (!compressionOn(req) || !compressible(type) || res.getHeader('content-encoding') !== undefined) return end(...args);
       addVary(res, 'Accept-Encoding');
-      if (bodiless(res.statusCode)) return end(...args);
+      // A client that asks for no coding gets the body as it is, whatever its size: no copy of it is made to find out.
+      if (bodiless(res.statusCode) || req.headers['accept-encoding'] === undefined) return end(...args);
       const declared = Number(res.getHeader('content-length') ?? Number.NaN);
       const callback = args.find((a): a is () => void => typeof a === 'function');
       if (req.method === 'HEAD') {

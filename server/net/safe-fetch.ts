@@ -73,7 +73,8 @@ export interface SafeRequest {
   readonly method?: string;
   /**
    * Request headers (`Accept`, `Content-Type`, `If-Match`, ...). The client sets `Accept-Encoding` (see
-   * {@link FetchPolicy.compressed}), `Connection: close` and `Content-Length` itself, whatever is given here.
+   * {@link FetchPolicy.compressed}), `Connection` (`close`, or `keep-alive` with {@link SafeRequest.agent}) and
+   * `Content-Length` itself, whatever is given here.
    */
   readonly headers?: Readonly<Record<string, string>>;
   /** The body (strings are sent as UTF-8); kept for a 307/308 redirect, dropped when a redirect turns the request into a GET. */
@@ -100,6 +101,14 @@ export interface SafeRequest {
    * (a supplier's 409 names the short lines).
    */
   readonly answerStatuses?: ReadonlySet<number>;
+  /**
+   * A keep-alive pool the caller keeps for the origin of `url` (an order client's supplier): the connection is
+   * reused by the next request to that origin instead of being opened and closed for each (`Connection:
+   * keep-alive` then). Every limit still holds per request; a connection that failed or was cut is destroyed,
+   * never pooled; a redirect to another origin opens its own connection as usual. A request that finds its
+   * pooled connection closed by the server before any answer is sent again once on a new connection.
+   */
+  readonly agent?: http.Agent;
 }
 
 /** An answer: 2xx, 304 to a conditional request, or one of the request's {@link SafeRequest.answerStatuses}. */
@@ -146,10 +155,12 @@ interface Hop {
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Buffer | undefined;
   readonly credential: SafeRequest['credential'];
+  /** The caller's pool, for the origin of the first hop only. */
+  readonly agent: http.Agent | undefined;
 }
 
 /** One request/response exchange: either the end of the call, or a redirect to follow. */
-type Exchange = { kind: 'done'; outcome: SafeFetchOutcome } | { kind: 'redirect'; location: string; status: number };
+type Exchange = { kind: 'done'; outcome: SafeFetchOutcome } | { kind: 'redirect'; location: string; status: number } | { kind: 'stale' };
 
 /**
  * Sends one request under a policy of limits, following redirects: 303 (and 301/302 after a POST) as a GET
@@ -168,7 +179,7 @@ export async function safeFetch(request: SafeRequest, policy: FetchPolicy = DEFA
   const first = parseHttpUrl(request.url);
   if (typeof first === 'string') return failed('bad-url', first, request.url);
   const body = request.body === undefined ? undefined : typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : Buffer.from(request.body);
-  let hop: Hop = { url: first, method: (request.method ?? 'GET').toUpperCase(), headers: request.headers ?? {}, body, credential: request.credential };
+  let hop: Hop = { url: first, method: (request.method ?? 'GET').toUpperCase(), headers: request.headers ?? {}, body, credential: request.credential, agent: request.agent };
   let redirects = 0;
   for (;;) {
     const exchanged = await fetchOnce(hop, request, policy, deadline);
@@ -198,7 +209,8 @@ function redirected(hop: Hop, target: URL, status: number): Hop {
   const headers = toGet ? Object.fromEntries(Object.entries(hop.headers).filter(([name]) => !BODY_HEADERS.has(name.toLowerCase()))) : hop.headers;
   // Like browsers: a credential given for one origin is not handed to another (nor over a downgrade to http).
   const credential = target.origin === hop.url.origin ? hop.credential : undefined;
-  return { url: target, method: toGet ? 'GET' : hop.method, headers, body: toGet ? undefined : hop.body, credential };
+  const agent = target.origin === hop.url.origin ? hop.agent : undefined;
+  return { url: target, method: toGet ? 'GET' : hop.method, headers, body: toGet ? undefined : hop.body, credential, agent };
 }
 
 /** A URL object for an absolute http(s) URL, or why not. */
@@ -221,7 +233,7 @@ function requestHeaders(hop: Hop, policy: FetchPolicy): OutgoingHttpHeaders {
   if (hop.credential !== undefined) headers[hop.credential.header.toLowerCase()] = hop.credential.value;
   // The limits hold on the decoded bytes (see `decodedBody`), so asking for compression opens no bomb.
   headers['accept-encoding'] = policy.compressed === false ? 'identity' : ACCEPT_CODINGS;
-  headers.connection = 'close';
+  headers.connection = hop.agent !== undefined ? 'keep-alive' : 'close';
   if (hop.body !== undefined) headers['content-length'] = hop.body.length;
   else delete headers['content-length'];
   return headers;
@@ -231,16 +243,20 @@ function failed(kind: FailureKind, message: string, url: string, status?: number
   return { ok: false, failure: failure(kind, message, url, status) };
 }
 
-function done(outcome: SafeFetchOutcome): Exchange {
+function done(outcome: SafeFetchOutcome): Extract<Exchange, { kind: 'done' }> {
   return { kind: 'done', outcome };
 }
 
 /** One hop: resolve and check the host, then exchange one request and response. */
-async function fetchOnce(hop: Hop, request: SafeRequest, policy: FetchPolicy, deadline: number): Promise<Exchange> {
+async function fetchOnce(hop: Hop, request: SafeRequest, policy: FetchPolicy, deadline: number): Promise<Exclude<Exchange, { kind: 'stale' }>> {
   const connectBy = Math.min(Date.now() + policy.connectTimeoutMs, deadline);
   const resolved = await resolveHost(hop.url, policy, connectBy, deadline);
   if (!Array.isArray(resolved) && resolved !== undefined) return done(resolved);
-  return exchange(hop, resolved, request, policy, connectBy, deadline);
+  const exchanged = await exchange(hop, resolved, request, policy, connectBy, deadline);
+  // A pooled connection the server had closed meanwhile (its keep-alive timeout): nothing was answered, and the
+  // pool now opens a new one.
+  const again = exchanged.kind === 'stale' ? await exchange(hop, resolved, request, policy, connectBy, deadline, false) : exchanged;
+  return again.kind === 'stale' ? done(failed('network', 'the connection was reset', hop.url.href)) : again;
 }
 
 /**
@@ -302,6 +318,7 @@ function exchange(
   policy: FetchPolicy,
   connectBy: number,
   deadline: number,
+  mayRetry = true,
 ): Promise<Exchange> {
   return new Promise<Exchange>((resolve) => {
     const { url } = hop;
@@ -327,12 +344,12 @@ function exchange(
       method: hop.method,
       headers: requestHeaders(hop, policy),
       // A fresh, non-keep-alive connection per request: nothing pooled can outlive the call, and no socket
-      // checked for one peer is reused for another.
-      agent: false,
+      // checked for one peer is reused for another. Unless the caller keeps a pool of its own for this origin.
+      agent: hop.agent ?? false,
       ...(addresses !== undefined ? { lookup: pinnedLookup(addresses) } : {}),
     });
 
-    function finish(result: Exchange): void {
+    function finish(result: Exchange, reusable = false): void {
       if (settled) return;
       settled = true;
       clearTimeout(connectTimer);
@@ -340,7 +357,8 @@ function exchange(
       // A decoder stopped at the limit (or at the deadline) must not go on inflating into memory.
       decoder?.destroy();
       // Destroying the request destroys its socket: aborts a slow or oversized body, and closes a finished one.
-      req.destroy();
+      // Only a pooled connection whose answer was read to its end goes back to its pool.
+      if (!(reusable && hop.agent !== undefined)) req.destroy();
       resolve(result);
     }
     function fail(kind: FailureKind, message: string, status?: number): void {
@@ -348,7 +366,7 @@ function exchange(
     }
     let decoder: BrotliDecompress | Gunzip | undefined;
     function answer(res: IncomingMessage, status: number, body: Buffer, wireBytes: number, encoding?: WireCoding): void {
-      finish(done({ ok: true, response: { url: href, status, headers: res.headers, body, wireBytes, ...(encoding !== undefined ? { encoding } : {}) } }));
+      finish(done({ ok: true, response: { url: href, status, headers: res.headers, body, wireBytes, ...(encoding !== undefined ? { encoding } : {}) } }), res.complete);
     }
 
     deadlineTimer = setTimeout(() => onDeadline(), deadline - Date.now());
@@ -357,11 +375,14 @@ function exchange(
       Math.max(0, connectBy - Date.now()),
     );
     req.on('socket', (socket: Socket) => {
-      socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
+      // A pooled connection is connected already.
+      if (req.reusedSocket) clearTimeout(connectTimer);
+      else socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
     });
     // Stays attached for the request's life: Node emits 'error' after our own destroy() too.
-    req.on('error', (error: Error) => {
+    req.on('error', (error: NodeJS.ErrnoException) => {
       if (gotResponse) fail('truncated', `connection lost during the body: ${errorText(error)}`);
+      else if (mayRetry && req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) finish({ kind: 'stale' });
       else fail('network', errorText(error));
     });
     req.on('response', (res: IncomingMessage) => {

@@ -103,6 +103,8 @@ interface ResolvedLine extends NewOrderLine {
   readonly sentId: string;
   /** The Offer as the buyer sent it (echoed: OFN matches its lines by `offeredItem`). */
   readonly sentOffer?: OfferRecord;
+  /** The listing the line is sold from, as read when the line was resolved. */
+  readonly listingRow?: ListingRow;
 }
 
 /** A parsed order request. */
@@ -164,7 +166,7 @@ export class OrderService {
     }
   }
 
-  /** The `@id` of order `number` in the collection at `collection`. */
+  /** The `@id` of order `number` in the collection at `collection` (the rule the order store follows when it creates one). */
   public static orderIri(collection: string, number: number): string {
     return `${collection.replace(/\/+$/u, '')}/${number}`;
   }
@@ -182,7 +184,7 @@ export class OrderService {
     if (request.lines.length === 0) throw new UnprocessableEntityHttpError('an order needs at least one line with a quantity above 0');
     const upstreamLines = request.lines.filter((l) => l.listing !== undefined);
     const outcome = await this.deps.store.orders.create({
-      eid, iriOf: (n) => OrderService.orderIri(collection, n), state: upstreamLines.length > 0 ? 'Pending' : 'Held',
+      eid, collection, state: upstreamLines.length > 0 ? 'Pending' : 'Held',
       ...(request.order.orderedBy !== undefined ? { orderedBy: request.order.orderedBy } : {}), placedBy: caller.id,
       details: this.detailsOf(request), lines: request.lines.map(stripSent), expiresAt: this.expiry(),
       ...(key !== undefined ? { idempotency: { caller: caller.id, key, requestHash: createHash('sha256').update(body.text).digest('base64url') } } : {}),
@@ -196,7 +198,7 @@ export class OrderService {
     const refused = refusedUpstreamOf(order);
     if (outcome.replayed && order.state === 'Cancelled' && refused !== undefined) throw upstreamError(refused);
     this.deps.onChange?.();
-    if (!outcome.replayed && order.state === 'Pending') order = await this.placeUpstream(order);
+    if (!outcome.replayed && order.state === 'Pending') order = await this.placeUpstream(order, undefined, listingsRead(request.lines));
     if (!outcome.replayed && request.status === 'Complete') order = await this.completeOrder(order);
     return { ...(await this.view(order)), replayed: outcome.replayed };
   }
@@ -389,7 +391,7 @@ export class OrderService {
         line: {
           sentId: line.id, offer: offer.id, item: item.record.id, ...(item.record.product !== undefined ? { product: item.record.product } : {}),
           quantity: line.quantity, ...(offer.price !== undefined ? { price: { value: offer.price.value, currency: offer.price.currency } } : {}),
-          ...(listing !== undefined ? { listing: listing.id } : {}),
+          ...(listing !== undefined ? { listing: listing.id, listingRow: listing } : {}),
           details: { sentId: line.id, ...(sentOffer !== undefined ? { sentOffer: sentOffer.id, sentItem: sentOffer.item ?? null } : {}) },
           ...(sentOffer !== undefined ? { sentOffer } : {}),
         },
@@ -472,10 +474,10 @@ export class OrderService {
    * or the error goes to the caller (an amendment of `previous`, which undoes itself: the suppliers that took the
    * amendment are given the lines of `previous` back).
    */
-  private async placeUpstream(order: OrderRow, previous?: OrderRow): Promise<OrderRow> {
+  private async placeUpstream(order: OrderRow, previous?: OrderRow, read?: ReadonlyMap<number, ListingRow>): Promise<OrderRow> {
     const links = upstreamOf(order);
     const collections = new Set<string>(links.map((l) => l.ordersUrl));
-    const listings = await this.listingsOf(order);
+    const listings = await this.listingsOf(order, read);
     for (const listing of listings.values()) collections.add(listing.originOrders);
     const placed: UpstreamLink[] = [];
     try {
@@ -518,11 +520,12 @@ export class OrderService {
     }
   }
 
-  private async listingsOf(order: OrderRow): Promise<Map<number, ListingRow>> {
+  /** The listings of an order's lines; those in `read` (read by this request already) are not read again. */
+  private async listingsOf(order: OrderRow, read?: ReadonlyMap<number, ListingRow>): Promise<Map<number, ListingRow>> {
     const listings = new Map<number, ListingRow>();
     for (const line of order.lines) {
       if (line.listing === undefined || listings.has(line.listing)) continue;
-      const listing = await this.deps.store.orders.listing(line.listing);
+      const listing = read?.get(line.listing) ?? await this.deps.store.orders.listing(line.listing);
       if (listing === undefined) throw new ConflictHttpError(`the listing of ${line.item} was removed`);
       listings.set(line.listing, listing);
     }
@@ -590,6 +593,13 @@ export class OrderService {
     if (session !== undefined) records.push(session);
     return { order, records };
   }
+}
+
+/** The listings the request's lines were resolved to, by id (read a moment ago, in the same request). */
+function listingsRead(lines: readonly ResolvedLine[]): Map<number, ListingRow> {
+  const read = new Map<number, ListingRow>();
+  for (const line of lines) if (line.listingRow !== undefined) read.set(line.listingRow.id, line.listingRow);
+  return read;
 }
 
 /** An order placed at a supplier for this order's listed lines. */

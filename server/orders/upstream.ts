@@ -13,7 +13,8 @@
  * @packageDocumentation
  */
 import { createHash } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { Agent, STATUS_CODES } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { NodeId } from '../../ontology/iri.js';
 import type { DfcRecord, OrderRecord } from '../../ontology/records.js';
 import { DFC_V_NS } from '../../ontology/vocabulary.js';
@@ -57,12 +58,50 @@ export interface HttpUpstreamDeps {
   readonly oidcTokenFor?: (peer: PeerRow) => Promise<string | undefined>;
 }
 
+/**
+ * How long a connection to a supplier stays open unused: under the idle timeout of common servers (Node's
+ * default is 5 s), so that we close it before the supplier does, rather than send an order on a closing socket.
+ */
+const IDLE_CONNECTION_MS = 4000;
+
+/** Idle connections kept per supplier. */
+const IDLE_CONNECTIONS = 32;
+
 /** The status names an order is sent with. */
 type SentStatus = 'Held' | 'Complete' | 'Cancelled';
 
 /** Orders at suppliers' nodes, over HTTP, in Open Food Network's backorder shape. */
 export class HttpUpstreamOrders implements UpstreamOrders {
+  /**
+   * A keep-alive pool per supplier's origin: a shop places an order at its supplier for every customer order,
+   * and opening (and closing) a connection each time cost both nodes more than the order itself on loopback.
+   */
+  private readonly pools = new Map<string, Agent>();
+
   public constructor(private readonly deps: HttpUpstreamDeps) {}
+
+  /** Closes the pooled connections (when the node closes). */
+  public closePools(): void {
+    for (const pool of this.pools.values()) pool.destroy();
+    this.pools.clear();
+  }
+
+  private poolFor(url: string): Agent | undefined {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return undefined;
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined;
+    let pool = this.pools.get(parsed.origin);
+    if (pool === undefined) {
+      const options = { keepAlive: true, maxFreeSockets: IDLE_CONNECTIONS, timeout: IDLE_CONNECTION_MS };
+      pool = parsed.protocol === 'https:' ? new HttpsAgent(options) : new Agent(options);
+      this.pools.set(parsed.origin, pool);
+    }
+    return pool;
+  }
 
   /** Places a Held order (POST to the collection) or replaces the lines of one placed before (PUT to it). */
   public async place(request: {
@@ -112,8 +151,9 @@ export class HttpUpstreamOrders implements UpstreamOrders {
   private async send(method: 'POST' | 'PUT', url: string, body: string, key?: string): Promise<{ ok: true; response: SafeResponse } | Extract<UpstreamOutcome, { ok: false }>> {
     const credential = await this.credentialFor(url);
     const { policy, timeoutMs } = this.deps;
+    const agent = this.poolFor(url);
     const outcome = await this.deps.fetch({
-      url, method, body,
+      url, method, body, ...(agent !== undefined ? { agent } : {}),
       // What OFN sends: JSON-LD as plain JSON (FDC's servers take nothing else).
       headers: { 'content-type': 'application/json', accept: 'application/json', ...(key !== undefined ? { 'idempotency-key': key } : {}) },
       ...(credential !== undefined ? { credential } : {}),
@@ -121,6 +161,9 @@ export class HttpUpstreamOrders implements UpstreamOrders {
       answerStatuses: REFUSALS,
     }, {
       ...policy, totalTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(policy.connectTimeoutMs, timeoutMs), maxBytes: Math.min(policy.maxBytes, UPSTREAM_MAX_BYTES),
+      // An order's answer is a few kilobytes: compressing it (at the supplier) and inflating it (here) costs both
+      // nodes more CPU, on every order, than the bytes it saves.
+      compressed: false,
     });
     if (!outcome.ok) return outageOf(outcome.failure);
     const { response } = outcome;

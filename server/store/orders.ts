@@ -94,8 +94,12 @@ export type Reservation<T> =
 /** An order to create. */
 export interface NewOrder {
   readonly eid: string;
-  /** Builds the order's `@id` from its number (one per enterprise, from 1). */
-  readonly iriOf: (number: number) => string;
+  /**
+   * The orders collection the order is created in: its `@id` is `{collection}/{number}` (a number per enterprise,
+   * from 1; trailing slashes of the collection dropped). A URL, not a function of the number: the number is taken
+   * in the statement that inserts the order, with no round trip before it.
+   */
+  readonly collection: string;
   readonly state: 'Pending' | 'Held';
   readonly orderedBy?: string;
   readonly placedBy?: string;

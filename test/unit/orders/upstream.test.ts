@@ -35,10 +35,15 @@ function peerRow(origin: string, token: string, tokenHeader: PeerRow['tokenHeade
   };
 }
 
+/** The clients of the current test: their pooled connections are closed after it (as the node does when it closes). */
+const clients: HttpUpstreamOrders[] = [];
+
 function client(peers: PeerRow[] = [], timeoutMs = 2_000): HttpUpstreamOrders {
-  return new HttpUpstreamOrders({
+  const made = new HttpUpstreamOrders({
     fetch: safeFetch, policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true, connectTimeoutMs: 1_000 }, decoder: new Decoder(), peers: async () => peers, timeoutMs,
   });
+  clients.push(made);
+  return made;
 }
 
 /** An FDC-like answer: the created Order with a new @id, status as an IRI object, quantity as a string. */
@@ -56,7 +61,30 @@ function fdcAnswer(base: string, n: number, status = 'Held'): Node {
 
 describe('orders placed at a supplier (HttpUpstreamOrders)', function () {
   this.timeout(10_000);
-  afterEach(closePeers);
+  afterEach(async () => {
+    for (const made of clients.splice(0)) made.closePools();
+    await closePeers();
+  });
+
+  it('places orders at one supplier over one kept connection, uncompressed', async () => {
+    let n = 0;
+    const peer = await startPeer((_req, res, self) => sendJson(res, fdcAnswer(self.base, ++n)));
+    const upstream = client();
+    for (let i = 1; i <= 3; i++) expect(await place(peer, upstream)).to.deep.equal({ ok: true, order: `${peer.base}/api/dfc/Enterprises/sup/Orders/${i}` });
+    expect(peer.connections).to.equal(1);
+    expect(peer.hits.map((h) => [h.headers['connection'], h.headers['accept-encoding']])).to.deep.equal(Array(3).fill(['keep-alive', 'identity']));
+  });
+
+  it('sends an order again on a new connection when the supplier closed the kept one meanwhile', async () => {
+    let n = 0;
+    const peer = await startPeer((_req, res, self) => sendJson(res, fdcAnswer(self.base, ++n)));
+    const upstream = client();
+    expect(await place(peer, upstream)).to.deep.include({ ok: true });
+    // The supplier drops its idle connection (its keep-alive timeout) without the client noticing yet.
+    for (const socket of peer.sockets) socket.destroy();
+    expect(await place(peer, upstream)).to.deep.equal({ ok: true, order: `${peer.base}/api/dfc/Enterprises/sup/Orders/2` });
+    expect(peer.hits).to.have.length(2);
+  });
 
   const place = async (peer: RecordingPeer, upstream: HttpUpstreamOrders, existing?: string) => upstream.place({
     ordersUrl: `${peer.base}/api/dfc/Enterprises/sup/Orders`, ...(existing !== undefined ? { existing } : {}), orderedBy: SHOP,

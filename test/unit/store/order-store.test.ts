@@ -46,7 +46,7 @@ describe('store: stock ledger and orders', () => {
 
   const line = (key: string, quantity: number) => ({ offer: id(`offers/${key}`), item: id(`catalog_items/${key}`), quantity });
   const place = (lines: ReturnType<typeof line>[], key?: string) => store.orders.create({
-    eid: 'ferme', iriOf: (n) => id(`orders/${n}`), state: 'Held', lines, expiresAt: null,
+    eid: 'ferme', collection: id('orders'), state: 'Held', lines, expiresAt: null,
     ...(key !== undefined ? { idempotency: { caller: 't', key, requestHash: 'h' } } : {}),
   });
 
@@ -74,7 +74,7 @@ describe('store: stock ledger and orders', () => {
       { ...line('pain', 3), listing: 7 },
     ];
     const placed = await store.orders.create({
-      eid: 'ferme', iriOf: (n) => id(`orders/${n}`), state: 'Held', lines, expiresAt: '2030-01-01T00:00:00.000Z', orderedBy: 'https://buyer.example/e/1',
+      eid: 'ferme', collection: id('orders'), state: 'Held', lines, expiresAt: '2030-01-01T00:00:00.000Z', orderedBy: 'https://buyer.example/e/1',
       placedBy: 'token-1', details: { sentId: 'o1', saleSession: { kind: 'SaleSession', id: 'https://s.example/1' } },
     });
     expect(placed.ok).to.equal(true);
@@ -82,6 +82,27 @@ describe('store: stock ledger and orders', () => {
     expect(answered).to.deep.equal(await store.orders.get(id('orders/1')));
     const bare = await place([line('carotte', 1)]);
     expect((bare as { order: unknown }).order).to.deep.equal(await store.orders.get(id('orders/2')));
+  });
+
+  it('answers an amendment, a completion and a cancellation exactly as they then read back, with or without new lines', async () => {
+    const first = await store.orders.create({
+      eid: 'ferme', collection: `${id('orders')}/`, state: 'Pending', expiresAt: null,
+      lines: [{ ...line('carotte', 1.5), details: { sentId: 'l1' } }, { ...line('pain', 2), listing: 3 }],
+    });
+    const iri = (first as { order: { iri: string } }).order.iri;
+    const lines = (await store.orders.get(iri))?.lines ?? [];
+    // The same lines, a new state: the lines are kept as they are (not written again).
+    const same = await store.orders.amend(iri, { lines, details: { upstream: [{ ordersUrl: 'u', order: 'o' }] }, expiresAt: '2031-01-01T00:00:00.000Z', state: 'Held' });
+    expect(same.ok && same.value).to.deep.equal(await store.orders.get(iri));
+    // New lines: written, and the ledger follows.
+    const changed = await store.orders.amend(iri, { lines: [line('carotte', 2.25), line('miel', 1)], expiresAt: null });
+    expect(changed.ok && changed.value).to.deep.equal(await store.orders.get(iri));
+    expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ reserved: 2.25 });
+    expect(await store.orders.complete(iri)).to.deep.equal(await store.orders.get(iri));
+    const other = await place([line('miel', 1)]);
+    const otherIri = (other as { order: { iri: string } }).order.iri;
+    expect(await store.orders.cancel(otherIri, 'cancelled', { why: 'test' })).to.deep.equal(await store.orders.get(otherIri));
+    expect(await store.orders.stock(id('catalog_items/miel'))).to.include({ reserved: 0, sold: 1, available: 1 });
   });
 
   it('publishes the available stock on the item and the offers that mirrored it, with a feed event', async () => {
