@@ -45,7 +45,8 @@ const LD_JSON = 'application/ld+json';
 const TARGET = {
   catalogueP50Ms: 150,
   notModifiedP50Ms: 5,
-  writesPerSecond: 1000,
+  /** Issue 16: stock writes ≥ 3,000/s at 10 connections, each still reaching the change feed. */
+  writesPerSecond: 3000,
 } as const;
 
 
