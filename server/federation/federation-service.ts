@@ -276,9 +276,12 @@ export class FederationService {
     const more = async (rows: FederatedRow[]): Promise<T> => (withRows === undefined ? (undefined as T) : withRows(rows));
     if (resolved.text !== undefined) {
       // A text lists at most a thousand best matches: found once, counted and cut here (not searched twice).
-      const matches = await this.index.queryMatches(resolved);
-      const rows = await this.rows(matches.slice(offset, offset + size));
-      return { total: matches.length, rows, extra: await more(rows) };
+      // The page's rows read again if a commit came between the matches and them (a row gone would shorten it).
+      const [total, rows] = await this.index.consistent(async (): Promise<[number, FederatedRow[]]> => {
+        const matches = await this.index.queryMatches(resolved);
+        return [matches.length, await this.rows(matches.slice(offset, offset + size))];
+      });
+      return { total, rows, extra: await more(rows) };
     }
     // The count beside the page, and what the caller reads of the page's rows (their records) beside the count.
     const [total, [rows, extra]] = await this.index.consistent(() => Promise.all([

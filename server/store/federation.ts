@@ -404,7 +404,8 @@ export interface FederatedIndex {
   countMatches(query: FederatedQuery): Promise<number>;
   /**
    * Runs reads that must agree with one another (a count and its page, run side by side on two connections): again
-   * while the index changed under them, up to three times in all.
+   * while the index changed under them, up to three times in all. Only the index's changes are watched (its
+   * generation): what the reads take from elsewhere (the records of a page's rows) may still be newer than the index.
    */
   consistent<T>(read: () => Promise<T>): Promise<T>;
   /** One page of the rows a query matches, sorted in the database (missing values last, whichever the direction). */
@@ -412,8 +413,9 @@ export interface FederatedIndex {
   /** The matching rows summarised by type, enterprise, source and postcode area (see {@link SupplyGroup}). */
   supplyGroups(query: FederatedQuery): Promise<SupplyGroup[]>;
   /**
-   * The summary of the matching rows summed in the database, when the index keeps what it needs for the query (the
-   * whole catalogue, a type, an enterprise, a source); undefined otherwise (sum {@link supplyGroups} instead).
+   * The summary of the matching rows from the groups the index keeps, when they hold what the query needs (the
+   * whole catalogue, a type, an enterprise, a source): the whole catalogue's kept in memory and moved by each
+   * refresh of the groups, the others summed in the database; undefined otherwise (sum {@link supplyGroups} instead).
    *
    * @param query - the filters
    * @param rollUp - a product type and every broader one it counts under (the type itself first)

@@ -585,6 +585,12 @@ export const MAX_TEXT_MATCHES = 1000;
 const MAX_TYPE_WALKS = 60;
 
 /**
+ * The most parameters a statement of type walks may have: each walk repeats the filter's, and SQLite refuses a
+ * statement with more than 32,766 (its default `SQLITE_MAX_VARIABLE_NUMBER`); kept well below.
+ */
+const MAX_WALK_PARAMS = 30_000;
+
+/**
  * The most offers a text may match (its words alone, before other filters) and still be ranked by relevance
  * (bm25); a broader text lists its matches in index order. Ranking weighs each word by reading all its hits, and a
  * word that a hundred thousand offers hold ranks nothing anyway.
@@ -704,7 +710,9 @@ function selectOf(query: PlannedQuery, columns: string): { sql: string; params: 
     // holds. A broad label (`legume`) would otherwise have tens of thousands of rows read and sorted for a page.
     // Those the words found too are dropped below (their word score is the better one), not looked for in every
     // word hit: twice the rows are taken, so that as many are left when the words found a whole page of them.
-    if (types.length === 1 || types.length > MAX_TYPE_WALKS) {
+    // Each walk repeats the filter's parameters (a circle's grid cells are hundreds): past SQLite's limit on a
+    // statement's parameters, the types are read as one list.
+    if (types.length === 1 || types.length > MAX_TYPE_WALKS || (types.length + 1) * (filter.params.length + 1) > MAX_WALK_PARAMS) {
       hits.push(`SELECT rid, score FROM (SELECT rowid AS rid, 1 AS score FROM federated_entries WHERE ${filter.where}
         AND product_type IN (${types.map(() => '?').join(',')}) ORDER BY rowid LIMIT ${2 * MAX_TEXT_MATCHES})`);
       params.push(...filter.params, ...types);
@@ -999,22 +1007,27 @@ export class SqliteFederatedIndex implements FederatedIndex {
     if (text === undefined || query.text === undefined) return query;
     // Kept apart from the summaries' answers: searches people type would push those out of that small cache.
     const generation = await this.generation();
-    let plan = this.broadTexts.get(text);
+    // Keyed by both forms: `legume` and `legumes` share their prefix form (`"legume"*`), not their whole words.
+    const whole = ftsQuery(query.text, false) as string;
+    const key = `${text}\u0000${whole}`;
+    let plan = this.broadTexts.get(key);
     if (plan?.generation !== generation) {
       const broad = async (fts: string): Promise<boolean> => ((await this.db.reader.get<{ n: number }>(
         'SELECT count(*) AS n FROM (SELECT 1 FROM federated_search WHERE federated_search MATCH ? LIMIT ?)', [fts, MAX_RANKED_HITS + 1]))?.n ?? 0) > MAX_RANKED_HITS;
       // The words as typed first: a word that common is taken whole (its hits are read one by one and cut at the
       // limit; a prefix's are all gathered first). Else, as a prefix, it may still be too broad to rank.
-      const value = (await broad(ftsQuery(query.text, false) as string)) ? 'whole' : (await broad(text)) ? 'unranked' : 'ranked';
+      const value = (await broad(whole)) ? 'whole' : (await broad(text)) ? 'unranked' : 'ranked';
       plan = { generation, value };
-      this.broadTexts.delete(text);
-      this.broadTexts.set(text, plan);
+      this.broadTexts.delete(key);
+      this.broadTexts.set(key, plan);
       if (this.broadTexts.size > 256) this.broadTexts.delete(this.broadTexts.keys().next().value as string);
     }
     return plan.value === 'ranked' ? query : { ...query, unranked: true, ...(plan.value === 'whole' ? { wholeWords: true } : {}) };
   }
 
   public async queryMatches(given: FederatedQuery): Promise<FederatedMatch[]> {
+    // Without a text the matches are in folded name order: the sort keys must be there.
+    await this.ensureSortKeys();
     const query = await this.planned(given);
     // Three small columns per row: a query over 100,000 offers moves kilobytes, not megabytes, to JavaScript.
     const select = selectOf(query, 'f.rowid AS id, f.latitude, f.longitude');
@@ -1280,25 +1293,20 @@ export class SqliteFederatedIndex implements FederatedIndex {
   /**
    * Makes {@link tallies} the whole catalogue's for `rollUp` and the kept groups as they are: read again from the
    * table when there are none, when they were summed with another roll-up, or when the groups changed otherwise
-   * (another process). Only called inside a refresh run, so no refresh moves the groups meanwhile.
+   * (another process). Only called inside a refresh run, so no refresh of this process moves the groups meanwhile.
    */
   private async ensureTallies(rollUp: (type: string) => readonly string[]): Promise<void> {
-    const versionNow = async (): Promise<string> =>
-      (await this.db.reader.get<{ value: string }>(`SELECT value FROM meta WHERE key = '${SUPPLY_VERSION}'`))?.value ?? '0';
-    let version = await versionNow();
+    const version = (await this.db.reader.get<{ value: string }>(`SELECT value FROM meta WHERE key = '${SUPPLY_VERSION}'`))?.value ?? '0';
     if (this.tallies !== undefined && this.tallies.rollUp === rollUp && this.tallies.version === version) return;
     this.tallies = undefined;
-    for (;;) {
-      const tallies = new SupplyTallies(rollUp, version);
-      for (const group of await this.db.reader.all<KeptGroup>(KEPT_GROUP_COLUMNS)) tallies.apply(group, 1);
-      // Another process's refresh between the two reads: read again.
-      const after = await versionNow();
-      if (after === version) {
-        this.tallies = tallies;
-        return;
-      }
-      version = after;
-    }
+    // The groups and their version in one statement, so in one snapshot: another process's refresh can come
+    // between two statements, never inside one. A one-row table left-joined answers the version without groups.
+    const rows = await this.db.reader.all<Omit<KeptGroup, 'peerKey'> & { peerKey: number | null; version: string }>(
+      `SELECT v.version, g.* FROM (SELECT coalesce((SELECT value FROM meta WHERE key = '${SUPPLY_VERSION}'), '0') AS version) v
+       LEFT JOIN (${KEPT_GROUP_COLUMNS}) g`);
+    const tallies = new SupplyTallies(rollUp, rows[0]?.version ?? '0');
+    for (const row of rows) if (row.peerKey !== null) tallies.apply(row as KeptGroup, 1);
+    this.tallies = tallies;
   }
 
   /**
@@ -1390,6 +1398,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
   }
 
   public async queryEntries(query: FederatedQuery): Promise<FederatedRow[]> {
+    await this.ensureSortKeys();
     const select = selectOf(await this.planned(query), 'f.*');
     return select === undefined ? [] : (await this.db.reader.all<EntrySql>(select.sql, select.params)).map(entryRow);
   }

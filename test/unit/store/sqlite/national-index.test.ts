@@ -269,6 +269,22 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
         expect(found, JSON.stringify(textTypes)).to.deep.equal(await listed(textTypes));
       }
     });
+
+    it('are read as one list when walks would outgrow SQLite\'s parameters (a wide circle\'s cells, many types)', async function () {
+      this.timeout(30_000);
+      const many = Array.from({ length: 60 }, (_, i) => `${DFC_PT_NS}kind-${i}`);
+      await change(async (tx) => {
+        for (let i = 0; i < 600; i++) await insert(tx, { peer: i % 4, enterprise: i % 30, type: many[i % 7] as string });
+      });
+      // 588 cells of the grid: 60 walks of them would be some 36,000 parameters, past SQLite's 32,766.
+      const circle = { lat: 45.3, lon: 1.2, radiusKm: 215 };
+      expect(gridCells(boxAround(circle.lat, circle.lon, circle.radiusKm))?.length).to.be.greaterThan(500);
+      const found = (await index.queryMatches({ text: 'nowhere', textTypes: many, circle })).map((m) => m.id);
+      const expected = (await db.reader.all<{ id: number }>(
+        `SELECT rowid AS id FROM federated_entries WHERE winner = 1 AND withdrawn = 0 ORDER BY rowid LIMIT ${MAX_TEXT_MATCHES}`)).map((r) => r.id);
+      expect(found).to.have.length(600);
+      expect(found).to.deep.equal(expected);
+    });
   });
 
   describe('the supply kept per source', () => {
@@ -463,6 +479,35 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
       // A completion people type on their way (`coop`, `chev`): a prefix, every completion found.
       expect((await texts('coop')).slice(0, 40).every((t) => t.startsWith('cooperatives '))).to.equal(true);
       expect((await texts('chev')).length).to.equal(Math.ceil((MAX_RANKED_HITS + 50) / 9));
+    });
+
+    it('plans a word and its plural apart, whichever is searched first (they share their prefix form)', async () => {
+      await change(async (tx) => {
+        for (let i = 0; i < MAX_RANKED_HITS + 50; i++) {
+          // First in index order, a completion of `legume` that is not `legumes`.
+          await insert(tx, { peer: i % 4, enterprise: i % 30, text: `${i < 40 ? 'legumer' : 'legumes'} item ${i}` });
+        }
+      });
+      const texts = async (text: string): Promise<string[]> =>
+        (await index.entriesByIds((await index.queryMatches({ text })).map((m) => m.id))).map((r) => r.search);
+      // `legumes` as typed, more than 5,000 offers hold: whole (no `legumer`); `legume` is held by none whole, so a
+      // prefix, unranked, in index order (the `legumer` rows first).
+      const check = async (): Promise<void> => {
+        const plural = await texts('legumes');
+        expect(plural).to.have.length(MAX_TEXT_MATCHES);
+        expect(plural.every((t) => t.startsWith('legumes '))).to.equal(true);
+        const singular = await texts('legume');
+        expect(singular).to.have.length(MAX_TEXT_MATCHES);
+        expect(singular.slice(0, 40).every((t) => t.startsWith('legumer '))).to.equal(true);
+      };
+      await check();
+      // The other order, on a fresh index (no plan kept).
+      index = new SqliteFederatedIndex(db);
+      const singular = await texts('legume');
+      expect(singular.slice(0, 40).every((t) => t.startsWith('legumer '))).to.equal(true);
+      const plural = await texts('legumes');
+      expect(plural.every((t) => t.startsWith('legumes '))).to.equal(true);
+      await check();
     });
   });
 });
