@@ -168,6 +168,12 @@ interface Predicate {
   readonly idTyped: boolean;
 }
 
+/** A node's IRI rendered as a subject and as the object of a link; undefined where the reader drops it. */
+interface NodeTerms {
+  readonly subject: string | undefined;
+  readonly link: string | undefined;
+}
+
 /** The type each record kind is written with, per generation (an Enterprise is an Organization in 2.0). */
 const MAIN_TYPE: Readonly<Record<Exclude<RecordKind, 'Resource'>, Readonly<Record<'1.x' | '2.0', string>>>> = (() => {
   const same = (type: string) => ({ '1.x': type, '2.0': type });
@@ -199,6 +205,8 @@ class StatementWriter {
   private readonly prefixOf: ReadonlyMap<string, string>;
   private readonly predicates = new Map<string, Predicate>();
   private readonly types = new Map<string, string | undefined>();
+  /** Rendered node IRIs by the id records give (see {@link nodeTerms}). */
+  private readonly nodeIris = new Map<string, NodeTerms>();
   private kind: RecordKind | undefined;
   /** How many statements the subjects hold. */
   public count = 0;
@@ -239,16 +247,32 @@ class StatementWriter {
     return mapped;
   }
 
+  /**
+   * A record's IRI as a subject and as a link, rendered once per document: an IRI is written as the subject of
+   * its record and again wherever another record links to it (an item's product, every record's enterprise).
+   */
+  private nodeTerms(id: string): NodeTerms {
+    let terms = this.nodeIris.get(id);
+    if (terms === undefined) {
+      const expanded = this.expand(dfcIriIn(id, this.generation));
+      const subject = this.terms.iri(dfcIriIn(expanded, this.generation));
+      const canonical = canonicalDfcIri(expanded);
+      // Canonicalising keeps an IRI valid or invalid: `Terms.iri` checks the result once.
+      terms = { subject, link: canonical === expanded ? subject : this.terms.iri(dfcIriIn(canonical, this.generation)) };
+      this.nodeIris.set(id, terms);
+    }
+    return terms;
+  }
+
   /** The IRI of a node as read back (subjects are not canonicalised by the reader). */
   private subjectIri(id: string): string | undefined {
     if (id.startsWith('_:')) return this.blank(id);
-    return this.terms.iri(dfcIriIn(this.expand(dfcIriIn(id, this.generation)), this.generation));
+    return this.nodeTerms(id).subject;
   }
 
   /** A link as read back: canonical, then in this generation's namespaces. Undefined for what the reader drops. */
   private refIri(id: string): string | undefined {
-    // Canonicalising keeps an IRI valid or invalid: `Terms.iri` checks the result once.
-    return this.terms.iri(dfcIriIn(canonicalDfcIri(this.expand(dfcIriIn(id, this.generation))), this.generation));
+    return this.nodeTerms(id).link;
   }
 
   private predicate(iri: string): Predicate {
@@ -650,26 +674,32 @@ interface Sink {
 class Pieces {
   private readonly chunks: string[] = [];
   protected pending: string[] = [];
+  /** The characters pending. */
+  protected size = 0;
 
   /** Joins the pending pieces into a chunk once there are enough of them. */
   protected flushSome(): void {
-    if (this.pending.length >= PIECES_PER_CHUNK) this.flush();
+    if (this.size >= CHUNK_CHARACTERS) this.flush();
   }
 
   private flush(): void {
     if (this.pending.length === 0) return;
     this.chunks.push(this.pending.join(''));
     this.pending = [];
+    this.size = 0;
   }
 
   protected joined(): string {
     this.flush();
-    return this.chunks.join('');
+    return this.chunks.length === 1 ? this.chunks[0] as string : this.chunks.join('');
   }
 }
 
-/** About 200 kB of N-Quads: more than V8 allocates in the young generation, so never copied by it. */
-const PIECES_PER_CHUNK = 4_000;
+/**
+ * A chunk's size: above what V8 allocates in the young generation (128 kB), so never copied by it. Counting
+ * characters rather than pieces keeps chunks there whatever the pieces' sizes.
+ */
+const CHUNK_CHARACTERS = 256 * 1024;
 
 /** N-Triples, or N-Quads in `graph`: one statement per line. */
 class LineSink extends Pieces implements Sink {
@@ -684,16 +714,27 @@ class LineSink extends Pieces implements Sink {
   public write(subjects: readonly Subject[]): void {
     const { end } = this;
     const parts = this.pending;
+    let size = this.size;
+    // One string a line: joining costs about as much a piece as a line, and a line is three pieces.
     for (const { term, types, predicates, objects } of subjects) {
       if (types.length > 0) {
         const head = term + this.typeHead;
-        for (const type of types) parts.push(head, type, end);
+        for (const type of types) {
+          const line = head + type + end;
+          parts.push(line);
+          size += line.length;
+        }
       }
       for (let i = 0; i < predicates.length; i++) {
         const head = `${term} ${predicates[i] as string} `;
-        for (const object of objects[i] as string[]) parts.push(head, object, end);
+        for (const object of objects[i] as string[]) {
+          const line = head + object + end;
+          parts.push(line);
+          size += line.length;
+        }
       }
     }
+    this.size = size;
     this.flushSome();
   }
 
@@ -715,21 +756,26 @@ class TurtleSink extends Pieces implements Sink {
 
   public write(subjects: readonly Subject[]): void {
     const parts = this.pending;
+    let size = this.size;
     for (const { term, types, predicates, objects } of subjects) {
       if (types.length === 0 && predicates.length === 0) continue;
-      parts.push(this.open ? '.\n' : '', term, ' ');
+      // One string a subject's block, as one string a line in N-Triples.
+      let block = this.open ? `.\n${term} ` : `${term} `;
       this.open = true;
       let separator = '';
       if (types.length > 0) {
-        parts.push('a ', types.length === 1 ? types[0] as string : types.join(', '));
+        block += `a ${types.length === 1 ? types[0] as string : types.join(', ')}`;
         separator = ';\n    ';
       }
       for (let i = 0; i < predicates.length; i++) {
         const values = objects[i] as string[];
-        parts.push(separator, predicates[i] as string, ' ', values.length === 1 ? values[0] as string : values.join(', '));
+        block += `${separator}${predicates[i] as string} ${values.length === 1 ? values[0] as string : values.join(', ')}`;
         separator = ';\n    ';
       }
+      parts.push(block);
+      size += block.length;
     }
+    this.size = size;
     this.flushSome();
   }
 
