@@ -79,22 +79,34 @@ function turtleReplacer(character: string): string {
   return `\\U${code.toString(16).padStart(8, '0')}`;
 }
 
+/**
+ * `<iri>`, as one flat string. Concatenation would make a rope (`<` + IRI + `>`) that every line written with this
+ * IRI walks again when the output is joined; an IRI is rendered once and written several times.
+ */
+function bracketed(iri: string): string {
+  return ['<', iri, '>'].join('');
+}
+
 /** Renders RDF terms as text in one syntax: every term is a string from here on. */
 class Terms {
   private readonly line: boolean;
   private readonly prefixes: PrefixTable;
   private readonly iris = new Map<string, string | undefined>();
 
+  /** `^^<xsd:integer>` as the line formats write it. */
+  private readonly integerSuffix: string;
+
   public constructor(public readonly format: RdfFormat, generation: DfcGeneration) {
     this.line = format !== 'turtle';
     this.prefixes = this.line ? [] : turtlePrefixes(generation);
+    this.integerSuffix = `^^<${XSD_INTEGER}>`;
   }
 
   /** An IRI, or undefined when it is no absolute IRI that the syntax can hold. */
   public iri(value: string): string | undefined {
-    if ((this.line ? PLAIN_IRI_LINE : PLAIN_IRI_TURTLE).test(value)) return this.line ? `<${value}>` : this.turtleIri(value);
+    if ((this.line ? PLAIN_IRI_LINE : PLAIN_IRI_TURTLE).test(value)) return this.line ? bracketed(value) : this.turtleIri(value);
     if (!isAbsoluteIri(value)) return undefined;
-    return this.line ? `<${value.replace(LINE_ESCAPE_ALL, lineReplacer)}>` : this.turtleIri(value.replace(TURTLE_ESCAPE_ALL, turtleReplacer));
+    return this.line ? bracketed(value.replace(LINE_ESCAPE_ALL, lineReplacer)) : this.turtleIri(value.replace(TURTLE_ESCAPE_ALL, turtleReplacer));
   }
 
   /** An IRI asked for again and again (predicates, types, units): rendered once. */
@@ -107,9 +119,9 @@ class Terms {
 
   private turtleIri(escaped: string): string {
     for (const [prefix, namespace] of this.prefixes) {
-      if (escaped.startsWith(namespace) && LOCAL_NAME.test(escaped.slice(namespace.length))) return `${prefix}:${escaped.slice(namespace.length)}`;
+      if (escaped.startsWith(namespace) && LOCAL_NAME.test(escaped.slice(namespace.length))) return [prefix, ':', escaped.slice(namespace.length)].join('');
     }
-    return `<${escaped}>`;
+    return bracketed(escaped);
   }
 
   public string(value: string): string {
@@ -135,6 +147,11 @@ class Terms {
   }
 
   public number(value: number, datatype?: string): string | undefined {
+    // The common case, an integer with no datatype given (a stock, a quantity): digits, nothing to escape or check.
+    if (datatype === undefined && Number.isInteger(value) && Math.abs(value) < 1e21) {
+      const digits = value.toFixed(0);
+      return this.line ? `"${digits}"${this.integerSuffix}` : digits;
+    }
     const { lexical, datatype: type } = numberLiteral(value, datatype);
     return this.typed(lexical, type);
   }
@@ -155,7 +172,8 @@ interface Subject {
   readonly term: string;
   readonly types: string[];
   readonly predicates: string[];
-  readonly objects: string[][];
+  /** The objects of each predicate: one, or a list of several (most predicates have one: no list for them). */
+  readonly objects: (string | string[])[];
 }
 
 /** A predicate as the JSON-LD round trip reads it back, and how its compacted key is typed in the context. */
@@ -336,11 +354,17 @@ class StatementWriter {
     if (i < 0 || predicates[i] !== predicate) i = predicates.lastIndexOf(predicate);
     if (i < 0) {
       predicates.push(predicate);
-      objects.push([object]);
+      objects.push(object);
       this.count++;
       return;
     }
-    const values = objects[i] as string[];
+    const values = objects[i] as string | string[];
+    if (typeof values === 'string') {
+      if (values === object) return;
+      objects[i] = [values, object];
+      this.count++;
+      return;
+    }
     if (values.length < 16 ? values.includes(object) : this.has(values, object)) return;
     values.push(object);
     this.count++;
@@ -363,10 +387,23 @@ class StatementWriter {
   }
 
   /** The keys (predicates) a property is written under: its term and, for the record's kind, its wire spelling. */
-  private keys(iri: string): Predicate[] {
-    const wire = this.kind === undefined ? undefined : wireSpelling(this.kind, iri);
-    return wire === undefined ? [this.predicate(iri)] : [this.predicate(iri), this.predicate(wire)];
+  private keys(iri: string): readonly Predicate[] {
+    let byIri = this.keysByKind.get(this.kind);
+    if (byIri === undefined) {
+      byIri = new Map();
+      this.keysByKind.set(this.kind, byIri);
+    }
+    let keys = byIri.get(iri);
+    if (keys === undefined) {
+      const wire = this.kind === undefined ? undefined : wireSpelling(this.kind, iri);
+      keys = wire === undefined ? [this.predicate(iri)] : [this.predicate(iri), this.predicate(wire)];
+      byIri.set(iri, keys);
+    }
+    return keys;
   }
+
+  /** {@link keys} by record kind and property: asked for every property of every record. */
+  private readonly keysByKind = new Map<RecordKind | undefined, Map<string, readonly Predicate[]>>();
 
   /** A literal as `NodeWriter.literal` writes it. */
   private literal(subject: Subject, iri: string, value: string | number | boolean | undefined): void {
@@ -384,11 +421,11 @@ class StatementWriter {
   /** Links as `NodeWriter.link` writes them: a bare string under an `@id`-typed key, `{"@id"}` elsewhere. */
   private link(subject: Subject, iri: string, ids: string | readonly string[] | undefined): void {
     if (ids === undefined) return;
-    const list = typeof ids === 'string' ? [ids] : ids;
-    if (list.length === 0) return;
+    if (typeof ids !== 'string' && ids.length === 0) return;
     for (const key of this.keys(iri)) {
       if (key.term === undefined) continue;
-      for (const id of list) this.add(subject, key.term, this.linkObject(key, id, key.idTyped));
+      if (typeof ids === 'string') this.add(subject, key.term, this.linkObject(key, ids, key.idTyped));
+      else for (const id of ids) this.add(subject, key.term, this.linkObject(key, id, key.idTyped));
     }
   }
 
@@ -727,10 +764,17 @@ class LineSink extends Pieces implements Sink {
       }
       for (let i = 0; i < predicates.length; i++) {
         const head = `${term} ${predicates[i] as string} `;
-        for (const object of objects[i] as string[]) {
-          const line = head + object + end;
+        const values = objects[i] as string | string[];
+        if (typeof values === 'string') {
+          const line = head + values + end;
           parts.push(line);
           size += line.length;
+        } else {
+          for (const object of values) {
+            const line = head + object + end;
+            parts.push(line);
+            size += line.length;
+          }
         }
       }
     }
@@ -768,8 +812,8 @@ class TurtleSink extends Pieces implements Sink {
         separator = ';\n    ';
       }
       for (let i = 0; i < predicates.length; i++) {
-        const values = objects[i] as string[];
-        block += `${separator}${predicates[i] as string} ${values.length === 1 ? values[0] as string : values.join(', ')}`;
+        const values = objects[i] as string | string[];
+        block += `${separator}${predicates[i] as string} ${typeof values === 'string' ? values : values.join(', ')}`;
         separator = ';\n    ';
       }
       parts.push(block);
