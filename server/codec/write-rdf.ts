@@ -188,6 +188,8 @@ interface Predicate {
 
 /** A node's IRI rendered as a subject and as the object of a link; undefined where the reader drops it. */
 interface NodeTerms {
+  /** The subject's IRI before it is rendered: two ids are one subject when they have one key. */
+  readonly key: string;
   readonly subject: string | undefined;
   readonly link: string | undefined;
 }
@@ -213,7 +215,11 @@ class StatementWriter {
   private subjects: Subject[] = [];
   /** Every subject by its term, when subjects may repeat and must be merged. */
   private readonly bySubject = new Map<string, Subject>();
-  /** The records' subjects seen, when records are written as they come (`merging` false). */
+  /**
+   * The records' subjects seen, when records are written as they come (`merging` false): by their IRI before it is
+   * rendered (or their blank node label), one to one with the rendered term, and for most records the very string
+   * of their id, whose hash the engine has already computed.
+   */
   private readonly seen = new Set<string>();
   private readonly blankLabels = new Map<string, string>();
   private blankCounter = 0;
@@ -273,19 +279,14 @@ class StatementWriter {
     let terms = this.nodeIris.get(id);
     if (terms === undefined) {
       const expanded = this.expand(dfcIriIn(id, this.generation));
-      const subject = this.terms.iri(dfcIriIn(expanded, this.generation));
+      const key = dfcIriIn(expanded, this.generation);
+      const subject = this.terms.iri(key);
       const canonical = canonicalDfcIri(expanded);
       // Canonicalising keeps an IRI valid or invalid: `Terms.iri` checks the result once.
-      terms = { subject, link: canonical === expanded ? subject : this.terms.iri(dfcIriIn(canonical, this.generation)) };
+      terms = { key, subject, link: canonical === expanded ? subject : this.terms.iri(dfcIriIn(canonical, this.generation)) };
       this.nodeIris.set(id, terms);
     }
     return terms;
-  }
-
-  /** The IRI of a node as read back (subjects are not canonicalised by the reader). */
-  private subjectIri(id: string): string | undefined {
-    if (id.startsWith('_:')) return this.blank(id);
-    return this.nodeTerms(id).subject;
   }
 
   /** A link as read back: canonical, then in this generation's namespaces. Undefined for what the reader drops. */
@@ -517,12 +518,20 @@ class StatementWriter {
    *   already: the caller starts again, merging
    */
   public record(record: DfcRecord): boolean {
-    const term = this.subjectIri(record.id);
+    let term: string | undefined;
+    let key: string;
+    if (record.id.startsWith('_:')) {
+      term = key = this.blank(record.id);
+    } else {
+      const node = this.nodeTerms(record.id);
+      term = node.subject;
+      key = node.key;
+    }
     // A subject that is no IRI cannot be written without breaking the document: its statements are left out.
     if (term === undefined) return true;
     if (!this.merging) {
-      if (this.seen.has(term)) return false;
-      this.seen.add(term);
+      if (this.seen.has(key)) return false;
+      this.seen.add(key);
     }
     const s = this.subject(term);
     this.kind = record.kind;
@@ -682,9 +691,10 @@ class StatementWriter {
 
   /** Writes the `ldp:Container` that DFC 2.0 output wraps records in (false: see {@link record}). */
   public container(id: string | undefined, records: readonly DfcRecord[]): boolean {
-    const term = id === undefined ? this.blank() : id.startsWith('_:') ? this.blank(id) : this.terms.iri(dfcIriIn(this.expand(id), this.generation));
+    const key = id === undefined ? this.blank() : id.startsWith('_:') ? this.blank(id) : dfcIriIn(this.expand(id), this.generation);
+    const term = key.startsWith('_:') ? key : this.terms.iri(key);
     if (term === undefined) return true;
-    if (!this.merging) this.seen.add(term);
+    if (!this.merging) this.seen.add(key);
     const s = this.subject(term);
     this.addType(s, LDP.Container);
     const items = records.filter((r) => r.kind === 'CatalogItem');
