@@ -26,7 +26,8 @@ export function doubleLexical(value: number): string {
  */
 export function decimalLexical(value: number): string {
   const shortest = String(value);
-  const m = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/u.exec(shortest);
+  // Only an exponent needs rewriting: most numbers (a price) have none, and skip the expression.
+  const m = shortest.includes('e') ? /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/u.exec(shortest) : null;
   let plain = shortest;
   if (m !== null) {
     const [, sign, whole, fraction = '', exponent] = m as unknown as [string, string, string, string | undefined, string];

@@ -79,22 +79,34 @@ function turtleReplacer(character: string): string {
   return `\\U${code.toString(16).padStart(8, '0')}`;
 }
 
+/**
+ * `<iri>`, as one flat string. Concatenation would make a rope (`<` + IRI + `>`) that every line written with this
+ * IRI walks again when the output is joined; an IRI is rendered once and written several times.
+ */
+function bracketed(iri: string): string {
+  return ['<', iri, '>'].join('');
+}
+
 /** Renders RDF terms as text in one syntax: every term is a string from here on. */
 class Terms {
   private readonly line: boolean;
   private readonly prefixes: PrefixTable;
   private readonly iris = new Map<string, string | undefined>();
 
+  /** `^^<xsd:integer>` as the line formats write it. */
+  private readonly integerSuffix: string;
+
   public constructor(public readonly format: RdfFormat, generation: DfcGeneration) {
     this.line = format !== 'turtle';
     this.prefixes = this.line ? [] : turtlePrefixes(generation);
+    this.integerSuffix = `^^<${XSD_INTEGER}>`;
   }
 
   /** An IRI, or undefined when it is no absolute IRI that the syntax can hold. */
   public iri(value: string): string | undefined {
-    if ((this.line ? PLAIN_IRI_LINE : PLAIN_IRI_TURTLE).test(value)) return this.line ? `<${value}>` : this.turtleIri(value);
+    if ((this.line ? PLAIN_IRI_LINE : PLAIN_IRI_TURTLE).test(value)) return this.line ? bracketed(value) : this.turtleIri(value);
     if (!isAbsoluteIri(value)) return undefined;
-    return this.line ? `<${value.replace(LINE_ESCAPE_ALL, lineReplacer)}>` : this.turtleIri(value.replace(TURTLE_ESCAPE_ALL, turtleReplacer));
+    return this.line ? bracketed(value.replace(LINE_ESCAPE_ALL, lineReplacer)) : this.turtleIri(value.replace(TURTLE_ESCAPE_ALL, turtleReplacer));
   }
 
   /** An IRI asked for again and again (predicates, types, units): rendered once. */
@@ -107,9 +119,9 @@ class Terms {
 
   private turtleIri(escaped: string): string {
     for (const [prefix, namespace] of this.prefixes) {
-      if (escaped.startsWith(namespace) && LOCAL_NAME.test(escaped.slice(namespace.length))) return `${prefix}:${escaped.slice(namespace.length)}`;
+      if (escaped.startsWith(namespace) && LOCAL_NAME.test(escaped.slice(namespace.length))) return [prefix, ':', escaped.slice(namespace.length)].join('');
     }
-    return `<${escaped}>`;
+    return bracketed(escaped);
   }
 
   public string(value: string): string {
@@ -135,6 +147,11 @@ class Terms {
   }
 
   public number(value: number, datatype?: string): string | undefined {
+    // The common case, an integer with no datatype given (a stock, a quantity): digits, nothing to escape or check.
+    if (datatype === undefined && Number.isInteger(value) && Math.abs(value) < 1e21) {
+      const digits = value.toFixed(0);
+      return this.line ? `"${digits}"${this.integerSuffix}` : digits;
+    }
     const { lexical, datatype: type } = numberLiteral(value, datatype);
     return this.typed(lexical, type);
   }
@@ -155,7 +172,8 @@ interface Subject {
   readonly term: string;
   readonly types: string[];
   readonly predicates: string[];
-  readonly objects: string[][];
+  /** The objects of each predicate: one, or a list of several (most predicates have one: no list for them). */
+  readonly objects: (string | string[])[];
 }
 
 /** A predicate as the JSON-LD round trip reads it back, and how its compacted key is typed in the context. */
@@ -166,6 +184,14 @@ interface Predicate {
   readonly canonical: string;
   /** Whether the context types its key `@id`: a bare string there is read as a link. */
   readonly idTyped: boolean;
+}
+
+/** A node's IRI rendered as a subject and as the object of a link; undefined where the reader drops it. */
+interface NodeTerms {
+  /** The subject's IRI before it is rendered: two ids are one subject when they have one key. */
+  readonly key: string;
+  readonly subject: string | undefined;
+  readonly link: string | undefined;
 }
 
 /** The type each record kind is written with, per generation (an Enterprise is an Organization in 2.0). */
@@ -189,7 +215,11 @@ class StatementWriter {
   private subjects: Subject[] = [];
   /** Every subject by its term, when subjects may repeat and must be merged. */
   private readonly bySubject = new Map<string, Subject>();
-  /** The records' subjects seen, when records are written as they come (`merging` false). */
+  /**
+   * The records' subjects seen, when records are written as they come (`merging` false): by their IRI before it is
+   * rendered (or their blank node label), one to one with the rendered term, and for most records the very string
+   * of their id, whose hash the engine has already computed.
+   */
   private readonly seen = new Set<string>();
   private readonly blankLabels = new Map<string, string>();
   private blankCounter = 0;
@@ -199,6 +229,8 @@ class StatementWriter {
   private readonly prefixOf: ReadonlyMap<string, string>;
   private readonly predicates = new Map<string, Predicate>();
   private readonly types = new Map<string, string | undefined>();
+  /** Rendered node IRIs by the id records give (see {@link nodeTerms}). */
+  private readonly nodeIris = new Map<string, NodeTerms>();
   private kind: RecordKind | undefined;
   /** How many statements the subjects hold. */
   public count = 0;
@@ -239,16 +271,27 @@ class StatementWriter {
     return mapped;
   }
 
-  /** The IRI of a node as read back (subjects are not canonicalised by the reader). */
-  private subjectIri(id: string): string | undefined {
-    if (id.startsWith('_:')) return this.blank(id);
-    return this.terms.iri(dfcIriIn(this.expand(dfcIriIn(id, this.generation)), this.generation));
+  /**
+   * A record's IRI as a subject and as a link, rendered once per document: an IRI is written as the subject of
+   * its record and again wherever another record links to it (an item's product, every record's enterprise).
+   */
+  private nodeTerms(id: string): NodeTerms {
+    let terms = this.nodeIris.get(id);
+    if (terms === undefined) {
+      const expanded = this.expand(dfcIriIn(id, this.generation));
+      const key = dfcIriIn(expanded, this.generation);
+      const subject = this.terms.iri(key);
+      const canonical = canonicalDfcIri(expanded);
+      // Canonicalising keeps an IRI valid or invalid: `Terms.iri` checks the result once.
+      terms = { key, subject, link: canonical === expanded ? subject : this.terms.iri(dfcIriIn(canonical, this.generation)) };
+      this.nodeIris.set(id, terms);
+    }
+    return terms;
   }
 
   /** A link as read back: canonical, then in this generation's namespaces. Undefined for what the reader drops. */
   private refIri(id: string): string | undefined {
-    // Canonicalising keeps an IRI valid or invalid: `Terms.iri` checks the result once.
-    return this.terms.iri(dfcIriIn(canonicalDfcIri(this.expand(dfcIriIn(id, this.generation))), this.generation));
+    return this.nodeTerms(id).link;
   }
 
   private predicate(iri: string): Predicate {
@@ -312,11 +355,17 @@ class StatementWriter {
     if (i < 0 || predicates[i] !== predicate) i = predicates.lastIndexOf(predicate);
     if (i < 0) {
       predicates.push(predicate);
-      objects.push([object]);
+      objects.push(object);
       this.count++;
       return;
     }
-    const values = objects[i] as string[];
+    const values = objects[i] as string | string[];
+    if (typeof values === 'string') {
+      if (values === object) return;
+      objects[i] = [values, object];
+      this.count++;
+      return;
+    }
     if (values.length < 16 ? values.includes(object) : this.has(values, object)) return;
     values.push(object);
     this.count++;
@@ -339,10 +388,23 @@ class StatementWriter {
   }
 
   /** The keys (predicates) a property is written under: its term and, for the record's kind, its wire spelling. */
-  private keys(iri: string): Predicate[] {
-    const wire = this.kind === undefined ? undefined : wireSpelling(this.kind, iri);
-    return wire === undefined ? [this.predicate(iri)] : [this.predicate(iri), this.predicate(wire)];
+  private keys(iri: string): readonly Predicate[] {
+    let byIri = this.keysByKind.get(this.kind);
+    if (byIri === undefined) {
+      byIri = new Map();
+      this.keysByKind.set(this.kind, byIri);
+    }
+    let keys = byIri.get(iri);
+    if (keys === undefined) {
+      const wire = this.kind === undefined ? undefined : wireSpelling(this.kind, iri);
+      keys = wire === undefined ? [this.predicate(iri)] : [this.predicate(iri), this.predicate(wire)];
+      byIri.set(iri, keys);
+    }
+    return keys;
   }
+
+  /** {@link keys} by record kind and property: asked for every property of every record. */
+  private readonly keysByKind = new Map<RecordKind | undefined, Map<string, readonly Predicate[]>>();
 
   /** A literal as `NodeWriter.literal` writes it. */
   private literal(subject: Subject, iri: string, value: string | number | boolean | undefined): void {
@@ -360,11 +422,11 @@ class StatementWriter {
   /** Links as `NodeWriter.link` writes them: a bare string under an `@id`-typed key, `{"@id"}` elsewhere. */
   private link(subject: Subject, iri: string, ids: string | readonly string[] | undefined): void {
     if (ids === undefined) return;
-    const list = typeof ids === 'string' ? [ids] : ids;
-    if (list.length === 0) return;
+    if (typeof ids !== 'string' && ids.length === 0) return;
     for (const key of this.keys(iri)) {
       if (key.term === undefined) continue;
-      for (const id of list) this.add(subject, key.term, this.linkObject(key, id, key.idTyped));
+      if (typeof ids === 'string') this.add(subject, key.term, this.linkObject(key, ids, key.idTyped));
+      else for (const id of ids) this.add(subject, key.term, this.linkObject(key, id, key.idTyped));
     }
   }
 
@@ -456,12 +518,20 @@ class StatementWriter {
    *   already: the caller starts again, merging
    */
   public record(record: DfcRecord): boolean {
-    const term = this.subjectIri(record.id);
+    let term: string | undefined;
+    let key: string;
+    if (record.id.startsWith('_:')) {
+      term = key = this.blank(record.id);
+    } else {
+      const node = this.nodeTerms(record.id);
+      term = node.subject;
+      key = node.key;
+    }
     // A subject that is no IRI cannot be written without breaking the document: its statements are left out.
     if (term === undefined) return true;
     if (!this.merging) {
-      if (this.seen.has(term)) return false;
-      this.seen.add(term);
+      if (this.seen.has(key)) return false;
+      this.seen.add(key);
     }
     const s = this.subject(term);
     this.kind = record.kind;
@@ -621,9 +691,10 @@ class StatementWriter {
 
   /** Writes the `ldp:Container` that DFC 2.0 output wraps records in (false: see {@link record}). */
   public container(id: string | undefined, records: readonly DfcRecord[]): boolean {
-    const term = id === undefined ? this.blank() : id.startsWith('_:') ? this.blank(id) : this.terms.iri(dfcIriIn(this.expand(id), this.generation));
+    const key = id === undefined ? this.blank() : id.startsWith('_:') ? this.blank(id) : dfcIriIn(this.expand(id), this.generation);
+    const term = key.startsWith('_:') ? key : this.terms.iri(key);
     if (term === undefined) return true;
-    if (!this.merging) this.seen.add(term);
+    if (!this.merging) this.seen.add(key);
     const s = this.subject(term);
     this.addType(s, LDP.Container);
     const items = records.filter((r) => r.kind === 'CatalogItem');
@@ -642,34 +713,42 @@ interface Sink {
 }
 
 /**
- * Text written in pieces and joined in large chunks. Joining each record's pieces at once, or concatenating line by
- * line, leaves thousands of small strings that live until the end: every young-generation collection copies them,
- * and that copying cost more than the writing (measured on the 5,000-offer catalogue). A chunk of a few hundred
- * kilobytes is allocated where the collector does not copy it, and the pieces die young.
+ * Text written in pieces and joined in chunks. Joining each record's pieces at once, or concatenating line by
+ * line, leaves thousands of small strings (and ropes) that live until the end: every young-generation collection
+ * copies them, and that copying cost more than the writing (measured on the 5,000-offer catalogue). Pieces are
+ * joined every few kilobytes instead, so they die young and only the flat chunks are kept.
  */
 class Pieces {
   private readonly chunks: string[] = [];
   protected pending: string[] = [];
+  /** The characters pending. */
+  protected size = 0;
 
   /** Joins the pending pieces into a chunk once there are enough of them. */
   protected flushSome(): void {
-    if (this.pending.length >= PIECES_PER_CHUNK) this.flush();
+    if (this.size >= CHUNK_CHARACTERS) this.flush();
   }
 
   private flush(): void {
     if (this.pending.length === 0) return;
     this.chunks.push(this.pending.join(''));
     this.pending = [];
+    this.size = 0;
   }
 
   protected joined(): string {
     this.flush();
-    return this.chunks.join('');
+    return this.chunks.length === 1 ? this.chunks[0] as string : this.chunks.join('');
   }
 }
 
-/** About 200 kB of N-Quads: more than V8 allocates in the young generation, so never copied by it. */
-const PIECES_PER_CHUNK = 4_000;
+/**
+ * A chunk's size, in characters. Small enough for the young generation: a string above 128 kB is allocated in
+ * V8's large-object space, a fresh mapping of its own whose pages fault in as the join writes them, and chunks of
+ * 256 kB cost 5–12 % more in all than chunks of 16 kB (5,000 offers, N-Quads and Turtle, CPU time, same run).
+ * Counting characters rather than pieces keeps chunks this size whatever the pieces' sizes.
+ */
+const CHUNK_CHARACTERS = 16 * 1024;
 
 /** N-Triples, or N-Quads in `graph`: one statement per line. */
 class LineSink extends Pieces implements Sink {
@@ -684,16 +763,34 @@ class LineSink extends Pieces implements Sink {
   public write(subjects: readonly Subject[]): void {
     const { end } = this;
     const parts = this.pending;
+    let size = this.size;
+    // One string a line: joining costs about as much a piece as a line, and a line is three pieces.
     for (const { term, types, predicates, objects } of subjects) {
       if (types.length > 0) {
         const head = term + this.typeHead;
-        for (const type of types) parts.push(head, type, end);
+        for (const type of types) {
+          const line = head + type + end;
+          parts.push(line);
+          size += line.length;
+        }
       }
       for (let i = 0; i < predicates.length; i++) {
         const head = `${term} ${predicates[i] as string} `;
-        for (const object of objects[i] as string[]) parts.push(head, object, end);
+        const values = objects[i] as string | string[];
+        if (typeof values === 'string') {
+          const line = head + values + end;
+          parts.push(line);
+          size += line.length;
+        } else {
+          for (const object of values) {
+            const line = head + object + end;
+            parts.push(line);
+            size += line.length;
+          }
+        }
       }
     }
+    this.size = size;
     this.flushSome();
   }
 
@@ -715,21 +812,26 @@ class TurtleSink extends Pieces implements Sink {
 
   public write(subjects: readonly Subject[]): void {
     const parts = this.pending;
+    let size = this.size;
     for (const { term, types, predicates, objects } of subjects) {
       if (types.length === 0 && predicates.length === 0) continue;
-      parts.push(this.open ? '.\n' : '', term, ' ');
+      // One string a subject's block, as one string a line in N-Triples.
+      let block = this.open ? `.\n${term} ` : `${term} `;
       this.open = true;
       let separator = '';
       if (types.length > 0) {
-        parts.push('a ', types.length === 1 ? types[0] as string : types.join(', '));
+        block += `a ${types.length === 1 ? types[0] as string : types.join(', ')}`;
         separator = ';\n    ';
       }
       for (let i = 0; i < predicates.length; i++) {
-        const values = objects[i] as string[];
-        parts.push(separator, predicates[i] as string, ' ', values.length === 1 ? values[0] as string : values.join(', '));
+        const values = objects[i] as string | string[];
+        block += `${separator}${predicates[i] as string} ${typeof values === 'string' ? values : values.join(', ')}`;
         separator = ';\n    ';
       }
+      parts.push(block);
+      size += block.length;
     }
+    this.size = size;
     this.flushSome();
   }
 
