@@ -10,10 +10,11 @@ import { toIri, type Iri } from '../../ontology/iri.js';
 import type { DfcRecord, ResourceRecord } from '../../ontology/records.js';
 import { Taxonomy } from '../../ontology/taxonomy.js';
 import { EURO } from '../../ontology/units.js';
-import { extractRecords } from './extract.js';
+import { extractRecords, type Extraction } from './extract.js';
 import type { Graph } from './graph.js';
 import { hasErrors, problem, type Problem, type ProblemCode } from '../errors/problem.js';
 import { readJsonLd } from './read-jsonld.js';
+import { readDirect } from './direct.js';
 import { ContextRegistry } from './context-registry.js';
 import { RDF_FORMATS, readRdf } from './read-rdf.js';
 import { RecordValidator } from './validate.js';
@@ -127,6 +128,12 @@ export class Decoder {
         return failure('invalid-json', `malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
+    // The common document (a built-in context, a flat graph of the usual resources) straight into records; anything
+    // the direct reader does not fully understand goes the general way, which reads it identically.
+    if (typeof input === 'string') {
+      const direct = readDirect(document, this.contexts, deadline);
+      if (direct !== undefined) return this.validated(direct, [], 'fast', deadline);
+    }
     const read = await readJsonLd(document, {
       ...(options.base !== undefined ? { base: options.base } : {}), deadline, contexts: this.contexts,
     });
@@ -145,7 +152,11 @@ export class Decoder {
   private finish(graph: Graph, readProblems: Problem[], via: DecodeResult['via'], deadline: Deadline): DecodeResult {
     const documentErrors = readProblems.filter((p) => p.id === null && p.severity === 'error');
     if (documentErrors.length > 0) return { records: [], problems: readProblems, rejected: [], references: [], envelopes: [], via };
-    const extraction = extractRecords(graph, { defaultCurrency: this.defaultCurrency, deadline });
+    return this.validated(extractRecords(graph, { defaultCurrency: this.defaultCurrency, deadline }), readProblems, via, deadline);
+  }
+
+  /** Validates extracted records and sorts them into accepted and rejected. */
+  private validated(extraction: Extraction, readProblems: Problem[], via: DecodeResult['via'], deadline: Deadline): DecodeResult {
     const problems = [...readProblems, ...extraction.problems];
     for (const record of extraction.records) {
       deadline.check();

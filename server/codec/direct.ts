@@ -1,0 +1,445 @@
+/**
+ * The direct reader: the common DFC document read straight from parsed JSON into records, without the
+ * {@link Graph} and the extractor in between.
+ *
+ * Nearly every catalogue on the wire is one built-in DFC context named by URL, a flat `@graph` of enterprises,
+ * products, catalogue items and offers with absolute `@id`s, one type each, one value per field, and prices and pack
+ * sizes as small blank nodes. For those, the general path (the one-pass reader of `read-jsonld.ts`, then
+ * `extract.ts`) builds a node, a property map and a term per value only to read them back at once: measured on a
+ * 5,000-offer catalogue that is more than half of the decode, and most of its garbage.
+ *
+ * This reader only accepts what it fully understands, and answers `undefined` for anything else, so the document
+ * goes the general way: a key it does not know (or a key it knows twice), a field in an unexpected shape (an array
+ * where one value is read, a number written as text, `null`, an empty list), an `@id` that is relative, blank or a
+ * compact IRI, two nodes with one `@id`, a second type or an unknown one, a link that is not absolute, a price or a
+ * pack size that is anything but its three plain fields, a number JSON reads as Infinity, any other keyword. What
+ * it accepts, it reads to exactly the records the general path would: the same fields in the same order, links
+ * completed by the same function, and no problem (a document with one goes the general way, which reports it).
+ * `test/unit/codec/direct.test.ts` holds it to that, decoding every document both ways.
+ *
+ * @packageDocumentation
+ */
+import { isAbsoluteIri, type Iri, type NodeId } from '../../ontology/iri.js';
+import type { DfcRecord, Price, Quantity } from '../../ontology/records.js';
+import { DFC_B } from '../../ontology/vocabulary.js';
+import type { ContextRegistry } from './context-registry.js';
+import { completeLinks, currencyOf, type Draft, type Extraction } from './extract.js';
+import { Graph } from './graph.js';
+import { MAX_VALUES_PER_PROPERTY, type Deadline } from './limits.js';
+import { builtInContextTerms, type TermDefinition } from './read-jsonld.js';
+import { stockOf } from './values.js';
+
+/** The record kinds this reader builds; any other type sends the document the general way. */
+type Kind = 'Enterprise' | 'SuppliedProduct' | 'CatalogItem' | 'Offer';
+
+/** How a field's value is written, and read. */
+type Shape =
+  /** One text literal. */
+  | 'text'
+  /** One link. */
+  | 'link'
+  /** Links: one, or an array of them. */
+  | 'links'
+  /** One finite JSON number. */
+  | 'number'
+  /** A blank `dfc-b:Price` node. */
+  | 'price'
+  /** A blank `dfc-b:QuantitativeValue` node. */
+  | 'quantity';
+
+/** One field of a record kind: the slot it fills and the predicates (canonical IRIs) that write it. */
+interface Field {
+  readonly slot: number;
+  readonly shape: Shape;
+}
+
+/**
+ * The fields of each kind, in the order of the extractor's readers (`READERS` in `extract.ts`). Predicates sharing
+ * a slot are two spellings of one field: a node that writes both goes the general way (which keeps the second in
+ * `extra`).
+ */
+const FIELDS: Readonly<Record<Kind, readonly (readonly [Shape, ...string[]])[]>> = {
+  Enterprise: [
+    ['links', DFC_B.supplies], ['links', DFC_B.manages], ['links', DFC_B.maintains], ['links', DFC_B.defines],
+    ['links', DFC_B.affiliates], ['text', DFC_B.name], ['text', DFC_B.hasDescription, DFC_B.description],
+    ['text', DFC_B.VATnumber], ['text', DFC_B.email], ['text', DFC_B.websitePage], ['text', DFC_B.logo],
+    ['link', DFC_B.hasAddress], ['link', DFC_B.hasMainContact],
+  ],
+  SuppliedProduct: [
+    ['links', DFC_B.isVariantOf], ['links', DFC_B.hasVariant], ['links', DFC_B.referencedBy], ['text', DFC_B.name],
+    ['text', DFC_B.description, DFC_B.hasDescription], ['link', DFC_B.hasType], ['quantity', DFC_B.hasQuantity],
+    ['number', DFC_B.totalTheoreticalStock, DFC_B.totalTheoriticalStock], ['link', DFC_B.suppliedBy],
+  ],
+  CatalogItem: [
+    ['number', DFC_B.stockLimitation], ['links', DFC_B.offeredThrough], ['links', DFC_B.listedIn],
+    ['link', DFC_B.references], ['text', DFC_B.sku], ['link', DFC_B.managedBy],
+  ],
+  Offer: [
+    ['number', DFC_B.stockLimitation], ['link', DFC_B.offeredItem, DFC_B.offers], ['price', DFC_B.hasPrice],
+    ['link', DFC_B.offeredTo, DFC_B.offersTo],
+  ],
+};
+
+/** The kind of each class this reader takes (`dfc-b:Organization` is left to the general path). */
+const KIND_OF_CLASS: ReadonlyMap<string, Kind> = new Map<string, Kind>([
+  [DFC_B.Enterprise, 'Enterprise'], [DFC_B.SuppliedProduct, 'SuppliedProduct'],
+  [DFC_B.CatalogItem, 'CatalogItem'], [DFC_B.Offer, 'Offer'],
+]);
+
+/** Per kind: canonical predicate → field. */
+const FIELD_OF: ReadonlyMap<Kind, ReadonlyMap<string, Field>> = new Map(
+  (Object.keys(FIELDS) as Kind[]).map((kind) => {
+    const fields = new Map<string, Field>();
+    FIELDS[kind].forEach(([shape, ...predicates], slot) => {
+      for (const predicate of predicates) fields.set(predicate, { slot, shape });
+    });
+    return [kind, fields] as const;
+  }),
+);
+
+/** How many slots the widest kind has. */
+const SLOTS = Math.max(...Object.values(FIELDS).map((f) => f.length));
+
+/** A key of a node as this reader reads it: its canonical predicate, and whether its strings are links. */
+interface Key {
+  readonly predicate: string;
+  readonly link: boolean;
+  /** Whether a string under it may be text rather than a link (the general path's `TEXT_OR_IRI`). */
+  readonly textOrLink: boolean;
+}
+
+/** The general path's properties whose strings may be text: this reader takes them only as links, inside a price or pack size. */
+const TEXT_OR_LINK = new Set<string>([DFC_B.hasCountry, DFC_B.country, DFC_B.hasPhoneNumber, DFC_B.hasUnit]);
+
+/** The value fields of a blank price or pack size. */
+const INLINE_VALUE = 0;
+const INLINE_UNIT = 1;
+const INLINE_VAT = 2;
+
+/** Thrown (and caught in {@link readDirect}) for anything this reader does not fully understand. */
+class NotDirect extends Error {}
+const NOT_DIRECT = new NotDirect('not for the direct reader');
+
+const SLASH = 0x2f;
+/** Prefixes the general path reports when no context defines them (`missing-context`). */
+const DFC_PREFIXES = new Set(['dfc', 'dfc-b', 'dfc-t', 'dfc-m', 'dfc-pt', 'dfc-f', 'dfc-v']);
+
+/** What one document's read shares: its terms, memos and the graph used for canonical IRIs. */
+class DirectReader {
+  /** Canonical IRIs, memoised as the general path does (`Graph.iri`): the same function, so the same answers. */
+  private readonly canonical = new Graph();
+  private readonly keys = new Map<string, Key | null>();
+  private readonly classes = new Map<string, string | null>();
+  /** Compact links (`dfc-m:Gram`) and what they expand to. */
+  private readonly links = new Map<string, string>();
+  private readonly ids = new Set<string>();
+  private readonly slots: unknown[] = new Array<unknown>(SLOTS);
+  private readonly inline: unknown[] = [undefined, undefined, undefined];
+
+  public constructor(
+    private readonly terms: ReadonlyMap<string, TermDefinition>,
+    private readonly deadline: Deadline,
+  ) {}
+
+  /**
+   * A compact key or type (`dfc-b:name`) as the general path expands it with `vocab` (a term, else a defined
+   * prefix); undefined for anything else (an IRI, a relative or blank one, an undefined prefix).
+   */
+  private expandVocab(value: string): TermDefinition | undefined {
+    const term = this.terms.get(value);
+    if (term !== undefined) return term;
+    const colon = value.indexOf(':');
+    if (colon <= 0 || (value.charCodeAt(colon + 1) === SLASH && value.charCodeAt(colon + 2) === SLASH)) return undefined;
+    const prefix = this.terms.get(value.slice(0, colon));
+    if (prefix === undefined) return undefined;
+    const iri = prefix.iri + value.slice(colon + 1);
+    return isAbsoluteIri(iri) && !iri.startsWith('_:') ? { iri, typeId: false } : undefined;
+  }
+
+  private key(name: string): Key {
+    let key = this.keys.get(name);
+    if (key === undefined) {
+      const definition = name.startsWith('@') ? undefined : this.expandVocab(name);
+      if (definition === undefined) key = null;
+      else {
+        const predicate = this.canonical.iri(definition.iri);
+        key = { predicate, link: definition.typeId, textOrLink: definition.typeId && TEXT_OR_LINK.has(predicate) };
+      }
+      this.keys.set(name, key);
+    }
+    if (key === null) throw NOT_DIRECT;
+    return key;
+  }
+
+  /** The canonical class of an `@type` value. */
+  private class(value: unknown): string {
+    if (typeof value !== 'string') throw NOT_DIRECT;
+    let found = this.classes.get(value);
+    if (found === undefined) {
+      const definition = this.expandVocab(value);
+      found = definition === undefined ? null : this.canonical.iri(definition.iri);
+      this.classes.set(value, found);
+    }
+    if (found === null) throw NOT_DIRECT;
+    return found;
+  }
+
+  /**
+   * A link as the general path reads a string under an `@id`-typed key: an absolute IRI as written, a compact one
+   * through a defined prefix, made canonical. Blank, relative and undefined-prefix ones are not for this reader.
+   */
+  private link(value: unknown): string {
+    if (typeof value !== 'string') throw NOT_DIRECT;
+    const colon = value.indexOf(':');
+    if (colon <= 0) throw NOT_DIRECT;
+    if (value.charCodeAt(colon + 1) === SLASH && value.charCodeAt(colon + 2) === SLASH) {
+      if (!isAbsoluteIri(value)) throw NOT_DIRECT;
+      return this.canonical.iri(value);
+    }
+    let expanded = this.links.get(value);
+    if (expanded === undefined) {
+      if (value.startsWith('_:')) throw NOT_DIRECT;
+      const prefix = value.slice(0, colon);
+      const definition = this.terms.get(prefix);
+      if (definition === undefined && DFC_PREFIXES.has(prefix)) throw NOT_DIRECT;
+      const iri = definition === undefined ? value : definition.iri + value.slice(colon + 1);
+      if (!isAbsoluteIri(iri)) throw NOT_DIRECT;
+      expanded = this.canonical.iri(iri);
+      this.links.set(value, expanded);
+    }
+    return expanded;
+  }
+
+  /** A node's `@id`: absolute as written (`scheme://…`), and the first node with it. */
+  private id(value: unknown): NodeId {
+    if (typeof value !== 'string') throw NOT_DIRECT;
+    const colon = value.indexOf(':');
+    if (colon <= 0 || value.charCodeAt(colon + 1) !== SLASH || value.charCodeAt(colon + 2) !== SLASH) throw NOT_DIRECT;
+    if (!isAbsoluteIri(value) || this.ids.has(value)) throw NOT_DIRECT;
+    this.ids.add(value);
+    return value as NodeId;
+  }
+
+  /** A finite JSON number: a number JSON reads as Infinity (`1e400`) is reported by the general path. */
+  private static number(value: unknown): number {
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw NOT_DIRECT;
+    return value;
+  }
+
+  /**
+   * One link under a key: a string under an `@id`-typed key, or `{"@id": …}` and nothing else under any key (how a
+   * property the context leaves out, `dfc-b:offeredItem`, is written).
+   */
+  private keyLink(key: Key, value: unknown): string {
+    if (typeof value === 'string') {
+      if (!key.link) throw NOT_DIRECT;
+      return this.link(value);
+    }
+    if (typeof value !== 'object' || value === null) throw NOT_DIRECT;
+    let link: unknown;
+    for (const name in value) {
+      if (name !== '@id') throw NOT_DIRECT;
+      link = (value as Record<string, unknown>)[name];
+    }
+    return this.link(link);
+  }
+
+  /** Links, one or an array: in order, without repeats (RDF is a set). */
+  private linkList(key: Key, value: unknown): NodeId[] {
+    if (!Array.isArray(value)) return [this.keyLink(key, value) as NodeId];
+    if (value.length === 0 || value.length > MAX_VALUES_PER_PROPERTY) throw NOT_DIRECT;
+    const ids: NodeId[] = [];
+    if (value.length < 16) {
+      for (const item of value) {
+        const id = this.keyLink(key, item) as NodeId;
+        if (!ids.includes(id)) ids.push(id);
+      }
+      return ids;
+    }
+    const seen = new Set<string>();
+    for (const item of value) {
+      const id = this.keyLink(key, item);
+      if (!seen.has(id)) {
+        seen.add(id);
+        ids.push(id as NodeId);
+      }
+    }
+    return ids;
+  }
+
+  /**
+   * A blank price or pack size: `@type` the given class, a number under `dfc-b:value`, a link under `dfc-b:hasUnit`
+   * and, for a price, a number under `dfc-b:VATrate`. Fills {@link inline}.
+   */
+  private inlineNode(value: unknown, type: string, vat: boolean): void {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw NOT_DIRECT;
+    const inline = this.inline;
+    inline[INLINE_VALUE] = inline[INLINE_UNIT] = inline[INLINE_VAT] = undefined;
+    let typed = false;
+    for (const name in value) {
+      const item = (value as Record<string, unknown>)[name];
+      if (name === '@type') {
+        if (typed || this.class(item) !== type) throw NOT_DIRECT;
+        typed = true;
+        continue;
+      }
+      const key = this.key(name);
+      let slot: number;
+      if (key.predicate === DFC_B.value && !key.link) slot = INLINE_VALUE;
+      else if (key.predicate === DFC_B.hasUnit && key.link) slot = INLINE_UNIT;
+      else if (vat && key.predicate === DFC_B.VATrate && !key.link) slot = INLINE_VAT;
+      else throw NOT_DIRECT;
+      if (inline[slot] !== undefined) throw NOT_DIRECT;
+      inline[slot] = slot === INLINE_UNIT ? this.link(item) : DirectReader.number(item);
+    }
+    if (!typed || inline[INLINE_VALUE] === undefined || inline[INLINE_UNIT] === undefined) throw NOT_DIRECT;
+  }
+
+  private price(value: unknown): Price {
+    this.inlineNode(value, DFC_B.Price, true);
+    const currency = currencyOf({ kind: 'ref', id: this.inline[INLINE_UNIT] as string });
+    if (currency === undefined) throw NOT_DIRECT;
+    const price: { value: number; currency: Iri; vatRate?: number } = { value: this.inline[INLINE_VALUE] as number, currency };
+    if (this.inline[INLINE_VAT] !== undefined) price.vatRate = this.inline[INLINE_VAT] as number;
+    return price;
+  }
+
+  private quantity(value: unknown): Quantity {
+    this.inlineNode(value, DFC_B.QuantitativeValue, false);
+    return { value: this.inline[INLINE_VALUE] as number, unit: this.inline[INLINE_UNIT] as Iri };
+  }
+
+  /** One node of the `@graph` (or the document itself) as a record. */
+  public node(value: unknown, top = false): Draft<DfcRecord> {
+    this.deadline.check();
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw NOT_DIRECT;
+    const object = value as Record<string, unknown>;
+    // The type first: it says which keys the node may have. A node without one goes the general way.
+    const kind = KIND_OF_CLASS.get(this.class(object['@type']));
+    if (kind === undefined) throw NOT_DIRECT;
+    const fields = FIELD_OF.get(kind) as ReadonlyMap<string, Field>;
+    const slots = this.slots;
+    slots.fill(undefined);
+    let id: NodeId | undefined;
+    let described = false;
+    for (const name in object) {
+      const item = object[name];
+      // The document's own `@context`, when the document is the node: read already.
+      if (name === '@type' || (top && name === '@context')) continue;
+      if (name === '@id') {
+        id = this.id(item);
+        continue;
+      }
+      const key = this.key(name);
+      const field = fields.get(key.predicate);
+      if (field === undefined || slots[field.slot] !== undefined || key.textOrLink) throw NOT_DIRECT;
+      switch (field.shape) {
+        case 'text':
+          if (key.link || typeof item !== 'string') throw NOT_DIRECT;
+          slots[field.slot] = item;
+          break;
+        case 'link':
+          slots[field.slot] = this.keyLink(key, item);
+          break;
+        case 'links':
+          slots[field.slot] = this.linkList(key, item);
+          break;
+        case 'number':
+          if (key.link) throw NOT_DIRECT;
+          slots[field.slot] = DirectReader.number(item);
+          break;
+        case 'price':
+          slots[field.slot] = this.price(item);
+          break;
+        case 'quantity':
+          slots[field.slot] = this.quantity(item);
+          break;
+      }
+      described = true;
+    }
+    // No `@id` is a blank node; nothing but a type is a reference: both are the general path's.
+    if (id === undefined || !described) throw NOT_DIRECT;
+    return build(kind, id, slots);
+  }
+}
+
+/** A list field: its links, or a fresh empty list. */
+function list(value: unknown): NodeId[] {
+  return value === undefined ? [] : (value as NodeId[]);
+}
+
+/** Copies the defined values in order, as the extractor's `optional` does. */
+function optional<T extends object>(target: T, values: readonly (readonly [string, unknown])[]): T {
+  for (const [key, value] of values) if (value !== undefined) (target as Record<string, unknown>)[key] = value;
+  return target;
+}
+
+/** The record of one node, its fields in the order the extractor's readers write them. */
+function build(kind: Kind, id: NodeId, s: readonly unknown[]): Draft<DfcRecord> {
+  switch (kind) {
+    case 'Enterprise':
+      return optional({
+        kind, id, supplies: list(s[0]), manages: list(s[1]), maintains: list(s[2]), customerCategories: list(s[3]),
+        affiliates: list(s[4]),
+      }, [
+        ['name', s[5]], ['description', s[6]], ['vatNumber', s[7]], ['email', s[8]], ['website', s[9]], ['logo', s[10]],
+        ['address', s[11]], ['mainContact', s[12]],
+      ]);
+    case 'SuppliedProduct':
+      return optional({
+        kind, id, images: [] as string[], variantOf: list(s[0]), variants: list(s[1]), catalogItems: list(s[2]),
+      }, [
+        ['name', s[3]], ['description', s[4]], ['productType', s[5]], ['quantity', s[6]], ['totalTheoreticalStock', s[7]],
+        ['suppliedBy', s[8]],
+      ]);
+    case 'CatalogItem':
+      return optional({
+        kind, id, stock: stockOf(s[0] as number | undefined), offers: list(s[1]), listedIn: list(s[2]),
+      }, [['product', s[3]], ['sku', s[4]], ['managedBy', s[5]]]);
+    case 'Offer':
+      return optional({ kind, id, stock: stockOf(s[0] as number | undefined) }, [
+        ['item', s[1]], ['price', s[2]], ['customerCategory', s[3]],
+      ]);
+  }
+}
+
+/**
+ * Reads a parsed document straight into records when it is the common shape (see the module comment).
+ *
+ * @param document - the parsed JSON
+ * @param contexts - the contexts the decoder resolves (only a built-in DFC one is read here)
+ * @param deadline - when the decode must be over
+ * @returns the extraction, exactly what the general path would give, or undefined for the general path to read it
+ * @throws DecodeTimeoutError when the deadline passes
+ */
+export function readDirect(document: unknown, contexts: ContextRegistry, deadline: Deadline): Extraction | undefined {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) return undefined;
+  const top = document as Record<string, unknown>;
+  const url = top['@context'];
+  if (typeof url !== 'string') return undefined;
+  const resolved = contexts.resolve(url);
+  if (resolved?.kind !== 'known') return undefined;
+  let items: readonly unknown[] | undefined;
+  let single = false;
+  for (const name in top) {
+    if (name === '@context') continue;
+    if (name === '@graph') items = top[name] as unknown[];
+    else single = true;
+  }
+  // `{"@context", "@graph"}`, or one node with its context; a node that also has a `@graph` is the general path's.
+  if (single) {
+    if (items !== undefined) return undefined;
+    items = [top];
+  }
+  if (!Array.isArray(items)) return undefined;
+  const reader = new DirectReader(builtInContextTerms(resolved.context), deadline);
+  const records: Draft<DfcRecord>[] = [];
+  try {
+    for (const item of items) records.push(reader.node(item, item === top));
+  } catch (error: unknown) {
+    if (error instanceof NotDirect) return undefined;
+    throw error;
+  }
+  completeLinks(records);
+  return { records: records as DfcRecord[], problems: [], invalidFields: new Map(), references: [], envelopes: [] };
+}
