@@ -14,7 +14,7 @@ import { extractRecords, type Extraction } from './extract.js';
 import type { Graph } from './graph.js';
 import { hasErrors, problem, type Problem, type ProblemCode } from '../errors/problem.js';
 import { readJsonLd } from './read-jsonld.js';
-import { readDirect } from './direct.js';
+import { readDirect, readDirectText } from './direct.js';
 import { ContextRegistry } from './context-registry.js';
 import { RDF_FORMATS, readRdf } from './read-rdf.js';
 import { RecordValidator } from './validate.js';
@@ -120,6 +120,11 @@ export class Decoder {
     if (typeof input === 'string' && !isJsonMediaType(mediaType)) {
       return failure('unsupported-media-type', `unsupported media type ${mediaType}: expected JSON-LD, Turtle, N-Triples or N-Quads`);
     }
+    // The common document (a built-in context, a flat graph of the usual resources) is read straight into records,
+    // from its text a node at a time when it is laid out as catalogues are; anything the direct reader does not
+    // fully understand goes the general way, which reads it identically (`direct.ts`).
+    const streamed = typeof input === 'string' ? readDirectText(input, this.contexts, deadline) : 'node';
+    if (typeof streamed === 'object') return this.validated(streamed, [], 'fast', deadline);
     let document: unknown = input;
     if (typeof input === 'string') {
       try {
@@ -128,9 +133,7 @@ export class Decoder {
         return failure('invalid-json', `malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    // The common document (a built-in context, a flat graph of the usual resources) straight into records; anything
-    // the direct reader does not fully understand goes the general way, which reads it identically.
-    if (typeof input === 'string') {
+    if (streamed === 'layout') {
       const direct = readDirect(document, this.contexts, deadline);
       if (direct !== undefined) return this.validated(direct, [], 'fast', deadline);
     }

@@ -133,6 +133,8 @@ class DirectReader {
   /** Compact links (`dfc-m:Gram`) and what they expand to. */
   private readonly links = new Map<string, string>();
   private readonly ids = new Set<string>();
+  /** Absolute IRIs met, and their canonical form ({@link absolute}). */
+  private readonly absolutes = new Map<string, string>();
   private readonly slots: unknown[] = new Array<unknown>(SLOTS);
   private readonly inline: unknown[] = [undefined, undefined, undefined];
 
@@ -192,10 +194,7 @@ class DirectReader {
     if (typeof value !== 'string') throw NOT_DIRECT;
     const colon = value.indexOf(':');
     if (colon <= 0) throw NOT_DIRECT;
-    if (value.charCodeAt(colon + 1) === SLASH && value.charCodeAt(colon + 2) === SLASH) {
-      if (!isAbsoluteIri(value)) throw NOT_DIRECT;
-      return this.canonical.iri(value);
-    }
+    if (value.charCodeAt(colon + 1) === SLASH && value.charCodeAt(colon + 2) === SLASH) return this.absolute(value);
     let expanded = this.links.get(value);
     if (expanded === undefined) {
       if (value.startsWith('_:')) throw NOT_DIRECT;
@@ -210,14 +209,32 @@ class DirectReader {
     return expanded;
   }
 
+  /**
+   * An absolute IRI (`scheme://…`) made canonical, checked once per document. The same IRI comes back as one string:
+   * a catalogue names each resource three or four times (and its enterprise once per item), and the copies
+   * `JSON.parse` made of it are left to die young instead of being kept in every record that links to it.
+   */
+  private absolute(value: string): string {
+    let canonical = this.absolutes.get(value);
+    if (canonical === undefined) {
+      if (!isAbsoluteIri(value)) throw NOT_DIRECT;
+      canonical = this.canonical.iri(value);
+      this.absolutes.set(value, canonical);
+    }
+    return canonical;
+  }
+
   /** A node's `@id`: absolute as written (`scheme://…`), and the first node with it. */
   private id(value: unknown): NodeId {
     if (typeof value !== 'string') throw NOT_DIRECT;
     const colon = value.indexOf(':');
     if (colon <= 0 || value.charCodeAt(colon + 1) !== SLASH || value.charCodeAt(colon + 2) !== SLASH) throw NOT_DIRECT;
-    if (!isAbsoluteIri(value) || this.ids.has(value)) throw NOT_DIRECT;
-    this.ids.add(value);
-    return value as NodeId;
+    const canonical = this.absolute(value);
+    // A node's id is kept as written (the general path does not make it canonical): the shared string when equal.
+    const id = canonical === value ? canonical : value;
+    if (this.ids.has(id)) throw NOT_DIRECT;
+    this.ids.add(id);
+    return id as NodeId;
   }
 
   /** A finite JSON number: a number JSON reads as Infinity (`1e400`) is reported by the general path. */
@@ -368,39 +385,61 @@ function list(value: unknown): NodeId[] {
   return value === undefined ? [] : (value as NodeId[]);
 }
 
-/** Copies the defined values in order, as the extractor's `optional` does. */
-function optional<T extends object>(target: T, values: readonly (readonly [string, unknown])[]): T {
-  for (const [key, value] of values) if (value !== undefined) (target as Record<string, unknown>)[key] = value;
-  return target;
+/** Sets a field when the node gave it (the extractor's `optional`): an absent field is no key at all. */
+function set(record: Record<string, unknown>, key: string, value: unknown): void {
+  if (value !== undefined) record[key] = value;
 }
 
-/** The record of one node, its fields in the order the extractor's readers write them. */
+/**
+ * The record of one node, its fields in the order the extractor's readers write them (the order is kept: records
+ * are stored and written back as JSON).
+ */
 function build(kind: Kind, id: NodeId, s: readonly unknown[]): Draft<DfcRecord> {
+  let record: Record<string, unknown>;
   switch (kind) {
     case 'Enterprise':
-      return optional({
+      record = {
         kind, id, supplies: list(s[0]), manages: list(s[1]), maintains: list(s[2]), customerCategories: list(s[3]),
         affiliates: list(s[4]),
-      }, [
-        ['name', s[5]], ['description', s[6]], ['vatNumber', s[7]], ['email', s[8]], ['website', s[9]], ['logo', s[10]],
-        ['address', s[11]], ['mainContact', s[12]],
-      ]);
+      };
+      set(record, 'name', s[5]);
+      set(record, 'description', s[6]);
+      set(record, 'vatNumber', s[7]);
+      set(record, 'email', s[8]);
+      set(record, 'website', s[9]);
+      set(record, 'logo', s[10]);
+      set(record, 'address', s[11]);
+      set(record, 'mainContact', s[12]);
+      break;
     case 'SuppliedProduct':
-      return optional({
-        kind, id, images: [] as string[], variantOf: list(s[0]), variants: list(s[1]), catalogItems: list(s[2]),
-      }, [
-        ['name', s[3]], ['description', s[4]], ['productType', s[5]], ['quantity', s[6]], ['totalTheoreticalStock', s[7]],
-        ['suppliedBy', s[8]],
-      ]);
+      record = { kind, id, images: [], variantOf: list(s[0]), variants: list(s[1]), catalogItems: list(s[2]) };
+      set(record, 'name', s[3]);
+      set(record, 'description', s[4]);
+      set(record, 'productType', s[5]);
+      set(record, 'quantity', s[6]);
+      set(record, 'totalTheoreticalStock', s[7]);
+      set(record, 'suppliedBy', s[8]);
+      break;
     case 'CatalogItem':
-      return optional({
-        kind, id, stock: stockOf(s[0] as number | undefined), offers: list(s[1]), listedIn: list(s[2]),
-      }, [['product', s[3]], ['sku', s[4]], ['managedBy', s[5]]]);
+      record = { kind, id, stock: stockOf(s[0] as number | undefined), offers: list(s[1]), listedIn: list(s[2]) };
+      set(record, 'product', s[3]);
+      set(record, 'sku', s[4]);
+      set(record, 'managedBy', s[5]);
+      break;
     case 'Offer':
-      return optional({ kind, id, stock: stockOf(s[0] as number | undefined) }, [
-        ['item', s[1]], ['price', s[2]], ['customerCategory', s[3]],
-      ]);
+      record = { kind, id, stock: stockOf(s[0] as number | undefined) };
+      set(record, 'item', s[1]);
+      set(record, 'price', s[2]);
+      set(record, 'customerCategory', s[3]);
+      break;
   }
+  return record as unknown as Draft<DfcRecord>;
+}
+
+/** An extraction of records that had no problem (the direct reader takes no other). */
+function extraction(records: Draft<DfcRecord>[]): Extraction {
+  completeLinks(records);
+  return { records: records as DfcRecord[], problems: [], invalidFields: new Map(), references: [], envelopes: [] };
 }
 
 /**
@@ -440,6 +479,148 @@ export function readDirect(document: unknown, contexts: ContextRegistry, deadlin
     if (error instanceof NotDirect) return undefined;
     throw error;
   }
-  completeLinks(records);
-  return { records: records as DfcRecord[], problems: [], invalidFields: new Map(), references: [], envelopes: [] };
+  return extraction(records);
+}
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COLON = 0x3a;
+
+/** The index of the first character at or after `i` that is not JSON whitespace. */
+function skipSpace(text: string, i: number): number {
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c !== SPACE && c !== LF && c !== CR && c !== TAB) return i;
+    i++;
+  }
+}
+
+/** The index just past the string whose opening quote is at `i`, or -1 when it is not closed. */
+function skipString(text: string, i: number): number {
+  let j = i + 1;
+  for (;;) {
+    const quote = text.indexOf('"', j);
+    if (quote < 0) return -1;
+    // Escaped when an odd number of backslashes precede it.
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+    j = quote + 1;
+  }
+}
+
+/**
+ * The index just past the object or array opening at `i`, by counting brackets outside strings; -1 when the text
+ * ends first. Not a validation: what lies between is given to `JSON.parse`, which refuses anything unbalanced.
+ */
+function skipNested(text: string, i: number): number {
+  let depth = 0;
+  const length = text.length;
+  for (let j = i; j < length; j++) {
+    const c = text.charCodeAt(j);
+    if (c === QUOTE) {
+      j = skipString(text, j);
+      if (j < 0) return -1;
+      j--;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      if (--depth === 0) return j + 1;
+    }
+  }
+  return -1;
+}
+
+/** Why {@link readDirectText} did not read a text: its layout (the parsed document may still be direct), or a node. */
+export type NotReadDirectly = 'layout' | 'node';
+
+/** `JSON.parse` of a slice, or undefined when it is not JSON (the whole text's parse then reports the error). */
+function parseSlice(text: string, start: number, end: number): unknown {
+  try {
+    return JSON.parse(text.slice(start, end)) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads a document's text straight into records, one `@graph` node at a time: each node is parsed, read and
+ * dropped, so the whole document never stands in memory as JSON objects (its parse tree is several times the text,
+ * and, all alive at once, most of a decode's memory and garbage collection).
+ *
+ * Only the layout every DFC catalogue has is taken: `{"@context": "<URL>", "@graph": [{…}, …]}`, JSON whitespace
+ * anywhere, keys written without escapes. The text between is cut at the bracket that closes each node and given
+ * to `JSON.parse`: a slice that is not one JSON object makes the reader give up, so the text is read exactly as
+ * `JSON.parse` reads it whole, or by the whole parse. A key repeated, another key, another order: `layout`.
+ *
+ * @param text - the document
+ * @param contexts - the contexts the decoder resolves (only a built-in DFC one is read here)
+ * @param deadline - when the decode must be over
+ * @returns the extraction, or why not: `layout` (parse the text whole and try {@link readDirect}), `node` (a node
+ *   this reader does not fully understand: the general path reads the document)
+ * @throws DecodeTimeoutError when the deadline passes
+ */
+export function readDirectText(text: string, contexts: ContextRegistry, deadline: Deadline): Extraction | NotReadDirectly {
+  let i = skipSpace(text, 0);
+  if (text.charCodeAt(i) !== OPEN_BRACE) return 'layout';
+  // `"@context"`: exactly these characters, no escape.
+  i = skipSpace(text, i + 1);
+  if (!text.startsWith('"@context"', i)) return 'layout';
+  i = skipSpace(text, i + 10);
+  if (text.charCodeAt(i) !== COLON) return 'layout';
+  i = skipSpace(text, i + 1);
+  if (text.charCodeAt(i) !== QUOTE) return 'layout';
+  const urlEnd = skipString(text, i);
+  if (urlEnd < 0) return 'layout';
+  const url = parseSlice(text, i, urlEnd);
+  if (typeof url !== 'string') return 'layout';
+  const resolved = contexts.resolve(url);
+  if (resolved?.kind !== 'known') return 'layout';
+  i = skipSpace(text, urlEnd);
+  if (text.charCodeAt(i) !== COMMA) return 'layout';
+  i = skipSpace(text, i + 1);
+  if (!text.startsWith('"@graph"', i)) return 'layout';
+  i = skipSpace(text, i + 8);
+  if (text.charCodeAt(i) !== COLON) return 'layout';
+  i = skipSpace(text, i + 1);
+  if (text.charCodeAt(i) !== OPEN_BRACKET) return 'layout';
+  i = skipSpace(text, i + 1);
+  const reader = new DirectReader(builtInContextTerms(resolved.context), deadline);
+  const records: Draft<DfcRecord>[] = [];
+  if (text.charCodeAt(i) === CLOSE_BRACKET) i++;
+  else {
+    for (;;) {
+      if (text.charCodeAt(i) !== OPEN_BRACE) return 'layout';
+      const end = skipNested(text, i);
+      if (end < 0) return 'layout';
+      const node = parseSlice(text, i, end);
+      if (node === undefined) return 'layout';
+      try {
+        records.push(reader.node(node));
+      } catch (error: unknown) {
+        if (error instanceof NotDirect) return 'node';
+        throw error;
+      }
+      i = skipSpace(text, end);
+      const c = text.charCodeAt(i);
+      if (c === CLOSE_BRACKET) {
+        i++;
+        break;
+      }
+      if (c !== COMMA) return 'layout';
+      i = skipSpace(text, i + 1);
+    }
+  }
+  i = skipSpace(text, i);
+  if (text.charCodeAt(i) !== CLOSE_BRACE) return 'layout';
+  if (skipSpace(text, i + 1) !== text.length) return 'layout';
+  return extraction(records);
 }

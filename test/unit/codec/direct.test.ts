@@ -11,7 +11,7 @@ import { CONTEXT_1_16, CONTEXT_1_16_CONNECTOR_URL, CONTEXT_1_16_URL, CONTEXT_2_0
 import { generateCatalog } from '../../../bench/catalog-generator.js';
 import { ContextRegistry } from '../../../server/codec/context-registry.js';
 import { Decoder, type DecodeOptions } from '../../../server/codec/decode.js';
-import { readDirect } from '../../../server/codec/direct.js';
+import { readDirect, readDirectText } from '../../../server/codec/direct.js';
 import { Deadline } from '../../../server/codec/limits.js';
 import { FIXTURES, fixtureText } from './fixtures.js';
 
@@ -340,6 +340,59 @@ describe('the direct reader against the general path', () => {
         if (typeof parsed !== 'object' || parsed === null) return;
         await expectSame(text);
         await expectSame(text, { base: 'https://peer.example/api/dfc/' });
+      });
+    }
+  });
+
+  describe('the text read a node at a time', () => {
+    const offer = (n: number, extra = ''): string =>
+      `{"@id":"${P}/offers/${n}","@type":"dfc-b:Offer","dfc-b:stockLimitation":${n}${extra}}`;
+    const ctx = `"@context":"${CONTEXT_1_16_URL}"`;
+    /** Texts, what the text reader says of each (records, or why not), and the decode must be the whole parse's. */
+    const TEXTS: readonly (readonly [string, string, number | 'layout' | 'node'])[] = [
+      ['compact', `{${ctx},"@graph":[${offer(1)},${offer(2)}]}`, 2],
+      ['whitespace everywhere', ` \n{ \t${ctx.replace(':', ' : ')} ,\r\n "@graph" : [ ${offer(1)} ,\n ${offer(2)} ] } \n`, 2],
+      ['an empty graph', `{${ctx},"@graph":[ ]}`, 0],
+      ['braces, brackets and escaped quotes inside strings', `{${ctx},"@graph":[${offer(1, ',"dfc-b:sku":"a}]\\"{[\\\\"')}]}`, 'node'],
+      ['a name with braces and escapes (read)', `{${ctx},"@graph":[{"@id":"${P}/p/1","@type":"dfc-b:SuppliedProduct","dfc-b:name":"}\\"]{\\\\ \\u00e9"}]}`, 1],
+      ['@graph before @context', `{"@graph":[${offer(1)}],${ctx}}`, 'layout'],
+      ['an escaped key', `{"@\\u0063ontext":"${CONTEXT_1_16_URL}","@graph":[${offer(1)}]}`, 'layout'],
+      ['an escaped @graph key', `{${ctx},"@gr\\u0061ph":[${offer(1)}]}`, 'layout'],
+      ['@context twice', `{${ctx},${ctx},"@graph":[${offer(1)}]}`, 'layout'],
+      ['@graph twice (the last wins in JSON.parse)', `{${ctx},"@graph":[${offer(1)}],"@graph":[${offer(2)}]}`, 'layout'],
+      ['another key after @graph', `{${ctx},"@graph":[${offer(1)}],"@id":"${P}/x"}`, 'layout'],
+      ['a trailing comma in @graph', `{${ctx},"@graph":[${offer(1)},]}`, 'layout'],
+      ['a trailing comma in a node', `{${ctx},"@graph":[{"@id":"${P}/o/1","@type":"dfc-b:Offer",}]}`, 'layout'],
+      ['text after the document', `{${ctx},"@graph":[${offer(1)}]}x`, 'layout'],
+      ['a second document', `{${ctx},"@graph":[${offer(1)}]}{}`, 'layout'],
+      ['a byte order mark', `\ufeff{${ctx},"@graph":[${offer(1)}]}`, 'layout'],
+      ['a non-breaking space (not JSON whitespace)', `{\u00a0${ctx},"@graph":[${offer(1)}]}`, 'layout'],
+      ['an unclosed node', `{${ctx},"@graph":[{"@id":"${P}/o/1"`, 'layout'],
+      ['an unclosed string', `{${ctx},"@graph":[{"@id":"${P}/o/1}]}`, 'layout'],
+      ['a bracket that does not match', `{${ctx},"@graph":[{"@id":"${P}/o/1","@type":"dfc-b:Offer"]]}`, 'layout'],
+      ['a number that is no JSON number', `{${ctx},"@graph":[${offer(1).replace(':1}', ':01}')}]}`, 'layout'],
+      ['a string in the graph', `{${ctx},"@graph":["x"]}`, 'layout'],
+      ['@graph an object', `{${ctx},"@graph":${offer(1)}}`, 'layout'],
+      ['an unknown context', `{"@context":"https://evil.example/c.json","@graph":[${offer(1)}]}`, 'layout'],
+      ['a context array', `{"@context":["${CONTEXT_1_16_URL}"],"@graph":[${offer(1)}]}`, 'layout'],
+      ['a node it does not take', `{${ctx},"@graph":[${offer(1, ',"dfc-b:x":1')}]}`, 'node'],
+      ['one node, no @graph', `{${ctx},"@id":"${P}/o/1","@type":"dfc-b:Offer","dfc-b:stockLimitation":1}`, 'layout'],
+    ];
+    for (const [name, text, verdict] of TEXTS) {
+      it(`${typeof verdict === 'number' ? 'reads' : `gives up (${verdict})`}: ${name}`, async () => {
+        const read = readDirectText(text, ContextRegistry.NONE, Deadline.none());
+        expect(typeof read === 'object' ? read.records.length : read).to.equal(verdict);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch (error: unknown) {
+          const result = await decoder.decode(text);
+          expect(result.problems[0]?.code).to.equal('invalid-json');
+          expect(result.problems[0]?.message).to.include((error as Error).message);
+          return;
+        }
+        expect(parsed).to.not.equal(undefined);
+        await expectSame(text);
       });
     }
   });
