@@ -161,20 +161,28 @@ export class Decoder {
   /** Validates extracted records and sorts them into accepted and rejected. */
   private validated(extraction: Extraction, readProblems: Problem[], via: DecodeResult['via'], deadline: Deadline): DecodeResult {
     const problems = [...readProblems, ...extraction.problems];
-    for (const record of extraction.records) {
+    const all = extraction.records;
+    // Index loops: these run once per record of a catalogue, and their iterators were garbage of every decode.
+    for (let r = 0; r < all.length; r++) {
       deadline.check();
-      for (const p of this.validator.validate(record, extraction.invalidFields.get(record.id))) problems.push(p);
+      const record = all[r] as DfcRecord;
+      const found = this.validator.validate(record, extraction.invalidFields.get(record.id));
+      for (let i = 0; i < found.length; i++) problems.push(found[i] as Problem);
     }
     const byId = new Map<string, Problem[]>();
-    for (const p of problems) {
+    for (let i = 0; i < problems.length; i++) {
+      const p = problems[i] as Problem;
       if (p.id === null || p.severity !== 'error') continue;
       const list = byId.get(p.id) ?? [];
       list.push(p);
       byId.set(p.id, list);
     }
-    const records: DfcRecord[] = [];
+    // Nothing rejected (the usual document): the extracted list is the answer, not a copy of it.
+    const anyRejected = byId.size > 0;
+    const records: DfcRecord[] = anyRejected ? [] : all;
     const rejected: RejectedResource[] = [];
-    for (const record of extraction.records) {
+    for (let r = 0; anyRejected && r < all.length; r++) {
+      const record = all[r] as DfcRecord;
       const errors = byId.get(record.id);
       if (errors === undefined) records.push(record);
       else {
