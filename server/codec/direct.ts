@@ -38,7 +38,7 @@ type Shape =
   | 'text'
   /** One link. */
   | 'link'
-  /** Links: one, or an array of them. */
+  /** Links: one, or an array of them (never two spellings: its slot is filled once). */
   | 'links'
   /** One finite JSON number. */
   | 'number'
@@ -55,8 +55,8 @@ interface Field {
 
 /**
  * The fields of each kind, in the order of the extractor's readers (`READERS` in `extract.ts`). Predicates sharing
- * a slot are two spellings of one field: a node that writes both goes the general way (which keeps the second in
- * `extra`).
+ * a slot are two spellings of one field: a node that writes both with different values goes the general way (which
+ * reads the first by the order of its reader and keeps the other in `extra`).
  */
 const FIELDS: Readonly<Record<Kind, readonly (readonly [Shape, ...string[]])[]>> = {
   Enterprise: [
@@ -349,29 +349,37 @@ class DirectReader {
       }
       const key = this.key(name);
       const field = fields.get(key.predicate);
-      if (field === undefined || slots[field.slot] !== undefined || key.textOrLink) throw NOT_DIRECT;
+      if (field === undefined || key.textOrLink) throw NOT_DIRECT;
+      let read: unknown;
       switch (field.shape) {
         case 'text':
           if (key.link || typeof item !== 'string') throw NOT_DIRECT;
-          slots[field.slot] = item;
+          read = item;
           break;
         case 'link':
-          slots[field.slot] = this.keyLink(key, item);
+          read = this.keyLink(key, item);
           break;
         case 'links':
-          slots[field.slot] = this.linkList(key, item);
+          read = this.linkList(key, item);
           break;
         case 'number':
           if (key.link) throw NOT_DIRECT;
-          slots[field.slot] = DirectReader.number(item);
+          read = DirectReader.number(item);
           break;
         case 'price':
-          slots[field.slot] = this.price(item);
+          read = this.price(item);
           break;
         case 'quantity':
-          slots[field.slot] = this.quantity(item);
+          read = this.quantity(item);
           break;
       }
+      const before = slots[field.slot];
+      if (before === undefined) slots[field.slot] = read;
+      // Both spellings of one field (`description` and `hasDescription`, `offers` and `offeredItem`, as our own
+      // output writes them) with the same text, link or number read as one, as the general path reads them (its
+      // leftovers drop a value equal to the one read); different values are its to sort out (which comes first, what
+      // is kept in `extra`). `Object.is`: 0 and -0 differ, and which is read depends on the order of the spellings.
+      else if (typeof before === 'object' || !Object.is(before, read)) throw NOT_DIRECT;
       described = true;
     }
     // No `@id` is a blank node; nothing but a type is a reference: both are the general path's.
