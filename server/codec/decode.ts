@@ -10,10 +10,11 @@ import { toIri, type Iri } from '../../ontology/iri.js';
 import type { DfcRecord, ResourceRecord } from '../../ontology/records.js';
 import { Taxonomy } from '../../ontology/taxonomy.js';
 import { EURO } from '../../ontology/units.js';
-import { extractRecords } from './extract.js';
+import { extractRecords, type Extraction } from './extract.js';
 import type { Graph } from './graph.js';
 import { hasErrors, problem, type Problem, type ProblemCode } from '../errors/problem.js';
 import { readJsonLd } from './read-jsonld.js';
+import { readDirect, readDirectText } from './direct.js';
 import { ContextRegistry } from './context-registry.js';
 import { RDF_FORMATS, readRdf } from './read-rdf.js';
 import { RecordValidator } from './validate.js';
@@ -119,6 +120,11 @@ export class Decoder {
     if (typeof input === 'string' && !isJsonMediaType(mediaType)) {
       return failure('unsupported-media-type', `unsupported media type ${mediaType}: expected JSON-LD, Turtle, N-Triples or N-Quads`);
     }
+    // The common document (a built-in context, a flat graph of the usual resources) is read straight into records,
+    // from its text a node at a time when it is laid out as catalogues are; anything the direct reader does not
+    // fully understand goes the general way, which reads it identically (`direct.ts`).
+    const streamed = typeof input === 'string' ? readDirectText(input, this.contexts, deadline) : 'node';
+    if (typeof streamed === 'object') return this.validated(streamed, [], 'fast', deadline);
     let document: unknown = input;
     if (typeof input === 'string') {
       try {
@@ -126,6 +132,10 @@ export class Decoder {
       } catch (error: unknown) {
         return failure('invalid-json', `malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
       }
+    }
+    if (streamed === 'layout') {
+      const direct = readDirect(document, this.contexts, deadline);
+      if (direct !== undefined) return this.validated(direct, [], 'fast', deadline);
     }
     const read = await readJsonLd(document, {
       ...(options.base !== undefined ? { base: options.base } : {}), deadline, contexts: this.contexts,
@@ -145,22 +155,34 @@ export class Decoder {
   private finish(graph: Graph, readProblems: Problem[], via: DecodeResult['via'], deadline: Deadline): DecodeResult {
     const documentErrors = readProblems.filter((p) => p.id === null && p.severity === 'error');
     if (documentErrors.length > 0) return { records: [], problems: readProblems, rejected: [], references: [], envelopes: [], via };
-    const extraction = extractRecords(graph, { defaultCurrency: this.defaultCurrency, deadline });
+    return this.validated(extractRecords(graph, { defaultCurrency: this.defaultCurrency, deadline }), readProblems, via, deadline);
+  }
+
+  /** Validates extracted records and sorts them into accepted and rejected. */
+  private validated(extraction: Extraction, readProblems: Problem[], via: DecodeResult['via'], deadline: Deadline): DecodeResult {
     const problems = [...readProblems, ...extraction.problems];
-    for (const record of extraction.records) {
+    const all = extraction.records;
+    // Index loops: these run once per record of a catalogue, and their iterators were garbage of every decode.
+    for (let r = 0; r < all.length; r++) {
       deadline.check();
-      for (const p of this.validator.validate(record, extraction.invalidFields.get(record.id))) problems.push(p);
+      const record = all[r] as DfcRecord;
+      const found = this.validator.validate(record, extraction.invalidFields.get(record.id));
+      for (let i = 0; i < found.length; i++) problems.push(found[i] as Problem);
     }
     const byId = new Map<string, Problem[]>();
-    for (const p of problems) {
+    for (let i = 0; i < problems.length; i++) {
+      const p = problems[i] as Problem;
       if (p.id === null || p.severity !== 'error') continue;
       const list = byId.get(p.id) ?? [];
       list.push(p);
       byId.set(p.id, list);
     }
-    const records: DfcRecord[] = [];
+    // Nothing rejected (the usual document): the extracted list is the answer, not a copy of it.
+    const anyRejected = byId.size > 0;
+    const records: DfcRecord[] = anyRejected ? [] : all;
     const rejected: RejectedResource[] = [];
-    for (const record of extraction.records) {
+    for (let r = 0; anyRejected && r < all.length; r++) {
+      const record = all[r] as DfcRecord;
       const errors = byId.get(record.id);
       if (errors === undefined) records.push(record);
       else {

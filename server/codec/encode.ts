@@ -164,14 +164,22 @@ class NodeWriter {
   /** Sets a link; a bare string where the context types the term `@id`, `{"@id"}` elsewhere. */
   public link(node: Node, predicate: string, ids: string | readonly string[] | undefined): void {
     if (ids === undefined) return;
-    const list = typeof ids === 'string' ? [ids] : ids;
-    if (list.length === 0) return;
-    for (const { key, idTyped } of this.keys(predicate)) {
-      if (list.length === 1) {
-        const id = this.iri(list[0] as string);
+    if (ids.length === 0) return;
+    // Index loops, and no one-element list for one link: this runs for every link of a catalogue, and the
+    // iterators and lists were a third of an encode's garbage.
+    const keys = this.keys(predicate);
+    for (let k = 0; k < keys.length; k++) {
+      const { key, idTyped } = keys[k] as Key;
+      if (typeof ids === 'string' || ids.length === 1) {
+        const id = this.iri(typeof ids === 'string' ? ids : (ids[0] as string));
         node[key] = idTyped ? id : { '@id': id };
       } else {
-        node[key] = list.map((id) => (idTyped ? this.iri(id) : { '@id': this.iri(id) }));
+        const written: unknown[] = new Array<unknown>(ids.length);
+        for (let i = 0; i < ids.length; i++) {
+          const id = this.iri(ids[i] as string);
+          written[i] = idTyped ? id : { '@id': id };
+        }
+        node[key] = written;
       }
     }
   }
@@ -186,7 +194,9 @@ class NodeWriter {
   /** Sets a literal property. */
   public literal(node: Node, predicate: string, value: string | number | boolean | undefined): void {
     if (value === undefined) return;
-    for (const { key, idTyped } of this.keys(predicate)) {
+    const keys = this.keys(predicate);
+    for (let k = 0; k < keys.length; k++) {
+      const { key, idTyped } = keys[k] as Key;
       // A literal under a term the context types `@id` would be read back as an IRI: use a value object.
       node[key] = idTyped ? { '@value': value } : value;
     }
@@ -436,7 +446,9 @@ export function encodeJsonLd(records: readonly DfcRecord[], options: EncodeOptio
   const writer = new NodeWriter(generation, enveloped ? { ...dfcContext, ...CONTAINER_CONTEXT } : dfcContext, enveloped);
   const url = options.contextUrl ?? (v2 ? CONTEXT_2_0_URL : CONTEXT_1_16_URL);
   const context = enveloped ? [url, CONTAINER_CONTEXT] : url;
-  const graph = [...envelopes.map((e) => writeRecord(writer, e, generation)), ...records.map((r) => writeRecord(writer, r, generation))];
+  const graph: Node[] = new Array<Node>(envelopes.length + records.length);
+  for (let i = 0; i < envelopes.length; i++) graph[i] = writeRecord(writer, envelopes[i] as ResourceRecord, generation);
+  for (let i = 0; i < records.length; i++) graph[envelopes.length + i] = writeRecord(writer, records[i] as DfcRecord, generation);
   if (!wrapped || envelopes.some((e) => e.types.some((t) => CONTAINER_TYPES.has(t)))) return { '@context': context, '@graph': graph };
   const items = records.filter((r) => r.kind === 'CatalogItem');
   const container: Node = { '@type': 'ldp:Container' };

@@ -21,7 +21,8 @@ import { DFC_B } from '../../ontology/vocabulary.js';
 import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
 import { Deadline, jsonDepth, MAX_JSON_DEPTH, MAX_NODE_DEPTH, MAX_VALUES_PER_PROPERTY } from './limits.js';
 
-interface TermDefinition {
+/** A term of a context: the IRI it expands to, and whether its string values are links. */
+export interface TermDefinition {
   readonly iri: string;
   readonly typeId: boolean;
 }
@@ -60,6 +61,22 @@ interface ActiveContext {
 
 /** The terms of each built-in context, defined on an empty context (see {@link Walker.context}). */
 const KNOWN_CONTEXT_TERMS = new WeakMap<SimpleContext, ReadonlyMap<string, TermDefinition>>();
+
+/**
+ * The terms of a built-in context (prefixes, and `{"@type": "@id"}` coercions), worked out once and shared:
+ * what this reader expands keys against, given to the direct reader (`direct.ts`) so that both read a key alike.
+ *
+ * @param context - a built-in DFC context
+ */
+export function builtInContextTerms(context: SimpleContext): ReadonlyMap<string, TermDefinition> {
+  let known = KNOWN_CONTEXT_TERMS.get(context);
+  if (known === undefined) {
+    const defined = new Map<string, TermDefinition>();
+    defineAll(defined, context);
+    KNOWN_CONTEXT_TERMS.set(context, (known = defined));
+  }
+  return known;
+}
 
 function activeContext(terms: ReadonlyMap<string, TermDefinition>): ActiveContext {
   return { terms, keys: new Map(), types: new Map(), links: new Map() };
@@ -180,14 +197,8 @@ class Walker {
     if (typeof value === 'string' && active.terms.size === 0) {
       const resolved = this.contexts.resolve(value);
       if (resolved?.kind === 'known') {
-        let known = KNOWN_CONTEXT_TERMS.get(resolved.context);
-        if (known === undefined) {
-          const defined = new Map<string, TermDefinition>();
-          defineAll(defined, resolved.context);
-          KNOWN_CONTEXT_TERMS.set(resolved.context, (known = defined));
-        }
         this.contextUrls.push(value);
-        return activeContext(known);
+        return activeContext(builtInContextTerms(resolved.context));
       }
     }
     const terms = new Map(active.terms);
