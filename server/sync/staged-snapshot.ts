@@ -176,11 +176,23 @@ export class StagedSnapshot {
     };
   }
 
+  /** Whether the `onApplied` hook wants the records (true when it cannot tell, or fails to). */
+  private async wanted(): Promise<boolean> {
+    try {
+      return await (this.parts.appliedWanted?.() ?? true);
+    } catch {
+      return true;
+    }
+  }
+
   /** Tells the hook of the records the run wrote, read back from the staging a chunk at a time. */
   private async tellApplied(): Promise<void> {
     const { onApplied, provenance } = this.parts;
     const { runId } = this;
     if (onApplied === undefined || this.upserts === 0 || runId === undefined) return;
+    // Nothing for the hook to do (no listing at all): the records are not read back. A listing made after this
+    // answer fetches its origin itself.
+    if (await this.wanted() === false) return;
     const tell = async (records: readonly DfcRecord[]): Promise<void> => {
       try {
         await onApplied(this.run.peer.id, records);
