@@ -334,6 +334,8 @@ export interface ProvenanceStore {
   held(peerId: number): Promise<Map<string, HeldResource>>;
   /** What we hold of some resources of a peer (an incremental sync needs only those it changes). */
   heldOf(peerId: number, iris: readonly string[]): Promise<Map<string, HeldResource>>;
+  /** Whether we hold anything at all from a peer (a first snapshot need not look up what it holds, page by page). */
+  holdsAny(peerId: number): Promise<boolean>;
   /** Applies a snapshot in one transaction, and rebuilds the peer's part of the federated index if it changed. */
   applySnapshot(peerId: number, write: SnapshotWrite): Promise<void>;
   /**

@@ -11,6 +11,7 @@ import type { DfcRecord } from '../../ontology/records.js';
 import type { Failure } from '../errors/failure.js';
 import type { Problem } from '../errors/problem.js';
 import type { HeldResource, PlannedResource, SourceValidators, StagedResource } from '../store/federation.js';
+import { IriFilter } from './iri-filter.js';
 import { isListed, planPage, withdrawalCutoff } from './merge.js';
 import { overBudget, pastDeadline, type PeerSyncOutcome, type SyncParts, type SyncRun } from './sync-context.js';
 
@@ -61,6 +62,13 @@ export class StagedSnapshot {
    * awaited before the next page is planned, which must see what it staged.
    */
   private pending: Promise<void> = Promise.resolve();
+  /**
+   * The resources staged so far, as a filter: a page asks the store which of its resources an earlier page listed
+   * only of those the filter may hold (nearly always none).
+   */
+  private readonly stagedIris = new IriFilter();
+  /** Whether we held nothing of the peer when the run started (a first snapshot): no page looks up what we hold. */
+  private holdsNothing: Promise<boolean> | undefined;
   /** The records staged to write, while they are few (see {@link FRESH_LIMIT}); undefined past it. */
   private fresh: PlannedResource[] | undefined = [];
 
@@ -108,8 +116,15 @@ export class StagedSnapshot {
     await this.pending;
     const runId = await this.started();
     const ids = [...new Set(records.map((r) => r.id).filter((id) => !id.startsWith('_:')))];
+    // Asked once, before anything is staged: a write of the peer's records by another path meanwhile (its feed) is
+    // upserted over by this run, as any record held.
+    this.holdsNothing ??= provenance.holdsAny(this.run.peer.id).then((any) => !any);
+    const maybeStaged = ids.filter((id) => this.stagedIris.mayHave(id));
     // What we hold of this page's resources only, and which of them an earlier page listed.
-    const [held, staged] = await Promise.all([provenance.heldOf(this.run.peer.id, ids), provenance.stagedAmong(runId, ids)]);
+    const [held, staged] = await Promise.all([
+      (await this.holdsNothing) ? new Map<string, HeldResource>() : provenance.heldOf(this.run.peer.id, ids),
+      maybeStaged.length === 0 ? new Set<string>() : provenance.stagedAmong(runId, maybeStaged),
+    ]);
     const listedUnchanged = (h: HeldResource | undefined): boolean => h !== undefined && isListed(h) && this.notModified.has(h.sourceUrl);
     const plan = planPage({
       peerOrigin: this.run.peer.origin, ownBase: this.parts.ownBase, held, seen: (iri) => staged.has(iri) || listedUnchanged(held.get(iri)),
@@ -121,6 +136,7 @@ export class StagedSnapshot {
         iri, write: { kind: write.kind, json: write.json, hash: write.hash, authoritative: write.authoritative, sourceUrl: write.sourceUrl },
       };
     });
+    for (const row of rows) this.stagedIris.add(row.iri);
     const staging = provenance.stage(runId, rows);
     // Handled when awaited; never an unhandled rejection meanwhile.
     staging.catch(() => undefined);

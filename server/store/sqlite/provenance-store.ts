@@ -166,6 +166,10 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     return held;
   }
 
+  public async holdsAny(peerId: number): Promise<boolean> {
+    return (await this.db.reader.get('SELECT 1 AS x FROM peer_resources WHERE peer_id = ? LIMIT 1', [peerId])) !== undefined;
+  }
+
   public async applySnapshot(peerId: number, write: SnapshotWrite): Promise<void> {
     const { plan, now } = write;
     // Alone: a snapshot can take seconds, and the short writes grouped with it would wait for its commit.
