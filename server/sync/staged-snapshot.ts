@@ -10,6 +10,7 @@
 import type { DfcRecord } from '../../ontology/records.js';
 import type { Failure } from '../errors/failure.js';
 import type { Problem } from '../errors/problem.js';
+import { linkedEntries, type SourcedEntry, type SourcedRecord } from '../store/federated-entries.js';
 import type { HeldResource, PlannedResource, SourceValidators, StagedResource } from '../store/federation.js';
 import { IriFilter } from './iri-filter.js';
 import { isListed, planPage, withdrawalCutoff } from './merge.js';
@@ -23,6 +24,12 @@ const TELL_CHUNK = 1000;
  * the hook from them, not from the staging read back; past this, they are dropped and memory is a page's.
  */
 export const FRESH_LIMIT = 5000;
+
+/**
+ * Most enterprises and addresses a first snapshot keeps in memory for the index rows of its later pages (a peer's
+ * farms: a few, or a few thousand for a platform); past it, the index is rebuilt at the end as for any snapshot.
+ */
+const PROFILE_LIMIT = 10_000;
 
 /** A record rejected while decoding (or refused by the merge), for the peer's quarantine. */
 export interface Quarantined {
@@ -69,6 +76,11 @@ export class StagedSnapshot {
   private readonly stagedIris = new IriFilter();
   /** Whether we held nothing of the peer when the run started (a first snapshot): no page looks up what we hold. */
   private holdsNothing: Promise<boolean> | undefined;
+  /**
+   * The enterprises and addresses a first snapshot staged so far, for the index rows of its later pages' items
+   * (a page names its farm, which an earlier page held); undefined once the run does not compute index rows.
+   */
+  private profiles: Map<string, SourcedRecord> | undefined = new Map();
   /** The records staged to write, while they are few (see {@link FRESH_LIMIT}); undefined past it. */
   private fresh: PlannedResource[] | undefined = [];
 
@@ -130,10 +142,13 @@ export class StagedSnapshot {
       peerOrigin: this.run.peer.origin, ownBase: this.parts.ownBase, held, seen: (iri) => staged.has(iri) || listedUnchanged(held.get(iri)),
     }, { url, records });
     const writes = new Map(plan.upsert.map((r) => [r.iri, r]));
+    if (!(await this.holdsNothing)) this.profiles = undefined;
+    const entries = this.entriesOf(plan.upsert);
     const rows: StagedResource[] = plan.seen.map((iri) => {
       const write = writes.get(iri);
       return write === undefined ? { iri } : {
         iri, write: { kind: write.kind, json: write.json, hash: write.hash, authoritative: write.authoritative, sourceUrl: write.sourceUrl },
+        ...(entries !== undefined && write.kind === 'CatalogItem' ? { entry: entries.get(iri) ?? null } : {}),
       };
     });
     for (const row of rows) this.stagedIris.add(row.iri);
@@ -149,6 +164,24 @@ export class StagedSnapshot {
     this.unchanged += plan.unchanged;
     this.refused += plan.refused.length;
     this.refusedErrors.push(...plan.refused.filter((p) => p.severity === 'error'));
+  }
+
+  /**
+   * The index rows of a first snapshot's page, computed while its records are in memory (from them and the
+   * enterprises and addresses of earlier pages); undefined, and none for the rest of the run, once an item links to a
+   * record they do not hold (the end rebuilds the index from the records, as for any snapshot).
+   */
+  private entriesOf(upsert: readonly PlannedResource[]): Map<string, SourcedEntry | null> | undefined {
+    const profiles = this.profiles;
+    if (profiles === undefined) return undefined;
+    const page = new Map<string, SourcedRecord>(upsert.map((r) => [r.iri, { record: r.record, authoritative: r.authoritative }]));
+    const entries = linkedEntries([...page.values()], (iri) => page.get(iri) ?? profiles.get(iri));
+    for (const r of upsert) if (r.kind === 'Enterprise' || r.kind === 'Address') profiles.set(r.iri, { record: r.record, authoritative: r.authoritative });
+    if (entries === undefined || profiles.size > PROFILE_LIMIT) {
+      this.profiles = undefined;
+      return undefined;
+    }
+    return entries;
   }
 
   /**
@@ -179,6 +212,8 @@ export class StagedSnapshot {
     const applied = await provenance.applyRun(peer.id, this.runId ?? 0, {
       sources, changed: sourcesChanged || quarantineChanged, quarantine: [...quarantine.values()], replaceQuarantine,
       notModified: [...this.notModified], staged: this.staged, upserts: this.upserts, now, withdrawal: withdrawalCutoff(now, this.parts.graceMs),
+      // Every page computed its items' index rows: only a first snapshot's pages do (the store checks it is one still).
+      indexed: this.profiles !== undefined && this.holdsNothing !== undefined && await this.holdsNothing,
       ...(this.fresh !== undefined ? { fresh: this.fresh } : {}),
     });
     if (applied.written) await this.tellApplied();

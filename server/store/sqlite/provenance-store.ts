@@ -16,7 +16,7 @@ import type {
 } from '../federation.js';
 import { inChunks, insertMany } from './chunks.js';
 import type { SqlConnection, SqliteDatabase, SqlValue } from './database.js';
-import { dropPeerRows, indexPeerSnapshot, reindexPeer, SCOPED_CHANGES } from './federated-index.js';
+import { dropPeerRows, indexPeerSnapshot, indexStagedRun, reindexPeer, SCOPED_CHANGES, stagedEntry } from './federated-index.js';
 
 /** The conditions of the merge's `planAbsence` over `peer_resources`, each with its parameters. */
 interface Absence {
@@ -222,9 +222,9 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   public async stage(runId: number, rows: readonly StagedResource[]): Promise<void> {
     if (rows.length === 0) return;
     // The first page that lists a resource wins: a later listing is ignored (the merge skips it too).
-    await this.db.transaction((tx) => insertMany(tx, 'INSERT INTO sync_staging (run_id, iri, kind, record, hash, authoritative, source_url)', 7,
+    await this.db.transaction((tx) => insertMany(tx, 'INSERT INTO sync_staging (run_id, iri, kind, record, hash, authoritative, source_url, entries)', 8,
       rows.map((r) => [runId, r.iri, r.write?.kind ?? '', r.write?.json ?? null, r.write?.hash ?? '', r.write?.authoritative === true ? 1 : 0,
-        r.write?.sourceUrl ?? '']),
+        r.write?.sourceUrl ?? '', r.entry == null ? null : stagedEntry(r.entry)]),
       'ON CONFLICT (run_id, iri) DO NOTHING'));
   }
 
@@ -238,6 +238,9 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     if (!changes) return { written: false, withdrawn: 0 };
     let withdrawn = 0;
     await this.db.transaction(async (tx) => {
+      // The index rows the pages computed stand for the peer's whole graph only when the run's records are all of it.
+      const fromStaging = write.indexed === true
+        && (await tx.get('SELECT 1 AS x FROM peer_resources WHERE peer_id = ? LIMIT 1', [peerId])) === undefined;
       const staged = await tx.get<{ n: number; upserts: number }>(
         'SELECT COUNT(*) AS n, COUNT(record) AS upserts FROM sync_staging WHERE run_id = ?', [runId]);
       if (staged?.n !== write.staged || staged.upserts !== write.upserts) {
@@ -280,6 +283,8 @@ export class SqliteProvenanceStore implements ProvenanceStore {
           upsert, added: 0, updated: 0, unchanged: 0, missing: [], refused: [],
           withdrawn: scoped.filter((iri) => isWithdrawn.has(iri)), restored: scoped.filter((iri) => !isWithdrawn.has(iri)),
         });
+      } else if (fromStaging) {
+        await indexStagedRun(tx, peerId, runId);
       } else {
         await reindexPeer(tx, peerId, new Map((write.fresh ?? []).map((r) => [r.iri, { record: r.record, authoritative: r.authoritative, withdrawn: false }])));
       }
