@@ -840,16 +840,19 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 
 /**
  * A catalog item's index row as staged with its record (see {@link indexStagedRun}): a JSON array of the values
- * {@link entryValues} binds (its source and peer left out: the run's), then the product's `owl:sameAs` targets.
- * Texts are made well-formed as binding them would (a lone surrogate becomes U+FFFD).
+ * {@link entryValues} binds (its source and peer left out: the run's), and apart its product's `owl:sameAs` targets
+ * (a JSON array; null when none). Texts are made well-formed as binding them would (a lone surrogate becomes U+FFFD).
  */
-export function stagedEntry({ entry, authoritative }: SourcedEntry): string {
-  const values = [...entryValues('', null, rankOf(authoritative), entry, 1), entry.sameAs];
+export function stagedEntry({ entry, authoritative }: SourcedEntry): { values: string; sameAs: string | null } {
+  return { values: wellFormedJson(entryValues('', null, rankOf(authoritative), entry, 1)), sameAs: entry.sameAs.length === 0 ? null : wellFormedJson(entry.sameAs) };
+}
+
+/** JSON of an array of values, its texts well-formed. */
+function wellFormedJson(values: readonly unknown[]): string {
   const json = JSON.stringify(values);
   // JSON.stringify writes a lone surrogate as an escape, and nothing else as `\ud8…`–`\udf…` (a pair is written as it is).
   if (!/\\ud[89a-f]/iu.test(json)) return json;
-  const clean = (v: unknown): unknown => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\ufffd') : Array.isArray(v) ? v.map(clean) : v);
-  return JSON.stringify(values.map(clean));
+  return JSON.stringify(values.map((v) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\ufffd') : v)));
 }
 
 /** The columns of `federated_entries` a staged row fills, each from its place in the {@link stagedEntry} array (the source and peer apart). */
@@ -865,8 +868,8 @@ export async function indexStagedRun(tx: SqlConnection, peerId: number, runId: n
   await replaceSource(tx, source, peerId, async () => {
     await tx.run(`${INSERT_ENTRIES_WITHDRAWN} SELECT ${STAGED_COLUMNS}, 0 FROM sync_staging s
       WHERE s.run_id = ? AND s.entries IS NOT NULL ORDER BY s.iri ON CONFLICT (source, item_iri) DO NOTHING`, [source, peerId, runId]);
-    await tx.run(`INSERT INTO entry_same_as (source, item_iri, target) SELECT ?, s.iri, t.value FROM sync_staging s, json_each(s.entries, '$[${ENTRY_COLUMNS}]') t
-      WHERE s.run_id = ? AND s.entries IS NOT NULL AND t.type = 'text' ON CONFLICT DO NOTHING`, [source, runId]);
+    await tx.run(`INSERT INTO entry_same_as (source, item_iri, target) SELECT ?, s.iri, t.value FROM sync_staging s, json_each(s.same_as) t
+      WHERE +s.run_id = ? AND s.same_as IS NOT NULL AND t.type = 'text' ON CONFLICT DO NOTHING`, [source, runId]);
   });
 }
 
