@@ -71,7 +71,8 @@ export async function run(): Promise<BenchResult[]> {
         `${warm.failed.join('; ')}`);
     }
     const rate = (OFFERS * 1000) / cold.ms;
-    log(`cold sync: ${formatMs(cold.ms)} (${formatRate(rate)} offers/s), ${cold.pages} pages, ${megabytes(cold.wireBytes)} received ` +
+    log(`cold sync: ${formatMs(cold.ms)} (${formatRate(rate)} offers/s; node CPU ${formatMs(cold.cpuMs)}, ` +
+      `${formatRate((OFFERS * 1000) / cold.cpuMs)} offers per CPU second), ${cold.pages} pages, ${megabytes(cold.wireBytes)} received ` +
       `(${megabytes(cold.bytes)} decoded), ${cold.added.toLocaleString('en-US')} resources added`);
     log(`warm sync: ${formatMs(warm.ms)}, ${warm.notModified}/${warm.pages} pages 304`);
     log(`node RSS at start ${megabytes(synced.rssAtStart)}; peak after the cold sync ${megabytes(synced.maxRssAfterCold)}, ` +
@@ -87,7 +88,7 @@ export async function run(): Promise<BenchResult[]> {
     return [
       {
         group: GROUP, name: `cold sync, one peer × ${n} offers, ${PAGE_SIZE.toLocaleString('en-US')}/page`, ms: cold.ms, runs: 1, offers: OFFERS,
-        note: `${cold.pages} pages, ${megabytes(cold.wireBytes)} received (${megabytes(cold.bytes)} decoded), ` +
+        note: `node CPU ${formatMs(cold.cpuMs)}; ${cold.pages} pages, ${megabytes(cold.wireBytes)} received (${megabytes(cold.bytes)} decoded), ` +
           `${cold.added.toLocaleString('en-US')} resources; warm sync ${formatMs(warm.ms)} (all 304)`,
         targets: [{
           label: `one ${n}-offer peer syncs at ≥ ${formatRate(TARGET.offersPerSecond)} offers/s`,

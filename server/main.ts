@@ -167,6 +167,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
         logger.error({ err: error, peer: peerId }, 'listings could not mirror what a peer changed');
       }
     },
+    appliedWanted: () => store.orders.hasListings(),
   });
   const scheduler = new SyncScheduler({ engine, provenance: store.provenance, timers, concurrency: config.syncConcurrency, logger });
   const peerNames = async (): Promise<Map<number, string>> => new Map((await store.provenance.listPeers()).map((p) => [p.id, p.name]));

@@ -128,3 +128,72 @@ function searchText(product: SuppliedProductRecord, enterprise: EnterpriseRecord
     enterprise?.name];
   return foldText(parts.filter((p): p is string => p !== undefined && p !== null && p !== '').join(' '));
 }
+
+/** A record of a peer, with whether the peer is authoritative for it (its `@id` is under the peer's origin). */
+export interface SourcedRecord {
+  readonly record: DfcRecord;
+  readonly authoritative: boolean;
+}
+
+/** An index entry of a peer's catalog item, with whether the peer is authoritative for both the item and its product. */
+export interface SourcedEntry {
+  readonly entry: FederatedEntry;
+  readonly authoritative: boolean;
+}
+
+/** What the catalog items among some records link to (product, offers, manager): the records their index rows read. */
+export function linkedOf(items: readonly { readonly record: DfcRecord }[]): Set<string> {
+  const linked = new Set<string>();
+  for (const { record } of items) {
+    if (record.kind !== 'CatalogItem') continue;
+    if (record.product !== undefined) linked.add(record.product);
+    record.offers.forEach((o) => linked.add(o));
+    if (record.managedBy !== undefined) linked.add(record.managedBy);
+  }
+  return linked;
+}
+
+/**
+ * The index entries of some catalog items of a peer, from the records a rebuild of the peer's whole graph reads for
+ * them (the items, what they link to, the products' suppliers, the enterprises' addresses), each found by `find`:
+ * the entries a snapshot's page can compute while its records are in memory. Undefined when a record they link to is
+ * not found (a later page may hold it): the caller cannot tell them apart from the rebuild's.
+ *
+ * @param items - catalog items (other records are ignored)
+ * @param find - a record of the peer by `@id`, when known
+ * @returns each item's entry, or null when the rebuild would give it none (its product is not a product)
+ */
+export function linkedEntries(
+  items: readonly SourcedRecord[], find: (iri: string) => SourcedRecord | undefined,
+): Map<string, SourcedEntry | null> | undefined {
+  const all = new Map<string, SourcedRecord>();
+  const take = (iris: Iterable<string>): SourcedRecord[] | undefined => {
+    const found: SourcedRecord[] = [];
+    for (const iri of iris) {
+      const record = all.get(iri) ?? find(iri);
+      if (record === undefined) return undefined;
+      all.set(iri, record);
+      found.push(record);
+    }
+    return found;
+  };
+  const catalogItems = items.filter((i) => i.record.kind === 'CatalogItem');
+  for (const item of catalogItems) all.set(item.record.id, item);
+  const linked = linkedOf(catalogItems);
+  const second = take(linked);
+  if (second === undefined) return undefined;
+  const third = take(second.flatMap(({ record }) => (record.kind === 'SuppliedProduct' && record.suppliedBy !== undefined
+    && !linked.has(record.suppliedBy) ? [record.suppliedBy] : [])));
+  if (third === undefined) return undefined;
+  const addresses = take([...second, ...third].flatMap(({ record }) => (record.kind === 'Enterprise' && record.address !== undefined ? [record.address] : [])));
+  if (addresses === undefined) return undefined;
+  // In `@id` order, as a rebuild reads them.
+  const records = [...all.values()].sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
+  const authoritative = new Set<string>(records.filter((r) => r.authoritative).map((r) => r.record.id));
+  const out = new Map<string, SourcedEntry | null>(catalogItems.map((i) => [i.record.id, null]));
+  for (const entry of entriesOf(records.map((r) => r.record))) {
+    if (!out.has(entry.itemIri) || out.get(entry.itemIri) !== null) continue;
+    out.set(entry.itemIri, { entry, authoritative: authoritative.has(entry.itemIri) && authoritative.has(entry.productIri) });
+  }
+  return out;
+}

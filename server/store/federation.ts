@@ -14,7 +14,7 @@
  */
 import type { DfcRecord } from '../../ontology/records.js';
 import type { Problem } from '../errors/problem.js';
-import type { FederatedEntry } from './federated-entries.js';
+import type { FederatedEntry, SourcedEntry } from './federated-entries.js';
 
 /** What we hold of one resource from one peer (no record body: the merge needs only its hash). */
 export interface HeldResource {
@@ -155,6 +155,11 @@ export interface SnapshotWrite {
 export interface StagedResource {
   readonly iri: string;
   readonly write?: Omit<PlannedResource, 'iri' | 'record'>;
+  /**
+   * A catalog item's row of the federated index, computed by the page (null: the item has none), in a run whose
+   * pages computed every item's (see {@link RunWrite.indexed}).
+   */
+  readonly entry?: SourcedEntry | null;
 }
 
 /** The end of a snapshot run, to apply atomically with what its pages staged (see {@link ProvenanceStore.applyRun}). */
@@ -178,6 +183,12 @@ export interface RunWrite {
    * `cutoff` or before (ISO 8601 timestamps compare as text), or, going missing only now, when `immediately`.
    */
   readonly withdrawal: { readonly cutoff: string; readonly immediately: boolean };
+  /**
+   * Whether every catalog item the run staged carries its row of the federated index (a first snapshot, whose pages
+   * computed them): when nothing was held of the peer, the index is filled from the staging, not rebuilt from the
+   * records read back.
+   */
+  readonly indexed?: boolean;
   /**
    * Every record the run staged to write, when the run kept them (a small snapshot: a few thousand records): the
    * index is rebuilt from them instead of reading them back. Absent for a big snapshot.
@@ -334,6 +345,8 @@ export interface ProvenanceStore {
   held(peerId: number): Promise<Map<string, HeldResource>>;
   /** What we hold of some resources of a peer (an incremental sync needs only those it changes). */
   heldOf(peerId: number, iris: readonly string[]): Promise<Map<string, HeldResource>>;
+  /** Whether we hold anything at all from a peer (a first snapshot need not look up what it holds, page by page). */
+  holdsAny(peerId: number): Promise<boolean>;
   /** Applies a snapshot in one transaction, and rebuilds the peer's part of the federated index if it changed. */
   applySnapshot(peerId: number, write: SnapshotWrite): Promise<void>;
   /**

@@ -182,6 +182,8 @@ export interface OrderStore {
    * records received from a peer may change.
    */
   listingsTouching(iris: readonly string[]): Promise<ListingRow[]>;
+  /** Whether any listing exists at all: when none does, what a sync received cannot touch one (and need not be read again). */
+  hasListings(): Promise<boolean>;
   /** The listing published as a local catalog item or offer, if any. */
   listingByLocal(iri: string): Promise<ListingRow | undefined>;
   removeListing(id: number): Promise<boolean>;

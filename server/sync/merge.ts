@@ -14,7 +14,7 @@
  *
  * @packageDocumentation
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { DfcRecord } from '../../ontology/records.js';
 import { problem, type Problem } from '../errors/problem.js';
 import type { HeldResource, MergePlan, PlannedResource } from '../store/federation.js';
@@ -46,10 +46,13 @@ export function recordHash(record: DfcRecord): string {
 
 /** The hash of a record already serialised (the plan keeps the text, so a record is serialised once). */
 function jsonHash(json: string): string {
-  return createHash('sha1').update(json).digest('base64url');
+  // One call, no Hash object per record: a big peer's snapshot hashes hundreds of thousands of them.
+  return hash('sha1', json, 'base64url');
 }
 
-function originOf(iri: string): string | undefined {
+function originOf(iri: string, likely?: string): string | undefined {
+  // Nearly every resource of a peer is under its origin: its authority ends there (a '/', '?' or '#' follows).
+  if (likely !== undefined && iri.startsWith(likely) && '/?#'.includes(iri.charAt(likely.length)) && iri.length > likely.length) return likely;
   try {
     return new URL(iri).origin;
   } catch {
@@ -110,6 +113,8 @@ export interface PagePlan {
  */
 export function planPage(input: PageMergeInput, page: { readonly url: string; readonly records: readonly DfcRecord[] }): PagePlan {
   const ownBase = input.ownBase.replace(/\/+$/u, '');
+  // The peer's origin as a prefix that settles an IRI's origin without parsing it, when it is one as URL writes it.
+  const fastOrigin = originOf(`${input.peerOrigin}/`) === input.peerOrigin ? input.peerOrigin : undefined;
   const upsert: PlannedResource[] = [];
   const refused: Problem[] = [];
   const seen: string[] = [];
@@ -140,7 +145,7 @@ export function planPage(input: PageMergeInput, page: { readonly url: string; re
     else if (held.hash === hash) unchanged++;
     else updated++;
     upsert.push({
-      iri: record.id, kind: record.kind, record, json, hash, authoritative: originOf(record.id) === input.peerOrigin, sourceUrl: page.url,
+      iri: record.id, kind: record.kind, record, json, hash, authoritative: originOf(record.id, fastOrigin) === input.peerOrigin, sourceUrl: page.url,
     });
   }
   return { upsert, seen, added, updated, unchanged, refused };

@@ -10,7 +10,9 @@
 import type { DfcRecord } from '../../ontology/records.js';
 import type { Failure } from '../errors/failure.js';
 import type { Problem } from '../errors/problem.js';
+import { linkedEntries, type SourcedEntry, type SourcedRecord } from '../store/federated-entries.js';
 import type { HeldResource, PlannedResource, SourceValidators, StagedResource } from '../store/federation.js';
+import { IriFilter } from './iri-filter.js';
 import { isListed, planPage, withdrawalCutoff } from './merge.js';
 import { overBudget, pastDeadline, type PeerSyncOutcome, type SyncParts, type SyncRun } from './sync-context.js';
 
@@ -22,6 +24,12 @@ const TELL_CHUNK = 1000;
  * the hook from them, not from the staging read back; past this, they are dropped and memory is a page's.
  */
 export const FRESH_LIMIT = 5000;
+
+/**
+ * Most enterprises and addresses a first snapshot keeps in memory for the index rows of its later pages (a peer's
+ * farms: a few, or a few thousand for a platform); past it, the index is rebuilt at the end as for any snapshot.
+ */
+const PROFILE_LIMIT = 10_000;
 
 /** A record rejected while decoding (or refused by the merge), for the peer's quarantine. */
 export interface Quarantined {
@@ -61,6 +69,18 @@ export class StagedSnapshot {
    * awaited before the next page is planned, which must see what it staged.
    */
   private pending: Promise<void> = Promise.resolve();
+  /**
+   * The resources staged so far, as a filter: a page asks the store which of its resources an earlier page listed
+   * only of those the filter may hold (nearly always none).
+   */
+  private readonly stagedIris = new IriFilter();
+  /** Whether we held nothing of the peer when the run started (a first snapshot): no page looks up what we hold. */
+  private holdsNothing: Promise<boolean> | undefined;
+  /**
+   * The enterprises and addresses a first snapshot staged so far, for the index rows of its later pages' items
+   * (a page names its farm, which an earlier page held); undefined once the run does not compute index rows.
+   */
+  private profiles: Map<string, SourcedRecord> | undefined = new Map();
   /** The records staged to write, while they are few (see {@link FRESH_LIMIT}); undefined past it. */
   private fresh: PlannedResource[] | undefined = [];
 
@@ -108,19 +128,30 @@ export class StagedSnapshot {
     await this.pending;
     const runId = await this.started();
     const ids = [...new Set(records.map((r) => r.id).filter((id) => !id.startsWith('_:')))];
+    // Asked once, before anything is staged: a write of the peer's records by another path meanwhile (its feed) is
+    // upserted over by this run, as any record held.
+    this.holdsNothing ??= provenance.holdsAny(this.run.peer.id).then((any) => !any);
+    const maybeStaged = ids.filter((id) => this.stagedIris.mayHave(id));
     // What we hold of this page's resources only, and which of them an earlier page listed.
-    const [held, staged] = await Promise.all([provenance.heldOf(this.run.peer.id, ids), provenance.stagedAmong(runId, ids)]);
+    const [held, staged] = await Promise.all([
+      (await this.holdsNothing) ? new Map<string, HeldResource>() : provenance.heldOf(this.run.peer.id, ids),
+      maybeStaged.length === 0 ? new Set<string>() : provenance.stagedAmong(runId, maybeStaged),
+    ]);
     const listedUnchanged = (h: HeldResource | undefined): boolean => h !== undefined && isListed(h) && this.notModified.has(h.sourceUrl);
     const plan = planPage({
       peerOrigin: this.run.peer.origin, ownBase: this.parts.ownBase, held, seen: (iri) => staged.has(iri) || listedUnchanged(held.get(iri)),
     }, { url, records });
     const writes = new Map(plan.upsert.map((r) => [r.iri, r]));
+    if (!(await this.holdsNothing)) this.profiles = undefined;
+    const entries = this.entriesOf(plan.upsert);
     const rows: StagedResource[] = plan.seen.map((iri) => {
       const write = writes.get(iri);
       return write === undefined ? { iri } : {
         iri, write: { kind: write.kind, json: write.json, hash: write.hash, authoritative: write.authoritative, sourceUrl: write.sourceUrl },
+        ...(entries !== undefined && write.kind === 'CatalogItem' ? { entry: entries.get(iri) ?? null } : {}),
       };
     });
+    for (const row of rows) this.stagedIris.add(row.iri);
     const staging = provenance.stage(runId, rows);
     // Handled when awaited; never an unhandled rejection meanwhile.
     staging.catch(() => undefined);
@@ -133,6 +164,24 @@ export class StagedSnapshot {
     this.unchanged += plan.unchanged;
     this.refused += plan.refused.length;
     this.refusedErrors.push(...plan.refused.filter((p) => p.severity === 'error'));
+  }
+
+  /**
+   * The index rows of a first snapshot's page, computed while its records are in memory (from them and the
+   * enterprises and addresses of earlier pages); undefined, and none for the rest of the run, once an item links to a
+   * record they do not hold (the end rebuilds the index from the records, as for any snapshot).
+   */
+  private entriesOf(upsert: readonly PlannedResource[]): Map<string, SourcedEntry | null> | undefined {
+    const profiles = this.profiles;
+    if (profiles === undefined) return undefined;
+    const page = new Map<string, SourcedRecord>(upsert.map((r) => [r.iri, { record: r.record, authoritative: r.authoritative }]));
+    const entries = linkedEntries([...page.values()], (iri) => page.get(iri) ?? profiles.get(iri));
+    for (const r of upsert) if (r.kind === 'Enterprise' || r.kind === 'Address') profiles.set(r.iri, { record: r.record, authoritative: r.authoritative });
+    if (entries === undefined || profiles.size > PROFILE_LIMIT) {
+      this.profiles = undefined;
+      return undefined;
+    }
+    return entries;
   }
 
   /**
@@ -163,6 +212,8 @@ export class StagedSnapshot {
     const applied = await provenance.applyRun(peer.id, this.runId ?? 0, {
       sources, changed: sourcesChanged || quarantineChanged, quarantine: [...quarantine.values()], replaceQuarantine,
       notModified: [...this.notModified], staged: this.staged, upserts: this.upserts, now, withdrawal: withdrawalCutoff(now, this.parts.graceMs),
+      // Every page computed its items' index rows: only a first snapshot's pages do (the store checks it is one still).
+      indexed: this.profiles !== undefined && this.holdsNothing !== undefined && await this.holdsNothing,
       ...(this.fresh !== undefined ? { fresh: this.fresh } : {}),
     });
     if (applied.written) await this.tellApplied();
@@ -176,11 +227,23 @@ export class StagedSnapshot {
     };
   }
 
+  /** Whether the `onApplied` hook wants the records (true when it cannot tell, or fails to). */
+  private async wanted(): Promise<boolean> {
+    try {
+      return await (this.parts.appliedWanted?.() ?? true);
+    } catch {
+      return true;
+    }
+  }
+
   /** Tells the hook of the records the run wrote, read back from the staging a chunk at a time. */
   private async tellApplied(): Promise<void> {
     const { onApplied, provenance } = this.parts;
     const { runId } = this;
     if (onApplied === undefined || this.upserts === 0 || runId === undefined) return;
+    // Nothing for the hook to do (no listing at all): the records are not read back. A listing made after this
+    // answer fetches its origin itself.
+    if (await this.wanted() === false) return;
     const tell = async (records: readonly DfcRecord[]): Promise<void> => {
       try {
         await onApplied(this.run.peer.id, records);

@@ -42,6 +42,8 @@ export interface SyncParts {
   readonly fetch: PageFetch;
   /** Told of the records of a peer once they are applied (the push path of listings); see `SyncEngineArgs.onApplied`. */
   readonly onApplied?: AppliedHook;
+  /** Whether `onApplied` has anything to do now; see `SyncEngineArgs.appliedWanted`. */
+  readonly appliedWanted?: () => Promise<boolean>;
 }
 
 /** What is told of a peer's records once a sync applied them: their new state, as the peer sent them. */

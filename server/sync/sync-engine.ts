@@ -57,6 +57,12 @@ export interface SyncEngineArgs {
    * push path, so a listing mirrors its owner's stock as soon as the owner's change arrives.
    */
   readonly onApplied?: AppliedHook;
+  /**
+   * Whether {@link onApplied} has anything to do now (for the listings: whether any listing exists). Asked once a
+   * snapshot is applied: when it answers no, the records of a big snapshot are not read back from the staging only
+   * to be told to a hook that would ignore them all.
+   */
+  readonly appliedWanted?: () => Promise<boolean>;
 }
 
 /** The default of {@link SyncEngineArgs.syncTimeoutMs}. */
@@ -84,6 +90,7 @@ export class SyncEngine {
     this.parts = {
       provenance: args.provenance, feed: args.feed, decoder: args.decoder, ownBase: args.ownBase, policy: this.policy,
       graceMs: args.graceMs ?? 3_600_000, ...(args.onApplied !== undefined ? { onApplied: args.onApplied } : {}),
+      ...(args.appliedWanted !== undefined ? { appliedWanted: args.appliedWanted } : {}),
     };
     this.now = args.now ?? (() => new Date());
     this.random = args.random ?? Math.random;

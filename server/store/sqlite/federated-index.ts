@@ -7,7 +7,7 @@
  */
 import { foldedWords, foldText } from '../../../ontology/fold.js';
 import type { DfcRecord } from '../../../ontology/records.js';
-import { entriesOf, type FederatedEntry } from '../federated-entries.js';
+import { entriesOf, linkedOf, type FederatedEntry, type SourcedEntry } from '../federated-entries.js';
 import {
   haversineKm, type FederatedEnterprise, type FederatedIndex, type FederatedMatch, type FederatedQuery, type FederatedRow, type IdentityLink,
   type MergePlan, type PlaceRow, type ProducerRow, type RowOrder,
@@ -770,17 +770,6 @@ const SORT_COLUMNS: Readonly<Record<Exclude<RowOrder['key'], 'relevance' | 'type
   name: 'f.name_key', price: 'f.price', stock: 'f.stock', enterpriseName: 'f.enterprise_key', city: 'f.city_key', postcode: 'f.postcode',
 };
 
-/** What the catalog items among some records link to (product, offers, manager): the records their index rows read. */
-function linkedOf(items: readonly PeerRecord[]): Set<string> {
-  const linked = new Set<string>();
-  for (const { record } of items) {
-    if (record.kind !== 'CatalogItem') continue;
-    if (record.product !== undefined) linked.add(record.product);
-    record.offers.forEach((o) => linked.add(o));
-    if (record.managedBy !== undefined) linked.add(record.managedBy);
-  }
-  return linked;
-}
 
 /**
  * Rebuilds a peer's rows of the index after its snapshot was written, in the snapshot's transaction: only
@@ -852,6 +841,44 @@ function peerRows(records: readonly PeerRecord[], keep: (entry: FederatedEntry) 
     // An item of the peer's own pointing at a product of another origin is still a relay of that product.
     entry, rank: rankOf(authoritative.has(entry.itemIri) && authoritative.has(entry.productIri)), withdrawn: withdrawn.has(entry.itemIri),
   }));
+}
+
+/** Lone UTF-16 surrogates (a peer's text may hold them): SQLite's JSON would keep them as bytes that are no UTF-8. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/gu;
+
+/**
+ * A catalog item's index row as staged with its record (see {@link indexStagedRun}): a JSON array of the values
+ * {@link entryValues} binds (its source and peer left out: the run's), and apart its product's `owl:sameAs` targets
+ * (a JSON array; null when none). Texts are made well-formed as binding them would (a lone surrogate becomes U+FFFD).
+ */
+export function stagedEntry({ entry, authoritative }: SourcedEntry): { values: string; sameAs: string | null } {
+  return { values: wellFormedJson(entryValues('', null, rankOf(authoritative), entry, 1)), sameAs: entry.sameAs.length === 0 ? null : wellFormedJson(entry.sameAs) };
+}
+
+/** JSON of an array of values, its texts well-formed. */
+function wellFormedJson(values: readonly unknown[]): string {
+  const json = JSON.stringify(values);
+  // JSON.stringify writes a lone surrogate as an escape, and nothing else as `\ud8…`–`\udf…` (a pair is written as it is).
+  if (!/\\ud[89a-f]/iu.test(json)) return json;
+  return JSON.stringify(values.map((v) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\ufffd') : v)));
+}
+
+/** The columns of `federated_entries` a staged row fills, each from its place in the {@link stagedEntry} array (the source and peer apart). */
+const STAGED_COLUMNS = Array.from({ length: ENTRY_COLUMNS }, (_, i) => (i === 0 ? '?' : i === 6 ? '?' : `s.entries ->> ${i}`)).join(', ');
+
+/**
+ * Fills a peer's rows of the index from what its first snapshot staged (every catalog item with its row, computed by
+ * its page), in the run's transaction, in `@id` order as a rebuild writes them; then keys and winners as
+ * {@link reindexPeer} does. Nothing is read back into JavaScript.
+ */
+export async function indexStagedRun(tx: SqlConnection, peerId: number, runId: number): Promise<void> {
+  const source = `peer:${peerId}`;
+  await replaceSource(tx, source, peerId, async () => {
+    await tx.run(`${INSERT_ENTRIES_WITHDRAWN} SELECT ${STAGED_COLUMNS}, 0 FROM sync_staging s
+      WHERE s.run_id = ? AND s.entries IS NOT NULL ORDER BY s.iri ON CONFLICT (source, item_iri) DO NOTHING`, [source, peerId, runId]);
+    await tx.run(`INSERT INTO entry_same_as (source, item_iri, target) SELECT ?, s.iri, t.value FROM sync_staging s, json_each(s.same_as) t
+      WHERE +s.run_id = ? AND s.same_as IS NOT NULL AND t.type = 'text' ON CONFLICT DO NOTHING`, [source, runId]);
+  });
 }
 
 /** Removes a peer's rows of the index, in the transaction that removes the peer, and re-elects their keys' winners. */

@@ -688,6 +688,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX federated_listed_by_type ON federated_entries (product_type) WHERE winner = 1 AND withdrawn = 0;
     `,
   },
+  {
+    version: 20,
+    name: 'the index rows of a first snapshot staged with its records',
+    sql: `
+      -- A peer's first snapshot computes the index row of each catalog item while its page is in memory, and stages
+      -- it beside the item (a JSON array of the row's values; its product's owl:sameAs targets apart, when it has
+      -- any): the end fills the federated index from the staging in one statement, instead of reading every record
+      -- back and parsing it again.
+      ALTER TABLE sync_staging ADD COLUMN entries TEXT;
+      ALTER TABLE sync_staging ADD COLUMN same_as TEXT;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -333,6 +333,10 @@ export class SqliteOrderStore implements OrderStore {
     return [...found.values()].sort((a, b) => a.id - b.id);
   }
 
+  public async hasListings(): Promise<boolean> {
+    return (await this.db.reader.get('SELECT 1 AS x FROM listings LIMIT 1')) !== undefined;
+  }
+
   public async listingByLocal(iri: string): Promise<ListingRow | undefined> {
     const row = await this.db.reader.get<ListingSql>('SELECT * FROM listings WHERE item_iri = ? OR offer_iri = ? LIMIT 1', [iri, iri]);
     return row === undefined ? undefined : listingRow(row);

@@ -16,7 +16,7 @@ import type {
 } from '../federation.js';
 import { inChunks, insertMany } from './chunks.js';
 import type { SqlConnection, SqliteDatabase, SqlValue } from './database.js';
-import { dropPeerRows, indexPeerSnapshot, reindexPeer, SCOPED_CHANGES } from './federated-index.js';
+import { dropPeerRows, indexPeerSnapshot, indexStagedRun, reindexPeer, SCOPED_CHANGES, stagedEntry } from './federated-index.js';
 
 /** The conditions of the merge's `planAbsence` over `peer_resources`, each with its parameters. */
 interface Absence {
@@ -166,6 +166,10 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     return held;
   }
 
+  public async holdsAny(peerId: number): Promise<boolean> {
+    return (await this.db.reader.get('SELECT 1 AS x FROM peer_resources WHERE peer_id = ? LIMIT 1', [peerId])) !== undefined;
+  }
+
   public async applySnapshot(peerId: number, write: SnapshotWrite): Promise<void> {
     const { plan, now } = write;
     // Alone: a snapshot can take seconds, and the short writes grouped with it would wait for its commit.
@@ -218,9 +222,13 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   public async stage(runId: number, rows: readonly StagedResource[]): Promise<void> {
     if (rows.length === 0) return;
     // The first page that lists a resource wins: a later listing is ignored (the merge skips it too).
-    await this.db.transaction((tx) => insertMany(tx, 'INSERT INTO sync_staging (run_id, iri, kind, record, hash, authoritative, source_url)', 7,
-      rows.map((r) => [runId, r.iri, r.write?.kind ?? '', r.write?.json ?? null, r.write?.hash ?? '', r.write?.authoritative === true ? 1 : 0,
-        r.write?.sourceUrl ?? '']),
+    await this.db.transaction((tx) => insertMany(tx,
+      'INSERT INTO sync_staging (run_id, iri, kind, record, hash, authoritative, source_url, entries, same_as)', 9,
+      rows.map((r) => {
+        const entry = r.entry == null ? undefined : stagedEntry(r.entry);
+        return [runId, r.iri, r.write?.kind ?? '', r.write?.json ?? null, r.write?.hash ?? '', r.write?.authoritative === true ? 1 : 0,
+          r.write?.sourceUrl ?? '', entry?.values ?? null, entry?.sameAs ?? null];
+      }),
       'ON CONFLICT (run_id, iri) DO NOTHING'));
   }
 
@@ -234,9 +242,13 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     if (!changes) return { written: false, withdrawn: 0 };
     let withdrawn = 0;
     await this.db.transaction(async (tx) => {
-      const staged = await tx.get<{ n: number; upserts: number }>(
-        'SELECT COUNT(*) AS n, COUNT(record) AS upserts FROM sync_staging WHERE run_id = ?', [runId]);
-      if (staged?.n !== write.staged || staged.upserts !== write.upserts) {
+      // The index rows the pages computed stand for the peer's whole graph only when the run's records are all of it.
+      const fromStaging = write.indexed === true
+        && (await tx.get('SELECT 1 AS x FROM peer_resources WHERE peer_id = ? LIMIT 1', [peerId])) === undefined;
+      // Counted in the staging's (run_id, iri) index, not its rows (a big peer's records): a run cleared under it (by
+      // another run of the peer, or at start-up) has no rows left; nothing changes a row it staged.
+      const staged = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM sync_staging WHERE run_id = ?', [runId]);
+      if (staged?.n !== write.staged) {
         throw new Error(`the staging of sync run ${runId} was cleared or changed under it (${staged?.n ?? 0} rows, ${write.staged} staged); nothing was applied`);
       }
       // What the index must rebuild: a small change's resources by name; past that, the peer's whole graph.
@@ -257,9 +269,10 @@ export class SqliteProvenanceStore implements ProvenanceStore {
            authoritative = excluded.authoritative, source_url = excluded.source_url, updated_at = excluded.updated_at,
            missing_since = NULL, withdrawn_at = NULL`, [peerId, now, now, runId]);
       if (write.replaceQuarantine) await tx.run('DELETE FROM quarantine WHERE peer_id = ?', [peerId]);
-      // A record that is valid now leaves the quarantine.
-      await tx.run('DELETE FROM quarantine WHERE peer_id = ? AND iri IN (SELECT iri FROM sync_staging WHERE run_id = ? AND record IS NOT NULL)',
-        [peerId, runId]);
+      // A record that is valid now leaves the quarantine. Each of the peer's quarantined rows (few, or none) is looked
+      // up in the staging, not the staging's records (hundreds of thousands for a big peer) gathered into a list.
+      await tx.run(`DELETE FROM quarantine WHERE peer_id = ? AND EXISTS (
+        SELECT 1 FROM sync_staging s WHERE s.run_id = ? AND s.iri = quarantine.iri AND s.record IS NOT NULL)`, [peerId, runId]);
       await insertMany(tx, 'INSERT INTO quarantine (peer_id, iri, type, problems, seen_at)', 5,
         write.quarantine.map((q) => [peerId, q.iri, q.type, JSON.stringify(q.problems), now]),
         'ON CONFLICT (peer_id, iri) DO UPDATE SET type = excluded.type, problems = excluded.problems, seen_at = excluded.seen_at');
@@ -276,6 +289,8 @@ export class SqliteProvenanceStore implements ProvenanceStore {
           upsert, added: 0, updated: 0, unchanged: 0, missing: [], refused: [],
           withdrawn: scoped.filter((iri) => isWithdrawn.has(iri)), restored: scoped.filter((iri) => !isWithdrawn.has(iri)),
         });
+      } else if (fromStaging) {
+        await indexStagedRun(tx, peerId, runId);
       } else {
         await reindexPeer(tx, peerId, new Map((write.fresh ?? []).map((r) => [r.iri, { record: r.record, authoritative: r.authoritative, withdrawn: false }])));
       }

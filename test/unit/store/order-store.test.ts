@@ -206,8 +206,11 @@ describe('store: stock ledger and orders', () => {
       originItem: `https://b.example/items/${key}`, originOffer: `https://b.example/offers/${key}`, originProduct: product,
       originOrders: 'https://b.example/orders', factor: 1,
     });
+    const before = await store.orders.hasListings();
     const a = await listing('carotte', 'https://b.example/products/carotte');
     const b = await listing('miel', 'https://b.example/products/case');
+    // Whether any listing exists (the sync skips telling the listings of a snapshot when none does).
+    expect([before, await store.orders.hasListings()]).to.deep.equal([false, true]);
     const ids = async (iris: string[]) => (await store.orders.listingsTouching(iris)).map((l) => l.id);
     expect(await ids(['https://b.example/items/carotte'])).to.deep.equal([a.id]);
     expect(await ids(['https://b.example/offers/miel', 'https://b.example/items/carotte'])).to.deep.equal([a.id, b.id]);

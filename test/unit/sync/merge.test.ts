@@ -186,6 +186,13 @@ describe('planMerge', () => {
       expect(plan.upsert.map((r) => r.authoritative)).to.deep.equal([true, false, false]);
     });
 
+    it('reads an IRI\'s origin to its end, not its first characters: a longer host, a port, user info are other origins', () => {
+      const origin = new URL(PEER).origin;
+      const ids = [`${origin}/a`, `${origin}?b`, `${origin}#c`, `${origin}.evil.example/d`, `${origin}:8443/e`, `${origin}@evil.example/f`, `${origin}`];
+      const plan = planMerge(input(ids.map((id, i) => page(`${PAGE1}?${i}`, { ...apple, id: id as Iri }))));
+      expect(plan.upsert.map((r) => [r.iri, r.authoritative])).to.deep.equal(ids.map((id, i) => [id, i < 3 || i === 6]));
+    });
+
     it('judges authority from the peer origin of each snapshot', () => {
       const relayed = product(OTHER, 'cheese', 'Cheese');
       const plan = planMerge(input([page(PAGE1, relayed)], heldMap(heldOf({ ...relayed, name: 'Old' }, PAGE1)), { peerOrigin: OTHER }));

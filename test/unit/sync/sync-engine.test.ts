@@ -57,10 +57,11 @@ describe('SyncEngine onApplied (the push path of listings)', () => {
     await peerServer?.close();
   });
 
-  const engine = (onApplied: (peerId: number, records: readonly DfcRecord[]) => unknown): SyncEngine => new SyncEngine({
-    provenance: node.store.provenance, feed: node.store.feed, decoder: node.decoder, ownBase: node.base, onApplied,
-    policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true },
-  });
+  const engine = (onApplied: (peerId: number, records: readonly DfcRecord[]) => unknown, appliedWanted?: () => Promise<boolean>): SyncEngine =>
+    new SyncEngine({
+      provenance: node.store.provenance, feed: node.store.feed, decoder: node.decoder, ownBase: node.base, onApplied,
+      policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true }, ...(appliedWanted !== undefined ? { appliedWanted } : {}),
+    });
 
   it('is told of the records a snapshot applied, and of nothing when nothing changed', async () => {
     const peer = await node.store.provenance.addPeer({ name: 'told', url: `${peerServer.url}/catalog.json` }, peerServer.url);
@@ -72,6 +73,24 @@ describe('SyncEngine onApplied (the push path of listings)', () => {
     expect(told[0]?.ids).to.include(`${peerServer.url}/api/dfc/enterprises/verger/catalog_items/tomate`);
     expect((await sync.sync((await node.store.provenance.getPeer(peer.id)) ?? peer)).ok).to.equal(true);
     expect(told).to.have.length(1);
+  });
+
+  it('is not told when it wants nothing (no listing), and is when it wants the records or cannot tell', async () => {
+    const told: string[] = [];
+    const hook = (_peerId: number, records: readonly DfcRecord[]): void => { told.push(...records.map((r) => r.id)); };
+    const item = `${peerServer.url}/api/dfc/enterprises/verger/catalog_items/tomate`;
+    const unwanted = await node.store.provenance.addPeer({ name: 'unwanted', url: `${peerServer.url}/catalog.json?unwanted` }, peerServer.url);
+    expect((await engine(hook, async () => false).sync(unwanted)).ok).to.equal(true);
+    expect(told).to.deep.equal([]);
+    // The records were applied all the same.
+    expect((await node.store.provenance.peerCounts(unwanted.id)).active).to.be.greaterThan(0);
+    const wanted = await node.store.provenance.addPeer({ name: 'wanted', url: `${peerServer.url}/catalog.json?wanted` }, peerServer.url);
+    expect((await engine(hook, async () => true).sync(wanted)).ok).to.equal(true);
+    expect(told).to.include(item);
+    told.length = 0;
+    const unsure = await node.store.provenance.addPeer({ name: 'unsure', url: `${peerServer.url}/catalog.json?unsure` }, peerServer.url);
+    expect((await engine(hook, async () => { throw new Error('store down'); }).sync(unsure)).ok).to.equal(true);
+    expect(told).to.include(item);
   });
 
   it('a hook that fails costs the sync nothing', async () => {
