@@ -164,7 +164,8 @@ class NodeWriter {
   /** Sets a link; a bare string where the context types the term `@id`, `{"@id"}` elsewhere. */
   public link(node: Node, predicate: string, ids: string | readonly string[] | undefined): void {
     if (ids === undefined) return;
-    if (ids.length === 0) return;
+    // An empty list writes nothing; a single id is written whatever it is (as before this loop).
+    if (typeof ids !== 'string' && ids.length === 0) return;
     // Index loops, and no one-element list for one link: this runs for every link of a catalogue, and the
     // iterators and lists were a third of an encode's garbage.
     const keys = this.keys(predicate);
