@@ -567,13 +567,15 @@ function parseSlice(text: string, start: number, end: number): unknown {
  * Only the layout every DFC catalogue has is taken: `{"@context": "<URL>", "@graph": [{…}, …]}`, JSON whitespace
  * anywhere, keys written without escapes. The text between is cut at the bracket that closes each node and given
  * to `JSON.parse`: a slice that is not one JSON object makes the reader give up, so the text is read exactly as
- * `JSON.parse` reads it whole, or by the whole parse. A key repeated, another key, another order: `layout`.
+ * `JSON.parse` reads it whole, or by the whole parse. A header written otherwise (another key, another order, an
+ * escape): `layout`; anything unexpected after it: `node`.
  *
  * @param text - the document
  * @param contexts - the contexts the decoder resolves (only a built-in DFC one is read here)
  * @param deadline - when the decode must be over
  * @returns the extraction, or why not: `layout` (parse the text whole and try {@link readDirect}), `node` (a node
- *   this reader does not fully understand: the general path reads the document)
+ *   this reader does not fully understand, or text after the header it does not take: the general path reads the
+ *   document)
  * @throws DecodeTimeoutError when the deadline passes
  */
 export function readDirectText(text: string, contexts: ContextRegistry, deadline: Deadline): Extraction | NotReadDirectly {
@@ -601,16 +603,20 @@ export function readDirectText(text: string, contexts: ContextRegistry, deadline
   i = skipSpace(text, i + 1);
   if (text.charCodeAt(i) !== OPEN_BRACKET) return 'layout';
   i = skipSpace(text, i + 1);
+  // Past the header, no text that stops here is a document the direct reader takes once parsed whole: not JSON (an
+  // unbalanced node, a slice that does not parse, a stray separator, text after the end), a node that is no object,
+  // or a key after the graph (which makes {@link readDirect} give up too). `node`: the general path, without a
+  // second direct read of the nodes read so far.
   const reader = new DirectReader(builtInContextTerms(resolved.context), deadline);
   const records: Draft<DfcRecord>[] = [];
   if (text.charCodeAt(i) === CLOSE_BRACKET) i++;
   else {
     for (;;) {
-      if (text.charCodeAt(i) !== OPEN_BRACE) return 'layout';
+      if (text.charCodeAt(i) !== OPEN_BRACE) return 'node';
       const end = skipNested(text, i);
-      if (end < 0) return 'layout';
+      if (end < 0) return 'node';
       const node = parseSlice(text, i, end);
-      if (node === undefined) return 'layout';
+      if (node === undefined) return 'node';
       try {
         records.push(reader.node(node));
       } catch (error: unknown) {
@@ -623,12 +629,12 @@ export function readDirectText(text: string, contexts: ContextRegistry, deadline
         i++;
         break;
       }
-      if (c !== COMMA) return 'layout';
+      if (c !== COMMA) return 'node';
       i = skipSpace(text, i + 1);
     }
   }
   i = skipSpace(text, i);
-  if (text.charCodeAt(i) !== CLOSE_BRACE) return 'layout';
-  if (skipSpace(text, i + 1) !== text.length) return 'layout';
+  if (text.charCodeAt(i) !== CLOSE_BRACE) return 'node';
+  if (skipSpace(text, i + 1) !== text.length) return 'node';
   return extraction(records);
 }

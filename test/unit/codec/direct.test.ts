@@ -404,7 +404,10 @@ describe('the direct reader against the general path', () => {
     const offer = (n: number, extra = ''): string =>
       `{"@id":"${P}/offers/${n}","@type":"dfc-b:Offer","dfc-b:stockLimitation":${n}${extra}}`;
     const ctx = `"@context":"${CONTEXT_1_16_URL}"`;
-    /** Texts, what the text reader says of each (records, or why not), and the decode must be the whole parse's. */
+    /**
+     * Texts, what the text reader says of each (records, or why not: `layout` for a header written otherwise, `node` for
+     * anything after it), and the decode must be the whole parse's.
+     */
     const TEXTS: readonly (readonly [string, string, number | 'layout' | 'node'])[] = [
       ['compact', `{${ctx},"@graph":[${offer(1)},${offer(2)}]}`, 2],
       ['whitespace everywhere', ` \n{ \t${ctx.replace(':', ' : ')} ,\r\n "@graph" : [ ${offer(1)} ,\n ${offer(2)} ] } \n`, 2],
@@ -415,19 +418,19 @@ describe('the direct reader against the general path', () => {
       ['an escaped key', `{"@\\u0063ontext":"${CONTEXT_1_16_URL}","@graph":[${offer(1)}]}`, 'layout'],
       ['an escaped @graph key', `{${ctx},"@gr\\u0061ph":[${offer(1)}]}`, 'layout'],
       ['@context twice', `{${ctx},${ctx},"@graph":[${offer(1)}]}`, 'layout'],
-      ['@graph twice (the last wins in JSON.parse)', `{${ctx},"@graph":[${offer(1)}],"@graph":[${offer(2)}]}`, 'layout'],
-      ['another key after @graph', `{${ctx},"@graph":[${offer(1)}],"@id":"${P}/x"}`, 'layout'],
-      ['a trailing comma in @graph', `{${ctx},"@graph":[${offer(1)},]}`, 'layout'],
-      ['a trailing comma in a node', `{${ctx},"@graph":[{"@id":"${P}/o/1","@type":"dfc-b:Offer",}]}`, 'layout'],
-      ['text after the document', `{${ctx},"@graph":[${offer(1)}]}x`, 'layout'],
-      ['a second document', `{${ctx},"@graph":[${offer(1)}]}{}`, 'layout'],
+      ['@graph twice (the last wins in JSON.parse)', `{${ctx},"@graph":[${offer(1)}],"@graph":[${offer(2)}]}`, 'node'],
+      ['another key after @graph', `{${ctx},"@graph":[${offer(1)}],"@id":"${P}/x"}`, 'node'],
+      ['a trailing comma in @graph', `{${ctx},"@graph":[${offer(1)},]}`, 'node'],
+      ['a trailing comma in a node', `{${ctx},"@graph":[{"@id":"${P}/o/1","@type":"dfc-b:Offer",}]}`, 'node'],
+      ['text after the document', `{${ctx},"@graph":[${offer(1)}]}x`, 'node'],
+      ['a second document', `{${ctx},"@graph":[${offer(1)}]}{}`, 'node'],
       ['a byte order mark', `\ufeff{${ctx},"@graph":[${offer(1)}]}`, 'layout'],
       ['a non-breaking space (not JSON whitespace)', `{\u00a0${ctx},"@graph":[${offer(1)}]}`, 'layout'],
-      ['an unclosed node', `{${ctx},"@graph":[{"@id":"${P}/o/1"`, 'layout'],
-      ['an unclosed string', `{${ctx},"@graph":[{"@id":"${P}/o/1}]}`, 'layout'],
-      ['a bracket that does not match', `{${ctx},"@graph":[{"@id":"${P}/o/1","@type":"dfc-b:Offer"]]}`, 'layout'],
-      ['a number that is no JSON number', `{${ctx},"@graph":[${offer(1).replace(':1}', ':01}')}]}`, 'layout'],
-      ['a string in the graph', `{${ctx},"@graph":["x"]}`, 'layout'],
+      ['an unclosed node', `{${ctx},"@graph":[{"@id":"${P}/o/1"`, 'node'],
+      ['an unclosed string', `{${ctx},"@graph":[{"@id":"${P}/o/1}]}`, 'node'],
+      ['a bracket that does not match', `{${ctx},"@graph":[{"@id":"${P}/o/1","@type":"dfc-b:Offer"]]}`, 'node'],
+      ['a number that is no JSON number', `{${ctx},"@graph":[${offer(1).replace(':1}', ':01}')}]}`, 'node'],
+      ['a string in the graph', `{${ctx},"@graph":["x"]}`, 'node'],
       ['@graph an object', `{${ctx},"@graph":${offer(1)}}`, 'layout'],
       ['an unknown context', `{"@context":"https://evil.example/c.json","@graph":[${offer(1)}]}`, 'layout'],
       ['a context array', `{"@context":["${CONTEXT_1_16_URL}"],"@graph":[${offer(1)}]}`, 'layout'],
