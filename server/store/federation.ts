@@ -202,6 +202,11 @@ export interface RunApplied {
   readonly written: boolean;
   /** Resources newly flagged withdrawn. */
   readonly withdrawn: number;
+  /**
+   * Whether the index was filled from the rows the run's pages computed (a first snapshot still the peer's only
+   * data when applied), rather than rebuilt from the records.
+   */
+  readonly indexedFromStaging?: boolean;
 }
 
 /** Filters of a federated query. */

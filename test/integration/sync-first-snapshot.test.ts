@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Decoder } from '../../server/codec/decode.js';
 import { DEFAULT_FETCH_POLICY } from '../../server/net/safe-fetch.js';
-import type { PeerRow } from '../../server/store/federation.js';
+import type { PeerRow, ProvenanceStore, RunApplied } from '../../server/store/federation.js';
 import { SqliteDatabase } from '../../server/store/sqlite/database.js';
 import { reindexPeer } from '../../server/store/sqlite/federated-index.js';
 import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
@@ -33,6 +33,8 @@ interface Behaviour {
   /** Where the enterprise and its address are: on the first page, or only on the last (the index is rebuilt at the end). */
   enterprise: 'first' | 'last';
   third: 'ok' | '500' | 'huge';
+  /** Done before page `n` is answered. */
+  beforePage?: (n: number) => Promise<void>;
 }
 
 /** Page `n` (1-based) of a catalogue: products, items and offers; the enterprise and its address on the first (or last) page. */
@@ -87,7 +89,9 @@ describe('a peer\'s first snapshot, indexed page by page (issue 16)', function (
         return;
       }
       const link = n < PAGES ? { link: `</catalog?page=${n + 1}>; rel="next"` } : {};
-      res.writeHead(200, { 'content-type': 'application/ld+json', ...link }).end(pageBody(self.base, n, b));
+      void Promise.resolve(b.beforePage?.(n)).then(() => {
+        res.writeHead(200, { 'content-type': 'application/ld+json', ...link }).end(pageBody(self.base, n, b));
+      });
     });
     peers.push(peer);
     behaviours.push(b);
@@ -97,9 +101,19 @@ describe('a peer\'s first snapshot, indexed page by page (issue 16)', function (
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'maillon-first-snapshot-'));
   });
+  /** What each snapshot's end said it did (whether the index was filled from the pages' rows). */
+  let applied: RunApplied[] = [];
   beforeEach(async () => {
     file = join(dir, `node-${Date.now()}-${Math.random()}.db`);
     store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
+    applied = [];
+    const provenance = store.provenance;
+    const applyRun = provenance.applyRun.bind(provenance);
+    (provenance as { applyRun: ProvenanceStore['applyRun'] }).applyRun = async (...args) => {
+      const result = await applyRun(...args);
+      applied.push(result);
+      return result;
+    };
   });
   afterEach(async () => {
     await store.close();
@@ -143,6 +157,8 @@ describe('a peer\'s first snapshot, indexed page by page (issue 16)', function (
     const [rows, rebuilt] = await rowsAndRebuilt([peer.id]);
     expect(rows.length).to.equal(PAGES * PER_PAGE + PAGES);
     expect(rows).to.deep.equal(rebuilt);
+    // Filled from the rows the pages computed (the comparison above holds for a rebuild too).
+    expect(applied.map((a) => a.indexedFromStaging)).to.deep.equal([true]);
     const row = (await store.index.queryEntries({})).find((r) => r.itemIri.endsWith('/catalog_items/p2-4'));
     expect(row).to.deep.include({ city: 'Limoges', postcode: '87000', enterpriseName: 'Ferme des Près', price: 2.004, inStock: true });
     expect(await count('SELECT COUNT(*) AS n FROM sync_staging')).to.equal(0);
@@ -151,6 +167,7 @@ describe('a peer\'s first snapshot, indexed page by page (issue 16)', function (
   it('with the enterprise only on the last page, rebuilds the index from the records: the same rows', async () => {
     const peer = await addPeer('last', await startPeer(behaviour({ enterprise: 'last' })));
     expect((await sync(peer)).ok).to.equal(true);
+    expect(applied.map((a) => a.indexedFromStaging)).to.deep.equal([false]);
     const [rows, rebuilt] = await rowsAndRebuilt([peer.id]);
     expect(rows).to.deep.equal(rebuilt);
     expect((await store.index.queryEntries({})).filter((r) => r.city === 'Limoges')).to.have.length(PAGES * PER_PAGE);
@@ -173,6 +190,31 @@ describe('a peer\'s first snapshot, indexed page by page (issue 16)', function (
       expect(await count('SELECT COUNT(*) AS n FROM federated_entries WHERE peer_id = ?', [peer.id])).to.equal(PAGES * PER_PAGE);
     });
   }
+
+  it('a first snapshot whose peer came to hold a record while it ran is indexed from the records, not from its pages', async () => {
+    const other = await addPeer('other', await startPeer(behaviour()));
+    expect((await sync(other)).ok).to.equal(true);
+    const peerBehaviour = behaviour();
+    const peer = await addPeer('late', await startPeer(peerBehaviour));
+    // Another writer gives the peer a record between its first and second pages (a copy of one of the other's
+    // items, relayed): its pages' rows no longer stand for all the peer holds.
+    peerBehaviour.beforePage = async (n) => {
+      if (n !== 2) return;
+      const db = await SqliteDatabase.open(file);
+      try {
+        await db.transaction((tx) => tx.run(`INSERT INTO peer_resources (peer_id, iri, kind, record, hash, authoritative, source_url, first_seen_at, updated_at)
+          SELECT ?, iri, kind, record, hash, 0, source_url, first_seen_at, updated_at FROM peer_resources WHERE peer_id = ? AND kind = 'CatalogItem'
+          ORDER BY iri LIMIT 1`, [peer.id, other.id]));
+      } finally {
+        await db.close();
+      }
+    };
+    expect((await sync(peer)).ok).to.equal(true);
+    expect(applied.map((a) => a.indexedFromStaging)).to.deep.equal([true, false]);
+    expect(await count('SELECT COUNT(*) AS n FROM peer_resources WHERE peer_id = ?', [peer.id])).to.equal(2 + PAGES * PER_PAGE * 3 + 1);
+    const [rows, rebuilt] = await rowsAndRebuilt([other.id, peer.id]);
+    expect(rows).to.deep.equal(rebuilt);
+  });
 
   it('a second snapshot updates and withdraws: the index follows, as a rebuild gives it', async () => {
     const b = behaviour();

@@ -770,7 +770,6 @@ const SORT_COLUMNS: Readonly<Record<Exclude<RowOrder['key'], 'relevance' | 'type
   name: 'f.name_key', price: 'f.price', stock: 'f.stock', enterpriseName: 'f.enterprise_key', city: 'f.city_key', postcode: 'f.postcode',
 };
 
-
 /**
  * Rebuilds a peer's rows of the index after its snapshot was written, in the snapshot's transaction: only
  * the items a small change touches, or else the peer's whole graph. The records the plan wrote are taken

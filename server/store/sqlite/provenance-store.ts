@@ -241,6 +241,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     const changes = write.upserts > 0 || write.changed || await any(this.db.reader, where.any);
     if (!changes) return { written: false, withdrawn: 0 };
     let withdrawn = 0;
+    let indexedFromStaging = false;
     await this.db.transaction(async (tx) => {
       // The index rows the pages computed stand for the peer's whole graph only when the run's records are all of it.
       const fromStaging = write.indexed === true
@@ -291,6 +292,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
         });
       } else if (fromStaging) {
         await indexStagedRun(tx, peerId, runId);
+        indexedFromStaging = true;
       } else {
         await reindexPeer(tx, peerId, new Map((write.fresh ?? []).map((r) => [r.iri, { record: r.record, authoritative: r.authoritative, withdrawn: false }])));
       }
@@ -298,7 +300,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     // A peer's first snapshot can grow the index tenfold: the planner's statistics must follow, once the run's
     // staging is gone (it is no table to gather statistics of).
     if (write.upserts >= 1000) this.optimizeAtEnd.add(runId);
-    return { written: true, withdrawn };
+    return { written: true, withdrawn, indexedFromStaging };
   }
 
   /** Writes the validators of the pages fetched. */

@@ -76,7 +76,7 @@ describe('store: snapshot runs staged page by page', () => {
     // Nothing is applied before the end.
     expect(await count('peer_resources')).to.equal(0);
     const applied = await store.provenance.applyRun(peerId, run, end({ staged: 7, upserts: 7 }));
-    expect(applied).to.deep.equal({ written: true, withdrawn: 0 });
+    expect(applied).to.deep.equal({ written: true, withdrawn: 0, indexedFromStaging: false });
     expect(await count('peer_resources')).to.equal(7);
     const names = await readRows<{ record: string }>(file, 'SELECT record FROM peer_resources WHERE iri = ?', [apple[0].id]);
     expect((JSON.parse(names[0]?.record ?? '{}') as { name: string }).name).to.equal('apple');
@@ -103,14 +103,14 @@ describe('store: snapshot runs staged page by page', () => {
     const second = await store.provenance.beginRun(peerId, T1);
     await store.provenance.stage(second, [farm(), ...apple].map((r) => ({ iri: r.id })));
     const applied = await store.provenance.applyRun(peerId, second, end({ staged: 4, upserts: 0, changed: false }, T1));
-    expect(applied).to.deep.equal({ written: true, withdrawn: 0 });
+    expect(applied).to.deep.equal({ written: true, withdrawn: 0, indexedFromStaging: false });
     expect(await store.provenance.peerCounts(peerId)).to.deep.equal({ active: 4, missing: 3, withdrawn: 0 });
     await store.provenance.endRun(second);
     // A third snapshot, past the grace: the pear is withdrawn, and leaves the catalogue.
     const third = await store.provenance.beginRun(peerId, '2026-01-03T00:00:00.000Z');
     await store.provenance.stage(third, [farm(), ...apple].map((r) => ({ iri: r.id })));
     const later = await store.provenance.applyRun(peerId, third, end({ staged: 4, upserts: 0, changed: false }, '2026-01-03T00:00:00.000Z'));
-    expect(later).to.deep.equal({ written: true, withdrawn: 3 });
+    expect(later).to.deep.equal({ written: true, withdrawn: 3, indexedFromStaging: false });
     expect(await store.provenance.peerCounts(peerId)).to.deep.equal({ active: 4, missing: 0, withdrawn: 3 });
     expect((await store.index.queryEntries({})).map((r) => r.itemIri)).to.deep.equal([apple[1].id]);
     await store.provenance.endRun(third);
