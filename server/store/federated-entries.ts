@@ -154,6 +154,38 @@ export function linkedOf(items: readonly { readonly record: DfcRecord }[]): Set<
 }
 
 /**
+ * The walk from some catalog items to every record their index rows read, written once for whoever drives it: each
+ * step yields the `@id`s to look up and is given back the records found (in any order; those not found left out).
+ * The steps: what the items link to (product, offers, manager); the products' suppliers not linked already (the
+ * enterprise of an item that names no manager); the enterprises' addresses. Returns everything taken, the items
+ * first (a record may be there twice when two steps found it).
+ *
+ * @param items - catalog items (other records are walked from too, but link to nothing)
+ */
+export function* linkWalk<R extends { readonly record: DfcRecord }>(items: readonly R[]): Generator<ReadonlySet<string>, R[], readonly R[]> {
+  const linked = linkedOf(items);
+  const second = yield linked;
+  const third = yield new Set(second.flatMap(({ record }) => (record.kind === 'SuppliedProduct' && record.suppliedBy !== undefined
+    && !linked.has(record.suppliedBy) ? [record.suppliedBy] : [])));
+  const addresses = yield new Set([...second, ...third].flatMap(({ record }) => (record.kind === 'Enterprise' && record.address !== undefined ? [record.address] : [])));
+  return [...items, ...second, ...third, ...addresses];
+}
+
+/**
+ * Runs a {@link linkWalk} with an asynchronous look-up (a database's).
+ *
+ * @param lookup - the records of some `@id`s (those not found left out)
+ */
+export async function walkLinks<R extends { readonly record: DfcRecord }>(
+  items: readonly R[], lookup: (iris: ReadonlySet<string>) => Promise<readonly R[]>,
+): Promise<R[]> {
+  const walk = linkWalk(items);
+  for (let step = walk.next(); ; step = walk.next(await lookup(step.value))) {
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
  * The index entries of some catalog items of a peer, from the records a rebuild of the peer's whole graph reads for
  * them (the items, what they link to, the products' suppliers, the enterprises' addresses), each found by `find`:
  * the entries a snapshot's page can compute while its records are in memory. Undefined when a record they link to is
@@ -166,27 +198,19 @@ export function linkedOf(items: readonly { readonly record: DfcRecord }[]): Set<
 export function linkedEntries(
   items: readonly SourcedRecord[], find: (iri: string) => SourcedRecord | undefined,
 ): Map<string, SourcedEntry | null> | undefined {
-  const all = new Map<string, SourcedRecord>();
-  const take = (iris: Iterable<string>): SourcedRecord[] | undefined => {
+  const catalogItems = items.filter((i) => i.record.kind === 'CatalogItem');
+  const all = new Map<string, SourcedRecord>(catalogItems.map((item) => [item.record.id, item]));
+  const walk = linkWalk(catalogItems);
+  for (let step = walk.next(); step.done !== true;) {
     const found: SourcedRecord[] = [];
-    for (const iri of iris) {
+    for (const iri of step.value) {
       const record = all.get(iri) ?? find(iri);
       if (record === undefined) return undefined;
       all.set(iri, record);
       found.push(record);
     }
-    return found;
-  };
-  const catalogItems = items.filter((i) => i.record.kind === 'CatalogItem');
-  for (const item of catalogItems) all.set(item.record.id, item);
-  const linked = linkedOf(catalogItems);
-  const second = take(linked);
-  if (second === undefined) return undefined;
-  const third = take(second.flatMap(({ record }) => (record.kind === 'SuppliedProduct' && record.suppliedBy !== undefined
-    && !linked.has(record.suppliedBy) ? [record.suppliedBy] : [])));
-  if (third === undefined) return undefined;
-  const addresses = take([...second, ...third].flatMap(({ record }) => (record.kind === 'Enterprise' && record.address !== undefined ? [record.address] : [])));
-  if (addresses === undefined) return undefined;
+    step = walk.next(found);
+  }
   // In `@id` order, as a rebuild reads them.
   const records = [...all.values()].sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
   const authoritative = new Set<string>(records.filter((r) => r.authoritative).map((r) => r.record.id));

@@ -7,7 +7,7 @@
  */
 import { foldedWords, foldText } from '../../../ontology/fold.js';
 import type { DfcRecord } from '../../../ontology/records.js';
-import { entriesOf, linkedOf, type FederatedEntry, type SourcedEntry } from '../federated-entries.js';
+import { entriesOf, walkLinks, type FederatedEntry, type SourcedEntry } from '../federated-entries.js';
 import {
   haversineKm, type FederatedEnterprise, type FederatedIndex, type FederatedMatch, type FederatedQuery, type FederatedRow, type IdentityLink,
   type MergePlan, type PlaceRow, type ProducerRow, type RowOrder,
@@ -786,12 +786,9 @@ export async function indexPeerSnapshot(tx: SqlConnection, peerId: number, plan:
     plan.upsert.map((r) => r.record));
   if (scope !== undefined) {
     const items = await peerRecords(tx, peerId, scope, fresh);
-    const linked = linkedOf(items);
-    const second = await peerRecords(tx, peerId, linked, fresh);
-    const addresses = second.flatMap(({ record }) => (record.kind === 'Enterprise' && record.address !== undefined ? [record.address] : []));
-    const all = [...items, ...second, ...(await peerRecords(tx, peerId, addresses, fresh))];
+    const all = await walkLinks(items, (iris) => peerRecords(tx, peerId, iris, fresh));
     const inScope = new Set(scope);
-    if (scope.length > 0) await indexSource(tx, source, peerId, peerRows(all, (entry) => inScope.has(entry.itemIri)), scope);
+    if (scope.length > 0) await indexSource(tx, source, peerId, peerRows(all.sort(byIri), (entry) => inScope.has(entry.itemIri)), scope);
     return;
   }
   await reindexPeer(tx, peerId, fresh);
@@ -818,16 +815,9 @@ export async function reindexPeer(tx: SqlConnection, peerId: number, fresh: Read
       after = last.iri;
       const items = rows.map((row) => fresh.get(row.iri)
         ?? { record: JSON.parse(row.record) as DfcRecord, authoritative: row.authoritative === 1, withdrawn: row.withdrawn === 1 });
-      const linked = linkedOf(items);
-      const second = await peerRecords(tx, peerId, linked, fresh);
-      // A product names its supplier: the enterprise of an item that names no manager.
-      const suppliers = second.flatMap(({ record }) => (record.kind === 'SuppliedProduct' && record.suppliedBy !== undefined
-        && !linked.has(record.suppliedBy) ? [record.suppliedBy] : []));
-      const third = await peerRecords(tx, peerId, suppliers, fresh);
-      const addresses = [...second, ...third].flatMap(({ record }) => (record.kind === 'Enterprise' && record.address !== undefined ? [record.address] : []));
+      const all = await walkLinks(items, (iris) => peerRecords(tx, peerId, iris, fresh));
       const chunk = new Set<string>(items.map((i) => i.record.id));
-      await emit(peerRows([...items, ...second, ...third, ...(await peerRecords(tx, peerId, addresses, fresh))].sort(byIri),
-        (entry) => chunk.has(entry.itemIri)));
+      await emit(peerRows(all.sort(byIri), (entry) => chunk.has(entry.itemIri)));
     }
   });
 }
