@@ -752,6 +752,9 @@ function matchedFrom(query: PlannedQuery): { tables: string; where: string; para
  */
 const WALK_BUDGET = 20_000;
 
+/** How long (ms) a filter whose walk in name order failed is sorted without walking (see `futileWalks`): the data may change. */
+const FUTILE_WALK_MS = 10 * 60_000;
+
 /** The most product types a sort by label ranks in SQL (two parameters each, within SQLite's 32,766). */
 const MAX_RANKED = 4000;
 
@@ -898,6 +901,13 @@ export class SqliteFederatedIndex implements FederatedIndex {
   private readonly answers = new Map<string, { generation: string; value: Promise<unknown> }>();
   /** How a text is run (ranked, unranked, its words whole: see {@link planned}), by FTS5 query, valid while the index does not change. */
   private readonly broadTexts = new Map<string, { generation: string; value: 'ranked' | 'unranked' | 'whole' }>();
+  /**
+   * Filters whose walk in name order did not hold their page ({@link walkByName}), each with the first page end
+   * (offset + limit) it failed at and when: such a page is sorted at once for a while. Names cluster by product
+   * (every "carrots" together), so a filter on types finds its rows only where their names are, and a walk from
+   * the first names may never reach them; trying again each time would cost every page the walk before its sort.
+   */
+  private readonly futileWalks = new Map<string, { end: number; at: number }>();
   /** The run computing the kept supply groups again, while one runs (see {@link refreshSupplyGroups}). */
   private supplyRefresh: Promise<void> | undefined;
   /**
@@ -1140,6 +1150,11 @@ export class SqliteFederatedIndex implements FederatedIndex {
   private async walkByName(query: PlannedQuery, direction: 'ASC' | 'DESC', offset: number, limit: number): Promise<number[] | undefined> {
     const filter = whereOf(query, false);
     if (filter === undefined) return [];
+    // A page no nearer the start than one the walk already failed to hold would fail too (the same rows are walked).
+    const key = `${direction}\u0000${filter.where}\u0000${JSON.stringify(filter.params)}`;
+    const remembered = this.futileWalks.get(key);
+    const futile = remembered !== undefined && performance.now() - remembered.at < FUTILE_WALK_MS ? remembered : undefined;
+    if (futile !== undefined && offset + limit >= futile.end) return undefined;
     const listed = `federated_entries f INDEXED BY federated_listed_by_name WHERE ${LISTED} AND f.name_key IS NOT NULL`;
     // The name the budget ends at: the walk goes no further (a few ms even then).
     const bound = await this.db.reader.get<{ key: string }>(`SELECT f.name_key AS key FROM ${listed} ORDER BY f.name_key ${direction} LIMIT 1 OFFSET ?`,
@@ -1149,7 +1164,12 @@ export class SqliteFederatedIndex implements FederatedIndex {
        ORDER BY f.name_key ${direction}, f.item_iri ${direction} LIMIT ? OFFSET ?`,
       [...filter.params, ...(bound === undefined ? [] : [bound.key]), limit, offset])).map((r) => r.id);
     // A short page may only mean that the bound came first, or that the page goes on with rows without a name.
-    return ids.length === limit ? ids : undefined;
+    if (ids.length === limit) return ids;
+    // Remembered whatever the index's changes: it only chooses between two plans that give the same page.
+    this.futileWalks.delete(key);
+    this.futileWalks.set(key, { end: Math.min(offset + limit, futile?.end ?? Infinity), at: performance.now() });
+    if (this.futileWalks.size > 256) this.futileWalks.delete(this.futileWalks.keys().next().value as string);
+    return undefined;
   }
 
   public supplyGroups(query: FederatedQuery): Promise<SupplyGroup[]> {

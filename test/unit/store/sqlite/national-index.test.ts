@@ -214,7 +214,8 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
         const order = { key: descending ? 'name' : 'relevance', descending } as const;
         for (const [offset, limit] of [[0, 100], [20, 50], [100, 100], [200, 100], [230, 5]] as const) {
           walks.length = 0;
-          const page = (await index.pageRows({ circle, inStock: true }, order, offset, limit)).map((r) => r.itemIri);
+          // An index of its own, which remembers no walk that failed (see below).
+          const page = (await new SqliteFederatedIndex(db).pageRows({ circle, inStock: true }, order, offset, limit)).map((r) => r.itemIri);
           expect(page, `${JSON.stringify(order)} ${offset}+${limit}`).to.deep.equal(whole.slice(offset, offset + limit));
           expect(walks.length, 'walked first').to.equal(1);
         }
@@ -230,6 +231,19 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
       await index.pageRows({ circle, inStock: true }, { key: 'relevance', descending: false }, 0, 100);
       await index.pageRows({ circle, inStock: true }, { key: 'relevance', descending: false }, 150, 50);
       expect(found, 'a full page walked, then a page the budget cuts short').to.deep.equal(['100', '0']);
+      // That page (and any further one) is then sorted without a walk, the same page; one nearer the start is still walked.
+      found.length = 0;
+      const ascending = await expected(false);
+      const relevance = { key: 'relevance', descending: false } as const;
+      expect((await index.pageRows({ circle, inStock: true }, relevance, 150, 50)).map((r) => r.itemIri)).to.deep.equal(ascending.slice(150, 200));
+      expect((await index.pageRows({ circle, inStock: true }, relevance, 160, 60)).map((r) => r.itemIri)).to.deep.equal(ascending.slice(160, 220));
+      expect(found, 'no walk where one failed').to.deep.equal([]);
+      expect((await index.pageRows({ circle, inStock: true }, relevance, 0, 100)).map((r) => r.itemIri)).to.deep.equal(ascending.slice(0, 100));
+      expect(found, 'walked nearer the start').to.deep.equal(['100']);
+      // Another filter is walked as before.
+      found.length = 0;
+      await index.pageRows({ circle: { ...circle, radiusKm: 41 }, inStock: true }, relevance, 150, 50);
+      expect(found).to.deep.equal(['0']);
     });
   });
 
