@@ -3,8 +3,9 @@
  *
  * Every change of stock is one conditional `UPDATE` of the item's ledger (`… WHERE available >= ?`) inside the
  * order's transaction: a line that finds too little changes no row, and the whole transaction is rolled back.
- * Triggers (migration 10) copy the new available stock into the published catalog item and its offers, which
- * moves the enterprise's version and appends to the change feed in the same transaction.
+ * The new available stock is then copied into the published catalog item and its offers (which moves the
+ * enterprise's version and appends to the change feed, by trigger) in the same database transaction: once per
+ * group commit and item, before the commit ({@link publishLater}).
  *
  * @packageDocumentation
  */
@@ -13,7 +14,7 @@ import {
   type OrderRow, type OrderState, type OrderStore, type Reservation, type ShortLine, type StockLevel,
 } from '../orders.js';
 import { inChunks } from './chunks.js';
-import type { SqlConnection, SqliteDatabase } from './database.js';
+import type { SqlConnection, SqliteDatabase, TransactionContext, TransactionOptions } from './database.js';
 
 interface StockSql { item_iri: string; eid: string; on_demand: number; initial: number; restocked: number; available: number; reserved: number; sold: number }
 interface OrderSql {
@@ -110,19 +111,37 @@ async function publish(tx: SqlConnection, item: string, eid: string): Promise<vo
 }
 
 /**
+ * Publishes an item's available stock once its group of transactions has moved it (before the group commits):
+ * the orders of one group commit write the published copy once, not once each (two statements, each firing the
+ * feed's and the versions' triggers, on the writer that every order waits for). No reader sees the difference:
+ * readers see committed states only, and every committed state has the published copy follow its ledger.
+ */
+function publishLater(context: TransactionContext, item: string, eid: string): void {
+  context.defer(`publish stock ${eid} ${item}`, (tx) => publish(tx, item, eid));
+}
+
+/**
+ * The transactions of orders read the ledgers, never the published copy of their stock: they may run while the
+ * copy written for the orders before them in their group is still to be written ({@link publishLater}).
+ */
+const ORDER_TRANSACTION: TransactionOptions = { overlooksDeferred: true };
+
+/**
  * Moves stock by item: positive amounts are reserved (each under its condition), negative ones released.
  * Releases go first, so an amendment that moves units from one line to another of the same item never fails.
  *
  * @throws Short - when any reservation finds too little (the caller's transaction is then rolled back)
  */
-async function reserve(tx: SqlConnection, eid: string, deltas: ReadonlyMap<string, { quantity: number; indexes: number[] }>): Promise<void> {
+async function reserve(
+  tx: SqlConnection, context: TransactionContext, eid: string, deltas: ReadonlyMap<string, { quantity: number; indexes: number[] }>,
+): Promise<void> {
   const ordered = [...deltas].sort(([, a], [, b]) => a.quantity - b.quantity);
   const short: ShortLine[] = [];
   for (const [item, { quantity, indexes }] of ordered) {
     if (quantity === 0) continue;
     if (quantity < 0) {
       const released = await tx.run(RELEASE, [-quantity, item, eid]);
-      if (released.changes > 0) await publish(tx, item, eid);
+      if (released.changes > 0) publishLater(context, item, eid);
       // An item deleted since the order was held has no ledger left to give back to.
       if (released.changes === 0 && (await tx.get('SELECT 1 FROM stock WHERE item_iri = ?', [item])) !== undefined) {
         throw new Error(`the ledger of ${item} holds less than the order reserved`);
@@ -130,7 +149,7 @@ async function reserve(tx: SqlConnection, eid: string, deltas: ReadonlyMap<strin
       continue;
     }
     const taken = await tx.run(RESERVE, [quantity, item, eid]);
-    if (taken.changes > 0) await publish(tx, item, eid);
+    if (taken.changes > 0) publishLater(context, item, eid);
     if (taken.changes === 0) {
       const level = await tx.get<{ available: number }>('SELECT available FROM stock WHERE item_iri = ? AND eid = ?', [item, eid]);
       for (const index of indexes) short.push({ index, item, requested: quantity, available: level?.available ?? 0 });
@@ -154,7 +173,7 @@ export class SqliteOrderStore implements OrderStore {
 
   public async create(order: NewOrder): Promise<CreateOutcome> {
     try {
-      return await this.db.transaction(async (tx) => {
+      return await this.db.transaction(async (tx, context) => {
         const { idempotency } = order;
         if (idempotency !== undefined) {
           const known = await tx.get<{ request_hash: string; order_iri: string }>(
@@ -167,7 +186,7 @@ export class SqliteOrderStore implements OrderStore {
               : { ok: false as const, keyReused: true as const, order: existing };
           }
         }
-        await reserve(tx, order.eid, demand(order.lines));
+        await reserve(tx, context, order.eid, demand(order.lines));
         const now = new Date().toISOString();
         const details = JSON.stringify(order.details ?? {});
         // The next number is taken in the INSERT itself (the writer runs one transaction at a time, so no other
@@ -193,7 +212,7 @@ export class SqliteOrderStore implements OrderStore {
         // The order as just written, not read back: the rows hold exactly these values (two round trips fewer on
         // the writer, which every order waits for).
         return { ok: true as const, order: orderRow(stored, lines), replayed: false };
-      });
+      }, ORDER_TRANSACTION);
     } catch (error: unknown) {
       if (error instanceof Short) return { ok: false, short: error.short };
       throw error;
@@ -220,7 +239,7 @@ export class SqliteOrderStore implements OrderStore {
     iri: string, change: { lines: readonly NewOrderLine[]; details?: Readonly<Record<string, unknown>>; expiresAt: string | null; state?: 'Pending' | 'Held' },
   ): Promise<Reservation<OrderRow>> {
     try {
-      return await this.db.transaction(async (tx) => {
+      return await this.db.transaction(async (tx, context) => {
         const order = await openOrder(tx, iri);
         // What each item's ledger must give (positive) or get back (negative) to go from the old lines to the new.
         const deltas = demand(change.lines);
@@ -230,7 +249,7 @@ export class SqliteOrderStore implements OrderStore {
           entry.quantity -= line.reserved;
           deltas.set(line.item, entry);
         }
-        await reserve(tx, order.eid, deltas);
+        await reserve(tx, context, order.eid, deltas);
         // Lines written again only when they change: a shop's order its supplier accepted keeps its lines and
         // only becomes Held (two statements fewer on the writer for every order through a shop).
         let lines = order.lines;
@@ -245,7 +264,7 @@ export class SqliteOrderStore implements OrderStore {
         // As just written, not read back (two round trips fewer).
         const value: OrderRow = { ...order, state, updatedAt: now, expiresAt: change.expiresAt, details: JSON.parse(details) as Record<string, unknown>, lines };
         return { ok: true as const, value };
-      });
+      }, ORDER_TRANSACTION);
     } catch (error: unknown) {
       if (error instanceof Short) return { ok: false, short: error.short };
       throw error;
@@ -261,12 +280,12 @@ export class SqliteOrderStore implements OrderStore {
   }
 
   private async close(iri: string, state: OrderState, reason: string | null, statement: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow> {
-    return this.db.transaction(async (tx) => {
+    return this.db.transaction(async (tx, context) => {
       const order = await openOrder(tx, iri);
       for (const line of order.lines) {
         if (line.reserved === 0) continue;
         const moved = await tx.run(statement, [line.reserved, line.item, order.eid]);
-        if (moved.changes > 0 && statement === RELEASE) await publish(tx, line.item, order.eid);
+        if (moved.changes > 0 && statement === RELEASE) publishLater(context, line.item, order.eid);
         if (moved.changes === 0 && (await tx.get('SELECT 1 FROM stock WHERE item_iri = ?', [line.item])) !== undefined) {
           throw new Error(`the ledger of ${line.item} holds less than order ${iri} reserved`);
         }
@@ -280,7 +299,7 @@ export class SqliteOrderStore implements OrderStore {
         ...order, state, closedReason: reason, updatedAt: now, expiresAt: null, details: JSON.parse(stored) as Record<string, unknown>,
         lines: order.lines.map((line) => (line.reserved === 0 ? line : { ...line, reserved: 0 })),
       };
-    });
+    }, ORDER_TRANSACTION);
   }
 
   public async expired(now: string, limit: number): Promise<OrderRow[]> {

@@ -118,6 +118,28 @@ describe('store: stock ledger and orders', () => {
     expect(JSON.stringify(JSON.parse(JSON.stringify(raw)))).to.equal(JSON.stringify(raw));
   });
 
+  it('publishes once per group commit the stock its orders left, and a write grouped after them sees it published', async () => {
+    const before = await store.feed.latestSeq('ferme');
+    const itemId = id('catalog_items/carotte');
+    // Queued together, so committed together: three orders, then a write that expects the item as they left it.
+    const after = { ...item('carotte', 2), sku: 'CAR-1' };
+    const [a, b, c, applied] = await Promise.allSettled([
+      place([line('carotte', 1)]), place([line('carotte', 1)]), place([line('carotte', 1)]),
+      store.apply('ferme', { upsert: [after], expect: new Map([[itemId, item('carotte', 2)]]) }),
+    ]);
+    expect([a, b, c].map((o) => o.status === 'fulfilled' && o.value.ok)).to.deep.equal([true, true, true]);
+    // Had the copy not been written before it, the write would have found stock 5 and refused (or restocked to 5).
+    expect(applied.status).to.equal('fulfilled');
+    const level = await store.orders.stock(itemId);
+    expect(level).to.include({ available: 2, reserved: 3, restocked: 0 });
+    balanced(level);
+    expect(((await store.getResource(itemId))?.record as CatalogItemRecord)).to.deep.equal(after);
+    expect(((await store.getResource(id('offers/carotte')))?.record as OfferRecord).stock).to.equal(2);
+    // One copy for the three orders (the feed shows the committed states only), then the write's.
+    const events = (await store.feed.events(before, 50, 'ferme')).filter((e) => e.iri === itemId);
+    expect(events.map((e) => (e.record as CatalogItemRecord).stock)).to.deep.equal([2, 2]);
+  });
+
   it('counts two lines of one item together', async () => {
     const refused = await place([line('miel', 1), line('miel', 2)]);
     expect(refused.ok).to.equal(false);
