@@ -367,7 +367,8 @@ export class OrderService {
     // The offer itself, then what the buyer says it offers (OFN: the SuppliedProduct; some: the CatalogItem).
     const candidates = [line.offer, ...(sentOffer?.item !== undefined ? [sentOffer.item] : [])].map((iri) => this.deps.urls.canonical(iri));
     for (const iri of candidates) {
-      const stored = await store.getResource(iri);
+      // The usual line names one of our Offers: one read gives it, its item and the item's listing.
+      const stored = await store.orders.orderable(iri);
       if (stored === undefined || stored.eid !== eid) continue;
       const record = stored.record;
       let offer: OfferRecord | undefined;
@@ -383,8 +384,10 @@ export class OrderService {
         }
       }
       if (offer?.item === undefined) continue;
-      // Both at once (two reader connections): each read is a round trip every order waits for.
-      const [item, listed] = await Promise.all([store.getResource(offer.item), store.orders.listingByLocal(offer.item)]);
+      const offered = record.kind === 'Offer' && stored.offered?.itemIri === offer.item ? stored.offered : undefined;
+      // Read with the offer, or else both at once (two reader connections): each read is a round trip every order waits for.
+      const [item, listed] = offered !== undefined ? [offered.item, offered.listing]
+        : await Promise.all([store.getResource(offer.item), store.orders.listingByLocal(offer.item)]);
       if (item?.eid !== eid || item.record.kind !== 'CatalogItem') continue;
       const listing = item.record.id === offer.item ? listed : await store.orders.listingByLocal(item.record.id);
       return {

@@ -8,6 +8,7 @@
  *
  * @packageDocumentation
  */
+import type { DfcRecord } from '../../ontology/records.js';
 
 /** The ledger of one catalog item, at its owner. */
 export interface StockLevel {
@@ -142,6 +143,21 @@ export interface ListingRow extends NewListing {
   readonly createdAt: string;
 }
 
+/** A resource an order line names, with what it draws on when it is an Offer ({@link OrderStore.orderable}). */
+export interface Orderable {
+  /** The enterprise that holds the resource. */
+  readonly eid: string;
+  readonly record: DfcRecord;
+  /** When the resource is an Offer that names its item: the item's `@id`, the item, and the listing it is sold from. */
+  readonly offered?: {
+    readonly itemIri: string;
+    /** The item's enterprise and record; absent when no resource has that `@id`. */
+    readonly item?: { readonly eid: string; readonly record: DfcRecord };
+    /** The listing published as that item (or as an offer of that `@id`), as {@link OrderStore.listingByLocal} finds it. */
+    readonly listing?: ListingRow;
+  };
+}
+
 /** The port. */
 export interface OrderStore {
   /** The ledger of one item. */
@@ -186,6 +202,12 @@ export interface OrderStore {
   hasListings(): Promise<boolean>;
   /** The listing published as a local catalog item or offer, if any. */
   listingByLocal(iri: string): Promise<ListingRow | undefined>;
+  /**
+   * The resource `iri` and, when it is an Offer, its item and that item's listing, in one read: what the usual
+   * order line (one that `concerns` an Offer) draws on, read as `getResource` and {@link listingByLocal}
+   * would, one round trip instead of three.
+   */
+  orderable(iri: string): Promise<Orderable | undefined>;
   removeListing(id: number): Promise<boolean>;
 }
 

@@ -10,9 +10,10 @@
  * @packageDocumentation
  */
 import {
-  OrderStateError, UnknownOrderError, type CreateOutcome, type ListingRow, type NewListing, type NewOrder, type NewOrderLine, type OrderLineRow,
-  type OrderRow, type OrderState, type OrderStore, type Reservation, type ShortLine, type StockLevel,
+  OrderStateError, UnknownOrderError, type CreateOutcome, type ListingRow, type NewListing, type NewOrder, type NewOrderLine, type Orderable,
+  type OrderLineRow, type OrderRow, type OrderState, type OrderStore, type Reservation, type ShortLine, type StockLevel,
 } from '../orders.js';
+import type { DfcRecord } from '../../../ontology/records.js';
 import { inChunks } from './chunks.js';
 import type { SqlConnection, SqliteDatabase, TransactionContext, TransactionOptions } from './database.js';
 
@@ -361,10 +362,48 @@ export class SqliteOrderStore implements OrderStore {
     return row === undefined ? undefined : listingRow(row);
   }
 
+  public async orderable(iri: string): Promise<Orderable | undefined> {
+    const row = await this.db.reader.get<OrderableSql>(ORDERABLE, [iri]);
+    if (row === undefined) return undefined;
+    const listing: ListingSql | undefined = row.l_id === null ? undefined : {
+      id: row.l_id, eid: row.l_eid as string, item_iri: row.l_item_iri as string, offer_iri: row.l_offer_iri as string, product_iri: row.l_product_iri as string,
+      origin_item: row.l_origin_item as string, origin_offer: row.l_origin_offer, origin_product: row.l_origin_product as string,
+      origin_orders: row.l_origin_orders as string, factor: row.l_factor as number, price: row.l_price, markup: row.l_markup, details: row.l_details as string,
+      created_at: row.l_created_at as string,
+    };
+    return {
+      eid: row.eid, record: JSON.parse(row.record) as DfcRecord,
+      ...(row.item_iri !== null ? {
+        offered: {
+          itemIri: row.item_iri,
+          ...(row.item_eid !== null && row.item_record !== null ? { item: { eid: row.item_eid, record: JSON.parse(row.item_record) as DfcRecord } } : {}),
+          ...(listing !== undefined ? { listing: listingRow(listing) } : {}),
+        },
+      } : {}),
+    };
+  }
+
   public async removeListing(id: number): Promise<boolean> {
     return this.db.transaction(async (tx) => (await tx.run('DELETE FROM listings WHERE id = ?', [id])).changes > 0);
   }
 }
+
+/** A resource, its item when it is an Offer, and that item's listing (columns prefixed `l_`, null when none). */
+type OrderableSql = { eid: string; record: string; item_iri: string | null; item_eid: string | null; item_record: string | null }
+  & { [K in keyof ListingSql as `l_${K}`]: ListingSql[K] | null };
+
+// The listing is found as listingByLocal finds it (by its local item, or an offer of that id); an Offer's item is
+// its `item` as the record holds it (a string: the JSON of an OfferRecord).
+const ORDERABLE = `WITH o AS (
+    SELECT eid, record, CASE WHEN kind = 'Offer' THEN json_extract(record, '$.item') END AS item_iri FROM resources WHERE iri = ?1
+  )
+  SELECT o.eid, o.record, o.item_iri, i.eid AS item_eid, i.record AS item_record,
+    l.id AS l_id, l.eid AS l_eid, l.item_iri AS l_item_iri, l.offer_iri AS l_offer_iri, l.product_iri AS l_product_iri,
+    l.origin_item AS l_origin_item, l.origin_offer AS l_origin_offer, l.origin_product AS l_origin_product, l.origin_orders AS l_origin_orders,
+    l.factor AS l_factor, l.price AS l_price, l.markup AS l_markup, l.details AS l_details, l.created_at AS l_created_at
+  FROM o
+  LEFT JOIN resources i ON i.iri = o.item_iri
+  LEFT JOIN listings l ON l.id = (SELECT id FROM listings WHERE item_iri = o.item_iri OR offer_iri = o.item_iri LIMIT 1)`;
 
 /** Inserts an order's lines (one statement); answers the rows as written. */
 async function insertLines(tx: SqlConnection, iri: string, lines: readonly NewOrderLine[]): Promise<LineSql[]> {

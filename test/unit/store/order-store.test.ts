@@ -222,6 +222,30 @@ describe('store: stock ledger and orders', () => {
     ]);
   });
 
+  it('reads what an order line draws on in one go: the resource, and for an Offer its item and listing, as read one by one', async () => {
+    const listed = await store.orders.addListing({
+      eid: 'ferme', item: id('catalog_items/miel'), offer: id('offers/miel'), product: id('supplied_products/miel'), originItem: 'https://b.example/items/miel',
+      originProduct: 'https://b.example/products/miel', originOrders: 'https://b.example/orders', factor: 6, price: 3.5, details: { orderAt: 'x' },
+    });
+    const carotte = await store.orders.orderable(id('offers/carotte'));
+    expect(carotte).to.deep.equal({
+      eid: 'ferme', record: (await store.getResource(id('offers/carotte')))?.record,
+      offered: { itemIri: id('catalog_items/carotte'), item: { eid: 'ferme', record: (await store.getResource(id('catalog_items/carotte')))?.record } },
+    });
+    const miel = await store.orders.orderable(id('offers/miel'));
+    expect(miel?.offered?.listing).to.deep.equal(listed);
+    expect(miel?.offered?.listing).to.deep.equal(await store.orders.listingByLocal(id('catalog_items/miel')));
+    // Not an Offer: the resource alone.
+    expect(await store.orders.orderable(id('catalog_items/carotte'))).to.deep.equal({
+      eid: 'ferme', record: (await store.getResource(id('catalog_items/carotte')))?.record,
+    });
+    expect(await store.orders.orderable(id('offers/none'))).to.equal(undefined);
+    // An Offer whose item is not stored: its item's id, and nothing else.
+    const orphan: OfferRecord = { kind: 'Offer', id: id('offers/orphan'), item: id('catalog_items/gone'), stock: 1 };
+    await store.apply('ferme', { upsert: [orphan] });
+    expect(await store.orders.orderable(orphan.id)).to.deep.equal({ eid: 'ferme', record: orphan, offered: { itemIri: orphan.item } });
+  });
+
   it('finds the listings an origin record touches: by origin item, offer or ordered product', async () => {
     const listing = (key: string, product: string) => store.orders.addListing({
       eid: 'ferme', item: id(`catalog_items/${key}`), offer: id(`offers/${key}`), product: id(`supplied_products/${key}`),
