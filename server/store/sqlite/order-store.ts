@@ -127,36 +127,76 @@ function publishLater(context: TransactionContext, item: string, eid: string): v
  */
 const ORDER_TRANSACTION: TransactionOptions = { overlooksDeferred: true };
 
+/** Items reserved by one statement at most (two parameters each, below the bulk threshold of the statement cache). */
+const RESERVED_TOGETHER = 40;
+
 /**
- * Moves stock by item: positive amounts are reserved (each under its condition), negative ones released.
- * Releases go first, so an amendment that moves units from one line to another of the same item never fails.
+ * Reserves every item of `wanted` that has enough, in one statement per {@link RESERVED_TOGETHER} items (each row
+ * under the same condition as {@link RESERVE}): one round trip on the writer for an order of many lines.
  *
- * @throws Short - when any reservation finds too little (the caller's transaction is then rolled back)
+ * @returns the items reserved
+ */
+async function take(tx: SqlConnection, eid: string, wanted: readonly (readonly [string, number])[]): Promise<Set<string>> {
+  const taken = new Set<string>();
+  if (wanted.length === 1) {
+    const [item, quantity] = wanted[0] as readonly [string, number];
+    if ((await tx.run(RESERVE, [quantity, item, eid])).changes > 0) taken.add(item);
+    return taken;
+  }
+  for (let i = 0; i < wanted.length; i += RESERVED_TOGETHER) {
+    const chunk = wanted.slice(i, i + RESERVED_TOGETHER);
+    const rows = await tx.all<{ item_iri: string }>(
+      `UPDATE stock SET
+         available = CASE WHEN stock.on_demand = 1 THEN stock.available ELSE stock.available - d.q END,
+         restocked = CASE WHEN stock.on_demand = 1 THEN stock.restocked + d.q ELSE stock.restocked END,
+         reserved = stock.reserved + d.q
+       FROM (SELECT column1 AS item, column2 AS q FROM (VALUES ${chunk.map(() => '(?, ?)').join(', ')})) AS d
+       WHERE stock.item_iri = d.item AND stock.eid = ? AND (stock.on_demand = 1 OR stock.available >= d.q)
+       RETURNING stock.item_iri`,
+      [...chunk.flat(), eid],
+    );
+    for (const row of rows) taken.add(row.item_iri);
+  }
+  return taken;
+}
+
+/**
+ * Moves stock by item: positive amounts are reserved (each under its condition, all in one statement), negative
+ * ones released. Releases go first, so an amendment that moves units from one line to another of the same item
+ * never fails.
+ *
+ * @throws Short - when any reservation finds too little (the caller's transaction is then rolled back, with the
+ *   reservations of the items that had enough)
  */
 async function reserve(
   tx: SqlConnection, context: TransactionContext, eid: string, deltas: ReadonlyMap<string, { quantity: number; indexes: number[] }>,
 ): Promise<void> {
-  const ordered = [...deltas].sort(([, a], [, b]) => a.quantity - b.quantity);
-  const short: ShortLine[] = [];
-  for (const [item, { quantity, indexes }] of ordered) {
-    if (quantity === 0) continue;
-    if (quantity < 0) {
-      const released = await tx.run(RELEASE, [-quantity, item, eid]);
-      if (released.changes > 0) publishLater(context, item, eid);
-      // An item deleted since the order was held has no ledger left to give back to.
-      if (released.changes === 0 && (await tx.get('SELECT 1 FROM stock WHERE item_iri = ?', [item])) !== undefined) {
-        throw new Error(`the ledger of ${item} holds less than the order reserved`);
-      }
-      continue;
-    }
-    const taken = await tx.run(RESERVE, [quantity, item, eid]);
-    if (taken.changes > 0) publishLater(context, item, eid);
-    if (taken.changes === 0) {
-      const level = await tx.get<{ available: number }>('SELECT available FROM stock WHERE item_iri = ? AND eid = ?', [item, eid]);
-      for (const index of indexes) short.push({ index, item, requested: quantity, available: level?.available ?? 0 });
+  const releases = [...deltas].filter(([, d]) => d.quantity < 0).sort(([, a], [, b]) => a.quantity - b.quantity);
+  for (const [item, { quantity }] of releases) {
+    const released = await tx.run(RELEASE, [-quantity, item, eid]);
+    if (released.changes > 0) publishLater(context, item, eid);
+    // An item deleted since the order was held has no ledger left to give back to.
+    if (released.changes === 0 && (await tx.get('SELECT 1 FROM stock WHERE item_iri = ?', [item])) !== undefined) {
+      throw new Error(`the ledger of ${item} holds less than the order reserved`);
     }
   }
-  if (short.length > 0) throw new Short(short.sort((a, b) => a.index - b.index));
+  const wanted = [...deltas].filter(([, d]) => d.quantity > 0);
+  if (wanted.length === 0) return;
+  const taken = await take(tx, eid, wanted.map(([item, d]) => [item, d.quantity] as const));
+  for (const item of taken) publishLater(context, item, eid);
+  const missing = wanted.filter(([item]) => !taken.has(item));
+  if (missing.length === 0) return;
+  // What is left of each short item: not moved by this transaction (its reservation changed no row).
+  const available = new Map<string, number>();
+  await inChunks(missing.map(([item]) => item), async (chunk, marks) => {
+    const rows = await tx.all<{ item_iri: string; available: number }>(`SELECT item_iri, available FROM stock WHERE eid = ? AND item_iri IN (${marks})`, [eid, ...chunk]);
+    for (const row of rows) available.set(row.item_iri, row.available);
+  });
+  const short: ShortLine[] = [];
+  for (const [item, { quantity, indexes }] of missing) {
+    for (const index of indexes) short.push({ index, item, requested: quantity, available: available.get(item) ?? 0 });
+  }
+  throw new Short(short.sort((a, b) => a.index - b.index));
 }
 
 /** {@link OrderStore} on SQLite. */

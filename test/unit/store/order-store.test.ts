@@ -140,6 +140,29 @@ describe('store: stock ledger and orders', () => {
     expect(events.map((e) => (e.record as CatalogItemRecord).stock)).to.deep.equal([2, 2]);
   });
 
+  it('reserves the lines of many items together, all or none, on-demand items included', async () => {
+    const keys = Array.from({ length: 45 }, (_, i) => `lot${i}`);
+    await store.apply('ferme', { upsert: keys.flatMap((k) => [item(k, 2), offer(k, 2)]) });
+    const placed = await place([...keys.map((k) => line(k, 1)), line('pain', 7)]);
+    expect(placed.ok).to.equal(true);
+    for (const k of [keys[0], keys[39], keys[40], keys[44]] as string[]) {
+      const level = await store.orders.stock(id(`catalog_items/${k}`));
+      expect(level).to.include({ available: 1, reserved: 1 });
+      balanced(level);
+      expect(((await store.getResource(id(`offers/${k}`)))?.record as OfferRecord).stock).to.equal(1);
+    }
+    expect(await store.orders.stock(id('catalog_items/pain'))).to.include({ reserved: 7, onDemand: true });
+    // One short line in the second statement's items, one in the first's: both named, nothing of either taken.
+    const refused = await place([...keys.map((k, i) => line(k, i === 3 || i === 42 ? 2 : 1)), line('pain', 1)]);
+    expect(refused.ok).to.equal(false);
+    expect((refused as { short: unknown }).short).to.deep.equal([
+      { index: 3, item: id('catalog_items/lot3'), requested: 2, available: 1 },
+      { index: 42, item: id('catalog_items/lot42'), requested: 2, available: 1 },
+    ]);
+    for (const k of keys) expect(await store.orders.stock(id(`catalog_items/${k}`))).to.include({ available: 1, reserved: 1 });
+    expect(await store.orders.stock(id('catalog_items/pain'))).to.include({ reserved: 7 });
+  });
+
   it('counts two lines of one item together', async () => {
     const refused = await place([line('miel', 1), line('miel', 2)]);
     expect(refused.ok).to.equal(false);
