@@ -506,9 +506,13 @@ export class OrderService {
       throw error instanceof UpstreamRefusal ? upstreamError(error.outcome) : error;
     }
     const details = { ...order.details, upstream: placed };
-    const held = await this.deps.store.orders.amend(order.iri, { lines: order.lines, details, expiresAt: this.expiry(), state: 'Held' });
-    if (!held.ok) throw new Error(`order ${order.iri} lost its own reservation while its suppliers accepted`);
-    return held.value;
+    // One statement when the order is as this change left it (as it should be: a Pending order cannot be
+    // amended, and an amendment runs in the order's turn); otherwise through a full amendment, which reads it.
+    const held = await this.deps.store.orders.hold(order, { details, expiresAt: this.expiry() });
+    if (held !== undefined) return held;
+    const amended = await this.deps.store.orders.amend(order.iri, { lines: order.lines, details, expiresAt: this.expiry(), state: 'Held' });
+    if (!amended.ok) throw new Error(`order ${order.iri} lost its own reservation while its suppliers accepted`);
+    return amended.value;
   }
 
   /** Gives suppliers that took an amendment undone since the lines of the order as it was (best effort, like a cancellation). */

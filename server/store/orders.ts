@@ -179,6 +179,12 @@ export interface OrderStore {
    * Refused with {@link OrderStateError} when the order is closed.
    */
   amend(iri: string, change: { lines: readonly NewOrderLine[]; details?: Readonly<Record<string, unknown>>; expiresAt: string | null; state?: 'Pending' | 'Held' }): Promise<Reservation<OrderRow>>;
+  /**
+   * Marks an open order Held, with new details and expiry, its lines as `order` holds them: the order its
+   * suppliers accepted (one statement, where {@link amend} reads the order first). Only when the order is still as
+   * `order` was read (open, and not written since: same `updatedAt`); undefined otherwise, nothing then written.
+   */
+  hold(order: OrderRow, change: { details: Readonly<Record<string, unknown>>; expiresAt: string | null }): Promise<OrderRow | undefined>;
   /** Completes an order: what it reserved is sold. */
   complete(iri: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow>;
   /** Cancels an order: what it reserved comes back. `reason` says why (`cancelled`, `expired`…). */

@@ -312,6 +312,18 @@ export class SqliteOrderStore implements OrderStore {
     }
   }
 
+  public async hold(order: OrderRow, change: { details: Readonly<Record<string, unknown>>; expiresAt: string | null }): Promise<OrderRow | undefined> {
+    const now = new Date().toISOString();
+    const details = JSON.stringify(change.details);
+    // The lines are not read again: written by the change that set `updated_at` as read, they are as the order holds them.
+    const held = await this.db.transaction((tx) => tx.run(
+      "UPDATE orders SET status = 'Held', details = ?, updated_at = ?, expires_at = ? WHERE iri = ? AND status IN ('Pending', 'Held') AND updated_at = ?",
+      [details, now, change.expiresAt, order.iri, order.updatedAt],
+    ), ORDER_TRANSACTION);
+    if (held.changes === 0) return undefined;
+    return { ...order, state: 'Held', details: JSON.parse(details) as Record<string, unknown>, updatedAt: now, expiresAt: change.expiresAt };
+  }
+
   public async complete(iri: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow> {
     return this.close(iri, 'Complete', null, SELL, details);
   }

@@ -163,6 +163,25 @@ describe('store: stock ledger and orders', () => {
     expect(await store.orders.stock(id('catalog_items/pain'))).to.include({ reserved: 7 });
   });
 
+  it('holds a Pending order as it was read, in one statement, and nothing once it changed or closed', async () => {
+    const created = await store.orders.create({ eid: 'ferme', collection: id('orders'), state: 'Pending', lines: [line('carotte', 2)], expiresAt: null });
+    if (!created.ok) throw new Error('not created');
+    const pending = created.order;
+    // A write in a later millisecond than the creation (what tells the order changed since it was read).
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const held = await store.orders.hold(pending, { details: { upstream: [{ ordersUrl: 'u', order: 'o' }] }, expiresAt: '2999-01-01T00:00:00.000Z' });
+    expect(held).to.deep.equal(await store.orders.get(pending.iri));
+    expect(held).to.include({ state: 'Held', expiresAt: '2999-01-01T00:00:00.000Z' });
+    expect(held?.details).to.deep.equal({ upstream: [{ ordersUrl: 'u', order: 'o' }] });
+    // Read before the change above: refused, and the order stays as it is.
+    expect(await store.orders.hold(pending, { details: {}, expiresAt: null })).to.equal(undefined);
+    expect(await store.orders.get(pending.iri)).to.deep.equal(held);
+    const cancelled = await store.orders.cancel(pending.iri, 'cancelled');
+    expect(await store.orders.hold(cancelled, { details: {}, expiresAt: null })).to.equal(undefined);
+    expect((await store.orders.get(pending.iri))?.state).to.equal('Cancelled');
+    expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ available: 5, reserved: 0 });
+  });
+
   it('counts two lines of one item together', async () => {
     const refused = await place([line('miel', 1), line('miel', 2)]);
     expect(refused.ok).to.equal(false);
