@@ -19,7 +19,7 @@ import type { OrderBody, OrderCaller, OrderService, OrderView } from '../orders/
 import type { NodeStore } from '../store/store.js';
 import { allowOnly, textBody } from './methods.js';
 import { negotiate } from './negotiate.js';
-import { render, type PageView } from './render.js';
+import { renderBody, type PageView } from './render.js';
 
 /** Options of {@link orderRoutes}. */
 export interface OrderRoutesArgs {
@@ -91,14 +91,15 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
   const answer = (
     req: Request, res: Response, status: number, records: OrderView['records'], options: { containerId?: string; view?: PageView } = {},
   ): void => {
-    const rendered = render(records, negotiate(req.get('accept')), {
+    const representation = negotiate(req.get('accept'));
+    const body = renderBody(records, representation, {
       ...(options.containerId !== undefined ? { containerId: options.containerId } : { container: false }),
       ...(options.view !== undefined ? { view: options.view } : {}),
     });
-    // Orders are personal and change: never stored by a cache.
+    // Orders are personal and change: never stored by a cache (so no ETag is made either).
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Vary', 'Accept, Authorization, X-Api-Token');
-    res.status(status).type(rendered.contentType).send(rendered.body);
+    res.status(status).type(representation.contentType).send(body);
   };
 
   const allow = allowOnly;
