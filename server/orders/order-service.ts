@@ -301,7 +301,8 @@ export class OrderService {
     let byBase = this.decodedBodies.get(body);
     if (byBase === undefined) this.decodedBodies.set(body, (byBase = new Map()));
     let result = byBase.get(base);
-    if (result === undefined) byBase.set(base, (result = this.deps.decoder.decode(body.text, { mediaType: body.mediaType, base })));
+    // Never a catalogue: the direct reader would look at it for nothing.
+    if (result === undefined) byBase.set(base, (result = this.deps.decoder.decode(body.text, { mediaType: body.mediaType, base, direct: false })));
     return result;
   }
 

@@ -196,7 +196,8 @@ export class HttpUpstreamOrders implements UpstreamOrders {
     const mediaType = contentType === undefined ? 'application/ld+json' : (contentType.split(';')[0] ?? '').trim().toLowerCase();
     let decoded: DecodeResult;
     try {
-      decoded = await this.deps.decoder.decode(text, { mediaType: mediaType === '' ? 'application/ld+json' : mediaType, base: response.url });
+      // An order's graph, never a catalogue: the direct reader would look at it for nothing.
+      decoded = await this.deps.decoder.decode(text, { mediaType: mediaType === '' ? 'application/ld+json' : mediaType, base: response.url, direct: false });
     } catch {
       // Whatever the supplier sent, it is not an answer we can follow (and never our exception to raise).
       return undefined;
