@@ -465,7 +465,8 @@ export class OrderService {
   }
 
   private async cancelOrder(order: OrderRow, reason: string): Promise<OrderRow> {
-    const cancelled = await this.deps.store.orders.cancel(order.iri, reason);
+    // The order as read: when nothing changed it since, it is not read again.
+    const cancelled = await this.deps.store.orders.cancel(order.iri, reason, undefined, order);
     this.deps.onChange?.();
     // The suppliers' holds expire anyway: a failure here costs nothing but time.
     for (const link of upstreamOf(order)) await this.deps.upstream?.cancel(link.order, this.orderedByOf(order)).catch(() => undefined);
@@ -501,7 +502,7 @@ export class OrderService {
       if (previous !== undefined) await this.revertUpstream(previous, placed.filter((p) => links.some((l) => l.order === p.order)));
       else {
         const refusal = error instanceof UpstreamRefusal ? { refusedUpstream: error.outcome } : {};
-        await this.deps.store.orders.cancel(order.iri, `refused upstream: ${error instanceof Error ? error.message : String(error)}`, { ...order.details, ...refusal });
+        await this.deps.store.orders.cancel(order.iri, `refused upstream: ${error instanceof Error ? error.message : String(error)}`, { ...order.details, ...refusal }, order);
         this.deps.onChange?.();
       }
       throw error instanceof UpstreamRefusal ? upstreamError(error.outcome) : error;

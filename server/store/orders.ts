@@ -187,8 +187,11 @@ export interface OrderStore {
   hold(order: OrderRow, change: { details: Readonly<Record<string, unknown>>; expiresAt: string | null }): Promise<OrderRow | undefined>;
   /** Completes an order: what it reserved is sold. */
   complete(iri: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow>;
-  /** Cancels an order: what it reserved comes back. `reason` says why (`cancelled`, `expired`…). */
-  cancel(iri: string, reason: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow>;
+  /**
+   * Cancels an order: what it reserved comes back. `reason` says why (`cancelled`, `expired`…). `asRead`, the order
+   * as the caller read it: when it still is (open, same `updatedAt`), its lines are taken from it, not read again.
+   */
+  cancel(iri: string, reason: string, details?: Readonly<Record<string, unknown>>, asRead?: OrderRow): Promise<OrderRow>;
   /** Pending or Held orders whose time is up, oldest first. */
   expired(now: string, limit: number): Promise<OrderRow[]>;
   /** Records what an order knows (upstream links…) without touching its lines or state. */

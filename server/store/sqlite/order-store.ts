@@ -328,13 +328,24 @@ export class SqliteOrderStore implements OrderStore {
     return this.close(iri, 'Complete', null, SELL, details);
   }
 
-  public async cancel(iri: string, reason: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow> {
-    return this.close(iri, 'Cancelled', reason, RELEASE, details);
+  public async cancel(iri: string, reason: string, details?: Readonly<Record<string, unknown>>, asRead?: OrderRow): Promise<OrderRow> {
+    return this.close(iri, 'Cancelled', reason, RELEASE, details, asRead);
   }
 
-  private async close(iri: string, state: OrderState, reason: string | null, statement: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow> {
+  private async close(
+    iri: string, state: OrderState, reason: string | null, statement: string, details?: Readonly<Record<string, unknown>>, asRead?: OrderRow,
+  ): Promise<OrderRow> {
     return this.db.transaction(async (tx, context) => {
-      const order = await openOrder(tx, iri);
+      const now = new Date().toISOString();
+      const write = (order: OrderRow, guard: string | null) => tx.run(
+        `UPDATE orders SET status = ?, closed_reason = ?, updated_at = ?, expires_at = NULL, details = ? WHERE iri = ?${guard !== null ? ` AND status IN ('Pending', 'Held') AND updated_at = ?` : ''}`,
+        [state, reason, now, JSON.stringify(details ?? order.details), iri, ...(guard !== null ? [guard] : [])],
+      );
+      // The order as the caller read it, when it still is (open, not written since): closed by the statement that
+      // checks it, not read again. Otherwise (or not given) read here.
+      let order = asRead?.iri === iri && (await write(asRead, asRead.updatedAt)).changes > 0 ? asRead : undefined;
+      const written = order !== undefined;
+      order ??= await openOrder(tx, iri);
       for (const line of order.lines) {
         if (line.reserved === 0) continue;
         const moved = await tx.run(statement, [line.reserved, line.item, order.eid]);
@@ -344,12 +355,10 @@ export class SqliteOrderStore implements OrderStore {
         }
       }
       if (order.lines.some((line) => line.reserved !== 0)) await tx.run('UPDATE order_lines SET reserved = 0 WHERE order_iri = ?', [iri]);
-      const now = new Date().toISOString();
-      const stored = JSON.stringify(details ?? order.details);
-      await tx.run('UPDATE orders SET status = ?, closed_reason = ?, updated_at = ?, expires_at = NULL, details = ? WHERE iri = ?', [state, reason, now, stored, iri]);
+      if (!written) await write(order, null);
       // As just written, not read back (two round trips fewer on the writer).
       return {
-        ...order, state, closedReason: reason, updatedAt: now, expiresAt: null, details: JSON.parse(stored) as Record<string, unknown>,
+        ...order, state, closedReason: reason, updatedAt: now, expiresAt: null, details: JSON.parse(JSON.stringify(details ?? order.details)) as Record<string, unknown>,
         lines: order.lines.map((line) => (line.reserved === 0 ? line : { ...line, reserved: 0 })),
       };
     }, ORDER_TRANSACTION);

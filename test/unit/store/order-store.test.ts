@@ -182,6 +182,31 @@ describe('store: stock ledger and orders', () => {
     expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ available: 5, reserved: 0 });
   });
 
+  it('cancels an order as read without reading it again, and one changed since as it now is', async () => {
+    const first = await place([line('carotte', 2), line('miel', 1)]);
+    if (!first.ok) throw new Error('not placed');
+    const cancelled = await store.orders.cancel(first.order.iri, 'cancelled', undefined, first.order);
+    expect(cancelled).to.deep.equal(await store.orders.get(first.order.iri));
+    expect(cancelled).to.include({ state: 'Cancelled', closedReason: 'cancelled' });
+    expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ available: 5, reserved: 0 });
+    expect(await store.orders.stock(id('catalog_items/miel'))).to.include({ available: 2, reserved: 0 });
+    // Read, then amended (a later millisecond): the cancellation gives back what the order holds now, not what was read.
+    const second = await place([line('carotte', 2)]);
+    if (!second.ok) throw new Error('not placed');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const amended = await store.orders.amend(second.order.iri, { lines: [line('carotte', 4)], expiresAt: null });
+    expect(amended.ok).to.equal(true);
+    const again = await store.orders.cancel(second.order.iri, 'expired', { why: 'late' }, second.order);
+    expect(again).to.deep.equal(await store.orders.get(second.order.iri));
+    expect(again.lines.map((l) => [l.quantity, l.reserved])).to.deep.equal([[4, 0]]);
+    const level = await store.orders.stock(id('catalog_items/carotte'));
+    expect(level).to.include({ available: 5, reserved: 0 });
+    balanced(level);
+    // Closed since it was read: refused as without it.
+    const error = await store.orders.cancel(second.order.iri, 'cancelled', undefined, second.order).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(OrderStateError);
+  });
+
   it('counts two lines of one item together', async () => {
     const refused = await place([line('miel', 1), line('miel', 2)]);
     expect(refused.ok).to.equal(false);
