@@ -197,7 +197,8 @@ export class OrderService {
     // A retry of a request its suppliers refused answers the same refusal, not a 200 with a Cancelled order.
     const refused = refusedUpstreamOf(order);
     if (outcome.replayed && order.state === 'Cancelled' && refused !== undefined) throw upstreamError(refused);
-    this.deps.onChange?.();
+    // Only stock of ours that moved changes what is published (a listing's line reserves at its supplier).
+    if (!outcome.replayed && movesLocalStock(order.lines)) this.deps.onChange?.();
     if (!outcome.replayed && order.state === 'Pending') order = await this.placeUpstream(order, undefined, listingsRead(request.lines));
     if (!outcome.replayed && request.status === 'Complete') order = await this.completeOrder(order);
     return { ...(await this.view(order)), replayed: outcome.replayed };
@@ -467,7 +468,7 @@ export class OrderService {
   private async cancelOrder(order: OrderRow, reason: string): Promise<OrderRow> {
     // The order as read: when nothing changed it since, it is not read again.
     const cancelled = await this.deps.store.orders.cancel(order.iri, reason, undefined, order);
-    this.deps.onChange?.();
+    if (movesLocalStock(cancelled.lines)) this.deps.onChange?.();
     // The suppliers' holds expire anyway: a failure here costs nothing but time.
     for (const link of upstreamOf(order)) await this.deps.upstream?.cancel(link.order, this.orderedByOf(order)).catch(() => undefined);
     return cancelled;
@@ -502,8 +503,8 @@ export class OrderService {
       if (previous !== undefined) await this.revertUpstream(previous, placed.filter((p) => links.some((l) => l.order === p.order)));
       else {
         const refusal = error instanceof UpstreamRefusal ? { refusedUpstream: error.outcome } : {};
-        await this.deps.store.orders.cancel(order.iri, `refused upstream: ${error instanceof Error ? error.message : String(error)}`, { ...order.details, ...refusal }, order);
-        this.deps.onChange?.();
+        const cancelled = await this.deps.store.orders.cancel(order.iri, `refused upstream: ${error instanceof Error ? error.message : String(error)}`, { ...order.details, ...refusal }, order);
+        if (movesLocalStock(cancelled.lines)) this.deps.onChange?.();
       }
       throw error instanceof UpstreamRefusal ? upstreamError(error.outcome) : error;
     }
@@ -609,6 +610,15 @@ function listingsRead(lines: readonly ResolvedLine[]): Map<number, ListingRow> {
   const read = new Map<number, ListingRow>();
   for (const line of lines) if (line.listingRow !== undefined) read.set(line.listingRow.id, line.listingRow);
   return read;
+}
+
+/**
+ * Whether an order with these lines holds (or held) stock of our own ledgers: a line that is not a listing's. The
+ * lines of a listing reserve at their supplier only; creating or closing an order of them alone publishes nothing
+ * here, so the webhook deliveries have nothing new to look for.
+ */
+function movesLocalStock(lines: readonly { readonly listing?: number }[]): boolean {
+  return lines.some((line) => line.listing === undefined);
 }
 
 /** An order placed at a supplier for this order's listed lines. */
