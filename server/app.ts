@@ -108,13 +108,15 @@ export function createApp(deps: AppDeps): Express {
   // Every body is read as text: the codec decides what it is (JSON-LD, plain JSON, Turtle…).
   app.use(express.text({ type: () => true, limit: deps.bodyLimit ?? 5 * 1024 * 1024 }));
   app.use(identify(deps.store, { logger: deps.logger, ...(deps.verifiers !== undefined ? { verifiers: deps.verifiers } : {}) }));
+  // Orders first: the busiest writes (an order per sale, through every shop) go past no other router's routes
+  // (none of which answers under an orders collection or takes a POST to a products collection).
+  app.use('/api/dfc', orderRoutes({ orders: deps.orders, store: deps.store, base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
   app.use(discoveryRoutes({ urls: catalog.urls, name: deps.name ?? 'Maillon node', version: VERSION }));
   app.use(openApiRoutes({ base: deps.store.baseUrl, version: VERSION }));
   app.use('/api/dfc', subscriptionRoutes({
     feed: deps.store.feed, catalog, allowPrivate: deps.allowPrivate ?? false, ...(deps.onChange !== undefined ? { onChange: deps.onChange } : {}),
   }));
   app.use('/api/dfc', feedRoutes({ feed: deps.store.feed, catalog, fragmentSize: deps.feedFragmentSize ?? 500 }));
-  app.use('/api/dfc', orderRoutes({ orders: deps.orders, store: deps.store, base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
   if (deps.listings !== undefined) app.use('/api/dfc', listingRoutes({ listings: deps.listings }));
   app.use('/api/dfc', dfcRoutes({ catalog, cache: deps.renderCache, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
   const provenance = deps.store.provenance;

@@ -172,7 +172,8 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   const scheduler = new SyncScheduler({ engine, provenance: store.provenance, timers, concurrency: config.syncConcurrency, logger });
   const peerNames = async (): Promise<Map<number, string>> => new Map((await store.provenance.listPeers()).map((p) => [p.id, p.name]));
   const federation = new FederationService(store.index, catalog, () => taxonomy, peerNames);
-  const upstreamOrders = new HttpUpstreamOrders({ fetch, policy, decoder, peers: () => store.provenance.listPeers(), timeoutMs: config.orderTimeoutMs,
+  const upstreamOrders = new HttpUpstreamOrders({ fetch, policy, decoder, peers: () => store.provenance.listPeers(),
+    peersAt: (origin) => store.provenance.peersAt(origin), timeoutMs: config.orderTimeoutMs,
     oidcTokenFor: async (peer) => {
       const outcome = await peerTokens.tokenFor(peer);
       return outcome?.ok === true ? outcome.token : undefined;

@@ -73,6 +73,11 @@ export interface DecodeOptions {
   readonly mediaType?: string;
   /** Base IRI for relative IRIs, usually the URL the document was fetched from or posted to. */
   readonly base?: string;
+  /**
+   * Whether to try the direct reader first (default true). False for documents it never takes (orders: it reads
+   * catalogues only), which would go the general way after it looked: the same records, without that look.
+   */
+  readonly direct?: boolean;
 }
 
 /** JSON media types the decoder reads as JSON-LD. */
@@ -123,7 +128,8 @@ export class Decoder {
     // The common document (a built-in context, a flat graph of the usual resources) is read straight into records,
     // from its text a node at a time when it is laid out as catalogues are; anything the direct reader does not
     // fully understand goes the general way, which reads it identically (`direct.ts`).
-    const streamed = typeof input === 'string' ? readDirectText(input, this.contexts, deadline) : 'node';
+    const tryDirect = options.direct !== false;
+    const streamed = typeof input === 'string' && tryDirect ? readDirectText(input, this.contexts, deadline) : 'node';
     if (typeof streamed === 'object') return this.validated(streamed, [], 'fast', deadline);
     let document: unknown = input;
     if (typeof input === 'string') {

@@ -14,12 +14,12 @@
 import { Router, type Request, type Response } from 'express';
 import { decided, requireCaller, requireScope } from '../auth/middleware.js';
 import { allows, type Principal } from '../auth/tokens.js';
-import { BadRequestHttpError, ForbiddenHttpError, NotFoundHttpError } from '../errors/http-error.js';
+import { BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, ServiceUnavailableHttpError } from '../errors/http-error.js';
 import type { OrderBody, OrderCaller, OrderService, OrderView } from '../orders/order-service.js';
 import type { NodeStore } from '../store/store.js';
 import { allowOnly, textBody } from './methods.js';
 import { negotiate } from './negotiate.js';
-import { render, type PageView } from './render.js';
+import { renderBody, type PageView } from './render.js';
 
 /** Options of {@link orderRoutes}. */
 export interface OrderRoutesArgs {
@@ -56,6 +56,22 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
     return eid;
   };
 
+  /**
+   * Places an order without reading the enterprise first (a round trip every order waited for): an order stands
+   * only on offers of its enterprise, and its row references the enterprise, so one placed proves it exists. When
+   * placing fails, the enterprise is read then, and a missing one answers 404 before anything else, as if it had
+   * been checked first; a refusal of the stock (409) or of a supplier (503) comes after the lines were found among
+   * the enterprise's offers, which proves it too.
+   */
+  const placing = async <T>(req: Request, place: () => Promise<T>): Promise<T> => {
+    try {
+      return await place();
+    } catch (error: unknown) {
+      if (!(error instanceof ConflictHttpError || error instanceof ServiceUnavailableHttpError)) await enterprise(req);
+      throw error;
+    }
+  };
+
   const collectionUrl = (req: Request): string => `${args.base}${req.baseUrl}${req.path}`.replace(/\/+$/u, '');
   const orderUrl = (req: Request): string => `${args.base}${req.baseUrl}${req.path}`;
 
@@ -75,14 +91,15 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
   const answer = (
     req: Request, res: Response, status: number, records: OrderView['records'], options: { containerId?: string; view?: PageView } = {},
   ): void => {
-    const rendered = render(records, negotiate(req.get('accept')), {
+    const representation = negotiate(req.get('accept'));
+    const body = renderBody(records, representation, {
       ...(options.containerId !== undefined ? { containerId: options.containerId } : { container: false }),
       ...(options.view !== undefined ? { view: options.view } : {}),
     });
-    // Orders are personal and change: never stored by a cache.
+    // Orders are personal and change: never stored by a cache (so no ETag is made either).
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Vary', 'Accept, Authorization, X-Api-Token');
-    res.status(status).type(rendered.contentType).send(rendered.body);
+    res.status(status).type(representation.contentType).send(body);
   };
 
   const allow = allowOnly;
@@ -107,9 +124,11 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
       next();
       return;
     }
-    const eid = await enterprise(req);
-    const caller = callerOf(res, eid, true);
-    const created = await orders.create(eid, collection, given, caller, idempotencyKey(req));
+    const eid = req.params['eid'] as string;
+    const created = await placing(req, async () => {
+      const caller = callerOf(res, eid, true);
+      return orders.create(eid, collection, given, caller, idempotencyKey(req));
+    });
     res.setHeader('Location', created.order.iri);
     answer(req, res, created.replayed ? 200 : 201, created.records);
   });
@@ -140,11 +159,12 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
     });
 
     router.post(`/enterprises/:eid/${collection}`, async (req, res) => {
-      const eid = await enterprise(req);
-      const caller = callerOf(res, eid, true);
-      const given = body(req);
-      const key = idempotencyKey(req);
-      const created = await orders.create(eid, collectionUrl(req), given, caller, key);
+      const eid = req.params['eid'] as string;
+      const created = await placing(req, async () => {
+        const caller = callerOf(res, eid, true);
+        const given = body(req);
+        return orders.create(eid, collectionUrl(req), given, caller, idempotencyKey(req));
+      });
       res.setHeader('Location', created.order.iri);
       answer(req, res, created.replayed ? 200 : 201, created.records);
     });

@@ -127,6 +127,16 @@ export function pagedContext(context: JsonLdDocument['@context']): JsonLdDocumen
  * @param options - container id and paging view
  */
 export function render(records: readonly DfcRecord[], representation: Representation, options: RenderOptions = {}): Rendered {
+  const body = renderBody(records, representation, options);
+  const etag = options.version !== undefined ? versionEtag(options.version, representation) : etagOf(body, representation.contentType);
+  return { body, bytes: Buffer.from(body, 'utf8'), etag, contentType: representation.contentType, forms: new EncodedForms() };
+}
+
+/**
+ * The body {@link render} makes, alone: for an answer that is never cached nor compared (an order, `no-store`),
+ * whose ETag (a hash of the body) and encoded bytes would be made for nothing.
+ */
+export function renderBody(records: readonly DfcRecord[], representation: Representation, options: Omit<RenderOptions, 'version'> = {}): string {
   let body: string;
   if (representation.format === 'jsonld') {
     const document = encodeJsonLd(records, {
@@ -146,8 +156,7 @@ export function render(records: readonly DfcRecord[], representation: Representa
       ...(options.container !== undefined ? { container: options.container } : {}),
     });
   }
-  const etag = options.version !== undefined ? versionEtag(options.version, representation) : etagOf(body, representation.contentType);
-  return { body, bytes: Buffer.from(body, 'utf8'), etag, contentType: representation.contentType, forms: new EncodedForms() };
+  return body;
 }
 
 /** Options of {@link RenderCache}. */

@@ -197,7 +197,8 @@ export class OrderService {
     // A retry of a request its suppliers refused answers the same refusal, not a 200 with a Cancelled order.
     const refused = refusedUpstreamOf(order);
     if (outcome.replayed && order.state === 'Cancelled' && refused !== undefined) throw upstreamError(refused);
-    this.deps.onChange?.();
+    // Only stock of ours that moved changes what is published (a listing's line reserves at its supplier).
+    if (!outcome.replayed && movesLocalStock(order.lines)) this.deps.onChange?.();
     if (!outcome.replayed && order.state === 'Pending') order = await this.placeUpstream(order, undefined, listingsRead(request.lines));
     if (!outcome.replayed && request.status === 'Complete') order = await this.completeOrder(order);
     return { ...(await this.view(order)), replayed: outcome.replayed };
@@ -301,7 +302,8 @@ export class OrderService {
     let byBase = this.decodedBodies.get(body);
     if (byBase === undefined) this.decodedBodies.set(body, (byBase = new Map()));
     let result = byBase.get(base);
-    if (result === undefined) byBase.set(base, (result = this.deps.decoder.decode(body.text, { mediaType: body.mediaType, base })));
+    // Never a catalogue: the direct reader would look at it for nothing.
+    if (result === undefined) byBase.set(base, (result = this.deps.decoder.decode(body.text, { mediaType: body.mediaType, base, direct: false })));
     return result;
   }
 
@@ -367,7 +369,8 @@ export class OrderService {
     // The offer itself, then what the buyer says it offers (OFN: the SuppliedProduct; some: the CatalogItem).
     const candidates = [line.offer, ...(sentOffer?.item !== undefined ? [sentOffer.item] : [])].map((iri) => this.deps.urls.canonical(iri));
     for (const iri of candidates) {
-      const stored = await store.getResource(iri);
+      // The usual line names one of our Offers: one read gives it, its item and the item's listing.
+      const stored = await store.orders.orderable(iri);
       if (stored === undefined || stored.eid !== eid) continue;
       const record = stored.record;
       let offer: OfferRecord | undefined;
@@ -383,8 +386,10 @@ export class OrderService {
         }
       }
       if (offer?.item === undefined) continue;
-      // Both at once (two reader connections): each read is a round trip every order waits for.
-      const [item, listed] = await Promise.all([store.getResource(offer.item), store.orders.listingByLocal(offer.item)]);
+      const offered = record.kind === 'Offer' && stored.offered?.itemIri === offer.item ? stored.offered : undefined;
+      // Read with the offer, or else both at once (two reader connections): each read is a round trip every order waits for.
+      const [item, listed] = offered !== undefined ? [offered.item, offered.listing]
+        : await Promise.all([store.getResource(offer.item), store.orders.listingByLocal(offer.item)]);
       if (item?.eid !== eid || item.record.kind !== 'CatalogItem') continue;
       const listing = item.record.id === offer.item ? listed : await store.orders.listingByLocal(item.record.id);
       return {
@@ -461,8 +466,9 @@ export class OrderService {
   }
 
   private async cancelOrder(order: OrderRow, reason: string): Promise<OrderRow> {
-    const cancelled = await this.deps.store.orders.cancel(order.iri, reason);
-    this.deps.onChange?.();
+    // The order as read: when nothing changed it since, it is not read again.
+    const cancelled = await this.deps.store.orders.cancel(order.iri, reason, undefined, order);
+    if (movesLocalStock(cancelled.lines)) this.deps.onChange?.();
     // The suppliers' holds expire anyway: a failure here costs nothing but time.
     for (const link of upstreamOf(order)) await this.deps.upstream?.cancel(link.order, this.orderedByOf(order)).catch(() => undefined);
     return cancelled;
@@ -497,15 +503,19 @@ export class OrderService {
       if (previous !== undefined) await this.revertUpstream(previous, placed.filter((p) => links.some((l) => l.order === p.order)));
       else {
         const refusal = error instanceof UpstreamRefusal ? { refusedUpstream: error.outcome } : {};
-        await this.deps.store.orders.cancel(order.iri, `refused upstream: ${error instanceof Error ? error.message : String(error)}`, { ...order.details, ...refusal });
-        this.deps.onChange?.();
+        const cancelled = await this.deps.store.orders.cancel(order.iri, `refused upstream: ${error instanceof Error ? error.message : String(error)}`, { ...order.details, ...refusal }, order);
+        if (movesLocalStock(cancelled.lines)) this.deps.onChange?.();
       }
       throw error instanceof UpstreamRefusal ? upstreamError(error.outcome) : error;
     }
     const details = { ...order.details, upstream: placed };
-    const held = await this.deps.store.orders.amend(order.iri, { lines: order.lines, details, expiresAt: this.expiry(), state: 'Held' });
-    if (!held.ok) throw new Error(`order ${order.iri} lost its own reservation while its suppliers accepted`);
-    return held.value;
+    // One statement when the order is as this change left it (as it should be: a Pending order cannot be
+    // amended, and an amendment runs in the order's turn); otherwise through a full amendment, which reads it.
+    const held = await this.deps.store.orders.hold(order, { details, expiresAt: this.expiry() });
+    if (held !== undefined) return held;
+    const amended = await this.deps.store.orders.amend(order.iri, { lines: order.lines, details, expiresAt: this.expiry(), state: 'Held' });
+    if (!amended.ok) throw new Error(`order ${order.iri} lost its own reservation while its suppliers accepted`);
+    return amended.value;
   }
 
   /** Gives suppliers that took an amendment undone since the lines of the order as it was (best effort, like a cancellation). */
@@ -600,6 +610,15 @@ function listingsRead(lines: readonly ResolvedLine[]): Map<number, ListingRow> {
   const read = new Map<number, ListingRow>();
   for (const line of lines) if (line.listingRow !== undefined) read.set(line.listingRow.id, line.listingRow);
   return read;
+}
+
+/**
+ * Whether an order with these lines holds (or held) stock of our own ledgers: a line that is not a listing's. The
+ * lines of a listing reserve at their supplier only; creating or closing an order of them alone publishes nothing
+ * here, so the webhook deliveries have nothing new to look for.
+ */
+function movesLocalStock(lines: readonly { readonly listing?: number }[]): boolean {
+  return lines.some((line) => line.listing === undefined);
 }
 
 /** An order placed at a supplier for this order's listed lines. */

@@ -49,6 +49,11 @@ export interface HttpUpstreamDeps {
   readonly decoder: Decoder;
   /** The peers the node knows, with the credentials it holds for them. */
   readonly peers: () => Promise<readonly PeerRow[]>;
+  /**
+   * The peers at one origin, each saying whether the node holds OpenID Connect credentials for it (one read per
+   * order, where {@link peers} and a look for credentials per peer are several); {@link peers} when absent.
+   */
+  readonly peersAt?: (origin: string) => Promise<readonly (PeerRow & { readonly oidc?: boolean })[]>;
   /** Deadline of one request to a supplier, in milliseconds (`MAILLON_ORDER_TIMEOUT`). */
   readonly timeoutMs: number;
   /**
@@ -178,8 +183,12 @@ export class HttpUpstreamOrders implements UpstreamOrders {
     } catch {
       return undefined;
     }
-    const peers = (await this.deps.peers()).filter((p) => p.origin === origin);
+    const peers: readonly (PeerRow & { readonly oidc?: boolean })[] = this.deps.peersAt !== undefined
+      ? await this.deps.peersAt(origin)
+      : (await this.deps.peers()).filter((p) => p.origin === origin);
     for (const candidate of peers) {
+      // Known to hold no OpenID Connect credentials: nothing to look for.
+      if (candidate.oidc === false) continue;
       const oidc = await this.deps.oidcTokenFor?.(candidate);
       if (oidc !== undefined) return { header: 'authorization', value: `Bearer ${oidc}` };
     }
@@ -196,7 +205,8 @@ export class HttpUpstreamOrders implements UpstreamOrders {
     const mediaType = contentType === undefined ? 'application/ld+json' : (contentType.split(';')[0] ?? '').trim().toLowerCase();
     let decoded: DecodeResult;
     try {
-      decoded = await this.deps.decoder.decode(text, { mediaType: mediaType === '' ? 'application/ld+json' : mediaType, base: response.url });
+      // An order's graph, never a catalogue: the direct reader would look at it for nothing.
+      decoded = await this.deps.decoder.decode(text, { mediaType: mediaType === '' ? 'application/ld+json' : mediaType, base: response.url, direct: false });
     } catch {
       // Whatever the supplier sent, it is not an answer we can follow (and never our exception to raise).
       return undefined;

@@ -331,6 +331,11 @@ export interface FederatedRow extends FederatedEntry {
 export interface ProvenanceStore {
   addPeer(peer: NewPeer, origin: string): Promise<PeerRow>;
   listPeers(): Promise<PeerRow[]>;
+  /**
+   * The peers at one origin (scheme, host and port), by id, each saying whether the node holds OpenID Connect
+   * credentials for it: what a request to that origin is sent with, in one read.
+   */
+  peersAt(origin: string): Promise<(PeerRow & { readonly oidc: boolean })[]>;
   /** A peer by id or name. */
   getPeer(idOrName: string | number): Promise<PeerRow | undefined>;
   /**

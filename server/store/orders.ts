@@ -8,6 +8,7 @@
  *
  * @packageDocumentation
  */
+import type { DfcRecord } from '../../ontology/records.js';
 
 /** The ledger of one catalog item, at its owner. */
 export interface StockLevel {
@@ -142,6 +143,21 @@ export interface ListingRow extends NewListing {
   readonly createdAt: string;
 }
 
+/** A resource an order line names, with what it draws on when it is an Offer ({@link OrderStore.orderable}). */
+export interface Orderable {
+  /** The enterprise that holds the resource. */
+  readonly eid: string;
+  readonly record: DfcRecord;
+  /** When the resource is an Offer that names its item: the item's `@id`, the item, and the listing it is sold from. */
+  readonly offered?: {
+    readonly itemIri: string;
+    /** The item's enterprise and record; absent when no resource has that `@id`. */
+    readonly item?: { readonly eid: string; readonly record: DfcRecord };
+    /** The listing published as that item (or as an offer of that `@id`), as {@link OrderStore.listingByLocal} finds it. */
+    readonly listing?: ListingRow;
+  };
+}
+
 /** The port. */
 export interface OrderStore {
   /** The ledger of one item. */
@@ -163,10 +179,19 @@ export interface OrderStore {
    * Refused with {@link OrderStateError} when the order is closed.
    */
   amend(iri: string, change: { lines: readonly NewOrderLine[]; details?: Readonly<Record<string, unknown>>; expiresAt: string | null; state?: 'Pending' | 'Held' }): Promise<Reservation<OrderRow>>;
+  /**
+   * Marks an open order Held, with new details and expiry, its lines as `order` holds them: the order its
+   * suppliers accepted (one statement, where {@link amend} reads the order first). Only when the order is still as
+   * `order` was read (open, and not written since: same `updatedAt`); undefined otherwise, nothing then written.
+   */
+  hold(order: OrderRow, change: { details: Readonly<Record<string, unknown>>; expiresAt: string | null }): Promise<OrderRow | undefined>;
   /** Completes an order: what it reserved is sold. */
   complete(iri: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow>;
-  /** Cancels an order: what it reserved comes back. `reason` says why (`cancelled`, `expired`…). */
-  cancel(iri: string, reason: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow>;
+  /**
+   * Cancels an order: what it reserved comes back. `reason` says why (`cancelled`, `expired`…). `asRead`, the order
+   * as the caller read it: when it still is (open, same `updatedAt`), its lines are taken from it, not read again.
+   */
+  cancel(iri: string, reason: string, details?: Readonly<Record<string, unknown>>, asRead?: OrderRow): Promise<OrderRow>;
   /** Pending or Held orders whose time is up, oldest first. */
   expired(now: string, limit: number): Promise<OrderRow[]>;
   /** Records what an order knows (upstream links…) without touching its lines or state. */
@@ -186,6 +211,12 @@ export interface OrderStore {
   hasListings(): Promise<boolean>;
   /** The listing published as a local catalog item or offer, if any. */
   listingByLocal(iri: string): Promise<ListingRow | undefined>;
+  /**
+   * The resource `iri` and, when it is an Offer, its item and that item's listing, in one read: what the usual
+   * order line (one that `concerns` an Offer) draws on, read as `getResource` and {@link listingByLocal}
+   * would, one round trip instead of three.
+   */
+  orderable(iri: string): Promise<Orderable | undefined>;
   removeListing(id: number): Promise<boolean>;
 }
 

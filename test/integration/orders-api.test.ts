@@ -242,6 +242,35 @@ describe('orders API', function () {
     expect((level?.available ?? 0) + (level?.reserved ?? 0) + (level?.sold ?? 0)).to.equal(12);
   });
 
+  it('answers 404 for an enterprise the node does not hold, before anything else, whoever asks and whatever the body', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const url = `${node.base}/api/dfc/enterprises/nowhere/orders`;
+    const good = ofnOrder(url, [{ ...tomate, quantity: 1 }]);
+    const cases: [string, string | undefined, Record<string, string>][] = [
+      // The admin may order anywhere: the lines are the enterprise's offers, of another enterprise here.
+      [good, node.adminToken, {}],
+      [good, node.adminToken, { 'idempotency-key': 'k1' }],
+      ['{', node.adminToken, {}],
+      [ofnOrder(url, [{ ...tomate, quantity: 0 }]), node.adminToken, {}],
+      [good, node.adminToken, { 'idempotency-key': ' ' }],
+      // Not allowed there either: the enterprise's absence comes first.
+      [good, buyer, {}],
+      [good, undefined, {}],
+    ];
+    for (const [body, token, headers] of cases) {
+      for (const path of ['/api/dfc/enterprises/nowhere/orders', '/api/dfc/enterprises/nowhere/supplied_products']) {
+        const answer = await node.request('POST', path, { headers: { 'content-type': 'application/json', ...(token !== undefined ? bearer(token) : {}), ...headers }, body });
+        // A body that is no order, posted to the products collection, is not an order: the catalogue routes answer.
+        if (path.endsWith('supplied_products') && body === '{') continue;
+        expect(answer.status, `${path} ${body}: ${answer.text}`).to.equal(404);
+        expect(answer.text).to.contain('nowhere');
+      }
+    }
+    // An order the admin places at the enterprise the offers belong to is taken: the 404s above were not about the lines.
+    expect((await post(ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 1 }]), node.adminToken)).status).to.equal(201);
+    expect(await stockOf('tomate')).to.include({ available: 11, reserved: 1 });
+  });
+
   it('refuses bad orders with a clear problem', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const url = `${node.base}/api/dfc/enterprises/ferme/orders`;

@@ -244,17 +244,51 @@ export interface TransactionOptions {
    * import), which would otherwise hold back the answers of short ones grouped with it until it commits.
    */
   readonly alone?: boolean;
+  /**
+   * The transaction reads nothing that work deferred by the transactions before it ({@link TransactionContext.defer})
+   * writes: it may run while that work is still to run. Without it, the deferred work runs first, so that every
+   * transaction sees what the ones before it did, as if nothing had been deferred.
+   */
+  readonly overlooksDeferred?: boolean;
 }
+
+/** What a transaction's work may ask of its group, beside its statements. */
+export interface TransactionContext {
+  /**
+   * Leaves `work` to run later in the same database transaction: once per `key` however many transactions of the
+   * group leave it, before the group commits (so it commits, or is lost, with them) and before any transaction of
+   * the group that does not overlook deferred work. Work left by a transaction that then fails is dropped with it.
+   * A failure of deferred work rolls the whole group back: every transaction of it fails.
+   *
+   * For work whose result depends only on the state it finds, not on who asked (the published copy of a stock
+   * ledger, written once per group instead of once per order).
+   */
+  defer(key: string, work: (tx: SqlConnection) => Promise<unknown>): void;
+}
+
+/** The work of a transaction: its statements on the writer connection. */
+export type TransactionWork<T> = (tx: SqlConnection, context: TransactionContext) => Promise<T>;
 
 /** A write transaction waiting for its turn. */
 interface Unit {
-  readonly work: (tx: SqlConnection) => Promise<unknown>;
+  readonly work: TransactionWork<unknown>;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   readonly alone: boolean;
+  readonly overlooksDeferred: boolean;
   /** Not a transaction: a statement that runs alone outside any (`PRAGMA optimize`). */
   readonly bare?: boolean;
 }
+
+/** The context of work that runs outside any transaction: nothing can be deferred there. */
+const NO_DEFERRAL: TransactionContext = {
+  defer: () => {
+    throw new Error('work outside a transaction cannot defer work');
+  },
+};
+
+/** Deferred work, by key. */
+type Deferred = Map<string, (tx: SqlConnection) => Promise<unknown>>;
 
 /** How transactions are grouped into one commit ({@link SqliteDatabase.open}). */
 export interface GroupCommit {
@@ -332,9 +366,11 @@ export class SqliteDatabase {
    *
    * @param work - the statements, on the writer connection; it must not begin, commit or roll back itself
    */
-  public transaction<T>(work: (tx: SqlConnection) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  public transaction<T>(work: TransactionWork<T>, options: TransactionOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject, alone: options.alone === true });
+      this.pending.push({
+        work, resolve: resolve as (value: unknown) => void, reject, alone: options.alone === true, overlooksDeferred: options.overlooksDeferred === true,
+      });
       this.drain();
     });
   }
@@ -350,7 +386,7 @@ export class SqliteDatabase {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({
         work: (tx) => tx.exec('PRAGMA analysis_limit = 0; PRAGMA optimize = 0x10002;'),
-        resolve: () => resolve(), reject, alone: true, bare: true,
+        resolve: () => resolve(), reject, alone: true, overlooksDeferred: false, bare: true,
       });
       this.drain();
     });
@@ -372,7 +408,7 @@ export class SqliteDatabase {
       for (let next = this.pending[0]; next !== undefined; next = this.pending[0]) {
         if (next.bare === true) {
           this.pending.shift();
-          await Promise.resolve(this.writer).then(next.work).then(next.resolve, next.reject);
+          await Promise.resolve(this.writer).then((tx) => next.work(tx, NO_DEFERRAL)).then(next.resolve, next.reject);
         } else {
           await this.group();
         }
@@ -386,7 +422,8 @@ export class SqliteDatabase {
 
   /**
    * One group commit: takes queued transactions while they are short enough to wait for each other, runs each
-   * (the first plainly, the next ones each in a savepoint), commits, then answers every caller.
+   * (the first plainly, the next ones each in a savepoint), runs the work they deferred, commits, then answers
+   * every caller.
    */
   private async group(): Promise<void> {
     const started = performance.now();
@@ -398,13 +435,45 @@ export class SqliteDatabase {
      * and a retry would read the state from before that write and fail on it again.
      */
     const failed: { unit: Unit; error: unknown }[] = [];
+    /** Work deferred by the transactions done, still to run in the open transaction. */
+    let deferred: Deferred = new Map();
     let open = false;
     let closed = false;
+    /** The whole transaction is lost (rolled back): every transaction done fails with `error`. */
+    const lose = (error: unknown): void => {
+      for (const d of done) failed.push({ unit: d.unit, error });
+      done = [];
+      deferred = new Map();
+      open = false;
+    };
+    /** Runs the deferred work; false when it failed (the transaction is then rolled back, and lost). */
+    const runDeferred = async (): Promise<boolean> => {
+      try {
+        const batch = deferred;
+        deferred = new Map();
+        for (const work of batch.values()) await work(this.writer);
+        return true;
+      } catch (error: unknown) {
+        await this.writer.run('ROLLBACK').catch(() => undefined);
+        lose(error);
+        return false;
+      }
+    };
+    /** Runs one transaction's work; its deferred work joins the group's only when it succeeds. */
+    const run = async (unit: Unit): Promise<unknown> => {
+      const own: Deferred = new Map();
+      const value = await unit.work(this.writer, { defer: (key, work) => void own.set(key, work) });
+      for (const [key, work] of own) deferred.set(key, work);
+      return value;
+    };
     for (let taken = 0; !closed; taken++) {
       const unit = this.pending[0];
       if (unit === undefined || unit.bare === true || taken >= this.grouping.units) break;
       // A transaction alone is its own group: it ends the one before it, and takes none after it.
       if (taken > 0 && (unit.alone || performance.now() - started > this.grouping.ms)) break;
+      // A transaction that would read what deferred work writes sees it done first. Should that work fail, the group
+      // ends lost, and this transaction runs in the next one.
+      if (open && deferred.size > 0 && !unit.overlooksDeferred && !(await runDeferred())) break;
       closed = unit.alone;
       this.pending.shift();
       if (!open) {
@@ -416,7 +485,7 @@ export class SqliteDatabase {
         }
         open = true;
         try {
-          done.push({ unit, value: await Promise.resolve(this.writer).then(unit.work) });
+          done.push({ unit, value: await run(unit) });
         } catch (error: unknown) {
           // The first of the transaction: rolling all of it back leaves nothing of it and touches no other.
           await this.writer.run('ROLLBACK').catch(() => undefined);
@@ -433,7 +502,7 @@ export class SqliteDatabase {
         continue;
       }
       try {
-        done.push({ unit, value: await Promise.resolve(this.writer).then(unit.work) });
+        done.push({ unit, value: await run(unit) });
       } catch (error: unknown) {
         try {
           await this.writer.run('ROLLBACK TO unit');
@@ -441,20 +510,17 @@ export class SqliteDatabase {
           // No savepoint to go back to: SQLite rolled the whole transaction back (the work swallowed an I/O
           // error, a full disk…). Nothing of the group stays: its transactions fail with it.
           await this.writer.run('ROLLBACK').catch(() => undefined);
-          for (const d of done) failed.push({ unit: d.unit, error: new TransactionLostError('the transaction was rolled back by SQLite', { cause: lost }) });
-          done = [];
-          open = false;
+          lose(new TransactionLostError('the transaction was rolled back by SQLite', { cause: lost }));
         }
         failed.push({ unit, error });
       }
     }
-    if (open) {
+    if (open && (await runDeferred())) {
       try {
         await this.writer.run('COMMIT');
       } catch (error: unknown) {
         await this.writer.run('ROLLBACK').catch(() => undefined);
-        for (const d of done) failed.push({ unit: d.unit, error });
-        done = [];
+        lose(error);
       }
     }
     for (const d of done) d.unit.resolve(d.value);

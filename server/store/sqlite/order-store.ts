@@ -3,17 +3,19 @@
  *
  * Every change of stock is one conditional `UPDATE` of the item's ledger (`… WHERE available >= ?`) inside the
  * order's transaction: a line that finds too little changes no row, and the whole transaction is rolled back.
- * Triggers (migration 10) copy the new available stock into the published catalog item and its offers, which
- * moves the enterprise's version and appends to the change feed in the same transaction.
+ * The new available stock is then copied into the published catalog item and its offers (which moves the
+ * enterprise's version and appends to the change feed, by trigger) in the same database transaction: once per
+ * group commit and item, before the commit ({@link publishLater}).
  *
  * @packageDocumentation
  */
 import {
-  OrderStateError, UnknownOrderError, type CreateOutcome, type ListingRow, type NewListing, type NewOrder, type NewOrderLine, type OrderLineRow,
-  type OrderRow, type OrderState, type OrderStore, type Reservation, type ShortLine, type StockLevel,
+  OrderStateError, UnknownOrderError, type CreateOutcome, type ListingRow, type NewListing, type NewOrder, type NewOrderLine, type Orderable,
+  type OrderLineRow, type OrderRow, type OrderState, type OrderStore, type Reservation, type ShortLine, type StockLevel,
 } from '../orders.js';
+import type { DfcRecord } from '../../../ontology/records.js';
 import { inChunks } from './chunks.js';
-import type { SqlConnection, SqliteDatabase } from './database.js';
+import type { SqlConnection, SqliteDatabase, TransactionContext, TransactionOptions } from './database.js';
 
 interface StockSql { item_iri: string; eid: string; on_demand: number; initial: number; restocked: number; available: number; reserved: number; sold: number }
 interface OrderSql {
@@ -110,33 +112,91 @@ async function publish(tx: SqlConnection, item: string, eid: string): Promise<vo
 }
 
 /**
- * Moves stock by item: positive amounts are reserved (each under its condition), negative ones released.
- * Releases go first, so an amendment that moves units from one line to another of the same item never fails.
- *
- * @throws Short - when any reservation finds too little (the caller's transaction is then rolled back)
+ * Publishes an item's available stock once its group of transactions has moved it (before the group commits):
+ * the orders of one group commit write the published copy once, not once each (two statements, each firing the
+ * feed's and the versions' triggers, on the writer that every order waits for). No reader sees the difference:
+ * readers see committed states only, and every committed state has the published copy follow its ledger.
  */
-async function reserve(tx: SqlConnection, eid: string, deltas: ReadonlyMap<string, { quantity: number; indexes: number[] }>): Promise<void> {
-  const ordered = [...deltas].sort(([, a], [, b]) => a.quantity - b.quantity);
-  const short: ShortLine[] = [];
-  for (const [item, { quantity, indexes }] of ordered) {
-    if (quantity === 0) continue;
-    if (quantity < 0) {
-      const released = await tx.run(RELEASE, [-quantity, item, eid]);
-      if (released.changes > 0) await publish(tx, item, eid);
-      // An item deleted since the order was held has no ledger left to give back to.
-      if (released.changes === 0 && (await tx.get('SELECT 1 FROM stock WHERE item_iri = ?', [item])) !== undefined) {
-        throw new Error(`the ledger of ${item} holds less than the order reserved`);
-      }
-      continue;
-    }
-    const taken = await tx.run(RESERVE, [quantity, item, eid]);
-    if (taken.changes > 0) await publish(tx, item, eid);
-    if (taken.changes === 0) {
-      const level = await tx.get<{ available: number }>('SELECT available FROM stock WHERE item_iri = ? AND eid = ?', [item, eid]);
-      for (const index of indexes) short.push({ index, item, requested: quantity, available: level?.available ?? 0 });
+function publishLater(context: TransactionContext, item: string, eid: string): void {
+  context.defer(`publish stock ${eid} ${item}`, (tx) => publish(tx, item, eid));
+}
+
+/**
+ * The transactions of orders read the ledgers, never the published copy of their stock: they may run while the
+ * copy written for the orders before them in their group is still to be written ({@link publishLater}).
+ */
+const ORDER_TRANSACTION: TransactionOptions = { overlooksDeferred: true };
+
+/** Items reserved by one statement at most (two parameters each, below the bulk threshold of the statement cache). */
+const RESERVED_TOGETHER = 40;
+
+/**
+ * Reserves every item of `wanted` that has enough, in one statement per {@link RESERVED_TOGETHER} items (each row
+ * under the same condition as {@link RESERVE}): one round trip on the writer for an order of many lines.
+ *
+ * @returns the items reserved
+ */
+async function take(tx: SqlConnection, eid: string, wanted: readonly (readonly [string, number])[]): Promise<Set<string>> {
+  const taken = new Set<string>();
+  if (wanted.length === 1) {
+    const [item, quantity] = wanted[0] as readonly [string, number];
+    if ((await tx.run(RESERVE, [quantity, item, eid])).changes > 0) taken.add(item);
+    return taken;
+  }
+  for (let i = 0; i < wanted.length; i += RESERVED_TOGETHER) {
+    const chunk = wanted.slice(i, i + RESERVED_TOGETHER);
+    const rows = await tx.all<{ item_iri: string }>(
+      `UPDATE stock SET
+         available = CASE WHEN stock.on_demand = 1 THEN stock.available ELSE stock.available - d.q END,
+         restocked = CASE WHEN stock.on_demand = 1 THEN stock.restocked + d.q ELSE stock.restocked END,
+         reserved = stock.reserved + d.q
+       FROM (SELECT column1 AS item, column2 AS q FROM (VALUES ${chunk.map(() => '(?, ?)').join(', ')})) AS d
+       WHERE stock.item_iri = d.item AND stock.eid = ? AND (stock.on_demand = 1 OR stock.available >= d.q)
+       RETURNING stock.item_iri`,
+      [...chunk.flat(), eid],
+    );
+    for (const row of rows) taken.add(row.item_iri);
+  }
+  return taken;
+}
+
+/**
+ * Moves stock by item: positive amounts are reserved (each under its condition, all in one statement), negative
+ * ones released. Releases go first, so an amendment that moves units from one line to another of the same item
+ * never fails.
+ *
+ * @throws Short - when any reservation finds too little (the caller's transaction is then rolled back, with the
+ *   reservations of the items that had enough)
+ */
+async function reserve(
+  tx: SqlConnection, context: TransactionContext, eid: string, deltas: ReadonlyMap<string, { quantity: number; indexes: number[] }>,
+): Promise<void> {
+  const releases = [...deltas].filter(([, d]) => d.quantity < 0).sort(([, a], [, b]) => a.quantity - b.quantity);
+  for (const [item, { quantity }] of releases) {
+    const released = await tx.run(RELEASE, [-quantity, item, eid]);
+    if (released.changes > 0) publishLater(context, item, eid);
+    // An item deleted since the order was held has no ledger left to give back to.
+    if (released.changes === 0 && (await tx.get('SELECT 1 FROM stock WHERE item_iri = ?', [item])) !== undefined) {
+      throw new Error(`the ledger of ${item} holds less than the order reserved`);
     }
   }
-  if (short.length > 0) throw new Short(short.sort((a, b) => a.index - b.index));
+  const wanted = [...deltas].filter(([, d]) => d.quantity > 0);
+  if (wanted.length === 0) return;
+  const taken = await take(tx, eid, wanted.map(([item, d]) => [item, d.quantity] as const));
+  for (const item of taken) publishLater(context, item, eid);
+  const missing = wanted.filter(([item]) => !taken.has(item));
+  if (missing.length === 0) return;
+  // What is left of each short item: not moved by this transaction (its reservation changed no row).
+  const available = new Map<string, number>();
+  await inChunks(missing.map(([item]) => item), async (chunk, marks) => {
+    const rows = await tx.all<{ item_iri: string; available: number }>(`SELECT item_iri, available FROM stock WHERE eid = ? AND item_iri IN (${marks})`, [eid, ...chunk]);
+    for (const row of rows) available.set(row.item_iri, row.available);
+  });
+  const short: ShortLine[] = [];
+  for (const [item, { quantity, indexes }] of missing) {
+    for (const index of indexes) short.push({ index, item, requested: quantity, available: available.get(item) ?? 0 });
+  }
+  throw new Short(short.sort((a, b) => a.index - b.index));
 }
 
 /** {@link OrderStore} on SQLite. */
@@ -154,7 +214,7 @@ export class SqliteOrderStore implements OrderStore {
 
   public async create(order: NewOrder): Promise<CreateOutcome> {
     try {
-      return await this.db.transaction(async (tx) => {
+      return await this.db.transaction(async (tx, context) => {
         const { idempotency } = order;
         if (idempotency !== undefined) {
           const known = await tx.get<{ request_hash: string; order_iri: string }>(
@@ -167,7 +227,7 @@ export class SqliteOrderStore implements OrderStore {
               : { ok: false as const, keyReused: true as const, order: existing };
           }
         }
-        await reserve(tx, order.eid, demand(order.lines));
+        await reserve(tx, context, order.eid, demand(order.lines));
         const now = new Date().toISOString();
         const details = JSON.stringify(order.details ?? {});
         // The next number is taken in the INSERT itself (the writer runs one transaction at a time, so no other
@@ -193,7 +253,7 @@ export class SqliteOrderStore implements OrderStore {
         // The order as just written, not read back: the rows hold exactly these values (two round trips fewer on
         // the writer, which every order waits for).
         return { ok: true as const, order: orderRow(stored, lines), replayed: false };
-      });
+      }, ORDER_TRANSACTION);
     } catch (error: unknown) {
       if (error instanceof Short) return { ok: false, short: error.short };
       throw error;
@@ -220,7 +280,7 @@ export class SqliteOrderStore implements OrderStore {
     iri: string, change: { lines: readonly NewOrderLine[]; details?: Readonly<Record<string, unknown>>; expiresAt: string | null; state?: 'Pending' | 'Held' },
   ): Promise<Reservation<OrderRow>> {
     try {
-      return await this.db.transaction(async (tx) => {
+      return await this.db.transaction(async (tx, context) => {
         const order = await openOrder(tx, iri);
         // What each item's ledger must give (positive) or get back (negative) to go from the old lines to the new.
         const deltas = demand(change.lines);
@@ -230,7 +290,7 @@ export class SqliteOrderStore implements OrderStore {
           entry.quantity -= line.reserved;
           deltas.set(line.item, entry);
         }
-        await reserve(tx, order.eid, deltas);
+        await reserve(tx, context, order.eid, deltas);
         // Lines written again only when they change: a shop's order its supplier accepted keeps its lines and
         // only becomes Held (two statements fewer on the writer for every order through a shop).
         let lines = order.lines;
@@ -245,42 +305,63 @@ export class SqliteOrderStore implements OrderStore {
         // As just written, not read back (two round trips fewer).
         const value: OrderRow = { ...order, state, updatedAt: now, expiresAt: change.expiresAt, details: JSON.parse(details) as Record<string, unknown>, lines };
         return { ok: true as const, value };
-      });
+      }, ORDER_TRANSACTION);
     } catch (error: unknown) {
       if (error instanceof Short) return { ok: false, short: error.short };
       throw error;
     }
   }
 
+  public async hold(order: OrderRow, change: { details: Readonly<Record<string, unknown>>; expiresAt: string | null }): Promise<OrderRow | undefined> {
+    const now = new Date().toISOString();
+    const details = JSON.stringify(change.details);
+    // The lines are not read again: written by the change that set `updated_at` as read, they are as the order holds them.
+    const held = await this.db.transaction((tx) => tx.run(
+      "UPDATE orders SET status = 'Held', details = ?, updated_at = ?, expires_at = ? WHERE iri = ? AND status IN ('Pending', 'Held') AND updated_at = ?",
+      [details, now, change.expiresAt, order.iri, order.updatedAt],
+    ), ORDER_TRANSACTION);
+    if (held.changes === 0) return undefined;
+    return { ...order, state: 'Held', details: JSON.parse(details) as Record<string, unknown>, updatedAt: now, expiresAt: change.expiresAt };
+  }
+
   public async complete(iri: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow> {
     return this.close(iri, 'Complete', null, SELL, details);
   }
 
-  public async cancel(iri: string, reason: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow> {
-    return this.close(iri, 'Cancelled', reason, RELEASE, details);
+  public async cancel(iri: string, reason: string, details?: Readonly<Record<string, unknown>>, asRead?: OrderRow): Promise<OrderRow> {
+    return this.close(iri, 'Cancelled', reason, RELEASE, details, asRead);
   }
 
-  private async close(iri: string, state: OrderState, reason: string | null, statement: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow> {
-    return this.db.transaction(async (tx) => {
-      const order = await openOrder(tx, iri);
+  private async close(
+    iri: string, state: OrderState, reason: string | null, statement: string, details?: Readonly<Record<string, unknown>>, asRead?: OrderRow,
+  ): Promise<OrderRow> {
+    return this.db.transaction(async (tx, context) => {
+      const now = new Date().toISOString();
+      const write = (order: OrderRow, guard: string | null) => tx.run(
+        `UPDATE orders SET status = ?, closed_reason = ?, updated_at = ?, expires_at = NULL, details = ? WHERE iri = ?${guard !== null ? ` AND status IN ('Pending', 'Held') AND updated_at = ?` : ''}`,
+        [state, reason, now, JSON.stringify(details ?? order.details), iri, ...(guard !== null ? [guard] : [])],
+      );
+      // The order as the caller read it, when it still is (open, not written since): closed by the statement that
+      // checks it, not read again. Otherwise (or not given) read here.
+      let order = asRead?.iri === iri && (await write(asRead, asRead.updatedAt)).changes > 0 ? asRead : undefined;
+      const written = order !== undefined;
+      order ??= await openOrder(tx, iri);
       for (const line of order.lines) {
         if (line.reserved === 0) continue;
         const moved = await tx.run(statement, [line.reserved, line.item, order.eid]);
-        if (moved.changes > 0 && statement === RELEASE) await publish(tx, line.item, order.eid);
+        if (moved.changes > 0 && statement === RELEASE) publishLater(context, line.item, order.eid);
         if (moved.changes === 0 && (await tx.get('SELECT 1 FROM stock WHERE item_iri = ?', [line.item])) !== undefined) {
           throw new Error(`the ledger of ${line.item} holds less than order ${iri} reserved`);
         }
       }
       if (order.lines.some((line) => line.reserved !== 0)) await tx.run('UPDATE order_lines SET reserved = 0 WHERE order_iri = ?', [iri]);
-      const now = new Date().toISOString();
-      const stored = JSON.stringify(details ?? order.details);
-      await tx.run('UPDATE orders SET status = ?, closed_reason = ?, updated_at = ?, expires_at = NULL, details = ? WHERE iri = ?', [state, reason, now, stored, iri]);
+      if (!written) await write(order, null);
       // As just written, not read back (two round trips fewer on the writer).
       return {
-        ...order, state, closedReason: reason, updatedAt: now, expiresAt: null, details: JSON.parse(stored) as Record<string, unknown>,
+        ...order, state, closedReason: reason, updatedAt: now, expiresAt: null, details: JSON.parse(JSON.stringify(details ?? order.details)) as Record<string, unknown>,
         lines: order.lines.map((line) => (line.reserved === 0 ? line : { ...line, reserved: 0 })),
       };
-    });
+    }, ORDER_TRANSACTION);
   }
 
   public async expired(now: string, limit: number): Promise<OrderRow[]> {
@@ -342,10 +423,48 @@ export class SqliteOrderStore implements OrderStore {
     return row === undefined ? undefined : listingRow(row);
   }
 
+  public async orderable(iri: string): Promise<Orderable | undefined> {
+    const row = await this.db.reader.get<OrderableSql>(ORDERABLE, [iri]);
+    if (row === undefined) return undefined;
+    const listing: ListingSql | undefined = row.l_id === null ? undefined : {
+      id: row.l_id, eid: row.l_eid as string, item_iri: row.l_item_iri as string, offer_iri: row.l_offer_iri as string, product_iri: row.l_product_iri as string,
+      origin_item: row.l_origin_item as string, origin_offer: row.l_origin_offer, origin_product: row.l_origin_product as string,
+      origin_orders: row.l_origin_orders as string, factor: row.l_factor as number, price: row.l_price, markup: row.l_markup, details: row.l_details as string,
+      created_at: row.l_created_at as string,
+    };
+    return {
+      eid: row.eid, record: JSON.parse(row.record) as DfcRecord,
+      ...(row.item_iri !== null ? {
+        offered: {
+          itemIri: row.item_iri,
+          ...(row.item_eid !== null && row.item_record !== null ? { item: { eid: row.item_eid, record: JSON.parse(row.item_record) as DfcRecord } } : {}),
+          ...(listing !== undefined ? { listing: listingRow(listing) } : {}),
+        },
+      } : {}),
+    };
+  }
+
   public async removeListing(id: number): Promise<boolean> {
     return this.db.transaction(async (tx) => (await tx.run('DELETE FROM listings WHERE id = ?', [id])).changes > 0);
   }
 }
+
+/** A resource, its item when it is an Offer, and that item's listing (columns prefixed `l_`, null when none). */
+type OrderableSql = { eid: string; record: string; item_iri: string | null; item_eid: string | null; item_record: string | null }
+  & { [K in keyof ListingSql as `l_${K}`]: ListingSql[K] | null };
+
+// The listing is found as listingByLocal finds it (by its local item, or an offer of that id); an Offer's item is
+// its `item` as the record holds it (a string: the JSON of an OfferRecord).
+const ORDERABLE = `WITH o AS (
+    SELECT eid, record, CASE WHEN kind = 'Offer' THEN json_extract(record, '$.item') END AS item_iri FROM resources WHERE iri = ?1
+  )
+  SELECT o.eid, o.record, o.item_iri, i.eid AS item_eid, i.record AS item_record,
+    l.id AS l_id, l.eid AS l_eid, l.item_iri AS l_item_iri, l.offer_iri AS l_offer_iri, l.product_iri AS l_product_iri,
+    l.origin_item AS l_origin_item, l.origin_offer AS l_origin_offer, l.origin_product AS l_origin_product, l.origin_orders AS l_origin_orders,
+    l.factor AS l_factor, l.price AS l_price, l.markup AS l_markup, l.details AS l_details, l.created_at AS l_created_at
+  FROM o
+  LEFT JOIN resources i ON i.iri = o.item_iri
+  LEFT JOIN listings l ON l.id = (SELECT id FROM listings WHERE item_iri = o.item_iri OR offer_iri = o.item_iri LIMIT 1)`;
 
 /** Inserts an order's lines (one statement); answers the rows as written. */
 async function insertLines(tx: SqlConnection, iri: string, lines: readonly NewOrderLine[]): Promise<LineSql[]> {

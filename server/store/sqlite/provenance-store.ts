@@ -100,6 +100,12 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     return (await this.db.reader.all<PeerSql>('SELECT * FROM peers ORDER BY id')).map(peerRow);
   }
 
+  public async peersAt(origin: string): Promise<(PeerRow & { readonly oidc: boolean })[]> {
+    const rows = await this.db.reader.all<PeerSql & { has_oidc: number }>(
+      'SELECT p.*, EXISTS (SELECT 1 FROM peer_oidc o WHERE o.peer_id = p.id) AS has_oidc FROM peers p WHERE p.origin = ? ORDER BY p.id', [origin]);
+    return rows.map((row) => ({ ...peerRow(row), oidc: row.has_oidc === 1 }));
+  }
+
   public async getPeer(idOrName: string | number): Promise<PeerRow | undefined> {
     const row = typeof idOrName === 'number' || /^\d+$/u.test(idOrName)
       ? await this.db.reader.get<PeerSql>('SELECT * FROM peers WHERE id = ?', [Number(idOrName)])

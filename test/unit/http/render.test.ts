@@ -6,7 +6,7 @@ import type { DfcRecord } from '../../../ontology/records.js';
 import { negotiate } from '../../../server/http/negotiate.js';
 import { closeServer } from '../../helpers/fake-peer.js';
 import {
-  answeredNotModified, DEFAULT_RENDER_CACHE_BYTES, etagList, ifNoneMatchMatches, render, RenderCache, renderedSize, versionEtag, type Rendered,
+  answeredNotModified, DEFAULT_RENDER_CACHE_BYTES, etagList, ifNoneMatchMatches, render, renderBody, RenderCache, renderedSize, versionEtag, type Rendered,
 } from '../../../server/http/render.js';
 
 function rendered(text: string): Rendered {
@@ -48,6 +48,24 @@ describe('Rendering and conditional requests', () => {
     it('counts the text and the bytes of a body', () => {
       const value = rendered('é'.repeat(100));
       expect(renderedSize(value)).to.equal(value.bytes.length + 2 * value.body.length + 256);
+    });
+  });
+
+  describe('renderBody', () => {
+    it('makes the body render makes, in every representation, with or without a container and a view', () => {
+      const records = [
+        { kind: 'Address', id: 'https://node.example/addresses/1' as NodeId, street: 'rue des Lilas' },
+        { kind: 'Person', id: 'https://node.example/persons/1' as NodeId, firstName: 'Anne', familyName: 'Martin', affiliates: [] },
+      ] as DfcRecord[];
+      const view = { self: 'https://node.example/x?page_size=1', first: 'https://node.example/x?page=1', next: 'https://node.example/x?page=2' };
+      const accepts = ['application/ld+json', 'application/json', 'text/turtle', 'application/n-triples', 'application/ld+json; profile="dfc-v2"'];
+      for (const accept of accepts) {
+        for (const options of [{ container: false }, { containerId: 'https://node.example/x' }, { containerId: 'https://node.example/x', view }]) {
+          const body = renderBody(records, negotiate(accept), options);
+          expect(body, `${accept} ${JSON.stringify(options)}`).to.equal(render(records, negotiate(accept), options).body);
+          expect(body).to.contain('rue des Lilas');
+        }
+      }
     });
   });
 

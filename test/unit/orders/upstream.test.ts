@@ -142,6 +142,33 @@ describe('orders placed at a supplier (HttpUpstreamOrders)', function () {
     expect(typed(graphOf(hit?.body), 'dfc-b:OrderLine').map((l) => l['@id'])).to.deep.equal([`${existing}/OrderLines/1`, `${existing}/OrderLines/2`]);
   });
 
+  it('asks for an OpenID Connect token only for the peers at the origin said to hold credentials', async () => {
+    const peer = await startPeer((_req, res, self) => sendJson(res, fdcAnswer(self.base, 5)));
+    const asked: number[] = [];
+    const origins: string[] = [];
+    const made = (oidc: boolean) => new HttpUpstreamOrders({
+      fetch: safeFetch, policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true, connectTimeoutMs: 1_000 }, decoder: new Decoder(), timeoutMs: 2_000,
+      peers: async () => expect.fail('the peers at the origin are read, not all of them'),
+      peersAt: async (origin) => {
+        origins.push(origin);
+        return [{ ...peerRow(origin, 'api-token'), id: 7, oidc }];
+      },
+      oidcTokenFor: async (p) => {
+        asked.push(p.id);
+        return 'oidc-token';
+      },
+    });
+    const without = made(false);
+    const holding = made(true);
+    clients.push(without, holding);
+    expect(await place(peer, without)).to.deep.include({ ok: true });
+    expect(asked).to.deep.equal([]);
+    expect(await place(peer, holding)).to.deep.include({ ok: true });
+    expect(asked).to.deep.equal([7]);
+    expect(origins).to.deep.equal([peer.base, peer.base]);
+    expect(peer.hits.map((h) => h.headers['authorization'])).to.deep.equal(['Bearer api-token', 'Bearer oidc-token']);
+  });
+
   it('completes with its lines and cancels without, by PUT, sending no credentials to a peer it holds none for', async () => {
     const peer = await startPeer((_req, res) => { res.writeHead(204); res.end(); });
     const order = `${peer.base}/api/dfc/Enterprises/sup/Orders/31`;

@@ -174,6 +174,62 @@ describe('SqliteDatabase: write transactions committed in groups, statements kep
     expect(visible).to.deep.equal([[], [], ['a', 'b']]);
   });
 
+  describe('work deferred to the end of the group', () => {
+    /** Increments the counter and leaves one deferred copy of it in t, keyed "copy". */
+    const bump = (options: { fail?: boolean; overlook?: boolean } = {}) => db.transaction(async (tx, context) => {
+      await tx.run('UPDATE counter SET n = n + 1');
+      context.defer('copy', async (w) => {
+        await w.run("INSERT INTO t (v) SELECT 'copy ' || n FROM counter");
+      });
+      if (options.fail === true) throw new Error('bump fails after deferring');
+      return (await tx.get<{ v: string }>("SELECT group_concat(v) AS v FROM t WHERE v LIKE 'copy %'"))?.v ?? null;
+    }, { overlooksDeferred: options.overlook ?? true });
+
+    it('runs once per key before the group commits, after every transaction that left it', async () => {
+      const seen = await Promise.all([bump(), bump(), bump()]);
+      // None of them saw a copy: the work was left for later, not run for each.
+      expect(seen).to.deep.equal([null, null, null]);
+      expect(await values(db)).to.deep.equal(['copy 3']);
+      expect((await db.reader.get<{ n: number }>('SELECT n FROM counter'))?.n).to.equal(3);
+    });
+
+    it('runs before a transaction of the group that does not overlook it, which sees its writes', async () => {
+      const outcomes = await Promise.all([
+        bump(),
+        db.transaction(async (tx) => (await tx.all<{ v: string }>('SELECT v FROM t')).map((r) => r.v)),
+        bump(),
+      ]);
+      expect(outcomes[1]).to.deep.equal(['copy 1']);
+      expect(await values(db)).to.deep.equal(['copy 1', 'copy 2']);
+    });
+
+    it('is dropped with a transaction that fails after leaving it; the work of the others stays', async () => {
+      const outcomes = await Promise.allSettled([bump({ fail: true }), bump(), bump({ fail: true })]);
+      expect(outcomes.map((o) => o.status)).to.deep.equal(['rejected', 'fulfilled', 'rejected']);
+      expect(await values(db)).to.deep.equal(['copy 1']);
+      const alone = await Promise.allSettled([bump({ fail: true })]);
+      expect(alone[0]?.status).to.equal('rejected');
+      expect(await values(db)).to.deep.equal(['copy 1']);
+    });
+
+    it('that fails loses the whole group: every transaction of it fails and nothing stays; the next group runs', async () => {
+      const failing = (v: string) => db.transaction(async (tx, context) => {
+        await insert(tx, v);
+        // A taken value: the deferred insert breaks the UNIQUE constraint.
+        context.defer('dup', (w) => w.run("INSERT INTO t (v) VALUES ('a')"));
+      }, { overlooksDeferred: true });
+      const outcomes = await Promise.allSettled([
+        failing('a'),
+        failing('b'),
+        // Not overlooking: the deferred work runs before it, fails, and it goes to the next group.
+        db.transaction((tx) => insert(tx, 'c')),
+      ]);
+      expect(outcomes.map((o) => o.status)).to.deep.equal(['rejected', 'rejected', 'fulfilled']);
+      expect((outcomes[0] as PromiseRejectedResult).reason).to.have.property('code', 'SQLITE_CONSTRAINT');
+      expect(await values(db)).to.deep.equal(['c']);
+    });
+  });
+
   it('a statement that does not compile fails its call only, and the same SQL fails again (not kept)', async () => {
     for (let i = 0; i < 2; i++) {
       expect(await rejection(db.reader.all('SELECT nope FROM t'))).to.have.property('code', 'SQLITE_ERROR');

@@ -59,6 +59,22 @@ describe('store: OpenID Connect', () => {
     expect(await store.oidc.peerCredentials(peer.id)).to.equal(undefined);
   });
 
+  it('lists the peers at one origin, each saying whether the node holds OpenID Connect credentials for it', async () => {
+    const a = await store.provenance.addPeer({ name: 'a', url: 'https://p.example/api/dfc/enterprises/a' }, 'https://p.example');
+    const b = await store.provenance.addPeer({ name: 'b', url: 'https://p.example/api/dfc/enterprises/b', token: 'tb' }, 'https://p.example');
+    await store.provenance.addPeer({ name: 'c', url: 'https://q.example/api/dfc' }, 'https://q.example');
+    await store.oidc.setPeerCredentials({ peerId: a.id, issuer: ISSUER, clientId: 'c', clientSecret: 's', refreshToken: null, scope: null });
+    const at = await store.provenance.peersAt('https://p.example');
+    expect(at.map((p) => [p.name, p.oidc, p.token])).to.deep.equal([['a', true, null], ['b', false, 'tb']]);
+    // Each as the full list has it.
+    const listed = await store.provenance.listPeers();
+    expect(at.map(({ oidc: _oidc, ...peer }) => peer)).to.deep.equal(listed.filter((p) => p.origin === 'https://p.example'));
+    expect(await store.provenance.peersAt('https://p.example:8443')).to.deep.equal([]);
+    await store.oidc.clearPeerCredentials(a.id);
+    expect((await store.provenance.peersAt('https://p.example')).map((p) => p.oidc)).to.deep.equal([false, false]);
+    expect(b.id).to.be.greaterThan(a.id);
+  });
+
   it('migration 11 keeps the subscriptions made before it, and a deleted token still takes its own', async () => {
     const file = join(dir, 'old.db');
     const db = await SqliteDatabase.open(file);

@@ -118,6 +118,95 @@ describe('store: stock ledger and orders', () => {
     expect(JSON.stringify(JSON.parse(JSON.stringify(raw)))).to.equal(JSON.stringify(raw));
   });
 
+  it('publishes once per group commit the stock its orders left, and a write grouped after them sees it published', async () => {
+    const before = await store.feed.latestSeq('ferme');
+    const itemId = id('catalog_items/carotte');
+    // Queued together, so committed together: three orders, then a write that expects the item as they left it.
+    const after = { ...item('carotte', 2), sku: 'CAR-1' };
+    const [a, b, c, applied] = await Promise.allSettled([
+      place([line('carotte', 1)]), place([line('carotte', 1)]), place([line('carotte', 1)]),
+      store.apply('ferme', { upsert: [after], expect: new Map([[itemId, item('carotte', 2)]]) }),
+    ]);
+    expect([a, b, c].map((o) => o.status === 'fulfilled' && o.value.ok)).to.deep.equal([true, true, true]);
+    // Had the copy not been written before it, the write would have found stock 5 and refused (or restocked to 5).
+    expect(applied.status).to.equal('fulfilled');
+    const level = await store.orders.stock(itemId);
+    expect(level).to.include({ available: 2, reserved: 3, restocked: 0 });
+    balanced(level);
+    expect(((await store.getResource(itemId))?.record as CatalogItemRecord)).to.deep.equal(after);
+    expect(((await store.getResource(id('offers/carotte')))?.record as OfferRecord).stock).to.equal(2);
+    // One copy for the three orders (the feed shows the committed states only), then the write's.
+    const events = (await store.feed.events(before, 50, 'ferme')).filter((e) => e.iri === itemId);
+    expect(events.map((e) => (e.record as CatalogItemRecord).stock)).to.deep.equal([2, 2]);
+  });
+
+  it('reserves the lines of many items together, all or none, on-demand items included', async () => {
+    const keys = Array.from({ length: 45 }, (_, i) => `lot${i}`);
+    await store.apply('ferme', { upsert: keys.flatMap((k) => [item(k, 2), offer(k, 2)]) });
+    const placed = await place([...keys.map((k) => line(k, 1)), line('pain', 7)]);
+    expect(placed.ok).to.equal(true);
+    for (const k of [keys[0], keys[39], keys[40], keys[44]] as string[]) {
+      const level = await store.orders.stock(id(`catalog_items/${k}`));
+      expect(level).to.include({ available: 1, reserved: 1 });
+      balanced(level);
+      expect(((await store.getResource(id(`offers/${k}`)))?.record as OfferRecord).stock).to.equal(1);
+    }
+    expect(await store.orders.stock(id('catalog_items/pain'))).to.include({ reserved: 7, onDemand: true });
+    // One short line in the second statement's items, one in the first's: both named, nothing of either taken.
+    const refused = await place([...keys.map((k, i) => line(k, i === 3 || i === 42 ? 2 : 1)), line('pain', 1)]);
+    expect(refused.ok).to.equal(false);
+    expect((refused as { short: unknown }).short).to.deep.equal([
+      { index: 3, item: id('catalog_items/lot3'), requested: 2, available: 1 },
+      { index: 42, item: id('catalog_items/lot42'), requested: 2, available: 1 },
+    ]);
+    for (const k of keys) expect(await store.orders.stock(id(`catalog_items/${k}`))).to.include({ available: 1, reserved: 1 });
+    expect(await store.orders.stock(id('catalog_items/pain'))).to.include({ reserved: 7 });
+  });
+
+  it('holds a Pending order as it was read, in one statement, and nothing once it changed or closed', async () => {
+    const created = await store.orders.create({ eid: 'ferme', collection: id('orders'), state: 'Pending', lines: [line('carotte', 2)], expiresAt: null });
+    if (!created.ok) throw new Error('not created');
+    const pending = created.order;
+    // A write in a later millisecond than the creation (what tells the order changed since it was read).
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const held = await store.orders.hold(pending, { details: { upstream: [{ ordersUrl: 'u', order: 'o' }] }, expiresAt: '2999-01-01T00:00:00.000Z' });
+    expect(held).to.deep.equal(await store.orders.get(pending.iri));
+    expect(held).to.include({ state: 'Held', expiresAt: '2999-01-01T00:00:00.000Z' });
+    expect(held?.details).to.deep.equal({ upstream: [{ ordersUrl: 'u', order: 'o' }] });
+    // Read before the change above: refused, and the order stays as it is.
+    expect(await store.orders.hold(pending, { details: {}, expiresAt: null })).to.equal(undefined);
+    expect(await store.orders.get(pending.iri)).to.deep.equal(held);
+    const cancelled = await store.orders.cancel(pending.iri, 'cancelled');
+    expect(await store.orders.hold(cancelled, { details: {}, expiresAt: null })).to.equal(undefined);
+    expect((await store.orders.get(pending.iri))?.state).to.equal('Cancelled');
+    expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ available: 5, reserved: 0 });
+  });
+
+  it('cancels an order as read without reading it again, and one changed since as it now is', async () => {
+    const first = await place([line('carotte', 2), line('miel', 1)]);
+    if (!first.ok) throw new Error('not placed');
+    const cancelled = await store.orders.cancel(first.order.iri, 'cancelled', undefined, first.order);
+    expect(cancelled).to.deep.equal(await store.orders.get(first.order.iri));
+    expect(cancelled).to.include({ state: 'Cancelled', closedReason: 'cancelled' });
+    expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ available: 5, reserved: 0 });
+    expect(await store.orders.stock(id('catalog_items/miel'))).to.include({ available: 2, reserved: 0 });
+    // Read, then amended (a later millisecond): the cancellation gives back what the order holds now, not what was read.
+    const second = await place([line('carotte', 2)]);
+    if (!second.ok) throw new Error('not placed');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const amended = await store.orders.amend(second.order.iri, { lines: [line('carotte', 4)], expiresAt: null });
+    expect(amended.ok).to.equal(true);
+    const again = await store.orders.cancel(second.order.iri, 'expired', { why: 'late' }, second.order);
+    expect(again).to.deep.equal(await store.orders.get(second.order.iri));
+    expect(again.lines.map((l) => [l.quantity, l.reserved])).to.deep.equal([[4, 0]]);
+    const level = await store.orders.stock(id('catalog_items/carotte'));
+    expect(level).to.include({ available: 5, reserved: 0 });
+    balanced(level);
+    // Closed since it was read: refused as without it.
+    const error = await store.orders.cancel(second.order.iri, 'cancelled', undefined, second.order).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(OrderStateError);
+  });
+
   it('counts two lines of one item together', async () => {
     const refused = await place([line('miel', 1), line('miel', 2)]);
     expect(refused.ok).to.equal(false);
@@ -198,6 +287,30 @@ describe('store: stock ledger and orders', () => {
       { item_iri: 'x:a', on_demand: 0, initial: 7, available: 7, reserved: 0, sold: 0 },
       { item_iri: 'x:b', on_demand: 1, initial: 0, available: 0, reserved: 0, sold: 0 },
     ]);
+  });
+
+  it('reads what an order line draws on in one go: the resource, and for an Offer its item and listing, as read one by one', async () => {
+    const listed = await store.orders.addListing({
+      eid: 'ferme', item: id('catalog_items/miel'), offer: id('offers/miel'), product: id('supplied_products/miel'), originItem: 'https://b.example/items/miel',
+      originProduct: 'https://b.example/products/miel', originOrders: 'https://b.example/orders', factor: 6, price: 3.5, details: { orderAt: 'x' },
+    });
+    const carotte = await store.orders.orderable(id('offers/carotte'));
+    expect(carotte).to.deep.equal({
+      eid: 'ferme', record: (await store.getResource(id('offers/carotte')))?.record,
+      offered: { itemIri: id('catalog_items/carotte'), item: { eid: 'ferme', record: (await store.getResource(id('catalog_items/carotte')))?.record } },
+    });
+    const miel = await store.orders.orderable(id('offers/miel'));
+    expect(miel?.offered?.listing).to.deep.equal(listed);
+    expect(miel?.offered?.listing).to.deep.equal(await store.orders.listingByLocal(id('catalog_items/miel')));
+    // Not an Offer: the resource alone.
+    expect(await store.orders.orderable(id('catalog_items/carotte'))).to.deep.equal({
+      eid: 'ferme', record: (await store.getResource(id('catalog_items/carotte')))?.record,
+    });
+    expect(await store.orders.orderable(id('offers/none'))).to.equal(undefined);
+    // An Offer whose item is not stored: its item's id, and nothing else.
+    const orphan: OfferRecord = { kind: 'Offer', id: id('offers/orphan'), item: id('catalog_items/gone'), stock: 1 };
+    await store.apply('ferme', { upsert: [orphan] });
+    expect(await store.orders.orderable(orphan.id)).to.deep.equal({ eid: 'ferme', record: orphan, offered: { itemIri: orphan.item } });
   });
 
   it('finds the listings an origin record touches: by origin item, offer or ordered product', async () => {
