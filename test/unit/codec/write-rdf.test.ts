@@ -170,6 +170,21 @@ describe('writing RDF straight from records', function () {
     for (const label of labels(`${X}/api/sync/peers/2`)) expect(first.has(label)).to.equal(false);
   });
 
+  it('writes each record on its own, whatever was written before it (subjects are reused record to record)', () => {
+    // Rich and bare records alternating, each kind after every other: a reused subject that kept a type, a predicate
+    // or an object of the record before would show here as a statement the old path does not write.
+    const rich = [...sampleRecords(), ...edgeRecords().filter((_, i) => i !== 1)];
+    const alternating = rich.flatMap((record, i) => [record, rich[rich.length - 1 - i] as DfcRecord]).filter((r, i, all) => all.findIndex((o) => o.id === r.id) === i);
+    expect(alternating.length).to.be.greaterThan(10);
+    for (const profile of PROFILES) {
+      for (const format of FORMATS) {
+        for (const records of [alternating, [...alternating].reverse()]) {
+          expect(writeRecordsRdf(records, format, { profile }), `${profile} ${format}`).to.equal(oracleSerialize(records, format, { profile }));
+        }
+      }
+    }
+  });
+
   it('merges records with one id into one subject, with no statement twice', () => {
     const records = edgeRecords();
     for (const format of ['ntriples', 'nquads'] as const) {
