@@ -95,16 +95,29 @@ function clear(list: unknown[]): void {
   while (list.length > 0) list.pop();
 }
 
+/**
+ * A flat copy of a string that may be a rope. `[s].join('')` would answer `s` itself, rope and all: the copy is
+ * joined from two pieces.
+ */
+function flatCopy(value: string): string {
+  return value.length < 2 ? value : [value.slice(0, 1), value.slice(1)].join('');
+}
+
 /** Pieces joined into one flat string (not a rope), for text written again and again (see {@link bracketed}). */
 function flat(...pieces: string[]): string {
   return pieces.join('');
 }
+
+/** How many distinct numbers one document's writer keeps rendered: past them, a number is rendered each time. */
+const MAX_NUMBERS = 4096;
 
 /** Renders RDF terms as text in one syntax: every term is a string from here on. */
 class Terms {
   private readonly line: boolean;
   private readonly prefixes: PrefixTable;
   private readonly iris = new Map<string, string | undefined>();
+  /** Numbers written without a datatype, rendered (see {@link number}); at most {@link MAX_NUMBERS}. */
+  private readonly numbers = new Map<number, string | undefined>();
 
   /** `^^<xsd:integer>` as the line formats write it. */
   private readonly integerSuffix: string;
@@ -160,6 +173,20 @@ class Terms {
   }
 
   public number(value: number, datatype?: string): string | undefined {
+    if (datatype !== undefined) return this.numberTerm(value, datatype);
+    // A catalogue writes few distinct numbers (stocks, prices, pack sizes) many times each: each is rendered once per
+    // document, as one flat string (a line holding it joins one piece for it, not four). `Map` keys 0 and -0 as one,
+    // and both are written `0`.
+    let term = this.numbers.get(value);
+    if (term === undefined && !this.numbers.has(value)) {
+      const rendered = this.numberTerm(value, undefined);
+      term = rendered === undefined ? undefined : flatCopy(rendered);
+      if (this.numbers.size < MAX_NUMBERS) this.numbers.set(value, term);
+    }
+    return term;
+  }
+
+  private numberTerm(value: number, datatype: string | undefined): string | undefined {
     // The common case, an integer with no datatype given (a stock, a quantity): digits, nothing to escape or check.
     if (datatype === undefined && Number.isInteger(value) && Math.abs(value) < 1e21) {
       const digits = value.toFixed(0);
@@ -755,7 +782,7 @@ interface Sink {
  */
 class Pieces {
   private readonly chunks: string[] = [];
-  protected pending: string[] = [];
+  protected readonly pending: string[] = [];
   /** The characters pending. */
   protected size = 0;
 
@@ -767,7 +794,8 @@ class Pieces {
   private flush(): void {
     if (this.pending.length === 0) return;
     this.chunks.push(this.pending.join(''));
-    this.pending = [];
+    // The same list for the next chunk, its storage kept (a fresh one grew again to a hundred pieces a chunk).
+    clear(this.pending);
     this.size = 0;
   }
 

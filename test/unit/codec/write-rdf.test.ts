@@ -185,6 +185,22 @@ describe('writing RDF straight from records', function () {
     }
   });
 
+  it('writes numbers as the old path did, past the numbers a document keeps rendered (4,096) and with 0 and -0', async () => {
+    const { records } = await decoder.decode(JSON.stringify(generateCatalog(2500)), { mediaType: 'application/ld+json' });
+    let n = 0;
+    // Over 5,000 distinct numbers (prices and stocks), each written twice or more, then 0 and -0 in turn.
+    const numbered = records.map((record) => {
+      if (record.kind !== 'Offer' || record.price === undefined) return record;
+      n++;
+      const value = n % 500 === 0 ? (n % 1000 === 0 ? -0 : 0) : n + 0.25;
+      return { ...record, price: { ...record.price, value, vatRate: n / 8 }, stock: record.stock === null ? null : 10_000 + n };
+    });
+    expect(n).to.equal(2500);
+    for (const format of FORMATS) {
+      expect(writeRecordsRdf(numbered, format), format).to.equal(oracleSerialize(numbered, format, {}));
+    }
+  });
+
   it('merges records with one id into one subject, with no statement twice', () => {
     const records = edgeRecords();
     for (const format of ['ntriples', 'nquads'] as const) {
