@@ -225,6 +225,8 @@ interface Predicate {
   readonly canonical: string;
   /** Whether the context types its key `@id`: a bare string there is read as a link. */
   readonly idTyped: boolean;
+  /** Whether the property is one of {@link TEXT_OR_IRI}, asked for every link. */
+  readonly textOrIri: boolean;
 }
 
 /** A node's IRI rendered as a subject and as the object of a link; undefined where the reader drops it. */
@@ -346,7 +348,7 @@ class StatementWriter {
       const output = dfcIriIn(canonical, this.generation);
       // Turtle writes rdf:type as `a` wherever it is the predicate, as N3.js did.
       const term = !isAbsoluteIri(expanded) ? undefined : output === RDF_TYPE && this.terms.format === 'turtle' ? 'a' : this.terms.knownIri(output);
-      predicate = { term, canonical, idTyped: typeof this.context[key] === 'object' };
+      predicate = { term, canonical, idTyped: typeof this.context[key] === 'object', textOrIri: TEXT_OR_IRI.has(canonical) };
       this.predicates.set(iri, predicate);
     }
     return predicate;
@@ -443,11 +445,7 @@ class StatementWriter {
 
   /** The keys (predicates) a property is written under: its term and, for the record's kind, its wire spelling. */
   private keys(iri: string): readonly Predicate[] {
-    let byIri = this.keysByKind.get(this.kind);
-    if (byIri === undefined) {
-      byIri = new Map();
-      this.keysByKind.set(this.kind, byIri);
-    }
+    const byIri = this.kindKeys;
     let keys = byIri.get(iri);
     if (keys === undefined) {
       const wire = this.kind === undefined ? undefined : wireSpelling(this.kind, iri);
@@ -458,7 +456,9 @@ class StatementWriter {
   }
 
   /** {@link keys} by record kind and property: asked for every property of every record. */
-  private readonly keysByKind = new Map<RecordKind | undefined, Map<string, readonly Predicate[]>>();
+  private readonly keysByKind = new Map<RecordKind | undefined, Map<string, readonly Predicate[]>>([[undefined, new Map()]]);
+  /** {@link keysByKind} of the kind being written ({@link kind}), found once a record rather than once a property. */
+  private kindKeys = this.keysByKind.get(undefined) as Map<string, readonly Predicate[]>;
 
   /** A literal as `NodeWriter.literal` writes it. */
   private literal(subject: Subject, iri: string, value: string | number | boolean | undefined): void {
@@ -489,7 +489,7 @@ class StatementWriter {
    * IRI is read back as the text written (`"EUR"`), as peers mean it; elsewhere it is dropped.
    */
   private linkObject(key: Predicate, id: string, bare: boolean): string | undefined {
-    if (bare && TEXT_OR_IRI.has(key.canonical)) {
+    if (bare && key.textOrIri) {
       if (id.startsWith('_:')) {
         // The reader maps the label (a number is spent) and then reads the text: kept as the old path did.
         this.blank(id);
@@ -595,7 +595,15 @@ class StatementWriter {
       this.seen.add(key);
     }
     const s = this.subject(term);
-    this.kind = record.kind;
+    if (this.kind !== record.kind) {
+      this.kind = record.kind;
+      let byIri = this.keysByKind.get(record.kind);
+      if (byIri === undefined) {
+        byIri = new Map();
+        this.keysByKind.set(record.kind, byIri);
+      }
+      this.kindKeys = byIri;
+    }
     if (record.kind !== 'Resource') {
       this.addType(s, MAIN_TYPE[record.kind][this.generation]);
       if (record.extraTypes !== undefined) for (const t of record.extraTypes) this.addType(s, t);
