@@ -235,6 +235,11 @@ interface NodeTerms {
   readonly key: string;
   readonly subject: string | undefined;
   readonly link: string | undefined;
+  /**
+   * Whether a record with this very id as its key was written, when records are written as they come: kept here
+   * rather than in a set, the record's id being looked up here anyway (see {@link StatementWriter.claim}).
+   */
+  written: boolean;
 }
 
 /** The type each record kind is written with, per generation (an Enterprise is an Organization in 2.0). */
@@ -261,11 +266,11 @@ class StatementWriter {
   /** Every subject by its term, when subjects may repeat and must be merged. */
   private readonly bySubject = new Map<string, Subject>();
   /**
-   * The records' subjects seen, when records are written as they come (`merging` false): by their IRI before it is
-   * rendered (or their blank node label), one to one with the rendered term, and for most records the very string
-   * of their id, whose hash the engine has already computed.
+   * The subjects written, when records are written as they come (`merging` false), by their IRI before it is
+   * rendered (or their blank node label), one to one with the rendered term: those of the container, of blank nodes
+   * and of records whose id is not their key. The others, nearly all, are flagged on their {@link NodeTerms}.
    */
-  private readonly seen = new Set<string>();
+  private readonly written = new Set<string>();
   private readonly blankLabels = new Map<string, string>();
   private blankCounter = 0;
   private readonly context: SimpleContext;
@@ -328,7 +333,9 @@ class StatementWriter {
       const subject = this.terms.iri(key);
       const canonical = canonicalDfcIri(expanded);
       // Canonicalising keeps an IRI valid or invalid: `Terms.iri` checks the result once.
-      terms = { key, subject, link: canonical === expanded ? subject : this.terms.iri(dfcIriIn(canonical, this.generation)) };
+      terms = {
+        key, subject, link: canonical === expanded ? subject : this.terms.iri(dfcIriIn(canonical, this.generation)), written: false,
+      };
       this.nodeIris.set(id, terms);
     }
     return terms;
@@ -581,19 +588,18 @@ class StatementWriter {
   public record(record: DfcRecord): boolean {
     let term: string | undefined;
     let key: string;
+    let owner: NodeTerms | undefined;
     if (record.id.startsWith('_:')) {
       term = key = this.blank(record.id);
     } else {
       const node = this.nodeTerms(record.id);
       term = node.subject;
       key = node.key;
+      if (key === record.id) owner = node;
     }
     // A subject that is no IRI cannot be written without breaking the document: its statements are left out.
     if (term === undefined) return true;
-    if (!this.merging) {
-      if (this.seen.has(key)) return false;
-      this.seen.add(key);
-    }
+    if (!this.merging && !this.claim(key, owner)) return false;
     const s = this.subject(term);
     if (this.kind !== record.kind) {
       this.kind = record.kind;
@@ -758,12 +764,31 @@ class StatementWriter {
     this.add(subject, predicate, label);
   }
 
+  /**
+   * Marks the subject `key` written, when records are written as they come; false when it was already. A key is
+   * written when the {@link NodeTerms} of the id equal to it says so, or when {@link written} holds it.
+   *
+   * @param owner - the {@link NodeTerms} of the id equal to `key`, when the caller has it (a record whose id is its key)
+   */
+  private claim(key: string, owner: NodeTerms | undefined): boolean {
+    if (owner !== undefined) {
+      if (owner.written || (this.written.size > 0 && this.written.has(key))) return false;
+      owner.written = true;
+      return true;
+    }
+    if (this.written.has(key)) return false;
+    const other = this.nodeIris.get(key);
+    if (other !== undefined && other.key === key && other.written) return false;
+    this.written.add(key);
+    return true;
+  }
+
   /** Writes the `ldp:Container` that DFC 2.0 output wraps records in (false: see {@link record}). */
   public container(id: string | undefined, records: readonly DfcRecord[]): boolean {
     const key = id === undefined ? this.blank() : id.startsWith('_:') ? this.blank(id) : dfcIriIn(this.expand(id), this.generation);
     const term = key.startsWith('_:') ? key : this.terms.iri(key);
     if (term === undefined) return true;
-    if (!this.merging) this.seen.add(key);
+    if (!this.merging) this.claim(key, undefined);
     const s = this.subject(term);
     this.addType(s, LDP.Container);
     const items = records.filter((r) => r.kind === 'CatalogItem');
