@@ -87,11 +87,37 @@ function bracketed(iri: string): string {
   return ['<', iri, '>'].join('');
 }
 
+/**
+ * Empties a list and keeps its storage: `length = 0` gives the storage back, and the next record's pushes allocate it
+ * again (measured: a third of what reusing subjects saves).
+ */
+function clear(list: unknown[]): void {
+  while (list.length > 0) list.pop();
+}
+
+/**
+ * A flat copy of a string that may be a rope. `[s].join('')` would answer `s` itself, rope and all: the copy is
+ * joined from two pieces.
+ */
+function flatCopy(value: string): string {
+  return value.length < 2 ? value : [value.slice(0, 1), value.slice(1)].join('');
+}
+
+/** Pieces joined into one flat string (not a rope), for text written again and again (see {@link bracketed}). */
+function flat(...pieces: string[]): string {
+  return pieces.join('');
+}
+
+/** How many distinct numbers one document's writer keeps rendered: past them, a number is rendered each time. */
+const MAX_NUMBERS = 4096;
+
 /** Renders RDF terms as text in one syntax: every term is a string from here on. */
 class Terms {
   private readonly line: boolean;
   private readonly prefixes: PrefixTable;
   private readonly iris = new Map<string, string | undefined>();
+  /** Numbers written without a datatype, rendered (see {@link number}); at most {@link MAX_NUMBERS}. */
+  private readonly numbers = new Map<number, string | undefined>();
 
   /** `^^<xsd:integer>` as the line formats write it. */
   private readonly integerSuffix: string;
@@ -147,6 +173,20 @@ class Terms {
   }
 
   public number(value: number, datatype?: string): string | undefined {
+    if (datatype !== undefined) return this.numberTerm(value, datatype);
+    // A catalogue writes few distinct numbers (stocks, prices, pack sizes) many times each: each is rendered once per
+    // document, as one flat string (a line holding it joins one piece for it, not four). `Map` keys 0 and -0 as one,
+    // and both are written `0`.
+    let term = this.numbers.get(value);
+    if (term === undefined && !this.numbers.has(value)) {
+      const rendered = this.numberTerm(value, undefined);
+      term = rendered === undefined ? undefined : flatCopy(rendered);
+      if (this.numbers.size < MAX_NUMBERS) this.numbers.set(value, term);
+    }
+    return term;
+  }
+
+  private numberTerm(value: number, datatype: string | undefined): string | undefined {
     // The common case, an integer with no datatype given (a stock, a quantity): digits, nothing to escape or check.
     if (datatype === undefined && Number.isInteger(value) && Math.abs(value) < 1e21) {
       const digits = value.toFixed(0);
@@ -169,7 +209,8 @@ function turtlePrefixes(generation: DfcGeneration): PrefixTable {
 
 /** One subject and its statements, grouped by predicate in the order they were first written. */
 interface Subject {
-  readonly term: string;
+  /** Mutable only so that a streaming writer can reuse the object for the next record's subject. */
+  term: string;
   readonly types: string[];
   readonly predicates: string[];
   /** The objects of each predicate: one, or a list of several (most predicates have one: no list for them). */
@@ -184,6 +225,8 @@ interface Predicate {
   readonly canonical: string;
   /** Whether the context types its key `@id`: a bare string there is read as a link. */
   readonly idTyped: boolean;
+  /** Whether the property is one of {@link TEXT_OR_IRI}, asked for every link. */
+  readonly textOrIri: boolean;
 }
 
 /** A node's IRI rendered as a subject and as the object of a link; undefined where the reader drops it. */
@@ -192,6 +235,11 @@ interface NodeTerms {
   readonly key: string;
   readonly subject: string | undefined;
   readonly link: string | undefined;
+  /**
+   * Whether a record with this very id as its key was written, when records are written as they come: kept here
+   * rather than in a set, the record's id being looked up here anyway (see {@link StatementWriter.claim}).
+   */
+  written: boolean;
 }
 
 /** The type each record kind is written with, per generation (an Enterprise is an Organization in 2.0). */
@@ -213,14 +261,16 @@ const GENERATION_CONTEXTS: Readonly<Record<'1.x' | '2.0', SimpleContext>> = { '1
  */
 class StatementWriter {
   private subjects: Subject[] = [];
+  /** How many of {@link subjects} the current record uses, when records are not merged (the rest are spare). */
+  private live = 0;
   /** Every subject by its term, when subjects may repeat and must be merged. */
   private readonly bySubject = new Map<string, Subject>();
   /**
-   * The records' subjects seen, when records are written as they come (`merging` false): by their IRI before it is
-   * rendered (or their blank node label), one to one with the rendered term, and for most records the very string
-   * of their id, whose hash the engine has already computed.
+   * The subjects written, when records are written as they come (`merging` false), by their IRI before it is
+   * rendered (or their blank node label), one to one with the rendered term: those of the container, of blank nodes
+   * and of records whose id is not their key. The others, nearly all, are flagged on their {@link NodeTerms}.
    */
-  private readonly seen = new Set<string>();
+  private readonly written = new Set<string>();
   private readonly blankLabels = new Map<string, string>();
   private blankCounter = 0;
   private readonly context: SimpleContext;
@@ -283,7 +333,9 @@ class StatementWriter {
       const subject = this.terms.iri(key);
       const canonical = canonicalDfcIri(expanded);
       // Canonicalising keeps an IRI valid or invalid: `Terms.iri` checks the result once.
-      terms = { key, subject, link: canonical === expanded ? subject : this.terms.iri(dfcIriIn(canonical, this.generation)) };
+      terms = {
+        key, subject, link: canonical === expanded ? subject : this.terms.iri(dfcIriIn(canonical, this.generation)), written: false,
+      };
       this.nodeIris.set(id, terms);
     }
     return terms;
@@ -303,7 +355,7 @@ class StatementWriter {
       const output = dfcIriIn(canonical, this.generation);
       // Turtle writes rdf:type as `a` wherever it is the predicate, as N3.js did.
       const term = !isAbsoluteIri(expanded) ? undefined : output === RDF_TYPE && this.terms.format === 'turtle' ? 'a' : this.terms.knownIri(output);
-      predicate = { term, canonical, idTyped: typeof this.context[key] === 'object' };
+      predicate = { term, canonical, idTyped: typeof this.context[key] === 'object', textOrIri: TEXT_OR_IRI.has(canonical) };
       this.predicates.set(iri, predicate);
     }
     return predicate;
@@ -326,8 +378,19 @@ class StatementWriter {
   /** The subject with this term, created (or found again: two records with one id are one node). */
   private subject(term: string): Subject {
     if (!this.merging) {
-      const subject: Subject = { term, types: [], predicates: [], objects: [] };
-      this.subjects.push(subject);
+      // Written as soon as the record is walked and dropped: the subjects of the last record are reused (a catalogue
+      // has tens of thousands of subjects, and their objects and lists were most of the walk's garbage).
+      let subject = this.subjects[this.live];
+      if (subject === undefined) {
+        subject = { term, types: [], predicates: [], objects: [] };
+        this.subjects.push(subject);
+      } else {
+        subject.term = term;
+        clear(subject.types);
+        clear(subject.predicates);
+        clear(subject.objects);
+      }
+      this.live++;
       return subject;
     }
     let subject = this.bySubject.get(term);
@@ -389,11 +452,7 @@ class StatementWriter {
 
   /** The keys (predicates) a property is written under: its term and, for the record's kind, its wire spelling. */
   private keys(iri: string): readonly Predicate[] {
-    let byIri = this.keysByKind.get(this.kind);
-    if (byIri === undefined) {
-      byIri = new Map();
-      this.keysByKind.set(this.kind, byIri);
-    }
+    const byIri = this.kindKeys;
     let keys = byIri.get(iri);
     if (keys === undefined) {
       const wire = this.kind === undefined ? undefined : wireSpelling(this.kind, iri);
@@ -404,7 +463,9 @@ class StatementWriter {
   }
 
   /** {@link keys} by record kind and property: asked for every property of every record. */
-  private readonly keysByKind = new Map<RecordKind | undefined, Map<string, readonly Predicate[]>>();
+  private readonly keysByKind = new Map<RecordKind | undefined, Map<string, readonly Predicate[]>>([[undefined, new Map()]]);
+  /** {@link keysByKind} of the kind being written ({@link kind}), found once a record rather than once a property. */
+  private kindKeys = this.keysByKind.get(undefined) as Map<string, readonly Predicate[]>;
 
   /** A literal as `NodeWriter.literal` writes it. */
   private literal(subject: Subject, iri: string, value: string | number | boolean | undefined): void {
@@ -435,7 +496,7 @@ class StatementWriter {
    * IRI is read back as the text written (`"EUR"`), as peers mean it; elsewhere it is dropped.
    */
   private linkObject(key: Predicate, id: string, bare: boolean): string | undefined {
-    if (bare && TEXT_OR_IRI.has(key.canonical)) {
+    if (bare && key.textOrIri) {
       if (id.startsWith('_:')) {
         // The reader maps the label (a number is spent) and then reads the text: kept as the old path did.
         this.blank(id);
@@ -504,11 +565,18 @@ class StatementWriter {
 
   // ── records ──────────────────────────────────────────────────────────────────────────────────────────
 
-  /** The subjects written since the last call, in the order the reader would have made them. */
-  public drain(): Subject[] {
-    const subjects = this.subjects;
-    this.subjects = [];
-    return subjects;
+  /**
+   * Writes the subjects made since the last call into `sink`, in the order the reader would have made them. When
+   * records are not merged, those subjects are reused by the next record: nothing may keep them.
+   */
+  public drain(sink: Sink): void {
+    if (this.merging) {
+      sink.write(this.subjects, this.subjects.length);
+      this.subjects = [];
+      return;
+    }
+    sink.write(this.subjects, this.live);
+    this.live = 0;
   }
 
   /**
@@ -520,21 +588,28 @@ class StatementWriter {
   public record(record: DfcRecord): boolean {
     let term: string | undefined;
     let key: string;
+    let owner: NodeTerms | undefined;
     if (record.id.startsWith('_:')) {
       term = key = this.blank(record.id);
     } else {
       const node = this.nodeTerms(record.id);
       term = node.subject;
       key = node.key;
+      if (key === record.id) owner = node;
     }
     // A subject that is no IRI cannot be written without breaking the document: its statements are left out.
     if (term === undefined) return true;
-    if (!this.merging) {
-      if (this.seen.has(key)) return false;
-      this.seen.add(key);
-    }
+    if (!this.merging && !this.claim(key, owner)) return false;
     const s = this.subject(term);
-    this.kind = record.kind;
+    if (this.kind !== record.kind) {
+      this.kind = record.kind;
+      let byIri = this.keysByKind.get(record.kind);
+      if (byIri === undefined) {
+        byIri = new Map();
+        this.keysByKind.set(record.kind, byIri);
+      }
+      this.kindKeys = byIri;
+    }
     if (record.kind !== 'Resource') {
       this.addType(s, MAIN_TYPE[record.kind][this.generation]);
       if (record.extraTypes !== undefined) for (const t of record.extraTypes) this.addType(s, t);
@@ -689,12 +764,31 @@ class StatementWriter {
     this.add(subject, predicate, label);
   }
 
+  /**
+   * Marks the subject `key` written, when records are written as they come; false when it was already. A key is
+   * written when the {@link NodeTerms} of the id equal to it says so, or when {@link written} holds it.
+   *
+   * @param owner - the {@link NodeTerms} of the id equal to `key`, when the caller has it (a record whose id is its key)
+   */
+  private claim(key: string, owner: NodeTerms | undefined): boolean {
+    if (owner !== undefined) {
+      if (owner.written || (this.written.size > 0 && this.written.has(key))) return false;
+      owner.written = true;
+      return true;
+    }
+    if (this.written.has(key)) return false;
+    const other = this.nodeIris.get(key);
+    if (other !== undefined && other.key === key && other.written) return false;
+    this.written.add(key);
+    return true;
+  }
+
   /** Writes the `ldp:Container` that DFC 2.0 output wraps records in (false: see {@link record}). */
   public container(id: string | undefined, records: readonly DfcRecord[]): boolean {
     const key = id === undefined ? this.blank() : id.startsWith('_:') ? this.blank(id) : dfcIriIn(this.expand(id), this.generation);
     const term = key.startsWith('_:') ? key : this.terms.iri(key);
     if (term === undefined) return true;
-    if (!this.merging) this.seen.add(key);
+    if (!this.merging) this.claim(key, undefined);
     const s = this.subject(term);
     this.addType(s, LDP.Container);
     const items = records.filter((r) => r.kind === 'CatalogItem');
@@ -708,7 +802,8 @@ class StatementWriter {
 
 /** Where subjects are written as text. */
 interface Sink {
-  write(subjects: readonly Subject[]): void;
+  /** Writes the first `count` subjects. */
+  write(subjects: readonly Subject[], count: number): void;
   text(): string;
 }
 
@@ -720,7 +815,7 @@ interface Sink {
  */
 class Pieces {
   private readonly chunks: string[] = [];
-  protected pending: string[] = [];
+  protected readonly pending: string[] = [];
   /** The characters pending. */
   protected size = 0;
 
@@ -732,7 +827,8 @@ class Pieces {
   private flush(): void {
     if (this.pending.length === 0) return;
     this.chunks.push(this.pending.join(''));
-    this.pending = [];
+    // The same list for the next chunk, its storage kept (a fresh one grew again to a hundred pieces a chunk).
+    clear(this.pending);
     this.size = 0;
   }
 
@@ -752,20 +848,37 @@ const CHUNK_CHARACTERS = 16 * 1024;
 
 /** N-Triples, or N-Quads in `graph`: one statement per line. */
 class LineSink extends Pieces implements Sink {
+  /** ` .\n`, or ` <graph> .\n`: flat, as every piece repeated on each line (see {@link middle}). */
   private readonly end: string;
-  private readonly typeHead = ` <${RDF_TYPE}> `;
+  private readonly typeHead = flat(' ', bracketed(RDF_TYPE), ' ');
+  private readonly middles = new Map<string, string>();
 
   public constructor(graph?: string) {
     super();
-    this.end = graph === undefined ? ' .\n' : ` ${graph} .\n`;
+    this.end = graph === undefined ? ' .\n' : flat(' ', graph, ' .\n');
   }
 
-  public write(subjects: readonly Subject[]): void {
+  /**
+   * ` <predicate> `, one flat string per predicate. A line is a rope of its pieces until its chunk is joined, and
+   * the join walks every piece: `${term} ${predicate} ` made a rope of five pieces (and three nodes to allocate) for
+   * each predicate of each subject, where the subject's term and this string make two.
+   */
+  private middle(predicate: string): string {
+    let middle = this.middles.get(predicate);
+    if (middle === undefined) {
+      middle = flat(' ', predicate, ' ');
+      this.middles.set(predicate, middle);
+    }
+    return middle;
+  }
+
+  public write(subjects: readonly Subject[], count: number): void {
     const { end } = this;
     const parts = this.pending;
     let size = this.size;
     // One string a line: joining costs about as much a piece as a line, and a line is three pieces.
-    for (const { term, types, predicates, objects } of subjects) {
+    for (let n = 0; n < count; n++) {
+      const { term, types, predicates, objects } = subjects[n] as Subject;
       if (types.length > 0) {
         const head = term + this.typeHead;
         for (const type of types) {
@@ -775,7 +888,7 @@ class LineSink extends Pieces implements Sink {
         }
       }
       for (let i = 0; i < predicates.length; i++) {
-        const head = `${term} ${predicates[i] as string} `;
+        const head = term + this.middle(predicates[i] as string);
         const values = objects[i] as string | string[];
         if (typeof values === 'string') {
           const line = head + values + end;
@@ -810,10 +923,11 @@ class TurtleSink extends Pieces implements Sink {
     this.pending.push(`${header}\n`);
   }
 
-  public write(subjects: readonly Subject[]): void {
+  public write(subjects: readonly Subject[], count: number): void {
     const parts = this.pending;
     let size = this.size;
-    for (const { term, types, predicates, objects } of subjects) {
+    for (let n = 0; n < count; n++) {
+      const { term, types, predicates, objects } = subjects[n] as Subject;
       if (types.length === 0 && predicates.length === 0) continue;
       // One string a subject's block, as one string a line in N-Triples.
       let block = this.open ? `.\n${term} ` : `${term} `;
@@ -859,17 +973,17 @@ function writeDocument(
   const streamed = makeSink();
   const streaming = makeWriter(false);
   let ok = container === undefined || streaming.container(container.id, containedRecords);
-  if (ok) streamed.write(streaming.drain());
+  if (ok) streaming.drain(streamed);
   for (let i = 0; ok && i < documentRecords.length; i++) {
     ok = streaming.record(documentRecords[i] as DfcRecord);
-    streamed.write(streaming.drain());
+    streaming.drain(streamed);
   }
   if (ok) return { sink: streamed, count: streaming.count };
   const merged = makeSink();
   const merging = makeWriter(true);
   if (container !== undefined) merging.container(container.id, containedRecords);
   for (const record of documentRecords) merging.record(record);
-  merged.write(merging.drain());
+  merging.drain(merged);
   return { sink: merged, count: merging.count };
 }
 

@@ -170,6 +170,68 @@ describe('writing RDF straight from records', function () {
     for (const label of labels(`${X}/api/sync/peers/2`)) expect(first.has(label)).to.equal(false);
   });
 
+  it('writes each record on its own, whatever was written before it (subjects are reused record to record)', () => {
+    // Rich and bare records alternating, each kind after every other: a reused subject that kept a type, a predicate
+    // or an object of the record before would show here as a statement the old path does not write.
+    const rich = [...sampleRecords(), ...edgeRecords().filter((_, i) => i !== 1)];
+    const alternating = rich.flatMap((record, i) => [record, rich[rich.length - 1 - i] as DfcRecord]).filter((r, i, all) => all.findIndex((o) => o.id === r.id) === i);
+    expect(alternating.length).to.be.greaterThan(10);
+    for (const profile of PROFILES) {
+      for (const format of FORMATS) {
+        for (const records of [alternating, [...alternating].reverse()]) {
+          expect(writeRecordsRdf(records, format, { profile }), `${profile} ${format}`).to.equal(oracleSerialize(records, format, { profile }));
+        }
+      }
+    }
+  });
+
+  it('writes numbers as the old path did, past the numbers a document keeps rendered (4,096) and with 0 and -0', async () => {
+    const { records } = await decoder.decode(JSON.stringify(generateCatalog(2500)), { mediaType: 'application/ld+json' });
+    let n = 0;
+    // Over 5,000 distinct numbers (prices and stocks), each written twice or more, then 0 and -0 in turn.
+    const numbered = records.map((record) => {
+      if (record.kind !== 'Offer' || record.price === undefined) return record;
+      n++;
+      const value = n % 500 === 0 ? (n % 1000 === 0 ? -0 : 0) : n + 0.25;
+      return { ...record, price: { ...record.price, value, vatRate: n / 8 }, stock: record.stock === null ? null : 10_000 + n };
+    });
+    expect(n).to.equal(2500);
+    for (const format of FORMATS) {
+      expect(writeRecordsRdf(numbered, format), format).to.equal(oracleSerialize(numbered, format, {}));
+    }
+  });
+
+  it('merges records whose ids differ but name one subject (a compact id, a DFC 2.0 one, the container\'s), as the old path did', async () => {
+    const full = `${B}shop`;
+    const v2 = `${DFC_NAMESPACES['2.0']['dfc-b']}shop`;
+    const shop = (recordId: string, name: string): DfcRecord => ({
+      kind: 'Enterprise', id: recordId as NodeId, name, supplies: [], manages: [], maintains: [], customerCategories: [], affiliates: [],
+    });
+    const other = sampleRecords().slice(0, 3);
+    const lists: DfcRecord[][] = [
+      [shop('dfc-b:shop', 'compact'), ...other, shop(full, 'full')],
+      [shop(full, 'full'), ...other, shop('dfc-b:shop', 'compact')],
+      [shop(full, 'full'), shop(v2, 'in 2.0'), ...other],
+      [shop(v2, 'in 2.0'), ...other, shop(full, 'full'), shop('dfc-b:shop', 'compact')],
+      [...other, shop(full, 'full')],
+    ];
+    for (const records of lists) {
+      for (const profile of PROFILES) {
+        // The container named like a record, and not. Named like one, DFC 2.0 output has the same graph but not the same
+        // order: the old path wrote the container's statements first, this writer writes the subject's types first.
+        for (const containerId of [full, `${X}/api/dfc/catalog_items`]) {
+          for (const format of FORMATS) {
+            const opts: EncodeOptions = { profile, containerId };
+            const ours = writeRecordsRdf(records, format, opts);
+            const theirs = oracleSerialize(records, format, opts);
+            if (containerId === full && profile === 'dfc-v2') expect(await canonical(ours, format)).to.equal(await canonical(theirs, format));
+            else expect(ours, `${profile} ${format} ${containerId}`).to.equal(theirs);
+          }
+        }
+      }
+    }
+  });
+
   it('merges records with one id into one subject, with no statement twice', () => {
     const records = edgeRecords();
     for (const format of ['ntriples', 'nquads'] as const) {
