@@ -882,8 +882,9 @@ export async function indexStagedRun(tx: SqlConnection, peerId: number, runId: n
   await replaceSource(tx, source, peerId, async () => {
     await tx.run(`${INSERT_ENTRIES_WITHDRAWN} SELECT ${STAGED_COLUMNS}, 0 FROM sync_staging s
       WHERE s.run_id = ? AND s.entries IS NOT NULL ORDER BY s.iri ON CONFLICT (source, item_iri) DO NOTHING`, [source, peerId, runId]);
+    // Through `sync_staging_same_as`: the run's rows with targets only.
     await tx.run(`INSERT INTO entry_same_as (source, item_iri, target) SELECT ?, s.iri, t.value FROM sync_staging s, json_each(s.same_as) t
-      WHERE +s.run_id = ? AND s.same_as IS NOT NULL AND t.type = 'text' ON CONFLICT DO NOTHING`, [source, runId]);
+      WHERE s.run_id = ? AND s.same_as IS NOT NULL AND t.type = 'text' ON CONFLICT DO NOTHING`, [source, runId]);
   });
 }
 
