@@ -232,15 +232,12 @@ function pool(connections: readonly SqlConnection[]): SqlConnection {
 const READERS = 2;
 
 /**
- * How often at most (ms) the log is copied into the database (a checkpoint), on a connection of its own, after a
- * commit (a commit within this time of the last checkpoint's start leaves its pages to the next commit's). SQLite's own checkpoint runs on the writer at the end of the commit that takes the log past 1,000 pages
- * (4 MiB): a peer's snapshot commits a few megabytes at a time, so nearly every commit ended with its pages copied and
- * the file synced on the writer, which every other write waits for (a third of the writer's time in the 100-peer
- * sync), and a big peer's last commit copied half a gigabyte before its sync could end. A checkpoint on its own
- * connection runs beside the writer's next transactions (SQLite lets them), once per interval at most; an OS crash
- * (not a process crash) may lose the commits of that interval, as before it could lose those since the last one.
+ * Pages the log holds before the writer copies them into the database (SQLite's default is 1,000: 4 MiB). A peer's
+ * snapshot commits a few megabytes at a time: at 1,000 pages nearly every commit ended with a checkpoint (its pages
+ * copied and the file synced) on the writer, which every write waits for, and the pages every commit touches (the
+ * indexes' upper levels) were copied again each time. About 40 MiB of log at most between checkpoints instead.
  */
-export const CHECKPOINT_MS = 500;
+export const WAL_CHECKPOINT_PAGES = 10_000;
 
 /** The writer's page cache, in KiB (64 MiB): see {@link SqliteDatabase.open}. */
 const WRITER_CACHE_KIB = 65_536;
@@ -309,68 +306,32 @@ export class SqliteDatabase {
     /** Connection for reads outside transactions. */
     public readonly reader: SqlConnection,
     public readonly path: string,
-    /** The connection that copies the log into the database; none for `:memory:` (no log). */
-    private readonly checkpointerDb: sqlite3.Database | undefined,
-    /** The least time (ms) between two checkpoints' starts. */
-    private readonly checkpointMs: number,
   ) {}
-
-  /** The checkpoint running, if one is. */
-  private checkpointing: Promise<void> | undefined;
-  /** When the last checkpoint began (`performance.now()`). */
-  private lastCheckpoint = -Infinity;
-
-  /**
-   * Copies the log into the database after a commit, on the checkpointer's connection: a `PASSIVE` checkpoint, which
-   * waits for no reader nor writer. Once per interval at most (see {@link CHECKPOINT_MS}), so that a stream of small
-   * commits does not keep a thread of the pool syncing files: the commits of a burst's end stay in the log until the
-   * next commit's checkpoint, or until the database is closed. One that fails is tried again after the next commit.
-   */
-  private checkpointSoon(): void {
-    const db = this.checkpointerDb;
-    if (db === undefined || this.checkpointing !== undefined || performance.now() - this.lastCheckpoint < this.checkpointMs) return;
-    this.lastCheckpoint = performance.now();
-    this.checkpointing = new Promise<void>((resolve) => {
-      db.run('PRAGMA wal_checkpoint(PASSIVE)', () => resolve());
-    }).then(() => {
-      this.checkpointing = undefined;
-    });
-  }
-
-  /** Settles once no checkpoint is running. */
-  public async checkpointed(): Promise<void> {
-    while (this.checkpointing !== undefined) await this.checkpointing;
-  }
 
   /**
    * Opens (creating if needed) a database file in WAL mode with foreign keys on.
    *
    * @param path - a file path, or `:memory:` (one connection then, for throwaway use)
-   * @param options - how write transactions are grouped into one commit, and the least time between two checkpoints
-   *   ({@link CHECKPOINT_MS}; tests change them)
+   * @param options - how write transactions are grouped into one commit (tests change it)
    */
-  public static async open(path: string, options: { readonly group?: GroupCommit; readonly checkpointMs?: number } = {}): Promise<SqliteDatabase> {
+  public static async open(path: string, options: { readonly group?: GroupCommit } = {}): Promise<SqliteDatabase> {
     const grouping = { units: options.group?.units ?? 64, ms: options.group?.ms ?? 20 };
     const writerDb = await openConnection(path, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_FULLMUTEX);
     const writerCache = new StatementCache(CACHED_STATEMENTS, writerDb);
     const writer = wrapCached(writerDb, writerCache);
     // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
     await writer.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;');
+    await writer.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES};`);
     // A page cache of WRITER_CACHE_KIB (SQLite's default is 2 MiB): a sync writes a thousand rows into a dozen indexes
     // keyed by IRIs, all over a national index's gigabytes; with 2 MiB nearly every insert reads its pages again.
     await writer.exec(`PRAGMA cache_size = -${WRITER_CACHE_KIB};`);
-    if (path === ':memory:') return new SqliteDatabase(writerDb, [], [writerCache], grouping, writer, writer, path, undefined, 0);
-    // Checkpoints on a connection of their own (see CHECKPOINT_MS), never on the writer at the end of a commit.
-    await writer.exec('PRAGMA wal_autocheckpoint = 0;');
-    const checkpointerDb = await openConnection(path, sqlite3.OPEN_READWRITE | sqlite3.OPEN_FULLMUTEX);
-    await wrap(checkpointerDb).exec('PRAGMA busy_timeout = 5000;');
+    if (path === ':memory:') return new SqliteDatabase(writerDb, [], [writerCache], grouping, writer, writer, path);
     const readerDbs: sqlite3.Database[] = [];
     for (let i = 0; i < READERS; i++) readerDbs.push(await openConnection(path, sqlite3.OPEN_READONLY | sqlite3.OPEN_FULLMUTEX));
     const readerCaches = readerDbs.map((db) => new StatementCache(CACHED_STATEMENTS, db));
     const reader = pool(readerDbs.map((db, i) => wrapCached(db, readerCaches[i] as StatementCache)));
     await reader.exec(`PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -${READER_CACHE_KIB};`);
-    return new SqliteDatabase(writerDb, readerDbs, [writerCache, ...readerCaches], grouping, writer, reader, path, checkpointerDb,
-      options.checkpointMs ?? CHECKPOINT_MS);
+    return new SqliteDatabase(writerDb, readerDbs, [writerCache, ...readerCaches], grouping, writer, reader, path);
   }
 
   /**
@@ -407,11 +368,8 @@ export class SqliteDatabase {
   /** Closes every connection, after the pending transactions. */
   public async close(): Promise<void> {
     while (this.draining !== undefined) await this.draining;
-    await this.checkpointed();
     for (const cache of this.caches) await cache.clear();
     for (const readerDb of this.readerDbs) await closeConnection(readerDb);
-    if (this.checkpointerDb !== undefined) await closeConnection(this.checkpointerDb);
-    // The last connection closed copies what is left of the log and removes it.
     await closeConnection(this.writerDb);
   }
 
@@ -502,7 +460,6 @@ export class SqliteDatabase {
     if (open) {
       try {
         await this.writer.run('COMMIT');
-        this.checkpointSoon();
       } catch (error: unknown) {
         await this.writer.run('ROLLBACK').catch(() => undefined);
         for (const d of done) failed.push({ unit: d.unit, error });
