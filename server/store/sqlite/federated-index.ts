@@ -839,20 +839,27 @@ function peerRows(records: readonly PeerRecord[], keep: (entry: FederatedEntry) 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/gu;
 
 /**
- * A catalog item's index row as staged with its record (see {@link indexStagedRun}): a JSON array of the values
- * {@link entryValues} binds (its source and peer left out: the run's), and apart its product's `owl:sameAs` targets
- * (a JSON array; null when none). Texts are made well-formed as binding them would (a lone surrogate becomes U+FFFD).
+ * A catalog item's index row as staged with its record (see {@link indexStagedRun}): the values {@link entryValues}
+ * binds (its source and peer left out: the run's), and apart its product's `owl:sameAs` targets (null when none).
+ * Staged as JSON (see {@link stagingJson}), in that order.
  */
-export function stagedEntry({ entry, authoritative }: SourcedEntry): { values: string; sameAs: string | null } {
-  return { values: wellFormedJson(entryValues('', null, rankOf(authoritative), entry, 1)), sameAs: entry.sameAs.length === 0 ? null : wellFormedJson(entry.sameAs) };
+export function stagedEntry({ entry, authoritative }: SourcedEntry): { values: SqlValue[]; sameAs: readonly string[] | null } {
+  return { values: entryValues('', null, rankOf(authoritative), entry, 1), sameAs: entry.sameAs.length === 0 ? null : entry.sameAs };
 }
 
-/** JSON of an array of values, its texts well-formed. */
-function wellFormedJson(values: readonly unknown[]): string {
+/**
+ * JSON of values (nested arrays of texts, numbers and nulls), its texts well-formed as binding them would make them
+ * (a lone surrogate becomes U+FFFD; SQLite's JSON would keep it as bytes that are no UTF-8). A text that holds JSON
+ * (a record) is well-formed already: `JSON.stringify` wrote its lone surrogates as escapes.
+ */
+export function wellFormedJson(values: readonly unknown[]): string {
   const json = JSON.stringify(values);
-  // JSON.stringify writes a lone surrogate as an escape, and nothing else as `\ud8…`–`\udf…` (a pair is written as it is).
+  // JSON.stringify writes a lone surrogate as an escape, and nothing else as `\ud8…`–`\udf…` (a pair is written as
+  // it is); a record's own escape, inside its text, is written `\\ud8…` and caught too (the slow path then changes
+  // nothing of it).
   if (!/\\ud[89a-f]/iu.test(json)) return json;
-  return JSON.stringify(values.map((v) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\ufffd') : v)));
+  const wellFormed = (v: unknown): unknown => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\ufffd') : Array.isArray(v) ? v.map(wellFormed) : v);
+  return JSON.stringify(values.map(wellFormed));
 }
 
 /** The columns of `federated_entries` a staged row fills, each from its place in the {@link stagedEntry} array (the source and peer apart). */
@@ -868,8 +875,9 @@ export async function indexStagedRun(tx: SqlConnection, peerId: number, runId: n
   await replaceSource(tx, source, peerId, async () => {
     await tx.run(`${INSERT_ENTRIES_WITHDRAWN} SELECT ${STAGED_COLUMNS}, 0 FROM sync_staging s
       WHERE s.run_id = ? AND s.entries IS NOT NULL ORDER BY s.iri ON CONFLICT (source, item_iri) DO NOTHING`, [source, peerId, runId]);
+    // Through `sync_staging_same_as`: the run's rows with targets only.
     await tx.run(`INSERT INTO entry_same_as (source, item_iri, target) SELECT ?, s.iri, t.value FROM sync_staging s, json_each(s.same_as) t
-      WHERE +s.run_id = ? AND s.same_as IS NOT NULL AND t.type = 'text' ON CONFLICT DO NOTHING`, [source, runId]);
+      WHERE s.run_id = ? AND s.same_as IS NOT NULL AND t.type = 'text' ON CONFLICT DO NOTHING`, [source, runId]);
   });
 }
 

@@ -44,6 +44,14 @@ describe('migrations', () => {
     expect(SCHEMA_VERSION).to.equal(MIGRATIONS[MIGRATIONS.length - 1]?.version);
   });
 
+  it('finds a run\'s staged owl:sameAs targets through an index of those rows only (migration 21), not by reading the run', async () => {
+    const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
+    await store.close();
+    const plan = await readRows<{ detail: string }>(file,
+      'EXPLAIN QUERY PLAN SELECT s.iri, t.value FROM sync_staging s, json_each(s.same_as) t WHERE s.run_id = ? AND s.same_as IS NOT NULL', [1]);
+    expect(plan.map((p) => p.detail).join('; ')).to.match(/SEARCH s USING INDEX sync_staging_same_as \(run_id=\?\)/u);
+  });
+
   it('refuses a database written by a newer Maillon, with a clear message, and writes nothing to it', async () => {
     const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
     await store.close();

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { FederatedEntry } from '../../../server/store/federated-entries.js';
 import { stagedEntry } from '../../../server/store/sqlite/federated-index.js';
+import { stagingJson } from '../../../server/store/sqlite/provenance-store.js';
 
 const ENTRY: FederatedEntry = {
   itemIri: 'https://p.example/items/1', productIri: 'https://p.example/products/1', productKey: 'https://p.example/products/1', sameAs: [],
@@ -9,25 +10,52 @@ const ENTRY: FederatedEntry = {
   postcode: '87000', quantity: 1, quantityUnit: 'dfc-m:Kilogram',
 };
 
+const WRITE = { kind: 'CatalogItem', json: '{"id":"https://p.example/items/1"}', hash: 'h1', authoritative: true, sourceUrl: 'https://p.example/page/1' } as const;
+
 describe('stagedEntry (a first snapshot\'s index row, staged as JSON)', () => {
   it('holds the values the index binds, in its column order, the source and peer left to the run', () => {
     const { values, sameAs } = stagedEntry({ entry: ENTRY, authoritative: true });
-    expect(JSON.parse(values)).to.deep.equal([
+    expect(values).to.deep.equal([
       '', ENTRY.itemIri, ENTRY.productIri, ENTRY.productKey, ENTRY.offerIri, ENTRY.enterpriseIri, null, 1, 1, 'Échalote', 'echalote ferme',
       'dfc-pt:shallot', 3, 1, 2.5, 'EUR', 45.8, 1.2, '87000', 'Ferme', 'Limoges', 1, 'dfc-m:Kilogram', 'echalote', 'ferme', 'limoges',
     ]);
     expect(sameAs).to.equal(null);
     // A relay's row ranks below the origin's; owl:sameAs targets apart.
     const relayed = stagedEntry({ entry: { ...ENTRY, sameAs: ['https://o.example/p'] }, authoritative: false });
-    expect((JSON.parse(relayed.values) as unknown[])[7]).to.equal(2);
-    expect(relayed.sameAs).to.equal('["https://o.example/p"]');
+    expect(relayed.values[7]).to.equal(2);
+    expect(relayed.sameAs).to.deep.equal(['https://o.example/p']);
+  });
+});
+
+describe('stagingJson (a page\'s staged rows, as one JSON text)', () => {
+  it('writes each row in the staging\'s column order, with nulls and empty texts for a resource held unchanged', () => {
+    const rows = JSON.parse(stagingJson([
+      { iri: ENTRY.itemIri, write: WRITE, entry: { entry: { ...ENTRY, sameAs: ['https://o.example/p'] }, authoritative: true } },
+      { iri: 'https://p.example/held' },
+      { iri: 'https://p.example/offers/1', write: { ...WRITE, kind: 'Offer', authoritative: false } },
+    ])) as unknown[][];
+    expect(rows).to.have.length(3);
+    expect(rows[0]?.slice(0, 6)).to.deep.equal([ENTRY.itemIri, 'CatalogItem', WRITE.json, 'h1', 1, WRITE.sourceUrl]);
+    expect(rows[0]?.[6]).to.deep.equal(stagedEntry({ entry: ENTRY, authoritative: true }).values);
+    expect(rows[0]?.[7]).to.deep.equal(['https://o.example/p']);
+    expect(rows[1]).to.deep.equal(['https://p.example/held', '', null, '', 0, '', null, null]);
+    expect(rows[2]?.slice(1, 5)).to.deep.equal(['Offer', WRITE.json, 'h1', 0]);
+    expect(rows[2]?.[6]).to.equal(null);
   });
 
-  it('makes a lone surrogate U+FFFD, as binding the text would, and leaves a pair and a backslash alone', () => {
-    const { values } = stagedEntry({ entry: { ...ENTRY, name: 'bad \ud800 name', city: 'ok 😀 \\ud800' }, authoritative: true });
-    const parsed = JSON.parse(values) as unknown[];
-    expect(parsed[9]).to.equal('bad \ufffd name');
-    expect(parsed[20]).to.equal('ok 😀 \\ud800');
-    expect(values).to.include('"bad \ufffd name"');
+  it('makes a lone surrogate U+FFFD, as binding the text would, and leaves a pair, a backslash and a record\'s escapes alone', () => {
+    const record = JSON.stringify({ name: 'lone \ud800 in a record' });
+    const text = stagingJson([
+      { iri: 'https://p.example/items/\udc00', write: { ...WRITE, json: record }, entry: { entry: { ...ENTRY, name: 'bad \ud800 name', city: 'ok 😀 \\ud800' }, authoritative: true } },
+    ]);
+    expect(text).to.include('"bad \ufffd name"');
+    const [row] = JSON.parse(text) as unknown[][];
+    expect(row?.[0]).to.equal('https://p.example/items/\ufffd');
+    // The record's text is kept as it was (its escape is six ASCII characters, not a surrogate).
+    expect(row?.[2]).to.equal(record);
+    expect(JSON.parse(row?.[2] as string)).to.deep.equal({ name: 'lone \ud800 in a record' });
+    const values = row?.[6] as unknown[];
+    expect(values[9]).to.equal('bad \ufffd name');
+    expect(values[20]).to.equal('ok 😀 \\ud800');
   });
 });

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CatalogItemRecord, DfcRecord, EnterpriseRecord, OfferRecord, SuppliedProductRecord } from '../../../ontology/records.js';
+import type { Iri } from '../../../ontology/iri.js';
 import { measureIri } from '../../../ontology/units.js';
 import type { RunWrite, StagedResource } from '../../../server/store/federation.js';
 import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
@@ -140,5 +141,25 @@ describe('store: snapshot runs staged page by page', () => {
     expect(await store.provenance.clearStaleRuns(T0)).to.equal(0);
     expect(await store.provenance.clearStaleRuns('2026-01-03T00:00:00.000Z')).to.equal(1);
     expect(await count('sync_staging')).to.equal(0);
+  });
+
+  it('stages a page of many rows in page order, each text as it was bound before (a lone surrogate as U+FFFD), the first listing winning', async () => {
+    const run = await store.provenance.beginRun(peerId, T0);
+    // More rows than one statement stages (a page of 1,000 offers is 3,000 rows), a repeated one among them.
+    const records = Array.from({ length: 700 }, (_, i) => offer(`item-${String(i).padStart(4, '0')}`, i)).flat();
+    const odd: DfcRecord = { ...farm(), id: `${PEER}/farms/odd\ud800` as Iri, name: 'Ferme « lone \udc00 » 😀 \\ud800 \u0000 end' };
+    const rows = [staged(farm()), ...records.map(staged), staged(odd), staged({ ...farm(), name: 'listed again' })];
+    await store.provenance.stage(run, rows);
+    expect(await count('sync_staging')).to.equal(rows.length - 1);
+    const back = await readRows<{ iri: string; kind: string; record: string; hash: string; authoritative: number; source_url: string }>(
+      file, 'SELECT iri, kind, record, hash, authoritative, source_url FROM sync_staging WHERE run_id = ? ORDER BY seq', [run]);
+    const expected = rows.slice(0, -1);
+    expect(back.map((r) => r.iri)).to.deep.equal(expected.map((r) => r.iri.replace(/\ud800$/u, '\ufffd')));
+    back.forEach((r, i) => {
+      const w = expected[i]?.write;
+      expect([r.kind, r.record, r.hash, r.authoritative, r.source_url]).to.deep.equal([w?.kind, w?.json, w?.hash, 1, PAGE]);
+    });
+    // The record's text holds its lone surrogates escaped, as JSON.stringify wrote them: it reads back as it was.
+    expect(JSON.parse(back[back.length - 1]?.record ?? '{}')).to.deep.equal(odd);
   });
 });
