@@ -231,14 +231,6 @@ function pool(connections: readonly SqlConnection[]): SqlConnection {
 /** How many read-only connections a database opens (the machines this runs on have two cores or more). */
 const READERS = 2;
 
-/**
- * Pages the log holds before the writer copies them into the database (SQLite's default is 1,000: 4 MiB). A peer's
- * snapshot commits a few megabytes at a time: at 1,000 pages nearly every commit ended with a checkpoint (its pages
- * copied and the file synced) on the writer, which every write waits for, and the pages every commit touches (the
- * indexes' upper levels) were copied again each time. About 40 MiB of log at most between checkpoints instead.
- */
-export const WAL_CHECKPOINT_PAGES = 10_000;
-
 /** The writer's page cache, in KiB (64 MiB): see {@link SqliteDatabase.open}. */
 const WRITER_CACHE_KIB = 65_536;
 
@@ -355,7 +347,6 @@ export class SqliteDatabase {
     const writer = wrapCached(writerDb, writerCache);
     // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
     await writer.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;');
-    await writer.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES};`);
     // A page cache of WRITER_CACHE_KIB (SQLite's default is 2 MiB): a sync writes a thousand rows into a dozen indexes
     // keyed by IRIs, all over a national index's gigabytes; with 2 MiB nearly every insert reads its pages again.
     await writer.exec(`PRAGMA cache_size = -${WRITER_CACHE_KIB};`);
