@@ -13,7 +13,7 @@ import type { SnapshotPage } from './merge.js';
 import { decoderInput, pageMediaType, type FetchedPage } from './peer-fetch.js';
 import { StagedSnapshot, type Quarantined } from './staged-snapshot.js';
 import {
-  credentials, decodePage, eventLoopTurn, kept, MAX_PAGES, sameOrigin, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun,
+  credentials, decodePage, kept, MAX_PAGES, sameOrigin, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun,
 } from './sync-context.js';
 
 const ACCEPT = {
@@ -132,7 +132,6 @@ async function fetchAndStage(
         return failed(failure('not-dfc', documentErrors.map((p) => p.message).join('; ').slice(0, 500), url));
       }
       for (const rejected of decoded.rejected) quarantine.set(rejected.id, { iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
-      await eventLoopTurn();
       await staged.page(url, kept(decoded.records));
       sources.set(url, { etag: page.etag ?? null, lastModified: page.lastModified ?? null });
       for (const next of linksToFollow(decoded.records, url)) enqueue(next);

@@ -14,7 +14,7 @@ import { linkedEntries, type SourcedEntry, type SourcedRecord } from '../store/f
 import type { HeldResource, PlannedResource, SourceValidators, StagedResource } from '../store/federation.js';
 import { IriFilter } from './iri-filter.js';
 import { isListed, planPage, withdrawalCutoff } from './merge.js';
-import { eventLoopTurn, overBudget, pastDeadline, type PeerSyncOutcome, type SyncParts, type SyncRun } from './sync-context.js';
+import { overBudget, pastDeadline, type PeerSyncOutcome, type SyncParts, type SyncRun } from './sync-context.js';
 
 /** Records told to the `onApplied` hook at once, read back from the staging. */
 const TELL_CHUNK = 1000;
@@ -141,7 +141,6 @@ export class StagedSnapshot {
     const plan = planPage({
       peerOrigin: this.run.peer.origin, ownBase: this.parts.ownBase, held, seen: (iri) => staged.has(iri) || listedUnchanged(held.get(iri)),
     }, { url, records });
-    await eventLoopTurn();
     const writes = new Map(plan.upsert.map((r) => [r.iri, r]));
     if (!(await this.holdsNothing)) this.profiles = undefined;
     const entries = this.entriesOf(plan.upsert);

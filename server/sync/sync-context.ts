@@ -161,13 +161,3 @@ export function kept(records: readonly DfcRecord[]): DfcRecord[] {
 export function credentials(peer: PeerRow): Pick<PageRequest, 'token' | 'tokenHeader'> {
   return peer.token !== null ? { token: peer.token, tokenHeader: peer.tokenHeader } : {};
 }
-
-/**
- * Lets the event loop run what is ready (the answers of the database's statements) before the next stretch of work:
- * a page's decoding, merging and staging run on the main thread for tens of milliseconds each, and without a turn in
- * between, the statements of another peer's run (one at a time on the writer, each waiting for its answer to be read)
- * would wait for all of them.
- */
-export function eventLoopTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}

@@ -75,11 +75,6 @@ function demand(lines: readonly NewOrderLine[]): Map<string, { quantity: number;
   return byItem;
 }
 
-const RESERVE = `UPDATE stock SET
-    available = CASE WHEN on_demand = 1 THEN available ELSE available - ?1 END,
-    restocked = CASE WHEN on_demand = 1 THEN restocked + ?1 ELSE restocked END,
-    reserved = reserved + ?1
-  WHERE item_iri = ?2 AND eid = ?3 AND (on_demand = 1 OR available >= ?1)`;
 // Fractional quantities (kilograms) leave binary rounding in the sums: a release or sale may find a hair less
 // reserved than it holds. It is then taken to zero, within the same tolerance the invariant's CHECK allows.
 const RELEASE = `UPDATE stock SET
@@ -132,17 +127,12 @@ const RESERVED_TOGETHER = 40;
 
 /**
  * Reserves every item of `wanted` that has enough, in one statement per {@link RESERVED_TOGETHER} items (each row
- * under the same condition as {@link RESERVE}): one round trip on the writer for an order of many lines.
+ * only while it has enough, or whatever it has when it is on demand): one round trip on the writer, whatever the lines.
  *
  * @returns the items reserved
  */
 async function take(tx: SqlConnection, eid: string, wanted: readonly (readonly [string, number])[]): Promise<Set<string>> {
   const taken = new Set<string>();
-  if (wanted.length === 1) {
-    const [item, quantity] = wanted[0] as readonly [string, number];
-    if ((await tx.run(RESERVE, [quantity, item, eid])).changes > 0) taken.add(item);
-    return taken;
-  }
   for (let i = 0; i < wanted.length; i += RESERVED_TOGETHER) {
     const chunk = wanted.slice(i, i + RESERVED_TOGETHER);
     const rows = await tx.all<{ item_iri: string }>(
