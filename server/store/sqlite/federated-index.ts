@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import { foldedWords, foldText } from '../../../ontology/fold.js';
+import { DFC_PT_NS } from '../../../ontology/vocabulary.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { entriesOf, walkLinks, type FederatedEntry, type SourcedEntry } from '../federated-entries.js';
 import {
@@ -438,6 +439,24 @@ export function boxAround(lat: number, lon: number, radiusKm: number): { minLat:
  */
 export const GRID_CELLS_PER_DEGREE = 5;
 
+/**
+ * The product types of the canonical DFC taxonomy, whose IRIs migration 22 shortens (see {@link typeKey}); the
+ * migration spells the same namespace.
+ */
+export const TYPE_KEY_NAMESPACE = DFC_PT_NS;
+
+/**
+ * A product type as `federated_listed_by_cell` holds it (migration 22's generated column `type_key`): a type of the
+ * DFC taxonomy as its fragment (`#vegetable`), any other IRI after a space. Every entry of that index names a type,
+ * and at a national scale it is read by the tens of thousands per query: with the 91 characters of the taxonomy's
+ * namespace in each entry (the same in all of them), the index was two and a half times bigger, and its reads twice
+ * as long. One-to-one: a fragment starts with `#`, any other key with a space, and each keeps the rest of its IRI.
+ * SQL's `substr` counts characters and this counts UTF-16 units: the namespace is ASCII, so both cut at the same place.
+ */
+export function typeKey(type: string): string {
+  return type.startsWith(TYPE_KEY_NAMESPACE) ? type.slice(TYPE_KEY_NAMESPACE.length - 1) : ` ${type}`;
+}
+
 /** The most cells a box is looked up by; a wider box (a circle of several hundred km) reads a band of latitude. */
 const MAX_GRID_CELLS = 600;
 
@@ -515,30 +534,28 @@ export function insideBands(lat: number, lon: number, radiusKm: number): InsideB
 function whereOf(query: FederatedQuery, grid = true): { where: string; params: SqlValue[]; table: string } | undefined {
   const where: string[] = [LISTED];
   const params: SqlValue[] = [];
-  if (query.types !== undefined) {
-    if (query.types.length === 0) return undefined;
-    where.push(`product_type IN (${query.types.map(() => '?').join(',')})`);
-    params.push(...query.types);
-  }
+  if (query.types?.length === 0) return undefined;
   // A box (or a circle's) is looked up by the cells of the grid it covers (one seek each in
   // federated_listed_by_cell); the bounds and the distance are the real filter.
-  let gridded = false;
-  const inCells = (box: { minLat: number; maxLat: number; minLon: number; maxLon: number }): void => {
-    const cells = grid ? gridCells(box) : undefined;
-    if (cells === undefined) return;
-    gridded = true;
+  const area = query.box ?? (query.circle !== undefined ? boxAround(query.circle.lat, query.circle.lon, query.circle.radiusKm) : undefined);
+  const cells = grid && area !== undefined ? gridCells(area) : undefined;
+  const gridded = cells !== undefined;
+  if (query.types !== undefined) {
+    // Looked up by cell, the types are their short keys: the ones federated_listed_by_cell holds (see typeKey).
+    where.push(`${gridded ? 'type_key' : 'product_type'} IN (${query.types.map(() => '?').join(',')})`);
+    params.push(...(gridded ? query.types.map(typeKey) : query.types));
+  }
+  if (cells !== undefined) {
     where.push(`cell IN (${cells.map(() => '?').join(',')})`);
     params.push(...cells);
-  };
+  }
   if (query.box !== undefined) {
-    inCells(query.box);
     where.push('latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?');
     params.push(query.box.minLat, query.box.maxLat, query.box.minLon, query.box.maxLon);
   }
   if (query.circle !== undefined) {
     const { lat, lon, radiusKm } = query.circle;
     const box = boxAround(lat, lon, radiusKm);
-    inCells(box);
     // The box first: its latitudes are a range of the cell index's entries, not a test of each one.
     where.push('latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?');
     params.push(box.minLat, box.maxLat, box.minLon, box.maxLon);

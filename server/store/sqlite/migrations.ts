@@ -710,6 +710,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sync_staging_same_as ON sync_staging (run_id) WHERE same_as IS NOT NULL;
     `,
   },
+  {
+    version: 22,
+    name: 'the product types of the cell index as short keys',
+    sql: `
+      -- A type as the cell index holds it (typeKey in federated-index.ts computes the same): a type of the DFC
+      -- taxonomy's canonical namespace as its fragment ('#vegetable'), any other after a space (no fragment starts
+      -- with one: two types never share a key), NULL as NULL. A national circle's query reads tens of thousands of
+      -- entries of this index; the namespace's 91 characters in each made it 2.5 times bigger and twice as slow.
+      ALTER TABLE federated_entries ADD COLUMN type_key TEXT GENERATED ALWAYS AS (
+        CASE WHEN substr(product_type, 1, 91) = 'https://github.com/datafoodconsortium/taxonomies/releases/latest/download/productTypes.rdf#'
+        THEN substr(product_type, 91) ELSE ' ' || product_type END) VIRTUAL;
+      DROP INDEX federated_listed_by_cell;
+      CREATE INDEX federated_listed_by_cell ON federated_entries (cell, type_key, in_stock, latitude, longitude, name_key, item_iri)
+        WHERE winner = 1 AND withdrawn = 0;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -12,7 +12,7 @@ import { DFC_PT_NS } from '../../../../ontology/vocabulary.js';
 import { FederationService, type LocalCatalogue } from '../../../../server/federation/federation-service.js';
 import { haversineKm, type SupplyGroup } from '../../../../server/store/federation.js';
 import { SqliteDatabase, type SqlConnection, type SqlValue } from '../../../../server/store/sqlite/database.js';
-import { areaOf, boxAround, gridCells, insideBands, GRID_CELLS_PER_DEGREE, MAX_RANKED_HITS, MAX_TEXT_MATCHES, SqliteFederatedIndex } from '../../../../server/store/sqlite/federated-index.js';
+import { areaOf, boxAround, gridCells, insideBands, typeKey, GRID_CELLS_PER_DEGREE, MAX_RANKED_HITS, MAX_TEXT_MATCHES, SqliteFederatedIndex } from '../../../../server/store/sqlite/federated-index.js';
 import { migrate } from '../../../../server/store/sqlite/migrations.js';
 
 const TYPES = ['carrot', 'apple', 'egg', 'honey'].map((t) => `${DFC_PT_NS}${t}`);
@@ -112,6 +112,31 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
           expect(cells, `${row.latitude},${row.longitude} ±${d}`).to.include(row.cell);
         }
         expect(gridCells({ minLat: row.latitude, maxLat: row.latitude + 0.5, minLon: row.longitude - 0.5, maxLon: row.longitude })).to.include(row.cell);
+      }
+    });
+
+    it('keys a row\'s type in SQLite as typeKey does, one key per type, and finds a circle\'s rows of some types by those keys', async () => {
+      const odd = [
+        ...TYPES, `${DFC_PT_NS}légume-racine`, `${DFC_PT_NS}`, DFC_PT_NS.slice(0, -1), `${DFC_PT_NS.slice(0, -1)}x#carrot`,
+        'http://w3id.org/dfc/taxonomies/v2.0.0/productTypes.rdf#carrot', 'https://peer.example/types#carrot', '#carrot', ' #carrot', 'urn:x:é',
+      ];
+      await change(async (tx) => {
+        for (const [i, type] of odd.entries()) for (let k = 0; k < 3; k++) await insert(tx, { peer: k, enterprise: i, type, lat: 46 + k / 100, lon: 1 + i / 100 });
+        await insert(tx, { peer: 0, enterprise: 99, type: null, lat: 46, lon: 1 });
+      });
+      const rows = await db.reader.all<{ product_type: string | null; type_key: string | null }>('SELECT product_type, type_key FROM federated_entries');
+      expect(rows).to.have.length(odd.length * 3 + 1);
+      for (const row of rows) expect(row.type_key, String(row.product_type)).to.equal(row.product_type === null ? null : typeKey(row.product_type));
+      // One to one: as many keys as types.
+      expect(new Set(odd.map(typeKey)).size).to.equal(odd.length);
+      expect(typeKey(`${DFC_PT_NS}carrot`)).to.equal('#carrot');
+      // Looked up by cell (the keys) or by a scan of the types (a circle too wide for the grid), the same rows.
+      for (const types of [[odd[0] as string], [odd[6] as string, odd[7] as string, odd[9] as string], odd.slice(4, 12)]) {
+        const byCell = await index.queryMatches({ types, circle: { lat: 46, lon: 1.05, radiusKm: 30 } });
+        const expected = rows.filter((r) => r.product_type !== null && types.includes(r.product_type)).length;
+        expect(byCell, types.join(' ')).to.have.length(expected);
+        expect(await index.countMatches({ types, circle: { lat: 46, lon: 1.05, radiusKm: 30 } })).to.equal(expected);
+        expect(await index.queryMatches({ types, circle: { lat: 46, lon: 1.05, radiusKm: 900 } })).to.have.length(expected);
       }
     });
 
