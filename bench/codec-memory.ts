@@ -3,8 +3,9 @@
  *
  * Usage: `node --import tsx bench/codec-memory.ts CATALOG.json EXPECTED_OFFERS`. Reads the catalogue text
  * from the file (so generating it costs this process nothing), decodes it once, encodes the records once
- * and prints one JSON line: `{ maxRssKiB, maxRssBeforeKiB, offers, outputBytes }`, where
- * `maxRssBeforeKiB` is the peak before decoding (Node, tsx, our modules and the text itself).
+ * and prints one JSON line: `{ maxRssKiB, maxRssBeforeKiB, maxRssDecodedKiB, offers, outputBytes }`, where
+ * `maxRssBeforeKiB` is the peak before decoding (Node, tsx, our modules and the text itself) and
+ * `maxRssDecodedKiB` the peak once the decode is over (before the encode), so that each phase's share shows.
  *
  * @packageDocumentation
  */
@@ -17,6 +18,8 @@ import { hasErrors } from '../server/errors/problem.js';
 export interface MemoryReport {
   readonly maxRssKiB: number;
   readonly maxRssBeforeKiB: number;
+  /** The peak once decoded and validated, before encoding. */
+  readonly maxRssDecodedKiB: number;
   readonly offers: number;
   readonly outputBytes: number;
 }
@@ -28,6 +31,7 @@ const decoder = new Decoder();
 const maxRssBeforeKiB = process.resourceUsage().maxRSS;
 
 const decoded = await decoder.decode(text, { mediaType: 'application/ld+json' });
+const maxRssDecodedKiB = process.resourceUsage().maxRSS;
 const offers = decoded.records.filter((r) => r.kind === 'Offer').length;
 if (hasErrors(decoded.problems) || decoded.rejected.length > 0) {
   throw new Error(`decode reported errors: ${JSON.stringify(decoded.problems.slice(0, 3))}`);
@@ -38,6 +42,7 @@ const output = JSON.stringify(encodeJsonLd(decoded.records));
 const report: MemoryReport = {
   maxRssKiB: process.resourceUsage().maxRSS,
   maxRssBeforeKiB,
+  maxRssDecodedKiB,
   offers,
   outputBytes: Buffer.byteLength(output),
 };

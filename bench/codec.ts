@@ -119,10 +119,12 @@ async function peakMemory(text: string): Promise<BenchResult> {
     const report = (await runChild('codec-memory.ts', { args: [file, String(OFFERS)], timeoutMs: 120_000 })) as MemoryReport;
     const peakMB = report.maxRssKiB / 1024;
     const beforeMB = report.maxRssBeforeKiB / 1024;
+    const decodedMB = report.maxRssDecodedKiB / 1024;
     return {
       group: GROUP,
       name,
-      note: `${peakMB.toFixed(0)} MB peak (${beforeMB.toFixed(0)} MB before decoding: node, tsx, modules, text)`,
+      note: `${peakMB.toFixed(0)} MB peak (${beforeMB.toFixed(0)} MB before decoding: node, tsx, modules, text; ` +
+        `the decode adds ${(decodedMB - beforeMB).toFixed(1)} MB, the encode ${(peakMB - decodedMB).toFixed(1)} MB more)`,
       targets: [
         { label, pass: peakMB <= TARGET.peakMemoryMB, actual: `${peakMB.toFixed(0)} MB` },
         {
