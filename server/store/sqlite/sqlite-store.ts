@@ -233,6 +233,10 @@ export class SqliteStore implements NodeStore {
     return resourceReads(this.db.reader).getResources(iris);
   }
 
+  public async getResourceWithOffers(iri: string): Promise<{ resource: StoredResource; offers: StoredResource[] } | undefined> {
+    return resourceReads(this.db.reader).getResourceWithOffers(iri);
+  }
+
   public async listResources(eid: string, kinds: readonly RecordKind[]): Promise<StoredResource[]> {
     const rows = await this.db.reader.all<ResourceSql>(
       `SELECT eid, record, version, updated_at FROM resources WHERE eid = ? AND kind IN (${kinds.map(() => '?').join(',')}) ORDER BY iri`,
@@ -431,6 +435,17 @@ function resourceReads(connection: SqlConnection): ResourceReads {
         found.push(...rows.map(resourceRow));
       }
       return found;
+    },
+    getResourceWithOffers: async (iri) => {
+      // The resource first, then the offers it names (each once, as `getResources` reads them), in one statement.
+      const rows = await connection.all<ResourceSql & { offer: number }>(
+        `SELECT 0 AS offer, eid, record, version, updated_at FROM resources WHERE iri = ?1
+         UNION ALL
+         SELECT 1, eid, record, version, updated_at FROM resources
+         WHERE iri IN (SELECT o.value FROM resources AS i, json_each(i.record, '$.offers') AS o WHERE i.iri = ?1)`, [iri]);
+      const [first, ...offers] = rows;
+      if (first === undefined || first.offer !== 0) return undefined;
+      return { resource: resourceRow(first), offers: offers.map(resourceRow) };
     },
   };
 }

@@ -227,6 +227,19 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         expect(await store.listResources('ferme', ['Order'])).to.deep.equal([]);
       });
 
+      it('gets a resource with the ones it names as offers, in one read: those missing left out, each once', async () => {
+        await createFarm('ferme');
+        const [, item, offer] = product(BASE, 'ferme', { slug: 'pommes', name: 'Pommes' });
+        const gone = `${offer.id}-gone` as NodeId;
+        await store.apply('ferme', { upsert: [{ ...item, offers: [offer.id, gone, offer.id] }, offer] });
+        const read = await store.getResourceWithOffers(item.id);
+        expect(read?.resource).to.deep.include({ eid: 'ferme', record: { ...item, offers: [offer.id, gone, offer.id] }, version: recordVersion({ ...item, offers: [offer.id, gone, offer.id] }) });
+        expect(read?.offers).to.deep.equal([await store.getResource(offer.id)]);
+        // A resource that names no offers, and none at all.
+        expect((await store.getResourceWithOffers(offer.id))?.offers).to.deep.equal([]);
+        expect(await store.getResourceWithOffers(gone)).to.equal(undefined);
+      });
+
       it('gets many resources at once', async () => {
         await createFarm('ferme');
         const many = Array.from({ length: 700 }, (_, i) => product(BASE, 'ferme', { slug: `p${i}`, name: `P${i}` })[0]);
