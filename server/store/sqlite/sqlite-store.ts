@@ -541,18 +541,25 @@ async function updateConditionally(tx: SqlConnection, updates: readonly Conditio
   const applied = new Set((await tx.all<{ iri: string }>(UPDATE_CONDITIONALLY, [JSON.stringify(rows), now])).map((r) => r.iri));
   const refused = updates.filter((update) => !applied.has(update.rows[0]?.[0] as string));
   if (refused.length === 0) return updates.map(() => ({ value: undefined }));
-  // Which record of each refused one: the first that is no longer as read (for the error's message).
-  const iris = refused.flatMap((update) => update.rows.map((row) => row[0]));
+  // Which record of each refused one: the first that is no longer as read (for the error's message). Never a
+  // throw from here on: the statement wrote the others, and a runner that throws must have written nothing.
   const stored = new Map<string, { eid: string; record: string }>();
-  for (let i = 0; i < iris.length; i += CHUNK) {
-    const chunk = iris.slice(i, i + CHUNK);
-    const found = await tx.all<{ iri: string; eid: string; record: string }>(
-      `SELECT iri, eid, record FROM resources WHERE iri IN (${chunk.map(() => '?').join(',')})`, chunk);
-    for (const row of found) stored.set(row.iri, row);
+  try {
+    const iris = refused.flatMap((update) => update.rows.map((row) => row[0]));
+    for (let i = 0; i < iris.length; i += CHUNK) {
+      const chunk = iris.slice(i, i + CHUNK);
+      const found = await tx.all<{ iri: string; eid: string; record: string }>(
+        `SELECT iri, eid, record FROM resources WHERE iri IN (${chunk.map(() => '?').join(',')})`, chunk);
+      for (const row of found) stored.set(row.iri, row);
+    }
+  } catch {
+    // Unnamed: the first record of each then stands for it (whether any changed is known from the statement).
+    stored.clear();
   }
   return updates.map((update) => {
     if (!refused.includes(update)) return { value: undefined };
-    const changed = update.rows.find(([iri, before]) => stored.get(iri)?.eid !== update.eid || stored.get(iri)?.record !== before) ?? update.rows[0];
+    const changed = (stored.size > 0 ? update.rows.find(([iri, before]) => stored.get(iri)?.eid !== update.eid || stored.get(iri)?.record !== before) : undefined)
+      ?? update.rows[0];
     return { error: new ConcurrentChangeError(changed?.[0] as string) };
   });
 }
