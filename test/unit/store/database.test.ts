@@ -302,6 +302,23 @@ describe('SqliteDatabase: write transactions committed in groups, statements kep
       expect(await values(db)).to.deep.equal(['taken', 'first', 'm', 'n']);
     });
 
+    it('runs after the work deferred by the transactions before it, which it sees done', async () => {
+      let seen: string[] = [];
+      const reading: BatchRunner<string> = async (tx, parts) => {
+        seen = (await tx.all<{ v: string }>('SELECT v FROM t ORDER BY rowid')).map((r) => r.v);
+        return parts.map((part) => ({ value: part }));
+      };
+      await Promise.all([
+        first(),
+        db.transaction(async (tx, context) => {
+          await tx.run('UPDATE counter SET n = n + 1');
+          context.defer('copy', (w) => w.run("INSERT INTO t (v) SELECT 'copy ' || n FROM counter"));
+        }, { overlooksDeferred: true }),
+        db.transaction(async () => undefined, { batch: { runner: reading as BatchRunner<unknown>, part: 'reader', keys: ['r'] } }),
+      ]);
+      expect(seen).to.deep.equal(['first', 'copy 1']);
+    });
+
     it('is not batched when alone', async () => {
       await Promise.all([
         db.transaction((tx) => insert(tx, 'one')),
