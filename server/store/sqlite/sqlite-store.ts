@@ -401,6 +401,9 @@ function conditionalUpdateOf(eid: string, changes: ChangeSet): ConditionalUpdate
   if (changes.create !== undefined || changes.enterprise !== undefined || changes.expectedVersion !== undefined
     || changes.expectedProfileVersion !== undefined || (changes.delete?.length ?? 0) > 0) return undefined;
   if (records.length === 0 || records.length > CONDITIONAL_ROWS || new Set(records.map((r) => r.id)).size !== records.length) return undefined;
+  // Cheap checks first: an expectation for each record written, as read (not "must not exist"), and no other.
+  const expect = changes.expect;
+  if (expect === undefined || expect.size !== records.length || !records.every((r) => (expect.get(r.id) ?? null) !== null)) return undefined;
   const { conditional, checks, writing } = expectationsOf(changes);
   if (checks.size > 0 || !records.every((r) => conditional.has(r.id))) return undefined;
   return conditionalRows(eid, records, conditional, writing);
