@@ -8,7 +8,7 @@ import type { NodeId } from '../../ontology/iri.js';
 import { withDerivedLinks } from '../../ontology/inverses.js';
 import type { CatalogItemRecord, DfcRecord, EnterpriseRecord, OfferRecord, RecordKind, SuppliedProductRecord } from '../../ontology/records.js';
 import { NotFoundHttpError } from '../errors/http-error.js';
-import type { EnterpriseRow, NodeStore, ResourceReads } from '../store/store.js';
+import type { EnterpriseRow, NodeStore, ResourceReads, StoredResource } from '../store/store.js';
 import { planOf } from '../urls/fdc-urls.js';
 import type { Collection, NodeUrls } from '../urls/node-urls.js';
 
@@ -190,11 +190,28 @@ export class CatalogReads {
   public async resource(eid: string, collection: Collection, id: string, known?: VersionedRecord, from: ResourceReads = this.store): Promise<VersionedRecord> {
     if (known !== undefined && known.record.id === this.urls.resource(eid, collection, id)) return known;
     const stored = await from.getResource(this.urls.resource(eid, collection, id));
-    if (stored === undefined || stored.eid !== eid) {
-      await this.enterpriseRow(eid); // a 404 that says which is missing: the enterprise or the resource
-      throw new NotFoundHttpError(`no ${ONE_OF[collection]} ${JSON.stringify(id)} in enterprise ${eid}`);
-    }
-    return { record: stored.record, version: stored.version };
+    if (stored === undefined || stored.eid !== eid) await this.missing(eid, collection, id);
+    return { record: (stored as StoredResource).record, version: (stored as StoredResource).version };
+  }
+
+  /**
+   * {@link resource}, with the resources its record names as offers (a catalog item's), read with it in one
+   * statement; `offers` is undefined when the resource was `known` (not read).
+   */
+  public async resourceWithOffers(
+    eid: string, collection: Collection, id: string, known?: VersionedRecord, from: ResourceReads = this.store,
+  ): Promise<VersionedRecord & { offers?: StoredResource[] }> {
+    if (known !== undefined && known.record.id === this.urls.resource(eid, collection, id)) return known;
+    const stored = await from.getResourceWithOffers(this.urls.resource(eid, collection, id));
+    if (stored === undefined || stored.resource.eid !== eid) await this.missing(eid, collection, id);
+    const { resource, offers } = stored as { resource: StoredResource; offers: StoredResource[] };
+    return { record: resource.record, version: resource.version, offers };
+  }
+
+  /** The 404 of a resource not found: it says which is missing, the enterprise or the resource. */
+  private async missing(eid: string, collection: Collection, id: string): Promise<never> {
+    await this.enterpriseRow(eid);
+    throw new NotFoundHttpError(`no ${ONE_OF[collection]} ${JSON.stringify(id)} in enterprise ${eid}`);
   }
 
   /** An address or a person, by its own URL, with its version. */

@@ -59,7 +59,8 @@ export class StockWrites {
     eid: string, id: string, body: WriteBody, decode: (base: string) => Promise<DecodeResult>, condition: WriteCondition | undefined,
     from: ResourceReads, attempt: number,
   ): Promise<WriteDecision<CatalogItemRecord>> {
-    const read = await this.reads.resource(eid, 'catalog_items', id, alreadyRead(condition, attempt), from);
+    // The item with its offers, in one read: a stock write changes the offers that mirror the item's stock.
+    const read = await this.reads.resourceWithOffers(eid, 'catalog_items', id, alreadyRead(condition, attempt), from);
     const expected = conditionOf(condition, read);
     const { record } = read;
     if (record.kind !== 'CatalogItem') throw new NotFoundHttpError(`no catalog item ${id}`);
@@ -86,7 +87,7 @@ export class StockWrites {
     // A partial update is a read-modify-write: it must apply to what it read, or be done again.
     const expect = new Map<string, DfcRecord | null>([[record.id, record]]);
     // An offer that mirrored the item's stock keeps mirroring it (Open Food Network has one stock per variant).
-    const mirrors = updated.stock !== record.stock ? await from.getResources(record.offers) : [];
+    const mirrors = updated.stock !== record.stock ? (read.offers ?? await from.getResources(record.offers)) : [];
     for (const offer of mirrors) {
       if (offer.eid === eid && offer.record.kind === 'Offer' && offer.record.stock === record.stock) {
         upsert.push({ ...offer.record, stock: updated.stock });

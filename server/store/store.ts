@@ -109,6 +109,11 @@ export interface ResourceReads {
   getResource(iri: string): Promise<StoredResource | undefined>;
   /** Several resources by `@id` (missing ones are left out). */
   getResources(iris: readonly string[]): Promise<StoredResource[]>;
+  /**
+   * One resource by `@id` with the resources its record names as `offers` (a catalog item's; missing ones are
+   * left out), in one read of one state: for a write that may change them all (a stock write), one read, not two.
+   */
+  getResourceWithOffers(iri: string): Promise<{ resource: StoredResource; offers: StoredResource[] } | undefined>;
 }
 
 /** What the `decide` of {@link NodeStore.update} answers: the change set to apply, and the value to give back. */
@@ -215,6 +220,8 @@ export interface NodeStore {
   getResource(iri: string): Promise<StoredResource | undefined>;
   /** Several resources by `@id` (missing ones are left out). */
   getResources(iris: readonly string[]): Promise<StoredResource[]>;
+  /** See {@link ResourceReads.getResourceWithOffers}. */
+  getResourceWithOffers(iri: string): Promise<{ resource: StoredResource; offers: StoredResource[] } | undefined>;
   /** An enterprise's resources of the given kinds, ordered by `@id`. */
   listResources(eid: string, kinds: readonly RecordKind[]): Promise<StoredResource[]>;
 

@@ -250,6 +250,38 @@ export interface TransactionOptions {
    * transaction sees what the ones before it did, as if nothing had been deferred.
    */
   readonly overlooksDeferred?: boolean;
+  /**
+   * The transaction's work as one part of a statement that transactions of the same kind share: queued one after
+   * the other, they then run together in one statement, not one round trip (or two, with its savepoint) each.
+   * `work` still runs the transaction by itself when the shared statement fails as a whole (so that its failure
+   * is only that of the transaction that caused it). Ignored with `alone`.
+   */
+  readonly batch?: Batchable<unknown>;
+}
+
+/**
+ * What one transaction of a shared statement gave ({@link BatchRunner}): its value, or its error. A transaction
+ * that fails must have written nothing: the others' writes stay, in the same statement.
+ */
+export type BatchOutcome = { readonly value: unknown } | { readonly error: unknown };
+
+/**
+ * Runs the parts of several transactions as one statement (or a few), in the writer's transaction, and gives one
+ * outcome per part, in their order. It throws only when the statement failed as a whole, leaving nothing of any
+ * part (SQLite undoes a failed statement): each transaction is then run alone, by its own work.
+ */
+export type BatchRunner<P> = (tx: SqlConnection, parts: readonly P[]) => Promise<readonly BatchOutcome[]>;
+
+/** A transaction's part in a shared statement ({@link TransactionOptions.batch}). */
+export interface Batchable<P> {
+  /** Runs the parts: transactions batch together only when they name the same runner. */
+  readonly runner: BatchRunner<P>;
+  readonly part: P;
+  /**
+   * What the part reads and writes (the IRIs of its rows): two parts that share a key never run in one
+   * statement, where the second would not see the first's write; the second runs after it.
+   */
+  readonly keys: readonly string[];
 }
 
 /** What a transaction's work may ask of its group, beside its statements. */
@@ -278,6 +310,8 @@ interface Unit {
   readonly overlooksDeferred: boolean;
   /** Not a transaction: a statement that runs alone outside any (`PRAGMA optimize`). */
   readonly bare?: boolean;
+  /** Its part in a shared statement; removed when that statement failed, so that it then runs alone. */
+  batch?: Batchable<unknown> | undefined;
 }
 
 /** The context of work that runs outside any transaction: nothing can be deferred there. */
@@ -316,6 +350,9 @@ export class TransactionLostError extends Error {}
  * see before the COMMIT).
  * The grouped transactions are serialised as before (each sees the ones before it, none runs beside another):
  * only the cost of beginning and committing (and of writing the pages they share to the log) is shared.
+ * Transactions queued next to each other that can share one statement ({@link TransactionOptions.batch}: stock
+ * writes) run as that one statement, without savepoints: each statement on the writer is a round trip whose
+ * answer waits for the main thread, and two per transaction were most of a stock write's time under the lock.
  */
 export class SqliteDatabase {
   private readonly pending: Unit[] = [];
@@ -368,8 +405,10 @@ export class SqliteDatabase {
    */
   public transaction<T>(work: TransactionWork<T>, options: TransactionOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      const alone = options.alone === true;
       this.pending.push({
-        work, resolve: resolve as (value: unknown) => void, reject, alone: options.alone === true, overlooksDeferred: options.overlooksDeferred === true,
+        work, resolve: resolve as (value: unknown) => void, reject, alone, overlooksDeferred: options.overlooksDeferred === true,
+        batch: alone ? undefined : options.batch,
       });
       this.drain();
     });
@@ -421,6 +460,37 @@ export class SqliteDatabase {
   }
 
   /**
+   * The queued transactions, from the first, that can share its statement ({@link TransactionOptions.batch}):
+   * next to each other in the queue (the order asked is kept), with the same runner and no key in common.
+   */
+  private batchAhead(most: number): Unit[] {
+    const runner = this.pending[0]?.batch?.runner;
+    const keys = new Set<string>();
+    const units: Unit[] = [];
+    for (const unit of this.pending) {
+      const batch = unit.batch;
+      if (units.length >= most || batch === undefined || batch.runner !== runner || batch.keys.some((key) => keys.has(key))) break;
+      for (const key of batch.keys) keys.add(key);
+      units.push(unit);
+    }
+    return units;
+  }
+
+  /**
+   * Whether SQLite rolled back the open transaction by itself after a failed statement (it may, after an I/O
+   * error, a full disk, no memory…): a BEGIN then succeeds (and the transaction it opens is left to roll back);
+   * it fails while the transaction is still open.
+   */
+  private async transactionLost(): Promise<boolean> {
+    try {
+      await this.writer.run('BEGIN IMMEDIATE');
+    } catch (error: unknown) {
+      return !/within a transaction/u.test(error instanceof Error ? error.message : String(error));
+    }
+    return true;
+  }
+
+  /**
    * One group commit: takes queued transactions while they are short enough to wait for each other, runs each
    * (the first plainly, the next ones each in a savepoint), runs the work they deferred, commits, then answers
    * every caller.
@@ -466,11 +536,69 @@ export class SqliteDatabase {
       for (const [key, work] of own) deferred.set(key, work);
       return value;
     };
+    /**
+     * Runs transactions queued together as one shared statement ({@link TransactionOptions.batch}), without a
+     * savepoint: the statement is atomic, and each transaction that fails in it wrote nothing. False when the
+     * statement failed as a whole: nothing of it stays, and the transactions are to be run each alone.
+     */
+    const runBatch = async (units: readonly Unit[]): Promise<boolean> => {
+      const first = !open;
+      if (first) {
+        try {
+          await this.writer.run('BEGIN IMMEDIATE');
+        } catch (error: unknown) {
+          for (const unit of units) failed.push({ unit, error });
+          return true;
+        }
+        open = true;
+      }
+      let outcomes: readonly BatchOutcome[];
+      try {
+        outcomes = await (units[0]?.batch as Batchable<unknown>).runner(this.writer, units.map((unit) => (unit.batch as Batchable<unknown>).part));
+      } catch (error: unknown) {
+        if (first) {
+          await this.writer.run('ROLLBACK').catch(() => undefined);
+          open = false;
+        } else if (await this.transactionLost()) {
+          // SQLite rolled the whole transaction back (an I/O error, a full disk…): nothing of the group stays.
+          await this.writer.run('ROLLBACK').catch(() => undefined);
+          lose(new TransactionLostError('the transaction was rolled back by SQLite', { cause: error }));
+        }
+        return false;
+      }
+      if (outcomes.length !== units.length) {
+        // A runner's bug: what it wrote cannot be told apart, so none of it stays.
+        const error = new Error(`a shared statement of ${units.length} transactions gave ${outcomes.length} outcomes`);
+        await this.writer.run('ROLLBACK').catch(() => undefined);
+        lose(error);
+        for (const unit of units) failed.push({ unit, error });
+        return true;
+      }
+      units.forEach((unit, i) => {
+        const outcome = outcomes[i] as BatchOutcome;
+        if ('error' in outcome) failed.push({ unit, error: outcome.error });
+        else done.push({ unit, value: outcome.value });
+      });
+      return true;
+    };
     for (let taken = 0; !closed; taken++) {
       const unit = this.pending[0];
       if (unit === undefined || unit.bare === true || taken >= this.grouping.units) break;
       // A transaction alone is its own group: it ends the one before it, and takes none after it.
       if (taken > 0 && (unit.alone || performance.now() - started > this.grouping.ms)) break;
+      if (unit.batch !== undefined) {
+        const units = this.batchAhead(this.grouping.units - taken);
+        if (open && deferred.size > 0 && units.some((u) => !u.overlooksDeferred) && !(await runDeferred())) break;
+        this.pending.splice(0, units.length);
+        taken += units.length - 1;
+        if (!(await runBatch(units))) {
+          // Each runs alone now (in the next turns of this loop), so that a failure is only its own.
+          for (const u of units) u.batch = undefined;
+          this.pending.unshift(...units);
+          taken -= units.length;
+        }
+        continue;
+      }
       // A transaction that would read what deferred work writes sees it done first. Should that work fail, the group
       // ends lost, and this transaction runs in the next one.
       if (open && deferred.size > 0 && !unit.overlooksDeferred && !(await runDeferred())) break;

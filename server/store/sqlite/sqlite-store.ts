@@ -15,7 +15,9 @@ import {
   AlreadyExistsError, ConcurrentChangeError, OpenOrdersError, OwnershipError, type RemovedEnterprise, VersionConflictError, type ApplyOptions, type ChangeSet, type Decision, type EnterpriseRow, type NodeStore, type ResourceReads, type StoredResource, type TokenRow,
   versionOfJson,
 } from '../store.js';
-import { SqliteDatabase, withReadOnly, type SqlConnection, type SqlValue, type TransactionOptions } from './database.js';
+import {
+  SqliteDatabase, withReadOnly, type Batchable, type BatchOutcome, type SqlConnection, type SqlValue, type TransactionOptions,
+} from './database.js';
 import type { FeedStore } from '../feed.js';
 import { SqliteFederatedIndex } from './federated-index.js';
 import { SqliteFeedStore } from './feed-store.js';
@@ -231,6 +233,10 @@ export class SqliteStore implements NodeStore {
     return resourceReads(this.db.reader).getResources(iris);
   }
 
+  public async getResourceWithOffers(iri: string): Promise<{ resource: StoredResource; offers: StoredResource[] } | undefined> {
+    return resourceReads(this.db.reader).getResourceWithOffers(iri);
+  }
+
   public async listResources(eid: string, kinds: readonly RecordKind[]): Promise<StoredResource[]> {
     const rows = await this.db.reader.all<ResourceSql>(
       `SELECT eid, record, version, updated_at FROM resources WHERE eid = ? AND kind IN (${kinds.map(() => '?').join(',')}) ORDER BY iri`,
@@ -252,7 +258,12 @@ export class SqliteStore implements NodeStore {
 
   public async apply(eid: string, changes: ChangeSet, options: ApplyOptions = {}): Promise<void> {
     const size = (changes.upsert?.length ?? 0) + (changes.delete?.length ?? 0);
-    return this.write((tx) => applyChanges(tx, eid, changes, options), { alone: size > LARGE });
+    // A stock write (records replacing what the writer read, nothing else) shares one statement with the stock
+    // writes queued beside it; run alone (when that statement fails as a whole), it is the same change set.
+    const update = options.onProgress === undefined ? conditionalUpdateOf(eid, changes) : undefined;
+    const batch: Batchable<ConditionalUpdate> | undefined = update === undefined ? undefined
+      : { runner: updateConditionally, part: update, keys: update.rows.map((row) => row[0]) };
+    return this.write((tx) => applyChanges(tx, eid, changes, options), { alone: size > LARGE, ...(batch !== undefined ? { batch: batch as Batchable<unknown> } : {}) });
   }
 
   public async update<T>(eid: string, decide: (reads: ResourceReads) => Promise<Decision<T>>, options: ApplyOptions = {}): Promise<T> {
@@ -354,8 +365,22 @@ async function applyChanges(tx: SqlConnection, eid: string, changes: ChangeSet, 
       throw new VersionConflictError(expectedVersion !== null && current.version !== expectedVersion ? current.version : current.profile_version);
     }
   }
-  // A record that replaces one the writer read is written conditionally, in the same statement (the hot path
-  // of stock writes: no extra round trip); the other expectations are checked by a read.
+  const { conditional, checks } = expectationsOf(changes);
+  if (checks.size > 0) await checkExpectations(tx, checks);
+  await upsertRecords(tx, eid, changes.upsert ?? [], now, options.onProgress, conditional);
+  const deletions = changes.delete ?? [];
+  for (let i = 0; i < deletions.length; i += CHUNK) {
+    const chunk = deletions.slice(i, i + CHUNK);
+    await tx.run(`DELETE FROM resources WHERE eid = ? AND iri IN (${chunk.map(() => '?').join(',')})`, [eid, ...chunk]);
+  }
+}
+
+/**
+ * How a change set's expectations are checked: a record that replaces one the writer read is written
+ * conditionally, in the same statement (the hot path of stock writes: no extra round trip), keyed by `@id` with
+ * the JSON read; the other expectations are checked by a read.
+ */
+function expectationsOf(changes: ChangeSet): { conditional: Map<string, string>; checks: Map<string, DfcRecord | null>; writing: Map<string, string> } {
   const conditional = new Map<string, string>();
   const checks = new Map<string, DfcRecord | null>();
   const writing = new Map<string, string>((changes.upsert ?? []).map((r) => [r.id, JSON.stringify(r)]));
@@ -364,13 +389,37 @@ async function applyChanges(tx: SqlConnection, eid: string, changes: ChangeSet, 
     if (before !== null && writing.has(iri) && writing.get(iri) !== before) conditional.set(iri, before);
     else checks.set(iri, expected);
   }
-  if (checks.size > 0) await checkExpectations(tx, checks);
-  await upsertRecords(tx, eid, changes.upsert ?? [], now, options.onProgress, conditional);
-  const deletions = changes.delete ?? [];
-  for (let i = 0; i < deletions.length; i += CHUNK) {
-    const chunk = deletions.slice(i, i + CHUNK);
-    await tx.run(`DELETE FROM resources WHERE eid = ? AND iri IN (${chunk.map(() => '?').join(',')})`, [eid, ...chunk]);
-  }
+  return { conditional, checks, writing };
+}
+
+/**
+ * A change set that only replaces records as the writer read them, as one part of {@link updateConditionally};
+ * undefined for any other (it then runs its own statements).
+ */
+function conditionalUpdateOf(eid: string, changes: ChangeSet): ConditionalUpdate | undefined {
+  const records = changes.upsert ?? [];
+  if (changes.create !== undefined || changes.enterprise !== undefined || changes.expectedVersion !== undefined
+    || changes.expectedProfileVersion !== undefined || (changes.delete?.length ?? 0) > 0) return undefined;
+  if (records.length === 0 || records.length > CONDITIONAL_ROWS || new Set(records.map((r) => r.id)).size !== records.length) return undefined;
+  // Cheap checks first: an expectation for each record written, as read (not "must not exist"), and no other.
+  const expect = changes.expect;
+  if (expect === undefined || expect.size !== records.length || !records.every((r) => (expect.get(r.id) ?? null) !== null)) return undefined;
+  const { conditional, checks, writing } = expectationsOf(changes);
+  if (checks.size > 0 || !records.every((r) => conditional.has(r.id))) return undefined;
+  return conditionalRows(eid, records, conditional, writing);
+}
+
+/** The rows of a {@link ConditionalUpdate}. */
+function conditionalRows(
+  eid: string, records: readonly DfcRecord[], conditional: ReadonlyMap<string, string>, written: ReadonlyMap<string, string> = new Map(),
+): ConditionalUpdate {
+  return {
+    eid,
+    rows: records.map((record) => {
+      const json = written.get(record.id) ?? JSON.stringify(record);
+      return [record.id, conditional.get(record.id) as string, record.kind, json, versionOfJson(json), ...indexColumns(record)] as const;
+    }),
+  };
 }
 
 /** Reads of resources on one connection: the reader's, or the writer's inside its transaction. */
@@ -390,6 +439,17 @@ function resourceReads(connection: SqlConnection): ResourceReads {
       }
       return found;
     },
+    getResourceWithOffers: async (iri) => {
+      // The resource first, then the offers it names (each once, as `getResources` reads them), in one statement.
+      const rows = await connection.all<ResourceSql & { offer: number }>(
+        `SELECT 0 AS offer, eid, record, version, updated_at FROM resources WHERE iri = ?1
+         UNION ALL
+         SELECT 1, eid, record, version, updated_at FROM resources
+         WHERE iri IN (SELECT o.value FROM resources AS i, json_each(i.record, '$.offers') AS o WHERE i.iri = ?1)`, [iri]);
+      const [first, ...offers] = rows;
+      if (first === undefined || first.offer !== 0) return undefined;
+      return { resource: resourceRow(first), offers: offers.map(resourceRow) };
+    },
   };
 }
 
@@ -401,7 +461,8 @@ async function upsertRecords(
   // One statement for them all, not one each: statements on the writer run one at a time, each a round trip.
   if (records.length > 1 && records.length <= CONDITIONAL_ROWS && records.every((r) => conditional.has(r.id))
     && new Set(records.map((r) => r.id)).size === records.length) {
-    await updateConditionally(tx, eid, records, now, conditional);
+    const [outcome] = await updateConditionally(tx, [conditionalRows(eid, records, conditional)], now);
+    if (outcome !== undefined && 'error' in outcome) throw outcome.error;
     onProgress?.(records.length, records.length);
     return;
   }
@@ -439,39 +500,71 @@ async function upsertRecords(
   onProgress?.(records.length, records.length);
 }
 
-/** Most records {@link updateConditionally} writes in one statement (14 parameters each). */
+/** Most records one change set writes by {@link updateConditionally}. */
 const CONDITIONAL_ROWS = 50;
 
 /**
- * Replaces records, each only where it is still stored as the writer read it (`conditional`), in one statement.
- *
- * @throws ConcurrentChangeError when any record changed meanwhile: the caller's transaction is then rolled back,
- *   with the records this statement did replace
+ * Records of one enterprise to replace, each only where it is still stored as the writer read it, all or none:
+ * rows of `[iri, JSON read, kind, JSON written, version, ...indexColumns]`.
  */
-async function updateConditionally(
-  tx: SqlConnection, eid: string, records: readonly DfcRecord[], now: string, conditional: ReadonlyMap<string, string>,
-): Promise<void> {
-  const params: SqlValue[] = [];
-  for (const record of records) {
-    const json = JSON.stringify(record);
-    params.push(record.id, conditional.get(record.id) as string, record.kind, json, versionOfJson(json), ...indexColumns(record));
+interface ConditionalUpdate {
+  readonly eid: string;
+  readonly rows: readonly (readonly [string, string, ...SqlValue[]])[];
+}
+
+/**
+ * The statement of {@link updateConditionally}. The rows come as one JSON parameter (`[unit, eid, iri, before,
+ * kind, record, version, name, product_type, stock, price, currency, latitude, longitude]` each), so the SQL is
+ * the same whatever their number, and stays prepared. A unit with a row no longer as read (changed, gone, or
+ * another enterprise's) is left out whole: SQLite evaluates the subquery before the first row changes (a
+ * statement reads the table as it was when it began), and the units share no row.
+ */
+const UPDATE_CONDITIONALLY = `
+  WITH v (unit, eid, iri, before, kind, record, version, name, product_type, stock, price, currency, latitude, longitude) AS MATERIALIZED (
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8,
+      value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13
+    FROM json_each(?))
+  UPDATE resources SET kind = v.kind, record = v.record, version = v.version, name = v.name, product_type = v.product_type,
+    stock = v.stock, price = v.price, currency = v.currency, latitude = v.latitude, longitude = v.longitude, updated_at = ?
+  FROM v WHERE resources.iri = v.iri AND resources.eid = v.eid AND resources.record = v.before
+    AND v.unit NOT IN (SELECT w.unit FROM v AS w
+      WHERE NOT EXISTS (SELECT 1 FROM resources AS r WHERE r.iri = w.iri AND r.eid = w.eid AND r.record = w.before))
+  RETURNING resources.iri AS iri`;
+
+/**
+ * Replaces the records of several change sets in one statement ({@link BatchRunner}): each change set all or
+ * nothing, where every record it replaces is still stored as its writer read it. Change sets that share no
+ * record (the database batches only those).
+ *
+ * @returns per change set, nothing, or a {@link ConcurrentChangeError} naming a record that changed meanwhile
+ *   (the change set then wrote nothing)
+ */
+async function updateConditionally(tx: SqlConnection, updates: readonly ConditionalUpdate[], now = new Date().toISOString()): Promise<BatchOutcome[]> {
+  const rows = updates.flatMap((update, unit) => update.rows.map((row) => [unit, update.eid, ...row]));
+  const applied = new Set((await tx.all<{ iri: string }>(UPDATE_CONDITIONALLY, [JSON.stringify(rows), now])).map((r) => r.iri));
+  const refused = updates.filter((update) => !applied.has(update.rows[0]?.[0] as string));
+  if (refused.length === 0) return updates.map(() => ({ value: undefined }));
+  // Which record of each refused one: the first that is no longer as read (for the error's message). Never a
+  // throw from here on: the statement wrote the others, and a runner that throws must have written nothing.
+  const stored = new Map<string, { eid: string; record: string }>();
+  try {
+    const iris = refused.flatMap((update) => update.rows.map((row) => row[0]));
+    for (let i = 0; i < iris.length; i += CHUNK) {
+      const chunk = iris.slice(i, i + CHUNK);
+      const found = await tx.all<{ iri: string; eid: string; record: string }>(
+        `SELECT iri, eid, record FROM resources WHERE iri IN (${chunk.map(() => '?').join(',')})`, chunk);
+      for (const row of found) stored.set(row.iri, row);
+    }
+  } catch {
+    // Unnamed: the first record of each then stands for it (whether any changed is known from the statement).
+    stored.clear();
   }
-  const updated = await tx.run(
-    `WITH v (iri, before, kind, record, version, name, product_type, stock, price, currency, latitude, longitude) AS
-       (VALUES ${records.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')})
-     UPDATE resources SET kind = v.kind, record = v.record, version = v.version, name = v.name, product_type = v.product_type,
-       stock = v.stock, price = v.price, currency = v.currency, latitude = v.latitude, longitude = v.longitude, updated_at = ?
-     FROM v WHERE resources.iri = v.iri AND resources.eid = ? AND resources.record = v.before`,
-    [...params, now, eid],
-  );
-  if (updated.changes !== records.length) {
-    // Which one: the first that is no longer as read (for the error's message; the transaction is rolled back anyway).
-    const stored = await tx.all<{ iri: string; record: string }>(
-      `SELECT iri, record FROM resources WHERE iri IN (${records.map(() => '?').join(',')})`, records.map((r) => r.id));
-    const now = new Map(stored.map((r) => [r.iri, r.record]));
-    const changed = records.find((r) => now.get(r.id) !== JSON.stringify(r)) ?? records[0];
-    throw new ConcurrentChangeError((changed as DfcRecord).id);
-  }
+  return updates.map((update) => {
+    if (!refused.includes(update)) return { value: undefined };
+    const changed = (stored.size > 0 ? update.rows.find(([iri, before]) => stored.get(iri)?.eid !== update.eid || stored.get(iri)?.record !== before) : undefined)
+      ?? update.rows[0];
+    return { error: new ConcurrentChangeError(changed?.[0] as string) };
+  });
 }
 
 /** Checks, inside the write transaction, that what the writer read is still what is stored. */

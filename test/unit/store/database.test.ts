@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteDatabase, type SqlConnection } from '../../../server/store/sqlite/database.js';
+import { SqliteDatabase, type BatchRunner, type SqlConnection } from '../../../server/store/sqlite/database.js';
 
 /** Settles to the error a promise rejects with, or fails when it resolves. */
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -227,6 +227,105 @@ describe('SqliteDatabase: write transactions committed in groups, statements kep
       expect(outcomes.map((o) => o.status)).to.deep.equal(['rejected', 'rejected', 'fulfilled']);
       expect((outcomes[0] as PromiseRejectedResult).reason).to.have.property('code', 'SQLITE_CONSTRAINT');
       expect(await values(db)).to.deep.equal(['c']);
+    });
+  });
+
+  describe('transactions that share one statement (batch)', () => {
+    /** The parts of each call of the runner, in order. */
+    let calls: string[][];
+    /**
+     * Inserts every part's value in one statement; a part "stale:…" fails (writing nothing), as a conditional
+     * write that finds its row changed. A value taken already breaks the statement as a whole.
+     */
+    const runner: BatchRunner<string> = async (tx, parts) => {
+      calls.push([...parts]);
+      const written = parts.filter((part) => !part.startsWith('stale:'));
+      if (written.length > 0) await tx.run('INSERT INTO t (v) SELECT value FROM json_each(?)', [JSON.stringify(written)]);
+      return parts.map((part) => (part.startsWith('stale:') ? { error: new Error(`${part} changed meanwhile`) } : { value: part }));
+    };
+    /** A transaction whose work, run alone, inserts its value; batched, the runner does the same. */
+    const batched = (v: string, keys: readonly string[] = [v]) => db.transaction(async (tx) => {
+      if (v.startsWith('stale:')) throw new Error(`${v} changed meanwhile`);
+      await insert(tx, v);
+      return `${v} alone`;
+    }, { batch: { runner: runner as BatchRunner<unknown>, part: v, keys } });
+
+    /** A transaction alone, queued first: the ones after it start a group of their own, whatever the writer was doing. */
+    const first = () => db.transaction(async (tx) => void await insert(tx, 'first'), { alone: true });
+
+    beforeEach(() => {
+      calls = [];
+    });
+
+    it('run queued together in one call, each answered with its own outcome after the commit; a failed part leaves nothing', async () => {
+      const outcomes = await Promise.allSettled([first(), ...['a', 'b', 'stale:c', 'd'].map((v) => batched(v))]);
+      expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : ((o as PromiseRejectedResult).reason as Error).message)))
+        .to.deep.equal([undefined, 'a', 'b', 'stale:c changed meanwhile', 'd']);
+      expect(calls).to.deep.equal([['a', 'b', 'stale:c', 'd']]);
+      expect(await values(db)).to.deep.equal(['first', 'a', 'b', 'd']);
+    });
+
+    it('never put two parts with a key in common in one call: the later runs after, and sees the earlier', async () => {
+      const seen: string[][] = [];
+      await Promise.all([
+        first(),
+        batched('x1', ['x']), batched('y', ['y']), batched('x2', ['x']), batched('z', ['z']),
+        // Not batched: it ends the run of batched transactions, and sees every one before it.
+        db.transaction(async (tx) => void seen.push((await tx.all<{ v: string }>('SELECT v FROM t ORDER BY rowid')).map((r) => r.v))),
+        batched('w', ['w']),
+      ]);
+      expect(calls).to.deep.equal([['x1', 'y'], ['x2', 'z'], ['w']]);
+      expect(seen).to.deep.equal([['first', 'x1', 'y', 'x2', 'z']]);
+      expect(await values(db)).to.deep.equal(['first', 'x1', 'y', 'x2', 'z', 'w']);
+    });
+
+    it('that fails as a whole runs each transaction alone, by its own work: only the one at fault fails', async () => {
+      await db.transaction((tx) => insert(tx, 'taken'));
+      const outcomes = await Promise.allSettled([
+        db.transaction((tx) => insert(tx, 'before')),
+        batched('p'), batched('taken'), batched('stale:q'), batched('r'),
+      ]);
+      expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled']);
+      expect((outcomes[2] as PromiseRejectedResult).reason).to.have.property('code', 'SQLITE_CONSTRAINT');
+      // Run alone: the values of their own work.
+      expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : undefined)).slice(1)).to.deep.equal(['p alone', undefined, undefined, 'r alone']);
+      expect(calls).to.deep.equal([['p', 'taken', 'stale:q', 'r']]);
+      expect(await values(db)).to.deep.equal(['taken', 'before', 'p', 'r']);
+    });
+
+    it('that fails as the first of its group leaves nothing, and each then runs alone', async () => {
+      await db.transaction((tx) => insert(tx, 'taken'));
+      const outcomes = await Promise.allSettled([first(), batched('m'), batched('taken'), batched('n')]);
+      expect(calls).to.deep.equal([['m', 'taken', 'n']]);
+      expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : undefined)).slice(1)).to.deep.equal(['m alone', undefined, 'n alone']);
+      expect(await values(db)).to.deep.equal(['taken', 'first', 'm', 'n']);
+    });
+
+    it('runs after the work deferred by the transactions before it, which it sees done', async () => {
+      let seen: string[] = [];
+      const reading: BatchRunner<string> = async (tx, parts) => {
+        seen = (await tx.all<{ v: string }>('SELECT v FROM t ORDER BY rowid')).map((r) => r.v);
+        return parts.map((part) => ({ value: part }));
+      };
+      await Promise.all([
+        first(),
+        db.transaction(async (tx, context) => {
+          await tx.run('UPDATE counter SET n = n + 1');
+          context.defer('copy', (w) => w.run("INSERT INTO t (v) SELECT 'copy ' || n FROM counter"));
+        }, { overlooksDeferred: true }),
+        db.transaction(async () => undefined, { batch: { runner: reading as BatchRunner<unknown>, part: 'reader', keys: ['r'] } }),
+      ]);
+      expect(seen).to.deep.equal(['first', 'copy 1']);
+    });
+
+    it('is not batched when alone', async () => {
+      await Promise.all([
+        db.transaction((tx) => insert(tx, 'one')),
+        db.transaction((tx) => insert(tx, 'alone'), { alone: true, batch: { runner: runner as BatchRunner<unknown>, part: 'alone', keys: [] } }),
+      ]);
+      expect(calls).to.deep.equal([]);
+      expect(await values(db)).to.deep.equal(['one', 'alone']);
     });
   });
 

@@ -227,6 +227,19 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         expect(await store.listResources('ferme', ['Order'])).to.deep.equal([]);
       });
 
+      it('gets a resource with the ones it names as offers, in one read: those missing left out, each once', async () => {
+        await createFarm('ferme');
+        const [, item, offer] = product(BASE, 'ferme', { slug: 'pommes', name: 'Pommes' });
+        const gone = `${offer.id}-gone` as NodeId;
+        await store.apply('ferme', { upsert: [{ ...item, offers: [offer.id, gone, offer.id] }, offer] });
+        const read = await store.getResourceWithOffers(item.id);
+        expect(read?.resource).to.deep.include({ eid: 'ferme', record: { ...item, offers: [offer.id, gone, offer.id] }, version: recordVersion({ ...item, offers: [offer.id, gone, offer.id] }) });
+        expect(read?.offers).to.deep.equal([await store.getResource(offer.id)]);
+        // A resource that names no offers, and none at all.
+        expect((await store.getResourceWithOffers(offer.id))?.offers).to.deep.equal([]);
+        expect(await store.getResourceWithOffers(gone)).to.equal(undefined);
+      });
+
       it('gets many resources at once', async () => {
         await createFarm('ferme');
         const many = Array.from({ length: 700 }, (_, i) => product(BASE, 'ferme', { slug: `p${i}`, name: `P${i}` })[0]);
@@ -381,6 +394,57 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         await store.apply('ferme', { upsert: [{ ...p, name: 'Pommes (mine)' }, { ...q, name: 'Poires (mine)' }], expect: new Map([[p.id, nowP], [q.id, nowQ]]) });
         expect(await read(p.id)).to.deep.include({ name: 'Pommes (mine)' });
         expect(await read(q.id)).to.deep.include({ name: 'Poires (mine)' });
+      });
+
+      it('stock writes queued together: each all or none, a stale one refuses only itself, each later one sees the earlier; every write reaches the feed', async () => {
+        await createFarm('ferme');
+        const items = ['a', 'b', 'c', 'd'].map((slug) => product(BASE, 'ferme', { slug, name: slug, stock: 5 }));
+        await store.apply('ferme', { upsert: items.flat() });
+        const [a, b, c, d] = items.map(([, item, offer]) => ({ item, offer })) as { item: CatalogItemRecord; offer: OfferRecord }[] as [
+          { item: CatalogItemRecord; offer: OfferRecord }, { item: CatalogItemRecord; offer: OfferRecord },
+          { item: CatalogItemRecord; offer: OfferRecord }, { item: CatalogItemRecord; offer: OfferRecord }];
+        // Another writer changes b's offer after it was read: b's write must leave its item as it was too.
+        await store.apply('ferme', { upsert: [{ ...b.offer, stock: 99 }] });
+        const start = await store.feed.latestSeq();
+        /** A stock write as Open Food Network's PUT makes it: the item and the offer mirroring it, each as read. */
+        const restock = (read: { item: CatalogItemRecord; offer: OfferRecord }, stock: number) => store.apply('ferme', {
+          upsert: [{ ...read.offer, stock }, { ...read.item, stock }], expect: new Map<string, DfcRecord | null>([[read.offer.id, read.offer], [read.item.id, read.item]]),
+        });
+        const outcomes = await Promise.allSettled([
+          restock(a, 1), restock(b, 2), restock(c, 3),
+          // From what the writes before it in the queue leave: it must see them done.
+          restock({ item: { ...a.item, stock: 1 }, offer: { ...a.offer, stock: 1 } }, 11),
+          restock({ item: { ...c.item, stock: 3 }, offer: { ...c.offer, stock: 3 } }, 13),
+          restock(d, 4),
+          // From what was read before c's write: stale.
+          restock(c, 23),
+        ]);
+        expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+        const refusedB = (outcomes[1] as PromiseRejectedResult).reason as ConcurrentChangeError;
+        expect(refusedB).to.be.instanceOf(ConcurrentChangeError);
+        expect(refusedB.iri).to.equal(b.offer.id);
+        expect((outcomes[6] as PromiseRejectedResult).reason).to.be.instanceOf(ConcurrentChangeError);
+        const stock = async (iri: string) => ((await store.getResource(iri))?.record as CatalogItemRecord | OfferRecord).stock;
+        expect(await Promise.all([a, b, c, d].flatMap(({ item, offer }) => [stock(item.id), stock(offer.id)]))).to.deep.equal([11, 11, 5, 99, 13, 13, 4, 4]);
+        const events = await store.feed.events(start, 100);
+        expect(events.map((e) => [e.iri, e.action, (e.record as CatalogItemRecord | OfferRecord).stock]).sort()).to.deep.equal([
+          [a.item.id, 'update', 1], [a.item.id, 'update', 11], [a.offer.id, 'update', 1], [a.offer.id, 'update', 11],
+          [c.item.id, 'update', 3], [c.item.id, 'update', 13], [c.offer.id, 'update', 3], [c.offer.id, 'update', 13],
+          [d.item.id, 'update', 4], [d.offer.id, 'update', 4],
+        ].sort());
+      });
+
+      it('stores a conditionally written record exactly as given, whatever its characters, and writes over it from it again', async () => {
+        await createFarm('ferme');
+        const [p] = product(BASE, 'ferme', { slug: 'pommes', name: 'Pommes' });
+        await store.apply('ferme', { upsert: [p] });
+        const odd = { ...p, name: 'Quote " backslash \\ \\u00e9 tab\t nul\u0000 line\u2028 é 🍅 \ud83c alone', description: '{"json": [1, 2]}' };
+        await store.apply('ferme', { upsert: [odd], expect: new Map([[p.id, p]]) });
+        expect((await store.getResource(p.id))?.record).to.deep.equal(odd);
+        expect(await store.getResource(p.id)).to.have.property('version', recordVersion(odd));
+        // Its stored JSON is what was read: a conditional write from it applies.
+        await store.apply('ferme', { upsert: [{ ...odd, name: 'Plain' }], expect: new Map([[p.id, odd]]) });
+        expect((await store.getResource(p.id))?.record).to.deep.include({ name: 'Plain' });
       });
 
       it('refuses with VersionConflictError a write made against another version', async () => {
