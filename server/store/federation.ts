@@ -194,12 +194,6 @@ export interface RunWrite {
    * index is rebuilt from them instead of reading them back. Absent for a big snapshot.
    */
   readonly fresh?: readonly PlannedResource[];
-  /**
-   * The run's rows, when its pages kept them in memory instead of staging them (a first snapshot of a few thousand
-   * records): the run is then begun, staged and dropped in the transaction that applies it, and the `runId` given to
-   * {@link ProvenanceStore.applyRun} is none (0).
-   */
-  readonly stage?: readonly StagedResource[];
 }
 
 /** What applying a run did. */

@@ -3,8 +3,7 @@
  * we hold of that page's resources only) and what it lists is staged in the store in a short transaction; the end
  * applies everything staged in one transaction ({@link ProvenanceStore.applyRun}). Memory is that of a page, not of
  * the snapshot; no write transaction is held across a network fetch; a run that fails or is over its budget applies
- * nothing, and drops what it staged. A first snapshot of a few thousand records (a farm's) keeps its rows in memory
- * instead, and the transaction that applies them stages them first.
+ * nothing, and drops what it staged.
  *
  * @packageDocumentation
  */
@@ -25,12 +24,6 @@ const TELL_CHUNK = 1000;
  * the hook from them, not from the staging read back; past this, they are dropped and memory is a page's.
  */
 export const FRESH_LIMIT = 5000;
-
-/**
- * Most rows a first snapshot keeps in memory instead of staging them (see {@link StagedSnapshot}), besides its
- * records staying within {@link FRESH_LIMIT}: a few megabytes of their text, which the run holds anyway.
- */
-const KEPT_ROWS = 2 * FRESH_LIMIT;
 
 /**
  * Most enterprises and addresses a first snapshot keeps in memory for the index rows of its later pages (a peer's
@@ -90,23 +83,12 @@ export class StagedSnapshot {
   private profiles: Map<string, SourcedRecord> | undefined = new Map();
   /** The records staged to write, while they are few (see {@link FRESH_LIMIT}); undefined past it. */
   private fresh: PlannedResource[] | undefined = [];
-  /**
-   * A first snapshot's rows, kept in memory instead of staged while its records are few (see {@link FRESH_LIMIT}): a
-   * peer of a page or two (a farm) is then begun, staged and applied in one transaction at the end (three
-   * transactions fewer for the writer, which every peer's sync waits for). Staged at once, and undefined, once the
-   * run holds more.
-   */
-  private kept: StagedResource[] | undefined = [];
-  /** The resources {@link kept} lists (what an earlier page listed, while nothing is staged). */
-  private readonly keptIris = new Set<string>();
 
   /**
    * The store's id of the run, once a page was staged: a snapshot whose every page is answered 304 stages nothing,
    * and writes nothing.
    */
   private runId: number | undefined;
-  /** The run's beginning in the store, once asked for. */
-  private beginning: Promise<number> | undefined;
 
   /**
    * Prepares a run of a peer's snapshot.
@@ -120,13 +102,9 @@ export class StagedSnapshot {
   ) {}
 
   /** The run's id in the store, starting it (and dropping what a dead run of the peer left staged) on first use. */
-  private started(): Promise<number> {
-    // The promise is kept, not its value: two callers at once begin one run (a second would drop the first's staging).
-    this.beginning ??= this.parts.provenance.beginRun(this.run.peer.id, this.run.startedAt.toISOString()).then((id) => {
-      this.runId = id;
-      return id;
-    });
-    return this.beginning;
+  private async started(): Promise<number> {
+    this.runId ??= await this.parts.provenance.beginRun(this.run.peer.id, this.run.startedAt.toISOString());
+    return this.runId;
   }
 
   /**
@@ -148,19 +126,16 @@ export class StagedSnapshot {
   public async page(url: string, records: readonly DfcRecord[]): Promise<void> {
     const { provenance } = this.parts;
     await this.pending;
+    const runId = await this.started();
     const ids = [...new Set(records.map((r) => r.id).filter((id) => !id.startsWith('_:')))];
     // Asked once, before anything is staged: a write of the peer's records by another path meanwhile (its feed) is
     // upserted over by this run, as any record held.
     this.holdsNothing ??= provenance.holdsAny(this.run.peer.id).then((any) => !any);
-    const holdsNothing = await this.holdsNothing;
-    if (!holdsNothing) await this.stageKept();
     const maybeStaged = ids.filter((id) => this.stagedIris.mayHave(id));
     // What we hold of this page's resources only, and which of them an earlier page listed.
     const [held, staged] = await Promise.all([
-      holdsNothing ? new Map<string, HeldResource>() : provenance.heldOf(this.run.peer.id, ids),
-      maybeStaged.length === 0 ? new Set<string>()
-      : this.kept !== undefined ? new Set(maybeStaged.filter((iri) => this.keptIris.has(iri)))
-      : this.started().then((runId) => provenance.stagedAmong(runId, maybeStaged)),
+      (await this.holdsNothing) ? new Map<string, HeldResource>() : provenance.heldOf(this.run.peer.id, ids),
+      maybeStaged.length === 0 ? new Set<string>() : provenance.stagedAmong(runId, maybeStaged),
     ]);
     const listedUnchanged = (h: HeldResource | undefined): boolean => h !== undefined && isListed(h) && this.notModified.has(h.sourceUrl);
     const plan = planPage({
@@ -177,40 +152,18 @@ export class StagedSnapshot {
       };
     });
     for (const row of rows) this.stagedIris.add(row.iri);
+    const staging = provenance.stage(runId, rows);
+    // Handled when awaited; never an unhandled rejection meanwhile.
+    staging.catch(() => undefined);
+    this.pending = staging;
     this.staged += rows.length;
     this.upserts += plan.upsert.length;
     this.fresh = this.upserts > FRESH_LIMIT ? undefined : this.fresh?.concat(plan.upsert);
-    if (this.kept !== undefined && this.fresh !== undefined && this.kept.length + rows.length <= KEPT_ROWS) {
-      this.kept.push(...rows);
-      for (const row of rows) this.keptIris.add(row.iri);
-    } else {
-      await this.stageKept();
-      this.stageNow(rows);
-    }
     this.added += plan.added;
     this.updated += plan.updated;
     this.unchanged += plan.unchanged;
     this.refused += plan.refused.length;
     this.refusedErrors.push(...plan.refused.filter((p) => p.severity === 'error'));
-  }
-
-  /** Stages `rows`, the staging going on while the caller goes on (awaited before the next page, or the end). */
-  private stageNow(rows: readonly StagedResource[]): void {
-    const staging = this.started().then((runId) => this.parts.provenance.stage(runId, rows));
-    // Handled when awaited; never an unhandled rejection meanwhile.
-    staging.catch(() => undefined);
-    this.pending = staging;
-  }
-
-  /** Stages the rows kept in memory, if any, and keeps no more: the run is staged page by page from now on. */
-  private async stageKept(): Promise<void> {
-    const kept = this.kept;
-    if (kept === undefined) return;
-    this.kept = undefined;
-    this.keptIris.clear();
-    if (kept.length === 0) return;
-    this.stageNow(kept);
-    await this.pending;
   }
 
   /**
@@ -255,11 +208,8 @@ export class StagedSnapshot {
     const replaceQuarantine = notModified === 0;
     const quarantineChanged = replaceQuarantine ? quarantine.size > 0 || (await provenance.quarantine(peer.id)).length > 0 : quarantine.size > 0;
     const now = startedAt.toISOString();
-    // Rows kept in memory are staged by the transaction that applies them. No run without a page staged: its id is
-    // none that exists (nothing staged under it).
-    const kept = this.kept !== undefined && this.kept.length > 0 ? this.kept : undefined;
-    const applied = await provenance.applyRun(peer.id, kept !== undefined ? 0 : this.runId ?? 0, {
-      ...(kept !== undefined ? { stage: kept } : {}),
+    // No run without a page staged: its id is none that exists (nothing staged under it).
+    const applied = await provenance.applyRun(peer.id, this.runId ?? 0, {
       sources, changed: sourcesChanged || quarantineChanged, quarantine: [...quarantine.values()], replaceQuarantine,
       notModified: [...this.notModified], staged: this.staged, upserts: this.upserts, now, withdrawal: withdrawalCutoff(now, this.parts.graceMs),
       // Every page computed its items' index rows: only a first snapshot's pages do (the store checks it is one still).
@@ -290,7 +240,7 @@ export class StagedSnapshot {
   private async tellApplied(): Promise<void> {
     const { onApplied, provenance } = this.parts;
     const { runId } = this;
-    if (onApplied === undefined || this.upserts === 0 || (runId === undefined && this.fresh === undefined)) return;
+    if (onApplied === undefined || this.upserts === 0 || runId === undefined) return;
     // Nothing for the hook to do (no listing at all): the records are not read back. A listing made after this
     // answer fetches its origin itself.
     if (await this.wanted() === false) return;
@@ -305,7 +255,6 @@ export class StagedSnapshot {
       for (let i = 0; i < this.fresh.length; i += TELL_CHUNK) await tell(this.fresh.slice(i, i + TELL_CHUNK).map((r) => r.record));
       return;
     }
-    if (runId === undefined) return;
     for (let after = 0; ;) {
       const chunk = await provenance.stagedRecords(runId, after, TELL_CHUNK);
       const last = chunk[chunk.length - 1];

@@ -33,8 +33,6 @@ interface Behaviour {
   /** Where the enterprise and its address are: on the first page, or only on the last (the index is rebuilt at the end). */
   enterprise: 'first' | 'last';
   third: 'ok' | '500' | 'huge';
-  /** Pages of the catalogue (PAGES unless said). */
-  pages?: number;
   /** Done before page `n` is answered. */
   beforePage?: (n: number) => Promise<void>;
 }
@@ -42,7 +40,7 @@ interface Behaviour {
 /** Page `n` (1-based) of a catalogue: products, items and offers; the enterprise and its address on the first (or last) page. */
 function pageBody(origin: string, n: number, b: Behaviour): string {
   const e = `${b.idOrigin ?? origin}/api/dfc/enterprises/farm`;
-  const withEnterprise = (b.enterprise === 'first' && n === 1) || (b.enterprise === 'last' && n === (b.pages ?? PAGES));
+  const withEnterprise = (b.enterprise === 'first' && n === 1) || (b.enterprise === 'last' && n === PAGES);
   const nodes: Record<string, unknown>[] = withEnterprise ? [
     { '@id': e, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Ferme des Près', 'dfc-b:hasAddress': `${e}/address` },
     { '@id': `${e}/address`, '@type': 'dfc-b:Address', 'dfc-b:hasCity': 'Limoges', 'dfc-b:hasPostalCode': '87000', 'dfc-b:latitude': 45.83, 'dfc-b:longitude': 1.26 },
@@ -82,8 +80,7 @@ describe('a peer\'s first snapshot, indexed page by page (issue 16)', function (
     const peer = await startFakePeer((req, res, self) => {
       const url = new URL(req.url ?? '/', self.base);
       const n = Number(url.searchParams.get('page') ?? '1');
-      const pages = b.pages ?? PAGES;
-      if (url.pathname !== '/catalog' || !(n >= 1 && n <= pages)) {
+      if (url.pathname !== '/catalog' || !(n >= 1 && n <= PAGES)) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
         return;
       }
@@ -91,7 +88,7 @@ describe('a peer\'s first snapshot, indexed page by page (issue 16)', function (
         res.writeHead(500, { 'content-type': 'text/plain' }).end('boom');
         return;
       }
-      const link = n < pages ? { link: `</catalog?page=${n + 1}>; rel="next"` } : {};
+      const link = n < PAGES ? { link: `</catalog?page=${n + 1}>; rel="next"` } : {};
       void Promise.resolve(b.beforePage?.(n)).then(() => {
         res.writeHead(200, { 'content-type': 'application/ld+json', ...link }).end(pageBody(self.base, n, b));
       });
@@ -124,11 +121,11 @@ describe('a peer\'s first snapshot, indexed page by page (issue 16)', function (
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const engine = (graceMs = 3_600_000, maxBytes = 300_000): SyncEngine => new SyncEngine({
+  const engine = (graceMs = 3_600_000): SyncEngine => new SyncEngine({
     provenance: store.provenance, feed: store.feed, decoder: new Decoder(), ownBase: 'http://node.test', syncTimeoutMs: 60_000, graceMs,
-    policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true, maxBytes },
+    policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true, maxBytes: 300_000 },
   });
-  const sync = async (peer: PeerRow, graceMs?: number, maxBytes?: number) => engine(graceMs, maxBytes).sync((await store.provenance.getPeer(peer.id)) ?? peer);
+  const sync = async (peer: PeerRow, graceMs?: number) => engine(graceMs).sync((await store.provenance.getPeer(peer.id)) ?? peer);
   const count = async (sql: string, params: (string | number)[] = []): Promise<number> => (await readRows<{ n: number }>(file, sql, params))[0]?.n ?? -1;
   const ENTRY_ROWS = `SELECT source, item_iri, product_iri, product_key, offer_iri, enterprise_iri, peer_id, rank, winner, name, search,
     product_type, stock, in_stock, price, currency, latitude, longitude, postcode, enterprise_name, city, quantity, quantity_unit, name_key,
@@ -165,59 +162,6 @@ describe('a peer\'s first snapshot, indexed page by page (issue 16)', function (
     const row = (await store.index.queryEntries({})).find((r) => r.itemIri.endsWith('/catalog_items/p2-4'));
     expect(row).to.deep.include({ city: 'Limoges', postcode: '87000', enterpriseName: 'Ferme des Près', price: 2.004, inStock: true });
     expect(await count('SELECT COUNT(*) AS n FROM sync_staging')).to.equal(0);
-  });
-
-  /** Counts the calls of the store's run methods from now on (each test opens its own store). */
-  const spyRuns = (): { begun: number; staged: number; applied: { runId: number; kept: number | undefined }[] } => {
-    const calls = { begun: 0, staged: 0, applied: [] as { runId: number; kept: number | undefined }[] };
-    const provenance = store.provenance as ProvenanceStore;
-    const [beginRun, stage, applyRun] = [provenance.beginRun.bind(provenance), provenance.stage.bind(provenance), provenance.applyRun.bind(provenance)];
-    Object.assign(provenance, {
-      beginRun: (...args: Parameters<ProvenanceStore['beginRun']>) => { calls.begun++; return beginRun(...args); },
-      stage: (...args: Parameters<ProvenanceStore['stage']>) => { calls.staged++; return stage(...args); },
-      applyRun: (...args: Parameters<ProvenanceStore['applyRun']>) => {
-        calls.applied.push({ runId: args[1], kept: args[2].stage?.length });
-        return applyRun(...args);
-      },
-    });
-    return calls;
-  };
-
-  it('keeps a first snapshot of a few thousand records in memory: begun, staged and applied in one transaction', async () => {
-    const calls = spyRuns();
-    const peer = await addPeer('kept', await startPeer(behaviour()));
-    expect((await sync(peer)).ok).to.equal(true);
-    expect(calls).to.deep.equal({ begun: 0, staged: 0, applied: [{ runId: 0, kept: 2 + PAGES * PER_PAGE * 3 }] });
-    expect(applied.map((a) => a.indexedFromStaging)).to.deep.equal([true]);
-    expect(await count('SELECT COUNT(*) AS n FROM sync_runs')).to.equal(0);
-    expect(await count('SELECT COUNT(*) AS n FROM sync_staging')).to.equal(0);
-    // Its second snapshot holds the peer already: staged page by page, as any.
-    expect((await sync(peer)).ok).to.equal(true);
-    expect(calls.begun).to.equal(1);
-    expect(calls.staged).to.equal(PAGES);
-    expect(calls.applied[1]?.kept).to.equal(undefined);
-  });
-
-  it('stages a first snapshot page by page once it holds more than it keeps: the rows kept first, the same index', async function () {
-    this.timeout(180_000);
-    // 600 records a page: past 5,000 at the ninth page.
-    const calls = spyRuns();
-    const peer = await addPeer('big-first', await startPeer(behaviour({ pages: 10 })));
-    // Ten pages are more than a snapshot of 300 kB pages may hold (four pages' worth).
-    const outcome = await sync(peer, undefined, 1_000_000);
-    expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
-    if (outcome.ok) expect(outcome.summary).to.deep.include({ added: 2 + 10 * PER_PAGE * 3, pages: 10 });
-    expect(calls.begun).to.equal(1);
-    // The eight pages kept, staged at once, then the ninth and tenth.
-    expect(calls.staged).to.equal(3);
-    expect(calls.applied).to.have.length(1);
-    expect(calls.applied[0]?.runId).to.be.greaterThan(0);
-    expect(calls.applied[0]?.kept).to.equal(undefined);
-    expect(applied.map((a) => a.indexedFromStaging)).to.deep.equal([true]);
-    expect(await count('SELECT COUNT(*) AS n FROM peer_resources WHERE peer_id = ?', [peer.id])).to.equal(2 + 10 * PER_PAGE * 3);
-    const [rows, rebuilt] = await rowsAndRebuilt([peer.id]);
-    expect(rows.length).to.equal(10 * PER_PAGE + 10);
-    expect(rows).to.deep.equal(rebuilt);
   });
 
   it('with the enterprise only on the last page, rebuilds the index from the records: the same rows', async () => {

@@ -41,33 +41,6 @@ export function stagingJson(rows: readonly StagedResource[]): string {
  */
 const STAGING_CHUNK = 250;
 
-/**
- * Rows staged by one statement for a run kept in memory until its end (see {@link RunWrite.stage}): at most a few
- * thousand records, whose text is in memory already; each statement is a trip of the writer to the main thread.
- */
-const STAGING_CHUNK_KEPT = 2000;
-
-/** Starts a snapshot run of a peer in the caller's transaction; returns its id. */
-async function startRun(tx: SqlConnection, peerId: number, startedAt: string): Promise<number> {
-  // A peer is synced once at a time: a run of it still here died with its process.
-  await tx.run('DELETE FROM sync_runs WHERE peer_id = ?', [peerId]);
-  return (await tx.run('INSERT INTO sync_runs (peer_id, started_at) VALUES (?, ?)', [peerId, startedAt])).lastID;
-}
-
-/**
- * Stages rows of a run in the caller's transaction, `chunk` rows a statement (one parameter for them all: one JSON
- * text, split by SQLite on its own thread, not nine bound values a row, which would be work on the main thread).
- * The first page that lists a resource wins: a later listing is ignored (the merge skips it too).
- */
-async function stageRows(tx: SqlConnection, runId: number, rows: readonly StagedResource[], chunk = STAGING_CHUNK): Promise<void> {
-  for (let i = 0; i < rows.length; i += chunk) {
-    await tx.run(`INSERT INTO sync_staging (run_id, iri, kind, record, hash, authoritative, source_url, entries, same_as)
-      SELECT ?, r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3, r.value ->> 4, r.value ->> 5, r.value ->> 6, r.value ->> 7
-      FROM json_each(?) r ORDER BY r.key
-      ON CONFLICT (run_id, iri) DO NOTHING`, [runId, stagingJson(rows.slice(i, i + chunk))]);
-  }
-}
-
 /** The conditions of the merge's `planAbsence` over `peer_resources`, each with its parameters. */
 interface Absence {
   readonly withdrawn: Condition;
@@ -258,7 +231,11 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   }
 
   public async beginRun(peerId: number, startedAt: string): Promise<number> {
-    return this.db.transaction((tx) => startRun(tx, peerId, startedAt));
+    return this.db.transaction(async (tx) => {
+      // A peer is synced once at a time: a run of it still here died with its process.
+      await tx.run('DELETE FROM sync_runs WHERE peer_id = ?', [peerId]);
+      return (await tx.run('INSERT INTO sync_runs (peer_id, started_at) VALUES (?, ?)', [peerId, startedAt])).lastID;
+    });
   }
 
   public async stagedAmong(runId: number, iris: readonly string[]): Promise<Set<string>> {
@@ -273,94 +250,88 @@ export class SqliteProvenanceStore implements ProvenanceStore {
 
   public async stage(runId: number, rows: readonly StagedResource[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.db.transaction((tx) => stageRows(tx, runId, rows));
+    // One parameter for a chunk of the page's rows (one JSON text, split by SQLite on its own thread), not nine
+    // bound values a row: binding them is work on the main thread, which decodes the next page meanwhile.
+    // The first page that lists a resource wins: a later listing is ignored (the merge skips it too).
+    await this.db.transaction(async (tx) => {
+      for (let i = 0; i < rows.length; i += STAGING_CHUNK) {
+        await tx.run(`INSERT INTO sync_staging (run_id, iri, kind, record, hash, authoritative, source_url, entries, same_as)
+          SELECT ?, r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3, r.value ->> 4, r.value ->> 5, r.value ->> 6, r.value ->> 7
+          FROM json_each(?) r ORDER BY r.key
+          ON CONFLICT (run_id, iri) DO NOTHING`, [runId, stagingJson(rows.slice(i, i + STAGING_CHUNK))]);
+      }
+    });
   }
 
-  public async applyRun(peerId: number, givenRunId: number, write: RunWrite): Promise<RunApplied> {
-    const { now, stage } = write;
+  public async applyRun(peerId: number, runId: number, write: RunWrite): Promise<RunApplied> {
+    const { now } = write;
+    const where = absence(peerId, runId, write);
     const any = async (c: SqlConnection, condition: { where: string; params: SqlValue[] }): Promise<boolean> =>
       (await c.get(`SELECT 1 AS x FROM peer_resources WHERE ${condition.where} LIMIT 1`, condition.params)) !== undefined;
-    // A snapshot that changed nothing (every page 304, or the same data again) costs no write. (Rows still to stage
-    // are no run's yet: every row held counts as unlisted, which can only send the run on to its transaction.)
-    const changes = write.upserts > 0 || write.changed || await any(this.db.reader, absence(peerId, givenRunId, write).any);
+    // A snapshot that changed nothing (every page 304, or the same data again) costs no write.
+    const changes = write.upserts > 0 || write.changed || await any(this.db.reader, where.any);
     if (!changes) return { written: false, withdrawn: 0 };
     let withdrawn = 0;
     let indexedFromStaging = false;
     await this.db.transaction(async (tx) => {
-      // A run whose pages were kept in memory is begun, staged and dropped in this transaction: three transactions
-      // fewer for the writer, and its staged rows never reach the log on their own.
-      const runId = stage === undefined ? givenRunId : await startRun(tx, peerId, now);
-      if (stage !== undefined) await stageRows(tx, runId, stage, STAGING_CHUNK_KEPT);
-      ({ withdrawn, indexedFromStaging } = await this.applyStaged(tx, peerId, runId, write));
-      if (stage !== undefined) await tx.run('DELETE FROM sync_runs WHERE id = ?', [runId]);
+      // The index rows the pages computed stand for the peer's whole graph only when the run's records are all of it.
+      const fromStaging = write.indexed === true
+        && (await tx.get('SELECT 1 AS x FROM peer_resources WHERE peer_id = ? LIMIT 1', [peerId])) === undefined;
+      // Counted in the staging's (run_id, iri) index, not its rows (a big peer's records): a run cleared under it (by
+      // another run of the peer, or at start-up) has no rows left; nothing changes a row it staged.
+      const staged = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM sync_staging WHERE run_id = ?', [runId]);
+      if (staged?.n !== write.staged) {
+        throw new Error(`the staging of sync run ${runId} was cleared or changed under it (${staged?.n ?? 0} rows, ${write.staged} staged); nothing was applied`);
+      }
+      // What the index must rebuild: a small change's resources by name; past that, the peer's whole graph.
+      const budget = SCOPED_CHANGES - write.upserts;
+      const scoped = budget < 0 ? undefined : (await tx.all<{ iri: string }>(
+        `SELECT iri FROM peer_resources WHERE ${where.withdrawn.where} UNION ALL SELECT iri FROM peer_resources WHERE ${where.restored.where}
+         LIMIT ?`, [...where.withdrawn.params, ...where.restored.params, budget + 1])).map((r) => r.iri);
+      withdrawn = (await tx.run(`UPDATE peer_resources SET withdrawn_at = ? WHERE ${where.withdrawn.where}`, [now, ...where.withdrawn.params])).changes;
+      await tx.run(`UPDATE peer_resources SET missing_since = ? WHERE ${where.missing.where}`, [now, ...where.missing.params]);
+      const restored = (await tx.run(`UPDATE peer_resources SET missing_since = NULL, withdrawn_at = NULL WHERE ${where.restored.where}`,
+        where.restored.params)).changes;
+      // Set-based, in staging order: the records never pass through JavaScript again.
+      await tx.run(
+        `INSERT INTO peer_resources (peer_id, iri, kind, record, hash, authoritative, source_url, first_seen_at, updated_at, missing_since, withdrawn_at)
+         SELECT ?, iri, kind, record, hash, authoritative, source_url, ?, ?, NULL, NULL FROM sync_staging WHERE +run_id = ? AND record IS NOT NULL
+         ORDER BY seq
+         ON CONFLICT (peer_id, iri) DO UPDATE SET kind = excluded.kind, record = excluded.record, hash = excluded.hash,
+           authoritative = excluded.authoritative, source_url = excluded.source_url, updated_at = excluded.updated_at,
+           missing_since = NULL, withdrawn_at = NULL`, [peerId, now, now, runId]);
+      if (write.replaceQuarantine) await tx.run('DELETE FROM quarantine WHERE peer_id = ?', [peerId]);
+      // A record that is valid now leaves the quarantine. Each of the peer's quarantined rows (few, or none) is looked
+      // up in the staging, not the staging's records (hundreds of thousands for a big peer) gathered into a list.
+      await tx.run(`DELETE FROM quarantine WHERE peer_id = ? AND EXISTS (
+        SELECT 1 FROM sync_staging s WHERE s.run_id = ? AND s.iri = quarantine.iri AND s.record IS NOT NULL)`, [peerId, runId]);
+      await insertMany(tx, 'INSERT INTO quarantine (peer_id, iri, type, problems, seen_at)', 5,
+        write.quarantine.map((q) => [peerId, q.iri, q.type, JSON.stringify(q.problems), now]),
+        'ON CONFLICT (peer_id, iri) DO UPDATE SET type = excluded.type, problems = excluded.problems, seen_at = excluded.seen_at');
+      await this.writeSources(tx, peerId, write.sources, now);
+      if (write.upserts + withdrawn + restored === 0) return;
+      if (scoped !== undefined && scoped.length <= budget) {
+        // A small change: its records are few, read back from the staging.
+        const upsert = (await tx.all<{ iri: string; kind: string; record: string; hash: string; authoritative: number; source_url: string }>(
+          'SELECT iri, kind, record, hash, authoritative, source_url FROM sync_staging WHERE +run_id = ? AND record IS NOT NULL ORDER BY seq', [runId]))
+          .map((r) => ({ iri: r.iri, kind: r.kind, record: JSON.parse(r.record) as DfcRecord, json: r.record, hash: r.hash,
+            authoritative: r.authoritative === 1, sourceUrl: r.source_url }));
+        const isWithdrawn = new Set((await withdrawnAmong(tx, scoped, peerId)).filter((r) => r.withdrawn).map((r) => r.iri));
+        await indexPeerSnapshot(tx, peerId, {
+          upsert, added: 0, updated: 0, unchanged: 0, missing: [], refused: [],
+          withdrawn: scoped.filter((iri) => isWithdrawn.has(iri)), restored: scoped.filter((iri) => !isWithdrawn.has(iri)),
+        });
+      } else if (fromStaging) {
+        await indexStagedRun(tx, peerId, runId);
+        indexedFromStaging = true;
+      } else {
+        await reindexPeer(tx, peerId, new Map((write.fresh ?? []).map((r) => [r.iri, { record: r.record, authoritative: r.authoritative, withdrawn: false }])));
+      }
     }, { alone: true });
     // A peer's first snapshot can grow the index tenfold: the planner's statistics must follow, once the run's
     // staging is gone (it is no table to gather statistics of).
-    if (write.upserts >= 1000) {
-      if (stage === undefined) this.optimizeAtEnd.add(givenRunId);
-      else await this.db.optimize();
-    }
+    if (write.upserts >= 1000) this.optimizeAtEnd.add(runId);
     return { written: true, withdrawn, indexedFromStaging };
-  }
-
-  /** The body of {@link applyRun}'s transaction, once the run's rows are all staged. */
-  private async applyStaged(tx: SqlConnection, peerId: number, runId: number, write: RunWrite): Promise<{ withdrawn: number; indexedFromStaging: boolean }> {
-    const { now } = write;
-    const where = absence(peerId, runId, write);
-    // The index rows the pages computed stand for the peer's whole graph only when the run's records are all of it.
-    const fromStaging = write.indexed === true
-      && (await tx.get('SELECT 1 AS x FROM peer_resources WHERE peer_id = ? LIMIT 1', [peerId])) === undefined;
-    // Counted in the staging's (run_id, iri) index, not its rows (a big peer's records): a run cleared under it (by
-    // another run of the peer, or at start-up) has no rows left; nothing changes a row it staged.
-    const staged = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM sync_staging WHERE run_id = ?', [runId]);
-    if (staged?.n !== write.staged) {
-      throw new Error(`the staging of sync run ${runId} was cleared or changed under it (${staged?.n ?? 0} rows, ${write.staged} staged); nothing was applied`);
-    }
-    // What the index must rebuild: a small change's resources by name; past that, the peer's whole graph.
-    const budget = SCOPED_CHANGES - write.upserts;
-    const scoped = budget < 0 ? undefined : (await tx.all<{ iri: string }>(
-      `SELECT iri FROM peer_resources WHERE ${where.withdrawn.where} UNION ALL SELECT iri FROM peer_resources WHERE ${where.restored.where}
-       LIMIT ?`, [...where.withdrawn.params, ...where.restored.params, budget + 1])).map((r) => r.iri);
-    const withdrawn = (await tx.run(`UPDATE peer_resources SET withdrawn_at = ? WHERE ${where.withdrawn.where}`, [now, ...where.withdrawn.params])).changes;
-    await tx.run(`UPDATE peer_resources SET missing_since = ? WHERE ${where.missing.where}`, [now, ...where.missing.params]);
-    const restored = (await tx.run(`UPDATE peer_resources SET missing_since = NULL, withdrawn_at = NULL WHERE ${where.restored.where}`,
-      where.restored.params)).changes;
-    // Set-based, in staging order: the records never pass through JavaScript again.
-    await tx.run(
-      `INSERT INTO peer_resources (peer_id, iri, kind, record, hash, authoritative, source_url, first_seen_at, updated_at, missing_since, withdrawn_at)
-       SELECT ?, iri, kind, record, hash, authoritative, source_url, ?, ?, NULL, NULL FROM sync_staging WHERE +run_id = ? AND record IS NOT NULL
-       ORDER BY seq
-       ON CONFLICT (peer_id, iri) DO UPDATE SET kind = excluded.kind, record = excluded.record, hash = excluded.hash,
-         authoritative = excluded.authoritative, source_url = excluded.source_url, updated_at = excluded.updated_at,
-         missing_since = NULL, withdrawn_at = NULL`, [peerId, now, now, runId]);
-    if (write.replaceQuarantine) await tx.run('DELETE FROM quarantine WHERE peer_id = ?', [peerId]);
-    // A record that is valid now leaves the quarantine. Each of the peer's quarantined rows (few, or none) is looked
-    // up in the staging, not the staging's records (hundreds of thousands for a big peer) gathered into a list.
-    await tx.run(`DELETE FROM quarantine WHERE peer_id = ? AND EXISTS (
-      SELECT 1 FROM sync_staging s WHERE s.run_id = ? AND s.iri = quarantine.iri AND s.record IS NOT NULL)`, [peerId, runId]);
-    await insertMany(tx, 'INSERT INTO quarantine (peer_id, iri, type, problems, seen_at)', 5,
-      write.quarantine.map((q) => [peerId, q.iri, q.type, JSON.stringify(q.problems), now]),
-      'ON CONFLICT (peer_id, iri) DO UPDATE SET type = excluded.type, problems = excluded.problems, seen_at = excluded.seen_at');
-    await this.writeSources(tx, peerId, write.sources, now);
-    if (write.upserts + withdrawn + restored === 0) return { withdrawn, indexedFromStaging: false };
-    if (scoped !== undefined && scoped.length <= budget) {
-      // A small change: its records are few, read back from the staging.
-      const upsert = (await tx.all<{ iri: string; kind: string; record: string; hash: string; authoritative: number; source_url: string }>(
-        'SELECT iri, kind, record, hash, authoritative, source_url FROM sync_staging WHERE +run_id = ? AND record IS NOT NULL ORDER BY seq', [runId]))
-        .map((r) => ({ iri: r.iri, kind: r.kind, record: JSON.parse(r.record) as DfcRecord, json: r.record, hash: r.hash,
-          authoritative: r.authoritative === 1, sourceUrl: r.source_url }));
-      const isWithdrawn = new Set((await withdrawnAmong(tx, scoped, peerId)).filter((r) => r.withdrawn).map((r) => r.iri));
-      await indexPeerSnapshot(tx, peerId, {
-        upsert, added: 0, updated: 0, unchanged: 0, missing: [], refused: [],
-        withdrawn: scoped.filter((iri) => isWithdrawn.has(iri)), restored: scoped.filter((iri) => !isWithdrawn.has(iri)),
-      });
-    } else if (fromStaging) {
-      await indexStagedRun(tx, peerId, runId);
-      return { withdrawn, indexedFromStaging: true };
-    } else {
-      await reindexPeer(tx, peerId, new Map((write.fresh ?? []).map((r) => [r.iri, { record: r.record, authoritative: r.authoritative, withdrawn: false }])));
-    }
-    return { withdrawn, indexedFromStaging: false };
   }
 
   /** Writes the validators of the pages fetched. */
