@@ -843,6 +843,13 @@ class Pieces {
     if (this.size >= CHUNK_CHARACTERS) this.flush();
   }
 
+  /** Joins the pending pieces, `size` characters, into a chunk; answers the characters pending now (none). */
+  protected flushAt(size: number): number {
+    this.size = size;
+    this.flush();
+    return 0;
+  }
+
   private flush(): void {
     if (this.pending.length === 0) return;
     const chunk = this.pending.join('');
@@ -976,12 +983,13 @@ class LineSink extends Pieces implements Sink {
             const line = head + object + end;
             parts.push(line);
             size += line.length;
+            if (size >= CHUNK_CHARACTERS) size = this.flushAt(size);
           }
         }
       }
+      if (size >= CHUNK_CHARACTERS) size = this.flushAt(size);
     }
     this.size = size;
-    this.flushSome();
   }
 
   public text(): string {
