@@ -185,6 +185,31 @@ describe('writing RDF straight from records', function () {
     }
   });
 
+  it('writes the same text whatever characters a document holds, and documents in turn, large then small, each its own', async () => {
+    // Text goes into bytes, one a character, up to U+00FF; a chunk past that (a `€`, a `’`, a lone surrogate) turns the
+    // document back to strings. Each case puts it past the first chunks and the first buffer (64 kB), so bytes were
+    // written and grown before; the bytes are then kept for the next document, which must not show any of them.
+    const { records } = await decoder.decode(JSON.stringify(generateCatalog(300)), { mediaType: 'application/ld+json' });
+    const named = (at: number, name: string): DfcRecord[] => records.map((r, i) => (i === at && r.kind === 'SuppliedProduct' ? { ...r, name } : r));
+    const late = records.findLastIndex((r) => r.kind === 'SuppliedProduct');
+    const early = records.findIndex((r) => r.kind === 'SuppliedProduct');
+    const documents: [string, DfcRecord[]][] = [
+      ['ASCII', records],
+      ['Latin-1 early and late', named(early, 'Crème brûlée, 1 kg').map((r, i) => (i === late && r.kind === 'SuppliedProduct' ? { ...r, name: 'Pâté ÿ\u00A0\u00FF' } : r))],
+      ['a euro sign late', named(late, 'Œufs à 3 €')],
+      ['a typographic apostrophe early', named(early, 'L’épicerie')],
+      ['a lone surrogate late', named(late, 'a\uD800b')],
+      ['an emoji late', named(late, 'pomme 🍎')],
+      ['small, after the large ones', sampleRecords()],
+      // Two records with one id: the document is written again, merged, and the first writing given up.
+      ['merged, then', edgeRecords()],
+      ['small again', sampleRecords().slice(0, 2)],
+    ];
+    for (const format of FORMATS) {
+      for (const [name, list] of documents) expect(writeRecordsRdf(list, format), `${format}: ${name}`).to.equal(oracleSerialize(list, format, {}));
+    }
+  });
+
   it('writes numbers as the old path did, past the numbers a document keeps rendered (4,096) and with 0 and -0', async () => {
     const { records } = await decoder.decode(JSON.stringify(generateCatalog(2500)), { mediaType: 'application/ld+json' });
     let n = 0;
