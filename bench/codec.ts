@@ -123,7 +123,8 @@ async function peakMemory(text: string): Promise<BenchResult> {
     return {
       group: GROUP,
       name,
-      note: `${peakMB.toFixed(0)} MB peak (${beforeMB.toFixed(0)} MB before decoding: node, tsx, modules, text; ` +
+      note: `${peakMB.toFixed(0)} MB peak (${beforeMB.toFixed(0)} MB before decoding: node, tsx, modules, text` +
+        `${report.peakReset ? ', the peak reset to it' : ', the peak so far (it could not be reset)'}; ` +
         `the decode adds ${(decodedMB - beforeMB).toFixed(1)} MB, the encode ${(peakMB - decodedMB).toFixed(1)} MB more)`,
       targets: [
         { label, pass: peakMB <= TARGET.peakMemoryMB, actual: `${peakMB.toFixed(0)} MB` },
