@@ -608,9 +608,9 @@ const MAX_TYPE_WALKS = 60;
 const MAX_WALK_PARAMS = 30_000;
 
 /**
- * The most offers a text may match (its words alone, before other filters) and still be ranked by relevance
- * (bm25); a broader text lists its matches in index order. Ranking weighs each word by reading all its hits, and a
- * word that a hundred thousand offers hold ranks nothing anyway.
+ * The most offers a text, and each of its words, may match (the words alone, before other filters) and still be
+ * ranked by relevance (bm25); a broader text lists its matches in index order. Ranking weighs each word by reading
+ * all its hits, and a word that a hundred thousand offers hold ranks nothing anyway.
  */
 export const MAX_RANKED_HITS = 5000;
 
@@ -1050,7 +1050,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
   }
 
   /**
-   * The query as the index runs it: whether its text is too broad to rank (it matches more than
+   * The query as the index runs it: whether its text is too broad to rank (it, or one of its words, matches more than
    * {@link MAX_RANKED_HITS} offers: counted in the full-text index, up to that, and kept until the index changes).
    */
   private async planned(query: FederatedQuery): Promise<PlannedQuery> {
@@ -1066,8 +1066,17 @@ export class SqliteFederatedIndex implements FederatedIndex {
       const broad = async (fts: string): Promise<boolean> => ((await this.db.reader.get<{ n: number }>(
         'SELECT count(*) AS n FROM (SELECT 1 FROM federated_search WHERE federated_search MATCH ? LIMIT ?)', [fts, MAX_RANKED_HITS + 1]))?.n ?? 0) > MAX_RANKED_HITS;
       // The words as typed first: a word that common is taken whole (its hits are read one by one and cut at the
-      // limit; a prefix's are all gathered first). Else, as a prefix, it may still be too broad to rank.
-      const value = (await broad(whole)) ? 'whole' : (await broad(text)) ? 'unranked' : 'ranked';
+      // limit; a prefix's are all gathered first). Else, as a prefix, it may still be too broad to rank. And a text
+      // whose words together are few is still too broad when one of them is not: bm25 weighs each word by reading
+      // every hit of it (`heritage kale`: 2,211 offers say both, 128,535 say `heritage`, and ranking them cost a
+      // national index 15–20 ms where listing them in index order costs 2), as a text of that word alone would.
+      const phrases = text.match(/"[^"]*"\*?/gu) ?? [];
+      const someWordBroad = async (): Promise<boolean> => {
+        if (phrases.length < 2) return false;
+        for (const phrase of phrases) if (await broad(phrase)) return true;
+        return false;
+      };
+      const value = (await broad(whole)) ? 'whole' : (await broad(text)) || (await someWordBroad()) ? 'unranked' : 'ranked';
       plan = { generation, value };
       this.broadTexts.delete(key);
       this.broadTexts.set(key, plan);

@@ -500,6 +500,31 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
       expect(allThrice).to.include.members(firstIds);
     });
 
+    it(`lists a text in index order when one of its words is held by more than ${MAX_RANKED_HITS} offers, however few hold them all`, async () => {
+      await change(async (tx) => {
+        for (let i = 0; i < MAX_RANKED_HITS + 50; i++) {
+          // Every row says "cooperative"; a few say "rare" (some three times), all of those "vert" too, and a few more "vert".
+          const rare = i % 500 === 7 ? (i % 1000 === 7 ? ' rare rare rare' : ' rare') : '';
+          await insert(tx, { peer: i % 4, enterprise: i % 30, text: `cooperative item ${i}${rare}${i % 250 === 7 ? ' vert' : ''}` });
+        }
+      });
+      const rows = async (text: string) => index.entriesByIds((await index.queryMatches({ text })).map((m) => m.id));
+      const thrice = (await db.reader.all<{ item_iri: string }>("SELECT item_iri FROM federated_entries WHERE search LIKE '%rare rare rare%'")).map((r) => r.item_iri);
+      const few = Math.ceil((MAX_RANKED_HITS + 50 - 7) / 500);
+      // Two words each held by few offers: ranked (the rows saying "rare" three times first).
+      const ranked = await rows('vert rare');
+      expect(ranked).to.have.length(few);
+      expect(thrice).to.include.members(ranked.slice(0, thrice.length).map((r) => r.itemIri));
+      // One of them held by every row: the same few matches, in index order (as "cooperative" alone would be listed).
+      const listed = await index.queryMatches({ text: 'cooperative rare' });
+      expect(listed).to.have.length(few);
+      expect(listed.map((m) => m.id)).to.deep.equal(listed.map((m) => m.id).sort((a, b) => a - b));
+      expect((await rows('cooperative rare')).map((r) => r.itemIri).sort()).to.deep.equal(ranked.map((r) => r.itemIri).sort());
+      expect(await index.countMatches({ text: 'cooperative rare' })).to.equal(few);
+      // Its first rows by relevance are not its first in index order: the two orders differ here.
+      expect(ranked.map((r) => r.itemIri)).to.not.deep.equal((await rows('cooperative rare')).map((r) => r.itemIri));
+    });
+
     it(`takes a last word more than ${MAX_RANKED_HITS} offers hold as typed whole, not as a prefix; a rarer one as a prefix`, async () => {
       await change(async (tx) => {
         for (let i = 0; i < MAX_RANKED_HITS + 50; i++) {
