@@ -537,7 +537,8 @@ function whereOf(query: FederatedQuery, grid = true): { where: string; params: S
   if (query.types?.length === 0) return undefined;
   // A box (or a circle's) is looked up by the cells of the grid it covers (one seek each in
   // federated_listed_by_cell); the bounds and the distance are the real filter.
-  const area = query.box ?? (query.circle !== undefined ? boxAround(query.circle.lat, query.circle.lon, query.circle.radiusKm) : undefined);
+  const circleBox = query.circle === undefined ? undefined : boxAround(query.circle.lat, query.circle.lon, query.circle.radiusKm);
+  const area = query.box ?? circleBox;
   const cells = grid && area !== undefined ? gridCells(area) : undefined;
   const gridded = cells !== undefined;
   if (query.types !== undefined) {
@@ -553,9 +554,9 @@ function whereOf(query: FederatedQuery, grid = true): { where: string; params: S
     where.push('latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?');
     params.push(query.box.minLat, query.box.maxLat, query.box.minLon, query.box.maxLon);
   }
-  if (query.circle !== undefined) {
+  if (query.circle !== undefined && circleBox !== undefined) {
     const { lat, lon, radiusKm } = query.circle;
-    const box = boxAround(lat, lon, radiusKm);
+    const box = circleBox;
     // The box first: its latitudes are a range of the cell index's entries, not a test of each one.
     where.push('latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?');
     params.push(box.minLat, box.maxLat, box.minLon, box.maxLon);

@@ -446,9 +446,10 @@ function resourceReads(connection: SqlConnection): ResourceReads {
          UNION ALL
          SELECT 1, eid, record, version, updated_at FROM resources
          WHERE iri IN (SELECT o.value FROM resources AS i, json_each(i.record, '$.offers') AS o WHERE i.iri = ?1)`, [iri]);
-      const [first, ...offers] = rows;
-      if (first === undefined || first.offer !== 0) return undefined;
-      return { resource: resourceRow(first), offers: offers.map(resourceRow) };
+      // Told apart by the flag, not by their order (SQL does not promise a UNION ALL's order without ORDER BY).
+      const resource = rows.find((row) => row.offer === 0);
+      if (resource === undefined) return undefined;
+      return { resource: resourceRow(resource), offers: rows.filter((row) => row.offer !== 0).map(resourceRow) };
     },
   };
 }
