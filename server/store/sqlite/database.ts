@@ -270,7 +270,7 @@ export type BatchOutcome = { readonly value: unknown } | { readonly error: unkno
  * outcome per part, in their order. It throws only when the statement failed as a whole, leaving nothing of any
  * part (SQLite undoes a failed statement): each transaction is then run alone, by its own work.
  */
-export type BatchRunner<P> = (tx: SqlConnection, parts: readonly P[]) => Promise<readonly BatchOutcome[]>;
+export type BatchRunner<P> = (tx: SqlConnection, parts: readonly P[], context: TransactionContext) => Promise<readonly BatchOutcome[]>;
 
 /** A transaction's part in a shared statement ({@link TransactionOptions.batch}). */
 export interface Batchable<P> {
@@ -282,6 +282,11 @@ export interface Batchable<P> {
    * statement, where the second would not see the first's write; the second runs after it.
    */
   readonly keys: readonly string[];
+  /**
+   * The fewest transactions worth one shared statement (default 1): a transaction with fewer beside it runs by its
+   * own work (for a runner whose shared statements cost more than one transaction's own).
+   */
+  readonly fewest?: number;
 }
 
 /** What a transaction's work may ask of its group, beside its statements. */
@@ -553,8 +558,11 @@ export class SqliteDatabase {
         open = true;
       }
       let outcomes: readonly BatchOutcome[];
+      // The work the statement deferred joins the group's only when the statement stands.
+      const own: Deferred = new Map();
       try {
-        outcomes = await (units[0]?.batch as Batchable<unknown>).runner(this.writer, units.map((unit) => (unit.batch as Batchable<unknown>).part));
+        outcomes = await (units[0]?.batch as Batchable<unknown>).runner(
+          this.writer, units.map((unit) => (unit.batch as Batchable<unknown>).part), { defer: (key, work) => void own.set(key, work) });
       } catch (error: unknown) {
         if (first) {
           await this.writer.run('ROLLBACK').catch(() => undefined);
@@ -574,6 +582,7 @@ export class SqliteDatabase {
         for (const unit of units) failed.push({ unit, error });
         return true;
       }
+      for (const [key, work] of own) deferred.set(key, work);
       units.forEach((unit, i) => {
         const outcome = outcomes[i] as BatchOutcome;
         if ('error' in outcome) failed.push({ unit, error: outcome.error });
@@ -586,8 +595,9 @@ export class SqliteDatabase {
       if (unit === undefined || unit.bare === true || taken >= this.grouping.units) break;
       // A transaction alone is its own group: it ends the one before it, and takes none after it.
       if (taken > 0 && (unit.alone || performance.now() - started > this.grouping.ms)) break;
-      if (unit.batch !== undefined) {
-        const units = this.batchAhead(this.grouping.units - taken);
+      // Too few to share a statement (`fewest`): the first runs by its own work, as any other.
+      const units = unit.batch !== undefined ? this.batchAhead(this.grouping.units - taken) : [];
+      if (units.length > 0 && units.length >= (unit.batch?.fewest ?? 1)) {
         if (open && deferred.size > 0 && units.some((u) => !u.overlooksDeferred) && !(await runDeferred())) break;
         this.pending.splice(0, units.length);
         taken += units.length - 1;

@@ -16,7 +16,7 @@ import {
   versionOfJson,
 } from '../store.js';
 import {
-  SqliteDatabase, withReadOnly, type Batchable, type BatchOutcome, type SqlConnection, type SqlValue, type TransactionOptions,
+  SqliteDatabase, withReadOnly, type Batchable, type BatchOutcome, type BatchRunner, type SqlConnection, type SqlValue, type TransactionOptions,
 } from './database.js';
 import type { FeedStore } from '../feed.js';
 import { SqliteFederatedIndex } from './federated-index.js';
@@ -262,7 +262,7 @@ export class SqliteStore implements NodeStore {
     // writes queued beside it; run alone (when that statement fails as a whole), it is the same change set.
     const update = options.onProgress === undefined ? conditionalUpdateOf(eid, changes) : undefined;
     const batch: Batchable<ConditionalUpdate> | undefined = update === undefined ? undefined
-      : { runner: updateConditionally, part: update, keys: update.rows.map((row) => row[0]) };
+      : { runner: sharedUpdate, part: update, keys: update.rows.map((row) => row[0]) };
     return this.write((tx) => applyChanges(tx, eid, changes, options), { alone: size > LARGE, ...(batch !== undefined ? { batch: batch as Batchable<unknown> } : {}) });
   }
 
@@ -567,6 +567,9 @@ async function updateConditionally(tx: SqlConnection, updates: readonly Conditio
     return { error: new ConcurrentChangeError(changed?.[0] as string) };
   });
 }
+
+/** {@link updateConditionally} as the runner of stock writes (one function: runners batch together when they are the same). */
+const sharedUpdate: BatchRunner<ConditionalUpdate> = (tx, updates) => updateConditionally(tx, updates);
 
 /** Checks, inside the write transaction, that what the writer read is still what is stored. */
 async function checkExpectations(tx: SqlConnection, expect: ReadonlyMap<string, DfcRecord | null>): Promise<void> {

@@ -319,6 +319,36 @@ describe('SqliteDatabase: write transactions committed in groups, statements kep
       expect(seen).to.deep.equal(['first', 'copy 1']);
     });
 
+    it('runs by their own work the transactions of a run shorter than the runner\'s fewest', async () => {
+      const few = (v: string) => db.transaction((tx) => insert(tx, v).then(() => `${v} alone`), {
+        batch: { runner: runner as BatchRunner<unknown>, part: v, keys: [v], fewest: 3 },
+      });
+      // first() holds the writer: the next two queue together, then two more after a transaction that ends their run.
+      const outcomes = await Promise.all([first(), few('a'), few('b'), db.transaction(async (tx) => void await insert(tx, 'c')), few('d'), few('e'), few('f')]);
+      expect(outcomes).to.deep.equal([undefined, 'a alone', 'b alone', undefined, 'd', 'e', 'f']);
+      expect(calls).to.deep.equal([['d', 'e', 'f']]);
+      expect(await values(db)).to.deep.equal(['first', 'a', 'b', 'c', 'd', 'e', 'f']);
+    });
+
+    it('keeps the work a runner deferred when its statement stands, and drops it when it fails as a whole', async () => {
+      const deferring: BatchRunner<string> = async (tx, parts, context) => {
+        if (parts.includes('break')) {
+          // Written, deferred, then the statement fails as a whole: the runner undoes what it wrote.
+          await tx.run("INSERT INTO t (v) VALUES ('undone')");
+          context.defer('never', (w) => w.run("INSERT INTO t (v) VALUES ('deferred by a failed runner')"));
+          await tx.run("DELETE FROM t WHERE v = 'undone'");
+          throw new Error('failed as a whole');
+        }
+        context.defer('once', (w) => w.run("INSERT INTO t (v) VALUES ('deferred once')"));
+        return parts.map((part) => ({ value: part }));
+      };
+      const deferred = (v: string) => db.transaction(async () => `${v} alone`, { batch: { runner: deferring as BatchRunner<unknown>, part: v, keys: [v] } });
+      expect(await Promise.all([first(), deferred('a'), deferred('b')])).to.deep.equal([undefined, 'a', 'b']);
+      const holder = () => db.transaction(async (tx) => void await insert(tx, 'holder'), { alone: true });
+      expect(await Promise.all([holder(), deferred('c'), deferred('break')])).to.deep.equal([undefined, 'c alone', 'break alone']);
+      expect(await values(db)).to.deep.equal(['first', 'deferred once', 'holder']);
+    });
+
     it('is not batched when alone', async () => {
       await Promise.all([
         db.transaction((tx) => insert(tx, 'one')),

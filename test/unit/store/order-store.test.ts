@@ -264,6 +264,63 @@ describe('store: stock ledger and orders', () => {
     balanced(level);
   });
 
+  it('creates orders queued together in shared statements exactly as it would one by one', async () => {
+    // A second store like the first, whose orders are placed one at a time.
+    const other = await SqliteStore.open({ path: join(dir, 'one-by-one.db'), baseUrl: base });
+    try {
+      const records: DfcRecord[] = [item('carotte', 5), offer('carotte', 5), item('miel', 2), offer('miel', 2), item('pain', null), offer('pain', null),
+        item('farine', 1), offer('farine', 1)];
+      await other.createEnterprise('ferme', `${base}/api/dfc/enterprises/ferme`, []);
+      await other.apply('ferme', { upsert: records });
+      await store.apply('ferme', { upsert: [item('farine', 1), offer('farine', 1)] });
+      const orders: { lines: ReturnType<typeof line>[]; key?: string; hash?: string; listing?: boolean }[] = [
+        { lines: [line('carotte', 2)] },
+        { lines: [line('carotte', 2), line('miel', 1)] },
+        // Short: 1 left after the two before it; the miel line fits but is not taken.
+        { lines: [line('miel', 1), line('carotte', 2)] },
+        { lines: [line('miel', 1), line('pain', 5), line('carotte', 1)] },
+        { lines: [line('farine', 0.1)], key: 'k1' },
+        { lines: [line('farine', 0.2)] },
+        // The same key again: the same order (the same request), or a refusal naming it (another request).
+        { lines: [line('farine', 0.1)], key: 'k1' },
+        { lines: [line('farine', 0.5)], key: 'k1', hash: 'other' },
+        { lines: [line('farine', 0.7)] },
+        { lines: [line('farine', 0.6), line('farine', 0.1)] },
+        { lines: [line('miel', 1)] },
+        { lines: [{ ...line('nulle-part', 1) }, line('pain', 1)] },
+        { lines: [line('pain', 2)], listing: true },
+        { lines: [line('carotte', 0)], key: 'k2' },
+      ];
+      const placeIn = (target: SqliteStore, o: typeof orders[number]) => target.orders.create({
+        eid: 'ferme', collection: id('orders'), state: 'Held', expiresAt: null,
+        lines: o.listing === true ? o.lines.map((l) => ({ ...l, listing: 3 })) : o.lines,
+        ...(o.key !== undefined ? { idempotency: { caller: 't', key: o.key, requestHash: o.hash ?? 'h' } } : {}),
+      });
+      const oneByOne = [];
+      for (const o of orders) oneByOne.push(await placeIn(other, o));
+      const statements: string[] = [];
+      (store as unknown as { db: { writerDb: { on(event: 'trace', listener: (sql: string) => void): void } } }).db.writerDb.on('trace', (sql) => statements.push(sql));
+      const together = await Promise.all(orders.map((o) => placeIn(store, o)));
+      // Shared statements did run (the first order ran alone, holding the writer while the others queued).
+      expect(statements.filter((sql) => sql === 'SAVEPOINT orders_together').length).to.be.at.least(1);
+      const outcome = (r: Awaited<ReturnType<typeof place>>) => (r.ok ? { ok: true, replayed: r.replayed, order: { ...r.order, createdAt: '', updatedAt: '' } }
+        : 'short' in r ? r : { keyReused: r.order.iri });
+      expect(together.map(outcome)).to.deep.equal(oneByOne.map(outcome));
+      for (const key of ['carotte', 'miel', 'pain', 'farine']) {
+        const [a, b] = [await store.orders.stock(id(`catalog_items/${key}`)), await other.orders.stock(id(`catalog_items/${key}`))];
+        balanced(a);
+        expect({ ...a, available: a?.available.toFixed(9), reserved: a?.reserved.toFixed(9) })
+          .to.deep.equal({ ...b, available: b?.available.toFixed(9), reserved: b?.reserved.toFixed(9) });
+        // The published copy follows the ledger.
+        expect(((await store.getResource(id(`offers/${key}`)))?.record as OfferRecord).stock).to.equal(((await other.getResource(id(`offers/${key}`)))?.record as OfferRecord).stock);
+      }
+      const read = async (target: SqliteStore) => (await target.orders.list('ferme', { offset: 0, limit: 100 })).orders.map((o) => ({ ...o, createdAt: '', updatedAt: '' }));
+      expect(await read(store)).to.deep.equal(await read(other));
+    } finally {
+      await other.close();
+    }
+  });
+
   it('migration 10 opens a ledger for every catalog item stored before it, from its published stock', async () => {
     const file = join(dir, 'old.db');
     const db = await SqliteDatabase.open(file);
