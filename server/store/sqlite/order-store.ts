@@ -323,6 +323,54 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
   return outcomes;
 };
 
+/** An open order's new state, written only if it is still as read (open, and not written since `readAt`). */
+interface OpenOrderMove {
+  readonly iri: string;
+  readonly readAt: string;
+  readonly state: 'Held' | 'Cancelled';
+  /** Why it closed (null to hold it). */
+  readonly reason: string | null;
+  /** JSON. */
+  readonly details: string;
+  readonly now: string;
+  readonly expiresAt: string | null;
+}
+
+const MOVE_OPEN_ORDERS = `UPDATE orders SET status = v.state, closed_reason = CASE WHEN v.state = 'Held' THEN orders.closed_reason ELSE v.reason END,
+    details = v.details, updated_at = v.now, expires_at = v.expires_at
+  FROM (SELECT value ->> 0 AS iri, value ->> 1 AS read_at, value ->> 2 AS state, value ->> 3 AS reason, value ->> 4 AS details, value ->> 5 AS now,
+    value ->> 6 AS expires_at FROM json_each(?)) AS v
+  WHERE orders.iri = v.iri AND orders.status IN ('Pending', 'Held') AND orders.updated_at = v.read_at
+  RETURNING orders.iri AS iri`;
+
+/** The error of a move whose order changed since it was read (it then wrote nothing). */
+class ChangedSinceRead extends Error {}
+
+/**
+ * Moves open orders as read ({@link BatchRunner}), one statement for all: each order that is still as read
+ * (open, not written since) gets its new state, details and expiry; the others are left as they are, with a
+ * {@link ChangedSinceRead} error. Orders that share no IRI (the database batches only those).
+ */
+async function moveOpenOrders(tx: SqlConnection, moves: readonly OpenOrderMove[]): Promise<BatchOutcome[]> {
+  const rows = moves.map((m) => [m.iri, m.readAt, m.state, m.reason, m.details, m.now, m.expiresAt]);
+  const moved = new Set((await tx.all<{ iri: string }>(MOVE_OPEN_ORDERS, [JSON.stringify(rows)])).map((r) => r.iri));
+  return moves.map((m) => (moved.has(m.iri) ? { value: m.iri } : { error: new ChangedSinceRead(`order ${m.iri} changed since it was read`) }));
+}
+
+/** Moves one open order as read, by itself or shared with the moves queued beside it: false when it changed since. */
+async function moveOpenOrder(db: SqliteDatabase, move: OpenOrderMove): Promise<boolean> {
+  try {
+    await db.transaction(async (tx) => {
+      const [outcome] = await moveOpenOrders(tx, [move]);
+      if (outcome !== undefined && 'error' in outcome) throw outcome.error;
+    }, { ...ORDER_TRANSACTION, batch: { runner: moveOpenOrders, part: move, keys: [move.iri] } as Batchable<unknown> });
+    return true;
+  } catch (error: unknown) {
+    if (error instanceof ChangedSinceRead) return false;
+    throw error;
+  }
+}
+
 /** {@link OrderStore} on SQLite. */
 export class SqliteOrderStore implements OrderStore {
   public constructor(private readonly db: SqliteDatabase) {}
@@ -437,15 +485,13 @@ export class SqliteOrderStore implements OrderStore {
   }
 
   public async hold(order: OrderRow, change: { details: Readonly<Record<string, unknown>>; expiresAt: string | null }): Promise<OrderRow | undefined> {
-    const now = new Date().toISOString();
-    const details = JSON.stringify(change.details);
+    const move: OpenOrderMove = {
+      iri: order.iri, readAt: order.updatedAt, state: 'Held', reason: null, details: JSON.stringify(change.details), now: new Date().toISOString(),
+      expiresAt: change.expiresAt,
+    };
     // The lines are not read again: written by the change that set `updated_at` as read, they are as the order holds them.
-    const held = await this.db.transaction((tx) => tx.run(
-      "UPDATE orders SET status = 'Held', details = ?, updated_at = ?, expires_at = ? WHERE iri = ? AND status IN ('Pending', 'Held') AND updated_at = ?",
-      [details, now, change.expiresAt, order.iri, order.updatedAt],
-    ), ORDER_TRANSACTION);
-    if (held.changes === 0) return undefined;
-    return { ...order, state: 'Held', details: JSON.parse(details) as Record<string, unknown>, updatedAt: now, expiresAt: change.expiresAt };
+    if (!(await moveOpenOrder(this.db, move))) return undefined;
+    return { ...order, state: 'Held', details: JSON.parse(move.details) as Record<string, unknown>, updatedAt: move.now, expiresAt: change.expiresAt };
   }
 
   public async complete(iri: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow> {
@@ -453,6 +499,16 @@ export class SqliteOrderStore implements OrderStore {
   }
 
   public async cancel(iri: string, reason: string, details?: Readonly<Record<string, unknown>>, asRead?: OrderRow): Promise<OrderRow> {
+    // An order as read that holds nothing of a ledger (a shop's order of listed items, refused upstream) is
+    // cancelled by one statement, shared with the others queued beside it; changed since, it is closed as it now is.
+    if (asRead?.iri === iri && asRead.lines.every((line) => line.reserved === 0)) {
+      const move: OpenOrderMove = {
+        iri, readAt: asRead.updatedAt, state: 'Cancelled', reason, details: JSON.stringify(details ?? asRead.details), now: new Date().toISOString(), expiresAt: null,
+      };
+      if (await moveOpenOrder(this.db, move)) {
+        return { ...asRead, state: 'Cancelled', closedReason: reason, updatedAt: move.now, expiresAt: null, details: JSON.parse(move.details) as Record<string, unknown> };
+      }
+    }
     return this.close(iri, 'Cancelled', reason, RELEASE, details, asRead);
   }
 

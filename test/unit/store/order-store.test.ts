@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeId } from '../../../ontology/iri.js';
 import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../../ontology/records.js';
-import { OrderStateError, type StockLevel } from '../../../server/store/orders.js';
+import { OrderStateError, type OrderRow, type StockLevel } from '../../../server/store/orders.js';
 import { SqliteDatabase } from '../../../server/store/sqlite/database.js';
 import { migrate, MIGRATIONS } from '../../../server/store/sqlite/migrations.js';
 import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
@@ -205,6 +205,38 @@ describe('store: stock ledger and orders', () => {
     // Closed since it was read: refused as without it.
     const error = await store.orders.cancel(second.order.iri, 'cancelled', undefined, second.order).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(OrderStateError);
+  });
+
+  it('holds and cancels orders of listed items queued together in one statement, each as read, and one changed since as it now is', async () => {
+    const listed = (key: string, quantity: number) => ({ ...line(key, quantity), listing: 9 });
+    const pending = [];
+    for (const q of [1, 2, 3, 4]) {
+      const created = await store.orders.create({ eid: 'ferme', collection: id('orders'), state: 'Pending', lines: [listed('carotte', q)], expiresAt: null });
+      if (!created.ok) throw new Error('not created');
+      pending.push(created.order);
+    }
+    const [a, b, c, d] = pending as [OrderRow, OrderRow, OrderRow, OrderRow];
+    // d changes after it was read (a later millisecond): its cancellation closes it as it now is.
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const changed = await store.orders.hold(d, { details: { changed: true }, expiresAt: null });
+    const statements: string[] = [];
+    (store as unknown as { db: { writerDb: { on(event: 'trace', listener: (sql: string) => void): void } } }).db.writerDb.on('trace', (sql) => statements.push(sql));
+    const [held, cancelled, heldToo, late] = await Promise.all([
+      store.orders.hold(a, { details: { upstream: 'a' }, expiresAt: '2999-01-01T00:00:00.000Z' }),
+      store.orders.cancel(b.iri, 'refused upstream', { why: 'b' }, b),
+      store.orders.hold(c, { details: {}, expiresAt: null }),
+      store.orders.cancel(d.iri, 'refused upstream', undefined, d),
+    ]);
+    // The first ran alone (the writer was free); the three queued behind it shared one statement.
+    expect(statements.filter((sql) => sql.startsWith('UPDATE orders SET status = v.state')).length).to.equal(2);
+    for (const [answer, order] of [[held, a], [cancelled, b], [heldToo, c], [late, d]] as const) expect(answer).to.deep.equal(await store.orders.get(order.iri));
+    expect([held?.state, cancelled.state, heldToo?.state, late.state]).to.deep.equal(['Held', 'Cancelled', 'Held', 'Cancelled']);
+    expect(cancelled).to.include({ closedReason: 'refused upstream', expiresAt: null });
+    expect(cancelled.details).to.deep.equal({ why: 'b' });
+    expect(held?.details).to.deep.equal({ upstream: 'a' });
+    expect(late.details).to.deep.equal(changed?.details);
+    expect(await store.orders.hold(a, { details: {}, expiresAt: null })).to.equal(undefined);
+    expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ available: 5, reserved: 0 });
   });
 
   it('counts two lines of one item together', async () => {
