@@ -268,7 +268,8 @@ export type BatchOutcome = { readonly value: unknown } | { readonly error: unkno
 /**
  * Runs the parts of several transactions as one statement (or a few), in the writer's transaction, and gives one
  * outcome per part, in their order. It throws only when the statement failed as a whole, leaving nothing of any
- * part (SQLite undoes a failed statement): each transaction is then run alone, by its own work.
+ * part (SQLite undoes a failed statement; a runner of several statements undoes its own, in a savepoint): each
+ * transaction is then run alone, by its own work. Work it defers joins the group's only when it does not throw.
  */
 export type BatchRunner<P> = (tx: SqlConnection, parts: readonly P[], context: TransactionContext) => Promise<readonly BatchOutcome[]>;
 
@@ -356,7 +357,7 @@ export class TransactionLostError extends Error {}
  * The grouped transactions are serialised as before (each sees the ones before it, none runs beside another):
  * only the cost of beginning and committing (and of writing the pages they share to the log) is shared.
  * Transactions queued next to each other that can share one statement ({@link TransactionOptions.batch}: stock
- * writes) run as that one statement, without savepoints: each statement on the writer is a round trip whose
+ * writes, new orders, orders held or cancelled as read) run as that one statement, without savepoints: each statement on the writer is a round trip whose
  * answer waits for the main thread, and two per transaction were most of a stock write's time under the lock.
  */
 export class SqliteDatabase {
