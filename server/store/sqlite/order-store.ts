@@ -15,7 +15,7 @@ import {
 } from '../orders.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { inChunks } from './chunks.js';
-import type { Batchable, BatchOutcome, BatchRunner, SqlConnection, SqliteDatabase, TransactionContext, TransactionOptions } from './database.js';
+import type { Batchable, BatchOutcome, BatchRunner, SqlConnection, SqliteDatabase, SqlValue, TransactionContext, TransactionOptions } from './database.js';
 
 interface StockSql { item_iri: string; eid: string; on_demand: number; initial: number; restocked: number; available: number; reserved: number; sold: number }
 interface OrderSql {
@@ -198,36 +198,54 @@ function requestKeys(order: NewOrder): string[] {
 /**
  * What the orders of one shared statement draw on, in one read: the ledgers of their items (`s`), the last
  * number of each enterprise's orders (`n`, one index lookup each) and the answers already given to their
- * idempotency keys (`r`, with the key's index in the third parameter).
+ * idempotency keys (`r`, with the key's index in the third parameter). Only strings pass through JSON here: the
+ * numbers come back from the columns as stored.
  */
 const CREATE_READS = `
-  SELECT 's' AS t, item_iri AS a, eid AS b, on_demand AS c, available AS d FROM stock WHERE item_iri IN (SELECT value FROM json_each(?1))
+  SELECT 's' AS t, item_iri AS a, eid AS b, on_demand AS c, available AS d, reserved AS e, restocked AS f FROM stock
+    WHERE item_iri IN (SELECT value FROM json_each(?1))
   UNION ALL
-  SELECT 'n', j.value, NULL, NULL, (SELECT MAX(number) FROM orders WHERE eid = j.value) FROM json_each(?2) AS j
+  SELECT 'n', j.value, NULL, NULL, (SELECT MAX(number) FROM orders WHERE eid = j.value), NULL, NULL FROM json_each(?2) AS j
   UNION ALL
-  SELECT 'r', r.order_iri, r.request_hash, NULL, j.key FROM json_each(?3) AS j
+  SELECT 'r', r.order_iri, r.request_hash, NULL, j.key, NULL, NULL FROM json_each(?3) AS j
     JOIN order_requests r ON r.eid = j.value ->> 0 AND r.caller = j.value ->> 1 AND r.key = j.value ->> 2`;
 
-// Each reservation's conditions were checked by the runner on the ledgers it read under the write lock; the
-// CHECK (available >= 0) still refuses the whole statement if a sum of fractional quantities went a hair below zero.
-const TAKE_TOGETHER = `UPDATE stock SET
-    available = CASE WHEN stock.on_demand = 1 THEN stock.available ELSE stock.available - d.q END,
-    restocked = CASE WHEN stock.on_demand = 1 THEN stock.restocked + d.q ELSE stock.restocked END,
-    reserved = stock.reserved + d.q
-  FROM (SELECT value ->> 0 AS item, value ->> 1 AS eid, value ->> 2 AS q FROM json_each(?)) AS d
-  WHERE stock.item_iri = d.item AND stock.eid = d.eid`;
-const INSERT_ORDERS = `INSERT INTO orders (iri, eid, number, status, ordered_by, placed_by, details, created_at, updated_at, expires_at)
-  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 7, value ->> 8
-  FROM json_each(?)`;
-const INSERT_LINES = `INSERT INTO order_lines (order_iri, position, offer_iri, item_iri, product_iri, quantity, price, currency, reserved, listing_id, details)
-  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10
-  FROM json_each(?)`;
-const INSERT_REQUESTS = `INSERT INTO order_requests (eid, caller, key, request_hash, order_iri, created_at)
-  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?)`;
+/** Most values bound to one statement of {@link createTogether}: below the statement cache's bulk threshold. */
+const VALUES_PER_STATEMENT = 99;
+
+/**
+ * Runs `statement` (given the `(?, …), …` of its rows) on chunks of `rows`, every value bound as a parameter:
+ * SQLite's JSON reader does not give back every double exactly, nor a lone surrogate as a bound string does.
+ */
+async function inRows(tx: SqlConnection, rows: readonly SqlValue[][], statement: (values: string) => string): Promise<number> {
+  let changes = 0;
+  const columns = rows[0]?.length ?? 1;
+  const per = Math.max(1, Math.floor(VALUES_PER_STATEMENT / columns));
+  const row = `(${new Array<string>(columns).fill('?').join(', ')})`;
+  for (let i = 0; i < rows.length; i += per) {
+    const chunk = rows.slice(i, i + per);
+    changes += (await tx.run(statement(chunk.map(() => row).join(', ')), chunk.flat())).changes;
+  }
+  return changes;
+}
+
+// The ledgers as the runner left them, value for value: each order's reservation computed in turn, as one
+// order's own statement would have (a sum of fractional quantities subtracted at once could differ in its last bit).
+const SET_LEDGERS = (values: string) => `UPDATE stock SET available = d.column3, reserved = d.column4, restocked = d.column5
+  FROM (VALUES ${values}) AS d WHERE stock.item_iri = d.column1 AND stock.eid = d.column2`;
+const INSERT_ORDERS = (values: string) =>
+  `INSERT INTO orders (iri, eid, number, status, ordered_by, placed_by, details, created_at, updated_at, expires_at) VALUES ${values}`;
+const INSERT_LINES = (values: string) =>
+  `INSERT INTO order_lines (order_iri, position, offer_iri, item_iri, product_iri, quantity, price, currency, reserved, listing_id, details) VALUES ${values}`;
+const INSERT_REQUESTS = (values: string) => `INSERT INTO order_requests (eid, caller, key, request_hash, order_iri, created_at) VALUES ${values}`;
+
+/** A ledger as {@link createTogether} reads it and moves it. */
+interface Ledger { readonly eid: string; readonly onDemand: boolean; available: number; reserved: number; restocked: number; moved: boolean }
 
 /**
  * Creates several orders queued together ({@link BatchRunner}) in a handful of statements, not three or four
- * each: one read of what they draw on, then one statement per table, in a savepoint (one fails, none stays).
+ * each: one read of what they draw on, then the ledgers, orders, lines and keys written in a savepoint (one
+ * fails, none stays).
  *
  * Each order is decided as it would be alone, in the order asked, on the ledgers as the orders before it left
  * them: the runner reads them under the write lock, so no other write moves them between its read and its
@@ -235,29 +253,30 @@ const INSERT_REQUESTS = `INSERT INTO order_requests (eid, caller, key, request_h
  * {@link SqliteOrderStore.create}'s own work would give it.
  */
 const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
-  const wants = orders.map((order) => demand(order.lines));
+  // What each order reserves: as `reserve` takes it, only positive quantities.
+  const wants = orders.map((order) => [...demand(order.lines)].filter(([, d]) => d.quantity > 0));
   const keyed = orders.flatMap((order, index) => (order.idempotency === undefined ? [] : [index]));
-  const rows = await tx.all<{ t: 's' | 'n' | 'r'; a: string; b: string | null; c: number | null; d: number | null }>(CREATE_READS, [
-    JSON.stringify([...new Set(wants.flatMap((want) => [...want.keys()]))]),
+  const rows = await tx.all<{ t: 's' | 'n' | 'r'; a: string; b: string | null; c: number | null; d: number | null; e: number | null; f: number | null }>(CREATE_READS, [
+    JSON.stringify([...new Set(wants.flatMap((want) => want.map(([item]) => item)))]),
     JSON.stringify([...new Set(orders.map((order) => order.eid))]),
     JSON.stringify(keyed.map((index) => {
       const order = orders[index] as NewOrder;
       return [order.eid, order.idempotency?.caller, order.idempotency?.key];
     })),
   ]);
-  const ledgers = new Map<string, { eid: string; onDemand: boolean; available: number }>();
+  const ledgers = new Map<string, Ledger>();
   const numbers = new Map<string, number>();
   const known = new Map<number, { iri: string; hash: string }>();
   for (const row of rows) {
-    if (row.t === 's') ledgers.set(row.a, { eid: row.b as string, onDemand: row.c === 1, available: row.d as number });
-    else if (row.t === 'n') numbers.set(row.a, row.d ?? 0);
+    if (row.t === 's') {
+      ledgers.set(row.a, { eid: row.b as string, onDemand: row.c === 1, available: row.d as number, reserved: row.e as number, restocked: row.f as number, moved: false });
+    } else if (row.t === 'n') numbers.set(row.a, row.d ?? 0);
     else known.set(keyed[row.d as number] as number, { iri: row.a, hash: row.b as string });
   }
   const outcomes: BatchOutcome[] = [];
-  const taken = new Map<string, number>();
-  const orderRows: unknown[][] = [];
-  const lineRows: unknown[][] = [];
-  const requestRows: unknown[][] = [];
+  const orderRows: SqlValue[][] = [];
+  const lineRows: SqlValue[][] = [];
+  const requestRows: SqlValue[][] = [];
   const now = new Date().toISOString();
   for (const [index, order] of orders.entries()) {
     const replay = known.get(index);
@@ -269,7 +288,7 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
       });
       continue;
     }
-    const want = wants[index] as Map<string, { quantity: number; indexes: number[] }>;
+    const want = wants[index] as [string, { quantity: number; indexes: number[] }][];
     const short: ShortLine[] = [];
     for (const [item, { quantity, indexes }] of want) {
       const ledger = ledgers.get(item);
@@ -282,9 +301,12 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
       continue;
     }
     for (const [item, { quantity }] of want) {
-      const ledger = ledgers.get(item) as { onDemand: boolean; available: number };
-      if (!ledger.onDemand) ledger.available -= quantity;
-      taken.set(item, (taken.get(item) ?? 0) + quantity);
+      // The arithmetic of `take`, on the same doubles.
+      const ledger = ledgers.get(item) as Ledger;
+      if (ledger.onDemand) ledger.restocked = ledger.restocked + quantity;
+      else ledger.available = ledger.available - quantity;
+      ledger.reserved = ledger.reserved + quantity;
+      ledger.moved = true;
     }
     const number = (numbers.get(order.eid) ?? 0) + 1;
     numbers.set(order.eid, number);
@@ -293,7 +315,7 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
       iri, eid: order.eid, number, status: order.state, ordered_by: order.orderedBy ?? null, placed_by: order.placedBy ?? null,
       details: JSON.stringify(order.details ?? {}), created_at: now, updated_at: now, expires_at: order.expiresAt, closed_reason: null,
     };
-    orderRows.push([iri, order.eid, number, stored.status, stored.ordered_by, stored.placed_by, stored.details, now, stored.expires_at]);
+    orderRows.push([iri, order.eid, number, stored.status, stored.ordered_by, stored.placed_by, stored.details, now, now, stored.expires_at]);
     const lines = lineRowsOf(iri, order.lines);
     for (const r of lines) {
       lineRows.push([r.order_iri, r.position, r.offer_iri, r.item_iri, r.product_iri, r.quantity, r.price, r.currency, r.reserved, r.listing_id, r.details]);
@@ -303,23 +325,21 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
     outcomes.push({ value: { ok: true as const, order: orderRow(stored, lines), replayed: false } });
   }
   if (orderRows.length === 0) return outcomes;
+  const moved = [...ledgers].filter(([, ledger]) => ledger.moved);
   await tx.run('SAVEPOINT orders_together');
   try {
-    if (taken.size > 0) {
-      const moves = [...taken].map(([item, quantity]) => [item, (ledgers.get(item) as { eid: string }).eid, quantity]);
-      const moved = await tx.run(TAKE_TOGETHER, [JSON.stringify(moves)]);
-      if (moved.changes !== moves.length) throw new Error(`${moves.length} ledgers to move, ${moved.changes} moved`);
-    }
-    await tx.run(INSERT_ORDERS, [JSON.stringify(orderRows)]);
-    if (lineRows.length > 0) await tx.run(INSERT_LINES, [JSON.stringify(lineRows)]);
-    if (requestRows.length > 0) await tx.run(INSERT_REQUESTS, [JSON.stringify(requestRows)]);
+    const set = await inRows(tx, moved.map(([item, l]) => [item, l.eid, l.available, l.reserved, l.restocked]), SET_LEDGERS);
+    if (set !== moved.length) throw new Error(`${moved.length} ledgers to move, ${set} moved`);
+    await inRows(tx, orderRows, INSERT_ORDERS);
+    await inRows(tx, lineRows, INSERT_LINES);
+    await inRows(tx, requestRows, INSERT_REQUESTS);
     await tx.run('RELEASE orders_together');
   } catch (error: unknown) {
     // Nothing of it stays (when SQLite rolled back more, the database finds out: the savepoint is gone).
     await tx.run('ROLLBACK TO orders_together').then(() => tx.run('RELEASE orders_together')).catch(() => undefined);
     throw error;
   }
-  for (const item of taken.keys()) publishLater(context, item, (ledgers.get(item) as { eid: string }).eid);
+  for (const [item, ledger] of moved) publishLater(context, item, ledger.eid);
   return outcomes;
 };
 
@@ -336,11 +356,12 @@ interface OpenOrderMove {
   readonly expiresAt: string | null;
 }
 
-const MOVE_OPEN_ORDERS = `UPDATE orders SET status = v.state, closed_reason = CASE WHEN v.state = 'Held' THEN orders.closed_reason ELSE v.reason END,
-    details = v.details, updated_at = v.now, expires_at = v.expires_at
-  FROM (SELECT value ->> 0 AS iri, value ->> 1 AS read_at, value ->> 2 AS state, value ->> 3 AS reason, value ->> 4 AS details, value ->> 5 AS now,
-    value ->> 6 AS expires_at FROM json_each(?)) AS v
-  WHERE orders.iri = v.iri AND orders.status IN ('Pending', 'Held') AND orders.updated_at = v.read_at
+// Every value bound (see `inRows`): a reason may hold any text a supplier sent.
+const MOVE_OPEN_ORDERS = (values: string) => `UPDATE orders SET status = v.column3,
+    closed_reason = CASE WHEN v.column3 = 'Held' THEN orders.closed_reason ELSE v.column4 END, details = v.column5, updated_at = v.column6,
+    expires_at = v.column7
+  FROM (VALUES ${values}) AS v
+  WHERE orders.iri = v.column1 AND orders.status IN ('Pending', 'Held') AND orders.updated_at = v.column2
   RETURNING orders.iri AS iri`;
 
 /** The error of a move whose order changed since it was read (it then wrote nothing). */
@@ -352,8 +373,23 @@ class ChangedSinceRead extends Error {}
  * {@link ChangedSinceRead} error. Orders that share no IRI (the database batches only those).
  */
 async function moveOpenOrders(tx: SqlConnection, moves: readonly OpenOrderMove[]): Promise<BatchOutcome[]> {
-  const rows = moves.map((m) => [m.iri, m.readAt, m.state, m.reason, m.details, m.now, m.expiresAt]);
-  const moved = new Set((await tx.all<{ iri: string }>(MOVE_OPEN_ORDERS, [JSON.stringify(rows)])).map((r) => r.iri));
+  const moved = new Set<string>();
+  const per = Math.floor(VALUES_PER_STATEMENT / 7);
+  // More than one statement: in a savepoint, so that a failure leaves nothing of any.
+  const several = moves.length > per;
+  if (several) await tx.run('SAVEPOINT moves_together');
+  try {
+    for (let i = 0; i < moves.length; i += per) {
+      const chunk = moves.slice(i, i + per);
+      const rows = await tx.all<{ iri: string }>(MOVE_OPEN_ORDERS(chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')),
+        chunk.flatMap((m) => [m.iri, m.readAt, m.state, m.reason, m.details, m.now, m.expiresAt]));
+      for (const row of rows) moved.add(row.iri);
+    }
+    if (several) await tx.run('RELEASE moves_together');
+  } catch (error: unknown) {
+    if (several) await tx.run('ROLLBACK TO moves_together').then(() => tx.run('RELEASE moves_together')).catch(() => undefined);
+    throw error;
+  }
   return moves.map((m) => (moved.has(m.iri) ? { value: m.iri } : { error: new ChangedSinceRead(`order ${m.iri} changed since it was read`) }));
 }
 
