@@ -14,7 +14,7 @@ import {
   type OrderLineRow, type OrderRow, type OrderState, type OrderStore, type Reservation, type ShortLine, type StockLevel,
 } from '../orders.js';
 import type { DfcRecord } from '../../../ontology/records.js';
-import { inChunks } from './chunks.js';
+import { inChunks, valueChunks } from './chunks.js';
 import type { Batchable, BatchOutcome, BatchRunner, SqlConnection, SqliteDatabase, SqlValue, TransactionContext, TransactionOptions } from './database.js';
 
 interface StockSql { item_iri: string; eid: string; on_demand: number; initial: number; restocked: number; available: number; reserved: number; sold: number }
@@ -210,23 +210,31 @@ const CREATE_READS = `
   SELECT 'r', r.order_iri, r.request_hash, NULL, j.key, NULL, NULL FROM json_each(?3) AS j
     JOIN order_requests r ON r.eid = j.value ->> 0 AND r.caller = j.value ->> 1 AND r.key = j.value ->> 2`;
 
-/** Most values bound to one statement of {@link createTogether}: below the statement cache's bulk threshold. */
+/**
+ * Most values bound to one statement of the shared ones below: under the statement cache's bulk threshold, so
+ * that each chunk size is compiled once and kept.
+ */
 const VALUES_PER_STATEMENT = 99;
 
-/**
- * Runs `statement` (given the `(?, …), …` of its rows) on chunks of `rows`, every value bound as a parameter:
- * SQLite's JSON reader does not give back every double exactly, nor a lone surrogate as a bound string does.
- */
-async function inRows(tx: SqlConnection, rows: readonly SqlValue[][], statement: (values: string) => string): Promise<number> {
+/** Runs `statement` (given the `(?, …), …` of its rows) on chunks of `rows` of `columns` values; answers the rows changed. */
+async function inRows(tx: SqlConnection, columns: number, rows: readonly SqlValue[][], statement: (values: string) => string): Promise<number> {
   let changes = 0;
-  const columns = rows[0]?.length ?? 1;
-  const per = Math.max(1, Math.floor(VALUES_PER_STATEMENT / columns));
-  const row = `(${new Array<string>(columns).fill('?').join(', ')})`;
-  for (let i = 0; i < rows.length; i += per) {
-    const chunk = rows.slice(i, i + per);
-    changes += (await tx.run(statement(chunk.map(() => row).join(', ')), chunk.flat())).changes;
-  }
+  for (const { values, params } of valueChunks(rows, columns, VALUES_PER_STATEMENT)) changes += (await tx.run(statement(values), params)).changes;
   return changes;
+}
+
+/** Runs `work` in a savepoint: when it throws, nothing it wrote stays (and the error goes on). */
+async function atomically<T>(tx: SqlConnection, name: string, work: () => Promise<T>): Promise<T> {
+  await tx.run(`SAVEPOINT ${name}`);
+  try {
+    const value = await work();
+    await tx.run(`RELEASE ${name}`);
+    return value;
+  } catch (error: unknown) {
+    // When SQLite rolled back more (an I/O error), the savepoint is gone: the database finds that out itself.
+    await tx.run(`ROLLBACK TO ${name}`).then(() => tx.run(`RELEASE ${name}`)).catch(() => undefined);
+    throw error;
+  }
 }
 
 // The ledgers as the runner left them, value for value: each order's reservation computed in turn, as one
@@ -235,6 +243,7 @@ const SET_LEDGERS = (values: string) => `UPDATE stock SET available = d.column3,
   FROM (VALUES ${values}) AS d WHERE stock.item_iri = d.column1 AND stock.eid = d.column2`;
 const INSERT_ORDERS = (values: string) =>
   `INSERT INTO orders (iri, eid, number, status, ordered_by, placed_by, details, created_at, updated_at, expires_at) VALUES ${values}`;
+const LINE_COLUMNS = 11;
 const INSERT_LINES = (values: string) =>
   `INSERT INTO order_lines (order_iri, position, offer_iri, item_iri, product_iri, quantity, price, currency, reserved, listing_id, details) VALUES ${values}`;
 const INSERT_REQUESTS = (values: string) => `INSERT INTO order_requests (eid, caller, key, request_hash, order_iri, created_at) VALUES ${values}`;
@@ -317,28 +326,20 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
     };
     orderRows.push([iri, order.eid, number, stored.status, stored.ordered_by, stored.placed_by, stored.details, now, now, stored.expires_at]);
     const lines = lineRowsOf(iri, order.lines);
-    for (const r of lines) {
-      lineRows.push([r.order_iri, r.position, r.offer_iri, r.item_iri, r.product_iri, r.quantity, r.price, r.currency, r.reserved, r.listing_id, r.details]);
-    }
+    for (const r of lines) lineRows.push(lineValues(r));
     const { idempotency } = order;
     if (idempotency !== undefined) requestRows.push([order.eid, idempotency.caller, idempotency.key, idempotency.requestHash, iri, now]);
     outcomes.push({ value: { ok: true as const, order: orderRow(stored, lines), replayed: false } });
   }
   if (orderRows.length === 0) return outcomes;
   const moved = [...ledgers].filter(([, ledger]) => ledger.moved);
-  await tx.run('SAVEPOINT orders_together');
-  try {
-    const set = await inRows(tx, moved.map(([item, l]) => [item, l.eid, l.available, l.reserved, l.restocked]), SET_LEDGERS);
+  await atomically(tx, 'orders_together', async () => {
+    const set = await inRows(tx, 5, moved.map(([item, l]) => [item, l.eid, l.available, l.reserved, l.restocked]), SET_LEDGERS);
     if (set !== moved.length) throw new Error(`${moved.length} ledgers to move, ${set} moved`);
-    await inRows(tx, orderRows, INSERT_ORDERS);
-    await inRows(tx, lineRows, INSERT_LINES);
-    await inRows(tx, requestRows, INSERT_REQUESTS);
-    await tx.run('RELEASE orders_together');
-  } catch (error: unknown) {
-    // Nothing of it stays (when SQLite rolled back more, the database finds out: the savepoint is gone).
-    await tx.run('ROLLBACK TO orders_together').then(() => tx.run('RELEASE orders_together')).catch(() => undefined);
-    throw error;
-  }
+    await inRows(tx, 10, orderRows, INSERT_ORDERS);
+    await inRows(tx, LINE_COLUMNS, lineRows, INSERT_LINES);
+    await inRows(tx, 6, requestRows, INSERT_REQUESTS);
+  });
   for (const [item, ledger] of moved) publishLater(context, item, ledger.eid);
   return outcomes;
 };
@@ -374,22 +375,12 @@ class ChangedSinceRead extends Error {}
  */
 async function moveOpenOrders(tx: SqlConnection, moves: readonly OpenOrderMove[]): Promise<BatchOutcome[]> {
   const moved = new Set<string>();
-  const per = Math.floor(VALUES_PER_STATEMENT / 7);
+  const chunks = [...valueChunks(moves.map((m) => [m.iri, m.readAt, m.state, m.reason, m.details, m.now, m.expiresAt]), 7, VALUES_PER_STATEMENT)];
+  const run = async (): Promise<void> => {
+    for (const { values, params } of chunks) for (const row of await tx.all<{ iri: string }>(MOVE_OPEN_ORDERS(values), params)) moved.add(row.iri);
+  };
   // More than one statement: in a savepoint, so that a failure leaves nothing of any.
-  const several = moves.length > per;
-  if (several) await tx.run('SAVEPOINT moves_together');
-  try {
-    for (let i = 0; i < moves.length; i += per) {
-      const chunk = moves.slice(i, i + per);
-      const rows = await tx.all<{ iri: string }>(MOVE_OPEN_ORDERS(chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')),
-        chunk.flatMap((m) => [m.iri, m.readAt, m.state, m.reason, m.details, m.now, m.expiresAt]));
-      for (const row of rows) moved.add(row.iri);
-    }
-    if (several) await tx.run('RELEASE moves_together');
-  } catch (error: unknown) {
-    if (several) await tx.run('ROLLBACK TO moves_together').then(() => tx.run('RELEASE moves_together')).catch(() => undefined);
-    throw error;
-  }
+  await (chunks.length > 1 ? atomically(tx, 'moves_together', run) : run());
   return moves.map((m) => (moved.has(m.iri) ? { value: m.iri } : { error: new ChangedSinceRead(`order ${m.iri} changed since it was read`) }));
 }
 
@@ -691,17 +682,15 @@ function lineRowsOf(iri: string, lines: readonly NewOrderLine[]): LineSql[] {
   }));
 }
 
-/** Inserts an order's lines (one statement); answers the rows as written. */
+/** A line's values, in the columns of {@link INSERT_LINES}. */
+function lineValues(r: LineSql): SqlValue[] {
+  return [r.order_iri, r.position, r.offer_iri, r.item_iri, r.product_iri, r.quantity, r.price, r.currency, r.reserved, r.listing_id, r.details];
+}
+
+/** Inserts an order's lines; answers the rows as written. */
 async function insertLines(tx: SqlConnection, iri: string, lines: readonly NewOrderLine[]): Promise<LineSql[]> {
   const rows = lineRowsOf(iri, lines);
-  for (let i = 0; i < rows.length; i += 40) {
-    const chunk = rows.slice(i, i + 40);
-    await tx.run(
-      `INSERT INTO order_lines (order_iri, position, offer_iri, item_iri, product_iri, quantity, price, currency, reserved, listing_id, details)
-       VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-      chunk.flatMap((r) => [r.order_iri, r.position, r.offer_iri, r.item_iri, r.product_iri, r.quantity, r.price, r.currency, r.reserved, r.listing_id, r.details]),
-    );
-  }
+  await inRows(tx, LINE_COLUMNS, rows.map(lineValues), INSERT_LINES);
   return rows;
 }
 
