@@ -13,7 +13,7 @@
  *
  * @packageDocumentation
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Iri, NodeId } from '../../ontology/iri.js';
 import type { DfcRecord, OfferRecord, OrderLineRecord, OrderRecord, SaleSessionRecord } from '../../ontology/records.js';
 import { DFC_V_NS } from '../../ontology/vocabulary.js';
@@ -183,6 +183,9 @@ export class OrderService {
     if (request.status === 'Cancelled') throw new UnprocessableEntityHttpError('a new order cannot be Cancelled');
     if (request.lines.length === 0) throw new UnprocessableEntityHttpError('an order needs at least one line with a quantity above 0');
     const upstreamLines = request.lines.filter((l) => l.listing !== undefined);
+    if (key === undefined && upstreamLines.length === request.lines.length) {
+      return { ...(await this.view(await this.createPlacedFirst(eid, collection, request, caller))), replayed: false };
+    }
     const outcome = await this.deps.store.orders.create({
       eid, collection, state: upstreamLines.length > 0 ? 'Pending' : 'Held',
       ...(request.order.orderedBy !== undefined ? { orderedBy: request.order.orderedBy } : {}), placedBy: caller.id,
@@ -202,6 +205,47 @@ export class OrderService {
     if (!outcome.replayed && order.state === 'Pending') order = await this.placeUpstream(order, undefined, listingsRead(request.lines));
     if (!outcome.replayed && request.status === 'Complete') order = await this.completeOrder(order);
     return { ...(await this.view(order)), replayed: outcome.replayed };
+  }
+
+  /**
+   * Creates an order whose lines are all listed: asks the suppliers first, then stores the order once, as they
+   * answered (Held with the orders they took, or Cancelled with their reason), instead of storing it Pending and
+   * then again. Nothing of ours is reserved for such lines, so there is nothing to take back when they refuse.
+   *
+   * Not for a request with an Idempotency-Key: its retry must find the order (and the suppliers' orders) the first
+   * attempt placed, so that order is stored before a supplier is asked. A crash between the suppliers' answer and
+   * the write leaves what a crash of the other way leaves: the suppliers' holds, which expire.
+   */
+  private async createPlacedFirst(eid: string, collection: string, request: OrderRequest, caller: OrderCaller): Promise<OrderRow> {
+    const lines = request.lines.map(stripSent);
+    const base = {
+      eid, collection, ...(request.order.orderedBy !== undefined ? { orderedBy: request.order.orderedBy } : {}), placedBy: caller.id, lines,
+    };
+    const attempt = randomUUID();
+    const placed: UpstreamLink[] = [];
+    try {
+      await this.placeWithSuppliers({ eid, lines }, [], placed, (ordersUrl) => `${collection}|${attempt}|${ordersUrl}`, listingsRead(request.lines));
+    } catch (error: unknown) {
+      const refusal = error instanceof UpstreamRefusal ? { refusedUpstream: error.outcome } : {};
+      await this.deps.store.orders.create({
+        ...base, state: 'Cancelled', closedReason: `refused upstream: ${error instanceof Error ? error.message : String(error)}`,
+        details: { ...this.detailsOf(request), ...refusal }, expiresAt: null,
+      });
+      throw error instanceof UpstreamRefusal ? upstreamError(error.outcome) : error;
+    }
+    let outcome: Awaited<ReturnType<NodeStore['orders']['create']>>;
+    try {
+      outcome = await this.deps.store.orders.create({ ...base, state: 'Held', details: { ...this.detailsOf(request), upstream: placed }, expiresAt: this.expiry() });
+    } catch (error: unknown) {
+      await this.cancelUpstream({ eid }, placed);
+      throw error;
+    }
+    if (!outcome.ok) {
+      // Listed lines reserve nothing here: a short line would be a bug, and the suppliers' orders must not stay.
+      await this.cancelUpstream({ eid }, placed);
+      throw 'short' in outcome ? shortError(outcome.short, request.lines) : new Error('an order without a key answered another order');
+    }
+    return request.status === 'Complete' ? this.completeOrder(outcome.order) : outcome.order;
   }
 
   /** One order, for its seller (`ReadOrders`) or the caller that placed it. */
@@ -470,7 +514,7 @@ export class OrderService {
     const cancelled = await this.deps.store.orders.cancel(order.iri, reason, undefined, order);
     if (movesLocalStock(cancelled.lines)) this.deps.onChange?.();
     // The suppliers' holds expire anyway: a failure here costs nothing but time.
-    for (const link of upstreamOf(order)) await this.deps.upstream?.cancel(link.order, this.orderedByOf(order)).catch(() => undefined);
+    await this.cancelUpstream(order, upstreamOf(order));
     return cancelled;
   }
 
@@ -482,24 +526,10 @@ export class OrderService {
    */
   private async placeUpstream(order: OrderRow, previous?: OrderRow, read?: ReadonlyMap<number, ListingRow>): Promise<OrderRow> {
     const links = upstreamOf(order);
-    const collections = new Set<string>(links.map((l) => l.ordersUrl));
-    const listings = await this.listingsOf(order, read);
-    for (const listing of listings.values()) collections.add(listing.originOrders);
     const placed: UpstreamLink[] = [];
     try {
-      for (const ordersUrl of collections) {
-        const existing = links.find((l) => l.ordersUrl === ordersUrl)?.order;
-        const lines = await this.upstreamLines(order, ordersUrl, listings);
-        const outcome = await this.requireUpstream().place({
-          ordersUrl, ...(existing !== undefined ? { existing } : {}), orderedBy: this.orderedByOf(order), lines, key: `${order.iri}|${ordersUrl}|${order.updatedAt}`,
-        });
-        if (!outcome.ok) throw new UpstreamRefusal(outcome);
-        placed.push({ ordersUrl, order: outcome.order });
-      }
+      await this.placeWithSuppliers(order, links, placed, (ordersUrl) => `${order.iri}|${ordersUrl}|${order.updatedAt}`, read);
     } catch (error: unknown) {
-      // Orders placed just now at other suppliers are cancelled whether this order closes or (an amendment)
-      // goes back to what it was: it keeps no link to them, so nothing else would ever release them.
-      for (const link of placed) if (!links.some((l) => l.order === link.order)) await this.deps.upstream?.cancel(link.order, this.orderedByOf(order)).catch(() => undefined);
       if (previous !== undefined) await this.revertUpstream(previous, placed.filter((p) => links.some((l) => l.order === p.order)));
       else {
         const refusal = error instanceof UpstreamRefusal ? { refusedUpstream: error.outcome } : {};
@@ -518,6 +548,40 @@ export class OrderService {
     return amended.value;
   }
 
+  /**
+   * Orders the listed lines of `order` from their suppliers, one order per supplier's collection (amending the
+   * one of `links` placed before), adding each to `placed` as it is accepted. When one refuses or cannot be
+   * reached, the orders placed just now are cancelled and the refusal ({@link UpstreamRefusal}) or error thrown.
+   */
+  private async placeWithSuppliers(
+    order: OrderLines, links: readonly UpstreamLink[], placed: UpstreamLink[], keyOf: (ordersUrl: string) => string, read?: ReadonlyMap<number, ListingRow>,
+  ): Promise<void> {
+    const collections = new Set<string>(links.map((l) => l.ordersUrl));
+    const listings = await this.listingsOf(order, read);
+    for (const listing of listings.values()) collections.add(listing.originOrders);
+    try {
+      for (const ordersUrl of collections) {
+        const existing = links.find((l) => l.ordersUrl === ordersUrl)?.order;
+        const lines = await this.upstreamLines(order, ordersUrl, listings);
+        const outcome = await this.requireUpstream().place({
+          ordersUrl, ...(existing !== undefined ? { existing } : {}), orderedBy: this.orderedByOf(order), lines, key: keyOf(ordersUrl),
+        });
+        if (!outcome.ok) throw new UpstreamRefusal(outcome);
+        placed.push({ ordersUrl, order: outcome.order });
+      }
+    } catch (error: unknown) {
+      // Orders placed just now at other suppliers are cancelled whether this order closes or (an amendment)
+      // goes back to what it was: it keeps no link to them, so nothing else would ever release them.
+      await this.cancelUpstream(order, placed.filter((p) => !links.some((l) => l.order === p.order)));
+      throw error;
+    }
+  }
+
+  /** Cancels orders placed at suppliers (best effort: their holds expire anyway). */
+  private async cancelUpstream(order: { readonly eid: string }, links: readonly UpstreamLink[]): Promise<void> {
+    for (const link of links) await this.deps.upstream?.cancel(link.order, this.orderedByOf(order)).catch(() => undefined);
+  }
+
   /** Gives suppliers that took an amendment undone since the lines of the order as it was (best effort, like a cancellation). */
   private async revertUpstream(previous: OrderRow, amended: readonly UpstreamLink[]): Promise<void> {
     for (const link of amended) {
@@ -531,7 +595,7 @@ export class OrderService {
   }
 
   /** The listings of an order's lines; those in `read` (read by this request already) are not read again. */
-  private async listingsOf(order: OrderRow, read?: ReadonlyMap<number, ListingRow>): Promise<Map<number, ListingRow>> {
+  private async listingsOf(order: OrderLines, read?: ReadonlyMap<number, ListingRow>): Promise<Map<number, ListingRow>> {
     const listings = new Map<number, ListingRow>();
     for (const line of order.lines) {
       if (line.listing === undefined || listings.has(line.listing)) continue;
@@ -543,7 +607,7 @@ export class OrderService {
   }
 
   /** The lines to ask of one supplier: whole units of what it sells (a case holds `factor` retail units). */
-  private async upstreamLines(order: OrderRow, ordersUrl: string, known?: Map<number, ListingRow>): Promise<UpstreamLine[]> {
+  private async upstreamLines(order: OrderLines, ordersUrl: string, known?: Map<number, ListingRow>): Promise<UpstreamLine[]> {
     const listings = known ?? (await this.listingsOf(order));
     const byProduct = new Map<string, { offer?: string; product: string; quantity: number; factor: number }>();
     for (const line of order.lines) {
@@ -560,7 +624,7 @@ export class OrderService {
     return [...byProduct.values()].map(({ factor, quantity, ...rest }) => ({ ...rest, quantity: Math.ceil(quantity / factor - 1e-9) }));
   }
 
-  private orderedByOf(order: OrderRow): string {
+  private orderedByOf(order: { readonly eid: string }): string {
     return this.deps.urls.enterprise(order.eid);
   }
 
@@ -619,6 +683,12 @@ function listingsRead(lines: readonly ResolvedLine[]): Map<number, ListingRow> {
  */
 function movesLocalStock(lines: readonly { readonly listing?: number }[]): boolean {
   return lines.some((line) => line.listing === undefined);
+}
+
+/** An order's lines, as stored or about to be. */
+interface OrderLines {
+  readonly eid: string;
+  readonly lines: readonly NewOrderLine[];
 }
 
 /** An order placed at a supplier for this order's listed lines. */

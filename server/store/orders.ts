@@ -101,7 +101,13 @@ export interface NewOrder {
    * in the statement that inserts the order, with no round trip before it.
    */
   readonly collection: string;
-  readonly state: 'Pending' | 'Held';
+  /**
+   * `Cancelled` records an order refused before it was accepted (a supplier refused its listed lines, asked
+   * first): it reserves nothing, and says why in {@link closedReason}.
+   */
+  readonly state: 'Pending' | 'Held' | 'Cancelled';
+  /** Why an order created `Cancelled` was refused. */
+  readonly closedReason?: string;
   readonly orderedBy?: string;
   readonly placedBy?: string;
   readonly details?: Readonly<Record<string, unknown>>;

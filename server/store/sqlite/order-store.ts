@@ -62,9 +62,10 @@ class Short extends Error {
   }
 }
 
-/** Quantities by item, of the lines that draw on the local ledger. */
-function demand(lines: readonly NewOrderLine[]): Map<string, { quantity: number; indexes: number[] }> {
+/** Quantities by item, of the lines that draw on the local ledger (none for an order created Cancelled). */
+function demand(lines: readonly NewOrderLine[], reserving = true): Map<string, { quantity: number; indexes: number[] }> {
   const byItem = new Map<string, { quantity: number; indexes: number[] }>();
+  if (!reserving) return byItem;
   lines.forEach((line, index) => {
     if (line.listing !== undefined) return;
     const entry = byItem.get(line.item) ?? { quantity: 0, indexes: [] };
@@ -242,7 +243,7 @@ async function atomically<T>(tx: SqlConnection, name: string, work: () => Promis
 const SET_LEDGERS = (values: string) => `UPDATE stock SET available = d.column3, reserved = d.column4, restocked = d.column5
   FROM (VALUES ${values}) AS d WHERE stock.item_iri = d.column1 AND stock.eid = d.column2`;
 const INSERT_ORDERS = (values: string) =>
-  `INSERT INTO orders (iri, eid, number, status, ordered_by, placed_by, details, created_at, updated_at, expires_at) VALUES ${values}`;
+  `INSERT INTO orders (iri, eid, number, status, ordered_by, placed_by, details, created_at, updated_at, expires_at, closed_reason) VALUES ${values}`;
 const LINE_COLUMNS = 11;
 const INSERT_LINES = (values: string) =>
   `INSERT INTO order_lines (order_iri, position, offer_iri, item_iri, product_iri, quantity, price, currency, reserved, listing_id, details) VALUES ${values}`;
@@ -263,7 +264,7 @@ interface Ledger { readonly eid: string; readonly onDemand: boolean; available: 
  */
 const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
   // What each order reserves: as `reserve` takes it, only positive quantities.
-  const wants = orders.map((order) => [...demand(order.lines)].filter(([, d]) => d.quantity > 0));
+  const wants = orders.map((order) => [...demand(order.lines, order.state !== 'Cancelled')].filter(([, d]) => d.quantity > 0));
   const keyed = orders.flatMap((order, index) => (order.idempotency === undefined ? [] : [index]));
   const rows = await tx.all<{ t: 's' | 'n' | 'r'; a: string; b: string | null; c: number | null; d: number | null; e: number | null; f: number | null }>(CREATE_READS, [
     JSON.stringify([...new Set(wants.flatMap((want) => want.map(([item]) => item)))]),
@@ -322,10 +323,10 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
     const iri = `${order.collection.replace(/\/+$/u, '')}/${number}`;
     const stored: OrderSql = {
       iri, eid: order.eid, number, status: order.state, ordered_by: order.orderedBy ?? null, placed_by: order.placedBy ?? null,
-      details: JSON.stringify(order.details ?? {}), created_at: now, updated_at: now, expires_at: order.expiresAt, closed_reason: null,
+      details: JSON.stringify(order.details ?? {}), created_at: now, updated_at: now, ...closing(order),
     };
-    orderRows.push([iri, order.eid, number, stored.status, stored.ordered_by, stored.placed_by, stored.details, now, now, stored.expires_at]);
-    const lines = lineRowsOf(iri, order.lines);
+    orderRows.push([iri, order.eid, number, stored.status, stored.ordered_by, stored.placed_by, stored.details, now, now, stored.expires_at, stored.closed_reason]);
+    const lines = lineRowsOf(iri, order.lines, order.state !== 'Cancelled');
     for (const r of lines) lineRows.push(lineValues(r));
     const { idempotency } = order;
     if (idempotency !== undefined) requestRows.push([order.eid, idempotency.caller, idempotency.key, idempotency.requestHash, iri, now]);
@@ -336,7 +337,7 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
   await atomically(tx, 'orders_together', async () => {
     const set = await inRows(tx, 5, moved.map(([item, l]) => [item, l.eid, l.available, l.reserved, l.restocked]), SET_LEDGERS);
     if (set !== moved.length) throw new Error(`${moved.length} ledgers to move, ${set} moved`);
-    await inRows(tx, 10, orderRows, INSERT_ORDERS);
+    await inRows(tx, 11, orderRows, INSERT_ORDERS);
     await inRows(tx, LINE_COLUMNS, lineRows, INSERT_LINES);
     await inRows(tx, 6, requestRows, INSERT_REQUESTS);
   });
@@ -426,24 +427,24 @@ export class SqliteOrderStore implements OrderStore {
               : { ok: false as const, keyReused: true as const, order: existing };
           }
         }
-        await reserve(tx, context, order.eid, demand(order.lines));
+        await reserve(tx, context, order.eid, demand(order.lines, order.state !== 'Cancelled'));
         const now = new Date().toISOString();
         const details = JSON.stringify(order.details ?? {});
         // The next number is taken in the INSERT itself (the writer runs one transaction at a time, so no other
         // order can take it between): one round trip on the writer, which every order waits for, instead of two.
         const inserted = await tx.get<{ iri: string; number: number }>(
-          `INSERT INTO orders (iri, eid, number, status, ordered_by, placed_by, details, created_at, updated_at, expires_at)
-           SELECT ?1 || '/' || n, ?2, n, ?3, ?4, ?5, ?6, ?7, ?7, ?8 FROM (SELECT COALESCE(MAX(number), 0) + 1 AS n FROM orders WHERE eid = ?2)
+          `INSERT INTO orders (iri, eid, number, status, ordered_by, placed_by, details, created_at, updated_at, expires_at, closed_reason)
+           SELECT ?1 || '/' || n, ?2, n, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9 FROM (SELECT COALESCE(MAX(number), 0) + 1 AS n FROM orders WHERE eid = ?2)
            RETURNING iri, number`,
-          [order.collection.replace(/\/+$/u, ''), order.eid, order.state, order.orderedBy ?? null, order.placedBy ?? null, details, now, order.expiresAt],
+          [order.collection.replace(/\/+$/u, ''), order.eid, order.state, order.orderedBy ?? null, order.placedBy ?? null, details, now, closing(order).expires_at, closing(order).closed_reason],
         );
         if (inserted === undefined) throw new Error(`order of ${order.eid} not inserted`);
         const { iri, number } = inserted;
         const stored: OrderSql = {
           iri, eid: order.eid, number, status: order.state, ordered_by: order.orderedBy ?? null, placed_by: order.placedBy ?? null,
-          details, created_at: now, updated_at: now, expires_at: order.expiresAt, closed_reason: null,
+          details, created_at: now, updated_at: now, ...closing(order),
         };
-        const lines = await insertLines(tx, iri, order.lines);
+        const lines = await insertLines(tx, iri, order.lines, order.state !== 'Cancelled');
         if (idempotency !== undefined) {
           await tx.run('INSERT INTO order_requests (eid, caller, key, request_hash, order_iri, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
             order.eid, idempotency.caller, idempotency.key, idempotency.requestHash, iri, now,
@@ -674,10 +675,17 @@ const ORDERABLE = `WITH o AS (
   LEFT JOIN listings l ON l.id = (SELECT id FROM listings WHERE item_iri = o.item_iri OR offer_iri = o.item_iri LIMIT 1)`;
 
 /** An order's lines as rows. */
-function lineRowsOf(iri: string, lines: readonly NewOrderLine[]): LineSql[] {
+/** The expiry and reason a new order is stored with: an order created Cancelled is closed, and never expires. */
+function closing(order: NewOrder): { expires_at: string | null; closed_reason: string | null } {
+  return order.state === 'Cancelled'
+    ? { expires_at: null, closed_reason: order.closedReason ?? 'cancelled' }
+    : { expires_at: order.expiresAt, closed_reason: null };
+}
+
+function lineRowsOf(iri: string, lines: readonly NewOrderLine[], reserving = true): LineSql[] {
   return lines.map((line, i): LineSql => ({
     order_iri: iri, position: i + 1, offer_iri: line.offer, item_iri: line.item, product_iri: line.product ?? null, quantity: line.quantity,
-    price: line.price?.value ?? null, currency: line.price?.currency ?? null, reserved: line.listing === undefined ? line.quantity : 0,
+    price: line.price?.value ?? null, currency: line.price?.currency ?? null, reserved: reserving && line.listing === undefined ? line.quantity : 0,
     listing_id: line.listing ?? null, details: JSON.stringify(line.details ?? {}),
   }));
 }
@@ -688,8 +696,8 @@ function lineValues(r: LineSql): SqlValue[] {
 }
 
 /** Inserts an order's lines; answers the rows as written. */
-async function insertLines(tx: SqlConnection, iri: string, lines: readonly NewOrderLine[]): Promise<LineSql[]> {
-  const rows = lineRowsOf(iri, lines);
+async function insertLines(tx: SqlConnection, iri: string, lines: readonly NewOrderLine[], reserving = true): Promise<LineSql[]> {
+  const rows = lineRowsOf(iri, lines, reserving);
   await inRows(tx, LINE_COLUMNS, rows.map(lineValues), INSERT_LINES);
   return rows;
 }

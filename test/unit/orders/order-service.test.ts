@@ -97,3 +97,123 @@ describe('order service: what wakes the webhook deliveries', () => {
     expect(await store.orders.stock(id('catalog_items/pain'))).to.include({ available: 5, reserved: 0 });
   });
 });
+
+/**
+ * An order of listed lines alone, without an Idempotency-Key, is placed with the suppliers first and stored once,
+ * as they answered; with a key, it is stored Pending first, so that a retry finds what the first attempt placed.
+ */
+describe('order service: an order of listed lines is stored once its suppliers answered', () => {
+  const OTHER = 'https://other.example/api/dfc/enterprises/other';
+  let dir: string;
+  let store: SqliteStore;
+  let service: OrderService;
+  /** What each supplier answers, by orders collection. */
+  let answers: Map<string, UpstreamOutcome>;
+  let calls: { what: 'place' | 'complete' | 'cancel'; order: string; storedThen: string[] }[];
+
+  const states = async (): Promise<string[]> => (await store.orders.list('shop', { offset: 0, limit: 100 })).orders.map((o) => o.state);
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'maillon-order-first-'));
+    store = await SqliteStore.open({ path: join(dir, 'node.db'), baseUrl: base });
+    await store.createEnterprise('shop', api, []);
+    const records: DfcRecord[] = [
+      { kind: 'CatalogItem', id: id('catalog_items/miel'), stock: null, offers: [id('offers/miel')], listedIn: [] },
+      { kind: 'Offer', id: id('offers/miel'), item: id('catalog_items/miel'), stock: null },
+      { kind: 'CatalogItem', id: id('catalog_items/cidre'), stock: null, offers: [id('offers/cidre')], listedIn: [] },
+      { kind: 'Offer', id: id('offers/cidre'), item: id('catalog_items/cidre'), stock: null },
+    ];
+    await store.apply('shop', { upsert: records });
+    for (const [key, origin] of [['miel', FARM], ['cidre', OTHER]] as const) {
+      await store.orders.addListing({
+        eid: 'shop', item: id(`catalog_items/${key}`), offer: id(`offers/${key}`), product: id(`supplied_products/${key}`), originItem: `${origin}/catalog_items/${key}`,
+        originOffer: `${origin}/offers/${key}`, originProduct: `${origin}/supplied_products/${key}`, originOrders: `${origin}/orders`, factor: 1,
+      });
+    }
+    answers = new Map([[`${FARM}/orders`, { ok: true, order: `${FARM}/orders/1` }], [`${OTHER}/orders`, { ok: true, order: `${OTHER}/orders/9` }]]);
+    calls = [];
+    const upstream: UpstreamOrders = {
+      place: async (request) => {
+        calls.push({ what: 'place', order: request.ordersUrl, storedThen: await states() });
+        return answers.get(request.ordersUrl) ?? { ok: false, status: 503, reason: 'unknown supplier' };
+      },
+      complete: async (o) => {
+        calls.push({ what: 'complete', order: o, storedThen: await states() });
+        return { ok: true, order: o };
+      },
+      cancel: async (o) => {
+        calls.push({ what: 'cancel', order: o, storedThen: await states() });
+        return { ok: true, order: o };
+      },
+    };
+    service = new OrderService({ store, decoder: new Decoder(), urls: new NodeUrls(base), upstream });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const caller = { id: 'buyer', readsAll: true };
+  const place = (lines: { offer: string; quantity: number }[], key?: string, status = 'Held') =>
+    service.create('shop', `${api}/orders`, { text: order(lines).replace('dfc-v:Held', `dfc-v:${status}`), mediaType: 'application/json' }, caller, key);
+
+  it('asks the suppliers before anything is stored, then stores the order Held once, with their orders', async () => {
+    const placed = await place([{ offer: id('offers/miel'), quantity: 2 }, { offer: id('offers/cidre'), quantity: 1 }]);
+    expect(calls).to.deep.equal([
+      { what: 'place', order: `${FARM}/orders`, storedThen: [] },
+      { what: 'place', order: `${OTHER}/orders`, storedThen: [] },
+    ]);
+    expect(placed.order).to.deep.include({ state: 'Held', number: 1, closedReason: null });
+    expect(placed.order.details['upstream']).to.deep.equal([
+      { ordersUrl: `${FARM}/orders`, order: `${FARM}/orders/1` }, { ordersUrl: `${OTHER}/orders`, order: `${OTHER}/orders/9` },
+    ]);
+    // Written once: never Pending, never written again.
+    expect(placed.order.updatedAt).to.equal(placed.order.createdAt);
+    expect(placed.order.expiresAt).to.not.equal(null);
+    expect(await store.orders.get(placed.order.iri)).to.deep.equal(placed.order);
+  });
+
+  it('records a refusal as a Cancelled order that says why, and cancels what another supplier took', async () => {
+    answers.set(`${OTHER}/orders`, { ok: false, status: 409, reason: 'line 1: 1 requested, 0 available' });
+    const refused = await place([{ offer: id('offers/miel'), quantity: 2 }, { offer: id('offers/cidre'), quantity: 1 }]).catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(HttpError).with.property('status', 409);
+    expect((refused as Error).message).to.contain('0 available');
+    expect(calls.map((c) => [c.what, c.order])).to.deep.equal([['place', `${FARM}/orders`], ['place', `${OTHER}/orders`], ['cancel', `${FARM}/orders/1`]]);
+    const [stored] = (await store.orders.list('shop', { offset: 0, limit: 10 })).orders;
+    expect(stored).to.deep.include({ state: 'Cancelled', closedReason: 'refused upstream: line 1: 1 requested, 0 available', expiresAt: null });
+    expect(stored?.details['refusedUpstream']).to.deep.equal({ ok: false, status: 409, reason: 'line 1: 1 requested, 0 available' });
+    expect(stored?.details['upstream']).to.equal(undefined);
+  });
+
+  it('answers 503 when a supplier cannot be reached, and records that', async () => {
+    answers.set(`${FARM}/orders`, { ok: false, status: 503, reason: 'timeout: no answer within 8000 ms' });
+    const failed = await place([{ offer: id('offers/miel'), quantity: 1 }]).catch((e: unknown) => e);
+    expect(failed).to.be.instanceOf(HttpError).with.property('status', 503);
+    expect(await states()).to.deep.equal(['Cancelled']);
+  });
+
+  it('cancels the suppliers\' orders when the order cannot be stored after they accepted', async () => {
+    const orders = store.orders as { create: typeof store.orders.create };
+    const create = orders.create.bind(store.orders);
+    orders.create = async (o) => (o.state === 'Held' ? Promise.reject(new Error('disk full')) : create(o));
+    const failed = await place([{ offer: id('offers/miel'), quantity: 1 }]).catch((e: unknown) => e);
+    expect((failed as Error).message).to.equal('disk full');
+    expect(calls.map((c) => [c.what, c.order])).to.deep.equal([['place', `${FARM}/orders`], ['cancel', `${FARM}/orders/1`]]);
+  });
+
+  it('completes at the suppliers an order sent Complete', async () => {
+    const done = await place([{ offer: id('offers/miel'), quantity: 1 }], undefined, 'Complete');
+    expect(done.order.state).to.equal('Complete');
+    expect(calls.map((c) => [c.what, c.order])).to.deep.equal([['place', `${FARM}/orders`], ['complete', `${FARM}/orders/1`]]);
+  });
+
+  it('with an Idempotency-Key, stores the order Pending before asking, and a retry asks nothing again', async () => {
+    const first = await place([{ offer: id('offers/miel'), quantity: 1 }], 'k1');
+    expect(calls).to.deep.equal([{ what: 'place', order: `${FARM}/orders`, storedThen: ['Pending'] }]);
+    expect(first.order.state).to.equal('Held');
+    const again = await place([{ offer: id('offers/miel'), quantity: 1 }], 'k1');
+    expect(again.replayed).to.equal(true);
+    expect(again.order.iri).to.equal(first.order.iri);
+    expect(calls).to.have.length(1);
+  });
+});

@@ -239,6 +239,23 @@ describe('store: stock ledger and orders', () => {
     expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ available: 5, reserved: 0 });
   });
 
+  it('records an order refused before it was accepted as Cancelled: it reserves nothing, never expires, and says why', async () => {
+    const refused = await store.orders.create({
+      eid: 'ferme', collection: id('orders'), state: 'Cancelled', closedReason: 'refused upstream: none left',
+      lines: [line('carotte', 5), line('miel', 3)], expiresAt: '2000-01-01T00:00:00.000Z', details: { refusedUpstream: { status: 409 } },
+    });
+    expect(refused.ok).to.equal(true);
+    const order = (refused as Extract<typeof refused, { ok: true }>).order;
+    expect(order).to.deep.include({ state: 'Cancelled', closedReason: 'refused upstream: none left', expiresAt: null });
+    expect(order.lines.map((l) => l.reserved)).to.deep.equal([0, 0]);
+    expect(await store.orders.get(order.iri)).to.deep.equal(order);
+    expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ available: 5, reserved: 0 });
+    expect(await store.orders.expired('2100-01-01T00:00:00.000Z', 10)).to.deep.equal([]);
+    // The next order takes its number after it, and every carrot.
+    const next = await place([line('carotte', 5)]);
+    expect(next.ok && next.order.number).to.equal(order.number + 1);
+  });
+
   it('counts two lines of one item together', async () => {
     const refused = await place([line('miel', 1), line('miel', 2)]);
     expect(refused.ok).to.equal(false);
@@ -305,7 +322,7 @@ describe('store: stock ledger and orders', () => {
       await other.createEnterprise('ferme', `${base}/api/dfc/enterprises/ferme`, []);
       await other.apply('ferme', { upsert: records });
       await store.apply('ferme', { upsert: extra });
-      const orders: { lines: ReturnType<typeof line>[]; key?: string; hash?: string; listing?: boolean; orderedBy?: string }[] = [
+      const orders: { lines: ReturnType<typeof line>[]; key?: string; hash?: string; listing?: boolean; orderedBy?: string; refused?: string }[] = [
         { lines: [line('carotte', 2)] },
         { lines: [line('carotte', 2), line('miel', 1)] },
         // Short: 1 left after the two before it; the miel line fits but is not taken.
@@ -329,9 +346,13 @@ describe('store: stock ledger and orders', () => {
         { lines: [line('sucre', 0.1)] },
         // A double that SQLite's JSON reader would not give back exactly, and text that only a bound string keeps.
         { lines: [line('sel', 2.186368054169052)], orderedBy: 'https://buyer.example/\ud800' },
+        // Recorded refused: nothing reserved, even of the last carrot, and the next order still gets it.
+        { lines: [line('carotte', 1)], refused: 'refused upstream: gone' },
+        { lines: [line('carotte', 1)] },
       ];
       const placeIn = (target: SqliteStore, o: typeof orders[number]) => target.orders.create({
-        eid: 'ferme', collection: id('orders'), state: 'Held', expiresAt: null,
+        eid: 'ferme', collection: id('orders'), expiresAt: null,
+        ...(o.refused !== undefined ? { state: 'Cancelled' as const, closedReason: o.refused } : { state: 'Held' as const }),
         lines: o.listing === true ? o.lines.map((l) => ({ ...l, listing: 3 })) : o.lines,
         ...(o.key !== undefined ? { idempotency: { caller: 't', key: o.key, requestHash: o.hash ?? 'h' } } : {}),
         ...(o.orderedBy !== undefined ? { orderedBy: o.orderedBy } : {}),
