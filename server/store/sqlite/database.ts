@@ -268,10 +268,21 @@ export type BatchOutcome = { readonly value: unknown } | { readonly error: unkno
 /**
  * Runs the parts of several transactions as one statement (or a few), in the writer's transaction, and gives one
  * outcome per part, in their order. It throws only when the statement failed as a whole, leaving nothing of any
- * part (SQLite undoes a failed statement; a runner of several statements undoes its own, in a savepoint): each
- * transaction is then run alone, by its own work. Work it defers joins the group's only when it does not throw.
+ * part (SQLite undoes a failed statement; a runner of several statements undoes its own, in a savepoint, unless
+ * it {@link BatchContext.opensTransaction opens the transaction}): each transaction is then run alone, by its own
+ * work. Work it defers joins the group's only when it does not throw.
  */
-export type BatchRunner<P> = (tx: SqlConnection, parts: readonly P[], context: TransactionContext) => Promise<readonly BatchOutcome[]>;
+export type BatchRunner<P> = (tx: SqlConnection, parts: readonly P[], context: BatchContext) => Promise<readonly BatchOutcome[]>;
+
+/** What a {@link BatchRunner} may ask of its group. */
+export interface BatchContext extends TransactionContext {
+  /**
+   * Whether the runner's statements are the first of the writer's transaction. When it then throws, the whole
+   * transaction is rolled back (there is nothing else in it): a runner of several statements needs no savepoint of
+   * its own, two round trips on the writer that every write waits for.
+   */
+  readonly opensTransaction: boolean;
+}
 
 /** A transaction's part in a shared statement ({@link TransactionOptions.batch}). */
 export interface Batchable<P> {
@@ -563,7 +574,7 @@ export class SqliteDatabase {
       const own: Deferred = new Map();
       try {
         outcomes = await (units[0]?.batch as Batchable<unknown>).runner(
-          this.writer, units.map((unit) => (unit.batch as Batchable<unknown>).part), { defer: (key, work) => void own.set(key, work) });
+          this.writer, units.map((unit) => (unit.batch as Batchable<unknown>).part), { defer: (key, work) => void own.set(key, work), opensTransaction: first });
       } catch (error: unknown) {
         if (first) {
           await this.writer.run('ROLLBACK').catch(() => undefined);

@@ -15,7 +15,7 @@ import {
 } from '../orders.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { inChunks, valueChunks } from './chunks.js';
-import type { Batchable, BatchOutcome, BatchRunner, SqlConnection, SqliteDatabase, SqlValue, TransactionContext, TransactionOptions } from './database.js';
+import type { Batchable, BatchContext, BatchOutcome, BatchRunner, SqlConnection, SqliteDatabase, SqlValue, TransactionContext, TransactionOptions } from './database.js';
 
 interface StockSql { item_iri: string; eid: string; on_demand: number; initial: number; restocked: number; available: number; reserved: number; sold: number }
 interface OrderSql {
@@ -334,13 +334,15 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
   }
   if (orderRows.length === 0) return outcomes;
   const moved = [...ledgers].filter(([, ledger]) => ledger.moved);
-  await atomically(tx, 'orders_together', async () => {
+  const write = async (): Promise<void> => {
     const set = await inRows(tx, 5, moved.map(([item, l]) => [item, l.eid, l.available, l.reserved, l.restocked]), SET_LEDGERS);
     if (set !== moved.length) throw new Error(`${moved.length} ledgers to move, ${set} moved`);
     await inRows(tx, 11, orderRows, INSERT_ORDERS);
     await inRows(tx, LINE_COLUMNS, lineRows, INSERT_LINES);
     await inRows(tx, 6, requestRows, INSERT_REQUESTS);
-  });
+  };
+  // First in the transaction, a failure rolls all of it back: no savepoint (two round trips) needed.
+  await (context.opensTransaction ? write() : atomically(tx, 'orders_together', write));
   for (const [item, ledger] of moved) publishLater(context, item, ledger.eid);
   return outcomes;
 };
@@ -374,14 +376,15 @@ class ChangedSinceRead extends Error {}
  * (open, not written since) gets its new state, details and expiry; the others are left as they are, with a
  * {@link ChangedSinceRead} error. Orders that share no IRI (the database batches only those).
  */
-async function moveOpenOrders(tx: SqlConnection, moves: readonly OpenOrderMove[]): Promise<BatchOutcome[]> {
+async function moveOpenOrders(tx: SqlConnection, moves: readonly OpenOrderMove[], context?: BatchContext): Promise<BatchOutcome[]> {
   const moved = new Set<string>();
   const chunks = [...valueChunks(moves.map((m) => [m.iri, m.readAt, m.state, m.reason, m.details, m.now, m.expiresAt]), 7, VALUES_PER_STATEMENT)];
   const run = async (): Promise<void> => {
     for (const { values, params } of chunks) for (const row of await tx.all<{ iri: string }>(MOVE_OPEN_ORDERS(values), params)) moved.add(row.iri);
   };
-  // More than one statement: in a savepoint, so that a failure leaves nothing of any.
-  await (chunks.length > 1 ? atomically(tx, 'moves_together', run) : run());
+  // More than one statement: in a savepoint, so that a failure leaves nothing of any (unless the transaction is
+  // theirs alone: it is then rolled back whole).
+  await (chunks.length > 1 && context?.opensTransaction !== true ? atomically(tx, 'moves_together', run) : run());
   return moves.map((m) => (moved.has(m.iri) ? { value: m.iri } : { error: new ChangedSinceRead(`order ${m.iri} changed since it was read`) }));
 }
 

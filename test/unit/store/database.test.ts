@@ -302,6 +302,31 @@ describe('SqliteDatabase: write transactions committed in groups, statements kep
       expect(await values(db)).to.deep.equal(['taken', 'first', 'm', 'n']);
     });
 
+    it('tells the runner whether it opens the transaction; one that does and then fails leaves nothing of what it wrote', async () => {
+      const opened: boolean[] = [];
+      /** Two statements, no savepoint when it opens the transaction: the second fails for a part "taken". */
+      const twoSteps: BatchRunner<string> = async (tx, parts, context) => {
+        opened.push(context.opensTransaction);
+        await tx.run('INSERT INTO t (v) SELECT value FROM json_each(?)', [JSON.stringify(parts.map((p) => `${p}-1`))]);
+        if (!context.opensTransaction) await tx.run('SAVEPOINT two_steps');
+        await tx.run('INSERT INTO t (v) SELECT value FROM json_each(?)', [JSON.stringify(parts)]);
+        if (!context.opensTransaction) await tx.run('RELEASE two_steps');
+        return parts.map((part) => ({ value: part }));
+      };
+      const step = (v: string) => db.transaction(async (tx) => {
+        await insert(tx, v);
+        return `${v} alone`;
+      }, { batch: { runner: twoSteps as BatchRunner<unknown>, part: v, keys: [v] } });
+      await db.transaction((tx) => insert(tx, 'taken'));
+      // First of their group: it opens the transaction, fails at its second statement, and nothing of the first stays.
+      const alone = await Promise.allSettled([first(), step('e'), step('taken'), step('f')]);
+      expect(alone.map((o) => o.status)).to.deep.equal(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      // After another transaction of its group: it does not open it.
+      await Promise.all([db.transaction((tx) => insert(tx, 'g')), step('h'), step('i')]);
+      expect(opened).to.deep.equal([true, false]);
+      expect(await values(db)).to.deep.equal(['taken', 'first', 'e', 'f', 'g', 'h-1', 'i-1', 'h', 'i']);
+    });
+
     it('runs after the work deferred by the transactions before it, which it sees done', async () => {
       let seen: string[] = [];
       const reading: BatchRunner<string> = async (tx, parts) => {
