@@ -221,17 +221,17 @@ export class OrderService {
     const base = {
       eid, collection, ...(request.order.orderedBy !== undefined ? { orderedBy: request.order.orderedBy } : {}), placedBy: caller.id, lines,
     };
+    // A key per supplier and attempt, short enough to be sent as it is (nothing retries this attempt but itself).
     const attempt = randomUUID();
+    let suppliers = 0;
     const placed: UpstreamLink[] = [];
-    try {
-      await this.placeWithSuppliers({ eid, lines }, [], placed, (ordersUrl) => `${collection}|${attempt}|${ordersUrl}`, listingsRead(request.lines));
-    } catch (error: unknown) {
-      const refusal = error instanceof UpstreamRefusal ? { refusedUpstream: error.outcome } : {};
+    const failure = await failureOf(() => this.placeWithSuppliers({ eid, lines }, [], placed, () => `${attempt}.${++suppliers}`, listingsRead(request.lines)));
+    if (failure !== undefined) {
       await this.deps.store.orders.create({
-        ...base, state: 'Cancelled', closedReason: `refused upstream: ${error instanceof Error ? error.message : String(error)}`,
-        details: { ...this.detailsOf(request), ...refusal }, expiresAt: null,
+        ...base, state: 'Cancelled', closedReason: `refused upstream: ${failure.reason}`,
+        details: { ...this.detailsOf(request), ...(failure.refusal !== undefined ? { refusedUpstream: failure.refusal } : {}) }, expiresAt: null,
       });
-      throw error instanceof UpstreamRefusal ? upstreamError(error.outcome) : error;
+      throw failure.error;
     }
     let outcome: Awaited<ReturnType<NodeStore['orders']['create']>>;
     try {
@@ -527,16 +527,15 @@ export class OrderService {
   private async placeUpstream(order: OrderRow, previous?: OrderRow, read?: ReadonlyMap<number, ListingRow>): Promise<OrderRow> {
     const links = upstreamOf(order);
     const placed: UpstreamLink[] = [];
-    try {
-      await this.placeWithSuppliers(order, links, placed, (ordersUrl) => `${order.iri}|${ordersUrl}|${order.updatedAt}`, read);
-    } catch (error: unknown) {
+    const failure = await failureOf(() => this.placeWithSuppliers(order, links, placed, (ordersUrl) => `${order.iri}|${ordersUrl}|${order.updatedAt}`, read));
+    if (failure !== undefined) {
       if (previous !== undefined) await this.revertUpstream(previous, placed.filter((p) => links.some((l) => l.order === p.order)));
       else {
-        const refusal = error instanceof UpstreamRefusal ? { refusedUpstream: error.outcome } : {};
-        const cancelled = await this.deps.store.orders.cancel(order.iri, `refused upstream: ${error instanceof Error ? error.message : String(error)}`, { ...order.details, ...refusal }, order);
+        const details = { ...order.details, ...(failure.refusal !== undefined ? { refusedUpstream: failure.refusal } : {}) };
+        const cancelled = await this.deps.store.orders.cancel(order.iri, `refused upstream: ${failure.reason}`, details, order);
         if (movesLocalStock(cancelled.lines)) this.deps.onChange?.();
       }
-      throw error instanceof UpstreamRefusal ? upstreamError(error.outcome) : error;
+      throw failure.error;
     }
     const details = { ...order.details, upstream: placed };
     // One statement when the order is as this change left it (as it should be: a Pending order cannot be
@@ -551,11 +550,13 @@ export class OrderService {
   /**
    * Orders the listed lines of `order` from their suppliers, one order per supplier's collection (amending the
    * one of `links` placed before), adding each to `placed` as it is accepted. When one refuses or cannot be
-   * reached, the orders placed just now are cancelled and the refusal ({@link UpstreamRefusal}) or error thrown.
+   * reached, the orders placed just now are cancelled and its refusal answered (a value: an expected outcome of a
+   * peer, which an error's stack would cost the shop on every order refused); anything else is thrown, after the
+   * same cancellations.
    */
   private async placeWithSuppliers(
     order: OrderLines, links: readonly UpstreamLink[], placed: UpstreamLink[], keyOf: (ordersUrl: string) => string, read?: ReadonlyMap<number, ListingRow>,
-  ): Promise<void> {
+  ): Promise<UpstreamRefused | undefined> {
     const collections = new Set<string>(links.map((l) => l.ordersUrl));
     const listings = await this.listingsOf(order, read);
     for (const listing of listings.values()) collections.add(listing.originOrders);
@@ -566,9 +567,13 @@ export class OrderService {
         const outcome = await this.requireUpstream().place({
           ordersUrl, ...(existing !== undefined ? { existing } : {}), orderedBy: this.orderedByOf(order), lines, key: keyOf(ordersUrl),
         });
-        if (!outcome.ok) throw new UpstreamRefusal(outcome);
+        if (!outcome.ok) {
+          await this.cancelUpstream(order, placed.filter((p) => !links.some((l) => l.order === p.order)));
+          return outcome;
+        }
         placed.push({ ordersUrl, order: outcome.order });
       }
+      return undefined;
     } catch (error: unknown) {
       // Orders placed just now at other suppliers are cancelled whether this order closes or (an amendment)
       // goes back to what it was: it keeps no link to them, so nothing else would ever release them.
@@ -721,12 +726,25 @@ function shortError(short: readonly ShortLine[], lines: readonly ResolvedLine[])
   return new ConflictHttpError(`not enough stock: ${problems.map((p) => p.message).join('; ')}`, { problems, extensions: { shortLines: described } });
 }
 
-/** A supplier's refusal inside {@link OrderService.placeUpstream}, kept as the outcome until it is recorded. */
-class UpstreamRefusal extends Error {
-  public override readonly name = 'UpstreamRefusal';
+/** A supplier's refusal (409) or outage (503). */
+type UpstreamRefused = Extract<UpstreamOutcome, { ok: false }>;
 
-  public constructor(public readonly outcome: Extract<UpstreamOutcome, { ok: false }>) {
-    super(outcome.reason);
+/** Why placing an order with its suppliers failed: their refusal, or an error of ours; and what to answer. */
+interface PlacementFailure {
+  readonly refusal?: UpstreamRefused;
+  /** The reason recorded with the order. */
+  readonly reason: string;
+  /** What the caller is answered. */
+  readonly error: unknown;
+}
+
+/** Runs a placement: undefined when every supplier accepted, else why not. */
+async function failureOf(placement: () => Promise<UpstreamRefused | undefined>): Promise<PlacementFailure | undefined> {
+  try {
+    const refusal = await placement();
+    return refusal === undefined ? undefined : { refusal, reason: refusal.reason, error: upstreamError(refusal) };
+  } catch (error: unknown) {
+    return { reason: error instanceof Error ? error.message : String(error), error };
   }
 }
 

@@ -110,6 +110,8 @@ describe('order service: an order of listed lines is stored once its suppliers a
   /** What each supplier answers, by orders collection. */
   let answers: Map<string, UpstreamOutcome>;
   let calls: { what: 'place' | 'complete' | 'cancel'; order: string; storedThen: string[] }[];
+  /** The Idempotency-Key of each order placed. */
+  let keys: string[];
 
   const states = async (): Promise<string[]> => (await store.orders.list('shop', { offset: 0, limit: 100 })).orders.map((o) => o.state);
 
@@ -132,8 +134,10 @@ describe('order service: an order of listed lines is stored once its suppliers a
     }
     answers = new Map([[`${FARM}/orders`, { ok: true, order: `${FARM}/orders/1` }], [`${OTHER}/orders`, { ok: true, order: `${OTHER}/orders/9` }]]);
     calls = [];
+    keys = [];
     const upstream: UpstreamOrders = {
       place: async (request) => {
+        keys.push(request.key);
         calls.push({ what: 'place', order: request.ordersUrl, storedThen: await states() });
         return answers.get(request.ordersUrl) ?? { ok: false, status: 503, reason: 'unknown supplier' };
       },
@@ -164,6 +168,11 @@ describe('order service: an order of listed lines is stored once its suppliers a
       { what: 'place', order: `${OTHER}/orders`, storedThen: [] },
     ]);
     expect(placed.order).to.deep.include({ state: 'Held', number: 1, closedReason: null });
+    // A key per supplier and attempt, sent as it is (no digest of a long one).
+    expect(new Set(keys).size).to.equal(2);
+    for (const key of keys) expect(key).to.match(/^[\x21-\x7e]{1,120}$/u);
+    await place([{ offer: id('offers/miel'), quantity: 1 }]);
+    expect(new Set(keys).size).to.equal(3);
     expect(placed.order.details['upstream']).to.deep.equal([
       { ordersUrl: `${FARM}/orders`, order: `${FARM}/orders/1` }, { ordersUrl: `${OTHER}/orders`, order: `${OTHER}/orders/9` },
     ]);
