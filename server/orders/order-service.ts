@@ -214,7 +214,8 @@ export class OrderService {
    *
    * Not for a request with an Idempotency-Key: its retry must find the order (and the suppliers' orders) the first
    * attempt placed, so that order is stored before a supplier is asked. A crash between the suppliers' answer and
-   * the write leaves what a crash of the other way leaves: the suppliers' holds, which expire.
+   * the write leaves the suppliers' holds, which expire (the Pending way leaves the same, and a Pending order of
+   * ours that the expiry sweep closes); the customer, never answered, has no order here.
    */
   private async createPlacedFirst(eid: string, collection: string, request: OrderRequest, caller: OrderCaller): Promise<OrderRow> {
     const lines = request.lines.map(stripSent);
@@ -551,8 +552,7 @@ export class OrderService {
    * Orders the listed lines of `order` from their suppliers, one order per supplier's collection (amending the
    * one of `links` placed before), adding each to `placed` as it is accepted. When one refuses or cannot be
    * reached, the orders placed just now are cancelled and its refusal answered (a value: an expected outcome of a
-   * peer, which an error's stack would cost the shop on every order refused); anything else is thrown, after the
-   * same cancellations.
+   * peer, not an exception); anything else is thrown, after the same cancellations.
    */
   private async placeWithSuppliers(
     order: OrderLines, links: readonly UpstreamLink[], placed: UpstreamLink[], keyOf: (ordersUrl: string) => string, read?: ReadonlyMap<number, ListingRow>,

@@ -92,8 +92,8 @@ export type Reservation<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly short: readonly ShortLine[] };
 
-/** An order to create. */
-export interface NewOrder {
+/** What every order to create says. */
+interface NewOrderCommon {
   readonly eid: string;
   /**
    * The orders collection the order is created in: its `@id` is `{collection}/{number}` (a number per enterprise,
@@ -101,21 +101,34 @@ export interface NewOrder {
    * in the statement that inserts the order, with no round trip before it.
    */
   readonly collection: string;
-  /**
-   * `Cancelled` records an order refused before it was accepted (a supplier refused its listed lines, asked
-   * first): it reserves nothing, and says why in {@link closedReason}.
-   */
-  readonly state: 'Pending' | 'Held' | 'Cancelled';
-  /** Why an order created `Cancelled` was refused. */
-  readonly closedReason?: string;
   readonly orderedBy?: string;
   readonly placedBy?: string;
   readonly details?: Readonly<Record<string, unknown>>;
   readonly lines: readonly NewOrderLine[];
+}
+
+/** An order to create, open: it reserves its lines of the local ledgers, all or none. */
+export interface NewOpenOrder extends NewOrderCommon {
+  readonly state: 'Pending' | 'Held';
   readonly expiresAt: string | null;
   /** Makes a retried request safe: the same key, caller and request answer the order already created. */
   readonly idempotency?: { readonly caller: string; readonly key: string; readonly requestHash: string };
+  readonly closedReason?: never;
 }
+
+/**
+ * An order refused before it was accepted (a supplier refused its listed lines, asked first), recorded closed: it
+ * reserves nothing, never expires, and says why.
+ */
+export interface NewRefusedOrder extends NewOrderCommon {
+  readonly state: 'Cancelled';
+  readonly closedReason: string;
+  readonly expiresAt?: null;
+  readonly idempotency?: never;
+}
+
+/** An order to create. */
+export type NewOrder = NewOpenOrder | NewRefusedOrder;
 
 /** What {@link OrderStore.create} answers. */
 export type CreateOutcome =

@@ -255,7 +255,7 @@ interface Ledger { readonly eid: string; readonly onDemand: boolean; available: 
 /**
  * Creates several orders queued together ({@link BatchRunner}) in a handful of statements, not three or four
  * each: one read of what they draw on, then the ledgers, orders, lines and keys written in a savepoint (one
- * fails, none stays).
+ * fails, none stays; when the runner opens the transaction, a failure rolls all of it back, and no savepoint is needed).
  *
  * Each order is decided as it would be alone, in the order asked, on the ledgers as the orders before it left
  * them: the runner reads them under the write lock, so no other write moves them between its read and its
@@ -677,14 +677,12 @@ const ORDERABLE = `WITH o AS (
   LEFT JOIN resources i ON i.iri = o.item_iri
   LEFT JOIN listings l ON l.id = (SELECT id FROM listings WHERE item_iri = o.item_iri OR offer_iri = o.item_iri LIMIT 1)`;
 
-/** An order's lines as rows. */
 /** The expiry and reason a new order is stored with: an order created Cancelled is closed, and never expires. */
 function closing(order: NewOrder): { expires_at: string | null; closed_reason: string | null } {
-  return order.state === 'Cancelled'
-    ? { expires_at: null, closed_reason: order.closedReason ?? 'cancelled' }
-    : { expires_at: order.expiresAt, closed_reason: null };
+  return order.state === 'Cancelled' ? { expires_at: null, closed_reason: order.closedReason } : { expires_at: order.expiresAt, closed_reason: null };
 }
 
+/** An order's lines as rows; `reserving` false for an order created Cancelled (its lines hold nothing). */
 function lineRowsOf(iri: string, lines: readonly NewOrderLine[], reserving = true): LineSql[] {
   return lines.map((line, i): LineSql => ({
     order_iri: iri, position: i + 1, offer_iri: line.offer, item_iri: line.item, product_iri: line.product ?? null, quantity: line.quantity,

@@ -112,6 +112,8 @@ describe('order service: an order of listed lines is stored once its suppliers a
   let calls: { what: 'place' | 'complete' | 'cancel'; order: string; storedThen: string[] }[];
   /** The Idempotency-Key of each order placed. */
   let keys: string[];
+  /** The orders collection whose client throws (a bug of ours, not a refusal). */
+  let breaksAt: string | undefined;
 
   const states = async (): Promise<string[]> => (await store.orders.list('shop', { offset: 0, limit: 100 })).orders.map((o) => o.state);
 
@@ -135,10 +137,12 @@ describe('order service: an order of listed lines is stored once its suppliers a
     answers = new Map([[`${FARM}/orders`, { ok: true, order: `${FARM}/orders/1` }], [`${OTHER}/orders`, { ok: true, order: `${OTHER}/orders/9` }]]);
     calls = [];
     keys = [];
+    breaksAt = undefined;
     const upstream: UpstreamOrders = {
       place: async (request) => {
         keys.push(request.key);
         calls.push({ what: 'place', order: request.ordersUrl, storedThen: await states() });
+        if (request.ordersUrl === breaksAt) throw new Error('the client broke');
         return answers.get(request.ordersUrl) ?? { ok: false, status: 503, reason: 'unknown supplier' };
       },
       complete: async (o) => {
@@ -198,7 +202,22 @@ describe('order service: an order of listed lines is stored once its suppliers a
     answers.set(`${FARM}/orders`, { ok: false, status: 503, reason: 'timeout: no answer within 8000 ms' });
     const failed = await place([{ offer: id('offers/miel'), quantity: 1 }]).catch((e: unknown) => e);
     expect(failed).to.be.instanceOf(HttpError).with.property('status', 503);
-    expect(await states()).to.deep.equal(['Cancelled']);
+    const [stored] = (await store.orders.list('shop', { offset: 0, limit: 10 })).orders;
+    expect(stored).to.deep.include({ state: 'Cancelled', closedReason: 'refused upstream: timeout: no answer within 8000 ms' });
+    expect(stored?.details['refusedUpstream']).to.deep.include({ status: 503 });
+    // Nothing was placed: nothing to cancel.
+    expect(calls.map((c) => c.what)).to.deep.equal(['place']);
+  });
+
+  it('records an error of ours while placing as the reason, and cancels what a supplier took before it', async () => {
+    breaksAt = `${OTHER}/orders`;
+    const failed = await place([{ offer: id('offers/miel'), quantity: 1 }, { offer: id('offers/cidre'), quantity: 1 }]).catch((e: unknown) => e);
+    expect(failed).to.be.instanceOf(Error).and.not.instanceOf(HttpError);
+    expect((failed as Error).message).to.equal('the client broke');
+    expect(calls.map((c) => [c.what, c.order])).to.deep.equal([['place', `${FARM}/orders`], ['place', `${OTHER}/orders`], ['cancel', `${FARM}/orders/1`]]);
+    const [stored] = (await store.orders.list('shop', { offset: 0, limit: 10 })).orders;
+    expect(stored).to.deep.include({ state: 'Cancelled', closedReason: 'refused upstream: the client broke' });
+    expect(stored?.details['refusedUpstream']).to.equal(undefined);
   });
 
   it('cancels the suppliers\' orders when the order cannot be stored after they accepted', async () => {

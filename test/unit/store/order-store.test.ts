@@ -239,10 +239,41 @@ describe('store: stock ledger and orders', () => {
     expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ available: 5, reserved: 0 });
   });
 
+  it('leaves nothing of orders created together whose shared statements fail partway, first in the transaction or not', async () => {
+    const db = (store as unknown as { db: SqliteDatabase }).db;
+    const statements: string[] = [];
+    (db as unknown as { writerDb: { on(event: 'trace', listener: (sql: string) => void): void } }).writerDb.on('trace', (sql) => statements.push(sql));
+    // A line of this offer fails to insert: after the ledgers and the orders are written, as a full disk would.
+    await db.transaction((tx) => tx.exec("CREATE TRIGGER boom BEFORE INSERT ON order_lines WHEN NEW.offer_iri LIKE '%/boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"));
+    const boom = { offer: id('offers/boom'), item: id('catalog_items/carotte'), quantity: 1 };
+    for (const first of [true, false]) {
+      statements.length = 0;
+      const outcomes = await Promise.allSettled([
+        // Alone: the transactions after it start a group of their own, whatever the writer was doing.
+        db.transaction(async () => undefined, { alone: true }),
+        // A plain write first in that group, or none: the orders' shared statements open the transaction.
+        ...(first ? [] : [db.transaction((tx) => tx.run("UPDATE meta SET value = value WHERE key = 'base_url'"))]),
+        place([line('carotte', 1)]), place([boom]), place([line('miel', 1)]),
+      ]);
+      const orders = outcomes.slice(first ? 1 : 2);
+      expect(orders.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+      expect(((orders[1] as PromiseRejectedResult).reason as Error).message).to.contain('boom');
+      // The shared statements ran, failed, and were undone: by the whole transaction's rollback, or their savepoint.
+      expect(statements.some((sql) => sql.startsWith('UPDATE stock SET available = d.column3'))).to.equal(true);
+      expect(statements.includes('SAVEPOINT orders_together')).to.equal(!first);
+      expect(statements.includes(first ? 'ROLLBACK' : 'ROLLBACK TO orders_together')).to.equal(true);
+    }
+    // Each order that stood reserved its unit once; the failed ones left nothing.
+    expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ available: 3, reserved: 2 });
+    expect(await store.orders.stock(id('catalog_items/miel'))).to.include({ available: 0, reserved: 2 });
+    balanced(await store.orders.stock(id('catalog_items/carotte')));
+    expect((await store.orders.list('ferme', { offset: 0, limit: 10 })).total).to.equal(4);
+  });
+
   it('records an order refused before it was accepted as Cancelled: it reserves nothing, never expires, and says why', async () => {
     const refused = await store.orders.create({
       eid: 'ferme', collection: id('orders'), state: 'Cancelled', closedReason: 'refused upstream: none left',
-      lines: [line('carotte', 5), line('miel', 3)], expiresAt: '2000-01-01T00:00:00.000Z', details: { refusedUpstream: { status: 409 } },
+      lines: [line('carotte', 5), line('miel', 3)], details: { refusedUpstream: { status: 409 } },
     });
     expect(refused.ok).to.equal(true);
     const order = (refused as Extract<typeof refused, { ok: true }>).order;
@@ -350,20 +381,23 @@ describe('store: stock ledger and orders', () => {
         { lines: [line('carotte', 1)], refused: 'refused upstream: gone' },
         { lines: [line('carotte', 1)] },
       ];
-      const placeIn = (target: SqliteStore, o: typeof orders[number]) => target.orders.create({
-        eid: 'ferme', collection: id('orders'), expiresAt: null,
-        ...(o.refused !== undefined ? { state: 'Cancelled' as const, closedReason: o.refused } : { state: 'Held' as const }),
-        lines: o.listing === true ? o.lines.map((l) => ({ ...l, listing: 3 })) : o.lines,
-        ...(o.key !== undefined ? { idempotency: { caller: 't', key: o.key, requestHash: o.hash ?? 'h' } } : {}),
-        ...(o.orderedBy !== undefined ? { orderedBy: o.orderedBy } : {}),
-      });
+      const placeIn = (target: SqliteStore, o: typeof orders[number]) => {
+        const common = {
+          eid: 'ferme', collection: id('orders'), lines: o.listing === true ? o.lines.map((l) => ({ ...l, listing: 3 })) : o.lines,
+          ...(o.orderedBy !== undefined ? { orderedBy: o.orderedBy } : {}),
+        };
+        return target.orders.create(o.refused !== undefined ? { ...common, state: 'Cancelled', closedReason: o.refused } : {
+          ...common, state: 'Held', expiresAt: null, ...(o.key !== undefined ? { idempotency: { caller: 't', key: o.key, requestHash: o.hash ?? 'h' } } : {}),
+        });
+      };
       const oneByOne = [];
       for (const o of orders) oneByOne.push(await placeIn(other, o));
       const statements: string[] = [];
       (store as unknown as { db: { writerDb: { on(event: 'trace', listener: (sql: string) => void): void } } }).db.writerDb.on('trace', (sql) => statements.push(sql));
       const together = await Promise.all(orders.map((o) => placeIn(store, o)));
-      // Shared statements did run (the first order ran alone, holding the writer while the others queued).
-      expect(statements.filter((sql) => sql === 'SAVEPOINT orders_together').length).to.be.at.least(1);
+      // Shared statements did run (the first order ran alone, holding the writer while the others queued): their
+      // read of ledgers, numbers and keys (with or without a savepoint, as their group opened or not).
+      expect(statements.filter((sql) => sql.trimStart().startsWith("SELECT 's' AS t")).length).to.be.at.least(1);
       const outcome = (r: Awaited<ReturnType<typeof place>>) => (r.ok ? { ok: true, replayed: r.replayed, order: { ...r.order, createdAt: '', updatedAt: '' } }
         : 'short' in r ? r : { keyReused: r.order.iri });
       expect(together.map(outcome)).to.deep.equal(oneByOne.map(outcome));
