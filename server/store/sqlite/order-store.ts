@@ -62,7 +62,12 @@ class Short extends Error {
   }
 }
 
-/** Quantities by item, of the lines that draw on the local ledger (none for an order created Cancelled). */
+/** Whether a new order reserves its lines of the local ledgers: all but one recorded refused (created Cancelled). */
+function reserves(order: NewOrder): boolean {
+  return order.state !== 'Cancelled';
+}
+
+/** Quantities by item, of the lines that draw on the local ledger (none when not `reserving`). */
 function demand(lines: readonly NewOrderLine[], reserving = true): Map<string, { quantity: number; indexes: number[] }> {
   const byItem = new Map<string, { quantity: number; indexes: number[] }>();
   if (!reserving) return byItem;
@@ -255,7 +260,7 @@ interface Ledger { readonly eid: string; readonly onDemand: boolean; available: 
 /**
  * Creates several orders queued together ({@link BatchRunner}) in a handful of statements, not three or four
  * each: one read of what they draw on, then the ledgers, orders, lines and keys written in a savepoint (one
- * fails, none stays; when the runner opens the transaction, a failure rolls all of it back, and no savepoint is needed).
+ * fails, none stays; a runner that opens the transaction needs none: a failure then rolls all of it back).
  *
  * Each order is decided as it would be alone, in the order asked, on the ledgers as the orders before it left
  * them: the runner reads them under the write lock, so no other write moves them between its read and its
@@ -264,7 +269,7 @@ interface Ledger { readonly eid: string; readonly onDemand: boolean; available: 
  */
 const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
   // What each order reserves: as `reserve` takes it, only positive quantities.
-  const wants = orders.map((order) => [...demand(order.lines, order.state !== 'Cancelled')].filter(([, d]) => d.quantity > 0));
+  const wants = orders.map((order) => [...demand(order.lines, reserves(order))].filter(([, d]) => d.quantity > 0));
   const keyed = orders.flatMap((order, index) => (order.idempotency === undefined ? [] : [index]));
   const rows = await tx.all<{ t: 's' | 'n' | 'r'; a: string; b: string | null; c: number | null; d: number | null; e: number | null; f: number | null }>(CREATE_READS, [
     JSON.stringify([...new Set(wants.flatMap((want) => want.map(([item]) => item)))]),
@@ -326,7 +331,7 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
       details: JSON.stringify(order.details ?? {}), created_at: now, updated_at: now, ...closing(order),
     };
     orderRows.push([iri, order.eid, number, stored.status, stored.ordered_by, stored.placed_by, stored.details, now, now, stored.expires_at, stored.closed_reason]);
-    const lines = lineRowsOf(iri, order.lines, order.state !== 'Cancelled');
+    const lines = lineRowsOf(iri, order.lines, reserves(order));
     for (const r of lines) lineRows.push(lineValues(r));
     const { idempotency } = order;
     if (idempotency !== undefined) requestRows.push([order.eid, idempotency.caller, idempotency.key, idempotency.requestHash, iri, now]);
@@ -430,7 +435,7 @@ export class SqliteOrderStore implements OrderStore {
               : { ok: false as const, keyReused: true as const, order: existing };
           }
         }
-        await reserve(tx, context, order.eid, demand(order.lines, order.state !== 'Cancelled'));
+        await reserve(tx, context, order.eid, demand(order.lines, reserves(order)));
         const now = new Date().toISOString();
         const details = JSON.stringify(order.details ?? {});
         // The next number is taken in the INSERT itself (the writer runs one transaction at a time, so no other
@@ -447,7 +452,7 @@ export class SqliteOrderStore implements OrderStore {
           iri, eid: order.eid, number, status: order.state, ordered_by: order.orderedBy ?? null, placed_by: order.placedBy ?? null,
           details, created_at: now, updated_at: now, ...closing(order),
         };
-        const lines = await insertLines(tx, iri, order.lines, order.state !== 'Cancelled');
+        const lines = await insertLines(tx, iri, order.lines, reserves(order));
         if (idempotency !== undefined) {
           await tx.run('INSERT INTO order_requests (eid, caller, key, request_hash, order_iri, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
             order.eid, idempotency.caller, idempotency.key, idempotency.requestHash, iri, now,
