@@ -228,10 +228,15 @@ export class OrderService {
     const placed: UpstreamLink[] = [];
     const failure = await failureOf(() => this.placeWithSuppliers({ eid, lines }, [], placed, () => `${attempt}.${++suppliers}`, listingsRead(request.lines)));
     if (failure !== undefined) {
-      await this.deps.store.orders.create({
-        ...base, state: 'Cancelled', closedReason: `refused upstream: ${failure.reason}`,
-        details: { ...this.detailsOf(request), ...(failure.refusal !== undefined ? { refusedUpstream: failure.refusal } : {}) }, expiresAt: null,
-      });
+      try {
+        await this.deps.store.orders.create({
+          ...base, state: 'Cancelled', closedReason: `refused upstream: ${failure.reason}`,
+          details: { ...this.detailsOf(request), ...(failure.refusal !== undefined ? { refusedUpstream: failure.refusal } : {}) },
+        });
+      } catch (error: unknown) {
+        // The enterprise removed meanwhile (nothing held it: no order of it was stored yet): the refusal is still the answer.
+        if (await this.exists(eid)) throw error;
+      }
       throw failure.error;
     }
     let outcome: Awaited<ReturnType<NodeStore['orders']['create']>>;
@@ -239,7 +244,8 @@ export class OrderService {
       outcome = await this.deps.store.orders.create({ ...base, state: 'Held', details: { ...this.detailsOf(request), upstream: placed }, expiresAt: this.expiry() });
     } catch (error: unknown) {
       await this.cancelUpstream({ eid }, placed);
-      throw error;
+      if (await this.exists(eid)) throw error;
+      throw new NotFoundHttpError(`enterprise ${eid} was removed while its order was placed; the suppliers were asked to cancel theirs`);
     }
     if (!outcome.ok) {
       // Listed lines reserve nothing here: a short line would be a bug, and the suppliers' orders must not stay.
@@ -247,6 +253,11 @@ export class OrderService {
       throw 'short' in outcome ? shortError(outcome.short, request.lines) : new Error('an order without a key answered another order');
     }
     return request.status === 'Complete' ? this.completeOrder(outcome.order) : outcome.order;
+  }
+
+  /** Whether the enterprise is still held (a write of its order may have failed because it was just removed). */
+  private async exists(eid: string): Promise<boolean> {
+    return (await this.deps.store.getEnterprise(eid)) !== undefined;
   }
 
   /** One order, for its seller (`ReadOrders`) or the caller that placed it. */

@@ -114,6 +114,8 @@ describe('order service: an order of listed lines is stored once its suppliers a
   let keys: string[];
   /** The orders collection whose client throws (a bug of ours, not a refusal). */
   let breaksAt: string | undefined;
+  /** Done while a supplier is asked. */
+  let meanwhile: (() => Promise<unknown>) | undefined;
 
   const states = async (): Promise<string[]> => (await store.orders.list('shop', { offset: 0, limit: 100 })).orders.map((o) => o.state);
 
@@ -138,10 +140,12 @@ describe('order service: an order of listed lines is stored once its suppliers a
     calls = [];
     keys = [];
     breaksAt = undefined;
+    meanwhile = undefined;
     const upstream: UpstreamOrders = {
       place: async (request) => {
         keys.push(request.key);
         calls.push({ what: 'place', order: request.ordersUrl, storedThen: await states() });
+        await meanwhile?.();
         if (request.ordersUrl === breaksAt) throw new Error('the client broke');
         return answers.get(request.ordersUrl) ?? { ok: false, status: 503, reason: 'unknown supplier' };
       },
@@ -227,6 +231,22 @@ describe('order service: an order of listed lines is stored once its suppliers a
     const failed = await place([{ offer: id('offers/miel'), quantity: 1 }]).catch((e: unknown) => e);
     expect((failed as Error).message).to.equal('disk full');
     expect(calls.map((c) => [c.what, c.order])).to.deep.equal([['place', `${FARM}/orders`], ['cancel', `${FARM}/orders/1`]]);
+  });
+
+  it('answers 404 when the enterprise is removed while its order is placed, and cancels what the supplier took', async () => {
+    // No order of it is stored yet: nothing holds the removal back.
+    meanwhile = () => store.removeEnterprise('shop');
+    const failed = await place([{ offer: id('offers/miel'), quantity: 1 }]).catch((e: unknown) => e);
+    expect(failed).to.be.instanceOf(HttpError).with.property('status', 404);
+    expect(calls.map((c) => [c.what, c.order])).to.deep.equal([['place', `${FARM}/orders`], ['cancel', `${FARM}/orders/1`]]);
+  });
+
+  it('still answers a supplier\'s refusal when the enterprise is removed meanwhile', async () => {
+    meanwhile = () => store.removeEnterprise('shop');
+    answers.set(`${FARM}/orders`, { ok: false, status: 409, reason: 'line 1: 1 requested, 0 available' });
+    const refused = await place([{ offer: id('offers/miel'), quantity: 1 }]).catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(HttpError).with.property('status', 409);
+    expect(await store.getEnterprise('shop')).to.equal(undefined);
   });
 
   it('completes at the suppliers an order sent Complete', async () => {
