@@ -15,6 +15,7 @@ import {
 } from '../orders.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { inChunks, valueChunks } from './chunks.js';
+import { KeyedReads } from './keyed-reads.js';
 import type { Batchable, BatchContext, BatchOutcome, BatchRunner, SqlConnection, SqliteDatabase, SqlValue, TransactionContext, TransactionOptions } from './database.js';
 
 interface StockSql { item_iri: string; eid: string; on_demand: number; initial: number; restocked: number; available: number; reserved: number; sold: number }
@@ -409,7 +410,12 @@ async function moveOpenOrder(db: SqliteDatabase, move: OpenOrderMove): Promise<b
 
 /** {@link OrderStore} on SQLite. */
 export class SqliteOrderStore implements OrderStore {
-  public constructor(private readonly db: SqliteDatabase) {}
+  /** What each order line draws on: read for every line of every order, those of one turn in one statement. */
+  private readonly orderables: KeyedReads<OrderableSql>;
+
+  public constructor(private readonly db: SqliteDatabase) {
+    this.orderables = new KeyedReads((iris, marks) => db.reader.all<OrderableSql>(ORDERABLE(marks), iris), (row) => row.key);
+  }
 
   public async stock(item: string): Promise<StockLevel | undefined> {
     const row = await this.db.reader.get<StockSql>('SELECT * FROM stock WHERE item_iri = ?', [item]);
@@ -640,7 +646,7 @@ export class SqliteOrderStore implements OrderStore {
   }
 
   public async orderable(iri: string): Promise<Orderable | undefined> {
-    const row = await this.db.reader.get<OrderableSql>(ORDERABLE, [iri]);
+    const row = await this.orderables.get(iri);
     if (row === undefined) return undefined;
     const listing: ListingSql | undefined = row.l_id === null ? undefined : {
       id: row.l_id, eid: row.l_eid as string, item_iri: row.l_item_iri as string, offer_iri: row.l_offer_iri as string, product_iri: row.l_product_iri as string,
@@ -666,15 +672,16 @@ export class SqliteOrderStore implements OrderStore {
 }
 
 /** A resource, its item when it is an Offer, and that item's listing (columns prefixed `l_`, null when none). */
-type OrderableSql = { eid: string; record: string; item_iri: string | null; item_eid: string | null; item_record: string | null }
+type OrderableSql = { key: string; eid: string; record: string; item_iri: string | null; item_eid: string | null; item_record: string | null }
   & { [K in keyof ListingSql as `l_${K}`]: ListingSql[K] | null };
 
 // The listing is found as listingByLocal finds it (by its local item, or an offer of that id); an Offer's item is
 // its `item` as the record holds it (a string: the JSON of an OfferRecord).
-const ORDERABLE = `WITH o AS (
-    SELECT eid, record, CASE WHEN kind = 'Offer' THEN json_extract(record, '$.item') END AS item_iri FROM resources WHERE iri = ?1
+// Of several resources at once (`marks`: their `?, ?…`), each row keyed by the resource's IRI.
+const ORDERABLE = (marks: string) => `WITH o AS (
+    SELECT iri, eid, record, CASE WHEN kind = 'Offer' THEN json_extract(record, '$.item') END AS item_iri FROM resources WHERE iri IN (${marks})
   )
-  SELECT o.eid, o.record, o.item_iri, i.eid AS item_eid, i.record AS item_record,
+  SELECT o.iri AS key, o.eid, o.record, o.item_iri, i.eid AS item_eid, i.record AS item_record,
     l.id AS l_id, l.eid AS l_eid, l.item_iri AS l_item_iri, l.offer_iri AS l_offer_iri, l.product_iri AS l_product_iri,
     l.origin_item AS l_origin_item, l.origin_offer AS l_origin_offer, l.origin_product AS l_origin_product, l.origin_orders AS l_origin_orders,
     l.factor AS l_factor, l.price AS l_price, l.markup AS l_markup, l.details AS l_details, l.created_at AS l_created_at

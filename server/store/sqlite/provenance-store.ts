@@ -15,6 +15,7 @@ import type {
   StagedResource, SyncSummary,
 } from '../federation.js';
 import { inChunks, insertMany } from './chunks.js';
+import { KeyedReads } from './keyed-reads.js';
 import type { SqlConnection, SqliteDatabase, SqlValue } from './database.js';
 import { dropPeerRows, indexPeerSnapshot, indexStagedRun, reindexPeer, SCOPED_CHANGES, stagedEntry, wellFormedJson } from './federated-index.js';
 
@@ -105,8 +106,14 @@ function peerRow(row: PeerSql): PeerRow {
 export class SqliteProvenanceStore implements ProvenanceStore {
   /** Runs that applied a big snapshot: the planner's statistics are refreshed when they end. */
   private readonly optimizeAtEnd = new Set<number>();
+  /** The peers at an origin: read for every order a shop places upstream, those of one turn in one statement. */
+  private readonly byOrigin: KeyedReads<PeerSql & { has_oidc: number }>;
 
-  public constructor(private readonly db: SqliteDatabase) {}
+  public constructor(private readonly db: SqliteDatabase) {
+    this.byOrigin = new KeyedReads((origins, marks) => db.reader.all<PeerSql & { has_oidc: number }>(
+      `SELECT p.*, EXISTS (SELECT 1 FROM peer_oidc o WHERE o.peer_id = p.id) AS has_oidc FROM peers p WHERE p.origin IN (${marks}) ORDER BY p.id`, origins),
+    (row) => row.origin);
+  }
 
   public async addPeer(peer: NewPeer, origin: string): Promise<PeerRow> {
     return this.db.transaction(async (tx) => {
@@ -124,8 +131,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   }
 
   public async peersAt(origin: string): Promise<(PeerRow & { readonly oidc: boolean })[]> {
-    const rows = await this.db.reader.all<PeerSql & { has_oidc: number }>(
-      'SELECT p.*, EXISTS (SELECT 1 FROM peer_oidc o WHERE o.peer_id = p.id) AS has_oidc FROM peers p WHERE p.origin = ? ORDER BY p.id', [origin]);
+    const rows = await this.byOrigin.all(origin);
     return rows.map((row) => ({ ...peerRow(row), oidc: row.has_oidc === 1 }));
   }
 

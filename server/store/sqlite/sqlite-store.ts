@@ -21,6 +21,7 @@ import {
 import type { FeedStore } from '../feed.js';
 import { SqliteFederatedIndex } from './federated-index.js';
 import { SqliteFeedStore } from './feed-store.js';
+import { KeyedReads } from './keyed-reads.js';
 import { SqliteOrderStore } from './order-store.js';
 import { migrate, recordedSchemaVersion, SCHEMA_VERSION, SchemaTooNewError } from './migrations.js';
 import { SqliteProvenanceStore } from './provenance-store.js';
@@ -28,7 +29,7 @@ import { SqliteProvenanceStore } from './provenance-store.js';
 interface EnterpriseSql { eid: string; iri: string; name: string; private: number; version: number; profile_version: number; updated_at: string }
 interface ResourceSql { eid: string; record: string; version: string | null; updated_at: string }
 interface TokenSql {
-  id: string; eid: string | null; scopes: string; label: string | null; created_at: string; last_used_at: string | null; revoked_at: string | null;
+  id: string; hash: string; eid: string | null; scopes: string; label: string | null; created_at: string; last_used_at: string | null; revoked_at: string | null;
 }
 
 function enterpriseRow(row: EnterpriseSql): EnterpriseRow {
@@ -109,6 +110,8 @@ export class SqliteStore implements NodeStore {
   public readonly oidc: SqliteOidcStore;
   /** What was published into Solid pods, in the same database. */
   public readonly solid: SqliteSolidLedger;
+  /** Tokens by hash: the lookup of every authenticated request, those of one turn in one statement. */
+  private readonly tokensByHash: KeyedReads<TokenSql>;
 
   private constructor(
     private readonly db: SqliteDatabase,
@@ -122,6 +125,7 @@ export class SqliteStore implements NodeStore {
     this.orders = new SqliteOrderStore(db);
     this.oidc = new SqliteOidcStore(db);
     this.solid = new SqliteSolidLedger(db);
+    this.tokensByHash = new KeyedReads((hashes, marks) => db.reader.all<TokenSql>(`SELECT * FROM tokens WHERE hash IN (${marks})`, hashes), (row) => row.hash);
   }
 
   /**
@@ -297,7 +301,7 @@ export class SqliteStore implements NodeStore {
   }
 
   public async findTokenByHash(hash: string): Promise<TokenRow | undefined> {
-    const row = await this.db.reader.get<TokenSql>('SELECT * FROM tokens WHERE hash = ?', [hash]);
+    const row = await this.tokensByHash.get(hash);
     return row === undefined ? undefined : tokenRow(row);
   }
 
