@@ -15,6 +15,20 @@
 /** Keys read by one statement at most: below the bulk threshold of the statement cache, as elsewhere. */
 const KEYS_PER_STATEMENT = 99;
 
+/**
+ * The numbers of keys a statement is written for: a batch is padded up to the next (with its last key again, which
+ * `IN` reads once), so that a read keeps eight statements in the connection's cache, not one per batch size.
+ */
+const STATEMENT_SIZES = [1, 2, 4, 8, 16, 32, 64, KEYS_PER_STATEMENT] as const;
+
+/** A chunk of keys padded to the next of {@link STATEMENT_SIZES}, and its `?, ?…`. */
+function padded(chunk: readonly string[]): { keys: string[]; marks: string } {
+  const size = STATEMENT_SIZES.find((s) => s >= chunk.length) ?? KEYS_PER_STATEMENT;
+  const keys = [...chunk];
+  while (keys.length < size) keys.push(chunk[chunk.length - 1] as string);
+  return { keys, marks: keys.map(() => '?').join(',') };
+}
+
 interface Waiting<R> {
   readonly resolve: (rows: readonly R[]) => void;
   readonly reject: (error: unknown) => void;
@@ -25,7 +39,8 @@ export class KeyedReads<R> {
   private pending: Map<string, Waiting<R>[]> | undefined;
 
   /**
-   * @param read - reads the rows of some keys (at most {@link KEYS_PER_STATEMENT}), `marks` being their `?, ?…`
+   * @param read - reads the rows of some keys (at most {@link KEYS_PER_STATEMENT}, a key maybe more than once, as
+   * `IN` takes it: its rows once), `marks` being their `?, ?…`
    * @param keyOf - the key of a row read
    */
   public constructor(
@@ -63,7 +78,8 @@ export class KeyedReads<R> {
     await Promise.all(chunks.map(async (chunk) => {
       try {
         const found = new Map<string, R[]>();
-        for (const row of await this.read(chunk, chunk.map(() => '?').join(','))) {
+        const { keys: asked, marks } = padded(chunk);
+        for (const row of await this.read(asked, marks)) {
           const key = this.keyOf(row);
           const rows = found.get(key);
           if (rows === undefined) found.set(key, [row]);
