@@ -187,9 +187,7 @@ export class OrderService {
       return { ...(await this.view(await this.createPlacedFirst(eid, collection, request, caller))), replayed: false };
     }
     const outcome = await this.deps.store.orders.create({
-      eid, collection, state: upstreamLines.length > 0 ? 'Pending' : 'Held',
-      ...(request.order.orderedBy !== undefined ? { orderedBy: request.order.orderedBy } : {}), placedBy: caller.id,
-      details: this.detailsOf(request), lines: request.lines.map(stripSent), expiresAt: this.expiry(),
+      ...newOrderOf(eid, collection, request, caller), state: upstreamLines.length > 0 ? 'Pending' : 'Held', details: this.detailsOf(request), expiresAt: this.expiry(),
       ...(key !== undefined ? { idempotency: { caller: caller.id, key, requestHash: createHash('sha256').update(body.text).digest('base64url') } } : {}),
     });
     if (!outcome.ok) {
@@ -218,10 +216,8 @@ export class OrderService {
    * ours that the expiry sweep closes); the customer, never answered, has no order here.
    */
   private async createPlacedFirst(eid: string, collection: string, request: OrderRequest, caller: OrderCaller): Promise<OrderRow> {
-    const lines = request.lines.map(stripSent);
-    const base = {
-      eid, collection, ...(request.order.orderedBy !== undefined ? { orderedBy: request.order.orderedBy } : {}), placedBy: caller.id, lines,
-    };
+    const base = newOrderOf(eid, collection, request, caller);
+    const { lines } = base;
     // A key per supplier and attempt, short enough to be sent as it is (nothing retries this attempt but itself).
     const attempt = randomUUID();
     let suppliers = 0;
@@ -683,6 +679,14 @@ export class OrderService {
     if (session !== undefined) records.push(session);
     return { order, records };
   }
+}
+
+/** What a new order of `request` stores whatever its state: where, who orders, who placed it, its lines. */
+function newOrderOf(eid: string, collection: string, request: OrderRequest, caller: OrderCaller) {
+  return {
+    eid, collection, ...(request.order.orderedBy !== undefined ? { orderedBy: request.order.orderedBy } : {}), placedBy: caller.id,
+    lines: request.lines.map(stripSent),
+  };
 }
 
 /** The listings the request's lines were resolved to, by id (read a moment ago, in the same request). */

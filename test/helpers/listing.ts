@@ -7,7 +7,7 @@
 import type { NodeId } from '../../ontology/iri.js';
 import type { EnterpriseRecord } from '../../ontology/records.js';
 import { measureIri } from '../../ontology/units.js';
-import type { ListingRow } from '../../server/store/orders.js';
+import type { ListingRow, NewListing } from '../../server/store/orders.js';
 import type { InProcessNode } from './in-process.js';
 
 /** What {@link listRemoteItem} lists. */
@@ -66,4 +66,16 @@ export async function listRemoteItem(node: InProcessNode, eid: string, remote: R
     originProduct: remote.originProduct, originOrders: remote.originOrders, factor: remote.factor ?? 1,
   });
   return { product, item, offer, listing };
+}
+
+/**
+ * The listing row of `key` that a shop at `api` sells from an origin enterprise at `origin`, named as the tests
+ * of the order store and service name them (`{api}/catalog_items/{key}`, `{origin}/orders`…), in units (factor 1).
+ */
+export function listingRowOf(eid: string, api: string, key: string, origin: string): NewListing {
+  return {
+    eid, item: `${api}/catalog_items/${key}`, offer: `${api}/offers/${key}`, product: `${api}/supplied_products/${key}`,
+    originItem: `${origin}/catalog_items/${key}`, originOffer: `${origin}/offers/${key}`, originProduct: `${origin}/supplied_products/${key}`,
+    originOrders: `${origin}/orders`, factor: 1,
+  };
 }

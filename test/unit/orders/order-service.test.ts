@@ -14,6 +14,7 @@ import { HttpError } from '../../../server/errors/http-error.js';
 import { OrderService, type UpstreamOrders, type UpstreamOutcome } from '../../../server/orders/order-service.js';
 import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
 import { NodeUrls } from '../../../server/urls/node-urls.js';
+import { listingRowOf } from '../../helpers/listing.js';
 
 const base = 'https://shop.example';
 const api = `${base}/api/dfc/enterprises/shop`;
@@ -49,10 +50,7 @@ describe('order service: what wakes the webhook deliveries', () => {
       { kind: 'Offer', id: id('offers/miel'), item: id('catalog_items/miel'), stock: null },
     ];
     await store.apply('shop', { upsert: records });
-    await store.orders.addListing({
-      eid: 'shop', item: id('catalog_items/miel'), offer: id('offers/miel'), product: id('supplied_products/miel'), originItem: `${FARM}/catalog_items/miel`,
-      originOffer: `${FARM}/offers/miel`, originProduct: `${FARM}/supplied_products/miel`, originOrders: `${FARM}/orders`, factor: 1,
-    });
+    await store.orders.addListing(listingRowOf('shop', api, 'miel', FARM));
     wakes = 0;
     answer = { ok: true, order: `${FARM}/orders/1` };
     const upstream: UpstreamOrders = {
@@ -130,12 +128,7 @@ describe('order service: an order of listed lines is stored once its suppliers a
       { kind: 'Offer', id: id('offers/cidre'), item: id('catalog_items/cidre'), stock: null },
     ];
     await store.apply('shop', { upsert: records });
-    for (const [key, origin] of [['miel', FARM], ['cidre', OTHER]] as const) {
-      await store.orders.addListing({
-        eid: 'shop', item: id(`catalog_items/${key}`), offer: id(`offers/${key}`), product: id(`supplied_products/${key}`), originItem: `${origin}/catalog_items/${key}`,
-        originOffer: `${origin}/offers/${key}`, originProduct: `${origin}/supplied_products/${key}`, originOrders: `${origin}/orders`, factor: 1,
-      });
-    }
+    for (const [key, origin] of [['miel', FARM], ['cidre', OTHER]] as const) await store.orders.addListing(listingRowOf('shop', api, key, origin));
     answers = new Map([[`${FARM}/orders`, { ok: true, order: `${FARM}/orders/1` }], [`${OTHER}/orders`, { ok: true, order: `${OTHER}/orders/9` }]]);
     calls = [];
     keys = [];

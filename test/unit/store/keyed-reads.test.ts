@@ -11,6 +11,7 @@ import type { DfcRecord } from '../../../ontology/records.js';
 import { hashToken, issueToken } from '../../../server/auth/tokens.js';
 import { KeyedReads } from '../../../server/store/sqlite/keyed-reads.js';
 import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
+import { listingRowOf } from '../../helpers/listing.js';
 
 interface Row {
   readonly key: string;
@@ -60,10 +61,10 @@ describe('store: keyed reads', () => {
 
   it('gives every row of a key that is not unique, in the statement\'s order', async () => {
     const many = new KeyedReads<Row>(async (keys) => [...new Set(keys)].flatMap((key) => [{ key, value: 1 }, { key: 'other', value: 9 }, { key, value: 2 }]), (row) => row.key);
-    const [rows, first, none] = await Promise.all([many.all('x'), many.get('x'), many.all('y')]);
+    const [rows, first, other] = await Promise.all([many.all('x'), many.get('x'), many.all('y')]);
     expect(rows.map((r) => r.value)).to.deep.equal([1, 2]);
     expect(first?.value).to.equal(1);
-    expect(none.map((r) => r.value)).to.deep.equal([1, 2]);
+    expect(other.map((r) => r.value)).to.deep.equal([1, 2]);
     expect(await new KeyedReads<Row>(async () => [], (row) => row.key).all('z')).to.deep.equal([]);
   });
 
@@ -131,10 +132,7 @@ describe('store: reads gathered in one statement, on SQLite', () => {
     ];
     await store.apply('ferme', { upsert: records });
     const farm = 'https://farm.example/api/dfc/enterprises/farm';
-    await store.orders.addListing({
-      eid: 'ferme', item: id('catalog_items/miel'), offer: id('offers/miel'), product: id('supplied_products/miel'), originItem: `${farm}/catalog_items/miel`,
-      originOffer: `${farm}/offers/miel`, originProduct: `${farm}/supplied_products/miel`, originOrders: `${farm}/orders`, factor: 1,
-    });
+    await store.orders.addListing(listingRowOf('ferme', api, 'miel', farm));
     const iris = [id('offers/miel'), id('offers/pain'), id('catalog_items/pain'), id('offers/nowhere'), id('offers/miel')];
     const together = await Promise.all(iris.map((iri) => store.orders.orderable(iri)));
     const alone = [];
