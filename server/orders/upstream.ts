@@ -69,8 +69,12 @@ export interface HttpUpstreamDeps {
  */
 const IDLE_CONNECTION_MS = 4000;
 
-/** Idle connections kept per supplier. */
-const IDLE_CONNECTIONS = 32;
+/**
+ * Idle connections kept per supplier: as many as a shop under load has orders in flight there. With 32, a shop
+ * with 50 customer orders in flight closed every connection above 32 each time its orders ebbed, and opened one
+ * again for about one order in three (each a handshake, a socket and a parser on both nodes).
+ */
+const IDLE_CONNECTIONS = 128;
 
 /** The status names an order is sent with. */
 type SentStatus = 'Held' | 'Complete' | 'Cancelled';

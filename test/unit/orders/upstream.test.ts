@@ -75,6 +75,20 @@ describe('orders placed at a supplier (HttpUpstreamOrders)', function () {
     expect(peer.hits.map((h) => [h.headers['connection'], h.headers['accept-encoding']])).to.deep.equal(Array(3).fill(['keep-alive', 'identity']));
   });
 
+  it('keeps the connections of a burst of concurrent orders for the next burst', async () => {
+    let n = 0;
+    const peer = await startPeer((_req, res, self) => sendJson(res, fdcAnswer(self.base, ++n)));
+    const upstream = client();
+    // Many orders in flight at once, as a shop under load places them: each burst needs 60 connections, more than
+    // the 32 once kept idle, and closing those between bursts made one new connection for every third order.
+    for (let burst = 0; burst < 3; burst++) {
+      const outcomes = await Promise.all(Array.from({ length: 60 }, () => place(peer, upstream)));
+      expect(outcomes.filter((o) => o.ok)).to.have.length(60);
+    }
+    expect(peer.hits).to.have.length(180);
+    expect(peer.connections).to.equal(60);
+  });
+
   it('sends an order again on a new connection when the supplier closed the kept one meanwhile', async () => {
     let n = 0;
     const peer = await startPeer((_req, res, self) => sendJson(res, fdcAnswer(self.base, ++n)));
