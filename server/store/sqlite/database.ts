@@ -494,6 +494,21 @@ export class SqliteDatabase {
   }
 
   /**
+   * Opens a group's transaction. One still open here is a leftover of a group that ended lost, whose `ROLLBACK`
+   * failed too (its callers were answered already): it is rolled back and `BEGIN` tried once more. Left open, it
+   * would make every later `BEGIN` fail, and the node would write nothing more until restarted.
+   */
+  private async begin(): Promise<void> {
+    try {
+      await this.writer.run('BEGIN IMMEDIATE');
+    } catch (error: unknown) {
+      if (!/within a transaction/u.test(error instanceof Error ? error.message : String(error))) throw error;
+      await this.writer.run('ROLLBACK');
+      await this.writer.run('BEGIN IMMEDIATE');
+    }
+  }
+
+  /**
    * Whether SQLite rolled back the open transaction by itself after a failed statement (it may, after an I/O
    * error, a full disk, no memory…): a BEGIN then succeeds (and the transaction it opens is left to roll back);
    * it fails while the transaction is still open.
@@ -562,7 +577,7 @@ export class SqliteDatabase {
       const first = !open;
       if (first) {
         try {
-          await this.writer.run('BEGIN IMMEDIATE');
+          await this.begin();
         } catch (error: unknown) {
           for (const unit of units) failed.push({ unit, error });
           return true;
@@ -628,7 +643,7 @@ export class SqliteDatabase {
       this.pending.shift();
       if (!open) {
         try {
-          await this.writer.run('BEGIN IMMEDIATE');
+          await this.begin();
         } catch (error: unknown) {
           failed.push({ unit, error });
           continue;

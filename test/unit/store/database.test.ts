@@ -119,6 +119,34 @@ describe('SqliteDatabase: write transactions committed in groups, statements kep
     expect(await values(db)).to.deep.equal(['after']);
   });
 
+  it('a ROLLBACK that fails leaves no transaction open: the next group rolls it back, and writes', async () => {
+    // The writer's connection, made to fail its next ROLLBACK without running it (as an I/O error would).
+    const writer = (db as unknown as { writer: SqlConnection }).writer;
+    const run = writer.run.bind(writer);
+    let failNext = true;
+    writer.run = async (sql, params) => {
+      if (sql === 'ROLLBACK' && failNext) {
+        failNext = false;
+        throw Object.assign(new Error('SQLITE_IOERR: disk I/O error'), { code: 'SQLITE_IOERR' });
+      }
+      return run(sql, params);
+    };
+    try {
+      const failed = await rejection(db.transaction(async (tx) => {
+        await insert(tx, 'half-done');
+        throw new Error('fails after a write');
+      }));
+      expect((failed as Error).message).to.equal('fails after a write');
+      expect(failNext, 'the ROLLBACK was tried').to.equal(false);
+      // The transaction is still open on the writer: the next group must not fail to begin.
+      await db.transaction((tx) => insert(tx, 'next'));
+      await db.transaction((tx) => insert(tx, 'and the next'));
+      expect(await values(db)).to.deep.equal(['next', 'and the next']);
+    } finally {
+      writer.run = run;
+    }
+  });
+
   it('many queued transactions, some failing, each stay atomic: the counter is the sum of those that committed', async () => {
     const attempts = 300;
     const outcomes = await Promise.allSettled(Array.from({ length: attempts }, (_, i) => db.transaction(async (tx) => {
