@@ -373,6 +373,8 @@ export class TransactionLostError extends Error {}
  */
 export class SqliteDatabase {
   private readonly pending: Unit[] = [];
+  /** A `ROLLBACK` failed: the writer's connection may still be inside that transaction. */
+  private leftover = false;
   /** The writer's loop, while it runs. */
   private draining: Promise<void> | undefined;
 
@@ -464,6 +466,7 @@ export class SqliteDatabase {
       for (let next = this.pending[0]; next !== undefined; next = this.pending[0]) {
         if (next.bare === true) {
           this.pending.shift();
+          await this.clearLeftover();
           await Promise.resolve(this.writer).then((tx) => next.work(tx, NO_DEFERRAL)).then(next.resolve, next.reject);
         } else {
           await this.group();
@@ -494,11 +497,42 @@ export class SqliteDatabase {
   }
 
   /**
-   * Opens a group's transaction. One still open here is a leftover of a group that ended lost, whose `ROLLBACK`
-   * failed too (its callers were answered already): it is rolled back and `BEGIN` tried once more. Left open, it
-   * would make every later `BEGIN` fail, and the node would write nothing more until restarted.
+   * Rolls the writer's transaction back. A `ROLLBACK` that fails (an I/O error…) may leave the connection inside the
+   * transaction, holding the write lock and writes that failed: that is remembered, and {@link clearLeftover} tries
+   * again before the writer does anything else.
+   */
+  private async rollback(): Promise<void> {
+    try {
+      await this.writer.run('ROLLBACK');
+    } catch {
+      this.leftover = true;
+    }
+  }
+
+  /**
+   * Rolls back what a failed `ROLLBACK` left open, before the writer's next work (a group, a bare statement such as
+   * `PRAGMA optimize`, whose effect would otherwise be rolled back with it) and at the end of the group where it
+   * failed (so that the write lock is not held until the next write). Its transactions' callers are answered with
+   * their failure, never with a success.
+   */
+  private async clearLeftover(): Promise<void> {
+    if (!this.leftover) return;
+    try {
+      await this.writer.run('ROLLBACK');
+      this.leftover = false;
+    } catch (error: unknown) {
+      if (/no transaction is active/u.test(error instanceof Error ? error.message : String(error))) this.leftover = false;
+    }
+  }
+
+  /**
+   * Opens a group's transaction. One still open here is what a failed `ROLLBACK` left (a transaction that failed,
+   * a group lost, a commit that failed: its callers are answered with a failure): it is rolled back and `BEGIN`
+   * tried once more. Left open, it would make every later `BEGIN` fail, and the node would write nothing more
+   * until restarted.
    */
   private async begin(): Promise<void> {
+    await this.clearLeftover();
     try {
       await this.writer.run('BEGIN IMMEDIATE');
     } catch (error: unknown) {
@@ -556,7 +590,7 @@ export class SqliteDatabase {
         for (const work of batch.values()) await work(this.writer);
         return true;
       } catch (error: unknown) {
-        await this.writer.run('ROLLBACK').catch(() => undefined);
+        await this.rollback();
         lose(error);
         return false;
       }
@@ -592,11 +626,11 @@ export class SqliteDatabase {
           this.writer, units.map((unit) => (unit.batch as Batchable<unknown>).part), { defer: (key, work) => void own.set(key, work), opensTransaction: first });
       } catch (error: unknown) {
         if (first) {
-          await this.writer.run('ROLLBACK').catch(() => undefined);
+          await this.rollback();
           open = false;
         } else if (await this.transactionLost()) {
           // SQLite rolled the whole transaction back (an I/O error, a full disk…): nothing of the group stays.
-          await this.writer.run('ROLLBACK').catch(() => undefined);
+          await this.rollback();
           lose(new TransactionLostError('the transaction was rolled back by SQLite', { cause: error }));
         }
         return false;
@@ -604,7 +638,7 @@ export class SqliteDatabase {
       if (outcomes.length !== units.length) {
         // A runner's bug: what it wrote cannot be told apart, so none of it stays.
         const error = new Error(`a shared statement of ${units.length} transactions gave ${outcomes.length} outcomes`);
-        await this.writer.run('ROLLBACK').catch(() => undefined);
+        await this.rollback();
         lose(error);
         for (const unit of units) failed.push({ unit, error });
         return true;
@@ -653,7 +687,7 @@ export class SqliteDatabase {
           done.push({ unit, value: await run(unit) });
         } catch (error: unknown) {
           // The first of the transaction: rolling all of it back leaves nothing of it and touches no other.
-          await this.writer.run('ROLLBACK').catch(() => undefined);
+          await this.rollback();
           open = false;
           failed.push({ unit, error });
         }
@@ -674,7 +708,7 @@ export class SqliteDatabase {
         } catch (lost: unknown) {
           // No savepoint to go back to: SQLite rolled the whole transaction back (the work swallowed an I/O
           // error, a full disk…). Nothing of the group stays: its transactions fail with it.
-          await this.writer.run('ROLLBACK').catch(() => undefined);
+          await this.rollback();
           lose(new TransactionLostError('the transaction was rolled back by SQLite', { cause: lost }));
         }
         failed.push({ unit, error });
@@ -684,10 +718,11 @@ export class SqliteDatabase {
       try {
         await this.writer.run('COMMIT');
       } catch (error: unknown) {
-        await this.writer.run('ROLLBACK').catch(() => undefined);
+        await this.rollback();
         lose(error);
       }
     }
+    await this.clearLeftover();
     for (const d of done) d.unit.resolve(d.value);
     for (const f of failed) f.unit.reject(f.error);
   }

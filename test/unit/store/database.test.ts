@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sqlite3 from 'sqlite3';
 import { SqliteDatabase, type BatchRunner, type SqlConnection } from '../../../server/store/sqlite/database.js';
 
 /** Settles to the error a promise rejects with, or fails when it resolves. */
@@ -119,7 +120,7 @@ describe('SqliteDatabase: write transactions committed in groups, statements kep
     expect(await values(db)).to.deep.equal(['after']);
   });
 
-  it('a ROLLBACK that fails leaves no transaction open: the next group rolls it back, and writes', async () => {
+  it('a ROLLBACK that fails leaves no transaction open: it is rolled back before the caller is answered, and the writer writes on', async () => {
     // The writer's connection, made to fail its next ROLLBACK without running it (as an I/O error would).
     const writer = (db as unknown as { writer: SqlConnection }).writer;
     const run = writer.run.bind(writer);
@@ -138,7 +139,16 @@ describe('SqliteDatabase: write transactions committed in groups, statements kep
       }));
       expect((failed as Error).message).to.equal('fails after a write');
       expect(failNext, 'the ROLLBACK was tried').to.equal(false);
-      // The transaction is still open on the writer: the next group must not fail to begin.
+      // Rolled back before the caller was answered: the write lock is free at once, not only at the next write.
+      const other = await new Promise<sqlite3.Database>((resolve, reject) => {
+        const opened = new sqlite3.Database(join(dir, 'test.db'), (error) => (error === null ? resolve(opened) : reject(error)));
+      });
+      try {
+        await new Promise<void>((resolve, reject) => other.exec('BEGIN IMMEDIATE; ROLLBACK', (error) => (error === null ? resolve() : reject(error))));
+      } finally {
+        await new Promise<void>((resolve) => other.close(() => resolve()));
+      }
+      // And the next groups begin and commit.
       await db.transaction((tx) => insert(tx, 'next'));
       await db.transaction((tx) => insert(tx, 'and the next'));
       expect(await values(db)).to.deep.equal(['next', 'and the next']);
