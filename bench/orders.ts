@@ -161,34 +161,12 @@ interface Batch {
 }
 
 /**
- * The load generator's keep-alive pools, one per node and concurrency, kept for the whole run as a client keeps
- * its connections: the warm-up opens them, and a measured batch does not begin with one TCP handshake (and one
- * cold socket and parser on both sides) per worker. With a pool per batch, the first 100 answers of the race
- * through the shops had a p50 of 191–286 ms against 155–198 ms for the other 900.
- */
-const POOLS = new Map<string, Agent>();
-
-function poolFor(target: Target, concurrency: number): Agent {
-  const key = `${target.url} ${concurrency}`;
-  let pool = POOLS.get(key);
-  if (pool === undefined) {
-    pool = new Agent({ keepAlive: true, maxSockets: concurrency });
-    POOLS.set(key, pool);
-  }
-  return pool;
-}
-
-/** Closes every pooled connection (at the end of the run). */
-function closePools(): void {
-  for (const pool of POOLS.values()) pool.destroy();
-  POOLS.clear();
-}
-
-/**
  * Sends `count` orders of one unit, shared among the targets, with `concurrency` workers per target (each target its
- * own keep-alive pool, kept from one batch to the next; a worker sends its next order as soon as the last one is
- * answered), and checks what every answer says. The CPU of the targets' processes (and of `also`) is measured over
- * the batch.
+ * own keep-alive pool; a worker sends its next order as soon as the last one is answered), and checks what every
+ * answer says. The CPU of the targets' processes (and of `also`) is measured over the batch.
+ *
+ * Each batch opens its connections as it starts, as a burst of new clients would: their cost is part of what its
+ * first answers measure.
  */
 async function orders(targets: readonly Target[], count: number, also: readonly { name: string; pid: number }[] = [], concurrency = CONCURRENCY): Promise<Batch> {
   const latencies: number[] = [];
@@ -196,7 +174,7 @@ async function orders(targets: readonly Target[], count: number, also: readonly 
   const createdBy = new Map<string, number>();
   const errors: string[] = [];
   const unexplained: string[] = [];
-  const agents = targets.map((t) => poolFor(t, concurrency));
+  const agents = targets.map(() => new Agent({ keepAlive: true, maxSockets: concurrency }));
   const bodies = targets.map((t) => orderBody(`${t.url}/api/dfc/enterprises/${t.eid}/orders`, t.ids, 1));
   const watched = [...targets.map((t) => ({ name: t.name, pid: t.pid })), ...also];
   const pids = [...new Set(watched.map((w) => w.pid))];
@@ -225,6 +203,7 @@ async function orders(targets: readonly Target[], count: number, also: readonly 
   await Promise.all(targets.flatMap((_t, i) => Array.from({ length: concurrency }, () => worker(i))));
   const wallMs = performance.now() - started;
   const cpuAfter = pids.map(processCpuMs);
+  for (const agent of agents) agent.destroy();
   latencies.sort((a, b) => a - b);
   const cpu = pids.map((pid, i) => {
     const before = cpuBefore[i];
@@ -379,7 +358,6 @@ export async function run(): Promise<BenchResult[]> {
     log(`load average ${loadAfter} after the runs`);
 
     // Close every node, then read the ledgers and orders from their files.
-    closePools();
     for (const child of children.splice(0).reverse()) await stopChild(child);
     const dbA = join(dirs.a, 'maillon.db');
     const ledgers = await readRows<StockRow>(dbA, 'SELECT item_iri, initial, restocked, available, reserved, sold FROM stock');
@@ -456,7 +434,6 @@ export async function run(): Promise<BenchResult[]> {
     }
     return results;
   } finally {
-    closePools();
     for (const child of children.reverse()) await stopChild(child);
     rmSync(dir, { recursive: true, force: true });
   }
