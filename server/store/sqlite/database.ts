@@ -526,20 +526,13 @@ export class SqliteDatabase {
   }
 
   /**
-   * Opens a group's transaction. One still open here is what a failed `ROLLBACK` left (a transaction that failed,
-   * a group lost, a commit that failed: its callers are answered with a failure): it is rolled back and `BEGIN`
-   * tried once more. Left open, it would make every later `BEGIN` fail, and the node would write nothing more
-   * until restarted.
+   * Opens a group's transaction, after rolling back what a failed `ROLLBACK` left open (a transaction that failed
+   * earlier in the same group): left open, it would make this `BEGIN` and every later one fail, and the node would
+   * write nothing more until restarted.
    */
   private async begin(): Promise<void> {
     await this.clearLeftover();
-    try {
-      await this.writer.run('BEGIN IMMEDIATE');
-    } catch (error: unknown) {
-      if (!/within a transaction/u.test(error instanceof Error ? error.message : String(error))) throw error;
-      await this.writer.run('ROLLBACK');
-      await this.writer.run('BEGIN IMMEDIATE');
-    }
+    await this.writer.run('BEGIN IMMEDIATE');
   }
 
   /**

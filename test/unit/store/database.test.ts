@@ -152,6 +152,18 @@ describe('SqliteDatabase: write transactions committed in groups, statements kep
       await db.transaction((tx) => insert(tx, 'next'));
       await db.transaction((tx) => insert(tx, 'and the next'));
       expect(await values(db)).to.deep.equal(['next', 'and the next']);
+      // In one group: the transaction after the one whose ROLLBACK failed begins and commits.
+      failNext = true;
+      const outcomes = await Promise.allSettled([
+        db.transaction(async (tx) => {
+          await insert(tx, 'half-done again');
+          throw new Error('fails after a write');
+        }),
+        db.transaction((tx) => insert(tx, 'same group')),
+      ]);
+      expect(failNext, 'the ROLLBACK was tried').to.equal(false);
+      expect(outcomes.map((o) => o.status)).to.deep.equal(['rejected', 'fulfilled']);
+      expect(await values(db)).to.deep.equal(['next', 'and the next', 'same group']);
     } finally {
       writer.run = run;
     }
