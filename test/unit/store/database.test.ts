@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
 import { SqliteDatabase, type BatchRunner, type SqlConnection } from '../../../server/store/sqlite/database.js';
+import { openProbe, writeLocked } from '../../helpers/sqlite.js';
 
 /** Settles to the error a promise rejects with, or fails when it resolves. */
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -140,13 +140,11 @@ describe('SqliteDatabase: write transactions committed in groups, statements kep
       expect((failed as Error).message).to.equal('fails after a write');
       expect(failNext, 'the ROLLBACK was tried').to.equal(false);
       // Rolled back before the caller was answered: the write lock is free at once, not only at the next write.
-      const other = await new Promise<sqlite3.Database>((resolve, reject) => {
-        const opened = new sqlite3.Database(join(dir, 'test.db'), (error) => (error === null ? resolve(opened) : reject(error)));
-      });
+      const probe = await openProbe(join(dir, 'test.db'));
       try {
-        await new Promise<void>((resolve, reject) => other.exec('BEGIN IMMEDIATE; ROLLBACK', (error) => (error === null ? resolve() : reject(error))));
+        expect(await writeLocked(probe)).to.equal(false);
       } finally {
-        await new Promise<void>((resolve) => other.close(() => resolve()));
+        await new Promise<void>((resolve) => probe.close(() => resolve()));
       }
       // And the next groups begin and commit.
       await db.transaction((tx) => insert(tx, 'next'));
