@@ -13,13 +13,14 @@ import { allows, type Scope } from '../auth/tokens.js';
 import { unknownEnterprise, unknownProfileResource } from '../catalog/catalog-reads.js';
 import { IF_MATCH_FAILED, profileVersionOf, type CatalogService, type Catalogue, type CatalogueEntry, type WriteBody, type WriteCondition } from '../catalog/catalog-service.js';
 import type { Collection } from '../urls/node-urls.js';
-import { BadRequestHttpError, NotFoundHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
+import { NotFoundHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import type { DecodeResult } from '../codec/decode.js';
 import { acceptedProducts, type Accepted } from '../codec/partial.js';
 import type { Problem } from '../errors/problem.js';
 import { recordVersion, type EnterpriseRow } from '../store/store.js';
 import { allowOnly, textBody } from './methods.js';
 import { negotiate, type Representation } from './negotiate.js';
+import { pageParams, type PageParams } from './page-params.js';
 import { FragmentCache, pageVersion, recordsVersion, renderPage } from './page-render.js';
 import { answeredNotModifiedUnrendered, etagList, ifMatchMatchesVersion, render, sendBody, versionEtag, type PageView, type RenderCache, type Rendered } from './render.js';
 
@@ -62,15 +63,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   };
 
   /** Paging parameters of a request. */
-  const paging = (req: Request): { page: number; size: number } => {
-    const page = req.query['page'] === undefined ? 1 : Number(req.query['page']);
-    const size = req.query['page_size'] === undefined ? args.pageSize : Number(req.query['page_size']);
-    if (!Number.isInteger(page) || page < 1) throw new BadRequestHttpError('page must be a positive integer');
-    if (!Number.isInteger(size) || size < 1 || size > args.maxPageSize) {
-      throw new BadRequestHttpError(`page_size must be an integer from 1 to ${args.maxPageSize}`);
-    }
-    return { page, size };
-  };
+  const paging = (req: Request): PageParams => pageParams(req, args.pageSize, args.maxPageSize);
 
   const pageView = (req: Request, page: number, size: number, total: number): PageView | undefined => {
     if (total <= size && page === 1) return undefined;

@@ -11,6 +11,7 @@ import type { RowOrder } from '../store/federation.js';
 import { BadRequestHttpError, NotFoundHttpError } from '../errors/http-error.js';
 import { serializeNQuadsByGraph } from '../codec/serialize.js';
 import { negotiate } from './negotiate.js';
+import { pageParams } from './page-params.js';
 import { etagOf, sendBody, render, viewRecord, type PageView } from './render.js';
 
 /** Options of {@link federationRoutes}. */
@@ -94,11 +95,8 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
 
   /** The page asked for: its number and size, checked. */
   const pageOf = (req: Request): { number: number; size: number } => {
-    const number = req.query['page'] === undefined ? 1 : Number(req.query['page']);
-    const size = req.query['page_size'] === undefined ? args.pageSize : Number(req.query['page_size']);
-    if (!Number.isInteger(number) || number < 1) throw new BadRequestHttpError('page must be a positive integer');
-    if (!Number.isInteger(size) || size < 1 || size > args.maxPageSize) throw new BadRequestHttpError(`page_size must be an integer from 1 to ${args.maxPageSize}`);
-    return { number, size };
+    const { page, size } = pageParams(req, args.pageSize, args.maxPageSize);
+    return { number: page, size };
   };
 
   /** The paging view of a page of `total` rows (none when one page holds them all). */
@@ -156,10 +154,7 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
   // loads the whole catalogue (the DFC pages carry every resource of an offer, and cannot be sorted). The
   // database sorts and cuts the page: a territory's 100,000 offers never come to JavaScript.
   router.get('/rows', async (req, res) => {
-    const number = req.query['page'] === undefined ? 1 : Number(req.query['page']);
-    const size = req.query['page_size'] === undefined ? 25 : Number(req.query['page_size']);
-    if (!Number.isInteger(number) || number < 1) throw new BadRequestHttpError('page must be a positive integer');
-    if (!Number.isInteger(size) || size < 1 || size > MAX_ROWS_PAGE) throw new BadRequestHttpError(`page_size must be an integer from 1 to ${MAX_ROWS_PAGE}`);
+    const { page: number, size } = pageParams(req, 25, MAX_ROWS_PAGE);
     if (number * size > MAX_ROWS_DEPTH) {
       throw new BadRequestHttpError(`pages reach the first ${MAX_ROWS_DEPTH} rows only (page ${Math.floor(MAX_ROWS_DEPTH / size)} at most with page_size=${size}): narrow the filters, or export the CSV`);
     }

@@ -19,6 +19,7 @@ import type { OrderBody, OrderCaller, OrderService, OrderView } from '../orders/
 import type { NodeStore } from '../store/store.js';
 import { allowOnly, textBody } from './methods.js';
 import { negotiate } from './negotiate.js';
+import { pageParams } from './page-params.js';
 import { renderBody, type PageView } from './render.js';
 
 /** Options of {@link orderRoutes}. */
@@ -137,10 +138,7 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
     router.get(`/enterprises/:eid/${collection}`, async (req, res) => {
       const eid = await enterprise(req);
       const caller = callerOf(res, eid, false);
-      const page = req.query['page'] === undefined ? 1 : Number(req.query['page']);
-      const size = req.query['page_size'] === undefined ? args.pageSize : Number(req.query['page_size']);
-      if (!Number.isInteger(page) || page < 1) throw new BadRequestHttpError('page must be a positive integer');
-      if (!Number.isInteger(size) || size < 1 || size > args.maxPageSize) throw new BadRequestHttpError(`page_size must be an integer from 1 to ${args.maxPageSize}`);
+      const { page, size } = pageParams(req, args.pageSize, args.maxPageSize);
       const { views, total } = await orders.list(eid, caller, { offset: (page - 1) * size, limit: size });
       if (page > 1 && views.length === 0) throw new NotFoundHttpError(`page ${page} is past the end of the orders`);
       const last = Math.max(1, Math.ceil(total / size));

@@ -105,6 +105,7 @@ function badBodies(json: string): BadBody[] {
 /** Bad query strings, tried on every read. */
 const BAD_QUERIES: readonly string[] = [
   'page=0', 'page=-1', 'page=abc', 'page=1e309', 'page=1.5', 'page=99999999999999999999', 'page[]=1', 'page=1&page=2', 'page[a]=1',
+  'page=1e18', 'page=1000000000000000000', 'page=9007199254740993', 'page=0x10',
   'page_size=0', 'page_size=1e309', 'page_size=100000000', 'page_size=', 'after=-1', 'after=abc', 'after=1e309', 'after[]=1',
   'after=1&after=2', 'near=abc', 'near=1e309,1e309', 'near=91,0', 'near=45,', 'near=,', 'near=NaN,NaN', 'radius_km=5',
   'near=45.8,1.2&radius_km=-1', 'near=45.8,1.2&radius_km=1e309', 'near=45.8,1.2&radius_km=NaN', 'in_stock=maybe', 'type[]=x',
@@ -231,7 +232,9 @@ describe('http: malformed requests', function () {
     '/api/dfc/persons/ferme', '/api/dfc/addresses/ferme', '/api/dfc/enterprises/secret', '/api/dfc/enterprises/secret/catalog_items',
     '/api/dfc/feed', '/api/dfc/enterprises/ferme/feed', '/api/dfc/enterprises/secret/feed',
     '/api/dfc/subscriptions', `/api/dfc/subscriptions/${subscriptionId}`, '/api/sync/status', '/api/sync/peers', `/api/sync/peers/${peerId}`,
-    '/api/federation/catalog', '/api/federation/catalog.csv', '/api/federation/stats', '/nothing/here',
+    '/api/federation/catalog', '/api/federation/catalog.csv', '/api/federation/stats', '/api/federation/rows', '/nothing/here',
+    '/api/dfc/enterprises/ferme/orders', '/api/dfc/enterprises/ferme/Orders', '/api/dfc/enterprises/ferme/orders/1',
+    '/api/dfc/enterprises/ferme/listings',
   ];
 
   it('reads with bad query parameters: never a 5xx, every refusal a problem+json', async () => {
