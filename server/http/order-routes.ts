@@ -170,17 +170,20 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
 
     router.get(`/enterprises/:eid/${collection}/:n`, async (req, res) => {
       const eid = await enterprise(req);
-      const view = await orders.get(eid, orderUrl(req), callerOf(res, eid, false));
+      const caller = callerOf(res, eid, false);
+      const view = await orders.get(eid, await orders.orderIri(orderUrl(req)), caller);
       answer(req, res, 200, view.records);
     });
     router.put(`/enterprises/:eid/${collection}/:n`, async (req, res) => {
       const eid = await enterprise(req);
-      const view = await orders.update(eid, orderUrl(req), body(req), callerOf(res, eid, true));
+      const caller = callerOf(res, eid, true);
+      const view = await orders.update(eid, await orders.orderIri(orderUrl(req)), body(req), caller);
       answer(req, res, 200, view.records);
     });
     router.delete(`/enterprises/:eid/${collection}/:n`, async (req, res) => {
       const eid = await enterprise(req);
-      const view = await orders.cancel(eid, orderUrl(req), callerOf(res, eid, true));
+      const caller = callerOf(res, eid, true);
+      const view = await orders.cancel(eid, await orders.orderIri(orderUrl(req)), caller);
       answer(req, res, 200, view.records);
     });
     router.all(`/enterprises/:eid/${collection}/:n`, allow('GET, HEAD, OPTIONS, PUT, DELETE'));

@@ -257,6 +257,17 @@ export class OrderService {
   }
 
   /** One order, for its seller (`ReadOrders`) or the caller that placed it. */
+  /**
+   * The stored `@id` of the order a URL names: the URL itself, or the same order under the other spelling of the
+   * collection. `…/orders/{n}` and `…/Orders/{n}` are one collection (their numbers are one sequence): an order's
+   * `@id` keeps the spelling it was posted under, and either URL reaches it.
+   */
+  public async orderIri(requested: string): Promise<string> {
+    const other = otherSpelling(requested);
+    if (other === undefined || (await this.deps.store.orders.get(requested)) !== undefined) return requested;
+    return (await this.deps.store.orders.get(other)) !== undefined ? other : requested;
+  }
+
   public async get(eid: string, iri: string, caller: OrderCaller): Promise<OrderView> {
     return this.view(await this.visible(eid, iri, caller));
   }
@@ -276,7 +287,7 @@ export class OrderService {
   public async update(eid: string, iri: string, body: OrderBody, caller: OrderCaller): Promise<OrderView> {
     await this.visible(eid, iri, caller);
     const request = await this.read(eid, body, iri);
-    if (!request.order.id.startsWith('_:') && request.order.id !== iri) {
+    if (!request.order.id.startsWith('_:') && request.order.id !== iri && otherSpelling(request.order.id) !== iri) {
       throw new UnprocessableEntityHttpError(`the body is about order ${request.order.id}, not ${iri}`);
     }
     return this.serialised(iri, async () => stateConflicts(async () => this.updateNow(eid, iri, request, caller)));
@@ -800,4 +811,11 @@ function orderAtOf(listing: ListingRow): { product: string; offer: string } | un
   if (typeof at !== 'object' || at === null) return undefined;
   const { product, offer } = at as { product?: unknown; offer?: unknown };
   return typeof product === 'string' && typeof offer === 'string' ? { product, offer } : undefined;
+}
+
+/** An order's `@id` under the other spelling of its collection (`orders` ↔ `Orders`); undefined for any other IRI. */
+export function otherSpelling(iri: string): string | undefined {
+  const found = /^(.*\/enterprises\/[^/]+\/)(orders|Orders)(\/[^/?#]+)$/u.exec(iri);
+  if (found === null) return undefined;
+  return `${found[1] ?? ''}${found[2] === 'orders' ? 'Orders' : 'orders'}${found[3] ?? ''}`;
 }

@@ -100,4 +100,34 @@ describe("Open Food Network's URL rule on our ids", function () {
     const held = await node.request('GET', path(urls.orders), { headers: bearer(token) });
     expect(graph(held.text).filter((n) => n['@type'] === 'dfc-b:Order').map((n) => n['dfc-b:hasOrderStatus'])).to.include('dfc-v:Held');
   });
+
+  it('reaches an order under either spelling of the collection, whichever it was posted under', async () => {
+    const product = `${node.base}/api/dfc/enterprises/ferme/supplied_products/tomate`;
+    const offer = `${node.base}/api/dfc/enterprises/ferme/offers/tomate`;
+    for (const [posted, other] of [['orders', 'Orders'], ['Orders', 'orders']] as const) {
+      const collection = `${node.base}/api/dfc/enterprises/ferme/${posted}`;
+      const placed = await node.request('POST', path(collection), { headers: { 'content-type': 'application/json', ...bearer(token) }, body: order(collection, offer, product) });
+      expect(placed.status, placed.text).to.equal(201);
+      const id = placed.headers.get('location') as string;
+      expect(id.startsWith(`${collection}/`)).to.equal(true);
+      const alias = id.replace(`/${posted}/`, `/${other}/`);
+      const read = await node.request('GET', path(alias), { headers: bearer(token) });
+      expect(read.status, read.text).to.equal(200);
+      expect(graph(read.text).find((n) => n['@type'] === 'dfc-b:Order')?.['@id']).to.equal(id);
+      // A change through the other spelling, its body naming the order either way, changes the same order.
+      for (const named of [alias, id]) {
+        const amended = await node.request('PUT', path(alias), {
+          headers: { 'content-type': 'application/json', ...bearer(token) },
+          body: order(named, offer, product).replace('"dfc-b:quantity":"1"', '"dfc-b:quantity":"2"'),
+        });
+        expect(amended.status, amended.text).to.equal(200);
+        expect(graph(amended.text).find((n) => n['@type'] === 'dfc-b:OrderLine')?.['dfc-b:quantity']).to.equal(2);
+      }
+      const cancelled = await node.request('DELETE', path(alias), { headers: bearer(token) });
+      expect(cancelled.status, cancelled.text).to.equal(200);
+      expect((await node.request('GET', path(id), { headers: bearer(token) })).text).to.include('dfc-v:Cancelled');
+    }
+    // Only the order's number is shared: a number no order has is unknown under both.
+    expect((await node.request('GET', '/api/dfc/enterprises/ferme/Orders/999999', { headers: bearer(token) })).status).to.equal(404);
+  });
 });
