@@ -16,6 +16,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Iri, NodeId } from '../../ontology/iri.js';
 import type { DfcRecord, OfferRecord, OrderLineRecord, OrderRecord, SaleSessionRecord } from '../../ontology/records.js';
+import { DFC_NAMESPACES } from '../../ontology/namespaces.js';
 import { DFC_V_NS } from '../../ontology/vocabulary.js';
 import type { DecodeResult, Decoder } from '../codec/decode.js';
 import {
@@ -124,12 +125,22 @@ const DEFAULT_HOLD_MS = 30 * 60_000;
 /** The largest quantity of one line: far above any real order, far below where floating point loses units. */
 const MAX_QUANTITY = 1e9;
 
-/** The local name of a status IRI (or a bare name), if it is one of the DFC order statuses. */
+/** The DFC order statuses, as the vocabulary names them. */
+const ORDER_STATUSES: readonly OrderStatusName[] = ['Draft', 'Held', 'Complete', 'Cancelled'];
+
+/** The vocabulary namespace of every DFC generation: a status is one of its terms (`dfc-v:Held`). */
+const VOCABULARY_NAMESPACES: readonly string[] = [...new Set(Object.values(DFC_NAMESPACES).map((ns) => ns['dfc-v']))];
+
+/**
+ * The DFC order status a value names: a term of the DFC vocabulary (its IRI in any generation's namespace, or
+ * `dfc-v:Held` left unexpanded), or the bare name. Undefined for anything else: `http://evil.example/Held`, a
+ * status of another vocabulary, a name in other case (the vocabulary's terms are case-sensitive IRIs).
+ */
 export function statusName(value: string | undefined): OrderStatusName | undefined {
   if (value === undefined) return undefined;
-  const name = value.slice(Math.max(value.lastIndexOf('#'), value.lastIndexOf('/'), value.lastIndexOf(':')) + 1);
-  const known: readonly OrderStatusName[] = ['Draft', 'Held', 'Complete', 'Cancelled'];
-  return known.find((k) => k.toLowerCase() === name.toLowerCase());
+  const namespace = VOCABULARY_NAMESPACES.find((ns) => value.startsWith(ns)) ?? (value.startsWith('dfc-v:') ? 'dfc-v:' : '');
+  const name = value.slice(namespace.length);
+  return ORDER_STATUSES.find((k) => k === name);
 }
 
 function statusOf(order: OrderRow): OrderStatusName {

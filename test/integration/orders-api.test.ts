@@ -281,6 +281,10 @@ describe('orders API', function () {
       [ofnOrder(url, [{ ...tomate, quantity: -1 }]), 422],
       [ofnOrder(url, [{ ...tomate, quantity: 'beaucoup' }]), 422],
       [ofnOrder(url, [{ ...tomate, quantity: 1 }], { status: 'dfc-v:Shipped' }), 422],
+      // A status is a term of the DFC vocabulary: a look-alike in another namespace, or in another case, is none.
+      [ofnOrder(url, [{ ...tomate, quantity: 1 }], { status: 'http://evil.example/Held' }), 422],
+      [ofnOrder(url, [{ ...tomate, quantity: 1 }], { status: 'dfc-b:Held' }), 422],
+      [ofnOrder(url, [{ ...tomate, quantity: 1 }], { status: 'dfc-v:held' }), 422],
       [ofnOrder(url, [{ ...tomate, quantity: '1e17' }]), 422],
       [ofnOrder(url, [{ ...tomate, quantity: 0 }]), 422],
       [JSON.stringify({ '@context': CONTEXT, '@id': url, '@type': 'dfc-b:Order', 'dfc-b:hasOrderStatus': 'dfc-v:Held' }), 422],
