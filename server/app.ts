@@ -27,7 +27,7 @@ import type { PeerRow } from './store/federation.js';
 import type { SubscribeOutcome } from './sync/subscribe.js';
 import type { SyncScheduler } from './sync/scheduler.js';
 import type { OrderService } from './orders/order-service.js';
-import { orderRoutes } from './http/order-routes.js';
+import { buyerOpenOrders, orderRoutes } from './http/order-routes.js';
 import { oidcRoutes } from './http/oidc-routes.js';
 import { openApiRoutes } from './http/openapi.js';
 import { dashboardRoutes } from './http/dashboard-routes.js';
@@ -118,7 +118,7 @@ export function createApp(deps: AppDeps): Express {
   }));
   app.use('/api/dfc', feedRoutes({ feed: deps.store.feed, catalog, fragmentSize: deps.feedFragmentSize ?? 500 }));
   if (deps.listings !== undefined) app.use('/api/dfc', listingRoutes({ listings: deps.listings }));
-  app.use('/api/dfc', dfcRoutes({ catalog, cache: deps.renderCache, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
+  app.use('/api/dfc', dfcRoutes({ catalog, cache: deps.renderCache, pageSize: deps.pageSize ?? 500, maxPageSize: 10000, openOrders: buyerOpenOrders(deps.orders) }));
   const provenance = deps.store.provenance;
   app.use('/api/sync', notificationRoutes({ feed: deps.store.feed, provenance, scheduler: deps.scheduler }));
   app.use('/api/sync', syncRoutes({

@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 import { Router, type Request, type Response } from 'express';
+import type { NodeId } from '../../ontology/iri.js';
 import type { DfcRecord } from '../../ontology/records.js';
 import { principalOf, requireAdmin, requireScope, requireVisible } from '../auth/middleware.js';
 import { allows, type Scope } from '../auth/tokens.js';
@@ -22,7 +23,7 @@ import { allowOnly, textBody } from './methods.js';
 import { negotiate, type Representation } from './negotiate.js';
 import { pageParams, type PageParams } from './page-params.js';
 import { FragmentCache, pageVersion, recordsVersion, renderPage } from './page-render.js';
-import { answeredNotModifiedUnrendered, etagList, ifMatchMatchesVersion, render, sendBody, versionEtag, type PageView, type RenderCache, type Rendered } from './render.js';
+import { answeredNotModifiedUnrendered, etagList, ifMatchMatchesVersion, render, renderBody, sendBody, versionEtag, type PageView, type RenderCache, type Rendered } from './render.js';
 
 /** Options of {@link dfcRoutes}. */
 export interface DfcRoutesArgs {
@@ -34,6 +35,11 @@ export interface DfcRoutesArgs {
   readonly maxPageSize: number;
   /** The rendered nodes of catalogue pages (default: a cache of its own, of the default budget). */
   readonly fragments?: FragmentCache;
+  /**
+   * What the products collection (`…/supplied_products`) also holds for the caller: a buyer's open orders (see
+   * `buyerOpenOrders`). None by default.
+   */
+  readonly openOrders?: (res: Response, eid: string) => Promise<readonly DfcRecord[]>;
 }
 
 const READ_METHODS = 'GET, HEAD, OPTIONS';
@@ -183,6 +189,33 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   };
 
   /**
+   * A catalogue page with a caller's own records beside it (a buyer's open orders): rendered for this request
+   * alone, never cached nor validated (no ETag), and stored by no cache. A record the page holds already (the
+   * Offer an order line names) appears once, the page's, but for the item it offers: the order's echo of it (the
+   * product the buyer ordered, by which Open Food Network matches its lines), not a second value beside it.
+   */
+  const sendPersonalPage = async (req: Request, res: Response, row: EnterpriseRow, own: readonly DfcRecord[]): Promise<void> => {
+    const representation = negotiate(req.get('accept'));
+    const { page, size } = paging(req);
+    const catalogue = await catalog.currentCatalogue(row);
+    if (page > 1 && (page - 1) * size >= catalogue.entries.length) throw new NotFoundHttpError(`page ${page} is past the end of the catalogue`);
+    const echoed = new Map<string, NodeId>();
+    for (const r of own) if (r.kind === 'Offer' && r.item !== undefined) echoed.set(r.id, r.item);
+    const records = pageRecords(catalogue, page, size).map((r) => {
+      const item = r.kind === 'Offer' ? echoed.get(r.id) : undefined;
+      return item === undefined ? r : { ...r, item };
+    });
+    const held = new Set(records.map((r) => r.id as string));
+    const view = pageView(req, page, size, catalogue.entries.length);
+    representationHeaders(res, row, view);
+    res.setHeader('Cache-Control', 'private, no-store');
+    const body = renderBody([...records, ...own.filter((r) => !held.has(r.id))], representation, {
+      containerId: requestUrl(catalog, req), ...(view !== undefined ? { view } : {}),
+    });
+    res.type(representation.contentType).send(body);
+  };
+
+  /**
    * Checks `If-Match` against the version the ETags of the current state were made from: one read, no
    * rendering. Answers what the write must still find when it commits (so a change in between is a 412 too),
    * with what was read, which the write starts from. `If-Match: *` asks only that the resource exists (RFC 9110
@@ -275,7 +308,9 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     router.get(`/enterprises/:eid/${collection}`, async (req, res) => {
       const row = await catalog.enterpriseRow(req.params['eid'] as string);
       canRead(res, row, 'ReadProducts');
-      await sendPage(req, res, row);
+      const open = collection === 'supplied_products' && args.openOrders !== undefined ? await args.openOrders(res, row.eid) : [];
+      if (open.length > 0) await sendPersonalPage(req, res, row, open);
+      else await sendPage(req, res, row);
     });
   }
 

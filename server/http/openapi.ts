@@ -124,7 +124,13 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
     get: { summary: 'The whole catalogue: catalog items, supplied products with groups, offers; paged', tags: ['catalogue'], access: 'public', parameters: ['eid', ...PAGED], responses: READ, problems: [404, 406] },
   },
   '/api/dfc/enterprises/{eid}/supplied_products': {
-    get: { summary: 'The whole catalogue (as catalog_items); paged', tags: ['catalogue'], access: 'public', parameters: ['eid', ...PAGED], responses: READ, problems: [404, 406] },
+    get: {
+      summary: 'The whole catalogue (as catalog_items); paged',
+      description: 'With a buyer\'s token (WriteOrders without ReadOrders) the page also holds the buyer\'s open (Held) orders: Open '
+        + 'Food Network\'s URL rule, applied to our product ids, names this collection as the orders collection, and OFN looks there '
+        + 'for its open order. That answer is never stored (Cache-Control: private, no-store) and has no ETag.',
+      tags: ['catalogue'], access: 'public', parameters: ['eid', ...PAGED], responses: READ, problems: [404, 406],
+    },
     post: {
       summary: 'Create products with their catalog items and offers (WriteProducts)',
       description: 'Valid products are created and rejected ones listed in the 201 body; 422 when none is valid. An order posted here '

@@ -3,7 +3,9 @@
  *
  * The same collection answers under `…/Orders` too: the path Open Food Network derives from an FDC-style product
  * `@id` (`…/SuppliedProducts/{id}` → `…/Orders`). An order's `@id` is made under the collection it was posted to,
- * so the orders OFN finds start with the URL it derived, as its look-up requires.
+ * and either spelling reaches it. From our own product ids (`…/supplied_products/{id}`) OFN's rule leads to the
+ * products collection itself: an order posted there is placed, and a buyer finds its open orders there (see
+ * {@link buyerOpenOrders}).
  *
  * Orders are never in the public catalogue, the federated catalogue or the public change feed: every route needs
  * a token of the selling enterprise, with `WriteOrders` to place or change an order and `ReadOrders` to read all
@@ -12,7 +14,8 @@
  * @packageDocumentation
  */
 import { Router, type Request, type Response } from 'express';
-import { decided, requireCaller, requireScope } from '../auth/middleware.js';
+import type { DfcRecord } from '../../ontology/records.js';
+import { decided, principalOf, requireCaller, requireScope } from '../auth/middleware.js';
 import { allows, type Principal } from '../auth/tokens.js';
 import { BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, ServiceUnavailableHttpError } from '../errors/http-error.js';
 import type { OrderBody, OrderCaller, OrderService, OrderView } from '../orders/order-service.js';
@@ -189,6 +192,21 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
     router.all(`/enterprises/:eid/${collection}/:n`, allow('GET, HEAD, OPTIONS, PUT, DELETE'));
   }
   return router;
+}
+
+/**
+ * The open orders of a buyer, for the products collection of the enterprise it buys from. Open Food Network's URL
+ * rule, applied to our product ids (`…/supplied_products/{id}`), names that collection as the orders collection;
+ * OFN looks there for its open (Held) order before it amends it, with the token it orders with. So a buyer's
+ * token (`WriteOrders` without `ReadOrders`) finds its own Held orders there beside the products; any other
+ * caller (the public, the seller, the node's admin) gets the catalogue alone, as everywhere else.
+ */
+export function buyerOpenOrders(orders: OrderService): (res: Response, eid: string) => Promise<readonly DfcRecord[]> {
+  return async (res, eid) => {
+    const principal = principalOf(res);
+    if (principal === undefined || principal.tokenId === '' || !allows(principal, 'WriteOrders', eid) || allows(principal, 'ReadOrders', eid)) return [];
+    return orders.openOrderRecords(eid, { id: principal.tokenId, readsAll: false });
+  };
 }
 
 /** Who placed an order: the token's id (the admin's token is one caller like any other). */

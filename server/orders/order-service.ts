@@ -125,6 +125,9 @@ const DEFAULT_HOLD_MS = 30 * 60_000;
 /** The largest quantity of one line: far above any real order, far below where floating point loses units. */
 const MAX_QUANTITY = 1e9;
 
+/** The most open orders {@link OrderService.openOrderRecords} gives (a buyer holds one per order cycle, or a few). */
+const OPEN_ORDERS_SHOWN = 100;
+
 /** The DFC order statuses, as the vocabulary names them. */
 const ORDER_STATUSES: readonly OrderStatusName[] = ['Draft', 'Held', 'Complete', 'Cancelled'];
 
@@ -289,6 +292,19 @@ export class OrderService {
     const views: OrderView[] = [];
     for (const order of orders) views.push(await this.view(order));
     return { views, total };
+  }
+
+  /**
+   * The records of the orders a buyer holds open at an enterprise (Held, not expired), newest first, at most
+   * {@link OPEN_ORDERS_SHOWN}: what Open Food Network looks for before it amends its backorder.
+   */
+  public async openOrderRecords(eid: string, caller: OrderCaller): Promise<DfcRecord[]> {
+    const { orders } = await this.deps.store.orders.list(eid, {
+      ...(caller.readsAll ? {} : { placedBy: caller.id }), heldAt: new Date(this.now()).toISOString(), offset: 0, limit: OPEN_ORDERS_SHOWN,
+    });
+    const records: DfcRecord[] = [];
+    for (const order of orders) records.push(...(await this.view(order)).records);
+    return records;
   }
 
   /**

@@ -191,8 +191,11 @@ export interface OrderStore {
   create(order: NewOrder): Promise<CreateOutcome>;
   /** One order by `@id`. */
   get(iri: string): Promise<OrderRow | undefined>;
-  /** An enterprise's orders, newest first, optionally only those one caller placed. */
-  list(eid: string, options: { placedBy?: string; offset: number; limit: number }): Promise<{ orders: OrderRow[]; total: number }>;
+  /**
+   * An enterprise's orders, newest first: a buyer's own with `placedBy`; with `heldAt` (an ISO instant) only those
+   * Held and not expired then.
+   */
+  list(eid: string, options: { placedBy?: string; heldAt?: string; offset: number; limit: number }): Promise<{ orders: OrderRow[]; total: number }>;
   /**
    * Replaces the lines of a Pending or Held order: reservations follow the new quantities, all or nothing.
    * Refused with {@link OrderStateError} when the order is closed.

@@ -1,18 +1,17 @@
 /**
  * Open Food Network finds a supplier's orders without discovery: it takes a linked product's `@id`, drops the last
- * segment to get the catalogue, and derives the orders collection from it (`FdcUrlBuilder`). These tests apply
- * that rule, in both its spellings, to the ids this node serves, and place an order where it leads.
+ * segment to get the catalogue, and replaces `/SuppliedProducts` with `/Orders` in it for the orders collection
+ * (`FdcUrlBuilder`). These tests apply that rule literally to the ids this node serves (`…/supplied_products/{id}`,
+ * which it leaves as the products collection) and to the FDC spelling (`…/SuppliedProducts/{id}`), place an order
+ * where it leads, and find the open order there again, as OFN looks for it before amending.
  */
 import { expect } from 'chai';
 import { bearer, startInProcess, type InProcessNode } from '../helpers/in-process.js';
 
-/** OFN's rule: catalogue and orders URLs of a product `@id` (FDC spelling first, then OFN's own). */
+/** OFN's rule (`FdcUrlBuilder`), literally: catalogue and orders URLs of a product `@id`. */
 function ofnUrls(productId: string): { catalog: string; orders: string } {
   const base = productId.slice(0, productId.lastIndexOf('/'));
-  return {
-    catalog: base.replace('/supplied_products', '/catalog_items'),
-    orders: base.replace('/SuppliedProducts', '/Orders').replace('/supplied_products', '/orders'),
-  };
+  return { catalog: base, orders: base.replace('/SuppliedProducts', '/Orders') };
 }
 
 function graph(text: string): Record<string, unknown>[] {
@@ -47,6 +46,7 @@ describe("Open Food Network's URL rule on our ids", function () {
   const path = (iri: string) => iri.slice(node.base.length);
 
   it('leads from every product we publish to its catalogue and to our orders collection', async () => {
+    const buyer = await node.token('ferme', ['WriteOrders']);
     const catalogue = await node.request('GET', '/api/dfc/enterprises/ferme/catalog_items');
     const products = graph(catalogue.text).filter((n) => n['@type'] === 'dfc-b:SuppliedProduct');
     expect(products).to.have.length.greaterThan(0);
@@ -58,11 +58,14 @@ describe("Open Food Network's URL rule on our ids", function () {
       expect(listed.status).to.equal(200);
       expect(graph(listed.text).map((n) => n['@id'])).to.include(id);
       const offer = (graph(listed.text).find((n) => n['@type'] === 'dfc-b:Offer' && String(n['@id']).endsWith(id.slice(id.lastIndexOf('/'))))?.['@id']) as string;
-      const placed = await node.request('POST', path(urls.orders), { headers: { 'content-type': 'application/json', ...bearer(token) }, body: order(urls.orders, offer, id) });
+      const placed = await node.request('POST', path(urls.orders), { headers: { 'content-type': 'application/json', ...bearer(buyer) }, body: order(urls.orders, offer, id) });
       if (placed.status === 409) continue; // out of stock: the collection answered as an orders collection
       expect(placed.status, placed.text).to.equal(201);
-      // OFN keeps an order only if its @id starts with the orders URL it derived.
-      expect(placed.headers.get('location')?.startsWith(`${urls.orders}/`)).to.equal(true);
+      // OFN then finds its open order where the rule led it, and follows the order's own @id from there.
+      const open = graph((await node.request('GET', path(urls.orders), { headers: bearer(buyer) })).text)
+        .filter((n) => n['@type'] === 'dfc-b:Order' && n['dfc-b:hasOrderStatus'] === 'dfc-v:Held').map((n) => n['@id']);
+      expect(open).to.include(placed.headers.get('location'));
+      expect((await node.request('GET', path(placed.headers.get('location') as string), { headers: bearer(buyer) })).status).to.equal(200);
       placedCount += 1;
     }
     // Only a product out of stock may answer 409: the rule led to orders actually placed.
@@ -129,5 +132,49 @@ describe("Open Food Network's URL rule on our ids", function () {
     }
     // Only the order's number is shared: a number no order has is unknown under both.
     expect((await node.request('GET', '/api/dfc/enterprises/ferme/Orders/999999', { headers: bearer(token) })).status).to.equal(404);
+  });
+
+  it("finds a buyer's open order where OFN's literal rule leads from our ids, and only there, only for that buyer", async () => {
+    const product = `${node.base}/api/dfc/enterprises/ferme/supplied_products/tomate`;
+    const offer = `${node.base}/api/dfc/enterprises/ferme/offers/tomate`;
+    // FdcUrlBuilder: the product's @id without its last segment; `/SuppliedProducts` (absent here) → `/Orders`.
+    const ordersUrl = product.slice(0, product.lastIndexOf('/')).replace('/SuppliedProducts', '/Orders');
+    const buyer = await node.token('ferme', ['WriteOrders']);
+    const other = await node.token('ferme', ['WriteOrders']);
+    const placed = await node.request('POST', path(ordersUrl), { headers: { 'content-type': 'application/json', ...bearer(buyer) }, body: order(ordersUrl, offer, product) });
+    expect(placed.status, placed.text).to.equal(201);
+    const id = placed.headers.get('location') as string;
+
+    const look = async (token?: string) => {
+      const answer = await node.request('GET', path(ordersUrl), { headers: token === undefined ? {} : bearer(token) });
+      expect(answer.status, answer.text).to.equal(200);
+      return { answer, nodes: graph(answer.text) };
+    };
+    // OFN's look-up: the Order nodes of the graph, Held ones kept; it then reads each line's offer.
+    const seen = await look(buyer);
+    const held = seen.nodes.filter((n) => n['@type'] === 'dfc-b:Order' && n['dfc-b:hasOrderStatus'] === 'dfc-v:Held');
+    expect(held.map((n) => n['@id'])).to.deep.equal([id]);
+    const line = seen.nodes.find((n) => n['@id'] === (held[0]?.['dfc-b:hasPart'] as string));
+    expect(line?.['dfc-b:concerns']).to.equal(offer);
+    // One node for the offer, offering what the buyer ordered: OFN matches its lines by `offer.offeredItem`.
+    const offers = seen.nodes.filter((n) => n['@id'] === offer);
+    expect(offers).to.have.length(1);
+    expect(offers[0]?.['dfc-b:offeredItem']).to.deep.equal({ '@id': product });
+    // The same document is still the catalogue OFN reloads to sync its stock.
+    expect(seen.nodes.some((n) => n['@id'] === product && n['@type'] === 'dfc-b:SuppliedProduct')).to.equal(true);
+    expect(seen.answer.headers.get('cache-control')).to.include('no-store');
+    expect(seen.answer.headers.get('etag')).to.equal(null);
+
+    // Nobody else sees it there: the public, another buyer, the seller, the node's admin.
+    const seller = await node.token('ferme', ['ReadOrders', 'WriteOrders', 'ReadProducts']);
+    for (const token of [undefined, other, seller, node.adminToken]) {
+      expect((await look(token)).nodes.filter((n) => n['@type'] === 'dfc-b:Order'), String(token)).to.deep.equal([]);
+    }
+    // Completed, it is no longer open: OFN then starts a new order.
+    const completed = await node.request('PUT', path(id), {
+      headers: { 'content-type': 'application/json', ...bearer(buyer) }, body: order(id, offer, product).replace('dfc-v:Held', 'dfc-v:Complete'),
+    });
+    expect(completed.status, completed.text).to.equal(200);
+    expect((await look(buyer)).nodes.filter((n) => n['@type'] === 'dfc-b:Order')).to.deep.equal([]);
   });
 });
