@@ -283,7 +283,19 @@ export class OrderService {
   }
 
   public async get(eid: string, iri: string, caller: OrderCaller): Promise<OrderView> {
-    return this.view(await this.visible(eid, iri, caller));
+    const order = await this.visible(eid, iri, caller);
+    if (!this.overdue(order)) return this.view(order);
+    // Past its time, a held order is expired when read, as when changed: the sweep comes by only now and then,
+    // and a reader must not see as Held (nor its stock as reserved) what no longer is.
+    return this.serialised(iri, async () => {
+      const now = await this.visible(eid, iri, caller);
+      return this.view(this.overdue(now) ? await this.cancelOrder(now, 'expired') : now);
+    });
+  }
+
+  /** Whether a held order is past its time (a Pending one is the shop's, waiting on its supplier: never). */
+  private overdue(order: OrderRow): boolean {
+    return order.state === 'Held' && order.expiresAt !== null && order.expiresAt <= new Date(this.now()).toISOString();
   }
 
   /** An enterprise's orders, newest first: all of them for the seller, a buyer's own for a buyer. */

@@ -191,6 +191,22 @@ describe('orders API', function () {
     expect(typed(read.text, 'dfc-b:Order')[0]?.['dfc-b:hasOrderStatus']).to.equal('dfc-v:Cancelled');
   });
 
+  it('expires a held order past its time when it is read, before the sweep comes by', async () => {
+    await node.close();
+    node = await startInProcess({ base: 'http://a.test', orderHoldSeconds: 1 });
+    await node.seed('ferme');
+    buyer = await node.token('ferme', ['WriteOrders']);
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const created = await post(ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 3 }]), buyer);
+    expect(created.status).to.equal(201);
+    expect(await stockOf('tomate')).to.include({ available: 9, reserved: 3 });
+    await new Promise((resolve) => { setTimeout(resolve, 1100); });
+    const read = await node.request('GET', new URL(created.headers.get('location') as string).pathname, { headers: bearer(buyer) });
+    expect(typed(read.text, 'dfc-b:Order')[0]?.['dfc-b:hasOrderStatus']).to.equal('dfc-v:Cancelled');
+    expect(await stockOf('tomate')).to.include({ available: 12, reserved: 0 });
+    expect(await node.orders.expireDue()).to.equal(0);
+  });
+
   it('keeps orders to those who may see them', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const body = ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 1 }]);
