@@ -206,7 +206,7 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
       get: { summary: `The orders, newest first, paged (ReadOrders: all; WriteOrders: a buyer's own)${collection === 'Orders' ? ' (FDC spelling)' : ''}`, tags: ['orders'], access: 'token', parameters: ['eid', ...PAGED], responses: READ, problems: [404, 406] },
       post: {
         summary: 'Place an order (WriteOrders): every line reserved at once, or none', tags: ['orders'], access: 'token',
-        parameters: ['eid', 'Idempotency-Key'], body: 'order', responses: { 200: 'dfc', 201: 'dfc' }, problems: [404, 409, 413, 415, 422, 503],
+        parameters: ['eid', 'Idempotency-Key'], body: 'order', responses: { 201: 'dfc' }, problems: [404, 409, 413, 415, 422, 503],
       },
     }],
     [`/api/dfc/enterprises/{eid}/${collection}/{n}`, {

@@ -134,7 +134,7 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
       return orders.create(eid, collection, given, caller, idempotencyKey(req));
     });
     res.setHeader('Location', created.order.iri);
-    answer(req, res, created.replayed ? 200 : 201, created.records);
+    answer(req, res, 201, created.records);
   });
 
   for (const collection of COLLECTIONS) {
@@ -167,7 +167,7 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
         return orders.create(eid, collectionUrl(req), given, caller, idempotencyKey(req));
       });
       res.setHeader('Location', created.order.iri);
-      answer(req, res, created.replayed ? 200 : 201, created.records);
+      answer(req, res, 201, created.records);
     });
     router.all(`/enterprises/:eid/${collection}`, allow('GET, HEAD, OPTIONS, POST', true));
 
