@@ -236,7 +236,7 @@ export class OrderService {
     });
     if (!outcome.ok) {
       if ('keyReused' in outcome) throw new UnprocessableEntityHttpError(`the Idempotency-Key ${JSON.stringify(key)} was used for another request`);
-      throw await this.shortAnswer(outcome.short, { eid, lines: request.lines.map(stripSent) }, listingsRead(request.lines));
+      throw this.shortAnswer(outcome.short, { eid, lines: request.lines.map(stripSent) });
     }
     let order = outcome.order;
     // A retry of a request its suppliers refused answers the same refusal, not a 200 with a Cancelled order.
@@ -534,7 +534,7 @@ export class OrderService {
     const amended = await this.deps.store.orders.amend(order.iri, {
       lines: request.lines.map(stripSent), expiresAt: this.expiry(), details: { ...order.details, ...this.detailsOf(request), sentId: order.details['sentId'] },
     });
-    if (!amended.ok) throw await this.shortAnswer(amended.short, { eid: order.eid, lines: request.lines.map(stripSent) }, listingsRead(request.lines), order);
+    if (!amended.ok) throw this.shortAnswer(amended.short, { eid: order.eid, lines: request.lines.map(stripSent) });
     this.deps.onChange?.();
     const upstream = upstreamOf(amended.value);
     if (upstream.length === 0 && !amended.value.lines.some((l) => l.listing !== undefined)) return amended.value;
@@ -606,9 +606,8 @@ export class OrderService {
    * peer, not an exception), with the lines the suppliers said they are short of, in the order's lines and units;
    * anything else is thrown, after the same cancellations.
    *
-   * After a refusal the other suppliers are still asked, so that the answer names every short line, not only the
-   * first supplier's (what they take is cancelled with the rest); after an outage none is (the order fails
-   * anyway, and each may cost the whole order deadline).
+   * The first refusal ends it: the answer names the short lines of that supplier, not those the next ones might
+   * have been short of (asking them would hold their stock for an order refused anyway).
    */
   private async placeWithSuppliers(
     order: OrderLines, links: readonly UpstreamLink[], placed: UpstreamLink[], keyOf: (ordersUrl: string) => string, read?: ReadonlyMap<number, ListingRow>,
@@ -625,9 +624,10 @@ export class OrderService {
           ordersUrl, ...(existing !== undefined ? { existing } : {}), orderedBy: this.orderedByOf(order), lines: groups.map((g) => g.line), key: keyOf(ordersUrl),
         });
         if (!outcome.ok) {
+          // The first refusal is the answer: asking the next suppliers would hold their stock, for an order
+          // refused anyway, only to name more lines (and the first outage may cost the whole order deadline).
           refusals.push({ outcome, groups });
-          if (outcome.status === 503) break;
-          continue;
+          break;
         }
         placed.push({ ordersUrl, order: outcome.order });
       }
@@ -643,38 +643,12 @@ export class OrderService {
   }
 
   /**
-   * The 409 of an order refused for lines short of our own stock. When the order also has listed lines, their
-   * suppliers are asked too, and whatever they take is given back at once (new orders cancelled, the orders of
-   * `previous` given its lines again), so that the answer names every short line, ours and the suppliers', not
-   * only the ones found first. This costs the suppliers a hold of a moment for an order refused anyway; a
-   * supplier that fails or cannot be reached only leaves its lines unchecked, said as such.
+   * The 409 of an order refused for lines short of our own stock: those lines. Its listed lines are not asked of
+   * their suppliers: that would place an order at each (holding their stock, and moving it in every shop that lists
+   * it) only to cancel it at once, for an order refused anyway.
    */
-  private async shortAnswer(
-    short: readonly ShortLine[], order: OrderLines, read?: ReadonlyMap<number, ListingRow>, previous?: OrderRow,
-  ): Promise<ConflictHttpError> {
-    const local = short.map((s) => reportOf(s, order.lines));
-    if (this.deps.upstream === undefined || !order.lines.some((line) => line.listing !== undefined)) return shortConflict(local);
-    const links = previous === undefined ? [] : upstreamOf(previous);
-    const attempt = randomUUID();
-    let suppliers = 0;
-    const placed: UpstreamLink[] = [];
-    let refusal: SupplierRefusal | undefined;
-    let failed: string | undefined;
-    try {
-      refusal = await this.placeWithSuppliers(order, links, placed, () => `check.${attempt}.${++suppliers}`, read);
-      // Taken by every supplier: given back (a refusal cancelled the new ones already).
-      if (refusal === undefined) await this.cancelUpstream(order, placed.filter((p) => !links.some((l) => l.order === p.order)));
-    } catch (error: unknown) {
-      // Our own short lines are the answer whatever happened here (the new orders were cancelled).
-      failed = error instanceof Error ? error.message : String(error);
-    }
-    if (previous !== undefined) await this.revertUpstream(previous, placed.filter((p) => links.some((l) => l.order === p.order)));
-    const listed = (refusal?.short ?? []).map((s) => reportOf(s, order.lines));
-    const notes = [
-      ...(refusal?.unexplained ?? []).map((u) => (u.status === 503 ? `the supplier cannot be reached (its lines were not checked): ${u.reason}` : `the supplier refused the order: ${u.reason}`)),
-      ...(failed !== undefined ? [`the suppliers' lines were not checked: ${failed}`] : []),
-    ];
-    return shortConflict([...local, ...listed].sort((a, b) => a.line - b.line), notes);
+  private shortAnswer(short: readonly ShortLine[], order: OrderLines): ConflictHttpError {
+    return shortConflict(short.map((s) => reportOf(s, order.lines)));
   }
 
   /** Cancels orders placed at suppliers (best effort: their holds expire anyway). */
