@@ -402,7 +402,25 @@ export function openApiDocument(args: OpenApiArgs): Record<string, unknown> {
           properties: {
             type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, instance: { type: 'string' },
             problems: { type: 'array', items: ref('schemas', 'CodecProblem') },
-            shortLines: { type: 'array', items: { type: 'object' }, description: 'an order\'s lines short of stock (409)' },
+            shortLines: {
+              type: 'array', description: 'an order\'s lines short of stock (409), ours or a listing\'s supplier\'s, in the terms of the order sent',
+              items: {
+                type: 'object', required: ['line', 'item', 'requested', 'available'],
+                properties: {
+                  line: { type: 'integer', description: 'the line\'s position in the order, from 1' },
+                  id: { type: 'string', description: 'the line\'s @id as sent' },
+                  offer: { type: 'string' }, item: { type: 'string' },
+                  requested: { type: 'number', description: 'the line\'s own quantity (in an amendment, its new quantity)' },
+                  available: { type: 'number', description: 'the most the order could have of the line\'s stock (what is left, plus what the order holds); shared by the lines on the same stock' },
+                  requestedTogether: { type: 'number', description: 'with other lines on the same stock: what they all ask' },
+                  sharedWith: { type: 'array', items: { type: 'integer' }, description: 'with other lines on the same stock: their positions' },
+                  supplier: {
+                    type: 'object', description: 'a listed line: what its supplier was asked and has, in its packs of `factor` units',
+                    properties: { requested: { type: 'number' }, available: { type: 'number' }, factor: { type: 'number' } },
+                  },
+                },
+              },
+            },
           },
         },
       },

@@ -52,10 +52,54 @@ export interface UpstreamLine {
   readonly quantity: number;
 }
 
+/** A line a supplier said it is short of: what it was asked and what it has, in what it sells (cases, for a wholesale pack). */
+export interface UpstreamShortLine {
+  /** Index of the line among the lines sent to it (0-based). */
+  readonly index: number;
+  readonly requested: number;
+  readonly available: number;
+}
+
 /** What a supplier answered. */
 export type UpstreamOutcome =
   | { readonly ok: true; readonly order: string }
-  | { readonly ok: false; readonly status: 409 | 503; readonly reason: string };
+  | {
+    readonly ok: false; readonly status: 409 | 503; readonly reason: string;
+    /** The lines sent that the supplier said it is short of, when it said (a Maillon node does, in `shortLines`). */
+    readonly short?: readonly UpstreamShortLine[];
+  };
+
+/**
+ * A short line as a 409 names it (the `shortLines` member of the problem, one entry per short line): always in the
+ * customer's order, its lines, offers and units, whether the line draws on our stock or on a supplier's (a listing).
+ */
+export interface ShortLineReport {
+  /** The line's position among the order's lines (1-based). */
+  readonly line: number;
+  /** The line's `@id` as the buyer sent it. */
+  readonly id?: string;
+  /** Our offer the line concerns. */
+  readonly offer?: string;
+  /** Our catalog item the line draws on (or sells from its supplier). */
+  readonly item: string;
+  /** The line's own quantity (in an amendment, its new quantity). */
+  readonly requested: number;
+  /**
+   * The most the order could have of what the line draws on: the available stock, with what the order already
+   * holds of it (an amendment). For a listed line, what its supplier has, in retail units (its packs × `factor`).
+   * Lines of the order on the same stock share it (see `sharedWith`).
+   */
+  readonly available: number;
+  /** When other lines of the order draw on the same stock: what all of them ask together, this one included. */
+  readonly requestedTogether?: number;
+  /** When other lines of the order draw on the same stock: their positions. */
+  readonly sharedWith?: readonly number[];
+  /**
+   * A listed line: what was asked of the item's owner and what it has, in what it sells (packs of `factor` of our
+   * units); `requested` there is for every line of the order ordered as the same product.
+   */
+  readonly supplier?: { readonly requested: number; readonly available: number; readonly factor: number };
+}
 
 /**
  * Orders placed at another node for the listings a shop sells: the port the order service asks, implemented with
@@ -206,12 +250,12 @@ export class OrderService {
     });
     if (!outcome.ok) {
       if ('keyReused' in outcome) throw new UnprocessableEntityHttpError(`the Idempotency-Key ${JSON.stringify(key)} was used for another request`);
-      throw shortError(outcome.short, request.lines);
+      throw this.shortAnswer(outcome.short, { eid, lines: request.lines.map(stripSent) });
     }
     let order = outcome.order;
     // A retry of a request its suppliers refused answers the same refusal, not a 200 with a Cancelled order.
     const refused = refusedUpstreamOf(order);
-    if (outcome.replayed && order.state === 'Cancelled' && refused !== undefined) throw upstreamError(refused);
+    if (outcome.replayed && order.state === 'Cancelled' && refused !== undefined) throw refusedError(refused);
     // Only stock of ours that moved changes what is published (a listing's line reserves at its supplier).
     if (!outcome.replayed && movesLocalStock(order.lines)) this.deps.onChange?.();
     if (!outcome.replayed && order.state === 'Pending') order = await this.placeUpstream(order, undefined, listingsRead(request.lines));
@@ -236,7 +280,7 @@ export class OrderService {
     const attempt = randomUUID();
     let suppliers = 0;
     const placed: UpstreamLink[] = [];
-    const failure = await failureOf(() => this.placeWithSuppliers({ eid, lines }, [], placed, () => `${attempt}.${++suppliers}`, listingsRead(request.lines)));
+    const failure = await failureOf(() => this.placeWithSuppliers({ eid, lines }, [], placed, () => `${attempt}.${++suppliers}`, listingsRead(request.lines)), lines);
     if (failure !== undefined) {
       try {
         await this.deps.store.orders.create({
@@ -260,7 +304,7 @@ export class OrderService {
     if (!outcome.ok) {
       // Listed lines reserve nothing here: a short line would be a bug, and the suppliers' orders must not stay.
       await this.cancelUpstream({ eid }, placed);
-      throw 'short' in outcome ? shortError(outcome.short, request.lines) : new Error('an order without a key answered another order');
+      throw 'short' in outcome ? shortConflict(outcome.short.map((s) => reportOf(s, lines))) : new Error('an order without a key answered another order');
     }
     return request.status === 'Complete' ? this.completeOrder(outcome.order) : outcome.order;
   }
@@ -540,7 +584,7 @@ export class OrderService {
     const amended = await this.deps.store.orders.amend(order.iri, {
       lines: request.lines.map(stripSent), expiresAt: this.expiry(), details: { ...order.details, ...this.detailsOf(request), sentId: order.details['sentId'] },
     });
-    if (!amended.ok) throw shortError(amended.short, request.lines);
+    if (!amended.ok) throw this.shortAnswer(amended.short, { eid: order.eid, lines: request.lines.map(stripSent) });
     this.deps.onChange?.();
     const upstream = upstreamOf(amended.value);
     if (upstream.length === 0 && !amended.value.lines.some((l) => l.listing !== undefined)) return amended.value;
@@ -560,7 +604,7 @@ export class OrderService {
     for (const link of upstreamOf(order)) {
       const lines = await this.upstreamLines(order, link.ordersUrl);
       const outcome = await this.requireUpstream().complete(link.order, lines, this.orderedByOf(order));
-      if (!outcome.ok) throw upstreamError(outcome);
+      if (!outcome.ok) throw upstreamError(outcome.status, outcome.reason);
     }
     const done = await this.deps.store.orders.complete(order.iri);
     this.deps.onChange?.();
@@ -585,7 +629,7 @@ export class OrderService {
   private async placeUpstream(order: OrderRow, previous?: OrderRow, read?: ReadonlyMap<number, ListingRow>): Promise<OrderRow> {
     const links = upstreamOf(order);
     const placed: UpstreamLink[] = [];
-    const failure = await failureOf(() => this.placeWithSuppliers(order, links, placed, (ordersUrl) => `${order.iri}|${ordersUrl}|${order.updatedAt}`, read));
+    const failure = await failureOf(() => this.placeWithSuppliers(order, links, placed, (ordersUrl) => `${order.iri}|${ordersUrl}|${order.updatedAt}`, read), order.lines);
     if (failure !== undefined) {
       if (previous !== undefined) await this.revertUpstream(previous, placed.filter((p) => links.some((l) => l.order === p.order)));
       else {
@@ -608,35 +652,53 @@ export class OrderService {
   /**
    * Orders the listed lines of `order` from their suppliers, one order per supplier's collection (amending the
    * one of `links` placed before), adding each to `placed` as it is accepted. When one refuses or cannot be
-   * reached, the orders placed just now are cancelled and its refusal answered (a value: an expected outcome of a
-   * peer, not an exception); anything else is thrown, after the same cancellations.
+   * reached, the orders placed just now are cancelled and the refusal answered (a value: an expected outcome of a
+   * peer, not an exception), with the lines the suppliers said they are short of, in the order's lines and units;
+   * anything else is thrown, after the same cancellations.
+   *
+   * The first refusal ends it: the answer names the short lines of that supplier, not those the next ones might
+   * have been short of (asking them would hold their stock for an order refused anyway).
    */
   private async placeWithSuppliers(
     order: OrderLines, links: readonly UpstreamLink[], placed: UpstreamLink[], keyOf: (ordersUrl: string) => string, read?: ReadonlyMap<number, ListingRow>,
-  ): Promise<UpstreamRefused | undefined> {
+  ): Promise<SupplierRefusal | undefined> {
     const collections = new Set<string>(links.map((l) => l.ordersUrl));
     const listings = await this.listingsOf(order, read);
     for (const listing of listings.values()) collections.add(listing.originOrders);
+    const refusals: SupplierAnswer[] = [];
     try {
       for (const ordersUrl of collections) {
         const existing = links.find((l) => l.ordersUrl === ordersUrl)?.order;
-        const lines = await this.upstreamLines(order, ordersUrl, listings);
+        const groups = await this.upstreamGroups(order, ordersUrl, listings);
         const outcome = await this.requireUpstream().place({
-          ordersUrl, ...(existing !== undefined ? { existing } : {}), orderedBy: this.orderedByOf(order), lines, key: keyOf(ordersUrl),
+          ordersUrl, ...(existing !== undefined ? { existing } : {}), orderedBy: this.orderedByOf(order), lines: groups.map((g) => g.line), key: keyOf(ordersUrl),
         });
         if (!outcome.ok) {
-          await this.cancelUpstream(order, placed.filter((p) => !links.some((l) => l.order === p.order)));
-          return outcome;
+          // The first refusal is the answer: asking the next suppliers would hold their stock, for an order
+          // refused anyway, only to name more lines (and the first outage may cost the whole order deadline).
+          refusals.push({ outcome, groups });
+          break;
         }
         placed.push({ ordersUrl, order: outcome.order });
       }
-      return undefined;
     } catch (error: unknown) {
       // Orders placed just now at other suppliers are cancelled whether this order closes or (an amendment)
       // goes back to what it was: it keeps no link to them, so nothing else would ever release them.
       await this.cancelUpstream(order, placed.filter((p) => !links.some((l) => l.order === p.order)));
       throw error;
     }
+    if (refusals.length === 0) return undefined;
+    await this.cancelUpstream(order, placed.filter((p) => !links.some((l) => l.order === p.order)));
+    return refusalOf(order.lines, refusals);
+  }
+
+  /**
+   * The 409 of an order refused for lines short of our own stock: those lines. Its listed lines are not asked of
+   * their suppliers: that would place an order at each (holding their stock, and moving it in every shop that lists
+   * it) only to cancel it at once, for an order refused anyway.
+   */
+  private shortAnswer(short: readonly ShortLine[], order: OrderLines): ConflictHttpError {
+    return shortConflict(short.map((s) => reportOf(s, order.lines)));
   }
 
   /** Cancels orders placed at suppliers (best effort: their holds expire anyway). */
@@ -670,20 +732,26 @@ export class OrderService {
 
   /** The lines to ask of one supplier: whole units of what it sells (a case holds `factor` retail units). */
   private async upstreamLines(order: OrderLines, ordersUrl: string, known?: Map<number, ListingRow>): Promise<UpstreamLine[]> {
+    return (await this.upstreamGroups(order, ordersUrl, known)).map((group) => group.line);
+  }
+
+  /** The lines to ask of one supplier, each with the lines of the order it is for (one per product ordered). */
+  private async upstreamGroups(order: OrderLines, ordersUrl: string, known?: Map<number, ListingRow>): Promise<UpstreamGroup[]> {
     const listings = known ?? (await this.listingsOf(order));
-    const byProduct = new Map<string, { offer?: string; product: string; quantity: number; factor: number }>();
-    for (const line of order.lines) {
+    const byProduct = new Map<string, { offer?: string; product: string; quantity: number; factor: number; from: number[] }>();
+    for (const [index, line] of order.lines.entries()) {
       const listing = line.listing === undefined ? undefined : listings.get(line.listing);
       if (listing?.originOrders !== ordersUrl) continue;
       // An item kept in a pod is ordered from the node that published it: its product and offer (see ListingService).
       const at = orderAtOf(listing);
       const product = at?.product ?? listing.originProduct;
       const offer = at?.offer ?? listing.originOffer;
-      const entry = byProduct.get(product) ?? { ...(offer !== undefined ? { offer } : {}), product, quantity: 0, factor: listing.factor };
+      const entry = byProduct.get(product) ?? { ...(offer !== undefined ? { offer } : {}), product, quantity: 0, factor: listing.factor, from: [] };
       entry.quantity += line.quantity;
+      entry.from.push(index);
       byProduct.set(product, entry);
     }
-    return [...byProduct.values()].map(({ factor, quantity, ...rest }) => ({ ...rest, quantity: Math.ceil(quantity / factor - 1e-9) }));
+    return [...byProduct.values()].map(({ factor, quantity, from, ...rest }) => ({ line: { ...rest, quantity: Math.ceil(quantity / factor - 1e-9) }, from, factor }));
   }
 
   private orderedByOf(order: { readonly eid: string }): string {
@@ -780,50 +848,164 @@ function stripSent(line: ResolvedLine | OrderLineRow): NewOrderLine {
   };
 }
 
-/** The 409 of a refused reservation: a problem per short line, and the lines as an extension member. */
-function shortError(short: readonly ShortLine[], lines: readonly ResolvedLine[]): ConflictHttpError {
-  const described = short.map((s) => {
-    const line = lines[s.index];
-    return { line: s.index + 1, ...(line !== undefined ? { id: line.sentId, offer: line.offer } : {}), item: s.item, requested: s.requested, available: s.available };
-  });
-  const problems = described.map((d) => problem('insufficient-stock', d.id ?? null, 'dfc-b:OrderLine', 'dfc-b:quantity',
-    `line ${d.line} (${d.offer ?? d.item}): ${d.requested} requested, ${d.available} available`));
-  return new ConflictHttpError(`not enough stock: ${problems.map((p) => p.message).join('; ')}`, { problems, extensions: { shortLines: described } });
+/** A short line of the order, ours or (with what its supplier said) a listed one. */
+type AnyShortLine = ShortLine & { readonly supplier?: ShortLineReport['supplier'] };
+
+/** A short line as the 409 names it: its position, `@id` and offer in the order, and the quantities. */
+function reportOf(s: AnyShortLine, lines: readonly NewOrderLine[]): ShortLineReport {
+  const line = lines[s.index];
+  const sentId = line?.details?.['sentId'];
+  return {
+    line: s.index + 1, ...(typeof sentId === 'string' ? { id: sentId } : {}), ...(line !== undefined ? { offer: line.offer } : {}), item: s.item,
+    requested: s.requested, available: s.available,
+    ...(s.requestedTogether !== undefined && s.sharedWith !== undefined ? { requestedTogether: s.requestedTogether, sharedWith: s.sharedWith.map((i) => i + 1) } : {}),
+    ...(s.supplier !== undefined ? { supplier: s.supplier } : {}),
+  };
+}
+
+/** What a 409 says of one short line. */
+function describeShort(d: ShortLineReport): string {
+  const shared = d.sharedWith !== undefined && d.requestedTogether !== undefined
+    ? ` for it and line${d.sharedWith.length > 1 ? 's' : ''} ${d.sharedWith.join(', ')} together, which request ${d.requestedTogether}` : '';
+  const supplier = d.supplier === undefined ? ''
+    : ` (at the supplier${d.supplier.factor !== 1 ? `, in packs of ${d.supplier.factor}` : ''}: ${d.supplier.requested} requested, ${d.supplier.available} available)`;
+  return `line ${d.line} (${d.offer ?? d.item}): ${d.requested} requested, ${d.available} available${shared}${supplier}`;
+}
+
+/**
+ * The 409 of an order some lines of which are short: a problem per short line, the lines as the `shortLines`
+ * member, and `notes` (what suppliers said that names no line) as problems of the order.
+ */
+function shortConflict(reports: readonly ShortLineReport[], notes: readonly string[] = []): ConflictHttpError {
+  const problems = [
+    ...reports.map((d) => problem('insufficient-stock', d.id ?? null, 'dfc-b:OrderLine', 'dfc-b:quantity', describeShort(d))),
+    ...notes.map((note) => problem('refused-upstream', null, 'dfc-b:Order', '', note)),
+  ];
+  return new ConflictHttpError(`not enough stock: ${problems.map((p) => p.message).join('; ')}`, { problems, extensions: { shortLines: reports } });
 }
 
 /** A supplier's refusal (409) or outage (503). */
 type UpstreamRefused = Extract<UpstreamOutcome, { ok: false }>;
 
+/** What one supplier answered when it did not take its lines, and the lines it was sent (with the order's lines behind them). */
+interface SupplierAnswer {
+  readonly outcome: UpstreamRefused;
+  readonly groups: readonly UpstreamGroup[];
+}
+
+/** A line asked of a supplier, and the lines of the order it is for (indexes, 0-based), each of `factor` retail units per unit ordered. */
+interface UpstreamGroup {
+  readonly line: UpstreamLine;
+  readonly from: readonly number[];
+  readonly factor: number;
+}
+
+/** A listed line short at its supplier, in the order's lines and units, with what the supplier said in its own. */
+interface ListedShortLine extends ShortLine {
+  readonly supplier: { readonly requested: number; readonly available: number; readonly factor: number };
+}
+
+/** Why the suppliers did not take the listed lines of an order. */
+interface SupplierRefusal {
+  /** 409 when a supplier refused (the order cannot be taken as it is), else 503 (one could not be reached). */
+  readonly status: 409 | 503;
+  /** The suppliers' reasons, as they said them. */
+  readonly reason: string;
+  /** The lines of the order the suppliers said they are short of. */
+  readonly short: readonly ListedShortLine[];
+  /** The answers that name no line of the order (a refusal without short lines, an outage). */
+  readonly unexplained: readonly { readonly status: 409 | 503; readonly reason: string }[];
+}
+
+/**
+ * The suppliers' refusals, in the order's terms: each line a supplier is short of becomes the lines of the order
+ * ordered as it, each with its own quantity, and what the supplier has in our units (its packs × the listing's
+ * factor); lines ordered as one product share that stock.
+ */
+function refusalOf(lines: readonly NewOrderLine[], answers: readonly SupplierAnswer[]): SupplierRefusal {
+  const short: ListedShortLine[] = [];
+  const unexplained: { status: 409 | 503; reason: string }[] = [];
+  for (const { outcome, groups } of answers) {
+    const named = (outcome.short ?? []).flatMap((said) => {
+      const group = groups[said.index];
+      if (group === undefined) return [];
+      const requestedTogether = group.from.reduce((sum, i) => sum + (lines[i]?.quantity ?? 0), 0);
+      return group.from.map((index): ListedShortLine => ({
+        index, item: (lines[index] as NewOrderLine).item, requested: (lines[index] as NewOrderLine).quantity, available: said.available * group.factor,
+        ...(group.from.length > 1 ? { requestedTogether, sharedWith: group.from.filter((i) => i !== index) } : {}),
+        supplier: { requested: said.requested, available: said.available, factor: group.factor },
+      }));
+    });
+    if (named.length === 0) unexplained.push({ status: outcome.status, reason: outcome.reason });
+    short.push(...named);
+  }
+  return {
+    status: answers.some((a) => a.outcome.status === 409) ? 409 : 503, reason: answers.map((a) => a.outcome.reason).join('; '),
+    short: short.sort((a, b) => a.index - b.index), unexplained,
+  };
+}
+
+/**
+ * A refusal as an order records it (`refusedUpstream` in its details), for a retry of the same request to get
+ * the same answer: the status and reasons, and the short lines as the 409 named them.
+ */
+interface RecordedRefusal {
+  readonly ok: false;
+  readonly status: 409 | 503;
+  readonly reason: string;
+  readonly shortLines?: readonly ShortLineReport[];
+  /** With `shortLines`: what the suppliers said that names no line. */
+  readonly unexplained?: readonly { readonly status: 409 | 503; readonly reason: string }[];
+}
+
 /** Why placing an order with its suppliers failed: their refusal, or an error of ours; and what to answer. */
 interface PlacementFailure {
-  readonly refusal?: UpstreamRefused;
+  readonly refusal?: RecordedRefusal;
   /** The reason recorded with the order. */
   readonly reason: string;
   /** What the caller is answered. */
   readonly error: unknown;
 }
 
-/** Runs a placement: undefined when every supplier accepted, else why not. */
-async function failureOf(placement: () => Promise<UpstreamRefused | undefined>): Promise<PlacementFailure | undefined> {
+/** Runs a placement of the order's `lines`: undefined when every supplier accepted, else why not. */
+async function failureOf(placement: () => Promise<SupplierRefusal | undefined>, lines: readonly NewOrderLine[]): Promise<PlacementFailure | undefined> {
   try {
-    const refusal = await placement();
-    return refusal === undefined ? undefined : { refusal, reason: refusal.reason, error: upstreamError(refusal) };
+    const refused = await placement();
+    if (refused === undefined) return undefined;
+    const shortLines = refused.status === 409 ? refused.short.map((s) => reportOf(s, lines)) : [];
+    const refusal: RecordedRefusal = {
+      ok: false, status: refused.status, reason: refused.reason,
+      ...(shortLines.length > 0 ? { shortLines, ...(refused.unexplained.length > 0 ? { unexplained: refused.unexplained } : {}) } : {}),
+    };
+    return { refusal, reason: refused.reason, error: refusedError(refusal) };
   } catch (error: unknown) {
     return { reason: error instanceof Error ? error.message : String(error), error };
   }
 }
 
-/** What a supplier answered when it refused this order (recorded when the order was cancelled for it). */
-function refusedUpstreamOf(order: OrderRow): Extract<UpstreamOutcome, { ok: false }> | undefined {
-  const refused = order.details['refusedUpstream'] as { status?: unknown; reason?: unknown } | undefined;
+/** What the suppliers answered when they refused this order (recorded when the order was cancelled for it). */
+function refusedUpstreamOf(order: OrderRow): RecordedRefusal | undefined {
+  const refused = order.details['refusedUpstream'] as Partial<Record<keyof RecordedRefusal, unknown>> | undefined;
   if (refused === undefined || (refused.status !== 409 && refused.status !== 503) || typeof refused.reason !== 'string') return undefined;
-  return { ok: false, status: refused.status, reason: refused.reason };
+  // Written by this service: read as written.
+  const shortLines = Array.isArray(refused.shortLines) ? refused.shortLines as ShortLineReport[] : [];
+  const unexplained = Array.isArray(refused.unexplained) ? refused.unexplained as RecordedRefusal['unexplained'] : undefined;
+  return { ok: false, status: refused.status, reason: refused.reason, ...(shortLines.length > 0 ? { shortLines, ...(unexplained !== undefined ? { unexplained } : {}) } : {}) };
 }
 
-function upstreamError(outcome: Extract<UpstreamOutcome, { ok: false }>): Error {
-  const message = `the supplier refused the order: ${outcome.reason}`;
+/** The answer to a refusal: the short lines when the suppliers named them, else their reason (409) or outage (503). */
+function refusedError(refusal: RecordedRefusal): Error {
+  if (refusal.status === 409 && refusal.shortLines !== undefined && refusal.shortLines.length > 0) {
+    return shortConflict(refusal.shortLines, (refusal.unexplained ?? []).map((u) => (u.status === 503
+      ? `the supplier cannot be reached: ${u.reason}` : `the supplier refused the order: ${u.reason}`)));
+  }
+  return upstreamError(refusal.status, refusal.reason);
+}
+
+function upstreamError(status: 409 | 503, reason: string): Error {
+  const message = `the supplier refused the order: ${reason}`;
   const problems = [problem('refused-upstream', null, 'dfc-b:Order', '', message)];
-  return outcome.status === 409 ? new ConflictHttpError(message, { problems }) : new ServiceUnavailableHttpError(`the supplier cannot be reached: ${outcome.reason}`, { problems, headers: { 'Retry-After': '30' } });
+  return status === 409 ? new ConflictHttpError(message, { problems }) : new ServiceUnavailableHttpError(`the supplier cannot be reached: ${reason}`, { problems, headers: { 'Retry-After': '30' } });
 }
 
 

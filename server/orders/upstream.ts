@@ -23,7 +23,7 @@ import type { DecodeResult, Decoder } from '../codec/decode.js';
 import type { Failure } from '../errors/failure.js';
 import { bodyText, clip, type FetchPolicy, type SafeFetch, type SafeResponse } from '../net/safe-fetch.js';
 import type { PeerRow } from '../store/federation.js';
-import { statusName, type UpstreamLine, type UpstreamOrders, type UpstreamOutcome } from './order-service.js';
+import { statusName, type UpstreamLine, type UpstreamOrders, type UpstreamOutcome, type UpstreamShortLine } from './order-service.js';
 
 /**
  * The context our order bodies name: the one Open Food Network's connector writes, which our decoder (and
@@ -39,6 +39,9 @@ const REFUSALS: ReadonlySet<number> = new Set([400, 403, 404, 409, 422]);
 
 /** The longest `Idempotency-Key` sent as it is (Maillon takes up to 200 visible ASCII characters). */
 const LONGEST_KEY = 120;
+
+/** Most entries of a refusal's `shortLines` looked at: an order has a few lines, a supplier's answer is untrusted. */
+const MOST_SHORT_LINES = 1000;
 
 /** What {@link HttpUpstreamOrders} needs. */
 export interface HttpUpstreamDeps {
@@ -122,7 +125,12 @@ export class HttpUpstreamOrders implements UpstreamOrders {
     const id = existing ?? ordersUrl;
     const body = orderBody(id, request.orderedBy, 'Held', request.lines);
     const answer = await this.send(existing === undefined ? 'POST' : 'PUT', id, body, existing === undefined ? idempotencyKey(request.key) : undefined);
-    if (!answer.ok) return answer;
+    if (!answer.ok) {
+      // A supplier short of stock (a Maillon node) names the lines it is short of: the lines sent, in what it sells.
+      const { shortLines, ...refusal } = answer;
+      const short = shortLines === undefined ? [] : shortLinesSent(shortLines, id, request.lines);
+      return short.length > 0 ? { ...refusal, short } : refusal;
+    }
     // OFN keeps the order by the @id of the answer's Order: an answer without one placed nothing we can follow.
     const found = await this.orderOf(answer.response, existing);
     if (found === undefined || found.id === ordersUrl) {
@@ -148,7 +156,10 @@ export class HttpUpstreamOrders implements UpstreamOrders {
 
   private async close(order: string, body: string, expected?: 'Complete'): Promise<UpstreamOutcome> {
     const answer = await this.send('PUT', order, body);
-    if (!answer.ok) return answer;
+    if (!answer.ok) {
+      const { shortLines: _ignored, ...refusal } = answer;
+      return refusal;
+    }
     // A supplier may answer a status change with no body at all: the order stays the one we named.
     const found = await this.orderOf(answer.response, order);
     const status = statusName(found?.status);
@@ -159,7 +170,9 @@ export class HttpUpstreamOrders implements UpstreamOrders {
   }
 
   /** One request to a supplier, with the credentials held for its origin, under the order deadline. */
-  private async send(method: 'POST' | 'PUT', url: string, body: string, key?: string): Promise<{ ok: true; response: SafeResponse } | Extract<UpstreamOutcome, { ok: false }>> {
+  private async send(
+    method: 'POST' | 'PUT', url: string, body: string, key?: string,
+  ): Promise<{ ok: true; response: SafeResponse } | (Extract<UpstreamOutcome, { ok: false }> & { readonly shortLines?: readonly unknown[] })> {
     const credential = await this.credentialFor(url);
     const { policy, timeoutMs } = this.deps;
     const agent = this.poolFor(url);
@@ -178,7 +191,10 @@ export class HttpUpstreamOrders implements UpstreamOrders {
     });
     if (!outcome.ok) return outageOf(outcome.failure);
     const { response } = outcome;
-    if (REFUSALS.has(response.status)) return { ok: false, status: 409, reason: problemDetail(bodyText(response)) ?? statusLine(response.status) };
+    if (REFUSALS.has(response.status)) {
+      const said = problemOf(bodyText(response));
+      return { ok: false, status: 409, reason: said.detail ?? statusLine(response.status), ...(said.shortLines !== undefined ? { shortLines: said.shortLines } : {}) };
+    }
     return outcome;
   }
 
@@ -254,18 +270,46 @@ function outageOf(f: Failure): Extract<UpstreamOutcome, { ok: false }> {
   return { ok: false, status: 503, reason: `${f.kind}: ${f.message}` };
 }
 
-/** The `detail` (else the `title`) of a problem document, if the body is one. */
-function problemDetail(text: string): string | undefined {
+/** The `detail` (else the `title`) of a problem document, and its `shortLines` as sent (unchecked), if the body is one. */
+function problemOf(text: string): { detail?: string; shortLines?: readonly unknown[] } {
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    return undefined;
+    return {};
   }
-  if (typeof body !== 'object' || body === null) return undefined;
-  const { detail, title } = body as Record<string, unknown>;
+  if (typeof body !== 'object' || body === null) return {};
+  const { detail, title, shortLines } = body as Record<string, unknown>;
   const said = typeof detail === 'string' && detail.trim() !== '' ? detail : title;
-  return typeof said === 'string' && said.trim() !== '' ? clip(said, 1000) : undefined;
+  return {
+    ...(typeof said === 'string' && said.trim() !== '' ? { detail: clip(said, 1000) } : {}),
+    ...(Array.isArray(shortLines) ? { shortLines: shortLines.slice(0, MOST_SHORT_LINES) as unknown[] } : {}),
+  };
+}
+
+/**
+ * The lines of `sent` that a supplier's `shortLines` name, with what it says was asked and is available (in what it
+ * sells). A line is recognised by the `@id` we gave it (`{order}/OrderLines/{n}`, which Maillon echoes as `id`),
+ * else by its Offer when only one line sent concerns it; an entry that names no line sent, or whose quantities
+ * are no numbers, is left out (the supplier is another party: its answer is never trusted to be well formed).
+ */
+function shortLinesSent(entries: readonly unknown[], order: string, sent: readonly UpstreamLine[]): UpstreamShortLine[] {
+  const offers = sent.map((line) => line.offer ?? `${line.product}/Offer`);
+  const found = new Map<number, UpstreamShortLine>();
+  for (const entry of entries) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { id, offer, requested, available } = entry as Record<string, unknown>;
+    if (!isQuantity(requested) || !isQuantity(available)) continue;
+    let index = typeof id === 'string' ? sent.findIndex((_line, i) => id === `${order}/OrderLines/${i + 1}`) : -1;
+    if (index < 0 && typeof offer === 'string' && offers.indexOf(offer) === offers.lastIndexOf(offer)) index = offers.indexOf(offer);
+    if (index >= 0 && !found.has(index)) found.set(index, { index, requested, available });
+  }
+  return [...found.values()].sort((a, b) => a.index - b.index);
+}
+
+/** A quantity a supplier may say it was asked or has: a finite number, not below zero. */
+function isQuantity(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
 
 /** `HTTP 409 Conflict`. */

@@ -78,13 +78,28 @@ export interface OrderRow {
   readonly closedReason: string | null;
 }
 
-/** A line that could not be reserved: the quantity asked and what was available. */
+/**
+ * A line that could not be reserved: the quantity it asks and what the order could have of its item.
+ *
+ * The stock is counted per catalog item: every line of the order on the same item (on one offer or several) draws
+ * on one ledger, and each of them is named, with its own quantity, what the order could have of the item, and
+ * what the lines ask together.
+ */
 export interface ShortLine {
   /** Index of the line in the request (0-based). */
   readonly index: number;
   readonly item: string;
+  /** The line's own quantity (in an amendment, its new quantity, not the change). */
   readonly requested: number;
+  /**
+   * The most the order could have of the item: the ledger's available stock, plus what the order already holds of
+   * it (an amendment). Shared by every line of the order on the item.
+   */
   readonly available: number;
+  /** When other lines of the order draw on the same item: what all of them ask together, this one included. */
+  readonly requestedTogether?: number;
+  /** When other lines of the order draw on the same item: their indexes (0-based). */
+  readonly sharedWith?: readonly number[];
 }
 
 /** The answer of a write that reserves stock: done, or refused with the lines that were short. */

@@ -145,7 +145,7 @@ describe('listings (two nodes)', function () {
     expect(gone.headers.get('content-type')).to.match(/^application\/problem\+json/u);
   });
 
-  it('sells a wholesale case by the unit through a Maillon node that imported it (its planned transformation republished)', async () => {
+  it('sells a wholesale case by the unit through a Maillon node that imported it (its planned transformation republished), and names a short line in units', async () => {
     const decoded = await farm.decoder.decode(FIXTURE, { mediaType: 'application/ld+json' });
     await farm.catalog.importRecords('moulin', decoded.records, { create: true });
     const ours = (path: string): string => `${FARM}/api/dfc/enterprises/moulin/${path}`;
@@ -157,6 +157,29 @@ describe('listings (two nodes)', function () {
       item: ours('catalog_items/101'), offer: ours('offers/102'), product: ours('supplied_products/102'), orders: ours('orders'),
     });
     expect(view.published).to.deep.include({ price: 3, stock: 24 });
+
+    // Ordered beyond the 4 cases: the shop's customer is told of the shop's line and offer, in units (4 × 6 = 24).
+    const atFarm = await farm.token('moulin', ['WriteOrders']);
+    await shop.store.provenance.addPeer({ name: 'moulin-orders', url: ours('catalog_items'), token: atFarm }, FARM);
+    const customer = await shop.token('boutique', ['WriteOrders']);
+    const ordersUrl = `${shop.base}/api/dfc/enterprises/boutique/orders`;
+    const caseLedger = await farm.store.orders.stock(ours('catalog_items/102'));
+    expect(caseLedger).to.include({ available: 4, reserved: 0 });
+    const refused = await shop.request('POST', '/api/dfc/enterprises/boutique/orders', {
+      headers: { ...bearer(customer), 'content-type': 'application/json' },
+      body: JSON.stringify({
+        '@context': 'https://www.datafoodconsortium.org',
+        '@graph': [
+          { '@id': ordersUrl, '@type': 'dfc-b:Order', 'dfc-b:hasOrderStatus': 'dfc-v:Held', 'dfc-b:hasPart': `${ordersUrl}/OrderLines/1` },
+          { '@id': `${ordersUrl}/OrderLines/1`, '@type': 'dfc-b:OrderLine', 'dfc-b:quantity': 30, 'dfc-b:concerns': view.offer },
+        ],
+      }),
+    });
+    expect(refused.status, refused.text).to.equal(409);
+    expect((JSON.parse(refused.text) as { shortLines: unknown[] }).shortLines).to.deep.equal([{
+      line: 1, id: `${ordersUrl}/OrderLines/1`, offer: view.offer, item: view.item, requested: 30, available: 24, supplier: { requested: 5, available: 4, factor: 6 },
+    }]);
+    expect(await farm.store.orders.stock(ours('catalog_items/102'))).to.deep.equal(caseLedger);
   });
 
   it('answers problem+json for what cannot be listed', async () => {

@@ -148,6 +148,44 @@ describe('orders API', function () {
     expect(await stockOf('tomate')).to.include({ available: 12, reserved: 0 });
   });
 
+  it('names each of two short lines on one offer with its own quantity, and what they ask together', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const ordersUrl = `${node.base}/api/dfc/enterprises/ferme/orders`;
+    const before = await stockOf('tomate');
+    const refused = await post(ofnOrder(ordersUrl, [{ ...tomate, quantity: 7 }, { ...tomate, quantity: 6 }]), buyer);
+    expect(refused.status, refused.text).to.equal(409);
+    const problem = JSON.parse(refused.text) as { detail: string; shortLines: unknown[]; problems: { code: string; id: string; message: string }[] };
+    // Each line asks its own quantity; the 12 tomatoes are what both could have, and they ask 13 together.
+    expect(problem.shortLines).to.deep.equal([
+      { line: 1, id: `${ordersUrl}/OrderLines/1`, offer: tomate.offer, item: tomate.item, requested: 7, available: 12, requestedTogether: 13, sharedWith: [2] },
+      { line: 2, id: `${ordersUrl}/OrderLines/2`, offer: tomate.offer, item: tomate.item, requested: 6, available: 12, requestedTogether: 13, sharedWith: [1] },
+    ]);
+    expect(problem.problems.map((p) => [p.code, p.id])).to.deep.equal([['insufficient-stock', `${ordersUrl}/OrderLines/1`], ['insufficient-stock', `${ordersUrl}/OrderLines/2`]]);
+    expect(problem.detail).to.contain('line 1 (').and.contain('7 requested, 12 available for it and line 2 together, which request 13');
+    expect(await stockOf('tomate')).to.deep.equal(before);
+  });
+
+  it('names an amended short line with its new quantity, and what the order could have, holding what it held', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const ordersUrl = `${node.base}/api/dfc/enterprises/ferme/orders`;
+    const created = await post(ofnOrder(ordersUrl, [{ ...tomate, quantity: 1 }]), buyer);
+    expect(created.status, created.text).to.equal(201);
+    const iri = created.headers.get('location') as string;
+    const before = await stockOf('tomate');
+    expect(before).to.include({ available: 11, reserved: 1 });
+    const refused = await node.request('PUT', new URL(iri).pathname, {
+      headers: { 'content-type': 'application/json', ...bearer(buyer) }, body: ofnOrder(ordersUrl, [{ ...tomate, quantity: 100 }], { id: iri }),
+    });
+    expect(refused.status, refused.text).to.equal(409);
+    // The line asks 100 (not the 99 more it would take); the order could have 12: the 11 left and the 1 it holds.
+    expect((JSON.parse(refused.text) as { shortLines: unknown[] }).shortLines).to.deep.equal([
+      { line: 1, id: `${iri}/OrderLines/1`, offer: tomate.offer, item: tomate.item, requested: 100, available: 12 },
+    ]);
+    expect(await stockOf('tomate')).to.deep.equal(before);
+    const read = await node.request('GET', new URL(iri).pathname, { headers: bearer(buyer) });
+    expect(typed(read.text, 'dfc-b:OrderLine').map((l) => Number(l['dfc-b:quantity']))).to.deep.equal([1]);
+  });
+
   it('makes a retried POST with the same Idempotency-Key safe', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const body = ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 2 }]);

@@ -12,7 +12,8 @@ import { expect } from 'chai';
 import type { ServerResponse } from 'node:http';
 import { safeFetch, type SafeFetch } from '../../server/net/safe-fetch.js';
 import { startFakePeer, type FakeHit, type FakePeer } from '../helpers/fake-peer.js';
-import { bearer, startInProcess, type InProcessNode } from '../helpers/in-process.js';
+import type { StockLevel } from '../../server/store/orders.js';
+import { bearer, FARM_PRODUCTS, farmRecords, startInProcess, type InProcessNode } from '../helpers/in-process.js';
 import { listRemoteItem, type ListedItem } from '../helpers/listing.js';
 
 const CONTEXT = 'https://www.datafoodconsortium.org';
@@ -382,8 +383,150 @@ describe('orders placed upstream', function () {
     it('passes A\'s refusal on to B\'s customer, naming the short line', async () => {
       const refused = await post(order(13));
       expect(refused.status, refused.text).to.equal(409);
-      expect((JSON.parse(refused.text) as { detail: string }).detail).to.contain('13 requested, 12 available');
+      const problem = JSON.parse(refused.text) as { detail: string; shortLines: unknown[] };
+      expect(problem.detail).to.contain('13 requested, 12 available');
+      expect(problem.shortLines).to.deep.equal([{
+        line: 1, id: `${b.base}/api/dfc/enterprises/shop/orders/OrderLines/1`, offer: listed.offer, item: listed.item, requested: 13, available: 12,
+        supplier: { requested: 13, available: 12, factor: 1 },
+      }]);
       expect(await stockAtA()).to.include({ available: 12, reserved: 0 });
+    });
+  });
+
+  /**
+   * A's wholesale case of 6 kg of tomatoes (11 in stock), sold at B by the kilogram (a listing of factor 6), beside
+   * B's own tomatoes (12): a refusal names B's lines, B's offers and kilograms, whoever is short, and nothing stays
+   * reserved at A or at B.
+   */
+  describe('a wholesale case of another Maillon node, sold as retail units', () => {
+    const A = 'http://a.test';
+    const CASES = 11;
+    let a: InProcessNode;
+    let b: InProcessNode;
+    let customer: string;
+    let listed: ListedItem;
+    const ordersAtB = () => `${b.base}/api/dfc/enterprises/shop/orders`;
+    const caseItem = `${A}/api/dfc/enterprises/ferme/catalog_items/tomate-caisse`;
+
+    beforeEach(async () => {
+      a = await startInProcess({ base: A });
+      await a.seed('ferme', { records: farmRecords('ferme', { products: [...FARM_PRODUCTS, { id: 'tomate-caisse', name: 'Tomates anciennes, caisse de 6 kg', stock: CASES, price: 27 }] }) });
+      const routed: SafeFetch = (request, policy) => safeFetch({ ...request, url: request.url.startsWith(A) ? `${a.url}${request.url.slice(A.length)}` : request.url }, policy);
+      b = await startInProcess({ base: 'http://b.test', notifier: { fetch: routed } });
+      await b.seed('shop');
+      const token = await a.token('ferme', ['WriteOrders', 'ReadOrders']);
+      await b.store.provenance.addPeer({ name: 'ferme', url: `${A}/api/dfc/enterprises/ferme/catalog_items`, token }, A);
+      listed = await listRemoteItem(b, 'shop', {
+        key: 'tomate-ferme', name: 'Tomates de la ferme (kg)', price: 5, originItem: caseItem, originOffer: `${A}/api/dfc/enterprises/ferme/offers/tomate-caisse`,
+        originProduct: `${A}/api/dfc/enterprises/ferme/supplied_products/tomate-caisse`, originOrders: `${A}/api/dfc/enterprises/ferme/orders`, factor: 6,
+      });
+      customer = await b.token('shop', ['WriteOrders']);
+    });
+    afterEach(async () => {
+      await b.close();
+      await a.close();
+    });
+
+    const own = () => ({ offer: `${b.base}/api/dfc/enterprises/shop/offers/tomate`, product: `${b.base}/api/dfc/enterprises/shop/supplied_products/tomate` });
+    const ownItem = () => `${b.base}/api/dfc/enterprises/shop/catalog_items/tomate`;
+    const kilos = (quantity: number) => ({ offer: listed.offer, product: listed.product, quantity });
+    const headers = (extra: Record<string, string> = {}) => ({ 'content-type': 'application/json', ...bearer(customer), ...extra });
+    const post = (lines: { offer: string; product: string; quantity: number }[], extra?: Record<string, string>) =>
+      b.request('POST', '/api/dfc/enterprises/shop/orders', { headers: headers(extra), body: customerOrder(ordersAtB(), lines) });
+    const put = (iri: string, lines: { offer: string; product: string; quantity: number }[]) =>
+      b.request('PUT', new URL(iri).pathname, { headers: headers(), body: customerOrder(iri, lines) });
+    /** The ledgers at A (the case) and at B (its own tomatoes), whole. */
+    const ledgers = async (): Promise<(StockLevel | undefined)[]> => [await a.store.orders.stock(caseItem), await b.store.orders.stock(ownItem())];
+    /** The listed line as B names it: B's line, offer and item, kilograms, and A's cases beside. */
+    const listedShort = (lineId: string, line: number, requested: number, more: Record<string, unknown> = {}) => ({
+      line, id: lineId, offer: listed.offer, item: listed.item, requested, available: 66, supplier: { requested: 14, available: 11, factor: 6 }, ...more,
+    });
+    const problemOf = (text: string) => JSON.parse(text) as { detail: string; shortLines: unknown[]; problems: { code: string }[] };
+
+    it('names the short listed line in B\'s terms: its line and offer, in kilograms (11 cases are 66 kg), and the same on a retry', async () => {
+      const before = await ledgers();
+      const refused = await post([kilos(80)]);
+      expect(refused.status, refused.text).to.equal(409);
+      const problem = problemOf(refused.text);
+      expect(problem.shortLines).to.deep.equal([listedShort(`${ordersAtB()}/OrderLines/1`, 1, 80)]);
+      expect(problem.problems.map((p) => p.code)).to.deep.equal(['insufficient-stock']);
+      expect(problem.detail).to.contain(`line 1 (${listed.offer}): 80 requested, 66 available (at the supplier, in packs of 6: 14 requested, 11 available)`);
+      // A's offer and case count are not what B's customer ordered.
+      expect(problem.detail).to.not.contain(`${A}/api/dfc/enterprises/ferme/offers`);
+      expect(await ledgers()).to.deep.equal(before);
+      // With an Idempotency-Key (stored before A is asked): the same answer, and again on the retry.
+      const first = await post([kilos(80)], { 'idempotency-key': 'k-80' });
+      const again = await post([kilos(80)], { 'idempotency-key': 'k-80' });
+      expect([first.status, again.status]).to.deep.equal([409, 409]);
+      expect(problemOf(first.text).shortLines).to.deep.equal(problem.shortLines);
+      expect(problemOf(again.text).shortLines).to.deep.equal(problem.shortLines);
+      expect(await ledgers()).to.deep.equal(before);
+      // 66 kg are indeed there: 11 cases.
+      const fits = await post([kilos(66)]);
+      expect(fits.status, fits.text).to.equal(201);
+      expect(await a.store.orders.stock(caseItem)).to.include({ available: 0, reserved: CASES });
+    });
+
+    it('names the short lines of an order, B\'s own ones without asking A, and reserves nothing at A or at B', async () => {
+      const before = await ledgers();
+      const ordersAtA = async () => (await a.store.orders.list('ferme', { offset: 0, limit: 1 })).total;
+      const placedAtA = await ordersAtA();
+      // B's own line short: the order is refused there, A is not asked (it would hold its cases for nothing).
+      const both = await post([{ ...own(), quantity: 13 }, kilos(80)]);
+      expect(both.status, both.text).to.equal(409);
+      expect(problemOf(both.text).shortLines).to.deep.equal([
+        { line: 1, id: `${ordersAtB()}/OrderLines/1`, offer: own().offer, item: ownItem(), requested: 13, available: 12 },
+      ]);
+      expect(await ledgers()).to.deep.equal(before);
+      expect(await ordersAtA()).to.equal(placedAtA);
+      const ownShort = await post([{ ...own(), quantity: 13 }, kilos(12)]);
+      expect(ownShort.status, ownShort.text).to.equal(409);
+      expect(problemOf(ownShort.text).shortLines).to.deep.equal([
+        { line: 1, id: `${ordersAtB()}/OrderLines/1`, offer: own().offer, item: ownItem(), requested: 13, available: 12 },
+      ]);
+      expect(await ledgers()).to.deep.equal(before);
+      // Only the listed line short: B's own tomatoes were held a moment, and are back.
+      const listedShortOnly = await post([{ ...own(), quantity: 2 }, kilos(80)]);
+      expect(listedShortOnly.status, listedShortOnly.text).to.equal(409);
+      expect(problemOf(listedShortOnly.text).shortLines).to.deep.equal([listedShort(`${ordersAtB()}/OrderLines/2`, 2, 80)]);
+      expect(await ledgers()).to.deep.equal(before);
+      // Two lines on the listing share A's cases: each its own kilograms, both the 66 kg, 80 kg together.
+      const shared = await post([kilos(40), kilos(40)]);
+      expect(shared.status, shared.text).to.equal(409);
+      expect(problemOf(shared.text).shortLines).to.deep.equal([
+        listedShort(`${ordersAtB()}/OrderLines/1`, 1, 40, { requestedTogether: 80, sharedWith: [2] }),
+        listedShort(`${ordersAtB()}/OrderLines/2`, 2, 40, { requestedTogether: 80, sharedWith: [1] }),
+      ]);
+      expect(await ledgers()).to.deep.equal(before);
+    });
+
+    it('names the short lines of a refused amendment with their new quantities, and keeps the order and both ledgers as they were', async () => {
+      const created = await post([{ ...own(), quantity: 1 }, kilos(6)]);
+      expect(created.status, created.text).to.equal(201);
+      const iri = created.headers.get('location') as string;
+      const held = await ledgers();
+      expect(held.map((l) => [l?.available, l?.reserved])).to.deep.equal([[10, 1], [11, 1]]);
+      // The listed line up to 80 kg: A could give B's order 11 cases (10 left, 1 it holds), 66 kg.
+      const listedUp = await put(iri, [{ ...own(), quantity: 1 }, kilos(80)]);
+      expect(listedUp.status, listedUp.text).to.equal(409);
+      expect(problemOf(listedUp.text).shortLines).to.deep.equal([listedShort(`${iri}/OrderLines/2`, 2, 80)]);
+      expect(await ledgers()).to.deep.equal(held);
+      // Both up: B's line asks 100 of the 12 its order could have (11 left, 1 held); refused at B, A is not asked.
+      const bothUp = await put(iri, [{ ...own(), quantity: 100 }, kilos(80)]);
+      expect(bothUp.status, bothUp.text).to.equal(409);
+      expect(problemOf(bothUp.text).shortLines).to.deep.equal([
+        { line: 1, id: `${iri}/OrderLines/1`, offer: own().offer, item: ownItem(), requested: 100, available: 12 },
+      ]);
+      expect(await ledgers()).to.deep.equal(held);
+      // B's line alone short: the same.
+      const ownUp = await put(iri, [{ ...own(), quantity: 100 }, kilos(12)]);
+      expect(ownUp.status, ownUp.text).to.equal(409);
+      expect(problemOf(ownUp.text).shortLines).to.deep.equal([
+        { line: 1, id: `${iri}/OrderLines/1`, offer: own().offer, item: ownItem(), requested: 100, available: 12 },
+      ]);
+      expect(await ledgers()).to.deep.equal(held);
+      const read = await b.request('GET', new URL(iri).pathname, { headers: bearer(customer) });
+      expect(typed(nodesOf(read.text), 'dfc-b:OrderLine').map((l) => l['dfc-b:quantity'])).to.deep.equal([1, 6]);
     });
   });
 });

@@ -165,22 +165,23 @@ async function startTrio(options: InProcessOptions = {}): Promise<Trio> {
   }
 }
 
-/** What a refusal must say: a problem document naming the short line, or the reason A could not be reached. */
-function expectExplained(response: { status: number; text: string; headers: Headers }, where: string): void {
+/**
+ * What a refusal must say: a problem document naming the short line (the line of the order as sent, at the node
+ * it was sent to: a shop names its own offer, not A's), or the reason A could not be reached.
+ */
+function expectExplained(response: { status: number; text: string; headers: Headers }, where: string, offer: string): void {
   expect(response.headers.get('content-type'), `${where}: ${response.text}`).to.match(/^application\/problem\+json/u);
-  const problem = JSON.parse(response.text) as { detail?: string; shortLines?: { requested: number; available: number }[] };
+  const problem = JSON.parse(response.text) as { detail?: string; shortLines?: { line: number; offer: string; requested: number; available: number }[] };
   if (response.status === 503) {
     expect(problem.detail, where).to.match(/cannot be reached: \S/u);
     return;
   }
   expect(response.status, `${where}: ${response.text}`).to.equal(409);
-  if (problem.shortLines !== undefined) {
-    expect(problem.shortLines, where).to.have.length(1);
-    expect(problem.shortLines[0]?.requested, where).to.be.above(problem.shortLines[0]?.available ?? Infinity);
-  } else {
-    // A shop passes A's refusal on: its detail names the line, what was asked and what was left.
-    expect(problem.detail, where).to.match(/line 1 \(.+tomate\): \d+ requested, \d+ available/u);
-  }
+  expect(problem.shortLines, `${where}: ${response.text}`).to.have.length(1);
+  const [short] = problem.shortLines ?? [];
+  expect(short, where).to.include({ line: 1, offer });
+  expect(short?.requested, where).to.be.above(short?.available ?? Infinity);
+  expect(problem.detail, where).to.contain(`line 1 (${offer}): ${short?.requested} requested, ${short?.available} available`);
 }
 
 describe('shared stock: a producer and two shops selling its items', function () {
@@ -216,7 +217,8 @@ describe('shared stock: a producer and two shops selling its items', function ()
 
       const accepted = answers.filter((x) => x.response.status === 201);
       const refused = answers.filter((x) => x.response.status !== 201);
-      for (const x of refused) expectExplained(x.response, x.where);
+      const offerAt = { A: `${A}/api/dfc/enterprises/ferme/offers/tomate`, B: trio.b.listing.offer, C: trio.c.listing.offer };
+      for (const x of refused) expectExplained(x.response, x.where, offerAt[x.where[0] as 'A' | 'B' | 'C']);
       const units = accepted.reduce((sum, x) => sum + x.quantity, 0);
       expect(units).to.be.at.most(TOMATO_STOCK);
       // The one-unit orders alone ask for more than the stock: whatever was refused, nothing is left at A.
@@ -235,10 +237,11 @@ describe('shared stock: a producer and two shops selling its items', function ()
         expect((states['Cancelled'] ?? 0) + held).to.equal(mine.length);
       }
       // And one more, anywhere, is refused.
-      for (const send of [() => trio.b.post(1), () => trio.c.post(1), () => trio.direct(1)]) {
+      const lates = [[() => trio.b.post(1), trio.b.listing.offer], [() => trio.c.post(1), trio.c.listing.offer], [() => trio.direct(1), `${A}/api/dfc/enterprises/ferme/offers/tomate`]] as const;
+      for (const [send, offer] of lates) {
         const late = await send();
         expect(late.status, late.text).to.equal(409);
-        expectExplained(late, 'late order');
+        expectExplained(late, 'late order', offer);
       }
       expect(await trio.stockAtA()).to.include({ available: 0, reserved: TOMATO_STOCK });
     });
@@ -301,7 +304,12 @@ describe('shared stock: a producer and two shops selling its items', function ()
       expect(await trio.stockAtA()).to.include({ available: 10, reserved: 2 });
       // More than A has: refused with A's reason, and the order stays as it was, here and at A.
       const tooMuch = await trio.b.put(iri, 13);
-      expectExplained(tooMuch, 'amendment beyond the stock');
+      expectExplained(tooMuch, 'amendment beyond the stock', trio.b.listing.offer);
+      // The line asks 13 (not the 11 more); the order could have A's 10 left and the 2 it holds.
+      expect((JSON.parse(tooMuch.text) as { shortLines: unknown[] }).shortLines).to.deep.equal([{
+        line: 1, id: `${iri}/OrderLines/1`, offer: trio.b.listing.offer, item: trio.b.listing.item, requested: 13, available: 12,
+        supplier: { requested: 13, available: 12, factor: 1 },
+      }]);
       expect(await trio.stockAtA()).to.include({ available: 10, reserved: 2 });
       const read = await trio.b.node.request('GET', new URL(iri).pathname, { headers: bearer(trio.b.customer) });
       expect(typed(read.text, 'dfc-b:OrderLine').map((l) => l['dfc-b:quantity'])).to.deep.equal([2]);

@@ -68,18 +68,43 @@ function reserves(order: NewOrder): boolean {
   return order.state !== 'Cancelled';
 }
 
+/** What an order asks of one item's ledger. */
+interface Demand {
+  /** What the ledger must give (positive) or get back (negative): the lines' quantities less what the order holds. */
+  quantity: number;
+  /** What the order's lines on the item ask together. */
+  requested: number;
+  /** What the order already holds of the item (an amendment; 0 for a new order). */
+  held: number;
+  /** The lines on the item (0-based). */
+  indexes: number[];
+}
+
 /** Quantities by item, of the lines that draw on the local ledger (none when not `reserving`). */
-function demand(lines: readonly NewOrderLine[], reserving = true): Map<string, { quantity: number; indexes: number[] }> {
-  const byItem = new Map<string, { quantity: number; indexes: number[] }>();
+function demand(lines: readonly NewOrderLine[], reserving = true): Map<string, Demand> {
+  const byItem = new Map<string, Demand>();
   if (!reserving) return byItem;
   lines.forEach((line, index) => {
     if (line.listing !== undefined) return;
-    const entry = byItem.get(line.item) ?? { quantity: 0, indexes: [] };
+    const entry = byItem.get(line.item) ?? { quantity: 0, requested: 0, held: 0, indexes: [] };
     entry.quantity += line.quantity;
+    entry.requested += line.quantity;
     entry.indexes.push(index);
     byItem.set(line.item, entry);
   });
   return byItem;
+}
+
+/**
+ * The short lines of an item the order could not have: each line with its own quantity, and what the order could
+ * have of the item (the ledger's `available`, plus what the order holds of it already); lines sharing the item
+ * also say what they ask together, and which they are.
+ */
+function shortLinesOf(item: string, wanted: Demand, available: number, lines: readonly NewOrderLine[]): ShortLine[] {
+  return wanted.indexes.map((index) => ({
+    index, item, requested: (lines[index] as NewOrderLine).quantity, available: available + wanted.held,
+    ...(wanted.indexes.length > 1 ? { requestedTogether: wanted.requested, sharedWith: wanted.indexes.filter((i) => i !== index) } : {}),
+  }));
 }
 
 // Fractional quantities (kilograms) leave binary rounding in the sums: a release or sale may find a hair less
@@ -166,7 +191,7 @@ async function take(tx: SqlConnection, eid: string, wanted: readonly (readonly [
  *   reservations of the items that had enough)
  */
 async function reserve(
-  tx: SqlConnection, context: TransactionContext, eid: string, deltas: ReadonlyMap<string, { quantity: number; indexes: number[] }>,
+  tx: SqlConnection, context: TransactionContext, eid: string, deltas: ReadonlyMap<string, Demand>, lines: readonly NewOrderLine[],
 ): Promise<void> {
   const releases = [...deltas].filter(([, d]) => d.quantity < 0).sort(([, a], [, b]) => a.quantity - b.quantity);
   for (const [item, { quantity }] of releases) {
@@ -189,10 +214,7 @@ async function reserve(
     const rows = await tx.all<{ item_iri: string; available: number }>(`SELECT item_iri, available FROM stock WHERE eid = ? AND item_iri IN (${marks})`, [eid, ...chunk]);
     for (const row of rows) available.set(row.item_iri, row.available);
   });
-  const short: ShortLine[] = [];
-  for (const [item, { quantity, indexes }] of missing) {
-    for (const index of indexes) short.push({ index, item, requested: quantity, available: available.get(item) ?? 0 });
-  }
+  const short = missing.flatMap(([item, wanted]) => shortLinesOf(item, wanted, available.get(item) ?? 0, lines));
   throw new Short(short.sort((a, b) => a.index - b.index));
 }
 
@@ -304,13 +326,13 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
       });
       continue;
     }
-    const want = wants[index] as [string, { quantity: number; indexes: number[] }][];
+    const want = wants[index] as [string, Demand][];
     const short: ShortLine[] = [];
-    for (const [item, { quantity, indexes }] of want) {
+    for (const [item, wanted] of want) {
       const ledger = ledgers.get(item);
       const own = ledger !== undefined && ledger.eid === order.eid ? ledger : undefined;
-      if (own !== undefined && (own.onDemand || own.available >= quantity)) continue;
-      for (const i of indexes) short.push({ index: i, item, requested: quantity, available: own?.available ?? 0 });
+      if (own !== undefined && (own.onDemand || own.available >= wanted.quantity)) continue;
+      short.push(...shortLinesOf(item, wanted, own?.available ?? 0, order.lines));
     }
     if (short.length > 0) {
       outcomes.push({ error: new Short(short.sort((a, b) => a.index - b.index)) });
@@ -441,7 +463,7 @@ export class SqliteOrderStore implements OrderStore {
               : { ok: false as const, keyReused: true as const, order: existing };
           }
         }
-        await reserve(tx, context, order.eid, demand(order.lines, reserves(order)));
+        await reserve(tx, context, order.eid, demand(order.lines, reserves(order)), order.lines);
         const now = new Date().toISOString();
         const details = JSON.stringify(order.details ?? {});
         // The next number is taken in the INSERT itself (the writer runs one transaction at a time, so no other
@@ -504,11 +526,12 @@ export class SqliteOrderStore implements OrderStore {
         const deltas = demand(change.lines);
         for (const line of order.lines) {
           if (line.reserved === 0) continue;
-          const entry = deltas.get(line.item) ?? { quantity: 0, indexes: [] };
+          const entry = deltas.get(line.item) ?? { quantity: 0, requested: 0, held: 0, indexes: [] };
           entry.quantity -= line.reserved;
+          entry.held += line.reserved;
           deltas.set(line.item, entry);
         }
-        await reserve(tx, context, order.eid, deltas);
+        await reserve(tx, context, order.eid, deltas, change.lines);
         // Lines written again only when they change: a shop's order its supplier accepted keeps its lines and
         // only becomes Held (two statements fewer on the writer for every order through a shop).
         let lines = order.lines;

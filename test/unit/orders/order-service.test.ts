@@ -37,6 +37,8 @@ describe('order service: what wakes the webhook deliveries', () => {
   let store: SqliteStore;
   let wakes: number;
   let answer: UpstreamOutcome;
+  /** The supplier's orders cancelled. */
+  let cancelled: string[];
   let service: OrderService;
 
   beforeEach(async () => {
@@ -52,11 +54,15 @@ describe('order service: what wakes the webhook deliveries', () => {
     await store.apply('shop', { upsert: records });
     await store.orders.addListing(listingRowOf('shop', api, 'miel', FARM));
     wakes = 0;
+    cancelled = [];
     answer = { ok: true, order: `${FARM}/orders/1` };
     const upstream: UpstreamOrders = {
       place: async () => answer,
       complete: async (o) => ({ ok: true, order: o }),
-      cancel: async (o) => ({ ok: true, order: o }),
+      cancel: async (o) => {
+        cancelled.push(o);
+        return { ok: true, order: o };
+      },
     };
     service = new OrderService({ store, decoder: new Decoder(), urls: new NodeUrls(base), upstream, onChange: () => void wakes++ });
   });
@@ -76,6 +82,30 @@ describe('order service: what wakes the webhook deliveries', () => {
     const refused = await place([{ offer: id('offers/miel'), quantity: 2 }]).catch((e: unknown) => e);
     expect(refused).to.be.instanceOf(HttpError).with.property('status', 409);
     await service.cancel('shop', listed.order.iri, caller);
+    expect(wakes).to.equal(0);
+  });
+
+  it('an order refused for a short line of our own names it without asking the supplier of its listed lines, and wakes nothing', async () => {
+    const pain = { line: 2, id: `${api}/orders/OrderLines/2`, offer: id('offers/pain'), item: id('catalog_items/pain'), requested: 6, available: 5 };
+    const lines = [{ offer: id('offers/miel'), quantity: 2 }, { offer: id('offers/pain'), quantity: 6 }];
+    let asked = 0;
+    answer = { ok: true, order: `${FARM}/orders/1` };
+    const upstream: UpstreamOrders = {
+      place: async () => {
+        asked += 1;
+        return answer;
+      },
+      complete: async (o) => ({ ok: true, order: o }),
+      cancel: async (o) => ({ ok: true, order: o }),
+    };
+    service = new OrderService({ store, decoder: new Decoder(), urls: new NodeUrls(base), upstream, onChange: () => void wakes++ });
+    const ours = await place(lines, 'k-ours').catch((e: unknown) => e) as HttpError;
+    expect(ours.status).to.equal(409);
+    expect(ours.extensions).to.deep.equal({ shortLines: [pain] });
+    // Asking would have held the supplier's stock for an order refused anyway.
+    expect(asked).to.equal(0);
+    expect(await store.orders.stock(id('catalog_items/pain'))).to.include({ available: 5, reserved: 0 });
+    expect((await store.orders.list('shop', { offset: 0, limit: 10 })).total).to.equal(0);
     expect(wakes).to.equal(0);
   });
 
@@ -193,6 +223,44 @@ describe('order service: an order of listed lines is stored once its suppliers a
     expect(stored).to.deep.include({ state: 'Cancelled', closedReason: 'refused upstream: line 1: 1 requested, 0 available', expiresAt: null });
     expect(stored?.details['refusedUpstream']).to.deep.equal({ ok: false, status: 409, reason: 'line 1: 1 requested, 0 available' });
     expect(stored?.details['upstream']).to.equal(undefined);
+  });
+
+  it('stops at the first supplier that refuses, and names each short line it reports, in the order\'s lines', async () => {
+    answers.set(`${FARM}/orders`, { ok: false, status: 409, reason: 'farm: short', short: [{ index: 0, requested: 2, available: 1 }] });
+    answers.set(`${OTHER}/orders`, { ok: false, status: 409, reason: 'other: short', short: [{ index: 0, requested: 3, available: 0 }] });
+    const refused = await place([{ offer: id('offers/cidre'), quantity: 3 }, { offer: id('offers/miel'), quantity: 2 }]).catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(HttpError).with.property('status', 409);
+    const shortLines = [
+      { line: 1, id: `${api}/orders/OrderLines/1`, offer: id('offers/cidre'), item: id('catalog_items/cidre'), requested: 3, available: 0, supplier: { requested: 3, available: 0, factor: 1 } },
+    ];
+    expect((refused as HttpError).extensions).to.deep.equal({ shortLines });
+    // The lines' suppliers in the lines' order: the farm is not asked once the other supplier refused (it would
+    // hold its stock for an order refused anyway).
+    expect(calls.map((c) => [c.what, c.order])).to.deep.equal([['place', `${OTHER}/orders`]]);
+    const [stored] = (await store.orders.list('shop', { offset: 0, limit: 10 })).orders;
+    expect(stored).to.deep.include({ state: 'Cancelled', closedReason: 'refused upstream: other: short' });
+    expect(stored?.details['refusedUpstream']).to.deep.equal({ ok: false, status: 409, reason: 'other: short', shortLines });
+
+    // The other supplier took its line, then the farm refused: the other's order is cancelled.
+    calls = [];
+    answers.set(`${OTHER}/orders`, { ok: true, order: `${OTHER}/orders/9` });
+    const miel = { line: 2, id: `${api}/orders/OrderLines/2`, offer: id('offers/miel'), item: id('catalog_items/miel'), requested: 2, available: 1, supplier: { requested: 2, available: 1, factor: 1 } };
+    const one = await place([{ offer: id('offers/cidre'), quantity: 1 }, { offer: id('offers/miel'), quantity: 2 }]).catch((e: unknown) => e);
+    expect((one as HttpError).extensions).to.deep.equal({ shortLines: [miel] });
+    expect(calls.map((c) => [c.what, c.order])).to.deep.equal([['place', `${OTHER}/orders`], ['place', `${FARM}/orders`], ['cancel', `${OTHER}/orders/9`]]);
+
+    // A refusal that names no line: said as a problem of the order, with its reason.
+    answers.set(`${OTHER}/orders`, { ok: false, status: 409, reason: 'closed on Sundays' });
+    const closed = await place([{ offer: id('offers/cidre'), quantity: 1 }, { offer: id('offers/miel'), quantity: 2 }]).catch((e: unknown) => e) as HttpError;
+    expect(closed.status).to.equal(409);
+    expect(closed.message).to.contain('closed on Sundays');
+
+    // An outage: the next supplier is not asked either.
+    calls = [];
+    answers.set(`${OTHER}/orders`, { ok: false, status: 503, reason: 'timeout' });
+    const down = await place([{ offer: id('offers/cidre'), quantity: 1 }, { offer: id('offers/miel'), quantity: 2 }]).catch((e: unknown) => e);
+    expect(down).to.be.instanceOf(HttpError).with.property('status', 503);
+    expect(calls.map((c) => [c.what, c.order])).to.deep.equal([['place', `${OTHER}/orders`]]);
   });
 
   it('answers 503 when a supplier cannot be reached, and records that', async () => {

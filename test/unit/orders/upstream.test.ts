@@ -222,6 +222,34 @@ describe('orders placed at a supplier (HttpUpstreamOrders)', function () {
     expect(await place(peer, client())).to.deep.equal({ ok: false, status: 409, reason: detail });
   });
 
+  it('reads the lines a refusal says are short (a Maillon supplier\'s shortLines): by the line @id sent, else by a lone Offer; nothing else', async () => {
+    let shortLines: unknown[] = [];
+    const peer = await startPeer((_req, res) => {
+      res.writeHead(409, { 'content-type': 'application/problem+json' });
+      res.end(JSON.stringify({ type: 'about:blank', title: 'Conflict', status: 409, detail: 'not enough stock', shortLines }));
+    });
+    const orders = `${peer.base}/api/dfc/Enterprises/sup/Orders`;
+    shortLines = [
+      { line: 1, id: `${orders}/OrderLines/2`, offer: 'https://elsewhere.test/offers/1', requested: 1, available: 0 },
+      // No @id: the Offer sent on one line only (the FDC convention `<product>/Offer` for the line sent without one).
+      { offer: `${peer.base}/api/dfc/Enterprises/sup/SuppliedProducts/9/Offer`, requested: 2, available: 1 },
+      // A line not sent, quantities that are no quantities, no object at all: left out.
+      { id: `${orders}/OrderLines/3`, requested: 5, available: 1 },
+      { id: `${orders}/OrderLines/1`, requested: '2', available: 1 },
+      { id: `${orders}/OrderLines/1`, requested: 2, available: -1 },
+      'line 1', null, 7,
+    ];
+    expect(await place(peer, client())).to.deep.equal({
+      ok: false, status: 409, reason: 'not enough stock', short: [{ index: 0, requested: 2, available: 1 }, { index: 1, requested: 1, available: 0 }],
+    });
+    // An amendment (PUT): the lines sent are under the order placed before.
+    shortLines = [{ id: `${orders}/31/OrderLines/1`, requested: 4, available: 3 }, { id: `${orders}/OrderLines/2`, requested: 1, available: 0 }];
+    expect(await place(peer, client(), `${orders}/31`)).to.deep.equal({ ok: false, status: 409, reason: 'not enough stock', short: [{ index: 0, requested: 4, available: 3 }] });
+    // Nothing it names was sent: a refusal with its reason alone.
+    shortLines = [{ id: 'https://elsewhere.test/x', requested: 1, available: 0 }];
+    expect(await place(peer, client())).to.deep.equal({ ok: false, status: 409, reason: 'not enough stock' });
+  });
+
   it('takes 400/403/404/422 as refusals too, with the status line when there is no problem', async () => {
     for (const status of [400, 403, 404, 422]) {
       const peer = await startPeer((_req, res) => { res.writeHead(status, { 'content-type': 'text/plain' }); res.end(''); });

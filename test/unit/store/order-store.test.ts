@@ -287,9 +287,43 @@ describe('store: stock ledger and orders', () => {
     expect(next.ok && next.order.number).to.equal(order.number + 1);
   });
 
-  it('counts two lines of one item together', async () => {
-    const refused = await place([line('miel', 1), line('miel', 2)]);
-    expect(refused.ok).to.equal(false);
+  it('counts two lines of one item together, naming each with its own quantity and what they ask together', async () => {
+    const lines = [line('miel', 1), line('carotte', 1), line('miel', 2)];
+    const short = [
+      { index: 0, item: id('catalog_items/miel'), requested: 1, available: 2, requestedTogether: 3, sharedWith: [2] },
+      { index: 2, item: id('catalog_items/miel'), requested: 2, available: 2, requestedTogether: 3, sharedWith: [0] },
+    ];
+    expect(await place(lines)).to.deep.equal({ ok: false, short });
+    // Queued together (the first runs alone, the others share their statements): the same answer for each.
+    const statements: string[] = [];
+    (store as unknown as { db: { writerDb: { on(event: 'trace', listener: (sql: string) => void): void } } }).db.writerDb.on('trace', (sql) => statements.push(sql));
+    const together = await Promise.all([place(lines), place(lines), place(lines)]);
+    expect(statements.filter((sql) => sql.trimStart().startsWith("SELECT 's' AS t")).length).to.be.at.least(1);
+    expect(together).to.deep.equal([{ ok: false, short }, { ok: false, short }, { ok: false, short }]);
+    expect(await store.orders.stock(id('catalog_items/miel'))).to.include({ available: 2, reserved: 0 });
+    expect(await store.orders.stock(id('catalog_items/carotte'))).to.include({ available: 5, reserved: 0 });
+  });
+
+  it('names an amended line with its new quantity, and what the order could have: the ledger\'s stock and what it holds', async () => {
+    const placed = await place([line('carotte', 1), line('miel', 1)]);
+    if (!placed.ok) throw new Error('not placed');
+    const iri = placed.order.iri;
+    const carotte = id('catalog_items/carotte');
+    // 4 left, 1 held by the order: it could have 5, and the line asks 100 (not the 99 more it would take).
+    expect(await store.orders.amend(iri, { lines: [line('carotte', 100), line('miel', 1)], expiresAt: null })).to.deep.equal({
+      ok: false, short: [{ index: 0, item: carotte, requested: 100, available: 5 }],
+    });
+    // Two lines on the item: each its own quantity, both what the order could have and what they ask together.
+    expect(await store.orders.amend(iri, { lines: [line('carotte', 3), line('miel', 2), line('carotte', 3)], expiresAt: null })).to.deep.equal({
+      ok: false, short: [
+        { index: 0, item: carotte, requested: 3, available: 5, requestedTogether: 6, sharedWith: [2] },
+        { index: 2, item: carotte, requested: 3, available: 5, requestedTogether: 6, sharedWith: [0] },
+      ],
+    });
+    // Nothing moved: the order holds what it held.
+    expect(await store.orders.stock(carotte)).to.include({ available: 4, reserved: 1 });
+    expect(await store.orders.stock(id('catalog_items/miel'))).to.include({ available: 1, reserved: 1 });
+    expect((await store.orders.get(iri))?.lines.map((l) => l.quantity)).to.deep.equal([1, 1]);
   });
 
   it('amends up and down, all or nothing, completes and cancels', async () => {
