@@ -67,7 +67,24 @@ describe('http: compressed responses', () => {
       ['identity;q=0', 'identity'],
       ['deflate, compress', 'identity'],
       ['GZIP; Q=0.8, BR; q=0.9', 'br'],
-      ['br;q=bogus, gzip;q=0.5', 'br'],
+      // A member whose weight is not a qvalue (RFC 9110 §12.4.2) is ignored, as if it were not in the list.
+      ['br;q=bogus, gzip;q=0.5', 'gzip'],
+      ['gzip;q=abc', 'identity'],
+      ['gzip;q=.5', 'identity'],
+      ['gzip;q=0.0001', 'identity'],
+      ['gzip;q=1.5', 'identity'],
+      ['gzip;q=1.001', 'identity'],
+      ['gzip;q=', 'identity'],
+      ['gzip;q=0.5e0', 'identity'],
+      ['br;q=.9, gzip;q=0.5', 'gzip'],
+      ['br;q=abc, *;q=0.2', 'br'],
+      ['identity;q=abc, gzip;q=0.5', 'gzip'],
+      ['identity;q=0.5x, gzip;q=0', 'identity'],
+      ['gzip;q=0.001', 'gzip'],
+      ['gzip;q=1.000', 'gzip'],
+      ['gzip;q=1.', 'gzip'],
+      ['gzip;q=0.', 'identity'],
+      ['gzip;Q=0.500', 'gzip'],
     ];
     for (const [header, expected] of cases) {
       it(`${JSON.stringify(header)} → ${expected}`, () => expect(chooseCoding(header)).to.equal(expected));
@@ -177,6 +194,18 @@ describe('http: compressed responses', () => {
       const head = await raw(node.url, '/api/openapi.json', { 'accept-encoding': 'gzip' }, 'HEAD');
       expect(head.wire.length).to.equal(0);
       expect(head.headers['content-encoding']).to.equal('gzip');
+    });
+
+    it('sends as it is to a client whose only weight is malformed (gzip;q=abc, q=.5, q=0.0001)', async () => {
+      for (const asked of ['gzip;q=abc', 'gzip;q=.5', 'gzip;q=0.0001', 'br;q=1.5']) {
+        const response = await raw(node.url, CATALOGUE, { 'accept-encoding': asked });
+        expect(response.status, asked).to.equal(200);
+        expect(response.headers['content-encoding'], asked).to.equal(undefined);
+        expect(Number(response.headers['content-length']), asked).to.equal(response.wire.length);
+        expect(varyOf(response), asked).to.include('accept-encoding');
+      }
+      // The valid member beside a malformed one decides.
+      expect((await raw(node.url, CATALOGUE, { 'accept-encoding': 'br;q=.9, gzip;q=0.5' })).headers['content-encoding']).to.equal('gzip');
     });
 
     it('answers a CORS preflight (204) with no body and no coding', async () => {
