@@ -221,18 +221,27 @@ const SERVED: readonly Representation[] = ['application/ld+json', 'application/l
 });
 
 /**
- * Whether an `If-Match` list names a representation of a resource at `version` (compared weakly, as the tags
- * come from {@link etagList}); `*` is for the caller.
+ * Whether an `If-Match` list names a representation of a resource at `version`, compared strongly (the tags
+ * come from {@link etagList} with `strong`, which leaves out the weak ones); `*` is for the caller.
  */
 export function ifMatchMatchesVersion(tags: readonly string[], version: string): boolean {
   // A client that read a compressed variant holds its tag (`"…-br"`): the same state of the resource.
   return SERVED.some((representation) => variantEtags(versionEtag(version, representation)).some((tag) => tags.includes(tag)));
 }
 
-/** The entity tags of an `If-None-Match` or `If-Match` header, `*` kept as is, the weak prefix dropped. */
-export function etagList(header: string | undefined): string[] | undefined {
+/**
+ * The entity tags of an `If-None-Match` or `If-Match` header, `*` kept as is, ready to be compared with our
+ * (strong) tags by equality. `If-None-Match` compares weakly (RFC 9110 §13.1.2): a weak tag stands for its
+ * opaque part, the `W/` dropped. `If-Match` compares strongly (§13.1.1): a weak tag never matches, so it is left
+ * out (an `If-Match` of weak tags alone is a list that matches nothing, never a header that is absent).
+ *
+ * @param header - the header's value
+ * @param comparison - `weak` for `If-None-Match` (the default), `strong` for `If-Match`
+ */
+export function etagList(header: string | undefined, comparison: 'weak' | 'strong' = 'weak'): string[] | undefined {
   if (header === undefined) return undefined;
-  return header.split(',').map((t) => t.trim().replace(/^W\//u, '')).filter(Boolean);
+  const tags = header.split(',').map((t) => t.trim()).filter(Boolean);
+  return comparison === 'weak' ? tags.map((t) => t.replace(/^W\//u, '')) : tags.filter((t) => !t.startsWith('W/'));
 }
 
 /**

@@ -175,6 +175,8 @@ describe('http: compressed responses', () => {
         headers: { 'content-type': 'application/ld+json', 'if-match': tag, authorization: `Bearer ${node.adminToken}` }, body: got.text,
       });
       expect((await write('"nothing-of-ours-gzip"')).status).to.equal(412);
+      // If-Match compares strongly: the weak form of a variant's tag is no match (RFC 9110 §13.1.1).
+      expect((await write(`W/${variantEtag(String(got.headers.etag), 'gzip')}`)).status).to.equal(412);
       const written = await write(variantEtag(String(got.headers.etag), 'gzip'));
       expect(written.status, written.text).to.equal(200);
     });
