@@ -309,9 +309,10 @@ export interface Body {
  * Sends a body, the one way the routes that set an ETag answer a GET: negotiates the coding (see
  * `codingFor`), adds `Vary: Accept-Encoding`, sets the variant's `ETag`, answers 304 (no body) when
  * `If-None-Match` names the variant the client holds, and otherwise sends the variant with its
- * `Content-Encoding` and `Content-Length`. A HEAD gets the same headers and no body; its `Content-Length` only
- * when the compressed form is known already (RFC 9110 §9.3.2 lets a HEAD omit what only generating the
- * content would tell). The status is what the route set (200 by default); other headers are the route's.
+ * `Content-Encoding` and `Content-Length` (should compression fail, the body as it is, with its own tag). A
+ * HEAD gets the same headers and no body; its `Content-Length` only when the compressed form is known already
+ * (RFC 9110 §9.3.2 lets a HEAD omit what only generating the content would tell). The status is what the route
+ * set (200 by default); other headers are the route's.
  *
  * @param req - the request
  * @param res - the response
@@ -329,14 +330,26 @@ export async function sendBody(req: Request, res: Response, body: Body): Promise
     else res.end(body.bytes);
     return;
   }
-  res.setHeader('Content-Encoding', coding);
   if (req.method === 'HEAD') {
+    res.setHeader('Content-Encoding', coding);
     const known = body.forms?.peek(coding);
     if (known !== undefined) res.setHeader('Content-Length', known.length);
     res.end();
     return;
   }
-  const encoded = body.forms !== undefined ? await body.forms.get(coding, body.bytes) : await compress(body.bytes, coding, 'fast');
+  let encoded: Buffer;
+  try {
+    encoded = body.forms !== undefined ? await body.forms.get(coding, body.bytes) : await compress(body.bytes, coding, 'fast');
+  } catch {
+    // zlib failing on a body in memory is not the client's doing (as in `compression`): the body goes out as it
+    // is, with the identity variant's tag, rather than a 500. Nothing said it was coded: the coding's headers are
+    // set only once the coded body exists.
+    if (body.etag !== undefined) res.setHeader('ETag', body.etag);
+    res.setHeader('Content-Length', body.bytes.length);
+    res.end(body.bytes);
+    return;
+  }
+  res.setHeader('Content-Encoding', coding);
   res.setHeader('Content-Length', encoded.length);
   res.end(encoded);
 }

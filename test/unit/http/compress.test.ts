@@ -11,7 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { chooseCoding, compressible, compression, EncodedForms, variantEtag, variantEtags } from '../../../server/http/compress.js';
 import { negotiate } from '../../../server/http/negotiate.js';
-import { render, RenderCache, renderedSize } from '../../../server/http/render.js';
+import { render, RenderCache, renderedSize, sendBody } from '../../../server/http/render.js';
+import { errorHandler } from '../../../server/http/error-handler.js';
+import { createLogger } from '../../../server/logging.js';
 import { closeServer } from '../../helpers/fake-peer.js';
 import { farmRecords, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 
@@ -299,6 +301,53 @@ describe('http: compressed responses', () => {
       const empty = await raw(base, '/empty', { 'accept-encoding': 'br' });
       expect(empty.status).to.equal(204);
       expect(empty.headers['content-encoding']).to.equal(undefined);
+    });
+  });
+
+  describe('sendBody when compression fails', () => {
+    /** Compressed forms whose making fails, as zlib would out of memory: the compressor the route is given. */
+    class FailingForms extends EncodedForms {
+      public calls = 0;
+      public override get(): Promise<Buffer> {
+        this.calls += 1;
+        return Promise.reject(new Error('zlib: out of memory'));
+      }
+    }
+    const body = JSON.stringify({ offers: 'x'.repeat(5_000) });
+    const forms = new FailingForms();
+    let server: import('node:http').Server;
+    let base: string;
+
+    before(async () => {
+      const app = express();
+      app.use(compression());
+      app.get('/body', async (req, res, next) => {
+        try {
+          await sendBody(req, res, { bytes: Buffer.from(body), contentType: 'application/json; charset=utf-8', etag: '"v1"', forms });
+        } catch (error) {
+          next(error);
+        }
+      });
+      app.use(errorHandler(createLogger('silent')));
+      server = app.listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(async () => closeServer(server));
+
+    it('sends the body as it is, with the identity tag and length, never labelled with the coding it failed to make', async () => {
+      for (const coding of ['br', 'gzip']) {
+        const before = forms.calls;
+        const response = await raw(base, '/body', { 'accept-encoding': coding });
+        expect(forms.calls, coding).to.equal(before + 1);
+        expect(response.status, coding).to.equal(200);
+        expect(response.headers['content-encoding'], coding).to.equal(undefined);
+        expect(response.wire.toString('utf8'), coding).to.equal(body);
+        expect(Number(response.headers['content-length']), coding).to.equal(response.wire.length);
+        expect(response.headers.etag, coding).to.equal('"v1"');
+        expect(response.headers['content-type'], coding).to.equal('application/json; charset=utf-8');
+        expect(varyOf(response), coding).to.include('accept-encoding');
+      }
     });
   });
 
