@@ -303,12 +303,26 @@ export interface Body {
   readonly etag?: string;
   /** The compressed forms kept with a cached body (made once per coding), else compressed per request. */
   readonly forms?: EncodedForms;
+  /**
+   * The time of a static file (`Last-Modified`, set by the caller): `If-Modified-Since` is then honoured when the
+   * request has no `If-None-Match` (RFC 9110 §13.1.3), as `express.static` does. Not for the API's bodies, whose
+   * changes within one second the one-second granularity would hide (see {@link answeredNotModified}).
+   */
+  readonly lastModified?: Date;
+}
+
+/** Whether `If-Modified-Since` (an HTTP date) is at or after a time, to the second; false if it is no date. */
+function unmodifiedSince(header: string | undefined, time: Date): boolean {
+  if (header === undefined) return false;
+  const since = Date.parse(header);
+  return !Number.isNaN(since) && Math.floor(time.getTime() / 1000) * 1000 <= since;
 }
 
 /**
  * Sends a body, the one way the routes that set an ETag answer a GET: negotiates the coding (see
  * `codingFor`), adds `Vary: Accept-Encoding`, sets the variant's `ETag`, answers 304 (no body) when
- * `If-None-Match` names the variant the client holds, and otherwise sends the variant with its
+ * `If-None-Match` names the variant the client holds (or, for a static file, `If-Modified-Since` alone is not
+ * older than it), and otherwise sends the variant with its
  * `Content-Encoding` and `Content-Length` (should compression fail, the body as it is, with its own tag). A
  * HEAD gets the same headers and no body; its `Content-Length` only when the compressed form is known already
  * (RFC 9110 §9.3.2 lets a HEAD omit what only generating the content would tell). The status is what the route
@@ -323,6 +337,10 @@ export async function sendBody(req: Request, res: Response, body: Body): Promise
   const coding = codingFor(req, body.bytes.length, body.contentType);
   if (compressionOn(req) && compressible(body.contentType)) addVary(res, 'Accept-Encoding');
   if (body.etag !== undefined && answeredNotModified(req, res, variantEtag(body.etag, coding))) return;
+  if (body.lastModified !== undefined && req.get('if-none-match') === undefined && unmodifiedSince(req.get('if-modified-since'), body.lastModified)) {
+    res.status(304).end();
+    return;
+  }
   res.setHeader('Content-Type', body.contentType);
   if (coding === 'identity') {
     res.setHeader('Content-Length', body.bytes.length);

@@ -6,9 +6,10 @@
  * Each file is read once (again when its size or modification time changes, as a developer editing `web/`
  * expects), and its compressed forms are made once per coding on first demand (`EncodedForms`), as a cached
  * catalogue page's are; the answer goes through `sendBody` (render.ts): the coding negotiated, `Vary:
- * Accept-Encoding`, a strong ETag from the file's bytes with its per-coding variants, 304 to `If-None-Match`,
- * the right `Content-Length`, HEAD. Everything else (images, a file added after start, a directory, a file
- * too large to hold, another method) is left to the next handler, `express.static`, as before.
+ * Accept-Encoding`, a strong ETag from the file's bytes with its per-coding variants, 304 to `If-None-Match`
+ * (or to `If-Modified-Since` alone, as before), the right `Content-Length`, HEAD. Everything else (images, a
+ * file added after start, a directory, a file too large to hold, another method) is left to the next handler,
+ * `express.static`, as before.
  *
  * @packageDocumentation
  */
@@ -43,7 +44,7 @@ interface Held {
   /** Strong: from the bytes, so equal bytes keep their tag across restarts and copies. */
   readonly etag: string;
   readonly forms: EncodedForms;
-  readonly lastModified: string;
+  readonly modified: Date;
 }
 
 /**
@@ -116,7 +117,7 @@ export function compressedStatic(root: string, options: CompressedStaticOptions)
     const bytes = await readFile(path).catch(() => undefined);
     if (bytes === undefined || bytes.length > maxFileBytes) return undefined;
     const etag = `"${createHash('sha256').update(bytes).digest('base64url').slice(0, 27)}"`;
-    const entry: Held = { mtimeMs: info.mtimeMs, size: info.size, bytes, etag, forms: new EncodedForms(), lastModified: info.mtime.toUTCString() };
+    const entry: Held = { mtimeMs: info.mtimeMs, size: info.size, bytes, etag, forms: new EncodedForms(), modified: info.mtime };
     held.set(path, entry);
     return entry;
   };
@@ -148,8 +149,8 @@ export function compressedStatic(root: string, options: CompressedStaticOptions)
       }
       for (const [name, value] of Object.entries(options.headers ?? {})) res.setHeader(name, value);
       res.setHeader('Cache-Control', `public, max-age=${options.maxAgeSeconds}`);
-      res.setHeader('Last-Modified', file.lastModified);
-      await sendBody(req, res, { bytes: file.bytes, contentType, etag: file.etag, forms: file.forms });
+      res.setHeader('Last-Modified', file.modified.toUTCString());
+      await sendBody(req, res, { bytes: file.bytes, contentType, etag: file.etag, forms: file.forms, lastModified: file.modified });
     }).catch(next);
   };
 }

@@ -115,6 +115,20 @@ describe('http: the dashboard\'s static files, compressed', () => {
     expect((await raw(node.url, path, { 'if-none-match': String(plain.headers.etag) })).status).to.equal(304);
   });
 
+  it('answers 304 to If-Modified-Since alone, as express.static did; If-None-Match decides when both are sent', async () => {
+    const path = '/dashboard/assets/styles.css';
+    const get = await raw(node.url, path, { 'accept-encoding': 'gzip' });
+    const lastModified = String(get.headers['last-modified']);
+    const since = await raw(node.url, path, { 'accept-encoding': 'gzip', 'if-modified-since': lastModified });
+    expect(since.status).to.equal(304);
+    expect(since.headers.etag).to.equal(get.headers.etag);
+    expect(varyOf(since)).to.include('accept-encoding');
+    const earlier = new Date(Date.parse(lastModified) - 1_000).toUTCString();
+    expect((await raw(node.url, path, { 'accept-encoding': 'gzip', 'if-modified-since': earlier })).status).to.equal(200);
+    expect((await raw(node.url, path, { 'accept-encoding': 'gzip', 'if-modified-since': 'not a date' })).status).to.equal(200);
+    expect((await raw(node.url, path, { 'accept-encoding': 'gzip', 'if-modified-since': lastModified, 'if-none-match': '"other"' })).status).to.equal(200);
+  });
+
   it('answers HEAD with the headers of the GET and no body', async () => {
     const path = '/dashboard/assets/app.js';
     const get = await raw(node.url, path, { 'accept-encoding': 'br' });
