@@ -65,6 +65,25 @@ export function compress(body: Buffer, coding: Coding, effort: Effort): Promise<
   return gzipAsync(body, { level: settings.gzipLevel });
 }
 
+/** A qvalue (RFC 9110 §12.4.2): `0` to `1` with at most three decimals, `1` only with zeros after the point. */
+const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/u;
+
+/**
+ * The weight of one member of an `Accept-Encoding` list from its parameters: 1 without `q`, the `q` given, or
+ * `undefined` when a `q` is not a valid qvalue. Other parameters (none is defined) are ignored.
+ */
+function weightOf(params: readonly string[]): number | undefined {
+  let q = 1;
+  for (const param of params) {
+    const match = /^q\s*=\s*(.*)$/iu.exec(param);
+    if (match === null) continue;
+    const value = match[1] ?? '';
+    if (!QVALUE.test(value)) return undefined;
+    q = Number(value);
+  }
+  return q;
+}
+
 /**
  * The coding to answer with, from an `Accept-Encoding` header (RFC 9110 §12.5.3): the acceptable coding of
  * highest weight, `br` before `gzip` at equal weight; `identity` when no header was sent (nothing is
@@ -72,6 +91,11 @@ export function compress(body: Buffer, coding: Coding, effort: Effort): Promise<
  * `identity`. `*` weighs every coding not named. `identity;q=0` (or `*;q=0` without `identity`) with no
  * coding of ours acceptable would leave no acceptable answer: RFC 9110 then allows answering as it is
  * (rather than a 406 that helps nobody), and so does this.
+ *
+ * A member whose weight is not a qvalue (`gzip;q=abc`, `gzip;q=.5`, `gzip;q=0.0001`, `gzip;q=1.5`) is ignored, as
+ * if it were not in the list: reading it as `q=1` would let a typo grant a coding, and as `q=0` would let it
+ * forbid one (`identity;q=x` would exclude the uncompressed answer). What such a client gets is what the rest of
+ * its header asks for (`*`, if named, weighs the coding; otherwise it is not acceptable).
  *
  * @param header - the request's `Accept-Encoding`
  */
@@ -81,21 +105,19 @@ export function chooseCoding(header: string | undefined): ChosenCoding {
   for (const part of header.split(',')) {
     const [name = '', ...params] = part.split(';').map((p) => p.trim());
     if (name === '') continue;
-    let q = 1;
-    for (const param of params) {
-      const match = /^q\s*=\s*([01](?:\.\d{0,3})?)$/iu.exec(param);
-      if (match?.[1] !== undefined) q = Number(match[1]);
-    }
+    const q = weightOf(params);
+    // A member whose weight is malformed is ignored, as if it were not there.
+    if (q === undefined) continue;
     const key = name.toLowerCase() === 'x-gzip' ? 'gzip' : name.toLowerCase();
     // A coding named twice keeps its best weight.
     weights.set(key, Math.max(q, weights.get(key) ?? 0));
   }
   const star = weights.get('*');
-  const weightOf = (coding: string): number => weights.get(coding) ?? star ?? 0;
+  const weightOfCoding = (coding: string): number => weights.get(coding) ?? star ?? 0;
   let best: ChosenCoding = 'identity';
   let bestQ = 0;
   for (const coding of CODINGS) {
-    const q = weightOf(coding);
+    const q = weightOfCoding(coding);
     if (q > bestQ) {
       best = coding;
       bestQ = q;

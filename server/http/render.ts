@@ -221,18 +221,27 @@ const SERVED: readonly Representation[] = ['application/ld+json', 'application/l
 });
 
 /**
- * Whether an `If-Match` list names a representation of a resource at `version` (compared weakly, as the tags
- * come from {@link etagList}); `*` is for the caller.
+ * Whether an `If-Match` list names a representation of a resource at `version`, compared strongly (the tags
+ * come from {@link etagList} with `strong`, which leaves out the weak ones); `*` is for the caller.
  */
 export function ifMatchMatchesVersion(tags: readonly string[], version: string): boolean {
   // A client that read a compressed variant holds its tag (`"…-br"`): the same state of the resource.
   return SERVED.some((representation) => variantEtags(versionEtag(version, representation)).some((tag) => tags.includes(tag)));
 }
 
-/** The entity tags of an `If-None-Match` or `If-Match` header, `*` kept as is, the weak prefix dropped. */
-export function etagList(header: string | undefined): string[] | undefined {
+/**
+ * The entity tags of an `If-None-Match` or `If-Match` header, `*` kept as is, ready to be compared with our
+ * (strong) tags by equality. `If-None-Match` compares weakly (RFC 9110 §13.1.2): a weak tag stands for its
+ * opaque part, the `W/` dropped. `If-Match` compares strongly (§13.1.1): a weak tag never matches, so it is left
+ * out (an `If-Match` of weak tags alone is a list that matches nothing, never a header that is absent).
+ *
+ * @param header - the header's value
+ * @param comparison - `weak` for `If-None-Match` (the default), `strong` for `If-Match`
+ */
+export function etagList(header: string | undefined, comparison: 'weak' | 'strong' = 'weak'): string[] | undefined {
   if (header === undefined) return undefined;
-  return header.split(',').map((t) => t.trim().replace(/^W\//u, '')).filter(Boolean);
+  const tags = header.split(',').map((t) => t.trim()).filter(Boolean);
+  return comparison === 'weak' ? tags.map((t) => t.replace(/^W\//u, '')) : tags.filter((t) => !t.startsWith('W/'));
 }
 
 /**
@@ -294,15 +303,30 @@ export interface Body {
   readonly etag?: string;
   /** The compressed forms kept with a cached body (made once per coding), else compressed per request. */
   readonly forms?: EncodedForms;
+  /**
+   * The time of a static file (`Last-Modified`, set by the caller): `If-Modified-Since` is then honoured when the
+   * request has no `If-None-Match` (RFC 9110 §13.1.3), as `express.static` does. Not for the API's bodies, whose
+   * changes within one second the one-second granularity would hide (see {@link answeredNotModified}).
+   */
+  readonly lastModified?: Date;
+}
+
+/** Whether `If-Modified-Since` (an HTTP date) is at or after a time, to the second; false if it is no date. */
+function unmodifiedSince(header: string | undefined, time: Date): boolean {
+  if (header === undefined) return false;
+  const since = Date.parse(header);
+  return !Number.isNaN(since) && Math.floor(time.getTime() / 1000) * 1000 <= since;
 }
 
 /**
  * Sends a body, the one way the routes that set an ETag answer a GET: negotiates the coding (see
  * `codingFor`), adds `Vary: Accept-Encoding`, sets the variant's `ETag`, answers 304 (no body) when
- * `If-None-Match` names the variant the client holds, and otherwise sends the variant with its
- * `Content-Encoding` and `Content-Length`. A HEAD gets the same headers and no body; its `Content-Length` only
- * when the compressed form is known already (RFC 9110 §9.3.2 lets a HEAD omit what only generating the
- * content would tell). The status is what the route set (200 by default); other headers are the route's.
+ * `If-None-Match` names the variant the client holds (or, for a static file, `If-Modified-Since` alone is not
+ * older than it), and otherwise sends the variant with its
+ * `Content-Encoding` and `Content-Length` (should compression fail, the body as it is, with its own tag). A
+ * HEAD gets the same headers and no body; its `Content-Length` only when the compressed form is known already
+ * (RFC 9110 §9.3.2 lets a HEAD omit what only generating the content would tell). The status is what the route
+ * set (200 by default); other headers are the route's.
  *
  * @param req - the request
  * @param res - the response
@@ -313,6 +337,10 @@ export async function sendBody(req: Request, res: Response, body: Body): Promise
   const coding = codingFor(req, body.bytes.length, body.contentType);
   if (compressionOn(req) && compressible(body.contentType)) addVary(res, 'Accept-Encoding');
   if (body.etag !== undefined && answeredNotModified(req, res, variantEtag(body.etag, coding))) return;
+  if (body.lastModified !== undefined && req.get('if-none-match') === undefined && unmodifiedSince(req.get('if-modified-since'), body.lastModified)) {
+    res.status(304).end();
+    return;
+  }
   res.setHeader('Content-Type', body.contentType);
   if (coding === 'identity') {
     res.setHeader('Content-Length', body.bytes.length);
@@ -320,14 +348,26 @@ export async function sendBody(req: Request, res: Response, body: Body): Promise
     else res.end(body.bytes);
     return;
   }
-  res.setHeader('Content-Encoding', coding);
   if (req.method === 'HEAD') {
+    res.setHeader('Content-Encoding', coding);
     const known = body.forms?.peek(coding);
     if (known !== undefined) res.setHeader('Content-Length', known.length);
     res.end();
     return;
   }
-  const encoded = body.forms !== undefined ? await body.forms.get(coding, body.bytes) : await compress(body.bytes, coding, 'fast');
+  let encoded: Buffer;
+  try {
+    encoded = body.forms !== undefined ? await body.forms.get(coding, body.bytes) : await compress(body.bytes, coding, 'fast');
+  } catch {
+    // zlib failing on a body in memory is not the client's doing (as in `compression`): the body goes out as it
+    // is, with the identity variant's tag, rather than a 500. Nothing said it was coded: the coding's headers are
+    // set only once the coded body exists.
+    if (body.etag !== undefined) res.setHeader('ETag', body.etag);
+    res.setHeader('Content-Length', body.bytes.length);
+    res.end(body.bytes);
+    return;
+  }
+  res.setHeader('Content-Encoding', coding);
   res.setHeader('Content-Length', encoded.length);
   res.end(encoded);
 }

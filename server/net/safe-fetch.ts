@@ -144,9 +144,16 @@ export type SafeFetch = (request: SafeRequest, policy: FetchPolicy) => Promise<S
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** Headers that describe a body: dropped with the body when a redirect turns the request into a GET (Fetch §4.4). */
 const BODY_HEADERS = new Set(['content-type', 'content-encoding', 'content-language', 'content-location']);
-/** How much of an error body is read for the failure message. */
+/** How much of an error body is read for the failure message (decoded bytes, when it comes compressed). */
 const SNIPPET_BYTES = 1024;
 const SNIPPET_CHARS = 200;
+/**
+ * How much of a compressed error body is read to decode its snippet: plenty for the first KB of any problem
+ * document, and a bound on what a peer can make us read (and decode) for an answer we refuse anyway.
+ */
+const SNIPPET_WIRE_BYTES = 16 * 1024;
+/** Media types whose error body is shown (as text) in the failure message. */
+const TEXTUAL_ERROR = /^\s*(text\/|application\/([\w.+-]*\+)?(json|xml))/iu;
 
 /** The request as one hop sends it. */
 interface Hop {
@@ -482,26 +489,81 @@ function exchange(
       });
     }
 
-    /** Reads at most {@link SNIPPET_BYTES} of an error body, then fails with the status and a clipped text. */
+    /**
+     * Reads at most {@link SNIPPET_BYTES} of an error body, then fails with the status and a clipped text. A body
+     * in a coding we asked for is decoded under the same bound on its decoded bytes (and at most
+     * {@link SNIPPET_WIRE_BYTES} of it are read): a bomb costs a KB. One that cannot be decoded (another coding,
+     * corrupt data) is left out of the message, which says so, rather than shown as binary.
+     */
     function readErrorSnippet(res: IncomingMessage, status: number): void {
       const chunks: Buffer[] = [];
       let bytes = 0;
+      let note = '';
+      const contentType = res.headers['content-type'];
+      const textual = contentType === undefined || TEXTUAL_ERROR.test(contentType);
       const report = (): void => {
-        const contentType = res.headers['content-type'];
-        const textual = contentType === undefined || /^\s*(text\/|application\/([\w.+-]*\+)?(json|xml))/iu.test(contentType);
         const snippet = textual ? clip(Buffer.concat(chunks).toString('utf8'), SNIPPET_CHARS) : '';
         const reason = clip(res.statusMessage ?? '', 60);
-        fail('http-status', `HTTP ${status}${reason !== '' ? ` ${reason}` : ''}${snippet !== '' ? `: ${snippet}` : ''}`, status);
+        fail('http-status', `HTTP ${status}${reason !== '' ? ` ${reason}` : ''}${snippet !== '' ? `: ${snippet}` : ''}${note !== '' ? ` (${note})` : ''}`, status);
       };
-      onDeadline = report;
-      res.on('data', (chunk: Buffer) => {
+      const keep = (chunk: Buffer): void => {
         chunks.push(chunk);
         bytes += chunk.length;
         if (bytes >= SNIPPET_BYTES) report();
+      };
+      onDeadline = report;
+      // A HEAD answer has no body to decode; a body that is not text is not shown, coded or not.
+      const coding = hop.method === 'HEAD' || !textual ? undefined : codingOf(res.headers['content-encoding'], policy.compressed !== false);
+      if (typeof coding === 'object') {
+        note = `body not shown: ${coding.refused}`;
+        report();
+        return;
+      }
+      if (coding === undefined) {
+        res.on('data', keep);
+        res.on('end', report);
+        res.on('error', report);
+        res.on('close', report);
+        return;
+      }
+      // Output in pieces of the snippet's size: the decoder is destroyed (with the call) as soon as one KB is out.
+      const active = coding === 'br' ? createBrotliDecompress({ chunkSize: SNIPPET_BYTES }) : createGunzip({ chunkSize: SNIPPET_BYTES });
+      decoder = active;
+      let wireBytes = 0;
+      let ended = false;
+      const endDecoder = (): void => {
+        if (ended) return;
+        ended = true;
+        // Nothing received: nothing to decode (an empty coded body ends no stream).
+        if (wireBytes === 0) report();
+        else if (!active.destroyed) active.end();
+      };
+      active.on('data', keep);
+      active.on('end', report);
+      active.on('error', (error: NodeJS.ErrnoException) => {
+        // A stream cut before its end marker (by the peer, or by us at the bound) decoded a true beginning, which is
+        // shown; anything else is not the coding it claims, and what came out of it is not shown.
+        if (error.code !== 'Z_BUF_ERROR') {
+          chunks.length = 0;
+          note = `body not shown: the ${coding} body cannot be decoded`;
+        } else if (bytes === 0) {
+          note = `body not shown: nothing decoded from ${wireBytes} bytes of ${coding}`;
+        }
+        report();
       });
-      res.on('end', report);
-      res.on('error', report);
-      res.on('close', report);
+      active.on('drain', () => res.resume());
+      res.on('data', (chunk: Buffer) => {
+        if (ended) return;
+        const room = SNIPPET_WIRE_BYTES - wireBytes;
+        const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        wireBytes += part.length;
+        if (!active.write(part)) res.pause();
+        if (wireBytes >= SNIPPET_WIRE_BYTES) endDecoder();
+      });
+      // The decoder says when the snippet is complete: at its end, or once what was received is decoded.
+      res.on('end', endDecoder);
+      res.on('error', endDecoder);
+      res.on('close', endDecoder);
     }
   });
 }

@@ -594,11 +594,19 @@ describe('write API (real node)', () => {
       }
     });
 
-    it('with a weak form of the current ETag, or *: 200', async () => {
+    it('with a weak form of the current ETag: 412, nothing changed (If-Match compares strongly); with *: 200', async () => {
       const { item } = await createProduct({ name: fresh('Melon'), stock: 5 });
       const etag = (await t.request('GET', pathOf(item))).headers.get('etag') ?? '';
-      const weak = await t.request('PUT', pathOf(item), { headers: { ...admin, ...JSON_TYPE, 'if-match': `W/${etag}` }, body: '{"dfc-b:stockLimitation": 3}' });
-      expect(weak.status, weak.text).to.equal(200);
+      // RFC 9110 §13.1.1: a weak entity tag never matches If-Match, even beside another weak one or with spaces.
+      for (const ifMatch of [`W/${etag}`, `"stale", W/${etag}`, ` W/${etag} `]) {
+        const weak = await t.request('PUT', pathOf(item), { headers: { ...admin, ...JSON_TYPE, 'if-match': ifMatch }, body: '{"dfc-b:stockLimitation": 3}' });
+        expect(weak.status, `${ifMatch}: ${weak.text}`).to.equal(412);
+      }
+      expect((await getItem(t, item)).stock).to.equal(5);
+      // The strong tag beside a weak one matches.
+      const strong = await t.request('PUT', pathOf(item), { headers: { ...admin, ...JSON_TYPE, 'if-match': `W/${etag}, ${etag}` }, body: '{"dfc-b:stockLimitation": 3}' });
+      expect(strong.status, strong.text).to.equal(200);
+      expect((await getItem(t, item)).stock).to.equal(3);
       const star = await t.request('PUT', pathOf(item), { headers: { ...admin, ...JSON_TYPE, 'if-match': '*' }, body: '{"dfc-b:stockLimitation": 2}' });
       expect(star.status, star.text).to.equal(200);
       expect((await getItem(t, item)).stock).to.equal(2);

@@ -11,7 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { chooseCoding, compressible, compression, EncodedForms, variantEtag, variantEtags } from '../../../server/http/compress.js';
 import { negotiate } from '../../../server/http/negotiate.js';
-import { render, RenderCache, renderedSize } from '../../../server/http/render.js';
+import { render, RenderCache, renderedSize, sendBody } from '../../../server/http/render.js';
+import { errorHandler } from '../../../server/http/error-handler.js';
+import { createLogger } from '../../../server/logging.js';
 import { closeServer } from '../../helpers/fake-peer.js';
 import { farmRecords, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 
@@ -67,7 +69,24 @@ describe('http: compressed responses', () => {
       ['identity;q=0', 'identity'],
       ['deflate, compress', 'identity'],
       ['GZIP; Q=0.8, BR; q=0.9', 'br'],
-      ['br;q=bogus, gzip;q=0.5', 'br'],
+      // A member whose weight is not a qvalue (RFC 9110 §12.4.2) is ignored, as if it were not in the list.
+      ['br;q=bogus, gzip;q=0.5', 'gzip'],
+      ['gzip;q=abc', 'identity'],
+      ['gzip;q=.5', 'identity'],
+      ['gzip;q=0.0001', 'identity'],
+      ['gzip;q=1.5', 'identity'],
+      ['gzip;q=1.001', 'identity'],
+      ['gzip;q=', 'identity'],
+      ['gzip;q=0.5e0', 'identity'],
+      ['br;q=.9, gzip;q=0.5', 'gzip'],
+      ['br;q=abc, *;q=0.2', 'br'],
+      ['identity;q=abc, gzip;q=0.5', 'gzip'],
+      ['identity;q=0.5x, gzip;q=0', 'identity'],
+      ['gzip;q=0.001', 'gzip'],
+      ['gzip;q=1.000', 'gzip'],
+      ['gzip;q=1.', 'gzip'],
+      ['gzip;q=0.', 'identity'],
+      ['gzip;Q=0.500', 'gzip'],
     ];
     for (const [header, expected] of cases) {
       it(`${JSON.stringify(header)} → ${expected}`, () => expect(chooseCoding(header)).to.equal(expected));
@@ -158,6 +177,8 @@ describe('http: compressed responses', () => {
         headers: { 'content-type': 'application/ld+json', 'if-match': tag, authorization: `Bearer ${node.adminToken}` }, body: got.text,
       });
       expect((await write('"nothing-of-ours-gzip"')).status).to.equal(412);
+      // If-Match compares strongly: the weak form of a variant's tag is no match (RFC 9110 §13.1.1).
+      expect((await write(`W/${variantEtag(String(got.headers.etag), 'gzip')}`)).status).to.equal(412);
       const written = await write(variantEtag(String(got.headers.etag), 'gzip'));
       expect(written.status, written.text).to.equal(200);
     });
@@ -177,6 +198,18 @@ describe('http: compressed responses', () => {
       const head = await raw(node.url, '/api/openapi.json', { 'accept-encoding': 'gzip' }, 'HEAD');
       expect(head.wire.length).to.equal(0);
       expect(head.headers['content-encoding']).to.equal('gzip');
+    });
+
+    it('sends as it is to a client whose only weight is malformed (gzip;q=abc, q=.5, q=0.0001)', async () => {
+      for (const asked of ['gzip;q=abc', 'gzip;q=.5', 'gzip;q=0.0001', 'br;q=1.5']) {
+        const response = await raw(node.url, CATALOGUE, { 'accept-encoding': asked });
+        expect(response.status, asked).to.equal(200);
+        expect(response.headers['content-encoding'], asked).to.equal(undefined);
+        expect(Number(response.headers['content-length']), asked).to.equal(response.wire.length);
+        expect(varyOf(response), asked).to.include('accept-encoding');
+      }
+      // The valid member beside a malformed one decides.
+      expect((await raw(node.url, CATALOGUE, { 'accept-encoding': 'br;q=.9, gzip;q=0.5' })).headers['content-encoding']).to.equal('gzip');
     });
 
     it('answers a CORS preflight (204) with no body and no coding', async () => {
@@ -268,6 +301,53 @@ describe('http: compressed responses', () => {
       const empty = await raw(base, '/empty', { 'accept-encoding': 'br' });
       expect(empty.status).to.equal(204);
       expect(empty.headers['content-encoding']).to.equal(undefined);
+    });
+  });
+
+  describe('sendBody when compression fails', () => {
+    /** Compressed forms whose making fails, as zlib would out of memory: the compressor the route is given. */
+    class FailingForms extends EncodedForms {
+      public calls = 0;
+      public override get(): Promise<Buffer> {
+        this.calls += 1;
+        return Promise.reject(new Error('zlib: out of memory'));
+      }
+    }
+    const body = JSON.stringify({ offers: 'x'.repeat(5_000) });
+    const forms = new FailingForms();
+    let server: import('node:http').Server;
+    let base: string;
+
+    before(async () => {
+      const app = express();
+      app.use(compression());
+      app.get('/body', async (req, res, next) => {
+        try {
+          await sendBody(req, res, { bytes: Buffer.from(body), contentType: 'application/json; charset=utf-8', etag: '"v1"', forms });
+        } catch (error) {
+          next(error);
+        }
+      });
+      app.use(errorHandler(createLogger('silent')));
+      server = app.listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(async () => closeServer(server));
+
+    it('sends the body as it is, with the identity tag and length, never labelled with the coding it failed to make', async () => {
+      for (const coding of ['br', 'gzip']) {
+        const before = forms.calls;
+        const response = await raw(base, '/body', { 'accept-encoding': coding });
+        expect(forms.calls, coding).to.equal(before + 1);
+        expect(response.status, coding).to.equal(200);
+        expect(response.headers['content-encoding'], coding).to.equal(undefined);
+        expect(response.wire.toString('utf8'), coding).to.equal(body);
+        expect(Number(response.headers['content-length']), coding).to.equal(response.wire.length);
+        expect(response.headers.etag, coding).to.equal('"v1"');
+        expect(response.headers['content-type'], coding).to.equal('application/json; charset=utf-8');
+        expect(varyOf(response), coding).to.include('accept-encoding');
+      }
     });
   });
 

@@ -91,6 +91,11 @@ describe('Rendering and conditional requests', () => {
     it('reads If-None-Match lists: *, several tags, weak forms', () => {
       expect(etagList(undefined)).to.equal(undefined);
       expect(etagList('"a", W/"b",,')).to.deep.equal(['"a"', '"b"']);
+      // If-Match compares strongly (RFC 9110 §13.1.1): weak tags are left out, never stripped into strong ones.
+      expect(etagList('"a", W/"b",,', 'strong')).to.deep.equal(['"a"']);
+      expect(etagList('W/"b"', 'strong')).to.deep.equal([]);
+      expect(etagList('*', 'strong')).to.deep.equal(['*']);
+      expect(etagList(undefined, 'strong')).to.equal(undefined);
       expect(ifNoneMatchMatches('"a"', '"a"')).to.equal(true);
       expect(ifNoneMatchMatches('*', '"a"')).to.equal(true);
       expect(ifNoneMatchMatches('"x", "a"', '"a"')).to.equal(true);

@@ -4,12 +4,13 @@
  * subscription); our feed and the subscriptions held at it. The peer is a tiny static server on 127.0.0.1.
  */
 import { expect } from 'chai';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { serialize } from '../../../server/codec/serialize.js';
 import { failure } from '../../../server/errors/failure.js';
 import { shownTarget } from '../../../server/http/sync-routes.js';
 import type { PeerRow, SyncSummary } from '../../../server/store/federation.js';
 import type { SubscribeOutcome } from '../../../server/sync/subscribe.js';
-import { startStaticPeer, type StaticPeer } from '../../helpers/fake-peer.js';
+import { startFakePeer, startStaticPeer, type StaticPeer } from '../../helpers/fake-peer.js';
 import { bearer, farmRecords, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 import { negativePriceCatalogue } from '../../helpers/sample-records.js';
 import { expectProblem } from '../../helpers/write-api.js';
@@ -131,6 +132,34 @@ describe('http: the sync routes', function () {
     const schedule = (status as unknown as { schedule: { concurrency: number; due: number; lagSeconds: number; mostOverdue: string | null } }).schedule;
     expect(schedule).to.deep.include({ due: 0, lagSeconds: 0, mostOverdue: null });
     expect(schedule.concurrency).to.be.at.least(1);
+  });
+
+  it('a peer answering a compressed problem document: the failure and the status hold its decoded text', async () => {
+    const problem = JSON.stringify({ type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'the database is down' });
+    const failing = await startFakePeer((req, res) => {
+      const coding = req.url === '/br.json' ? 'br' : 'gzip';
+      res.writeHead(coding === 'br' ? 503 : 500, { 'content-type': 'application/problem+json', 'content-encoding': coding });
+      res.end(coding === 'br' ? brotliCompressSync(problem) : gzipSync(problem));
+    });
+    const added: number[] = [];
+    try {
+      for (const [path, status] of [['/gzip.json', 'HTTP 500 Internal Server Error'], ['/br.json', 'HTTP 503 Service Unavailable']] as const) {
+        const peer = (await addPeer({ url: `${failing.base}${path}`, name: `compressed ${path}` })).json<{ id: number }>();
+        added.push(peer.id);
+        const outcome = (await node.request('POST', `/api/sync/peers/${peer.id}/sync`, { headers: admin })).json<{ ok: boolean; failure: { kind: string; message: string } }>();
+        expect(outcome.ok, path).to.equal(false);
+        expect(outcome.failure.kind, path).to.equal('http-status');
+        expect(outcome.failure.message, path).to.contain(`${status}: ${problem}`);
+        const statusBody = (await node.request('GET', '/api/sync/status', { headers: admin })).json<{ peers: Record<string, unknown>[] }>();
+        const lastError = statusBody.peers.find((p) => p['id'] === peer.id)?.['lastError'];
+        expect(lastError, path).to.be.a('string').and.contain('the database is down');
+        // Nothing of the coded bytes: no replacement character, no control character.
+        expect([...(lastError as string)].every((c) => c >= ' ' && c !== '\ufffd'), path).to.equal(true);
+      }
+    } finally {
+      for (const id of added) await node.request('DELETE', `/api/sync/peers/${id}`, { headers: admin });
+      await failing.close();
+    }
   });
 
   it('subscribes to a peer through the subscribe part: 200 with the outcome, 422 when it fails', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { ServerResponse } from 'node:http';
-import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import type { Failure } from '../../../server/errors/failure.js';
 import { codingOf, DEFAULT_FETCH_POLICY, bodyText, safeFetch, type FetchPolicy, type SafeFetchOutcome, type SafeResponse } from '../../../server/net/safe-fetch.js';
 import { CATALOG, JSONLD, closePeers, startPeer } from '../../helpers/http-peer.js';
@@ -128,6 +128,87 @@ describe('safeFetch() with compressed answers', () => {
     expect(head.body.length).to.equal(0);
     expect(responseOf(await safeFetch({ url: `${peer.base}/no-content` }, LOCAL)).status).to.equal(204);
     expect(responseOf(await safeFetch({ url: `${peer.base}/empty` }, LOCAL)).body.length).to.equal(0);
+  });
+
+  describe('an error answer with a compressed body', () => {
+    const PROBLEM = 'application/problem+json';
+    const problem = JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'the database is down, try again later' });
+    /** Answers 503 with a body (coded as `coding` says, or as given), no Content-Length. */
+    const sendError = (res: ServerResponse, body: Buffer, coding: string, type = PROBLEM): void => {
+      res.writeHead(503, { 'content-type': type, 'content-encoding': coding });
+      res.end(body);
+    };
+
+    for (const coding of ['gzip', 'br'] as const) {
+      it(`shows the decoded text of a ${coding} problem document in the failure, never its bytes`, async () => {
+        const peer = await startPeer((_req, res) => sendError(res, coding === 'br' ? brotliCompressSync(problem) : gzipSync(problem), coding));
+        const failure = failureOf(await safeFetch({ url: `${peer.base}/c` }, LOCAL));
+        expect(failure).to.deep.include({ kind: 'http-status', status: 503 });
+        expect(failure.message).to.equal(`HTTP 503 Service Unavailable: ${problem}`);
+      });
+
+      it(`reads a ${coding} bomb in an error body as far as the snippet's KB, quickly and in little memory`, async () => {
+        // 64 MB of text, a few KB to a few hundred KB on the wire.
+        const text = Buffer.alloc(64 * MB, 'a');
+        const bomb = coding === 'br' ? brotliCompressSync(text) : gzipSync(text, { level: 9 });
+        const peer = await startPeer((_req, res) => sendError(res, bomb, coding, 'text/plain'));
+        const before = process.memoryUsage().arrayBuffers;
+        const started = Date.now();
+        const failure = failureOf(await safeFetch({ url: `${peer.base}/bomb` }, LOCAL));
+        expect(Date.now() - started).to.be.lessThan(2_000);
+        expect(failure.kind).to.equal('http-status');
+        expect(failure.message).to.equal(`HTTP 503 Service Unavailable: ${'a'.repeat(200)}…`);
+        expect(process.memoryUsage().arrayBuffers - before).to.be.lessThan(4 * MB);
+      });
+
+      it(`leaves out a corrupt ${coding} error body, saying so`, async () => {
+        const coded = coding === 'br' ? brotliCompressSync(problem) : gzipSync(problem);
+        // The gzip header kept (it names the coding), the data after it scrambled.
+        for (let i = coding === 'br' ? 3 : 12; i < coded.length - 8; i += 2) coded[i] = (coded[i] ?? 0) ^ 0x55;
+        const peer = await startPeer((_req, res) => sendError(res, coded, coding));
+        const failure = failureOf(await safeFetch({ url: `${peer.base}/c` }, LOCAL));
+        expect(failure.kind).to.equal('http-status');
+        expect(failure.message).to.equal(`HTTP 503 Service Unavailable (body not shown: the ${coding} body cannot be decoded)`);
+      });
+
+      it(`shows the beginning of a ${coding} error body cut before its end`, async () => {
+        const coded = coding === 'br' ? brotliCompressSync(problem) : gzipSync(problem);
+        const peer = await startPeer((_req, res) => sendError(res, coded.subarray(0, coded.length - 4), coding));
+        const failure = failureOf(await safeFetch({ url: `${peer.base}/c` }, LOCAL));
+        expect(failure.message).to.match(/^HTTP 503 Service Unavailable: \{"type":"about:blank"/u);
+        expect(problem.startsWith(failure.message.slice('HTTP 503 Service Unavailable: '.length))).to.equal(true);
+      });
+    }
+
+    it('reads at most 16 KB of a coded error body: one that decodes to nothing by then is left out', async () => {
+      // A gzip header with a 60 KB extra field before the data: a decoder outputs nothing for 60 KB.
+      const extra = Buffer.alloc(60_000, 0x41);
+      const header = Buffer.from([0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 3, extra.length & 0xff, extra.length >> 8]);
+      const coded = Buffer.concat([header, extra, gzipSync(problem).subarray(10)]);
+      expect(gunzipSync(coded).toString('utf8')).to.equal(problem);
+      const peer = await startPeer((_req, res) => sendError(res, coded, 'gzip'));
+      const failure = failureOf(await safeFetch({ url: `${peer.base}/c` }, LOCAL));
+      expect(failure.message).to.equal('HTTP 503 Service Unavailable (body not shown: nothing decoded from 16384 bytes of gzip)');
+    });
+
+    it('leaves out an error body in a coding not asked for or not known, saying so; an empty one or a HEAD says nothing', async () => {
+      const peer = await startPeer((req, res) => {
+        if (req.url === '/zstd') sendError(res, Buffer.from(problem), 'zstd');
+        else if (req.url === '/empty') sendError(res, Buffer.alloc(0), 'gzip');
+        else sendError(res, req.method === 'HEAD' ? Buffer.alloc(0) : gzipSync(problem), 'gzip');
+      });
+      expect(failureOf(await safeFetch({ url: `${peer.base}/zstd` }, LOCAL)).message)
+        .to.equal('HTTP 503 Service Unavailable (body not shown: unsupported content encoding zstd (asked for br, gzip))');
+      expect(failureOf(await safeFetch({ url: `${peer.base}/c` }, { ...LOCAL, compressed: false })).message)
+        .to.equal('HTTP 503 Service Unavailable (body not shown: unrequested content encoding gzip)');
+      expect(failureOf(await safeFetch({ url: `${peer.base}/empty` }, LOCAL)).message).to.equal('HTTP 503 Service Unavailable');
+      expect(failureOf(await safeFetch({ url: `${peer.base}/c`, method: 'HEAD' }, LOCAL)).message).to.equal('HTTP 503 Service Unavailable');
+    });
+
+    it('shows nothing of a coded error body that is not text', async () => {
+      const peer = await startPeer((_req, res) => sendError(res, gzipSync(problem), 'gzip', 'application/octet-stream'));
+      expect(failureOf(await safeFetch({ url: `${peer.base}/c` }, LOCAL)).message).to.equal('HTTP 503 Service Unavailable');
+    });
   });
 
   it('reads Content-Encoding values (codingOf)', () => {
