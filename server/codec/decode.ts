@@ -78,6 +78,12 @@ export interface DecodeOptions {
    * catalogues only), which would go the general way after it looked: the same records, without that look.
    */
   readonly direct?: boolean;
+  /**
+   * Whether the document is one order request, read strictly: a second Order, or several different values where
+   * the order is read by one (a line's quantity or offer…), is a `conflicting-values` error of that resource rather
+   * than a guess (see `ExtractOptions.orderRequest`). Default false.
+   */
+  readonly orderRequest?: boolean;
 }
 
 /** JSON media types the decoder reads as JSON-LD. */
@@ -120,7 +126,7 @@ export class Decoder {
     const mediaType = (options.mediaType ?? 'application/ld+json').split(';')[0]?.trim().toLowerCase() ?? '';
     if (typeof input === 'string' && RDF_FORMATS[mediaType] !== undefined) {
       const { graph, problems } = readRdf(input, mediaType, options.base, deadline);
-      return this.finish(graph, problems, 'rdf', deadline);
+      return this.finish(graph, problems, 'rdf', deadline, options);
     }
     if (typeof input === 'string' && !isJsonMediaType(mediaType)) {
       return failure('unsupported-media-type', `unsupported media type ${mediaType}: expected JSON-LD, Turtle, N-Triples or N-Quads`);
@@ -146,7 +152,7 @@ export class Decoder {
     const read = await readJsonLd(document, {
       ...(options.base !== undefined ? { base: options.base } : {}), deadline, contexts: this.contexts,
     });
-    return this.finish(read.graph, read.problems, read.path, deadline);
+    return this.finish(read.graph, read.problems, read.path, deadline, options);
   }
 
   /**
@@ -158,10 +164,11 @@ export class Decoder {
     return records.flatMap((record) => this.validator.validate(record));
   }
 
-  private finish(graph: Graph, readProblems: Problem[], via: DecodeResult['via'], deadline: Deadline): DecodeResult {
+  private finish(graph: Graph, readProblems: Problem[], via: DecodeResult['via'], deadline: Deadline, options: DecodeOptions): DecodeResult {
     const documentErrors = readProblems.filter((p) => p.id === null && p.severity === 'error');
     if (documentErrors.length > 0) return { records: [], problems: readProblems, rejected: [], references: [], envelopes: [], via };
-    return this.validated(extractRecords(graph, { defaultCurrency: this.defaultCurrency, deadline }), readProblems, via, deadline);
+    const extraction = extractRecords(graph, { defaultCurrency: this.defaultCurrency, deadline, ...(options.orderRequest === true ? { orderRequest: true } : {}) });
+    return this.validated(extraction, readProblems, via, deadline);
   }
 
   /** Validates extracted records and sorts them into accepted and rejected. */

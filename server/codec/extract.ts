@@ -71,6 +71,16 @@ export interface ExtractOptions {
   readonly defaultCurrency: Iri;
   /** When the decode must be over (default: never). */
   readonly deadline?: Deadline;
+  /**
+   * Whether the document is one order request (the body of the Orders API), read strictly where a second value
+   * would be a guess: a second Order, and several different values of what the order is read by (an order's
+   * status, buyer and sale session; an order line's quantity, offer and order; an Offer's item; a sale session's
+   * dates), are reported as
+   * `conflicting-values` errors instead of the first being read. The same value repeated (the same IRI twice, `2`
+   * and `"2"` as a quantity) is one value. Off (the default) for every other document: a catalogue's single-valued
+   * fields read the first value, as they always have.
+   */
+  readonly orderRequest?: boolean;
 }
 
 /** What {@link extractRecords} returns. */
@@ -221,6 +231,48 @@ class NodeReader {
     return this.take(predicates);
   }
 
+  /** Whether the document is an order request, read strictly (see {@link ExtractOptions.orderRequest}). */
+  public get orderRequest(): boolean {
+    return this.keeper.orderRequest;
+  }
+
+  /**
+   * Whether `values`, read as one value of `field`, are several different ones in an order request: reported then
+   * as `conflicting-values` (the field is not read: taking the first would be a guess). Outside an order request
+   * the first value is read, as before, and nothing is reported.
+   *
+   * @param values - the values given (the graph holds a set: the same term twice is there once)
+   * @param meaning - what a value means, to tell values apart: `2` and `"2"` are one quantity
+   */
+  public conflicting(field: string, predicates: readonly string[], values: readonly Term[], meaning: (term: Term) => string | number = describe): boolean {
+    if (!this.keeper.orderRequest || values.length < 2) return false;
+    const distinct = new Map<string | number, Term>();
+    for (const value of values) {
+      const key = meaning(value);
+      if (!distinct.has(key)) distinct.set(key, value);
+    }
+    if (distinct.size < 2) return false;
+    const shown = [...distinct.values()].slice(0, SHOWN_VALUES).map(describe).join(', ');
+    this.report(field, predicates, 'conflicting-values',
+      `${distinct.size} different values (${shown}${distinct.size > SHOWN_VALUES ? ', …' : ''}) where one is read`);
+    return true;
+  }
+
+  /**
+   * {@link ref} of a link read as one: in an order request, several different links are {@link conflicting}. An IRI
+   * written as text where the context makes no link of it (`dfc-b:offers`) is the same value as the link.
+   */
+  public oneRef(field: string, predicates: readonly string[]): NodeId | undefined {
+    if (this.conflicting(field, predicates, this.take(predicates), textOf)) return undefined;
+    return this.ref(predicates);
+  }
+
+  /** {@link string} of a value read as one: in an order request, several different ones are {@link conflicting}. */
+  public oneString(field: string, predicates: readonly string[]): string | undefined {
+    if (this.conflicting(field, predicates, this.take(predicates), textOf)) return undefined;
+    return this.string(field, predicates);
+  }
+
   /** Reads a linked node inline (a blank Price or QuantitativeValue), marking it consumed. */
   public inline(term: Term | undefined): GraphNode | undefined {
     if (term?.kind !== 'ref') return undefined;
@@ -332,6 +384,8 @@ class OverLimit extends Error {
  */
 class Keeper {
   public readonly inlined = new Set<string>();
+  /** Whether the document is an order request (see {@link ExtractOptions.orderRequest}). */
+  public readonly orderRequest: boolean;
   /** Nodes whose every reachable blank node is already in {@link inlined}: a walk stops there. */
   private readonly swallowed = new Set<string>();
   private readonly budget: number;
@@ -340,7 +394,9 @@ class Keeper {
   public constructor(
     graph: Graph,
     private readonly deadline: Deadline,
+    orderRequest = false,
   ) {
+    this.orderRequest = orderRequest;
     this.budget = graph.valueCount * KEPT_VALUES_FACTOR + KEPT_VALUES_SLACK;
     this.remaining = this.budget;
   }
@@ -380,6 +436,14 @@ function describe(term: Term): string {
   return term.kind === 'ref' ? `<${term.id}>` : JSON.stringify(term.value);
 }
 
+/** A value as {@link NodeReader.string} reads it: an IRI or the literal's text. */
+function textOf(term: Term): string {
+  return term.kind === 'ref' ? term.id : String(term.value);
+}
+
+/** How many of a property's different values a `conflicting-values` problem shows (there may be thousands). */
+const SHOWN_VALUES = 5;
+
 function primaryKind(node: GraphNode): Exclude<RecordKind, 'Resource'> | undefined {
   for (const type of node.types) {
     const kind = KIND_OF_TYPE.get(type);
@@ -398,7 +462,7 @@ function primaryKind(node: GraphNode): Exclude<RecordKind, 'Resource'> | undefin
 export function extractRecords(graph: Graph, options: ExtractOptions): Extraction {
   const problems: Problem[] = [];
   const deadline = options.deadline ?? Deadline.none();
-  const keeper = new Keeper(graph, deadline);
+  const keeper = new Keeper(graph, deadline, options.orderRequest === true);
   const inlined = keeper.inlined;
   const invalidFields = new Map<string, Set<string>>();
   const drafts: Draft<DfcRecord>[] = [];
@@ -407,6 +471,8 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
 
   // Nodes of no record kind, in document order: read once the records are (a price is read inline by its offer).
   const others: GraphNode[] = [];
+  // In an order request, every node that says it is an Order, whatever else it is (a bare reference too).
+  const orders: GraphNode[] | undefined = keeper.orderRequest ? [] : undefined;
   for (const node of graph.nodes.values()) {
     deadline.check();
     const kind = primaryKind(node);
@@ -414,6 +480,7 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
       others.push(node);
       continue;
     }
+    if (orders !== undefined && node.types.includes(DFC_B.Order)) orders.push(node);
     if (isReference(node)) {
       references.push(node.id);
       continue;
@@ -437,6 +504,7 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
     if (reader.invalid !== undefined) invalidFields.set(node.id, reader.invalid);
     drafts.push(draft);
   }
+  if (orders !== undefined && orders.length > 1) reportSecondOrders(orders, problems);
   // What is neither a record nor read inline is kept whole: an aggregator may relay classes we do not model.
   // Nodes nobody links to go first, so that a chain of blank nodes is read once from its head rather than
   // from each of its links in turn; blank nodes only reachable through a cycle come last.
@@ -477,6 +545,18 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
   const records = (rest.length === 0 ? drafts : drafts.filter((d) => !(d.kind === 'Resource' && inlined.has(d.id)))) as DfcRecord[];
   completeLinks(records as Draft<DfcRecord>[]);
   return { records, problems, invalidFields, references, envelopes };
+}
+
+/**
+ * Reports each Order of an order request after the first: a request places or changes one order, and which of
+ * two it means would be a guess (a second one as a bare reference is no less a second Order).
+ */
+function reportSecondOrders(orders: readonly GraphNode[], problems: Problem[]): void {
+  const first = (orders[0] as GraphNode).id;
+  for (const order of orders.slice(1)) {
+    problems.push(problem('conflicting-values', order.id, TYPE_NAME_OF.Order, '@type',
+      `a second dfc-b:Order in one order request (the first is <${first}>): a request holds one Order`));
+  }
 }
 
 type Reader = (r: NodeReader, options: ExtractOptions) => Draft<DfcRecord>;
@@ -582,8 +662,12 @@ function readCountry(r: NodeReader): string | undefined {
   return written === undefined ? undefined : (countryIri(written) ?? written);
 }
 
-/** A date: ISO 8601 kept as written, the JavaScript spelling some platforms send made ISO 8601. */
-function readDate(r: NodeReader, field: string, predicates: readonly string[]): string | undefined {
+/**
+ * A date: ISO 8601 kept as written, the JavaScript spelling some platforms send made ISO 8601. `one`: read as one
+ * value in an order request (two spellings of one instant are one date; two instants are {@link NodeReader.conflicting}).
+ */
+function readDate(r: NodeReader, field: string, predicates: readonly string[], one = false): string | undefined {
+  if (one && r.conflicting(field, predicates, r.terms(predicates), (term) => isoDate(textOf(term)))) return undefined;
   const written = r.string(field, predicates);
   return written === undefined ? undefined : isoDate(written);
 }
@@ -595,6 +679,26 @@ function readPhone(r: NodeReader): string | undefined {
   const node = r.inline(term);
   const number = node?.properties.get(DFC_B.phoneNumber)?.[0];
   return number?.kind === 'literal' ? String(number.value) : undefined;
+}
+
+/** Where an order line's quantity is written: a number (the TypeScript connector, OFN) or a QuantitativeValue. */
+const LINE_QUANTITY: readonly string[] = [DFC_B.quantity, DFC_B.hasQuantity];
+
+/** Every quantity an order line gives: each bare value, and each value of each QuantitativeValue it links to. */
+function lineQuantities(r: NodeReader): Term[] {
+  const values: Term[] = [];
+  for (const term of r.terms(LINE_QUANTITY)) {
+    const node = r.inline(term);
+    // A bare value, or a link to a node the document does not hold (which is not read as a quantity either).
+    if (node === undefined) values.push(term);
+    else for (const value of node.properties.get(DFC_B.value) ?? NO_TERMS) values.push(value);
+  }
+  return values;
+}
+
+/** A quantity's number (`2` and `"2"` are one quantity), or the value as written when it is none. */
+function quantityMeaning(term: Term): string | number {
+  return toNumber(term) ?? describe(term);
 }
 
 const READERS: Readonly<Record<Exclude<RecordKind, 'Resource'>, Reader>> = {
@@ -651,7 +755,8 @@ const READERS: Readonly<Record<Exclude<RecordKind, 'Resource'>, Reader>> = {
     managedBy: r.ref([DFC_B.managedBy]),
   }),
   Offer: (r, options) => optional<Draft<OfferRecord>>({ kind: 'Offer', id: r.node.id as NodeId, stock: readStock(r) }, {
-    item: r.ref([DFC_B.offeredItem, DFC_B.offers]),
+    // An order line may be resolved by its Offer's item (and the item is echoed to the buyer): one, in an order.
+    item: r.oneRef('item', [DFC_B.offeredItem, DFC_B.offers]),
     price: readPrice(r, options),
     customerCategory: r.ref([DFC_B.offeredTo, DFC_B.offersTo]),
   }),
@@ -665,25 +770,29 @@ const READERS: Readonly<Record<Exclude<RecordKind, 'Resource'>, Reader>> = {
     definedBy: r.ref([DFC_B.definedBy]),
   }),
   SaleSession: (r) => optional<Draft<SaleSessionRecord>>({ kind: 'SaleSession', id: r.node.id as NodeId, offers: r.refs([DFC_B.lists]) }, {
-    beginDate: readDate(r, 'beginDate', [DFC_B.beginDate, DFC_B.startDate]),
-    endDate: readDate(r, 'endDate', [DFC_B.endDate]),
+    // An order records its sale session as sent: its dates are read as one in an order request.
+    beginDate: readDate(r, 'beginDate', [DFC_B.beginDate, DFC_B.startDate], true),
+    endDate: readDate(r, 'endDate', [DFC_B.endDate], true),
   }),
   Order: (r) => optional<Draft<OrderRecord>>({ kind: 'Order', id: r.node.id as NodeId, lines: r.refs([DFC_B.hasPart]) }, {
     orderNumber: r.string('orderNumber', [DFC_B.orderNumber]),
     date: readDate(r, 'date', [DFC_B.date]),
-    orderedBy: r.ref([DFC_B.orderedBy]),
+    // What the order service records and acts on is read as one value in an order request (`oneRef`, `oneString`).
+    orderedBy: r.oneRef('orderedBy', [DFC_B.orderedBy]),
     soldBy: r.ref([DFC_B.soldBy]),
-    saleSession: r.ref([DFC_B.belongsTo]),
-    orderStatus: r.string('orderStatus', [DFC_B.hasOrderStatus]),
+    saleSession: r.oneRef('saleSession', [DFC_B.belongsTo]),
+    orderStatus: r.oneString('orderStatus', [DFC_B.hasOrderStatus]),
     paymentStatus: r.string('paymentStatus', [DFC_B.hasPaymentStatus]),
     fulfilmentStatus: r.string('fulfilmentStatus', [DFC_B.hasFulfilmentStatus]),
   }),
   OrderLine: (r, options) => {
     const line = optional<Draft<OrderLineRecord>>({ kind: 'OrderLine', id: r.node.id as NodeId }, {
-      order: r.ref([DFC_B.partOf]),
-      offer: r.ref([DFC_B.concerns]),
+      order: r.oneRef('order', [DFC_B.partOf]),
+      offer: r.oneRef('offer', [DFC_B.concerns]),
       price: readPrice(r, options),
     });
+    // Two quantities (`[1, 2]`, or one line's node sent twice, which JSON-LD merges) would reserve a guess.
+    if (r.orderRequest && r.conflicting('quantity', LINE_QUANTITY, lineQuantities(r), quantityMeaning)) return line;
     // The TypeScript connector sends `quantity: "2"`; the 1.15+ ontology and OFN a QuantitativeValue.
     const bare = r.terms([DFC_B.quantity])[0];
     if (bare !== undefined) {

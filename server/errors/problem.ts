@@ -82,6 +82,11 @@ export type ProblemCode =
   | 'unknown-product-type'
   /** Types that say the node is two different things (an Offer that is also a SuppliedProduct). */
   | 'conflicting-types'
+  /**
+   * Several different values where an order request reads one (two quantities or two offers of one order line,
+   * an order line of another order), or a second Order in it: reading one of them would be a guess.
+   */
+  | 'conflicting-values'
   // Sync.
   /** A peer's resource without an IRI (a blank node) cannot be kept in sync. */
   | 'no-iri'

@@ -18,11 +18,11 @@ import type { Iri, NodeId } from '../../ontology/iri.js';
 import type { DfcRecord, OfferRecord, OrderLineRecord, OrderRecord, SaleSessionRecord } from '../../ontology/records.js';
 import { DFC_NAMESPACES } from '../../ontology/namespaces.js';
 import { DFC_V_NS } from '../../ontology/vocabulary.js';
-import type { DecodeResult, Decoder } from '../codec/decode.js';
+import type { DecodeResult, Decoder, RejectedResource } from '../codec/decode.js';
 import {
   BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, ServiceUnavailableHttpError, UnprocessableEntityHttpError,
 } from '../errors/http-error.js';
-import { problem, SYNTAX_ERRORS, type Problem } from '../errors/problem.js';
+import { problem, SYNTAX_ERRORS, type Problem, type ProblemCode } from '../errors/problem.js';
 import {
   OrderStateError, type ListingRow, type NewOrderLine, type OrderLineRow, type OrderRow, type ShortLine,
 } from '../store/orders.js';
@@ -448,8 +448,11 @@ export class OrderService {
     let byBase = this.decodedBodies.get(body);
     if (byBase === undefined) this.decodedBodies.set(body, (byBase = new Map()));
     let result = byBase.get(base);
-    // Never a catalogue: the direct reader would look at it for nothing.
-    if (result === undefined) byBase.set(base, (result = this.deps.decoder.decode(body.text, { mediaType: body.mediaType, base, direct: false })));
+    // Never a catalogue: the direct reader would look at it for nothing. Read as an order request: where the body
+    // says two things the order is read by (two quantities of a line, a second Order), it is refused, not guessed.
+    if (result === undefined) {
+      byBase.set(base, (result = this.deps.decoder.decode(body.text, { mediaType: body.mediaType, base, direct: false, orderRequest: true })));
+    }
     return result;
   }
 
@@ -461,9 +464,12 @@ export class OrderService {
       throw new Error(documentErrors.map((p) => p.message).join('; '), { problems: result.problems });
     }
     // Only what the order needs must be valid: a reference the buyer echoes (a SuppliedProduct without its
-    // name) is not an incomplete resource.
-    const needed = result.rejected.filter((r) => r.type === null || /Order|OrderLine/u.test(r.type));
-    if (needed.length > 0) throw new UnprocessableEntityHttpError(`${needed.length} resource(s) of the order are not valid DFC`, { problems: result.problems });
+    // name) is not an incomplete resource. But a resource that says two things at once (two items of an Offer,
+    // an Offer that is also an OrderLine) is refused wherever it is: which one the buyer meant would be a guess.
+    const needed = result.rejected.filter((r) => r.type === null || /Order|OrderLine/u.test(r.type) || r.problems.some((p) => AMBIGUOUS.has(p.code)));
+    if (needed.length > 0) {
+      throw new UnprocessableEntityHttpError(`${needed.length} resource(s) of the order are not valid DFC: ${describeRejected(needed)}`, { problems: result.problems });
+    }
     return result;
   }
 
@@ -471,11 +477,14 @@ export class OrderService {
     const { records } = await this.decode(body, base);
     const orders = records.filter((r): r is OrderRecord => r.kind === 'Order');
     if (orders.length === 0) throw new UnprocessableEntityHttpError('expected a dfc-b:Order in the body');
-    if (orders.length > 1) throw new UnprocessableEntityHttpError(`expected one dfc-b:Order in the body, found ${orders.length}`);
+    if (orders.length > 1) {
+      throw new UnprocessableEntityHttpError(`expected one dfc-b:Order in the body, found ${orders.length}: ${orders.map((o) => `<${o.id}>`).join(', ')}`);
+    }
     const order = orders[0] as OrderRecord;
     const byId = new Map(records.map((r) => [r.id as string, r]));
     const named = order.lines.map((id) => byId.get(id)).filter((r): r is OrderLineRecord => r?.kind === 'OrderLine');
     const lines = named.length > 0 ? named : records.filter((r): r is OrderLineRecord => r.kind === 'OrderLine' && (r.order === undefined || r.order === order.id));
+    strayLinesRefused(order, lines, records);
     const status = statusName(order.orderStatus);
     if (order.orderStatus !== undefined && status === undefined) {
       throw new UnprocessableEntityHttpError(`unknown order status ${JSON.stringify(order.orderStatus)}; expected dfc-v:Held, dfc-v:Complete or dfc-v:Cancelled`);
@@ -846,6 +855,47 @@ function stripSent(line: ResolvedLine | OrderLineRow): NewOrderLine {
     ...(line.price !== undefined ? { price: line.price } : {}), ...(line.listing !== undefined ? { listing: line.listing } : {}),
     ...(line.details !== undefined ? { details: line.details } : {}),
   };
+}
+
+/**
+ * Refuses the lines of a body that the order would leave out or take from another order: a line that says it is
+ * part of another order, and (when the Order names its lines) a line it does not name. Either way, which order
+ * the buyer meant the line for would be a guess, and a line left out reserves nothing without a word.
+ */
+function strayLinesRefused(order: OrderRecord, lines: readonly OrderLineRecord[], records: readonly DfcRecord[]): void {
+  const problems: Problem[] = [];
+  for (const record of records) {
+    if (record.kind !== 'OrderLine') continue;
+    const shown = record.id.startsWith('_:') ? 'a dfc-b:OrderLine' : `dfc-b:OrderLine <${record.id}>`;
+    const id = record.id.startsWith('_:') ? null : record.id;
+    if (record.order !== undefined && record.order !== order.id) {
+      problems.push(problem('conflicting-values', id, 'dfc-b:OrderLine', 'dfc-b:partOf',
+        `${shown} dfc-b:partOf: it is a line of order <${record.order}>, not of <${order.id}>; a request changes one order`));
+    } else if (!lines.includes(record)) {
+      problems.push(problem('conflicting-values', id, 'dfc-b:OrderLine', 'dfc-b:partOf',
+        `${shown} dfc-b:partOf: the Order does not name it in dfc-b:hasPart, which names its other lines; name every line`));
+    }
+  }
+  if (problems.length > 0) {
+    const more = problems.length > DETAIL_ERRORS ? `; and ${problems.length - DETAIL_ERRORS} more (see problems)` : '';
+    throw new UnprocessableEntityHttpError(`${problems.slice(0, DETAIL_ERRORS).map((p) => p.message).join('; ')}${more}`, { problems });
+  }
+}
+
+/** Problems that make any resource of an order request fatal to it: it says two things, and either would be a guess. */
+const AMBIGUOUS: ReadonlySet<ProblemCode> = new Set<ProblemCode>(['conflicting-values', 'conflicting-types']);
+
+/** How many of the rejected resources' errors a 422's detail names (the problems member holds them all). */
+const DETAIL_ERRORS = 10;
+
+/** The errors of rejected resources in words, each naming its node and property (`dfc-b:OrderLine <…> dfc-b:quantity: …`). */
+function describeRejected(rejected: readonly RejectedResource[]): string {
+  const errors = rejected.flatMap((r) => r.problems.filter((p) => p.severity === 'error'));
+  const named = errors.slice(0, DETAIL_ERRORS).map((p) => {
+    const node = p.id === null || p.id.startsWith('_:') ? `a ${p.type ?? 'resource'}` : `${p.type ?? 'resource'} <${p.id}>`;
+    return `${node}${p.path !== '' ? ` ${p.path}` : ''}: ${p.message}`;
+  });
+  return `${named.join('; ')}${errors.length > DETAIL_ERRORS ? `; and ${errors.length - DETAIL_ERRORS} more (see problems)` : ''}`;
 }
 
 /** A short line of the order, ours or (with what its supplier said) a listed one. */

@@ -352,4 +352,137 @@ describe('orders API', function () {
     }
     expect(await stockOf('tomate')).to.include({ available: 12, reserved: 0 });
   });
+
+  describe('a body that says two things where the order reads one', () => {
+    /** An OFN-shaped order of one line (`@id` the collection URL when new), with the line's properties and more nodes. */
+    function oneLine(id: string, line: Record<string, unknown>, more: Record<string, unknown>[] = []): string {
+      return JSON.stringify({
+        '@context': CONTEXT,
+        '@graph': [
+          { '@id': id, '@type': 'dfc-b:Order', 'dfc-b:orderedBy': 'https://ofn.example/api/dfc/enterprises/7', 'dfc-b:hasOrderStatus': 'dfc-v:Held', 'dfc-b:hasPart': `${id}/OrderLines/1` },
+          { '@id': `${id}/OrderLines/1`, '@type': 'dfc-b:OrderLine', ...line },
+          ...more,
+        ],
+      });
+    }
+
+    /** The four bodies the audit found guessed at (each reserved something), sent to `id`. */
+    function ambiguous(id: string, tomate: { offer: string; product: string }, carottes: { offer: string }): { name: string; body: string; node: string; path: string }[] {
+      const line = `${id}/OrderLines/1`;
+      return [
+        { name: 'two quantities', body: oneLine(id, { 'dfc-b:quantity': [1, 2], 'dfc-b:concerns': tomate.offer }), node: line, path: 'dfc-b:quantity' },
+        {
+          // JSON-LD merges two node objects of one @id: the line has quantities 1 and 5.
+          name: 'the line sent twice',
+          body: oneLine(id, { 'dfc-b:quantity': 1, 'dfc-b:concerns': tomate.offer }, [{ '@id': line, '@type': 'dfc-b:OrderLine', 'dfc-b:quantity': 5, 'dfc-b:concerns': tomate.offer }]),
+          node: line, path: 'dfc-b:quantity',
+        },
+        { name: 'two offers', body: oneLine(id, { 'dfc-b:quantity': 1, 'dfc-b:concerns': [tomate.offer, carottes.offer] }), node: line, path: 'dfc-b:concerns' },
+        {
+          name: 'a second Order',
+          body: oneLine(id, { 'dfc-b:quantity': 1, 'dfc-b:concerns': tomate.offer }, [{ '@id': `${node.base}/api/dfc/enterprises/ferme/orders/999`, '@type': 'dfc-b:Order' }]),
+          node: `${node.base}/api/dfc/enterprises/ferme/orders/999`, path: '@type',
+        },
+      ];
+    }
+
+    async function expectRefused(answer: { status: number; text: string; headers: Headers }, node: string, path: string, what: string): Promise<void> {
+      expect(answer.status, `${what}: ${answer.text}`).to.equal(422);
+      expect(answer.headers.get('content-type')).to.match(/application\/problem\+json/u);
+      const problem = JSON.parse(answer.text) as { detail: string; problems: { code: string; id: string | null; path: string }[] };
+      expect(problem.detail, what).to.contain(`<${node}>`).and.to.contain(path);
+      expect(problem.problems.map((p) => [p.code, p.id, p.path]), what).to.deep.include(['conflicting-values', node, path]);
+    }
+
+    it('refuses a new order with 422 naming the node and property, and reserves nothing', async () => {
+      const tomate = await idsOf(node, 'ferme', 'tomate');
+      const carottes = await idsOf(node, 'ferme', 'carottes');
+      const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+      for (const { name, body, node: offending, path } of ambiguous(url, tomate, carottes)) {
+        await expectRefused(await post(body, buyer), offending, path, name);
+        expect(await stockOf('tomate'), name).to.include({ available: 12, reserved: 0, sold: 0 });
+        expect(await stockOf('carottes'), name).to.include({ reserved: 0, sold: 0 });
+      }
+      // And nothing was stored: the buyer has no order.
+      const list = await node.request('GET', '/api/dfc/enterprises/ferme/orders', { headers: bearer(seller) });
+      expect(typed(list.text, 'dfc-b:Order')).to.have.length(0);
+    });
+
+    it('refuses an amendment with 422 and keeps what the order held', async () => {
+      const tomate = await idsOf(node, 'ferme', 'tomate');
+      const carottes = await idsOf(node, 'ferme', 'carottes');
+      const created = await post(ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 3 }]), buyer);
+      expect(created.status, created.text).to.equal(201);
+      const iri = created.headers.get('location') as string;
+      for (const { name, body, node: offending, path } of ambiguous(iri, tomate, carottes)) {
+        const answer = await node.request('PUT', new URL(iri).pathname, { headers: { 'content-type': 'application/json', ...bearer(buyer) }, body });
+        await expectRefused(answer, offending, path, name);
+        expect(await stockOf('tomate'), name).to.include({ available: 9, reserved: 3, sold: 0 });
+        expect(await stockOf('carottes'), name).to.include({ reserved: 0, sold: 0 });
+      }
+      const read = await node.request('GET', new URL(iri).pathname, { headers: bearer(buyer) });
+      expect(typed(read.text, 'dfc-b:OrderLine').map((l) => Number(l['dfc-b:quantity']))).to.deep.equal([3]);
+    });
+
+    it('refuses two statuses, two buyers or two sale sessions of the order, and two items of the Offer a line concerns', async () => {
+      const tomate = await idsOf(node, 'ferme', 'tomate');
+      const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+      const line = { 'dfc-b:quantity': 1, 'dfc-b:concerns': tomate.offer };
+      const order = (props: Record<string, unknown>, more: Record<string, unknown>[] = []) => JSON.stringify({
+        '@context': CONTEXT,
+        '@graph': [{ '@id': url, '@type': 'dfc-b:Order', 'dfc-b:hasPart': `${url}/OrderLines/1`, ...props }, { '@id': `${url}/OrderLines/1`, '@type': 'dfc-b:OrderLine', ...line }, ...more],
+      });
+      const cases: [string, string, string][] = [
+        [order({ 'dfc-b:hasOrderStatus': ['dfc-v:Held', 'dfc-v:Complete'] }), url, 'dfc-b:hasOrderStatus'],
+        [order({ 'dfc-b:orderedBy': ['https://ofn.example/api/dfc/enterprises/7', 'https://ofn.example/api/dfc/enterprises/8'] }), url, 'dfc-b:orderedBy'],
+        [order({ 'dfc-b:belongsTo': [`${url}/SalesSession/1`, `${url}/SalesSession/2`] }), url, 'dfc-b:belongsTo'],
+        [order({}, [{ '@id': tomate.offer, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': [tomate.product, `${tomate.product}-bis`] }]), tomate.offer, 'dfc-b:offeredItem'],
+      ];
+      for (const [body, offending, path] of cases) {
+        await expectRefused(await post(body, buyer), offending, path, path);
+        expect(await stockOf('tomate'), path).to.include({ available: 12, reserved: 0, sold: 0 });
+      }
+    });
+
+    it('refuses a line of another order, or one the Order does not name beside those it does', async () => {
+      const tomate = await idsOf(node, 'ferme', 'tomate');
+      const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+      const other = `${url}/OrderLines/2`;
+      const cases: [string, Record<string, unknown>][] = [
+        ['another order', { 'dfc-b:partOf': `${url}/999` }],
+        ['not named', {}],
+      ];
+      for (const [name, props] of cases) {
+        const body = oneLine(url, { 'dfc-b:quantity': 1, 'dfc-b:concerns': tomate.offer }, [{ '@id': other, '@type': 'dfc-b:OrderLine', 'dfc-b:quantity': 4, 'dfc-b:concerns': tomate.offer, ...props }]);
+        await expectRefused(await post(body, buyer), other, 'dfc-b:partOf', name);
+        expect(await stockOf('tomate'), name).to.include({ available: 12, reserved: 0 });
+      }
+    });
+
+    it('takes the same value repeated, and the same resource sent by reference several times, as one', async () => {
+      const tomate = await idsOf(node, 'ferme', 'tomate');
+      const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+      const line = `${url}/OrderLines/1`;
+      // A number and its text, the offer twice, the line twice alike, the Offer as a node and as bare references.
+      const body = oneLine(url, { 'dfc-b:quantity': [2, '2'], 'dfc-b:concerns': [tomate.offer, { '@id': tomate.offer }] }, [
+        { '@id': line, '@type': 'dfc-b:OrderLine', 'dfc-b:quantity': 2, 'dfc-b:concerns': { '@id': tomate.offer }, 'dfc-b:partOf': url },
+        { '@id': tomate.offer, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': tomate.product, 'dfc-b:offers': tomate.product },
+        { '@id': tomate.offer },
+        { '@id': tomate.product, '@type': 'dfc-b:SuppliedProduct' },
+        { '@id': url, 'dfc-b:hasOrderStatus': 'dfc-v:Held', 'dfc-b:hasPart': { '@id': line } },
+      ]);
+      const created = await post(body, buyer);
+      expect(created.status, created.text).to.equal(201);
+      expect(typed(created.text, 'dfc-b:OrderLine').map((l) => Number(l['dfc-b:quantity']))).to.deep.equal([2]);
+      expect(await stockOf('tomate')).to.include({ available: 10, reserved: 2 });
+      // A quantity written as a number, and again as a QuantitativeValue of the same number, is one quantity.
+      const iri = created.headers.get('location') as string;
+      const amended = await node.request('PUT', new URL(iri).pathname, {
+        headers: { 'content-type': 'application/json', ...bearer(buyer) },
+        body: oneLine(iri, { 'dfc-b:quantity': 4, 'dfc-b:hasQuantity': { '@type': 'dfc-b:QuantitativeValue', 'dfc-b:value': '4', 'dfc-b:hasUnit': 'dfc-m:Piece' }, 'dfc-b:concerns': tomate.offer }),
+      });
+      expect(amended.status, amended.text).to.equal(200);
+      expect(await stockOf('tomate')).to.include({ available: 8, reserved: 4 });
+    });
+  });
 });
