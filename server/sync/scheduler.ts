@@ -67,7 +67,11 @@ export function scheduleStatus(peers: readonly PeerRow[], running: ReadonlySet<n
   return { concurrency, due, lagSeconds: Math.round(lagMs / 1000), mostOverdue };
 }
 
-/** Runs syncs now or on schedule, never two of the same peer at once. */
+/**
+ * Runs syncs now or on schedule, never two of the same peer at once. The schedule reads the peers at each tick and
+ * queues those due, most overdue first; a slot freed by a sync that ends is given to the next of them at once, not
+ * at the next tick, so that throughput is bounded by the syncs themselves, not by `concurrency` a tick.
+ */
 export class SyncScheduler {
   private readonly running = new Map<number, Promise<PeerSyncOutcome>>();
   private cancelTick: CancelTimer | undefined;
@@ -76,6 +80,14 @@ export class SyncScheduler {
   private readonly notBefore = new Map<number, number>();
   /** Whether the backlog at start was spread yet. */
   private spread = false;
+  /** The peers due at the last reading of the list, most overdue first, not started yet (their ids). */
+  private queue: number[] = [];
+  /** A tick asked for the list to be read again. */
+  private wantList = false;
+  /** A slot was freed: the next queued peer may start. */
+  private wantFill = false;
+  /** The scheduling work going on (a tick's, or a freed slot's), if any: one at a time, never two. */
+  private pumping: Promise<void> | undefined;
 
   public constructor(private readonly args: SyncSchedulerArgs) {
     this.concurrency = Math.max(1, args.concurrency ?? 4);
@@ -105,6 +117,8 @@ export class SyncScheduler {
   public async stop(): Promise<void> {
     this.cancelTick?.();
     this.cancelTick = undefined;
+    this.queue = [];
+    await this.pumping;
     await Promise.allSettled(this.running.values());
   }
 
@@ -171,6 +185,9 @@ export class SyncScheduler {
       if (this.again.delete(peer.id)) this.inBackground(peer);
     });
     this.running.set(peer.id, run);
+    // The slot is free: the next due peer takes it now. Not after a sync that rejected (the store failing to record
+    // the attempt, so the peer is due still): the next tick tries again, a second later, rather than at once forever.
+    run.then(() => this.slotFreed(), () => undefined);
     return run;
   }
 
@@ -187,30 +204,104 @@ export class SyncScheduler {
     });
   }
 
-  private async tick(): Promise<void> {
-    const free = this.concurrency - this.running.size;
-    if (free <= 0) return;
-    try {
+  private tick(): Promise<void> {
+    this.wantList = true;
+    return this.pump();
+  }
+
+  /** A sync ended: while the schedule runs, the next queued peer starts. */
+  private slotFreed(): void {
+    if (this.cancelTick === undefined) return;
+    this.wantFill = true;
+    void this.pump();
+  }
+
+  /**
+   * Does what the ticks and the freed slots asked, one piece of work at a time: what is asked meanwhile is done by
+   * the work going on, or by the next one, started as soon as it ends.
+   */
+  private pump(): Promise<void> {
+    this.pumping ??= this.work().finally(() => {
+      this.pumping = undefined;
+      // Asked between the last look at the flags and now.
+      if (this.wantList || this.wantFill) void this.pump();
+    });
+    return this.pumping;
+  }
+
+  private async work(): Promise<void> {
+    while (this.wantList || this.wantFill) {
+      if (this.cancelTick === undefined) {
+        this.wantList = false;
+        this.wantFill = false;
+        return;
+      }
+      const list = this.wantList;
+      this.wantList = false;
+      this.wantFill = false;
+      try {
+        if (list) await this.look();
+        await this.fill();
+      } catch (error: unknown) {
+        // The store failed: nothing more is started before the next tick reads the list again (no loop on a failing read).
+        this.queue = [];
+        this.args.logger?.error({ err: error }, 'sync scheduler tick failed');
+      }
+    }
+  }
+
+  /** Reads the peers and queues those due, when a slot is free (with none free, the queue left is taken first). */
+  private async look(): Promise<void> {
+    if (this.running.size >= this.concurrency) return;
+    const now = this.now();
+    const peers = await this.args.provenance.listPeers();
+    if (!this.spread) {
+      this.spread = true;
+      this.spreadBacklog(peers, now);
+    }
+    this.queue = duePeers(peers.filter((p) => !this.waiting(p.id, now)), now, new Set(this.running.keys()), peers.length).map((p) => p.id);
+  }
+
+  /** Whether a peer waits for its place in the spread of first syncs. */
+  private waiting(id: number, now: Date): boolean {
+    return (this.notBefore.get(id) ?? 0) > now.getTime();
+  }
+
+  /**
+   * Starts queued peers while slots are free. Each is read again first: since the list was read it may have been
+   * synced (by hand, by a push), changed or removed.
+   */
+  private async fill(): Promise<void> {
+    while (this.running.size < this.concurrency && this.cancelTick !== undefined) {
+      const id = this.queue.shift();
+      if (id === undefined) return;
+      if (this.running.has(id)) continue;
+      const peer = await this.args.provenance.getPeer(id);
       const now = this.now();
-      const peers = await this.args.provenance.listPeers();
-      if (!this.spread) {
-        this.spread = true;
-        this.spreadBacklog(peers, now);
+      if (peer === undefined || this.running.has(id) || this.waiting(id, now) || !isDue(peer, now)) continue;
+      // Taken meanwhile (a sync by hand), or stopped: the peer keeps its place.
+      if (this.running.size >= this.concurrency || this.cancelTick === undefined) {
+        this.queue.unshift(id);
+        return;
       }
-      const waiting = (peer: PeerRow): boolean => (this.notBefore.get(peer.id) ?? 0) > now.getTime();
-      const due = duePeers(peers.filter((p) => !waiting(p)), now, new Set(this.running.keys()), free);
-      for (const peer of due) {
-        this.notBefore.delete(peer.id);
-        this.inBackground(peer);
-      }
-    } catch (error: unknown) {
-      this.args.logger?.error({ err: error }, 'sync scheduler tick failed');
+      this.notBefore.delete(id);
+      this.inBackground(peer);
     }
   }
 }
 
 /**
- * The peers a scheduler tick syncs: those whose next attempt has come (a new peer at once), not running now,
+ * Whether a peer's sync is due: its next attempt has come, or it was never attempted (a new peer).
+ *
+ * @param peer - the peer
+ * @param now - the time now
+ */
+export function isDue(peer: PeerRow, now: Date): boolean {
+  return peer.nextAttemptAt === null || peer.nextAttemptAt <= now.toISOString();
+}
+
+/**
+ * The peers a scheduler queues: those whose next attempt has come (a new peer at once), not running now,
  * the longest due first, at most `free` of them. A peer in backoff, including one whose sync was cut short by
  * the process dying (its attempt was recorded as a failure before it began), waits for its next attempt.
  *
