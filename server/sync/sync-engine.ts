@@ -141,6 +141,8 @@ export class SyncEngine {
       failures,
       error: outcome.ok ? null : failureText(outcome.failure),
       summary: outcome.ok ? outcome.summary : null,
+      // What the next attempt was computed from: a shorter interval set while the sync ran is applied by the store.
+      intervalSeconds: peer.intervalSeconds,
     });
   }
 
