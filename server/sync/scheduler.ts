@@ -197,7 +197,8 @@ export class SyncScheduler {
    */
   private inBackground(peer: PeerRow): void {
     this.syncOne(peer).then((outcome) => {
-      if (!outcome.ok) this.args.logger?.warn({ peer: peer.name, failure: outcome.failure }, 'peer sync failed');
+      if (!outcome.ok && outcome.failure.kind === 'removed') this.args.logger?.info({ peer: peer.name }, 'peer removed during its sync');
+      else if (!outcome.ok) this.args.logger?.warn({ peer: peer.name, failure: outcome.failure }, 'peer sync failed');
       else this.args.logger?.info({ peer: peer.name, summary: outcome.summary }, 'peer synced');
     }, (error: unknown) => {
       this.args.logger?.error({ err: error, peer: peer.name }, 'peer sync failed to run');

@@ -46,6 +46,17 @@ describe('SyncEngine', () => {
   });
 });
 
+describe('SyncEngine and a removed peer', () => {
+  it('does not sync a peer that is gone when its sync begins: the outcome says so, and nothing is fetched', async () => {
+    const provenance = { recordAttempt: async () => false } as unknown as ProvenanceStore;
+    const feed = { peerFeed: async () => expect.fail('nothing is read') } as unknown as FeedStore;
+    const engine = new SyncEngine({ provenance, feed, decoder: new Decoder(), ownBase: 'https://node.test', fetch: async () => expect.fail('nothing is fetched') });
+    const outcome = await engine.sync(PEER);
+    if (outcome.ok) expect.fail('the sync succeeded');
+    expect(outcome.failure).to.deep.equal({ kind: 'removed', message: 'the peer was removed during its sync: nothing of the sync was kept', url: PEER.url });
+  });
+});
+
 describe('SyncEngine onApplied (the push path of listings)', () => {
   let node: InProcessNode;
   let peerServer: StaticPeer;
