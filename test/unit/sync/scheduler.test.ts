@@ -192,6 +192,34 @@ describe('a schedule of many peers', () => {
     expect(h.synced).to.deep.equal([]);
   });
 
+  it('measures lag against the planned time of a spread first sync: a spread on plan is no lag', async () => {
+    const peers = Array.from({ length: 40 }, (_, i) => peer(i + 1, null));
+    let n = 0;
+    const h = harness(peers, 4, () => (n++ % 40) / 40);
+    for (let ms = 0; ms <= 30_000; ms += 1000) {
+      await h.at(ms);
+      // Added ten minutes before the start: measured from that, the lag was 600 s and more while on plan.
+      expect(h.scheduler.statusOf(peers), `at ${ms} ms`).to.deep.equal({ concurrency: 4, due: 0, lagSeconds: 0, mostOverdue: null });
+    }
+    expect(h.synced.length).to.be.within(18, 22);
+  });
+
+  it('spreads a batch of peers added while the schedule runs; one or two added start at once', async () => {
+    const peers = [peer(1, new Date(start.getTime() + 3_600_000).toISOString())];
+    let n = 0;
+    const h = harness(peers, 4, () => (n++ % 40) / 40);
+    await h.at(0);
+    peers.push(peer(2, null));
+    await h.at(1_000);
+    expect(h.synced).to.deep.equal([{ id: 2, at: 1_000 }]);
+    peers.push(...Array.from({ length: 40 }, (_, i) => peer(i + 3, null)));
+    for (let ms = 2_000; ms <= 65_000; ms += 1000) await h.at(ms);
+    const added = h.synced.filter((s) => s.id > 2);
+    expect(added.map((s) => s.id).sort((a, b) => a - b)).to.deep.equal(peers.slice(2).map((p) => p.id));
+    expect(added.filter((s) => s.at < 17_000).length).to.be.within(8, 16);
+    expect(Math.max(...added.map((s) => s.at))).to.be.at.least(55_000);
+  });
+
   it('reports how many peers are due and how late the most overdue one is', () => {
     const peers = [peer(1, new Date(start.getTime() - 90_000).toISOString()), peer(2, new Date(start.getTime() + 1_000).toISOString()),
       peer(3, null), peer(4, new Date(start.getTime() - 5_000).toISOString())];
@@ -199,6 +227,11 @@ describe('a schedule of many peers', () => {
     expect(scheduleStatus(peers, new Set(), start, 4)).to.deep.equal({ concurrency: 4, due: 3, lagSeconds: 600, mostOverdue: 'p3' });
     expect(scheduleStatus(peers, new Set([3]), start, 4)).to.deep.equal({ concurrency: 4, due: 2, lagSeconds: 90, mostOverdue: 'p1' });
     expect(scheduleStatus([peers[1] as PeerRow], new Set(), start, 2)).to.deep.equal({ concurrency: 2, due: 0, lagSeconds: 0, mostOverdue: null });
+    // Peer 3's first sync put off to spread a backlog: due from its planned time (to come, then 30 s ago).
+    expect(scheduleStatus(peers, new Set(), start, 4, new Map([[3, start.getTime() + 5_000]]))).to.deep.equal({ concurrency: 4, due: 2, lagSeconds: 90, mostOverdue: 'p1' });
+    expect(scheduleStatus(peers, new Set(), start, 4, new Map([[3, start.getTime() - 30_000], [1, start.getTime() - 120_000]])))
+      .to.deep.equal({ concurrency: 4, due: 3, lagSeconds: 90, mostOverdue: 'p1' });
+    expect(scheduleStatus(peers, new Set([1]), start, 4, new Map([[3, start.getTime() - 30_000]]))).to.deep.equal({ concurrency: 4, due: 2, lagSeconds: 30, mostOverdue: 'p3' });
   });
 
   it('moves each next sync by up to 5 % of the interval, both ways', () => {
