@@ -18,6 +18,7 @@
  *   that is not what the protocol says, e.g. a subscription without its secret), `discovery` (no usable
  *   discovery document);
  * - `signature`: a notification whose signature does not verify;
+ * - `removed`: what the job worked for was removed while it ran (a peer deleted during its sync): nothing of it is kept;
  * - `internal`: our own fault (a bug, the database), reported on the job like any other failure.
  */
 export type FailureKind =
@@ -34,6 +35,7 @@ export type FailureKind =
   | 'decode'
   | 'discovery'
   | 'signature'
+  | 'removed'
   | 'internal';
 
 /**

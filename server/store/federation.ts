@@ -340,16 +340,23 @@ export interface ProvenanceStore {
   getPeer(idOrName: string | number): Promise<PeerRow | undefined>;
   /**
    * Changes a peer's name, token, profile or interval, keeping everything synced from it. A change of what is
-   * sent (token, header, profile) makes the peer due now: the failure it may have caused is not waited out.
-   * Returns the peer as it now is, or undefined when there is no such peer.
+   * sent (token, header, profile) makes the peer due now: the failure it may have caused is not waited out. A new
+   * interval brings the next attempt to no later than the last attempt plus that interval (a shorter one applies at
+   * once; a longer one from the next sync on). Returns the peer as it now is, or undefined when there is no such peer.
    */
   updatePeer(id: number, changes: PeerChanges): Promise<PeerRow | undefined>;
   /** Removes a peer with everything synced from it, its rows of the federated index included. */
   removePeer(id: number): Promise<boolean>;
-  /** Records an attempt's outcome (status, error, summary, next attempt). */
+  /**
+   * Records an attempt's outcome (status, error, summary, next attempt). When the peer's interval was made shorter
+   * than `intervalSeconds` (the one its next attempt was computed from) while the attempt ran, the next attempt is
+   * no later than the attempt's start plus the new interval, as {@link updatePeer} would have set it. Returns
+   * whether the peer is still there (false: it was removed, and nothing was recorded).
+   */
   recordAttempt(id: number, state: {
     status: 'ok' | 'failed'; at: string; nextAttemptAt: string; failures: number; error: string | null; summary: SyncSummary | null;
-  }): Promise<void>;
+    intervalSeconds?: number;
+  }): Promise<boolean>;
 
   sources(peerId: number): Promise<Map<string, SourceValidators>>;
   held(peerId: number): Promise<Map<string, HeldResource>>;

@@ -21,8 +21,8 @@ export interface SyncSchedulerArgs {
   /** How often due peers are looked for (default 1 s). */
   readonly tickMs?: number;
   /**
-   * The longest a peer's first sync after start is put off to spread a backlog (default 5 minutes; never more than
-   * the peer's interval).
+   * The longest a peer's first sync is put off to spread a backlog, the one found at start or a batch of new peers
+   * added while the node runs (default 5 minutes; never more than the peer's interval).
    */
   readonly spreadMs?: number;
   readonly logger?: Logger;
@@ -35,9 +35,15 @@ export interface SyncSchedulerArgs {
 export interface ScheduleStatus {
   /** Most syncs at once. */
   readonly concurrency: number;
-  /** Peers whose sync is due now and not running (waiting for a free slot or for their spread start). */
+  /**
+   * Peers whose sync is due now and not running (waiting for a free slot). A peer whose first sync was put off to
+   * spread a backlog is due from its planned time, not before.
+   */
   readonly due: number;
-  /** How late the most overdue peer is, in seconds (0 when none is due). */
+  /**
+   * How late the most overdue peer is, in seconds (0 when none is due): since its next attempt, or since it was added
+   * (a new peer), or since its planned time when its first sync was put off to spread a backlog.
+   */
   readonly lagSeconds: number;
   /** The most overdue peer's name, or null. */
   readonly mostOverdue: string | null;
@@ -46,17 +52,21 @@ export interface ScheduleStatus {
 /**
  * How far behind its peers' intervals the schedule is: how many peers are due and not running, and how late the
  * most overdue is. A lag that grows means the node cannot keep its peers' intervals (too many peers for its
- * concurrency, or peers too slow).
+ * concurrency, or peers too slow); a spread of first syncs on plan is no lag.
+ *
+ * @param planned - when the first sync of each peer put off to spread a backlog is planned (epoch ms)
  */
-export function scheduleStatus(peers: readonly PeerRow[], running: ReadonlySet<number>, now: Date, concurrency: number): ScheduleStatus {
+export function scheduleStatus(
+  peers: readonly PeerRow[], running: ReadonlySet<number>, now: Date, concurrency: number, planned: ReadonlyMap<number, number> = new Map(),
+): ScheduleStatus {
   let due = 0;
   let lagMs = 0;
   let mostOverdue: string | null = null;
   for (const peer of peers) {
     if (running.has(peer.id)) continue;
-    // A new peer is due since it was added.
-    const since = peer.nextAttemptAt ?? peer.createdAt;
-    const late = now.getTime() - Date.parse(since);
+    // A new peer is due since it was added; one whose first sync was put off, since its planned time.
+    const since = Math.max(Date.parse(peer.nextAttemptAt ?? peer.createdAt), planned.get(peer.id) ?? -Infinity);
+    const late = now.getTime() - since;
     if (!(late >= 0)) continue;
     due++;
     if (late >= lagMs) {
@@ -67,15 +77,30 @@ export function scheduleStatus(peers: readonly PeerRow[], running: ReadonlySet<n
   return { concurrency, due, lagSeconds: Math.round(lagMs / 1000), mostOverdue };
 }
 
-/** Runs syncs now or on schedule, never two of the same peer at once. */
+/**
+ * Runs syncs now or on schedule, never two of the same peer at once. The schedule reads the peers at each tick and
+ * queues those due, most overdue first; a slot freed by a sync that ends is given to the next of them at once, not
+ * at the next tick, so that throughput is bounded by the syncs themselves, not by `concurrency` a tick.
+ */
 export class SyncScheduler {
   private readonly running = new Map<number, Promise<PeerSyncOutcome>>();
   private cancelTick: CancelTimer | undefined;
   private readonly concurrency: number;
-  /** When each peer of the backlog found at start may begin (epoch ms): the spread of first syncs. */
+  /**
+   * When the first sync of each peer of a backlog may begin (epoch ms): the spread of first syncs. Also the new peers
+   * found while the node runs that were not put off (now): so that they count in no later batch.
+   */
   private readonly notBefore = new Map<number, number>();
-  /** Whether the backlog at start was spread yet. */
+  /** Whether the backlog at start was looked at yet. */
   private spread = false;
+  /** The peers due at the last reading of the list, most overdue first, not started yet (their ids). */
+  private queue: number[] = [];
+  /** A tick asked for the list to be read again. */
+  private wantList = false;
+  /** A slot was freed: the next queued peer may start. */
+  private wantFill = false;
+  /** The scheduling work going on (a tick's, or a freed slot's), if any: one at a time, never two. */
+  private pumping: Promise<void> | undefined;
 
   public constructor(private readonly args: SyncSchedulerArgs) {
     this.concurrency = Math.max(1, args.concurrency ?? 4);
@@ -87,7 +112,7 @@ export class SyncScheduler {
 
   /** How the schedule keeps up with the intervals of these peers (all of them, as listed), now. */
   public statusOf(peers: readonly PeerRow[]): ScheduleStatus {
-    return scheduleStatus(peers, new Set(this.running.keys()), this.now(), this.concurrency);
+    return scheduleStatus(peers, new Set(this.running.keys()), this.now(), this.concurrency, this.notBefore);
   }
 
   /** Peers being synced now. */
@@ -105,6 +130,8 @@ export class SyncScheduler {
   public async stop(): Promise<void> {
     this.cancelTick?.();
     this.cancelTick = undefined;
+    this.queue = [];
+    await this.pumping;
     await Promise.allSettled(this.running.values());
   }
 
@@ -133,18 +160,29 @@ export class SyncScheduler {
   }
 
   /**
-   * The peers due when the schedule starts (new ones, and those a stopped node left overdue), when there are more
-   * than it can sync at once: each is put off by a random part of the spread window (at most its own interval), so
-   * that a thousand peers are not all asked in the first minutes and then, in step, at every interval after. A few
-   * due peers start at once.
+   * Plans the first syncs of a backlog: at the first look, the peers due (new ones, and those a stopped node left
+   * overdue); later, the new peers added since (a script adding a thousand). When they are more than the schedule
+   * syncs at once, each is put off by a random part of the spread window (at most its own interval), so that a
+   * thousand peers are not all asked in the first minutes and then, in step, at every interval after. A few start
+   * at once. Peers overdue because the node cannot keep up are never put off.
    */
-  private spreadBacklog(peers: readonly PeerRow[], now: Date): void {
-    const due = duePeers(peers, now, new Set(this.running.keys()), peers.length);
-    if (due.length <= this.concurrency) return;
+  private planFirstSyncs(peers: readonly PeerRow[], now: Date): void {
+    const listed = new Set(peers.map((p) => p.id));
+    for (const id of this.notBefore.keys()) if (!listed.has(id)) this.notBefore.delete(id);
+    const first = !this.spread;
+    this.spread = true;
+    const backlog = duePeers(peers, now, new Set(this.running.keys()), peers.length)
+      .filter((p) => !this.notBefore.has(p.id) && (first || p.nextAttemptAt === null));
+    if (backlog.length <= this.concurrency) {
+      // Not put off; a new peer is marked as seen, so that it counts in no later batch.
+      if (!first) for (const peer of backlog) this.notBefore.set(peer.id, now.getTime());
+      return;
+    }
     const random = this.args.random ?? Math.random;
     const window = this.args.spreadMs ?? 300_000;
-    for (const peer of due) this.notBefore.set(peer.id, now.getTime() + Math.floor(random() * Math.min(window, peer.intervalSeconds * 1000)));
-    this.args.logger?.info({ peers: due.length, windowMs: window }, 'spreading the first syncs of the peers due at start');
+    for (const peer of backlog) this.notBefore.set(peer.id, now.getTime() + Math.floor(random() * Math.min(window, peer.intervalSeconds * 1000)));
+    this.args.logger?.info({ peers: backlog.length, windowMs: window }, first ? 'spreading the first syncs of the peers due at start'
+      : 'spreading the first syncs of the peers added');
   }
 
   /** Peers to sync once more when their running sync ends (a push arrived meanwhile). */
@@ -166,11 +204,16 @@ export class SyncScheduler {
   public syncOne(peer: PeerRow, onProgress?: (progress: SyncProgress) => void): Promise<PeerSyncOutcome> {
     const current = this.running.get(peer.id);
     if (current !== undefined) return current;
+    // Synced now (by hand, by a push, or its turn came): whatever was planned for its first sync is past.
+    this.notBefore.delete(peer.id);
     const run = this.args.engine.sync(peer, onProgress).finally(() => {
       this.running.delete(peer.id);
       if (this.again.delete(peer.id)) this.inBackground(peer);
     });
     this.running.set(peer.id, run);
+    // The slot is free: the next due peer takes it now. Not after a sync that rejected (the store failing to record
+    // the attempt, so the peer is due still): the next tick tries again, a second later, rather than at once forever.
+    run.then(() => this.slotFreed(), () => undefined);
     return run;
   }
 
@@ -180,37 +223,108 @@ export class SyncScheduler {
    */
   private inBackground(peer: PeerRow): void {
     this.syncOne(peer).then((outcome) => {
-      if (!outcome.ok) this.args.logger?.warn({ peer: peer.name, failure: outcome.failure }, 'peer sync failed');
+      if (!outcome.ok && outcome.failure.kind === 'removed') this.args.logger?.info({ peer: peer.name }, 'peer removed during its sync');
+      else if (!outcome.ok) this.args.logger?.warn({ peer: peer.name, failure: outcome.failure }, 'peer sync failed');
       else this.args.logger?.info({ peer: peer.name, summary: outcome.summary }, 'peer synced');
     }, (error: unknown) => {
       this.args.logger?.error({ err: error, peer: peer.name }, 'peer sync failed to run');
     });
   }
 
-  private async tick(): Promise<void> {
-    const free = this.concurrency - this.running.size;
-    if (free <= 0) return;
-    try {
+  private tick(): Promise<void> {
+    this.wantList = true;
+    return this.pump();
+  }
+
+  /** A sync ended: while the schedule runs, the next queued peer starts. */
+  private slotFreed(): void {
+    if (this.cancelTick === undefined) return;
+    this.wantFill = true;
+    void this.pump();
+  }
+
+  /**
+   * Does what the ticks and the freed slots asked, one piece of work at a time: what is asked meanwhile is done by
+   * the work going on, or by the next one, started as soon as it ends.
+   */
+  private pump(): Promise<void> {
+    this.pumping ??= this.work().finally(() => {
+      this.pumping = undefined;
+      // Asked between the last look at the flags and now.
+      if (this.wantList || this.wantFill) void this.pump();
+    });
+    return this.pumping;
+  }
+
+  private async work(): Promise<void> {
+    while (this.wantList || this.wantFill) {
+      if (this.cancelTick === undefined) {
+        this.wantList = false;
+        this.wantFill = false;
+        return;
+      }
+      const list = this.wantList;
+      this.wantList = false;
+      this.wantFill = false;
+      try {
+        if (list) await this.look();
+        await this.fill();
+      } catch (error: unknown) {
+        // The store failed: nothing more is started before the next tick reads the list again (no loop on a failing read).
+        this.queue = [];
+        this.args.logger?.error({ err: error }, 'sync scheduler tick failed');
+      }
+    }
+  }
+
+  /** Reads the peers and queues those due, when a slot is free (with none free, the queue left is taken first). */
+  private async look(): Promise<void> {
+    if (this.running.size >= this.concurrency) return;
+    const now = this.now();
+    const peers = await this.args.provenance.listPeers();
+    this.planFirstSyncs(peers, now);
+    this.queue = duePeers(peers.filter((p) => !this.waiting(p.id, now)), now, new Set(this.running.keys()), peers.length).map((p) => p.id);
+  }
+
+  /** Whether a peer waits for its place in the spread of first syncs. */
+  private waiting(id: number, now: Date): boolean {
+    return (this.notBefore.get(id) ?? 0) > now.getTime();
+  }
+
+  /**
+   * Starts queued peers while slots are free. Each is read again first: since the list was read it may have been
+   * synced (by hand, by a push), changed or removed.
+   */
+  private async fill(): Promise<void> {
+    while (this.running.size < this.concurrency && this.cancelTick !== undefined) {
+      const id = this.queue.shift();
+      if (id === undefined) return;
+      if (this.running.has(id)) continue;
+      const peer = await this.args.provenance.getPeer(id);
       const now = this.now();
-      const peers = await this.args.provenance.listPeers();
-      if (!this.spread) {
-        this.spread = true;
-        this.spreadBacklog(peers, now);
+      if (peer === undefined || this.running.has(id) || this.waiting(id, now) || !isDue(peer, now)) continue;
+      // Taken meanwhile (a sync by hand), or stopped: the peer keeps its place.
+      if (this.running.size >= this.concurrency || this.cancelTick === undefined) {
+        this.queue.unshift(id);
+        return;
       }
-      const waiting = (peer: PeerRow): boolean => (this.notBefore.get(peer.id) ?? 0) > now.getTime();
-      const due = duePeers(peers.filter((p) => !waiting(p)), now, new Set(this.running.keys()), free);
-      for (const peer of due) {
-        this.notBefore.delete(peer.id);
-        this.inBackground(peer);
-      }
-    } catch (error: unknown) {
-      this.args.logger?.error({ err: error }, 'sync scheduler tick failed');
+      this.inBackground(peer);
     }
   }
 }
 
 /**
- * The peers a scheduler tick syncs: those whose next attempt has come (a new peer at once), not running now,
+ * Whether a peer's sync is due: its next attempt has come, or it was never attempted (a new peer).
+ *
+ * @param peer - the peer
+ * @param now - the time now
+ */
+export function isDue(peer: PeerRow, now: Date): boolean {
+  return peer.nextAttemptAt === null || peer.nextAttemptAt <= now.toISOString();
+}
+
+/**
+ * The peers a scheduler queues: those whose next attempt has come (a new peer at once), not running now,
  * the longest due first, at most `free` of them. A peer in backoff, including one whose sync was cut short by
  * the process dying (its attempt was recorded as a failure before it began), waits for its next attempt.
  *

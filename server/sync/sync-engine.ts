@@ -107,7 +107,7 @@ export class SyncEngine {
     const run: SyncRun = { peer, started, startedAt: this.now(), deadline: started + this.budgetMs, budgetMs: this.budgetMs, onProgress };
     // Recorded, in a transaction of its own, before any work: should the process die during the sync, the
     // next start finds a failed peer in backoff, not a peer due now that it would sync (and die on) again.
-    await this.recordEnd(run, { ok: false, peer, failure: UNFINISHED_SYNC });
+    if (!(await this.recordEnd(run, { ok: false, peer, failure: UNFINISHED_SYNC }))) return removedDuring(peer);
     let outcome: PeerSyncOutcome;
     try {
       const token = await this.args.tokens?.tokenFor(peer);
@@ -126,21 +126,28 @@ export class SyncEngine {
       const message = error instanceof Error ? error.message : String(error);
       outcome = { ok: false, peer, failure: failure('internal', clip(message, 500), peer.url) };
     }
-    await this.recordEnd(run, outcome);
-    return outcome;
+    // Removed during the sync (its writes then fail on the missing peer, the cascade having dropped its staging): the
+    // outcome says so, whatever the run met, rather than an internal error or a success that nothing keeps.
+    return (await this.recordEnd(run, outcome)) ? outcome : removedDuring(peer);
   }
 
-  /** Records how an attempt ended (or, before it starts, that it has not ended yet). */
-  private async recordEnd(run: SyncRun, outcome: PeerSyncOutcome): Promise<void> {
+  /**
+   * Records how an attempt ended (or, before it starts, that it has not ended yet).
+   *
+   * @returns whether the peer is still there
+   */
+  private async recordEnd(run: SyncRun, outcome: PeerSyncOutcome): Promise<boolean> {
     const { peer } = run;
     const failures = outcome.ok ? 0 : peer.failures + 1;
-    await this.args.provenance.recordAttempt(peer.id, {
+    return this.args.provenance.recordAttempt(peer.id, {
       status: outcome.ok ? 'ok' : 'failed',
       at: run.startedAt.toISOString(),
       nextAttemptAt: new Date(this.now().getTime() + (outcome.ok ? intervalWithJitter(peer.intervalSeconds, this.random) : this.backoff(failures, peer))).toISOString(),
       failures,
       error: outcome.ok ? null : failureText(outcome.failure),
       summary: outcome.ok ? outcome.summary : null,
+      // What the next attempt was computed from: a shorter interval set while the sync ran is applied by the store.
+      intervalSeconds: peer.intervalSeconds,
     });
   }
 
@@ -215,6 +222,14 @@ export class SyncEngine {
     await parts.feed.setPeerFeed(peer.id, { feedUrl: found });
     return found === '' ? undefined : found;
   }
+}
+
+/**
+ * The outcome of a sync of a peer that was removed before it ended (`DELETE /api/sync/peers/{id}` while it ran):
+ * nothing of the run is kept, and the peer's data is gone with it.
+ */
+function removedDuring(peer: PeerRow): PeerSyncOutcome {
+  return { ok: false, peer, failure: failure('removed', 'the peer was removed during its sync: nothing of the sync was kept', peer.url) };
 }
 
 /** How far a peer's next sync may move from its interval, as a share of it (±5 %). */

@@ -49,6 +49,8 @@ describe('snapshots staged page by page (issue 16)', function () {
   let peerServer: FakePeer;
   /** How the peer behaves: the price it sends, and what its third page does. */
   const behaviour = { price: 2, third: 'ok' as 'ok' | '500' | 'slow' };
+  /** A page to hold until the test lets it go (its number, and what the test is told when it is asked for). */
+  let held: { page: number; asked: () => void; release?: Promise<void> } | undefined;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'maillon-staging-sync-'));
@@ -65,6 +67,12 @@ describe('snapshots staged page by page (issue 16)', function () {
         const link = n < PAGES ? { link: `</catalog?page=${n + 1}>; rel="next"` } : {};
         res.writeHead(200, { 'content-type': 'application/ld+json', ...link }).end(pageBody(self.base, n, behaviour.price));
       };
+      const hold = held;
+      if (hold !== undefined && hold.page === n && hold.release !== undefined) {
+        hold.asked();
+        void hold.release.then(answer);
+        return;
+      }
       if (n === 3 && behaviour.third === '500') res.writeHead(500, { 'content-type': 'text/plain' }).end('boom');
       else if (n === 3 && behaviour.third === 'slow') setTimeout(answer, 1500);
       else answer();
@@ -128,4 +136,38 @@ describe('snapshots staged page by page (issue 16)', function () {
     expect(await count('SELECT COUNT(*) AS n FROM sync_staging')).to.equal(0);
     expect(await count('SELECT COUNT(*) AS n FROM sync_runs')).to.equal(0);
   });
+
+  for (const page of [2, PAGES]) {
+    it(`a peer removed during its sync (page ${page} of ${PAGES} on its way): the sync ends "removed", not internal, and nothing of the peer stays`, async () => {
+      const gone = await store.provenance.addPeer({ name: `gone-${page}`, url: `${peerServer.base}/catalog?gone=${page}` }, peerServer.base);
+      const others = await count('SELECT COUNT(*) AS n FROM peer_resources WHERE peer_id <> ?', [gone.id]);
+      let letGo = (): void => undefined;
+      const asked = new Promise<void>((resolve) => {
+        held = { page, asked: resolve, release: new Promise<void>((release) => { letGo = release; }) };
+      });
+      try {
+        const syncing = engine().sync(gone);
+        await asked;
+        // Pages before it are staged under a run of the peer (the last one's staging may still be on its way); the
+        // removal drops them with the peer (a cascade).
+        const staged = (): Promise<number> => count('SELECT COUNT(*) AS n FROM sync_staging s JOIN sync_runs r ON r.id = s.run_id WHERE r.peer_id = ?', [gone.id]);
+        for (let wait = 0; wait < 100 && await staged() < (page - 1) * PER_PAGE * 3; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(await staged()).to.be.at.least((page - 1) * PER_PAGE * 3);
+        expect(await store.provenance.removePeer(gone.id)).to.equal(true);
+        letGo();
+        const outcome = await syncing;
+        expect(outcome.ok).to.equal(false);
+        if (!outcome.ok) expect(outcome.failure).to.deep.include({ kind: 'removed', message: 'the peer was removed during its sync: nothing of the sync was kept' });
+      } finally {
+        letGo();
+        held = undefined;
+      }
+      expect(await store.provenance.getPeer(gone.id)).to.equal(undefined);
+      for (const table of ['peer_resources', 'peer_sources', 'quarantine', 'sync_runs', 'federated_entries']) {
+        expect(await count(`SELECT COUNT(*) AS n FROM ${table} WHERE peer_id = ?`, [gone.id]), table).to.equal(0);
+      }
+      expect(await count('SELECT COUNT(*) AS n FROM sync_staging')).to.equal(0);
+      expect(await count('SELECT COUNT(*) AS n FROM peer_resources WHERE peer_id <> ?', [gone.id])).to.equal(others);
+    });
+  }
 });

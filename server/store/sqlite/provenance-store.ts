@@ -150,8 +150,18 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     const given = columns.filter(([, value]) => value !== undefined);
     const sets = given.map(([column]) => `${column} = ?`);
     const values = given.map(([, value]) => value ?? null);
-    if (changes.token !== undefined || changes.tokenHeader !== undefined || changes.profile !== undefined) sets.push('next_attempt_at = NULL');
+    const dueNow = changes.token !== undefined || changes.tokenHeader !== undefined || changes.profile !== undefined;
+    if (dueNow) sets.push('next_attempt_at = NULL');
     return this.db.transaction(async (tx) => {
+      if (!dueNow && changes.intervalSeconds !== undefined) {
+        const next = await tx.get<{ last_attempt_at: string | null; next_attempt_at: string | null }>(
+          'SELECT last_attempt_at, next_attempt_at FROM peers WHERE id = ?', [id]);
+        const sooner = next === undefined ? undefined : nextAttemptWithin(next.last_attempt_at, next.next_attempt_at, changes.intervalSeconds);
+        if (sooner !== undefined) {
+          sets.push('next_attempt_at = ?');
+          values.push(sooner);
+        }
+      }
       if (sets.length > 0) await tx.run(`UPDATE peers SET ${sets.join(', ')} WHERE id = ?`, [...values, id]);
       const row = await tx.get<PeerSql>('SELECT * FROM peers WHERE id = ?', [id]);
       return row === undefined ? undefined : peerRow(row);
@@ -168,15 +178,24 @@ export class SqliteProvenanceStore implements ProvenanceStore {
 
   public async recordAttempt(id: number, state: {
     status: 'ok' | 'failed'; at: string; nextAttemptAt: string; failures: number; error: string | null; summary: SyncSummary | null;
-  }): Promise<void> {
-    await this.db.transaction((tx) => tx.run(
-      `UPDATE peers SET status = ?, last_attempt_at = ?, next_attempt_at = ?, failures = ?, last_error = ?,
-         last_success_at = CASE WHEN ? = 'ok' THEN ? ELSE last_success_at END,
-         last_summary = COALESCE(?, last_summary)
-       WHERE id = ?`,
-      [state.status, state.at, state.nextAttemptAt, state.failures, state.error, state.status, state.at,
-        state.summary === null ? null : JSON.stringify(state.summary), id],
-    ));
+    intervalSeconds?: number;
+  }): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const peer = await tx.get<{ interval_s: number }>('SELECT interval_s FROM peers WHERE id = ?', [id]);
+      if (peer === undefined) return false;
+      // The interval made shorter during the attempt (a PATCH while it ran): the attempt's own, older, does not stand.
+      const shorter = state.intervalSeconds !== undefined && peer.interval_s < state.intervalSeconds;
+      const next = (shorter ? nextAttemptWithin(state.at, state.nextAttemptAt, peer.interval_s) : undefined) ?? state.nextAttemptAt;
+      await tx.run(
+        `UPDATE peers SET status = ?, last_attempt_at = ?, next_attempt_at = ?, failures = ?, last_error = ?,
+           last_success_at = CASE WHEN ? = 'ok' THEN ? ELSE last_success_at END,
+           last_summary = COALESCE(?, last_summary)
+         WHERE id = ?`,
+        [state.status, state.at, next, state.failures, state.error, state.status, state.at,
+          state.summary === null ? null : JSON.stringify(state.summary), id],
+      );
+      return true;
+    });
   }
 
   public async sources(peerId: number): Promise<Map<string, SourceValidators>> {
@@ -397,4 +416,21 @@ async function withdrawnAmong(tx: SqlConnection, iris: readonly string[], peerId
     }
   });
   return out;
+}
+
+/**
+ * A peer's next attempt once its interval is `intervalSeconds`: no later than its last attempt plus that interval
+ * (so a shorter interval takes effect at once, the backoff of a failure included, which is never longer than the
+ * interval); a longer one leaves the next attempt where it is and applies from the sync after. Undefined when the
+ * next attempt stays as it is (sooner already, or the peer never attempted: due now).
+ *
+ * @param lastAttemptAt - when the last attempt began, or null
+ * @param nextAttemptAt - the next attempt planned, or null (due now)
+ * @param intervalSeconds - the peer's interval
+ */
+export function nextAttemptWithin(lastAttemptAt: string | null, nextAttemptAt: string | null, intervalSeconds: number): string | undefined {
+  if (lastAttemptAt === null || nextAttemptAt === null) return undefined;
+  const bound = Date.parse(lastAttemptAt) + intervalSeconds * 1000;
+  if (!Number.isFinite(bound) || bound >= Date.parse(nextAttemptAt)) return undefined;
+  return new Date(bound).toISOString();
 }

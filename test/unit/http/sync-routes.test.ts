@@ -210,6 +210,23 @@ describe('http: the sync routes', function () {
     expect((await patch({ interval: '10m' }, failing?.id)).json<PeerRow>().nextAttemptAt).to.be.a('string');
   });
 
+  it('PATCH of a shorter interval reschedules the peer: due the new interval after its last sync, not the old one', async () => {
+    const added = (await addPeer({ url: `${peerServer.url}/catalog.json?daily`, name: 'daily', interval: '1d' })).json<PeerRow>();
+    try {
+      expect((await node.request('POST', `/api/sync/peers/${added.id}/sync`, { headers: admin })).json()).to.include({ ok: true });
+      const synced = (await node.request('GET', `/api/sync/peers/${added.id}`, { headers: admin })).json<PeerRow>();
+      expect(Date.parse(synced.nextAttemptAt ?? '') - Date.parse(synced.lastAttemptAt ?? '')).to.be.greaterThan(80_000_000);
+      const patched = (await node.request('PATCH', `/api/sync/peers/${added.id}`, { headers: admin, body: JSON.stringify({ interval: '2s' }) })).json<PeerRow>();
+      expect(patched.intervalSeconds).to.equal(2);
+      expect(Date.parse(patched.nextAttemptAt ?? '') - Date.parse(synced.lastAttemptAt ?? '')).to.equal(2_000);
+      // Back to a day: the next sync keeps its time; the day applies from the sync after.
+      const longer = (await node.request('PATCH', `/api/sync/peers/${added.id}`, { headers: admin, body: JSON.stringify({ interval: '1d' }) })).json<PeerRow>();
+      expect(longer).to.include({ intervalSeconds: 86_400, nextAttemptAt: patched.nextAttemptAt });
+    } finally {
+      await node.request('DELETE', `/api/sync/peers/${added.id}`, { headers: admin });
+    }
+  });
+
   it('the status counts each peer\'s quarantine; the peer\'s detail lists the records with their problems', async () => {
     const added = await addPeer({ url: `${peerServer.url}/bad.json`, name: 'rucher' });
     const rucher = added.json<{ id: number }>().id;

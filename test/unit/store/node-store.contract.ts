@@ -843,6 +843,34 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         });
       });
 
+      it('a new interval brings the next attempt to the last attempt plus it at the latest; a longer one leaves it', async () => {
+        const { provenance } = store;
+        const peer = await provenance.addPeer({ name: 'a', url: `${PEER_A}/`, intervalSeconds: 86_400 }, PEER_A);
+        const attempt = { status: 'ok', at: '2026-01-01T00:00:00.000Z', failures: 0, error: null, summary: SUMMARY } as const;
+        // Never attempted: due now whatever the interval.
+        expect((await provenance.updatePeer(peer.id, { intervalSeconds: 2 }))?.nextAttemptAt).to.equal(null);
+        expect(await provenance.recordAttempt(peer.id, { ...attempt, nextAttemptAt: '2026-01-02T00:00:00.000Z' })).to.equal(true);
+        // 1 d → 2 s: due two seconds after the last attempt (long past), not a day after.
+        expect(await provenance.updatePeer(peer.id, { intervalSeconds: 2 })).to.deep.include({ intervalSeconds: 2, nextAttemptAt: '2026-01-01T00:00:02.000Z' });
+        // Longer: the next attempt stays; the new interval applies from the next sync on.
+        expect(await provenance.updatePeer(peer.id, { intervalSeconds: 3600 })).to.deep.include({ intervalSeconds: 3600, nextAttemptAt: '2026-01-01T00:00:02.000Z' });
+        expect((await provenance.updatePeer(peer.id, { name: 'b' }))?.nextAttemptAt).to.equal('2026-01-01T00:00:02.000Z');
+        // A failure's backoff is never longer than the interval: a shorter one shortens it.
+        await provenance.recordAttempt(peer.id, { ...attempt, status: 'failed', failures: 1, error: 'network: refused', summary: null, nextAttemptAt: '2026-01-01T00:30:00.000Z' });
+        expect((await provenance.updatePeer(peer.id, { intervalSeconds: 600 }))?.nextAttemptAt).to.equal('2026-01-01T00:10:00.000Z');
+        // Made shorter while an attempt ran (its next attempt computed from the hour it started with): the new one stands.
+        await provenance.recordAttempt(peer.id, { ...attempt, nextAttemptAt: '2026-01-01T01:00:00.000Z', intervalSeconds: 3600 });
+        expect((await provenance.getPeer(peer.id))?.nextAttemptAt).to.equal('2026-01-01T00:10:00.000Z');
+        // Unchanged (or longer) since: the attempt's own next one, jitter and all.
+        await provenance.recordAttempt(peer.id, { ...attempt, nextAttemptAt: '2026-01-01T00:10:20.000Z', intervalSeconds: 600 });
+        expect((await provenance.getPeer(peer.id))?.nextAttemptAt).to.equal('2026-01-01T00:10:20.000Z');
+        await provenance.recordAttempt(peer.id, { ...attempt, nextAttemptAt: '2026-01-01T00:05:00.000Z', intervalSeconds: 300 });
+        expect((await provenance.getPeer(peer.id))?.nextAttemptAt).to.equal('2026-01-01T00:05:00.000Z');
+        // Removed: nothing to record, and the caller is told.
+        await provenance.removePeer(peer.id);
+        expect(await provenance.recordAttempt(peer.id, { ...attempt, nextAttemptAt: '2026-01-01T00:05:00.000Z' })).to.equal(false);
+      });
+
       it('applies a snapshot: what we hold, the validators of each page, the quarantine, the counts', async () => {
         const peer = await store.provenance.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
         const records = [...enterprise(PEER_A, 'verger', PLACE_PARIS), ...product(PEER_A, 'verger', { slug: 'pommes', name: 'Pommes' })];

@@ -53,11 +53,21 @@ describe('a schedule of many peers', () => {
     lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt, failures: 0, lastError: null, lastSummary: null, kind: 'dfc',
   });
 
-  /** A scheduler over fake peers, engine, clock and timers: the test turns the clock and runs the ticks. */
-  function harness(peers: PeerRow[], concurrency: number, random: () => number) {
+  /** How the fake engine of {@link harness} ends a sync. */
+  type Ending = 'recorded' | 'unrecorded' | 'rejected';
+
+  /**
+   * A scheduler over fake peers, engine, clock and timers: the test turns the clock and runs the ticks. A sync ends a
+   * turn of the event loop after it starts: `recorded` as the store records an attempt (the next one an interval
+   * away), `unrecorded` leaving the peer due still, `rejected` as a sync whose attempt the store failed to record.
+   */
+  function harness(peers: PeerRow[], concurrency: number, random: () => number, options: { ending?: Ending; listFails?: boolean } = {}) {
     let now = start;
     let tick: (() => unknown) | undefined;
     const synced: { id: number; at: number }[] = [];
+    let active = 0;
+    let maxActive = 0;
+    let reads = 0;
     const timers: Timers = {
       every: (_name, _ms, task) => {
         tick = task;
@@ -67,23 +77,46 @@ describe('a schedule of many peers', () => {
       cancelAll: () => undefined,
     };
     const engine = {
-      sync: (p: PeerRow): Promise<PeerSyncOutcome> => {
+      sync: async (p: PeerRow): Promise<PeerSyncOutcome> => {
         synced.push({ id: p.id, at: now.getTime() - start.getTime() });
-        // As the store records an attempt: the peer's next one is an interval away.
-        peers[peers.findIndex((q) => q.id === p.id)] = { ...p, nextAttemptAt: new Date(now.getTime() + p.intervalSeconds * 1000).toISOString() };
-        return Promise.resolve({ ok: false, peer: p, failure: { kind: 'network', message: 'not run' } } as unknown as PeerSyncOutcome);
+        active++;
+        maxActive = Math.max(maxActive, active);
+        await new Promise((resolve) => setImmediate(resolve));
+        active--;
+        if (options.ending === 'rejected') throw new Error('SQLITE_FULL: database or disk is full');
+        if (options.ending !== 'unrecorded') {
+          peers[peers.findIndex((q) => q.id === p.id)] = { ...p, nextAttemptAt: new Date(now.getTime() + p.intervalSeconds * 1000).toISOString() };
+        }
+        return { ok: false, peer: p, failure: { kind: 'network', message: 'not run' } } as unknown as PeerSyncOutcome;
       },
     } as unknown as SyncEngine;
-    const provenance = { listPeers: () => Promise.resolve(peers) } as unknown as ProvenanceStore;
+    const read = <T>(value: () => T): Promise<T> => {
+      reads++;
+      return options.listFails === true ? Promise.reject(new Error('SQLITE_BUSY: database is locked')) : Promise.resolve(value());
+    };
+    const provenance = {
+      listPeers: () => read(() => [...peers]),
+      getPeer: (id: number) => read(() => peers.find((p) => p.id === id)),
+    } as unknown as ProvenanceStore;
     const scheduler = new SyncScheduler({ engine, provenance, timers, concurrency, spreadMs: 60_000, now: () => now, random });
     scheduler.start();
     return {
       scheduler, synced,
+      get maxActive(): number {
+        return maxActive;
+      },
+      get reads(): number {
+        return reads;
+      },
+      /** Turns the clock to `ms` after the start, runs a tick, and waits until every sync it led to has ended. */
       at: async (ms: number): Promise<void> => {
         now = new Date(start.getTime() + ms);
         await tick?.();
-        // Let the fake syncs settle, so that their slots are free at the next tick.
-        await new Promise((resolve) => setImmediate(resolve));
+        // Let the fake syncs, and those that their freed slots start, settle (nothing left running for a few turns).
+        for (let quiet = 0; quiet < 3;) {
+          await new Promise((resolve) => setImmediate(resolve));
+          quiet = scheduler.active.length === 0 ? quiet + 1 : 0;
+        }
       },
     };
   }
@@ -110,6 +143,83 @@ describe('a schedule of many peers', () => {
     expect(h.synced.map((s) => s.id).sort()).to.deep.equal([1, 2]);
   });
 
+  it('gives a slot freed by a sync to the next due peer at once: 40 quick syncs in one tick, never more than 2 at once', async () => {
+    // Synced before (not a backlog at start): all 40 come due together, ten seconds on.
+    const peers = Array.from({ length: 40 }, (_, i) => peer(i + 1, new Date(start.getTime() + 10_000).toISOString(), 4));
+    const h = harness(peers, 2, () => 0.5);
+    await h.at(0);
+    expect(h.synced).to.deep.equal([]);
+    await h.at(10_000);
+    // Before, a tick started `concurrency` peers and a slot freed meanwhile waited for the next tick: 2 a second.
+    expect(h.synced.map((s) => s.id).sort((a, b) => a - b)).to.deep.equal(peers.map((p) => p.id));
+    expect(h.synced.every((s) => s.at === 10_000)).to.equal(true);
+    expect(h.maxActive).to.equal(2);
+    expect(h.scheduler.statusOf(peers)).to.include({ due: 0, lagSeconds: 0 });
+    // Every peer again at its interval, each once.
+    await h.at(14_000);
+    expect(h.synced).to.have.length(80);
+    expect(new Set(h.synced.slice(40).map((s) => s.id)).size).to.equal(40);
+    expect(h.maxActive).to.equal(2);
+  });
+
+  it('starts a peer that stays due once per reading of the list, not again and again as its slot frees', async () => {
+    const peers = Array.from({ length: 10 }, (_, i) => peer(i + 1, start.toISOString()));
+    const h = harness(peers, 2, () => 0.5, { ending: 'unrecorded' });
+    await h.at(0);
+    // Ten due at start: a backlog, spread over the window; past it, each once.
+    await h.at(61_000);
+    const counts = new Map<number, number>();
+    for (const s of h.synced) counts.set(s.id, (counts.get(s.id) ?? 0) + 1);
+    expect([...counts.keys()].sort((a, b) => a - b)).to.deep.equal(peers.map((p) => p.id));
+    expect(h.synced.filter((s) => s.at === 61_000).map((s) => s.id).sort((a, b) => a - b)).to.deep.equal(peers.map((p) => p.id));
+    expect(h.maxActive).to.equal(2);
+  });
+
+  it('does not spin when syncs reject (the store failing): the slots they free wait for the next tick', async () => {
+    const peers = Array.from({ length: 10 }, (_, i) => peer(i + 1, new Date(start.getTime() + 1_000).toISOString()));
+    const h = harness(peers, 2, () => 0.5, { ending: 'rejected' });
+    await h.at(0);
+    await h.at(1_000);
+    expect(h.synced).to.have.length(2);
+    await h.at(2_000);
+    expect(h.synced).to.have.length(4);
+  });
+
+  it('does not spin when the store cannot be read: one reading a tick', async () => {
+    const h = harness([peer(1, null)], 2, () => 0.5, { listFails: true });
+    for (let ms = 0; ms < 5_000; ms += 1000) await h.at(ms);
+    expect(h.reads).to.equal(5);
+    expect(h.synced).to.deep.equal([]);
+  });
+
+  it('measures lag against the planned time of a spread first sync: a spread on plan is no lag', async () => {
+    const peers = Array.from({ length: 40 }, (_, i) => peer(i + 1, null));
+    let n = 0;
+    const h = harness(peers, 4, () => (n++ % 40) / 40);
+    for (let ms = 0; ms <= 30_000; ms += 1000) {
+      await h.at(ms);
+      // Added ten minutes before the start: measured from that, the lag was 600 s and more while on plan.
+      expect(h.scheduler.statusOf(peers), `at ${ms} ms`).to.deep.equal({ concurrency: 4, due: 0, lagSeconds: 0, mostOverdue: null });
+    }
+    expect(h.synced.length).to.be.within(18, 22);
+  });
+
+  it('spreads a batch of peers added while the schedule runs; one or two added start at once', async () => {
+    const peers = [peer(1, new Date(start.getTime() + 3_600_000).toISOString())];
+    let n = 0;
+    const h = harness(peers, 4, () => (n++ % 40) / 40);
+    await h.at(0);
+    peers.push(peer(2, null));
+    await h.at(1_000);
+    expect(h.synced).to.deep.equal([{ id: 2, at: 1_000 }]);
+    peers.push(...Array.from({ length: 40 }, (_, i) => peer(i + 3, null)));
+    for (let ms = 2_000; ms <= 65_000; ms += 1000) await h.at(ms);
+    const added = h.synced.filter((s) => s.id > 2);
+    expect(added.map((s) => s.id).sort((a, b) => a - b)).to.deep.equal(peers.slice(2).map((p) => p.id));
+    expect(added.filter((s) => s.at < 17_000).length).to.be.within(8, 16);
+    expect(Math.max(...added.map((s) => s.at))).to.be.at.least(55_000);
+  });
+
   it('reports how many peers are due and how late the most overdue one is', () => {
     const peers = [peer(1, new Date(start.getTime() - 90_000).toISOString()), peer(2, new Date(start.getTime() + 1_000).toISOString()),
       peer(3, null), peer(4, new Date(start.getTime() - 5_000).toISOString())];
@@ -117,6 +227,11 @@ describe('a schedule of many peers', () => {
     expect(scheduleStatus(peers, new Set(), start, 4)).to.deep.equal({ concurrency: 4, due: 3, lagSeconds: 600, mostOverdue: 'p3' });
     expect(scheduleStatus(peers, new Set([3]), start, 4)).to.deep.equal({ concurrency: 4, due: 2, lagSeconds: 90, mostOverdue: 'p1' });
     expect(scheduleStatus([peers[1] as PeerRow], new Set(), start, 2)).to.deep.equal({ concurrency: 2, due: 0, lagSeconds: 0, mostOverdue: null });
+    // Peer 3's first sync put off to spread a backlog: due from its planned time (to come, then 30 s ago).
+    expect(scheduleStatus(peers, new Set(), start, 4, new Map([[3, start.getTime() + 5_000]]))).to.deep.equal({ concurrency: 4, due: 2, lagSeconds: 90, mostOverdue: 'p1' });
+    expect(scheduleStatus(peers, new Set(), start, 4, new Map([[3, start.getTime() - 30_000], [1, start.getTime() - 120_000]])))
+      .to.deep.equal({ concurrency: 4, due: 3, lagSeconds: 90, mostOverdue: 'p1' });
+    expect(scheduleStatus(peers, new Set([1]), start, 4, new Map([[3, start.getTime() - 30_000]]))).to.deep.equal({ concurrency: 4, due: 2, lagSeconds: 30, mostOverdue: 'p3' });
   });
 
   it('moves each next sync by up to 5 % of the interval, both ways', () => {

@@ -20,7 +20,10 @@ describe('SyncEngine', () => {
     const attempts: Parameters<ProvenanceStore['recordAttempt']>[1][] = [];
     const provenance = {
       sources: async () => { throw new Error('SQLITE_IOERR: disk I/O error'); },
-      recordAttempt: async (_id: number, state: Parameters<ProvenanceStore['recordAttempt']>[1]) => { attempts.push(state); },
+      recordAttempt: async (_id: number, state: Parameters<ProvenanceStore['recordAttempt']>[1]) => {
+        attempts.push(state);
+        return true;
+      },
     } as unknown as ProvenanceStore;
     // The feed URL is known to be none: no request is made before the store fails.
     const state: PeerFeedState = { feedUrl: '', cursor: null, stream: null, secret: null, subscriptionUrl: null };
@@ -37,9 +40,20 @@ describe('SyncEngine', () => {
     const nextAttemptAt = new Date(now.getTime() + 2_000).toISOString();
     expect(attempts).to.deep.equal([
       // Before the work: counted as failed until the sync ends (a process dying here leaves this).
-      { status: 'failed', at: now.toISOString(), failures: 3, error: `internal: ${UNFINISHED_SYNC.message}`, summary: null, nextAttemptAt },
-      { status: 'failed', at: now.toISOString(), failures: 3, error: 'internal: SQLITE_IOERR: disk I/O error', summary: null, nextAttemptAt },
+      { status: 'failed', at: now.toISOString(), failures: 3, error: `internal: ${UNFINISHED_SYNC.message}`, summary: null, nextAttemptAt, intervalSeconds: 3600 },
+      { status: 'failed', at: now.toISOString(), failures: 3, error: 'internal: SQLITE_IOERR: disk I/O error', summary: null, nextAttemptAt, intervalSeconds: 3600 },
     ]);
+  });
+});
+
+describe('SyncEngine and a removed peer', () => {
+  it('does not sync a peer that is gone when its sync begins: the outcome says so, and nothing is fetched', async () => {
+    const provenance = { recordAttempt: async () => false } as unknown as ProvenanceStore;
+    const feed = { peerFeed: async () => expect.fail('nothing is read') } as unknown as FeedStore;
+    const engine = new SyncEngine({ provenance, feed, decoder: new Decoder(), ownBase: 'https://node.test', fetch: async () => expect.fail('nothing is fetched') });
+    const outcome = await engine.sync(PEER);
+    if (outcome.ok) expect.fail('the sync succeeded');
+    expect(outcome.failure).to.deep.equal({ kind: 'removed', message: 'the peer was removed during its sync: nothing of the sync was kept', url: PEER.url });
   });
 });
 
