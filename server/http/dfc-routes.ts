@@ -217,8 +217,9 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
 
   /**
    * Checks `If-Match` against the version the ETags of the current state were made from: one read, no
-   * rendering. The comparison is strong (RFC 9110 §13.1.1): a weak tag (`W/"…"`) never matches, a 412. Answers what the write must still find when it commits (so a change in between is a 412 too),
-   * with what was read, which the write starts from. `If-Match: *` asks only that the resource exists (RFC 9110
+   * rendering. The comparison is strong (RFC 9110 §13.1.1): a weak tag (`W/"…"`) never matches, a 412. Answers
+   * what the write must still find when it commits (so a change in between is a 412 too), with what was read,
+   * which the write starts from. `If-Match: *` asks only that the resource exists (RFC 9110
    * §13.1.1), which the read checked (404 otherwise): it answers `exists`, never a 412 because something changed.
    */
   const precondition = async <T>(req: Request, current: () => Promise<{ version: string; condition: T; exists?: T }>): Promise<T | undefined> => {
