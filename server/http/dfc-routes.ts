@@ -208,6 +208,8 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const held = new Set(records.map((r) => r.id as string));
     const view = pageView(req, page, size, catalogue.entries.length);
     representationHeaders(res, row, view);
+    // The orders change without the enterprise's date: no validator, or Express would answer If-Modified-Since 304.
+    res.removeHeader('Last-Modified');
     res.setHeader('Cache-Control', 'private, no-store');
     const body = renderBody([...records, ...own.filter((r) => !held.has(r.id))], representation, {
       containerId: requestUrl(catalog, req), ...(view !== undefined ? { view } : {}),

@@ -164,6 +164,7 @@ describe("Open Food Network's URL rule on our ids", function () {
     expect(seen.nodes.some((n) => n['@id'] === product && n['@type'] === 'dfc-b:SuppliedProduct')).to.equal(true);
     expect(seen.answer.headers.get('cache-control')).to.include('no-store');
     expect(seen.answer.headers.get('etag')).to.equal(null);
+    expect(seen.answer.headers.get('last-modified')).to.equal(null);
 
     // Nobody else sees it there: the public, another buyer, the seller, the node's admin.
     const seller = await node.token('ferme', ['ReadOrders', 'WriteOrders', 'ReadProducts']);
