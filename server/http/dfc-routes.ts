@@ -250,7 +250,8 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const pageRows = rows.slice((page - 1) * size, page * size);
     if (page > 1 && pageRows.length === 0) throw new NotFoundHttpError(`page ${page} is past the end of the list`);
     const records: DfcRecord[] = [];
-    for (const row of pageRows) records.push(...(await catalog.enterpriseGraph(row.eid)).records);
+    // Appended one by one: an enterprise's graph may hold more records than a call takes arguments.
+    for (const row of pageRows) for (const record of (await catalog.enterpriseGraph(row.eid)).records) records.push(record);
     const view = pageView(req, page, size, rows.length);
     const representation = negotiate(req.get('accept'));
     const rendered = render(records, representation, { containerId: requestUrl(catalog, req), ...(view !== undefined ? { view } : {}) });

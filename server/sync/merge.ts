@@ -74,8 +74,9 @@ export function planMerge(input: MergeInput): MergePlan {
       continue;
     }
     const planned = planPage({ peerOrigin: input.peerOrigin, ownBase: input.ownBase, held: input.held, seen: (iri) => seen.has(iri) }, page);
-    upsert.push(...planned.upsert);
-    refused.push(...planned.refused);
+    // Loops, not `push(...list)`: one page may hold a hundred thousand resources, too many arguments for a call.
+    for (const resource of planned.upsert) upsert.push(resource);
+    for (const problem of planned.refused) refused.push(problem);
     planned.seen.forEach((iri) => seen.add(iri));
     added += planned.added;
     updated += planned.updated;

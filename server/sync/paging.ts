@@ -78,7 +78,8 @@ export function nextFromJson(document: unknown, base: URL): string | undefined {
   for (const root of roots) {
     nodes.push(root);
     const graph = root['@graph'];
-    if (Array.isArray(graph)) nodes.push(...graph.filter(isObject));
+    // A loop, not `push(...graph)`: a single-page catalogue of a hundred thousand nodes would overflow the stack.
+    if (Array.isArray(graph)) for (const node of graph) if (isObject(node)) nodes.push(node);
   }
   const views = nodes.flatMap((node) => [node['hydra:view'], node[`${HYDRA}view`]].flatMap((v) => (Array.isArray(v) ? v : [v])).filter(isObject));
   for (const node of [...nodes, ...views]) {

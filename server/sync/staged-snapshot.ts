@@ -163,7 +163,7 @@ export class StagedSnapshot {
     this.updated += plan.updated;
     this.unchanged += plan.unchanged;
     this.refused += plan.refused.length;
-    this.refusedErrors.push(...plan.refused.filter((p) => p.severity === 'error'));
+    for (const problem of plan.refused) if (problem.severity === 'error') this.refusedErrors.push(problem);
   }
 
   /**

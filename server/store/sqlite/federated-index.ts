@@ -1332,7 +1332,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
       const old: KeptGroup[] = [];
       const now: KeptGroup[] = [];
       for (const key of keys) {
-        if (follow) old.push(...await tx.all<KeptGroup>(`${KEPT_GROUP_COLUMNS} WHERE peer_key = ?`, [key]));
+        if (follow) for (const group of await tx.all<KeptGroup>(`${KEPT_GROUP_COLUMNS} WHERE peer_key = ?`, [key])) old.push(group);
         await tx.run('DELETE FROM federated_supply_groups WHERE peer_key = ?', [key]);
         // The rows of a source are found by the primary key (source, item_iri): a peer's, or this node's enterprises'.
         const [sourceWhere, sourceParams]: [string, SqlValue[]] = key === -1 ? ["source >= 'local:' AND source < 'local;'", []] : ['source = ?', [`peer:${key}`]];
@@ -1342,7 +1342,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
             max(latitude), max(longitude)
           FROM federated_entries WHERE ${sourceWhere} AND winner = 1 AND withdrawn = 0
           GROUP BY product_type, enterprise_iri, postcode`, [key, ...sourceParams]);
-        if (follow) now.push(...await tx.all<KeptGroup>(`${KEPT_GROUP_COLUMNS} WHERE peer_key = ?`, [key]));
+        if (follow) for (const group of await tx.all<KeptGroup>(`${KEPT_GROUP_COLUMNS} WHERE peer_key = ?`, [key])) now.push(group);
       }
       await tx.run(`DELETE FROM federated_supply_dirty WHERE peer_key IN (${keys.map(() => '?').join(',')})`, keys);
       const version = String(Number(before) + 1);

@@ -67,6 +67,15 @@ describe('planMerge', () => {
       expect(plan.refused).to.deep.equal([]);
     });
 
+    it('plans one page of 300,000 records, and refuses as many, without overflowing the stack', () => {
+      const many = Array.from({ length: 300_000 }, (_, i) => product(PEER, `p${i}`, `P${i}`));
+      const ours = Array.from({ length: 300_000 }, (_, i) => product(OWN, `o${i}`, `O${i}`));
+      const plan = planMerge(input([{ url: PAGE1, status: 200, records: [...many, ...ours] }]));
+      expect(plan.added).to.equal(300_000);
+      expect(plan.upsert).to.have.length(300_000);
+      expect(plan.refused).to.have.length(300_000);
+    });
+
     it('tells added, updated and unchanged apart', () => {
       const held = heldMap(heldOf(apple, PAGE1), heldOf(pear, PAGE1));
       const renamedPear = { ...pear, name: 'Conference pear' };

@@ -43,5 +43,11 @@ describe('paging links', () => {
       expect(nextFromJson([{ '@id': '/a' }, { 'hydra:next': '/p2' }], base)).to.equal('http://127.0.0.1:8080/p2');
       for (const value of [null, 42, 'next', []]) expect(nextFromJson(value, base)).to.equal(undefined);
     });
+
+    it('reads a single page of 300,000 nodes (more than a call takes arguments) without overflowing the stack', () => {
+      const graph: unknown[] = Array.from({ length: 300_000 }, (_, i) => ({ '@id': `/n${i}` }));
+      graph.push({ '@id': '/catalog', 'hydra:view': { 'hydra:next': '/catalog?page=2' } });
+      expect(nextFromJson({ '@graph': graph }, base)).to.equal('http://127.0.0.1:8080/catalog?page=2');
+    });
   });
 });

@@ -1,0 +1,77 @@
+/**
+ * A peer that serves its whole catalogue as one page, with more nodes than a JavaScript call takes arguments
+ * (about 125,000 on Node 20's default stack): the sync reads it like any other, first and then again, instead of
+ * failing with "Maximum call stack size exceeded". Real loopback peer, real SQLite file.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Decoder } from '../../server/codec/decode.js';
+import { DEFAULT_FETCH_POLICY } from '../../server/net/safe-fetch.js';
+import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
+import { SyncEngine } from '../../server/sync/sync-engine.js';
+import { startFakePeer, type FakePeer } from '../helpers/fake-peer.js';
+
+const CONTEXT = 'https://w3id.org/dfc/ontology/context/context_1.16.0.json';
+/** 45,000 items: 135,001 nodes in one `@graph`. */
+const ITEMS = 45_000;
+
+function catalogue(origin: string, stock: number): string {
+  const e = `${origin}/api/dfc/enterprises/farm`;
+  const nodes: Record<string, unknown>[] = [{ '@id': e, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Farm' }];
+  for (let i = 0; i < ITEMS; i++) {
+    nodes.push(
+      { '@id': `${e}/supplied_products/${i}`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': `Product ${i}`, 'dfc-b:suppliedBy': e },
+      {
+        '@id': `${e}/catalog_items/${i}`, '@type': 'dfc-b:CatalogItem', 'dfc-b:references': `${e}/supplied_products/${i}`,
+        'dfc-b:stockLimitation': stock, 'dfc-b:offeredThrough': `${e}/offers/${i}`, 'dfc-b:managedBy': e,
+      },
+      {
+        '@id': `${e}/offers/${i}`, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': `${e}/catalog_items/${i}`,
+        'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 2, 'dfc-b:hasUnit': 'dfc-m:Euro' },
+      },
+    );
+  }
+  return JSON.stringify({ '@context': CONTEXT, '@graph': nodes });
+}
+
+describe('a single-page catalogue of more than 125,000 nodes (issue 16)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let store: SqliteStore;
+  let peer: FakePeer;
+  let stock = 5;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'maillon-big-page-'));
+    store = await SqliteStore.open({ path: join(dir, 'node.db'), baseUrl: 'http://node.test' });
+    peer = await startFakePeer((_req, res, self) => {
+      res.writeHead(200, { 'content-type': 'application/ld+json' }).end(catalogue(self.base, stock));
+    });
+  });
+
+  after(async () => {
+    await store.close();
+    await peer.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('syncs it whole, and again after a change', async () => {
+    const engine = new SyncEngine({
+      provenance: store.provenance, feed: store.feed, decoder: new Decoder(), ownBase: 'http://node.test',
+      policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true },
+    });
+    const row = await store.provenance.addPeer({ name: 'big', url: `${peer.base}/catalog` }, peer.base);
+    const first = await engine.sync(row);
+    expect(first.ok, JSON.stringify(first).slice(0, 500)).to.equal(true);
+    if (first.ok) expect(first.summary).to.deep.include({ added: 1 + ITEMS * 3, pages: 1 });
+    stock = 6;
+    const second = await engine.sync((await store.provenance.getPeer(row.id)) ?? row);
+    expect(second.ok, JSON.stringify(second).slice(0, 500)).to.equal(true);
+    if (second.ok) expect(second.summary).to.deep.include({ updated: ITEMS, pages: 1 });
+    const entries = await store.index.queryEntries({});
+    expect(entries).to.have.length(ITEMS);
+    expect(new Set(entries.map((e) => e.stock))).to.deep.equal(new Set([6]));
+  });
+});
