@@ -8,7 +8,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { isJsonMediaType } from '../codec/decode.js';
 import { RDF_FORMATS } from '../codec/read-rdf.js';
-import type { Failure } from '../errors/failure.js';
+import { failure, type Failure } from '../errors/failure.js';
 import { bodyText, clip, DEFAULT_FETCH_POLICY, safeFetch, type FetchPolicy, type HeadRefusal, type SafeFetch } from '../net/safe-fetch.js';
 import { nextFromJson, nextFromLinkHeader } from './paging.js';
 
@@ -87,6 +87,11 @@ export async function fetchPage(request: PageRequest, policy: FetchPolicy = DEFA
   const etag = response.headers.etag;
   const lastModified = response.headers['last-modified'];
   if (response.status === 304) {
+    // Not Modified answers a conditional request only (RFC 9110 §15.4.5): to one without validators it says
+    // nothing about the page, and taken as "unchanged" it would keep (or, on a first sync, withdraw) what it hides.
+    if (request.etag === undefined && request.lastModified === undefined) {
+      return { ok: false, failure: failure('decode', '304 Not Modified to a request without If-None-Match or If-Modified-Since', response.url, 304) };
+    }
     const page: FetchedPage = { url: response.url, status: 304, bytes: 0, wireBytes: 0 };
     const tag = etag ?? request.etag;
     const modified = lastModified ?? request.lastModified;

@@ -42,6 +42,15 @@ async function startUrl(parts: SyncParts, peer: PeerRow): Promise<{ url: string 
   return { url: enterprises ?? `${url.origin}/api/dfc/enterprises` };
 }
 
+/** The origin of a URL (the empty string for none). */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
+}
+
 /** From an enterprise document, the catalogues of its enterprises (Open Food Network's layout). */
 function linksToFollow(records: readonly DfcRecord[], url: string): string[] {
   if (records.some((r) => r.kind === 'CatalogItem')) return [];
@@ -85,8 +94,11 @@ async function fetchAndStage(
   let bytes = 0;
   let wireBytes = 0;
   let notModified = 0;
+  // The origins the snapshot's pages may come from: the peer's, where its start URL is, and where a page of
+  // these was redirected (a peer moved to https or another host answers there, and its next links lead there).
+  const home = new Set([originOf(peer.url), originOf(first)]);
   const enqueue = (url: string | undefined): void => {
-    if (url === undefined || queued.has(url) || !sameOrigin(url, peer.url)) return;
+    if (url === undefined || queued.has(url) || !home.has(originOf(url))) return;
     queued.add(url);
     queue.push(url);
   };
@@ -98,12 +110,14 @@ async function fetchAndStage(
     const fetched = await parts.fetch({
       url,
       accept: ACCEPT[peer.profile],
-      ...credentials(peer),
+      // The peer's token goes to the peer's origin only, never to where its pages moved.
+      ...(sameOrigin(url, peer.url) ? credentials(peer) : {}),
       ...(validators?.etag != null ? { etag: validators.etag } : {}),
       ...(validators?.lastModified != null ? { lastModified: validators.lastModified } : {}),
     });
     if (!fetched.ok) return failed(fetched.failure);
     const page = fetched.page;
+    home.add(originOf(page.url));
     bytes += page.bytes;
     wireBytes += page.wireBytes ?? page.bytes;
     // Each response is capped; a snapshot of many pages is capped too, or a peer could fill our disk.
@@ -135,6 +149,11 @@ async function fetchAndStage(
       await staged.page(url, kept(decoded.records));
       sources.set(url, { etag: page.etag ?? null, lastModified: page.lastModified ?? null });
       for (const next of linksToFollow(decoded.records, url)) enqueue(next);
+    }
+    // A next page that is not followed would make a truncated snapshot look complete, and withdraw the rest of
+    // the catalogue: the sync fails instead, and nothing is applied.
+    if (page.next !== undefined && !home.has(originOf(page.next))) {
+      return failed(failure('bad-url', `the next page ${page.next} is on another origin than the peer's (${[...home].join(', ')}): not followed`, url));
     }
     enqueue(page.next);
     onProgress?.({ pages, queued: queue.length, bytes });

@@ -55,6 +55,19 @@ describe('peer page fetch (fetchPage)', () => {
       expect(peer.hits[0]?.headers['if-modified-since']).to.equal('Tue, 01 Jul 2025 10:00:00 GMT');
     });
 
+    it('refuses a 304 to a request that sent no validators (it says nothing of the page)', async () => {
+      const peer = await startPeer((_req, res) => {
+        res.writeHead(304, { etag: '"v1"' });
+        res.end();
+      });
+      const failed = failureOf(await fetchPage({ url: `${peer.base}/catalog` }, LOCAL));
+      expect(failed).to.deep.include({ kind: 'decode', status: 304, url: `${peer.base}/catalog` });
+      expect(failed.message).to.match(/without If-None-Match or If-Modified-Since/u);
+      expect(peer.hits[0]?.headers['if-none-match']).to.equal(undefined);
+      // With a validator, the same answer is a page (Not Modified).
+      expect(pageOf(await fetchPage({ url: `${peer.base}/catalog`, lastModified: 'Tue, 01 Jul 2025 10:00:00 GMT' }, LOCAL)).status).to.equal(304);
+    });
+
     it('sends the token as a bearer token or as X-Api-Token', async () => {
       const peer = await startPeer((_req, res) => sendJson(res, CATALOG));
       pageOf(await fetchPage({ url: `${peer.base}/a`, token: 's3cret' }, LOCAL));
