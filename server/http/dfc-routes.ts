@@ -192,7 +192,8 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
    * A catalogue page with a caller's own records beside it (a buyer's open orders): rendered for this request
    * alone, never cached nor validated (no ETag), and stored by no cache. A record the page holds already (the
    * Offer an order line names) appears once, the page's, but for the item it offers: the order's echo of it (the
-   * product the buyer ordered, by which Open Food Network matches its lines), not a second value beside it.
+   * product the buyer ordered, by which Open Food Network matches its lines), not a second value beside it. The
+   * orders are on the first page only.
    */
   const sendPersonalPage = async (req: Request, res: Response, row: EnterpriseRow, own: readonly DfcRecord[]): Promise<void> => {
     const representation = negotiate(req.get('accept'));
@@ -211,7 +212,10 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     // The orders change without the enterprise's date: no validator, or Express would answer If-Modified-Since 304.
     res.removeHeader('Last-Modified');
     res.setHeader('Cache-Control', 'private, no-store');
-    const body = renderBody([...records, ...own.filter((r) => !held.has(r.id))], representation, {
+    // The orders (and the offers they name that are on other pages) once, on the first page: a client reading
+    // every page must not meet each order again on each. Their echo of an offer holds on every page.
+    const extra = page === 1 ? own.filter((r) => !held.has(r.id)) : [];
+    const body = renderBody([...records, ...extra], representation, {
       containerId: requestUrl(catalog, req), ...(view !== undefined ? { view } : {}),
     });
     res.type(representation.contentType).send(body);

@@ -356,7 +356,7 @@ export class OrderService {
    */
   public async openOrderRecords(eid: string, caller: OrderCaller): Promise<DfcRecord[]> {
     const { orders } = await this.deps.store.orders.list(eid, {
-      ...(caller.readsAll ? {} : { placedBy: caller.id }), heldAt: new Date(this.now()).toISOString(), offset: 0, limit: OPEN_ORDERS_SHOWN,
+      ...(caller.readsAll ? {} : { placedBy: caller.id }), heldAt: new Date(this.now()).toISOString(), offset: 0, limit: OPEN_ORDERS_SHOWN, count: false,
     });
     const records: DfcRecord[] = [];
     for (const order of orders) records.push(...(await this.view(order)).records);

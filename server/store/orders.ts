@@ -208,9 +208,10 @@ export interface OrderStore {
   get(iri: string): Promise<OrderRow | undefined>;
   /**
    * An enterprise's orders, newest first: a buyer's own with `placedBy`; with `heldAt` (an ISO instant) only those
-   * Held and not expired then.
+   * Held and not expired then. `total` is how many there are in all, unless `count` is false (then it is the number
+   * of orders answered: a caller that needs no total saves a query).
    */
-  list(eid: string, options: { placedBy?: string; heldAt?: string; offset: number; limit: number }): Promise<{ orders: OrderRow[]; total: number }>;
+  list(eid: string, options: { placedBy?: string; heldAt?: string; offset: number; limit: number; count?: boolean }): Promise<{ orders: OrderRow[]; total: number }>;
   /**
    * Replaces the lines of a Pending or Held order: reservations follow the new quantities, all or nothing.
    * Refused with {@link OrderStateError} when the order is closed.

@@ -166,6 +166,15 @@ describe("Open Food Network's URL rule on our ids", function () {
     expect(seen.answer.headers.get('etag')).to.equal(null);
     expect(seen.answer.headers.get('last-modified')).to.equal(null);
 
+    // Paged, the order is on the first page only: a client reading every page meets it once.
+    const paged = async (n: number) => {
+      const answer = await node.request('GET', `${path(ordersUrl)}?page=${n}&page_size=1`, { headers: bearer(buyer) });
+      expect(answer.status, answer.text).to.equal(200);
+      return graph(answer.text).filter((n) => n['@type'] === 'dfc-b:Order').map((n) => n['@id']);
+    };
+    expect(await paged(1)).to.deep.equal([id]);
+    expect(await paged(2)).to.deep.equal([]);
+
     // Nobody else sees it there: the public, another buyer, the seller, the node's admin.
     const seller = await node.token('ferme', ['ReadOrders', 'WriteOrders', 'ReadProducts']);
     for (const token of [undefined, other, seller, node.adminToken]) {

@@ -726,6 +726,15 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE winner = 1 AND withdrawn = 0;
     `,
   },
+  {
+    version: 23,
+    name: 'a buyer\'s orders found without reading the seller\'s',
+    sql: `
+      -- A buyer reads its own orders (its list, and its open orders beside the products Open Food Network reloads
+      -- on every backorder): with orders_by_enterprise alone, each read walked every order of the seller.
+      CREATE INDEX orders_by_buyer ON orders (eid, placed_by, number);
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -500,20 +500,22 @@ export class SqliteOrderStore implements OrderStore {
     return readOrder(this.db.reader, iri);
   }
 
-  public async list(eid: string, options: { placedBy?: string; heldAt?: string; offset: number; limit: number }): Promise<{ orders: OrderRow[]; total: number }> {
+  public async list(
+    eid: string, options: { placedBy?: string; heldAt?: string; offset: number; limit: number; count?: boolean },
+  ): Promise<{ orders: OrderRow[]; total: number }> {
     let filter = options.placedBy === undefined ? '' : 'AND placed_by = ?';
     const params: SqlValue[] = options.placedBy === undefined ? [eid] : [eid, options.placedBy];
     if (options.heldAt !== undefined) {
       filter += " AND status = 'Held' AND (expires_at IS NULL OR expires_at > ?)";
       params.push(options.heldAt);
     }
-    const total = (await this.db.reader.get<{ n: number }>(`SELECT COUNT(*) AS n FROM orders WHERE eid = ? ${filter}`, params))?.n ?? 0;
+    const total = options.count === false ? undefined : (await this.db.reader.get<{ n: number }>(`SELECT COUNT(*) AS n FROM orders WHERE eid = ? ${filter}`, params))?.n ?? 0;
     const rows = await this.db.reader.all<OrderSql>(`SELECT * FROM orders WHERE eid = ? ${filter} ORDER BY number DESC LIMIT ? OFFSET ?`, [
       ...params, options.limit, options.offset,
     ]);
     const orders: OrderRow[] = [];
     for (const row of rows) orders.push(await withLines(this.db.reader, row));
-    return { orders, total };
+    return { orders, total: total ?? orders.length };
   }
 
   public async amend(
