@@ -277,12 +277,16 @@ export class SyncScheduler {
     }
   }
 
-  /** Reads the peers and queues those due, when a slot is free (with none free, the queue left is taken first). */
+  /**
+   * Reads the peers, plans the first syncs of those added, and queues those due when a slot is free (with none
+   * free, the queue left is taken first). The plan is made even when every slot is busy: peers added meanwhile are
+   * due from their planned times, not late from the moment they were added.
+   */
   private async look(): Promise<void> {
-    if (this.running.size >= this.concurrency) return;
     const now = this.now();
     const peers = await this.args.provenance.listPeers();
     this.planFirstSyncs(peers, now);
+    if (this.running.size >= this.concurrency) return;
     this.queue = duePeers(peers.filter((p) => !this.waiting(p.id, now)), now, new Set(this.running.keys()), peers.length).map((p) => p.id);
   }
 

@@ -61,7 +61,9 @@ describe('a schedule of many peers', () => {
    * turn of the event loop after it starts: `recorded` as the store records an attempt (the next one an interval
    * away), `unrecorded` leaving the peer due still, `rejected` as a sync whose attempt the store failed to record.
    */
-  function harness(peers: PeerRow[], concurrency: number, random: () => number, options: { ending?: Ending; listFails?: boolean } = {}) {
+  function harness(
+    peers: PeerRow[], concurrency: number, random: () => number, options: { ending?: Ending; listFails?: boolean; hold?: Promise<void> } = {},
+  ) {
     let now = start;
     let tick: (() => unknown) | undefined;
     const synced: { id: number; at: number }[] = [];
@@ -82,6 +84,8 @@ describe('a schedule of many peers', () => {
         active++;
         maxActive = Math.max(maxActive, active);
         await new Promise((resolve) => setImmediate(resolve));
+        // A sync that lasts until the test lets it end (it keeps its slot meanwhile).
+        if (options.hold !== undefined) await options.hold;
         active--;
         if (options.ending === 'rejected') throw new Error('SQLITE_FULL: database or disk is full');
         if (options.ending !== 'unrecorded') {
@@ -113,7 +117,7 @@ describe('a schedule of many peers', () => {
         now = new Date(start.getTime() + ms);
         await tick?.();
         // Let the fake syncs, and those that their freed slots start, settle (nothing left running for a few turns).
-        for (let quiet = 0; quiet < 3;) {
+        for (let quiet = 0, turns = 0; quiet < 3 && (options.hold === undefined || turns < 10); turns++) {
           await new Promise((resolve) => setImmediate(resolve));
           quiet = scheduler.active.length === 0 ? quiet + 1 : 0;
         }
@@ -202,6 +206,28 @@ describe('a schedule of many peers', () => {
       expect(h.scheduler.statusOf(peers), `at ${ms} ms`).to.deep.equal({ concurrency: 4, due: 0, lagSeconds: 0, mostOverdue: null });
     }
     expect(h.synced.length).to.be.within(18, 22);
+  });
+
+  it('plans the spread of peers added while every slot is busy at once: their lag counts from their planned times', async () => {
+    const peers = [peer(1, null)];
+    let release = (): void => undefined;
+    const hold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let n = 0;
+    const h = harness(peers, 1, () => 0.25 + (n++ % 40) / 80, { hold });
+    await h.at(0);
+    expect(h.scheduler.active).to.deep.equal([1]);
+    // Forty peers added (ten minutes ago, as the harness dates them) while the one slot is taken.
+    peers.push(...Array.from({ length: 40 }, (_, i) => peer(i + 2, null)));
+    await h.at(1_000);
+    // Put off to 15 s and later: none due yet. Planned only once a slot freed, they counted 600 s late meanwhile.
+    expect(h.scheduler.statusOf(peers)).to.deep.equal({ concurrency: 1, due: 0, lagSeconds: 0, mostOverdue: null });
+    await h.at(20_000);
+    const status = h.scheduler.statusOf(peers);
+    expect(status.due).to.be.within(1, 40);
+    expect(status.lagSeconds).to.be.at.most(5);
+    release();
   });
 
   it('spreads a batch of peers added while the schedule runs; one or two added start at once', async () => {
