@@ -98,12 +98,47 @@ const ACCEPT = 'application/ld+json, application/json;q=0.9, text/turtle;q=0.8';
 const CONSUMPTION = '/AsPlannedConsumptionFlow';
 const PRODUCTION = '/AsPlannedProductionFlow';
 
-/** The percent of a markup as given: `15`, `"15"` or `"15%"`; undefined when it is none of those. */
+/**
+ * The largest amount of money a listing publishes: beyond it, an amount in cents is no longer exact in a double
+ * (2^53 cents ≈ 9 × 10^13). Far above any real price: what goes past it is a broken origin, not a dear item.
+ */
+export const MAX_MONEY = 1e13;
+
+/**
+ * The largest pack a listing sells by the unit. Open Food Network's factors are whole numbers of retail units in
+ * a case (6, 12, 24…): a fraction (half a case?) or a factor in the millions is a catalogue that says something
+ * else, refused rather than guessed.
+ */
+export const MAX_PACK_FACTOR = 10_000;
+
+/**
+ * The percent of a markup as given: a JSON number, or a plain decimal string with an optional `%` (`15`, `"15"`,
+ * `"-10%"`, `"12.5%"`); undefined for anything else (`"1e3"`, `"0x10"`, `" 15 "`, `"15 %"`), and for -100% or less.
+ */
 export function parseMarkup(value: unknown): number | undefined {
-  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim().replace(/\s*%$/u, '') : undefined;
-  if (text === undefined || !/^[+-]?\d+(?:\.\d+)?$/u.test(text)) return undefined;
-  const number = Number(text);
+  let number: number;
+  if (typeof value === 'number') number = value;
+  else if (typeof value === 'string' && /^[+-]?\d+(?:\.\d+)?%?$/u.test(value)) number = Number(value.replace(/%$/u, ''));
+  else return undefined;
   return Number.isFinite(number) && number > -100 ? number : undefined;
+}
+
+/**
+ * A price as given: a JSON number, or a plain decimal string (`"3.5"`, `"12"`), positive, with at most two decimals
+ * (money is in cents: `12.3456` is refused rather than rounded behind the owner's back) and at most
+ * {@link MAX_MONEY}; undefined for anything else (`0`, `"0x10"`, `"1e3"`, `" 12 "`, `"-1"`).
+ */
+export function parsePrice(value: unknown): number | undefined {
+  let number: number;
+  if (typeof value === 'number') number = value;
+  else if (typeof value === 'string' && /^\d+(?:\.\d{1,2})?$/u.test(value)) number = Number(value);
+  else return undefined;
+  return isMoney(number) ? number : undefined;
+}
+
+/** Whether a number is an amount a shop can sell at: finite, above zero once in cents, whole cents, at most {@link MAX_MONEY}. */
+function isMoney(value: number): boolean {
+  return Number.isFinite(value) && value > 0 && value <= MAX_MONEY && cents(value) === value;
 }
 
 /** Money as shops show it: two decimals. */
@@ -476,11 +511,17 @@ function originOf(iri: string): string | undefined {
   }
 }
 
-/** Refuses terms that make no price: both a price and a markup, a price that is not positive, a markup of -100% or less. */
+/**
+ * Refuses terms that make no price: both a price and a markup, a price that {@link parsePrice} would not read
+ * (not positive, more than two decimals, beyond {@link MAX_MONEY}), a markup of -100% or less. The same rules
+ * whoever calls: the API and the command line parse with {@link parsePrice} and {@link parseMarkup} first.
+ */
 function checkTerms(terms: ListingTerms): void {
   if (terms.price !== undefined && terms.markup !== undefined) throw new UnprocessableEntityHttpError('give a price or a markup, not both');
-  if (terms.price !== undefined && !(Number.isFinite(terms.price) && terms.price > 0)) throw new UnprocessableEntityHttpError(`price ${terms.price} is not a positive number`);
-  if (terms.markup !== undefined && !(Number.isFinite(terms.markup) && terms.markup > -100)) {
+  if (terms.price !== undefined && parsePrice(terms.price) === undefined) {
+    throw new UnprocessableEntityHttpError(`price ${terms.price} is not an amount above 0 with at most 2 decimals`);
+  }
+  if (terms.markup !== undefined && parseMarkup(terms.markup) === undefined) {
     throw new UnprocessableEntityHttpError(`markup ${terms.markup}% is not a percentage above -100`);
   }
 }

@@ -190,6 +190,10 @@ describe('listings (two nodes)', function () {
       [{ item: tomato.replace('tomate', 'chevre'), markup: '-100%' }, 422, /markup/u],
       [{ item: tomato.replace('tomate', 'chevre'), price: 2, markup: 5 }, 422, /not both/u],
       [{ item: tomato.replace('tomate', 'chevre'), price: -1 }, 422, /price/u],
+      // Nothing coerced: no free item, no hexadecimal, exponent or padding, no fraction of a cent.
+      ...[0, '0', '0.00', '0x10', '1e3', ' 12 ', 12.3456, '12.3456', '', true].map((price): [unknown, number, RegExp] => [
+        { item: tomato.replace('tomate', 'chevre'), price }, 422, /price must be an amount above 0 with at most 2 decimals/u]),
+      ...[' 15 ', '0x10', '15 %'].map((markup): [unknown, number, RegExp] => [{ item: tomato.replace('tomate', 'chevre'), markup }, 422, /markup must be/u]),
       [{ item: 'not an iri' }, 422, /absolute IRI/u],
       [{ item: 'http://shop.test/api/dfc/enterprises/boutique/catalog_items/x' }, 422, /this node/u],
       [{ price: 3 }, 400, /item/u],

@@ -13,7 +13,7 @@ import { serialize } from '../../../server/codec/serialize.js';
 import { HttpError } from '../../../server/errors/http-error.js';
 import { failure } from '../../../server/errors/failure.js';
 import { DEFAULT_FETCH_POLICY, type SafeFetch } from '../../../server/net/safe-fetch.js';
-import { ListingService, parseMarkup } from '../../../server/orders/listings.js';
+import { ListingService, parseMarkup, parsePrice } from '../../../server/orders/listings.js';
 import { NodeUrls } from '../../../server/urls/node-urls.js';
 import { farmRecords, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 
@@ -61,11 +61,32 @@ describe('orders/listings', () => {
     it('reads a percentage as a number, a string, or with %', () => {
       expect(parseMarkup(15)).to.equal(15);
       expect(parseMarkup('15')).to.equal(15);
-      expect(parseMarkup(' 12.5 % ')).to.equal(12.5);
+      expect(parseMarkup('12.5%')).to.equal(12.5);
       expect(parseMarkup('-20%')).to.equal(-20);
     });
     it('refuses what is no percentage, and -100% or less', () => {
       for (const bad of ['abc', '', '15%%', '1e3', -100, '-150%', Number.NaN, Infinity, null, {}, true]) expect(parseMarkup(bad), String(bad)).to.equal(undefined);
+    });
+    it('reads only a plain decimal: no hexadecimal, exponent or padding that Number() would take', () => {
+      for (const bad of ['0x10', '1e1', ' 15 ', '15 %', ' 12.5 % ', '15.', '.5', '- 10%', '10%-']) expect(parseMarkup(bad), JSON.stringify(bad)).to.equal(undefined);
+      expect(parseMarkup('+15%')).to.equal(15);
+      expect(parseMarkup('-99.99%')).to.equal(-99.99);
+    });
+  });
+
+  describe('parsePrice', () => {
+    it('reads a JSON number or a plain decimal string above 0, in cents', () => {
+      expect(parsePrice(3.5)).to.equal(3.5);
+      expect(parsePrice('3.50')).to.equal(3.5);
+      expect(parsePrice('12')).to.equal(12);
+      expect(parsePrice(0.01)).to.equal(0.01);
+      expect(parsePrice(1e3)).to.equal(1000);
+    });
+    it('refuses 0, more than 2 decimals, what Number() coerces, and what is no amount', () => {
+      for (const bad of [0, '0', '0.00', -1, '-1', 12.3456, '12.3456', 0.001, '0x10', '1e3', ' 12 ', '12 ', '', '12.', '.5', '+3', '1,5',
+        Number.NaN, Infinity, 1e308, 1e14, null, true, {}, []]) {
+        expect(parsePrice(bad), JSON.stringify(bad) ?? String(bad)).to.equal(undefined);
+      }
     });
   });
 
