@@ -97,6 +97,7 @@ type Known = Map<string, DfcRecord>;
 const ACCEPT = 'application/ld+json, application/json;q=0.9, text/turtle;q=0.8';
 const CONSUMPTION = '/AsPlannedConsumptionFlow';
 const PRODUCTION = '/AsPlannedProductionFlow';
+const TRANSFORMATION = '/AsPlannedTransformation';
 
 /**
  * The largest amount of money a listing publishes: beyond it, an amount in cents is no longer exact in a double
@@ -152,14 +153,21 @@ function extraRef(record: DfcRecord, predicate: string): string | undefined {
   return value !== undefined && '@id' in value ? value['@id'] : undefined;
 }
 
-/** The `dfc-b:value` of a QuantitativeValue kept in `extra` (a flow's `hasQuantity`). */
-function extraQuantity(record: DfcRecord): number | undefined {
+/**
+ * The `dfc-b:value` of a QuantitativeValue kept in `extra` (a flow's `hasQuantity`): a number when it is one
+ * (a JSON number, or a plain decimal string as FDC writes them), else what was found, for the caller to refuse;
+ * undefined when there is none.
+ */
+function extraQuantity(record: DfcRecord): unknown {
   const value: ExtraValue | undefined = record.extra?.[DFC_B.hasQuantity]?.[0];
-  if (value === undefined || !('properties' in value)) return undefined;
+  if (value === undefined) return undefined;
+  if (!('properties' in value)) return '(not a dfc-b:QuantitativeValue)';
   const literal = value.properties[DFC_B.value]?.[0];
-  if (literal === undefined || !('@value' in literal)) return undefined;
-  const number = Number(literal['@value']);
-  return Number.isFinite(number) && number > 0 ? number : undefined;
+  if (literal === undefined) return undefined;
+  if (!('@value' in literal)) return '(not a literal)';
+  const raw: unknown = literal['@value'];
+  if (typeof raw === 'number') return raw;
+  return typeof raw === 'string' && /^[+-]?\d+(?:\.\d+)?$/u.test(raw.trim()) ? Number(raw.trim()) : raw;
 }
 
 /** The listings of the node's enterprises. */
@@ -365,9 +373,9 @@ export class ListingService {
       const item = known.get(originItem);
       if (item?.kind === 'CatalogItem' && item.product !== undefined) {
         // A peer's snapshot holds its whole catalogue: the flows are there if the catalogue has them.
-        await fromIndex([item.product, ...item.offers, `${item.product}${CONSUMPTION}`, `${item.product}${PRODUCTION}`]);
+        await fromIndex([item.product, ...item.offers, `${item.product}${CONSUMPTION}`, `${item.product}${PRODUCTION}`, `${item.product}${TRANSFORMATION}`]);
         const wholesale = wholesaleOf(known, item.product);
-        if (wholesale !== undefined) {
+        if (wholesale !== undefined && 'product' in wholesale) {
           await fromIndex([wholesale.product]);
           const w = known.get(wholesale.product);
           if (w?.kind === 'SuppliedProduct') await fromIndex(w.catalogItems);
@@ -408,7 +416,7 @@ export class ListingService {
     }
     if (item.product !== undefined && !fetched.has(catalogUrlOf(item.product))) await get(catalogUrlOf(item.product));
     const wholesale = item.product === undefined ? undefined : wholesaleOf(known, item.product);
-    if (wholesale !== undefined && itemOfProduct(known, wholesale.product) === undefined) await get(catalogUrlOf(wholesale.product));
+    if (wholesale !== undefined && 'product' in wholesale && itemOfProduct(known, wholesale.product) === undefined) await get(catalogUrlOf(wholesale.product));
     return originFrom(known, originItem);
   }
 
@@ -544,16 +552,42 @@ function retailPrice(offer: OfferRecord, factor: number, terms: ListingTerms): O
   return { value, currency: offer.price.currency, ...(offer.price.vatRate !== undefined ? { vatRate: offer.price.vatRate } : {}) };
 }
 
-/** The wholesale case a catalogue plans for a retail product, by Open Food Network's id convention. */
-function wholesaleOf(known: Known, retail: string): { product: string; factor: number } | undefined {
+/** A wholesale case as a catalogue plans it: the product ordered, and how many retail units one of it holds. */
+interface Wholesale {
+  readonly product: string;
+  readonly factor: number;
+}
+
+/**
+ * The wholesale case a catalogue plans for a retail product, by Open Food Network's id convention: undefined when
+ * the catalogue plans none (no `R/AsPlannedTransformation`, `R/AsPlannedConsumptionFlow` nor
+ * `R/AsPlannedProductionFlow` among the records), the case when the plan is whole, else what is wrong with it.
+ * A plan declared but broken is never read as "no plan": the retail item would be sold at its own stock and price,
+ * and ordered by the unit, which its owner sells by the case.
+ *
+ * The factor (the consumption flow's quantity) must be a whole number from 1 to {@link MAX_PACK_FACTOR}, as Open
+ * Food Network's are; the production flow, when it says a quantity, makes one case.
+ */
+function wholesaleOf(known: Known, retail: string): Wholesale | { problem: string } | undefined {
+  const transformation = known.get(`${retail}${TRANSFORMATION}`);
   const consumption = known.get(`${retail}${CONSUMPTION}`);
   const production = known.get(`${retail}${PRODUCTION}`);
-  if (consumption?.kind !== 'Resource' || production?.kind !== 'Resource') return undefined;
-  if (!isFlow(consumption, DFC_B.AsPlannedConsumptionFlow) || !isFlow(production, DFC_B.AsPlannedProductionFlow)) return undefined;
-  if (extraRef(consumption, DFC_B.consumes) !== retail) return undefined;
+  if (transformation === undefined && consumption === undefined && production === undefined) return undefined;
+  const broken = (why: string): { problem: string } => ({ problem: `the catalogue plans a wholesale pack of ${retail}, but ${why}` });
+  if (consumption?.kind !== 'Resource' || !isFlow(consumption, DFC_B.AsPlannedConsumptionFlow)) return broken(`${retail}${CONSUMPTION} is not a dfc-b:AsPlannedConsumptionFlow`);
+  if (production?.kind !== 'Resource' || !isFlow(production, DFC_B.AsPlannedProductionFlow)) return broken(`${retail}${PRODUCTION} is not a dfc-b:AsPlannedProductionFlow`);
+  const consumes = extraRef(consumption, DFC_B.consumes);
+  if (consumes !== retail) return broken(`its consumption flow consumes ${consumes ?? 'nothing'} (dfc-b:consumes), not the retail product`);
   const product = extraRef(production, DFC_B.produces);
+  if (product === undefined) return broken('its production flow produces nothing (dfc-b:produces)');
+  if (product === retail) return broken('its production flow produces the retail product itself');
   const factor = extraQuantity(consumption);
-  return product !== undefined && factor !== undefined ? { product, factor } : undefined;
+  if (typeof factor !== 'number' || !Number.isInteger(factor) || factor < 1 || factor > MAX_PACK_FACTOR) {
+    return broken(`the pack factor (the consumption flow's dfc-b:hasQuantity) is ${JSON.stringify(factor) ?? 'missing'}, not a whole number from 1 to ${MAX_PACK_FACTOR}`);
+  }
+  const made = extraQuantity(production);
+  if (made !== undefined && made !== 1) return broken(`its production flow makes ${JSON.stringify(made)} cases, not 1`);
+  return { product, factor };
 }
 
 function isFlow(record: ResourceRecord, type: string): boolean {
@@ -584,6 +618,7 @@ function originFrom(known: Known, originItem: string): Origin | { failure: Failu
   const product = known.get(item.product);
   if (product?.kind !== 'SuppliedProduct') return bad(`the product ${item.product} of ${originItem} is not in its catalogue`);
   const wholesale = wholesaleOf(known, product.id);
+  if (wholesale !== undefined && 'problem' in wholesale) return bad(wholesale.problem);
   if (wholesale === undefined) {
     const offer = offerOfItem(known, item);
     if (offer === undefined) return bad(`the catalog item ${originItem} has no priced offer (dfc-b:offeredThrough)`);

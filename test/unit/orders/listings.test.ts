@@ -168,11 +168,48 @@ describe('orders/listings', () => {
     const unreachable = await reject(service(down).add('boutique', `${ORIGIN}/items/1`));
     expect(unreachable.status).to.equal(503);
     expect(unreachable.message).to.match(/cannot be reached: network: ECONNREFUSED/u);
+    // No pack either (no flow under the product's id): a plain item, and it has no offer.
+    let n = 0;
     const withoutOffer = FIXTURE.replace(/"dfc-b:offeredThrough": "[^"]*101\/Offer"/u, '"dfc-b:sku": "X"')
-      .replace(/"@id": "[^"]*101\/AsPlannedProductionFlow"/u, '"@id": "https://fdc.example/nothing"');
+      .replace(/"@id": "[^"]*101\/AsPlanned[A-Za-z]+"/gu, () => `"@id": "https://fdc.example/nothing/${++n}"`);
     const noOffer = await reject(service(scripted(new Map([[CATALOGUE, withoutOffer]]))).add('boutique', `${CATALOGUE}/101/CatalogItem`));
     expect(noOffer.status).to.equal(422);
     expect(noOffer.message).to.match(/no priced offer/u);
     expect((await reject(service(scripted(new Map())).add('nobody', `${ORIGIN}/items/1`))).status).to.equal(404);
+  });
+
+  describe('wholesale packs declared wrong', () => {
+    const retailItem = `${CATALOGUE}/101/CatalogItem`;
+    /** The fixture with the pack factor (the consumption flow's quantity) replaced. */
+    const withFactor = (factor: string): string => FIXTURE.replace('"dfc-b:value": 6.0', `"dfc-b:value": ${factor}`);
+
+    it('refuses a catalogue that declares a pack but declares it wrong (422 naming what), and lists a whole one', async () => {
+      const cases: [string, string, RegExp][] = [
+        ['factor 0', withFactor('0'), /pack factor .* is 0, not a whole number from 1 to 10000/u],
+        ['negative factor', withFactor('-6'), /pack factor .* is -6,/u],
+        ['non-numeric factor', withFactor('"six"'), /pack factor .* is "six",/u],
+        ['fractional factor', withFactor('0.5'), /pack factor .* is 0.5,/u],
+        ['huge factor', withFactor('1e9'), /pack factor .* is 1000000000,/u],
+        ['no factor', FIXTURE.replace(/"dfc-b:hasQuantity": \{[^}]*"dfc-b:value": 6\.0\}/u, '"dfc-b:name": "x"'), /pack factor .* is missing/u],
+        ['no produces', FIXTURE.replace(/"dfc-b:produces": "[^"]*",/u, ''), /produces nothing/u],
+        ['no production flow', FIXTURE.replace(/"@id": "([^"]*101\/AsPlannedProductionFlow)"/u, '"@id": "https://fdc.example/elsewhere"'), /AsPlannedProductionFlow is not a dfc-b:AsPlannedProductionFlow/u],
+        ['no consumption flow', FIXTURE.replace(/"@id": "([^"]*101\/AsPlannedConsumptionFlow)"/u, '"@id": "https://fdc.example/elsewhere"'), /AsPlannedConsumptionFlow is not a dfc-b:AsPlannedConsumptionFlow/u],
+        ['consumes another product', FIXTURE.replace(/("dfc-b:consumes": ")[^"]*"/u, '$1https://fdc.example/other"'), /consumes https:\/\/fdc\.example\/other/u],
+        ['produces itself', FIXTURE.replace(/("dfc-b:produces": ")[^"]*"/u, `$1${CATALOGUE}/101"`), /produces the retail product itself/u],
+        ['makes two cases', FIXTURE.replace(/("dfc-b:produces": "[^"]*",\s*"dfc-b:hasQuantity": \{[^}]*"dfc-b:value": )1\.0/u, '$12.0'), /makes 2 cases/u],
+        ['case without catalog item', FIXTURE.replace(/"dfc-b:references": "[^"]*102",/u, ''), /has no catalog item/u],
+        ['case not in the catalogue', FIXTURE.replace(/"@id": "[^"]*102",/u, '"@id": "https://fdc.example/elsewhere",'), /is not in its catalogue/u],
+      ];
+      for (const [label, body, why] of cases) {
+        expect(body, label).to.not.equal(FIXTURE);
+        const refused = await reject(service(scripted(new Map([[CATALOGUE, body]]))).add('boutique', retailItem));
+        expect(refused.status, label).to.equal(422);
+        expect(refused.message, label).to.match(why);
+      }
+      expect(await node.store.orders.listings('boutique')).to.deep.equal([]);
+      // A factor written as a decimal string or 6.0 is the whole number it says.
+      const view = await service(scripted(new Map([[CATALOGUE, withFactor('"6"')]]))).add('boutique', retailItem);
+      expect(view).to.deep.include({ factor: 6 });
+    });
   });
 });
