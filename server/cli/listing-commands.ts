@@ -35,7 +35,8 @@ function describe(view: ListingView): string {
   const stock = view.published.stock === null ? 'on demand' : `${view.published.stock} in stock`;
   const terms = view.price !== null ? `fixed price ${view.price}` : view.markup !== null ? `markup ${view.markup}%` : 'origin price';
   const pack = view.factor !== 1 ? `, ordered in cases of ${view.factor} (${view.origin.product})` : '';
-  return `${view.id}\t${view.item}\n\tfrom ${view.origin.item}\n\t${price}, ${stock}, ${terms}${pack}\n`;
+  const error = view.lastError !== null ? `\n\tlast mirror refused (${view.lastError.at}): ${view.lastError.message}` : '';
+  return `${view.id}\t${view.item}\n\tfrom ${view.origin.item}\n\t${price}, ${stock}, ${terms}${pack}${error}\n`;
 }
 
 /** `maillon listing …`. */

@@ -21,6 +21,7 @@ import type {
 import { DFC_B, OWL } from '../../ontology/vocabulary.js';
 import type { Decoder } from '../codec/decode.js';
 import { failure, failureText, type Failure } from '../errors/failure.js';
+import { problem, type Problem } from '../errors/problem.js';
 import {
   ConflictHttpError, NotFoundHttpError, ServiceUnavailableHttpError, UnprocessableEntityHttpError,
 } from '../errors/http-error.js';
@@ -69,7 +70,18 @@ export interface ListingView {
   readonly markup: number | null;
   /** The published price and stock (null: on demand), as last mirrored. */
   readonly published: { readonly price: number | null; readonly currency: string | null; readonly stock: number | null };
+  /**
+   * Why the last mirror left the published values as they were (the origin could not be read, or said what the
+   * shop cannot publish: a price of 0 or beyond {@link MAX_MONEY}, a negative stock, a broken pack…), and when;
+   * null once a mirror succeeds.
+   */
+  readonly lastError: ListingError | null;
   readonly createdAt: string;
+}
+
+/** Why a listing's last mirror was refused, and when (kept in the listing's details). */
+export interface ListingError extends Failure {
+  readonly at: string;
 }
 
 /** What a mirror of one listing did. */
@@ -211,7 +223,7 @@ export class ListingService {
       offer: urls.resource(eid, 'offers', local) as NodeId,
     };
     const records = this.published(eid, ids, origin, terms);
-    const problems = this.deps.decoder.validate(records).filter((p) => p.severity === 'error');
+    const problems = publishProblems(this.deps.decoder, records);
     if (problems.length > 0) {
       throw new UnprocessableEntityHttpError(`the origin's item cannot be published here: ${problems.map((p) => p.message).join('; ')}`, { problems });
     }
@@ -270,8 +282,11 @@ export class ListingService {
    */
   public async refresh(listing: ListingRow): Promise<MirrorOutcome> {
     const origin = await this.resolve(listing.originItem, false);
-    if ('failure' in origin) return { ok: false, failure: origin.failure };
-    return { ok: true, changed: await this.mirror(listing, origin.stockItem, origin.offer) };
+    if ('failure' in origin) {
+      await this.noteError(listing, origin.failure);
+      return { ok: false, failure: origin.failure };
+    }
+    return this.mirror(listing, origin.stockItem, origin.offer, { product: origin.ordered, factor: origin.factor });
   }
 
   /** {@link refresh} of every listing of the node (the pull timer); answers how many changed and how many failed. */
@@ -315,7 +330,8 @@ export class ListingService {
       const stockItem = find(stockItemId);
       const offer = find(listing.originOffer);
       if (stockItem?.kind !== 'CatalogItem' || offer?.kind !== 'Offer') continue;
-      if (await this.mirror(listing, stockItem, offer)) changed += 1;
+      const outcome = await this.mirror(listing, stockItem, offer);
+      if (outcome.ok && outcome.changed) changed += 1;
     }
     return changed;
   }
@@ -454,8 +470,15 @@ export class ListingService {
     return [product, item, offer];
   }
 
-  /** Mirrors the origin's stock and price into a listing's item and offer; answers whether anything changed. */
-  private async mirror(listing: ListingRow, stockItem: CatalogItemRecord, originOffer: OfferRecord): Promise<boolean> {
+  /**
+   * Mirrors the origin's stock and price into a listing's item and offer; answers whether anything changed.
+   * What would be published is checked as {@link add} checks it ({@link publishProblems}): values the shop cannot
+   * publish (a price that rounds to 0.00 or overflows, a negative or absurd stock, an unknown currency) leave the
+   * last good ones in place, and the listing says why in its `lastError`. So does, for a fixed price, an origin
+   * that changed its currency (the price was set in the old one), and, on a pull (`plan`: the pack the origin
+   * plans now), a pack that changed its size or case (the listing orders by the old one).
+   */
+  private async mirror(listing: ListingRow, stockItem: CatalogItemRecord, originOffer: OfferRecord, plan?: Wholesale): Promise<MirrorOutcome> {
     const { store } = this.deps;
     const stock = retailStock(stockItem, listing.factor);
     const price = retailPrice(originOffer, listing.factor, {
@@ -463,18 +486,41 @@ export class ListingService {
     });
     const [item, offer] = await Promise.all([store.getResource(listing.item), store.getResource(listing.offer)]);
     const upsert: DfcRecord[] = [];
-    if (item?.record.kind === 'CatalogItem' && item.record.stock !== stock) upsert.push({ ...item.record, stock });
-    if (offer?.record.kind === 'Offer') {
-      const samePrice = offer.record.price?.value === price?.value && offer.record.price?.currency === price?.currency;
-      if (offer.record.stock !== stock || !samePrice) {
-        const { price: _old, ...rest } = offer.record;
-        upsert.push({ ...rest, stock, ...(price !== undefined ? { price } : {}) });
-      }
+    const next: DfcRecord[] = [];
+    if (item?.record.kind === 'CatalogItem') {
+      next.push({ ...item.record, stock });
+      if (item.record.stock !== stock) upsert.push(next[next.length - 1] as DfcRecord);
     }
-    if (upsert.length === 0) return false;
-    await store.apply(listing.eid, { upsert });
+    if (offer?.record.kind === 'Offer') {
+      const { price: _old, ...rest } = offer.record;
+      next.push({ ...rest, stock, ...(price !== undefined ? { price } : {}) });
+      const samePrice = offer.record.price?.value === price?.value && offer.record.price?.currency === price?.currency;
+      if (offer.record.stock !== stock || !samePrice) upsert.push(next[next.length - 1] as DfcRecord);
+    }
+    // The item and the offer carry the same stock: one reason is said once.
+    const why = [...new Set(publishProblems(this.deps.decoder, next).map((p) => p.message))];
+    const before = offer?.record.kind === 'Offer' ? offer.record.price?.currency : undefined;
+    if (listing.price !== undefined && before !== undefined && price !== undefined && price.currency !== before) {
+      why.push(`the origin now prices in ${price.currency}, and the fixed price ${listing.price} was set in ${before}`);
+    }
+    if (plan !== undefined && (plan.factor !== listing.factor || plan.product !== listing.originProduct)) {
+      why.push(`the origin now sells it as ${plan.product} in packs of ${plan.factor}, listed as ${listing.originProduct} in packs of ${listing.factor}: list it again`);
+    }
+    if (why.length > 0) {
+      const refused = failure('not-dfc', `kept the last published values: ${why.join('; ')}`, listing.originItem);
+      await this.noteError(listing, refused);
+      return { ok: false, failure: refused };
+    }
+    if (upsert.length > 0) await store.apply(listing.eid, { upsert });
+    if (listing.details?.['lastError'] !== undefined || upsert.length > 0) await this.noteError(listing, undefined);
+    if (upsert.length === 0) return { ok: true, changed: false };
     this.deps.onChange?.();
-    return true;
+    return { ok: true, changed: true };
+  }
+
+  /** Records why a listing's last mirror was refused (undefined: it was not), for its view. */
+  private async noteError(listing: ListingRow, why: Failure | undefined): Promise<void> {
+    await this.deps.store.orders.setListingError(listing.id, why === undefined ? null : { ...why, at: new Date().toISOString() });
   }
 
   private async mintLocalId(eid: string, name: string): Promise<string> {
@@ -505,6 +551,7 @@ export class ListingService {
       published: {
         price: price?.value ?? null, currency: price?.currency ?? null, stock: item?.record.kind === 'CatalogItem' ? item.record.stock : null,
       },
+      lastError: listingErrorOf(row.details?.['lastError']),
       createdAt: row.createdAt,
     };
   }
@@ -534,21 +581,71 @@ function checkTerms(terms: ListingTerms): void {
   }
 }
 
+/**
+ * Why the shop cannot publish a listing's records (none: it can): what `add` refuses with a 422 and what a mirror
+ * declines. The node's record rules (the schemas, as for any record it stores), and what a shop sells at: a price
+ * in a currency the node knows, in whole cents, above 0.00 and at most {@link MAX_MONEY} (a markup of -99.99% or a
+ * tiny origin price ÷ a large pack must not publish a free item; 1e308 must not overflow to a null price); a
+ * stock that is on demand (null) or a whole number of units from 0 to 2^53.
+ */
+function publishProblems(decoder: Decoder, records: readonly DfcRecord[]): Problem[] {
+  const ours: Problem[] = [];
+  for (const record of records) {
+    if (record.kind !== 'CatalogItem' && record.kind !== 'Offer') continue;
+    const type = `dfc-b:${record.kind}`;
+    const stock: unknown = record.stock;
+    if (stock !== null && !(typeof stock === 'number' && Number.isSafeInteger(stock) && stock >= 0)) {
+      ours.push(problem('out-of-range', record.id, type, 'dfc-b:stockLimitation', `the stock would be ${String(stock)}: not on demand nor a whole number of units from 0 to 2^53`));
+    }
+    const value: unknown = record.kind === 'Offer' ? record.price?.value : undefined;
+    if (value !== undefined && !(typeof value === 'number' && isMoney(value))) {
+      ours.push(problem('out-of-range', record.id, type, 'dfc-b:hasPrice/dfc-b:value',
+        `the price would be ${String(value)}: not an amount above 0 in whole cents, at most ${MAX_MONEY}`));
+    }
+  }
+  const said = new Set(ours.map((p) => `${p.id ?? ''} ${p.path}`));
+  const theirs = decoder.validate(records).flatMap((p): Problem[] => {
+    if (said.has(`${p.id ?? ''} ${p.path}`)) return [];
+    if (p.severity === 'error') return [p];
+    // A currency the node does not know is only a warning for a record it keeps; it is no price to sell at.
+    return p.code === 'unknown-unit' && p.path === 'dfc-b:hasPrice/dfc-b:hasUnit' ? [{ ...p, severity: 'error' }] : [];
+  });
+  return [...ours, ...theirs];
+}
+
+/** A listing's `lastError` as its details keep it, or null. */
+function listingErrorOf(value: unknown): ListingError | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { kind, message, url, at } = value as Record<string, unknown>;
+  if (typeof kind !== 'string' || typeof message !== 'string' || typeof at !== 'string') return null;
+  return { kind: kind as Failure['kind'], message, ...(typeof url === 'string' ? { url } : {}), at };
+}
+
 /** The catalog item a listing's stock comes from (the wholesale case's, for a pack). */
 function stockItemOf(listing: ListingRow): string {
   const stockItem = listing.details?.['stockItem'];
   return typeof stockItem === 'string' ? stockItem : listing.originItem;
 }
 
-/** Retail units available: the origin's stock × factor; null (on demand) stays null. */
+/**
+ * Retail units available: the origin's stock × factor, in whole units; null (on demand) stays null. Not clamped:
+ * a negative, non-finite or absurd stock comes out as such, for {@link publishProblems} to refuse (a stock of -5
+ * published as 0 would hide that the origin's word is broken).
+ */
 function retailStock(stockItem: CatalogItemRecord, factor: number): number | null {
-  return stockItem.stock === null ? null : Math.max(0, Math.floor(stockItem.stock * factor + 1e-9));
+  const stock: unknown = stockItem.stock;
+  if (stock === null) return null;
+  return typeof stock === 'number' ? Math.floor(stock * factor + 1e-9) : Number.NaN;
 }
 
-/** The shop's price of one retail unit: fixed, or the origin's (÷ factor for a pack) with the markup. */
+/**
+ * The shop's price of one retail unit: fixed, or the origin's (÷ factor for a pack) with the markup, in cents.
+ * Not checked here: a price that rounds to 0.00, or overflows, comes out as such for {@link publishProblems}.
+ */
 function retailPrice(offer: OfferRecord, factor: number, terms: ListingTerms): OfferRecord['price'] {
   if (offer.price === undefined) return undefined;
-  const value = terms.price ?? cents((offer.price.value / factor) * (1 + (terms.markup ?? 0) / 100));
+  const origin: unknown = offer.price.value;
+  const value = terms.price ?? (typeof origin === 'number' ? cents((origin / factor) * (1 + (terms.markup ?? 0) / 100)) : Number.NaN);
   return { value, currency: offer.price.currency, ...(offer.price.vatRate !== undefined ? { vatRate: offer.price.vatRate } : {}) };
 }
 
