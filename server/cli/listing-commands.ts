@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { NodeParts } from '../main.js';
-import { parseMarkup, type ListingTerms, type ListingView } from '../orders/listings.js';
+import { parseMarkup, parsePrice, type ListingTerms, type ListingView } from '../orders/listings.js';
 import { UsageError, type Io, type NodeCommandOptions } from './node-commands.js';
 
 /** Options of the listing commands. */
@@ -18,13 +18,13 @@ const USAGE = 'usage: maillon listing add ITEM_IRI --enterprise EID [--price P |
 function termsOf(options: ListingCommandOptions): ListingTerms {
   if (options.price !== undefined && options.markup !== undefined) throw new UsageError('give --price or --markup, not both');
   if (options.price !== undefined) {
-    const price = Number(options.price);
-    if (options.price.trim() === '' || !Number.isFinite(price) || price <= 0) throw new UsageError(`--price must be a positive number, not ${JSON.stringify(options.price)}`);
+    const price = parsePrice(options.price);
+    if (price === undefined) throw new UsageError(`--price must be an amount above 0 with at most 2 decimals (3.5), not ${JSON.stringify(options.price)}`);
     return { price };
   }
   if (options.markup !== undefined) {
     const markup = parseMarkup(options.markup);
-    if (markup === undefined) throw new UsageError(`--markup must be a percentage above -100 (15 or 15%), not ${JSON.stringify(options.markup)}`);
+    if (markup === undefined) throw new UsageError(`--markup must be a percentage above -100 (15, 15% or -10%), not ${JSON.stringify(options.markup)}`);
     return { markup };
   }
   return {};
@@ -35,7 +35,8 @@ function describe(view: ListingView): string {
   const stock = view.published.stock === null ? 'on demand' : `${view.published.stock} in stock`;
   const terms = view.price !== null ? `fixed price ${view.price}` : view.markup !== null ? `markup ${view.markup}%` : 'origin price';
   const pack = view.factor !== 1 ? `, ordered in cases of ${view.factor} (${view.origin.product})` : '';
-  return `${view.id}\t${view.item}\n\tfrom ${view.origin.item}\n\t${price}, ${stock}, ${terms}${pack}\n`;
+  const error = view.lastError !== null ? `\n\tlast mirror refused (${view.lastError.at}): ${view.lastError.message}` : '';
+  return `${view.id}\t${view.item}\n\tfrom ${view.origin.item}\n\t${price}, ${stock}, ${terms}${pack}${error}\n`;
 }
 
 /** `maillon listing …`. */

@@ -114,7 +114,8 @@ const FORMATS: readonly OutputFormat[] = ['jsonld', 'turtle', 'ntriples', 'nquad
  * @param io - where to write
  * @returns the exit code
  */
-export async function run(argv: readonly string[], io: Io): Promise<number> {
+export async function run(given: readonly string[], io: Io): Promise<number> {
+  const argv = joinNegativeValues(given);
   const command = checkUsage(argv);
   const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: OPTIONS });
   const rest = positionals.slice(1);
@@ -253,6 +254,32 @@ function checkUsage(argv: readonly string[]): string | undefined {
     throw new UsageError(`${where} has no option ${token.rawName}${near !== undefined ? `; did you mean --${near}?` : ''}`);
   }
   return command;
+}
+
+/**
+ * `--markup -10%`, `--price -1`: Node's parser takes a value that starts with a dash for an option whose value was
+ * forgotten, and refuses it as ambiguous. A negative number names no option (none starts with a digit), so such a
+ * value after a long option that takes one is joined to it (`--markup=-10%`), as the user typing it meant; the
+ * command then reads it as any other value (and refuses it with its own message when it makes no sense).
+ */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      joined.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    const spec = arg.startsWith('--') ? (OPTIONS as Readonly<Record<string, { type: string }>>)[arg.slice(2)] : undefined;
+    if (spec?.type === 'string' && next !== undefined && /^-\.?\d/u.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }
 
 /** The version in our package.json, found from this file (it runs from `server/` under tsx and `dist/server/` built). */

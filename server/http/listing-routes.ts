@@ -8,7 +8,7 @@
 import { Router, type Request, type Response } from 'express';
 import { requireScope } from '../auth/middleware.js';
 import { BadRequestHttpError, MethodNotAllowedHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
-import { parseMarkup, type ListingService, type ListingTerms } from '../orders/listings.js';
+import { parseMarkup, parsePrice, type ListingService, type ListingTerms } from '../orders/listings.js';
 import { jsonObjectBody } from './json-body.js';
 
 /** Options of {@link listingRoutes}. */
@@ -18,20 +18,23 @@ export interface ListingRoutesArgs {
 
 const EXAMPLE = '{"item": "<remote CatalogItem @id>", "price": 3.5} or {"item": "…", "markup": "15%"}';
 
-/** The terms of a listing request: `price` (a positive number) or `markup` (`15`, `"15"` or `"15%"`). */
+/**
+ * The terms of a listing request: `price` (a JSON number or a plain decimal string, above 0, at most 2 decimals)
+ * or `markup` (`15`, `"15"`, `"-10%"`). Nothing is coerced: `"0x10"`, `"1e3"` or `" 12 "` is no price.
+ */
 function termsOf(body: Record<string, unknown>): ListingTerms {
   const { price, markup } = body;
   if (price !== undefined && markup !== undefined) throw new UnprocessableEntityHttpError('give a price or a markup, not both');
   if (price !== undefined) {
-    const value = typeof price === 'string' && price.trim() !== '' ? Number(price) : price;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw new UnprocessableEntityHttpError(`price must be a positive number, not ${JSON.stringify(price)}`);
+    const value = parsePrice(price);
+    if (value === undefined) {
+      throw new UnprocessableEntityHttpError(`price must be an amount above 0 with at most 2 decimals (3.5 or "3.50"), not ${JSON.stringify(price)}`);
     }
     return { price: value };
   }
   if (markup !== undefined) {
     const value = parseMarkup(markup);
-    if (value === undefined) throw new UnprocessableEntityHttpError(`markup must be a percentage above -100 (15, "15" or "15%"), not ${JSON.stringify(markup)}`);
+    if (value === undefined) throw new UnprocessableEntityHttpError(`markup must be a percentage above -100 (15, "15" or "-10%"), not ${JSON.stringify(markup)}`);
     return { markup: value };
   }
   return {};

@@ -21,6 +21,7 @@ import type {
 import { DFC_B, OWL } from '../../ontology/vocabulary.js';
 import type { Decoder } from '../codec/decode.js';
 import { failure, failureText, type Failure } from '../errors/failure.js';
+import { problem, type Problem } from '../errors/problem.js';
 import {
   ConflictHttpError, NotFoundHttpError, ServiceUnavailableHttpError, UnprocessableEntityHttpError,
 } from '../errors/http-error.js';
@@ -69,7 +70,18 @@ export interface ListingView {
   readonly markup: number | null;
   /** The published price and stock (null: on demand), as last mirrored. */
   readonly published: { readonly price: number | null; readonly currency: string | null; readonly stock: number | null };
+  /**
+   * Why the last mirror left the published values as they were (the origin could not be read, or said what the
+   * shop cannot publish: a price of 0 or beyond {@link MAX_MONEY}, a negative stock, a broken pack…), and when;
+   * null once a mirror succeeds.
+   */
+  readonly lastError: ListingError | null;
   readonly createdAt: string;
+}
+
+/** Why a listing's last mirror was refused, and when (kept in the listing's details). */
+export interface ListingError extends Failure {
+  readonly at: string;
 }
 
 /** What a mirror of one listing did. */
@@ -97,13 +109,49 @@ type Known = Map<string, DfcRecord>;
 const ACCEPT = 'application/ld+json, application/json;q=0.9, text/turtle;q=0.8';
 const CONSUMPTION = '/AsPlannedConsumptionFlow';
 const PRODUCTION = '/AsPlannedProductionFlow';
+const TRANSFORMATION = '/AsPlannedTransformation';
 
-/** The percent of a markup as given: `15`, `"15"` or `"15%"`; undefined when it is none of those. */
+/**
+ * The largest amount of money a listing publishes: beyond it, an amount in cents is no longer exact in a double
+ * (2^53 cents ≈ 9 × 10^13). Far above any real price: what goes past it is a broken origin, not a dear item.
+ */
+export const MAX_MONEY = 1e13;
+
+/**
+ * The largest pack a listing sells by the unit. Open Food Network's factors are whole numbers of retail units in
+ * a case (6, 12, 24…): a fraction (half a case?) or a factor in the millions is a catalogue that says something
+ * else, refused rather than guessed.
+ */
+export const MAX_PACK_FACTOR = 10_000;
+
+/**
+ * The percent of a markup as given: a JSON number, or a plain decimal string with an optional `%` (`15`, `"15"`,
+ * `"-10%"`, `"12.5%"`); undefined for anything else (`"1e3"`, `"0x10"`, `" 15 "`, `"15 %"`), and for -100% or less.
+ */
 export function parseMarkup(value: unknown): number | undefined {
-  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim().replace(/\s*%$/u, '') : undefined;
-  if (text === undefined || !/^[+-]?\d+(?:\.\d+)?$/u.test(text)) return undefined;
-  const number = Number(text);
+  let number: number;
+  if (typeof value === 'number') number = value;
+  else if (typeof value === 'string' && /^[+-]?\d+(?:\.\d+)?%?$/u.test(value)) number = Number(value.replace(/%$/u, ''));
+  else return undefined;
   return Number.isFinite(number) && number > -100 ? number : undefined;
+}
+
+/**
+ * A price as given: a JSON number, or a plain decimal string (`"3.5"`, `"12"`), positive, with at most two decimals
+ * (money is in cents: `12.3456` is refused rather than rounded behind the owner's back) and at most
+ * {@link MAX_MONEY}; undefined for anything else (`0`, `"0x10"`, `"1e3"`, `" 12 "`, `"-1"`).
+ */
+export function parsePrice(value: unknown): number | undefined {
+  let number: number;
+  if (typeof value === 'number') number = value;
+  else if (typeof value === 'string' && /^\d+(?:\.\d{1,2})?$/u.test(value)) number = Number(value);
+  else return undefined;
+  return isMoney(number) ? number : undefined;
+}
+
+/** Whether a number is an amount a shop can sell at: finite, above zero once in cents, whole cents, at most {@link MAX_MONEY}. */
+function isMoney(value: number): boolean {
+  return Number.isFinite(value) && value > 0 && value <= MAX_MONEY && cents(value) === value;
 }
 
 /** Money as shops show it: two decimals. */
@@ -117,14 +165,21 @@ function extraRef(record: DfcRecord, predicate: string): string | undefined {
   return value !== undefined && '@id' in value ? value['@id'] : undefined;
 }
 
-/** The `dfc-b:value` of a QuantitativeValue kept in `extra` (a flow's `hasQuantity`). */
-function extraQuantity(record: DfcRecord): number | undefined {
+/**
+ * The `dfc-b:value` of a QuantitativeValue kept in `extra` (a flow's `hasQuantity`): a number when it is one
+ * (a JSON number, or a plain decimal string as FDC writes them), else what was found, for the caller to refuse;
+ * undefined when there is none.
+ */
+function extraQuantity(record: DfcRecord): unknown {
   const value: ExtraValue | undefined = record.extra?.[DFC_B.hasQuantity]?.[0];
-  if (value === undefined || !('properties' in value)) return undefined;
+  if (value === undefined) return undefined;
+  if (!('properties' in value)) return '(not a dfc-b:QuantitativeValue)';
   const literal = value.properties[DFC_B.value]?.[0];
-  if (literal === undefined || !('@value' in literal)) return undefined;
-  const number = Number(literal['@value']);
-  return Number.isFinite(number) && number > 0 ? number : undefined;
+  if (literal === undefined) return undefined;
+  if (!('@value' in literal)) return '(not a literal)';
+  const raw: unknown = literal['@value'];
+  if (typeof raw === 'number') return raw;
+  return typeof raw === 'string' && /^[+-]?\d+(?:\.\d+)?$/u.test(raw.trim()) ? Number(raw.trim()) : raw;
 }
 
 /** The listings of the node's enterprises. */
@@ -168,7 +223,7 @@ export class ListingService {
       offer: urls.resource(eid, 'offers', local) as NodeId,
     };
     const records = this.published(eid, ids, origin, terms);
-    const problems = this.deps.decoder.validate(records).filter((p) => p.severity === 'error');
+    const problems = publishProblems(this.deps.decoder, records);
     if (problems.length > 0) {
       throw new UnprocessableEntityHttpError(`the origin's item cannot be published here: ${problems.map((p) => p.message).join('; ')}`, { problems });
     }
@@ -227,8 +282,11 @@ export class ListingService {
    */
   public async refresh(listing: ListingRow): Promise<MirrorOutcome> {
     const origin = await this.resolve(listing.originItem, false);
-    if ('failure' in origin) return { ok: false, failure: origin.failure };
-    return { ok: true, changed: await this.mirror(listing, origin.stockItem, origin.offer) };
+    if ('failure' in origin) {
+      await this.noteError(listing, origin.failure);
+      return { ok: false, failure: origin.failure };
+    }
+    return this.mirror(listing, origin.stockItem, origin.offer, { product: origin.ordered, factor: origin.factor });
   }
 
   /** {@link refresh} of every listing of the node (the pull timer); answers how many changed and how many failed. */
@@ -272,7 +330,8 @@ export class ListingService {
       const stockItem = find(stockItemId);
       const offer = find(listing.originOffer);
       if (stockItem?.kind !== 'CatalogItem' || offer?.kind !== 'Offer') continue;
-      if (await this.mirror(listing, stockItem, offer)) changed += 1;
+      const outcome = await this.mirror(listing, stockItem, offer);
+      if (outcome.ok && outcome.changed) changed += 1;
     }
     return changed;
   }
@@ -330,9 +389,9 @@ export class ListingService {
       const item = known.get(originItem);
       if (item?.kind === 'CatalogItem' && item.product !== undefined) {
         // A peer's snapshot holds its whole catalogue: the flows are there if the catalogue has them.
-        await fromIndex([item.product, ...item.offers, `${item.product}${CONSUMPTION}`, `${item.product}${PRODUCTION}`]);
+        await fromIndex([item.product, ...item.offers, `${item.product}${CONSUMPTION}`, `${item.product}${PRODUCTION}`, `${item.product}${TRANSFORMATION}`]);
         const wholesale = wholesaleOf(known, item.product);
-        if (wholesale !== undefined) {
+        if (wholesale !== undefined && 'product' in wholesale) {
           await fromIndex([wholesale.product]);
           const w = known.get(wholesale.product);
           if (w?.kind === 'SuppliedProduct') await fromIndex(w.catalogItems);
@@ -373,7 +432,7 @@ export class ListingService {
     }
     if (item.product !== undefined && !fetched.has(catalogUrlOf(item.product))) await get(catalogUrlOf(item.product));
     const wholesale = item.product === undefined ? undefined : wholesaleOf(known, item.product);
-    if (wholesale !== undefined && itemOfProduct(known, wholesale.product) === undefined) await get(catalogUrlOf(wholesale.product));
+    if (wholesale !== undefined && 'product' in wholesale && itemOfProduct(known, wholesale.product) === undefined) await get(catalogUrlOf(wholesale.product));
     return originFrom(known, originItem);
   }
 
@@ -411,8 +470,15 @@ export class ListingService {
     return [product, item, offer];
   }
 
-  /** Mirrors the origin's stock and price into a listing's item and offer; answers whether anything changed. */
-  private async mirror(listing: ListingRow, stockItem: CatalogItemRecord, originOffer: OfferRecord): Promise<boolean> {
+  /**
+   * Mirrors the origin's stock and price into a listing's item and offer; answers whether anything changed.
+   * What would be published is checked as {@link add} checks it ({@link publishProblems}): values the shop cannot
+   * publish (a price that rounds to 0.00 or overflows, a negative or absurd stock, an unknown currency) leave the
+   * last good ones in place, and the listing says why in its `lastError`. So does, for a fixed price, an origin
+   * that changed its currency (the price was set in the old one), and, on a pull (`plan`: the pack the origin
+   * plans now), a pack that changed its size or case (the listing orders by the old one).
+   */
+  private async mirror(listing: ListingRow, stockItem: CatalogItemRecord, originOffer: OfferRecord, plan?: Wholesale): Promise<MirrorOutcome> {
     const { store } = this.deps;
     const stock = retailStock(stockItem, listing.factor);
     const price = retailPrice(originOffer, listing.factor, {
@@ -420,18 +486,41 @@ export class ListingService {
     });
     const [item, offer] = await Promise.all([store.getResource(listing.item), store.getResource(listing.offer)]);
     const upsert: DfcRecord[] = [];
-    if (item?.record.kind === 'CatalogItem' && item.record.stock !== stock) upsert.push({ ...item.record, stock });
-    if (offer?.record.kind === 'Offer') {
-      const samePrice = offer.record.price?.value === price?.value && offer.record.price?.currency === price?.currency;
-      if (offer.record.stock !== stock || !samePrice) {
-        const { price: _old, ...rest } = offer.record;
-        upsert.push({ ...rest, stock, ...(price !== undefined ? { price } : {}) });
-      }
+    const next: DfcRecord[] = [];
+    if (item?.record.kind === 'CatalogItem') {
+      next.push({ ...item.record, stock });
+      if (item.record.stock !== stock) upsert.push(next[next.length - 1] as DfcRecord);
     }
-    if (upsert.length === 0) return false;
-    await store.apply(listing.eid, { upsert });
+    if (offer?.record.kind === 'Offer') {
+      const { price: _old, ...rest } = offer.record;
+      next.push({ ...rest, stock, ...(price !== undefined ? { price } : {}) });
+      const samePrice = offer.record.price?.value === price?.value && offer.record.price?.currency === price?.currency;
+      if (offer.record.stock !== stock || !samePrice) upsert.push(next[next.length - 1] as DfcRecord);
+    }
+    // The item and the offer carry the same stock: one reason is said once.
+    const why = [...new Set(publishProblems(this.deps.decoder, next).map((p) => p.message))];
+    const before = offer?.record.kind === 'Offer' ? offer.record.price?.currency : undefined;
+    if (listing.price !== undefined && before !== undefined && price !== undefined && price.currency !== before) {
+      why.push(`the origin now prices in ${price.currency}, and the fixed price ${listing.price} was set in ${before}`);
+    }
+    if (plan !== undefined && (plan.factor !== listing.factor || plan.product !== listing.originProduct)) {
+      why.push(`the origin now sells it as ${plan.product} in packs of ${plan.factor}, listed as ${listing.originProduct} in packs of ${listing.factor}: list it again`);
+    }
+    if (why.length > 0) {
+      const refused = failure('not-dfc', `kept the last published values: ${why.join('; ')}`, listing.originItem);
+      await this.noteError(listing, refused);
+      return { ok: false, failure: refused };
+    }
+    if (upsert.length > 0) await store.apply(listing.eid, { upsert });
+    if (listing.details?.['lastError'] !== undefined || upsert.length > 0) await this.noteError(listing, undefined);
+    if (upsert.length === 0) return { ok: true, changed: false };
     this.deps.onChange?.();
-    return true;
+    return { ok: true, changed: true };
+  }
+
+  /** Records why a listing's last mirror was refused (undefined: it was not), for its view. */
+  private async noteError(listing: ListingRow, why: Failure | undefined): Promise<void> {
+    await this.deps.store.orders.setListingError(listing.id, why === undefined ? null : { ...why, at: new Date().toISOString() });
   }
 
   private async mintLocalId(eid: string, name: string): Promise<string> {
@@ -462,6 +551,7 @@ export class ListingService {
       published: {
         price: price?.value ?? null, currency: price?.currency ?? null, stock: item?.record.kind === 'CatalogItem' ? item.record.stock : null,
       },
+      lastError: listingErrorOf(row.details?.['lastError']),
       createdAt: row.createdAt,
     };
   }
@@ -476,13 +566,59 @@ function originOf(iri: string): string | undefined {
   }
 }
 
-/** Refuses terms that make no price: both a price and a markup, a price that is not positive, a markup of -100% or less. */
+/**
+ * Refuses terms that make no price: both a price and a markup, a price that {@link parsePrice} would not read
+ * (not positive, more than two decimals, beyond {@link MAX_MONEY}), a markup of -100% or less. The same rules
+ * whoever calls: the API and the command line parse with {@link parsePrice} and {@link parseMarkup} first.
+ */
 function checkTerms(terms: ListingTerms): void {
   if (terms.price !== undefined && terms.markup !== undefined) throw new UnprocessableEntityHttpError('give a price or a markup, not both');
-  if (terms.price !== undefined && !(Number.isFinite(terms.price) && terms.price > 0)) throw new UnprocessableEntityHttpError(`price ${terms.price} is not a positive number`);
-  if (terms.markup !== undefined && !(Number.isFinite(terms.markup) && terms.markup > -100)) {
+  if (terms.price !== undefined && parsePrice(terms.price) === undefined) {
+    throw new UnprocessableEntityHttpError(`price ${terms.price} is not an amount above 0 with at most 2 decimals`);
+  }
+  if (terms.markup !== undefined && parseMarkup(terms.markup) === undefined) {
     throw new UnprocessableEntityHttpError(`markup ${terms.markup}% is not a percentage above -100`);
   }
+}
+
+/**
+ * Why the shop cannot publish a listing's records (none: it can): what `add` refuses with a 422 and what a mirror
+ * declines. The node's record rules (the schemas, as for any record it stores), and what a shop sells at: a price
+ * in a currency the node knows, in whole cents, above 0.00 and at most {@link MAX_MONEY} (a markup of -99.99% or a
+ * tiny origin price ÷ a large pack must not publish a free item; 1e308 must not overflow to a null price); a
+ * stock that is on demand (null) or a whole number of units from 0 to 2^53.
+ */
+function publishProblems(decoder: Decoder, records: readonly DfcRecord[]): Problem[] {
+  const ours: Problem[] = [];
+  for (const record of records) {
+    if (record.kind !== 'CatalogItem' && record.kind !== 'Offer') continue;
+    const type = `dfc-b:${record.kind}`;
+    const stock: unknown = record.stock;
+    if (stock !== null && !(typeof stock === 'number' && Number.isSafeInteger(stock) && stock >= 0)) {
+      ours.push(problem('out-of-range', record.id, type, 'dfc-b:stockLimitation', `the stock would be ${String(stock)}: not on demand nor a whole number of units from 0 to 2^53`));
+    }
+    const value: unknown = record.kind === 'Offer' ? record.price?.value : undefined;
+    if (value !== undefined && !(typeof value === 'number' && isMoney(value))) {
+      ours.push(problem('out-of-range', record.id, type, 'dfc-b:hasPrice/dfc-b:value',
+        `the price would be ${String(value)}: not an amount above 0 in whole cents, at most ${MAX_MONEY}`));
+    }
+  }
+  const said = new Set(ours.map((p) => `${p.id ?? ''} ${p.path}`));
+  const theirs = decoder.validate(records).flatMap((p): Problem[] => {
+    if (said.has(`${p.id ?? ''} ${p.path}`)) return [];
+    if (p.severity === 'error') return [p];
+    // A currency the node does not know is only a warning for a record it keeps; it is no price to sell at.
+    return p.code === 'unknown-unit' && p.path === 'dfc-b:hasPrice/dfc-b:hasUnit' ? [{ ...p, severity: 'error' }] : [];
+  });
+  return [...ours, ...theirs];
+}
+
+/** A listing's `lastError` as its details keep it, or null. */
+function listingErrorOf(value: unknown): ListingError | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { kind, message, url, at } = value as Record<string, unknown>;
+  if (typeof kind !== 'string' || typeof message !== 'string' || typeof at !== 'string') return null;
+  return { kind: kind as Failure['kind'], message, ...(typeof url === 'string' ? { url } : {}), at };
 }
 
 /** The catalog item a listing's stock comes from (the wholesale case's, for a pack). */
@@ -491,28 +627,64 @@ function stockItemOf(listing: ListingRow): string {
   return typeof stockItem === 'string' ? stockItem : listing.originItem;
 }
 
-/** Retail units available: the origin's stock × factor; null (on demand) stays null. */
+/**
+ * Retail units available: the origin's stock × factor, in whole units; null (on demand) stays null. Not clamped:
+ * a negative, non-finite or absurd stock comes out as such, for {@link publishProblems} to refuse (a stock of -5
+ * published as 0 would hide that the origin's word is broken).
+ */
 function retailStock(stockItem: CatalogItemRecord, factor: number): number | null {
-  return stockItem.stock === null ? null : Math.max(0, Math.floor(stockItem.stock * factor + 1e-9));
+  const stock: unknown = stockItem.stock;
+  if (stock === null) return null;
+  return typeof stock === 'number' ? Math.floor(stock * factor + 1e-9) : Number.NaN;
 }
 
-/** The shop's price of one retail unit: fixed, or the origin's (÷ factor for a pack) with the markup. */
+/**
+ * The shop's price of one retail unit: fixed, or the origin's (÷ factor for a pack) with the markup, in cents.
+ * Not checked here: a price that rounds to 0.00, or overflows, comes out as such for {@link publishProblems}.
+ */
 function retailPrice(offer: OfferRecord, factor: number, terms: ListingTerms): OfferRecord['price'] {
   if (offer.price === undefined) return undefined;
-  const value = terms.price ?? cents((offer.price.value / factor) * (1 + (terms.markup ?? 0) / 100));
+  const origin: unknown = offer.price.value;
+  const value = terms.price ?? (typeof origin === 'number' ? cents((origin / factor) * (1 + (terms.markup ?? 0) / 100)) : Number.NaN);
   return { value, currency: offer.price.currency, ...(offer.price.vatRate !== undefined ? { vatRate: offer.price.vatRate } : {}) };
 }
 
-/** The wholesale case a catalogue plans for a retail product, by Open Food Network's id convention. */
-function wholesaleOf(known: Known, retail: string): { product: string; factor: number } | undefined {
+/** A wholesale case as a catalogue plans it: the product ordered, and how many retail units one of it holds. */
+interface Wholesale {
+  readonly product: string;
+  readonly factor: number;
+}
+
+/**
+ * The wholesale case a catalogue plans for a retail product, by Open Food Network's id convention: undefined when
+ * the catalogue plans none (no `R/AsPlannedTransformation`, `R/AsPlannedConsumptionFlow` nor
+ * `R/AsPlannedProductionFlow` among the records), the case when the plan is whole, else what is wrong with it.
+ * A plan declared but broken is never read as "no plan": the retail item would be sold at its own stock and price,
+ * and ordered by the unit, which its owner sells by the case.
+ *
+ * The factor (the consumption flow's quantity) must be a whole number from 1 to {@link MAX_PACK_FACTOR}, as Open
+ * Food Network's are; the production flow, when it says a quantity, makes one case.
+ */
+function wholesaleOf(known: Known, retail: string): Wholesale | { problem: string } | undefined {
+  const transformation = known.get(`${retail}${TRANSFORMATION}`);
   const consumption = known.get(`${retail}${CONSUMPTION}`);
   const production = known.get(`${retail}${PRODUCTION}`);
-  if (consumption?.kind !== 'Resource' || production?.kind !== 'Resource') return undefined;
-  if (!isFlow(consumption, DFC_B.AsPlannedConsumptionFlow) || !isFlow(production, DFC_B.AsPlannedProductionFlow)) return undefined;
-  if (extraRef(consumption, DFC_B.consumes) !== retail) return undefined;
+  if (transformation === undefined && consumption === undefined && production === undefined) return undefined;
+  const broken = (why: string): { problem: string } => ({ problem: `the catalogue plans a wholesale pack of ${retail}, but ${why}` });
+  if (consumption?.kind !== 'Resource' || !isFlow(consumption, DFC_B.AsPlannedConsumptionFlow)) return broken(`${retail}${CONSUMPTION} is not a dfc-b:AsPlannedConsumptionFlow`);
+  if (production?.kind !== 'Resource' || !isFlow(production, DFC_B.AsPlannedProductionFlow)) return broken(`${retail}${PRODUCTION} is not a dfc-b:AsPlannedProductionFlow`);
+  const consumes = extraRef(consumption, DFC_B.consumes);
+  if (consumes !== retail) return broken(`its consumption flow consumes ${consumes ?? 'nothing'} (dfc-b:consumes), not the retail product`);
   const product = extraRef(production, DFC_B.produces);
+  if (product === undefined) return broken('its production flow produces nothing (dfc-b:produces)');
+  if (product === retail) return broken('its production flow produces the retail product itself');
   const factor = extraQuantity(consumption);
-  return product !== undefined && factor !== undefined ? { product, factor } : undefined;
+  if (typeof factor !== 'number' || !Number.isInteger(factor) || factor < 1 || factor > MAX_PACK_FACTOR) {
+    return broken(`the pack factor (the consumption flow's dfc-b:hasQuantity) is ${JSON.stringify(factor) ?? 'missing'}, not a whole number from 1 to ${MAX_PACK_FACTOR}`);
+  }
+  const made = extraQuantity(production);
+  if (made !== undefined && made !== 1) return broken(`its production flow makes ${JSON.stringify(made)} cases, not 1`);
+  return { product, factor };
 }
 
 function isFlow(record: ResourceRecord, type: string): boolean {
@@ -543,6 +715,7 @@ function originFrom(known: Known, originItem: string): Origin | { failure: Failu
   const product = known.get(item.product);
   if (product?.kind !== 'SuppliedProduct') return bad(`the product ${item.product} of ${originItem} is not in its catalogue`);
   const wholesale = wholesaleOf(known, product.id);
+  if (wholesale !== undefined && 'problem' in wholesale) return bad(wholesale.problem);
   if (wholesale === undefined) {
     const offer = offerOfItem(known, item);
     if (offer === undefined) return bad(`the catalog item ${originItem} has no priced offer (dfc-b:offeredThrough)`);

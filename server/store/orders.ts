@@ -256,6 +256,11 @@ export interface OrderStore {
    */
   orderable(iri: string): Promise<Orderable | undefined>;
   removeListing(id: number): Promise<boolean>;
+  /**
+   * Sets (or, with null, clears) `lastError` in a listing's details, the rest of them untouched: why its last
+   * mirror left the published values as they were.
+   */
+  setListingError(id: number, error: Readonly<Record<string, unknown>> | null): Promise<void>;
 }
 
 /** Raised when an order cannot change in its state (a completed order amended, a cancelled one completed). */

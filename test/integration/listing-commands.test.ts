@@ -50,6 +50,30 @@ describe('maillon listing commands', function () {
     expect((await cli('listing', 'list', '--enterprise', 'boutique')).out).to.include('lists no item');
   });
 
+  it('takes a negative markup after a space or an equals sign, and a price likewise', async () => {
+    const item = `${supplier.url}${CATALOGUE}/101/CatalogItem`;
+    for (const argv of [['--markup', '-10%'], ['--markup=-10%'], ['--price', '2.5'], ['--price=2.50']]) {
+      const added = await cli('listing', 'add', item, '--enterprise', 'boutique', ...argv);
+      expect(added.code, `${argv.join(' ')}: ${added.err}`).to.equal(0);
+      expect(added.out, argv.join(' ')).to.include(argv[0]?.startsWith('--markup') === true ? '2.7 Euro, 24 in stock, markup -10%' : '2.5 Euro, 24 in stock, fixed price 2.5');
+      const id = /^listed as (\d+):/u.exec(added.out)?.[1] as string;
+      expect((await cli('listing', 'remove', id, '--enterprise', 'boutique')).code).to.equal(0);
+    }
+    // Before the item is read: a value that is no price or markup is a usage error that says what is expected.
+    for (const [argv, message] of [[['--price', '-1'], /--price must be an amount above 0/u], [['--price=0'], /--price must be/u], [['--price', '1e3'], /--price must be/u],
+      [['--price', '0x10'], /--price must be/u], [['--price', '12.345'], /at most 2 decimals/u], [['--markup', '-100%'], /--markup must be a percentage above -100/u],
+      [['--markup=-10 %'], /--markup must be/u]] as const) {
+      let thrown: unknown;
+      try {
+        await cli('listing', 'add', item, '--enterprise', 'boutique', ...argv);
+      } catch (error: unknown) {
+        thrown = error;
+      }
+      expect(thrown, argv.join(' ')).to.be.instanceOf(UsageError);
+      expect(String(thrown), argv.join(' ')).to.match(message);
+    }
+  });
+
   it('refuses bad usage (exit 2) and an item that cannot be listed (a thrown HTTP error: exit 1 with the reason)', async () => {
     for (const argv of [['listing', 'add', 'x'], ['listing', 'add', 'http://x.example/i', '--enterprise', 'boutique', '--markup', 'lots'],
       ['listing', 'add', 'http://x.example/i', '--enterprise', 'boutique', '--price', '1', '--markup', '2'], ['listing', 'remove', 'one', '--enterprise', 'boutique'],

@@ -190,6 +190,12 @@ describe('listings (two nodes)', function () {
       [{ item: tomato.replace('tomate', 'chevre'), markup: '-100%' }, 422, /markup/u],
       [{ item: tomato.replace('tomate', 'chevre'), price: 2, markup: 5 }, 422, /not both/u],
       [{ item: tomato.replace('tomate', 'chevre'), price: -1 }, 422, /price/u],
+      // Nothing coerced: no free item, no hexadecimal, exponent or padding, no fraction of a cent.
+      ...[0, '0', '0.00', '0x10', '1e3', ' 12 ', 12.3456, '12.3456', '', true].map((price): [unknown, number, RegExp] => [
+        { item: tomato.replace('tomate', 'chevre'), price }, 422, /price must be an amount above 0 with at most 2 decimals/u]),
+      ...[' 15 ', '0x10', '15 %'].map((markup): [unknown, number, RegExp] => [{ item: tomato.replace('tomate', 'chevre'), markup }, 422, /markup must be/u]),
+      // A markup that makes the price 0.00 would publish a free item.
+      [{ item: tomato.replace('tomate', 'chevre'), markup: '-99.99%' }, 422, /price would be 0:/u],
       [{ item: 'not an iri' }, 422, /absolute IRI/u],
       [{ item: 'http://shop.test/api/dfc/enterprises/boutique/catalog_items/x' }, 422, /this node/u],
       [{ price: 3 }, 400, /item/u],
@@ -267,6 +273,29 @@ describe('listings of a wholesale case (an FDC-shaped static supplier)', functio
     expect((await shop.scheduler.syncOne((await shop.store.provenance.getPeer(peer.id)) ?? peer)).ok).to.equal(true);
     const [listing] = await shop.store.orders.listings('boutique');
     expect((await shop.listings.get('boutique', listing?.id as number)).published.stock).to.equal(30);
+  });
+
+  it('keeps the last good price and stock when the case\'s new ones cannot be published, and says why in the listing', async () => {
+    const [listing] = await shop.store.orders.listings('boutique');
+    const url = `/api/dfc/enterprises/boutique/listings/${listing?.id as number}`;
+    const before = (await shop.request('GET', url, { headers: bearer(token) })).json<ListingView>();
+    expect(before.lastError).to.equal(null);
+    // 0.02 € the case of 6 is 0.0033 € the unit: 0.00 in cents, no price to sell at; and a stock beyond counting.
+    supplier.files.set(catalogue, { body: body(supplier.url, '1e300').replace('"dfc-b:value": "18.00"', '"dfc-b:value": "0.02"'), contentType: 'application/ld+json' });
+    const row = await shop.store.orders.listing(listing?.id as number);
+    const outcome = await shop.listings.refresh(row as NonNullable<typeof row>);
+    expect(outcome.ok).to.equal(false);
+    const refused = (await shop.request('GET', url, { headers: bearer(token) })).json<ListingView>();
+    expect(refused.published).to.deep.equal(before.published);
+    expect(refused.lastError?.message).to.match(/price would be 0:.*stock would be 6e\+300|stock would be 6e\+300.*price would be 0:/u);
+    const offer = (await catalogueOf(shop, 'boutique')).find((r): r is OfferRecord => r.id === before.offer && r.kind === 'Offer');
+    expect(offer?.price?.value).to.equal(before.published.price);
+    supplier.files.set(catalogue, { body: body(supplier.url, '3'), contentType: 'application/ld+json' });
+    const fixed = await shop.store.orders.listing(listing?.id as number);
+    expect(await shop.listings.refresh(fixed as NonNullable<typeof fixed>)).to.deep.equal({ ok: true, changed: true });
+    const after = (await shop.request('GET', url, { headers: bearer(token) })).json<ListingView>();
+    expect(after.published).to.deep.include({ price: 3, stock: 18 });
+    expect(after.lastError).to.equal(null);
   });
 
   it('keeps the planned transformation on import, renamed after the product, and re-publishes it', async () => {

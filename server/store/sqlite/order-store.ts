@@ -698,6 +698,14 @@ export class SqliteOrderStore implements OrderStore {
   public async removeListing(id: number): Promise<boolean> {
     return this.db.transaction(async (tx) => (await tx.run('DELETE FROM listings WHERE id = ?', [id])).changes > 0);
   }
+
+  public async setListingError(id: number, error: Readonly<Record<string, unknown>> | null): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      // One statement on the JSON: whatever else the details hold (written by others meanwhile) stays.
+      if (error === null) await tx.run(`UPDATE listings SET details = json_remove(details, '$.lastError') WHERE id = ? AND json_type(details, '$.lastError') IS NOT NULL`, [id]);
+      else await tx.run(`UPDATE listings SET details = json_set(details, '$.lastError', json(?)) WHERE id = ?`, [JSON.stringify(error), id]);
+    });
+  }
 }
 
 /** A resource, its item when it is an Offer, and that item's listing (columns prefixed `l_`, null when none). */

@@ -13,8 +13,9 @@ import { serialize } from '../../../server/codec/serialize.js';
 import { HttpError } from '../../../server/errors/http-error.js';
 import { failure } from '../../../server/errors/failure.js';
 import { DEFAULT_FETCH_POLICY, type SafeFetch } from '../../../server/net/safe-fetch.js';
-import { ListingService, parseMarkup } from '../../../server/orders/listings.js';
+import { ListingService, parseMarkup, parsePrice } from '../../../server/orders/listings.js';
 import { NodeUrls } from '../../../server/urls/node-urls.js';
+import { measureIri } from '../../../ontology/units.js';
 import { farmRecords, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -61,11 +62,32 @@ describe('orders/listings', () => {
     it('reads a percentage as a number, a string, or with %', () => {
       expect(parseMarkup(15)).to.equal(15);
       expect(parseMarkup('15')).to.equal(15);
-      expect(parseMarkup(' 12.5 % ')).to.equal(12.5);
+      expect(parseMarkup('12.5%')).to.equal(12.5);
       expect(parseMarkup('-20%')).to.equal(-20);
     });
     it('refuses what is no percentage, and -100% or less', () => {
       for (const bad of ['abc', '', '15%%', '1e3', -100, '-150%', Number.NaN, Infinity, null, {}, true]) expect(parseMarkup(bad), String(bad)).to.equal(undefined);
+    });
+    it('reads only a plain decimal: no hexadecimal, exponent or padding that Number() would take', () => {
+      for (const bad of ['0x10', '1e1', ' 15 ', '15 %', ' 12.5 % ', '15.', '.5', '- 10%', '10%-']) expect(parseMarkup(bad), JSON.stringify(bad)).to.equal(undefined);
+      expect(parseMarkup('+15%')).to.equal(15);
+      expect(parseMarkup('-99.99%')).to.equal(-99.99);
+    });
+  });
+
+  describe('parsePrice', () => {
+    it('reads a JSON number or a plain decimal string above 0, in cents', () => {
+      expect(parsePrice(3.5)).to.equal(3.5);
+      expect(parsePrice('3.50')).to.equal(3.5);
+      expect(parsePrice('12')).to.equal(12);
+      expect(parsePrice(0.01)).to.equal(0.01);
+      expect(parsePrice(1e3)).to.equal(1000);
+    });
+    it('refuses 0, more than 2 decimals, what Number() coerces, and what is no amount', () => {
+      for (const bad of [0, '0', '0.00', -1, '-1', 12.3456, '12.3456', 0.001, '0x10', '1e3', ' 12 ', '12 ', '', '12.', '.5', '+3', '1,5',
+        Number.NaN, Infinity, 1e308, 1e14, null, true, {}, []]) {
+        expect(parsePrice(bad), JSON.stringify(bad) ?? String(bad)).to.equal(undefined);
+      }
     });
   });
 
@@ -147,11 +169,156 @@ describe('orders/listings', () => {
     const unreachable = await reject(service(down).add('boutique', `${ORIGIN}/items/1`));
     expect(unreachable.status).to.equal(503);
     expect(unreachable.message).to.match(/cannot be reached: network: ECONNREFUSED/u);
+    // No pack either (no flow under the product's id): a plain item, and it has no offer.
+    let n = 0;
     const withoutOffer = FIXTURE.replace(/"dfc-b:offeredThrough": "[^"]*101\/Offer"/u, '"dfc-b:sku": "X"')
-      .replace(/"@id": "[^"]*101\/AsPlannedProductionFlow"/u, '"@id": "https://fdc.example/nothing"');
+      .replace(/"@id": "[^"]*101\/AsPlanned[A-Za-z]+"/gu, () => `"@id": "https://fdc.example/nothing/${++n}"`);
     const noOffer = await reject(service(scripted(new Map([[CATALOGUE, withoutOffer]]))).add('boutique', `${CATALOGUE}/101/CatalogItem`));
     expect(noOffer.status).to.equal(422);
     expect(noOffer.message).to.match(/no priced offer/u);
     expect((await reject(service(scripted(new Map())).add('nobody', `${ORIGIN}/items/1`))).status).to.equal(404);
+  });
+
+  describe('what the shop cannot publish', () => {
+    const EURO = measureIri('Euro');
+    const retailItem = `${CATALOGUE}/101/CatalogItem`;
+    const caseItem = (stock: number | null): CatalogItemRecord => ({
+      kind: 'CatalogItem', id: `${CATALOGUE}/102/CatalogItem` as NodeId, product: `${CATALOGUE}/102` as NodeId, stock, offers: [`${CATALOGUE}/102/Offer` as NodeId], listedIn: [],
+    });
+    const caseOffer = (value: number, currency: string = EURO): OfferRecord => ({
+      kind: 'Offer', id: `${CATALOGUE}/102/Offer` as NodeId, item: `${CATALOGUE}/102/CatalogItem` as NodeId, stock: 1, price: { value, currency: currency as Iri },
+    });
+    /** The fixture with the pack factor (the consumption flow's quantity) replaced. */
+    const withFactor = (factor: string): string => FIXTURE.replace('"dfc-b:value": 6.0', `"dfc-b:value": ${factor}`);
+
+    it('keeps the last good values when a push brings a price or stock it cannot publish, and says why until one it can', async () => {
+      const listings = service(scripted(new Map([[CATALOGUE, FIXTURE]])));
+      const view = await listings.add('boutique', retailItem);
+      expect(view.published).to.deep.equal({ price: 3, currency: EURO, stock: 24 });
+      expect(view.lastError).to.equal(null);
+      const pushes: [CatalogItemRecord, OfferRecord, RegExp][] = [
+        [caseItem(1), caseOffer(1e308), /price would be Infinity/u],
+        [caseItem(1), caseOffer(Number.NaN), /price would be NaN/u],
+        // 0.02 € the case of 6: 0.0033 € the unit, 0.00 in cents: not a free item.
+        [caseItem(1), caseOffer(0.02), /price would be 0:/u],
+        [caseItem(1), caseOffer(-6), /price would be -1/u],
+        [caseItem(-5), caseOffer(24), /stock would be -30/u],
+        [caseItem(1e300), caseOffer(24), /stock would be 6e\+300/u],
+        [caseItem(Number.NaN), caseOffer(24), /stock would be NaN/u],
+        [caseItem(1), caseOffer(24, 'garbage'), /hasUnit|currency/u],
+        [caseItem(1), caseOffer(24, 'https://evil.example/money'), /unknown currency/u],
+      ];
+      for (const [item, offer, why] of pushes) {
+        const label = `${String(item.stock)} / ${String(offer.price?.value)} ${String(offer.price?.currency)}`;
+        expect(await listings.onPeerRecords([item, offer], ORIGIN), label).to.equal(0);
+        const after = await listings.get('boutique', view.id);
+        expect(after.published, label).to.deep.equal({ price: 3, currency: EURO, stock: 24 });
+        expect(after.lastError?.message, label).to.match(why);
+        expect(after.lastError?.message, label).to.match(/^kept the last published values: /u);
+      }
+      const records = await node.store.getResources([view.item, view.offer]);
+      expect(records.map((r) => ('stock' in r.record ? r.record.stock : undefined))).to.deep.equal([24, 24]);
+      // A value it can publish is mirrored, and the listing no longer says it refused one.
+      expect(await listings.onPeerRecords([caseItem(2), caseOffer(24)], ORIGIN)).to.equal(1);
+      const good = await listings.get('boutique', view.id);
+      expect(good.published).to.deep.include({ price: 4, stock: 12 });
+      expect(good.lastError).to.equal(null);
+    });
+
+    it('keeps a fixed price when the origin changes its currency, and follows it with a markup', async () => {
+      const listings = service(scripted(new Map([[CATALOGUE, FIXTURE]])));
+      const fixed = await listings.add('boutique', retailItem, { price: 3.5 });
+      expect(await listings.onPeerRecords([caseItem(1), caseOffer(24, measureIri('USDollar'))], ORIGIN)).to.equal(0);
+      const kept = await listings.get('boutique', fixed.id);
+      expect(kept.published).to.deep.equal({ price: 3.5, currency: EURO, stock: 24 });
+      expect(kept.lastError?.message).to.match(/now prices in .*USDollar.*fixed price 3\.5 was set in .*Euro/u);
+      await listings.remove('boutique', fixed.id);
+      const marked = await listings.add('boutique', retailItem, { markup: 10 });
+      expect(await listings.onPeerRecords([caseItem(1), caseOffer(24, measureIri('USDollar'))], ORIGIN)).to.equal(1);
+      expect((await listings.get('boutique', marked.id)).published).to.deep.equal({ price: 4.4, currency: measureIri('USDollar'), stock: 6 });
+    });
+
+    it('refuses to list what would publish a free item or an unknown currency (422)', async () => {
+      const cheapCase = FIXTURE.replace('"dfc-b:value": "18.00"', '"dfc-b:value": "0.02"');
+      const free = await reject(service(scripted(new Map([[CATALOGUE, cheapCase]]))).add('boutique', retailItem));
+      expect(free.status).to.equal(422);
+      expect(free.message).to.match(/price would be 0:/u);
+      const farm = serialize(farmRecords('ferme', { origin: ORIGIN }), 'jsonld');
+      const tomato = `${ORIGIN}/api/dfc/enterprises/ferme/catalog_items/tomate`;
+      const farmed = service(scripted(new Map([[`${ORIGIN}/api/dfc/enterprises/ferme/catalog_items`, farm]])));
+      const discounted = await reject(farmed.add('boutique', tomato, { markup: -99.99 }));
+      expect(discounted.status).to.equal(422);
+      expect(discounted.message).to.match(/price would be 0:/u);
+      const strange = FIXTURE.replace(/("dfc-b:value": "18.00", "dfc-b:hasUnit": )"dfc-m:Euro"/u, '$1"https://evil.example/money"');
+      const unknown = await reject(service(scripted(new Map([[CATALOGUE, strange]]))).add('boutique', retailItem));
+      expect(unknown.status).to.equal(422);
+      expect(unknown.message).to.match(/unknown currency/u);
+      // The service refuses terms the API would not take, whoever calls it.
+      for (const terms of [{ price: 0 }, { price: 12.3456 }, { price: Number.NaN }, { markup: -100 }]) {
+        expect((await reject(farmed.add('boutique', tomato, terms))).status, JSON.stringify(terms)).to.equal(422);
+      }
+      expect(await node.store.orders.listings('boutique')).to.deep.equal([]);
+    });
+
+    it('refuses a catalogue that declares a pack but declares it wrong (422 naming what), and lists a whole one', async () => {
+      const cases: [string, string, RegExp][] = [
+        ['factor 0', withFactor('0'), /pack factor .* is 0, not a whole number from 1 to 10000/u],
+        ['negative factor', withFactor('-6'), /pack factor .* is -6,/u],
+        ['non-numeric factor', withFactor('"six"'), /pack factor .* is "six",/u],
+        ['fractional factor', withFactor('0.5'), /pack factor .* is 0.5,/u],
+        ['huge factor', withFactor('1e9'), /pack factor .* is 1000000000,/u],
+        ['no factor', FIXTURE.replace(/"dfc-b:hasQuantity": \{[^}]*"dfc-b:value": 6\.0\}/u, '"dfc-b:name": "x"'), /pack factor .* is missing/u],
+        ['no produces', FIXTURE.replace(/"dfc-b:produces": "[^"]*",/u, ''), /produces nothing/u],
+        ['no production flow', FIXTURE.replace(/"@id": "([^"]*101\/AsPlannedProductionFlow)"/u, '"@id": "https://fdc.example/elsewhere"'), /AsPlannedProductionFlow is not a dfc-b:AsPlannedProductionFlow/u],
+        ['no consumption flow', FIXTURE.replace(/"@id": "([^"]*101\/AsPlannedConsumptionFlow)"/u, '"@id": "https://fdc.example/elsewhere"'), /AsPlannedConsumptionFlow is not a dfc-b:AsPlannedConsumptionFlow/u],
+        ['consumes another product', FIXTURE.replace(/("dfc-b:consumes": ")[^"]*"/u, '$1https://fdc.example/other"'), /consumes https:\/\/fdc\.example\/other/u],
+        ['produces itself', FIXTURE.replace(/("dfc-b:produces": ")[^"]*"/u, `$1${CATALOGUE}/101"`), /produces the retail product itself/u],
+        ['makes two cases', FIXTURE.replace(/("dfc-b:produces": "[^"]*",\s*"dfc-b:hasQuantity": \{[^}]*"dfc-b:value": )1\.0/u, '$12.0'), /makes 2 cases/u],
+        ['case without catalog item', FIXTURE.replace(/"dfc-b:references": "[^"]*102",/u, ''), /has no catalog item/u],
+        ['case not in the catalogue', FIXTURE.replace(/"@id": "[^"]*102",/u, '"@id": "https://fdc.example/elsewhere",'), /is not in its catalogue/u],
+      ];
+      for (const [label, body, why] of cases) {
+        expect(body, label).to.not.equal(FIXTURE);
+        const refused = await reject(service(scripted(new Map([[CATALOGUE, body]]))).add('boutique', retailItem));
+        expect(refused.status, label).to.equal(422);
+        expect(refused.message, label).to.match(why);
+      }
+      expect(await node.store.orders.listings('boutique')).to.deep.equal([]);
+      // A factor written as a decimal string or 6.0 is the whole number it says.
+      const view = await service(scripted(new Map([[CATALOGUE, withFactor('"6"')]]))).add('boutique', retailItem);
+      expect(view).to.deep.include({ factor: 6 });
+    });
+
+    it('keeps the last good values when a pull finds the pack broken or changed, and says why', async () => {
+      const documents = new Map([[CATALOGUE, FIXTURE]]);
+      const listings = service(scripted(documents));
+      const view = await listings.add('boutique', retailItem);
+      const pull = async (): Promise<{ ok: boolean; message?: string }> => {
+        const row = await node.store.orders.listing(view.id);
+        const outcome = await listings.refresh(row as NonNullable<typeof row>);
+        return outcome.ok ? { ok: true } : { ok: false, message: outcome.failure.message };
+      };
+      documents.set(CATALOGUE, withFactor('0').replace('"dfc-b:stockLimitation": "4"', '"dfc-b:stockLimitation": "9"'));
+      expect((await pull()).message).to.match(/pack factor/u);
+      let now = await listings.get('boutique', view.id);
+      expect(now.published).to.deep.include({ price: 3, stock: 24 });
+      expect(now.lastError?.message).to.match(/pack factor .* is 0/u);
+      documents.set(CATALOGUE, withFactor('12'));
+      expect((await pull()).message).to.match(/in packs of 12, listed as .*102 in packs of 6: list it again/u);
+      now = await listings.get('boutique', view.id);
+      expect(now.published).to.deep.include({ price: 3, stock: 24 });
+      documents.set(CATALOGUE, FIXTURE.replaceAll('"dfc-b:stockLimitation": "4"', '"dfc-b:stockLimitation": "3"'));
+      expect(await pull()).to.deep.equal({ ok: true });
+      now = await listings.get('boutique', view.id);
+      expect(now.published).to.deep.include({ price: 3, stock: 18 });
+      expect(now.lastError).to.equal(null);
+      // An origin that cannot be read is said too, and cleared once it can.
+      documents.clear();
+      expect((await pull()).ok).to.equal(false);
+      expect((await listings.get('boutique', view.id)).lastError?.message).to.match(/no dfc-b:CatalogItem .*HTTP 404/u);
+      documents.set(CATALOGUE, FIXTURE);
+      expect(await pull()).to.deep.equal({ ok: true });
+      expect((await listings.get('boutique', view.id)).lastError).to.equal(null);
+    });
   });
 });

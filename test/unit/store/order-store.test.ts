@@ -517,4 +517,19 @@ describe('store: stock ledger and orders', () => {
     expect(await ids(['https://b.example/other'])).to.deep.equal([]);
     expect(await ids([])).to.deep.equal([]);
   });
+
+  it('sets and clears a listing\'s lastError alone, the rest of its details kept', async () => {
+    const listed = await store.orders.addListing({
+      eid: 'ferme', item: id('catalog_items/poire'), offer: id('offers/poire'), product: id('supplied_products/poire'), originItem: 'https://b.example/items/poire',
+      originProduct: 'https://b.example/products/poire', originOrders: 'https://b.example/orders', factor: 1, details: { stockItem: 'https://b.example/items/poire' },
+    });
+    const error = { kind: 'not-dfc', message: 'kept the last published values: the price would be 0', at: '2026-01-01T00:00:00.000Z' };
+    await store.orders.setListingError(listed.id, error);
+    expect((await store.orders.listing(listed.id))?.details).to.deep.equal({ stockItem: 'https://b.example/items/poire', lastError: error });
+    await store.orders.setListingError(listed.id, null);
+    expect((await store.orders.listing(listed.id))?.details).to.deep.equal({ stockItem: 'https://b.example/items/poire' });
+    // Clearing what is not set changes nothing.
+    await store.orders.setListingError(listed.id, null);
+    expect((await store.orders.listing(listed.id))?.details).to.deep.equal({ stockItem: 'https://b.example/items/poire' });
+  });
 });
