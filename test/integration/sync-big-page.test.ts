@@ -60,15 +60,16 @@ describe('a single-page catalogue of more than 125,000 nodes (issue 16)', functi
   it('syncs it whole, and again after a change', async () => {
     const engine = new SyncEngine({
       provenance: store.provenance, feed: store.feed, decoder: new Decoder(), ownBase: 'http://node.test',
-      policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true },
+      // A machine busy with other tests (and coverage) may take more than the default budget for 20 MB twice.
+      policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true, totalTimeoutMs: 120_000 }, syncTimeoutMs: 150_000,
     });
     const row = await store.provenance.addPeer({ name: 'big', url: `${peer.base}/catalog` }, peer.base);
     const first = await engine.sync(row);
-    expect(first.ok, JSON.stringify(first).slice(0, 500)).to.equal(true);
+    expect(first.ok, JSON.stringify(first.ok ? first.summary : first.failure)).to.equal(true);
     if (first.ok) expect(first.summary).to.deep.include({ added: 1 + ITEMS * 3, pages: 1 });
     stock = 6;
     const second = await engine.sync((await store.provenance.getPeer(row.id)) ?? row);
-    expect(second.ok, JSON.stringify(second).slice(0, 500)).to.equal(true);
+    expect(second.ok, JSON.stringify(second.ok ? second.summary : second.failure)).to.equal(true);
     if (second.ok) expect(second.summary).to.deep.include({ updated: ITEMS, pages: 1 });
     const entries = await store.index.queryEntries({});
     expect(entries).to.have.length(ITEMS);
