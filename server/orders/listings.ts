@@ -28,7 +28,7 @@ import { bodyText, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js
 import type { ListingRow } from '../store/orders.js';
 import type { NodeStore } from '../store/store.js';
 import { catalogUrlOf, ordersUrlOf } from '../urls/fdc-urls.js';
-import { slugify, type NodeUrls } from '../urls/node-urls.js';
+import { LISTING_ID_PREFIX, slugify, type NodeUrls } from '../urls/node-urls.js';
 
 /** What the service needs. */
 export interface ListingServiceDeps {
@@ -434,15 +434,18 @@ export class ListingService {
     return true;
   }
 
+  /**
+   * A local id for a new listing's records: free, and never one a removed listing published (old orders, caches
+   * and the peers that listed it still name those `@id`s; given again, they would name another product).
+   */
   private async mintLocalId(eid: string, name: string): Promise<string> {
     const { store, urls } = this.deps;
-    const stem = `listing-${slugify(name)}`.slice(0, 100);
+    const stem = `${LISTING_ID_PREFIX}${slugify(name)}`.slice(0, 100);
     for (let n = 1; ; n++) {
       const candidate = n === 1 ? stem : `${stem}-${n}`;
-      const taken = await store.getResources([
-        urls.resource(eid, 'supplied_products', candidate), urls.resource(eid, 'catalog_items', candidate), urls.resource(eid, 'offers', candidate),
-      ]);
-      if (taken.length === 0) return candidate;
+      const iris = [urls.resource(eid, 'supplied_products', candidate), urls.resource(eid, 'catalog_items', candidate), urls.resource(eid, 'offers', candidate)];
+      const taken = await store.getResources(iris);
+      if (taken.length === 0 && (await store.orders.retiredListingIris(iris)).size === 0) return candidate;
     }
   }
 

@@ -182,6 +182,19 @@ describe('listings (two nodes)', function () {
     expect(await farm.store.orders.stock(ours('catalog_items/102'))).to.deep.equal(caseLedger);
   });
 
+  it('never gives the @ids of a removed listing to another one', async () => {
+    const carrots = `${FARM}/api/dfc/enterprises/ferme/catalog_items/carottes`;
+    const first = (await post(shop, token, 'boutique', { item: carrots })).json<ListingView>();
+    expect((await shop.request('DELETE', `/api/dfc/enterprises/boutique/listings/${first.id}`, { headers: bearer(token) })).status).to.equal(204);
+    const second = await post(shop, token, 'boutique', { item: carrots });
+    expect(second.status, second.text).to.equal(201);
+    const again = second.json<ListingView>();
+    for (const key of ['item', 'offer', 'product'] as const) expect(again[key], key).to.not.equal(first[key]);
+    expect([...await shop.store.orders.retiredListingIris([first.item, first.offer, first.product, again.item])].sort())
+      .to.deep.equal([first.item, first.offer, first.product].sort());
+    expect((await shop.request('DELETE', `/api/dfc/enterprises/boutique/listings/${again.id}`, { headers: bearer(token) })).status).to.equal(204);
+  });
+
   it('answers problem+json for what cannot be listed', async () => {
     const cases: [unknown, number, RegExp][] = [
       [{ item: `${FARM}/api/dfc/enterprises/ferme/catalog_items/nope` }, 422, /no dfc-b:CatalogItem/u],
