@@ -182,6 +182,51 @@ describe('listings (two nodes)', function () {
     expect(await farm.store.orders.stock(ours('catalog_items/102'))).to.deep.equal(caseLedger);
   });
 
+  it('refuses catalogue writes to a listing\'s records (409: the origin owns them), while the listing itself still mirrors the origin', async () => {
+    const [row] = await shop.store.orders.listings('boutique');
+    const listing = row as NonNullable<typeof row>;
+    const before = await shop.listings.get('boutique', listing.id);
+    const path = (iri: string): string => new URL(iri).pathname;
+    const headers = { ...bearer(token), 'content-type': 'application/json' };
+    const writes: [string, string, string | undefined][] = [
+      // Open Food Network's plain stock PUT, and the DFC ones.
+      ['PUT', path(listing.item), JSON.stringify({ 'dfc-b:stockLimitation': 999 })],
+      ['PUT', path(listing.offer), JSON.stringify({ 'dfc-b:hasPrice': 0.01 })],
+      ['PUT', path(listing.product), JSON.stringify({
+        '@context': 'https://www.datafoodconsortium.org', '@id': listing.product, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Mine now',
+      })],
+      ['DELETE', path(listing.product), undefined],
+    ];
+    for (const [method, url, body] of writes) {
+      const response = await shop.request(method, url, { headers, ...(body !== undefined ? { body } : {}) });
+      expect(response.status, `${method} ${url}: ${response.text}`).to.equal(409);
+      expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/u);
+      expect(response.json<{ detail: string }>().detail, `${method} ${url}`).to.contain(`is a listing of ${tomato}, managed by its origin`)
+        .and.to.contain(`DELETE /api/dfc/enterprises/boutique/listings/${listing.id}`);
+    }
+    // An import naming them is refused too (a dry run as well): it would overwrite what the origin owns.
+    const [item] = await shop.store.getResources([listing.item]);
+    const forged = { ...(item?.record as CatalogItemRecord), stock: 999 };
+    for (const dryRun of [true, false]) {
+      let refused: unknown;
+      await shop.catalog.importCatalogue('boutique', [forged], { dryRun }).catch((error: unknown) => (refused = error));
+      expect((refused as { status?: number } | undefined)?.status, `dry run ${dryRun}`).to.equal(409);
+    }
+    expect(await shop.listings.get('boutique', listing.id)).to.deep.equal(before);
+    // A product created under a name that slugs to a listing's id gets another id, not the listing's records.
+    const created = await shop.request('POST', '/api/dfc/enterprises/boutique/supplied_products', {
+      headers, body: JSON.stringify({
+        '@context': 'https://www.datafoodconsortium.org', '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': listing.product.split('/').pop(),
+      }),
+    });
+    expect(created.status, created.text).to.equal(201);
+    expect(created.headers.get('location')).to.not.equal(listing.product);
+    // The listing's own mirror writes still go through.
+    await restock(farm, tomato, 5);
+    expect(await shop.listings.refresh(listing)).to.deep.include({ ok: true, changed: true });
+    expect((await shop.listings.get('boutique', listing.id)).published.stock).to.equal(5);
+  });
+
   it('never gives the @ids of a removed listing to another one', async () => {
     const carrots = `${FARM}/api/dfc/enterprises/ferme/catalog_items/carottes`;
     const first = (await post(shop, token, 'boutique', { item: carrots })).json<ListingView>();
