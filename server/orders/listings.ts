@@ -251,24 +251,36 @@ export class ListingService {
    * among them mirrors the owner's stock and price, from these records and what the sync holds of the rest.
    *
    * @param origin - the origin of the peer that sent them: only what it is the authority for counts (a relay's
-   *   copy of another node's stock is no word of its owner; the pull reads that owner itself)
+   *   copy of another node's stock is no word of its owner; the pull reads that owner itself); none (a sender
+   *   not known): nothing counts
    * @returns how many listings changed
    */
   public async onPeerRecords(records: readonly DfcRecord[], origin?: string): Promise<number> {
-    const own = origin === undefined ? records : records.filter((r) => originOf(r.id) === origin);
+    // A sender not known (a peer removed meanwhile) is the authority for nothing.
+    if (origin === undefined) return 0;
+    const own = records.filter((r) => originOf(r.id) === origin);
     if (own.length === 0) return 0;
     const byId = new Map(own.map((r) => [r.id as string, r]));
     const touched = new Set<string>(byId.keys());
     // A wholesale case's stock is on its own catalog item, which names the case (the listing's ordered product).
     for (const record of own) if (record.kind === 'CatalogItem' && record.product !== undefined) touched.add(record.product);
     const listings = await this.deps.store.orders.listingsTouching([...touched]);
+    if (listings.length === 0) return 0;
+    // What a sync holds of the rest counts only as the origin itself sent it (not as a relay of another origin did).
+    const sources = new Set((await this.deps.store.provenance.listPeers()).filter((p) => p.origin === origin).map((p) => `peer:${p.id}`));
     let changed = 0;
     for (const listing of listings) {
+      // Only the listing's own site speaks for its stock and price.
+      if (originOf(listing.originItem) !== origin) continue;
       const stockItemId = stockItemOf(listing);
       const wanted = [stockItemId, ...(listing.originOffer !== undefined ? [listing.originOffer] : [])];
       const missing = wanted.filter((iri) => !byId.has(iri));
-      const held = missing.length > 0 ? await this.deps.store.index.recordsOf(missing) : new Map<string, { record: DfcRecord }>();
-      const find = (iri: string | undefined): DfcRecord | undefined => (iri === undefined ? undefined : byId.get(iri) ?? held.get(iri)?.record);
+      const held = missing.length > 0 ? await this.deps.store.index.recordsOf(missing) : new Map<string, { record: DfcRecord; source: string }>();
+      const find = (iri: string | undefined): DfcRecord | undefined => {
+        if (iri === undefined || originOf(iri) !== origin) return undefined;
+        const stored = held.get(iri);
+        return byId.get(iri) ?? (stored !== undefined && sources.has(stored.source) ? stored.record : undefined);
+      };
       const stockItem = find(stockItemId);
       const offer = find(listing.originOffer);
       if (stockItem?.kind !== 'CatalogItem' || offer?.kind !== 'Offer') continue;
@@ -321,10 +333,13 @@ export class ListingService {
   private async resolve(originItem: string, indexFirst: boolean): Promise<Origin | { failure: Failure }> {
     if (indexFirst) {
       const known: Known = new Map();
+      // Only what the origin itself sent counts: a relay's copy of its records (a peer of another origin) is no word of it.
+      const here = originOf(originItem);
+      const sources = new Set((await this.deps.store.provenance.listPeers()).filter((p) => p.origin === here).map((p) => `peer:${p.id}`));
       const fromIndex = async (iris: readonly (string | undefined)[]): Promise<void> => {
         const wanted = iris.filter((i): i is string => i !== undefined && !known.has(i));
         if (wanted.length === 0) return;
-        for (const [iri, { record, source }] of await this.deps.store.index.recordsOf(wanted)) if (source.startsWith('peer:')) known.set(iri, record);
+        for (const [iri, { record, source }] of await this.deps.store.index.recordsOf(wanted)) if (sources.has(source)) known.set(iri, record);
       };
       await fromIndex([originItem]);
       const item = known.get(originItem);
@@ -360,8 +375,11 @@ export class ListingService {
     };
     await get(originItem);
     let item = known.get(originItem);
+    // Nothing is read of another site on the origin's word (the origin's records that name one are refused).
+    const here = originOf(originItem);
+    const sameSite = (iri: string): boolean => originOf(iri) === here;
     // The product's catalogue holds the product, its offer and its planned flows (Open Food Network looks there).
-    if (item?.kind === 'CatalogItem' && item.product !== undefined) await get(catalogUrlOf(item.product));
+    if (item?.kind === 'CatalogItem' && item.product !== undefined && sameSite(item.product)) await get(catalogUrlOf(item.product));
     // Else the item's catalogue, and the one above it (an FDC item named `…/SuppliedProducts/R/CatalogItem`).
     for (let url = catalogUrlOf(originItem), up = 0; up < 2 && known.get(originItem)?.kind !== 'CatalogItem'; url = catalogUrlOf(url), up++) await get(url);
     item = known.get(originItem);
@@ -371,9 +389,9 @@ export class ListingService {
       const why = failures.length > 0 ? ` (${failures.map(failureText).join('; ')})` : '';
       return { failure: failure('not-dfc', `no dfc-b:CatalogItem ${originItem} at its origin${why}`, originItem) };
     }
-    if (item.product !== undefined && !fetched.has(catalogUrlOf(item.product))) await get(catalogUrlOf(item.product));
+    if (item.product !== undefined && sameSite(item.product) && !fetched.has(catalogUrlOf(item.product))) await get(catalogUrlOf(item.product));
     const wholesale = item.product === undefined ? undefined : wholesaleOf(known, item.product);
-    if (wholesale !== undefined && itemOfProduct(known, wholesale.product) === undefined) await get(catalogUrlOf(wholesale.product));
+    if (wholesale !== undefined && sameSite(wholesale.product) && itemOfProduct(known, wholesale.product) === undefined) await get(catalogUrlOf(wholesale.product));
     return originFrom(known, originItem);
   }
 
@@ -537,8 +555,39 @@ function offerOfItem(known: Known, item: CatalogItemRecord): OfferRecord | undef
   return offers.find((o) => o.price !== undefined && o.customerCategory === undefined) ?? offers.find((o) => o.price !== undefined);
 }
 
-/** An origin from the records read, or why it is not usable. */
+/**
+ * An origin from the records read, or why it is not usable. Every record the listing relies on (the item, its
+ * product and offer, and for a wholesale case the planned flows, the case, its catalog item and offer) must be on
+ * the listed item's own site: a site is the authority for its own products only. One that names a product,
+ * offer or stock on another site would have the shop order there in its name (its orders go to the orders
+ * collection of what is ordered), and sell stock and prices it made up about that site.
+ */
 function originFrom(known: Known, originItem: string): Origin | { failure: Failure } {
+  const here = originOf(originItem);
+  const offSite = (what: string, iri: string): { failure: Failure } => ({
+    failure: failure('not-dfc', `the ${what} ${iri} of ${originItem} is on another site than the item (${here ?? 'none'}): `
+      + 'a listing relies only on what the item\'s own site publishes', originItem),
+  });
+  // What names another site is refused as such, before anything is looked for there (and not found: nothing of it is read).
+  const item = known.get(originItem);
+  if (item?.kind === 'CatalogItem' && item.product !== undefined) {
+    if (originOf(item.product) !== here) return offSite('product', item.product);
+    const wholesale = wholesaleOf(known, item.product);
+    if (wholesale !== undefined && originOf(wholesale.product) !== here) return offSite('wholesale product', wholesale.product);
+  }
+  const origin = originFromRecords(known, originItem);
+  if ('failure' in origin) return origin;
+  const relied = [
+    ['product', origin.product.id], ['offer', origin.offer.id], ['ordered product', origin.ordered], ['catalog item of what is ordered', origin.stockItem.id],
+    ...(origin.factor !== 1 || origin.ordered !== origin.product.id
+      ? [['planned consumption flow', `${origin.product.id}${CONSUMPTION}`], ['planned production flow', `${origin.product.id}${PRODUCTION}`]] : []),
+  ] as const;
+  const foreign = relied.find(([, iri]) => originOf(iri) !== here);
+  return foreign !== undefined ? offSite(foreign[0], foreign[1]) : origin;
+}
+
+/** An origin from the records read, whoever published them, or why it is not usable. */
+function originFromRecords(known: Known, originItem: string): Origin | { failure: Failure } {
   const bad = (message: string): { failure: Failure } => ({ failure: failure('not-dfc', message, originItem) });
   const item = known.get(originItem);
   if (item?.kind !== 'CatalogItem') return bad(`no dfc-b:CatalogItem ${originItem} at its origin`);
