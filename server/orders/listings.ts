@@ -157,6 +157,11 @@ export class ListingService {
     }
     const origin = await this.resolve(originItem, true);
     if ('failure' in origin) throw httpErrorOf(origin.failure, originItem);
+    const loop = await this.leadsBack(origin);
+    if (loop !== undefined) {
+      throw new UnprocessableEntityHttpError(`cannot list ${originItem}: it leads back to this node (${loop.join(' is owl:sameAs ')}): `
+        + 'it is a listing of this node\'s own item or listing, and an order of it would go round between the nodes', { extensions: { sameAs: loop } });
+    }
 
     const orderAt = await this.orderTarget(origin);
     if (orderAt !== undefined && 'failure' in orderAt) throw httpErrorOf(orderAt.failure, originItem);
@@ -292,6 +297,53 @@ export class ListingService {
   // ------------------------------------------------------------------ reading the origin
 
   /**
+   * Whether an origin is, as far as can be known, a listing that leads back to this node: a listing publishes its
+   * product `owl:sameAs` its origin's, so the chain of `owl:sameAs` of the origin's product (and of the case
+   * ordered) is followed (what a sync holds from each site, else the site itself: a few requests at most, a
+   * failure is no answer) until a product of this node. Answers that chain, or undefined. Orders themselves are
+   * bounded too (see the order service's hop limit): this refuses the loop where it is made.
+   */
+  private async leadsBack(origin: Origin): Promise<string[] | undefined> {
+    const { base } = this.deps.urls;
+    const ours = (iri: string): boolean => iri === base || iri.startsWith(`${base}/`);
+    const seen = new Set<string>([origin.product.id, origin.orderedProduct.id]);
+    const queue: string[][] = [];
+    const follow = (record: DfcRecord, path: readonly string[]): void => {
+      for (const next of sameAsOf(record)) {
+        if (seen.has(next)) continue;
+        seen.add(next);
+        queue.push([...path, next]);
+      }
+    };
+    follow(origin.product, [origin.product.id]);
+    if (origin.orderedProduct !== origin.product) follow(origin.orderedProduct, [origin.orderedProduct.id]);
+    let asked = 0;
+    for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
+      const iri = path[path.length - 1] as string;
+      if (ours(iri)) return path;
+      if (path.length > SAME_AS_DEPTH) continue;
+      let record = (await this.heldFromOwnSite([iri])).get(iri);
+      if (record === undefined && asked < SAME_AS_REQUESTS) {
+        asked += 1;
+        const fetched = await this.fetchRecords(iri);
+        if (!('failure' in fetched)) record = fetched.records.find((r) => r.id === iri);
+      }
+      if (record !== undefined) follow(record, path);
+    }
+    return undefined;
+  }
+
+  /** The records of `iris` a sync holds from each one's own site (a relay's copy of another site's records is left out). */
+  private async heldFromOwnSite(iris: readonly string[]): Promise<Map<string, DfcRecord>> {
+    const held = new Map<string, DfcRecord>();
+    const found = await this.deps.store.index.recordsOf(iris);
+    if (found.size === 0) return held;
+    const origins = new Map((await this.deps.store.provenance.listPeers()).map((p) => [`peer:${p.id}`, p.origin]));
+    for (const [iri, { record, source }] of found) if (origins.get(source) === originOf(iri)) held.set(iri, record);
+    return held;
+  }
+
+  /**
    * Where the orders of an item kept in a Solid pod (a peer of kind `solid`) go: a pod takes no orders, and a node that publishes its
    * catalogue into a pod says, in `owl:sameAs`, which of its own product and offer each pod resource is. When the
    * ordered product and its offer both name such a resource on another origin, the orders go to that node (its
@@ -333,13 +385,11 @@ export class ListingService {
   private async resolve(originItem: string, indexFirst: boolean): Promise<Origin | { failure: Failure }> {
     if (indexFirst) {
       const known: Known = new Map();
-      // Only what the origin itself sent counts: a relay's copy of its records (a peer of another origin) is no word of it.
-      const here = originOf(originItem);
-      const sources = new Set((await this.deps.store.provenance.listPeers()).filter((p) => p.origin === here).map((p) => `peer:${p.id}`));
       const fromIndex = async (iris: readonly (string | undefined)[]): Promise<void> => {
         const wanted = iris.filter((i): i is string => i !== undefined && !known.has(i));
         if (wanted.length === 0) return;
-        for (const [iri, { record, source }] of await this.deps.store.index.recordsOf(wanted)) if (sources.has(source)) known.set(iri, record);
+        // Only what a site itself sent counts: a relay's copy of its records (a peer of another origin) is no word of it.
+        for (const [iri, record] of await this.heldFromOwnSite(wanted)) known.set(iri, record);
       };
       await fromIndex([originItem]);
       const item = known.get(originItem);
@@ -486,6 +536,16 @@ export class ListingService {
       createdAt: row.createdAt,
     };
   }
+}
+
+/** How many `owl:sameAs` a listing's origin is followed through, at most, looking for this node ({@link ListingService.add}). */
+const SAME_AS_DEPTH = 4;
+/** How many of those are asked of their site, at most, when no sync holds them: each is a request. */
+const SAME_AS_REQUESTS = 3;
+
+/** The `owl:sameAs` targets of a record (kept in `extra`). */
+function sameAsOf(record: DfcRecord): string[] {
+  return (record.extra?.[OWL.sameAs] ?? []).flatMap((v) => ('@id' in v && typeof v['@id'] === 'string' ? [v['@id']] : []));
 }
 
 /** The origin of an IRI, or undefined for one that is no URL. */

@@ -54,7 +54,10 @@ describe('listings (two nodes)', function () {
   const tomato = `${FARM}/api/dfc/enterprises/ferme/catalog_items/tomate`;
 
   before(async () => {
-    farm = await startInProcess({ base: FARM });
+    // The farm reaches the shop's ids on the shop's port, as DNS would (once the shop is up).
+    farm = await startInProcess({
+      base: FARM, notifier: { fetch: (request, policy) => safeFetch({ ...request, url: request.url.replace('http://shop.test', shop.url) }, policy) },
+    });
     await farm.seed('ferme');
     shop = await startInProcess({ base: 'http://shop.test', notifier: { fetch: rewriting(() => farm.url) } });
     await shop.seed('boutique');
@@ -104,6 +107,17 @@ describe('listings (two nodes)', function () {
     const again = await post(shop, token, 'boutique', { item: tomato });
     expect(again.status).to.equal(409);
     expect(again.headers.get('content-type')).to.match(/^application\/problem\+json/u);
+  });
+
+  it('refuses (422) a listing of a listing of one of its own items: orders of it would go round', async () => {
+    const [listing] = await shop.store.orders.listings('boutique');
+    const farmer = await farm.token('ferme', ['WriteProducts']);
+    const response = await post(farm, farmer, 'ferme', { item: listing?.item });
+    expect(response.status, response.text).to.equal(422);
+    expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/u);
+    expect(response.json<{ detail: string }>().detail).to.contain('leads back to this node')
+      .and.to.contain(`${listing?.product} is owl:sameAs ${FARM}/api/dfc/enterprises/ferme/supplied_products/tomate`);
+    expect(await farm.store.orders.listings('ferme')).to.deep.equal([]);
   });
 
   it('mirrors the owner\'s stock change by pull (refresh)', async () => {

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Iri, NodeId } from '../../../ontology/iri.js';
 import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../../ontology/records.js';
+import { OWL } from '../../../ontology/vocabulary.js';
 import { serialize } from '../../../server/codec/serialize.js';
 import { HttpError } from '../../../server/errors/http-error.js';
 import { failure } from '../../../server/errors/failure.js';
@@ -126,6 +127,27 @@ describe('orders/listings', () => {
     expect(await listings.onPeerRecords([caseItem, caseOffer], ORIGIN)).to.equal(1);
     expect((await listings.get('boutique', view.id)).published).to.deep.include({ price: 4, stock: 6 });
     expect(await listings.onPeerRecords([caseItem, caseOffer])).to.equal(0);
+  });
+
+  it('refuses (422) an item whose product leads back to this node through owl:sameAs, following the chain to another site', async () => {
+    const MID = 'https://mid.example';
+    const farm = farmRecords('ferme', { origin: ORIGIN }).map((r) => (r.id === `${ORIGIN}/api/dfc/enterprises/ferme/supplied_products/tomate`
+      ? { ...r, extra: { ...r.extra, [OWL.sameAs]: [{ '@id': `${MID}/products/tomate` }] } } : r));
+    const mid = JSON.stringify({
+      '@context': 'https://www.datafoodconsortium.org', '@id': `${MID}/products/tomate`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Tomate',
+      'http://www.w3.org/2002/07/owl#sameAs': { '@id': 'http://shop.test/api/dfc/enterprises/boutique/supplied_products/tomate' },
+    });
+    const asked: string[] = [];
+    const listings = service(scripted(new Map([[`${ORIGIN}/api/dfc/enterprises/ferme/catalog_items`, serialize(farm, 'jsonld')], [`${MID}/products/tomate`, mid]]), asked));
+    const refused = await reject(listings.add('boutique', `${ORIGIN}/api/dfc/enterprises/ferme/catalog_items/tomate`));
+    expect(refused.status, refused.message).to.equal(422);
+    expect(refused.message).to.contain('leads back to this node').and.to.contain(`${MID}/products/tomate is owl:sameAs http://shop.test/`);
+    expect(asked).to.include(`${MID}/products/tomate`);
+    // A chain that leads elsewhere (or cannot be followed) is no loop.
+    const elsewhere = mid.replace('http://shop.test/api/dfc/enterprises/boutique', 'https://other.example');
+    const view = await service(scripted(new Map([[`${ORIGIN}/api/dfc/enterprises/ferme/catalog_items`, serialize(farm, 'jsonld')], [`${MID}/products/tomate`, elsewhere]])))
+      .add('boutique', `${ORIGIN}/api/dfc/enterprises/ferme/catalog_items/tomate`);
+    expect(view.factor).to.equal(1);
   });
 
   describe('an origin that names records of another site', () => {
