@@ -767,6 +767,11 @@ export class OrderService {
       if (line.listing === undefined || listings.has(line.listing)) continue;
       const listing = read?.get(line.listing) ?? await this.deps.store.orders.listing(line.listing);
       if (listing === undefined) throw new ConflictHttpError(`the listing of ${line.item} was removed`);
+      const offSite = offSiteOf(listing);
+      if (offSite !== undefined) {
+        throw new ConflictHttpError(`the listing of ${line.item} would order ${offSite}, on another site than its origin item ${listing.originItem}: `
+          + 'it is not ordered; remove the listing and list the item again');
+      }
       listings.set(line.listing, listing);
     }
     return listings;
@@ -1127,6 +1132,27 @@ async function stateConflicts<T>(change: () => Promise<T>): Promise<T> {
   } catch (error: unknown) {
     if (error instanceof OrderStateError) throw new ConflictHttpError(`order ${error.iri} is ${error.state}: it can no longer change`);
     throw error;
+  }
+}
+
+/**
+ * What a listing would order on another site than its origin's (its orders collection, product or offer), if
+ * anything: a listing made before its origin's records were checked may have taken a hostile origin's word about
+ * another site, and an order placed there would be sent to that site in the shop's name. An item kept in a pod is
+ * ordered from the node that confirmed it publishes it (`orderAt`): that node's site is the one.
+ */
+function offSiteOf(listing: ListingRow): string | undefined {
+  const at = orderAtOf(listing);
+  const site = siteOf(at?.product ?? listing.originItem);
+  const ordered = at !== undefined ? [listing.originOrders, at.product, at.offer] : [listing.originOrders, listing.originProduct, ...(listing.originOffer !== undefined ? [listing.originOffer] : [])];
+  return ordered.find((iri) => siteOf(iri) !== site);
+}
+
+function siteOf(iri: string): string | undefined {
+  try {
+    return new URL(iri).origin;
+  } catch {
+    return undefined;
   }
 }
 

@@ -380,6 +380,23 @@ describe('orders placed upstream', function () {
       expect(await stockAtA()).to.include({ available: 9, reserved: 0, sold: 3 });
     });
 
+    it('orders nothing for a listing that would order on another site than its origin item\'s (made before origins were checked)', async () => {
+      const victim = await startFakePeer((_req, res) => res.writeHead(201, { 'content-type': 'application/json' }).end('{}'));
+      try {
+        const stray = await listRemoteItem(b, 'shop', {
+          key: 'volee', price: 5, originItem: `${A}/api/dfc/enterprises/ferme/catalog_items/carottes`,
+          originOffer: `${victim.base}/api/dfc/enterprises/v/offers/tomate`, originProduct: `${victim.base}/api/dfc/enterprises/v/supplied_products/tomate`,
+          originOrders: `${victim.base}/api/dfc/enterprises/v/orders`,
+        });
+        const refused = await post(customerOrder(`${b.base}/api/dfc/enterprises/shop/orders`, [{ offer: stray.offer, product: stray.product, quantity: 1 }]));
+        expect(refused.status, refused.text).to.equal(409);
+        expect(JSON.parse(refused.text).detail).to.contain(`would order ${victim.base}/api/dfc/enterprises/v/orders, on another site than its origin item`);
+        expect(victim.hits).to.deep.equal([]);
+      } finally {
+        await victim.close();
+      }
+    });
+
     it('passes A\'s refusal on to B\'s customer, naming the short line', async () => {
       const refused = await post(order(13));
       expect(refused.status, refused.text).to.equal(409);
