@@ -144,10 +144,31 @@ export class Committer {
     if (this.valid.has(source)) this.valid.add(derived);
   }
 
+  /**
+   * Refuses (409) a change set that writes or deletes a record a listing publishes: its product, catalog item,
+   * offer, or a record named under its product. The stock of a listed item is its origin's, and the listing
+   * service alone mirrors it (through the store, not through here); a catalogue write there would sell stock the
+   * shop does not own, or be overwritten by the next mirror.
+   */
+  public async refuseListingRecords(changes: Pick<ChangeSet, 'upsert' | 'delete'>): Promise<void> {
+    const iris = [...(changes.upsert ?? []).map((r) => r.id as string), ...(changes.delete ?? [])];
+    if (iris.length === 0) return;
+    const [listing] = await this.store.orders.listingsPublishing(iris);
+    if (listing === undefined) return;
+    const publishes = new Set([listing.product, listing.item, listing.offer]);
+    const iri = iris.find((i) => publishes.has(i) || i.startsWith(`${listing.product}/`)) ?? listing.item;
+    throw new ConflictHttpError(
+      `${iri} is a listing of ${listing.originItem}, managed by its origin: its stock is the origin's, and it changes only through the listing `
+      + `(listing ${listing.id} of enterprise ${listing.eid}: its price with a new listing, its removal with DELETE /api/dfc/enterprises/${listing.eid}/listings/${listing.id})`,
+      { extensions: { listing: listing.id, origin: listing.originItem } },
+    );
+  }
+
   /** Validates the records a change set writes that are not known valid, and applies it in one store transaction. */
   public async commit(eid: string, changes: ChangeSet, options: CommitOptions = {}): Promise<void> {
     const { invalid, ...apply } = options;
     this.validate(changes, invalid);
+    await this.refuseListingRecords(changes);
     try {
       await this.store.apply(eid, changes, apply);
     } catch (error: unknown) {
@@ -221,6 +242,7 @@ export class Committer {
       value = await this.store.update(eid, async (reads) => {
         const decided = await decide(reads);
         this.validate(decided.changes, decided.invalid);
+        await this.refuseListingRecords(decided.changes);
         return decided;
       });
     } catch (error: unknown) {

@@ -205,6 +205,8 @@ export class EnterpriseWrites {
       stockKept,
       written: dryRun !== true,
     };
+    // A listing's records are its origin's to change: an import (a dry run too) that names one is refused.
+    if (exists) await this.committer.refuseListingRecords({ upsert: written });
     if (dryRun !== true) {
       await this.committer.commit(eid, changes, apply);
       await this.identities.confirmImported(written);

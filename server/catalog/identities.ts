@@ -13,7 +13,7 @@ import { OWL } from '../../ontology/vocabulary.js';
 import { sameAsOf } from '../store/federated-entries.js';
 import type { NodeStore } from '../store/store.js';
 import { planOf } from '../urls/fdc-urls.js';
-import { COLLECTION_OF, isValidLocalId, safeDecode, slugify, type NodeUrls } from '../urls/node-urls.js';
+import { COLLECTION_OF, isValidLocalId, LISTING_ID_PREFIX, safeDecode, slugify, type NodeUrls } from '../urls/node-urls.js';
 import { OTHER_KINDS } from './catalog-reads.js';
 
 /** How {@link Identities.identify} names records: fresh ids, ids kept from a foreign document, or given ids. */
@@ -56,6 +56,12 @@ export class Identities {
     private readonly urls: NodeUrls,
     private readonly renamed: (source: DfcRecord, result: DfcRecord) => void = () => undefined,
   ) {}
+
+  /** Whether a listing publishes `iri`, or published it before it was removed. */
+  private async isListingIri(iri: string): Promise<boolean> {
+    const { orders } = this.store;
+    return (await orders.listingsPublishing([iri])).length > 0 || (await orders.retiredListingIris([iri])).size > 0;
+  }
 
   /**
    * Whether an `@id` is a placeholder a client wrote for a resource it wants created (`"@id": "#"`, or a
@@ -108,6 +114,9 @@ export class Identities {
         const iri = this.urls.resource(eid, collection, candidate);
         if (taken.has(iri)) continue;
         if (mode !== 'import' && (await this.store.getResource(iri)) !== undefined) continue;
+        // A listing's ids (present, or retired with a listing removed) are never another resource's: an import does
+        // not replace its records, and no product takes an @id that old orders and peers still read as a listing's.
+        if (candidate.startsWith(LISTING_ID_PREFIX) && (await this.isListingIri(iri))) continue;
         taken.add(iri);
         return iri;
       }

@@ -144,12 +144,12 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
   '/api/dfc/enterprises/{eid}/supplied_products/{id}': {
     get: { summary: 'One supplied product', tags: ['catalogue'], access: 'public', parameters: ['eid', 'id'], responses: READ, problems: [404, 406] },
     put: {
-      summary: 'Replace a product (WriteProducts)', tags: ['catalogue'], access: 'token', parameters: ['eid', 'id', 'If-Match'], body: 'dfc',
-      responses: { 200: 'dfc', 204: 'empty' }, problems: [404, 412, 413, 415, 422],
+      summary: 'Replace a product (WriteProducts; 409 for a listing\'s, which its origin manages)', tags: ['catalogue'], access: 'token', parameters: ['eid', 'id', 'If-Match'], body: 'dfc',
+      responses: { 200: 'dfc', 204: 'empty' }, problems: [404, 409, 412, 413, 415, 422],
     },
     delete: {
-      summary: 'Remove a product with its items and offers (WriteProducts)', tags: ['catalogue'], access: 'token', parameters: ['eid', 'id', 'If-Match'],
-      responses: { 204: 'empty' }, problems: [404, 412],
+      summary: 'Remove a product with its items and offers (WriteProducts; 409 for a listing\'s: DELETE the listing)', tags: ['catalogue'], access: 'token', parameters: ['eid', 'id', 'If-Match'],
+      responses: { 204: 'empty' }, problems: [404, 409, 412],
     },
   },
   '/api/dfc/enterprises/{eid}/SuppliedProducts/{id}': {
@@ -158,15 +158,15 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
   '/api/dfc/enterprises/{eid}/catalog_items/{id}': {
     get: { summary: 'One catalog item', tags: ['catalogue'], access: 'public', parameters: ['eid', 'id'], responses: READ, problems: [404, 406] },
     put: {
-      summary: 'Set a catalog item (WriteProducts): JSON-LD, or Open Food Network\'s plain JSON {"dfc-b:stockLimitation": 12, "dfc-b:sku": "…"}',
-      tags: ['catalogue'], access: 'token', parameters: ['eid', 'id', 'If-Match'], body: 'dfc', responses: { 200: 'dfc' }, problems: [404, 412, 413, 415, 422],
+      summary: 'Set a catalog item (WriteProducts): JSON-LD, or Open Food Network\'s plain JSON {"dfc-b:stockLimitation": 12, "dfc-b:sku": "…"} (409 for a listing\'s, whose stock is its origin\'s)',
+      tags: ['catalogue'], access: 'token', parameters: ['eid', 'id', 'If-Match'], body: 'dfc', responses: { 200: 'dfc' }, problems: [404, 409, 412, 413, 415, 422],
     },
   },
   '/api/dfc/enterprises/{eid}/offers/{id}': {
     get: { summary: 'One offer', tags: ['catalogue'], access: 'public', parameters: ['eid', 'id'], responses: READ, problems: [404, 406] },
     put: {
-      summary: 'Set an offer (WriteProducts): JSON-LD, or plain JSON with dfc-b:hasPrice and dfc-b:stockLimitation', tags: ['catalogue'], access: 'token',
-      parameters: ['eid', 'id', 'If-Match'], body: 'dfc', responses: { 200: 'dfc' }, problems: [404, 412, 413, 415, 422],
+      summary: 'Set an offer (WriteProducts): JSON-LD, or plain JSON with dfc-b:hasPrice and dfc-b:stockLimitation (409 for a listing\'s, which its origin manages)',
+      tags: ['catalogue'], access: 'token', parameters: ['eid', 'id', 'If-Match'], body: 'dfc', responses: { 200: 'dfc' }, problems: [404, 409, 412, 413, 415, 422],
     },
   },
   '/api/dfc/enterprises/{eid}/sale_sessions/{id}': {
@@ -206,14 +206,14 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
       get: { summary: `The orders, newest first, paged (ReadOrders: all; WriteOrders: a buyer's own)${collection === 'Orders' ? ' (FDC spelling)' : ''}`, tags: ['orders'], access: 'token', parameters: ['eid', ...PAGED], responses: READ, problems: [404, 406] },
       post: {
         summary: 'Place an order (WriteOrders): every line reserved at once, or none', tags: ['orders'], access: 'token',
-        parameters: ['eid', 'Idempotency-Key'], body: 'order', responses: { 201: 'dfc' }, problems: [404, 409, 413, 415, 422, 503],
+        parameters: ['eid', 'Idempotency-Key', 'Maillon-Order-Via'], body: 'order', responses: { 201: 'dfc' }, problems: [400, 404, 409, 413, 415, 422, 503],
       },
     }],
     [`/api/dfc/enterprises/{eid}/${collection}/{n}`, {
       get: { summary: 'One order', tags: ['orders'], access: 'token', parameters: ['eid', 'n'], responses: READ, problems: [404, 406] },
       put: {
         summary: 'Change an order\'s lines and status (Complete sells, Cancelled gives back)', tags: ['orders'], access: 'token',
-        parameters: ['eid', 'n', 'If-Match'], body: 'order', responses: { 200: 'dfc' }, problems: [404, 409, 412, 413, 415, 422, 503],
+        parameters: ['eid', 'n', 'If-Match', 'Maillon-Order-Via'], body: 'order', responses: { 200: 'dfc' }, problems: [400, 404, 409, 412, 413, 415, 422, 503],
       },
       delete: { summary: 'Cancel an order', tags: ['orders'], access: 'token', parameters: ['eid', 'n'], responses: { 200: 'dfc', 204: 'empty' }, problems: [404, 409, 503] },
     }],
@@ -458,6 +458,7 @@ export function openApiDocument(args: OpenApiArgs): Record<string, unknown> {
         max_points: query('max_points', 'The most producers sent one by one; more come by town', { type: 'integer', minimum: 0, maximum: 2000 }),
         'If-Match': header('If-Match', 'Write only if the resource is still at this ETag (412 otherwise); * requires it to exist'),
         'Idempotency-Key': header('Idempotency-Key', 'A retry with the same key gets the same order, and reserves nothing again'),
+        'Maillon-Order-Via': header('Maillon-Order-Via', 'The base URLs of the nodes the order came through, comma-separated, the buyer\'s node last (a node ordering for its listings sends it): 409 when it names this node (listings that lead round) or more than 4 nodes'),
       },
     },
   };

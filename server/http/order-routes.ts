@@ -18,7 +18,7 @@ import type { DfcRecord } from '../../ontology/records.js';
 import { decided, principalOf, requireCaller, requireScope } from '../auth/middleware.js';
 import { allows, type Principal } from '../auth/tokens.js';
 import { BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, ServiceUnavailableHttpError } from '../errors/http-error.js';
-import type { OrderBody, OrderCaller, OrderService, OrderView } from '../orders/order-service.js';
+import { nodeOfPath, ORDER_VIA_HEADER, type OrderBody, type OrderCaller, type OrderService, type OrderView } from '../orders/order-service.js';
 import type { NodeStore } from '../store/store.js';
 import { allowOnly, textBody } from './methods.js';
 import { negotiate } from './negotiate.js';
@@ -39,6 +39,22 @@ export interface OrderRoutesArgs {
 const COLLECTIONS = ['orders', 'Orders'] as const;
 
 const LONGEST_KEY = 200;
+
+/** The most nodes read of an order's path: far more than any order may come through (it is refused above a few). */
+const LONGEST_PATH = 32;
+
+/**
+ * The nodes an order came through, as the buyer's node names them ({@link ORDER_VIA_HEADER}, comma-separated
+ * base URLs; absent: none). A malformed one is the buyer's error (400): it cannot be told from a path.
+ */
+function orderPath(req: Request): string[] | undefined {
+  const header = req.get(ORDER_VIA_HEADER);
+  if (header === undefined || header.trim() === '') return undefined;
+  const nodes = header.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const bad = nodes.slice(0, LONGEST_PATH + 1).find((n) => nodeOfPath(n) === undefined);
+  if (bad !== undefined) throw new BadRequestHttpError(`${ORDER_VIA_HEADER} must list the base URLs of the nodes the order came through, comma-separated; ${JSON.stringify(bad)} is none`);
+  return nodes.slice(0, LONGEST_PATH + 1);
+}
 
 /** Builds the router (mounted under `/api/dfc`). */
 export function orderRoutes(args: OrderRoutesArgs): Router {
@@ -130,7 +146,7 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
     }
     const eid = req.params['eid'] as string;
     const created = await placing(req, async () => {
-      const caller = callerOf(res, eid, true);
+      const caller = withPath(req, callerOf(res, eid, true));
       return orders.create(eid, collection, given, caller, idempotencyKey(req));
     });
     res.setHeader('Location', created.order.iri);
@@ -162,7 +178,7 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
     router.post(`/enterprises/:eid/${collection}`, async (req, res) => {
       const eid = req.params['eid'] as string;
       const created = await placing(req, async () => {
-        const caller = callerOf(res, eid, true);
+        const caller = withPath(req, callerOf(res, eid, true));
         const given = body(req);
         return orders.create(eid, collectionUrl(req), given, caller, idempotencyKey(req));
       });
@@ -179,7 +195,7 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
     });
     router.put(`/enterprises/:eid/${collection}/:n`, async (req, res) => {
       const eid = await enterprise(req);
-      const caller = callerOf(res, eid, true);
+      const caller = withPath(req, callerOf(res, eid, true));
       const view = await orders.update(eid, await orders.orderIri(orderUrl(req)), body(req), caller);
       answer(req, res, 200, view.records);
     });
@@ -207,6 +223,12 @@ export function buyerOpenOrders(orders: OrderService): (res: Response, eid: stri
     if (principal === undefined || principal.tokenId === '' || !allows(principal, 'WriteOrders', eid) || allows(principal, 'ReadOrders', eid)) return [];
     return orders.openOrderRecords(eid, { id: principal.tokenId, readsAll: false });
   };
+}
+
+/** A caller with the path its order came by, when its node names one. */
+function withPath(req: Request, caller: OrderCaller): OrderCaller {
+  const via = orderPath(req);
+  return via === undefined ? caller : { ...caller, via };
 }
 
 /** Who placed an order: the token's id (the admin's token is one caller like any other). */

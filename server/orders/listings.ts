@@ -29,7 +29,7 @@ import { bodyText, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js
 import type { ListingRow } from '../store/orders.js';
 import type { NodeStore } from '../store/store.js';
 import { catalogUrlOf, ordersUrlOf } from '../urls/fdc-urls.js';
-import { slugify, type NodeUrls } from '../urls/node-urls.js';
+import { LISTING_ID_PREFIX, slugify, type NodeUrls } from '../urls/node-urls.js';
 
 /** What the service needs. */
 export interface ListingServiceDeps {
@@ -212,6 +212,11 @@ export class ListingService {
     }
     const origin = await this.resolve(originItem, true);
     if ('failure' in origin) throw httpErrorOf(origin.failure, originItem);
+    const loop = await this.leadsBack(origin);
+    if (loop !== undefined) {
+      throw new UnprocessableEntityHttpError(`cannot list ${originItem}: it leads back to this node (${loop.join(' is owl:sameAs ')}): `
+        + 'it is a listing of this node\'s own item or listing, and an order of it would go round between the nodes', { extensions: { sameAs: loop } });
+    }
 
     const orderAt = await this.orderTarget(origin);
     if (orderAt !== undefined && 'failure' in orderAt) throw httpErrorOf(orderAt.failure, originItem);
@@ -309,24 +314,36 @@ export class ListingService {
    * among them mirrors the owner's stock and price, from these records and what the sync holds of the rest.
    *
    * @param origin - the origin of the peer that sent them: only what it is the authority for counts (a relay's
-   *   copy of another node's stock is no word of its owner; the pull reads that owner itself)
+   *   copy of another node's stock is no word of its owner; the pull reads that owner itself); none (a sender
+   *   not known): nothing counts
    * @returns how many listings changed
    */
   public async onPeerRecords(records: readonly DfcRecord[], origin?: string): Promise<number> {
-    const own = origin === undefined ? records : records.filter((r) => originOf(r.id) === origin);
+    // A sender not known (a peer removed meanwhile) is the authority for nothing.
+    if (origin === undefined) return 0;
+    const own = records.filter((r) => originOf(r.id) === origin);
     if (own.length === 0) return 0;
     const byId = new Map(own.map((r) => [r.id as string, r]));
     const touched = new Set<string>(byId.keys());
     // A wholesale case's stock is on its own catalog item, which names the case (the listing's ordered product).
     for (const record of own) if (record.kind === 'CatalogItem' && record.product !== undefined) touched.add(record.product);
     const listings = await this.deps.store.orders.listingsTouching([...touched]);
+    if (listings.length === 0) return 0;
+    // What a sync holds of the rest counts only as the origin itself sent it (not as a relay of another origin did).
+    const sources = new Set((await this.deps.store.provenance.listPeers()).filter((p) => p.origin === origin).map((p) => `peer:${p.id}`));
     let changed = 0;
     for (const listing of listings) {
+      // Only the listing's own site speaks for its stock and price.
+      if (originOf(listing.originItem) !== origin) continue;
       const stockItemId = stockItemOf(listing);
       const wanted = [stockItemId, ...(listing.originOffer !== undefined ? [listing.originOffer] : [])];
       const missing = wanted.filter((iri) => !byId.has(iri));
-      const held = missing.length > 0 ? await this.deps.store.index.recordsOf(missing) : new Map<string, { record: DfcRecord }>();
-      const find = (iri: string | undefined): DfcRecord | undefined => (iri === undefined ? undefined : byId.get(iri) ?? held.get(iri)?.record);
+      const held = missing.length > 0 ? await this.deps.store.index.recordsOf(missing) : new Map<string, { record: DfcRecord; source: string }>();
+      const find = (iri: string | undefined): DfcRecord | undefined => {
+        if (iri === undefined || originOf(iri) !== origin) return undefined;
+        const stored = held.get(iri);
+        return byId.get(iri) ?? (stored !== undefined && sources.has(stored.source) ? stored.record : undefined);
+      };
       const stockItem = find(stockItemId);
       const offer = find(listing.originOffer);
       if (stockItem?.kind !== 'CatalogItem' || offer?.kind !== 'Offer') continue;
@@ -337,6 +354,53 @@ export class ListingService {
   }
 
   // ------------------------------------------------------------------ reading the origin
+
+  /**
+   * Whether an origin is, as far as can be known, a listing that leads back to this node: a listing publishes its
+   * product `owl:sameAs` its origin's, so the chain of `owl:sameAs` of the origin's product (and of the case
+   * ordered) is followed (what a sync holds from each site, else the site itself: a few requests at most, a
+   * failure is no answer) until a product of this node. Answers that chain, or undefined. Orders themselves are
+   * bounded too (see the order service's hop limit): this refuses the loop where it is made.
+   */
+  private async leadsBack(origin: Origin): Promise<string[] | undefined> {
+    const { base } = this.deps.urls;
+    const ours = (iri: string): boolean => iri === base || iri.startsWith(`${base}/`);
+    const seen = new Set<string>([origin.product.id, origin.orderedProduct.id]);
+    const queue: string[][] = [];
+    const follow = (record: DfcRecord, path: readonly string[]): void => {
+      for (const next of sameAsOf(record)) {
+        if (seen.has(next)) continue;
+        seen.add(next);
+        queue.push([...path, next]);
+      }
+    };
+    follow(origin.product, [origin.product.id]);
+    if (origin.orderedProduct !== origin.product) follow(origin.orderedProduct, [origin.orderedProduct.id]);
+    let asked = 0;
+    for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
+      const iri = path[path.length - 1] as string;
+      if (ours(iri)) return path;
+      if (path.length > SAME_AS_DEPTH) continue;
+      let record = (await this.heldFromOwnSite([iri])).get(iri);
+      if (record === undefined && asked < SAME_AS_REQUESTS) {
+        asked += 1;
+        const fetched = await this.fetchRecords(iri);
+        if (!('failure' in fetched)) record = fetched.records.find((r) => r.id === iri);
+      }
+      if (record !== undefined) follow(record, path);
+    }
+    return undefined;
+  }
+
+  /** The records of `iris` a sync holds from each one's own site (a relay's copy of another site's records is left out). */
+  private async heldFromOwnSite(iris: readonly string[]): Promise<Map<string, DfcRecord>> {
+    const held = new Map<string, DfcRecord>();
+    const found = await this.deps.store.index.recordsOf(iris);
+    if (found.size === 0) return held;
+    const origins = new Map((await this.deps.store.provenance.listPeers()).map((p) => [`peer:${p.id}`, p.origin]));
+    for (const [iri, { record, source }] of found) if (origins.get(source) === originOf(iri)) held.set(iri, record);
+    return held;
+  }
 
   /**
    * Where the orders of an item kept in a Solid pod (a peer of kind `solid`) go: a pod takes no orders, and a node that publishes its
@@ -383,7 +447,8 @@ export class ListingService {
       const fromIndex = async (iris: readonly (string | undefined)[]): Promise<void> => {
         const wanted = iris.filter((i): i is string => i !== undefined && !known.has(i));
         if (wanted.length === 0) return;
-        for (const [iri, { record, source }] of await this.deps.store.index.recordsOf(wanted)) if (source.startsWith('peer:')) known.set(iri, record);
+        // Only what a site itself sent counts: a relay's copy of its records (a peer of another origin) is no word of it.
+        for (const [iri, record] of await this.heldFromOwnSite(wanted)) known.set(iri, record);
       };
       await fromIndex([originItem]);
       const item = known.get(originItem);
@@ -419,8 +484,11 @@ export class ListingService {
     };
     await get(originItem);
     let item = known.get(originItem);
+    // Nothing is read of another site on the origin's word (the origin's records that name one are refused).
+    const here = originOf(originItem);
+    const sameSite = (iri: string): boolean => originOf(iri) === here;
     // The product's catalogue holds the product, its offer and its planned flows (Open Food Network looks there).
-    if (item?.kind === 'CatalogItem' && item.product !== undefined) await get(catalogUrlOf(item.product));
+    if (item?.kind === 'CatalogItem' && item.product !== undefined && sameSite(item.product)) await get(catalogUrlOf(item.product));
     // Else the item's catalogue, and the one above it (an FDC item named `…/SuppliedProducts/R/CatalogItem`).
     for (let url = catalogUrlOf(originItem), up = 0; up < 2 && known.get(originItem)?.kind !== 'CatalogItem'; url = catalogUrlOf(url), up++) await get(url);
     item = known.get(originItem);
@@ -430,9 +498,9 @@ export class ListingService {
       const why = failures.length > 0 ? ` (${failures.map(failureText).join('; ')})` : '';
       return { failure: failure('not-dfc', `no dfc-b:CatalogItem ${originItem} at its origin${why}`, originItem) };
     }
-    if (item.product !== undefined && !fetched.has(catalogUrlOf(item.product))) await get(catalogUrlOf(item.product));
+    if (item.product !== undefined && sameSite(item.product) && !fetched.has(catalogUrlOf(item.product))) await get(catalogUrlOf(item.product));
     const wholesale = item.product === undefined ? undefined : wholesaleOf(known, item.product);
-    if (wholesale !== undefined && 'product' in wholesale && itemOfProduct(known, wholesale.product) === undefined) await get(catalogUrlOf(wholesale.product));
+    if (wholesale !== undefined && 'product' in wholesale && sameSite(wholesale.product) && itemOfProduct(known, wholesale.product) === undefined) await get(catalogUrlOf(wholesale.product));
     return originFrom(known, originItem);
   }
 
@@ -523,15 +591,18 @@ export class ListingService {
     await this.deps.store.orders.setListingError(listing.id, why === undefined ? null : { ...why, at: new Date().toISOString() });
   }
 
+  /**
+   * A local id for a new listing's records: free, and never one a removed listing published (old orders, caches
+   * and the peers that listed it still name those `@id`s; given again, they would name another product).
+   */
   private async mintLocalId(eid: string, name: string): Promise<string> {
     const { store, urls } = this.deps;
-    const stem = `listing-${slugify(name)}`.slice(0, 100);
+    const stem = `${LISTING_ID_PREFIX}${slugify(name)}`.slice(0, 100);
     for (let n = 1; ; n++) {
       const candidate = n === 1 ? stem : `${stem}-${n}`;
-      const taken = await store.getResources([
-        urls.resource(eid, 'supplied_products', candidate), urls.resource(eid, 'catalog_items', candidate), urls.resource(eid, 'offers', candidate),
-      ]);
-      if (taken.length === 0) return candidate;
+      const iris = [urls.resource(eid, 'supplied_products', candidate), urls.resource(eid, 'catalog_items', candidate), urls.resource(eid, 'offers', candidate)];
+      const taken = await store.getResources(iris);
+      if (taken.length === 0 && (await store.orders.retiredListingIris(iris)).size === 0) return candidate;
     }
   }
 
@@ -555,6 +626,16 @@ export class ListingService {
       createdAt: row.createdAt,
     };
   }
+}
+
+/** How many `owl:sameAs` a listing's origin is followed through, at most, looking for this node ({@link ListingService.add}). */
+const SAME_AS_DEPTH = 4;
+/** How many of those are asked of their site, at most, when no sync holds them: each is a request. */
+const SAME_AS_REQUESTS = 3;
+
+/** The `owl:sameAs` targets of a record (kept in `extra`). */
+function sameAsOf(record: DfcRecord): string[] {
+  return (record.extra?.[OWL.sameAs] ?? []).flatMap((v) => ('@id' in v && typeof v['@id'] === 'string' ? [v['@id']] : []));
 }
 
 /** The origin of an IRI, or undefined for one that is no URL. */
@@ -706,8 +787,39 @@ function offerOfItem(known: Known, item: CatalogItemRecord): OfferRecord | undef
   return offers.find((o) => o.price !== undefined && o.customerCategory === undefined) ?? offers.find((o) => o.price !== undefined);
 }
 
-/** An origin from the records read, or why it is not usable. */
+/**
+ * An origin from the records read, or why it is not usable. Every record the listing relies on (the item, its
+ * product and offer, and for a wholesale case the planned flows, the case, its catalog item and offer) must be on
+ * the listed item's own site: a site is the authority for its own products only. One that names a product,
+ * offer or stock on another site would have the shop order there in its name (its orders go to the orders
+ * collection of what is ordered), and sell stock and prices it made up about that site.
+ */
 function originFrom(known: Known, originItem: string): Origin | { failure: Failure } {
+  const here = originOf(originItem);
+  const offSite = (what: string, iri: string): { failure: Failure } => ({
+    failure: failure('not-dfc', `the ${what} ${iri} of ${originItem} is on another site than the item (${here ?? 'none'}): `
+      + 'a listing relies only on what the item\'s own site publishes', originItem),
+  });
+  // What names another site is refused as such, before anything is looked for there (and not found: nothing of it is read).
+  const item = known.get(originItem);
+  if (item?.kind === 'CatalogItem' && item.product !== undefined) {
+    if (originOf(item.product) !== here) return offSite('product', item.product);
+    const wholesale = wholesaleOf(known, item.product);
+    if (wholesale !== undefined && originOf(wholesale.product) !== here) return offSite('wholesale product', wholesale.product);
+  }
+  const origin = originFromRecords(known, originItem);
+  if ('failure' in origin) return origin;
+  const relied = [
+    ['product', origin.product.id], ['offer', origin.offer.id], ['ordered product', origin.ordered], ['catalog item of what is ordered', origin.stockItem.id],
+    ...(origin.factor !== 1 || origin.ordered !== origin.product.id
+      ? [['planned consumption flow', `${origin.product.id}${CONSUMPTION}`], ['planned production flow', `${origin.product.id}${PRODUCTION}`]] : []),
+  ] as const;
+  const foreign = relied.find(([, iri]) => originOf(iri) !== here);
+  return foreign !== undefined ? offSite(foreign[0], foreign[1]) : origin;
+}
+
+/** An origin from the records read, whoever published them, or why it is not usable. */
+function originFromRecords(known: Known, originItem: string): Origin | { failure: Failure } {
   const bad = (message: string): { failure: Failure } => ({ failure: failure('not-dfc', message, originItem) });
   const item = known.get(originItem);
   if (item?.kind !== 'CatalogItem') return bad(`no dfc-b:CatalogItem ${originItem} at its origin`);

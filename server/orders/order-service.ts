@@ -41,6 +41,34 @@ export interface OrderCaller {
   readonly id: string;
   /** Whether it may read every order of the enterprise (`ReadOrders`), not only its own. */
   readonly readsAll: boolean;
+  /**
+   * The nodes the order came through before this one ({@link ORDER_VIA_HEADER}), the buyer's node last: none
+   * for an order placed by a customer, Open Food Network or any other buyer that sends no such header.
+   */
+  readonly via?: readonly string[];
+}
+
+/**
+ * The header by which a node placing an order at a supplier for its listings names the nodes the order came
+ * through, itself last (`Maillon-Order-Via: https://shop-b.example, https://shop-c.example`): the path of one
+ * customer's order through the shops that list one another's items. A node never takes an order that has come
+ * back to it (a listing of a listing that leads back: the order would go round for ever), nor one that has
+ * come through more than {@link MAX_ORDER_HOPS} nodes. A buyer that sends none starts a path.
+ */
+export const ORDER_VIA_HEADER = 'Maillon-Order-Via';
+
+/** The most nodes an order may come through before the one that takes it (each a shop ordering from the next). */
+export const MAX_ORDER_HOPS = 4;
+
+/** A node's base URL as an order's path names it: scheme, host and path, no trailing slash (case of the host ignored). */
+export function nodeOfPath(base: string): string | undefined {
+  try {
+    const url = new URL(base);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+    return `${url.origin}${url.pathname.replace(/\/+$/u, '')}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** One line asked of a supplier: whole units of what it sells (cases, for a wholesale pack). */
@@ -109,6 +137,8 @@ export interface UpstreamOrders {
   /** Places an order (Held) at `ordersUrl`, or replaces the lines of the order `existing` placed before. */
   place(request: {
     readonly ordersUrl: string; readonly existing?: string; readonly orderedBy: string; readonly lines: readonly UpstreamLine[]; readonly key: string;
+    /** The nodes the order came through, this one last ({@link ORDER_VIA_HEADER}). */
+    readonly via?: readonly string[];
   }): Promise<UpstreamOutcome>;
   /** Completes an order placed before. */
   complete(order: string, lines: readonly UpstreamLine[], orderedBy: string): Promise<UpstreamOutcome>;
@@ -237,12 +267,13 @@ export class OrderService {
    * @throws ConflictHttpError (409) naming each short line; ServiceUnavailableHttpError (503) when a supplier cannot be reached
    */
   public async create(eid: string, collection: string, body: OrderBody, caller: OrderCaller, key?: string): Promise<OrderView & { replayed: boolean }> {
+    const via = this.pathOf(caller);
     const request = await this.read(eid, body, collection);
     if (request.status === 'Cancelled') throw new UnprocessableEntityHttpError('a new order cannot be Cancelled');
     if (request.lines.length === 0) throw new UnprocessableEntityHttpError('an order needs at least one line with a quantity above 0');
     const upstreamLines = request.lines.filter((l) => l.listing !== undefined);
     if (key === undefined && upstreamLines.length === request.lines.length) {
-      return { ...(await this.view(await this.createPlacedFirst(eid, collection, request, caller))), replayed: false };
+      return { ...(await this.view(await this.createPlacedFirst(eid, collection, request, caller, via))), replayed: false };
     }
     const outcome = await this.deps.store.orders.create({
       ...newOrderOf(eid, collection, request, caller), state: upstreamLines.length > 0 ? 'Pending' : 'Held', details: this.detailsOf(request), expiresAt: this.expiry(),
@@ -258,7 +289,7 @@ export class OrderService {
     if (outcome.replayed && order.state === 'Cancelled' && refused !== undefined) throw refusedError(refused);
     // Only stock of ours that moved changes what is published (a listing's line reserves at its supplier).
     if (!outcome.replayed && movesLocalStock(order.lines)) this.deps.onChange?.();
-    if (!outcome.replayed && order.state === 'Pending') order = await this.placeUpstream(order, undefined, listingsRead(request.lines));
+    if (!outcome.replayed && order.state === 'Pending') order = await this.placeUpstream(order, undefined, listingsRead(request.lines), via);
     if (!outcome.replayed && request.status === 'Complete') order = await this.completeOrder(order);
     return { ...(await this.view(order)), replayed: outcome.replayed };
   }
@@ -273,14 +304,14 @@ export class OrderService {
    * the write leaves the suppliers' holds, which expire (the Pending way leaves the same, and a Pending order of
    * ours that the expiry sweep closes); the customer, never answered, has no order here.
    */
-  private async createPlacedFirst(eid: string, collection: string, request: OrderRequest, caller: OrderCaller): Promise<OrderRow> {
+  private async createPlacedFirst(eid: string, collection: string, request: OrderRequest, caller: OrderCaller, via: readonly string[]): Promise<OrderRow> {
     const base = newOrderOf(eid, collection, request, caller);
     const { lines } = base;
     // A key per supplier and attempt, short enough to be sent as it is (nothing retries this attempt but itself).
     const attempt = randomUUID();
     let suppliers = 0;
     const placed: UpstreamLink[] = [];
-    const failure = await failureOf(() => this.placeWithSuppliers({ eid, lines }, [], placed, () => `${attempt}.${++suppliers}`, listingsRead(request.lines)), lines);
+    const failure = await failureOf(() => this.placeWithSuppliers({ eid, lines }, [], placed, () => `${attempt}.${++suppliers}`, listingsRead(request.lines), via), lines);
     if (failure !== undefined) {
       try {
         await this.deps.store.orders.create({
@@ -369,6 +400,7 @@ export class OrderService {
    */
   public async update(eid: string, iri: string, body: OrderBody, caller: OrderCaller): Promise<OrderView> {
     await this.visible(eid, iri, caller);
+    this.pathOf(caller);
     const request = await this.read(eid, body, iri);
     if (!request.order.id.startsWith('_:') && request.order.id !== iri && otherSpelling(request.order.id) !== iri) {
       throw new UnprocessableEntityHttpError(`the body is about order ${request.order.id}, not ${iri}`);
@@ -390,7 +422,7 @@ export class OrderService {
     }
     if (request.status === 'Cancelled') return this.view(await this.cancelOrder(order, 'cancelled'));
     // A document that only refers to its lines changes only the status (a bare completion).
-    if (request.linesGiven) order = await this.amendOrder(order, request);
+    if (request.linesGiven) order = await this.amendOrder(order, request, this.pathOf(caller));
     if (request.status === 'Complete') order = await this.completeOrder(order);
     return this.view(order);
   }
@@ -588,7 +620,7 @@ export class OrderService {
 
   // ------------------------------------------------------------------ changing orders
 
-  private async amendOrder(order: OrderRow, request: OrderRequest): Promise<OrderRow> {
+  private async amendOrder(order: OrderRow, request: OrderRequest, via: readonly string[]): Promise<OrderRow> {
     const before = order.lines;
     const amended = await this.deps.store.orders.amend(order.iri, {
       lines: request.lines.map(stripSent), expiresAt: this.expiry(), details: { ...order.details, ...this.detailsOf(request), sentId: order.details['sentId'] },
@@ -599,7 +631,7 @@ export class OrderService {
     if (upstream.length === 0 && !amended.value.lines.some((l) => l.listing !== undefined)) return amended.value;
     // The suppliers must follow, or the amendment is undone.
     try {
-      return await this.placeUpstream(amended.value, order);
+      return await this.placeUpstream(amended.value, order, undefined, via);
     } catch (error: unknown) {
       const restored = await this.deps.store.orders.amend(order.iri, { lines: before, expiresAt: this.expiry(), details: order.details });
       // Through cancelOrder: the orders held at the suppliers are released too.
@@ -635,10 +667,10 @@ export class OrderService {
    * or the error goes to the caller (an amendment of `previous`, which undoes itself: the suppliers that took the
    * amendment are given the lines of `previous` back).
    */
-  private async placeUpstream(order: OrderRow, previous?: OrderRow, read?: ReadonlyMap<number, ListingRow>): Promise<OrderRow> {
+  private async placeUpstream(order: OrderRow, previous?: OrderRow, read?: ReadonlyMap<number, ListingRow>, via: readonly string[] = this.pathOf()): Promise<OrderRow> {
     const links = upstreamOf(order);
     const placed: UpstreamLink[] = [];
-    const failure = await failureOf(() => this.placeWithSuppliers(order, links, placed, (ordersUrl) => `${order.iri}|${ordersUrl}|${order.updatedAt}`, read), order.lines);
+    const failure = await failureOf(() => this.placeWithSuppliers(order, links, placed, (ordersUrl) => `${order.iri}|${ordersUrl}|${order.updatedAt}`, read, via), order.lines);
     if (failure !== undefined) {
       if (previous !== undefined) await this.revertUpstream(previous, placed.filter((p) => links.some((l) => l.order === p.order)));
       else {
@@ -670,6 +702,7 @@ export class OrderService {
    */
   private async placeWithSuppliers(
     order: OrderLines, links: readonly UpstreamLink[], placed: UpstreamLink[], keyOf: (ordersUrl: string) => string, read?: ReadonlyMap<number, ListingRow>,
+    via: readonly string[] = this.pathOf(),
   ): Promise<SupplierRefusal | undefined> {
     const collections = new Set<string>(links.map((l) => l.ordersUrl));
     const listings = await this.listingsOf(order, read);
@@ -680,7 +713,7 @@ export class OrderService {
         const existing = links.find((l) => l.ordersUrl === ordersUrl)?.order;
         const groups = await this.upstreamGroups(order, ordersUrl, listings);
         const outcome = await this.requireUpstream().place({
-          ordersUrl, ...(existing !== undefined ? { existing } : {}), orderedBy: this.orderedByOf(order), lines: groups.map((g) => g.line), key: keyOf(ordersUrl),
+          ordersUrl, ...(existing !== undefined ? { existing } : {}), orderedBy: this.orderedByOf(order), lines: groups.map((g) => g.line), key: keyOf(ordersUrl), via,
         });
         if (!outcome.ok) {
           // The first refusal is the answer: asking the next suppliers would hold their stock, for an order
@@ -734,6 +767,11 @@ export class OrderService {
       if (line.listing === undefined || listings.has(line.listing)) continue;
       const listing = read?.get(line.listing) ?? await this.deps.store.orders.listing(line.listing);
       if (listing === undefined) throw new ConflictHttpError(`the listing of ${line.item} was removed`);
+      const offSite = offSiteOf(listing);
+      if (offSite !== undefined) {
+        throw new ConflictHttpError(`the listing of ${line.item} would order ${offSite}, on another site than its origin item ${listing.originItem}: `
+          + 'it is not ordered; remove the listing and list the item again');
+      }
       listings.set(line.listing, listing);
     }
     return listings;
@@ -761,6 +799,27 @@ export class OrderService {
       byProduct.set(product, entry);
     }
     return [...byProduct.values()].map(({ factor, quantity, from, ...rest }) => ({ line: { ...rest, quantity: Math.ceil(quantity / factor - 1e-9) }, from, factor }));
+  }
+
+  /**
+   * The path an order placed at a supplier names ({@link ORDER_VIA_HEADER}): the nodes the caller's order came
+   * through, and this one. Refuses (409) an order that has come back to this node, or through too many nodes:
+   * taken, it would go round between shops that list one another's listings, each ordering from the next.
+   *
+   * @param caller - who placed or changes the order (none: an order of this node's own, a path of its own)
+   */
+  private pathOf(caller?: OrderCaller): string[] {
+    const self = nodeOfPath(this.deps.urls.base) ?? this.deps.urls.base;
+    const came = caller?.via ?? [];
+    const loop = came.some((node) => nodeOfPath(node) === self);
+    if (loop || came.length > MAX_ORDER_HOPS) {
+      const why = loop
+        ? `this order has come back to ${self}, which it came through already (${came.join(' → ')} → ${self}): a listing of a listing leads back here, `
+          + 'and the order would go round between the nodes'
+        : `this order has come through ${came.length} nodes already (${came.join(' → ')}), more than ${MAX_ORDER_HOPS}: a chain of listings that long is refused`;
+      throw new ConflictHttpError(why, { problems: [problem('order-loop', null, 'dfc-b:Order', '', why)], extensions: { via: came } });
+    }
+    return [...came, self];
   }
 
   private orderedByOf(order: { readonly eid: string }): string {
@@ -1073,6 +1132,27 @@ async function stateConflicts<T>(change: () => Promise<T>): Promise<T> {
   } catch (error: unknown) {
     if (error instanceof OrderStateError) throw new ConflictHttpError(`order ${error.iri} is ${error.state}: it can no longer change`);
     throw error;
+  }
+}
+
+/**
+ * What a listing would order on another site than its origin's (its orders collection, product or offer), if
+ * anything: a listing made before its origin's records were checked may have taken a hostile origin's word about
+ * another site, and an order placed there would be sent to that site in the shop's name. An item kept in a pod is
+ * ordered from the node that confirmed it publishes it (`orderAt`): that node's site is the one.
+ */
+function offSiteOf(listing: ListingRow): string | undefined {
+  const at = orderAtOf(listing);
+  const site = siteOf(at?.product ?? listing.originItem);
+  const ordered = at !== undefined ? [listing.originOrders, at.product, at.offer] : [listing.originOrders, listing.originProduct, ...(listing.originOffer !== undefined ? [listing.originOffer] : [])];
+  return ordered.find((iri) => siteOf(iri) !== site);
+}
+
+function siteOf(iri: string): string | undefined {
+  try {
+    return new URL(iri).origin;
+  } catch {
+    return undefined;
   }
 }
 

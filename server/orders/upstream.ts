@@ -23,7 +23,7 @@ import type { DecodeResult, Decoder } from '../codec/decode.js';
 import type { Failure } from '../errors/failure.js';
 import { bodyText, clip, type FetchPolicy, type SafeFetch, type SafeResponse } from '../net/safe-fetch.js';
 import type { PeerRow } from '../store/federation.js';
-import { statusName, type UpstreamLine, type UpstreamOrders, type UpstreamOutcome, type UpstreamShortLine } from './order-service.js';
+import { ORDER_VIA_HEADER, statusName, type UpstreamLine, type UpstreamOrders, type UpstreamOutcome, type UpstreamShortLine } from './order-service.js';
 
 /**
  * The context our order bodies name: the one Open Food Network's connector writes, which our decoder (and
@@ -120,11 +120,12 @@ export class HttpUpstreamOrders implements UpstreamOrders {
   /** Places a Held order (POST to the collection) or replaces the lines of one placed before (PUT to it). */
   public async place(request: {
     readonly ordersUrl: string; readonly existing?: string; readonly orderedBy: string; readonly lines: readonly UpstreamLine[]; readonly key: string;
+    readonly via?: readonly string[];
   }): Promise<UpstreamOutcome> {
     const { ordersUrl, existing } = request;
     const id = existing ?? ordersUrl;
     const body = orderBody(id, request.orderedBy, 'Held', request.lines);
-    const answer = await this.send(existing === undefined ? 'POST' : 'PUT', id, body, existing === undefined ? idempotencyKey(request.key) : undefined);
+    const answer = await this.send(existing === undefined ? 'POST' : 'PUT', id, body, existing === undefined ? idempotencyKey(request.key) : undefined, request.via);
     if (!answer.ok) {
       // A supplier short of stock (a Maillon node) names the lines it is short of: the lines sent, in what it sells.
       const { shortLines, ...refusal } = answer;
@@ -171,7 +172,7 @@ export class HttpUpstreamOrders implements UpstreamOrders {
 
   /** One request to a supplier, with the credentials held for its origin, under the order deadline. */
   private async send(
-    method: 'POST' | 'PUT', url: string, body: string, key?: string,
+    method: 'POST' | 'PUT', url: string, body: string, key?: string, via?: readonly string[],
   ): Promise<{ ok: true; response: SafeResponse } | (Extract<UpstreamOutcome, { ok: false }> & { readonly shortLines?: readonly unknown[] })> {
     const credential = await this.credentialFor(url);
     const { policy, timeoutMs } = this.deps;
@@ -179,7 +180,11 @@ export class HttpUpstreamOrders implements UpstreamOrders {
     const outcome = await this.deps.fetch({
       url, method, body, ...(agent !== undefined ? { agent } : {}),
       // What OFN sends: JSON-LD as plain JSON (FDC's servers take nothing else).
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...(key !== undefined ? { 'idempotency-key': key } : {}) },
+      // The path of the order (a Maillon supplier refuses one that would go round; any other ignores it).
+      headers: {
+        'content-type': 'application/json', accept: 'application/json', ...(key !== undefined ? { 'idempotency-key': key } : {}),
+        ...(via !== undefined && via.length > 0 ? { [ORDER_VIA_HEADER.toLowerCase()]: via.join(', ') } : {}),
+      },
       ...(credential !== undefined ? { credential } : {}),
       // A refusal is read whole: its problem document says why, and the customer is told.
       answerStatuses: REFUSALS,

@@ -250,6 +250,13 @@ export interface OrderStore {
   /** The listing published as a local catalog item or offer, if any. */
   listingByLocal(iri: string): Promise<ListingRow | undefined>;
   /**
+   * The listings that publish one of `iris` as their own product, catalog item or offer, or (a record named under
+   * a listing's product, such as its planned flows) under it: what a catalogue write must leave to the listing.
+   */
+  listingsPublishing(iris: readonly string[]): Promise<ListingRow[]>;
+  /** Those of `iris` a removed listing published: never given to another listing (or product) again. */
+  retiredListingIris(iris: readonly string[]): Promise<Set<string>>;
+  /**
    * The resource `iri` and, when it is an Offer, its item and that item's listing, in one read: what the usual
    * order line (one that `concerns` an Offer) draws on, read as `getResource` and {@link listingByLocal}
    * would, one round trip instead of three.

@@ -20,6 +20,12 @@ export const COLLECTION_OF = {
   Catalog: 'catalogs',
 } as const;
 
+/**
+ * How the local id of every record a listing publishes begins (`listing-tomates-anciennes`): what a catalogue
+ * write that mints an id of that shape checks against the listings, present and removed.
+ */
+export const LISTING_ID_PREFIX = 'listing-';
+
 /** Builds and parses the node's IRIs. */
 export class NodeUrls {
   public readonly api: string;

@@ -54,7 +54,10 @@ describe('listings (two nodes)', function () {
   const tomato = `${FARM}/api/dfc/enterprises/ferme/catalog_items/tomate`;
 
   before(async () => {
-    farm = await startInProcess({ base: FARM });
+    // The farm reaches the shop's ids on the shop's port, as DNS would (once the shop is up).
+    farm = await startInProcess({
+      base: FARM, notifier: { fetch: (request, policy) => safeFetch({ ...request, url: request.url.replace('http://shop.test', shop.url) }, policy) },
+    });
     await farm.seed('ferme');
     shop = await startInProcess({ base: 'http://shop.test', notifier: { fetch: rewriting(() => farm.url) } });
     await shop.seed('boutique');
@@ -104,6 +107,17 @@ describe('listings (two nodes)', function () {
     const again = await post(shop, token, 'boutique', { item: tomato });
     expect(again.status).to.equal(409);
     expect(again.headers.get('content-type')).to.match(/^application\/problem\+json/u);
+  });
+
+  it('refuses (422) a listing of a listing of one of its own items: orders of it would go round', async () => {
+    const [listing] = await shop.store.orders.listings('boutique');
+    const farmer = await farm.token('ferme', ['WriteProducts']);
+    const response = await post(farm, farmer, 'ferme', { item: listing?.item });
+    expect(response.status, response.text).to.equal(422);
+    expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/u);
+    expect(response.json<{ detail: string }>().detail).to.contain('leads back to this node')
+      .and.to.contain(`${listing?.product} is owl:sameAs ${FARM}/api/dfc/enterprises/ferme/supplied_products/tomate`);
+    expect(await farm.store.orders.listings('ferme')).to.deep.equal([]);
   });
 
   it('mirrors the owner\'s stock change by pull (refresh)', async () => {
@@ -180,6 +194,64 @@ describe('listings (two nodes)', function () {
       line: 1, id: `${ordersUrl}/OrderLines/1`, offer: view.offer, item: view.item, requested: 30, available: 24, supplier: { requested: 5, available: 4, factor: 6 },
     }]);
     expect(await farm.store.orders.stock(ours('catalog_items/102'))).to.deep.equal(caseLedger);
+  });
+
+  it('refuses catalogue writes to a listing\'s records (409: the origin owns them), while the listing itself still mirrors the origin', async () => {
+    const [row] = await shop.store.orders.listings('boutique');
+    const listing = row as NonNullable<typeof row>;
+    const before = await shop.listings.get('boutique', listing.id);
+    const path = (iri: string): string => new URL(iri).pathname;
+    const headers = { ...bearer(token), 'content-type': 'application/json' };
+    const writes: [string, string, string | undefined][] = [
+      // Open Food Network's plain stock PUT, and the DFC ones.
+      ['PUT', path(listing.item), JSON.stringify({ 'dfc-b:stockLimitation': 999 })],
+      ['PUT', path(listing.offer), JSON.stringify({ 'dfc-b:hasPrice': 0.01 })],
+      ['PUT', path(listing.product), JSON.stringify({
+        '@context': 'https://www.datafoodconsortium.org', '@id': listing.product, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Mine now',
+      })],
+      ['DELETE', path(listing.product), undefined],
+    ];
+    for (const [method, url, body] of writes) {
+      const response = await shop.request(method, url, { headers, ...(body !== undefined ? { body } : {}) });
+      expect(response.status, `${method} ${url}: ${response.text}`).to.equal(409);
+      expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/u);
+      expect(response.json<{ detail: string }>().detail, `${method} ${url}`).to.contain(`is a listing of ${tomato}, managed by its origin`)
+        .and.to.contain(`DELETE /api/dfc/enterprises/boutique/listings/${listing.id}`);
+    }
+    // An import naming them is refused too (a dry run as well): it would overwrite what the origin owns.
+    const [item] = await shop.store.getResources([listing.item]);
+    const forged = { ...(item?.record as CatalogItemRecord), stock: 999 };
+    for (const dryRun of [true, false]) {
+      let refused: unknown;
+      await shop.catalog.importCatalogue('boutique', [forged], { dryRun }).catch((error: unknown) => (refused = error));
+      expect((refused as { status?: number } | undefined)?.status, `dry run ${dryRun}`).to.equal(409);
+    }
+    expect(await shop.listings.get('boutique', listing.id)).to.deep.equal(before);
+    // A product created under a name that slugs to a listing's id gets another id, not the listing's records.
+    const created = await shop.request('POST', '/api/dfc/enterprises/boutique/supplied_products', {
+      headers, body: JSON.stringify({
+        '@context': 'https://www.datafoodconsortium.org', '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': listing.product.split('/').pop(),
+      }),
+    });
+    expect(created.status, created.text).to.equal(201);
+    expect(created.headers.get('location')).to.not.equal(listing.product);
+    // The listing's own mirror writes still go through.
+    await restock(farm, tomato, 5);
+    expect(await shop.listings.refresh(listing)).to.deep.include({ ok: true, changed: true });
+    expect((await shop.listings.get('boutique', listing.id)).published.stock).to.equal(5);
+  });
+
+  it('never gives the @ids of a removed listing to another one', async () => {
+    const carrots = `${FARM}/api/dfc/enterprises/ferme/catalog_items/carottes`;
+    const first = (await post(shop, token, 'boutique', { item: carrots })).json<ListingView>();
+    expect((await shop.request('DELETE', `/api/dfc/enterprises/boutique/listings/${first.id}`, { headers: bearer(token) })).status).to.equal(204);
+    const second = await post(shop, token, 'boutique', { item: carrots });
+    expect(second.status, second.text).to.equal(201);
+    const again = second.json<ListingView>();
+    for (const key of ['item', 'offer', 'product'] as const) expect(again[key], key).to.not.equal(first[key]);
+    expect([...await shop.store.orders.retiredListingIris([first.item, first.offer, first.product, again.item])].sort())
+      .to.deep.equal([first.item, first.offer, first.product].sort());
+    expect((await shop.request('DELETE', `/api/dfc/enterprises/boutique/listings/${again.id}`, { headers: bearer(token) })).status).to.equal(204);
   });
 
   it('answers problem+json for what cannot be listed', async () => {

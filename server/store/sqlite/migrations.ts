@@ -735,6 +735,31 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX orders_by_buyer ON orders (eid, placed_by, number);
     `,
   },
+  {
+    version: 24,
+    name: 'the ids of removed listings, never given again',
+    sql: `
+      -- The @ids a listing published (its product, catalog item and offer) outlive it: old orders, caches and peers
+      -- (another shop listing this one) still name them. A listing removed leaves them here, and no new listing takes
+      -- one of them: an old @id must never come back naming another product. A trigger, so that every way a listing
+      -- goes (removed, its enterprise removed) leaves them.
+      CREATE TABLE retired_listing_iris (
+        iri        TEXT PRIMARY KEY,
+        retired_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TRIGGER listings_retire_iris AFTER DELETE ON listings BEGIN
+        INSERT OR IGNORE INTO retired_listing_iris (iri, retired_at)
+          VALUES (old.item_iri, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), (old.offer_iri, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+            (old.product_iri, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+      END;
+      -- The listings removed before: their records' withdrawals in the change feed, as far as it still holds them.
+      INSERT OR IGNORE INTO retired_listing_iris (iri, retired_at)
+        SELECT DISTINCT iri, strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM feed_events
+        WHERE action = 'delete' AND (iri LIKE '%/supplied!_products/listing-%' ESCAPE '!' OR iri LIKE '%/catalog!_items/listing-%' ESCAPE '!'
+          OR iri LIKE '%/offers/listing-%')
+          AND iri NOT IN (SELECT iri FROM resources);
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -674,6 +674,26 @@ export class SqliteOrderStore implements OrderStore {
     return row === undefined ? undefined : listingRow(row);
   }
 
+  public async listingsPublishing(iris: readonly string[]): Promise<ListingRow[]> {
+    // A record under a listing's product (`<product>/AsPlannedProductionFlow`) is the listing's too.
+    const candidates = [...new Set(iris.flatMap((iri) => [iri, iri.replace(/\/[^/]*$/u, '')]))];
+    const found = new Map<number, ListingRow>();
+    await inChunks(candidates, async (chunk, marks) => {
+      const rows = await this.db.reader.all<ListingSql>(
+        `SELECT * FROM listings WHERE item_iri IN (${marks}) OR offer_iri IN (${marks}) OR product_iri IN (${marks})`, [...chunk, ...chunk, ...chunk]);
+      for (const row of rows) found.set(row.id, listingRow(row));
+    });
+    return [...found.values()].sort((a, b) => a.id - b.id);
+  }
+
+  public async retiredListingIris(iris: readonly string[]): Promise<Set<string>> {
+    const retired = new Set<string>();
+    await inChunks(iris, async (chunk, marks) => {
+      for (const row of await this.db.reader.all<{ iri: string }>(`SELECT iri FROM retired_listing_iris WHERE iri IN (${marks})`, [...chunk])) retired.add(row.iri);
+    });
+    return retired;
+  }
+
   public async orderable(iri: string): Promise<Orderable | undefined> {
     const row = await this.orderables.get(iri);
     if (row === undefined) return undefined;

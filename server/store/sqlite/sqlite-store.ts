@@ -610,6 +610,7 @@ async function rebase(tx: SqlConnection, from: string, to: string): Promise<void
   await tx.run(`UPDATE orders SET ${moved('iri')}, ${moved('ordered_by')}`, [prefix, toPrefix]);
   await tx.run(`UPDATE order_lines SET ${moved('offer_iri')}, ${moved('item_iri')}, ${moved('product_iri')}`, [prefix, toPrefix]);
   await tx.run(`UPDATE listings SET ${moved('item_iri')}, ${moved('offer_iri')}, ${moved('product_iri')}`, [prefix, toPrefix]);
+  await tx.run(`UPDATE retired_listing_iris SET ${moved('iri')}`, [prefix, toPrefix]);
   await tx.run("UPDATE meta SET value = ? WHERE key = 'base_url'", [to]);
 }
 

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Iri, NodeId } from '../../../ontology/iri.js';
 import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../../ontology/records.js';
+import { OWL } from '../../../ontology/vocabulary.js';
 import { serialize } from '../../../server/codec/serialize.js';
 import { HttpError } from '../../../server/errors/http-error.js';
 import { failure } from '../../../server/errors/failure.js';
@@ -148,6 +149,90 @@ describe('orders/listings', () => {
     expect(await listings.onPeerRecords([caseItem, caseOffer], ORIGIN)).to.equal(1);
     expect((await listings.get('boutique', view.id)).published).to.deep.include({ price: 4, stock: 6 });
     expect(await listings.onPeerRecords([caseItem, caseOffer])).to.equal(0);
+  });
+
+  it('refuses (422) an item whose product leads back to this node through owl:sameAs, following the chain to another site', async () => {
+    const MID = 'https://mid.example';
+    const farm = farmRecords('ferme', { origin: ORIGIN }).map((r) => (r.id === `${ORIGIN}/api/dfc/enterprises/ferme/supplied_products/tomate`
+      ? { ...r, extra: { ...r.extra, [OWL.sameAs]: [{ '@id': `${MID}/products/tomate` }] } } : r));
+    const mid = JSON.stringify({
+      '@context': 'https://www.datafoodconsortium.org', '@id': `${MID}/products/tomate`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Tomate',
+      'http://www.w3.org/2002/07/owl#sameAs': { '@id': 'http://shop.test/api/dfc/enterprises/boutique/supplied_products/tomate' },
+    });
+    const asked: string[] = [];
+    const listings = service(scripted(new Map([[`${ORIGIN}/api/dfc/enterprises/ferme/catalog_items`, serialize(farm, 'jsonld')], [`${MID}/products/tomate`, mid]]), asked));
+    const refused = await reject(listings.add('boutique', `${ORIGIN}/api/dfc/enterprises/ferme/catalog_items/tomate`));
+    expect(refused.status, refused.message).to.equal(422);
+    expect(refused.message).to.contain('leads back to this node').and.to.contain(`${MID}/products/tomate is owl:sameAs http://shop.test/`);
+    expect(asked).to.include(`${MID}/products/tomate`);
+    // A chain that leads elsewhere (or cannot be followed) is no loop.
+    const elsewhere = mid.replace('http://shop.test/api/dfc/enterprises/boutique', 'https://other.example');
+    const view = await service(scripted(new Map([[`${ORIGIN}/api/dfc/enterprises/ferme/catalog_items`, serialize(farm, 'jsonld')], [`${MID}/products/tomate`, elsewhere]])))
+      .add('boutique', `${ORIGIN}/api/dfc/enterprises/ferme/catalog_items/tomate`);
+    expect(view.factor).to.equal(1);
+  });
+
+  describe('an origin that names records of another site', () => {
+    const VICTIM = 'https://victim.example';
+    const farmItem = `${ORIGIN}/api/dfc/enterprises/ferme/catalog_items/tomate`;
+    const farmDoc = (): string => serialize(farmRecords('ferme', { origin: ORIGIN }), 'jsonld');
+    const cases: [string, string, () => Map<string, string>, string, RegExp][] = [
+      ['product', farmItem, () => new Map([[`${ORIGIN}/api/dfc/enterprises/ferme/catalog_items`, farmDoc()
+        .replaceAll(`${ORIGIN}/api/dfc/enterprises/ferme/supplied_products/tomate`, `${VICTIM}/api/dfc/enterprises/v/supplied_products/tomate`)]]),
+      `${VICTIM}/api/dfc/enterprises/v/supplied_products/tomate`, /the product /u],
+      ['offer', farmItem, () => new Map([[`${ORIGIN}/api/dfc/enterprises/ferme/catalog_items`, farmDoc()
+        .replaceAll(`${ORIGIN}/api/dfc/enterprises/ferme/offers/tomate`, `${VICTIM}/api/dfc/enterprises/v/offers/tomate`)]]),
+      `${VICTIM}/api/dfc/enterprises/v/offers/tomate`, /the offer /u],
+      ['wholesale case', `${CATALOGUE}/101/CatalogItem`, () => new Map([[CATALOGUE, FIXTURE.replaceAll(`${CATALOGUE}/102`, `${VICTIM}/SuppliedProducts/102`)]]),
+      `${VICTIM}/SuppliedProducts/102`, /the wholesale product /u],
+      ['case\'s catalog item (its stock)', `${CATALOGUE}/101/CatalogItem`,
+        () => new Map([[CATALOGUE, FIXTURE.replaceAll(`${CATALOGUE}/102/CatalogItem`, `${VICTIM}/SuppliedProducts/102/CatalogItem`)]]),
+      `${VICTIM}/SuppliedProducts/102/CatalogItem`, /the catalog item of what is ordered /u],
+      ['case\'s offer (its price)', `${CATALOGUE}/101/CatalogItem`,
+        () => new Map([[CATALOGUE, FIXTURE.replaceAll(`${CATALOGUE}/102/Offer`, `${VICTIM}/SuppliedProducts/102/Offer`)]]),
+      `${VICTIM}/SuppliedProducts/102/Offer`, /the offer /u],
+    ];
+    for (const [what, item, documents, foreign, named] of cases) {
+      it(`refuses (422) an item whose ${what} is on another site, naming it, and asks that site nothing`, async () => {
+        const asked: string[] = [];
+        const refused = await reject(service(scripted(documents(), asked)).add('boutique', item));
+        expect(refused.status, refused.message).to.equal(422);
+        expect(refused.message).to.match(named).and.to.contain(foreign).and.to.contain('another site');
+        expect(asked.filter((url) => url.startsWith(VICTIM))).to.deep.equal([]);
+        expect(await node.store.orders.listings('boutique')).to.deep.equal([]);
+      });
+    }
+
+    it('refuses it on refresh too, keeping what was published', async () => {
+      const documents = new Map([[CATALOGUE, FIXTURE]]);
+      const listings = service(scripted(documents));
+      const view = await listings.add('boutique', `${CATALOGUE}/101/CatalogItem`);
+      documents.set(CATALOGUE, FIXTURE.replaceAll(`${CATALOGUE}/102`, `${VICTIM}/SuppliedProducts/102`).replaceAll('"dfc-b:stockLimitation": "4"', '"dfc-b:stockLimitation": "400"'));
+      const outcome = await listings.refresh((await node.store.orders.listing(view.id)) as NonNullable<Awaited<ReturnType<typeof node.store.orders.listing>>>);
+      expect(outcome.ok).to.equal(false);
+      expect(outcome.ok ? '' : outcome.failure.message).to.contain(`${VICTIM}/SuppliedProducts/102`);
+      expect((await listings.get('boutique', view.id)).published.stock).to.equal(24);
+    });
+
+    it('does not take a relay\'s copy of an origin\'s records for the origin\'s word (what a sync holds)', async () => {
+      const relay = await node.store.provenance.addPeer({ name: 'relay', url: `${VICTIM}/relay` }, VICTIM);
+      const records = farmRecords('verger', { origin: ORIGIN });
+      await node.store.provenance.applySnapshot(relay.id, {
+        plan: {
+          upsert: records.map((record) => ({
+            iri: record.id, kind: record.kind, record, json: JSON.stringify(record), hash: record.id, authoritative: true, sourceUrl: `${VICTIM}/relay`,
+          })),
+          added: records.length, updated: 0, unchanged: 0, missing: [], withdrawn: [], restored: [], refused: [],
+        },
+        sources: new Map(), quarantine: [], replaceQuarantine: true, now: new Date().toISOString(),
+      });
+      const asked: string[] = [];
+      // Not held from the origin: the origin itself is asked (here it answers nothing).
+      const refused = await reject(service(scripted(new Map(), asked)).add('boutique', `${ORIGIN}/api/dfc/enterprises/verger/catalog_items/chevre`));
+      expect(refused.status).to.equal(422);
+      expect(asked).to.include(`${ORIGIN}/api/dfc/enterprises/verger/catalog_items/chevre`);
+      await node.store.provenance.removePeer(relay.id);
+    });
   });
 
   it('answers a refresh that cannot reach the origin as a failure, keeping what was published', async () => {

@@ -140,6 +140,17 @@ describe('orders placed at a supplier (HttpUpstreamOrders)', function () {
     expect(typed(nodes, 'dfc-b:SuppliedProduct').map((p) => Object.keys(p).sort())).to.deep.equal([['@id', '@type'], ['@id', '@type']]);
   });
 
+  it('names the path of the order in Maillon-Order-Via when it has one, and sends no such header otherwise', async () => {
+    const peer = await startPeer((_req, res, self) => sendJson(res, fdcAnswer(self.base, 7)));
+    const upstream = client();
+    await upstream.place({
+      ordersUrl: `${peer.base}/api/dfc/Enterprises/sup/Orders`, orderedBy: SHOP, key: 'k', lines: [{ product: `${peer.base}/products/7`, quantity: 1 }],
+      via: ['https://a.example', 'http://shop.test'],
+    });
+    await place(peer, upstream);
+    expect(peer.hits.map((h) => h.headers['maillon-order-via'])).to.deep.equal(['https://a.example, http://shop.test', undefined]);
+  });
+
   it('PUTs an amendment to the order placed before, under its @id, with X-Api-Token when the peer takes it', async () => {
     const peer = await startPeer((_req, res, self) => sendJson(res, fdcAnswer(self.base, 31)));
     const existing = `${peer.base}/api/dfc/Enterprises/sup/Orders/31`;

@@ -52,6 +52,32 @@ describe('migrations', () => {
     expect(plan.map((p) => p.detail).join('; ')).to.match(/SEARCH s USING INDEX sync_staging_same_as \(run_id=\?\)/u);
   });
 
+  it('retires the ids of listings removed before migration 24 (their withdrawals in the feed), and of every listing removed after', async () => {
+    const db = await SqliteDatabase.open(file);
+    try {
+      await migrate(db, MIGRATIONS.filter((m) => m.version < 24));
+      const api = 'http://node.test/api/dfc/enterprises/shop';
+      await db.transaction(async (tx) => {
+        await tx.run("INSERT INTO enterprises (eid, iri, name, created_at, updated_at) VALUES ('shop', ?, 'Shop', 'then', 'then')", [api]);
+        for (const [iri, action] of [[`${api}/catalog_items/listing-old`, 'delete'], [`${api}/offers/listing-old`, 'delete'], [`${api}/catalog_items/tomate`, 'delete'],
+          [`${api}/catalog_items/listing-kept`, 'create']]) {
+          await tx.run("INSERT INTO feed_events (eid, iri, kind, action, at) VALUES ('shop', ?, 'CatalogItem', ?, 'then')", [iri as string, action as string]);
+        }
+      });
+      expect(await migrate(db)).to.deep.equal([24]);
+      const retired = async () => (await db.reader.all<{ iri: string }>('SELECT iri FROM retired_listing_iris ORDER BY iri')).map((r) => r.iri);
+      expect(await retired()).to.deep.equal([`${api}/catalog_items/listing-old`, `${api}/offers/listing-old`]);
+      await db.transaction(async (tx) => {
+        await tx.run(`INSERT INTO listings (eid, item_iri, offer_iri, product_iri, origin_item, origin_product, origin_orders, created_at)
+          VALUES ('shop', ?, ?, ?, 'http://a.test/i', 'http://a.test/p', 'http://a.test/orders', 'now')`, [`${api}/catalog_items/listing-x`, `${api}/offers/listing-x`, `${api}/supplied_products/listing-x`]);
+        await tx.run('DELETE FROM listings');
+      });
+      expect(await retired()).to.include.members([`${api}/catalog_items/listing-x`, `${api}/offers/listing-x`, `${api}/supplied_products/listing-x`]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('refuses a database written by a newer Maillon, with a clear message, and writes nothing to it', async () => {
     const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
     await store.close();
