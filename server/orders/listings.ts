@@ -805,7 +805,7 @@ function originFrom(known: Known, originItem: string): Origin | { failure: Failu
   if (item?.kind === 'CatalogItem' && item.product !== undefined) {
     if (originOf(item.product) !== here) return offSite('product', item.product);
     const wholesale = wholesaleOf(known, item.product);
-    if (wholesale !== undefined && originOf(wholesale.product) !== here) return offSite('wholesale product', wholesale.product);
+    if (wholesale !== undefined && 'product' in wholesale && originOf(wholesale.product) !== here) return offSite('wholesale product', wholesale.product);
   }
   const origin = originFromRecords(known, originItem);
   if ('failure' in origin) return origin;
