@@ -255,6 +255,13 @@ export interface OrderStore {
    */
   orderable(iri: string): Promise<Orderable | undefined>;
   removeListing(id: number): Promise<boolean>;
+  /** Replaces what a listing knows besides its columns (its origin's state…); false when there is no such listing. */
+  setListingDetails(id: number, details: Readonly<Record<string, unknown>>): Promise<boolean>;
+  /**
+   * The open orders (Pending, or Held and not expired at `now`, an ISO instant) with a line sold from a listing:
+   * those a removal of the listing would leave naming nothing, oldest first.
+   */
+  openOrdersOfListing(id: number, now: string): Promise<OrderRow[]>;
 }
 
 /** Raised when an order cannot change in its state (a completed order amended, a cancelled one completed). */
