@@ -368,6 +368,8 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   parts.timers.every('listing refresh', config.listingRefreshSeconds * 1000, async () => {
     const { failed } = await parts.listings.refreshAll();
     for (const f of failed) parts.logger.warn({ failure: f }, 'a listing could not read its origin');
+    // Listings also go with their enterprise: the origins followed are looked at again now and then.
+    await parts.listingFollower.update();
   });
   server.off('request', opening);
   server.on('request', app);
