@@ -98,7 +98,9 @@ export type ProblemCode =
   /** An order line names an offer the selling enterprise does not make. */
   | 'unknown-offer'
   /** The supplier of a listed item refused the order placed with it, or could not be reached. */
-  | 'refused-upstream';
+  | 'refused-upstream'
+  /** An order line names a listing no longer on sale (its owner removed the item, or the listing is being removed). */
+  | 'not-on-sale';
 
 /**
  * Codes of bodies that cannot even be parsed (or, for a plain-JSON update, are no JSON object): a client's

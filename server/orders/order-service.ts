@@ -241,13 +241,19 @@ export class OrderService {
     const request = await this.read(eid, body, collection);
     if (request.status === 'Cancelled') throw new UnprocessableEntityHttpError('a new order cannot be Cancelled');
     if (request.lines.length === 0) throw new UnprocessableEntityHttpError('an order needs at least one line with a quantity above 0');
-    refuseNotOnSale(request.lines);
+    // A line of a listing no longer on sale is refused at once; with a key, the refusal is recorded (a Cancelled
+    // order reserving nothing), so that a retry gets the same answer, or the first attempt's order if it had one.
+    const stopped = notOnSaleOf(request.lines);
+    if (stopped !== undefined && key === undefined) throw notOnSaleError(stopped);
     const upstreamLines = request.lines.filter((l) => l.listing !== undefined);
     if (key === undefined && upstreamLines.length === request.lines.length) {
       return { ...(await this.view(await this.createPlacedFirst(eid, collection, request, caller))), replayed: false };
     }
     const outcome = await this.deps.store.orders.create({
-      ...newOrderOf(eid, collection, request, caller), state: upstreamLines.length > 0 ? 'Pending' : 'Held', details: this.detailsOf(request), expiresAt: this.expiry(),
+      ...newOrderOf(eid, collection, request, caller),
+      ...(stopped !== undefined
+        ? { state: 'Cancelled' as const, closedReason: `not on sale: ${stopped.notes.join('; ')}`, details: { ...this.detailsOf(request), notOnSale: stopped } }
+        : { state: upstreamLines.length > 0 ? 'Pending' as const : 'Held' as const, details: this.detailsOf(request), expiresAt: this.expiry() }),
       ...(key !== undefined ? { idempotency: { caller: caller.id, key, requestHash: createHash('sha256').update(body.text).digest('base64url') } } : {}),
     });
     if (!outcome.ok) {
@@ -255,6 +261,8 @@ export class OrderService {
       throw this.shortAnswer(outcome.short, { eid, lines: request.lines.map(stripSent) });
     }
     let order = outcome.order;
+    const notOnSale = order.state === 'Cancelled' ? notOnSaleRecorded(order) : undefined;
+    if (notOnSale !== undefined) throw notOnSaleError(notOnSale);
     // A retry of a request its suppliers refused answers the same refusal, not a 200 with a Cancelled order.
     const refused = refusedUpstreamOf(order);
     if (outcome.replayed && order.state === 'Cancelled' && refused !== undefined) throw refusedError(refused);
@@ -979,6 +987,17 @@ function shortConflict(reports: readonly ShortLineReport[], notes: readonly stri
  * always possible).
  */
 function refuseNotOnSale(lines: readonly ResolvedLine[], before: readonly OrderLineRow[] = []): void {
+  const stopped = notOnSaleOf(lines, before);
+  if (stopped !== undefined) throw notOnSaleError(stopped);
+}
+
+/** The lines of an order asking more of a listing no longer on sale than the order held, and why (see {@link refuseNotOnSale}). */
+interface NotOnSale {
+  readonly shortLines: readonly ShortLineReport[];
+  readonly notes: readonly string[];
+}
+
+function notOnSaleOf(lines: readonly ResolvedLine[], before: readonly OrderLineRow[] = []): NotOnSale | undefined {
   const reports: ShortLineReport[] = [];
   const notes: string[] = [];
   for (const [index, line] of lines.entries()) {
@@ -989,7 +1008,23 @@ function refuseNotOnSale(lines: readonly ResolvedLine[], before: readonly OrderL
     reports.push({ line: index + 1, id: line.sentId, offer: line.offer, item: line.item, requested: line.quantity, available: 0 });
     notes.push(`line ${index + 1} (${line.offer}) is not on sale: ${why}`);
   }
-  if (reports.length > 0) throw shortConflict(reports, notes);
+  return reports.length > 0 ? { shortLines: reports, notes } : undefined;
+}
+
+/** The 409 of lines not on sale: each line in `shortLines` (0 available), and why (a `not-on-sale` problem each). */
+function notOnSaleError(stopped: NotOnSale): ConflictHttpError {
+  const problems = [
+    ...stopped.shortLines.map((d) => problem('insufficient-stock', d.id ?? null, 'dfc-b:OrderLine', 'dfc-b:quantity', describeShort(d))),
+    ...stopped.notes.map((note) => problem('not-on-sale', null, 'dfc-b:Order', '', note)),
+  ];
+  return new ConflictHttpError(stopped.notes.join('; '), { problems, extensions: { shortLines: stopped.shortLines } });
+}
+
+/** The refusal a Cancelled order records of lines not on sale (written by this service: read as written). */
+function notOnSaleRecorded(order: OrderRow): NotOnSale | undefined {
+  const recorded = order.details['notOnSale'] as Partial<NotOnSale> | undefined;
+  if (recorded === undefined || !Array.isArray(recorded.shortLines) || !Array.isArray(recorded.notes)) return undefined;
+  return { shortLines: recorded.shortLines, notes: recorded.notes };
 }
 
 /** A supplier's refusal (409) or outage (503). */

@@ -132,14 +132,15 @@ export interface NewOpenOrder extends NewOrderCommon {
 }
 
 /**
- * An order refused before it was accepted (a supplier refused its listed lines, asked first), recorded closed: it
- * reserves nothing, never expires, and says why.
+ * An order refused before it was accepted (a supplier refused its listed lines, asked first, or a line's listing
+ * is no longer on sale), recorded closed: it reserves nothing, never expires, and says why. With a key, a retry
+ * of the same request finds it (and is answered the same refusal).
  */
 export interface NewRefusedOrder extends NewOrderCommon {
   readonly state: 'Cancelled';
   readonly closedReason: string;
   readonly expiresAt?: null;
-  readonly idempotency?: never;
+  readonly idempotency?: NewOpenOrder['idempotency'];
 }
 
 /** An order to create. */
