@@ -20,9 +20,15 @@ const FARM = 'http://farm.test';
 const TOMATO = `${FARM}/api/dfc/enterprises/ferme/catalog_items/tomate`;
 const CONTEXT = 'https://www.datafoodconsortium.org';
 
-/** The shop reaches the farm's base URL on `target()` (the farm's port, or anything a test puts there). */
-function rewriting(target: () => string): SafeFetch {
-  return (request, policy) => safeFetch({ ...request, url: request.url.startsWith(FARM) ? `${target()}${request.url.slice(FARM.length)}` : request.url }, policy);
+/**
+ * The shop reaches the farm's base URL on `target()` (the farm's port, or anything a test puts there); `before`,
+ * when given, runs before each request is sent.
+ */
+function rewriting(target: () => string, before?: () => ((request: { url: string; method?: string }) => Promise<void>) | undefined): SafeFetch {
+  return async (request, policy) => {
+    await before?.()?.(request);
+    return safeFetch({ ...request, url: request.url.startsWith(FARM) ? `${target()}${request.url.slice(FARM.length)}` : request.url }, policy);
+  };
 }
 
 /** Sets an item's stock at its owner (a restock through the store: the ledger and the change feed follow). */
@@ -65,9 +71,11 @@ interface Pair {
   readonly customer: string;
   /** Where the shop reaches the farm (the farm's port by default). */
   target: string;
+  /** Runs before each request of the shop is sent (none by default). */
+  hook?: ((request: { url: string; method?: string }) => Promise<void>) | undefined;
   list(item?: string): Promise<ListingView>;
   view(id: number): Promise<ListingView>;
-  post(offer: string, quantity: number): ReturnType<InProcessNode['request']>;
+  post(offer: string, quantity: number, key?: string): ReturnType<InProcessNode['request']>;
   close(): Promise<void>;
 }
 
@@ -75,7 +83,7 @@ async function startPair(): Promise<Pair> {
   const farm = await startInProcess({ base: FARM });
   await farm.seed('ferme');
   let pair: Pair | undefined;
-  const shop = await startInProcess({ base: 'http://shop.test', notifier: { fetch: rewriting(() => pair?.target ?? farm.url) } });
+  const shop = await startInProcess({ base: 'http://shop.test', notifier: { fetch: rewriting(() => pair?.target ?? farm.url, () => pair?.hook) } });
   await shop.seed('boutique');
   const manager = await shop.token('boutique', ['WriteProducts']);
   const customer = await shop.token('boutique', ['WriteOrders']);
@@ -90,8 +98,8 @@ async function startPair(): Promise<Pair> {
       return response.json<ListingView>();
     },
     view: (id) => shop.listings.get('boutique', id),
-    post: (offer, quantity) => shop.request('POST', '/api/dfc/enterprises/boutique/orders', {
-      headers: { ...bearer(customer), 'content-type': 'application/json' }, body: order(collection, offer, quantity),
+    post: (offer, quantity, key) => shop.request('POST', '/api/dfc/enterprises/boutique/orders', {
+      headers: { ...bearer(customer), 'content-type': 'application/json', ...(key !== undefined ? { 'idempotency-key': key } : {}) }, body: order(collection, offer, quantity),
     }),
     close: async () => {
       await shop.close();
@@ -113,6 +121,8 @@ describe('the life of a listing', function () {
   describe('an item its owner deleted', () => {
     let pair: Pair;
     let listing: ListingView;
+    /** Where the order placed while the item was on sale is (with an Idempotency-Key). */
+    let placedAt: string | null = null;
     before(async () => {
       pair = await startPair();
       // The shop holds a token at the farm for its orders (a peer of the farm's, never synced here).
@@ -167,6 +177,15 @@ describe('the life of a listing', function () {
       const problem = refused.json<{ detail: string; shortLines: { line: number; offer: string; available: number }[] }>();
       expect(problem.shortLines).to.deep.equal([{ line: 1, id: `${pair.shop.base}/api/dfc/enterprises/boutique/orders/OrderLines/1`, offer: listing.offer, item: listing.item, requested: 2, available: 0 }]);
       expect(problem.detail).to.match(/not on sale: .*no longer sold by its owner/u);
+      expect(refused.json<{ problems: { code: string }[] }>().problems.map((p) => p.code)).to.deep.equal(['insufficient-stock', 'not-on-sale']);
+      // With an Idempotency-Key: the same refusal, and the same again on a retry.
+      const keyed = await pair.post(listing.offer, 2, 'gone-1');
+      expect(keyed.status, keyed.text).to.equal(409);
+      const retried = await pair.post(listing.offer, 2, 'gone-1');
+      expect(retried.status, retried.text).to.equal(409);
+      expect(retried.json<{ detail: string }>().detail).to.equal(keyed.json<{ detail: string }>().detail);
+      expect(retried.json<{ shortLines: unknown }>().shortLines).to.deep.equal(problem.shortLines);
+      // The owner was never asked.
       expect((await pair.farm.store.orders.list('ferme', { offset: 0, limit: 100 })).total).to.equal(before);
     });
 
@@ -178,8 +197,9 @@ describe('the life of a listing', function () {
       expect(view.origin.state).to.equal('available');
       expect(view.origin.goneSince).to.equal(undefined);
       expect(view.published.stock).to.equal(12);
-      const placed = await pair.post(listing.offer, 2);
+      const placed = await pair.post(listing.offer, 2, 'while-on-sale');
       expect(placed.status, placed.text).to.equal(201);
+      placedAt = placed.headers.get('location');
       expect((await pair.farm.store.orders.stock(TOMATO))?.reserved).to.equal(2);
     });
 
@@ -198,6 +218,10 @@ describe('the life of a listing', function () {
       expect(view.origin.state).to.equal('gone');
       expect(view.origin.goneReason).to.match(/change feed says .*tomate was deleted/u);
       expect(view.published.stock).to.equal(0);
+      // A retry of a request accepted while the item was on sale gets the order it made, not a refusal.
+      const retried = await pair.post(listing.offer, 2, 'while-on-sale');
+      expect(retried.status, retried.text).to.equal(201);
+      expect(retried.headers.get('location')).to.equal(placedAt).and.not.equal(null);
       await restore(pair.farm);
     });
   });
@@ -241,6 +265,25 @@ describe('the life of a listing', function () {
       // The owner's reservations are released, not left to expire.
       expect((await pair.farm.store.orders.stock(TOMATO))).to.include({ reserved: 0, available: 12 });
       expect((await pair.shop.request('GET', path, { headers: bearer(pair.manager) })).status).to.equal(404);
+    });
+
+    it('cancels an order placed while its listing was being removed (at the owner too), instead of leaving it naming nothing', async () => {
+      const listing = await pair.list();
+      // The removal starts while the shop places the order at the farm: it sees no open order yet.
+      pair.hook = async (request) => {
+        if (request.method !== 'POST' || !request.url.includes('/orders')) return;
+        pair.hook = undefined;
+        const row = await rowOf(pair.shop, listing.id);
+        await pair.shop.store.orders.setListingDetails(row.id, { ...row.details, removing: true });
+      };
+      const placed = await pair.post(listing.offer, 2);
+      expect(placed.status, placed.text).to.equal(409);
+      expect(placed.json<{ detail: string }>().detail).to.match(/removed while the order was placed/u);
+      expect((await pair.farm.store.orders.stock(TOMATO))).to.include({ reserved: 0, available: 12 });
+      const { orders } = await pair.shop.store.orders.list('boutique', { offset: 0, limit: 10 });
+      expect(orders[0]?.state).to.equal('Cancelled');
+      expect(await pair.shop.store.orders.openOrdersOfListing(listing.id, new Date().toISOString())).to.deep.equal([]);
+      await pair.shop.listings.remove('boutique', listing.id);
     });
 
     it('removes a listing whose orders are closed without asking (204)', async () => {
