@@ -286,7 +286,7 @@ export class ListingService {
         }
         if (options.force !== true || this.deps.cancelOrder === undefined) {
           throw new ConflictHttpError(
-            `listing ${id} is sold in open order(s) ${names}: cancel them first, or remove it with force=true, which cancels them (and their orders at ${row.originOrders})`,
+            `listing ${id} is sold in open order(s) ${names}: cancel them first, or remove it with force=true (--force), which cancels them (and their orders at ${row.originOrders})`,
             { extensions: { openOrders: open.map((o) => o.iri) } });
         }
         for (const order of open) {
