@@ -59,6 +59,8 @@ export interface Config {
   readonly orderTimeoutMs: number;
   /** How often listings of other nodes' items fetch their origin again (the pull fallback of the push), in seconds. */
   readonly listingRefreshSeconds: number;
+  /** How often the change feed of each node whose items are listed here is read (listings follow their owner), in ms. */
+  readonly listingFollowMs: number;
   /** How long an OpenID issuer's keys are used before they are fetched again, in seconds. */
   readonly oidcKeysMaxAgeSeconds: number;
   /** Least time between two fetches of an issuer's keys caused by a token signed with an unknown key, in ms. */
@@ -114,7 +116,7 @@ export const ENVIRONMENT = [
   'MAILLON_SYNC_SCHEDULE', 'MAILLON_SYNC_CONCURRENCY', 'MAILLON_WITHDRAW_GRACE', 'MAILLON_FETCH_CONNECT_TIMEOUT',
   'MAILLON_FETCH_TIMEOUT', 'MAILLON_SYNC_TIMEOUT', 'MAILLON_MAX_RESPONSE_BYTES', 'MAILLON_FEED_PAGE_SIZE',
   'MAILLON_FEED_RETENTION_DAYS', 'MAILLON_WEBHOOK_MAX_FAILURES', 'MAILLON_WEBHOOK_BACKOFF_MS', 'MAILLON_ORDER_HOLD',
-  'MAILLON_ORDER_TIMEOUT', 'MAILLON_LISTING_REFRESH_SECONDS', 'MAILLON_OIDC_KEYS_MAX_AGE', 'MAILLON_OIDC_KEYS_COOLDOWN',
+  'MAILLON_ORDER_TIMEOUT', 'MAILLON_LISTING_REFRESH_SECONDS', 'MAILLON_LISTING_FOLLOW_MS', 'MAILLON_OIDC_KEYS_MAX_AGE', 'MAILLON_OIDC_KEYS_COOLDOWN',
   'MAILLON_TRUST_PROXY', 'MAILLON_TILE_URL', 'MAILLON_SOLID_CLIENT_ID', 'MAILLON_SOLID_CLIENT_SECRET', 'MAILLON_SOLID_OIDC_ISSUER',
   'MAILLON_COMPRESS', 'MAILLON_FETCH_COMPRESSED',
 ] as const;
@@ -271,6 +273,7 @@ export function loadConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv =
     orderHoldSeconds: read.integer('MAILLON_ORDER_HOLD', env['MAILLON_ORDER_HOLD'], 1800, 1, 30 * 86400),
     orderTimeoutMs: read.integer('MAILLON_ORDER_TIMEOUT', env['MAILLON_ORDER_TIMEOUT'], 10_000, 100, 600_000),
     listingRefreshSeconds: read.integer('MAILLON_LISTING_REFRESH_SECONDS', env['MAILLON_LISTING_REFRESH_SECONDS'], 300, 1, 7 * 86400),
+    listingFollowMs: read.integer('MAILLON_LISTING_FOLLOW_MS', env['MAILLON_LISTING_FOLLOW_MS'], 1000, 100, 3_600_000),
     oidcKeysMaxAgeSeconds: read.integer('MAILLON_OIDC_KEYS_MAX_AGE', env['MAILLON_OIDC_KEYS_MAX_AGE'], 600, 0, 7 * 86400),
     oidcKeysCooldownMs: read.integer('MAILLON_OIDC_KEYS_COOLDOWN', env['MAILLON_OIDC_KEYS_COOLDOWN'], 30_000, 0, 3_600_000),
     trustProxy: trustProxy(read, options['trust-proxy'] ?? env['MAILLON_TRUST_PROXY']),

@@ -35,10 +35,13 @@ import type { PeerRow } from './store/federation.js';
 import { OrderService } from './orders/order-service.js';
 import { HttpUpstreamOrders } from './orders/upstream.js';
 import { ListingService } from './orders/listings.js';
+import { ListingFollower, type FeedLocation } from './orders/listing-follower.js';
+import { discover, feedOf } from './sync/discovery.js';
 import { NodeUrls } from './urls/node-urls.js';
 import { OidcVerifier } from './auth/oidc.js';
 import { fetchJson } from './net/json-fetch.js';
 import { PeerTokens } from './sync/peer-tokens.js';
+import { failure } from './errors/failure.js';
 
 /** The parts of a node, opened and wired. */
 export interface NodeParts {
@@ -56,6 +59,8 @@ export interface NodeParts {
   readonly notifier: Notifier;
   /** Listings of other nodes' items in our enterprises' catalogues. */
   readonly listings: ListingService;
+  /** Follows the change feeds of the listings' origins (started by {@link startNode}). */
+  readonly listingFollower: ListingFollower;
   /** Registers our webhook at a peer. */
   subscribe(peer: PeerRow): Promise<SubscribeOutcome>;
   /** Whether a URL is a Solid pod or WebID (`solid`) or else a DFC node (`dfc`), read under the node's fetch rules. */
@@ -155,14 +160,26 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   });
   const catalog = new CatalogService({ store, decoder, onChange: () => notifier.wake() });
   const peerTokens = new PeerTokens({ oidc: store.oidc, fetch, policy });
-  const listings = new ListingService({ store, decoder, urls: new NodeUrls(base), fetch, policy, onChange: () => notifier.wake() });
+  const listings = new ListingService({
+    store, decoder, urls: new NodeUrls(base), fetch, policy, onChange: () => notifier.wake(),
+    // A forced removal of a listing cancels the open orders that sell from it, as their seller (and at the owner).
+    cancelOrder: (iri, reason) => orders.cancelAsSeller(iri, reason),
+    onListingsChanged: () => void listingFollower.update(),
+  });
+  const listingFollower = new ListingFollower({
+    listings, decoder, fetch, policy, timers, intervalMs: config.listingFollowMs,
+    locate: async (origin) => locateFeed(origin, (request) => fetchPage(request, { ...policy, totalTimeoutMs: Math.min(policy.totalTimeoutMs, 5000) }, fetch)),
+    onFailure: (origin, failure) => logger.warn({ origin, failure }, 'the change feed of a listing\'s origin cannot be read; its listings are pulled meanwhile'),
+  });
   const engine = new SyncEngine({
     provenance: store.provenance, feed: store.feed, decoder, ownBase: base, graceMs: config.withdrawGraceSeconds * 1000, policy, fetch,
     syncTimeoutMs: config.syncTimeoutMs, tokens: peerTokens,
-    // Push: what a peer changed reaches the listings of its items at once.
-    onApplied: async (peerId, records) => {
+    // Push: what a peer changed reaches the listings of its items at once; what its feed says was deleted is gone.
+    onApplied: async (peerId, records, deleted) => {
       try {
-        await listings.onPeerRecords(records, (await store.provenance.getPeer(peerId))?.origin);
+        const origin = (await store.provenance.getPeer(peerId))?.origin;
+        await listings.onPeerRecords(records, origin);
+        if (origin !== undefined && deleted !== undefined && deleted.length > 0) await listings.onOriginChanges(origin, { deleted });
       } catch (error: unknown) {
         logger.error({ err: error, peer: peerId }, 'listings could not mirror what a peer changed');
       }
@@ -189,7 +206,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     cooldownMs: config.oidcKeysCooldownMs, keysMaxAgeMs: config.oidcKeysMaxAgeSeconds * 1000,
   });
   return {
-    config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, listings, logger, orders, oidc,
+    config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, listings, listingFollower, logger, orders, oidc,
     subscribe: async (peer) => {
       // A peer that demands OpenID Connect tokens is subscribed to with one.
       const token = await peerTokens.tokenFor(peer);
@@ -203,12 +220,24 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     detectPeerKind: (url) => detectPeerKind(url, (request) => fetchPage(request, { ...policy, totalTimeoutMs: Math.min(policy.totalTimeoutMs, 5000) }, fetch)),
     close: async () => {
       timers.cancelAll();
+      await listingFollower.stop();
       await notifier.stop();
       await scheduler.stop();
       upstreamOrders.closePools();
       await store.close();
     },
   };
+}
+
+/**
+ * The public change feed of an origin node, as its discovery document names it (on its own origin): none when it
+ * publishes no discovery document or no feed, unreachable when it did not answer.
+ */
+async function locateFeed(origin: string, fetch: Parameters<typeof discover>[1]): Promise<FeedLocation> {
+  const found = await discover(origin, fetch);
+  if (found.status !== 'found') return found.status === 'unreachable' ? { unreachable: found.failure } : { none: found.failure };
+  const feed = feedOf(found.document, `${origin}/`);
+  return feed !== undefined ? { feed } : { none: failure('discovery', 'the discovery document names no change feed', `${origin}/`) };
 }
 
 /** What `createApp` needs, from a node's parts and configuration. */
@@ -333,10 +362,14 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   parts.timers.every('order expiry', Math.max(200, Math.min(15_000, (config.orderHoldSeconds * 1000) / 4)), async () => {
     await parts.orders.expireDue();
   });
+  // The change feeds of the listings' origins: a change at the owner reaches its listings within a second or so.
+  void parts.listingFollower.start();
   // Pull, the fallback of the push: each listing reads its origin again.
   parts.timers.every('listing refresh', config.listingRefreshSeconds * 1000, async () => {
     const { failed } = await parts.listings.refreshAll();
     for (const f of failed) parts.logger.warn({ failure: f }, 'a listing could not read its origin');
+    // Listings also go with their enterprise: the origins followed are looked at again now and then.
+    await parts.listingFollower.update();
   });
   server.off('request', opening);
   server.on('request', app);

@@ -11,9 +11,11 @@ import { UsageError, type Io, type NodeCommandOptions } from './node-commands.js
 export interface ListingCommandOptions extends NodeCommandOptions {
   readonly price?: string | undefined;
   readonly markup?: string | undefined;
+  /** `listing remove`: cancel the open orders that sell from the listing with it. */
+  readonly force?: boolean | undefined;
 }
 
-const USAGE = 'usage: maillon listing add ITEM_IRI --enterprise EID [--price P | --markup 15%] | listing list --enterprise EID | listing remove ID --enterprise EID';
+const USAGE = 'usage: maillon listing add ITEM_IRI --enterprise EID [--price P | --markup 15%] | listing list --enterprise EID | listing remove ID --enterprise EID [--force]';
 
 function termsOf(options: ListingCommandOptions): ListingTerms {
   if (options.price !== undefined && options.markup !== undefined) throw new UsageError('give --price or --markup, not both');
@@ -36,7 +38,9 @@ function describe(view: ListingView): string {
   const terms = view.price !== null ? `fixed price ${view.price}` : view.markup !== null ? `markup ${view.markup}%` : 'origin price';
   const pack = view.factor !== 1 ? `, ordered in cases of ${view.factor} (${view.origin.product})` : '';
   const error = view.lastError !== null ? `\n\tlast mirror refused (${view.lastError.at}): ${view.lastError.message}` : '';
-  return `${view.id}\t${view.item}\n\tfrom ${view.origin.item}\n\t${price}, ${stock}, ${terms}${pack}${error}\n`;
+  // An item its owner removed is off sale: said first, for the operator to remove the listing or wait for it.
+  const state = view.origin.state === 'gone' ? `\n\tGONE at its origin since ${view.origin.goneSince ?? '?'}: not on sale (${view.origin.goneReason ?? 'removed'})` : '';
+  return `${view.id}\t${view.item}\n\tfrom ${view.origin.item}\n\t${price}, ${stock}, ${terms}${pack}${state}${error}\n`;
 }
 
 /** `maillon listing …`. */
@@ -59,7 +63,8 @@ export async function listingCommand(node: NodeParts, sub: string | undefined, a
     case 'remove': {
       const id = Number(arg);
       if (arg === undefined || !/^\d+$/u.test(arg) || !Number.isSafeInteger(id)) throw new UsageError(USAGE);
-      await node.listings.remove(eid, id);
+      const { cancelled } = await node.listings.remove(eid, id, { force: options.force === true });
+      for (const order of cancelled) io.out(`cancelled order ${order} (and its order at the supplier)\n`);
       io.out(`removed listing ${id} and what it published\n`);
       return 0;
     }

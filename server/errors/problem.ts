@@ -100,7 +100,9 @@ export type ProblemCode =
   /** The supplier of a listed item refused the order placed with it, or could not be reached. */
   | 'refused-upstream'
   /** An order came back to a node it came through already (listings that lead round), or through too many. */
-  | 'order-loop';
+  | 'order-loop'
+  /** An order line names a listing no longer on sale (its owner removed the item, or the listing is being removed). */
+  | 'not-on-sale';
 
 /**
  * Codes of bodies that cannot even be parsed (or, for a plain-JSON update, are no JSON object): a client's

@@ -40,6 +40,14 @@ function termsOf(body: Record<string, unknown>): ListingTerms {
   return {};
 }
 
+/** The `force` query parameter: absent or false, or true (`true`, `1`, `yes`). */
+function forceOf(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value === 'string' && /^(?:true|1|yes)$/iu.test(value)) return true;
+  if (typeof value === 'string' && /^(?:false|0|no)$/iu.test(value)) return false;
+  throw new BadRequestHttpError(`force must be true or false, not ${JSON.stringify(value)}`);
+}
+
 function idOf(req: Request): number {
   const raw = req.params['id'] as string;
   const id = Number(raw);
@@ -85,11 +93,15 @@ export function listingRoutes(args: ListingRoutesArgs): Router {
     res.status(200).json(await listings.get(eid, idOf(req)));
   });
 
+  // Open orders that sell from the listing refuse its removal (409 naming them) unless `force=true`, which cancels
+  // them first, with their orders at the owner: 200 naming the orders cancelled, else 204.
   router.delete('/enterprises/:eid/listings/:id', async (req, res) => {
     const eid = req.params['eid'] as string;
     requireScope(res, 'WriteProducts', eid);
-    await listings.remove(eid, idOf(req));
-    res.status(204).end();
+    const force = forceOf(req.query['force']);
+    const { cancelled } = await listings.remove(eid, idOf(req), { force });
+    if (cancelled.length === 0) res.status(204).end();
+    else res.status(200).json({ cancelledOrders: cancelled });
   });
   router.all('/enterprises/:eid/listings/:id', notAllowed('GET, HEAD, DELETE'));
 

@@ -226,8 +226,14 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
     },
   },
   '/api/dfc/enterprises/{eid}/listings/{id}': {
-    get: { summary: 'One listing', tags: ['orders'], access: 'token', parameters: ['eid', 'id'], responses: { 200: 'json' }, problems: [404] },
-    delete: { summary: 'Remove a listing with what it published', tags: ['orders'], access: 'token', parameters: ['eid', 'id'], responses: { 204: 'empty' }, problems: [404] },
+    get: {
+      summary: 'One listing (origin.state: available, or gone when its owner removed the item: stock 0, orders refused)', tags: ['orders'], access: 'token',
+      parameters: ['eid', 'id'], responses: { 200: 'json' }, problems: [404],
+    },
+    delete: {
+      summary: 'Remove a listing with what it published; 409 naming the open orders that sell from it, unless force=true cancels them (200 {"cancelledOrders"})',
+      tags: ['orders'], access: 'token', parameters: ['eid', 'id', 'force'], responses: { 200: 'json', 204: 'empty' }, problems: [400, 404, 409],
+    },
   },
   '/api/sync/peers': {
     get: { summary: 'The peers (admin)', tags: ['sync'], access: 'admin', responses: { 200: 'json' } },
@@ -445,6 +451,7 @@ export function openApiDocument(args: OpenApiArgs): Record<string, unknown> {
         page: query('page', 'Page number, from 1', { type: 'integer', minimum: 1 }),
         page_size: query('page_size', 'Page size (default MAILLON_PAGE_SIZE, at most 10,000)', { type: 'integer', minimum: 1, maximum: 10000 }),
         private: query('private', 'true: a private enterprise', { type: 'boolean' }),
+        force: query('force', 'true: cancel the open orders that sell from the listing (and their orders at its owner) with it', { type: 'boolean' }),
         after: query('after', 'The fragment after this sequence number', { type: 'integer', minimum: 0 }),
         issuer: { ...query('issuer', 'The issuer URL'), required: true },
         enterprise: query('enterprise', 'An enterprise id (grants) or IRI (federated catalogue)'),

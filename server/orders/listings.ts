@@ -41,6 +41,30 @@ export interface ListingServiceDeps {
   readonly policy: FetchPolicy;
   /** Called after a listing's records changed (wakes the webhook deliveries). */
   readonly onChange?: () => void;
+  /**
+   * Cancels an open order as its seller, with the orders it placed at suppliers (the order service's): what a
+   * forced removal of a listing does to the held orders that sell from it. None: such a removal is refused.
+   */
+  readonly cancelOrder?: (iri: string, reason: string) => Promise<void>;
+  /** Told of a listing added or removed (the origin follower: which origins' change feeds to follow). */
+  readonly onListingsChanged?: () => void;
+  /** The clock (tests). */
+  readonly now?: () => number;
+}
+
+/**
+ * What a listing knows of its origin's item:
+ * - `available`: the owner sells it (its last stock and price are mirrored, even while the owner cannot be reached);
+ * - `gone`: the owner removed it (its item answered 404 or 410, its catalogue no longer holds it, or its own
+ *   snapshot or change feed says it was deleted): the listing publishes a stock of 0 and its orders are refused,
+ *   until the item is back.
+ */
+export type OriginState = 'available' | 'gone';
+
+/** Why a listing's origin is gone, as stored in its details. */
+interface GoneDetails {
+  readonly since: string;
+  readonly reason: string;
 }
 
 /** How a listing prices the origin's item: a fixed price, or a markup in percent over the origin's price. */
@@ -63,6 +87,11 @@ export interface ListingView {
     /** What is ordered from the owner: its product, or its wholesale case. */
     readonly product: string;
     readonly orders: string;
+    /** Whether the owner still sells it ({@link OriginState}). */
+    readonly state: OriginState;
+    /** When gone: since when, and what said so. */
+    readonly goneSince?: string;
+    readonly goneReason?: string;
   };
   /** Retail units per unit ordered from the owner. */
   readonly factor: number;
@@ -84,8 +113,16 @@ export interface ListingError extends Failure {
   readonly at: string;
 }
 
-/** What a mirror of one listing did. */
-export type MirrorOutcome = { readonly ok: true; readonly changed: boolean } | { readonly ok: false; readonly failure: Failure };
+/**
+ * What a mirror of one listing did: `gone` when the origin says the item was removed (the listing then publishes a
+ * stock of 0); a failure (the origin unreachable, or an answer that says nothing) keeps the last values.
+ */
+export type MirrorOutcome =
+  | { readonly ok: true; readonly changed: boolean; readonly gone?: true }
+  | { readonly ok: false; readonly failure: Failure };
+
+/** An origin that could not be read: `gone` when what it answered says the item is no more (404/410, or a catalogue without it). */
+type OriginFailure = { readonly failure: Failure; readonly gone?: true };
 
 /** The origin of a listing, as read: what is shown, what is ordered, and where the stock comes from. */
 interface Origin {
@@ -186,6 +223,10 @@ function extraQuantity(record: DfcRecord): unknown {
 export class ListingService {
   public constructor(private readonly deps: ListingServiceDeps) {}
 
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
   /**
    * Lists another node's catalog item in an enterprise's catalogue.
    *
@@ -256,6 +297,7 @@ export class ListingService {
       throw error;
     }
     this.deps.onChange?.();
+    this.deps.onListingsChanged?.();
     return this.view(row);
   }
 
@@ -272,26 +314,151 @@ export class ListingService {
     return this.view(await this.row(eid, id));
   }
 
-  /** Removes a listing and the records it published. */
-  public async remove(eid: string, id: number): Promise<void> {
-    const row = await this.row(eid, id);
-    const present = await this.deps.store.getResources([row.product, row.item, row.offer]);
-    if (present.length > 0) await this.deps.store.apply(eid, { delete: present.map((r) => r.record.id) });
-    await this.deps.store.orders.removeListing(row.id);
+  /**
+   * Removes a listing and the records it published.
+   *
+   * An open order that sells from it (Pending, or Held and not expired) would be left naming nothing: its
+   * completion or cancellation could no longer reach the order placed at the owner, whose reservation would wait
+   * for its expiry. So the removal is refused (409, naming those orders) unless `force` is given: the orders are
+   * then cancelled first, with their orders at the owner, as their seller would cancel them. Either way the listing
+   * takes no new order from the moment the removal starts.
+   *
+   * @throws ConflictHttpError (409) when open orders sell from the listing and `force` is not given, or one of them
+   *   is being placed at its supplier right now
+   */
+  public async remove(eid: string, id: number, options: { force?: boolean } = {}): Promise<{ cancelled: string[] }> {
+    const { store } = this.deps;
+    let row = await this.row(eid, id);
+    // Closed to new orders first: an order placed between the look at the open orders and the removal would
+    // otherwise be one more order naming nothing (one being placed right now checks its listings once stored).
+    const { removing: _removing, ...details } = row.details ?? {};
+    await store.orders.setListingDetails(row.id, { ...details, removing: true });
+    row = { ...row, details: { ...details, removing: true } };
+    const cancelled: string[] = [];
+    try {
+      const open = await store.orders.openOrdersOfListing(row.id, new Date(this.now()).toISOString());
+      if (open.length > 0) {
+        const names = open.map((o) => `${o.iri} (${o.state})`).join(', ');
+        const pending = open.filter((o) => o.state === 'Pending');
+        if (pending.length > 0) {
+          throw new ConflictHttpError(`listing ${id} cannot be removed now: order(s) ${pending.map((o) => o.iri).join(', ')} are being placed at the supplier; try again in a moment`,
+            { extensions: { openOrders: open.map((o) => o.iri) } });
+        }
+        if (options.force !== true || this.deps.cancelOrder === undefined) {
+          throw new ConflictHttpError(
+            `listing ${id} is sold in open order(s) ${names}: cancel them first, or remove it with force=true (--force), which cancels them (and their orders at ${row.originOrders})`,
+            { extensions: { openOrders: open.map((o) => o.iri) } });
+        }
+        for (const order of open) {
+          await this.deps.cancelOrder(order.iri, `cancelled: listing ${id} (${row.originItem}) was removed`);
+          cancelled.push(order.iri);
+        }
+      }
+    } catch (error: unknown) {
+      // Refused: the listing sells on (what a concurrent change wrote to its details is kept).
+      const now = await store.orders.listing(row.id);
+      if (now !== undefined) {
+        const { removing: _flag, ...rest } = now.details ?? {};
+        await store.orders.setListingDetails(row.id, rest);
+      }
+      throw error;
+    }
+    const present = await store.getResources([row.product, row.item, row.offer]);
+    if (present.length > 0) await store.apply(eid, { delete: present.map((r) => r.record.id) });
+    await store.orders.removeListing(row.id);
     this.deps.onChange?.();
+    this.deps.onListingsChanged?.();
+    return { cancelled };
   }
 
   /**
    * Pull: reads the origin again (from the origin itself, not what a sync holds) and mirrors its stock and price.
-   * A failure is answered, never thrown: the listing keeps what it published last.
+   * An origin that says the item is gone (404/410, a catalogue without it) takes it off sale: stock 0, orders
+   * refused, until it is back. Any other failure is answered, never thrown: the listing keeps what it published
+   * last (an origin that does not answer has not removed anything).
    */
   public async refresh(listing: ListingRow): Promise<MirrorOutcome> {
     const origin = await this.resolve(listing.originItem, false);
     if ('failure' in origin) {
-      await this.noteError(listing, origin.failure);
-      return { ok: false, failure: origin.failure };
+      if (origin.gone !== true) {
+        await this.noteError(listing, origin.failure);
+        return { ok: false, failure: origin.failure };
+      }
+      return { ok: true, changed: await this.markGone(listing, origin.failure.message), gone: true };
     }
     return this.mirror(listing, origin.stockItem, origin.offer, { product: origin.ordered, factor: origin.factor });
+  }
+
+  /**
+   * Changes the owner itself published (its change feed, read by a sync or by {@link ListingFollower}): every
+   * listing of an item among `changed` reads its origin again; one whose item (or the wholesale case it sells
+   * from) is among `deleted` is gone at once, the owner's own word. Only what `origin` is the authority for counts.
+   *
+   * @returns how many listings changed
+   */
+  public async onOriginChanges(origin: string, changes: { readonly changed?: readonly string[]; readonly deleted?: readonly string[] }): Promise<number> {
+    const own = (iris: readonly string[] | undefined): string[] => (iris ?? []).filter((iri) => originOf(iri) === origin);
+    const deleted = new Set(own(changes.deleted));
+    const touched = [...new Set([...own(changes.changed), ...deleted])];
+    if (touched.length === 0) return 0;
+    let changed = 0;
+    for (const listing of await this.listingsOfOrigins(touched)) {
+      const removed = [listing.originItem, stockItemOf(listing)].find((iri) => deleted.has(iri));
+      if (removed !== undefined) {
+        if (await this.markGone(listing, `the owner's change feed says ${removed} was deleted`)) changed += 1;
+        continue;
+      }
+      const outcome = await this.refresh(listing);
+      if (outcome.ok && outcome.changed) changed += 1;
+    }
+    return changed;
+  }
+
+  /** The listings whose origin item, offer, ordered product or stock item is one of `iris`. */
+  private async listingsOfOrigins(iris: readonly string[]): Promise<ListingRow[]> {
+    const found = new Map<number, ListingRow>();
+    for (const listing of await this.deps.store.orders.listingsTouching(iris)) found.set(listing.id, listing);
+    // A wholesale case's stock item is named in the listing's details only.
+    const wanted = new Set(iris);
+    for (const enterprise of await this.deps.store.listEnterprises()) {
+      for (const listing of await this.deps.store.orders.listings(enterprise.eid)) {
+        if (!found.has(listing.id) && (wanted.has(stockItemOf(listing)) || wanted.has(retailProductOf(listing) ?? ''))) found.set(listing.id, listing);
+      }
+    }
+    return [...found.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** Every listing of the node. */
+  public async all(): Promise<ListingRow[]> {
+    const rows: ListingRow[] = [];
+    for (const enterprise of await this.deps.store.listEnterprises()) rows.push(...(await this.deps.store.orders.listings(enterprise.eid)));
+    return rows;
+  }
+
+  /**
+   * Takes a listing off sale because its origin removed the item: the stock published becomes 0 (the price
+   * stays, for the operator to see), the listing stays, with why. Answers whether anything changed.
+   */
+  private async markGone(listing: ListingRow, reason: string): Promise<boolean> {
+    const { store } = this.deps;
+    let changed = false;
+    // Read again: what else its details say now (a removal under way) is kept.
+    const now = await store.orders.listing(listing.id);
+    if (now === undefined) return false;
+    if (goneOf(now) === undefined) {
+      const gone: GoneDetails = { since: new Date(this.now()).toISOString(), reason };
+      changed = await store.orders.setListingDetails(listing.id, { ...now.details, gone });
+    }
+    const [item, offer] = await Promise.all([store.getResource(listing.item), store.getResource(listing.offer)]);
+    const upsert: DfcRecord[] = [];
+    if (item?.record.kind === 'CatalogItem' && item.record.stock !== 0) upsert.push({ ...item.record, stock: 0 });
+    if (offer?.record.kind === 'Offer' && offer.record.stock !== 0) upsert.push({ ...offer.record, stock: 0 });
+    if (upsert.length > 0) {
+      await store.apply(listing.eid, { upsert });
+      changed = true;
+    }
+    if (changed) this.deps.onChange?.();
+    return changed;
   }
 
   /** {@link refresh} of every listing of the node (the pull timer); answers how many changed and how many failed. */
@@ -347,6 +514,12 @@ export class ListingService {
       const stockItem = find(stockItemId);
       const offer = find(listing.originOffer);
       if (stockItem?.kind !== 'CatalogItem' || offer?.kind !== 'Offer') continue;
+      // A listing taken off sale comes back only when its own item is there again (the origin read whole).
+      if (goneOf(listing) !== undefined) {
+        const outcome = await this.refresh(listing);
+        if (outcome.ok && outcome.changed) changed += 1;
+        continue;
+      }
       const outcome = await this.mirror(listing, stockItem, offer);
       if (outcome.ok && outcome.changed) changed += 1;
     }
@@ -441,7 +614,7 @@ export class ListingService {
    * the node's syncs hold first (when `indexFirst`), else from the origin: the item's `@id`, then the catalogue
    * (the item's or product's `@id` without its last segment, which every DFC and OFN node serves whole).
    */
-  private async resolve(originItem: string, indexFirst: boolean): Promise<Origin | { failure: Failure }> {
+  private async resolve(originItem: string, indexFirst: boolean): Promise<Origin | OriginFailure> {
     if (indexFirst) {
       const known: Known = new Map();
       const fromIndex = async (iris: readonly (string | undefined)[]): Promise<void> => {
@@ -470,17 +643,33 @@ export class ListingService {
     return this.fetchOrigin(originItem);
   }
 
-  private async fetchOrigin(originItem: string): Promise<Origin | { failure: Failure }> {
+  /**
+   * Reads an origin item from its origin: a few documents, within one fetch's time altogether (an origin that
+   * never answers holds the caller for one bounded wait, not one per document tried).
+   */
+  private async fetchOrigin(originItem: string): Promise<Origin | OriginFailure> {
     const known: Known = new Map();
     const fetched = new Set<string>();
     const failures: Failure[] = [];
+    /** Whether a document of the origin was read (a DFC document: its word on what it holds counts). */
+    let read = false;
+    const deadline = this.now() + this.deps.policy.totalTimeoutMs;
     const get = async (url: string): Promise<void> => {
       const key = url.replace(/#.*$/u, '');
       if (fetched.has(key)) return;
       fetched.add(key);
-      const outcome = await this.fetchRecords(key);
+      const left = deadline - this.now();
+      // Out of time, or the origin already did not answer: asking it again only makes the caller wait longer.
+      if (left <= 0 || failures.some((f) => f.kind === 'timeout')) {
+        if (!failures.some((f) => f.kind === 'timeout')) failures.push(failure('timeout', `the origin did not answer within ${this.deps.policy.totalTimeoutMs} ms`, key));
+        return;
+      }
+      const outcome = await this.fetchRecords(key, left);
       if ('failure' in outcome) failures.push(outcome.failure);
-      else for (const record of outcome.records) if (!known.has(record.id)) known.set(record.id, record);
+      else {
+        read = true;
+        for (const record of outcome.records) if (!known.has(record.id)) known.set(record.id, record);
+      }
     };
     await get(originItem);
     let item = known.get(originItem);
@@ -493,10 +682,14 @@ export class ListingService {
     for (let url = catalogUrlOf(originItem), up = 0; up < 2 && known.get(originItem)?.kind !== 'CatalogItem'; url = catalogUrlOf(url), up++) await get(url);
     item = known.get(originItem);
     if (item?.kind !== 'CatalogItem') {
-      const unreachable = failures.filter((f) => f.kind !== 'http-status' || (f.status ?? 500) >= 500);
-      if (failures.length > 0 && unreachable.length === failures.length) return { failure: unreachable[0] as Failure };
+      // Not answering (a timeout, a refused connection, a 5xx) says nothing of the item: the origin is unreachable.
+      const unreachable = failures.find(isUnreachable);
+      if (unreachable !== undefined) return { failure: unreachable };
       const why = failures.length > 0 ? ` (${failures.map(failureText).join('; ')})` : '';
-      return { failure: failure('not-dfc', `no dfc-b:CatalogItem ${originItem} at its origin${why}`, originItem) };
+      const missing = failure('not-dfc', `no dfc-b:CatalogItem ${originItem} at its origin${why}`, originItem);
+      // The origin answered, and what it said is that the item is no more: 404/410, or its catalogue without it.
+      const gone = read || failures.some((f) => f.kind === 'http-status' && (f.status === 404 || f.status === 410));
+      return gone ? { failure: missing, gone: true } : { failure: missing };
     }
     if (item.product !== undefined && sameSite(item.product) && !fetched.has(catalogUrlOf(item.product))) await get(catalogUrlOf(item.product));
     const wholesale = item.product === undefined ? undefined : wholesaleOf(known, item.product);
@@ -504,9 +697,12 @@ export class ListingService {
     return originFrom(known, originItem);
   }
 
-  /** One document of the origin, decoded. */
-  private async fetchRecords(url: string): Promise<{ records: DfcRecord[] } | { failure: Failure }> {
-    const outcome = await this.deps.fetch({ url, headers: { accept: ACCEPT } }, this.deps.policy);
+  /** One document of the origin, decoded (within `timeoutMs`, when less than the policy's time). */
+  private async fetchRecords(url: string, timeoutMs?: number): Promise<{ records: DfcRecord[] } | { failure: Failure }> {
+    const { policy } = this.deps;
+    const bounded = timeoutMs === undefined || timeoutMs >= policy.totalTimeoutMs ? policy
+      : { ...policy, totalTimeoutMs: Math.max(1, timeoutMs), connectTimeoutMs: Math.max(1, Math.min(policy.connectTimeoutMs, timeoutMs)) };
+    const outcome = await this.deps.fetch({ url, headers: { accept: ACCEPT } }, bounded);
     if (!outcome.ok) return { failure: outcome.failure };
     const { response } = outcome;
     const mediaType = response.headers['content-type'] ?? 'application/ld+json';
@@ -544,7 +740,8 @@ export class ListingService {
    * publish (a price that rounds to 0.00 or overflows, a negative or absurd stock, an unknown currency) leave the
    * last good ones in place, and the listing says why in its `lastError`. So does, for a fixed price, an origin
    * that changed its currency (the price was set in the old one), and, on a pull (`plan`: the pack the origin
-   * plans now), a pack that changed its size or case (the listing orders by the old one).
+   * plans now), a pack that changed its size or case (the listing orders by the old one). A listing that was gone is
+   * on sale again.
    */
   private async mirror(listing: ListingRow, stockItem: CatalogItemRecord, originOffer: OfferRecord, plan?: Wholesale): Promise<MirrorOutcome> {
     const { store } = this.deps;
@@ -580,8 +777,15 @@ export class ListingService {
       return { ok: false, failure: refused };
     }
     if (upsert.length > 0) await store.apply(listing.eid, { upsert });
+    // On sale again once what it publishes is the owner's again (never "available" with the stock of 0 of a gone one).
+    let back = false;
+    if (goneOf(listing) !== undefined) {
+      const now = await store.orders.listing(listing.id);
+      const { gone: _gone, ...details } = now?.details ?? {};
+      back = now !== undefined && await store.orders.setListingDetails(listing.id, details);
+    }
     if (listing.details?.['lastError'] !== undefined || upsert.length > 0) await this.noteError(listing, undefined);
-    if (upsert.length === 0) return { ok: true, changed: false };
+    if (upsert.length === 0 && !back) return { ok: true, changed: false };
     this.deps.onChange?.();
     return { ok: true, changed: true };
   }
@@ -615,9 +819,13 @@ export class ListingService {
   private async view(row: ListingRow): Promise<ListingView> {
     const [item, offer] = await Promise.all([this.deps.store.getResource(row.item), this.deps.store.getResource(row.offer)]);
     const price = offer?.record.kind === 'Offer' ? offer.record.price : undefined;
+    const gone = goneOf(row);
     return {
       id: row.id, eid: row.eid, item: row.item, offer: row.offer, product: row.product,
-      origin: { item: row.originItem, offer: row.originOffer ?? null, product: row.originProduct, orders: row.originOrders },
+      origin: {
+        item: row.originItem, offer: row.originOffer ?? null, product: row.originProduct, orders: row.originOrders, state: gone === undefined ? 'available' : 'gone',
+        ...(gone !== undefined ? { goneSince: gone.since, goneReason: gone.reason } : {}),
+      },
       factor: row.factor, price: row.price ?? null, markup: row.markup ?? null,
       published: {
         price: price?.value ?? null, currency: price?.currency ?? null, stock: item?.record.kind === 'CatalogItem' ? item.record.stock : null,
@@ -700,6 +908,31 @@ function listingErrorOf(value: unknown): ListingError | null {
   const { kind, message, url, at } = value as Record<string, unknown>;
   if (typeof kind !== 'string' || typeof message !== 'string' || typeof at !== 'string') return null;
   return { kind: kind as Failure['kind'], message, ...(typeof url === 'string' ? { url } : {}), at };
+}
+
+/** Why a listing's origin is gone, or undefined while the owner sells its item. */
+function goneOf(listing: ListingRow): GoneDetails | undefined {
+  const gone = listing.details?.['gone'];
+  if (typeof gone !== 'object' || gone === null) return undefined;
+  const { since, reason } = gone as Record<string, unknown>;
+  return { since: typeof since === 'string' ? since : '', reason: typeof reason === 'string' ? reason : 'removed at its origin' };
+}
+
+/**
+ * Why a listing takes no order now, or undefined when it does: its origin removed the item, or the listing is
+ * being removed. An order of it is refused at once (it would only fail at the owner, or name nothing).
+ */
+export function notOnSale(listing: ListingRow): string | undefined {
+  const gone = goneOf(listing);
+  if (gone !== undefined) return `${listing.originItem} is no longer sold by its owner (${gone.reason})`;
+  if (listing.details?.['removing'] === true) return `the listing of ${listing.originItem} is being removed`;
+  return undefined;
+}
+
+/** The retail product of a listing (the origin's product shown), when recorded. */
+function retailProductOf(listing: ListingRow): string | undefined {
+  const product = listing.details?.['retailProduct'];
+  return typeof product === 'string' ? product : undefined;
 }
 
 /** The catalog item a listing's stock comes from (the wholesale case's, for a pack). */
@@ -842,10 +1075,17 @@ function originFromRecords(known: Known, originItem: string): Origin | { failure
   return { item, product, ordered: wholesale.product, orderedProduct, offer, stockItem, factor: wholesale.factor };
 }
 
+/**
+ * Whether a failure to read an origin means it did not answer (try again later) rather than that it answered
+ * something: a timeout, a connection or transfer failure, a 5xx, or a 408/429 (busy).
+ */
+function isUnreachable(f: Failure): boolean {
+  if (f.kind === 'http-status') return f.status === undefined || f.status >= 500 || f.status === 408 || f.status === 429;
+  return f.kind === 'timeout' || f.kind === 'network' || f.kind === 'truncated' || f.kind === 'too-many-redirects';
+}
+
 /** The HTTP error of an origin that could not be read. */
 function httpErrorOf(f: Failure, originItem: string): Error {
-  if (f.kind === 'not-dfc' || f.kind === 'decode' || f.kind === 'bad-url' || f.kind === 'private-address') {
-    return new UnprocessableEntityHttpError(`cannot list ${originItem}: ${f.message}`);
-  }
+  if (!isUnreachable(f)) return new UnprocessableEntityHttpError(`cannot list ${originItem}: ${failureText(f)}`);
   return new ServiceUnavailableHttpError(`the origin of ${originItem} cannot be reached: ${failureText(f)}`, { headers: { 'Retry-After': '60' } });
 }

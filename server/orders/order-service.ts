@@ -27,6 +27,7 @@ import {
   OrderStateError, type ListingRow, type NewOrderLine, type OrderLineRow, type OrderRow, type ShortLine,
 } from '../store/orders.js';
 import type { NodeStore } from '../store/store.js';
+import { notOnSale } from './listings.js';
 import type { NodeUrls } from '../urls/node-urls.js';
 
 /** A request body, with its media type. */
@@ -271,12 +272,19 @@ export class OrderService {
     const request = await this.read(eid, body, collection);
     if (request.status === 'Cancelled') throw new UnprocessableEntityHttpError('a new order cannot be Cancelled');
     if (request.lines.length === 0) throw new UnprocessableEntityHttpError('an order needs at least one line with a quantity above 0');
+    // A line of a listing no longer on sale is refused at once; with a key, the refusal is recorded (a Cancelled
+    // order reserving nothing), so that a retry gets the same answer, or the first attempt's order if it had one.
+    const stopped = notOnSaleOf(request.lines);
+    if (stopped !== undefined && key === undefined) throw notOnSaleError(stopped);
     const upstreamLines = request.lines.filter((l) => l.listing !== undefined);
     if (key === undefined && upstreamLines.length === request.lines.length) {
       return { ...(await this.view(await this.createPlacedFirst(eid, collection, request, caller, via))), replayed: false };
     }
     const outcome = await this.deps.store.orders.create({
-      ...newOrderOf(eid, collection, request, caller), state: upstreamLines.length > 0 ? 'Pending' : 'Held', details: this.detailsOf(request), expiresAt: this.expiry(),
+      ...newOrderOf(eid, collection, request, caller),
+      ...(stopped !== undefined
+        ? { state: 'Cancelled' as const, closedReason: `not on sale: ${stopped.notes.join('; ')}`, details: { ...this.detailsOf(request), notOnSale: stopped } }
+        : { state: upstreamLines.length > 0 ? 'Pending' as const : 'Held' as const, details: this.detailsOf(request), expiresAt: this.expiry() }),
       ...(key !== undefined ? { idempotency: { caller: caller.id, key, requestHash: createHash('sha256').update(body.text).digest('base64url') } } : {}),
     });
     if (!outcome.ok) {
@@ -284,12 +292,17 @@ export class OrderService {
       throw this.shortAnswer(outcome.short, { eid, lines: request.lines.map(stripSent) });
     }
     let order = outcome.order;
+    const notOnSale = order.state === 'Cancelled' ? notOnSaleRecorded(order) : undefined;
+    if (notOnSale !== undefined) throw notOnSaleError(notOnSale);
     // A retry of a request its suppliers refused answers the same refusal, not a 200 with a Cancelled order.
     const refused = refusedUpstreamOf(order);
     if (outcome.replayed && order.state === 'Cancelled' && refused !== undefined) throw refusedError(refused);
     // Only stock of ours that moved changes what is published (a listing's line reserves at its supplier).
     if (!outcome.replayed && movesLocalStock(order.lines)) this.deps.onChange?.();
-    if (!outcome.replayed && order.state === 'Pending') order = await this.placeUpstream(order, undefined, listingsRead(request.lines), via);
+    if (!outcome.replayed && order.state === 'Pending') {
+      order = await this.placeUpstream(order, undefined, listingsRead(request.lines), via);
+      await this.refuseIfListingRemoved(order);
+    }
     if (!outcome.replayed && request.status === 'Complete') order = await this.completeOrder(order);
     return { ...(await this.view(order)), replayed: outcome.replayed };
   }
@@ -337,7 +350,24 @@ export class OrderService {
       await this.cancelUpstream({ eid }, placed);
       throw 'short' in outcome ? shortConflict(outcome.short.map((s) => reportOf(s, lines))) : new Error('an order without a key answered another order');
     }
+    await this.refuseIfListingRemoved(outcome.order);
     return request.status === 'Complete' ? this.completeOrder(outcome.order) : outcome.order;
+  }
+
+  /**
+   * A new order of listed lines, once stored: when one of its listings was removed (or began to be) while the
+   * order was placed at its supplier, the removal did not see it, and it would be left naming nothing. It is then
+   * cancelled (at the supplier too) and refused with a 409.
+   */
+  private async refuseIfListingRemoved(order: OrderRow): Promise<void> {
+    const ids = [...new Set(order.lines.flatMap((l) => (l.listing !== undefined ? [l.listing] : [])))];
+    for (const id of ids) {
+      const listing = await this.deps.store.orders.listing(id);
+      if (listing !== undefined && listing.details?.['removing'] !== true) continue;
+      const item = order.lines.find((l) => l.listing === id)?.item ?? String(id);
+      await this.cancelOrder(order, `the listing of ${item} was removed while the order was placed`);
+      throw new ConflictHttpError(`the listing of ${item} was removed while the order was placed; the order was cancelled, at its supplier too`);
+    }
   }
 
   /** Whether the enterprise is still held (a write of its order may have failed because it was just removed). */
@@ -436,6 +466,21 @@ export class OrderService {
       if (order.state === 'Complete') throw new ConflictHttpError(`order ${iri} is Complete: it can no longer be cancelled`);
       pendingRefused(order);
       return this.view(await this.cancelOrder(order, 'cancelled'));
+    }));
+  }
+
+  /**
+   * Cancels an open order as its seller (a listing it sells from is being removed): what it holds comes back, and
+   * the orders it placed at suppliers are cancelled. A closed order stays as it is.
+   *
+   * @throws ConflictHttpError (409) for an order being placed at its supplier (Pending): it is cancelled once answered
+   */
+  public async cancelAsSeller(iri: string, reason: string): Promise<void> {
+    await this.serialised(iri, async () => stateConflicts(async () => {
+      const order = await this.deps.store.orders.get(iri);
+      if (order === undefined || order.state === 'Cancelled' || order.state === 'Complete') return;
+      pendingRefused(order);
+      await this.cancelOrder(order, reason);
     }));
   }
 
@@ -622,6 +667,7 @@ export class OrderService {
 
   private async amendOrder(order: OrderRow, request: OrderRequest, via: readonly string[]): Promise<OrderRow> {
     const before = order.lines;
+    refuseNotOnSale(request.lines, before);
     const amended = await this.deps.store.orders.amend(order.iri, {
       lines: request.lines.map(stripSent), expiresAt: this.expiry(), details: { ...order.details, ...this.detailsOf(request), sentId: order.details['sentId'] },
     });
@@ -991,6 +1037,53 @@ function shortConflict(reports: readonly ShortLineReport[], notes: readonly stri
     ...notes.map((note) => problem('refused-upstream', null, 'dfc-b:Order', '', note)),
   ];
   return new ConflictHttpError(`not enough stock: ${problems.map((p) => p.message).join('; ')}`, { problems, extensions: { shortLines: reports } });
+}
+
+/**
+ * Refuses at once (409) an order, or an amendment, that asks more of a listing no longer on sale (its owner
+ * removed the item, or the listing is being removed) than the order held of it: the owner would refuse it, or
+ * the order would name a listing that is gone. An amendment may keep or lower such a line (and cancelling is
+ * always possible).
+ */
+function refuseNotOnSale(lines: readonly ResolvedLine[], before: readonly OrderLineRow[] = []): void {
+  const stopped = notOnSaleOf(lines, before);
+  if (stopped !== undefined) throw notOnSaleError(stopped);
+}
+
+/** The lines of an order asking more of a listing no longer on sale than the order held, and why (see {@link refuseNotOnSale}). */
+interface NotOnSale {
+  readonly shortLines: readonly ShortLineReport[];
+  readonly notes: readonly string[];
+}
+
+function notOnSaleOf(lines: readonly ResolvedLine[], before: readonly OrderLineRow[] = []): NotOnSale | undefined {
+  const reports: ShortLineReport[] = [];
+  const notes: string[] = [];
+  for (const [index, line] of lines.entries()) {
+    const why = line.listingRow === undefined ? undefined : notOnSale(line.listingRow);
+    if (why === undefined) continue;
+    const held = before.filter((b) => b.listing === line.listing && b.offer === line.offer).reduce((sum, b) => sum + b.quantity, 0);
+    if (line.quantity <= held) continue;
+    reports.push({ line: index + 1, id: line.sentId, offer: line.offer, item: line.item, requested: line.quantity, available: 0 });
+    notes.push(`line ${index + 1} (${line.offer}) is not on sale: ${why}`);
+  }
+  return reports.length > 0 ? { shortLines: reports, notes } : undefined;
+}
+
+/** The 409 of lines not on sale: each line in `shortLines` (0 available), and why (a `not-on-sale` problem each). */
+function notOnSaleError(stopped: NotOnSale): ConflictHttpError {
+  const problems = [
+    ...stopped.shortLines.map((d) => problem('insufficient-stock', d.id ?? null, 'dfc-b:OrderLine', 'dfc-b:quantity', describeShort(d))),
+    ...stopped.notes.map((note) => problem('not-on-sale', null, 'dfc-b:Order', '', note)),
+  ];
+  return new ConflictHttpError(stopped.notes.join('; '), { problems, extensions: { shortLines: stopped.shortLines } });
+}
+
+/** The refusal a Cancelled order records of lines not on sale (written by this service: read as written). */
+function notOnSaleRecorded(order: OrderRow): NotOnSale | undefined {
+  const recorded = order.details['notOnSale'] as Partial<NotOnSale> | undefined;
+  if (recorded === undefined || !Array.isArray(recorded.shortLines) || !Array.isArray(recorded.notes)) return undefined;
+  return { shortLines: recorded.shortLines, notes: recorded.notes };
 }
 
 /** A supplier's refusal (409) or outage (503). */

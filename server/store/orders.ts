@@ -132,14 +132,15 @@ export interface NewOpenOrder extends NewOrderCommon {
 }
 
 /**
- * An order refused before it was accepted (a supplier refused its listed lines, asked first), recorded closed: it
- * reserves nothing, never expires, and says why.
+ * An order refused before it was accepted (a supplier refused its listed lines, asked first, or a line's listing
+ * is no longer on sale), recorded closed: it reserves nothing, never expires, and says why. With a key, a retry
+ * of the same request finds it (and is answered the same refusal).
  */
 export interface NewRefusedOrder extends NewOrderCommon {
   readonly state: 'Cancelled';
   readonly closedReason: string;
   readonly expiresAt?: null;
-  readonly idempotency?: never;
+  readonly idempotency?: NewOpenOrder['idempotency'];
 }
 
 /** An order to create. */
@@ -268,6 +269,13 @@ export interface OrderStore {
    * mirror left the published values as they were.
    */
   setListingError(id: number, error: Readonly<Record<string, unknown>> | null): Promise<void>;
+  /** Replaces what a listing knows besides its columns (its origin's state…); false when there is no such listing. */
+  setListingDetails(id: number, details: Readonly<Record<string, unknown>>): Promise<boolean>;
+  /**
+   * The open orders (Pending, or Held and not expired at `now`, an ISO instant) with a line sold from a listing:
+   * those a removal of the listing would leave naming nothing, oldest first.
+   */
+  openOrdersOfListing(id: number, now: string): Promise<OrderRow[]>;
 }
 
 /** Raised when an order cannot change in its state (a completed order amended, a cancelled one completed). */

@@ -118,7 +118,7 @@ export async function incrementalSync(
   const changes = { ...plan, upsert, withdrawn, missing: [], restored: plan.restored };
   if (upsert.length + withdrawn.length + quarantine.length > 0) {
     await provenance.applySnapshot(peer.id, { plan: changes, sources: new Map(), quarantine, replaceQuarantine: false, now: startedAt.toISOString() });
-    await tellApplied(parts, peer.id, upsert);
+    await tellApplied(parts, peer.id, upsert, withdrawn);
   }
   await parts.feed.setPeerFeed(peer.id, { cursor: after });
   return {

@@ -46,17 +46,22 @@ export interface SyncParts {
   readonly appliedWanted?: () => Promise<boolean>;
 }
 
-/** What is told of a peer's records once a sync applied them: their new state, as the peer sent them. */
-export type AppliedHook = (peerId: number, records: readonly DfcRecord[]) => unknown;
+/**
+ * What is told of a peer's records once a sync applied them: their new state, as the peer sent them, and the
+ * `@id`s its change feed said were deleted (withdrawn now).
+ */
+export type AppliedHook = (peerId: number, records: readonly DfcRecord[], deleted?: readonly string[]) => unknown;
 
 /**
  * Tells {@link SyncParts.onApplied} of what a sync applied. Awaited, so that a sync's caller sees its effects;
  * a failure there is the hook's own business, never the sync's.
  */
-export async function tellApplied(parts: SyncParts, peerId: number, upsert: readonly { readonly record: DfcRecord }[]): Promise<void> {
-  if (parts.onApplied === undefined || upsert.length === 0) return;
+export async function tellApplied(
+  parts: SyncParts, peerId: number, upsert: readonly { readonly record: DfcRecord }[], deleted: readonly string[] = [],
+): Promise<void> {
+  if (parts.onApplied === undefined || (upsert.length === 0 && deleted.length === 0)) return;
   try {
-    await parts.onApplied(peerId, upsert.map((r) => r.record));
+    await parts.onApplied(peerId, upsert.map((r) => r.record), deleted);
   } catch {
     // The hook reports its own failures; the peer's data is applied whatever it does.
   }

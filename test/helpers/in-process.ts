@@ -49,6 +49,8 @@ export interface InProcessOptions {
   readonly oidcKeysCooldownMs?: number;
   /** How long a held order keeps its stock, in seconds (default 1800). */
   readonly orderHoldSeconds?: number;
+  /** Deadline of one outbound request, in ms (default 10,000). */
+  readonly fetchTimeoutMs?: number;
   /** Changes what `createApp` gets (a failing service, a fake `subscribe`…). */
   readonly deps?: (deps: AppDeps) => AppDeps;
 }
@@ -61,7 +63,7 @@ export interface RequestOptions {
 
 /** A node running in this process: the parts `openNode` built, and its server. */
 export interface InProcessNode
-  extends Pick<NodeParts, 'store' | 'decoder' | 'catalog' | 'federation' | 'taxonomy' | 'engine' | 'scheduler' | 'notifier' | 'orders' | 'listings'> {
+  extends Pick<NodeParts, 'store' | 'decoder' | 'catalog' | 'federation' | 'taxonomy' | 'engine' | 'scheduler' | 'notifier' | 'orders' | 'listings' | 'listingFollower'> {
   /** Where it listens (`http://127.0.0.1:<port>`). */
   readonly url: string;
   /** The base URL of its `@id`s. */
@@ -109,7 +111,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
     syncConcurrency: 2,
     withdrawGraceSeconds: options.withdrawGraceSeconds ?? 3600,
     fetchConnectTimeoutMs: 2000,
-    fetchTimeoutMs: 10_000,
+    fetchTimeoutMs: options.fetchTimeoutMs ?? 10_000,
     maxResponseBytes: 5 * 1024 * 1024,
     webhookMaxFailures: options.notifier?.maxFailures ?? 10,
     webhookBackoffMs: options.notifier?.baseBackoffMs ?? 1000,
@@ -127,7 +129,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const { store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier, orders, listings } = parts;
+  const { store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier, orders, listings, listingFollower } = parts;
   const base = store.baseUrl;
   const defaults = appDeps(parts);
   const app = createApp(options.deps !== undefined ? options.deps(defaults) : defaults);
@@ -147,7 +149,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
   const { token: adminToken } = await issueToken(store, { eid: null, scopes: SCOPES, label: 'admin' });
   let closed: Promise<void> | undefined;
   return {
-    url, base, dir, db, store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier, orders, listings, app, server, adminToken,
+    url, base, dir, db, store, decoder, catalog, federation, taxonomy, engine, scheduler, notifier, orders, listings, listingFollower, app, server, adminToken,
     token: async (eid, scopes = SCOPES) => (await issueToken(store, { eid, scopes })).token,
     seed: async (eid, seedOptions = {}) => {
       const records = seedOptions.records ?? farmRecords(eid);

@@ -77,7 +77,7 @@ describe('listings (two nodes)', function () {
     expect(view).to.deep.include({ factor: 1, markup: 10, price: null });
     expect(view.origin).to.deep.equal({
       item: tomato, offer: `${FARM}/api/dfc/enterprises/ferme/offers/tomate`, product: `${FARM}/api/dfc/enterprises/ferme/supplied_products/tomate`,
-      orders: `${FARM}/api/dfc/enterprises/ferme/orders`,
+      orders: `${FARM}/api/dfc/enterprises/ferme/orders`, state: 'available',
     });
     expect(view.published).to.deep.include({ price: 4.95, stock: 12 });
     expect(view.item).to.match(/^http:\/\/shop\.test\/api\/dfc\/enterprises\/boutique\/catalog_items\/listing-/u);
@@ -168,7 +168,7 @@ describe('listings (two nodes)', function () {
     const view = response.json<ListingView>();
     expect(view.factor).to.equal(6);
     expect(view.origin).to.deep.equal({
-      item: ours('catalog_items/101'), offer: ours('offers/102'), product: ours('supplied_products/102'), orders: ours('orders'),
+      item: ours('catalog_items/101'), offer: ours('offers/102'), product: ours('supplied_products/102'), orders: ours('orders'), state: 'available',
     });
     expect(view.published).to.deep.include({ price: 3, stock: 24 });
 
@@ -318,7 +318,7 @@ describe('listings of a wholesale case (an FDC-shaped static supplier)', functio
     const view = response.json<ListingView>();
     expect(view.factor).to.equal(6);
     expect(view.origin).to.deep.equal({
-      item, offer: `${supplier.url}${catalogue}/102/Offer`, product: `${supplier.url}${catalogue}/102`, orders: `${supplier.url}/api/dfc/Enterprises/moulin/Orders`,
+      item, offer: `${supplier.url}${catalogue}/102/Offer`, product: `${supplier.url}${catalogue}/102`, orders: `${supplier.url}/api/dfc/Enterprises/moulin/Orders`, state: 'available',
     });
     expect(view.published).to.deep.include({ price: 3, stock: 24 });
     const product = (await catalogueOf(shop, 'boutique')).find((r) => r.id === view.product);

@@ -726,6 +726,19 @@ export class SqliteOrderStore implements OrderStore {
       else await tx.run(`UPDATE listings SET details = json_set(details, '$.lastError', json(?)) WHERE id = ?`, [JSON.stringify(error), id]);
     });
   }
+
+  public async setListingDetails(id: number, details: Readonly<Record<string, unknown>>): Promise<boolean> {
+    return this.db.transaction(async (tx) => (await tx.run('UPDATE listings SET details = ? WHERE id = ?', [JSON.stringify(details), id])).changes > 0);
+  }
+
+  public async openOrdersOfListing(id: number, now: string): Promise<OrderRow[]> {
+    const rows = await this.db.reader.all<OrderSql>(
+      `SELECT * FROM orders WHERE iri IN (SELECT order_iri FROM order_lines WHERE listing_id = ?)
+         AND (status = 'Pending' OR (status = 'Held' AND (expires_at IS NULL OR expires_at > ?))) ORDER BY created_at, number`, [id, now]);
+    const orders: OrderRow[] = [];
+    for (const row of rows) orders.push(await withLines(this.db.reader, row));
+    return orders;
+  }
 }
 
 /** A resource, its item when it is an Offer, and that item's listing (columns prefixed `l_`, null when none). */

@@ -237,13 +237,41 @@ describe('orders/listings', () => {
 
   it('answers a refresh that cannot reach the origin as a failure, keeping what was published', async () => {
     const documents = new Map([[CATALOGUE, FIXTURE]]);
-    const listings = service(scripted(documents));
+    let reachable = true;
+    const answering = scripted(documents);
+    const listings = service(async (request, policy) => (reachable ? answering(request, policy)
+      : { ok: false, failure: failure('timeout', 'no complete response', request.url) }));
     const view = await listings.add('boutique', `${CATALOGUE}/101/CatalogItem`);
-    documents.clear();
+    reachable = false;
     const row = await node.store.orders.listing(view.id);
     const outcome = await listings.refresh(row as NonNullable<typeof row>);
     expect(outcome.ok).to.equal(false);
     expect((await listings.get('boutique', view.id)).published.stock).to.equal(24);
+    expect((await listings.get('boutique', view.id)).origin.state).to.equal('available');
+  });
+
+  it('takes a listing off sale when its origin answers without the item (404 and a catalogue that no longer holds it), and back when it returns', async () => {
+    const documents = new Map([[CATALOGUE, FIXTURE]]);
+    const listings = service(scripted(documents));
+    const view = await listings.add('boutique', `${CATALOGUE}/101/CatalogItem`);
+    const row = async (): Promise<NonNullable<Awaited<ReturnType<typeof node.store.orders.listing>>>> => {
+      const found = await node.store.orders.listing(view.id);
+      if (found === undefined) throw new Error('no listing');
+      return found;
+    };
+    // The catalogue answers, without the item: the owner removed it.
+    const withoutItem = JSON.stringify({ '@context': 'https://www.datafoodconsortium.org', '@graph': [] });
+    documents.set(CATALOGUE, withoutItem);
+    expect(await listings.refresh(await row())).to.deep.equal({ ok: true, changed: true, gone: true });
+    expect((await listings.get('boutique', view.id)).published).to.deep.include({ stock: 0, price: 3 });
+    expect((await listings.get('boutique', view.id)).origin.state).to.equal('gone');
+    // Nothing answers at all (404 everywhere): still gone, nothing changes.
+    documents.clear();
+    expect(await listings.refresh(await row())).to.deep.equal({ ok: true, changed: false, gone: true });
+    documents.set(CATALOGUE, FIXTURE);
+    expect(await listings.refresh(await row())).to.deep.equal({ ok: true, changed: true });
+    expect((await listings.get('boutique', view.id)).published).to.deep.include({ stock: 24, price: 3 });
+    expect((await listings.get('boutique', view.id)).origin.state).to.equal('available');
   });
 
   it('refuses an unknown item (422), an unreachable origin (503), an item without offer (422)', async () => {
