@@ -30,6 +30,8 @@ function scripted(documents: Map<string, string>, asked: string[] = []): SafeFet
     asked.push(request.url);
     const body = documents.get(request.url);
     if (body === undefined) return { ok: false, failure: failure('http-status', 'HTTP 404', request.url, 404) };
+    // A document scripted as `HTTP 503` is a server that cannot answer now.
+    if (body === 'HTTP 503') return { ok: false, failure: failure('http-status', 'HTTP 503', request.url, 503) };
     return { ok: true, response: { url: request.url, status: 200, headers: { 'content-type': 'application/ld+json' }, body: Buffer.from(body) } };
   };
 }
@@ -425,10 +427,10 @@ describe('orders/listings', () => {
       now = await listings.get('boutique', view.id);
       expect(now.published).to.deep.include({ price: 3, stock: 18 });
       expect(now.lastError).to.equal(null);
-      // An origin that cannot be read is said too, and cleared once it can.
-      documents.clear();
+      // An origin that cannot be read (not one that says the item is gone) is said too, and cleared once it can.
+      documents.set(CATALOGUE, 'HTTP 503');
       expect((await pull()).ok).to.equal(false);
-      expect((await listings.get('boutique', view.id)).lastError?.message).to.match(/no dfc-b:CatalogItem .*HTTP 404/u);
+      expect((await listings.get('boutique', view.id)).lastError?.message).to.match(/HTTP 503/u);
       documents.set(CATALOGUE, FIXTURE);
       expect(await pull()).to.deep.equal({ ok: true });
       expect((await listings.get('boutique', view.id)).lastError).to.equal(null);
