@@ -4,11 +4,12 @@
  * @packageDocumentation
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { DfcRecord, RecordKind } from '../../ontology/records.js';
+import type { DfcRecord, Extra, RecordKind } from '../../ontology/records.js';
 import { RECORD_SCHEMAS } from '../../ontology/schemas.js';
 import type { Taxonomy } from '../../ontology/taxonomy.js';
 import { shortName } from './compact.js';
 import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
+import { MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from './limits.js';
 
 /** Wire names of record fields, for problem paths. */
 const WIRE: Readonly<Record<string, string>> = {
@@ -75,6 +76,7 @@ export class RecordValidator {
         problems.push(problem(codeOf(error), record.id, type, WIRE[field] ?? field, message(record.kind, error, field)));
       }
     }
+    checkLengths(problems, record, type);
     if (record.kind === 'Offer' || record.kind === 'OrderLine') this.checkUnit(problems, record, type, 'price/currency', record.price?.currency, 'currency');
     if (record.kind === 'SuppliedProduct') this.checkUnit(problems, record, type, 'quantity/unit', record.quantity?.unit, 'unit');
     if (record.kind === 'OrderLine') this.checkUnit(problems, record, type, 'quantityUnit', record.quantityUnit, 'unit');
@@ -121,6 +123,48 @@ export class RecordValidator {
 }
 
 const NO_FIELDS: ReadonlySet<string> = new Set();
+
+/**
+ * Reports every text of a record longer than the limits allow ({@link MAX_NAME_LENGTH} for a name,
+ * {@link MAX_TEXT_LENGTH} for any other text, the unmodelled literals kept in `extra` included): an error, so that
+ * the resource is refused (a 422 on a write, quarantined on sync), never stored as it is. Lengths are read, never
+ * counted: a record of short texts costs a few comparisons.
+ */
+function checkLengths(problems: Problem[], record: DfcRecord, type: string): void {
+  const tooLong = (field: string, length: number, limit: number): void => {
+    problems.push(problem('too-long', record.id, type, WIRE[field] ?? field,
+      `${WIRE[field] ?? field} holds ${length} characters; at most ${limit} are taken`));
+  };
+  for (const [field, value] of Object.entries(record)) {
+    if (field === 'id' || field === 'kind' || field === 'extra') continue;
+    const limit = field === 'name' ? MAX_NAME_LENGTH : MAX_TEXT_LENGTH;
+    if (typeof value === 'string') {
+      if (value.length > limit) tooLong(field, value.length, limit);
+    } else if (Array.isArray(value)) {
+      for (const item of value as unknown[]) {
+        if (typeof item === 'string' && item.length > limit) {
+          tooLong(field, item.length, limit);
+          break;
+        }
+      }
+    }
+  }
+  if (record.extra === undefined) return;
+  // The kept values are trees of bounded depth (MAX_EXTRA_DEPTH): walked with a stack, each literal once.
+  const stack: [string, Extra][] = [['', record.extra]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    for (const [predicate, values] of Object.entries(top[1])) {
+      for (const value of values) {
+        if ('@value' in value) {
+          if (typeof value['@value'] === 'string' && value['@value'].length > MAX_TEXT_LENGTH) {
+            tooLong(shortName(top[0] === '' ? predicate : top[0]), value['@value'].length, MAX_TEXT_LENGTH);
+            return;
+          }
+        } else if ('properties' in value) stack.push([top[0] === '' ? predicate : top[0], value.properties]);
+      }
+    }
+  }
+}
 const MAX_MEMO = 1024;
 
 function typeName(record: DfcRecord): string {

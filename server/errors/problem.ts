@@ -76,6 +76,8 @@ export type ProblemCode =
    * which kept as trees grow exponentially).
    */
   | 'too-large'
+  /** A text longer than a resource may hold (a name of a megabyte): refused, never stored, indexed or served. */
+  | 'too-long'
   /** A unit or currency that is not in the dfc-m: taxonomy (a warning: the IRI is kept). */
   | 'unknown-unit'
   /** A product type (`dfc-b:hasType`) the node's taxonomy does not hold (a warning: the IRI is kept). */
