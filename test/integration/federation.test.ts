@@ -493,7 +493,20 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
       expect(await itemIris(nodes.c, `peer=${peerId('c', 'a')}`)).to.deep.equal(items(expected.a));
       expect(await itemIris(nodes.c, `peer=${peerId('c', 'b')}`)).to.deep.equal(items(expected.b));
       expect(await itemIris(nodes.c, 'peer=local')).to.deep.equal(items(expected.c));
-      expect(await itemIris(nodes.c, 'peer=999')).to.deep.equal([]);
+      // An unknown peer is a mistake said as such (naming it), not an empty catalogue, in every view that filters by peer.
+      for (const path of ['/api/federation/catalog', '/api/federation/catalog.csv', '/api/federation/rows', '/api/federation/producers', '/api/federation/stats']) {
+        const response = await nodes.c.request('GET', `${path}?peer=999`);
+        expectProblem(response, 400);
+        expect(response.json<{ detail: string }>().detail, path).to.include('peer=999');
+      }
+    });
+
+    it('numbers of the query written as plain decimals only (max_points=0x10, radius_km=1e1 are 400); radius_km=12.5 is read', async () => {
+      for (const query of ['max_points=0x10', 'max_points=1e1', 'max_points=%2010', 'max_points=10.0']) {
+        expectProblem(await nodes.c.request('GET', `/api/federation/producers?${query}`), 400);
+      }
+      expect((await nodes.c.request('GET', '/api/federation/producers?max_points=10')).status).to.equal(200);
+      expect((await nodes.c.request('GET', '/api/federation/catalog?near=45.83,1.26&radius_km=12.5')).status).to.equal(200);
     });
 
     it('filters combine', async () => {
@@ -533,6 +546,11 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
       ['near=45.83', 'near without a longitude'],
       ['near=45.83,1.26&radius_km=-1', 'a negative radius'],
       ['near=45.83,1.26&radius_km=abc', 'a radius that is not a number'],
+      ['near=45.83,1.26&radius_km=0x10', 'a radius in hexadecimal'],
+      ['near=45.83,1.26&radius_km=1e2', 'a radius with an exponent'],
+      ['near=45.83,1.26&radius_km=%2010', 'a radius with a blank'],
+      ['near=45.83,1.26&radius_km=Infinity', 'an infinite radius'],
+      ['near=0x2D,1.26', 'a latitude in hexadecimal'],
       ['radius_km=5', 'radius_km without near'],
       ['in_stock=maybe', 'in_stock neither true nor false'],
       ['peer=x', 'peer neither an id nor local'],
