@@ -94,6 +94,11 @@ export type ProblemCode =
   | 'no-iri'
   /** A peer tried to change a resource of this node. */
   | 'foreign-resource'
+  /**
+   * A peer's item or product names as its seller an enterprise of another origin (this node's, a third party's): a
+   * warning, the resource is kept and listed under no enterprise.
+   */
+  | 'foreign-seller'
   // Orders.
   /** An order line asks for more than is available. */
   | 'insufficient-stock'

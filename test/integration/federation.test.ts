@@ -884,4 +884,61 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
       expect(await itemIris(d, '')).to.not.include(gone.item);
     });
   });
+
+  // ---------------------------------------------------------------- 11
+  describe('no peer damages another\'s data: impostors claiming A\'s enterprise, or this node\'s own', () => {
+    let e: FederationNode;
+    const OWN = 'epicerie-du-village';
+    const PATH = '/impostor/catalog.json';
+    let ferme: string;
+    let own: string;
+    const summaries: SyncSummary[] = [];
+
+    /** The OFN shop's document, its enterprise's @id replaced by `enterprise` (its items then claim it), renamed. */
+    const claiming = (origin: string, enterprise: string): string => JSON.stringify(ofnDocument(origin))
+      .replaceAll(`"${origin}/api/dfc/enterprises/7001"`, JSON.stringify(enterprise)).replaceAll('Vergers de la Vézère', 'Ferme Usurpée');
+
+    before(async function () {
+      this.timeout(30_000);
+      e = await startFederationNode({ name: 'Node E' });
+      extraNodes.push(e);
+      await e.seed(OWN);
+      ferme = `${nodes.a.base}/api/dfc/enterprises/${FERME}`;
+      own = `${e.base}/api/dfc/enterprises/${OWN}`;
+      // Added before A (lower peer ids): they must not win a tie they should not be in.
+      const impostor = await startStaticPeer((origin) => ({ [PATH]: { body: claiming(origin, ferme), contentType: 'application/ld+json' } }));
+      const usurper = await startStaticPeer((origin) => ({ [PATH]: { body: claiming(origin, own), contentType: 'application/ld+json' } }));
+      servers.push(impostor, usurper);
+      const peers = [await e.addPeer(`${impostor.url}${PATH}`, 'Impostor'), await e.addPeer(`${usurper.url}${PATH}`, 'Usurper'), await e.addPeer(nodes.a.url, 'Node A')];
+      for (const peer of peers) summaries.push(await e.sync(peer.id));
+    });
+
+    it('lists the impostors\' items under no enterprise, and reports them with the refusals', async () => {
+      const ofnItems = ofnOffers('http://x.invalid').length;
+      // Each item and each product claiming another origin's enterprise is counted (A's: none); the usurper's copy of
+      // E's own enterprise, on E's origin, is refused besides.
+      expect(summaries[0]?.refused).to.be.at.least(2 * ofnItems);
+      expect(summaries[1]?.refused).to.equal((summaries[0]?.refused ?? 0) + 1);
+      expect(summaries[2]?.refused).to.equal(0);
+      expect(await itemIris(e, `enterprise=${encodeURIComponent(ferme)}`)).to.deep.equal(sorted(expected.a.filter((o) => o.enterprise === ferme).map((o) => o.item)));
+      expect(await itemIris(e, `enterprise=${encodeURIComponent(own)}`)).to.deep.equal(sorted(exampleOffers('c', e.base).filter((o) => o.eid === OWN).map((o) => o.item)));
+      const rows = (await csvRows(e)).filter((r) => !r['catalog_item_iri']?.startsWith(nodes.a.base) && !r['catalog_item_iri']?.startsWith(e.base));
+      expect(rows).to.have.length(2 * ofnItems);
+      for (const row of rows) expect([row['enterprise'], row['enterprise_name'], row['town'], row['latitude']], row['catalog_item_iri']).to.deep.equal(['', '', '', '']);
+    });
+
+    it('names and places A\'s enterprise by A\'s word in the producers\' map, the towns, near=<town> and text search', async () => {
+      const real = exampleEnterprise(FERME);
+      const { producers } = (await e.request('GET', '/api/federation/producers')).json<{ producers: { iri: string; name: string; city: string }[] }>();
+      expect(producers.find((p) => p.iri === ferme)).to.deep.include({ name: real.name, city: real.address.city });
+      expect(producers.map((p) => p.name)).to.not.include('Ferme Usurpée');
+      const towns = (await e.request('GET', '/api/federation/places')).json<{ places: { city: string }[] }>().places.map((p) => p.city);
+      expect(towns).to.not.include('Tulle');
+      expectProblem(await e.request('GET', '/api/federation/catalog?near=Tulle'), 400);
+      expect(await itemIris(e, 'q=usurpee')).to.deep.equal([]);
+      const rows = (await csvRows(e)).filter((r) => r['enterprise'] === ferme);
+      expect(rows).to.have.length(expected.a.filter((o) => o.enterprise === ferme).length);
+      for (const row of rows) expect([row['enterprise_name'], row['town']]).to.deep.equal([real.name, real.address.city]);
+    });
+  });
 });

@@ -1,0 +1,30 @@
+/**
+ * Who a peer says sells what: an origin speaks for its own enterprises only. A peer's catalog item (or product) on
+ * one origin naming as its manager (or supplier) an enterprise of another origin (this node's, or a third party's)
+ * is an impersonation, not a relay: the index lists such an item under no enterprise (see `sellerOf`), and the sync
+ * reports it with the refusals. A relay republishing an origin's items with that origin's enterprise (all of them on
+ * that origin) is not one.
+ *
+ * @packageDocumentation
+ */
+import type { DfcRecord } from '../../ontology/records.js';
+import { problem, type Problem } from '../errors/problem.js';
+import { iriOrigin } from '../store/federated-entries.js';
+
+/**
+ * A warning for each record of a page that names as its seller an enterprise of another origin than its own.
+ *
+ * @param records - a page's records
+ */
+export function misattributions(records: readonly DfcRecord[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const record of records) {
+    const [seller, path] = record.kind === 'CatalogItem' ? [record.managedBy, 'dfc-b:managedBy']
+      : record.kind === 'SuppliedProduct' ? [record.suppliedBy, 'dfc-b:suppliedBy'] : [undefined, ''];
+    if (seller === undefined || iriOrigin(seller) === iriOrigin(record.id)) continue;
+    problems.push(problem('foreign-seller', record.id, `dfc-b:${record.kind}`, path,
+      `names ${seller} as its seller, an enterprise of another origin: only that origin speaks for it, so this is listed under no enterprise`,
+      'warning'));
+  }
+  return problems;
+}
