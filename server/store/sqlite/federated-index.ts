@@ -827,10 +827,76 @@ export async function indexPeerSnapshot(tx: SqlConnection, peerId: number, plan:
     const items = await peerRecords(tx, peerId, scope, fresh);
     const all = await walkLinks(items, (iris) => peerRecords(tx, peerId, iris, fresh));
     const inScope = new Set(scope);
-    if (scope.length > 0) await indexSource(tx, source, peerId, peerRows(all.sort(byIri), (entry) => inScope.has(entry.itemIri)), scope);
+    if (scope.length > 0) await indexSource(tx, source, peerId, await peerRowsAsSaid(tx, peerId, all.sort(byIri), (entry) => inScope.has(entry.itemIri)), scope);
     return;
   }
   await reindexPeer(tx, peerId, fresh);
+}
+
+/**
+ * A peer's rows of the index, each relayed enterprise (one whose copy the peer is not authoritative for, or holds
+ * no copy of) named and placed as its origin says it, when this node follows that origin (a peer authoritative for
+ * it; the lowest peer id among several): a relay's copy never renames or moves another origin's enterprise, even
+ * beside items only the relay lists. The rows keep their enterprise rank (the word may be older than the origin's
+ * next one): the origin's own rows still come first in the directory. Only rows that relay an enterprise cost a
+ * look-up; a peer that publishes its own enterprises costs nothing more.
+ */
+async function peerRowsAsSaid(tx: SqlConnection, peerId: number, records: readonly PeerRecord[], keep: (entry: FederatedEntry) => boolean): Promise<IndexRow[]> {
+  const rows = peerRows(records, keep);
+  const relayed = [...new Set(rows.flatMap((r) => (r.enterpriseRank >= ENTERPRISE_RANK.relayed && r.entry.enterpriseIri !== null ? [r.entry.enterpriseIri] : [])))];
+  if (relayed.length === 0) return rows;
+  const said = new Map<string, { record: DfcRecord; peerId: number }>();
+  await inChunks(relayed, async (chunk, marks) => {
+    for (const row of await tx.all<{ iri: string; record: string; peer_id: number }>(
+      `SELECT iri, record, peer_id FROM peer_resources WHERE iri IN (${marks}) AND authoritative = 1 AND withdrawn_at IS NULL AND peer_id <> ?
+       ORDER BY peer_id DESC`, [...chunk, peerId])) {
+      said.set(row.iri, { record: JSON.parse(row.record) as DfcRecord, peerId: row.peer_id });
+    }
+  });
+  if (said.size === 0) return rows;
+  const overlay: PeerRecord[] = [];
+  for (const { record, peerId: origin } of said.values()) {
+    if (record.kind !== 'Enterprise') continue;
+    overlay.push({ record, authoritative: false, withdrawn: false });
+    if (record.address === undefined) continue;
+    const address = await tx.get<{ record: string }>('SELECT record FROM peer_resources WHERE peer_id = ? AND iri = ? AND withdrawn_at IS NULL',
+      [origin, record.address]);
+    if (address !== undefined) overlay.push({ record: JSON.parse(address.record) as DfcRecord, authoritative: false, withdrawn: false });
+  }
+  // Last, so that they replace the peer's copies (the entries take the last record of an @id).
+  const ranks = new Map(rows.map((r) => [r.entry.itemIri, r.enterpriseRank]));
+  return peerRows([...records, ...overlay], keep).map((r) => ({ ...r, enterpriseRank: Math.max(ranks.get(r.entry.itemIri) ?? r.enterpriseRank, ENTERPRISE_RANK.relayed) }));
+}
+
+/**
+ * Re-indexes some catalog items of a peer (a few hundred at a time, as a small change does), so that their rows take
+ * what the index now knows (see {@link peerRowsAsSaid}).
+ */
+async function reindexItems(tx: SqlConnection, peerId: number, items: readonly string[]): Promise<void> {
+  for (let i = 0; i < items.length; i += SCOPED_CHANGES) {
+    const scope = items.slice(i, i + SCOPED_CHANGES);
+    const records = await peerRecords(tx, peerId, scope, new Map());
+    const all = await walkLinks(records, (iris) => peerRecords(tx, peerId, iris, new Map()));
+    const inScope = new Set(scope);
+    await indexSource(tx, `peer:${peerId}`, peerId, await peerRowsAsSaid(tx, peerId, all.sort(byIri), (entry) => inScope.has(entry.itemIri)), scope);
+  }
+}
+
+/**
+ * After a peer's rows were rebuilt: the listed rows of other peers that relay an enterprise this peer speaks for
+ * (their own copy of it, or none) take its word again (it may have renamed or moved it, or be followed only now).
+ * Found from the covering index of listed enterprises, by enterprise: nothing to read when nobody relays them.
+ */
+async function refreshRelaysOf(tx: SqlConnection, peerId: number): Promise<void> {
+  const relays = await tx.all<{ peer_id: number; item_iri: string }>(
+    `SELECT DISTINCT f.peer_id, f.item_iri FROM (SELECT DISTINCT enterprise_iri FROM federated_entries
+       WHERE source = ? AND enterprise_rank = ${ENTERPRISE_RANK.authoritative} AND enterprise_iri IS NOT NULL) e
+     CROSS JOIN federated_entries f INDEXED BY federated_listed_enterprises ON f.enterprise_iri = e.enterprise_iri
+       AND f.enterprise_rank >= ${ENTERPRISE_RANK.relayed}
+     WHERE f.winner = 1 AND f.withdrawn = 0 AND f.peer_id IS NOT NULL AND f.peer_id <> ?`, [`peer:${peerId}`, peerId]);
+  const byPeer = new Map<number, string[]>();
+  for (const r of relays) byPeer.set(r.peer_id, [...(byPeer.get(r.peer_id) ?? []), r.item_iri]);
+  for (const [relay, items] of byPeer) await reindexItems(tx, relay, items);
 }
 
 /** Catalog items re-indexed at once: their records and those they link to are in memory, never the peer's whole graph. */
@@ -856,9 +922,10 @@ export async function reindexPeer(tx: SqlConnection, peerId: number, fresh: Read
         ?? { record: JSON.parse(row.record) as DfcRecord, authoritative: row.authoritative === 1, withdrawn: row.withdrawn === 1 });
       const all = await walkLinks(items, (iris) => peerRecords(tx, peerId, iris, fresh));
       const chunk = new Set<string>(items.map((i) => i.record.id));
-      await emit(peerRows(all.sort(byIri), (entry) => chunk.has(entry.itemIri)));
+      await emit(await peerRowsAsSaid(tx, peerId, all.sort(byIri), (entry) => chunk.has(entry.itemIri)));
     }
   });
+  await refreshRelaysOf(tx, peerId);
 }
 
 /** The index rows of a peer's records (those `keep` keeps), ranked and flagged. */
@@ -918,6 +985,14 @@ export async function indexStagedRun(tx: SqlConnection, peerId: number, runId: n
     await tx.run(`INSERT INTO entry_same_as (source, item_iri, target) SELECT ?, s.iri, t.value FROM sync_staging s, json_each(s.same_as) t
       WHERE s.run_id = ? AND s.same_as IS NOT NULL AND t.type = 'text' ON CONFLICT DO NOTHING`, [source, runId]);
   });
+  // The pages named relayed enterprises from the peer's copies: those an origin this node follows speaks for take its
+  // word (a peer of its own enterprises has no such row, and nothing is read but its rows' ranks).
+  const relayed = await tx.all<{ item_iri: string }>(
+    `SELECT f.item_iri FROM federated_entries f WHERE f.source = ? AND f.enterprise_rank >= ${ENTERPRISE_RANK.relayed} AND f.enterprise_iri IS NOT NULL
+       AND EXISTS (SELECT 1 FROM peer_resources r WHERE r.iri = f.enterprise_iri AND r.authoritative = 1 AND r.withdrawn_at IS NULL AND r.peer_id <> ?)`,
+    [source, peerId]);
+  if (relayed.length > 0) await reindexItems(tx, peerId, relayed.map((r) => r.item_iri));
+  await refreshRelaysOf(tx, peerId);
 }
 
 /** Removes a peer's rows of the index, in the transaction that removes the peer, and re-elects their keys' winners. */

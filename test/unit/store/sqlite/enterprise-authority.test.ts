@@ -124,6 +124,33 @@ describe('store: an enterprise is named and placed by its origin, and no peer at
     expect((await store.index.queryEntries({ enterprise: E })).map((r) => r.itemIri).sort()).to.deep.equal([`${ORIGIN}/items/leeks`, `${ORIGIN}/items/onions`]);
   });
 
+  for (const order of ['the origin first', 'the relay first'] as const) {
+    it(`names and places an enterprise by its origin's word beside items only a relay lists, in their rows and text (${order})`, async () => {
+      const relay = await store.provenance.addPeer({ name: 'relay', url: `${RELAY}/catalog` }, RELAY);
+      const origin = await store.provenance.addPeer({ name: 'origin', url: `${ORIGIN}/catalog` }, ORIGIN);
+      const real = farm(ORIGIN, 'Ferme du Vrai', 'Limoges', 45.83, 1.26);
+      const fake = farm(ORIGIN, 'Ferme Usurpée', 'Brest', 48.39, -4.49, RELAY);
+      const syncs = [
+        () => store.provenance.applySnapshot(origin.id, snapshot(ORIGIN, [real.enterprise, real.address, ...offered(ORIGIN, 'leeks', E, 'Poireaux')], '2026-01-01T00:00:00.000Z')),
+        // An item of the origin's that the origin does not list (or no longer): the relay's copy is all there is of it.
+        () => store.provenance.applySnapshot(relay.id, snapshot(RELAY, [fake.enterprise, fake.address, ...offered(ORIGIN, 'onions', E, 'Oignons')], '2026-01-01T00:00:00.000Z')),
+      ];
+      for (const sync of order === 'the origin first' ? syncs : [...syncs].reverse()) await sync();
+      const onions = `${ORIGIN}/items/onions`;
+      expect(await rowsOf('item_iri = ?', [onions])).to.deep.equal([{ item_iri: onions, enterprise_iri: E, enterprise_name: 'Ferme du Vrai', city: 'Limoges' }]);
+      expect((await store.index.queryEntries({ text: 'usurpee' })).map((r) => r.itemIri)).to.deep.equal([]);
+      expect((await store.index.queryEntries({ text: 'vrai' })).map((r) => r.itemIri).sort()).to.deep.equal([`${ORIGIN}/items/leeks`, onions]);
+      // Moved: within 10 km of Brest, nothing; of Limoges, both.
+      expect(await store.index.queryEntries({ circle: { lat: 48.39, lon: -4.49, radiusKm: 10 } })).to.deep.equal([]);
+      expect((await store.index.queryEntries({ circle: { lat: 45.83, lon: 1.26, radiusKm: 10 } }))).to.have.length(2);
+
+      // The origin renames its enterprise: the relay's rows follow it, without the relay syncing again.
+      await store.provenance.applySnapshot(origin.id, snapshot(ORIGIN, [{ ...real.enterprise, name: 'Ferme du Vrai Nom' }], '2026-01-02T00:00:00.000Z'));
+      expect((await rowsOf('item_iri = ?', [onions]))[0]?.enterprise_name).to.equal('Ferme du Vrai Nom');
+      expect((await store.index.producerRows({}, 100)).producers.map((p) => p.name)).to.deep.equal(['Ferme du Vrai Nom']);
+    });
+  }
+
   it('between relays alone, takes the copy of the lowest peer id, whatever order they synced in', async () => {
     const first = await store.provenance.addPeer({ name: 'first', url: `${RELAY}/catalog` }, RELAY);
     const second = await store.provenance.addPeer({ name: 'second', url: `${OTHER_RELAY}/catalog` }, OTHER_RELAY);
