@@ -898,6 +898,20 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
     const claiming = (origin: string, enterprise: string): string => JSON.stringify(ofnDocument(origin))
       .replaceAll(`"${origin}/api/dfc/enterprises/7001"`, JSON.stringify(enterprise)).replaceAll('Vergers de la Vézère', 'Ferme Usurpée');
 
+    /** A relay's document: an item of A's (on A's origin) that A does not list, and its copy of A's farm, renamed and moved. */
+    const ghost = (origin: string, when: string): string => JSON.stringify({
+      '@context': CTX_1_16,
+      '@graph': [
+        { '@id': ferme, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Ferme Usurpée', 'dfc-b:hasAddress': `${origin}/addresses/brest` },
+        { '@id': `${origin}/addresses/brest`, '@type': 'dfc-b:Address', 'dfc-b:hasCity': 'Brest', 'dfc-b:hasPostalCode': '29200', 'dfc-b:latitude': 48.39, 'dfc-b:longitude': -4.49 },
+        { '@id': `${ferme}/catalog_items/ghost-${when}`, '@type': 'dfc-b:CatalogItem', 'dfc-b:references': `${ferme}/supplied_products/ghost-${when}`,
+          'dfc-b:stockLimitation': 3, 'dfc-b:offeredThrough': `${ferme}/offers/ghost-${when}`, 'dfc-b:managedBy': ferme },
+        { '@id': `${ferme}/supplied_products/ghost-${when}`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': `Fantôme ${when}` },
+        { '@id': `${ferme}/offers/ghost-${when}`, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': `${ferme}/catalog_items/ghost-${when}`,
+          'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 1, 'dfc-b:hasUnit': 'dfc-m:Euro' }, 'dfc-b:stockLimitation': 3 },
+      ],
+    });
+
     before(async function () {
       this.timeout(30_000);
       e = await startFederationNode({ name: 'Node E' });
@@ -909,7 +923,13 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
       const impostor = await startStaticPeer((origin) => ({ [PATH]: { body: claiming(origin, ferme), contentType: 'application/ld+json' } }));
       const usurper = await startStaticPeer((origin) => ({ [PATH]: { body: claiming(origin, own), contentType: 'application/ld+json' } }));
       servers.push(impostor, usurper);
-      const peers = [await e.addPeer(`${impostor.url}${PATH}`, 'Impostor'), await e.addPeer(`${usurper.url}${PATH}`, 'Usurper'), await e.addPeer(nodes.a.url, 'Node A')];
+      // Relays of an item on A's origin that A does not list, with a copy of A's enterprise renamed and moved to Brest:
+      // one synced before A (A's first snapshot corrects it), one after (its own first snapshot takes A's word).
+      const relays = ['before', 'after'].map(async (when) => startStaticPeer((origin) => ({ [PATH]: { body: ghost(origin, when), contentType: 'application/ld+json' } })));
+      const [before, after] = await Promise.all(relays);
+      servers.push(before as StaticPeer, after as StaticPeer);
+      const peers = [await e.addPeer(`${impostor.url}${PATH}`, 'Impostor'), await e.addPeer(`${usurper.url}${PATH}`, 'Usurper'),
+        await e.addPeer(`${before?.url}${PATH}`, 'Relay before'), await e.addPeer(nodes.a.url, 'Node A'), await e.addPeer(`${after?.url}${PATH}`, 'Relay after')];
       for (const peer of peers) summaries.push(await e.sync(peer.id));
     });
 
@@ -919,8 +939,9 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
       // E's own enterprise, on E's origin, is refused besides.
       expect(summaries[0]?.refused).to.be.at.least(2 * ofnItems);
       expect(summaries[1]?.refused).to.equal((summaries[0]?.refused ?? 0) + 1);
-      expect(summaries[2]?.refused).to.equal(0);
-      expect(await itemIris(e, `enterprise=${encodeURIComponent(ferme)}`)).to.deep.equal(sorted(expected.a.filter((o) => o.enterprise === ferme).map((o) => o.item)));
+      expect(summaries[3]?.refused).to.equal(0);
+      expect(await itemIris(e, `enterprise=${encodeURIComponent(ferme)}`)).to.deep.equal(sorted([...expected.a.filter((o) => o.enterprise === ferme).map((o) => o.item),
+        `${ferme}/catalog_items/ghost-before`, `${ferme}/catalog_items/ghost-after`]));
       expect(await itemIris(e, `enterprise=${encodeURIComponent(own)}`)).to.deep.equal(sorted(exampleOffers('c', e.base).filter((o) => o.eid === OWN).map((o) => o.item)));
       const rows = (await csvRows(e)).filter((r) => !r['catalog_item_iri']?.startsWith(nodes.a.base) && !r['catalog_item_iri']?.startsWith(e.base));
       expect(rows).to.have.length(2 * ofnItems);
@@ -934,10 +955,13 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
       expect(producers.map((p) => p.name)).to.not.include('Ferme Usurpée');
       const towns = (await e.request('GET', '/api/federation/places')).json<{ places: { city: string }[] }>().places.map((p) => p.city);
       expect(towns).to.not.include('Tulle');
+      expect(towns).to.not.include('Brest');
+      expect(await itemIris(e, 'near=48.39,-4.49&radius_km=50')).to.deep.equal([]);
       expectProblem(await e.request('GET', '/api/federation/catalog?near=Tulle'), 400);
       expect(await itemIris(e, 'q=usurpee')).to.deep.equal([]);
+      // Relayed ghosts included: their rows name and place A's farm as A says it, whichever synced first.
       const rows = (await csvRows(e)).filter((r) => r['enterprise'] === ferme);
-      expect(rows).to.have.length(expected.a.filter((o) => o.enterprise === ferme).length);
+      expect(rows).to.have.length(expected.a.filter((o) => o.enterprise === ferme).length + 2);
       for (const row of rows) expect([row['enterprise_name'], row['town']]).to.deep.equal([real.name, real.address.city]);
     });
   });
