@@ -86,12 +86,15 @@ export function entriesOf(records: readonly DfcRecord[]): FederatedEntry[] {
 }
 
 /**
- * The origin of an IRI as text (`https://shop.example:8443`, lowercased), or undefined for one without an authority
- * (a blank node, a URN). A prefix match, not a URL parse: the index builds an entry per offer.
+ * The origin of an IRI as text (`https://shop.example:8443`, lowercased, a default port dropped), or undefined for
+ * one without an authority (a blank node, a URN). A prefix match, not a URL parse: the index builds an entry per offer.
  */
 export function iriOrigin(iri: string): string | undefined {
   const match = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/iu.exec(iri);
-  return match === null ? undefined : match[0].toLowerCase();
+  if (match === null) return undefined;
+  const origin = match[0].toLowerCase();
+  return (origin.startsWith('http://') && origin.endsWith(':80')) || (origin.startsWith('https://') && origin.endsWith(':443'))
+    ? origin.slice(0, origin.lastIndexOf(':')) : origin;
 }
 
 /**

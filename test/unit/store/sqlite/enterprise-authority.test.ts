@@ -84,6 +84,7 @@ describe('store: an enterprise is named and placed by its origin, and no peer at
     expect(sellerOf('https://origin.example:8443/items/1', [E])).to.equal(null);
     expect(sellerOf('http://origin.example/items/1', [E])).to.equal(null);
     expect(sellerOf('HTTPS://Origin.Example/items/1', [E])).to.equal(E);
+    expect(sellerOf('https://origin.example:443/items/1', [E])).to.equal(E);
     expect(sellerOf('urn:x:1', ['urn:x:2'])).to.equal(null);
   });
 
