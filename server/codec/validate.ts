@@ -124,6 +124,18 @@ export class RecordValidator {
 
 const NO_FIELDS: ReadonlySet<string> = new Set();
 
+/** Whether a property's schema is a text, or a list of texts (not an IRI: those have the node id's pattern). */
+function isText(schema: Readonly<Record<string, unknown>> | undefined): boolean {
+  if (schema === undefined) return false;
+  if (schema['type'] === 'array') return isText(schema['items'] as Readonly<Record<string, unknown>> | undefined);
+  return schema['type'] === 'string' && !(typeof schema['pattern'] === 'string' && schema['pattern'].startsWith('^(_:'));
+}
+
+/** The text fields of each kind of record (`name`, `description`, an address's lines…), from the record schemas. */
+const TEXT_FIELDS: ReadonlyMap<string, readonly string[]> = new Map(Object.entries(RECORD_SCHEMAS).map(([kind, schema]) => [kind,
+  Object.entries(schema['properties'] as Readonly<Record<string, Readonly<Record<string, unknown>>>>)
+    .filter(([field, property]) => field !== 'kind' && field !== 'id' && isText(property)).map(([field]) => field)]));
+
 /**
  * Reports every text of a record longer than the limits allow ({@link MAX_NAME_LENGTH} for a name,
  * {@link MAX_TEXT_LENGTH} for any other text, the unmodelled literals kept in `extra` included): an error, so that
@@ -131,33 +143,44 @@ const NO_FIELDS: ReadonlySet<string> = new Set();
  * counted: a record of short texts costs a few comparisons.
  */
 function checkLengths(problems: Problem[], record: DfcRecord, type: string): void {
-  const tooLong = (field: string, length: number, limit: number): void => {
-    problems.push(problem('too-long', record.id, type, WIRE[field] ?? field,
-      `${WIRE[field] ?? field} holds ${length} characters; at most ${limit} are taken`));
-  };
-  for (const [field, value] of Object.entries(record)) {
-    if (field === 'id' || field === 'kind' || field === 'extra') continue;
+  // Only the text fields of the record's kind (read from its schema once): this runs on every record a sync decodes,
+  // and allocates nothing when every text is short.
+  const fields = TEXT_FIELDS.get(record.kind) as readonly string[];
+  const values = record as unknown as Readonly<Record<string, unknown>>;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as string;
+    const value = values[field];
+    if (value === undefined) continue;
     const limit = field === 'name' ? MAX_NAME_LENGTH : MAX_TEXT_LENGTH;
     if (typeof value === 'string') {
-      if (value.length > limit) tooLong(field, value.length, limit);
+      if (value.length > limit) tooLong(problems, record, type, field, value.length, limit);
     } else if (Array.isArray(value)) {
       for (const item of value as unknown[]) {
         if (typeof item === 'string' && item.length > limit) {
-          tooLong(field, item.length, limit);
+          tooLong(problems, record, type, field, item.length, limit);
           break;
         }
       }
     }
   }
-  if (record.extra === undefined) return;
+  if (record.extra !== undefined) checkExtraLengths(problems, record, type, record.extra);
+}
+
+/** The `too-long` problem of a field. */
+function tooLong(problems: Problem[], record: DfcRecord, type: string, field: string, length: number, limit: number): void {
+  problems.push(problem('too-long', record.id, type, WIRE[field] ?? field, `${WIRE[field] ?? field} holds ${length} characters; at most ${limit} are taken`));
+}
+
+/** Reports the first unmodelled literal longer than {@link MAX_TEXT_LENGTH}, under the property that holds it. */
+function checkExtraLengths(problems: Problem[], record: DfcRecord, type: string, extra: Extra): void {
   // The kept values are trees of bounded depth (MAX_EXTRA_DEPTH): walked with a stack, each literal once.
-  const stack: [string, Extra][] = [['', record.extra]];
+  const stack: [string, Extra][] = [['', extra]];
   for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
-    for (const [predicate, values] of Object.entries(top[1])) {
-      for (const value of values) {
+    for (const predicate in top[1]) {
+      for (const value of top[1][predicate] ?? []) {
         if ('@value' in value) {
           if (typeof value['@value'] === 'string' && value['@value'].length > MAX_TEXT_LENGTH) {
-            tooLong(shortName(top[0] === '' ? predicate : top[0]), value['@value'].length, MAX_TEXT_LENGTH);
+            tooLong(problems, record, type, shortName(top[0] === '' ? predicate : top[0]), value['@value'].length, MAX_TEXT_LENGTH);
             return;
           }
         } else if ('properties' in value) stack.push([top[0] === '' ? predicate : top[0], value.properties]);
@@ -165,6 +188,7 @@ function checkLengths(problems: Problem[], record: DfcRecord, type: string): voi
     }
   }
 }
+
 const MAX_MEMO = 1024;
 
 function typeName(record: DfcRecord): string {
