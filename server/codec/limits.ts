@@ -43,6 +43,21 @@ export const KEPT_VALUES_FACTOR = 4;
 /** The fixed part of the kept-values budget, so that small documents are never refused for sharing a node. */
 export const KEPT_VALUES_SLACK = 10_000;
 
+/**
+ * Longest name (`dfc-b:name` of any resource), in UTF-16 code units. A product's or an enterprise's name is a line
+ * of a list, the title of a page: Open Food Network caps them at 255, a thousand is plenty. A longer one is an error
+ * of its resource (refused whole, never truncated: a cut name is a word its origin never said, and relays would
+ * pass it on as if it had).
+ */
+export const MAX_NAME_LENGTH = 1_000;
+
+/**
+ * Longest text of any other literal of a resource (a description, an address line, a kept unmodelled literal), in
+ * UTF-16 code units: a product's description of several pages fits. Every text a peer sends is stored, indexed for
+ * search and served again: a megabyte per offer multiplied by a national catalogue is a node out of disk and memory.
+ */
+export const MAX_TEXT_LENGTH = 20_000;
+
 /** Default wall-clock budget of one decode, in milliseconds. */
 export const DECODE_TIME_BUDGET_MS = 10_000;
 

@@ -4,11 +4,12 @@
  * @packageDocumentation
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { DfcRecord, RecordKind } from '../../ontology/records.js';
+import type { DfcRecord, Extra, RecordKind } from '../../ontology/records.js';
 import { RECORD_SCHEMAS } from '../../ontology/schemas.js';
 import type { Taxonomy } from '../../ontology/taxonomy.js';
 import { shortName } from './compact.js';
 import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
+import { MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from './limits.js';
 
 /** Wire names of record fields, for problem paths. */
 const WIRE: Readonly<Record<string, string>> = {
@@ -75,6 +76,7 @@ export class RecordValidator {
         problems.push(problem(codeOf(error), record.id, type, WIRE[field] ?? field, message(record.kind, error, field)));
       }
     }
+    checkLengths(problems, record, type);
     if (record.kind === 'Offer' || record.kind === 'OrderLine') this.checkUnit(problems, record, type, 'price/currency', record.price?.currency, 'currency');
     if (record.kind === 'SuppliedProduct') this.checkUnit(problems, record, type, 'quantity/unit', record.quantity?.unit, 'unit');
     if (record.kind === 'OrderLine') this.checkUnit(problems, record, type, 'quantityUnit', record.quantityUnit, 'unit');
@@ -121,6 +123,72 @@ export class RecordValidator {
 }
 
 const NO_FIELDS: ReadonlySet<string> = new Set();
+
+/** Whether a property's schema is a text, or a list of texts (not an IRI: those have the node id's pattern). */
+function isText(schema: Readonly<Record<string, unknown>> | undefined): boolean {
+  if (schema === undefined) return false;
+  if (schema['type'] === 'array') return isText(schema['items'] as Readonly<Record<string, unknown>> | undefined);
+  return schema['type'] === 'string' && !(typeof schema['pattern'] === 'string' && schema['pattern'].startsWith('^(_:'));
+}
+
+/** The text fields of each kind of record (`name`, `description`, an address's lines…), from the record schemas. */
+const TEXT_FIELDS: ReadonlyMap<string, readonly string[]> = new Map(Object.entries(RECORD_SCHEMAS).map(([kind, schema]) => [kind,
+  Object.entries(schema['properties'] as Readonly<Record<string, Readonly<Record<string, unknown>>>>)
+    .filter(([field, property]) => field !== 'kind' && field !== 'id' && isText(property)).map(([field]) => field)]));
+
+/**
+ * Reports every text of a record longer than the limits allow ({@link MAX_NAME_LENGTH} for a name,
+ * {@link MAX_TEXT_LENGTH} for any other text, the unmodelled literals kept in `extra` included): an error, so that
+ * the resource is refused (a 422 on a write, quarantined on sync), never stored as it is. Lengths are read, never
+ * counted: a record of short texts costs a few comparisons.
+ */
+function checkLengths(problems: Problem[], record: DfcRecord, type: string): void {
+  // Only the text fields of the record's kind (read from its schema once): this runs on every record a sync decodes,
+  // and allocates nothing when every text is short.
+  const fields = TEXT_FIELDS.get(record.kind) as readonly string[];
+  const values = record as unknown as Readonly<Record<string, unknown>>;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as string;
+    const value = values[field];
+    if (value === undefined) continue;
+    const limit = field === 'name' ? MAX_NAME_LENGTH : MAX_TEXT_LENGTH;
+    if (typeof value === 'string') {
+      if (value.length > limit) tooLong(problems, record, type, field, value.length, limit);
+    } else if (Array.isArray(value)) {
+      for (const item of value as unknown[]) {
+        if (typeof item === 'string' && item.length > limit) {
+          tooLong(problems, record, type, field, item.length, limit);
+          break;
+        }
+      }
+    }
+  }
+  if (record.extra !== undefined) checkExtraLengths(problems, record, type, record.extra);
+}
+
+/** The `too-long` problem of a field. */
+function tooLong(problems: Problem[], record: DfcRecord, type: string, field: string, length: number, limit: number): void {
+  problems.push(problem('too-long', record.id, type, WIRE[field] ?? field, `${WIRE[field] ?? field} holds ${length} characters; at most ${limit} are taken`));
+}
+
+/** Reports the first unmodelled literal longer than {@link MAX_TEXT_LENGTH}, under the property that holds it. */
+function checkExtraLengths(problems: Problem[], record: DfcRecord, type: string, extra: Extra): void {
+  // The kept values are trees of bounded depth (MAX_EXTRA_DEPTH): walked with a stack, each literal once.
+  const stack: [string, Extra][] = [['', extra]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    for (const predicate in top[1]) {
+      for (const value of top[1][predicate] ?? []) {
+        if ('@value' in value) {
+          if (typeof value['@value'] === 'string' && value['@value'].length > MAX_TEXT_LENGTH) {
+            tooLong(problems, record, type, shortName(top[0] === '' ? predicate : top[0]), value['@value'].length, MAX_TEXT_LENGTH);
+            return;
+          }
+        } else if ('properties' in value) stack.push([top[0] === '' ? predicate : top[0], value.properties]);
+      }
+    }
+  }
+}
+
 const MAX_MEMO = 1024;
 
 function typeName(record: DfcRecord): string {

@@ -76,6 +76,8 @@ export type ProblemCode =
    * which kept as trees grow exponentially).
    */
   | 'too-large'
+  /** A text longer than a resource may hold (a name of a megabyte): refused, never stored, indexed or served. */
+  | 'too-long'
   /** A unit or currency that is not in the dfc-m: taxonomy (a warning: the IRI is kept). */
   | 'unknown-unit'
   /** A product type (`dfc-b:hasType`) the node's taxonomy does not hold (a warning: the IRI is kept). */
@@ -92,6 +94,11 @@ export type ProblemCode =
   | 'no-iri'
   /** A peer tried to change a resource of this node. */
   | 'foreign-resource'
+  /**
+   * A peer's item or product names as its seller an enterprise of another origin (this node's, a third party's): a
+   * warning, the resource is kept and listed under no enterprise.
+   */
+  | 'foreign-seller'
   // Orders.
   /** An order line asks for more than is available. */
   | 'insufficient-stock'

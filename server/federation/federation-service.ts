@@ -16,7 +16,7 @@ import {
   haversineKm, type FederatedIndex, type FederatedMatch, type FederatedQuery, type FederatedRow, type IdentityLink, type PlaceRow, type ProducerRow,
   type RowOrder, type SupplyGroup,
 } from '../store/federation.js';
-import { placeLabel, resolveEnterprise, resolvePlace, resolveProductType, typesNamedBy } from './resolve.js';
+import { decimalNumber, placeLabel, resolveEnterprise, resolvePlace, resolveProductType, typesNamedBy } from './resolve.js';
 
 /** The most words a text search takes (each one is a term of the full-text query). */
 export const MAX_QUERY_WORDS = 16;
@@ -204,16 +204,25 @@ export class FederationService {
       ? undefined : resolveEnterprise(await this.index.enterprises(), query.enterprise);
     let circle: { lat: number; lon: number; radiusKm: number } | undefined;
     if (query.near !== undefined && query.near !== '') {
-      const radius = query.radiusKm === undefined || query.radiusKm === '' ? DEFAULT_RADIUS_KM : Number(query.radiusKm);
-      if (!Number.isFinite(radius) || radius <= 0 || radius > 20000) throw new BadRequestHttpError('radius_km must be a number of kilometres above 0 and at most 20000');
+      const radius = query.radiusKm === undefined || query.radiusKm === '' ? DEFAULT_RADIUS_KM : decimalNumber(query.radiusKm);
+      if (radius === undefined || !Number.isFinite(radius) || radius <= 0 || radius > 20000) {
+        throw new BadRequestHttpError('radius_km must be a number of kilometres above 0 and at most 20000, written in decimal (e.g. 25 or 12.5)');
+      }
       const point = await resolvePlace(() => this.index.places(), query.near);
       circle = { lat: point.lat, lon: point.lon, radiusKm: radius };
     } else if (query.radiusKm !== undefined && query.radiusKm !== '') {
       throw new BadRequestHttpError('radius_km needs near=latitude,longitude (or near=a town)');
     }
     if (query.inStock !== undefined && query.inStock !== 'true' && query.inStock !== 'false') throw new BadRequestHttpError('in_stock must be true or false');
-    if (query.peer !== undefined && query.peer !== '' && query.peer !== 'local' && !/^\d+$/u.test(query.peer)) {
-      throw new BadRequestHttpError('peer must be a peer id or "local"');
+    if (query.peer !== undefined && query.peer !== '' && query.peer !== 'local') {
+      if (!/^\d{1,15}$/u.test(query.peer)) throw new BadRequestHttpError('peer must be a peer id or "local"');
+      // An unknown peer is a mistake to say, not an empty catalogue (a peer removed, a typo in a link).
+      const peers = await this.names();
+      if (!peers.has(Number(query.peer))) {
+        const known = [...peers.keys()].sort((a, b) => a - b);
+        throw new BadRequestHttpError(`peer=${query.peer} is no peer of this node${known.length > 0 ? `; its peers are ${known.slice(0, 20).join(', ')}${known.length > 20 ? '…' : ''}` : ': it has none'} (or "local" for its own enterprises)`,
+          { extensions: { suggestions: known.slice(0, 5).map((id) => ({ value: String(id), label: peers.get(id) ?? '' })) } });
+      }
     }
     return {
       ...(types !== undefined ? { types } : {}),

@@ -59,6 +59,16 @@ function unresolved(param: string, value: string, what: string, matches: readonl
   return new BadRequestHttpError(reason, { extensions: { suggestions: matches } });
 }
 
+/**
+ * A number as a query parameter writes it: plain decimal digits, perhaps a minus and a decimal point (`25`, `12.5`,
+ * `-1.26`); undefined for anything else `Number()` would take (`0x10`, `1e3`, `Infinity`, blanks, an empty text).
+ *
+ * @param text - the parameter's value
+ */
+export function decimalNumber(text: string): number | undefined {
+  return /^-?\d{1,15}(?:\.\d{1,15})?$/u.test(text) ? Number(text) : undefined;
+}
+
 /** The local name of an IRI (after its last `/`, `#` or `:`), percent-decoded. */
 function localName(iri: string): string {
   const local = /[^#/:]+$/u.exec(iri)?.[0] ?? iri;

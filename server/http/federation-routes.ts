@@ -174,7 +174,8 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
   router.get('/producers', async (req, res) => {
     const max = req.query['max_points'];
     if (max !== undefined) {
-      const n = Number(max);
+      // Plain decimal digits only: Number() would take `0x10`, `1e3` or blanks.
+      const n = typeof max === 'string' && /^\d{1,15}$/u.test(max) ? Number(max) : Number.NaN;
       if (typeof max !== 'string' || !Number.isInteger(n) || n < 0 || n > MAX_PRODUCERS) {
         throw new BadRequestHttpError(`max_points must be an integer from 0 to ${MAX_PRODUCERS}`);
       }

@@ -79,7 +79,8 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
       await send(req, res, [root], false, isPrivate || !publicOnly);
       return;
     }
-    const after = Number(afterParam);
+    // Plain decimal digits only: Number() would take `0x10`, `1e3` or blanks.
+    const after = typeof afterParam === 'string' && /^\d{1,15}$/u.test(afterParam) ? Number(afterParam) : Number.NaN;
     if (typeof afterParam !== 'string' || !Number.isInteger(after) || after < 0) throw new BadRequestHttpError('after must be a sequence number ≥ 0');
     const events = await feed.events(after, args.fragmentSize, eid, publicOnly);
     // The fragment's `@id` is the URL as requested: a TREE reader follows the relations of the node that is the

@@ -76,13 +76,43 @@ export function entriesOf(records: readonly DfcRecord[]): FederatedEntry[] {
     const product = byId.get(record.product);
     if (product?.kind !== 'SuppliedProduct') continue;
     const offer = record.offers.map((id) => byId.get(id)).find((o): o is OfferRecord => o?.kind === 'Offer');
-    const enterpriseIri = record.managedBy ?? product.suppliedBy ?? owner.get(record.id) ?? owner.get(product.id) ?? null;
+    const enterpriseIri = sellerOf(record.id, [record.managedBy, product.suppliedBy, owner.get(record.id), owner.get(product.id)]);
     const enterprise = enterpriseIri === null ? undefined : byId.get(enterpriseIri);
     const address = enterprise?.kind === 'Enterprise' && enterprise.address !== undefined ? byId.get(enterprise.address) : undefined;
     entries.push(entry(record, product, offer, enterpriseIri, enterprise?.kind === 'Enterprise' ? enterprise : undefined,
       address?.kind === 'Address' ? address : undefined));
   }
   return entries;
+}
+
+/**
+ * The origin of an IRI as text (`https://shop.example:8443`, lowercased, a default port dropped), or undefined for
+ * one without an authority (a blank node, a URN). A prefix match, not a URL parse: the index builds an entry per offer.
+ */
+export function iriOrigin(iri: string): string | undefined {
+  const match = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/iu.exec(iri);
+  if (match === null) return undefined;
+  const origin = match[0].toLowerCase();
+  return (origin.startsWith('http://') && origin.endsWith(':80')) || (origin.startsWith('https://') && origin.endsWith(':443'))
+    ? origin.slice(0, origin.lastIndexOf(':')) : origin;
+}
+
+/**
+ * The enterprise an item is attributed to: the first candidate (its manager, its product's supplier, the enterprise
+ * that says it manages or supplies either) on the item's own origin. An origin speaks for its own enterprises only:
+ * an item on one origin naming as its seller an enterprise of another (this node's, or a third party's) is an
+ * impersonation, not a relay (a relay republishes an origin's items with that origin's enterprise, all on that
+ * origin), and it is attributed to no enterprise, rather than listed under one that never offered it.
+ *
+ * @param itemIri - the catalog item
+ * @param candidates - the enterprises it names, best first
+ */
+export function sellerOf(itemIri: string, candidates: readonly (string | undefined)[]): string | null {
+  const origin = iriOrigin(itemIri);
+  for (const candidate of candidates) {
+    if (candidate !== undefined && origin !== undefined && iriOrigin(candidate) === origin) return candidate;
+  }
+  return null;
 }
 
 function entry(
@@ -139,6 +169,26 @@ export interface SourcedRecord {
 export interface SourcedEntry {
   readonly entry: FederatedEntry;
   readonly authoritative: boolean;
+  /** How much the peer is to be believed about the entry's enterprise (see {@link ENTERPRISE_RANK}). */
+  readonly enterpriseRank: number;
+}
+
+/**
+ * How much a row's source is to be believed about the row's enterprise (its name, address, place), lower first: this
+ * node; a peer speaking of an enterprise under its own origin; a relay's copy of another origin's; no copy at all
+ * (the row names the enterprise and says nothing of it). Not the row's rank (its index's `RANK`): that says whose product wins.
+ */
+export const ENTERPRISE_RANK = { local: 0, authoritative: 1, relayed: 2, unknown: 3 } as const;
+
+/**
+ * The {@link ENTERPRISE_RANK} of a peer's entry.
+ *
+ * @param entry - the entry, built from the peer's records
+ * @param authoritative - whether the peer's record of an `@id` is under its origin
+ */
+export function enterpriseRankOf(entry: FederatedEntry, authoritative: (iri: string) => boolean): number {
+  if (entry.enterpriseIri === null || entry.enterpriseName === null) return ENTERPRISE_RANK.unknown;
+  return authoritative(entry.enterpriseIri) ? ENTERPRISE_RANK.authoritative : ENTERPRISE_RANK.relayed;
 }
 
 /** What the catalog items among some records link to (product, offers, manager): the records their index rows read. */
@@ -217,7 +267,10 @@ export function linkedEntries(
   const out = new Map<string, SourcedEntry | null>(catalogItems.map((i) => [i.record.id, null]));
   for (const entry of entriesOf(records.map((r) => r.record))) {
     if (!out.has(entry.itemIri) || out.get(entry.itemIri) !== null) continue;
-    out.set(entry.itemIri, { entry, authoritative: authoritative.has(entry.itemIri) && authoritative.has(entry.productIri) });
+    out.set(entry.itemIri, {
+      entry, authoritative: authoritative.has(entry.itemIri) && authoritative.has(entry.productIri),
+      enterpriseRank: enterpriseRankOf(entry, (iri) => authoritative.has(iri)),
+    });
   }
   return out;
 }

@@ -10,6 +10,7 @@ import { MAILLON } from '../../ontology/streams.js';
 import { membersOf } from '../codec/ldes.js';
 import type { Problem } from '../errors/problem.js';
 import type { PeerRow } from '../store/federation.js';
+import { misattributions } from './attribution.js';
 import { planMerge } from './merge.js';
 import { decoderInput, pageMediaType } from './peer-fetch.js';
 import {
@@ -126,7 +127,7 @@ export async function incrementalSync(
     peer,
     summary: {
       added: plan.added, updated: plan.updated, unchanged: plan.unchanged, withdrawn: withdrawn.length, quarantined: quarantine.length,
-      refused: plan.refused.length, pages, notModified: 0, bytes, wireBytes, ms: Date.now() - started,
+      refused: plan.refused.length + misattributions([...versions.values()]).length, pages, notModified: 0, bytes, wireBytes, ms: Date.now() - started,
     },
   };
 }

@@ -17,6 +17,7 @@
 import { hash } from 'node:crypto';
 import type { DfcRecord } from '../../ontology/records.js';
 import { problem, type Problem } from '../errors/problem.js';
+import { isOwnIri } from './own-iris.js';
 import type { HeldResource, MergePlan, PlannedResource } from '../store/federation.js';
 
 /** One fetched page of a snapshot: its records, or a 304 (unchanged since last time). */
@@ -128,7 +129,7 @@ export function planPage(input: PageMergeInput, page: { readonly url: string; re
       refused.push(problem('no-iri', record.id, `dfc-b:${record.kind}`, '@id', 'a resource without an IRI cannot be kept in sync; it was skipped', 'warning'));
       continue;
     }
-    if (record.id === ownBase || record.id.startsWith(`${ownBase}/`)) {
+    if (isOwnIri(record.id, ownBase)) {
       refused.push(problem('foreign-resource', record.id, `dfc-b:${record.kind}`, '@id', 'a peer cannot change a resource of this node; refused'));
       continue;
     }

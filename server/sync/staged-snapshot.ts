@@ -12,6 +12,7 @@ import type { Failure } from '../errors/failure.js';
 import type { Problem } from '../errors/problem.js';
 import { linkedEntries, type SourcedEntry, type SourcedRecord } from '../store/federated-entries.js';
 import type { HeldResource, PlannedResource, SourceValidators, StagedResource } from '../store/federation.js';
+import { misattributions } from './attribution.js';
 import { IriFilter } from './iri-filter.js';
 import { isListed, planPage, withdrawalCutoff } from './merge.js';
 import { overBudget, pastDeadline, type PeerSyncOutcome, type SyncParts, type SyncRun } from './sync-context.js';
@@ -162,7 +163,8 @@ export class StagedSnapshot {
     this.added += plan.added;
     this.updated += plan.updated;
     this.unchanged += plan.unchanged;
-    this.refused += plan.refused.length;
+    // Items naming another origin's enterprise as their seller are kept (listed under no enterprise), and counted.
+    this.refused += plan.refused.length + misattributions(records).length;
     for (const problem of plan.refused) if (problem.severity === 'error') this.refusedErrors.push(problem);
   }
 

@@ -493,7 +493,20 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
       expect(await itemIris(nodes.c, `peer=${peerId('c', 'a')}`)).to.deep.equal(items(expected.a));
       expect(await itemIris(nodes.c, `peer=${peerId('c', 'b')}`)).to.deep.equal(items(expected.b));
       expect(await itemIris(nodes.c, 'peer=local')).to.deep.equal(items(expected.c));
-      expect(await itemIris(nodes.c, 'peer=999')).to.deep.equal([]);
+      // An unknown peer is a mistake said as such (naming it), not an empty catalogue, in every view that filters by peer.
+      for (const path of ['/api/federation/catalog', '/api/federation/catalog.csv', '/api/federation/rows', '/api/federation/producers', '/api/federation/stats']) {
+        const response = await nodes.c.request('GET', `${path}?peer=999`);
+        expectProblem(response, 400);
+        expect(response.json<{ detail: string }>().detail, path).to.include('peer=999');
+      }
+    });
+
+    it('numbers of the query written as plain decimals only (max_points=0x10, radius_km=1e1 are 400); radius_km=12.5 is read', async () => {
+      for (const query of ['max_points=0x10', 'max_points=1e1', 'max_points=%2010', 'max_points=10.0']) {
+        expectProblem(await nodes.c.request('GET', `/api/federation/producers?${query}`), 400);
+      }
+      expect((await nodes.c.request('GET', '/api/federation/producers?max_points=10')).status).to.equal(200);
+      expect((await nodes.c.request('GET', '/api/federation/catalog?near=45.83,1.26&radius_km=12.5')).status).to.equal(200);
     });
 
     it('filters combine', async () => {
@@ -533,6 +546,11 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
       ['near=45.83', 'near without a longitude'],
       ['near=45.83,1.26&radius_km=-1', 'a negative radius'],
       ['near=45.83,1.26&radius_km=abc', 'a radius that is not a number'],
+      ['near=45.83,1.26&radius_km=0x10', 'a radius in hexadecimal'],
+      ['near=45.83,1.26&radius_km=1e2', 'a radius with an exponent'],
+      ['near=45.83,1.26&radius_km=%2010', 'a radius with a blank'],
+      ['near=45.83,1.26&radius_km=Infinity', 'an infinite radius'],
+      ['near=0x2D,1.26', 'a latitude in hexadecimal'],
       ['radius_km=5', 'radius_km without near'],
       ['in_stock=maybe', 'in_stock neither true nor false'],
       ['peer=x', 'peer neither an id nor local'],
@@ -864,6 +882,87 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
       expect(await d.node.store.provenance.peerCounts(peer.id), 'after the grace, with the page unchanged (304)').to.deep.equal({ active: ofnDocument(shop.url)['@graph'].length - 3, missing: 0, withdrawn: 3 });
       expect(second.withdrawn).to.equal(3);
       expect(await itemIris(d, '')).to.not.include(gone.item);
+    });
+  });
+
+  // ---------------------------------------------------------------- 11
+  describe('no peer damages another\'s data: impostors claiming A\'s enterprise, or this node\'s own', () => {
+    let e: FederationNode;
+    const OWN = 'epicerie-du-village';
+    const PATH = '/impostor/catalog.json';
+    let ferme: string;
+    let own: string;
+    const summaries: SyncSummary[] = [];
+
+    /** The OFN shop's document, its enterprise's @id replaced by `enterprise` (its items then claim it), renamed. */
+    const claiming = (origin: string, enterprise: string): string => JSON.stringify(ofnDocument(origin))
+      .replaceAll(`"${origin}/api/dfc/enterprises/7001"`, JSON.stringify(enterprise)).replaceAll('Vergers de la Vézère', 'Ferme Usurpée');
+
+    /** A relay's document: an item of A's (on A's origin) that A does not list, and its copy of A's farm, renamed and moved. */
+    const ghost = (origin: string, when: string): string => JSON.stringify({
+      '@context': CTX_1_16,
+      '@graph': [
+        { '@id': ferme, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Ferme Usurpée', 'dfc-b:hasAddress': `${origin}/addresses/brest` },
+        { '@id': `${origin}/addresses/brest`, '@type': 'dfc-b:Address', 'dfc-b:hasCity': 'Brest', 'dfc-b:hasPostalCode': '29200', 'dfc-b:latitude': 48.39, 'dfc-b:longitude': -4.49 },
+        { '@id': `${ferme}/catalog_items/ghost-${when}`, '@type': 'dfc-b:CatalogItem', 'dfc-b:references': `${ferme}/supplied_products/ghost-${when}`,
+          'dfc-b:stockLimitation': 3, 'dfc-b:offeredThrough': `${ferme}/offers/ghost-${when}`, 'dfc-b:managedBy': ferme },
+        { '@id': `${ferme}/supplied_products/ghost-${when}`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': `Fantôme ${when}` },
+        { '@id': `${ferme}/offers/ghost-${when}`, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': `${ferme}/catalog_items/ghost-${when}`,
+          'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 1, 'dfc-b:hasUnit': 'dfc-m:Euro' }, 'dfc-b:stockLimitation': 3 },
+      ],
+    });
+
+    before(async function () {
+      this.timeout(30_000);
+      e = await startFederationNode({ name: 'Node E' });
+      extraNodes.push(e);
+      await e.seed(OWN);
+      ferme = `${nodes.a.base}/api/dfc/enterprises/${FERME}`;
+      own = `${e.base}/api/dfc/enterprises/${OWN}`;
+      // Added before A (lower peer ids): they must not win a tie they should not be in.
+      const impostor = await startStaticPeer((origin) => ({ [PATH]: { body: claiming(origin, ferme), contentType: 'application/ld+json' } }));
+      const usurper = await startStaticPeer((origin) => ({ [PATH]: { body: claiming(origin, own), contentType: 'application/ld+json' } }));
+      servers.push(impostor, usurper);
+      // Relays of an item on A's origin that A does not list, with a copy of A's enterprise renamed and moved to Brest:
+      // one synced before A (A's first snapshot corrects it), one after (its own first snapshot takes A's word).
+      const relays = ['before', 'after'].map(async (when) => startStaticPeer((origin) => ({ [PATH]: { body: ghost(origin, when), contentType: 'application/ld+json' } })));
+      const [before, after] = await Promise.all(relays);
+      servers.push(before as StaticPeer, after as StaticPeer);
+      const peers = [await e.addPeer(`${impostor.url}${PATH}`, 'Impostor'), await e.addPeer(`${usurper.url}${PATH}`, 'Usurper'),
+        await e.addPeer(`${before?.url}${PATH}`, 'Relay before'), await e.addPeer(nodes.a.url, 'Node A'), await e.addPeer(`${after?.url}${PATH}`, 'Relay after')];
+      for (const peer of peers) summaries.push(await e.sync(peer.id));
+    });
+
+    it('lists the impostors\' items under no enterprise, and reports them with the refusals', async () => {
+      const ofnItems = ofnOffers('http://x.invalid').length;
+      // Each item claiming another origin's enterprise as its seller is counted (A's: none); the usurper's copy of
+      // E's own enterprise, on E's origin, is refused besides.
+      expect(summaries[0]?.refused).to.equal(ofnItems);
+      expect(summaries[1]?.refused).to.equal((summaries[0]?.refused ?? 0) + 1);
+      expect(summaries[3]?.refused).to.equal(0);
+      expect(await itemIris(e, `enterprise=${encodeURIComponent(ferme)}`)).to.deep.equal(sorted([...expected.a.filter((o) => o.enterprise === ferme).map((o) => o.item),
+        `${ferme}/catalog_items/ghost-before`, `${ferme}/catalog_items/ghost-after`]));
+      expect(await itemIris(e, `enterprise=${encodeURIComponent(own)}`)).to.deep.equal(sorted(exampleOffers('c', e.base).filter((o) => o.eid === OWN).map((o) => o.item)));
+      const rows = (await csvRows(e)).filter((r) => !r['catalog_item_iri']?.startsWith(nodes.a.base) && !r['catalog_item_iri']?.startsWith(e.base));
+      expect(rows).to.have.length(2 * ofnItems);
+      for (const row of rows) expect([row['enterprise'], row['enterprise_name'], row['town'], row['latitude']], row['catalog_item_iri']).to.deep.equal(['', '', '', '']);
+    });
+
+    it('names and places A\'s enterprise by A\'s word in the producers\' map, the towns, near=<town> and text search', async () => {
+      const real = exampleEnterprise(FERME);
+      const { producers } = (await e.request('GET', '/api/federation/producers')).json<{ producers: { iri: string; name: string; city: string }[] }>();
+      expect(producers.find((p) => p.iri === ferme)).to.deep.include({ name: real.name, city: real.address.city });
+      expect(producers.map((p) => p.name)).to.not.include('Ferme Usurpée');
+      const towns = (await e.request('GET', '/api/federation/places')).json<{ places: { city: string }[] }>().places.map((p) => p.city);
+      expect(towns).to.not.include('Tulle');
+      expect(towns).to.not.include('Brest');
+      expect(await itemIris(e, 'near=48.39,-4.49&radius_km=50')).to.deep.equal([]);
+      expectProblem(await e.request('GET', '/api/federation/catalog?near=Tulle'), 400);
+      expect(await itemIris(e, 'q=usurpee')).to.deep.equal([]);
+      // Relayed ghosts included: their rows name and place A's farm as A says it, whichever synced first.
+      const rows = (await csvRows(e)).filter((r) => r['enterprise'] === ferme);
+      expect(rows).to.have.length(expected.a.filter((o) => o.enterprise === ferme).length + 2);
+      for (const row of rows) expect([row['enterprise_name'], row['town']]).to.deep.equal([real.name, real.address.city]);
     });
   });
 });

@@ -590,7 +590,7 @@ describe('change feed (LDES)', function () {
     });
 
     it('?after must be a sequence number: 400 otherwise', async () => {
-      for (const after of ['abc', '-1', '1.5', 'NaN']) {
+      for (const after of ['abc', '-1', '1.5', 'NaN', '0x10', '1e1', '%2010']) {
         expectProblem(await node.request('GET', `/api/dfc/feed?after=${after}`), 400);
         expectProblem(await node.request('GET', `/api/dfc/enterprises/${CHEVRERIE}/feed?after=${after}`), 400);
       }

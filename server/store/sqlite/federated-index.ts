@@ -8,7 +8,7 @@
 import { foldedWords, foldText } from '../../../ontology/fold.js';
 import { DFC_PT_NS } from '../../../ontology/vocabulary.js';
 import type { DfcRecord } from '../../../ontology/records.js';
-import { entriesOf, walkLinks, type FederatedEntry, type SourcedEntry } from '../federated-entries.js';
+import { ENTERPRISE_RANK, enterpriseRankOf, entriesOf, walkLinks, type FederatedEntry, type SourcedEntry } from '../federated-entries.js';
 import {
   haversineKm, type FederatedEnterprise, type FederatedIndex, type FederatedMatch, type FederatedQuery, type FederatedRow, type IdentityLink,
   type MergePlan, type PlaceRow, type ProducerRow, type RowOrder,
@@ -35,30 +35,31 @@ function entryRow(row: EntrySql): FederatedRow {
   };
 }
 
-const ENTRY_COLUMNS = 26;
+const ENTRY_COLUMNS = 27;
 
 /** A text as people sort it: folded (`Échalotes` beside `echalotes`, `Œufs` as `oeufs`), null when missing. */
 export function sortKey(text: string | null): string | null {
   return text === null ? null : foldText(text).trim();
 }
 
-function entryValues(source: string, peerId: number | null, rank: number, e: FederatedEntry, winner = 0): SqlValue[] {
+function entryValues(source: string, peerId: number | null, rank: number, e: FederatedEntry, winner: number, enterpriseRank: number): SqlValue[] {
   return [
     source, e.itemIri, e.productIri, e.productKey, e.offerIri, e.enterpriseIri, peerId, rank, winner, e.name, e.search, e.productType,
     e.stock, e.inStock ? 1 : 0, e.price, e.currency, e.latitude, e.longitude, e.postcode, e.enterpriseName, e.city, e.quantity, e.quantityUnit,
-    sortKey(e.name), sortKey(e.enterpriseName), sortKey(e.city),
+    sortKey(e.name), sortKey(e.enterpriseName), sortKey(e.city), enterpriseRank,
   ];
 }
 
 const INSERT_ENTRIES = `INSERT INTO federated_entries (source, item_iri, product_iri, product_key, offer_iri, enterprise_iri, peer_id, rank,
   winner, name, search, product_type, stock, in_stock, price, currency, latitude, longitude, postcode, enterprise_name, city, quantity,
-  quantity_unit, name_key, enterprise_key, city_key)`;
+  quantity_unit, name_key, enterprise_key, city_key, enterprise_rank)`;
 
 /**
  * Rank of a source: lower wins. Between equal ranks, the source whose product is the key itself (the
  * smallest IRI of products verified to be one) wins, and then the first source by name.
  */
 const RANK = { local: 0, authoritative: 1, relayed: 2 } as const;
+
 
 /**
  * Whether a row is its key's winner: one source's product (all its items) per key. A peer vouching for two of its
@@ -205,6 +206,8 @@ async function indexChanged(tx: SqlConnection): Promise<void> {
 interface IndexRow {
   readonly entry: FederatedEntry;
   readonly rank: number;
+  /** See {@link ENTERPRISE_RANK}. */
+  readonly enterpriseRank: number;
   readonly withdrawn: boolean;
 }
 
@@ -232,7 +235,7 @@ async function indexSource(
   await tx.run(`DELETE FROM federated_entries WHERE source = ?${inScope('item_iri')}`, scoped([source]));
   await tx.run(`DELETE FROM entry_same_as WHERE source = ?${inScope('item_iri')}`, scoped([source]));
   await insertMany(tx, INSERT_ENTRIES_WITHDRAWN, ENTRY_COLUMNS + 1,
-    rows.map((r) => [...entryValues(source, peerId, r.rank, r.entry), r.withdrawn ? 1 : 0]), 'ON CONFLICT (source, item_iri) DO NOTHING');
+    rows.map((r) => [...entryValues(source, peerId, r.rank, r.entry, 0, r.enterpriseRank), r.withdrawn ? 1 : 0]), 'ON CONFLICT (source, item_iri) DO NOTHING');
   const sameAs = rows.flatMap((r) => r.entry.sameAs.map((target) => [source, r.entry.itemIri, target] as SqlValue[]));
   if (sameAs.length > 0) await insertMany(tx, 'INSERT INTO entry_same_as (source, item_iri, target)', 3, sameAs, 'ON CONFLICT DO NOTHING');
   for (const iri of await linkedProducts(tx, source, scope)) seeds.add(iri);
@@ -296,7 +299,7 @@ async function replaceSource(
     // Written as winners: a key no other row shares (nearly all of a big peer's) is won by its row, and a row that
     // enters the listed indexes as it is written is not moved into them again by the election.
     await insertMany(tx, INSERT_ENTRIES_WITHDRAWN, ENTRY_COLUMNS + 1,
-      rows.map((r) => [...entryValues(source, peerId, r.rank, r.entry, 1), r.withdrawn ? 1 : 0]), 'ON CONFLICT (source, item_iri) DO NOTHING');
+      rows.map((r) => [...entryValues(source, peerId, r.rank, r.entry, 1, r.enterpriseRank), r.withdrawn ? 1 : 0]), 'ON CONFLICT (source, item_iri) DO NOTHING');
     const sameAs = rows.flatMap((r) => r.entry.sameAs.map((target) => [source, r.entry.itemIri, target] as SqlValue[]));
     if (sameAs.length > 0) await insertMany(tx, 'INSERT INTO entry_same_as (source, item_iri, target)', 3, sameAs, 'ON CONFLICT DO NOTHING');
   });
@@ -397,7 +400,7 @@ async function peerRecords(tx: SqlConnection, peerId: number, iris: Iterable<str
 }
 
 
-const INSERT_ENTRIES_WITHDRAWN = `${INSERT_ENTRIES.replace(/city_key\)$/u, 'city_key, withdrawn)')}`;
+const INSERT_ENTRIES_WITHDRAWN = `${INSERT_ENTRIES.replace(/enterprise_rank\)$/u, 'enterprise_rank, withdrawn)')}`;
 
 /** The rank of a peer's entry: the origin speaking of its own resource, or a relay of another origin's. */
 function rankOf(authoritative: boolean): number {
@@ -776,6 +779,21 @@ const FUTILE_WALK_MS = 10 * 60_000;
 /** The most product types a sort by label ranks in SQL (two parameters each, within SQLite's 32,766). */
 const MAX_RANKED = 4000;
 
+/**
+ * The row of an enterprise whose word about it is best: the lowest {@link ENTERPRISE_RANK}, then the lowest peer id
+ * (this node's rows have none, and rank 0 alone). One number, so that one min() picks the whole row.
+ */
+const BEST_WORD = 'min(enterprise_rank * 4294967296 + coalesce(peer_id, 0))';
+
+/**
+ * Every listed enterprise once, with its best word's row (see {@link BEST_WORD}), from the partial covering index
+ * federated_listed_enterprises alone, in its order: named, so that the planner never walks another index and sorts
+ * (it would, from statistics gathered when the index was small).
+ */
+export const DIRECTORY_SQL = `SELECT enterprise_iri AS iri, ${BEST_WORD} AS rank, enterprise_name AS name, city, postcode, latitude AS lat,
+  longitude AS lon FROM federated_entries INDEXED BY federated_listed_enterprises
+  WHERE winner = 1 AND withdrawn = 0 AND enterprise_iri IS NOT NULL GROUP BY enterprise_iri`;
+
 /** An enterprise as the index knows it, for maps and popups. */
 interface DirectoryEntry {
   readonly iri: string;
@@ -809,10 +827,76 @@ export async function indexPeerSnapshot(tx: SqlConnection, peerId: number, plan:
     const items = await peerRecords(tx, peerId, scope, fresh);
     const all = await walkLinks(items, (iris) => peerRecords(tx, peerId, iris, fresh));
     const inScope = new Set(scope);
-    if (scope.length > 0) await indexSource(tx, source, peerId, peerRows(all.sort(byIri), (entry) => inScope.has(entry.itemIri)), scope);
+    if (scope.length > 0) await indexSource(tx, source, peerId, await peerRowsAsSaid(tx, peerId, all.sort(byIri), (entry) => inScope.has(entry.itemIri)), scope);
     return;
   }
   await reindexPeer(tx, peerId, fresh);
+}
+
+/**
+ * A peer's rows of the index, each relayed enterprise (one whose copy the peer is not authoritative for, or holds
+ * no copy of) named and placed as its origin says it, when this node follows that origin (a peer authoritative for
+ * it; the lowest peer id among several): a relay's copy never renames or moves another origin's enterprise, even
+ * beside items only the relay lists. The rows keep their enterprise rank (the word may be older than the origin's
+ * next one): the origin's own rows still come first in the directory. Only rows that relay an enterprise cost a
+ * look-up; a peer that publishes its own enterprises costs nothing more.
+ */
+async function peerRowsAsSaid(tx: SqlConnection, peerId: number, records: readonly PeerRecord[], keep: (entry: FederatedEntry) => boolean): Promise<IndexRow[]> {
+  const rows = peerRows(records, keep);
+  const relayed = [...new Set(rows.flatMap((r) => (r.enterpriseRank >= ENTERPRISE_RANK.relayed && r.entry.enterpriseIri !== null ? [r.entry.enterpriseIri] : [])))];
+  if (relayed.length === 0) return rows;
+  const said = new Map<string, { record: DfcRecord; peerId: number }>();
+  await inChunks(relayed, async (chunk, marks) => {
+    for (const row of await tx.all<{ iri: string; record: string; peer_id: number }>(
+      `SELECT iri, record, peer_id FROM peer_resources WHERE iri IN (${marks}) AND authoritative = 1 AND withdrawn_at IS NULL AND peer_id <> ?
+       ORDER BY peer_id DESC`, [...chunk, peerId])) {
+      said.set(row.iri, { record: JSON.parse(row.record) as DfcRecord, peerId: row.peer_id });
+    }
+  });
+  if (said.size === 0) return rows;
+  const overlay: PeerRecord[] = [];
+  for (const { record, peerId: origin } of said.values()) {
+    if (record.kind !== 'Enterprise') continue;
+    overlay.push({ record, authoritative: false, withdrawn: false });
+    if (record.address === undefined) continue;
+    const address = await tx.get<{ record: string }>('SELECT record FROM peer_resources WHERE peer_id = ? AND iri = ? AND withdrawn_at IS NULL',
+      [origin, record.address]);
+    if (address !== undefined) overlay.push({ record: JSON.parse(address.record) as DfcRecord, authoritative: false, withdrawn: false });
+  }
+  // Last, so that they replace the peer's copies (the entries take the last record of an @id).
+  const ranks = new Map(rows.map((r) => [r.entry.itemIri, r.enterpriseRank]));
+  return peerRows([...records, ...overlay], keep).map((r) => ({ ...r, enterpriseRank: Math.max(ranks.get(r.entry.itemIri) ?? r.enterpriseRank, ENTERPRISE_RANK.relayed) }));
+}
+
+/**
+ * Re-indexes some catalog items of a peer (a few hundred at a time, as a small change does), so that their rows take
+ * what the index now knows (see {@link peerRowsAsSaid}).
+ */
+async function reindexItems(tx: SqlConnection, peerId: number, items: readonly string[]): Promise<void> {
+  for (let i = 0; i < items.length; i += SCOPED_CHANGES) {
+    const scope = items.slice(i, i + SCOPED_CHANGES);
+    const records = await peerRecords(tx, peerId, scope, new Map());
+    const all = await walkLinks(records, (iris) => peerRecords(tx, peerId, iris, new Map()));
+    const inScope = new Set(scope);
+    await indexSource(tx, `peer:${peerId}`, peerId, await peerRowsAsSaid(tx, peerId, all.sort(byIri), (entry) => inScope.has(entry.itemIri)), scope);
+  }
+}
+
+/**
+ * After a peer's rows were rebuilt: the listed rows of other peers that relay an enterprise this peer speaks for
+ * (their own copy of it, or none) take its word again (it may have renamed or moved it, or be followed only now).
+ * Found from the covering index of listed enterprises, by enterprise: nothing to read when nobody relays them.
+ */
+async function refreshRelaysOf(tx: SqlConnection, peerId: number): Promise<void> {
+  const relays = await tx.all<{ peer_id: number; item_iri: string }>(
+    `SELECT DISTINCT f.peer_id, f.item_iri FROM (SELECT DISTINCT enterprise_iri FROM federated_entries
+       WHERE source = ? AND enterprise_rank = ${ENTERPRISE_RANK.authoritative} AND enterprise_iri IS NOT NULL) e
+     CROSS JOIN federated_entries f INDEXED BY federated_listed_enterprises ON f.enterprise_iri = e.enterprise_iri
+       AND f.enterprise_rank >= ${ENTERPRISE_RANK.relayed}
+     WHERE f.winner = 1 AND f.withdrawn = 0 AND f.peer_id IS NOT NULL AND f.peer_id <> ?`, [`peer:${peerId}`, peerId]);
+  const byPeer = new Map<number, string[]>();
+  for (const r of relays) byPeer.set(r.peer_id, [...(byPeer.get(r.peer_id) ?? []), r.item_iri]);
+  for (const [relay, items] of byPeer) await reindexItems(tx, relay, items);
 }
 
 /** Catalog items re-indexed at once: their records and those they link to are in memory, never the peer's whole graph. */
@@ -838,9 +922,10 @@ export async function reindexPeer(tx: SqlConnection, peerId: number, fresh: Read
         ?? { record: JSON.parse(row.record) as DfcRecord, authoritative: row.authoritative === 1, withdrawn: row.withdrawn === 1 });
       const all = await walkLinks(items, (iris) => peerRecords(tx, peerId, iris, fresh));
       const chunk = new Set<string>(items.map((i) => i.record.id));
-      await emit(peerRows(all.sort(byIri), (entry) => chunk.has(entry.itemIri)));
+      await emit(await peerRowsAsSaid(tx, peerId, all.sort(byIri), (entry) => chunk.has(entry.itemIri)));
     }
   });
+  await refreshRelaysOf(tx, peerId);
 }
 
 /** The index rows of a peer's records (those `keep` keeps), ranked and flagged. */
@@ -850,6 +935,7 @@ function peerRows(records: readonly PeerRecord[], keep: (entry: FederatedEntry) 
   return entriesOf(records.map((r) => r.record)).filter(keep).map((entry) => ({
     // An item of the peer's own pointing at a product of another origin is still a relay of that product.
     entry, rank: rankOf(authoritative.has(entry.itemIri) && authoritative.has(entry.productIri)), withdrawn: withdrawn.has(entry.itemIri),
+    enterpriseRank: enterpriseRankOf(entry, (iri) => authoritative.has(iri)),
   }));
 }
 
@@ -861,8 +947,8 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * binds (its source and peer left out: the run's), and apart its product's `owl:sameAs` targets (null when none).
  * Staged as JSON (see {@link stagingJson}), in that order.
  */
-export function stagedEntry({ entry, authoritative }: SourcedEntry): { values: SqlValue[]; sameAs: readonly string[] | null } {
-  return { values: entryValues('', null, rankOf(authoritative), entry, 1), sameAs: entry.sameAs.length === 0 ? null : entry.sameAs };
+export function stagedEntry({ entry, authoritative, enterpriseRank }: SourcedEntry): { values: SqlValue[]; sameAs: readonly string[] | null } {
+  return { values: entryValues('', null, rankOf(authoritative), entry, 1, enterpriseRank), sameAs: entry.sameAs.length === 0 ? null : entry.sameAs };
 }
 
 /**
@@ -881,7 +967,9 @@ export function wellFormedJson(values: readonly unknown[]): string {
 }
 
 /** The columns of `federated_entries` a staged row fills, each from its place in the {@link stagedEntry} array (the source and peer apart). */
-const STAGED_COLUMNS = Array.from({ length: ENTRY_COLUMNS }, (_, i) => (i === 0 ? '?' : i === 6 ? '?' : `s.entries ->> ${i}`)).join(', ');
+const STAGED_COLUMNS = Array.from({ length: ENTRY_COLUMNS }, (_, i) => (i === 0 ? '?' : i === 6 ? '?' : i === ENTRY_COLUMNS - 1
+  // The enterprise's rank, last: a row staged before it was (a run across an upgrade) counts as a relay's word.
+  ? `coalesce(s.entries ->> ${i}, ${ENTERPRISE_RANK.relayed})` : `s.entries ->> ${i}`)).join(', ');
 
 /**
  * Fills a peer's rows of the index from what its first snapshot staged (every catalog item with its row, computed by
@@ -897,6 +985,14 @@ export async function indexStagedRun(tx: SqlConnection, peerId: number, runId: n
     await tx.run(`INSERT INTO entry_same_as (source, item_iri, target) SELECT ?, s.iri, t.value FROM sync_staging s, json_each(s.same_as) t
       WHERE s.run_id = ? AND s.same_as IS NOT NULL AND t.type = 'text' ON CONFLICT DO NOTHING`, [source, runId]);
   });
+  // The pages named relayed enterprises from the peer's copies: those an origin this node follows speaks for take its
+  // word (a peer of its own enterprises has no such row, and nothing is read but its rows' ranks).
+  const relayed = await tx.all<{ item_iri: string }>(
+    `SELECT f.item_iri FROM federated_entries f WHERE f.source = ? AND f.enterprise_rank >= ${ENTERPRISE_RANK.relayed} AND f.enterprise_iri IS NOT NULL
+       AND EXISTS (SELECT 1 FROM peer_resources r WHERE r.iri = f.enterprise_iri AND r.authoritative = 1 AND r.withdrawn_at IS NULL AND r.peer_id <> ?)`,
+    [source, peerId]);
+  if (relayed.length > 0) await reindexItems(tx, peerId, relayed.map((r) => r.item_iri));
+  await refreshRelaysOf(tx, peerId);
 }
 
 /** Removes a peer's rows of the index, in the transaction that removes the peer, and re-elects their keys' winners. */
@@ -1039,7 +1135,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
     const rebuilt = await Promise.all(stale.map(async ([eid, version]) => ({ eid, version, entries: entriesOf(await recordsOf(eid)) })));
     await this.db.transaction(async (tx) => {
       for (const { eid, version, entries } of rebuilt) {
-        await indexSource(tx, `local:${eid}`, null, entries.map((entry) => ({ entry, rank: RANK.local, withdrawn: false })));
+        await indexSource(tx, `local:${eid}`, null, entries.map((entry) => ({ entry, rank: RANK.local, enterpriseRank: ENTERPRISE_RANK.local, withdrawn: false })));
         await tx.run('INSERT INTO federated_sources (source, version) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET version = excluded.version',
           [`local:${eid}`, version]);
       }
@@ -1387,12 +1483,11 @@ export class SqliteFederatedIndex implements FederatedIndex {
   private directory(): Promise<Map<string, DirectoryEntry>> {
     return this.cached('directory', async () => {
       // The listed rows only (a relay's losing copy or a withdrawn row never names or places an enterprise), and of
-      // each enterprise one whole row, its best-ranked source's (SQLite takes the bare columns from the row of
-      // min(rank)): never a name from one row and coordinates from another. From the partial covering index
-      // federated_listed_enterprises alone, in its order.
-      const rows = await this.db.reader.all<DirectoryEntry & { rank: number }>(
-        `SELECT enterprise_iri AS iri, min(rank) AS rank, enterprise_name AS name, city, postcode, latitude AS lat, longitude AS lon
-         FROM federated_entries WHERE winner = 1 AND withdrawn = 0 AND enterprise_iri IS NOT NULL GROUP BY enterprise_iri`);
+      // each enterprise one whole row, the one whose source is most to be believed about it (SQLite takes the bare
+      // columns from the row of the min()): never a name from one row and coordinates from another, never a relay's
+      // copy beside its origin's, and between equals the lowest peer id, not whichever row SQLite meets first. From
+      // the partial covering index federated_listed_enterprises alone, in its order.
+      const rows = await this.db.reader.all<DirectoryEntry & { rank: number }>(DIRECTORY_SQL);
       return new Map(rows.map(({ rank: _, ...r }) => [r.iri, r]));
     });
   }
@@ -1475,10 +1570,12 @@ export class SqliteFederatedIndex implements FederatedIndex {
   }
 
   public async enterprises(): Promise<FederatedEnterprise[]> {
-    // The covering index (enterprise_iri, enterprise_name) answers this without reading the rows.
-    return (await this.db.reader.all<{ iri: string; name: string | null }>(
+    // The names the directory shows (the best word about each enterprise, never a relay's copy beside its origin's),
+    // then those of enterprises with no listed offer, from the covering index (enterprise_iri, enterprise_name).
+    const [listed, all] = await Promise.all([this.directory(), this.db.reader.all<{ iri: string; name: string | null }>(
       `SELECT DISTINCT enterprise_iri AS iri, enterprise_name AS name FROM federated_entries
-         WHERE enterprise_iri IS NOT NULL ORDER BY enterprise_iri`)).filter((e, i, all) => all[i - 1]?.iri !== e.iri);
+         WHERE enterprise_iri IS NOT NULL ORDER BY enterprise_iri`)]);
+    return all.filter((e, i) => all[i - 1]?.iri !== e.iri).map((e) => ({ iri: e.iri, name: listed.get(e.iri)?.name ?? e.name }));
   }
 
   public async hasProductType(type: string): Promise<boolean> {

@@ -760,6 +760,23 @@ export const MIGRATIONS: readonly Migration[] = [
           AND iri NOT IN (SELECT iri FROM resources);
     `,
   },
+  {
+    version: 25,
+    name: 'an enterprise named and placed by its origin\'s word',
+    sql: `
+      -- How much a row's source is to be believed about its enterprise (its name, address and place): 0 this node,
+      -- 1 a peer speaking of an enterprise under its own origin, 2 a relay's copy of another origin's, 3 no copy at
+      -- all. A row's rank says who wins a product, not who names its seller: an item of a relay's own may name
+      -- another origin's enterprise. Rows from before take their rank (rebuilt with the next re-index of a source).
+      ALTER TABLE federated_entries ADD COLUMN enterprise_rank INTEGER NOT NULL DEFAULT 2;
+      UPDATE federated_entries SET enterprise_rank = rank;
+      -- Each listed enterprise once, from its most believable row, then the lowest peer id: never the first row
+      -- SQLite happens to meet among equals (two relays' copies, or a relay's beside the origin's).
+      DROP INDEX federated_listed_enterprises;
+      CREATE INDEX federated_listed_enterprises ON federated_entries (enterprise_iri, enterprise_rank, peer_id, enterprise_name, city,
+        postcode, latitude, longitude) WHERE winner = 1 AND withdrawn = 0;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

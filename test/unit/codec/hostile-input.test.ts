@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { DFC_B } from '../../../ontology/vocabulary.js';
 import { run } from '../../../server/cli/main.js';
 import { Decoder, type DecodeResult } from '../../../server/codec/decode.js';
-import { MAX_VALUES_PER_PROPERTY } from '../../../server/codec/limits.js';
+import { MAX_NAME_LENGTH, MAX_TEXT_LENGTH, MAX_VALUES_PER_PROPERTY } from '../../../server/codec/limits.js';
 import type { ProblemCode } from '../../../server/errors/problem.js';
 
 const CONTEXT = 'https://www.datafoodconsortium.org';
@@ -202,6 +202,40 @@ describe('codec: hostile input', function () {
       const text = JSON.stringify({ '@context': CONTEXT, '@id': PRODUCT, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:a': { 'dfc-b:v': values } });
       const { result } = await decode(text, 'application/ld+json');
       expect(result.rejected.find((r) => r.id === PRODUCT)?.problems.map((p) => p.code)).to.include('too-many-values');
+    });
+  });
+
+  // ------------------------------------------------------------------ long texts
+
+  describe(`texts are bounded: a name ${MAX_NAME_LENGTH} characters at most, any other text ${MAX_TEXT_LENGTH}`, () => {
+    const product = (props: Record<string, unknown>): string => JSON.stringify({
+      '@context': CONTEXT, '@graph': [
+        { '@id': PRODUCT, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'p', ...props },
+        { '@id': `${PRODUCT}-ok`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'fine', 'dfc-b:description': 'short' },
+      ],
+    });
+
+    for (const [what, props, field] of [
+      ['a name of a megabyte', { 'dfc-b:name': 'n'.repeat(1_000_000) }, 'dfc-b:name'],
+      ['a name one over the limit', { 'dfc-b:name': 'n'.repeat(MAX_NAME_LENGTH + 1) }, 'dfc-b:name'],
+      ['a description one over the limit', { 'dfc-b:description': 'd'.repeat(MAX_TEXT_LENGTH + 1) }, 'dfc-b:description'],
+      ['an unmodelled literal of a megabyte', { 'dfc-b:x': 'x'.repeat(1_000_000) }, 'dfc-b:x'],
+      ['a long literal in a blank node under the resource', { 'dfc-b:a': { 'dfc-b:v': 'v'.repeat(MAX_TEXT_LENGTH + 1) } }, 'dfc-b:a'],
+    ] as const) {
+      it(`${what} → too-long: the resource refused, the others of the document kept`, async () => {
+        const { result } = await decode(product(props), 'application/ld+json');
+        const problems = result.rejected.find((r) => r.id === PRODUCT)?.problems ?? [];
+        expect(problems.map((p) => [p.code, p.path])).to.deep.include(['too-long', field]);
+        expect(result.records.map((r) => r.id)).to.deep.equal([`${PRODUCT}-ok`]);
+      });
+    }
+
+    it('in Turtle too; and texts at the limits are read as they are', async () => {
+      const over = await decode(`${TURTLE_PREFIX}<${PRODUCT}> a dfc-b:SuppliedProduct ; dfc-b:name "${'n'.repeat(MAX_NAME_LENGTH + 1)}" .\n`, 'text/turtle');
+      expect(codes(over.result)).to.include('too-long');
+      const at = await decode(product({ 'dfc-b:name': 'n'.repeat(MAX_NAME_LENGTH), 'dfc-b:description': 'd'.repeat(MAX_TEXT_LENGTH) }), 'application/ld+json');
+      expect(at.result.rejected).to.deep.equal([]);
+      expect(at.result.records.find((r) => r.id === PRODUCT)).to.deep.include({ name: 'n'.repeat(MAX_NAME_LENGTH), description: 'd'.repeat(MAX_TEXT_LENGTH) });
     });
   });
 

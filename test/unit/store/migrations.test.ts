@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { SqliteDatabase } from '../../../server/store/sqlite/database.js';
 import { migrate, MIGRATIONS, SCHEMA_VERSION, SchemaTooNewError } from '../../../server/store/sqlite/migrations.js';
+import { DIRECTORY_SQL } from '../../../server/store/sqlite/federated-index.js';
 import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
 import { readRows } from '../../helpers/sqlite.js';
 
@@ -76,6 +77,14 @@ describe('migrations', () => {
     } finally {
       await db.close();
     }
+  });
+
+  it('reads each listed enterprise\'s best word from the covering index of migration 25 alone, without a sort', async () => {
+    const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
+    await store.close();
+    const plan = (await readRows<{ detail: string }>(file, `EXPLAIN QUERY PLAN ${DIRECTORY_SQL}`)).map((p) => p.detail).join('; ');
+    expect(plan).to.match(/USING COVERING INDEX federated_listed_enterprises/u);
+    expect(plan).to.not.match(/TEMP B-TREE/u);
   });
 
   it('refuses a database written by a newer Maillon, with a clear message, and writes nothing to it', async () => {

@@ -14,15 +14,17 @@ const WRITE = { kind: 'CatalogItem', json: '{"id":"https://p.example/items/1"}',
 
 describe('stagedEntry (a first snapshot\'s index row, staged as JSON)', () => {
   it('holds the values the index binds, in its column order, the source and peer left to the run', () => {
-    const { values, sameAs } = stagedEntry({ entry: ENTRY, authoritative: true });
+    const { values, sameAs } = stagedEntry({ entry: ENTRY, authoritative: true, enterpriseRank: 1 });
     expect(values).to.deep.equal([
       '', ENTRY.itemIri, ENTRY.productIri, ENTRY.productKey, ENTRY.offerIri, ENTRY.enterpriseIri, null, 1, 1, 'Échalote', 'echalote ferme',
-      'dfc-pt:shallot', 3, 1, 2.5, 'EUR', 45.8, 1.2, '87000', 'Ferme', 'Limoges', 1, 'dfc-m:Kilogram', 'echalote', 'ferme', 'limoges',
+      'dfc-pt:shallot', 3, 1, 2.5, 'EUR', 45.8, 1.2, '87000', 'Ferme', 'Limoges', 1, 'dfc-m:Kilogram', 'echalote', 'ferme', 'limoges', 1,
     ]);
     expect(sameAs).to.equal(null);
     // A relay's row ranks below the origin's; owl:sameAs targets apart.
-    const relayed = stagedEntry({ entry: { ...ENTRY, sameAs: ['https://o.example/p'] }, authoritative: false });
+    const relayed = stagedEntry({ entry: { ...ENTRY, sameAs: ['https://o.example/p'] }, authoritative: false, enterpriseRank: 2 });
     expect(relayed.values[7]).to.equal(2);
+    // And its word about the enterprise, last, below the origin's.
+    expect(relayed.values[26]).to.equal(2);
     expect(relayed.sameAs).to.deep.equal(['https://o.example/p']);
   });
 });
@@ -30,13 +32,13 @@ describe('stagedEntry (a first snapshot\'s index row, staged as JSON)', () => {
 describe('stagingJson (a page\'s staged rows, as one JSON text)', () => {
   it('writes each row in the staging\'s column order, with nulls and empty texts for a resource held unchanged', () => {
     const rows = JSON.parse(stagingJson([
-      { iri: ENTRY.itemIri, write: WRITE, entry: { entry: { ...ENTRY, sameAs: ['https://o.example/p'] }, authoritative: true } },
+      { iri: ENTRY.itemIri, write: WRITE, entry: { entry: { ...ENTRY, sameAs: ['https://o.example/p'] }, authoritative: true, enterpriseRank: 1 } },
       { iri: 'https://p.example/held' },
       { iri: 'https://p.example/offers/1', write: { ...WRITE, kind: 'Offer', authoritative: false } },
     ])) as unknown[][];
     expect(rows).to.have.length(3);
     expect(rows[0]?.slice(0, 6)).to.deep.equal([ENTRY.itemIri, 'CatalogItem', WRITE.json, 'h1', 1, WRITE.sourceUrl]);
-    expect(rows[0]?.[6]).to.deep.equal(stagedEntry({ entry: ENTRY, authoritative: true }).values);
+    expect(rows[0]?.[6]).to.deep.equal(stagedEntry({ entry: ENTRY, authoritative: true, enterpriseRank: 1 }).values);
     expect(rows[0]?.[7]).to.deep.equal(['https://o.example/p']);
     expect(rows[1]).to.deep.equal(['https://p.example/held', '', null, '', 0, '', null, null]);
     expect(rows[2]?.slice(1, 5)).to.deep.equal(['Offer', WRITE.json, 'h1', 0]);
@@ -46,7 +48,7 @@ describe('stagingJson (a page\'s staged rows, as one JSON text)', () => {
   it('makes a lone surrogate U+FFFD, as binding the text would, and leaves a pair, a backslash and a record\'s escapes alone', () => {
     const record = JSON.stringify({ name: 'lone \ud800 in a record' });
     const text = stagingJson([
-      { iri: 'https://p.example/items/\udc00', write: { ...WRITE, json: record }, entry: { entry: { ...ENTRY, name: 'bad \ud800 name', city: 'ok 😀 \\ud800' }, authoritative: true } },
+      { iri: 'https://p.example/items/\udc00', write: { ...WRITE, json: record }, entry: { entry: { ...ENTRY, name: 'bad \ud800 name', city: 'ok 😀 \\ud800' }, authoritative: true, enterpriseRank: 1 } },
     ]);
     expect(text).to.include('"bad \ufffd name"');
     const [row] = JSON.parse(text) as unknown[][];

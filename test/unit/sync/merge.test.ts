@@ -163,6 +163,18 @@ describe('planMerge', () => {
       expect(plan.refused.map((p) => p.severity)).to.deep.equal(['error', 'error']);
     });
 
+    it('refuses a record under our base written with another case or a default port: an IRI of ours all the same', () => {
+      const url = new URL(OWN);
+      const spellings = [
+        `${url.protocol.toUpperCase()}//${url.host.toUpperCase()}${url.pathname.replace(/\/$/u, '')}`,
+        `${url.protocol}//${url.hostname}:${url.protocol === 'https:' ? 443 : 80}${url.pathname.replace(/\/$/u, '')}`,
+      ];
+      const records = spellings.map((base, i) => ({ ...product(OWN, `x${i}`, 'x'), id: `${base}/supplied_products/x${i}` as Iri }));
+      const plan = planMerge(input([page(PAGE1, ...records, apple)]));
+      expect(plan.upsert.map((r) => r.iri)).to.deep.equal([apple.id]);
+      expect(plan.refused.map((p) => [p.id, p.code])).to.deep.equal(records.map((r) => [r.id, 'foreign-resource']));
+    });
+
     it('does not refuse an origin that only starts like our base', () => {
       const lookalike = product(`${OWN}.evil.example`, 'x', 'x');
       const plan = planMerge(input([page(PAGE1, lookalike)]));
