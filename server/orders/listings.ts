@@ -331,9 +331,8 @@ export class ListingService {
     let row = await this.row(eid, id);
     // Closed to new orders first: an order placed between the look at the open orders and the removal would
     // otherwise be one more order naming nothing (one being placed right now checks its listings once stored).
-    const { removing: _removing, ...details } = row.details ?? {};
-    await store.orders.setListingDetails(row.id, { ...details, removing: true });
-    row = { ...row, details: { ...details, removing: true } };
+    await store.orders.setListingDetail(row.id, 'removing', true);
+    row = { ...row, details: { ...row.details, removing: true } };
     const cancelled: string[] = [];
     try {
       const open = await store.orders.openOrdersOfListing(row.id, new Date(this.now()).toISOString());
@@ -356,11 +355,7 @@ export class ListingService {
       }
     } catch (error: unknown) {
       // Refused: the listing sells on (what a concurrent change wrote to its details is kept).
-      const now = await store.orders.listing(row.id);
-      if (now !== undefined) {
-        const { removing: _flag, ...rest } = now.details ?? {};
-        await store.orders.setListingDetails(row.id, rest);
-      }
+      await store.orders.setListingDetail(row.id, 'removing', null);
       throw error;
     }
     const present = await store.getResources([row.product, row.item, row.offer]);
@@ -402,7 +397,7 @@ export class ListingService {
     const touched = [...new Set([...own(changes.changed), ...deleted])];
     if (touched.length === 0) return 0;
     let changed = 0;
-    for (const listing of await this.listingsOfOrigins(touched)) {
+    for (const listing of await this.deps.store.orders.listingsTouching(touched)) {
       const removed = [listing.originItem, stockItemOf(listing)].find((iri) => deleted.has(iri));
       if (removed !== undefined) {
         if (await this.markGone(listing, `the owner's change feed says ${removed} was deleted`)) changed += 1;
@@ -414,24 +409,10 @@ export class ListingService {
     return changed;
   }
 
-  /** The listings whose origin item, offer, ordered product or stock item is one of `iris`. */
-  private async listingsOfOrigins(iris: readonly string[]): Promise<ListingRow[]> {
-    const found = new Map<number, ListingRow>();
-    for (const listing of await this.deps.store.orders.listingsTouching(iris)) found.set(listing.id, listing);
-    // A wholesale case's stock item is named in the listing's details only.
-    const wanted = new Set(iris);
-    for (const enterprise of await this.deps.store.listEnterprises()) {
-      for (const listing of await this.deps.store.orders.listings(enterprise.eid)) {
-        if (!found.has(listing.id) && (wanted.has(stockItemOf(listing)) || wanted.has(retailProductOf(listing) ?? ''))) found.set(listing.id, listing);
-      }
-    }
-    return [...found.values()].sort((a, b) => a.id - b.id);
-  }
-
   /** Every listing of the node. */
   public async all(): Promise<ListingRow[]> {
     const rows: ListingRow[] = [];
-    for (const enterprise of await this.deps.store.listEnterprises()) rows.push(...(await this.deps.store.orders.listings(enterprise.eid)));
+    for (const enterprise of await this.deps.store.listEnterprises()) for (const row of await this.deps.store.orders.listings(enterprise.eid)) rows.push(row);
     return rows;
   }
 
@@ -447,7 +428,7 @@ export class ListingService {
     if (now === undefined) return false;
     if (goneOf(now) === undefined) {
       const gone: GoneDetails = { since: new Date(this.now()).toISOString(), reason };
-      changed = await store.orders.setListingDetails(listing.id, { ...now.details, gone });
+      changed = await store.orders.setListingDetail(listing.id, 'gone', gone);
     }
     const [item, offer] = await Promise.all([store.getResource(listing.item), store.getResource(listing.offer)]);
     const upsert: DfcRecord[] = [];
@@ -779,11 +760,7 @@ export class ListingService {
     if (upsert.length > 0) await store.apply(listing.eid, { upsert });
     // On sale again once what it publishes is the owner's again (never "available" with the stock of 0 of a gone one).
     let back = false;
-    if (goneOf(listing) !== undefined) {
-      const now = await store.orders.listing(listing.id);
-      const { gone: _gone, ...details } = now?.details ?? {};
-      back = now !== undefined && await store.orders.setListingDetails(listing.id, details);
-    }
+    if (goneOf(listing) !== undefined) back = await store.orders.setListingDetail(listing.id, 'gone', null);
     if (listing.details?.['lastError'] !== undefined || upsert.length > 0) await this.noteError(listing, undefined);
     if (upsert.length === 0 && !back) return { ok: true, changed: false };
     this.deps.onChange?.();
@@ -792,7 +769,7 @@ export class ListingService {
 
   /** Records why a listing's last mirror was refused (undefined: it was not), for its view. */
   private async noteError(listing: ListingRow, why: Failure | undefined): Promise<void> {
-    await this.deps.store.orders.setListingError(listing.id, why === undefined ? null : { ...why, at: new Date().toISOString() });
+    await this.deps.store.orders.setListingDetail(listing.id, 'lastError', why === undefined ? null : { ...why, at: new Date().toISOString() });
   }
 
   /**
@@ -929,11 +906,6 @@ export function notOnSale(listing: ListingRow): string | undefined {
   return undefined;
 }
 
-/** The retail product of a listing (the origin's product shown), when recorded. */
-function retailProductOf(listing: ListingRow): string | undefined {
-  const product = listing.details?.['retailProduct'];
-  return typeof product === 'string' ? product : undefined;
-}
 
 /** The catalog item a listing's stock comes from (the wholesale case's, for a pack). */
 function stockItemOf(listing: ListingRow): string {

@@ -173,6 +173,9 @@ export interface NewListing {
 }
 
 /** A stored listing. */
+/** The keys of a listing's details that are written one at a time (see {@link OrderStore.setListingDetail}). */
+export type ListingDetailKey = 'lastError' | 'gone' | 'removing';
+
 export interface ListingRow extends NewListing {
   readonly id: number;
   readonly createdAt: string;
@@ -242,8 +245,9 @@ export interface OrderStore {
   /** The listings of an item of another node (to mirror its stock when it changes). */
   listingsOf(originItem: string): Promise<ListingRow[]>;
   /**
-   * The listings whose origin item, origin offer or ordered product is one of `iris`, by id: those a batch of
-   * records received from a peer may change.
+   * The listings whose origin item, origin offer, ordered product, stock item or retail product (the last two
+   * named in their details: a wholesale case's) is one of `iris`, by id: those a batch of records received from a
+   * peer, or a change its feed names, may change.
    */
   listingsTouching(iris: readonly string[]): Promise<ListingRow[]>;
   /** Whether any listing exists at all: when none does, what a sync received cannot touch one (and need not be read again). */
@@ -265,12 +269,12 @@ export interface OrderStore {
   orderable(iri: string): Promise<Orderable | undefined>;
   removeListing(id: number): Promise<boolean>;
   /**
-   * Sets (or, with null, clears) `lastError` in a listing's details, the rest of them untouched: why its last
-   * mirror left the published values as they were.
+   * Sets (or, with null, removes) one key of a listing's details in one statement, the rest of them untouched (what
+   * another writer set meanwhile is kept): `lastError` (why its last mirror kept the published values), `gone` (its
+   * origin removed the item), `removing` (a removal under way). False when nothing changed (no such listing, or a
+   * key to remove that is not set).
    */
-  setListingError(id: number, error: Readonly<Record<string, unknown>> | null): Promise<void>;
-  /** Replaces what a listing knows besides its columns (its origin's state…); false when there is no such listing. */
-  setListingDetails(id: number, details: Readonly<Record<string, unknown>>): Promise<boolean>;
+  setListingDetail(id: number, key: ListingDetailKey, value: unknown): Promise<boolean>;
   /**
    * The open orders (Pending, or Held and not expired at `now`, an ISO instant) with a line sold from a listing:
    * those a removal of the listing would leave naming nothing, oldest first.

@@ -274,7 +274,7 @@ describe('the life of a listing', function () {
         if (request.method !== 'POST' || !request.url.includes('/orders')) return;
         pair.hook = undefined;
         const row = await rowOf(pair.shop, listing.id);
-        await pair.shop.store.orders.setListingDetails(row.id, { ...row.details, removing: true });
+        await pair.shop.store.orders.setListingDetail(row.id, 'removing', true);
       };
       const placed = await pair.post(listing.offer, 2);
       expect(placed.status, placed.text).to.equal(409);

@@ -10,7 +10,7 @@
  * @packageDocumentation
  */
 import {
-  OrderStateError, UnknownOrderError, type CreateOutcome, type ListingRow, type NewListing, type NewOrder, type NewOrderLine, type Orderable,
+  type ListingDetailKey, OrderStateError, UnknownOrderError, type CreateOutcome, type ListingRow, type NewListing, type NewOrder, type NewOrderLine, type Orderable,
   type OrderLineRow, type OrderRow, type OrderState, type OrderStore, type Reservation, type ShortLine, type StockLevel,
 } from '../orders.js';
 import type { DfcRecord } from '../../../ontology/records.js';
@@ -659,7 +659,8 @@ export class SqliteOrderStore implements OrderStore {
     const found = new Map<number, ListingRow>();
     await inChunks(iris, async (chunk, marks) => {
       const rows = await this.db.reader.all<ListingSql>(
-        `SELECT * FROM listings WHERE origin_item IN (${marks}) OR origin_offer IN (${marks}) OR origin_product IN (${marks})`, [...chunk, ...chunk, ...chunk]);
+        `SELECT * FROM listings WHERE origin_item IN (${marks}) OR origin_offer IN (${marks}) OR origin_product IN (${marks})
+           OR details ->> '$.stockItem' IN (${marks}) OR details ->> '$.retailProduct' IN (${marks})`, [...chunk, ...chunk, ...chunk, ...chunk, ...chunk]);
       for (const row of rows) found.set(row.id, listingRow(row));
     });
     return [...found.values()].sort((a, b) => a.id - b.id);
@@ -719,16 +720,12 @@ export class SqliteOrderStore implements OrderStore {
     return this.db.transaction(async (tx) => (await tx.run('DELETE FROM listings WHERE id = ?', [id])).changes > 0);
   }
 
-  public async setListingError(id: number, error: Readonly<Record<string, unknown>> | null): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      // One statement on the JSON: whatever else the details hold (written by others meanwhile) stays.
-      if (error === null) await tx.run(`UPDATE listings SET details = json_remove(details, '$.lastError') WHERE id = ? AND json_type(details, '$.lastError') IS NOT NULL`, [id]);
-      else await tx.run(`UPDATE listings SET details = json_set(details, '$.lastError', json(?)) WHERE id = ?`, [JSON.stringify(error), id]);
-    });
-  }
-
-  public async setListingDetails(id: number, details: Readonly<Record<string, unknown>>): Promise<boolean> {
-    return this.db.transaction(async (tx) => (await tx.run('UPDATE listings SET details = ? WHERE id = ?', [JSON.stringify(details), id])).changes > 0);
+  public async setListingDetail(id: number, key: ListingDetailKey, value: unknown): Promise<boolean> {
+    // The key is one of a closed set, written into the path; the value is bound.
+    const path = `$.${key}`;
+    return this.db.transaction(async (tx) => (value === null || value === undefined
+      ? await tx.run(`UPDATE listings SET details = json_remove(details, '${path}') WHERE id = ? AND json_type(details, '${path}') IS NOT NULL`, [id])
+      : await tx.run(`UPDATE listings SET details = json_set(details, '${path}', json(?)) WHERE id = ?`, [JSON.stringify(value), id])).changes > 0);
   }
 
   public async openOrdersOfListing(id: number, now: string): Promise<OrderRow[]> {

@@ -524,12 +524,12 @@ describe('store: stock ledger and orders', () => {
       originProduct: 'https://b.example/products/poire', originOrders: 'https://b.example/orders', factor: 1, details: { stockItem: 'https://b.example/items/poire' },
     });
     const error = { kind: 'not-dfc', message: 'kept the last published values: the price would be 0', at: '2026-01-01T00:00:00.000Z' };
-    await store.orders.setListingError(listed.id, error);
+    await store.orders.setListingDetail(listed.id, 'lastError', error);
     expect((await store.orders.listing(listed.id))?.details).to.deep.equal({ stockItem: 'https://b.example/items/poire', lastError: error });
-    await store.orders.setListingError(listed.id, null);
+    await store.orders.setListingDetail(listed.id, 'lastError', null);
     expect((await store.orders.listing(listed.id))?.details).to.deep.equal({ stockItem: 'https://b.example/items/poire' });
     // Clearing what is not set changes nothing.
-    await store.orders.setListingError(listed.id, null);
+    await store.orders.setListingDetail(listed.id, 'lastError', null);
     expect((await store.orders.listing(listed.id))?.details).to.deep.equal({ stockItem: 'https://b.example/items/poire' });
   });
 });
