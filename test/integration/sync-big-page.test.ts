@@ -11,29 +11,14 @@ import { Decoder } from '../../server/codec/decode.js';
 import { DEFAULT_FETCH_POLICY } from '../../server/net/safe-fetch.js';
 import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import { SyncEngine } from '../../server/sync/sync-engine.js';
+import { cataloguePage } from '../helpers/catalogue-page.js';
 import { startFakePeer, type FakePeer } from '../helpers/fake-peer.js';
 
-const CONTEXT = 'https://w3id.org/dfc/ontology/context/context_1.16.0.json';
 /** 45,000 items: 135,001 nodes in one `@graph`. */
 const ITEMS = 45_000;
 
 function catalogue(origin: string, stock: number): string {
-  const e = `${origin}/api/dfc/enterprises/farm`;
-  const nodes: Record<string, unknown>[] = [{ '@id': e, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Farm' }];
-  for (let i = 0; i < ITEMS; i++) {
-    nodes.push(
-      { '@id': `${e}/supplied_products/${i}`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': `Product ${i}`, 'dfc-b:suppliedBy': e },
-      {
-        '@id': `${e}/catalog_items/${i}`, '@type': 'dfc-b:CatalogItem', 'dfc-b:references': `${e}/supplied_products/${i}`,
-        'dfc-b:stockLimitation': stock, 'dfc-b:offeredThrough': `${e}/offers/${i}`, 'dfc-b:managedBy': e,
-      },
-      {
-        '@id': `${e}/offers/${i}`, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': `${e}/catalog_items/${i}`,
-        'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 2, 'dfc-b:hasUnit': 'dfc-m:Euro' },
-      },
-    );
-  }
-  return JSON.stringify({ '@context': CONTEXT, '@graph': nodes });
+  return cataloguePage(origin, Array.from({ length: ITEMS }, (_, i) => String(i)), { enterprise: true, stock });
 }
 
 describe('a single-page catalogue of more than 125,000 nodes (issue 16)', function () {

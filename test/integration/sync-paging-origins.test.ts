@@ -13,29 +13,13 @@ import { DEFAULT_FETCH_POLICY } from '../../server/net/safe-fetch.js';
 import type { PeerRow } from '../../server/store/federation.js';
 import { SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import { SyncEngine } from '../../server/sync/sync-engine.js';
+import { cataloguePage } from '../helpers/catalogue-page.js';
 import { startFakePeer, type FakePeer } from '../helpers/fake-peer.js';
 
-const CONTEXT = 'https://w3id.org/dfc/ontology/context/context_1.16.0.json';
 
 /** Page `n` of a catalogue of two items per page, the enterprise on the first. */
 function pageBody(origin: string, n: number): string {
-  const e = `${origin}/api/dfc/enterprises/farm`;
-  const nodes: Record<string, unknown>[] = n > 1 ? [] : [{ '@id': e, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Farm' }];
-  for (let i = 0; i < 2; i++) {
-    const slug = `p${n}-${i}`;
-    nodes.push(
-      { '@id': `${e}/supplied_products/${slug}`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': `Product ${slug}`, 'dfc-b:suppliedBy': e },
-      {
-        '@id': `${e}/catalog_items/${slug}`, '@type': 'dfc-b:CatalogItem', 'dfc-b:references': `${e}/supplied_products/${slug}`,
-        'dfc-b:stockLimitation': 5, 'dfc-b:offeredThrough': `${e}/offers/${slug}`, 'dfc-b:managedBy': e,
-      },
-      {
-        '@id': `${e}/offers/${slug}`, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': `${e}/catalog_items/${slug}`,
-        'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 2, 'dfc-b:hasUnit': 'dfc-m:Euro' },
-      },
-    );
-  }
-  return JSON.stringify({ '@context': CONTEXT, '@graph': nodes });
+  return cataloguePage(origin, [`p${n}-0`, `p${n}-1`], { enterprise: n === 1 });
 }
 
 describe('the origins of a snapshot\'s pages (issue 16)', function () {
