@@ -59,6 +59,7 @@ export const OPTIONS = {
   scope: { type: 'string', help: 'OpenID scope to ask for' },
   'no-oidc': { type: 'boolean', help: 'forget the OpenID credentials of the peer' },
   'trust-proxy': { type: 'string', help: 'believe X-Forwarded-* from these reverse proxies: loopback, a number of hops, or addresses (or MAILLON_TRUST_PROXY)' },
+  'origin-price': { type: 'boolean', help: "listing set: sell at the owner's price (no fixed price, no markup)" },
   force: { type: 'boolean', help: 'overwrite FILE if it exists; solid publish: replace pod documents changed behind our back; listing remove: cancel the open orders that sell from it' },
   pod: { type: 'string', help: 'the Solid pod (its URL) to publish into' },
   container: { type: 'string', help: 'the container inside the pod (a relative path; default dfc/EID/)' },
@@ -185,8 +186,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   listing: {
     summary: "sell another node's catalog item in an enterprise's catalogue",
-    usage: ['listing add ITEM --enterprise EID [--price P | --markup 15%] [--allow-private]', 'listing list --enterprise EID', 'listing remove ID --enterprise EID [--force]'],
-    options: ['enterprise', 'price', 'markup', 'allow-private', 'force'],
+    usage: ['listing add ITEM --enterprise EID [--price P | --markup 15%] [--allow-private]', 'listing list --enterprise EID', 'listing set ID --enterprise EID (--price P | --markup 15% | --origin-price)', 'listing remove ID --enterprise EID [--force]'],
+    options: ['enterprise', 'price', 'markup', 'origin-price', 'allow-private', 'force'],
     node: true,
   },
   backup: {

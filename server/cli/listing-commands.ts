@@ -1,5 +1,5 @@
 /**
- * `maillon listing add|list|remove`: an enterprise sells another node's catalog items in its own catalogue.
+ * `maillon listing add|list|set|remove`: an enterprise sells another node's catalog items in its own catalogue.
  *
  * @packageDocumentation
  */
@@ -11,11 +11,21 @@ import { UsageError, type Io, type NodeCommandOptions } from './node-commands.js
 export interface ListingCommandOptions extends NodeCommandOptions {
   readonly price?: string | undefined;
   readonly markup?: string | undefined;
+  /** `listing set`: sell at the owner's price (neither a fixed price nor a markup). */
+  readonly 'origin-price'?: boolean | undefined;
   /** `listing remove`: cancel the open orders that sell from the listing with it. */
   readonly force?: boolean | undefined;
 }
 
-const USAGE = 'usage: maillon listing add ITEM_IRI --enterprise EID [--price P | --markup 15%] | listing list --enterprise EID | listing remove ID --enterprise EID [--force]';
+const USAGE = 'usage: maillon listing add ITEM_IRI --enterprise EID [--price P | --markup 15%] | listing list --enterprise EID'
+  + ' | listing set ID --enterprise EID (--price P | --markup 15% | --origin-price) | listing remove ID --enterprise EID [--force]';
+
+/** A listing id given on the command line. */
+function listingId(arg: string | undefined): number {
+  const id = Number(arg);
+  if (arg === undefined || !/^\d+$/u.test(arg) || !Number.isSafeInteger(id)) throw new UsageError(USAGE);
+  return id;
+}
 
 function termsOf(options: ListingCommandOptions): ListingTerms {
   if (options.price !== undefined && options.markup !== undefined) throw new UsageError('give --price or --markup, not both');
@@ -60,9 +70,17 @@ export async function listingCommand(node: NodeParts, sub: string | undefined, a
       for (const view of views) io.out(describe(view));
       return 0;
     }
+    case 'set': {
+      const id = listingId(arg);
+      const terms = termsOf(options);
+      const origin = options['origin-price'] === true;
+      if (origin === (terms.price !== undefined || terms.markup !== undefined)) throw new UsageError('listing set: give one of --price, --markup or --origin-price');
+      const view = await node.listings.setTerms(eid, id, terms);
+      io.out(`listing ${describe(view)}`);
+      return 0;
+    }
     case 'remove': {
-      const id = Number(arg);
-      if (arg === undefined || !/^\d+$/u.test(arg) || !Number.isSafeInteger(id)) throw new UsageError(USAGE);
+      const id = listingId(arg);
       const { cancelled } = await node.listings.remove(eid, id, { force: options.force === true });
       for (const order of cancelled) io.out(`cancelled order ${order} (and its order at the supplier)\n`);
       io.out(`removed listing ${id} and what it published\n`);

@@ -40,6 +40,21 @@ function termsOf(body: Record<string, unknown>): ListingTerms {
   return {};
 }
 
+const TERMS_EXAMPLE = '{"price": 4.2}, {"markup": "10%"} or {"price": null} (the origin\'s price)';
+
+/**
+ * The terms of a change of a listing's terms: one of `price` and `markup` (as {@link termsOf} reads them), or either
+ * of them null for the origin's price. Anything else is refused: a field the listing does not have would be
+ * silently dropped.
+ */
+function newTermsOf(body: Record<string, unknown>): ListingTerms {
+  const unknown = Object.keys(body).filter((k) => k !== 'price' && k !== 'markup');
+  if (unknown.length > 0) throw new UnprocessableEntityHttpError(`a listing's terms are its price or its markup; ${unknown.map((k) => JSON.stringify(k)).join(', ')} cannot be changed: expected ${TERMS_EXAMPLE}`);
+  if (!('price' in body) && !('markup' in body)) throw new UnprocessableEntityHttpError(`nothing to change: expected ${TERMS_EXAMPLE}`);
+  const given = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
+  return termsOf(given);
+}
+
 /** The `force` query parameter: absent or false, or true (`true`, `1`, `yes`). */
 function forceOf(value: unknown): boolean {
   if (value === undefined) return false;
@@ -103,7 +118,15 @@ export function listingRoutes(args: ListingRoutesArgs): Router {
     if (cancelled.length === 0) res.status(204).end();
     else res.status(200).json({ cancelledOrders: cancelled });
   });
-  router.all('/enterprises/:eid/listings/:id', notAllowed('GET, HEAD, DELETE'));
+  // New terms: `{"price": 4.2}`, `{"markup": "10%"}`, or `{"price": null}` (the origin's price); the terms not
+  // given are cleared (a listing sells at one of them). The answer is the listing, its new price published.
+  router.patch('/enterprises/:eid/listings/:id', async (req, res) => {
+    const eid = req.params['eid'] as string;
+    requireScope(res, 'WriteProducts', eid);
+    const id = idOf(req);
+    res.status(200).json(await listings.setTerms(eid, id, newTermsOf(jsonObjectBody(req, TERMS_EXAMPLE))));
+  });
+  router.all('/enterprises/:eid/listings/:id', notAllowed('GET, HEAD, PATCH, DELETE'));
 
   return router;
 }

@@ -230,6 +230,10 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
       summary: 'One listing (origin.state: available, or gone when its owner removed the item: stock 0, orders refused)', tags: ['orders'], access: 'token',
       parameters: ['eid', 'id'], responses: { 200: 'json' }, problems: [404],
     },
+    patch: {
+      summary: 'Change the price a listing sells at {"price": P} | {"markup": "15%"} | {"price": null} (the origin\'s); published at once, placed orders keep theirs',
+      tags: ['orders'], access: 'token', parameters: ['eid', 'id'], body: 'json', responses: { 200: 'json' }, problems: [404, 409, 413, 415, 422, 503],
+    },
     delete: {
       summary: 'Remove a listing with what it published; 409 naming the open orders that sell from it, unless force=true cancels them (200 {"cancelledOrders"})',
       tags: ['orders'], access: 'token', parameters: ['eid', 'id', 'force'], responses: { 200: 'json', 204: 'empty' }, problems: [400, 404, 409],

@@ -221,7 +221,31 @@ function extraQuantity(record: DfcRecord): unknown {
 
 /** The listings of the node's enterprises. */
 export class ListingService {
+  /**
+   * The work on each listing's published records, one at a time per listing (a mirror, a removal from sale, a change
+   * of terms): a mirror that read the listing's terms before a change of them would otherwise publish the old price
+   * after the new one.
+   */
+  private readonly queues = new Map<number, Promise<unknown>>();
+
   public constructor(private readonly deps: ListingServiceDeps) {}
+
+  /** Runs `work` once the work queued on listing `id` is over (whatever its outcome). */
+  private serial<T>(id: number, work: () => Promise<T>): Promise<T> {
+    const before = this.queues.get(id) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const tail = run.catch(() => undefined);
+    this.queues.set(id, tail);
+    void tail.then(() => {
+      if (this.queues.get(id) === tail) this.queues.delete(id);
+    });
+    return run;
+  }
+
+  /** A listing as stored now (its terms may have changed since it was read), or undefined when it was removed. */
+  private async current(id: number): Promise<ListingRow | undefined> {
+    return this.deps.store.orders.listing(id);
+  }
 
   private now(): number {
     return (this.deps.now ?? Date.now)();
@@ -315,6 +339,57 @@ export class ListingService {
   }
 
   /**
+   * Changes the terms a listing sells at: a fixed price, a markup over its origin's price, or neither (the origin's
+   * price). The origin is read again (its price and stock now), and the new price is published at once; orders
+   * already placed keep the prices of their lines. Nothing changes when the new price cannot be published (it
+   * rounds to 0.00, overflows…: 422) or the origin cannot be read (503). A listing whose item its origin removed
+   * keeps the terms for when it is back, and stays off sale.
+   *
+   * @throws NotFoundHttpError (404) for no such listing; ConflictHttpError (409) for one being removed;
+   *   UnprocessableEntityHttpError (422) for terms that cannot be published; ServiceUnavailableHttpError (503)
+   *   when the origin cannot be reached
+   */
+  public async setTerms(eid: string, id: number, terms: ListingTerms): Promise<ListingView> {
+    checkTerms(terms);
+    await this.row(eid, id);
+    return this.serial(id, async () => {
+      const listing = await this.current(id);
+      if (listing === undefined || listing.eid !== eid) throw new NotFoundHttpError(`enterprise ${eid} has no listing ${id}`);
+      if (listing.details?.['removing'] === true) throw new ConflictHttpError(`listing ${id} is being removed`);
+      const { price: _price, markup: _markup, ...rest } = listing;
+      const next: ListingRow = {
+        ...rest, ...(terms.price !== undefined ? { price: terms.price } : {}), ...(terms.markup !== undefined ? { markup: terms.markup } : {}),
+      };
+      const store = (): Promise<ListingRow> => this.storeTerms(id, eid, terms);
+      if (goneOf(listing) !== undefined) return this.view(await store());
+      const origin = await this.resolve(listing.originItem, false);
+      if ('failure' in origin) {
+        if (origin.gone === true) {
+          await this.markGone(listing, origin.failure.message);
+          return this.view(await store());
+        }
+        if (isUnreachable(origin.failure)) {
+          throw new ServiceUnavailableHttpError(`the origin of ${listing.originItem} cannot be reached, so the new price cannot be set: ${failureText(origin.failure)}`,
+            { headers: { 'Retry-After': '60' } });
+        }
+        throw new UnprocessableEntityHttpError(`the origin of ${listing.originItem} cannot be read, so the new price cannot be set: ${failureText(origin.failure)}`);
+      }
+      const planned = await this.planMirror(next, origin.stockItem, origin.offer, { product: origin.ordered, factor: origin.factor });
+      if (planned.why.length > 0) throw new UnprocessableEntityHttpError(`the listing cannot be sold at these terms: ${planned.why.join('; ')}`);
+      const stored = await store();
+      await this.publishMirror(stored, planned.upsert);
+      return this.view((await this.current(id)) ?? stored);
+    });
+  }
+
+  /** Stores a listing's terms; 404 when it was removed meanwhile. */
+  private async storeTerms(id: number, eid: string, terms: ListingTerms): Promise<ListingRow> {
+    const stored = await this.deps.store.orders.setListingTerms(id, terms);
+    if (stored === undefined) throw new NotFoundHttpError(`enterprise ${eid} has no listing ${id}`);
+    return stored;
+  }
+
+  /**
    * Removes a listing and the records it published.
    *
    * An open order that sells from it (Pending, or Held and not expired) would be left naming nothing: its
@@ -373,6 +448,14 @@ export class ListingService {
    * last (an origin that does not answer has not removed anything).
    */
   public async refresh(listing: ListingRow): Promise<MirrorOutcome> {
+    return this.serial(listing.id, async () => {
+      const now = await this.current(listing.id);
+      return now === undefined ? { ok: true, changed: false } : this.refreshNow(now);
+    });
+  }
+
+  /** {@link refresh}, in the listing's turn. */
+  private async refreshNow(listing: ListingRow): Promise<MirrorOutcome> {
     const origin = await this.resolve(listing.originItem, false);
     if ('failure' in origin) {
       if (origin.gone !== true) {
@@ -400,7 +483,7 @@ export class ListingService {
     for (const listing of await this.deps.store.orders.listingsTouching(touched)) {
       const removed = [listing.originItem, stockItemOf(listing)].find((iri) => deleted.has(iri));
       if (removed !== undefined) {
-        if (await this.markGone(listing, `the owner's change feed says ${removed} was deleted`)) changed += 1;
+        if (await this.serial(listing.id, async () => this.markGone(listing, `the owner's change feed says ${removed} was deleted`))) changed += 1;
         continue;
       }
       const outcome = await this.refresh(listing);
@@ -495,13 +578,12 @@ export class ListingService {
       const stockItem = find(stockItemId);
       const offer = find(listing.originOffer);
       if (stockItem?.kind !== 'CatalogItem' || offer?.kind !== 'Offer') continue;
-      // A listing taken off sale comes back only when its own item is there again (the origin read whole).
-      if (goneOf(listing) !== undefined) {
-        const outcome = await this.refresh(listing);
-        if (outcome.ok && outcome.changed) changed += 1;
-        continue;
-      }
-      const outcome = await this.mirror(listing, stockItem, offer);
+      const outcome = await this.serial(listing.id, async (): Promise<MirrorOutcome> => {
+        const now = await this.current(listing.id);
+        if (now === undefined) return { ok: true, changed: false };
+        // A listing taken off sale comes back only when its own item is there again (the origin read whole).
+        return goneOf(now) !== undefined ? this.refreshNow(now) : this.mirror(now, stockItem, offer);
+      });
       if (outcome.ok && outcome.changed) changed += 1;
     }
     return changed;
@@ -725,6 +807,22 @@ export class ListingService {
    * on sale again.
    */
   private async mirror(listing: ListingRow, stockItem: CatalogItemRecord, originOffer: OfferRecord, plan?: Wholesale): Promise<MirrorOutcome> {
+    const planned = await this.planMirror(listing, stockItem, originOffer, plan);
+    if (planned.why.length > 0) {
+      const refused = failure('not-dfc', `kept the last published values: ${planned.why.join('; ')}`, listing.originItem);
+      await this.noteError(listing, refused);
+      return { ok: false, failure: refused };
+    }
+    return this.publishMirror(listing, planned.upsert);
+  }
+
+  /**
+   * What {@link mirror} would write of a listing (its item and offer with the origin's stock, and the price its
+   * terms make of the origin's), and why it must not (nothing written then); reads, writes nothing.
+   */
+  private async planMirror(
+    listing: ListingRow, stockItem: CatalogItemRecord, originOffer: OfferRecord, plan?: Wholesale,
+  ): Promise<{ upsert: DfcRecord[]; why: string[] }> {
     const { store } = this.deps;
     const stock = retailStock(stockItem, listing.factor);
     const price = retailPrice(originOffer, listing.factor, {
@@ -752,12 +850,13 @@ export class ListingService {
     if (plan !== undefined && (plan.factor !== listing.factor || plan.product !== listing.originProduct)) {
       why.push(`the origin now sells it as ${plan.product} in packs of ${plan.factor}, listed as ${listing.originProduct} in packs of ${listing.factor}: list it again`);
     }
-    if (why.length > 0) {
-      const refused = failure('not-dfc', `kept the last published values: ${why.join('; ')}`, listing.originItem);
-      await this.noteError(listing, refused);
-      return { ok: false, failure: refused };
-    }
-    if (upsert.length > 0) await store.apply(listing.eid, { upsert });
+    return { upsert, why };
+  }
+
+  /** Writes what {@link planMirror} planned: the listing is on sale again, and its last error cleared. */
+  private async publishMirror(listing: ListingRow, upsert: readonly DfcRecord[]): Promise<MirrorOutcome> {
+    const { store } = this.deps;
+    if (upsert.length > 0) await store.apply(listing.eid, { upsert: [...upsert] });
     // On sale again once what it publishes is the owner's again (never "available" with the stock of 0 of a gone one).
     let back = false;
     if (goneOf(listing) !== undefined) back = await store.orders.setListingDetail(listing.id, 'gone', null);

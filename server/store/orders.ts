@@ -276,6 +276,11 @@ export interface OrderStore {
    */
   setListingDetail(id: number, key: ListingDetailKey, value: unknown): Promise<boolean>;
   /**
+   * Sets a listing's terms in one statement: a fixed price, a markup over its origin's price, or neither (the
+   * origin's price); the terms not given are cleared. Answers the listing as stored, or undefined when there is none.
+   */
+  setListingTerms(id: number, terms: { readonly price?: number; readonly markup?: number }): Promise<ListingRow | undefined>;
+  /**
    * The open orders (Pending, or Held and not expired at `now`, an ISO instant) with a line sold from a listing:
    * those a removal of the listing would leave naming nothing, oldest first.
    */

@@ -1,5 +1,5 @@
 /**
- * `maillon listing add|list|remove` against a static FDC-shaped supplier on loopback.
+ * `maillon listing add|list|set|remove` against a static FDC-shaped supplier on loopback.
  */
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -72,6 +72,28 @@ describe('maillon listing commands', function () {
       expect(thrown, argv.join(' ')).to.be.instanceOf(UsageError);
       expect(String(thrown), argv.join(' ')).to.match(message);
     }
+  });
+
+  it('changes the price a listing sells at (set), at once, and refuses a set without one term', async () => {
+    const added = await cli('listing', 'add', `${supplier.url}${CATALOGUE}/101/CatalogItem`, '--enterprise', 'boutique', '--markup', '10%');
+    expect(added.code, added.err).to.equal(0);
+    const id = /^listed as (\d+):/u.exec(added.out)?.[1] as string;
+    const fixed = await cli('listing', 'set', id, '--enterprise', 'boutique', '--price', '2.9');
+    expect(fixed.code, fixed.err).to.equal(0);
+    expect(fixed.out).to.include('2.9 Euro, 24 in stock, fixed price 2.9');
+    expect((await cli('listing', 'set', id, '--enterprise', 'boutique', '--markup=-10%')).out).to.include('2.7 Euro, 24 in stock, markup -10%');
+    expect((await cli('listing', 'set', id, '--enterprise', 'boutique', '--origin-price')).out).to.include('3 Euro, 24 in stock, origin price');
+    expect((await cli('listing', 'list', '--enterprise', 'boutique')).out).to.include('3 Euro, 24 in stock, origin price');
+    for (const argv of [[], ['--origin-price', '--price', '2'], ['--price', '1', '--markup', '2'], ['--price', '0']]) {
+      let thrown: unknown;
+      try {
+        await cli('listing', 'set', id, '--enterprise', 'boutique', ...argv);
+      } catch (error: unknown) {
+        thrown = error;
+      }
+      expect(thrown, argv.join(' ')).to.be.instanceOf(UsageError);
+    }
+    expect((await cli('listing', 'remove', id, '--enterprise', 'boutique')).code).to.equal(0);
   });
 
   it('refuses bad usage (exit 2) and an item that cannot be listed (a thrown HTTP error: exit 1 with the reason)', async () => {

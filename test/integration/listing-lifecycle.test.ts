@@ -144,6 +144,14 @@ describe('the life of a listing', function () {
           const view = await pair.view(listing.id);
           expect(view.origin.state, target).to.equal('available');
           expect(view.published, target).to.deep.include({ stock: 12, price: 5 });
+          // A new price needs the owner's price and stock now: 503, and nothing changed.
+          const terms = await pair.shop.request('PATCH', `/api/dfc/enterprises/boutique/listings/${listing.id}`, {
+            headers: { ...bearer(pair.manager), 'content-type': 'application/json' }, body: '{"markup": 10}',
+          });
+          expect(terms.status, `${target}: ${terms.text}`).to.equal(503);
+          expect(terms.headers.get('retry-after')).to.equal('60');
+          expect(terms.json<{ detail: string }>().detail).to.match(/cannot be reached, so the new price cannot be set/u);
+          expect(await pair.view(listing.id), target).to.deep.include({ markup: null, price: 5 });
         }
       } finally {
         pair.target = pair.farm.url;
@@ -167,6 +175,14 @@ describe('the life of a listing', function () {
       const api = await pair.shop.request('GET', `/api/dfc/enterprises/boutique/listings/${listing.id}`, { headers: bearer(pair.manager) });
       expect(api.json<ListingView>().origin.state).to.equal('gone');
       expect(await pair.shop.listings.refresh(await rowOf(pair.shop, listing.id))).to.deep.equal({ ok: true, changed: false, gone: true });
+      // New terms are kept for when the item is back; it stays off sale meanwhile.
+      const terms = await pair.shop.request('PATCH', `/api/dfc/enterprises/boutique/listings/${listing.id}`, {
+        headers: { ...bearer(pair.manager), 'content-type': 'application/json' }, body: '{"markup": "10%"}',
+      });
+      expect(terms.status, terms.text).to.equal(200);
+      expect(terms.json<ListingView>()).to.deep.include({ markup: 10, price: null });
+      expect(terms.json<ListingView>().origin.state).to.equal('gone');
+      expect(terms.json<ListingView>().published).to.deep.include({ stock: 0, price: 5 });
     });
 
     it('refuses an order of it at once (409 naming the line), without asking the owner', async () => {
@@ -197,6 +213,8 @@ describe('the life of a listing', function () {
       expect(view.origin.state).to.equal('available');
       expect(view.origin.goneSince).to.equal(undefined);
       expect(view.published.stock).to.equal(12);
+      // At the terms set while it was gone: the owner's 4.5 and 10 %.
+      expect(view.published.price).to.equal(4.95);
       const placed = await pair.post(listing.offer, 2, 'while-on-sale');
       expect(placed.status, placed.text).to.equal(201);
       placedAt = placed.headers.get('location');

@@ -145,6 +145,59 @@ describe('listings (two nodes)', function () {
     expect((await shop.listings.get('boutique', listing?.id as number)).published.stock).to.equal(2);
   });
 
+  it('changes the price a listing sells at (PATCH): fixed, a markup, the origin\'s, published at once', async () => {
+    const [listing] = await shop.store.orders.listings('boutique');
+    const url = `/api/dfc/enterprises/boutique/listings/${listing?.id}`;
+    const patch = (body: unknown, headers: Record<string, string> = {}): ReturnType<InProcessNode['request']> => shop.request('PATCH', url, {
+      headers: { ...bearer(token), 'content-type': 'application/json', ...headers }, body: JSON.stringify(body),
+    });
+    const offerPrice = async (): Promise<unknown> => (await catalogueOf(shop, 'boutique'))
+      .find((r): r is OfferRecord => r.id === listing?.offer && r.kind === 'Offer')?.price?.value;
+    // The farm sells at 5 now (the test before): a fixed price, then a discount on its price, then its price.
+    const fixed = await patch({ price: '4.20' });
+    expect(fixed.status, fixed.text).to.equal(200);
+    expect(fixed.json<ListingView>()).to.deep.include({ price: 4.2, markup: null });
+    expect(fixed.json<ListingView>().published.price).to.equal(4.2);
+    expect(await offerPrice()).to.equal(4.2);
+    const discount = await patch({ markup: '-10%' });
+    expect(discount.json<ListingView>()).to.deep.include({ price: null, markup: -10 });
+    expect(await offerPrice()).to.equal(4.5);
+    const origin = await patch({ price: null });
+    expect(origin.json<ListingView>()).to.deep.include({ price: null, markup: null });
+    expect(await offerPrice()).to.equal(5);
+
+    // Refused, nothing changed: what is no term, what cannot be published (5 × 0.0001 rounds to 0.00), no body.
+    for (const [body, status, detail] of [
+      [{ price: 0 }, 422, /price must be an amount above 0/u], [{ price: 1, markup: 2 }, 422, /not both/u], [{}, 422, /nothing to change/u],
+      [{ stock: 3 }, 422, /"stock" cannot be changed/u], [{ markup: '-99.99%' }, 422, /cannot be sold at these terms/u], [{ markup: '0x10' }, 422, /markup must be/u],
+      [[1], 400, /an array/u],
+    ] as const) {
+      const refused = await patch(body);
+      expect(refused.status, `${JSON.stringify(body)}: ${refused.text}`).to.equal(status);
+      expect(refused.headers.get('content-type')).to.match(/^application\/problem\+json/u);
+      expect(refused.json<{ detail: string }>().detail).to.match(detail);
+    }
+    expect((await patch({ price: 1 }, { 'content-type': 'text/plain' })).status).to.equal(415);
+    expect((await shop.request('PATCH', url, { headers: { 'content-type': 'application/json' }, body: '{"price": 1}' })).status).to.equal(401);
+    const other = await shop.request('PATCH', '/api/dfc/enterprises/boutique/listings/999999', { headers: { ...bearer(token), 'content-type': 'application/json' }, body: '{"price": 1}' });
+    expect(other.status).to.equal(404);
+    expect((await shop.listings.get('boutique', listing?.id as number))).to.deep.include({ price: null, markup: null });
+    expect(await offerPrice()).to.equal(5);
+
+    // A mirror that read the listing before its terms changed publishes the new terms, not the old ones.
+    const before = (await shop.store.orders.listing(listing?.id as number)) as NonNullable<typeof listing>;
+    expect((await patch({ price: 3.3 })).status).to.equal(200);
+    await restock(farm, tomato, 4);
+    expect((await shop.listings.refresh(before)).ok).to.equal(true);
+    expect(await offerPrice()).to.equal(3.3);
+    expect((await shop.listings.get('boutique', listing?.id as number)).published).to.deep.include({ price: 3.3, stock: 4 });
+
+    // As the tests after this one expect it.
+    expect((await patch({ markup: 10 })).json<ListingView>().published.price).to.equal(5.5);
+    await restock(farm, tomato, 2);
+    await shop.listings.refresh(before);
+  });
+
   it('takes a fixed price, keeps an on-demand item on demand, and removes a listing with what it published', async () => {
     const response = await post(shop, token, 'boutique', { item: `${FARM}/api/dfc/enterprises/ferme/catalog_items/carottes`, price: 2.5 });
     expect(response.status, response.text).to.equal(201);

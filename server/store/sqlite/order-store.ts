@@ -720,6 +720,14 @@ export class SqliteOrderStore implements OrderStore {
     return this.db.transaction(async (tx) => (await tx.run('DELETE FROM listings WHERE id = ?', [id])).changes > 0);
   }
 
+  public async setListingTerms(id: number, terms: { readonly price?: number; readonly markup?: number }): Promise<ListingRow | undefined> {
+    return this.db.transaction(async (tx) => {
+      await tx.run('UPDATE listings SET price = ?, markup = ? WHERE id = ?', [terms.price ?? null, terms.markup ?? null, id]);
+      const row = await tx.get<ListingSql>('SELECT * FROM listings WHERE id = ?', [id]);
+      return row === undefined ? undefined : listingRow(row);
+    });
+  }
+
   public async setListingDetail(id: number, key: ListingDetailKey, value: unknown): Promise<boolean> {
     // The key is one of a closed set, written into the path; the value is bound.
     const path = `$.${key}`;
