@@ -159,7 +159,7 @@ export class Committer {
     const iri = iris.find((i) => publishes.has(i) || i.startsWith(`${listing.product}/`)) ?? listing.item;
     throw new ConflictHttpError(
       `${iri} is a listing of ${listing.originItem}, managed by its origin: its stock is the origin's, and it changes only through the listing `
-      + `(listing ${listing.id} of enterprise ${listing.eid}: its price with a new listing, its removal with DELETE /api/dfc/enterprises/${listing.eid}/listings/${listing.id})`,
+      + `(listing ${listing.id} of enterprise ${listing.eid}: its price with PATCH, its removal with DELETE /api/dfc/enterprises/${listing.eid}/listings/${listing.id})`,
       { extensions: { listing: listing.id, origin: listing.originItem } },
     );
   }

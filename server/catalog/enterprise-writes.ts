@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { NodeId } from '../../ontology/iri.js';
 import type { DfcRecord, EnterpriseRecord } from '../../ontology/records.js';
 import { ConflictHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
@@ -23,6 +24,11 @@ export interface ImportSummary {
   plans: number;
   /** The kinds of the records left out (orders, classes the node does not model). */
   skipped: string[];
+  /**
+   * Records of the document that a listing of the enterprise publishes (its product, catalog item and offer, as
+   * the shop's own export holds them), left as they are: their origin manages them, not an import.
+   */
+  listed: number;
 }
 
 /** Options of {@link EnterpriseWrites.importRecords}. */
@@ -157,9 +163,13 @@ export class EnterpriseWrites {
     const identified = await this.identities.identify(eid, catalogue, 'import');
     // Open Food Network's wholesale packs: the planned transformations of the products come with them.
     const plans = this.identities.plans(records, catalogue, identified);
-    const stored = new Map((await this.store.getResources([...identified, ...plans.records].map((r) => r.id))).map((r) => [r.record.id, r.record]));
+    // A listing's records are its origin's to change, through the listing: an import (the shop's own export
+    // imported again, say) leaves them to it, and imports the rest, instead of being refused whole.
+    const listed = exists ? await this.publishedByListings([...identified, ...plans.records].map((r) => r.id)) : new Set<string>();
+    const importable = [...identified, ...plans.records].filter((r) => !listed.has(r.id));
+    const stored = new Map((await this.store.getResources(importable.map((r) => r.id))).map((r) => [r.record.id, r.record]));
     let stockKept = 0;
-    const written = [...identified, ...plans.records].map((record) => {
+    const written = importable.map((record) => {
       const before = stored.get(record.id);
       // Stock is live (the API, orders): an import that is told to keep it leaves an existing item's as it is.
       if (keepStock !== true || before === undefined || before.kind !== record.kind || (record.kind !== 'CatalogItem' && record.kind !== 'Offer')) return record;
@@ -190,8 +200,9 @@ export class EnterpriseWrites {
       const before = mine.map((r) => stored.get(r.id));
       return {
         added: before.filter((b) => b === undefined).length,
-        updated: mine.filter((r, i) => before[i] !== undefined && JSON.stringify(before[i]) !== JSON.stringify(r)).length,
-        unchanged: mine.filter((r, i) => before[i] !== undefined && JSON.stringify(before[i]) === JSON.stringify(r)).length,
+        // Equal whatever the order of their fields (a record read back from a document is built in another order).
+        updated: mine.filter((r, i) => before[i] !== undefined && !isDeepStrictEqual(before[i], r)).length,
+        unchanged: mine.filter((r, i) => before[i] !== undefined && isDeepStrictEqual(before[i], r)).length,
         notInFile: present.filter((id) => !inFile.has(id)).length,
       };
     };
@@ -205,7 +216,7 @@ export class EnterpriseWrites {
       stockKept,
       written: dryRun !== true,
     };
-    // A listing's records are its origin's to change: an import (a dry run too) that names one is refused.
+    // Left out above; a listing made meanwhile is still refused (409), never written over.
     if (exists) await this.committer.refuseListingRecords({ upsert: written });
     if (dryRun !== true) {
       await this.committer.commit(eid, changes, apply);
@@ -216,11 +227,24 @@ export class EnterpriseWrites {
       items: written.filter((r) => r.kind === 'CatalogItem').length,
       offers: written.filter((r) => r.kind === 'Offer').length,
       others: written.filter((r) => (OTHER_KINDS as readonly string[]).includes(r.kind)).length,
-      plans: plans.records.length,
+      plans: plans.records.filter((r) => !listed.has(r.id)).length,
+      listed: listed.size,
       // Orders and resources of classes the node does not model are not part of a catalogue import.
       skipped: records.filter((r) => !isCatalogueKind(r) && !['Enterprise', 'Address', 'Person'].includes(r.kind) && !plans.kept.has(r.id))
         .map((r) => r.kind),
     };
     return { summary, changes: report };
+  }
+
+  /** Those of `iris` that a listing publishes: its product, catalog item or offer, or a record under its product. */
+  private async publishedByListings(iris: readonly string[]): Promise<Set<string>> {
+    const listings = iris.length === 0 ? [] : await this.store.orders.listingsPublishing(iris);
+    const published = new Set<string>();
+    for (const listing of listings) {
+      for (const iri of iris) {
+        if (iri === listing.product || iri === listing.item || iri === listing.offer || iri.startsWith(`${listing.product}/`)) published.add(iri);
+      }
+    }
+    return published;
   }
 }

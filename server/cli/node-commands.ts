@@ -176,6 +176,9 @@ async function importInto(node: NodeParts, path: string, eid: string, io: Io, ru
     const kinds = [...new Set(counts.skipped)].join(', ');
     io.err(`${path}: ${count(counts.skipped.length, 'resource')} not imported, not part of a catalogue (${kinds})\n`);
   }
+  if (counts.listed > 0) {
+    io.err(`${path}: ${count(counts.listed, 'resource')} left as they are: listings of other nodes' items publish them, managed by their origin (maillon listing set changes a listing's price)\n`);
+  }
   if (decoded.rejected > 0) io.err(`${path}: ${count(decoded.rejected, 'resource')} rejected, the others ${rules.dryRun === true ? 'would be ' : ''}imported\n`);
   return decoded.rejected === 0;
 }

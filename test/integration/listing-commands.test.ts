@@ -2,7 +2,7 @@
  * `maillon listing add|list|set|remove` against a static FDC-shaped supplier on loopback.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +83,15 @@ describe('maillon listing commands', function () {
     expect(fixed.out).to.include('2.9 Euro, 24 in stock, fixed price 2.9');
     expect((await cli('listing', 'set', id, '--enterprise', 'boutique', '--markup=-10%')).out).to.include('2.7 Euro, 24 in stock, markup -10%');
     expect((await cli('listing', 'set', id, '--enterprise', 'boutique', '--origin-price')).out).to.include('3 Euro, 24 in stock, origin price');
+    expect((await cli('listing', 'list', '--enterprise', 'boutique')).out).to.include('3 Euro, 24 in stock, origin price');
+    // The shop's export imported again leaves the listing's records to it (not refused whole).
+    const exported = await cli('export', '--enterprise', 'boutique');
+    expect(exported.code, exported.err).to.equal(0);
+    const file = join(dir, 'boutique.jsonld');
+    writeFileSync(file, exported.out);
+    const imported = await cli('import', file, '--enterprise', 'boutique');
+    expect(imported.code, imported.err).to.equal(0);
+    expect(imported.err).to.match(/3 resources left as they are: listings of other nodes' items publish them/u);
     expect((await cli('listing', 'list', '--enterprise', 'boutique')).out).to.include('3 Euro, 24 in stock, origin price');
     for (const argv of [[], ['--origin-price', '--price', '2'], ['--price', '1', '--markup', '2'], ['--price', '0']]) {
       let thrown: unknown;

@@ -271,15 +271,25 @@ describe('listings (two nodes)', function () {
       expect(response.json<{ detail: string }>().detail, `${method} ${url}`).to.contain(`is a listing of ${tomato}, managed by its origin`)
         .and.to.contain(`DELETE /api/dfc/enterprises/boutique/listings/${listing.id}`);
     }
-    // An import naming them is refused too (a dry run as well): it would overwrite what the origin owns.
-    const [item] = await shop.store.getResources([listing.item]);
-    const forged = { ...(item?.record as CatalogItemRecord), stock: 999 };
+    // An import naming them leaves them as they are (a dry run as well), and imports the rest: the shop's own
+    // export, its listings in it, imported again after an edit of its own products.
+    const exported = await catalogueOf(shop, 'boutique');
+    const own = exported.find((r): r is SuppliedProductRecord => r.kind === 'SuppliedProduct' && r.id !== listing.product);
+    expect(own, 'a product of the shop\'s own').to.not.equal(undefined);
+    const edited = exported.map((r) => (r.id === own?.id ? { ...own, description: 'Edited offline' } : r.id === listing.item ? { ...r, stock: 999 } : r));
+    // Each listing publishes three records.
+    const listings = (await shop.store.orders.listings('boutique')).length;
     for (const dryRun of [true, false]) {
-      let refused: unknown;
-      await shop.catalog.importCatalogue('boutique', [forged], { dryRun }).catch((error: unknown) => (refused = error));
-      expect((refused as { status?: number } | undefined)?.status, `dry run ${dryRun}`).to.equal(409);
+      const { summary, changes } = await shop.catalog.importCatalogue('boutique', edited, { dryRun });
+      expect(summary.listed, `dry run ${dryRun}`).to.equal(3 * listings);
+      expect(changes.products.updated, `dry run ${dryRun}`).to.equal(1);
+      expect(changes.written, `dry run ${dryRun}`).to.equal(!dryRun);
     }
+    const ownNow = await shop.store.getResource(own?.id as string);
+    expect(ownNow?.record.kind === 'SuppliedProduct' ? ownNow.record.description : undefined).to.equal('Edited offline');
     expect(await shop.listings.get('boutique', listing.id)).to.deep.equal(before);
+    const [item] = await shop.store.getResources([listing.item]);
+    expect(item?.record.kind === 'CatalogItem' ? item.record.stock : undefined).to.equal(before.published.stock);
     // A product created under a name that slugs to a listing's id gets another id, not the listing's records.
     const created = await shop.request('POST', '/api/dfc/enterprises/boutique/supplied_products', {
       headers, body: JSON.stringify({
