@@ -945,7 +945,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 /**
  * A catalog item's index row as staged with its record (see {@link indexStagedRun}): the values {@link entryValues}
  * binds (its source and peer left out: the run's), and apart its product's `owl:sameAs` targets (null when none).
- * Staged as JSON (see {@link stagingJson}), in that order.
+ * Staged as JSON (see `stagingParams` of the provenance store; kept as JSONB), in that order.
  */
 export function stagedEntry({ entry, authoritative, enterpriseRank }: SourcedEntry): { values: SqlValue[]; sameAs: readonly string[] | null } {
   return { values: entryValues('', null, rankOf(authoritative), entry, 1, enterpriseRank), sameAs: entry.sameAs.length === 0 ? null : entry.sameAs };

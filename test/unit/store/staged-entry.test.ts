@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { FederatedEntry } from '../../../server/store/federated-entries.js';
 import { stagedEntry } from '../../../server/store/sqlite/federated-index.js';
-import { stagingJson } from '../../../server/store/sqlite/provenance-store.js';
+import { stagingParams } from '../../../server/store/sqlite/provenance-store.js';
 
 const ENTRY: FederatedEntry = {
   itemIri: 'https://p.example/items/1', productIri: 'https://p.example/products/1', productKey: 'https://p.example/products/1', sameAs: [],
@@ -29,34 +29,45 @@ describe('stagedEntry (a first snapshot\'s index row, staged as JSON)', () => {
   });
 });
 
-describe('stagingJson (a page\'s staged rows, as one JSON text)', () => {
-  it('writes each row in the staging\'s column order, with nulls and empty texts for a resource held unchanged', () => {
-    const rows = JSON.parse(stagingJson([
+/** The rows of {@link stagingParams}: each row's JSON parsed, its record beside it. */
+function staged(params: readonly unknown[]): { row: unknown[]; record: unknown }[] {
+  const out: { row: unknown[]; record: unknown }[] = [];
+  for (let i = 0; i < params.length; i += 2) out.push({ row: JSON.parse(params[i] as string) as unknown[], record: params[i + 1] });
+  return out;
+}
+
+describe('stagingParams (a chunk of a page\'s staged rows, two parameters a row)', () => {
+  it('writes each row\'s columns in the staging\'s order as JSON, its record apart, with nulls and empty texts for a resource held unchanged', () => {
+    const params = stagingParams([
       { iri: ENTRY.itemIri, write: WRITE, entry: { entry: { ...ENTRY, sameAs: ['https://o.example/p'] }, authoritative: true, enterpriseRank: 1 } },
       { iri: 'https://p.example/held' },
       { iri: 'https://p.example/offers/1', write: { ...WRITE, kind: 'Offer', authoritative: false } },
-    ])) as unknown[][];
-    expect(rows).to.have.length(3);
-    expect(rows[0]?.slice(0, 6)).to.deep.equal([ENTRY.itemIri, 'CatalogItem', WRITE.json, 'h1', 1, WRITE.sourceUrl]);
-    expect(rows[0]?.[6]).to.deep.equal(stagedEntry({ entry: ENTRY, authoritative: true, enterpriseRank: 1 }).values);
-    expect(rows[0]?.[7]).to.deep.equal(['https://o.example/p']);
-    expect(rows[1]).to.deep.equal(['https://p.example/held', '', null, '', 0, '', null, null]);
-    expect(rows[2]?.slice(1, 5)).to.deep.equal(['Offer', WRITE.json, 'h1', 0]);
-    expect(rows[2]?.[6]).to.equal(null);
+    ]);
+    expect(params).to.have.length(6);
+    const rows = staged(params);
+    expect(rows[0]?.row.slice(0, 5)).to.deep.equal([ENTRY.itemIri, 'CatalogItem', 'h1', 1, WRITE.sourceUrl]);
+    // The record's text itself, not escaped into the row's JSON.
+    expect(rows[0]?.record).to.equal(WRITE.json);
+    expect(rows[0]?.row[5]).to.deep.equal(stagedEntry({ entry: ENTRY, authoritative: true, enterpriseRank: 1 }).values);
+    expect(rows[0]?.row[6]).to.deep.equal(['https://o.example/p']);
+    expect(rows[1]).to.deep.equal({ row: ['https://p.example/held', '', '', 0, '', null, null], record: null });
+    expect(rows[2]?.row.slice(1, 4)).to.deep.equal(['Offer', 'h1', 0]);
+    expect(rows[2]?.record).to.equal(WRITE.json);
+    expect(rows[2]?.row[5]).to.equal(null);
   });
 
   it('makes a lone surrogate U+FFFD, as binding the text would, and leaves a pair, a backslash and a record\'s escapes alone', () => {
     const record = JSON.stringify({ name: 'lone \ud800 in a record' });
-    const text = stagingJson([
+    const params = stagingParams([
       { iri: 'https://p.example/items/\udc00', write: { ...WRITE, json: record }, entry: { entry: { ...ENTRY, name: 'bad \ud800 name', city: 'ok 😀 \\ud800' }, authoritative: true, enterpriseRank: 1 } },
     ]);
-    expect(text).to.include('"bad \ufffd name"');
-    const [row] = JSON.parse(text) as unknown[][];
-    expect(row?.[0]).to.equal('https://p.example/items/\ufffd');
+    expect(params[0]).to.include('"bad \ufffd name"');
+    const [first] = staged(params);
+    expect(first?.row[0]).to.equal('https://p.example/items/\ufffd');
     // The record's text is kept as it was (its escape is six ASCII characters, not a surrogate).
-    expect(row?.[2]).to.equal(record);
-    expect(JSON.parse(row?.[2] as string)).to.deep.equal({ name: 'lone \ud800 in a record' });
-    const values = row?.[6] as unknown[];
+    expect(first?.record).to.equal(record);
+    expect(JSON.parse(first?.record as string)).to.deep.equal({ name: 'lone \ud800 in a record' });
+    const values = first?.row[5] as unknown[];
     expect(values[9]).to.equal('bad \ufffd name');
     expect(values[20]).to.equal('ok 😀 \\ud800');
   });
