@@ -429,11 +429,18 @@ export class OrderService {
    * then its status: `Complete` sells what it holds, `Cancelled` gives it back.
    */
   public async update(eid: string, iri: string, body: OrderBody, caller: OrderCaller): Promise<OrderView> {
-    await this.visible(eid, iri, caller);
+    const stored = await this.visible(eid, iri, caller);
     this.pathOf(caller);
     const request = await this.read(eid, body, iri);
     if (!request.order.id.startsWith('_:') && request.order.id !== iri && otherSpelling(request.order.id) !== iri) {
       throw new UnprocessableEntityHttpError(`the body is about order ${request.order.id}, not ${iri}`);
+    }
+    // The buyer an order was placed for is part of what was agreed: a body naming another is refused, not
+    // answered 200 with the first buyer kept (the caller would believe the order now bills the other).
+    const buyer = request.order.orderedBy;
+    if (buyer !== undefined && stored.orderedBy !== null && buyer !== stored.orderedBy) {
+      const why = `order ${iri} was placed for ${stored.orderedBy}; its buyer (dfc-b:orderedBy) cannot become ${buyer}`;
+      throw new UnprocessableEntityHttpError(why, { problems: [problem('invalid-value', iri, 'dfc-b:Order', 'dfc-b:orderedBy', why)] });
     }
     return this.serialised(iri, async () => stateConflicts(async () => this.updateNow(eid, iri, request, caller)));
   }
@@ -446,7 +453,10 @@ export class OrderService {
       order = await this.cancelOrder(order, 'expired');
     }
     if (order.state === 'Complete' || order.state === 'Cancelled') {
-      if (request.status === statusOf(order)) return this.view(order);
+      // The same status again is a retry whose answer was lost: answered as the first was. A completion that
+      // sends other lines than were sold asks for a change that cannot be made, and is refused like any other.
+      const sameAgain = request.status === statusOf(order) && (order.state === 'Cancelled' || !request.linesGiven || sameQuantities(order.lines, request.lines));
+      if (sameAgain) return this.view(order);
       const why = order.closedReason !== null ? ` (${order.closedReason})` : '';
       throw new ConflictHttpError(`order ${iri} is ${order.state}${why}: it can no longer change`);
     }
@@ -919,6 +929,15 @@ function newOrderOf(eid: string, collection: string, request: OrderRequest, call
     eid, collection, ...(request.order.orderedBy !== undefined ? { orderedBy: request.order.orderedBy } : {}), placedBy: caller.id,
     lines: request.lines.map(stripSent),
   };
+}
+
+/** Whether two sets of lines order the same quantity of each offer (however they are split into lines). */
+function sameQuantities(a: readonly NewOrderLine[], b: readonly NewOrderLine[]): boolean {
+  const totals = new Map<string, number>();
+  for (const line of a) totals.set(line.offer, (totals.get(line.offer) ?? 0) + line.quantity);
+  for (const line of b) totals.set(line.offer, (totals.get(line.offer) ?? 0) - line.quantity);
+  // Sums of fractional quantities in another order differ by a rounding error, not by a unit.
+  return [...totals.values()].every((difference) => Math.abs(difference) < 1e-9);
 }
 
 /** The listings the request's lines were resolved to, by id (read a moment ago, in the same request). */

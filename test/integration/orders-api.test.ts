@@ -215,6 +215,45 @@ describe('orders API', function () {
     expect(again.status).to.equal(409);
   });
 
+  it('answers a completion sent again with 200 only for what was sold: other quantities are a 409, never a 200 that changed nothing', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const carottes = await idsOf(node, 'ferme', 'carottes');
+    const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+    const created = await post(ofnOrder(url, [{ ...tomate, quantity: 2 }]), buyer);
+    const iri = created.headers.get('location') as string;
+    const put = (lines: Parameters<typeof ofnOrder>[1]) => node.request('PUT', new URL(iri).pathname, {
+      headers: { 'content-type': 'application/json', ...bearer(buyer) }, body: ofnOrder(url, lines, { id: iri, status: 'dfc-v:Complete' }),
+    });
+    expect((await put([{ ...tomate, quantity: 2 }])).status).to.equal(200);
+    // A retry of the same completion (its answer lost) is answered as the first was.
+    const again = await put([{ ...tomate, quantity: '2' }]);
+    expect(again.status, again.text).to.equal(200);
+    for (const lines of [[{ ...tomate, quantity: 5 }], [{ ...tomate, quantity: 2 }, { ...carottes, quantity: 1 }], [{ ...tomate, quantity: 0 }, { ...carottes, quantity: 2 }]]) {
+      const changed = await put(lines);
+      expect(changed.status, `${JSON.stringify(lines)}: ${changed.text}`).to.equal(409);
+      expect(changed.headers.get('content-type')).to.match(/application\/problem\+json/u);
+      expect(changed.text).to.contain('Complete');
+    }
+    expect(await stockOf('tomate')).to.include({ available: 10, reserved: 0, sold: 2 });
+    expect(await stockOf('carottes')).to.include({ reserved: 0, sold: 0 });
+  });
+
+  it('refuses a change of the buyer (dfc-b:orderedBy) of an order with 422, and keeps the order as it was', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+    const created = await post(ofnOrder(url, [{ ...tomate, quantity: 2 }]), buyer);
+    const iri = created.headers.get('location') as string;
+    const other = ofnOrder(url, [{ ...tomate, quantity: 3 }], { id: iri }).replace('https://ofn.example/api/dfc/enterprises/7', 'https://elsewhere.example/enterprises/9');
+    const changed = await node.request('PUT', new URL(iri).pathname, { headers: { 'content-type': 'application/json', ...bearer(buyer) }, body: other });
+    expect(changed.status, changed.text).to.equal(422);
+    expect(changed.text).to.contain('dfc-b:orderedBy');
+    expect(await stockOf('tomate')).to.include({ available: 10, reserved: 2 });
+    // The same buyer, or none said (a bare reference to the order), changes the order.
+    const same = await node.request('PUT', new URL(iri).pathname, { headers: { 'content-type': 'application/json', ...bearer(buyer) }, body: ofnOrder(url, [{ ...tomate, quantity: 3 }], { id: iri }) });
+    expect(same.status, same.text).to.equal(200);
+    expect(await stockOf('tomate')).to.include({ available: 9, reserved: 3 });
+  });
+
   it('gives the stock of an untouched held order back when it expires', async () => {
     await node.close();
     node = await startInProcess({ base: 'http://a.test', orderHoldSeconds: 1 });
