@@ -238,6 +238,31 @@ describe('orders API', function () {
     expect(await stockOf('carottes')).to.include({ reserved: 0, sold: 0 });
   });
 
+  it('refuses a conditional change of an order with 412 (orders carry no ETag, so no If-Match tag matches), and takes If-Match: *', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+    const created = await post(ofnOrder(url, [{ ...tomate, quantity: 2 }]), buyer);
+    const iri = created.headers.get('location') as string;
+    const path = new URL(iri).pathname;
+    const put = (ifMatch: string, token = buyer) => node.request('PUT', path, {
+      headers: { 'content-type': 'application/json', ...bearer(token), 'if-match': ifMatch }, body: ofnOrder(url, [{ ...tomate, quantity: 3 }], { id: iri }),
+    });
+    for (const ifMatch of ['"v1"', 'W/"v1"', '"a", "b"']) {
+      const refused = await put(ifMatch);
+      expect(refused.status, `${ifMatch}: ${refused.text}`).to.equal(412);
+      expect(refused.headers.get('content-type')).to.match(/application\/problem\+json/u);
+      const deleted = await node.request('DELETE', path, { headers: { ...bearer(buyer), 'if-match': ifMatch } });
+      expect(deleted.status, `DELETE ${ifMatch}`).to.equal(412);
+      expect(await stockOf('tomate'), ifMatch).to.include({ available: 10, reserved: 2 });
+    }
+    // Whoever may not see the order learns nothing more from a condition: 404 as without it.
+    expect((await put('"v1"', await node.token('ferme', ['WriteOrders']))).status).to.equal(404);
+    expect((await node.request('PUT', `${path}999`, { headers: { 'content-type': 'application/json', ...bearer(buyer), 'if-match': '"v1"' }, body: '{}' })).status).to.equal(404);
+    const any = await put('*');
+    expect(any.status, any.text).to.equal(200);
+    expect(await stockOf('tomate')).to.include({ available: 9, reserved: 3 });
+  });
+
   it('refuses a change of the buyer (dfc-b:orderedBy) of an order with 422, and keeps the order as it was', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
