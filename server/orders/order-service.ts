@@ -292,6 +292,13 @@ export class OrderService {
       throw this.shortAnswer(outcome.short, { eid, lines: request.lines.map(stripSent) });
     }
     let order = outcome.order;
+    // A retry while the first attempt is still being placed with its suppliers: its answer is not known yet, and a
+    // 201 would tell the buyer an order is placed that they may still refuse (draft-ietf-httpapi-idempotency-key-header: 409).
+    if (outcome.replayed && order.state === 'Pending') {
+      throw new ConflictHttpError(`the request with Idempotency-Key ${JSON.stringify(key)} is still being placed with its suppliers; retry in a moment for its answer`, {
+        headers: { 'Retry-After': '1' },
+      });
+    }
     const notOnSale = order.state === 'Cancelled' ? notOnSaleRecorded(order) : undefined;
     if (notOnSale !== undefined) throw notOnSaleError(notOnSale);
     // A retry of a request its suppliers refused answers the same refusal, not a 200 with a Cancelled order.
