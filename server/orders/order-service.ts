@@ -197,6 +197,12 @@ interface OrderRequest {
 }
 
 const DEFAULT_HOLD_MS = 30 * 60_000;
+/**
+ * The most lines of one order: far above any real order (Open Food Network's backorders have a few dozen), far
+ * below what would hold the event loop for seconds (each line is looked up) or make a page of orders huge.
+ */
+const MAX_LINES = 1000;
+
 /** The largest quantity of one line: far above any real order, far below where floating point loses units. */
 const MAX_QUANTITY = 1e9;
 
@@ -578,6 +584,7 @@ export class OrderService {
     const byId = new Map(records.map((r) => [r.id as string, r]));
     const named = order.lines.map((id) => byId.get(id)).filter((r): r is OrderLineRecord => r?.kind === 'OrderLine');
     const lines = named.length > 0 ? named : records.filter((r): r is OrderLineRecord => r.kind === 'OrderLine' && (r.order === undefined || r.order === order.id));
+    if (lines.length > MAX_LINES) throw new UnprocessableEntityHttpError(`the order has ${lines.length} lines; an order has at most ${MAX_LINES}`);
     strayLinesRefused(order, lines, records);
     const status = statusName(order.orderStatus);
     if (order.orderStatus !== undefined && status === undefined) {

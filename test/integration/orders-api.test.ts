@@ -263,6 +263,27 @@ describe('orders API', function () {
     expect(await stockOf('tomate')).to.include({ available: 9, reserved: 3 });
   });
 
+  it('refuses an order of more than 1,000 lines with 422 before reading them, and takes one of 1,000', async () => {
+    const carottes = await idsOf(node, 'ferme', 'carottes');
+    const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+    const many = (n: number) => ofnOrder(url, Array.from({ length: n }, () => ({ ...carottes, quantity: 1 })));
+    const refused = await post(many(1001), buyer);
+    expect(refused.status, refused.text.slice(0, 300)).to.equal(422);
+    expect(refused.headers.get('content-type')).to.match(/application\/problem\+json/u);
+    expect(refused.text).to.contain('1001 lines').and.to.contain('1000');
+    expect(await stockOf('carottes')).to.include({ reserved: 0 });
+    const taken = await post(many(1000), buyer);
+    expect(taken.status, taken.text.slice(0, 300)).to.equal(201);
+    expect(typed(taken.text, 'dfc-b:OrderLine')).to.have.length(1000);
+    // An amendment is bounded the same way.
+    const iri = taken.headers.get('location') as string;
+    const amended = await node.request('PUT', new URL(iri).pathname, {
+      headers: { 'content-type': 'application/json', ...bearer(buyer) },
+      body: ofnOrder(url, Array.from({ length: 1001 }, () => ({ ...carottes, quantity: 1 })), { id: iri }),
+    });
+    expect(amended.status).to.equal(422);
+  });
+
   it('refuses a change of the buyer (dfc-b:orderedBy) of an order with 422, and keeps the order as it was', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
