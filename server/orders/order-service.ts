@@ -411,6 +411,15 @@ export class OrderService {
     });
   }
 
+  /** An order read past its time, expired in its turn (unless changed meanwhile): what a reader must see. */
+  private async expiredWhenRead(order: OrderRow): Promise<OrderRow> {
+    return this.serialised(order.iri, async () => {
+      const now = await this.deps.store.orders.get(order.iri);
+      if (now === undefined) return order;
+      return this.overdue(now) ? this.cancelOrder(now, 'expired') : now;
+    });
+  }
+
   /** Whether a held order is past its time (a Pending one is the shop's, waiting on its supplier: never). */
   private overdue(order: OrderRow): boolean {
     return order.state === 'Held' && order.expiresAt !== null && order.expiresAt <= new Date(this.now()).toISOString();
@@ -420,7 +429,9 @@ export class OrderService {
   public async list(eid: string, caller: OrderCaller, page: { offset: number; limit: number }): Promise<{ views: OrderView[]; total: number }> {
     const { orders, total } = await this.deps.store.orders.list(eid, { ...(caller.readsAll ? {} : { placedBy: caller.id }), ...page });
     const views: OrderView[] = [];
-    for (const order of orders) views.push(await this.view(order));
+    // As for one order: a held order past its time is expired when read, or a buyer looking for its open order
+    // (Open Food Network) would find one Held that answers 409 once it is amended.
+    for (const order of orders) views.push(await this.view(this.overdue(order) ? await this.expiredWhenRead(order) : order));
     return { views, total };
   }
 

@@ -332,6 +332,25 @@ describe('orders API', function () {
     expect(await node.orders.expireDue()).to.equal(0);
   });
 
+  it('expires the held orders past their time in a list of orders too, so that a buyer looking for its open order (OFN) finds none', async () => {
+    await node.close();
+    node = await startInProcess({ base: 'http://a.test', orderHoldSeconds: 1 });
+    await node.seed('ferme');
+    buyer = await node.token('ferme', ['WriteOrders']);
+    seller = await node.token('ferme', ['ReadOrders']);
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const url = `${node.base}/api/dfc/enterprises/ferme/Orders`;
+    expect((await post(ofnOrder(url, [{ ...tomate, quantity: 3 }]), buyer, {}, '/api/dfc/enterprises/ferme/Orders')).status).to.equal(201);
+    await new Promise((resolve) => { setTimeout(resolve, 1100); });
+    for (const token of [buyer, seller]) {
+      const list = await node.request('GET', '/api/dfc/enterprises/ferme/Orders', { headers: bearer(token) });
+      expect(list.status).to.equal(200);
+      expect(typed(list.text, 'dfc-b:Order').map((o) => o['dfc-b:hasOrderStatus'])).to.deep.equal(['dfc-v:Cancelled']);
+    }
+    expect(await stockOf('tomate')).to.include({ available: 12, reserved: 0 });
+    expect(await node.orders.expireDue()).to.equal(0);
+  });
+
   it('keeps orders to those who may see them', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const body = ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 1 }]);
