@@ -54,16 +54,26 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 /** JavaScript's `Date.toString()`/`toUTCString()`-like spelling some platforms send: `Thu Aug 22 2024 05:40:38 UTC`. */
 const JS_DATE = /^\s*(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{1,2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (?:UTC|GMT)(?:([+-])(\d{2}):?(\d{2}))?(?: \([^)]*\))?\s*$/u;
 
+/** Whether a calendar day and a time of it exist (`Feb 30`, `Aug 0`, `24:00` and a 61st second do not). */
+function realMoment(year: number, monthIndex: number, day: number, hours: number, minutes: number, seconds: number): boolean {
+  if (hours > 23 || minutes > 59 || seconds > 59 || day < 1) return false;
+  // The day after the last of the month is the first of the next: a day past the month's end changes the month.
+  return new Date(Date.UTC(year, monthIndex, day)).getUTCMonth() === monthIndex;
+}
+
 /**
  * A date as ISO 8601. ISO 8601 input is kept as written (its offset is information: a sale session closing at
  * 18:00+02:00 closes at six in the evening where it is held); the JavaScript spelling platforms send
- * (`Thu Aug 22 2024 05:40:38 UTC`, `… GMT+0200`) becomes ISO 8601 with its offset. Anything else is returned
- * as given.
+ * (`Thu Aug 22 2024 05:40:38 UTC`, `… GMT+0200`) becomes ISO 8601 with its offset. Anything else, and such a
+ * date that names no real moment (`Fri Aug 99 2024`), is returned as given.
  */
 export function isoDate(written: string): string {
   const m = JS_DATE.exec(written);
   if (m === null) return written;
   const [, month, day, year, hh, mm, ss, sign, oh, om] = m as unknown as string[];
+  // Only a real moment is rewritten: `Aug 99` or `25:00` written as ISO 8601 would look valid and be none.
+  if (!realMoment(Number(year), MONTHS.indexOf(month as string), Number(day), Number(hh), Number(mm), Number(ss))) return written;
+  if (oh !== undefined && (Number(oh) > 23 || Number(om) > 59)) return written;
   const date = `${year}-${String(MONTHS.indexOf(month as string) + 1).padStart(2, '0')}-${(day as string).padStart(2, '0')}`;
   const offset = sign === undefined || (oh === '00' && om === '00') ? 'Z' : `${sign}${oh}:${om}`;
   return `${date}T${hh}:${mm}:${ss}${offset}`;

@@ -95,6 +95,10 @@ export function listingRoutes(args: ListingRoutesArgs): Router {
     const eid = req.params['eid'] as string;
     requireScope(res, 'WriteProducts', eid);
     const body = jsonObjectBody(req, EXAMPLE);
+    // As for a change of terms: a field a listing does not have (a misspelt `price`) would be dropped, and the
+    // item sold at the origin's price.
+    const unknown = Object.keys(body).filter((k) => k !== 'item' && k !== 'price' && k !== 'markup');
+    if (unknown.length > 0) throw new UnprocessableEntityHttpError(`a listing is an item and its price or markup; ${unknown.map((k) => JSON.stringify(k)).join(', ')} is none of them: expected ${EXAMPLE}`);
     const item = body['item'];
     if (typeof item !== 'string' || item.trim() === '') throw new BadRequestHttpError(`"item" must be the @id of a remote dfc-b:CatalogItem; expected ${EXAMPLE}`);
     const view = await listings.add(eid, item.trim(), termsOf(body));

@@ -215,7 +215,7 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
         summary: 'Change an order\'s lines and status (Complete sells, Cancelled gives back)', tags: ['orders'], access: 'token',
         parameters: ['eid', 'n', 'If-Match', 'Maillon-Order-Via'], body: 'order', responses: { 200: 'dfc' }, problems: [400, 404, 409, 412, 413, 415, 422, 503],
       },
-      delete: { summary: 'Cancel an order', tags: ['orders'], access: 'token', parameters: ['eid', 'n'], responses: { 200: 'dfc', 204: 'empty' }, problems: [404, 409, 503] },
+      delete: { summary: 'Cancel an order', tags: ['orders'], access: 'token', parameters: ['eid', 'n', 'If-Match'], responses: { 200: 'dfc', 204: 'empty' }, problems: [404, 409, 412, 503] },
     }],
   ])) as Record<string, Record<string, Operation>>,
   '/api/dfc/enterprises/{eid}/listings': {

@@ -17,13 +17,15 @@ import { Router, type Request, type Response } from 'express';
 import type { DfcRecord } from '../../ontology/records.js';
 import { decided, principalOf, requireCaller, requireScope } from '../auth/middleware.js';
 import { allows, type Principal } from '../auth/tokens.js';
-import { BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, ServiceUnavailableHttpError } from '../errors/http-error.js';
+import {
+  BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, PreconditionFailedHttpError, ServiceUnavailableHttpError,
+} from '../errors/http-error.js';
 import { nodeOfPath, ORDER_VIA_HEADER, type OrderBody, type OrderCaller, type OrderService, type OrderView } from '../orders/order-service.js';
 import type { NodeStore } from '../store/store.js';
 import { allowOnly, textBody } from './methods.js';
 import { negotiate } from './negotiate.js';
 import { pageParams } from './page-params.js';
-import { renderBody, type PageView } from './render.js';
+import { etagList, renderBody, type PageView } from './render.js';
 
 /** Options of {@link orderRoutes}. */
 export interface OrderRoutesArgs {
@@ -124,6 +126,19 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
 
   const allow = allowOnly;
 
+  /**
+   * `If-Match` on a change of an order (RFC 9110 §13.1.1). Orders carry no ETag (they are never cached), so no tag
+   * matches: a conditional change is a 412, never applied as if it were unconditional. `*` asks only that the
+   * order exists, which the change checks anyway. Evaluated once the order is known to be the caller's: whoever
+   * would get a 404 without the condition gets it with one too (§13.2.1).
+   */
+  const ifMatchHolds = async (req: Request, eid: string, iri: string, caller: OrderCaller): Promise<void> => {
+    const tags = etagList(req.get('if-match'), 'strong');
+    if (tags === undefined || tags.includes('*')) return;
+    await orders.get(eid, iri, caller);
+    throw new PreconditionFailedHttpError(`order ${iri} has no ETag: If-Match can only be *, and no other tag matches`);
+  };
+
   // Open Food Network's URL rule, applied to our product ids (`…/supplied_products/{id}`), names the products
   // collection itself as the orders collection: an order posted there is taken as if posted to `…/orders`.
   // A middleware, not a route: a route would make this router answer OPTIONS on the products collection alone.
@@ -196,13 +211,17 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
     router.put(`/enterprises/:eid/${collection}/:n`, async (req, res) => {
       const eid = await enterprise(req);
       const caller = withPath(req, callerOf(res, eid, true));
-      const view = await orders.update(eid, await orders.orderIri(orderUrl(req)), body(req), caller);
+      const iri = await orders.orderIri(orderUrl(req));
+      await ifMatchHolds(req, eid, iri, caller);
+      const view = await orders.update(eid, iri, body(req), caller);
       answer(req, res, 200, view.records);
     });
     router.delete(`/enterprises/:eid/${collection}/:n`, async (req, res) => {
       const eid = await enterprise(req);
       const caller = callerOf(res, eid, true);
-      const view = await orders.cancel(eid, await orders.orderIri(orderUrl(req)), caller);
+      const iri = await orders.orderIri(orderUrl(req));
+      await ifMatchHolds(req, eid, iri, caller);
+      const view = await orders.cancel(eid, iri, caller);
       answer(req, res, 200, view.records);
     });
     router.all(`/enterprises/:eid/${collection}/:n`, allow('GET, HEAD, OPTIONS, PUT, DELETE'));

@@ -197,6 +197,12 @@ interface OrderRequest {
 }
 
 const DEFAULT_HOLD_MS = 30 * 60_000;
+/**
+ * The most lines of one order: far above any real order (Open Food Network's backorders have a few dozen), far
+ * below what would hold the event loop for seconds (each line is looked up) or make a page of orders huge.
+ */
+const MAX_LINES = 1000;
+
 /** The largest quantity of one line: far above any real order, far below where floating point loses units. */
 const MAX_QUANTITY = 1e9;
 
@@ -292,6 +298,13 @@ export class OrderService {
       throw this.shortAnswer(outcome.short, { eid, lines: request.lines.map(stripSent) });
     }
     let order = outcome.order;
+    // A retry while the first attempt is still being placed with its suppliers: its answer is not known yet, and a
+    // 201 would tell the buyer an order is placed that they may still refuse (draft-ietf-httpapi-idempotency-key-header: 409).
+    if (outcome.replayed && order.state === 'Pending') {
+      throw new ConflictHttpError(`the request with Idempotency-Key ${JSON.stringify(key)} is still being placed with its suppliers; retry in a moment for its answer`, {
+        headers: { 'Retry-After': '1' },
+      });
+    }
     const notOnSale = order.state === 'Cancelled' ? notOnSaleRecorded(order) : undefined;
     if (notOnSale !== undefined) throw notOnSaleError(notOnSale);
     // A retry of a request its suppliers refused answers the same refusal, not a 200 with a Cancelled order.
@@ -398,6 +411,15 @@ export class OrderService {
     });
   }
 
+  /** An order read past its time, expired in its turn (unless changed meanwhile): what a reader must see. */
+  private async expiredWhenRead(order: OrderRow): Promise<OrderRow> {
+    return this.serialised(order.iri, async () => {
+      const now = await this.deps.store.orders.get(order.iri);
+      if (now === undefined) return order;
+      return this.overdue(now) ? this.cancelOrder(now, 'expired') : now;
+    });
+  }
+
   /** Whether a held order is past its time (a Pending one is the shop's, waiting on its supplier: never). */
   private overdue(order: OrderRow): boolean {
     return order.state === 'Held' && order.expiresAt !== null && order.expiresAt <= new Date(this.now()).toISOString();
@@ -407,7 +429,9 @@ export class OrderService {
   public async list(eid: string, caller: OrderCaller, page: { offset: number; limit: number }): Promise<{ views: OrderView[]; total: number }> {
     const { orders, total } = await this.deps.store.orders.list(eid, { ...(caller.readsAll ? {} : { placedBy: caller.id }), ...page });
     const views: OrderView[] = [];
-    for (const order of orders) views.push(await this.view(order));
+    // As for one order: a held order past its time is expired when read, or a buyer looking for its open order
+    // (Open Food Network) would find one Held that answers 409 once it is amended.
+    for (const order of orders) views.push(await this.view(this.overdue(order) ? await this.expiredWhenRead(order) : order));
     return { views, total };
   }
 
@@ -429,11 +453,18 @@ export class OrderService {
    * then its status: `Complete` sells what it holds, `Cancelled` gives it back.
    */
   public async update(eid: string, iri: string, body: OrderBody, caller: OrderCaller): Promise<OrderView> {
-    await this.visible(eid, iri, caller);
+    const stored = await this.visible(eid, iri, caller);
     this.pathOf(caller);
     const request = await this.read(eid, body, iri);
     if (!request.order.id.startsWith('_:') && request.order.id !== iri && otherSpelling(request.order.id) !== iri) {
       throw new UnprocessableEntityHttpError(`the body is about order ${request.order.id}, not ${iri}`);
+    }
+    // The buyer an order was placed for is part of what was agreed: a body naming another is refused, not
+    // answered 200 with the first buyer kept (the caller would believe the order now bills the other).
+    const buyer = request.order.orderedBy;
+    if (buyer !== undefined && stored.orderedBy !== null && buyer !== stored.orderedBy) {
+      const why = `order ${iri} was placed for ${stored.orderedBy}; its buyer (dfc-b:orderedBy) cannot become ${buyer}`;
+      throw new UnprocessableEntityHttpError(why, { problems: [problem('invalid-value', iri, 'dfc-b:Order', 'dfc-b:orderedBy', why)] });
     }
     return this.serialised(iri, async () => stateConflicts(async () => this.updateNow(eid, iri, request, caller)));
   }
@@ -446,7 +477,10 @@ export class OrderService {
       order = await this.cancelOrder(order, 'expired');
     }
     if (order.state === 'Complete' || order.state === 'Cancelled') {
-      if (request.status === statusOf(order)) return this.view(order);
+      // The same status again is a retry whose answer was lost: answered as the first was. A completion that
+      // sends other lines than were sold asks for a change that cannot be made, and is refused like any other.
+      const sameAgain = request.status === statusOf(order) && (order.state === 'Cancelled' || !request.linesGiven || sameQuantities(order.lines, request.lines));
+      if (sameAgain) return this.view(order);
       const why = order.closedReason !== null ? ` (${order.closedReason})` : '';
       throw new ConflictHttpError(`order ${iri} is ${order.state}${why}: it can no longer change`);
     }
@@ -561,6 +595,7 @@ export class OrderService {
     const byId = new Map(records.map((r) => [r.id as string, r]));
     const named = order.lines.map((id) => byId.get(id)).filter((r): r is OrderLineRecord => r?.kind === 'OrderLine');
     const lines = named.length > 0 ? named : records.filter((r): r is OrderLineRecord => r.kind === 'OrderLine' && (r.order === undefined || r.order === order.id));
+    if (lines.length > MAX_LINES) throw new UnprocessableEntityHttpError(`the order has ${lines.length} lines; an order has at most ${MAX_LINES}`);
     strayLinesRefused(order, lines, records);
     const status = statusName(order.orderStatus);
     if (order.orderStatus !== undefined && status === undefined) {
@@ -919,6 +954,15 @@ function newOrderOf(eid: string, collection: string, request: OrderRequest, call
     eid, collection, ...(request.order.orderedBy !== undefined ? { orderedBy: request.order.orderedBy } : {}), placedBy: caller.id,
     lines: request.lines.map(stripSent),
   };
+}
+
+/** Whether two sets of lines order the same quantity of each offer (however they are split into lines). */
+function sameQuantities(a: readonly NewOrderLine[], b: readonly NewOrderLine[]): boolean {
+  const totals = new Map<string, number>();
+  for (const line of a) totals.set(line.offer, (totals.get(line.offer) ?? 0) + line.quantity);
+  for (const line of b) totals.set(line.offer, (totals.get(line.offer) ?? 0) - line.quantity);
+  // Sums of fractional quantities in another order differ by a rounding error, not by a unit.
+  return [...totals.values()].every((difference) => Math.abs(difference) < 1e-9);
 }
 
 /** The listings the request's lines were resolved to, by id (read a moment ago, in the same request). */

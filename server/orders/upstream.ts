@@ -137,6 +137,11 @@ export class HttpUpstreamOrders implements UpstreamOrders {
     if (found === undefined || found.id === ordersUrl) {
       return { ok: false, status: 503, reason: `the supplier's answer (HTTP ${answer.response.status}) names no order of its own` };
     }
+    // The order's @id is where its amendments, completion and cancellation go, with the credentials held for its
+    // origin: one on another site than the supplier's would have us send those (and another peer's token) there.
+    if (originOf(found.id) !== originOf(ordersUrl)) {
+      return { ok: false, status: 503, reason: `the supplier's answer names an order on another site (${clip(found.id, 200)}), not one of its own` };
+    }
     // A success that does not hold the order (a supplier answering Cancelled or Draft) is no acceptance.
     const status = statusName(found.status);
     if (found.status !== undefined && status !== 'Held') {
@@ -310,6 +315,15 @@ function shortLinesSent(entries: readonly unknown[], order: string, sent: readon
     if (index >= 0 && !found.has(index)) found.set(index, { index, requested, available });
   }
   return [...found.values()].sort((a, b) => a.index - b.index);
+}
+
+/** The origin of a URL (scheme, host and port, as URLs compare them), or undefined when it is none. */
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A quantity a supplier may say it was asked or has: a finite number, not below zero. */

@@ -334,6 +334,9 @@ describe('listings (two nodes)', function () {
       [{ item: 'not an iri' }, 422, /absolute IRI/u],
       [{ item: 'http://shop.test/api/dfc/enterprises/boutique/catalog_items/x' }, 422, /this node/u],
       [{ price: 3 }, 400, /item/u],
+      // A field a listing does not have (a misspelt price) is refused, not dropped: the item would sell at the origin's price.
+      [{ item: tomato.replace('tomate', 'chevre'), prix: 3 }, 422, /"prix"/u],
+      [{ item: tomato.replace('tomate', 'chevre'), Markup: '15%' }, 422, /"Markup"/u],
     ];
     for (const [body, status, detail] of cases) {
       const response = await post(shop, token, 'boutique', body);

@@ -215,6 +215,91 @@ describe('orders API', function () {
     expect(again.status).to.equal(409);
   });
 
+  it('answers a completion sent again with 200 only for what was sold: other quantities are a 409, never a 200 that changed nothing', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const carottes = await idsOf(node, 'ferme', 'carottes');
+    const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+    const created = await post(ofnOrder(url, [{ ...tomate, quantity: 2 }]), buyer);
+    const iri = created.headers.get('location') as string;
+    const put = (lines: Parameters<typeof ofnOrder>[1]) => node.request('PUT', new URL(iri).pathname, {
+      headers: { 'content-type': 'application/json', ...bearer(buyer) }, body: ofnOrder(url, lines, { id: iri, status: 'dfc-v:Complete' }),
+    });
+    expect((await put([{ ...tomate, quantity: 2 }])).status).to.equal(200);
+    // A retry of the same completion (its answer lost) is answered as the first was.
+    const again = await put([{ ...tomate, quantity: '2' }]);
+    expect(again.status, again.text).to.equal(200);
+    for (const lines of [[{ ...tomate, quantity: 5 }], [{ ...tomate, quantity: 2 }, { ...carottes, quantity: 1 }], [{ ...tomate, quantity: 0 }, { ...carottes, quantity: 2 }]]) {
+      const changed = await put(lines);
+      expect(changed.status, `${JSON.stringify(lines)}: ${changed.text}`).to.equal(409);
+      expect(changed.headers.get('content-type')).to.match(/application\/problem\+json/u);
+      expect(changed.text).to.contain('Complete');
+    }
+    expect(await stockOf('tomate')).to.include({ available: 10, reserved: 0, sold: 2 });
+    expect(await stockOf('carottes')).to.include({ reserved: 0, sold: 0 });
+  });
+
+  it('refuses a conditional change of an order with 412 (orders carry no ETag, so no If-Match tag matches), and takes If-Match: *', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+    const created = await post(ofnOrder(url, [{ ...tomate, quantity: 2 }]), buyer);
+    const iri = created.headers.get('location') as string;
+    const path = new URL(iri).pathname;
+    const put = (ifMatch: string, token = buyer) => node.request('PUT', path, {
+      headers: { 'content-type': 'application/json', ...bearer(token), 'if-match': ifMatch }, body: ofnOrder(url, [{ ...tomate, quantity: 3 }], { id: iri }),
+    });
+    for (const ifMatch of ['"v1"', 'W/"v1"', '"a", "b"']) {
+      const refused = await put(ifMatch);
+      expect(refused.status, `${ifMatch}: ${refused.text}`).to.equal(412);
+      expect(refused.headers.get('content-type')).to.match(/application\/problem\+json/u);
+      const deleted = await node.request('DELETE', path, { headers: { ...bearer(buyer), 'if-match': ifMatch } });
+      expect(deleted.status, `DELETE ${ifMatch}`).to.equal(412);
+      expect(await stockOf('tomate'), ifMatch).to.include({ available: 10, reserved: 2 });
+    }
+    // Whoever may not see the order learns nothing more from a condition: 404 as without it.
+    expect((await put('"v1"', await node.token('ferme', ['WriteOrders']))).status).to.equal(404);
+    expect((await node.request('PUT', `${path}999`, { headers: { 'content-type': 'application/json', ...bearer(buyer), 'if-match': '"v1"' }, body: '{}' })).status).to.equal(404);
+    const any = await put('*');
+    expect(any.status, any.text).to.equal(200);
+    expect(await stockOf('tomate')).to.include({ available: 9, reserved: 3 });
+  });
+
+  it('refuses an order of more than 1,000 lines with 422 before reading them, and takes one of 1,000', async () => {
+    const carottes = await idsOf(node, 'ferme', 'carottes');
+    const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+    const many = (n: number) => ofnOrder(url, Array.from({ length: n }, () => ({ ...carottes, quantity: 1 })));
+    const refused = await post(many(1001), buyer);
+    expect(refused.status, refused.text.slice(0, 300)).to.equal(422);
+    expect(refused.headers.get('content-type')).to.match(/application\/problem\+json/u);
+    expect(refused.text).to.contain('1001 lines').and.to.contain('1000');
+    expect(await stockOf('carottes')).to.include({ reserved: 0 });
+    const taken = await post(many(1000), buyer);
+    expect(taken.status, taken.text.slice(0, 300)).to.equal(201);
+    expect(typed(taken.text, 'dfc-b:OrderLine')).to.have.length(1000);
+    // An amendment is bounded the same way.
+    const iri = taken.headers.get('location') as string;
+    const amended = await node.request('PUT', new URL(iri).pathname, {
+      headers: { 'content-type': 'application/json', ...bearer(buyer) },
+      body: ofnOrder(url, Array.from({ length: 1001 }, () => ({ ...carottes, quantity: 1 })), { id: iri }),
+    });
+    expect(amended.status).to.equal(422);
+  });
+
+  it('refuses a change of the buyer (dfc-b:orderedBy) of an order with 422, and keeps the order as it was', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+    const created = await post(ofnOrder(url, [{ ...tomate, quantity: 2 }]), buyer);
+    const iri = created.headers.get('location') as string;
+    const other = ofnOrder(url, [{ ...tomate, quantity: 3 }], { id: iri }).replace('https://ofn.example/api/dfc/enterprises/7', 'https://elsewhere.example/enterprises/9');
+    const changed = await node.request('PUT', new URL(iri).pathname, { headers: { 'content-type': 'application/json', ...bearer(buyer) }, body: other });
+    expect(changed.status, changed.text).to.equal(422);
+    expect(changed.text).to.contain('dfc-b:orderedBy');
+    expect(await stockOf('tomate')).to.include({ available: 10, reserved: 2 });
+    // The same buyer, or none said (a bare reference to the order), changes the order.
+    const same = await node.request('PUT', new URL(iri).pathname, { headers: { 'content-type': 'application/json', ...bearer(buyer) }, body: ofnOrder(url, [{ ...tomate, quantity: 3 }], { id: iri }) });
+    expect(same.status, same.text).to.equal(200);
+    expect(await stockOf('tomate')).to.include({ available: 9, reserved: 3 });
+  });
+
   it('gives the stock of an untouched held order back when it expires', async () => {
     await node.close();
     node = await startInProcess({ base: 'http://a.test', orderHoldSeconds: 1 });
@@ -243,6 +328,25 @@ describe('orders API', function () {
     await new Promise((resolve) => { setTimeout(resolve, 1100); });
     const read = await node.request('GET', new URL(created.headers.get('location') as string).pathname, { headers: bearer(buyer) });
     expect(typed(read.text, 'dfc-b:Order')[0]?.['dfc-b:hasOrderStatus']).to.equal('dfc-v:Cancelled');
+    expect(await stockOf('tomate')).to.include({ available: 12, reserved: 0 });
+    expect(await node.orders.expireDue()).to.equal(0);
+  });
+
+  it('expires the held orders past their time in a list of orders too, so that a buyer looking for its open order (OFN) finds none', async () => {
+    await node.close();
+    node = await startInProcess({ base: 'http://a.test', orderHoldSeconds: 1 });
+    await node.seed('ferme');
+    buyer = await node.token('ferme', ['WriteOrders']);
+    seller = await node.token('ferme', ['ReadOrders']);
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const url = `${node.base}/api/dfc/enterprises/ferme/Orders`;
+    expect((await post(ofnOrder(url, [{ ...tomate, quantity: 3 }]), buyer, {}, '/api/dfc/enterprises/ferme/Orders')).status).to.equal(201);
+    await new Promise((resolve) => { setTimeout(resolve, 1100); });
+    for (const token of [buyer, seller]) {
+      const list = await node.request('GET', '/api/dfc/enterprises/ferme/Orders', { headers: bearer(token) });
+      expect(list.status).to.equal(200);
+      expect(typed(list.text, 'dfc-b:Order').map((o) => o['dfc-b:hasOrderStatus'])).to.deep.equal(['dfc-v:Cancelled']);
+    }
     expect(await stockOf('tomate')).to.include({ available: 12, reserved: 0 });
     expect(await node.orders.expireDue()).to.equal(0);
   });

@@ -47,7 +47,7 @@ function customerOrder(id: string, lines: { offer: string; product: string; quan
 }
 
 /** What the fake wholesaler does with the next requests. */
-type SupplierMode = 'accept' | 'refuse';
+type SupplierMode = 'accept' | 'refuse' | 'refuse-slowly';
 
 /** An FDC-shaped wholesaler: products `…/Enterprises/sup/SuppliedProducts/{id}`, orders at the sibling `…/Orders`. */
 interface Wholesaler {
@@ -87,9 +87,13 @@ async function startWholesaler(): Promise<Wholesaler> {
     const api = `${self.base}/api/dfc/Enterprises/sup`;
     const hit = self.hits[self.hits.length - 1];
     const path = new URL(req.url ?? '/', self.base).pathname;
-    if (state.mode === 'refuse') {
-      res.writeHead(409, { 'content-type': 'application/problem+json' });
-      res.end(JSON.stringify({ type: 'about:blank', title: 'Conflict', status: 409, detail: 'only 1 case of chickpeas left' }));
+    if (state.mode === 'refuse' || state.mode === 'refuse-slowly') {
+      const refuse = (): void => {
+        res.writeHead(409, { 'content-type': 'application/problem+json' });
+        res.end(JSON.stringify({ type: 'about:blank', title: 'Conflict', status: 409, detail: 'only 1 case of chickpeas left' }));
+      };
+      if (state.mode === 'refuse') refuse();
+      else setTimeout(refuse, 600);
       return;
     }
     const sent = nodesOf(hit?.body?.toString('utf8') ?? '{}');
@@ -222,6 +226,24 @@ describe('orders placed upstream', function () {
       const again = await shop.request('POST', collection, { headers, body });
       expect([first.status, again.status]).to.deep.equal([409, 409]);
       expect((JSON.parse(again.text) as { detail: string }).detail).to.contain('only 1 case of chickpeas left');
+    });
+
+    it('answers a retry with the same Idempotency-Key while the first is still being placed with a 409, never a 201 for an order then refused', async () => {
+      supplier.mode = 'refuse-slowly';
+      const body = customerOrder(`${shop.base}${collection}`, [listed(7)]);
+      const headers = { 'content-type': 'application/json', 'idempotency-key': 'in-flight-1', ...bearer(customer) };
+      const first = shop.request('POST', collection, { headers, body });
+      // The first is stored (Pending) before the wholesaler is asked, which takes 600 ms to refuse.
+      await new Promise((resolve) => { setTimeout(resolve, 250); });
+      const during = await shop.request('POST', collection, { headers, body });
+      expect(during.status, during.text).to.equal(409);
+      expect(during.headers.get('content-type')).to.match(/application\/problem\+json/u);
+      expect((JSON.parse(during.text) as { detail: string }).detail).to.contain('still being placed');
+      expect((await first).status).to.equal(409);
+      // Once the first is answered, a retry gets its answer.
+      const after = await shop.request('POST', collection, { headers, body });
+      expect(after.status).to.equal(409);
+      expect((JSON.parse(after.text) as { detail: string }).detail).to.contain('only 1 case of chickpeas left');
     });
 
     it('answers 503 with the reason when the wholesaler is down, and holds nothing', async () => {

@@ -281,6 +281,19 @@ describe('orders placed at a supplier (HttpUpstreamOrders)', function () {
     expect(await place(garbage, client())).to.deep.include({ ok: false, status: 503 });
   });
 
+  it('takes an answer naming an order on another site as no order placed: its amendments, completion and cancellation would go there, with that site\'s credentials', async () => {
+    const victim = await startPeer((_req, res) => sendJson(res, {}));
+    const liar = await startPeer((_req, res) => sendJson(res, fdcAnswer(victim.base, 7)));
+    const upstream = client([peerRow(liar.base, 'liar-token'), { ...peerRow(victim.base, 'victim-token'), id: 2 }]);
+    const outcome = await place(liar, upstream);
+    expect(outcome).to.deep.include({ ok: false, status: 503 });
+    expect(outcome.ok ? '' : outcome.reason).to.contain(victim.base);
+    // An order on the supplier's own site is its own.
+    const honest = await startPeer((_req, res, self) => sendJson(res, fdcAnswer(self.base, 8)));
+    expect(await place(honest, upstream)).to.deep.include({ ok: true });
+    expect(victim.hits).to.have.length(0);
+  });
+
   it('takes a success whose order is not Held (or, for a completion, not Complete) as a refusal', async () => {
     const cancelled = await startPeer((_req, res, self) => sendJson(res, fdcAnswer(self.base, 5, 'Cancelled')));
     const outcome = await place(cancelled, client());
