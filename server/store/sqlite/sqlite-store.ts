@@ -21,7 +21,7 @@ import {
 import type { FeedStore } from '../feed.js';
 import { SqliteFederatedIndex } from './federated-index.js';
 import { SqliteFeedStore } from './feed-store.js';
-import { KeyedReads } from './keyed-reads.js';
+import { KeyedReads, numbered } from './keyed-reads.js';
 import { SqliteOrderStore } from './order-store.js';
 import { migrate, recordedSchemaVersion, SCHEMA_VERSION, SchemaTooNewError } from './migrations.js';
 import { SqliteProvenanceStore } from './provenance-store.js';
@@ -112,6 +112,8 @@ export class SqliteStore implements NodeStore {
   public readonly solid: SqliteSolidLedger;
   /** Tokens by hash: the lookup of every authenticated request, those of one turn in one statement. */
   private readonly tokensByHash: KeyedReads<TokenSql>;
+  /** Resources with the offers they name: the first read of every stock write, those of one turn in one statement. */
+  private readonly withOffers: KeyedReads<WithOffersSql>;
 
   private constructor(
     private readonly db: SqliteDatabase,
@@ -126,6 +128,7 @@ export class SqliteStore implements NodeStore {
     this.oidc = new SqliteOidcStore(db);
     this.solid = new SqliteSolidLedger(db);
     this.tokensByHash = new KeyedReads((hashes, marks) => db.reader.all<TokenSql>(`SELECT * FROM tokens WHERE hash IN (${marks})`, hashes), (row) => row.hash);
+    this.withOffers = new KeyedReads((iris) => db.reader.all<WithOffersSql>(WITH_OFFERS(numbered(iris.length)), iris), (row) => row.key);
   }
 
   /**
@@ -238,7 +241,7 @@ export class SqliteStore implements NodeStore {
   }
 
   public async getResourceWithOffers(iri: string): Promise<{ resource: StoredResource; offers: StoredResource[] } | undefined> {
-    return resourceReads(this.db.reader).getResourceWithOffers(iri);
+    return withOffersOf(await this.withOffers.all(iri));
   }
 
   public async listResources(eid: string, kinds: readonly RecordKind[]): Promise<StoredResource[]> {
@@ -424,6 +427,36 @@ function conditionalRows(
       return [record.id, conditional.get(record.id) as string, record.kind, json, versionOfJson(json), ...indexColumns(record)] as const;
     }),
   };
+}
+
+/** A row of {@link WITH_OFFERS}: a resource asked for (`offer` 0), or an offer it names (1), under the IRI asked (`key`). */
+type WithOffersSql = ResourceSql & { key: string; iri: string; offer: number };
+
+/**
+ * Resources by IRI and the offers each names (its record's `offers`), in one statement for several IRIs: the rows
+ * of each under the IRI asked (`key`). Its parameters are the IRIs, once (`marks` numbered, see {@link numbered}).
+ */
+const WITH_OFFERS = (marks: string): string => `
+  SELECT r.iri AS key, 0 AS offer, r.iri, r.eid, r.record, r.version, r.updated_at FROM resources AS r WHERE r.iri IN (${marks})
+  UNION ALL
+  SELECT i.iri, 1, r.iri, r.eid, r.record, r.version, r.updated_at
+  FROM resources AS i CROSS JOIN json_each(i.record, '$.offers') AS o CROSS JOIN resources AS r
+  WHERE i.iri IN (${marks}) AND r.iri = o.value`;
+
+/** A resource and its offers from its rows of {@link WITH_OFFERS}; undefined when it does not exist. */
+function withOffersOf(rows: readonly WithOffersSql[]): { resource: StoredResource; offers: StoredResource[] } | undefined {
+  // Told apart by the flag, not by their order (SQL does not promise a UNION ALL's order without ORDER BY).
+  const resource = rows.find((row) => row.offer === 0);
+  if (resource === undefined) return undefined;
+  // Each offer once, as `getResources` reads them, however many times the record names it.
+  const seen = new Set<string>();
+  const offers: StoredResource[] = [];
+  for (const row of rows) {
+    if (row.offer === 0 || seen.has(row.iri)) continue;
+    seen.add(row.iri);
+    offers.push(resourceRow(row));
+  }
+  return { resource: resourceRow(resource), offers };
 }
 
 /** Reads of resources on one connection: the reader's, or the writer's inside its transaction. */
