@@ -12,7 +12,7 @@ import {
 } from '../errors/http-error.js';
 import { SYNTAX_ERRORS } from '../errors/problem.js';
 import {
-  AlreadyExistsError, ConcurrentChangeError, OpenOrdersError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type NodeStore, type RemovedEnterprise,
+  AlreadyExistsError, ConcurrentChangeError, ListedRecordError, OpenOrdersError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type NodeStore, type RemovedEnterprise,
   type ResourceReads,
 } from '../store/store.js';
 import type { VersionedRecord } from './catalog-reads.js';
@@ -164,19 +164,33 @@ export class Committer {
     );
   }
 
-  /** Validates the records a change set writes that are not known valid, and applies it in one store transaction. */
+  /**
+   * Validates the records a change set writes that are not known valid, and applies it in one store transaction,
+   * refused (409) when it writes or deletes a record a listing publishes: the store checks that with the write
+   * ({@link ChangeSet.refuseListed}), in the same statement for a stock write, not with a read of its own before it.
+   */
   public async commit(eid: string, changes: ChangeSet, options: CommitOptions = {}): Promise<void> {
     const { invalid, ...apply } = options;
     this.validate(changes, invalid);
-    await this.refuseListingRecords(changes);
     try {
-      await this.store.apply(eid, changes, apply);
+      await this.store.apply(eid, { ...changes, refuseListed: true }, apply);
     } catch (error: unknown) {
       // A concurrent change is retried by the caller; everything else becomes an HTTP error here.
       if (error instanceof ConcurrentChangeError) throw error;
+      if (error instanceof ListedRecordError) await this.refusedAsListed(changes, error);
       throw httpErrorOf(error);
     }
     this.onChange();
+  }
+
+  /**
+   * The 409 of a write the store refused because a listing publishes one of its records, named by
+   * {@link refuseListingRecords}; a {@link ConcurrentChangeError} (the write is done again) when that listing went
+   * meanwhile.
+   */
+  private async refusedAsListed(changes: Pick<ChangeSet, 'upsert' | 'delete'>, error: ListedRecordError): Promise<never> {
+    await this.refuseListingRecords(changes);
+    throw new ConcurrentChangeError(error.iri);
   }
 
   /**
@@ -238,14 +252,15 @@ export class Committer {
   /** Decides a write inside the store's transaction, validates it there and commits it: it cannot meet a concurrent change. */
   private async commitDecided<T>(eid: string, decide: (reads: ResourceReads) => Promise<WriteDecision<T>>): Promise<T> {
     let value: T;
+    let decided: WriteDecision<T> | undefined;
     try {
       value = await this.store.update(eid, async (reads) => {
-        const decided = await decide(reads);
+        decided = await decide(reads);
         this.validate(decided.changes, decided.invalid);
-        await this.refuseListingRecords(decided.changes);
-        return decided;
+        return { ...decided, changes: { ...decided.changes, refuseListed: true } };
       });
     } catch (error: unknown) {
+      if (error instanceof ListedRecordError && decided !== undefined) await this.refusedAsListed(decided.changes, error);
       throw httpErrorOf(error);
     }
     this.onChange();

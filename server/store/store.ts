@@ -92,6 +92,13 @@ export interface ChangeSet {
    * retried from a fresh read): two requests never silently overwrite each other.
    */
   readonly expect?: ReadonlyMap<string, DfcRecord | null>;
+  /**
+   * Refuse the write (with {@link ListedRecordError}) when a listing publishes a record it writes or deletes: the
+   * listing's item, offer or product, or a record under its product (`<product>/…`), as
+   * `OrderStore.listingsPublishing` finds them. Checked in the write's transaction (a stock write's conditional
+   * statement checks it as it writes, without a read of its own), so no listing made meanwhile slips through.
+   */
+  readonly refuseListed?: boolean;
 }
 
 /** Raised when a resource changed between the read and the write of a change set. */
@@ -100,6 +107,18 @@ export class ConcurrentChangeError extends Error {
 
   public constructor(public readonly iri: string) {
     super(`${iri} changed meanwhile`);
+  }
+}
+
+/**
+ * Raised when a change set with `refuseListed` writes or deletes a record a listing publishes (nothing is written):
+ * the listing's records change only through the listing.
+ */
+export class ListedRecordError extends Error {
+  public override readonly name = 'ListedRecordError';
+
+  public constructor(public readonly iri: string) {
+    super(`${iri} is published by a listing`);
   }
 }
 

@@ -29,6 +29,14 @@ function padded(chunk: readonly string[]): { keys: string[]; marks: string } {
   return { keys, marks: keys.map(() => '?').join(',') };
 }
 
+/**
+ * `?1,?2,…,?n`, the marks of `n` keys for a statement that names the list of keys more than once (in each part of a
+ * `UNION ALL`): bound once each, however many times named, they stay below the bulk threshold of the statement cache.
+ */
+export function numbered(n: number): string {
+  return Array.from({ length: n }, (_, i) => `?${i + 1}`).join(',');
+}
+
 interface Waiting<R> {
   readonly resolve: (rows: readonly R[]) => void;
   readonly reject: (error: unknown) => void;

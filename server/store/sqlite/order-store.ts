@@ -15,7 +15,7 @@ import {
 } from '../orders.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { inChunks, valueChunks } from './chunks.js';
-import { KeyedReads } from './keyed-reads.js';
+import { KeyedReads, numbered } from './keyed-reads.js';
 import type { Batchable, BatchContext, BatchOutcome, BatchRunner, SqlConnection, SqliteDatabase, SqlValue, TransactionContext, TransactionOptions } from './database.js';
 
 interface StockSql { item_iri: string; eid: string; on_demand: number; initial: number; restocked: number; available: number; reserved: number; sold: number }
@@ -434,9 +434,15 @@ async function moveOpenOrder(db: SqliteDatabase, move: OpenOrderMove): Promise<b
 export class SqliteOrderStore implements OrderStore {
   /** What each order line draws on: read for every line of every order, those of one turn in one statement. */
   private readonly orderables: KeyedReads<OrderableSql>;
+  /**
+   * The listings that publish an IRI (as their item, offer or product): read for every catalogue write (to refuse
+   * writing a listing's records), those of one turn in one statement.
+   */
+  private readonly publishing: KeyedReads<ListingSql & { key: string }>;
 
   public constructor(private readonly db: SqliteDatabase) {
     this.orderables = new KeyedReads((iris, marks) => db.reader.all<OrderableSql>(ORDERABLE(marks), iris), (row) => row.key);
+    this.publishing = new KeyedReads((iris) => db.reader.all<ListingSql & { key: string }>(PUBLISHING(numbered(iris.length)), iris), (row) => row.key);
   }
 
   public async stock(item: string): Promise<StockLevel | undefined> {
@@ -679,11 +685,9 @@ export class SqliteOrderStore implements OrderStore {
     // A record under a listing's product (`<product>/AsPlannedProductionFlow`) is the listing's too.
     const candidates = [...new Set(iris.flatMap((iri) => [iri, iri.replace(/\/[^/]*$/u, '')]))];
     const found = new Map<number, ListingRow>();
-    await inChunks(candidates, async (chunk, marks) => {
-      const rows = await this.db.reader.all<ListingSql>(
-        `SELECT * FROM listings WHERE item_iri IN (${marks}) OR offer_iri IN (${marks}) OR product_iri IN (${marks})`, [...chunk, ...chunk, ...chunk]);
-      for (const row of rows) found.set(row.id, listingRow(row));
-    });
+    for (const rows of await Promise.all(candidates.map((iri) => this.publishing.all(iri)))) {
+      for (const { key: _key, ...row } of rows) found.set(row.id, listingRow(row));
+    }
     return [...found.values()].sort((a, b) => a.id - b.id);
   }
 
@@ -753,6 +757,15 @@ type OrderableSql = { key: string; eid: string; record: string; item_iri: string
 // The listing is found as listingByLocal finds it (by its local item, or an offer of that id); an Offer's item is
 // its `item` as the record holds it (a string: the JSON of an OfferRecord).
 // Of several resources at once (`marks`: their `?, ?…`), each row keyed by the resource's IRI.
+/**
+ * The listings that publish some IRIs, each row under the IRI it was found by (`key`: its item, offer or product),
+ * a listing once per IRI of its that was asked. The parameters are the IRIs, once (`marks` numbered).
+ */
+const PUBLISHING = (marks: string): string => `
+  SELECT item_iri AS key, * FROM listings WHERE item_iri IN (${marks})
+  UNION ALL SELECT offer_iri AS key, * FROM listings WHERE offer_iri IN (${marks})
+  UNION ALL SELECT product_iri AS key, * FROM listings WHERE product_iri IN (${marks})`;
+
 const ORDERABLE = (marks: string) => `WITH o AS (
     SELECT iri, eid, record, CASE WHEN kind = 'Offer' THEN json_extract(record, '$.item') END AS item_iri FROM resources WHERE iri IN (${marks})
   )

@@ -12,7 +12,7 @@ import { SqliteSolidLedger } from './solid-store.js';
 import { SqliteOidcStore } from './oidc-store.js';
 import type { DfcRecord, RecordKind } from '../../../ontology/records.js';
 import {
-  AlreadyExistsError, ConcurrentChangeError, OpenOrdersError, OwnershipError, type RemovedEnterprise, VersionConflictError, type ApplyOptions, type ChangeSet, type Decision, type EnterpriseRow, type NodeStore, type ResourceReads, type StoredResource, type TokenRow,
+  AlreadyExistsError, ConcurrentChangeError, ListedRecordError, OpenOrdersError, OwnershipError, type RemovedEnterprise, VersionConflictError, type ApplyOptions, type ChangeSet, type Decision, type EnterpriseRow, type NodeStore, type ResourceReads, type StoredResource, type TokenRow,
   versionOfJson,
 } from '../store.js';
 import {
@@ -21,7 +21,7 @@ import {
 import type { FeedStore } from '../feed.js';
 import { SqliteFederatedIndex } from './federated-index.js';
 import { SqliteFeedStore } from './feed-store.js';
-import { KeyedReads } from './keyed-reads.js';
+import { KeyedReads, numbered } from './keyed-reads.js';
 import { SqliteOrderStore } from './order-store.js';
 import { migrate, recordedSchemaVersion, SCHEMA_VERSION, SchemaTooNewError } from './migrations.js';
 import { SqliteProvenanceStore } from './provenance-store.js';
@@ -112,6 +112,8 @@ export class SqliteStore implements NodeStore {
   public readonly solid: SqliteSolidLedger;
   /** Tokens by hash: the lookup of every authenticated request, those of one turn in one statement. */
   private readonly tokensByHash: KeyedReads<TokenSql>;
+  /** Resources with the offers they name: the first read of every stock write, those of one turn in one statement. */
+  private readonly withOffers: KeyedReads<WithOffersSql>;
 
   private constructor(
     private readonly db: SqliteDatabase,
@@ -126,6 +128,7 @@ export class SqliteStore implements NodeStore {
     this.oidc = new SqliteOidcStore(db);
     this.solid = new SqliteSolidLedger(db);
     this.tokensByHash = new KeyedReads((hashes, marks) => db.reader.all<TokenSql>(`SELECT * FROM tokens WHERE hash IN (${marks})`, hashes), (row) => row.hash);
+    this.withOffers = new KeyedReads((iris) => db.reader.all<WithOffersSql>(WITH_OFFERS(numbered(iris.length)), iris), (row) => row.key);
   }
 
   /**
@@ -238,7 +241,7 @@ export class SqliteStore implements NodeStore {
   }
 
   public async getResourceWithOffers(iri: string): Promise<{ resource: StoredResource; offers: StoredResource[] } | undefined> {
-    return resourceReads(this.db.reader).getResourceWithOffers(iri);
+    return withOffersOf(await this.withOffers.all(iri));
   }
 
   public async listResources(eid: string, kinds: readonly RecordKind[]): Promise<StoredResource[]> {
@@ -371,6 +374,7 @@ async function applyChanges(tx: SqlConnection, eid: string, changes: ChangeSet, 
   }
   const { conditional, checks } = expectationsOf(changes);
   if (checks.size > 0) await checkExpectations(tx, checks);
+  if (changes.refuseListed === true) await refuseListed(tx, [...(changes.upsert ?? []).map((r) => r.id as string), ...(changes.delete ?? [])]);
   await upsertRecords(tx, eid, changes.upsert ?? [], now, options.onProgress, conditional);
   const deletions = changes.delete ?? [];
   for (let i = 0; i < deletions.length; i += CHUNK) {
@@ -410,7 +414,7 @@ function conditionalUpdateOf(eid: string, changes: ChangeSet): ConditionalUpdate
   if (expect === undefined || expect.size !== records.length || !records.every((r) => (expect.get(r.id) ?? null) !== null)) return undefined;
   const { conditional, checks, writing } = expectationsOf(changes);
   if (checks.size > 0 || !records.every((r) => conditional.has(r.id))) return undefined;
-  return conditionalRows(eid, records, conditional, writing);
+  return { ...conditionalRows(eid, records, conditional, writing), refuseListed: changes.refuseListed === true };
 }
 
 /** The rows of a {@link ConditionalUpdate}. */
@@ -419,11 +423,42 @@ function conditionalRows(
 ): ConditionalUpdate {
   return {
     eid,
+    refuseListed: false,
     rows: records.map((record) => {
       const json = written.get(record.id) ?? JSON.stringify(record);
       return [record.id, conditional.get(record.id) as string, record.kind, json, versionOfJson(json), ...indexColumns(record)] as const;
     }),
   };
+}
+
+/** A row of {@link WITH_OFFERS}: a resource asked for (`offer` 0), or an offer it names (1), under the IRI asked (`key`). */
+type WithOffersSql = ResourceSql & { key: string; iri: string; offer: number };
+
+/**
+ * Resources by IRI and the offers each names (its record's `offers`), in one statement for several IRIs: the rows
+ * of each under the IRI asked (`key`). Its parameters are the IRIs, once (`marks` numbered, see {@link numbered}).
+ */
+const WITH_OFFERS = (marks: string): string => `
+  SELECT r.iri AS key, 0 AS offer, r.iri, r.eid, r.record, r.version, r.updated_at FROM resources AS r WHERE r.iri IN (${marks})
+  UNION ALL
+  SELECT i.iri, 1, r.iri, r.eid, r.record, r.version, r.updated_at
+  FROM resources AS i CROSS JOIN json_each(i.record, '$.offers') AS o CROSS JOIN resources AS r
+  WHERE i.iri IN (${marks}) AND r.iri = o.value`;
+
+/** A resource and its offers from its rows of {@link WITH_OFFERS}; undefined when it does not exist. */
+function withOffersOf(rows: readonly WithOffersSql[]): { resource: StoredResource; offers: StoredResource[] } | undefined {
+  // Told apart by the flag, not by their order (SQL does not promise a UNION ALL's order without ORDER BY).
+  const resource = rows.find((row) => row.offer === 0);
+  if (resource === undefined) return undefined;
+  // Each offer once, as `getResources` reads them, however many times the record names it.
+  const seen = new Set<string>();
+  const offers: StoredResource[] = [];
+  for (const row of rows) {
+    if (row.offer === 0 || seen.has(row.iri)) continue;
+    seen.add(row.iri);
+    offers.push(resourceRow(row));
+  }
+  return { resource: resourceRow(resource), offers };
 }
 
 /** Reads of resources on one connection: the reader's, or the writer's inside its transaction. */
@@ -514,43 +549,80 @@ const CONDITIONAL_ROWS = 50;
  */
 interface ConditionalUpdate {
   readonly eid: string;
+  /** Leave the change set out when a listing publishes one of its records ({@link ChangeSet.refuseListed}). */
+  readonly refuseListed: boolean;
   readonly rows: readonly (readonly [string, string, ...SqlValue[]])[];
 }
 
 /**
  * The statement of {@link updateConditionally}. The rows come as one JSON parameter (`[unit, eid, iri, before,
- * kind, record, version, name, product_type, stock, price, currency, latitude, longitude]` each), so the SQL is
- * the same whatever their number, and stays prepared. A unit with a row no longer as read (changed, gone, or
- * another enterprise's) is left out whole: SQLite evaluates the subquery before the first row changes (a
- * statement reads the table as it was when it began), and the units share no row.
+ * kind, record, version, name, product_type, stock, price, currency, latitude, longitude, refuse_listed, parent]`
+ * each), so the SQL is the same whatever their number, and stays prepared. A unit with a row no longer as read
+ * (changed, gone, or another enterprise's), or, when it refuses them, with a row a listing publishes (as its item,
+ * offer or product, or under its product: `parent`, the IRI without its last segment, as `listingsPublishing`
+ * looks), is left out whole: SQLite evaluates the subquery before the first row changes (a statement reads the
+ * tables as they were when it began), and the units share no row. The listings are read once a statement (each
+ * `IN` of a subquery that names nothing of the row is made once), and only for a unit that refuses them.
  */
 const UPDATE_CONDITIONALLY = `
-  WITH v (unit, eid, iri, before, kind, record, version, name, product_type, stock, price, currency, latitude, longitude) AS MATERIALIZED (
+  WITH v (unit, eid, iri, before, kind, record, version, name, product_type, stock, price, currency, latitude, longitude, refuse_listed, parent)
+  AS MATERIALIZED (
     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8,
-      value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13
+      value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15
     FROM json_each(?))
   UPDATE resources SET kind = v.kind, record = v.record, version = v.version, name = v.name, product_type = v.product_type,
     stock = v.stock, price = v.price, currency = v.currency, latitude = v.latitude, longitude = v.longitude, updated_at = ?
   FROM v WHERE resources.iri = v.iri AND resources.eid = v.eid AND resources.record = v.before
     AND v.unit NOT IN (SELECT w.unit FROM v AS w
-      WHERE NOT EXISTS (SELECT 1 FROM resources AS r WHERE r.iri = w.iri AND r.eid = w.eid AND r.record = w.before))
+      WHERE NOT EXISTS (SELECT 1 FROM resources AS r WHERE r.iri = w.iri AND r.eid = w.eid AND r.record = w.before)
+        OR (w.refuse_listed = 1 AND (
+          w.iri IN (SELECT item_iri FROM listings UNION ALL SELECT offer_iri FROM listings UNION ALL SELECT product_iri FROM listings)
+          OR w.parent IN (SELECT item_iri FROM listings UNION ALL SELECT offer_iri FROM listings UNION ALL SELECT product_iri FROM listings))))
   RETURNING resources.iri AS iri`;
+
+/** The IRI a record may be under (its IRI without the last segment): a record under a listing's product is the listing's. */
+function parentOf(iri: string): string {
+  return iri.replace(/\/[^/]*$/u, '');
+}
+
+/**
+ * Refuses, inside the write's transaction, to write or delete records a listing publishes: as
+ * `OrderStore.listingsPublishing` finds them (the listing's item, offer or product, or a record under its product).
+ *
+ * @throws ListedRecordError naming the first of `iris` a listing publishes
+ */
+async function refuseListed(tx: SqlConnection, iris: readonly string[]): Promise<void> {
+  const candidates = [...new Set(iris.flatMap((iri) => [iri, parentOf(iri)]))];
+  const published = new Set<string>();
+  for (let i = 0; i < candidates.length; i += CHUNK) {
+    const chunk = candidates.slice(i, i + CHUNK);
+    const marks = chunk.map(() => '?').join(',');
+    const rows = await tx.all<{ item_iri: string; offer_iri: string; product_iri: string }>(
+      `SELECT item_iri, offer_iri, product_iri FROM listings WHERE item_iri IN (${marks}) OR offer_iri IN (${marks}) OR product_iri IN (${marks})`,
+      [...chunk, ...chunk, ...chunk]);
+    for (const row of rows) for (const iri of [row.item_iri, row.offer_iri, row.product_iri]) published.add(iri);
+  }
+  const listed = iris.find((iri) => published.has(iri) || published.has(parentOf(iri)));
+  if (listed !== undefined) throw new ListedRecordError(listed);
+}
 
 /**
  * Replaces the records of several change sets in one statement ({@link BatchRunner}): each change set all or
  * nothing, where every record it replaces is still stored as its writer read it. Change sets that share no
  * record (the database batches only those).
  *
- * @returns per change set, nothing, or a {@link ConcurrentChangeError} naming a record that changed meanwhile
- *   (the change set then wrote nothing)
+ * @returns per change set, nothing, or (the change set then wrote nothing) a {@link ConcurrentChangeError} naming a
+ *   record that changed meanwhile, or a {@link ListedRecordError} when it refuses listed records and a listing
+ *   publishes one
  */
 async function updateConditionally(tx: SqlConnection, updates: readonly ConditionalUpdate[], now = new Date().toISOString()): Promise<BatchOutcome[]> {
-  const rows = updates.flatMap((update, unit) => update.rows.map((row) => [unit, update.eid, ...row]));
+  const rows = updates.flatMap((update, unit) => update.rows.map((row) => [unit, update.eid, ...row, update.refuseListed ? 1 : 0, parentOf(row[0])]));
   const applied = new Set((await tx.all<{ iri: string }>(UPDATE_CONDITIONALLY, [JSON.stringify(rows), now])).map((r) => r.iri));
   const refused = updates.filter((update) => !applied.has(update.rows[0]?.[0] as string));
   if (refused.length === 0) return updates.map(() => ({ value: undefined }));
-  // Which record of each refused one: the first that is no longer as read (for the error's message). Never a
-  // throw from here on: the statement wrote the others, and a runner that throws must have written nothing.
+  // Which record of each refused one: the first that is no longer as read (for the error's message), else (all as
+  // read) a listing publishes one. Never a throw from here on: the statement wrote the others, and a runner that
+  // throws must have written nothing.
   const stored = new Map<string, { eid: string; record: string }>();
   try {
     const iris = refused.flatMap((update) => update.rows.map((row) => row[0]));
@@ -564,12 +636,29 @@ async function updateConditionally(tx: SqlConnection, updates: readonly Conditio
     // Unnamed: the first record of each then stands for it (whether any changed is known from the statement).
     stored.clear();
   }
-  return updates.map((update) => {
-    if (!refused.includes(update)) return { value: undefined };
-    const changed = (stored.size > 0 ? update.rows.find(([iri, before]) => stored.get(iri)?.eid !== update.eid || stored.get(iri)?.record !== before) : undefined)
-      ?? update.rows[0];
-    return { error: new ConcurrentChangeError(changed?.[0] as string) };
-  });
+  const outcomes: BatchOutcome[] = [];
+  for (const update of updates) {
+    if (!refused.includes(update)) {
+      outcomes.push({ value: undefined });
+      continue;
+    }
+    const changed = stored.size > 0 ? update.rows.find(([iri, before]) => stored.get(iri)?.eid !== update.eid || stored.get(iri)?.record !== before) : undefined;
+    // Unnamed (a read failed): a concurrent change, done again from a fresh read, which meets the listing if there is one.
+    outcomes.push({ error: changed === undefined && stored.size > 0 && update.refuseListed
+      ? await listedAmong(tx, update.rows.map((row) => row[0])) ?? new ConcurrentChangeError(update.rows[0]?.[0] as string)
+      : new ConcurrentChangeError((changed ?? update.rows[0])?.[0] as string) });
+  }
+  return outcomes;
+}
+
+/** The {@link ListedRecordError} of the first of `iris` a listing publishes; undefined for none, or when the read fails. */
+async function listedAmong(tx: SqlConnection, iris: readonly string[]): Promise<ListedRecordError | undefined> {
+  try {
+    await refuseListed(tx, iris);
+  } catch (error: unknown) {
+    if (error instanceof ListedRecordError) return error;
+  }
+  return undefined;
 }
 
 /** {@link updateConditionally} as the runner of stock writes (one function: runners batch together when they are the same). */

@@ -143,6 +143,42 @@ describe('store: reads gathered in one statement, on SQLite', () => {
     expect(together[1]?.offered?.listing).to.equal(undefined);
   });
 
+  it('resources with the offers they name: each its own offers (each once), none for an unknown resource', async () => {
+    const id = (path: string): NodeId => `${api}/${path}` as NodeId;
+    const records: DfcRecord[] = [
+      { kind: 'CatalogItem', id: id('catalog_items/pain'), stock: 5, offers: [id('offers/pain'), id('offers/gone'), id('offers/pain')], listedIn: [] },
+      { kind: 'Offer', id: id('offers/pain'), item: id('catalog_items/pain'), stock: 5 },
+      { kind: 'CatalogItem', id: id('catalog_items/miel'), stock: 2, offers: [id('offers/miel'), id('offers/pain')], listedIn: [] },
+      { kind: 'Offer', id: id('offers/miel'), item: id('catalog_items/miel'), stock: 2 },
+    ];
+    await store.apply('ferme', { upsert: records });
+    const iris = [id('catalog_items/pain'), id('catalog_items/miel'), id('offers/miel'), id('catalog_items/nowhere'), id('catalog_items/pain')];
+    const together = await Promise.all(iris.map((iri) => store.getResourceWithOffers(iri)));
+    const alone = [];
+    for (const iri of iris) alone.push(await store.getResourceWithOffers(iri));
+    const ids = (read: (typeof together)[number]) => read === undefined ? null : [read.resource.record.id, ...read.offers.map((o) => o.record.id).sort()];
+    expect(together.map(ids)).to.deep.equal(alone.map(ids));
+    expect(together.map(ids)).to.deep.equal([
+      [iris[0], id('offers/pain')], [iris[1], id('offers/miel'), id('offers/pain')], [iris[2]], null, [iris[0], id('offers/pain')],
+    ]);
+    expect(together[0]).to.deep.equal(alone[0]);
+  });
+
+  it('listings publishing IRIs: by their item, offer or product (or a record under it), none for others', async () => {
+    const farm = 'https://farm.example/api/dfc/enterprises/farm';
+    const miel = await store.orders.addListing(listingRowOf('ferme', api, 'miel', farm));
+    const pain = await store.orders.addListing(listingRowOf('ferme', api, 'pain', farm));
+    const asked = [
+      [`${api}/catalog_items/miel`], [`${api}/offers/pain`], [`${api}/supplied_products/miel/AsPlannedProductionFlow`],
+      [`${api}/catalog_items/pain`, `${api}/offers/miel`], [`${api}/catalog_items/sel`], [],
+    ];
+    const together = await Promise.all(asked.map((iris) => store.orders.listingsPublishing(iris)));
+    const alone = [];
+    for (const iris of asked) alone.push(await store.orders.listingsPublishing(iris));
+    expect(together).to.deep.equal(alone);
+    expect(together.map((rows) => rows.map((r) => r.id))).to.deep.equal([[miel.id], [pain.id], [miel.id], [miel.id, pain.id].sort((a, b) => a - b), [], []]);
+  });
+
   it('peers by origin: each origin its own peers, in the order they were added', async () => {
     const [a, b] = ['https://a.peer.example', 'https://b.peer.example'];
     await store.provenance.addPeer({ name: 'a1', url: `${a}/one` }, a);

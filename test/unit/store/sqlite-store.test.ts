@@ -11,7 +11,9 @@ import type { DfcRecord } from '../../../ontology/records.js';
 import { SqliteDatabase } from '../../../server/store/sqlite/database.js';
 import { migrate, MIGRATIONS } from '../../../server/store/sqlite/migrations.js';
 import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
+import { ListedRecordError } from '../../../server/store/store.js';
 import { recordHash } from '../../../server/sync/merge.js';
+import { listingRowOf } from '../../helpers/listing.js';
 import { readRows } from '../../helpers/sqlite.js';
 import { describeNodeStore } from './node-store.contract.js';
 
@@ -194,6 +196,46 @@ describe('SqliteStore (SQLite only)', () => {
       expect(await readRows(file, "SELECT count(*) AS n FROM feed_events WHERE eid = 'ferme'")).to.deep.equal([{ n: 0 }]);
       // Its deletes went with its versions: a new stream makes every follower resync, so its copies are withdrawn.
       expect(await store.feed.streamId()).to.not.equal(stream);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a change set that refuses listed records when a listing publishes one (in the shared statement of stock writes too)', async () => {
+    const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
+    try {
+      const api = 'http://node.test/api/dfc/enterprises/ferme';
+      await store.createEnterprise('ferme', api, farm('http://node.test'));
+      const id = (path: string): NodeId => `${api}/${path}` as NodeId;
+      const item = (key: string, stock: number): DfcRecord => ({ kind: 'CatalogItem', id: id(`catalog_items/${key}`), stock, offers: [id(`offers/${key}`)], listedIn: [] });
+      const offer = (key: string, stock: number): DfcRecord => ({ kind: 'Offer', id: id(`offers/${key}`), item: id(`catalog_items/${key}`), stock });
+      const plan = (key: string): DfcRecord => ({ kind: 'Resource', id: id(`supplied_products/${key}/AsPlannedTransformation`), types: [], extra: {} });
+      await store.apply('ferme', { upsert: [item('miel', 1), offer('miel', 1), item('pain', 1), offer('pain', 1), plan('miel'), plan('pain')] });
+      await store.orders.addListing(listingRowOf('ferme', api, 'miel', 'https://farm.example/api/dfc/enterprises/farm'));
+      // A stock write as the catalogue makes it (records replacing them as read): the shared conditional statement.
+      const restock = (key: string, stock: number) => ({
+        upsert: [offer(key, stock), item(key, stock)], expect: new Map([[id(`offers/${key}`), offer(key, 1)], [id(`catalog_items/${key}`), item(key, 1)]]),
+        refuseListed: true,
+      });
+      const outcomes = await Promise.allSettled([store.apply('ferme', restock('miel', 7)), store.apply('ferme', restock('pain', 7))]);
+      expect(outcomes[0]).to.deep.include({ status: 'rejected' });
+      expect((outcomes[0] as PromiseRejectedResult).reason).to.be.instanceOf(ListedRecordError);
+      expect(outcomes[1]).to.deep.include({ status: 'fulfilled' });
+      expect((await store.getResource(id('catalog_items/miel')))?.record).to.deep.equal(item('miel', 1));
+      expect((await store.getResource(id('offers/miel')))?.record).to.deep.equal(offer('miel', 1));
+      expect((await store.getResource(id('catalog_items/pain')))?.record).to.deep.equal(item('pain', 7));
+      // Any other change set: its offer, a record under its product, its deletion.
+      for (const changes of [{ upsert: [offer('miel', 3)] }, { upsert: [plan('miel')] }, { delete: [id('offers/miel')] }]) {
+        let refused: unknown;
+        await store.apply('ferme', { ...changes, refuseListed: true }).catch((error: unknown) => (refused = error));
+        expect(refused, JSON.stringify(changes)).to.be.instanceOf(ListedRecordError);
+      }
+      expect((await store.getResource(id('offers/miel')))?.record).to.deep.equal(offer('miel', 1));
+      // Without it (the listing's own mirror), and for records no listing publishes, the write goes through.
+      await store.apply('ferme', { upsert: [offer('miel', 9), plan('pain')], refuseListed: false });
+      expect((await store.getResource(id('offers/miel')))?.record).to.deep.equal(offer('miel', 9));
+      await store.apply('ferme', { delete: [id('supplied_products/pain/AsPlannedTransformation')], refuseListed: true });
+      expect(await store.getResource(id('supplied_products/pain/AsPlannedTransformation'))).to.equal(undefined);
     } finally {
       await store.close();
     }
