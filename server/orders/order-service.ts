@@ -206,6 +206,20 @@ const MAX_LINES = 1000;
 /** The largest quantity of one line: far above any real order, far below where floating point loses units. */
 const MAX_QUANTITY = 1e9;
 
+/**
+ * The finest quantity of a line: a thousandth (a gram of a kilogram, a millilitre of a litre). A finer one is no
+ * quantity anyone sells, and in the ledger's floating point it would reserve units that available stock never
+ * gives up (12 − 1e-300 is 12): stock made out of nothing.
+ */
+const QUANTITY_STEP = 1000;
+
+/** Whether a quantity is 0 or a whole number of thousandths (within floating point's error of the decimal written). */
+function inThousandths(quantity: number): boolean {
+  const scaled = quantity * QUANTITY_STEP;
+  const whole = Math.round(scaled);
+  return Math.abs(scaled - whole) <= 1e-6 * Math.max(1, whole) && (quantity === 0 || whole >= 1);
+}
+
 /** The most open orders {@link OrderService.openOrderRecords} gives (a buyer holds one per order cycle, or a few). */
 const OPEN_ORDERS_SHOWN = 100;
 
@@ -628,6 +642,9 @@ export class OrderService {
     if (line.quantity === undefined) return fail('missing-property', 'no dfc-b:quantity');
     if (!Number.isFinite(line.quantity) || line.quantity < 0 || line.quantity > MAX_QUANTITY) {
       return fail('out-of-range', `quantity ${line.quantity} is not a quantity one can order (0 to ${MAX_QUANTITY})`);
+    }
+    if (!inThousandths(line.quantity)) {
+      return fail('out-of-range', `quantity ${line.quantity} is finer than a thousandth of a unit: order whole thousandths (0.001, 1.5, 2.125)`);
     }
     if (line.offer === undefined) return fail('missing-property', 'no dfc-b:concerns (the Offer ordered)');
     const sent = byId.get(line.offer);

@@ -447,6 +447,11 @@ describe('orders API', function () {
       [ofnOrder(url, [{ ...tomate, quantity: 1 }], { status: 'dfc-v:held' }), 422],
       [ofnOrder(url, [{ ...tomate, quantity: '1e17' }]), 422],
       [ofnOrder(url, [{ ...tomate, quantity: 0 }]), 422],
+      // Finer than a thousandth: no quantity anyone sells, and a reservation the ledger's floating point would
+      // never take from the available stock (12 − 1e-300 is 12).
+      [ofnOrder(url, [{ ...tomate, quantity: 1e-300 }]), 422],
+      [ofnOrder(url, [{ ...tomate, quantity: '0.0004' }]), 422],
+      [ofnOrder(url, [{ ...tomate, quantity: 1.2345 }]), 422],
       [JSON.stringify({ '@context': CONTEXT, '@id': url, '@type': 'dfc-b:Order', 'dfc-b:hasOrderStatus': 'dfc-v:Held' }), 422],
     ];
     for (const [body, status] of cases) {
@@ -454,6 +459,13 @@ describe('orders API', function () {
       expect(answer.status, `${body}: ${answer.text}`).to.equal(status);
       expect(answer.headers.get('content-type')).to.match(/application\/problem\+json/u);
     }
+    expect(await stockOf('tomate')).to.include({ available: 12, reserved: 0 });
+    const fine = await post(ofnOrder(url, [{ ...tomate, quantity: 1e-300 }]), buyer);
+    expect(fine.json<{ detail: string }>().detail).to.match(/finer than a thousandth of a unit/u);
+    // A thousandth is taken.
+    const gram = await post(ofnOrder(url, [{ ...tomate, quantity: '0.001' }]), buyer);
+    expect(gram.status, gram.text).to.equal(201);
+    expect((await node.request('DELETE', new URL(gram.headers.get('location') as string).pathname, { headers: bearer(buyer) })).status).to.equal(200);
     expect(await stockOf('tomate')).to.include({ available: 12, reserved: 0 });
   });
 
