@@ -435,6 +435,14 @@ export class SqliteOrderStore implements OrderStore {
   /** What each order line draws on: read for every line of every order, those of one turn in one statement. */
   private readonly orderables: KeyedReads<OrderableSql>;
   /**
+   * Listings by id: read again by every order of a listed item once it is placed at its supplier (was the listing
+   * removed meanwhile?), those of one turn in one statement. One statement each took the orders that a commit
+   * answered together apart again: their next requests, and the node's own at the supplier, then came one at a
+   * time, and every read and write batched per turn after them was made once per order (measured: 2.4 times the
+   * statements of a shop in the orders benchmark, its p95 250 → 270 ms).
+   */
+  private readonly listingsById: KeyedReads<ListingSql>;
+  /**
    * The listings that publish an IRI (as their item, offer or product): read for every catalogue write (to refuse
    * writing a listing's records), those of one turn in one statement.
    */
@@ -442,6 +450,7 @@ export class SqliteOrderStore implements OrderStore {
 
   public constructor(private readonly db: SqliteDatabase) {
     this.orderables = new KeyedReads((iris, marks) => db.reader.all<OrderableSql>(ORDERABLE(marks), iris), (row) => row.key);
+    this.listingsById = new KeyedReads((ids, marks) => db.reader.all<ListingSql>(`SELECT * FROM listings WHERE id IN (${marks})`, ids.map(Number)), (row) => String(row.id));
     this.publishing = new KeyedReads((iris) => db.reader.all<ListingSql & { key: string }>(PUBLISHING(numbered(iris.length)), iris), (row) => row.key);
   }
 
@@ -653,7 +662,7 @@ export class SqliteOrderStore implements OrderStore {
   }
 
   public async listing(id: number): Promise<ListingRow | undefined> {
-    const row = await this.db.reader.get<ListingSql>('SELECT * FROM listings WHERE id = ?', [id]);
+    const row = await this.listingsById.get(String(id));
     return row === undefined ? undefined : listingRow(row);
   }
 

@@ -179,6 +179,21 @@ describe('store: reads gathered in one statement, on SQLite', () => {
     expect(together.map((rows) => rows.map((r) => r.id))).to.deep.equal([[miel.id], [pain.id], [miel.id], [miel.id, pain.id].sort((a, b) => a - b), [], []]);
   });
 
+  it('listings by id: each its own, none for an unknown id, and a change seen by the next read', async () => {
+    const farm = 'https://farm.example/api/dfc/enterprises/farm';
+    const miel = await store.orders.addListing(listingRowOf('ferme', api, 'miel', farm));
+    const pain = await store.orders.addListing(listingRowOf('ferme', api, 'pain', farm));
+    const ids = [pain.id, miel.id, 999_999, pain.id];
+    const together = await Promise.all(ids.map((id) => store.orders.listing(id)));
+    const alone = [];
+    for (const id of ids) alone.push(await store.orders.listing(id));
+    expect(together).to.deep.equal(alone);
+    expect(together.map((l) => l?.item ?? null)).to.deep.equal([pain.item, miel.item, null, pain.item]);
+    // Read in one statement, but never from a cache: what was written is what the next read says.
+    await store.orders.setListingDetail(pain.id, 'removing', true);
+    expect((await store.orders.listing(pain.id))?.details?.['removing']).to.equal(true);
+  });
+
   it('peers by origin: each origin its own peers, in the order they were added', async () => {
     const [a, b] = ['https://a.peer.example', 'https://b.peer.example'];
     await store.provenance.addPeer({ name: 'a1', url: `${a}/one` }, a);
