@@ -15,6 +15,7 @@ import {
   AlreadyExistsError, ConcurrentChangeError, ListedRecordError, OpenOrdersError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type NodeStore, type RemovedEnterprise,
   type ResourceReads,
 } from '../store/store.js';
+import { listingPublishes } from '../store/orders.js';
 import type { VersionedRecord } from './catalog-reads.js';
 
 /** Options of {@link Committer.commit}. */
@@ -155,8 +156,7 @@ export class Committer {
     if (iris.length === 0) return;
     const [listing] = await this.store.orders.listingsPublishing(iris);
     if (listing === undefined) return;
-    const publishes = new Set([listing.product, listing.item, listing.offer]);
-    const iri = iris.find((i) => publishes.has(i) || i.startsWith(`${listing.product}/`)) ?? listing.item;
+    const iri = iris.find((i) => listingPublishes(listing, i)) ?? listing.item;
     throw new ConflictHttpError(
       `${iri} is a listing of ${listing.originItem}, managed by its origin: its stock is the origin's, and it changes only through the listing `
       + `(listing ${listing.id} of enterprise ${listing.eid}: its price with PATCH, its removal with DELETE /api/dfc/enterprises/${listing.eid}/listings/${listing.id})`,

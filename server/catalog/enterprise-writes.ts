@@ -8,6 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { NodeId } from '../../ontology/iri.js';
 import type { DfcRecord, EnterpriseRecord } from '../../ontology/records.js';
 import { ConflictHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
+import { listingPublishes } from '../store/orders.js';
 import type { ApplyOptions, ChangeSet, EnterpriseRow, NodeStore } from '../store/store.js';
 import { isValidLocalId, slugify, type NodeUrls } from '../urls/node-urls.js';
 import { OTHER_KINDS, type CatalogReads } from './catalog-reads.js';
@@ -242,7 +243,7 @@ export class EnterpriseWrites {
     const published = new Set<string>();
     for (const listing of listings) {
       for (const iri of iris) {
-        if (iri === listing.product || iri === listing.item || iri === listing.offer || iri.startsWith(`${listing.product}/`)) published.add(iri);
+        if (listingPublishes(listing, iri)) published.add(iri);
       }
     }
     return published;

@@ -181,6 +181,15 @@ export interface ListingRow extends NewListing {
   readonly createdAt: string;
 }
 
+/**
+ * Whether a listing publishes a record: its product, catalog item or offer, or a record under its product (its
+ * planned flows, `<product>/…`), as {@link OrderStore.listingsPublishing} finds them. Those are the listing's, kept
+ * by it from its origin: no catalogue write or import changes them.
+ */
+export function listingPublishes(listing: Pick<ListingRow, 'product' | 'item' | 'offer'>, iri: string): boolean {
+  return iri === listing.product || iri === listing.item || iri === listing.offer || iri.startsWith(`${listing.product}/`);
+}
+
 /** A resource an order line names, with what it draws on when it is an Offer ({@link OrderStore.orderable}). */
 export interface Orderable {
   /** The enterprise that holds the resource. */
