@@ -433,9 +433,12 @@ export class ListingService {
       await store.orders.setListingDetail(row.id, 'removing', null);
       throw error;
     }
-    const present = await store.getResources([row.product, row.item, row.offer]);
-    if (present.length > 0) await store.apply(eid, { delete: present.map((r) => r.record.id) });
-    await store.orders.removeListing(row.id);
+    // In the listing's turn: a mirror that read its records before they went would otherwise write them again.
+    await this.serial(row.id, async () => {
+      const present = await store.getResources([row.product, row.item, row.offer]);
+      if (present.length > 0) await store.apply(eid, { delete: present.map((r) => r.record.id) });
+      await store.orders.removeListing(row.id);
+    });
     this.deps.onChange?.();
     this.deps.onListingsChanged?.();
     return { cancelled };
