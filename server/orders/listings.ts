@@ -242,11 +242,6 @@ export class ListingService {
     return run;
   }
 
-  /** A listing as stored now (its terms may have changed since it was read), or undefined when it was removed. */
-  private async current(id: number): Promise<ListingRow | undefined> {
-    return this.deps.store.orders.listing(id);
-  }
-
   private now(): number {
     return (this.deps.now ?? Date.now)();
   }
@@ -351,10 +346,9 @@ export class ListingService {
    */
   public async setTerms(eid: string, id: number, terms: ListingTerms): Promise<ListingView> {
     checkTerms(terms);
-    await this.row(eid, id);
     return this.serial(id, async () => {
-      const listing = await this.current(id);
-      if (listing === undefined || listing.eid !== eid) throw new NotFoundHttpError(`enterprise ${eid} has no listing ${id}`);
+      // Read in its turn: the terms and state a mirror before this one left.
+      const listing = await this.row(eid, id);
       if (listing.details?.['removing'] === true) throw new ConflictHttpError(`listing ${id} is being removed`);
       const { price: _price, markup: _markup, ...rest } = listing;
       const next: ListingRow = {
@@ -378,7 +372,7 @@ export class ListingService {
       if (planned.why.length > 0) throw new UnprocessableEntityHttpError(`the listing cannot be sold at these terms: ${planned.why.join('; ')}`);
       const stored = await store();
       await this.publishMirror(stored, planned.upsert);
-      return this.view((await this.current(id)) ?? stored);
+      return this.view((await this.deps.store.orders.listing(id)) ?? stored);
     });
   }
 
@@ -452,7 +446,8 @@ export class ListingService {
    */
   public async refresh(listing: ListingRow): Promise<MirrorOutcome> {
     return this.serial(listing.id, async () => {
-      const now = await this.current(listing.id);
+      // Read again in its turn: its terms may have changed since `listing` was read, or it may be gone.
+      const now = await this.deps.store.orders.listing(listing.id);
       return now === undefined ? { ok: true, changed: false } : this.refreshNow(now);
     });
   }
@@ -582,7 +577,7 @@ export class ListingService {
       const offer = find(listing.originOffer);
       if (stockItem?.kind !== 'CatalogItem' || offer?.kind !== 'Offer') continue;
       const outcome = await this.serial(listing.id, async (): Promise<MirrorOutcome> => {
-        const now = await this.current(listing.id);
+        const now = await this.deps.store.orders.listing(listing.id);
         if (now === undefined) return { ok: true, changed: false };
         // A listing taken off sale comes back only when its own item is there again (the origin read whole).
         return goneOf(now) !== undefined ? this.refreshNow(now) : this.mirror(now, stockItem, offer);

@@ -357,24 +357,44 @@ describe('listings (two nodes)', function () {
     expect((await shop.request('GET', '/api/dfc/enterprises/boutique/listings', { headers: bearer(reader) })).status).to.equal(403);
   });
 
-  // The window (between a mirror's read of the records and its write) is one statement wide: this end-to-end check
-  // guards the outcome, it does not reproduce the race reliably.
   it('leaves nothing of a listing removed while a mirror of it is under way (the mirror does not write its records again)', async () => {
     const cheese = `${FARM}/api/dfc/enterprises/ferme/catalog_items/chevre`;
-    for (let round = 0; round < 5; round++) {
-      const added = await post(shop, token, 'boutique', { item: cheese, price: 3 });
-      expect(added.status, added.text).to.equal(201);
-      const view = added.json<ListingView>();
-      // A new stock at the owner: the mirror has something to write.
-      await restock(farm, cheese, 20 + round);
-      const row = (await shop.store.orders.listing(view.id)) as NonNullable<Awaited<ReturnType<typeof shop.store.orders.listing>>>;
-      const [, removed] = await Promise.all([
-        shop.listings.refresh(row),
-        shop.request('DELETE', `/api/dfc/enterprises/boutique/listings/${view.id}`, { headers: bearer(token) }),
-      ]);
-      expect(removed.status, removed.text).to.equal(204);
-      expect(await shop.store.getResources([view.item, view.offer, view.product]), `round ${round}`).to.deep.equal([]);
+    const added = await post(shop, token, 'boutique', { item: cheese, price: 3 });
+    expect(added.status, added.text).to.equal(201);
+    const view = added.json<ListingView>();
+    // A new stock at the owner: the mirror has something to write.
+    await restock(farm, cheese, 21);
+    const row = (await shop.store.orders.listing(view.id)) as NonNullable<Awaited<ReturnType<typeof shop.store.orders.listing>>>;
+    // The mirror is held at its write, its records read: the removal is asked for right then.
+    const store = shop.store as { apply: typeof shop.store.apply };
+    const apply = store.apply;
+    let reached: () => void = () => undefined;
+    let release: () => void = () => undefined;
+    const atWrite = new Promise<void>((resolve) => (reached = resolve));
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    store.apply = async (eid, changes, options) => {
+      if (changes.upsert?.some((r) => r.id === view.item) === true) {
+        reached();
+        await gate;
+      }
+      return apply.call(shop.store, eid, changes, options);
+    };
+    try {
+      const mirroring = shop.listings.refresh(row);
+      await atWrite;
+      const removing = shop.request('DELETE', `/api/dfc/enterprises/boutique/listings/${view.id}`, { headers: bearer(token) });
+      // The removal waits for the mirror (its records are deleted in the listing's turn), or is done: either way,
+      // the mirror then writes.
+      await Promise.race([removing, new Promise((resolve) => setTimeout(resolve, 300))]);
+      release();
+      expect((await mirroring).ok).to.equal(true);
+      expect((await removing).status).to.equal(204);
+    } finally {
+      release();
+      store.apply = apply;
     }
+    expect(await shop.store.getResources([view.item, view.offer, view.product])).to.deep.equal([]);
+    expect(await shop.store.orders.listing(view.id)).to.equal(undefined);
   });
 });
 
