@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteDatabase, type BatchRunner, type SqlConnection } from '../../../server/store/sqlite/database.js';
@@ -477,5 +477,61 @@ describe('SqliteDatabase: write transactions committed in groups, statements kep
     await pending;
     db = await SqliteDatabase.open(join(dir, 'test.db'));
     expect(await values(db)).to.deep.equal(['late']);
+  });
+});
+
+describe('SqliteDatabase: the write-ahead log copied into the file beside the writer', () => {
+  let dir: string;
+  let db: SqliteDatabase;
+  const file = (): string => join(dir, 'test.db');
+  const size = (path: string): number => (existsSync(path) ? statSync(path).size : 0);
+  /** About 400 KiB a transaction: a hundred pages of the log. */
+  const write = (tx: SqlConnection, i: number): Promise<unknown> => tx.run('INSERT INTO t (v) VALUES (?)', [`${i}:${'x'.repeat(400 * 1024)}`]);
+  const settle = async (check: () => boolean): Promise<boolean> => {
+    for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    return check();
+  };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'maillon-checkpoint-'));
+  });
+  afterEach(async () => {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('commits only append to the log; what they wrote reaches the database file soon after, while the node runs', async () => {
+    db = await SqliteDatabase.open(file());
+    await db.transaction((tx) => tx.exec('CREATE TABLE t (v TEXT NOT NULL)'));
+    const before = size(file());
+    for (let i = 0; i < 8; i++) await db.transaction((tx) => write(tx, i));
+    // Without a checkpoint (the writer's own are off), the file would stay as it was until the last connection closed.
+    expect(await settle(() => size(file()) - before >= 8 * 400 * 1024), `database file ${size(file())} bytes, was ${before}`).to.equal(true);
+    expect(await db.reader.get<{ n: number }>('SELECT count(*) AS n FROM t')).to.deep.equal({ n: 8 });
+  });
+
+  it('a writer that never pauses still has its log started again past the limit: the log stays bounded', async () => {
+    db = await SqliteDatabase.open(file(), { walRestartFrames: 200 });
+    await db.transaction((tx) => tx.exec('CREATE TABLE t (v TEXT NOT NULL)'));
+    // Forty transactions queued at once, each its own commit, back to back: 16 MB through the log, no pause between
+    // them for a passive checkpoint to leave the log copied before the next write begins.
+    const written = Array.from({ length: 40 }, (_, i) => db.transaction(async (tx) => {
+      await write(tx, i);
+      // Time for the checkpointer's copies to run beside the writer.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }, { alone: true }));
+    await Promise.all(written);
+    expect(await db.reader.get<{ n: number }>('SELECT count(*) AS n FROM t')).to.deep.equal({ n: 40 });
+    expect(size(`${file()}-wal`)).to.be.below(10 * 1024 * 1024);
+  });
+
+  it('closes while a copy is due or running, and leaves no log behind', async () => {
+    db = await SqliteDatabase.open(file());
+    await db.transaction((tx) => tx.exec('CREATE TABLE t (v TEXT NOT NULL)'));
+    await Promise.all(Array.from({ length: 5 }, (_, i) => db.transaction((tx) => write(tx, i), { alone: true })));
+    await db.close();
+    expect(size(`${file()}-wal`)).to.equal(0);
+    db = await SqliteDatabase.open(file());
+    expect(await db.reader.get<{ n: number }>('SELECT count(*) AS n FROM t')).to.deep.equal({ n: 5 });
   });
 });
