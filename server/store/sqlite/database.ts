@@ -314,6 +314,23 @@ class Checkpointer {
 }
 
 /**
+ * How long (ms) a `RESTART` checkpoint waits for readers still on the log. It waits on the writer's turn, so every
+ * write waits with it: a reader that takes longer (a big export) only puts the restart off to the next copy, which
+ * tries again, instead of holding writes for the connection's usual 5 s.
+ */
+const RESTART_WAIT_MS = 100;
+
+/** Starts the log again on the writer (see {@link Checkpointer}), waiting at most {@link RESTART_WAIT_MS} for readers. */
+async function restartLog(writer: SqlConnection): Promise<void> {
+  await writer.exec(`PRAGMA busy_timeout = ${RESTART_WAIT_MS};`);
+  try {
+    await writer.exec('PRAGMA wal_checkpoint(RESTART);');
+  } finally {
+    await writer.exec('PRAGMA busy_timeout = 5000;');
+  }
+}
+
+/**
  * The write-ahead log's size on disk once it starts again (512 MiB, twice what starts it again): a big snapshot's
  * gigabyte of log is not kept, and a log of the usual size is written over in place, not shrunk and grown again
  * (growing a file costs the system fresh pages; a 300-peer national trial synced in 71.4 s with the log cut to 64 MiB
@@ -505,7 +522,7 @@ export class SqliteDatabase {
     const checkpointDb = await openConnection(path, sqlite3.OPEN_READWRITE | sqlite3.OPEN_FULLMUTEX);
     database.checkpointer = new Checkpointer(wrap(checkpointDb), checkpointDb,
       // Before the writes queued: behind them, a busy writer's log would grow on until they are all done.
-      () => database.bare((tx) => tx.exec('PRAGMA wal_checkpoint(RESTART);'), true), options.walRestartFrames ?? RESTART_FRAMES);
+      () => database.bare(restartLog, true), options.walRestartFrames ?? RESTART_FRAMES);
     // What an earlier process left in the log is copied now, not after the first commit.
     database.checkpointer.committed();
     return database;

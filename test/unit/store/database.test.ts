@@ -525,6 +525,28 @@ describe('SqliteDatabase: the write-ahead log copied into the file beside the wr
     expect(size(`${file()}-wal`)).to.be.below(10 * 1024 * 1024);
   });
 
+  it('a reader that stays on an old state of the log puts its restart off, and the writes go on meanwhile', async () => {
+    db = await SqliteDatabase.open(file(), { walRestartFrames: 200 });
+    await db.transaction((tx) => tx.exec('CREATE TABLE t (v TEXT NOT NULL)'));
+    await db.transaction((tx) => write(tx, 0));
+    // A read transaction of another connection, kept open on what the log held then (a long export, say).
+    const reader = await openProbe(file());
+    const exec = (sql: string): Promise<void> => new Promise((resolve, reject) => reader.exec(sql, (e: Error | null) => (e === null ? resolve() : reject(e))));
+    await exec('BEGIN; SELECT count(*) FROM t;');
+    try {
+      // Past the limit: the log cannot be copied past what the reader reads, so it is not started again; writes go on.
+      for (let i = 1; i <= 14; i++) await db.transaction((tx) => write(tx, i), { alone: true });
+      expect(size(`${file()}-wal`)).to.be.above(14 * 400 * 1024);
+    } finally {
+      await exec('COMMIT;');
+      await new Promise<void>((resolve) => reader.close(() => resolve()));
+    }
+    expect(await db.reader.get<{ n: number }>('SELECT count(*) AS n FROM t')).to.deep.equal({ n: 15 });
+    // The reader gone, the next writes' copies catch up and the log starts again.
+    for (let i = 15; i < 20; i++) await db.transaction((tx) => write(tx, i), { alone: true });
+    expect(await settle(() => size(file()) >= 20 * 400 * 1024)).to.equal(true);
+  });
+
   it('closes while a copy is due or running, and leaves no log behind', async () => {
     db = await SqliteDatabase.open(file());
     await db.transaction((tx) => tx.exec('CREATE TABLE t (v TEXT NOT NULL)'));
