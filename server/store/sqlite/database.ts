@@ -238,9 +238,9 @@ const WRITER_CACHE_KIB = 65_536;
 const READER_CACHE_KIB = 16_384;
 
 /**
- * Frames of the write-ahead log (4 KiB pages) past which, once they are all copied into the database file, the writer
- * starts the log again from its beginning (256 MiB): the log is otherwise started again only when a checkpoint has
- * copied all of it before the next write begins, which a writer busy for minutes (a national sync) never leaves time for.
+ * Frames of the write-ahead log (a 4 KiB page and a 24-byte header each) past which the writer starts the log again
+ * from its beginning (a little over 256 MiB): the log is otherwise started again only when a checkpoint has copied
+ * all of it before the next write begins, which a writer busy for minutes (a national sync) never leaves time for.
  */
 const RESTART_FRAMES = 65_536;
 
@@ -253,30 +253,42 @@ const RESTART_FRAMES = 65_536;
  * a commit, while the writer goes on; the commits made during a copy are copied by one more, after it.
  *
  * A passive checkpoint cannot start the log again: the writer does, at its next transaction, when every frame was
- * copied before it began. A busy writer may never leave that gap, so past {@link RESTART_FRAMES} copied frames the
- * writer's queue runs a `RESTART` checkpoint (it copies what is left, then waits for readers off the log), and the
- * log starts again (shrunk to {@link WAL_SIZE_LIMIT_BYTES} on disk).
+ * copied before it began. A busy writer may never leave that gap, so once the log holds {@link RESTART_FRAMES} frames,
+ * all but the last few copied, a `RESTART` checkpoint runs on the writer before its next transaction (it copies what
+ * is left and waits, briefly, for readers off the log) and the writer's next write starts the log again (cut back to
+ * {@link WAL_SIZE_LIMIT_BYTES} on disk). No passive copy runs meanwhile: SQLite runs one checkpoint at a time, and
+ * the restart would give up at once. A restart that gives up (a reader stayed) is tried again after a later commit;
+ * a reader that holds an old state of the log for long holds back the copies too, and the log grows until it goes,
+ * as with SQLite's own checkpoints.
  */
 class Checkpointer {
   private running: Promise<void> | undefined;
-  /** A commit came while a checkpoint ran: another one follows it. */
+  /** A commit came while a checkpoint ran (or a restart was due): another copy follows. */
   private again = false;
+  /**
+   * A restart is queued or running on the writer: no passive copy starts meanwhile. SQLite lets one checkpoint run
+   * at a time, and a restart that found a copy running would give up at once (busy), leaving the log to grow.
+   */
   private restarting = false;
   private closed = false;
+  /** Copies that failed in a row; past {@link CHECKPOINT_FAILURES}, the writer checkpoints again by itself. */
+  private failures = 0;
 
   public constructor(
     private readonly connection: SqlConnection,
     private readonly db: sqlite3.Database,
-    /** Runs a `RESTART` checkpoint in the writer's queue. */
-    private readonly restart: () => Promise<void>,
-    /** Copied frames past which the log starts again ({@link RESTART_FRAMES}; tests lower it). */
+    /** Runs a `RESTART` checkpoint on the writer, before the writes queued; tells whether it started the log again. */
+    private readonly restart: () => Promise<boolean>,
+    /** Gives the checkpoints back to the writer (its own automatic ones), when this connection keeps failing. */
+    private readonly giveUp: () => Promise<void>,
+    /** Frames of the log past which it starts again ({@link RESTART_FRAMES}; tests lower it). */
     private readonly restartFrames: number,
   ) {}
 
   /** Something was committed: its frames are copied soon. */
   public committed(): void {
     if (this.closed) return;
-    if (this.running !== undefined) {
+    if (this.running !== undefined || this.restarting) {
       this.again = true;
       return;
     }
@@ -291,16 +303,27 @@ class Checkpointer {
       let row: { busy: number; log: number; checkpointed: number } | undefined;
       try {
         row = await this.connection.get<{ busy: number; log: number; checkpointed: number }>('PRAGMA wal_checkpoint(PASSIVE)');
+        this.failures = 0;
       } catch {
-        // Busy or failing: the next commit tries again, and closing the last connection copies what is left.
+        // Failing (an I/O error…): the next commit tries again; failing on, the writer takes the copies back, so that
+        // the log never grows without end. Closing the last connection copies what is left.
+        if (++this.failures >= CHECKPOINT_FAILURES && !this.closed) {
+          this.closed = true;
+          await this.giveUp().catch(() => undefined);
+        }
         return;
       }
-      if (row !== undefined && row.log >= this.restartFrames && row.checkpointed === row.log && !this.restarting && !this.closed) {
+      // Past the limit, and all but a little copied (readers that began before the last commits hold back their frames
+      // for a moment; one that holds an old state for long holds back ever more, and the restart waits for it to go):
+      // the restart copies the rest, waits briefly for such readers, and starts the log again.
+      if (row !== undefined && row.log >= this.restartFrames && row.log - row.checkpointed <= this.restartFrames / 8 && !this.closed) {
         this.restarting = true;
-        // Not awaited: it waits for the writer's turn, and the commits meanwhile schedule their own copies.
-        void this.restart().catch(() => undefined).finally(() => {
+        void this.restart().catch(() => false).finally(() => {
           this.restarting = false;
+          // The commits made meanwhile were not copied: a copy now (a restart that gave up is tried again by it).
+          if (this.again) this.committed();
         });
+        return;
       }
     } while (this.again && !this.closed);
   }
@@ -309,24 +332,35 @@ class Checkpointer {
   public async close(): Promise<void> {
     this.closed = true;
     await this.running;
-    await closeConnection(this.db);
+    // A connection that kept failing may fail to close as well: it was given up already.
+    const closing = closeConnection(this.db);
+    await (this.failures >= CHECKPOINT_FAILURES ? closing.catch(() => undefined) : closing);
   }
 }
 
+/** Copies that fail in a row before the writer takes its checkpoints back ({@link Checkpointer}). */
+const CHECKPOINT_FAILURES = 3;
+
+/** How long (ms) a connection waits for a lock another holds (SQLite's `busy_timeout`). */
+const BUSY_TIMEOUT_MS = 5000;
+
 /**
  * How long (ms) a `RESTART` checkpoint waits for readers still on the log. It waits on the writer's turn, so every
- * write waits with it: a reader that takes longer (a big export) only puts the restart off to the next copy, which
- * tries again, instead of holding writes for the connection's usual 5 s.
+ * write waits with it: a reader that takes longer (a big export) only puts the restart off (it is tried again after a
+ * later commit), instead of holding writes for the connection's usual {@link BUSY_TIMEOUT_MS}.
  */
 const RESTART_WAIT_MS = 100;
 
-/** Starts the log again on the writer (see {@link Checkpointer}), waiting at most {@link RESTART_WAIT_MS} for readers. */
-async function restartLog(writer: SqlConnection): Promise<void> {
+/**
+ * Starts the log again on the writer (see {@link Checkpointer}), waiting at most {@link RESTART_WAIT_MS} for readers;
+ * true when it did (false: busy, tried again after a later commit).
+ */
+async function restartLog(writer: SqlConnection): Promise<boolean> {
   await writer.exec(`PRAGMA busy_timeout = ${RESTART_WAIT_MS};`);
   try {
-    await writer.exec('PRAGMA wal_checkpoint(RESTART);');
+    return (await writer.get<{ busy: number }>('PRAGMA wal_checkpoint(RESTART)'))?.busy === 0;
   } finally {
-    await writer.exec('PRAGMA busy_timeout = 5000;');
+    await writer.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};`);
   }
 }
 
@@ -480,6 +514,11 @@ export class SqliteDatabase {
   private draining: Promise<void> | undefined;
   /** Copies the log into the database file beside the writer (a file's database; none in memory). */
   private checkpointer: Checkpointer | undefined;
+  /**
+   * Work to run on the writer, outside any transaction, before the next transaction queued (a restart of the log):
+   * kept apart from {@link pending}, which a group takes from by position while it awaits.
+   */
+  private readonly urgent: Unit[] = [];
 
   private constructor(
     private readonly writerDb: sqlite3.Database,
@@ -506,7 +545,7 @@ export class SqliteDatabase {
     const writerCache = new StatementCache(CACHED_STATEMENTS, writerDb);
     const writer = wrapCached(writerDb, writerCache);
     // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
-    await writer.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;');
+    await writer.exec(`PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA synchronous = NORMAL;`);
     // A page cache of WRITER_CACHE_KIB (SQLite's default is 2 MiB): a sync writes a thousand rows into a dozen indexes
     // keyed by IRIs, all over a national index's gigabytes; with 2 MiB nearly every insert reads its pages again.
     await writer.exec(`PRAGMA cache_size = -${WRITER_CACHE_KIB};`);
@@ -517,12 +556,20 @@ export class SqliteDatabase {
     for (let i = 0; i < READERS; i++) readerDbs.push(await openConnection(path, sqlite3.OPEN_READONLY | sqlite3.OPEN_FULLMUTEX));
     const readerCaches = readerDbs.map((db) => new StatementCache(CACHED_STATEMENTS, db));
     const reader = pool(readerDbs.map((db, i) => wrapCached(db, readerCaches[i] as StatementCache)));
-    await reader.exec(`PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -${READER_CACHE_KIB};`);
+    await reader.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON; PRAGMA cache_size = -${READER_CACHE_KIB};`);
     const database = new SqliteDatabase(writerDb, readerDbs, [writerCache, ...readerCaches], grouping, writer, reader, path);
-    const checkpointDb = await openConnection(path, sqlite3.OPEN_READWRITE | sqlite3.OPEN_FULLMUTEX);
+    let checkpointDb: sqlite3.Database;
+    try {
+      checkpointDb = await openConnection(path, sqlite3.OPEN_READWRITE | sqlite3.OPEN_FULLMUTEX);
+    } catch (error: unknown) {
+      await database.close();
+      throw error;
+    }
     database.checkpointer = new Checkpointer(wrap(checkpointDb), checkpointDb,
       // Before the writes queued: behind them, a busy writer's log would grow on until they are all done.
-      () => database.bare(restartLog, true), options.walRestartFrames ?? RESTART_FRAMES);
+      () => database.bare(restartLog, true),
+      () => database.bare((tx) => tx.exec('PRAGMA wal_autocheckpoint = 1000;'), true).then(() => undefined),
+      options.walRestartFrames ?? RESTART_FRAMES);
     // What an earlier process left in the log is copied now, not after the first commit.
     database.checkpointer.committed();
     return database;
@@ -560,10 +607,10 @@ export class SqliteDatabase {
   /**
    * Runs `work` on the writer outside any transaction, in its turn, or `next`, before every transaction queued.
    */
-  private bare(work: (tx: SqlConnection) => Promise<void>, next = false): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const unit: Unit = { work, resolve: () => resolve(), reject, alone: true, overlooksDeferred: false, bare: true };
-      if (next) this.pending.unshift(unit);
+  private bare<T>(work: (tx: SqlConnection) => Promise<T>, next = false): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const unit: Unit = { work, resolve: resolve as (value: unknown) => void, reject, alone: true, overlooksDeferred: false, bare: true };
+      if (next) this.urgent.push(unit);
       else this.pending.push(unit);
       this.drain();
     });
@@ -571,12 +618,13 @@ export class SqliteDatabase {
 
   /** Closes every connection, after the pending transactions. */
   public async close(): Promise<void> {
-    // First, so that it queues no more work for the writer.
-    await this.checkpointer?.close();
+    // First, so that it queues no more work for the writer; closing the others whatever it answers.
+    const checkpointerError: unknown = await this.checkpointer?.close().then(() => undefined, (error: unknown) => error);
     while (this.draining !== undefined) await this.draining;
     for (const cache of this.caches) await cache.clear();
     for (const readerDb of this.readerDbs) await closeConnection(readerDb);
     await closeConnection(this.writerDb);
+    if (checkpointerError !== undefined) throw checkpointerError;
   }
 
   /** Starts the writer's loop unless it runs: it takes the queued transactions until none is left. */
@@ -584,9 +632,11 @@ export class SqliteDatabase {
     if (this.draining !== undefined) return;
     let finished = false;
     const loop = (async () => {
-      for (let next = this.pending[0]; next !== undefined; next = this.pending[0]) {
+      for (let next = this.urgent[0] ?? this.pending[0]; next !== undefined; next = this.urgent[0] ?? this.pending[0]) {
         if (next.bare === true) {
-          this.pending.shift();
+          // Taken out by identity: the first of either queue.
+          if (this.urgent[0] === next) this.urgent.shift();
+          else this.pending.shift();
           await this.clearLeftover();
           await Promise.resolve(this.writer).then((tx) => next.work(tx, NO_DEFERRAL)).then(next.resolve, next.reject);
         } else {
@@ -770,7 +820,7 @@ export class SqliteDatabase {
       const unit = this.pending[0];
       if (unit === undefined || unit.bare === true || taken >= this.grouping.units) break;
       // A transaction alone is its own group: it ends the one before it, and takes none after it.
-      if (taken > 0 && (unit.alone || performance.now() - started > this.grouping.ms)) break;
+      if (taken > 0 && (unit.alone || performance.now() - started > this.grouping.ms || this.urgent.length > 0)) break;
       // Too few to share a statement (`fewest`): the first runs by its own work, as any other.
       const units = unit.batch !== undefined ? this.batchAhead(this.grouping.units - taken) : [];
       if (units.length > 0 && units.length >= (unit.batch?.fewest ?? 1)) {

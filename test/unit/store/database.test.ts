@@ -487,9 +487,28 @@ describe('SqliteDatabase: the write-ahead log copied into the file beside the wr
   const size = (path: string): number => (existsSync(path) ? statSync(path).size : 0);
   /** About 400 KiB a transaction: a hundred pages of the log. */
   const write = (tx: SqlConnection, i: number): Promise<unknown> => tx.run('INSERT INTO t (v) VALUES (?)', [`${i}:${'x'.repeat(400 * 1024)}`]);
-  const settle = async (check: () => boolean): Promise<boolean> => {
-    for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  const settle = async (check: () => boolean | Promise<boolean>): Promise<boolean> => {
+    for (let i = 0; i < 200 && !(await check()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
     return check();
+  };
+  /**
+   * The frames the log holds now (from its start: a log started again holds only what was written since), read by a
+   * connection of the test's own; undefined while a checkpoint of the node's is running (only one runs at a time).
+   */
+  const frames = async (): Promise<number | undefined> => {
+    const probe = await openProbe(file());
+    try {
+      const row = await new Promise<{ busy: number; log: number }>((resolve, reject) =>
+        probe.get('PRAGMA wal_checkpoint(PASSIVE)', (e: Error | null, r: { busy: number; log: number }) => (e === null ? resolve(r) : reject(e))));
+      return row.busy === 0 ? row.log : undefined;
+    } finally {
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+    }
+  };
+  const settledFrames = async (): Promise<number> => {
+    let seen: number | undefined;
+    await settle(async () => (seen = await frames()) !== undefined);
+    return seen ?? -1;
   };
 
   beforeEach(async () => {
@@ -500,7 +519,7 @@ describe('SqliteDatabase: the write-ahead log copied into the file beside the wr
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('commits only append to the log; what they wrote reaches the database file soon after, while the node runs', async () => {
+  it('what commits write reaches the database file soon after, copied beside the writer while the node runs', async () => {
     db = await SqliteDatabase.open(file());
     await db.transaction((tx) => tx.exec('CREATE TABLE t (v TEXT NOT NULL)'));
     const before = size(file());
@@ -514,13 +533,9 @@ describe('SqliteDatabase: the write-ahead log copied into the file beside the wr
     db = await SqliteDatabase.open(file(), { walRestartFrames: 200 });
     await db.transaction((tx) => tx.exec('CREATE TABLE t (v TEXT NOT NULL)'));
     // Forty transactions queued at once, each its own commit, back to back: 16 MB through the log, no pause between
-    // them for a passive checkpoint to leave the log copied before the next write begins.
-    const written = Array.from({ length: 40 }, (_, i) => db.transaction(async (tx) => {
-      await write(tx, i);
-      // Time for the checkpointer's copies to run beside the writer.
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }, { alone: true }));
-    await Promise.all(written);
+    // them for a passive checkpoint to leave the log copied before the next write begins (the copies run beside the
+    // writer, and a restart queued by one must not find the next copy running: it would give up).
+    await Promise.all(Array.from({ length: 40 }, (_, i) => db.transaction((tx) => write(tx, i), { alone: true })));
     expect(await db.reader.get<{ n: number }>('SELECT count(*) AS n FROM t')).to.deep.equal({ n: 40 });
     expect(size(`${file()}-wal`)).to.be.below(10 * 1024 * 1024);
   });
@@ -536,15 +551,66 @@ describe('SqliteDatabase: the write-ahead log copied into the file beside the wr
     try {
       // Past the limit: the log cannot be copied past what the reader reads, so it is not started again; writes go on.
       for (let i = 1; i <= 14; i++) await db.transaction((tx) => write(tx, i), { alone: true });
-      expect(size(`${file()}-wal`)).to.be.above(14 * 400 * 1024);
+      expect(await settledFrames()).to.be.above(14 * 100);
     } finally {
       await exec('COMMIT;');
       await new Promise<void>((resolve) => reader.close(() => resolve()));
     }
     expect(await db.reader.get<{ n: number }>('SELECT count(*) AS n FROM t')).to.deep.equal({ n: 15 });
-    // The reader gone, the next writes' copies catch up and the log starts again.
-    for (let i = 15; i < 20; i++) await db.transaction((tx) => write(tx, i), { alone: true });
-    expect(await settle(() => size(file()) >= 20 * 400 * 1024)).to.equal(true);
+    // The reader gone, the copies catch up and the log starts again at a write after the restart: within a few
+    // writes it holds only what came after.
+    let restarted = false;
+    for (let i = 15; i < 30 && !restarted; i++) {
+      await db.transaction((tx) => write(tx, i), { alone: true });
+      restarted = (await settledFrames()) < 4 * 110;
+    }
+    expect(restarted).to.equal(true);
+  });
+
+  it('a restart of the log asked while a group awaits its deferred work runs before the next transaction, and each transaction once', async () => {
+    db = await SqliteDatabase.open(file(), { group: { ms: 10_000 } });
+    await db.transaction((tx) => tx.exec('CREATE TABLE t (v TEXT NOT NULL)'));
+    const ran: string[] = [];
+    // What the checkpointer does when the log is past its limit, here from the deferred work of a group's transaction.
+    const urgently = (work: () => Promise<void>): Promise<void> =>
+      (db as unknown as { bare(w: () => Promise<void>, next: boolean): Promise<void> }).bare(work, true);
+    let restarted: Promise<void> | undefined;
+    await Promise.all([
+      db.transaction(async (tx, context) => {
+        await tx.run("INSERT INTO t (v) VALUES ('a')");
+        context.defer('k', async () => {
+          restarted = urgently(async () => void ran.push('restart'));
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        });
+      }),
+      db.transaction(async (tx) => {
+        ran.push('b');
+        await tx.run("INSERT INTO t (v) VALUES ('b')");
+      }),
+      db.transaction(async (tx) => {
+        ran.push('c');
+        await tx.run("INSERT INTO t (v) VALUES ('c')");
+      }),
+    ]);
+    await restarted;
+    expect(ran.filter((r) => r !== 'restart')).to.deep.equal(['b', 'c']);
+    expect(ran).to.include('restart');
+    expect((await db.reader.all<{ v: string }>('SELECT v FROM t ORDER BY rowid')).map((r) => r.v)).to.deep.equal(['a', 'b', 'c']);
+  });
+
+  it('a checkpoint connection that keeps failing gives the checkpoints back to the writer: the log is still copied', async () => {
+    db = await SqliteDatabase.open(file());
+    await db.transaction((tx) => tx.exec('CREATE TABLE t (v TEXT NOT NULL)'));
+    // The checkpointer's connection closed under it: every copy fails from now on.
+    const checkpointDb = (db as unknown as { checkpointer: { db: { close(cb: (e: Error | null) => void): void } } }).checkpointer.db;
+    await new Promise<void>((resolve, reject) => checkpointDb.close((e) => (e === null ? resolve() : reject(e))));
+    const before = size(file());
+    for (let i = 0; i < 10; i++) await db.transaction((tx) => write(tx, i));
+    const writerCheckpoints = await db.transaction((tx) => tx.get<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint'));
+    expect(writerCheckpoints).to.deep.equal({ wal_autocheckpoint: 1000 });
+    // Past a thousand pages, the writer's own checkpoint copies the log into the file.
+    for (let i = 10; i < 25; i++) await db.transaction((tx) => write(tx, i));
+    expect(size(file()) - before).to.be.at.least(10 * 400 * 1024);
   });
 
   it('closes while a copy is due or running, and leaves no log behind', async () => {
