@@ -198,7 +198,7 @@ export async function withReadOnly<T>(path: string, work: (connection: SqlConnec
   const db = await openConnection(path, sqlite3.OPEN_READONLY);
   try {
     const connection = wrap(db);
-    await connection.exec('PRAGMA busy_timeout = 5000;');
+    await connection.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};`);
     return await work(connection);
   } finally {
     await closeConnection(db);
@@ -277,8 +277,8 @@ class Checkpointer {
   public constructor(
     private readonly connection: SqlConnection,
     private readonly db: sqlite3.Database,
-    /** Runs a `RESTART` checkpoint on the writer, before the writes queued; tells whether it started the log again. */
-    private readonly restart: () => Promise<boolean>,
+    /** Runs a `RESTART` checkpoint on the writer, before the writes queued. */
+    private readonly restart: () => Promise<void>,
     /** Gives the checkpoints back to the writer (its own automatic ones), when this connection keeps failing. */
     private readonly giveUp: () => Promise<void>,
     /** Frames of the log past which it starts again ({@link RESTART_FRAMES}; tests lower it). */
@@ -318,7 +318,7 @@ class Checkpointer {
       // the restart copies the rest, waits briefly for such readers, and starts the log again.
       if (row !== undefined && row.log >= this.restartFrames && row.log - row.checkpointed <= this.restartFrames / 8 && !this.closed) {
         this.restarting = true;
-        void this.restart().catch(() => false).finally(() => {
+        void this.restart().catch(() => undefined).finally(() => {
           this.restarting = false;
           // The commits made meanwhile were not copied: a copy now (a restart that gave up is tried again by it).
           if (this.again) this.committed();
@@ -353,12 +353,12 @@ const RESTART_WAIT_MS = 100;
 
 /**
  * Starts the log again on the writer (see {@link Checkpointer}), waiting at most {@link RESTART_WAIT_MS} for readers;
- * true when it did (false: busy, tried again after a later commit).
+ * one that gives up (busy) is tried again after a later commit.
  */
-async function restartLog(writer: SqlConnection): Promise<boolean> {
+async function restartLog(writer: SqlConnection): Promise<void> {
   await writer.exec(`PRAGMA busy_timeout = ${RESTART_WAIT_MS};`);
   try {
-    return (await writer.get<{ busy: number }>('PRAGMA wal_checkpoint(RESTART)'))?.busy === 0;
+    await writer.exec('PRAGMA wal_checkpoint(RESTART);');
   } finally {
     await writer.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};`);
   }
