@@ -24,6 +24,7 @@ const BENCHMARKS: readonly { readonly name: string; readonly load: () => Promise
   { name: 'search', load: () => import('./search.js') },
   { name: 'feed', load: () => import('./feed.js') },
   { name: 'orders', load: () => import('./orders.js') },
+  { name: 'listings', load: () => import('./listings.js') },
   { name: 'dashboard', load: () => import('./dashboard.js') },
   { name: 'solid', load: () => import('./solid.js') },
 ];

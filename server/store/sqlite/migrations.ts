@@ -777,6 +777,23 @@ export const MIGRATIONS: readonly Migration[] = [
         postcode, latitude, longitude) WHERE winner = 1 AND withdrawn = 0;
     `,
   },
+  {
+    version: 26,
+    name: 'a listing found by every IRI it publishes or follows',
+    sql: `
+      -- A shop's stock write asks whether a listing publishes the records it writes (as its item, offer or product),
+      -- an order line which listing sells its offer, and a change of an owner's records which listings follow it (its
+      -- item, offer, product, the stock item and retail product it names). Without these, each question read every
+      -- listing: with 10,000 listings, stock writes went from 5,500/s to 160/s (measured, 10 writers at once).
+      -- The two expressions are written exactly as the queries of listingsTouching write them, or no plan uses them.
+      CREATE INDEX listings_by_offer ON listings (offer_iri);
+      CREATE INDEX listings_by_product ON listings (product_iri);
+      CREATE INDEX listings_by_origin_offer ON listings (origin_offer);
+      CREATE INDEX listings_by_origin_product ON listings (origin_product);
+      CREATE INDEX listings_by_stock_item ON listings (details ->> '$.stockItem');
+      CREATE INDEX listings_by_retail_product ON listings (details ->> '$.retailProduct');
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

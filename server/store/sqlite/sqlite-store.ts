@@ -561,8 +561,9 @@ interface ConditionalUpdate {
  * (changed, gone, or another enterprise's), or, when it refuses them, with a row a listing publishes (as its item,
  * offer or product, or under its product: `parent`, the IRI without its last segment, as `listingsPublishing`
  * looks), is left out whole: SQLite evaluates the subquery before the first row changes (a statement reads the
- * tables as they were when it began), and the units share no row. The listings are read once a statement (each
- * `IN` of a subquery that names nothing of the row is made once), and only for a unit that refuses them.
+ * tables as they were when it began), and the units share no row. A row of a unit that refuses them is looked up
+ * in the listings' indexes of item, offer and product (six seeks at most: its IRI and its parent in each), never by
+ * reading the listings: a shop may list thousands of items, and each stock write would read them all.
  */
 const UPDATE_CONDITIONALLY = `
   WITH v (unit, eid, iri, before, kind, record, version, name, product_type, stock, price, currency, latitude, longitude, refuse_listed, parent)
@@ -575,9 +576,8 @@ const UPDATE_CONDITIONALLY = `
   FROM v WHERE resources.iri = v.iri AND resources.eid = v.eid AND resources.record = v.before
     AND v.unit NOT IN (SELECT w.unit FROM v AS w
       WHERE NOT EXISTS (SELECT 1 FROM resources AS r WHERE r.iri = w.iri AND r.eid = w.eid AND r.record = w.before)
-        OR (w.refuse_listed = 1 AND (
-          w.iri IN (SELECT item_iri FROM listings UNION ALL SELECT offer_iri FROM listings UNION ALL SELECT product_iri FROM listings)
-          OR w.parent IN (SELECT item_iri FROM listings UNION ALL SELECT offer_iri FROM listings UNION ALL SELECT product_iri FROM listings))))
+        OR (w.refuse_listed = 1 AND EXISTS (SELECT 1 FROM listings AS l
+          WHERE l.item_iri IN (w.iri, w.parent) OR l.offer_iri IN (w.iri, w.parent) OR l.product_iri IN (w.iri, w.parent))))
   RETURNING resources.iri AS iri`;
 
 /** The IRI a record may be under (its IRI without the last segment): a record under a listing's product is the listing's. */

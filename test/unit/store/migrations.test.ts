@@ -65,7 +65,7 @@ describe('migrations', () => {
           await tx.run("INSERT INTO feed_events (eid, iri, kind, action, at) VALUES ('shop', ?, 'CatalogItem', ?, 'then')", [iri as string, action as string]);
         }
       });
-      expect(await migrate(db)).to.deep.equal([24, 25]);
+      expect(await migrate(db)).to.deep.equal(MIGRATIONS.filter((m) => m.version >= 24).map((m) => m.version));
       const retired = async () => (await db.reader.all<{ iri: string }>('SELECT iri FROM retired_listing_iris ORDER BY iri')).map((r) => r.iri);
       expect(await retired()).to.deep.equal([`${api}/catalog_items/listing-old`, `${api}/offers/listing-old`]);
       await db.transaction(async (tx) => {
