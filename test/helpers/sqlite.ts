@@ -64,3 +64,39 @@ export function writeLocked(probe: sqlite3.Database): Promise<boolean> {
     });
   });
 }
+
+/**
+ * Opens something (a store) whose SQLite connections, made while it opens, report each statement they run (its SQL,
+ * parameters written in) into `traced`.
+ *
+ * @param traced - where the statements go
+ * @param open - opens the connections
+ */
+export async function tracingStatements<T>(traced: Set<string>, open: () => Promise<T>): Promise<T> {
+  const Original = sqlite3.Database;
+  class Traced extends Original {
+    public constructor(filename: string, mode?: number, callback?: (error: Error | null) => void) {
+      super(filename, mode, callback);
+      this.on('trace', (sql: string) => traced.add(sql));
+    }
+  }
+  (sqlite3 as { Database: unknown }).Database = Traced;
+  try {
+    return await open();
+  } finally {
+    (sqlite3 as { Database: typeof Original }).Database = Original;
+  }
+}
+
+/**
+ * The steps of SQLite's plan for a statement that read a whole table (`SCAN t`, not a seek), for the tables (or
+ * aliases) named.
+ *
+ * @param file - the database file
+ * @param sql - the statement, its parameters written in
+ * @param tables - the tables and aliases that must not be read whole
+ */
+export async function tableScans(file: string, sql: string, tables: readonly string[]): Promise<string[]> {
+  const plan = await readRows<{ detail: string }>(file, `EXPLAIN QUERY PLAN ${sql}`);
+  return plan.map((row) => row.detail).filter((detail) => tables.some((table) => new RegExp(`^SCAN ${table}\\b`, 'u').test(detail)));
+}

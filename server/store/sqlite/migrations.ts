@@ -794,6 +794,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX listings_by_retail_product ON listings (details ->> '$.retailProduct');
     `,
   },
+  {
+    version: 27,
+    name: 'every row found by what owns it',
+    sql: `
+      -- Removing an owner looks up what it owns, through the foreign key's cascade and through the store's own
+      -- questions, and without an index each look-up reads the whole table. Removing one peer of a national
+      -- aggregator read all its million federated rows four times (about 2 s of the writer's lock, measured; 30 ms
+      -- with the index); an owner's change of a listing read every order line to find the listing's open orders.
+      -- Every other foreign key gets the index SQLite advises, so no cascade (a delete, or an IRI rewritten) scans.
+      CREATE INDEX federated_by_peer ON federated_entries (peer_id);
+      CREATE INDEX order_requests_by_order ON order_requests (order_iri);
+      CREATE INDEX order_lines_by_listing ON order_lines (listing_id) WHERE listing_id IS NOT NULL;
+      CREATE INDEX tokens_by_enterprise ON tokens (eid);
+      CREATE INDEX oidc_grants_by_enterprise ON oidc_grants (eid);
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */
