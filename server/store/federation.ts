@@ -194,6 +194,12 @@ export interface RunWrite {
    * index is rebuilt from them instead of reading them back. Absent for a big snapshot.
    */
   readonly fresh?: readonly PlannedResource[];
+  /**
+   * Every row of the run, when it kept them in memory and staged none in the store (a small snapshot: see
+   * `SyncParts.memoryRows`): staged by the apply, in its own transaction, where no other connection sees them and
+   * nothing writes them to disk. The run id passed along is then ignored.
+   */
+  readonly rows?: readonly StagedResource[];
 }
 
 /** What applying a run did. */

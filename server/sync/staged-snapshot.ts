@@ -1,9 +1,10 @@
 /**
  * A snapshot merged page by page as its pages arrive: each page is planned on its own ({@link planPage}, with what
- * we hold of that page's resources only) and what it lists is staged in the store in a short transaction; the end
- * applies everything staged in one transaction ({@link ProvenanceStore.applyRun}). Memory is that of a page, not of
- * the snapshot; no write transaction is held across a network fetch; a run that fails or is over its budget applies
- * nothing, and drops what it staged.
+ * we hold of that page's resources only) and what it lists is staged in the store in a short transaction (or, while
+ * the run's rows are a few thousand, kept in memory); the end applies everything staged in one transaction
+ * ({@link ProvenanceStore.applyRun}). Memory is that of a page (or of a small snapshot), not of a big snapshot; no
+ * write transaction is held across a network fetch; a run that fails or is over its budget applies nothing, and
+ * drops what it staged.
  *
  * @packageDocumentation
  */
@@ -25,6 +26,15 @@ const TELL_CHUNK = 1000;
  * the hook from them, not from the staging read back; past this, they are dropped and memory is a page's.
  */
 export const FRESH_LIMIT = 5000;
+
+/**
+ * A snapshot of this many rows or fewer (resources listed, a national peer's 1,000 offers are about 3,000) is kept
+ * in memory to its end and staged then, in the transaction that applies it: staging it in the store page by page
+ * wrote every row to the log twice (staged, then dropped with the run) in three more transactions. Past it, the rows
+ * kept so far are staged in the store and the run goes on as any big one. At most {@link FRESH_LIMIT}: a run kept
+ * in memory tells the `onApplied` hook from the records it keeps.
+ */
+const MEMORY_ROWS = FRESH_LIMIT;
 
 /**
  * Most enterprises and addresses a first snapshot keeps in memory for the index rows of its later pages (a peer's
@@ -84,6 +94,10 @@ export class StagedSnapshot {
   private profiles: Map<string, SourcedRecord> | undefined = new Map();
   /** The records staged to write, while they are few (see {@link FRESH_LIMIT}); undefined past it. */
   private fresh: PlannedResource[] | undefined = [];
+  /** The rows of the run, while it keeps them in memory (see {@link MEMORY_ROWS}); undefined once it stages in the store. */
+  private memory: StagedResource[] | undefined = [];
+  /** The `@id`s of {@link memory}. */
+  private readonly memoryIris = new Set<string>();
 
   /**
    * The store's id of the run, once a page was staged: a snapshot whose every page is answered 304 stages nothing,
@@ -127,7 +141,6 @@ export class StagedSnapshot {
   public async page(url: string, records: readonly DfcRecord[]): Promise<void> {
     const { provenance } = this.parts;
     await this.pending;
-    const runId = await this.started();
     const ids = [...new Set(records.map((r) => r.id).filter((id) => !id.startsWith('_:')))];
     // Asked once, before anything is staged: a write of the peer's records by another path meanwhile (its feed) is
     // upserted over by this run, as any record held.
@@ -136,7 +149,7 @@ export class StagedSnapshot {
     // What we hold of this page's resources only, and which of them an earlier page listed.
     const [held, staged] = await Promise.all([
       (await this.holdsNothing) ? new Map<string, HeldResource>() : provenance.heldOf(this.run.peer.id, ids),
-      maybeStaged.length === 0 ? new Set<string>() : provenance.stagedAmong(runId, maybeStaged),
+      maybeStaged.length === 0 ? new Set<string>() : this.stagedAmong(maybeStaged),
     ]);
     const listedUnchanged = (h: HeldResource | undefined): boolean => h !== undefined && isListed(h) && this.notModified.has(h.sourceUrl);
     const plan = planPage({
@@ -153,10 +166,7 @@ export class StagedSnapshot {
       };
     });
     for (const row of rows) this.stagedIris.add(row.iri);
-    const staging = provenance.stage(runId, rows);
-    // Handled when awaited; never an unhandled rejection meanwhile.
-    staging.catch(() => undefined);
-    this.pending = staging;
+    this.pending = this.stage(rows);
     this.staged += rows.length;
     this.upserts += plan.upsert.length;
     this.fresh = this.upserts > FRESH_LIMIT ? undefined : this.fresh?.concat(plan.upsert);
@@ -166,6 +176,33 @@ export class StagedSnapshot {
     // Items naming another origin's enterprise as their seller are kept (listed under no enterprise), and counted.
     this.refused += plan.refused.length + misattributions(records).length;
     for (const problem of plan.refused) if (problem.severity === 'error') this.refusedErrors.push(problem);
+  }
+
+  /** Which of these `@id`s an earlier page staged. */
+  private async stagedAmong(iris: readonly string[]): Promise<Set<string>> {
+    if (this.memory !== undefined) return new Set(iris.filter((iri) => this.memoryIris.has(iri)));
+    return this.parts.provenance.stagedAmong(await this.started(), iris);
+  }
+
+  /**
+   * Keeps a page's rows in memory while the run's rows are few enough; past that, stages them in the store with
+   * those kept so far (the write goes on while the next page is fetched: its failure fails the next call).
+   */
+  private stage(rows: readonly StagedResource[]): Promise<void> {
+    const kept = this.memory;
+    if (kept !== undefined && kept.length + rows.length <= Math.min(this.parts.memoryRows ?? MEMORY_ROWS, MEMORY_ROWS)) {
+      for (const row of rows) {
+        kept.push(row);
+        this.memoryIris.add(row.iri);
+      }
+      return Promise.resolve();
+    }
+    this.memory = undefined;
+    this.memoryIris.clear();
+    const staging = this.started().then((runId) => this.parts.provenance.stage(runId, kept === undefined ? rows : [...kept, ...rows]));
+    // Handled when awaited; never an unhandled rejection meanwhile.
+    staging.catch(() => undefined);
+    return staging;
   }
 
   /**
@@ -217,6 +254,7 @@ export class StagedSnapshot {
       // Every page computed its items' index rows: only a first snapshot's pages do (the store checks it is one still).
       indexed: this.profiles !== undefined && this.holdsNothing !== undefined && await this.holdsNothing,
       ...(this.fresh !== undefined ? { fresh: this.fresh } : {}),
+      ...(this.memory !== undefined ? { rows: this.memory } : {}),
     });
     if (applied.written) await this.tellApplied();
     return {
@@ -242,7 +280,7 @@ export class StagedSnapshot {
   private async tellApplied(): Promise<void> {
     const { onApplied, provenance } = this.parts;
     const { runId } = this;
-    if (onApplied === undefined || this.upserts === 0 || runId === undefined) return;
+    if (onApplied === undefined || this.upserts === 0 || (runId === undefined && this.fresh === undefined)) return;
     // Nothing for the hook to do (no listing at all): the records are not read back. A listing made after this
     // answer fetches its origin itself.
     if (await this.wanted() === false) return;
@@ -257,6 +295,7 @@ export class StagedSnapshot {
       for (let i = 0; i < this.fresh.length; i += TELL_CHUNK) await tell(this.fresh.slice(i, i + TELL_CHUNK).map((r) => r.record));
       return;
     }
+    if (runId === undefined) return;
     for (let after = 0; ;) {
       const chunk = await provenance.stagedRecords(runId, after, TELL_CHUNK);
       const last = chunk[chunk.length - 1];

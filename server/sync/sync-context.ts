@@ -44,6 +44,8 @@ export interface SyncParts {
   readonly onApplied?: AppliedHook;
   /** Whether `onApplied` has anything to do now; see `SyncEngineArgs.appliedWanted`. */
   readonly appliedWanted?: () => Promise<boolean>;
+  /** Most rows a snapshot keeps in memory until its end instead of staging them in the store; see `SyncEngineArgs.memoryRows`. */
+  readonly memoryRows?: number;
 }
 
 /**

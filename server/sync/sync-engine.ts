@@ -63,6 +63,12 @@ export interface SyncEngineArgs {
    * to be told to a hook that would ignore them all.
    */
   readonly appliedWanted?: () => Promise<boolean>;
+  /**
+   * Most rows (resources listed) a snapshot keeps in memory, to stage them at its end in the transaction that
+   * applies it, rather than in the store page by page (default and most: `FRESH_LIMIT`, 5,000). 0 stages every
+   * snapshot in the store.
+   */
+  readonly memoryRows?: number;
 }
 
 /** The default of {@link SyncEngineArgs.syncTimeoutMs}. */
@@ -91,6 +97,7 @@ export class SyncEngine {
       provenance: args.provenance, feed: args.feed, decoder: args.decoder, ownBase: args.ownBase, policy: this.policy,
       graceMs: args.graceMs ?? 3_600_000, ...(args.onApplied !== undefined ? { onApplied: args.onApplied } : {}),
       ...(args.appliedWanted !== undefined ? { appliedWanted: args.appliedWanted } : {}),
+      ...(args.memoryRows !== undefined ? { memoryRows: args.memoryRows } : {}),
     };
     this.now = args.now ?? (() => new Date());
     this.random = args.random ?? Math.random;

@@ -975,14 +975,16 @@ const STAGED_COLUMNS = Array.from({ length: ENTRY_COLUMNS }, (_, i) => (i === 0 
  * Fills a peer's rows of the index from what its first snapshot staged (every catalog item with its row, computed by
  * its page), in the run's transaction, in `@id` order as a rebuild writes them; then keys and winners as
  * {@link reindexPeer} does. Nothing is read back into JavaScript.
+ *
+ * @param table - where the run is staged: the store's staging, or the writer's own for a run kept in memory
  */
-export async function indexStagedRun(tx: SqlConnection, peerId: number, runId: number): Promise<void> {
+export async function indexStagedRun(tx: SqlConnection, peerId: number, runId: number, table: 'sync_staging' | 'memory_staging' = 'sync_staging'): Promise<void> {
   const source = `peer:${peerId}`;
   await replaceSource(tx, source, peerId, async () => {
-    await tx.run(`${INSERT_ENTRIES_WITHDRAWN} SELECT ${STAGED_COLUMNS}, 0 FROM sync_staging s
+    await tx.run(`${INSERT_ENTRIES_WITHDRAWN} SELECT ${STAGED_COLUMNS}, 0 FROM ${table} s
       WHERE s.run_id = ? AND s.entries IS NOT NULL ORDER BY s.iri ON CONFLICT (source, item_iri) DO NOTHING`, [source, peerId, runId]);
     // Through `sync_staging_same_as`: the run's rows with targets only.
-    await tx.run(`INSERT INTO entry_same_as (source, item_iri, target) SELECT ?, s.iri, t.value FROM sync_staging s, json_each(s.same_as) t
+    await tx.run(`INSERT INTO entry_same_as (source, item_iri, target) SELECT ?, s.iri, t.value FROM ${table} s, json_each(s.same_as) t
       WHERE s.run_id = ? AND s.same_as IS NOT NULL AND t.type = 'text' ON CONFLICT DO NOTHING`, [source, runId]);
   });
   // The pages named relayed enterprises from the peer's copies: those an origin this node follows speaks for take its
