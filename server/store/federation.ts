@@ -197,7 +197,7 @@ export interface RunWrite {
   /**
    * Every row of the run, when it kept them in memory and staged none in the store (a small snapshot: see
    * `SyncParts.memoryRows`): staged by the apply, in its own transaction, where no other connection sees them and
-   * nothing writes them to disk. The run id passed along is then ignored.
+   * the write-ahead log never holds them. The run must still exist in the store, as a run staged there must.
    */
   readonly rows?: readonly StagedResource[];
 }
@@ -385,8 +385,9 @@ export interface ProvenanceStore {
   /**
    * Applies a run in one transaction: its staged records, what no page listed (missing, then withdrawn after the
    * grace), what is listed again, the validators and quarantine, and the peer's rows of the federated index, read
-   * and written in chunks. Writes nothing when nothing changed. Throws, applying nothing, when the run's staging is
-   * not what it staged (cleared by another process).
+   * and written in chunks. Writes nothing when nothing changed. Throws, applying nothing, when the run was cleared
+   * (by a later run of the peer, its removal, or another process): its staging is not what it staged, or, for a run
+   * kept in memory, its row is gone.
    */
   applyRun(peerId: number, runId: number, write: RunWrite): Promise<RunApplied>;
   /** The records a run staged to write, after the `after`-th of them, at most `limit` (in staging order). */

@@ -141,6 +141,9 @@ export class StagedSnapshot {
   public async page(url: string, records: readonly DfcRecord[]): Promise<void> {
     const { provenance } = this.parts;
     await this.pending;
+    // Begun in the store even when kept in memory: the run's row is what tells its end that no later run of the peer
+    // (nor its removal) took over meanwhile.
+    const runId = await this.started();
     const ids = [...new Set(records.map((r) => r.id).filter((id) => !id.startsWith('_:')))];
     // Asked once, before anything is staged: a write of the peer's records by another path meanwhile (its feed) is
     // upserted over by this run, as any record held.
@@ -149,7 +152,7 @@ export class StagedSnapshot {
     // What we hold of this page's resources only, and which of them an earlier page listed.
     const [held, staged] = await Promise.all([
       (await this.holdsNothing) ? new Map<string, HeldResource>() : provenance.heldOf(this.run.peer.id, ids),
-      maybeStaged.length === 0 ? new Set<string>() : this.stagedAmong(maybeStaged),
+      maybeStaged.length === 0 ? new Set<string>() : this.stagedAmong(runId, maybeStaged),
     ]);
     const listedUnchanged = (h: HeldResource | undefined): boolean => h !== undefined && isListed(h) && this.notModified.has(h.sourceUrl);
     const plan = planPage({
@@ -166,7 +169,7 @@ export class StagedSnapshot {
       };
     });
     for (const row of rows) this.stagedIris.add(row.iri);
-    this.pending = this.stage(rows);
+    this.pending = this.stage(runId, rows);
     this.staged += rows.length;
     this.upserts += plan.upsert.length;
     this.fresh = this.upserts > FRESH_LIMIT ? undefined : this.fresh?.concat(plan.upsert);
@@ -179,16 +182,16 @@ export class StagedSnapshot {
   }
 
   /** Which of these `@id`s an earlier page staged. */
-  private async stagedAmong(iris: readonly string[]): Promise<Set<string>> {
+  private async stagedAmong(runId: number, iris: readonly string[]): Promise<Set<string>> {
     if (this.memory !== undefined) return new Set(iris.filter((iri) => this.memoryIris.has(iri)));
-    return this.parts.provenance.stagedAmong(await this.started(), iris);
+    return this.parts.provenance.stagedAmong(runId, iris);
   }
 
   /**
    * Keeps a page's rows in memory while the run's rows are few enough; past that, stages them in the store with
    * those kept so far (the write goes on while the next page is fetched: its failure fails the next call).
    */
-  private stage(rows: readonly StagedResource[]): Promise<void> {
+  private stage(runId: number, rows: readonly StagedResource[]): Promise<void> {
     const kept = this.memory;
     if (kept !== undefined && kept.length + rows.length <= Math.min(this.parts.memoryRows ?? MEMORY_ROWS, MEMORY_ROWS)) {
       for (const row of rows) {
@@ -199,7 +202,7 @@ export class StagedSnapshot {
     }
     this.memory = undefined;
     this.memoryIris.clear();
-    const staging = this.started().then((runId) => this.parts.provenance.stage(runId, kept === undefined ? rows : [...kept, ...rows]));
+    const staging = this.parts.provenance.stage(runId, kept === undefined ? rows : [...kept, ...rows]);
     // Handled when awaited; never an unhandled rejection meanwhile.
     staging.catch(() => undefined);
     return staging;
@@ -280,7 +283,7 @@ export class StagedSnapshot {
   private async tellApplied(): Promise<void> {
     const { onApplied, provenance } = this.parts;
     const { runId } = this;
-    if (onApplied === undefined || this.upserts === 0 || (runId === undefined && this.fresh === undefined)) return;
+    if (onApplied === undefined || this.upserts === 0 || runId === undefined) return;
     // Nothing for the hook to do (no listing at all): the records are not read back. A listing made after this
     // answer fetches its origin itself.
     if (await this.wanted() === false) return;
@@ -295,7 +298,6 @@ export class StagedSnapshot {
       for (let i = 0; i < this.fresh.length; i += TELL_CHUNK) await tell(this.fresh.slice(i, i + TELL_CHUNK).map((r) => r.record));
       return;
     }
-    if (runId === undefined) return;
     for (let after = 0; ;) {
       const chunk = await provenance.stagedRecords(runId, after, TELL_CHUNK);
       const last = chunk[chunk.length - 1];

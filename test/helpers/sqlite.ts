@@ -89,6 +89,28 @@ export async function tracingStatements<T>(traced: Set<string>, open: () => Prom
 }
 
 /**
+ * The traced statements that `matches` picks, once at least `atLeast` of them arrived and no statement came for a
+ * while: sqlite3 reports a statement's trace apart from its result, so a trace can arrive after the statement's
+ * promise settled. Gives what arrived by `timeoutMs`.
+ *
+ * @param traced - the statements traced so far (see {@link tracingStatements})
+ * @param matches - which statements are wanted
+ * @param atLeast - how many are expected at least
+ * @param timeoutMs - how long to wait at most
+ */
+export async function tracedSettled(traced: ReadonlySet<string>, matches: (sql: string) => boolean, atLeast: number, timeoutMs = 2000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = -1;
+  for (;;) {
+    const size = traced.size;
+    const found = [...traced].filter(matches);
+    if ((found.length >= atLeast && size === seen) || Date.now() >= deadline) return found;
+    seen = size;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
  * The steps of SQLite's plan for a statement that read a whole table (`SCAN t`, not a seek), for the tables (or
  * aliases) named.
  *

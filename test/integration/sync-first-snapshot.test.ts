@@ -67,7 +67,9 @@ function pageBody(origin: string, n: number, b: Behaviour): string {
   return JSON.stringify({ '@context': CONTEXT, '@graph': nodes });
 }
 
-describe('a peer\'s first snapshot, indexed page by page (issue 16)', function () {
+// Each case twice: the run's rows kept in memory to its end (a snapshot this small, by default), and staged in the
+// store page by page (as a snapshot past 5,000 rows is).
+for (const staging of ['memory', 'store'] as const) describe(`a peer's first snapshot, indexed page by page, staged ${staging === 'memory' ? 'in memory' : 'in the store'} (issue 16)`, function () {
   this.timeout(120_000);
   let dir: string;
   let file: string;
@@ -123,7 +125,7 @@ describe('a peer\'s first snapshot, indexed page by page (issue 16)', function (
 
   const engine = (graceMs = 3_600_000): SyncEngine => new SyncEngine({
     provenance: store.provenance, feed: store.feed, decoder: new Decoder(), ownBase: 'http://node.test', syncTimeoutMs: 60_000, graceMs,
-    policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true, maxBytes: 300_000 },
+    policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true, maxBytes: 300_000 }, ...(staging === 'store' ? { memoryRows: 0 } : {}),
   });
   const sync = async (peer: PeerRow, graceMs?: number) => engine(graceMs).sync((await store.provenance.getPeer(peer.id)) ?? peer);
   const count = async (sql: string, params: (string | number)[] = []): Promise<number> => (await readRows<{ n: number }>(file, sql, params))[0]?.n ?? -1;

@@ -23,8 +23,9 @@ const PAGES = 4;
 const PER_PAGE = 2;
 
 /** Page `n` (1-based) of a catalogue: its items' products, items and offers, the enterprise on the first. */
-function pageBody(origin: string, n: number, price: number): string {
-  return cataloguePage(origin, Array.from({ length: PER_PAGE }, (_, i) => `p${n}-${i}`), { enterprise: n === 1, price });
+function pageBody(origin: string, n: number, price: number, drop = false): string {
+  const slugs = Array.from({ length: PER_PAGE }, (_, i) => `p${n}-${i}`);
+  return cataloguePage(origin, drop && n === 2 ? slugs.slice(1) : slugs, { enterprise: n === 1, price });
 }
 
 /** How many rows a run keeps in memory (the first page has 7: one more than a page holds, then too many). */
@@ -38,7 +39,7 @@ for (const staging of ['store', 'memory', 'switching'] as const) describe(`snaps
   let store: SqliteStore;
   let peerServer: FakePeer;
   /** How the peer behaves: the price it sends, and what its third page does. */
-  const behaviour = { price: 2, third: 'ok' as 'ok' | '500' | 'slow' };
+  const behaviour = { price: 2, third: 'ok' as 'ok' | '500' | 'slow', drop: false };
   /** A page to hold until the test lets it go (its number, and what the test is told when it is asked for). */
   let held: { page: number; asked: () => void; release?: Promise<void> } | undefined;
 
@@ -55,7 +56,7 @@ for (const staging of ['store', 'memory', 'switching'] as const) describe(`snaps
       const n = Number(url.searchParams.get('page') ?? '1');
       const answer = (): void => {
         const link = n < PAGES ? { link: `</catalog?page=${n + 1}>; rel="next"` } : {};
-        res.writeHead(200, { 'content-type': 'application/ld+json', ...link }).end(pageBody(self.base, n, behaviour.price));
+        res.writeHead(200, { 'content-type': 'application/ld+json', ...link }).end(pageBody(self.base, n, behaviour.price, behaviour.drop));
       };
       const hold = held;
       if (hold !== undefined && hold.page === n && hold.release !== undefined) {
@@ -125,6 +126,48 @@ for (const staging of ['store', 'memory', 'switching'] as const) describe(`snaps
     expect(await prices()).to.deep.equal([4]);
     expect(await count('SELECT COUNT(*) AS n FROM sync_staging')).to.equal(0);
     expect(await count('SELECT COUNT(*) AS n FROM sync_runs')).to.equal(0);
+  });
+
+  it('a snapshot that only leaves a product out (no validators to compare) marks it missing; listed again, it is back', async () => {
+    const dropped = `${peerServer.base}/api/dfc/enterprises/farm/%/p2-0`;
+    const missing = (): Promise<number> => count('SELECT COUNT(*) AS n FROM peer_resources WHERE peer_id = ? AND iri LIKE ? AND missing_since IS NOT NULL',
+      [peer.id, dropped]);
+    behaviour.drop = true;
+    let outcome = await engine().sync((await store.provenance.getPeer(peer.id)) ?? peer);
+    expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
+    if (outcome.ok) expect(outcome.summary).to.deep.include({ added: 0, updated: 0 });
+    expect(await missing()).to.equal(3);
+    behaviour.drop = false;
+    outcome = await engine().sync((await store.provenance.getPeer(peer.id)) ?? peer);
+    expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
+    if (outcome.ok) expect(outcome.summary).to.deep.include({ added: 0, updated: 0 });
+    expect(await missing()).to.equal(0);
+    expect(await count('SELECT COUNT(*) AS n FROM sync_staging')).to.equal(0);
+  });
+
+  it('a run another run of the peer took over from (begun meanwhile, by another process) applies nothing', async () => {
+    behaviour.price = 6;
+    let letGo = (): void => undefined;
+    const asked = new Promise<void>((resolve) => {
+      held = { page: PAGES, asked: resolve, release: new Promise<void>((release) => { letGo = release; }) };
+    });
+    let later: number | undefined;
+    try {
+      const syncing = engine().sync((await store.provenance.getPeer(peer.id)) ?? peer);
+      await asked;
+      later = await store.provenance.beginRun(peer.id, new Date().toISOString());
+      letGo();
+      const outcome = await syncing;
+      expect(outcome.ok, JSON.stringify(outcome)).to.equal(false);
+      // Its staging went with its run (the store refuses the page staged after) or, kept in memory, its run is gone.
+      if (!outcome.ok) expect(outcome.failure.kind).to.equal('internal');
+    } finally {
+      letGo();
+      held = undefined;
+      if (later !== undefined) await store.provenance.endRun(later);
+    }
+    expect(await prices()).to.deep.equal([4]);
+    behaviour.price = 4;
   });
 
   for (const page of [2, PAGES]) {

@@ -12,7 +12,7 @@ import type { NodeId } from '../../../../ontology/iri.js';
 import type { DfcRecord } from '../../../../ontology/records.js';
 import { ListedRecordError } from '../../../../server/store/store.js';
 import { SqliteStore } from '../../../../server/store/sqlite/sqlite-store.js';
-import { tableScans, tracingStatements } from '../../../helpers/sqlite.js';
+import { tableScans, tracedSettled, tracingStatements } from '../../../helpers/sqlite.js';
 
 const base = 'http://node.test';
 const api = `${base}/api/dfc/enterprises/ferme`;
@@ -67,7 +67,7 @@ describe('store: listings are looked up by index', () => {
         .to.deep.equal([id('catalog_items/l11'), id('catalog_items/l12')]);
       expect((await store.orders.orderable(id('offers/miel')))?.offered?.listing?.item).to.equal(id('catalog_items/miel'));
 
-      const reading = [...traced].filter((sql) => /\blistings\b/u.test(sql) && !/^\s*(-- TRIGGER|INSERT INTO listings|DELETE FROM listings WHERE id)/u.test(sql));
+      const reading = await tracedSettled(traced, (sql) => /\blistings\b/u.test(sql) && !/^\s*(-- TRIGGER|INSERT INTO listings|DELETE FROM listings WHERE id)/u.test(sql), 5);
       expect(reading.length, 'statements reading listings were traced').to.be.at.least(5);
       for (const sql of reading) expect(await tableScans(file, sql, ['listings', 'l']), sql).to.deep.equal([]);
     } finally {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeId } from '../../../../ontology/iri.js';
 import { SqliteStore } from '../../../../server/store/sqlite/sqlite-store.js';
-import { tableScans, tracingStatements } from '../../../helpers/sqlite.js';
+import { tableScans, tracedSettled, tracingStatements } from '../../../helpers/sqlite.js';
 
 const base = 'http://node.test';
 const api = `${base}/api/dfc/enterprises/ferme`;
@@ -37,7 +37,7 @@ describe('store: rows found by their owner', () => {
     const peer = await store.provenance.addPeer({ name: 'farm', url: 'https://farm.example/catalog' }, 'https://farm.example');
     traced.clear();
     expect(await store.provenance.removePeer(peer.id)).to.equal(true);
-    const reading = [...traced].filter((sql) => /\bfederated_entries\b/u.test(sql) && !sql.startsWith('-- TRIGGER'));
+    const reading = await tracedSettled(traced, (sql) => /\bfederated_entries\b/u.test(sql) && !sql.startsWith('-- TRIGGER'), 3);
     expect(reading.length, 'statements reading federated_entries were traced').to.be.at.least(3);
     for (const sql of reading) expect(await tableScans(file, sql, ['federated_entries', 'f', 'o']), sql).to.deep.equal([]);
   });
@@ -51,7 +51,7 @@ describe('store: rows found by their owner', () => {
     });
     traced.clear();
     expect(await store.orders.openOrdersOfListing(listing.id, new Date().toISOString())).to.deep.equal([]);
-    const reading = [...traced].filter((sql) => /\border_lines\b/u.test(sql));
+    const reading = await tracedSettled(traced, (sql) => /\border_lines\b/u.test(sql), 1);
     expect(reading.length, 'statements reading order_lines were traced').to.be.at.least(1);
     for (const sql of reading) expect(await tableScans(file, sql, ['order_lines', 'orders']), sql).to.deep.equal([]);
   });
