@@ -4,11 +4,13 @@
  *
  * @packageDocumentation
  */
+import { isUtf8 } from 'node:buffer';
+import type { IncomingMessage } from 'node:http';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { identify, type BearerVerifier } from './auth/middleware.js';
 import type { CatalogService } from './catalog/catalog-service.js';
-import { NotFoundHttpError } from './errors/http-error.js';
+import { BadRequestHttpError, NotFoundHttpError } from './errors/http-error.js';
 import { compression, COMPRESSION_SETTING } from './http/compress.js';
 import { dfcRoutes } from './http/dfc-routes.js';
 import { discoveryRoutes } from './http/discovery-routes.js';
@@ -78,6 +80,14 @@ export interface AppDeps {
 /** The version written in discovery. */
 export const VERSION = '0.1.0';
 
+/**
+ * Refuses a body taken as UTF-8 (declared so, or with no charset) whose bytes are not UTF-8: it would be read with
+ * U+FFFD in place of what the client wrote, and stored so. JSON and Turtle are UTF-8 text.
+ */
+function refuseInvalidUtf8(_req: IncomingMessage, _res: unknown, bytes: Buffer, encoding: string): void {
+  if (/^utf-?8$/iu.test(encoding) && !isUtf8(bytes)) throw new BadRequestHttpError('the body is not valid UTF-8');
+}
+
 /** Builds the application. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -106,7 +116,7 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   // Every body is read as text: the codec decides what it is (JSON-LD, plain JSON, Turtle…).
-  app.use(express.text({ type: () => true, limit: deps.bodyLimit ?? 5 * 1024 * 1024 }));
+  app.use(express.text({ type: () => true, limit: deps.bodyLimit ?? 5 * 1024 * 1024, verify: refuseInvalidUtf8 }));
   app.use(identify(deps.store, { logger: deps.logger, ...(deps.verifiers !== undefined ? { verifiers: deps.verifiers } : {}) }));
   // Orders first: the busiest writes (an order per sale, through every shop) go past no other router's routes
   // (none of which answers under an orders collection or takes a POST to a products collection).

@@ -28,6 +28,7 @@ import { SyncEngine } from './sync/sync-engine.js';
 import { Notifier } from './feed/notifier.js';
 import { FederationService } from './federation/federation-service.js';
 import { NodeTimers, type Timers } from './timers/timers.js';
+import { answerClientError } from './http/client-errors.js';
 import { RenderCache } from './http/render.js';
 import { safeFetch, type FetchPolicy, type SafeFetch } from './net/safe-fetch.js';
 import { recordSubscribeOutcome, subscribeToPeer, type SubscribeOutcome } from './sync/subscribe.js';
@@ -324,6 +325,7 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   // idle upstream connections about 60 s: stay open longer than they do.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  server.on('clientError', answerClientError);
   // Listening comes first (a taken port must fail before the database is touched), so requests may arrive while the
   // database opens and migrates: they get a 503 to retry, not a socket nobody answers.
   const opening = (_req: IncomingMessage, res: ServerResponse): void => {

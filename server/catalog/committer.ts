@@ -10,7 +10,7 @@ import type { Decoder, DecodeResult } from '../codec/decode.js';
 import {
   BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError,
 } from '../errors/http-error.js';
-import { SYNTAX_ERRORS } from '../errors/problem.js';
+import { problem, SYNTAX_ERRORS, type Problem } from '../errors/problem.js';
 import {
   AlreadyExistsError, ConcurrentChangeError, ListedRecordError, OpenOrdersError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type NodeStore, type RemovedEnterprise,
   type ResourceReads,
@@ -85,6 +85,34 @@ export interface WriteDecision<T> {
   readonly value: T;
   /** The message of the 422 when a record written is not valid DFC. */
   readonly invalid?: string;
+}
+
+/**
+ * The largest stock of this node's own catalog items and offers: the ledger of an item counts its units in floating
+ * point, and must still tell a unit (a thousandth, see the orders) from none. As the largest quantity of an order
+ * line. A stock of 1e17 or 1e308 was stored, then every order of the item failed the ledger's own check.
+ */
+export const MAX_STOCK = 1e9;
+
+/**
+ * The largest price of this node's own offers, as a listing's (an amount in cents is exact in a double below it).
+ */
+export const MAX_PRICE = 1e13;
+
+/** The problems of a record this node writes whose stock or price is beyond what it keeps exactly. */
+function outOfBounds(record: DfcRecord): Problem[] {
+  if (record.kind !== 'CatalogItem' && record.kind !== 'Offer') return [];
+  const problems: Problem[] = [];
+  const type = `dfc-b:${record.kind}`;
+  if (typeof record.stock === 'number' && record.stock > MAX_STOCK) {
+    problems.push(problem('out-of-range', record.id, type, 'dfc-b:stockLimitation',
+      `stock ${record.stock} is beyond the most this node keeps (${MAX_STOCK.toExponential()}); a negative stock (or none) is unlimited`));
+  }
+  const price = record.kind === 'Offer' ? record.price?.value : undefined;
+  if (typeof price === 'number' && price > MAX_PRICE) {
+    problems.push(problem('out-of-range', record.id, type, 'dfc-b:hasPrice', `price ${price} is beyond the most this node keeps (${MAX_PRICE.toExponential()})`));
+  }
+  return problems;
 }
 
 /** The HTTP error of a store port error; anything else passes as it is. */
@@ -267,10 +295,15 @@ export class Committer {
     return value;
   }
 
-  /** Validates the records a change set writes that are not known valid: 422 with their problems. */
+  /**
+   * Validates the records a change set writes that are not known valid, and the bounds of this node's own stock and
+   * prices in every record it writes (valid DFC, as a peer may send it, but not what this node can keep): 422 with
+   * their problems.
+   */
   private validate(changes: ChangeSet, invalid = 'the result would not be valid DFC'): void {
-    const unchecked = (changes.upsert ?? []).filter((record) => !this.valid.has(record));
-    const problems = this.decoder.validate(unchecked).filter((p) => p.severity === 'error');
+    const upsert = changes.upsert ?? [];
+    const unchecked = upsert.filter((record) => !this.valid.has(record));
+    const problems = [...this.decoder.validate(unchecked).filter((p) => p.severity === 'error'), ...upsert.flatMap(outOfBounds)];
     if (problems.length > 0) throw new UnprocessableEntityHttpError(invalid, { problems });
   }
 }

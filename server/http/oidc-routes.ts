@@ -87,6 +87,8 @@ export function oidcRoutes(args: OidcRoutesArgs): Router {
     json(res, 200, (await oidc.listGrants(eid)).map(grantView));
   });
   router.post('/grants', async (req, res) => {
+    // Who asks, before what: a caller without a credential learns nothing of what the body should hold.
+    requireCaller(res, 'this needs the node admin token, or a token with WriteEnterprise on the enterprise');
     const body = jsonObjectBody(req, '{"email": "anne@ferme.example", "enterprise": "EID", "scopes": ["ReadProducts", "WriteOrders"], "issuer": "..."}');
     const eid = body['enterprise'];
     if (typeof eid !== 'string' || eid === '') throw new UnprocessableEntityHttpError('enterprise (an enterprise id) is required');

@@ -50,6 +50,8 @@ export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
   };
 
   router.post('/subscriptions', async (req, res) => {
+    // Every subscription is a token's: a caller without one is told so before anything of its body.
+    requireCaller(res, 'this needs an API token');
     const body = jsonObjectBody(req, '{"callback": "https://...", "enterprise": "..."}');
     const enterprise = body['enterprise'];
     if (enterprise !== undefined && typeof enterprise !== 'string') throw new UnprocessableEntityHttpError('enterprise must be an enterprise id');

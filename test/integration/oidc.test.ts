@@ -72,8 +72,12 @@ describe('OpenID Connect tokens', function () {
       invalidToken(await node.request('GET', '/api/dfc/subscriptions', { headers: bearer(token) }));
       const subscribe = { callback: 'http://127.0.0.1:9/hook', enterprise: 'cache' };
       invalidToken(await node.request('POST', '/api/dfc/subscriptions', { headers: { ...JSON_TYPE, ...bearer(token) }, body: JSON.stringify(subscribe) }));
-      // Without any credential, the private enterprise stays as unknown as one that does not exist.
-      expectProblem(await node.request('POST', '/api/dfc/subscriptions', { headers: JSON_TYPE, body: JSON.stringify(subscribe) }), 404);
+      // Without any credential, a subscription is refused before anything: the private enterprise stays as unknown as
+      // one that does not exist, and as one that is public.
+      for (const enterprise of ['cache', 'nowhere', 'ferme']) {
+        const anonymous = await node.request('POST', '/api/dfc/subscriptions', { headers: JSON_TYPE, body: JSON.stringify({ ...subscribe, enterprise }) });
+        expect(expectProblem(anonymous, 401).detail, enterprise).to.equal('this needs an API token');
+      }
     });
   });
 

@@ -64,11 +64,11 @@ function indexColumns(record: DfcRecord): SqlValue[] {
 }
 
 /**
- * The port's error for an engine error: a broken constraint (a taken enterprise id or IRI) becomes
- * {@link AlreadyExistsError}; anything else passes as it is.
+ * The port's error for an engine error: a taken key (a taken enterprise id or IRI) becomes
+ * {@link AlreadyExistsError}; anything else passes as it is (a broken check is no resource that exists already).
  */
 export function storeErrorOf(error: unknown): unknown {
-  if ((error as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT') {
+  if ((error as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT' && /\b(UNIQUE|PRIMARY KEY) constraint failed\b/u.test(String((error as Error).message))) {
     return new AlreadyExistsError(error instanceof Error ? error.message : String(error), { cause: error });
   }
   return error;

@@ -74,6 +74,15 @@ describe('http: JSON object bodies', function () {
     expect(await node.store.feed.listSubscriptions()).to.deep.equal([]);
   });
 
+  it('answers 401 to a caller without a credential before reading its body, whatever the body', async () => {
+    for (const path of ['/api/sync/peers', '/api/dfc/subscriptions', '/api/admin/grants']) {
+      for (const [type, body] of [['application/json', '{}'], ['application/json', '{"enterprise": "ferme"}'], ['application/json', '[1'], ['text/plain', 'x']] as const) {
+        const response = await node.request('POST', path, { headers: { 'content-type': type }, body });
+        expect(expectProblem(response, 401).status, `${path} ${body}`).to.equal(401);
+      }
+    }
+  });
+
   it('takes application/*+json and a charset parameter', async () => {
     const peer = await post('/api/sync/peers', node.adminToken, 'application/ld+json; charset=utf-8', JSON.stringify({ url: 'http://127.0.0.1:9/a.json', name: 'a' }));
     expect(peer.status, peer.text).to.equal(201);

@@ -1,7 +1,9 @@
 /**
  * A number that does not fit (`1e309`, which JSON reads as Infinity; `-1e309`; `"1e309"` as a string; NaN,
  * Infinity and INF spelled out) in any numeric field (VAT rate, price, stock, quantity, coordinates), in every
- * body syntax (plain JSON, JSON-LD, Turtle): 422 with the field's path, never ignored, and nothing stored.
+ * body syntax (plain JSON, JSON-LD, Turtle): 422 with the field's path, never ignored, and nothing stored. So is
+ * a stock above 10^9 or a price above 10^13 of this node's own items and offers: valid DFC, but beyond what its
+ * stock ledger and its prices keep exactly.
  */
 import { expect } from 'chai';
 import { bearer, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
@@ -133,6 +135,43 @@ describe('http: numbers that do not fit are refused with their path', function (
           await refused(await send('PUT', FERME, 'application/ld+json', text.replace(String(SENTINEL), bad)), field.slice('dfc-b:'.length), `${field} ${bad}`);
         }
       }
+    });
+  });
+
+  describe('numbers valid in DFC but beyond what this node keeps exactly', () => {
+    // A stock of 1e17 was stored, then every order of the item failed the ledger's own check (a 500), and no stock
+    // write could repair it.
+    const TOO_MUCH = ['1e10', '1e17', '9007199254740993', '99999999999999999999999', '1e308'];
+
+    it('a stock above 10^9, or a price above 10^13, of an item or offer of this node is a 422 with its path', async () => {
+      for (const bad of TOO_MUCH) {
+        for (const resource of ['catalog_items/tomate', 'offers/tomate']) {
+          const body = `{"dfc-b:stockLimitation": ${bad}}`;
+          await refused(await send('PUT', `${FERME}/${resource}`, 'application/json', body), 'dfc-b:stockLimitation', `${resource} ${body}`);
+        }
+        const price = `{"dfc-b:hasPrice": {"dfc-b:value": ${bad === '1e10' ? '1e14' : bad}, "dfc-b:hasUnit": "dfc-m:Euro"}}`;
+        await refused(await send('PUT', `${FERME}/offers/tomate`, 'application/json', price), 'dfc-b:hasPrice', price);
+        const item = JSON.stringify({ '@context': CONTEXT, '@id': `${node.base}${FERME}/catalog_items/tomate`, '@type': 'dfc-b:CatalogItem', 'dfc-b:stockLimitation': SENTINEL })
+          .replace(String(SENTINEL), bad);
+        await refused(await send('PUT', `${FERME}/catalog_items/tomate`, 'application/ld+json', item), 'dfc-b:stockLimitation', `JSON-LD item ${bad}`);
+        const product = JSON.stringify(nestedProduct({ name: 'Beaucoup', stock: SENTINEL, price: 2 })).replace(String(SENTINEL), bad);
+        await refused(await send('POST', `${FERME}/supplied_products`, 'application/ld+json', product), 'stockLimitation', `POSTed product ${bad}`);
+      }
+    });
+
+    it('a stock of 10^9 is kept, and the item is ordered from as any', async () => {
+      const set = await send('PUT', `${FERME}/catalog_items/tomate`, 'application/json', '{"dfc-b:stockLimitation": 1000000000}');
+      expect(set.status, set.text).to.equal(200);
+      const order = await send('POST', `${FERME}/orders`, 'application/ld+json', JSON.stringify({
+        '@context': CONTEXT,
+        '@graph': [
+          { '@id': `${node.base}${FERME}/orders`, '@type': 'dfc-b:Order', 'dfc-b:hasOrderStatus': 'dfc-v:Held', 'dfc-b:hasPart': `${node.base}${FERME}/orders/l1` },
+          { '@id': `${node.base}${FERME}/orders/l1`, '@type': 'dfc-b:OrderLine', 'dfc-b:quantity': 0.5, 'dfc-b:concerns': `${node.base}${FERME}/offers/tomate` },
+        ],
+      }));
+      expect(order.status, order.text).to.equal(201);
+      const item = await node.request('GET', `${FERME}/catalog_items/tomate`, { headers: { accept: 'application/json' } });
+      expect(item.text).to.include('999999999.5');
     });
   });
 });

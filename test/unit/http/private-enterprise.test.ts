@@ -71,16 +71,19 @@ describe('http: a private enterprise is unknown to strangers', function () {
     }
   });
 
-  it('a subscription to it is the 404 of an unknown enterprise to strangers, 201 for its own token', async () => {
+  it('a subscription to it is the 404 of an unknown enterprise to strangers, 401 without a token as anywhere, 201 for its own token', async () => {
     const subscribe = (token: string | undefined, enterprise: string) => node.request('POST', '/api/dfc/subscriptions', {
       headers: { ...(token !== undefined ? bearer(token) : {}), 'content-type': 'application/json' },
       body: JSON.stringify({ enterprise, callback: 'http://127.0.0.1:9/hook' }),
     });
-    for (const token of [undefined, stranger]) {
-      const hidden = await subscribe(token, 'secret');
-      expect(hidden.status).to.equal(404);
-      sameAsUnknown(hidden, await subscribe(token, 'nobody'), `subscribe as ${token === undefined ? 'anonymous' : 'stranger'}`);
-    }
+    const hidden = await subscribe(stranger, 'secret');
+    expect(hidden.status).to.equal(404);
+    sameAsUnknown(hidden, await subscribe(stranger, 'nobody'), 'subscribe as a stranger');
+    // Without a token, every subscription is refused before its enterprise is looked at: the same 401 for all.
+    const anonymous = await subscribe(undefined, 'secret');
+    const unknown = await subscribe(undefined, 'nobody');
+    expect(expectProblem(anonymous, 401)).to.deep.equal(JSON.parse(JSON.stringify(expectProblem(unknown, 401)).replaceAll('nobody', 'secret')));
+    expect(anonymous.headers.get('www-authenticate')).to.equal(unknown.headers.get('www-authenticate'));
     expect(expectProblem(await subscribe(own.ReadEnterprise, 'secret'), 403).detail).to.include('ReadProducts');
     expect((await subscribe(own.ReadProducts, 'secret')).status).to.equal(201);
     // A public enterprise's existence is no secret: a missing token there is still a 401.

@@ -41,6 +41,16 @@ describe('The SQLite store maps engine errors to the port\'s own', () => {
     expect(mapped).to.include({ message: constraint.message, cause: constraint });
   });
 
+  it('storeErrorOf maps a taken primary key too, and no other broken constraint (a check is no resource that exists)', () => {
+    const primary = Object.assign(new Error('SQLITE_CONSTRAINT: PRIMARY KEY constraint failed: resources.iri'), { code: 'SQLITE_CONSTRAINT' });
+    expect(storeErrorOf(primary)).to.be.instanceOf(AlreadyExistsError);
+    for (const message of ['SQLITE_CONSTRAINT: CHECK constraint failed: abs(initial + restocked - available - reserved - sold) < 1e-6',
+      'SQLITE_CONSTRAINT: FOREIGN KEY constraint failed', 'SQLITE_CONSTRAINT: NOT NULL constraint failed: stock.initial']) {
+      const broken = Object.assign(new Error(message), { code: 'SQLITE_CONSTRAINT' });
+      expect(storeErrorOf(broken), message).to.equal(broken);
+    }
+  });
+
   it('storeErrorOf passes any other error through unchanged', () => {
     const other = new Error('disk I/O error');
     expect(storeErrorOf(other)).to.equal(other);
