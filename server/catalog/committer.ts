@@ -12,7 +12,7 @@ import {
 } from '../errors/http-error.js';
 import { problem, SYNTAX_ERRORS, type Problem } from '../errors/problem.js';
 import {
-  AlreadyExistsError, ConcurrentChangeError, ListedRecordError, OpenOrdersError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type NodeStore, type RemovedEnterprise,
+  AlreadyExistsError, ConcurrentChangeError, ListedRecordError, MAX_MONEY, MAX_QUANTITY, OpenOrdersError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type NodeStore, type RemovedEnterprise,
   type ResourceReads,
 } from '../store/store.js';
 import { listingPublishes } from '../store/orders.js';
@@ -87,30 +87,18 @@ export interface WriteDecision<T> {
   readonly invalid?: string;
 }
 
-/**
- * The largest stock of this node's own catalog items and offers: the ledger of an item counts its units in floating
- * point, and must still tell a unit (a thousandth, see the orders) from none. As the largest quantity of an order
- * line. A stock of 1e17 or 1e308 was stored, then every order of the item failed the ledger's own check.
- */
-export const MAX_STOCK = 1e9;
-
-/**
- * The largest price of this node's own offers, as a listing's (an amount in cents is exact in a double below it).
- */
-export const MAX_PRICE = 1e13;
-
 /** The problems of a record this node writes whose stock or price is beyond what it keeps exactly. */
 function outOfBounds(record: DfcRecord): Problem[] {
   if (record.kind !== 'CatalogItem' && record.kind !== 'Offer') return [];
   const problems: Problem[] = [];
   const type = `dfc-b:${record.kind}`;
-  if (typeof record.stock === 'number' && record.stock > MAX_STOCK) {
+  if (typeof record.stock === 'number' && record.stock > MAX_QUANTITY) {
     problems.push(problem('out-of-range', record.id, type, 'dfc-b:stockLimitation',
-      `stock ${record.stock} is beyond the most this node keeps (${MAX_STOCK.toExponential()}); a negative stock (or none) is unlimited`));
+      `stock ${record.stock} is beyond the most this node keeps (${MAX_QUANTITY.toExponential()}); a negative stock (or none) is unlimited`));
   }
   const price = record.kind === 'Offer' ? record.price?.value : undefined;
-  if (typeof price === 'number' && price > MAX_PRICE) {
-    problems.push(problem('out-of-range', record.id, type, 'dfc-b:hasPrice', `price ${price} is beyond the most this node keeps (${MAX_PRICE.toExponential()})`));
+  if (typeof price === 'number' && price > MAX_MONEY) {
+    problems.push(problem('out-of-range', record.id, type, 'dfc-b:hasPrice', `price ${price} is beyond the most this node keeps (${MAX_MONEY.toExponential()})`));
   }
   return problems;
 }

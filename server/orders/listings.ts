@@ -27,7 +27,7 @@ import {
 } from '../errors/http-error.js';
 import { bodyText, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
 import type { ListingRow } from '../store/orders.js';
-import type { NodeStore } from '../store/store.js';
+import { MAX_MONEY, type NodeStore } from '../store/store.js';
 import { catalogUrlOf, ordersUrlOf } from '../urls/fdc-urls.js';
 import { LISTING_ID_PREFIX, slugify, type NodeUrls } from '../urls/node-urls.js';
 
@@ -147,12 +147,6 @@ const ACCEPT = 'application/ld+json, application/json;q=0.9, text/turtle;q=0.8';
 const CONSUMPTION = '/AsPlannedConsumptionFlow';
 const PRODUCTION = '/AsPlannedProductionFlow';
 const TRANSFORMATION = '/AsPlannedTransformation';
-
-/**
- * The largest amount of money a listing publishes: beyond it, an amount in cents is no longer exact in a double
- * (2^53 cents ≈ 9 × 10^13). Far above any real price: what goes past it is a broken origin, not a dear item.
- */
-export const MAX_MONEY = 1e13;
 
 /**
  * The largest pack a listing sells by the unit. Open Food Network's factors are whole numbers of retail units in

@@ -26,7 +26,7 @@ import { problem, SYNTAX_ERRORS, type Problem, type ProblemCode } from '../error
 import {
   OrderStateError, type ListingRow, type NewOrderLine, type OrderLineRow, type OrderRow, type ShortLine,
 } from '../store/orders.js';
-import type { NodeStore } from '../store/store.js';
+import { MAX_QUANTITY, type NodeStore } from '../store/store.js';
 import { notOnSale } from './listings.js';
 import type { NodeUrls } from '../urls/node-urls.js';
 
@@ -203,8 +203,6 @@ const DEFAULT_HOLD_MS = 30 * 60_000;
  */
 const MAX_LINES = 1000;
 
-/** The largest quantity of one line: far above any real order, far below where floating point loses units. */
-const MAX_QUANTITY = 1e9;
 
 /**
  * The finest quantity of a line: a thousandth (a gram of a kilogram, a millilitre of a litre). A finer one is no

@@ -166,6 +166,19 @@ export class OwnershipError extends Error {
 }
 
 /**
+ * The largest quantity the stock ledger keeps exactly: an item's stock, an order line's quantity. The ledger counts
+ * units in floating point and must still tell a thousandth of a unit from none; far above any real stock or order.
+ * A stock of 1e17 or 1e308 was once stored, and then every order of the item failed the ledger's own check.
+ */
+export const MAX_QUANTITY = 1e9;
+
+/**
+ * The largest amount of money the node keeps: beyond it, an amount in cents is no longer exact in a double (2^53
+ * cents ≈ 9 × 10^13). Far above any real price: what goes past it is a broken catalogue, not a dear item.
+ */
+export const MAX_MONEY = 1e13;
+
+/**
  * Raised when a write would create what exists already (an enterprise id or IRI taken): the store's own
  * word for a uniqueness constraint, so no engine's error code reaches the services.
  */

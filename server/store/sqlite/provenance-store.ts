@@ -356,8 +356,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     // A run that kept its rows in memory stages them now, in the writer's own table (see MEMORY_STAGING).
     const memory = write.rows !== undefined && write.rows.length > 0 ? write.rows : undefined;
     const table: StagingTable = memory === undefined ? 'sync_staging' : MEMORY_STAGING;
-    const run = runId;
-    const where = absence(peerId, stagedIn(table, run), write);
+    const where = absence(peerId, stagedIn(table, runId), write);
     const any = async (c: SqlConnection, condition: { where: string; params: SqlValue[] }): Promise<boolean> =>
       (await c.get(`SELECT 1 AS x FROM peer_resources WHERE ${condition.where} LIMIT 1`, condition.params)) !== undefined;
     // A snapshot that changed nothing (every page 304, or the same data again) costs no write. A reader cannot see
@@ -374,9 +373,9 @@ export class SqliteProvenanceStore implements ProvenanceStore {
         && (await tx.get('SELECT 1 AS x FROM peer_resources WHERE peer_id = ? LIMIT 1', [peerId])) === undefined;
       // Counted in the staging's (run_id, iri) index, not its rows (a big peer's records): a run cleared under it (by
       // another run of the peer, or at start-up) has no rows left; nothing changes a row it staged.
-      const staged = await tx.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table} WHERE run_id = ?`, [run]);
+      const staged = await tx.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table} WHERE run_id = ?`, [runId]);
       if (staged?.n !== write.staged) {
-        throw new Error(`the staging of sync run ${run} was cleared or changed under it (${staged?.n ?? 0} rows, ${write.staged} staged); nothing was applied`);
+        throw new Error(`the staging of sync run ${runId} was cleared or changed under it (${staged?.n ?? 0} rows, ${write.staged} staged); nothing was applied`);
       }
       // What the index must rebuild: a small change's resources by name; past that, the peer's whole graph.
       const budget = SCOPED_CHANGES - write.upserts;
@@ -394,12 +393,12 @@ export class SqliteProvenanceStore implements ProvenanceStore {
          ORDER BY seq
          ON CONFLICT (peer_id, iri) DO UPDATE SET kind = excluded.kind, record = excluded.record, hash = excluded.hash,
            authoritative = excluded.authoritative, source_url = excluded.source_url, updated_at = excluded.updated_at,
-           missing_since = NULL, withdrawn_at = NULL`, [peerId, now, now, run]);
+           missing_since = NULL, withdrawn_at = NULL`, [peerId, now, now, runId]);
       if (write.replaceQuarantine) await tx.run('DELETE FROM quarantine WHERE peer_id = ?', [peerId]);
       // A record that is valid now leaves the quarantine. Each of the peer's quarantined rows (few, or none) is looked
       // up in the staging, not the staging's records (hundreds of thousands for a big peer) gathered into a list.
       await tx.run(`DELETE FROM quarantine WHERE peer_id = ? AND EXISTS (
-        SELECT 1 FROM ${table} s WHERE s.run_id = ? AND s.iri = quarantine.iri AND s.record IS NOT NULL)`, [peerId, run]);
+        SELECT 1 FROM ${table} s WHERE s.run_id = ? AND s.iri = quarantine.iri AND s.record IS NOT NULL)`, [peerId, runId]);
       await insertMany(tx, 'INSERT INTO quarantine (peer_id, iri, type, problems, seen_at)', 5,
         write.quarantine.map((q) => [peerId, q.iri, q.type, JSON.stringify(q.problems), now]),
         'ON CONFLICT (peer_id, iri) DO UPDATE SET type = excluded.type, problems = excluded.problems, seen_at = excluded.seen_at');
@@ -408,7 +407,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       if (scoped !== undefined && scoped.length <= budget) {
         // A small change: its records are few, read back from the staging.
         const upsert = (await tx.all<{ iri: string; kind: string; record: string; hash: string; authoritative: number; source_url: string }>(
-          `SELECT iri, kind, record, hash, authoritative, source_url FROM ${table} WHERE +run_id = ? AND record IS NOT NULL ORDER BY seq`, [run]))
+          `SELECT iri, kind, record, hash, authoritative, source_url FROM ${table} WHERE +run_id = ? AND record IS NOT NULL ORDER BY seq`, [runId]))
           .map((r) => ({ iri: r.iri, kind: r.kind, record: JSON.parse(r.record) as DfcRecord, json: r.record, hash: r.hash,
             authoritative: r.authoritative === 1, sourceUrl: r.source_url }));
         const isWithdrawn = new Set((await withdrawnAmong(tx, scoped, peerId)).filter((r) => r.withdrawn).map((r) => r.iri));
@@ -417,7 +416,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
           withdrawn: scoped.filter((iri) => isWithdrawn.has(iri)), restored: scoped.filter((iri) => !isWithdrawn.has(iri)),
         });
       } else if (fromStaging) {
-        await indexStagedRun(tx, peerId, run, table);
+        await indexStagedRun(tx, peerId, runId, table);
         indexedFromStaging = true;
       } else {
         await reindexPeer(tx, peerId, new Map((write.fresh ?? []).map((r) => [r.iri, { record: r.record, authoritative: r.authoritative, withdrawn: false }])));
@@ -427,11 +426,11 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       if (memory !== undefined) {
         // The run's row is gone when a later run of the peer began (and cleared it), or the peer was removed: as a
         // run staged in the store, whose rows went with it, this one applies nothing.
-        if ((await tx.get('SELECT 1 AS x FROM sync_runs WHERE id = ? AND peer_id = ?', [run, peerId])) === undefined) {
-          throw new Error(`sync run ${run} was cleared under it (a later run of the peer, or its removal); nothing was applied`);
+        if ((await tx.get('SELECT 1 AS x FROM sync_runs WHERE id = ? AND peer_id = ?', [runId, peerId])) === undefined) {
+          throw new Error(`sync run ${runId} was cleared under it (a later run of the peer, or its removal); nothing was applied`);
         }
         await tx.exec(MEMORY_STAGING_DDL);
-        await stageRows(tx, MEMORY_STAGING, run, memory);
+        await stageRows(tx, MEMORY_STAGING, runId, memory);
       }
       await applyStaged(tx);
       if (memory !== undefined) await tx.run(`DELETE FROM ${MEMORY_STAGING}`);
