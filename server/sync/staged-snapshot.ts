@@ -98,6 +98,8 @@ export class StagedSnapshot {
   private memory: StagedResource[] | undefined = [];
   /** The `@id`s of {@link memory}. */
   private readonly memoryIris = new Set<string>();
+  /** Most rows {@link memory} holds: the engine's bound, never past {@link MEMORY_ROWS}. */
+  private readonly memoryRows: number;
 
   /**
    * The store's id of the run, once a page was staged: a snapshot whose every page is answered 304 stages nothing,
@@ -114,7 +116,9 @@ export class StagedSnapshot {
   public constructor(
     private readonly parts: SyncParts,
     private readonly run: SyncRun,
-  ) {}
+  ) {
+    this.memoryRows = Math.min(parts.memoryRows ?? MEMORY_ROWS, MEMORY_ROWS);
+  }
 
   /** The run's id in the store, starting it (and dropping what a dead run of the peer left staged) on first use. */
   private async started(): Promise<number> {
@@ -193,7 +197,7 @@ export class StagedSnapshot {
    */
   private stage(runId: number, rows: readonly StagedResource[]): Promise<void> {
     const kept = this.memory;
-    if (kept !== undefined && kept.length + rows.length <= Math.min(this.parts.memoryRows ?? MEMORY_ROWS, MEMORY_ROWS)) {
+    if (kept !== undefined && kept.length + rows.length <= this.memoryRows) {
       for (const row of rows) {
         kept.push(row);
         this.memoryIris.add(row.iri);

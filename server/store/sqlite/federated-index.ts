@@ -972,13 +972,19 @@ const STAGED_COLUMNS = Array.from({ length: ENTRY_COLUMNS }, (_, i) => (i === 0 
   ? `coalesce(s.entries ->> ${i}, ${ENTERPRISE_RANK.relayed})` : `s.entries ->> ${i}`)).join(', ');
 
 /**
+ * Where a sync run's rows are staged: the store's `sync_staging`, or the writer's own temporary table for a run kept
+ * in memory (see the provenance store).
+ */
+export type StagingTable = 'sync_staging' | 'memory_staging';
+
+/**
  * Fills a peer's rows of the index from what its first snapshot staged (every catalog item with its row, computed by
  * its page), in the run's transaction, in `@id` order as a rebuild writes them; then keys and winners as
  * {@link reindexPeer} does. Nothing is read back into JavaScript.
  *
  * @param table - where the run is staged: the store's staging, or the writer's own for a run kept in memory
  */
-export async function indexStagedRun(tx: SqlConnection, peerId: number, runId: number, table: 'sync_staging' | 'memory_staging' = 'sync_staging'): Promise<void> {
+export async function indexStagedRun(tx: SqlConnection, peerId: number, runId: number, table: StagingTable = 'sync_staging'): Promise<void> {
   const source = `peer:${peerId}`;
   await replaceSource(tx, source, peerId, async () => {
     await tx.run(`${INSERT_ENTRIES_WITHDRAWN} SELECT ${STAGED_COLUMNS}, 0 FROM ${table} s

@@ -17,7 +17,9 @@ import type {
 import { inChunks, insertMany } from './chunks.js';
 import { KeyedReads } from './keyed-reads.js';
 import type { SqlConnection, SqliteDatabase, SqlValue } from './database.js';
-import { dropPeerRows, indexPeerSnapshot, indexStagedRun, reindexPeer, SCOPED_CHANGES, stagedEntry, wellFormedJson } from './federated-index.js';
+import {
+  dropPeerRows, indexPeerSnapshot, indexStagedRun, reindexPeer, SCOPED_CHANGES, stagedEntry, wellFormedJson, type StagingTable,
+} from './federated-index.js';
 
 /**
  * A chunk of a page's staged rows as the parameters of {@link STAGE_SQL}: for each row, a JSON text of its columns
@@ -47,10 +49,7 @@ export function stagingParams(rows: readonly StagedResource[]): SqlValue[] {
  * (staged, then deleted with the run), in transactions of their own. Measured on a national sync of 300 peers, a
  * page each: 8.9 GB written to disk instead of 11.5 GB; the time is the same (staging is SQLite's CPU either way).
  */
-const MEMORY_STAGING = 'memory_staging';
-
-/** Where a run's rows are staged. */
-type StagingTable = 'sync_staging' | typeof MEMORY_STAGING;
+const MEMORY_STAGING: StagingTable = 'memory_staging';
 
 const MEMORY_STAGING_DDL = `
   CREATE TEMP TABLE IF NOT EXISTS ${MEMORY_STAGING} (
