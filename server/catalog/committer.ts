@@ -138,7 +138,8 @@ export class Committer {
    *   `rejected`, for a write of several resources that takes the valid ones (a document-level error still fails)
    */
   public async decode(body: WriteBody, base: string, options: { readonly partial?: boolean } = {}): Promise<DecodeResult> {
-    const result = await this.decoder.decode(body.text, { mediaType: body.mediaType, base });
+    // Our own catalogue: a stock given two values is refused, not read as the first (see `catalogueWrite`).
+    const result = await this.decoder.decode(body.text, { mediaType: body.mediaType, base, catalogueWrite: true });
     const documentErrors = result.problems.filter((p) => p.id === null && p.severity === 'error');
     if (documentErrors.length > 0) {
       const malformed = documentErrors.some((p) => SYNTAX_ERRORS.has(p.code));

@@ -84,6 +84,11 @@ export interface DecodeOptions {
    * than a guess (see `ExtractOptions.orderRequest`). Default false.
    */
   readonly orderRequest?: boolean;
+  /**
+   * Whether the document writes this node's own catalogue: a stock given several different values is a
+   * `conflicting-values` error of that resource rather than a guess (see `ExtractOptions.catalogueWrite`). Default false.
+   */
+  readonly catalogueWrite?: boolean;
 }
 
 /** JSON media types the decoder reads as JSON-LD. */
@@ -167,7 +172,10 @@ export class Decoder {
   private finish(graph: Graph, readProblems: Problem[], via: DecodeResult['via'], deadline: Deadline, options: DecodeOptions): DecodeResult {
     const documentErrors = readProblems.filter((p) => p.id === null && p.severity === 'error');
     if (documentErrors.length > 0) return { records: [], problems: readProblems, rejected: [], references: [], envelopes: [], via };
-    const extraction = extractRecords(graph, { defaultCurrency: this.defaultCurrency, deadline, ...(options.orderRequest === true ? { orderRequest: true } : {}) });
+    const extraction = extractRecords(graph, {
+      defaultCurrency: this.defaultCurrency, deadline,
+      ...(options.orderRequest === true ? { orderRequest: true } : {}), ...(options.catalogueWrite === true ? { catalogueWrite: true } : {}),
+    });
     return this.validated(extraction, readProblems, via, deadline);
   }
 

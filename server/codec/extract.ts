@@ -81,6 +81,13 @@ export interface ExtractOptions {
    * fields read the first value, as they always have.
    */
   readonly orderRequest?: boolean;
+  /**
+   * Whether the document writes this node's own catalogue (a POST or PUT of its API): a stock
+   * (`dfc-b:stockLimitation`) given several different values is a `conflicting-values` error of that resource, not
+   * the first one read. The stock ledger and every order of the item would rest on a guess. Off for every other
+   * document: a peer's catalogue reads the first value, as it always has (it is the peer's to keep, not ours).
+   */
+  readonly catalogueWrite?: boolean;
 }
 
 /** What {@link extractRecords} returns. */
@@ -236,16 +243,23 @@ class NodeReader {
     return this.keeper.orderRequest;
   }
 
+  /** Whether the document writes this node's own catalogue (see {@link ExtractOptions.catalogueWrite}). */
+  public get catalogueWrite(): boolean {
+    return this.keeper.catalogueWrite;
+  }
+
   /**
    * Whether `values`, read as one value of `field`, are several different ones in an order request: reported then
    * as `conflicting-values` (the field is not read: taking the first would be a guess). Outside an order request
-   * the first value is read, as before, and nothing is reported.
+   * (unless `strict` says otherwise) the first value is read, as before, and nothing is reported.
    *
    * @param values - the values given (the graph holds a set: the same term twice is there once)
    * @param meaning - what a value means, to tell values apart: `2` and `"2"` are one quantity
+   * @param strict - whether this document reads the field strictly (default: when it is an order request)
    */
-  public conflicting(field: string, predicates: readonly string[], values: readonly Term[], meaning: (term: Term) => string | number = describe): boolean {
-    if (!this.keeper.orderRequest || values.length < 2) return false;
+  public conflicting(field: string, predicates: readonly string[], values: readonly Term[], meaning: (term: Term) => string | number = describe,
+    strict = this.keeper.orderRequest): boolean {
+    if (!strict || values.length < 2) return false;
     const distinct = new Map<string | number, Term>();
     for (const value of values) {
       const key = meaning(value);
@@ -386,6 +400,8 @@ class Keeper {
   public readonly inlined = new Set<string>();
   /** Whether the document is an order request (see {@link ExtractOptions.orderRequest}). */
   public readonly orderRequest: boolean;
+  /** Whether the document writes this node's own catalogue (see {@link ExtractOptions.catalogueWrite}). */
+  public readonly catalogueWrite: boolean;
   /** Nodes whose every reachable blank node is already in {@link inlined}: a walk stops there. */
   private readonly swallowed = new Set<string>();
   private readonly budget: number;
@@ -395,8 +411,10 @@ class Keeper {
     graph: Graph,
     private readonly deadline: Deadline,
     orderRequest = false,
+    catalogueWrite = false,
   ) {
     this.orderRequest = orderRequest;
+    this.catalogueWrite = catalogueWrite;
     this.budget = graph.valueCount * KEPT_VALUES_FACTOR + KEPT_VALUES_SLACK;
     this.remaining = this.budget;
   }
@@ -462,7 +480,7 @@ function primaryKind(node: GraphNode): Exclude<RecordKind, 'Resource'> | undefin
 export function extractRecords(graph: Graph, options: ExtractOptions): Extraction {
   const problems: Problem[] = [];
   const deadline = options.deadline ?? Deadline.none();
-  const keeper = new Keeper(graph, deadline, options.orderRequest === true);
+  const keeper = new Keeper(graph, deadline, options.orderRequest === true, options.catalogueWrite === true);
   const inlined = keeper.inlined;
   const invalidFields = new Map<string, Set<string>>();
   const drafts: Draft<DfcRecord>[] = [];
@@ -570,7 +588,10 @@ function optional<T extends object>(target: T, values: Record<string, unknown>):
 }
 
 function readStock(r: NodeReader): number | null {
-  return stockOf(r.number('stock', [DFC_B.stockLimitation], STOCK_LABEL));
+  const predicates = [DFC_B.stockLimitation];
+  // Not read when ambiguous: the resource is refused with the problem, and its stock is not null (on demand) either.
+  if (r.conflicting('stock', predicates, r.terms(predicates), quantityMeaning, r.catalogueWrite)) return 0;
+  return stockOf(r.number('stock', predicates, STOCK_LABEL));
 }
 
 function readQuantity(r: NodeReader, field: string, predicates: readonly string[]): Quantity | undefined {
