@@ -294,6 +294,8 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
       const row = await catalog.enterpriseRow(eid);
       return { version: profileVersionOf(row), condition: row };
     });
+    // An unknown enterprise is a 404 whatever the body holds (the precondition's read checked it when there is one).
+    if (expected === undefined) await catalog.enterpriseRow(eid);
     const decoded = await catalog.decode(given, catalog.urls.enterprise(eid));
     await catalog.replaceProfile(eid, decoded.records, expected);
     const { records, version } = await catalog.enterpriseGraph(eid);
@@ -391,6 +393,9 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   router.all('/enterprises/:eid/SuppliedProducts/:id', allow(READ_METHODS));
   router.all('/enterprises/:eid/SuppliedProducts', allow(READ_METHODS));
   router.put('/enterprises/:eid/supplied_products/:id', writeResource('supplied_products', async (eid, id, given, expected) => {
+    // PUT replaces, it creates nothing: a product (or enterprise) that is not there is a 404 whatever the body holds,
+    // as for items and offers (the precondition's read checked it when there is one).
+    if (expected === undefined) await catalog.resource(eid, 'supplied_products', id);
     const decoded = await catalog.decode(given as WriteBody, catalog.urls.resource(eid, 'supplied_products', id));
     return catalog.replaceProduct(eid, id, decoded.records, expected);
   }, { needsBody: true }));
