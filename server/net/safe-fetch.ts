@@ -205,6 +205,8 @@ export async function safeFetch(request: SafeRequest, policy: FetchPolicy = DEFA
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
       return failed('bad-url', `redirect to a non-HTTP URL ${clip(target.href, 100)}`, url.href, exchanged.status);
     }
+    const tooLong = urlTooLong(target.href);
+    if (tooLong !== undefined) return failed('bad-url', `redirect to ${tooLong}`, url.href, exchanged.status);
     target.hash = '';
     hop = redirected(hop, target, exchanged.status);
   }
@@ -220,8 +222,25 @@ function redirected(hop: Hop, target: URL, status: number): Hop {
   return { url: target, method: toGet ? 'GET' : hop.method, headers, body: toGet ? undefined : hop.body, credential, agent };
 }
 
+/**
+ * The longest URL (in characters) this node fetches, or takes from a client to fetch later (a peer, a webhook, an
+ * item to list). A DFC IRI is a hundred characters or so; servers refuse a request line past 8 to 16 KiB (Node's
+ * own limit is 16 KiB of request line and headers), so a longer URL can only fail, and slowly, at the other end,
+ * after it was stored and written to the logs whole.
+ */
+export const MAX_URL_LENGTH = 4096;
+
+/** Why a URL is too long to fetch, or undefined when it is not. */
+export function urlTooLong(text: string): string | undefined {
+  return text.length > MAX_URL_LENGTH
+    ? `a URL of ${text.length.toLocaleString('en-US')} characters (${JSON.stringify(clip(text, 60))}): at most ${MAX_URL_LENGTH.toLocaleString('en-US')} are taken`
+    : undefined;
+}
+
 /** A URL object for an absolute http(s) URL, or why not. */
 function parseHttpUrl(text: string): URL | string {
+  const tooLong = urlTooLong(text);
+  if (tooLong !== undefined) return tooLong;
   let url: URL;
   try {
     url = new URL(text);

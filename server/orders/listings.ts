@@ -25,7 +25,7 @@ import { problem, type Problem } from '../errors/problem.js';
 import {
   ConflictHttpError, NotFoundHttpError, ServiceUnavailableHttpError, UnprocessableEntityHttpError,
 } from '../errors/http-error.js';
-import { bodyText, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
+import { bodyText, urlTooLong, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
 import type { ListingRow } from '../store/orders.js';
 import { MAX_MONEY, type NodeStore } from '../store/store.js';
 import { catalogUrlOf, ordersUrlOf } from '../urls/fdc-urls.js';
@@ -251,6 +251,8 @@ export class ListingService {
     const { store, urls } = this.deps;
     if ((await store.getEnterprise(eid)) === undefined) throw new NotFoundHttpError(`no enterprise ${JSON.stringify(eid)} on this node`);
     checkTerms(terms);
+    const tooLong = urlTooLong(originItem);
+    if (tooLong !== undefined) throw new UnprocessableEntityHttpError(`the item to list is ${tooLong}`);
     let parsed: URL;
     try {
       parsed = new URL(originItem);

@@ -7,6 +7,7 @@
  */
 import { failure, type Failure } from '../errors/failure.js';
 import { checkPublicHost, type HostCheck } from '../net/public-host.js';
+import { clip, urlTooLong } from '../net/safe-fetch.js';
 
 /** The checked URL, or why it is refused (the failure's message is what the operator is told). */
 export type PeerUrlCheck = { ok: true; url: string } | { ok: false; failure: Failure };
@@ -19,6 +20,8 @@ export type PeerUrlCheck = { ok: true; url: string } | { ok: false; failure: Fai
  *   address (default: how this node's operator allows private peers)
  */
 export async function checkPeerUrl(text: string, options: { allowPrivate: boolean; ownBase: string; privateHint?: string }): Promise<PeerUrlCheck> {
+  const tooLong = urlTooLong(text);
+  if (tooLong !== undefined) return refused('bad-url', tooLong, clip(text, 100));
   let url: URL;
   try {
     url = new URL(text);

@@ -332,6 +332,8 @@ describe('listings (two nodes)', function () {
       // A markup that makes the price 0.00 would publish a free item.
       [{ item: tomato.replace('tomate', 'chevre'), markup: '-99.99%' }, 422, /price would be 0:/u],
       [{ item: 'not an iri' }, 422, /absolute IRI/u],
+      // A URL no server would take (a 100 KB request line) was fetched, answered 503, and logged whole.
+      [{ item: `${FARM}/api/dfc/enterprises/ferme/catalog_items/${'x'.repeat(100_000)}` }, 422, /item to list is a URL of 100,\d{3} characters .*at most 4,096/u],
       [{ item: 'http://shop.test/api/dfc/enterprises/boutique/catalog_items/x' }, 422, /this node/u],
       [{ price: 3 }, 400, /item/u],
       // A field a listing does not have (a misspelt price) is refused, not dropped: the item would sell at the origin's price.

@@ -3,6 +3,7 @@ import type { LookupAddress } from 'node:dns';
 import type { Failure } from '../../../server/errors/failure.js';
 import {
   DEFAULT_FETCH_POLICY,
+  MAX_URL_LENGTH,
   bodyText,
   safeFetch,
   type FetchPolicy,
@@ -28,6 +29,29 @@ const bearer = (value: string): { header: string; value: string } => ({ header: 
 
 describe('safeFetch()', () => {
   afterEach(closePeers);
+
+  describe('URLs too long to send', () => {
+    it('refuses a URL longer than MAX_URL_LENGTH without connecting, and a redirect to one', async () => {
+      const peer = await startPeer((req, res) => {
+        if (req.url === '/far') {
+          res.writeHead(302, { location: `/${'x'.repeat(MAX_URL_LENGTH)}` });
+          res.end();
+        } else sendJson(res, CATALOG);
+      });
+      const path = `/${'a'.repeat(MAX_URL_LENGTH)}`;
+      const refused = failureOf(await safeFetch({ url: `${peer.base}${path}` }, LOCAL));
+      expect(refused.kind).to.equal('bad-url');
+      expect(refused.message).to.match(/at most 4,096 are taken/u);
+      expect(peer.hits.length, 'no request sent').to.equal(0);
+      const longest = `${peer.base}/${'a'.repeat(MAX_URL_LENGTH - peer.base.length - 1)}`;
+      expect(longest.length).to.equal(MAX_URL_LENGTH);
+      expect(responseOf(await safeFetch({ url: longest }, LOCAL)).status).to.equal(200);
+      const redirected = failureOf(await safeFetch({ url: `${peer.base}/far` }, LOCAL));
+      expect(redirected.kind).to.equal('bad-url');
+      expect(redirected.message).to.match(/^redirect to a URL of .* at most 4,096 are taken/u);
+      expect(peer.hits.length, 'the longest URL and the redirect only').to.equal(2);
+    });
+  });
 
   describe('successful requests', () => {
     it('answers the status, headers and body, asking for br or gzip, with our User-Agent', async () => {

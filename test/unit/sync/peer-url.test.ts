@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { LookupAddress } from 'node:dns';
+import { MAX_URL_LENGTH } from '../../../server/net/safe-fetch.js';
 import { checkPeerUrl } from '../../../server/sync/peer-url.js';
 import { withDns } from '../../helpers/http-peer.js';
 
@@ -18,6 +19,17 @@ describe('checkPeerUrl', () => {
     expect(await refusal('https://node.example/api/dfc/enterprises')).to.include({ kind: 'bad-url', message: 'a node cannot be its own peer' });
     expect(await withDns(resolvesTo('93.184.216.34'), () => checkPeerUrl('https://peer.example/catalog#top', OWN)))
       .to.deep.equal({ ok: true, url: 'https://peer.example/catalog' });
+  });
+
+  it('refuses a URL longer than MAX_URL_LENGTH before anything else, saying how long it is; takes one of that length', async () => {
+    const long = `https://peer.example/${'a'.repeat(MAX_URL_LENGTH)}`;
+    const checked = await checkPeerUrl(long, OWN);
+    if (checked.ok) expect.fail('a URL too long was taken');
+    expect(checked.failure.kind).to.equal('bad-url');
+    expect(checked.failure.message).to.match(new RegExp(`a URL of ${long.length.toLocaleString('en-US')} characters .*at most 4,096`, 'u'));
+    expect(checked.failure.url?.length, "the URL kept with the failure is clipped").to.be.below(200);
+    const longest = `https://peer.example/${'a'.repeat(MAX_URL_LENGTH - 'https://peer.example/'.length)}`;
+    expect(await withDns(resolvesTo('93.184.216.34'), () => checkPeerUrl(longest, OWN))).to.deep.equal({ ok: true, url: longest });
   });
 
   it('refuses a host that is or resolves to a private address, unless private peers are allowed', async () => {
