@@ -7,7 +7,7 @@
  */
 import type { DfcRecord } from '../../ontology/records.js';
 import { MAILLON } from '../../ontology/streams.js';
-import { membersOf } from '../codec/ldes.js';
+import { membersOf, sequenceOf } from '../codec/ldes.js';
 import type { Problem } from '../errors/problem.js';
 import type { PeerRow } from '../store/federation.js';
 import { misattributions } from './attribution.js';
@@ -93,8 +93,18 @@ export async function incrementalSync(
     for (const rejected of decoded.rejected) quarantine.push({ iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
     const members = membersOf(decoded.records);
     onProgress?.({ pages, queued: 0, bytes });
-    if (members.length === 0) break;
+    // A fragment without versions is the end of the feed. One whose versions this node refused (quarantined above)
+    // is not: the cursor moves past them as past those it keeps, or every later sync would stop at them and never
+    // read the versions after them.
+    const refused = decoded.rejected.map((r) => sequenceOf(r.id)).filter((seq): seq is number => seq !== undefined);
+    if (members.length === 0 && refused.length === 0) break;
+    const from = after;
+    let reached = after;
+    for (const seq of refused) reached = Math.max(reached, seq);
     for (const member of members) {
+      // A version at or before the cursor was read already (a fragment answers those after it): read again, an older
+      // version would take the place of a newer one.
+      if (member.seq !== undefined && member.seq <= from) continue;
       if (member.kind === 'delete') {
         versions.delete(member.iri);
         deleted.add(member.iri);
@@ -102,9 +112,12 @@ export async function incrementalSync(
         deleted.delete(member.iri);
         versions.set(member.iri, member.record);
       }
-      after = Math.max(after, member.seq ?? after);
+      reached = Math.max(reached, member.seq ?? reached);
     }
-    if (after === cursor) return 'resync'; // members without sequence numbers: not a feed we can follow
+    // A fragment that does not take the cursor further (versions without sequence numbers, or only versions read
+    // already) is not a feed we can follow: asked again, it would answer the same. A snapshot is taken instead.
+    if (reached === from) return 'resync';
+    after = reached;
   }
   if (pastDeadline(run)) return { ok: false, peer, failure: overBudget(run, feedUrl) };
   // Only what the versions touch: a few rows, not the peer's whole graph.
