@@ -25,6 +25,14 @@ export interface HeldResource {
   readonly withdrawnAt: string | null;
 }
 
+/**
+ * Most records a peer's quarantine keeps with their problems: a peer's own mistakes are a handful, and its operator
+ * reads the first ones. A hostile peer's pages of refused offers (900,000 in a probe) were all kept: 2.7 GB in memory
+ * during the sync, then a 264 MB answer for the peer, which the dashboard asks for. A sync keeps the first ones and
+ * counts the others; the store keeps the newest ones of a peer.
+ */
+export const MAX_QUARANTINED = 1000;
+
 /** A resource to insert or update. */
 export interface PlannedResource {
   readonly iri: string;

@@ -8,10 +8,10 @@
 import type { DfcRecord } from '../../ontology/records.js';
 import { MAILLON } from '../../ontology/streams.js';
 import { membersOf, sequenceOf } from '../codec/ldes.js';
-import type { Problem } from '../errors/problem.js';
 import type { PeerRow } from '../store/federation.js';
 import { misattributions } from './attribution.js';
 import { planMerge } from './merge.js';
+import { Quarantine } from './staged-snapshot.js';
 import { decoderInput, pageMediaType } from './peer-fetch.js';
 import {
   credentials, decodePage, kept, MAX_PAGES, overBudget, pastDeadline, SNAPSHOT_BUDGET, tellApplied, type PeerSyncOutcome, type SyncParts, type SyncRun,
@@ -69,7 +69,7 @@ export async function incrementalSync(
   if (root === undefined || root.head < cursor || root.stream !== stream) return 'resync';
   const versions = new Map<string, DfcRecord>();
   const deleted = new Set<string>();
-  const quarantine: { iri: string; type: string | null; problems: Problem[] }[] = [];
+  const quarantine = new Quarantine();
   let after = cursor;
   let bytes = 0;
   let wireBytes = 0;
@@ -90,7 +90,7 @@ export async function incrementalSync(
     if (!decoding.ok) return { ok: false, peer, failure: decoding.failure };
     const { decoded } = decoding;
     if (decoded.problems.some((p) => p.id === null && p.severity === 'error')) return 'resync';
-    for (const rejected of decoded.rejected) quarantine.push({ iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
+    for (const rejected of decoded.rejected) quarantine.set(rejected.id, { iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
     const members = membersOf(decoded.records);
     onProgress?.({ pages, queued: 0, bytes });
     // A fragment without versions is the end of the feed. One whose versions this node refused (quarantined above)
@@ -130,8 +130,8 @@ export async function incrementalSync(
   const upsert = plan.upsert.map((r) => ({ ...r, sourceUrl: held.get(r.iri)?.sourceUrl ?? peer.url }));
   const withdrawn = [...deleted].filter((iri) => held.has(iri) && held.get(iri)?.withdrawnAt === null);
   const changes = { ...plan, upsert, withdrawn, missing: [], restored: plan.restored };
-  if (upsert.length + withdrawn.length + quarantine.length > 0) {
-    await provenance.applySnapshot(peer.id, { plan: changes, sources: new Map(), quarantine, replaceQuarantine: false, now: startedAt.toISOString() });
+  if (upsert.length + withdrawn.length + quarantine.size > 0) {
+    await provenance.applySnapshot(peer.id, { plan: changes, sources: new Map(), quarantine: [...quarantine.values()], replaceQuarantine: false, now: startedAt.toISOString() });
     await tellApplied(parts, peer.id, upsert, withdrawn);
   }
   await parts.feed.setPeerFeed(peer.id, { cursor: after });
@@ -139,7 +139,7 @@ export async function incrementalSync(
     ok: true,
     peer,
     summary: {
-      added: plan.added, updated: plan.updated, unchanged: plan.unchanged, withdrawn: withdrawn.length, quarantined: quarantine.length,
+      added: plan.added, updated: plan.updated, unchanged: plan.unchanged, withdrawn: withdrawn.length, quarantined: quarantine.size,
       refused: plan.refused.length + misattributions([...versions.values()]).length, pages, notModified: 0, bytes, wireBytes, ms: Date.now() - started,
     },
   };

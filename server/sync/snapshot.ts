@@ -11,7 +11,7 @@ import type { PeerRow, SourceValidators } from '../store/federation.js';
 import { discover, enterprisesOf } from './discovery.js';
 import type { SnapshotPage } from './merge.js';
 import { decoderInput, pageMediaType, type FetchedPage } from './peer-fetch.js';
-import { StagedSnapshot, type Quarantined } from './staged-snapshot.js';
+import { Quarantine, StagedSnapshot } from './staged-snapshot.js';
 import {
   credentials, decodePage, kept, MAX_PAGES, sameOrigin, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun,
 } from './sync-context.js';
@@ -89,7 +89,7 @@ async function fetchAndStage(
   const queue: string[] = [first];
   const queued = new Set<string>(queue);
   const sources = new Map<string, SourceValidators>();
-  const quarantine = new Map<string, Quarantined>();
+  const quarantine = new Quarantine();
   let pages = 0;
   let bytes = 0;
   let wireBytes = 0;
@@ -168,7 +168,7 @@ export interface GatheredSnapshot {
   readonly known: ReadonlyMap<string, SourceValidators>;
   readonly pages: readonly SnapshotPage[];
   readonly sources: ReadonlyMap<string, SourceValidators>;
-  readonly quarantine: Map<string, Quarantined>;
+  readonly quarantine: Quarantine;
   readonly notModified: number;
   /** Decoded bytes of the pages. */
   readonly bytes: number;

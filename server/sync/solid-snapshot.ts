@@ -17,11 +17,11 @@ import { DFC_NAMESPACES } from '../../ontology/namespaces.js';
 import { DFC_B, LDP, PIM, RDF, SOLID } from '../../ontology/vocabulary.js';
 import type { DfcRecord } from '../../ontology/records.js';
 import { failure, type Failure } from '../errors/failure.js';
-import type { Problem } from '../errors/problem.js';
 import type { PeerKind, SourceValidators } from '../store/federation.js';
 import type { SnapshotPage } from './merge.js';
 import { decoderInput, pageMediaType, type FetchedPage, type FetchOutcome } from './peer-fetch.js';
 import { finishSnapshot } from './snapshot.js';
+import { Quarantine } from './staged-snapshot.js';
 import {
   credentials, decodePage, kept, MAX_PAGES, sameOrigin, SNAPSHOT_BUDGET, type PageFetch, type PeerSyncOutcome, type SyncParts, type SyncRun,
 } from './sync-context.js';
@@ -180,7 +180,7 @@ export async function solidSnapshotSync(parts: SyncParts, run: SyncRun): Promise
   for (const root of found.roots) enqueue(root);
   const pages: SnapshotPage[] = [];
   const sources = new Map<string, SourceValidators>();
-  const quarantine = new Map<string, { iri: string; type: string | null; problems: Problem[] }>();
+  const quarantine = new Quarantine();
   let bytes = 0;
   let wireBytes = 0;
   let notModified = 0;

@@ -12,7 +12,7 @@ import type { DfcRecord } from '../../ontology/records.js';
 import type { Failure } from '../errors/failure.js';
 import type { Problem } from '../errors/problem.js';
 import { linkedEntries, type SourcedEntry, type SourcedRecord } from '../store/federated-entries.js';
-import type { HeldResource, PlannedResource, SourceValidators, StagedResource } from '../store/federation.js';
+import { MAX_QUARANTINED, type HeldResource, type PlannedResource, type SourceValidators, type StagedResource } from '../store/federation.js';
 import { misattributions } from './attribution.js';
 import { IriFilter } from './iri-filter.js';
 import { isListed, planPage, withdrawalCutoff } from './merge.js';
@@ -49,12 +49,39 @@ export interface Quarantined {
   readonly problems: Problem[];
 }
 
+/**
+ * The records a sync quarantines, by `@id`: the first {@link MAX_QUARANTINED} with their problems, the others counted
+ * in {@link Quarantine.size} only (a record quarantined again replaces its entry).
+ */
+export class Quarantine {
+  private readonly kept = new Map<string, Quarantined>();
+  /** The `@id`s of the records past {@link MAX_QUARANTINED}, without their problems: each counted once. */
+  private readonly beyond = new Set<string>();
+
+  /** Quarantines a record (kept while there is room, counted always). */
+  public set(iri: string, entry: Quarantined): this {
+    if (this.kept.has(iri) || this.kept.size < MAX_QUARANTINED) this.kept.set(iri, entry);
+    else this.beyond.add(iri);
+    return this;
+  }
+
+  /** How many records were quarantined, kept or only counted. */
+  public get size(): number {
+    return this.kept.size + this.beyond.size;
+  }
+
+  /** The records kept, with their problems. */
+  public values(): IterableIterator<Quarantined> {
+    return this.kept.values();
+  }
+}
+
 /** What the fetch of a snapshot gathered besides its records, for {@link StagedSnapshot.finish}. */
 export interface SnapshotEnd {
   /** The validators of the pages of the last snapshot. */
   readonly known: ReadonlyMap<string, SourceValidators>;
   readonly sources: ReadonlyMap<string, SourceValidators>;
-  readonly quarantine: Map<string, Quarantined>;
+  readonly quarantine: Quarantine;
   readonly pages: number;
   readonly notModified: number;
   /** Decoded bytes of the pages. */

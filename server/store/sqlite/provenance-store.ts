@@ -10,9 +10,10 @@
  */
 import type { Problem } from '../../errors/problem.js';
 import type { DfcRecord } from '../../../ontology/records.js';
-import type {
-  HeldResource, NewPeer, PeerChanges, PeerRow, ProvenanceStore, QuarantinedRecord, RunApplied, RunWrite, SnapshotWrite, SourceValidators,
-  StagedResource, SyncSummary,
+import {
+  MAX_QUARANTINED,
+  type HeldResource, type NewPeer, type PeerChanges, type PeerRow, type ProvenanceStore, type QuarantinedRecord, type RunApplied, type RunWrite,
+  type SnapshotWrite, type SourceValidators, type StagedResource, type SyncSummary,
 } from '../federation.js';
 import { inChunks, insertMany } from './chunks.js';
 import { KeyedReads } from './keyed-reads.js';
@@ -173,6 +174,19 @@ function peerRow(row: PeerSql): PeerRow {
 }
 
 /** {@link ProvenanceStore} on SQLite. */
+/**
+ * Adds records to a peer's quarantine (a record quarantined again replaces its entry), and keeps the newest
+ * {@link MAX_QUARANTINED} of them: a peer followed through its change feed quarantines a few more with each sync.
+ */
+async function keepQuarantined(tx: SqlConnection, peerId: number, quarantined: readonly Omit<QuarantinedRecord, 'seenAt'>[], now: string): Promise<void> {
+  if (quarantined.length === 0) return;
+  await insertMany(tx, 'INSERT INTO quarantine (peer_id, iri, type, problems, seen_at)', 5,
+    quarantined.slice(0, MAX_QUARANTINED).map((q) => [peerId, q.iri, q.type, JSON.stringify(q.problems), now]),
+    'ON CONFLICT (peer_id, iri) DO UPDATE SET type = excluded.type, problems = excluded.problems, seen_at = excluded.seen_at');
+  await tx.run(`DELETE FROM quarantine WHERE peer_id = ? AND rowid NOT IN (
+    SELECT rowid FROM quarantine WHERE peer_id = ? ORDER BY seen_at DESC, rowid DESC LIMIT ${MAX_QUARANTINED})`, [peerId, peerId]);
+}
+
 export class SqliteProvenanceStore implements ProvenanceStore {
   /** Runs that applied a big snapshot: the planner's statistics are refreshed when they end. */
   private readonly optimizeAtEnd = new Set<number>();
@@ -315,9 +329,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       // A record that is valid now leaves the quarantine.
       await inChunks(plan.upsert.map((r) => r.iri), (chunk, marks) => tx.run(
         `DELETE FROM quarantine WHERE peer_id = ? AND iri IN (${marks})`, [peerId, ...chunk]).then(() => undefined));
-      await insertMany(tx, 'INSERT INTO quarantine (peer_id, iri, type, problems, seen_at)', 5,
-        write.quarantine.map((q) => [peerId, q.iri, q.type, JSON.stringify(q.problems), now]),
-        'ON CONFLICT (peer_id, iri) DO UPDATE SET type = excluded.type, problems = excluded.problems, seen_at = excluded.seen_at');
+      await keepQuarantined(tx, peerId, write.quarantine, now);
       await writeSources(tx, peerId, write.sources, now);
       await indexPeerSnapshot(tx, peerId, plan);
     }, { alone: true });
@@ -398,9 +410,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       // up in the staging, not the staging's records (hundreds of thousands for a big peer) gathered into a list.
       await tx.run(`DELETE FROM quarantine WHERE peer_id = ? AND EXISTS (
         SELECT 1 FROM ${table} s WHERE s.run_id = ? AND s.iri = quarantine.iri AND s.record IS NOT NULL)`, [peerId, runId]);
-      await insertMany(tx, 'INSERT INTO quarantine (peer_id, iri, type, problems, seen_at)', 5,
-        write.quarantine.map((q) => [peerId, q.iri, q.type, JSON.stringify(q.problems), now]),
-        'ON CONFLICT (peer_id, iri) DO UPDATE SET type = excluded.type, problems = excluded.problems, seen_at = excluded.seen_at');
+      await keepQuarantined(tx, peerId, write.quarantine, now);
       await writeSources(tx, peerId, write.sources, now);
       if (write.upserts + withdrawn + restored === 0) return;
       if (scoped !== undefined && scoped.length <= budget) {

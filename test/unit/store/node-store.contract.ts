@@ -16,7 +16,7 @@ import type {
 import { measureIri } from '../../../ontology/units.js';
 import { DFC_PT_NS } from '../../../ontology/vocabulary.js';
 import { problem } from '../../../server/errors/problem.js';
-import type { MergePlan, PlannedResource, SnapshotWrite, SyncSummary } from '../../../server/store/federation.js';
+import { MAX_QUARANTINED, type MergePlan, type PlannedResource, type SnapshotWrite, type SyncSummary } from '../../../server/store/federation.js';
 import {
   AlreadyExistsError, ConcurrentChangeError, OwnershipError, recordVersion, VersionConflictError, type NodeStore,
 } from '../../../server/store/store.js';
@@ -927,6 +927,27 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         expect((await store.provenance.quarantine(peer.id)).map((r) => r.iri)).to.deep.equal([`${PEER_A}/x`, `${PEER_A}/y`]);
         await store.provenance.applySnapshot(peer.id, snapshot(planOf([]), '2026-01-04T00:00:00.000Z', { quarantine: [q(`${PEER_A}/z`)], replaceQuarantine: true }));
         expect((await store.provenance.quarantine(peer.id)).map((r) => r.iri)).to.deep.equal([`${PEER_A}/z`]);
+      });
+
+      it('keeps the newest MAX_QUARANTINED records of a peer\'s quarantine, however many syncs add to it', async () => {
+        const peer = await store.provenance.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
+        const q = (n: number): { iri: string; type: string; problems: ReturnType<typeof problem>[] } => ({
+          iri: `${PEER_A}/bad/${String(n).padStart(5, '0')}`, type: 'dfc-b:Offer', problems: [problem('out-of-range', null, 'dfc-b:Offer', 'dfc-b:hasPrice', 'bad')],
+        });
+        const batch = (from: number, count: number) => Array.from({ length: count }, (_, i) => q(from + i));
+        await store.provenance.applySnapshot(peer.id, snapshot(planOf([]), '2026-01-01T00:00:00.000Z', { quarantine: batch(0, 700), replaceQuarantine: true }));
+        await store.provenance.applySnapshot(peer.id, snapshot(planOf([]), '2026-01-02T00:00:00.000Z', { quarantine: batch(700, 700), replaceQuarantine: false }));
+        const kept = (await store.provenance.quarantine(peer.id)).map((r) => r.iri);
+        expect(kept).to.have.length(MAX_QUARANTINED);
+        // The newest sync's 700, and the last 300 of the first.
+        expect(kept[0]).to.equal(q(400).iri);
+        expect(kept.at(-1)).to.equal(q(1399).iri);
+        // More than it keeps in one write: the first ones of it.
+        await store.provenance.applySnapshot(peer.id, snapshot(planOf([]), '2026-01-03T00:00:00.000Z', { quarantine: batch(5000, 1500), replaceQuarantine: true }));
+        const replaced = (await store.provenance.quarantine(peer.id)).map((r) => r.iri);
+        expect(replaced).to.have.length(MAX_QUARANTINED);
+        expect([replaced[0], replaced.at(-1)]).to.deep.equal([q(5000).iri, q(5999).iri]);
+        expect((await store.provenance.quarantineCounts()).get(peer.id)).to.equal(MAX_QUARANTINED);
       });
 
       it('replaces a page\'s validators with a new snapshot\'s', async () => {
