@@ -26,6 +26,7 @@ import {
   ConflictHttpError, NotFoundHttpError, ServiceUnavailableHttpError, UnprocessableEntityHttpError,
 } from '../errors/http-error.js';
 import { bodyText, urlTooLong, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
+import { isOwnIri } from '../urls/own-iris.js';
 import type { ListingRow } from '../store/orders.js';
 import { MAX_MONEY, type NodeStore } from '../store/store.js';
 import { catalogUrlOf, ordersUrlOf } from '../urls/fdc-urls.js';
@@ -260,7 +261,7 @@ export class ListingService {
       throw new UnprocessableEntityHttpError(`${JSON.stringify(originItem)} is not an absolute IRI`);
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UnprocessableEntityHttpError(`${originItem} is not an http(s) IRI`);
-    if (originItem === urls.base || originItem.startsWith(`${urls.base}/`)) {
+    if (isOwnIri(originItem, urls.base)) {
       throw new UnprocessableEntityHttpError(`${originItem} is an item of this node: list items of other nodes`);
     }
     if ((await store.orders.listings(eid)).some((l) => l.originItem === originItem)) {
@@ -594,7 +595,8 @@ export class ListingService {
    */
   private async leadsBack(origin: Origin): Promise<string[] | undefined> {
     const { base } = this.deps.urls;
-    const ours = (iri: string): boolean => iri === base || iri.startsWith(`${base}/`);
+    // As URLs compare (`HTTP://` and a host in capitals are this node too), as the sync refuses our own IRIs.
+    const ours = (iri: string): boolean => isOwnIri(iri, base);
     const seen = new Set<string>([origin.product.id, origin.orderedProduct.id]);
     const queue: string[][] = [];
     const follow = (record: DfcRecord, path: readonly string[]): void => {

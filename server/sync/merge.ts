@@ -17,7 +17,7 @@
 import { hash } from 'node:crypto';
 import type { DfcRecord } from '../../ontology/records.js';
 import { problem, type Problem } from '../errors/problem.js';
-import { isOwnIri } from './own-iris.js';
+import { isOwnIri } from '../urls/own-iris.js';
 import type { HeldResource, MergePlan, PlannedResource } from '../store/federation.js';
 
 /** One fetched page of a snapshot: its records, or a 304 (unchanged since last time). */

@@ -174,6 +174,22 @@ describe('orders/listings', () => {
     expect(view.factor).to.equal(1);
   });
 
+  it('knows this node however its IRIs are spelt: a scheme or host in capitals, a default port written out', async () => {
+    for (const spelt of ['HTTP://shop.test', 'http://SHOP.TEST', 'http://shop.test:80', 'Http://Shop.Test:80']) {
+      const ours = `${spelt}/api/dfc/enterprises/boutique/supplied_products/tomate`;
+      const farm = farmRecords('ferme', { origin: ORIGIN }).map((r) => (r.id === `${ORIGIN}/api/dfc/enterprises/ferme/supplied_products/tomate`
+        ? { ...r, extra: { ...r.extra, [OWL.sameAs]: [{ '@id': ours }] } } : r));
+      const listings = service(scripted(new Map([[`${ORIGIN}/api/dfc/enterprises/ferme/catalog_items`, serialize(farm, 'jsonld')]])));
+      const refused = await reject(listings.add('boutique', `${ORIGIN}/api/dfc/enterprises/ferme/catalog_items/tomate`));
+      expect(refused.status, `${spelt}: ${refused.message}`).to.equal(422);
+      expect(refused.message, spelt).to.contain('leads back to this node').and.to.contain(ours);
+      // An item of this node itself, so spelt, is refused before anything is fetched.
+      const own = await reject(listings.add('boutique', `${spelt}/api/dfc/enterprises/boutique/catalog_items/tomate`));
+      expect(own.status, spelt).to.equal(422);
+      expect(own.message, spelt).to.contain('is an item of this node');
+    }
+  });
+
   describe('an origin that names records of another site', () => {
     const VICTIM = 'https://victim.example';
     const farmItem = `${ORIGIN}/api/dfc/enterprises/ferme/catalog_items/tomate`;
