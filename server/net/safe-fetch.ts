@@ -250,7 +250,8 @@ function parseHttpUrl(text: string): URL | string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `not an http(s) URL: ${clip(url.href, 100)}`;
   if (url.hostname === '') return `no host in ${clip(url.href, 100)}`;
   url.hash = '';
-  return url;
+  // As sent: characters a URL may not hold are percent-encoded, up to nine bytes each.
+  return urlTooLong(url.href) ?? url;
 }
 
 function requestHeaders(hop: Hop, policy: FetchPolicy): OutgoingHttpHeaders {

@@ -261,6 +261,9 @@ export class ListingService {
       throw new UnprocessableEntityHttpError(`${JSON.stringify(originItem)} is not an absolute IRI`);
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UnprocessableEntityHttpError(`${originItem} is not an http(s) IRI`);
+    // As fetched: characters a URL may not hold are percent-encoded, up to nine bytes each.
+    const fetchedTooLong = urlTooLong(parsed.href);
+    if (fetchedTooLong !== undefined) throw new UnprocessableEntityHttpError(`the item to list is ${fetchedTooLong}`);
     if (isOwnIri(originItem, urls.base)) {
       throw new UnprocessableEntityHttpError(`${originItem} is an item of this node: list items of other nodes`);
     }

@@ -404,6 +404,7 @@ export interface ProvenanceStore {
   endRun(runId: number): Promise<void>;
   /** Drops the runs started before `before` (dead: no sync lasts that long) with what they staged; returns how many. */
   clearStaleRuns(before: string): Promise<number>;
+  /** A peer's quarantined records, by IRI: at most {@link MAX_QUARANTINED}. */
   quarantine(peerId: number): Promise<QuarantinedRecord[]>;
   /** How many records each peer has in quarantine (peers with none are absent). */
   quarantineCounts(): Promise<Map<number, number>>;

@@ -31,6 +31,9 @@ export async function checkPeerUrl(text: string, options: { allowPrivate: boolea
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return refused('bad-url', 'a peer URL must be http or https', text);
   if (url.username !== '' || url.password !== '') return refused('bad-url', 'put credentials in the peer token, not in the URL', text);
   url.hash = '';
+  // The URL as it is stored and fetched: characters a URL may not hold are percent-encoded, up to nine bytes each.
+  const stored = urlTooLong(url.href);
+  if (stored !== undefined) return refused('bad-url', stored, clip(url.href, 100));
   if (url.href.startsWith(`${options.ownBase.replace(/\/+$/u, '')}/`) || url.origin === new URL(options.ownBase).origin) {
     return refused('bad-url', 'a node cannot be its own peer', url.href);
   }

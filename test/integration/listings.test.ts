@@ -334,6 +334,7 @@ describe('listings (two nodes)', function () {
       [{ item: 'not an iri' }, 422, /absolute IRI/u],
       // A URL no server would take (a 100 KB request line) was fetched, answered 503, and logged whole.
       [{ item: `${FARM}/api/dfc/enterprises/ferme/catalog_items/${'x'.repeat(100_000)}` }, 422, /item to list is a URL of 100,\d{3} characters .*at most 4,096/u],
+      [{ item: `${FARM}/api/dfc/enterprises/ferme/catalog_items/${'é'.repeat(1000)}` }, 422, /item to list is a URL of \d,\d{3} characters .*at most 4,096/u],
       [{ item: 'http://shop.test/api/dfc/enterprises/boutique/catalog_items/x' }, 422, /this node/u],
       [{ price: 3 }, 400, /item/u],
       // A field a listing does not have (a misspelt price) is refused, not dropped: the item would sell at the origin's price.

@@ -468,7 +468,8 @@ export class SqliteProvenanceStore implements ProvenanceStore {
 
   public async quarantine(peerId: number): Promise<QuarantinedRecord[]> {
     const rows = await this.db.reader.all<{ iri: string; type: string | null; problems: string; seen_at: string }>(
-      'SELECT iri, type, problems, seen_at FROM quarantine WHERE peer_id = ? ORDER BY iri', [peerId]);
+      // Bounded as the writes are (a quarantine kept before they were may hold many more).
+      `SELECT iri, type, problems, seen_at FROM quarantine WHERE peer_id = ? ORDER BY iri LIMIT ${MAX_QUARANTINED}`, [peerId]);
     return rows.map((r) => ({ iri: r.iri, type: r.type, problems: JSON.parse(r.problems) as Problem[], seenAt: r.seen_at }));
   }
 

@@ -17,7 +17,7 @@ const BAD_BODIES: readonly (readonly [string, string])[] = [
   ['application/ld+json', '{"@context": "https://www.datafoodconsortium.org", "@type": "dfc-b:SuppliedProduct"}'],
 ];
 
-describe('http: a write to what is not there is a 404 whatever the body', function () {
+describe('http: a write to what is not there is a 404 whatever the body holds', function () {
   let node: InProcessNode;
   let token: string;
 

@@ -114,14 +114,32 @@ describe('incremental sync: feeds that stall', function () {
     expect(feedRequests(12)).to.equal(2);
   });
 
+  it('skips a version at or before the cursor in a fragment that goes on: an older version never replaces a newer one', async () => {
+    const priceOf = async (): Promise<unknown> => {
+      const [record] = await node.store.index.recordsIn(`peer:${(await peerRow()).id}`, [offer()]);
+      return (record as { price?: { value?: unknown } } | undefined)?.price?.value;
+    };
+    const price = await priceOf();
+    const staleOffer = records.find((r) => r.id === offer()) as DfcRecord & { price: { value: number; currency: string } };
+    const stale = versionRecord(`${peer.base}`, {
+      seq: 11, iri: offer(), at: '2026-12-04T10:00:11.000Z', record: { ...staleOffer, price: { ...staleOffer.price, value: 9.99 } } as DfcRecord,
+    });
+    feed = { head: 13, fragments: new Map([[12, [stale, itemVersion(13, 555)]], [13, []]]) };
+    const outcome = await engine().sync(await peerRow());
+    expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
+    expect(await storedStock()).to.equal(555);
+    expect(await priceOf(), 'the version read before the cursor is not applied').to.equal(price);
+    expect((await node.store.feed.peerFeed((await peerRow()).id)).cursor).to.equal(13);
+  });
+
   it('asks a fragment that does not take the cursor further once, then takes a snapshot', async () => {
-    // Asked for what comes after 12, the feed answers 12 again (and an older version of the item): nothing new.
-    feed = { head: 14, fragments: new Map([[12, [itemVersion(11, 7), itemVersion(12, 999)]]]) };
-    const before = feedRequests(12);
+    // Asked for what comes after 13, the feed answers 13 again (and an older version of the item): nothing new.
+    feed = { head: 14, fragments: new Map([[13, [itemVersion(12, 7), itemVersion(13, 999)]]]) };
+    const before = feedRequests(13);
     const snapshots = peer.hits.filter((h) => h.url === '/catalog.json').length;
     const outcome = await engine().sync(await peerRow());
     expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
-    expect(feedRequests(12) - before, 'the stalled fragment').to.equal(1);
+    expect(feedRequests(13) - before, 'the stalled fragment').to.equal(1);
     expect(peer.hits.filter((h) => h.url === '/catalog.json').length - snapshots, 'a snapshot instead').to.equal(1);
     // The older version was not applied over the newer one: the snapshot's stock stands (the catalogue's own).
     expect(await storedStock()).to.equal((records.find((r) => r.id === item()) as { stock?: unknown }).stock);

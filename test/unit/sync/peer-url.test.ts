@@ -28,6 +28,10 @@ describe('checkPeerUrl', () => {
     expect(checked.failure.kind).to.equal('bad-url');
     expect(checked.failure.message).to.match(new RegExp(`a URL of ${long.length.toLocaleString('en-US')} characters .*at most 4,096`, 'u'));
     expect(checked.failure.url?.length, "the URL kept with the failure is clipped").to.be.below(200);
+    // Short as written, too long as stored: each `é` is percent-encoded to six characters.
+    const encoded = await checkPeerUrl(`https://peer.example/${'é'.repeat(1000)}`, OWN);
+    if (encoded.ok) expect.fail('a URL too long once encoded was taken');
+    expect(encoded.failure.message).to.match(/a URL of 6,021 characters/u);
     const longest = `https://peer.example/${'a'.repeat(MAX_URL_LENGTH - 'https://peer.example/'.length)}`;
     expect(await withDns(resolvesTo('93.184.216.34'), () => checkPeerUrl(longest, OWN))).to.deep.equal({ ok: true, url: longest });
   });
