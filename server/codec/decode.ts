@@ -9,6 +9,7 @@
 import { toIri, type Iri } from '../../ontology/iri.js';
 import type { DfcRecord, ResourceRecord } from '../../ontology/records.js';
 import { Taxonomy } from '../../ontology/taxonomy.js';
+import { DCTERMS } from '../../ontology/streams.js';
 import { EURO } from '../../ontology/units.js';
 import { extractRecords, type Extraction } from './extract.js';
 import type { Graph } from './graph.js';
@@ -25,6 +26,11 @@ export interface RejectedResource {
   readonly id: string;
   readonly type: string | null;
   readonly problems: readonly Problem[];
+  /**
+   * The resource a rejected version of a change feed is a version of (its `dcterms:isVersionOf`): the version is
+   * quarantined under it, as a snapshot's copy of the resource would be.
+   */
+  readonly versionOf?: string;
 }
 
 /** The outcome of decoding one document. */
@@ -207,7 +213,8 @@ export class Decoder {
       const errors = byId.get(record.id);
       if (errors === undefined) records.push(record);
       else {
-        rejected.push({ id: record.id, type: errors[0]?.type ?? null, problems: errors });
+        const of = record.extra?.[DCTERMS.isVersionOf]?.find((v) => '@id' in v);
+        rejected.push({ id: record.id, type: errors[0]?.type ?? null, problems: errors, ...(of !== undefined && '@id' in of ? { versionOf: of['@id'] } : {}) });
         byId.delete(record.id);
       }
     }

@@ -68,6 +68,10 @@ export async function incrementalSync(
   // A feed that went backwards, or another feed altogether (the peer's database was made anew): start over.
   if (root === undefined || root.head < cursor || root.stream !== stream) return 'resync';
   const versions = new Map<string, DfcRecord>();
+  /** The sequence of the version kept of each resource in {@link versions}. */
+  const seqOf = new Map<string, number>();
+  /** The newest refused version of each resource quarantined. */
+  const refusedSeqOf = new Map<string, number>();
   const deleted = new Set<string>();
   const quarantine = new Quarantine();
   let after = cursor;
@@ -90,17 +94,24 @@ export async function incrementalSync(
     if (!decoding.ok) return { ok: false, peer, failure: decoding.failure };
     const { decoded } = decoding;
     if (decoded.problems.some((p) => p.id === null && p.severity === 'error')) return 'resync';
-    for (const rejected of decoded.rejected) quarantine.set(rejected.id, { iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
+    // A refused version is quarantined under its resource, as a snapshot's copy would be: a later valid version lets
+    // it out, and the versions of one resource take one entry.
+    for (const rejected of decoded.rejected) {
+      const iri = rejected.versionOf ?? rejected.id;
+      quarantine.set(iri, { iri, type: rejected.type, problems: [...rejected.problems] });
+    }
     const members = membersOf(decoded.records);
     onProgress?.({ pages, queued: 0, bytes });
     // A fragment without versions is the end of the feed. One whose versions this node refused (quarantined above)
     // is not: the cursor moves past them as past those it keeps, or every later sync would stop at them and never
     // read the versions after them.
-    const refused = decoded.rejected.map((r) => sequenceOf(r.id)).filter((seq): seq is number => seq !== undefined);
+    const refused = decoded.rejected.flatMap((r) => {
+      const seq = sequenceOf(r.id);
+      return seq === undefined ? [] : [{ seq, of: r.versionOf }];
+    });
     if (members.length === 0 && refused.length === 0) break;
     const from = after;
     let reached = after;
-    for (const seq of refused) reached = Math.max(reached, seq);
     for (const member of members) {
       // A version at or before the cursor was read already (a fragment answers those after it): read again, an older
       // version would take the place of a newer one.
@@ -112,7 +123,18 @@ export async function incrementalSync(
         deleted.delete(member.iri);
         versions.set(member.iri, member.record);
       }
+      if (member.seq !== undefined) seqOf.set(member.iri, member.seq);
       reached = Math.max(reached, member.seq ?? reached);
+    }
+    for (const { seq, of } of refused) {
+      reached = Math.max(reached, seq);
+      // A refused version newer than the one kept of its resource: the peer's resource is the refused one now, and
+      // the older one is not applied as if it were current (a snapshot would not hold it either).
+      if (of !== undefined && seq > from && (seqOf.get(of) ?? -1) < seq) {
+        versions.delete(of);
+        seqOf.delete(of);
+      }
+      if (of !== undefined) refusedSeqOf.set(of, Math.max(refusedSeqOf.get(of) ?? seq, seq));
     }
     // A fragment that does not take the cursor further (versions without sequence numbers, or only versions read
     // already) is not a feed we can follow: asked again, it would answer the same. A snapshot is taken instead.
@@ -130,8 +152,10 @@ export async function incrementalSync(
   const upsert = plan.upsert.map((r) => ({ ...r, sourceUrl: held.get(r.iri)?.sourceUrl ?? peer.url }));
   const withdrawn = [...deleted].filter((iri) => held.has(iri) && held.get(iri)?.withdrawnAt === null);
   const changes = { ...plan, upsert, withdrawn, missing: [], restored: plan.restored };
-  if (upsert.length + withdrawn.length + quarantine.size > 0) {
-    await provenance.applySnapshot(peer.id, { plan: changes, sources: new Map(), quarantine: [...quarantine.values()], replaceQuarantine: false, now: startedAt.toISOString() });
+  // A resource whose refused version a newer valid one followed is kept, not quarantined.
+  const quarantined = [...quarantine.values()].filter((q) => (seqOf.get(q.iri) ?? -1) < (refusedSeqOf.get(q.iri) ?? Infinity));
+  if (upsert.length + withdrawn.length + quarantined.length > 0) {
+    await provenance.applySnapshot(peer.id, { plan: changes, sources: new Map(), quarantine: quarantined, replaceQuarantine: false, now: startedAt.toISOString() });
     await tellApplied(parts, peer.id, upsert, withdrawn);
   }
   await parts.feed.setPeerFeed(peer.id, { cursor: after });

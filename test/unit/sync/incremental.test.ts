@@ -81,6 +81,19 @@ describe('incremental sync: feeds that stall', function () {
     });
   };
 
+  /** Version `seq` of the offer at `price` (valid). */
+  const offerVersion = (seq: number, price: number): DfcRecord => {
+    const record = records.find((r) => r.id === offer()) as DfcRecord & { price: { value: number; currency: string } };
+    return versionRecord(`${peer.base}`, {
+      seq, iri: offer(), at: `2026-12-04T10:00:${String(seq).padStart(2, '0')}.000Z`, record: { ...record, price: { ...record.price, value: price } } as DfcRecord,
+    });
+  };
+  const priceOf = async (): Promise<unknown> => {
+    const [record] = await node.store.index.recordsIn(`peer:${(await peerRow()).id}`, [offer()]);
+    return (record as { price?: { value?: unknown } } | undefined)?.price?.value;
+  };
+  const quarantined = async (): Promise<string[]> => (await node.store.provenance.quarantine((await peerRow()).id)).map((q) => q.iri);
+
   const storedStock = async (): Promise<unknown> => {
     const [record] = await node.store.index.recordsIn(`peer:${(await peerRow()).id}`, [item()]);
     return (record as { stock?: unknown } | undefined)?.stock;
@@ -106,6 +119,7 @@ describe('incremental sync: feeds that stall', function () {
     expect(await storedStock()).to.equal(999);
     expect((await node.store.feed.peerFeed(added.id)).cursor).to.equal(12);
     expect(feedRequests(11), 'the fragment after the refused version is read').to.equal(1);
+    expect(await quarantined(), 'under the offer it is a version of').to.deep.equal([offer()]);
 
     // The next sync starts after them: the refused version is not asked for again.
     const again = await sync.sync(await peerRow());
@@ -115,16 +129,8 @@ describe('incremental sync: feeds that stall', function () {
   });
 
   it('skips a version at or before the cursor in a fragment that goes on: an older version never replaces a newer one', async () => {
-    const priceOf = async (): Promise<unknown> => {
-      const [record] = await node.store.index.recordsIn(`peer:${(await peerRow()).id}`, [offer()]);
-      return (record as { price?: { value?: unknown } } | undefined)?.price?.value;
-    };
     const price = await priceOf();
-    const staleOffer = records.find((r) => r.id === offer()) as DfcRecord & { price: { value: number; currency: string } };
-    const stale = versionRecord(`${peer.base}`, {
-      seq: 11, iri: offer(), at: '2026-12-04T10:00:11.000Z', record: { ...staleOffer, price: { ...staleOffer.price, value: 9.99 } } as DfcRecord,
-    });
-    feed = { head: 13, fragments: new Map([[12, [stale, itemVersion(13, 555)]], [13, []]]) };
+    feed = { head: 13, fragments: new Map([[12, [offerVersion(11, 9.99), itemVersion(13, 555)]], [13, []]]) };
     const outcome = await engine().sync(await peerRow());
     expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
     expect(await storedStock()).to.equal(555);
@@ -155,5 +161,19 @@ describe('incremental sync: feeds that stall', function () {
     expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
     expect(peer.hits.filter((h) => h.url === '/catalog.json').length - snapshots, 'no snapshot').to.equal(0);
     expect((await node.store.feed.peerFeed((await peerRow()).id)).cursor).to.equal(14);
+  });
+
+  it('does not apply a version a newer refused one replaced, and lets the resource out of the quarantine once a newer one is valid', async () => {
+    const price = await priceOf();
+    feed = { head: 16, fragments: new Map([[14, [offerVersion(15, 7), refusedOfferVersion(16)]], [16, []]]) };
+    expect((await engine().sync(await peerRow())).ok).to.equal(true);
+    expect(await priceOf(), 'the peer\'s offer is the refused version now, not 7').to.equal(price);
+    expect(await quarantined()).to.include(offer());
+
+    // Refused, then valid again in the same fragment: applied, and out of the quarantine.
+    feed = { head: 18, fragments: new Map([[16, [refusedOfferVersion(17), offerVersion(18, 8)]], [18, []]]) };
+    expect((await engine().sync(await peerRow())).ok).to.equal(true);
+    expect(await priceOf()).to.equal(8);
+    expect(await quarantined()).to.not.include(offer());
   });
 });
