@@ -1,0 +1,36 @@
+/**
+ * This node's own IRIs, however they are spelt: the sync refuses a peer's copy of them, and a listing that leads back
+ * to them, so every spelling a URL client takes to this node must be known as ours, and no other host.
+ */
+import { expect } from 'chai';
+import { isOwnIri } from '../../../server/urls/own-iris.js';
+
+const BASE = 'http://node.example';
+const PATH = '/api/dfc/enterprises/ferme/offers/1';
+
+describe('isOwnIri', () => {
+  it('knows our IRIs in every spelling a URL client takes to this node', () => {
+    for (const spelt of [
+      'http://node.example', 'HTTP://NODE.EXAMPLE', 'http://node.example:80', 'http://node.example:080', 'http://node.example:0080',
+      'http://someone@node.example', 'http://someone:secret@Node.Example:80', 'http://node.example.', 'http://node.example.:80',
+      'http://node%2Eexample', 'http://NODE%2eEXAMPLE',
+    ]) {
+      expect(isOwnIri(`${spelt}${PATH}`, BASE), spelt).to.equal(true);
+      expect(isOwnIri(spelt, BASE), `${spelt} alone`).to.equal(true);
+      expect(isOwnIri(`${spelt}?page=2`, BASE), `${spelt}?…`).to.equal(true);
+    }
+    expect(isOwnIri('https://node.example:443/x', 'https://node.example')).to.equal(true);
+  });
+
+  it('knows no other host, port, scheme or base as ours', () => {
+    for (const other of [
+      'http://node.example.org', 'http://node.examplex', 'http://evil.example/node.example', 'http://node.example@evil.example',
+      'http://node.example:8080', 'https://node.example', 'http://node%2Eexample.evil', 'http://node.example..', 'urn:node.example',
+      'http://[::1]', 'http://node.example%40evil.example',
+    ]) {
+      expect(isOwnIri(`${other}${PATH}`, BASE), other).to.equal(false);
+    }
+    expect(isOwnIri(`http://node.example/apix${PATH}`, 'http://node.example/api'), 'a base with a path: not a prefix of a word').to.equal(false);
+    expect(isOwnIri('http://NODE.example/api/x', 'http://node.example/api')).to.equal(true);
+  });
+});
