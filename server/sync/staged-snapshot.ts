@@ -49,6 +49,9 @@ export interface Quarantined {
   readonly problems: Problem[];
 }
 
+/** Records past the kept ones whose `@id`s a {@link Quarantine} remembers, to count each once (a few megabytes). */
+export const COUNTED_APART = 100_000;
+
 /**
  * The records a sync quarantines, by `@id`: the first {@link MAX_QUARANTINED} with their problems, the others counted
  * in {@link Quarantine.size} only (a record quarantined again replaces its entry).
@@ -57,17 +60,20 @@ export class Quarantine {
   private readonly kept = new Map<string, Quarantined>();
   /** The `@id`s of the records past {@link MAX_QUARANTINED}, without their problems: each counted once. */
   private readonly beyond = new Set<string>();
+  /** Records past {@link COUNTED_APART} more: counted without telling a repeat apart, in a number, not a set. */
+  private uncounted = 0;
 
   /** Quarantines a record (kept while there is room, counted always). */
   public set(iri: string, entry: Quarantined): this {
     if (this.kept.has(iri) || this.kept.size < MAX_QUARANTINED) this.kept.set(iri, entry);
-    else this.beyond.add(iri);
+    else if (this.beyond.size < COUNTED_APART) this.beyond.add(iri);
+    else if (!this.beyond.has(iri)) this.uncounted += 1;
     return this;
   }
 
   /** How many records were quarantined, kept or only counted. */
   public get size(): number {
-    return this.kept.size + this.beyond.size;
+    return this.kept.size + this.beyond.size + this.uncounted;
   }
 
   /** The records kept, with their problems. */
@@ -209,7 +215,8 @@ export class StagedSnapshot {
     this.unchanged += plan.unchanged;
     // Items naming another origin's enterprise as their seller are kept (listed under no enterprise), and counted.
     this.refused += plan.refused.length + misattributions(records).length;
-    for (const problem of plan.refused) if (problem.severity === 'error') this.refusedErrors.push(problem);
+    // Counted in `refused` all the same; the quarantine keeps no more than its first ones.
+    for (const problem of plan.refused) if (problem.severity === 'error' && this.refusedErrors.length < MAX_QUARANTINED) this.refusedErrors.push(problem);
   }
 
   /** Which of these `@id`s an earlier page staged. */

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import type { ServerResponse } from 'node:http';
 import { DEFAULT_FETCH_POLICY } from '../../../server/net/safe-fetch.js';
 import { MAX_QUARANTINED } from '../../../server/store/federation.js';
-import { Quarantine } from '../../../server/sync/staged-snapshot.js';
+import { COUNTED_APART, Quarantine } from '../../../server/sync/staged-snapshot.js';
 import { SyncEngine } from '../../../server/sync/sync-engine.js';
 import { startFakePeer, type FakePeer } from '../../helpers/fake-peer.js';
 import { startInProcess, type InProcessNode } from '../../helpers/in-process.js';
@@ -42,6 +42,17 @@ describe('the quarantine of a sync', function () {
     expect(kept).to.have.length(MAX_QUARANTINED);
     expect(kept[0]).to.deep.include({ iri: entry(0).iri, type: 'dfc-b:CatalogItem' });
     expect(kept.at(-1)?.iri).to.equal(entry(MAX_QUARANTINED - 1).iri);
+  });
+
+  it('counts the records past the kept ones each once, up to COUNTED_APART of them, then in a number', () => {
+    const quarantine = new Quarantine();
+    const entry = (n: number) => ({ iri: `https://peer.example/${n}`, type: 'dfc-b:Offer', problems: [] });
+    const total = MAX_QUARANTINED + COUNTED_APART + 10;
+    for (let n = 0; n < total; n++) quarantine.set(entry(n).iri, entry(n));
+    // Repeats of records counted apart are not counted again.
+    for (let n = MAX_QUARANTINED; n < MAX_QUARANTINED + 100; n++) quarantine.set(entry(n).iri, entry(n));
+    expect(quarantine.size).to.equal(total);
+    expect([...quarantine.values()]).to.have.length(MAX_QUARANTINED);
   });
 
   describe('against a peer', () => {
