@@ -9,9 +9,9 @@
 import { toIri, type Iri } from '../../ontology/iri.js';
 import type { DfcRecord, ResourceRecord } from '../../ontology/records.js';
 import { Taxonomy } from '../../ontology/taxonomy.js';
-import { DCTERMS } from '../../ontology/streams.js';
 import { EURO } from '../../ontology/units.js';
 import { extractRecords, type Extraction } from './extract.js';
+import { versionOf } from './ldes.js';
 import type { Graph } from './graph.js';
 import { hasErrors, problem, type Problem, type ProblemCode } from '../errors/problem.js';
 import { readJsonLd } from './read-jsonld.js';
@@ -213,8 +213,8 @@ export class Decoder {
       const errors = byId.get(record.id);
       if (errors === undefined) records.push(record);
       else {
-        const of = record.extra?.[DCTERMS.isVersionOf]?.find((v) => '@id' in v);
-        rejected.push({ id: record.id, type: errors[0]?.type ?? null, problems: errors, ...(of !== undefined && '@id' in of ? { versionOf: of['@id'] } : {}) });
+        const of = versionOf(record);
+        rejected.push({ id: record.id, type: errors[0]?.type ?? null, problems: errors, ...(of !== undefined ? { versionOf: of } : {}) });
         byId.delete(record.id);
       }
     }

@@ -54,24 +54,30 @@ export type FeedMember =
   | { readonly kind: 'version'; readonly seq: number | undefined; readonly iri: string; readonly record: DfcRecord; readonly at: string | undefined }
   | { readonly kind: 'delete'; readonly seq: number | undefined; readonly iri: string; readonly at: string | undefined };
 
+/** The resource a version record is a version of (its `dcterms:isVersionOf`), or undefined for any other record. */
+export function versionOf(record: DfcRecord): string | undefined {
+  const of = record.extra?.[DCTERMS.isVersionOf]?.find((v) => '@id' in v);
+  return of !== undefined && '@id' in of ? of['@id'] : undefined;
+}
+
 /** Turns decoded version records back into the resources they are versions of. */
 export function membersOf(records: readonly DfcRecord[]): FeedMember[] {
   const members: FeedMember[] = [];
   for (const record of records) {
-    const of = record.extra?.[DCTERMS.isVersionOf]?.find((v) => '@id' in v);
-    if (of === undefined || !('@id' in of)) continue;
+    const of = versionOf(record);
+    if (of === undefined) continue;
     const modified = record.extra?.[DCTERMS.modified]?.find((v) => '@value' in v);
     const at = modified !== undefined && '@value' in modified ? String(modified['@value']) : undefined;
     const seq = sequenceOf(record.id);
     if (record.kind === 'Resource' && record.types.includes(AS.Delete)) {
-      members.push({ kind: 'delete', seq, iri: of['@id'], at });
+      members.push({ kind: 'delete', seq, iri: of, at });
       continue;
     }
     const { [DCTERMS.isVersionOf]: _of, [DCTERMS.modified]: _modified, ...rest } = record.extra ?? {};
-    const restored = { ...record, id: of['@id'] as NodeId } as DfcRecord & { extra?: unknown };
+    const restored = { ...record, id: of as NodeId } as DfcRecord & { extra?: unknown };
     if (Object.keys(rest).length > 0) (restored as { extra?: unknown }).extra = rest;
     else delete (restored as { extra?: unknown }).extra;
-    members.push({ kind: 'version', seq, iri: of['@id'], record: restored as DfcRecord, at });
+    members.push({ kind: 'version', seq, iri: of, record: restored as DfcRecord, at });
   }
   return members.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
 }

@@ -294,7 +294,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
       const row = await catalog.enterpriseRow(eid);
       return { version: profileVersionOf(row), condition: row };
     });
-    // An unknown enterprise is a 404 whatever the body holds (the precondition's read checked it when there is one).
+    // An unknown enterprise is a 404 before the body is read (the precondition's read checked it when there is one).
     if (expected === undefined) await catalog.enterpriseRow(eid);
     const decoded = await catalog.decode(given, catalog.urls.enterprise(eid));
     await catalog.replaceProfile(eid, decoded.records, expected);
@@ -393,11 +393,12 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   router.all('/enterprises/:eid/SuppliedProducts/:id', allow(READ_METHODS));
   router.all('/enterprises/:eid/SuppliedProducts', allow(READ_METHODS));
   router.put('/enterprises/:eid/supplied_products/:id', writeResource('supplied_products', async (eid, id, given, expected) => {
-    // PUT replaces, it creates nothing: a product (or enterprise) that is not there is a 404 whatever the body holds,
-    // as for items and offers (the precondition's read checked it when there is one).
-    if (expected === undefined) await catalog.resource(eid, 'supplied_products', id);
+    // PUT replaces, it creates nothing: a product (or enterprise) that is not there is a 404 before the body is read,
+    // as for items and offers. Without If-Match, the write starts from that read and asks only that the product
+    // still exists, as with `If-Match: *`.
+    const condition = expected ?? { ...(await catalog.resource(eid, 'supplied_products', id)), anyVersion: true };
     const decoded = await catalog.decode(given as WriteBody, catalog.urls.resource(eid, 'supplied_products', id));
-    return catalog.replaceProduct(eid, id, decoded.records, expected);
+    return catalog.replaceProduct(eid, id, decoded.records, condition);
   }, { needsBody: true }));
   router.delete('/enterprises/:eid/supplied_products/:id', writeResource('supplied_products', async (eid, id, _given, expected) => {
     await catalog.deleteProduct(eid, id, expected);

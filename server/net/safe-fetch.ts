@@ -230,7 +230,10 @@ function redirected(hop: Hop, target: URL, status: number): Hop {
  */
 export const MAX_URL_LENGTH = 4096;
 
-/** Why a URL is too long to fetch, or undefined when it is not. */
+/**
+ * Why a URL is too long to fetch, or undefined when it is not. Given the URL as it is sent (`URL.href`): characters a
+ * URL may not hold are percent-encoded there, up to nine characters each, so the text as written may be far shorter.
+ */
 export function urlTooLong(text: string): string | undefined {
   return text.length > MAX_URL_LENGTH
     ? `a URL of ${text.length.toLocaleString('en-US')} characters (${JSON.stringify(clip(text, 60))}): at most ${MAX_URL_LENGTH.toLocaleString('en-US')} are taken`
@@ -239,8 +242,6 @@ export function urlTooLong(text: string): string | undefined {
 
 /** A URL object for an absolute http(s) URL, or why not. */
 function parseHttpUrl(text: string): URL | string {
-  const tooLong = urlTooLong(text);
-  if (tooLong !== undefined) return tooLong;
   let url: URL;
   try {
     url = new URL(text);
@@ -250,7 +251,6 @@ function parseHttpUrl(text: string): URL | string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `not an http(s) URL: ${clip(url.href, 100)}`;
   if (url.hostname === '') return `no host in ${clip(url.href, 100)}`;
   url.hash = '';
-  // As sent: characters a URL may not hold are percent-encoded, up to nine bytes each.
   return urlTooLong(url.href) ?? url;
 }
 

@@ -25,7 +25,7 @@ import { problem, type Problem } from '../errors/problem.js';
 import {
   ConflictHttpError, NotFoundHttpError, ServiceUnavailableHttpError, UnprocessableEntityHttpError,
 } from '../errors/http-error.js';
-import { bodyText, urlTooLong, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
+import { bodyText, clip, urlTooLong, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
 import { isOwnIri } from '../urls/own-iris.js';
 import type { ListingRow } from '../store/orders.js';
 import { MAX_MONEY, type NodeStore } from '../store/store.js';
@@ -252,18 +252,17 @@ export class ListingService {
     const { store, urls } = this.deps;
     if ((await store.getEnterprise(eid)) === undefined) throw new NotFoundHttpError(`no enterprise ${JSON.stringify(eid)} on this node`);
     checkTerms(terms);
-    const tooLong = urlTooLong(originItem);
-    if (tooLong !== undefined) throw new UnprocessableEntityHttpError(`the item to list is ${tooLong}`);
+    // What is refused is told clipped: a text of any length may come (a 100 KB one was fetched and logged whole).
     let parsed: URL;
     try {
       parsed = new URL(originItem);
     } catch {
-      throw new UnprocessableEntityHttpError(`${JSON.stringify(originItem)} is not an absolute IRI`);
+      throw new UnprocessableEntityHttpError(`${JSON.stringify(clip(originItem, 100))} is not an absolute IRI`);
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UnprocessableEntityHttpError(`${originItem} is not an http(s) IRI`);
-    // As fetched: characters a URL may not hold are percent-encoded, up to nine bytes each.
-    const fetchedTooLong = urlTooLong(parsed.href);
-    if (fetchedTooLong !== undefined) throw new UnprocessableEntityHttpError(`the item to list is ${fetchedTooLong}`);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UnprocessableEntityHttpError(`${clip(originItem, 100)} is not an http(s) IRI`);
+    // The URL as it is fetched.
+    const tooLong = urlTooLong(parsed.href);
+    if (tooLong !== undefined) throw new UnprocessableEntityHttpError(`the item to list is ${tooLong}`);
     if (isOwnIri(originItem, urls.base)) {
       throw new UnprocessableEntityHttpError(`${originItem} is an item of this node: list items of other nodes`);
     }

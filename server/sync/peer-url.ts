@@ -20,20 +20,19 @@ export type PeerUrlCheck = { ok: true; url: string } | { ok: false; failure: Fai
  *   address (default: how this node's operator allows private peers)
  */
 export async function checkPeerUrl(text: string, options: { allowPrivate: boolean; ownBase: string; privateHint?: string }): Promise<PeerUrlCheck> {
-  const tooLong = urlTooLong(text);
-  if (tooLong !== undefined) return refused('bad-url', tooLong, clip(text, 100));
+  // What is refused is told clipped: a text of any length may come (a 100 KB URL was stored and logged whole).
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return refused('bad-url', `not a URL: ${JSON.stringify(text)}`, text);
+    return refused('bad-url', `not a URL: ${JSON.stringify(clip(text, 100))}`, clip(text, 100));
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return refused('bad-url', 'a peer URL must be http or https', text);
-  if (url.username !== '' || url.password !== '') return refused('bad-url', 'put credentials in the peer token, not in the URL', text);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return refused('bad-url', 'a peer URL must be http or https', clip(text, 100));
+  if (url.username !== '' || url.password !== '') return refused('bad-url', 'put credentials in the peer token, not in the URL', clip(text, 100));
   url.hash = '';
-  // The URL as it is stored and fetched: characters a URL may not hold are percent-encoded, up to nine bytes each.
-  const stored = urlTooLong(url.href);
-  if (stored !== undefined) return refused('bad-url', stored, clip(url.href, 100));
+  // The URL as it is stored and fetched.
+  const tooLong = urlTooLong(url.href);
+  if (tooLong !== undefined) return refused('bad-url', tooLong, clip(url.href, 100));
   if (url.href.startsWith(`${options.ownBase.replace(/\/+$/u, '')}/`) || url.origin === new URL(options.ownBase).origin) {
     return refused('bad-url', 'a node cannot be its own peer', url.href);
   }

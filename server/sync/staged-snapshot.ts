@@ -49,7 +49,7 @@ export interface Quarantined {
   readonly problems: Problem[];
 }
 
-/** Records past the kept ones whose `@id`s a {@link Quarantine} remembers, to count each once (a few megabytes). */
+/** Records past the kept ones whose `@id`s a {@link Quarantine} remembers, to count each once (about ten megabytes). */
 export const COUNTED_APART = 100_000;
 
 /**

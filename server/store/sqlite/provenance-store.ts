@@ -173,7 +173,6 @@ function peerRow(row: PeerSql): PeerRow {
   };
 }
 
-/** {@link ProvenanceStore} on SQLite. */
 /**
  * Adds records to a peer's quarantine (a record quarantined again replaces its entry), and keeps the newest
  * {@link MAX_QUARANTINED} of them: a peer followed through its change feed quarantines a few more with each sync.
@@ -187,6 +186,7 @@ async function keepQuarantined(tx: SqlConnection, peerId: number, quarantined: r
     SELECT rowid FROM quarantine WHERE peer_id = ? ORDER BY seen_at DESC, rowid DESC LIMIT ${MAX_QUARANTINED})`, [peerId, peerId]);
 }
 
+/** {@link ProvenanceStore} on SQLite. */
 export class SqliteProvenanceStore implements ProvenanceStore {
   /** Runs that applied a big snapshot: the planner's statistics are refreshed when they end. */
   private readonly optimizeAtEnd = new Set<number>();
