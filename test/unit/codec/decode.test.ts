@@ -444,10 +444,10 @@ describe('Decoder.decode', () => {
 
     const byId = (result: DecodeResult) => [...result.records].sort((a, b) => a.id.localeCompare(b.id));
 
-    it('decodes the compact reference document on the fast path', async () => {
+    it('decodes the compact reference document by the direct reader', async () => {
       const result = await decoder.decode(compact);
       expectClean(result);
-      expect(result.via).to.equal('fast');
+      expect(result.via).to.equal('direct');
       expect(result.records).to.have.length(3);
       expect(recordOf(result.records, 'CatalogItem', `${P}/catalog-items/carottes`).offers).to.deep.equal([`${P}/offers/carottes`]);
     });
