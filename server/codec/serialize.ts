@@ -5,7 +5,7 @@
  */
 import type { DfcRecord } from '../../ontology/records.js';
 import { encodeJsonLd, type EncodeOptions } from './encode.js';
-import { writeNQuadsByGraph, writeRecordsRdf, type RdfFormat } from './write-rdf.js';
+import { writeNQuadsByGraphBytes, writeRecordsRdf, writeRecordsRdfBytes, type RdfFormat } from './write-rdf.js';
 
 /** Output formats. */
 export type OutputFormat = 'jsonld' | RdfFormat;
@@ -33,11 +33,24 @@ export function serialize(records: readonly DfcRecord[], format: OutputFormat, o
 }
 
 /**
- * N-Quads with one named graph per source: the federated catalogue's provenance.
+ * What {@link serialize} writes, as the UTF-8 bytes HTTP sends. The RDF formats are written as bytes from the start
+ * (a large document is never one string: see `write-rdf.ts`); JSON-LD is encoded from its text.
+ *
+ * @param records - what to write
+ * @param format - `jsonld`, `turtle`, `ntriples` or `nquads`
+ * @param options - as {@link serialize}'s
+ */
+export function serializeBytes(records: readonly DfcRecord[], format: OutputFormat, options: EncodeOptions = {}): Buffer {
+  if (format === 'jsonld') return Buffer.from(serialize(records, format, options), 'utf8');
+  return writeRecordsRdfBytes(records, format, options);
+}
+
+/**
+ * N-Quads with one named graph per source (the federated catalogue's provenance), as the UTF-8 bytes HTTP sends.
  *
  * @param groups - records by graph IRI; a group without one is in the default graph (what describes the
  *   document itself, such as its paging view, is no source's word)
  */
-export function serializeNQuadsByGraph(groups: readonly { graph?: string; records: readonly DfcRecord[] }[]): string {
-  return writeNQuadsByGraph(groups);
+export function serializeNQuadsByGraphBytes(groups: readonly { graph?: string; records: readonly DfcRecord[] }[]): Buffer {
+  return writeNQuadsByGraphBytes(groups);
 }

@@ -805,6 +805,7 @@ interface Sink {
   /** Writes the first `count` subjects. */
   write(subjects: readonly Subject[], count: number): void;
   text(): string;
+  bytes(): Buffer;
   /** Gives up the text written (the document is written again into another sink). */
   abandon(): void;
 }
@@ -813,30 +814,40 @@ interface Sink {
 // eslint-disable-next-line no-control-regex -- the range of Latin-1 starts at U+0000
 const BEYOND_LATIN1 = /[^\u0000-\u00FF]/;
 
+/** What a sink makes of a document: its text, or the UTF-8 bytes HTTP sends. */
+type SinkOutput = 'text' | 'bytes';
+
 /**
  * Text written in pieces, joined in chunks, and the chunks copied into one buffer of bytes that becomes the document.
  *
  * Joining each record's pieces at once, or concatenating line by line, leaves thousands of small strings (and ropes)
  * that live until the end: every young-generation collection copies them. Pieces are joined every few kilobytes
- * instead, so they die young; and each chunk is copied at once into {@link bytes}, outside the heap, so it dies young
+ * instead, so they die young; and each chunk is copied at once into {@link buffer}, outside the heap, so it dies young
  * too. Kept as strings, the chunks of a 29 MB document were copied by the collector into the old generation, then
  * all again by the final join (profile of the 5,000-offer catalogue: a quarter of the time in the collector).
  *
- * A chunk is written one byte a character (Latin-1), which is exact for every character up to U+00FF: ASCII and the
- * accented letters of most European names. The first chunk with a character beyond (a `€`, a `’`, a lone surrogate,
- * which UTF-8 could not hold either) turns the sink back to chunks kept as strings, as they were before, so the text
- * is the same string whatever it holds.
+ * A sink for bytes ({@link Pieces.bytes}, what HTTP sends) writes each chunk as UTF-8 and is done: the document is
+ * never one string. Made into one string of 29 MB, it cost as much again as writing it (a new string is a fresh
+ * mapping of V8's large-object space, whose 7,000 pages fault in one by one: 30–90 ms on this machine), and the HTTP
+ * layer then encoded that string back into bytes. A lone surrogate, which UTF-8 cannot hold, becomes U+FFFD there,
+ * as it did when the string was encoded.
+ *
+ * A sink for text writes a chunk one byte a character (Latin-1), which is exact for every character up to U+00FF:
+ * ASCII and the accented letters of most European names. The first chunk with a character beyond (a `€`, a `’`, a
+ * lone surrogate) turns it back to chunks kept as strings, so the text is the same string whatever it holds.
  */
 class Pieces {
   protected readonly pending: string[] = [];
   /** The characters pending. */
   protected size = 0;
-  /** The text written so far, a byte a character, in borrowed bytes; undefined once the chunks are kept as strings. */
-  private bytes: Buffer | undefined = borrowBytes();
-  /** How many of {@link bytes} are written. */
+  /** The document written so far, in borrowed bytes; undefined once given up, or once a text's chunks are kept as strings. */
+  private buffer: Buffer | undefined = borrowBytes();
+  /** How many of {@link buffer} are written. */
   private written = 0;
-  /** The chunks, once a chunk held a character beyond U+00FF; the first is the text of {@link bytes} before it. */
+  /** A text's chunks, once a chunk held a character beyond U+00FF; the first is the text of {@link buffer} before it. */
   private readonly chunks: string[] = [];
+
+  public constructor(private readonly output: SinkOutput) {}
 
   /** Joins the pending pieces into a chunk once there are enough of them. */
   protected flushSome(): void {
@@ -856,36 +867,55 @@ class Pieces {
     // The same list for the next chunk, its storage kept (a fresh one grew again to a hundred pieces a chunk).
     clear(this.pending);
     this.size = 0;
-    let bytes = this.bytes;
-    if (bytes !== undefined && BEYOND_LATIN1.test(chunk)) {
-      this.chunks.push(bytes.toString('latin1', 0, this.written));
+    let buffer = this.buffer;
+    const text = this.output === 'text';
+    if (text && buffer !== undefined && BEYOND_LATIN1.test(chunk)) {
+      this.chunks.push(buffer.toString('latin1', 0, this.written));
       this.release();
-      bytes = undefined;
+      buffer = undefined;
     }
-    if (bytes === undefined) {
+    if (buffer === undefined) {
       this.chunks.push(chunk);
       return;
     }
-    const needed = this.written + chunk.length;
-    if (needed > bytes.length) {
-      let length = bytes.length * 2;
+    // A UTF-16 code unit is one byte of Latin-1, at most three of UTF-8 (a pair of them, four): room for the most.
+    const needed = this.written + (text ? 1 : 3) * chunk.length;
+    if (needed > buffer.length) {
+      let length = buffer.length * 2;
       while (length < needed) length *= 2;
       const grown = Buffer.allocUnsafe(length);
-      bytes.copy(grown, 0, 0, this.written);
-      returnBytes(bytes);
-      this.bytes = bytes = grown;
+      buffer.copy(grown, 0, 0, this.written);
+      returnBytes(buffer);
+      this.buffer = buffer = grown;
     }
-    this.written += bytes.write(chunk, this.written, 'latin1');
+    this.written += buffer.write(chunk, this.written, text ? 'latin1' : 'utf8');
   }
 
-  protected joined(): string {
-    this.flush();
-    const { bytes } = this;
-    if (bytes === undefined) return this.chunks.length === 1 ? this.chunks[0] as string : this.chunks.join('');
+  /** The document's UTF-8 bytes, its own (the sink's are kept for the next document), for a sink made for bytes. */
+  public bytes(): Buffer {
+    if (this.output !== 'bytes') throw new Error('a sink made for text was asked for bytes');
+    this.finish();
+    const copy = Buffer.allocUnsafe(this.written);
+    this.buffer?.copy(copy, 0, 0, this.written);
+    this.release();
+    return copy;
+  }
+
+  /** The document's text, for a sink made for text. */
+  public text(): string {
+    if (this.output !== 'text') throw new Error('a sink made for bytes was asked for text');
+    this.finish();
+    const { buffer } = this;
+    if (buffer === undefined) return this.chunks.length === 1 ? this.chunks[0] as string : this.chunks.join('');
     // The one copy the document must have of its own: the bytes are kept for the next document.
-    const text = bytes.toString('latin1', 0, this.written);
+    const text = buffer.toString('latin1', 0, this.written);
     this.release();
     return text;
+  }
+
+  /** Writes what the document still lacks at its end. */
+  protected finish(): void {
+    this.flush();
   }
 
   public abandon(): void {
@@ -893,8 +923,8 @@ class Pieces {
   }
 
   private release(): void {
-    if (this.bytes !== undefined) returnBytes(this.bytes);
-    this.bytes = undefined;
+    if (this.buffer !== undefined) returnBytes(this.buffer);
+    this.buffer = undefined;
   }
 }
 
@@ -937,8 +967,8 @@ class LineSink extends Pieces implements Sink {
   private readonly typeHead = flat(' ', bracketed(RDF_TYPE), ' ');
   private readonly middles = new Map<string, string>();
 
-  public constructor(graph?: string) {
-    super();
+  public constructor(output: SinkOutput, graph?: string) {
+    super(output);
     this.end = graph === undefined ? ' .\n' : flat(' ', graph, ' .\n');
   }
 
@@ -992,17 +1022,14 @@ class LineSink extends Pieces implements Sink {
     this.size = size;
   }
 
-  public text(): string {
-    return this.joined();
-  }
 }
 
 /** Turtle with the DFC prefixes, one block per subject, laid out as N3.js laid it out. */
 class TurtleSink extends Pieces implements Sink {
   private open = false;
 
-  public constructor(generation: DfcGeneration) {
-    super();
+  public constructor(output: SinkOutput, generation: DfcGeneration) {
+    super(output);
     let header = '';
     for (const [prefix, namespace] of turtlePrefixes(generation)) header += `@prefix ${prefix}: <${namespace}>.\n`;
     this.pending.push(`${header}\n`);
@@ -1034,9 +1061,10 @@ class TurtleSink extends Pieces implements Sink {
     this.flushSome();
   }
 
-  public text(): string {
+  protected override finish(): void {
     if (this.open) this.pending.push('.\n');
-    return this.joined();
+    this.open = false;
+    super.finish();
   }
 }
 
@@ -1083,16 +1111,28 @@ function writeDocument(
  * @param options - profile (`dfc-v1` default, `dfc-v2` with its `ldp:Container`), container id, envelopes
  */
 export function writeRecordsRdf(records: readonly DfcRecord[], format: RdfFormat, options: EncodeOptions = {}): string {
+  return writeRecordsSink(records, format, options, 'text').text();
+}
+
+/**
+ * {@link writeRecordsRdf}'s document as the UTF-8 bytes HTTP sends (what the text would be encoded to), without
+ * the text: the way to write a large document.
+ */
+export function writeRecordsRdfBytes(records: readonly DfcRecord[], format: RdfFormat, options: EncodeOptions = {}): Buffer {
+  return writeRecordsSink(records, format, options, 'bytes').bytes();
+}
+
+function writeRecordsSink(records: readonly DfcRecord[], format: RdfFormat, options: EncodeOptions, output: SinkOutput): Sink {
   const { generation, enveloped, wrapped } = profileOf(options);
   const terms = new Terms(format, generation);
   const envelopes: readonly ResourceRecord[] = options.envelopes ?? [];
   const container = wrapped && !envelopes.some((e) => e.types.some((t) => CONTAINER_TYPES.has(t))) ? { id: options.containerId } : undefined;
   const { sink } = writeDocument(
-    () => (format === 'turtle' ? new TurtleSink(generation) : new LineSink()),
+    () => (format === 'turtle' ? new TurtleSink(output, generation) : new LineSink(output)),
     (merging) => new StatementWriter(terms, generation, enveloped, '', merging),
     container, envelopes.length > 0 ? [...envelopes, ...records] : records, records,
   );
-  return sink.text();
+  return sink;
 }
 
 /**
@@ -1102,16 +1142,26 @@ export function writeRecordsRdf(records: readonly DfcRecord[], format: RdfFormat
  *   cannot be written: its group is left out rather than break the document.
  */
 export function writeNQuadsByGraph(groups: readonly { graph?: string; records: readonly DfcRecord[] }[]): string {
+  return writeGraphs(groups, 'text', (sink) => sink.text()).join('');
+}
+
+/** {@link writeNQuadsByGraph}'s document as the UTF-8 bytes HTTP sends. */
+export function writeNQuadsByGraphBytes(groups: readonly { graph?: string; records: readonly DfcRecord[] }[]): Buffer {
+  return Buffer.concat(writeGraphs(groups, 'bytes', (sink) => sink.bytes()));
+}
+
+/** What `take` makes of each graph's sink once written, in order (each taken before the next borrows the bytes). */
+function writeGraphs<T>(groups: readonly { graph?: string; records: readonly DfcRecord[] }[], output: SinkOutput, take: (sink: Sink) => T): T[] {
   const terms = new Terms('nquads', '1.x');
-  let out = '';
+  const out: T[] = [];
   let count = 0;
   for (const { graph, records } of groups) {
     const name = graph === undefined ? undefined : terms.iri(graph);
     if (graph !== undefined && name === undefined) continue;
     // Blank node labels restart per document: prefixed per graph so that two sources never share one.
     const prefix = `g${count}_`;
-    const written = writeDocument(() => new LineSink(name), (merging) => new StatementWriter(terms, '1.x', false, prefix, merging), undefined, records, records);
-    out += written.sink.text();
+    const written = writeDocument(() => new LineSink(output, name), (merging) => new StatementWriter(terms, '1.x', false, prefix, merging), undefined, records, records);
+    out.push(take(written.sink));
     count += written.count;
   }
   return out;

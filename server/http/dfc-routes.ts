@@ -181,8 +181,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
       // answered 304 from the version alone, without rendering the page.
       representationHeaders(res, row, view);
       if (answeredNotModifiedUnrendered(req, res, versionEtag(version, representation), `${representation.contentType}; charset=utf-8`)) return;
-      rendered = { ...renderPage(records, catalogue.versionOf, representation, { containerId, version, ...(view !== undefined ? { view } : {}) }, fragments),
-        ...(view !== undefined ? { view } : {}) };
+      rendered = renderPage(records, catalogue.versionOf, representation, { containerId, version, ...(view !== undefined ? { view } : {}) }, fragments);
       cache.set(cacheKey, rendered);
     }
     await respond(req, res, rendered, row, rendered.view);

@@ -9,7 +9,7 @@ import { Router, type Request, type Response } from 'express';
 import type { CatalogueQuery, FederationService, TableRow } from '../federation/federation-service.js';
 import type { RowOrder } from '../store/federation.js';
 import { BadRequestHttpError, NotFoundHttpError } from '../errors/http-error.js';
-import { serializeNQuadsByGraph } from '../codec/serialize.js';
+import { serializeNQuadsByGraphBytes } from '../codec/serialize.js';
 import { negotiate } from './negotiate.js';
 import { pageParams } from './page-params.js';
 import { etagOf, sendBody, render, viewRecord, type PageView } from './render.js';
@@ -84,13 +84,13 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
   const router = Router();
   const { service } = args;
 
-  const send = async (req: Request, res: Response, body: string, contentType: string, links: string[] = [], vary = 'Accept'): Promise<void> => {
+  const send = async (req: Request, res: Response, body: string | Buffer, contentType: string, links: string[] = [], vary = 'Accept'): Promise<void> => {
     const etag = etagOf(body, contentType);
     res.setHeader('Vary', vary);
     res.setHeader('Cache-Control', 'no-cache');
     if (links.length > 0) res.setHeader('Link', links.join(', '));
     res.status(200);
-    await sendBody(req, res, { bytes: Buffer.from(body, 'utf8'), contentType: `${contentType}; charset=utf-8`, etag });
+    await sendBody(req, res, { bytes: typeof body === 'string' ? Buffer.from(body, 'utf8') : body, contentType: `${contentType}; charset=utf-8`, etag });
   };
 
   /** The page asked for: its number and size, checked. */
@@ -133,13 +133,13 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
       // The paging view is in the default graph: it describes this page, and a client that follows `hydra:next`
       // (from the view whose `@id` is the URL it asked for) must find it in N-Quads as in every other format.
       const sources = groups.map((g) => ({ graph: graphOf(g.source), records: g.records }));
-      await send(req, res, serializeNQuadsByGraph(view === undefined ? sources : [...sources, { records: [viewRecord(view)] }]), representation.contentType, links);
+      await send(req, res, serializeNQuadsByGraphBytes(view === undefined ? sources : [...sources, { records: [viewRecord(view)] }]), representation.contentType, links);
       return;
     }
     const rendered = render(groups.flatMap((g) => g.records), representation, {
       containerId: `${args.base}${req.originalUrl}`, ...(view !== undefined ? { view } : {}),
     });
-    await send(req, res, rendered.body, representation.contentType, links);
+    await send(req, res, rendered.bytes, representation.contentType, links);
   });
 
   router.get('/catalog.csv', async (req, res) => {

@@ -206,5 +206,8 @@ export function renderPage(
   const context = options.view === undefined ? frame['@context'] : pagedContext(frame['@context']);
   const tail = options.view === undefined ? [] : [JSON.stringify(jsonLdView(options.view))];
   const body = `{"@context":${JSON.stringify(context)},"@graph":[${[...head, ...parts, ...tail].join(',')}]}`;
-  return { body, bytes: Buffer.from(body, 'utf8'), etag: versionEtag(options.version, representation), contentType: representation.contentType, forms: new EncodedForms() };
+  return {
+    body, bytes: Buffer.from(body, 'utf8'), etag: versionEtag(options.version, representation), contentType: representation.contentType, forms: new EncodedForms(),
+    ...(options.view !== undefined ? { view: options.view } : {}),
+  };
 }

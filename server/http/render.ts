@@ -12,8 +12,8 @@ import { CONTAINER_CONTEXT } from '../../ontology/contexts.js';
 import type { Iri } from '../../ontology/iri.js';
 import { NS } from '../../ontology/namespaces.js';
 import type { DfcRecord } from '../../ontology/records.js';
-import { encodeJsonLd, type JsonLdDocument } from '../codec/encode.js';
-import { serialize } from '../codec/serialize.js';
+import { encodeJsonLd, type EncodeOptions, type JsonLdDocument } from '../codec/encode.js';
+import { serialize, serializeBytes } from '../codec/serialize.js';
 import { codingFor, compress, compressible, compressionOn, addVary, EncodedForms, markEncoded, variantEtag, variantEtags } from './compress.js';
 import { negotiate, type Representation } from './negotiate.js';
 
@@ -60,7 +60,7 @@ export interface RenderOptions {
  * because N-Triples and N-Quads (or JSON-LD served as `application/json`) can be the same bytes, and RFC 9110
  * §8.8.1 wants distinct tags for distinct representations.
  */
-export function etagOf(body: string, contentType: string): string {
+export function etagOf(body: string | Buffer, contentType: string): string {
   return `"${createHash('sha256').update(contentType).update('\n').update(body).digest('base64url').slice(0, 32)}"`;
 }
 
@@ -127,9 +127,48 @@ export function pagedContext(context: JsonLdDocument['@context']): JsonLdDocumen
  * @param options - container id and paging view
  */
 export function render(records: readonly DfcRecord[], representation: Representation, options: RenderOptions = {}): Rendered {
+  const etagFor = (body: string | Buffer): string =>
+    options.version !== undefined ? versionEtag(options.version, representation) : etagOf(body, representation.contentType);
+  if (representation.format !== 'jsonld') {
+    const bytes = serializeBytes(options.view === undefined ? records : [...records, viewRecord(options.view)], representation.format, rdfOptions(representation, options));
+    return new RenderedBytes(bytes, etagFor(bytes), representation.contentType, options.view);
+  }
   const body = renderBody(records, representation, options);
-  const etag = options.version !== undefined ? versionEtag(options.version, representation) : etagOf(body, representation.contentType);
-  return { body, bytes: Buffer.from(body, 'utf8'), etag, contentType: representation.contentType, forms: new EncodedForms() };
+  return {
+    body, bytes: Buffer.from(body, 'utf8'), etag: etagFor(body), contentType: representation.contentType, forms: new EncodedForms(),
+    ...(options.view !== undefined ? { view: options.view } : {}),
+  };
+}
+
+/**
+ * A body written as bytes (Turtle, N-Triples, N-Quads: see `write-rdf.ts`), whose text is made only if someone
+ * asks for it: the text of a 5,000-offer catalogue in N-Quads is 29 MB of string, twice that in memory, and a
+ * GET sends the bytes. (Its text is a getter: spread into another object, it would be read, so it is not spread.)
+ */
+class RenderedBytes implements Rendered {
+  private text: string | undefined;
+  public readonly forms = new EncodedForms();
+
+  public constructor(
+    public readonly bytes: Buffer, public readonly etag: string, public readonly contentType: string, public readonly view?: PageView,
+  ) {}
+
+  public get body(): string {
+    return (this.text ??= this.bytes.toString('utf8'));
+  }
+
+  /** The UTF-16 code units of the text made so far (none until {@link body} is read). */
+  public get textLength(): number {
+    return this.text?.length ?? 0;
+  }
+}
+
+function rdfOptions(representation: Representation, options: Omit<RenderOptions, 'version'>): EncodeOptions {
+  return {
+    profile: representation.profile,
+    ...(options.containerId !== undefined ? { containerId: options.containerId } : {}),
+    ...(options.container !== undefined ? { container: options.container } : {}),
+  };
 }
 
 /**
@@ -137,26 +176,16 @@ export function render(records: readonly DfcRecord[], representation: Representa
  * whose ETag (a hash of the body) and encoded bytes would be made for nothing.
  */
 export function renderBody(records: readonly DfcRecord[], representation: Representation, options: Omit<RenderOptions, 'version'> = {}): string {
-  let body: string;
-  if (representation.format === 'jsonld') {
-    const document = encodeJsonLd(records, {
-      profile: representation.profile,
-      ...(options.containerId !== undefined ? { containerId: options.containerId } : {}),
-      ...(options.container !== undefined ? { container: options.container } : {}),
-    });
-    if (options.view === undefined) {
-      body = JSON.stringify(document);
-    } else {
-      body = JSON.stringify({ '@context': pagedContext(document['@context']), '@graph': [...document['@graph'], jsonLdView(options.view)] });
-    }
-  } else {
-    body = serialize(options.view === undefined ? records : [...records, viewRecord(options.view)], representation.format, {
-      profile: representation.profile,
-      ...(options.containerId !== undefined ? { containerId: options.containerId } : {}),
-      ...(options.container !== undefined ? { container: options.container } : {}),
-    });
+  if (representation.format !== 'jsonld') {
+    return serialize(options.view === undefined ? records : [...records, viewRecord(options.view)], representation.format, rdfOptions(representation, options));
   }
-  return body;
+  const document = encodeJsonLd(records, {
+    profile: representation.profile,
+    ...(options.containerId !== undefined ? { containerId: options.containerId } : {}),
+    ...(options.container !== undefined ? { container: options.container } : {}),
+  });
+  if (options.view === undefined) return JSON.stringify(document);
+  return JSON.stringify({ '@context': pagedContext(document['@context']), '@graph': [...document['@graph'], jsonLdView(options.view)] });
 }
 
 /** Options of {@link RenderCache}. */
@@ -169,11 +198,12 @@ export interface RenderCacheOptions {
 export const DEFAULT_RENDER_CACHE_BYTES = 64 * 1024 * 1024;
 
 /**
- * The memory a cached body takes: its bytes, its text (two bytes a UTF-16 code unit), its compressed forms made
- * so far, and a little for the rest.
+ * The memory a cached body takes: its bytes, its text (two bytes a UTF-16 code unit; an RDF body's only once it
+ * was asked for), its compressed forms made so far, and a little for the rest.
  */
 export function renderedSize(rendered: Rendered): number {
-  return rendered.bytes.length + 2 * rendered.body.length + rendered.forms.size + 256;
+  const text = rendered instanceof RenderedBytes ? rendered.textLength : rendered.body.length;
+  return rendered.bytes.length + 2 * text + rendered.forms.size + 256;
 }
 
 /**

@@ -18,7 +18,7 @@ import { DFC_B, DFC_PT_NS } from '../../../ontology/vocabulary.js';
 import { generateCatalog } from '../../../bench/catalog-generator.js';
 import { Decoder } from '../../../server/codec/decode.js';
 import type { EncodeOptions } from '../../../server/codec/encode.js';
-import { writeNQuadsByGraph, writeRecordsRdf, type RdfFormat } from '../../../server/codec/write-rdf.js';
+import { writeNQuadsByGraph, writeNQuadsByGraphBytes, writeRecordsRdf, writeRecordsRdfBytes, type RdfFormat } from '../../../server/codec/write-rdf.js';
 import { canonicalNQuads } from '../../helpers/jsonld.js';
 import { oracleNQuadsByGraph, oracleSerialize } from '../../helpers/rdf-oracle.js';
 import { sampleRecords } from '../../helpers/sample-records.js';
@@ -208,6 +208,17 @@ describe('writing RDF straight from records', function () {
     for (const format of FORMATS) {
       for (const [name, list] of documents) expect(writeRecordsRdf(list, format), `${format}: ${name}`).to.equal(oracleSerialize(list, format, {}));
     }
+    // The same documents as the bytes HTTP sends: the text's UTF-8 (a lone surrogate is U+FFFD, as encoding the text
+    // makes it), written in turn with texts, so that each borrows bytes another left.
+    for (const format of FORMATS) {
+      for (const [name, list] of documents) {
+        const bytes = writeRecordsRdfBytes(list, format);
+        expect(bytes.equals(Buffer.from(oracleSerialize(list, format, {}), 'utf8')), `${format} bytes: ${name}`).to.equal(true);
+        expect(writeRecordsRdf(list, format), `${format} after bytes: ${name}`).to.equal(oracleSerialize(list, format, {}));
+      }
+    }
+    const byGraph = [{ graph: 'https://node.example/g/1', records: documents[4]?.[1] ?? [] }, { records: sampleRecords() }];
+    expect(writeNQuadsByGraphBytes(byGraph).equals(Buffer.from(writeNQuadsByGraph(byGraph), 'utf8'))).to.equal(true);
   });
 
   it('writes numbers as the old path did, past the numbers a document keeps rendered (4,096) and with 0 and -0', async () => {

@@ -49,6 +49,18 @@ describe('Rendering and conditional requests', () => {
       const value = rendered('é'.repeat(100));
       expect(renderedSize(value)).to.equal(value.bytes.length + 2 * value.body.length + 256);
     });
+
+    it('keeps an RDF body as its bytes alone, and makes its text only when asked (then counted)', () => {
+      const records = [{ kind: 'Address', id: 'https://node.example/addresses/1' as NodeId, street: 'rue des Lilas, 3 € \uD800' } as DfcRecord];
+      for (const accept of ['text/turtle', 'application/n-triples', 'application/n-quads']) {
+        const value = render(records, negotiate(accept), { version: 'v1' });
+        expect(renderedSize(value), accept).to.equal(value.bytes.length + 256);
+        const text = renderBody(records, negotiate(accept));
+        expect(value.bytes.equals(Buffer.from(text, 'utf8')), accept).to.equal(true);
+        expect(value.body, accept).to.equal(value.bytes.toString('utf8'));
+        expect(renderedSize(value), accept).to.equal(value.bytes.length + 2 * value.body.length + 256);
+      }
+    });
   });
 
   describe('renderBody', () => {
