@@ -96,7 +96,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   ): Promise<void> => {
     const representation = negotiate(req.get('accept'));
     // The body names the request URL: the path is part of the key.
-    const cacheKey = `${row.eid}@${row.version}|${req.path}|${key}|${representation.contentType}|${representation.format}`;
+    const cacheKey = `${row.eid}@${row.version}|${req.path}|${key}|${representation.contentType}|${representation.format}|${representation.profile}`;
     let rendered = cache.get(cacheKey);
     if (rendered === undefined) {
       const { records, version } = await produce(representation);

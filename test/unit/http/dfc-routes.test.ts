@@ -114,6 +114,27 @@ describe('http: the DFC routes', function () {
       expect(json.headers.get('content-type')).to.equal('application/json; charset=utf-8');
     });
 
+    it('gives each resource in RDF in the profile asked, whichever profile was asked first', async () => {
+      const V2_NS = 'http://w3id.org/dfc/ontology/v2.0.0/src/DFC_BusinessOntology.owl#';
+      for (const path of [FERME, `${FERME}/catalog_items/tomate`]) {
+        for (const type of ['text/turtle', 'application/n-triples', 'application/n-quads']) {
+          for (const order of [['v2', 'v1'], ['v1', 'v2']]) {
+            // A write moves the enterprise's version: nothing of either profile is cached before the first GET.
+            const put = await node.request('PUT', `${FERME}/catalog_items/tomate`, { headers: { ...JSON_TYPE, ...bearer(ferme) }, body: JSON.stringify({ 'dfc-b:stockLimitation': 10 + order.length }) });
+            expect(put.status).to.equal(200);
+            const etags = new Map<string, string | null>();
+            for (const profile of order) {
+              const response = await node.request('GET', path, { headers: { accept: profile === 'v2' ? `${type}; profile="dfc-v2"` : type } });
+              expect(response.status).to.equal(200);
+              expect(response.text.includes(V2_NS), `${path} ${type} ${order.join(' then ')}: ${profile}`).to.equal(profile === 'v2');
+              etags.set(profile, response.headers.get('etag'));
+            }
+            expect(etags.get('v1')).to.not.equal(etags.get('v2'));
+          }
+        }
+      }
+    });
+
     it('honours q-values and wildcards', async () => {
       const preferTurtle = await node.request('GET', FERME, { headers: { accept: 'application/ld+json;q=0.5, text/turtle' } });
       expect(preferTurtle.headers.get('content-type')).to.match(/^text\/turtle/u);
