@@ -15,7 +15,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { DfcRecord } from '../../ontology/records.js';
-import { decided, principalOf, requireCaller, requireScope } from '../auth/middleware.js';
+import { decided, maySee, principalOf, requireCaller, requireScope } from '../auth/middleware.js';
 import { allows, type Principal } from '../auth/tokens.js';
 import {
   BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, PreconditionFailedHttpError, ServiceUnavailableHttpError,
@@ -72,9 +72,14 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
     return { id: callerId(principal), readsAll: allows(principal, 'ReadOrders', eid) };
   };
 
-  const enterprise = async (req: Request): Promise<string> => {
+  /**
+   * The enterprise of an order route, known to the caller: an unknown one is a 404, and so is a private one to whoever
+   * may not know it exists (no token, another enterprise's), before any 401 or 403 of the order scopes would confirm it.
+   */
+  const enterprise = async (req: Request, res: Response): Promise<string> => {
     const eid = req.params['eid'] as string;
-    if ((await args.store.getEnterprise(eid)) === undefined) throw new NotFoundHttpError(`no enterprise ${eid}`);
+    const row = await args.store.getEnterprise(eid);
+    if (row === undefined || !maySee(res, row)) throw new NotFoundHttpError(`no enterprise ${eid}`);
     return eid;
   };
 
@@ -85,11 +90,11 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
    * been checked first; a refusal of the stock (409) or of a supplier (503) comes after the lines were found among
    * the enterprise's offers, which proves it too.
    */
-  const placing = async <T>(req: Request, place: () => Promise<T>): Promise<T> => {
+  const placing = async <T>(req: Request, res: Response, place: () => Promise<T>): Promise<T> => {
     try {
       return await place();
     } catch (error: unknown) {
-      if (!(error instanceof ConflictHttpError || error instanceof ServiceUnavailableHttpError)) await enterprise(req);
+      if (!(error instanceof ConflictHttpError || error instanceof ServiceUnavailableHttpError)) await enterprise(req, res);
       throw error;
     }
   };
@@ -160,7 +165,7 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
       return;
     }
     const eid = req.params['eid'] as string;
-    const created = await placing(req, async () => {
+    const created = await placing(req, res, async () => {
       const caller = withPath(req, callerOf(res, eid, true));
       return orders.create(eid, collection, given, caller, idempotencyKey(req));
     });
@@ -170,7 +175,7 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
 
   for (const collection of COLLECTIONS) {
     router.get(`/enterprises/:eid/${collection}`, async (req, res) => {
-      const eid = await enterprise(req);
+      const eid = await enterprise(req, res);
       const caller = callerOf(res, eid, false);
       const { page, size } = pageParams(req, args.pageSize, args.maxPageSize);
       const { views, total } = await orders.list(eid, caller, { offset: (page - 1) * size, limit: size });
@@ -192,7 +197,7 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
 
     router.post(`/enterprises/:eid/${collection}`, async (req, res) => {
       const eid = req.params['eid'] as string;
-      const created = await placing(req, async () => {
+      const created = await placing(req, res, async () => {
         const caller = withPath(req, callerOf(res, eid, true));
         const given = body(req);
         return orders.create(eid, collectionUrl(req), given, caller, idempotencyKey(req));
@@ -203,13 +208,13 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
     router.all(`/enterprises/:eid/${collection}`, allow('GET, HEAD, OPTIONS, POST', true));
 
     router.get(`/enterprises/:eid/${collection}/:n`, async (req, res) => {
-      const eid = await enterprise(req);
+      const eid = await enterprise(req, res);
       const caller = callerOf(res, eid, false);
       const view = await orders.get(eid, await orders.orderIri(orderUrl(req)), caller);
       answer(req, res, 200, view.records);
     });
     router.put(`/enterprises/:eid/${collection}/:n`, async (req, res) => {
-      const eid = await enterprise(req);
+      const eid = await enterprise(req, res);
       const caller = withPath(req, callerOf(res, eid, true));
       const iri = await orders.orderIri(orderUrl(req));
       await ifMatchHolds(req, eid, iri, caller);
@@ -217,7 +222,7 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
       answer(req, res, 200, view.records);
     });
     router.delete(`/enterprises/:eid/${collection}/:n`, async (req, res) => {
-      const eid = await enterprise(req);
+      const eid = await enterprise(req, res);
       const caller = callerOf(res, eid, true);
       const iri = await orders.orderIri(orderUrl(req));
       await ifMatchHolds(req, eid, iri, caller);

@@ -211,11 +211,15 @@ const MAX_LINES = 1000;
  */
 const QUANTITY_STEP = 1000;
 
-/** Whether a quantity is 0 or a whole number of thousandths (within floating point's error of the decimal written). */
+/**
+ * Whether a quantity is 0 or a whole number of thousandths, within floating point's error of the decimal written:
+ * a few units in the last place of the scaled value (`0.059` is 59.00000000000001 thousandths), never more. (A
+ * tolerance of a millionth of the value let `2.0000000001` and `1000.0004` through.)
+ */
 function inThousandths(quantity: number): boolean {
   const scaled = quantity * QUANTITY_STEP;
   const whole = Math.round(scaled);
-  return Math.abs(scaled - whole) <= 1e-6 * Math.max(1, whole) && (quantity === 0 || whole >= 1);
+  return Math.abs(scaled - whole) <= 8 * Number.EPSILON * Math.max(1, whole) && (quantity === 0 || whole >= 1);
 }
 
 /** The most open orders {@link OrderService.openOrderRecords} gives (a buyer holds one per order cycle, or a few). */

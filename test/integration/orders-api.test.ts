@@ -388,6 +388,100 @@ describe('orders API', function () {
     expect(level?.sold).to.be.closeTo(0.1, 1e-9);
   });
 
+  describe('a ledger exact in fractional quantities', () => {
+    const setStock = (stock: number) => node.request('PUT', '/api/dfc/enterprises/ferme/catalog_items/tomate', {
+      headers: { 'content-type': 'application/json', ...bearer(node.adminToken) }, body: JSON.stringify({ 'dfc-b:stockLimitation': stock }),
+    });
+    const cancel = (answer: { headers: Headers }) => node.request('DELETE', new URL(answer.headers.get('location') as string).pathname, { headers: bearer(buyer) });
+    const published = async (): Promise<unknown> => typed((await node.request('GET', '/api/dfc/enterprises/ferme/catalog_items/tomate')).text, 'dfc-b:CatalogItem')[0]?.['dfc-b:stockLimitation'];
+
+    it('gives back exactly what a cancelled order took, however many fractional lines it had', async () => {
+      const tomate = await idsOf(node, 'ferme', 'tomate');
+      const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+      for (const [stock, lines] of [[20, Array(10).fill(0.1)], [20, Array(1000).fill(0.001)], [10.3, [0.1, 0.2]]] as [number, number[]][]) {
+        expect((await setStock(stock)).status).to.equal(200);
+        const created = await post(ofnOrder(url, lines.map((quantity) => ({ ...tomate, quantity }))), buyer);
+        expect(created.status, created.text).to.equal(201);
+        expect((await cancel(created)).status).to.equal(200);
+        expect(await published(), `${lines.length} lines`).to.equal(stock);
+        expect(await stockOf('tomate')).to.include({ available: stock, reserved: 0 });
+      }
+    });
+
+    it('cancels and completes an order of many small lines beside a large one at a stock of 10^9 (it was a 500)', async () => {
+      const tomate = await idsOf(node, 'ferme', 'tomate');
+      const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+      const lines = [999_999_000, ...Array<number>(100).fill(0.001)].map((quantity) => ({ ...tomate, quantity }));
+      expect((await setStock(1e9)).status).to.equal(200);
+      const first = await post(ofnOrder(url, lines), buyer);
+      expect(first.status, first.text).to.equal(201);
+      expect(await published()).to.equal(999.9);
+      expect((await cancel(first)).status).to.equal(200);
+      expect(await published()).to.equal(1e9);
+      const second = await post(ofnOrder(url, lines), buyer);
+      const done = await node.request('PUT', new URL(second.headers.get('location') as string).pathname, {
+        headers: { 'content-type': 'application/json', ...bearer(buyer) },
+        body: JSON.stringify({ '@context': CONTEXT, '@id': second.headers.get('location'), '@type': 'dfc-b:Order', 'dfc-b:hasOrderStatus': 'dfc-v:Complete' }),
+      });
+      expect(done.status, done.text).to.equal(200);
+      expect(await stockOf('tomate')).to.include({ available: 999.9, reserved: 0, sold: 999_999_000.1 });
+    });
+
+    it('takes every write of an item after an order left it a fractional stock (it was a 409 for good)', async () => {
+      const tomate = await idsOf(node, 'ferme', 'tomate');
+      const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+      // Each leaves a stock whose shortest decimal has 16 digits in binary floating point (1 - 0.059 is 0.9410000000000001).
+      for (const [stock, quantity] of [[1, 0.059], [1, 0.201], [100, 0.007]] as [number, number][]) {
+        expect((await setStock(stock)).status).to.equal(200);
+        const created = await post(ofnOrder(url, [{ ...tomate, quantity }], { status: 'dfc-v:Complete' }), buyer);
+        expect(created.status, created.text).to.equal(201);
+        expect(await published()).to.equal(Number((stock - quantity).toFixed(3)));
+        const sku = await node.request('PUT', '/api/dfc/enterprises/ferme/catalog_items/tomate', {
+          headers: { 'content-type': 'application/json', ...bearer(node.adminToken) }, body: JSON.stringify({ 'dfc-b:sku': `T-${quantity}` }),
+        });
+        expect(sku.status, sku.text).to.equal(200);
+        const price = await node.request('PUT', new URL(tomate.offer).pathname, {
+          headers: { 'content-type': 'application/json', ...bearer(node.adminToken) }, body: JSON.stringify({ 'dfc-b:hasPrice': 3.5 }),
+        });
+        expect(price.status, price.text).to.equal(200);
+        expect((await setStock(10)).status).to.equal(200);
+      }
+    });
+
+    it('refuses a quantity finer than a thousandth, however large (the tolerance was a millionth of the value)', async () => {
+      const tomate = await idsOf(node, 'ferme', 'tomate');
+      const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+      expect((await setStock(1e9)).status).to.equal(200);
+      for (const quantity of [2.0000000001, 0.0010000001, 1000.0004, 123456.0000001]) {
+        const answer = await post(ofnOrder(url, [{ ...tomate, quantity }]), buyer);
+        expect(answer.status, `${quantity}: ${answer.text}`).to.equal(422);
+      }
+      for (const quantity of [0.059, 999_999_999.999, 1.5, '0.001']) {
+        expect((await setStock(1e9)).status).to.equal(200);
+        expect((await post(ofnOrder(url, [{ ...tomate, quantity }]), buyer)).status, String(quantity)).to.equal(201);
+      }
+    });
+  });
+
+  it('answers 404 on the orders of a private enterprise to whoever may not know it exists, as for an unknown one', async () => {
+    await node.seed('secret', { private: true });
+    const owner = await node.token('secret', ['ReadOrders', 'WriteOrders']);
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    for (const eid of ['secret', 'nowhere']) {
+      const base = `/api/dfc/enterprises/${eid}`;
+      const body = ofnOrder(`${node.base}${base}/orders`, [{ ...tomate, quantity: 1 }]);
+      for (const token of [undefined, seller, buyer]) {
+        const headers = { 'content-type': 'application/json', ...(token !== undefined ? bearer(token) : {}) };
+        for (const [method, path] of [['GET', `${base}/orders`], ['POST', `${base}/orders`], ['GET', `${base}/orders/1`], ['PUT', `${base}/orders/1`], ['DELETE', `${base}/orders/1`], ['GET', `${base}/Orders`]]) {
+          const answer = await node.request(method as 'GET', path as string, { headers, ...(method === 'POST' || method === 'PUT' ? { body } : {}) });
+          expect(answer.status, `${method} ${path} ${token === undefined ? 'without a token' : 'with ferme\'s token'}: ${answer.text}`).to.equal(404);
+        }
+      }
+    }
+    // Its own token reaches it: the list of its orders (none).
+    expect((await node.request('GET', '/api/dfc/enterprises/secret/orders', { headers: bearer(owner) })).status).to.equal(200);
+  });
+
   it('answers a completion racing a cancellation with one success and one 409, never a 500', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const created = await post(ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 2 }]), buyer);

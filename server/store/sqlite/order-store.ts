@@ -68,6 +68,25 @@ function reserves(order: NewOrder): boolean {
   return order.state !== 'Cancelled';
 }
 
+/**
+ * The SQL of `a + b` for the ledger's counters, exact in millionths of a unit: both in whole millionths, added as
+ * integers (exact up to 2^53, that is 9·10^9 units), then divided once (IEEE division rounds correctly). Added as
+ * floating point, fractional quantities (kilograms) left binary rounding in the counters, each movement its own:
+ * an order of 10 × 0.1 cancelled gave back 1.0000000000000142 (stock out of nothing); at 10^9 units a hundred
+ * lines of 0.001 drifted past the invariant's CHECK, so that the order could be neither cancelled nor completed
+ * (500); and a published stock such as 0.9410000000000001 was written by SQLite with 17 digits, which no writer's
+ * JSON of the record it read ever equals again (every later write of the item a 409). A counter on the grid is
+ * the double nearest a decimal of at most 15 digits, which SQLite and JavaScript write alike.
+ */
+function plus(a: string, b: string): string {
+  return `(round((${a}) * 1e6) + round((${b}) * 1e6)) / 1e6`;
+}
+
+/** {@link plus} in JavaScript, for the sums of lines and the counters {@link createTogether} moves: the same value as the SQL. */
+function ledgerPlus(a: number, b: number): number {
+  return (Math.round(a * 1e6) + Math.round(b * 1e6)) / 1e6;
+}
+
 /** What an order asks of one item's ledger. */
 interface Demand {
   /** What the ledger must give (positive) or get back (negative): the lines' quantities less what the order holds. */
@@ -87,8 +106,10 @@ function demand(lines: readonly NewOrderLine[], reserving = true): Map<string, D
   lines.forEach((line, index) => {
     if (line.listing !== undefined) return;
     const entry = byItem.get(line.item) ?? { quantity: 0, requested: 0, held: 0, indexes: [] };
-    entry.quantity += line.quantity;
-    entry.requested += line.quantity;
+    // Summed as the ledger moves (exact in millionths): a hundred lines of 0.001 beside one of 999,999,000 added
+    // as floating point were 999999000.0999953.
+    entry.quantity = ledgerPlus(entry.quantity, line.quantity);
+    entry.requested = ledgerPlus(entry.requested, line.quantity);
     entry.indexes.push(index);
     byItem.set(line.item, entry);
   });
@@ -107,14 +128,14 @@ function shortLinesOf(item: string, wanted: Demand, available: number, lines: re
   }));
 }
 
-// Fractional quantities (kilograms) leave binary rounding in the sums: a release or sale may find a hair less
-// reserved than it holds. It is then taken to zero, within the same tolerance the invariant's CHECK allows.
+// A ledger written before its counters were exact may still hold a hair less reserved than a line: the line then
+// takes it to zero, within the tolerance the invariant's CHECK allows.
 const RELEASE = `UPDATE stock SET
-    available = CASE WHEN on_demand = 1 THEN available ELSE available + ?1 END,
-    restocked = CASE WHEN on_demand = 1 THEN restocked - ?1 ELSE restocked END,
-    reserved = CASE WHEN reserved - ?1 < 1e-9 THEN 0 ELSE reserved - ?1 END
+    available = CASE WHEN on_demand = 1 THEN available ELSE ${plus('available', '?1')} END,
+    restocked = CASE WHEN on_demand = 1 THEN ${plus('restocked', '-?1')} ELSE restocked END,
+    reserved = CASE WHEN reserved - ?1 < 1e-9 THEN 0 ELSE ${plus('reserved', '-?1')} END
   WHERE item_iri = ?2 AND eid = ?3 AND reserved >= ?1 - 1e-9`;
-const SELL = `UPDATE stock SET reserved = CASE WHEN reserved - ?1 < 1e-9 THEN 0 ELSE reserved - ?1 END, sold = sold + ?1
+const SELL = `UPDATE stock SET reserved = CASE WHEN reserved - ?1 < 1e-9 THEN 0 ELSE ${plus('reserved', '-?1')} END, sold = ${plus('sold', '?1')}
   WHERE item_iri = ?2 AND eid = ?3 AND reserved >= ?1 - 1e-9`;
 
 // The published copy follows the ledger, in the order's transaction: the offers that mirrored the item's stock,
@@ -169,9 +190,9 @@ async function take(tx: SqlConnection, eid: string, wanted: readonly (readonly [
     const chunk = wanted.slice(i, i + RESERVED_TOGETHER);
     const rows = await tx.all<{ item_iri: string }>(
       `UPDATE stock SET
-         available = CASE WHEN stock.on_demand = 1 THEN stock.available ELSE stock.available - d.q END,
-         restocked = CASE WHEN stock.on_demand = 1 THEN stock.restocked + d.q ELSE stock.restocked END,
-         reserved = stock.reserved + d.q
+         available = CASE WHEN stock.on_demand = 1 THEN stock.available ELSE ${plus('stock.available', '-d.q')} END,
+         restocked = CASE WHEN stock.on_demand = 1 THEN ${plus('stock.restocked', 'd.q')} ELSE stock.restocked END,
+         reserved = ${plus('stock.reserved', 'd.q')}
        FROM (SELECT column1 AS item, column2 AS q FROM (VALUES ${chunk.map(() => '(?, ?)').join(', ')})) AS d
        WHERE stock.item_iri = d.item AND stock.eid = ? AND (stock.on_demand = 1 OR stock.available >= d.q)
        RETURNING stock.item_iri`,
@@ -341,9 +362,9 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
     for (const [item, { quantity }] of want) {
       // The arithmetic of `take`, on the same doubles.
       const ledger = ledgers.get(item) as Ledger;
-      if (ledger.onDemand) ledger.restocked = ledger.restocked + quantity;
-      else ledger.available = ledger.available - quantity;
-      ledger.reserved = ledger.reserved + quantity;
+      if (ledger.onDemand) ledger.restocked = ledgerPlus(ledger.restocked, quantity);
+      else ledger.available = ledgerPlus(ledger.available, -quantity);
+      ledger.reserved = ledgerPlus(ledger.reserved, quantity);
       ledger.moved = true;
     }
     const number = (numbers.get(order.eid) ?? 0) + 1;
@@ -544,8 +565,8 @@ export class SqliteOrderStore implements OrderStore {
         for (const line of order.lines) {
           if (line.reserved === 0) continue;
           const entry = deltas.get(line.item) ?? { quantity: 0, requested: 0, held: 0, indexes: [] };
-          entry.quantity -= line.reserved;
-          entry.held += line.reserved;
+          entry.quantity = ledgerPlus(entry.quantity, -line.reserved);
+          entry.held = ledgerPlus(entry.held, line.reserved);
           deltas.set(line.item, entry);
         }
         await reserve(tx, context, order.eid, deltas, change.lines);
