@@ -259,6 +259,11 @@ class NodeReader {
    */
   public conflicting(field: string, predicates: readonly string[], values: readonly Term[], meaning: (term: Term) => string | number = describe,
     strict = this.keeper.orderRequest): boolean {
+    return this.conflictingAt(field, predicates.map(shortName)[0] ?? '', values, meaning, strict);
+  }
+
+  /** {@link conflicting} at an explicit path (the value of an inline node: `dfc-b:hasPrice/dfc-b:value`). */
+  public conflictingAt(field: string, path: string, values: readonly Term[], meaning: (term: Term) => string | number, strict: boolean): boolean {
     if (!strict || values.length < 2) return false;
     const distinct = new Map<string | number, Term>();
     for (const value of values) {
@@ -267,7 +272,7 @@ class NodeReader {
     }
     if (distinct.size < 2) return false;
     const shown = [...distinct.values()].slice(0, SHOWN_VALUES).map(describe).join(', ');
-    this.report(field, predicates, 'conflicting-values',
+    this.reportPath(field, path, 'conflicting-values',
       `${distinct.size} different values (${shown}${distinct.size > SHOWN_VALUES ? ', …' : ''}) where one is read`);
     return true;
   }
@@ -623,8 +628,11 @@ function firstValue(node: GraphNode, predicate: string): Term | undefined {
 }
 
 function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
-  const term = r.terms([DFC_B.hasPrice])[0];
+  const terms = r.terms([DFC_B.hasPrice]);
+  const term = terms[0];
   if (term === undefined) return undefined;
+  // A write of our own catalogue says one price (as one stock): two different ones are refused, never the first kept.
+  if (r.conflictingAt('price', 'dfc-b:hasPrice', terms, (t) => priceMeaning(r, t, options), r.catalogueWrite)) return undefined;
   if (term.kind === 'literal') {
     const value = toNumber(term);
     if (value === undefined) {
@@ -638,6 +646,10 @@ function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
     r.reportPath('price', 'dfc-b:hasPrice', 'dangling-link', `price <${term.id}> is not in the document`);
     return undefined;
   }
+  const strict = r.catalogueWrite;
+  if (r.conflictingAt('price', 'dfc-b:hasPrice/dfc-b:value', node.properties.get(DFC_B.value) ?? [], quantityMeaning, strict)
+    || r.conflictingAt('price', 'dfc-b:hasPrice/dfc-b:hasUnit', node.properties.get(DFC_B.hasUnit) ?? [], (t) => currencyOf(t) ?? describe(t), strict)
+    || r.conflictingAt('price', 'dfc-b:hasPrice/dfc-b:VATrate', node.properties.get(DFC_B.VATrate) ?? [], quantityMeaning, strict)) return undefined;
   const valueTerm = firstValue(node, DFC_B.value);
   const value = valueTerm === undefined ? undefined : toNumber(valueTerm);
   if (value === undefined) {
@@ -658,6 +670,22 @@ function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
     r.reportPath('price', 'dfc-b:hasPrice/dfc-b:VATrate', 'not-a-number', `VAT rate is not a number: ${describe(vatTerm)}`);
   }
   return optional({ value, currency } as Price, { vatRate });
+}
+
+/**
+ * What a price term says, to tell two apart: a bare number, or a price node's values, currency and VAT rate (two
+ * blank nodes saying the same are one price).
+ */
+function priceMeaning(r: NodeReader, term: Term, options: ExtractOptions): string {
+  if (term.kind === 'literal') {
+    const value = toNumber(term);
+    return value === undefined ? describe(term) : `${value} ${barePrice(value, options.defaultCurrency).currency} `;
+  }
+  const node = r.inline(term);
+  if (node === undefined) return describe(term);
+  const all = (predicate: string, meaning: (t: Term) => string | number): string =>
+    [...new Set((node.properties.get(predicate) ?? []).map(meaning))].sort().join('|');
+  return [all(DFC_B.value, quantityMeaning), all(DFC_B.hasUnit, (t) => currencyOf(t) ?? describe(t)), all(DFC_B.VATrate, quantityMeaning)].join(' ');
 }
 
 /** An ISO 4217 currency code: three letters. */

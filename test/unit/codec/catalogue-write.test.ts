@@ -84,4 +84,49 @@ describe('a write to our own catalogue', () => {
     expect(conflicts(result)).to.deep.equal([]);
     expect(stockOf(result, ITEM)).to.equal(5);
   });
+
+  describe('a price', () => {
+    const offer = (price: unknown, more: Record<string, unknown>[] = []): string => JSON.stringify({
+      '@context': CONTEXT,
+      '@graph': [{ '@id': OFFER, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': ITEM, 'dfc-b:hasPrice': price }, ...more],
+    });
+    const price = (value: unknown, unit: unknown = 'dfc-m:Euro', vat?: unknown) =>
+      ({ '@type': 'dfc-b:Price', 'dfc-b:value': value, 'dfc-b:hasUnit': unit, ...(vat === undefined ? {} : { 'dfc-b:VATrate': vat }) });
+    const priceOf = (result: DecodeResult) => {
+      const record = result.records.find((r) => r.id === OFFER);
+      return record?.kind === 'Offer' ? record.price?.value : undefined;
+    };
+
+    it('refuses an offer with two different prices, values, currencies or VAT rates, naming where', async () => {
+      const cases: [string, string][] = [
+        [offer(price([2, 3])), 'dfc-b:hasPrice/dfc-b:value'],
+        [offer(price(['2', 3])), 'dfc-b:hasPrice/dfc-b:value'],
+        [offer(price(2, ['dfc-m:Euro', 'dfc-m:PoundSterling'])), 'dfc-b:hasPrice/dfc-b:hasUnit'],
+        [offer(price(2, 'dfc-m:Euro', [5.5, 20])), 'dfc-b:hasPrice/dfc-b:VATrate'],
+        [offer([price(2), price(3)]), 'dfc-b:hasPrice'],
+        [offer([2, 3]), 'dfc-b:hasPrice'],
+        // The offer sent twice, each with its own price.
+        [offer(price(2), [{ '@id': OFFER, 'dfc-b:hasPrice': price(3) }]), 'dfc-b:hasPrice'],
+      ];
+      for (const [body, path] of cases) {
+        const result = await write(body);
+        expect(conflicts(result), body).to.deep.equal([[OFFER, path]]);
+        expect(result.rejected.map((r) => r.id), body).to.deep.equal([OFFER]);
+      }
+    });
+
+    it('reads one price written twice, or in two spellings, as that price', async () => {
+      for (const given of [price([2, 2]), price([2, '2']), [price(2), price(2)], [2, price(2)], price(2, ['dfc-m:Euro', 'EUR'])]) {
+        const result = await write(offer(given));
+        expect(conflicts(result), JSON.stringify(given)).to.deep.equal([]);
+        expect(priceOf(result), JSON.stringify(given)).to.equal(2);
+      }
+    });
+
+    it("reads a peer's offer as before: the first price", async () => {
+      const result = await peer(offer(price([2, 3])));
+      expect(conflicts(result)).to.deep.equal([]);
+      expect(priceOf(result)).to.equal(2);
+    });
+  });
 });
