@@ -37,6 +37,14 @@ function decodeOnce(committer: Committer, body: WriteBody): (base: string) => Pr
   return (base) => (decoded ??= committer.decode(body, base));
 }
 
+/**
+ * The stock a decoded item or offer of a write sets: its stock (`null`: on demand, a negative stock written), or the
+ * stock it had (`before`) when its node says none.
+ */
+function stated(decoded: DecodeResult, given: CatalogItemRecord | OfferRecord, before: number | null): number | null {
+  return decoded.unstatedStock?.has(given.id) === true ? before : given.stock;
+}
+
 /** Updates catalog items and offers. */
 export class StockWrites {
   public constructor(
@@ -76,7 +84,9 @@ export class StockWrites {
       const decoded = await decode(record.id);
       const given = decoded.records.find((r): r is CatalogItemRecord => r.kind === 'CatalogItem' && (r.id === record.id || r.id.startsWith('_:')));
       if (given === undefined) throw new UnprocessableEntityHttpError(`expected the dfc-b:CatalogItem ${record.id} in the body`);
-      updated = { ...updated, stock: given.stock, ...(given.sku !== undefined ? { sku: given.sku } : {}) };
+      // A document that says no stock leaves it as it was, as plain JSON does (Open Food Network: "blank → unchanged";
+      // a negative stock is on demand): a change of the SKU alone made the item sell without limit.
+      updated = { ...updated, stock: stated(decoded, given, record.stock), ...(given.sku !== undefined ? { sku: given.sku } : {}) };
       if (given.sku === undefined) delete updated.sku;
       if (given.extra !== undefined) updated.extra = given.extra;
       // Valid without a second run: the stored item was valid, and each field taken from the body was validated
@@ -132,7 +142,7 @@ export class StockWrites {
       const decoded = await decode(record.id);
       const given = decoded.records.find((r): r is OfferRecord => r.kind === 'Offer' && (r.id === record.id || r.id.startsWith('_:')));
       if (given === undefined) throw new UnprocessableEntityHttpError(`expected the dfc-b:Offer ${record.id} in the body`);
-      updated = { ...updated, stock: given.stock, ...(given.price !== undefined ? { price: given.price } : {}) };
+      updated = { ...updated, stock: stated(decoded, given, record.stock), ...(given.price !== undefined ? { price: given.price } : {}) };
       if (given.customerCategory !== undefined) updated.customerCategory = given.customerCategory;
       if (given.extra !== undefined) updated.extra = given.extra;
       // Valid without a second run: the stored offer was valid, and each field taken from the body was validated

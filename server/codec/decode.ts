@@ -52,6 +52,11 @@ export interface DecodeResult {
    */
   readonly envelopes: ResourceRecord[];
   /**
+   * In a write of our own catalogue ({@link DecodeOptions.catalogueWrite}): the catalog items and offers that say no
+   * `dfc-b:stockLimitation` (their stock `null` is "not said", which a write reads as "unchanged", not as on demand).
+   */
+  readonly unstatedStock?: ReadonlySet<string>;
+  /**
    * How the document was read: straight into records by the direct reader (`direct.ts`, the usual catalogue),
    * the JSON-LD fast path, full JSON-LD processing, or an RDF parser.
    */
@@ -152,7 +157,10 @@ export class Decoder {
     // took 4–5 times as long on a 1,000-offer page (42 against 9 ms).
     const tryDirect = options.direct !== false;
     const streamed = !tryDirect ? 'node' : typeof input === 'string' ? readDirectText(input, this.contexts, deadline) : 'layout';
-    if (typeof streamed === 'object') return this.validated(streamed, [], 'direct', deadline);
+    // The direct reader cannot tell a stock not said from a negative one: a catalogue write of an item or offer
+    // without a stock goes the general way, which can (`unstatedStock`).
+    const usable = (read: Extraction | undefined): read is Extraction => read !== undefined && !(options.catalogueWrite === true && saysNoStock(read));
+    if (typeof streamed === 'object' && usable(streamed)) return this.validated(streamed, [], 'direct', deadline);
     let document: unknown = input;
     if (typeof input === 'string') {
       try {
@@ -163,7 +171,7 @@ export class Decoder {
     }
     if (streamed === 'layout') {
       const direct = readDirect(document, this.contexts, deadline);
-      if (direct !== undefined) return this.validated(direct, [], 'direct', deadline);
+      if (usable(direct)) return this.validated(direct, [], 'direct', deadline);
     }
     const read = await readJsonLd(document, {
       ...(options.base !== undefined ? { base: options.base } : {}), deadline, contexts: this.contexts,
@@ -225,8 +233,16 @@ export class Decoder {
     }
     // Errors about nodes that never became records (a malformed @id on an untyped node, say).
     for (const [id, errors] of byId) rejected.push({ id, type: errors[0]?.type ?? null, problems: errors });
-    return { records, problems: sortProblems(problems), rejected, references: extraction.references, envelopes: extraction.envelopes, via };
+    return {
+      records, problems: sortProblems(problems), rejected, references: extraction.references, envelopes: extraction.envelopes, via,
+      ...(extraction.unstatedStock !== undefined ? { unstatedStock: extraction.unstatedStock } : {}),
+    };
   }
+}
+
+/** Whether a catalog item or offer of an extraction has no stock (not said, or negative: the direct reader cannot tell). */
+function saysNoStock(extraction: Extraction): boolean {
+  return extraction.records.some((r) => (r.kind === 'CatalogItem' || r.kind === 'Offer') && r.stock === null);
 }
 
 function failure(code: ProblemCode, message: string): DecodeResult {

@@ -106,6 +106,12 @@ export interface Extraction {
    * conversion writes them back (`maillon convert` keeps a container's `@id` and what it contains).
    */
   readonly envelopes: ResourceRecord[];
+  /**
+   * In a write of our own catalogue ({@link ExtractOptions.catalogueWrite}): the catalog items and offers whose node
+   * says no `dfc-b:stockLimitation`, whose stock `null` means "not said" (a write leaves it as it was) rather than a
+   * negative stock (on demand).
+   */
+  readonly unstatedStock?: ReadonlySet<string>;
 }
 
 /**
@@ -246,6 +252,11 @@ class NodeReader {
   /** Whether the document writes this node's own catalogue (see {@link ExtractOptions.catalogueWrite}). */
   public get catalogueWrite(): boolean {
     return this.keeper.catalogueWrite;
+  }
+
+  /** Notes, in a catalogue write, that this node says no stock (see {@link Extraction.unstatedStock}). */
+  public stockUnstated(): void {
+    this.keeper.unstatedStock?.add(this.node.id);
   }
 
   /**
@@ -407,6 +418,8 @@ class Keeper {
   public readonly orderRequest: boolean;
   /** Whether the document writes this node's own catalogue (see {@link ExtractOptions.catalogueWrite}). */
   public readonly catalogueWrite: boolean;
+  /** In a catalogue write, the items and offers that say no stock (see {@link Extraction.unstatedStock}). */
+  public readonly unstatedStock: Set<string> | undefined;
   /** Nodes whose every reachable blank node is already in {@link inlined}: a walk stops there. */
   private readonly swallowed = new Set<string>();
   private readonly budget: number;
@@ -420,6 +433,7 @@ class Keeper {
   ) {
     this.orderRequest = orderRequest;
     this.catalogueWrite = catalogueWrite;
+    this.unstatedStock = catalogueWrite ? new Set() : undefined;
     this.budget = graph.valueCount * KEPT_VALUES_FACTOR + KEPT_VALUES_SLACK;
     this.remaining = this.budget;
   }
@@ -567,7 +581,7 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
   // Blank nodes embedded in another resource's extra were pushed before we knew; drop them now.
   const records = (rest.length === 0 ? drafts : drafts.filter((d) => !(d.kind === 'Resource' && inlined.has(d.id)))) as DfcRecord[];
   completeLinks(records as Draft<DfcRecord>[]);
-  return { records, problems, invalidFields, references, envelopes };
+  return { records, problems, invalidFields, references, envelopes, ...(keeper.unstatedStock !== undefined ? { unstatedStock: keeper.unstatedStock } : {}) };
 }
 
 /**
@@ -594,8 +608,10 @@ function optional<T extends object>(target: T, values: Record<string, unknown>):
 
 function readStock(r: NodeReader): number | null {
   const predicates = [DFC_B.stockLimitation];
+  const terms = r.terms(predicates);
+  if (terms.length === 0) r.stockUnstated();
   // Not read when ambiguous: the resource is refused with the problem, and its stock is not null (on demand) either.
-  if (r.conflicting('stock', predicates, r.terms(predicates), quantityMeaning, r.catalogueWrite)) return 0;
+  if (r.conflicting('stock', predicates, terms, quantityMeaning, r.catalogueWrite)) return 0;
   return stockOf(r.number('stock', predicates, STOCK_LABEL));
 }
 

@@ -323,6 +323,34 @@ _:o a dfc-b:Offer ; dfc-b:offeredItem _:i ; dfc-b:hasPrice [ a dfc-b:Price ; dfc
       expect(response.headers.get('location')).to.match(/\/supplied_products\/Navets$/u);
     });
 
+    it('leaves the stock as it was when a JSON-LD or Turtle item or offer says none, and takes a negative one as on demand', async () => {
+      const item = `${node.base}${FERME}/catalog_items/tomate`;
+      const offer = `${node.base}${FERME}/offers/tomate`;
+      const stockOf = async (path: string): Promise<unknown> => graphOf((await node.request('GET', path)).text)[0]?.['dfc-b:stockLimitation'];
+      const put = async (path: string, body: string, type = 'application/ld+json') => {
+        const response = await node.request('PUT', path, { headers: { ...bearer(ferme), 'content-type': type }, body });
+        expect(response.status, response.text).to.equal(200);
+      };
+      await put(`${FERME}/catalog_items/tomate`, JSON.stringify({ 'dfc-b:stockLimitation': 9 }), 'application/json');
+      // The price of the offer alone, then the SKU of the item alone: the stock stays (it was dropped: on demand).
+      await put(`${FERME}/offers/tomate`, JSON.stringify({
+        '@context': CONTEXT, '@id': offer, '@type': 'dfc-b:Offer', 'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 8.5, 'dfc-b:hasUnit': 'dfc-m:Euro' },
+      }));
+      expect(await stockOf(`${FERME}/offers/tomate`)).to.equal(9);
+      await put(`${FERME}/catalog_items/tomate`, JSON.stringify({ '@context': CONTEXT, '@id': item, '@type': 'dfc-b:CatalogItem', 'dfc-b:sku': 'TOM-2' }));
+      expect(await stockOf(`${FERME}/catalog_items/tomate`)).to.equal(9);
+      await put(`${FERME}/catalog_items/tomate`, `@prefix dfc-b: <https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#> .
+<${item}> a dfc-b:CatalogItem ; dfc-b:sku "TOM-3" .`, 'text/turtle');
+      expect(await stockOf(`${FERME}/catalog_items/tomate`)).to.equal(9);
+      expect(await stockOf(`${FERME}/offers/tomate`)).to.equal(9);
+      // Stated: a new stock, then a negative one (on demand: no stockLimitation published).
+      await put(`${FERME}/catalog_items/tomate`, JSON.stringify({ '@context': CONTEXT, '@id': item, '@type': 'dfc-b:CatalogItem', 'dfc-b:stockLimitation': 4 }));
+      expect(await stockOf(`${FERME}/catalog_items/tomate`)).to.equal(4);
+      await put(`${FERME}/catalog_items/tomate`, JSON.stringify({ '@context': CONTEXT, '@id': item, '@type': 'dfc-b:CatalogItem', 'dfc-b:stockLimitation': -1 }));
+      expect(await stockOf(`${FERME}/catalog_items/tomate`)).to.equal(undefined);
+      await put(`${FERME}/catalog_items/tomate`, JSON.stringify({ 'dfc-b:stockLimitation': 12 }), 'application/json');
+    });
+
     it('refuses a body without a product (422), without a known media type (415), empty (400) or malformed (400)', async () => {
       const noProduct = await node.request('POST', `${FERME}/supplied_products`, {
         headers: { ...bearer(ferme), ...JSONLD }, body: JSON.stringify(enterpriseBody({ name: 'Pas un produit' })),
