@@ -51,12 +51,26 @@ function originOf(url: string): string {
   }
 }
 
+/** An Open Food Network enterprise `@id` in DFC 2.0: `…/api/dfc/organizations/7`. */
+const OFN_ORGANIZATION = /^(.*)\/organizations\/([^/?#]+)\/*$/u;
+
+/**
+ * The catalogue of an enterprise, as Open Food Network lays them out: `<enterprise>/catalog_items`. In DFC 2.0 its
+ * enterprises are Organizations under `…/organizations/7`, but their catalogues stay under
+ * `…/enterprises/7/catalog_items` (it serves no `…/organizations/7/catalog_items`).
+ */
+export function catalogueOf(enterprise: string): string {
+  const organization = OFN_ORGANIZATION.exec(enterprise);
+  if (organization !== null) return `${organization[1] as string}/enterprises/${organization[2] as string}/catalog_items`;
+  return `${enterprise.replace(/\/+$/u, '')}/catalog_items`;
+}
+
 /** From an enterprise document, the catalogues of its enterprises (Open Food Network's layout). */
 function linksToFollow(records: readonly DfcRecord[], url: string): string[] {
   if (records.some((r) => r.kind === 'CatalogItem')) return [];
   return records
     .filter((r) => r.kind === 'Enterprise' && !r.id.startsWith('_:') && sameOrigin(r.id, url))
-    .map((r) => `${r.id.replace(/\/+$/u, '')}/catalog_items`);
+    .map((r) => catalogueOf(r.id));
 }
 
 /**

@@ -113,3 +113,43 @@ describe('SyncEngine onApplied (the push path of listings)', () => {
     expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
   });
 });
+
+describe('SyncEngine and Open Food Network in DFC 2.0', () => {
+  let node: InProcessNode;
+  let peerServer: StaticPeer;
+  before(async () => {
+    node = await startInProcess();
+    // As Open Food Network answers in DFC 2.0: its enterprises are Organizations under /organizations/{id}, and their
+    // catalogues stay under /enterprises/{id}/catalog_items (it has no /organizations/{id}/catalog_items).
+    peerServer = await startStaticPeer((origin) => ({
+      '/api/dfc/organizations': {
+        body: JSON.stringify({
+          '@context': 'https://w3id.org/dfc/ontology/context/context_2.0.0.json',
+          '@graph': [
+            { '@id': `${origin}/api/dfc/organizations`, '@type': 'ldp:Container', 'ldp:contains': [`${origin}/api/dfc/organizations/7`] },
+            { '@id': `${origin}/api/dfc/organizations/7`, '@type': 'dfc-b:Organization', 'dfc-b:name': 'Ferme 7' },
+          ],
+        }),
+        contentType: 'application/ld+json',
+      },
+      '/api/dfc/enterprises/7/catalog_items': { body: serialize(farmRecords('7', { origin }), 'jsonld'), contentType: 'application/ld+json' },
+    }));
+  });
+  after(async () => {
+    await node?.close();
+    await peerServer?.close();
+  });
+
+  it('reads the catalogue of an Organization where Open Food Network serves it', async () => {
+    const peer = await node.store.provenance.addPeer({ name: 'ofn-v2', url: `${peerServer.url}/api/dfc/organizations`, profile: 'dfc-v2' }, peerServer.url);
+    const engine = new SyncEngine({
+      provenance: node.store.provenance, feed: node.store.feed, decoder: node.decoder, ownBase: node.base, policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true },
+    });
+    const outcome = await engine.sync(peer);
+    expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
+    expect(peerServer.log.map((l) => `${l.path} ${l.status}`)).to.include('/api/dfc/enterprises/7/catalog_items 200');
+    expect(peerServer.log.some((l) => l.path.startsWith('/api/dfc/organizations/7'))).to.equal(false);
+    const held = await node.store.provenance.heldOf(peer.id, [`${peerServer.url}/api/dfc/enterprises/7/catalog_items/tomate`]);
+    expect(held.size).to.equal(1);
+  });
+});
