@@ -103,8 +103,17 @@ export interface SyncSummary {
   readonly bytes: number;
   /** Bytes of the pages as received (smaller when the peer compressed them); absent in older summaries. */
   readonly wireBytes?: number;
+  /**
+   * The catalogues of the peer's enterprises that it listed but would not give (401, 403 or 404: an enterprise
+   * whose manager lets us see it but not read its products); what each gave before was kept as it was. At most
+   * {@link MAX_UNREADABLE_SHOWN} are named; absent when every one was read.
+   */
+  readonly unreadable?: { readonly count: number; readonly urls: readonly string[] };
   readonly ms: number;
 }
+
+/** Most unreadable catalogues a sync summary names ({@link SyncSummary.unreadable}). */
+export const MAX_UNREADABLE_SHOWN = 20;
 
 /** A new peer. */
 export interface NewPeer {

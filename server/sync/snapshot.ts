@@ -104,6 +104,12 @@ async function fetchAndStage(
   const queued = new Set<string>(queue);
   const sources = new Map<string, SourceValidators>();
   const quarantine = new Quarantine();
+  // The pages a next link leads to (one missing truncates a catalogue); the others past the first are catalogues of
+  // the enterprises of a list (found in it, or fetched again after it answered 304), and those the peer gave or not.
+  const nexts = new Set<string>();
+  let catalogues = 0;
+  const unreadable: string[] = [];
+  let firstRefusal: Failure | undefined;
   let pages = 0;
   let bytes = 0;
   let wireBytes = 0;
@@ -129,8 +135,20 @@ async function fetchAndStage(
       ...(validators?.etag != null ? { etag: validators.etag } : {}),
       ...(validators?.lastModified != null ? { lastModified: validators.lastModified } : {}),
     });
-    if (!fetched.ok) return failed(fetched.failure);
+    if (!fetched.ok) {
+      // Open Food Network lists the enterprises a platform may see, and answers 401 for the catalogue of one whose
+      // manager did not also let it read products: that one is kept as it was, and the others are read.
+      if (url !== first && !nexts.has(url) && UNREADABLE.has(fetched.failure.status ?? 0)) {
+        unreadable.push(url);
+        firstRefusal ??= fetched.failure;
+        staged.unreadablePage(url);
+        if (validators !== undefined) sources.set(url, validators);
+        continue;
+      }
+      return failed(fetched.failure);
+    }
     const page = fetched.page;
+    if (url !== first && !nexts.has(url)) catalogues++;
     home.add(originOf(page.url));
     bytes += page.bytes;
     wireBytes += page.wireBytes ?? page.bytes;
@@ -169,12 +187,21 @@ async function fetchAndStage(
     if (page.next !== undefined && !home.has(originOf(page.next))) {
       return failed(failure('bad-url', `the next page ${page.next} is on another origin than the peer's (${[...home].join(', ')}): not followed`, url));
     }
+    if (page.next !== undefined && !queued.has(page.next)) nexts.add(page.next);
     enqueue(page.next);
     onProgress?.({ pages, queued: queue.length, bytes });
   }
 
-  return staged.finish({ known, sources, quarantine, pages, notModified, bytes, wireBytes });
+  // Not one catalogue given (a token the peer no longer takes, say): the peer's sync fails, as it would on its list.
+  if (firstRefusal !== undefined && catalogues === 0) return failed(firstRefusal);
+  return staged.finish({ known, sources, quarantine, pages, notModified, bytes, wireBytes, unreadable });
 }
+
+/**
+ * The answers that mean "not for you" for one enterprise's catalogue (no permission to read its products, or no
+ * catalogue there), not that the peer is down: that catalogue is skipped, the sync goes on.
+ */
+const UNREADABLE: ReadonlySet<number> = new Set([401, 403, 404]);
 
 /** What the fetch of a whole snapshot gathered, for {@link finishSnapshot}. */
 export interface GatheredSnapshot {

@@ -12,7 +12,7 @@ import type { DfcRecord } from '../../ontology/records.js';
 import type { Failure } from '../errors/failure.js';
 import type { Problem } from '../errors/problem.js';
 import { linkedEntries, type SourcedEntry, type SourcedRecord } from '../store/federated-entries.js';
-import { MAX_QUARANTINED, type HeldResource, type PlannedResource, type SourceValidators, type StagedResource } from '../store/federation.js';
+import { MAX_QUARANTINED, MAX_UNREADABLE_SHOWN, type HeldResource, type PlannedResource, type SourceValidators, type StagedResource } from '../store/federation.js';
 import { misattributions } from './attribution.js';
 import { IriFilter } from './iri-filter.js';
 import { isListed, planPage, withdrawalCutoff } from './merge.js';
@@ -94,6 +94,8 @@ export interface SnapshotEnd {
   readonly bytes: number;
   /** Bytes received (compressed, when the peer compressed); the decoded ones when not counted apart. */
   readonly wireBytes?: number;
+  /** The enterprise catalogues the peer would not give, kept as they were ({@link StagedSnapshot.unreadablePage}). */
+  readonly unreadable?: readonly string[];
 }
 
 /** One snapshot run of one peer, staged in the store. Call {@link StagedSnapshot.end} whatever happens. */
@@ -165,6 +167,14 @@ export class StagedSnapshot {
    * @param url - the page
    */
   public unchangedPage(url: string): void {
+    this.notModified.add(url);
+  }
+
+  /**
+   * Notes a page the peer would not give this time (an enterprise's catalogue answered 401, 403 or 404): what it
+   * listed before stays as it was, neither updated nor missing, as for a page answered 304.
+   */
+  public unreadablePage(url: string): void {
     this.notModified.add(url);
   }
 
@@ -284,8 +294,9 @@ export class StagedSnapshot {
     }
     const sourcesChanged = [...sources].some(([url, v]) => known.get(url)?.etag !== v.etag || known.get(url)?.lastModified !== v.lastModified)
       || known.size !== sources.size;
-    // Pages answered 304 were not decoded again: their quarantined records stay quarantined.
-    const replaceQuarantine = notModified === 0;
+    // Pages answered 304 (or not given) were not decoded again: their quarantined records stay quarantined.
+    const unreadable = end.unreadable ?? [];
+    const replaceQuarantine = notModified === 0 && unreadable.length === 0;
     const quarantineChanged = replaceQuarantine ? quarantine.size > 0 || (await provenance.quarantine(peer.id)).length > 0 : quarantine.size > 0;
     const now = startedAt.toISOString();
     // No run without a page staged: its id is none that exists (nothing staged under it).
@@ -303,7 +314,9 @@ export class StagedSnapshot {
       peer,
       summary: {
         added: this.added, updated: this.updated, unchanged: this.unchanged, withdrawn: applied.withdrawn,
-        quarantined: quarantine.size, refused: this.refused, pages: end.pages, notModified, bytes, wireBytes, ms: Date.now() - started,
+        quarantined: quarantine.size, refused: this.refused, pages: end.pages, notModified, bytes, wireBytes,
+        ...(unreadable.length > 0 ? { unreadable: { count: unreadable.length, urls: unreadable.slice(0, MAX_UNREADABLE_SHOWN) } } : {}),
+        ms: Date.now() - started,
       },
     };
   }

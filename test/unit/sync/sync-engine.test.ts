@@ -153,3 +153,56 @@ describe('SyncEngine and Open Food Network in DFC 2.0', () => {
     expect(held.size).to.equal(1);
   });
 });
+
+describe('SyncEngine and an enterprise whose catalogue the peer would not give', () => {
+  let node: InProcessNode;
+  let peerServer: StaticPeer;
+  before(async () => {
+    node = await startInProcess();
+    peerServer = await startStaticPeer((origin) => ({
+      // As Open Food Network lists the enterprises a platform may see, each catalogue under its enterprise.
+      '/api/dfc/enterprises': {
+        body: serialize(['7', '8'].map((eid) => farmRecords(eid, { origin })[0] as DfcRecord), 'jsonld'), contentType: 'application/ld+json',
+      },
+      '/api/dfc/enterprises/7/catalog_items': { body: serialize(farmRecords('7', { origin }), 'jsonld'), contentType: 'application/ld+json' },
+      '/api/dfc/enterprises/8/catalog_items': { body: serialize(farmRecords('8', { origin }), 'jsonld'), contentType: 'application/ld+json' },
+    }));
+  });
+  after(async () => {
+    await node?.close();
+    await peerServer?.close();
+  });
+
+  it('reads the others, keeps what it gave before as it was, and says so; fails when not one is given', async () => {
+    let peer = await node.store.provenance.addPeer({ name: 'ofn', url: `${peerServer.url}/api/dfc/enterprises` }, peerServer.url);
+    const engine = new SyncEngine({
+      provenance: node.store.provenance, feed: node.store.feed, decoder: node.decoder, ownBase: node.base, policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true },
+      graceMs: 0,
+    });
+    const first = await engine.sync(peer);
+    if (!first.ok) expect.fail(JSON.stringify(first.failure));
+    const counts = await node.store.provenance.peerCounts(peer.id);
+    expect(counts.missing).to.equal(0);
+    // Enterprise 8's catalogue is refused now (a 404 here; Open Food Network answers 401), and 7's changed.
+    const eight = `${peerServer.url}/api/dfc/enterprises/8/catalog_items`;
+    peerServer.files.delete('/api/dfc/enterprises/8/catalog_items');
+    const seven = peerServer.files.get('/api/dfc/enterprises/7/catalog_items');
+    peerServer.files.set('/api/dfc/enterprises/7/catalog_items', { body: (seven?.body ?? '').replace(/"Tomate/gu, '"Tomate cerise'), contentType: 'application/ld+json' });
+    peer = (await node.store.provenance.getPeer(peer.id)) ?? peer;
+    const second = await engine.sync(peer);
+    if (!second.ok) expect.fail(JSON.stringify(second.failure));
+    expect(second.summary.unreadable).to.deep.equal({ count: 1, urls: [eight] });
+    expect(second.summary.updated).to.be.greaterThan(0);
+    // Nothing of 8 went missing or was withdrawn (the grace is 0 here: a missing resource would be withdrawn at once).
+    expect(await node.store.provenance.peerCounts(peer.id)).to.deep.equal(counts);
+    const held = await node.store.provenance.heldOf(peer.id, [`${eight}/tomate`]);
+    expect(held.size).to.equal(1);
+    // Not one catalogue given: the sync fails, as when the list itself is refused, and nothing changes.
+    peerServer.files.delete('/api/dfc/enterprises/7/catalog_items');
+    peer = (await node.store.provenance.getPeer(peer.id)) ?? peer;
+    const third = await engine.sync(peer);
+    if (third.ok) expect.fail('the sync succeeded');
+    expect(third.failure.kind).to.equal('http-status');
+    expect(await node.store.provenance.peerCounts(peer.id)).to.deep.equal(counts);
+  });
+});
