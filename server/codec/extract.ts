@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-import type { Iri, NodeId } from '../../ontology/iri.js';
+import { isAbsoluteIri, type Iri, type NodeId } from '../../ontology/iri.js';
 import { NS } from '../../ontology/namespaces.js';
 import type {
   AddressRecord, CatalogItemRecord, CatalogRecord, CustomerCategoryRecord, DfcRecord, EnterpriseRecord, Extra,
@@ -64,6 +64,9 @@ const INLINE_TYPES = new Set<string>([DFC_B.Price, DFC_B.QuantitativeValue, DFC_
 const ENVELOPE_TYPES = new Set<string>([LDP.Container, LDP.BasicContainer, `${NS.hydra}PartialCollectionView`, `${NS.hydra}Collection`]);
 
 const RDF_TYPE = `${NS.rdf}type`;
+
+/** Text read as a link when a link is expected: an http(s) IRI (`dfc-m:Euro` or `retail` are not). */
+const HTTP_IRI = /^https?:\/\//iu;
 
 /** Options of {@link extractRecords}. */
 export interface ExtractOptions {
@@ -226,17 +229,49 @@ class NodeReader {
     // push onto `[]`, which reserves room for seventeen.
     if (terms.length === 1) {
       const term = terms[0] as Term;
-      return term.kind === 'ref' ? [term.id as NodeId] : [];
+      if (term.kind === 'ref') return [term.id as NodeId];
+      const link = this.textLink(term);
+      if (link !== undefined) return [link];
+      this.keepText(predicates);
+      return [];
     }
     const ids: NodeId[] = [];
     const seen = new Set<string>();
+    let text = false;
     for (const term of terms) {
-      if (term.kind === 'ref' && !seen.has(term.id)) {
-        seen.add(term.id);
-        ids.push(term.id as NodeId);
+      const id = term.kind === 'ref' ? term.id : this.textLink(term);
+      if (id === undefined) text = true;
+      else if (!seen.has(id)) {
+        seen.add(id);
+        ids.push(id as NodeId);
       }
     }
+    if (text) this.keepText(predicates);
     return ids;
+  }
+
+  /**
+   * The link an http(s) IRI written as text means: `"dfc-b:offeredTo": "https://…/retail"` under a context that makes
+   * no link of it (the connector's `offeredTo` and `offeredItem` are in no DFC context) is a string in JSON-LD, but
+   * what its writer means is the link, as an order's lines are read (it was dropped: the one thing telling a retail
+   * offer from a professional one went without a word).
+   */
+  private textLink(term: LiteralTerm): NodeId | undefined {
+    const { value } = term;
+    if (typeof value !== 'string' || term.language !== undefined || !HTTP_IRI.test(value) || !isAbsoluteIri(value)) return undefined;
+    return this.graph.iri(value) as NodeId;
+  }
+
+  /** Keeps text of a link property that is no IRI as it was written, with a warning (it is read as no link). */
+  private keepText(predicates: readonly string[]): void {
+    for (const predicate of predicates) {
+      const values = this.node.properties.get(predicate);
+      const text = values?.filter((v) => v.kind !== 'ref' && this.textLink(v) === undefined) ?? [];
+      if (text.length === 0) continue;
+      (this.leftovers ??= new Map()).set(predicate, text);
+      this.problems.push(problem('invalid-value', this.node.id, this.typeName, shortName(predicate),
+        `${shortName(predicate)} is text (${describe(text[0] as Term)}), not a link: kept as written, not read as one (write {"@id": …})`, 'warning'));
+    }
   }
 
   /** The raw values of one property, for fields with a shape of their own (price, quantity). */
