@@ -50,7 +50,8 @@ export function serializeBytes(records: readonly DfcRecord[], format: OutputForm
  *
  * @param groups - records by graph IRI; a group without one is in the default graph (what describes the
  *   document itself, such as its paging view, is no source's word)
+ * @param options - the profile (`dfc-v2`: DFC 2.0's namespaces)
  */
-export function serializeNQuadsByGraphBytes(groups: readonly { graph?: string; records: readonly DfcRecord[] }[]): Buffer {
-  return writeNQuadsByGraphBytes(groups);
+export function serializeNQuadsByGraphBytes(groups: readonly { graph?: string; records: readonly DfcRecord[] }[], options: Pick<EncodeOptions, 'profile'> = {}): Buffer {
+  return writeNQuadsByGraphBytes(groups, options);
 }

@@ -1136,23 +1136,29 @@ function writeRecordsSink(records: readonly DfcRecord[], format: RdfFormat, opti
 }
 
 /**
- * Writes groups of records as N-Quads, each group in its own named graph (DFC 1.16).
+ * Writes groups of records as N-Quads, each group in its own named graph (DFC 1.16, or 2.0 on its profile).
  *
  * @param groups - records by graph IRI; a group without one is in the default graph. A graph name that is no IRI
  *   cannot be written: its group is left out rather than break the document.
+ * @param options - the profile (`dfc-v2`: DFC 2.0's namespaces and Organization; no container)
  */
-export function writeNQuadsByGraph(groups: readonly { graph?: string; records: readonly DfcRecord[] }[]): string {
-  return writeGraphs(groups, 'text', (sink) => sink.text()).join('');
+export function writeNQuadsByGraph(groups: readonly { graph?: string; records: readonly DfcRecord[] }[], options: Pick<EncodeOptions, 'profile'> = {}): string {
+  return writeGraphs(groups, options, 'text', (sink) => sink.text()).join('');
 }
 
 /** {@link writeNQuadsByGraph}'s document as the UTF-8 bytes HTTP sends. */
-export function writeNQuadsByGraphBytes(groups: readonly { graph?: string; records: readonly DfcRecord[] }[]): Buffer {
-  return Buffer.concat(writeGraphs(groups, 'bytes', (sink) => sink.bytes()));
+export function writeNQuadsByGraphBytes(groups: readonly { graph?: string; records: readonly DfcRecord[] }[], options: Pick<EncodeOptions, 'profile'> = {}): Buffer {
+  return Buffer.concat(writeGraphs(groups, options, 'bytes', (sink) => sink.bytes()));
 }
 
 /** What `take` makes of each graph's sink once written, in order (each taken before the next borrows the bytes). */
-function writeGraphs<T>(groups: readonly { graph?: string; records: readonly DfcRecord[] }[], output: SinkOutput, take: (sink: Sink) => T): T[] {
-  const terms = new Terms('nquads', '1.x');
+function writeGraphs<T>(
+  groups: readonly { graph?: string; records: readonly DfcRecord[] }[], options: Pick<EncodeOptions, 'profile'>, output: SinkOutput, take: (sink: Sink) => T,
+): T[] {
+  // The DFC generation of the profile asked for (2.0: its namespaces and Organization), without a container: each
+  // graph is one source's word, not a collection.
+  const generation = options.profile === 'dfc-v2' ? '2.0' : '1.x';
+  const terms = new Terms('nquads', generation);
   const out: T[] = [];
   let count = 0;
   for (const { graph, records } of groups) {
@@ -1160,7 +1166,7 @@ function writeGraphs<T>(groups: readonly { graph?: string; records: readonly Dfc
     if (graph !== undefined && name === undefined) continue;
     // Blank node labels restart per document: prefixed per graph so that two sources never share one.
     const prefix = `g${count}_`;
-    const written = writeDocument(() => new LineSink(output, name), (merging) => new StatementWriter(terms, '1.x', false, prefix, merging), undefined, records, records);
+    const written = writeDocument(() => new LineSink(output, name), (merging) => new StatementWriter(terms, generation, false, prefix, merging), undefined, records, records);
     out.push(take(written.sink));
     count += written.count;
   }

@@ -133,7 +133,8 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
       // The paging view is in the default graph: it describes this page, and a client that follows `hydra:next`
       // (from the view whose `@id` is the URL it asked for) must find it in N-Quads as in every other format.
       const sources = groups.map((g) => ({ graph: graphOf(g.source), records: g.records }));
-      await send(req, res, serializeNQuadsByGraphBytes(view === undefined ? sources : [...sources, { records: [viewRecord(view)] }]), representation.contentType, links);
+      await send(req, res, serializeNQuadsByGraphBytes(view === undefined ? sources : [...sources, { records: [viewRecord(view)] }], { profile: representation.profile }),
+        representation.contentType, links);
       return;
     }
     const rendered = render(groups.flatMap((g) => g.records), representation, {

@@ -90,6 +90,20 @@ describe('http: the federation routes', function () {
     expect(peerSubjects).to.include(`${fixture.peerServer.url}/api/dfc/enterprises/verger/offers/tomate-cerise`);
   });
 
+  it('gives N-Quads in the DFC profile asked for: 2.0 on dfc-v2, each source in its graph still', async () => {
+    const V2 = 'http://w3id.org/dfc/ontology/v2.0.0/src/DFC_BusinessOntology.owl#';
+    const V1 = 'https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#';
+    for (const [accept, ns, not] of [['application/n-quads; profile="dfc-v2"', V2, V1], ['application/n-quads', V1, V2]] as const) {
+      const response = await get('/api/federation/catalog?type=tomato', { accept });
+      const quads = new Parser({ format: 'application/n-quads' }).parse(response.text);
+      const predicates = quads.map((q) => q.predicate.value).filter((p) => p.includes('DFC_BusinessOntology'));
+      expect(predicates.length, accept).to.be.greaterThan(0);
+      expect(predicates.every((p) => p.startsWith(ns)), accept).to.equal(true);
+      expect(response.text.includes(not), accept).to.equal(false);
+      expect(new Set(quads.map((q) => q.graph.value)).size, accept).to.equal(2);
+    }
+  });
+
   it('gives Turtle, and 406 for what it cannot produce', async () => {
     const turtle = await get('/api/federation/catalog?q=pommes', { accept: 'text/turtle' });
     expect(turtle.headers.get('content-type')).to.equal('text/turtle; charset=utf-8');
