@@ -28,9 +28,22 @@ const ABSOLUTE_IRI = /^[A-Za-z][A-Za-z0-9+.-]*:[^\u0000-\u0020<>"{}|\\^`]*$/u;
  * @returns true for a string with a scheme and no character that RDF serialisations forbid
  */
 export function isAbsoluteIri(value: string): boolean {
-  return ABSOLUTE_IRI.test(value);
+  if (!ABSOLUTE_IRI.test(value)) return false;
+  // Brackets in the authority only around an IP literal that is the whole host (RFC 3986 §3.2.2,
+  // `http://[::1]:8080/`): `http://[::1` or `http://a]b/` is no IRI, and no URL client reads it as one. (Brackets in a
+  // path or query, `?filter[type]=…`, are left alone: URL clients take them, and real APIs use them.) Most IRIs have
+  // none: this runs per IRI read.
+  if (!value.includes('[') && !value.includes(']')) return true;
+  const start = value.indexOf('//');
+  if (start < 0 || value.indexOf(':') !== start - 1) return true;
+  const rest = value.slice(start + 2);
+  const end = rest.search(/[/?#]/u);
+  const authority = end < 0 ? rest : rest.slice(0, end);
+  return (!authority.includes('[') && !authority.includes(']')) || IP_LITERAL_AUTHORITY.test(authority);
 }
 
+/** An authority whose host is an IP literal (an IPv6 address, with a zone, or an IPvFuture). */
+const IP_LITERAL_AUTHORITY = /^(?:[^@[\]]*@)?\[[0-9A-Za-z:._~!$&'()*+,;=%-]+\](?::[0-9]*)?$/u;
 /**
  * Checks an absolute IRI and brands it.
  *
