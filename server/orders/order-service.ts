@@ -222,6 +222,15 @@ function inThousandths(quantity: number): boolean {
   return Math.abs(scaled - whole) <= 8 * Number.EPSILON * Math.max(1, whole) && (quantity === 0 || whole >= 1);
 }
 
+/**
+ * A quantity taken ({@link inThousandths}) as the decimal it is, in whole thousandths: the line reserves and later
+ * gives back exactly that (`999999999.9990001`, one unit in the last place from `999999999.999` at that size, was
+ * reserved rounded by the ledger but kept as written by its line, which then could never give it back: a 500).
+ */
+function inWholeThousandths(quantity: number): number {
+  return Math.round(quantity * QUANTITY_STEP) / QUANTITY_STEP;
+}
+
 /** The most open orders {@link OrderService.openOrderRecords} gives (a buyer holds one per order cycle, or a few). */
 const OPEN_ORDERS_SHOWN = 100;
 
@@ -681,7 +690,7 @@ export class OrderService {
       return {
         line: {
           sentId: line.id, offer: offer.id, item: item.record.id, ...(item.record.product !== undefined ? { product: item.record.product } : {}),
-          quantity: line.quantity, ...(offer.price !== undefined ? { price: { value: offer.price.value, currency: offer.price.currency } } : {}),
+          quantity: inWholeThousandths(line.quantity), ...(offer.price !== undefined ? { price: { value: offer.price.value, currency: offer.price.currency } } : {}),
           ...(listing !== undefined ? { listing: listing.id, listingRow: listing } : {}),
           details: { sentId: line.id, ...(sentOffer !== undefined ? { sentOffer: sentOffer.id, sentItem: sentOffer.item ?? null } : {}) },
           ...(sentOffer !== undefined ? { sentOffer } : {}),

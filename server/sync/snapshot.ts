@@ -51,8 +51,8 @@ function originOf(url: string): string {
   }
 }
 
-/** An Open Food Network enterprise `@id` in DFC 2.0: `…/api/dfc/organizations/7`. */
-const OFN_ORGANIZATION = /^(.*)\/organizations\/([^/?#]+)\/*$/u;
+/** An Open Food Network enterprise `@id` in DFC 2.0: `…/api/dfc/organizations/7` (its API's own layout only). */
+const OFN_ORGANIZATION = /^(.*\/api\/dfc)\/organizations\/([^/?#]+)\/*$/u;
 
 /**
  * The catalogue of an enterprise, as Open Food Network lays them out: `<enterprise>/catalog_items`. In DFC 2.0 its
@@ -123,9 +123,12 @@ async function fetchAndStage(
     queue.push(url);
   };
 
+  // Pages kept as they were with an unreadable catalogue: not asked for again in this run.
+  const keptAsTheyWere = new Set<string>();
   while (queue.length > 0) {
     if (pages >= MAX_PAGES) return failed(failure('too-large', `more than ${MAX_PAGES} pages in one snapshot`, peer.url));
     const url = queue.shift() as string;
+    if (keptAsTheyWere.has(url)) continue;
     const validators = known.get(url);
     const fetched = await parts.fetch({
       url,
@@ -141,8 +144,14 @@ async function fetchAndStage(
       if (url !== first && !nexts.has(url) && UNREADABLE.has(fetched.failure.status ?? 0)) {
         unreadable.push(url);
         firstRefusal ??= fetched.failure;
-        staged.unreadablePage(url);
-        if (validators !== undefined) sources.set(url, validators);
+        // The catalogue's pages as the last snapshot had them (its next pages too, which cannot be reached now) stay
+        // as they were; each is asked for again next time (with no validators if it had none, or a 304 of the list
+        // would hide it for good).
+        for (const page of [url, ...pagesOf(url, known.keys())]) {
+          staged.unreadablePage(page);
+          sources.set(page, known.get(page) ?? { etag: null, lastModified: null });
+          keptAsTheyWere.add(page);
+        }
         continue;
       }
       return failed(fetched.failure);
@@ -195,6 +204,27 @@ async function fetchAndStage(
   // Not one catalogue given (a token the peer no longer takes, say): the peer's sync fails, as it would on its list.
   if (firstRefusal !== undefined && catalogues === 0) return failed(firstRefusal);
   return staged.finish({ known, sources, quarantine, pages, notModified, bytes, wireBytes, unreadable });
+}
+
+/**
+ * The other pages of the catalogue at `url` among `urls`: the same origin and path, another query (`?page=2`).
+ *
+ * @param url - a catalogue's first page
+ * @param urls - the pages of the last snapshot
+ */
+function pagesOf(url: string, urls: Iterable<string>): string[] {
+  const path = pathOf(url);
+  return path === undefined ? [] : [...urls].filter((u) => u !== url && pathOf(u) === path);
+}
+
+/** A URL's origin and path, without its query or fragment (undefined for no URL). */
+function pathOf(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -456,6 +456,17 @@ describe('orders API', function () {
         const answer = await post(ofnOrder(url, [{ ...tomate, quantity }]), buyer);
         expect(answer.status, `${quantity}: ${answer.text}`).to.equal(422);
       }
+      // One unit in the last place from a thousandth, at these sizes: the decimal it is, in whole thousandths; the
+      // order is cancelled again and gives back exactly what it took (it was a 500, its units held for good).
+      for (const quantity of ['999999999.9990001', '5000000.000000002', '123.45600000000002']) {
+        expect((await setStock(1e9)).status).to.equal(200);
+        const created = await post(ofnOrder(url, [{ ...tomate, quantity }]), buyer);
+        expect(created.status, `${quantity}: ${created.text}`).to.equal(201);
+        const line = typed(created.text, 'dfc-b:OrderLine')[0];
+        expect(Number(line?.['dfc-b:quantity']), quantity).to.equal(Number(Number(quantity).toFixed(3)));
+        expect((await cancel(created)).status, quantity).to.equal(200);
+        expect(await stockOf('tomate'), quantity).to.include({ available: 1e9, reserved: 0 });
+      }
       for (const quantity of [0.059, 999_999_999.999, 1.5, '0.001']) {
         expect((await setStock(1e9)).status).to.equal(200);
         expect((await post(ofnOrder(url, [{ ...tomate, quantity }]), buyer)).status, String(quantity)).to.equal(201);

@@ -84,7 +84,12 @@ function plus(a: string, b: string): string {
 
 /** {@link plus} in JavaScript, for the sums of lines and the counters {@link createTogether} moves: the same value as the SQL. */
 function ledgerPlus(a: number, b: number): number {
-  return (Math.round(a * 1e6) + Math.round(b * 1e6)) / 1e6;
+  return (roundAsSql(a * 1e6) + roundAsSql(b * 1e6)) / 1e6;
+}
+
+/** SQLite's `round(x)`: halves away from zero (`Math.round` takes -2.5 to -2; SQLite to -3, as here). */
+function roundAsSql(x: number): number {
+  return x < 0 ? -Math.round(-x) : Math.round(x);
 }
 
 /** What an order asks of one item's ledger. */
@@ -128,26 +133,39 @@ function shortLinesOf(item: string, wanted: Demand, available: number, lines: re
   }));
 }
 
-// A ledger written before its counters were exact may still hold a hair less reserved than a line: the line then
-// takes it to zero, within the tolerance the invariant's CHECK allows.
+// What a line gives back is compared in whole millionths too: a ledger or a line written before the counters were
+// exact may differ by a hair of rounding from what the other holds (the line then takes the reservation to zero).
+const HOLDS_LINE = 'round(reserved * 1e6) >= round(?1 * 1e6)';
 const RELEASE = `UPDATE stock SET
     available = CASE WHEN on_demand = 1 THEN available ELSE ${plus('available', '?1')} END,
     restocked = CASE WHEN on_demand = 1 THEN ${plus('restocked', '-?1')} ELSE restocked END,
-    reserved = CASE WHEN reserved - ?1 < 1e-9 THEN 0 ELSE ${plus('reserved', '-?1')} END
-  WHERE item_iri = ?2 AND eid = ?3 AND reserved >= ?1 - 1e-9`;
-const SELL = `UPDATE stock SET reserved = CASE WHEN reserved - ?1 < 1e-9 THEN 0 ELSE ${plus('reserved', '-?1')} END, sold = ${plus('sold', '?1')}
-  WHERE item_iri = ?2 AND eid = ?3 AND reserved >= ?1 - 1e-9`;
+    reserved = CASE WHEN round(reserved * 1e6) <= round(?1 * 1e6) THEN 0 ELSE ${plus('reserved', '-?1')} END
+  WHERE item_iri = ?2 AND eid = ?3 AND ${HOLDS_LINE}`;
+const SELL = `UPDATE stock SET reserved = CASE WHEN round(reserved * 1e6) <= round(?1 * 1e6) THEN 0 ELSE ${plus('reserved', '-?1')} END,
+    sold = ${plus('sold', '?1')}
+  WHERE item_iri = ?2 AND eid = ?3 AND ${HOLDS_LINE}`;
+
+/**
+ * The SQL of a counter as JSON text the way JavaScript writes the number: SQLite writes some doubles with 17 digits
+ * (`0.94100000000000006` for JavaScript's `0.9410000000000001`), and a record whose text no writer's JSON of it ever
+ * equals again makes every conditional write of it a 409 for good. Fifteen significant digits are the shortest
+ * decimal of a counter on the ledger's grid (a whole millionth below 10^9), which is what JavaScript writes too;
+ * below 10^-4, where `%g` would write an exponent, the plain decimal.
+ */
+function jsonNumber(x: string): string {
+  return `json(CASE WHEN ${x} <> 0 AND abs(${x}) < 1e-4 THEN rtrim(rtrim(printf('%.6f', ${x}), '0'), '.') ELSE printf('%.15g', ${x}) END)`;
+}
 
 // The published copy follows the ledger, in the order's transaction: the offers that mirrored the item's stock,
 // then the item (writing a record moves the enterprise's version and appends to the feed, by trigger).
-const PUBLISH_OFFERS = `UPDATE resources SET record = json_set(record, '$.stock', s.available), stock = s.available, version = NULL,
+const PUBLISH_OFFERS = `UPDATE resources SET record = json_set(record, '$.stock', ${jsonNumber('s.available')}), stock = s.available, version = NULL,
     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
   FROM stock s
   WHERE s.item_iri = ?1 AND s.on_demand = 0 AND resources.eid = ?2 AND resources.kind = 'Offer'
     AND resources.iri IN (SELECT value FROM json_each((SELECT record FROM resources WHERE iri = ?1), '$.offers'))
     AND json_extract(resources.record, '$.stock') IS (SELECT json_extract(record, '$.stock') FROM resources WHERE iri = ?1)
     AND json_extract(resources.record, '$.stock') IS NOT s.available`;
-const PUBLISH_ITEM = `UPDATE resources SET record = json_set(record, '$.stock', s.available), stock = s.available, version = NULL,
+const PUBLISH_ITEM = `UPDATE resources SET record = json_set(record, '$.stock', ${jsonNumber('s.available')}), stock = s.available, version = NULL,
     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
   FROM stock s
   WHERE s.item_iri = ?1 AND s.on_demand = 0 AND resources.iri = ?1 AND resources.eid = ?2

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { Decoder } from '../../../server/codec/decode.js';
 import { serialize } from '../../../server/codec/serialize.js';
@@ -6,7 +7,7 @@ import { DEFAULT_FETCH_POLICY } from '../../../server/net/safe-fetch.js';
 import type { PeerRow, ProvenanceStore } from '../../../server/store/federation.js';
 import type { FeedStore, PeerFeedState } from '../../../server/store/feed.js';
 import { SyncEngine, UNFINISHED_SYNC } from '../../../server/sync/sync-engine.js';
-import { startStaticPeer, type StaticPeer } from '../../helpers/fake-peer.js';
+import { startFakePeer, startStaticPeer, type FakePeer, type StaticPeer } from '../../helpers/fake-peer.js';
 import { farmRecords, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 
 const PEER: PeerRow = {
@@ -204,5 +205,91 @@ describe('SyncEngine and an enterprise whose catalogue the peer would not give',
     if (third.ok) expect.fail('the sync succeeded');
     expect(third.failure.kind).to.equal('http-status');
     expect(await node.store.provenance.peerCounts(peer.id)).to.deep.equal(counts);
+  });
+});
+
+describe('SyncEngine and an unreadable catalogue of several pages, or unreadable from the first sync', () => {
+  let node: InProcessNode;
+  let peerServer: FakePeer;
+  /** Path and query → body; absent: 401, as Open Food Network answers a catalogue the platform may not read. */
+  const served = new Map<string, string>();
+  before(async () => {
+    node = await startInProcess();
+    peerServer = await startFakePeer((req, res, self) => {
+      const body = served.get(req.url ?? '/');
+      if (body === undefined) {
+        res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+        return;
+      }
+      // Strong ETags and 304s, as Open Food Network's list answers: a list unchanged hides its links.
+      const etag = `"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"`;
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, { etag }).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/ld+json', etag }).end(body.replaceAll('ORIGIN', self.base));
+    });
+  });
+  after(async () => {
+    await node?.close();
+    await peerServer?.close();
+  });
+
+  it('keeps every page of a catalogue refused after it was read, its next pages too, whatever else answers 304', async () => {
+    const origin = 'ORIGIN';
+    const list = (eids: string[]) => serialize(eids.map((eid) => farmRecords(eid, { origin })[0] as DfcRecord), 'jsonld');
+    const records8 = farmRecords('8', { origin });
+    // Enterprise 8's catalogue in two pages: the enterprise and its first products, then the rest (a `next` key).
+    const cut = Math.ceil(records8.length / 2);
+    const page1 = JSON.stringify({ ...JSON.parse(serialize(records8.slice(0, cut), 'jsonld')) as object, next: 'ORIGIN/api/dfc/enterprises/8/catalog_items?page=2' });
+    served.set('/api/dfc/enterprises', list(['7', '8']));
+    served.set('/api/dfc/enterprises/7/catalog_items', serialize(farmRecords('7', { origin }), 'jsonld'));
+    served.set('/api/dfc/enterprises/8/catalog_items', page1);
+    served.set('/api/dfc/enterprises/8/catalog_items?page=2', serialize(records8.slice(cut), 'jsonld'));
+    let peer = await node.store.provenance.addPeer({ name: 'paged', url: `${peerServer.base}/api/dfc/enterprises` }, peerServer.base);
+    const engine = new SyncEngine({
+      provenance: node.store.provenance, feed: node.store.feed, decoder: node.decoder, ownBase: node.base, policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true },
+      graceMs: 0,
+    });
+    const sync = async () => {
+      peer = (await node.store.provenance.getPeer(peer.id)) ?? peer;
+      return engine.sync(peer);
+    };
+    const first = await sync();
+    if (!first.ok) expect.fail(JSON.stringify(first.failure));
+    const counts = await node.store.provenance.peerCounts(peer.id);
+    expect(counts.missing + counts.withdrawn).to.equal(0);
+    // 8 refused now, its second page unreachable: both pages' resources stay (the grace is 0: they would go at once).
+    // No page answers 304 this time (a 304 makes every known page asked for again, page 2 with them).
+    served.delete('/api/dfc/enterprises/8/catalog_items');
+    served.set('/api/dfc/enterprises', list(['8', '7']));
+    served.set('/api/dfc/enterprises/7/catalog_items', serialize(farmRecords('7', { origin, name: 'Ferme 7 renommée' }), 'jsonld'));
+    const second = await sync();
+    if (!second.ok) expect.fail(JSON.stringify(second.failure));
+    expect(second.summary.unreadable?.count).to.equal(1);
+    expect(second.summary.withdrawn).to.equal(0);
+    expect(await node.store.provenance.peerCounts(peer.id)).to.deep.equal(counts);
+    const last = records8[records8.length - 1] as DfcRecord;
+    expect((await node.store.provenance.heldOf(peer.id, [last.id.replace('ORIGIN', peerServer.base)])).size).to.equal(1);
+  });
+
+  it('asks again for a catalogue refused on the first sync, and reads it once given', async () => {
+    const origin = 'ORIGIN';
+    served.clear();
+    served.set('/api/dfc/enterprises?later', serialize(['17', '18'].map((eid) => farmRecords(eid, { origin })[0] as DfcRecord), 'jsonld'));
+    served.set('/api/dfc/enterprises/17/catalog_items', serialize(farmRecords('17', { origin }), 'jsonld'));
+    let peer = await node.store.provenance.addPeer({ name: 'later', url: `${peerServer.base}/api/dfc/enterprises?later` }, peerServer.base);
+    const engine = new SyncEngine({
+      provenance: node.store.provenance, feed: node.store.feed, decoder: node.decoder, ownBase: node.base, policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true },
+    });
+    const first = await engine.sync(peer);
+    if (!first.ok) expect.fail(JSON.stringify(first.failure));
+    expect(first.summary.unreadable?.urls).to.deep.equal([`${peerServer.base}/api/dfc/enterprises/18/catalog_items`]);
+    served.set('/api/dfc/enterprises/18/catalog_items', serialize(farmRecords('18', { origin }), 'jsonld'));
+    peer = (await node.store.provenance.getPeer(peer.id)) ?? peer;
+    const second = await engine.sync(peer);
+    if (!second.ok) expect.fail(JSON.stringify(second.failure));
+    expect(second.summary.unreadable).to.equal(undefined);
+    expect((await node.store.provenance.heldOf(peer.id, [`${peerServer.base}/api/dfc/enterprises/18/catalog_items/tomate`])).size).to.equal(1);
   });
 });
