@@ -811,6 +811,59 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX oidc_grants_by_enterprise ON oidc_grants (eid);
     `,
   },
+  {
+    version: 28,
+    name: 'the stock ledger restocked exactly, its invariant checked to the precision of its counters',
+    sql: `
+      -- Orders move the counters exact in millionths (order-store.ts, plus()); a restock moved restocked in floating
+      -- point, and the invariant was checked to 1e-6 whatever the counters' size: set to 10^9 and sold five times over,
+      -- an item's restocked was 5999999987.994999 and its CHECK failed (a 500, the order left held). Restocks are exact
+      -- in millionths too, and the invariant holds to 1e-6 or to 1e-12 of the counters, whichever is more: floating
+      -- point's error of five sums is a thousand times less, and a thousandth is still caught up to 10^9 units.
+      -- The triggers that name the table go first: renaming a table re-reads every trigger, and one naming a table
+      -- dropped meanwhile is an error.
+      DROP TRIGGER stock_on_item_insert;
+      DROP TRIGGER stock_on_item_update;
+      DROP TRIGGER stock_on_item_delete;
+      CREATE TABLE stock_v28 (
+        item_iri  TEXT PRIMARY KEY,
+        eid       TEXT NOT NULL REFERENCES enterprises (eid) ON DELETE CASCADE,
+        on_demand INTEGER NOT NULL DEFAULT 0 CHECK (on_demand IN (0, 1)),
+        initial   NUMERIC NOT NULL,
+        restocked NUMERIC NOT NULL DEFAULT 0,
+        available NUMERIC NOT NULL CHECK (available >= 0),
+        reserved  NUMERIC NOT NULL DEFAULT 0 CHECK (reserved >= 0),
+        sold      NUMERIC NOT NULL DEFAULT 0 CHECK (sold >= 0),
+        CHECK (abs(initial + restocked - available - reserved - sold)
+          < max(1e-6, 1e-12 * (abs(initial) + abs(restocked) + available + reserved + sold)))
+      );
+      INSERT INTO stock_v28 (item_iri, eid, on_demand, initial, restocked, available, reserved, sold)
+        SELECT item_iri, eid, on_demand, initial, restocked, available, reserved, sold FROM stock;
+      DROP TABLE stock;
+      ALTER TABLE stock_v28 RENAME TO stock;
+      CREATE INDEX stock_by_enterprise ON stock (eid);
+      CREATE TRIGGER stock_on_item_insert AFTER INSERT ON resources WHEN new.kind = 'CatalogItem' BEGIN
+        INSERT INTO stock (item_iri, eid, on_demand, initial, available)
+        VALUES (new.iri, new.eid, json_extract(new.record, '$.stock') IS NULL, max(COALESCE(json_extract(new.record, '$.stock'), 0), 0),
+          max(COALESCE(json_extract(new.record, '$.stock'), 0), 0))
+        ON CONFLICT (item_iri) DO UPDATE SET eid = excluded.eid, on_demand = excluded.on_demand,
+          restocked = (round(restocked * 1e6) + round(excluded.available * 1e6) - round(available * 1e6)) / 1e6, available = excluded.available;
+      END;
+      CREATE TRIGGER stock_on_item_update AFTER UPDATE OF record ON resources WHEN new.kind = 'CatalogItem' BEGIN
+        INSERT INTO stock (item_iri, eid, on_demand, initial, available)
+        VALUES (new.iri, new.eid, json_extract(new.record, '$.stock') IS NULL, max(COALESCE(json_extract(new.record, '$.stock'), 0), 0),
+          max(COALESCE(json_extract(new.record, '$.stock'), 0), 0))
+        ON CONFLICT (item_iri) DO UPDATE SET on_demand = excluded.on_demand,
+          restocked = CASE WHEN excluded.on_demand = 1 THEN restocked
+            ELSE (round(restocked * 1e6) + round(excluded.available * 1e6) - round(available * 1e6)) / 1e6 END,
+          available = CASE WHEN excluded.on_demand = 1 THEN available ELSE excluded.available END
+        WHERE on_demand IS NOT excluded.on_demand OR (excluded.on_demand = 0 AND available IS NOT excluded.available);
+      END;
+      CREATE TRIGGER stock_on_item_delete AFTER DELETE ON resources WHEN old.kind = 'CatalogItem' BEGIN
+        DELETE FROM stock WHERE item_iri = old.iri AND reserved = 0;
+      END;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -79,6 +79,48 @@ describe('migrations', () => {
     }
   });
 
+  it('keeps every ledger through migration 28, restocks it exactly, and checks its invariant to its counters\' precision', async () => {
+    const db = await SqliteDatabase.open(file);
+    try {
+      await migrate(db, MIGRATIONS.filter((m) => m.version < 28));
+      const api = 'http://node.test/api/dfc/enterprises/ferme';
+      const item = (n: number, stock: number) => JSON.stringify({ kind: 'CatalogItem', id: `${api}/catalog_items/${n}`, stock, offers: [], listedIn: [] });
+      const write = async (n: number, stock: number, insert = false) => db.transaction(async (tx) => {
+        if (insert) await tx.run("INSERT INTO resources (iri, eid, kind, record, created_at, updated_at) VALUES (?, 'ferme', 'CatalogItem', ?, 'then', 'then')", [`${api}/catalog_items/${n}`, item(n, stock)]);
+        else await tx.run('UPDATE resources SET record = ? WHERE iri = ?', [item(n, stock), `${api}/catalog_items/${n}`]);
+      });
+      await db.transaction(async (tx) => {
+        await tx.run("INSERT INTO enterprises (eid, iri, name, created_at, updated_at) VALUES ('ferme', ?, 'Ferme', 'then', 'then')", [api]);
+      });
+      await write(1, 12, true);
+      await db.transaction(async (tx) => {
+        await tx.run('UPDATE stock SET available = 9.5, reserved = 2, sold = 0.5 WHERE item_iri = ?', [`${api}/catalog_items/1`]);
+      });
+      expect(await migrate(db)).to.deep.equal(MIGRATIONS.filter((m) => m.version >= 28).map((m) => m.version));
+      const ledger = async (n: number) => db.reader.get<Record<string, number>>('SELECT initial, restocked, available, reserved, sold FROM stock WHERE item_iri = ?', [`${api}/catalog_items/${n}`]);
+      expect(await ledger(1)).to.deep.equal({ initial: 12, restocked: 0, available: 9.5, reserved: 2, sold: 0.5 });
+      // Restocked at 10^9 and sold over and over (as a 500 did in its fifth round), exact in millionths.
+      await write(2, 1e9, true);
+      for (let round = 0; round < 8; round++) {
+        await db.transaction(async (tx) => {
+          await tx.run('UPDATE stock SET available = available - 999999999.999, sold = sold + 999999999.999 WHERE item_iri = ?', [`${api}/catalog_items/2`]);
+        });
+        await write(2, 1e9);
+      }
+      const big = await ledger(2);
+      expect(big?.['available']).to.equal(1e9);
+      expect(big?.['restocked']).to.equal(7999999999.992);
+      // A unit lost is still refused, at 12 units as at 10^9.
+      for (const n of [1, 2]) {
+        let refused: unknown;
+        await db.transaction(async (tx) => tx.run('UPDATE stock SET available = available - 1 WHERE item_iri = ?', [`${api}/catalog_items/${n}`])).catch((error: unknown) => { refused = error; });
+        expect(String(refused), String(n)).to.match(/CHECK constraint failed/u);
+      }
+    } finally {
+      await db.close();
+    }
+  });
+
   it('reads each listed enterprise\'s best word from the covering index of migration 25 alone, without a sort', async () => {
     const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
     await store.close();
