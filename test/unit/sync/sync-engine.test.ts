@@ -10,6 +10,14 @@ import { SyncEngine, UNFINISHED_SYNC } from '../../../server/sync/sync-engine.js
 import { startFakePeer, startStaticPeer, type FakePeer, type StaticPeer } from '../../helpers/fake-peer.js';
 import { farmRecords, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 
+/** An engine on a node's store, allowed to reach peers on loopback (`graceMs` 0: what goes missing is withdrawn at once). */
+function loopbackEngine(node: InProcessNode, graceMs?: number): SyncEngine {
+  return new SyncEngine({
+    provenance: node.store.provenance, feed: node.store.feed, decoder: node.decoder, ownBase: node.base, policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true },
+    ...(graceMs !== undefined ? { graceMs } : {}),
+  });
+}
+
 const PEER: PeerRow = {
   id: 7, name: 'ferme', url: 'https://peer.example/api/dfc/enterprises/ferme/catalog_items', origin: 'https://peer.example', token: null,
   tokenHeader: 'authorization', profile: 'dfc-v1', kind: 'dfc', intervalSeconds: 3600, createdAt: '2026-01-01T00:00:00.000Z', status: 'ok',
@@ -143,9 +151,7 @@ describe('SyncEngine and Open Food Network in DFC 2.0', () => {
 
   it('reads the catalogue of an Organization where Open Food Network serves it', async () => {
     const peer = await node.store.provenance.addPeer({ name: 'ofn-v2', url: `${peerServer.url}/api/dfc/organizations`, profile: 'dfc-v2' }, peerServer.url);
-    const engine = new SyncEngine({
-      provenance: node.store.provenance, feed: node.store.feed, decoder: node.decoder, ownBase: node.base, policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true },
-    });
+    const engine = loopbackEngine(node);
     const outcome = await engine.sync(peer);
     expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
     expect(peerServer.log.map((l) => `${l.path} ${l.status}`)).to.include('/api/dfc/enterprises/7/catalog_items 200');
@@ -176,10 +182,7 @@ describe('SyncEngine and an enterprise whose catalogue the peer would not give',
 
   it('reads the others, keeps what it gave before as it was, and says so; fails when not one is given', async () => {
     let peer = await node.store.provenance.addPeer({ name: 'ofn', url: `${peerServer.url}/api/dfc/enterprises` }, peerServer.url);
-    const engine = new SyncEngine({
-      provenance: node.store.provenance, feed: node.store.feed, decoder: node.decoder, ownBase: node.base, policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true },
-      graceMs: 0,
-    });
+    const engine = loopbackEngine(node, 0);
     const first = await engine.sync(peer);
     if (!first.ok) expect.fail(JSON.stringify(first.failure));
     const counts = await node.store.provenance.peerCounts(peer.id);
@@ -247,10 +250,7 @@ describe('SyncEngine and an unreadable catalogue of several pages, or unreadable
     served.set('/api/dfc/enterprises/8/catalog_items', page1);
     served.set('/api/dfc/enterprises/8/catalog_items?page=2', serialize(records8.slice(cut), 'jsonld'));
     let peer = await node.store.provenance.addPeer({ name: 'paged', url: `${peerServer.base}/api/dfc/enterprises` }, peerServer.base);
-    const engine = new SyncEngine({
-      provenance: node.store.provenance, feed: node.store.feed, decoder: node.decoder, ownBase: node.base, policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true },
-      graceMs: 0,
-    });
+    const engine = loopbackEngine(node, 0);
     const sync = async () => {
       peer = (await node.store.provenance.getPeer(peer.id)) ?? peer;
       return engine.sync(peer);
@@ -279,9 +279,7 @@ describe('SyncEngine and an unreadable catalogue of several pages, or unreadable
     served.set('/api/dfc/enterprises?later', serialize(['17', '18'].map((eid) => farmRecords(eid, { origin })[0] as DfcRecord), 'jsonld'));
     served.set('/api/dfc/enterprises/17/catalog_items', serialize(farmRecords('17', { origin }), 'jsonld'));
     let peer = await node.store.provenance.addPeer({ name: 'later', url: `${peerServer.base}/api/dfc/enterprises?later` }, peerServer.base);
-    const engine = new SyncEngine({
-      provenance: node.store.provenance, feed: node.store.feed, decoder: node.decoder, ownBase: node.base, policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true },
-    });
+    const engine = loopbackEngine(node);
     const first = await engine.sync(peer);
     if (!first.ok) expect.fail(JSON.stringify(first.failure));
     expect(first.summary.unreadable?.urls).to.deep.equal([`${peerServer.base}/api/dfc/enterprises/18/catalog_items`]);
