@@ -59,7 +59,7 @@ const OFN_ORGANIZATION = /^(.*\/api\/dfc)\/organizations\/([^/?#]+)\/*$/u;
  * enterprises are Organizations under `…/organizations/7`, but their catalogues stay under
  * `…/enterprises/7/catalog_items` (it serves no `…/organizations/7/catalog_items`).
  */
-export function catalogueOf(enterprise: string): string {
+function catalogueOf(enterprise: string): string {
   const organization = OFN_ORGANIZATION.exec(enterprise);
   if (organization !== null) return `${organization[1] as string}/enterprises/${organization[2] as string}/catalog_items`;
   return `${enterprise.replace(/\/+$/u, '')}/catalog_items`;
