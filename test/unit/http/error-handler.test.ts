@@ -5,6 +5,8 @@
  */
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
+import jsonld from 'jsonld';
+import { Parser } from 'n3';
 import { pino } from 'pino';
 import {
   BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, HttpError, InternalServerError, MethodNotAllowedHttpError, NotAcceptableHttpError,
@@ -188,5 +190,27 @@ describe('http: discovery', function () {
     expect(webid['schema:name']).to.equal('Nœud de test');
     expect(webid['maillon:ontologyVersion']).to.deep.equal(['1.16.0', '2.0.0']);
     expect(webid['maillon:discovery']).to.deep.equal({ '@id': 'https://maillon.example/.well-known/dfc/' });
+    // As Open Food Network's platform WebID: a dfc-t:Platform and a foaf:Agent, with the ontology versions it speaks.
+    expect(webid['@type']).to.include.members(['dfc-t:Platform', 'foaf:Agent']);
+    expect(webid['dfc-t:supportedOntologyVersion']).to.deep.equal(['1.16.0', '2.0.0']);
+  });
+
+  it('/api/dfc/webid answers Turtle and N-Triples when asked, the same graph, and 406 for what it cannot produce', async () => {
+    const DFC_T = 'https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_TechnicalOntology.owl#';
+    const graphs: string[][] = [];
+    for (const [accept, format] of [['text/turtle', 'text/turtle'], ['application/n-triples', 'application/n-triples'], ['application/ld+json', 'application/ld+json']]) {
+      const response = await node.request('GET', '/api/dfc/webid', { headers: { accept: accept as string } });
+      expect(response.status, accept).to.equal(200);
+      expect(response.headers.get('content-type'), accept).to.match(new RegExp(`^${(format as string).replace('+', '\\+')}`, 'u'));
+      expect(response.headers.get('vary')).to.include('Accept');
+      const quads = format === 'application/ld+json'
+        ? await jsonld.toRDF(JSON.parse(response.text) as jsonld.JsonLdDocument, { format: 'application/n-quads' }).then((text) => new Parser().parse(text as string))
+        : new Parser({ format: format as string }).parse(response.text);
+      graphs.push(quads.map((q) => `${q.subject.value} ${q.predicate.value} ${q.object.value}`).sort());
+    }
+    expect(graphs[0]).to.include(`https://maillon.example/api/dfc/webid http://www.w3.org/1999/02/22-rdf-syntax-ns#type ${DFC_T}Platform`);
+    expect(graphs[1]).to.deep.equal(graphs[0]);
+    expect(graphs[2]).to.deep.equal(graphs[0]);
+    expectProblem(await node.request('GET', '/api/dfc/webid', { headers: { accept: 'text/html' } }), 406);
   });
 });
