@@ -125,6 +125,8 @@ async function fetchAndStage(
 
   // Pages kept as they were with an unreadable catalogue: not asked for again in this run.
   const keptAsTheyWere = new Set<string>();
+  // The last snapshot's pages by path, made at the first refusal (an instance may refuse hundreds of catalogues).
+  let knownByPath: Map<string, string[]> | undefined;
   while (queue.length > 0) {
     if (pages >= MAX_PAGES) return failed(failure('too-large', `more than ${MAX_PAGES} pages in one snapshot`, peer.url));
     const url = queue.shift() as string;
@@ -147,7 +149,8 @@ async function fetchAndStage(
         // The catalogue's pages as the last snapshot had them (its next pages too, which cannot be reached now) stay
         // as they were; each is asked for again next time (with no validators if it had none, or a 304 of the list
         // would hide it for good).
-        for (const page of [url, ...pagesOf(url, known.keys())]) {
+        const others = ((knownByPath ??= byPath(known.keys())).get(pathOf(url) ?? '') ?? []).filter((u) => u !== url);
+        for (const page of [url, ...others]) {
           staged.unreadablePage(page);
           sources.set(page, known.get(page) ?? { etag: null, lastModified: null });
           keptAsTheyWere.add(page);
@@ -207,14 +210,20 @@ async function fetchAndStage(
 }
 
 /**
- * The other pages of the catalogue at `url` among `urls`: the same origin and path, another query (`?page=2`).
+ * Pages by origin and path (a catalogue's pages share them: `…/catalog_items`, `…/catalog_items?page=2`).
  *
- * @param url - a catalogue's first page
  * @param urls - the pages of the last snapshot
  */
-function pagesOf(url: string, urls: Iterable<string>): string[] {
-  const path = pathOf(url);
-  return path === undefined ? [] : [...urls].filter((u) => u !== url && pathOf(u) === path);
+function byPath(urls: Iterable<string>): Map<string, string[]> {
+  const paths = new Map<string, string[]>();
+  for (const url of urls) {
+    const path = pathOf(url);
+    if (path === undefined) continue;
+    const same = paths.get(path);
+    if (same === undefined) paths.set(path, [url]);
+    else same.push(url);
+  }
+  return paths;
 }
 
 /** A URL's origin and path, without its query or fragment (undefined for no URL). */

@@ -5,7 +5,6 @@
  */
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
-import jsonld from 'jsonld';
 import { Parser } from 'n3';
 import { pino } from 'pino';
 import {
@@ -16,6 +15,7 @@ import {
 import { problem } from '../../../server/errors/problem.js';
 import { bearer, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 import { expectProblem } from '../../helpers/write-api.js';
+import { jsonld, offline } from '../../helpers/jsonld.js';
 
 const CLASSES: readonly [new (message?: string, options?: ConstructorParameters<typeof BadRequestHttpError>[1]) => HttpError, number, string][] = [
   [BadRequestHttpError, 400, 'Bad Request'],
@@ -204,7 +204,7 @@ describe('http: discovery', function () {
       expect(response.headers.get('content-type'), accept).to.match(new RegExp(`^${(format as string).replace('+', '\\+')}`, 'u'));
       expect(response.headers.get('vary')).to.include('Accept');
       const quads = format === 'application/ld+json'
-        ? await jsonld.toRDF(JSON.parse(response.text) as jsonld.JsonLdDocument, { format: 'application/n-quads' }).then((text) => new Parser().parse(text as string))
+        ? new Parser().parse(await jsonld.toRDF(JSON.parse(response.text), { ...offline, format: 'application/n-quads' }))
         : new Parser({ format: format as string }).parse(response.text);
       graphs.push(quads.map((q) => `${q.subject.value} ${q.predicate.value} ${q.object.value}`).sort());
     }
