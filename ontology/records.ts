@@ -50,11 +50,23 @@ export interface Price {
   readonly vatRate?: number;
 }
 
+/**
+ * A language tag as RDF syntaxes write it (Turtle's `LANGTAG`), lower case as the readers leave it: `fr`, `en-gb`,
+ * `zh-hant-tw`. A tag that is not one is dropped when read (the text is kept without it).
+ */
+export const LANGUAGE_TAG = /^[a-z]+(?:-[a-z0-9]+)*$/u;
+
 /** What every record has. */
 export interface RecordBase {
   readonly id: NodeId;
   /** Types beyond the one the record kind stands for. */
   readonly extraTypes?: readonly string[];
+  /**
+   * The language of a text field's value, by field name (`{"name": "fr"}` for `"Pommes"@fr`), when it was given one:
+   * written back with it. Absent for text without a language (nearly all). Other values of the field, in other
+   * languages, are in {@link extra}.
+   */
+  readonly languages?: Readonly<Record<string, string>>;
   /** Properties the node does not model. */
   readonly extra?: Extra;
 }

@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-import type { RecordKind } from './records.js';
+import { LANGUAGE_TAG, type RecordKind } from './records.js';
 
 type Schema = Readonly<Record<string, unknown>>;
 
@@ -22,6 +22,7 @@ const common = {
   id: nodeId,
   kind: { type: 'string' },
   extraTypes: { type: 'array', items: text },
+  languages: { type: 'object', additionalProperties: { type: 'string', pattern: LANGUAGE_TAG.source } },
   extra: { type: 'object', additionalProperties: { type: 'array', items: extraValue } },
 };
 

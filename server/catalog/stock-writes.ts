@@ -88,6 +88,9 @@ export class StockWrites {
       // a negative stock is on demand): a change of the SKU alone made the item sell without limit.
       updated = { ...updated, stock: stated(decoded, given, record.stock), ...(given.sku !== undefined ? { sku: given.sku } : {}) };
       if (given.sku === undefined) delete updated.sku;
+      // The item's one text field is its SKU: its language, if any, is the body's.
+      if (given.languages !== undefined) updated.languages = given.languages;
+      else delete updated.languages;
       if (given.extra !== undefined) updated.extra = given.extra;
       // Valid without a second run: the stored item was valid, and each field taken from the body was validated
       // under the same schema when decoded.

@@ -192,14 +192,14 @@ class NodeWriter {
     else this.literal(node, predicate, value);
   }
 
-  /** Sets a literal property. */
-  public literal(node: Node, predicate: string, value: string | number | boolean | undefined): void {
+  /** Sets a literal property; text in a language (the record's `languages`) as a value object with it. */
+  public literal(node: Node, predicate: string, value: string | number | boolean | undefined, language?: string): void {
     if (value === undefined) return;
     const keys = this.keys(predicate);
     for (let k = 0; k < keys.length; k++) {
       const { key, idTyped } = keys[k] as Key;
       // A literal under a term the context types `@id` would be read back as an IRI: use a value object.
-      node[key] = idTyped ? { '@value': value } : value;
+      node[key] = language !== undefined ? { '@value': value, '@language': language } : idTyped ? { '@value': value } : value;
     }
   }
 
@@ -311,15 +311,15 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
   switch (record.kind) {
     case 'Enterprise':
       w.type(node, generation === '2.0' ? DFC_B.Organization : DFC_B.Enterprise, record.extraTypes);
-      w.literal(node, DFC_B.name, record.name);
-      w.literal(node, DFC_B.description, record.description);
-      w.literal(node, DFC_B.VATnumber, record.vatNumber);
-      w.literal(node, DFC_B.email, record.email);
+      w.literal(node, DFC_B.name, record.name, record.languages?.['name']);
+      w.literal(node, DFC_B.description, record.description, record.languages?.['description']);
+      w.literal(node, DFC_B.VATnumber, record.vatNumber, record.languages?.['vatNumber']);
+      w.literal(node, DFC_B.email, record.email, record.languages?.['email']);
       if (record.phone !== undefined) {
         node[w.key(DFC_B.hasPhoneNumber)] = { '@type': w.iri(DFC_B.PhoneNumber), [w.key(DFC_B.phoneNumber)]: record.phone };
       }
-      w.literal(node, DFC_B.websitePage, record.website);
-      w.literal(node, DFC_B.logo, record.logo);
+      w.literal(node, DFC_B.websitePage, record.website, record.languages?.['website']);
+      w.literal(node, DFC_B.logo, record.logo, record.languages?.['logo']);
       w.link(node, DFC_B.hasAddress, record.address);
       w.link(node, DFC_B.hasMainContact, record.mainContact);
       w.link(node, DFC_B.supplies, record.supplies);
@@ -330,28 +330,28 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
       break;
     case 'Address':
       w.type(node, DFC_B.Address, record.extraTypes);
-      w.literal(node, DFC_B.street, record.street);
-      w.literal(node, DFC_B.postcode, record.postcode);
-      w.literal(node, DFC_B.city, record.city);
-      w.literal(node, DFC_B.region, record.region);
+      w.literal(node, DFC_B.street, record.street, record.languages?.['street']);
+      w.literal(node, DFC_B.postcode, record.postcode, record.languages?.['postcode']);
+      w.literal(node, DFC_B.city, record.city, record.languages?.['city']);
+      w.literal(node, DFC_B.region, record.region, record.languages?.['region']);
       // `hasCountry` is an object property: a country the node could not map to an IRI goes under the
       // ontology's text property, `country`, rather than as text where a link is expected.
       if (record.country !== undefined && ABSOLUTE.test(record.country)) w.link(node, DFC_B.hasCountry, record.country);
-      else w.literal(node, DFC_B.country, record.country);
+      else w.literal(node, DFC_B.country, record.country, record.languages?.['country']);
       w.literal(node, DFC_B.latitude, record.latitude);
       w.literal(node, DFC_B.longitude, record.longitude);
       break;
     case 'Person':
       w.type(node, DFC_B.Person, record.extraTypes);
-      w.literal(node, DFC_B.firstName, record.firstName);
-      w.literal(node, DFC_B.familyName, record.familyName);
+      w.literal(node, DFC_B.firstName, record.firstName, record.languages?.['firstName']);
+      w.literal(node, DFC_B.familyName, record.familyName, record.languages?.['familyName']);
       w.link(node, DFC_B.hasAddress, record.address);
       w.link(node, DFC_B.affiliates, record.affiliates);
       break;
     case 'SuppliedProduct':
       w.type(node, DFC_B.SuppliedProduct, record.extraTypes);
-      w.literal(node, DFC_B.name, record.name);
-      w.literal(node, DFC_B.description, record.description);
+      w.literal(node, DFC_B.name, record.name, record.languages?.['name']);
+      w.literal(node, DFC_B.description, record.description, record.languages?.['description']);
       w.link(node, DFC_B.hasType, record.productType);
       if (record.quantity !== undefined) node[w.key(DFC_B.hasQuantity)] = w.quantity(record.quantity);
       w.literal(node, DFC_B.totalTheoriticalStock, record.totalTheoreticalStock);
@@ -364,7 +364,7 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
     case 'CatalogItem':
       w.type(node, DFC_B.CatalogItem, record.extraTypes);
       w.link(node, DFC_B.references, record.product);
-      w.literal(node, DFC_B.sku, record.sku);
+      w.literal(node, DFC_B.sku, record.sku, record.languages?.['sku']);
       if (record.stock !== null) w.literal(node, DFC_B.stockLimitation, record.stock);
       w.link(node, DFC_B.offeredThrough, record.offers);
       w.link(node, DFC_B.managedBy, record.managedBy);
@@ -379,14 +379,14 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
       break;
     case 'Catalog':
       w.type(node, DFC_B.Catalog, record.extraTypes);
-      w.literal(node, DFC_B.name, record.name);
+      w.literal(node, DFC_B.name, record.name, record.languages?.['name']);
       w.link(node, DFC_B.maintainedBy, record.maintainedBy);
       w.link(node, DFC_B.lists, record.items);
       break;
     case 'CustomerCategory':
       w.type(node, DFC_B.CustomerCategory, record.extraTypes);
-      w.literal(node, DFC_B.name, record.name);
-      w.literal(node, DFC_B.description, record.description);
+      w.literal(node, DFC_B.name, record.name, record.languages?.['name']);
+      w.literal(node, DFC_B.description, record.description, record.languages?.['description']);
       w.link(node, DFC_B.definedBy, record.definedBy);
       break;
     case 'SaleSession':
@@ -397,7 +397,7 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
       break;
     case 'Order':
       w.type(node, DFC_B.Order, record.extraTypes);
-      w.literal(node, DFC_B.orderNumber, record.orderNumber);
+      w.literal(node, DFC_B.orderNumber, record.orderNumber, record.languages?.['orderNumber']);
       w.literal(node, DFC_B.date, record.date);
       w.link(node, DFC_B.orderedBy, record.orderedBy);
       w.link(node, DFC_B.soldBy, record.soldBy);

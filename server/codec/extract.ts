@@ -10,10 +10,10 @@
  */
 import { isAbsoluteIri, type Iri, type NodeId } from '../../ontology/iri.js';
 import { NS } from '../../ontology/namespaces.js';
-import type {
-  AddressRecord, CatalogItemRecord, CatalogRecord, CustomerCategoryRecord, DfcRecord, EnterpriseRecord, Extra,
-  ExtraValue, OfferRecord, OrderLineRecord, OrderRecord, PersonRecord, Price, Quantity, RecordKind, ResourceRecord,
-  SaleSessionRecord, SuppliedProductRecord,
+import {
+  LANGUAGE_TAG, type AddressRecord, type CatalogItemRecord, type CatalogRecord, type CustomerCategoryRecord, type DfcRecord,
+  type EnterpriseRecord, type Extra, type ExtraValue, type OfferRecord, type OrderLineRecord, type OrderRecord, type PersonRecord,
+  type Price, type Quantity, type RecordKind, type ResourceRecord, type SaleSessionRecord, type SuppliedProductRecord,
 } from '../../ontology/records.js';
 import { LINK_ENDS, type LinkEnd } from '../../ontology/inverses.js';
 import { DFC_B, DFC_M_NS, LDP } from '../../ontology/vocabulary.js';
@@ -142,6 +142,8 @@ class NodeReader {
   private consumed: (readonly Term[])[] | undefined;
   /** The fields with a wire problem; made on the first one (most nodes have none). */
   public invalid: Set<string> | undefined;
+  /** The languages of the text fields read with one ({@link RecordBase.languages}); made on the first one. */
+  public languages: Record<string, string> | undefined;
 
   public constructor(
     private readonly graph: Graph,
@@ -196,6 +198,10 @@ class NodeReader {
     if (first === undefined) return undefined;
     if (first.kind === 'ref') return first.id; // an IRI where text was expected (a logo URL, a country)
     this.keepRest(predicates, first);
+    // `"Pommes"@fr` is read as `Pommes` in French, and written back so: the language is part of the statement.
+    if (first.language !== undefined && typeof first.value === 'string' && LANGUAGE_TAG.test(first.language)) {
+      (this.languages ??= {})[field] = first.language;
+    }
     return String(first.value);
   }
 
@@ -571,6 +577,7 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
     const kindTypes = TYPES_OF_KIND.get(kind) as readonly string[];
     const extraTypes = node.types.length === 1 && kindTypes.includes(node.types[0] as string) ? NO_TYPES : node.types.filter((t) => !kindTypes.includes(t));
     if (extraTypes.length > 0) draft.extraTypes = extraTypes;
+    if (reader.languages !== undefined) draft.languages = reader.languages;
     const extra = reader.extra();
     if (extra !== undefined) draft.extra = extra;
     if (reader.invalid !== undefined) invalidFields.set(node.id, reader.invalid);

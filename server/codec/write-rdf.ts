@@ -467,10 +467,11 @@ class StatementWriter {
   /** {@link keysByKind} of the kind being written ({@link kind}), found once a record rather than once a property. */
   private kindKeys = this.keysByKind.get(undefined) as Map<string, readonly Predicate[]>;
 
-  /** A literal as `NodeWriter.literal` writes it. */
-  private literal(subject: Subject, iri: string, value: string | number | boolean | undefined): void {
+  /** A literal as `NodeWriter.literal` writes it (text in a language with its tag). */
+  private literal(subject: Subject, iri: string, value: string | number | boolean | undefined, language?: string): void {
     if (value === undefined) return;
-    for (const key of this.keys(iri)) if (key.term !== undefined) this.add(subject, key.term, this.jsonValue(value));
+    const object = language !== undefined && typeof value === 'string' ? this.terms.language(value, language) : this.jsonValue(value);
+    for (const key of this.keys(iri)) if (key.term !== undefined) this.add(subject, key.term, object);
   }
 
   /** A JSON string, number or boolean read as a literal. */
@@ -616,17 +617,17 @@ class StatementWriter {
     }
     switch (record.kind) {
       case 'Enterprise':
-        this.literal(s, DFC_B.name, record.name);
-        this.literal(s, DFC_B.description, record.description);
-        this.literal(s, DFC_B.VATnumber, record.vatNumber);
-        this.literal(s, DFC_B.email, record.email);
+        this.literal(s, DFC_B.name, record.name, record.languages?.['name']);
+        this.literal(s, DFC_B.description, record.description, record.languages?.['description']);
+        this.literal(s, DFC_B.VATnumber, record.vatNumber, record.languages?.['vatNumber']);
+        this.literal(s, DFC_B.email, record.email, record.languages?.['email']);
         if (record.phone !== undefined) {
           const phone = this.open(DFC_B.PhoneNumber);
           this.bare(phone, this.predicate(DFC_B.phoneNumber), record.phone);
           this.close(s, DFC_B.hasPhoneNumber, phone);
         }
-        this.literal(s, DFC_B.websitePage, record.website);
-        this.literal(s, DFC_B.logo, record.logo);
+        this.literal(s, DFC_B.websitePage, record.website, record.languages?.['website']);
+        this.literal(s, DFC_B.logo, record.logo, record.languages?.['logo']);
         this.link(s, DFC_B.hasAddress, record.address);
         this.link(s, DFC_B.hasMainContact, record.mainContact);
         this.link(s, DFC_B.supplies, record.supplies);
@@ -636,24 +637,24 @@ class StatementWriter {
         this.link(s, DFC_B.affiliates, record.affiliates);
         break;
       case 'Address':
-        this.literal(s, DFC_B.street, record.street);
-        this.literal(s, DFC_B.postcode, record.postcode);
-        this.literal(s, DFC_B.city, record.city);
-        this.literal(s, DFC_B.region, record.region);
+        this.literal(s, DFC_B.street, record.street, record.languages?.['street']);
+        this.literal(s, DFC_B.postcode, record.postcode, record.languages?.['postcode']);
+        this.literal(s, DFC_B.city, record.city, record.languages?.['city']);
+        this.literal(s, DFC_B.region, record.region, record.languages?.['region']);
         if (record.country !== undefined && ABSOLUTE.test(record.country)) this.link(s, DFC_B.hasCountry, record.country);
-        else this.literal(s, DFC_B.country, record.country);
+        else this.literal(s, DFC_B.country, record.country, record.languages?.['country']);
         this.literal(s, DFC_B.latitude, record.latitude);
         this.literal(s, DFC_B.longitude, record.longitude);
         break;
       case 'Person':
-        this.literal(s, DFC_B.firstName, record.firstName);
-        this.literal(s, DFC_B.familyName, record.familyName);
+        this.literal(s, DFC_B.firstName, record.firstName, record.languages?.['firstName']);
+        this.literal(s, DFC_B.familyName, record.familyName, record.languages?.['familyName']);
         this.link(s, DFC_B.hasAddress, record.address);
         this.link(s, DFC_B.affiliates, record.affiliates);
         break;
       case 'SuppliedProduct':
-        this.literal(s, DFC_B.name, record.name);
-        this.literal(s, DFC_B.description, record.description);
+        this.literal(s, DFC_B.name, record.name, record.languages?.['name']);
+        this.literal(s, DFC_B.description, record.description, record.languages?.['description']);
         this.link(s, DFC_B.hasType, record.productType);
         if (record.quantity !== undefined) this.quantity(s, record.quantity);
         this.literal(s, DFC_B.totalTheoriticalStock, record.totalTheoreticalStock);
@@ -665,7 +666,7 @@ class StatementWriter {
         break;
       case 'CatalogItem':
         this.link(s, DFC_B.references, record.product);
-        this.literal(s, DFC_B.sku, record.sku);
+        this.literal(s, DFC_B.sku, record.sku, record.languages?.['sku']);
         if (record.stock !== null) this.literal(s, DFC_B.stockLimitation, record.stock);
         this.link(s, DFC_B.offeredThrough, record.offers);
         this.link(s, DFC_B.managedBy, record.managedBy);
@@ -678,13 +679,13 @@ class StatementWriter {
         this.link(s, DFC_B.offersTo, record.customerCategory);
         break;
       case 'Catalog':
-        this.literal(s, DFC_B.name, record.name);
+        this.literal(s, DFC_B.name, record.name, record.languages?.['name']);
         this.link(s, DFC_B.maintainedBy, record.maintainedBy);
         this.link(s, DFC_B.lists, record.items);
         break;
       case 'CustomerCategory':
-        this.literal(s, DFC_B.name, record.name);
-        this.literal(s, DFC_B.description, record.description);
+        this.literal(s, DFC_B.name, record.name, record.languages?.['name']);
+        this.literal(s, DFC_B.description, record.description, record.languages?.['description']);
         this.link(s, DFC_B.definedBy, record.definedBy);
         break;
       case 'SaleSession':
@@ -693,7 +694,7 @@ class StatementWriter {
         this.link(s, DFC_B.lists, record.offers);
         break;
       case 'Order':
-        this.literal(s, DFC_B.orderNumber, record.orderNumber);
+        this.literal(s, DFC_B.orderNumber, record.orderNumber, record.languages?.['orderNumber']);
         this.literal(s, DFC_B.date, record.date);
         this.link(s, DFC_B.orderedBy, record.orderedBy);
         this.link(s, DFC_B.soldBy, record.soldBy);

@@ -784,6 +784,7 @@ export class ListingService {
       kind: 'SuppliedProduct', id: ids.product, images: [...source.images], variantOf: [], variants: [], catalogItems: [ids.item], suppliedBy: owner,
       ...(source.name !== undefined ? { name: source.name } : {}), ...(source.description !== undefined ? { description: source.description } : {}),
       ...(source.quantity !== undefined ? { quantity: source.quantity } : {}), ...(source.productType !== undefined ? { productType: source.productType } : {}),
+      ...textLanguages(source, ['name', 'description']),
       extra: { [OWL.sameAs]: [{ '@id': source.id }] },
     };
     const item: CatalogItemRecord = {
@@ -1015,6 +1016,15 @@ function stockItemOf(listing: ListingRow): string {
  * a negative, non-finite or absurd stock comes out as such, for {@link publishProblems} to refuse (a stock of -5
  * published as 0 would hide that the origin's word is broken).
  */
+/** The languages of `fields` of a record (those it copies), as a record's `languages`; nothing when none has one. */
+function textLanguages(record: DfcRecord, fields: readonly string[]): { languages?: Record<string, string> } {
+  const kept = fields.flatMap((field) => {
+    const language = record.languages?.[field];
+    return language === undefined ? [] : [[field, language] as const];
+  });
+  return kept.length === 0 ? {} : { languages: Object.fromEntries(kept) };
+}
+
 function retailStock(stockItem: CatalogItemRecord, factor: number): number | null {
   const stock: unknown = stockItem.stock;
   if (stock === null) return null;

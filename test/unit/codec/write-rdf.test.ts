@@ -70,14 +70,14 @@ function edgeRecords(): DfcRecord[] {
     },
     // The same subject again: one node.
     { kind: 'Enterprise', id: id('e'), name: 'Second name', supplies: [id('q')], manages: [], maintains: [], customerCategories: [], affiliates: [] },
-    { kind: 'Address', id: '_:local' as NodeId, street: '1 rue', postcode: '75001', city: 'Paris', country: 'France', latitude: 48.86, longitude: 2.35 },
+    { kind: 'Address', id: '_:local' as NodeId, street: '1 rue', postcode: '75001', city: 'Paris', country: 'France', latitude: 48.86, longitude: 2.35, languages: { city: 'fr', country: 'fr' } },
     { kind: 'Address', id: id('a2'), country: 'http://publications.europa.eu/resource/authority/country/FRA', latitude: 0, longitude: -0 },
     { kind: 'Address', id: id('a3'), country: 'https://bad country' },
     { kind: 'Person', id: id('person'), firstName: 'Anne', affiliates: [id('e')] },
     {
-      kind: 'SuppliedProduct', id: id('p'), name: 'Tomates', productType: `${DFC_PT_NS}tomato`, quantity: { value: 0.1, unit: measureIri('Kilogram') },
+      kind: 'SuppliedProduct', id: id('p'), name: 'Tomates', description: 'Tomates du jardin', languages: { name: 'fr', description: 'fr-be' }, productType: `${DFC_PT_NS}tomato`, quantity: { value: 0.1, unit: measureIri('Kilogram') },
       totalTheoreticalStock: 1e21, images: ['https://x.example/a.jpg', 'not an iri either'], variantOf: [], variants: [], catalogItems: [id('i')],
-      extra: { [`${B}lifetime`]: [{ '@value': '12.5' }], [`${B}frozen`]: [{ '@value': ' TRUE ' }] },
+      extra: { [`${B}lifetime`]: [{ '@value': '12.5' }], [`${B}frozen`]: [{ '@value': ' TRUE ' }], [DFC_B.name]: [{ '@value': 'Tomatoes', '@language': 'en' }] },
     },
     { kind: 'CatalogItem', id: id('i'), product: id('p'), sku: 'SKU-1', stock: 0, offers: [id('o')], listedIn: [id('c')] },
     { kind: 'Offer', id: id('o'), item: id('i'), price: { value: 4.95, currency: measureIri('Euro'), vatRate: 5.5 }, stock: null, customerCategory: id('cc') },

@@ -323,6 +323,25 @@ _:o a dfc-b:Offer ; dfc-b:offeredItem _:i ; dfc-b:hasPrice [ a dfc-b:Price ; dfc
       expect(response.headers.get('location')).to.match(/\/supplied_products\/Navets$/u);
     });
 
+    it('keeps the language of the text it is given, in every representation and in the catalogue', async () => {
+      const turtle = `@prefix dfc-b: <https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#> .
+@prefix dfc-m: <https://github.com/datafoodconsortium/taxonomies/releases/latest/download/measures.rdf#> .
+_:p a dfc-b:SuppliedProduct ; dfc-b:name "Pommes"@fr, "Apples"@en ; dfc-b:description "Du verger"@fr ; dfc-b:referencedBy _:i .
+_:i a dfc-b:CatalogItem ; dfc-b:references _:p ; dfc-b:sku "POM-1" ; dfc-b:stockLimitation 4 ; dfc-b:offeredThrough _:o .
+_:o a dfc-b:Offer ; dfc-b:offeredItem _:i ; dfc-b:hasPrice [ a dfc-b:Price ; dfc-b:value 1.5 ; dfc-b:hasUnit dfc-m:Euro ] .
+`;
+      const created = await node.request('POST', `${FERME}/supplied_products`, { headers: { ...bearer(ferme), 'content-type': 'text/turtle' }, body: turtle });
+      expect(created.status, created.text).to.equal(201);
+      const path = (created.headers.get('location') ?? '').slice(node.base.length);
+      const product = graphOf((await node.request('GET', path)).text)[0];
+      expect(product?.['dfc-b:name']).to.have.deep.members([{ '@value': 'Pommes', '@language': 'fr' }, { '@value': 'Apples', '@language': 'en' }]);
+      expect(product?.['dfc-b:description']).to.deep.equal({ '@value': 'Du verger', '@language': 'fr' });
+      const asTurtle = await node.request('GET', path, { headers: { accept: 'text/turtle' } });
+      expect(asTurtle.text).to.include('"Pommes"@fr').and.include('"Apples"@en').and.include('"Du verger"@fr');
+      const page = graphOf((await node.request('GET', `${FERME}/supplied_products`)).text).find((n) => n['@id'] === `${node.base}${path}`);
+      expect(page?.['dfc-b:description']).to.deep.equal({ '@value': 'Du verger', '@language': 'fr' });
+    });
+
     it('leaves the stock as it was when a JSON-LD or Turtle item or offer says none, and takes a negative one as on demand', async () => {
       const item = `${node.base}${FERME}/catalog_items/tomate`;
       const offer = `${node.base}${FERME}/offers/tomate`;
@@ -339,8 +358,14 @@ _:o a dfc-b:Offer ; dfc-b:offeredItem _:i ; dfc-b:hasPrice [ a dfc-b:Price ; dfc
       expect(await stockOf(`${FERME}/offers/tomate`)).to.equal(9);
       await put(`${FERME}/catalog_items/tomate`, JSON.stringify({ '@context': CONTEXT, '@id': item, '@type': 'dfc-b:CatalogItem', 'dfc-b:sku': 'TOM-2' }));
       expect(await stockOf(`${FERME}/catalog_items/tomate`)).to.equal(9);
+      // A SKU in a language, then one in none: the item's text takes the body's language, or none.
+      const skuOf = async (): Promise<unknown> => graphOf((await node.request('GET', `${FERME}/catalog_items/tomate`)).text)[0]?.['dfc-b:sku'];
+      await put(`${FERME}/catalog_items/tomate`, `@prefix dfc-b: <https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#> .
+<${item}> a dfc-b:CatalogItem ; dfc-b:sku "TOM-3"@fr .`, 'text/turtle');
+      expect(await skuOf()).to.deep.equal({ '@value': 'TOM-3', '@language': 'fr' });
       await put(`${FERME}/catalog_items/tomate`, `@prefix dfc-b: <https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#> .
 <${item}> a dfc-b:CatalogItem ; dfc-b:sku "TOM-3" .`, 'text/turtle');
+      expect(await skuOf()).to.equal('TOM-3');
       expect(await stockOf(`${FERME}/catalog_items/tomate`)).to.equal(9);
       expect(await stockOf(`${FERME}/offers/tomate`)).to.equal(9);
       // Stated: a new stock, then a negative one (on demand: no stockLimitation published).

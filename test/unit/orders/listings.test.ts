@@ -117,6 +117,15 @@ describe('orders/listings', () => {
     expect(view.origin.orders).to.equal(`${ORIGIN}/api/dfc/enterprises/ferme/orders`);
   });
 
+  it('publishes the name and description in the languages the origin gave them', async () => {
+    const records = farmRecords('ferme', { origin: ORIGIN })
+      .map((r) => (r.kind === 'SuppliedProduct' ? { ...r, languages: { name: 'fr', description: 'fr-fr' } } : r));
+    const listings = service(scripted(new Map([[`${ORIGIN}/api/dfc/enterprises/ferme/catalog_items`, serialize(records, 'jsonld')]])));
+    const view = await listings.add('boutique', `${ORIGIN}/api/dfc/enterprises/ferme/catalog_items/tomate`, { price: 5 });
+    const product = (await node.store.getResource(view.product))?.record;
+    expect(product).to.deep.include({ name: 'Tomates anciennes', languages: { name: 'fr', description: 'fr-fr' } });
+  });
+
   it('reads what a sync holds before asking the origin', async () => {
     const asked: string[] = [];
     const peer = await node.store.provenance.addPeer({ name: 'held', url: `${ORIGIN}/held` }, ORIGIN);
