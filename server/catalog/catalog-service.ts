@@ -189,10 +189,11 @@ export class CatalogService {
    * Replaces one product (and the catalog items and offers the body gives with it).
    *
    * @param condition - the enterprise's version, or the product's (`If-Match`)
+   * @param unstated - the items and offers of the body that say no stock (they keep theirs)
    * @returns the records written
    */
-  public replaceProduct(eid: string, id: string, records: readonly DfcRecord[], condition?: WriteCondition): Promise<DfcRecord[]> {
-    return this.products.replaceProduct(eid, id, records, condition);
+  public replaceProduct(eid: string, id: string, records: readonly DfcRecord[], condition?: WriteCondition, unstated?: ReadonlySet<string>): Promise<DfcRecord[]> {
+    return this.products.replaceProduct(eid, id, records, condition, unstated);
   }
 
   /** Deletes a product with its catalog items and their offers, and unlinks it from its product group. */

@@ -63,12 +63,15 @@ export class ProductWrites {
    *   with `*`), a write that lost a race is done again in the store's transaction, and applies
    * @returns the records written
    */
-  public async replaceProduct(eid: string, id: string, records: readonly DfcRecord[], condition?: WriteCondition): Promise<DfcRecord[]> {
-    return this.committer.readModifyWrite(eid, condition, (from, attempt) => this.decideReplace(eid, id, records, condition, from, attempt));
+  public async replaceProduct(
+    eid: string, id: string, records: readonly DfcRecord[], condition?: WriteCondition, unstated: ReadonlySet<string> = new Set(),
+  ): Promise<DfcRecord[]> {
+    return this.committer.readModifyWrite(eid, condition, (from, attempt) => this.decideReplace(eid, id, records, condition, from, attempt, unstated));
   }
 
   private async decideReplace(
     eid: string, id: string, records: readonly DfcRecord[], condition: WriteCondition | undefined, from: ResourceReads, attempt: number,
+    unstated: ReadonlySet<string>,
   ): Promise<WriteDecision<DfcRecord[]>> {
     const iri = this.urls.resource(eid, 'supplied_products', id);
     // PUT replaces; products are created by POST to the collection, which assigns ids.
@@ -103,7 +106,7 @@ export class ProductWrites {
     const minted = new Set<string>();
     // Its reads are the store's: inside the store's transaction they see what it does (nothing else commits while
     // it holds the lock), and the ids it mints must still be free when it commits (`expect`, below).
-    const written = await this.identities.identify(eid, catalogue, 'replace', fixed, minted);
+    const written = await this.keepStock(eid, catalogue, await this.identities.identify(eid, catalogue, 'replace', fixed, minted), unstated, from);
     const product = written.find((r) => r.id === iri) as SuppliedProductRecord;
     // Items the body leaves out stay linked: a PUT of the product alone must not orphan its stock.
     const kept = existingRecord.kind === 'SuppliedProduct' ? existingRecord.catalogItems : [];
@@ -120,6 +123,37 @@ export class ProductWrites {
     }
     const expect = new Map<string, DfcRecord | null>([[iri, existingRecord], ...[...minted].map((m) => [m, null] as const)]);
     return { changes: { upsert: await this.withGroupLinks(eid, upsert, from), expect, ...expected }, value: upsert.filter((r) => !left.includes(r.id)) };
+  }
+
+  /**
+   * The catalog items and offers of a replacement that say no stock keep the stock they have: as a PUT of the item or
+   * the offer alone does (Open Food Network: blank is unchanged), a PUT of the product with them (to change a SKU)
+   * made them sell without limit. One that is new is on demand, as when created.
+   *
+   * @param given - the records of the body, as decoded
+   * @param written - what {@link Identities.identify} made of them, in the same order
+   * @param unstated - the `@id`s (as decoded) of the items and offers that say no stock
+   */
+  private async keepStock(eid: string, given: readonly DfcRecord[], written: DfcRecord[], unstated: ReadonlySet<string>, from: ResourceReads): Promise<DfcRecord[]> {
+    if (unstated.size === 0) return written;
+    const kept: DfcRecord[] = [];
+    for (const [index, record] of written.entries()) {
+      const source = given[index] as DfcRecord;
+      if ((record.kind !== 'CatalogItem' && record.kind !== 'Offer') || !unstated.has(source.id)) {
+        kept.push(record);
+        continue;
+      }
+      const stored = await from.getResource(record.id);
+      if (stored?.eid !== eid || stored.record.kind !== record.kind) {
+        kept.push(record);
+        continue;
+      }
+      const same = { ...record, stock: stored.record.stock };
+      // Still valid: the stock is the stored one, valid when it was stored.
+      this.committer.carryValidity(record, same);
+      kept.push(same);
+    }
+    return kept;
   }
 
   /**

@@ -397,7 +397,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     // still exists, as with `If-Match: *`.
     const condition = expected ?? { ...(await catalog.resource(eid, 'supplied_products', id)), anyVersion: true };
     const decoded = await catalog.decode(given as WriteBody, catalog.urls.resource(eid, 'supplied_products', id));
-    return catalog.replaceProduct(eid, id, decoded.records, condition);
+    return catalog.replaceProduct(eid, id, decoded.records, condition, decoded.unstatedStock);
   }, { needsBody: true }));
   router.delete('/enterprises/:eid/supplied_products/:id', writeResource('supplied_products', async (eid, id, _given, expected) => {
     await catalog.deleteProduct(eid, id, expected);

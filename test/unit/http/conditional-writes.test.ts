@@ -41,7 +41,8 @@ describe('Conditional writes from the per-resource version', () => {
       JSON.stringify({
         '@context': CONTEXT, '@id': '_:p', '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Tomate',
         'dfc-b:referencedBy': { '@id': '_:i', '@type': 'dfc-b:CatalogItem', 'dfc-b:stockLimitation': 5,
-          'dfc-b:offeredThrough': { '@id': '_:o', '@type': 'dfc-b:Offer', 'dfc-b:hasPrice': 2 } },
+          // On demand, said so (an offer saying nothing takes its item's stock, and follows it).
+          'dfc-b:offeredThrough': { '@id': '_:o', '@type': 'dfc-b:Offer', 'dfc-b:hasPrice': 2, 'dfc-b:stockLimitation': -1 } },
       }));
     expect(products.status, products.text).to.equal(201);
     const base = `${node.url}/api/dfc/enterprises/ferme`;
@@ -68,7 +69,7 @@ describe('Conditional writes from the per-resource version', () => {
   it('a write to another resource of the enterprise leaves a resource\'s ETag valid', async () => {
     const etag = (await request('GET', offer)).etag;
     expect((await putJson(item, { 'dfc-b:stockLimitation': 9 })).status).to.equal(200);
-    // The offer has no stock of its own (null), so it did not mirror the item's: it is as it was.
+    // The offer is on demand (null), so it did not mirror the item's: it is as it was.
     expect((await request('GET', offer)).etag).to.equal(etag);
     const response = await putJson(offer, { 'dfc-b:hasPrice': 3 }, { 'if-match': etag });
     expect(response.status, response.text).to.equal(200);

@@ -342,6 +342,32 @@ _:o a dfc-b:Offer ; dfc-b:offeredItem _:i ; dfc-b:hasPrice [ a dfc-b:Price ; dfc
       expect(page?.['dfc-b:description']).to.deep.equal({ '@value': 'Du verger', '@language': 'fr' });
     });
 
+    it('gives an offer that says no stock its item\'s, and keeps the stock of a product\'s item and offer a PUT says none of', async () => {
+      const stockAt = async (path: string): Promise<unknown> => graphOf((await node.request('GET', path)).text)[0]?.['dfc-b:stockLimitation'];
+      const body = (item: Record<string, unknown>, offer: Record<string, unknown>, id?: string): string => JSON.stringify({
+        '@context': CONTEXT, '@id': id ?? '_:p', '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Radis',
+        'dfc-b:referencedBy': { '@id': '_:i', '@type': 'dfc-b:CatalogItem', ...item,
+          'dfc-b:offeredThrough': { '@id': '_:o', '@type': 'dfc-b:Offer', 'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 1, 'dfc-b:hasUnit': 'dfc-m:Euro' }, ...offer } },
+      });
+      const created = await node.request('POST', `${FERME}/supplied_products`, { headers: { ...bearer(ferme), ...JSONLD }, body: body({ 'dfc-b:sku': 'RAD-1', 'dfc-b:stockLimitation': 8 }, {}) });
+      expect(created.status, created.text).to.equal(201);
+      const product = (created.headers.get('location') ?? '').slice(node.base.length);
+      const id = product.split('/').pop() as string;
+      expect(await stockAt(`${FERME}/catalog_items/${id}`)).to.equal(8);
+      // Published on demand (no stockLimitation) while its item sold eight, before.
+      expect(await stockAt(`${FERME}/offers/${id}`)).to.equal(8);
+      // A PUT of the product with its item and offer, to change the SKU: their stock stays.
+      const put = await node.request('PUT', product, { headers: { ...bearer(ferme), ...JSONLD }, body: body({ 'dfc-b:sku': 'RAD-2' }, {}, `${node.base}${product}`) });
+      expect(put.status, put.text).to.equal(200);
+      expect(graphOf((await node.request('GET', `${FERME}/catalog_items/${id}`)).text)[0]?.['dfc-b:sku']).to.equal('RAD-2');
+      expect(await stockAt(`${FERME}/catalog_items/${id}`)).to.equal(8);
+      expect(await stockAt(`${FERME}/offers/${id}`)).to.equal(8);
+      // Stated, it is taken (and an offer stating its own keeps it).
+      await node.request('PUT', product, { headers: { ...bearer(ferme), ...JSONLD }, body: body({ 'dfc-b:stockLimitation': 3 }, { 'dfc-b:stockLimitation': 2 }, `${node.base}${product}`) });
+      expect(await stockAt(`${FERME}/catalog_items/${id}`)).to.equal(3);
+      expect(await stockAt(`${FERME}/offers/${id}`)).to.equal(2);
+    });
+
     it('leaves the stock as it was when a JSON-LD or Turtle item or offer says none, and takes a negative one as on demand', async () => {
       const item = `${node.base}${FERME}/catalog_items/tomate`;
       const offer = `${node.base}${FERME}/offers/tomate`;
