@@ -2,8 +2,8 @@
  * The render benchmark: a catalogue that stays fast while it changes (issue 16).
  *
  * 1. Full pull after one change. A real node ({@link ./http-server.ts}, its own process) holds a generated
- *    catalogue of {@link PULL_OFFERS} offers. A full pull is what a syncing peer does: `GET catalog_items` with
- *    the default page size (`MAILLON_PAGE_SIZE`, 500: 20 pages) in JSON-LD, then every page in order by its
+ *    catalogue of {@link PULL_OFFERS} offers. A full pull is what a syncing peer does: `GET catalog_items` asking
+ *    for pages (`Prefer: max-member-count`), of the default page size (`MAILLON_PAGE_SIZE`, 500: 20 pages), in JSON-LD, then every page in order by its
  *    `Link: rel="next"`, one request at a time on one keep-alive connection. What is measured, per request, is
  *    the time from sending it to the last byte of its body on the client (loopback, so essentially the server's
  *    time plus the transfer); the pull's figure is the sum over its pages. Measured: the first pull (nothing
@@ -36,6 +36,7 @@ import autocannon from 'autocannon';
 import { formatMs, formatRate, groupLog, median, megabytes, percentile, startJsonChild, stopJsonChild, type BenchResult, type JsonChild } from './harness.js';
 import type { ServerReady } from './http-server.js';
 import type { PlainHeaders } from './plain-server.js';
+import { PREFER_PAGES } from '../server/sync/peer-fetch.js';
 
 const GROUP = 'render';
 const log = groupLog(GROUP);
@@ -119,7 +120,8 @@ async function pull(ready: ServerReady): Promise<Pull> {
   let url: string | undefined = `${ready.url}/api/dfc/enterprises/${ready.eid}/catalog_items`;
   const replies: Reply[] = [];
   while (url !== undefined) {
-    const reply = await send(url, 'GET', { accept: LD_JSON });
+    // A syncing peer asks for pages (a client that does not gets the whole catalogue at once).
+    const reply = await send(url, 'GET', { accept: LD_JSON, prefer: PREFER_PAGES });
     if (reply.status !== 200) throw new Error(`GET ${url}: ${reply.status} ${reply.body.toString('utf8').slice(0, 200)}`);
     replies.push(reply);
     url = nextOf(reply.headers['link'], ready.url);

@@ -21,7 +21,7 @@ import type { Problem } from '../errors/problem.js';
 import { recordVersion, type EnterpriseRow } from '../store/store.js';
 import { allowOnly, textBody } from './methods.js';
 import { negotiate, type Representation } from './negotiate.js';
-import { pageParams, type PageParams } from './page-params.js';
+import { cataloguePageParams, pageParams, type PageParams } from './page-params.js';
 import { FragmentCache, pageVersion, recordsVersion, renderPage } from './page-render.js';
 import { answeredNotModifiedUnrendered, etagList, ifMatchMatchesVersion, render, renderBody, sendBody, versionEtag, type PageView, type RenderCache, type Rendered } from './render.js';
 
@@ -70,6 +70,8 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
 
   /** Paging parameters of a request. */
   const paging = (req: Request): PageParams => pageParams(req, args.pageSize, args.maxPageSize);
+  /** Paging parameters of a request of a catalogue: the whole catalogue unless it asks for pages. */
+  const cataloguePaging = (req: Request): PageParams => cataloguePageParams(req, args.pageSize, args.maxPageSize);
 
   const pageView = (req: Request, page: number, size: number, total: number): PageView | undefined => {
     if (total <= size && page === 1) return undefined;
@@ -106,15 +108,16 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     await respond(req, res, rendered, row);
   };
 
-  const respond = async (req: Request, res: Response, rendered: Rendered, row: EnterpriseRow, view?: PageView): Promise<void> => {
-    representationHeaders(res, row, view);
+  const respond = async (req: Request, res: Response, rendered: Rendered, row: EnterpriseRow, view?: PageView, catalogue = false): Promise<void> => {
+    representationHeaders(res, row, view, catalogue);
     await sendBody(req, res, { bytes: rendered.bytes, contentType: `${rendered.contentType}; charset=utf-8`, etag: rendered.etag, forms: rendered.forms });
   };
 
   /** The headers of a representation besides its body's: validators, caching, variance, paging links; status 200. */
-  const representationHeaders = (res: Response, row: EnterpriseRow, view?: PageView): void => {
+  const representationHeaders = (res: Response, row: EnterpriseRow, view?: PageView, catalogue = false): void => {
     res.setHeader('Last-Modified', new Date(row.updatedAt).toUTCString());
-    res.setHeader('Vary', 'Accept, Authorization, X-Api-Token');
+    // A catalogue is paged or whole as the client's `Prefer` asks.
+    res.setHeader('Vary', catalogue ? 'Accept, Authorization, X-Api-Token, Prefer' : 'Accept, Authorization, X-Api-Token');
     res.setHeader('Cache-Control', row.private ? 'private, no-cache' : 'no-cache');
     const links: string[] = [];
     if (view?.next !== undefined) links.push(`<${view.next}>; rel="next"`);
@@ -156,7 +159,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
    */
   const sendPage = async (req: Request, res: Response, row: EnterpriseRow): Promise<void> => {
     const representation = negotiate(req.get('accept'));
-    const { page, size } = paging(req);
+    const { page, size } = cataloguePaging(req);
     const catalogue = await catalog.currentCatalogue(row);
     if (page > 1 && (page - 1) * size >= catalogue.entries.length) throw new NotFoundHttpError(`page ${page} is past the end of the catalogue`);
     // A page's records, and their hash, are the same for every request of the same snapshot: made once. The memo
@@ -179,12 +182,12 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     if (rendered === undefined) {
       // A client holding this version (a peer syncing again after this node restarted, or a page evicted) is
       // answered 304 from the version alone, without rendering the page.
-      representationHeaders(res, row, view);
+      representationHeaders(res, row, view, true);
       if (answeredNotModifiedUnrendered(req, res, versionEtag(version, representation), `${representation.contentType}; charset=utf-8`)) return;
       rendered = renderPage(records, catalogue.versionOf, representation, { containerId, version, ...(view !== undefined ? { view } : {}) }, fragments);
       cache.set(cacheKey, rendered);
     }
-    await respond(req, res, rendered, row, rendered.view);
+    await respond(req, res, rendered, row, rendered.view, true);
   };
 
   /**
@@ -196,7 +199,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
    */
   const sendPersonalPage = async (req: Request, res: Response, row: EnterpriseRow, own: readonly DfcRecord[]): Promise<void> => {
     const representation = negotiate(req.get('accept'));
-    const { page, size } = paging(req);
+    const { page, size } = cataloguePaging(req);
     const catalogue = await catalog.currentCatalogue(row);
     if (page > 1 && (page - 1) * size >= catalogue.entries.length) throw new NotFoundHttpError(`page ${page} is past the end of the catalogue`);
     const echoed = new Map<string, NodeId>();
@@ -207,7 +210,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     });
     const held = new Set(records.map((r) => r.id as string));
     const view = pageView(req, page, size, catalogue.entries.length);
-    representationHeaders(res, row, view);
+    representationHeaders(res, row, view, true);
     // The orders change without the enterprise's date: no validator, or Express would answer If-Modified-Since 304.
     res.removeHeader('Last-Modified');
     res.setHeader('Cache-Control', 'private, no-store');

@@ -87,6 +87,8 @@ function operation(op: Operation): Record<string, unknown> {
 
 const READ: Operation['responses'] = { 200: 'dfc', 304: 'empty' };
 const PAGED = ['page', 'page_size'];
+/** A catalogue: whole unless the client asks for pages, by parameter or preference. */
+const CATALOGUE_PAGED = [...PAGED, 'Prefer'];
 
 /** Every path the node serves, with its operations (Express's `:name` written `{name}`). */
 const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
@@ -121,15 +123,20 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
     },
   },
   '/api/dfc/enterprises/{eid}/catalog_items': {
-    get: { summary: 'The whole catalogue: catalog items, supplied products with groups, offers; paged', tags: ['catalogue'], access: 'public', parameters: ['eid', ...PAGED], responses: READ, problems: [404, 406] },
+    get: {
+      summary: 'The whole catalogue: catalog items, supplied products with groups, offers; in pages when asked for',
+      description: 'Whole (up to 10,000 products a page) to a client that asks for no pages, as Open Food Network reads it; paged with '
+        + 'page/page_size, or with Prefer: return=representation; max-member-count="N".',
+      tags: ['catalogue'], access: 'public', parameters: ['eid', ...CATALOGUE_PAGED], responses: READ, problems: [404, 406],
+    },
   },
   '/api/dfc/enterprises/{eid}/supplied_products': {
     get: {
-      summary: 'The whole catalogue (as catalog_items); paged',
+      summary: 'The whole catalogue (as catalog_items); in pages when asked for',
       description: 'With a buyer\'s token (WriteOrders without ReadOrders) the page also holds the buyer\'s open (Held) orders: Open '
         + 'Food Network\'s URL rule, applied to our product ids, names this collection as the orders collection, and OFN looks there '
         + 'for its open order. That answer is never stored (Cache-Control: private, no-store) and has no ETag.',
-      tags: ['catalogue'], access: 'public', parameters: ['eid', ...PAGED], responses: READ, problems: [404, 406],
+      tags: ['catalogue'], access: 'public', parameters: ['eid', ...CATALOGUE_PAGED], responses: READ, problems: [404, 406],
     },
     post: {
       summary: 'Create products with their catalog items and offers (WriteProducts)',
@@ -139,7 +146,7 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
     },
   },
   '/api/dfc/enterprises/{eid}/SuppliedProducts': {
-    get: { summary: 'The catalogue under the FDC spelling', tags: ['catalogue'], access: 'public', parameters: ['eid', ...PAGED], responses: READ, problems: [404, 406] },
+    get: { summary: 'The catalogue under the FDC spelling', tags: ['catalogue'], access: 'public', parameters: ['eid', ...CATALOGUE_PAGED], responses: READ, problems: [404, 406] },
   },
   '/api/dfc/enterprises/{eid}/supplied_products/{id}': {
     get: { summary: 'One supplied product', tags: ['catalogue'], access: 'public', parameters: ['eid', 'id'], responses: READ, problems: [404, 406] },
@@ -468,6 +475,7 @@ export function openApiDocument(args: OpenApiArgs): Record<string, unknown> {
         in_stock: query('in_stock', 'true: only what is in stock', { type: 'boolean' }),
         max_points: query('max_points', 'The most producers sent one by one; more come by town', { type: 'integer', minimum: 0, maximum: 2000 }),
         'If-Match': header('If-Match', 'Write only if the resource is still at this ETag (412 otherwise); * requires it to exist'),
+        Prefer: header('Prefer', 'return=representation; max-member-count="N": the catalogue in pages of at most N products (at most the page size)'),
         'Idempotency-Key': header('Idempotency-Key', 'A retry with the same key gets the same order, and reserves nothing again'),
         'Maillon-Order-Via': header('Maillon-Order-Via', 'The base URLs of the nodes the order came through, comma-separated, the buyer\'s node last (a node ordering for its listings sends it): 409 when it names this node (listings that lead round) or more than 4 nodes'),
       },

@@ -40,3 +40,30 @@ function integerParam(value: unknown, fallback: number): number | undefined {
   if (typeof value !== 'string' || !/^\d{1,15}$/u.test(value)) return undefined;
   return Number(value);
 }
+
+/**
+ * The most members a page may hold that a client asks for in `Prefer` (LDP Paging's `max-member-count`, RFC 7240:
+ * `Prefer: return=representation; max-member-count="500"`); undefined when it asks for none (or names no count a
+ * page can hold: 0, a fraction, text). Several `Prefer` headers, or several preferences in one, are read alike.
+ */
+export function preferredMembers(req: Request): number | undefined {
+  const header = req.headers['prefer'];
+  const text = Array.isArray(header) ? header.join(', ') : header;
+  if (text === undefined) return undefined;
+  const match = /(?:^|[;,\s])max-member-count\s*=\s*"?(\d{1,15})"?(?=\s*(?:[;,]|$))/iu.exec(text);
+  const count = match === null ? undefined : Number(match[1]);
+  return count === undefined || count < 1 ? undefined : count;
+}
+
+/**
+ * The page of a catalogue asked for. A client that asks for pages (`page`, `page_size`, or a `Prefer` of at most
+ * so many members, which a page of the default size answers when it asks for more) gets them as {@link pageParams}
+ * reads them. One that asks for none gets the whole catalogue, in one page of up to `maxSize` products: Open Food
+ * Network and other DFC clients read a catalogue URL as the whole catalogue (they follow no paging link), and set
+ * the stock of every product it leaves out to zero. A catalogue over `maxSize` is still paged, at `maxSize`.
+ */
+export function cataloguePageParams(req: Request, defaultSize: number, maxSize: number): PageParams {
+  if (req.query['page'] !== undefined || req.query['page_size'] !== undefined) return pageParams(req, defaultSize, maxSize);
+  const preferred = preferredMembers(req);
+  return { page: 1, size: preferred === undefined ? maxSize : Math.min(preferred, defaultSize) };
+}

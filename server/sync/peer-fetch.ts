@@ -15,6 +15,13 @@ import { nextFromJson, nextFromLinkHeader } from './paging.js';
 /** The `Accept` header sent when the request names none: JSON-LD first, then plain JSON, then Turtle. */
 export const DEFAULT_ACCEPT = 'application/ld+json;q=1, application/json;q=0.9, text/turtle;q=0.8';
 
+/**
+ * The `Prefer` header of every page asked for (LDP Paging, RFC 7240): a catalogue in pages of at most a thousand
+ * products, each decoded and merged as it arrives, rather than the whole catalogue in one answer, which a Maillon node
+ * (as Open Food Network) gives a client that asks for no pages. A server that knows no such preference ignores it.
+ */
+export const PREFER_PAGES = 'return=representation; max-member-count="1000"';
+
 /** What to fetch, and how to authenticate and revalidate. */
 export interface PageRequest {
   /** Absolute `http:` or `https:` URL. */
@@ -73,7 +80,7 @@ export type FetchOutcome = { ok: true; page: FetchedPage } | { ok: false; failur
  * @param transport - the HTTP client (default {@link safeFetch}; tests pass their own)
  */
 export async function fetchPage(request: PageRequest, policy: FetchPolicy = DEFAULT_FETCH_POLICY, transport: SafeFetch = safeFetch): Promise<FetchOutcome> {
-  const headers: Record<string, string> = { accept: request.accept ?? DEFAULT_ACCEPT };
+  const headers: Record<string, string> = { accept: request.accept ?? DEFAULT_ACCEPT, prefer: PREFER_PAGES };
   if (request.etag !== undefined) headers['if-none-match'] = request.etag;
   if (request.lastModified !== undefined) headers['if-modified-since'] = request.lastModified;
   const credential = request.token === undefined ? undefined : peerCredential(request.token, request.tokenHeader);

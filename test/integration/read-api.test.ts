@@ -698,13 +698,17 @@ describe('read API', () => {
       await s?.close();
     });
 
-    it('pages the catalogue by 5 without parameters', async () => {
-      const response = await s.request('GET', `${ENT}/catalog_items`);
+    it('gives the whole catalogue without parameters, and pages it by 5 to a client that asks for pages', async () => {
+      const stored = await s.node.catalog.catalogue(FERME);
+      const whole = await s.request('GET', `${ENT}/catalog_items`);
+      expect(whole.status).to.equal(200);
+      expect(linkOf(whole, 'next')).to.equal(undefined);
+      expect(productIds(graphOf(whole))).to.deep.equal(stored.entries.map((e) => e.product.id));
+      const response = await s.request('GET', `${ENT}/catalog_items?page=1`);
       expect(response.status).to.equal(200);
       expect(linkOf(response, 'next')).to.equal(`${s.base}${ENT}/catalog_items?page=2&page_size=5`);
       expect(productIds(graphOf(response))).to.have.length(5);
-      const pages = await walk(s, `${ENT}/catalog_items`);
-      const stored = await s.node.catalog.catalogue(FERME);
+      const pages = await walk(s, `${ENT}/catalog_items?page=1`);
       expect(pages).to.have.length(Math.ceil(stored.entries.length / 5));
       expect(pages.flatMap((p) => productIds(graphOf(p)))).to.deep.equal(stored.entries.map((e) => e.product.id));
     });

@@ -174,6 +174,35 @@ describe('http: the DFC routes', function () {
       expectProblem(await node.request('GET', `${FERME}/catalog_items?page=3&page_size=2`), 404);
     });
 
+    it('gives the whole catalogue to a client that asks for no pages, and pages to one that prefers them', async () => {
+      const small = await startInProcess({ pageSize: 2 });
+      try {
+        await small.seed('ferme');
+        const products = (text: string) => graphOf(text).filter((n) => n['@type'] === 'dfc-b:SuppliedProduct');
+        // Open Food Network reads a catalogue URL whole, following no link: three products, on one page of no view.
+        const whole = await small.request('GET', `${FERME}/catalog_items`);
+        expect(products(whole.text)).to.have.length(3);
+        expect(whole.headers.get('link')).to.equal(null);
+        expect(whole.text).to.not.include('hydra:PartialCollectionView');
+        expect(whole.headers.get('vary')).to.include('Prefer');
+        // LDP Paging's preference: pages of the count asked for, or of the node's page size when it asks for more.
+        const prefer = (count: string) => small.request('GET', `${FERME}/catalog_items`, { headers: { prefer: `return=representation; max-member-count=${count}` } });
+        const one = await prefer('"1"');
+        expect(products(one.text)).to.have.length(1);
+        expect(one.headers.get('link')).to.include('page=2&page_size=1');
+        expect(one.headers.get('etag')).to.not.equal(whole.headers.get('etag'));
+        const many = await prefer('1000');
+        expect(products(many.text)).to.have.length(2);
+        expect(many.headers.get('link')).to.include('page=2&page_size=2');
+        // A count that is none is no preference.
+        expect(products((await prefer('0')).text)).to.have.length(3);
+        // Asked by its parameters, a page is of the node's page size as before.
+        expect(products((await small.request('GET', `${FERME}/catalog_items?page=1`)).text)).to.have.length(2);
+      } finally {
+        await small.close();
+      }
+    });
+
     it('pages the list of enterprises', async () => {
       const first = await node.request('GET', '/api/dfc/enterprises?page_size=1', { headers: bearer(node.adminToken) });
       expect(first.headers.get('link')).to.include('rel="next"');

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import type { Request } from 'express';
 import { BadRequestHttpError } from '../../../server/errors/http-error.js';
-import { MAX_PAGE, pageParams } from '../../../server/http/page-params.js';
+import { cataloguePageParams, MAX_PAGE, pageParams, preferredMembers } from '../../../server/http/page-params.js';
 
-const request = (query: Record<string, unknown>): Request => ({ query }) as unknown as Request;
+const request = (query: Record<string, unknown>, headers: Record<string, string | string[]> = {}): Request => ({ query, headers }) as unknown as Request;
 
 describe('http: page parameters', () => {
   it('takes decimal integers, and the defaults when absent', () => {
@@ -19,5 +19,25 @@ describe('http: page parameters', () => {
     for (const size of ['0', '201', '1e2', '2.5', ['10']]) {
       expect(() => pageParams(request({ page_size: size }), 50, 200), JSON.stringify(size)).to.throw(BadRequestHttpError, /^page_size must be an integer from 1 to 200/u);
     }
+  });
+
+  it('reads LDP Paging\'s max-member-count from Prefer, quoted or not, among other preferences', () => {
+    const prefer = (value: string | string[]) => preferredMembers(request({}, { prefer: value }));
+    expect(prefer('return=representation; max-member-count="500"')).to.equal(500);
+    expect(prefer('respond-async, return=representation;max-member-count=20')).to.equal(20);
+    expect(prefer(['wait=5', 'return=representation; MAX-MEMBER-COUNT="7"'])).to.equal(7);
+    for (const none of ['return=representation', 'max-member-count="0"', 'max-member-count="1.5"', 'max-member-count=abc', 'x-max-member-count=5', 'max-member-count="5"x']) {
+      expect(prefer(none), none).to.equal(undefined);
+    }
+    expect(preferredMembers(request({}))).to.equal(undefined);
+  });
+
+  it('gives a catalogue whole unless pages are asked for, by parameter or by preference', () => {
+    expect(cataloguePageParams(request({}), 50, 200)).to.deep.equal({ page: 1, size: 200 });
+    expect(cataloguePageParams(request({ page: '2' }), 50, 200)).to.deep.equal({ page: 2, size: 50 });
+    expect(cataloguePageParams(request({ page_size: '10' }), 50, 200)).to.deep.equal({ page: 1, size: 10 });
+    expect(cataloguePageParams(request({}, { prefer: 'max-member-count=20' }), 50, 200)).to.deep.equal({ page: 1, size: 20 });
+    expect(cataloguePageParams(request({}, { prefer: 'max-member-count=5000' }), 50, 200)).to.deep.equal({ page: 1, size: 50 });
+    expect(() => cataloguePageParams(request({ page: '0' }), 50, 200)).to.throw(BadRequestHttpError);
   });
 });

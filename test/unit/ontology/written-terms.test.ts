@@ -286,7 +286,9 @@ describe('every term the node writes is a DFC term (issue 12)', function () {
     const PATHS = [
       '/api/dfc/enterprises', '/api/dfc/enterprises/ferme-des-trois-chenes',
       '/api/dfc/enterprises/groupement-producteurs-limousins',
-      '/api/dfc/enterprises/ferme-des-trois-chenes/catalog_items', '/api/dfc/enterprises/ferme-des-trois-chenes/supplied_products',
+      // The catalogue whole (as a client asking for no pages gets it), and paged.
+      '/api/dfc/enterprises/ferme-des-trois-chenes/catalog_items', '/api/dfc/enterprises/ferme-des-trois-chenes/catalog_items?page=1',
+      '/api/dfc/enterprises/ferme-des-trois-chenes/supplied_products?page=2',
     ];
 
     for (const [accept, profile] of [['application/ld+json', 'dfc-v1'], ['application/ld+json; profile="dfc-v2"', 'dfc-v2']] as const) {
