@@ -106,7 +106,7 @@ export class ProductWrites {
     const minted = new Set<string>();
     // Its reads are the store's: inside the store's transaction they see what it does (nothing else commits while
     // it holds the lock), and the ids it mints must still be free when it commits (`expect`, below).
-    const written = await this.keepStock(eid, catalogue, await this.identities.identify(eid, catalogue, 'replace', fixed, minted), unstated, from);
+    const written = await this.keepStored(eid, catalogue, await this.identities.identify(eid, catalogue, 'replace', fixed, minted), unstated, from);
     const product = written.find((r) => r.id === iri) as SuppliedProductRecord;
     // Items the body leaves out stay linked: a PUT of the product alone must not orphan its stock.
     const kept = existingRecord.kind === 'SuppliedProduct' ? existingRecord.catalogItems : [];
@@ -126,20 +126,25 @@ export class ProductWrites {
   }
 
   /**
-   * The catalog items and offers of a replacement that say no stock keep the stock they have: as a PUT of the item or
-   * the offer alone does (Open Food Network: blank is unchanged), a PUT of the product with them (to change a SKU)
-   * made them sell without limit. One that is new is on demand, as when created.
+   * What a replacement's catalog items and offers say nothing of stays as stored:
+   * - their stock, when they say none: as a PUT of the item or the offer alone does (Open Food Network: blank is
+   *   unchanged), a PUT of the product with them (to change a SKU) made them sell without limit;
+   * - an item's offers, when it names none or not all: as the product keeps the items the body leaves out. An item
+   *   given without `dfc-b:offeredThrough` lost its offer, which stayed published and orderable, naming the item,
+   *   its stock no longer following the item's; an offer left out that mirrored the item's stock follows its change.
+   *
+   * A new item or offer is as the body gives it (on demand without a stock, as when created).
    *
    * @param given - the records of the body, as decoded
    * @param written - what {@link Identities.identify} made of them, in the same order
    * @param unstated - the `@id`s (as decoded) of the items and offers that say no stock
    */
-  private async keepStock(eid: string, given: readonly DfcRecord[], written: DfcRecord[], unstated: ReadonlySet<string>, from: ResourceReads): Promise<DfcRecord[]> {
-    if (unstated.size === 0) return written;
+  private async keepStored(eid: string, given: readonly DfcRecord[], written: DfcRecord[], unstated: ReadonlySet<string>, from: ResourceReads): Promise<DfcRecord[]> {
     const kept: DfcRecord[] = [];
     for (const [index, record] of written.entries()) {
       const source = given[index] as DfcRecord;
-      if ((record.kind !== 'CatalogItem' && record.kind !== 'Offer') || !unstated.has(source.id)) {
+      const stock = unstated.has(source.id);
+      if (record.kind !== 'CatalogItem' && (record.kind !== 'Offer' || !stock)) {
         kept.push(record);
         continue;
       }
@@ -148,9 +153,22 @@ export class ProductWrites {
         kept.push(record);
         continue;
       }
-      const same = { ...record, stock: stored.record.stock };
-      // Still valid: the stock is the stored one, valid when it was stored.
-      this.committer.carryValidity(record, same);
+      let same: DfcRecord = stock ? { ...record, stock: stored.record.stock } : record;
+      if (same.kind === 'CatalogItem' && stored.record.kind === 'CatalogItem') {
+        const offers = unique([...same.offers, ...stored.record.offers]);
+        if (offers.length > same.offers.length) same = { ...same, offers };
+        // An offer the body leaves out that mirrored the item's stock keeps mirroring it, as with a PUT of the item
+        // (Open Food Network has one stock per variant); written before the item (see the stock writes).
+        if (same.stock !== stored.record.stock) {
+          const inBody = new Set(written.map((r) => r.id as string));
+          const before = stored.record.stock;
+          for (const offer of await from.getResources(stored.record.offers.filter((o) => !inBody.has(o)))) {
+            if (offer.eid === eid && offer.record.kind === 'Offer' && offer.record.stock === before) kept.push({ ...offer.record, stock: same.stock });
+          }
+        }
+      }
+      // Still valid: the stock and the links kept are the stored record's, valid when it was stored.
+      if (same !== record) this.committer.carryValidity(record, same);
       kept.push(same);
     }
     return kept;

@@ -397,6 +397,32 @@ _:o a dfc-b:Offer ; dfc-b:offeredItem _:i ; dfc-b:hasPrice [ a dfc-b:Price ; dfc
       expect(await stockAt(`${FERME}/offers/${id}`)).to.equal(2);
     });
 
+    it('keeps an item\'s offers linked when a product PUT gives the item without them', async () => {
+      const created = await node.request('POST', `${FERME}/supplied_products`, {
+        headers: { ...bearer(ferme), ...JSONLD }, body: JSON.stringify(nestedProduct({ name: 'Betteraves', sku: 'BET-1', stock: 22, price: 2 })),
+      });
+      expect(created.status, created.text).to.equal(201);
+      const product = (created.headers.get('location') ?? '').slice(node.base.length);
+      const id = product.split('/').pop() as string;
+      const item = `${node.base}${FERME}/catalog_items/${id}`;
+      const offer = `${node.base}${FERME}/offers/${id}`;
+      const put = await node.request('PUT', product, {
+        headers: { ...bearer(ferme), ...JSONLD },
+        body: JSON.stringify({ '@context': CONTEXT, '@graph': [
+          { '@id': `${node.base}${product}`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Betteraves', 'dfc-b:referencedBy': item },
+          { '@id': item, '@type': 'dfc-b:CatalogItem', 'dfc-b:references': `${node.base}${product}`, 'dfc-b:stockLimitation': 3 },
+        ] }),
+      });
+      expect(put.status, put.text).to.equal(200);
+      const read = graphOf((await node.request('GET', `${FERME}/catalog_items/${id}`)).text)[0];
+      expect(read?.['dfc-b:offeredThrough']).to.equal(offer);
+      expect(read?.['dfc-b:stockLimitation']).to.equal(3);
+      expect(graphOf((await node.request('GET', `${FERME}/offers/${id}`)).text)[0]?.['dfc-b:stockLimitation']).to.equal(3);
+      // Still the item's offer: its stock follows the item's.
+      await node.request('PUT', `${FERME}/catalog_items/${id}`, { headers: { ...bearer(ferme), ...JSON_TYPE }, body: JSON.stringify({ 'dfc-b:stockLimitation': 7 }) });
+      expect(graphOf((await node.request('GET', `${FERME}/offers/${id}`)).text)[0]?.['dfc-b:stockLimitation']).to.equal(7);
+    });
+
     it('leaves the stock as it was when a JSON-LD or Turtle item or offer says none, and takes a negative one as on demand', async () => {
       const item = `${node.base}${FERME}/catalog_items/tomate`;
       const offer = `${node.base}${FERME}/offers/tomate`;
