@@ -7,10 +7,14 @@
  */
 
 /**
- * Authorities the lowercasing below cannot read: user info (`x@`), a percent-escape (`node%2Eexample`), a trailing
- * dot (`node.example.`), a port with leading zeros (`:080`). URL clients reach the same host through each of them.
+ * Authorities (lowercased) that URL clients read as written: a DNS name of ASCII letters, digits and hyphens whose last
+ * label starts with a letter, or an IPv4 address in its four plain decimal parts, and a port without leading zeros.
+ * Any other is read by the URL parser first, as a client would: user info (`x@`), a percent-escape
+ * (`node%2Eexample`), a trailing dot (`node.example.`), a port with leading zeros (`:080`), an IPv4 address written
+ * otherwise (`127.1`, `0x7f.0.0.1`, `2130706433`, `0177.0.0.1`: all 127.0.0.1), an IPv6 address (`[::0001]`), and
+ * a host beyond ASCII (full-width `１２７.0.0.1`, a name IDNA maps) all reach a host the text does not show.
  */
-const UNUSUAL_AUTHORITY = /[@%]|\.$|\.:|:0/u;
+const PLAIN_AUTHORITY = /^(?:(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*|(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d))(?::[1-9]\d*)?$/u;
 
 /** An IRI's scheme and authority lowercased, and a default port (80 for http, 443 for https) dropped. */
 function normalised(iri: string): string {
@@ -18,9 +22,10 @@ function normalised(iri: string): string {
   if (match === null) return iri;
   const scheme = (match[1] as string).toLowerCase();
   let authority = (match[2] as string).toLowerCase();
-  if (UNUSUAL_AUTHORITY.test(authority)) {
+  if (!PLAIN_AUTHORITY.test(authority)) {
     // The host and port as a URL client reaches them (the parser drops user info and a default port, decodes the
-    // escapes); a trailing dot names the same host in DNS. Rare, so the parser runs for these only.
+    // escapes, writes an IPv4 or IPv6 address in its one form, maps a name by IDNA); a trailing dot names the same
+    // host in DNS. Rare, so the parser runs for these only.
     try {
       const url = new URL(iri);
       authority = `${url.hostname.replace(/\.$/u, '')}${url.port === '' ? '' : `:${url.port}`}`;
@@ -37,7 +42,8 @@ function normalised(iri: string): string {
 /**
  * Whether an IRI is under this node's base URL (the base itself, or below it after a `/`, `?` or `#`), whatever the
  * case of its scheme and host, and with a default port written out (or with leading zeros), user info, escapes in
- * the host or a trailing dot: every spelling that a URL client takes to this node.
+ * the host, a trailing dot, an address written in another form or a host beyond ASCII: every spelling that a URL
+ * client takes to this node.
  *
  * @param iri - a resource's `@id`
  * @param ownBase - this node's public base URL, without a trailing slash

@@ -33,4 +33,19 @@ describe('isOwnIri', () => {
     expect(isOwnIri(`http://node.example/apix${PATH}`, 'http://node.example/api'), 'a base with a path: not a prefix of a word').to.equal(false);
     expect(isOwnIri('http://NODE.example/api/x', 'http://node.example/api')).to.equal(true);
   });
+
+  it('knows an address written in any form a URL client reads, and a host IDNA maps to ours', () => {
+    const loopback = 'http://127.0.0.1:41002';
+    for (const spelt of ['http://127.1:41002', 'http://0x7f.0.0.1:41002', 'http://2130706433:41002', 'http://0177.0.0.1:41002',
+      'http://\uff11\uff12\uff17.0.0.1:41002', 'http://127.0.0.1:041002', 'http://0x7F000001:41002']) {
+      expect(isOwnIri(`${spelt}${PATH}`, loopback), spelt).to.equal(true);
+    }
+    for (const other of ['http://127.0.0.2:41002', 'http://127.0.0.1:41003', 'http://128.1:41002', 'http://0x7f.0.0.2:41002']) {
+      expect(isOwnIri(`${other}${PATH}`, loopback), other).to.equal(false);
+    }
+    expect(isOwnIri(`http://[0:0:0:0:0:0:0:1]:8080${PATH}`, 'http://[::1]:8080'), 'IPv6, in full').to.equal(true);
+    // Full-width letters map to ASCII ones: ｍaillon.example is maillon.example.
+    expect(isOwnIri(`http://\uff4daillon.example${PATH}`, 'http://maillon.example'), 'full-width m').to.equal(true);
+    expect(isOwnIri(`http://xn--maillon-example${PATH}`, 'http://maillon.example')).to.equal(false);
+  });
 });
