@@ -20,6 +20,7 @@ import { ContextRegistry } from './context-registry.js';
 import { RDF_FORMATS, readRdf } from './read-rdf.js';
 import { RecordValidator } from './validate.js';
 import { DECODE_TIME_BUDGET_MS, Deadline, DecodeTimeoutError } from './limits.js';
+import { inThousandths } from './values.js';
 
 /** A resource that was not accepted, with why. */
 export interface RejectedResource {
@@ -241,8 +242,12 @@ export class Decoder {
 }
 
 /** Whether a catalog item or offer of an extraction has no stock (not said, or negative: the direct reader cannot tell). */
+/**
+ * Whether a catalogue write read directly needs the general way: an item or offer saying no stock (see above), or a
+ * stock finer than a thousandth, which the general way refuses in a write of this node's catalogue.
+ */
 function saysNoStock(extraction: Extraction): boolean {
-  return extraction.records.some((r) => (r.kind === 'CatalogItem' || r.kind === 'Offer') && r.stock === null);
+  return extraction.records.some((r) => (r.kind === 'CatalogItem' || r.kind === 'Offer') && (r.stock === null || !inThousandths(r.stock)));
 }
 
 function failure(code: ProblemCode, message: string): DecodeResult {

@@ -20,7 +20,7 @@ import { DFC_B, DFC_M_NS, LDP } from '../../ontology/vocabulary.js';
 import { countryIri } from '../../ontology/countries.js';
 import { currencyOfCode } from '../../ontology/units.js';
 import { shortName } from './compact.js';
-import { barePrice, isoDate, STOCK_LABEL, stockOf, toNumber } from './values.js';
+import { barePrice, inThousandths, isoDate, STOCK_LABEL, STOCK_STEP_MESSAGE, stockOf, toNumber } from './values.js';
 import { sameTerm, type Graph, type GraphNode, type LiteralTerm, type Term } from './graph.js';
 import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
 import {
@@ -654,7 +654,13 @@ function readStock(r: NodeReader): number | null {
   if (terms.length === 0) r.stockUnstated();
   // Not read when ambiguous: the resource is refused with the problem, and its stock is not null (on demand) either.
   if (r.conflicting('stock', predicates, terms, quantityMeaning, r.catalogueWrite)) return 0;
-  return stockOf(r.number('stock', predicates, STOCK_LABEL));
+  const stock = stockOf(r.number('stock', predicates, STOCK_LABEL));
+  // This node's own stock is what its orders take, a thousandth at a time: a finer one could never be ordered.
+  if (r.catalogueWrite && stock !== null && !inThousandths(stock)) {
+    r.reportPath('stock', shortName(DFC_B.stockLimitation), 'invalid-value', `${STOCK_STEP_MESSAGE}, not ${stock}`);
+    return 0;
+  }
+  return stock;
 }
 
 function readQuantity(r: NodeReader, field: string, predicates: readonly string[]): Quantity | undefined {

@@ -14,7 +14,7 @@ import { EURO } from '../../ontology/units.js';
 import { DFC_B, DFC_M_NS } from '../../ontology/vocabulary.js';
 import { problem, type Problem } from '../errors/problem.js';
 import { shortName } from './compact.js';
-import { barePrice, jsonNumber, STOCK_LABEL, stockOf } from './values.js';
+import { barePrice, inThousandths, jsonNumber, STOCK_LABEL, STOCK_STEP_MESSAGE, stockOf } from './values.js';
 
 /** A field a plain-JSON update can set. */
 export type PlainField = 'stock' | 'sku' | 'price';
@@ -103,7 +103,13 @@ function readStock(value: unknown, record: CatalogItemRecord | OfferRecord, prob
       `${STOCK_LABEL} is not a number: ${shown(value)}`));
     return null;
   }
-  return stockOf(number);
+  // A plain-JSON update writes this node's own stock, which its orders take a thousandth at a time.
+  const stock = stockOf(number);
+  if (stock !== null && !inThousandths(stock)) {
+    problems.push(problem('invalid-value', record.id, `dfc-b:${record.kind}`, shortName(DFC_B.stockLimitation), `${STOCK_STEP_MESSAGE}, not ${shown(value)}`));
+    return null;
+  }
+  return stock;
 }
 
 /**

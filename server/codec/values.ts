@@ -35,6 +35,27 @@ export function jsonNumber(value: unknown): number | undefined {
 }
 
 /**
+ * The finest quantity of stock or of an order line: a thousandth (a gram of a kilogram, a millilitre of a litre). A
+ * finer one is no quantity anyone sells, and in the ledger it would be stock no order can take (a stock of 0.0004,
+ * "in stock", refuses every order).
+ */
+export const QUANTITY_STEP = 1000;
+
+/**
+ * Whether a quantity is 0 or a whole number of thousandths, within floating point's error of the decimal written:
+ * a few units in the last place of the scaled value (`0.059` is 59.00000000000001 thousandths), never more. (A
+ * tolerance of a millionth of the value let `2.0000000001` and `1000.0004` through.)
+ */
+export function inThousandths(quantity: number): boolean {
+  const scaled = quantity * QUANTITY_STEP;
+  const whole = Math.round(scaled);
+  return Math.abs(scaled - whole) <= 8 * Number.EPSILON * Math.max(1, whole) && (quantity === 0 || whole >= 1);
+}
+
+/** What a stock finer than a thousandth is told, in a write of this node's own catalogue. */
+export const STOCK_STEP_MESSAGE = `${STOCK_LABEL} must be a whole number of thousandths (0.001), as orders take it`;
+
+/**
  * Open Food Network's stock rule: a stock limitation of zero or more is limited stock; absent or negative
  * is on demand (null).
  */

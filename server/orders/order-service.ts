@@ -19,6 +19,7 @@ import type { DfcRecord, OfferRecord, OrderLineRecord, OrderRecord, SaleSessionR
 import { DFC_NAMESPACES } from '../../ontology/namespaces.js';
 import { DFC_V_NS } from '../../ontology/vocabulary.js';
 import type { DecodeResult, Decoder, RejectedResource } from '../codec/decode.js';
+import { inThousandths, QUANTITY_STEP } from '../codec/values.js';
 import {
   BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, ServiceUnavailableHttpError, UnprocessableEntityHttpError,
 } from '../errors/http-error.js';
@@ -203,24 +204,6 @@ const DEFAULT_HOLD_MS = 30 * 60_000;
  */
 const MAX_LINES = 1000;
 
-
-/**
- * The finest quantity of a line: a thousandth (a gram of a kilogram, a millilitre of a litre). A finer one is no
- * quantity anyone sells, and in the ledger's floating point it would reserve units that available stock never
- * gives up (12 − 1e-300 is 12): stock made out of nothing.
- */
-const QUANTITY_STEP = 1000;
-
-/**
- * Whether a quantity is 0 or a whole number of thousandths, within floating point's error of the decimal written:
- * a few units in the last place of the scaled value (`0.059` is 59.00000000000001 thousandths), never more. (A
- * tolerance of a millionth of the value let `2.0000000001` and `1000.0004` through.)
- */
-function inThousandths(quantity: number): boolean {
-  const scaled = quantity * QUANTITY_STEP;
-  const whole = Math.round(scaled);
-  return Math.abs(scaled - whole) <= 8 * Number.EPSILON * Math.max(1, whole) && (quantity === 0 || whole >= 1);
-}
 
 /**
  * A quantity taken ({@link inThousandths}) as the decimal it is, in whole thousandths: the line reserves and later

@@ -423,6 +423,31 @@ _:o a dfc-b:Offer ; dfc-b:offeredItem _:i ; dfc-b:hasPrice [ a dfc-b:Price ; dfc
       expect(graphOf((await node.request('GET', `${FERME}/offers/${id}`)).text)[0]?.['dfc-b:stockLimitation']).to.equal(7);
     });
 
+    it('refuses a stock finer than a thousandth (no order could take it), in plain JSON, JSON-LD and Turtle', async () => {
+      const path = `${FERME}/catalog_items/tomate`;
+      const item = `${node.base}${path}`;
+      const before = graphOf((await node.request('GET', path)).text)[0]?.['dfc-b:stockLimitation'];
+      for (const stock of [0.0004, 1e-320, 1.23456789, '1.0005']) {
+        const plain = await node.request('PUT', path, { headers: { ...bearer(ferme), ...JSON_TYPE }, body: JSON.stringify({ 'dfc-b:stockLimitation': stock }) });
+        expect(expectProblem(plain, 422).detail, String(stock)).to.be.a('string');
+        expect(JSON.stringify(JSON.parse(plain.text))).to.include('thousandths');
+        const ld = await node.request('PUT', path, {
+          headers: { ...bearer(ferme), ...JSONLD }, body: JSON.stringify({ '@context': CONTEXT, '@id': item, '@type': 'dfc-b:CatalogItem', 'dfc-b:stockLimitation': stock }),
+        });
+        expectProblem(ld, 422);
+      }
+      const turtle = await node.request('PUT', path, { headers: { ...bearer(ferme), 'content-type': 'text/turtle' },
+        body: `<${item}> a <https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#CatalogItem> ; <https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#stockLimitation> 0.0004 .` });
+      expectProblem(turtle, 422);
+      expect(graphOf((await node.request('GET', path)).text)[0]?.['dfc-b:stockLimitation']).to.equal(before);
+      // A thousandth, and floating point's spelling of one, are taken.
+      for (const stock of [1.234, 0.059, 0.001]) {
+        const ok = await node.request('PUT', path, { headers: { ...bearer(ferme), ...JSON_TYPE }, body: JSON.stringify({ 'dfc-b:stockLimitation': stock }) });
+        expect(ok.status, ok.text).to.equal(200);
+      }
+      await node.request('PUT', path, { headers: { ...bearer(ferme), ...JSON_TYPE }, body: JSON.stringify({ 'dfc-b:stockLimitation': before }) });
+    });
+
     it('leaves the stock as it was when a JSON-LD or Turtle item or offer says none, and takes a negative one as on demand', async () => {
       const item = `${node.base}${FERME}/catalog_items/tomate`;
       const offer = `${node.base}${FERME}/offers/tomate`;
