@@ -224,19 +224,35 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   };
 
   /**
-   * Checks `If-Match` against the version the ETags of the current state were made from: one read, no
-   * rendering. The comparison is strong (RFC 9110 §13.1.1): a weak tag (`W/"…"`) never matches, a 412. Answers
-   * what the write must still find when it commits (so a change in between is a 412 too), with what was read,
-   * which the write starts from. `If-Match: *` asks only that the resource exists (RFC 9110
-   * §13.1.1), which the read checked (404 otherwise): it answers `exists`, never a 412 because something changed.
+   * Checks a write's preconditions (RFC 9110 §13.2.2, in its order) against the version the ETags of the current
+   * state were made from: one read, no rendering. `If-Match` compares strongly (§13.1.1: a weak tag `W/"…"` never
+   * matches); without it, `If-Unmodified-Since` compares the `Last-Modified` a GET gives (the enterprise's date, to
+   * the second). `If-None-Match` compares weakly (§13.1.2): `*` (the resource exists: the read found it) or a tag of
+   * the current state is a 412, as for every method but GET and HEAD. Answers what the write must still find when it
+   * commits (so a change in between is a 412 too), with what was read, which the write starts from; `If-Match: *`
+   * alone asks only that the resource exists, which the read checked (404 otherwise): it answers `exists`.
+   *
+   * @param modified - the date a GET gives as `Last-Modified` (read only for `If-Unmodified-Since`)
    */
-  const precondition = async <T>(req: Request, current: () => Promise<{ version: string; condition: T; exists?: T }>): Promise<T | undefined> => {
+  const precondition = async <T>(
+    req: Request, current: () => Promise<{ version: string; condition: T; exists?: T }>, modified: () => Promise<string>,
+  ): Promise<T | undefined> => {
     const ifMatch = etagList(req.get('if-match'), 'strong');
-    if (ifMatch === undefined) return undefined;
+    const ifNoneMatch = etagList(req.get('if-none-match'));
+    // An If-Unmodified-Since that is no HTTP date is ignored (§13.1.4), and so is one beside If-Match.
+    const since = ifMatch === undefined ? Date.parse(req.get('if-unmodified-since') ?? '') : Number.NaN;
+    if (ifMatch === undefined && ifNoneMatch === undefined && Number.isNaN(since)) return undefined;
     const { version, condition, exists } = await current();
-    if (ifMatch.includes('*')) return exists;
-    if (!ifMatchMatchesVersion(ifMatch, version)) throw new PreconditionFailedHttpError(IF_MATCH_FAILED);
-    return condition;
+    if (ifMatch !== undefined && !ifMatch.includes('*') && !ifMatchMatchesVersion(ifMatch, version)) throw new PreconditionFailedHttpError(IF_MATCH_FAILED);
+    if (!Number.isNaN(since) && Math.floor(Date.parse(await modified()) / 1000) * 1000 > since) {
+      throw new PreconditionFailedHttpError('the resource was modified after the If-Unmodified-Since date; read it again, then write');
+    }
+    if (ifNoneMatch !== undefined && (ifNoneMatch.includes('*') || ifMatchMatchesVersion(ifNoneMatch, version))) {
+      throw new PreconditionFailedHttpError(ifNoneMatch.includes('*')
+        ? 'If-None-Match: * asks that the resource not exist, and it does: PUT replaces, POST to the collection creates'
+        : 'the resource is in a state If-None-Match names');
+    }
+    return ifMatch?.includes('*') === true && ifNoneMatch === undefined ? exists : condition;
   };
 
   /** Renders the records a write answers with: one resource with its version's ETag, as its GET gives it. */
@@ -292,10 +308,11 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     // The profile's ETag is made from its version; the write must then find the enterprise as it was read, and
     // starts from that row (the profile is replaced from the body: it needs nothing else read). With `*`, the
     // enterprise must only exist: the write is then unconditional.
+    let row: EnterpriseRow | undefined;
     const expected = await precondition(req, async () => {
-      const row = await catalog.enterpriseRow(eid);
+      row = await catalog.enterpriseRow(eid);
       return { version: profileVersionOf(row), condition: row };
-    });
+    }, async () => (row ?? await catalog.enterpriseRow(eid)).updatedAt);
     // An unknown enterprise is a 404 before the body is read (the precondition's read checked it when there is one).
     if (expected === undefined) await catalog.enterpriseRow(eid);
     const decoded = await catalog.decode(given, catalog.urls.enterprise(eid));
@@ -379,7 +396,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const expected = await precondition(req, async () => {
       const read = await catalog.resource(eid, collection, id);
       return { version: read.version, condition: read, exists: { ...read, anyVersion: true } };
-    });
+    }, async () => (await catalog.enterpriseRow(eid)).updatedAt);
     const written = await update(eid, id, given, expected);
     if (written === undefined) {
       res.status(204).end();

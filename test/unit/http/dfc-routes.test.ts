@@ -261,6 +261,36 @@ describe('http: the DFC routes', function () {
       expect(response.status, response.text).to.equal(200);
     });
 
+    it('If-None-Match and If-Unmodified-Since on a write: 412 when they fail, and nothing changes', async () => {
+      const path = `${FERME}/catalog_items/carottes`;
+      const stockAt = async (): Promise<unknown> => graphOf((await node.request('GET', path)).text)[0]?.['dfc-b:stockLimitation'];
+      const put = (headers: Record<string, string>, stock: number) => node.request('PUT', path, {
+        headers: { ...bearer(ferme), ...JSON_TYPE, ...headers }, body: JSON.stringify({ 'dfc-b:stockLimitation': stock }),
+      });
+      const read = await node.request('GET', path);
+      const before = await stockAt();
+      // `*`: the resource exists. Its current tag, weak or strong: it is in that state.
+      for (const ifNoneMatch of ['*', read.headers.get('etag') ?? '', `W/${read.headers.get('etag') ?? ''}`]) {
+        expect(expectProblem(await put({ 'if-none-match': ifNoneMatch }, 11), 412).detail, ifNoneMatch).to.match(/If-None-Match/u);
+      }
+      expect(await stockAt()).to.equal(before);
+      // Another state's tag is no obstacle.
+      expect((await put({ 'if-none-match': '"other"' }, 11)).status).to.equal(200);
+      expect(await stockAt()).to.equal(11);
+      // Modified since a date before the enterprise's Last-Modified: 412; at or after it, taken.
+      const modified = (await node.request('GET', path)).headers.get('last-modified') ?? '';
+      const earlier = new Date(Date.parse(modified) - 60_000).toUTCString();
+      expect(expectProblem(await put({ 'if-unmodified-since': earlier }, 12), 412).detail).to.match(/If-Unmodified-Since/u);
+      expect(await stockAt()).to.equal(11);
+      expect((await put({ 'if-unmodified-since': new Date(Date.parse(modified) + 60_000).toUTCString() }, 12)).status).to.equal(200);
+      // Beside If-Match, or not a date, it is ignored (RFC 9110 §13.1.4).
+      const etag = (await node.request('GET', path)).headers.get('etag') ?? '';
+      expect((await put({ 'if-match': etag, 'if-unmodified-since': earlier }, 13)).status).to.equal(200);
+      expect((await put({ 'if-unmodified-since': 'yesterday' }, 14)).status).to.equal(200);
+      expect(await stockAt()).to.equal(14);
+      await put({}, typeof before === 'number' ? before : -1);
+    });
+
     it('If-Match on a resource that does not exist is 404, not 412', async () => {
       expectProblem(await node.request('PUT', `${FERME}/catalog_items/ghost`, {
         headers: { ...bearer(ferme), ...JSON_TYPE, 'if-match': '"x"' }, body: JSON.stringify({ 'dfc-b:stockLimitation': 1 }),
