@@ -8,7 +8,7 @@ import { failureText } from '../errors/failure.js';
 import type { NodeParts } from '../main.js';
 import type { PeerChanges, PeerRow, SyncSummary } from '../store/federation.js';
 import { normalIssuer } from '../auth/oidc.js';
-import { checkPeerUrl } from '../sync/peer-url.js';
+import { checkPeerUrl, peerTokenProblem } from '../sync/peer-url.js';
 import { inBackoff, parseInterval } from '../sync/scheduler.js';
 import { subscribeFailureText } from '../sync/subscribe.js';
 import { UsageError, type Io, type NodeCommandOptions } from './node-commands.js';
@@ -57,6 +57,8 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
       if (interval === undefined) throw new UsageError('--interval must be like 300, 90s, 5m or 1h, at most a year');
       const profile = options.profile ?? 'dfc-v1';
       if (profile !== 'dfc-v1' && profile !== 'dfc-v2') throw new UsageError('--profile must be dfc-v1 or dfc-v2');
+      const tokenProblem = options.token === undefined ? undefined : peerTokenProblem(options.token);
+      if (tokenProblem !== undefined) throw new UsageError(`--token: ${tokenProblem}`);
       const header = options['token-header'] ?? 'authorization';
       if (header !== 'authorization' && header !== 'x-api-token') throw new UsageError('--token-header must be authorization or x-api-token');
       if (options.kind !== undefined && options.kind !== 'dfc' && options.kind !== 'solid') throw new UsageError('--kind must be dfc or solid');

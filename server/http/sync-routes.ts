@@ -10,7 +10,7 @@ import { requireAdmin } from '../auth/middleware.js';
 import { ConflictHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import type { FeedStore, PeerFeedState, PeerPushState, SubscriptionRow } from '../store/feed.js';
 import type { PeerChanges, PeerRow, ProvenanceStore } from '../store/federation.js';
-import { checkPeerUrl } from '../sync/peer-url.js';
+import { checkPeerUrl, peerTokenProblem } from '../sync/peer-url.js';
 import { parseInterval, type SyncScheduler } from '../sync/scheduler.js';
 import { subscribeFailureText, type SubscribeOutcome } from '../sync/subscribe.js';
 import { NodeUrls } from '../urls/node-urls.js';
@@ -97,7 +97,9 @@ export function peerChangesOf(body: Record<string, unknown>): PeerChanges {
     changes.name = name;
   }
   if (token !== undefined) {
-    if (token !== null && (typeof token !== 'string' || token === '')) throw new UnprocessableEntityHttpError('token must be a non-empty string, or null to forget it');
+    if (token !== null && typeof token !== 'string') throw new UnprocessableEntityHttpError('token must be a non-empty string, or null to forget it');
+    const problem = token === null ? undefined : peerTokenProblem(token);
+    if (problem !== undefined) throw new UnprocessableEntityHttpError(problem);
     changes.token = token;
   }
   if (tokenHeader !== undefined) {
@@ -190,6 +192,10 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
     if (profile !== 'dfc-v1' && profile !== 'dfc-v2') throw new UnprocessableEntityHttpError('profile must be dfc-v1 or dfc-v2');
     const tokenHeader = body['tokenHeader'] ?? 'authorization';
     if (tokenHeader !== 'authorization' && tokenHeader !== 'x-api-token') throw new UnprocessableEntityHttpError('tokenHeader must be authorization or x-api-token');
+    const token = body['token'];
+    if (token !== undefined && (typeof token !== 'string' || peerTokenProblem(token) !== undefined)) {
+      throw new UnprocessableEntityHttpError(typeof token === 'string' ? peerTokenProblem(token) as string : 'token must be a non-empty string');
+    }
     // A Solid pod (a container or a WebID) is read by walking its documents, not as a DFC node.
     const kind = body['kind'] ?? 'dfc';
     if (kind !== 'dfc' && kind !== 'solid') throw new UnprocessableEntityHttpError('kind must be dfc or solid');

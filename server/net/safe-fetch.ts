@@ -205,6 +205,7 @@ export async function safeFetch(request: SafeRequest, policy: FetchPolicy = DEFA
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
       return failed('bad-url', `redirect to a non-HTTP URL ${clip(target.href, 100)}`, url.href, exchanged.status);
     }
+    if (target.port === '0') return failed('bad-url', `redirect to port 0 ${clip(target.href, 100)}`, url.href, exchanged.status);
     const tooLong = urlTooLong(target.href);
     if (tooLong !== undefined) return failed('bad-url', `redirect to ${tooLong}`, url.href, exchanged.status);
     target.hash = '';
@@ -250,6 +251,8 @@ function parseHttpUrl(text: string): URL | string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `not an http(s) URL: ${clip(url.href, 100)}`;
   if (url.hostname === '') return `no host in ${clip(url.href, 100)}`;
+  // Port 0 is no port: Node would connect to the scheme's default port instead of refusing.
+  if (url.port === '0') return `port 0 in ${clip(url.href, 100)}`;
   url.hash = '';
   return urlTooLong(url.href) ?? url;
 }

@@ -29,6 +29,8 @@ export async function checkPeerUrl(text: string, options: { allowPrivate: boolea
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return refused('bad-url', 'a peer URL must be http or https', clip(text, 100));
   if (url.username !== '' || url.password !== '') return refused('bad-url', 'put credentials in the peer token, not in the URL', clip(text, 100));
+  // Port 0 is no port a server listens on: a client would connect to the scheme's default port instead.
+  if (url.port === '0') return refused('bad-url', 'port 0 is no port a server listens on', clip(text, 100));
   url.hash = '';
   // The URL as it is stored and fetched.
   const tooLong = urlTooLong(url.href);
@@ -64,4 +66,14 @@ function refusedHost(checked: Exclude<HostCheck, { ok: true }>, host: string, ur
     case 'timeout':
       return refused('network', `cannot resolve ${host}: no address`, url);
   }
+}
+
+/**
+ * Why a peer token cannot be sent, or undefined when it can: it goes in an HTTP header (`Authorization: Bearer …` or
+ * `X-Api-Token`), which holds visible ASCII only. A token with a line break, a space or a character beyond ASCII was
+ * stored, and then every sync of its peer failed (`Invalid character in header content`).
+ */
+export function peerTokenProblem(token: string): string | undefined {
+  if (token === '') return 'token must be a non-empty string, or null to forget it';
+  return /^[\x21-\x7e]+$/u.test(token) ? undefined : 'token must be visible ASCII characters without spaces or line breaks, as an HTTP header carries it';
 }

@@ -70,6 +70,11 @@ describe('http: the sync routes', function () {
     expect(expectProblem(await addPeer({ url: peerServer.url, interval: 'soon' }), 422).detail).to.include('interval');
     expect(expectProblem(await addPeer({ url: peerServer.url, profile: 'dfc-v3' }), 422).detail).to.include('profile');
     expect(expectProblem(await addPeer({ url: peerServer.url, tokenHeader: 'cookie' }), 422).detail).to.include('tokenHeader');
+    // A token an HTTP header cannot carry (every sync then failed), and a port no server listens on.
+    for (const token of ['a\r\nX-Injected: 1', 'é\u0000x', 'two words', '', 12]) {
+      expect(expectProblem(await addPeer({ url: peerServer.url, token }), 422).detail, JSON.stringify(token)).to.include('token');
+    }
+    expect(expectProblem(await addPeer({ url: 'http://127.0.0.1:0/' }), 422).detail).to.include('port 0');
     expect((await node.request('GET', '/api/sync/peers', { headers: admin })).json<unknown[]>()).to.deep.equal([]);
   });
 
@@ -179,6 +184,8 @@ describe('http: the sync routes', function () {
     expect(response.status, response.text).to.equal(200);
     expect(response.json()).to.include({ id: peerId, name: 'verger', hasToken: true, tokenHeader: 'authorization', intervalSeconds: 3600, profile: 'dfc-v1' });
     expect(response.text).not.to.include('n3w');
+    expect((await node.store.provenance.getPeer(peerId))?.token).to.equal('n3w');
+    expect(expectProblem(await patch({ token: 'é\u0000x' }), 422).detail).to.include('visible ASCII');
     expect((await node.store.provenance.getPeer(peerId))?.token).to.equal('n3w');
     const renamed = await node.request('PATCH', `/api/sync/peers/${peerId}`, {
       headers: { ...admin, 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ name: 'verger-bio', token: null, profile: 'dfc-v2' }),

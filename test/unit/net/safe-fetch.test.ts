@@ -321,6 +321,17 @@ describe('safeFetch()', () => {
       expect(failureOf(await safeFetch({ url: 'ftp://peer.example/catalog' }, LOCAL)).kind).to.equal('bad-url');
       expect(failureOf(await safeFetch({ url: 'catalog.json' }, LOCAL)).kind).to.equal('bad-url');
     });
+
+    it('refuses port 0, and a redirect to it (Node connected to port 80 instead)', async () => {
+      expect(failureOf(await safeFetch({ url: 'http://127.0.0.1:0/catalog' }, LOCAL))).to.deep.include({ kind: 'bad-url' });
+      const peer = await startPeer((_req, res) => {
+        res.writeHead(302, { location: 'http://127.0.0.1:0/elsewhere' });
+        res.end();
+      });
+      const failure = failureOf(await safeFetch({ url: `${peer.base}/r` }, LOCAL));
+      expect(failure.kind).to.equal('bad-url');
+      expect(failure.message).to.include('port 0');
+    });
   });
 
   describe('redirects of other methods than GET (as fetch does)', () => {
