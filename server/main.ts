@@ -189,7 +189,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   });
   const scheduler = new SyncScheduler({ engine, provenance: store.provenance, timers, concurrency: config.syncConcurrency, logger });
   const peerNames = async (): Promise<Map<number, string>> => new Map((await store.provenance.listPeers()).map((p) => [p.id, p.name]));
-  const federation = new FederationService(store.index, catalog, () => taxonomy, peerNames);
+  const federation = new FederationService(store.index, catalog, () => taxonomy, peerNames, store.baseUrl);
   const upstreamOrders = new HttpUpstreamOrders({ fetch, policy, decoder, peers: () => store.provenance.listPeers(),
     peersAt: (origin) => store.provenance.peersAt(origin), timeoutMs: config.orderTimeoutMs,
     oidcTokenFor: async (peer) => {

@@ -17,6 +17,7 @@ import {
   type RowOrder, type SupplyGroup,
 } from '../store/federation.js';
 import { decimalNumber, placeLabel, resolveEnterprise, resolvePlace, resolveProductType, typesNamedBy } from './resolve.js';
+import { isOwnIri } from '../urls/own-iris.js';
 
 /** The most words a text search takes (each one is a term of the full-text query). */
 export const MAX_QUERY_WORDS = 16;
@@ -151,6 +152,8 @@ export class FederationService {
     private readonly catalog: LocalCatalogue,
     private readonly taxonomy: () => Taxonomy,
     private readonly names: () => Promise<Map<number, string>>,
+    /** This node's public base URL: a local slug names its enterprise first. */
+    private readonly ownBase?: string,
   ) {}
 
   /** The operator's name of each peer, by id (a CSV's `source` column shows them). */
@@ -201,7 +204,8 @@ export class FederationService {
       text = { text: query.q, textTypes: typesNamedBy(taxonomy, query.q) };
     }
     const enterprise = query.enterprise === undefined || query.enterprise === ''
-      ? undefined : resolveEnterprise(await this.index.enterprises(), query.enterprise);
+      ? undefined : resolveEnterprise(await this.index.enterprises(), query.enterprise,
+        (iri) => this.ownBase !== undefined && isOwnIri(iri, this.ownBase));
     let circle: { lat: number; lon: number; radiusKm: number } | undefined;
     if (query.near !== undefined && query.near !== '') {
       const radius = query.radiusKm === undefined || query.radiusKm === '' ? DEFAULT_RADIUS_KM : decimalNumber(query.radiusKm);

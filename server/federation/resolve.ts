@@ -156,16 +156,23 @@ function slugOf(iri: string): string {
 
 /**
  * The enterprise an `enterprise=` value names, among those with offers in the catalogue: its IRI, its local
- * slug (`ferme-des-trois-chenes`) or its name (`Ferme des Trois Chênes`, folded).
+ * slug (`ferme-des-trois-chenes`; this node's enterprise of that slug before a peer's) or its name (`Ferme des Trois
+ * Chênes`, folded).
+ *
+ * @param isOwn - whether an enterprise IRI is this node's
  *
  * @throws BadRequestHttpError for an unknown or ambiguous value, with up to five close matches
  */
-export function resolveEnterprise(enterprises: readonly FederatedEnterprise[], value: string): string {
+export function resolveEnterprise(enterprises: readonly FederatedEnterprise[], value: string, isOwn: (iri: string) => boolean = () => false): string {
   const trimmed = value.trim();
   if (enterprises.some((e) => e.iri === trimmed)) return trimmed;
   const suggestion = (e: FederatedEnterprise): Suggestion => ({ value: e.iri, label: e.name ?? slugOf(e.iri) });
   if (!isAbsoluteIri(trimmed) && trimmed !== '') {
-    const bySlug = enterprises.filter((e) => slugOf(e.iri) === trimmed);
+    const slugged = enterprises.filter((e) => slugOf(e.iri) === trimmed);
+    // A local slug names this node's enterprise first: a peer's of the same slug (nodes seeded alike, or a peer
+    // choosing it) must not make it ambiguous, as it did (a 400 where the same request listed our rows before).
+    const own = slugged.filter((e) => isOwn(e.iri));
+    const bySlug = own.length === 1 ? own : slugged;
     const wanted = foldText(trimmed).trim();
     const matches = bySlug.length > 0 ? bySlug : enterprises.filter((e) => e.name !== null && foldText(e.name).trim() === wanted);
     if (matches.length === 1) return (matches[0] as FederatedEnterprise).iri;

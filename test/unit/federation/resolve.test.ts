@@ -67,6 +67,10 @@ describe('federation: resolving what people type in type= and enterprise=', () =
     const ambiguous = await refused(() => resolveEnterprise(enterprises, 'verger'));
     expect(ambiguous.message).to.include('names several enterprises');
     expect((ambiguous.extensions['suggestions'] as { value: string }[]).map((s) => s.value)).to.have.members([enterprises[1]?.iri, enterprises[2]?.iri]);
+    // This node's enterprise of a slug first: a peer's of the same slug leaves it unambiguous (two peers' stay so).
+    const ours = (iri: string): boolean => iri.startsWith('http://b.example/');
+    expect(resolveEnterprise(enterprises, 'verger', ours)).to.equal(enterprises[1]?.iri);
+    expect((await refused(() => resolveEnterprise(enterprises, 'verger', () => false))).message).to.include('names several enterprises');
   });
 
   it('on the official DFC product types: French labels resolve, as do the local names', async function () {
