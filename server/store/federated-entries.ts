@@ -76,7 +76,8 @@ export function entriesOf(records: readonly DfcRecord[]): FederatedEntry[] {
     const product = byId.get(record.product);
     if (product?.kind !== 'SuppliedProduct') continue;
     const offer = record.offers.map((id) => byId.get(id)).find((o): o is OfferRecord => o?.kind === 'Offer');
-    const enterpriseIri = sellerOf(record.id, [record.managedBy, product.suppliedBy, owner.get(record.id), owner.get(product.id)]);
+    const enterpriseIri = sellerOf(record.id, [record.managedBy, product.suppliedBy, owner.get(record.id), owner.get(product.id),
+      ...(record.managedBy === undefined ? layoutOwners(record.id).filter((iri) => byId.get(iri)?.kind === 'Enterprise') : [])]);
     const enterprise = enterpriseIri === null ? undefined : byId.get(enterpriseIri);
     const address = enterprise?.kind === 'Enterprise' && enterprise.address !== undefined ? byId.get(enterprise.address) : undefined;
     entries.push(entry(record, product, offer, enterpriseIri, enterprise?.kind === 'Enterprise' ? enterprise : undefined,
@@ -191,6 +192,32 @@ export function enterpriseRankOf(entry: FederatedEntry, authoritative: (iri: str
   return authoritative(entry.enterpriseIri) ? ENTERPRISE_RANK.authoritative : ENTERPRISE_RANK.relayed;
 }
 
+/** Open Food Network's enterprises under its DFC API: `…/api/dfc/enterprises/7`. */
+const OFN_ENTERPRISE = /^(.*\/api\/dfc)\/enterprises\/([^/?#]+)$/u;
+
+/**
+ * The enterprises whose catalogue an item's `@id` lies in, by the layout Open Food Network and this node share
+ * (`<enterprise>/catalog_items/<id>`): the seller of an item that names no manager. Open Food Network's DFC 2.0 names
+ * neither an item's manager nor an organization's catalogue (no `managedBy`, no `supplies`/`manages`): its items,
+ * under `…/api/dfc/enterprises/7/catalog_items/…`, are organization `…/api/dfc/organizations/7`'s, and were
+ * attributed to no enterprise (no producer, town or place in the federated catalogue). Only an enterprise the source
+ * holds is taken, on the item's origin (see {@link sellerOf}).
+ */
+export function layoutOwners(itemIri: string): string[] {
+  const match = /^(.*)\/catalog_items\/[^/?#]+$/u.exec(itemIri);
+  if (match === null) return [];
+  const enterprise = match[1] as string;
+  const ofn = OFN_ENTERPRISE.exec(enterprise);
+  return ofn === null ? [enterprise] : [enterprise, `${ofn[1] as string}/organizations/${ofn[2] as string}`];
+}
+
+/** The {@link layoutOwners} of the catalog items among some records that name no manager. */
+function layoutOwnersOf(items: readonly { readonly record: DfcRecord }[]): Set<string> {
+  const owners = new Set<string>();
+  for (const { record } of items) if (record.kind === 'CatalogItem' && record.managedBy === undefined) for (const iri of layoutOwners(record.id)) owners.add(iri);
+  return owners;
+}
+
 /** What the catalog items among some records link to (product, offers, manager): the records their index rows read. */
 export function linkedOf(items: readonly { readonly record: DfcRecord }[]): Set<string> {
   const linked = new Set<string>();
@@ -207,7 +234,8 @@ export function linkedOf(items: readonly { readonly record: DfcRecord }[]): Set<
  * The walk from some catalog items to every record their index rows read, written once for whoever drives it: each
  * step yields the `@id`s to look up and is given back the records found (in any order; those not found left out).
  * The steps: what the items link to (product, offers, manager); the products' suppliers not linked already (the
- * enterprise of an item that names no manager); the enterprises' addresses. Returns everything taken, the items
+ * enterprise of an item that names no manager), and the enterprises whose catalogue such an item's `@id` lies in
+ * ({@link layoutOwners}); the enterprises' addresses. Returns everything taken, the items
  * first (a record may be there twice when two steps found it).
  *
  * @param items - catalog items (other records are walked from too, but link to nothing)
@@ -215,8 +243,8 @@ export function linkedOf(items: readonly { readonly record: DfcRecord }[]): Set<
 export function* linkWalk<R extends { readonly record: DfcRecord }>(items: readonly R[]): Generator<ReadonlySet<string>, R[], readonly R[]> {
   const linked = linkedOf(items);
   const second = yield linked;
-  const third = yield new Set(second.flatMap(({ record }) => (record.kind === 'SuppliedProduct' && record.suppliedBy !== undefined
-    && !linked.has(record.suppliedBy) ? [record.suppliedBy] : [])));
+  const third = yield new Set([...second.flatMap(({ record }) => (record.kind === 'SuppliedProduct' && record.suppliedBy !== undefined
+    && !linked.has(record.suppliedBy) ? [record.suppliedBy] : [])), ...[...layoutOwnersOf(items)].filter((iri) => !linked.has(iri))]);
   const addresses = yield new Set([...second, ...third].flatMap(({ record }) => (record.kind === 'Enterprise' && record.address !== undefined ? [record.address] : [])));
   return [...items, ...second, ...third, ...addresses];
 }
@@ -250,11 +278,14 @@ export function linkedEntries(
 ): Map<string, SourcedEntry | null> | undefined {
   const catalogItems = items.filter((i) => i.record.kind === 'CatalogItem');
   const all = new Map<string, SourcedRecord>(catalogItems.map((item) => [item.record.id, item]));
+  // An enterprise guessed from an item's `@id` may well not exist: its absence is no link left dangling.
+  const guessed = layoutOwnersOf(catalogItems);
   const walk = linkWalk(catalogItems);
   for (let step = walk.next(); step.done !== true;) {
     const found: SourcedRecord[] = [];
     for (const iri of step.value) {
       const record = all.get(iri) ?? find(iri);
+      if (record === undefined && guessed.has(iri)) continue;
       if (record === undefined) return undefined;
       all.set(iri, record);
       found.push(record);

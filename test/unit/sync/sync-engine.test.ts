@@ -136,12 +136,25 @@ describe('SyncEngine and Open Food Network in DFC 2.0', () => {
           '@context': 'https://w3id.org/dfc/ontology/context/context_2.0.0.json',
           '@graph': [
             { '@id': `${origin}/api/dfc/organizations`, '@type': 'ldp:Container', 'ldp:contains': [`${origin}/api/dfc/organizations/7`] },
-            { '@id': `${origin}/api/dfc/organizations/7`, '@type': 'dfc-b:Organization', 'dfc-b:name': 'Ferme 7' },
+            {
+              '@id': `${origin}/api/dfc/organizations/7`, '@type': 'dfc-b:Organization', 'dfc-b:name': 'Ferme 7',
+              'dfc-b:hasAddress': { '@id': `${origin}/api/dfc/addresses/7`, '@type': 'dfc-b:Address', 'dfc-b:hasCity': 'Lyon', 'dfc-b:hasPostalCode': '69001',
+                'dfc-b:latitude': 45.76, 'dfc-b:longitude': 4.83 },
+            },
           ],
         }),
         contentType: 'application/ld+json',
       },
-      '/api/dfc/enterprises/7/catalog_items': { body: serialize(farmRecords('7', { origin }), 'jsonld'), contentType: 'application/ld+json' },
+      // As its DFC 2.0 catalogue says it: no manager of an item, no supplier of a product, no enterprise beside them.
+      '/api/dfc/enterprises/7/catalog_items': {
+        body: serialize(farmRecords('7', { origin }).flatMap((r): DfcRecord[] => {
+          if (r.kind === 'Enterprise' || r.kind === 'Address' || r.kind === 'Person') return [];
+          if (r.kind === 'CatalogItem') return [{ ...r, managedBy: undefined } as unknown as DfcRecord];
+          if (r.kind === 'SuppliedProduct') return [{ ...r, suppliedBy: undefined } as unknown as DfcRecord];
+          return [r];
+        }), 'jsonld', { profile: 'dfc-v2' }),
+        contentType: 'application/ld+json',
+      },
     }));
   });
   after(async () => {
@@ -158,6 +171,12 @@ describe('SyncEngine and Open Food Network in DFC 2.0', () => {
     expect(peerServer.log.some((l) => l.path.startsWith('/api/dfc/organizations/7'))).to.equal(false);
     const held = await node.store.provenance.heldOf(peer.id, [`${peerServer.url}/api/dfc/enterprises/7/catalog_items/tomate`]);
     expect(held.size).to.equal(1);
+    // Its offers are the organization's, whose catalogue they are: its name, its town, its place.
+    const rows = await node.federation.rows(await node.federation.query({ peer: String(peer.id) }));
+    expect(rows).to.not.be.empty;
+    for (const row of rows) expect(row).to.deep.include({ enterpriseIri: `${peerServer.url}/api/dfc/organizations/7`, enterpriseName: 'Ferme 7', city: 'Lyon' });
+    const near = await node.federation.query({ near: '45.76,4.83', radiusKm: '5' });
+    expect(near.length).to.equal(rows.length);
   });
 });
 
