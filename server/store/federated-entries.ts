@@ -38,7 +38,7 @@ export interface FederatedEntry {
   readonly search: string;
   readonly productType: string | null;
   readonly stock: number | null;
-  /** Limited stock above zero, or on demand. */
+  /** An offer to order it through, and limited stock above zero or on demand. */
   readonly inStock: boolean;
   readonly price: number | null;
   readonly currency: string | null;
@@ -136,7 +136,8 @@ function entry(
     search: searchText(product, enterprise),
     productType: product.productType ?? null,
     stock: onDemand ? null : stock,
-    inStock: onDemand || (stock !== null && stock > 0),
+    // An item without an offer (none given, or its offer quarantined) cannot be ordered: not in stock, whatever it says.
+    inStock: offer !== undefined && (onDemand || (stock !== null && stock > 0)),
     price: offer?.price?.value ?? null,
     currency: offer?.price?.currency ?? null,
     latitude: address?.latitude ?? null,

@@ -864,6 +864,16 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 29,
+    name: 'a catalog item without an offer is not in stock',
+    sql: `
+      -- In stock means an offer one can order: an item whose offer is missing (or was quarantined) has none, and
+      -- counted in stock it made the summary's inStock more than its offers (federated-entries.ts computes the
+      -- same for rows written from now on). The supply triggers mark the sources whose rows change.
+      UPDATE federated_entries SET in_stock = 0 WHERE in_stock = 1 AND offer_iri IS NULL;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -121,6 +121,26 @@ describe('migrations', () => {
     }
   });
 
+  it('takes out of stock, at migration 29, the rows without an offer, and marks their sources for a new summary', async () => {
+    const db = await SqliteDatabase.open(file);
+    try {
+      await migrate(db, MIGRATIONS.filter((m) => m.version < 29));
+      await db.transaction(async (tx) => {
+        for (const [n, offer] of [[1, 'http://p.test/o/1'], [2, null]] as const) {
+          await tx.run(`INSERT INTO federated_entries (source, item_iri, product_iri, product_key, offer_iri, rank, winner, in_stock, withdrawn)
+            VALUES ('local', ?, ?, ?, ?, 0, 1, 1, 0)`, [`http://p.test/i/${n}`, `http://p.test/p/${n}`, `http://p.test/p/${n}`, offer]);
+        }
+        await tx.run('DELETE FROM federated_supply_dirty');
+      });
+      expect(await migrate(db)).to.deep.equal([29]);
+      const rows = await db.reader.all<{ item_iri: string; in_stock: number }>('SELECT item_iri, in_stock FROM federated_entries ORDER BY item_iri');
+      expect(rows).to.deep.equal([{ item_iri: 'http://p.test/i/1', in_stock: 1 }, { item_iri: 'http://p.test/i/2', in_stock: 0 }]);
+      expect(await db.reader.all('SELECT peer_key FROM federated_supply_dirty')).to.deep.equal([{ peer_key: -1 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('reads each listed enterprise\'s best word from the covering index of migration 25 alone, without a sort', async () => {
     const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
     await store.close();
