@@ -225,8 +225,20 @@ class NodeReader {
 
   /** The first link. */
   public ref(predicates: readonly string[]): NodeId | undefined {
-    return this.refs(predicates)[0];
+    const ids = this.refs(predicates);
+    // One link is read; the others are kept as links, and written out again (a second address or main contact was
+    // dropped without a word, and a blank one left as a node nothing links to).
+    if (ids.length > 1) {
+      for (const predicate of predicates) {
+        const others = (this.node.properties.get(predicate) ?? []).flatMap((v) => (v.kind === 'ref' && v.id !== ids[0] ? [v.id] : []));
+        if (others.length > 0) (this.keptLinks ??= new Map()).set(predicate, others);
+      }
+    }
+    return ids[0];
   }
+
+  /** Links of a property read as one ({@link ref}) beyond the one read, kept as links (a blank one is a record). */
+  private keptLinks: Map<string, string[]> | undefined;
 
   /** All links, in document order, without repeats. */
   public refs(predicates: readonly string[]): NodeId[] {
@@ -354,6 +366,12 @@ class NodeReader {
 
   /** Values of an already-modelled property beyond the first one go to extra, so none is lost. */
   private leftovers: Map<string, Term[]> | undefined;
+
+  /** {@link keepRest} for a field read by its own reader (a phone number). */
+  public keepOthers(predicates: readonly string[], first: Term): void {
+    this.keepRest(predicates, first);
+  }
+
   private keepRest(predicates: readonly string[], first: Term): void {
     // Each under its own name; the same value under the other spelling (`description` and `hasDescription`,
     // as the node itself writes) is the value read, not another one.
@@ -377,7 +395,7 @@ class NodeReader {
         `${shortName(overfull)} has more than ${MAX_VALUES_PER_PROPERTY} values`);
       return undefined;
     }
-    if (this.leftovers === undefined && !this.hasUnconsumed()) return undefined;
+    if (this.leftovers === undefined && this.keptLinks === undefined && !this.hasUnconsumed()) return undefined;
     const extra: Record<string, ExtraValue[]> = {};
     const path = new Set([this.node.id]);
     try {
@@ -386,6 +404,10 @@ class NodeReader {
       }
       for (const [predicate, values] of this.leftovers ?? []) {
         extra[predicate] = values.map((v) => this.extraValue(v, path, predicate, 1));
+      }
+      for (const [predicate, ids] of this.keptLinks ?? []) {
+        ids.forEach(() => this.keeper.spend(predicate));
+        extra[predicate] = [...(extra[predicate] ?? []), ...ids.map((id): ExtraValue => ({ '@id': id }))];
       }
     } catch (error: unknown) {
       if (!(error instanceof OverLimit)) throw error;
@@ -788,6 +810,8 @@ function readDate(r: NodeReader, field: string, predicates: readonly string[], o
 function readPhone(r: NodeReader): string | undefined {
   const term = r.terms([DFC_B.hasPhoneNumber])[0];
   if (term === undefined) return undefined;
+  // The others are kept, and written out again (a second number was dropped without a word).
+  r.keepOthers([DFC_B.hasPhoneNumber], term);
   if (term.kind === 'literal') return String(term.value);
   const node = r.inline(term);
   const number = node?.properties.get(DFC_B.phoneNumber)?.[0];

@@ -1,0 +1,54 @@
+/**
+ * A property the node reads as one value (an enterprise's address, main contact and phone number, a product's type)
+ * given several: the first is read, the others kept and written out again, never dropped without a word. A blank
+ * address stays linked (it was left as a node nothing linked to).
+ */
+import { expect } from 'chai';
+import { Decoder } from '../../../server/codec/decode.js';
+import { serialize } from '../../../server/codec/serialize.js';
+import type { DfcRecord } from '../../../ontology/records.js';
+
+const CONTEXT = 'https://w3id.org/dfc/ontology/context/context_1.16.0.json';
+const E = 'https://peer.example/api/dfc/enterprises/3';
+const DFC_B = 'https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#';
+
+const document = JSON.stringify({
+  '@context': CONTEXT,
+  '@graph': [{
+    '@id': E, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Ferme',
+    'dfc-b:hasPhoneNumber': ['+44 1', '+44 2'],
+    'dfc-b:hasAddress': [{ '@id': `${E}/address`, '@type': 'dfc-b:Address', 'dfc-b:hasCity': 'York' },
+      { '@type': 'dfc-b:Address', 'dfc-b:hasCity': 'Leeds' }],
+  }],
+});
+
+describe('a property read as one, given several values', () => {
+  const decoder = new Decoder();
+  const enterpriseOf = (records: readonly DfcRecord[]) => {
+    const found = records.find((r) => r.id === E);
+    if (found?.kind !== 'Enterprise') return expect.fail('no enterprise');
+    return found;
+  };
+
+  it('reads the first, keeps the others, and writes them all out again, the blank address linked', async () => {
+    const result = await decoder.decode(document);
+    expect(result.rejected).to.deep.equal([]);
+    const enterprise = enterpriseOf(result.records);
+    expect(enterprise.phone).to.equal('+44 1');
+    expect(enterprise.address).to.equal(`${E}/address`);
+    expect(enterprise.extra?.[`${DFC_B}hasPhoneNumber`]).to.deep.equal([{ '@value': '+44 2' }]);
+    const kept = enterprise.extra?.[`${DFC_B}hasAddress`] ?? [];
+    expect(kept).to.have.length(1);
+    const leeds = result.records.find((r) => r.kind === 'Address' && r.city === 'Leeds');
+    expect(kept[0]).to.deep.equal({ '@id': leeds?.id });
+    // Written out and read again: the same two of each, Leeds still the enterprise's.
+    for (const format of ['jsonld', 'turtle'] as const) {
+      const again = await decoder.decode(serialize(result.records, format), format === 'turtle' ? { mediaType: 'text/turtle' } : {});
+      const copy = enterpriseOf(again.records);
+      expect(copy.phone, format).to.equal('+44 1');
+      expect(copy.extra?.[`${DFC_B}hasPhoneNumber`], format).to.deep.equal([{ '@value': '+44 2' }]);
+      const linked = (copy.extra?.[`${DFC_B}hasAddress`] ?? []).map((v) => ('@id' in v ? v['@id'] : ''));
+      expect(again.records.filter((r) => r.kind === 'Address' && linked.includes(r.id)).map((r) => r.kind === 'Address' && r.city), format).to.deep.equal(['Leeds']);
+    }
+  });
+});
