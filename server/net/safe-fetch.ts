@@ -18,6 +18,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttp
 import https from 'node:https';
 import type { LookupFunction, Socket } from 'node:net';
 import { createBrotliDecompress, createGunzip, type BrotliDecompress, type Gunzip } from 'node:zlib';
+import { TextDecoder } from 'node:util';
 import { failure, type Failure, type FailureKind } from '../errors/failure.js';
 import { checkPublicHost } from './public-host.js';
 
@@ -597,8 +598,24 @@ function exchange(
  * @param response - the answer
  */
 export function bodyText(response: SafeResponse): string {
-  const text = response.body.toString('utf8');
+  const text = charsetOf(response.headers['content-type'])?.decode(response.body) ?? response.body.toString('utf8');
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * The decoder of a `Content-Type`'s `charset` when it names one other than UTF-8 (or its subset US-ASCII) that the
+ * platform knows (`iso-8859-1`, `windows-1252`…); undefined otherwise, for UTF-8. A peer's Latin-1 page read as
+ * UTF-8 had every accent replaced by U+FFFD.
+ */
+function charsetOf(contentType: string | undefined): TextDecoder | undefined {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/iu.exec(contentType ?? '')?.[1]?.toLowerCase();
+  if (charset === undefined || charset === 'utf-8' || charset === 'utf8' || charset === 'us-ascii') return undefined;
+  try {
+    return new TextDecoder(charset);
+  } catch {
+    // A charset the platform does not know: read as UTF-8, as before.
+    return undefined;
+  }
 }
 
 /**

@@ -53,6 +53,19 @@ describe('safeFetch()', () => {
     });
   });
 
+  describe('bodyText', () => {
+    const answer = (body: Buffer, contentType?: string) => ({ url: 'http://p.test/', status: 200, headers: contentType === undefined ? {} : { 'content-type': contentType }, body });
+    it('reads the charset the answer declares, UTF-8 otherwise, without a byte order mark', () => {
+      const latin1 = Buffer.from('{"dfc-b:name":"Pommes \u00e0 cidre"}', 'latin1');
+      expect(bodyText(answer(latin1, 'text/turtle; charset=ISO-8859-1'))).to.equal('{"dfc-b:name":"Pommes \u00e0 cidre"}');
+      expect(bodyText(answer(latin1, 'text/turtle;charset="windows-1252"'))).to.include('\u00e0');
+      const utf8 = Buffer.from('\ufeff{"a":"\u00e9t\u00e9"}', 'utf8');
+      for (const type of [undefined, 'application/ld+json', 'application/ld+json; charset=utf-8', 'text/turtle; charset=no-such-charset']) {
+        expect(bodyText(answer(utf8, type)), String(type)).to.equal('{"a":"\u00e9t\u00e9"}');
+      }
+    });
+  });
+
   describe('successful requests', () => {
     it('answers the status, headers and body, asking for br or gzip, with our User-Agent', async () => {
       const peer = await startPeer((_req, res) => sendJson(res, CATALOG, { etag: '"v1"', 'last-modified': 'Tue, 01 Jul 2025 10:00:00 GMT' }));
