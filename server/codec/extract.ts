@@ -688,6 +688,8 @@ function readStock(r: NodeReader): number | null {
 function readQuantity(r: NodeReader, field: string, predicates: readonly string[]): Quantity | undefined {
   const term = r.terms(predicates)[0];
   if (term === undefined) return undefined;
+  // A second pack size is kept, and written out again (it was dropped without a word).
+  r.keepOthers(predicates, term);
   const node = r.inline(term);
   if (node === undefined) {
     r.number(field, predicates, `${shortName(predicates[0] as string)}`);
@@ -702,7 +704,8 @@ function readQuantity(r: NodeReader, field: string, predicates: readonly string[
     return undefined;
   }
   if (unit?.kind !== 'ref') {
-    r.reportPath(field, `${shortName(predicates[0] as string)}/dfc-b:hasUnit`, 'missing-property', 'quantity has no unit (dfc-b:hasUnit)');
+    r.reportPath(field, `${shortName(predicates[0] as string)}/dfc-b:hasUnit`, unit === undefined ? 'missing-property' : 'invalid-value', unit === undefined
+      ? 'quantity has no unit (dfc-b:hasUnit)' : `quantity unit is text (${describe(unit)}), not a unit of the DFC measures (dfc-m:Kilogram, dfc-m:Piece…)`);
     return undefined;
   }
   return { value, unit: unit.id as Iri };
@@ -719,6 +722,8 @@ function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
   if (term === undefined) return undefined;
   // A write of our own catalogue says one price (as one stock): two different ones are refused, never the first kept.
   if (r.conflictingAt('price', 'dfc-b:hasPrice', terms, (t) => priceMeaning(r, t, options), r.catalogueWrite)) return undefined;
+  // Where the first is read (a peer's document), the others are kept, and written out again.
+  r.keepOthers([DFC_B.hasPrice], term);
   if (term.kind === 'literal') {
     const value = toNumber(term);
     if (value === undefined) {

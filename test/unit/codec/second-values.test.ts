@@ -51,4 +51,30 @@ describe('a property read as one, given several values', () => {
       expect(again.records.filter((r) => r.kind === 'Address' && linked.includes(r.id)).map((r) => r.kind === 'Address' && r.city), format).to.deep.equal(['Leeds']);
     }
   });
+
+  it('keeps a second pack size and a second price of a peer, and says what a unit written as text is', async () => {
+    const P = 'https://peer.example/api/dfc/enterprises/3';
+    const result = await decoder.decode(JSON.stringify({
+      '@context': CONTEXT,
+      '@graph': [
+        { '@id': `${P}/supplied_products/1`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Lentilles',
+          'dfc-b:hasQuantity': [{ '@type': 'dfc-b:QuantitativeValue', 'dfc-b:hasUnit': 'dfc-m:Kilogram', 'dfc-b:value': 1 },
+            { '@type': 'dfc-b:QuantitativeValue', 'dfc-b:hasUnit': 'dfc-m:Kilogram', 'dfc-b:value': 5 }] },
+        { '@id': `${P}/offers/1`, '@type': 'dfc-b:Offer',
+          'dfc-b:hasPrice': [{ '@type': 'dfc-b:Price', 'dfc-b:value': 2, 'dfc-b:hasUnit': 'dfc-m:Euro' }, { '@type': 'dfc-b:Price', 'dfc-b:value': 9, 'dfc-b:hasUnit': 'dfc-m:Euro' }] },
+        { '@id': `${P}/supplied_products/2`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Pois',
+          'dfc-b:hasQuantity': { '@type': 'dfc-b:QuantitativeValue', 'dfc-b:hasUnit': 'kg', 'dfc-b:value': 1 } },
+      ],
+    }));
+    const product = result.records.find((r) => r.id === `${P}/supplied_products/1`);
+    const offer = result.records.find((r) => r.id === `${P}/offers/1`);
+    if (product?.kind !== 'SuppliedProduct' || offer?.kind !== 'Offer') return expect.fail('records missing');
+    expect(product.quantity?.value).to.equal(1);
+    expect(offer.price?.value).to.equal(2);
+    const turtle = serialize(result.records, 'turtle');
+    expect(turtle).to.match(/value" ?5|value 5|dfc-b:value 5/u);
+    expect(turtle).to.match(/dfc-b:value 9/u);
+    const unit = result.problems.find((p) => p.id === `${P}/supplied_products/2` && p.path.endsWith('hasUnit'));
+    expect(unit?.message).to.include('text').and.include('"kg"');
+  });
 });
