@@ -167,6 +167,8 @@ export async function run(given: readonly string[], io: Io): Promise<number> {
         io.err(`${file}: not converted: ${count(errors.length, 'error')}; run 'maillon validate ${file}' for details\n`);
         return 1;
       }
+      // What the document as a whole lost in the reading (N-Quads' graph names) is said.
+      for (const p of result.problems) if (p.id === null && p.severity === 'warning') io.err(`${file}: ${formatProblem(p)}\n`);
       // Faithful: the document's own container (its @id, what it contains) and paging views are written back.
       io.out(serialize(result.records, to, { ...(values.profile === 'dfc-v2' ? { profile: 'dfc-v2' } : {}), envelopes: result.envelopes }));
       io.out('\n');

@@ -92,5 +92,12 @@ export function readRdf(text: string, mediaType: string, base?: string, deadline
       graph.add(node, predicate, { kind: 'ref', id: id(object) });
     }
   });
-  return { graph, problems: [] };
+  // Records hold no graph name: N-Quads' named graphs are read as one graph, and said so (a conversion back to N-Quads
+  // writes the default graph, where it looked faithful).
+  const named = new Set<string>();
+  for (const quad of quads) if (quad.graph.termType !== 'DefaultGraph') named.add(quad.graph.value);
+  if (named.size === 0) return { graph, problems: [] };
+  const shown = [...named].slice(0, 3).map((g) => `<${g}>`).join(', ');
+  return { graph, problems: [problem('dropped-property', null, null, '', `${named.size} named graph(s) (${shown}${named.size > 3 ? ', …' : ''}) read as one graph: `
+    + 'their statements are kept, their graph names are not', 'warning')] };
 }

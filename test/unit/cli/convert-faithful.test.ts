@@ -181,4 +181,23 @@ describe('maillon convert is faithful (issue 12)', function () {
     expect(out).to.not.include(DFC_NAMESPACES['1.x']['dfc-b']);
     expect(out).to.include(DFC_NAMESPACES['2.0']['dfc-b']);
   });
+
+  it('says that N-Quads\' named graphs are read as one (their statements kept, their names not)', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'maillon-convert-graphs-'));
+    try {
+      const file = join(folder, 'federated.nq');
+      const B = 'https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#';
+      writeFileSync(file, `<https://a.example/p/1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <${B}SuppliedProduct> <https://a.example/> .
+<https://a.example/p/1> <${B}name> "Pommes" <https://a.example/> .
+<https://b.example/p/2> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <${B}SuppliedProduct> <https://b.example/> .
+<https://b.example/p/2> <${B}name> "Poires" .
+`);
+      const result = await cli('convert', file, '--to', 'nquads');
+      expect(result.code, result.err).to.equal(0);
+      expect(result.out).to.include('"Pommes"').and.include('"Poires"');
+      expect(result.err).to.include('2 named graph(s)').and.include('<https://a.example/>');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 });
