@@ -188,7 +188,8 @@ export class EnterpriseWrites {
     } satisfies EnterpriseRecord;
     // An enterprise that exists is renamed (its profile replaced) only when asked.
     const keep = exists && keepProfile === true;
-    const profile = enterprise !== undefined && !keep ? this.identities.profileRecords(eid, enterprise, records) : [];
+    const renamed = new Map(catalogue.map((record, index) => [record.id as string, (identified[index] as DfcRecord).id as string]));
+    const profile = enterprise !== undefined && !keep ? this.identities.profileRecords(eid, enterprise, records, renamed) : [];
     const name = (profile[0] as EnterpriseRecord | undefined)?.name;
     const changes: ChangeSet = {
       upsert: [...profile, ...written], ...(name !== undefined ? { enterprise: { name } } : {}), ...(exists ? {} : { create: { iri: this.urls.enterprise(eid) } }),

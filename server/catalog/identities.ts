@@ -79,9 +79,14 @@ export class Identities {
     return result;
   }
 
-  /** The Enterprise, Address and Person records of a profile, with the node's ids. */
-  public profileRecords(eid: string, enterprise: EnterpriseRecord, records: readonly DfcRecord[]): DfcRecord[] {
-    const ids = new Map<string, string>([[enterprise.id, this.urls.enterprise(eid)]]);
+  /**
+   * The Enterprise, Address and Person records of a profile, with the node's ids.
+   *
+   * @param renamed - the ids the catalogue written with it was given (document `@id` → the node's): the enterprise's
+   *   links to its catalogues and customer categories follow them (an import left them naming the file's ids)
+   */
+  public profileRecords(eid: string, enterprise: EnterpriseRecord, records: readonly DfcRecord[], renamed: ReadonlyMap<string, string> = new Map()): DfcRecord[] {
+    const ids = new Map<string, string>([...renamed, [enterprise.id, this.urls.enterprise(eid)]]);
     const address = records.find((r): r is AddressRecord => r.kind === 'Address' && r.id === enterprise.address);
     const contact = records.find((r): r is PersonRecord => r.kind === 'Person' && r.id === enterprise.mainContact);
     if (address !== undefined) ids.set(address.id, this.urls.address(eid));
@@ -159,6 +164,7 @@ export class Identities {
       if (record.kind === 'SuppliedProduct') result = { ...record, suppliedBy: owner };
       if (record.kind === 'CatalogItem') result = { ...record, managedBy: owner };
       if (record.kind === 'CustomerCategory') result = { ...record, definedBy: owner };
+      if (record.kind === 'Catalog') result = { ...record, maintainedBy: owner };
       // Keep the identity the resource had elsewhere, so peers can still match it; a placeholder (`"@id": "#"`, a
       // relative id resolved under this node) was never an identity anywhere: nothing may point at it.
       if (original.id !== record.id && !original.id.startsWith('_:') && !this.isPlaceholder(eid, original.id)) {

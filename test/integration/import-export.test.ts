@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../server/cli/main.js';
@@ -45,6 +45,37 @@ describe('maillon import and export', () => {
     const exported = await cli('export', '--enterprise', 'connecteur', '--to', 'turtle', ...common());
     expect(exported.out).to.include('dfc-b:SaleSession');
     expect(exported.out).to.include('/api/dfc/enterprises/connecteur/sale_sessions/');
+  });
+
+  it('links the enterprise, its catalogues and customer categories by the ids the node gave them', async () => {
+    const file = join(dir, 'e4.json');
+    const X = 'https://x.example';
+    writeFileSync(file, JSON.stringify({
+      '@context': 'https://w3id.org/dfc/ontology/context/context_1.16.0.json',
+      '@graph': [
+        { '@id': `${X}/ent/4`, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Ferme 4', 'dfc-b:defines': `${X}/cc/retail`, 'dfc-b:maintains': `${X}/cat/main` },
+        { '@id': `${X}/cc/retail`, '@type': 'dfc-b:CustomerCategory', 'dfc-b:name': 'Retail', 'dfc-b:definedBy': `${X}/ent/4` },
+        { '@id': `${X}/cat/main`, '@type': 'dfc-b:Catalog', 'dfc-b:maintainedBy': `${X}/ent/4`, 'dfc-b:lists': `${X}/item/1` },
+        { '@id': `${X}/sp/1`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Miel', 'dfc-b:referencedBy': `${X}/item/1` },
+        { '@id': `${X}/item/1`, '@type': 'dfc-b:CatalogItem', 'dfc-b:references': `${X}/sp/1`, 'dfc-b:stockLimitation': 3, 'dfc-b:offeredThrough': `${X}/offer/1` },
+        { '@id': `${X}/offer/1`, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': `${X}/item/1`, 'dfc-b:offeredTo': { '@id': `${X}/cc/retail` },
+          'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 5, 'dfc-b:hasUnit': 'dfc-m:Euro' } },
+      ],
+    }));
+    const imported = await cli('import', file, '--enterprise', 'e4', ...common());
+    expect(imported.code, imported.err).to.equal(0);
+    const exported = await cli('export', '--enterprise', 'e4', '--to', 'jsonld', ...common());
+    const graph = (JSON.parse(exported.out) as { '@graph': Record<string, unknown>[] })['@graph'];
+    const nodeOf = (type: string) => graph.find((n) => n['@type'] === type) ?? expect.fail(`no ${type}`);
+    const enterprise = nodeOf('dfc-b:Enterprise');
+    const catalog = nodeOf('dfc-b:Catalog');
+    const category = nodeOf('dfc-b:CustomerCategory');
+    expect(enterprise['@id']).to.equal('http://node.test/api/dfc/enterprises/e4');
+    expect(enterprise['dfc-b:maintains']).to.equal(catalog['@id']);
+    expect(enterprise['dfc-b:defines']).to.equal(category['@id']);
+    expect(catalog['dfc-b:maintainedBy']).to.equal(enterprise['@id']);
+    expect(category['dfc-b:definedBy']).to.equal(enterprise['@id']);
+    expect(String(catalog['@id'])).to.match(/^http:\/\/node\.test\//u);
   });
 
   it('imports nothing from a file that cannot be read as DFC', async () => {
