@@ -200,8 +200,8 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
   '/api/dfc/subscriptions': {
     get: { summary: 'Your webhook subscriptions', tags: ['feed'], access: 'token', responses: { 200: 'json' } },
     post: {
-      summary: 'Register a webhook {"callback": URL, "enterprise": EID}; the shared secret is answered once', tags: ['feed'], access: 'token',
-      body: 'json', responses: { 201: 'json' }, problems: [404, 413, 415, 422],
+      summary: 'Register a webhook {"callback": URL, "enterprise": EID}; the shared secret is answered once; 409 (Location: the existing one) when this token has it already',
+      tags: ['feed'], access: 'token', body: 'json', responses: { 201: 'json' }, problems: [404, 409, 413, 415, 422],
     },
   },
   '/api/dfc/subscriptions/{id}': {

@@ -10,7 +10,7 @@ import { badCredentialOf, maySee, principalOf, requireCaller, requireScope, unau
 import { isAdmin } from '../auth/tokens.js';
 import { unknownEnterprise } from '../catalog/catalog-reads.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
-import { ForbiddenHttpError, NotFoundHttpError, UnauthorizedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
+import { ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, UnauthorizedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import { newSecret, ReplayGuard, SIGNATURE_HEADER, verify } from '../feed/signature.js';
 import type { FeedStore, SubscriptionRow } from '../store/feed.js';
 import type { ProvenanceStore } from '../store/federation.js';
@@ -53,6 +53,8 @@ export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
     // Every subscription is a token's: a caller without one is told so before anything of its body.
     requireCaller(res, 'this needs an API token');
     const body = jsonObjectBody(req, '{"callback": "https://...", "enterprise": "..."}');
+    const unknown = Object.keys(body).filter((key) => key !== 'callback' && key !== 'enterprise');
+    if (unknown.length > 0) throw new UnprocessableEntityHttpError(`unknown field(s) ${unknown.join(', ')}; a subscription takes callback and enterprise`);
     const enterprise = body['enterprise'];
     if (enterprise !== undefined && typeof enterprise !== 'string') throw new UnprocessableEntityHttpError('enterprise must be an enterprise id');
     let principal;
@@ -75,6 +77,13 @@ export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
       privateHint: "this node does not call such addresses; its operator (not the subscriber's) allows them with 'maillon config set allow-private true' and a restart",
     });
     if (!checked.ok) throw new UnprocessableEntityHttpError(`callback refused: ${checked.failure.message}`);
+    // The same callback subscribed twice by one token to the same changes would get each change twice.
+    const same = (await feed.listSubscriptions()).find((r) => r.tokenId === principal.tokenId && r.eid === (enterprise ?? null)
+      && r.callback === checked.url && r.status !== 'dead' && r.closingAfter == null);
+    if (same !== undefined) {
+      res.setHeader('Location', `${catalog.urls.api}/subscriptions/${same.id}`);
+      throw new ConflictHttpError(`this callback is subscribed already (${same.id}): DELETE it first to subscribe it again with a new secret`);
+    }
     const row = await feed.createSubscription({
       id: randomBytes(12).toString('base64url'), tokenId: principal.tokenId, eid: enterprise ?? null, callback: checked.url,
       secret: newSecret(), createdAt: new Date().toISOString(),

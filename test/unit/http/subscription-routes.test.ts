@@ -43,6 +43,7 @@ describe('http: webhook subscriptions', function () {
     expect(expectProblem(await subscribe(ferme, { enterprise: 42, callback: CALLBACK }), 422).detail).to.include('enterprise');
     expect(expectProblem(await subscribe(ferme, { enterprise: 'ferme' }), 422).detail).to.include('callback');
     expect(expectProblem(await subscribe(ferme, { enterprise: 'ferme', callback: 'ftp://x.example/' }), 422).detail).to.include('callback refused');
+    expect(expectProblem(await subscribe(ferme, { enterprise: 'ferme', callback: CALLBACK, secret: 'mine' }), 422).detail).to.include('unknown field(s) secret');
   });
 
   it('the whole node needs the admin token; an enterprise needs ReadProducts on it', async () => {
@@ -68,6 +69,12 @@ describe('http: webhook subscriptions', function () {
     expect(mine).to.include({ callback: CALLBACK, eid: 'ferme', status: 'active', deliveredSeq: head });
     expect(mine).to.not.have.property('tokenId');
     expect(response.headers.get('location')).to.equal(`${node.base}/api/dfc/subscriptions/${mine.id}`);
+    expect(woken).to.equal(before + 1);
+    // The same callback again, by the same token, to the same changes: 409 pointing at the one it has (each change
+    // would otherwise be delivered twice).
+    const again = await subscribe(ferme, { enterprise: 'ferme', callback: CALLBACK });
+    expect(expectProblem(again, 409).detail).to.include(mine.id);
+    expect(again.headers.get('location')).to.equal(`${node.base}/api/dfc/subscriptions/${mine.id}`);
     expect(woken).to.equal(before + 1);
   });
 
