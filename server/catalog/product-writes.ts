@@ -106,7 +106,10 @@ export class ProductWrites {
     const minted = new Set<string>();
     // Its reads are the store's: inside the store's transaction they see what it does (nothing else commits while
     // it holds the lock), and the ids it mints must still be free when it commits (`expect`, below).
-    const written = await this.keepStored(eid, catalogue, await this.identities.identify(eid, catalogue, 'replace', fixed, minted), unstated, from);
+    // What keeps its stored stock or links must still be as read when the write commits (a stock write, or an order,
+    // committing meanwhile would otherwise be undone): expected, as the product is.
+    const read = new Map<string, DfcRecord>();
+    const written = await this.keepStored(eid, catalogue, await this.identities.identify(eid, catalogue, 'replace', fixed, minted), unstated, from, read);
     const product = written.find((r) => r.id === iri) as SuppliedProductRecord;
     // Items the body leaves out stay linked: a PUT of the product alone must not orphan its stock.
     const kept = existingRecord.kind === 'SuppliedProduct' ? existingRecord.catalogItems : [];
@@ -121,7 +124,7 @@ export class ProductWrites {
         upsert.push({ ...group.record, variants: group.record.variants.filter((v) => v !== iri) });
       }
     }
-    const expect = new Map<string, DfcRecord | null>([[iri, existingRecord], ...[...minted].map((m) => [m, null] as const)]);
+    const expect = new Map<string, DfcRecord | null>([...read, [iri, existingRecord], ...[...minted].map((m) => [m, null] as const)]);
     return { changes: { upsert: await this.withGroupLinks(eid, upsert, from), expect, ...expected }, value: upsert.filter((r) => !left.includes(r.id)) };
   }
 
@@ -138,8 +141,11 @@ export class ProductWrites {
    * @param given - the records of the body, as decoded
    * @param written - what {@link Identities.identify} made of them, in the same order
    * @param unstated - the `@id`s (as decoded) of the items and offers that say no stock
+   * @param read - collects the stored records this decision rests on (the write expects them as read)
    */
-  private async keepStored(eid: string, given: readonly DfcRecord[], written: DfcRecord[], unstated: ReadonlySet<string>, from: ResourceReads): Promise<DfcRecord[]> {
+  private async keepStored(
+    eid: string, given: readonly DfcRecord[], written: DfcRecord[], unstated: ReadonlySet<string>, from: ResourceReads, read: Map<string, DfcRecord>,
+  ): Promise<DfcRecord[]> {
     const kept: DfcRecord[] = [];
     for (const [index, record] of written.entries()) {
       const source = given[index] as DfcRecord;
@@ -153,6 +159,7 @@ export class ProductWrites {
         kept.push(record);
         continue;
       }
+      read.set(stored.record.id, stored.record);
       let same: DfcRecord = stock ? { ...record, stock: stored.record.stock } : record;
       if (same.kind === 'CatalogItem' && stored.record.kind === 'CatalogItem') {
         const offers = unique([...same.offers, ...stored.record.offers]);
@@ -163,7 +170,10 @@ export class ProductWrites {
           const inBody = new Set(written.map((r) => r.id as string));
           const before = stored.record.stock;
           for (const offer of await from.getResources(stored.record.offers.filter((o) => !inBody.has(o)))) {
-            if (offer.eid === eid && offer.record.kind === 'Offer' && offer.record.stock === before) kept.push({ ...offer.record, stock: same.stock });
+            if (offer.eid === eid && offer.record.kind === 'Offer' && offer.record.stock === before) {
+              read.set(offer.record.id, offer.record);
+              kept.push({ ...offer.record, stock: same.stock });
+            }
           }
         }
       }
