@@ -230,15 +230,14 @@ class NodeReader {
     // dropped without a word, and a blank one left as a node nothing links to).
     if (ids.length > 1) {
       for (const predicate of predicates) {
-        const others = (this.node.properties.get(predicate) ?? []).flatMap((v) => (v.kind === 'ref' && v.id !== ids[0] ? [v.id] : []));
-        if (others.length > 0) (this.keptLinks ??= new Map()).set(predicate, others);
+        const others = (this.node.properties.get(predicate) ?? []).filter((v) => v.kind === 'ref' && v.id !== ids[0]);
+        for (const other of others) if (other.kind === 'ref' && other.id.startsWith('_:')) this.keeper.seconds.add(other.id);
+        // Kept as any other value: a link, or a blank node embedded (it is nobody's record then: see extractRecords).
+        if (others.length > 0) (this.leftovers ??= new Map()).set(predicate, [...(this.leftovers.get(predicate) ?? []), ...others]);
       }
     }
     return ids[0];
   }
-
-  /** Links of a property read as one ({@link ref}) beyond the one read, kept as links (a blank one is a record). */
-  private keptLinks: Map<string, string[]> | undefined;
 
   /** All links, in document order, without repeats. */
   public refs(predicates: readonly string[]): NodeId[] {
@@ -395,7 +394,7 @@ class NodeReader {
         `${shortName(overfull)} has more than ${MAX_VALUES_PER_PROPERTY} values`);
       return undefined;
     }
-    if (this.leftovers === undefined && this.keptLinks === undefined && !this.hasUnconsumed()) return undefined;
+    if (this.leftovers === undefined && !this.hasUnconsumed()) return undefined;
     const extra: Record<string, ExtraValue[]> = {};
     const path = new Set([this.node.id]);
     try {
@@ -404,10 +403,6 @@ class NodeReader {
       }
       for (const [predicate, values] of this.leftovers ?? []) {
         extra[predicate] = values.map((v) => this.extraValue(v, path, predicate, 1));
-      }
-      for (const [predicate, ids] of this.keptLinks ?? []) {
-        ids.forEach(() => this.keeper.spend(predicate));
-        extra[predicate] = [...(extra[predicate] ?? []), ...ids.map((id): ExtraValue => ({ '@id': id }))];
       }
     } catch (error: unknown) {
       if (!(error instanceof OverLimit)) throw error;
@@ -477,6 +472,11 @@ class OverLimit extends Error {
  */
 class Keeper {
   public readonly inlined = new Set<string>();
+  /**
+   * Blank nodes given as a second value of a link read as one ({@link NodeReader.ref}): kept whole in that record's
+   * extra, and so no record of their own (a second address of an enterprise), whatever kind they are.
+   */
+  public readonly seconds = new Set<string>();
   /** Whether the document is an order request (see {@link ExtractOptions.orderRequest}). */
   public readonly orderRequest: boolean;
   /** Whether the document writes this node's own catalogue (see {@link ExtractOptions.catalogueWrite}). */
@@ -643,7 +643,10 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
     drafts.push(draft);
   }
   // Blank nodes embedded in another resource's extra were pushed before we knew; drop them now.
-  const records = (rest.length === 0 ? drafts : drafts.filter((d) => !(d.kind === 'Resource' && inlined.has(d.id)))) as DfcRecord[];
+  // So are the blank second values of a link read as one, kept whole in their record's extra (a second address).
+  const seconds = keeper.seconds;
+  const records = (rest.length === 0 && seconds.size === 0 ? drafts
+    : drafts.filter((d) => !(inlined.has(d.id) && (d.kind === 'Resource' || seconds.has(d.id))))) as DfcRecord[];
   completeLinks(records as Draft<DfcRecord>[]);
   return { records, problems, invalidFields, references, envelopes, ...(keeper.unstatedStock !== undefined ? { unstatedStock: keeper.unstatedStock } : {}) };
 }

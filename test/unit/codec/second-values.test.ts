@@ -37,19 +37,37 @@ describe('a property read as one, given several values', () => {
     expect(enterprise.phone).to.equal('+44 1');
     expect(enterprise.address).to.equal(`${E}/address`);
     expect(enterprise.extra?.[`${DFC_B}hasPhoneNumber`]).to.deep.equal([{ '@value': '+44 2' }]);
+    // The blank second address is kept whole in the enterprise (a blank node is nobody else's: no label shared
+    // between resources, nothing left to link to), and is no record of its own.
     const kept = enterprise.extra?.[`${DFC_B}hasAddress`] ?? [];
-    expect(kept).to.have.length(1);
-    const leeds = result.records.find((r) => r.kind === 'Address' && r.city === 'Leeds');
-    expect(kept[0]).to.deep.equal({ '@id': leeds?.id });
+    expect(kept).to.deep.equal([{ '@type': [`${DFC_B}Address`], properties: { [`${DFC_B}hasCity`]: [{ '@value': 'Leeds' }] } }]);
+    expect(result.records.filter((r) => r.kind === 'Address').map((r) => r.kind === 'Address' && r.city)).to.deep.equal(['York']);
     // Written out and read again: the same two of each, Leeds still the enterprise's.
     for (const format of ['jsonld', 'turtle'] as const) {
       const again = await decoder.decode(serialize(result.records, format), format === 'turtle' ? { mediaType: 'text/turtle' } : {});
       const copy = enterpriseOf(again.records);
       expect(copy.phone, format).to.equal('+44 1');
       expect(copy.extra?.[`${DFC_B}hasPhoneNumber`], format).to.deep.equal([{ '@value': '+44 2' }]);
-      const linked = (copy.extra?.[`${DFC_B}hasAddress`] ?? []).map((v) => ('@id' in v ? v['@id'] : ''));
-      expect(again.records.filter((r) => r.kind === 'Address' && linked.includes(r.id)).map((r) => r.kind === 'Address' && r.city), format).to.deep.equal(['Leeds']);
+      expect(copy.extra?.[`${DFC_B}hasAddress`], format).to.deep.equal(kept);
     }
+  });
+
+  it('keeps a second link to a blank node whole in each resource: two resources never share a label', async () => {
+    const O = 'https://peer.example/api/dfc/enterprises/3/offers';
+    const result = await decoder.decode(JSON.stringify({
+      '@context': CONTEXT,
+      '@graph': [1, 2].map((n) => ({ '@id': `${O}/${n}`, '@type': 'dfc-b:Offer',
+        'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': n, 'dfc-b:hasUnit': 'dfc-m:Euro' },
+        'dfc-b:offeredTo': [{ '@id': 'https://peer.example/retail' }, { '@type': 'dfc-b:CustomerCategory', 'dfc-b:name': `Group ${n}` }] })),
+    }));
+    expect(result.rejected).to.deep.equal([]);
+    for (const n of [1, 2]) {
+      const offer = result.records.find((r) => r.id === `${O}/${n}`);
+      if (offer?.kind !== 'Offer') return expect.fail('no offer');
+      expect(offer.customerCategory).to.equal('https://peer.example/retail');
+      expect(JSON.stringify(offer.extra)).to.include(`Group ${n}`).and.not.include('_:');
+    }
+    expect(result.records.filter((r) => r.id.startsWith('_:'))).to.deep.equal([]);
   });
 
   it('keeps a second pack size and a second price of a peer, and says what a unit written as text is', async () => {
