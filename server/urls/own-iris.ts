@@ -16,27 +16,58 @@
  */
 const PLAIN_AUTHORITY = /^(?:(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*|(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d))(?::[1-9]\d*)?$/u;
 
-/** An IRI's scheme and authority lowercased, and a default port (80 for http, 443 for https) dropped. */
+/** A path the URL parser would rewrite: a dot segment (`/x/../y`, also escaped as `%2e`), or a backslash. */
+const UNUSUAL_PATH = /\/\.{1,2}(?:[/?#]|$)|%2e|\\/iu;
+
+/** An http(s) IRI written as `scheme://authority…`: its scheme, authority and the rest. */
+const HTTP_IRI = /^(https?:\/\/)([^/?#\\]*)/iu;
+
+/** An IPv4-mapped IPv6 host as the URL parser writes it (`[::ffff:7f00:1]`), and the IPv4 address it is. */
+function unmapped(hostname: string): string {
+  const mapped = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/u.exec(hostname);
+  if (mapped === null) return hostname;
+  const high = parseInt(mapped[1] as string, 16);
+  const low = parseInt(mapped[2] as string, 16);
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+}
+
+/**
+ * An IRI as URL clients read it, for comparing: scheme and authority lowercased, a default port (80 for http, 443 for
+ * https) dropped. An http(s) IRI whose authority is not plain, whose path holds what the URL parser rewrites, or that
+ * is not written `scheme://` at all (`http:/host/…`, which the parser reads as `http://host/…`) is taken as the parser
+ * gives it; any other IRI is compared as written but for its scheme and authority's case.
+ */
 function normalised(iri: string): string {
-  const match = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)/iu.exec(iri);
-  if (match === null) return iri;
-  const scheme = (match[1] as string).toLowerCase();
-  let authority = (match[2] as string).toLowerCase();
-  if (!PLAIN_AUTHORITY.test(authority)) {
+  const http = HTTP_IRI.exec(iri);
+  if (http !== null && PLAIN_AUTHORITY.test((http[2] as string).toLowerCase()) && !UNUSUAL_PATH.test(iri.slice(http[0].length))) {
+    return plainly(http[1] as string, http[2] as string, iri.slice(http[0].length));
+  }
+  if (/^https?:/iu.test(iri)) {
     // The host and port as a URL client reaches them (the parser drops user info and a default port, decodes the
-    // escapes, writes an IPv4 or IPv6 address in its one form, maps a name by IDNA); a trailing dot names the same
-    // host in DNS. Rare, so the parser runs for these only.
+    // escapes, writes an IPv4 or IPv6 address in its one form, maps a name by IDNA, resolves dot segments); a
+    // trailing dot names the same host in DNS, and an IPv4-mapped IPv6 address is that IPv4 address. Rare, so the
+    // parser runs for these only.
     try {
       const url = new URL(iri);
-      authority = `${url.hostname.replace(/\.$/u, '')}${url.port === '' ? '' : `:${url.port}`}`;
+      const host = unmapped(url.hostname.replace(/\.$/u, ''));
+      return `${url.protocol}//${host}${url.port === '' ? '' : `:${url.port}`}${url.pathname}${url.search}${url.hash}`;
     } catch {
       // Not a URL a client can reach: compared as written.
+      return iri;
     }
   }
+  const other = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)/iu.exec(iri);
+  return other === null ? iri : plainly(other[1] as string, other[2] as string, iri.slice(other[0].length));
+}
+
+/** An IRI's scheme and authority lowercased, a default port dropped, the rest as written. */
+function plainly(schemePart: string, authorityPart: string, rest: string): string {
+  const scheme = schemePart.toLowerCase();
+  let authority = authorityPart.toLowerCase();
   if ((scheme === 'http://' && authority.endsWith(':80')) || (scheme === 'https://' && authority.endsWith(':443'))) {
     authority = authority.slice(0, authority.lastIndexOf(':'));
   }
-  return `${scheme}${authority}${iri.slice(match[0].length)}`;
+  return `${scheme}${authority}${rest}`;
 }
 
 /**
@@ -49,8 +80,9 @@ function normalised(iri: string): string {
  * @param ownBase - this node's public base URL, without a trailing slash
  */
 export function isOwnIri(iri: string, ownBase: string): boolean {
-  if (iri === ownBase || iri.startsWith(`${ownBase}/`)) return true;
-  const base = normalised(ownBase);
+  if ((iri === ownBase || iri.startsWith(`${ownBase}/`)) && !UNUSUAL_PATH.test(iri)) return true;
+  // The base has no trailing slash; the URL parser gives an empty path as `/`.
+  const base = normalised(ownBase).replace(/\/$/u, '');
   const given = normalised(iri);
   return given === base || (given.startsWith(base) && '/?#'.includes(given.charAt(base.length)));
 }

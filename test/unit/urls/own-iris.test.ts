@@ -47,5 +47,15 @@ describe('isOwnIri', () => {
     // Full-width letters map to ASCII ones: ｍaillon.example is maillon.example.
     expect(isOwnIri(`http://\uff4daillon.example${PATH}`, 'http://maillon.example'), 'full-width m').to.equal(true);
     expect(isOwnIri(`http://xn--maillon-example${PATH}`, 'http://maillon.example')).to.equal(false);
+    // What the parser reads otherwise than written: one slash, an IPv4-mapped IPv6 address, dot segments.
+    for (const spelt of [`http:/127.0.0.1:41002${PATH}`, `http://[::ffff:127.0.0.1]:41002${PATH}`, `HTTP:127.0.0.1:41002${PATH}`]) {
+      expect(isOwnIri(spelt, loopback), spelt).to.equal(true);
+    }
+    for (const spelt of ['https://example.org/x/../maillon/api/dfc/offers/1', 'https://example.org/maillon/./api/x', 'https://example.org/maillon/%2e/x',
+      'https://example.org\\maillon\\x']) {
+      expect(isOwnIri(spelt, 'https://example.org/maillon'), spelt).to.equal(true);
+    }
+    expect(isOwnIri('https://example.org/maillon/../other/x', 'https://example.org/maillon')).to.equal(false);
+    expect(isOwnIri('http://[::ffff:127.0.0.2]:41002/x', loopback)).to.equal(false);
   });
 });
