@@ -222,6 +222,8 @@ function peerChanges(options: SyncCommandOptions): PeerChanges | undefined {
   if (options.token !== undefined && options['no-token'] === true) throw new UsageError('give --token T or --no-token, not both');
   if (options.token !== undefined) {
     if (options.token === '') throw new UsageError('--token must not be empty (--no-token forgets the token)');
+    const problem = peerTokenProblem(options.token);
+    if (problem !== undefined) throw new UsageError(`--token: ${problem}`);
     changes.token = options.token;
   }
   if (options['no-token'] === true) changes.token = null;

@@ -165,7 +165,7 @@ describe('maillon peer and sync commands', function () {
   });
 
   it('peer set refuses a bad interval, --token with --no-token, and nothing to set', async () => {
-    for (const argv of [['--interval', 'often'], ['--token', 't', '--no-token'], [], ['--token-header', 'cookie']]) {
+    for (const argv of [['--interval', 'often'], ['--token', 't', '--no-token'], [], ['--token-header', 'cookie'], ['--token', 'a\r\nX-Injected: 1'], ['--token', 'é']]) {
       const error = await cli('peer', 'set', 'x', ...argv).then(() => undefined, (e: unknown) => e);
       expect(error, argv.join(' ')).to.be.instanceOf(UsageError);
     }

@@ -75,6 +75,7 @@ describe('http: the sync routes', function () {
       expect(expectProblem(await addPeer({ url: peerServer.url, token }), 422).detail, JSON.stringify(token)).to.include('token');
     }
     expect(expectProblem(await addPeer({ url: 'http://127.0.0.1:0/' }), 422).detail).to.include('port 0');
+    expect(expectProblem(await addPeer({ url: peerServer.url, token: 12 }), 422).detail).to.include('token must be');
     expect((await node.request('GET', '/api/sync/peers', { headers: admin })).json<unknown[]>()).to.deep.equal([]);
   });
 
@@ -97,9 +98,10 @@ describe('http: the sync routes', function () {
   });
 
   it('a peer without a name is named after its host', async () => {
-    const response = await addPeer({ url: 'http://127.0.0.1:9/nothing-here' });
-    expect(response.status).to.equal(201);
-    expect(response.json<{ name: string }>().name).to.equal('127.0.0.1:9');
+    // A token of null is none, as a PATCH takes it.
+    const response = await addPeer({ url: 'http://127.0.0.1:9/nothing-here', token: null });
+    expect(response.status, response.text).to.equal(201);
+    expect(response.json<{ name: string; hasToken: boolean }>()).to.include({ name: '127.0.0.1:9', hasToken: false });
   });
 
   it('syncs a peer now: the outcome with its summary, and the detail with counts', async () => {
