@@ -279,19 +279,36 @@ export function linkedEntries(
 ): Map<string, SourcedEntry | null> | undefined {
   const catalogItems = items.filter((i) => i.record.kind === 'CatalogItem');
   const all = new Map<string, SourcedRecord>(catalogItems.map((item) => [item.record.id, item]));
-  // An enterprise guessed from an item's `@id` may well not exist: its absence is no link left dangling.
+  // An enterprise guessed from an item's `@id` may well not exist (an OFN item has two guesses, one of them right).
   const guessed = layoutOwnersOf(catalogItems);
+  const missed = new Set<string>();
+  const linkedTo = (iri: string): boolean => [...all.values()].some(({ record }) => (record.kind === 'CatalogItem' && record.managedBy === iri)
+    || (record.kind === 'SuppliedProduct' && record.suppliedBy === iri));
   const walk = linkWalk(catalogItems);
   for (let step = walk.next(); step.done !== true;) {
     const found: SourcedRecord[] = [];
     for (const iri of step.value) {
       const record = all.get(iri) ?? find(iri);
-      if (record === undefined && guessed.has(iri)) continue;
+      // A guess that is also a link (an item's manager, a product's supplier: the same enterprise) must be found.
+      if (record === undefined && guessed.has(iri) && !linkedTo(iri)) {
+        missed.add(iri);
+        continue;
+      }
       if (record === undefined) return undefined;
       all.set(iri, record);
       found.push(record);
     }
     step = walk.next(found);
+  }
+  // An item none of whose guesses was found may find its enterprise on a later page, which the rebuild would read:
+  // its entry cannot be told from the rebuild's now.
+  for (const { record } of catalogItems) {
+    if (record.kind !== 'CatalogItem' || record.managedBy !== undefined) continue;
+    // A product's supplier comes before a guess (see entriesOf).
+    const product = record.product === undefined ? undefined : all.get(record.product)?.record;
+    if (product?.kind === 'SuppliedProduct' && product.suppliedBy !== undefined) continue;
+    const guesses = layoutOwners(record.id);
+    if (guesses.length > 0 && guesses.every((iri) => missed.has(iri))) return undefined;
   }
   // In `@id` order, as a rebuild reads them.
   const records = [...all.values()].sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import type { Iri, NodeId } from '../../../ontology/iri.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { measureIri } from '../../../ontology/units.js';
-import { entriesOf } from '../../../server/store/federated-entries.js';
+import { entriesOf, linkedEntries, type SourcedRecord } from '../../../server/store/federated-entries.js';
 
 const P = 'https://peer.example/api/dfc/enterprises/ferme';
 const id = (path: string): NodeId => `${P}/${path}` as NodeId;
@@ -27,5 +27,22 @@ describe('store/federated-entries', () => {
     // No offer (none given, or its offer quarantined): nothing to order it through, whatever its stock says.
     expect(inStock(5, false)).to.equal(false);
     expect(inStock(null, false)).to.equal(false);
+  });
+
+  it('finds an item\'s enterprise by where its catalogue is, page by page as a rebuild does, or says it cannot yet', () => {
+    const O = 'https://ofn.example/api/dfc';
+    const item = `${O}/enterprises/7/catalog_items/55`;
+    const page: DfcRecord[] = [
+      { kind: 'SuppliedProduct', id: `${O}/enterprises/7/supplied_products/55` as NodeId, name: 'Miel', images: [], variantOf: [], variants: [], catalogItems: [item as NodeId] },
+      { kind: 'CatalogItem', id: item as NodeId, product: `${O}/enterprises/7/supplied_products/55` as NodeId, stock: 3, offers: [], listedIn: [] },
+    ];
+    const organization: DfcRecord = { kind: 'Enterprise', id: `${O}/organizations/7` as NodeId, name: 'Ferme 7', supplies: [], manages: [], maintains: [], customerCategories: [], affiliates: [] };
+    const sourced = (records: readonly DfcRecord[]): SourcedRecord[] => records.map((record) => ({ record, authoritative: true }));
+    const held = new Map(sourced([...page, organization]).map((r) => [r.record.id as string, r]));
+    expect(entriesOf([...page, organization])[0]?.enterpriseIri).to.equal(`${O}/organizations/7`);
+    expect(linkedEntries(sourced(page), (iri) => held.get(iri))?.get(item)?.entry.enterpriseIri).to.equal(`${O}/organizations/7`);
+    // Not held yet (a later page may bring it): no entry that a rebuild could tell apart.
+    const withoutIt = new Map(sourced(page).map((r) => [r.record.id as string, r]));
+    expect(linkedEntries(sourced(page), (iri) => withoutIt.get(iri))).to.equal(undefined);
   });
 });
