@@ -605,9 +605,12 @@ export function bodyText(response: SafeResponse): string {
 /**
  * The decoder of a `Content-Type`'s `charset` when it names one other than UTF-8 (or its subset US-ASCII) that the
  * platform knows (`iso-8859-1`, `windows-1252`…); undefined otherwise, for UTF-8. A peer's Latin-1 page read as
- * UTF-8 had every accent replaced by U+FFFD.
+ * UTF-8 had every accent replaced by U+FFFD. JSON (and JSON-LD) is UTF-8 whatever the header says (RFC 8259 §8.1:
+ * its charset parameter has no effect): a UTF-8 page mislabelled Latin-1 is still read right.
  */
 function charsetOf(contentType: string | undefined): TextDecoder | undefined {
+  const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (mediaType === 'application/json' || mediaType.endsWith('+json')) return undefined;
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/iu.exec(contentType ?? '')?.[1]?.toLowerCase();
   if (charset === undefined || charset === 'utf-8' || charset === 'utf8' || charset === 'us-ascii') return undefined;
   try {

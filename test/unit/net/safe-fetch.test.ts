@@ -56,9 +56,11 @@ describe('safeFetch()', () => {
   describe('bodyText', () => {
     const answer = (body: Buffer, contentType?: string) => ({ url: 'http://p.test/', status: 200, headers: contentType === undefined ? {} : { 'content-type': contentType }, body });
     it('reads the charset the answer declares, UTF-8 otherwise, without a byte order mark', () => {
-      const latin1 = Buffer.from('{"dfc-b:name":"Pommes \u00e0 cidre"}', 'latin1');
-      expect(bodyText(answer(latin1, 'text/turtle; charset=ISO-8859-1'))).to.equal('{"dfc-b:name":"Pommes \u00e0 cidre"}');
+      const latin1 = Buffer.from('<x> <y> "Pommes \u00e0 cidre" .', 'latin1');
+      expect(bodyText(answer(latin1, 'text/turtle; charset=ISO-8859-1'))).to.equal('<x> <y> "Pommes \u00e0 cidre" .');
       expect(bodyText(answer(latin1, 'text/turtle;charset="windows-1252"'))).to.include('\u00e0');
+      // JSON is UTF-8 whatever its charset parameter says (RFC 8259 §8.1).
+      expect(bodyText(answer(Buffer.from('{"a":"\u00e9t\u00e9"}', 'utf8'), 'application/ld+json; charset=iso-8859-1'))).to.equal('{"a":"\u00e9t\u00e9"}');
       const utf8 = Buffer.from('\ufeff{"a":"\u00e9t\u00e9"}', 'utf8');
       for (const type of [undefined, 'application/ld+json', 'application/ld+json; charset=utf-8', 'text/turtle; charset=no-such-charset']) {
         expect(bodyText(answer(utf8, type)), String(type)).to.equal('{"a":"\u00e9t\u00e9"}');
