@@ -57,6 +57,22 @@ function requestUrl(catalog: CatalogService, req: Request): string {
   return `${catalog.urls.base}${req.originalUrl.split('?')[0] ?? ''}`;
 }
 
+/** The three forms of an HTTP date (RFC 9110 §5.6.7): IMF-fixdate, and the obsolete RFC 850 and asctime forms. */
+const HTTP_DATE = new RegExp([
+  '^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \\d{4} \\d{2}:\\d{2}:\\d{2} GMT$',
+  '^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-\\d{2} \\d{2}:\\d{2}:\\d{2} GMT$',
+  '^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \\d]\\d \\d{2}:\\d{2}:\\d{2} \\d{4}$',
+].join('|'), 'u');
+
+/**
+ * An HTTP date as milliseconds, NaN for a header that is absent or no HTTP date (which a precondition ignores:
+ * `Date.parse` alone took `"1"` or `"2001"` for dates, and made them 412s).
+ */
+function httpDate(header: string | undefined): number {
+  const text = header?.trim();
+  return text !== undefined && HTTP_DATE.test(text) ? Date.parse(text.endsWith('GMT') ? text : `${text} GMT`) : Number.NaN;
+}
+
 /** Builds the router. */
 export function dfcRoutes(args: DfcRoutesArgs): Router {
   const { catalog, cache } = args;
@@ -240,7 +256,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const ifMatch = etagList(req.get('if-match'), 'strong');
     const ifNoneMatch = etagList(req.get('if-none-match'));
     // An If-Unmodified-Since that is no HTTP date is ignored (§13.1.4), and so is one beside If-Match.
-    const since = ifMatch === undefined ? Date.parse(req.get('if-unmodified-since') ?? '') : Number.NaN;
+    const since = ifMatch === undefined ? httpDate(req.get('if-unmodified-since')) : Number.NaN;
     if (ifMatch === undefined && ifNoneMatch === undefined && Number.isNaN(since)) return undefined;
     const { version, condition, exists } = await current();
     if (ifMatch !== undefined && !ifMatch.includes('*') && !ifMatchMatchesVersion(ifMatch, version)) throw new PreconditionFailedHttpError(IF_MATCH_FAILED);

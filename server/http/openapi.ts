@@ -45,7 +45,7 @@ const DFC_CONTENT = Object.fromEntries(SERVED_MEDIA_TYPES.map((type) => [type, {
 const PROBLEM_TITLES: Readonly<Record<number, string>> = {
   400: 'Malformed request', 401: 'Missing, invalid or expired credential (WWW-Authenticate says which)', 403: 'The credential lacks the scope',
   404: 'Not found (also a private enterprise to a caller that may not see it)', 405: 'Method not allowed (Allow says which)',
-  406: 'No acceptable representation', 409: 'Conflict (an order short of stock names each short line)', 412: 'If-Match is stale',
+  406: 'No acceptable representation', 409: 'Conflict (an order short of stock names each short line)', 412: 'A precondition failed (If-Match stale, If-None-Match matching, modified since If-Unmodified-Since)',
   413: 'Body over MAILLON_BODY_LIMIT', 415: 'Unsupported body media type', 422: 'Invalid DFC (the problems are listed)',
   503: 'A peer or supplier node cannot be reached',
 };
@@ -87,6 +87,8 @@ function operation(op: Operation): Record<string, unknown> {
 
 const READ: Operation['responses'] = { 200: 'dfc', 304: 'empty' };
 const PAGED = ['page', 'page_size'];
+/** The preconditions a write of the catalogue or a profile takes (RFC 9110 §13.2.2). */
+const WRITE_PRECONDITIONS = ['If-Match', 'If-None-Match', 'If-Unmodified-Since'];
 /** A catalogue: whole unless the client asks for pages, by parameter or preference. */
 const CATALOGUE_PAGED = [...PAGED, 'Prefer'];
 
@@ -114,7 +116,7 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
   '/api/dfc/enterprises/{eid}': {
     get: { summary: 'The enterprise graph: main contact, address, supplies, manages', tags: ['catalogue'], access: 'public', parameters: ['eid'], responses: READ, problems: [404, 406] },
     put: {
-      summary: 'Replace the enterprise profile (WriteEnterprise)', tags: ['catalogue'], access: 'token', parameters: ['eid', 'If-Match'],
+      summary: 'Replace the enterprise profile (WriteEnterprise)', tags: ['catalogue'], access: 'token', parameters: ['eid', ...WRITE_PRECONDITIONS],
       body: 'dfc', responses: { 200: 'dfc' }, problems: [404, 412, 413, 415, 422],
     },
     delete: {
@@ -151,11 +153,11 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
   '/api/dfc/enterprises/{eid}/supplied_products/{id}': {
     get: { summary: 'One supplied product', tags: ['catalogue'], access: 'public', parameters: ['eid', 'id'], responses: READ, problems: [404, 406] },
     put: {
-      summary: 'Replace a product (WriteProducts; 409 for a listing\'s, which its origin manages)', tags: ['catalogue'], access: 'token', parameters: ['eid', 'id', 'If-Match'], body: 'dfc',
+      summary: 'Replace a product (WriteProducts; 409 for a listing\'s, which its origin manages)', tags: ['catalogue'], access: 'token', parameters: ['eid', 'id', ...WRITE_PRECONDITIONS], body: 'dfc',
       responses: { 200: 'dfc', 204: 'empty' }, problems: [404, 409, 412, 413, 415, 422],
     },
     delete: {
-      summary: 'Remove a product with its items and offers (WriteProducts; 409 for a listing\'s: DELETE the listing)', tags: ['catalogue'], access: 'token', parameters: ['eid', 'id', 'If-Match'],
+      summary: 'Remove a product with its items and offers (WriteProducts; 409 for a listing\'s: DELETE the listing)', tags: ['catalogue'], access: 'token', parameters: ['eid', 'id', ...WRITE_PRECONDITIONS],
       responses: { 204: 'empty' }, problems: [404, 409, 412],
     },
   },
@@ -166,14 +168,14 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
     get: { summary: 'One catalog item', tags: ['catalogue'], access: 'public', parameters: ['eid', 'id'], responses: READ, problems: [404, 406] },
     put: {
       summary: 'Set a catalog item (WriteProducts): JSON-LD, or Open Food Network\'s plain JSON {"dfc-b:stockLimitation": 12, "dfc-b:sku": "…"} (409 for a listing\'s, whose stock is its origin\'s)',
-      tags: ['catalogue'], access: 'token', parameters: ['eid', 'id', 'If-Match'], body: 'dfc', responses: { 200: 'dfc' }, problems: [404, 409, 412, 413, 415, 422],
+      tags: ['catalogue'], access: 'token', parameters: ['eid', 'id', ...WRITE_PRECONDITIONS], body: 'dfc', responses: { 200: 'dfc' }, problems: [404, 409, 412, 413, 415, 422],
     },
   },
   '/api/dfc/enterprises/{eid}/offers/{id}': {
     get: { summary: 'One offer', tags: ['catalogue'], access: 'public', parameters: ['eid', 'id'], responses: READ, problems: [404, 406] },
     put: {
       summary: 'Set an offer (WriteProducts): JSON-LD, or plain JSON with dfc-b:hasPrice and dfc-b:stockLimitation (409 for a listing\'s, which its origin manages)',
-      tags: ['catalogue'], access: 'token', parameters: ['eid', 'id', 'If-Match'], body: 'dfc', responses: { 200: 'dfc' }, problems: [404, 409, 412, 413, 415, 422],
+      tags: ['catalogue'], access: 'token', parameters: ['eid', 'id', ...WRITE_PRECONDITIONS], body: 'dfc', responses: { 200: 'dfc' }, problems: [404, 409, 412, 413, 415, 422],
     },
   },
   '/api/dfc/enterprises/{eid}/sale_sessions/{id}': {
@@ -475,6 +477,8 @@ export function openApiDocument(args: OpenApiArgs): Record<string, unknown> {
         in_stock: query('in_stock', 'true: only what is in stock', { type: 'boolean' }),
         max_points: query('max_points', 'The most producers sent one by one; more come by town', { type: 'integer', minimum: 0, maximum: 2000 }),
         'If-Match': header('If-Match', 'Write only if the resource is still at this ETag (412 otherwise); * requires it to exist'),
+        'If-None-Match': header('If-None-Match', 'Write only if the resource is at none of these ETags (compared weakly); * requires it not to exist: 412 otherwise'),
+        'If-Unmodified-Since': header('If-Unmodified-Since', 'Without If-Match: write only if not modified since this HTTP date (its Last-Modified), 412 otherwise'),
         Prefer: header('Prefer', 'return=representation; max-member-count="N": the catalogue in pages of at most N products (at most the page size)'),
         'Idempotency-Key': header('Idempotency-Key', 'A retry with the same key gets the same order, and reserves nothing again'),
         'Maillon-Order-Via': header('Maillon-Order-Via', 'The base URLs of the nodes the order came through, comma-separated, the buyer\'s node last (a node ordering for its listings sends it): 409 when it names this node (listings that lead round) or more than 4 nodes'),

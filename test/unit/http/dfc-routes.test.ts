@@ -286,7 +286,10 @@ describe('http: the DFC routes', function () {
       // Beside If-Match, or not a date, it is ignored (RFC 9110 §13.1.4).
       const etag = (await node.request('GET', path)).headers.get('etag') ?? '';
       expect((await put({ 'if-match': etag, 'if-unmodified-since': earlier }, 13)).status).to.equal(200);
-      expect((await put({ 'if-unmodified-since': 'yesterday' }, 14)).status).to.equal(200);
+      for (const notADate of ['yesterday', '1', '2001', '0']) expect((await put({ 'if-unmodified-since': notADate }, 14)).status, notADate).to.equal(200);
+      // The obsolete forms of an HTTP date are dates too.
+      expect(expectProblem(await put({ 'if-unmodified-since': 'Sunday, 06-Nov-94 08:49:37 GMT' }, 15), 412).detail).to.match(/If-Unmodified-Since/u);
+      expect(expectProblem(await put({ 'if-unmodified-since': 'Sun Nov  6 08:49:37 1994' }, 15), 412).detail).to.match(/If-Unmodified-Since/u);
       expect(await stockAt()).to.equal(14);
       await put({}, typeof before === 'number' ? before : -1);
     });
