@@ -80,6 +80,12 @@ export class StockWrites {
       if (stock !== undefined) updated.stock = stock;
       if (sku === null) delete updated.sku;
       else if (sku !== undefined) updated.sku = sku;
+      // A SKU given in plain JSON is in no language: the old one's goes with it.
+      if (sku !== undefined && updated.languages?.['sku'] !== undefined) {
+        const { sku: _old, ...others } = updated.languages;
+        if (Object.keys(others).length > 0) updated.languages = others;
+        else delete updated.languages;
+      }
     } else {
       const decoded = await decode(record.id);
       const given = decoded.records.find((r): r is CatalogItemRecord => r.kind === 'CatalogItem' && (r.id === record.id || r.id.startsWith('_:')));

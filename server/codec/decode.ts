@@ -160,7 +160,7 @@ export class Decoder {
     const streamed = !tryDirect ? 'node' : typeof input === 'string' ? readDirectText(input, this.contexts, deadline) : 'layout';
     // The direct reader cannot tell a stock not said from a negative one: a catalogue write of an item or offer
     // without a stock goes the general way, which can (`unstatedStock`).
-    const usable = (read: Extraction | undefined): read is Extraction => read !== undefined && !(options.catalogueWrite === true && saysNoStock(read));
+    const usable = (read: Extraction | undefined): read is Extraction => read !== undefined && !(options.catalogueWrite === true && needsGeneralWay(read));
     if (typeof streamed === 'object' && usable(streamed)) return this.validated(streamed, [], 'direct', deadline);
     let document: unknown = input;
     if (typeof input === 'string') {
@@ -241,12 +241,12 @@ export class Decoder {
   }
 }
 
-/** Whether a catalog item or offer of an extraction has no stock (not said, or negative: the direct reader cannot tell). */
 /**
- * Whether a catalogue write read directly needs the general way: an item or offer saying no stock (see above), or a
- * stock finer than a thousandth, which the general way refuses in a write of this node's catalogue.
+ * Whether a catalogue write read directly needs the general way: an item or offer with no stock (not said, or
+ * negative: the direct reader cannot tell them apart), or a stock finer than a thousandth, which the general way
+ * refuses in a write of this node's catalogue.
  */
-function saysNoStock(extraction: Extraction): boolean {
+function needsGeneralWay(extraction: Extraction): boolean {
   return extraction.records.some((r) => (r.kind === 'CatalogItem' || r.kind === 'Offer') && (r.stock === null || !inThousandths(r.stock)));
 }
 

@@ -1011,11 +1011,6 @@ function stockItemOf(listing: ListingRow): string {
   return typeof stockItem === 'string' ? stockItem : listing.originItem;
 }
 
-/**
- * Retail units available: the origin's stock × factor, in whole units; null (on demand) stays null. Not clamped:
- * a negative, non-finite or absurd stock comes out as such, for {@link publishProblems} to refuse (a stock of -5
- * published as 0 would hide that the origin's word is broken).
- */
 /** The languages of `fields` of a record (those it copies), as a record's `languages`; nothing when none has one. */
 function textLanguages(record: DfcRecord, fields: readonly string[]): { languages?: Record<string, string> } {
   const kept = fields.flatMap((field) => {
@@ -1025,6 +1020,11 @@ function textLanguages(record: DfcRecord, fields: readonly string[]): { language
   return kept.length === 0 ? {} : { languages: Object.fromEntries(kept) };
 }
 
+/**
+ * Retail units available: the origin's stock × factor, in whole units; null (on demand) stays null. Not clamped:
+ * a negative, non-finite or absurd stock comes out as such, for {@link publishProblems} to refuse (a stock of -5
+ * published as 0 would hide that the origin's word is broken).
+ */
 function retailStock(stockItem: CatalogItemRecord, factor: number): number | null {
   const stock: unknown = stockItem.stock;
   if (stock === null) return null;

@@ -502,6 +502,11 @@ _:o a dfc-b:Offer ; dfc-b:offeredItem _:i ; dfc-b:hasPrice [ a dfc-b:Price ; dfc
       await put(`${FERME}/catalog_items/tomate`, `@prefix dfc-b: <https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#> .
 <${item}> a dfc-b:CatalogItem ; dfc-b:sku "TOM-3"@fr .`, 'text/turtle');
       expect(await skuOf()).to.deep.equal({ '@value': 'TOM-3', '@language': 'fr' });
+      // Plain JSON's SKU is in no language.
+      await put(`${FERME}/catalog_items/tomate`, JSON.stringify({ 'dfc-b:sku': 'TOM-4' }), 'application/json');
+      expect(await skuOf()).to.equal('TOM-4');
+      await put(`${FERME}/catalog_items/tomate`, `@prefix dfc-b: <https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#> .
+<${item}> a dfc-b:CatalogItem ; dfc-b:sku "TOM-3"@fr .`, 'text/turtle');
       await put(`${FERME}/catalog_items/tomate`, `@prefix dfc-b: <https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#> .
 <${item}> a dfc-b:CatalogItem ; dfc-b:sku "TOM-3" .`, 'text/turtle');
       expect(await skuOf()).to.equal('TOM-3');
