@@ -145,7 +145,14 @@ export interface CatalogItemRecord extends RecordBase {
 /** A price (and optionally reserved stock) for a catalog item, for a customer category. */
 export interface OfferRecord extends RecordBase {
   readonly kind: 'Offer';
+  /** The catalog item offered (`dfc-b:offers`; `dfc-b:offeredItem` too, as the connectors read it). */
   readonly item?: NodeId;
+  /**
+   * In an order's echo of an offer only: what the buyer's Offer named as its `dfc-b:offeredItem` (Open Food Network
+   * matches its order lines by it: the product it ordered), written under `dfc-b:offeredItem` in place of the item,
+   * never under `dfc-b:offers`, whose value is a catalog item. Never read from a document.
+   */
+  readonly offeredItem?: NodeId;
   readonly price?: Price;
   /** Stock for this offer; `null` means on demand (unlimited). */
   readonly stock: number | null;

@@ -78,7 +78,7 @@ export const RECORD_SCHEMAS: Readonly<Record<RecordKind, Schema>> = {
   CatalogItem: recordSchema('CatalogItem', {
     product: nodeId, sku: text, stock, offers: nodeIds, managedBy: nodeId, listedIn: nodeIds,
   }, ['stock']),
-  Offer: recordSchema('Offer', { item: nodeId, price: PRICE_SCHEMA, stock, customerCategory: nodeId }, ['price', 'stock']),
+  Offer: recordSchema('Offer', { item: nodeId, offeredItem: nodeId, price: PRICE_SCHEMA, stock, customerCategory: nodeId }, ['price', 'stock']),
   Catalog: recordSchema('Catalog', { name: text, maintainedBy: nodeId, items: nodeIds }),
   CustomerCategory: recordSchema('CustomerCategory', { name: text, description: text, definedBy: nodeId }),
   SaleSession: recordSchema('SaleSession', { beginDate: text, endDate: text, offers: nodeIds }),

@@ -161,15 +161,21 @@ class NodeWriter {
     return typeof definition === 'object';
   }
 
-  /** Sets a link; a bare string where the context types the term `@id`, `{"@id"}` elsewhere. */
-  public link(node: Node, predicate: string, ids: string | readonly string[] | undefined): void {
-    if (ids === undefined) return;
-    // An empty list writes nothing; a single id is written whatever it is (as before this loop).
-    if (typeof ids !== 'string' && ids.length === 0) return;
+  /**
+   * Sets a link; a bare string where the context types the term `@id`, `{"@id"}` elsewhere.
+   *
+   * @param wire - what the reader spelling beside the term (see `ontology/spellings.ts`) names instead, when it differs
+   *   (an order's echo of an offer: see `OfferRecord.offeredItem`)
+   */
+  public link(node: Node, predicate: string, given: string | readonly string[] | undefined, wire?: string): void {
+    if (given === undefined && wire === undefined) return;
     // Index loops, and no one-element list for one link: this runs for every link of a catalogue, and the
     // iterators and lists were a third of an encode's garbage.
     const keys = this.keys(predicate);
     for (let k = 0; k < keys.length; k++) {
+      const ids = k === 1 && wire !== undefined ? wire : given;
+      // An empty list writes nothing; a single id is written whatever it is (as before this loop).
+      if (ids === undefined || (typeof ids !== 'string' && ids.length === 0)) continue;
       const { key, idTyped } = keys[k] as Key;
       if (typeof ids === 'string' || ids.length === 1) {
         const id = this.iri(typeof ids === 'string' ? ids : (ids[0] as string));
@@ -374,7 +380,7 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
       w.type(node, DFC_B.Offer, record.extraTypes);
       if (record.price !== undefined) node[w.key(DFC_B.hasPrice)] = w.price(record.price);
       if (record.stock !== null) w.literal(node, DFC_B.stockLimitation, record.stock);
-      w.link(node, DFC_B.offers, record.item);
+      w.link(node, DFC_B.offers, record.item, record.offeredItem);
       w.link(node, DFC_B.offersTo, record.customerCategory);
       break;
     case 'Catalog':

@@ -842,6 +842,20 @@ function lineQuantities(r: NodeReader): Term[] {
 }
 
 /** A quantity's number (`2` and `"2"` are one quantity), or the value as written when it is none. */
+/**
+ * An Offer's item: `dfc-b:offeredItem` (the connectors' name), else `dfc-b:offers` (the ontology's), each one value in
+ * an order request. An order's echo names the product ordered by the first and the catalog item sold by the other
+ * (see `OfferRecord.offeredItem`): a client sending it back sends both, which is no conflict; the first is read, as
+ * before, and the other kept as said.
+ */
+function offerItem(r: NodeReader): NodeId | undefined {
+  const offered = r.oneRef('item', [DFC_B.offeredItem]);
+  if (offered === undefined) return r.oneRef('item', [DFC_B.offers]);
+  const offers = r.terms([DFC_B.offers]);
+  if (offers.length > 0) r.keepOthers([DFC_B.offers], { kind: 'ref', id: offered });
+  return offered;
+}
+
 function quantityMeaning(term: Term): string | number {
   return toNumber(term) ?? describe(term);
 }
@@ -901,7 +915,7 @@ const READERS: Readonly<Record<Exclude<RecordKind, 'Resource'>, Reader>> = {
   }),
   Offer: (r, options) => optional<Draft<OfferRecord>>({ kind: 'Offer', id: r.node.id as NodeId, stock: readStock(r) }, {
     // An order line may be resolved by its Offer's item (and the item is echoed to the buyer): one, in an order.
-    item: r.oneRef('item', [DFC_B.offeredItem, DFC_B.offers]),
+    item: offerItem(r),
     price: readPrice(r, options),
     customerCategory: r.ref([DFC_B.offeredTo, DFC_B.offersTo]),
   }),

@@ -481,11 +481,17 @@ class StatementWriter {
     return this.terms.typed(String(value), XSD_BOOLEAN);
   }
 
-  /** Links as `NodeWriter.link` writes them: a bare string under an `@id`-typed key, `{"@id"}` elsewhere. */
-  private link(subject: Subject, iri: string, ids: string | readonly string[] | undefined): void {
-    if (ids === undefined) return;
-    if (typeof ids !== 'string' && ids.length === 0) return;
-    for (const key of this.keys(iri)) {
+  /**
+   * Links as `NodeWriter.link` writes them: a bare string under an `@id`-typed key, `{"@id"}` elsewhere; `wire` under
+   * the reader spelling instead, when given (see `NodeWriter.link`).
+   */
+  private link(subject: Subject, iri: string, given: string | readonly string[] | undefined, wire?: string): void {
+    if (given === undefined && wire === undefined) return;
+    const keys = this.keys(iri);
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k] as Predicate;
+      const ids = k === 1 && wire !== undefined ? wire : given;
+      if (ids === undefined || (typeof ids !== 'string' && ids.length === 0)) continue;
       if (key.term === undefined) continue;
       if (typeof ids === 'string') this.add(subject, key.term, this.linkObject(key, ids, key.idTyped));
       else for (const id of ids) this.add(subject, key.term, this.linkObject(key, id, key.idTyped));
@@ -675,7 +681,7 @@ class StatementWriter {
       case 'Offer':
         if (record.price !== undefined) this.price(s, record.price);
         if (record.stock !== null) this.literal(s, DFC_B.stockLimitation, record.stock);
-        this.link(s, DFC_B.offers, record.item);
+        this.link(s, DFC_B.offers, record.item, record.offeredItem);
         this.link(s, DFC_B.offersTo, record.customerCategory);
         break;
       case 'Catalog':

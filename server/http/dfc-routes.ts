@@ -209,7 +209,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   /**
    * A catalogue page with a caller's own records beside it (a buyer's open orders): rendered for this request
    * alone, never cached nor validated (no ETag), and stored by no cache. A record the page holds already (the
-   * Offer an order line names) appears once, the page's, but for the item it offers: the order's echo of it (the
+   * Offer an order line names) appears once, the page's, with the order's echo of its `dfc-b:offeredItem` (the
    * product the buyer ordered, by which Open Food Network matches its lines), not a second value beside it. The
    * orders are on the first page only.
    */
@@ -219,10 +219,10 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const catalogue = await catalog.currentCatalogue(row);
     if (page > 1 && (page - 1) * size >= catalogue.entries.length) throw new NotFoundHttpError(`page ${page} is past the end of the catalogue`);
     const echoed = new Map<string, NodeId>();
-    for (const r of own) if (r.kind === 'Offer' && r.item !== undefined) echoed.set(r.id, r.item);
+    for (const r of own) if (r.kind === 'Offer' && (r.offeredItem ?? r.item) !== undefined) echoed.set(r.id, (r.offeredItem ?? r.item) as NodeId);
     const records = pageRecords(catalogue, page, size).map((r) => {
-      const item = r.kind === 'Offer' ? echoed.get(r.id) : undefined;
-      return item === undefined ? r : { ...r, item };
+      const offeredItem = r.kind === 'Offer' ? echoed.get(r.id) : undefined;
+      return offeredItem === undefined ? r : { ...r, offeredItem };
     });
     const held = new Set(records.map((r) => r.id as string));
     const view = pageView(req, page, size, catalogue.entries.length);

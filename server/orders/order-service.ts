@@ -946,9 +946,11 @@ export class OrderService {
         ...(line.price !== undefined ? { price: { value: line.price.value, currency: line.price.currency as Iri } } : {}),
       });
       if (!offers.has(line.offer)) {
+        // What the buyer named its offer's item (Open Food Network: the product, by which it matches its lines), as
+        // dfc-b:offeredItem; dfc-b:offers names the catalog item sold (it said the product, which is no catalog item).
         const echoed = (line.details?.['sentItem'] as string | null | undefined) ?? line.product ?? line.item;
         offers.set(line.offer, {
-          kind: 'Offer', id: line.offer as NodeId, item: echoed as NodeId, stock: null,
+          kind: 'Offer', id: line.offer as NodeId, item: line.item as NodeId, offeredItem: echoed as NodeId, stock: null,
           ...(line.price !== undefined ? { price: { value: line.price.value, currency: line.price.currency as Iri } } : {}),
         });
       }

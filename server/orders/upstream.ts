@@ -261,7 +261,9 @@ export function orderBody(id: string, orderedBy: string, status: SentStatus, lin
     // No offer known: the FDC convention names a product's offer `<product>/Offer`.
     const offer = line.offer ?? `${line.product}/Offer`;
     records.push({ kind: 'OrderLine', id: lineIds[i] as NodeId, offer: offer as NodeId, quantity: line.quantity });
-    offers.set(offer, { kind: 'Offer', id: offer as NodeId, item: line.product as NodeId, stock: null });
+    // The product as the Offer's dfc-b:offeredItem, as Open Food Network sends and matches it (not as dfc-b:offers,
+    // whose value is a catalog item).
+    offers.set(offer, { kind: 'Offer', id: offer as NodeId, offeredItem: line.product as NodeId, stock: null });
     products.set(line.product, { kind: 'SuppliedProduct', id: line.product as NodeId, images: [], variantOf: [], variants: [], catalogItems: [] });
   }
   return JSON.stringify(encodeJsonLd([...records, ...offers.values(), ...products.values()], { contextUrl: UPSTREAM_CONTEXT }));

@@ -79,6 +79,8 @@ describe('orders API', function () {
     // A link, compacted as the context says (a string or {"@id"}): the connector reads both.
     const link = (value: unknown) => (typeof value === 'string' ? value : (value as { '@id': string })['@id']);
     expect(offers.map((o) => link(o['dfc-b:offeredItem']))).to.deep.equal([tomate.product]);
+    // dfc-b:offers names a catalog item (the one sold), never the product the buyer matches its lines by.
+    expect(offers.map((o) => link(o['dfc-b:offers']))).to.deep.equal([tomate.item]);
     const lines = typed(created.text, 'dfc-b:OrderLine');
     expect(lines.map((l) => Number(l['dfc-b:quantity']))).to.deep.equal([3]);
     expect(await stockOf('tomate')).to.include({ available: 9, reserved: 3 });
@@ -92,6 +94,11 @@ describe('orders API', function () {
     expect(typed(list.text, 'dfc-b:Order').map((o) => o['@id'])).to.deep.equal([order['@id']]);
     const iri = order['@id'] as string;
     const path = new URL(iri).pathname;
+    // The order's own answer sent back as it was (its Offer naming the product as offeredItem, the catalog item as
+    // offers) is the same order: no conflict between the two.
+    const again = await node.request('PUT', path, { headers: { 'content-type': 'application/ld+json', ...bearer(buyer) }, body: created.text });
+    expect(again.status, again.text).to.equal(200);
+    expect(await stockOf('tomate')).to.include({ available: 9, reserved: 3 });
     const amended = await node.request('PUT', path, { headers: { 'content-type': 'application/json', ...bearer(buyer) }, body: ofnOrder(ordersUrl, [{ ...tomate, quantity: 5 }], { id: iri }) });
     expect(amended.status, amended.text).to.equal(200);
     expect(await stockOf('tomate')).to.include({ available: 7, reserved: 5 });

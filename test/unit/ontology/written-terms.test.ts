@@ -130,7 +130,10 @@ function offences(quads: readonly Quad[], terms: Terms): string[] {
     const twin = twins.get(predicate);
     if (twin !== undefined) {
       const term = inGeneration(twin.term);
-      if (!written.has(key(q, term))) found.push(`reader spelling ${predicate} without its term ${term} beside it (${q.subject.value})`);
+      // The one spelling whose value may differ from its term's: an order's echo of an Offer names as offeredItem what
+      // the buyer named (Open Food Network matches its lines by it: the product), as offers the catalog item sold.
+      const echo = twin.wire === DFC_B.offeredItem && quads.some((o) => o.subject.value === q.subject.value && o.predicate.value === term);
+      if (!written.has(key(q, term)) && !echo) found.push(`reader spelling ${predicate} without its term ${term} beside it (${q.subject.value})`);
       // Only on the kind of resource whose readers need it (an Enterprise is an Organization in 2.0).
       const kinds = classes.get(q.subject.value) ?? new Set();
       if (!kinds.has(twin.on) && !(twin.on === 'Enterprise' && kinds.has('Organization'))) {
