@@ -39,6 +39,8 @@ export interface Quantity {
   readonly value: number;
   /** A `dfc-m:` quantity unit. */
   readonly unit: Iri;
+  /** Properties of its node the node does not model (`dfc-b:minValue`, a comment), kept and written back. */
+  readonly extra?: Extra;
 }
 
 /** A price in a currency. */
@@ -48,6 +50,8 @@ export interface Price {
   readonly currency: Iri;
   /** VAT rate in percent, when given. */
   readonly vatRate?: number;
+  /** Properties of its node the node does not model (`dfc-b:minValue`, a tax category), kept and written back. */
+  readonly extra?: Extra;
 }
 
 /**

@@ -18,12 +18,13 @@ const nonEmptyText: Schema = { type: 'string', minLength: 1, pattern: '\\S' };
 const stock: Schema = { anyOf: [{ type: 'number', minimum: 0 }, { type: 'null' }] };
 
 const extraValue: Schema = { type: 'object' };
+const extra: Schema = { type: 'object', additionalProperties: { type: 'array', items: extraValue } };
 const common = {
   id: nodeId,
   kind: { type: 'string' },
   extraTypes: { type: 'array', items: text },
   languages: { type: 'object', additionalProperties: { type: 'string', pattern: LANGUAGE_TAG.source } },
-  extra: { type: 'object', additionalProperties: { type: 'array', items: extraValue } },
+  extra,
 };
 
 /** Schema of a {@link Quantity}. */
@@ -31,7 +32,7 @@ export const QUANTITY_SCHEMA: Schema = {
   type: 'object',
   required: ['value', 'unit'],
   additionalProperties: false,
-  properties: { value: { type: 'number', minimum: 0 }, unit: nodeId },
+  properties: { value: { type: 'number', minimum: 0 }, unit: nodeId, extra },
 };
 
 /** Schema of a {@link Price}. */
@@ -43,6 +44,7 @@ export const PRICE_SCHEMA: Schema = {
     value: { type: 'number', minimum: 0 },
     currency: nodeId,
     vatRate: { type: 'number', minimum: 0, maximum: 100 },
+    extra,
   },
 };
 

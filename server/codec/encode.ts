@@ -227,15 +227,18 @@ class NodeWriter {
     const node: Node = { '@type': this.term(DFC_B.Price), [this.key(DFC_B.value)]: price.value };
     node[this.key(DFC_B.hasUnit)] = this.term(price.currency);
     if (price.vatRate !== undefined) node[this.key(DFC_B.VATrate)] = price.vatRate;
+    this.extra(node, price.extra);
     return node;
   }
 
   public quantity(quantity: Quantity): Node {
-    return {
+    const node: Node = {
       '@type': this.term(DFC_B.QuantitativeValue),
       [this.key(DFC_B.hasUnit)]: this.term(quantity.unit),
       [this.key(DFC_B.value)]: quantity.value,
     };
+    this.extra(node, quantity.extra);
+    return node;
   }
 
   /** Writes back the properties the node does not model. */

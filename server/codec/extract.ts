@@ -366,6 +366,19 @@ class NodeReader {
   /** Values of an already-modelled property beyond the first one go to extra, so none is lost. */
   private leftovers: Map<string, Term[]> | undefined;
 
+  /**
+   * The properties of an inline node (a price, a pack size) beyond those its reader reads (`read`; a second value of
+   * one of those too), kept as its extra: a `dfc-b:minValue`, a comment, a tax category were dropped without a word.
+   */
+  public inlineExtra(node: GraphNode, read: readonly string[]): Extra | undefined {
+    const inner = new NodeReader(this.graph, node, this.problems, this.typeName, this.keeper);
+    for (const predicate of read) {
+      const first = inner.take([predicate])[0];
+      if (first !== undefined) inner.keepRest([predicate], first);
+    }
+    return inner.extra();
+  }
+
   /** {@link keepRest} for a field read by its own reader (a phone number). */
   public keepOthers(predicates: readonly string[], first: Term): void {
     this.keepRest(predicates, first);
@@ -711,7 +724,8 @@ function readQuantity(r: NodeReader, field: string, predicates: readonly string[
       ? 'quantity has no unit (dfc-b:hasUnit)' : `quantity unit is text (${describe(unit)}), not a unit of the DFC measures (dfc-m:Kilogram, dfc-m:Piece…)`);
     return undefined;
   }
-  return { value, unit: unit.id as Iri };
+  const extra = r.inlineExtra(node, [DFC_B.value, DFC_B.hasUnit]);
+  return extra === undefined ? { value, unit: unit.id as Iri } : { value, unit: unit.id as Iri, extra };
 }
 
 /** The first value of a property of an inline node (a price's value, a pack size's unit). */
@@ -763,7 +777,7 @@ function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
   if (vatTerm !== undefined && vatRate === undefined) {
     r.reportPath('price', 'dfc-b:hasPrice/dfc-b:VATrate', 'not-a-number', `VAT rate is not a number: ${describe(vatTerm)}`);
   }
-  return optional({ value, currency } as Price, { vatRate });
+  return optional({ value, currency } as Price, { vatRate, extra: r.inlineExtra(node, [DFC_B.value, DFC_B.hasUnit, DFC_B.VATrate]) });
 }
 
 /**

@@ -559,6 +559,7 @@ class StatementWriter {
     this.unit(node, this.predicate(DFC_B.hasUnit), price.currency);
     const vat = this.predicate(DFC_B.VATrate);
     if (price.vatRate !== undefined && vat.term !== undefined) this.add(node, vat.term, this.terms.number(price.vatRate));
+    this.extra(node, price.extra);
     this.close(subject, DFC_B.hasPrice, node);
   }
 
@@ -567,6 +568,7 @@ class StatementWriter {
     this.unit(node, this.predicate(DFC_B.hasUnit), quantity.unit);
     const value = this.predicate(DFC_B.value);
     if (value.term !== undefined) this.add(node, value.term, this.terms.number(quantity.value));
+    this.extra(node, quantity.extra);
     this.close(subject, DFC_B.hasQuantity, node);
   }
 

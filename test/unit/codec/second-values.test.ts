@@ -95,4 +95,35 @@ describe('a property read as one, given several values', () => {
     const unit = result.problems.find((p) => p.id === `${P}/supplied_products/2` && p.path.endsWith('hasUnit'));
     expect(unit?.message).to.include('text').and.include('"kg"');
   });
+
+  it('keeps what a price\'s or a pack size\'s node says beyond value, unit and VAT rate, and writes it back', async () => {
+    const P = 'https://peer.example/api/dfc/enterprises/3';
+    const TAX = 'https://ofn.example/ns#tax_category';
+    const result = await decoder.decode(JSON.stringify({
+      '@context': CONTEXT,
+      '@graph': [
+        { '@id': `${P}/supplied_products/1`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Lentilles',
+          'dfc-b:hasQuantity': { '@type': 'dfc-b:QuantitativeValue', 'dfc-b:hasUnit': 'dfc-m:Kilogram', 'dfc-b:value': 1, 'dfc-b:minValue': 0.9,
+            'http://www.w3.org/2000/01/rdf-schema#comment': 'net weight' } },
+        { '@id': `${P}/offers/1`, '@type': 'dfc-b:Offer',
+          'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 2, 'dfc-b:hasUnit': 'dfc-m:Euro', 'dfc-b:VATrate': 5.5, [TAX]: 'reduced' } },
+      ],
+    }));
+    expect(result.rejected).to.deep.equal([]);
+    const product = result.records.find((r) => r.id === `${P}/supplied_products/1`);
+    const offer = result.records.find((r) => r.id === `${P}/offers/1`);
+    if (product?.kind !== 'SuppliedProduct' || offer?.kind !== 'Offer') return expect.fail('records missing');
+    expect(product.quantity).to.deep.include({ value: 1 });
+    expect(product.quantity?.extra?.[`${DFC_B}minValue`]).to.deep.equal([{ '@value': 0.9 }]);
+    expect(offer.price).to.deep.include({ value: 2, vatRate: 5.5 });
+    expect(offer.price?.extra?.[TAX]).to.deep.equal([{ '@value': 'reduced' }]);
+    for (const format of ['jsonld', 'turtle'] as const) {
+      const again = await decoder.decode(serialize(result.records, format), format === 'turtle' ? { mediaType: 'text/turtle' } : {});
+      const copy = again.records.find((r) => r.id === `${P}/supplied_products/1`);
+      const copiedOffer = again.records.find((r) => r.id === `${P}/offers/1`);
+      if (copy?.kind !== 'SuppliedProduct' || copiedOffer?.kind !== 'Offer') return expect.fail(`${format}: records missing`);
+      expect(copy.quantity, format).to.deep.equal(product.quantity);
+      expect(copiedOffer.price, format).to.deep.equal(offer.price);
+    }
+  });
 });
