@@ -77,19 +77,19 @@ export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
       privateHint: "this node does not call such addresses; its operator (not the subscriber's) allows them with 'maillon config set allow-private true' and a restart",
     });
     if (!checked.ok) throw new UnprocessableEntityHttpError(`callback refused: ${checked.failure.message}`);
-    // The same callback subscribed twice by one token to the same changes would get each change twice.
-    const same = (await feed.listSubscriptions()).find((r) => r.tokenId === principal.tokenId && r.eid === (enterprise ?? null)
-      && r.callback === checked.url && r.status !== 'dead' && r.closingAfter == null);
-    if (same !== undefined) {
-      res.setHeader('Location', `${catalog.urls.api}/subscriptions/${same.id}`);
-      throw new ConflictHttpError(`this callback is subscribed already (${same.id}): DELETE it first to subscribe it again with a new secret`);
-    }
+    const id = randomBytes(12).toString('base64url');
     const row = await feed.createSubscription({
-      id: randomBytes(12).toString('base64url'), tokenId: principal.tokenId, eid: enterprise ?? null, callback: checked.url,
+      id, tokenId: principal.tokenId, eid: enterprise ?? null, callback: checked.url,
       secret: newSecret(), createdAt: new Date().toISOString(),
       // Changes from now on: a subscriber first takes a snapshot, then follows.
       deliveredSeq: await feed.latestSeq(enterprise),
     });
+    // The same callback subscribed twice by one token to the same changes would get each change twice: the store
+    // answers the one it has (looked for in its transaction, so two requests at once make one).
+    if (row.id !== id) {
+      res.setHeader('Location', `${catalog.urls.api}/subscriptions/${row.id}`);
+      throw new ConflictHttpError(`this callback is subscribed already (${row.id}): DELETE it first to subscribe it again with a new secret`);
+    }
     res.setHeader('Location', `${catalog.urls.api}/subscriptions/${row.id}`);
     json(res, 201, view(row, true));
     args.onChange?.();

@@ -99,6 +99,10 @@ export interface FeedStore {
   /** Drops versions older than `before` that are not the latest version of their resource. */
   compact(before: string): Promise<number>;
 
+  /**
+   * Creates a subscription; answers the one a token holds already for the same callback and changes (active or
+   * failing, not closing), unchanged, when there is one: the caller tells them apart by their id.
+   */
   createSubscription(row: Omit<SubscriptionRow, 'status' | 'failures' | 'nextAttemptAt' | 'lastDeliveryAt' | 'lastError' | 'closingAfter'>): Promise<SubscriptionRow>;
   getSubscription(id: string): Promise<SubscriptionRow | undefined>;
   listSubscriptions(): Promise<SubscriptionRow[]>;

@@ -63,6 +63,13 @@ export class SqliteFeedStore implements FeedStore {
 
   public async createSubscription(row: Omit<SubscriptionRow, 'status' | 'failures' | 'nextAttemptAt' | 'lastDeliveryAt' | 'lastError' | 'closingAfter'>): Promise<SubscriptionRow> {
     return this.db.transaction(async (tx) => {
+      // One token's subscription of a callback to the same changes is one: looked for in the writing transaction, so
+      // that two requests at once cannot both create it.
+      if (row.tokenId !== null) {
+        const same = await tx.get<SubscriptionSql>(`SELECT * FROM subscriptions WHERE token_id = ? AND eid IS ? AND callback = ? AND status <> 'dead'
+          AND closing_after IS NULL ORDER BY created_at, id LIMIT 1`, [row.tokenId, row.eid, row.callback]);
+        if (same !== undefined) return subscriptionRow(same);
+      }
       await tx.run('INSERT INTO subscriptions (id, token_id, eid, callback, secret, created_at, delivered_seq) VALUES (?, ?, ?, ?, ?, ?, ?)',
         [row.id, row.tokenId, row.eid, row.callback, row.secret, row.createdAt, row.deliveredSeq]);
       return subscriptionRow((await tx.get<SubscriptionSql>('SELECT * FROM subscriptions WHERE id = ?', [row.id])) as SubscriptionSql);

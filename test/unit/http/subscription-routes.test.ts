@@ -76,6 +76,12 @@ describe('http: webhook subscriptions', function () {
     expect(expectProblem(again, 409).detail).to.include(mine.id);
     expect(again.headers.get('location')).to.equal(`${node.base}/api/dfc/subscriptions/${mine.id}`);
     expect(woken).to.equal(before + 1);
+    // Several at once make one.
+    const racing = await Promise.all([1, 2, 3, 4].map(() => subscribe(ferme, { enterprise: 'ferme', callback: `${CALLBACK}/racing` })));
+    expect(racing.map((r) => r.status).sort()).to.deep.equal([201, 409, 409, 409]);
+    const held = (await node.store.feed.listSubscriptions()).filter((r) => r.callback === `${CALLBACK}/racing`);
+    expect(held).to.have.length(1);
+    await node.store.feed.deleteSubscription((held[0] as { id: string }).id);
   });
 
   it('the admin subscribes to the whole node', async () => {
