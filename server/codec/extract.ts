@@ -230,14 +230,32 @@ class NodeReader {
     // dropped without a word, and a blank one left as a node nothing links to).
     if (ids.length > 1) {
       for (const predicate of predicates) {
-        const others = (this.node.properties.get(predicate) ?? []).filter((v) => v.kind === 'ref' && v.id !== ids[0]);
-        for (const other of others) if (other.kind === 'ref' && other.id.startsWith('_:')) this.keeper.seconds.add(other.id);
-        // Kept as any other value: a link, or a blank node embedded (it is nobody's record then: see extractRecords).
-        if (others.length > 0) (this.leftovers ??= new Map()).set(predicate, [...(this.leftovers.get(predicate) ?? []), ...others]);
+        const kept: Term[] = [];
+        for (const value of this.node.properties.get(predicate) ?? []) {
+          if (value.kind === 'ref') {
+            if (value.id === ids[0]) continue;
+            // A blank node only this link names is kept whole here (and is no record of its own: see
+            // extractRecords); one that others name too stays a record, linked (its label is renamed when written).
+            if (value.id.startsWith('_:') && this.keeper.references(this.graph, value.id) > 1) {
+              (this.sharedLinks ??= []).push([predicate, value.id]);
+              continue;
+            }
+            if (value.id.startsWith('_:')) this.keeper.seconds.add(value.id);
+            kept.push(value);
+          } else {
+            // An IRI written as text (read as a link) is kept as written; other text was kept by `refs`.
+            const link = this.textLink(value);
+            if (link !== undefined && link !== ids[0]) kept.push(value);
+          }
+        }
+        if (kept.length > 0) (this.leftovers ??= new Map()).set(predicate, [...(this.leftovers.get(predicate) ?? []), ...kept]);
       }
     }
     return ids[0];
   }
+
+  /** Blank nodes given as a second value of a link read as one that other resources name too: kept as links. */
+  private sharedLinks: [predicate: string, id: string][] | undefined;
 
   /** All links, in document order, without repeats. */
   public refs(predicates: readonly string[]): NodeId[] {
@@ -407,7 +425,7 @@ class NodeReader {
         `${shortName(overfull)} has more than ${MAX_VALUES_PER_PROPERTY} values`);
       return undefined;
     }
-    if (this.leftovers === undefined && !this.hasUnconsumed()) return undefined;
+    if (this.leftovers === undefined && this.sharedLinks === undefined && !this.hasUnconsumed()) return undefined;
     const extra: Record<string, ExtraValue[]> = {};
     const path = new Set([this.node.id]);
     try {
@@ -416,6 +434,10 @@ class NodeReader {
       }
       for (const [predicate, values] of this.leftovers ?? []) {
         extra[predicate] = values.map((v) => this.extraValue(v, path, predicate, 1));
+      }
+      for (const [predicate, id] of this.sharedLinks ?? []) {
+        this.keeper.spend(predicate);
+        (extra[predicate] ??= []).push({ '@id': id });
       }
     } catch (error: unknown) {
       if (!(error instanceof OverLimit)) throw error;
@@ -490,6 +512,22 @@ class Keeper {
    * extra, and so no record of their own (a second address of an enterprise), whatever kind they are.
    */
   public readonly seconds = new Set<string>();
+  /** How many links each blank node has, counted over the graph on the first question. */
+  private referenceCounts: Map<string, number> | undefined;
+
+  /** How many links name a blank node, over the whole graph. */
+  public references(graph: Graph, id: string): number {
+    if (this.referenceCounts === undefined) {
+      const counts = new Map<string, number>();
+      for (const node of graph.nodes.values()) {
+        for (const values of node.properties.values()) {
+          for (const value of values) if (value.kind === 'ref' && value.id.startsWith('_:')) counts.set(value.id, (counts.get(value.id) ?? 0) + 1);
+        }
+      }
+      this.referenceCounts = counts;
+    }
+    return this.referenceCounts.get(id) ?? 0;
+  }
   /** Whether the document is an order request (see {@link ExtractOptions.orderRequest}). */
   public readonly orderRequest: boolean;
   /** Whether the document writes this node's own catalogue (see {@link ExtractOptions.catalogueWrite}). */

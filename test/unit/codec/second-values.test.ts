@@ -126,4 +126,40 @@ describe('a property read as one, given several values', () => {
       expect(copiedOffer.price, format).to.deep.equal(offer.price);
     }
   });
+
+  it('keeps a blank second value that another resource names too as a record, linked from both', async () => {
+    const O = 'https://peer.example/api/dfc/enterprises/3/offers';
+    const price = { '@type': 'dfc-b:Price', 'dfc-b:value': 1, 'dfc-b:hasUnit': 'dfc-m:Euro' };
+    const result = await decoder.decode(JSON.stringify({
+      '@context': CONTEXT,
+      '@graph': [
+        { '@id': `${O}/1`, '@type': 'dfc-b:Offer', 'dfc-b:hasPrice': price, 'dfc-b:offeredTo': [{ '@id': 'https://peer.example/retail' }, { '@id': '_:cc' }] },
+        { '@id': `${O}/2`, '@type': 'dfc-b:Offer', 'dfc-b:hasPrice': price, 'dfc-b:offeredTo': { '@id': '_:cc' } },
+        { '@id': '_:cc', '@type': 'dfc-b:CustomerCategory', 'dfc-b:name': 'Members' },
+      ],
+    }));
+    expect(result.rejected).to.deep.equal([]);
+    const category = result.records.find((r) => r.kind === 'CustomerCategory');
+    expect(category?.kind === 'CustomerCategory' && category.name).to.equal('Members');
+    const [one, two] = [1, 2].map((n) => result.records.find((r) => r.id === `${O}/${n}`));
+    if (one?.kind !== 'Offer' || two?.kind !== 'Offer') return expect.fail('offers missing');
+    expect(two.customerCategory).to.equal(category?.id);
+    expect(one.extra?.[`${DFC_B}offersTo`] ?? one.extra?.[`${DFC_B}offeredTo`]).to.deep.equal([{ '@id': category?.id }]);
+    const turtle = serialize(result.records, 'turtle');
+    expect(turtle.match(/Members/gu)).to.have.length(1);
+  });
+
+  it('keeps a second link written as text (the connector\'s spelling) as written', async () => {
+    const O = 'https://peer.example/api/dfc/enterprises/3/offers';
+    const result = await decoder.decode(JSON.stringify({
+      '@context': CONTEXT,
+      '@graph': [{ '@id': `${O}/1`, '@type': 'dfc-b:Offer', 'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 1, 'dfc-b:hasUnit': 'dfc-m:Euro' },
+        'dfc-b:offeredTo': ['https://peer.example/retail', 'https://peer.example/pro'] }],
+    }));
+    const offer = result.records.find((r) => r.id === `${O}/1`);
+    if (offer?.kind !== 'Offer') return expect.fail('no offer');
+    expect(offer.customerCategory).to.equal('https://peer.example/retail');
+    expect(JSON.stringify(offer.extra)).to.include('https://peer.example/pro');
+    expect(serialize(result.records, 'turtle')).to.include('https://peer.example/pro');
+  });
 });
