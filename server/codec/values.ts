@@ -65,10 +65,11 @@ export function stockOf(limitation: number | undefined): number | null {
 
 /**
  * A price given as a bare number, as Open Food Network sent before 2025 (and still accepts): the value in
- * the currency of the price it replaces, else the default currency; the rest of that price (its VAT rate) is kept.
+ * the currency of the price it replaces, else the default currency; that price's VAT rate is kept.
  */
 export function barePrice(value: number, defaultCurrency: Iri, previous?: Price): Price {
-  return { ...(previous ?? {}), value, currency: previous?.currency ?? defaultCurrency };
+  // What the old price's node said beside its value (a minValue, a tax category) was said of that value: not kept.
+  return { value, currency: previous?.currency ?? defaultCurrency, ...(previous?.vatRate !== undefined ? { vatRate: previous.vatRate } : {}) };
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -70,7 +70,12 @@ const HTTP_DATE = new RegExp([
  */
 function httpDate(header: string | undefined): number {
   const text = header?.trim();
-  return text !== undefined && HTTP_DATE.test(text) ? Date.parse(text.endsWith('GMT') ? text : `${text} GMT`) : Number.NaN;
+  if (text === undefined || !HTTP_DATE.test(text)) return Number.NaN;
+  const time = Date.parse(text.endsWith('GMT') ? text : `${text} GMT`);
+  // A day the month does not have (`31 Feb`) is no date: `Date.parse` would roll it over into March.
+  const day = Number(/\b(\d{1,2})[ -](?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(\d{1,2})\b/u.exec(text)
+    ?.slice(1).find((d) => d !== undefined));
+  return Number.isNaN(time) || new Date(time).getUTCDate() !== day ? Number.NaN : time;
 }
 
 /** Builds the router. */

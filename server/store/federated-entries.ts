@@ -282,20 +282,26 @@ export function linkedEntries(
   // An enterprise guessed from an item's `@id` may well not exist (an OFN item has two guesses, one of them right).
   const guessed = layoutOwnersOf(catalogItems);
   const missed = new Set<string>();
-  const linkedTo = (iri: string): boolean => [...all.values()].some(({ record }) => (record.kind === 'CatalogItem' && record.managedBy === iri)
-    || (record.kind === 'SuppliedProduct' && record.suppliedBy === iri));
+  // The enterprises the records found so far link to as manager or supplier (kept as they are found).
+  const linked = new Set<string>();
+  const noteLinks = (record: DfcRecord): void => {
+    if (record.kind === 'CatalogItem' && record.managedBy !== undefined) linked.add(record.managedBy);
+    if (record.kind === 'SuppliedProduct' && record.suppliedBy !== undefined) linked.add(record.suppliedBy);
+  };
+  for (const { record } of catalogItems) noteLinks(record);
   const walk = linkWalk(catalogItems);
   for (let step = walk.next(); step.done !== true;) {
     const found: SourcedRecord[] = [];
     for (const iri of step.value) {
       const record = all.get(iri) ?? find(iri);
       // A guess that is also a link (an item's manager, a product's supplier: the same enterprise) must be found.
-      if (record === undefined && guessed.has(iri) && !linkedTo(iri)) {
+      if (record === undefined && guessed.has(iri) && !linked.has(iri)) {
         missed.add(iri);
         continue;
       }
       if (record === undefined) return undefined;
       all.set(iri, record);
+      noteLinks(record.record);
       found.push(record);
     }
     step = walk.next(found);
@@ -304,9 +310,9 @@ export function linkedEntries(
   // its entry cannot be told from the rebuild's now.
   for (const { record } of catalogItems) {
     if (record.kind !== 'CatalogItem' || record.managedBy !== undefined) continue;
-    // A product's supplier comes before a guess (see entriesOf).
+    // A product's supplier on the item's origin comes before a guess (see entriesOf and sellerOf).
     const product = record.product === undefined ? undefined : all.get(record.product)?.record;
-    if (product?.kind === 'SuppliedProduct' && product.suppliedBy !== undefined) continue;
+    if (product?.kind === 'SuppliedProduct' && product.suppliedBy !== undefined && iriOrigin(product.suppliedBy) === iriOrigin(record.id)) continue;
     const guesses = layoutOwners(record.id);
     if (guesses.length > 0 && guesses.every((iri) => missed.has(iri))) return undefined;
   }

@@ -45,4 +45,17 @@ describe('store/federated-entries', () => {
     const withoutIt = new Map(sourced(page).map((r) => [r.record.id as string, r]));
     expect(linkedEntries(sourced(page), (iri) => withoutIt.get(iri))).to.equal(undefined);
   });
+
+  it('does not take a supplier on another origin for the seller: the guess is still awaited, as a rebuild would find it', () => {
+    const R = 'https://relay.example/api/dfc';
+    const item = `${R}/enterprises/7/catalog_items/1`;
+    const page: DfcRecord[] = [
+      { kind: 'SuppliedProduct', id: `${R}/enterprises/7/supplied_products/1` as NodeId, name: 'Miel', images: [], variantOf: [], variants: [],
+        catalogItems: [item as NodeId], suppliedBy: 'https://farm.example/api/dfc/enterprises/1' as NodeId },
+      { kind: 'CatalogItem', id: item as NodeId, product: `${R}/enterprises/7/supplied_products/1` as NodeId, stock: 3, offers: [], listedIn: [] },
+    ];
+    const farm: DfcRecord = { kind: 'Enterprise', id: 'https://farm.example/api/dfc/enterprises/1' as NodeId, name: 'Farm', supplies: [], manages: [], maintains: [], customerCategories: [], affiliates: [] };
+    const held = new Map([...page, farm].map((record) => [record.id as string, { record, authoritative: false }]));
+    expect(linkedEntries(page.map((record) => ({ record, authoritative: false })), (iri) => held.get(iri))).to.equal(undefined);
+  });
 });
