@@ -397,12 +397,8 @@ class NodeReader {
     return inner.extra();
   }
 
-  /** {@link keepRest} for a field read by its own reader (a phone number). */
-  public keepOthers(predicates: readonly string[], first: Term): void {
-    this.keepRest(predicates, first);
-  }
-
-  private keepRest(predicates: readonly string[], first: Term): void {
+  /** Keeps the values of `predicates` but `first` (the one read) as extra; public for the fields read by their own readers. */
+  public keepRest(predicates: readonly string[], first: Term): void {
     // Each under its own name; the same value under the other spelling (`description` and `hasDescription`,
     // as the node itself writes) is the value read, not another one.
     for (const predicate of predicates) {
@@ -743,7 +739,7 @@ function readQuantity(r: NodeReader, field: string, predicates: readonly string[
   const term = r.terms(predicates)[0];
   if (term === undefined) return undefined;
   // A second pack size is kept, and written out again (it was dropped without a word).
-  r.keepOthers(predicates, term);
+  r.keepRest(predicates, term);
   const node = r.inline(term);
   if (node === undefined) {
     r.number(field, predicates, `${shortName(predicates[0] as string)}`);
@@ -778,7 +774,7 @@ function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
   // A write of our own catalogue says one price (as one stock): two different ones are refused, never the first kept.
   if (r.conflictingAt('price', 'dfc-b:hasPrice', terms, (t) => priceMeaning(r, t, options), r.catalogueWrite)) return undefined;
   // Where the first is read (a peer's document), the others are kept, and written out again.
-  r.keepOthers([DFC_B.hasPrice], term);
+  r.keepRest([DFC_B.hasPrice], term);
   if (term.kind === 'literal') {
     const value = toNumber(term);
     if (value === undefined) {
@@ -871,7 +867,7 @@ function readPhone(r: NodeReader): string | undefined {
   const term = r.terms([DFC_B.hasPhoneNumber])[0];
   if (term === undefined) return undefined;
   // The others are kept, and written out again (a second number was dropped without a word).
-  r.keepOthers([DFC_B.hasPhoneNumber], term);
+  r.keepRest([DFC_B.hasPhoneNumber], term);
   if (term.kind === 'literal') return String(term.value);
   const node = r.inline(term);
   const number = node?.properties.get(DFC_B.phoneNumber)?.[0];
@@ -904,7 +900,7 @@ function offerItem(r: NodeReader): NodeId | undefined {
   const offered = r.oneRef('item', [DFC_B.offeredItem]);
   if (offered === undefined) return r.oneRef('item', [DFC_B.offers]);
   const offers = r.terms([DFC_B.offers]);
-  if (offers.length > 0) r.keepOthers([DFC_B.offers], { kind: 'ref', id: offered });
+  if (offers.length > 0) r.keepRest([DFC_B.offers], { kind: 'ref', id: offered });
   return offered;
 }
 

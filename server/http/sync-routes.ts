@@ -192,12 +192,9 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
     if (profile !== 'dfc-v1' && profile !== 'dfc-v2') throw new UnprocessableEntityHttpError('profile must be dfc-v1 or dfc-v2');
     const tokenHeader = body['tokenHeader'] ?? 'authorization';
     if (tokenHeader !== 'authorization' && tokenHeader !== 'x-api-token') throw new UnprocessableEntityHttpError('tokenHeader must be authorization or x-api-token');
-    // As a PATCH takes it: a string a header can carry, or null (none).
-    const token = body['token'];
-    if (token !== undefined && token !== null) {
-      const problem = typeof token === 'string' ? peerTokenProblem(token) : 'token must be a non-empty string, or null to forget it';
-      if (problem !== undefined) throw new UnprocessableEntityHttpError(problem);
-    }
+    // A string a header can carry (its type was checked above), or null: none, as a PATCH takes it.
+    const tokenProblem = typeof body['token'] === 'string' ? peerTokenProblem(body['token']) : undefined;
+    if (tokenProblem !== undefined) throw new UnprocessableEntityHttpError(tokenProblem);
     // A Solid pod (a container or a WebID) is read by walking its documents, not as a DFC node.
     const kind = body['kind'] ?? 'dfc';
     if (kind !== 'dfc' && kind !== 'solid') throw new UnprocessableEntityHttpError('kind must be dfc or solid');

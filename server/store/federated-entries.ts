@@ -240,12 +240,15 @@ export function linkedOf(items: readonly { readonly record: DfcRecord }[]): Set<
  * first (a record may be there twice when two steps found it).
  *
  * @param items - catalog items (other records are walked from too, but link to nothing)
+ * @param guesses - their {@link layoutOwners}, when the caller has them already
  */
-export function* linkWalk<R extends { readonly record: DfcRecord }>(items: readonly R[]): Generator<ReadonlySet<string>, R[], readonly R[]> {
+export function* linkWalk<R extends { readonly record: DfcRecord }>(
+  items: readonly R[], guesses: ReadonlySet<string> = layoutOwnersOf(items),
+): Generator<ReadonlySet<string>, R[], readonly R[]> {
   const linked = linkedOf(items);
   const second = yield linked;
   const third = yield new Set([...second.flatMap(({ record }) => (record.kind === 'SuppliedProduct' && record.suppliedBy !== undefined
-    && !linked.has(record.suppliedBy) ? [record.suppliedBy] : [])), ...[...layoutOwnersOf(items)].filter((iri) => !linked.has(iri))]);
+    && !linked.has(record.suppliedBy) ? [record.suppliedBy] : [])), ...[...guesses].filter((iri) => !linked.has(iri))]);
   const addresses = yield new Set([...second, ...third].flatMap(({ record }) => (record.kind === 'Enterprise' && record.address !== undefined ? [record.address] : [])));
   return [...items, ...second, ...third, ...addresses];
 }
@@ -289,7 +292,7 @@ export function linkedEntries(
     if (record.kind === 'SuppliedProduct' && record.suppliedBy !== undefined) linked.add(record.suppliedBy);
   };
   for (const { record } of catalogItems) noteLinks(record);
-  const walk = linkWalk(catalogItems);
+  const walk = linkWalk(catalogItems, guessed);
   for (let step = walk.next(); step.done !== true;) {
     const found: SourcedRecord[] = [];
     for (const iri of step.value) {
