@@ -493,6 +493,8 @@ export class OrderService {
       throw new ConflictHttpError(`order ${iri} is ${order.state}${why}: it can no longer change`);
     }
     if (request.status === 'Cancelled') return this.view(await this.cancelOrder(order, 'cancelled'));
+    // Refused before anything changes: a completion that leaves the order without lines would sell nothing.
+    if (request.status === 'Complete' && (request.linesGiven ? request.lines : order.lines).length === 0) throw emptyCompletion(iri);
     // A document that only refers to its lines changes only the status (a bare completion).
     if (request.linesGiven) order = await this.amendOrder(order, request, this.pathOf(caller));
     if (request.status === 'Complete') order = await this.completeOrder(order);
@@ -734,6 +736,7 @@ export class OrderService {
 
   private async completeOrder(order: OrderRow): Promise<OrderRow> {
     if (order.state !== 'Held') throw new ConflictHttpError(`order ${order.iri} is ${statusOf(order)}: only a held order can be completed`);
+    if (order.lines.length === 0) throw emptyCompletion(order.iri);
     for (const link of upstreamOf(order)) {
       const lines = await this.upstreamLines(order, link.ordersUrl);
       const outcome = await this.requireUpstream().complete(link.order, lines, this.orderedByOf(order));
@@ -1267,6 +1270,10 @@ function upstreamError(status: 409 | 503, reason: string): Error {
   return status === 409 ? new ConflictHttpError(message, { problems }) : new ServiceUnavailableHttpError(`the supplier cannot be reached: ${reason}`, { problems, headers: { 'Retry-After': '30' } });
 }
 
+/** The 409 of a completion that would sell nothing: an order whose lines were all set to 0 (or removed) is cancelled, not completed. */
+function emptyCompletion(iri: string): ConflictHttpError {
+  return new ConflictHttpError(`order ${iri} has no line with a quantity above 0: there is nothing to complete (cancel it instead)`);
+}
 
 /** A Pending order is being placed with its suppliers: it cannot change until they have answered. */
 function pendingRefused(order: OrderRow): void {

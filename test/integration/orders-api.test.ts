@@ -135,6 +135,28 @@ describe('orders API', function () {
     expect(await stockOf('tomate')).to.include({ available: 10, reserved: 0, sold: 2 });
   });
 
+  it('refuses to complete an order whose lines were all set to 0, in the same request or after, and keeps it open', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+    const created = await post(ofnOrder(url, [{ ...tomate, quantity: 2 }]), buyer);
+    const iri = created.headers.get('location') as string;
+    const put = (body: string) => node.request('PUT', new URL(iri).pathname, { headers: { 'content-type': 'application/json', ...bearer(buyer) }, body });
+    const emptied = await put(ofnOrder(url, [{ ...tomate, quantity: 0 }], { id: iri, status: 'dfc-v:Complete' }));
+    expect(emptied.status, emptied.text).to.equal(409);
+    expect(emptied.headers.get('content-type')).to.match(/application\/problem\+json/u);
+    expect(JSON.parse(emptied.text).detail).to.contain('nothing to complete');
+    // Refused before anything changed: the order still holds its 2.
+    expect(await stockOf('tomate')).to.include({ reserved: 2, sold: 0 });
+    // Emptied as a basket is (Held, holding nothing), then completed by a bare status change: refused too.
+    expect((await put(ofnOrder(url, [{ ...tomate, quantity: 0 }], { id: iri }))).status).to.equal(200);
+    expect(await stockOf('tomate')).to.include({ reserved: 0, sold: 0 });
+    const bare = await put(JSON.stringify({ '@context': CONTEXT, '@id': iri, '@type': 'dfc-b:Order', 'dfc-b:hasOrderStatus': 'dfc-v:Complete' }));
+    expect(bare.status, bare.text).to.equal(409);
+    const read = await node.request('GET', new URL(iri).pathname, { headers: bearer(seller) });
+    expect(typed(read.text, 'dfc-b:Order')[0]?.['dfc-b:hasOrderStatus']).to.equal('dfc-v:Held');
+    expect(await stockOf('tomate')).to.include({ reserved: 0, sold: 0 });
+  });
+
   it('answers under the FDC spelling …/Orders, with @ids under it', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const ordersUrl = `${node.base}/api/dfc/enterprises/ferme/Orders`;
