@@ -22,8 +22,13 @@ export interface ExtraLink {
   readonly '@id': string;
 }
 
-/** A blank node kept inline, with its own types and properties. */
+/**
+ * A node kept inline, with its own types and properties: a blank node, or a resource described where it is linked
+ * from (`id`, its IRI), as a profile keeps the `dfc-b:SocialMedia` nodes Open Food Network names.
+ */
 export interface ExtraNode {
+  /** The node's IRI when it has one; absent for a blank node. */
+  readonly id?: string;
   readonly '@type'?: readonly string[];
   readonly properties: Extra;
 }

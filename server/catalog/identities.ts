@@ -8,7 +8,7 @@
 import { productTypeLabel } from '../../ontology/taxonomy.js';
 import { withoutDerivedLinks } from '../../ontology/inverses.js';
 import type { NodeId } from '../../ontology/iri.js';
-import type { AddressRecord, DfcRecord, EnterpriseRecord, ExtraValue, PersonRecord } from '../../ontology/records.js';
+import type { AddressRecord, DfcRecord, EnterpriseRecord, Extra, ExtraValue, PersonRecord, ResourceRecord } from '../../ontology/records.js';
 import { OWL } from '../../ontology/vocabulary.js';
 import { sameAsOf } from '../store/federated-entries.js';
 import type { NodeStore } from '../store/store.js';
@@ -91,7 +91,8 @@ export class Identities {
     const contact = records.find((r): r is PersonRecord => r.kind === 'Person' && r.id === enterprise.mainContact);
     if (address !== undefined) ids.set(address.id, this.urls.address(eid));
     if (contact !== undefined) ids.set(contact.id, this.urls.person(eid));
-    const sources = [enterprise, ...(address ? [address] : []), ...(contact ? [contact] : [])];
+    const described = new Map(records.filter((r): r is ResourceRecord => r.kind === 'Resource').map((r) => [r.id as string, r]));
+    const sources = [enterprise, ...(address ? [address] : []), ...(contact ? [contact] : [])].map((record) => withDescribed(record, described));
     // Catalogue links are derived from the catalogue when the profile is read; never stored here.
     return remap(sources, ids).map((record, index) =>
       this.tell(sources[index] as DfcRecord, index === 0 ? withoutDerivedLinks(record as EnterpriseRecord) : record));
@@ -232,6 +233,49 @@ function hintOf(record: DfcRecord): string {
     default:
       return record.kind.toLowerCase();
   }
+}
+
+/** How deep described nodes are embedded in one another in a profile (a longer chain is kept as links beyond). */
+const MAX_DESCRIBED_DEPTH = 4;
+
+/**
+ * A profile record with the resources it links to that the document describes, and of which the node keeps no record
+ * of its own (`Resource` records: Open Food Network's `dfc-b:SocialMedia` nodes, a certification), embedded where it
+ * links to them under their own IRIs. Stored as links alone, their description (a social network's name and URL)
+ * was dropped, and the profile then linked to what no one serves.
+ */
+function withDescribed<T extends DfcRecord>(record: T, described: ReadonlyMap<string, ResourceRecord>): T {
+  if (record.extra === undefined || described.size === 0) return record;
+  const extra = embedDescribed(record.extra, described, new Set([record.id]), 0);
+  return extra === record.extra ? record : { ...record, extra };
+}
+
+function embedDescribed(extra: Extra, described: ReadonlyMap<string, ResourceRecord>, path: Set<string>, depth: number): Extra {
+  let changed = false;
+  const result: Record<string, ExtraValue[]> = {};
+  for (const [predicate, values] of Object.entries(extra)) {
+    result[predicate] = values.map((value) => {
+      const next = embeddedValue(value, described, path, depth);
+      changed ||= next !== value;
+      return next;
+    });
+  }
+  return changed ? result : extra;
+}
+
+function embeddedValue(value: ExtraValue, described: ReadonlyMap<string, ResourceRecord>, path: Set<string>, depth: number): ExtraValue {
+  if ('properties' in value) {
+    const properties = embedDescribed(value.properties, described, path, depth);
+    return properties === value.properties ? value : { ...value, properties };
+  }
+  if (!('@id' in value) || depth >= MAX_DESCRIBED_DEPTH) return value;
+  const resource = described.get(value['@id']);
+  // A node linking back to one it is embedded in stays a link (a social medium's `socialMediaOf`).
+  if (resource === undefined || path.has(resource.id)) return value;
+  path.add(resource.id);
+  const properties = embedDescribed(resource.extra ?? {}, described, path, depth + 1);
+  path.delete(resource.id);
+  return { id: resource.id, ...(resource.types.length > 0 ? { '@type': resource.types } : {}), properties };
 }
 
 /**

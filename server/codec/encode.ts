@@ -267,6 +267,7 @@ class NodeWriter {
       return idTyped ? { '@value': value['@value'] } : value['@value'];
     }
     const node: Node = {};
+    if (value.id !== undefined) node['@id'] = this.iri(value.id);
     if (value['@type'] !== undefined && value['@type'].length > 0) {
       const types = value['@type'].map((t) => this.iri(t));
       node['@type'] = types.length === 1 ? types[0] : types;

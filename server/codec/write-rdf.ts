@@ -761,7 +761,8 @@ class StatementWriter {
       }
       return;
     }
-    const label = this.blank();
+    // A named node is written under its IRI (one no syntax can write, under a label of its own).
+    const label = (value.id !== undefined ? this.linkObject(key, value.id, false) : undefined) ?? this.blank();
     const types = value['@type'] ?? [];
     const properties = Object.keys(value.properties);
     // A node object with no key is no node for the reader: only the link to its label is left.

@@ -4,6 +4,7 @@
  * rejection (each answered with a problem document and leaving the store exactly as it was).
  */
 import { expect } from 'chai';
+import { Parser } from 'n3';
 import type { EnterpriseRecord, OfferRecord } from '../../ontology/records.js';
 import { startTestNode, type TestNode, type TestResponse } from '../helpers/node.js';
 import {
@@ -108,6 +109,44 @@ describe('write API (real node)', () => {
       expect(enterprise.description).to.equal('Légumes et petits fruits.');
       expect(enterprise.address).to.equal(iri(t, `/api/dfc/addresses/${eid}`));
       expect((await t.node.store.getEnterprise(eid))?.name).to.equal('GAEC Les Jardins de Beaulieu');
+    });
+
+    it('PUT keeps the social media an enterprise names and describes (Open Food Network names them), in every format, and reads back as sent', async () => {
+      const facebook = 'https://ofn.example/api/dfc/enterprises/7/social_medias/facebook';
+      const instagram = 'https://ofn.example/api/dfc/enterprises/7/social_medias/instagram';
+      const body = {
+        '@context': CONTEXT,
+        '@graph': [
+          {
+            '@id': location, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Jardins de Beaulieu',
+            'dfc-b:hasSocialMedia': [facebook, { '@id': instagram }],
+          },
+          { '@id': facebook, '@type': 'dfc-b:SocialMedia', 'dfc-b:name': 'facebook', 'dfc-b:URL': 'https://www.facebook.com/beaulieu', 'dfc-b:socialMediaOf': location },
+          { '@id': instagram, '@type': 'dfc-b:SocialMedia', 'dfc-b:name': 'instagram', 'dfc-b:URL': 'https://www.instagram.com/beaulieu' },
+        ],
+      };
+      const response = await t.request('PUT', api(eid), { headers: { ...admin, ...JSONLD }, body: JSON.stringify(body) });
+      expect(response.status, response.text).to.equal(200);
+      const read = await t.request('GET', api(eid), { headers: { ...admin, accept: 'application/ld+json' } });
+      const enterprise = (JSON.parse(read.text) as { '@graph': Record<string, unknown>[] })['@graph'].find((n) => n['@id'] === location) as Record<string, unknown>;
+      expect(enterprise['dfc-b:hasSocialMedia']).to.deep.equal([
+        { '@id': facebook, '@type': 'dfc-b:SocialMedia', 'dfc-b:name': 'facebook', 'dfc-b:URL': 'https://www.facebook.com/beaulieu', 'dfc-b:socialMediaOf': location },
+        { '@id': instagram, '@type': 'dfc-b:SocialMedia', 'dfc-b:name': 'instagram', 'dfc-b:URL': 'https://www.instagram.com/beaulieu' },
+      ]);
+      // Turtle names the node and says what it is.
+      const turtle = await t.request('GET', api(eid), { headers: { ...admin, accept: 'text/turtle' } });
+      const quads = new Parser({ format: 'text/turtle' }).parse(turtle.text);
+      const about = (subject: string) => quads.filter((q) => q.subject.value === subject).map((q) => `${q.predicate.value} ${q.object.value}`).sort();
+      expect(about(facebook)).to.deep.equal([
+        `http://www.w3.org/1999/02/22-rdf-syntax-ns#type ${DFC_B}SocialMedia`,
+        `${DFC_B}URL https://www.facebook.com/beaulieu`, `${DFC_B}name facebook`, `${DFC_B}socialMediaOf ${location}`,
+      ]);
+      expect(quads.some((q) => q.subject.value === location && q.predicate.value === `${DFC_B}hasSocialMedia` && q.object.value === facebook)).to.equal(true);
+      // What was read, sent back, is the same profile.
+      const again = await t.request('PUT', api(eid), { headers: { ...admin, ...JSONLD }, body: read.text });
+      expect(again.status, again.text).to.equal(200);
+      const reread = await t.request('GET', api(eid), { headers: { ...admin, accept: 'application/ld+json' } });
+      expect(JSON.parse(reread.text)).to.deep.equal(JSON.parse(read.text));
     });
 
     it('PUT with the admin token works too', async () => {
