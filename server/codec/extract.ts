@@ -599,6 +599,36 @@ function primaryKind(node: GraphNode): Exclude<RecordKind, 'Resource'> | undefin
   return undefined;
 }
 
+/** What a SaleSession says of itself (its reader's properties), moved with it off an Order that shares its `@id`. */
+const SALE_SESSION_PROPERTIES: readonly string[] = [DFC_B.beginDate, DFC_B.startDate, DFC_B.endDate, DFC_B.lists];
+
+/**
+ * Gives a SaleSession that shares its `@id` with the Order of an order request a node of its own (blank), which the
+ * Order belongs to. Open Food Network derives both from a product's `@id` by replacing `/SuppliedProducts` (with
+ * `/Orders` for the order, `/SalesSession/#` for its session): under a catalogue of another spelling
+ * (`…/supplied_products`) both become the collection's URL, one node in RDF, and the order was refused as an Order
+ * and a SaleSession at once.
+ */
+function splitSaleSessions(graph: Graph): void {
+  for (const node of [...graph.nodes.values()]) {
+    if (!node.types.includes(DFC_B.Order) || !node.types.includes(DFC_B.SaleSession)) continue;
+    const session: GraphNode = { id: graph.freshBlank(), types: [DFC_B.SaleSession], properties: new Map(), origin: node.origin };
+    node.types.splice(node.types.indexOf(DFC_B.SaleSession), 1);
+    for (const predicate of SALE_SESSION_PROPERTIES) {
+      const values = node.properties.get(predicate);
+      if (values === undefined) continue;
+      session.properties.set(predicate, values);
+      node.properties.delete(predicate);
+    }
+    const link: Term = { kind: 'ref', id: session.id };
+    const belongsTo = node.properties.get(DFC_B.belongsTo) ?? [];
+    // The order belongs to its session: its link to itself was that session.
+    const others = belongsTo.filter((term) => term.kind !== 'ref' || term.id !== node.id);
+    node.properties.set(DFC_B.belongsTo, [...(others.length < belongsTo.length || others.length === 0 ? [link] : []), ...others]);
+    graph.nodes.set(session.id, session);
+  }
+}
+
 /**
  * Extracts the records of a graph.
  *
@@ -609,6 +639,7 @@ function primaryKind(node: GraphNode): Exclude<RecordKind, 'Resource'> | undefin
 export function extractRecords(graph: Graph, options: ExtractOptions): Extraction {
   const problems: Problem[] = [];
   const deadline = options.deadline ?? Deadline.none();
+  if (options.orderRequest === true) splitSaleSessions(graph);
   const keeper = new Keeper(graph, deadline, options.orderRequest === true, options.catalogueWrite === true);
   const inlined = keeper.inlined;
   const invalidFields = new Map<string, Set<string>>();

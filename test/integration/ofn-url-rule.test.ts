@@ -87,6 +87,34 @@ describe("Open Food Network's URL rule on our ids", function () {
     expect(read.status).to.equal(200);
   });
 
+  it('takes the sale session OFN sends there too, which its rule gives the same @id as the order, and amends the order from it', async () => {
+    const id = `${node.base}/api/dfc/enterprises/ferme/supplied_products/tomate`;
+    const catalog = id.slice(0, id.lastIndexOf('/'));
+    const ordersUrl = catalog.replace('/SuppliedProducts', '/Orders');
+    const sessionUrl = catalog.replace('/SuppliedProducts', '/SalesSession/#');
+    // One node in RDF: an Order and a SaleSession at once, that belongs to itself.
+    expect(sessionUrl).to.equal(ordersUrl);
+    const withSession = (orderId: string, quantity: string) => {
+      const body = JSON.parse(order(orderId, `${node.base}/api/dfc/enterprises/ferme/offers/tomate`, id).replace('"dfc-b:quantity":"1"', `"dfc-b:quantity":"${quantity}"`)) as { '@graph': Record<string, unknown>[] };
+      (body['@graph'][0] as Record<string, unknown>)['dfc-b:belongsTo'] = sessionUrl;
+      body['@graph'].push({ '@id': sessionUrl, '@type': 'dfc-b:SaleSession', 'dfc-b:beginDate': 'Mon Dec 16 2024 02:30:56 UTC', 'dfc-b:endDate': 'Tue Dec 24 2024 02:30:56 UTC' });
+      return JSON.stringify(body);
+    };
+    const placed = await node.request('POST', path(ordersUrl), { headers: { 'content-type': 'application/json', ...bearer(token) }, body: withSession(ordersUrl, '1') });
+    expect(placed.status, placed.text).to.equal(201);
+    const answer = graph(placed.text);
+    expect(answer.find((n) => n['@type'] === 'dfc-b:Order')?.['dfc-b:hasOrderStatus']).to.equal('dfc-v:Held');
+    // The session is answered with its dates, as a node of its own.
+    const session = answer.find((n) => n['@type'] === 'dfc-b:SaleSession');
+    expect(session?.['dfc-b:endDate']).to.equal('2024-12-24T02:30:56Z');
+    const location = placed.headers.get('location') as string;
+    // OFN amends by PUT at the order's own @id, the session still at the collection's URL.
+    const amended = await node.request('PUT', path(location), { headers: { 'content-type': 'application/json', ...bearer(token) }, body: withSession(location, '2') });
+    expect(amended.status, amended.text).to.equal(200);
+    expect(graph(amended.text).find((n) => n['@type'] === 'dfc-b:OrderLine')?.['dfc-b:quantity']).to.equal(2);
+    expect((await node.request('DELETE', path(location), { headers: bearer(token) })).status).to.equal(200);
+  });
+
   it('answers the FDC spelling: …/SuppliedProducts/{id} is the product, …/Orders the orders collection', async () => {
     const alias = `${node.base}/api/dfc/enterprises/ferme/SuppliedProducts/tomate`;
     const product = await node.request('GET', path(alias));
