@@ -417,6 +417,67 @@ describe('orders API', function () {
     expect(level?.sold).to.be.closeTo(0.1, 1e-9);
   });
 
+  describe('units reserved while an item was on demand', () => {
+    const setStock = (stock: number) => node.request('PUT', '/api/dfc/enterprises/ferme/catalog_items/tomate', {
+      headers: { 'content-type': 'application/json', ...bearer(node.adminToken) }, body: JSON.stringify({ 'dfc-b:stockLimitation': stock }),
+    });
+    const published = async (): Promise<unknown> => typed((await node.request('GET', '/api/dfc/enterprises/ferme/catalog_items/tomate')).text, 'dfc-b:CatalogItem')[0]?.['dfc-b:stockLimitation'];
+
+    it('never come back as stock once the item counts its stock again, cancelled or expired, and orders then take only what the seller has', async () => {
+      const tomate = await idsOf(node, 'ferme', 'tomate');
+      const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+      expect((await setStock(-1)).status).to.equal(200);
+      const big = await post(ofnOrder(url, [{ ...tomate, quantity: 1000 }]), buyer);
+      expect(big.status, big.text).to.equal(201);
+      const small = await post(ofnOrder(url, [{ ...tomate, quantity: 5 }]), buyer);
+      expect(small.status, small.text).to.equal(201);
+      // The seller counts again: 2 on hand.
+      expect((await setStock(2)).status).to.equal(200);
+      expect((await node.request('DELETE', new URL(big.headers.get('location') as string).pathname, { headers: bearer(buyer) })).status).to.equal(200);
+      expect(await published()).to.equal(2);
+      expect(await stockOf('tomate')).to.include({ available: 2, reserved: 5 });
+      // Twenty buyers at once for the 2 the seller has: two get one.
+      const answers = await Promise.all(Array.from({ length: 20 }, () => post(ofnOrder(url, [{ ...tomate, quantity: 1 }]), buyer)));
+      expect(answers.filter((a) => a.status === 201)).to.have.length(2);
+      expect(answers.filter((a) => a.status !== 201).every((a) => a.status === 409)).to.equal(true);
+      // The rest reserved on demand is completed: sold, and nothing comes back.
+      const completed = await node.request('PUT', new URL(small.headers.get('location') as string).pathname, {
+        headers: { 'content-type': 'application/json', ...bearer(buyer) },
+        body: JSON.stringify({ '@context': CONTEXT, '@id': small.headers.get('location'), '@type': 'dfc-b:Order', 'dfc-b:hasOrderStatus': 'dfc-v:Complete' }),
+      });
+      expect(completed.status, completed.text).to.equal(200);
+      expect(await stockOf('tomate')).to.include({ available: 0, reserved: 2 });
+      expect(await published()).to.equal(0);
+    });
+
+    it('come back to nothing when they expire, and units reserved from counted stock still come back', async () => {
+      const expiring = await startInProcess({ base: 'http://b.test', orderHoldSeconds: 1 });
+      try {
+        await expiring.seed('ferme');
+        const token = await expiring.token('ferme', ['WriteOrders', 'ReadOrders']);
+        const item = '/api/dfc/enterprises/ferme/catalog_items/tomate';
+        const set = (stock: number) => expiring.request('PUT', item, { headers: { 'content-type': 'application/json', ...bearer(expiring.adminToken) }, body: JSON.stringify({ 'dfc-b:stockLimitation': stock }) });
+        const ids = await idsOf(expiring, 'ferme', 'tomate');
+        const url = `${expiring.base}/api/dfc/enterprises/ferme/orders`;
+        const place = (quantity: number) => expiring.request('POST', '/api/dfc/enterprises/ferme/orders', {
+          headers: { 'content-type': 'application/json', ...bearer(token) }, body: ofnOrder(url, [{ ...ids, quantity }]),
+        });
+        expect((await set(10)).status).to.equal(200);
+        expect((await place(4)).status).to.equal(201);
+        expect((await set(-1)).status).to.equal(200);
+        expect((await place(50)).status).to.equal(201);
+        expect((await set(3)).status).to.equal(200);
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        // Read: both expire. The 50 reserved on demand give back nothing; the 4 from counted stock come back.
+        const list = await expiring.request('GET', '/api/dfc/enterprises/ferme/orders', { headers: bearer(token) });
+        expect(list.text).to.not.contain('dfc-v:Held');
+        expect(await expiring.store.orders.stock(`${expiring.base}${item}`)).to.include({ available: 7, reserved: 0 });
+      } finally {
+        await expiring.close();
+      }
+    });
+  });
+
   describe('a ledger exact in fractional quantities', () => {
     const setStock = (stock: number) => node.request('PUT', '/api/dfc/enterprises/ferme/catalog_items/tomate', {
       headers: { 'content-type': 'application/json', ...bearer(node.adminToken) }, body: JSON.stringify({ 'dfc-b:stockLimitation': stock }),

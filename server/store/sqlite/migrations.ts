@@ -874,6 +874,17 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE federated_entries SET in_stock = 0 WHERE in_stock = 1 AND offer_iri IS NULL;
     `,
   },
+  {
+    version: 30,
+    name: 'units reserved on demand never come back as stock',
+    sql: `
+      -- What an item's open orders reserved while it was on demand: released, it goes back to no stock, even once
+      -- the item counts its stock again (order-store.ts). What an on-demand item holds now was reserved on demand,
+      -- as far as anyone can tell: counted so (an item that counts its stock cannot tell, and counts none).
+      ALTER TABLE stock ADD COLUMN held_on_demand NUMERIC NOT NULL DEFAULT 0 CHECK (held_on_demand >= 0);
+      UPDATE stock SET held_on_demand = reserved WHERE on_demand = 1;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

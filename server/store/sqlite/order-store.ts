@@ -136,12 +136,20 @@ function shortLinesOf(item: string, wanted: Demand, available: number, lines: re
 // What a line gives back is compared in whole millionths too: a ledger or a line written before the counters were
 // exact may differ by a hair of rounding from what the other holds (the line then takes the reservation to zero).
 const HOLDS_LINE = 'round(reserved * 1e6) >= round(?1 * 1e6)';
+// Units reserved while the item was on demand (`held_on_demand`) never came out of its available stock: released,
+// they go back to no stock, even once the item counts its stock again (given back to `available`, they were stock
+// out of nothing, which orders then sold: an attack probe's oversell). Which units a release gives back is not
+// recorded per line, so those reserved on demand go first: the ledger may give back less than it could (the seller's
+// next stock write sets it), never more.
 const RELEASE = `UPDATE stock SET
-    available = CASE WHEN on_demand = 1 THEN available ELSE ${plus('available', '?1')} END,
-    restocked = CASE WHEN on_demand = 1 THEN ${plus('restocked', '-?1')} ELSE restocked END,
-    reserved = CASE WHEN round(reserved * 1e6) <= round(?1 * 1e6) THEN 0 ELSE ${plus('reserved', '-?1')} END
+    available = CASE WHEN on_demand = 1 THEN available ELSE ${plus(plus('available', '?1'), '-min(?1, held_on_demand)')} END,
+    restocked = CASE WHEN on_demand = 1 THEN ${plus('restocked', '-?1')} ELSE ${plus('restocked', '-min(?1, held_on_demand)')} END,
+    reserved = CASE WHEN round(reserved * 1e6) <= round(?1 * 1e6) THEN 0 ELSE ${plus('reserved', '-?1')} END,
+    held_on_demand = CASE WHEN round(held_on_demand * 1e6) <= round(?1 * 1e6) THEN 0 ELSE ${plus('held_on_demand', '-?1')} END
   WHERE item_iri = ?2 AND eid = ?3 AND ${HOLDS_LINE}`;
+// What is sold leaves the reservation; as much of what stays as can be is still counted as reserved on demand.
 const SELL = `UPDATE stock SET reserved = CASE WHEN round(reserved * 1e6) <= round(?1 * 1e6) THEN 0 ELSE ${plus('reserved', '-?1')} END,
+    held_on_demand = CASE WHEN round(reserved * 1e6) <= round(?1 * 1e6) THEN 0 ELSE min(held_on_demand, ${plus('reserved', '-?1')}) END,
     sold = ${plus('sold', '?1')}
   WHERE item_iri = ?2 AND eid = ?3 AND ${HOLDS_LINE}`;
 
@@ -210,7 +218,8 @@ async function take(tx: SqlConnection, eid: string, wanted: readonly (readonly [
       `UPDATE stock SET
          available = CASE WHEN stock.on_demand = 1 THEN stock.available ELSE ${plus('stock.available', '-d.q')} END,
          restocked = CASE WHEN stock.on_demand = 1 THEN ${plus('stock.restocked', 'd.q')} ELSE stock.restocked END,
-         reserved = ${plus('stock.reserved', 'd.q')}
+         reserved = ${plus('stock.reserved', 'd.q')},
+         held_on_demand = CASE WHEN stock.on_demand = 1 THEN ${plus('stock.held_on_demand', 'd.q')} ELSE stock.held_on_demand END
        FROM (SELECT column1 AS item, column2 AS q FROM (VALUES ${chunk.map(() => '(?, ?)').join(', ')})) AS d
        WHERE stock.item_iri = d.item AND stock.eid = ? AND (stock.on_demand = 1 OR stock.available >= d.q)
        RETURNING stock.item_iri`,
@@ -270,12 +279,12 @@ function requestKeys(order: NewOrder): string[] {
  * numbers come back from the columns as stored.
  */
 const CREATE_READS = `
-  SELECT 's' AS t, item_iri AS a, eid AS b, on_demand AS c, available AS d, reserved AS e, restocked AS f FROM stock
+  SELECT 's' AS t, item_iri AS a, eid AS b, on_demand AS c, available AS d, reserved AS e, restocked AS f, held_on_demand AS g FROM stock
     WHERE item_iri IN (SELECT value FROM json_each(?1))
   UNION ALL
-  SELECT 'n', j.value, NULL, NULL, (SELECT MAX(number) FROM orders WHERE eid = j.value), NULL, NULL FROM json_each(?2) AS j
+  SELECT 'n', j.value, NULL, NULL, (SELECT MAX(number) FROM orders WHERE eid = j.value), NULL, NULL, NULL FROM json_each(?2) AS j
   UNION ALL
-  SELECT 'r', r.order_iri, r.request_hash, NULL, j.key, NULL, NULL FROM json_each(?3) AS j
+  SELECT 'r', r.order_iri, r.request_hash, NULL, j.key, NULL, NULL, NULL FROM json_each(?3) AS j
     JOIN order_requests r ON r.eid = j.value ->> 0 AND r.caller = j.value ->> 1 AND r.key = j.value ->> 2`;
 
 /**
@@ -307,7 +316,7 @@ async function atomically<T>(tx: SqlConnection, name: string, work: () => Promis
 
 // The ledgers as the runner left them, value for value: each order's reservation computed in turn, as one
 // order's own statement would have (a sum of fractional quantities subtracted at once could differ in its last bit).
-const SET_LEDGERS = (values: string) => `UPDATE stock SET available = d.column3, reserved = d.column4, restocked = d.column5
+const SET_LEDGERS = (values: string) => `UPDATE stock SET available = d.column3, reserved = d.column4, restocked = d.column5, held_on_demand = d.column6
   FROM (VALUES ${values}) AS d WHERE stock.item_iri = d.column1 AND stock.eid = d.column2`;
 const INSERT_ORDERS = (values: string) =>
   `INSERT INTO orders (iri, eid, number, status, ordered_by, placed_by, details, created_at, updated_at, expires_at, closed_reason) VALUES ${values}`;
@@ -317,7 +326,7 @@ const INSERT_LINES = (values: string) =>
 const INSERT_REQUESTS = (values: string) => `INSERT INTO order_requests (eid, caller, key, request_hash, order_iri, created_at) VALUES ${values}`;
 
 /** A ledger as {@link createTogether} reads it and moves it. */
-interface Ledger { readonly eid: string; readonly onDemand: boolean; available: number; reserved: number; restocked: number; moved: boolean }
+interface Ledger { readonly eid: string; readonly onDemand: boolean; available: number; reserved: number; restocked: number; heldOnDemand: number; moved: boolean }
 
 /**
  * Creates several orders queued together ({@link BatchRunner}) in a handful of statements, not three or four
@@ -333,7 +342,7 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
   // What each order reserves: as `reserve` takes it, only positive quantities.
   const wants = orders.map((order) => [...demand(order.lines, reserves(order))].filter(([, d]) => d.quantity > 0));
   const keyed = orders.flatMap((order, index) => (order.idempotency === undefined ? [] : [index]));
-  const rows = await tx.all<{ t: 's' | 'n' | 'r'; a: string; b: string | null; c: number | null; d: number | null; e: number | null; f: number | null }>(CREATE_READS, [
+  const rows = await tx.all<{ t: 's' | 'n' | 'r'; a: string; b: string | null; c: number | null; d: number | null; e: number | null; f: number | null; g: number | null }>(CREATE_READS, [
     JSON.stringify([...new Set(wants.flatMap((want) => want.map(([item]) => item)))]),
     JSON.stringify([...new Set(orders.map((order) => order.eid))]),
     JSON.stringify(keyed.map((index) => {
@@ -346,7 +355,10 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
   const known = new Map<number, { iri: string; hash: string }>();
   for (const row of rows) {
     if (row.t === 's') {
-      ledgers.set(row.a, { eid: row.b as string, onDemand: row.c === 1, available: row.d as number, reserved: row.e as number, restocked: row.f as number, moved: false });
+      ledgers.set(row.a, {
+        eid: row.b as string, onDemand: row.c === 1, available: row.d as number, reserved: row.e as number, restocked: row.f as number, heldOnDemand: row.g as number,
+        moved: false,
+      });
     } else if (row.t === 'n') numbers.set(row.a, row.d ?? 0);
     else known.set(keyed[row.d as number] as number, { iri: row.a, hash: row.b as string });
   }
@@ -380,8 +392,10 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
     for (const [item, { quantity }] of want) {
       // The arithmetic of `take`, on the same doubles.
       const ledger = ledgers.get(item) as Ledger;
-      if (ledger.onDemand) ledger.restocked = ledgerPlus(ledger.restocked, quantity);
-      else ledger.available = ledgerPlus(ledger.available, -quantity);
+      if (ledger.onDemand) {
+        ledger.restocked = ledgerPlus(ledger.restocked, quantity);
+        ledger.heldOnDemand = ledgerPlus(ledger.heldOnDemand, quantity);
+      } else ledger.available = ledgerPlus(ledger.available, -quantity);
       ledger.reserved = ledgerPlus(ledger.reserved, quantity);
       ledger.moved = true;
     }
@@ -402,7 +416,7 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
   if (orderRows.length === 0) return outcomes;
   const moved = [...ledgers].filter(([, ledger]) => ledger.moved);
   const write = async (): Promise<void> => {
-    const set = await inRows(tx, 5, moved.map(([item, l]) => [item, l.eid, l.available, l.reserved, l.restocked]), SET_LEDGERS);
+    const set = await inRows(tx, 6, moved.map(([item, l]) => [item, l.eid, l.available, l.reserved, l.restocked, l.heldOnDemand]), SET_LEDGERS);
     if (set !== moved.length) throw new Error(`${moved.length} ledgers to move, ${set} moved`);
     await inRows(tx, 11, orderRows, INSERT_ORDERS);
     await inRows(tx, LINE_COLUMNS, lineRows, INSERT_LINES);

@@ -132,10 +132,30 @@ describe('migrations', () => {
         }
         await tx.run('DELETE FROM federated_supply_dirty');
       });
-      expect(await migrate(db)).to.deep.equal([29]);
+      expect(await migrate(db)).to.deep.equal(MIGRATIONS.filter((m) => m.version >= 29).map((m) => m.version));
       const rows = await db.reader.all<{ item_iri: string; in_stock: number }>('SELECT item_iri, in_stock FROM federated_entries ORDER BY item_iri');
       expect(rows).to.deep.equal([{ item_iri: 'http://p.test/i/1', in_stock: 1 }, { item_iri: 'http://p.test/i/2', in_stock: 0 }]);
       expect(await db.reader.all('SELECT peer_key FROM federated_supply_dirty')).to.deep.equal([{ peer_key: -1 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('counts, at migration 30, what an on-demand item holds as reserved on demand, and nothing for an item that counts its stock', async () => {
+    const db = await SqliteDatabase.open(file);
+    try {
+      await migrate(db, MIGRATIONS.filter((m) => m.version < 30));
+      await db.transaction(async (tx) => {
+        await tx.run("INSERT INTO enterprises (eid, iri, name, version, created_at, updated_at) VALUES ('e', 'http://n.test/e', 'e', 1, '', '')");
+        for (const [n, onDemand, reserved] of [[1, 1, 7], [2, 0, 3]] as const) {
+          await tx.run('INSERT INTO stock (item_iri, eid, on_demand, initial, restocked, available, reserved, sold) VALUES (?, \'e\', ?, ?, ?, 0, ?, 0)',
+            [`http://n.test/i/${n}`, onDemand, onDemand === 1 ? 0 : reserved, onDemand === 1 ? reserved : 0, reserved]);
+        }
+      });
+      expect(await migrate(db)).to.deep.equal(MIGRATIONS.filter((m) => m.version >= 30).map((m) => m.version));
+      expect(await db.reader.all('SELECT item_iri, held_on_demand FROM stock ORDER BY item_iri')).to.deep.equal([
+        { item_iri: 'http://n.test/i/1', held_on_demand: 7 }, { item_iri: 'http://n.test/i/2', held_on_demand: 0 },
+      ]);
     } finally {
       await db.close();
     }
