@@ -24,7 +24,7 @@ import { barePrice, inThousandths, isoDate, STOCK_LABEL, STOCK_STEP_MESSAGE, sto
 import { sameTerm, type Graph, type GraphNode, type LiteralTerm, type Term } from './graph.js';
 import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
 import {
-  Deadline, KEPT_VALUES_FACTOR, KEPT_VALUES_SLACK, MAX_EXTRA_DEPTH, MAX_VALUES_PER_PROPERTY,
+  Deadline, KEPT_VALUES_FACTOR, KEPT_VALUES_SLACK, MAX_EXTRA_DEPTH, valueLimitOf,
 } from './limits.js';
 
 /** Which record kind each (canonical) class stands for. */
@@ -418,7 +418,7 @@ class NodeReader {
     const overfull = this.graph.overfull.get(this.node.id);
     if (overfull !== undefined) {
       this.refuse('too-many-values', shortName(overfull),
-        `${shortName(overfull)} has more than ${MAX_VALUES_PER_PROPERTY} values`);
+        `${shortName(overfull)} has more than ${valueLimitOf(overfull)} values`);
       return undefined;
     }
     if (this.leftovers === undefined && this.sharedLinks === undefined && !this.hasUnconsumed()) return undefined;
@@ -475,7 +475,7 @@ class NodeReader {
     const overfull = this.graph.overfull.get(target.id);
     if (overfull !== undefined) {
       throw new OverLimit('too-many-values', shortName(predicate),
-        `a blank node under ${shortName(predicate)} has more than ${MAX_VALUES_PER_PROPERTY} values of ${shortName(overfull)}`);
+        `a blank node under ${shortName(predicate)} has more than ${valueLimitOf(overfull)} values of ${shortName(overfull)}`);
     }
     this.inlined.add(target.id);
     const properties: Record<string, ExtraValue[]> = {};

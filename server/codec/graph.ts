@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import { canonicalDfcIri } from '../../ontology/namespaces.js';
-import { MAX_VALUES_PER_PROPERTY } from './limits.js';
+import { MAX_TYPES_PER_NODE, MAX_VALUES_PER_PROPERTY, TYPES_KEY } from './limits.js';
 
 /** A link to a node (IRI or blank node label). */
 export interface RefTerm {
@@ -98,7 +98,13 @@ export class Graph {
     // The first type replaces the empty list with a one-element one: a push onto `[]` reserves room for seventeen,
     // on every node of the document.
     if (node.types.length === 0) (node as { types: string[] }).types = [canonical];
-    else if (!node.types.includes(canonical)) node.types.push(canonical);
+    else if (!node.types.includes(canonical)) {
+      if (node.types.length >= MAX_TYPES_PER_NODE) {
+        if (!this.overfull.has(node.id)) this.overfull.set(node.id, TYPES_KEY);
+        return;
+      }
+      node.types.push(canonical);
+    }
   }
 
   /** Adds a value to a node's property; a value already there is not added twice (RDF is a set). */

@@ -32,6 +32,21 @@ export const MAX_EXTRA_DEPTH = 64;
 export const MAX_VALUES_PER_PROPERTY = 100_000;
 
 /**
+ * Most types one node may have. Real documents give one to three; each type a node gets is compared with those it
+ * has (a node's types are a short list, scanned), so a node of 150,000 types cost 20 s of the event loop to read,
+ * and as long again to write back in Turtle.
+ */
+export const MAX_TYPES_PER_NODE = 64;
+
+/** The key under which {@link MAX_TYPES_PER_NODE} is reported, as a property's limit is under its IRI. */
+export const TYPES_KEY = '@type';
+
+/** The most values the property (or `@type`) may hold, for a `too-many-values` problem. */
+export function valueLimitOf(key: string): number {
+  return key === TYPES_KEY ? MAX_TYPES_PER_NODE : MAX_VALUES_PER_PROPERTY;
+}
+
+/**
  * What the unmodelled properties of a whole document may keep, in values (literals, links and blank nodes):
  * this many times the values of the document itself, plus {@link KEPT_VALUES_SLACK}. Blank nodes are kept
  * as trees, so a blank node reached twice is kept twice: without a bound, a chain of shared blank nodes

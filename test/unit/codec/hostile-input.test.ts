@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { DFC_B } from '../../../ontology/vocabulary.js';
 import { run } from '../../../server/cli/main.js';
 import { Decoder, type DecodeResult } from '../../../server/codec/decode.js';
-import { MAX_NAME_LENGTH, MAX_TEXT_LENGTH, MAX_VALUES_PER_PROPERTY } from '../../../server/codec/limits.js';
+import { MAX_NAME_LENGTH, MAX_TEXT_LENGTH, MAX_TYPES_PER_NODE, MAX_VALUES_PER_PROPERTY } from '../../../server/codec/limits.js';
 import type { ProblemCode } from '../../../server/errors/problem.js';
 
 const CONTEXT = 'https://www.datafoodconsortium.org';
@@ -195,6 +195,29 @@ describe('codec: hostile input', function () {
       const at = await decode(`${TURTLE_PREFIX}<${enterprise}> a dfc-b:Enterprise ; dfc-b:name "e" ; dfc-b:x ${list(MAX_VALUES_PER_PROPERTY)} .\n`, 'text/turtle');
       expect(at.result.rejected).to.deep.equal([]);
       expect(at.result.records[0]?.extra?.[`${NS}x`]).to.have.length(MAX_VALUES_PER_PROPERTY);
+    });
+
+    it(`150,000 types on one node → too-many-values (cap ${MAX_TYPES_PER_NODE}), in linear time, in JSON-LD and Turtle; ${MAX_TYPES_PER_NODE} types are read`, async () => {
+      const types = (n: number) => Array.from({ length: n }, (_, i) => `https://hostile.example/T${i}`);
+      const json = (n: number) => JSON.stringify({ '@context': CONTEXT, '@graph': [
+        { '@id': PRODUCT, '@type': ['dfc-b:SuppliedProduct', ...types(n)], 'dfc-b:name': 'p' },
+        { '@id': `${PRODUCT}-ok`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'fine' },
+      ] });
+      const turtle = (n: number) => `${TURTLE_PREFIX}<${PRODUCT}> a dfc-b:SuppliedProduct, ${types(n).map((t) => `<${t}>`).join(', ')} ; dfc-b:name "p" .\n`
+        + `<${PRODUCT}-ok> a dfc-b:SuppliedProduct ; dfc-b:name "fine" .\n`;
+      for (const [text, mediaType] of [[json(150_000), 'application/ld+json'], [turtle(150_000), 'text/turtle']] as const) {
+        const { result, ms } = await decode(text, mediaType);
+        // It took 20 s (every type compared with every one before it), the event loop held all along.
+        expect(ms, mediaType).to.be.below(3000);
+        const refused = result.rejected.find((r) => r.id === PRODUCT);
+        expect(refused?.problems.map((p) => p.code), mediaType).to.include('too-many-values');
+        expect(refused?.problems.find((p) => p.code === 'too-many-values')?.message).to.contain(`more than ${MAX_TYPES_PER_NODE}`);
+        expect(result.records.map((r) => r.id), mediaType).to.deep.equal([`${PRODUCT}-ok`]);
+      }
+      // The product type and 63 of its own: at the cap, read whole.
+      const at = await decode(json(MAX_TYPES_PER_NODE - 1), 'application/ld+json');
+      expect(at.result.rejected).to.deep.equal([]);
+      expect(at.result.records.find((r) => r.id === PRODUCT)?.extraTypes).to.have.length(MAX_TYPES_PER_NODE - 1);
     });
 
     it('a long list in a blank node under a resource refuses the resource', async () => {
