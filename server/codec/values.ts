@@ -14,6 +14,13 @@ const NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/u;
 export const STOCK_LABEL = 'stock (dfc-b:stockLimitation)';
 
 /**
+ * The `dfc-b:stockLimitation` written for on-demand (unlimited) stock. Open Food Network imports a catalogue's absent
+ * stock as "no change" (a product new to it then has none, and cannot be sold) and a negative one as on demand, as
+ * the Food Data Collaboration's platforms send it (`-1`); every reader of this node takes a negative stock as on demand.
+ */
+export const ON_DEMAND_STOCK = -1;
+
+/**
  * A literal as a number: JSON numbers, numeric strings (`"40"`, as the TypeScript connector sends every
  * number) and numeric typed literals. A number that does not fit a double (`1e309`, which JSON and `Number`
  * read as Infinity), NaN and `INF` are no number: every caller reports the value with its path rather than

@@ -68,7 +68,7 @@ export function etagOf(body: string | Buffer, contentType: string): string {
  * What the output of {@link render} depends on besides the records: bump it when the same records render
  * differently, so that version ETags (below) change with the bytes.
  */
-export const RENDERING = 'maillon-render-2';
+export const RENDERING = 'maillon-render-3';
 
 /**
  * A strong ETag of a representation of a versioned resource, without rendering it: a hash of the version

@@ -277,8 +277,8 @@ describe('generic Linked Data clients traverse our paging (issue 12)', function 
         expect(byName.size).to.equal(PRODUCTS.length);
         for (const p of PRODUCTS) {
           const entry = byName.get(p.name);
-          // The orders placed hold one unit each of their product: the published stock is what is left.
-          const stock = p.stock === null ? undefined : p.stock - (ordered.includes(p.id) ? 1 : 0);
+          // The orders placed hold one unit each of their product: the published stock is what is left (on demand: -1).
+          const stock = p.stock === null ? -1 : p.stock - (ordered.includes(p.id) ? 1 : 0);
           expect(entry?.sku, p.name).to.equal(p.sku);
           expect(entry?.stock, p.name).to.equal(stock);
           expect(entry?.offers.map((o) => [o.price, o.unit, o.stock]), p.name).to.deep.equal([[p.price, 'dfc-m:Euro', stock]]);

@@ -512,11 +512,11 @@ _:o a dfc-b:Offer ; dfc-b:offeredItem _:i ; dfc-b:hasPrice [ a dfc-b:Price ; dfc
       expect(await skuOf()).to.equal('TOM-3');
       expect(await stockOf(`${FERME}/catalog_items/tomate`)).to.equal(9);
       expect(await stockOf(`${FERME}/offers/tomate`)).to.equal(9);
-      // Stated: a new stock, then a negative one (on demand: no stockLimitation published).
+      // Stated: a new stock, then a negative one (on demand: published as -1).
       await put(`${FERME}/catalog_items/tomate`, JSON.stringify({ '@context': CONTEXT, '@id': item, '@type': 'dfc-b:CatalogItem', 'dfc-b:stockLimitation': 4 }));
       expect(await stockOf(`${FERME}/catalog_items/tomate`)).to.equal(4);
       await put(`${FERME}/catalog_items/tomate`, JSON.stringify({ '@context': CONTEXT, '@id': item, '@type': 'dfc-b:CatalogItem', 'dfc-b:stockLimitation': -1 }));
-      expect(await stockOf(`${FERME}/catalog_items/tomate`)).to.equal(undefined);
+      expect(await stockOf(`${FERME}/catalog_items/tomate`)).to.equal(-1);
       await put(`${FERME}/catalog_items/tomate`, JSON.stringify({ 'dfc-b:stockLimitation': 12 }), 'application/json');
     });
 
@@ -568,7 +568,7 @@ _:o a dfc-b:Offer ; dfc-b:offeredItem _:i ; dfc-b:hasPrice [ a dfc-b:Price ; dfc
       expect(item?.['dfc-b:sku']).to.equal('TOM-9');
       await node.request('PUT', path, { headers: { ...bearer(ferme), ...JSON_TYPE }, body: JSON.stringify({ 'dfc-b:stockLimitation': -1 }) });
       const onDemand = graphOf((await node.request('GET', path)).text)[0];
-      expect(onDemand).to.not.have.property('dfc-b:stockLimitation');
+      expect(onDemand?.['dfc-b:stockLimitation']).to.equal(-1);
       expect(onDemand?.['dfc-b:sku']).to.equal('TOM-9');
     });
 
