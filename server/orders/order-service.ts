@@ -153,7 +153,7 @@ export interface OrderServiceDeps {
   readonly store: NodeStore;
   readonly decoder: Decoder;
   readonly urls: NodeUrls;
-  /** How long an untouched order holds its stock (default 30 minutes). */
+  /** How long an untouched order holds its stock (default 30 minutes), after the end of its sale session if it has one. */
   readonly holdMs?: number;
   /** Orders to suppliers, for listed items (none: a listing's line is refused). */
   readonly upstream?: UpstreamOrders;
@@ -198,6 +198,11 @@ interface OrderRequest {
 }
 
 const DEFAULT_HOLD_MS = 30 * 60_000;
+/**
+ * The furthest a sale session's end holds an order open (from now): a season of order cycles. A buyer naming a
+ * session that ends in years does not hold stock for years.
+ */
+const MAX_SESSION_HOLD_MS = 90 * 86_400_000;
 /**
  * The most lines of one order: far above any real order (Open Food Network's backorders have a few dozen), far
  * below what would hold the event loop for seconds (each line is looked up) or make a page of orders huge.
@@ -298,7 +303,7 @@ export class OrderService {
       ...newOrderOf(eid, collection, request, caller),
       ...(stopped !== undefined
         ? { state: 'Cancelled' as const, closedReason: `not on sale: ${stopped.notes.join('; ')}`, details: { ...this.detailsOf(request), notOnSale: stopped } }
-        : { state: upstreamLines.length > 0 ? 'Pending' as const : 'Held' as const, details: this.detailsOf(request), expiresAt: this.expiry() }),
+        : { state: upstreamLines.length > 0 ? 'Pending' as const : 'Held' as const, details: this.detailsOf(request), expiresAt: this.expiry(request.saleSession) }),
       ...(key !== undefined ? { idempotency: { caller: caller.id, key, requestHash: createHash('sha256').update(body.text).digest('base64url') } } : {}),
     });
     if (!outcome.ok) {
@@ -360,7 +365,7 @@ export class OrderService {
     }
     let outcome: Awaited<ReturnType<NodeStore['orders']['create']>>;
     try {
-      outcome = await this.deps.store.orders.create({ ...base, state: 'Held', details: { ...this.detailsOf(request), upstream: placed }, expiresAt: this.expiry() });
+      outcome = await this.deps.store.orders.create({ ...base, state: 'Held', details: { ...this.detailsOf(request), upstream: placed }, expiresAt: this.expiry(request.saleSession) });
     } catch (error: unknown) {
       await this.cancelUpstream({ eid }, placed);
       if (await this.exists(eid)) throw error;
@@ -700,8 +705,17 @@ export class OrderService {
     };
   }
 
-  private expiry(): string {
-    return new Date(this.now() + this.holdMs).toISOString();
+  /**
+   * When a held order expires: {@link holdMs} after now, or after the end of the sale session it belongs to when that
+   * is later (at most {@link MAX_SESSION_HOLD_MS} ahead). Open Food Network holds its backorder open for the whole
+   * order cycle and completes it once the cycle has closed: expired after half an hour, the order and what it held were
+   * gone when OFN came to complete it (a 409), and OFN, finding no Held order, began a new one without the lines.
+   */
+  private expiry(session?: SaleSessionRecord): string {
+    const now = this.now();
+    const end = session?.endDate === undefined ? Number.NaN : Date.parse(session.endDate);
+    const until = Number.isFinite(end) && end > now ? Math.min(end, now + MAX_SESSION_HOLD_MS) : now;
+    return new Date(until + this.holdMs).toISOString();
   }
 
   private async visible(eid: string, iri: string, caller: OrderCaller): Promise<OrderRow> {
@@ -717,7 +731,7 @@ export class OrderService {
     const before = order.lines;
     refuseNotOnSale(request.lines, before);
     const amended = await this.deps.store.orders.amend(order.iri, {
-      lines: request.lines.map(stripSent), expiresAt: this.expiry(), details: { ...order.details, ...this.detailsOf(request), sentId: order.details['sentId'] },
+      lines: request.lines.map(stripSent), expiresAt: this.expiry(request.saleSession ?? sessionOf(order)), details: { ...order.details, ...this.detailsOf(request), sentId: order.details['sentId'] },
     });
     if (!amended.ok) throw this.shortAnswer(amended.short, { eid: order.eid, lines: request.lines.map(stripSent) });
     this.deps.onChange?.();
@@ -727,7 +741,7 @@ export class OrderService {
     try {
       return await this.placeUpstream(amended.value, order, undefined, via);
     } catch (error: unknown) {
-      const restored = await this.deps.store.orders.amend(order.iri, { lines: before, expiresAt: this.expiry(), details: order.details });
+      const restored = await this.deps.store.orders.amend(order.iri, { lines: before, expiresAt: this.expiry(sessionOf(order)), details: order.details });
       // Through cancelOrder: the orders held at the suppliers are released too.
       if (!restored.ok) await this.cancelOrder(order, 'could not restore after a refused amendment');
       throw error;
@@ -778,9 +792,9 @@ export class OrderService {
     const details = { ...order.details, upstream: placed };
     // One statement when the order is as this change left it (as it should be: a Pending order cannot be
     // amended, and an amendment runs in the order's turn); otherwise through a full amendment, which reads it.
-    const held = await this.deps.store.orders.hold(order, { details, expiresAt: this.expiry() });
+    const held = await this.deps.store.orders.hold(order, { details, expiresAt: this.expiry(sessionOf(order)) });
     if (held !== undefined) return held;
-    const amended = await this.deps.store.orders.amend(order.iri, { lines: order.lines, details, expiresAt: this.expiry(), state: 'Held' });
+    const amended = await this.deps.store.orders.amend(order.iri, { lines: order.lines, details, expiresAt: this.expiry(sessionOf(order)), state: 'Held' });
     if (!amended.ok) throw new Error(`order ${order.iri} lost its own reservation while its suppliers accepted`);
     return amended.value;
   }
@@ -1268,6 +1282,12 @@ function upstreamError(status: 409 | 503, reason: string): Error {
   const message = `the supplier refused the order: ${reason}`;
   const problems = [problem('refused-upstream', null, 'dfc-b:Order', '', message)];
   return status === 409 ? new ConflictHttpError(message, { problems }) : new ServiceUnavailableHttpError(`the supplier cannot be reached: ${reason}`, { problems, headers: { 'Retry-After': '30' } });
+}
+
+/** The sale session an order was placed for, as its request described it (see `detailsOf`). */
+function sessionOf(order: OrderRow): SaleSessionRecord | undefined {
+  const session = order.details['saleSession'] as SaleSessionRecord | undefined;
+  return session?.kind === 'SaleSession' ? session : undefined;
 }
 
 /** The 409 of a completion that would sell nothing: an order whose lines were all set to 0 (or removed) is cancelled, not completed. */

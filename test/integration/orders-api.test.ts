@@ -345,6 +345,37 @@ describe('orders API', function () {
     expect(typed(read.text, 'dfc-b:Order')[0]?.['dfc-b:hasOrderStatus']).to.equal('dfc-v:Cancelled');
   });
 
+  it('holds an order open until its sale session ends (OFN completes its backorders when the order cycle closes), then for the hold, at most 90 days ahead', async () => {
+    const short = await startInProcess({ base: 'http://c.test', orderHoldSeconds: 1 });
+    try {
+      await short.seed('ferme');
+      const token = await short.token('ferme', ['WriteOrders', 'ReadOrders']);
+      const ids = await idsOf(short, 'ferme', 'tomate');
+      const url = `${short.base}/api/dfc/enterprises/ferme/orders`;
+      const place = async (end: Date) => {
+        const body = JSON.parse(ofnOrder(url, [{ ...ids, quantity: 1 }])) as { '@graph': Record<string, unknown>[] };
+        const session = body['@graph'].find((n) => n['@type'] === 'dfc-b:SaleSession') as Record<string, unknown>;
+        // As OFN writes it: JavaScript's Date.toString() in UTC.
+        session['dfc-b:endDate'] = end.toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) (.*) GMT$/u, '$1 $3 $2 $4 $5 UTC');
+        const placed = await short.request('POST', '/api/dfc/enterprises/ferme/orders', { headers: { 'content-type': 'application/json', ...bearer(token) }, body: JSON.stringify(body) });
+        expect(placed.status, placed.text).to.equal(201);
+        return placed.headers.get('location') as string;
+      };
+      const inADay = new Date(Math.floor(Date.now() / 1000) * 1000 + 86_400_000);
+      const cycle = await place(inADay);
+      const inTenYears = await place(new Date(Date.now() + 10 * 365 * 86_400_000));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // Past the hold of one second, still held: read (which expires what is past its time), and in the store.
+      const read = await short.request('GET', new URL(cycle).pathname, { headers: bearer(token) });
+      expect(typed(read.text, 'dfc-b:Order')[0]?.['dfc-b:hasOrderStatus']).to.equal('dfc-v:Held');
+      expect((await short.store.orders.get(cycle))?.expiresAt).to.equal(new Date(inADay.getTime() + 1000).toISOString());
+      const far = Date.parse((await short.store.orders.get(inTenYears))?.expiresAt as string);
+      expect(far).to.be.within(Date.now() + 89 * 86_400_000, Date.now() + 90 * 86_400_000 + 1000);
+    } finally {
+      await short.close();
+    }
+  });
+
   it('expires a held order past its time when it is read, before the sweep comes by', async () => {
     await node.close();
     node = await startInProcess({ base: 'http://a.test', orderHoldSeconds: 1 });
