@@ -10,7 +10,7 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { identify, type BearerVerifier } from './auth/middleware.js';
 import type { CatalogService } from './catalog/catalog-service.js';
-import { BadRequestHttpError, NotFoundHttpError } from './errors/http-error.js';
+import { BadRequestHttpError, MethodNotAllowedHttpError, NotFoundHttpError } from './errors/http-error.js';
 import { compression, COMPRESSION_SETTING } from './http/compress.js';
 import { dfcRoutes } from './http/dfc-routes.js';
 import { discoveryRoutes } from './http/discovery-routes.js';
@@ -31,7 +31,7 @@ import type { SyncScheduler } from './sync/scheduler.js';
 import type { OrderService } from './orders/order-service.js';
 import { buyerOpenOrders, orderRoutes } from './http/order-routes.js';
 import { oidcRoutes } from './http/oidc-routes.js';
-import { openApiRoutes } from './http/openapi.js';
+import { allowedMethods, openApiRoutes } from './http/openapi.js';
 import { dashboardRoutes } from './http/dashboard-routes.js';
 
 /** What the application needs. */
@@ -140,7 +140,21 @@ export function createApp(deps: AppDeps): Express {
     base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000,
   }));
   app.use(dashboardRoutes(deps.tileUrl !== undefined ? { tileUrl: deps.tileUrl } : {}));
-  app.use((req, _res, next) => next(new NotFoundHttpError(`nothing at ${req.originalUrl.split('?')[0] ?? ''}`)));
+  app.use((req, res, next) => {
+    const path = req.originalUrl.split('?')[0] ?? '';
+    // A route that takes other methods: 405 with what it takes (an OPTIONS, 204 with them), not "nothing at".
+    const allowed = allowedMethods(path);
+    if (allowed !== undefined && req.method === 'OPTIONS') {
+      res.setHeader('Allow', allowed);
+      res.status(204).end();
+      return;
+    }
+    if (allowed === undefined || allowed.split(', ').includes(req.method)) {
+      next(new NotFoundHttpError(`nothing at ${path}`));
+      return;
+    }
+    next(new MethodNotAllowedHttpError(`${req.method} is not allowed on ${path}; allowed: ${allowed}`, { headers: { Allow: allowed } }));
+  });
   app.use(errorHandler(deps.logger));
   return app;
 }

@@ -497,3 +497,21 @@ export function openApiRoutes(args: OpenApiArgs): Router {
   });
   return router;
 }
+
+/** Each path template of {@link PATHS} as a pattern, with the methods it allows (`HEAD` with `GET`, and `OPTIONS`). */
+const ROUTE_METHODS: readonly { readonly pattern: RegExp; readonly methods: readonly string[] }[] = Object.entries(PATHS).map(([route, operations]) => {
+  const pattern = new RegExp(`^${route.split(/\{[^}]+\}/u).map((part) => part.replace(/[.*+?^$()|[\]\\]/gu, '\\$&')).join('[^/]+')}$`, 'u');
+  const methods = Object.keys(operations).map((m) => m.toUpperCase());
+  return { pattern, methods: [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'] };
+});
+
+/**
+ * The methods the node serves at a path, as an `Allow` header (`GET, HEAD, OPTIONS`), from the routes this document
+ * lists (every route the node serves); undefined for a path it serves no route at. For a 405 where no router answered
+ * a method the path does not take (`PUT /api/dfc/feed` was a 404, "nothing at", beside an `Allow` of its own).
+ */
+export function allowedMethods(path: string): string | undefined {
+  const methods = new Set<string>();
+  for (const route of ROUTE_METHODS) if (route.pattern.test(path)) for (const method of route.methods) methods.add(method);
+  return methods.size === 0 ? undefined : [...methods].join(', ');
+}
