@@ -23,11 +23,25 @@ export interface ProblemDocument {
 }
 
 /** Maps errors thrown by body parsers and other libraries to our family. */
-function toHttpError(error: unknown): HttpError {
+/** The content codings a request body may come in (what the body reader decompresses). */
+export const BODY_CODINGS = 'gzip, deflate, br';
+
+function toHttpError(error: unknown, contentEncoding: string | undefined): HttpError {
   if (HttpError.isInstance(error)) return error;
-  const e = error as { type?: string; status?: number; message?: string; limit?: number; charset?: string; expose?: boolean };
+  const e = error as { type?: string; status?: number; message?: string; limit?: number; charset?: string; expose?: boolean; encoding?: string; code?: string };
   if (e.type === 'entity.too.large') return new PayloadTooLargeHttpError(`the body is over the limit of ${e.limit ?? '?'} bytes`);
-  if (e.status === 400 || e.type === 'encoding.unsupported' || e.type === 'request.aborted') {
+  if (e.type === 'encoding.unsupported') {
+    // RFC 9110 §12.5.3 and §15.5.16: a content coding the server does not take is a 415 that says which it takes.
+    return new UnsupportedMediaTypeHttpError(
+      `the body's content coding ${JSON.stringify(e.encoding ?? contentEncoding ?? '')} (Content-Encoding) is not supported; send ${BODY_CODINGS}, or none`,
+      { headers: { 'Accept-Encoding': BODY_CODINGS } },
+    );
+  }
+  // A body that does not decompress: zlib's own words ("incorrect header check") say little of what was wrong.
+  if (e.status === 400 && typeof e.code === 'string' && e.code.startsWith('Z_') && contentEncoding !== undefined) {
+    return new BadRequestHttpError(`the body is not valid ${contentEncoding} data, as its Content-Encoding says (${e.message ?? e.code})`);
+  }
+  if (e.status === 400 || e.type === 'request.aborted') {
     return new BadRequestHttpError(e.message ?? 'bad request');
   }
   if (e.type === 'charset.unsupported') {
@@ -48,7 +62,7 @@ function toHttpError(error: unknown): HttpError {
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    let httpError = toHttpError(error);
+    let httpError = toHttpError(error, req.get('content-encoding'));
     // A request with a credential we cannot use learns that first: a 404 would tell an unknown enterprise from a
     // private one, which answers 401 invalid_token to it (RFC 9110 §15.5.5; RFC 6750 §3.1).
     if (httpError.status === 404 && badCredentialOf(res) !== undefined) httpError = unauthorized(res, '');
