@@ -23,7 +23,7 @@ import { allowOnly, textBody } from './methods.js';
 import { negotiate, type Representation } from './negotiate.js';
 import { cataloguePageParams, pageParams, type PageParams } from './page-params.js';
 import { FragmentCache, pageVersion, recordsVersion, renderPage } from './page-render.js';
-import { answeredNotModifiedUnrendered, etagList, ifMatchMatchesVersion, render, renderBody, sendBody, versionEtag, type PageView, type RenderCache, type Rendered } from './render.js';
+import { answeredNotModifiedUnrendered, etagList, ifMatchMatchesVersion, render, renderBody, sendBody, sendRendered, versionEtag, type PageView, type RenderCache, type Rendered } from './render.js';
 
 /** Options of {@link dfcRoutes}. */
 export interface DfcRoutesArgs {
@@ -241,7 +241,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const body = renderBody([...records, ...extra], representation, {
       containerId: requestUrl(catalog, req), ...(view !== undefined ? { view } : {}),
     });
-    res.type(representation.contentType).send(body);
+    sendRendered(res, representation.contentType, body);
   };
 
   /**

@@ -12,6 +12,7 @@ import { MAILLON } from '../../ontology/streams.js';
 import { scopeIri, SCOPES } from '../auth/tokens.js';
 import type { NodeUrls } from '../urls/node-urls.js';
 import { negotiate, SERVED_MEDIA_TYPES } from './negotiate.js';
+import { sendRendered } from './render.js';
 
 /** Options of {@link discoveryRoutes}. */
 export interface DiscoveryArgs {
@@ -68,7 +69,7 @@ export function discoveryRoutes(args: DiscoveryArgs): Router {
     }
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.setHeader('Vary', 'Accept');
-    res.type(representation.format === 'jsonld' ? 'application/ld+json' : representation.contentType).send(body);
+    sendRendered(res, representation.format === 'jsonld' ? 'application/ld+json' : representation.contentType, body);
   });
   return router;
 }

@@ -25,7 +25,7 @@ import type { NodeStore } from '../store/store.js';
 import { allowOnly, textBody } from './methods.js';
 import { negotiate } from './negotiate.js';
 import { pageParams } from './page-params.js';
-import { etagList, renderBody, type PageView } from './render.js';
+import { etagList, renderBody, sendRendered, type PageView } from './render.js';
 
 /** Options of {@link orderRoutes}. */
 export interface OrderRoutesArgs {
@@ -126,7 +126,8 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
     // Orders are personal and change: never stored by a cache (so no ETag is made either).
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Vary', 'Accept, Authorization, X-Api-Token');
-    res.status(status).type(representation.contentType).send(body);
+    res.status(status);
+    sendRendered(res, representation.contentType, body);
   };
 
   const allow = allowOnly;

@@ -362,6 +362,16 @@ function unmodifiedSince(header: string | undefined, time: Date): boolean {
  * @param res - the response
  * @param body - what to send
  */
+/**
+ * Sends a rendered body with its media type as negotiated, in UTF-8, as every catalogue answer is sent. Express's
+ * `type(…).send(text)` writes the type again (dropping the quotes of `profile="dfc-v2"`), so that one route's header
+ * differed from another's for the same representation.
+ */
+export function sendRendered(res: Response, contentType: string, body: string): void {
+  res.setHeader('Content-Type', `${contentType}; charset=utf-8`);
+  res.send(Buffer.from(body, 'utf8'));
+}
+
 export async function sendBody(req: Request, res: Response, body: Body): Promise<void> {
   markEncoded(res);
   const coding = codingFor(req, body.bytes.length, body.contentType);

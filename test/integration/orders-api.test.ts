@@ -157,6 +157,21 @@ describe('orders API', function () {
     expect(await stockOf('tomate')).to.include({ reserved: 0, sold: 0 });
   });
 
+  it('answers with the media type it negotiated, as the catalogue does (profile="dfc-v2" quoted)', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const created = await post(ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 1 }]), buyer);
+    const path = new URL(created.headers.get('location') as string).pathname;
+    for (const [accept, type] of [
+      ['application/ld+json; profile="dfc-v2"', 'application/ld+json; profile="dfc-v2"; charset=utf-8'], ['text/turtle', 'text/turtle; charset=utf-8'],
+      ['application/ld+json', 'application/ld+json; charset=utf-8'],
+    ] as const) {
+      const read = await node.request('GET', path, { headers: { ...bearer(seller), accept } });
+      expect(read.headers.get('content-type'), accept).to.equal(type);
+      const catalogue = await node.request('GET', '/api/dfc/enterprises/ferme/catalog_items', { headers: { accept } });
+      expect(catalogue.headers.get('content-type'), accept).to.equal(type);
+    }
+  });
+
   it('answers under the FDC spelling …/Orders, with @ids under it', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const ordersUrl = `${node.base}/api/dfc/enterprises/ferme/Orders`;
