@@ -64,6 +64,9 @@ function matches(range: string, type: string): boolean {
   return range === type;
 }
 
+/** The profiles of every format, the default first (it wins a tie). */
+const PROFILES: readonly DfcProfile[] = ['dfc-v1', 'dfc-v2'];
+
 function profileOf(params: Readonly<Record<string, string>>): DfcProfile {
   const profile = params['profile'] ?? '';
   return profile.split(/\s+/u).some((p) => p === 'dfc-v2' || p.endsWith('/dfc-v2') || p.endsWith('#dfc-v2')) ? 'dfc-v2' : 'dfc-v1';
@@ -79,23 +82,31 @@ function profileOf(params: Readonly<Record<string, string>>): DfcProfile {
 export function negotiate(accept: string | undefined, formats?: readonly OutputFormat[]): Representation {
   if (accept === undefined || accept.trim() === '') return { format: 'jsonld', profile: 'dfc-v1', contentType: 'application/ld+json' };
   const ranges = parseAccept(accept);
-  let best: { offer: (typeof OFFERED)[number]; range: MediaRange; specificity: number } | undefined;
+  let best: { offer: (typeof OFFERED)[number]; profile: DfcProfile; q: number; specificity: number } | undefined;
   for (const offer of OFFERED.filter((o) => formats === undefined || formats.includes(o.format))) {
-    // The most specific matching range decides the quality of this offer (RFC 9110 §12.5.1).
-    const matching = ranges.filter((r) => matches(r.type, offer.type))
-      .map((r) => ({ range: r, specificity: r.type === '*/*' ? 0 : r.type.endsWith('/*') ? 1 : 2 }))
-      .sort((a, b) => b.specificity - a.specificity);
-    const top = matching[0];
-    if (top === undefined || top.range.q <= 0) continue;
-    if (best === undefined || top.range.q > best.range.q || (top.range.q === best.range.q && top.specificity > best.specificity)) {
-      best = { offer, ...top };
+    // Each offer in each profile is a representation of its own: a range with a profile matches that profile only, and
+    // is more specific than one without (`application/ld+json;q=0.5, application/ld+json;profile="dfc-v2"` is 2.0).
+    for (const profile of PROFILES) {
+      // The most specific matching range decides the quality of this representation (RFC 9110 §12.5.1).
+      let top: { range: MediaRange; specificity: number } | undefined;
+      for (const range of ranges) {
+        if (!matches(range.type, offer.type)) continue;
+        const profiled = range.params['profile'] !== undefined;
+        if (profiled && profileOf(range.params) !== profile) continue;
+        const specificity = (range.type === '*/*' ? 0 : range.type.endsWith('/*') ? 1 : 2) * 2 + (profiled ? 1 : 0);
+        if (top === undefined || specificity > top.specificity) top = { range, specificity };
+      }
+      if (top === undefined || top.range.q <= 0) continue;
+      if (best === undefined || top.range.q > best.q || (top.range.q === best.q && top.specificity > best.specificity)) {
+        best = { offer, profile, q: top.range.q, specificity: top.specificity };
+      }
     }
   }
   if (best === undefined) {
     const available = formats === undefined ? SERVED_MEDIA_TYPES : OFFERED.filter((o) => formats.includes(o.format)).map((o) => o.type);
     throw new NotAcceptableHttpError(`cannot produce ${JSON.stringify(accept)}; available: ${available.join(', ')}`);
   }
-  const profile = profileOf(best.range.params);
+  const { profile } = best;
   const contentType = best.offer.format === 'jsonld'
     ? `${best.offer.type}${profile === 'dfc-v2' ? '; profile="dfc-v2"' : ''}`
     : best.offer.type;
