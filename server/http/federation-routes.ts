@@ -23,7 +23,52 @@ export interface FederationRoutesArgs {
   readonly maxPageSize: number;
 }
 
-function queryOf(req: Request): CatalogueQuery {
+/** Paging's parameters. */
+const PAGED = ['page', 'page_size'];
+
+/** The filters every federated route takes, by query parameter. */
+const FILTERS = [['type', 'type'], ['q', 'q'], ['near', 'near'], ['radius_km', 'radiusKm'], ['in_stock', 'inStock'],
+  ['enterprise', 'enterprise'], ['peer', 'peer']] as const;
+
+/** Levenshtein's distance between two short names, at most `max + 1` (enough to tell "within max"). */
+function distance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
+/**
+ * The parameter a query parameter the route does not take was meant to be, when it is one of the route's written
+ * otherwise: as PHP and Rails write lists (`type[]`), in other case or with a dash, or misspelt by a letter
+ * (`in_stok`). Ignored, such a filter answered the whole catalogue, unfiltered. Other parameters (a newsletter's
+ * `utm_source`) are left alone: a link that carries them still works.
+ */
+function meantParameter(name: string, taken: readonly string[]): string | undefined {
+  const plain = name.toLowerCase().replace(/\[[^\]]*\]$/u, '').replace(/-/gu, '_');
+  return taken.find((param) => param === plain || (param.length >= 5 && distance(plain, param, 1) <= 1));
+}
+
+/**
+ * The filters of a request; a 400 for a parameter that looks meant for one of the route's (see {@link meantParameter}).
+ *
+ * @param more - the route's other parameters (`page`, `sort`…)
+ */
+function queryOf(req: Request, more: readonly string[] = []): CatalogueQuery {
+  const taken = [...FILTERS.map(([param]) => param), ...more];
+  for (const name of Object.keys(req.query)) {
+    if (taken.includes(name)) continue;
+    const meant = meantParameter(name, taken);
+    if (meant !== undefined) {
+      throw new BadRequestHttpError(`unknown query parameter ${JSON.stringify(name)}: did you mean ${meant}? (${req.path} takes ${taken.join(', ')}, each once)`);
+    }
+  }
   const get = (name: string): string | undefined => {
     const value = req.query[name];
     if (value === undefined) return undefined;
@@ -31,8 +76,7 @@ function queryOf(req: Request): CatalogueQuery {
     return value;
   };
   const query: Record<string, string> = {};
-  for (const [param, key] of [['type', 'type'], ['q', 'q'], ['near', 'near'], ['radius_km', 'radiusKm'], ['in_stock', 'inStock'],
-    ['enterprise', 'enterprise'], ['peer', 'peer']] as const) {
+  for (const [param, key] of FILTERS) {
     const value = get(param);
     if (value !== undefined) query[key] = value;
   }
@@ -119,7 +163,7 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
     const { number, size } = pageOf(req);
     // N-Quads carry provenance: every source's word, each in its own graph. Other formats: the winners only. Read
     // while the matches are counted.
-    const { total, rows: pageRows, extra: groups } = await service.cataloguePage(queryOf(req), number, size,
+    const { total, rows: pageRows, extra: groups } = await service.cataloguePage(queryOf(req, PAGED), number, size,
       (found) => (representation.format === 'nquads' ? service.recordsBySource(found) : service.records(found)));
     const view = viewOf(req, number, size, total, pageRows.length);
     const links = view === undefined ? [] : [
@@ -145,7 +189,7 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
 
   router.get('/catalog.csv', async (req, res) => {
     const format = csvFormatOf(req);
-    const rows = await service.rows(await service.query(queryOf(req)));
+    const rows = await service.rows(await service.query(queryOf(req, ['sep', 'decimal'])));
     res.setHeader('Content-Disposition', 'attachment; filename="federated-catalog.csv"');
     // The defaults follow the reader's language: a French spreadsheet wants `;` and decimal commas.
     await send(req, res, await service.csv(rows, format), 'text/csv', [], 'Accept, Accept-Language');
@@ -166,7 +210,7 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
     }
     const language = req.acceptsLanguages('en', 'fr') === 'fr' ? 'fr' : 'en';
     const order = { key: key as RowOrder['key'], descending: key !== 'relevance' && (sort as string).startsWith('-') };
-    const { total, rows } = await service.tablePage(queryOf(req), order, number, size, language);
+    const { total, rows } = await service.tablePage(queryOf(req, [...PAGED, 'sort']), order, number, size, language);
     await send(req, res, JSON.stringify({ total, page: number, pageSize: size, rows }), 'application/json', [], 'Accept, Accept-Language');
   });
 
@@ -180,10 +224,10 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
       if (typeof max !== 'string' || !Number.isInteger(n) || n < 0 || n > MAX_PRODUCERS) {
         throw new BadRequestHttpError(`max_points must be an integer from 0 to ${MAX_PRODUCERS}`);
       }
-      await send(req, res, JSON.stringify(await service.map(queryOf(req), n)), 'application/json');
+      await send(req, res, JSON.stringify(await service.map(queryOf(req, ['max_points']), n)), 'application/json');
       return;
     }
-    await send(req, res, JSON.stringify(await service.producers(queryOf(req), MAX_PRODUCERS)), 'application/json');
+    await send(req, res, JSON.stringify(await service.producers(queryOf(req, ['max_points']), MAX_PRODUCERS)), 'application/json');
   });
 
   router.get('/stats', async (req, res) => {
