@@ -614,7 +614,7 @@ export class OrderService {
     strayLinesRefused(order, lines, records);
     const status = statusName(order.orderStatus);
     if (order.orderStatus !== undefined && status === undefined) {
-      throw new UnprocessableEntityHttpError(`unknown order status ${JSON.stringify(order.orderStatus)}; expected dfc-v:Held, dfc-v:Complete or dfc-v:Cancelled`);
+      throw new UnprocessableEntityHttpError(`unknown order status ${JSON.stringify(order.orderStatus)}; expected dfc-v:Held, dfc-v:Complete or dfc-v:Cancelled (dfc-v:Draft is read as dfc-v:Held)`);
     }
     const session = order.saleSession === undefined ? undefined : byId.get(order.saleSession);
     const resolved: ResolvedLine[] = [];
