@@ -159,7 +159,8 @@ export interface OfferRecord extends RecordBase {
   /**
    * In an order's echo of an offer only: what the buyer's Offer named as its `dfc-b:offeredItem` (Open Food Network
    * matches its order lines by it: the product it ordered), written under `dfc-b:offeredItem` in place of the item,
-   * never under `dfc-b:offers`, whose value is a catalog item. Never read from a document.
+   * never under `dfc-b:offers`, whose value is a catalog item. Never read from a document. An echo tells no stock:
+   * its `stock` of `null` is written as none (not as on demand).
    */
   readonly offeredItem?: NodeId;
   readonly price?: Price;

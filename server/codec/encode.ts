@@ -383,7 +383,8 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
     case 'Offer':
       w.type(node, DFC_B.Offer, record.extraTypes);
       if (record.price !== undefined) node[w.key(DFC_B.hasPrice)] = w.price(record.price);
-      w.literal(node, DFC_B.stockLimitation, record.stock ?? ON_DEMAND_STOCK);
+      // An order's echo of an offer (`offeredItem`) tells no stock.
+      if (record.stock !== null || record.offeredItem === undefined) w.literal(node, DFC_B.stockLimitation, record.stock ?? ON_DEMAND_STOCK);
       w.link(node, DFC_B.offers, record.item, record.offeredItem);
       w.link(node, DFC_B.offersTo, record.customerCategory);
       break;

@@ -683,7 +683,8 @@ class StatementWriter {
         break;
       case 'Offer':
         if (record.price !== undefined) this.price(s, record.price);
-        this.literal(s, DFC_B.stockLimitation, record.stock ?? ON_DEMAND_STOCK);
+        // An order's echo of an offer (`offeredItem`) tells no stock.
+        if (record.stock !== null || record.offeredItem === undefined) this.literal(s, DFC_B.stockLimitation, record.stock ?? ON_DEMAND_STOCK);
         this.link(s, DFC_B.offers, record.item, record.offeredItem);
         this.link(s, DFC_B.offersTo, record.customerCategory);
         break;

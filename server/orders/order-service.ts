@@ -15,7 +15,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Iri, NodeId } from '../../ontology/iri.js';
-import type { DfcRecord, OfferRecord, OrderLineRecord, OrderRecord, SaleSessionRecord } from '../../ontology/records.js';
+import type { DfcRecord, OfferRecord, OrderLineRecord, OrderRecord, Price, SaleSessionRecord } from '../../ontology/records.js';
 import { DFC_NAMESPACES } from '../../ontology/namespaces.js';
 import { DFC_V_NS } from '../../ontology/vocabulary.js';
 import type { DecodeResult, Decoder, RejectedResource } from '../codec/decode.js';
@@ -682,7 +682,12 @@ export class OrderService {
           sentId: line.id, offer: offer.id, item: item.record.id, ...(item.record.product !== undefined ? { product: item.record.product } : {}),
           quantity: inWholeThousandths(line.quantity), ...(offer.price !== undefined ? { price: { value: offer.price.value, currency: offer.price.currency } } : {}),
           ...(listing !== undefined ? { listing: listing.id, listingRow: listing } : {}),
-          details: { sentId: line.id, ...(sentOffer !== undefined ? { sentOffer: sentOffer.id, sentItem: sentOffer.item ?? null } : {}) },
+          details: {
+            sentId: line.id, ...(sentOffer !== undefined ? { sentOffer: sentOffer.id, sentItem: sentOffer.item ?? null } : {}),
+            // What the answer says again of the line: its price's VAT rate, and the unit its quantity was given in.
+            ...(offer.price?.vatRate !== undefined ? { vatRate: offer.price.vatRate } : {}),
+            ...(line.quantityUnit !== undefined ? { quantityUnit: line.quantityUnit } : {}),
+          },
           ...(sentOffer !== undefined ? { sentOffer } : {}),
         },
       };
@@ -958,9 +963,13 @@ export class OrderService {
     });
     const offers = new Map<string, OfferRecord>();
     for (const [i, line] of order.lines.entries()) {
+      const vatRate = line.details?.['vatRate'];
+      const quantityUnit = line.details?.['quantityUnit'];
+      const price: Price | undefined = line.price === undefined ? undefined
+        : { value: line.price.value, currency: line.price.currency as Iri, ...(typeof vatRate === 'number' ? { vatRate } : {}) };
       records.push({
         kind: 'OrderLine', id: lineIds[i] as NodeId, order: order.iri as NodeId, offer: line.offer as NodeId, quantity: line.quantity,
-        ...(line.price !== undefined ? { price: { value: line.price.value, currency: line.price.currency as Iri } } : {}),
+        ...(typeof quantityUnit === 'string' ? { quantityUnit: quantityUnit as Iri } : {}), ...(price !== undefined ? { price } : {}),
       });
       if (!offers.has(line.offer)) {
         // What the buyer named its offer's item (Open Food Network: the product, by which it matches its lines), as
@@ -968,7 +977,7 @@ export class OrderService {
         const echoed = (line.details?.['sentItem'] as string | null | undefined) ?? line.product ?? line.item;
         offers.set(line.offer, {
           kind: 'Offer', id: line.offer as NodeId, item: line.item as NodeId, offeredItem: echoed as NodeId, stock: null,
-          ...(line.price !== undefined ? { price: { value: line.price.value, currency: line.price.currency as Iri } } : {}),
+          ...(price !== undefined ? { price } : {}),
         });
       }
     }

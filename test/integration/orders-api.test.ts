@@ -157,6 +157,30 @@ describe('orders API', function () {
     expect(await stockOf('tomate')).to.include({ reserved: 0, sold: 0 });
   });
 
+  it('says again what the order was given: the unit of a line\'s quantity, the VAT rate of its price; an echoed offer tells no stock', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const vat = await node.request('PUT', '/api/dfc/enterprises/ferme/offers/tomate', {
+      headers: { 'content-type': 'application/json', ...bearer(node.adminToken) },
+      body: JSON.stringify({ 'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 4.5, 'dfc-b:hasUnit': 'dfc-m:Euro', 'dfc-b:VATrate': 5.5 } }),
+    });
+    expect(vat.status, vat.text).to.equal(200);
+    const body = JSON.parse(ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 2 }])) as { '@graph': Record<string, unknown>[] };
+    const line = body['@graph'].find((n) => n['@type'] === 'dfc-b:OrderLine') as Record<string, unknown>;
+    delete line['dfc-b:quantity'];
+    line['dfc-b:hasQuantity'] = { '@type': 'dfc-b:QuantitativeValue', 'dfc-b:value': 2, 'dfc-b:hasUnit': 'dfc-m:Piece' };
+    const created = await post(JSON.stringify(body), buyer);
+    expect(created.status, created.text).to.equal(201);
+    for (const answer of [created, await node.request('GET', new URL(created.headers.get('location') as string).pathname, { headers: bearer(seller) })]) {
+      const answered = typed(answer.text, 'dfc-b:OrderLine')[0];
+      expect(answered?.['dfc-b:hasQuantity']).to.deep.equal({ '@type': 'dfc-b:QuantitativeValue', 'dfc-b:value': 2, 'dfc-b:hasUnit': 'dfc-m:Piece' });
+      expect(answered?.['dfc-b:hasPrice']).to.deep.equal({ '@type': 'dfc-b:Price', 'dfc-b:value': 4.5, 'dfc-b:hasUnit': 'dfc-m:Euro', 'dfc-b:VATrate': 5.5 });
+      const offer = typed(answer.text, 'dfc-b:Offer')[0];
+      expect(offer?.['dfc-b:hasPrice']).to.deep.equal(answered?.['dfc-b:hasPrice']);
+      expect(offer).to.not.have.property('dfc-b:stockLimitation');
+    }
+    expect(await stockOf('tomate')).to.include({ reserved: 2 });
+  });
+
   it('answers with the media type it negotiated, as the catalogue does (profile="dfc-v2" quoted)', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const created = await post(ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 1 }]), buyer);
