@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import { ownSpelling } from './own-iris.js';
 
 /** The collections of an enterprise's catalogue. */
 export type Collection = 'supplied_products' | 'catalog_items' | 'offers' | 'sale_sessions' | 'customer_categories' | 'catalogs';
@@ -63,9 +64,11 @@ export class NodeUrls {
    * answer under the FDC spelling `…/enterprises/{eid}/SuppliedProducts/{id}` (the path Open Food Network's URL rule
    * expects). Any other IRI is answered as it is.
    */
-  public canonical(iri: string): string {
+  public canonical(given: string): string {
     const prefix = `${this.enterprises()}/`;
-    if (!iri.startsWith(prefix)) return iri;
+    // Another spelling of the node's own IRI (scheme or host in capitals, a default port written out) is the same IRI.
+    const iri = given.startsWith(prefix) ? given : ownSpelling(given, this.base.replace(/\/+$/u, '')) ?? given;
+    if (!iri.startsWith(prefix)) return given;
     return `${prefix}${iri.slice(prefix.length).replace(/^([^/]+)\/SuppliedProducts\//u, '$1/supplied_products/')}`;
   }
 

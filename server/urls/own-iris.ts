@@ -86,3 +86,15 @@ export function isOwnIri(iri: string, ownBase: string): boolean {
   const given = normalised(iri);
   return given === base || (given.startsWith(base) && '/?#'.includes(given.charAt(base.length)));
 }
+
+/**
+ * An IRI of this node in the spelling the node writes it (`HTTP://NODE.example:443/x` → `https://node.example/x`),
+ * or undefined for an IRI not under its base (see {@link isOwnIri}).
+ */
+export function ownSpelling(iri: string, ownBase: string): string | undefined {
+  if ((iri === ownBase || iri.startsWith(`${ownBase}/`)) && !UNUSUAL_PATH.test(iri)) return iri;
+  const base = normalised(ownBase).replace(/\/$/u, '');
+  const given = normalised(iri);
+  if (given !== base && !(given.startsWith(base) && '/?#'.includes(given.charAt(base.length)))) return undefined;
+  return `${ownBase}${given.slice(base.length)}`;
+}

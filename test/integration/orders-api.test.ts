@@ -181,6 +181,17 @@ describe('orders API', function () {
     expect(await stockOf('tomate')).to.include({ reserved: 2 });
   });
 
+  it('takes a line whose offer is written in another spelling of this node\'s IRI (scheme or host in capitals, a default port)', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+    for (const offer of [tomate.offer.replace('http://a.test', 'HTTP://a.test'), tomate.offer.replace('a.test', 'A.TEST'), tomate.offer.replace('a.test', 'a.test:80')]) {
+      const created = await post(ofnOrder(url, [{ offer, product: tomate.product, quantity: 1 }]), buyer);
+      expect(created.status, `${offer}: ${created.text}`).to.equal(201);
+      expect(typed(created.text, 'dfc-b:OrderLine')[0]?.['dfc-b:concerns']).to.equal(tomate.offer);
+    }
+    expect(await stockOf('tomate')).to.include({ reserved: 3 });
+  });
+
   it('answers with the media type it negotiated, as the catalogue does (profile="dfc-v2" quoted)', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const created = await post(ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 1 }]), buyer);
