@@ -73,7 +73,7 @@ export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
     if (typeof body['callback'] !== 'string') throw new UnprocessableEntityHttpError('callback (the URL to POST notifications to) is required');
     // The refusal reaches the subscriber's operator, but the fix is this node's: say whose setting it is.
     const checked = await checkPeerUrl(body['callback'], {
-      allowPrivate: args.allowPrivate, ownBase: 'http://0.0.0.0',
+      allowPrivate: args.allowPrivate, ownBase: 'http://0.0.0.0', callback: true,
       privateHint: "this node does not call such addresses; its operator (not the subscriber's) allows them with 'maillon config set allow-private true' and a restart",
     });
     if (!checked.ok) throw new UnprocessableEntityHttpError(`callback refused: ${checked.failure.message}`);

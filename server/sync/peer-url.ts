@@ -13,13 +13,17 @@ import { clip, urlTooLong } from '../net/safe-fetch.js';
 export type PeerUrlCheck = { ok: true; url: string } | { ok: false; failure: Failure };
 
 /**
- * Checks a peer URL.
+ * Checks a peer URL (or a webhook's callback URL).
  *
  * @param text - what the operator gave
- * @param options - whether private addresses are allowed, our own base URL, and what to tell about a private
- *   address (default: how this node's operator allows private peers)
+ * @param options - whether private addresses are allowed, our own base URL, what to tell about a private
+ *   address (default: how this node's operator allows private peers), and whether the URL is a callback's
  */
-export async function checkPeerUrl(text: string, options: { allowPrivate: boolean; ownBase: string; privateHint?: string }): Promise<PeerUrlCheck> {
+export async function checkPeerUrl(
+  text: string, options: { allowPrivate: boolean; ownBase: string; privateHint?: string; callback?: boolean },
+): Promise<PeerUrlCheck> {
+  // A webhook's callback is checked as a peer URL is, and told in its own words.
+  const callback = options.callback === true;
   // What is refused is told clipped: a text of any length may come (a 100 KB URL was stored and logged whole).
   let url: URL;
   try {
@@ -27,8 +31,8 @@ export async function checkPeerUrl(text: string, options: { allowPrivate: boolea
   } catch {
     return refused('bad-url', `not a URL: ${JSON.stringify(clip(text, 100))}`, clip(text, 100));
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return refused('bad-url', 'a peer URL must be http or https', clip(text, 100));
-  if (url.username !== '' || url.password !== '') return refused('bad-url', 'put credentials in the peer token, not in the URL', clip(text, 100));
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return refused('bad-url', `a ${callback ? 'callback' : 'peer'} URL must be http or https`, clip(text, 100));
+  if (url.username !== '' || url.password !== '') return refused('bad-url', callback ? 'a callback URL takes no credentials (user:password@): notifications are signed instead' : 'put credentials in the peer token, not in the URL', clip(text, 100));
   // Port 0 is no port a server listens on: a client would connect to the scheme's default port instead.
   if (url.port === '0') return refused('bad-url', 'port 0 is no port a server listens on', clip(text, 100));
   url.hash = '';
@@ -36,7 +40,7 @@ export async function checkPeerUrl(text: string, options: { allowPrivate: boolea
   const tooLong = urlTooLong(url.href);
   if (tooLong !== undefined) return refused('bad-url', tooLong, clip(url.href, 100));
   if (url.href.startsWith(`${options.ownBase.replace(/\/+$/u, '')}/`) || url.origin === new URL(options.ownBase).origin) {
-    return refused('bad-url', 'a node cannot be its own peer', url.href);
+    return refused('bad-url', callback ? `${url.host} is no host to call` : 'a node cannot be its own peer', url.href);
   }
   if (!options.allowPrivate) {
     const host = url.hostname.replace(/^\[|\]$/gu, '');

@@ -42,7 +42,12 @@ describe('http: webhook subscriptions', function () {
     expectProblem(await subscribe(ferme, 'callback='), 400);
     expect(expectProblem(await subscribe(ferme, { enterprise: 42, callback: CALLBACK }), 422).detail).to.include('enterprise');
     expect(expectProblem(await subscribe(ferme, { enterprise: 'ferme' }), 422).detail).to.include('callback');
-    expect(expectProblem(await subscribe(ferme, { enterprise: 'ferme', callback: 'ftp://x.example/' }), 422).detail).to.include('callback refused');
+    expect(expectProblem(await subscribe(ferme, { enterprise: 'ferme', callback: 'ftp://x.example/' }), 422).detail).to.equal('callback refused: a callback URL must be http or https');
+    // In a callback's words, never a peer's.
+    for (const callback of ['ftp://x.example/', 'https://user:pw@x.example/hook', 'http://0/hook', 'http://0.0.0.0/hook']) {
+      const detail = expectProblem(await subscribe(ferme, { enterprise: 'ferme', callback }), 422).detail;
+      expect(detail, callback).to.match(/^callback refused: /u).and.not.match(/peer/u);
+    }
     expect(expectProblem(await subscribe(ferme, { enterprise: 'ferme', callback: CALLBACK, secret: 'mine' }), 422).detail).to.include('unknown field(s) secret');
   });
 
