@@ -738,6 +738,9 @@ describe('orders API', function () {
     expect(await stockOf('tomate')).to.include({ available: 12, reserved: 0 });
     const fine = await post(ofnOrder(url, [{ ...tomate, quantity: 1e-300 }]), buyer);
     expect(fine.json<{ detail: string }>().detail).to.match(/finer than a thousandth of a unit/u);
+    // An Order that says nothing is a reference to one described elsewhere: the problem says so.
+    const bare = await post(JSON.stringify({ '@context': CONTEXT, '@id': url, '@type': 'dfc-b:Order' }), buyer);
+    expect(bare.json<{ detail: string }>().detail).to.match(/^expected a dfc-b:Order in the body that says what it orders .* a reference/u);
     // A thousandth is taken.
     const gram = await post(ofnOrder(url, [{ ...tomate, quantity: '0.001' }]), buyer);
     expect(gram.status, gram.text).to.equal(201);
