@@ -266,7 +266,7 @@ export async function run(): Promise<BenchResult[]> {
       targets: [{
         label: `N-Quads of ${n} offers ≤ ${TARGET.rdfMs} ms`,
         pass: nquads.median <= TARGET.rdfMs,
-        actual: `${ms(nquads.median)} (fresh memory for as many bytes: ${ms(freshBytes.median)} in the same run)`,
+        actual: `${ms(nquads.median)} (fresh memory for as many bytes, same run: ${ms(freshBytes.median)} median, ${ms(Math.max(...freshBytes.times))} at worst)`,
       }],
     },
     {
