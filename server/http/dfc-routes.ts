@@ -309,7 +309,8 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const row = await catalog.createEnterprise(decoded.records, { private: isPrivate });
     const { records, version } = await catalog.enterpriseGraph(row.eid);
     const rendered = renderWritten(req, records, version);
-    res.status(201).setHeader('Location', row.iri).setHeader('ETag', rendered.etag).type(rendered.contentType).send(rendered.body);
+    res.status(201).setHeader('Location', row.iri).setHeader('ETag', rendered.etag);
+    sendRendered(res, rendered.contentType, rendered.body);
   });
   router.all('/enterprises', allow(`${READ_METHODS}, POST`, true));
 
@@ -340,7 +341,8 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     await catalog.replaceProfile(eid, decoded.records, expected);
     const { records, version } = await catalog.enterpriseGraph(eid);
     const rendered = renderWritten(req, records, version);
-    res.status(200).setHeader('ETag', rendered.etag).type(rendered.contentType).send(rendered.body);
+    res.status(200).setHeader('ETag', rendered.etag);
+    sendRendered(res, rendered.contentType, rendered.body);
   });
   // Removal is the node operator's: an enterprise's own token cannot take it off the node.
   router.delete('/enterprises/:eid', async (req, res) => {
@@ -379,8 +381,8 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const product = written.find((r) => r.kind === 'SuppliedProduct' && r.variants.length === 0) ?? written[0];
     const rendered = renderWritten(req, written, written.length === 1 ? recordVersion(written[0] as DfcRecord) : undefined);
     const rejected = rejectionsOf(decoded, accepted);
-    res.status(201).setHeader('Location', product?.id ?? '').setHeader('ETag', rendered.etag).type(rendered.contentType)
-      .send(rejected.length > 0 ? withRejections(rendered, rejected) : rendered.body);
+    res.status(201).setHeader('Location', product?.id ?? '').setHeader('ETag', rendered.etag);
+    sendRendered(res, rendered.contentType, rejected.length > 0 ? withRejections(rendered, rejected) : rendered.body);
   });
   router.all('/enterprises/:eid/supplied_products', allow(`${READ_METHODS}, POST`, true));
   router.all('/enterprises/:eid/catalog_items', allow(READ_METHODS));
@@ -425,7 +427,8 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     }
     // One resource written answers with the ETag its GET gives (the version of what was just stored).
     const rendered = renderWritten(req, written, written.length === 1 ? recordVersion(written[0] as DfcRecord) : undefined);
-    res.status(200).setHeader('ETag', rendered.etag).type(rendered.contentType).send(rendered.body);
+    res.status(200).setHeader('ETag', rendered.etag);
+    sendRendered(res, rendered.contentType, rendered.body);
   };
 
   router.get('/enterprises/:eid/supplied_products/:id', getResource('supplied_products'));

@@ -204,6 +204,13 @@ describe('orders API', function () {
       expect(read.headers.get('content-type'), accept).to.equal(type);
       const catalogue = await node.request('GET', '/api/dfc/enterprises/ferme/catalog_items', { headers: { accept } });
       expect(catalogue.headers.get('content-type'), accept).to.equal(type);
+      // A write's answer too, with the ETag a read of the same representation gives.
+      const written = await node.request('PUT', '/api/dfc/enterprises/ferme/catalog_items/tomate', {
+        headers: { 'content-type': 'application/json', accept, ...bearer(node.adminToken) }, body: '{"dfc-b:sku": "TOM-1"}',
+      });
+      expect(written.headers.get('content-type'), accept).to.equal(type);
+      const item = await node.request('GET', '/api/dfc/enterprises/ferme/catalog_items/tomate', { headers: { accept } });
+      expect(item.headers.get('etag'), accept).to.equal(written.headers.get('etag'));
     }
   });
 
