@@ -538,6 +538,24 @@ describe('orders API', function () {
       expect(await published()).to.equal(0);
     });
 
+    it('stay counted when counted units are released while the item is on demand (nothing comes back then)', async () => {
+      const tomate = await idsOf(node, 'ferme', 'tomate');
+      const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+      const cancel = async (answer: { headers: Headers }) =>
+        expect((await node.request('DELETE', new URL(answer.headers.get('location') as string).pathname, { headers: bearer(buyer) })).status).to.equal(200);
+      expect((await setStock(5)).status).to.equal(200);
+      const counted = await post(ofnOrder(url, [{ ...tomate, quantity: 5 }]), buyer);
+      expect(counted.status, counted.text).to.equal(201);
+      expect((await setStock(-1)).status).to.equal(200);
+      const onDemand = await post(ofnOrder(url, [{ ...tomate, quantity: 10 }]), buyer);
+      expect(onDemand.status, onDemand.text).to.equal(201);
+      await cancel(counted);
+      expect((await setStock(3)).status).to.equal(200);
+      await cancel(onDemand);
+      expect(await stockOf('tomate')).to.include({ available: 3, reserved: 0 });
+      expect(await published()).to.equal(3);
+    });
+
     it('come back to nothing when they expire, and units reserved from counted stock still come back', async () => {
       const expiring = await startInProcess({ base: 'http://b.test', orderHoldSeconds: 1 });
       try {

@@ -145,7 +145,12 @@ const RELEASE = `UPDATE stock SET
     available = CASE WHEN on_demand = 1 THEN available ELSE ${plus(plus('available', '?1'), '-min(?1, held_on_demand)')} END,
     restocked = CASE WHEN on_demand = 1 THEN ${plus('restocked', '-?1')} ELSE ${plus('restocked', '-min(?1, held_on_demand)')} END,
     reserved = CASE WHEN round(reserved * 1e6) <= round(?1 * 1e6) THEN 0 ELSE ${plus('reserved', '-?1')} END,
-    held_on_demand = CASE WHEN round(held_on_demand * 1e6) <= round(?1 * 1e6) THEN 0 ELSE ${plus('held_on_demand', '-?1')} END
+    held_on_demand = CASE
+      WHEN round(reserved * 1e6) <= round(?1 * 1e6) THEN 0
+      -- On demand, nothing comes back whichever units these are: counted ones go first, so that what is still held
+      -- on demand stays counted so (as much of what stays reserved as it can be, as a sale leaves it).
+      WHEN on_demand = 1 THEN min(held_on_demand, ${plus('reserved', '-?1')})
+      WHEN round(held_on_demand * 1e6) <= round(?1 * 1e6) THEN 0 ELSE ${plus('held_on_demand', '-?1')} END
   WHERE item_iri = ?2 AND eid = ?3 AND ${HOLDS_LINE}`;
 // What is sold leaves the reservation; as much of what stays as can be is still counted as reserved on demand.
 const SELL = `UPDATE stock SET reserved = CASE WHEN round(reserved * 1e6) <= round(?1 * 1e6) THEN 0 ELSE ${plus('reserved', '-?1')} END,
