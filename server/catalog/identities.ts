@@ -250,12 +250,17 @@ function withDescribed<T extends DfcRecord>(record: T, described: ReadonlyMap<st
   return extra === record.extra ? record : { ...record, extra };
 }
 
-function embedDescribed(extra: Extra, described: ReadonlyMap<string, ResourceRecord>, path: Set<string>, depth: number): Extra {
+/**
+ * `extra` with the described resources it links to embedded. Each is embedded once in a record (`embedded`: the
+ * record's own id, then every resource embedded in it); any other link to it stays a link, so what is stored is never
+ * more than the document described (nodes that all link to one another were copied at every link, n^5 times).
+ */
+function embedDescribed(extra: Extra, described: ReadonlyMap<string, ResourceRecord>, embedded: Set<string>, depth: number): Extra {
   let changed = false;
   const result: Record<string, ExtraValue[]> = {};
   for (const [predicate, values] of Object.entries(extra)) {
     result[predicate] = values.map((value) => {
-      const next = embeddedValue(value, described, path, depth);
+      const next = embeddedValue(value, described, embedded, depth);
       changed ||= next !== value;
       return next;
     });
@@ -263,18 +268,17 @@ function embedDescribed(extra: Extra, described: ReadonlyMap<string, ResourceRec
   return changed ? result : extra;
 }
 
-function embeddedValue(value: ExtraValue, described: ReadonlyMap<string, ResourceRecord>, path: Set<string>, depth: number): ExtraValue {
+function embeddedValue(value: ExtraValue, described: ReadonlyMap<string, ResourceRecord>, embedded: Set<string>, depth: number): ExtraValue {
   if ('properties' in value) {
-    const properties = embedDescribed(value.properties, described, path, depth);
+    const properties = embedDescribed(value.properties, described, embedded, depth);
     return properties === value.properties ? value : { ...value, properties };
   }
   if (!('@id' in value) || depth >= MAX_DESCRIBED_DEPTH) return value;
   const resource = described.get(value['@id']);
-  // A node linking back to one it is embedded in stays a link (a social medium's `socialMediaOf`).
-  if (resource === undefined || path.has(resource.id)) return value;
-  path.add(resource.id);
-  const properties = embedDescribed(resource.extra ?? {}, described, path, depth + 1);
-  path.delete(resource.id);
+  // A node embedded already, or the record itself (a social medium's `socialMediaOf`), stays a link.
+  if (resource === undefined || embedded.has(resource.id)) return value;
+  embedded.add(resource.id);
+  const properties = embedDescribed(resource.extra ?? {}, described, embedded, depth + 1);
   return { id: resource.id, ...(resource.types.length > 0 ? { '@type': resource.types } : {}), properties };
 }
 

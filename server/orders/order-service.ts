@@ -303,7 +303,11 @@ export class OrderService {
       ...newOrderOf(eid, collection, request, caller),
       ...(stopped !== undefined
         ? { state: 'Cancelled' as const, closedReason: `not on sale: ${stopped.notes.join('; ')}`, details: { ...this.detailsOf(request), notOnSale: stopped } }
-        : { state: upstreamLines.length > 0 ? 'Pending' as const : 'Held' as const, details: this.detailsOf(request), expiresAt: this.expiry(request.saleSession) }),
+        // Pending: the sweep that expires it is what recovers an order a crash left being placed, after the hold alone
+        // (its sale session's end is its expiry once its suppliers answered and it is Held).
+        : upstreamLines.length > 0
+          ? { state: 'Pending' as const, details: this.detailsOf(request), expiresAt: this.expiry() }
+          : { state: 'Held' as const, details: this.detailsOf(request), expiresAt: this.expiry(request.saleSession) }),
       ...(key !== undefined ? { idempotency: { caller: caller.id, key, requestHash: createHash('sha256').update(body.text).digest('base64url') } } : {}),
     });
     if (!outcome.ok) {

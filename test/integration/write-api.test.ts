@@ -149,6 +149,25 @@ describe('write API (real node)', () => {
       expect(JSON.parse(reread.text)).to.deep.equal(JSON.parse(read.text));
     });
 
+    it('PUT embeds each described node once: nodes that all link to one another are stored as large as sent, not copied at every link', async () => {
+      const n = 14;
+      const media = Array.from({ length: n }, (_, i) => `https://ofn.example/api/dfc/enterprises/7/social_medias/m${i}`);
+      const body = JSON.stringify({
+        '@context': CONTEXT,
+        '@graph': [
+          { '@id': location, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Jardins de Beaulieu', 'dfc-b:hasSocialMedia': media },
+          ...media.map((id, i) => ({ '@id': id, '@type': 'dfc-b:SocialMedia', 'dfc-b:name': `m${i}`, 'https://example.org/see': media.filter((m) => m !== id).map((m) => ({ '@id': m })) })),
+        ],
+      });
+      const response = await t.request('PUT', api(eid), { headers: { ...admin, ...JSONLD }, body });
+      expect(response.status, response.text).to.equal(200);
+      const read = await t.request('GET', api(eid), { headers: { ...admin, accept: 'application/ld+json' } });
+      // It was 13 MB for this 8 KB document.
+      expect(read.text.length).to.be.below(4 * body.length);
+      const nodes = JSON.stringify(JSON.parse(read.text));
+      for (const id of media) expect(nodes.split(`"@id":"${id}","@type":"dfc-b:SocialMedia"`), id).to.have.length(2);
+    });
+
     it('PUT with the admin token works too', async () => {
       const response = await t.request('PUT', api(eid), {
         headers: { ...admin, ...JSONLD },
