@@ -316,6 +316,22 @@ describe('order service: an order of listed lines is stored once its suppliers a
     expect(calls.map((c) => [c.what, c.order])).to.deep.equal([['place', `${FARM}/orders`], ['complete', `${FARM}/orders/1`]]);
   });
 
+  it('keeps a Pending order (which a crash may leave) for the hold alone, and the Held order until its sale session ends', async () => {
+    const end = new Date(Date.now() + 7 * 86_400_000).toISOString().replace(/\.\d+Z$/u, 'Z');
+    const body = JSON.parse(order([{ offer: id('offers/miel'), quantity: 1 }])) as { '@graph': Record<string, unknown>[] };
+    (body['@graph'][0] as Record<string, unknown>)['dfc-b:belongsTo'] = `${api}/SalesSession/#`;
+    body['@graph'].push({ '@id': `${api}/SalesSession/#`, '@type': 'dfc-b:SaleSession', 'dfc-b:endDate': end });
+    let pendingExpiry: string | null | undefined;
+    meanwhile = async () => {
+      pendingExpiry = (await store.orders.list('shop', { offset: 0, limit: 1 })).orders[0]?.expiresAt;
+    };
+    const placed = await service.create('shop', `${api}/orders`, { text: JSON.stringify(body), mediaType: 'application/json' }, caller, 'k-session');
+    // Stored Pending before the supplier was asked: within the default hold of 30 minutes.
+    expect(Date.parse(pendingExpiry as string)).to.be.below(Date.now() + 31 * 60_000);
+    expect(placed.order.state).to.equal('Held');
+    expect(placed.order.expiresAt).to.equal(new Date(Date.parse(end) + 30 * 60_000).toISOString());
+  });
+
   it('with an Idempotency-Key, stores the order Pending before asking, and a retry asks nothing again', async () => {
     const first = await place([{ offer: id('offers/miel'), quantity: 1 }], 'k1');
     expect(calls).to.deep.equal([{ what: 'place', order: `${FARM}/orders`, storedThen: ['Pending'] }]);
