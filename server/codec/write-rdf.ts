@@ -405,7 +405,9 @@ class StatementWriter {
 
   private addType(subject: Subject, type: string): void {
     const term = this.typeIri(type);
-    if (term === undefined || subject.types.includes(term)) return;
+    // Types repeated are looked for among a few only: a record stored with thousands (read before types were
+    // capped, `MAX_TYPES_PER_NODE`) is written in linear time, a repeat beyond them written twice (RDF is a set).
+    if (term === undefined || (subject.types.length < TYPES_SCANNED && subject.types.includes(term))) return;
     subject.types.push(term);
     this.count++;
   }
@@ -971,6 +973,9 @@ function returnBytes(bytes: Buffer): void {
  * Counting characters rather than pieces keeps chunks this size whatever the pieces' sizes.
  */
 const CHUNK_CHARACTERS = 16 * 1024;
+
+/** How many of a subject's types {@link StatementWriter} compares a new one with (a node may have 64 when read). */
+const TYPES_SCANNED = 64;
 
 /** N-Triples, or N-Quads in `graph`: one statement per line. */
 class LineSink extends Pieces implements Sink {

@@ -38,7 +38,8 @@ function toHttpError(error: unknown, contentEncoding: string | undefined): HttpE
     );
   }
   // A body that does not decompress: zlib's own words ("incorrect header check") say little of what was wrong.
-  if (e.status === 400 && typeof e.code === 'string' && e.code.startsWith('Z_') && contentEncoding !== undefined) {
+  // zlib's errors have codes Z_…, brotli's ERR__… (ERR__ERROR_FORMAT_PADDING_2).
+  if (e.status === 400 && typeof e.code === 'string' && /^(?:Z_|ERR_)/u.test(e.code) && contentEncoding !== undefined) {
     return new BadRequestHttpError(`the body is not valid ${contentEncoding} data, as its Content-Encoding says (${e.message ?? e.code})`);
   }
   if (e.status === 400 || e.type === 'request.aborted') {

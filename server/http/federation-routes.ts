@@ -52,7 +52,8 @@ function distance(a: string, b: string, max: number): number {
  */
 function meantParameter(name: string, taken: readonly string[]): string | undefined {
   const plain = name.toLowerCase().replace(/\[[^\]]*\]$/u, '').replace(/-/gu, '_');
-  return taken.find((param) => param === plain || (param.length >= 5 && distance(plain, param, 1) <= 1));
+  // Short names only as written otherwise or in the plural (`types`, `peers`): `x` or `qs` may be anyone's.
+  return taken.find((param) => param === plain || (param.length > 1 && plain === `${param}s`) || (param.length >= 5 && distance(plain, param, 1) <= 1));
 }
 
 /**

@@ -500,7 +500,8 @@ export function openApiRoutes(args: OpenApiArgs): Router {
 
 /** Each path template of {@link PATHS} as a pattern, with the methods it allows (`HEAD` with `GET`, and `OPTIONS`). */
 const ROUTE_METHODS: readonly { readonly pattern: RegExp; readonly methods: readonly string[] }[] = Object.entries(PATHS).map(([route, operations]) => {
-  const pattern = new RegExp(`^${route.split(/\{[^}]+\}/u).map((part) => part.replace(/[.*+?^$()|[\]\\]/gu, '\\$&')).join('[^/]+')}$`, 'u');
+  // As Express routes: whatever the case, with or without a trailing slash.
+  const pattern = new RegExp(`^${route.replace(/(.)\/$/u, '$1').split(/\{[^}]+\}/u).map((part) => part.replace(/[.*+?^$()|[\]\\]/gu, '\\$&')).join('[^/]+')}/?$`, 'iu');
   const methods = Object.keys(operations).map((m) => m.toUpperCase());
   return { pattern, methods: [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'] };
 });

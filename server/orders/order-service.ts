@@ -608,8 +608,8 @@ export class OrderService {
     const orders = records.filter((r): r is OrderRecord => r.kind === 'Order');
     if (orders.length === 0) {
       // An Order with an @id and a type alone is a reference to one described elsewhere (README "Reading and writing DFC").
-      throw new UnprocessableEntityHttpError('expected a dfc-b:Order in the body that says what it orders (its lines, dfc-b:hasPart) or its status; '
-        + 'a node with an @id and a type alone is a reference to an order described elsewhere');
+      throw new UnprocessableEntityHttpError('expected a dfc-b:Order in the body that says what it orders (its lines, dfc-b:hasPart) or its status '
+        + '(an Order with an @id and a type alone is only a reference to one described elsewhere)');
     }
     if (orders.length > 1) {
       throw new UnprocessableEntityHttpError(`expected one dfc-b:Order in the body, found ${orders.length}: ${orders.map((o) => `<${o.id}>`).join(', ')}`);

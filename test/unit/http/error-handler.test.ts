@@ -122,6 +122,10 @@ describe('http: the error funnel', function () {
       headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', ...bearer(node.adminToken) }, body: '{"not": "gzip"}',
     });
     expect(expectProblem(corrupt, 400).detail).to.match(/^the body is not valid gzip data, as its Content-Encoding says/u);
+    const brotli = await node.request('PUT', '/api/dfc/enterprises/x/catalog_items/y', {
+      headers: { 'content-type': 'application/json', 'content-encoding': 'br', ...bearer(node.adminToken) }, body: '{"not": "brotli"}',
+    });
+    expect(expectProblem(brotli, 400).detail).to.match(/^the body is not valid br data, as its Content-Encoding says/u);
     thrown = { type: 'entity.too.large', limit: 10 };
     expect(expectProblem(await node.request('GET', '/api/federation/stats'), 413).detail).to.include('10 bytes');
   });

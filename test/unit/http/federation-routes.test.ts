@@ -63,13 +63,14 @@ describe('http: the federation routes', function () {
       ['catalog', 'type[]=nonsense', 'type'], ['catalog', 'in_stock[]=true', 'in_stock'], ['catalog', 'q[]=zzz', 'q'], ['catalog', 'peer[0]=1', 'peer'],
       ['catalog', 'in_stok=true', 'in_stock'], ['catalog', 'Type=x', 'type'], ['catalog', 'radius-km=3', 'radius_km'], ['rows', 'sort[]=name', 'sort'],
       ['stats', 'near[]=45,1', 'near'], ['gaps', 'enterprize=x', 'enterprise'], ['catalog.csv', 'decimals=comma', 'decimal'], ['producers', 'max_point=3', 'max_points'],
+      ['catalog', 'types=x', 'type'], ['rows', 'peers=1', 'peer'],
     ] as const) {
       const detail = expectProblem(await get(`/api/federation/${route}?${query}`), 400).detail;
       expect(detail, `${route}?${query}`).to.contain(`did you mean ${meant}?`);
     }
     // A newsletter's tracking parameters, or anything far from a filter, change nothing.
     const plain = await get('/api/federation/catalog');
-    const tracked = await get('/api/federation/catalog?utm_source=newsletter&x=1');
+    const tracked = await get('/api/federation/catalog?utm_source=newsletter&x=1&qs=1');
     expect(tracked.status).to.equal(200);
     expect(JSON.parse(tracked.text)['@graph']).to.deep.equal(JSON.parse(plain.text)['@graph']);
   });

@@ -111,6 +111,12 @@ describe('the OpenAPI description (GET /api/openapi.json)', () => {
         expect(allow, `${method} ${path}`).to.not.include(method);
       }
     }
+    // As Express routes them: a trailing slash, or capitals, are the same route.
+    for (const path of ['/api/dfc/feed/', '/API/DFC/FEED', '/api/federation/stats/']) {
+      const response = await node.request('PUT', path, { headers: { authorization: `Bearer ${node.adminToken}` } });
+      expect(response.status, path).to.equal(405);
+      expect(response.headers.get('allow'), path).to.equal('GET, HEAD, OPTIONS');
+    }
   });
 
   it('names the node as its server and is public', async () => {
