@@ -15,9 +15,11 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Iri, NodeId } from '../../ontology/iri.js';
-import type { DfcRecord, OfferRecord, OrderLineRecord, OrderRecord, Price, SaleSessionRecord } from '../../ontology/records.js';
+import type { CatalogItemRecord, DfcRecord, OfferRecord, OrderLineRecord, OrderRecord, Price, SaleSessionRecord } from '../../ontology/records.js';
+import { measureIri } from '../../ontology/units.js';
 import { DFC_NAMESPACES } from '../../ontology/namespaces.js';
 import { DFC_V_NS } from '../../ontology/vocabulary.js';
+import { shortName } from '../codec/compact.js';
 import type { DecodeResult, Decoder, RejectedResource } from '../codec/decode.js';
 import { inThousandths, QUANTITY_STEP } from '../codec/values.js';
 import {
@@ -203,6 +205,8 @@ const DEFAULT_HOLD_MS = 30 * 60_000;
  * session that ends in years does not hold stock for years.
  */
 const MAX_SESSION_HOLD_MS = 90 * 86_400_000;
+/** One of what is sold: the unit an order line's quantity counts in. */
+const PIECE: string = measureIri('Piece');
 /**
  * The most lines of one order: far above any real order (Open Food Network's backorders have a few dozen), far
  * below what would hold the event loop for seconds (each line is looked up) or make a page of orders huge.
@@ -684,6 +688,8 @@ export class OrderService {
       const [item, listed] = offered !== undefined ? [offered.item, offered.listing]
         : await Promise.all([store.getResource(offer.item), store.orders.listingByLocal(offer.item)]);
       if (item?.eid !== eid || item.record.kind !== 'CatalogItem') continue;
+      const unitProblem = await this.lineUnitProblem(line, item.record);
+      if (unitProblem !== undefined) return fail('out-of-range', unitProblem);
       const listing = item.record.id === offer.item ? listed : await store.orders.listingByLocal(item.record.id);
       return {
         line: {
@@ -701,6 +707,22 @@ export class OrderService {
       };
     }
     return fail('unknown-offer', `${line.offer} is not an offer of enterprise ${eid}`);
+  }
+
+  /**
+   * Why a line's quantity cannot be read in the units the ledger counts (what the item sells, one at a time), or
+   * undefined when it can: no unit, `dfc-m:Piece`, or the unit of a pack of one (2 `dfc-m:Kilogram` of a product sold
+   * by the kilogram). In another unit (3 `dfc-m:Gram` of that product), it was reserved as 3 units and answered as
+   * 3 grams at the unit's price.
+   */
+  private async lineUnitProblem(line: OrderLineRecord, item: CatalogItemRecord): Promise<string | undefined> {
+    const unit = line.quantityUnit;
+    if (unit === undefined || unit === PIECE) return undefined;
+    const product = item.product === undefined ? undefined : await this.deps.store.getResource(item.product);
+    const pack = product?.record.kind === 'SuppliedProduct' ? product.record.quantity : undefined;
+    if (pack !== undefined && pack.unit === unit && pack.value === 1) return undefined;
+    const sold = pack === undefined ? 'one at a time' : `by the pack of ${pack.value} ${shortName(pack.unit)}`;
+    return `quantity in ${shortName(unit)}: this item is sold ${sold}, and a line counts what it sells (send dfc-b:quantity as a number, or in dfc-m:Piece)`;
   }
 
   private async offerOf(offers: readonly string[], eid: string): Promise<OfferRecord | undefined> {

@@ -181,6 +181,25 @@ describe('orders API', function () {
     expect(await stockOf('tomate')).to.include({ reserved: 2 });
   });
 
+  it('takes a line\'s quantity in pieces or in the unit of a pack of one, and refuses one in another unit (it reserved 3 kg for 3 g)', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+    const inUnit = (value: number, unit: string) => {
+      const body = JSON.parse(ofnOrder(url, [{ ...tomate, quantity: value }])) as { '@graph': Record<string, unknown>[] };
+      const line = body['@graph'].find((n) => n['@type'] === 'dfc-b:OrderLine') as Record<string, unknown>;
+      delete line['dfc-b:quantity'];
+      line['dfc-b:hasQuantity'] = { '@type': 'dfc-b:QuantitativeValue', 'dfc-b:value': value, 'dfc-b:hasUnit': unit };
+      return JSON.stringify(body);
+    };
+    // The seeded tomatoes are sold by the pack of 1 kg.
+    expect((await post(inUnit(2, 'dfc-m:Kilogram'), buyer)).status).to.equal(201);
+    expect((await post(inUnit(1, 'dfc-m:Piece'), buyer)).status).to.equal(201);
+    const grams = await post(inUnit(3, 'dfc-m:Gram'), buyer);
+    expect(grams.status, grams.text).to.equal(422);
+    expect(grams.json<{ detail: string }>().detail).to.contain('quantity in dfc-m:Gram: this item is sold by the pack of 1 dfc-m:Kilogram');
+    expect(await stockOf('tomate')).to.include({ reserved: 3 });
+  });
+
   it('takes a line whose offer is written in another spelling of this node\'s IRI (scheme or host in capitals, a default port)', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
