@@ -143,6 +143,8 @@ export interface UpstreamOrders {
     readonly ordersUrl: string; readonly existing?: string; readonly orderedBy: string; readonly lines: readonly UpstreamLine[]; readonly key: string;
     /** The nodes the order came through, this one last ({@link ORDER_VIA_HEADER}). */
     readonly via?: readonly string[];
+    /** When the sale session the order is for ends: the supplier holds its order until then too. */
+    readonly sessionEnd?: string;
   }): Promise<UpstreamOutcome>;
   /** Completes an order placed before. */
   complete(order: string, lines: readonly UpstreamLine[], orderedBy: string): Promise<UpstreamOutcome>;
@@ -358,7 +360,7 @@ export class OrderService {
     const attempt = randomUUID();
     let suppliers = 0;
     const placed: UpstreamLink[] = [];
-    const failure = await failureOf(() => this.placeWithSuppliers({ eid, lines }, [], placed, () => `${attempt}.${++suppliers}`, listingsRead(request.lines), via), lines);
+    const failure = await failureOf(() => this.placeWithSuppliers({ eid, lines, ...(request.saleSession?.endDate !== undefined ? { sessionEnd: request.saleSession.endDate } : {}) }, [], placed, () => `${attempt}.${++suppliers}`, listingsRead(request.lines), via), lines);
     if (failure !== undefined) {
       try {
         await this.deps.store.orders.create({
@@ -814,7 +816,8 @@ export class OrderService {
   private async placeUpstream(order: OrderRow, previous?: OrderRow, read?: ReadonlyMap<number, ListingRow>, via: readonly string[] = this.pathOf()): Promise<OrderRow> {
     const links = upstreamOf(order);
     const placed: UpstreamLink[] = [];
-    const failure = await failureOf(() => this.placeWithSuppliers(order, links, placed, (ordersUrl) => `${order.iri}|${ordersUrl}|${order.updatedAt}`, read, via), order.lines);
+    const sessionEnd = sessionOf(order)?.endDate;
+    const failure = await failureOf(() => this.placeWithSuppliers({ ...order, ...(sessionEnd !== undefined ? { sessionEnd } : {}) }, links, placed, (ordersUrl) => `${order.iri}|${ordersUrl}|${order.updatedAt}`, read, via), order.lines);
     if (failure !== undefined) {
       if (previous !== undefined) await this.revertUpstream(previous, placed.filter((p) => links.some((l) => l.order === p.order)));
       else {
@@ -856,8 +859,10 @@ export class OrderService {
       for (const ordersUrl of collections) {
         const existing = links.find((l) => l.ordersUrl === ordersUrl)?.order;
         const groups = await this.upstreamGroups(order, ordersUrl, listings);
+        const { sessionEnd } = order;
         const outcome = await this.requireUpstream().place({
           ordersUrl, ...(existing !== undefined ? { existing } : {}), orderedBy: this.orderedByOf(order), lines: groups.map((g) => g.line), key: keyOf(ordersUrl), via,
+          ...(sessionEnd !== undefined ? { sessionEnd } : {}),
         });
         if (!outcome.ok) {
           // The first refusal is the answer: asking the next suppliers would hold their stock, for an order
@@ -1054,6 +1059,8 @@ function movesLocalStock(lines: readonly { readonly listing?: number }[]): boole
 interface OrderLines {
   readonly eid: string;
   readonly lines: readonly NewOrderLine[];
+  /** When the sale session the order is for ends (the suppliers hold their orders until then too). */
+  readonly sessionEnd?: string;
 }
 
 /** An order placed at a supplier for this order's listed lines. */

@@ -120,11 +120,11 @@ export class HttpUpstreamOrders implements UpstreamOrders {
   /** Places a Held order (POST to the collection) or replaces the lines of one placed before (PUT to it). */
   public async place(request: {
     readonly ordersUrl: string; readonly existing?: string; readonly orderedBy: string; readonly lines: readonly UpstreamLine[]; readonly key: string;
-    readonly via?: readonly string[];
+    readonly via?: readonly string[]; readonly sessionEnd?: string;
   }): Promise<UpstreamOutcome> {
     const { ordersUrl, existing } = request;
     const id = existing ?? ordersUrl;
-    const body = orderBody(id, request.orderedBy, 'Held', request.lines);
+    const body = orderBody(id, request.orderedBy, 'Held', request.lines, request.sessionEnd);
     const answer = await this.send(existing === undefined ? 'POST' : 'PUT', id, body, existing === undefined ? idempotencyKey(request.key) : undefined, request.via);
     if (!answer.ok) {
       // A supplier short of stock (a Maillon node) names the lines it is short of: the lines sent, in what it sells.
@@ -250,11 +250,15 @@ export class HttpUpstreamOrders implements UpstreamOrders {
 }
 
 /** An order as Open Food Network's `FdcBackorderer` writes it: the Order, its lines, their Offers, bare products. */
-export function orderBody(id: string, orderedBy: string, status: SentStatus, lines: readonly UpstreamLine[]): string {
+export function orderBody(id: string, orderedBy: string, status: SentStatus, lines: readonly UpstreamLine[], sessionEnd?: string): string {
   const lineIds = lines.map((_line, i) => `${id}/OrderLines/${i + 1}` as NodeId);
+  // The sale session the order is for, by its end: the supplier holds the order as long as this node holds its own.
+  const session = sessionEnd === undefined ? undefined : '_:session' as NodeId;
   const records: DfcRecord[] = [{
     kind: 'Order', id: id as NodeId, orderedBy: orderedBy as NodeId, orderStatus: `${DFC_V_NS}${status}`, lines: lineIds,
+    ...(session !== undefined ? { saleSession: session } : {}),
   }];
+  if (session !== undefined) records.push({ kind: 'SaleSession', id: session, endDate: sessionEnd, offers: [] });
   const offers = new Map<string, DfcRecord>();
   const products = new Map<string, DfcRecord>();
   for (const [i, line] of lines.entries()) {

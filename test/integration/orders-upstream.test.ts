@@ -402,6 +402,20 @@ describe('orders placed upstream', function () {
       expect(await stockAtA()).to.include({ available: 9, reserved: 0, sold: 3 });
     });
 
+    it('tells A the sale session B\'s order is for, so that A holds its order as long as B holds B\'s', async () => {
+      const end = new Date(Math.floor(Date.now() / 1000) * 1000 + 5 * 86_400_000).toISOString().replace('.000Z', 'Z');
+      const body = JSON.parse(order(2)) as { '@graph': Record<string, unknown>[] };
+      (body['@graph'][0] as Record<string, unknown>)['dfc-b:belongsTo'] = `${b.base}/api/dfc/enterprises/shop/SalesSession/#`;
+      body['@graph'].push({ '@id': `${b.base}/api/dfc/enterprises/shop/SalesSession/#`, '@type': 'dfc-b:SaleSession', 'dfc-b:endDate': end });
+      const created = await post(JSON.stringify(body));
+      expect(created.status, created.text).to.equal(201);
+      const hold = 30 * 60_000;
+      const atB = await b.store.orders.get(created.headers.get('location') as string);
+      expect(atB?.expiresAt).to.equal(new Date(Date.parse(end) + hold).toISOString());
+      const atA = (await a.store.orders.list('ferme', { offset: 0, limit: 10 })).orders;
+      expect(atA.map((o) => [o.state, o.expiresAt])).to.deep.equal([['Held', new Date(Date.parse(end) + hold).toISOString()]]);
+    });
+
     it('orders nothing for a listing that would order on another site than its origin item\'s (made before origins were checked)', async () => {
       const victim = await startFakePeer((_req, res) => res.writeHead(201, { 'content-type': 'application/json' }).end('{}'));
       try {
