@@ -139,7 +139,8 @@ class Reader {
 
   public integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
     if (value === undefined || value === '') return fallback;
-    const number = Number(value);
+    // Plain decimal digits: Number() took `0x9620`, `3.83e4` and blanks, and the node listened elsewhere than written.
+    const number = /^\d{1,16}$/u.test(value) ? Number(value) : Number.NaN;
     if (!Number.isInteger(number) || number < min || number > max) {
       this.errors.push(`${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`);
       return fallback;

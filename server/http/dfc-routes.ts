@@ -14,7 +14,7 @@ import { allows, type Scope } from '../auth/tokens.js';
 import { unknownEnterprise, unknownProfileResource } from '../catalog/catalog-reads.js';
 import { IF_MATCH_FAILED, profileVersionOf, type CatalogService, type Catalogue, type CatalogueEntry, type WriteBody, type WriteCondition } from '../catalog/catalog-service.js';
 import type { Collection } from '../urls/node-urls.js';
-import { NotFoundHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
+import { BadRequestHttpError, NotFoundHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import type { DecodeResult } from '../codec/decode.js';
 import { acceptedProducts, type Accepted } from '../codec/partial.js';
 import type { Problem } from '../errors/problem.js';
@@ -305,7 +305,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   router.post('/enterprises', async (req, res) => {
     requireAdmin(res);
     const decoded = await catalog.decode(body(req), catalog.urls.enterprises());
-    const isPrivate = req.query['private'] === 'true';
+    const isPrivate = privateFlag(req.query['private']);
     const row = await catalog.createEnterprise(decoded.records, { private: isPrivate });
     const { records, version } = await catalog.enterpriseGraph(row.eid);
     const rendered = renderWritten(req, records, version);
@@ -484,6 +484,18 @@ interface Rejection {
   readonly id: string;
   readonly type: string | null;
   readonly problems: readonly Pick<Problem, 'code' | 'severity' | 'path' | 'message'>[];
+}
+
+/**
+ * `?private=` of an enterprise's creation: `true`/`false` as flags are written (`1`, `yes`, `on`, in any case), absent
+ * for public. Anything else is a 400: `?private=1` created a public enterprise without a word.
+ */
+function privateFlag(value: unknown): boolean {
+  if (value === undefined) return false;
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+  if (text !== undefined && ['true', '1', 'yes', 'on'].includes(text)) return true;
+  if (text !== undefined && ['false', '0', 'no', 'off'].includes(text)) return false;
+  throw new BadRequestHttpError(`private must be true or false (also 1/0, yes/no, on/off), given once; not ${JSON.stringify(value)}`);
 }
 
 /** The resources a partial write left out: the rejected ones, then those that depended on them. */

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { Request } from 'express';
-import { BadRequestHttpError, UnsupportedMediaTypeHttpError } from '../errors/http-error.js';
+import { BadRequestHttpError, UnprocessableEntityHttpError, UnsupportedMediaTypeHttpError } from '../errors/http-error.js';
 
 /** The media types {@link jsonObjectBody} accepts, for messages and `Accept-Post`. */
 export const JSON_BODY_TYPES = 'application/json, application/*+json';
@@ -56,4 +56,15 @@ export function jsonObjectBody(req: Request, example?: string): Record<string, u
     throw new BadRequestHttpError(`the body is ${kindOf(parsed)}; ${expected}`);
   }
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * Refuses a body with a field the route does not take: a misspelt one (`"intervall"`, `"audiance"`) was taken
+ * without a word, and the setting it meant left at its default (an issuer then accepted tokens for any audience).
+ *
+ * @throws UnprocessableEntityHttpError (422) naming the unknown fields and those taken
+ */
+export function refuseUnknownFields(body: Record<string, unknown>, known: readonly string[]): void {
+  const unknown = Object.keys(body).filter((key) => !known.includes(key));
+  if (unknown.length > 0) throw new UnprocessableEntityHttpError(`unknown field(s) ${unknown.join(', ')}; this takes ${known.join(', ')}`);
 }

@@ -14,7 +14,7 @@ import { allows, isAdmin, isScope, SCOPES, type Scope } from '../auth/tokens.js'
 import { ForbiddenHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import type { OidcGrantRow, OidcStore, OidcSubjectKind } from '../store/oidc.js';
 import type { NodeStore } from '../store/store.js';
-import { jsonObjectBody } from './json-body.js';
+import { jsonObjectBody, refuseUnknownFields } from './json-body.js';
 
 /** Options of {@link oidcRoutes}. */
 export interface OidcRoutesArgs {
@@ -67,6 +67,7 @@ export function oidcRoutes(args: OidcRoutesArgs): Router {
   router.post('/oidc/issuers', async (req, res) => {
     requireAdmin(res);
     const body = jsonObjectBody(req, '{"issuer": "https://login.example/realms/x", "audience": "..."}');
+    refuseUnknownFields(body, ['issuer', 'audience']);
     const issuer = typeof body['issuer'] === 'string' ? normalIssuer(body['issuer']) : undefined;
     if (issuer === undefined) throw new UnprocessableEntityHttpError('issuer must be an http(s) URL (or a preset: les-communs, fdc)');
     const audience = body['audience'];
@@ -90,6 +91,7 @@ export function oidcRoutes(args: OidcRoutesArgs): Router {
     // Who asks, before what: a caller without a credential learns nothing of what the body should hold.
     requireCaller(res, 'this needs the node admin token, or a token with WriteEnterprise on the enterprise');
     const body = jsonObjectBody(req, '{"email": "anne@ferme.example", "enterprise": "EID", "scopes": ["ReadProducts", "WriteOrders"], "issuer": "..."}');
+    refuseUnknownFields(body, ['email', 'sub', 'clientId', 'enterprise', 'scopes', 'issuer']);
     const eid = body['enterprise'];
     if (typeof eid !== 'string' || eid === '') throw new UnprocessableEntityHttpError('enterprise (an enterprise id) is required');
     const principal = requireScope(res, 'WriteEnterprise', eid);

@@ -14,7 +14,7 @@ import { checkPeerUrl, peerTokenProblem } from '../sync/peer-url.js';
 import { parseInterval, type SyncScheduler } from '../sync/scheduler.js';
 import { subscribeFailureText, type SubscribeOutcome } from '../sync/subscribe.js';
 import { NodeUrls } from '../urls/node-urls.js';
-import { jsonObjectBody } from './json-body.js';
+import { jsonObjectBody, refuseUnknownFields } from './json-body.js';
 
 
 /** Options of {@link syncRoutes}. */
@@ -175,6 +175,7 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
   router.post('/peers', async (req, res) => {
     requireAdmin(res);
     const body = jsonObjectBody(req, '{"url": "...", "name": "...", "token": "...", "interval": "5m"}');
+    refuseUnknownFields(body, ['url', 'name', 'token', 'tokenHeader', 'interval', 'profile', 'kind']);
     if (typeof body['url'] !== 'string') throw new UnprocessableEntityHttpError('url is required');
     for (const field of ['name', 'token'] as const) {
       if (body[field] != null && typeof body[field] !== 'string') throw new UnprocessableEntityHttpError(`${field} must be a string`);

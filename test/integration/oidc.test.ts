@@ -83,6 +83,9 @@ describe('OpenID Connect tokens', function () {
 
   describe('a configured issuer', () => {
     before(async () => {
+      // A misspelt field is refused (an issuer with its audience misspelt accepted tokens for any audience).
+      expect((await admin('POST', '/api/admin/oidc/issuers', { issuer: provider.issuer, audiance: 'x' })).status).to.equal(422);
+      expect((await admin('POST', '/api/admin/grants', { email: 'anne@ferme.example', enterprise: 'ferme', scopes: ['ReadProducts'], isuer: 'https://x' })).status).to.equal(422);
       expect((await admin('POST', '/api/admin/oidc/issuers', { issuer: `${provider.issuer}/` })).status).to.equal(201);
       const issuers = (await admin('GET', '/api/admin/oidc/issuers')).json<{ issuer: string }[]>();
       expect(issuers.map((i) => i.issuer)).to.deep.equal([provider.issuer]);

@@ -14,6 +14,13 @@ describe('config: the listing refresh', () => {
   it('refuses an interval that is no whole number of seconds from 1', () => {
     for (const bad of ['0', '-5', '1.5', 'often']) expect(() => loadConfig({}, { MAILLON_LISTING_REFRESH_SECONDS: bad }), bad).to.throw(ConfigError);
   });
+
+  it('takes numbers in plain decimal digits only: hex, exponents or blanks named, not read as another number', () => {
+    for (const [name, bad] of [['MAILLON_PORT', '0x9620'], ['MAILLON_PORT', '3.83e4'], ['MAILLON_PORT', ' 38311 '], ['MAILLON_BODY_LIMIT', '0x800'], ['MAILLON_ORDER_HOLD', '1e1']] as const) {
+      expect(() => loadConfig({}, { [name]: bad }), `${name}=${bad}`).to.throw(ConfigError, new RegExp(`${name} must be an integer`, 'u'));
+    }
+    expect(loadConfig({}, { MAILLON_PORT: '38311' }).port).to.equal(38311);
+  });
 });
 
 describe('config: validated at start, one clear line per bad value (issue 13)', () => {

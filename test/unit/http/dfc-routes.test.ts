@@ -636,6 +636,20 @@ _:o a dfc-b:Offer ; dfc-b:offeredItem _:i ; dfc-b:hasPrice [ a dfc-b:Price ; dfc
         headers: { ...bearer(node.adminToken), ...JSONLD }, body: JSON.stringify(enterpriseBody({ id: `${node.base}${FERME}`, name: 'Autre' })),
       });
       expectProblem(conflict, 409);
+      // `?private=` as flags are written, any other value a 400 (`?private=1` made a public enterprise).
+      for (const [flag, name, hidden] of [['1', 'Rucher Un', true], ['YES', 'Rucher Deux', true], ['off', 'Rucher Trois', false]] as const) {
+        const made = await node.request('POST', `/api/dfc/enterprises?private=${flag}`, {
+          headers: { ...bearer(node.adminToken), ...JSONLD }, body: JSON.stringify(enterpriseBody({ name })),
+        });
+        expect(made.status, made.text).to.equal(201);
+        expect((await node.request('GET', new URL(made.headers.get('location') as string).pathname)).status, flag).to.equal(hidden ? 404 : 200);
+      }
+      for (const query of ['private=maybe', 'private=true&private=false']) {
+        const refused = await node.request('POST', `/api/dfc/enterprises?${query}`, {
+          headers: { ...bearer(node.adminToken), ...JSONLD }, body: JSON.stringify(enterpriseBody({ name: 'Rucher Refusé' })),
+        });
+        expect(expectProblem(refused, 400).detail, query).to.match(/^private must be true or false/u);
+      }
     });
 
     it('a body over the limit is 413', async () => {

@@ -76,6 +76,9 @@ describe('http: the sync routes', function () {
     }
     expect(expectProblem(await addPeer({ url: 'http://127.0.0.1:0/' }), 422).detail).to.include('port 0');
     expect(expectProblem(await addPeer({ url: peerServer.url, token: 12 }), 422).detail).to.include('token must be');
+    // A misspelt field was taken without a word, its setting left at the default.
+    expect(expectProblem(await addPeer({ url: peerServer.url, intervall: '1h', tokne: 'secret' }), 422).detail).to.equal(
+      'unknown field(s) intervall, tokne; this takes url, name, token, tokenHeader, interval, profile, kind');
     expect((await node.request('GET', '/api/sync/peers', { headers: admin })).json<unknown[]>()).to.deep.equal([]);
   });
 
