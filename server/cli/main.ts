@@ -32,7 +32,9 @@ import { configCommand } from './config-commands.js';
 const TAXONOMY_RELEASES = 'https://github.com/datafoodconsortium/taxonomies/releases';
 
 function dataDir(values: { 'data-dir'?: string | undefined }): string {
-  return values['data-dir'] ?? process.env['MAILLON_DATA_DIR'] ?? './data';
+  // An empty MAILLON_DATA_DIR (a template expanded to nothing) is none, as `serve` reads it (config.ts).
+  const env = process.env['MAILLON_DATA_DIR'];
+  return values['data-dir'] ?? (env === undefined || env === '' ? undefined : env) ?? './data';
 }
 
 function formatProblem(p: Problem): string {

@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeId } from '../../ontology/iri.js';
 import type { DfcRecord, EnterpriseRecord } from '../../ontology/records.js';
@@ -321,6 +321,11 @@ const SHUTDOWN_GRACE_MS = 10_000;
  */
 export async function serve(options: NodeCommandOptions, io: Io): Promise<number> {
   const config = loadConfig(options);
+  // Checked before anything is opened or created: a start that fails creates and changes nothing.
+  if (options.seed !== undefined && !isDirectory(options.seed)) {
+    io.err(`maillon: --seed ${JSON.stringify(options.seed)} is no folder of catalogues (*.jsonld)\n`);
+    return 2;
+  }
   const node = await startNode(config);
   if (node.baseUrlNotice !== undefined) io.err(`maillon: ${node.baseUrlNotice}\n`);
   try {
@@ -360,4 +365,13 @@ export function describeError(error: unknown): string {
     return `${error.message}${details.join('')}`;
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Whether `path` is a folder this process can read. */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -42,6 +42,21 @@ describe('starting a node', function () {
     }
   });
 
+  it('maillon serve --seed with no such folder says so in one line, exits 2 and creates no database', async () => {
+    const missing = join(dir, 'nope');
+    const { code, out, err } = await runMaillon(['serve', '--port', '0', '--data-dir', dir, '--seed', missing]);
+    expect(code).to.equal(2);
+    expect(out).to.equal('');
+    expect(err).to.equal(`maillon: --seed ${JSON.stringify(missing)} is no folder of catalogues (*.jsonld)\n`);
+    expect(existsSync(join(dir, 'maillon.db'))).to.equal(false);
+  });
+
+  it('an empty MAILLON_DATA_DIR is no data folder to every command, as to serve (taxonomy list named "" as its folder)', async () => {
+    const { code, out } = await runMaillon(['taxonomy', 'list'], { MAILLON_DATA_DIR: '' });
+    expect(code).to.equal(0);
+    expect(out).to.match(/^no taxonomy loaded in \.\/data;|^[^\n]/u).and.not.match(/loaded in ;/u);
+  });
+
   it('startNode on a port in use rejects with a ListenError and leaves an existing database as it was', async () => {
     const config = loadConfig({ port: '0', host: '127.0.0.1', 'data-dir': dir }, { MAILLON_LOG_LEVEL: 'silent' });
     const first = await startNode(config, createLogger('silent'));
