@@ -143,6 +143,8 @@ export async function run(given: readonly string[], io: Io): Promise<number> {
     io.out(commandHelp(command));
     return 0;
   }
+  const subcommands = subcommandsOf(command);
+  if (subcommands.length > 0 && rest[0] !== undefined && !subcommands.includes(rest[0])) throw new UsageError(unknownSubcommand(command, rest[0], subcommands));
   switch (command) {
     case 'validate': {
       const file = rest[0];
@@ -231,6 +233,21 @@ export async function run(given: readonly string[], io: Io): Promise<number> {
     default:
       throw new UsageError(unknownCommand(command));
   }
+}
+
+/**
+ * The subcommands of a command: the second word of each line of its usage (`token create …`, `token list`), or none
+ * when a line has an argument there (`import FILE`, `sync [--peer ID]`).
+ */
+function subcommandsOf(command: string): string[] {
+  const words = (COMMANDS[command]?.usage ?? []).map((line) => line.trim().split(/\s+/u)[1] ?? '');
+  return words.length > 0 && words.every((word) => /^[a-z][a-z-]*$/u.test(word)) ? [...new Set(words)] : [];
+}
+
+/** The message for a subcommand that does not exist, in one line, with the nearest one when the user probably slipped. */
+function unknownSubcommand(command: string, typed: string, subcommands: readonly string[]): string {
+  const near = nearest(typed, subcommands);
+  return `unknown ${command} subcommand ${JSON.stringify(typed)}; ${near !== undefined ? `did you mean '${command} ${near}'?` : `${command} takes ${subcommands.join(', ')}`}`;
 }
 
 /** The message for a command that does not exist, with the nearest one when the user probably slipped. */

@@ -88,6 +88,10 @@ describe('a command line that helps (issue 13)', () => {
     await expectUsage(cli('serv'), /unknown command "serv"; did you mean 'serve'\?/u);
     await expectUsage(cli('serve', '--prot', '3002', '--db', db), /serve has no option --prot; did you mean --port\?/u);
     await expectUsage(cli('export', '--enterprise', 'x', '--port', '3000', '--db', db), /export has no option --port$/u);
+    // A mistyped subcommand, in one line naming the nearest (it printed the whole usage block).
+    await expectUsage(cli('token', 'lst', '--db', db), /unknown token subcommand "lst"; did you mean 'token list'\?/u);
+    await expectUsage(cli('peer', 'ad', 'http://x.example/', '--db', db), /unknown peer subcommand "ad"; did you mean 'peer add'\?/u);
+    await expectUsage(cli('enterprise', 'frobnicate', '--db', db), /unknown enterprise subcommand "frobnicate"; enterprise takes add, list, remove/u);
     // Refused before the database is opened: nothing was created.
     expect(existsSync(db)).to.equal(false);
   });
