@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeId } from '../../ontology/iri.js';
-import type { DfcRecord, EnterpriseRecord } from '../../ontology/records.js';
+import { RECORD_KINDS, type DfcRecord, type EnterpriseRecord } from '../../ontology/records.js';
 import { isScope, issueToken, SCOPES, type Scope } from '../auth/tokens.js';
 import { isValidLocalId } from '../urls/node-urls.js';
 import { mediaTypeOfFile } from '../codec/media-types.js';
@@ -260,7 +260,8 @@ async function removeEnterprise(node: NodeParts, eid: string | undefined, option
     return 1;
   }
   if (options.yes !== true) {
-    const resources = (await node.catalog.publishedRecords(eid)).length;
+    // What the removal withdraws: every resource of the enterprise (product groups, sale sessions… as well).
+    const resources = (await node.store.listResources(eid, RECORD_KINDS)).length;
     const tokens = (await node.store.listTokens(eid)).length;
     io.err(`enterprise ${eid} (${row.name}) has ${resources} published resource(s) and ${tokens} token(s); removing it withdraws them from every peer. `
       + `Nothing removed: run 'maillon enterprise remove ${eid} --yes'\n`);

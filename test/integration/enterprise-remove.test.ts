@@ -152,10 +152,13 @@ describe('removing an enterprise', function () {
       expect(await cli('token', 'create', '--enterprise', 'chevrerie')).to.equal(0);
       expect(await cli('enterprise', 'remove', 'chevrerie')).to.equal(1);
       expect(err).to.match(/^enterprise chevrerie \(.+\) has \d+ published resource\(s\) and 1 token\(s\); removing it withdraws them from every peer\. Nothing removed: run 'maillon enterprise remove chevrerie --yes'\n$/u);
+      const told = Number(/has (\d+) published/u.exec(err)?.[1]);
       expect(await cli('enterprise', 'list')).to.equal(0);
       expect(out).to.match(/^chevrerie\t/u);
       expect(await cli('enterprise', 'remove', 'chevrerie', '--yes')).to.equal(0);
       expect(out).to.match(/^removed enterprise chevrerie: \d+ resource\(s\) withdrawn through the change feed, 1 token\(s\) deleted\n$/u);
+      // What was told would go is what went (it said 60, then withdrew 63).
+      expect(Number(/: (\d+) resource/u.exec(out)?.[1])).to.equal(told);
       await cli('enterprise', 'list');
       expect(out).to.equal('');
       expect(await cli('enterprise', 'remove', 'chevrerie', '--yes')).to.equal(1);
