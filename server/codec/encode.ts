@@ -16,7 +16,7 @@ import { wireSpelling } from '../../ontology/spellings.js';
 import { DFC_B_BOOLEAN_PROPERTIES_1_16, DFC_B_NUMBER_PROPERTIES_1_16 } from '../../ontology/terms.js';
 import { DFC_B, LDP } from '../../ontology/vocabulary.js';
 import { Compactor, dfcPrefixes } from './compact.js';
-import { ON_DEMAND_STOCK, toNumber } from './values.js';
+import { toNumber, writtenStock } from './values.js';
 
 /** The DFC profiles the node can write. */
 export type DfcProfile = 'dfc-v1' | 'dfc-v2';
@@ -375,7 +375,7 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
       w.type(node, DFC_B.CatalogItem, record.extraTypes);
       w.link(node, DFC_B.references, record.product);
       w.literal(node, DFC_B.sku, record.sku, record.languages?.['sku']);
-      w.literal(node, DFC_B.stockLimitation, record.stock ?? ON_DEMAND_STOCK);
+      w.literal(node, DFC_B.stockLimitation, writtenStock(record));
       w.link(node, DFC_B.offeredThrough, record.offers);
       w.link(node, DFC_B.managedBy, record.managedBy);
       w.link(node, DFC_B.listedIn, record.listedIn);
@@ -383,8 +383,7 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
     case 'Offer':
       w.type(node, DFC_B.Offer, record.extraTypes);
       if (record.price !== undefined) node[w.key(DFC_B.hasPrice)] = w.price(record.price);
-      // An order's echo of an offer (`offeredItem`) tells no stock.
-      if (record.stock !== null || record.offeredItem === undefined) w.literal(node, DFC_B.stockLimitation, record.stock ?? ON_DEMAND_STOCK);
+      w.literal(node, DFC_B.stockLimitation, writtenStock(record));
       w.link(node, DFC_B.offers, record.item, record.offeredItem);
       w.link(node, DFC_B.offersTo, record.customerCategory);
       break;

@@ -21,6 +21,15 @@ export const STOCK_LABEL = 'stock (dfc-b:stockLimitation)';
 export const ON_DEMAND_STOCK = -1;
 
 /**
+ * The `dfc-b:stockLimitation` every writer writes for a catalog item or an offer: its stock, {@link ON_DEMAND_STOCK}
+ * for on demand, or none for an order's echo of an offer (`offeredItem`), which tells no stock.
+ */
+export function writtenStock(record: { readonly stock: number | null; readonly offeredItem?: unknown }): number | undefined {
+  if (record.stock !== null) return record.stock;
+  return record.offeredItem === undefined ? ON_DEMAND_STOCK : undefined;
+}
+
+/**
  * A literal as a number: JSON numbers, numeric strings (`"40"`, as the TypeScript connector sends every
  * number) and numeric typed literals. A number that does not fit a double (`1e309`, which JSON and `Number`
  * read as Infinity), NaN and `INF` are no number: every caller reports the value with its path rather than

@@ -25,7 +25,7 @@ import { DFC_B, LDP } from '../../ontology/vocabulary.js';
 import { compactIri, dfcPrefixes, type PrefixTable } from './compact.js';
 import { typedExtraValue, type EncodeOptions } from './encode.js';
 import { numberLiteral } from './rdf.js';
-import { ON_DEMAND_STOCK } from './values.js';
+import { writtenStock } from './values.js';
 
 /** RDF formats the writer produces. */
 export type RdfFormat = 'turtle' | 'ntriples' | 'nquads';
@@ -678,15 +678,14 @@ class StatementWriter {
       case 'CatalogItem':
         this.link(s, DFC_B.references, record.product);
         this.literal(s, DFC_B.sku, record.sku, record.languages?.['sku']);
-        this.literal(s, DFC_B.stockLimitation, record.stock ?? ON_DEMAND_STOCK);
+        this.literal(s, DFC_B.stockLimitation, writtenStock(record));
         this.link(s, DFC_B.offeredThrough, record.offers);
         this.link(s, DFC_B.managedBy, record.managedBy);
         this.link(s, DFC_B.listedIn, record.listedIn);
         break;
       case 'Offer':
         if (record.price !== undefined) this.price(s, record.price);
-        // An order's echo of an offer (`offeredItem`) tells no stock.
-        if (record.stock !== null || record.offeredItem === undefined) this.literal(s, DFC_B.stockLimitation, record.stock ?? ON_DEMAND_STOCK);
+        this.literal(s, DFC_B.stockLimitation, writtenStock(record));
         this.link(s, DFC_B.offers, record.item, record.offeredItem);
         this.link(s, DFC_B.offersTo, record.customerCategory);
         break;

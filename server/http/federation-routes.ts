@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import { Router, type Request, type Response } from 'express';
+import { editDistance } from '../../ontology/fold.js';
 import type { CatalogueQuery, FederationService, TableRow } from '../federation/federation-service.js';
 import type { RowOrder } from '../store/federation.js';
 import { BadRequestHttpError, NotFoundHttpError } from '../errors/http-error.js';
@@ -30,20 +31,6 @@ const PAGED = ['page', 'page_size'];
 const FILTERS = [['type', 'type'], ['q', 'q'], ['near', 'near'], ['radius_km', 'radiusKm'], ['in_stock', 'inStock'],
   ['enterprise', 'enterprise'], ['peer', 'peer']] as const;
 
-/** Levenshtein's distance between two short names, at most `max + 1` (enough to tell "within max"). */
-function distance(a: string, b: string, max: number): number {
-  if (Math.abs(a.length - b.length) > max) return max + 1;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
-}
-
 /**
  * The parameter a query parameter the route does not take was meant to be, when it is one of the route's written
  * otherwise: as PHP and Rails write lists (`type[]`), in other case or with a dash, or misspelt by a letter
@@ -53,7 +40,7 @@ function distance(a: string, b: string, max: number): number {
 function meantParameter(name: string, taken: readonly string[]): string | undefined {
   const plain = name.toLowerCase().replace(/\[[^\]]*\]$/u, '').replace(/-/gu, '_');
   // Short names only as written otherwise or in the plural (`types`, `peers`): `x` or `qs` may be anyone's.
-  return taken.find((param) => param === plain || (param.length > 1 && plain === `${param}s`) || (param.length >= 5 && distance(plain, param, 1) <= 1));
+  return taken.find((param) => param === plain || (param.length > 1 && plain === `${param}s`) || (param.length >= 5 && Math.abs(plain.length - param.length) <= 1 && editDistance(plain, param) <= 1));
 }
 
 /**

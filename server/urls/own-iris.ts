@@ -80,11 +80,7 @@ function plainly(schemePart: string, authorityPart: string, rest: string): strin
  * @param ownBase - this node's public base URL, without a trailing slash
  */
 export function isOwnIri(iri: string, ownBase: string): boolean {
-  if ((iri === ownBase || iri.startsWith(`${ownBase}/`)) && !UNUSUAL_PATH.test(iri)) return true;
-  // The base has no trailing slash; the URL parser gives an empty path as `/`.
-  const base = normalised(ownBase).replace(/\/$/u, '');
-  const given = normalised(iri);
-  return given === base || (given.startsWith(base) && '/?#'.includes(given.charAt(base.length)));
+  return ownSpelling(iri, ownBase) !== undefined;
 }
 
 /**
@@ -93,6 +89,7 @@ export function isOwnIri(iri: string, ownBase: string): boolean {
  */
 export function ownSpelling(iri: string, ownBase: string): string | undefined {
   if ((iri === ownBase || iri.startsWith(`${ownBase}/`)) && !UNUSUAL_PATH.test(iri)) return iri;
+  // The base has no trailing slash; the URL parser gives an empty path as `/`.
   const base = normalised(ownBase).replace(/\/$/u, '');
   const given = normalised(iri);
   if (given !== base && !(given.startsWith(base) && '/?#'.includes(given.charAt(base.length)))) return undefined;
