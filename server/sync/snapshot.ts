@@ -125,8 +125,29 @@ async function fetchAndStage(
 
   // Pages kept as they were with an unreadable catalogue: not asked for again in this run.
   const keptAsTheyWere = new Set<string>();
+  // The pages of the last snapshot asked for again because a page answered 304 (which hides its links).
+  const again = new Set<string>();
+  // Pages of those that answered 404: gone, or unreadable, told at the end (see `goneOrUnreadable`).
+  const vanished: { url: string; failure: Failure }[] = [];
+  // The pages read (as asked for, and where they were answered), and the next page each decoded page named.
+  const read = new Set<string>();
+  const nextOf = new Map<string, string>();
+  // The paths of the pages decoded: a catalogue read again in this run.
+  const decodedPaths = new Set<string>();
   // The last snapshot's pages by path, made at the first refusal (an instance may refuse hundreds of catalogues).
   let knownByPath: Map<string, string[]> | undefined;
+  /** The last snapshot's other pages at `url`'s path (a catalogue's next pages). */
+  const samePath = (url: string): string[] => ((knownByPath ??= byPath(known.keys())).get(pathOf(url) ?? '') ?? []).filter((u) => u !== url);
+  /** Keeps an unreadable catalogue's pages as the last snapshot had them; each is asked for again next time. */
+  const keepAsItWas = (url: string, others: readonly string[]): void => {
+    // (With no validators if it had none, or a 304 of the list would hide it for good.)
+    for (const page of [url, ...others]) {
+      staged.unreadablePage(page);
+      sources.set(page, known.get(page) ?? { etag: null, lastModified: null });
+      keptAsTheyWere.add(page);
+    }
+  };
+
   while (queue.length > 0) {
     if (pages >= MAX_PAGES) return failed(failure('too-large', `more than ${MAX_PAGES} pages in one snapshot`, peer.url));
     const url = queue.shift() as string;
@@ -143,18 +164,20 @@ async function fetchAndStage(
     if (!fetched.ok) {
       // Open Food Network lists the enterprises a platform may see, and answers 401 for the catalogue of one whose
       // manager did not also let it read products: that one is kept as it was, and the others are read.
+      if (url !== first && !nexts.has(url) && again.has(url) && fetched.failure.status === 404) {
+        // A page of the last snapshot that is gone: the end of a catalogue that became shorter (its other pages,
+        // read again, no longer lead to it), or an enterprise's catalogue that is no longer there. Told at the end.
+        vanished.push({ url, failure: fetched.failure });
+        continue;
+      }
       if (url !== first && !nexts.has(url) && UNREADABLE.has(fetched.failure.status ?? 0)) {
         unreadable.push(url);
         firstRefusal ??= fetched.failure;
         // The catalogue's pages as the last snapshot had them (its next pages too, which cannot be reached now) stay
         // as they were; each is asked for again next time (with no validators if it had none, or a 304 of the list
         // would hide it for good).
-        const others = ((knownByPath ??= byPath(known.keys())).get(pathOf(url) ?? '') ?? []).filter((u) => u !== url);
-        for (const page of [url, ...others]) {
-          staged.unreadablePage(page);
-          sources.set(page, known.get(page) ?? { etag: null, lastModified: null });
-          keptAsTheyWere.add(page);
-        }
+        const others = samePath(url);
+        keepAsItWas(url, others);
         continue;
       }
       return failed(fetched.failure);
@@ -174,7 +197,10 @@ async function fetchAndStage(
       staged.unchangedPage(url);
       sources.set(url, validators ?? { etag: null, lastModified: null });
       // An unchanged page hides its links: fetch again everything the last complete snapshot fetched.
-      for (const previous of known.keys()) enqueue(previous);
+      for (const previous of known.keys()) {
+        if (!queued.has(previous)) again.add(previous);
+        enqueue(previous);
+      }
     } else {
       const mediaType = pageMediaType(page);
       // A JSON answer that is no JSON-LD at all ({"error": "maintenance"}) must not pass for an empty
@@ -191,6 +217,7 @@ async function fetchAndStage(
       }
       for (const rejected of decoded.rejected) quarantine.set(rejected.id, { iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
       await staged.page(url, kept(decoded.records));
+      decodedPaths.add(pathOf(url) ?? '');
       sources.set(url, { etag: page.etag ?? null, lastModified: page.lastModified ?? null });
       for (const next of linksToFollow(decoded.records, url)) enqueue(next);
     }
@@ -199,14 +226,48 @@ async function fetchAndStage(
     if (page.next !== undefined && !home.has(originOf(page.next))) {
       return failed(failure('bad-url', `the next page ${page.next} is on another origin than the peer's (${[...home].join(', ')}): not followed`, url));
     }
+    read.add(url).add(page.url);
+    if (page.next !== undefined) {
+      nextOf.set(url, page.next).set(page.url, page.next);
+      // A next link back to a page read already, whose own next links lead here: the pages loop, and what lies past
+      // them was never reached (followed no further, the catalogue would look complete and its other pages withdrawn).
+      if (read.has(page.next) && leadsTo(nextOf, page.next, new Set([url, page.url]))) {
+        return failed(failure('truncated', `the pages loop: ${url} names ${page.next} as its next page, read already in this snapshot`, url));
+      }
+    }
     if (page.next !== undefined && !queued.has(page.next)) nexts.add(page.next);
     enqueue(page.next);
     onProgress?.({ pages, queued: queue.length, bytes });
   }
 
+  const named = new Set(nextOf.values());
+  for (const { url, failure: gone } of vanished) {
+    // A page read leads to it: the catalogue is cut short, as when a next page fails.
+    if (named.has(url)) return failed(gone);
+    // Its catalogue was read again and no page of it leads there any more: the catalogue became shorter, and what
+    // only that page listed goes missing. Otherwise an enterprise's catalogue is no longer given: kept as it was.
+    if (decodedPaths.has(pathOf(url) ?? '')) continue;
+    unreadable.push(url);
+    firstRefusal ??= gone;
+    keepAsItWas(url, samePath(url).filter((page) => !sources.has(page)));
+  }
   // Not one catalogue given (a token the peer no longer takes, say): the peer's sync fails, as it would on its list.
   if (firstRefusal !== undefined && catalogues === 0) return failed(firstRefusal);
   return staged.finish({ known, sources, quarantine, pages, notModified, bytes, wireBytes, unreadable });
+}
+
+/**
+ * Whether following next links from `from` reaches one of `targets` (a page's next link that closes a loop).
+ *
+ * @param nextOf - the next page each page read named
+ */
+function leadsTo(nextOf: ReadonlyMap<string, string>, from: string, targets: ReadonlySet<string>): boolean {
+  const walked = new Set<string>();
+  for (let page: string | undefined = from; page !== undefined && !walked.has(page); page = nextOf.get(page)) {
+    if (targets.has(page)) return true;
+    walked.add(page);
+  }
+  return false;
 }
 
 /**

@@ -310,3 +310,126 @@ describe('SyncEngine and an unreadable catalogue of several pages, or unreadable
     expect((await node.store.provenance.heldOf(peer.id, [`${peerServer.base}/api/dfc/enterprises/18/catalog_items/tomate`])).size).to.equal(1);
   });
 });
+
+describe('SyncEngine and next links that loop, or a last page that is gone', () => {
+  let node: InProcessNode;
+  let peerServer: FakePeer;
+  /** Path and query → body and the next page it names (a `Link` header); absent: 404. */
+  const served = new Map<string, { body: string; next?: string }>();
+  before(async () => {
+    node = await startInProcess();
+    peerServer = await startFakePeer((req, res, self) => {
+      const page = served.get(req.url ?? '/');
+      if (page === undefined) {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('no such page');
+        return;
+      }
+      const etag = `"${createHash('sha256').update(page.body + (page.next ?? '')).digest('hex').slice(0, 16)}"`;
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, { etag }).end();
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': 'application/ld+json', etag, ...(page.next !== undefined ? { link: `<${self.base}${page.next}>; rel="next"` } : {}),
+      }).end(page.body.replaceAll('ORIGIN', self.base));
+    });
+  });
+  after(async () => {
+    await node?.close();
+    await peerServer?.close();
+  });
+
+  /**
+   * A farm's records in three pages: the enterprise, its profile and its first product (a page with a catalog item:
+   * no enterprise catalogue to follow), then the other products split in two.
+   */
+  function threePages(eid: string): DfcRecord[][] {
+    const records = farmRecords(eid, { origin: 'ORIGIN' });
+    const firstItem = records.findIndex((r) => r.kind === 'CatalogItem');
+    const second = records.findIndex((r, i) => i > firstItem && r.kind === 'SuppliedProduct');
+    const third = Math.ceil((records.length - second) / 2) + second;
+    return [records.slice(0, second), records.slice(second, third), records.slice(third)];
+  }
+
+  /** The same records, their products renamed (a page that changed). */
+  const renamed = (records: readonly DfcRecord[] | undefined): string =>
+    serialize((records ?? []).map((r) => (r.kind === 'SuppliedProduct' || r.kind === 'Enterprise' ? { ...r, name: `${r.name ?? ''} (changé)` } : r)), 'jsonld');
+
+  async function followed(name: string, path: string): Promise<{ peer: PeerRow; engine: SyncEngine; sync: () => ReturnType<SyncEngine['sync']> }> {
+    let peer = await node.store.provenance.addPeer({ name, url: `${peerServer.base}${path}` }, peerServer.base);
+    const engine = loopbackEngine(node, 0);
+    return {
+      peer, engine,
+      sync: async () => {
+        peer = (await node.store.provenance.getPeer(peer.id)) ?? peer;
+        return engine.sync(peer);
+      },
+    };
+  }
+
+  for (const [loop, back] of [['to itself', (path: string) => `${path}?page=2`], ['to an earlier page', (path: string) => path]] as const) {
+    it(`fails a snapshot whose next link loops ${loop}, and withdraws nothing of the pages it did not reach`, async () => {
+      const path = `/loop-${loop.replaceAll(' ', '-')}`;
+      const pages = threePages(String(20 + loop.length));
+      served.set(path, { body: serialize(pages[0] ?? [], 'jsonld'), next: `${path}?page=2` });
+      served.set(`${path}?page=2`, { body: serialize(pages[1] ?? [], 'jsonld'), next: `${path}?page=3` });
+      served.set(`${path}?page=3`, { body: serialize(pages[2] ?? [], 'jsonld') });
+      const { peer, sync } = await followed(`loop ${loop}`, path);
+      const first = await sync();
+      if (!first.ok) expect.fail(JSON.stringify(first.failure));
+      const counts = await node.store.provenance.peerCounts(peer.id);
+      expect(counts).to.deep.include({ missing: 0, withdrawn: 0 });
+      // Every page changed (none answers 304, which would ask for every page again), and page 2 names a page read
+      // already as its next one: page 3 is never reached.
+      served.set(path, { body: renamed(pages[0]), next: `${path}?page=2` });
+      served.set(`${path}?page=2`, { body: renamed(pages[1]), next: back(path) });
+      const second = await sync();
+      if (second.ok) expect.fail(`the sync succeeded: ${JSON.stringify(second.summary)}`);
+      expect(second.failure.kind).to.equal('truncated');
+      expect(second.failure.message).to.match(/loop/u);
+      expect(await node.store.provenance.peerCounts(peer.id)).to.deep.equal(counts);
+    });
+  }
+
+  it('lets the resources of a last page that is gone go missing, after the first page answered 304', async () => {
+    const path = '/shorter';
+    const pages = threePages('31');
+    served.set(path, { body: serialize(pages[0] ?? [], 'jsonld'), next: `${path}?page=2` });
+    served.set(`${path}?page=2`, { body: serialize(pages[1] ?? [], 'jsonld'), next: `${path}?page=3` });
+    served.set(`${path}?page=3`, { body: serialize(pages[2] ?? [], 'jsonld') });
+    const { peer, sync } = await followed('shorter', path);
+    const first = await sync();
+    if (!first.ok) expect.fail(JSON.stringify(first.failure));
+    const before = await node.store.provenance.peerCounts(peer.id);
+    // The catalogue ends at page 2 now: page 1 is the same (a 304), page 2 names no next page, page 3 is a 404.
+    served.set(`${path}?page=2`, { body: serialize(pages[1] ?? [], 'jsonld') });
+    served.delete(`${path}?page=3`);
+    const second = await sync();
+    if (!second.ok) expect.fail(JSON.stringify(second.failure));
+    expect(second.summary.notModified).to.equal(1);
+    expect(second.summary.unreadable).to.equal(undefined);
+    const gone = pages[2]?.filter((r) => !r.id.startsWith('_:')).length ?? 0;
+    expect(gone).to.be.greaterThan(0);
+    // The grace is 0 here: what went missing is withdrawn at once.
+    expect(second.summary.withdrawn).to.equal(gone);
+    expect(await node.store.provenance.peerCounts(peer.id)).to.deep.equal({ active: before.active - gone, missing: 0, withdrawn: gone });
+  });
+
+  it('fails a snapshot whose page still leads to a last page that is gone (the catalogue is cut short)', async () => {
+    const path = '/cut';
+    const pages = threePages('32');
+    served.set(path, { body: serialize(pages[0] ?? [], 'jsonld'), next: `${path}?page=2` });
+    served.set(`${path}?page=2`, { body: serialize(pages[1] ?? [], 'jsonld'), next: `${path}?page=3` });
+    served.set(`${path}?page=3`, { body: serialize(pages[2] ?? [], 'jsonld') });
+    const { peer, sync } = await followed('cut', path);
+    const first = await sync();
+    if (!first.ok) expect.fail(JSON.stringify(first.failure));
+    const counts = await node.store.provenance.peerCounts(peer.id);
+    served.set(`${path}?page=2`, { body: renamed(pages[1]), next: `${path}?page=3` });
+    served.delete(`${path}?page=3`);
+    const second = await sync();
+    if (second.ok) expect.fail(`the sync succeeded: ${JSON.stringify(second.summary)}`);
+    expect(second.failure.status).to.equal(404);
+    expect(await node.store.provenance.peerCounts(peer.id)).to.deep.equal(counts);
+  });
+});
