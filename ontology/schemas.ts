@@ -11,7 +11,15 @@ import { LANGUAGE_TAG, type RecordKind } from './records.js';
 
 type Schema = Readonly<Record<string, unknown>>;
 
-const nodeId: Schema = { type: 'string', pattern: '^(_:.+|[A-Za-z][A-Za-z0-9+.-]*:[^\\s<>"{}|\\\\^`]*)$' };
+/** What a link of a record holds: a blank node label, or an absolute IRI without the characters RDF forbids in one. */
+const NODE_ID_PATTERN = '^(_:.+|[A-Za-z][A-Za-z0-9+.-]*:[^\\s<>"{}|\\\\^`]*)$';
+const nodeId: Schema = { type: 'string', pattern: NODE_ID_PATTERN };
+const NODE_ID = new RegExp(NODE_ID_PATTERN, 'u');
+
+/** Whether a link's value is one the record schemas take (see {@link NODE_ID_PATTERN}). */
+export function isNodeIdValue(value: unknown): boolean {
+  return typeof value === 'string' && NODE_ID.test(value);
+}
 const nodeIds: Schema = { type: 'array', items: nodeId };
 const text: Schema = { type: 'string' };
 const nonEmptyText: Schema = { type: 'string', minLength: 1, pattern: '\\S' };

@@ -6,7 +6,9 @@
  *
  * @packageDocumentation
  */
+import { LINK_ENDS } from '../../ontology/inverses.js';
 import { toIri, type Iri } from '../../ontology/iri.js';
+import { isNodeIdValue } from '../../ontology/schemas.js';
 import type { DfcRecord, ResourceRecord } from '../../ontology/records.js';
 import { Taxonomy } from '../../ontology/taxonomy.js';
 import { EURO } from '../../ontology/units.js';
@@ -19,6 +21,7 @@ import { readDirect, readDirectText } from './direct.js';
 import { ContextRegistry } from './context-registry.js';
 import { RDF_FORMATS, readRdf } from './read-rdf.js';
 import { RecordValidator } from './validate.js';
+import { shortName } from './compact.js';
 import { DECODE_TIME_BUDGET_MS, Deadline, DecodeTimeoutError } from './limits.js';
 import { inThousandths } from './values.js';
 
@@ -201,12 +204,13 @@ export class Decoder {
 
   /** Validates extracted records and sorts them into accepted and rejected. */
   private validated(extraction: Extraction, readProblems: Problem[], via: DecodeResult['via'], deadline: Deadline): DecodeResult {
-    const problems = [...readProblems, ...extraction.problems];
     const all = extraction.records;
+    const problems = [...withDerivedLinkWarnings(readProblems, all), ...extraction.problems];
     // Index loops: these run once per record of a catalogue, and their iterators were garbage of every decode.
     for (let r = 0; r < all.length; r++) {
       deadline.check();
-      const record = all[r] as DfcRecord;
+      const record = withoutBadDerivedLinks(all[r] as DfcRecord, problems);
+      all[r] = record;
       const found = this.validator.validate(record, extraction.invalidFields.get(record.id));
       for (let i = 0; i < found.length; i++) problems.push(found[i] as Problem);
     }
@@ -239,6 +243,47 @@ export class Decoder {
       ...(extraction.unstatedStock !== undefined ? { unstatedStock: extraction.unstatedStock } : {}),
     };
   }
+}
+
+/** The wire names of the derived link lists (`dfc-b:manages`, `dfc-b:supplies`), each with the kind that holds it. */
+const DERIVED_LISTS: ReadonlyMap<string, string> = new Map(LINK_ENDS.filter(([own]) => own.derived).map(([own]) => [shortName(own.property), own.kind]));
+
+/**
+ * The problems of a document read, those of a malformed IRI in a derived link list of a record that holds it made
+ * warnings (the reader left the value out; see {@link withoutBadDerivedLinks}): the only errors of such a record
+ * would otherwise refuse it whole. The same array when there is none.
+ */
+function withDerivedLinkWarnings(problems: Problem[], records: readonly DfcRecord[]): Problem[] {
+  const derived = (p: Problem): boolean => p.severity === 'error' && p.code === 'invalid-iri' && p.id !== null && DERIVED_LISTS.has(p.path);
+  if (!problems.some(derived)) return problems;
+  const kinds = new Map(records.map((r) => [r.id as string, r.kind as string]));
+  return problems.map((p) => (derived(p) && kinds.get(p.id ?? '') === DERIVED_LISTS.get(p.path)
+    ? { ...p, severity: 'warning', message: `${p.message}: left out of ${p.path}, the rest of the resource is kept` }
+    : p));
+}
+
+/**
+ * A record without the values of its derived link lists (an enterprise's `supplies` and `manages`) that are no link,
+ * each list's dropped with a warning: the node derives those lists from the other end and never keeps them (see
+ * `withoutDerivedLinks`), so one malformed entry (`…/catalog_items/new item`) must not refuse the whole enterprise,
+ * and with it a peer's profile of the farm (its name, its address: every offer of it unplaced). The same object
+ * when every value is a link.
+ *
+ * @param problems - where the warnings go
+ */
+function withoutBadDerivedLinks(record: DfcRecord, problems: Problem[]): DfcRecord {
+  let result = record;
+  for (const [own] of LINK_ENDS) {
+    if (!own.derived || own.kind !== record.kind) continue;
+    const links = (record as unknown as Readonly<Record<string, readonly unknown[] | undefined>>)[own.field];
+    if (links === undefined || links.every(isNodeIdValue)) continue;
+    const bad = links.filter((link) => !isNodeIdValue(link));
+    problems.push(problem('invalid-value', record.id, `dfc-b:${record.kind}`, shortName(own.property),
+      `${bad.length} value(s) of ${shortName(own.property)} are no IRI (${JSON.stringify(String(bad[0])).slice(0, 120)}): left out, the rest of the resource is kept`,
+      'warning'));
+    result = { ...result, [own.field]: links.filter(isNodeIdValue) };
+  }
+  return result;
 }
 
 /**

@@ -188,3 +188,53 @@ describe('Decoder validation', () => {
     });
   });
 });
+
+describe('Decoder and a malformed entry of a derived link list', () => {
+  const decoder = new Decoder();
+  const base = 'https://farm.example/api/dfc/enterprises/7';
+
+  it('drops the entry of `manages` or `supplies` that is no IRI with a warning, and keeps the enterprise', async () => {
+    const text = JSON.stringify({
+      '@context': 'https://www.datafoodconsortium.org',
+      '@graph': [{
+        '@id': base, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Ferme Sept',
+        'dfc-b:manages': [`${base}/catalog_items/1`, `${base}/catalog_items/new item`],
+        'dfc-b:supplies': [`${base}/supplied_products/1`, `${base}/supplied_products/a"b`],
+      }],
+    });
+    const result = await decoder.decode(text, { mediaType: 'application/ld+json' });
+    expect(result.rejected, JSON.stringify(result.rejected)).to.deep.equal([]);
+    const enterprise = result.records.find((r) => r.id === base);
+    if (enterprise?.kind !== 'Enterprise') expect.fail(`no enterprise: ${JSON.stringify(result.records)}`);
+    expect(enterprise.name).to.equal('Ferme Sept');
+    expect(enterprise.manages).to.deep.equal([`${base}/catalog_items/1`]);
+    expect(enterprise.supplies).to.deep.equal([`${base}/supplied_products/1`]);
+    const warnings = result.problems.filter((p) => p.id === base && p.severity === 'warning');
+    expect(warnings.map((p) => p.path).sort()).to.deep.equal(['dfc-b:manages', 'dfc-b:supplies']);
+    for (const warning of warnings) expect(warning.message).to.match(/left out/u);
+  });
+
+  it('drops an entry the reader takes but the record schema refuses (a no-break space), with a warning', async () => {
+    const text = JSON.stringify({
+      '@context': 'https://www.datafoodconsortium.org',
+      '@graph': [{ '@id': base, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Ferme Sept', 'dfc-b:manages': [`${base}/catalog_items/1`, `${base}/catalog_items/new\u00a0item`] }],
+    });
+    const result = await decoder.decode(text, { mediaType: 'application/ld+json' });
+    expect(result.rejected, JSON.stringify(result.rejected)).to.deep.equal([]);
+    const enterprise = result.records.find((r) => r.id === base);
+    if (enterprise?.kind !== 'Enterprise') expect.fail(`no enterprise: ${JSON.stringify(result.records)}`);
+    expect(enterprise.manages).to.deep.equal([`${base}/catalog_items/1`]);
+    const warning = result.problems.find((p) => p.id === base && p.severity === 'warning');
+    expect(warning?.path).to.equal('dfc-b:manages');
+    expect(warning?.message).to.match(/left out/u);
+  });
+
+  it('still refuses an enterprise whose own link (its address) is no IRI', async () => {
+    const text = JSON.stringify({
+      '@context': 'https://www.datafoodconsortium.org',
+      '@graph': [{ '@id': base, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Ferme Sept', 'dfc-b:hasAddress': `${base}/address/new place` }],
+    });
+    const result = await decoder.decode(text, { mediaType: 'application/ld+json' });
+    expect(result.rejected.map((r) => r.id)).to.deep.equal([base]);
+  });
+});
