@@ -17,7 +17,7 @@ import { dirname } from 'node:path';
 // A retry of one command's own step, not background work: it stays with the command (as net/ keeps a request's deadlines).
 import { setTimeout as sleep } from 'node:timers/promises';
 import sqlite3 from 'sqlite3';
-import { withReadOnly, type SqlConnection } from './database.js';
+import { withReadOnly, withWritable, type SqlConnection } from './database.js';
 import { recordedSchemaVersion, SCHEMA_VERSION, SchemaTooNewError } from './migrations.js';
 
 /** The `sqlite3.Backup` object (`Database#backup`), which the package's typings leave out. */
@@ -285,6 +285,20 @@ export interface RestoreOutcome extends DatabaseSummary {
  * @param target - the node's database file
  * @param now - the time in the name of the kept database
  */
+/**
+ * Gives a restored database's change feed a new stream id. The feed's sequence numbers go back to the backup's, and
+ * the restored node writes its next changes under numbers it had given other changes before: a follower whose
+ * cursor is past them would read on from its cursor and never see them. A new stream is a reset cursor to every
+ * follower, which resyncs once (as after a private enterprise's removal). A database older than the stream id
+ * (migration 6) gets one, random, when the node migrates it.
+ */
+async function newFeedStream(path: string): Promise<void> {
+  await withWritable(path, async (connection) => {
+    if ((await connection.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'meta'")) === undefined) return;
+    await connection.run("UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'stream_id'");
+  });
+}
+
 export async function restoreDatabase(backup: string, target: string, now: Date = new Date()): Promise<RestoreOutcome> {
   if (partOf(target, backup)) throw new SameFileError(`${backup} is the database itself or one of its files: restore another file`);
   // Committed transactions may still be in a log beside the file: reading them through SQLite (the check below)
@@ -313,6 +327,7 @@ export async function restoreDatabase(backup: string, target: string, now: Date 
   try {
     copyFileSync(backup, incoming);
     chmodSync(incoming, PRIVATE_FILE);
+    await newFeedStream(incoming);
     syncFile(incoming);
     // The log files of the replaced database would be read as the new one's: gone (the probe emptied them).
     rmSync(`${target}-wal`, { force: true });

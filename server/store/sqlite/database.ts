@@ -206,6 +206,23 @@ export async function withReadOnly<T>(path: string, work: (connection: SqlConnec
 }
 
 /**
+ * Runs `work` on a read-write connection of its own to a database file no node has open (a restored copy before it
+ * is moved into place), and closes it.
+ *
+ * @param path - an existing database file
+ */
+export async function withWritable<T>(path: string, work: (connection: SqlConnection) => Promise<T>): Promise<T> {
+  const db = await openConnection(path, sqlite3.OPEN_READWRITE);
+  try {
+    const connection = wrap(db);
+    await connection.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};`);
+    return await work(connection);
+  } finally {
+    await closeConnection(db);
+  }
+}
+
+/**
  * Several connections as one, for reads: each statement goes to the connection with the fewest statements in
  * flight. A connection runs one statement at a time; two let two requests' queries (a page and a summary) run
  * on two cores at once. Only for statements that stand alone (no transaction spans two calls).

@@ -110,8 +110,19 @@ describe('database backup and restore', () => {
     });
     expect((await inspectDatabase(db)).enterprises, 'junk changed nothing').to.equal(2);
 
+    const stream = async (path: string): Promise<string | undefined> =>
+      (await readRows<{ value: string }>(path, "SELECT value FROM meta WHERE key = 'stream_id'"))[0]?.value;
+    const before = await stream(copy);
+    expect(before).to.match(/^[0-9a-f]{32}$/u);
     const outcome = await restoreDatabase(copy, db, new Date('2026-12-02T13:30:00.000Z'));
     expect(outcome.enterprises).to.equal(1);
+    // A new feed stream: the restored node's next sequence numbers were given to other changes before, and every
+    // follower must resync once instead of reading on from its cursor. The backup itself is left as it was.
+    const after = await stream(db);
+    expect(after).to.match(/^[0-9a-f]{32}$/u);
+    expect(after).to.not.equal(before);
+    expect(await stream(copy)).to.equal(before);
+    expect(existsSync(`${db}-journal`)).to.equal(false);
     expect(outcome.previous).to.equal(`${db}.before-restore-2026-12-02T13-30-00-000Z`);
     expect((await readRows<{ eid: string }>(db, 'SELECT eid FROM enterprises')).map((r) => r.eid)).to.deep.equal(['ferme']);
     expect((await readRows<{ eid: string }>(outcome.previous as string, 'SELECT eid FROM enterprises ORDER BY eid')).map((r) => r.eid))
