@@ -276,9 +276,15 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     return ifMatch?.includes('*') === true && ifNoneMatch === undefined ? exists : condition;
   };
 
+  /**
+   * The representation a write will answer in, negotiated before it changes anything: a write whose answer the
+   * client cannot read is a 406 with nothing written (answered after the write, it said "refused" of a write made).
+   */
+  const answeredAs = (req: Request): Representation => negotiate(req.get('accept'));
+
   /** Renders the records a write answers with: one resource with its version's ETag, as its GET gives it. */
-  const renderWritten = (req: Request, records: readonly DfcRecord[], version?: string): Rendered =>
-    render(records, negotiate(req.get('accept')), { container: false, ...(version !== undefined ? { version } : {}) });
+  const renderWritten = (representation: Representation, records: readonly DfcRecord[], version?: string): Rendered =>
+    render(records, representation, { container: false, ...(version !== undefined ? { version } : {}) });
 
   const body = (req: Request): WriteBody => textBody(req);
 
@@ -304,11 +310,12 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
 
   router.post('/enterprises', async (req, res) => {
     requireAdmin(res);
+    const representation = answeredAs(req);
     const decoded = await catalog.decode(body(req), catalog.urls.enterprises());
     const isPrivate = privateFlag(req.query['private']);
     const row = await catalog.createEnterprise(decoded.records, { private: isPrivate });
     const { records, version } = await catalog.enterpriseGraph(row.eid);
-    const rendered = renderWritten(req, records, version);
+    const rendered = renderWritten(representation, records, version);
     res.status(201).setHeader('Location', row.iri).setHeader('ETag', rendered.etag);
     sendRendered(res, rendered.contentType, rendered.body);
   });
@@ -326,6 +333,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   router.put('/enterprises/:eid', async (req, res) => {
     const eid = req.params['eid'] as string;
     requireScope(res, 'WriteEnterprise', eid);
+    const representation = answeredAs(req);
     const given = body(req);
     // The profile's ETag is made from its version; the write must then find the enterprise as it was read, and
     // starts from that row (the profile is replaced from the body: it needs nothing else read). With `*`, the
@@ -340,7 +348,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const decoded = await catalog.decode(given, catalog.urls.enterprise(eid));
     await catalog.replaceProfile(eid, decoded.records, expected);
     const { records, version } = await catalog.enterpriseGraph(eid);
-    const rendered = renderWritten(req, records, version);
+    const rendered = renderWritten(representation, records, version);
     res.status(200).setHeader('ETag', rendered.etag);
     sendRendered(res, rendered.contentType, rendered.body);
   });
@@ -369,6 +377,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   router.post('/enterprises/:eid/supplied_products', async (req, res) => {
     const eid = req.params['eid'] as string;
     requireScope(res, 'WriteProducts', eid);
+    const representation = answeredAs(req);
     await catalog.enterpriseRow(eid);
     // Several products in one body: the valid ones are created and the rejected ones listed in the answer; when
     // no product of the body is valid, the request as a whole is refused (422), as for one product.
@@ -379,7 +388,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     }
     const written = await catalog.createProducts(eid, accepted.records);
     const product = written.find((r) => r.kind === 'SuppliedProduct' && r.variants.length === 0) ?? written[0];
-    const rendered = renderWritten(req, written, written.length === 1 ? recordVersion(written[0] as DfcRecord) : undefined);
+    const rendered = renderWritten(representation, written, written.length === 1 ? recordVersion(written[0] as DfcRecord) : undefined);
     const rejected = rejectionsOf(decoded, accepted);
     res.status(201).setHeader('Location', product?.id ?? '').setHeader('ETag', rendered.etag);
     sendRendered(res, rendered.contentType, rejected.length > 0 ? withRejections(rendered, rejected) : rendered.body);
@@ -412,6 +421,8 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const eid = req.params['eid'] as string;
     const id = req.params['id'] as string;
     requireScope(res, 'WriteProducts', eid);
+    // A write that answers with nothing (a DELETE: 204) has no representation to agree on.
+    const representation = options.needsBody ? answeredAs(req) : undefined;
     const given = options.needsBody ? body(req) : undefined;
     // A missing resource answers 404, not 412 (the read of the version is the check). The write starts its
     // read-modify-write from that read (no second one), and its commit still requires the resource as read; with
@@ -426,7 +437,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
       return;
     }
     // One resource written answers with the ETag its GET gives (the version of what was just stored).
-    const rendered = renderWritten(req, written, written.length === 1 ? recordVersion(written[0] as DfcRecord) : undefined);
+    const rendered = renderWritten(representation ?? answeredAs(req), written, written.length === 1 ? recordVersion(written[0] as DfcRecord) : undefined);
     res.status(200).setHeader('ETag', rendered.etag);
     sendRendered(res, rendered.contentType, rendered.body);
   };

@@ -23,7 +23,7 @@ import {
 import { nodeOfPath, ORDER_VIA_HEADER, type OrderBody, type OrderCaller, type OrderService, type OrderView } from '../orders/order-service.js';
 import type { NodeStore } from '../store/store.js';
 import { allowOnly, textBody } from './methods.js';
-import { negotiate } from './negotiate.js';
+import { negotiate, type Representation } from './negotiate.js';
 import { pageParams } from './page-params.js';
 import { etagList, renderBody, sendRendered, type PageView } from './render.js';
 
@@ -115,10 +115,18 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
     return bare;
   };
 
+  /**
+   * The representation a write will answer in, negotiated before it changes anything: a write the client cannot
+   * read the answer of is a 406 with nothing placed, changed or reserved (answered after the write, a retry placed
+   * a second order).
+   */
+  const answeredAs = (req: Request): Representation => negotiate(req.get('accept'));
+
   const answer = (
-    req: Request, res: Response, status: number, records: OrderView['records'], options: { containerId?: string; view?: PageView } = {},
+    req: Request, res: Response, status: number, records: OrderView['records'],
+    options: { containerId?: string; view?: PageView; representation?: Representation } = {},
   ): void => {
-    const representation = negotiate(req.get('accept'));
+    const representation = options.representation ?? negotiate(req.get('accept'));
     const body = renderBody(records, representation, {
       ...(options.containerId !== undefined ? { containerId: options.containerId } : { container: false }),
       ...(options.view !== undefined ? { view: options.view } : {}),
@@ -166,12 +174,13 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
       return;
     }
     const eid = req.params['eid'] as string;
+    const representation = answeredAs(req);
     const created = await placing(req, res, async () => {
       const caller = withPath(req, callerOf(res, eid, true));
       return orders.create(eid, collection, given, caller, idempotencyKey(req));
     });
     res.setHeader('Location', created.order.iri);
-    answer(req, res, 201, created.records);
+    answer(req, res, 201, created.records, { representation });
   });
 
   for (const collection of COLLECTIONS) {
@@ -198,13 +207,14 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
 
     router.post(`/enterprises/:eid/${collection}`, async (req, res) => {
       const eid = req.params['eid'] as string;
+      const representation = answeredAs(req);
       const created = await placing(req, res, async () => {
         const caller = withPath(req, callerOf(res, eid, true));
         const given = body(req);
         return orders.create(eid, collectionUrl(req), given, caller, idempotencyKey(req));
       });
       res.setHeader('Location', created.order.iri);
-      answer(req, res, 201, created.records);
+      answer(req, res, 201, created.records, { representation });
     });
     router.all(`/enterprises/:eid/${collection}`, allow('GET, HEAD, OPTIONS, POST', true));
 
@@ -219,16 +229,18 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
       const caller = withPath(req, callerOf(res, eid, true));
       const iri = await orders.orderIri(orderUrl(req));
       await ifMatchHolds(req, eid, iri, caller);
+      const representation = answeredAs(req);
       const view = await orders.update(eid, iri, body(req), caller);
-      answer(req, res, 200, view.records);
+      answer(req, res, 200, view.records, { representation });
     });
     router.delete(`/enterprises/:eid/${collection}/:n`, async (req, res) => {
       const eid = await enterprise(req, res);
       const caller = callerOf(res, eid, true);
       const iri = await orders.orderIri(orderUrl(req));
       await ifMatchHolds(req, eid, iri, caller);
+      const representation = answeredAs(req);
       const view = await orders.cancel(eid, iri, caller);
-      answer(req, res, 200, view.records);
+      answer(req, res, 200, view.records, { representation });
     });
     router.all(`/enterprises/:eid/${collection}/:n`, allow('GET, HEAD, OPTIONS, PUT, DELETE'));
   }

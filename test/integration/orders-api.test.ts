@@ -925,3 +925,58 @@ describe('orders API', function () {
     });
   });
 });
+
+describe('a write whose answer the client cannot read', function () {
+  this.timeout(20_000);
+  let node: InProcessNode;
+  let buyer: string;
+  let admin: Record<string, string>;
+  before(async () => {
+    node = await startInProcess({ base: 'http://a.test' });
+    await node.seed('ferme');
+    buyer = await node.token('ferme', ['WriteOrders', 'ReadOrders']);
+    admin = bearer(node.adminToken);
+  });
+  after(() => node.close());
+
+  const api = '/api/dfc/enterprises/ferme';
+  const item = (key: string) => `${node.base}${api}/catalog_items/${key}`;
+  const unreadable = { accept: 'text/plain' };
+
+  it('is a 406 before anything is placed, reserved or written, and the same request with a readable Accept goes through', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const ordersUrl = `${node.base}${api}/orders`;
+    const stockBefore = await node.store.orders.stock(item('tomate'));
+    const order = ofnOrder(ordersUrl, [{ ...tomate, quantity: '2' }]);
+    for (const path of [`${api}/orders`, `${api}/Orders`, `${api}/supplied_products`]) {
+      const refused = await node.request('POST', path, { headers: { 'content-type': 'application/json', ...bearer(buyer), ...unreadable }, body: order });
+      expect(refused.status, `${path}: ${refused.text}`).to.equal(406);
+      expect(refused.headers.get('content-type')).to.match(/^application\/problem\+json/u);
+    }
+    expect(await node.store.orders.stock(item('tomate'))).to.deep.equal(stockBefore);
+    const listed = await node.request('GET', `${api}/orders`, { headers: bearer(buyer) });
+    expect(typed(listed.text, 'dfc-b:Order')).to.deep.equal([]);
+
+    // A stock write, a new product and an enterprise's profile: refused whole, the store as it was.
+    const itemBefore = await node.request('GET', `${api}/catalog_items/tomate`);
+    const put = await node.request('PUT', `${api}/catalog_items/tomate`, {
+      headers: { 'content-type': 'application/json', ...admin, ...unreadable }, body: '{"dfc-b:stockLimitation": 99}',
+    });
+    expect(put.status, put.text).to.equal(406);
+    expect((await node.request('GET', `${api}/catalog_items/tomate`)).text).to.equal(itemBefore.text);
+    const productsBefore = (await node.request('GET', `${api}/supplied_products`)).text;
+    const product = await node.request('POST', `${api}/supplied_products`, {
+      headers: { 'content-type': 'application/ld+json', ...admin, ...unreadable },
+      body: JSON.stringify({ '@context': CONTEXT, '@id': '_:p', '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Radis' }),
+    });
+    expect(product.status, product.text).to.equal(406);
+    expect((await node.request('GET', `${api}/supplied_products`)).text).to.equal(productsBefore);
+
+    // Readable: the order is placed and reserves its stock.
+    const placed = await node.request('POST', `${api}/orders`, {
+      headers: { 'content-type': 'application/json', ...bearer(buyer), accept: 'text/turtle' }, body: order,
+    });
+    expect(placed.status, placed.text).to.equal(201);
+    expect(placed.headers.get('content-type')).to.match(/^text\/turtle/u);
+  });
+});
