@@ -339,8 +339,27 @@ export class OrderService {
       order = await this.placeUpstream(order, undefined, listingsRead(request.lines), via);
       await this.refuseIfListingRemoved(order);
     }
-    if (!outcome.replayed && request.status === 'Complete') order = await this.completeOrder(order);
+    if (request.status === 'Complete' && (!outcome.replayed || order.state === 'Held')) {
+      order = await this.completeAsAsked(order);
+    }
     return { ...(await this.view(order)), replayed: outcome.replayed };
+  }
+
+  /**
+   * Completes the new order of a request that asks for it (`dfc-v:Complete`). The order is stored, then completed in
+   * a transaction of its own: an attempt may die between the two, or its retry (the same key) come while it
+   * completes. Each attempt, the first or a retry, completes it if it is still held, and answers the order completed
+   * by whichever got there first.
+   */
+  private async completeAsAsked(order: OrderRow): Promise<OrderRow> {
+    try {
+      return await this.completeOrder(order);
+    } catch (error: unknown) {
+      // Completed meanwhile by the attempt it retries: that is the answer.
+      const now = error instanceof OrderStateError ? await this.deps.store.orders.get(order.iri) : undefined;
+      if (now?.state === 'Complete') return now;
+      throw error;
+    }
   }
 
   /**

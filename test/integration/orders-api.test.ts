@@ -306,6 +306,45 @@ describe('orders API', function () {
     expect(other.status).to.equal(422);
   });
 
+  it('completes an order asked Complete when a retry with its key finds it held (the first attempt died before completing it)', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const body = ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 2 }], { status: 'dfc-v:Complete' });
+    // The first attempt stores the order, then fails before its completion (the process dies there).
+    const orders = node.store.orders;
+    const complete = orders.complete.bind(orders);
+    let dies = true;
+    orders.complete = async (...args: Parameters<typeof complete>) => {
+      if (dies) {
+        dies = false;
+        throw new Error('the process died here');
+      }
+      return complete(...args);
+    };
+    try {
+      const first = await post(body, buyer, { 'idempotency-key': 'complete-1' });
+      expect(first.status).to.equal(500);
+      expect(await stockOf('tomate')).to.include({ available: 10, reserved: 2 });
+      const retried = await post(body, buyer, { 'idempotency-key': 'complete-1' });
+      expect(retried.status, retried.text).to.equal(201);
+      expect(typed(retried.text, 'dfc-b:Order')[0]?.['dfc-b:hasOrderStatus']).to.equal('dfc-v:Complete');
+      expect(await stockOf('tomate')).to.include({ available: 10, reserved: 0 });
+    } finally {
+      orders.complete = complete;
+    }
+  });
+
+  it('answers every concurrent retry of a request asking Complete with the completed order, sold once', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const body = ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 3 }], { status: 'dfc-v:Complete' });
+    const answers = await Promise.all(Array.from({ length: 8 }, () => post(body, buyer, { 'idempotency-key': 'complete-2' })));
+    for (const answer of answers) {
+      expect(answer.status, answer.text).to.equal(201);
+      expect(typed(answer.text, 'dfc-b:Order')[0]?.['dfc-b:hasOrderStatus']).to.equal('dfc-v:Complete');
+    }
+    expect(new Set(answers.map((a) => a.headers.get('location'))).size).to.equal(1);
+    expect(await stockOf('tomate')).to.include({ available: 9, reserved: 0 });
+  });
+
   it('cancels, and a cancelled order can no longer change', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const created = await post(ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 4 }]), buyer);
