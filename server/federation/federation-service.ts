@@ -244,11 +244,11 @@ export class FederationService {
    *
    * @throws BadRequestHttpError for parameters that do not parse
    */
-  public async query(query: CatalogueQuery): Promise<FederatedMatch[]> {
-    return this.index.queryMatches(await this.resolve(query));
+  public async query(query: CatalogueQuery, options: { readonly all?: boolean } = {}): Promise<FederatedMatch[]> {
+    return this.index.queryMatches(await this.resolve(query), options);
   }
 
-  /** How many rows a query matches (a text query: its listed best matches). */
+  /** How many rows a query matches (a text query: every match, not only the best ones a page lists first). */
   public async count(query: CatalogueQuery): Promise<number> {
     return this.index.countMatches(await this.resolve(query));
   }

@@ -177,7 +177,8 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
 
   router.get('/catalog.csv', async (req, res) => {
     const format = csvFormatOf(req);
-    const rows = await service.rows(await service.query(queryOf(req, ['sep', 'decimal'])));
+    // Every match of a text, not only the best ones a page lists first: a spreadsheet of a text's offers holds them all.
+    const rows = await service.rows(await service.query(queryOf(req, ['sep', 'decimal']), { all: true }));
     res.setHeader('Content-Disposition', 'attachment; filename="federated-catalog.csv"');
     // The defaults follow the reader's language: a French spreadsheet wants `;` and decimal commas.
     await send(req, res, await service.csv(rows, format), 'text/csv', [], 'Accept, Accept-Language');

@@ -453,8 +453,11 @@ export interface FederatedIndex {
    * name, then item IRI.
    */
   queryEntries(query: FederatedQuery): Promise<FederatedRow[]>;
-  /** The same, light: only what a radius filter and a page need (full rows come from {@link entriesByIds}). */
-  queryMatches(query: FederatedQuery): Promise<FederatedMatch[]>;
+  /**
+   * The same, light: only what a radius filter and a page need (full rows come from {@link entriesByIds}). A text
+   * lists its best 1,000 matches; with `all`, every match, the others after those in index order (an export).
+   */
+  queryMatches(query: FederatedQuery, options?: { readonly all?: boolean }): Promise<FederatedMatch[]>;
   /** How many winning rows a query matches (a text query counts at most its listed best matches). */
   countMatches(query: FederatedQuery): Promise<number>;
   /**

@@ -754,17 +754,41 @@ function selectOf(query: PlannedQuery, columns: string): { sql: string; params: 
 }
 
 /**
- * The rows a federated query matches, as tables and a condition over `f` (the index): with a text, its best
- * {@link MAX_TEXT_MATCHES} matches (a subquery, joined back by rowid); else the filtered winning rows. Undefined
- * when it matches nothing. Aggregates and sorted pages are written on top of it, in the database.
+ * Every row a text query matches (its words, or a product type's label), unordered: the rowids as `mid`. Undefined
+ * when it matches nothing.
+ */
+function allTextMatches(query: PlannedQuery): { sql: string; params: SqlValue[] } | undefined {
+  const filter = whereOf(query);
+  if (filter === undefined || query.text === undefined) return undefined;
+  const text = ftsQuery(query.text, query.wholeWords !== true);
+  const types = query.textTypes ?? [];
+  const parts: string[] = [];
+  const params: SqlValue[] = [];
+  if (text !== undefined) {
+    parts.push(`SELECT f.rowid AS mid FROM federated_search s CROSS JOIN federated_entries f ON f.rowid = s.rowid
+      WHERE federated_search MATCH ? AND ${filter.where}`);
+    params.push(text, ...filter.params);
+  }
+  if (types.length > 0) {
+    parts.push(`SELECT f.rowid AS mid FROM federated_entries f WHERE ${filter.where} AND f.product_type IN (SELECT value FROM json_each(?))`);
+    params.push(...filter.params, JSON.stringify(types));
+  }
+  return parts.length === 0 ? undefined : { sql: parts.join(' UNION '), params };
+}
+
+/**
+ * The rows a federated query matches, as tables and a condition over `f` (the index): with a text, every match
+ * (not only the best {@link MAX_TEXT_MATCHES} a page by relevance lists first: a count, a summary or a sort by
+ * price of a text's offers is of all of them), as a subquery joined back by rowid; else the filtered winning rows.
+ * Undefined when it matches nothing. Aggregates and sorted pages are written on top of it, in the database.
  */
 function matchedFrom(query: PlannedQuery): { tables: string; where: string; params: SqlValue[] } | undefined {
   if (query.text === undefined) {
     const filter = whereOf(query);
     return filter === undefined ? undefined : { tables: filter.table, where: filter.where, params: filter.params };
   }
-  const select = selectOf(query, 'f.rowid AS mid');
-  return select === undefined ? undefined : { tables: `(${select.sql}) m CROSS JOIN federated_entries f ON f.rowid = m.mid`, where: '1', params: select.params };
+  const all = allTextMatches(query);
+  return all === undefined ? undefined : { tables: `(${all.sql}) m CROSS JOIN federated_entries f ON f.rowid = m.mid`, where: '1', params: all.params };
 }
 
 /**
@@ -1190,13 +1214,26 @@ export class SqliteFederatedIndex implements FederatedIndex {
     return plan.value === 'ranked' ? query : { ...query, unranked: true, ...(plan.value === 'whole' ? { wholeWords: true } : {}) };
   }
 
-  public async queryMatches(given: FederatedQuery): Promise<FederatedMatch[]> {
+  public async queryMatches(given: FederatedQuery, options: { readonly all?: boolean } = {}): Promise<FederatedMatch[]> {
     // Without a text the matches are in folded name order: the sort keys must be there.
     await this.ensureSortKeys();
     const query = await this.planned(given);
     // Three small columns per row: a query over 100,000 offers moves kilobytes, not megabytes, to JavaScript.
     const select = selectOf(query, 'f.rowid AS id, f.latitude, f.longitude');
-    return select === undefined ? [] : this.db.reader.all<FederatedMatch>(select.sql, select.params);
+    const best = select === undefined ? [] : await this.db.reader.all<FederatedMatch>(select.sql, select.params);
+    if (options.all !== true || query.text === undefined || best.length < MAX_TEXT_MATCHES) return best;
+    return [...best, ...await this.otherTextMatches<FederatedMatch>(query, best.map((m) => m.id), 'f.rowid AS id, f.latitude, f.longitude', 0, -1)];
+  }
+
+  /**
+   * A text's matches past its best {@link MAX_TEXT_MATCHES} (`best`, listed first by relevance), in index order:
+   * `limit` of them (-1: all) from `offset`.
+   */
+  private async otherTextMatches<T>(query: PlannedQuery, best: readonly number[], columns: string, offset: number, limit: number): Promise<T[]> {
+    const from = matchedFrom(query);
+    if (from === undefined) return [];
+    return this.db.reader.all<T>(`SELECT ${columns} FROM ${from.tables} WHERE ${from.where}
+      AND f.rowid NOT IN (SELECT value FROM json_each(?)) ORDER BY f.rowid LIMIT ? OFFSET ?`, [...from.params, JSON.stringify(best), limit, offset]);
   }
 
   public async consistent<T>(read: () => Promise<T>): Promise<T> {
@@ -1221,8 +1258,14 @@ export class SqliteFederatedIndex implements FederatedIndex {
     await this.ensureSortKeys();
     const query = await this.planned(given);
     if (order.key === 'relevance' && query.text !== undefined) {
-      // The best text matches in bm25 order: at most a thousand ids, cut to the page.
-      const ids = (await this.queryMatches(query)).slice(offset, offset + limit).map((m) => m.id);
+      // The best text matches in bm25 order: at most a thousand ids, cut to the page; past them, the other matches
+      // in index order (the page's count is of every match).
+      const best = (await this.queryMatches(query)).map((m) => m.id);
+      const ids = best.slice(offset, offset + limit);
+      if (ids.length < limit && best.length === MAX_TEXT_MATCHES) {
+        const rest = await this.otherTextMatches<{ id: number }>(query, best, 'f.rowid AS id', Math.max(0, offset - best.length), limit - ids.length);
+        for (const r of rest) ids.push(r.id);
+      }
       return this.entriesByIds(ids);
     }
     const from = matchedFrom(query);

@@ -487,7 +487,25 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
       expect(broad).to.have.length(MAX_TEXT_MATCHES);
       const ids = broad.map((m) => m.id);
       expect(ids).to.deep.equal([...ids].sort((a, b) => a - b));
-      expect(await index.countMatches({ text: 'cooperative' })).to.equal(MAX_TEXT_MATCHES);
+      // Counted, summed up, sorted and exported whole: every match, not the best ones a page lists first.
+      const every = MAX_RANKED_HITS + 50;
+      expect(await index.countMatches({ text: 'cooperative' })).to.equal(every);
+      expect((await index.supplyGroups({ text: 'cooperative' })).reduce((n, g) => n + g.offers, 0)).to.equal(every);
+      const exported = (await index.queryMatches({ text: 'cooperative' }, { all: true })).map((m) => m.id);
+      expect(exported).to.have.length(every);
+      expect(new Set(exported).size).to.equal(every);
+      expect(exported.slice(0, MAX_TEXT_MATCHES)).to.deep.equal(ids);
+      // Pages by relevance go on past the best ones, in index order, each match once.
+      const paged: string[] = [];
+      for (let offset = 0; offset < every + 100; offset += 700) {
+        for (const row of await index.pageRows({ text: 'cooperative' }, { key: 'relevance', descending: false }, offset, 700)) paged.push(row.itemIri);
+      }
+      expect(paged).to.have.length(every);
+      expect(new Set(paged).size).to.equal(every);
+      // Sorted by name: over every match (the last name is one past the best thousand).
+      const lastByName = await index.pageRows({ text: 'cooperative' }, { key: 'name', descending: true }, 0, 1);
+      const allNames = (await db.reader.all<{ name_key: string }>('SELECT name_key FROM federated_entries')).map((r) => r.name_key).sort();
+      expect(lastByName[0]?.name).to.equal(allNames[allNames.length - 1]);
       // Filtered, still in index order, every row passing the filter.
       const peerRows = await index.entriesByIds((await index.queryMatches({ text: 'cooper', source: String(peers[2]) })).map((m) => m.id));
       expect(peerRows.every((r) => r.peerId === peers[2])).to.equal(true);
@@ -538,8 +556,8 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
       const common = await texts('cooperative');
       expect(common).to.have.length(MAX_TEXT_MATCHES);
       expect(common.every((t) => t.startsWith('cooperative '))).to.equal(true);
-      // Counted as listed: the same plan.
-      expect(await index.countMatches({ text: 'cooperative' })).to.equal(MAX_TEXT_MATCHES);
+      // Counted by the same plan (the word whole: not the 40 rows saying only "cooperatives"), every match.
+      expect(await index.countMatches({ text: 'cooperative' })).to.equal(MAX_RANKED_HITS + 50 - 40);
       // A completion people type on their way (`coop`, `chev`): a prefix, every completion found.
       expect((await texts('coop')).slice(0, 40).every((t) => t.startsWith('cooperatives '))).to.equal(true);
       expect((await texts('chev')).length).to.equal(Math.ceil((MAX_RANKED_HITS + 50) / 9));
