@@ -87,3 +87,5 @@ export class UnprocessableEntityHttpError extends httpErrorClass(422, 'Unprocess
 export class ServiceUnavailableHttpError extends httpErrorClass(503, 'Service Unavailable') {}
 /** 500: our fault. */
 export class InternalServerError extends httpErrorClass(500, 'Internal Server Error') {}
+/** 507: the node cannot store what the request writes (its disk is full); nothing of it was written. */
+export class InsufficientStorageHttpError extends httpErrorClass(507, 'Insufficient Storage') {}

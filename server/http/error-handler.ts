@@ -8,7 +8,8 @@ import { badCredentialOf, unauthorized } from '../auth/middleware.js';
 import type { Logger } from 'pino';
 import { STATUS_CODES } from 'node:http';
 import {
-  BadRequestHttpError, HttpError, InternalServerError, PayloadTooLargeHttpError, UnsupportedMediaTypeHttpError,
+  BadRequestHttpError, HttpError, InsufficientStorageHttpError, InternalServerError, PayloadTooLargeHttpError, ServiceUnavailableHttpError,
+  UnsupportedMediaTypeHttpError,
 } from '../errors/http-error.js';
 
 /** The problem document of an error. */
@@ -53,7 +54,26 @@ function toHttpError(error: unknown, contentEncoding: string | undefined): HttpE
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true) {
     return new HttpError(e.status, STATUS_CODES[e.status] ?? 'Client Error', e.message ?? 'bad request');
   }
-  return new InternalServerError('an unexpected error occurred; it has been logged', { cause: error });
+  return storageError(error) ?? new InternalServerError('an unexpected error occurred; it has been logged', { cause: error });
+}
+
+/**
+ * The answer to a write the database could not make for want of room or of write access (SQLite's `SQLITE_FULL`,
+ * `SQLITE_READONLY`, or a rolled-back group whose cause is one): the client learns that nothing was written and that
+ * trying again later may work, not "an unexpected error". Undefined for any other error.
+ */
+function storageError(error: unknown): HttpError | undefined {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e !== undefined && e !== null && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.code === 'SQLITE_FULL') {
+      return new InsufficientStorageHttpError('the node\'s disk is full: nothing of this request was written; try again once its operator has made room',
+        { cause: error, headers: { 'Retry-After': '60' } });
+    }
+    if (e.code === 'SQLITE_READONLY') {
+      return new ServiceUnavailableHttpError('the node cannot write to its database now (it is read-only): nothing of this request was written',
+        { cause: error, headers: { 'Retry-After': '60' } });
+    }
+  }
+  return undefined;
 }
 
 /**

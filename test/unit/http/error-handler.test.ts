@@ -98,6 +98,23 @@ describe('http: the error funnel', function () {
     expect(JSON.stringify(entry?.['err'])).to.include('SQLITE_CORRUPT').and.include('stack');
   });
 
+  it('a write the disk has no room for is a 507 saying nothing was written (or a 503 for a read-only database), logged', async () => {
+    const full = Object.assign(new Error('SQLITE_FULL: database or disk is full'), { errno: 13, code: 'SQLITE_FULL' });
+    for (const error of [full, new Error('the transaction was rolled back by SQLite', { cause: full })]) {
+      thrown = error;
+      logged.length = 0;
+      const response = await node.request('GET', '/api/federation/stats');
+      const body = expectProblem(response, 507);
+      expect(body.title).to.equal('Insufficient Storage');
+      expect(body.detail).to.match(/disk is full: nothing of this request was written/u);
+      expect(response.headers.get('retry-after')).to.equal('60');
+      expect(JSON.stringify(logged)).to.include('SQLITE_FULL');
+    }
+    thrown = Object.assign(new Error('SQLITE_READONLY: attempt to write a readonly database'), { errno: 8, code: 'SQLITE_READONLY' });
+    const readOnly = expectProblem(await node.request('GET', '/api/federation/stats'), 503);
+    expect(readOnly.detail).to.match(/read-only/u);
+  });
+
   it('a thrown value that is not an Error is a 500 too', async () => {
     thrown = 'a string';
     expectProblem(await node.request('GET', '/api/federation/stats'), 500);
