@@ -43,12 +43,19 @@ export async function backupCommand(file: string | undefined, options: BackupCom
     io.err(`maillon: ${file} exists; give --force to replace it\n`);
     return 1;
   }
+  // The backups' own folder is made when missing (a first daily backup), not a whole path: a mistyped path
+  // (`/nonexistent/dir/x.db`) is refused, not created.
+  const dir = dirname(file);
+  const makeDir = !existsSync(dir);
+  if (makeDir && !existsSync(dirname(dir))) {
+    io.err(`maillon: no folder ${dirname(dir)} to make ${dir} in for the backup: create it first\n`);
+    return 1;
+  }
   if (!existsSync(config.db)) {
     io.err(`maillon: no database at ${config.db} (give --db or --data-dir)\n`);
     return 1;
   }
-  const dir = dirname(file);
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  if (makeDir) mkdirSync(dir);
   const started = Date.now();
   const outcome = await backupDatabase(config.db, file);
   io.out(`backed up ${config.db} to ${file} in ${Date.now() - started} ms: ${counts(outcome)}; integrity checked\n`);

@@ -159,5 +159,10 @@ describe('backup and restore of a serving node (maillon backup, maillon restore)
     const missing = await runMaillon(['backup', join(dir, 'x.db'), '--db', join(dir, 'nowhere.db')]);
     expect(missing.code).to.equal(1);
     expect(missing.err).to.match(/^maillon: no database at .*nowhere\.db \(give --db or --data-dir\)\n$/u);
+    // A path whose folder's folder is missing too (a typo) is refused, and nothing of it made.
+    const astray = await runMaillon(['backup', join(dir, 'no', 'such', 'x.db'), '--db', join(dir, 'nowhere.db')]);
+    expect(astray.code).to.equal(1);
+    expect(astray.err).to.match(/^maillon: no folder .*no to make .*such in for the backup: create it first\n$/u);
+    expect(existsSync(join(dir, 'no'))).to.equal(false);
   });
 });
