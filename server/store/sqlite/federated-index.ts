@@ -865,18 +865,32 @@ export async function indexPeerSnapshot(tx: SqlConnection, peerId: number, plan:
  * next one): the origin's own rows still come first in the directory. Only rows that relay an enterprise cost a
  * look-up; a peer that publishes its own enterprises costs nothing more.
  */
-async function peerRowsAsSaid(tx: SqlConnection, peerId: number, records: readonly PeerRecord[], keep: (entry: FederatedEntry) => boolean): Promise<IndexRow[]> {
-  const rows = peerRows(records, keep);
+async function peerRowsAsSaid(tx: SqlConnection, peerId: number, given: readonly PeerRecord[], keep: (entry: FederatedEntry) => boolean): Promise<IndexRow[]> {
+  let records = given;
+  let rows = peerRows(records, keep);
   const relayed = [...new Set(rows.flatMap((r) => (r.enterpriseRank >= ENTERPRISE_RANK.relayed && r.entry.enterpriseIri !== null ? [r.entry.enterpriseIri] : [])))];
   if (relayed.length === 0) return rows;
   const said = new Map<string, { record: DfcRecord; peerId: number }>();
+  // Enterprises an origin this node follows withdrew (no peer authoritative for them lists them any more).
+  const withdrawnByOrigin = new Set<string>();
   await inChunks(relayed, async (chunk, marks) => {
-    for (const row of await tx.all<{ iri: string; record: string; peer_id: number }>(
-      `SELECT iri, record, peer_id FROM peer_resources WHERE iri IN (${marks}) AND authoritative = 1 AND withdrawn_at IS NULL AND peer_id <> ?
+    for (const row of await tx.all<{ iri: string; record: string; peer_id: number; gone: number }>(
+      `SELECT iri, record, peer_id, withdrawn_at IS NOT NULL AS gone FROM peer_resources WHERE iri IN (${marks}) AND authoritative = 1 AND peer_id <> ?
        ORDER BY peer_id DESC`, [...chunk, peerId])) {
+      if (row.gone === 1) {
+        if (!said.has(row.iri)) withdrawnByOrigin.add(row.iri);
+        continue;
+      }
       said.set(row.iri, { record: JSON.parse(row.record) as DfcRecord, peerId: row.peer_id });
+      withdrawnByOrigin.delete(row.iri);
     }
   });
+  if (withdrawnByOrigin.size > 0) {
+    // The origin withdrew it: a relay's copy does not name and place it instead (its items are listed under it,
+    // unnamed, as beside an enterprise no one describes).
+    records = records.filter((r) => r.authoritative || !withdrawnByOrigin.has(r.record.id));
+    rows = peerRows(records, keep);
+  }
   if (said.size === 0) return rows;
   const overlay: PeerRecord[] = [];
   for (const { record, peerId: origin } of said.values()) {
@@ -1021,7 +1035,7 @@ export async function indexStagedRun(tx: SqlConnection, peerId: number, runId: n
   // word (a peer of its own enterprises has no such row, and nothing is read but its rows' ranks).
   const relayed = await tx.all<{ item_iri: string }>(
     `SELECT f.item_iri FROM federated_entries f WHERE f.source = ? AND f.enterprise_rank >= ${ENTERPRISE_RANK.relayed} AND f.enterprise_iri IS NOT NULL
-       AND EXISTS (SELECT 1 FROM peer_resources r WHERE r.iri = f.enterprise_iri AND r.authoritative = 1 AND r.withdrawn_at IS NULL AND r.peer_id <> ?)`,
+       AND EXISTS (SELECT 1 FROM peer_resources r WHERE r.iri = f.enterprise_iri AND r.authoritative = 1 AND r.peer_id <> ?)`,
     [source, peerId]);
   if (relayed.length > 0) await reindexItems(tx, peerId, relayed.map((r) => r.item_iri));
   await refreshRelaysOf(tx, peerId);

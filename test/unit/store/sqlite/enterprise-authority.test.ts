@@ -152,6 +152,31 @@ describe('store: an enterprise is named and placed by its origin, and no peer at
     });
   }
 
+  it('does not name and place an enterprise by a relay\'s copy once its origin withdrew it', async () => {
+    const origin = await store.provenance.addPeer({ name: 'origin', url: `${ORIGIN}/catalog` }, ORIGIN);
+    const relay = await store.provenance.addPeer({ name: 'relay', url: `${RELAY}/catalog` }, RELAY);
+    const real = farm(ORIGIN, 'Ferme du Vrai', 'Limoges', 45.83, 1.26);
+    const fake = farm(ORIGIN, 'Ferme du Vrai (fermée, voir Evil Corp)', 'Paris', 48.85, 2.35, RELAY);
+    await store.provenance.applySnapshot(origin.id, snapshot(ORIGIN, [real.enterprise, real.address, ...offered(ORIGIN, 'leeks', E, 'Poireaux')], '2026-01-01T00:00:00.000Z'));
+    await store.provenance.applySnapshot(relay.id, snapshot(RELAY, [fake.enterprise, fake.address, ...offered(ORIGIN, 'onions', E, 'Oignons')], '2026-01-01T00:00:00.000Z'));
+    const onions = `${ORIGIN}/items/onions`;
+    expect((await rowsOf('item_iri = ?', [onions]))[0]?.enterprise_name).to.equal('Ferme du Vrai');
+    // The origin's enterprise leaves its snapshot, and is withdrawn: the relay's copy does not take its place.
+    const gone = snapshot(ORIGIN, [], '2026-01-09T00:00:00.000Z');
+    await store.provenance.applySnapshot(origin.id, { ...gone, plan: { ...gone.plan, withdrawn: [E] } });
+    for (const row of await rowsOf('enterprise_iri = ?', [E])) {
+      expect(row.enterprise_name, row.item_iri).to.not.match(/fermée/u);
+      expect(row.city, row.item_iri).to.not.equal('Paris');
+    }
+    expect(await store.index.queryEntries({ text: 'evil' })).to.deep.equal([]);
+    expect(await store.index.queryEntries({ circle: { lat: 48.85, lon: 2.35, radiusKm: 10 } })).to.deep.equal([]);
+    // The relay syncing again changes nothing of that.
+    await store.provenance.applySnapshot(relay.id, snapshot(RELAY, [{ ...fake.enterprise, description: 'again' }, fake.address, ...offered(ORIGIN, 'onions', E, 'Oignons')],
+      '2026-01-10T00:00:00.000Z'));
+    expect((await rowsOf('item_iri = ?', [onions]))[0]?.city).to.not.equal('Paris');
+    expect(await store.index.queryEntries({ text: 'evil' })).to.deep.equal([]);
+  });
+
   it('between relays alone, takes the copy of the lowest peer id, whatever order they synced in', async () => {
     const first = await store.provenance.addPeer({ name: 'first', url: `${RELAY}/catalog` }, RELAY);
     const second = await store.provenance.addPeer({ name: 'second', url: `${OTHER_RELAY}/catalog` }, OTHER_RELAY);
