@@ -16,7 +16,7 @@ import { wireSpelling } from '../../ontology/spellings.js';
 import { DFC_B_BOOLEAN_PROPERTIES_1_16, DFC_B_NUMBER_PROPERTIES_1_16 } from '../../ontology/terms.js';
 import { DFC_B, LDP } from '../../ontology/vocabulary.js';
 import { Compactor, dfcPrefixes } from './compact.js';
-import { toNumber, writtenStock } from './values.js';
+import { containerMembers, toNumber, writtenStock } from './values.js';
 
 /** The DFC profiles the node can write. */
 export type DfcProfile = 'dfc-v1' | 'dfc-v2';
@@ -461,10 +461,9 @@ export function encodeJsonLd(records: readonly DfcRecord[], options: EncodeOptio
   for (let i = 0; i < envelopes.length; i++) graph[i] = writeRecord(writer, envelopes[i] as ResourceRecord, generation);
   for (let i = 0; i < records.length; i++) graph[envelopes.length + i] = writeRecord(writer, records[i] as DfcRecord, generation);
   if (!wrapped || envelopes.some((e) => e.types.some((t) => CONTAINER_TYPES.has(t)))) return { '@context': context, '@graph': graph };
-  const items = records.filter((r) => r.kind === 'CatalogItem');
   const container: Node = { '@type': 'ldp:Container' };
   if (options.containerId !== undefined) container['@id'] = options.containerId;
-  const contained = (items.length > 0 ? items : records).map((r) => writer.iri(r.id));
+  const contained = containerMembers(records).map((r) => writer.iri(r.id));
   if (contained.length > 0) container['ldp:contains'] = contained;
   return { '@context': context, '@graph': [container, ...graph] };
 }

@@ -5,7 +5,9 @@
  * @packageDocumentation
  */
 import type { Iri } from '../../ontology/iri.js';
-import type { Price } from '../../ontology/records.js';
+import { NS } from '../../ontology/namespaces.js';
+import { LDP } from '../../ontology/vocabulary.js';
+import type { DfcRecord, Price, RecordKind } from '../../ontology/records.js';
 import type { Term } from './graph.js';
 
 const NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/u;
@@ -116,3 +118,26 @@ export function isoDate(written: string): string {
   const offset = sign === undefined || (oh === '00' && om === '00') ? 'Z' : `${sign}${oh}:${om}`;
   return `${date}T${hh}:${mm}:${ss}${offset}`;
 }
+
+/**
+ * The kinds a collection lists, the first present in a document being its members: a catalogue's items, a list of
+ * orders, of enterprises… The records beside them (an item's product and offers, an order's lines, an
+ * enterprise's address) are what the members link to, not members.
+ */
+const MEMBER_KINDS: readonly RecordKind[] = ['CatalogItem', 'Order', 'Enterprise', 'SuppliedProduct', 'Offer', 'SaleSession', 'Person', 'Catalog'];
+
+/**
+ * The members of the `ldp:Container` a DFC 2.0 collection is written in (the same in every format): the records of
+ * the first kind of {@link MEMBER_KINDS} the document holds, or else every record but paging views and containers
+ * (what describes the document itself is no member of it).
+ */
+export function containerMembers(records: readonly DfcRecord[]): readonly DfcRecord[] {
+  for (const kind of MEMBER_KINDS) {
+    const members = records.filter((r) => r.kind === kind);
+    if (members.length > 0) return members;
+  }
+  return records.filter((r) => r.kind !== 'Resource' || !r.types.some((t) => ENVELOPE_TYPES.has(t)));
+}
+
+/** The types of the nodes that describe a document rather than being in it (see {@link containerMembers}). */
+const ENVELOPE_TYPES: ReadonlySet<string> = new Set([LDP.Container, LDP.BasicContainer, `${NS.hydra}PartialCollectionView`, `${NS.hydra}Collection`]);

@@ -25,7 +25,7 @@ import { DFC_B, LDP } from '../../ontology/vocabulary.js';
 import { compactIri, dfcPrefixes, type PrefixTable } from './compact.js';
 import { typedExtraValue, type EncodeOptions } from './encode.js';
 import { numberLiteral } from './rdf.js';
-import { writtenStock } from './values.js';
+import { containerMembers, writtenStock } from './values.js';
 
 /** RDF formats the writer produces. */
 export type RdfFormat = 'turtle' | 'ntriples' | 'nquads';
@@ -804,10 +804,9 @@ class StatementWriter {
     if (!this.merging) this.claim(key, undefined);
     const s = this.subject(term);
     this.addType(s, LDP.Container);
-    const items = records.filter((r) => r.kind === 'CatalogItem');
     const contains = this.predicate(LDP.contains);
     if (contains.term === undefined) return true;
-    for (const r of items.length > 0 ? items : records) this.add(s, contains.term, this.linkObject(contains, r.id, true));
+    for (const r of containerMembers(records)) this.add(s, contains.term, this.linkObject(contains, r.id, true));
     return true;
   }
 

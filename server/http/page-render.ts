@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { DfcRecord } from '../../ontology/records.js';
 import { encodeJsonLd, type DfcProfile } from '../codec/encode.js';
+import { containerMembers } from '../codec/values.js';
 import { EncodedForms } from './compress.js';
 import type { Representation } from './negotiate.js';
 import { jsonLdView, pagedContext, render, versionEtag, type PageView, type Rendered } from './render.js';
@@ -184,23 +185,20 @@ export function renderPage(
   }
   const profile = representation.profile;
   const parts: string[] = [];
-  const ids: string[] = [];
-  const itemIds: string[] = [];
+  const memberIds: string[] = [];
   const v2 = profile === 'dfc-v2';
+  // The container's members as a full render chooses them (the same in every format).
+  const members = v2 ? new Set(containerMembers(records)) : undefined;
   fragments.fragments(records, versionOf, profile).forEach((fragment, i) => {
     parts.push(fragment.text);
-    if (v2) {
-      ids.push(fragment.id);
-      if (records[i]?.kind === 'CatalogItem') itemIds.push(fragment.id);
-    }
+    if (members?.has(records[i] as DfcRecord) === true) memberIds.push(fragment.id);
   });
   // The document's frame as encodeJsonLd makes it for these options (its context, and for DFC 2.0 its container).
   const frame = encodeJsonLd([], { profile, containerId: options.containerId });
   const head: string[] = [];
   if (v2) {
     const container = { ...(frame['@graph'][0] as Record<string, unknown>) };
-    const contained = itemIds.length > 0 ? itemIds : ids;
-    if (contained.length > 0) container['ldp:contains'] = contained;
+    if (memberIds.length > 0) container['ldp:contains'] = memberIds;
     head.push(JSON.stringify(container));
   }
   const context = options.view === undefined ? frame['@context'] : pagedContext(frame['@context']);

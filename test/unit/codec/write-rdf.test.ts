@@ -336,3 +336,48 @@ describe('write-rdf: a record stored with very many types', () => {
     }
   });
 });
+
+describe('the ldp:Container of a DFC 2.0 collection', () => {
+  const base = 'https://node.example/api/dfc/enterprises/ferme';
+  const id = (path: string): NodeId => `${base}/${path}` as NodeId;
+  const LDP_CONTAINS = 'http://www.w3.org/ns/ldp#contains';
+  const orders: DfcRecord[] = [
+    { kind: 'Order', id: id('orders/1'), lines: [id('orders/1/lines/1')], orderStatus: `${DFC_NAMESPACES['2.0']['dfc-v']}Held`, saleSession: id('sessions/1') },
+    { kind: 'OrderLine', id: id('orders/1/lines/1'), order: id('orders/1'), offer: id('offers/tomate'), quantity: 2 },
+    { kind: 'Order', id: id('orders/2'), lines: [] },
+    { kind: 'SaleSession', id: id('sessions/1') } as DfcRecord,
+  ];
+  const view: ResourceRecord = {
+    kind: 'Resource', id: `${base}/orders?page=1` as NodeId, types: [`${NS.hydra}PartialCollectionView` as Iri],
+    extra: { [`${NS.hydra}next`]: [{ '@id': `${base}/orders?page=2` }] },
+  };
+
+  /** The members the container lists, in each format (JSON-LD expanded by jsonld.js; Turtle and N-Quads parsed by N3). */
+  async function members(records: readonly DfcRecord[], options: EncodeOptions): Promise<Record<string, string[]>> {
+    const { encodeJsonLd } = await import('../../../server/codec/encode.js');
+    const { jsonld, offline } = await import('../../helpers/jsonld.js');
+    const expanded = await jsonld.toRDF(encodeJsonLd(records, options) as object, { format: 'application/n-quads', ...offline }) as unknown as string;
+    const of = (quads: Quad[]): string[] => quads.filter((q) => q.predicate.value === LDP_CONTAINS).map((q) => q.object.value).sort();
+    return {
+      jsonld: of(new Parser({ format: 'N-Quads' }).parse(expanded)),
+      turtle: of(new Parser({ format: 'Turtle' }).parse(writeRecordsRdf(records, 'turtle', options))),
+      nquads: of(new Parser({ format: 'N-Quads' }).parse(writeRecordsRdf(records, 'nquads', options))),
+    };
+  }
+
+  it('lists the orders of a list of orders, not their lines, offers or sessions, nor the page itself, the same in every format', async () => {
+    const listed = await members(orders, { profile: 'dfc-v2', containerId: `${base}/orders`, envelopes: [view] });
+    for (const format of ['jsonld', 'turtle', 'nquads']) expect(listed[format], format).to.deep.equal([id('orders/1'), id('orders/2')]);
+  });
+
+  it('lists the enterprises of a list of enterprises, not their addresses or people', async () => {
+    const records: DfcRecord[] = [
+      { kind: 'Enterprise', id: id(''), name: 'Ferme', address: id('address'), mainContact: id('person'), supplies: [], manages: [], maintains: [],
+        customerCategories: [], affiliates: [] },
+      { kind: 'Address', id: id('address'), city: 'Limoges' },
+      { kind: 'Person', id: id('person'), firstName: 'Anne', affiliates: [] },
+    ];
+    const listed = await members(records, { profile: 'dfc-v2', containerId: 'https://node.example/api/dfc/enterprises' });
+    for (const format of ['jsonld', 'turtle', 'nquads']) expect(listed[format], format).to.deep.equal([id('')]);
+  });
+});
