@@ -245,6 +245,11 @@ export interface OrderStore {
   cancel(iri: string, reason: string, details?: Readonly<Record<string, unknown>>, asRead?: OrderRow): Promise<OrderRow>;
   /** Pending or Held orders whose time is up, oldest first. */
   expired(now: string, limit: number): Promise<OrderRow[]>;
+  /**
+   * Makes every Pending order due now (its expiry `now`), for the expiry sweep to cancel: at start, an order being
+   * placed with its suppliers is one a stopped process left (nothing is placing it any more). Answers how many.
+   */
+  interruptPending(now: string): Promise<number>;
   /** Records what an order knows (upstream links…) without touching its lines or state. */
   setDetails(iri: string, details: Readonly<Record<string, unknown>>): Promise<void>;
 

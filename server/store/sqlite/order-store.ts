@@ -688,6 +688,11 @@ export class SqliteOrderStore implements OrderStore {
     }, ORDER_TRANSACTION);
   }
 
+  public async interruptPending(now: string): Promise<number> {
+    return this.db.transaction(async (tx) => (await tx.run(
+      "UPDATE orders SET expires_at = ? WHERE status = 'Pending' AND (expires_at IS NULL OR expires_at > ?)", [now, now])).changes);
+  }
+
   public async expired(now: string, limit: number): Promise<OrderRow[]> {
     const rows = await this.db.reader.all<OrderSql>(
       "SELECT * FROM orders WHERE status IN ('Pending', 'Held') AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?", [now, limit]);
