@@ -19,6 +19,7 @@ import https from 'node:https';
 import type { LookupFunction, Socket } from 'node:net';
 import { createBrotliDecompress, createGunzip, type BrotliDecompress, type Gunzip } from 'node:zlib';
 import { TextDecoder } from 'node:util';
+import { isUtf8 } from 'node:buffer';
 import { failure, type Failure, type FailureKind } from '../errors/failure.js';
 import { checkPublicHost } from './public-host.js';
 
@@ -598,19 +599,33 @@ function exchange(
  * @param response - the answer
  */
 export function bodyText(response: SafeResponse): string {
-  const text = charsetOf(response.headers['content-type'])?.decode(response.body) ?? response.body.toString('utf8');
+  const text = charsetOf(response.headers['content-type'], response.body)?.decode(response.body) ?? response.body.toString('utf8');
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * Where a body read as UTF-8 (JSON whatever its charset, or no other charset named) is not UTF-8: the offset of its
+ * first byte that is no UTF-8, undefined when it is (or when its header names another charset, which it is read in). Read as it is, each such
+ * byte became U+FFFD in the text kept: `Pomme` stored as `Po�mme`, for good.
+ */
+export function notUtf8At(response: SafeResponse): number | undefined {
+  if (isUtf8(response.body) || charsetOf(response.headers['content-type'], response.body) !== undefined) return undefined;
+  // Where: the text up to the first replacement character, as bytes.
+  const text = response.body.toString('utf8');
+  const at = text.indexOf('\ufffd');
+  return at < 0 ? 0 : Buffer.byteLength(text.slice(0, at), 'utf8');
 }
 
 /**
  * The decoder of a `Content-Type`'s `charset` when it names one other than UTF-8 (or its subset US-ASCII) that the
  * platform knows (`iso-8859-1`, `windows-1252`…); undefined otherwise, for UTF-8. A peer's Latin-1 page read as
  * UTF-8 had every accent replaced by U+FFFD. JSON (and JSON-LD) is UTF-8 whatever the header says (RFC 8259 §8.1:
- * its charset parameter has no effect): a UTF-8 page mislabelled Latin-1 is still read right.
+ * its charset parameter has no effect): a UTF-8 page mislabelled Latin-1 is still read right; only a JSON body that
+ * is no UTF-8 (`body` given) is read in the charset its header names.
  */
-function charsetOf(contentType: string | undefined): TextDecoder | undefined {
+function charsetOf(contentType: string | undefined, body?: Buffer): TextDecoder | undefined {
   const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (mediaType === 'application/json' || mediaType.endsWith('+json')) return undefined;
+  if ((mediaType === 'application/json' || mediaType.endsWith('+json')) && (body === undefined || isUtf8(body))) return undefined;
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/iu.exec(contentType ?? '')?.[1]?.toLowerCase();
   if (charset === undefined || charset === 'utf-8' || charset === 'utf8' || charset === 'us-ascii') return undefined;
   try {

@@ -9,7 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { isJsonMediaType } from '../codec/decode.js';
 import { RDF_FORMATS } from '../codec/read-rdf.js';
 import { failure, type Failure } from '../errors/failure.js';
-import { bodyText, clip, DEFAULT_FETCH_POLICY, safeFetch, type FetchPolicy, type HeadRefusal, type SafeFetch } from '../net/safe-fetch.js';
+import { bodyText, clip, DEFAULT_FETCH_POLICY, notUtf8At, safeFetch, type FetchPolicy, type HeadRefusal, type SafeFetch } from '../net/safe-fetch.js';
 import { nextFromJson, nextFromLinkHeader } from './paging.js';
 
 /** The `Accept` header sent when the request names none: JSON-LD first, then plain JSON, then Turtle. */
@@ -105,6 +105,12 @@ export async function fetchPage(request: PageRequest, policy: FetchPolicy = DEFA
     if (tag !== undefined) page.etag = tag;
     if (modified !== undefined) page.lastModified = modified;
     return { ok: true, page };
+  }
+  // A page that is not the UTF-8 it is read as: its texts would be kept with U+FFFD for its bytes, for good (as a
+  // write of ours refuses such a body). The sync fails instead, saying where, and keeps what it held.
+  const badByte = notUtf8At(response);
+  if (badByte !== undefined) {
+    return { ok: false, failure: failure('not-dfc', `the page is not valid UTF-8 (byte ${badByte}), as JSON and DFC documents must be: nothing of it was read`, response.url, response.status) };
   }
   const body = bodyText(response);
   const page: FetchedPage = { url: response.url, status: 200, body, bytes: response.body.length, wireBytes: response.wireBytes ?? response.body.length };

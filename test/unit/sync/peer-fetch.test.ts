@@ -222,3 +222,28 @@ describe('peer page fetch (fetchPage)', () => {
     });
   });
 });
+
+describe('peer page fetch and a body that is not the UTF-8 it is read as', () => {
+  afterEach(closePeers);
+
+  it('fails the page, naming the first byte that is no UTF-8, instead of keeping U+FFFD for it', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"@context":"https://www.datafoodconsortium.org","@id":"http://x.example/p","dfc-b:name":"Po', 'utf8'),
+      Buffer.from([0xff]), Buffer.from('mme"}', 'utf8')]);
+    const peer = await startPeer((_req, res) => {
+      res.writeHead(200, { 'content-type': JSONLD }).end(bytes);
+    });
+    const failed = failureOf(await fetchPage({ url: `${peer.base}/catalog` }, LOCAL));
+    expect(failed.kind).to.equal('not-dfc');
+    expect(failed.message).to.equal(`the page is not valid UTF-8 (byte ${bytes.indexOf(0xff)}), as JSON and DFC documents must be: nothing of it was read`);
+  });
+
+  it('reads a JSON body that is no UTF-8 in the charset its header names (Latin-1), and a UTF-8 one as UTF-8 whatever it names', async () => {
+    const text = '{"@context":"https://www.datafoodconsortium.org","@id":"http://x.example/p","dfc-b:name":"Pommes \u00e0 cidre"}';
+    const peer = await startPeer((req, res) => {
+      const latin1 = req.url === '/latin1';
+      res.writeHead(200, { 'content-type': 'application/ld+json; charset=ISO-8859-1' }).end(Buffer.from(text, latin1 ? 'latin1' : 'utf8'));
+    });
+    expect(pageOf(await fetchPage({ url: `${peer.base}/latin1` }, LOCAL)).body).to.equal(text);
+    expect(pageOf(await fetchPage({ url: `${peer.base}/utf8` }, LOCAL)).body).to.equal(text);
+  });
+});
