@@ -580,7 +580,10 @@ function literalValue(term: LiteralTerm): ExtraValue {
 }
 
 function describe(term: Term): string {
-  return term.kind === 'ref' ? `<${term.id}>` : JSON.stringify(term.value);
+  if (term.kind === 'ref') return `<${term.id}>`;
+  // JSON reads 1e400 as Infinity, which JSON.stringify writes as null: say what it is.
+  if (typeof term.value === 'number' && !Number.isFinite(term.value)) return `${String(term.value)} (a number too large to hold, such as 1e400)`;
+  return JSON.stringify(term.value);
 }
 
 /** A value as {@link NodeReader.string} reads it: an IRI or the literal's text. */

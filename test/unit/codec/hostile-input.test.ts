@@ -332,3 +332,16 @@ describe('codec: hostile input', function () {
     }
   });
 });
+
+describe('a number too large to hold (1e400)', () => {
+  it('is refused with a message that says so, not "not a number: null"', async () => {
+    const text = '{"@context":"https://www.datafoodconsortium.org","@graph":[{"@id":"http://x.example/o","@type":"dfc-b:Offer",'
+      + '"dfc-b:offeredItem":"http://x.example/i","dfc-b:stockLimitation":1e400,"dfc-b:hasPrice":{"@type":"dfc-b:Price","dfc-b:value":-1e400,"dfc-b:hasUnit":"dfc-m:Euro"}}]}';
+    const result = await new Decoder().decode(text, { mediaType: 'application/ld+json' });
+    expect(result.rejected.map((r) => r.id)).to.deep.equal(['http://x.example/o']);
+    const messages = result.problems.map((p) => p.message);
+    expect(messages).to.include('stock (dfc-b:stockLimitation) is not a number: Infinity (a number too large to hold, such as 1e400)');
+    expect(messages).to.include('price is not a number: -Infinity (a number too large to hold, such as 1e400)');
+    expect(messages.join(' ')).to.not.include('null');
+  });
+});
