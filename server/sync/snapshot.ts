@@ -132,8 +132,7 @@ async function fetchAndStage(
   // The pages read (as asked for, and where they were answered), and the next page each decoded page named.
   const read = new Set<string>();
   const nextOf = new Map<string, string>();
-  // The paths of the pages decoded: a catalogue read again in this run.
-  const decodedPaths = new Set<string>();
+
   // The last snapshot's pages by path, made at the first refusal (an instance may refuse hundreds of catalogues).
   let knownByPath: Map<string, string[]> | undefined;
   /** The last snapshot's other pages at `url`'s path (a catalogue's next pages). */
@@ -165,8 +164,8 @@ async function fetchAndStage(
       // Open Food Network lists the enterprises a platform may see, and answers 401 for the catalogue of one whose
       // manager did not also let it read products: that one is kept as it was, and the others are read.
       if (url !== first && !nexts.has(url) && again.has(url) && fetched.failure.status === 404) {
-        // A page of the last snapshot that is gone: the end of a catalogue that became shorter (its other pages,
-        // read again, no longer lead to it), or an enterprise's catalogue that is no longer there. Told at the end.
+        // A page of the last snapshot that is not there now: the sync fails if a page read leads to it (the
+        // catalogue cut short), told at the end when every page was read; else it is kept as it was.
         vanished.push({ url, failure: fetched.failure });
         continue;
       }
@@ -217,26 +216,27 @@ async function fetchAndStage(
       }
       for (const rejected of decoded.rejected) quarantine.set(rejected.id, { iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
       await staged.page(url, kept(decoded.records));
-      decodedPaths.add(pathOf(url) ?? '');
       sources.set(url, { etag: page.etag ?? null, lastModified: page.lastModified ?? null });
-      for (const next of linksToFollow(decoded.records, url)) enqueue(next);
+      for (const catalogue of linksToFollow(decoded.records, url)) enqueue(catalogue);
     }
+    // A page naming itself as its next one is the last (some paginators write it so): nothing lies past it.
+    const next = page.next === url || page.next === page.url ? undefined : page.next;
     // A next page that is not followed would make a truncated snapshot look complete, and withdraw the rest of
     // the catalogue: the sync fails instead, and nothing is applied.
-    if (page.next !== undefined && !home.has(originOf(page.next))) {
-      return failed(failure('bad-url', `the next page ${page.next} is on another origin than the peer's (${[...home].join(', ')}): not followed`, url));
+    if (next !== undefined && !home.has(originOf(next))) {
+      return failed(failure('bad-url', `the next page ${next} is on another origin than the peer's (${[...home].join(', ')}): not followed`, url));
     }
     read.add(url).add(page.url);
-    if (page.next !== undefined) {
-      nextOf.set(url, page.next).set(page.url, page.next);
+    if (next !== undefined) {
+      nextOf.set(url, next).set(page.url, next);
       // A next link back to a page read already, whose own next links lead here: the pages loop, and what lies past
       // them was never reached (followed no further, the catalogue would look complete and its other pages withdrawn).
-      if (read.has(page.next) && leadsTo(nextOf, page.next, new Set([url, page.url]))) {
-        return failed(failure('truncated', `the pages loop: ${url} names ${page.next} as its next page, read already in this snapshot`, url));
+      if (read.has(next) && leadsTo(nextOf, next, new Set([url, page.url]))) {
+        return failed(failure('truncated', `the pages loop: ${url} names ${next} as its next page, read already in this snapshot`, url));
       }
     }
-    if (page.next !== undefined && !queued.has(page.next)) nexts.add(page.next);
-    enqueue(page.next);
+    if (next !== undefined && !queued.has(next)) nexts.add(next);
+    enqueue(next);
     onProgress?.({ pages, queued: queue.length, bytes });
   }
 
@@ -244,9 +244,9 @@ async function fetchAndStage(
   for (const { url, failure: gone } of vanished) {
     // A page read leads to it: the catalogue is cut short, as when a next page fails.
     if (named.has(url)) return failed(gone);
-    // Its catalogue was read again and no page of it leads there any more: the catalogue became shorter, and what
-    // only that page listed goes missing. Otherwise an enterprise's catalogue is no longer given: kept as it was.
-    if (decodedPaths.has(pathOf(url) ?? '')) continue;
+    // Otherwise kept as it was: an enterprise's catalogue no longer given, or a page a page answered 304 may still
+    // lead to (a 304 hides its next link): whether the catalogue became shorter cannot be told, and a transient 404
+    // must not withdraw what the page listed.
     unreadable.push(url);
     firstRefusal ??= gone;
     keepAsItWas(url, samePath(url).filter((page) => !sources.has(page)));
