@@ -65,11 +65,11 @@ function toHttpError(error: unknown, contentEncoding: string | undefined): HttpE
 function storageError(error: unknown): HttpError | undefined {
   for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e !== undefined && e !== null && depth < 4; e = e.cause as typeof e, depth++) {
     if (e.code === 'SQLITE_FULL') {
-      return new InsufficientStorageHttpError('the node\'s disk is full: nothing of this request was written; try again once its operator has made room',
+      return new InsufficientStorageHttpError('the node\'s disk is full: the write this request needed was not made; try again once its operator has made room',
         { cause: error, headers: { 'Retry-After': '60' } });
     }
     if (e.code === 'SQLITE_READONLY') {
-      return new ServiceUnavailableHttpError('the node cannot write to its database now (it is read-only): nothing of this request was written',
+      return new ServiceUnavailableHttpError('the node cannot write to its database now (it is read-only): the write this request needed was not made',
         { cause: error, headers: { 'Retry-After': '60' } });
     }
   }

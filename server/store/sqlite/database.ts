@@ -891,7 +891,9 @@ export class SqliteDatabase {
           // No savepoint to go back to: SQLite rolled the whole transaction back (the work swallowed an I/O
           // error, a full disk…). Nothing of the group stays: its transactions fail with it.
           await this.rollback();
-          lose(new TransactionLostError('the transaction was rolled back by SQLite', { cause: lost }));
+          // The cause is the work's error (a full disk: SQLITE_FULL), not the missing savepoint's: what the caller
+          // is told (a 507, not a 500) depends on it.
+          lose(new TransactionLostError('the transaction was rolled back by SQLite', { cause: error instanceof Error ? error : lost }));
         }
         failed.push({ unit, error });
       }

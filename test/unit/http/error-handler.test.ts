@@ -106,7 +106,7 @@ describe('http: the error funnel', function () {
       const response = await node.request('GET', '/api/federation/stats');
       const body = expectProblem(response, 507);
       expect(body.title).to.equal('Insufficient Storage');
-      expect(body.detail).to.match(/disk is full: nothing of this request was written/u);
+      expect(body.detail).to.match(/disk is full: the write this request needed was not made/u);
       expect(response.headers.get('retry-after')).to.equal('60');
       expect(JSON.stringify(logged)).to.include('SQLITE_FULL');
     }
