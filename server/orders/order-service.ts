@@ -352,14 +352,18 @@ export class OrderService {
    * by whichever got there first.
    */
   private async completeAsAsked(order: OrderRow): Promise<OrderRow> {
-    try {
-      return await this.completeOrder(order);
-    } catch (error: unknown) {
-      // Completed meanwhile by the attempt it retries: that is the answer.
-      const now = error instanceof OrderStateError ? await this.deps.store.orders.get(order.iri) : undefined;
-      if (now?.state === 'Complete') return now;
-      throw error;
-    }
+    // In the order's turn, as every change of it (a cancellation, the expiry sweep, another attempt), and on the order
+    // as it is then: completed meanwhile by the attempt it retries, that is the answer; closed otherwise, a 409.
+    return this.serialised(order.iri, () => stateConflicts(async () => {
+      const now = await this.deps.store.orders.get(order.iri) ?? order;
+      if (now.state === 'Complete') return now;
+      // Past its hold (the sweep not there yet): it expires, as a completion of it would by PUT.
+      if (this.overdue(now)) {
+        await this.cancelOrder(now, 'expired');
+        throw new ConflictHttpError(`order ${now.iri} expired before it was completed: its stock was given back`);
+      }
+      return this.completeOrder(now);
+    }));
   }
 
   /**

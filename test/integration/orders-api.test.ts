@@ -333,6 +333,28 @@ describe('orders API', function () {
     }
   });
 
+  it('answers a retry asking Complete of an order cancelled while it completes with a 409, not an error of ours', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const body = ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 1 }], { status: 'dfc-v:Complete' });
+    const orders = node.store.orders;
+    const complete = orders.complete.bind(orders);
+    try {
+      // The first attempt dies before its completion; the retry's completion finds the order cancelled meanwhile.
+      orders.complete = () => Promise.reject(new Error('the process died here'));
+      expect((await post(body, buyer, { 'idempotency-key': 'complete-3' })).status).to.equal(500);
+      orders.complete = async (...args: Parameters<typeof complete>) => {
+        await orders.cancel(args[0], 'cancelled');
+        return complete(...args);
+      };
+      const retried = await post(body, buyer, { 'idempotency-key': 'complete-3' });
+      expect(retried.status, retried.text).to.equal(409);
+      expect(retried.text).to.match(/Cancelled/u);
+    } finally {
+      orders.complete = complete;
+    }
+    expect(await stockOf('tomate')).to.include({ available: 12, reserved: 0, sold: 0 });
+  });
+
   it('answers every concurrent retry of a request asking Complete with the completed order, sold once', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const body = ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 3 }], { status: 'dfc-v:Complete' });
