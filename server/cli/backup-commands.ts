@@ -55,7 +55,8 @@ export async function backupCommand(file: string | undefined, options: BackupCom
     io.err(`maillon: no database at ${config.db} (give --db or --data-dir)\n`);
     return 1;
   }
-  if (makeDir) mkdirSync(dir);
+  // Its parent is there: one level made, whoever makes it first (two backups at once).
+  if (makeDir) mkdirSync(dir, { recursive: true });
   const started = Date.now();
   const outcome = await backupDatabase(config.db, file);
   io.out(`backed up ${config.db} to ${file} in ${Date.now() - started} ms: ${counts(outcome)}; integrity checked\n`);

@@ -245,8 +245,16 @@ export class Decoder {
   }
 }
 
-/** The wire names of the derived link lists (`dfc-b:manages`, `dfc-b:supplies`), each with the kind that holds it. */
-const DERIVED_LISTS: ReadonlyMap<string, string> = new Map(LINK_ENDS.filter(([own]) => own.derived).map(([own]) => [shortName(own.property), own.kind]));
+/**
+ * The local names of the derived link lists (`manages`, `supplies`), each with the kind that holds it: a reader's
+ * problem names the property as the document wrote its key (`dfc-b:manages`, `dfc:manages`, the full IRI).
+ */
+const DERIVED_LISTS: ReadonlyMap<string, string> = new Map(LINK_ENDS.filter(([own]) => own.derived).map(([own]) => [localName(own.property), own.kind]));
+
+/** The local name of a property as written (after its prefix, `#` or last `/`). */
+function localName(property: string): string {
+  return property.slice(Math.max(property.lastIndexOf(':'), property.lastIndexOf('#'), property.lastIndexOf('/')) + 1);
+}
 
 /**
  * The problems of a document read, those of a malformed IRI in a derived link list of a record that holds it made
@@ -254,10 +262,10 @@ const DERIVED_LISTS: ReadonlyMap<string, string> = new Map(LINK_ENDS.filter(([ow
  * would otherwise refuse it whole. The same array when there is none.
  */
 function withDerivedLinkWarnings(problems: Problem[], records: readonly DfcRecord[]): Problem[] {
-  const derived = (p: Problem): boolean => p.severity === 'error' && p.code === 'invalid-iri' && p.id !== null && DERIVED_LISTS.has(p.path);
+  const derived = (p: Problem): boolean => p.severity === 'error' && p.code === 'invalid-iri' && p.id !== null && DERIVED_LISTS.has(localName(p.path));
   if (!problems.some(derived)) return problems;
   const kinds = new Map(records.map((r) => [r.id as string, r.kind as string]));
-  return problems.map((p) => (derived(p) && kinds.get(p.id ?? '') === DERIVED_LISTS.get(p.path)
+  return problems.map((p) => (derived(p) && kinds.get(p.id ?? '') === DERIVED_LISTS.get(localName(p.path))
     ? { ...p, severity: 'warning', message: `${p.message}: left out of ${p.path}, the rest of the resource is kept` }
     : p));
 }

@@ -229,6 +229,27 @@ describe('Decoder and a malformed entry of a derived link list', () => {
     expect(warning?.message).to.match(/left out/u);
   });
 
+  for (const [how, key, context] of [
+    ['a full IRI', 'https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#manages', 'https://www.datafoodconsortium.org'],
+    ['a prefix of its own', 'dfc:manages', { dfc: 'https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#' }],
+  ] as const) {
+    it(`drops such an entry whatever the key's spelling (${how}), with a warning`, async () => {
+      const text = JSON.stringify({
+        '@context': context,
+        '@graph': [{
+          '@id': base, '@type': 'https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#Enterprise',
+          'https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#name': 'Ferme Sept',
+          [key]: [{ '@id': `${base}/catalog_items/1` }, { '@id': `${base}/catalog_items/new item` }],
+        }],
+      });
+      const result = await decoder.decode(text, { mediaType: 'application/ld+json' });
+      expect(result.rejected, JSON.stringify(result.rejected)).to.deep.equal([]);
+      const enterprise = result.records.find((r) => r.id === base);
+      if (enterprise?.kind !== 'Enterprise') expect.fail(`no enterprise: ${JSON.stringify(result.records)}`);
+      expect(enterprise.manages).to.deep.equal([`${base}/catalog_items/1`]);
+    });
+  }
+
   it('still refuses an enterprise whose own link (its address) is no IRI', async () => {
     const text = JSON.stringify({
       '@context': 'https://www.datafoodconsortium.org',
