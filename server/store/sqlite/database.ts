@@ -188,14 +188,9 @@ function closeConnection(db: sqlite3.Database): Promise<void> {
   return new Promise((resolve, reject) => db.close((error: Error | null) => (error !== null ? reject(error) : resolve())));
 }
 
-/**
- * Runs `work` on a read-only connection of its own to a database file, and closes it: a look at a file that must
- * not be written (its schema version before opening it, a backup to check).
- *
- * @param path - an existing database file
- */
-export async function withReadOnly<T>(path: string, work: (connection: SqlConnection) => Promise<T>): Promise<T> {
-  const db = await openConnection(path, sqlite3.OPEN_READONLY);
+/** Runs `work` on a connection of its own to a database file, opened in `mode`, and closes it. */
+async function withConnection<T>(path: string, mode: number, work: (connection: SqlConnection) => Promise<T>): Promise<T> {
+  const db = await openConnection(path, mode);
   try {
     const connection = wrap(db);
     await connection.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};`);
@@ -206,20 +201,23 @@ export async function withReadOnly<T>(path: string, work: (connection: SqlConnec
 }
 
 /**
+ * Runs `work` on a read-only connection of its own to a database file, and closes it: a look at a file that must
+ * not be written (its schema version before opening it, a backup to check).
+ *
+ * @param path - an existing database file
+ */
+export function withReadOnly<T>(path: string, work: (connection: SqlConnection) => Promise<T>): Promise<T> {
+  return withConnection(path, sqlite3.OPEN_READONLY, work);
+}
+
+/**
  * Runs `work` on a read-write connection of its own to a database file no node has open (a restored copy before it
  * is moved into place), and closes it.
  *
  * @param path - an existing database file
  */
-export async function withWritable<T>(path: string, work: (connection: SqlConnection) => Promise<T>): Promise<T> {
-  const db = await openConnection(path, sqlite3.OPEN_READWRITE);
-  try {
-    const connection = wrap(db);
-    await connection.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};`);
-    return await work(connection);
-  } finally {
-    await closeConnection(db);
-  }
+export function withWritable<T>(path: string, work: (connection: SqlConnection) => Promise<T>): Promise<T> {
+  return withConnection(path, sqlite3.OPEN_READWRITE, work);
 }
 
 /**
