@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { LINK_ENDS } from '../../ontology/inverses.js';
+import { LINK_ENDS, type LinkEnd } from '../../ontology/inverses.js';
 import { toIri, type Iri } from '../../ontology/iri.js';
 import { isNodeIdValue } from '../../ontology/schemas.js';
 import type { DfcRecord, ResourceRecord } from '../../ontology/records.js';
@@ -251,6 +251,12 @@ export class Decoder {
  */
 const DERIVED_LISTS: ReadonlyMap<string, string> = new Map(LINK_ENDS.filter(([own]) => own.derived).map(([own]) => [localName(own.property), own.kind]));
 
+/** The derived link ends, by the kind of record that holds them: looked up once per record decoded. */
+const DERIVED_ENDS: ReadonlyMap<string, readonly LinkEnd[]> = LINK_ENDS.reduce((byKind, [own]) => {
+  if (own.derived) byKind.set(own.kind, [...(byKind.get(own.kind) ?? []), own]);
+  return byKind;
+}, new Map<string, LinkEnd[]>());
+
 /** The local name of a property as written (after its prefix, `#` or last `/`). */
 function localName(property: string): string {
   return property.slice(Math.max(property.lastIndexOf(':'), property.lastIndexOf('#'), property.lastIndexOf('/')) + 1);
@@ -281,8 +287,7 @@ function withDerivedLinkWarnings(problems: Problem[], records: readonly DfcRecor
  */
 function withoutBadDerivedLinks(record: DfcRecord, problems: Problem[]): DfcRecord {
   let result = record;
-  for (const [own] of LINK_ENDS) {
-    if (!own.derived || own.kind !== record.kind) continue;
+  for (const own of DERIVED_ENDS.get(record.kind) ?? []) {
     const links = (record as unknown as Readonly<Record<string, readonly unknown[] | undefined>>)[own.field];
     if (links === undefined || links.every(isNodeIdValue)) continue;
     const bad = links.filter((link) => !isNodeIdValue(link));

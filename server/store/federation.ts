@@ -458,7 +458,7 @@ export interface FederatedIndex {
    * lists its best 1,000 matches; with `all`, every match, the others after those in index order (an export).
    */
   queryMatches(query: FederatedQuery, options?: { readonly all?: boolean }): Promise<FederatedMatch[]>;
-  /** How many winning rows a query matches (a text query counts at most its listed best matches). */
+  /** How many winning rows a query matches (a text query: every match, not only the best 1,000 a page lists first). */
   countMatches(query: FederatedQuery): Promise<number>;
   /**
    * Runs reads that must agree with one another (a count and its page, run side by side on two connections): again

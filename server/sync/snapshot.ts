@@ -127,7 +127,7 @@ async function fetchAndStage(
   const keptAsTheyWere = new Set<string>();
   // The pages of the last snapshot asked for again because a page answered 304 (which hides its links).
   const again = new Set<string>();
-  // Pages of those that answered 404: gone, or unreadable, told at the end (see `goneOrUnreadable`).
+  // Pages of those that answered 404: decided at the end, once every page that could name them was read.
   const vanished: { url: string; failure: Failure }[] = [];
   // The pages read (as asked for, and where they were answered), and the next page each decoded page named.
   const read = new Set<string>();
@@ -137,9 +137,11 @@ async function fetchAndStage(
   let knownByPath: Map<string, string[]> | undefined;
   /** The last snapshot's other pages at `url`'s path (a catalogue's next pages). */
   const samePath = (url: string): string[] => ((knownByPath ??= byPath(known.keys())).get(pathOf(url) ?? '') ?? []).filter((u) => u !== url);
-  /** Keeps an unreadable catalogue's pages as the last snapshot had them; each is asked for again next time. */
+  /**
+   * Keeps an unreadable catalogue's pages as the last snapshot had them; each is asked for again next time (with no
+   * validators if it had none, or a 304 of the list would hide it for good).
+   */
   const keepAsItWas = (url: string, others: readonly string[]): void => {
-    // (With no validators if it had none, or a 304 of the list would hide it for good.)
     for (const page of [url, ...others]) {
       staged.unreadablePage(page);
       sources.set(page, known.get(page) ?? { etag: null, lastModified: null });
@@ -161,22 +163,19 @@ async function fetchAndStage(
       ...(validators?.lastModified != null ? { lastModified: validators.lastModified } : {}),
     });
     if (!fetched.ok) {
-      // Open Food Network lists the enterprises a platform may see, and answers 401 for the catalogue of one whose
-      // manager did not also let it read products: that one is kept as it was, and the others are read.
       if (url !== first && !nexts.has(url) && again.has(url) && fetched.failure.status === 404) {
         // A page of the last snapshot that is not there now: the sync fails if a page read leads to it (the
         // catalogue cut short), told at the end when every page was read; else it is kept as it was.
         vanished.push({ url, failure: fetched.failure });
         continue;
       }
+      // Open Food Network lists the enterprises a platform may see, and answers 401 for the catalogue of one whose
+      // manager did not also let it read products: that one is kept as it was, and the others are read.
       if (url !== first && !nexts.has(url) && UNREADABLE.has(fetched.failure.status ?? 0)) {
         unreadable.push(url);
         firstRefusal ??= fetched.failure;
-        // The catalogue's pages as the last snapshot had them (its next pages too, which cannot be reached now) stay
-        // as they were; each is asked for again next time (with no validators if it had none, or a 304 of the list
-        // would hide it for good).
-        const others = samePath(url);
-        keepAsItWas(url, others);
+        // The catalogue's pages as the last snapshot had them (its next pages too, which cannot be reached now).
+        keepAsItWas(url, samePath(url));
         continue;
       }
       return failed(fetched.failure);

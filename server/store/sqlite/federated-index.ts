@@ -1377,8 +1377,9 @@ export class SqliteFederatedIndex implements FederatedIndex {
     if (kept !== undefined) return kept;
     const from = matchedFrom(await this.planned(query));
     if (from === undefined) return [];
-    // Grouped in the order of the covering index federated_supply (type, enterprise, peer, postcode): the rows
-    // stream through the groups without being sorted, and never leave the index.
+    // Without a text, grouped in the order of the covering index federated_supply (type, enterprise, peer,
+    // postcode): the rows stream through the groups without being sorted, and never leave the index. With one,
+    // every match (a subquery of rowids) is read and grouped: linear in the matches.
     const groups = await this.db.reader.all<Omit<SupplyGroup, 'area'> & { postcode: string | null }>(
       `SELECT f.product_type AS productType, f.enterprise_iri AS enterpriseIri, f.peer_id AS peerId, f.postcode AS postcode,
          COUNT(DISTINCT f.product_key) AS products, COUNT(f.offer_iri) AS offers, SUM(f.in_stock) AS inStock,
