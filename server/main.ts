@@ -15,6 +15,7 @@ import { Decoder } from './codec/decode.js';
 import type { Config } from './config.js';
 import { createLogger } from './logging.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { acquireServeLock, type ServeLock } from './store/sqlite/serve-lock.js';
 import type { NodeStore } from './store/store.js';
 import { FileTaxonomyStore } from './store/taxonomy-store.js';
 import { FileContextStore, type UnreadableContextFile } from './store/context-store.js';
@@ -336,13 +337,21 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   const address = await listen(server, config.port, config.host);
   const listeningBase = `http://${bracketed(config.host)}:${address.port}`;
   let parts: NodeParts;
+  let lock: ServeLock | undefined;
   try {
+    // Before the database is opened: a second node must not migrate it, nor start its timers, under the first.
+    if (config.db !== ':memory:') mkdirSync(dirname(config.db), { recursive: true });
+    lock = await acquireServeLock(config.db);
     parts = await openNode(config.baseUrlGiven ? config : { ...config, baseUrl: listeningBase }, logger);
   } catch (error: unknown) {
     server.close();
     server.closeAllConnections();
+    await lock?.release();
     throw error;
   }
+  const release = async (): Promise<void> => {
+    await lock?.release();
+  };
   const notice = !config.baseUrlGiven && !parts.store.baseUrlGiven && parts.store.baseUrl !== listeningBase
     ? `the stored base URL is ${parts.store.baseUrl} but this node listens on ${listeningBase}; every @id is published under the stored one. `
       + `To move them: maillon serve --db ${config.db}${config.host === '127.0.0.1' ? '' : ` --host ${config.host}`} --port ${address.port} --base-url ${listeningBase}`
@@ -353,6 +362,7 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   } catch (error: unknown) {
     server.close();
     await parts.close();
+    await release();
     throw error;
   }
   parts.notifier.start();
@@ -392,6 +402,7 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
         server.closeAllConnections();
       });
       await parts.close();
+      await release();
     },
     shutdown: async (graceMs: number) => {
       await new Promise<void>((resolve) => {
@@ -405,6 +416,7 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
         server.closeIdleConnections();
       });
       await parts.close();
+      await release();
     },
   };
 }

@@ -11,7 +11,8 @@ import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logging.js';
 import { ListenError, startNode } from '../../server/main.js';
 import { readRows } from '../helpers/sqlite.js';
-import { runMaillon } from '../helpers/maillon-process.js';
+import { runMaillon, spawnMaillon } from '../helpers/maillon-process.js';
+import { DatabaseServedError } from '../../server/store/sqlite/serve-lock.js';
 
 
 function occupy(): Promise<{ server: Server; port: number }> {
@@ -118,5 +119,58 @@ describe('starting a node', function () {
     } finally {
       await again.close();
     }
+  });
+  it('a second node on a database another node serves is refused in one line, exits 1 and changes nothing; a node killed with SIGKILL leaves no lock', async () => {
+    const first = spawnMaillon(['serve', '--port', '0', '--data-dir', dir]);
+    try {
+      await first.listening();
+      const before = await readRows(join(dir, 'maillon.db'), 'SELECT count(*) AS n FROM tokens');
+      const second = spawnMaillon(['serve', '--port', '0', '--data-dir', dir]);
+      // A second node that did start would serve until stopped: it is stopped as soon as it says it listens.
+      const served = await Promise.race([second.listening().then(() => true, () => false), second.exited.then(() => false)]);
+      if (served) second.child.kill('SIGKILL');
+      const { code } = await second.exited;
+      const [out, err] = [second.out(), second.err()];
+      expect(served, 'the second node served').to.equal(false);
+      expect(code).to.equal(1);
+      expect(out).to.equal('');
+      expect(err).to.equal(`maillon: ${join(dir, 'maillon.db')} is served by another node already (its lock ${join(dir, 'maillon.db')}.serve-lock is held): `
+        + 'stop that node first, or give this one a database of its own (--data-dir or --db)\n');
+      // Nothing was opened: no second admin token, no migration run.
+      expect(await readRows(join(dir, 'maillon.db'), 'SELECT count(*) AS n FROM tokens')).to.deep.equal(before);
+      // The commands that use a served database still can.
+      const listed = await runMaillon(['peer', 'list', '--data-dir', dir]);
+      expect(listed.code, listed.err).to.equal(0);
+    } finally {
+      first.child.kill('SIGKILL');
+      await first.exited;
+    }
+    // The lock went with the process: no stale lock to remove by hand.
+    const next = spawnMaillon(['serve', '--port', '0', '--data-dir', dir]);
+    try {
+      await next.listening();
+    } finally {
+      next.child.kill('SIGTERM');
+      expect((await next.exited).code).to.equal(0);
+    }
+  });
+
+  it('startNode twice on one database in one process: the second rejects with a DatabaseServedError; after close, it starts', async () => {
+    const config = loadConfig({ port: '0', host: '127.0.0.1', 'data-dir': dir }, {});
+    const first = await startNode(config, createLogger('silent'));
+    try {
+      let failed: unknown;
+      await startNode(config, createLogger('silent')).then(async (second) => second.close(), (error: unknown) => (failed = error));
+      expect(failed).to.be.instanceOf(DatabaseServedError);
+    } finally {
+      await first.close();
+    }
+    const again = await startNode(config, createLogger('silent'));
+    await again.shutdown(1_000);
+    // An in-memory database has no lock to take: two nodes each have their own.
+    const memory = loadConfig({ port: '0', host: '127.0.0.1', 'data-dir': dir, db: ':memory:' }, {});
+    const [a, b] = [await startNode(memory, createLogger('silent')), await startNode(memory, createLogger('silent'))];
+    await a.close();
+    await b.close();
   });
 });
