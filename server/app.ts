@@ -8,7 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import { identify, type BearerVerifier } from './auth/middleware.js';
+import { identify, principalOf, type BearerVerifier } from './auth/middleware.js';
 import type { CatalogService } from './catalog/catalog-service.js';
 import { BadRequestHttpError, MethodNotAllowedHttpError, NotFoundHttpError } from './errors/http-error.js';
 import { compression, COMPRESSION_SETTING } from './http/compress.js';
@@ -88,6 +88,12 @@ function refuseInvalidUtf8(_req: IncomingMessage, _res: unknown, bytes: Buffer, 
   if (/^utf-?8$/iu.test(encoding) && !isUtf8(bytes)) throw new BadRequestHttpError('the body is not valid UTF-8');
 }
 
+/** The methods whose requests carry a representation a route reads. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** The routes that read the body of a request without a credential: a peer's notification, signed over its body. */
+const ANONYMOUS_BODY = /^\/api\/sync\/notifications\/[^/]+\/?$/iu;
+
 /** Builds the application. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -115,9 +121,19 @@ export function createApp(deps: AppDeps): Express {
     }
     next();
   });
-  // Every body is read as text: the codec decides what it is (JSON-LD, plain JSON, Turtle…).
-  app.use(express.text({ type: () => true, limit: deps.bodyLimit ?? 5 * 1024 * 1024, verify: refuseInvalidUtf8 }));
   app.use(identify(deps.store, { logger: deps.logger, ...(deps.verifiers !== undefined ? { verifiers: deps.verifiers } : {}) }));
+  // Every body is read as text: the codec decides what it is (JSON-LD, plain JSON, Turtle…). Only a write's, and
+  // only once its caller is known: unpacking a compressed body costs up to the limit in memory, and a request
+  // that no route would take a body from (a GET, an anonymous write, which is refused) must cost next to nothing.
+  // Peers' signed notifications are the one anonymous write: their signature is over the body.
+  const readBody = express.text({ type: () => true, limit: deps.bodyLimit ?? 5 * 1024 * 1024, verify: refuseInvalidUtf8 });
+  app.use((req, res, next) => {
+    if (!BODY_METHODS.has(req.method) || (principalOf(res) === undefined && !ANONYMOUS_BODY.test(req.path))) {
+      next();
+      return;
+    }
+    readBody(req, res, next);
+  });
   // Orders first: the busiest writes (an order per sale, through every shop) go past no other router's routes
   // (none of which answers under an orders collection or takes a POST to a products collection).
   app.use('/api/dfc', orderRoutes({ orders: deps.orders, store: deps.store, base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));

@@ -147,6 +147,25 @@ describe('http: the error funnel', function () {
     expect(expectProblem(await node.request('GET', '/api/federation/stats'), 413).detail).to.include('10 bytes');
   });
 
+  it('reads no body no route takes: a DELETE, an anonymous write (refused 401) and an unknown route answer without unpacking it', async () => {
+    // A body that would be a 400 once read: answered otherwise, it was never unpacked.
+    const corrupt = { 'content-type': 'application/json', 'content-encoding': 'gzip' };
+    // A DELETE takes no body, even from a caller.
+    const removed = await node.request('DELETE', '/api/dfc/enterprises/x/supplied_products/none', { headers: { ...corrupt, ...bearer(node.adminToken) }, body: '{"not": "gzip"}' });
+    expectProblem(removed, 404);
+    const anonymous = await node.request('PUT', '/api/dfc/enterprises/x/catalog_items/y', { headers: corrupt, body: '{"not": "gzip"}' });
+    expect(expectProblem(anonymous, 401).detail).not.to.include('gzip');
+    const badToken = await node.request('POST', '/api/dfc/enterprises', { headers: { ...corrupt, ...bearer('mln_not-a-token') }, body: '{"not": "gzip"}' });
+    expect(expectProblem(badToken, 401).detail).not.to.include('gzip');
+    expectProblem(await node.request('POST', '/nothing/here', { headers: corrupt, body: '{"not": "gzip"}' }), 404);
+    // A peer's notification is signed over its body: read without a credential (and this one is no gzip).
+    const notification = await node.request('POST', '/api/sync/notifications/1', { headers: corrupt, body: '{"not": "gzip"}' });
+    expect(expectProblem(notification, 400).detail).to.match(/^the body is not valid gzip data/u);
+    // With a credential, the body of a write is read as before.
+    const written = await node.request('PUT', '/api/dfc/enterprises/x/catalog_items/y', { headers: { ...corrupt, ...bearer(node.adminToken) }, body: '{"not": "gzip"}' });
+    expectProblem(written, 400);
+  });
+
   it("keeps the status of any other client error a library marks as exposed, and not of one it does not", async () => {
     thrown = { status: 416, expose: true, message: 'range not satisfiable' };
     const exposed = expectProblem(await node.request('GET', '/api/federation/stats'), 416);

@@ -302,10 +302,15 @@ describe('http: malformed requests', function () {
     await expectUnchanged('refused writes');
   });
 
-  it('a charset the node cannot read is a 415 on any URL, without a token', async () => {
-    for (const path of ['/api/dfc/enterprises', '/api/sync/peers', '/nothing/here', '/api/dfc/subscriptions', '/.well-known/dfc']) {
-      const response = await node.request('POST', path, { headers: { 'content-type': 'application/json; charset=bogus' }, body: '{}' });
+  it('a charset the node cannot read is a 415 where a body is read; without a token no body is read, and the answer is the route\'s own', async () => {
+    for (const path of ['/api/dfc/enterprises', '/api/sync/peers']) {
+      const response = await node.request('POST', path, { headers: { 'content-type': 'application/json; charset=bogus', ...bearer(node.adminToken) }, body: '{}' });
       expect(expectClientErrorStatus(response, `POST ${path}`)).to.equal(415);
+    }
+    const anonymous: Record<string, number> = { '/api/dfc/enterprises': 401, '/api/sync/peers': 401, '/nothing/here': 404, '/api/dfc/subscriptions': 401, '/.well-known/dfc': 405 };
+    for (const [path, status] of Object.entries(anonymous)) {
+      const response = await node.request('POST', path, { headers: { 'content-type': 'application/json; charset=bogus' }, body: '{}' });
+      expect(expectClientErrorStatus(response, `POST ${path}`), path).to.equal(status);
     }
     await expectUnchanged('bogus charsets');
   });
