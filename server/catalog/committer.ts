@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import type { DfcRecord, OfferRecord } from '../../ontology/records.js';
+import type { DfcRecord } from '../../ontology/records.js';
 import type { Decoder, DecodeResult } from '../codec/decode.js';
 import {
   BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError,
@@ -149,11 +149,10 @@ export class Committer {
     if (result.rejected.length > 0 && options.partial !== true) {
       throw new UnprocessableEntityHttpError(`${result.rejected.length} resource(s) are not valid DFC`, { problems: result.problems });
     }
-    const mirrored = mirrorItemStock(result);
-    // The decoder validated every record it kept: a commit need not do it again (an offer given its item's stock is
-    // as valid: the item's stock passed the same schema).
-    for (const record of mirrored.records) this.valid.add(record);
-    return mirrored;
+    // The decoder validated every record it kept: a commit need not do it again (an offer given its item's stock, as
+    // the decoder gives it, is as valid: the item's stock passed the same schema).
+    for (const record of result.records) this.valid.add(record);
+    return result;
   }
 
   /**
@@ -297,29 +296,4 @@ export class Committer {
     const problems = [...this.decoder.validate(unchecked).filter((p) => p.severity === 'error'), ...upsert.flatMap(outOfBounds)];
     if (problems.length > 0) throw new UnprocessableEntityHttpError(invalid, { problems });
   }
-}
-
-/**
- * An offer that says no stock, of a catalog item in the same document that says one, takes the item's: Open Food
- * Network has one stock per variant, and publishes it on the item and on its offer alike. Published without it, the
- * offer read as on demand (unlimited) while its item sold a few: a DFC client that reads the offer's stock (as Open
- * Food Network's own importer may) would order what is not there. An offer stating its own stock keeps it; an item
- * saying none leaves its offers as they are (on demand when created, unchanged when replaced).
- */
-export function mirrorItemStock(result: DecodeResult): DecodeResult {
-  const unstated = result.unstatedStock;
-  if (unstated === undefined || unstated.size === 0) return result;
-  const stated = new Map<string, number | null>();
-  for (const record of result.records) if (record.kind === 'CatalogItem' && !unstated.has(record.id)) stated.set(record.id, record.stock);
-  if (stated.size === 0) return result;
-  const still = new Set(unstated);
-  const records = result.records.map((record): DfcRecord => {
-    if (record.kind !== 'Offer' || !unstated.has(record.id) || record.item === undefined) return record;
-    const stock = stated.get(record.item);
-    if (stock === undefined) return record;
-    still.delete(record.id);
-    const offer: OfferRecord = { ...record, stock };
-    return offer;
-  });
-  return { ...result, records, unstatedStock: still };
 }

@@ -96,7 +96,7 @@ function warnUnreadable(io: Io): (unreadable: { file: string; reason: string }) 
   return ({ file, reason }) => io.err(`warning: stored context ${file} is left out: ${reason}\n`);
 }
 
-async function decodeFile(path: string, dataDir: string, io: Io): Promise<DecodeResult> {
+async function decodeFile(path: string, dataDir: string, io: Io, options: { readonly asWritten?: boolean } = {}): Promise<DecodeResult> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -104,7 +104,7 @@ async function decodeFile(path: string, dataDir: string, io: Io): Promise<Decode
     throw new UsageError(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
   const decoder = new Decoder({ taxonomy: new FileTaxonomyStore(dataDir).load(), contexts: storedContexts(dataDir, warnUnreadable(io)) });
-  return decoder.decode(text, { mediaType: mediaTypeOfFile(path, text) });
+  return decoder.decode(text, { mediaType: mediaTypeOfFile(path, text), ...options });
 }
 
 const FORMATS: readonly OutputFormat[] = ['jsonld', 'turtle', 'ntriples', 'nquads'];
@@ -164,7 +164,8 @@ export async function run(given: readonly string[], io: Io): Promise<number> {
       if (values.profile !== undefined && values.profile !== 'dfc-v1' && values.profile !== 'dfc-v2') {
         throw new UsageError('--profile must be dfc-v1 or dfc-v2');
       }
-      const result = await decodeFile(file, dataDir(values), io);
+      // A conversion gives back the document's graph: nothing added to it.
+      const result = await decodeFile(file, dataDir(values), io, { asWritten: true });
       const errors = result.problems.filter((p) => p.severity === 'error');
       for (const p of errors) io.err(`${formatProblem(p)}\n`);
       if (errors.length > 0) {

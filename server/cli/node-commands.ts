@@ -102,7 +102,8 @@ async function decodeFile(node: NodeParts, path: string, io: Io, partial = false
   } catch (error: unknown) {
     throw new UsageError(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const result = await node.decoder.decode(text, { mediaType: mediaTypeOfFile(path, text) });
+  // The node's own catalogue, as a write through the API: a stock or price given two values is refused, not guessed.
+  const result = await node.decoder.decode(text, { mediaType: mediaTypeOfFile(path, text), catalogueWrite: true });
   const errors = result.problems.filter((p) => p.severity === 'error');
   const documentErrors = errors.filter((p) => p.id === null);
   if (errors.length > 0 && (!partial || documentErrors.length > 0)) {

@@ -9,7 +9,7 @@
 import { LINK_ENDS, type LinkEnd } from '../../ontology/inverses.js';
 import { toIri, type Iri } from '../../ontology/iri.js';
 import { isNodeIdValue } from '../../ontology/schemas.js';
-import type { DfcRecord, ResourceRecord } from '../../ontology/records.js';
+import type { DfcRecord, OfferRecord, ResourceRecord } from '../../ontology/records.js';
 import { Taxonomy } from '../../ontology/taxonomy.js';
 import { EURO } from '../../ontology/units.js';
 import { extractRecords, type Extraction } from './extract.js';
@@ -107,6 +107,11 @@ export interface DecodeOptions {
    * `conflicting-values` error of that resource rather than a guess (see `ExtractOptions.catalogueWrite`). Default false.
    */
   readonly catalogueWrite?: boolean;
+  /**
+   * Whether the records are the document's as written, for a conversion that must give back its graph: an offer that
+   * says no stock is not given its item's ({@link mirrorItemStock}). Default false.
+   */
+  readonly asWritten?: boolean;
 }
 
 /** JSON media types the decoder reads as JSON-LD. */
@@ -137,7 +142,8 @@ export class Decoder {
   public async decode(input: string | object, options: DecodeOptions = {}): Promise<DecodeResult> {
     const deadline = new Deadline(this.timeBudgetMs);
     try {
-      return await this.decodeWithin(input, options, deadline);
+      const result = await this.decodeWithin(input, options, deadline);
+      return options.asWritten === true ? result : mirrorItemStock(result);
     } catch (error: unknown) {
       // Every walk checks the deadline as it goes: a document that takes too long is refused, never a hang.
       if (error instanceof DecodeTimeoutError) return failure('decode-timeout', error.message);
@@ -243,6 +249,33 @@ export class Decoder {
       ...(extraction.unstatedStock !== undefined ? { unstatedStock: extraction.unstatedStock } : {}),
     };
   }
+}
+
+/**
+ * An offer that says no stock, of a catalog item in the same document that says one, takes the item's: Open Food
+ * Network has one stock per variant, and publishes it on the item and on its offer alike. Published without it, the
+ * offer read as on demand (unlimited) while its item sold a few: a DFC client that reads the offer's stock (as Open
+ * Food Network's own importer may) would order what is not there. An offer stating its own stock keeps it; an item
+ * saying none leaves its offers as they are (on demand when created, unchanged when replaced). Every document is read
+ * so (a write, an import, a peer's page, a conversion): OFN's importer reads the offer's stock after the item's, and
+ * a variant it reads on demand is one its stock sync never corrects.
+ */
+export function mirrorItemStock(result: DecodeResult): DecodeResult {
+  const unstated = result.unstatedStock;
+  if (unstated === undefined || unstated.size === 0) return result;
+  const stated = new Map<string, number | null>();
+  for (const record of result.records) if (record.kind === 'CatalogItem' && !unstated.has(record.id)) stated.set(record.id, record.stock);
+  if (stated.size === 0) return result;
+  const still = new Set(unstated);
+  const records = result.records.map((record): DfcRecord => {
+    if (record.kind !== 'Offer' || !unstated.has(record.id) || record.item === undefined) return record;
+    const stock = stated.get(record.item);
+    if (stock === undefined) return record;
+    still.delete(record.id);
+    const offer: OfferRecord = { ...record, stock };
+    return offer;
+  });
+  return { ...result, records, unstatedStock: still };
 }
 
 /**

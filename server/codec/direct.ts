@@ -137,6 +137,8 @@ class DirectReader {
   private readonly absolutes = new Map<string, string>();
   private readonly slots: unknown[] = new Array<unknown>(SLOTS);
   private readonly inline: unknown[] = [undefined, undefined, undefined];
+  /** The catalog items and offers read so far that say no stock ({@link Extraction.unstatedStock}). */
+  public readonly unstated: string[] = [];
 
   public constructor(
     private readonly terms: ReadonlyMap<string, TermDefinition>,
@@ -384,6 +386,8 @@ class DirectReader {
     }
     // No `@id` is a blank node; nothing but a type is a reference: both are the general path's.
     if (id === undefined || !described) throw NOT_DIRECT;
+    // A stock not said reads as null, as a negative one does: which it was is noted (see `unstatedStock`).
+    if (slots[0] === undefined && (kind === 'CatalogItem' || kind === 'Offer')) this.unstated.push(id);
     return build(kind, id, slots);
   }
 }
@@ -445,9 +449,9 @@ function build(kind: Kind, id: NodeId, s: readonly unknown[]): Draft<DfcRecord> 
 }
 
 /** An extraction of records that had no problem (the direct reader takes no other). */
-function extraction(records: Draft<DfcRecord>[]): Extraction {
+function extraction(records: Draft<DfcRecord>[], unstated: readonly string[]): Extraction {
   completeLinks(records);
-  return { records: records as DfcRecord[], problems: [], invalidFields: new Map(), references: [], envelopes: [] };
+  return { records: records as DfcRecord[], problems: [], invalidFields: new Map(), references: [], envelopes: [], unstatedStock: new Set(unstated) };
 }
 
 /**
@@ -487,7 +491,7 @@ export function readDirect(document: unknown, contexts: ContextRegistry, deadlin
     if (error instanceof NotDirect) return undefined;
     throw error;
   }
-  return extraction(records);
+  return extraction(records, reader.unstated);
 }
 
 const SPACE = 0x20;
@@ -636,5 +640,5 @@ export function readDirectText(text: string, contexts: ContextRegistry, deadline
   i = skipSpace(text, i);
   if (text.charCodeAt(i) !== CLOSE_BRACE) return 'node';
   if (skipSpace(text, i + 1) !== text.length) return 'node';
-  return extraction(records);
+  return extraction(records, reader.unstated);
 }

@@ -110,9 +110,9 @@ export interface Extraction {
    */
   readonly envelopes: ResourceRecord[];
   /**
-   * In a write of our own catalogue ({@link ExtractOptions.catalogueWrite}): the catalog items and offers whose node
-   * says no `dfc-b:stockLimitation`, whose stock `null` means "not said" (a write leaves it as it was) rather than a
-   * negative stock (on demand).
+   * The catalog items and offers whose node says no `dfc-b:stockLimitation`, whose stock `null` means "not said"
+   * (a write of our own catalogue leaves it as it was; an offer takes its item's) rather than a negative stock (on
+   * demand).
    */
   readonly unstatedStock?: ReadonlySet<string>;
 }
@@ -324,9 +324,9 @@ class NodeReader {
     return this.keeper.catalogueWrite;
   }
 
-  /** Notes, in a catalogue write, that this node says no stock (see {@link Extraction.unstatedStock}). */
+  /** Notes that this node says no stock (see {@link Extraction.unstatedStock}). */
   public stockUnstated(): void {
-    this.keeper.unstatedStock?.add(this.node.id);
+    this.keeper.unstatedStock.add(this.node.id);
   }
 
   /**
@@ -528,8 +528,8 @@ class Keeper {
   public readonly orderRequest: boolean;
   /** Whether the document writes this node's own catalogue (see {@link ExtractOptions.catalogueWrite}). */
   public readonly catalogueWrite: boolean;
-  /** In a catalogue write, the items and offers that say no stock (see {@link Extraction.unstatedStock}). */
-  public readonly unstatedStock: Set<string> | undefined;
+  /** The items and offers that say no stock (see {@link Extraction.unstatedStock}). */
+  public readonly unstatedStock: Set<string>;
   /** Nodes whose every reachable blank node is already in {@link inlined}: a walk stops there. */
   private readonly swallowed = new Set<string>();
   private readonly budget: number;
@@ -543,7 +543,7 @@ class Keeper {
   ) {
     this.orderRequest = orderRequest;
     this.catalogueWrite = catalogueWrite;
-    this.unstatedStock = catalogueWrite ? new Set() : undefined;
+    this.unstatedStock = new Set();
     this.budget = graph.valueCount * KEPT_VALUES_FACTOR + KEPT_VALUES_SLACK;
     this.remaining = this.budget;
   }
@@ -729,7 +729,7 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
   const records = (rest.length === 0 && seconds.size === 0 ? drafts
     : drafts.filter((d) => !(inlined.has(d.id) && (d.kind === 'Resource' || seconds.has(d.id))))) as DfcRecord[];
   completeLinks(records as Draft<DfcRecord>[]);
-  return { records, problems, invalidFields, references, envelopes, ...(keeper.unstatedStock !== undefined ? { unstatedStock: keeper.unstatedStock } : {}) };
+  return { records, problems, invalidFields, references, envelopes, unstatedStock: keeper.unstatedStock };
 }
 
 /**

@@ -107,4 +107,29 @@ describe('maillon import and export', () => {
     const second = await cli('export', '--enterprise', 'ferme', '--to', 'nquads', ...common());
     expect(second.out.split('\n').sort()).to.deep.equal(first.out.split('\n').sort());
   });
+  it("gives an offer that says no stock its item's (0 too), and refuses an item with two stocks rather than keep the first", async () => {
+    const base = 'https://farm.example/e/u';
+    const catalogue = (itemStock: unknown) => JSON.stringify({
+      '@context': 'https://www.datafoodconsortium.org',
+      '@graph': [
+        { '@id': `${base}/sp/1`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Poireaux', 'dfc-b:referencedBy': `${base}/ci/1` },
+        { '@id': `${base}/ci/1`, '@type': 'dfc-b:CatalogItem', 'dfc-b:references': `${base}/sp/1`, 'dfc-b:offeredThrough': `${base}/of/1`, 'dfc-b:stockLimitation': itemStock },
+        { '@id': `${base}/of/1`, '@type': 'dfc-b:Offer', 'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 4.5, 'dfc-b:hasUnit': 'dfc-m:Euro' } },
+      ],
+    });
+    const file = join(dir, 'stock.json');
+    writeFileSync(file, catalogue(0));
+    const imported = await cli('import', file, '--enterprise', 'stock-0', ...common());
+    expect(imported.code, imported.err).to.equal(0);
+    const exported = await cli('export', '--enterprise', 'stock-0', '--to', 'jsonld', ...common());
+    const nodes = (JSON.parse(exported.out) as { '@graph': Record<string, unknown>[] })['@graph'];
+    const stocks = nodes.filter((n) => n['@type'] === 'dfc-b:CatalogItem' || n['@type'] === 'dfc-b:Offer').map((n) => [n['@type'], n['dfc-b:stockLimitation']]);
+    expect(stocks).to.have.deep.members([['dfc-b:CatalogItem', 0], ['dfc-b:Offer', 0]]);
+
+    writeFileSync(file, catalogue([9, 55]));
+    const refused = await cli('import', file, '--enterprise', 'stock-two', ...common());
+    expect(refused.err).to.match(/stockLimitation: 2 different values \(9, 55\) where one is read/u);
+    const listed = await cli('export', '--enterprise', 'stock-two', '--to', 'jsonld', ...common());
+    expect(listed.out).not.to.include('"dfc-b:stockLimitation": 9');
+  });
 });

@@ -130,3 +130,32 @@ describe('a write to our own catalogue', () => {
     });
   });
 });
+
+describe("an offer that says no stock takes its item's, in every document (a peer's page, an import, a conversion)", () => {
+  const decoder = new Decoder();
+  const peer = (text: string, mediaType = 'application/ld+json') => decoder.decode(text, { mediaType, base: BASE });
+
+  it("gives the offer its item's stock, 0 and a few alike, whichever reader reads the document", async () => {
+    for (const stock of [0, 9, 2.5]) {
+      const text = catalogue(stock);
+      // As a text (read a node at a time), as a parsed page (a sync's), and the general way (no direct reader).
+      for (const result of [await peer(text), await decoder.decode(JSON.parse(text) as object, { base: BASE }), await decoder.decode(text, { base: BASE, direct: false })]) {
+        expect(stockOf(result, ITEM), `${stock} via ${result.via}`).to.equal(stock);
+        expect(stockOf(result, OFFER), `${stock} via ${result.via}`).to.equal(stock);
+        expect(result.unstatedStock?.has(OFFER), result.via).to.equal(false);
+      }
+    }
+    const turtle = `@prefix dfc-b: <https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#> .
+<${ITEM}> a dfc-b:CatalogItem ; dfc-b:sku "TOM" ; dfc-b:stockLimitation 0 ; dfc-b:offeredThrough <${OFFER}> .
+<${OFFER}> a dfc-b:Offer ; dfc-b:offeredItem <${ITEM}> ; dfc-b:hasPrice 3.5 .`;
+    expect(stockOf(await peer(turtle, 'text/turtle'), OFFER)).to.equal(0);
+  });
+
+  it('keeps an offer stating its own stock (on demand too), and an offer whose item says none on demand', async () => {
+    expect(stockOf(await peer(catalogue(9, 4)), OFFER)).to.equal(4);
+    expect(stockOf(await peer(catalogue(9, -1)), OFFER)).to.equal(null);
+    const silent = await peer(catalogue(undefined));
+    expect(stockOf(silent, ITEM)).to.equal(null);
+    expect(stockOf(silent, OFFER)).to.equal(null);
+  });
+});
