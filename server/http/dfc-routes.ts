@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import { meantParameter } from './query-params.js';
 import { Router, type Request, type Response } from 'express';
 import type { NodeId } from '../../ontology/iri.js';
 import type { DfcRecord } from '../../ontology/records.js';
@@ -312,6 +313,12 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     requireAdmin(res);
     const representation = answeredAs(req);
     const decoded = await catalog.decode(body(req), catalog.urls.enterprises());
+    // `?Private=true` or `?private[]=true` ignored would make public what was meant to be private.
+    for (const name of Object.keys(req.query)) {
+      if (name !== 'private' && meantParameter(name, ['private']) !== undefined) {
+        throw new BadRequestHttpError(`unknown query parameter ${JSON.stringify(name)}: did you mean private? (given once, true or false)`);
+      }
+    }
     const isPrivate = privateFlag(req.query['private']);
     const row = await catalog.createEnterprise(decoded.records, { private: isPrivate });
     const { records, version } = await catalog.enterpriseGraph(row.eid);

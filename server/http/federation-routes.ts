@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import { Router, type Request, type Response } from 'express';
-import { editDistance } from '../../ontology/fold.js';
+import { meantParameter } from './query-params.js';
 import type { CatalogueQuery, FederationService, TableRow } from '../federation/federation-service.js';
 import type { RowOrder } from '../store/federation.js';
 import { BadRequestHttpError, NotFoundHttpError } from '../errors/http-error.js';
@@ -30,18 +30,6 @@ const PAGED = ['page', 'page_size'];
 /** The filters every federated route takes, by query parameter. */
 const FILTERS = [['type', 'type'], ['q', 'q'], ['near', 'near'], ['radius_km', 'radiusKm'], ['in_stock', 'inStock'],
   ['enterprise', 'enterprise'], ['peer', 'peer']] as const;
-
-/**
- * The parameter a query parameter the route does not take was meant to be, when it is one of the route's written
- * otherwise: as PHP and Rails write lists (`type[]`), in other case or with a dash, or misspelt by a letter
- * (`in_stok`). Ignored, such a filter answered the whole catalogue, unfiltered. Other parameters (a newsletter's
- * `utm_source`) are left alone: a link that carries them still works.
- */
-function meantParameter(name: string, taken: readonly string[]): string | undefined {
-  const plain = name.toLowerCase().replace(/\[[^\]]*\]$/u, '').replace(/-/gu, '_');
-  // Short names only as written otherwise or in the plural (`types`, `peers`): `x` or `qs` may be anyone's.
-  return taken.find((param) => param === plain || (param.length > 1 && plain === `${param}s`) || (param.length >= 5 && Math.abs(plain.length - param.length) <= 1 && editDistance(plain, param) <= 1));
-}
 
 /**
  * The filters of a request; a 400 for a parameter that looks meant for one of the route's (see {@link meantParameter}).
@@ -71,10 +59,13 @@ function queryOf(req: Request, more: readonly string[] = []): CatalogueQuery {
   return query as CatalogueQuery;
 }
 
-/** The separators `sep=` takes, by what people write (`;` and `%3B`, a tab, or their names). */
-const SEPARATORS: Readonly<Record<string, ',' | ';' | '\t'>> = {
-  ',': ',', ';': ';', '\t': '\t', comma: ',', semicolon: ';', tab: '\t',
-};
+/**
+ * The separators `sep=` takes, by what people write (`;` and `%3B`, a tab, or their names). A Map, not an object:
+ * `sep=constructor` or `sep=__proto__` must find nothing, not what every object has.
+ */
+const SEPARATORS: ReadonlyMap<string, ',' | ';' | '\t'> = new Map([
+  [',', ','], [';', ';'], ['\t', '\t'], ['comma', ','], ['semicolon', ';'], ['tab', '\t'],
+]);
 
 /**
  * How the CSV is written: `sep` (`,`, `;` or tab; `;` by default when the request's `Accept-Language` prefers
@@ -85,12 +76,12 @@ function csvFormatOf(req: Request): { separator: ',' | ';' | '\t'; decimalComma:
   const language = req.acceptsLanguages('en', 'fr') === 'fr' ? 'fr' : 'en';
   const sep = req.query['sep'];
   const decimal = req.query['decimal'];
-  if (sep !== undefined && (typeof sep !== 'string' || SEPARATORS[sep] === undefined)) {
+  if (sep !== undefined && (typeof sep !== 'string' || !SEPARATORS.has(sep))) {
     throw new BadRequestHttpError('sep must be one of ",", ";" or a tab (also written comma, semicolon or tab)');
   }
   if (decimal !== undefined && decimal !== 'comma' && decimal !== 'point') throw new BadRequestHttpError('decimal must be comma or point');
   return {
-    separator: sep === undefined ? (language === 'fr' ? ';' : ',') : (SEPARATORS[sep] as ',' | ';' | '\t'),
+    separator: sep === undefined ? (language === 'fr' ? ';' : ',') : (SEPARATORS.get(sep) as ',' | ';' | '\t'),
     decimalComma: decimal === undefined ? language === 'fr' : decimal === 'comma',
     language,
   };

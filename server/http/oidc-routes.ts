@@ -110,8 +110,9 @@ export function oidcRoutes(args: OidcRoutesArgs): Router {
   router.delete('/grants/:id', async (req, res) => {
     const principal = requireCaller(res, 'this needs the node admin token, or a token with WriteEnterprise on the enterprise');
     const row = /^\d+$/u.test(req.params['id'] ?? '') ? await oidc.getGrant(Number(req.params['id'])) : undefined;
-    if (row === undefined) throw new NotFoundHttpError('no such grant');
-    if (!isAdmin(principal)) requireScope(res, 'WriteEnterprise', row.eid);
+    // A grant of an enterprise the caller may not manage is no grant to it: a 403 naming the enterprise would tell
+    // any token, a read-only one too, the enterprises behind every grant number (private ones among them).
+    if (row === undefined || (!isAdmin(principal) && !allows(principal, 'WriteEnterprise', row.eid))) throw new NotFoundHttpError('no such grant');
     await oidc.revokeGrant(row.id);
     res.status(204).end();
   });

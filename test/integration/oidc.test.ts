@@ -119,6 +119,19 @@ describe('OpenID Connect tokens', function () {
       expectProblem(await node.request('GET', PRIVATE, { headers: bearer(unknown) }), 404);
     });
 
+    it("a grant of another enterprise is no grant to a token: a 404 as for none, never the enterprise's name", async () => {
+      const grant = await admin('POST', '/api/admin/grants', { email: 'dora@cache.example', enterprise: 'cache', scopes: ['WriteProducts'], issuer: provider.issuer });
+      expect(grant.status, grant.text).to.equal(201);
+      const id = grant.json<{ id: number }>().id;
+      for (const token of [await node.token('ferme', ['ReadProducts']), await node.token('ferme')]) {
+        const answer = expectProblem(await node.request('DELETE', `/api/admin/grants/${id}`, { headers: bearer(token) }), 404);
+        expect(answer.detail).to.equal('no such grant');
+        expect(expectProblem(await node.request('DELETE', '/api/admin/grants/999999', { headers: bearer(token) }), 404).detail).to.equal(answer.detail);
+      }
+      // Its own enterprise's token may revoke it.
+      expect((await node.request('DELETE', `/api/admin/grants/${id}`, { headers: bearer(await node.token('cache')) })).status).to.equal(204);
+    });
+
     it('a grant by sub works as one by email', async () => {
       const token = await provider.sign({ sub: 'u-carl' });
       expectProblem(await stock(bearer(token), 2, '/api/dfc/enterprises/voisin/catalog_items/tomate'), 403);

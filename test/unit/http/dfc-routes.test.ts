@@ -650,6 +650,15 @@ _:o a dfc-b:Offer ; dfc-b:offeredItem _:i ; dfc-b:hasPrice [ a dfc-b:Price ; dfc
         });
         expect(expectProblem(refused, 400).detail, query).to.match(/^private must be true or false/u);
       }
+      // The switch written otherwise is refused too: ignored, it made public what was meant to be private.
+      for (const query of ['Private=true', 'private[]=true', 'PRIVATE=1', 'privat=true']) {
+        const before = (await node.request('GET', '/api/dfc/enterprises', { headers: bearer(node.adminToken) })).text;
+        const refused = await node.request('POST', `/api/dfc/enterprises?${query}`, {
+          headers: { ...bearer(node.adminToken), ...JSONLD }, body: JSON.stringify(enterpriseBody({ name: 'Rucher Mal Écrit' })),
+        });
+        expect(expectProblem(refused, 400).detail, query).to.match(/did you mean private\?/u);
+        expect((await node.request('GET', '/api/dfc/enterprises', { headers: bearer(node.adminToken) })).text, query).to.equal(before);
+      }
     });
 
     it('a body over the limit is 413', async () => {

@@ -183,7 +183,7 @@ describe('http: the federation routes', function () {
     const quoted = await raw('type=tomato&sep=,&decimal=comma');
     expect(quoted).to.include('"3,5"');
     expect(parseCsv(quoted).find((line) => line[0] === 'Tomates cerises')?.[column('price')]).to.equal('3,5');
-    for (const query of ['sep=|', 'sep=%3B%3B', 'decimal=virgule', 'sep=a&sep=b']) {
+    for (const query of ['sep=|', 'sep=%3B%3B', 'decimal=virgule', 'sep=a&sep=b', 'sep=constructor', 'sep=__proto__', 'sep=toString']) {
       const response = await get(`/api/federation/catalog.csv?${query}`);
       expectProblem(response, 400);
     }
