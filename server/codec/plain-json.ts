@@ -8,6 +8,7 @@
  *
  * @packageDocumentation
  */
+import { duplicateNameMessage, findDuplicateName } from './json-duplicates.js';
 import type { Iri } from '../../ontology/iri.js';
 import type { CatalogItemRecord, OfferRecord, Price } from '../../ontology/records.js';
 import { EURO } from '../../ontology/units.js';
@@ -71,6 +72,9 @@ function readFields(body: PlainJsonBody, allowed: readonly PlainField[]): PlainJ
     return refused('invalid-json', `malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return refused('not-an-object', 'expected a JSON object');
+  // Two stocks in one body (`{"stockLimitation": 7, "stockLimitation": 9}`) are not read as the last one.
+  const duplicate = findDuplicateName(body.text);
+  if (duplicate !== undefined) return refused('conflicting-values', duplicateNameMessage(duplicate));
   const object = parsed as Record<string, unknown>;
   if ('@context' in object || '@type' in object || '@graph' in object) return { kind: 'document' };
   const fields: Partial<Record<PlainField, unknown>> = {};

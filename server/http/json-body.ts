@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import type { Request } from 'express';
+import { duplicateNameMessage, findDuplicateName } from '../codec/json-duplicates.js';
 import { BadRequestHttpError, UnprocessableEntityHttpError, UnsupportedMediaTypeHttpError } from '../errors/http-error.js';
 
 /** The media types {@link jsonObjectBody} accepts, for messages and `Accept-Post`. */
@@ -55,6 +56,8 @@ export function jsonObjectBody(req: Request, example?: string): Record<string, u
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new BadRequestHttpError(`the body is ${kindOf(parsed)}; ${expected}`);
   }
+  const duplicate = findDuplicateName(text);
+  if (duplicate !== undefined) throw new UnprocessableEntityHttpError(duplicateNameMessage(duplicate));
   return parsed as Record<string, unknown>;
 }
 

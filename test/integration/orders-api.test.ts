@@ -908,6 +908,25 @@ describe('orders API', function () {
       expect(typed(list.text, 'dfc-b:Order')).to.have.length(0);
     });
 
+    it('refuses a name given twice in one object (JSON keeps one: which would be a guess), reserving nothing', async () => {
+      const tomate = await idsOf(node, 'ferme', 'tomate');
+      const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
+      // As text: JSON.stringify cannot write a name twice.
+      const body = oneLine(url, { 'dfc-b:quantity': 1, 'dfc-b:concerns': tomate.offer }).replace('"dfc-b:quantity":1', '"dfc-b:quantity":1,"dfc-b:quantity":2');
+      expect(body).to.include('"dfc-b:quantity":1,"dfc-b:quantity":2');
+      const answer = await post(body, buyer);
+      expect(answer.status, answer.text).to.equal(422);
+      expect((JSON.parse(answer.text) as { detail: string }).detail).to.equal('"dfc-b:quantity" is given twice in one object (at /@graph/1): a JSON reader keeps one of them, and which would be a guess');
+      expect(await stockOf('tomate')).to.include({ available: 12, reserved: 0, sold: 0 });
+      // A stock write, as Open Food Network sends it, is refused the same way, and changes nothing.
+      const put = await node.request('PUT', new URL(tomate.item).pathname, {
+        headers: { 'content-type': 'application/json', ...bearer(node.adminToken) }, body: '{"dfc-b:stockLimitation": 7, "dfc-b:stockLimitation": 9}',
+      });
+      expect(put.status, put.text).to.equal(422);
+      expect(put.text).to.include('\\"dfc-b:stockLimitation\\" is given twice');
+      expect(await stockOf('tomate')).to.include({ available: 12 });
+    });
+
     it('refuses an amendment with 422 and keeps what the order held', async () => {
       const tomate = await idsOf(node, 'ferme', 'tomate');
       const carottes = await idsOf(node, 'ferme', 'carottes');

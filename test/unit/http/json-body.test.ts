@@ -90,6 +90,13 @@ describe('http: JSON object bodies', function () {
     expect(subscription.status, subscription.text).to.equal(201);
   });
 
+  it('answers 422 to a name given twice (JSON keeps one: which would be a guess), and stores nothing', async () => {
+    const peer = await post('/api/sync/peers', node.adminToken, 'application/json', '{"url": "http://127.0.0.1:9/b.json", "name": "b", "name": "c"}');
+    expect(expectProblem(peer, 422).detail).to.equal('"name" is given twice in one object (at the top): a JSON reader keeps one of them, and which would be a guess');
+    const listed = await node.request('GET', '/api/sync/peers', { headers: bearer(node.adminToken) });
+    expect(listed.text).not.to.include('b.json');
+  });
+
   it('a peer\'s fields of the wrong type are 422, never ignored; an interval that does not fit is 422', async () => {
     const add = (body: Record<string, unknown>) => post('/api/sync/peers', node.adminToken, 'application/json', JSON.stringify({ url: 'http://127.0.0.1:9/b.json', ...body }));
     expect(expectProblem(await add({ name: 42 }), 422).detail).to.equal('name must be a string');

@@ -1,0 +1,95 @@
+/**
+ * Duplicate names in a JSON object. `JSON.parse` keeps the last of `{"quantity": 1, "quantity": 2}` without a word
+ * (RFC 8259 §4: the names SHOULD be unique, and what a reader does with two is unpredictable). A write must not rest
+ * on which one a parser happens to keep: the body says two things where one is read, and is refused, as two values
+ * of one property are in JSON-LD.
+ *
+ * @packageDocumentation
+ */
+
+/** A name given twice in one object of a JSON text. */
+export interface DuplicateName {
+  /** The name, decoded (`"a"` and `"\u0061"` are one name). */
+  readonly name: string;
+  /** Where the object is, as a JSON Pointer of the names and indexes that lead to it (`/@graph/2`). */
+  readonly pointer: string;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+
+/** A container being read: an object's names so far, or an array's index. */
+interface Frame {
+  readonly names: Set<string> | undefined;
+  /** The name or index of this container in its parent ('' for the top). */
+  readonly at: string;
+  /** In an object: whether the next string is a name. In an array: the index of the next element. */
+  expectName: boolean;
+  index: number;
+  /** The last name read in this object (the key of the value being read). */
+  last: string;
+}
+
+function escapePointer(segment: string): string {
+  return segment.replace(/~/gu, '~0').replace(/\//gu, '~1');
+}
+
+/** What a refusal says of a {@link DuplicateName}. */
+export function duplicateNameMessage(duplicate: DuplicateName): string {
+  return `${JSON.stringify(duplicate.name)} is given twice in one object (at ${duplicate.pointer === '' ? 'the top' : duplicate.pointer}): `
+    + 'a JSON reader keeps one of them, and which would be a guess';
+}
+
+/**
+ * The first name given twice in one object of a JSON text, if any. The text is assumed to be JSON that
+ * `JSON.parse` reads (call it on text that parsed): malformed text gives no answer worth having. Linear in the
+ * text, without building its values.
+ */
+export function findDuplicateName(text: string): DuplicateName | undefined {
+  const stack: Frame[] = [];
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      // A string: find its end, skipping escapes.
+      let end = i + 1;
+      let escaped = false;
+      while (end < length) {
+        const d = text.charCodeAt(end);
+        if (d === BACKSLASH) {
+          escaped = true;
+          end += 2;
+          continue;
+        }
+        if (d === QUOTE) break;
+        end++;
+      }
+      const top = stack[stack.length - 1];
+      if (top?.names !== undefined && top.expectName) {
+        const name = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : text.slice(i + 1, end);
+        if (top.names.has(name)) return { name, pointer: stack.slice(1).map((f) => `/${escapePointer(f.at)}`).join('') };
+        top.names.add(name);
+        top.last = name;
+        top.expectName = false;
+      }
+      i = end;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      const parent = stack[stack.length - 1];
+      const at = parent === undefined ? '' : parent.names !== undefined ? parent.last : String(parent.index);
+      stack.push({ names: c === OPEN_BRACE ? new Set() : undefined, at, expectName: true, index: 0, last: '' });
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      stack.pop();
+    } else if (c === COMMA) {
+      const top = stack[stack.length - 1];
+      if (top === undefined) continue;
+      if (top.names !== undefined) top.expectName = true;
+      else top.index++;
+    }
+  }
+  return undefined;
+}

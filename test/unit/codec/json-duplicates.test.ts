@@ -1,0 +1,21 @@
+/**
+ * A name given twice in one JSON object is found (decoded, with where it is), and nothing else is taken for one.
+ */
+import { expect } from 'chai';
+import { findDuplicateName } from '../../../server/codec/json-duplicates.js';
+
+describe('findDuplicateName', () => {
+  it('finds a name given twice in one object, at the top or nested, however it is escaped', () => {
+    expect(findDuplicateName('{"a": 1, "a": 2}')).to.deep.equal({ name: 'a', pointer: '' });
+    expect(findDuplicateName('{"a": 1, "\\u0061": 2}')).to.deep.equal({ name: 'a', pointer: '' });
+    expect(findDuplicateName('{"@graph": [{"x": 1}, {"q": {"v": 1, "v": 2}}]}')).to.deep.equal({ name: 'v', pointer: '/@graph/1/q' });
+    expect(findDuplicateName('{"a/b~": {"k": 1, "k": 1}}')).to.deep.equal({ name: 'k', pointer: '/a~1b~0' });
+  });
+
+  it('takes none of these for a duplicate: the same name in two objects, a name as a value, quotes and braces in strings', () => {
+    for (const text of [
+      '{"a": 1, "b": {"a": 2}}', '[{"a": 1}, {"a": 2}]', '{"a": "a", "b": "a"}', '{"a": ["a", "a"]}',
+      '{"a": "{\\"a\\": 1, \\"a\\": 2}", "b": 1}', '{"a\\"": 1, "a": 2}', '{}', '[]', '"a"', '12', '{"a": {}, "b": []}',
+    ]) expect(findDuplicateName(text), text).to.equal(undefined);
+  });
+});
