@@ -8,7 +8,7 @@
  */
 import { CANONICAL_NAMESPACES } from '../../ontology/namespaces.js';
 import { MAILLON } from '../../ontology/streams.js';
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../ontology/records.js';
 import { shortName } from '../codec/compact.js';
@@ -72,8 +72,30 @@ const NOTIFICATION_CONTEXT: readonly unknown[] = Object.freeze([
   { 'dfc-b': CANONICAL_NAMESPACES['dfc-b'], 'dfc-m': CANONICAL_NAMESPACES['dfc-m'], maillon: MAILLON.namespace },
 ]);
 
-/** Builds the notification of a resource's latest change. */
-export function notificationOf(args: { base: string; api: string }, event: FeedEvent, previous: FeedEvent | undefined): ChangeNotification {
+/** The namespace of {@link notificationId}'s name-based UUIDs (a fixed random UUID: Maillon's own). */
+const NOTIFICATION_NAMESPACE = Buffer.from('5b0f3c1e8d2a4f6b9c7e1a2d3f4b5c6d', 'hex');
+
+/**
+ * The `id` of the notification of one version to one subscription: a name-based UUID (RFC 9562 version 5) of the
+ * feed's stream, the subscription and the version's sequence. A retry of the same notification carries the same id,
+ * so a receiver can tell it from a new change; a restored database starts a new stream, whose sequences mean other
+ * changes, and so gives other ids.
+ */
+export function notificationId(stream: string, subscription: string, seq: number): string {
+  const hash = createHash('sha1').update(NOTIFICATION_NAMESPACE).update(`${stream}\n${subscription}\n${seq}`).digest();
+  const bytes = hash.subarray(0, 16);
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `urn:uuid:${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * Builds the notification of a resource's latest change.
+ *
+ * @param id - the notification's id: {@link notificationId} of the version, the same on every attempt to deliver it
+ */
+export function notificationOf(args: { base: string; api: string }, event: FeedEvent, previous: FeedEvent | undefined, id: string): ChangeNotification {
   const object: Record<string, unknown> = { id: event.iri, type: `dfc-b:${event.kind}` };
   const record = event.record;
   // Stock and price travel inline when they changed, so a shop can update without fetching anything.
@@ -89,7 +111,7 @@ export function notificationOf(args: { base: string; api: string }, event: FeedE
   }
   return {
     '@context': NOTIFICATION_CONTEXT,
-    id: `urn:uuid:${randomUUID()}`,
+    id,
     type: TYPE[event.action],
     published: event.at,
     actor: args.base,
@@ -171,12 +193,22 @@ export class Notifier {
       if (closing !== null) await feed.deleteSubscription(subscription.id);
       return;
     }
-    // A burst of changes to one resource is one notification: its latest version.
+    // A burst of changes to one resource is one notification: its latest version, sent in the order the resources
+    // first changed in the batch. Each delivered notification covers all its resource's events of the batch, so the
+    // cursor can move to just before the first event of a resource not yet delivered: in this order, every
+    // notification delivered moves it, and a failure part way keeps what went before it.
+    const first = new Map<string, FeedEvent>();
     const latest = new Map<string, FeedEvent>();
-    for (const event of events) latest.set(event.iri, event);
-    const ordered = [...latest.values()].sort((a, b) => a.seq - b.seq);
-    for (const event of ordered) {
-      const notification = notificationOf(this.args, event, await feed.previousVersion(event.iri, events.find((e) => e.iri === event.iri)?.seq ?? event.seq));
+    for (const event of events) {
+      if (!first.has(event.iri)) first.set(event.iri, event);
+      latest.set(event.iri, event);
+    }
+    const stream = await feed.streamId();
+    const ordered = [...first.values()];
+    for (const [index, firstEvent] of ordered.entries()) {
+      const event = latest.get(firstEvent.iri) as FeedEvent;
+      const notification = notificationOf(this.args, event, await feed.previousVersion(event.iri, firstEvent.seq),
+        notificationId(stream, subscription.id, event.seq));
       const body = JSON.stringify(notification);
       const outcome = await this.args.fetch({
         url: subscription.callback,
@@ -187,12 +219,17 @@ export class Notifier {
         redirect: 'error',
       }, this.args.policy);
       if (!outcome.ok) {
-        const failures = subscription.failures + 1;
+        // What went before this one is delivered: the next attempt starts at this resource's first event (the
+        // delivered ones that changed again after it are sent again, under the same ids).
+        const deliveredSeq = Math.max(subscription.deliveredSeq, firstEvent.seq - 1);
+        // Failures count the attempts in a row that moved nothing: a receiver that takes some of each attempt
+        // catches up, and only one that takes nothing is given up.
+        const failures = deliveredSeq > subscription.deliveredSeq ? 1 : subscription.failures + 1;
         const dead = failures >= (this.args.maxFailures ?? 10);
         const delay = backoffDelay(failures, { baseMs: this.args.baseBackoffMs ?? 1000, maxMs: MAX_BACKOFF_MS });
         await feed.recordDelivery(subscription.id, {
           status: dead ? 'dead' : 'failing', failures, nextAttemptAt: dead ? null : new Date(Date.now() + delay).toISOString(),
-          lastDeliveryAt: subscription.lastDeliveryAt, lastError: failureText(outcome.failure), deliveredSeq: subscription.deliveredSeq,
+          lastDeliveryAt: index > 0 ? new Date().toISOString() : subscription.lastDeliveryAt, lastError: failureText(outcome.failure), deliveredSeq,
         });
         this.args.logger?.warn({ subscription: subscription.id, failure: outcome.failure, dead }, 'webhook delivery failed');
         return;

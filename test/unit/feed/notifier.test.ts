@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import type { CatalogItemRecord, OfferRecord } from '../../../ontology/records.js';
 import { issueToken } from '../../../server/auth/tokens.js';
-import { notificationOf, type ChangeNotification } from '../../../server/feed/notifier.js';
+import { notificationId, notificationOf, type ChangeNotification } from '../../../server/feed/notifier.js';
 import { ReplayGuard, SIGNATURE_HEADER, verify } from '../../../server/feed/signature.js';
 import type { SafeFetchOutcome, SafeRequest } from '../../../server/net/safe-fetch.js';
 import type { FeedEvent, SubscriptionRow } from '../../../server/store/feed.js';
@@ -18,10 +18,12 @@ const SECRET = 'whsec_notifier-test';
 /** A fake transport: records every request and answers what `state` says. */
 function fakeTransport() {
   const sent: SafeRequest[] = [];
-  const state = { fail: false };
+  /** `failEvery`: every Nth request (counted in `posts`) fails too, when above 0. */
+  const state = { fail: false, failEvery: 0, posts: 0 };
   const fetch = async (request: SafeRequest): Promise<SafeFetchOutcome> => {
     sent.push(request);
-    return state.fail
+    state.posts += 1;
+    return state.fail || (state.failEvery > 0 && state.posts % state.failEvery === 0)
       ? { ok: false, failure: { kind: 'http-status', message: 'HTTP 500', url: request.url, status: 500 } }
       : { ok: true, response: { url: request.url, status: 200, headers: {}, body: Buffer.alloc(0) } };
   };
@@ -54,6 +56,8 @@ describe('feed: the notifier', function () {
   beforeEach(() => {
     fake.sent.length = 0;
     fake.state.fail = false;
+    fake.state.failEvery = 0;
+    fake.state.posts = 0;
   });
 
   /** A subscription from `after` (default: the head), created without waking the notifier. */
@@ -123,6 +127,57 @@ describe('feed: the notifier', function () {
     expect(recovered?.deliveredSeq).to.be.greaterThan(head);
     // The failed round stopped at its first notification; the retry sent both.
     expect(posted(sub)).to.have.length(3);
+    await node.store.feed.deleteSubscription(sub.id);
+  });
+
+  it('a receiver that fails one request in 5 catches up: each attempt keeps what it delivered, a retry carries the same ids', async () => {
+    // Three items written twice: 12 versions (item and offer each time) of 6 resources.
+    const head = await quietly(async () => {
+      for (const round of [1, 2]) for (const item of ['tomate', 'carottes', 'chevre']) await node.catalog.updateCatalogItem('ferme', item, stockBody(20 + round));
+    });
+    const sub = await subscription({ after: head });
+    fake.state.failEvery = 5;
+    const cursors: number[] = [];
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const row = await node.store.feed.getSubscription(sub.id);
+      if (row?.status !== 'failing' && attempt > 0) break;
+      await eventually(async () => ((await node.store.feed.getSubscription(sub.id))?.nextAttemptAt ?? '') <= new Date().toISOString(), 'the retry');
+      await node.notifier.round();
+      cursors.push((await node.store.feed.getSubscription(sub.id))?.deliveredSeq ?? -1);
+    }
+    const done = await node.store.feed.getSubscription(sub.id);
+    expect(done).to.include({ status: 'active', failures: 0, lastError: null, deliveredSeq: await node.store.feed.latestSeq('ferme') });
+    // Each failed attempt moved the cursor past what went before it.
+    for (let i = 1; i < cursors.length; i++) expect(cursors[i], `attempt ${i + 1}`).to.be.greaterThan(cursors[i - 1] as number);
+    const notifications = posted(sub).map(bodyOf);
+    // The 6 resources, each delivered (at least once) with its last version.
+    const last = new Map(notifications.map((x) => [x.object['id'], x.object['maillon:version']]));
+    expect(last.size).to.equal(6);
+    for (const version of last.values()) expect(Number(String(version).split('/').pop())).to.be.greaterThan(head + 6);
+    // A version sent twice (a retry, or a resource sent again after its cursor) has one id; two versions never share one.
+    const ids = new Map<unknown, string>();
+    for (const x of notifications) {
+      expect(ids.get(x.object['maillon:version']) ?? x.id).to.equal(x.id);
+      ids.set(x.object['maillon:version'], x.id);
+    }
+    expect(new Set(ids.values()).size).to.equal(ids.size);
+    await node.store.feed.deleteSubscription(sub.id);
+  });
+
+  it('an attempt that delivers part of its batch is one failure in a row, not one more', async () => {
+    const head = await quietly(async () => {
+      for (const item of ['tomate', 'carottes', 'chevre']) await node.catalog.updateCatalogItem('ferme', item, stockBody(30));
+    });
+    const sub = await subscription({ after: head });
+    await node.store.feed.recordDelivery(sub.id, {
+      status: 'failing', failures: 2, nextAttemptAt: null, lastDeliveryAt: null, lastError: 'http-status: HTTP 500', deliveredSeq: head,
+    });
+    // maxFailures is 3: a third failure that delivered nothing would give it up.
+    fake.state.failEvery = 3;
+    await node.notifier.round();
+    const row = await node.store.feed.getSubscription(sub.id);
+    expect(row).to.include({ status: 'failing', failures: 1, deliveredSeq: head + 2 });
+    expect(row?.lastDeliveryAt).to.be.a('string');
     await node.store.feed.deleteSubscription(sub.id);
   });
 
@@ -237,28 +292,37 @@ describe('feed: notificationOf', () => {
     seq, eid: 'ferme', iri: record?.id ?? 'https://n.example/x', kind: record?.kind ?? 'Offer', action, record, at: '2026-11-24T10:00:00Z',
   });
   const args = { base: 'https://n.example', api: 'https://n.example/api/dfc' };
+  const ID = notificationId('stream', 'sub', 1);
 
   it('puts stock and price inline only when they changed; on demand is -1', () => {
-    expect(notificationOf(args, event(2, item), event(1, { ...item, stock: 3 })).object['dfc-b:stockLimitation']).to.equal(4);
-    expect(notificationOf(args, event(2, item), event(1, item)).object).to.not.have.property('dfc-b:stockLimitation');
-    const first = notificationOf(args, event(1, offer, 'create'), undefined);
+    expect(notificationOf(args, event(2, item), event(1, { ...item, stock: 3 }), ID).object['dfc-b:stockLimitation']).to.equal(4);
+    expect(notificationOf(args, event(2, item), event(1, item), ID).object).to.not.have.property('dfc-b:stockLimitation');
+    const first = notificationOf(args, event(1, offer, 'create'), undefined, ID);
     expect(first.type).to.equal('Create');
     expect(first.object['dfc-b:stockLimitation']).to.equal(-1);
     expect(first.object['dfc-b:hasPrice']).to.deep.equal({ 'dfc-b:value': 2, 'dfc-b:hasUnit': 'dfc-m:Euro' });
-    expect(notificationOf(args, event(2, offer), event(1, offer)).object).to.not.have.property('dfc-b:hasPrice');
-    const repriced = notificationOf(args, event(3, { ...offer, price: { ...offer.price!, value: 2.5 } } as OfferRecord), event(2, offer));
+    expect(notificationOf(args, event(2, offer), event(1, offer), ID).object).to.not.have.property('dfc-b:hasPrice');
+    const repriced = notificationOf(args, event(3, { ...offer, price: { ...offer.price!, value: 2.5 } } as OfferRecord), event(2, offer), ID);
     expect(repriced.object['dfc-b:hasPrice']).to.deep.equal({ 'dfc-b:value': 2.5, 'dfc-b:hasUnit': 'dfc-m:Euro' });
     expect(repriced.object['maillon:version']).to.equal('https://n.example/api/dfc/feed/versions/3');
   });
 
   it('a deletion carries no stock or price', () => {
-    const deletion = notificationOf(args, event(4, null, 'delete'), event(3, offer));
+    const deletion = notificationOf(args, event(4, null, 'delete'), event(3, offer), ID);
     expect(deletion.type).to.equal('Delete');
     expect(Object.keys(deletion.object).sort()).to.deep.equal(['id', 'maillon:feed', 'maillon:version', 'type']);
   });
 
+  it('an id is a UUID of the stream, the subscription and the version: the same for a retry, another for anything else', () => {
+    const id = notificationId('s1', 'sub', 7);
+    expect(id).to.match(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/u);
+    expect(notificationId('s1', 'sub', 7)).to.equal(id);
+    expect(new Set([id, notificationId('s2', 'sub', 7), notificationId('s1', 'other', 7), notificationId('s1', 'sub', 8)]).size).to.equal(4);
+    expect(notificationOf(args, event(7, offer), undefined, id).id).to.equal(id);
+  });
+
   it('declares in its context every prefix its object uses', () => {
-    const notification = notificationOf(args, event(2, offer), undefined);
+    const notification = notificationOf(args, event(2, offer), undefined, ID);
     const declared = notification['@context'].flatMap((c) => (typeof c === 'object' && c !== null ? Object.keys(c) : []));
     const prefixes = new Set(Object.keys(notification.object).filter((k) => k.includes(':')).map((k) => k.slice(0, k.indexOf(':'))));
     expect([...prefixes].sort()).to.deep.equal(['dfc-b', 'maillon']);
