@@ -277,28 +277,56 @@ export interface RestoreOutcome extends DatabaseSummary {
 }
 
 /**
+ * The highest sequence a database's change feed has given, its dropped versions' included (SQLite's
+ * AUTOINCREMENT counter); 0 for a database without a feed. A database whose feed cannot be read (a damaged one,
+ * which is a reason to restore) counts as 0: the restore goes on, and its new stream still makes followers resync.
+ */
+async function issuedFeedSeq(path: string): Promise<number> {
+  try {
+    return await withReadOnly(path, async (connection) => {
+      const tables = new Set((await connection.all<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('feed_events', 'sqlite_sequence')")).map((r) => r.name));
+      const counter = tables.has('sqlite_sequence')
+        ? (await connection.get<{ seq: number | null }>("SELECT max(seq) AS seq FROM sqlite_sequence WHERE name = 'feed_events'"))?.seq ?? 0 : 0;
+      const newest = tables.has('feed_events') ? (await connection.get<{ seq: number | null }>('SELECT max(seq) AS seq FROM feed_events'))?.seq ?? 0 : 0;
+      return Math.max(counter, newest);
+    });
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Gives a restored database's change feed a new stream id, and its next sequence numbers past `issued` (the
+ * highest the replaced database had given). The feed's sequences would otherwise go back to the backup's, and the
+ * restored node would write its next changes under numbers it had given other changes before: a version IRI
+ * (`/feed/versions/{seq}`, an LDES member, a notification's `maillon:version`) would name two different changes,
+ * and a follower whose cursor is past them would read on from its cursor and never see them. A new stream is a
+ * reset cursor to every follower, which resyncs once (as after a private enterprise's removal). A database older
+ * than the stream id (migration 6) gets one, random, when the node migrates it; one older than the feed
+ * (migration 3) has no counter to move, and starts its feed at 1.
+ */
+async function newFeedStream(path: string, issued: number): Promise<void> {
+  await withWritable(path, async (connection) => {
+    if ((await connection.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'meta'")) === undefined) return;
+    await connection.run("UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'stream_id'");
+    if (issued <= 0 || (await connection.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'feed_events'")) === undefined) return;
+    // SQLite gives an AUTOINCREMENT key one more than the largest of its counter and the table's keys.
+    const moved = await connection.run("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'feed_events'", [issued]);
+    if (moved.changes === 0) await connection.run("INSERT INTO sqlite_sequence (name, seq) VALUES ('feed_events', ?)", [issued]);
+  });
+}
+
+/**
  * Replaces a stopped node's database by a backup. The backup is checked first (a whole Maillon database of a
  * schema this version opens); the database it replaces is kept beside it as `<db>.before-restore-<time>`; the
- * new file is copied beside the database and renamed over it, so the database path always holds a whole file.
+ * new file is copied beside the database and renamed over it, so the database path always holds a whole file. The
+ * restored feed is a new stream whose sequences continue past the replaced database's: no version IRI names two changes.
  *
  * @param backup - the backup file
  * @param target - the node's database file
  * @param now - the time in the name of the kept database
  */
-/**
- * Gives a restored database's change feed a new stream id. The feed's sequence numbers go back to the backup's, and
- * the restored node writes its next changes under numbers it had given other changes before: a follower whose
- * cursor is past them would read on from its cursor and never see them. A new stream is a reset cursor to every
- * follower, which resyncs once (as after a private enterprise's removal). A database older than the stream id
- * (migration 6) gets one, random, when the node migrates it.
- */
-async function newFeedStream(path: string): Promise<void> {
-  await withWritable(path, async (connection) => {
-    if ((await connection.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'meta'")) === undefined) return;
-    await connection.run("UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'stream_id'");
-  });
-}
-
 export async function restoreDatabase(backup: string, target: string, now: Date = new Date()): Promise<RestoreOutcome> {
   if (partOf(target, backup)) throw new SameFileError(`${backup} is the database itself or one of its files: restore another file`);
   // Committed transactions may still be in a log beside the file: reading them through SQLite (the check below)
@@ -312,8 +340,11 @@ export async function restoreDatabase(backup: string, target: string, now: Date 
   const summary = await inspectDatabase(backup);
   if (summary.schema > SCHEMA_VERSION) throw new SchemaTooNewError(summary.schema, SCHEMA_VERSION, backup);
   let previous: string | undefined;
+  let issued = 0;
   if (existsSync(target)) {
     await claimStopped(target);
+    // Read once no node has it open: every sequence it gave is counted.
+    issued = await issuedFeedSeq(target);
     previous = `${target}.before-restore-${now.toISOString().replace(/[:.]/gu, '-')}`;
     // A second name for the same file: the database path is never empty, and nothing is copied.
     try {
@@ -327,7 +358,7 @@ export async function restoreDatabase(backup: string, target: string, now: Date 
   try {
     copyFileSync(backup, incoming);
     chmodSync(incoming, PRIVATE_FILE);
-    await newFeedStream(incoming);
+    await newFeedStream(incoming, issued);
     syncFile(incoming);
     // The log files of the replaced database would be read as the new one's: gone (the probe emptied them).
     rmSync(`${target}-wal`, { force: true });

@@ -132,6 +132,42 @@ describe('database backup and restore', () => {
     await reopened.close();
   });
 
+  it('a restored feed gives no sequence number the replaced database had given: no version IRI names two changes', async () => {
+    const store = await SqliteStore.open({ path: db, baseUrl: BASE });
+    await store.createEnterprise('ferme', `${BASE}/api/dfc/enterprises/ferme`, enterprise('ferme'));
+    const copy = join(folder, 'copy.db');
+    await backupDatabase(db, copy);
+    const atBackup = await store.feed.latestSeq();
+    for (const eid of ['later', 'later2']) await store.createEnterprise(eid, `${BASE}/api/dfc/enterprises/${eid}`, enterprise(eid));
+    // The newest versions can be gone (compaction, a private enterprise's removal): what counts is what was given.
+    const given = await store.feed.latestSeq();
+    await store.removeEnterprise('later2');
+    await store.close();
+    const issued = (await readRows<{ seq: number }>(db, "SELECT seq FROM sqlite_sequence WHERE name = 'feed_events'"))[0]?.seq ?? 0;
+    expect(issued).to.be.greaterThan(given);
+    expect(given).to.be.greaterThan(atBackup);
+    await restoreDatabase(copy, db);
+    const restored = await SqliteStore.open({ path: db, baseUrl: BASE });
+    try {
+      expect(await restored.feed.latestSeq(), 'the backup\'s versions are kept as they were').to.equal(atBackup);
+      await restored.createEnterprise('new', `${BASE}/api/dfc/enterprises/new`, enterprise('new'));
+      const fresh = await restored.feed.events(atBackup, 100);
+      expect(fresh).to.have.length.greaterThan(0);
+      expect(fresh[0]?.seq).to.equal(issued + 1);
+    } finally {
+      await restored.close();
+    }
+    // Restoring the same backup again, over the restored database, continues past that one too.
+    await restoreDatabase(copy, db, new Date('2026-12-02T14:00:00.000Z'));
+    const again = await SqliteStore.open({ path: db, baseUrl: BASE });
+    try {
+      await again.createEnterprise('new', `${BASE}/api/dfc/enterprises/new`, enterprise('new'));
+      expect((await again.feed.events(atBackup, 100))[0]?.seq).to.be.greaterThan(issued + 1);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('never writes a database over itself', async () => {
     const store = await SqliteStore.open({ path: db, baseUrl: BASE });
     await store.createEnterprise('ferme', `${BASE}/api/dfc/enterprises/ferme`, enterprise('ferme'));
