@@ -363,7 +363,8 @@ export interface ProvenanceStore {
   getPeer(idOrName: string | number): Promise<PeerRow | undefined>;
   /**
    * Changes a peer's name, token, profile or interval, keeping everything synced from it. A change of what is
-   * sent (token, header, profile) makes the peer due now: the failure it may have caused is not waited out. A new
+   * sent (token, header, profile) makes the peer due now: the failure it may have caused is not waited out; a new
+   * token or header also forgets the peer's feed cursor, so the next sync reads whole what the new credential allows. A new
    * interval brings the next attempt to no later than the last attempt plus that interval (a shorter one applies at
    * once; a longer one from the next sync on). Returns the peer as it now is, or undefined when there is no such peer.
    */

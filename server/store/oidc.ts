@@ -74,9 +74,13 @@ export interface OidcStore {
   /** The grants of an identity of `issuer`, matched by any of its subjects. */
   grantsFor(issuer: string, subjects: readonly { readonly kind: OidcSubjectKind; readonly subject: string }[]): Promise<OidcGrantRow[]>;
 
-  /** Sets how the node gets access tokens for a peer (forgetting any token obtained before). */
+  /**
+   * Sets how the node gets access tokens for a peer (forgetting any token obtained before); other credentials than
+   * the peer's present ones also forget its feed cursor, so the next sync reads whole what they allow.
+   */
   setPeerCredentials(row: Omit<PeerOidcRow, 'accessToken' | 'expiresAt'>): Promise<void>;
   peerCredentials(peerId: number): Promise<PeerOidcRow | undefined>;
+  /** Forgets a peer's OpenID Connect credentials, and its feed cursor with them (whether they were removed). */
   clearPeerCredentials(peerId: number): Promise<boolean>;
   /** Keeps the access token obtained for a peer (and the refresh token, when the issuer rotated it). */
   savePeerToken(peerId: number, token: { accessToken: string; expiresAt: string | null; refreshToken?: string }): Promise<void>;

@@ -98,11 +98,19 @@ export class SqliteOidcStore implements OidcStore {
   }
 
   public async setPeerCredentials(row: Omit<PeerOidcRow, 'accessToken' | 'expiresAt'>): Promise<void> {
-    await this.db.transaction((tx) => tx.run(
-      `INSERT INTO peer_oidc (peer_id, issuer, client_id, client_secret, refresh_token, scope) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (peer_id) DO UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id, client_secret = excluded.client_secret,
-         refresh_token = excluded.refresh_token, scope = excluded.scope, access_token = NULL, expires_at = NULL`,
-      [row.peerId, row.issuer, row.clientId, row.clientSecret, row.refreshToken, row.scope]));
+    await this.db.transaction(async (tx) => {
+      // Other credentials may let us read more of the peer: its feed cursor goes, and the next sync reads it whole
+      // (as a new token does). The same credentials given again keep it.
+      const same = await tx.get<{ x: number }>(
+        'SELECT 1 AS x FROM peer_oidc WHERE peer_id = ? AND issuer = ? AND client_id = ? AND client_secret IS ? AND refresh_token IS ? AND scope IS ?',
+        [row.peerId, row.issuer, row.clientId, row.clientSecret, row.refreshToken, row.scope]);
+      if (same === undefined) await tx.run('UPDATE peer_feeds SET cursor = NULL WHERE peer_id = ?', [row.peerId]);
+      await tx.run(
+        `INSERT INTO peer_oidc (peer_id, issuer, client_id, client_secret, refresh_token, scope) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (peer_id) DO UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id, client_secret = excluded.client_secret,
+           refresh_token = excluded.refresh_token, scope = excluded.scope, access_token = NULL, expires_at = NULL`,
+        [row.peerId, row.issuer, row.clientId, row.clientSecret, row.refreshToken, row.scope]);
+    });
   }
 
   public async peerCredentials(peerId: number): Promise<PeerOidcRow | undefined> {
@@ -114,7 +122,12 @@ export class SqliteOidcStore implements OidcStore {
   }
 
   public async clearPeerCredentials(peerId: number): Promise<boolean> {
-    return this.db.transaction(async (tx) => (await tx.run('DELETE FROM peer_oidc WHERE peer_id = ?', [peerId])).changes > 0);
+    return this.db.transaction(async (tx) => {
+      const removed = (await tx.run('DELETE FROM peer_oidc WHERE peer_id = ?', [peerId])).changes > 0;
+      // The peer is read with its plain token now, which may allow other records: read whole once, as after a new token.
+      if (removed) await tx.run('UPDATE peer_feeds SET cursor = NULL WHERE peer_id = ?', [peerId]);
+      return removed;
+    });
   }
 
   public async savePeerToken(peerId: number, token: { accessToken: string; expiresAt: string | null; refreshToken?: string }): Promise<void> {

@@ -246,6 +246,16 @@ export class SqliteProvenanceStore implements ProvenanceStore {
           values.push(sooner);
         }
       }
+      if (changes.token !== undefined || changes.tokenHeader !== undefined) {
+        // What a peer lets us read depends on the credential: records a new one allows (a private enterprise) were
+        // never in the versions we read past, so the feed cursor goes, and the next sync reads the peer whole (as
+        // after a lost cursor), then follows its feed again. The same credential given again keeps the cursor.
+        const current = await tx.get<{ token: string | null; token_header: string }>('SELECT token, token_header FROM peers WHERE id = ?', [id]);
+        if (current !== undefined && ((changes.token !== undefined && changes.token !== current.token)
+          || (changes.tokenHeader !== undefined && changes.tokenHeader !== current.token_header))) {
+          await tx.run('UPDATE peer_feeds SET cursor = NULL WHERE peer_id = ?', [id]);
+        }
+      }
       if (sets.length > 0) await tx.run(`UPDATE peers SET ${sets.join(', ')} WHERE id = ?`, [...values, id]);
       const row = await tx.get<PeerSql>('SELECT * FROM peers WHERE id = ?', [id]);
       return row === undefined ? undefined : peerRow(row);

@@ -871,6 +871,44 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         expect(await provenance.recordAttempt(peer.id, { ...attempt, nextAttemptAt: '2026-01-01T00:05:00.000Z' })).to.equal(false);
       });
 
+      it('a new token, header or OpenID credentials forget the peer\'s feed cursor, once; the same ones again or other changes keep it', async () => {
+        const { provenance, feed } = store;
+        const peer = await provenance.addPeer({ name: 'a', url: `${PEER_A}/`, token: 'old' }, PEER_A);
+        const cursor = async (): Promise<number | null> => (await feed.peerFeed(peer.id)).cursor;
+        const at = async (seq: number): Promise<void> => feed.setPeerFeed(peer.id, { feedUrl: `${PEER_A}/api/dfc/feed`, cursor: seq, stream: 's' });
+        await at(42);
+        // What is sent is the same: the cursor stays.
+        await provenance.updatePeer(peer.id, { token: 'old', intervalSeconds: 60, name: 'b', profile: 'dfc-v1' });
+        expect(await cursor()).to.equal(42);
+        // A new token: the next sync reads the peer whole, and the rest of its feed state stays.
+        await provenance.updatePeer(peer.id, { token: 'new' });
+        expect(await feed.peerFeed(peer.id)).to.include({ cursor: null, feedUrl: `${PEER_A}/api/dfc/feed`, stream: 's' });
+        // Once: the cursor the full sync then sets stays through what changes nothing of the credential.
+        await at(50);
+        await provenance.updatePeer(peer.id, { token: 'new', tokenHeader: 'authorization' });
+        expect(await cursor()).to.equal(50);
+        await provenance.updatePeer(peer.id, { tokenHeader: 'x-api-token' });
+        expect(await cursor()).to.equal(null);
+        await at(51);
+        await provenance.updatePeer(peer.id, { token: null });
+        expect(await cursor()).to.equal(null);
+        await at(52);
+        const credentials = { peerId: peer.id, issuer: 'https://id.example', clientId: 'c', clientSecret: 's', refreshToken: null, scope: null };
+        await store.oidc.setPeerCredentials(credentials);
+        expect(await cursor()).to.equal(null);
+        await at(53);
+        await store.oidc.setPeerCredentials(credentials);
+        expect(await cursor()).to.equal(53);
+        await store.oidc.setPeerCredentials({ ...credentials, clientSecret: 't' });
+        expect(await cursor()).to.equal(null);
+        await at(54);
+        expect(await store.oidc.clearPeerCredentials(peer.id)).to.equal(true);
+        expect(await cursor()).to.equal(null);
+        await at(55);
+        expect(await store.oidc.clearPeerCredentials(peer.id)).to.equal(false);
+        expect(await cursor()).to.equal(55);
+      });
+
       it('applies a snapshot: what we hold, the validators of each page, the quarantine, the counts', async () => {
         const peer = await store.provenance.addPeer({ name: 'a', url: `${PEER_A}/catalog` }, PEER_A);
         const records = [...enterprise(PEER_A, 'verger', PLACE_PARIS), ...product(PEER_A, 'verger', { slug: 'pommes', name: 'Pommes' })];
