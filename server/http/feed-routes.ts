@@ -58,8 +58,12 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
   };
 
   const stream = async (req: Request, res: Response, feedUrl: string, eid: string | undefined, isPrivate: boolean): Promise<void> => {
-    // The node-wide feed shows private enterprises to the admin only.
-    const publicOnly = eid === undefined && !isAdmin(principalOf(res));
+    // The versions written while their enterprise was private are the admin's only, on the node's feed and on a
+    // public enterprise's (its id may have been a private enterprise's); a private enterprise's feed, which needs a
+    // token on it, shows all of its own.
+    const publicOnly = !isPrivate && !isAdmin(principalOf(res));
+    // Whether the answer may differ with the caller: kept from shared caches.
+    const personal = isPrivate || !publicOnly || eid !== undefined;
     const afterParam = req.query['after'];
     if (afterParam === undefined) {
       const head = await feed.latestSeq(eid, publicOnly);
@@ -76,7 +80,7 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
           [LDES.retentionPolicy]: [{ '@type': [LDES.LatestVersionSubset], properties: { [LDES.amount]: [{ '@value': 1 }] } }],
         },
       };
-      await send(req, res, [root], false, isPrivate || !publicOnly);
+      await send(req, res, [root], false, personal);
       return;
     }
     // Plain decimal digits only: Number() would take `0x10`, `1e3` or blanks.
@@ -109,7 +113,7 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
         ...(events.length > 0 ? { [TREE.member]: events.map((e) => ({ '@id': versionIri(api, e.seq) })) } : {}),
       },
     };
-    await send(req, res, [streamNode, fragment, ...events.map((e) => versionRecord(api, e))], full, isPrivate || !publicOnly);
+    await send(req, res, [streamNode, fragment, ...events.map((e) => versionRecord(api, e))], full, personal);
   };
 
   router.get('/feed', async (req, res) => stream(req, res, `${api}/feed`, undefined, false));

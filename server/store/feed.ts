@@ -85,12 +85,13 @@ export interface FeedStats {
 export interface FeedStore {
   /**
    * Versions after `seq`, oldest first, at most `limit`, of one enterprise or of the whole node; with
-   * `publicOnly`, versions of private enterprises are left out.
+   * `publicOnly`, versions written while their enterprise was private are left out (a version keeps the visibility
+   * it was written with, whatever its enterprise id stands for later).
    */
   events(after: number, limit: number, eid?: string, publicOnly?: boolean): Promise<FeedEvent[]>;
   /** The identity of this node's feed (new with every database). */
   streamId(): Promise<string>;
-  /** The newest sequence (0 when the feed is empty), of public enterprises only with `publicOnly`. */
+  /** The newest sequence (0 when the feed is empty), of the versions written public only with `publicOnly`. */
   latestSeq(eid?: string, publicOnly?: boolean): Promise<number>;
   /** Subscriptions to deliver to: not given up, and whose token (if any) is not revoked. */
   deliverableSubscriptions(): Promise<SubscriptionRow[]>;

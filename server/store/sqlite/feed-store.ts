@@ -26,7 +26,8 @@ export class SqliteFeedStore implements FeedStore {
   public constructor(private readonly db: SqliteDatabase) {}
 
   public async events(after: number, limit: number, eid?: string, publicOnly = false): Promise<FeedEvent[]> {
-    const privacy = publicOnly ? 'AND eid NOT IN (SELECT eid FROM enterprises WHERE private = 1)' : '';
+    // Each version's own visibility, its enterprise's when it was written: what a page showed, it always shows.
+    const privacy = publicOnly ? 'AND private = 0' : '';
     const rows = eid === undefined
       ? await this.db.reader.all<EventSql>(`SELECT * FROM feed_events WHERE seq > ? ${privacy} ORDER BY seq LIMIT ?`, [after, limit])
       : await this.db.reader.all<EventSql>(`SELECT * FROM feed_events WHERE eid = ? AND seq > ? ${privacy} ORDER BY seq LIMIT ?`, [eid, after, limit]);
@@ -49,7 +50,7 @@ export class SqliteFeedStore implements FeedStore {
   }
 
   public async latestSeq(eid?: string, publicOnly = false): Promise<number> {
-    const privacy = publicOnly ? 'AND eid NOT IN (SELECT eid FROM enterprises WHERE private = 1)' : '';
+    const privacy = publicOnly ? 'AND private = 0' : '';
     const row = eid === undefined
       ? await this.db.reader.get<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM feed_events WHERE 1 = 1 ${privacy}`)
       : await this.db.reader.get<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM feed_events WHERE eid = ? ${privacy}`, [eid]);

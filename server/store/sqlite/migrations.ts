@@ -885,6 +885,36 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE stock SET held_on_demand = reserved WHERE on_demand = 1;
     `,
   },
+  {
+    version: 31,
+    name: 'each feed version keeps the privacy its enterprise had when it was written',
+    sql: `
+      -- The public feed left out the versions of the enterprises private *now*: an enterprise removed and made again
+      -- private under the same id hid its past public versions (its deletes too) from pages served immutable, and
+      -- followers never withdrew what it had published. A version's visibility is now its enterprise's when it was
+      -- written. Versions written before are given their enterprise's present privacy, as the feed showed them.
+      ALTER TABLE feed_events ADD COLUMN private INTEGER NOT NULL DEFAULT 0 CHECK (private IN (0, 1));
+      UPDATE feed_events SET private = 1 WHERE eid IN (SELECT eid FROM enterprises WHERE private = 1);
+      DROP TRIGGER feed_on_insert;
+      DROP TRIGGER feed_on_update;
+      DROP TRIGGER feed_on_delete;
+      -- A resource whose enterprise row is gone (none is, as the store deletes resources first) counts as private:
+      -- a version of unknown visibility is not published.
+      CREATE TRIGGER feed_on_insert AFTER INSERT ON resources BEGIN
+        INSERT INTO feed_events (eid, iri, kind, action, record, at, private)
+        VALUES (new.eid, new.iri, new.kind, 'create', new.record, new.updated_at, coalesce((SELECT private FROM enterprises WHERE eid = new.eid), 1));
+      END;
+      CREATE TRIGGER feed_on_update AFTER UPDATE OF record ON resources WHEN old.record IS NOT new.record BEGIN
+        INSERT INTO feed_events (eid, iri, kind, action, record, at, private)
+        VALUES (new.eid, new.iri, new.kind, 'update', new.record, new.updated_at, coalesce((SELECT private FROM enterprises WHERE eid = new.eid), 1));
+      END;
+      CREATE TRIGGER feed_on_delete AFTER DELETE ON resources BEGIN
+        INSERT INTO feed_events (eid, iri, kind, action, record, at, private)
+        VALUES (old.eid, old.iri, old.kind, 'delete', NULL, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+          coalesce((SELECT private FROM enterprises WHERE eid = old.eid), 1));
+      END;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -201,10 +201,10 @@ export class SqliteStore implements NodeStore {
       if ((open?.n ?? 0) > 0) throw new OpenOrdersError(eid, open?.n ?? 0);
       // Row by row through the triggers: each resource leaves a `delete` version in the feed, so followers withdraw it.
       const resources = await tx.run('DELETE FROM resources WHERE eid = ?', [eid]);
-      // A private enterprise's versions are hidden from the public feed by its row: without the row they would
-      // show, so they all go, its deletes with them. Its followers (an admin or enterprise token) would then never
-      // learn that its resources went: a new stream id makes every follower resync from a full snapshot, which
-      // withdraws them.
+      // A private enterprise's versions were its readers' only, and its readers (tokens, grants) go with it: they all
+      // go, its deletes with them, and an enterprise later given its id starts without them. Its followers (an admin
+      // or enterprise token) would then never learn that its resources went: a new stream id makes every follower
+      // resync from a full snapshot, which withdraws them. A public enterprise's versions stay, public as written.
       if (row.private === 1) {
         await tx.run('DELETE FROM feed_events WHERE eid = ?', [eid]);
         await tx.run("UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'stream_id'");

@@ -110,6 +110,30 @@ describe('http: the change feed routes', function () {
     expectProblem(await node.request('GET', '/api/dfc/enterprises/nobody/feed'), 404);
   });
 
+  it('a public enterprise removed and made again private under its id: its past versions, deletes included, stay public as served', async () => {
+    await node.seed('passe');
+    const before = await walk('/api/dfc/feed');
+    expect(before.resources.some((r) => r.includes('/enterprises/passe/'))).to.equal(true);
+    const headBefore = await node.store.feed.latestSeq();
+    await node.catalog.removeEnterprise('passe');
+    const deletes = (await node.store.feed.events(headBefore, 1000)).map((e) => e.seq);
+    expect(deletes.length, 'its deletes').to.be.greaterThan(0);
+    await node.seed('passe', { private: true });
+    const after = await walk('/api/dfc/feed');
+    // What was served (full fragments immutable) is served again, and the deletes follow it for followers to withdraw.
+    expect(after.members.slice(0, before.members.length)).to.deep.equal(before.members);
+    expect(after.members.slice(before.members.length)).to.deep.equal(deletes.map((seq) => `${node.base}/api/dfc/feed/versions/${seq}`));
+    // The new private enterprise's versions are the admin's, and its readers'.
+    const admin = await walk('/api/dfc/feed', bearer(node.adminToken));
+    expect(admin.members.length).to.be.greaterThan(after.members.length);
+    expect(await node.store.feed.latestSeq(undefined, true)).to.equal(deletes.at(-1));
+    expectProblem(await node.request('GET', '/api/dfc/enterprises/passe/feed'), 404);
+    const reader = await walk('/api/dfc/enterprises/passe/feed', bearer(await node.token('passe', ['ReadProducts'])));
+    // Its feed shows its readers every version under its id, the public ones of the enterprise before it included.
+    expect(reader.members.length).to.equal((await node.store.feed.events(0, 10_000, 'passe')).length);
+    expect(reader.members).to.include.members(after.members.slice(before.members.length));
+  });
+
   it('JSON-LD with an inline context by default; Turtle on demand; 406 for other RDF', async () => {
     const response = await node.request('GET', '/api/dfc/feed?after=0');
     expect(response.headers.get('content-type')).to.equal('application/ld+json; charset=utf-8');

@@ -161,6 +161,37 @@ describe('migrations', () => {
     }
   });
 
+  it('gives, at migration 31, each feed version its enterprise\'s privacy, and each new version its enterprise\'s when written', async () => {
+    const db = await SqliteDatabase.open(file);
+    try {
+      await migrate(db, MIGRATIONS.filter((m) => m.version < 31));
+      const item = (eid: string) => JSON.stringify({ kind: 'CatalogItem', id: `http://n.test/${eid}/i`, stock: 1, offers: [], listedIn: [] });
+      await db.transaction(async (tx) => {
+        for (const [eid, hidden] of [['open', 0], ['closed', 1]] as const) {
+          await tx.run('INSERT INTO enterprises (eid, iri, name, private, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, \'\', \'\')',
+            [eid, `http://n.test/${eid}`, eid, hidden]);
+          await tx.run("INSERT INTO resources (iri, eid, kind, record, created_at, updated_at) VALUES (?, ?, 'CatalogItem', ?, 'then', 'then')",
+            [`http://n.test/${eid}/i`, eid, item(eid)]);
+        }
+      });
+      expect(await migrate(db)).to.deep.equal(MIGRATIONS.filter((m) => m.version >= 31).map((m) => m.version));
+      const privacy = async () => db.reader.all<{ eid: string; action: string; private: number }>('SELECT eid, action, private FROM feed_events ORDER BY seq');
+      expect(await privacy()).to.deep.equal([{ eid: 'open', action: 'create', private: 0 }, { eid: 'closed', action: 'create', private: 1 }]);
+      // Written from now on: the enterprise's privacy at the time, whatever it becomes.
+      await db.transaction(async (tx) => {
+        await tx.run("DELETE FROM resources WHERE eid = 'open'");
+        await tx.run("UPDATE enterprises SET private = 1 WHERE eid = 'open'");
+        await tx.run("INSERT INTO resources (iri, eid, kind, record, created_at, updated_at) VALUES ('http://n.test/open/j', 'open', 'CatalogItem', ?, 'now', 'now')", [item('open')]);
+        await tx.run("UPDATE resources SET record = json_set(record, '$.stock', 2) WHERE eid = 'closed'");
+      });
+      expect((await privacy()).slice(2)).to.deep.equal([
+        { eid: 'open', action: 'delete', private: 0 }, { eid: 'open', action: 'create', private: 1 }, { eid: 'closed', action: 'update', private: 1 },
+      ]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('reads each listed enterprise\'s best word from the covering index of migration 25 alone, without a sort', async () => {
     const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
     await store.close();
