@@ -62,8 +62,9 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
     // public enterprise's (its id may have been a private enterprise's); a private enterprise's feed, which needs a
     // token on it, shows all of its own.
     const publicOnly = !isPrivate && !isAdmin(principalOf(res));
-    // Whether the answer may differ with the caller: kept from shared caches.
-    const personal = isPrivate || !publicOnly || eid !== undefined;
+    // An answer that needed a token, or that shows what only the admin sees, is kept from shared caches; the public
+    // versions are everyone's, on a public enterprise's feed as on the node's.
+    const personal = isPrivate || !publicOnly;
     const afterParam = req.query['after'];
     if (afterParam === undefined) {
       const head = await feed.latestSeq(eid, publicOnly);

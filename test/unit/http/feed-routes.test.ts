@@ -100,6 +100,14 @@ describe('http: the change feed routes', function () {
     expect(resources.every((r) => r.startsWith(`${node.base}/api/dfc/`) && !r.includes('secret'))).to.equal(true);
   });
 
+  it('a public enterprise’s feed is cached publicly, as the node’s is, but for the admin', async () => {
+    for (const path of ['/api/dfc/enterprises/ferme/feed', '/api/dfc/enterprises/ferme/feed?after=0']) {
+      expect((await node.request('GET', path)).headers.get('cache-control'), path).to.match(/^public, /u);
+      expect((await node.request('GET', path, { headers: bearer(await node.token('ferme')) })).headers.get('cache-control'), path).to.match(/^public, /u);
+      expect((await node.request('GET', path, { headers: bearer(node.adminToken) })).headers.get('cache-control'), path).to.match(/^private, /u);
+    }
+  });
+
   it('a private enterprise’s feed needs ReadProducts on it (404 to others), and is never cached as public', async () => {
     expectProblem(await node.request('GET', '/api/dfc/enterprises/secret/feed'), 404);
     expectProblem(await node.request('GET', '/api/dfc/enterprises/secret/feed', { headers: bearer(await node.token('ferme')) }), 404);
