@@ -59,6 +59,9 @@ export class ReplayGuard {
   }
 }
 
+/** Why {@link verify} refuses a well-formed, current signature made with another secret or over another body. */
+export const SIGNATURE_MISMATCH = 'signature does not match';
+
 /**
  * Verifies a signature header.
  *
@@ -79,7 +82,7 @@ export function verify(secret: string, header: string | undefined, body: string,
   if (!Number.isInteger(timestamp) || !/^[0-9a-f]{64}$/u.test(given)) return refused('malformed signature header');
   if (Math.abs(now / 1000 - timestamp) > REPLAY_WINDOW_SECONDS) return refused('timestamp outside the replay window');
   const expected = Buffer.from(mac(secret, timestamp, body), 'hex');
-  if (!timingSafeEqual(expected, Buffer.from(given, 'hex'))) return refused('signature does not match');
+  if (!timingSafeEqual(expected, Buffer.from(given, 'hex'))) return refused(SIGNATURE_MISMATCH);
   if (!guard.accept(given, timestamp, now / 1000)) return refused('notification replayed');
   return { ok: true };
 }

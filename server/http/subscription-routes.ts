@@ -11,7 +11,7 @@ import { isAdmin } from '../auth/tokens.js';
 import { unknownEnterprise } from '../catalog/catalog-reads.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
 import { ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, UnauthorizedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
-import { newSecret, ReplayGuard, SIGNATURE_HEADER, verify } from '../feed/signature.js';
+import { newSecret, ReplayGuard, SIGNATURE_HEADER, SIGNATURE_MISMATCH, verify } from '../feed/signature.js';
 import type { FeedStore, SubscriptionRow } from '../store/feed.js';
 import type { ProvenanceStore } from '../store/federation.js';
 import { checkPeerUrl } from '../sync/peer-url.js';
@@ -121,17 +121,22 @@ export interface NotificationRoutesArgs {
 export function notificationRoutes(args: NotificationRoutesArgs): Router {
   const router = Router();
   const guard = new ReplayGuard();
+  // What a notification for a peer we hold no secret for is checked against: nobody can sign with it.
+  const noSecret = newSecret();
   router.post('/notifications/:peer', async (req, res) => {
     const peer = await args.provenance.getPeer(Number(req.params['peer']));
     const state = peer === undefined ? undefined : await args.feed.peerFeed(peer.id);
-    // Same answer for an unknown peer and a bad signature: nothing to learn by probing.
     const refused = (reason: string): never => {
       throw new UnauthorizedHttpError(`notification refused: ${reason}`);
     };
-    if (peer === undefined || state?.secret == null) refused('no subscription for this peer');
+    const secret = peer === undefined ? null : state?.secret ?? null;
     const body = typeof req.body === 'string' ? req.body : '';
-    const verdict = verify(state?.secret as string, req.get(SIGNATURE_HEADER), body, guard);
-    if (!verdict.ok) refused(verdict.failure.message);
+    // Verified whatever the peer: a header's form and time are judged alike for every peer id, and one answer (in
+    // about one time) is given to an unknown peer, a peer we hold no secret for and a bad signature, so that probing
+    // the ids tells nothing. Only a signature made with the secret can then be told it is a replay.
+    const verdict = verify(secret ?? noSecret, req.get(SIGNATURE_HEADER), body, guard);
+    if (!verdict.ok && verdict.failure.message !== SIGNATURE_MISMATCH) refused(verdict.failure.message);
+    if (!verdict.ok || secret === null) refused('no subscription for this peer, or a signature that does not match');
     // Only a verified sender learns that its body is malformed: the signature is checked first.
     jsonObjectBody(req);
     // Counted once verified and well formed: the network view shows what the peer really sent, not what anyone posted.
