@@ -915,6 +915,19 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 32,
+    name: 'federated catalogue: the full-text index of a database older than migration 12 rebuilt',
+    sql: `
+      -- Migration 12 made the full-text index over the rows already there without indexing them: the triggers then
+      -- told FTS5 to delete rows it never held, which it reports as a corrupt database (every federated read and
+      -- every sync that changed a row failed, while PRAGMA integrity_check said ok). Every row has an entry of its
+      -- own in the index's sizes (one with no text too), so a database whose counts differ is rebuilt from the
+      -- rows; any other keeps its index (a rebuild of a national catalogue takes a while).
+      INSERT INTO federated_search (federated_search) SELECT 'rebuild'
+        WHERE (SELECT count(*) FROM federated_search_docsize) <> (SELECT count(*) FROM federated_entries);
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -192,6 +192,34 @@ describe('migrations', () => {
     }
   });
 
+  it('rebuilds, at migration 32, the full-text index of rows from before migration 12, which FTS5 called corrupt on their first change', async () => {
+    const db = await SqliteDatabase.open(file);
+    try {
+      await migrate(db, MIGRATIONS.filter((m) => m.version < 12));
+      await db.transaction(async (tx) => {
+        for (const n of [1, 2]) {
+          await tx.run(`INSERT INTO federated_entries (source, item_iri, product_iri, product_key, rank, winner, in_stock, name, search)
+            VALUES ('local', ?, ?, ?, 0, 1, 1, 'Poireaux', 'poireaux')`, [`http://p.test/i/${n}`, `http://p.test/p/${n}`, `http://p.test/p/${n}`]);
+        }
+      });
+      // Up to 31, as an upgraded database was until now: the rows are not in the index.
+      await migrate(db, MIGRATIONS.filter((m) => m.version < 32));
+      let failed: unknown;
+      await db.transaction((tx) => tx.run("UPDATE federated_entries SET search = 'poireaux' WHERE item_iri = 'http://p.test/i/1'")).catch((error: unknown) => (failed = error));
+      expect(String(failed), 'the index as migration 12 left it').to.match(/SQLITE_CORRUPT/u);
+      expect(await migrate(db)).to.deep.equal([32]);
+      await db.transaction(async (tx) => {
+        await tx.run("UPDATE federated_entries SET search = 'poireaux de pays' WHERE item_iri = 'http://p.test/i/2'");
+        await tx.run("DELETE FROM federated_entries WHERE item_iri = 'http://p.test/i/1'");
+      });
+      const found = await db.reader.all<{ item_iri: string }>(`SELECT f.item_iri FROM federated_search s JOIN federated_entries f ON f.rowid = s.rowid
+        WHERE federated_search MATCH 'pays'`);
+      expect(found).to.deep.equal([{ item_iri: 'http://p.test/i/2' }]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('reads each listed enterprise\'s best word from the covering index of migration 25 alone, without a sort', async () => {
     const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
     await store.close();
