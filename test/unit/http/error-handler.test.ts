@@ -113,6 +113,15 @@ describe('http: the error funnel', function () {
     thrown = Object.assign(new Error('SQLITE_READONLY: attempt to write a readonly database'), { errno: 8, code: 'SQLITE_READONLY' });
     const readOnly = expectProblem(await node.request('GET', '/api/federation/stats'), 503);
     expect(readOnly.detail).to.match(/read-only/u);
+    // Held by another process past the wait (a command beside the node), or a disk error: a 503 to retry, logged.
+    for (const [code, retry, said] of [['SQLITE_BUSY', '5', /busy with another process/u], ['SQLITE_IOERR', '60', /disk or file system error/u]] as const) {
+      thrown = new Error('the transaction was rolled back', { cause: Object.assign(new Error(`${code}: failed`), { code }) });
+      logged.length = 0;
+      const response = await node.request('GET', '/api/federation/stats');
+      expect(expectProblem(response, 503).detail, code).to.match(said);
+      expect(response.headers.get('retry-after'), code).to.equal(retry);
+      expect(JSON.stringify(logged), code).to.include(code);
+    }
   });
 
   it('a thrown value that is not an Error is a 500 too', async () => {
