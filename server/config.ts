@@ -243,6 +243,14 @@ export function loadConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv =
   }
   if (parsed !== undefined && parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     read.errors.push(`--base-url / MAILLON_BASE_URL must be an http or https URL, not ${JSON.stringify(baseUrl)}`);
+  } else if (parsed !== undefined) {
+    // Every @id starts with the base URL, and a given one is stored: what would make ids that are no IRIs, or publish
+    // a secret in each of them, is refused at start rather than written into the database.
+    const wrong = /\s/u.test(baseUrl) ? 'has a blank in it (an environment file\'s trailing space?)'
+      : parsed.username !== '' || parsed.password !== '' ? 'carries a user name or password, which every @id would publish'
+        : baseUrl.includes('?') || baseUrl.includes('#') ? 'has a query or a fragment, after which no path can follow'
+          : undefined;
+    if (wrong !== undefined) read.errors.push(`--base-url / MAILLON_BASE_URL ${wrong}: ${JSON.stringify(baseUrl)}`);
   }
   if (host === '') read.errors.push('--host / MAILLON_HOST must not be empty');
   const config: Config = {

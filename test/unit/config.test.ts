@@ -40,6 +40,19 @@ describe('config: validated at start, one clear line per bad value (issue 13)', 
     expect(lines.some((l) => l.startsWith('MAILLON_ALLOW_PRIVATE must be true or false'))).to.equal(true);
   });
 
+  it('refuses a base URL that would make ids that are no IRIs, or publish a secret in each of them', () => {
+    for (const [bad, said] of [
+      ['https://maillon.example.org ', /has a blank in it/u], ['https://maillon .example.org', /has a blank in it|absolute/u],
+      ['http://u:p@example.org', /user name or password/u], ['http://example.org/a?b=1', /query or a fragment/u], ['http://example.org/a#c', /query or a fragment/u],
+    ] as const) {
+      expect(() => loadConfig({ 'base-url': bad }, {}), bad).to.throw(ConfigError, said);
+      expect(() => loadConfig({}, { MAILLON_BASE_URL: bad }), bad).to.throw(ConfigError, said);
+    }
+    for (const good of ['https://maillon.example.org', 'https://maillon.example.org/', 'https://example.org/maillon', 'http://127.0.0.1:3000']) {
+      expect(loadConfig({ 'base-url': good }, {}).baseUrl, good).to.equal(good.replace(/\/$/u, ''));
+    }
+  });
+
   it('reads the flags people write: on/off, yes/no, 1/0, true/false, in any case', () => {
     for (const off of ['off', 'NO', '0', 'False']) expect(loadConfig({}, { MAILLON_SYNC_SCHEDULE: off }).syncSchedule, off).to.equal(false);
     for (const on of ['on', 'Yes', '1', 'TRUE']) expect(loadConfig({}, { MAILLON_SYNC_SCHEDULE: on }).syncSchedule, on).to.equal(true);
