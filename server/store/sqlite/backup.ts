@@ -12,8 +12,8 @@
  *
  * @packageDocumentation
  */
-import { chmodSync, closeSync, copyFileSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, closeSync, copyFileSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 // A retry of one command's own step, not background work: it stays with the command (as net/ keeps a request's deadlines).
 import { setTimeout as sleep } from 'node:timers/promises';
 import sqlite3 from 'sqlite3';
@@ -165,6 +165,40 @@ export async function inspectDatabase(path: string): Promise<DatabaseSummary> {
   }
 }
 
+/** Whether a process of this id runs (one of another user's too). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error: unknown) {
+    return (error as { code?: unknown }).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the work files (`TARGET.partial-PID`, `TARGET.restoring-PID` and their journals) that a backup or restore
+ * of `target` killed before its end left behind: each is as large as the database, and a daily backup interrupted
+ * now and then would fill the disk with them. Those of a process still running are its own, and kept.
+ */
+export function removeLeftovers(target: string, kind: 'partial' | 'restoring'): string[] {
+  const folder = dirname(target);
+  const prefix = `${basename(target)}.${kind}-`;
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const pid = /^(\d+)(?:-journal)?$/u.exec(name.startsWith(prefix) ? name.slice(prefix.length) : '')?.[1];
+    if (pid === undefined || Number(pid) === process.pid || running(Number(pid))) continue;
+    rmSync(join(folder, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 /**
  * Copies a database, consistently, while other connections (a serving node) write to it. The copy is written
  * beside `target`, checked, then renamed over it.
@@ -176,6 +210,7 @@ export async function backupDatabase(source: string, target: string, options: Ba
   if (!existsSync(source)) throw new NotAMaillonDatabaseError(`${source}: no such database`);
   if (partOf(source, target)) throw new SameFileError(`${target} is the database itself or one of its files: back it up to another file`);
   const partial = `${target}.partial-${process.pid}`;
+  removeLeftovers(target, 'partial');
   rmSync(partial, { force: true });
   // Made empty and private first: SQLite writes into it and keeps its mode.
   closeSync(openSync(partial, 'wx', PRIVATE_FILE));
@@ -355,6 +390,7 @@ export async function restoreDatabase(backup: string, target: string, now: Date 
   }
   const incoming = `${target}.restoring-${process.pid}`;
   mkdirSync(dirname(target), { recursive: true });
+  removeLeftovers(target, 'restoring');
   try {
     copyFileSync(backup, incoming);
     chmodSync(incoming, PRIVATE_FILE);

@@ -4,7 +4,8 @@
  * again because the writer changed pages it had copied. And what a restore refuses.
  */
 import { expect } from 'chai';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeId } from '../../../ontology/iri.js';
@@ -166,6 +167,25 @@ describe('database backup and restore', () => {
     } finally {
       await again.close();
     }
+  });
+
+  it('removes the work files a killed backup or restore of the same file left (not those of one still running)', async () => {
+    const store = await SqliteStore.open({ path: db, baseUrl: BASE });
+    await store.createEnterprise('ferme', `${BASE}/api/dfc/enterprises/ferme`, enterprise('ferme'));
+    await store.close();
+    // A process that has ended: its id is free, and its files are nobody's.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    const alive = process.ppid;
+    const copy = join(folder, 'copy.db');
+    const files = (kind: string) => [`copy.db.${kind}-${dead}`, `copy.db.${kind}-${dead}-journal`, `copy.db.${kind}-${alive}`, `copy.db.${kind}-notes`];
+    for (const name of files('partial')) writeFileSync(join(folder, name), 'x'.repeat(1000));
+    await backupDatabase(db, copy);
+    expect(readdirSync(folder).filter((n) => n.includes('.partial-')).sort()).to.deep.equal([`copy.db.partial-${alive}`, 'copy.db.partial-notes']);
+    const restored = join(folder, 'restored.db');
+    for (const name of files('restoring')) writeFileSync(join(folder, name.replace('copy.db', 'restored.db')), 'x');
+    await restoreDatabase(copy, restored);
+    expect(readdirSync(folder).filter((n) => n.startsWith('restored.db.restoring-')).sort()).to.deep.equal([`restored.db.restoring-${alive}`, 'restored.db.restoring-notes']);
+    expect((await inspectDatabase(restored)).enterprises).to.equal(1);
   });
 
   it('never writes a database over itself', async () => {
