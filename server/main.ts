@@ -4,9 +4,7 @@
  *
  * @packageDocumentation
  */
-import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp, type AppDeps } from './app.js';
@@ -16,6 +14,7 @@ import type { Config } from './config.js';
 import { createLogger } from './logging.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { acquireServeLock, type ServeLock } from './store/sqlite/serve-lock.js';
+import { prepareDatabasePath } from './store/sqlite/database-path.js';
 import type { NodeStore } from './store/store.js';
 import { FileTaxonomyStore } from './store/taxonomy-store.js';
 import { FileContextStore, type UnreadableContextFile } from './store/context-store.js';
@@ -132,7 +131,7 @@ export const NODE_SETTINGS: Readonly<Record<string, NodeSetting>> = {
 
 /** Opens the store and builds every part of a node, without HTTP. */
 export async function openNode(config: Config, logger: Logger = createLogger(config.logLevel, config.logFormat), overrides: NodeOverrides = {}): Promise<NodeParts> {
-  if (config.db !== ':memory:') mkdirSync(dirname(config.db), { recursive: true });
+  prepareDatabasePath(config.db);
   const store = await SqliteStore.open({ path: config.db, baseUrl: config.baseUrl, rebase: config.baseUrlGiven });
   // Private peers: the flag or the environment for this process, or the node's stored setting.
   if (!config.allowPrivate && (await store.settings()).get('allow-private') === 'true') config = { ...config, allowPrivate: true };
@@ -340,7 +339,7 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   let lock: ServeLock | undefined;
   try {
     // Before the database is opened: a second node must not migrate it, nor start its timers, under the first.
-    if (config.db !== ':memory:') mkdirSync(dirname(config.db), { recursive: true });
+    prepareDatabasePath(config.db);
     lock = await acquireServeLock(config.db);
     parts = await openNode(config.baseUrlGiven ? config : { ...config, baseUrl: listeningBase }, logger);
   } catch (error: unknown) {
