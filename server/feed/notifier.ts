@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../ontology/records.js';
 import { shortName } from '../codec/compact.js';
 import type { FeedEvent, FeedStore, SubscriptionRow } from '../store/feed.js';
-import { failureText } from '../errors/failure.js';
+import { failureText, type Failure } from '../errors/failure.js';
 import { backoffDelay } from '../net/backoff.js';
 import type { FetchPolicy, SafeFetch } from '../net/safe-fetch.js';
 import { SIGNATURE_HEADER, sign } from './signature.js';
@@ -117,6 +117,23 @@ export function notificationOf(args: { base: string; api: string }, event: FeedE
     actor: args.base,
     object: { ...object, 'maillon:version': `${args.api}/feed/versions/${event.seq}`, 'maillon:feed': `${args.api}/feed` },
   };
+}
+
+/**
+ * A failed delivery as logs and the subscription's status show it: its callback without the query, where receivers
+ * often put a secret of theirs (`?key=…`), as the status shows the callback itself.
+ */
+export function withoutQuery(failure: Failure, callback: string): Failure {
+  let shown: string;
+  try {
+    const url = new URL(callback);
+    if (url.search === '' && url.username === '' && url.password === '') return failure;
+    shown = `${url.origin}${url.pathname}${url.search !== '' ? '?…' : ''}`;
+  } catch {
+    return failure;
+  }
+  const hide = (text: string): string => text.split(callback).join(shown);
+  return { ...failure, message: hide(failure.message), ...(failure.url !== undefined ? { url: hide(failure.url) } : {}) };
 }
 
 /** Delivers notifications to every subscription. */
@@ -229,9 +246,9 @@ export class Notifier {
         const delay = backoffDelay(failures, { baseMs: this.args.baseBackoffMs ?? 1000, maxMs: MAX_BACKOFF_MS });
         await feed.recordDelivery(subscription.id, {
           status: dead ? 'dead' : 'failing', failures, nextAttemptAt: dead ? null : new Date(Date.now() + delay).toISOString(),
-          lastDeliveryAt: index > 0 ? new Date().toISOString() : subscription.lastDeliveryAt, lastError: failureText(outcome.failure), deliveredSeq,
+          lastDeliveryAt: index > 0 ? new Date().toISOString() : subscription.lastDeliveryAt, lastError: failureText(withoutQuery(outcome.failure, subscription.callback)), deliveredSeq,
         });
-        this.args.logger?.warn({ subscription: subscription.id, failure: outcome.failure, dead }, 'webhook delivery failed');
+        this.args.logger?.warn({ subscription: subscription.id, failure: withoutQuery(outcome.failure, subscription.callback), dead }, 'webhook delivery failed');
         return;
       }
     }

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import type { CatalogItemRecord, OfferRecord } from '../../../ontology/records.js';
 import { issueToken } from '../../../server/auth/tokens.js';
-import { notificationId, notificationOf, type ChangeNotification } from '../../../server/feed/notifier.js';
+import { notificationId, notificationOf, withoutQuery, type ChangeNotification } from '../../../server/feed/notifier.js';
 import { ReplayGuard, SIGNATURE_HEADER, verify } from '../../../server/feed/signature.js';
 import type { SafeFetchOutcome, SafeRequest } from '../../../server/net/safe-fetch.js';
 import type { FeedEvent, SubscriptionRow } from '../../../server/store/feed.js';
@@ -319,6 +319,15 @@ describe('feed: notificationOf', () => {
     expect(notificationId('s1', 'sub', 7)).to.equal(id);
     expect(new Set([id, notificationId('s2', 'sub', 7), notificationId('s1', 'other', 7), notificationId('s1', 'sub', 8)]).size).to.equal(4);
     expect(notificationOf(args, event(7, offer), undefined, id).id).to.equal(id);
+  });
+
+  it('logs and shows a failed delivery without its callback\'s query, where receivers put secrets', () => {
+    const callback = 'https://shop.example/hook?key=QKEY999';
+    const hidden = withoutQuery({ kind: 'http-status', message: `HTTP 500 from ${callback}`, url: callback, status: 500 }, callback);
+    expect(JSON.stringify(hidden)).not.to.include('QKEY999');
+    expect(hidden).to.deep.equal({ kind: 'http-status', message: 'HTTP 500 from https://shop.example/hook?…', url: 'https://shop.example/hook?…', status: 500 });
+    const plain = { kind: 'timeout' as const, message: 'no answer from https://shop.example/hook', url: 'https://shop.example/hook' };
+    expect(withoutQuery(plain, 'https://shop.example/hook')).to.equal(plain);
   });
 
   it('declares in its context every prefix its object uses', () => {
