@@ -108,13 +108,28 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLogger(deps.logger));
   app.set(COMPRESSION_SETTING, deps.compression ?? true);
   app.use(compression());
+  // No answer is to be sniffed into another type (a JSON error read as HTML by an old browser). An answer to a request
+  // with a credential that says nothing of caching is the caller's own: no shared cache keeps it (RFC 9111 §3.5
+  // covers `Authorization` only, not `X-Api-Token`), and a private one asks again before using it.
+  app.use((req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (req.headers.authorization !== undefined || req.headers['x-api-token'] !== undefined) {
+      const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => typeof res;
+      res.writeHead = ((...args: unknown[]) => {
+        if (!res.hasHeader('cache-control')) res.setHeader('Cache-Control', 'private, no-cache');
+        return writeHead(...args);
+      }) as typeof res.writeHead;
+    }
+    next();
+  });
   // CORS for reads: any origin may read public catalogues from a browser.
   app.use((req, res, next) => {
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.setHeader('Access-Control-Expose-Headers', 'ETag, Last-Modified, Link, Location, X-Request-Id');
     if (req.method === 'OPTIONS' && req.get('access-control-request-method') !== undefined) {
       res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
-      res.setHeader('Access-Control-Allow-Headers', 'Accept, Authorization, X-Api-Token, If-None-Match');
+      // `Prefer`: LDP paging (`Prefer: return=representation; max-member-count=…`) from a page on another origin.
+      res.setHeader('Access-Control-Allow-Headers', 'Accept, Accept-Language, Authorization, X-Api-Token, If-None-Match, Prefer');
       res.setHeader('Access-Control-Max-Age', '600');
       res.status(204).end();
       return;

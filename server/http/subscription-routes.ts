@@ -91,6 +91,8 @@ export function subscriptionRoutes(args: SubscriptionRoutesArgs): Router {
       throw new ConflictHttpError(`this callback is subscribed already (${row.id}): DELETE it first to subscribe it again with a new secret`);
     }
     res.setHeader('Location', `${catalog.urls.api}/subscriptions/${row.id}`);
+    // The only answer that carries the secret: kept by no cache at all.
+    res.setHeader('Cache-Control', 'no-store');
     json(res, 201, view(row, true));
     args.onChange?.();
   });

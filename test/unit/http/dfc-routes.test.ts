@@ -332,9 +332,32 @@ describe('http: the DFC routes', function () {
       });
       expect(preflight.status).to.equal(204);
       expect(preflight.headers.get('access-control-allow-methods')).to.equal('GET, HEAD, OPTIONS');
-      expect(preflight.headers.get('access-control-allow-headers')).to.include('Authorization');
+      expect(preflight.headers.get('access-control-allow-headers')).to.include('Authorization').and.include('Prefer');
       expect(preflight.headers.get('access-control-max-age')).to.equal('600');
       expect(preflight.headers.get('allow')).to.equal(null);
+    });
+  });
+
+  describe('headers every answer carries', () => {
+    it('nosniff on every answer; an answer to a credential that says nothing of caching is private and asked again', async () => {
+      for (const [path, headers] of [['/api/sync/peers', bearer(node.adminToken)], ['/api/sync/peers', { 'x-api-token': node.adminToken }], ['/api/admin/grants', bearer(node.adminToken)]] as const) {
+        const answer = await node.request('GET', path, { headers });
+        expect(answer.status, path).to.equal(200);
+        expect(answer.headers.get('cache-control'), path).to.equal('private, no-cache');
+        expect(answer.headers.get('x-content-type-options'), path).to.equal('nosniff');
+      }
+      const anonymous = await node.request('GET', '/api/sync/peers');
+      expect(anonymous.headers.get('x-content-type-options')).to.equal('nosniff');
+      expect(anonymous.headers.get('cache-control')).to.equal(null);
+      // A route's own caching is kept: a catalogue read with a token says its own.
+      const read = await node.request('GET', `${FERME}/catalog_items`, { headers: bearer(node.adminToken) });
+      expect(read.headers.get('cache-control')).to.not.equal(null).and.not.equal('private, no-cache');
+      // The answer with a webhook's secret is kept by no cache.
+      const subscribed = await node.request('POST', '/api/dfc/subscriptions', {
+        headers: { ...bearer(node.adminToken), 'content-type': 'application/json' }, body: JSON.stringify({ callback: 'http://127.0.0.1:9/headers-hook' }),
+      });
+      expect(subscribed.status, subscribed.text).to.equal(201);
+      expect(subscribed.headers.get('cache-control')).to.equal('no-store');
     });
   });
 
