@@ -147,6 +147,12 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
    * would get a 404 without the condition gets it with one too (§13.2.1).
    */
   const ifMatchHolds = async (req: Request, eid: string, iri: string, caller: OrderCaller): Promise<void> => {
+    // `If-None-Match: *` asks that the order not be there (RFC 9110 §13.1.2): it is, so the write is refused. Other
+    // tags match none (an order has no ETag), and the write goes on.
+    if (etagList(req.get('if-none-match'), 'weak')?.includes('*') === true) {
+      await orders.get(eid, iri, caller);
+      throw new PreconditionFailedHttpError(`order ${iri} exists: If-None-Match: * lets a write through only where there is nothing`);
+    }
     const tags = etagList(req.get('if-match'), 'strong');
     if (tags === undefined || tags.includes('*')) return;
     await orders.get(eid, iri, caller);

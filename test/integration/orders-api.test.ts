@@ -424,6 +424,14 @@ describe('orders API', function () {
     // Whoever may not see the order learns nothing more from a condition: 404 as without it.
     expect((await put('"v1"', await node.token('ferme', ['WriteOrders']))).status).to.equal(404);
     expect((await node.request('PUT', `${path}999`, { headers: { 'content-type': 'application/json', ...bearer(buyer), 'if-match': '"v1"' }, body: '{}' })).status).to.equal(404);
+    // If-None-Match: * asks that the order not be there: it is, so nothing is changed or cancelled (RFC 9110 §13.1.2).
+    for (const method of ['PUT', 'DELETE']) {
+      const refused = await node.request(method, path, {
+        headers: { 'content-type': 'application/json', ...bearer(buyer), 'if-none-match': '*' }, ...(method === 'PUT' ? { body: ofnOrder(url, [{ ...tomate, quantity: 3 }], { id: iri }) } : {}),
+      });
+      expect(refused.status, `${method} ${refused.text}`).to.equal(412);
+      expect(await stockOf('tomate'), method).to.include({ available: 10, reserved: 2 });
+    }
     const any = await put('*');
     expect(any.status, any.text).to.equal(200);
     expect(await stockOf('tomate')).to.include({ available: 9, reserved: 3 });
