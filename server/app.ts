@@ -81,11 +81,17 @@ export interface AppDeps {
 export const VERSION = '0.1.0';
 
 /**
- * Refuses a body taken as UTF-8 (declared so, or with no charset) whose bytes are not UTF-8: it would be read with
- * U+FFFD in place of what the client wrote, and stored so. JSON and Turtle are UTF-8 text.
+ * Refuses a body taken as UTF-8 (declared so, or with no charset) whose bytes are not UTF-8, or declared US-ASCII
+ * with bytes that are not: it would be read with U+FFFD in place of what the client wrote, and stored so. JSON and
+ * Turtle are UTF-8 text.
  */
 function refuseInvalidUtf8(_req: IncomingMessage, _res: unknown, bytes: Buffer, encoding: string): void {
   if (/^utf-?8$/iu.test(encoding) && !isUtf8(bytes)) throw new BadRequestHttpError('the body is not valid UTF-8');
+  // US-ASCII has no byte above 0x7F: one is read as U+FFFD, and would be stored so.
+  if (/^(?:us-)?ascii$/iu.test(encoding)) {
+    const at = bytes.findIndex((b) => b > 0x7f);
+    if (at >= 0) throw new BadRequestHttpError(`the body is not valid US-ASCII, as its Content-Type says: byte 0x${(bytes[at] ?? 0).toString(16)} at offset ${at} (send UTF-8)`);
+  }
 }
 
 /** The methods whose requests carry a representation a route reads. */

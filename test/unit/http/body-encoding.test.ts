@@ -35,6 +35,18 @@ describe('http: body encodings', function () {
     expect(JSON.stringify(await sku())).to.equal(before);
   });
 
+  it('a body declared US-ASCII with a byte above 0x7F is a 400 naming it, and nothing is stored; ASCII is read', async () => {
+    const before = JSON.stringify(await sku());
+    for (const contentType of ['application/json; charset=us-ascii', 'application/json; charset=ASCII']) {
+      const response = await put(contentType, body('{"dfc-b:sku": "FTC-AIL-250é"}'));
+      expect(expectProblem(response, 400).detail, contentType).to.equal('the body is not valid US-ASCII, as its Content-Type says: byte 0xc3 at offset 26 (send UTF-8)');
+    }
+    expect(JSON.stringify(await sku())).to.equal(before);
+    const ascii = await put('application/json; charset=us-ascii', body('{"dfc-b:sku": "FTC-AIL-250"}'));
+    expect(ascii.status, ascii.text).to.equal(200);
+    expect(await sku()).to.have.property('sku', 'FTC-AIL-250');
+  });
+
   it('UTF-8 is read as written, and a body in the charset it declares is read in it', async () => {
     let response = await put('application/json', body('{"dfc-b:sku": "Crème brûlée €"}'));
     expect(response.status, response.text).to.equal(200);
