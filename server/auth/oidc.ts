@@ -11,6 +11,7 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type { Logger } from 'pino';
 import type { Failure } from '../errors/failure.js';
+import { ServiceUnavailableHttpError } from '../errors/http-error.js';
 import type { OidcStore, OidcSubjectKind } from '../store/oidc.js';
 import type { BearerCheck, BearerVerifier } from './middleware.js';
 import { isScope, type Principal, type Scope } from './tokens.js';
@@ -80,6 +81,8 @@ export class OidcVerifier implements BearerVerifier {
   private readonly cache = new Map<string, CachedKeys>();
   private readonly inFlight = new Map<string, Promise<CachedKeys | Failure>>();
   private readonly lastForced = new Map<string, number>();
+  /** An issuer whose keys could not be fetched, with none cached: asked again only after a cooldown, not per request. */
+  private readonly unreachable = new Map<string, { readonly until: number; readonly failure: Failure }>();
 
   public constructor(private readonly options: OidcVerifierOptions) {}
 
@@ -105,6 +108,13 @@ export class OidcVerifier implements BearerVerifier {
     try {
       verified = await this.verifyWith(token, configured.issuer, claimed.iss, configured.audience);
     } catch (error: unknown) {
+      // The issuer is down, not the token bad: a 401 would make a client such as Open Food Network drop a token that
+      // may be good. A 503 says to try again. (An issuer that answers wrongly, a discovery document naming another
+      // issuer or keys that are not there, stays a refusal: retrying would not help.)
+      if (error instanceof KeysUnavailable && unreachable(error.failure)) {
+        throw new ServiceUnavailableHttpError(`the token's issuer (${configured.issuer}) cannot be reached to check its signature: retry later`,
+          { cause: error, headers: { 'Retry-After': String(Math.ceil((this.options.cooldownMs ?? 30_000) / 1000)) } });
+      }
       return { ok: false, reason: refusal(error) };
     }
     const subjects = subjectsOf(verified);
@@ -142,6 +152,8 @@ export class OidcVerifier implements BearerVerifier {
   private async keysOf(issuer: string, force: boolean): Promise<CachedKeys> {
     const cached = this.cache.get(issuer);
     if (!force && cached !== undefined && Date.now() - cached.fetchedAt < (this.options.keysMaxAgeMs ?? 600_000)) return cached;
+    const down = this.unreachable.get(issuer);
+    if (cached === undefined && down !== undefined && Date.now() < down.until) throw new KeysUnavailable(down.failure);
     let pending = this.inFlight.get(issuer);
     if (pending === undefined) {
       pending = this.fetchKeys(issuer).finally(() => this.inFlight.delete(issuer));
@@ -157,8 +169,11 @@ export class OidcVerifier implements BearerVerifier {
         this.cache.set(issuer, { ...cached, fetchedAt: Date.now() - (this.options.keysMaxAgeMs ?? 600_000) + retryIn });
         return cached;
       }
+      // Anyone may send a JWT naming a configured issuer: without this, each such request would fetch from it again.
+      this.unreachable.set(issuer, { until: Date.now() + (this.options.cooldownMs ?? 30_000), failure: outcome });
       throw new KeysUnavailable(outcome);
     }
+    this.unreachable.delete(issuer);
     this.cache.set(issuer, outcome);
     return outcome;
   }
@@ -191,6 +206,11 @@ class KeysUnavailable extends Error {
   public constructor(public readonly failure: Failure) {
     super(failure.message);
   }
+}
+
+/** Whether a failure to fetch keys is the issuer being out of reach for now (a retry may succeed). */
+function unreachable(failure: Failure): boolean {
+  return failure.kind === 'timeout' || failure.kind === 'network' || (failure.kind === 'http-status' && (failure.status === undefined || failure.status >= 500 || failure.status === 429));
 }
 
 /** Why a token was refused, in words a client may read (never the token itself). */

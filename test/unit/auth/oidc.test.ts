@@ -3,6 +3,7 @@
  * its cache and cooldown, an issuer that cannot be reached or answers nonsense, issuer presets; and the bounded
  * JSON fetch it is given in production.
  */
+import { ServiceUnavailableHttpError } from '../../../server/errors/http-error.js';
 import { expect } from 'chai';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { normalIssuer, OidcVerifier, subjectsOf, type JsonFetch } from '../../../server/auth/oidc.js';
@@ -86,8 +87,19 @@ describe('auth: the OpenID Connect verifier', () => {
   });
 
   it('an issuer that cannot be reached, or whose discovery document lies, refuses its tokens with a reason', async () => {
-    const down = new OidcVerifier({ store: stubStore(), fetchJson: async (url) => ({ ok: false, failure: failure('network', 'refused', url) }) });
-    expect(await down.verify(await sign(k1))).to.deep.equal({ ok: false, reason: 'the token\'s issuer could not be reached to verify it' });
+    let fetched = 0;
+    const down = new OidcVerifier({ store: stubStore(), fetchJson: async (url) => {
+      fetched += 1;
+      return { ok: false, failure: failure('network', 'refused', url) };
+    } });
+    // Down, not the token bad: a 503 to retry (a 401 would make a client drop a good token), and the issuer is asked
+    // again only after a cooldown, not for each request that names it.
+    for (let i = 0; i < 5; i++) {
+      const error = await down.verify(await sign(k1)).then(() => undefined, (thrown: unknown) => thrown);
+      expect(error).to.be.instanceOf(ServiceUnavailableHttpError);
+      expect((error as ServiceUnavailableHttpError).message).to.equal(`the token's issuer (${ISSUER}) cannot be reached to check its signature: retry later`);
+    }
+    expect(fetched).to.equal(1);
     for (const document of [{ issuer: 'https://evil.example', jwks_uri: `${ISSUER}/certs` }, { issuer: ISSUER }, 'text', { issuer: ISSUER, jwks_uri: `${ISSUER}/nothing` }]) {
       discovery = document;
       const verifier = new OidcVerifier({ store: stubStore(), fetchJson: fetchJsonStub });
