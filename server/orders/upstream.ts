@@ -283,6 +283,14 @@ function idempotencyKey(key: string): string {
 
 /** A request that got no usable answer (an error status other than a refusal, a timeout, no connection…): an outage. */
 function outageOf(f: Failure): Extract<UpstreamOutcome, { ok: false }> {
+  // A supplier that does not take this node's credential will not take it on a retry either: a refusal (409) saying
+  // what to do, not an outage that tells the buyer to try again in 30 seconds (nor the supplier's own text).
+  if (f.kind === 'http-status' && f.status === 401) {
+    return {
+      ok: false, status: 409,
+      reason: 'the supplier does not accept this node\'s credential for it (HTTP 401): the shop\'s operator must give this node a token of the supplier (maillon peer set --token) or an OpenID login it grants',
+    };
+  }
   return { ok: false, status: 503, reason: `${f.kind}: ${f.message}` };
 }
 

@@ -270,6 +270,16 @@ describe('orders placed at a supplier (HttpUpstreamOrders)', function () {
     }
   });
 
+  it('takes a 401 as a refusal saying the credential is not taken (a retry would not help), not as an outage', async () => {
+    const peer = await startPeer((_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/problem+json', 'www-authenticate': 'Bearer' });
+      res.end('{"title":"Unauthorized","status":401,"detail":"this needs a token"}');
+    });
+    const outcome = await place(peer, client());
+    expect(outcome).to.deep.include({ ok: false, status: 409 });
+    expect(outcome.ok ? '' : outcome.reason).to.match(/^the supplier does not accept this node's credential for it \(HTTP 401\)/u).and.not.include('this needs a token');
+  });
+
   it('takes a 2xx without an Order as an outage, not as an order placed', async () => {
     const empty = await startPeer((_req, res) => { res.writeHead(201); res.end(); });
     expect(await place(empty, client())).to.deep.include({ ok: false, status: 503 });
