@@ -111,7 +111,17 @@ export interface FeedStore {
   recordDelivery(id: string, state: Pick<SubscriptionRow, 'status' | 'failures' | 'nextAttemptAt' | 'lastDeliveryAt' | 'lastError' | 'deliveredSeq'>): Promise<void>;
 
   peerFeed(peerId: number): Promise<PeerFeedState>;
-  setPeerFeed(peerId: number, state: Partial<PeerFeedState>): Promise<void>;
+  /**
+   * Sets what we know of a peer's feed. With `credentials` (what {@link FeedStore.peerCredentials} said when the
+   * sync began), nothing is written if the peer's credentials changed since: the cursor a sync with the old ones
+   * reached is not the new ones' (see {@link FeedStore.peerCredentials}). Resolves whether it was written.
+   */
+  setPeerFeed(peerId: number, state: Partial<PeerFeedState>, options?: { readonly credentials?: string }): Promise<boolean>;
+  /**
+   * The version of a peer's credentials (its token, header, OpenID login): it changes with each of them, when the
+   * feed cursor is forgotten so that the next sync reads the peer whole.
+   */
+  peerCredentials(peerId: number): Promise<string>;
 
   /** The state of this node's feed, whole (private enterprises included: it is for the operator). */
   stats(): Promise<FeedStats>;

@@ -158,7 +158,8 @@ export async function incrementalSync(
     await provenance.applySnapshot(peer.id, { plan: changes, sources: new Map(), quarantine: quarantined, replaceQuarantine: false, now: startedAt.toISOString() });
     await tellApplied(parts, peer.id, upsert, withdrawn);
   }
-  await parts.feed.setPeerFeed(peer.id, { cursor: after });
+  // Not over a change of credentials made meanwhile: the next sync reads the peer whole with the new ones.
+  await parts.feed.setPeerFeed(peer.id, { cursor: after }, run.credentials === undefined ? {} : { credentials: run.credentials });
   return {
     ok: true,
     peer,

@@ -84,6 +84,11 @@ export interface SyncRun {
   /** The whole-sync budget the deadline was set from, in ms (for the failure's message). */
   readonly budgetMs: number;
   readonly onProgress?: ((progress: SyncProgress) => void) | undefined;
+  /**
+   * The peer's credentials version when the run began (`FeedStore.peerCredentials`), or `stale` when the run holds
+   * older credentials than the stored ones: the run's feed cursor is written only if they are still the same.
+   */
+  readonly credentials?: string;
 }
 
 /**

@@ -117,6 +117,12 @@ export class SyncEngine {
     if (!(await this.recordEnd(run, { ok: false, peer, failure: UNFINISHED_SYNC }))) return removedDuring(peer);
     let outcome: PeerSyncOutcome;
     try {
+      // The credentials this run reads the peer with: changed during the run (a new token), or already before it (the
+      // row it was given is older than the stored one), the cursor it reaches is not the new ones' and is not kept.
+      // The version first, then the row: a change between the two shows in the row, one after both in the version.
+      const version = await this.parts.feed.peerCredentials(peer.id);
+      const stored = await this.parts.provenance.getPeer(peer.id);
+      const credentials = stored !== undefined && (stored.token !== peer.token || stored.tokenHeader !== peer.tokenHeader) ? 'stale' : version;
       const token = await this.args.tokens?.tokenFor(peer);
       if (token !== undefined && !token.ok) {
         outcome = { ok: false, peer, failure: token.failure };
@@ -124,7 +130,7 @@ export class SyncEngine {
         // The run sends the access token where the peer's static token would go; the outcome names the peer as stored.
         const current = token === undefined ? undefined : { token: token.token };
         const withToken: PeerRow = current === undefined ? peer : { ...peer, token: current.token, tokenHeader: 'authorization' };
-        const ran = await this.run({ ...run, peer: withToken }, { ...this.parts, fetch: this.budgetedFetch(run, current) });
+        const ran = await this.run({ ...run, peer: withToken, credentials }, { ...this.parts, fetch: this.budgetedFetch(run, current) });
         outcome = { ...ran, peer };
       }
     } catch (error: unknown) {
@@ -212,7 +218,7 @@ export class SyncEngine {
     }
     const head = feedUrl === undefined ? undefined : await feedHead(parts, peer, feedUrl);
     const outcome = await snapshotSync(parts, run);
-    if (outcome.ok && head !== undefined) await parts.feed.setPeerFeed(peer.id, { cursor: head.head, stream: head.stream });
+    if (outcome.ok && head !== undefined) await parts.feed.setPeerFeed(peer.id, { cursor: head.head, stream: head.stream }, cursorGuard(run));
     return outcome;
   }
 
@@ -251,4 +257,9 @@ export const INTERVAL_JITTER = 0.05;
  */
 export function intervalWithJitter(intervalSeconds: number, random: () => number): number {
   return Math.round(intervalSeconds * 1000 * (1 + INTERVAL_JITTER * (2 * random() - 1)));
+}
+
+/** The condition a run's feed cursor is written on: the peer's credentials the same as when the run began. */
+function cursorGuard(run: SyncRun): { credentials?: string } {
+  return run.credentials === undefined ? {} : { credentials: run.credentials };
 }

@@ -67,3 +67,44 @@ describe('a peer whose token changed is read whole once', function () {
     expect((await b.node.store.feed.peerFeed(peer.id)).cursor).to.equal(null);
   });
 });
+
+describe('a token changed while a sync of the peer runs', function () {
+  this.timeout(60_000);
+  let a: FederationNode;
+  let b: FederationNode;
+
+  before(async () => {
+    a = await startFederationNode({ name: 'A' });
+    b = await startFederationNode({ name: 'B' });
+    const decoded = await a.node.decoder.decode(readFileSync(join(EXAMPLES, `${PRIVATE}.jsonld`), 'utf8'));
+    await a.node.catalog.createEnterprise(decoded.records, { eid: PRIVATE, private: true });
+    await a.node.catalog.importRecords(PRIVATE, decoded.records);
+    await a.seed(PUBLIC);
+  });
+  after(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  const catalogueAtB = async (): Promise<string> => (await b.request('GET', '/api/federation/catalog.csv')).text;
+
+  it('a sync running with the old token when it changes does not write its cursor back: the next one still reads A whole', async () => {
+    const peer = await b.addPeer(`${a.base}/`, 'a');
+    await b.sync(peer.id);
+    await b.sync(peer.id);
+    expect((await b.node.store.feed.peerFeed(peer.id)).cursor).to.be.a('number');
+    const old = await b.node.store.provenance.getPeer(peer.id);
+    if (old === undefined) throw new Error('no peer');
+    // The scheduler's sync, with the row it read, is under way when the admin changes the token; then one with the
+    // row as it was read before the change.
+    const inFlight = b.node.scheduler.syncOne(old);
+    await b.node.store.provenance.updatePeer(peer.id, { token: a.adminToken });
+    await inFlight;
+    expect((await b.node.store.feed.peerFeed(peer.id)).cursor, 'the running sync wrote its cursor back').to.equal(null);
+    await b.node.engine.sync(old);
+    expect((await b.node.store.feed.peerFeed(peer.id)).cursor, 'a sync with the old row wrote its cursor').to.equal(null);
+    await b.sync(peer.id);
+    expect((await b.node.store.feed.peerFeed(peer.id)).cursor).to.be.a('number');
+    expect(await catalogueAtB()).to.include(`/api/dfc/enterprises/${PRIVATE}/`);
+  });
+});

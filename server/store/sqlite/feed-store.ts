@@ -112,14 +112,25 @@ export class SqliteFeedStore implements FeedStore {
     };
   }
 
-  public async setPeerFeed(peerId: number, state: Partial<PeerFeedState>): Promise<void> {
+  public async setPeerFeed(peerId: number, state: Partial<PeerFeedState>, options: { readonly credentials?: string } = {}): Promise<boolean> {
     const current = await this.peerFeed(peerId);
     const next = { ...current, ...state };
     const values: SqlValue[] = [peerId, next.feedUrl, next.cursor, next.stream, next.secret, next.subscriptionUrl];
-    await this.db.transaction((tx) => tx.run(
-      `INSERT INTO peer_feeds (peer_id, feed_url, cursor, stream, secret, subscription_url) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (peer_id) DO UPDATE SET feed_url = excluded.feed_url, cursor = excluded.cursor, stream = excluded.stream,
-         secret = excluded.secret, subscription_url = excluded.subscription_url`, values));
+    return this.db.transaction(async (tx) => {
+      if (options.credentials !== undefined) {
+        const now = await tx.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [credentialsKey(peerId)]);
+        if ((now?.value ?? '0') !== options.credentials) return false;
+      }
+      await tx.run(
+        `INSERT INTO peer_feeds (peer_id, feed_url, cursor, stream, secret, subscription_url) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (peer_id) DO UPDATE SET feed_url = excluded.feed_url, cursor = excluded.cursor, stream = excluded.stream,
+           secret = excluded.secret, subscription_url = excluded.subscription_url`, values);
+      return true;
+    });
+  }
+
+  public async peerCredentials(peerId: number): Promise<string> {
+    return (await this.db.reader.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [credentialsKey(peerId)]))?.value ?? '0';
   }
 
   public async stats(): Promise<FeedStats> {
@@ -155,4 +166,18 @@ export class SqliteFeedStore implements FeedStore {
       `INSERT INTO peer_feeds (peer_id, notified_at, notifications) VALUES (?, ?, 1)
        ON CONFLICT (peer_id) DO UPDATE SET notified_at = excluded.notified_at, notifications = notifications + 1`, [peerId, at]));
   }
+}
+
+/** The `meta` key of a peer's credentials version (see `FeedStore.peerCredentials`). */
+export function credentialsKey(peerId: number): string {
+  return `peer-credentials:${peerId}`;
+}
+
+/**
+ * Forgets a peer's feed cursor because its credentials changed, in the transaction that changes them: the next sync
+ * reads the peer whole, and a sync running with the old credentials does not write its cursor back.
+ */
+export async function forgetPeerCursor(tx: { run(sql: string, params?: readonly SqlValue[]): Promise<unknown> }, peerId: number): Promise<void> {
+  await tx.run('UPDATE peer_feeds SET cursor = NULL WHERE peer_id = ?', [peerId]);
+  await tx.run(`INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)`, [credentialsKey(peerId)]);
 }

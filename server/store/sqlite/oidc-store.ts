@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import { forgetPeerCursor } from './feed-store.js';
 import type { NewOidcGrant, OidcGrantRow, OidcIssuerRow, OidcStore, OidcSubjectKind, PeerOidcRow } from '../oidc.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -104,7 +105,7 @@ export class SqliteOidcStore implements OidcStore {
       const same = await tx.get<{ x: number }>(
         'SELECT 1 AS x FROM peer_oidc WHERE peer_id = ? AND issuer = ? AND client_id = ? AND client_secret IS ? AND refresh_token IS ? AND scope IS ?',
         [row.peerId, row.issuer, row.clientId, row.clientSecret, row.refreshToken, row.scope]);
-      if (same === undefined) await tx.run('UPDATE peer_feeds SET cursor = NULL WHERE peer_id = ?', [row.peerId]);
+      if (same === undefined) await forgetPeerCursor(tx, row.peerId);
       await tx.run(
         `INSERT INTO peer_oidc (peer_id, issuer, client_id, client_secret, refresh_token, scope) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (peer_id) DO UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id, client_secret = excluded.client_secret,
@@ -125,7 +126,7 @@ export class SqliteOidcStore implements OidcStore {
     return this.db.transaction(async (tx) => {
       const removed = (await tx.run('DELETE FROM peer_oidc WHERE peer_id = ?', [peerId])).changes > 0;
       // The peer is read with its plain token now, which may allow other records: read whole once, as after a new token.
-      if (removed) await tx.run('UPDATE peer_feeds SET cursor = NULL WHERE peer_id = ?', [peerId]);
+      if (removed) await forgetPeerCursor(tx, peerId);
       return removed;
     });
   }

@@ -8,6 +8,7 @@
  *
  * @packageDocumentation
  */
+import { forgetPeerCursor } from './feed-store.js';
 import type { Problem } from '../../errors/problem.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import {
@@ -253,7 +254,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
         const current = await tx.get<{ token: string | null; token_header: string }>('SELECT token, token_header FROM peers WHERE id = ?', [id]);
         if (current !== undefined && ((changes.token !== undefined && changes.token !== current.token)
           || (changes.tokenHeader !== undefined && changes.tokenHeader !== current.token_header))) {
-          await tx.run('UPDATE peer_feeds SET cursor = NULL WHERE peer_id = ?', [id]);
+          await forgetPeerCursor(tx, id);
         }
       }
       if (sets.length > 0) await tx.run(`UPDATE peers SET ${sets.join(', ')} WHERE id = ?`, [...values, id]);

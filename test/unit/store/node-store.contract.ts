@@ -875,7 +875,7 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         const { provenance, feed } = store;
         const peer = await provenance.addPeer({ name: 'a', url: `${PEER_A}/`, token: 'old' }, PEER_A);
         const cursor = async (): Promise<number | null> => (await feed.peerFeed(peer.id)).cursor;
-        const at = async (seq: number): Promise<void> => feed.setPeerFeed(peer.id, { feedUrl: `${PEER_A}/api/dfc/feed`, cursor: seq, stream: 's' });
+        const at = async (seq: number): Promise<boolean> => feed.setPeerFeed(peer.id, { feedUrl: `${PEER_A}/api/dfc/feed`, cursor: seq, stream: 's' });
         await at(42);
         // What is sent is the same: the cursor stays.
         await provenance.updatePeer(peer.id, { token: 'old', intervalSeconds: 60, name: 'b', profile: 'dfc-v1' });

@@ -29,6 +29,7 @@ describe('SyncEngine', () => {
     const attempts: Parameters<ProvenanceStore['recordAttempt']>[1][] = [];
     const provenance = {
       sources: async () => { throw new Error('SQLITE_IOERR: disk I/O error'); },
+      getPeer: async () => PEER,
       recordAttempt: async (_id: number, state: Parameters<ProvenanceStore['recordAttempt']>[1]) => {
         attempts.push(state);
         return true;
@@ -36,7 +37,7 @@ describe('SyncEngine', () => {
     } as unknown as ProvenanceStore;
     // The feed URL is known to be none: no request is made before the store fails.
     const state: PeerFeedState = { feedUrl: '', cursor: null, stream: null, secret: null, subscriptionUrl: null };
-    const feed = { peerFeed: async () => state, setPeerFeed: async () => undefined } as unknown as FeedStore;
+    const feed = { peerFeed: async () => state, setPeerFeed: async () => true, peerCredentials: async () => '0' } as unknown as FeedStore;
     const now = new Date('2026-03-01T12:00:00.000Z');
     const engine = new SyncEngine({
       provenance, feed, decoder: new Decoder(), ownBase: 'https://node.test', baseBackoffMs: 1_000, now: () => now, random: () => 0,
