@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import { MAX_JSON_DEPTH } from './limits.js';
 
 /** A name given twice in one object of a JSON text. */
 export interface DuplicateName {
@@ -48,7 +49,7 @@ export function duplicateNameMessage(duplicate: DuplicateName): string {
 /**
  * The first name given twice in one object of a JSON text, if any. The text is assumed to be JSON that
  * `JSON.parse` reads (call it on text that parsed): malformed text gives no answer worth having. Linear in the
- * text, without building its values.
+ * text, without building its values; a text nested deeper than {@link MAX_JSON_DEPTH} is not scanned past it.
  */
 export function findDuplicateName(text: string): DuplicateName | undefined {
   const stack: Frame[] = [];
@@ -79,6 +80,9 @@ export function findDuplicateName(text: string): DuplicateName | undefined {
       }
       i = end;
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      // Deeper than any document the decoder reads: it refuses the document as such, and the scan stops here (a
+      // body of five million `[` would otherwise cost a frame each).
+      if (stack.length >= MAX_JSON_DEPTH) return undefined;
       const parent = stack[stack.length - 1];
       const at = parent === undefined ? '' : parent.names !== undefined ? parent.last : String(parent.index);
       stack.push({ names: c === OPEN_BRACE ? new Set() : undefined, at, expectName: true, index: 0, last: '' });

@@ -18,4 +18,12 @@ describe('findDuplicateName', () => {
       '{"a": "{\\"a\\": 1, \\"a\\": 2}", "b": 1}', '{"a\\"": 1, "a": 2}', '{}', '[]', '"a"', '12', '{"a": {}, "b": []}',
     ]) expect(findDuplicateName(text), text).to.equal(undefined);
   });
+
+  it('stops at the decoder\'s depth limit: five million `[` cost no frame each', () => {
+    const started = performance.now();
+    expect(findDuplicateName('['.repeat(5_000_000))).to.equal(undefined);
+    expect(findDuplicateName(`${'['.repeat(300)}{"a": 1, "a": 2}${']'.repeat(300)}`)).to.equal(undefined);
+    expect(findDuplicateName(`${'['.repeat(200)}{"a": 1, "a": 2}${']'.repeat(200)}`)?.name).to.equal('a');
+    expect(performance.now() - started).to.be.lessThan(2_000);
+  });
 });
