@@ -343,8 +343,10 @@ async function issuedFeedSeq(path: string): Promise<number> {
  */
 async function newFeedStream(path: string, issued: number): Promise<void> {
   await withWritable(path, async (connection) => {
-    if ((await connection.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'meta'")) === undefined) return;
-    await connection.run("UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'stream_id'");
+    // A backup from before the stream id (meta) may still have a feed: its numbers continue past the replaced ones too.
+    if ((await connection.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'meta'")) !== undefined) {
+      await connection.run("UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'stream_id'");
+    }
     if (issued <= 0 || (await connection.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'feed_events'")) === undefined) return;
     // SQLite gives an AUTOINCREMENT key one more than the largest of its counter and the table's keys.
     const moved = await connection.run("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'feed_events'", [issued]);
