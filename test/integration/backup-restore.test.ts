@@ -118,7 +118,7 @@ describe('backup and restore of a serving node (maillon backup, maillon restore)
       // Restore while the node runs: refused, and the node's database is left as it is.
       const refused = await runMaillon(['restore', copy, '--db', db]);
       expect(refused.code).to.equal(1);
-      expect(refused.err).to.equal(`maillon: ${db} is in use: a node (or another maillon command) has it open; stop it, then restore\n`);
+      expect(refused.err).to.equal(`maillon: ${db} is in use: a node serves it; stop it, then restore\n`);
       expect((await readRows<{ n: number }>(db, 'SELECT count(*) AS n FROM enterprises'))[0]?.n).to.equal(enterprises.length + 6);
 
       await stop(node);

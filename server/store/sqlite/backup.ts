@@ -18,6 +18,7 @@ import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sqlite3 from 'sqlite3';
 import { withReadOnly, withWritable, type SqlConnection } from './database.js';
+import { acquireServeLock, DatabaseServedError } from './serve-lock.js';
 import { recordedSchemaVersion, SCHEMA_VERSION, SchemaTooNewError } from './migrations.js';
 
 /** The `sqlite3.Backup` object (`Database#backup`), which the package's typings leave out. */
@@ -376,6 +377,21 @@ export async function restoreDatabase(backup: string, target: string, now: Date 
   }
   const summary = await inspectDatabase(backup);
   if (summary.schema > SCHEMA_VERSION) throw new SchemaTooNewError(summary.schema, SCHEMA_VERSION, backup);
+  mkdirSync(dirname(target), { recursive: true });
+  // Held to the end: a node started meanwhile would open the file being replaced (one serving now holds it already).
+  const lock = await acquireServeLock(target).catch((error: unknown) => {
+    if (error instanceof DatabaseServedError) throw new DatabaseInUseError(`${target} is in use: a node serves it; stop it, then restore`, { cause: error });
+    throw error;
+  });
+  try {
+    return await replaceWith(backup, target, now, summary);
+  } finally {
+    await lock?.release();
+  }
+}
+
+/** {@link restoreDatabase} once the backup is checked and the database is held. */
+async function replaceWith(backup: string, target: string, now: Date, summary: DatabaseSummary): Promise<RestoreOutcome> {
   let previous: string | undefined;
   let issued = 0;
   if (existsSync(target)) {
@@ -391,7 +407,6 @@ export async function restoreDatabase(backup: string, target: string, now: Date 
     }
   }
   const incoming = `${target}.restoring-${process.pid}`;
-  mkdirSync(dirname(target), { recursive: true });
   removeLeftovers(target, 'restoring');
   try {
     copyFileSync(backup, incoming);

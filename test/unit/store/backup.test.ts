@@ -13,6 +13,7 @@ import type { DfcRecord } from '../../../ontology/records.js';
 import {
   backupDatabase, DatabaseInUseError, inspectDatabase, NotAMaillonDatabaseError, restoreDatabase, SameFileError,
 } from '../../../server/store/sqlite/backup.js';
+import { acquireServeLock } from '../../../server/store/sqlite/serve-lock.js';
 import { SchemaTooNewError, SCHEMA_VERSION } from '../../../server/store/sqlite/migrations.js';
 import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
 import { readRows } from '../../helpers/sqlite.js';
@@ -110,6 +111,16 @@ describe('database backup and restore', () => {
       expect(error).to.be.instanceOf(NotAMaillonDatabaseError);
     });
     expect((await inspectDatabase(db)).enterprises, 'junk changed nothing').to.equal(2);
+
+    // A node that started to serve (its lock held) but has not opened the database yet: refused too, and while a
+    // restore runs, it holds that lock, so no node starts on the file being replaced.
+    const serving = await acquireServeLock(db);
+    await restoreDatabase(copy, db).then(() => expect.fail('restored under a serving node'), (error: unknown) => {
+      expect(error).to.be.instanceOf(DatabaseInUseError);
+      expect(String(error)).to.match(/node\.db is in use: a node serves it; stop it, then restore/u);
+    });
+    await serving?.release();
+    expect((await inspectDatabase(db)).enterprises, 'a refused restore changed nothing').to.equal(2);
 
     const stream = async (path: string): Promise<string | undefined> =>
       (await readRows<{ value: string }>(path, "SELECT value FROM meta WHERE key = 'stream_id'"))[0]?.value;
