@@ -383,6 +383,9 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
 
   router.post('/enterprises/:eid/supplied_products', async (req, res) => {
     const eid = req.params['eid'] as string;
+    // Without a credential no body is read (it may be an order, by Open Food Network's URL rule): an enterprise this
+    // node does not hold, or one private, is a 404 first, as an order posted here would be answered.
+    if (principalOf(res) === undefined) canRead(res, await catalog.enterpriseRow(eid), 'ReadProducts');
     requireScope(res, 'WriteProducts', eid);
     const representation = answeredAs(req);
     await catalog.enterpriseRow(eid);
