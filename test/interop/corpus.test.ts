@@ -47,7 +47,7 @@ interface ExpectedItem {
   readonly currency?: string;
   /** `null`: on demand (no stock limit published). */
   readonly stock: number | null;
-  /** The offer's own stock, when the document gives the offer another one than its item's (none: `null`). */
+  /** The offer's own stock, when the document gives the offer another one than its item's (an offer that says none takes its item's). */
   readonly offerStock?: number | null;
 }
 
@@ -111,7 +111,7 @@ const CORPUS: readonly CorpusEntry[] = [
   {
     file: 'fdc-2.0.json', eid: 'la-source', readIn: 'test/unit/codec/decode.test.ts',
     items: [
-      { name: 'Crottin frais', sku: 'CROT-60', price: 2.1, stock: 85, offerStock: null },
+      { name: 'Crottin frais', sku: 'CROT-60', price: 2.1, stock: 85 },
       { name: 'Tomme de chèvre', sku: 'TOMME-500', price: 11, stock: 6 },
     ],
     productsOnly: ['Fromages de chèvre fermiers'],
@@ -124,12 +124,12 @@ const CORPUS: readonly CorpusEntry[] = [
     file: 'connector-export.json', eid: 'brasserie', readIn: 'test/unit/codec/decode.test.ts',
     items: [
       { name: 'Bière blonde 33 cl', sku: 'BLD-33', price: 2.8, stock: 40 },
-      { name: 'Bière ambrée 75 cl', sku: 'AMB-75', price: 6.5, stock: 12, offerStock: null },
+      { name: 'Bière ambrée 75 cl', sku: 'AMB-75', price: 6.5, stock: 12 },
     ],
   },
   {
     file: 'expanded.json', eid: 'moulin-tour', readIn: 'test/unit/codec/decode.test.ts',
-    items: [{ name: 'Farine de blé T80 - 1 kg', sku: 'FAR-T80-1KG', price: 2.95, stock: 15, offerStock: null }],
+    items: [{ name: 'Farine de blé T80 - 1 kg', sku: 'FAR-T80-1KG', price: 2.95, stock: 15 }],
   },
   {
     file: 'valid-edge-cases.json', eid: 'edge', readIn: 'test/unit/codec/decode.test.ts',
