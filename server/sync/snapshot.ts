@@ -11,6 +11,7 @@ import type { PeerRow, SourceValidators } from '../store/federation.js';
 import { discover, enterprisesOf } from './discovery.js';
 import type { SnapshotPage } from './merge.js';
 import { decoderInput, pageMediaType, type FetchedPage } from './peer-fetch.js';
+import { skolemise } from './skolem.js';
 import { Quarantine, StagedSnapshot } from './staged-snapshot.js';
 import {
   credentials, decodePage, kept, MAX_PAGES, sameOrigin, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun,
@@ -214,7 +215,8 @@ async function fetchAndStage(
         return failed(failure('not-dfc', documentErrors.map((p) => p.message).join('; ').slice(0, 500), url));
       }
       for (const rejected of decoded.rejected) quarantine.set(rejected.id, { iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
-      await staged.page(url, kept(decoded.records));
+      // Blank nodes of the page (an item, an offer, an address written inline) become resources of their own.
+      await staged.page(url, kept(skolemise(decoded.records, peer.origin)));
       sources.set(url, { etag: page.etag ?? null, lastModified: page.lastModified ?? null });
       for (const catalogue of linksToFollow(decoded.records, url)) enqueue(catalogue);
     }

@@ -21,6 +21,7 @@ import type { PeerKind, SourceValidators } from '../store/federation.js';
 import type { SnapshotPage } from './merge.js';
 import { decoderInput, pageMediaType, type FetchedPage, type FetchOutcome } from './peer-fetch.js';
 import { finishSnapshot } from './snapshot.js';
+import { skolemise } from './skolem.js';
 import { Quarantine } from './staged-snapshot.js';
 import {
   credentials, decodePage, kept, MAX_PAGES, sameOrigin, SNAPSHOT_BUDGET, type PageFetch, type PeerSyncOutcome, type SyncParts, type SyncRun,
@@ -260,7 +261,7 @@ export async function solidSnapshotSync(parts: SyncParts, run: SyncRun): Promise
           continue;
         }
         for (const rejected of decoded.rejected) quarantine.set(rejected.id, { iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
-        pages.push({ url: target.url, status: 200, records: kept(dfcRecords(decoded.records)) });
+        pages.push({ url: target.url, status: 200, records: kept(skolemise(dfcRecords(decoded.records), peer.origin)) });
       }
     }
     onProgress?.({ pages: pages.length, queued: queue.length, bytes });

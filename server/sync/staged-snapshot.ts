@@ -106,8 +106,11 @@ export class StagedSnapshot {
   private updated = 0;
   private unchanged = 0;
   private refused = 0;
-  /** Refused records that are errors (a peer writing under our base): quarantined at the end. */
-  private readonly refusedErrors: Problem[] = [];
+  /**
+   * Records the merge refused (a peer writing under our base, a resource left without an IRI): quarantined at the end,
+   * so that the operator sees each with its reason.
+   */
+  private readonly refusedProblems: Problem[] = [];
   /** The pages answered 304 so far: what they listed last time is listed still. */
   private readonly notModified = new Set<string>();
   /**
@@ -226,7 +229,7 @@ export class StagedSnapshot {
     // Items naming another origin's enterprise as their seller are kept (listed under no enterprise), and counted.
     this.refused += plan.refused.length + misattributions(records).length;
     // Counted in `refused` all the same; the quarantine keeps no more than its first ones.
-    for (const problem of plan.refused) if (problem.severity === 'error' && this.refusedErrors.length < MAX_QUARANTINED) this.refusedErrors.push(problem);
+    for (const problem of plan.refused) if (this.refusedProblems.length < MAX_QUARANTINED) this.refusedProblems.push(problem);
   }
 
   /** Which of these `@id`s an earlier page staged. */
@@ -289,7 +292,7 @@ export class StagedSnapshot {
     const failed = (f: Failure): PeerSyncOutcome => ({ ok: false, peer, failure: f });
     // The last page may have been decoded past the deadline: a sync over its budget applies nothing.
     if (pastDeadline(this.run)) return failed(overBudget(this.run, peer.url));
-    for (const refused of this.refusedErrors) {
+    for (const refused of this.refusedProblems) {
       quarantine.set(refused.id ?? '', { iri: refused.id ?? '', type: refused.type, problems: [refused] });
     }
     const sourcesChanged = [...sources].some(([url, v]) => known.get(url)?.etag !== v.etag || known.get(url)?.lastModified !== v.lastModified)

@@ -7,7 +7,7 @@ import { DEFAULT_FETCH_POLICY } from '../../../server/net/safe-fetch.js';
 import type { PeerRow, ProvenanceStore } from '../../../server/store/federation.js';
 import type { FeedStore, PeerFeedState } from '../../../server/store/feed.js';
 import { SyncEngine, UNFINISHED_SYNC } from '../../../server/sync/sync-engine.js';
-import { startFakePeer, startStaticPeer, type FakePeer, type StaticPeer } from '../../helpers/fake-peer.js';
+import { startFakePeer, startStaticPeer, type FakePeer, type StaticFile, type StaticPeer } from '../../helpers/fake-peer.js';
 import { farmRecords, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 
 /** An engine on a node's store, allowed to reach peers on loopback (`graceMs` 0: what goes missing is withdrawn at once). */
@@ -443,5 +443,88 @@ describe('SyncEngine and next links that loop, or a last page that is gone', () 
     if (second.ok) expect.fail(`the sync succeeded: ${JSON.stringify(second.summary)}`);
     expect(second.failure.status).to.equal(404);
     expect(await node.store.provenance.peerCounts(peer.id)).to.deep.equal(counts);
+  });
+});
+
+describe('SyncEngine and blank nodes (resources without an @id)', () => {
+  let node: InProcessNode;
+  let peerServer: StaticPeer;
+  const context = 'https://w3id.org/dfc/ontology/context/context_1.16.0.json';
+  const price = { '@type': 'dfc-b:Price', 'dfc-b:value': 2, 'dfc-b:hasUnit': 'dfc-m:Euro' };
+  const kilo = { '@type': 'dfc-b:QuantitativeValue', 'dfc-b:hasUnit': 'dfc-m:Kilogram', 'dfc-b:value': 1 };
+  before(async () => {
+    node = await startInProcess();
+    peerServer = await startStaticPeer((origin) => ({
+      // A catalog item and its offer written as blank nodes.
+      '/items.json': {
+        body: JSON.stringify({
+          '@context': context,
+          '@graph': [
+            { '@id': `${origin}/ent`, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'BN farm', 'dfc-b:supplies': `${origin}/sp/1`, 'dfc-b:manages': '_:x9' },
+            { '@id': `${origin}/sp/1`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Carottes', 'dfc-b:hasQuantity': kilo, 'dfc-b:referencedBy': '_:x9' },
+            { '@id': '_:x9', '@type': 'dfc-b:CatalogItem', 'dfc-b:references': `${origin}/sp/1`, 'dfc-b:stockLimitation': 4, 'dfc-b:offeredThrough': '_:y9' },
+            { '@id': '_:y9', '@type': 'dfc-b:Offer', 'dfc-b:stockLimitation': 4, 'dfc-b:hasPrice': price },
+          ],
+        }),
+        contentType: 'application/ld+json',
+      },
+      // An enterprise with its address inline, without an @id.
+      '/address.json': {
+        body: JSON.stringify({
+          '@context': context,
+          '@graph': [
+            {
+              '@id': `${origin}/ent2`, '@type': 'dfc-b:Enterprise', 'dfc-b:name': 'Adresse vide', 'dfc-b:supplies': `${origin}/sp2/1`, 'dfc-b:manages': `${origin}/ci2/1`,
+              'dfc-b:hasAddress': {
+                '@type': 'dfc-b:Address', 'dfc-b:hasStreet': '3 place', 'dfc-b:hasPostalCode': '23000', 'dfc-b:hasCity': 'Guéret', 'dfc-b:hasCountry': 'France',
+                'dfc-b:latitude': 46.17, 'dfc-b:longitude': 1.87,
+              },
+            },
+            { '@id': `${origin}/sp2/1`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Navets', 'dfc-b:hasQuantity': kilo, 'dfc-b:referencedBy': `${origin}/ci2/1` },
+            { '@id': `${origin}/ci2/1`, '@type': 'dfc-b:CatalogItem', 'dfc-b:references': `${origin}/sp2/1`, 'dfc-b:stockLimitation': 5, 'dfc-b:offeredThrough': `${origin}/of2/1` },
+            { '@id': `${origin}/of2/1`, '@type': 'dfc-b:Offer', 'dfc-b:stockLimitation': 5, 'dfc-b:hasPrice': price },
+          ],
+        }),
+        contentType: 'application/ld+json',
+      },
+    }));
+  });
+  after(async () => {
+    await node?.close();
+    await peerServer?.close();
+  });
+
+  it('keeps a blank catalog item and offer under IRIs of their own, the same at every sync', async () => {
+    const peer = await node.store.provenance.addPeer({ name: 'blank-items', url: `${peerServer.url}/items.json` }, peerServer.url);
+    const engine = loopbackEngine(node);
+    const first = await engine.sync(peer);
+    if (!first.ok) expect.fail(JSON.stringify(first));
+    expect(first.summary).to.deep.include({ refused: 0, quarantined: 0, added: 4 });
+    const rows = await node.federation.rows(await node.federation.query({ peer: String(peer.id) }));
+    expect(rows.map((r) => [r.name, r.price, r.stock, r.enterpriseName])).to.deep.equal([['Carottes', 2, 4, 'BN farm']]);
+    // A page read again, whatever labels it gives its blank nodes, names them the same: nothing churns.
+    const file = peerServer.files.get('/items.json') as StaticFile;
+    peerServer.files.set('/items.json', { ...file, body: file.body.replaceAll('_:x9', '_:item').replaceAll('_:y9', '_:a') });
+    const second = await engine.sync((await node.store.provenance.getPeer(peer.id)) ?? peer);
+    if (!second.ok) expect.fail(JSON.stringify(second));
+    expect(second.summary).to.deep.include({ refused: 0, added: 0, updated: 0, withdrawn: 0, unchanged: 4 });
+  });
+
+  it('keeps an inline address with its enterprise: its town and place are the producer\'s', async () => {
+    const peer = await node.store.provenance.addPeer({ name: 'blank-address', url: `${peerServer.url}/address.json` }, peerServer.url);
+    const outcome = await loopbackEngine(node).sync(peer);
+    if (!outcome.ok) expect.fail(JSON.stringify(outcome));
+    expect(outcome.summary).to.deep.include({ refused: 0, quarantined: 0 });
+    const rows = await node.federation.rows(await node.federation.query({ peer: String(peer.id) }));
+    expect(rows.map((r) => [r.name, r.city, r.postcode])).to.deep.equal([['Navets', 'Guéret', '23000']]);
+    expect(await node.federation.query({ near: '46.17,1.87', radiusKm: '5' })).to.have.length(1);
+    // The federated catalogue links the enterprise to its address by an IRI, never to a blank node of the peer's page.
+    const catalogue = await node.request('GET', `/api/federation/catalog?peer=${peer.id}`, { headers: { accept: 'application/ld+json' } });
+    expect(catalogue.status).to.equal(200);
+    expect(catalogue.text).to.include(`${peerServer.url}/.well-known/genid/`);
+    expect(catalogue.text).to.not.match(/"_:b\d+"/u);
+    const address = (catalogue.json<{ '@graph': Record<string, unknown>[] }>()['@graph']).find((n) => n['@type'] === 'dfc-b:Address');
+    expect(address).to.deep.include({ 'dfc-b:hasCity': 'Guéret', 'dfc-b:hasPostalCode': '23000' });
+    expect(String(address?.['@id'])).to.match(/\/\.well-known\/genid\//u);
   });
 });
