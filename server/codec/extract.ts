@@ -309,6 +309,15 @@ class NodeReader {
     }
   }
 
+  /**
+   * Keeps a value that could not be read as its field as it was written (it is written out again), with a warning
+   * naming its path: the resource is kept, without that field.
+   */
+  public keepUnread(predicate: string, term: Term, code: ProblemCode, message: string): void {
+    (this.leftovers ??= new Map()).set(predicate, [term, ...(this.leftovers.get(predicate) ?? [])]);
+    this.problems.push(problem(code, this.node.id, this.typeName, shortName(predicate), message, 'warning'));
+  }
+
   /** The raw values of one property, for fields with a shape of their own (price, quantity). */
   public terms(predicates: readonly string[]): readonly Term[] {
     return this.take(predicates);
@@ -776,7 +785,15 @@ function readQuantity(r: NodeReader, field: string, predicates: readonly string[
   r.keepRest(predicates, term);
   const node = r.inline(term);
   if (node === undefined) {
-    r.number(field, predicates, `${shortName(predicates[0] as string)}`);
+    const predicate = predicates[0] as string;
+    // A bare number (`"dfc-b:hasQuantity": 2`) says no unit: 2 what? It is no pack size, but it is what the peer
+    // said: kept as written, with a warning (it was dropped without a word).
+    if (term.kind === 'literal' && toNumber(term) !== undefined) {
+      r.keepUnread(predicate, term, 'invalid-value', `${shortName(predicate)} is a number with no unit (${describe(term)}): it cannot be read as a pack `
+        + 'size, which is a dfc-b:QuantitativeValue with dfc-b:value and dfc-b:hasUnit (dfc-m:Kilogram, dfc-m:Piece…); kept as written');
+      return undefined;
+    }
+    r.number(field, predicates, `${shortName(predicate)}`);
     return undefined;
   }
   const valueTerm = firstValue(node, DFC_B.value);

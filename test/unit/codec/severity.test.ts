@@ -67,3 +67,31 @@ describe('severity follows harm (issue 12)', () => {
     }
   });
 });
+
+describe('a pack size written as a bare number', () => {
+  const decoder = new Decoder();
+  const id = 'https://shop.example/e/u/sp/1';
+  const jsonld = (quantity: unknown): string => JSON.stringify({
+    '@context': 'https://w3id.org/dfc/ontology/context/context_1.16.0.json',
+    '@graph': [{ '@id': id, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'P', 'dfc-b:hasQuantity': quantity }],
+  });
+  const turtle = `@prefix b: <https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#> .
+<${id}> a b:SuppliedProduct ; b:name "P" ; b:hasQuantity 2 .`;
+
+  for (const [label, body, mediaType] of [
+    ['a JSON number', jsonld(2), 'application/ld+json'],
+    ['a JSON-LD value object', jsonld({ '@value': 1.5 }), 'application/ld+json'],
+    ['a Turtle number', turtle, 'text/turtle'],
+  ] as const) {
+    it(`keeps the product, warns naming the path, and keeps the value as written (${label})`, async () => {
+      const result = await decoder.decode(body, { mediaType });
+      const product = recordOf(result.records, 'SuppliedProduct', id);
+      expect(product.quantity).to.equal(undefined);
+      expect(result.rejected).to.deep.equal([]);
+      const warnings = problemsOf(result, id);
+      expect(warnings.map((p) => [p.code, p.severity, p.path])).to.deep.equal([['invalid-value', 'warning', 'dfc-b:hasQuantity']]);
+      expect(warnings[0]?.message).to.match(/number with no unit .*pack size/u);
+      expect(Object.values(product.extra ?? {}).flat()).to.have.length(1);
+    });
+  }
+});
