@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import { Parser, type Quad } from 'n3';
+import { DataFactory, Parser, type Quad } from 'n3';
 import { NS } from '../../ontology/namespaces.js';
 import { Graph, type LiteralTerm } from './graph.js';
 import { decimalLexical, doubleLexical } from './rdf.js';
@@ -11,6 +11,9 @@ import { problem, type Problem } from '../errors/problem.js';
 import { Deadline } from './limits.js';
 
 const RDF_TYPE = `${NS.rdf}type`;
+const RDF_FIRST = `${NS.rdf}first`;
+const RDF_REST = `${NS.rdf}rest`;
+const RDF_NIL = `${NS.rdf}nil`;
 const XSD_STRING = `${NS.xsd}string`;
 const RDF_LANG_STRING = `${NS.rdf}langString`;
 
@@ -74,6 +77,18 @@ export function readRdf(text: string, mediaType: string, base?: string, deadline
   }
   const id = (term: Quad['subject'] | Quad['object']): string =>
     term.termType === 'BlankNode' ? graph.blank(`_:${term.value}`) : term.value;
+  const lists = readLists(quads);
+  const listProblems: Problem[] = [];
+  if (lists !== undefined) {
+    quads = quads.flatMap((quad) => {
+      if (lists.consumed.has(quad)) return [];
+      const items = lists.items.get(quad);
+      if (items === undefined) return [quad];
+      // As the JSON-LD reader reads `@list`: the list's values, each one of the property's, with a warning.
+      listProblems.push(problem('list-as-set', id(quad.subject), null, quad.predicate.value, 'an RDF list was read as a set of values; order is not kept', 'warning'));
+      return items.map((item) => DataFactory.quad(quad.subject, quad.predicate, item, quad.graph));
+    });
+  }
   // N3.js parses nested `[ … ]` and `( … )` with a stack of its own, not by recursion, so any depth reads here
   // into a chain of blank nodes; what is kept of such a chain is bounded by the extractor.
   quads.forEach((quad, index) => {
@@ -96,8 +111,78 @@ export function readRdf(text: string, mediaType: string, base?: string, deadline
   // writes the default graph, where it looked faithful).
   const named = new Set<string>();
   for (const quad of quads) if (quad.graph.termType !== 'DefaultGraph') named.add(quad.graph.value);
-  if (named.size === 0) return { graph, problems: [] };
+  if (named.size === 0) return { graph, problems: listProblems };
   const shown = [...named].slice(0, 3).map((g) => `<${g}>`).join(', ');
-  return { graph, problems: [problem('dropped-property', null, null, '', `${named.size} named graph(s) (${shown}${named.size > 3 ? ', …' : ''}) read as one graph: `
+  return { graph, problems: [...listProblems, problem('dropped-property', null, null, '', `${named.size} named graph(s) (${shown}${named.size > 3 ? ', …' : ''}) read as one graph: `
     + 'their statements are kept, their graph names are not', 'warning')] };
+}
+
+/** The RDF lists of a document: the statements whose object is one, with its items, and the statements of its nodes. */
+interface RdfLists {
+  readonly items: ReadonlyMap<Quad, readonly Quad['object'][]>;
+  readonly consumed: ReadonlySet<Quad>;
+}
+
+/** A blank node as a list node may be: its `rdf:first` and `rdf:rest`, how many other statements it has, how many name it. */
+interface ListNode {
+  readonly first: Quad[];
+  readonly rest: Quad[];
+  other: number;
+  named: number;
+}
+
+/**
+ * The well-formed RDF lists of a document (Turtle's `( … )`): a chain of blank nodes, each with one `rdf:first` and
+ * one `rdf:rest` and nothing else, named by nothing but the statement before it, ending in `rdf:nil`; `()` alone is
+ * `rdf:nil`, an empty list. Undefined when the document has none (the common case costs one look at each
+ * predicate). A chain that is not such a list is left as the statements it is.
+ */
+function readLists(quads: readonly Quad[]): RdfLists | undefined {
+  if (!quads.some((q) => q.predicate.value === RDF_FIRST || (q.object.termType === 'NamedNode' && q.object.value === RDF_NIL))) return undefined;
+  /** Per blank node: its statements, and how many statements name it. */
+  const about = new Map<string, ListNode>();
+  const entry = (label: string): ListNode => {
+    let e = about.get(label);
+    if (e === undefined) about.set(label, (e = { first: [], rest: [], other: 0, named: 0 }));
+    return e;
+  };
+  for (const quad of quads) {
+    if (quad.subject.termType === 'BlankNode') {
+      const e = entry(quad.subject.value);
+      if (quad.predicate.value === RDF_FIRST) e.first.push(quad);
+      else if (quad.predicate.value === RDF_REST) e.rest.push(quad);
+      else e.other++;
+    }
+    if (quad.object.termType === 'BlankNode') entry(quad.object.value).named++;
+  }
+  const items = new Map<Quad, Quad['object'][]>();
+  const consumed = new Set<Quad>();
+  for (const quad of quads) {
+    const predicate = quad.predicate.value;
+    if (predicate === RDF_FIRST || predicate === RDF_REST || predicate === RDF_TYPE) continue;
+    const { object } = quad;
+    if (object.termType !== 'BlankNode' && !(object.termType === 'NamedNode' && object.value === RDF_NIL)) continue;
+    const values: Quad['object'][] = [];
+    const nodes: Quad[] = [];
+    let node: Quad['object'] = object;
+    let ok = true;
+    const walked = new Set<string>();
+    while (!(node.termType === 'NamedNode' && node.value === RDF_NIL)) {
+      const e: ListNode | undefined = node.termType === 'BlankNode' ? about.get(node.value) : undefined;
+      if (e === undefined || walked.has(node.value) || e.first.length !== 1 || e.rest.length !== 1 || e.other !== 0 || e.named !== 1) {
+        ok = false;
+        break;
+      }
+      walked.add(node.value);
+      const first = e.first[0] as Quad;
+      const rest = e.rest[0] as Quad;
+      values.push(first.object);
+      nodes.push(first, rest);
+      node = rest.object;
+    }
+    if (!ok) continue;
+    items.set(quad, values);
+    for (const n of nodes) consumed.add(n);
+  }
+  return items.size === 0 ? undefined : { items, consumed };
 }
