@@ -10,6 +10,7 @@
 import type { CatalogItemRecord, DfcRecord, OfferRecord } from '../../ontology/records.js';
 import type { DecodeResult } from '../codec/decode.js';
 import { readCatalogItemUpdate, readOfferUpdate, type PlainJsonRead } from '../codec/plain-json.js';
+import { barePrice } from '../codec/values.js';
 import { BadRequestHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import { SYNTAX_ERRORS, type Problem } from '../errors/problem.js';
 import type { ResourceReads } from '../store/store.js';
@@ -151,7 +152,10 @@ export class StockWrites {
       const decoded = await decode(record.id);
       const given = decoded.records.find((r): r is OfferRecord => r.kind === 'Offer' && (r.id === record.id || r.id.startsWith('_:')));
       if (given === undefined) throw new UnprocessableEntityHttpError(`expected the dfc-b:Offer ${record.id} in the body`);
-      updated = { ...updated, stock: stated(decoded, given, record.stock), ...(given.price !== undefined ? { price: given.price } : {}) };
+      // A bare number is a price in the offer's currency, with its VAT rate, not one in euros without VAT.
+      const price = given.price !== undefined && decoded.barePrices?.has(given.id) === true
+        ? barePrice(given.price.value, given.price.currency, record.price) : given.price;
+      updated = { ...updated, stock: stated(decoded, given, record.stock), ...(price !== undefined ? { price } : {}) };
       if (given.customerCategory !== undefined) updated.customerCategory = given.customerCategory;
       if (given.extra !== undefined) updated.extra = given.extra;
       // Valid without a second run: the stored offer was valid, and each field taken from the body was validated

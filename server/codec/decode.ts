@@ -61,6 +61,8 @@ export interface DecodeResult {
    * `dfc-b:stockLimitation` (their stock `null` is "not said", which a write reads as "unchanged", not as on demand).
    */
   readonly unstatedStock?: ReadonlySet<string>;
+  /** The offers whose price is a bare number (see `Extraction.barePrices`). */
+  readonly barePrices?: ReadonlySet<string>;
   /**
    * How the document was read: straight into records by the direct reader (`direct.ts`, the usual catalogue),
    * the JSON-LD fast path, full JSON-LD processing, or an RDF parser.
@@ -254,6 +256,7 @@ export class Decoder {
     return {
       records, problems: sortProblems(problems), rejected, references: extraction.references, envelopes: extraction.envelopes, via,
       ...(extraction.unstatedStock !== undefined ? { unstatedStock: extraction.unstatedStock } : {}),
+      ...(extraction.barePrices !== undefined ? { barePrices: extraction.barePrices } : {}),
     };
   }
 }

@@ -115,6 +115,12 @@ export interface Extraction {
    * demand).
    */
   readonly unstatedStock?: ReadonlySet<string>;
+  /**
+   * The offers whose `dfc-b:hasPrice` is a bare number, read in the decoder's default currency: a write of an offer
+   * that has a price already reads it in that price's currency, with its VAT rate (Open Food Network's rule: the same
+   * currency).
+   */
+  readonly barePrices?: ReadonlySet<string>;
 }
 
 /**
@@ -338,6 +344,11 @@ class NodeReader {
     this.keeper.unstatedStock.add(this.node.id);
   }
 
+  /** Notes that this node's price is a bare number (see {@link Extraction.barePrices}). */
+  public priceBare(): void {
+    this.keeper.barePrices.add(this.node.id);
+  }
+
   /**
    * Whether `values`, read as one value of `field`, are several different ones in an order request: reported then
    * as `conflicting-values` (the field is not read: taking the first would be a guess). Outside an order request
@@ -539,6 +550,8 @@ class Keeper {
   public readonly catalogueWrite: boolean;
   /** The items and offers that say no stock (see {@link Extraction.unstatedStock}). */
   public readonly unstatedStock: Set<string>;
+  /** The offers whose price is a bare number (see {@link Extraction.barePrices}). */
+  public readonly barePrices: Set<string>;
   /** Nodes whose every reachable blank node is already in {@link inlined}: a walk stops there. */
   private readonly swallowed = new Set<string>();
   private readonly budget: number;
@@ -553,6 +566,7 @@ class Keeper {
     this.orderRequest = orderRequest;
     this.catalogueWrite = catalogueWrite;
     this.unstatedStock = new Set();
+    this.barePrices = new Set();
     this.budget = graph.valueCount * KEPT_VALUES_FACTOR + KEPT_VALUES_SLACK;
     this.remaining = this.budget;
   }
@@ -738,7 +752,7 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
   const records = (rest.length === 0 && seconds.size === 0 ? drafts
     : drafts.filter((d) => !(inlined.has(d.id) && (d.kind === 'Resource' || seconds.has(d.id))))) as DfcRecord[];
   completeLinks(records as Draft<DfcRecord>[]);
-  return { records, problems, invalidFields, references, envelopes, unstatedStock: keeper.unstatedStock };
+  return { records, problems, invalidFields, references, envelopes, unstatedStock: keeper.unstatedStock, ...(keeper.barePrices.size > 0 ? { barePrices: keeper.barePrices } : {}) };
 }
 
 /**
@@ -832,6 +846,7 @@ function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
       r.reportPath('price', 'dfc-b:hasPrice', 'not-a-number', `price is not a number: ${describe(term)}`);
       return undefined;
     }
+    r.priceBare();
     return barePrice(value, options.defaultCurrency);
   }
   const node = r.inline(term);

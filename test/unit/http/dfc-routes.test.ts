@@ -609,6 +609,11 @@ _:o a dfc-b:Offer ; dfc-b:offeredItem _:i ; dfc-b:hasPrice [ a dfc-b:Price ; dfc
       const price = await priceOf();
       expect(price).to.include({ 'dfc-b:value': 10, 'dfc-b:VATrate': 5.5 });
       expect(price).to.not.have.property('dfc-b:minValue');
+      // In pounds, then a bare price as a JSON-LD Offer: in pounds still, with its VAT rate (not in euros without one).
+      await put(JSON.stringify({ '@context': CONTEXT, '@id': offer, '@type': 'dfc-b:Offer',
+        'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 3, 'dfc-b:hasUnit': 'dfc-m:PoundSterling', 'dfc-b:VATrate': 20 } }), 'application/ld+json');
+      await put(JSON.stringify({ '@context': CONTEXT, '@id': offer, '@type': 'dfc-b:Offer', 'dfc-b:hasPrice': 7 }), 'application/ld+json');
+      expect(await priceOf()).to.include({ 'dfc-b:value': 7, 'dfc-b:hasUnit': 'dfc-m:PoundSterling', 'dfc-b:VATrate': 20 });
     });
 
     it('PUT of an offer takes a bare price; bad fields are 422, bad JSON 400', async () => {
