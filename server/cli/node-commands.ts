@@ -276,6 +276,11 @@ async function removeEnterprise(node: NodeParts, eid: string | undefined, option
 
 /** `maillon token create|list|revoke`. */
 export async function tokenCommand(sub: string | undefined, id: string | undefined, options: NodeCommandOptions, io: Io): Promise<number> {
+  if (sub === 'create' && options.admin === true) {
+    // An admin token acts on every enterprise: asked with an enterprise or scopes too, which did the user mean?
+    const meant = [options.enterprise !== undefined ? '--enterprise' : undefined, options.scopes !== undefined ? '--scopes' : undefined].filter(Boolean);
+    if (meant.length > 0) throw new UsageError(`token create --admin makes a token for every enterprise and scope: it takes no ${meant.join(' or ')}`);
+  }
   return withNode(options, async (node) => {
     switch (sub) {
       case 'create': {

@@ -452,6 +452,16 @@ describe('token lifecycle on the command line', () => {
     expect(again.err).to.contain(enterpriseTokenId);
   });
 
+  it('token create --admin with an enterprise or scopes is a usage error, and no token is created (an admin token was)', async () => {
+    const before = (await cli('token', 'list')).out;
+    for (const extra of [['--enterprise', 'x'], ['--scopes', 'ReadProducts'], ['--enterprise', 'x', '--scopes', 'ReadProducts']]) {
+      const thrown = await cli('token', 'create', '--admin', ...extra).then(() => undefined, (error: unknown) => error);
+      expect(thrown, extra.join(' ')).to.be.instanceOf(UsageError);
+      expect((thrown as Error).message).to.match(/^token create --admin makes a token for every enterprise and scope: it takes no --/u);
+    }
+    expect((await cli('token', 'list')).out).to.equal(before);
+  });
+
   it('an unknown scope is a usage error: run throws UsageError (main exits 2) and no token is created', async () => {
     const before = (await cli('token', 'list')).out;
     let thrown: unknown;
