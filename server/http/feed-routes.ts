@@ -10,12 +10,12 @@ import type { Iri } from '../../ontology/iri.js';
 import { NS } from '../../ontology/namespaces.js';
 import type { DfcRecord, ExtraValue } from '../../ontology/records.js';
 import { principalOf, requireVisible } from '../auth/middleware.js';
-import { isAdmin } from '../auth/tokens.js';
+import { allows, isAdmin } from '../auth/tokens.js';
 import { unknownEnterprise } from '../catalog/catalog-reads.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
 import { encodeJsonLd } from '../codec/encode.js';
 import { serialize } from '../codec/serialize.js';
-import { BadRequestHttpError } from '../errors/http-error.js';
+import { BadRequestHttpError, NotFoundHttpError } from '../errors/http-error.js';
 import { versionIri, versionRecord } from '../codec/ldes.js';
 import { DCTERMS, FEED_CONTEXT, LDES, MAILLON, TREE } from '../../ontology/streams.js';
 import type { FeedStore } from '../store/feed.js';
@@ -118,6 +118,23 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
   };
 
   router.get('/feed', async (req, res) => stream(req, res, `${api}/feed`, undefined, false));
+  // A version's own IRI (a member of the stream, a notification's `maillon:version`) answers with that version:
+  // immutable. One written private is its enterprise's readers' and the admin's; one compacted away is gone (404).
+  router.get('/feed/versions/:seq', async (req, res) => {
+    const text = req.params['seq'] ?? '';
+    const seq = /^\d{1,15}$/u.test(text) ? Number(text) : Number.NaN;
+    const gone = (): NotFoundHttpError => new NotFoundHttpError(`no version ${text} in this node's feed (never written, compacted away, or not yours to read)`);
+    if (!Number.isInteger(seq) || seq < 1) throw gone();
+    const [shown] = await feed.events(seq - 1, 1, undefined, true);
+    if (shown?.seq === seq) {
+      await send(req, res, [versionRecord(api, shown)], true, false);
+      return;
+    }
+    const principal = principalOf(res);
+    const [written] = await feed.events(seq - 1, 1);
+    if (written?.seq !== seq || !(isAdmin(principal) || allows(principal, 'ReadProducts', written.eid))) throw gone();
+    await send(req, res, [versionRecord(api, written)], true, true);
+  });
   router.get('/enterprises/:eid/feed', async (req, res) => {
     const row = await catalog.enterpriseRow(req.params['eid'] as string);
     requireVisible(res, row, 'ReadProducts', () => unknownEnterprise(row.eid));

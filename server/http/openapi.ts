@@ -199,6 +199,9 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
   '/api/dfc/feed': {
     get: { summary: 'The node\'s change feed (LDES); fragments with ?after=N', tags: ['feed'], access: 'public', parameters: ['after'], responses: { 200: 'turtle-or-jsonld', 304: 'empty' }, problems: [406] },
   },
+  '/api/dfc/feed/versions/{seq}': {
+    get: { summary: 'One version of the change feed (an LDES member, a notification\'s maillon:version): immutable; written private, its enterprise\'s readers\' only', tags: ['feed'], access: 'public', parameters: ['seq'], responses: { 200: 'turtle-or-jsonld', 304: 'empty' }, problems: [404, 406] },
+  },
   '/api/dfc/subscriptions': {
     get: { summary: 'Your webhook subscriptions', tags: ['feed'], access: 'token', responses: { 200: 'json' } },
     post: {
@@ -460,6 +463,7 @@ export function openApiDocument(args: OpenApiArgs): Record<string, unknown> {
         eid: path('eid', 'The enterprise\'s id on this node'),
         id: path('id', 'The resource\'s id'),
         n: path('n', 'The order\'s number'),
+        seq: path('seq', 'A version\'s sequence number in the feed'),
         peer: path('peer', 'The peer\'s id on the receiving node'),
         page: query('page', 'Page number, from 1', { type: 'integer', minimum: 1 }),
         page_size: query('page_size', 'Page size (default MAILLON_PAGE_SIZE, at most 10,000)', { type: 'integer', minimum: 1, maximum: 10000 }),

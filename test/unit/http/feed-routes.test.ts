@@ -142,6 +142,25 @@ describe('http: the change feed routes', function () {
     expect(reader.members).to.include.members(after.members.slice(before.members.length));
   });
 
+  it('each member IRI answers with that version, immutable; a private one to its enterprise\'s readers only, an unknown one 404', async () => {
+    const { members, resources } = await walk('/api/dfc/feed');
+    const member = members[1] as string;
+    const one = await node.request('GET', member.slice(node.base.length), { headers: TURTLE });
+    expect(one.status, one.text).to.equal(200);
+    expect(one.headers.get('cache-control')).to.equal('public, max-age=31536000, immutable');
+    expect(objects(quads(one.text), member, IS_VERSION_OF)).to.deep.equal([resources[1]]);
+    // A version of the private enterprise: not in the public feed, readable with a token on it.
+    const admin = await walk('/api/dfc/feed', bearer(node.adminToken));
+    const hidden = admin.members.find((m, i) => (admin.resources[i] ?? '').includes('/enterprises/secret')) as string;
+    const path = hidden.slice(node.base.length);
+    expectProblem(await node.request('GET', path), 404);
+    expectProblem(await node.request('GET', path, { headers: bearer(await node.token('ferme')) }), 404);
+    const reader = await node.request('GET', path, { headers: { ...TURTLE, ...bearer(await node.token('secret', ['ReadProducts'])) } });
+    expect(reader.status).to.equal(200);
+    expect(reader.headers.get('cache-control')).to.equal('private, max-age=31536000, immutable');
+    for (const bad of ['0', '999999999', 'abc', '1e3', '-1']) expectProblem(await node.request('GET', `/api/dfc/feed/versions/${bad}`), 404);
+  });
+
   it('JSON-LD with an inline context by default; Turtle on demand; 406 for other RDF', async () => {
     const response = await node.request('GET', '/api/dfc/feed?after=0');
     expect(response.headers.get('content-type')).to.equal('application/ld+json; charset=utf-8');
