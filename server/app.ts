@@ -32,6 +32,7 @@ import type { OrderService } from './orders/order-service.js';
 import { buyerOpenOrders, orderRoutes } from './http/order-routes.js';
 import { oidcRoutes } from './http/oidc-routes.js';
 import { allowedMethods, openApiRoutes } from './http/openapi.js';
+import { JSON_BODY_TYPES } from './http/json-body.js';
 import { dashboardRoutes } from './http/dashboard-routes.js';
 
 /** What the application needs. */
@@ -100,6 +101,13 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 /** The routes that read the body of a request without a credential: a peer's notification, signed over its body. */
 const ANONYMOUS_BODY = /^\/api\/sync\/notifications\/[^/]+\/?$/iu;
 
+/** Whether a path's router answers OPTIONS itself (the DFC resources, orders included; not the listings). */
+function answersOptionsItself(path: string): boolean {
+  const lower = path.toLowerCase();
+  if (/^\/api\/dfc\/(?:persons|addresses)\//u.test(lower)) return true;
+  return /^\/api\/dfc\/enterprises(?:\/|$)/u.test(lower) && !/^\/api\/dfc\/enterprises\/[^/]+\/listings(?:\/|$)/u.test(lower);
+}
+
 /** Builds the application. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -154,6 +162,19 @@ export function createApp(deps: AppDeps): Express {
       return;
     }
     readBody(req, res, next);
+  });
+  // OPTIONS of the routes whose routers do not answer it themselves (the DFC resources' do, with their Accept-Post):
+  // 204 with the route's methods, not Express's default of 200 "GET, HEAD" in text, which left OPTIONS and POST out.
+  app.use((req, res, next) => {
+    const allowed = req.method === 'OPTIONS' && !answersOptionsItself(req.path) ? allowedMethods(req.path) : undefined;
+    if (allowed === undefined) {
+      next();
+      return;
+    }
+    res.setHeader('Allow', allowed);
+    // These routes take JSON bodies only.
+    if (allowed.split(', ').includes('POST')) res.setHeader('Accept-Post', JSON_BODY_TYPES);
+    res.status(204).end();
   });
   // Orders first: the busiest writes (an order per sale, through every shop) go past no other router's routes
   // (none of which answers under an orders collection or takes a POST to a products collection).

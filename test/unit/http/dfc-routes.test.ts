@@ -323,6 +323,20 @@ describe('http: the DFC routes', function () {
       expectProblem(await node.request('POST', `${FERME}/sale_sessions/x`), 405);
     });
 
+    it('OPTIONS on the other routes answers 204 with their methods (Accept-Post: JSON where they take POST), not Express\'s 200 text', async () => {
+      for (const [path, methods, post] of [
+        ['/api/sync/peers', ['GET', 'POST', 'HEAD', 'OPTIONS'], true], ['/api/admin/grants', ['GET', 'POST', 'HEAD', 'OPTIONS'], true],
+        ['/api/dfc/subscriptions', ['GET', 'POST', 'HEAD', 'OPTIONS'], true], ['/api/federation/stats', ['GET', 'HEAD', 'OPTIONS'], false],
+        ['/api/dfc/feed', ['GET', 'HEAD', 'OPTIONS'], false], ['/.well-known/dfc', ['GET', 'HEAD', 'OPTIONS'], false],
+        [`${FERME}/listings`, ['GET', 'POST', 'HEAD', 'OPTIONS'], true],
+      ] as const) {
+        const answer = await node.request('OPTIONS', path);
+        expect(answer.status, path).to.equal(204);
+        expect(answer.headers.get('allow')?.split(', '), path).to.have.members([...methods]);
+        expect(answer.headers.get('accept-post'), path).to.equal(post ? 'application/json, application/*+json' : null);
+      }
+    });
+
     it('every answer allows any origin; a preflight gets the read methods and headers', async () => {
       const read = await node.request('GET', FERME, { headers: { origin: 'https://shop.example' } });
       expect(read.headers.get('access-control-allow-origin')).to.equal('*');
