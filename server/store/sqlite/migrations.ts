@@ -928,6 +928,21 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE (SELECT count(*) FROM federated_search_docsize) <> (SELECT count(*) FROM federated_entries);
     `,
   },
+  {
+    version: 33,
+    name: 'listing numbers never given twice',
+    sql: `
+      -- A listing's number was its row id: removing the last listing made its number the next one's, and a client
+      -- still holding the removed listing's Location changed or removed the new one. The highest number removed is
+      -- kept, and a new listing is numbered past it (the store's INSERT).
+      INSERT INTO meta (key, value) SELECT 'listing_number', n FROM (SELECT CAST(max(id) AS TEXT) AS n FROM listings) WHERE n IS NOT NULL
+        ON CONFLICT (key) DO NOTHING;
+      CREATE TRIGGER listings_keep_number AFTER DELETE ON listings BEGIN
+        INSERT INTO meta (key, value) VALUES ('listing_number', CAST(old.id AS TEXT))
+          ON CONFLICT (key) DO UPDATE SET value = CAST(max(CAST(value AS INTEGER), old.id) AS TEXT);
+      END;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -711,8 +711,11 @@ export class SqliteOrderStore implements OrderStore {
   public async addListing(listing: NewListing): Promise<ListingRow> {
     return this.db.transaction(async (tx) => {
       const inserted = await tx.run(
-        `INSERT INTO listings (eid, item_iri, offer_iri, product_iri, origin_item, origin_offer, origin_product, origin_orders, factor, price, markup, details,
-           created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        // A number no listing had: past the highest in use and the highest removed (migration 33), so that a client
+        // still holding a removed listing's Location never reaches another one through it.
+        `INSERT INTO listings (id, eid, item_iri, offer_iri, product_iri, origin_item, origin_offer, origin_product, origin_orders, factor, price, markup,
+           details, created_at) VALUES (max(coalesce((SELECT max(id) FROM listings), 0),
+             coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'listing_number'), 0)) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [listing.eid, listing.item, listing.offer, listing.product, listing.originItem, listing.originOffer ?? null, listing.originProduct, listing.originOrders,
           listing.factor, listing.price ?? null, listing.markup ?? null, JSON.stringify(listing.details ?? {}), new Date().toISOString()],
       );

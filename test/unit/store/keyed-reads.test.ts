@@ -194,6 +194,19 @@ describe('store: reads gathered in one statement, on SQLite', () => {
     expect((await store.orders.listing(pain.id))?.details?.['removing']).to.equal(true);
   });
 
+  it('a listing number is never given twice: the last one removed is not the next one\'s', async () => {
+    const farm = 'https://farm.example/api/dfc/enterprises/farm';
+    const miel = await store.orders.addListing(listingRowOf('ferme', api, 'miel-n', farm));
+    const pain = await store.orders.addListing(listingRowOf('ferme', api, 'pain-n', farm));
+    expect(await store.orders.removeListing(pain.id)).to.equal(true);
+    const sel = await store.orders.addListing(listingRowOf('ferme', api, 'sel-n', farm));
+    expect(sel.id).to.be.greaterThan(pain.id);
+    expect(await store.orders.removeListing(sel.id)).to.equal(true);
+    expect(await store.orders.removeListing(miel.id)).to.equal(true);
+    const thym = await store.orders.addListing(listingRowOf('ferme', api, 'thym-n', farm));
+    expect(thym.id).to.be.greaterThan(sel.id);
+  });
+
   it('peers by origin: each origin its own peers, in the order they were added', async () => {
     const [a, b] = ['https://a.peer.example', 'https://b.peer.example'];
     await store.provenance.addPeer({ name: 'a1', url: `${a}/one` }, a);

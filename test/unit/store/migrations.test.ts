@@ -207,7 +207,7 @@ describe('migrations', () => {
       let failed: unknown;
       await db.transaction((tx) => tx.run("UPDATE federated_entries SET search = 'poireaux' WHERE item_iri = 'http://p.test/i/1'")).catch((error: unknown) => (failed = error));
       expect(String(failed), 'the index as migration 12 left it').to.match(/SQLITE_CORRUPT/u);
-      expect(await migrate(db)).to.deep.equal([32]);
+      expect(await migrate(db)).to.deep.equal(MIGRATIONS.filter((m) => m.version >= 32).map((m) => m.version));
       await db.transaction(async (tx) => {
         await tx.run("UPDATE federated_entries SET search = 'poireaux de pays' WHERE item_iri = 'http://p.test/i/2'");
         await tx.run("DELETE FROM federated_entries WHERE item_iri = 'http://p.test/i/1'");
