@@ -518,6 +518,19 @@ function defineAll(terms: Map<string, TermDefinition>, context: SimpleContext | 
       terms.set(key, { iri: expandWith(terms, value), typeId: false });
     }
   }
+  // A term written as a compact or absolute IRI must expand to what it defines (JSON-LD 1.1 §4.2.2, "invalid IRI
+  // mapping"): `"dfc-b:stockLimitation": {"@id": "…/other"}` would read every stock as something else. jsonld.js
+  // refuses such a context, and the document with it.
+  for (const [key, value] of entries) {
+    const colon = key.indexOf(':');
+    if (colon <= 0 || colon === key.length - 1) continue;
+    const id = typeof value === 'string' ? value : isObject(value) && typeof value['@id'] === 'string' ? value['@id'] : undefined;
+    if (id === undefined) continue;
+    const written = expandWith(terms, key);
+    if (written !== key || key.slice(colon + 1, colon + 3) === '//') {
+      if (expandWith(terms, id) !== written) throw new NeedsFullProcessing(`term ${key} mapped to another IRI`);
+    }
+  }
   for (const [key, value] of entries) {
     if (typeof value === 'string') continue;
     if (!isObject(value)) throw new NeedsFullProcessing(`term definition ${key}`);

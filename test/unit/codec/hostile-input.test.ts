@@ -345,3 +345,31 @@ describe('a number too large to hold (1e400)', () => {
     expect(messages.join(' ')).to.not.include('null');
   });
 });
+
+describe('a context that maps a term written as an IRI to another IRI (JSON-LD 1.1: an invalid IRI mapping)', () => {
+  const decoder = new Decoder();
+  const item = (context: Record<string, unknown>) => JSON.stringify({
+    '@context': [CONTEXT, context],
+    '@graph': [{ '@id': 'https://farm.example/items/1', '@type': 'dfc-b:CatalogItem', 'dfc-b:sku': 'A', 'dfc-b:stockLimitation': 12 }],
+  });
+
+  it('is refused, document and all, as jsonld.js refuses it: a stock read as something else is no stock', async () => {
+    for (const context of [
+      { 'dfc-b:stockLimitation': { '@id': 'http://example.org/other' } },
+      { 'dfc-b:stockLimitation': 'http://example.org/other' },
+      { [`${NS}stockLimitation`]: { '@id': 'http://example.org/other' } },
+    ]) {
+      const result = await decoder.decode(item(context));
+      expect(result.records, JSON.stringify(context)).to.deep.equal([]);
+      expect(result.problems.find((p) => p.id === null && p.severity === 'error')?.message, JSON.stringify(context)).to.match(/term in form of IRI must expand to definition/u);
+    }
+  });
+
+  it('takes such a term mapped to what it names, and a term with an undefined prefix', async () => {
+    for (const context of [{ 'dfc-b:stockLimitation': { '@id': `${NS}stockLimitation` } }, { 'ex:stock': { '@id': 'http://example.org/stock' } }]) {
+      const result = await decoder.decode(item(context));
+      const record = result.records.find((r) => r.kind === 'CatalogItem');
+      expect(record !== undefined && 'stock' in record ? record.stock : undefined, JSON.stringify(context)).to.equal(12);
+    }
+  });
+});
