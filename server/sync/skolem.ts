@@ -93,9 +93,14 @@ function genid(origin: string, key: string): string {
   return `${origin}${GENID_PATH}${hash('sha256', key, 'base64url').slice(0, 32)}`;
 }
 
-/** A digest of a record's content, blank labels (which the document chose) left out. */
+/**
+ * A digest of what a record is, blank labels (which the document chose) left out, and what changes from one sync to
+ * the next (its stock, its price): two catalog items of one product are told apart by their SKU and links, and keep
+ * their names when their stock moves.
+ */
 function contentDigest(record: DfcRecord): string {
-  const { id: _id, ...content } = record;
+  const { id: _id, ...all } = record as DfcRecord & { stock?: unknown; price?: unknown };
+  const { stock: _stock, price: _price, ...content } = all;
   return hash('sha256', JSON.stringify(content, (_key, value: unknown) => (typeof value === 'string' && isBlank(value) ? '_:' : value)), 'base64url');
 }
 

@@ -41,6 +41,19 @@ describe('skolemise', () => {
     expect(new Map(swapped.map((r) => [(r as CatalogItemRecord).sku, r.id]))).to.deep.equal(new Map(named.map((r) => [(r as CatalogItemRecord).sku, r.id])));
   });
 
+  it('keeps the names of two items of one product, and of their offers, when a stock or a price changes', () => {
+    const offer = (label: string, of: string, stock: number, price: number): DfcRecord =>
+      ({ kind: 'Offer', id: id(label), item: id(of), stock, price: { value: price, currency: 'dfc-m:Euro' } } as unknown as DfcRecord);
+    const page = (stockA: number, priceA: number): readonly DfcRecord[] => skolemise([
+      product(['_:b1', '_:b2']), { ...item('_:b1', stockA, 'A'), offers: [id('_:o1')] }, { ...item('_:b2', 5, 'B'), offers: [id('_:o2')] },
+      offer('_:o1', '_:b1', stockA, priceA), offer('_:o2', '_:b2', 5, 4),
+    ], PEER);
+    const before = ids(page(3, 2));
+    expect(new Set(before).size).to.equal(5);
+    expect(ids(page(2, 2))).to.deep.equal(before);
+    expect(ids(page(2, 2.5))).to.deep.equal(before);
+  });
+
   it('names chains of blank nodes, and leaves the values of literals alone', () => {
     const offer: DfcRecord = { kind: 'Offer', id: id('_:o'), item: id('_:i'), stock: 2, extra: { 'https://x.example/note': [{ '@value': '_:i' }] } };
     const named = skolemise([product(['_:i']), { ...item('_:i', 2), offers: [id('_:o')] }, offer], PEER);
