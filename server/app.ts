@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { identify, principalOf, type BearerVerifier } from './auth/middleware.js';
+import { SIGNATURE_HEADER } from './feed/signature.js';
 import type { CatalogService } from './catalog/catalog-service.js';
 import { BadRequestHttpError, MethodNotAllowedHttpError, NotFoundHttpError } from './errors/http-error.js';
 import { compression, COMPRESSION_SETTING } from './http/compress.js';
@@ -98,6 +99,9 @@ function refuseInvalidUtf8(_req: IncomingMessage, _res: unknown, bytes: Buffer, 
 /** The methods whose requests carry a representation a route reads. */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
+/** The most a peer's notification read without a credential may unpack to (one is a few hundred bytes). */
+const NOTIFICATION_BODY_LIMIT = 64 * 1024;
+
 /** The routes that read the body of a request without a credential: a peer's notification, signed over its body. */
 const ANONYMOUS_BODY = /^\/api\/sync\/notifications\/[^/]+\/?$/iu;
 
@@ -156,12 +160,23 @@ export function createApp(deps: AppDeps): Express {
   // that no route would take a body from (a GET, an anonymous write, which is refused) must cost next to nothing.
   // Peers' signed notifications are the one anonymous write: their signature is over the body.
   const readBody = express.text({ type: () => true, limit: deps.bodyLimit ?? 5 * 1024 * 1024, verify: refuseInvalidUtf8 });
+  // A notification is a few hundred bytes: anyone may send one, so what it may cost is bounded low (unpacked), and a
+  // request without a signature to check is not read at all.
+  const readNotification = express.text({ type: () => true, limit: Math.min(NOTIFICATION_BODY_LIMIT, deps.bodyLimit ?? Infinity), verify: refuseInvalidUtf8 });
   app.use((req, res, next) => {
-    if (!BODY_METHODS.has(req.method) || (principalOf(res) === undefined && !ANONYMOUS_BODY.test(req.path))) {
+    if (!BODY_METHODS.has(req.method)) {
       next();
       return;
     }
-    readBody(req, res, next);
+    if (principalOf(res) !== undefined) {
+      readBody(req, res, next);
+      return;
+    }
+    if (ANONYMOUS_BODY.test(req.path) && req.get(SIGNATURE_HEADER) !== undefined) {
+      readNotification(req, res, next);
+      return;
+    }
+    next();
   });
   // OPTIONS of the routes whose routers do not answer it themselves (the DFC resources' do, with their Accept-Post):
   // 204 with the route's methods, not Express's default of 200 "GET, HEAD" in text, which left OPTIONS and POST out.

@@ -58,7 +58,7 @@ export interface InProcessOptions {
 /** A request's options. */
 export interface RequestOptions {
   readonly headers?: Record<string, string>;
-  readonly body?: string;
+  readonly body?: string | Uint8Array;
 }
 
 /** A node running in this process: the parts `openNode` built, and its server. */

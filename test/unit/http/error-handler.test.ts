@@ -4,6 +4,7 @@
  * unexpected error becomes a 500 that shows nothing of it, and is logged.
  */
 import { Writable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { Parser } from 'n3';
 import { pino } from 'pino';
@@ -167,9 +168,15 @@ describe('http: the error funnel', function () {
     const badToken = await node.request('POST', '/api/dfc/enterprises', { headers: { ...corrupt, ...bearer('mln_not-a-token') }, body: '{"not": "gzip"}' });
     expect(expectProblem(badToken, 401).detail).not.to.include('gzip');
     expectProblem(await node.request('POST', '/nothing/here', { headers: corrupt, body: '{"not": "gzip"}' }), 404);
-    // A peer's notification is signed over its body: read without a credential (and this one is no gzip).
-    const notification = await node.request('POST', '/api/sync/notifications/1', { headers: corrupt, body: '{"not": "gzip"}' });
+    // A peer's notification is signed over its body: read without a credential when it carries a signature (and this
+    // one is no gzip), at most 64 KiB unpacked; without a signature, not read.
+    const signed = { ...corrupt, 'maillon-signature': 't=1,v1=00' };
+    const notification = await node.request('POST', '/api/sync/notifications/1', { headers: signed, body: '{"not": "gzip"}' });
     expect(expectProblem(notification, 400).detail).to.match(/^the body is not valid gzip data/u);
+    expect(expectProblem(await node.request('POST', '/api/sync/notifications/1', { headers: corrupt, body: '{"not": "gzip"}' }), 401).detail).not.to.include('gzip');
+    const bomb = gzipSync(Buffer.alloc(200 * 1024, 0x20));
+    const large = await node.request('POST', '/api/sync/notifications/1', { headers: { ...signed }, body: bomb });
+    expect(expectProblem(large, 413).detail).to.include('65536');
     // With a credential, the body of a write is read as before.
     const written = await node.request('PUT', '/api/dfc/enterprises/x/catalog_items/y', { headers: { ...corrupt, ...bearer(node.adminToken) }, body: '{"not": "gzip"}' });
     expectProblem(written, 400);
