@@ -10,6 +10,8 @@
  *
  * @packageDocumentation
  */
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import sqlite3 from 'sqlite3';
 
 /** Another node serves this database. */
@@ -22,9 +24,23 @@ export interface ServeLock {
   release(): Promise<void>;
 }
 
-/** The lock file of a database. */
+/**
+ * The lock file of a database: beside the file the path leads to, so that a symbolic link to the database (or to a
+ * folder on its path) takes the same lock. (A second hard link to the file is another path; it is not seen.)
+ */
 export function serveLockPath(db: string): string {
-  return `${db}.serve-lock`;
+  let real: string;
+  try {
+    real = realpathSync(db);
+  } catch {
+    // Not there yet: its folder is, and may be a link.
+    try {
+      real = join(realpathSync(dirname(db)), basename(db));
+    } catch {
+      real = db;
+    }
+  }
+  return `${real}.serve-lock`;
 }
 
 /**
