@@ -10,7 +10,7 @@ import { meantParameter } from './query-params.js';
 import { Router, type Request, type Response } from 'express';
 import type { NodeId } from '../../ontology/iri.js';
 import type { DfcRecord } from '../../ontology/records.js';
-import { principalOf, requireAdmin, requireScope, requireVisible } from '../auth/middleware.js';
+import { principalOf, requireAdmin, requireCaller, requireScope, requireVisible } from '../auth/middleware.js';
 import { allows, type Scope } from '../auth/tokens.js';
 import { unknownEnterprise, unknownProfileResource } from '../catalog/catalog-reads.js';
 import { IF_MATCH_FAILED, profileVersionOf, type CatalogService, type Catalogue, type CatalogueEntry, type WriteBody, type WriteCondition } from '../catalog/catalog-service.js';
@@ -385,7 +385,11 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const eid = req.params['eid'] as string;
     // Without a credential no body is read (it may be an order, by Open Food Network's URL rule): an enterprise this
     // node does not hold, or one private, is a 404 first, as an order posted here would be answered.
-    if (principalOf(res) === undefined) canRead(res, await catalog.enterpriseRow(eid), 'ReadProducts');
+    if (principalOf(res) === undefined) {
+      canRead(res, await catalog.enterpriseRow(eid), 'ReadProducts');
+      // Products or an order, this request does not say: what each needs.
+      requireCaller(res, 'this needs an API token: with the WriteProducts scope to add products here, or WriteOrders to place an order here (Open Food Network posts its orders to this URL)');
+    }
     requireScope(res, 'WriteProducts', eid);
     const representation = answeredAs(req);
     await catalog.enterpriseRow(eid);

@@ -820,6 +820,16 @@ describe('orders API', function () {
     expect(await stockOf('tomate')).to.include({ available: 11, reserved: 1 });
   });
 
+  it('an order posted without a credential to the products collection (OFN\'s URL rule) is told both scopes, its body unread', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const answer = await node.request('POST', '/api/dfc/enterprises/ferme/supplied_products', {
+      headers: { 'content-type': 'application/json' }, body: ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 1 }]),
+    });
+    expect(answer.status, answer.text).to.equal(401);
+    expect((JSON.parse(answer.text) as { detail: string }).detail).to.include('WriteOrders to place an order here').and.include('WriteProducts');
+    expect(await stockOf('tomate')).to.include({ reserved: 0 });
+  });
+
   it('refuses bad orders with a clear problem', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
