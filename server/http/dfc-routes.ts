@@ -383,13 +383,9 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
 
   router.post('/enterprises/:eid/supplied_products', async (req, res) => {
     const eid = req.params['eid'] as string;
-    // Without a credential no body is read (it may be an order, by Open Food Network's URL rule): an enterprise this
-    // node does not hold, or one private, is a 404 first, as an order posted here would be answered.
-    if (principalOf(res) === undefined) {
-      canRead(res, await catalog.enterpriseRow(eid), 'ReadProducts');
-      // Products or an order, this request does not say: what each needs.
-      requireCaller(res, 'this needs an API token: with the WriteProducts scope to add products here, or WriteOrders to place an order here (Open Food Network posts its orders to this URL)');
-    }
+    // Without a credential no body is read, so whether it is products or an order (Open Food Network posts its orders
+    // here) is unknown: a 401 saying what each needs, the same whether the enterprise is here, private or unknown.
+    requireCaller(res, 'this needs an API token: with the WriteProducts scope to add products here, or WriteOrders to place an order here (Open Food Network posts its orders to this URL)');
     requireScope(res, 'WriteProducts', eid);
     const representation = answeredAs(req);
     await catalog.enterpriseRow(eid);

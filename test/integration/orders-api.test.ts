@@ -811,6 +811,12 @@ describe('orders API', function () {
         const answer = await node.request('POST', path, { headers: { 'content-type': 'application/json', ...(token !== undefined ? bearer(token) : {}), ...headers }, body });
         // A body that is no order, posted to the products collection, is not an order: the catalogue routes answer.
         if (path.endsWith('supplied_products') && body === '{') continue;
+        // Without a credential, a body posted there is not read: whether it is an order cannot be told, and the answer
+        // is the catalogue's 401 (the same for an enterprise here, private or unknown).
+        if (path.endsWith('supplied_products') && token === undefined) {
+          expect(answer.status, `${path} ${body}: ${answer.text}`).to.equal(401);
+          continue;
+        }
         expect(answer.status, `${path} ${body}: ${answer.text}`).to.equal(404);
         expect(answer.text).to.contain('nowhere');
       }
