@@ -14,20 +14,25 @@ const EXAMPLES = join(import.meta.dirname, '../../examples/network');
 const PUBLIC = 'ferme-des-trois-chenes';
 const PRIVATE = 'chevrerie-du-puy';
 
+/**
+ * Node A with a private enterprise and a public one, and node B to follow it. The private enterprise is made first:
+ * its versions come before the public feed's head, where B's cursor will be.
+ */
+async function nodesWithAPrivateEnterprise(): Promise<{ a: FederationNode; b: FederationNode }> {
+  const a = await startFederationNode({ name: 'A' });
+  const b = await startFederationNode({ name: 'B' });
+  const decoded = await a.node.decoder.decode(readFileSync(join(EXAMPLES, `${PRIVATE}.jsonld`), 'utf8'));
+  await a.node.catalog.createEnterprise(decoded.records, { eid: PRIVATE, private: true });
+  await a.node.catalog.importRecords(PRIVATE, decoded.records);
+  await a.seed(PUBLIC);
+  return { a, b };
+}
+
 describe('a peer whose token changed is read whole once', function () {
   this.timeout(60_000);
   let a: FederationNode;
   let b: FederationNode;
-
-  before(async () => {
-    a = await startFederationNode({ name: 'A' });
-    b = await startFederationNode({ name: 'B' });
-    // The private enterprise first: its versions come before the public feed's head, where B's cursor will be.
-    const decoded = await a.node.decoder.decode(readFileSync(join(EXAMPLES, `${PRIVATE}.jsonld`), 'utf8'));
-    await a.node.catalog.createEnterprise(decoded.records, { eid: PRIVATE, private: true });
-    await a.node.catalog.importRecords(PRIVATE, decoded.records);
-    await a.seed(PUBLIC);
-  });
+  before(async () => ({ a, b } = await nodesWithAPrivateEnterprise()));
   after(async () => {
     await b.close();
     await a.close();
@@ -72,15 +77,7 @@ describe('a token changed while a sync of the peer runs', function () {
   this.timeout(60_000);
   let a: FederationNode;
   let b: FederationNode;
-
-  before(async () => {
-    a = await startFederationNode({ name: 'A' });
-    b = await startFederationNode({ name: 'B' });
-    const decoded = await a.node.decoder.decode(readFileSync(join(EXAMPLES, `${PRIVATE}.jsonld`), 'utf8'));
-    await a.node.catalog.createEnterprise(decoded.records, { eid: PRIVATE, private: true });
-    await a.node.catalog.importRecords(PRIVATE, decoded.records);
-    await a.seed(PUBLIC);
-  });
+  before(async () => ({ a, b } = await nodesWithAPrivateEnterprise()));
   after(async () => {
     await b.close();
     await a.close();
