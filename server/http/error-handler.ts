@@ -75,12 +75,12 @@ function storageError(error: unknown): HttpError | undefined {
     // Another process held the database longer than the node waits (a `maillon sync` or `import` run beside the
     // node commits a large change at once): the request was not served, and a retry in a moment will be.
     if (e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_LOCKED') {
-      return new ServiceUnavailableHttpError('the node\'s database is busy with another process (a command run beside the node): nothing was changed; retry in a few seconds',
+      return new ServiceUnavailableHttpError('the node\'s database is busy with another process (a command run beside the node): the request was not completed; retry in a few seconds',
         { cause: error, headers: { 'Retry-After': '5' } });
     }
     // The disk or the file system failed the database (a quota, a device error): nothing this request needed was made.
     if (e.code === 'SQLITE_IOERR') {
-      return new ServiceUnavailableHttpError('the node could not read or write its database (a disk or file system error): nothing was changed; its operator is told',
+      return new ServiceUnavailableHttpError('the node could not read or write its database (a disk or file system error): the request was not completed; its operator is told',
         { cause: error, headers: { 'Retry-After': '60' } });
     }
   }
