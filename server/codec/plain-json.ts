@@ -9,6 +9,7 @@
  * @packageDocumentation
  */
 import { duplicateNameMessage, findDuplicateName } from './json-duplicates.js';
+import { jsonTextDepthExceeds, MAX_JSON_DEPTH } from './limits.js';
 import type { Iri } from '../../ontology/iri.js';
 import type { CatalogItemRecord, OfferRecord, Price } from '../../ontology/records.js';
 import { EURO } from '../../ontology/units.js';
@@ -65,6 +66,8 @@ export interface OfferUpdate {
  */
 function readFields(body: PlainJsonBody, allowed: readonly PlainField[]): PlainJsonRead<Partial<Record<PlainField, unknown>>> {
   if (!body.mediaType.includes('json')) return { kind: 'document' };
+  // Refused before JSON.parse, which would hold the event loop for seconds on millions of `[`.
+  if (jsonTextDepthExceeds(body.text, MAX_JSON_DEPTH)) return refused('too-deep', `the body nests JSON arrays and objects more than ${MAX_JSON_DEPTH} levels deep`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.text);

@@ -6,6 +6,7 @@
  */
 import type { Request } from 'express';
 import { duplicateNameMessage, findDuplicateName } from '../codec/json-duplicates.js';
+import { jsonTextDepthExceeds, MAX_JSON_DEPTH } from '../codec/limits.js';
 import { BadRequestHttpError, UnprocessableEntityHttpError, UnsupportedMediaTypeHttpError } from '../errors/http-error.js';
 
 /** The media types {@link jsonObjectBody} accepts, for messages and `Accept-Post`. */
@@ -47,6 +48,8 @@ export function jsonObjectBody(req: Request, example?: string): Record<string, u
   }
   const text = typeof req.body === 'string' ? req.body : '';
   if (text.trim() === '') throw new BadRequestHttpError(`the request body is empty; ${expected}`);
+  // Refused before JSON.parse, which would hold the event loop for seconds on millions of `[`.
+  if (jsonTextDepthExceeds(text, MAX_JSON_DEPTH)) throw new UnprocessableEntityHttpError(`the body nests JSON arrays and objects more than ${MAX_JSON_DEPTH} levels deep`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

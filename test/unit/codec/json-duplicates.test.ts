@@ -2,7 +2,9 @@
  * A name given twice in one JSON object is found (decoded, with where it is), and nothing else is taken for one.
  */
 import { expect } from 'chai';
+import { Decoder } from '../../../server/codec/decode.js';
 import { findDuplicateName } from '../../../server/codec/json-duplicates.js';
+import { jsonTextDepthExceeds } from '../../../server/codec/limits.js';
 
 describe('findDuplicateName', () => {
   it('finds a name given twice in one object, at the top or nested, however it is escaped', () => {
@@ -25,5 +27,27 @@ describe('findDuplicateName', () => {
     expect(findDuplicateName(`${'['.repeat(300)}{"a": 1, "a": 2}${']'.repeat(300)}`)).to.equal(undefined);
     expect(findDuplicateName(`${'['.repeat(200)}{"a": 1, "a": 2}${']'.repeat(200)}`)?.name).to.equal('a');
     expect(performance.now() - started).to.be.lessThan(2_000);
+  });
+});
+
+describe('a write body nested too deep is refused before it is parsed', () => {
+  const deep = (levels: number): string => `{"a":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+
+  it('jsonTextDepthExceeds reads the nesting from the text, strings and escapes aside', () => {
+    expect(jsonTextDepthExceeds(deep(255), 256)).to.equal(false);
+    expect(jsonTextDepthExceeds(deep(256), 256)).to.equal(true);
+    expect(jsonTextDepthExceeds(`{"a": "${'['.repeat(1000)}", "b": "\\"[[["}`, 2)).to.equal(false);
+  });
+
+  it('an order or a catalogue write of 2.4 million levels is a too-deep refusal in well under the seconds JSON.parse takes', async () => {
+    const decoder = new Decoder();
+    const text = deep(2_400_000);
+    for (const options of [{ orderRequest: true }, { catalogueWrite: true }]) {
+      const started = performance.now();
+      const result = await decoder.decode(text, options);
+      const took = performance.now() - started;
+      expect(result.problems.map((p) => p.code), JSON.stringify(options)).to.deep.equal(['too-deep']);
+      expect(took, JSON.stringify(options)).to.be.lessThan(1_000);
+    }
   });
 });

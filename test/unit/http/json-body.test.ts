@@ -90,6 +90,12 @@ describe('http: JSON object bodies', function () {
     expect(subscription.status, subscription.text).to.equal(201);
   });
 
+  it('answers 422 to a body nested deeper than the decoder reads, before parsing it', async () => {
+    const deep = `{"url": ${'['.repeat(300)}${']'.repeat(300)}}`;
+    const answer = await post('/api/sync/peers', node.adminToken, 'application/json', deep);
+    expect(expectProblem(answer, 422).detail).to.equal('the body nests JSON arrays and objects more than 256 levels deep');
+  });
+
   it('answers 422 to a name given twice (JSON keeps one: which would be a guess), and stores nothing', async () => {
     const peer = await post('/api/sync/peers', node.adminToken, 'application/json', '{"url": "http://127.0.0.1:9/b.json", "name": "b", "name": "c"}');
     expect(expectProblem(peer, 422).detail).to.equal('"name" is given twice in one object (at the top): a JSON reader keeps one of them, and which would be a guess');
