@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { duplicateNameMessage, findDuplicateName } from './json-duplicates.js';
+import { duplicateNameMessage, scanJsonText } from './json-duplicates.js';
 import { LINK_ENDS, type LinkEnd } from '../../ontology/inverses.js';
 import { toIri, type Iri } from '../../ontology/iri.js';
 import { isNodeIdValue } from '../../ontology/schemas.js';
@@ -23,7 +23,7 @@ import { ContextRegistry } from './context-registry.js';
 import { RDF_FORMATS, readRdf } from './read-rdf.js';
 import { RecordValidator } from './validate.js';
 import { shortName } from './compact.js';
-import { DECODE_TIME_BUDGET_MS, Deadline, DecodeTimeoutError, jsonTextDepthExceeds, MAX_JSON_DEPTH } from './limits.js';
+import { DECODE_TIME_BUDGET_MS, Deadline, DecodeTimeoutError, MAX_JSON_DEPTH } from './limits.js';
 import { inThousandths } from './values.js';
 
 /** A resource that was not accepted, with why. */
@@ -172,8 +172,8 @@ export class Decoder {
     // keeps (a peer's page is read as it always was). Text that is no JSON goes on to be refused as such.
     if (typeof input === 'string' && (options.catalogueWrite === true || options.orderRequest === true)) {
       // Refused before JSON.parse, which would hold the event loop for seconds on millions of `[`.
-      if (jsonTextDepthExceeds(input, MAX_JSON_DEPTH)) return failure('too-deep', `the document nests JSON arrays and objects more than ${MAX_JSON_DEPTH} levels deep`);
-      const duplicate = findDuplicateName(input);
+      const { tooDeep, duplicate } = scanJsonText(input);
+      if (tooDeep) return failure('too-deep', `the document nests JSON arrays and objects more than ${MAX_JSON_DEPTH} levels deep`);
       if (duplicate !== undefined && isJson(input)) return failure('conflicting-values', duplicateNameMessage(duplicate));
     }
     const tryDirect = options.direct !== false;

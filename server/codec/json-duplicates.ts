@@ -46,12 +46,29 @@ export function duplicateNameMessage(duplicate: DuplicateName): string {
     + 'a JSON reader keeps one of them, and which would be a guess';
 }
 
+/** What one reading of a write body's text says before it is parsed. */
+export interface JsonTextScan {
+  /** Whether it nests arrays and objects deeper than {@link MAX_JSON_DEPTH} (the scan stopped there). */
+  readonly tooDeep: boolean;
+  /** The first name given twice in one object, if any (none looked for past the depth limit). */
+  readonly duplicate?: DuplicateName;
+}
+
 /**
  * The first name given twice in one object of a JSON text, if any. The text is assumed to be JSON that
  * `JSON.parse` reads (call it on text that parsed): malformed text gives no answer worth having. Linear in the
  * text, without building its values; a text nested deeper than {@link MAX_JSON_DEPTH} is not scanned past it.
  */
 export function findDuplicateName(text: string): DuplicateName | undefined {
+  return scanJsonText(text).duplicate;
+}
+
+/**
+ * Reads a write body's text once, before `JSON.parse` (which holds the event loop for seconds on millions of `[`):
+ * whether it nests too deep, and the first name given twice in one object. Malformed text gives no answer worth
+ * having (its parse refuses it).
+ */
+export function scanJsonText(text: string): JsonTextScan {
   const stack: Frame[] = [];
   const length = text.length;
   for (let i = 0; i < length; i++) {
@@ -73,7 +90,7 @@ export function findDuplicateName(text: string): DuplicateName | undefined {
       const top = stack[stack.length - 1];
       if (top?.names !== undefined && top.expectName) {
         const name = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : text.slice(i + 1, end);
-        if (top.names.has(name)) return { name, pointer: stack.slice(1).map((f) => `/${escapePointer(f.at)}`).join('') };
+        if (top.names.has(name)) return { tooDeep: false, duplicate: { name, pointer: stack.slice(1).map((f) => `/${escapePointer(f.at)}`).join('') } };
         top.names.add(name);
         top.last = name;
         top.expectName = false;
@@ -82,7 +99,7 @@ export function findDuplicateName(text: string): DuplicateName | undefined {
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       // Deeper than any document the decoder reads: it refuses the document as such, and the scan stops here (a
       // body of five million `[` would otherwise cost a frame each).
-      if (stack.length >= MAX_JSON_DEPTH) return undefined;
+      if (stack.length >= MAX_JSON_DEPTH) return { tooDeep: true };
       const parent = stack[stack.length - 1];
       const at = parent === undefined ? '' : parent.names !== undefined ? parent.last : String(parent.index);
       stack.push({ names: c === OPEN_BRACE ? new Set() : undefined, at, expectName: true, index: 0, last: '' });
@@ -95,5 +112,10 @@ export function findDuplicateName(text: string): DuplicateName | undefined {
       else top.index++;
     }
   }
-  return undefined;
+  return { tooDeep: false };
+}
+
+/** Whether a JSON text nests arrays and objects deeper than {@link MAX_JSON_DEPTH}, read from the text (see {@link scanJsonText}). */
+export function jsonTextDepthExceeds(text: string): boolean {
+  return scanJsonText(text).tooDeep;
 }

@@ -111,31 +111,6 @@ export class Deadline {
 }
 
 /**
- * Whether a JSON text nests arrays and objects deeper than `limit`, read from the text without parsing it: a body of
- * millions of `[` holds the event loop for seconds in `JSON.parse` before {@link jsonDepth} could look at it. Text
- * that is no JSON gives no answer worth having (its parse refuses it).
- */
-export function jsonTextDepthExceeds(text: string, limit: number): boolean {
-  let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      // A string: past its end, escapes skipped.
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c) i++;
-        else if (d === 0x22) break;
-      }
-    } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > limit) return true;
-    } else if (c === 0x7d || c === 0x5d) {
-      depth--;
-    }
-  }
-  return false;
-}
-
-/**
  * The deepest nesting of a parsed JSON value, found without recursion and without going further than
  * `limit + 1` levels.
  *

@@ -8,8 +8,8 @@
  *
  * @packageDocumentation
  */
-import { duplicateNameMessage, findDuplicateName } from './json-duplicates.js';
-import { jsonTextDepthExceeds, MAX_JSON_DEPTH } from './limits.js';
+import { duplicateNameMessage, scanJsonText } from './json-duplicates.js';
+import { MAX_JSON_DEPTH } from './limits.js';
 import type { Iri } from '../../ontology/iri.js';
 import type { CatalogItemRecord, OfferRecord, Price } from '../../ontology/records.js';
 import { EURO } from '../../ontology/units.js';
@@ -66,8 +66,9 @@ export interface OfferUpdate {
  */
 function readFields(body: PlainJsonBody, allowed: readonly PlainField[]): PlainJsonRead<Partial<Record<PlainField, unknown>>> {
   if (!body.mediaType.includes('json')) return { kind: 'document' };
-  // Refused before JSON.parse, which would hold the event loop for seconds on millions of `[`.
-  if (jsonTextDepthExceeds(body.text, MAX_JSON_DEPTH)) return refused('too-deep', `the body nests JSON arrays and objects more than ${MAX_JSON_DEPTH} levels deep`);
+  // Read once before JSON.parse, which would hold the event loop for seconds on millions of `[`.
+  const scan = scanJsonText(body.text);
+  if (scan.tooDeep) return refused('too-deep', `the body nests JSON arrays and objects more than ${MAX_JSON_DEPTH} levels deep`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.text);
@@ -76,8 +77,7 @@ function readFields(body: PlainJsonBody, allowed: readonly PlainField[]): PlainJ
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return refused('not-an-object', 'expected a JSON object');
   // Two stocks in one body (`{"stockLimitation": 7, "stockLimitation": 9}`) are not read as the last one.
-  const duplicate = findDuplicateName(body.text);
-  if (duplicate !== undefined) return refused('conflicting-values', duplicateNameMessage(duplicate));
+  if (scan.duplicate !== undefined) return refused('conflicting-values', duplicateNameMessage(scan.duplicate));
   const object = parsed as Record<string, unknown>;
   if ('@context' in object || '@type' in object || '@graph' in object) return { kind: 'document' };
   const fields: Partial<Record<PlainField, unknown>> = {};

@@ -5,8 +5,8 @@
  * @packageDocumentation
  */
 import type { Request } from 'express';
-import { duplicateNameMessage, findDuplicateName } from '../codec/json-duplicates.js';
-import { jsonTextDepthExceeds, MAX_JSON_DEPTH } from '../codec/limits.js';
+import { duplicateNameMessage, scanJsonText } from '../codec/json-duplicates.js';
+import { MAX_JSON_DEPTH } from '../codec/limits.js';
 import { BadRequestHttpError, UnprocessableEntityHttpError, UnsupportedMediaTypeHttpError } from '../errors/http-error.js';
 
 /** The media types {@link jsonObjectBody} accepts, for messages and `Accept-Post`. */
@@ -48,8 +48,9 @@ export function jsonObjectBody(req: Request, example?: string): Record<string, u
   }
   const text = typeof req.body === 'string' ? req.body : '';
   if (text.trim() === '') throw new BadRequestHttpError(`the request body is empty; ${expected}`);
-  // Refused before JSON.parse, which would hold the event loop for seconds on millions of `[`.
-  if (jsonTextDepthExceeds(text, MAX_JSON_DEPTH)) throw new UnprocessableEntityHttpError(`the body nests JSON arrays and objects more than ${MAX_JSON_DEPTH} levels deep`);
+  // Read once before JSON.parse, which would hold the event loop for seconds on millions of `[`.
+  const scan = scanJsonText(text);
+  if (scan.tooDeep) throw new UnprocessableEntityHttpError(`the body nests JSON arrays and objects more than ${MAX_JSON_DEPTH} levels deep`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -59,8 +60,7 @@ export function jsonObjectBody(req: Request, example?: string): Record<string, u
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new BadRequestHttpError(`the body is ${kindOf(parsed)}; ${expected}`);
   }
-  const duplicate = findDuplicateName(text);
-  if (duplicate !== undefined) throw new UnprocessableEntityHttpError(duplicateNameMessage(duplicate));
+  if (scan.duplicate !== undefined) throw new UnprocessableEntityHttpError(duplicateNameMessage(scan.duplicate));
   return parsed as Record<string, unknown>;
 }
 

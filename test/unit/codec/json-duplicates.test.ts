@@ -3,8 +3,7 @@
  */
 import { expect } from 'chai';
 import { Decoder } from '../../../server/codec/decode.js';
-import { findDuplicateName } from '../../../server/codec/json-duplicates.js';
-import { jsonTextDepthExceeds } from '../../../server/codec/limits.js';
+import { findDuplicateName, jsonTextDepthExceeds } from '../../../server/codec/json-duplicates.js';
 
 describe('findDuplicateName', () => {
   it('finds a name given twice in one object, at the top or nested, however it is escaped', () => {
@@ -34,9 +33,9 @@ describe('a write body nested too deep is refused before it is parsed', () => {
   const deep = (levels: number): string => `{"a":${'['.repeat(levels)}${']'.repeat(levels)}}`;
 
   it('jsonTextDepthExceeds reads the nesting from the text, strings and escapes aside', () => {
-    expect(jsonTextDepthExceeds(deep(255), 256)).to.equal(false);
-    expect(jsonTextDepthExceeds(deep(256), 256)).to.equal(true);
-    expect(jsonTextDepthExceeds(`{"a": "${'['.repeat(1000)}", "b": "\\"[[["}`, 2)).to.equal(false);
+    expect(jsonTextDepthExceeds(deep(255))).to.equal(false);
+    expect(jsonTextDepthExceeds(deep(256))).to.equal(true);
+    expect(jsonTextDepthExceeds(`{"a": "${'['.repeat(1000)}", "b": "\\"[[["}`)).to.equal(false);
   });
 
   it('an order or a catalogue write of 2.4 million levels is a too-deep refusal in well under the seconds JSON.parse takes', async () => {
