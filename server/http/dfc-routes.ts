@@ -306,7 +306,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const representation = negotiate(req.get('accept'));
     const rendered = render(records, representation, { containerId: requestUrl(catalog, req), ...(view !== undefined ? { view } : {}) });
     const newest = rows.reduce((a, r) => (r.updatedAt > a ? r.updatedAt : a), new Date(0).toISOString());
-    respond(req, res, rendered, { eid: '', iri: '', name: '', private: rows.some((r) => r.private), version: 0, profileVersion: 0, updatedAt: newest }, view);
+    await respond(req, res, rendered, { eid: '', iri: '', name: '', private: rows.some((r) => r.private), version: 0, profileVersion: 0, updatedAt: newest }, view);
   });
 
   router.post('/enterprises', async (req, res) => {

@@ -12,8 +12,10 @@ import { CONTAINER_CONTEXT } from '../../ontology/contexts.js';
 import type { Iri } from '../../ontology/iri.js';
 import { NS } from '../../ontology/namespaces.js';
 import type { DfcRecord } from '../../ontology/records.js';
+import { IF_MATCH_FAILED } from '../catalog/catalog-service.js';
 import { encodeJsonLd, type EncodeOptions, type JsonLdDocument } from '../codec/encode.js';
 import { serialize, serializeBytes } from '../codec/serialize.js';
+import { PreconditionFailedHttpError } from '../errors/http-error.js';
 import { codingFor, compress, compressible, compressionOn, addVary, EncodedForms, markEncoded, variantEtag, variantEtags } from './compress.js';
 import { negotiate, type Representation } from './negotiate.js';
 
@@ -315,7 +317,8 @@ export function answeredNotModified(req: Request, res: Response, etag: string): 
  * @returns whether the request was answered
  */
 export function answeredNotModifiedUnrendered(req: Request, res: Response, etag: string, contentType: string): boolean {
-  if (req.get('if-none-match') === undefined) return false;
+  // `If-Match` and `If-Unmodified-Since` come before `If-None-Match` (RFC 9110 §13.2.2): {@link sendBody} weighs them.
+  if (req.get('if-none-match') === undefined || req.get('if-match') !== undefined || req.get('if-unmodified-since') !== undefined) return false;
   const coding = codingFor(req, Number.MAX_SAFE_INTEGER, contentType);
   if (!ifNoneMatchMatches(req.get('if-none-match'), variantEtag(etag, coding))) return false;
   markEncoded(res);
@@ -339,6 +342,31 @@ export interface Body {
    * changes within one second the one-second granularity would hide (see {@link answeredNotModified}).
    */
   readonly lastModified?: Date;
+}
+
+/**
+ * The preconditions a GET or HEAD weighs before `If-None-Match` (RFC 9110 §13.2.2): `If-Match`, compared strongly
+ * with every coded variant of the representation (one state of it, as for a write), `*` for any; without it,
+ * `If-Unmodified-Since` against the representation's `Last-Modified` (ignored when it is no HTTP date, or when
+ * the body has no date). A client that asks for a representation only as it holds it (`If-Match` from an earlier
+ * read) is told the state moved on (§13.1.1), not sent another one.
+ *
+ * @throws PreconditionFailedHttpError when one fails
+ */
+function refuseFailedPrecondition(req: Request, res: Response, body: Body): void {
+  const ifMatch = etagList(req.get('if-match'), 'strong');
+  if (ifMatch !== undefined) {
+    if (ifMatch.includes('*')) return;
+    if (body.etag !== undefined && variantEtags(body.etag).some((tag) => ifMatch.includes(tag))) return;
+    throw new PreconditionFailedHttpError(IF_MATCH_FAILED);
+  }
+  const since = Date.parse(req.get('if-unmodified-since') ?? '');
+  if (Number.isNaN(since)) return;
+  const header = res.getHeader('Last-Modified');
+  const modified = body.lastModified?.getTime() ?? (typeof header === 'string' ? Date.parse(header) : Number.NaN);
+  if (!Number.isNaN(modified) && Math.floor(modified / 1000) * 1000 > since) {
+    throw new PreconditionFailedHttpError(`the resource was modified after ${new Date(since).toUTCString()} (If-Unmodified-Since)`);
+  }
 }
 
 /** Whether `If-Modified-Since` (an HTTP date) is at or after a time, to the second; false if it is no date. */
@@ -376,6 +404,7 @@ export async function sendBody(req: Request, res: Response, body: Body): Promise
   markEncoded(res);
   const coding = codingFor(req, body.bytes.length, body.contentType);
   if (compressionOn(req) && compressible(body.contentType)) addVary(res, 'Accept-Encoding');
+  refuseFailedPrecondition(req, res, body);
   if (body.etag !== undefined && answeredNotModified(req, res, variantEtag(body.etag, coding))) return;
   if (body.lastModified !== undefined && req.get('if-none-match') === undefined && unmodifiedSince(req.get('if-modified-since'), body.lastModified)) {
     res.status(304).end();

@@ -42,7 +42,8 @@ export class NodeTimers implements Timers {
     const timer = setInterval(() => {
       if (running) return;
       running = true;
-      this.run(name, task).finally(() => {
+      // `run` never rejects: a task's error goes to `onError`.
+      void this.run(name, task).finally(() => {
         running = false;
       });
     }, ms);

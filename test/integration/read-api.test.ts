@@ -857,6 +857,43 @@ describe('read API: conditional requests', () => {
     }
   });
 
+  it('a GET whose If-Match names no current ETag, or whose If-Unmodified-Since is older than it, is a 412 before If-None-Match (RFC 9110 §13.2.2)', async () => {
+    for (const path of [`${ENT}/catalog_items`, `${ENT}/catalog_items?page_size=10&page=2`, ENT, `${ENT}/supplied_products/ail-violet`, '/api/dfc/enterprises']) {
+      const first = await t.request('GET', path);
+      const etag = first.headers.get('etag') as string;
+      const lastModified = first.headers.get('last-modified') as string;
+      for (const ifMatch of [etag, '*', `"something-else", ${etag}`]) {
+        const response = await t.request('GET', path, { headers: { 'if-match': ifMatch } });
+        expect(response.status, `${path} If-Match: ${ifMatch}`).to.equal(200);
+        expect(response.text).to.equal(first.text);
+      }
+      // A client that read the gzip variant holds its tag: the same state.
+      const gzip = await t.request('GET', path, { headers: { 'accept-encoding': 'gzip' } });
+      const gzipTag = gzip.headers.get('etag') as string;
+      expect((await t.request('GET', path, { headers: { 'if-match': gzipTag } })).status, `${path} If-Match: ${gzipTag}`).to.equal(200);
+      // A weak tag never matches strongly; an If-None-Match that matches does not turn the 412 into a 304.
+      for (const headers of [{ 'if-match': '"something-else"' }, { 'if-match': `W/${etag}` }, { 'if-match': '"something-else"', 'if-none-match': etag }] as Record<string, string>[]) {
+        for (const method of ['GET', 'HEAD'] as const) {
+          const response = await t.request(method, path, { headers });
+          expect(response.status, `${method} ${path} ${JSON.stringify(headers)}`).to.equal(412);
+          if (method === 'GET') {
+            expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/u);
+            expect(response.text).to.include('If-Match');
+          }
+        }
+      }
+      const past = new Date(Date.parse(lastModified) - 1000).toUTCString();
+      const refused = await t.request('GET', path, { headers: { 'if-unmodified-since': past } });
+      expect(refused.status, `${path} If-Unmodified-Since: ${past}`).to.equal(412);
+      expect(refused.text).to.include('If-Unmodified-Since');
+      for (const since of [lastModified, new Date(Date.now() + 60_000).toUTCString(), 'not a date']) {
+        expect((await t.request('GET', path, { headers: { 'if-unmodified-since': since } })).status, `${path} If-Unmodified-Since: ${since}`).to.equal(200);
+      }
+      // If-Match wins over If-Unmodified-Since (§13.1.4: ignored beside it).
+      expect((await t.request('GET', path, { headers: { 'if-match': etag, 'if-unmodified-since': past } })).status).to.equal(200);
+    }
+  });
+
   it('different representations (JSON-LD 1.16, DFC 2.0, Turtle) have different ETags', async () => {
     const etags = new Map<string, string>();
     for (const accept of ['application/ld+json', V2, 'text/turtle']) {
