@@ -19,6 +19,7 @@
  *   discovery document);
  * - `signature`: a notification whose signature does not verify;
  * - `removed`: what the job worked for was removed while it ran (a peer deleted during its sync): nothing of it is kept;
+ * - `stopped`: the node was stopping, and the job gave up rather than hold the stop (it runs again after the next start);
  * - `internal`: our own fault (a bug, the database), reported on the job like any other failure.
  */
 export type FailureKind =
@@ -36,6 +37,7 @@ export type FailureKind =
   | 'discovery'
   | 'signature'
   | 'removed'
+  | 'stopped'
   | 'internal';
 
 /**

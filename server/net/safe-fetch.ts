@@ -47,7 +47,15 @@ export interface FetchPolicy {
   allowPrivate: boolean;
   /** `User-Agent` header (default {@link DEFAULT_USER_AGENT}). */
   userAgent?: string;
+  /**
+   * Aborts the call when it fires (a failure of kind `stopped`): the node is stopping, and a peer that answers slowly
+   * must not hold the stop until the deadline.
+   */
+  signal?: AbortSignal;
 }
+
+/** The message of a call given up because its {@link FetchPolicy.signal} fired. */
+const STOPPED = 'given up: the node is stopping';
 
 /** The `User-Agent` sent when the policy names none. */
 export const DEFAULT_USER_AGENT = 'Maillon (DFC federation node)';
@@ -360,6 +368,11 @@ function exchange(
       resolve(done(failed('timeout', `no complete response within ${policy.totalTimeoutMs} ms`, href)));
       return;
     }
+    const { signal } = policy;
+    if (signal?.aborted === true) {
+      resolve(done(failed('stopped', STOPPED, href)));
+      return;
+    }
     let settled = false;
     let gotResponse = false;
     let connectTimer: NodeJS.Timeout | undefined;
@@ -367,6 +380,7 @@ function exchange(
     // What the deadline means depends on the phase: usually a timeout, but while reading an error body the
     // status already tells the story.
     let onDeadline = (): void => fail('timeout', `no complete response within ${policy.totalTimeoutMs} ms`);
+    const onAbort = (): void => fail('stopped', STOPPED);
 
     const req = (secure ? https : http).request({
       protocol: url.protocol,
@@ -386,6 +400,7 @@ function exchange(
       settled = true;
       clearTimeout(connectTimer);
       clearTimeout(deadlineTimer);
+      signal?.removeEventListener('abort', onAbort);
       // A decoder stopped at the limit (or at the deadline) must not go on inflating into memory.
       decoder?.destroy();
       // Destroying the request destroys its socket: aborts a slow or oversized body, and closes a finished one.
@@ -401,6 +416,7 @@ function exchange(
       finish(done({ ok: true, response: { url: href, status, headers: res.headers, body, wireBytes, ...(encoding !== undefined ? { encoding } : {}) } }), res.complete);
     }
 
+    signal?.addEventListener('abort', onAbort, { once: true });
     deadlineTimer = setTimeout(() => onDeadline(), deadline - Date.now());
     connectTimer = setTimeout(
       () => fail('timeout', timeoutMessage(connectBy, deadline, policy, 'connecting')),

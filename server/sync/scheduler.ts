@@ -126,11 +126,15 @@ export class SyncScheduler {
     this.cancelTick = this.args.timers.every('sync schedule', this.args.tickMs ?? 1000, () => this.tick());
   }
 
-  /** Stops scheduling and waits for the syncs in flight. */
+  /**
+   * Stops scheduling, gives up the syncs in flight ({@link SyncEngine.stop}: their fetches end at once, nothing of
+   * them is applied) and waits for them to end.
+   */
   public async stop(): Promise<void> {
     this.cancelTick?.();
     this.cancelTick = undefined;
     this.queue = [];
+    this.args.engine.stop();
     await this.pumping;
     await Promise.allSettled(this.running.values());
   }

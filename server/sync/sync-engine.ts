@@ -88,9 +88,11 @@ export class SyncEngine {
   private readonly budgetMs: number;
   private readonly now: () => Date;
   private readonly random: () => number;
+  /** Fires when the node stops: every fetch of a run gives up at once ({@link SyncEngine.stop}). */
+  private readonly stopping = new AbortController();
 
   public constructor(private readonly args: SyncEngineArgs) {
-    this.policy = args.policy ?? DEFAULT_FETCH_POLICY;
+    this.policy = { ...(args.policy ?? DEFAULT_FETCH_POLICY), signal: this.stopping.signal };
     this.transport = args.fetch ?? safeFetch;
     this.budgetMs = args.syncTimeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS;
     this.parts = {
@@ -145,12 +147,30 @@ export class SyncEngine {
   }
 
   /**
+   * Gives up the syncs under way, for a node that stops: each fetch in flight ends at once (a slow peer, a big
+   * snapshot's next pages would otherwise hold the stop for a whole sync's deadline), each run fails as a failure
+   * does (nothing of it is applied, the peer's previous data stays), and the attempt is not counted against the
+   * peer: it is due again at the next start. Syncs asked afterwards fail the same way.
+   */
+  public stop(): void {
+    this.stopping.abort();
+  }
+
+  /**
    * Records how an attempt ended (or, before it starts, that it has not ended yet).
    *
    * @returns whether the peer is still there
    */
   private async recordEnd(run: SyncRun, outcome: PeerSyncOutcome): Promise<boolean> {
     const { peer } = run;
+    if (!outcome.ok && outcome.failure.kind === 'stopped') {
+      // Given up for the stop, not the peer's doing: no failure counted, no backoff, due at the next start.
+      return this.args.provenance.recordAttempt(peer.id, {
+        status: 'failed', at: run.startedAt.toISOString(), nextAttemptAt: this.now().toISOString(), failures: peer.failures,
+        error: failureText(failure('stopped', 'the node stopped during this sync; it runs again after the next start', peer.url)),
+        summary: null, intervalSeconds: peer.intervalSeconds,
+      });
+    }
     const failures = outcome.ok ? 0 : peer.failures + 1;
     return this.args.provenance.recordAttempt(peer.id, {
       status: outcome.ok ? 'ok' : 'failed',
@@ -171,6 +191,7 @@ export class SyncEngine {
   private budgetedFetch(run: SyncRun, oidc?: { token: string }): SyncParts['fetch'] {
     let renewed = false;
     const once = async (request: PageRequest): Promise<FetchOutcome> => {
+      if (this.stopping.signal.aborted) return { ok: false, failure: failure('stopped', 'given up: the node is stopping', request.url) };
       const remaining = run.deadline - Date.now();
       if (remaining <= 0) return { ok: false, failure: overBudget(run, request.url) };
       const capped = remaining < this.policy.totalTimeoutMs;

@@ -42,6 +42,37 @@ describe('stopping a node or a sync with a signal (issue 13)', function () {
     });
   }
 
+  it('serve stops at once on SIGTERM while a scheduled sync waits on a peer that never answers; the attempt is not held against the peer', async () => {
+    const db = join(dir, 'scheduled.db');
+    let asked = false;
+    const hanging: Server = createServer(() => {
+      asked = true;
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (hanging.address() as AddressInfo).port;
+      const io = { out: () => undefined, err: () => undefined };
+      expect(await run(['peer', 'add', `http://127.0.0.1:${port}/api/dfc/enterprises`, '--name', 'slow', '--allow-private', '--db', db, '--data-dir', dir], io)).to.equal(0);
+      asked = false;
+      const node = spawnMaillon(['serve', '--port', '0', '--db', db, '--data-dir', dir], { MAILLON_LOG_LEVEL: 'info', MAILLON_LOG_FORMAT: 'json', MAILLON_ALLOW_PRIVATE: 'true' });
+      await node.listening();
+      await until(() => asked, 30_000, 'the scheduled sync to ask the peer');
+      const stopping = Date.now();
+      node.child.kill('SIGTERM');
+      expect((await node.exited).code, node.err()).to.equal(0);
+      // The peer's answer would be waited for 30 s (the fetch deadline), and the whole sync 120 s.
+      expect(Date.now() - stopping, 'time to stop').to.be.below(10_000);
+      let out = '';
+      expect(await run(['peer', 'status', '--db', db, '--data-dir', dir], { out: (t) => void (out += t), err: () => undefined })).to.equal(0);
+      expect(out).to.match(/stopped/u);
+      // Not counted as the peer's failure, and due again at once after the next start.
+      expect(out).to.match(/\b0 failures in a row/u);
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise<void>((resolve) => hanging.close(() => resolve()));
+    }
+  });
+
   it('Ctrl-C during sync says what was done and what was not, exit 130', async () => {
     const db = join(dir, 'sync.db');
     // A peer that accepts the connection and never answers: the sync is still running when Ctrl-C comes.
