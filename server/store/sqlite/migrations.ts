@@ -943,6 +943,37 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 34,
+    name: 'a sync run staging cleared at once when it is the last',
+    sql: `
+      -- A foreign key to sync_runs made every delete of staged rows go row by row (SQLite's truncate optimisation is
+      -- off for a table with a foreign key): the end of a 200,000-offer peer's sync spent ~10 s deleting its 600,000
+      -- staged rows and their index entries. Without it, the last run's end clears the table at once; a run deleted
+      -- otherwise (a later run of its peer, the peer removed, a stale run at start-up) takes its rows with it through
+      -- the trigger, as the cascade did. What is staged is a run in progress, which an upgrade (a restart) ends:
+      -- nothing of it is kept.
+      DELETE FROM sync_runs;
+      DROP TABLE sync_staging;
+      CREATE TABLE sync_staging (
+        seq           INTEGER PRIMARY KEY,
+        run_id        INTEGER NOT NULL,
+        iri           TEXT NOT NULL,
+        kind          TEXT NOT NULL,
+        record        TEXT,
+        hash          TEXT NOT NULL,
+        authoritative INTEGER NOT NULL CHECK (authoritative IN (0, 1)),
+        source_url    TEXT NOT NULL,
+        entries       TEXT,
+        same_as       TEXT,
+        UNIQUE (run_id, iri)
+      );
+      CREATE INDEX sync_staging_same_as ON sync_staging (run_id) WHERE same_as IS NOT NULL;
+      CREATE TRIGGER sync_runs_staging_gone AFTER DELETE ON sync_runs BEGIN
+        DELETE FROM sync_staging WHERE run_id = old.id;
+      END;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -143,6 +143,26 @@ describe('store: snapshot runs staged page by page', () => {
     expect(await count('sync_staging')).to.equal(0);
   });
 
+  it('ends a run leaving the staging of another run as it was, and a removed peer takes its run\'s staging with it', async () => {
+    const otherId = (await store.provenance.addPeer({ name: 'other', url: 'https://other.example/api/dfc/enterprises' }, 'https://other.example')).id;
+    const run = await store.provenance.beginRun(peerId, T0);
+    const other = await store.provenance.beginRun(otherId, T0);
+    await store.provenance.stage(run, offer('apple', 2).map(staged));
+    await store.provenance.stage(other, offer('pear', 3).map(staged));
+    await store.provenance.endRun(run);
+    expect(await readRows(file, 'SELECT run_id, COUNT(*) AS n FROM sync_staging GROUP BY run_id')).to.deep.equal([{ run_id: other, n: 3 }]);
+    // The last run: cleared whole.
+    await store.provenance.endRun(other);
+    expect(await count('sync_staging')).to.equal(0);
+    const again = await store.provenance.beginRun(otherId, T1);
+    const mine = await store.provenance.beginRun(peerId, T1);
+    await store.provenance.stage(again, offer('pear', 3).map(staged));
+    await store.provenance.stage(mine, offer('apple', 2).map(staged));
+    expect(await store.provenance.removePeer(otherId)).to.equal(true);
+    expect(await readRows(file, 'SELECT run_id, COUNT(*) AS n FROM sync_staging GROUP BY run_id')).to.deep.equal([{ run_id: mine, n: 3 }]);
+    expect(await count('sync_runs')).to.equal(1);
+  });
+
   it('stages a page of many rows in page order, each text as it was bound before (a lone surrogate as U+FFFD), the first listing winning', async () => {
     const run = await store.provenance.beginRun(peerId, T0);
     // More rows than one statement stages (a page of 1,000 offers is 3,000 rows), a repeated one among them.
