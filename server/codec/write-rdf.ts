@@ -975,7 +975,7 @@ const CHUNK_CHARACTERS = 16 * 1024;
 /** How many of a subject's types {@link StatementWriter} compares a new one with (a node may have 64 when read). */
 const TYPES_SCANNED = 64;
 
-/** N-Triples, or N-Quads in `graph`: one statement per line. */
+/** N-Triples, or N-Quads in `graph`: one statement per line, as text (as bytes: {@link LineBytesSink}). */
 class LineSink extends Pieces implements Sink {
   /** ` .\n`, or ` <graph> .\n`: flat, as every piece repeated on each line (see {@link middle}). */
   private readonly end: string;
@@ -1037,6 +1037,121 @@ class LineSink extends Pieces implements Sink {
     this.size = size;
   }
 
+}
+
+/**
+ * N-Triples, or N-Quads in `graph`, written straight into UTF-8 bytes: what HTTP sends, without a string per line.
+ *
+ * {@link LineSink} built each line as a string and joined them in chunks: 29 MB of strings for 5,000 offers, a young
+ * generation filled a dozen times a document. Each collection promoted what was alive, the caller's last document
+ * among them, and old documents are freed only by a full collection: the process kept four or five documents of
+ * bytes at once before reusing one, and each document beyond the first faulted in 7,000 fresh pages (profile of the
+ * codec bench: half of the time on those pages, the other half writing). Here the pieces of a line are copied as
+ * bytes: the predicate and the line's end from bytes encoded once, the subject from where its first line wrote it,
+ * and only the object is encoded, once a line. The writer then leaves a few megabytes of garbage a document.
+ *
+ * Each piece is encoded on its own, which is the text's encoding: every piece starts or ends with an ASCII character
+ * (`<`, `>`, `"`, `_`, a space), so no surrogate pair is split between two pieces.
+ */
+class LineBytesSink implements Sink {
+  /** The document written so far, in borrowed bytes (see {@link borrowBytes}); undefined once released. */
+  private buffer: Buffer | undefined = borrowBytes();
+  private written = 0;
+  /** ` .\n`, or ` <graph> .\n`. */
+  private readonly end: Buffer;
+  private readonly typeHead = Buffer.from(flat(' ', bracketed(RDF_TYPE), ' '), 'utf8');
+  /** ` <predicate> ` as bytes, by predicate term. */
+  private readonly middles = new Map<string, Buffer>();
+  /** The subject being written, and where its first line wrote it (-1 before), copied from there by the next ones. */
+  private term = '';
+  private subjectAt = -1;
+  private subjectEnd = -1;
+
+  public constructor(graph?: string) {
+    this.end = Buffer.from(graph === undefined ? ' .\n' : flat(' ', graph, ' .\n'), 'utf8');
+  }
+
+  private middle(predicate: string): Buffer {
+    let middle = this.middles.get(predicate);
+    if (middle === undefined) {
+      middle = Buffer.from(flat(' ', predicate, ' '), 'utf8');
+      this.middles.set(predicate, middle);
+    }
+    return middle;
+  }
+
+  /** The buffer, with room for `needed` more bytes. */
+  private room(needed: number): Buffer {
+    let buffer = this.buffer as Buffer;
+    const total = this.written + needed;
+    if (total > buffer.length) {
+      let length = buffer.length * 2;
+      while (length < total) length *= 2;
+      const grown = Buffer.allocUnsafe(length);
+      buffer.copy(grown, 0, 0, this.written);
+      returnBytes(buffer);
+      this.buffer = buffer = grown;
+    }
+    return buffer;
+  }
+
+  public write(subjects: readonly Subject[], count: number): void {
+    for (let n = 0; n < count; n++) {
+      const { term, types, predicates, objects } = subjects[n] as Subject;
+      this.term = term;
+      this.subjectAt = -1;
+      for (const type of types) this.line(this.typeHead, type);
+      for (let i = 0; i < predicates.length; i++) {
+        const head = this.middle(predicates[i] as string);
+        const values = objects[i] as string | string[];
+        if (typeof values === 'string') this.line(head, values);
+        else for (const object of values) this.line(head, object);
+      }
+    }
+  }
+
+  /** One statement of the subject {@link term}: its predicate (or `rdf:type`) as `head`, then `object`. */
+  private line(head: Buffer, object: string): void {
+    const { end, term } = this;
+    // A UTF-16 code unit is at most three bytes of UTF-8 (a pair of them, four): room for the most.
+    const buffer = this.room(3 * term.length + head.length + 3 * object.length + end.length);
+    let at = this.written;
+    if (this.subjectAt < 0) {
+      this.subjectAt = at;
+      at += buffer.write(term, at);
+      this.subjectEnd = at;
+    } else {
+      buffer.copyWithin(at, this.subjectAt, this.subjectEnd);
+      at += this.subjectEnd - this.subjectAt;
+    }
+    buffer.set(head, at);
+    at += head.length;
+    at += buffer.write(object, at);
+    buffer.set(end, at);
+    this.written = at + end.length;
+  }
+
+  /** The document's UTF-8 bytes, its own (the sink's are kept for the next document). */
+  public bytes(): Buffer {
+    const copy = Buffer.allocUnsafe(this.written);
+    this.buffer?.copy(copy, 0, 0, this.written);
+    this.abandon();
+    return copy;
+  }
+
+  public text(): string {
+    throw new Error('a sink made for bytes was asked for text');
+  }
+
+  public abandon(): void {
+    if (this.buffer !== undefined) returnBytes(this.buffer);
+    this.buffer = undefined;
+  }
+}
+
+/** The sink of the line formats for `output`. */
+function lineSink(output: SinkOutput, graph?: string): Sink {
+  return output === 'bytes' ? new LineBytesSink(graph) : new LineSink(output, graph);
 }
 
 /** Turtle with the DFC prefixes, one block per subject, laid out as N3.js laid it out. */
@@ -1143,7 +1258,7 @@ function writeRecordsSink(records: readonly DfcRecord[], format: RdfFormat, opti
   const envelopes: readonly ResourceRecord[] = options.envelopes ?? [];
   const container = wrapped && !envelopes.some((e) => e.types.some((t) => CONTAINER_TYPES.has(t))) ? { id: options.containerId } : undefined;
   const { sink } = writeDocument(
-    () => (format === 'turtle' ? new TurtleSink(output, generation) : new LineSink(output)),
+    () => (format === 'turtle' ? new TurtleSink(output, generation) : lineSink(output)),
     (merging) => new StatementWriter(terms, generation, enveloped, '', merging),
     container, envelopes.length > 0 ? [...envelopes, ...records] : records, records,
   );
@@ -1181,7 +1296,7 @@ function writeGraphs<T>(
     if (graph !== undefined && name === undefined) continue;
     // Blank node labels restart per document: prefixed per graph so that two sources never share one.
     const prefix = `g${count}_`;
-    const written = writeDocument(() => new LineSink(output, name), (merging) => new StatementWriter(terms, generation, false, prefix, merging), undefined, records, records);
+    const written = writeDocument(() => lineSink(output, name), (merging) => new StatementWriter(terms, generation, false, prefix, merging), undefined, records, records);
     out.push(take(written.sink));
     count += written.count;
   }

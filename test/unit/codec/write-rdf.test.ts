@@ -139,6 +139,32 @@ describe('writing RDF straight from records', function () {
     }
   }
 
+  it('writes as bytes the UTF-8 of its text, for every case, profile and format, and by graph', () => {
+    // N-Triples and N-Quads are written as bytes without a line of text (each piece encoded on its own, a subject
+    // copied from its first line): the edge cases' escapes, IRIs beyond ASCII, blank nodes and merged records included.
+    expect(cases.length).to.be.greaterThan(5);
+    // Subjects (and a graph name) beyond ASCII: each is copied from its first line to the next ones.
+    const wide = sampleRecords().map((r) => ({ ...r, id: r.id.startsWith('_:') ? r.id : `${r.id}/crème-🍎` }) as DfcRecord);
+    for (const profile of PROFILES) {
+      for (const format of FORMATS) {
+        for (const { name, records, options } of [...cases, { name: 'ids beyond ASCII', records: wide }]) {
+          const opts: EncodeOptions = { ...options, profile, containerId: `${X}/api/dfc/catalog_items` };
+          const bytes = writeRecordsRdfBytes(records, format, opts);
+          expect(bytes.toString('hex'), `${profile} ${format} ${name}`).to.equal(Buffer.from(writeRecordsRdf(records, format, opts), 'utf8').toString('hex'));
+        }
+      }
+    }
+    const groups = [
+      { graph: `${X}/api/sync/peers/é`, records: edgeRecords() },
+      { records: sampleRecords() },
+      { graph: `${X}/api/sync/peers/🍎`, records: wide },
+      { graph: `${X}/api/sync/peers/1`, records: cases.flatMap((c) => c.records).filter((r, i, all) => all.findIndex((o) => o.id === r.id) === i) },
+    ];
+    for (const profile of PROFILES) {
+      expect(writeNQuadsByGraphBytes(groups, { profile }).toString('hex'), profile).to.equal(Buffer.from(writeNQuadsByGraph(groups, { profile }), 'utf8').toString('hex'));
+    }
+  });
+
   it('writes a generated catalogue as the old path did, byte for byte, in every format and profile', async () => {
     const { records } = await decoder.decode(JSON.stringify(generateCatalog(1000)), { mediaType: 'application/ld+json' });
     expect(records.filter((r) => r.kind === 'Offer')).to.have.length(1000);
