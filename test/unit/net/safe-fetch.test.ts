@@ -207,6 +207,28 @@ describe('safeFetch()', () => {
     });
   });
 
+  describe('a stop (the policy\'s signal)', () => {
+    it('gives up a request in flight at once, and starts none once it fired', async () => {
+      let asked = 0;
+      const peer = await startPeer((_req, res) => {
+        asked++;
+        const timer = setTimeout(() => sendJson(res, CATALOG), 5_000);
+        res.on('close', () => clearTimeout(timer));
+      });
+      const stop = new AbortController();
+      const started = Date.now();
+      const pending = safeFetch({ url: `${peer.base}/slow` }, { ...LOCAL, totalTimeoutMs: 10_000, signal: stop.signal });
+      expect(await until(() => asked === 1, 2_000)).to.equal(true);
+      stop.abort();
+      const failure = failureOf(await pending);
+      expect(failure.kind).to.equal('stopped');
+      expect(Date.now() - started).to.be.below(2_000);
+      const again = failureOf(await safeFetch({ url: `${peer.base}/slow` }, { ...LOCAL, signal: stop.signal }));
+      expect(again.kind).to.equal('stopped');
+      expect(asked, 'no request once stopped').to.equal(1);
+    });
+  });
+
   describe('body size and integrity', () => {
     it('refuses a Content-Length over the limit without reading the body', async () => {
       const peer = await startPeer((_req, res) => sendJson(res, 'x'.repeat(5_000)));
