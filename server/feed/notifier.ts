@@ -143,8 +143,14 @@ export class Notifier {
   private readonly inFlight = new Map<string, Promise<void>>();
   /** A change arrived while deliveries were in flight: look again when one ends. */
   private lookAgain = false;
+  /** Fires when the node stops: a delivery in flight ends at once ({@link Notifier.stop}). */
+  private readonly stopping = new AbortController();
+  /** The deliveries' fetch policy, given up by {@link stopping}. */
+  private readonly policy: FetchPolicy;
 
-  public constructor(private readonly args: NotifierArgs) {}
+  public constructor(private readonly args: NotifierArgs) {
+    this.policy = { ...args.policy, signal: this.stopping.signal };
+  }
 
   /** Starts polling the feed. */
   public start(): void {
@@ -152,8 +158,13 @@ export class Notifier {
     this.cancelPoll = this.args.timers.every('webhook poll', this.args.pollMs ?? 500, () => this.wake());
   }
 
-  /** Stops, after the deliveries in flight. */
+  /**
+   * Stops: the deliveries in flight are given up at once (a slow receiver would hold the stop for a fetch deadline per
+   * notification), what each delivered is kept, and nothing is counted against the subscribers: the next start
+   * sends the rest.
+   */
   public async stop(): Promise<void> {
+    this.stopping.abort();
     this.cancelPoll?.();
     this.soon?.();
     this.cancelPoll = undefined;
@@ -234,7 +245,17 @@ export class Notifier {
         body,
         // A signed delivery goes to the URL the subscriber registered, never on to wherever it redirects.
         redirect: 'error',
-      }, this.args.policy);
+      }, this.policy);
+      if (!outcome.ok && outcome.failure.kind === 'stopped') {
+        // The node stops, not the receiver's doing: what went before this one is kept as delivered, nothing counted.
+        if (index > 0) {
+          const { status, failures, nextAttemptAt, lastError } = subscription;
+          await feed.recordDelivery(subscription.id, {
+            status, failures, nextAttemptAt, lastError, lastDeliveryAt: new Date().toISOString(), deliveredSeq: Math.max(subscription.deliveredSeq, firstEvent.seq - 1),
+          });
+        }
+        return;
+      }
       if (!outcome.ok) {
         // What went before this one is delivered: the next attempt starts at this resource's first event (the
         // delivered ones that changed again after it are sent again, under the same ids).

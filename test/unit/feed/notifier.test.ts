@@ -8,7 +8,7 @@ import type { CatalogItemRecord, OfferRecord } from '../../../ontology/records.j
 import { issueToken } from '../../../server/auth/tokens.js';
 import { notificationId, notificationOf, withoutQuery, type ChangeNotification } from '../../../server/feed/notifier.js';
 import { ReplayGuard, SIGNATURE_HEADER, verify } from '../../../server/feed/signature.js';
-import type { SafeFetchOutcome, SafeRequest } from '../../../server/net/safe-fetch.js';
+import type { FetchPolicy, SafeFetchOutcome, SafeRequest } from '../../../server/net/safe-fetch.js';
 import type { FeedEvent, SubscriptionRow } from '../../../server/store/feed.js';
 import { startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 
@@ -278,6 +278,46 @@ describe('feed: the notifier', function () {
       await polling.notifier.stop();
     } finally {
       await polling.close();
+    }
+  });
+});
+
+describe('feed: the notifier, when the node stops', function () {
+  it('gives up a delivery in flight at once, keeps what was delivered, and counts no failure', async () => {
+    const sent: SafeRequest[] = [];
+    let hung: Promise<void> | undefined;
+    // The first notification is taken, the second hangs until the stop's signal fires (as safeFetch answers it).
+    const fetch = async (request: SafeRequest, policy: FetchPolicy): Promise<SafeFetchOutcome> => {
+      sent.push(request);
+      if (sent.length === 1) return { ok: true, response: { url: request.url, status: 200, headers: {}, body: Buffer.alloc(0) } };
+      const { signal } = policy;
+      if (signal === undefined) throw new Error('the delivery was given no stop signal');
+      hung = new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      await hung;
+      return { ok: false, failure: { kind: 'stopped', message: 'given up: the node is stopping', url: request.url } };
+    };
+    const node = await startInProcess({ notifier: { fetch, maxFailures: 3, baseBackoffMs: 1 } });
+    try {
+      await node.seed('ferme');
+      await sleep(50);
+      const head = await node.store.feed.latestSeq('ferme');
+      const sub = await node.store.feed.createSubscription({
+        id: 'sub-stop', tokenId: null, eid: 'ferme', callback: `${CALLBACK}/stop`, secret: SECRET, createdAt: new Date().toISOString(), deliveredSeq: head,
+      });
+      await node.catalog.updateCatalogItem('ferme', 'tomate', stockBody(4));
+      const round = node.notifier.round();
+      await eventually(() => hung !== undefined, 'the second delivery to hang');
+      const started = Date.now();
+      await node.notifier.stop();
+      await round;
+      expect(Date.now() - started).to.be.below(1000);
+      const after = await node.store.feed.getSubscription(sub.id);
+      expect(after).to.include({ status: 'active', failures: 0, lastError: null });
+      // The first notification's version is delivered; the second's is sent again after the next start.
+      expect(after?.deliveredSeq).to.be.greaterThan(head);
+      expect(after?.deliveredSeq).to.be.below(await node.store.feed.latestSeq('ferme'));
+    } finally {
+      await node.close();
     }
   });
 });
