@@ -139,6 +139,8 @@ interface Origin {
   /** The catalog item of what is ordered: its stock. */
   readonly stockItem: CatalogItemRecord;
   readonly factor: number;
+  /** Read from what the node's syncs hold, not from the origin itself (its stock and price may be that sync's). */
+  readonly fromIndex?: true;
 }
 
 /** Records known so far while reading an origin, by `@id`. */
@@ -316,7 +318,11 @@ export class ListingService {
     }
     this.deps.onChange?.();
     this.deps.onListingsChanged?.();
-    return this.view(row);
+    // Read from what the last sync of the origin held, the stock and price may be that sync's (minutes old), and the
+    // change feed the follower reads says only what changes from now on: the origin itself is read now, as a pull
+    // does. When it cannot be, the listing keeps what the sync held, and says why, as after any pull.
+    if (origin.fromIndex === true) await this.refresh(row);
+    return this.view((await store.orders.listing(row.id)) ?? row);
   }
 
   /** An enterprise's listings. */
@@ -698,7 +704,7 @@ export class ListingService {
           if (wItem !== undefined) await fromIndex(wItem.offers);
         }
         const origin = originFrom(known, originItem);
-        if (!('failure' in origin)) return origin;
+        if (!('failure' in origin)) return { ...origin, fromIndex: true };
       }
     }
     return this.fetchOrigin(originItem);

@@ -145,6 +145,23 @@ describe('listings (two nodes)', function () {
     expect((await shop.listings.get('boutique', listing?.id as number)).published.stock).to.equal(2);
   });
 
+  it('a new listing sells at the owner\'s stock and price now, not at what the shop\'s last sync held', async () => {
+    const cheese = `${FARM}/api/dfc/enterprises/ferme/catalog_items/chevre`;
+    // The shop synced the farm (the test above): it holds the cheese out of stock at 3.20. The farm then restocks it
+    // and changes its price, and the shop does not sync again.
+    expect((await shop.store.index.queryEntries({})).find((e) => e.itemIri === cheese)).to.deep.include({ stock: 0, price: 3.2 });
+    await restock(farm, cheese, 9);
+    await farm.catalog.updateOffer('ferme', 'chevre', { text: JSON.stringify({ 'dfc-b:hasPrice': 3.6 }), mediaType: 'application/json' });
+    const response = await post(shop, token, 'boutique', { item: cheese });
+    expect(response.status, response.text).to.equal(201);
+    const view = response.json<ListingView>();
+    expect(view.published).to.deep.include({ stock: 9, price: 3.6 });
+    const records = await catalogueOf(shop, 'boutique');
+    expect(records.find((r): r is CatalogItemRecord => r.id === view.item && r.kind === 'CatalogItem')?.stock).to.equal(9);
+    expect(records.find((r): r is OfferRecord => r.id === view.offer && r.kind === 'Offer')?.price?.value).to.equal(3.6);
+    expect((await shop.request('DELETE', `/api/dfc/enterprises/boutique/listings/${view.id}`, { headers: bearer(token) })).status).to.equal(204);
+  });
+
   it('changes the price a listing sells at (PATCH): fixed, a markup, the origin\'s, published at once', async () => {
     const [listing] = await shop.store.orders.listings('boutique');
     const url = `/api/dfc/enterprises/boutique/listings/${listing?.id}`;

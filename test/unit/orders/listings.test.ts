@@ -126,7 +126,7 @@ describe('orders/listings', () => {
     expect(product).to.deep.include({ name: 'Tomates anciennes', languages: { name: 'fr', description: 'fr-fr' } });
   });
 
-  it('reads what a sync holds before asking the origin', async () => {
+  it('reads what a sync holds first, then the origin\'s stock and price now; an origin that cannot answer leaves the sync\'s', async () => {
     const asked: string[] = [];
     const peer = await node.store.provenance.addPeer({ name: 'held', url: `${ORIGIN}/held` }, ORIGIN);
     const records = farmRecords('verger', { origin: ORIGIN });
@@ -139,9 +139,18 @@ describe('orders/listings', () => {
       },
       sources: new Map(), quarantine: [], replaceQuarantine: true, now: new Date().toISOString(),
     });
-    const view = await service(scripted(new Map(), asked)).add('boutique', `${ORIGIN}/api/dfc/enterprises/verger/catalog_items/chevre`);
-    expect(asked).to.deep.equal([]);
-    expect(view.published).to.deep.include({ price: 3.2, stock: 0 });
+    const item = `${ORIGIN}/api/dfc/enterprises/verger/catalog_items/chevre`;
+    // The origin cannot answer now: the listing sells at what the sync held, and says why it could not read the origin.
+    const down = await service(scripted(new Map([[item, 'HTTP 503']]), asked)).add('boutique', item);
+    expect(asked[0]).to.equal(item);
+    expect(down.published).to.deep.include({ price: 3.2, stock: 0 });
+    expect(down.lastError?.message).to.match(/503/u);
+    await service(scripted(new Map())).remove('boutique', down.id);
+    // The origin restocked since its last sync, and changed its price: the new listing sells at the origin's word now.
+    const now = farmRecords('verger', { origin: ORIGIN }).map((r): DfcRecord => (r.kind === 'CatalogItem' && r.id === item ? { ...r, stock: 6 }
+      : r.kind === 'Offer' && r.item === item && r.price !== undefined ? { ...r, stock: 6, price: { ...r.price, value: 3.5 } } : r));
+    const view = await service(scripted(new Map([[`${ORIGIN}/api/dfc/enterprises/verger/catalog_items`, serialize(now, 'jsonld')]]))).add('boutique', item);
+    expect(view.published).to.deep.include({ price: 3.5, stock: 6 });
     await node.store.provenance.removePeer(peer.id);
   });
 
