@@ -12,7 +12,7 @@ import {
 } from '../errors/http-error.js';
 import { problem, SYNTAX_ERRORS, type Problem } from '../errors/problem.js';
 import {
-  AlreadyExistsError, ConcurrentChangeError, ListedRecordError, MAX_MONEY, MAX_QUANTITY, OpenOrdersError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type NodeStore, type RemovedEnterprise,
+  AlreadyExistsError, ConcurrentChangeError, ListedRecordError, MAX_MONEY, MAX_QUANTITY, OpenOrdersError, OrderedRecordError, OwnershipError, VersionConflictError, type ApplyOptions, type ChangeSet, type NodeStore, type RemovedEnterprise,
   type ResourceReads,
 } from '../store/store.js';
 import { listingPublishes } from '../store/orders.js';
@@ -110,6 +110,7 @@ export function httpErrorOf(error: unknown): unknown {
   if (error instanceof VersionConflictError) return new PreconditionFailedHttpError(error.message);
   if (error instanceof OwnershipError) return new ForbiddenHttpError(error.message);
   if (error instanceof OpenOrdersError) return new ConflictHttpError(error.message);
+  if (error instanceof OrderedRecordError) return new ConflictHttpError(error.message, { extensions: { order: error.order } });
   return error;
 }
 

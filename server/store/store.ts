@@ -122,6 +122,19 @@ export class ListedRecordError extends Error {
   }
 }
 
+/**
+ * Raised when a change set deletes a catalog item or offer that a line of an open order (pending or held) names
+ * (nothing is written): the order could then be neither completed nor cancelled as placed, and the stock it holds
+ * would stay held for an item that is no more.
+ */
+export class OrderedRecordError extends Error {
+  public override readonly name = 'OrderedRecordError';
+
+  public constructor(public readonly iri: string, public readonly order: string, public readonly status: string) {
+    super(`${iri} is in open order ${order} (${status.toLowerCase()}): complete or cancel it first, then delete`);
+  }
+}
+
 /** The reads of resources a read-modify-write makes: the store's own, or those inside its transaction ({@link NodeStore.update}). */
 export interface ResourceReads {
   /** One resource by `@id`. */

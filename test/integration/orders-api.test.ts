@@ -381,6 +381,27 @@ describe('orders API', function () {
     expect(again.status).to.equal(409);
   });
 
+  it('refuses (409, naming the order) to delete a product an open order sells, and deletes it once the order is closed', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const created = await post(ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 2 }]), buyer);
+    expect(created.status, created.text).to.equal(201);
+    const order = created.headers.get('location') as string;
+    const writer = await node.token('ferme', ['WriteProducts']);
+    const refused = await node.request('DELETE', '/api/dfc/enterprises/ferme/supplied_products/tomate', { headers: bearer(writer) });
+    expect(refused.status, refused.text).to.equal(409);
+    expect(refused.headers.get('content-type')).to.match(/^application\/problem\+json/u);
+    expect(refused.json<{ detail: string; order: string }>()).to.deep.include({ order });
+    expect(refused.json<{ detail: string }>().detail).to.contain('complete or cancel it first');
+    // Nothing was deleted: the order still completes as placed.
+    expect((await node.request('GET', '/api/dfc/enterprises/ferme/offers/tomate')).status).to.equal(200);
+    const completed = await node.request('PUT', new URL(order).pathname, {
+      headers: { 'content-type': 'application/json', ...bearer(buyer) },
+      body: ofnOrder(`${node.base}/api/dfc/enterprises/ferme/orders`, [{ ...tomate, quantity: 2 }], { id: order, status: 'dfc-v:Complete' }),
+    });
+    expect(completed.status, completed.text).to.equal(200);
+    expect((await node.request('DELETE', '/api/dfc/enterprises/ferme/supplied_products/tomate', { headers: bearer(writer) })).status).to.equal(204);
+  });
+
   it('answers a completion sent again with 200 only for what was sold: other quantities are a 409, never a 200 that changed nothing', async () => {
     const tomate = await idsOf(node, 'ferme', 'tomate');
     const carottes = await idsOf(node, 'ferme', 'carottes');

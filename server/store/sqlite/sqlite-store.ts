@@ -12,7 +12,7 @@ import { SqliteSolidLedger } from './solid-store.js';
 import { SqliteOidcStore } from './oidc-store.js';
 import type { DfcRecord, RecordKind } from '../../../ontology/records.js';
 import {
-  AlreadyExistsError, ConcurrentChangeError, ListedRecordError, OpenOrdersError, OwnershipError, type RemovedEnterprise, VersionConflictError, type ApplyOptions, type ChangeSet, type Decision, type EnterpriseRow, type NodeStore, type ResourceReads, type StoredResource, type TokenRow,
+  AlreadyExistsError, ConcurrentChangeError, ListedRecordError, OpenOrdersError, OrderedRecordError, OwnershipError, type RemovedEnterprise, VersionConflictError, type ApplyOptions, type ChangeSet, type Decision, type EnterpriseRow, type NodeStore, type ResourceReads, type StoredResource, type TokenRow,
   versionOfJson,
 } from '../store.js';
 import {
@@ -377,6 +377,7 @@ async function applyChanges(tx: SqlConnection, eid: string, changes: ChangeSet, 
   if (changes.refuseListed === true) await refuseListed(tx, [...(changes.upsert ?? []).map((r) => r.id as string), ...(changes.delete ?? [])]);
   await upsertRecords(tx, eid, changes.upsert ?? [], now, options.onProgress, conditional);
   const deletions = changes.delete ?? [];
+  if (deletions.length > 0) await refuseOrdered(tx, eid, deletions);
   for (let i = 0; i < deletions.length; i += CHUNK) {
     const chunk = deletions.slice(i, i + CHUNK);
     await tx.run(`DELETE FROM resources WHERE eid = ? AND iri IN (${chunk.map(() => '?').join(',')})`, [eid, ...chunk]);
@@ -579,6 +580,26 @@ const UPDATE_CONDITIONALLY = `
         OR (w.refuse_listed = 1 AND EXISTS (SELECT 1 FROM listings AS l
           WHERE l.item_iri IN (w.iri, w.parent) OR l.offer_iri IN (w.iri, w.parent) OR l.product_iri IN (w.iri, w.parent))))
   RETURNING resources.iri AS iri`;
+
+/**
+ * Refuses, in the transaction that deletes them, to delete catalog items or offers that a line of one of the
+ * enterprise's open orders names. Read from the open orders (few, through their partial index), not from the lines.
+ *
+ * @throws OrderedRecordError naming the first such record and its order
+ */
+async function refuseOrdered(tx: SqlConnection, eid: string, iris: readonly string[]): Promise<void> {
+  for (let i = 0; i < iris.length; i += CHUNK) {
+    const chunk = iris.slice(i, i + CHUNK);
+    const marks = chunk.map(() => '?').join(',');
+    const line = await tx.get<{ order_iri: string; status: string; item_iri: string; offer_iri: string }>(
+      `SELECT o.iri AS order_iri, o.status, l.item_iri, l.offer_iri FROM orders o JOIN order_lines l ON l.order_iri = o.iri
+       WHERE o.status IN ('Pending', 'Held') AND o.eid = ? AND (l.item_iri IN (${marks}) OR l.offer_iri IN (${marks})) LIMIT 1`,
+      [eid, ...chunk, ...chunk]);
+    if (line !== undefined) {
+      throw new OrderedRecordError(chunk.includes(line.offer_iri) ? line.offer_iri : line.item_iri, line.order_iri, line.status);
+    }
+  }
+}
 
 /** The IRI a record may be under (its IRI without the last segment): a record under a listing's product is the listing's. */
 function parentOf(iri: string): string {
