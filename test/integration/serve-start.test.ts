@@ -120,7 +120,9 @@ describe('starting a node', function () {
       await again.close();
     }
   });
-  it('a second node on a database another node serves is refused in one line, exits 1 and changes nothing; a node killed with SIGKILL leaves no lock', async () => {
+  it('a second node on a database another node serves is refused in one line, exits 1 and changes nothing; a node killed with SIGKILL leaves no lock', async function () {
+    // Four processes started one after the other (each loads the whole node): on a loaded machine, 10 s or more each.
+    this.timeout(120_000);
     const first = spawnMaillon(['serve', '--port', '0', '--data-dir', dir]);
     try {
       await first.listening();
