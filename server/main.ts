@@ -35,6 +35,7 @@ import { recordSubscribeOutcome, subscribeToPeer, type SubscribeOutcome } from '
 import type { PeerRow } from './store/federation.js';
 import { OrderService } from './orders/order-service.js';
 import { HttpUpstreamOrders } from './orders/upstream.js';
+import type { UpstreamCancellationEvent } from './orders/upstream-cancellations.js';
 import { ListingService } from './orders/listings.js';
 import { ListingFollower, type FeedLocation } from './orders/listing-follower.js';
 import { discover, feedOf } from './sync/discovery.js';
@@ -200,6 +201,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   const orders = new OrderService({
     store, decoder, urls: new NodeUrls(base), holdMs: config.orderHoldSeconds * 1000, onChange: () => notifier.wake(),
     onExpiryError: (order, error) => logger.error({ err: error, order }, 'a held order could not be expired'),
+    onUpstreamCancellation: (event) => logUpstreamCancellation(logger, event),
     upstream: upstreamOrders,
   });
   const oidc = new OidcVerifier({
@@ -228,6 +230,29 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
       await store.close();
     },
   };
+}
+
+/** What becomes of a cancellation owed to a supplier, in the node's log: the operator sees each one owed, and how it ends. */
+function logUpstreamCancellation(logger: Logger, event: UpstreamCancellationEvent): void {
+  const { eid, order, target, reason } = event.cancellation;
+  const about = { enterprise: eid, ...(order !== undefined ? { order } : {}), supplierOrder: target };
+  switch (event.kind) {
+    case 'owed':
+      logger.warn({ ...about, reason }, 'a cancellation is owed to a supplier; it is retried until the supplier confirms it');
+      break;
+    case 'done':
+      logger.info({ ...about, ...(event.note !== undefined ? { note: event.note } : {}) }, 'a cancellation owed to a supplier is done');
+      break;
+    case 'refused':
+      logger.warn({ ...about, reason: event.reason }, 'a supplier refused the cancellation of its order; its operator must be asked');
+      break;
+    case 'retry':
+      logger.info({ ...about, attempts: event.cancellation.attempts + 1, error: event.error, nextAt: event.nextAt }, 'a cancellation owed to a supplier failed again');
+      break;
+    case 'given-up':
+      logger.warn({ ...about, attempts: event.cancellation.attempts + 1, error: event.error }, 'a cancellation owed to a supplier is given up: its hold there has run out');
+      break;
+  }
 }
 
 /**
@@ -376,6 +401,11 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   // Held orders nobody completed in time give their stock back: looked at a few times per hold period.
   parts.timers.every('order expiry', Math.max(200, Math.min(15_000, (config.orderHoldSeconds * 1000) / 4)), async () => {
     await parts.orders.expireDue();
+  });
+  // The cancellations owed to suppliers that could not be reached (or whose answer to an order was lost): each is
+  // tried again when due, with a growing delay, until the supplier confirms it.
+  parts.timers.every('upstream cancellations', 1000, async () => {
+    await parts.orders.retryUpstreamCancellations();
   });
   // The change feeds of the listings' origins: a change at the owner reaches its listings within a second or so.
   void parts.listingFollower.start();

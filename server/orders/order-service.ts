@@ -31,6 +31,7 @@ import {
 } from '../store/orders.js';
 import { MAX_QUANTITY, type NodeStore } from '../store/store.js';
 import { notOnSale } from './listings.js';
+import { UpstreamCancellations, type OwedCancellation, type UpstreamCancellationEvent } from './upstream-cancellations.js';
 import type { NodeUrls } from '../urls/node-urls.js';
 
 /** A request body, with its media type. */
@@ -167,6 +168,10 @@ export interface OrderServiceDeps {
   readonly onChange?: () => void;
   /** Told of an order the expiry sweep could not close (it goes on with the others). */
   readonly onExpiryError?: (order: string, error: unknown) => void;
+  /** Told what becomes of the cancellations owed to suppliers (for the operator's log). */
+  readonly onUpstreamCancellation?: (event: UpstreamCancellationEvent) => void;
+  /** The delay before an owed cancellation is first retried (default 1 s; doubled each time, up to 10 minutes). */
+  readonly upstreamRetryMs?: number;
 }
 
 /** The DFC order statuses, by local name. */
@@ -261,10 +266,25 @@ export class OrderService {
   private readonly inProgress = new Map<string, Promise<unknown>>();
   /** Bodies decoded for the request that holds them (gone with it). */
   private readonly decodedBodies = new WeakMap<OrderBody, Map<string, Promise<DecodeResult>>>();
+  /** The cancellations owed to suppliers that could not be reached (or whose answer was lost). */
+  private readonly owed: UpstreamCancellations;
 
   public constructor(private readonly deps: OrderServiceDeps) {
     this.holdMs = deps.holdMs ?? DEFAULT_HOLD_MS;
     this.now = deps.now ?? Date.now;
+    this.owed = new UpstreamCancellations({
+      store: deps.store.orders, upstream: deps.upstream, orderedBy: (eid) => this.orderedByOf({ eid }), now: this.now, holdMs: this.holdMs,
+      ...(deps.onUpstreamCancellation !== undefined ? { onEvent: deps.onUpstreamCancellation } : {}),
+      ...(deps.upstreamRetryMs !== undefined ? { firstDelayMs: deps.upstreamRetryMs } : {}),
+    });
+  }
+
+  /**
+   * Tries again the cancellations owed to suppliers that are due (the node's timers call it every second or so):
+   * each until the supplier confirms it, refuses it for good, or its hold there has surely run out.
+   */
+  public async retryUpstreamCancellations(): Promise<{ settled: number; postponed: number }> {
+    return this.owed.retryDue();
   }
 
   /** Runs `change` once no other change of the same order is in progress. */
@@ -883,10 +903,22 @@ export class OrderService {
         const existing = links.find((l) => l.ordersUrl === ordersUrl)?.order;
         const groups = await this.upstreamGroups(order, ordersUrl, listings);
         const { sessionEnd } = order;
+        const key = keyOf(ordersUrl);
+        const lines = groups.map((g) => g.line);
         const outcome = await this.requireUpstream().place({
-          ordersUrl, ...(existing !== undefined ? { existing } : {}), orderedBy: this.orderedByOf(order), lines: groups.map((g) => g.line), key: keyOf(ordersUrl), via,
+          ordersUrl, ...(existing !== undefined ? { existing } : {}), orderedBy: this.orderedByOf(order), lines, key, via,
           ...(sessionEnd !== undefined ? { sessionEnd } : {}),
         });
+        if (!outcome.ok && outcome.status === 503 && existing === undefined) {
+          // No answer is not no order: the supplier may have taken it (it answered after our deadline, or the
+          // connection dropped after the request went). This attempt is reported as not placed, so whatever the
+          // supplier made for it is owed a cancellation, found by the same POST (same key and body) sent again.
+          await this.owed.owe([{
+            eid: order.eid, ...(order.iri !== undefined ? { order: order.iri } : {}), target: ordersUrl,
+            placement: { key, lines, via, ...(sessionEnd !== undefined ? { sessionEnd } : {}) },
+            reason: `the order was not placed (${outcome.reason}), and the supplier may have taken it`, heldUntil: sessionEnd ?? null,
+          }]);
+        }
         if (!outcome.ok) {
           // The first refusal is the answer: asking the next suppliers would hold their stock, for an order
           // refused anyway, only to name more lines (and the first outage may cost the whole order deadline).
@@ -898,11 +930,11 @@ export class OrderService {
     } catch (error: unknown) {
       // Orders placed just now at other suppliers are cancelled whether this order closes or (an amendment)
       // goes back to what it was: it keeps no link to them, so nothing else would ever release them.
-      await this.cancelUpstream(order, placed.filter((p) => !links.some((l) => l.order === p.order)));
+      await this.cancelUpstream({ ...order, expiresAt: order.sessionEnd ?? null }, placed.filter((p) => !links.some((l) => l.order === p.order)));
       throw error;
     }
     if (refusals.length === 0) return undefined;
-    await this.cancelUpstream(order, placed.filter((p) => !links.some((l) => l.order === p.order)));
+    await this.cancelUpstream({ ...order, expiresAt: order.sessionEnd ?? null }, placed.filter((p) => !links.some((l) => l.order === p.order)));
     return refusalOf(order.lines, refusals);
   }
 
@@ -915,9 +947,33 @@ export class OrderService {
     return shortConflict(short.map((s) => reportOf(s, order.lines)));
   }
 
-  /** Cancels orders placed at suppliers (best effort: their holds expire anyway). */
-  private async cancelUpstream(order: { readonly eid: string }, links: readonly UpstreamLink[]): Promise<void> {
-    for (const link of links) await this.deps.upstream?.cancel(link.order, this.orderedByOf(order)).catch(() => undefined);
+  /**
+   * Cancels orders placed at suppliers. One that cannot be reached now is owed the cancellation (recorded before
+   * this answers, retried in the background): the supplier must not keep holding an order this node closed.
+   */
+  private async cancelUpstream(order: { readonly eid: string; readonly iri?: string; readonly expiresAt?: string | null }, links: readonly UpstreamLink[]): Promise<void> {
+    const upstream = this.deps.upstream;
+    if (upstream === undefined || links.length === 0) return;
+    const owed: OwedCancellation[] = [];
+    for (const link of links) {
+      let failure: string | undefined;
+      try {
+        const outcome = await upstream.cancel(link.order, this.orderedByOf(order));
+        // A refusal is final (the supplier's order is complete, or unknown there): told to the operator, not retried.
+        if (!outcome.ok && outcome.status === 409) {
+          this.deps.onUpstreamCancellation?.({ kind: 'refused', cancellation: this.owedOf(order, link, 'the order was cancelled here'), reason: outcome.reason });
+        } else if (!outcome.ok) failure = outcome.reason;
+      } catch (error: unknown) {
+        failure = error instanceof Error ? error.message : String(error);
+      }
+      if (failure !== undefined) owed.push(this.owedOf(order, link, `the order was cancelled here, and the supplier could not be told (${failure})`));
+    }
+    await this.owed.owe(owed);
+  }
+
+  /** The cancellation owed for the order `link` placed at a supplier for `order`. */
+  private owedOf(order: { readonly eid: string; readonly iri?: string; readonly expiresAt?: string | null }, link: UpstreamLink, reason: string): OwedCancellation {
+    return { eid: order.eid, ...(order.iri !== undefined ? { order: order.iri } : {}), target: link.order, reason, heldUntil: order.expiresAt ?? null };
   }
 
   /** Gives suppliers that took an amendment undone since the lines of the order as it was (best effort, like a cancellation). */
@@ -1081,6 +1137,8 @@ function movesLocalStock(lines: readonly { readonly listing?: number }[]): boole
 /** An order's lines, as stored or about to be. */
 interface OrderLines {
   readonly eid: string;
+  /** The order's `@id`, once stored. */
+  readonly iri?: string;
   readonly lines: readonly NewOrderLine[];
   /** When the sale session the order is for ends (the suppliers hold their orders until then too). */
   readonly sessionEnd?: string;

@@ -203,6 +203,11 @@ export class HttpUpstreamOrders implements UpstreamOrders {
     const { response } = outcome;
     if (REFUSALS.has(response.status)) {
       const said = problemOf(bodyText(response));
+      // A conflict to retry in a moment (a Maillon supplier still placing the order that an Idempotency-Key names)
+      // refuses nothing: the order may yet be placed there.
+      if (response.status === 409 && response.headers['retry-after'] !== undefined) {
+        return { ok: false, status: 503, reason: `the supplier asks to retry later: ${said.detail ?? statusLine(response.status)}` };
+      }
       return { ok: false, status: 409, reason: said.detail ?? statusLine(response.status), ...(said.shortLines !== undefined ? { shortLines: said.shortLines } : {}) };
     }
     return outcome;

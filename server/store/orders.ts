@@ -205,6 +205,44 @@ export interface Orderable {
   };
 }
 
+/**
+ * How an owed cancellation finds the supplier's order when it never learnt its `@id` (the supplier took the POST
+ * but its answer was lost): the same POST again, with the same Idempotency-Key and body, which a supplier answers
+ * with the order it made for it (or makes it, when the first never arrived).
+ */
+export interface UpstreamPlacement {
+  readonly key: string;
+  /** The lines sent, as {@link UpstreamCancellation.target}'s supplier was sent them (the order service's `UpstreamLine`s). */
+  readonly lines: readonly { readonly offer?: string; readonly product: string; readonly quantity: number }[];
+  readonly via?: readonly string[];
+  readonly sessionEnd?: string;
+}
+
+/** A cancellation a shop owes a supplier, to record. */
+export interface NewUpstreamCancellation {
+  /** The shop enterprise whose order it was (the buyer the supplier knows). */
+  readonly eid: string;
+  /** The shop's own order it was placed for, if any (for the operator). */
+  readonly order?: string;
+  /** The supplier's order, or its orders collection when {@link placement} is given. */
+  readonly target: string;
+  readonly placement?: UpstreamPlacement;
+  /** Why it is owed, for the operator. */
+  readonly reason: string;
+  /** When to try first (ISO instant). */
+  readonly nextAt: string;
+  /** When to stop trying: the supplier's hold has surely run out by then (ISO instant). */
+  readonly giveUpAt: string;
+}
+
+/** A cancellation a shop owes a supplier, as stored. */
+export interface UpstreamCancellation extends NewUpstreamCancellation {
+  readonly id: number;
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly createdAt: string;
+}
+
 /** The port. */
 export interface OrderStore {
   /** The ledger of one item. */
@@ -252,6 +290,23 @@ export interface OrderStore {
   interruptPending(now: string): Promise<number>;
   /** Records what an order knows (upstream links…) without touching its lines or state. */
   setDetails(iri: string, details: Readonly<Record<string, unknown>>): Promise<void>;
+
+  /**
+   * Records cancellations owed to suppliers (kept until {@link settleUpstream}); one already owed for the same
+   * target (and key) is kept as it is.
+   */
+  oweUpstream(cancellations: readonly NewUpstreamCancellation[]): Promise<void>;
+  /** The owed cancellations due at `now` (an ISO instant), soonest first. */
+  upstreamDue(now: string, limit: number): Promise<UpstreamCancellation[]>;
+  /** Every owed cancellation, oldest first (at most `limit`). */
+  upstreamOwed(limit: number): Promise<UpstreamCancellation[]>;
+  /** Forgets an owed cancellation: done, refused for good, or given up. */
+  settleUpstream(id: number): Promise<void>;
+  /**
+   * Puts an owed cancellation off after a failed attempt: its count of attempts, when to try next, why it failed,
+   * and (once learnt) the supplier's order it is now about, no longer found by its placement.
+   */
+  postponeUpstream(id: number, change: { readonly attempts: number; readonly nextAt: string; readonly lastError: string; readonly target?: string }): Promise<void>;
 
   addListing(listing: NewListing): Promise<ListingRow>;
   listings(eid: string): Promise<ListingRow[]>;

@@ -521,6 +521,125 @@ describe('orders placed upstream', function () {
   });
 
   /**
+   * A supplier that takes an order whose answer never reaches the shop (it answered after the shop's deadline, or the
+   * connection dropped), or that is down when the shop cancels: what the shop told its customer is what the supplier
+   * ends with. The shop owes the supplier the cancellation, keeps it in its database and tries again until done.
+   */
+  describe('at another Maillon node whose answers are lost, or that is down', () => {
+    const A = 'http://a.test';
+    let a: InProcessNode;
+    let b: InProcessNode;
+    let customer: string;
+    let listed: ListedItem;
+    /** What B's requests to A meet: A itself, nothing (A down), or A taking the request and B never hearing its answer. */
+    let link: 'through' | 'down' | 'lost';
+
+    beforeEach(async () => {
+      link = 'through';
+      a = await startInProcess({ base: A });
+      await a.seed('ferme');
+      const routed: SafeFetch = async (request, policy) => {
+        if (!request.url.startsWith(A)) return safeFetch(request, policy);
+        if (link === 'down') return { ok: false, failure: { kind: 'network', message: 'connect ECONNREFUSED 127.0.0.1:9', url: request.url } };
+        const outcome = await safeFetch({ ...request, url: `${a.url}${request.url.slice(A.length)}` }, policy);
+        if (link === 'lost') return { ok: false, failure: { kind: 'timeout', message: 'no answer within 100 ms', url: request.url } };
+        return outcome;
+      };
+      b = await startInProcess({ base: 'http://b.test', notifier: { fetch: routed } });
+      await b.seed('shop');
+      const token = await a.token('ferme', ['WriteOrders']);
+      await b.store.provenance.addPeer({ name: 'ferme', url: `${A}/api/dfc/enterprises/ferme/catalog_items`, token }, A);
+      listed = await listRemoteItem(b, 'shop', {
+        key: 'tomate-ferme', price: 5, originItem: `${A}/api/dfc/enterprises/ferme/catalog_items/tomate`, originOffer: `${A}/api/dfc/enterprises/ferme/offers/tomate`,
+        originProduct: `${A}/api/dfc/enterprises/ferme/supplied_products/tomate`, originOrders: `${A}/api/dfc/enterprises/ferme/orders`,
+      });
+      customer = await b.token('shop', ['WriteOrders']);
+    });
+    afterEach(async () => {
+      await b.close();
+      await a.close();
+    });
+
+    const stockAtA = () => a.store.orders.stock(`${A}/api/dfc/enterprises/ferme/catalog_items/tomate`);
+    const statesAtA = async () => (await a.store.orders.list('ferme', { offset: 0, limit: 100 })).orders.map((o) => o.state).reverse();
+    const post = (quantity: number, headers: Record<string, string> = {}) => b.request('POST', '/api/dfc/enterprises/shop/orders', {
+      headers: { 'content-type': 'application/json', ...bearer(customer), ...headers },
+      body: customerOrder(`${b.base}/api/dfc/enterprises/shop/orders`, [{ offer: listed.offer, product: listed.product, quantity }]),
+    });
+    /** Runs B's background retries (the timers of `serve`) until nothing is owed, or fails after `ms`. */
+    const settle = async (ms = 10_000): Promise<void> => {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        await b.orders.retryUpstreamCancellations();
+        if ((await b.store.orders.upstreamOwed(10)).length === 0) return;
+        if (Date.now() > deadline) throw new Error(`still owed: ${JSON.stringify(await b.store.orders.upstreamOwed(10))}`);
+        await new Promise((resolve) => { setTimeout(resolve, 100); });
+      }
+    };
+
+    it('cancels at A the order A took but whose answer B never heard (B answered 503)', async () => {
+      link = 'lost';
+      const lost = await post(3);
+      expect(lost.status, lost.text).to.equal(503);
+      expect((await b.store.orders.list('shop', { offset: 0, limit: 10 })).orders.map((o) => o.state)).to.deep.equal(['Cancelled']);
+      // A took it, and B knows it owes A a cancellation.
+      expect(await statesAtA()).to.deep.equal(['Held']);
+      expect(await stockAtA()).to.include({ available: 9, reserved: 3 });
+      const [owed] = await b.store.orders.upstreamOwed(10);
+      expect(owed).to.deep.include({ eid: 'shop', target: `${A}/api/dfc/enterprises/ferme/orders` });
+      link = 'through';
+      await settle();
+      expect(await statesAtA()).to.deep.equal(['Cancelled']);
+      expect(await stockAtA()).to.include({ available: 12, reserved: 0, sold: 0 });
+    });
+
+    it('cancels only the attempt B reported as not placed, never the order of a retry that B accepted', async () => {
+      link = 'lost';
+      expect((await post(3)).status).to.equal(503);
+      link = 'through';
+      const retried = await post(3);
+      expect(retried.status, retried.text).to.equal(201);
+      expect(await statesAtA()).to.deep.equal(['Held', 'Held']);
+      await settle();
+      expect(await statesAtA()).to.deep.equal(['Cancelled', 'Held']);
+      expect(await stockAtA()).to.include({ available: 9, reserved: 3 });
+      const atB = await b.store.orders.get(retried.headers.get('location') as string);
+      expect(atB?.state).to.equal('Held');
+    });
+
+    it('withdraws an order A never received: the same POST sent again makes it at A, and it is cancelled at once', async () => {
+      link = 'down';
+      expect((await post(2)).status).to.equal(503);
+      expect(await statesAtA()).to.deep.equal([]);
+      // Still down: the cancellation stays owed, put off.
+      await b.orders.retryUpstreamCancellations();
+      await new Promise((resolve) => { setTimeout(resolve, 1100); });
+      expect(await b.orders.retryUpstreamCancellations()).to.deep.equal({ settled: 0, postponed: 1 });
+      expect((await b.store.orders.upstreamOwed(10))[0]).to.deep.include({ attempts: 1 });
+      link = 'through';
+      await settle();
+      expect(await statesAtA()).to.deep.equal(['Cancelled']);
+      expect(await stockAtA()).to.include({ available: 12, reserved: 0 });
+    });
+
+    it('cancels at A, once A is back, an order cancelled at B while A was down', async () => {
+      const created = await post(4);
+      expect(created.status, created.text).to.equal(201);
+      expect(await stockAtA()).to.include({ available: 8, reserved: 4 });
+      link = 'down';
+      const cancelled = await b.request('DELETE', new URL(created.headers.get('location') as string).pathname, { headers: bearer(customer) });
+      expect(cancelled.status, cancelled.text).to.equal(200);
+      expect(typed(nodesOf(cancelled.text), 'dfc-b:Order')[0]?.['dfc-b:hasOrderStatus']).to.equal('dfc-v:Cancelled');
+      expect(await statesAtA()).to.deep.equal(['Held']);
+      expect(await b.store.orders.upstreamOwed(10)).to.have.length(1);
+      link = 'through';
+      await settle();
+      expect(await statesAtA()).to.deep.equal(['Cancelled']);
+      expect(await stockAtA()).to.include({ available: 12, reserved: 0 });
+    });
+  });
+
+  /**
    * A's wholesale case of 6 kg of tomatoes (11 in stock), sold at B by the kilogram (a listing of factor 6), beside
    * B's own tomatoes (12): a refusal names B's lines, B's offers and kilograms, whoever is short, and nothing stays
    * reserved at A or at B.

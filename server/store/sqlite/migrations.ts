@@ -974,6 +974,35 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 35,
+    name: 'the cancellations a shop still owes its suppliers, kept until they are done',
+    sql: `
+      -- A shop that told its customer an order was not placed, or was cancelled, must not leave the supplier holding
+      -- the order it placed for it: the supplier that timed out (and took the order), or was down when the order was
+      -- cancelled, held the stock until its own hold ran out (up to 90 days for a sale session). Each cancellation
+      -- still owed is kept here and retried in the background until the supplier confirms it, or until its hold
+      -- there has surely run out. \`target\` is the supplier's order, or (\`placement\` set) its orders collection,
+      -- when the supplier never answered the POST: the same POST sent again with its Idempotency-Key finds the order
+      -- it made, or makes it, and that order is then cancelled.
+      CREATE TABLE upstream_cancellations (
+        id          INTEGER PRIMARY KEY,
+        eid         TEXT NOT NULL,
+        order_iri   TEXT,
+        target      TEXT NOT NULL,
+        key         TEXT NOT NULL DEFAULT '',
+        placement   TEXT CHECK (placement IS NULL OR json_valid(placement)),
+        reason      TEXT NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        next_at     TEXT NOT NULL,
+        give_up_at  TEXT NOT NULL,
+        last_error  TEXT,
+        created_at  TEXT NOT NULL,
+        UNIQUE (target, key)
+      );
+      CREATE INDEX upstream_cancellations_due ON upstream_cancellations (next_at);
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -11,7 +11,8 @@
  */
 import {
   type ListingDetailKey, OrderStateError, UnknownOrderError, type CreateOutcome, type ListingRow, type NewListing, type NewOrder, type NewOrderLine, type Orderable,
-  type OrderLineRow, type OrderRow, type OrderState, type OrderStore, type Reservation, type ShortLine, type StockLevel,
+  type OrderLineRow, type OrderRow, type OrderState, type OrderStore, type Reservation, type ShortLine, type StockLevel, type NewUpstreamCancellation,
+  type UpstreamCancellation, type UpstreamPlacement,
 } from '../orders.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { inChunks, valueChunks } from './chunks.js';
@@ -30,6 +31,19 @@ interface LineSql {
 interface ListingSql {
   id: number; eid: string; item_iri: string; offer_iri: string; product_iri: string; origin_item: string; origin_offer: string | null; origin_product: string;
   origin_orders: string; factor: number; price: number | null; markup: number | null; details: string; created_at: string;
+}
+
+interface UpstreamCancellationSql {
+  id: number; eid: string; order_iri: string | null; target: string; key: string; placement: string | null; reason: string; attempts: number;
+  next_at: string; give_up_at: string; last_error: string | null; created_at: string;
+}
+
+function upstreamCancellation(r: UpstreamCancellationSql): UpstreamCancellation {
+  return {
+    id: r.id, eid: r.eid, ...(r.order_iri !== null ? { order: r.order_iri } : {}), target: r.target,
+    ...(r.placement !== null ? { placement: JSON.parse(r.placement) as UpstreamPlacement } : {}), reason: r.reason, attempts: r.attempts,
+    nextAt: r.next_at, giveUpAt: r.give_up_at, lastError: r.last_error, createdAt: r.created_at,
+  };
 }
 
 function stockLevel(r: StockSql): StockLevel {
@@ -705,6 +719,51 @@ export class SqliteOrderStore implements OrderStore {
     await this.db.transaction(async (tx) => {
       const changed = await tx.run('UPDATE orders SET details = ? WHERE iri = ?', [JSON.stringify(details), iri]);
       if (changed.changes === 0) throw new UnknownOrderError(iri);
+    });
+  }
+
+  public async oweUpstream(cancellations: readonly NewUpstreamCancellation[]): Promise<void> {
+    if (cancellations.length === 0) return;
+    const now = new Date().toISOString();
+    await this.db.transaction(async (tx) => {
+      for (const c of cancellations) {
+        await tx.run(
+          `INSERT INTO upstream_cancellations (eid, order_iri, target, key, placement, reason, next_at, give_up_at, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (target, key) DO NOTHING`,
+          [c.eid, c.order ?? null, c.target, c.placement?.key ?? '', c.placement === undefined ? null : JSON.stringify(c.placement), c.reason, c.nextAt, c.giveUpAt, now],
+        );
+      }
+    });
+  }
+
+  public async upstreamDue(now: string, limit: number): Promise<UpstreamCancellation[]> {
+    const rows = await this.db.reader.all<UpstreamCancellationSql>('SELECT * FROM upstream_cancellations WHERE next_at <= ? ORDER BY next_at, id LIMIT ?', [now, limit]);
+    return rows.map(upstreamCancellation);
+  }
+
+  public async upstreamOwed(limit: number): Promise<UpstreamCancellation[]> {
+    return (await this.db.reader.all<UpstreamCancellationSql>('SELECT * FROM upstream_cancellations ORDER BY id LIMIT ?', [limit])).map(upstreamCancellation);
+  }
+
+  public async settleUpstream(id: number): Promise<void> {
+    await this.db.transaction((tx) => tx.run('DELETE FROM upstream_cancellations WHERE id = ?', [id]));
+  }
+
+  public async postponeUpstream(id: number, change: { readonly attempts: number; readonly nextAt: string; readonly lastError: string; readonly target?: string }): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      if (change.target === undefined) {
+        await tx.run('UPDATE upstream_cancellations SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?', [change.attempts, change.nextAt, change.lastError, id]);
+        return;
+      }
+      // The supplier's order is known now: cancelled by its @id from here on (one already owed for it stands for both).
+      const owed = await tx.get('SELECT 1 FROM upstream_cancellations WHERE target = ? AND key = \'\' AND id <> ?', [change.target, id]);
+      if (owed !== undefined) {
+        await tx.run('DELETE FROM upstream_cancellations WHERE id = ?', [id]);
+        return;
+      }
+      await tx.run("UPDATE upstream_cancellations SET attempts = ?, next_at = ?, last_error = ?, target = ?, key = '', placement = NULL WHERE id = ?", [
+        change.attempts, change.nextAt, change.lastError, change.target, id,
+      ]);
     });
   }
 

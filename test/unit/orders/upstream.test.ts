@@ -224,6 +224,16 @@ describe('orders placed at a supplier (HttpUpstreamOrders)', function () {
     expect(await place(peer, client())).to.deep.equal({ ok: false, status: 409, reason: 'not enough stock: 2 cases requested, 1 available' });
   });
 
+  it('takes a 409 with Retry-After (an order still being placed under its Idempotency-Key) as a failure to retry, not a refusal', async () => {
+    const peer = await startPeer((_req, res) => {
+      res.writeHead(409, { 'content-type': 'application/problem+json', 'retry-after': '1' });
+      res.end(JSON.stringify({ type: 'about:blank', title: 'Conflict', status: 409, detail: 'the request is still being placed with its suppliers' }));
+    });
+    expect(await place(peer, client())).to.deep.equal({
+      ok: false, status: 503, reason: 'the supplier asks to retry later: the request is still being placed with its suppliers',
+    });
+  });
+
   it('reads a refusal whole: a long problem (past the client\'s error snippet) keeps its detail', async () => {
     const detail = `not enough stock: ${Array.from({ length: 12 }, (_v, i) => `line ${i + 1} (case ${i}): 3 requested, 1 available`).join('; ')}`;
     const peer = await startPeer((_req, res) => {
