@@ -144,13 +144,21 @@ export interface UpstreamOrders {
     readonly ordersUrl: string; readonly existing?: string; readonly orderedBy: string; readonly lines: readonly UpstreamLine[]; readonly key: string;
     /** The nodes the order came through, this one last ({@link ORDER_VIA_HEADER}). */
     readonly via?: readonly string[];
-    /** When the sale session the order is for ends: the supplier holds its order until then too. */
+    /**
+     * Until when the supplier is asked to hold its order, sent as the end of the order's sale session: our order's
+     * expiry (so that the supplier's hold, counted from it, never runs out before ours).
+     */
     readonly sessionEnd?: string;
   }): Promise<UpstreamOutcome>;
   /** Completes an order placed before. */
   complete(order: string, lines: readonly UpstreamLine[], orderedBy: string): Promise<UpstreamOutcome>;
   /** Cancels an order placed before (best effort: the supplier's hold expires anyway). */
   cancel(order: string, orderedBy: string): Promise<UpstreamOutcome>;
+  /**
+   * The status of an order placed before, as the supplier says it now; undefined when it does not say. Asked when
+   * the supplier refuses a change of its order: one it closed (expired, or cancelled there) closes ours.
+   */
+  state?(order: string): Promise<OrderStatusName | undefined>;
 }
 
 /** What the service needs. */
@@ -403,7 +411,9 @@ export class OrderService {
     const attempt = randomUUID();
     let suppliers = 0;
     const placed: UpstreamLink[] = [];
-    const failure = await failureOf(() => this.placeWithSuppliers({ eid, lines, ...(request.saleSession?.endDate !== undefined ? { sessionEnd: request.saleSession.endDate } : {}) }, [], placed, () => `${attempt}.${++suppliers}`, listingsRead(request.lines), via), lines);
+    // The suppliers are asked to hold their orders until ours expires (as the end of a sale session).
+    const expiresAt = this.expiry(request.saleSession);
+    const failure = await failureOf(() => this.placeWithSuppliers({ eid, lines, sessionEnd: expiresAt }, [], placed, () => `${attempt}.${++suppliers}`, listingsRead(request.lines), via), lines);
     if (failure !== undefined) {
       try {
         await this.deps.store.orders.create({
@@ -418,15 +428,15 @@ export class OrderService {
     }
     let outcome: Awaited<ReturnType<NodeStore['orders']['create']>>;
     try {
-      outcome = await this.deps.store.orders.create({ ...base, state: 'Held', details: { ...this.detailsOf(request), upstream: placed }, expiresAt: this.expiry(request.saleSession) });
+      outcome = await this.deps.store.orders.create({ ...base, state: 'Held', details: { ...this.detailsOf(request), upstream: placed }, expiresAt });
     } catch (error: unknown) {
-      await this.cancelUpstream({ eid }, placed);
+      await this.cancelUpstream({ eid, expiresAt }, placed);
       if (await this.exists(eid)) throw error;
       throw new NotFoundHttpError(`enterprise ${eid} was removed while its order was placed; the suppliers were asked to cancel theirs`);
     }
     if (!outcome.ok) {
       // Listed lines reserve nothing here: a short line would be a bug, and the suppliers' orders must not stay.
-      await this.cancelUpstream({ eid }, placed);
+      await this.cancelUpstream({ eid, expiresAt }, placed);
       throw 'short' in outcome ? shortConflict(outcome.short.map((s) => reportOf(s, lines))) : new Error('an order without a key answered another order');
     }
     await this.refuseIfListingRemoved(outcome.order);
@@ -821,6 +831,11 @@ export class OrderService {
     try {
       return await this.placeUpstream(amended.value, order, undefined, via);
     } catch (error: unknown) {
+      // A supplier whose order is closed (expired, or cancelled there) will take no change of it: ours closes too.
+      if (error instanceof SupplierOrderClosed) {
+        await this.cancelOrder(amended.value, error.closedReason, error.order);
+        throw error;
+      }
       const restored = await this.deps.store.orders.amend(order.iri, { lines: before, expiresAt: this.expiry(sessionOf(order)), details: order.details });
       // Through cancelOrder: the orders held at the suppliers are released too.
       if (!restored.ok) await this.cancelOrder(order, 'could not restore after a refused amendment');
@@ -834,20 +849,41 @@ export class OrderService {
     for (const link of upstreamOf(order)) {
       const lines = await this.upstreamLines(order, link.ordersUrl);
       const outcome = await this.requireUpstream().complete(link.order, lines, this.orderedByOf(order));
-      if (!outcome.ok) throw upstreamError(outcome.status, outcome.reason);
+      if (!outcome.ok) {
+        // A supplier whose order is closed (expired, or cancelled there) will never complete it: ours closes too.
+        const closed = outcome.status === 409 ? await this.closedAtSupplier(link.order, outcome.reason) : undefined;
+        if (closed !== undefined) {
+          await this.cancelOrder(order, closed.closedReason, link.order);
+          throw closed;
+        }
+        throw upstreamError(outcome.status, outcome.reason);
+      }
     }
     const done = await this.deps.store.orders.complete(order.iri);
     this.deps.onChange?.();
     return done;
   }
 
-  private async cancelOrder(order: OrderRow, reason: string): Promise<OrderRow> {
+  /**
+   * Cancels an order: what it holds of our stock comes back, and its orders at suppliers are cancelled (but
+   * `closedThere`, a supplier's order already closed).
+   */
+  private async cancelOrder(order: OrderRow, reason: string, closedThere?: string): Promise<OrderRow> {
     // The order as read: when nothing changed it since, it is not read again.
     const cancelled = await this.deps.store.orders.cancel(order.iri, reason, undefined, order);
     if (movesLocalStock(cancelled.lines)) this.deps.onChange?.();
-    // The suppliers' holds expire anyway: a failure here costs nothing but time.
-    await this.cancelUpstream(order, upstreamOf(order));
+    await this.cancelUpstream(order, upstreamOf(order).filter((link) => link.order !== closedThere));
     return cancelled;
+  }
+
+  /**
+   * When a supplier refused a change of its order `order` (a 409 saying `reason`): whether that order is closed
+   * there (the supplier says it is Cancelled: it expired, or was cancelled there), as the error to answer; undefined
+   * when it is not, or the supplier does not say.
+   */
+  private async closedAtSupplier(order: string, reason: string): Promise<SupplierOrderClosed | undefined> {
+    const state = await this.deps.upstream?.state?.(order).catch(() => undefined);
+    return state === 'Cancelled' ? new SupplierOrderClosed(order, reason) : undefined;
   }
 
   /**
@@ -859,11 +895,15 @@ export class OrderService {
   private async placeUpstream(order: OrderRow, previous?: OrderRow, read?: ReadonlyMap<number, ListingRow>, via: readonly string[] = this.pathOf()): Promise<OrderRow> {
     const links = upstreamOf(order);
     const placed: UpstreamLink[] = [];
-    const sessionEnd = sessionOf(order)?.endDate;
-    const failure = await failureOf(() => this.placeWithSuppliers({ ...order, ...(sessionEnd !== undefined ? { sessionEnd } : {}) }, links, placed, (ordersUrl) => `${order.iri}|${ordersUrl}|${order.updatedAt}`, read, via), order.lines);
+    // The suppliers are asked to hold their orders until ours expires (as the end of a sale session): a supplier
+    // whose hold ran out first left ours Held on an order it no longer had.
+    const expiresAt = this.expiry(sessionOf(order));
+    const failure = await failureOf(() => this.placeWithSuppliers({ ...order, sessionEnd: expiresAt }, links, placed, (ordersUrl) => `${order.iri}|${ordersUrl}|${order.updatedAt}`, read, via), order.lines);
     if (failure !== undefined) {
-      if (previous !== undefined) await this.revertUpstream(previous, placed.filter((p) => links.some((l) => l.order === p.order)));
-      else {
+      // An amendment refused by a supplier whose order is closed is not reverted: the order is cancelled (amendOrder).
+      if (previous !== undefined && !(failure.error instanceof SupplierOrderClosed)) {
+        await this.revertUpstream(previous, placed.filter((p) => links.some((l) => l.order === p.order)));
+      } else if (previous === undefined) {
         const details = { ...order.details, ...(failure.refusal !== undefined ? { refusedUpstream: failure.refusal } : {}) };
         const cancelled = await this.deps.store.orders.cancel(order.iri, `refused upstream: ${failure.reason}`, details, order);
         if (movesLocalStock(cancelled.lines)) this.deps.onChange?.();
@@ -873,9 +913,9 @@ export class OrderService {
     const details = { ...order.details, upstream: placed };
     // One statement when the order is as this change left it (as it should be: a Pending order cannot be
     // amended, and an amendment runs in the order's turn); otherwise through a full amendment, which reads it.
-    const held = await this.deps.store.orders.hold(order, { details, expiresAt: this.expiry(sessionOf(order)) });
+    const held = await this.deps.store.orders.hold(order, { details, expiresAt });
     if (held !== undefined) return held;
-    const amended = await this.deps.store.orders.amend(order.iri, { lines: order.lines, details, expiresAt: this.expiry(sessionOf(order)), state: 'Held' });
+    const amended = await this.deps.store.orders.amend(order.iri, { lines: order.lines, details, expiresAt, state: 'Held' });
     if (!amended.ok) throw new Error(`order ${order.iri} lost its own reservation while its suppliers accepted`);
     return amended.value;
   }
@@ -918,6 +958,10 @@ export class OrderService {
             placement: { key, lines, via, ...(sessionEnd !== undefined ? { sessionEnd } : {}) },
             reason: `the order was not placed (${outcome.reason}), and the supplier may have taken it`, heldUntil: sessionEnd ?? null,
           }]);
+        }
+        if (!outcome.ok && outcome.status === 409 && existing !== undefined) {
+          const closed = await this.closedAtSupplier(existing, outcome.reason);
+          if (closed !== undefined) throw closed;
         }
         if (!outcome.ok) {
           // The first refusal is the answer: asking the next suppliers would hold their stock, for an order
@@ -1140,7 +1184,7 @@ interface OrderLines {
   /** The order's `@id`, once stored. */
   readonly iri?: string;
   readonly lines: readonly NewOrderLine[];
-  /** When the sale session the order is for ends (the suppliers hold their orders until then too). */
+  /** Until when the suppliers are asked to hold their orders: our order's expiry (see {@link UpstreamOrders.place}). */
   readonly sessionEnd?: string;
 }
 
@@ -1409,6 +1453,22 @@ function upstreamError(status: 409 | 503, reason: string): Error {
   const message = `the supplier refused the order: ${reason}`;
   const problems = [problem('refused-upstream', null, 'dfc-b:Order', '', message)];
   return status === 409 ? new ConflictHttpError(message, { problems }) : new ServiceUnavailableHttpError(`the supplier cannot be reached: ${reason}`, { problems, headers: { 'Retry-After': '30' } });
+}
+
+/**
+ * The 409 of a change (a completion, an amendment) refused by a supplier whose order is closed there: it expired,
+ * or the supplier cancelled it. Our order is then cancelled too (what it held given back), and the client told so.
+ */
+class SupplierOrderClosed extends ConflictHttpError {
+  /** Why our order was closed, as it records it. */
+  public readonly closedReason: string;
+
+  public constructor(public readonly order: string, reason: string) {
+    const message = `the supplier's order ${order} is cancelled there (it expired, or the supplier cancelled it): this order is now cancelled too, `
+      + `and what it held was given back (the supplier said: ${reason})`;
+    super(message, { problems: [problem('refused-upstream', null, 'dfc-b:Order', '', message)] });
+    this.closedReason = `the supplier's order was cancelled there: ${reason}`;
+  }
 }
 
 /** The sale session an order was placed for, as its request described it (see `detailsOf`). */

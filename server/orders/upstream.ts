@@ -23,7 +23,7 @@ import type { DecodeResult, Decoder } from '../codec/decode.js';
 import type { Failure } from '../errors/failure.js';
 import { bodyText, clip, type FetchPolicy, type SafeFetch, type SafeResponse } from '../net/safe-fetch.js';
 import type { PeerRow } from '../store/federation.js';
-import { ORDER_VIA_HEADER, statusName, type UpstreamLine, type UpstreamOrders, type UpstreamOutcome, type UpstreamShortLine } from './order-service.js';
+import { ORDER_VIA_HEADER, statusName, type OrderStatusName, type UpstreamLine, type UpstreamOrders, type UpstreamOutcome, type UpstreamShortLine } from './order-service.js';
 
 /**
  * The context our order bodies name: the one Open Food Network's connector writes, which our decoder (and
@@ -160,6 +160,17 @@ export class HttpUpstreamOrders implements UpstreamOrders {
     return this.close(order, orderBody(order, orderedBy, 'Cancelled', []));
   }
 
+  /**
+   * The status of an order placed before, as its supplier says it now (a GET of it, with the credentials held for
+   * its origin): undefined when the supplier does not say (it cannot be reached, refuses the read, or answers no such order).
+   */
+  public async state(order: string): Promise<OrderStatusName | undefined> {
+    const answer = await this.send('GET', order);
+    if (!answer.ok) return undefined;
+    const found = await this.orderOf(answer.response, order);
+    return found?.id === order ? statusName(found.status) : undefined;
+  }
+
   private async close(order: string, body: string, expected?: 'Complete'): Promise<UpstreamOutcome> {
     const answer = await this.send('PUT', order, body);
     if (!answer.ok) {
@@ -177,17 +188,17 @@ export class HttpUpstreamOrders implements UpstreamOrders {
 
   /** One request to a supplier, with the credentials held for its origin, under the order deadline. */
   private async send(
-    method: 'POST' | 'PUT', url: string, body: string, key?: string, via?: readonly string[],
+    method: 'GET' | 'POST' | 'PUT', url: string, body?: string, key?: string, via?: readonly string[],
   ): Promise<{ ok: true; response: SafeResponse } | (Extract<UpstreamOutcome, { ok: false }> & { readonly shortLines?: readonly unknown[] })> {
     const credential = await this.credentialFor(url);
     const { policy, timeoutMs } = this.deps;
     const agent = this.poolFor(url);
     const outcome = await this.deps.fetch({
-      url, method, body, ...(agent !== undefined ? { agent } : {}),
+      url, method, ...(body !== undefined ? { body } : {}), ...(agent !== undefined ? { agent } : {}),
       // What OFN sends: JSON-LD as plain JSON (FDC's servers take nothing else).
       // The path of the order (a Maillon supplier refuses one that would go round; any other ignores it).
       headers: {
-        'content-type': 'application/json', accept: 'application/json', ...(key !== undefined ? { 'idempotency-key': key } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}), accept: 'application/json', ...(key !== undefined ? { 'idempotency-key': key } : {}),
         ...(via !== undefined && via.length > 0 ? { [ORDER_VIA_HEADER.toLowerCase()]: via.join(', ') } : {}),
       },
       ...(credential !== undefined ? { credential } : {}),
@@ -257,7 +268,8 @@ export class HttpUpstreamOrders implements UpstreamOrders {
 /** An order as Open Food Network's `FdcBackorderer` writes it: the Order, its lines, their Offers, bare products. */
 export function orderBody(id: string, orderedBy: string, status: SentStatus, lines: readonly UpstreamLine[], sessionEnd?: string): string {
   const lineIds = lines.map((_line, i) => `${id}/OrderLines/${i + 1}` as NodeId);
-  // The sale session the order is for, by its end: the supplier holds the order as long as this node holds its own.
+  // Until when this node holds its own order, as the end of a sale session: a supplier's hold (Maillon's) counts
+  // from it, so the supplier never gives the stock back while this node still holds the order.
   const session = sessionEnd === undefined ? undefined : '_:session' as NodeId;
   const records: DfcRecord[] = [{
     kind: 'Order', id: id as NodeId, orderedBy: orderedBy as NodeId, orderStatus: `${DFC_V_NS}${status}`, lines: lineIds,

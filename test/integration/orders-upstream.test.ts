@@ -402,7 +402,7 @@ describe('orders placed upstream', function () {
       expect(await stockAtA()).to.include({ available: 9, reserved: 0, sold: 3 });
     });
 
-    it('tells A the sale session B\'s order is for, so that A holds its order as long as B holds B\'s', async () => {
+    it('tells A until when B holds its order (the end of its sale session and B\'s hold), so that A holds its order longer', async () => {
       const end = new Date(Math.floor(Date.now() / 1000) * 1000 + 5 * 86_400_000).toISOString().replace('.000Z', 'Z');
       const body = JSON.parse(order(2)) as { '@graph': Record<string, unknown>[] };
       (body['@graph'][0] as Record<string, unknown>)['dfc-b:belongsTo'] = `${b.base}/api/dfc/enterprises/shop/SalesSession/#`;
@@ -412,8 +412,53 @@ describe('orders placed upstream', function () {
       const hold = 30 * 60_000;
       const atB = await b.store.orders.get(created.headers.get('location') as string);
       expect(atB?.expiresAt).to.equal(new Date(Date.parse(end) + hold).toISOString());
+      // B's expiry is the end A is sent: A holds its order for its own hold after that.
       const atA = (await a.store.orders.list('ferme', { offset: 0, limit: 10 })).orders;
-      expect(atA.map((o) => [o.state, o.expiresAt])).to.deep.equal([['Held', new Date(Date.parse(end) + hold).toISOString()]]);
+      expect(atA.map((o) => [o.state, o.expiresAt])).to.deep.equal([['Held', new Date(Date.parse(end) + 2 * hold).toISOString()]]);
+      // Without a sale session too: A never expires before B.
+      const plain = await post(order(1));
+      expect(plain.status, plain.text).to.equal(201);
+      const plainAtB = await b.store.orders.get(plain.headers.get('location') as string);
+      const [plainAtA] = (await a.store.orders.list('ferme', { offset: 0, limit: 1 })).orders;
+      expect(plainAtA?.expiresAt).to.equal(new Date(Date.parse(plainAtB?.expiresAt as string) + hold).toISOString());
+    });
+
+    it('cancels B\'s order, and says why, when A cancelled its own (the farm did, or it expired) and B\'s is completed or amended', async () => {
+      const own = { offer: `${b.base}/api/dfc/enterprises/shop/offers/tomate`, product: `${b.base}/api/dfc/enterprises/shop/supplied_products/tomate` };
+      const headers = { 'content-type': 'application/json', ...bearer(customer) };
+      const newestAtA = async () => (await a.store.orders.list('ferme', { offset: 0, limit: 1 })).orders[0]?.iri as string;
+      const ownStock = () => b.store.orders.stock(`${b.base}/api/dfc/enterprises/shop/catalog_items/tomate`);
+
+      // The farm cancels at A; B's customer completes at B.
+      const first = await post(order(3));
+      expect(first.status, first.text).to.equal(201);
+      await a.orders.cancelAsSeller(await newestAtA(), 'cancelled');
+      const iri = first.headers.get('location') as string;
+      const completed = await b.request('PUT', new URL(iri).pathname, { headers, body: order(3, iri, 'dfc-v:Complete') });
+      expect(completed.status, completed.text).to.equal(409);
+      expect(JSON.parse(completed.text).detail).to.match(/^the supplier's order \S+ is cancelled there \(it expired, or the supplier cancelled it\): this order is now cancelled too/u);
+      expect(await b.store.orders.get(iri)).to.deep.include({ state: 'Cancelled' });
+      expect(await stockAtA()).to.include({ available: 12, reserved: 0, sold: 0 });
+
+      // A's order expires first (its hold over); B's customer amends an order with a line of B's own as well.
+      const second = await b.request('POST', '/api/dfc/enterprises/shop/orders', {
+        headers, body: customerOrder(`${b.base}/api/dfc/enterprises/shop/orders`, [{ offer: listed.offer, product: listed.product, quantity: 2 }, { ...own, quantity: 2 }]),
+      });
+      expect(second.status, second.text).to.equal(201);
+      expect(await ownStock()).to.include({ reserved: 2 });
+      await a.orders.cancelAsSeller(await newestAtA(), 'expired');
+      const secondIri = second.headers.get('location') as string;
+      const amended = await b.request('PUT', new URL(secondIri).pathname, {
+        headers, body: customerOrder(secondIri, [{ offer: listed.offer, product: listed.product, quantity: 4 }, { ...own, quantity: 2 }]),
+      });
+      expect(amended.status, amended.text).to.equal(409);
+      expect(JSON.parse(amended.text).detail).to.contain('this order is now cancelled too');
+      expect(await b.store.orders.get(secondIri)).to.deep.include({ state: 'Cancelled' });
+      // B's own tomatoes are given back, and nothing is held at A.
+      expect(await ownStock()).to.include({ reserved: 0 });
+      expect(await stockAtA()).to.include({ available: 12, reserved: 0, sold: 0 });
+      // Not counted as open: the listing can be removed.
+      expect(await b.store.orders.openOrdersOfListing(listed.listing.id, new Date().toISOString())).to.deep.equal([]);
     });
 
     it('orders nothing for a listing that would order on another site than its origin item\'s (made before origins were checked)', async () => {

@@ -6,8 +6,10 @@
  *
  * 1. A takes B's order (its reservation is committed: A has answered) and is killed by SIGKILL before B gets the
  *    answer. B reports the failure (503 with the reason, within its order timeout), does not accept its
- *    customer's order (Cancelled, never Held), and after A restarts on the same database file, A's hold expires
- *    and gives the units back: nothing stays reserved, the ledger's invariant holds.
+ *    customer's order (Cancelled, never Held), and owes A the cancellation of whatever A made of it: after A
+ *    restarts on the same database file, B's retry (the same POST, which finds A's order, then its cancellation)
+ *    gives the units back, long before A's hold would (A holds until B's order would have expired, and after):
+ *    nothing stays reserved, the ledger's invariant holds.
  * 2. A is stopped (SIGSTOP) while B waits for its answer: B gives up at its bounded timeout with a 503 saying
  *    why, and accepts nothing; A, killed and restarted, holds nothing.
  *
@@ -233,7 +235,7 @@ describe('a producer killed in the middle of a shop\'s order', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('after taking the order: B answers 503 and holds nothing; restarted, A\'s hold expires and nothing stays reserved', async () => {
+  it('after taking the order: B answers 503 and holds nothing; restarted, A cancels it as B retries, and nothing stays reserved', async () => {
     const running = producer as Producer;
     relay.withhold = true;
     const answered = relay.answered();
@@ -257,12 +259,17 @@ describe('a producer killed in the middle of a shop\'s order', function () {
     expect(await ordersAtA()).to.deep.equal([{ status: 'Held', closed_reason: null }]);
     expect(await ledger()).to.include({ available: 9, reserved: 3, sold: 0 });
 
-    // A restarts on the same file; its hold runs out and the units come back.
+    // B owes A the cancellation; A restarts on the same file, B's retry (its timers, run here) cancels A's order.
+    expect(await shop.store.orders.upstreamOwed(10)).to.have.length(1);
     relay.withhold = false;
     await restart();
-    await until('A\'s hold to expire', async () => (await ledger()).reserved === 0);
+    await until('B\'s owed cancellation to reach A', async () => {
+      await shop.orders.retryUpstreamCancellations();
+      return (await ledger()).reserved === 0;
+    });
     expect(await ledger()).to.include({ initial: 12, available: 12, reserved: 0, sold: 0 });
-    expect(await ordersAtA()).to.deep.equal([{ status: 'Cancelled', closed_reason: 'expired' }]);
+    expect(await ordersAtA()).to.deep.equal([{ status: 'Cancelled', closed_reason: 'cancelled' }]);
+    expect(await shop.store.orders.upstreamOwed(10)).to.deep.equal([]);
     // And B orders from A again.
     const again = await post(2);
     expect(again.status, again.text).to.equal(201);

@@ -210,6 +210,22 @@ describe('orders placed at a supplier (HttpUpstreamOrders)', function () {
     expect(typed(cancellation, 'dfc-b:OrderLine')).to.have.length(0);
   });
 
+  it('reads the status of an order placed before by a GET with the credentials held for the supplier; nothing when it does not say', async () => {
+    const peer = await startPeer((req, res, self) => {
+      if (req.url?.endsWith('/Orders/5') === true) sendJson(res, fdcAnswer(self.base, 5, 'Cancelled'));
+      else if (req.url?.endsWith('/Orders/6') === true) sendJson(res, fdcAnswer(self.base, 7, 'Cancelled'));
+      else { res.writeHead(404); res.end(); }
+    });
+    const upstream = client([peerRow(peer.base, 'k-1')]);
+    const order = (n: number) => `${peer.base}/api/dfc/Enterprises/sup/Orders/${n}`;
+    expect(await upstream.state(order(5))).to.equal('Cancelled');
+    expect(peer.hits[0]).to.deep.include({ method: 'GET' });
+    expect(peer.hits[0]?.headers['authorization']).to.equal('Bearer k-1');
+    // Another order in the answer, or none: the supplier does not say.
+    expect(await upstream.state(order(6))).to.equal(undefined);
+    expect(await upstream.state(order(8))).to.equal(undefined);
+  });
+
   it('hashes an idempotency key too long for a header', async () => {
     const peer = await startPeer((_req, res, self) => sendJson(res, fdcAnswer(self.base, 1)));
     await client().place({ ordersUrl: `${peer.base}/Orders`, orderedBy: SHOP, lines: [{ product: `${peer.base}/p`, quantity: 1 }], key: `${'x'.repeat(300)}|é` });
