@@ -333,7 +333,7 @@ export class OrderService {
     if (key === undefined && upstreamLines.length === request.lines.length) {
       return { ...(await this.view(await this.createPlacedFirst(eid, collection, request, caller, via))), replayed: false };
     }
-    const outcome = await this.deps.store.orders.create({
+    const stored = (replaces?: string) => this.deps.store.orders.create({
       ...newOrderOf(eid, collection, request, caller),
       ...(stopped !== undefined
         ? { state: 'Cancelled' as const, closedReason: `not on sale: ${stopped.notes.join('; ')}`, details: { ...this.detailsOf(request), notOnSale: stopped } }
@@ -342,8 +342,17 @@ export class OrderService {
         : upstreamLines.length > 0
           ? { state: 'Pending' as const, details: this.detailsOf(request), expiresAt: this.expiry() }
           : { state: 'Held' as const, details: this.detailsOf(request), expiresAt: this.expiry(request.saleSession) }),
-      ...(key !== undefined ? { idempotency: { caller: caller.id, key, requestHash: createHash('sha256').update(body.text).digest('base64url') } } : {}),
+      ...(key !== undefined ? {
+        idempotency: { caller: caller.id, key, requestHash: createHash('sha256').update(body.text).digest('base64url'), ...(replaces !== undefined ? { replaces } : {}) },
+      } : {}),
     });
+    let outcome = await stored();
+    // A retry of a request whose supplier could not be reached (a 503: nothing was placed) is not answered that 503
+    // again and again: it is placed again, as a new order that the key answers from now on (one retry at a time:
+    // a concurrent one finds the new order, being placed, as any retry does).
+    if (outcome.ok && outcome.replayed && outcome.order.state === 'Cancelled' && temporary(refusedUpstreamOf(outcome.order))) {
+      outcome = await stored(outcome.order.iri);
+    }
     if (!outcome.ok) {
       if ('keyReused' in outcome) throw new UnprocessableEntityHttpError(`the Idempotency-Key ${JSON.stringify(key)} was used for another request`);
       throw this.shortAnswer(outcome.short, { eid, lines: request.lines.map(stripSent) });
@@ -1438,6 +1447,11 @@ function refusedUpstreamOf(order: OrderRow): RecordedRefusal | undefined {
   const shortLines = Array.isArray(refused.shortLines) ? refused.shortLines as ShortLineReport[] : [];
   const unexplained = Array.isArray(refused.unexplained) ? refused.unexplained as RecordedRefusal['unexplained'] : undefined;
   return { ok: false, status: refused.status, reason: refused.reason, ...(shortLines.length > 0 ? { shortLines, ...(unexplained !== undefined ? { unexplained } : {}) } : {}) };
+}
+
+/** Whether a recorded refusal was an outage that placed nothing (a 503 naming no line): a retry may well succeed. */
+function temporary(refusal: RecordedRefusal | undefined): boolean {
+  return refusal?.status === 503 && (refusal.shortLines === undefined || refusal.shortLines.length === 0);
 }
 
 /** The answer to a refusal: the short lines when the suppliers named them, else their reason (409) or outage (503). */

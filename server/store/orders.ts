@@ -126,8 +126,12 @@ interface NewOrderCommon {
 export interface NewOpenOrder extends NewOrderCommon {
   readonly state: 'Pending' | 'Held';
   readonly expiresAt: string | null;
-  /** Makes a retried request safe: the same key, caller and request answer the order already created. */
-  readonly idempotency?: { readonly caller: string; readonly key: string; readonly requestHash: string };
+  /**
+   * Makes a retried request safe: the same key, caller and request answer the order already created. With
+   * `replaces`, an order the same request made before that placed nothing (its suppliers could not be reached): when
+   * the key still answers that order, it answers this new one from now on (else the order it answers is the answer).
+   */
+  readonly idempotency?: { readonly caller: string; readonly key: string; readonly requestHash: string; readonly replaces?: string };
   readonly closedReason?: never;
 }
 

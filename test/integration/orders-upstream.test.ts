@@ -667,6 +667,31 @@ describe('orders placed upstream', function () {
       expect(await stockAtA()).to.include({ available: 12, reserved: 0 });
     });
 
+    it('places again a request retried with the same Idempotency-Key after a 503 (nothing was placed), and keeps the key\'s other guarantees', async () => {
+      link = 'down';
+      const key = { 'idempotency-key': 'after-503' };
+      const down = await post(2, key);
+      expect(down.status, down.text).to.equal(503);
+      expect(down.headers.get('retry-after')).to.equal('30');
+      link = 'through';
+      // Retried at once by two clients: one order, placed once.
+      const [again, meanwhile] = await Promise.all([post(2, key), post(2, key)]);
+      expect([again.status, meanwhile.status].sort(), `${again.text} ${meanwhile.text}`).to.satisfy((s: number[]) => s[0] === 201 && (s[1] === 201 || s[1] === 409));
+      const placed = again.status === 201 ? again : meanwhile;
+      const replay = await post(2, key);
+      expect(replay.status, replay.text).to.equal(201);
+      expect(replay.headers.get('location')).to.equal(placed.headers.get('location'));
+      // The same key with another body is still refused.
+      const other = await post(3, key);
+      expect(other.status, other.text).to.equal(422);
+      const atB = (await b.store.orders.list('shop', { offset: 0, limit: 10 })).orders.map((o) => o.state);
+      expect(atB.filter((state) => state === 'Held')).to.have.length(1);
+      // The first attempt's order is withdrawn at A (made there by the same POST, then cancelled); the retry's is held.
+      await settle();
+      expect(await stockAtA()).to.include({ available: 10, reserved: 2 });
+      expect((await statesAtA()).sort()).to.deep.equal(['Cancelled', 'Held']);
+    });
+
     it('cancels at A, once A is back, an order cancelled at B while A was down', async () => {
       const created = await post(4);
       expect(created.status, created.text).to.equal(201);

@@ -539,10 +539,14 @@ export class SqliteOrderStore implements OrderStore {
     try {
       return await this.db.transaction(async (tx, context) => {
         const { idempotency } = order;
+        let retaken = false;
         if (idempotency !== undefined) {
           const known = await tx.get<{ request_hash: string; order_iri: string }>(
             'SELECT request_hash, order_iri FROM order_requests WHERE eid = ? AND caller = ? AND key = ?', [order.eid, idempotency.caller, idempotency.key]);
-          if (known !== undefined) {
+          // The key still answers the order this one replaces (the same request, which placed nothing): it moves to this one.
+          retaken = known !== undefined && idempotency.replaces !== undefined && known.order_iri === idempotency.replaces
+            && known.request_hash === idempotency.requestHash;
+          if (known !== undefined && !retaken) {
             const existing = await readOrder(tx, known.order_iri);
             if (existing === undefined) throw new UnknownOrderError(known.order_iri);
             return known.request_hash === idempotency.requestHash
@@ -568,7 +572,11 @@ export class SqliteOrderStore implements OrderStore {
           details, created_at: now, updated_at: now, ...closing(order),
         };
         const lines = await insertLines(tx, iri, order.lines, reserves(order));
-        if (idempotency !== undefined) {
+        if (idempotency !== undefined && retaken) {
+          await tx.run('UPDATE order_requests SET order_iri = ?, created_at = ? WHERE eid = ? AND caller = ? AND key = ?', [
+            iri, now, order.eid, idempotency.caller, idempotency.key,
+          ]);
+        } else if (idempotency !== undefined) {
           await tx.run('INSERT INTO order_requests (eid, caller, key, request_hash, order_iri, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
             order.eid, idempotency.caller, idempotency.key, idempotency.requestHash, iri, now,
           ]);
@@ -576,7 +584,9 @@ export class SqliteOrderStore implements OrderStore {
         // The order as just written, not read back: the rows hold exactly these values (two round trips fewer on
         // the writer, which every order waits for).
         return { ok: true as const, order: orderRow(stored, lines), replayed: false };
-      }, { ...ORDER_TRANSACTION, batch: { runner: createTogether, part: order, keys: requestKeys(order), fewest: 2 } as Batchable<unknown> });
+      // An order that retakes a key is created alone: the shared statements insert keys, never move one.
+      }, order.idempotency?.replaces !== undefined ? ORDER_TRANSACTION
+        : { ...ORDER_TRANSACTION, batch: { runner: createTogether, part: order, keys: requestKeys(order), fewest: 2 } as Batchable<unknown> });
     } catch (error: unknown) {
       if (error instanceof Short) return { ok: false, short: error.short };
       throw error;

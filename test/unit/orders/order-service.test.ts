@@ -274,6 +274,26 @@ describe('order service: an order of listed lines is stored once its suppliers a
     expect(calls.map((c) => c.what)).to.deep.equal(['place']);
   });
 
+  it('with an Idempotency-Key, places again a request whose supplier could not be reached, and the key answers the new order', async () => {
+    answers.set(`${FARM}/orders`, { ok: false, status: 503, reason: 'timeout: no answer within 100 ms' });
+    const down = await place([{ offer: id('offers/miel'), quantity: 1 }], 'k-503').catch((e: unknown) => e);
+    expect(down).to.be.instanceOf(HttpError).with.property('status', 503);
+    answers.set(`${FARM}/orders`, { ok: true, order: `${FARM}/orders/2` });
+    const placed = await place([{ offer: id('offers/miel'), quantity: 1 }], 'k-503');
+    expect(placed).to.deep.include({ replayed: false });
+    expect(placed.order).to.deep.include({ state: 'Held', number: 2 });
+    const again = await place([{ offer: id('offers/miel'), quantity: 1 }], 'k-503');
+    expect(again).to.deep.include({ replayed: true });
+    expect(again.order.iri).to.equal(placed.order.iri);
+    expect(calls.map((c) => c.what)).to.deep.equal(['place', 'place']);
+    // A refusal (409) is still the key's answer.
+    answers.set(`${FARM}/orders`, { ok: false, status: 409, reason: 'closed on Sundays' });
+    const refused = await place([{ offer: id('offers/miel'), quantity: 2 }], 'k-409').catch((e: unknown) => e);
+    const refusedAgain = await place([{ offer: id('offers/miel'), quantity: 2 }], 'k-409').catch((e: unknown) => e);
+    expect([refused, refusedAgain].map((e) => (e as HttpError).status)).to.deep.equal([409, 409]);
+    expect(calls.map((c) => c.what)).to.deep.equal(['place', 'place', 'place']);
+  });
+
   it('records an error of ours while placing as the reason, and cancels what a supplier took before it', async () => {
     breaksAt = `${OTHER}/orders`;
     const failed = await place([{ offer: id('offers/miel'), quantity: 1 }, { offer: id('offers/cidre'), quantity: 1 }]).catch((e: unknown) => e);
