@@ -104,8 +104,10 @@ export type ProblemCode =
   | 'insufficient-stock'
   /** An order line names an offer the selling enterprise does not make. */
   | 'unknown-offer'
-  /** The supplier of a listed item refused the order placed with it, or could not be reached. */
+  /** The supplier of a listed item refused the order placed with it (or a change of it). */
   | 'refused-upstream'
+  /** The supplier of a listed item could not be reached (no answer in time, no connection, a 5xx): nothing was placed. */
+  | 'upstream-unreachable'
   /** An order came back to a node it came through already (listings that lead round), or through too many. */
   | 'order-loop'
   /** An order line names a listing no longer on sale (its owner removed the item, or the listing is being removed). */

@@ -1285,10 +1285,10 @@ function describeShort(d: ShortLineReport): string {
  * The 409 of an order some lines of which are short: a problem per short line, the lines as the `shortLines`
  * member, and `notes` (what suppliers said that names no line) as problems of the order.
  */
-function shortConflict(reports: readonly ShortLineReport[], notes: readonly string[] = []): ConflictHttpError {
+function shortConflict(reports: readonly ShortLineReport[], notes: readonly { readonly code: ProblemCode; readonly message: string }[] = []): ConflictHttpError {
   const problems = [
     ...reports.map((d) => problem('insufficient-stock', d.id ?? null, 'dfc-b:OrderLine', 'dfc-b:quantity', describeShort(d))),
-    ...notes.map((note) => problem('refused-upstream', null, 'dfc-b:Order', '', note)),
+    ...notes.map((note) => problem(note.code, null, 'dfc-b:Order', '', note.message)),
   ];
   return new ConflictHttpError(`not enough stock: ${problems.map((p) => p.message).join('; ')}`, { problems, extensions: { shortLines: reports } });
 }
@@ -1458,15 +1458,23 @@ function temporary(refusal: RecordedRefusal | undefined): boolean {
 function refusedError(refusal: RecordedRefusal): Error {
   if (refusal.status === 409 && refusal.shortLines !== undefined && refusal.shortLines.length > 0) {
     return shortConflict(refusal.shortLines, (refusal.unexplained ?? []).map((u) => (u.status === 503
-      ? `the supplier cannot be reached: ${u.reason}` : `the supplier refused the order: ${u.reason}`)));
+      ? { code: 'upstream-unreachable' as const, message: `the supplier cannot be reached: ${u.reason}` }
+      : { code: 'refused-upstream' as const, message: `the supplier refused the order: ${u.reason}` })));
   }
   return upstreamError(refusal.status, refusal.reason);
 }
 
+/**
+ * The answer to a supplier's refusal (409, `refused-upstream`) or outage (503, `upstream-unreachable`, with
+ * `Retry-After`): an outage is no refusal, and is never said to be one.
+ */
 function upstreamError(status: 409 | 503, reason: string): Error {
-  const message = `the supplier refused the order: ${reason}`;
-  const problems = [problem('refused-upstream', null, 'dfc-b:Order', '', message)];
-  return status === 409 ? new ConflictHttpError(message, { problems }) : new ServiceUnavailableHttpError(`the supplier cannot be reached: ${reason}`, { problems, headers: { 'Retry-After': '30' } });
+  if (status === 409) {
+    const message = `the supplier refused the order: ${reason}`;
+    return new ConflictHttpError(message, { problems: [problem('refused-upstream', null, 'dfc-b:Order', '', message)] });
+  }
+  const message = `the supplier cannot be reached: ${reason}`;
+  return new ServiceUnavailableHttpError(message, { problems: [problem('upstream-unreachable', null, 'dfc-b:Order', '', message)], headers: { 'Retry-After': '30' } });
 }
 
 /**

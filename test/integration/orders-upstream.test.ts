@@ -253,6 +253,10 @@ describe('orders placed upstream', function () {
       expect(refused.status, refused.text).to.equal(503);
       expect(refused.headers.get('retry-after')).to.equal('30');
       expect((JSON.parse(refused.text) as { detail: string }).detail).to.match(/cannot be reached: network/u);
+      // An outage is no refusal: its problem says the supplier cannot be reached, under a code of its own.
+      const [said] = (JSON.parse(refused.text) as { problems: { code: string; message: string }[] }).problems;
+      expect(said?.code).to.equal('upstream-unreachable');
+      expect(said?.message).to.match(/^the supplier cannot be reached: network/u);
       expect(Date.now() - started).to.be.below(5_000);
       expect(await statusAtShop()).to.not.include('dfc-v:Held');
       expect(await tomatoStock()).to.include({ available: 12, reserved: 0 });
