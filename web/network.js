@@ -270,8 +270,11 @@ export function networkView({ tr, getJson, language }) {
   async function syncNow(peer) {
     status(tr('syncing', { name: peer.name }));
     try {
-      await getJson(`/api/sync/peers/${encodeURIComponent(peer.id)}/sync`, { method: 'POST', headers: adminHeaders() });
-      status(tr('synced', { name: peer.name }));
+      // A sync that ran and failed (the peer unreachable, its answer refused) is a 200 too, saying `ok: false`.
+      const answer = await getJson(`/api/sync/peers/${encodeURIComponent(peer.id)}/sync`, { method: 'POST', headers: adminHeaders() });
+      if (answer?.ok === false) {
+        status(tr('syncFailed', { name: peer.name, error: answer.failure?.message ?? answer.failure?.kind ?? '?' }));
+      } else status(tr('synced', { name: peer.name }));
     } catch (error) {
       status(tr('syncFailed', { name: peer.name, error: error.message }));
     }

@@ -325,6 +325,10 @@ describe('the dashboard in a browser', function () {
     expect(await page.evaluate('localStorage.getItem("maillon.adminToken")')).to.equal(null);
     await page.click('#peers tbody tr:has-text("Node B") button');
     await page.waitForSelector('#network-status:has-text("synchronisé")');
+    // A sync that fails is a 200 saying ok: false; the view says it failed, and why, not that it synced.
+    await page.click('#peers tbody tr:has-text("Gone") button');
+    await page.waitForSelector('#network-status:has-text("échec de la synchronisation")');
+    expect(await page.locator('#network-status').innerText()).to.include('Gone').and.include('ECONNREFUSED').and.not.include('synchronisé');
     const result = await axe(page);
     expect(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).to.deep.equal([]);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-network.png'), fullPage: true });
