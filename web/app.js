@@ -409,12 +409,29 @@ function renderHead() {
   }));
 }
 
+/**
+ * A price with its currency: formatted as money when the node gives an ISO 4217 code (`EUR`), else the number
+ * and the unit's short name (`2 doge`, `2 Kilogram`; the node gives its CURIE or IRI). A peer's unit is whatever it sends:
+ * Intl refuses a code that is no currency, and one such row must not make the whole page fail.
+ */
+function price(value, currency) {
+  if (currency === null || currency === undefined || currency === '') return numbers().format(value);
+  if (/^[A-Z]{3}$/u.test(currency)) {
+    try {
+      return new Intl.NumberFormat(state.language, { style: 'currency', currency }).format(value);
+    } catch {
+      // Not a currency Intl knows: written as any other unit, below.
+    }
+  }
+  // The unit's short name: `dfc-m:Kilogram` is Kilogram, `https://evil.example/unit#doge` is doge.
+  const unit = currency.replace(/^dfc-m:/u, '').replace(/^.*[#/]/u, '');
+  return unit === '' ? numbers().format(value) : `${numbers().format(value)} ${unit}`;
+}
+
 function cell(row, column) {
   const value = row[column.key];
   if (value === null || value === undefined) return '—';
-  if (column.key === 'price') {
-    return row.currency !== null ? new Intl.NumberFormat(state.language, { style: 'currency', currency: row.currency }).format(value) : numbers().format(value);
-  }
+  if (column.key === 'price') return price(value, row.currency);
   if (column.key === 'stock') return numbers().format(value);
   if (column.key === 'sourceName' && row.source === 'local') return tr('thisNode');
   return String(value);

@@ -1,0 +1,117 @@
+/**
+ * The dashboard in a browser against what peers send that it must survive: a price in a unit that is no ISO
+ * currency, a product type outside the loaded taxonomy whose local name is another type's label, a name holding
+ * a right-to-left override. A node with an example enterprise and a static peer serving such a catalogue.
+ *
+ * Skipped, saying which package to install, where there is no Chromium.
+ */
+import { existsSync } from 'node:fs';
+import { expect } from 'chai';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startFakePeer, type FakePeer } from '../helpers/fake-peer.js';
+import { startFederationNode, type FederationNode } from '../helpers/federation.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const RLO = '\u202E';
+
+/** A peer's catalogue: one enterprise whose name holds a right-to-left override, and the offers the tests look at. */
+function oddCatalogue(origin: string): string {
+  const e = `${origin}/api/dfc/enterprises/pont`;
+  const graph: Record<string, unknown>[] = [
+    { '@id': e, '@type': 'dfc-b:Enterprise', 'dfc-b:name': `Ferme ${RLO} du Pont`, 'dfc-b:hasAddress': `${origin}/addr/pont` },
+    {
+      '@id': `${origin}/addr/pont`, '@type': 'dfc-b:Address', 'dfc-b:city': 'Bourg', 'dfc-b:postcode': '87120',
+      'dfc-b:latitude': 45.75, 'dfc-b:longitude': 1.9,
+    },
+  ];
+  const offers: [string, string, string, string][] = [
+    ['doge', 'Zz price in doge', 'dfc-pt:honey', 'https://evil.example/unit#doge'],
+    ['kilo', 'Zz price in kilograms', 'dfc-pt:honey', 'dfc-m:Kilogram'],
+    ['nope', 'Zz price in nothing', 'dfc-pt:honey', 'dfc-m:NotACurrency'],
+    ['gbp', 'Zz price in pounds', 'dfc-pt:honey', 'dfc-m:PoundSterling'],
+    ['apple', 'Pomme du Pont', 'dfc-pt:apple', 'dfc-m:Euro'],
+    ['jam', 'Confiture maison', 'https://types.example/custom#jam', 'dfc-m:Euro'],
+    ['mystery', 'Confiture mystère', 'dfc-pt:not-a-real-type', 'dfc-m:Euro'],
+  ];
+  for (const [id, name, type, unit] of offers) {
+    graph.push(
+      { '@id': `${e}/supplied_products/${id}`, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': name, 'dfc-b:hasType': type, 'dfc-b:suppliedBy': e },
+      {
+        '@id': `${e}/catalog_items/${id}`, '@type': 'dfc-b:CatalogItem', 'dfc-b:references': `${e}/supplied_products/${id}`,
+        'dfc-b:stockLimitation': 3, 'dfc-b:offeredThrough': `${e}/offers/${id}`, 'dfc-b:managedBy': e,
+      },
+      {
+        '@id': `${e}/offers/${id}`, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': `${e}/catalog_items/${id}`,
+        'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 2, 'dfc-b:hasUnit': unit },
+      },
+    );
+  }
+  return JSON.stringify({ '@context': 'https://w3id.org/dfc/ontology/context/context_1.16.0.json', '@graph': graph });
+}
+
+describe('the dashboard in a browser, with what peers send', function () {
+  this.timeout(120000);
+  let a: FederationNode;
+  let peer: FakePeer;
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`      skipped: no ${CHROMIUM} (install the chromium package: apt-get install -y chromium)`);
+      this.skip();
+    }
+    a = await startFederationNode({ name: 'Node A' });
+    // Its apples are dfc-pt:apples, labelled "apple" in English.
+    await a.seed('epicerie-du-village');
+    peer = await startFakePeer((req, res) => {
+      const body = req.url === '/catalog' ? oddCatalogue(peer.base) : undefined;
+      if (body === undefined) res.writeHead(404).end();
+      else res.writeHead(200, { 'content-type': 'application/ld+json', 'content-length': Buffer.byteLength(body) }).end(body);
+    });
+    const added = await a.addPeer(`${peer.base}/catalog`, 'Pont');
+    const summary = await a.sync(added.id);
+    expect(summary.quarantined).to.equal(0);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const context = await browser.newContext({ locale: 'en-GB' });
+    await context.route('**/*', async (route) => (route.request().url().startsWith(`${a.url}/`) ? route.continue() : route.abort()));
+    page = await context.newPage();
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${a.url}/dashboard`);
+    await page.waitForSelector('body[data-ready="true"]');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await a?.close();
+    await peer?.close();
+  });
+
+  const ready = async (): Promise<void> => {
+    await page.waitForSelector('body[data-ready="true"]');
+  };
+
+  it('shows a price in a unit that is no currency with the unit\'s name, and the rest of the page', async () => {
+    await page.fill('#f-q', 'Zz price');
+    await ready();
+    const rows = await page.locator('#table tbody tr').evaluateAll((lines) => lines.map((line) => [line.children[0]?.textContent, line.children[2]?.textContent]));
+    const prices = Object.fromEntries(rows);
+    expect(prices).to.deep.equal({
+      'Zz price in doge': '2 doge', 'Zz price in kilograms': '2 Kilogram', 'Zz price in nothing': '2 NotACurrency', 'Zz price in pounds': '£2.00',
+    });
+    // Sorted by price, the page holding them all still loads.
+    await page.fill('#f-q', '');
+    await ready();
+    await page.click('#table thead th:nth-child(3) button');
+    await page.waitForSelector('#table thead th:nth-child(3)[aria-sort="ascending"]');
+    expect(await page.locator('#summary').innerText()).to.not.match(/Could not load/u);
+  });
+
+  it('threw nothing', () => {
+    expect(errors).to.deep.equal([]);
+  });
+});
