@@ -286,7 +286,7 @@ async function loadChoices() {
   peerSelect.value = state.peer;
 }
 
-/** The API takes a type's local name (`goat-cheese`); the stats write it as a CURIE (`dfc-pt:goat-cheese`). */
+/** A type's local name (`goat-cheese` of `dfc-pt:goat-cheese`), to name a type that has no label. */
 const localName = (type) => type.replace(/^dfc-pt:/u, '');
 
 /**
@@ -314,7 +314,7 @@ function renderTypeTree(types) {
       toggle.type = 'button';
       toggle.className = 'toggle';
       // Open down to the chosen type, so that it can be seen chosen.
-      const open = state.type !== '' && below.some((b) => isUnder(b.type, `dfc-pt:${state.type}`, children));
+      const open = state.type !== '' && below.some((b) => isUnder(b.type, state.type, children));
       toggle.setAttribute('aria-expanded', String(open));
       // One name; whether it is open is said by aria-expanded (a name that changes too would say it twice).
       toggle.setAttribute('aria-label', tr('narrowerOf', { type: label }));
@@ -335,17 +335,20 @@ function renderTypeTree(types) {
     const choose = document.createElement('button');
     choose.type = 'button';
     choose.className = 'type';
-    choose.dataset.type = localName(type.type);
-    choose.setAttribute('aria-pressed', String(state.type === localName(type.type)));
+    // The type as the stats write it, a CURIE or an IRI, is what the API is sent: a local name is resolved through
+    // the taxonomy's labels too, and a peer's type outside the taxonomy (`dfc-pt:apple`) would find another's
+    // (`dfc-pt:apples`, labelled "apple"), or be refused as ambiguous.
+    choose.dataset.type = type.type;
+    choose.setAttribute('aria-pressed', String(state.type === type.type));
     choose.textContent = tr('typeCount', { label, n: numbers().format(type.offers) });
-    choose.addEventListener('click', () => chooseType(localName(type.type), label));
+    choose.addEventListener('click', () => chooseType(type.type, label));
     item.append(choose);
     if (list !== undefined) item.append(list);
     return item;
   };
   $('#type-tree').replaceChildren(...roots.sort(byLabel).map(branch));
   $('#type-all').setAttribute('aria-pressed', String(state.type === ''));
-  $('#type-chosen').textContent = state.type === '' ? tr('allTypes') : (typeLabels.get(`dfc-pt:${state.type}`) ?? state.type);
+  $('#type-chosen').textContent = state.type === '' ? tr('allTypes') : (typeLabels.get(state.type) ?? localName(state.type));
   $('#type-chosen').dataset.i18n = state.type === '' ? 'allTypes' : '';
   if (state.type !== '') delete $('#type-chosen').dataset.i18n;
 }

@@ -111,6 +111,31 @@ describe('the dashboard in a browser, with what peers send', function () {
     expect(await page.locator('#summary').innerText()).to.not.match(/Could not load/u);
   });
 
+  it('sends each type of the tree as its CURIE or IRI: it finds as many rows as the tree counts, a peer\'s type outside the taxonomy too', async () => {
+    // Every type the tree offers, as the page sends it (its data-type): the rows it finds are the offers the tree counts.
+    await page.click('#type-filter summary');
+    const buttons = await page.locator('#type-tree button.type').evaluateAll((all) => all.map((b) => [b.getAttribute('data-type'), b.textContent]));
+    expect(buttons.length).to.be.greaterThan(10);
+    const wrong: string[] = [];
+    for (const [type, text] of buttons) {
+      const counted = Number(/\((\d+)\)$/u.exec(text ?? '')?.[1]);
+      const answer = await a.request('GET', `/api/federation/rows?${new URLSearchParams({ type: type ?? '', page_size: '1' })}`);
+      const total = answer.status === 200 ? answer.json<{ total: number }>().total : `HTTP ${answer.status}`;
+      if (total !== counted) wrong.push(`${type}: counted ${counted}, found ${total}`);
+    }
+    expect(wrong).to.deep.equal([]);
+    // dfc-pt:apple is no type of the taxonomy; its local name is a label of dfc-pt:apples, which the node has too.
+    const apple = page.locator('#type-tree button.type[data-type="dfc-pt:apple"]');
+    expect(await apple.innerText()).to.match(/\(1\)$/u);
+    await apple.click();
+    await ready();
+    expect(await page.locator('#table tbody tr td:first-child').allTextContents()).to.deep.equal(['Pomme du Pont']);
+    expect(new URL(await page.locator('#csv').getAttribute('href') ?? '', a.url).searchParams.get('type')).to.equal('dfc-pt:apple');
+    await page.click('#type-filter summary');
+    await page.click('#type-all');
+    await ready();
+  });
+
   it('threw nothing', () => {
     expect(errors).to.deep.equal([]);
   });
