@@ -480,6 +480,34 @@ async function loadTable() {
   $('#table-caption').textContent = `${tr('catalogue')}: ${tr('pageOf', { page: state.page, pages })}`;
   // The CSV is what the filters select (every page), in the order the API gives.
   $('#csv').href = `/api/federation/catalog.csv?${filterParams()}`;
+  $('#csv').removeAttribute('aria-disabled');
+}
+
+/**
+ * The table's rows, its pager and the CSV link taken away: after a failed request they would be the previous
+ * filters' answer under the new filters (and the CSV downloaded would not be what the filters say). A link
+ * without `href` is plain text, out of the Tab order; it comes back with the next answer.
+ */
+function clearTable() {
+  $('#table tbody').replaceChildren();
+  $('#page-info').textContent = '';
+  $('#prev').disabled = true;
+  $('#next').disabled = true;
+  $('#table-caption').textContent = tr('catalogue');
+  $('#csv').removeAttribute('href');
+  $('#csv').setAttribute('aria-disabled', 'true');
+}
+
+/** A request failed: the error said, and nothing of the previous filters' answer left on screen as if it were this one's. */
+function showFailure(error) {
+  $('#summary').textContent = tr('loadFailed', { error: error.message });
+  clearTable();
+  markers.clearLayers();
+  $('#map-mode').textContent = '';
+  $('#charts').replaceChildren();
+  circle?.remove();
+  circle = undefined;
+  $('#gaps').hidden = true;
 }
 
 // ---- Distance and gaps ----
@@ -582,6 +610,7 @@ async function tableOnly() {
     await loadTable();
   } catch (error) {
     $('#summary').textContent = tr('loadFailed', { error: error.message });
+    clearTable();
   }
 }
 
@@ -608,7 +637,7 @@ function refresh() {
       failure = results.find((r) => r.status === 'rejected')?.reason;
     } while (refreshAgain);
     if (failure !== undefined) {
-      $('#summary').textContent = tr('loadFailed', { error: failure.message });
+      showFailure(failure);
       document.body.dataset.ready = 'error';
     } else document.body.dataset.ready = 'true';
   })().finally(() => {

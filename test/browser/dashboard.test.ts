@@ -256,6 +256,24 @@ describe('the dashboard in a browser', function () {
     await page.press('#f-near', 'Enter');
     await page.waitForSelector('body[data-ready="error"]');
     expect(await page.locator('#summary').innerText()).to.match(/Atlantis/u);
+    // Nothing of the previous filters' answer is left as if it were this one's: no rows, pages, markers or CSV.
+    const stale = async (): Promise<unknown> => ({
+      rows: await page.locator('#table tbody tr').count(), pages: await page.locator('#page-info').innerText(),
+      next: await page.locator('#next').isDisabled(), markers: await page.locator('#map .producer-marker').count(),
+      csv: await page.locator('#csv').getAttribute('href'),
+    });
+    const cleared = { rows: 0, pages: '', next: true, markers: 0, csv: null };
+    expect(await stale()).to.deep.equal(cleared);
+    // A text the node refuses (no word in it) the same.
+    await page.fill('#f-near', '');
+    await page.press('#f-near', 'Enter');
+    await ready();
+    expect(await page.locator('#csv').getAttribute('href')).to.not.equal(null);
+    await page.fill('#f-q', '!!!');
+    await page.waitForSelector('body[data-ready="error"]');
+    expect(await stale()).to.deep.equal(cleared);
+    await page.fill('#f-q', '');
+    await ready();
     const box = await page.locator('#map').boundingBox();
     if (box === null) throw new Error('no map');
     // Away from the markers (framed in the middle) and from the controls (the other corners).
