@@ -478,8 +478,12 @@ async function loadTable() {
   $('#prev').disabled = state.page <= 1;
   $('#next').disabled = state.page >= pages;
   $('#table-caption').textContent = `${tr('catalogue')}: ${tr('pageOf', { page: state.page, pages })}`;
-  // The CSV is what the filters select (every page), in the order the API gives.
-  $('#csv').href = `/api/federation/catalog.csv?${filterParams()}`;
+  // The CSV is what the filters select (every page), in the order the API gives (it takes no sort), written for
+  // a spreadsheet in the page's language: the browser's Accept-Language, which the node would go by, may differ.
+  const csv = filterParams();
+  csv.set('sep', state.language === 'fr' ? ';' : ',');
+  csv.set('decimal', state.language === 'fr' ? 'comma' : 'point');
+  $('#csv').href = `/api/federation/catalog.csv?${csv}`;
   $('#csv').removeAttribute('aria-disabled');
 }
 

@@ -327,6 +327,12 @@ describe('the dashboard in a browser', function () {
     await ready();
     expect(await page.locator('h1').innerText()).to.equal('Tableau de bord du territoire');
     expect(await page.locator('label[for="f-q"]').innerText()).to.equal('Recherche');
+    // The CSV is written for a French spreadsheet (; and decimal commas), though the browser asks for English.
+    const csv = new URL(await page.locator('#csv').getAttribute('href') ?? '', a.url).searchParams;
+    expect([csv.get('sep'), csv.get('decimal')]).to.deep.equal([';', 'comma']);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv')]);
+    const header = readFileSync(await download.path(), 'utf8').split(/\r\n/u)[0] ?? '';
+    expect(header.split(';').length).to.be.greaterThan(5);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-fr.png'), fullPage: true });
   });
 
