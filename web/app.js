@@ -5,7 +5,7 @@
  * and Leaflet from its npm package.
  */
 import * as L from '/dashboard/vendor/leaflet/leaflet-src.esm.js';
-import { t } from './i18n.js';
+import { isolate, t } from './i18n.js';
 import { networkView, TOKEN_KEY } from './network.js';
 
 const PAGE_SIZE = 25;
@@ -133,7 +133,8 @@ function accessible(marker, label) {
  * for screen readers; Leaflet's vector circles can do none of that.
  */
 function producerMarker(p) {
-  const label = tr('markerLabel', { name: p.name ?? p.iri, offers: numbers().format(p.offers) });
+  // What peers wrote is isolated in each sentence (see isolate): a name's right-to-left override reverses only the name.
+  const label = tr('markerLabel', { name: isolate(p.name ?? p.iri), offers: numbers().format(p.offers) });
   const marker = L.marker([p.lat, p.lon], {
     icon: L.divIcon({ className: 'producer-marker', iconSize: [16, 16] }), keyboard: true, title: label, riseOnHover: true,
   });
@@ -141,7 +142,7 @@ function producerMarker(p) {
     const box = document.createElement('div');
     const text = document.createElement('p');
     text.textContent = tr('producerPopup', {
-      name: p.name ?? p.iri, place: [p.city, p.postcode].filter((x) => x !== null).join(' '),
+      name: isolate(p.name ?? p.iri), place: isolate([p.city, p.postcode].filter((x) => x !== null).join(' ')),
       offers: numbers().format(p.offers), inStock: numbers().format(p.inStock),
     });
     const button = document.createElement('button');
@@ -169,7 +170,7 @@ const MAX_POINTS = 250;
 
 /** A town's marker: as reachable as a producer's, sized by its producers; its popup narrows the view to it. */
 function townMarker(town) {
-  const place = town.label ?? tr('point', { lat: town.lat.toFixed(2), lon: town.lon.toFixed(2) });
+  const place = town.label !== null && town.label !== undefined ? isolate(town.label) : tr('point', { lat: town.lat.toFixed(2), lon: town.lon.toFixed(2) });
   const label = tr('townLabel', { place, producers: numbers().format(town.producers), offers: numbers().format(town.offers) });
   const size = Math.round(18 + Math.min(22, Math.sqrt(town.producers) * 2));
   const marker = L.marker([town.lat, town.lon], {
@@ -317,7 +318,7 @@ function renderTypeTree(types) {
       const open = state.type !== '' && below.some((b) => isUnder(b.type, state.type, children));
       toggle.setAttribute('aria-expanded', String(open));
       // One name; whether it is open is said by aria-expanded (a name that changes too would say it twice).
-      toggle.setAttribute('aria-label', tr('narrowerOf', { type: label }));
+      toggle.setAttribute('aria-label', tr('narrowerOf', { type: isolate(label) }));
       toggle.addEventListener('click', () => {
         const now = toggle.getAttribute('aria-expanded') !== 'true';
         toggle.setAttribute('aria-expanded', String(now));
@@ -340,7 +341,7 @@ function renderTypeTree(types) {
     // (`dfc-pt:apples`, labelled "apple"), or be refused as ambiguous.
     choose.dataset.type = type.type;
     choose.setAttribute('aria-pressed', String(state.type === type.type));
-    choose.textContent = tr('typeCount', { label, n: numbers().format(type.offers) });
+    choose.textContent = tr('typeCount', { label: isolate(label), n: numbers().format(type.offers) });
     choose.addEventListener('click', () => chooseType(type.type, label));
     item.append(choose);
     if (list !== undefined) item.append(list);
@@ -428,7 +429,7 @@ function price(value, currency) {
   }
   // The unit's short name: `dfc-m:Kilogram` is Kilogram, `https://evil.example/unit#doge` is doge.
   const unit = currency.replace(/^dfc-m:/u, '').replace(/^.*[#/]/u, '');
-  return unit === '' ? numbers().format(value) : `${numbers().format(value)} ${unit}`;
+  return unit === '' ? numbers().format(value) : `${numbers().format(value)} ${isolate(unit)}`;
 }
 
 function cell(row, column) {
@@ -504,7 +505,7 @@ function clearTable() {
 
 /** A request failed: the error said, and nothing of the previous filters' answer left on screen as if it were this one's. */
 function showFailure(error) {
-  $('#summary').textContent = tr('loadFailed', { error: error.message });
+  $('#summary').textContent = tr('loadFailed', { error: isolate(error.message) });
   clearTable();
   markers.clearLayers();
   $('#map-mode').textContent = '';
@@ -567,13 +568,13 @@ async function loadGaps() {
   const offered = data.gaps.filter((g) => g.nearestKm !== null);
   $('#gaps-summary').textContent = offered.length === 0
     ? tr('gapsNone', { km })
-    : tr('gapsSummary', { n: numbers().format(offered.length), km, place: state.near, none: numbers().format(data.gaps.length - offered.length) });
+    : tr('gapsSummary', { n: numbers().format(offered.length), km, place: isolate(state.near), none: numbers().format(data.gaps.length - offered.length) });
   const shown = offered.slice(0, 15);
   const list = $('#gaps-list');
   list.replaceChildren(...shown.map((g) => {
     const item = document.createElement('li');
     const label = g.labels?.[state.language] ?? g.labels?.en ?? localName(g.type);
-    item.textContent = `${label}: ${tr('gapNearest', { km: numbers().format(g.nearestKm), n: numbers().format(g.producersElsewhere) })}`;
+    item.textContent = `${isolate(label)}: ${tr('gapNearest', { km: numbers().format(g.nearestKm), n: numbers().format(g.producersElsewhere) })}`;
     return item;
   }));
   if (offered.length > shown.length) {
@@ -613,7 +614,7 @@ async function tableOnly() {
   try {
     await loadTable();
   } catch (error) {
-    $('#summary').textContent = tr('loadFailed', { error: error.message });
+    $('#summary').textContent = tr('loadFailed', { error: isolate(error.message) });
     clearTable();
   }
 }
@@ -722,7 +723,7 @@ async function start() {
   // computes once for the two.
   await Promise.all([
     loadChoices().catch((error) => {
-      $('#summary').textContent = tr('loadFailed', { error: error.message });
+      $('#summary').textContent = tr('loadFailed', { error: isolate(error.message) });
     }),
     refresh(),
   ]);

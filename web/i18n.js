@@ -108,3 +108,26 @@ export function t(language, key, values = {}) {
   const template = STRINGS[language][key] ?? STRINGS.en[key] ?? key;
   return template.replace(/\{(\w+)\}/gu, (_m, name) => String(values[name] ?? ''));
 }
+
+/**
+ * Text a peer gave, isolated for the bidirectional algorithm (FSI … PDI) before it is put into a sentence: a
+ * right-to-left override in a producer's name must not reverse the rest of the sentence (a postcode 87120 read
+ * 02178). Its own isolates are balanced first: a PDI of its own would close ours early, an initiator left open
+ * would take ours.
+ *
+ * @param {unknown} text
+ * @returns {string}
+ */
+export function isolate(text) {
+  let open = 0;
+  let balanced = '';
+  for (const character of String(text)) {
+    if (character === '\u2066' || character === '\u2067' || character === '\u2068') open += 1;
+    else if (character === '\u2069') {
+      if (open === 0) continue;
+      open -= 1;
+    }
+    balanced += character;
+  }
+  return `\u2068${balanced}${'\u2069'.repeat(open)}\u2069`;
+}

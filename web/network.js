@@ -10,6 +10,8 @@
 /** The admin token lives in this tab's session only: never in localStorage, never in a URL. */
 export const TOKEN_KEY = 'maillon.adminToken';
 
+import { isolate } from './i18n.js';
+
 const $ = (selector) => document.querySelector(selector);
 
 const PEER_COLUMNS = ['colPeer', 'colStatus', 'colLastSuccess', 'colNextAttempt', 'colFailures', 'colError', 'colQuarantine', 'colActions'];
@@ -96,23 +98,24 @@ export function networkView({ tr, getJson, language }) {
     try {
       detail = await getJson(`/api/sync/peers/${encodeURIComponent(peer.id)}`, { headers: adminHeaders() });
     } catch (error) {
-      cell.replaceChildren(el('p', tr('loadFailed', { error: error.message })));
+      cell.replaceChildren(el('p', tr('loadFailed', { error: isolate(error.message) })));
       return;
     }
-    const title = el('p', tr('quarantineOf', { name: peer.name }), 'quarantine-title');
+    // What a peer wrote is isolated in each sentence (see isolate): its right-to-left override reverses only itself.
+    const title = el('p', tr('quarantineOf', { name: isolate(peer.name) }), 'quarantine-title');
     const list = el('ul', undefined, 'quarantine');
     const records = detail.quarantine ?? [];
     for (const record of records.slice(0, SHOWN_RECORDS)) {
       const item = el('li');
       const head = el('p');
-      head.append(el('code', record.iri), ' ', el('span', `(${record.type ?? tr('noType')})`, 'note'));
+      head.append(el('code', record.iri), ' ', el('span', `(${record.type === null || record.type === undefined ? tr('noType') : isolate(record.type)})`, 'note'));
       const problems = el('ul', undefined, 'problems');
       for (const problem of record.problems ?? []) {
         // The code is the problem's stable title; where it is and what is wrong, its detail.
         const line = el('li');
         line.append(el('strong', problem.code ?? problem.severity ?? '?'));
         if (problem.path) line.append(' ', el('code', problem.path));
-        line.append(`: ${problem.message ?? ''}`);
+        line.append(`: ${isolate(problem.message ?? '')}`);
         problems.append(line);
       }
       item.append(head, problems);
@@ -138,14 +141,14 @@ export function networkView({ tr, getJson, language }) {
       toggle.setAttribute('aria-expanded', 'false');
       toggle.setAttribute('aria-controls', detailId);
       // The visible text first (the accessible name contains what is seen), then whose records they are.
-      toggle.setAttribute('aria-label', `${toggle.textContent}: ${tr('quarantineOf', { name: peer.name })}`);
+      toggle.setAttribute('aria-label', `${toggle.textContent}: ${tr('quarantineOf', { name: isolate(peer.name) })}`);
       cells.push(toggle);
     } else {
       cells.push(count(0));
     }
     const sync = el('button', tr('syncNow'));
     sync.type = 'button';
-    sync.setAttribute('aria-label', `${tr('syncNow')}: ${peer.name}`);
+    sync.setAttribute('aria-label', `${tr('syncNow')}: ${isolate(peer.name)}`);
     sync.addEventListener('click', () => void syncNow(peer));
     cells.push(sync);
     const line = row(peer.name, cells, `peer peer-${peer.status ?? 'new'}`);
@@ -185,7 +188,7 @@ export function networkView({ tr, getJson, language }) {
     if (push.state !== 'subscribed') {
       action = el('button', tr('subscribe'));
       action.type = 'button';
-      action.setAttribute('aria-label', `${tr('subscribe')}: ${peer.name}`);
+      action.setAttribute('aria-label', `${tr('subscribe')}: ${isolate(peer.name)}`);
       action.addEventListener('click', () => void subscribe(peer));
     }
     return row(peer.name, [
@@ -240,7 +243,7 @@ export function networkView({ tr, getJson, language }) {
       answers = await Promise.all([getJson('/api/sync/status', { headers }), getJson('/api/sync/feed', { headers })]);
     } catch (error) {
       clear();
-      status(error.status === 401 || error.status === 403 ? tr('badToken') : tr('loadFailed', { error: error.message }));
+      status(error.status === 401 || error.status === 403 ? tr('badToken') : tr('loadFailed', { error: isolate(error.message) }));
       document.body.dataset.network = 'ready';
       return;
     }
@@ -255,12 +258,13 @@ export function networkView({ tr, getJson, language }) {
 
   /** Asks our node to subscribe to a peer's notifications, says how it went, and draws the view again. */
   async function subscribe(peer) {
-    status(tr('subscribing', { name: peer.name }));
+    const name = isolate(peer.name);
+    status(tr('subscribing', { name }));
     try {
       await getJson(`/api/sync/peers/${encodeURIComponent(peer.id)}/subscribe`, { method: 'POST', headers: adminHeaders() });
-      status(tr('subscribedTo', { name: peer.name }));
+      status(tr('subscribedTo', { name }));
     } catch (error) {
-      status(tr('subscribeFailed', { name: peer.name, error: error.message }));
+      status(tr('subscribeFailed', { name, error: isolate(error.message) }));
     }
     const message = $('#network-status').textContent;
     await load();
@@ -268,15 +272,16 @@ export function networkView({ tr, getJson, language }) {
   }
 
   async function syncNow(peer) {
-    status(tr('syncing', { name: peer.name }));
+    const name = isolate(peer.name);
+    status(tr('syncing', { name }));
     try {
       // A sync that ran and failed (the peer unreachable, its answer refused) is a 200 too, saying `ok: false`.
       const answer = await getJson(`/api/sync/peers/${encodeURIComponent(peer.id)}/sync`, { method: 'POST', headers: adminHeaders() });
       if (answer?.ok === false) {
-        status(tr('syncFailed', { name: peer.name, error: answer.failure?.message ?? answer.failure?.kind ?? '?' }));
-      } else status(tr('synced', { name: peer.name }));
+        status(tr('syncFailed', { name, error: isolate(answer.failure?.message ?? answer.failure?.kind ?? '?') }));
+      } else status(tr('synced', { name }));
     } catch (error) {
-      status(tr('syncFailed', { name: peer.name, error: error.message }));
+      status(tr('syncFailed', { name, error: isolate(error.message) }));
     }
     const message = $('#network-status').textContent;
     await load();

@@ -101,7 +101,8 @@ describe('the dashboard in a browser, with what peers send', function () {
     const rows = await page.locator('#table tbody tr').evaluateAll((lines) => lines.map((line) => [line.children[0]?.textContent, line.children[2]?.textContent]));
     const prices = Object.fromEntries(rows);
     expect(prices).to.deep.equal({
-      'Zz price in doge': '2 doge', 'Zz price in kilograms': '2 Kilogram', 'Zz price in nothing': '2 NotACurrency', 'Zz price in pounds': '£2.00',
+      'Zz price in doge': '2 \u2068doge\u2069', 'Zz price in kilograms': '2 \u2068Kilogram\u2069', 'Zz price in nothing': '2 \u2068NotACurrency\u2069',
+      'Zz price in pounds': '£2.00',
     });
     // Sorted by price, the page holding them all still loads.
     await page.fill('#f-q', '');
@@ -134,6 +135,26 @@ describe('the dashboard in a browser, with what peers send', function () {
     await page.click('#type-filter summary');
     await page.click('#type-all');
     await ready();
+  });
+
+  it('isolates a peer\'s name in a marker\'s label and popup: its right-to-left override reverses nothing else', async () => {
+    const marker = page.locator('#map .producer-marker[aria-label*="du Pont"]');
+    const label = `\u2068Ferme ${RLO} du Pont\u2069 (7 offers)`;
+    expect(await marker.getAttribute('aria-label')).to.equal(label);
+    expect(await marker.getAttribute('title')).to.equal(label);
+    await marker.focus();
+    await page.keyboard.press('Enter');
+    const text = page.locator('.leaflet-popup-content p');
+    expect(await text.innerText()).to.include(`\u2068Ferme ${RLO} du Pont\u2069, \u2068Bourg 87120\u2069: 7 offers`);
+    // As drawn: the postcode's 8 left of its 0, as it reads (the override reversed it: 02178).
+    const order = await page.evaluate(`(() => {
+      const node = document.querySelector('.leaflet-popup-content p').firstChild;
+      const at = node.textContent.indexOf('87120');
+      const left = (i) => { const range = document.createRange(); range.setStart(node, i); range.setEnd(node, i + 1); return range.getBoundingClientRect().left; };
+      return [left(at), left(at + 4)];
+    })()`) as [number, number];
+    expect(order[0]).to.be.lessThan(order[1]);
+    await page.keyboard.press('Escape');
   });
 
   it('threw nothing', () => {

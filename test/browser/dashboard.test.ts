@@ -297,7 +297,8 @@ describe('the dashboard in a browser', function () {
     expect(await page.locator('.leaflet-popup-content button:focus').count()).to.equal(1);
     await page.keyboard.press('Enter');
     await ready();
-    const name = (label ?? '').replace(/ \(\d+ offers\)$/u, '');
+    // The name is isolated in the label (FSI … PDI): a right-to-left override in it reverses nothing else.
+    const name = (label ?? '').replace(/ \(\d+ offers\)$/u, '').replace(/^\u2068(.*)\u2069$/u, '$1');
     expect(await page.locator('#producer-name').innerText()).to.equal(name);
     const enterprises = await page.locator('#table tbody tr td:nth-child(5)').allTextContents();
     expect(enterprises.length).to.be.greaterThan(0);
@@ -371,7 +372,7 @@ describe('the dashboard in a browser', function () {
     expect(await toggle.getAttribute('aria-expanded')).to.equal('true');
     const detail = await page.locator(`#${controls}`).innerText();
     expect(detail).to.include(`${rucher.base}/api/dfc/enterprises/rucher/offers/gelee`).and.include('Offer').and.include('price must not be negative');
-    expect(detail).to.include('Enregistrements en quarantaine de Rucher');
+    expect(detail).to.include('Enregistrements en quarantaine de \u2068Rucher\u2069');
     // Its problem's code, the stable title, is there too.
     expect((await page.locator(`#${controls} .problems li strong`).first().innerText()).trim()).to.not.equal('');
     await page.keyboard.press('Space');

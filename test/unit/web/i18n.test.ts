@@ -42,4 +42,13 @@ describe('web: the dashboard\'s strings', () => {
       expect(placeholders(strings.fr[key] as string), key).to.deep.equal(placeholders(strings.en[key] as string));
     }
   });
+
+  it('isolates a peer\'s text, its own isolates balanced so that it cannot leave ours', async () => {
+    const { isolate } = (await import(pathToFileURL(join(WEB, 'i18n.js')).href)) as { isolate: (text: string) => string };
+    expect(isolate('Ferme \u202E du Pont')).to.equal('\u2068Ferme \u202E du Pont\u2069');
+    // A PDI of its own would close ours: dropped. An isolate it leaves open would take our PDI: closed.
+    expect(isolate('a\u2069\u202Eb')).to.equal('\u2068a\u202Eb\u2069');
+    expect(isolate('\u2067a')).to.equal('\u2068\u2067a\u2069\u2069');
+    expect(isolate('\u2066a\u2069b')).to.equal('\u2068\u2066a\u2069b\u2069');
+  });
 });
