@@ -99,7 +99,8 @@ function setUpMap() {
   }
   // A click on the map (not on a marker) chooses the point a distance is measured from.
   map.on('click', (event) => {
-    const { lat, lng } = event.latlng;
+    // Wrapped: zoomed out, the world repeats side by side, and a click on a copy is at a longitude past ±180.
+    const { lat, lng } = event.latlng.wrap();
     setNear(`${lat.toFixed(4)},${lng.toFixed(4)}`);
   });
 }

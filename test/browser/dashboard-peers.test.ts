@@ -157,6 +157,25 @@ describe('the dashboard in a browser, with what peers send', function () {
     await page.keyboard.press('Escape');
   });
 
+  it('takes a point clicked on a copy of the world (zoomed out) at its longitude between -180 and 180', async () => {
+    const box = await page.locator('#map').boundingBox();
+    if (box === null) throw new Error('no map');
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    for (let i = 0; i < 12; i++) {
+      await page.mouse.wheel(0, 400);
+      await page.waitForTimeout(100);
+    }
+    await page.waitForFunction('!document.querySelector("#map").classList.contains("leaflet-zoom-anim")');
+    await page.waitForTimeout(300);
+    await page.mouse.click(box.x + 3, box.y + box.height / 2);
+    await ready();
+    const [lat, lon] = (await page.inputValue('#f-near')).split(',').map(Number);
+    expect(lat).to.be.within(-90, 90);
+    expect(lon).to.be.within(-180, 180);
+    await page.click('#f-near-clear');
+    await ready();
+  });
+
   it('threw nothing', () => {
     expect(errors).to.deep.equal([]);
   });
