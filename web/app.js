@@ -120,11 +120,24 @@ function accessible(marker, label) {
       marker.openPopup();
     });
   });
-  marker.on('popupopen', (event) => event.popup.getElement()?.querySelector('button')?.focus());
-  marker.on('popupclose', () => {
+  marker.on('popupopen', (event) => {
+    const popup = event.popup.getElement();
+    // Leaflet closes a popup on Escape only while the map itself has the focus; here the focus is in the popup.
+    popup?.addEventListener('keydown', (key) => {
+      if (key.key !== 'Escape') return;
+      key.preventDefault();
+      key.stopPropagation();
+      marker.closePopup();
+    });
+    popup?.querySelector('button')?.focus();
+  });
+  marker.on('popupclose', (event) => {
     // Only when the focus was in the popup: a popup closed by a click elsewhere leaves the focus where it went.
+    // Leaflet fires this before it takes the popup away (it fades out), so the focus may still be in it.
     const element = marker.getElement();
-    if (element !== undefined && (document.activeElement === document.body || document.activeElement === null)) element.focus();
+    const active = document.activeElement;
+    const inPopup = active === null || active === document.body || (event.popup.getElement()?.contains(active) ?? false);
+    if (element !== undefined && inPopup) element.focus();
   });
   return marker;
 }
@@ -155,7 +168,8 @@ function producerMarker(p) {
       state.enterpriseName = p.name ?? p.iri;
       showProducerFilter();
       onFilter();
-      $('#table-title').scrollIntoView();
+      // To the table that now lists its offers (the popup's close gave the focus back to the marker first).
+      $('#table-title').focus();
     });
     box.append(text, button);
     return box;

@@ -295,8 +295,22 @@ describe('the dashboard in a browser', function () {
     const button = page.locator('.leaflet-popup-content button');
     await button.waitFor();
     expect(await page.locator('.leaflet-popup-content button:focus').count()).to.equal(1);
+    // Escape closes the popup, and the focus goes back to the marker; so does × pressed with the keyboard.
+    const onMarker = async (): Promise<boolean> => marker.evaluate((m) => m === m.ownerDocument.activeElement);
+    await page.keyboard.press('Escape');
+    await page.locator('.leaflet-popup').waitFor({ state: 'detached' });
+    expect(await onMarker()).to.equal(true);
+    await page.keyboard.press('Enter');
+    await page.locator('.leaflet-popup-close-button').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('.leaflet-popup').waitFor({ state: 'detached' });
+    expect(await onMarker()).to.equal(true);
+    // "Show its offers" with Enter: the focus goes to the table that lists them.
+    await page.keyboard.press('Enter');
+    await page.locator('.leaflet-popup-content button:focus').waitFor();
     await page.keyboard.press('Enter');
     await ready();
+    expect(await page.locator('#table-title').evaluate((h) => h === h.ownerDocument.activeElement)).to.equal(true);
     // The name is isolated in the label (FSI … PDI): a right-to-left override in it reverses nothing else.
     const name = (label ?? '').replace(/ \(\d+ offers\)$/u, '').replace(/^\u2068(.*)\u2069$/u, '$1');
     expect(await page.locator('#producer-name').innerText()).to.equal(name);
