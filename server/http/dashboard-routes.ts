@@ -11,8 +11,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import express, { Router, type Request, type Response } from 'express';
+import { dirname, join, posix } from 'node:path';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { NotFoundHttpError } from '../errors/http-error.js';
 import { compressedStatic } from './static-files.js';
 
@@ -56,6 +56,23 @@ function prefersHtml(req: Request): boolean {
   return req.accepts(['text/html', 'application/ld+json', 'application/json']) === 'text/html';
 }
 
+/**
+ * Refuses a page template (`index.html`) asked for among the assets, however its path is written (`%69ndex.html`,
+ * `./index.html`): the folder holding the scripts holds the page too, and served from there it would come without
+ * its CSP and `X-Frame-Options` (framable by any site), its tile placeholder unfilled. The page is `/dashboard`.
+ */
+function refuseTemplates(req: Request, _res: Response, next: NextFunction): void {
+  let path: string;
+  try {
+    path = decodeURIComponent(req.path);
+  } catch {
+    next();
+    return;
+  }
+  if (/\.html?$/iu.test(posix.normalize(`/${path}`).replace(/\/+$/u, ''))) throw new NotFoundHttpError('the dashboard is served at /dashboard');
+  next();
+}
+
 /** Builds the router (mounted at the root). */
 export function dashboardRoutes(args: DashboardArgs = {}): Router {
   const router = Router();
@@ -86,7 +103,7 @@ export function dashboardRoutes(args: DashboardArgs = {}): Router {
   const headers = { 'X-Content-Type-Options': 'nosniff' };
   const compressed = { maxAgeSeconds: STATIC_MAX_AGE_SECONDS, headers };
   const statics = { index: false, fallthrough: true, maxAge: STATIC_MAX_AGE_SECONDS * 1000, setHeaders: (res: Response) => res.setHeader('X-Content-Type-Options', 'nosniff') } as const;
-  router.use('/dashboard/assets', compressedStatic(webDir, compressed), express.static(webDir, statics));
+  router.use('/dashboard/assets', refuseTemplates, compressedStatic(webDir, compressed), express.static(webDir, statics));
   router.use('/dashboard/vendor/leaflet', compressedStatic(leafletDir, compressed), express.static(leafletDir, statics));
   return router;
 }

@@ -53,6 +53,17 @@ describe('the dashboard routes', () => {
     expect((await node.request('GET', '/dashboard/vendor/leaflet/../../package.json')).status).to.equal(404);
   });
 
+  it('does not serve the page\'s template among its assets, where it would have no CSP and could be framed', async () => {
+    for (const path of ['/dashboard/assets/index.html', '/dashboard/assets/%69ndex.html', '/dashboard/assets/./index.html',
+      '/dashboard/assets/x/../index.html', '/dashboard/assets/index.html/', '/dashboard/assets/INDEX.HTML']) {
+      const response = await node.request('GET', path);
+      expect(response.status, path).to.equal(404);
+      expect(response.text, path).to.not.include('<html');
+    }
+    expect((await node.request('HEAD', '/dashboard/assets/index.html')).status).to.equal(404);
+    expect((await node.request('GET', '/dashboard/assets/app.js')).status).to.equal(200);
+  });
+
   it('allows the tile server\'s images in the CSP when one is configured', () => {
     expect(contentSecurityPolicy('https://tiles.example.org/{z}/{x}/{y}.png')).to.include("img-src 'self' data: https://tiles.example.org;");
     expect(contentSecurityPolicy('https://{s}.tile.example.org:8443/{z}/{x}/{y}.png')).to.include("img-src 'self' data: https://*.tile.example.org:8443;");
