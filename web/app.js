@@ -86,7 +86,9 @@ function setUpMap() {
   L.control.scale({ imperial: false }).addTo(map);
   markers = L.featureGroup().addTo(map);
   if (tileUrl === '') {
+    // Written now too: the labels were put in their language before the map was set up (applyLanguage).
     $('#map-note').dataset.i18n = 'offlineMap';
+    $('#map-note').textContent = tr('offlineMap');
   } else {
     let failed = false;
     // Tiles that cannot load leave the points on the blank background, and say so once.

@@ -157,6 +157,8 @@ describe('the dashboard in a browser', function () {
     expect(await page.locator('#map .producer-marker').count()).to.equal(expected.total);
     expect(await page.locator('#map .leaflet-tile').count()).to.equal(0);
     expect(await page.locator('#map .leaflet-control-scale').count()).to.equal(1);
+    // Said in the page's first language, not only after a switch.
+    expect(await page.locator('#map-note').innerText()).to.equal('No map tiles: producers are shown as points.');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-en.png'), fullPage: true });
   });
 
