@@ -32,6 +32,7 @@ function oddCatalogue(origin: string): string {
     ['apple', 'Pomme du Pont', 'dfc-pt:apple', 'dfc-m:Euro'],
     ['jam', 'Confiture maison', 'https://types.example/custom#jam', 'dfc-m:Euro'],
     ['mystery', 'Confiture mystère', 'dfc-pt:not-a-real-type', 'dfc-m:Euro'],
+    ['long', `Long${'A'.repeat(600)}`, 'dfc-pt:honey', 'dfc-m:Euro'],
   ];
   for (const [id, name, type, unit] of offers) {
     graph.push(
@@ -139,13 +140,13 @@ describe('the dashboard in a browser, with what peers send', function () {
 
   it('isolates a peer\'s name in a marker\'s label and popup: its right-to-left override reverses nothing else', async () => {
     const marker = page.locator('#map .producer-marker[aria-label*="du Pont"]');
-    const label = `\u2068Ferme ${RLO} du Pont\u2069 (7 offers)`;
+    const label = `\u2068Ferme ${RLO} du Pont\u2069 (8 offers)`;
     expect(await marker.getAttribute('aria-label')).to.equal(label);
     expect(await marker.getAttribute('title')).to.equal(label);
     await marker.focus();
     await page.keyboard.press('Enter');
     const text = page.locator('.leaflet-popup-content p');
-    expect(await text.innerText()).to.include(`\u2068Ferme ${RLO} du Pont\u2069, \u2068Bourg 87120\u2069: 7 offers`);
+    expect(await text.innerText()).to.include(`\u2068Ferme ${RLO} du Pont\u2069, \u2068Bourg 87120\u2069: 8 offers`);
     // As drawn: the postcode's 8 left of its 0, as it reads (the override reversed it: 02178).
     const order = await page.evaluate(`(() => {
       const node = document.querySelector('.leaflet-popup-content p').firstChild;
@@ -173,6 +174,16 @@ describe('the dashboard in a browser, with what peers send', function () {
     expect(lat).to.be.within(-90, 90);
     expect(lon).to.be.within(-180, 180);
     await page.click('#f-near-clear');
+    await ready();
+  });
+
+  it('wraps a long unbroken name in its cell instead of widening the table', async () => {
+    await page.fill('#f-q', 'Long');
+    await ready();
+    expect(await page.locator('#table tbody tr').count()).to.equal(1);
+    const [table, wrap] = await page.locator('#table').evaluate((t) => [t.scrollWidth, t.parentElement?.clientWidth ?? 0]);
+    expect(table).to.be.at.most(wrap);
+    await page.fill('#f-q', '');
     await ready();
   });
 
