@@ -855,18 +855,26 @@ export class OrderService {
   private async completeOrder(order: OrderRow): Promise<OrderRow> {
     if (order.state !== 'Held') throw new ConflictHttpError(`order ${order.iri} is ${statusOf(order)}: only a held order can be completed`);
     if (order.lines.length === 0) throw emptyCompletion(order.iri);
+    const completed: string[] = [];
     for (const link of upstreamOf(order)) {
       const lines = await this.upstreamLines(order, link.ordersUrl);
       const outcome = await this.requireUpstream().complete(link.order, lines, this.orderedByOf(order));
       if (!outcome.ok) {
-        // A supplier whose order is closed (expired, or cancelled there) will never complete it: ours closes too.
+        // A supplier whose order is closed (expired, or cancelled there) will never complete it: ours closes too,
+        // unless a supplier before it completed its own already (that one delivers and bills: cancelling ours would
+        // tell the buyer nothing is owed). Then ours stays held, and the answer names both for the operator.
         const closed = outcome.status === 409 ? await this.closedAtSupplier(link.order, outcome.reason) : undefined;
-        if (closed !== undefined) {
+        if (closed !== undefined && completed.length === 0) {
           await this.cancelOrder(order, closed.closedReason, link.order);
           throw closed;
         }
+        if (closed !== undefined) {
+          throw new ConflictHttpError(`the supplier's order ${link.order} is closed there (${outcome.reason}), while ${completed.join(', ')} completed already: `
+            + 'this order stays held, for its operator to settle with the suppliers', { extensions: { closedAtSupplier: link.order, completedAtSuppliers: completed } });
+        }
         throw upstreamError(outcome.status, outcome.reason);
       }
+      completed.push(link.order);
     }
     const done = await this.deps.store.orders.complete(order.iri);
     this.deps.onChange?.();
