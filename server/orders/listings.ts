@@ -28,7 +28,7 @@ import {
 import { bodyText, clip, urlTooLong, type FetchPolicy, type SafeFetch } from '../net/safe-fetch.js';
 import { isOwnIri } from '../urls/own-iris.js';
 import type { ListingRow } from '../store/orders.js';
-import { MAX_MONEY, type NodeStore } from '../store/store.js';
+import { MAX_MONEY, OrderedRecordError, type NodeStore } from '../store/store.js';
 import { catalogUrlOf, ordersUrlOf } from '../urls/fdc-urls.js';
 import { LISTING_ID_PREFIX, slugify, type NodeUrls } from '../urls/node-urls.js';
 
@@ -435,7 +435,13 @@ export class ListingService {
     // In the listing's turn: a mirror that read its records before they went would otherwise write them again.
     await this.serial(row.id, async () => {
       const present = await store.getResources([row.product, row.item, row.offer]);
-      if (present.length > 0) await store.apply(eid, { delete: present.map((r) => r.record.id) });
+      try {
+        if (present.length > 0) await store.apply(eid, { delete: present.map((r) => r.record.id) });
+      } catch (error: unknown) {
+        // An order placed meanwhile names its records (the store refuses to delete them): the listing sells on.
+        await store.orders.setListingDetail(row.id, 'removing', null);
+        throw error instanceof OrderedRecordError ? new ConflictHttpError(`listing ${id} cannot be removed now: ${error.message}`) : error;
+      }
       await store.orders.removeListing(row.id);
     });
     this.deps.onChange?.();

@@ -377,7 +377,7 @@ async function applyChanges(tx: SqlConnection, eid: string, changes: ChangeSet, 
   if (changes.refuseListed === true) await refuseListed(tx, [...(changes.upsert ?? []).map((r) => r.id as string), ...(changes.delete ?? [])]);
   await upsertRecords(tx, eid, changes.upsert ?? [], now, options.onProgress, conditional);
   const deletions = changes.delete ?? [];
-  if (deletions.length > 0) await refuseOrdered(tx, eid, deletions);
+  if (deletions.length > 0) await refuseOrdered(tx, eid, deletions, now);
   for (let i = 0; i < deletions.length; i += CHUNK) {
     const chunk = deletions.slice(i, i + CHUNK);
     await tx.run(`DELETE FROM resources WHERE eid = ? AND iri IN (${chunk.map(() => '?').join(',')})`, [eid, ...chunk]);
@@ -584,17 +584,20 @@ const UPDATE_CONDITIONALLY = `
 /**
  * Refuses, in the transaction that deletes them, to delete catalog items or offers that a line of one of the
  * enterprise's open orders names. Read from the open orders (few, through their partial index), not from the lines.
+ * A held order past its expiry is not open (the sweep closes it), as for a listing's removal (`openOrdersOfListing`).
  *
+ * @param now - the time the expiries are compared with (ISO)
  * @throws OrderedRecordError naming the first such record and its order
  */
-async function refuseOrdered(tx: SqlConnection, eid: string, iris: readonly string[]): Promise<void> {
+async function refuseOrdered(tx: SqlConnection, eid: string, iris: readonly string[], now: string): Promise<void> {
   for (let i = 0; i < iris.length; i += CHUNK) {
     const chunk = iris.slice(i, i + CHUNK);
     const marks = chunk.map(() => '?').join(',');
     const line = await tx.get<{ order_iri: string; status: string; item_iri: string; offer_iri: string }>(
       `SELECT o.iri AS order_iri, o.status, l.item_iri, l.offer_iri FROM orders o JOIN order_lines l ON l.order_iri = o.iri
-       WHERE o.status IN ('Pending', 'Held') AND o.eid = ? AND (l.item_iri IN (${marks}) OR l.offer_iri IN (${marks})) LIMIT 1`,
-      [eid, ...chunk, ...chunk]);
+       WHERE o.status IN ('Pending', 'Held') AND (o.status = 'Pending' OR o.expires_at IS NULL OR o.expires_at > ?) AND o.eid = ?
+         AND (l.item_iri IN (${marks}) OR l.offer_iri IN (${marks})) LIMIT 1`,
+      [now, eid, ...chunk, ...chunk]);
     if (line !== undefined) {
       throw new OrderedRecordError(chunk.includes(line.offer_iri) ? line.offer_iri : line.item_iri, line.order_iri, line.status);
     }
