@@ -3,10 +3,14 @@
  *
  * DFC moved its namespaces twice: from `static.datafoodconsortium.org` (before 1.8) to GitHub release
  * downloads (1.8 to 1.16), then to `w3id.org/.../v2.0.0` (2.0). Peers speak all three. Internally the node
- * keeps one canonical set, the 1.16 one, because that is what Open Food Network reads and writes today.
+ * keeps one canonical set, the 1.16 one, because that is what Open Food Network reads and writes today; the `dfc-b:`
+ * terms that only DFC 2.0 defines keep their 2.0 IRI (a 1.x IRI would name a term of no ontology).
  *
  * @packageDocumentation
  */
+import {
+  DFC_B_CLASSES_ADDED_2_0, DFC_B_OBJECT_PROPERTIES_ADDED_2_0, DFC_B_OBJECT_PROPERTIES_REMOVED_2_0,
+} from './terms.js';
 
 /** The DFC prefixes our contexts declare. */
 export type DfcPrefix = 'dfc' | 'dfc-b' | 'dfc-t' | 'dfc-m' | 'dfc-pt' | 'dfc-f' | 'dfc-v';
@@ -74,41 +78,94 @@ export const NS = {
   dcterms: 'http://purl.org/dc/terms/',
 } as const;
 
+/** The business ontology namespace of each generation (2.0 on http, as its context declares it). */
+const DFC_B_1_X = DFC_NAMESPACES['1.x']['dfc-b'];
+const DFC_B_2_0 = DFC_NAMESPACES['2.0']['dfc-b'];
+
 /**
- * Rewrites an IRI in any DFC namespace generation to the canonical (1.x) namespace.
+ * `dfc-b:` local names that only DFC 2.0 defines (its classes and object properties added to 1.16). No DFC 1.x
+ * namespace has them: the node keeps them under their 2.0 IRI, wherever they were read from.
+ */
+const DFC_B_ONLY_2_0: ReadonlySet<string> = new Set<string>([...DFC_B_CLASSES_ADDED_2_0, ...DFC_B_OBJECT_PROPERTIES_ADDED_2_0]);
+
+/** `dfc-b:` local names of 1.16 that DFC 2.0 no longer defines: kept under their 1.x IRI in 2.0 output. */
+const DFC_B_ONLY_1_X: ReadonlySet<string> = new Set<string>(DFC_B_OBJECT_PROPERTIES_REMOVED_2_0);
+
+/**
+ * Whether `local`, a `dfc-b:` local name, is a term only DFC 2.0 defines (`ProductOption`, `hasProductOption`,
+ * `Organization`…): its IRI is the 2.0 one, in every output.
+ *
+ * @param local - the part of an IRI after a DFC business namespace
+ */
+export function isDfc2OnlyTerm(local: string): boolean {
+  return DFC_B_ONLY_2_0.has(local);
+}
+
+/**
+ * The canonical form of a business ontology IRI whose local name is `local` (the namespace it was written in is
+ * irrelevant: a 1.x-namespaced `dfc-b:ProductOption` is the 2.0 class all the same).
+ */
+function canonicalBusinessIri(local: string): string {
+  return (DFC_B_ONLY_2_0.has(local) ? DFC_B_2_0 : DFC_B_1_X) + local;
+}
+
+/**
+ * Rewrites an IRI in any DFC namespace generation to its canonical form: the 1.x namespace, except for the
+ * `dfc-b:` terms that only DFC 2.0 defines ({@link isDfc2OnlyTerm}), kept in the 2.0 one. Every term so keeps the
+ * IRI of an ontology that defines it.
  *
  * @param value - any IRI
- * @returns the canonical IRI, or `value` itself when it is in no DFC namespace
+ * @returns the canonical IRI, or `value` itself when it is in no DFC namespace or canonical already
  */
 export function canonicalDfcIri(value: string): string {
-  // Fast exit: nearly every IRI on the wire is already canonical or not DFC at all.
+  // A 1.x business IRI is canonical unless it names a 2.0-only term.
+  if (value.startsWith(DFC_B_1_X)) {
+    const local = value.slice(DFC_B_1_X.length);
+    return DFC_B_ONLY_2_0.has(local) ? DFC_B_2_0 + local : value;
+  }
+  // Fast exit: nearly every other IRI on the wire is in no DFC namespace at all.
   if (!value.includes('datafoodconsortium.org/') && !value.includes('w3id.org/dfc/')) return value;
   for (const generation of ['2.0', 'legacy'] as const) {
     const namespaces = DFC_NAMESPACES[generation];
     for (const prefix of Object.keys(namespaces) as DfcPrefix[]) {
       const ns = namespaces[prefix];
-      if (value.startsWith(ns)) return CANONICAL_NAMESPACES[prefix] + value.slice(ns.length);
+      let local: string | undefined;
+      if (value.startsWith(ns)) local = value.slice(ns.length);
       // w3id answers on https too, and peers write both.
-      if (generation === '2.0') {
-        const https = `https${ns.slice(4)}`;
-        if (value.startsWith(https)) return CANONICAL_NAMESPACES[prefix] + value.slice(https.length);
-      }
+      else if (generation === '2.0' && value.startsWith(`https${ns.slice(4)}`)) local = value.slice(ns.length + 1);
+      if (local !== undefined) return prefix === 'dfc-b' ? canonicalBusinessIri(local) : CANONICAL_NAMESPACES[prefix] + local;
     }
   }
   return value;
 }
 
 /**
- * Rewrites a canonical IRI into the namespaces of another generation (for DFC 2.0 output).
+ * Rewrites a canonical IRI into the namespaces of a generation, for its output: a term that generation does not
+ * define keeps the IRI of the one that does (a 2.0-only term its 2.0 IRI in 1.16 output, `dfc-b:hasProcess` its 1.x
+ * IRI in 2.0 output).
+ *
+ * A 2.0-only term still under the 1.x namespace (a record stored before such terms were kept under their 2.0 IRI)
+ * is written under its 2.0 IRI too: what the node writes never depends on when it read it.
  *
  * @param value - a canonical IRI
  * @param generation - the target generation
  */
 export function dfcIriIn(value: string, generation: DfcGeneration): string {
-  if (generation === '1.x') return value;
+  if (generation === '1.x') {
+    // One comparison for nearly every IRI (a resource id): only a business IRI can name a 2.0-only term.
+    if (!value.startsWith(DFC_B_1_X)) return value;
+    const local = value.slice(DFC_B_1_X.length);
+    return DFC_B_ONLY_2_0.has(local) ? DFC_B_2_0 + local : value;
+  }
   for (const prefix of Object.keys(CANONICAL_NAMESPACES) as DfcPrefix[]) {
     const ns = CANONICAL_NAMESPACES[prefix];
-    if (value.startsWith(ns)) return DFC_NAMESPACES[generation][prefix] + value.slice(ns.length);
+    if (!value.startsWith(ns)) continue;
+    const local = value.slice(ns.length);
+    if (prefix === 'dfc-b') {
+      if (DFC_B_ONLY_2_0.has(local)) return DFC_B_2_0 + local;
+      if (generation === '2.0' && DFC_B_ONLY_1_X.has(local)) return value;
+    }
+    return DFC_NAMESPACES[generation][prefix] + local;
   }
   return value;
 }

@@ -7,7 +7,8 @@
  * @packageDocumentation
  */
 import { iri, type Iri } from './iri.js';
-import { CANONICAL_NAMESPACES, NS } from './namespaces.js';
+import { CANONICAL_NAMESPACES, DFC_NAMESPACES, NS } from './namespaces.js';
+import { DFC_B_CLASSES_ADDED_2_0, DFC_B_OBJECT_PROPERTIES_ADDED_2_0 } from './terms.js';
 
 /** A vocabulary: one typed IRI per local name, plus the namespace itself. */
 export type Vocabulary<TBase extends string, TLocal extends string> = {
@@ -29,11 +30,19 @@ export function createVocabulary<TBase extends string, TLocal extends string>(
   return Object.freeze(vocabulary) as Vocabulary<TBase, TLocal>;
 }
 
-/** DFC business ontology (canonical 1.x namespace): the classes and properties the node models. */
-export const DFC_B = createVocabulary(
+/**
+ * The `dfc-b:` terms that only DFC 2.0 defines, under their 2.0 IRI: the node keeps them so whatever namespace they
+ * were read in (see `canonicalDfcIri`), since no 1.x ontology defines them.
+ */
+export const DFC_B_2_0 = createVocabulary(
+  DFC_NAMESPACES['2.0']['dfc-b'] as 'http://w3id.org/dfc/ontology/v2.0.0/src/DFC_BusinessOntology.owl#',
+  ...DFC_B_CLASSES_ADDED_2_0, ...DFC_B_OBJECT_PROPERTIES_ADDED_2_0,
+);
+
+const DFC_B_1_X = createVocabulary(
   CANONICAL_NAMESPACES['dfc-b'] as 'https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#',
   // classes
-  'Enterprise', 'Organization', 'Person', 'Address', 'PhoneNumber', 'SocialMedia', 'SuppliedProduct', 'CatalogItem',
+  'Enterprise', 'Person', 'Address', 'PhoneNumber', 'SocialMedia', 'SuppliedProduct', 'CatalogItem',
   'Catalog', 'Offer', 'Price', 'QuantitativeValue', 'CustomerCategory', 'SaleSession', 'Order', 'OrderLine',
   'AllergenCharacteristic', 'NutrientCharacteristic', 'PhysicalCharacteristic',
   // agents
@@ -56,6 +65,15 @@ export const DFC_B = createVocabulary(
   // planned transformations (Open Food Network's retail units of a wholesale case)
   'AsPlannedTransformation', 'AsPlannedConsumptionFlow', 'AsPlannedProductionFlow', 'consumes', 'produces',
 );
+
+/**
+ * DFC business ontology: the classes and properties the node models, by their canonical IRI. That is the 1.x
+ * namespace ({@link Vocabulary.namespace}), but for `Organization`, the DFC 2.0 name of an enterprise, which only 2.0
+ * defines: its 2.0 IRI, what a `dfc-b:Organization` of any namespace is read as, and what 2.0 output writes.
+ */
+export const DFC_B: typeof DFC_B_1_X & { readonly Organization: typeof DFC_B_2_0.Organization } = Object.freeze({
+  ...DFC_B_1_X, Organization: DFC_B_2_0.Organization,
+});
 
 /** RDF core. */
 export const RDF = createVocabulary(iri(NS.rdf), 'type', 'langString', 'first', 'rest', 'nil');

@@ -39,8 +39,12 @@ export function compactIri(iri: string, prefixes: PrefixTable): string {
   return iri;
 }
 
-/** The 1.16 prefix table, for problem messages. */
-export const CANONICAL_PREFIXES = dfcPrefixes('1.x');
+/**
+ * The prefixes of the canonical IRIs, for problem messages: the 1.16 table, and `dfc-b:` for the business namespace
+ * of DFC 2.0 too, where the node keeps the terms only 2.0 defines (`dfc-b:ProductOption`, as the document wrote it).
+ */
+export const CANONICAL_PREFIXES: PrefixTable = [...dfcPrefixes('1.x'), ['dfc-b', DFC_NAMESPACES['2.0']['dfc-b']] as const]
+  .sort((a, b) => b[1].length - a[1].length);
 
 /** Compacts a canonical IRI for a message. */
 export function shortName(iri: string): string {

@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { canonicalDfcIri } from '../../ontology/namespaces.js';
+import { canonicalDfcIri, DFC_NAMESPACES, isDfc2OnlyTerm } from '../../ontology/namespaces.js';
 import { MAX_TYPES_PER_NODE, MAX_VALUES_PER_PROPERTY, TYPES_KEY } from './limits.js';
 
 /** A link to a node (IRI or blank node label). */
@@ -69,10 +69,12 @@ export class Graph {
     return mapped;
   }
 
-  /** The canonical (DFC 1.x namespace) form of an IRI, memoised because the same IRIs repeat. */
+  /**
+   * The canonical form of an IRI (DFC 1.x namespaces, 2.0 for the terms only DFC 2.0 defines: `canonicalDfcIri`),
+   * memoised because the same IRIs repeat.
+   */
   public iri(value: string): string {
-    // Most IRIs (every resource id) are in no namespace that needs rewriting: answer those without a memo look-up.
-    // Only the 2.0 and pre-1.8 namespaces are rewritten (`canonicalDfcIri`), and they all start with one of these.
+    // Most IRIs (every resource id, every 1.x term but a few) need no rewriting: answered without a memo look-up.
     if (!needsCanonicalForm(value)) return value;
     let result = this.canonical.get(value);
     if (result === undefined) {
@@ -158,18 +160,25 @@ export class Graph {
 const W3ID_HTTP = 'http://w3id.org/dfc/';
 const W3ID_HTTPS = 'https://w3id.org/dfc/';
 const STATIC_HTTP = 'http://static.datafoodconsortium.org/';
+/** The canonical business namespace, where only the terms DFC 2.0 added are rewritten (to their 2.0 IRI). */
+const BUSINESS_1_X = DFC_NAMESPACES['1.x']['dfc-b'];
 
 /**
  * Whether `canonicalDfcIri` could rewrite `value`: every namespace it rewrites (DFC 2.0 on http and https, pre-1.8)
- * starts with one of three bases. Two `startsWith` instead of scanning the whole IRI twice with `includes`.
+ * starts with one of three bases, and in the canonical business namespace it only rewrites a 2.0-only term. A few
+ * `startsWith` instead of scanning the whole IRI twice with `includes`.
  */
 function needsCanonicalForm(value: string): boolean {
-  // `http://w…` and `http://s…` have a letter at 7, `https://w…` a `w` at 8: any other IRI is answered on one
-  // or two characters (a resource id on a peer's host, `https://github.com/…` for the canonical namespaces).
+  // `http://w…` and `http://s…` have a letter at 7, `https://w…` and `https://g…` one at 8: any other IRI is
+  // answered on one or two characters (a resource id on a peer's host).
   const c7 = value.charCodeAt(7);
   if (c7 === 0x77 /* w */) return value.startsWith(W3ID_HTTP);
   if (c7 === 0x73 /* s */) return value.startsWith(STATIC_HTTP);
-  return c7 === 0x2f /* / */ && value.charCodeAt(8) === 0x77 && value.startsWith(W3ID_HTTPS);
+  if (c7 !== 0x2f /* / */) return false;
+  const c8 = value.charCodeAt(8);
+  if (c8 === 0x77 /* w */) return value.startsWith(W3ID_HTTPS);
+  // A canonical business IRI (`https://github.com/…`): one set look-up of its local name.
+  return c8 === 0x67 /* g */ && value.startsWith(BUSINESS_1_X) && isDfc2OnlyTerm(value.slice(BUSINESS_1_X.length));
 }
 
 function termKey(term: Term): string {

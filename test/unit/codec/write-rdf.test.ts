@@ -97,6 +97,26 @@ function edgeRecords(): DfcRecord[] {
   ];
 }
 
+/**
+ * Terms of one DFC generation: 2.0-only ones under their 2.0 IRI (and under the 1.x one, as records stored before they
+ * were kept so hold them), `dfc-b:hasProcess` (1.16 only), an Organization.
+ */
+function generationRecords(): DfcRecord[] {
+  const V2 = DFC_NAMESPACES['2.0']['dfc-b'];
+  return [
+    { kind: 'Enterprise', id: id('org'), name: 'Ferme', supplies: [id('gp')], manages: [], maintains: [], customerCategories: [], affiliates: [] },
+    {
+      kind: 'SuppliedProduct', id: id('gp'), name: 'Tomate', images: [], variantOf: [], variants: [], catalogItems: [], extraTypes: [`${V2}Variant`],
+      extra: {
+        [`${V2}hasProductOption`]: [{ '@id': id('option') }], [`${B}hasProductOption`]: [{ '@id': id('option2') }],
+        [`${B}hasProcess`]: [{ '@id': id('process') }], [`${V2}isCertifiedBy`]: [{ '@id': id('cert') }],
+      },
+    },
+    { kind: 'Resource', id: id('option'), types: [`${V2}ProductOption`], extra: { [DFC_B.name]: [{ '@value': 'Colour' }] } },
+    { kind: 'Resource', id: id('option2'), types: [`${B}ProductOption`], extra: { [`${B}hasProductOptionValue`]: [{ '@type': [`${B}OptionValue`], properties: {} }] } },
+  ];
+}
+
 /** Resources that describe the document, read with it and written back first. */
 const ENVELOPES: readonly ResourceRecord[] = [
   { kind: 'Resource', id: id('view') as Iri, types: [`${NS.hydra}PartialCollectionView`], extra: { [`${NS.hydra}next`]: [{ '@id': id('page2') }] } },
@@ -121,6 +141,7 @@ describe('writing RDF straight from records', function () {
     cases.push({ name: 'edge cases, each id once', records: edgeRecords().filter((_, i) => i !== 1) });
     cases.push({ name: 'edge cases with envelopes', records: edgeRecords(), options: { envelopes: ENVELOPES } });
     cases.push({ name: 'edge cases, one resource (no container)', records: edgeRecords().slice(5, 6), options: { container: false } });
+    cases.push({ name: 'terms of one DFC generation', records: generationRecords() });
   });
 
   for (const profile of PROFILES) {

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Parser } from 'n3';
-import { DFC_B } from '../../../ontology/vocabulary.js';
+import { isDfc2OnlyTerm } from '../../../ontology/namespaces.js';
+import { DFC_B, DFC_B_2_0 } from '../../../ontology/vocabulary.js';
 import { requireShared } from '../../helpers/shared-dfc.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -11,7 +12,8 @@ const WIRE_ALIAS = 'https://maillon.example/ns#wireAliasOf';
 
 describe('ontology/dfc-vocabulary.ttl', () => {
   const quads = new Parser().parse(readFileSync(join(here, '../../../ontology/dfc-vocabulary.ttl'), 'utf8'));
-  const described = new Set(quads.filter((q) => q.subject.value.startsWith(DFC_B.namespace)).map((q) => q.subject.value));
+  const described = new Set(quads.filter((q) => q.subject.value.startsWith(DFC_B.namespace) || q.subject.value.startsWith(DFC_B_2_0.namespace))
+    .map((q) => q.subject.value));
   const aliases = new Set(quads.filter((q) => q.predicate.value === WIRE_ALIAS).map((q) => q.subject.value));
 
   it('describes the classes and properties the node uses', () => {
@@ -22,9 +24,15 @@ describe('ontology/dfc-vocabulary.ttl', () => {
     }
   });
 
+  it('describes a term only DFC 2.0 defines (Organization) under its 2.0 IRI, never under the 1.x one', () => {
+    expect(described.has(DFC_B_2_0.Organization)).to.equal(true);
+    expect([...described].filter((iri) => iri.startsWith(DFC_B.namespace) && isDfc2OnlyTerm(iri.slice(DFC_B.namespace.length)))).to.deep.equal([]);
+  });
+
   it('uses only terms of the official DFC 1.16 ontology, or wire aliases it names as such', function () {
     const official = readFileSync(requireShared(this, 'ontology', 'DFC_BusinessOntology_1.16.0.ttl'), 'utf8');
-    const missing = [...described].filter((iri) => !aliases.has(iri) && iri !== DFC_B.Organization)
+    // A term only DFC 2.0 defines is described under its 2.0 IRI, which the 1.16 ontology cannot have.
+    const missing = [...described].filter((iri) => !aliases.has(iri) && !iri.startsWith(DFC_B_2_0.namespace))
       .filter((iri) => !official.includes(`dfc-b:${iri.slice(DFC_B.namespace.length)} `) && !official.includes(`<${iri}>`));
     expect(missing).to.deep.equal([]);
   });

@@ -14,7 +14,7 @@ import type { DfcRecord } from '../../../ontology/records.js';
 import { SPELLING_EXCEPTIONS } from '../../../ontology/spellings.js';
 import { DFC_B_CLASSES_ADDED_2_0, DFC_B_OBJECT_PROPERTIES_REMOVED_2_0 } from '../../../ontology/terms.js';
 import { measureIri } from '../../../ontology/units.js';
-import { DFC_B } from '../../../ontology/vocabulary.js';
+import { DFC_B, DFC_B_2_0 } from '../../../ontology/vocabulary.js';
 import { encodeJsonLd, type DfcProfile } from '../../../server/codec/encode.js';
 import { serialize } from '../../../server/codec/serialize.js';
 import { jsonld, offline } from '../../helpers/jsonld.js';
@@ -96,8 +96,10 @@ const ALL_DFC_NAMESPACES = Object.values(DFC_NAMESPACES).flatMap((table) => Obje
 /**
  * Every IRI of `quads` in a predicate or `rdf:type` position that is not a term of `terms`, with where it was
  * found. A reader's spelling ({@link SPELLING_EXCEPTIONS}) passes only beside its ontology term, with the same value.
+ * With `other`, the terms of the other generation: a term `terms` does not define passes under that generation's IRI
+ * when it defines it (a 2.0-only `dfc-b:ProductOption` in 1.16 output, the 1.16-only `dfc-b:hasProcess` in 2.0 output).
  */
-function offences(quads: readonly Quad[], terms: Terms): string[] {
+function offences(quads: readonly Quad[], terms: Terms, other?: Terms): string[] {
   const found: string[] = [];
   const own = DFC_NAMESPACES[terms.generation];
   const inGeneration = (iri: string): string => {
@@ -111,20 +113,29 @@ function offences(quads: readonly Quad[], terms: Terms): string[] {
   }
   const key = (q: Quad, predicate: string): string => `${q.subject.value} ${predicate} ${q.object.termType}:${q.object.value}`;
   const written = new Set(quads.map((q) => key(q, q.predicate.value)));
-  const check = (iri: string, allowed: boolean, nonDfc: ReadonlyMap<string, string>, what: string): void => {
+  type Kind = 'class' | 'link' | 'literal';
+  const defines = (t: Terms, kind: Kind, iri: string): boolean =>
+    (kind === 'class' ? t.classes : kind === 'link' ? t.linkProperties : t.literalProperties).has(iri);
+  /** A business IRI of any generation in `terms`' own business namespace. */
+  const inOwn = (iri: string): string => {
+    const from = Object.values(DFC_NAMESPACES).map((ns) => ns['dfc-b']).find((ns) => iri.startsWith(ns));
+    return from === undefined ? iri : own['dfc-b'] + iri.slice(from.length);
+  };
+  const check = (iri: string, kind: Kind, nonDfc: ReadonlyMap<string, string>, what: string): void => {
     const dfc = ALL_DFC_NAMESPACES.some((ns) => iri.startsWith(ns));
     if (!dfc) {
       if (!nonDfc.has(iri)) found.push(`${what} outside DFC and the allow-list: ${iri}`);
     } else if (!Object.values(own).some((ns) => iri.startsWith(ns))) {
-      found.push(`${what} in another DFC generation's namespace: ${iri}`);
-    } else if (!allowed) {
+      const theirs = other !== undefined && defines(other, kind, iri) && !defines(terms, kind, inOwn(iri));
+      if (!theirs) found.push(`${what} in another DFC generation's namespace: ${iri}`);
+    } else if (!defines(terms, kind, iri)) {
       found.push(`${what} that is no DFC term: ${iri}`);
     }
   };
   for (const q of quads) {
     const predicate = q.predicate.value;
     if (predicate === RDF_TYPE) {
-      check(q.object.value, terms.classes.has(q.object.value), NON_DFC_CLASSES, 'class');
+      check(q.object.value, 'class', NON_DFC_CLASSES, 'class');
       continue;
     }
     const twin = twins.get(predicate);
@@ -142,7 +153,7 @@ function offences(quads: readonly Quad[], terms: Terms): string[] {
       continue;
     }
     const isLink = q.object.termType === 'NamedNode' || q.object.termType === 'BlankNode';
-    check(predicate, (isLink ? terms.linkProperties : terms.literalProperties).has(predicate), NON_DFC_PROPERTIES,
+    check(predicate, isLink ? 'link' : 'literal', NON_DFC_PROPERTIES,
       isLink ? 'link property' : 'literal property');
   }
   return [...new Set(found)].sort();
@@ -188,6 +199,15 @@ function richCatalogue(): DfcRecord[] {
       kind: 'Resource', id: `${product}/AsPlannedProductionFlow` as Iri, types: [DFC_B.AsPlannedProductionFlow],
       extra: { [DFC_B.produces]: [{ '@id': product }], [`${DFC_B.namespace}frozen`]: [{ '@value': 'false' }] },
     },
+    // Terms of one generation only, as a peer's catalogue relays them: written under the IRI of the one that has them.
+    {
+      kind: 'SuppliedProduct', id: id('supplied_products/confiture'), name: 'Confiture', images: [], variantOf: [], variants: [], catalogItems: [],
+      extra: {
+        [DFC_B_2_0.hasProductOption]: [{ '@id': id('options/parfum') }], [DFC_B_2_0.isCertifiedBy]: [{ '@id': id('certificates/bio') }],
+        [`${DFC_B.namespace}hasProcess`]: [{ '@id': id('processes/cuisson') }],
+      },
+    },
+    { kind: 'Resource', id: id('options/parfum'), types: [DFC_B_2_0.ProductOption], extra: { [DFC_B.name]: [{ '@value': 'Parfum' }] } },
   ];
 }
 
@@ -218,6 +238,8 @@ describe('every term the node writes is a DFC term (issue 12)', function () {
   });
 
   const terms = (profile: DfcProfile): Terms => (profile === 'dfc-v2' ? v20 : v116);
+  /** The terms of the generation `profile` does not write. */
+  const others = (profile: DfcProfile): Terms => (profile === 'dfc-v2' ? v116 : v20);
 
   it('reads the ontology it checks against (so an empty term list cannot pass everything)', () => {
     expect(v116.classes.has(DFC_B.SuppliedProduct)).to.equal(true);
@@ -249,13 +271,30 @@ describe('every term the node writes is a DFC term (issue 12)', function () {
     ]);
   });
 
+  it('takes a term the written generation lacks only under the IRI of the generation that defines it', async () => {
+    const v2 = DFC_NAMESPACES['2.0']['dfc-b'];
+    const document = {
+      '@context': 'https://w3id.org/dfc/ontology/context/context_1.16.0.json',
+      '@graph': [{
+        '@id': 'https://x.example/o', '@type': `${v2}ProductOption`, [`${v2}name`]: 'n', [`${v2}hasProductOption`]: { '@id': 'https://x.example/p' },
+      }, {
+        '@id': 'https://x.example/p', '@type': 'dfc-b:ProductOption', 'dfc-b:hasProcess': 'https://x.example/q',
+      }],
+    };
+    expect(offences(await jsonLdQuads(document), v116, v20)).to.deep.equal([
+      `class that is no DFC term: ${DFC_B.namespace}ProductOption`,
+      // 1.16 defines `name`: its 2.0 IRI has no place in 1.16 output.
+      `literal property in another DFC generation's namespace: ${v2}name`,
+    ]);
+  });
+
   for (const profile of ['dfc-v1', 'dfc-v2'] as const) {
     it(`the encoder's JSON-LD (${profile}), read by jsonld.js, uses only ${profile === 'dfc-v2' ? 'DFC 2.0 context' : 'DFC 1.16 ontology'} terms`, async () => {
       const records = richCatalogue();
       const document = encodeJsonLd(records, { profile, containerId: `${base}/catalog_items` });
       const quads = await jsonLdQuads(document);
       expect(quads.length).to.be.greaterThan(120);
-      expect(offences(quads, terms(profile))).to.deep.equal([]);
+      expect(offences(quads, terms(profile), others(profile))).to.deep.equal([]);
       // Each reader spelling is written, beside its term.
       const predicates = new Set(quads.map((q) => q.predicate.value));
       const ns = DFC_NAMESPACES[profile === 'dfc-v2' ? '2.0' : '1.x']['dfc-b'];
@@ -269,7 +308,7 @@ describe('every term the node writes is a DFC term (issue 12)', function () {
         const text = serialize(richCatalogue(), format, { profile, containerId: `${base}/catalog_items` });
         const quads = new Parser({ format: format === 'turtle' ? 'text/turtle' : 'application/n-triples' }).parse(text);
         expect(quads.length).to.be.greaterThan(120);
-        expect(offences(quads, terms(profile))).to.deep.equal([]);
+        expect(offences(quads, terms(profile), others(profile))).to.deep.equal([]);
       });
     }
   }
