@@ -14,7 +14,7 @@
 import { Parser, type Quad } from 'n3';
 import { DCTERMS } from '../../ontology/streams.js';
 import { DFC_NAMESPACES } from '../../ontology/namespaces.js';
-import { DFC_B, LDP, PIM, RDF, SOLID } from '../../ontology/vocabulary.js';
+import { DFC_B, DFC_B_2_0, LDP, PIM, RDF, SOLID } from '../../ontology/vocabulary.js';
 import type { DfcRecord } from '../../ontology/records.js';
 import { failure, type Failure } from '../errors/failure.js';
 import type { PeerKind, SourceValidators } from '../store/federation.js';
@@ -90,10 +90,12 @@ export async function detectPeerKind(url: string, fetch: PageFetch): Promise<Pee
   return isContainer(triples, fetched.page.url) || isWebIdProfile(triples) ? 'solid' : 'dfc';
 }
 
-/** Keeps the records a pod document says about the DFC: any DFC kind, or another resource with a DFC type. */
+/**
+ * Keeps the records a pod document says about the DFC: any DFC kind, or another resource with a DFC type (one only
+ * DFC 2.0 defines, `dfc-b:ProductOption`, is kept under its 2.0 IRI).
+ */
 function dfcRecords(records: readonly DfcRecord[]): DfcRecord[] {
-  const dfc = DFC_B.namespace as string;
-  return records.filter((r) => r.kind !== 'Resource' || r.types.some((t) => t.startsWith(dfc)));
+  return records.filter((r) => r.kind !== 'Resource' || r.types.some((t) => t.startsWith(DFC_B.namespace) || t.startsWith(DFC_B_2_0.namespace)));
 }
 
 /** One thing to read: a container (walked) or a document (decoded). */

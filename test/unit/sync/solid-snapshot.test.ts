@@ -82,6 +82,19 @@ describe('solid-snapshot (a pod peer)', () => {
     expect(pod.asked.some((u) => u.includes('evil.example'))).to.equal(false);
   });
 
+  it('keeps a resource of a class only DFC 2.0 defines (kept under its 2.0 IRI), and none of no DFC class', async () => {
+    const root = `${POD}/frank/`;
+    const v2 = 'http://w3id.org/dfc/ontology/v2.0.0/src/DFC_BusinessOntology.owl#';
+    const pod = scriptedPod({
+      [root]: container(root, [`${root}a.ttl`]),
+      [`${root}a.ttl`]: `${product(`${root}a.ttl`, 'A')}<${root}a.ttl#colour> a <${B}ProductOption>; <${B}name> "Colour".\n`
+        + `<${root}a.ttl#size> a <${v2}ProductOption>; <${B}name> "Size".\n<${root}a.ttl#thing> a <https://schema.org/Thing>; <${B}name> "Thing".\n`,
+    });
+    const outcome = await sync(root, pod.fetch);
+    expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
+    expect(outcome.ok && outcome.summary.added).to.equal(3);
+  });
+
   it('a pod answering 500 for one document fails its sync, and applies nothing', async () => {
     const root = `${POD}/carol/`;
     const pod = scriptedPod({
