@@ -102,6 +102,33 @@ export function isDfc2OnlyTerm(local: string): boolean {
 }
 
 /**
+ * The 2.0-only local names by their length: a 1.x business IRI is asked about by its length first, which rules out
+ * nearly every IRI (a resource id, `dfc-b:name`) without cutting or hashing it (this runs per triple read).
+ */
+const DFC_B_ONLY_2_0_BY_LENGTH: readonly (readonly string[] | undefined)[] = (() => {
+  const byLength: string[][] = [];
+  for (const local of DFC_B_ONLY_2_0) (byLength[local.length] ??= []).push(local);
+  return byLength;
+})();
+
+/**
+ * Whether `value` is a term only DFC 2.0 defines under the 1.x business namespace (`…/DFC_BusinessOntology.owl#ProductOption`
+ * on GitHub): an IRI of no ontology, whose canonical form is the 2.0 one. As `isDfc2OnlyTerm` of the local name of a
+ * 1.x business IRI, without a string made or hashed.
+ *
+ * @param value - any IRI
+ */
+export function isDfc2OnlyTermIn1x(value: string): boolean {
+  const local = value.length - DFC_B_1_X.length;
+  const candidates = local > 0 ? DFC_B_ONLY_2_0_BY_LENGTH[local] : undefined;
+  if (candidates === undefined) return false;
+  for (let i = 0; i < candidates.length; i++) {
+    if (value.endsWith(candidates[i] as string)) return value.startsWith(DFC_B_1_X);
+  }
+  return false;
+}
+
+/**
  * The canonical form of a business ontology IRI whose local name is `local` (the namespace it was written in is
  * irrelevant: a 1.x-namespaced `dfc-b:ProductOption` is the 2.0 class all the same).
  */
@@ -118,12 +145,9 @@ function canonicalBusinessIri(local: string): string {
  * @returns the canonical IRI, or `value` itself when it is in no DFC namespace or canonical already
  */
 export function canonicalDfcIri(value: string): string {
-  // A 1.x business IRI is canonical unless it names a 2.0-only term.
-  if (value.startsWith(DFC_B_1_X)) {
-    const local = value.slice(DFC_B_1_X.length);
-    return DFC_B_ONLY_2_0.has(local) ? DFC_B_2_0 + local : value;
-  }
-  // Fast exit: nearly every other IRI on the wire is in no DFC namespace at all.
+  // A 1.x IRI is canonical unless it names a 2.0-only term.
+  if (isDfc2OnlyTermIn1x(value)) return DFC_B_2_0 + value.slice(DFC_B_1_X.length);
+  // Fast exit: nearly every IRI on the wire is canonical already or not DFC at all.
   if (!value.includes('datafoodconsortium.org/') && !value.includes('w3id.org/dfc/')) return value;
   for (const generation of ['2.0', 'legacy'] as const) {
     const namespaces = DFC_NAMESPACES[generation];
@@ -151,12 +175,7 @@ export function canonicalDfcIri(value: string): string {
  * @param generation - the target generation
  */
 export function dfcIriIn(value: string, generation: DfcGeneration): string {
-  if (generation === '1.x') {
-    // One comparison for nearly every IRI (a resource id): only a business IRI can name a 2.0-only term.
-    if (!value.startsWith(DFC_B_1_X)) return value;
-    const local = value.slice(DFC_B_1_X.length);
-    return DFC_B_ONLY_2_0.has(local) ? DFC_B_2_0 + local : value;
-  }
+  if (generation === '1.x') return isDfc2OnlyTermIn1x(value) ? DFC_B_2_0 + value.slice(DFC_B_1_X.length) : value;
   for (const prefix of Object.keys(CANONICAL_NAMESPACES) as DfcPrefix[]) {
     const ns = CANONICAL_NAMESPACES[prefix];
     if (!value.startsWith(ns)) continue;

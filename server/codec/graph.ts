@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { canonicalDfcIri, DFC_NAMESPACES, isDfc2OnlyTerm } from '../../ontology/namespaces.js';
+import { canonicalDfcIri, isDfc2OnlyTermIn1x } from '../../ontology/namespaces.js';
 import { MAX_TYPES_PER_NODE, MAX_VALUES_PER_PROPERTY, TYPES_KEY } from './limits.js';
 
 /** A link to a node (IRI or blank node label). */
@@ -160,8 +160,6 @@ export class Graph {
 const W3ID_HTTP = 'http://w3id.org/dfc/';
 const W3ID_HTTPS = 'https://w3id.org/dfc/';
 const STATIC_HTTP = 'http://static.datafoodconsortium.org/';
-/** The canonical business namespace, where only the terms DFC 2.0 added are rewritten (to their 2.0 IRI). */
-const BUSINESS_1_X = DFC_NAMESPACES['1.x']['dfc-b'];
 
 /**
  * Whether `canonicalDfcIri` could rewrite `value`: every namespace it rewrites (DFC 2.0 on http and https, pre-1.8)
@@ -177,8 +175,8 @@ function needsCanonicalForm(value: string): boolean {
   if (c7 !== 0x2f /* / */) return false;
   const c8 = value.charCodeAt(8);
   if (c8 === 0x77 /* w */) return value.startsWith(W3ID_HTTPS);
-  // A canonical business IRI (`https://github.com/…`): one set look-up of its local name.
-  return c8 === 0x67 /* g */ && value.startsWith(BUSINESS_1_X) && isDfc2OnlyTerm(value.slice(BUSINESS_1_X.length));
+  // A 1.x IRI (`https://github.com/…`) that names a 2.0-only term: ruled out on its length for nearly every IRI.
+  return c8 === 0x67 /* g */ && isDfc2OnlyTermIn1x(value);
 }
 
 function termKey(term: Term): string {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { Parser } from 'n3';
-import { canonicalDfcIri, DFC_NAMESPACES, dfcIriIn, isDfc2OnlyTerm } from '../../../ontology/namespaces.js';
+import { canonicalDfcIri, DFC_NAMESPACES, dfcIriIn, isDfc2OnlyTerm, isDfc2OnlyTermIn1x } from '../../../ontology/namespaces.js';
 import {
   DFC_B_CLASSES_ADDED_2_0, DFC_B_OBJECT_PROPERTIES_ADDED_2_0, DFC_B_OBJECT_PROPERTIES_REMOVED_2_0,
 } from '../../../ontology/terms.js';
@@ -58,6 +58,18 @@ describe('ontology/namespaces', () => {
       expect(isDfc2OnlyTerm(term), term).to.equal(true);
       expect(DFC_B_2_0[term]).to.equal(`${V2}${term}`);
     }
+    for (const term of [...DFC_B_CLASSES_ADDED_2_0, ...DFC_B_OBJECT_PROPERTIES_ADDED_2_0]) {
+      expect(isDfc2OnlyTermIn1x(`${V1}${term}`), term).to.equal(true);
+      // Only under the 1.x business namespace, and only the whole local name.
+      for (const other of [`${V2}${term}`, `${LEGACY}${term}`, `${V1}x${term}`, `${V1}${term}s`, `${V1.replace('Business', 'Technical')}${term}`]) {
+        expect(isDfc2OnlyTermIn1x(other), other).to.equal(false);
+      }
+    }
+    // An IRI as long as one of them, ending as one, in another namespace of the same length.
+    expect(isDfc2OnlyTermIn1x(`${'x'.repeat(V1.length)}ProductOption`)).to.equal(false);
+    expect(isDfc2OnlyTermIn1x(`${V1}hasProcess`)).to.equal(false);
+    expect(isDfc2OnlyTermIn1x(V1)).to.equal(false);
+    expect(isDfc2OnlyTermIn1x('')).to.equal(false);
     expect(isDfc2OnlyTerm('hasProcess')).to.equal(false);
     expect(isDfc2OnlyTerm('name')).to.equal(false);
     for (const [local, value] of Object.entries(DFC_B)) {
