@@ -202,6 +202,11 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     store, decoder, urls: new NodeUrls(base), holdMs: config.orderHoldSeconds * 1000, onChange: () => notifier.wake(),
     onExpiryError: (order, error) => logger.error({ err: error, order }, 'a held order could not be expired'),
     onUpstreamCancellation: (event) => logUpstreamCancellation(logger, event),
+    // A Maillon supplier answers a POST sent again with its Idempotency-Key with the order it made; others may not.
+    honoursIdempotencyKeys: async (ordersUrl) => {
+      const found = await discover(new URL(ordersUrl).origin, (request) => fetchPage(request, { ...policy, totalTimeoutMs: Math.min(policy.totalTimeoutMs, 5000) }, fetch));
+      return found.status === 'unreachable' ? undefined : found.status === 'found' && found.document.software === 'Maillon';
+    },
     upstream: upstreamOrders,
   });
   const oidc = new OidcVerifier({

@@ -180,6 +180,8 @@ export interface OrderServiceDeps {
   readonly onUpstreamCancellation?: (event: UpstreamCancellationEvent) => void;
   /** The delay before an owed cancellation is first retried (default 1 s; doubled each time, up to 10 minutes). */
   readonly upstreamRetryMs?: number;
+  /** Whether a supplier takes an `Idempotency-Key` (see `UpstreamCancellationsDeps.honoursKeys`; none: no supplier does). */
+  readonly honoursIdempotencyKeys?: (ordersUrl: string) => Promise<boolean | undefined>;
 }
 
 /** The DFC order statuses, by local name. */
@@ -284,6 +286,7 @@ export class OrderService {
       store: deps.store.orders, upstream: deps.upstream, orderedBy: (eid) => this.orderedByOf({ eid }), now: this.now, holdMs: this.holdMs,
       ...(deps.onUpstreamCancellation !== undefined ? { onEvent: deps.onUpstreamCancellation } : {}),
       ...(deps.upstreamRetryMs !== undefined ? { firstDelayMs: deps.upstreamRetryMs } : {}),
+      ...(deps.honoursIdempotencyKeys !== undefined ? { honoursKeys: deps.honoursIdempotencyKeys } : {}),
     });
   }
 

@@ -55,6 +55,12 @@ export interface UpstreamCancellationsDeps {
   /** This node's hold: how long after what it sent a supplier may still hold an order (at least a day is assumed). */
   readonly holdMs: number;
   readonly onEvent?: (event: UpstreamCancellationEvent) => void;
+  /**
+   * Whether the supplier of an orders collection answers a POST sent again with its `Idempotency-Key` with the order
+   * the first made (a Maillon node does; Open Food Network's and FDC's servers make another order); undefined when it
+   * cannot be told now. None: no supplier is assumed to, and an order whose `@id` was never learnt is not looked for.
+   */
+  readonly honoursKeys?: (ordersUrl: string) => Promise<boolean | undefined>;
   /** The delay before the first retry (then doubled each time, up to {@link maxDelayMs}). */
   readonly firstDelayMs?: number;
   readonly maxDelayMs?: number;
@@ -151,6 +157,16 @@ export class UpstreamCancellations {
     try {
       let target = c.target;
       if (c.placement !== undefined) {
+        // Sent again to a supplier that does not take the key, the POST would make one more order, and the one it
+        // took first would stay held: such a cancellation cannot be done from here, and its operator is told.
+        const honours = this.deps.honoursKeys === undefined ? false : await this.deps.honoursKeys(c.target);
+        if (honours === undefined) return { kind: 'retry', error: 'whether the supplier takes an Idempotency-Key cannot be told now (its discovery document did not answer)' };
+        if (!honours) {
+          return {
+            kind: 'refused', reason: 'the supplier is no node that answers a POST sent again with its Idempotency-Key with the order it made (no Maillon node): '
+              + 'the order it may have taken cannot be found from here; its operator must be asked to cancel it',
+          };
+        }
         const { key, lines, via, sessionEnd } = c.placement;
         const placed = await upstream.place({
           ordersUrl: c.target, orderedBy, lines, key, ...(via !== undefined ? { via } : {}), ...(sessionEnd !== undefined ? { sessionEnd } : {}),

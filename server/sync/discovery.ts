@@ -23,6 +23,8 @@ export interface DiscoveryDocument {
   readonly enterpriseFeed?: string;
   /** Where webhooks are registered. */
   readonly subscriptions?: string;
+  /** The software the node runs, as it says (`Maillon`). */
+  readonly software?: string;
 }
 
 /**
@@ -53,7 +55,7 @@ export async function discover(origin: string, fetch: PageFetch): Promise<Discov
   const value = fetched.page.json?.value;
   const object = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   const document: Record<string, string> = {};
-  for (const key of ['enterprises', 'feed', 'enterpriseFeed', 'subscriptions'] as const) {
+  for (const key of ['enterprises', 'feed', 'enterpriseFeed', 'subscriptions', 'software'] as const) {
     const link = object[key];
     if (typeof link === 'string') document[key] = link;
   }

@@ -41,6 +41,8 @@ describe('order service: cancellations owed to suppliers', () => {
   /** What the supplier answers a POST, a cancellation. */
   let placeAnswer: UpstreamOutcome;
   let cancelAnswer: UpstreamOutcome;
+  /** Whether the supplier takes an Idempotency-Key (a Maillon node), as its discovery document would tell. */
+  let honoursKeys: boolean | undefined = true;
   let calls: string[];
   let service: OrderService;
 
@@ -59,6 +61,7 @@ describe('order service: cancellations owed to suppliers', () => {
     };
     service = new OrderService({
       store, decoder: new Decoder(), urls: new NodeUrls(base), upstream, now: () => clock, onUpstreamCancellation: (e) => void events.push(e),
+      honoursIdempotencyKeys: async () => honoursKeys,
     });
   };
 
@@ -67,6 +70,7 @@ describe('order service: cancellations owed to suppliers', () => {
     clock = Date.parse('2026-03-01T10:00:00Z');
     events = [];
     calls = [];
+    honoursKeys = true;
     placeAnswer = { ok: true, order: `${FARM}/orders/1` };
     cancelAnswer = { ok: true, order: `${FARM}/orders/1` };
     await open();
@@ -116,6 +120,25 @@ describe('order service: cancellations owed to suppliers', () => {
     expect(calls).to.deep.equal([`place ${FARM}/orders ${key}`, `cancel ${FARM}/orders/7`]);
     expect(await store.orders.upstreamOwed(10)).to.deep.equal([]);
     expect(kinds()).to.deep.equal(['owed', 'retry', 'retry', 'done']);
+  });
+
+  it('never sends the POST again to a supplier that does not take an Idempotency-Key (it would make one more order): says its operator must be asked', async () => {
+    placeAnswer = { ok: false, status: 503, reason: 'timeout' };
+    await place().catch(() => undefined);
+    placeAnswer = { ok: true, order: `${FARM}/orders/8` };
+    calls = [];
+    // Whether it takes one cannot be told now (its discovery document did not answer): tried again later.
+    honoursKeys = undefined;
+    clock += 1000;
+    expect(await service.retryUpstreamCancellations()).to.deep.equal({ settled: 0, postponed: 1 });
+    // It is no Maillon node: nothing is sent to it, and the operator is told.
+    honoursKeys = false;
+    clock += 2000;
+    expect(await service.retryUpstreamCancellations()).to.deep.equal({ settled: 1, postponed: 0 });
+    expect(calls).to.deep.equal([]);
+    expect(await store.orders.upstreamOwed(10)).to.deep.equal([]);
+    expect(kinds()).to.deep.equal(['owed', 'retry', 'refused']);
+    expect(events.at(-1)).to.have.property('reason').that.matches(/operator must be asked/u);
   });
 
   it('once the order is found but its cancellation fails, cancels that order next time without placing again', async () => {
