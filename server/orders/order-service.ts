@@ -100,6 +100,8 @@ export type UpstreamOutcome =
     readonly ok: false; readonly status: 409 | 503; readonly reason: string;
     /** The lines sent that the supplier said it is short of, when it said (a Maillon node does, in `shortLines`). */
     readonly short?: readonly UpstreamShortLine[];
+    /** The supplier's own HTTP status, when it answered one (a 409 may stand for its 400, 401, 403, 404 or 422). */
+    readonly httpStatus?: number;
   };
 
 /**

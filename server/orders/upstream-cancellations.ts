@@ -21,7 +21,7 @@
 import type { NewUpstreamCancellation, OrderStore, UpstreamCancellation, UpstreamPlacement } from '../store/orders.js';
 
 /** What a supplier answered (the order service's `UpstreamOutcome`, as much of it as is read here). */
-type SupplierAnswer = { readonly ok: true; readonly order: string } | { readonly ok: false; readonly status: number; readonly reason: string };
+type SupplierAnswer = { readonly ok: true; readonly order: string } | { readonly ok: false; readonly status: number; readonly reason: string; readonly httpStatus?: number };
 
 /** The orders at suppliers' nodes, as much of the order service's `UpstreamOrders` port as is used here. */
 export interface SupplierOrders {
@@ -173,7 +173,10 @@ export class UpstreamCancellations {
         });
         if (!placed.ok) {
           // Refused: the supplier holds no order for this key (it refused it, or the order it made is closed already).
-          if (placed.status === 409) return { kind: 'done', note: `the supplier holds no order for it: ${placed.reason}` };
+          // Not a refusal of the order but of this node (a credential it no longer takes, 401/403) or of the address
+          // (404 from a proxy in front of it, 400): nothing is known of the order, and it is asked again later.
+          const refusedOrder = placed.httpStatus === undefined || placed.httpStatus === 409 || placed.httpStatus === 422;
+          if (placed.status === 409 && refusedOrder) return { kind: 'done', note: `the supplier holds no order for it: ${placed.reason}` };
           return { kind: 'retry', error: placed.reason };
         }
         target = placed.order;

@@ -219,7 +219,9 @@ export class HttpUpstreamOrders implements UpstreamOrders {
       if (response.status === 409 && response.headers['retry-after'] !== undefined) {
         return { ok: false, status: 503, reason: `the supplier asks to retry later: ${said.detail ?? statusLine(response.status)}` };
       }
-      return { ok: false, status: 409, reason: said.detail ?? statusLine(response.status), ...(said.shortLines !== undefined ? { shortLines: said.shortLines } : {}) };
+      return {
+        ok: false, status: 409, httpStatus: response.status, reason: said.detail ?? statusLine(response.status), ...(said.shortLines !== undefined ? { shortLines: said.shortLines } : {}),
+      };
     }
     return outcome;
   }
@@ -304,7 +306,7 @@ function outageOf(f: Failure): Extract<UpstreamOutcome, { ok: false }> {
   // what to do, not an outage that tells the buyer to try again in 30 seconds (nor the supplier's own text).
   if (f.kind === 'http-status' && f.status === 401) {
     return {
-      ok: false, status: 409,
+      ok: false, status: 409, httpStatus: 401,
       reason: 'the supplier does not accept this node\'s credential for it (HTTP 401): the shop\'s operator must give this node a token of the supplier (maillon peer set --token) or an OpenID login it grants',
     };
   }

@@ -141,6 +141,23 @@ describe('order service: cancellations owed to suppliers', () => {
     expect(events.at(-1)).to.have.property('reason').that.matches(/operator must be asked/u);
   });
 
+  it('does not take a refusal of its credential or of the address (401, 403, 404) for "no order": asks again later', async () => {
+    placeAnswer = { ok: false, status: 503, reason: 'timeout' };
+    await place().catch(() => undefined);
+    let delay = 1000;
+    for (const httpStatus of [401, 403, 404]) {
+      placeAnswer = { ok: false, status: 409, httpStatus, reason: `HTTP ${httpStatus}` };
+      clock += delay;
+      delay *= 2;
+      expect(await service.retryUpstreamCancellations(), `HTTP ${httpStatus}`).to.deep.equal({ settled: 0, postponed: 1 });
+    }
+    // The supplier's own 409 (it refuses the order: it holds none for the key) settles it.
+    placeAnswer = { ok: false, status: 409, httpStatus: 409, reason: 'insufficient stock' };
+    clock += delay;
+    expect(await service.retryUpstreamCancellations()).to.deep.equal({ settled: 1, postponed: 0 });
+    expect(kinds()).to.deep.equal(['owed', 'retry', 'retry', 'retry', 'done']);
+  });
+
   it('once the order is found but its cancellation fails, cancels that order next time without placing again', async () => {
     placeAnswer = { ok: false, status: 503, reason: 'timeout' };
     await place().catch(() => undefined);

@@ -237,7 +237,7 @@ describe('orders placed at a supplier (HttpUpstreamOrders)', function () {
       res.writeHead(409, { 'content-type': 'application/problem+json' });
       res.end(JSON.stringify({ type: 'about:blank', title: 'Conflict', status: 409, detail: 'not enough stock: 2 cases requested, 1 available' }));
     });
-    expect(await place(peer, client())).to.deep.equal({ ok: false, status: 409, reason: 'not enough stock: 2 cases requested, 1 available' });
+    expect(await place(peer, client())).to.deep.equal({ ok: false, status: 409, httpStatus: 409, reason: 'not enough stock: 2 cases requested, 1 available' });
   });
 
   it('takes a 409 with Retry-After (an order still being placed under its Idempotency-Key) as a failure to retry, not a refusal', async () => {
@@ -256,7 +256,7 @@ describe('orders placed at a supplier (HttpUpstreamOrders)', function () {
       res.writeHead(409, { 'content-type': 'application/problem+json' });
       res.end(JSON.stringify({ type: 'https://maillon.example/problems/insufficient-stock', title: 'Conflict', status: 409, instance: '/orders', problems: [], detail }));
     });
-    expect(await place(peer, client())).to.deep.equal({ ok: false, status: 409, reason: detail });
+    expect(await place(peer, client())).to.deep.equal({ ok: false, status: 409, httpStatus: 409, reason: detail });
   });
 
   it('reads the lines a refusal says are short (a Maillon supplier\'s shortLines): by the line @id sent, else by a lone Offer; nothing else', async () => {
@@ -277,14 +277,14 @@ describe('orders placed at a supplier (HttpUpstreamOrders)', function () {
       'line 1', null, 7,
     ];
     expect(await place(peer, client())).to.deep.equal({
-      ok: false, status: 409, reason: 'not enough stock', short: [{ index: 0, requested: 2, available: 1 }, { index: 1, requested: 1, available: 0 }],
+      ok: false, status: 409, httpStatus: 409, reason: 'not enough stock', short: [{ index: 0, requested: 2, available: 1 }, { index: 1, requested: 1, available: 0 }],
     });
     // An amendment (PUT): the lines sent are under the order placed before.
     shortLines = [{ id: `${orders}/31/OrderLines/1`, requested: 4, available: 3 }, { id: `${orders}/OrderLines/2`, requested: 1, available: 0 }];
-    expect(await place(peer, client(), `${orders}/31`)).to.deep.equal({ ok: false, status: 409, reason: 'not enough stock', short: [{ index: 0, requested: 4, available: 3 }] });
+    expect(await place(peer, client(), `${orders}/31`)).to.deep.equal({ ok: false, status: 409, httpStatus: 409, reason: 'not enough stock', short: [{ index: 0, requested: 4, available: 3 }] });
     // Nothing it names was sent: a refusal with its reason alone.
     shortLines = [{ id: 'https://elsewhere.test/x', requested: 1, available: 0 }];
-    expect(await place(peer, client())).to.deep.equal({ ok: false, status: 409, reason: 'not enough stock' });
+    expect(await place(peer, client())).to.deep.equal({ ok: false, status: 409, httpStatus: 409, reason: 'not enough stock' });
   });
 
   it('takes 400/403/404/422 as refusals too, with the status line when there is no problem', async () => {
