@@ -16,6 +16,29 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
   }
 }
 
+/**
+ * A peer that accepts the connection and never answers, added to the database `db` as peer `slow`; `asked` says
+ * whether a request reached it since the peer was added (`peer add` looks at the URL first: that one is not counted).
+ */
+async function hangingPeer(db: string, dir: string): Promise<{ readonly asked: () => boolean; close(): Promise<void> }> {
+  let asked = false;
+  const hanging: Server = createServer(() => {
+    asked = true;
+  });
+  await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+  const port = (hanging.address() as AddressInfo).port;
+  const io = { out: () => undefined, err: () => undefined };
+  expect(await run(['peer', 'add', `http://127.0.0.1:${port}/api/dfc/enterprises`, '--name', 'slow', '--allow-private', '--db', db, '--data-dir', dir], io)).to.equal(0);
+  asked = false;
+  return {
+    asked: () => asked,
+    close: async () => {
+      hanging.closeAllConnections();
+      await new Promise<void>((resolve) => hanging.close(() => resolve()));
+    },
+  };
+}
+
 describe('stopping a node or a sync with a signal (issue 13)', function () {
   this.timeout(60_000);
   let dir: string;
@@ -44,19 +67,11 @@ describe('stopping a node or a sync with a signal (issue 13)', function () {
 
   it('serve stops at once on SIGTERM while a scheduled sync waits on a peer that never answers; the attempt is not held against the peer', async () => {
     const db = join(dir, 'scheduled.db');
-    let asked = false;
-    const hanging: Server = createServer(() => {
-      asked = true;
-    });
-    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const peer = await hangingPeer(db, dir);
     try {
-      const port = (hanging.address() as AddressInfo).port;
-      const io = { out: () => undefined, err: () => undefined };
-      expect(await run(['peer', 'add', `http://127.0.0.1:${port}/api/dfc/enterprises`, '--name', 'slow', '--allow-private', '--db', db, '--data-dir', dir], io)).to.equal(0);
-      asked = false;
       const node = spawnMaillon(['serve', '--port', '0', '--db', db, '--data-dir', dir], { MAILLON_LOG_LEVEL: 'info', MAILLON_LOG_FORMAT: 'json', MAILLON_ALLOW_PRIVATE: 'true' });
       await node.listening();
-      await until(() => asked, 30_000, 'the scheduled sync to ask the peer');
+      await until(peer.asked, 30_000, 'the scheduled sync to ask the peer');
       const stopping = Date.now();
       node.child.kill('SIGTERM');
       expect((await node.exited).code, node.err()).to.equal(0);
@@ -68,33 +83,22 @@ describe('stopping a node or a sync with a signal (issue 13)', function () {
       // Not counted as the peer's failure, and due again at once after the next start.
       expect(out).to.match(/\b0 failures in a row/u);
     } finally {
-      hanging.closeAllConnections();
-      await new Promise<void>((resolve) => hanging.close(() => resolve()));
+      await peer.close();
     }
   });
 
   it('Ctrl-C during sync says what was done and what was not, exit 130', async () => {
     const db = join(dir, 'sync.db');
-    // A peer that accepts the connection and never answers: the sync is still running when Ctrl-C comes.
-    let asked = false;
-    const hanging: Server = createServer(() => {
-      asked = true;
-    });
-    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    // The sync is still running when Ctrl-C comes.
+    const peer = await hangingPeer(db, dir);
     try {
-      const port = (hanging.address() as AddressInfo).port;
-      const io = { out: () => undefined, err: () => undefined };
-      expect(await run(['peer', 'add', `http://127.0.0.1:${port}/api/dfc/enterprises`, '--name', 'slow', '--allow-private', '--db', db, '--data-dir', dir], io)).to.equal(0);
-      // `peer add` looked at the URL (is it a Solid pod?): what counts is the sync's own request.
-      asked = false;
       const sync = spawnMaillon(['sync', '--allow-private', '--db', db, '--data-dir', dir]);
-      await until(() => asked, 30_000, 'the sync to ask the peer');
+      await until(peer.asked, 30_000, 'the sync to ask the peer');
       sync.child.kill('SIGINT');
       expect((await sync.exited).code, sync.err()).to.equal(130);
       expect(sync.err()).to.match(/interrupted: 0 of 1 peer finished; not synced, their previous data kept: slow/u);
     } finally {
-      hanging.closeAllConnections();
-      await new Promise<void>((resolve) => hanging.close(() => resolve()));
+      await peer.close();
     }
   });
 });
