@@ -370,7 +370,15 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     if (rows.length === 0) return;
     // Two parameters a row (its columns as one JSON text, split by SQLite on its own thread, and its record), not
     // nine bound values a row: binding them is work on the main thread, which decodes the next page meanwhile.
-    await this.db.transaction((tx) => stageRows(tx, 'sync_staging', runId, rows));
+    await this.db.transaction(async (tx) => {
+      // A run cleared under it (a later run of its peer, begun by another process, or the peer removed) stages
+      // nothing more: its rows would never be applied, and would stay until the staging is next cleared whole
+      // (the staging has no foreign key to its run since migration 34, which refused them).
+      if ((await tx.get('SELECT 1 AS x FROM sync_runs WHERE id = ?', [runId])) === undefined) {
+        throw new Error(`sync run ${runId} was cleared under it (a later run of the peer, or its removal); nothing more is staged`);
+      }
+      await stageRows(tx, 'sync_staging', runId, rows);
+    });
   }
 
   public async applyRun(peerId: number, runId: number, write: RunWrite): Promise<RunApplied> {

@@ -136,6 +136,11 @@ describe('store: snapshot runs staged page by page', () => {
     expect(String(refused)).to.match(/was cleared or changed under it/u);
     expect(await count('peer_resources')).to.equal(0);
     expect(await count('federated_entries')).to.equal(0);
+    // Nor does it stage anything more: its rows would never be applied.
+    let staging: unknown;
+    await store.provenance.stage(run, offer('pear', 3).map(staged)).catch((error: unknown) => (staging = error));
+    expect(String(staging)).to.match(/was cleared under it/u);
+    expect(await count('sync_staging')).to.equal(0);
     // Start-up drops the runs older than a sync may last.
     await store.provenance.stage(next, offer('pear', 3).map(staged));
     expect(await store.provenance.clearStaleRuns(T0)).to.equal(0);
