@@ -21,7 +21,7 @@ import { FileContextStore, type UnreadableContextFile } from './store/context-st
 import { ContextRegistry, storedContextProblem } from './codec/context-registry.js';
 import type { PeerKind } from './store/federation.js';
 import { detectPeerKind } from './sync/solid-snapshot.js';
-import { fetchPage } from './sync/peer-fetch.js';
+import { fetchPage, type PageRequest } from './sync/peer-fetch.js';
 import type { Taxonomy } from '../ontology/taxonomy.js';
 import { SyncScheduler } from './sync/scheduler.js';
 import { SyncEngine } from './sync/sync-engine.js';
@@ -155,6 +155,8 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   const api = `${base}/api/dfc`;
   const timers = overrides.timers ?? new NodeTimers((name, error) => logger.error({ err: error, timer: name }, `${name} failed`));
   const fetch = overrides.fetch ?? safeFetch;
+  /** A look at another node that must not hold its caller for a whole fetch deadline (discovery, a peer's kind): 5 s at most. */
+  const glance = (request: PageRequest): ReturnType<typeof fetchPage> => fetchPage(request, { ...policy, totalTimeoutMs: Math.min(policy.totalTimeoutMs, 5000) }, fetch);
   const notifier = new Notifier({
     feed: store.feed, base, api, fetch, policy, logger, timers,
     ...(overrides.webhookPollMs !== undefined ? { pollMs: overrides.webhookPollMs } : {}),
@@ -170,7 +172,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   });
   const listingFollower = new ListingFollower({
     listings, decoder, fetch, policy, timers, intervalMs: config.listingFollowMs,
-    locate: async (origin) => locateFeed(origin, (request) => fetchPage(request, { ...policy, totalTimeoutMs: Math.min(policy.totalTimeoutMs, 5000) }, fetch)),
+    locate: async (origin) => locateFeed(origin, glance),
     onFailure: (origin, failure) => logger.warn({ origin, failure }, 'the change feed of a listing\'s origin cannot be read; its listings are pulled meanwhile'),
   });
   const engine = new SyncEngine({
@@ -204,7 +206,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     onUpstreamCancellation: (event) => logUpstreamCancellation(logger, event),
     // A Maillon supplier answers a POST sent again with its Idempotency-Key with the order it made; others may not.
     honoursIdempotencyKeys: async (ordersUrl) => {
-      const found = await discover(new URL(ordersUrl).origin, (request) => fetchPage(request, { ...policy, totalTimeoutMs: Math.min(policy.totalTimeoutMs, 5000) }, fetch));
+      const found = await discover(new URL(ordersUrl).origin, glance);
       return found.status === 'unreachable' ? undefined : found.status === 'found' && found.document.software === 'Maillon';
     },
     upstream: upstreamOrders,
@@ -225,7 +227,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
       return outcome;
     },
     // A look at the URL before adding it: a peer that does not answer must not hold `peer add` for a whole sync's time.
-    detectPeerKind: (url) => detectPeerKind(url, (request) => fetchPage(request, { ...policy, totalTimeoutMs: Math.min(policy.totalTimeoutMs, 5000) }, fetch)),
+    detectPeerKind: (url) => detectPeerKind(url, glance),
     close: async () => {
       timers.cancelAll();
       await listingFollower.stop();
