@@ -175,7 +175,11 @@ export async function run(given: readonly string[], io: Io): Promise<number> {
       // What the document as a whole lost in the reading (N-Quads' graph names) is said.
       for (const p of result.problems) if (p.id === null && p.severity === 'warning') io.err(`${file}: ${formatProblem(p)}\n`);
       // Faithful: the document's own container (its @id, what it contains) and paging views are written back.
-      io.out(serialize(result.records, to, { ...(values.profile === 'dfc-v2' ? { profile: 'dfc-v2' } : {}), envelopes: result.envelopes }));
+      // A stock the document did not state is not written either: not as on demand, which an offer's would mean.
+      io.out(serialize(result.records, to, {
+        ...(values.profile === 'dfc-v2' ? { profile: 'dfc-v2' } : {}), envelopes: result.envelopes,
+        ...(result.unstatedStock !== undefined ? { unstatedStock: result.unstatedStock } : {}),
+      }));
       io.out('\n');
       return 0;
     }

@@ -37,6 +37,12 @@ export interface EncodeOptions {
    * and `ldp:contains` are kept, none is made up.
    */
   readonly envelopes?: readonly ResourceRecord[];
+  /**
+   * The catalog items and offers whose document said no stock (`DecodeResult.unstatedStock`): written without a
+   * `dfc-b:stockLimitation`, for a conversion that must give back the graph it read. Otherwise a stock of `null` is
+   * written as on demand, which on an offer would make Open Food Network sell what its catalog item does not have.
+   */
+  readonly unstatedStock?: ReadonlySet<string>;
 }
 
 /** A compacted JSON-LD document as we write it. */
@@ -79,6 +85,8 @@ class NodeWriter {
   private readonly compactor: Compactor;
   /** The kind of the record being written: which reader spellings go beside the ontology's terms. */
   public kind: RecordKind | undefined;
+  /** See {@link EncodeOptions.unstatedStock}. */
+  public unstatedStock: ReadonlySet<string> | undefined;
   /**
    * Memos of this document's predicates and vocabulary IRIs (types, units): a catalogue writes the same few
    * dozen thousands of times. Resource ids are not memoised (each is written two or three times, and there are
@@ -375,7 +383,7 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
       w.type(node, DFC_B.CatalogItem, record.extraTypes);
       w.link(node, DFC_B.references, record.product);
       w.literal(node, DFC_B.sku, record.sku, record.languages?.['sku']);
-      w.literal(node, DFC_B.stockLimitation, writtenStock(record));
+      if (w.unstatedStock?.has(record.id) !== true) w.literal(node, DFC_B.stockLimitation, writtenStock(record));
       w.link(node, DFC_B.offeredThrough, record.offers);
       w.link(node, DFC_B.managedBy, record.managedBy);
       w.link(node, DFC_B.listedIn, record.listedIn);
@@ -383,7 +391,7 @@ function writeRecord(w: NodeWriter, record: DfcRecord, generation: DfcGeneration
     case 'Offer':
       w.type(node, DFC_B.Offer, record.extraTypes);
       if (record.price !== undefined) node[w.key(DFC_B.hasPrice)] = w.price(record.price);
-      w.literal(node, DFC_B.stockLimitation, writtenStock(record));
+      if (w.unstatedStock?.has(record.id) !== true) w.literal(node, DFC_B.stockLimitation, writtenStock(record));
       w.link(node, DFC_B.offers, record.item, record.offeredItem);
       w.link(node, DFC_B.offersTo, record.customerCategory);
       break;
@@ -455,6 +463,7 @@ export function encodeJsonLd(records: readonly DfcRecord[], options: EncodeOptio
   const enveloped = wrapped || envelopes.length > 0;
   const dfcContext = v2 ? CONTEXT_2_0 : CONTEXT_1_16;
   const writer = new NodeWriter(generation, enveloped ? { ...dfcContext, ...CONTAINER_CONTEXT } : dfcContext, enveloped);
+  writer.unstatedStock = options.unstatedStock;
   const url = options.contextUrl ?? (v2 ? CONTEXT_2_0_URL : CONTEXT_1_16_URL);
   const context = enveloped ? [url, CONTAINER_CONTEXT] : url;
   const graph: Node[] = new Array<Node>(envelopes.length + records.length);

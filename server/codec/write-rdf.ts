@@ -285,6 +285,8 @@ class StatementWriter {
   private kind: RecordKind | undefined;
   /** How many statements the subjects hold. */
   public count = 0;
+  /** See {@link EncodeOptions.unstatedStock}. */
+  public unstatedStock: ReadonlySet<string> | undefined;
 
   public constructor(
     private readonly terms: Terms,
@@ -678,14 +680,14 @@ class StatementWriter {
       case 'CatalogItem':
         this.link(s, DFC_B.references, record.product);
         this.literal(s, DFC_B.sku, record.sku, record.languages?.['sku']);
-        this.literal(s, DFC_B.stockLimitation, writtenStock(record));
+        if (this.unstatedStock?.has(record.id) !== true) this.literal(s, DFC_B.stockLimitation, writtenStock(record));
         this.link(s, DFC_B.offeredThrough, record.offers);
         this.link(s, DFC_B.managedBy, record.managedBy);
         this.link(s, DFC_B.listedIn, record.listedIn);
         break;
       case 'Offer':
         if (record.price !== undefined) this.price(s, record.price);
-        this.literal(s, DFC_B.stockLimitation, writtenStock(record));
+        if (this.unstatedStock?.has(record.id) !== true) this.literal(s, DFC_B.stockLimitation, writtenStock(record));
         this.link(s, DFC_B.offers, record.item, record.offeredItem);
         this.link(s, DFC_B.offersTo, record.customerCategory);
         break;
@@ -1259,7 +1261,11 @@ function writeRecordsSink(records: readonly DfcRecord[], format: RdfFormat, opti
   const container = wrapped && !envelopes.some((e) => e.types.some((t) => CONTAINER_TYPES.has(t))) ? { id: options.containerId } : undefined;
   const { sink } = writeDocument(
     () => (format === 'turtle' ? new TurtleSink(output, generation) : lineSink(output)),
-    (merging) => new StatementWriter(terms, generation, enveloped, '', merging),
+    (merging) => {
+      const writer = new StatementWriter(terms, generation, enveloped, '', merging);
+      writer.unstatedStock = options.unstatedStock;
+      return writer;
+    },
     container, envelopes.length > 0 ? [...envelopes, ...records] : records, records,
   );
   return sink;

@@ -86,16 +86,16 @@ function allowedAddition(line: string, before: ReadonlySet<string>): boolean {
 }
 
 /**
- * A negative stock limitation is Open Food Network's "on demand", as is none at all (the DFC rule): the node writes
- * either as `-1`, what Open Food Network imports as on demand (README "Reading and writing DFC"). A conversion may
- * write `-1` for another negative stock, or for none.
+ * A negative stock limitation is Open Food Network's "on demand": the node writes it as `-1`, what Open Food Network
+ * imports as on demand (README "Reading and writing DFC"). A conversion may write `-1` for another negative stock,
+ * never for none (an offer's `-1` would override its catalog item's stock: Open Food Network would sell what is not there).
  */
 const ON_DEMAND = /#stockLimitation> number:-\d/u;
 const WRITTEN_ON_DEMAND = /^(<[^>]*>) <[^>]*#stockLimitation> number:-1$/u;
 
-/** Whether `before` gives `subject` a stock that is not on demand (`-1` for it would then change the stock). */
-function countedStock(subject: string, before: ReadonlySet<string>): boolean {
-  return [...before].some((l) => l.startsWith(`${subject} `) && /#stockLimitation> number:[^-]/u.test(l));
+/** Whether `before` gives `subject` an on-demand (negative) stock, which `-1` says again. */
+function onDemandStock(subject: string, before: ReadonlySet<string>): boolean {
+  return [...before].some((l) => l.startsWith(`${subject} `) && /#stockLimitation> number:-/u.test(l));
 }
 
 /** What `after` dropped of `before`, and what it added that is no inverse link nor reader spelling. */
@@ -104,7 +104,7 @@ function differences(before: ReadonlySet<string>, after: ReadonlySet<string>): {
     dropped: [...before].filter((l) => !after.has(l) && !ON_DEMAND.test(l)).sort(),
     added: [...after].filter((l) => {
       const onDemand = WRITTEN_ON_DEMAND.exec(l);
-      if (onDemand !== null && !countedStock(onDemand[1] as string, before)) return false;
+      if (onDemand !== null && onDemandStock(onDemand[1] as string, before)) return false;
       return !before.has(l) && !allowedAddition(l, before);
     }).sort(),
   };
@@ -177,7 +177,7 @@ describe('maillon convert is faithful (issue 12)', function () {
     });
   }
 
-  it('a 1.16 document converted to 1.16 keeps every triple it had (only inverse links, reader spellings and on-demand stock as -1 are added)', async () => {
+  it('a 1.16 document converted to 1.16 keeps every triple it had (only inverse links and reader spellings are added, a negative stock written -1)', async () => {
     const file = join(FIXTURES, 'ofn-catalog-1.16.json');
     const before = lines(await quadsOf(readFileSync(file, 'utf8'), 'jsonld'));
     const after = lines(await quadsOf(await convert(file), 'jsonld'));
@@ -186,6 +186,25 @@ describe('maillon convert is faithful (issue 12)', function () {
     expect(onDemand, 'the fixture has on-demand stock').to.have.length.greaterThan(0);
     // Written as Open Food Network imports it: -1, whatever negative number it was.
     expect(onDemand.map((l) => l.replace(/number:-[\d.]+$/u, 'number:-1')).filter((l) => !after.has(l))).to.deep.equal([]);
+  });
+
+  it('writes no stock where the document stated none: an offer is not made on demand beside its item\'s stock', async () => {
+    const file = join(dir, 'offer-without-stock.jsonld');
+    writeFileSync(file, JSON.stringify({
+      '@context': 'https://www.datafoodconsortium.org/wp-content/plugins/wordpress-context-jsonld/context_1.16.0.jsonld',
+      '@graph': [
+        { '@id': 'https://farm.example/items/1', '@type': 'dfc-b:CatalogItem', 'dfc-b:stockLimitation': 11, 'dfc-b:offeredThrough': 'https://farm.example/offers/1' },
+        { '@id': 'https://farm.example/offers/1', '@type': 'dfc-b:Offer', 'dfc-b:offers': 'https://farm.example/items/1',
+          'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 3.5, 'dfc-b:hasUnit': 'dfc-m:Euro' } },
+        { '@id': 'https://farm.example/items/2', '@type': 'dfc-b:CatalogItem' },
+      ],
+    }));
+    for (const format of ['jsonld', 'turtle', 'ntriples'] as const) {
+      const out = await convert(file, '--to', format);
+      const stocks = (await quadsOf(out, format)).filter((q) => q.predicate.value.endsWith('#stockLimitation'))
+        .map((q) => `${q.subject.value} ${q.object.value}`);
+      expect(stocks, format).to.deep.equal(['https://farm.example/items/1 11']);
+    }
   });
 
   it('writes the DFC 2.0 namespaces only (no 1.x IRI left in a 2.0 conversion)', async () => {
