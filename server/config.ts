@@ -5,6 +5,15 @@
  */
 import { isIP } from 'node:net';
 
+/**
+ * The ISO 4217 codes of the currencies DFC's measures taxonomy has (`ontology/units.ts` `CURRENCY_CODES`; this
+ * module imports nothing of the node, and a test checks the two agree).
+ */
+export const CURRENCIES = ['AUD', 'CAD', 'EUR', 'GBP', 'USD'] as const;
+
+/** One of {@link CURRENCIES}. */
+export type CurrencyCode = (typeof CURRENCIES)[number];
+
 /** A validated configuration. */
 export interface Config {
   readonly port: number;
@@ -26,6 +35,12 @@ export interface Config {
   /** How logs are written: JSON lines, or readable lines for a person at a terminal. */
   readonly logFormat: 'json' | 'pretty';
   readonly name: string;
+  /**
+   * The currency of a price given as a bare number (`"dfc-b:hasPrice": 5.25`, as Open Food Network sent it before
+   * its Price nodes, or a plain-JSON offer update of an offer without a price): the node's own currency, by its
+   * ISO 4217 code (`main.ts` gives the decoder its `dfc-m:` IRI).
+   */
+  readonly currency: CurrencyCode;
   /** Whether peers on private or loopback addresses may be synced (development and tests). */
   readonly allowPrivate: boolean;
   /** Most peers synced at once. */
@@ -112,7 +127,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
  */
 export const ENVIRONMENT = [
   'MAILLON_PORT', 'MAILLON_HOST', 'MAILLON_BASE_URL', 'MAILLON_DB', 'MAILLON_DATA_DIR', 'MAILLON_BODY_LIMIT',
-  'MAILLON_PAGE_SIZE', 'MAILLON_LOG_LEVEL', 'MAILLON_LOG_FORMAT', 'MAILLON_NAME', 'MAILLON_ALLOW_PRIVATE',
+  'MAILLON_PAGE_SIZE', 'MAILLON_LOG_LEVEL', 'MAILLON_LOG_FORMAT', 'MAILLON_NAME', 'MAILLON_CURRENCY', 'MAILLON_ALLOW_PRIVATE',
   'MAILLON_SYNC_SCHEDULE', 'MAILLON_SYNC_CONCURRENCY', 'MAILLON_WITHDRAW_GRACE', 'MAILLON_FETCH_CONNECT_TIMEOUT',
   'MAILLON_FETCH_TIMEOUT', 'MAILLON_SYNC_TIMEOUT', 'MAILLON_MAX_RESPONSE_BYTES', 'MAILLON_FEED_PAGE_SIZE',
   'MAILLON_FEED_RETENTION_DAYS', 'MAILLON_WEBHOOK_MAX_FAILURES', 'MAILLON_WEBHOOK_BACKOFF_MS', 'MAILLON_ORDER_HOLD',
@@ -265,6 +280,7 @@ export function loadConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv =
     logLevel: read.oneOf('MAILLON_LOG_LEVEL', env['MAILLON_LOG_LEVEL'], LOG_LEVELS, 'info'),
     logFormat: logFormat(read.oneOf('MAILLON_LOG_FORMAT', env['MAILLON_LOG_FORMAT'], ['auto', 'json', 'pretty'] as const, 'auto')),
     name: nonEmpty(env['MAILLON_NAME']) ?? 'Maillon node',
+    currency: read.oneOf('MAILLON_CURRENCY', env['MAILLON_CURRENCY']?.trim().toUpperCase(), CURRENCIES, 'EUR'),
     allowPrivate: options['allow-private'] === true || read.flag('MAILLON_ALLOW_PRIVATE', env['MAILLON_ALLOW_PRIVATE'], false),
     syncConcurrency: read.integer('MAILLON_SYNC_CONCURRENCY', env['MAILLON_SYNC_CONCURRENCY'], 4, 1, 64),
     syncSchedule: read.flag('MAILLON_SYNC_SCHEDULE', env['MAILLON_SYNC_SCHEDULE'], true),

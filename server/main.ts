@@ -23,6 +23,7 @@ import type { PeerKind } from './store/federation.js';
 import { detectPeerKind } from './sync/solid-snapshot.js';
 import { fetchPage, type PageRequest } from './sync/peer-fetch.js';
 import type { Taxonomy } from '../ontology/taxonomy.js';
+import { currencyOfCode, EURO } from '../ontology/units.js';
 import { SyncScheduler } from './sync/scheduler.js';
 import { SyncEngine } from './sync/sync-engine.js';
 import { Notifier } from './feed/notifier.js';
@@ -147,7 +148,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     logger.warn({ file: unreadable.file, reason: unreadable.reason }, 'a stored JSON-LD context cannot be read and is left out');
   });
   if (contexts.urls().length > 0) logger.info({ contexts: contexts.urls() }, 'stored JSON-LD contexts');
-  const decoder = new Decoder({ taxonomy, contexts });
+  const decoder = new Decoder({ taxonomy, contexts, defaultCurrency: currencyOfCode(config.currency) ?? EURO });
   const policy: FetchPolicy = {
     connectTimeoutMs: config.fetchConnectTimeoutMs, totalTimeoutMs: config.fetchTimeoutMs, maxBytes: config.maxResponseBytes,
     maxRedirects: 3, allowPrivate: config.allowPrivate, compressed: config.fetchCompressed,

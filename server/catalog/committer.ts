@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import type { Iri } from '../../ontology/iri.js';
 import type { DfcRecord } from '../../ontology/records.js';
 import type { Decoder, DecodeResult } from '../codec/decode.js';
 import {
@@ -131,6 +132,11 @@ export class Committer {
     private readonly decoder: Decoder,
     private readonly onChange: () => void,
   ) {}
+
+  /** The currency of a price given as a bare number (the node's: see `Config.currency`). */
+  public get currency(): Iri {
+    return this.decoder.defaultCurrency;
+  }
 
   /**
    * Decodes a body, or throws 400/422 with the codec's problems. Nothing is written.

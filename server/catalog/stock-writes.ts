@@ -142,7 +142,7 @@ export class StockWrites {
     let updated: Mutable<OfferRecord> = { ...record };
     // Plain JSON is checked by commit() under the message of an offer update; a document was checked when decoded.
     let invalid: string | undefined;
-    const plain = plainUpdate(readOfferUpdate(body, record));
+    const plain = plainUpdate(readOfferUpdate(body, record, this.committer.currency));
     if (plain !== undefined) {
       if (plain.problems.length > 0) throw new UnprocessableEntityHttpError('invalid offer update', { problems: plain.problems });
       if (plain.update.stock !== undefined) updated.stock = plain.update.stock;

@@ -125,7 +125,8 @@ export function isJsonMediaType(mediaType: string): boolean {
 /** Decodes and validates DFC documents. One instance serves many documents. */
 export class Decoder {
   private readonly validator: RecordValidator;
-  private readonly defaultCurrency: Iri;
+  /** The currency of a price given as a bare number. */
+  public readonly defaultCurrency: Iri;
   private readonly timeBudgetMs: number;
   private readonly contexts: ContextRegistry;
 

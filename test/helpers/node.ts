@@ -44,12 +44,13 @@ const EXAMPLES = join(import.meta.dirname, '../../examples/network');
  *
  * @param options - base URL (default `http://node.test`), body limit, page size
  */
-export async function startTestNode(options: { base?: string; bodyLimit?: number; pageSize?: number } = {}): Promise<TestNode> {
+export async function startTestNode(options: { base?: string; bodyLimit?: number; pageSize?: number; env?: NodeJS.ProcessEnv } = {}): Promise<TestNode> {
   const dir = mkdtempSync(join(tmpdir(), 'maillon-node-'));
   const env: NodeJS.ProcessEnv = {
     MAILLON_LOG_LEVEL: 'silent',
     ...(options.bodyLimit !== undefined ? { MAILLON_BODY_LIMIT: String(options.bodyLimit) } : {}),
     ...(options.pageSize !== undefined ? { MAILLON_PAGE_SIZE: String(options.pageSize) } : {}),
+    ...options.env,
   };
   const base = options.base ?? 'http://node.test';
   const config = loadConfig({ port: '0', host: '127.0.0.1', 'data-dir': dir, 'base-url': base }, env);
