@@ -229,6 +229,9 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
       },
       delete: { summary: 'Cancel an order', tags: ['orders'], access: 'token', parameters: ['eid', 'n', 'If-Match'], responses: { 200: 'dfc', 204: 'empty' }, problems: [404, 409, 412, 503] },
     }],
+    [`/api/dfc/enterprises/{eid}/${collection}/{n}/OrderLines/{line}`, {
+      get: { summary: 'One line of an order: its order\'s document (Content-Location), to those who may see the order', tags: ['orders'], access: 'token', parameters: ['eid', 'n', 'line'], responses: READ, problems: [404, 406] },
+    }],
   ])) as Record<string, Record<string, Operation>>,
   '/api/dfc/enterprises/{eid}/listings': {
     get: { summary: 'The enterprise\'s listings of other nodes\' items (WriteProducts)', tags: ['orders'], access: 'token', parameters: ['eid'], responses: { 200: 'json' }, problems: [404] },
@@ -463,6 +466,7 @@ export function openApiDocument(args: OpenApiArgs): Record<string, unknown> {
         eid: path('eid', 'The enterprise\'s id on this node'),
         id: path('id', 'The resource\'s id'),
         n: path('n', 'The order\'s number'),
+        line: path('line', 'The line\'s position in its order (1, 2…)'),
         seq: path('seq', 'A version\'s sequence number in the feed'),
         peer: path('peer', 'The peer\'s id on the receiving node'),
         page: query('page', 'Page number, from 1', { type: 'integer', minimum: 1 }),

@@ -249,6 +249,21 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
       answer(req, res, 200, view.records, { representation });
     });
     router.all(`/enterprises/:eid/${collection}/:n`, allow('GET, HEAD, OPTIONS, PUT, DELETE'));
+
+    // The node names an order's lines `{order}/OrderLines/{n}`: an IRI of ours dereferences. A line is described by
+    // its order's document (what it is part of), to those who may see the order.
+    router.get(`/enterprises/:eid/${collection}/:n/OrderLines/:line`, async (req, res) => {
+      const eid = await enterprise(req, res);
+      const caller = callerOf(res, eid, false);
+      const url = orderUrl(req);
+      const iri = await orders.orderIri(url.slice(0, url.lastIndexOf('/OrderLines/')));
+      const view = await orders.get(eid, iri, caller);
+      const line = `${iri}/OrderLines/${req.params['line'] ?? ''}`;
+      if (!view.records.some((r) => r.id === line && r.kind === 'OrderLine')) throw new NotFoundHttpError(`order ${iri} has no line ${line}`);
+      res.setHeader('Content-Location', iri);
+      answer(req, res, 200, view.records);
+    });
+    router.all(`/enterprises/:eid/${collection}/:n/OrderLines/:line`, allow('GET, HEAD, OPTIONS'));
   }
   return router;
 }

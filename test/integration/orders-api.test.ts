@@ -596,6 +596,29 @@ describe('orders API', function () {
     expect(feed.text).to.not.contain('/orders/');
   });
 
+  it('dereferences the IRI it gives each line of an order (its order\'s document), to those who may see the order', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    for (const collection of ['orders', 'Orders']) {
+      const created = await post(ofnOrder(`${node.base}/api/dfc/enterprises/ferme/${collection}`, [{ ...tomate, quantity: 1 }]), buyer, {}, `/api/dfc/enterprises/ferme/${collection}`);
+      expect(created.status, created.text).to.equal(201);
+      const order = created.headers.get('location') as string;
+      const lines = typed(created.text, 'dfc-b:OrderLine').map((l) => l['@id'] as string);
+      expect(lines, collection).to.deep.equal([`${order}/OrderLines/1`]);
+      const path = new URL(lines[0] as string).pathname;
+      const read = await node.request('GET', path, { headers: bearer(buyer) });
+      expect(read.status, read.text).to.equal(200);
+      expect(read.headers.get('content-location')).to.equal(order);
+      expect(typed(read.text, 'dfc-b:OrderLine').map((l) => l['@id'])).to.deep.equal(lines);
+      expect((await node.request('GET', path, { headers: bearer(seller) })).status).to.equal(200);
+      expect((await node.request('GET', path, { headers: bearer(await node.token('ferme', ['WriteOrders'])) })).status, 'another buyer').to.equal(404);
+      expect((await node.request('GET', path)).status, 'no token').to.equal(401);
+      const missing = await node.request('GET', `${new URL(order).pathname}/OrderLines/2`, { headers: bearer(buyer) });
+      expect(missing.status).to.equal(404);
+      expect(missing.headers.get('content-type')).to.match(/^application\/problem\+json/u);
+      expect((await node.request('PUT', path, { headers: bearer(buyer), body: '{}' })).status).to.equal(405);
+    }
+  });
+
   it('closes orders of fractional quantities exactly, whatever the binary rounding of their sums', async () => {
     const carottes = await idsOf(node, 'ferme', 'tomate');
     const url = `${node.base}/api/dfc/enterprises/ferme/orders`;
