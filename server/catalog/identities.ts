@@ -94,8 +94,13 @@ export class Identities {
     const described = new Map(records.filter((r): r is ResourceRecord => r.kind === 'Resource').map((r) => [r.id as string, r]));
     const sources = [enterprise, ...(address ? [address] : []), ...(contact ? [contact] : [])].map((record) => withDescribed(record, described));
     // Catalogue links are derived from the catalogue when the profile is read; never stored here.
-    return remap(sources, ids).map((record, index) =>
-      this.tell(sources[index] as DfcRecord, index === 0 ? withoutDerivedLinks(record as EnterpriseRecord) : record));
+    return remap(sources, ids).map((record, index) => {
+      if (index > 0) return this.tell(sources[index] as DfcRecord, record);
+      // The enterprise keeps the identity it had elsewhere (Open Food Network's `…/enterprises/7`), as its products do;
+      // an id under this node (its own, or a placeholder resolved under it) was no identity elsewhere.
+      const elsewhere = enterprise.id.startsWith('_:') || enterprise.id.startsWith(`${this.urls.base}/`) ? undefined : enterprise.id;
+      return this.tell(sources[0] as DfcRecord, withSameAs(withoutDerivedLinks(record as EnterpriseRecord), elsewhere));
+    });
   }
 
   /**
@@ -169,8 +174,7 @@ export class Identities {
       // Keep the identity the resource had elsewhere, so peers can still match it; a placeholder (`"@id": "#"`, a
       // relative id resolved under this node) was never an identity anywhere: nothing may point at it.
       if (original.id !== record.id && !original.id.startsWith('_:') && !this.isPlaceholder(eid, original.id)) {
-        const sameAs: ExtraValue[] = [...(result.extra?.[OWL.sameAs] ?? []), { '@id': original.id }];
-        result = { ...result, extra: { ...result.extra, [OWL.sameAs]: sameAs } };
+        result = withSameAs(result, original.id);
       }
       return this.tell(original, result);
     });
@@ -318,3 +322,16 @@ function rewrite(value: unknown, ids: ReadonlyMap<string, string>, key: string |
   }
   return changed ? result : value;
 }
+
+/**
+ * `record` with `owl:sameAs <original>`, once (a body sent again with what the node wrote already says it), and none
+ * to itself (the body's `owl:sameAs <original>` renamed with the record's links names the record); as it is without
+ * `original`.
+ */
+function withSameAs<R extends DfcRecord>(record: R, original: string | undefined): R {
+  if (original === undefined || original === record.id) return record;
+  const idOf = (v: unknown): unknown => (typeof v === 'object' && v !== null ? (v as { '@id'?: unknown })['@id'] : undefined);
+  const present = (record.extra?.[OWL.sameAs] ?? []).filter((v) => idOf(v) !== record.id && idOf(v) !== original);
+  return { ...record, extra: { ...record.extra, [OWL.sameAs]: [...present, { '@id': original }] } };
+}
+

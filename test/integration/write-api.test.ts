@@ -15,6 +15,7 @@ import {
 
 const A = 'ferme-des-trois-chenes';
 const FOREIGN = 'https://ofn.example/api/dfc/enterprises/3102';
+const OWL_SAME_AS = 'http://www.w3.org/2002/07/owl#sameAs';
 
 describe('write API (real node)', () => {
   let t: TestNode;
@@ -94,6 +95,30 @@ describe('write API (real node)', () => {
       });
       expectProblem(response, 409);
       expect(await snapshot(t, A)).to.equal(before);
+    });
+
+    it('keeps the @id an enterprise had elsewhere (Open Food Network\'s) as owl:sameAs, once, and none for a placeholder', async () => {
+      const ofn = 'https://ofn.example/api/dfc/enterprises/7';
+      const posted = await t.request('POST', '/api/dfc/enterprises', {
+        headers: { ...admin, ...JSONLD }, body: JSON.stringify(enterpriseBody({ id: ofn, name: 'Ferme du Pré' })),
+      });
+      expect(posted.status, posted.text).to.equal(201);
+      const own = posted.headers.get('location') as string;
+      const sameAs = async (): Promise<unknown> => byId(await getRecords(t, own.slice(t.base.length)), own, 'Enterprise').extra?.[OWL_SAME_AS];
+      expect(await sameAs()).to.deep.equal([{ '@id': ofn }]);
+      // Sent again under its first @id, with what the node wrote: still one.
+      const again = enterpriseBody({ id: ofn, name: 'Ferme du Pré' }) as { '@graph': Record<string, unknown>[] };
+      (again['@graph'][0] as Record<string, unknown>)['owl:sameAs'] = { '@id': ofn };
+      (again as Record<string, unknown>)['@context'] = [CONTEXT, { owl: 'http://www.w3.org/2002/07/owl#' }];
+      const put = await t.request('PUT', own.slice(t.base.length), { headers: { ...admin, ...JSONLD }, body: JSON.stringify(again) });
+      expect(put.status, put.text).to.equal(200);
+      expect(await sameAs()).to.deep.equal([{ '@id': ofn }]);
+      const placeholder = await t.request('POST', '/api/dfc/enterprises', {
+        headers: { ...admin, ...JSONLD }, body: JSON.stringify(enterpriseBody({ id: '#', name: 'Ferme du Placeholder' })),
+      });
+      expect(placeholder.status, placeholder.text).to.equal(201);
+      const minted = placeholder.headers.get('location') as string;
+      expect(byId(await getRecords(t, minted.slice(t.base.length)), minted, 'Enterprise').extra?.[OWL_SAME_AS]).to.equal(undefined);
     });
 
     it('PUT with a WriteEnterprise token of that enterprise updates the name and the description', async () => {
