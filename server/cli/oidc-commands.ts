@@ -78,7 +78,7 @@ export async function grantCommand(node: NodeParts, args: readonly string[], opt
   const oidc = node.store.oidc;
   if (action === 'list') {
     for (const row of await oidc.listGrants(options.enterprise)) {
-      io.out(`${row.id}\t${row.kind}=${row.subject}\t${row.eid}\t${row.scopes.join(',')}\t${row.issuer ?? '(any configured issuer)'}\n`);
+      io.out(`${row.id}\t${row.kind}=${row.subject}\t${row.eid}\t${row.scopes.join(',')}\t${row.issuer ?? '(the only configured issuer)'}\n`);
     }
     return 0;
   }
@@ -103,6 +103,7 @@ export async function grantCommand(node: NodeParts, args: readonly string[], opt
     return 1;
   }
   const issuer = options.issuer === undefined ? null : issuerArgument(options.issuer, '--issuer must be an http(s) URL');
+  if (issuer === null && (await oidc.listIssuers()).length > 1) throw new UsageError('several OpenID issuers are configured: name the one whose tokens this grant is for (--issuer URL)');
   if (issuer !== null && (await oidc.getIssuer(issuer)) === undefined) io.err(`warning: ${issuer} is not a configured issuer yet ('maillon oidc issuer add ${issuer}')\n`);
   const row = await oidc.grant({ issuer, kind: first[0], subject: first[1], eid: options.enterprise, scopes });
   io.out(`grant ${row.id}: ${row.kind} ${row.subject} may ${row.scopes.join(', ')} on ${row.eid}${row.issuer !== null ? ` (tokens of ${row.issuer})` : ''}\n`);

@@ -104,6 +104,8 @@ export function oidcRoutes(args: OidcRoutesArgs): Router {
     if (body['issuer'] !== undefined && body['issuer'] !== null) {
       issuer = typeof body['issuer'] === 'string' ? normalIssuer(body['issuer']) ?? null : null;
       if (issuer === null) throw new UnprocessableEntityHttpError('issuer must be an http(s) URL');
+    } else if ((await oidc.listIssuers()).length > 1) {
+      throw new UnprocessableEntityHttpError('several OpenID issuers are configured: name the one whose tokens this grant is for (issuer)');
     }
     json(res, 201, grantView(await oidc.grant({ issuer, kind, subject, eid, scopes })));
   });

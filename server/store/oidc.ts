@@ -18,13 +18,21 @@ export interface OidcIssuerRow {
 /** Which claim of a token a grant matches: a user's `email` or `sub`, a platform's `client_id`. */
 export type OidcSubjectKind = 'email' | 'sub' | 'client_id';
 
+/**
+ * An e-mail address as grants hold and match it: in lower case, for ASCII letters only. Unicode case mapping would
+ * make other addresses match a grant (the Kelvin sign `\u212A` lower-cases to `k`: `\u212Aate@…` would take `kate@…`'s).
+ */
+export function normalEmail(address: string): string {
+  return address.replace(/[A-Z]+/gu, (letters) => letters.toLowerCase());
+}
+
 /** The kinds of subject, in the order an identity is named by. */
 export const OIDC_SUBJECT_KINDS: readonly OidcSubjectKind[] = ['email', 'client_id', 'sub'];
 
 /** What an identity may do on one enterprise. */
 export interface OidcGrantRow {
   readonly id: number;
-  /** The issuer of the identity, or null for any configured issuer. */
+  /** The issuer of the identity, or null for the only configured issuer (with several, such a grant matches none). */
   readonly issuer: string | null;
   readonly kind: OidcSubjectKind;
   /** The claim's value (an e-mail address is kept in lower case). */

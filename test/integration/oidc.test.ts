@@ -142,6 +142,44 @@ describe('OpenID Connect tokens', function () {
       expectProblem(await stock(bearer(token), 2, '/api/dfc/enterprises/voisin/catalog_items/tomate'), 403);
     });
 
+    it('an e-mail the issuer has not verified, or equal to a granted one only under Unicode case mapping, is granted nothing', async () => {
+      const grant = await admin('POST', '/api/admin/grants', { email: 'kate@ferme.example', enterprise: 'ferme', scopes: ['WriteProducts'] });
+      expect(grant.status, grant.text).to.equal(201);
+      try {
+        expect((await stock(bearer(await provider.sign({ email: 'KATE@ferme.example', sub: 'u-kate' })), 5)).status).to.equal(200);
+        // Anyone may sign up with an address they do not own where the issuer lets them: unverified, it is nobody's.
+        expectProblem(await stock(bearer(await provider.sign({ email: 'kate@ferme.example', email_verified: false, sub: 'u-mallory' })), 5), 403);
+        expectProblem(await stock(bearer(await provider.sign({ email: 'kate@ferme.example', sub: 'u-mallory', email_verified: 'false' })), 5), 403);
+        // The Kelvin sign lower-cases to k in Unicode: another address, not Kate's.
+        expectProblem(await stock(bearer(await provider.sign({ email: '\u212Aate@ferme.example', sub: 'u-kelvin' })), 5), 403);
+      } finally {
+        await admin('DELETE', `/api/admin/grants/${grant.json<{ id: number }>().id}`);
+      }
+    });
+
+    it('a grant that names no issuer is one for the only issuer configured: with two it matches neither, and one must be named', async () => {
+      const grant = await admin('POST', '/api/admin/grants', { sub: 'user-123', enterprise: 'voisin', scopes: ['WriteProducts'] });
+      expect(grant.status, grant.text).to.equal(201);
+      const path = '/api/dfc/enterprises/voisin/catalog_items/tomate';
+      expect((await stock(bearer(await provider.sign({ sub: 'user-123' })), 3, path)).status).to.equal(200);
+      expect((await admin('POST', '/api/admin/oidc/issuers', { issuer: other.issuer })).status).to.equal(201);
+      try {
+        // A `sub` is unique within one issuer only: the other issuer's user-123 is someone else, and so may the first's be.
+        expectProblem(await stock(bearer(await other.sign({ sub: 'user-123' })), 3, path), 403);
+        expectProblem(await stock(bearer(await provider.sign({ sub: 'user-123' })), 3, path), 403);
+        const unnamed = expectProblem(await admin('POST', '/api/admin/grants', { sub: 'user-456', enterprise: 'voisin', scopes: ['ReadProducts'] }), 422);
+        expect(unnamed.detail).to.contain('several OpenID issuers are configured');
+        const named = await admin('POST', '/api/admin/grants', { sub: 'user-123', enterprise: 'voisin', scopes: ['WriteProducts'], issuer: other.issuer });
+        expect(named.status, named.text).to.equal(201);
+        expect((await stock(bearer(await other.sign({ sub: 'user-123' })), 3, path)).status).to.equal(200);
+        expectProblem(await stock(bearer(await provider.sign({ sub: 'user-123' })), 3, path), 403);
+        await admin('DELETE', `/api/admin/grants/${named.json<{ id: number }>().id}`);
+      } finally {
+        await admin('DELETE', `/api/admin/oidc/issuers?issuer=${encodeURIComponent(other.issuer)}`);
+        await admin('DELETE', `/api/admin/grants/${grant.json<{ id: number }>().id}`);
+      }
+    });
+
     it('a platform\'s client-credentials token is mapped by its client_id', async () => {
       const token = await provider.sign({ client_id: 'plateforme', sub: 'service-account-plateforme' });
       expectProblem(await stock(bearer(token), 4), 403);
@@ -265,5 +303,12 @@ describe('OpenID Connect: the command line', function () {
     expect((await cli('grant', 'list', '--enterprise', 'ferme')).out).to.not.contain('anne');
     expect((await cli('grant', '--oidc-email', 'x@y', '--enterprise', 'nowhere', '--scopes', 'ReadProducts')).code).to.equal(1);
     expect(await cli('grant', '--oidc-email', 'x@y', '--enterprise', 'ferme', '--scopes', 'Nope').catch((e: unknown) => String(e))).to.contain('unknown scope');
+    // With two issuers, a grant names the one its identity is of.
+    expect((await cli('oidc', 'issuer', 'add', 'https://login.one.example/realms/a')).code).to.equal(0);
+    expect((await cli('oidc', 'issuer', 'add', 'https://login.two.example/realms/b')).code).to.equal(0);
+    expect(await cli('grant', '--oidc-sub', 'u-1', '--enterprise', 'ferme', '--scopes', 'ReadProducts').catch((e: unknown) => String(e)))
+      .to.contain('several OpenID issuers are configured');
+    const named = await cli('grant', '--oidc-sub', 'u-1', '--enterprise', 'ferme', '--scopes', 'ReadProducts', '--issuer', 'https://login.two.example/realms/b');
+    expect(named.code, named.err).to.equal(0);
   });
 });

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { forgetPeerCursor } from './feed-store.js';
-import type { NewOidcGrant, OidcGrantRow, OidcIssuerRow, OidcStore, OidcSubjectKind, PeerOidcRow } from '../oidc.js';
+import { normalEmail, type NewOidcGrant, type OidcGrantRow, type OidcIssuerRow, type OidcStore, type OidcSubjectKind, type PeerOidcRow } from '../oidc.js';
 import type { SqliteDatabase } from './database.js';
 
 interface GrantSql { id: number; issuer: string; kind: string; subject: string; eid: string; scopes: string; created_at: string }
@@ -22,7 +22,7 @@ function grantRow(row: GrantSql): OidcGrantRow {
 
 /** An e-mail address is matched whatever its case. */
 function normalSubject(kind: OidcSubjectKind, subject: string): string {
-  return kind === 'email' ? subject.toLowerCase() : subject;
+  return kind === 'email' ? normalEmail(subject) : subject;
 }
 
 /** {@link OidcStore} on SQLite. */
@@ -93,7 +93,10 @@ export class SqliteOidcStore implements OidcStore {
   public async grantsFor(issuer: string, subjects: readonly { readonly kind: OidcSubjectKind; readonly subject: string }[]): Promise<OidcGrantRow[]> {
     if (subjects.length === 0) return [];
     const where = subjects.map(() => '(kind = ? AND subject = ?)').join(' OR ');
-    const rows = await this.db.reader.all<GrantSql>(`SELECT * FROM oidc_grants WHERE issuer IN ('', ?) AND (${where}) ORDER BY id`,
+    // A grant that names no issuer is one for the only issuer configured: a `sub` is unique within one issuer only,
+    // and with two an identity of the one would take the rights granted to the other's.
+    const rows = await this.db.reader.all<GrantSql>(`SELECT * FROM oidc_grants
+      WHERE (issuer = ? OR (issuer = '' AND (SELECT COUNT(*) FROM oidc_issuers) = 1)) AND (${where}) ORDER BY id`,
       [issuer, ...subjects.flatMap((s) => [s.kind, normalSubject(s.kind, s.subject)])]);
     return rows.map(grantRow);
   }
