@@ -15,6 +15,7 @@ import { newSecret, ReplayGuard, SIGNATURE_HEADER, SIGNATURE_MISMATCH, verify } 
 import type { FeedStore, SubscriptionRow } from '../store/feed.js';
 import type { ProvenanceStore } from '../store/federation.js';
 import { checkPeerUrl } from '../sync/peer-url.js';
+import { MIN_SECRET_LENGTH } from '../sync/subscribe.js';
 import type { SyncScheduler } from '../sync/scheduler.js';
 import { jsonObjectBody } from './json-body.js';
 
@@ -131,7 +132,9 @@ export function notificationRoutes(args: NotificationRoutesArgs): Router {
     const refused = (reason: string): never => {
       throw new UnauthorizedHttpError(`notification refused: ${reason}`);
     };
-    const secret = peer === undefined ? null : state?.secret ?? null;
+    // A secret kept before short ones were refused (an empty one a peer gave) is none: anyone could sign with it.
+    const kept = peer === undefined ? null : state?.secret ?? null;
+    const secret = kept !== null && kept.length >= MIN_SECRET_LENGTH ? kept : null;
     const body = typeof req.body === 'string' ? req.body : '';
     // Verified whatever the peer: a header's form and time are judged alike for every peer id, and one answer (in
     // about one time) is given to an unknown peer, a peer we hold no secret for and a bad signature, so that probing

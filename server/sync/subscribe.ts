@@ -33,6 +33,9 @@ export function subscribeFailureText(f: Failure): string {
   return f.kind === 'discovery' || f.kind === 'decode' ? f.message : failureText(f);
 }
 
+/** The shortest webhook secret a peer may give (ours are 49 characters: `whsec_` and 32 random bytes in base64url). */
+export const MIN_SECRET_LENGTH = 16;
+
 /** Refusals of a subscription whose problem detail is worth reading: a bad token, no right, a refused callback. */
 const REFUSALS: ReadonlySet<number> = new Set([401, 403, 422]);
 
@@ -98,6 +101,11 @@ export async function subscribeToPeer(peer: PeerRow, args: SubscribeArgs): Promi
   }
   if (typeof created.secret !== 'string' || typeof created.id !== 'string') {
     return { ok: false, failure: failure('decode', 'the peer gave no secret', endpoint, answer.response.status) };
+  }
+  // The secret is all that tells the peer's notifications from anyone's: an empty or short one can be guessed, and
+  // each forged notification would start a sync of the peer.
+  if (created.secret.length < MIN_SECRET_LENGTH) {
+    return { ok: false, failure: failure('decode', `the peer gave a secret of ${created.secret.length} characters, too short to tell its notifications from forged ones (at least ${MIN_SECRET_LENGTH})`, endpoint, answer.response.status) };
   }
   const subscription = `${endpoint}/${created.id}`;
   await args.feed.setPeerFeed(peer.id, { secret: created.secret, subscriptionUrl: subscription });

@@ -187,6 +187,17 @@ describe('http: signed notifications from a peer', function () {
     expect((await node.store.feed.peerPush(peer.id)).notifications).to.equal(0);
   });
 
+  it('refuses a notification signed with an empty or short secret a peer gave before such secrets were refused (anyone could sign it)', async () => {
+    const body = JSON.stringify({ type: 'Update' });
+    for (const weak of ['', 'short']) {
+      const lax = await node.store.provenance.addPeer({ name: `lax-${weak.length}`, url: `http://127.0.0.${weak.length + 2}:9/` }, `http://127.0.0.${weak.length + 2}:9`);
+      await node.store.feed.setPeerFeed(lax.id, { secret: weak });
+      const refused = expectProblem(await notify(lax.id, body, sign(weak, body)), 401);
+      expect(refused.detail).to.equal('notification refused: no subscription for this peer, or a signature that does not match');
+      expect((await node.store.feed.peerPush(lax.id)).notifications).to.equal(0);
+    }
+  });
+
   it('accepts a signed notification with 202, counts it and syncs the peer; the same notification again is a replay (401)', async () => {
     const body = JSON.stringify({ type: 'Update', object: { id: `${peerServer.url}/x` } });
     const signature = sign(secret, body);
