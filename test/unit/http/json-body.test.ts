@@ -118,7 +118,7 @@ describe('http: JSON object bodies', function () {
 
   it('a verified notification whose body is no JSON object is 400 (415 when not JSON); an unverified one stays 401', async () => {
     const peer = await node.store.provenance.addPeer({ name: 'n', url: 'http://127.0.0.1:9/n.json' }, 'http://127.0.0.1:9');
-    const secret = 'whsec_test';
+    const secret = 'whsec_test-secret-of-json';
     await node.store.feed.setPeerFeed(peer.id, { secret });
     const notify = (body: string, contentType: string | undefined, signed = true) => node.request('POST', `/api/sync/notifications/${peer.id}`, {
       headers: { ...(contentType !== undefined ? { 'content-type': contentType } : {}), ...(signed ? { 'maillon-signature': sign(secret, body) } : {}) }, body,

@@ -127,7 +127,7 @@ describe('http: malformed requests', function () {
   let ferme: string;
   let peerId: number;
   let subscriptionId: string;
-  const secret = 'whsec_battery';
+  const secret = 'whsec_battery-of-requests';
   let signedAt = 0;
   /** The store as seeded: every test leaves it so. */
   let before_ = '';
