@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { identify, principalOf, type BearerVerifier } from './auth/middleware.js';
 import { SIGNATURE_HEADER } from './feed/signature.js';
 import type { CatalogService } from './catalog/catalog-service.js';
-import { BadRequestHttpError, MethodNotAllowedHttpError, NotFoundHttpError } from './errors/http-error.js';
+import { BadRequestHttpError, MethodNotAllowedHttpError, NotFoundHttpError, NotImplementedHttpError } from './errors/http-error.js';
 import { compression, COMPRESSION_SETTING } from './http/compress.js';
 import { dfcRoutes } from './http/dfc-routes.js';
 import { discoveryRoutes } from './http/discovery-routes.js';
@@ -168,6 +168,11 @@ export function createApp(deps: AppDeps): Express {
       next();
       return;
     }
+    const framing = framingError(req);
+    if (framing !== undefined) {
+      next(framing);
+      return;
+    }
     if (principalOf(res) !== undefined) {
       readBody(req, res, next);
       return;
@@ -230,4 +235,20 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(errorHandler(deps.logger));
   return app;
+}
+
+/**
+ * What makes a request's body mean something else here than to a proxy in front of the node (request smuggling), or
+ * be read as another type than the client meant: a transfer coding other than chunked, which Node's parser leaves
+ * unapplied (`Transfer-Encoding: gzip, chunked` was read as a plain body), is a 501 (RFC 9112 §6.1); a second
+ * `Content-Type`, which Node drops, a 400.
+ */
+function framingError(req: IncomingMessage): Error | undefined {
+  const coding = req.headers['transfer-encoding'];
+  if (coding !== undefined && coding.trim().toLowerCase() !== 'chunked') {
+    return new NotImplementedHttpError(`Transfer-Encoding ${JSON.stringify(coding)} is not applied here: only chunked (compress a body with Content-Encoding)`);
+  }
+  let types = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if ((req.rawHeaders[i] as string).toLowerCase() === 'content-type') types++;
+  return types > 1 ? new BadRequestHttpError(`the request has ${types} Content-Type headers: one body has one type`) : undefined;
 }

@@ -83,6 +83,8 @@ export class PayloadTooLargeHttpError extends httpErrorClass(413, 'Content Too L
 export class UnsupportedMediaTypeHttpError extends httpErrorClass(415, 'Unsupported Media Type') {}
 /** 422: well-formed, but not valid DFC. */
 export class UnprocessableEntityHttpError extends httpErrorClass(422, 'Unprocessable Content') {}
+/** 501: the request needs what this node does not do (a transfer coding other than chunked). */
+export class NotImplementedHttpError extends httpErrorClass(501, 'Not Implemented') {}
 /** 503: a service this request depends on (a supplier's node) cannot be reached now. */
 export class ServiceUnavailableHttpError extends httpErrorClass(503, 'Service Unavailable') {}
 /** 500: our fault. */

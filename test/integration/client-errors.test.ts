@@ -19,6 +19,22 @@ function raw(url: string, bytes: string): Promise<string> {
   });
 }
 
+/**
+ * Sends a request on a new connection without closing our side (a request with a body is answered once read, and a
+ * half-closed connection is not waited on), reading the answer until the node closes it (`Connection: close`).
+ */
+function request(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    socket.write(bytes);
+  });
+}
+
 /** The status, content type and JSON body of a raw HTTP answer. */
 function parsed(answer: string): { status: number; contentType: string | undefined; body: Record<string, unknown> } {
   const [head = '', body = ''] = answer.split('\r\n\r\n');
@@ -33,6 +49,7 @@ describe('http: requests the parser refuses', function () {
 
   before(async () => {
     node = await startTestNode();
+    await node.seed('ferme-des-trois-chenes');
   });
   after(async () => node.close());
 
@@ -49,5 +66,38 @@ describe('http: requests the parser refuses', function () {
     expect(answer.status).to.equal(400);
     expect(answer.contentType).to.equal('application/problem+json');
     expect(answer.body).to.deep.include({ status: 400 });
+  });
+
+  describe('a body framed otherwise than a proxy in front of the node would read it (request smuggling)', () => {
+    const ITEM = '/api/dfc/enterprises/ferme-des-trois-chenes/catalog_items/tomates-anciennes-1kg';
+    const stock = async (): Promise<unknown> => {
+      const document = (await (await fetch(`${node.url}${ITEM}`, { headers: { accept: 'application/ld+json' } })).json()) as Record<string, unknown> & { '@graph'?: Record<string, unknown>[] };
+      return (document['@graph'] ?? [document]).find((n) => String(n['@id']).endsWith(ITEM))?.['dfc-b:stockLimitation'];
+    };
+    const put = (headers: string, body: string): Promise<string> => request(node.url,
+      `PUT ${ITEM} HTTP/1.1\r\nHost: node.test\r\nAuthorization: Bearer ${node.adminToken}\r\nConnection: close\r\n${headers}\r\n${body}`);
+    const chunked = (text: string): string => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n0\r\n\r\n`;
+
+    it('a transfer coding other than chunked is a 501 (RFC 9112 §6.1), and the body is not applied', async () => {
+      const before = await stock();
+      for (const coding of ['gzip, chunked', 'deflate,chunked', 'x-custom, chunked']) {
+        const answer = parsed(await put(`Content-Type: application/json\r\nTransfer-Encoding: ${coding}\r\n`, chunked('{"dfc-b:stockLimitation": 3}')));
+        expect(answer.status, coding).to.equal(501);
+        expect(answer.contentType).to.match(/^application\/problem\+json/u);
+        expect(String(answer.body['detail'])).to.contain('only chunked');
+      }
+      expect(await stock()).to.equal(before);
+      const plain = parsed(await put('Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n', chunked('{"dfc-b:stockLimitation": 3}')));
+      expect(plain.status, JSON.stringify(plain.body)).to.equal(200);
+      expect(await stock()).to.equal(3);
+    });
+
+    it('two Content-Type headers are a 400, not the first one\'s reading', async () => {
+      const body = '{"dfc-b:stockLimitation": 4}';
+      const answer = parsed(await put(`Content-Type: application/json\r\nContent-Type: text/turtle\r\nContent-Length: ${body.length}\r\n`, body));
+      expect(answer.status).to.equal(400);
+      expect(String(answer.body['detail'])).to.contain('2 Content-Type headers');
+      expect(await stock()).to.not.equal(4);
+    });
   });
 });
