@@ -22,7 +22,7 @@ import type { Problem } from '../errors/problem.js';
 import { recordVersion, type EnterpriseRow } from '../store/store.js';
 import { allowOnly, textBody } from './methods.js';
 import { negotiate, type Representation } from './negotiate.js';
-import { cataloguePageParams, pageParams, type PageParams } from './page-params.js';
+import { cataloguePageParams, pageParams, requestIri, type PageParams } from './page-params.js';
 import { FragmentCache, pageVersion, recordsVersion, renderPage } from './page-render.js';
 import { answeredNotModifiedUnrendered, etagList, ifMatchMatchesVersion, render, renderBody, sendBody, sendRendered, versionEtag, type PageView, type RenderCache, type Rendered } from './render.js';
 
@@ -101,7 +101,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     const at = (p: number) => `${url}?page=${p}&page_size=${size}`;
     const last = Math.max(1, Math.ceil(total / size));
     return {
-      self: `${catalog.urls.base}${req.originalUrl}`,
+      self: requestIri(catalog.urls.base, req),
       first: at(1),
       last: at(last),
       ...(page < last ? { next: at(page + 1) } : {}),

@@ -12,7 +12,7 @@ import type { RowOrder } from '../store/federation.js';
 import { BadRequestHttpError, NotFoundHttpError } from '../errors/http-error.js';
 import { serializeNQuadsByGraphBytes } from '../codec/serialize.js';
 import { negotiate } from './negotiate.js';
-import { pageParams } from './page-params.js';
+import { pageParams, requestIri } from './page-params.js';
 import { etagOf, sendBody, render, viewRecord, type PageView } from './render.js';
 
 /** Options of {@link federationRoutes}. */
@@ -134,7 +134,7 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
       return `${args.base}${req.baseUrl}${req.path}?${copy.toString()}`;
     };
     const last = Math.max(1, Math.ceil(total / size));
-    return { self: `${args.base}${req.originalUrl}`, first: at(1), last: at(last), ...(number < last ? { next: at(number + 1) } : {}), ...(number > 1 ? { previous: at(number - 1) } : {}) };
+    return { self: requestIri(args.base, req), first: at(1), last: at(last), ...(number < last ? { next: at(number + 1) } : {}), ...(number > 1 ? { previous: at(number - 1) } : {}) };
   };
 
   router.get('/catalog', async (req, res) => {
@@ -161,7 +161,7 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
       return;
     }
     const rendered = render(groups.flatMap((g) => g.records), representation, {
-      containerId: `${args.base}${req.originalUrl}`, ...(view !== undefined ? { view } : {}),
+      containerId: requestIri(args.base, req), ...(view !== undefined ? { view } : {}),
     });
     await send(req, res, rendered.bytes, representation.contentType, links);
   });

@@ -20,6 +20,7 @@ import { versionIri, versionRecord } from '../codec/ldes.js';
 import { DCTERMS, FEED_CONTEXT, LDES, MAILLON, TREE } from '../../ontology/streams.js';
 import type { FeedStore } from '../store/feed.js';
 import { negotiate } from './negotiate.js';
+import { requestIri } from './page-params.js';
 import { etagOf, sendBody } from './render.js';
 
 /** Options of {@link feedRoutes}. */
@@ -90,7 +91,7 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
     const events = await feed.events(after, args.fragmentSize, eid, publicOnly);
     // The fragment's `@id` is the URL as requested: a TREE reader follows the relations of the node that is the
     // very page it fetched (as Hydra readers follow `hydra:next` of the view that is), whatever else the query holds.
-    const self = `${catalog.urls.base}${req.originalUrl}`;
+    const self = requestIri(catalog.urls.base, req);
     const full = events.length === args.fragmentSize;
     const last = events.at(-1);
     const fragment: DfcRecord = {

@@ -24,7 +24,7 @@ import { nodeOfPath, ORDER_VIA_HEADER, type OrderBody, type OrderCaller, type Or
 import type { NodeStore } from '../store/store.js';
 import { allowOnly, textBody } from './methods.js';
 import { negotiate, type Representation } from './negotiate.js';
-import { pageParams } from './page-params.js';
+import { pageParams, requestIri } from './page-params.js';
 import { etagList, renderBody, sendRendered, type PageView } from './render.js';
 
 /** Options of {@link orderRoutes}. */
@@ -205,7 +205,7 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
       res.setHeader('Link', links.join(', '));
       // A list on more than one page also describes its view in the body, whose `@id` is the URL as requested.
       const view: PageView | undefined = total <= size && page === 1 ? undefined : {
-        self: `${args.base}${req.originalUrl}`, first: at(1), last: at(last),
+        self: requestIri(args.base, req), first: at(1), last: at(last),
         ...(page < last ? { next: at(page + 1) } : {}), ...(page > 1 ? { previous: at(Math.min(page - 1, last)) } : {}),
       };
       answer(req, res, 200, views.flatMap((v) => v.records), { containerId: url, ...(view !== undefined ? { view } : {}) });

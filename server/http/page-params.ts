@@ -67,3 +67,17 @@ export function cataloguePageParams(req: Request, defaultSize: number, maxSize: 
   const preferred = preferredMembers(req);
   return { page: 1, size: preferred === undefined ? maxSize : Math.min(preferred, defaultSize) };
 }
+
+/**
+ * The URL a request was made to, under the node's public base, as an IRI a document may name (a paging view's or a
+ * fragment's `@id`): the characters an IRI may not hold, which Node's parser lets through raw in a request line
+ * (`<`, `>`, `"`, `{`, `|`, a backslash…), percent-encoded as a URL writes them. Raw, the RDF writers cannot write
+ * the IRI and left the view out (a link-traversal client stopped after page 1), and JSON-LD named no valid IRI.
+ */
+export function requestIri(base: string, req: Request): string {
+  return `${base}${req.originalUrl.replace(NOT_IN_IRI, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}`;
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are among what an IRI may not hold
+const NOT_IN_IRI = /[\u0000-\u0020<>"{}|\\^`\u007f]/gu;
+

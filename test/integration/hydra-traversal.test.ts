@@ -14,6 +14,7 @@
  * The DFC connector has no notion of Hydra: it reads the same collection page by page, following the `Link:
  * rel="next"` header (which must agree with the body's `hydra:next`), as a DFC platform does.
  */
+import { get } from 'node:http';
 import { expect } from 'chai';
 import { Parser } from 'n3';
 import { CONTEXT_1_16_URL, resolveKnownContext } from '../../ontology/contexts.js';
@@ -244,6 +245,36 @@ describe('generic Linked Data clients traverse our paging (issue 12)', function 
           const described = new Set(quads.filter((q) => q.subject.value === view).map((q) => q.predicate.value));
           for (const rel of ['first', 'next', 'last']) expect(described.has(`${NS.hydra}${rel}`), `${format.name} hydra:${rel}`).to.equal(true);
         }
+      }
+    });
+  });
+
+  describe('a URL requested with characters an IRI may not hold (raw, as Node lets them through)', () => {
+    /** GETs a path as written, without the percent-encoding a WHATWG URL would apply. */
+    const rawGet = (path: string, accept: string): Promise<{ status: number; text: string }> => new Promise((resolve, reject) => {
+      const { hostname, port } = new URL(node.url);
+      get({ host: hostname, port, path, headers: { accept } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => void (text += chunk)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      }).on('error', reject);
+    });
+    const encoded = (path: string): string => path.replace(/[<>"|{}^`\\]/gu, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+    it('a page or a fragment still names itself, percent-encoded, in every format (the view was left out of RDF)', async () => {
+      for (const [path, type, formats] of [
+        ['/api/dfc/enterprises/ferme/catalog_items?utm="a>b"|{c}&page_size=4', `${NS.hydra}PartialCollectionView`, ['text/turtle', 'application/n-quads']],
+        ['/api/federation/catalog?page_size=2&u=a>b^c', `${NS.hydra}PartialCollectionView`, ['text/turtle', 'application/n-quads']],
+        ['/api/dfc/feed?after=0&u=a<b>`', TREE.Node, ['text/turtle']],
+      ] as const) {
+        const self = `${node.base}${encoded(path)}`;
+        for (const accept of formats) {
+          const page = await rawGet(path, accept);
+          expect(page.status, `${path} ${accept}`).to.equal(200);
+          const typed = new Parser({ format: accept }).parse(page.text).filter((q) => q.predicate.value === `${NS.rdf}type` && q.object.value === type);
+          expect(typed.map((q) => q.subject.value), `${path} ${accept}`).to.deep.equal([self]);
+        }
+        const jsonld = await rawGet(path, 'application/ld+json');
+        expect(jsonld.text, path).to.include(JSON.stringify(self)).and.not.include('>b');
       }
     });
   });
