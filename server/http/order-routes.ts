@@ -52,8 +52,9 @@ const LONGEST_PATH = 32;
 function orderPath(req: Request): string[] | undefined {
   const header = req.get(ORDER_VIA_HEADER);
   if (header === undefined || header.trim() === '') return undefined;
-  const nodes = header.split(',').map((n) => n.trim()).filter((n) => n !== '');
-  const bad = nodes.slice(0, LONGEST_PATH + 1).find((n) => nodeOfPath(n) === undefined);
+  const nodes = header.split(',').map((n) => n.trim());
+  // An empty member (`a,,b`, a trailing comma) is a malformed path as much as a member that is no URL.
+  const bad = nodes.slice(0, LONGEST_PATH + 1).find((n) => n === '' || nodeOfPath(n) === undefined);
   if (bad !== undefined) throw new BadRequestHttpError(`${ORDER_VIA_HEADER} must list the base URLs of the nodes the order came through, comma-separated; ${JSON.stringify(bad)} is none`);
   return nodes.slice(0, LONGEST_PATH + 1);
 }

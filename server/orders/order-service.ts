@@ -1105,7 +1105,11 @@ export class OrderService {
   private pathOf(caller?: OrderCaller): string[] {
     const self = nodeOfPath(this.deps.urls.base) ?? this.deps.urls.base;
     const came = caller?.via ?? [];
-    const loop = came.some((node) => nodeOfPath(node) === self);
+    // A URL under this node's base names this node as well (its enterprise, its API): the order came back.
+    const loop = came.some((node) => {
+      const named = nodeOfPath(node);
+      return named !== undefined && (named === self || named.startsWith(`${self}/`));
+    });
     if (loop || came.length > MAX_ORDER_HOPS) {
       const why = loop
         ? `this order has come back to ${self}, which it came through already (${came.join(' → ')} → ${self}): a listing of a listing leads back here, `

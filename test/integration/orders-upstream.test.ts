@@ -561,9 +561,17 @@ describe('orders placed upstream', function () {
       expect(JSON.parse(tooLong.text)).to.deep.include({ via: path(5).split(', ') });
       expect(JSON.parse(tooLong.text).detail).to.contain('more than 4');
       expect(JSON.parse(tooLong.text).problems[0].code).to.equal('order-loop');
-      const malformed = await send('https://n0.example, not a url');
-      expect(malformed.status, malformed.text).to.equal(400);
-      expect(malformed.headers.get('content-type')).to.match(/^application\/problem\+json/u);
+      for (const via of ['https://n0.example, not a url', 'https://n0.example,,https://n1.example', 'https://n0.example,']) {
+        const malformed = await send(via);
+        expect(malformed.status, `${via}: ${malformed.text}`).to.equal(400);
+        expect(malformed.headers.get('content-type')).to.match(/^application\/problem\+json/u);
+      }
+      // This node named by a URL under its base (an enterprise's, its API) is this node: the order came back.
+      for (const via of [`${A}/api/dfc/enterprises/shop-a`, `https://n0.example, ${A}/`]) {
+        const back = await send(via);
+        expect(back.status, `${via}: ${back.text}`).to.equal(409);
+        expect(JSON.parse(back.text).problems[0].code).to.equal('order-loop');
+      }
       const taken = await send(path(4));
       expect(taken.status, taken.text).to.equal(201);
     });
