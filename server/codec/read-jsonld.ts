@@ -588,19 +588,31 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
   const full = new Walker(options.base, true, deadline);
   const warnings: Problem[] = [];
   let expanded: unknown;
+  // The context the loader refused, kept here: jsonld.js drops the cause of a scoped context's failure (`invalid
+  // scoped context`), and the document's author is then told which URL the node does not fetch, not a syntax error.
+  let refused: UnknownContextError | undefined;
+  const loader = async (url: string): Promise<unknown> => {
+    try {
+      return await contexts.documentLoader(url);
+    } catch (error: unknown) {
+      if (error instanceof UnknownContextError) refused ??= error;
+      throw error;
+    }
+  };
   try {
     // No base for jsonld.js: relative references stay relative in its output, and the walk resolves them against the
     // base itself, after telling text where a link is expected (`"EUR"`) from a reference (`"#phone"`). `null`, not
     // absent: jsonld.js's default base `''` would already resolve `../x` to `x`, losing the dot segments.
     expanded = await jsonld.expand(document as jsonld.JsonLdDocument, {
       base: null,
-      documentLoader: contexts.jsonLdLoader,
+      documentLoader: loader,
       // jsonld.js reports terms it drops through events; we turn them into warnings instead of losing them silently.
       eventHandler: ({ event }: { event: { code: string; message: string; details?: { property?: string } } }) => {
         warnings.push(problem('jsonld-warning', null, null, event.details?.property ?? '', `${event.code}: ${event.message}`, 'warning'));
       },
     } as unknown as jsonld.Options.Expand);
   } catch (error: unknown) {
+    if (refused !== undefined) return documentFailure('unknown-context', refused.message, full.contextUrls, 'full');
     return documentFailure(...describeJsonLdError(error), full.contextUrls, 'full');
   }
   // jsonld.js cannot be stopped midway; its work is bounded by the body limit and the depth checked above.

@@ -121,6 +121,17 @@ describe('stored JSON-LD contexts (issue 12)', () => {
       expect(result.problems[0]?.message).to.include(`"${SCHEMA_LIKE_URL}" names the context "${missing}"`);
     });
 
+    it('names the remote context a term\'s scoped context names, not "invalid scoped context" (jsonld.js drops the cause)', async () => {
+      const remote = 'https://contexts.example/scoped.jsonld';
+      const result = await new Decoder().decode(JSON.stringify({
+        '@context': ['https://w3id.org/dfc/ontology/context/context_1.16.0.json', { '@vocab': 'http://x.example/', foo: { '@id': 'http://x.example/foo', '@context': remote } }],
+        '@id': 'https://farm.example/p/1', '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'F', foo: { bar: 1 },
+      }), { mediaType: 'application/ld+json' });
+      expect(result.records).to.deep.equal([]);
+      expect(result.problems.map((p) => p.code)).to.deep.equal(['unknown-context']);
+      expect(result.problems[0]?.message).to.include(`remote JSON-LD context "${remote}" is not a known DFC context nor a stored one`);
+    });
+
     it('resolves a relative URL in a stored context against the stored context\'s URL', async () => {
       const contexts = new ContextRegistry([
         [COMPTOIR, ['./termes.jsonld']],
