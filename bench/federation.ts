@@ -19,7 +19,9 @@
  * benchmark with a node that asks its peers for identity (an A/B of the sync itself).
  *
  * Set `BENCH_FEDERATION_PROFILE=DIR` to run the node under `node --cpu-prof` (profile written to DIR when it
- * exits). Every socket is on 127.0.0.1; the temporary directory is removed at the end.
+ * exits), and `BENCH_SQL_PROFILE=FILE` to write every statement SQLite ran during the cold sync, and when each peer's
+ * sync ended, to FILE (see `federation-node.ts`). Every socket is on 127.0.0.1; the temporary directory is removed at
+ * the end.
  *
  * @packageDocumentation
  */
