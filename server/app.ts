@@ -35,6 +35,7 @@ import { oidcRoutes } from './http/oidc-routes.js';
 import { allowedMethods, openApiRoutes } from './http/openapi.js';
 import { JSON_BODY_TYPES } from './http/json-body.js';
 import { dashboardRoutes } from './http/dashboard-routes.js';
+import { onlyWhereRouted } from './http/router-guard.js';
 
 /** What the application needs. */
 export interface AppDeps {
@@ -198,14 +199,14 @@ export function createApp(deps: AppDeps): Express {
   });
   // Orders first: the busiest writes (an order per sale, through every shop) go past no other router's routes
   // (none of which answers under an orders collection or takes a POST to a products collection).
-  app.use('/api/dfc', orderRoutes({ orders: deps.orders, store: deps.store, base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 }));
-  app.use(discoveryRoutes({ urls: catalog.urls, name: deps.name ?? 'Maillon node', version: VERSION }));
-  app.use(openApiRoutes({ base: deps.store.baseUrl, version: VERSION }));
-  app.use('/api/dfc', subscriptionRoutes({
+  app.use('/api/dfc', onlyWhereRouted(orderRoutes({ orders: deps.orders, store: deps.store, base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 })));
+  app.use(onlyWhereRouted(discoveryRoutes({ urls: catalog.urls, name: deps.name ?? 'Maillon node', version: VERSION })));
+  app.use(onlyWhereRouted(openApiRoutes({ base: deps.store.baseUrl, version: VERSION })));
+  app.use('/api/dfc', onlyWhereRouted(subscriptionRoutes({
     feed: deps.store.feed, catalog, allowPrivate: deps.allowPrivate ?? false, ...(deps.onChange !== undefined ? { onChange: deps.onChange } : {}),
-  }));
-  app.use('/api/dfc', feedRoutes({ feed: deps.store.feed, catalog, fragmentSize: deps.feedFragmentSize ?? 500 }));
-  if (deps.listings !== undefined) app.use('/api/dfc', listingRoutes({ listings: deps.listings }));
+  })));
+  app.use('/api/dfc', onlyWhereRouted(feedRoutes({ feed: deps.store.feed, catalog, fragmentSize: deps.feedFragmentSize ?? 500 })));
+  if (deps.listings !== undefined) app.use('/api/dfc', onlyWhereRouted(listingRoutes({ listings: deps.listings })));
   app.use('/api/dfc', dfcRoutes({ catalog, cache: deps.renderCache, pageSize: deps.pageSize ?? 500, maxPageSize: 10000, openOrders: buyerOpenOrders(deps.orders) }));
   const provenance = deps.store.provenance;
   app.use('/api/sync', notificationRoutes({ feed: deps.store.feed, provenance, scheduler: deps.scheduler }));
