@@ -397,7 +397,16 @@ function unmodifiedSince(header: string | undefined, time: Date): boolean {
  */
 export function sendRendered(res: Response, contentType: string, body: string): void {
   res.setHeader('Content-Type', `${contentType}; charset=utf-8`);
-  res.send(Buffer.from(body, 'utf8'));
+  const method = res.req.method;
+  if (method === 'GET' || method === 'HEAD' || (res.statusCode !== 200 && res.statusCode !== 201)) {
+    // Express's `send` answers a fresh GET 304, a HEAD without its body, and drops the body of a 204, 205 or 304.
+    res.send(Buffer.from(body, 'utf8'));
+    return;
+  }
+  // A write's answer (200 or 201), with what `send` gives it (its length; no freshness: a GET's only), the text handed
+  // to Node as it is: written with the headers in one piece (a Buffer went out beside them), with no copy of it made.
+  if (res.getHeader('Transfer-Encoding') === undefined) res.setHeader('Content-Length', String(Buffer.byteLength(body, 'utf8')));
+  res.end(body, 'utf8');
 }
 
 export async function sendBody(req: Request, res: Response, body: Body): Promise<void> {

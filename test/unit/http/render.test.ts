@@ -5,8 +5,10 @@ import type { NodeId } from '../../../ontology/iri.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { negotiate } from '../../../server/http/negotiate.js';
 import { closeServer } from '../../helpers/fake-peer.js';
+import { request as httpRequest } from 'node:http';
+import { compression } from '../../../server/http/compress.js';
 import {
-  answeredNotModified, DEFAULT_RENDER_CACHE_BYTES, etagList, ifNoneMatchMatches, render, renderBody, RenderCache, renderedSize, versionEtag, type Rendered,
+  answeredNotModified, sendRendered, DEFAULT_RENDER_CACHE_BYTES, etagList, ifNoneMatchMatches, render, renderBody, RenderCache, renderedSize, versionEtag, type Rendered,
 } from '../../../server/http/render.js';
 
 function rendered(text: string): Rendered {
@@ -137,6 +139,58 @@ describe('Rendering and conditional requests', () => {
         expect(miss.status).to.equal(200);
         expect(await miss.text()).to.equal('body');
         expect((await fetch(url)).status).to.equal(200);
+      } finally {
+        await closeServer(server);
+      }
+    });
+  });
+
+  describe('sendRendered', () => {
+    /** One exchange as bytes: status, headers in order (no Date), body. */
+    const exchange = (port: number, method: string, path: string, headers: Record<string, string>): Promise<string> => new Promise((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const raw: string[] = [];
+          for (let i = 0; i < res.rawHeaders.length; i += 2) if (res.rawHeaders[i] !== 'Date') raw.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
+          resolve(`${res.statusCode}\n${raw.join('\n')}\n\n${Buffer.concat(chunks).toString('base64')}`);
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+    it('answers every method and status as Express\'s send of the bytes did (writes in one piece with the headers)', async () => {
+      const body = `{"@id": "https://node.example/x", "name": "Pâte à tartiner ${'é'.repeat(2000)}"}`;
+      const app = express();
+      app.use(compression());
+      // `/new/…` answers with sendRendered, `/old/…` as it was answered before (the type, then Express's send of the bytes).
+      app.all('/:how/:status', (req, res) => {
+        res.status(Number(req.params['status']));
+        res.setHeader('Last-Modified', 'Mon, 01 Jan 2024 00:00:00 GMT');
+        res.setHeader('ETag', '"v1"');
+        if (req.params['how'] === 'new') sendRendered(res, 'application/ld+json; profile="dfc-v2"', body);
+        else {
+          res.setHeader('Content-Type', 'application/ld+json; profile="dfc-v2"; charset=utf-8');
+          res.send(Buffer.from(body, 'utf8'));
+        }
+      });
+      const server = app.listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      try {
+        const { port } = server.address() as AddressInfo;
+        const cases: [string, string, Record<string, string>][] = [
+          ['PUT', '200', {}], ['POST', '201', {}], ['PUT', '200', { 'accept-encoding': 'gzip' }], ['POST', '201', { 'accept-encoding': 'br' }],
+          ['PUT', '200', { 'if-none-match': '"v1"' }], ['DELETE', '204', {}], ['PUT', '205', {}], ['PATCH', '202', {}],
+          ['GET', '200', {}], ['GET', '200', { 'if-none-match': '"v1"' }], ['HEAD', '200', {}], ['GET', '200', { 'accept-encoding': 'gzip' }],
+        ];
+        for (const [method, status, headers] of cases) {
+          const fresh = await exchange(port, method, `/new/${status}`, headers);
+          const before = await exchange(port, method, `/old/${status}`, headers);
+          expect(fresh, `${method} ${status} ${JSON.stringify(headers)}`).to.equal(before);
+        }
       } finally {
         await closeServer(server);
       }
