@@ -197,17 +197,22 @@ export function createApp(deps: AppDeps): Express {
     if (allowed.split(', ').includes('POST')) res.setHeader('Accept-Post', JSON_BODY_TYPES);
     res.status(204).end();
   });
-  // Orders first: the busiest writes (an order per sale, through every shop) go past no other router's routes
-  // (none of which answers under an orders collection or takes a POST to a products collection).
-  app.use('/api/dfc', onlyWhereRouted(orderRoutes({ orders: deps.orders, store: deps.store, base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 })));
   app.use(onlyWhereRouted(discoveryRoutes({ urls: catalog.urls, name: deps.name ?? 'Maillon node', version: VERSION })));
   app.use(onlyWhereRouted(openApiRoutes({ base: deps.store.baseUrl, version: VERSION })));
-  app.use('/api/dfc', onlyWhereRouted(subscriptionRoutes({
+  // The routers under `/api/dfc`, mounted once: each mount point rewrites the request's URL going in and coming out
+  // (and it is parsed again). Neither router above answers where one of these does (discovery's `/api/dfc/webid` is
+  // none of theirs), so their order against these is no matter.
+  const dfcApi = express.Router();
+  // Orders first: the busiest writes (an order per sale, through every shop) go past no other router's routes
+  // (none of which answers under an orders collection or takes a POST to a products collection).
+  dfcApi.use(onlyWhereRouted(orderRoutes({ orders: deps.orders, store: deps.store, base: deps.store.baseUrl, pageSize: deps.pageSize ?? 500, maxPageSize: 10000 })));
+  dfcApi.use(onlyWhereRouted(subscriptionRoutes({
     feed: deps.store.feed, catalog, allowPrivate: deps.allowPrivate ?? false, ...(deps.onChange !== undefined ? { onChange: deps.onChange } : {}),
   })));
-  app.use('/api/dfc', onlyWhereRouted(feedRoutes({ feed: deps.store.feed, catalog, fragmentSize: deps.feedFragmentSize ?? 500 })));
-  if (deps.listings !== undefined) app.use('/api/dfc', onlyWhereRouted(listingRoutes({ listings: deps.listings })));
-  app.use('/api/dfc', dfcRoutes({ catalog, cache: deps.renderCache, pageSize: deps.pageSize ?? 500, maxPageSize: 10000, openOrders: buyerOpenOrders(deps.orders) }));
+  dfcApi.use(onlyWhereRouted(feedRoutes({ feed: deps.store.feed, catalog, fragmentSize: deps.feedFragmentSize ?? 500 })));
+  if (deps.listings !== undefined) dfcApi.use(onlyWhereRouted(listingRoutes({ listings: deps.listings })));
+  dfcApi.use(dfcRoutes({ catalog, cache: deps.renderCache, pageSize: deps.pageSize ?? 500, maxPageSize: 10000, openOrders: buyerOpenOrders(deps.orders) }));
+  app.use('/api/dfc', dfcApi);
   const provenance = deps.store.provenance;
   app.use('/api/sync', notificationRoutes({ feed: deps.store.feed, provenance, scheduler: deps.scheduler }));
   app.use('/api/sync', syncRoutes({
