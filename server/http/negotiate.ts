@@ -81,6 +81,25 @@ function profileOf(params: Readonly<Record<string, string>>): DfcProfile {
  */
 export function negotiate(accept: string | undefined, formats?: readonly OutputFormat[]): Representation {
   if (accept === undefined || accept.trim() === '') return { format: 'jsonld', profile: 'dfc-v1', contentType: 'application/ld+json' };
+  if (formats !== undefined) return choose(accept, formats);
+  // Clients send the same few headers on every request: each is parsed and matched once (a refused one every time, so
+  // that each refusal is an error of its own).
+  let chosen = CHOSEN.get(accept);
+  if (chosen === undefined) {
+    chosen = Object.freeze(choose(accept, undefined));
+    if (CHOSEN.size >= MAX_CHOSEN) CHOSEN.clear();
+    CHOSEN.set(accept, chosen);
+  }
+  return chosen;
+}
+
+/** The representation chosen for each `Accept` header met (of every format), emptied when full. */
+const CHOSEN = new Map<string, Representation>();
+/** The most `Accept` headers {@link CHOSEN} keeps: any client may send any header. */
+const MAX_CHOSEN = 256;
+
+/** {@link negotiate}, for a header that says something. */
+function choose(accept: string, formats: readonly OutputFormat[] | undefined): Representation {
   const ranges = parseAccept(accept);
   let best: { offer: (typeof OFFERED)[number]; profile: DfcProfile; q: number; specificity: number } | undefined;
   for (const offer of OFFERED.filter((o) => formats === undefined || formats.includes(o.format))) {

@@ -39,4 +39,25 @@ describe('negotiate', () => {
       expect(() => negotiate(accept), accept).to.throw(NotAcceptableHttpError);
     }
   });
+
+  it('chooses once per Accept header, the same as for a header met the first time, and refuses every time', () => {
+    const accept = 'text/turtle;q=0.9, application/ld+json; profile="dfc-v2"';
+    const first = negotiate(accept);
+    expect(negotiate(accept)).to.equal(first);
+    expect(Object.isFrozen(first)).to.equal(true);
+    expect(first).to.deep.equal({ format: 'jsonld', profile: 'dfc-v2', contentType: V2 });
+    // With the formats of a resource, chosen among those (not the answer kept for the header).
+    expect(negotiate(accept, ['turtle'])).to.deep.equal({ format: 'turtle', profile: 'dfc-v1', contentType: 'text/turtle' });
+    const errors = [0, 1].map(() => {
+      try {
+        negotiate('image/png');
+      } catch (error: unknown) {
+        return error;
+      }
+      return undefined;
+    });
+    expect(errors[0]).to.be.instanceOf(NotAcceptableHttpError);
+    expect(errors[1]).to.be.instanceOf(NotAcceptableHttpError);
+    expect(errors[1]).to.not.equal(errors[0]);
+  });
 });
