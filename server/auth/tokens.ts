@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { NodeStore, TokenRow } from '../store/store.js';
 
 /** The DFC scopes (`http://w3id.org/dfc/taxonomies/scopes.rdf#…`) a token can hold. */
@@ -49,7 +49,8 @@ export interface Principal {
 
 /** The hash under which a token is stored. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  // One-shot `hash` (UTF-8, as `update` read the text): done for every request with a credential.
+  return hash('sha256', token, 'hex');
 }
 
 /**

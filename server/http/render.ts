@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { LRUCache } from 'lru-cache';
 import { CONTAINER_CONTEXT } from '../../ontology/contexts.js';
@@ -82,7 +82,8 @@ export const RENDERING = 'maillon-render-3';
  */
 export function versionEtag(version: string, representation: Representation): string {
   const key = [RENDERING, representation.contentType, representation.format, representation.profile, version].join('\n');
-  return `"${createHash('sha256').update(key).digest('base64url').slice(0, 32)}"`;
+  // One-shot `hash`: the same digest as `createHash`, for every write's answer and every rendering.
+  return `"${hash('sha256', key, 'base64url').slice(0, 32)}"`;
 }
 
 /**
