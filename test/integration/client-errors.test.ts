@@ -6,24 +6,12 @@ import { expect } from 'chai';
 import { connect } from 'node:net';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 
-/** Sends raw bytes on a new connection and reads the answer until the node closes it. */
-function raw(url: string, bytes: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname);
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    socket.end(bytes);
-  });
-}
-
 /**
- * Sends a request on a new connection without closing our side (a request with a body is answered once read, and a
- * half-closed connection is not waited on), reading the answer until the node closes it (`Connection: close`).
+ * Sends raw bytes on a new connection and reads the answer until the node closes it. With `halfClose` false our side
+ * stays open (a request with a body is answered once read, and a half-closed connection is not waited on: the
+ * request then says `Connection: close`).
  */
-function request(url: string, bytes: string): Promise<string> {
+function raw(url: string, bytes: string, halfClose = true): Promise<string> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname);
@@ -31,7 +19,8 @@ function request(url: string, bytes: string): Promise<string> {
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', reject);
     socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    socket.write(bytes);
+    if (halfClose) socket.end(bytes);
+    else socket.write(bytes);
   });
 }
 
@@ -74,8 +63,8 @@ describe('http: requests the parser refuses', function () {
       const document = (await (await fetch(`${node.url}${ITEM}`, { headers: { accept: 'application/ld+json' } })).json()) as Record<string, unknown> & { '@graph'?: Record<string, unknown>[] };
       return (document['@graph'] ?? [document]).find((n) => String(n['@id']).endsWith(ITEM))?.['dfc-b:stockLimitation'];
     };
-    const put = (headers: string, body: string): Promise<string> => request(node.url,
-      `PUT ${ITEM} HTTP/1.1\r\nHost: node.test\r\nAuthorization: Bearer ${node.adminToken}\r\nConnection: close\r\n${headers}\r\n${body}`);
+    const put = (headers: string, body: string): Promise<string> => raw(node.url,
+      `PUT ${ITEM} HTTP/1.1\r\nHost: node.test\r\nAuthorization: Bearer ${node.adminToken}\r\nConnection: close\r\n${headers}\r\n${body}`, false);
     const chunked = (text: string): string => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n0\r\n\r\n`;
 
     it('a transfer coding other than chunked is a 501 (RFC 9112 §6.1), and the body is not applied', async () => {
