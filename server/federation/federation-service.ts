@@ -18,6 +18,7 @@ import {
 } from '../store/federation.js';
 import { decimalNumber, placeLabel, resolveEnterprise, resolvePlace, resolveProductType, typesNamedBy } from './resolve.js';
 import { isOwnIri } from '../urls/own-iris.js';
+import { withoutClaimsOnOwn } from './own-claims.js';
 
 /** The most words a text search takes (each one is a term of the full-text query). */
 export const MAX_QUERY_WORDS = 16;
@@ -332,7 +333,7 @@ export class FederationService {
         if (record.kind === 'Enterprise' && record.address !== undefined) more.add(record.address);
       }
       records.push(...(await this.index.recordsIn(source, [...more].filter((iri) => !iris.has(iri)))));
-      groups.push({ source, records });
+      groups.push({ source, records: this.republished(source, records) });
     }
     return groups;
   }
@@ -360,7 +361,13 @@ export class FederationService {
       list.push(record);
       bySource.set(source, list);
     }
-    return [...bySource].map(([source, records]) => ({ source, records }));
+    return [...bySource].map(([source, records]) => ({ source, records: this.republished(source, records) }));
+  }
+
+  /** A source's records as the node republishes them: a peer's without its claims on this node's own resources. */
+  private republished(source: string, records: DfcRecord[]): DfcRecord[] {
+    const ownBase = this.ownBase;
+    return ownBase === undefined || !source.startsWith('peer:') ? records : records.map((r) => withoutClaimsOnOwn(r, ownBase));
   }
 
   /**
