@@ -111,6 +111,12 @@ export interface DecodeOptions {
    */
   readonly catalogueWrite?: boolean;
   /**
+   * Whether a stock or a price given several different values is a `conflicting-values` error of that resource (a
+   * peer's page in a sync: its stock and price decide what is listed and sold), the rest read as usual (see
+   * `ExtractOptions.strictSale`). Default false.
+   */
+  readonly strictSale?: boolean;
+  /**
    * Whether the records are the document's as written, for a conversion that must give back its graph: an offer that
    * says no stock is not given its item's ({@link mirrorItemStock}). Default false.
    */
@@ -216,6 +222,7 @@ export class Decoder {
     const extraction = extractRecords(graph, {
       defaultCurrency: this.defaultCurrency, deadline,
       ...(options.orderRequest === true ? { orderRequest: true } : {}), ...(options.catalogueWrite === true ? { catalogueWrite: true } : {}),
+      ...(options.strictSale === true ? { strictSale: true } : {}),
     });
     return this.validated(extraction, readProblems, via, deadline);
   }

@@ -88,9 +88,17 @@ export interface ExtractOptions {
    * Whether the document writes this node's own catalogue (a POST or PUT of its API): a stock
    * (`dfc-b:stockLimitation`) given several different values is a `conflicting-values` error of that resource, not
    * the first one read. The stock ledger and every order of the item would rest on a guess. Off for every other
-   * document: a peer's catalogue reads the first value, as it always has (it is the peer's to keep, not ours).
+   * document: a peer's catalogue reads the first value, as it always has (it is the peer's to keep, not ours), unless
+   * {@link strictSale} says otherwise.
    */
   readonly catalogueWrite?: boolean;
+  /**
+   * Whether a stock or a price (its value, currency or VAT rate) given several different values is a
+   * `conflicting-values` error of that resource, as in a {@link catalogueWrite}, without that write's other rules: a
+   * peer's catalogue synced here (one `@id` given twice with two stocks, or two prices), whose stock and price decide
+   * what this node lists and sells. Other fields still read the first value and keep the others. Default false.
+   */
+  readonly strictSale?: boolean;
 }
 
 /** What {@link extractRecords} returns. */
@@ -339,6 +347,11 @@ class NodeReader {
     return this.keeper.catalogueWrite;
   }
 
+  /** Whether a stock or price is read strictly (a catalogue write, or {@link ExtractOptions.strictSale}). */
+  public get strictSale(): boolean {
+    return this.keeper.strictSale;
+  }
+
   /** Notes that this node says no stock (see {@link Extraction.unstatedStock}). */
   public stockUnstated(): void {
     this.keeper.unstatedStock.add(this.node.id);
@@ -364,7 +377,8 @@ class NodeReader {
   }
 
   /** {@link conflicting} at an explicit path (the value of an inline node: `dfc-b:hasPrice/dfc-b:value`). */
-  public conflictingAt(field: string, path: string, values: readonly Term[], meaning: (term: Term) => string | number, strict: boolean): boolean {
+  public conflictingAt(field: string, path: string, values: readonly Term[], meaning: (term: Term) => string | number, strict: boolean,
+    shownAs: (term: Term) => string = describe): boolean {
     if (!strict || values.length < 2) return false;
     const distinct = new Map<string | number, Term>();
     for (const value of values) {
@@ -372,7 +386,7 @@ class NodeReader {
       if (!distinct.has(key)) distinct.set(key, value);
     }
     if (distinct.size < 2) return false;
-    const shown = [...distinct.values()].slice(0, SHOWN_VALUES).map(describe).join(', ');
+    const shown = [...distinct.values()].slice(0, SHOWN_VALUES).map(shownAs).join(', ');
     this.reportPath(field, path, 'conflicting-values',
       `${distinct.size} different values (${shown}${distinct.size > SHOWN_VALUES ? ', …' : ''}) where one is read`);
     return true;
@@ -548,6 +562,8 @@ class Keeper {
   public readonly orderRequest: boolean;
   /** Whether the document writes this node's own catalogue (see {@link ExtractOptions.catalogueWrite}). */
   public readonly catalogueWrite: boolean;
+  /** Whether a stock or price is read strictly (see {@link ExtractOptions.strictSale}). */
+  public readonly strictSale: boolean;
   /** The items and offers that say no stock (see {@link Extraction.unstatedStock}). */
   public readonly unstatedStock: Set<string>;
   /** The offers whose price is a bare number (see {@link Extraction.barePrices}). */
@@ -562,9 +578,11 @@ class Keeper {
     private readonly deadline: Deadline,
     orderRequest = false,
     catalogueWrite = false,
+    strictSale = false,
   ) {
     this.orderRequest = orderRequest;
     this.catalogueWrite = catalogueWrite;
+    this.strictSale = catalogueWrite || strictSale;
     this.unstatedStock = new Set();
     this.barePrices = new Set();
     this.budget = graph.valueCount * KEPT_VALUES_FACTOR + KEPT_VALUES_SLACK;
@@ -666,7 +684,7 @@ export function extractRecords(graph: Graph, options: ExtractOptions): Extractio
   const problems: Problem[] = [];
   const deadline = options.deadline ?? Deadline.none();
   if (options.orderRequest === true) splitSaleSessions(graph);
-  const keeper = new Keeper(graph, deadline, options.orderRequest === true, options.catalogueWrite === true);
+  const keeper = new Keeper(graph, deadline, options.orderRequest === true, options.catalogueWrite === true, options.strictSale === true);
   const inlined = keeper.inlined;
   const invalidFields = new Map<string, Set<string>>();
   const drafts: Draft<DfcRecord>[] = [];
@@ -782,7 +800,7 @@ function readStock(r: NodeReader): number | null {
   const terms = r.terms(predicates);
   if (terms.length === 0) r.stockUnstated();
   // Not read when ambiguous: the resource is refused with the problem, and its stock is not null (on demand) either.
-  if (r.conflicting('stock', predicates, terms, quantityMeaning, r.catalogueWrite)) return 0;
+  if (r.conflicting('stock', predicates, terms, quantityMeaning, r.strictSale)) return 0;
   const stock = stockOf(r.number('stock', predicates, STOCK_LABEL));
   // This node's own stock is what its orders take, a thousandth at a time: a finer one could never be ordered.
   if (r.catalogueWrite && stock !== null && !inThousandths(stock)) {
@@ -836,8 +854,9 @@ function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
   const terms = r.terms([DFC_B.hasPrice]);
   const term = terms[0];
   if (term === undefined) return undefined;
-  // A write of our own catalogue says one price (as one stock): two different ones are refused, never the first kept.
-  if (r.conflictingAt('price', 'dfc-b:hasPrice', terms, (t) => priceMeaning(r, t, options), r.catalogueWrite)) return undefined;
+  // A write of our own catalogue says one price (as one stock): two different ones are refused, never the first kept;
+  // so does a peer's page read strictly (two prices for one offer are no price to list or sell at).
+  if (r.conflictingAt('price', 'dfc-b:hasPrice', terms, (t) => priceMeaning(r, t, options), r.strictSale, (t) => priceShown(r, t))) return undefined;
   // Where the first is read (a peer's document), the others are kept, and written out again.
   r.keepRest([DFC_B.hasPrice], term);
   if (term.kind === 'literal') {
@@ -854,7 +873,7 @@ function readPrice(r: NodeReader, options: ExtractOptions): Price | undefined {
     r.reportPath('price', 'dfc-b:hasPrice', 'dangling-link', `price <${term.id}> is not in the document`);
     return undefined;
   }
-  const strict = r.catalogueWrite;
+  const strict = r.strictSale;
   if (r.conflictingAt('price', 'dfc-b:hasPrice/dfc-b:value', node.properties.get(DFC_B.value) ?? [], quantityMeaning, strict)
     || r.conflictingAt('price', 'dfc-b:hasPrice/dfc-b:hasUnit', node.properties.get(DFC_B.hasUnit) ?? [], (t) => currencyOf(t) ?? describe(t), strict)
     || r.conflictingAt('price', 'dfc-b:hasPrice/dfc-b:VATrate', node.properties.get(DFC_B.VATrate) ?? [], quantityMeaning, strict)) return undefined;
@@ -894,6 +913,14 @@ function priceMeaning(r: NodeReader, term: Term, options: ExtractOptions): strin
   const all = (predicate: string, meaning: (t: Term) => string | number): string =>
     [...new Set((node.properties.get(predicate) ?? []).map(meaning))].sort().join('|');
   return [all(DFC_B.value, quantityMeaning), all(DFC_B.hasUnit, (t) => currencyOf(t) ?? describe(t)), all(DFC_B.VATrate, quantityMeaning)].join(' ');
+}
+
+/** A price as a conflict shows it: `7 dfc-m:Euro` for a price node (not its blank node's label), else the value. */
+function priceShown(r: NodeReader, term: Term): string {
+  const node = term.kind === 'ref' ? r.inline(term) : undefined;
+  if (node === undefined) return describe(term);
+  const all = (predicate: string, shown: (t: Term) => string): string => (node.properties.get(predicate) ?? []).map(shown).join('|');
+  return [all(DFC_B.value, describe), all(DFC_B.hasUnit, (t) => (t.kind === 'ref' ? shortName(t.id) : describe(t)))].filter((s) => s !== '').join(' ');
 }
 
 /** An ISO 4217 currency code: three letters. */

@@ -127,7 +127,9 @@ export type PageDecoding = { readonly ok: true; readonly decoded: DecodeResult }
  */
 export async function decodePage(decoder: Decoder, input: string | object, options: DecodeOptions, url: string): Promise<PageDecoding> {
   try {
-    return { ok: true, decoded: await decoder.decode(input, options) };
+    // A stock or price given twice, different (one `@id` twice on a page), is no value to list or sell at: the resource
+    // is quarantined with the conflict, not read as whichever came first.
+    return { ok: true, decoded: await decoder.decode(input, { ...options, strictSale: true }) };
   } catch (error: unknown) {
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return { ok: false, failure: failure('decode', `the decoder failed on this document (${clip(text, 300)})`, url) };
