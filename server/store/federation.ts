@@ -494,7 +494,10 @@ export interface FederatedIndex {
   rowsOfKeys(productKeys: readonly string[]): Promise<FederatedRow[]>;
   /** Records of one source (`local:<eid>` or `peer:<id>`) by `@id`. */
   recordsIn(source: string, iris: readonly string[]): Promise<DfcRecord[]>;
-  /** The records of the given IRIs, from the best source of each (own node first, then authoritative peers). */
+  /**
+   * The records of the given IRIs, from the best source of each (own node first, then authoritative peers, then
+   * relays; between equals the lowest peer id, as the index's rows and names take them).
+   */
   recordsOf(iris: readonly string[]): Promise<Map<string, { record: DfcRecord; source: string }>>;
 }
 

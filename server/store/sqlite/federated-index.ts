@@ -858,25 +858,45 @@ export async function indexPeerSnapshot(tx: SqlConnection, peerId: number, plan:
 }
 
 /**
+ * The peers with a lower id than `peerId` on its origin (two paths of one host): they speak first for what is under
+ * it (see {@link peerRowsAsSaid}). Nearly always none, read from the small peers table.
+ */
+async function lowerPeersOnOrigin(tx: SqlConnection, peerId: number): Promise<number[]> {
+  return (await tx.all<{ id: number }>('SELECT id FROM peers WHERE origin = (SELECT origin FROM peers WHERE id = ?) AND id < ?', [peerId, peerId]))
+    .map((r) => r.id);
+}
+
+/**
  * A peer's rows of the index, each relayed enterprise (one whose copy the peer is not authoritative for, or holds
  * no copy of) named and placed as its origin says it, when this node follows that origin (a peer authoritative for
  * it; the lowest peer id among several): a relay's copy never renames or moves another origin's enterprise, even
- * beside items only the relay lists. The rows keep their enterprise rank (the word may be older than the origin's
- * next one): the origin's own rows still come first in the directory. Only rows that relay an enterprise cost a
- * look-up; a peer that publishes its own enterprises costs nothing more.
+ * beside items only the relay lists. Two peers on one origin are both its word: the lower peer id's copy (while it
+ * lists it) names and places an enterprise of that origin in the higher one's rows too, so that one IRI has one name
+ * in every view. Rows that take another peer's word count as a relay's (the directory takes that peer's own rows
+ * first, and its next change re-indexes them); the others keep their enterprise rank. Only rows that relay an
+ * enterprise, or a peer sharing its origin with a lower one, cost a look-up; a peer that publishes its own
+ * enterprises alone on its origin costs one read of the peers table.
  */
 async function peerRowsAsSaid(tx: SqlConnection, peerId: number, given: readonly PeerRecord[], keep: (entry: FederatedEntry) => boolean): Promise<IndexRow[]> {
   let records = given;
   let rows = peerRows(records, keep);
-  const relayed = [...new Set(rows.flatMap((r) => (r.enterpriseRank >= ENTERPRISE_RANK.relayed && r.entry.enterpriseIri !== null ? [r.entry.enterpriseIri] : [])))];
-  if (relayed.length === 0) return rows;
+  const relayed = new Set(rows.flatMap((r) => (r.enterpriseRank >= ENTERPRISE_RANK.relayed && r.entry.enterpriseIri !== null ? [r.entry.enterpriseIri] : [])));
+  // The peer's own enterprises, when a lower peer id shares its origin: that peer's copy speaks first.
+  const shared = (await lowerPeersOnOrigin(tx, peerId)).length === 0 ? new Set<string>()
+    : new Set(rows.flatMap((r) => (r.enterpriseRank === ENTERPRISE_RANK.authoritative && r.entry.enterpriseIri !== null ? [r.entry.enterpriseIri] : [])));
+  if (relayed.size === 0 && shared.size === 0) return rows;
   const said = new Map<string, { record: DfcRecord; peerId: number }>();
   // Enterprises an origin this node follows withdrew (no peer authoritative for them lists them any more).
   const withdrawnByOrigin = new Set<string>();
-  await inChunks(relayed, async (chunk, marks) => {
+  await inChunks([...relayed, ...shared], async (chunk, marks) => {
     for (const row of await tx.all<{ iri: string; record: string; peer_id: number; gone: number }>(
       `SELECT iri, record, peer_id, withdrawn_at IS NOT NULL AS gone FROM peer_resources WHERE iri IN (${marks}) AND authoritative = 1 AND peer_id <> ?
        ORDER BY peer_id DESC`, [...chunk, peerId])) {
+      if (shared.has(row.iri)) {
+        // A peer's own enterprise: only a lower peer id's listed copy speaks instead.
+        if (row.gone === 0 && row.peer_id < peerId) said.set(row.iri, { record: JSON.parse(row.record) as DfcRecord, peerId: row.peer_id });
+        continue;
+      }
       if (row.gone === 1) {
         if (!said.has(row.iri)) withdrawnByOrigin.add(row.iri);
         continue;
@@ -903,7 +923,10 @@ async function peerRowsAsSaid(tx: SqlConnection, peerId: number, given: readonly
   }
   // Last, so that they replace the peer's copies (the entries take the last record of an @id).
   const ranks = new Map(rows.map((r) => [r.entry.itemIri, r.enterpriseRank]));
-  return peerRows([...records, ...overlay], keep).map((r) => ({ ...r, enterpriseRank: Math.max(ranks.get(r.entry.itemIri) ?? r.enterpriseRank, ENTERPRISE_RANK.relayed) }));
+  return peerRows([...records, ...overlay], keep).map((r) => {
+    const rank = ranks.get(r.entry.itemIri) ?? r.enterpriseRank;
+    return { ...r, enterpriseRank: r.entry.enterpriseIri !== null && said.has(r.entry.enterpriseIri) ? Math.max(rank, ENTERPRISE_RANK.relayed) : rank };
+  });
 }
 
 /**
@@ -922,16 +945,17 @@ async function reindexItems(tx: SqlConnection, peerId: number, items: readonly s
 
 /**
  * After a peer's rows were rebuilt: the listed rows of other peers that relay an enterprise this peer speaks for
- * (their own copy of it, or none) take its word again (it may have renamed or moved it, or be followed only now).
- * Found from the covering index of listed enterprises, by enterprise: nothing to read when nobody relays them.
+ * (their own copy of it, or none), or that speak for it too with a higher peer id (a second peer on its origin), take
+ * its word again (it may have renamed or moved it, or be followed only now). Found from the covering index of listed
+ * enterprises, by enterprise: nothing to read when nobody relays them.
  */
 async function refreshRelaysOf(tx: SqlConnection, peerId: number): Promise<void> {
   const relays = await tx.all<{ peer_id: number; item_iri: string }>(
     `SELECT DISTINCT f.peer_id, f.item_iri FROM (SELECT DISTINCT enterprise_iri FROM federated_entries
        WHERE source = ? AND enterprise_rank = ${ENTERPRISE_RANK.authoritative} AND enterprise_iri IS NOT NULL) e
      CROSS JOIN federated_entries f INDEXED BY federated_listed_enterprises ON f.enterprise_iri = e.enterprise_iri
-       AND f.enterprise_rank >= ${ENTERPRISE_RANK.relayed}
-     WHERE f.winner = 1 AND f.withdrawn = 0 AND f.peer_id IS NOT NULL AND f.peer_id <> ?`, [`peer:${peerId}`, peerId]);
+       AND (f.enterprise_rank >= ${ENTERPRISE_RANK.relayed} OR (f.enterprise_rank = ${ENTERPRISE_RANK.authoritative} AND f.peer_id > ?))
+     WHERE f.winner = 1 AND f.withdrawn = 0 AND f.peer_id IS NOT NULL AND f.peer_id <> ?`, [`peer:${peerId}`, peerId, peerId]);
   const byPeer = new Map<number, string[]>();
   for (const r of relays) byPeer.set(r.peer_id, [...(byPeer.get(r.peer_id) ?? []), r.item_iri]);
   for (const [relay, items] of byPeer) await reindexItems(tx, relay, items);
@@ -1037,6 +1061,13 @@ export async function indexStagedRun(tx: SqlConnection, peerId: number, runId: n
     `SELECT f.item_iri FROM federated_entries f WHERE f.source = ? AND f.enterprise_rank >= ${ENTERPRISE_RANK.relayed} AND f.enterprise_iri IS NOT NULL
        AND EXISTS (SELECT 1 FROM peer_resources r WHERE r.iri = f.enterprise_iri AND r.authoritative = 1 AND r.peer_id <> ?)`,
     [source, peerId]);
+  // A lower peer id on its origin speaks first for its own enterprises too (nearly always none: nothing more is read).
+  if ((await lowerPeersOnOrigin(tx, peerId)).length > 0) {
+    relayed.push(...await tx.all<{ item_iri: string }>(
+      `SELECT f.item_iri FROM federated_entries f WHERE f.source = ? AND f.enterprise_rank = ${ENTERPRISE_RANK.authoritative} AND f.enterprise_iri IS NOT NULL
+         AND EXISTS (SELECT 1 FROM peer_resources r WHERE r.iri = f.enterprise_iri AND r.authoritative = 1 AND r.peer_id < ? AND r.withdrawn_at IS NULL)`,
+      [source, peerId]));
+  }
   if (relayed.length > 0) await reindexItems(tx, peerId, relayed.map((r) => r.item_iri));
   await refreshRelaysOf(tx, peerId);
 }
@@ -1680,7 +1711,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
       for (const r of local) result.set(r.iri, { record: JSON.parse(r.record) as DfcRecord, source: `local:${r.eid}` });
       const peers = await this.db.reader.all<{ iri: string; peer_id: number; record: string }>(
         `SELECT iri, peer_id, record FROM peer_resources WHERE iri IN (${marks}) AND withdrawn_at IS NULL
-         ORDER BY authoritative DESC, updated_at DESC`, chunk);
+         ORDER BY authoritative DESC, peer_id`, chunk);
       for (const r of peers) if (!result.has(r.iri)) result.set(r.iri, { record: JSON.parse(r.record) as DfcRecord, source: `peer:${r.peer_id}` });
     });
     return result;
