@@ -14,7 +14,7 @@ import { BadRequestHttpError } from '../errors/http-error.js';
 import type { EnterpriseRow } from '../store/store.js';
 import {
   haversineKm, type FederatedIndex, type FederatedMatch, type FederatedQuery, type FederatedRow, type IdentityLink, type PlaceRow, type ProducerRow,
-  type RowOrder, type SupplyGroup,
+  type RowOrder, type SourcedPoint, type SupplyGroup, townCentre,
 } from '../store/federation.js';
 import { decimalNumber, placeLabel, resolveEnterprise, resolvePlace, resolveProductType, typesNamedBy } from './resolve.js';
 import { isOwnIri } from '../urls/own-iris.js';
@@ -111,7 +111,7 @@ export interface ProducerTown {
   readonly postcode: string | null;
   /** What `near=` takes for it (null when the town is unknown: its coordinates then). */
   readonly label: string | null;
-  /** The centre of its producers. */
+  /** Where its producers are, as no one peer decides it (`townCentre` of the store). */
   readonly lat: number;
   readonly lon: number;
   readonly producers: number;
@@ -412,7 +412,9 @@ export class FederationService {
    */
   public async map(query: CatalogueQuery, maxPoints: number): Promise<{ total: number; producers: ProducerPoint[] } | { total: number; towns: ProducerTown[] }> {
     const { total, producers } = await this.index.producerRows(await this.resolve(query), Number.MAX_SAFE_INTEGER);
-    return total <= maxPoints ? { total, producers: await this.points(producers) } : { total, towns: townsOf(producers) };
+    const ownBase = this.ownBase;
+    return total <= maxPoints ? { total, producers: await this.points(producers) }
+      : { total, towns: townsOf(producers, (iri) => ownBase !== undefined && isOwnIri(iri, ownBase)) };
   }
 
   /** Producers as the API gives them: with their source and its name. */
@@ -426,10 +428,10 @@ export class FederationService {
     }));
   }
 
-  /** The towns of the catalogue, for a distance filter: each with the centre of its producers. */
-  public async places(): Promise<(PlaceRow & { label: string })[]> {
+  /** The towns of the catalogue, for a distance filter: each where its producers are (see `townCentre`). */
+  public async places(): Promise<(Omit<PlaceRow, 'local'> & { label: string })[]> {
     await this.refresh();
-    return (await this.index.places()).map((p) => ({ ...p, label: placeLabel(p) }));
+    return (await this.index.places()).map(({ local: _, ...p }) => ({ ...p, label: placeLabel(p) }));
   }
 
   /**
@@ -624,23 +626,30 @@ function tally(map: Map<string, Tally>, key: string): Tally {
   return t;
 }
 
-/** Producers grouped by town, each town at the centre of its producers. */
-function townsOf(producers: readonly ProducerRow[]): ProducerTown[] {
-  const byTown = new Map<string, { -readonly [K in keyof ProducerTown]: ProducerTown[K] }>();
+/**
+ * Producers grouped by town, each town where its producers are as no one peer decides it (see `townCentre`: this
+ * node's own there, else each source once).
+ *
+ * @param isOwn - whether an enterprise IRI is this node's
+ */
+function townsOf(producers: readonly ProducerRow[], isOwn: (iri: string) => boolean): ProducerTown[] {
+  const byTown = new Map<string, { town: { -readonly [K in keyof ProducerTown]: ProducerTown[K] }; points: SourcedPoint[] }>();
   for (const p of producers) {
     const key = p.city !== null ? `${foldedWords(p.city).join(' ')}|${p.postcode ?? ''}` : `${p.lat.toFixed(1)},${p.lon.toFixed(1)}`;
-    const town = byTown.get(key) ?? {
-      city: p.city, postcode: p.postcode, label: p.city === null ? null : placeLabel({ city: p.city, postcode: p.postcode }),
-      lat: 0, lon: 0, producers: 0, offers: 0, inStock: 0,
+    const entry = byTown.get(key) ?? {
+      town: {
+        city: p.city, postcode: p.postcode, label: p.city === null ? null : placeLabel({ city: p.city, postcode: p.postcode }),
+        lat: 0, lon: 0, producers: 0, offers: 0, inStock: 0,
+      },
+      points: [],
     };
-    town.lat += p.lat;
-    town.lon += p.lon;
-    town.producers++;
-    town.offers += p.offers;
-    town.inStock += p.inStock;
-    byTown.set(key, town);
+    entry.points.push({ lat: p.lat, lon: p.lon, source: isOwn(p.iri) ? 'local' : `peer:${p.peerId ?? ''}` });
+    entry.town.producers++;
+    entry.town.offers += p.offers;
+    entry.town.inStock += p.inStock;
+    byTown.set(key, entry);
   }
-  return [...byTown.values()].map((t) => ({ ...t, lat: t.lat / t.producers, lon: t.lon / t.producers }));
+  return [...byTown.values()].map(({ town, points }) => ({ ...town, ...townCentre(points) }));
 }
 
 /** A product type's label for people in `language`, else its English label or local name. */

@@ -157,7 +157,7 @@ function slugOf(iri: string): string {
 /**
  * The enterprise an `enterprise=` value names, among those with offers in the catalogue: its IRI, its local
  * slug (`ferme-des-trois-chenes`; this node's enterprise of that slug before a peer's) or its name (`Ferme des Trois
- * Chênes`, folded).
+ * Chênes`, folded; this node's enterprise of that name before a peer's).
  *
  * @param isOwn - whether an enterprise IRI is this node's
  *
@@ -176,6 +176,10 @@ export function resolveEnterprise(enterprises: readonly FederatedEnterprise[], v
     const wanted = foldText(trimmed).trim();
     const matches = bySlug.length > 0 ? bySlug : enterprises.filter((e) => e.name !== null && foldText(e.name).trim() === wanted);
     if (matches.length === 1) return (matches[0] as FederatedEnterprise).iri;
+    // A name this node's enterprise bears means it: a peer's of the same name (a homonym, or one copying it) must not
+    // make it ambiguous for everyone.
+    const ownNamed = matches.filter((e) => isOwn(e.iri));
+    if (ownNamed.length === 1) return (ownNamed[0] as FederatedEnterprise).iri;
     if (matches.length > 1) throw unresolved('enterprise', value, 'enterprise', matches.slice(0, SUGGESTIONS).map(suggestion), true);
   }
   const near = closest(isAbsoluteIri(trimmed) ? slugOf(trimmed) : trimmed, enterprises, (e) => [slugOf(e.iri), ...(e.name !== null ? [e.name] : [])]);
@@ -197,7 +201,8 @@ export function placeLabel(place: Pick<PlaceRow, 'city' | 'postcode'>): string {
  * The point a `near=` value names: `latitude,longitude` in degrees, or a town of the catalogue (the centre of its
  * producers) by name (`Saint-Junien`, `saint junien`, accents and case ignored), by postcode (`87200`), or both
  * as the dashboard writes them (`Saint-Junien (87200)`). A name shared by towns of several postcodes is
- * ambiguous; a postcode of several towns too.
+ * ambiguous, a postcode of several towns too, unless just one of them is where this node's own producers are
+ * (`PlaceRow.local`): that one.
  *
  * @param places - the towns of the catalogue (see `FederatedIndex.places`)
  * @throws BadRequestHttpError for coordinates out of range, or an unknown or ambiguous town, with close matches
@@ -253,6 +258,14 @@ async function resolveTown(places: () => Promise<readonly PlaceRow[]>, trimmed: 
       lat: matches.reduce((sum, p) => sum + p.lat * p.producers, 0) / producers,
       lon: matches.reduce((sum, p) => sum + p.lon * p.producers, 0) / producers,
     };
+  }
+  // A name (or postcode) of several towns, one of them where this node's own producers are: that one (a peer's town
+  // of the same name, "Ambazac 99999", must not make this node's own ambiguous for everyone).
+  const local = new Set(matches.filter((p) => p.local === true).map(town));
+  if (local.size === 1) {
+    const [only] = local;
+    const spellings = matches.filter((p) => town(p) === only);
+    return { lat: (spellings[0] as PlaceRow).lat, lon: (spellings[0] as PlaceRow).lon };
   }
   if (matches.length > 1) throw unresolved('near', value, 'town', matches.slice(0, SUGGESTIONS).map(suggestion), true);
   const near = closest(name, towns, (p) => [p.city]);

@@ -331,9 +331,50 @@ export interface ProducerRow {
 export interface PlaceRow {
   readonly city: string;
   readonly postcode: string | null;
+  /** Where the town is: see {@link townCentre}. */
   readonly lat: number;
   readonly lon: number;
   readonly producers: number;
+  /** Whether this node's own enterprises are there: such a town is the one its name means when others share it. */
+  readonly local?: boolean;
+}
+
+/** A producer's coordinates, and whose word they are: `local` for this node's own, else its peer (`peer:3`). */
+export interface SourcedPoint {
+  readonly lat: number;
+  readonly lon: number;
+  readonly source: string;
+}
+
+/**
+ * Where a town is, from its producers' coordinates, so that no one peer moves it for everyone (twenty enterprises of
+ * one peer saying "Limoges 87000" at Paris's coordinates moved Limoges, and every `near=Limoges`): when this node's own
+ * producers are there, their centre; otherwise each source's centre of its producers there, counted once however
+ * many producers it names, and the median of those (one source: its centre, as before).
+ *
+ * @param points - the town's producers, at least one
+ */
+export function townCentre(points: readonly SourcedPoint[]): { lat: number; lon: number } {
+  const local = points.filter((p) => p.source === 'local');
+  if (local.length > 0) return centre(local);
+  const bySource = new Map<string, SourcedPoint[]>();
+  for (const p of points) {
+    const of = bySource.get(p.source) ?? [];
+    of.push(p);
+    bySource.set(p.source, of);
+  }
+  const centres = [...bySource.values()].map(centre);
+  return { lat: median(centres.map((c) => c.lat)), lon: median(centres.map((c) => c.lon)) };
+}
+
+function centre(points: readonly { lat: number; lon: number }[]): { lat: number; lon: number } {
+  return { lat: points.reduce((s, p) => s + p.lat, 0) / points.length, lon: points.reduce((s, p) => s + p.lon, 0) / points.length };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] as number : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /** Where a product type is produced: one enterprise with coordinates offering it. */

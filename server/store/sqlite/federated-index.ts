@@ -11,7 +11,7 @@ import type { DfcRecord } from '../../../ontology/records.js';
 import { ENTERPRISE_RANK, enterpriseRankOf, entriesOf, walkLinks, type FederatedEntry, type SourcedEntry } from '../federated-entries.js';
 import {
   haversineKm, type FederatedEnterprise, type FederatedIndex, type FederatedMatch, type FederatedQuery, type FederatedRow, type IdentityLink,
-  type MergePlan, type PlaceRow, type ProducerRow, type RowOrder,
+  type MergePlan, type PlaceRow, type ProducerRow, type RowOrder, type SourcedPoint, townCentre,
   type SupplyCount, type SupplyGroup, type SupplySummary, type TypePresence,
 } from '../federation.js';
 import { inChunks, insertMany } from './chunks.js';
@@ -821,6 +821,8 @@ export const DIRECTORY_SQL = `SELECT enterprise_iri AS iri, ${BEST_WORD} AS rank
 /** An enterprise as the index knows it, for maps and popups. */
 interface DirectoryEntry {
   readonly iri: string;
+  /** Whose word it is: `local` for this node's own, else `peer:<id>` (see {@link BEST_WORD}). */
+  readonly source: string;
   readonly name: string | null;
   readonly city: string | null;
   readonly postcode: string | null;
@@ -1584,8 +1586,9 @@ export class SqliteFederatedIndex implements FederatedIndex {
       // columns from the row of the min()): never a name from one row and coordinates from another, never a relay's
       // copy beside its origin's, and between equals the lowest peer id, not whichever row SQLite meets first. From
       // the partial covering index federated_listed_enterprises alone, in its order.
-      const rows = await this.db.reader.all<DirectoryEntry & { rank: number }>(DIRECTORY_SQL);
-      return new Map(rows.map(({ rank: _, ...r }) => [r.iri, r]));
+      const rows = await this.db.reader.all<Omit<DirectoryEntry, 'source'> & { rank: number }>(DIRECTORY_SQL);
+      // This node's rows alone have rank 0 (enterprise rank local, no peer id).
+      return new Map(rows.map(({ rank, ...r }) => [r.iri, { ...r, source: rank === 0 ? 'local' : `peer:${rank % 4294967296}` }]));
     });
   }
 
@@ -1615,20 +1618,28 @@ export class SqliteFederatedIndex implements FederatedIndex {
 
   public places(): Promise<PlaceRow[]> {
     return this.cached('places', async () => {
-      // The towns of the enterprises with listed offers, each producer counted once: a town's centre is its producers'.
+      // The towns of the enterprises with listed offers, each producer counted once, each spelling of a town listed. A
+      // town (its folded name and postcode, however spelt) is where its producers are as no one peer decides it (see
+      // townCentre): this node's own there, else each source once.
       const directory = await this.directory();
-      const towns = new Map<string, { city: string; postcode: string | null; lat: number; lon: number; producers: number }>();
+      const towns = new Map<string, { city: string; postcode: string | null; producers: number; place: string }>();
+      const points = new Map<string, SourcedPoint[]>();
       for (const d of directory.values()) {
         if (d.city === null || d.lat === null || d.lon === null) continue;
         const key = `${d.city}\u0000${d.postcode ?? ''}`;
-        const town = towns.get(key) ?? { city: d.city, postcode: d.postcode, lat: 0, lon: 0, producers: 0 };
-        town.lat += d.lat;
-        town.lon += d.lon;
+        const place = `${foldedWords(d.city).join(' ')}\u0000${d.postcode?.replace(/\s+/gu, '') ?? ''}`;
+        const town = towns.get(key) ?? { city: d.city, postcode: d.postcode, producers: 0, place };
         town.producers++;
         towns.set(key, town);
+        const at = points.get(place) ?? [];
+        at.push({ lat: d.lat, lon: d.lon, source: d.source });
+        points.set(place, at);
       }
-      // As people read town names (`Égletons` among the e's, not after `Ussel` as bytes would have it).
-      const keyed = [...towns.values()].map((t) => ({ t: { ...t, lat: t.lat / t.producers, lon: t.lon / t.producers }, k: sortKey(t.city) ?? '', c: t.postcode ?? '' }));
+      const keyed = [...towns.values()].map(({ place, ...t }) => {
+        const at = points.get(place) ?? [];
+        // As people read town names (`Égletons` among the e's, not after `Ussel` as bytes would have it).
+        return { t: { ...t, ...townCentre(at), local: at.some((p) => p.source === 'local') }, k: sortKey(t.city) ?? '', c: t.postcode ?? '' };
+      });
       keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.c < b.c ? -1 : a.c > b.c ? 1 : a.t.city < b.t.city ? -1 : a.t.city > b.t.city ? 1 : 0));
       return keyed.map((x) => x.t);
     });
