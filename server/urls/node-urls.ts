@@ -107,9 +107,18 @@ function canonicalLocalId(segment: string): string | undefined {
   return decoded !== undefined && encodeURIComponent(decoded) === segment ? decoded : undefined;
 }
 
+/**
+ * Latin letters that no decomposition turns into ASCII, as they are written without them: French `œ` (œufs, bœuf,
+ * cœur) and `æ`, German `ß`, Nordic `ø` and `þ`, Polish `ł`, `đ`. Dropped, `Œufs de plein air` gave `ufs-de-plein-air`.
+ */
+const SPELLED_OUT: Readonly<Record<string, string>> = {
+  Œ: 'OE', œ: 'oe', Æ: 'AE', æ: 'ae', ß: 'ss', ẞ: 'SS', Ø: 'O', ø: 'o', Ł: 'L', ł: 'l', Đ: 'D', đ: 'd', Þ: 'TH', þ: 'th', Ð: 'D', ð: 'd',
+};
+
 /** A URL-safe id from a name: lower case, ASCII, dashes. */
 export function slugify(text: string): string {
   const slug = text
+    .replace(/[ŒœÆæßẞØøŁłĐđÞþÐð]/gu, (letter) => SPELLED_OUT[letter] ?? letter)
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/gu, '')
     .toLowerCase()
