@@ -12,7 +12,7 @@ import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify,
 import type { Logger } from 'pino';
 import type { Failure } from '../errors/failure.js';
 import { ServiceUnavailableHttpError } from '../errors/http-error.js';
-import { normalEmail, type OidcStore, type OidcSubjectKind } from '../store/oidc.js';
+import { confusableEmail, normalEmail, type OidcStore, type OidcSubjectKind } from '../store/oidc.js';
 import type { BearerCheck, BearerVerifier } from './middleware.js';
 import { isScope, type Principal, type Scope } from './tokens.js';
 
@@ -73,7 +73,7 @@ export function subjectsOf(payload: JWTPayload): { kind: OidcSubjectKind; subjec
   // An e-mail address is an identity only once the issuer has verified it: on an issuer where anyone may sign up,
   // an unverified one is anybody's claim to a farmer's grant (OpenID Connect Core §5.1, `email_verified`).
   const verified = payload['email_verified'] === true || payload['email_verified'] === 'true';
-  if (typeof email === 'string' && email !== '' && verified) subjects.push({ kind: 'email', subject: normalEmail(email) });
+  if (typeof email === 'string' && email !== '' && verified && !confusableEmail(email)) subjects.push({ kind: 'email', subject: normalEmail(email) });
   if (typeof clientId === 'string' && clientId !== '') subjects.push({ kind: 'client_id', subject: clientId });
   if (typeof payload.sub === 'string' && payload.sub !== '') subjects.push({ kind: 'sub', subject: payload.sub });
   return subjects;

@@ -7,7 +7,7 @@
 import { ISSUER_PRESETS, normalIssuer } from '../auth/oidc.js';
 import { isScope, SCOPES, type Scope } from '../auth/tokens.js';
 import type { NodeParts } from '../main.js';
-import type { OidcSubjectKind } from '../store/oidc.js';
+import { issuerlessGrantStatus, type OidcSubjectKind } from '../store/oidc.js';
 import { UsageError, type Io } from './node-commands.js';
 
 /** Options the OpenID Connect commands read. */
@@ -39,6 +39,12 @@ export async function oidcCommand(node: NodeParts, args: readonly string[], opti
       const issuer = issuerArgument(value, usage);
       const row = await oidc.addIssuer(issuer, options.audience ?? null);
       io.out(`tokens of ${row.issuer} are accepted${row.audience !== null ? ` (audience ${row.audience})` : ''}; grant their identities rights with 'maillon grant'\n`);
+      const issuers = (await oidc.listIssuers()).length;
+      const stranded = (await oidc.listGrants()).filter((g) => issuerlessGrantStatus(g, issuers)?.startsWith('none') === true);
+      if (stranded.length > 0) {
+        io.err(`warning: ${stranded.length} grant(s) by sub or client id name no issuer (${stranded.map((g) => g.id).join(', ')}): with several issuers `
+          + `they match no token; grant them again with --issuer\n`);
+      }
       return 0;
     }
     case 'list': {
@@ -77,8 +83,9 @@ export async function grantCommand(node: NodeParts, args: readonly string[], opt
   const [action, value] = args;
   const oidc = node.store.oidc;
   if (action === 'list') {
+    const issuers = (await oidc.listIssuers()).length;
     for (const row of await oidc.listGrants(options.enterprise)) {
-      io.out(`${row.id}\t${row.kind}=${row.subject}\t${row.eid}\t${row.scopes.join(',')}\t${row.issuer ?? '(the only configured issuer)'}\n`);
+      io.out(`${row.id}\t${row.kind}=${row.subject}\t${row.eid}\t${row.scopes.join(',')}\t${row.issuer ?? `(${issuerlessGrantStatus(row, issuers) ?? ''})`}\n`);
     }
     return 0;
   }
@@ -103,7 +110,9 @@ export async function grantCommand(node: NodeParts, args: readonly string[], opt
     return 1;
   }
   const issuer = options.issuer === undefined ? null : issuerArgument(options.issuer, '--issuer must be an http(s) URL');
-  if (issuer === null && (await oidc.listIssuers()).length > 1) throw new UsageError('several OpenID issuers are configured: name the one whose tokens this grant is for (--issuer URL)');
+  if (issuer === null && first[0] !== 'email' && (await oidc.listIssuers()).length > 1) {
+    throw new UsageError(`several OpenID issuers are configured: a ${first[0]} is unique within one issuer only, name the one whose tokens this grant is for (--issuer URL)`);
+  }
   if (issuer !== null && (await oidc.getIssuer(issuer)) === undefined) io.err(`warning: ${issuer} is not a configured issuer yet ('maillon oidc issuer add ${issuer}')\n`);
   const row = await oidc.grant({ issuer, kind: first[0], subject: first[1], eid: options.enterprise, scopes });
   io.out(`grant ${row.id}: ${row.kind} ${row.subject} may ${row.scopes.join(', ')} on ${row.eid}${row.issuer !== null ? ` (tokens of ${row.issuer})` : ''}\n`);

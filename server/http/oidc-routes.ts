@@ -12,7 +12,7 @@ import { requireAdmin, requireCaller, requireScope } from '../auth/middleware.js
 import { normalIssuer } from '../auth/oidc.js';
 import { allows, isAdmin, isScope, SCOPES, type Scope } from '../auth/tokens.js';
 import { ForbiddenHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
-import type { OidcGrantRow, OidcStore, OidcSubjectKind } from '../store/oidc.js';
+import { issuerlessGrantStatus, type OidcGrantRow, type OidcStore, type OidcSubjectKind } from '../store/oidc.js';
 import type { NodeStore } from '../store/store.js';
 import { jsonObjectBody, refuseUnknownFields } from './json-body.js';
 
@@ -27,8 +27,12 @@ function json(res: Response, status: number, body: unknown): void {
 }
 
 /** A grant as the API shows it. */
-export function grantView(row: OidcGrantRow): Record<string, unknown> {
-  return { id: row.id, issuer: row.issuer, [row.kind === 'client_id' ? 'clientId' : row.kind]: row.subject, enterprise: row.eid, scopes: row.scopes, createdAt: row.createdAt };
+export function grantView(row: OidcGrantRow, issuers: number): Record<string, unknown> {
+  const matches = issuerlessGrantStatus(row, issuers);
+  return {
+    id: row.id, issuer: row.issuer, [row.kind === 'client_id' ? 'clientId' : row.kind]: row.subject, enterprise: row.eid, scopes: row.scopes,
+    createdAt: row.createdAt, ...(matches !== undefined ? { matches } : {}),
+  };
 }
 
 /** The subject of a grant body: exactly one of `email`, `sub`, `clientId`. */
@@ -72,7 +76,13 @@ export function oidcRoutes(args: OidcRoutesArgs): Router {
     if (issuer === undefined) throw new UnprocessableEntityHttpError('issuer must be an http(s) URL (or a preset: les-communs, fdc)');
     const audience = body['audience'];
     if (audience !== undefined && audience !== null && (typeof audience !== 'string' || audience === '')) throw new UnprocessableEntityHttpError('audience must be a string');
-    json(res, 201, await oidc.addIssuer(issuer, typeof audience === 'string' ? audience : null));
+    const added = await oidc.addIssuer(issuer, typeof audience === 'string' ? audience : null);
+    // Grants by `sub` or client id that name no issuer match no token once there are several: the operator is told.
+    const issuers = (await oidc.listIssuers()).length;
+    const stranded = (await oidc.listGrants()).filter((g) => issuerlessGrantStatus(g, issuers)?.startsWith('none') === true);
+    json(res, 201, stranded.length === 0 ? added : {
+      ...added, warning: `${stranded.length} grant(s) by sub or client id name no issuer (${stranded.map((g) => g.id).join(', ')}): with several issuers they match no token; grant them again naming their issuer`,
+    });
   });
   router.delete('/oidc/issuers', async (req, res) => {
     requireAdmin(res);
@@ -85,7 +95,8 @@ export function oidcRoutes(args: OidcRoutesArgs): Router {
     const eid = typeof req.query['enterprise'] === 'string' ? req.query['enterprise'] : undefined;
     if (eid === undefined) requireAdmin(res);
     else requireScope(res, 'WriteEnterprise', eid);
-    json(res, 200, (await oidc.listGrants(eid)).map(grantView));
+    const issuers = (await oidc.listIssuers()).length;
+    json(res, 200, (await oidc.listGrants(eid)).map((row) => grantView(row, issuers)));
   });
   router.post('/grants', async (req, res) => {
     // Who asks, before what: a caller without a credential learns nothing of what the body should hold.
@@ -104,10 +115,12 @@ export function oidcRoutes(args: OidcRoutesArgs): Router {
     if (body['issuer'] !== undefined && body['issuer'] !== null) {
       issuer = typeof body['issuer'] === 'string' ? normalIssuer(body['issuer']) ?? null : null;
       if (issuer === null) throw new UnprocessableEntityHttpError('issuer must be an http(s) URL');
-    } else if ((await oidc.listIssuers()).length > 1) {
-      throw new UnprocessableEntityHttpError('several OpenID issuers are configured: name the one whose tokens this grant is for (issuer)');
     }
-    json(res, 201, grantView(await oidc.grant({ issuer, kind, subject, eid, scopes })));
+    const issuers = (await oidc.listIssuers()).length;
+    if (issuer === null && kind !== 'email' && issuers > 1) {
+      throw new UnprocessableEntityHttpError(`several OpenID issuers are configured: a ${kind} is unique within one issuer only, name the one whose tokens this grant is for (issuer)`);
+    }
+    json(res, 201, grantView(await oidc.grant({ issuer, kind, subject, eid, scopes }), issuers));
   });
   router.delete('/grants/:id', async (req, res) => {
     const principal = requireCaller(res, 'this needs the node admin token, or a token with WriteEnterprise on the enterprise');

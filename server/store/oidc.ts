@@ -18,12 +18,31 @@ export interface OidcIssuerRow {
 /** Which claim of a token a grant matches: a user's `email` or `sub`, a platform's `client_id`. */
 export type OidcSubjectKind = 'email' | 'sub' | 'client_id';
 
-/**
- * An e-mail address as grants hold and match it: in lower case, for ASCII letters only. Unicode case mapping would
- * make other addresses match a grant (the Kelvin sign `\u212A` lower-cases to `k`: `\u212Aate@…` would take `kate@…`'s).
- */
+/** An e-mail address as grants hold and match it: in lower case (identity providers such as Keycloak lower-case it too). */
 export function normalEmail(address: string): string {
-  return address.replace(/[A-Z]+/gu, (letters) => letters.toLowerCase());
+  return address.toLowerCase();
+}
+
+/**
+ * Whether an address holds a letter outside ASCII that lower-cases into ASCII (the Kelvin sign `\u212A` into `k`):
+ * in lower case, `\u212Aate@…` would be `kate@…`, and take the grant of another address. Such an address is no identity.
+ */
+export function confusableEmail(address: string): boolean {
+  for (const letter of address) {
+    if (letter.charCodeAt(0) > 0x7f && [...letter.toLowerCase()].every((c) => c.charCodeAt(0) <= 0x7f)) return true;
+  }
+  return false;
+}
+
+/**
+ * What a grant that names no issuer matches, with `issuers` configured: an e-mail grant, a verified address of any of
+ * them; a grant by `sub` or client id, the only one's identity, and none once there are several (those are unique
+ * within one issuer only). Undefined for a grant that names its issuer.
+ */
+export function issuerlessGrantStatus(grant: Pick<OidcGrantRow, 'issuer' | 'kind'>, issuers: number): 'any configured issuer' | 'the only configured issuer' | 'none: several issuers are configured, grant it again naming one' | undefined {
+  if (grant.issuer !== null) return undefined;
+  if (grant.kind === 'email') return 'any configured issuer';
+  return issuers <= 1 ? 'the only configured issuer' : 'none: several issuers are configured, grant it again naming one';
 }
 
 /** The kinds of subject, in the order an identity is named by. */
@@ -32,7 +51,7 @@ export const OIDC_SUBJECT_KINDS: readonly OidcSubjectKind[] = ['email', 'client_
 /** What an identity may do on one enterprise. */
 export interface OidcGrantRow {
   readonly id: number;
-  /** The issuer of the identity, or null for the only configured issuer (with several, such a grant matches none). */
+  /** The issuer of the identity, or null: any configured issuer for an e-mail grant, else the only one (see {@link issuerlessGrantStatus}). */
   readonly issuer: string | null;
   readonly kind: OidcSubjectKind;
   /** The claim's value (an e-mail address is kept in lower case). */

@@ -152,18 +152,34 @@ describe('OpenID Connect tokens', function () {
         expectProblem(await stock(bearer(await provider.sign({ email: 'kate@ferme.example', sub: 'u-mallory', email_verified: 'false' })), 5), 403);
         // The Kelvin sign lower-cases to k in Unicode: another address, not Kate's.
         expectProblem(await stock(bearer(await provider.sign({ email: '\u212Aate@ferme.example', sub: 'u-kelvin' })), 5), 403);
+        // A capital outside ASCII is the same address in lower case, as identity providers lower-case addresses.
+        const elodie = await admin('POST', '/api/admin/grants', { email: 'Élodie@ferme.example', enterprise: 'ferme', scopes: ['WriteProducts'] });
+        expect((await stock(bearer(await provider.sign({ email: 'élodie@ferme.example', sub: 'u-elodie' })), 5)).status).to.equal(200);
+        await admin('DELETE', `/api/admin/grants/${elodie.json<{ id: number }>().id}`);
       } finally {
         await admin('DELETE', `/api/admin/grants/${grant.json<{ id: number }>().id}`);
       }
     });
 
-    it('a grant that names no issuer is one for the only issuer configured: with two it matches neither, and one must be named', async () => {
+    it('a grant by sub that names no issuer is one for the only issuer configured: with two it matches neither, and one must be named', async () => {
       const grant = await admin('POST', '/api/admin/grants', { sub: 'user-123', enterprise: 'voisin', scopes: ['WriteProducts'] });
       expect(grant.status, grant.text).to.equal(201);
+      const email = await admin('POST', '/api/admin/grants', { email: 'eve@voisin.example', enterprise: 'voisin', scopes: ['WriteProducts'] });
+      expect(email.status, email.text).to.equal(201);
       const path = '/api/dfc/enterprises/voisin/catalog_items/tomate';
       expect((await stock(bearer(await provider.sign({ sub: 'user-123' })), 3, path)).status).to.equal(200);
-      expect((await admin('POST', '/api/admin/oidc/issuers', { issuer: other.issuer })).status).to.equal(201);
+      const added = await admin('POST', '/api/admin/oidc/issuers', { issuer: other.issuer });
+      expect(added.status).to.equal(201);
+      // The operator is told which grants the second issuer leaves matching nothing, and the list says so.
+      expect(added.json<{ warning?: string }>().warning).to.contain(`name no issuer (${grant.json<{ id: number }>().id})`);
+      const listed = (await admin('GET', '/api/admin/grants?enterprise=voisin')).json<{ id: number; matches?: string }[]>();
+      expect(listed.find((g) => g.id === grant.json<{ id: number }>().id)?.matches).to.match(/^none: several issuers/u);
+      expect(listed.find((g) => g.id === email.json<{ id: number }>().id)?.matches).to.equal('any configured issuer');
       try {
+        // A verified address is one person's for every issuer the node trusts: an e-mail grant holds for both.
+        expect((await stock(bearer(await other.sign({ email: 'eve@voisin.example', sub: 'x-1' })), 3, path)).status).to.equal(200);
+        expect((await stock(bearer(await provider.sign({ email: 'eve@voisin.example', sub: 'x-2' })), 3, path)).status).to.equal(200);
+        expect((await admin('POST', '/api/admin/grants', { email: 'fay@voisin.example', enterprise: 'voisin', scopes: ['ReadProducts'] })).status).to.equal(201);
         // A `sub` is unique within one issuer only: the other issuer's user-123 is someone else, and so may the first's be.
         expectProblem(await stock(bearer(await other.sign({ sub: 'user-123' })), 3, path), 403);
         expectProblem(await stock(bearer(await provider.sign({ sub: 'user-123' })), 3, path), 403);
@@ -177,6 +193,7 @@ describe('OpenID Connect tokens', function () {
       } finally {
         await admin('DELETE', `/api/admin/oidc/issuers?issuer=${encodeURIComponent(other.issuer)}`);
         await admin('DELETE', `/api/admin/grants/${grant.json<{ id: number }>().id}`);
+        await admin('DELETE', `/api/admin/grants/${email.json<{ id: number }>().id}`);
       }
     });
 
@@ -305,9 +322,14 @@ describe('OpenID Connect: the command line', function () {
     expect(await cli('grant', '--oidc-email', 'x@y', '--enterprise', 'ferme', '--scopes', 'Nope').catch((e: unknown) => String(e))).to.contain('unknown scope');
     // With two issuers, a grant names the one its identity is of.
     expect((await cli('oidc', 'issuer', 'add', 'https://login.one.example/realms/a')).code).to.equal(0);
-    expect((await cli('oidc', 'issuer', 'add', 'https://login.two.example/realms/b')).code).to.equal(0);
+    const second = await cli('oidc', 'issuer', 'add', 'https://login.two.example/realms/b');
+    expect(second.code).to.equal(0);
+    // The client id grant made without an issuer matches nothing now: said at once, and in the list.
+    expect(second.err).to.contain('they match no token');
+    expect((await cli('grant', 'list')).out).to.match(/client_id=ofn\tferme\tReadProducts\t\(none: several issuers are configured/u);
     expect(await cli('grant', '--oidc-sub', 'u-1', '--enterprise', 'ferme', '--scopes', 'ReadProducts').catch((e: unknown) => String(e)))
       .to.contain('several OpenID issuers are configured');
+    expect((await cli('grant', '--oidc-email', 'gil@ferme.example', '--enterprise', 'ferme', '--scopes', 'ReadProducts')).code).to.equal(0);
     const named = await cli('grant', '--oidc-sub', 'u-1', '--enterprise', 'ferme', '--scopes', 'ReadProducts', '--issuer', 'https://login.two.example/realms/b');
     expect(named.code, named.err).to.equal(0);
   });

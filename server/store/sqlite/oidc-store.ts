@@ -93,10 +93,11 @@ export class SqliteOidcStore implements OidcStore {
   public async grantsFor(issuer: string, subjects: readonly { readonly kind: OidcSubjectKind; readonly subject: string }[]): Promise<OidcGrantRow[]> {
     if (subjects.length === 0) return [];
     const where = subjects.map(() => '(kind = ? AND subject = ?)').join(' OR ');
-    // A grant that names no issuer is one for the only issuer configured: a `sub` is unique within one issuer only,
-    // and with two an identity of the one would take the rights granted to the other's.
+    // A grant that names no issuer: by a verified e-mail address, of any issuer configured (each one trusted to
+    // verify addresses); by `sub` or client id, of the only issuer configured (unique within one issuer only: with
+    // two, an identity of the one would take the rights granted to the other's).
     const rows = await this.db.reader.all<GrantSql>(`SELECT * FROM oidc_grants
-      WHERE (issuer = ? OR (issuer = '' AND (SELECT COUNT(*) FROM oidc_issuers) = 1)) AND (${where}) ORDER BY id`,
+      WHERE (issuer = ? OR (issuer = '' AND (kind = 'email' OR (SELECT COUNT(*) FROM oidc_issuers) = 1))) AND (${where}) ORDER BY id`,
       [issuer, ...subjects.flatMap((s) => [s.kind, normalSubject(s.kind, s.subject)])]);
     return rows.map(grantRow);
   }
