@@ -1105,10 +1105,11 @@ export class OrderService {
   private pathOf(caller?: OrderCaller): string[] {
     const self = nodeOfPath(this.deps.urls.base) ?? this.deps.urls.base;
     const came = caller?.via ?? [];
-    // A URL under this node's base names this node as well (its enterprise, its API): the order came back.
+    // A URL of this node's API names this node as well (an enterprise's): the order came back. Another path under
+    // its base need not be (a node at `https://coop.example/limousin` beside one at `https://coop.example`).
     const loop = came.some((node) => {
       const named = nodeOfPath(node);
-      return named !== undefined && (named === self || named.startsWith(`${self}/`));
+      return named !== undefined && (named === self || named.startsWith(`${self}/api/`));
     });
     if (loop || came.length > MAX_ORDER_HOPS) {
       const why = loop

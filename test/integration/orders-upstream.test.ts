@@ -566,7 +566,10 @@ describe('orders placed upstream', function () {
         expect(malformed.status, `${via}: ${malformed.text}`).to.equal(400);
         expect(malformed.headers.get('content-type')).to.match(/^application\/problem\+json/u);
       }
-      // This node named by a URL under its base (an enterprise's, its API) is this node: the order came back.
+      // Another node at a path of this host is another node, not this one.
+      const sibling = await send(`${A}/limousin`);
+      expect(sibling.status, sibling.text).to.equal(201);
+      // This node named by a URL of its API (an enterprise's) is this node: the order came back.
       for (const via of [`${A}/api/dfc/enterprises/shop-a`, `https://n0.example, ${A}/`]) {
         const back = await send(via);
         expect(back.status, `${via}: ${back.text}`).to.equal(409);
