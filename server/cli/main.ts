@@ -12,7 +12,8 @@ import { mediaTypeOfFile } from '../codec/media-types.js';
 import type { Problem } from '../errors/problem.js';
 import { serialize, type OutputFormat } from '../codec/serialize.js';
 import { FileTaxonomyStore } from '../store/taxonomy-store.js';
-import { ConfigError } from '../config.js';
+import { ConfigError, CURRENCIES } from '../config.js';
+import { currencyOfCode, EURO } from '../../ontology/units.js';
 import {
   describeError, enterpriseCommand, exportCommand, importCommand, init, serve, tokenCommand, UsageError, withNode, type Io,
 } from './node-commands.js';
@@ -103,8 +104,18 @@ async function decodeFile(path: string, dataDir: string, io: Io, options: { read
   } catch (error: unknown) {
     throw new UsageError(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const decoder = new Decoder({ taxonomy: new FileTaxonomyStore(dataDir).load(), contexts: storedContexts(dataDir, warnUnreadable(io)) });
+  const decoder = new Decoder({ taxonomy: new FileTaxonomyStore(dataDir).load(), contexts: storedContexts(dataDir, warnUnreadable(io)), defaultCurrency: nodeCurrency() });
   return decoder.decode(text, { mediaType: mediaTypeOfFile(path, text), ...options });
+}
+
+/** The node's currency (`MAILLON_CURRENCY`, as `serve` reads it): a bare-number price in a file read is in it, not in euros. */
+function nodeCurrency(): string {
+  const given = process.env['MAILLON_CURRENCY'];
+  const code = given?.trim().toUpperCase() ?? '';
+  if (code === '') return EURO;
+  const currency = (CURRENCIES as readonly string[]).includes(code) ? currencyOfCode(code) : undefined;
+  if (currency === undefined) throw new UsageError(`MAILLON_CURRENCY must be one of ${CURRENCIES.join(', ')}, not ${JSON.stringify(given)}`);
+  return currency;
 }
 
 const FORMATS: readonly OutputFormat[] = ['jsonld', 'turtle', 'ntriples', 'nquads'];

@@ -207,6 +207,29 @@ describe('maillon convert is faithful (issue 12)', function () {
     }
   });
 
+  it('reads a bare-number price in the node\'s currency (MAILLON_CURRENCY), as the node does, and refuses an unknown one', async () => {
+    const file = join(dir, 'bare-price.jsonld');
+    writeFileSync(file, JSON.stringify({
+      '@context': 'https://w3id.org/dfc/ontology/context/context_1.16.0.json',
+      '@graph': [
+        { '@id': 'https://farm.example/items/9', '@type': 'dfc-b:CatalogItem', 'dfc-b:stockLimitation': 2, 'dfc-b:offeredThrough': 'https://farm.example/offers/9' },
+        { '@id': 'https://farm.example/offers/9', '@type': 'dfc-b:Offer', 'dfc-b:offers': 'https://farm.example/items/9', 'dfc-b:hasPrice': 4 },
+      ],
+    }));
+    const before = process.env['MAILLON_CURRENCY'];
+    try {
+      process.env['MAILLON_CURRENCY'] = 'aud';
+      expect(await convert(file, '--to', 'ntriples')).to.contain('#AustralianDollar>');
+      delete process.env['MAILLON_CURRENCY'];
+      expect(await convert(file, '--to', 'ntriples')).to.contain('#Euro>');
+      process.env['MAILLON_CURRENCY'] = 'XYZ';
+      expect(await cli('convert', file, '--data-dir', dir).catch((e: unknown) => String(e))).to.contain('MAILLON_CURRENCY must be one of AUD, CAD, EUR, GBP, USD');
+    } finally {
+      if (before === undefined) delete process.env['MAILLON_CURRENCY'];
+      else process.env['MAILLON_CURRENCY'] = before;
+    }
+  });
+
   it('writes the DFC 2.0 namespaces only (no 1.x IRI left in a 2.0 conversion)', async () => {
     const out = await convert(join(FIXTURES, 'ofn-catalog-1.16.json'), '--to', 'ntriples', '--profile', 'dfc-v2');
     expect(out).to.not.include(DFC_NAMESPACES['1.x']['dfc-b']);
