@@ -105,6 +105,11 @@ export async function subscribeToPeer(peer: PeerRow, args: SubscribeArgs): Promi
   // The secret is all that tells the peer's notifications from anyone's: an empty or short one can be guessed, and
   // each forged notification would start a sync of the peer.
   if (created.secret.length < MIN_SECRET_LENGTH) {
+    // The subscription the peer made is given back (as far as it lets us): it would go on sending what we refuse.
+    await args.fetch({
+      url: `${endpoint}/${encodeURIComponent(created.id)}`, method: 'DELETE', redirect: 'error',
+      ...(peer.token !== null ? { credential: peerCredential(peer.token, peer.tokenHeader) } : {}),
+    }, args.policy);
     return { ok: false, failure: failure('decode', `the peer gave a secret of ${created.secret.length} characters, too short to tell its notifications from forged ones (at least ${MIN_SECRET_LENGTH})`, endpoint, answer.response.status) };
   }
   const subscription = `${endpoint}/${created.id}`;

@@ -14,8 +14,10 @@ describe('sync: subscribing at a peer', () => {
   let server: Server;
   let origin: string;
   let secret: string;
+  const deleted: string[] = [];
   before(async () => {
     server = createServer((req, res) => {
+      if (req.method === 'DELETE') deleted.push(req.url ?? '');
       res.setHeader('content-type', 'application/json');
       if (req.url === '/.well-known/dfc/') res.end(JSON.stringify({ software: 'Maillon', subscriptions: `${origin}/api/dfc/subscriptions` }));
       else if (req.method === 'POST' && req.url === '/api/dfc/subscriptions') res.writeHead(201).end(JSON.stringify({ id: 's1', secret }));
@@ -42,12 +44,14 @@ describe('sync: subscribing at a peer', () => {
     expect(outcome.kept).to.deep.equal([{ secret: 'whsec_0123456789abcdef0123456789', subscriptionUrl: `${origin}/api/dfc/subscriptions/s1` }]);
   });
 
-  it('refuses an empty or short secret, keeping nothing: anyone could sign notifications with it', async () => {
+  it('refuses an empty or short secret, keeping nothing and giving the subscription back: anyone could sign notifications with it', async () => {
+    deleted.length = 0;
     for (const given of ['', 'x', 'a'.repeat(MIN_SECRET_LENGTH - 1)]) {
       const outcome = await subscribe(given);
       expect(outcome.ok, JSON.stringify(given)).to.equal(false);
       expect(outcome.message).to.contain(`a secret of ${given.length} characters, too short`);
       expect(outcome.kept).to.deep.equal([]);
     }
+    expect(deleted).to.deep.equal(['/api/dfc/subscriptions/s1', '/api/dfc/subscriptions/s1', '/api/dfc/subscriptions/s1']);
   });
 });
