@@ -952,6 +952,14 @@ async function reindexItems(tx: SqlConnection, peerId: number, items: readonly s
  * enterprises, by enterprise: nothing to read when nobody relays them.
  */
 async function refreshRelaysOf(tx: SqlConnection, peerId: number): Promise<void> {
+  await reindexDependents(tx, await peerDependents(tx, peerId));
+}
+
+/**
+ * The listed catalog items of other peers that take a peer's word for an enterprise (see {@link refreshRelaysOf}), by
+ * peer: what must be re-indexed when that word changes, or goes with the peer.
+ */
+export async function peerDependents(tx: SqlConnection, peerId: number): Promise<Map<number, string[]>> {
   const relays = await tx.all<{ peer_id: number; item_iri: string }>(
     `SELECT DISTINCT f.peer_id, f.item_iri FROM (SELECT DISTINCT enterprise_iri FROM federated_entries
        WHERE source = ? AND enterprise_rank = ${ENTERPRISE_RANK.authoritative} AND enterprise_iri IS NOT NULL) e
@@ -960,7 +968,12 @@ async function refreshRelaysOf(tx: SqlConnection, peerId: number): Promise<void>
      WHERE f.winner = 1 AND f.withdrawn = 0 AND f.peer_id IS NOT NULL AND f.peer_id <> ?`, [`peer:${peerId}`, peerId, peerId]);
   const byPeer = new Map<number, string[]>();
   for (const r of relays) byPeer.set(r.peer_id, [...(byPeer.get(r.peer_id) ?? []), r.item_iri]);
-  for (const [relay, items] of byPeer) await reindexItems(tx, relay, items);
+  return byPeer;
+}
+
+/** Re-indexes {@link peerDependents}' items (a peer removed meanwhile has none left to re-index). */
+export async function reindexDependents(tx: SqlConnection, dependents: ReadonlyMap<number, readonly string[]>): Promise<void> {
+  for (const [relay, items] of dependents) await reindexItems(tx, relay, items);
 }
 
 /** Catalog items re-indexed at once: their records and those they link to are in memory, never the peer's whole graph. */

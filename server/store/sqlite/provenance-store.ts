@@ -20,7 +20,7 @@ import { inChunks, insertMany } from './chunks.js';
 import { KeyedReads } from './keyed-reads.js';
 import type { SqlConnection, SqliteDatabase, SqlValue } from './database.js';
 import {
-  dropPeerRows, indexPeerSnapshot, indexStagedRun, reindexPeer, SCOPED_CHANGES, stagedEntry, wellFormedJson, type StagingTable,
+  dropPeerRows, indexPeerSnapshot, peerDependents, reindexDependents, indexStagedRun, reindexPeer, SCOPED_CHANGES, stagedEntry, wellFormedJson, type StagingTable,
 } from './federated-index.js';
 
 /**
@@ -265,8 +265,12 @@ export class SqliteProvenanceStore implements ProvenanceStore {
 
   public async removePeer(id: number): Promise<boolean> {
     return this.db.transaction(async (tx) => {
+      // Other peers' rows that took this peer's word for an enterprise (a relay of it, a second peer on its origin with
+      // a higher id) take their own again once it is gone, not the name it gave until their next sync.
+      const dependents = await peerDependents(tx, id);
       await dropPeerRows(tx, id);
       const result = await tx.run('DELETE FROM peers WHERE id = ?', [id]);
+      await reindexDependents(tx, dependents);
       return result.changes > 0;
     }, { alone: true });
   }

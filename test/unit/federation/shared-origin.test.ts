@@ -90,6 +90,11 @@ describe('federation: two peers on one origin name an enterprise by the lower pe
         expect(now).to.deep.equal({ rows: ['Victim Farm renamed, Limoges'], csv: ['Victim Farm renamed'], dfc: ['Victim Farm renamed'],
           producers: ['Victim Farm renamed, Limoges'] });
       });
+
+      it('gives the higher peer id its own word back at once when the lower one is removed', async () => {
+        expect(await node.store.provenance.removePeer(lower.id)).to.equal(true);
+        expect(await names()).to.deep.equal({ rows: ['Good Farm, Paris'], csv: ['Good Farm'], dfc: ['Good Farm'], producers: ['Good Farm, Paris'] });
+      });
     });
   }
 });
