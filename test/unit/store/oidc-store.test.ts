@@ -48,6 +48,18 @@ describe('store: OpenID Connect', () => {
     expect(await store.oidc.listGrants('voisin')).to.have.length(2);
   });
 
+  it('matches a grant by sub that names no issuer for the only issuer configured, none with several; an e-mail one for any', async () => {
+    await store.oidc.grant({ kind: 'sub', subject: 'u-9', eid: 'ferme', scopes: ['ReadProducts'] });
+    await store.oidc.grant({ kind: 'email', subject: 'bea@ferme.example', eid: 'ferme', scopes: ['ReadOrders'] });
+    const matched = async (issuer: string): Promise<string[]> =>
+      (await store.oidc.grantsFor(issuer, [{ kind: 'sub', subject: 'u-9' }, { kind: 'email', subject: 'bea@ferme.example' }])).map((g) => g.kind);
+    await store.oidc.addIssuer(ISSUER, null);
+    expect(await matched(ISSUER)).to.deep.equal(['sub', 'email']);
+    await store.oidc.addIssuer('https://elsewhere.example', null);
+    expect(await matched(ISSUER)).to.deep.equal(['email']);
+    expect(await matched('https://elsewhere.example')).to.deep.equal(['email']);
+  });
+
   it('keeps a peer\'s credentials and the tokens it got, and forgets the token when the credentials change', async () => {
     const peer = await store.provenance.addPeer({ name: 'p', url: 'https://p.example/api/dfc' }, 'https://p.example');
     await store.oidc.setPeerCredentials({ peerId: peer.id, issuer: ISSUER, clientId: 'c', clientSecret: 's', refreshToken: null, scope: null });
