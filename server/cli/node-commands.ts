@@ -51,7 +51,16 @@ export async function withNode<T>(
   options: NodeCommandOptions, work: (node: NodeParts) => Promise<T>, adjust: (config: Config) => Config = (c) => c,
 ): Promise<T> {
   const config = adjust(loadConfig(options, { ...process.env, MAILLON_LOG_LEVEL: process.env['MAILLON_LOG_LEVEL'] ?? 'warn' }));
-  const node = await openNode(config);
+  // Only `serve` moves an existing database to another base URL: a command run beside a serving node (with the
+  // deployment's environment, which an operator may just have edited) rewrote every stored id under it, and the node
+  // then answered 404 for its own items. A new database takes the base URL given, as before.
+  const existing = config.db !== ':memory:' && existsSync(config.db);
+  const node = await openNode(existing ? { ...config, baseUrlGiven: false } : config);
+  const asked = config.baseUrl.replace(/\/+$/u, '');
+  if (existing && config.baseUrlGiven && node.store.baseUrl !== asked) {
+    process.stderr.write(`warning: ${config.db} keeps its base URL ${node.store.baseUrl}: --base-url / MAILLON_BASE_URL (${asked}) `
+      + `is applied by 'maillon serve' only, which moves the stored ids (stop the node, then serve with it)\n`);
+  }
   try {
     return await work(node);
   } finally {

@@ -102,3 +102,33 @@ describe('maillon command line', () => {
     expect(listed.out).to.match(/^productTypes\t\d{3} concepts$/mu);
   });
 });
+
+describe('maillon commands beside a serving node leave its base URL alone', () => {
+  it('a command given another base URL keeps an existing database\'s ids (only serve moves them), and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'maillon-cli-base-'));
+    try {
+      const db = join(dir, 'node.db');
+      expect((await cli('init', '--db', db, '--data-dir', dir, '--base-url', 'http://node.test')).code).to.equal(0);
+      expect((await cli('enterprise', 'add', '--id', 'ferme', '--name', 'Ferme', '--db', db, '--data-dir', dir)).code).to.equal(0);
+      const written: string[] = [];
+      const write = process.stderr.write.bind(process.stderr);
+      process.stderr.write = ((chunk: string | Uint8Array) => written.push(String(chunk)) > 0) as typeof process.stderr.write;
+      let listed: { code: number; out: string; err: string };
+      let again: { code: number; out: string; err: string };
+      try {
+        listed = await cli('enterprise', 'list', '--db', db, '--data-dir', dir, '--base-url', 'http://elsewhere.test');
+        again = await cli('init', '--db', db, '--data-dir', dir, '--base-url', 'http://other.test');
+      } finally {
+        process.stderr.write = write;
+      }
+      expect(listed.code, listed.err).to.equal(0);
+      expect(again.code).to.equal(1);
+      expect(written.join('')).to.contain(`${db} keeps its base URL http://node.test: --base-url / MAILLON_BASE_URL (http://elsewhere.test) is applied by 'maillon serve' only`);
+      const exported = await cli('export', '--enterprise', 'ferme', '--db', db, '--data-dir', dir);
+      expect(exported.code, exported.err).to.equal(0);
+      expect(exported.out).to.contain('http://node.test/api/dfc/enterprises/ferme').and.not.contain('elsewhere.test').and.not.contain('other.test');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
