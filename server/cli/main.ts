@@ -156,6 +156,10 @@ export async function run(given: readonly string[], io: Io): Promise<number> {
   }
   const subcommands = subcommandsOf(command);
   if (subcommands.length > 0 && rest[0] !== undefined && !subcommands.includes(rest[0])) throw new UsageError(unknownSubcommand(command, rest[0], subcommands));
+  const most = mostPositionals(command);
+  if (rest.length > most) {
+    throw new UsageError(`${command} takes ${most === 0 ? 'no argument' : `at most ${most} argument(s)`}; ${JSON.stringify(rest[most])} is one too many (see 'maillon help ${command}')`);
+  }
   switch (command) {
     case 'validate': {
       const file = rest[0];
@@ -258,6 +262,19 @@ export async function run(given: readonly string[], io: Io): Promise<number> {
 function subcommandsOf(command: string): string[] {
   const words = (COMMANDS[command]?.usage ?? []).map((line) => line.trim().split(/\s+/u)[1] ?? '');
   return words.length > 0 && words.every((word) => /^[a-z][a-z-]*$/u.test(word)) ? [...new Set(words)] : [];
+}
+
+/**
+ * The most words a command takes after its name (its subcommand, files, ids), from its usage lines: a word that is
+ * no option nor an option's value, bracketed (optional) or not. More is a mistake to refuse, not to ignore
+ * (`maillon restore backup.db /srv/other.db` restored into the default database, `serve extra` served).
+ */
+function mostPositionals(command: string): number {
+  const counts = (COMMANDS[command]?.usage ?? []).map((line) => {
+    const words = line.trim().split(/\s+/u).slice(1).map((w) => w.replace(/[[\]()]/gu, ''));
+    return words.filter((word, i) => word !== '' && word !== '|' && !word.startsWith('-') && !(words[i - 1] ?? '').startsWith('--')).length;
+  });
+  return Math.max(0, ...counts);
 }
 
 /** The message for a subcommand that does not exist, in one line, with the nearest one when the user probably slipped. */

@@ -93,6 +93,18 @@ describe('maillon command line', () => {
     );
   });
 
+  it('refuses a word too many before anything runs, instead of ignoring it (restore into another database than named)', async () => {
+    for (const argv of [['serve', 'extra'], ['backup', 'a.db', 'b.db'], ['restore', 'backup.db', '/srv/other.db'], ['validate', valid, valid],
+      ['token', 'revoke', '1', '2'], ['config', 'set', 'k', 'v', 'w']]) {
+      await cli(...argv, '--data-dir', dir).then(
+        () => expect.fail(`${argv.join(' ')} should be a usage error`),
+        (error: Error) => expect(error.message, argv.join(' ')).to.contain('is one too many'),
+      );
+    }
+    // As many as the usage says are taken.
+    expect((await cli('validate', valid, '--data-dir', dir)).code).to.equal(0);
+  });
+
   it('taxonomy load stores an official taxonomy that later commands use', async function () {
     const file = requireShared(this, 'taxonomies', 'productTypes.json');
     const loaded = await cli('taxonomy', 'load', file, '--data-dir', dir);
