@@ -12,7 +12,7 @@
  *
  * @packageDocumentation
  */
-import { chmodSync, closeSync, copyFileSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 // A retry of one command's own step, not background work: it stays with the command (as net/ keeps a request's deadlines).
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -394,6 +394,9 @@ export async function restoreDatabase(backup: string, target: string, now: Date 
 async function replaceWith(backup: string, target: string, now: Date, summary: DatabaseSummary): Promise<RestoreOutcome> {
   let previous: string | undefined;
   let issued = 0;
+  // Whose the replaced database was: a restore run as root gives the new one to the node's own user, not to root
+  // (the service user could neither read nor write it, and the node refused to start).
+  const owner = existsSync(target) ? statSync(target) : undefined;
   if (existsSync(target)) {
     await claimStopped(target);
     // Read once no node has it open: every sequence it gave is counted.
@@ -411,6 +414,7 @@ async function replaceWith(backup: string, target: string, now: Date, summary: D
   try {
     copyFileSync(backup, incoming);
     chmodSync(incoming, PRIVATE_FILE);
+    if (owner !== undefined && process.getuid?.() === 0) chownSync(incoming, owner.uid, owner.gid);
     await newFeedStream(incoming, issued);
     syncFile(incoming);
     // The log files of the replaced database would be read as the new one's: gone (the probe emptied them).

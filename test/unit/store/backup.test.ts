@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeId } from '../../../ontology/iri.js';
@@ -233,6 +233,20 @@ describe('database backup and restore', () => {
     } finally {
       process.umask(umask);
     }
+  });
+
+  it('gives the restored database to the replaced one\'s owner when run as root (the service user could not open it)', async function () {
+    if (process.getuid?.() !== 0) {
+      this.skip(); // Only root can give a file to another user; as another user, the new file is that user's, as the old one was.
+    }
+    const store = await SqliteStore.open({ path: db, baseUrl: BASE });
+    await store.createEnterprise('ferme', `${BASE}/api/dfc/enterprises/ferme`, enterprise('ferme'));
+    await store.close();
+    const copy = join(folder, 'copy.db');
+    await backupDatabase(db, copy);
+    chownSync(db, 65534, 65534);
+    await restoreDatabase(copy, db);
+    expect([statSync(db).uid, statSync(db).gid]).to.deep.equal([65534, 65534]);
   });
 
   it('refuses to restore a live copy whose committed transactions are still in a -wal beside it', async () => {
