@@ -387,7 +387,7 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   const notice = !config.baseUrlGiven && !parts.store.baseUrlGiven && parts.store.baseUrl !== listeningBase
     ? `the stored base URL is ${parts.store.baseUrl} but this node listens on ${listeningBase}; every @id is published under the stored one. `
       + `To move them: maillon serve --db ${config.db}${config.host === '127.0.0.1' ? '' : ` --host ${config.host}`} --port ${address.port} --base-url ${listeningBase}`
-    : undefined;
+    : unreachableBase(parts.store.baseUrl);
   let app: ReturnType<typeof createApp>;
   try {
     app = createApp(appDeps(parts));
@@ -457,3 +457,22 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
     },
   };
 }
+
+/**
+ * Why a base URL is no address anyone can reach, or undefined: the wildcard host a node listens on everywhere with
+ * (`--host 0.0.0.0` without `--base-url` published every `@id` under `http://0.0.0.0:3000`), or port 0 (an old
+ * database made with `--port 0`). Said at start: peers and browsers would follow those ids nowhere.
+ */
+export function unreachableBase(base: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    return undefined;
+  }
+  const wildcard = url.hostname === '0.0.0.0' || url.hostname === '[::]';
+  if (!wildcard && url.port !== '0') return undefined;
+  return `the base URL ${base} is no address a peer or a browser can reach, and every @id is published under it: `
+    + 'give the public one (maillon serve --base-url https://…), which moves the stored ids';
+}
+

@@ -86,6 +86,18 @@ describe('starting a node', function () {
     }
   });
 
+  it('a base URL no one can reach (the wildcard host, port 0) is said at start, given or stored', async () => {
+    for (const base of ['http://0.0.0.0:3000', 'http://[::]:8080', 'http://127.0.0.1:0']) {
+      const node = await startNode(loadConfig({ port: '0', host: '127.0.0.1', 'data-dir': dir, 'base-url': base }, {}), createLogger('silent'));
+      try {
+        expect(node.baseUrlNotice, base).to.equal(`the base URL ${base} is no address a peer or a browser can reach, and every @id is published under it: `
+          + 'give the public one (maillon serve --base-url https://…), which moves the stored ids');
+      } finally {
+        await node.close();
+      }
+    }
+  });
+
   it('a node listening elsewhere than its stored base URL says so with the command that moves the ids, and --base-url moves them', async () => {
     const config = loadConfig({ port: '0', host: '127.0.0.1', 'data-dir': dir }, {});
     const first = await startNode(config, createLogger('silent'));
