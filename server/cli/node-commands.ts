@@ -302,6 +302,8 @@ export async function tokenCommand(sub: string | undefined, id: string | undefin
         const scopes = (options.scopes ?? 'ReadEnterprise,ReadProducts,WriteProducts').split(',').map((s) => s.trim()).filter(Boolean);
         const invalid = scopes.filter((s) => !isScope(s));
         if (invalid.length > 0) throw new UsageError(`unknown scope(s) ${invalid.join(', ')}; scopes: ${SCOPES.join(', ')}`);
+        // `--scopes ''` (a variable expanded to nothing) made a token that can do nothing, shown as if it were one.
+        if (scopes.length === 0) throw new UsageError(`--scopes must name at least one scope (${SCOPES.join(', ')})`);
         const { token, row } = await issueToken(node.store, {
           eid: options.enterprise, scopes: scopes as Scope[], ...(options.label !== undefined ? { label: options.label } : {}),
         });

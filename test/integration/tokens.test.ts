@@ -473,6 +473,12 @@ describe('token lifecycle on the command line', () => {
     expect(thrown).to.be.instanceOf(UsageError);
     expect((thrown as Error).message).to.match(/unknown scope.*EatCheese/u);
     expect((await cli('token', 'list')).out).to.equal(before);
+    // No scope at all (a variable expanded to nothing) is no token either.
+    for (const none of ['', ' , ']) {
+      const refused = await cli('token', 'create', '--enterprise', 'x', '--scopes', none).then(() => undefined, (error: unknown) => error);
+      expect((refused as Error).message).to.contain('--scopes must name at least one scope');
+    }
+    expect((await cli('token', 'list')).out).to.equal(before);
 
     // main() reports it with exit code 2 and the usage on standard error.
     const exitCode = process.exitCode;
