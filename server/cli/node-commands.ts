@@ -48,13 +48,19 @@ export interface NodeCommandOptions extends ConfigOptions {
 
 /** Opens the node's database for one command, and closes it after. */
 export async function withNode<T>(
-  options: NodeCommandOptions, work: (node: NodeParts) => Promise<T>, adjust: (config: Config) => Config = (c) => c,
+  options: NodeCommandOptions, work: (node: NodeParts) => Promise<T>, adjust: (config: Config) => Config = (c) => c, creates = false,
 ): Promise<T> {
   const config = adjust(loadConfig(options, { ...process.env, MAILLON_LOG_LEVEL: process.env['MAILLON_LOG_LEVEL'] ?? 'warn' }));
   // Only `serve` moves an existing database to another base URL: a command run beside a serving node (with the
   // deployment's environment, which an operator may just have edited) rewrote every stored id under it, and the node
   // then answered 404 for its own items. A new database takes the base URL given, as before.
   const existing = config.db !== ':memory:' && existsSync(config.db);
+  // A command run where the node's data is not (another working directory than the service's, the environment file not
+  // loaded) made a database of its own, and its token or peer went there, unseen by the node: said, not silent.
+  if (!existing && !creates && config.db !== ':memory:') {
+    process.stderr.write(`warning: no database at ${config.db}: a new one is made; to act on a node's, give its --data-dir or --db `
+      + '(MAILLON_DATA_DIR, MAILLON_DB)\n');
+  }
   const node = await openNode(existing ? { ...config, baseUrlGiven: false } : config);
   const asked = config.baseUrl.replace(/\/+$/u, '');
   if (existing && config.baseUrlGiven && node.store.baseUrl !== asked) {
@@ -89,7 +95,7 @@ export async function init(options: NodeCommandOptions, io: Io): Promise<number>
     await printNewAdminToken(node, io);
     io.out(`Database ready: ${node.config.db} (base URL ${node.store.baseUrl}${options['allow-private'] === true ? '; allow-private = true' : ''})\n`);
     return 0;
-  });
+  }, (c) => c, true);
 }
 
 /** Decodes a DFC file, or explains why not. */

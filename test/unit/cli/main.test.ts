@@ -143,4 +143,23 @@ describe('maillon commands beside a serving node leave its base URL alone', () =
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a command other than init that finds no database says it makes one (the node\'s data is elsewhere)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'maillon-cli-nodb-'));
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => written.push(String(chunk)) > 0) as typeof process.stderr.write;
+    try {
+      expect((await cli('token', 'list', '--data-dir', dir)).code).to.equal(0);
+      expect((await cli('token', 'list', '--data-dir', dir)).code).to.equal(0);
+      expect((await cli('init', '--data-dir', join(dir, 'other'))).code).to.equal(0);
+    } finally {
+      process.stderr.write = write;
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(written.filter((w) => w.includes('no database at'))).to.deep.equal([
+      `warning: no database at ${join(dir, 'maillon.db')}: a new one is made; to act on a node's, give its --data-dir or --db (MAILLON_DATA_DIR, MAILLON_DB)\n`,
+    ]);
+  });
 });
+
