@@ -73,6 +73,13 @@ export interface NodeParts {
   /** Verifies OpenID Connect tokens of the configured issuers. */
   readonly oidc: OidcVerifier;
   readonly logger: Logger;
+  /**
+   * Stops the background work: the timers, the listing follower, the webhook deliveries and the scheduler. The syncs
+   * and deliveries under way are given up at once (those a request waits for end as `stopped`, and the request is
+   * answered). The database stays open: requests still in flight may use it. Safe to call again.
+   */
+  stop(): Promise<void>;
+  /** Stops the background work ({@link NodeParts.stop}, again: what requests started since ends too), then closes the database. */
   close(): Promise<void>;
 }
 
@@ -216,6 +223,11 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     store: store.oidc, fetchJson: (url) => fetchJson(fetch, policy, url), logger,
     cooldownMs: config.oidcKeysCooldownMs, keysMaxAgeMs: config.oidcKeysMaxAgeSeconds * 1000,
   });
+  const stopBackground = async (): Promise<void> => {
+    timers.cancelAll();
+    // Together: the syncs and deliveries are given up at once, not after the follower's feed reads in flight end.
+    await Promise.all([listingFollower.stop(), notifier.stop(), scheduler.stop()]);
+  };
   return {
     config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, listings, listingFollower, logger, orders, oidc,
     subscribe: async (peer) => {
@@ -229,11 +241,9 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     },
     // A look at the URL before adding it: a peer that does not answer must not hold `peer add` for a whole sync's time.
     detectPeerKind: (url) => detectPeerKind(url, glance),
+    stop: () => stopBackground(),
     close: async () => {
-      timers.cancelAll();
-      await listingFollower.stop();
-      await notifier.stop();
-      await scheduler.stop();
+      await stopBackground();
       upstreamOrders.closePools();
       await store.close();
     },
@@ -294,8 +304,10 @@ export interface RunningNode extends NodeParts {
   /** The URL it listens on (the bound port, when 0 was asked). */
   readonly url: string;
   /**
-   * Stops gracefully: no new connection is accepted, requests in flight get up to `graceMs` to finish (and with
-   * them their transactions), then the timers, the scheduler and the database are closed.
+   * Stops gracefully: no new connection is accepted; the background work stops at once ({@link NodeParts.stop}: the
+   * syncs and webhook deliveries under way are given up, a request waiting for a sync gets its `stopped` outcome);
+   * requests in flight get up to `graceMs` (from the call) to finish, and with them their transactions; then the
+   * database is closed.
    */
   shutdown(graceMs: number): Promise<void>;
   /**
@@ -442,16 +454,22 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
       await release();
     },
     shutdown: async (graceMs: number) => {
-      await new Promise<void>((resolve) => {
-        // A request still running after the grace period is cut: the process must end for its supervisor.
-        const cancel = parts.timers.after('shutdown grace', graceMs, () => server.closeAllConnections());
-        server.close(() => {
-          cancel();
-          resolve();
-        });
-        // Keep-alive connections with no request in flight would hold close() open until they time out.
-        server.closeIdleConnections();
-      });
+      const started = Date.now();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections with no request in flight would hold close() open until they time out.
+      server.closeIdleConnections();
+      // Before waiting for the requests: one that waits for a sync (POST …/sync) would otherwise hold the stop for
+      // the whole grace while that sync, the scheduler and the listing follower go on fetching.
+      await parts.stop();
+      // A request still running after the grace period is cut: the process must end for its supervisor. Armed after
+      // `stop` (which cancels the node's timers), for what is left of the grace.
+      const cancel = parts.timers.after('shutdown grace', Math.max(0, graceMs - (Date.now() - started)), () => server.closeAllConnections());
+      // A keep-alive connection whose request is answered during the grace stays open (close() only closed those
+      // idle when it was called) and would hold the stop to the end of the grace: closed as soon as it is idle.
+      const cancelIdle = parts.timers.every('shutdown idle connections', 100, () => server.closeIdleConnections());
+      await closed;
+      cancel();
+      cancelIdle();
       await parts.close();
       await release();
     },

@@ -77,7 +77,7 @@ export interface PeerRow {
   readonly kind: PeerKind;
   readonly intervalSeconds: number;
   readonly createdAt: string;
-  /** `new`, `ok` or `failed`. */
+  /** `new`, `ok`, `failed`, or `stopped` (its last sync was given up when the node stopped: no failure counted, due again). */
   readonly status: string;
   readonly lastAttemptAt: string | null;
   readonly lastSuccessAt: string | null;
@@ -419,7 +419,7 @@ export interface ProvenanceStore {
    * whether the peer is still there (false: it was removed, and nothing was recorded).
    */
   recordAttempt(id: number, state: {
-    status: 'ok' | 'failed'; at: string; nextAttemptAt: string; failures: number; error: string | null; summary: SyncSummary | null;
+    status: 'ok' | 'failed' | 'stopped'; at: string; nextAttemptAt: string; failures: number; error: string | null; summary: SyncSummary | null;
     intervalSeconds?: number;
   }): Promise<boolean>;
 

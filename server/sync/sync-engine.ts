@@ -166,7 +166,7 @@ export class SyncEngine {
     if (!outcome.ok && outcome.failure.kind === 'stopped') {
       // Given up for the stop, not the peer's doing: no failure counted, no backoff, due at the next start.
       return this.args.provenance.recordAttempt(peer.id, {
-        status: 'failed', at: run.startedAt.toISOString(), nextAttemptAt: this.now().toISOString(), failures: peer.failures,
+        status: 'stopped', at: run.startedAt.toISOString(), nextAttemptAt: this.now().toISOString(), failures: peer.failures,
         error: failureText(failure('stopped', 'the node stopped during this sync; it runs again after the next start', peer.url)),
         summary: null, intervalSeconds: peer.intervalSeconds,
       });

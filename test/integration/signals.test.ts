@@ -87,6 +87,37 @@ describe('stopping a node or a sync with a signal (issue 13)', function () {
     }
   });
 
+  it('serve stops at once on SIGTERM while a request waits for a sync of a peer that never answers; the request gets the stopped outcome', async () => {
+    const db = join(dir, 'requested.db');
+    const peer = await hangingPeer(db, dir);
+    try {
+      let token = '';
+      expect(await run(['token', 'create', '--admin', '--db', db, '--data-dir', dir], { out: (t) => void (token += t), err: () => undefined })).to.equal(0);
+      const admin = /\S{20,}/u.exec(token)?.[0] ?? '';
+      // No schedule: the only sync is the one the request asks for.
+      const node = spawnMaillon(['serve', '--port', '0', '--db', db, '--data-dir', dir],
+        { MAILLON_LOG_LEVEL: 'info', MAILLON_LOG_FORMAT: 'json', MAILLON_ALLOW_PRIVATE: 'true', MAILLON_SYNC_SCHEDULE: 'off' });
+      const url = await node.listening();
+      const peers = await (await fetch(`${url}/api/sync/peers`, { headers: { authorization: `Bearer ${admin}` } })).json() as { id: number }[];
+      const answer = fetch(`${url}/api/sync/peers/${peers[0]?.id ?? 0}/sync`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } })
+        .then(async (r) => ({ status: r.status, body: await r.json() as { ok?: boolean; failure?: { kind?: string } } }), (error: unknown) => error);
+      await until(peer.asked, 30_000, 'the requested sync to ask the peer');
+      const stopping = Date.now();
+      node.child.kill('SIGTERM');
+      expect((await node.exited).code, node.err()).to.equal(0);
+      // The grace for the requests in flight is 10 s; the peer's answer would be waited for 30 s.
+      expect(Date.now() - stopping, 'time to stop').to.be.below(5_000);
+      const answered = await answer;
+      expect(answered, 'the request is answered').to.not.be.instanceOf(Error);
+      expect(JSON.stringify(answered)).to.match(/"kind":"stopped"/u);
+      let out = '';
+      expect(await run(['peer', 'status', '--db', db, '--data-dir', dir], { out: (t) => void (out += t), err: () => undefined })).to.equal(0);
+      expect(out).to.match(/status stopped, 0 failures in a row/u);
+    } finally {
+      await peer.close();
+    }
+  });
+
   it('Ctrl-C during sync says what was done and what was not, exit 130', async () => {
     const db = join(dir, 'sync.db');
     // The sync is still running when Ctrl-C comes.

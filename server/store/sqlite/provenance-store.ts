@@ -276,7 +276,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   }
 
   public async recordAttempt(id: number, state: {
-    status: 'ok' | 'failed'; at: string; nextAttemptAt: string; failures: number; error: string | null; summary: SyncSummary | null;
+    status: 'ok' | 'failed' | 'stopped'; at: string; nextAttemptAt: string; failures: number; error: string | null; summary: SyncSummary | null;
     intervalSeconds?: number;
   }): Promise<boolean> {
     return this.db.transaction(async (tx) => {

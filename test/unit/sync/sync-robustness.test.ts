@@ -224,6 +224,32 @@ describe('the sync of one peer, against a hostile peer', function () {
     });
   });
 
+  describe('a stop of the node', () => {
+    it('gives up a sync under way: nothing applied, its status `stopped`, no failure counted, due again at once', async () => {
+      const before = await syncedOnce();
+      mode = 'slow-then-trickle';
+      price = 9.9;
+      const stopped = engine(10_000);
+      const hits = peer.hits.length;
+      const running = stopped.sync(await current());
+      // The catalogue is being trickled when the node stops.
+      while (!peer.hits.slice(hits).some((h) => h.url === '/catalog')) await new Promise((resolve) => setTimeout(resolve, 10));
+      const { outcome, ms } = await timed(async () => {
+        stopped.stop();
+        return running;
+      });
+      if (outcome.ok) expect.fail('the sync succeeded');
+      expect(outcome.failure.kind).to.equal('stopped');
+      expect(ms).to.be.below(MARGIN_MS);
+      expect(await holdings()).to.deep.equal(before);
+      const state = await current();
+      expect(state).to.deep.include({ status: 'stopped', failures: 0 });
+      expect(state.lastError).to.match(/^stopped: the node stopped during this sync/u);
+      expect(inBackoff(state, new Date())).to.equal(false);
+      expect(duePeers([state], new Date(), new Set(), 4).map((p) => p.id), 'due at the next start').to.deep.equal([row.id]);
+    });
+  });
+
   describe('MAILLON_SYNC_TIMEOUT', () => {
     it('sets the whole-sync budget, 120 s by default, and refuses what makes no sense', () => {
       expect(loadConfig({}, {}).syncTimeoutMs).to.equal(DEFAULT_SYNC_TIMEOUT_MS).and.to.equal(120_000);
