@@ -44,7 +44,7 @@ import { NodeUrls } from './urls/node-urls.js';
 import { OidcVerifier } from './auth/oidc.js';
 import { fetchJson } from './net/json-fetch.js';
 import { PeerTokens } from './sync/peer-tokens.js';
-import { failure } from './errors/failure.js';
+import { failure, loggedFailure, shownUrl } from './errors/failure.js';
 
 /** The parts of a node, opened and wired. */
 export interface NodeParts {
@@ -181,7 +181,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   const listingFollower = new ListingFollower({
     listings, decoder, fetch, policy, timers, intervalMs: config.listingFollowMs,
     locate: async (origin) => locateFeed(origin, glance),
-    onFailure: (origin, failure) => logger.warn({ origin, failure }, 'the change feed of a listing\'s origin cannot be read; its listings are pulled meanwhile'),
+    onFailure: (origin, failure) => logger.warn({ origin: shownUrl(origin), failure: loggedFailure(failure) }, 'the change feed of a listing\'s origin cannot be read; its listings are pulled meanwhile'),
   });
   const engine = new SyncEngine({
     provenance: store.provenance, feed: store.feed, decoder, ownBase: base, graceMs: config.withdrawGraceSeconds * 1000, policy, fetch,
@@ -432,7 +432,7 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   // Pull, the fallback of the push: each listing reads its origin again.
   parts.timers.every('listing refresh', config.listingRefreshSeconds * 1000, async () => {
     const { failed } = await parts.listings.refreshAll();
-    for (const f of failed) parts.logger.warn({ failure: f }, 'a listing could not read its origin');
+    for (const f of failed) parts.logger.warn({ failure: loggedFailure(f) }, 'a listing could not read its origin');
     // Listings also go with their enterprise: the origins followed are looked at again now and then.
     await parts.listingFollower.update();
   });

@@ -10,7 +10,7 @@
  */
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type { Logger } from 'pino';
-import type { Failure } from '../errors/failure.js';
+import { loggedFailure, type Failure } from '../errors/failure.js';
 import { ServiceUnavailableHttpError } from '../errors/http-error.js';
 import { confusableEmail, normalEmail, type OidcStore, type OidcSubjectKind } from '../store/oidc.js';
 import type { BearerCheck, BearerVerifier } from './middleware.js';
@@ -164,7 +164,7 @@ export class OidcVerifier implements BearerVerifier {
     }
     const outcome = await pending;
     if ('kind' in outcome) {
-      this.options.logger?.warn({ issuer, failure: outcome }, 'the OpenID issuer\'s keys could not be fetched');
+      this.options.logger?.warn({ issuer, failure: loggedFailure(outcome) }, 'the OpenID issuer\'s keys could not be fetched');
       // Keys fetched before still verify what they signed: better than refusing every token meanwhile. They
       // are kept for one more cooldown, so that requests do not each wait for an issuer that is down.
       if (cached !== undefined) {

@@ -74,3 +74,36 @@ export function failure(kind: FailureKind, message: string, url?: string, status
 export function failureText(f: Failure): string {
   return `${f.kind}: ${f.message}`;
 }
+
+/**
+ * A URL as logs show it: without its query, fragment and user info, where secrets are put (a peer's
+ * `?key=…`, `user:password@`); the query's place is marked (`?…`). A text that is no URL is given back as it is.
+ *
+ * @param url - the URL
+ */
+export function shownUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  if (parsed.search === '' && parsed.hash === '' && parsed.username === '' && parsed.password === '') return url;
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname}${parsed.search !== '' ? '?…' : ''}`;
+}
+
+/** The absolute URLs in a failure's message (a redirect's target, the page that failed). */
+const URLS_IN_TEXT = /\bhttps?:\/\/[^\s"'<>]+/giu;
+
+/**
+ * A failure as logs show it: its URL, and each URL in its message, {@link shownUrl | without query nor user info}.
+ * The failure itself (what the sync answers its admin, what the node fetches) keeps them whole.
+ *
+ * @param f - the failure
+ */
+export function loggedFailure(f: Failure): Failure {
+  const message = f.message.replace(URLS_IN_TEXT, (url) => shownUrl(url));
+  const url = f.url !== undefined ? shownUrl(f.url) : undefined;
+  if (message === f.message && url === f.url) return f;
+  return { ...f, message, ...(url !== undefined ? { url } : {}) };
+}

@@ -5,7 +5,8 @@
  * @packageDocumentation
  */
 import type { Logger } from 'pino';
-import type { PeerRow, ProvenanceStore } from '../store/federation.js';
+import { loggedFailure, shownUrl } from '../errors/failure.js';
+import type { PeerRow, ProvenanceStore, SyncSummary } from '../store/federation.js';
 import type { CancelTimer, Timers } from '../timers/timers.js';
 import type { PeerSyncOutcome, SyncEngine, SyncProgress } from './sync-engine.js';
 
@@ -228,8 +229,9 @@ export class SyncScheduler {
   private inBackground(peer: PeerRow): void {
     this.syncOne(peer).then((outcome) => {
       if (!outcome.ok && outcome.failure.kind === 'removed') this.args.logger?.info({ peer: peer.name }, 'peer removed during its sync');
-      else if (!outcome.ok) this.args.logger?.warn({ peer: peer.name, failure: outcome.failure }, 'peer sync failed');
-      else this.args.logger?.info({ peer: peer.name, summary: outcome.summary }, 'peer synced');
+      // A peer's URL may carry its secret (`?key=…`): the log shows it without.
+      else if (!outcome.ok) this.args.logger?.warn({ peer: peer.name, failure: loggedFailure(outcome.failure) }, 'peer sync failed');
+      else this.args.logger?.info({ peer: peer.name, summary: loggedSummary(outcome.summary) }, 'peer synced');
     }, (error: unknown) => {
       this.args.logger?.error({ err: error, peer: peer.name }, 'peer sync failed to run');
     });
@@ -319,6 +321,12 @@ export class SyncScheduler {
       this.inBackground(peer);
     }
   }
+}
+
+/** A sync's summary as the log shows it: the catalogues it could not read named without their queries. */
+function loggedSummary(summary: SyncSummary): SyncSummary {
+  const { unreadable } = summary;
+  return unreadable === undefined ? summary : { ...summary, unreadable: { ...unreadable, urls: unreadable.urls.map(shownUrl) } };
 }
 
 /**

@@ -300,6 +300,21 @@ describe('the sync of one peer, against a hostile peer', function () {
       expect(logs.join('')).to.match(/peer sync failed/u);
     });
 
+    it('logs a failed sync in the background without the secret its peer\'s URL carries in its query', async () => {
+      const secret = await store.provenance.addPeer({ name: 'keyed', url: `${peer.base}/missing?key=SECRET123` }, peer.base);
+      const logs: string[] = [];
+      const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
+      const scheduler = new SyncScheduler({ engine: engine(10_000), provenance: store.provenance, timers: {} as Timers, logger });
+      scheduler.syncSoon(secret);
+      while (scheduler.active.length > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await scheduler.stop();
+      const failed = logs.map((line) => JSON.parse(line) as { msg: string; failure?: { kind: string; url?: string } }).filter((l) => l.msg === 'peer sync failed');
+      expect(failed.map((l) => l.failure?.url)).to.deep.equal([`${peer.base}/missing?…`]);
+      expect(logs.join('')).not.to.include('SECRET123');
+      // The node still reads the peer at its whole URL.
+      expect(peer.hits.map((h) => h.url)).to.include('/missing?key=SECRET123');
+    });
+
     it('logs a sync that rejects in the background (the store failing) instead of ending the process', async () => {
       const broken = new SyncEngine({
         // The real store, but for the attempt's record (its prototype keeps every other method).
