@@ -202,12 +202,7 @@ export class Identities {
       const { product, suffix } = planOf(plan.id) as NonNullable<ReturnType<typeof planOf>>;
       ids.set(plan.id, `${ids.get(product) as string}${suffix}`);
     }
-    const renamed = remap(plans, ids).map((record, index) => {
-      const original = (plans[index] as DfcRecord).id;
-      if (original === record.id) return record;
-      const sameAs: ExtraValue[] = [...(record.extra?.[OWL.sameAs] ?? []), { '@id': original }];
-      return { ...record, extra: { ...record.extra, [OWL.sameAs]: sameAs } };
-    });
+    const renamed = remap(plans, ids).map((record, index) => withSameAs(record, (plans[index] as DfcRecord).id));
     return { records: renamed, kept: new Set(plans.map((p) => p.id)) };
   }
 

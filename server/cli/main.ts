@@ -12,7 +12,7 @@ import { mediaTypeOfFile } from '../codec/media-types.js';
 import type { Problem } from '../errors/problem.js';
 import { serialize, type OutputFormat } from '../codec/serialize.js';
 import { FileTaxonomyStore } from '../store/taxonomy-store.js';
-import { ConfigError, CURRENCIES } from '../config.js';
+import { ConfigError, loadConfig } from '../config.js';
 import { currencyOfCode, EURO } from '../../ontology/units.js';
 import {
   describeError, enterpriseCommand, exportCommand, importCommand, init, serve, tokenCommand, UsageError, withNode, type Io,
@@ -108,14 +108,12 @@ async function decodeFile(path: string, dataDir: string, io: Io, options: { read
   return decoder.decode(text, { mediaType: mediaTypeOfFile(path, text), ...options });
 }
 
-/** The node's currency (`MAILLON_CURRENCY`, as `serve` reads it): a bare-number price in a file read is in it, not in euros. */
+/**
+ * The node's currency (`MAILLON_CURRENCY`, read and checked as `serve` reads it): a bare-number price in a file read is
+ * in it, not in euros. Only that variable is read: a file is converted whatever else the environment says.
+ */
 function nodeCurrency(): string {
-  const given = process.env['MAILLON_CURRENCY'];
-  const code = given?.trim().toUpperCase() ?? '';
-  if (code === '') return EURO;
-  const currency = (CURRENCIES as readonly string[]).includes(code) ? currencyOfCode(code) : undefined;
-  if (currency === undefined) throw new UsageError(`MAILLON_CURRENCY must be one of ${CURRENCIES.join(', ')}, not ${JSON.stringify(given)}`);
-  return currency;
+  return currencyOfCode(loadConfig({}, { MAILLON_CURRENCY: process.env['MAILLON_CURRENCY'] }).currency) ?? EURO;
 }
 
 const FORMATS: readonly OutputFormat[] = ['jsonld', 'turtle', 'ntriples', 'nquads'];

@@ -7,7 +7,7 @@
 import { ISSUER_PRESETS, normalIssuer } from '../auth/oidc.js';
 import { isScope, SCOPES, type Scope } from '../auth/tokens.js';
 import type { NodeParts } from '../main.js';
-import { issuerlessGrantStatus, type OidcSubjectKind } from '../store/oidc.js';
+import { issuerlessGrantStatus, strandedGrants, type OidcSubjectKind } from '../store/oidc.js';
 import { UsageError, type Io } from './node-commands.js';
 
 /** Options the OpenID Connect commands read. */
@@ -40,7 +40,7 @@ export async function oidcCommand(node: NodeParts, args: readonly string[], opti
       const row = await oidc.addIssuer(issuer, options.audience ?? null);
       io.out(`tokens of ${row.issuer} are accepted${row.audience !== null ? ` (audience ${row.audience})` : ''}; grant their identities rights with 'maillon grant'\n`);
       const issuers = (await oidc.listIssuers()).length;
-      const stranded = (await oidc.listGrants()).filter((g) => issuerlessGrantStatus(g, issuers)?.startsWith('none') === true);
+      const stranded = strandedGrants(await oidc.listGrants(), issuers);
       if (stranded.length > 0) {
         io.err(`warning: ${stranded.length} grant(s) by sub or client id name no issuer (${stranded.map((g) => g.id).join(', ')}): with several issuers `
           + `they match no token; grant them again with --issuer\n`);

@@ -12,7 +12,7 @@ import { requireAdmin, requireCaller, requireScope } from '../auth/middleware.js
 import { normalIssuer } from '../auth/oidc.js';
 import { allows, isAdmin, isScope, SCOPES, type Scope } from '../auth/tokens.js';
 import { ForbiddenHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
-import { issuerlessGrantStatus, type OidcGrantRow, type OidcStore, type OidcSubjectKind } from '../store/oidc.js';
+import { issuerlessGrantStatus, strandedGrants, type OidcGrantRow, type OidcStore, type OidcSubjectKind } from '../store/oidc.js';
 import type { NodeStore } from '../store/store.js';
 import { jsonObjectBody, refuseUnknownFields } from './json-body.js';
 
@@ -79,7 +79,7 @@ export function oidcRoutes(args: OidcRoutesArgs): Router {
     const added = await oidc.addIssuer(issuer, typeof audience === 'string' ? audience : null);
     // Grants by `sub` or client id that name no issuer match no token once there are several: the operator is told.
     const issuers = (await oidc.listIssuers()).length;
-    const stranded = (await oidc.listGrants()).filter((g) => issuerlessGrantStatus(g, issuers)?.startsWith('none') === true);
+    const stranded = strandedGrants(await oidc.listGrants(), issuers);
     json(res, 201, stranded.length === 0 ? added : {
       ...added, warning: `${stranded.length} grant(s) by sub or client id name no issuer (${stranded.map((g) => g.id).join(', ')}): with several issuers they match no token; grant them again naming their issuer`,
     });

@@ -45,6 +45,11 @@ export function issuerlessGrantStatus(grant: Pick<OidcGrantRow, 'issuer' | 'kind
   return issuers <= 1 ? 'the only configured issuer' : 'none: several issuers are configured, grant it again naming one';
 }
 
+/** The grants that name no issuer and match no token with `issuers` configured (see {@link issuerlessGrantStatus}). */
+export function strandedGrants<G extends Pick<OidcGrantRow, 'issuer' | 'kind'>>(grants: readonly G[], issuers: number): G[] {
+  return grants.filter((g) => issuerlessGrantStatus(g, issuers)?.startsWith('none') === true);
+}
+
 /** The kinds of subject, in the order an identity is named by. */
 export const OIDC_SUBJECT_KINDS: readonly OidcSubjectKind[] = ['email', 'client_id', 'sub'];
 

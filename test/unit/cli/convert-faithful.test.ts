@@ -118,6 +118,13 @@ describe('maillon convert is faithful (issue 12)', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** Writes a DFC 1.16 document of these nodes into the test's folder, and answers its path. */
+  function documentFile(name: string, graph: readonly Record<string, unknown>[]): string {
+    const file = join(dir, name);
+    writeFileSync(file, JSON.stringify({ '@context': 'https://w3id.org/dfc/ontology/context/context_1.16.0.json', '@graph': graph }));
+    return file;
+  }
+
   /** Converts a file, expecting success. */
   async function convert(file: string, ...options: string[]): Promise<string> {
     const { code, out, err } = await cli('convert', file, '--data-dir', dir, ...options);
@@ -189,16 +196,12 @@ describe('maillon convert is faithful (issue 12)', function () {
   });
 
   it('writes no stock where the document stated none: an offer is not made on demand beside its item\'s stock', async () => {
-    const file = join(dir, 'offer-without-stock.jsonld');
-    writeFileSync(file, JSON.stringify({
-      '@context': 'https://www.datafoodconsortium.org/wp-content/plugins/wordpress-context-jsonld/context_1.16.0.jsonld',
-      '@graph': [
-        { '@id': 'https://farm.example/items/1', '@type': 'dfc-b:CatalogItem', 'dfc-b:stockLimitation': 11, 'dfc-b:offeredThrough': 'https://farm.example/offers/1' },
-        { '@id': 'https://farm.example/offers/1', '@type': 'dfc-b:Offer', 'dfc-b:offers': 'https://farm.example/items/1',
-          'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 3.5, 'dfc-b:hasUnit': 'dfc-m:Euro' } },
-        { '@id': 'https://farm.example/items/2', '@type': 'dfc-b:CatalogItem' },
-      ],
-    }));
+    const file = documentFile('offer-without-stock.jsonld', [
+      { '@id': 'https://farm.example/items/1', '@type': 'dfc-b:CatalogItem', 'dfc-b:stockLimitation': 11, 'dfc-b:offeredThrough': 'https://farm.example/offers/1' },
+      { '@id': 'https://farm.example/offers/1', '@type': 'dfc-b:Offer', 'dfc-b:offers': 'https://farm.example/items/1',
+        'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 3.5, 'dfc-b:hasUnit': 'dfc-m:Euro' } },
+      { '@id': 'https://farm.example/items/2', '@type': 'dfc-b:CatalogItem' },
+    ]);
     for (const format of ['jsonld', 'turtle', 'ntriples'] as const) {
       const out = await convert(file, '--to', format);
       const stocks = (await quadsOf(out, format)).filter((q) => q.predicate.value.endsWith('#stockLimitation'))
@@ -208,14 +211,10 @@ describe('maillon convert is faithful (issue 12)', function () {
   });
 
   it('reads a bare-number price in the node\'s currency (MAILLON_CURRENCY), as the node does, and refuses an unknown one', async () => {
-    const file = join(dir, 'bare-price.jsonld');
-    writeFileSync(file, JSON.stringify({
-      '@context': 'https://w3id.org/dfc/ontology/context/context_1.16.0.json',
-      '@graph': [
-        { '@id': 'https://farm.example/items/9', '@type': 'dfc-b:CatalogItem', 'dfc-b:stockLimitation': 2, 'dfc-b:offeredThrough': 'https://farm.example/offers/9' },
-        { '@id': 'https://farm.example/offers/9', '@type': 'dfc-b:Offer', 'dfc-b:offers': 'https://farm.example/items/9', 'dfc-b:hasPrice': 4 },
-      ],
-    }));
+    const file = documentFile('bare-price.jsonld', [
+      { '@id': 'https://farm.example/items/9', '@type': 'dfc-b:CatalogItem', 'dfc-b:stockLimitation': 2, 'dfc-b:offeredThrough': 'https://farm.example/offers/9' },
+      { '@id': 'https://farm.example/offers/9', '@type': 'dfc-b:Offer', 'dfc-b:offers': 'https://farm.example/items/9', 'dfc-b:hasPrice': 4 },
+    ]);
     const before = process.env['MAILLON_CURRENCY'];
     try {
       process.env['MAILLON_CURRENCY'] = 'aud';
