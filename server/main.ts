@@ -164,7 +164,8 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   const timers = overrides.timers ?? new NodeTimers((name, error) => logger.error({ err: error, timer: name }, `${name} failed`));
   const fetch = overrides.fetch ?? safeFetch;
   /** A look at another node that must not hold its caller for a whole fetch deadline (discovery, a peer's kind): 5 s at most. */
-  const glance = (request: PageRequest): ReturnType<typeof fetchPage> => fetchPage(request, { ...policy, totalTimeoutMs: Math.min(policy.totalTimeoutMs, 5000) }, fetch);
+  const glancePolicy: FetchPolicy = { ...policy, totalTimeoutMs: Math.min(policy.totalTimeoutMs, 5000) };
+  const glance = (request: PageRequest): ReturnType<typeof fetchPage> => fetchPage(request, glancePolicy, fetch);
   const notifier = new Notifier({
     feed: store.feed, base, api, fetch, policy, logger, timers,
     ...(overrides.webhookPollMs !== undefined ? { pollMs: overrides.webhookPollMs } : {}),
@@ -172,15 +173,18 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   });
   const catalog = new CatalogService({ store, decoder, onChange: () => notifier.wake() });
   const peerTokens = new PeerTokens({ oidc: store.oidc, fetch, policy });
+  // Fired when the node stops: the listings' reads of their origins are given up, not waited out.
+  const listingsStopping = new AbortController();
+  const listingPolicy: FetchPolicy = { ...policy, signal: listingsStopping.signal };
   const listings = new ListingService({
-    store, decoder, urls: new NodeUrls(base), fetch, policy, onChange: () => notifier.wake(),
+    store, decoder, urls: new NodeUrls(base), fetch, policy: listingPolicy, onChange: () => notifier.wake(),
     // A forced removal of a listing cancels the open orders that sell from it, as their seller (and at the owner).
     cancelOrder: (iri, reason) => orders.cancelAsSeller(iri, reason),
     onListingsChanged: () => void listingFollower.update(),
   });
   const listingFollower = new ListingFollower({
-    listings, decoder, fetch, policy, timers, intervalMs: config.listingFollowMs,
-    locate: async (origin) => locateFeed(origin, glance),
+    listings, decoder, fetch, policy: listingPolicy, timers, intervalMs: config.listingFollowMs,
+    locate: async (origin, signal) => locateFeed(origin, (request) => fetchPage(request, { ...glancePolicy, signal }, fetch)),
     onFailure: (origin, failure) => logger.warn({ origin: shownUrl(origin), failure: loggedFailure(failure) }, 'the change feed of a listing\'s origin cannot be read; its listings are pulled meanwhile'),
   });
   const engine = new SyncEngine({
@@ -225,6 +229,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   });
   const stopBackground = async (): Promise<void> => {
     timers.cancelAll();
+    listingsStopping.abort();
     // Together: the syncs and deliveries are given up at once, not after the follower's feed reads in flight end.
     await Promise.all([listingFollower.stop(), notifier.stop(), scheduler.stop()]);
   };

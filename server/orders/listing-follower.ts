@@ -29,8 +29,11 @@ export interface ListingFollowerDeps {
   readonly fetch: SafeFetch;
   readonly policy: FetchPolicy;
   readonly timers: Timers;
-  /** The public change feed of an origin node (from its discovery document). */
-  readonly locate: (origin: string) => Promise<FeedLocation>;
+  /**
+   * The public change feed of an origin node (from its discovery document); `signal` fires when the follower stops
+   * (a look at an origin that answers slowly is given up, not waited for).
+   */
+  readonly locate: (origin: string, signal: AbortSignal) => Promise<FeedLocation>;
   /** How often each followed feed is read. */
   readonly intervalMs: number;
   /** Told of a feed that cannot be read (logged; the pull timer covers its listings meanwhile). */
@@ -84,6 +87,10 @@ export class ListingFollower {
   private readonly inFlight = new Set<Promise<void>>();
   /** Following only between {@link start} and {@link stop} (a command of the command line follows nothing). */
   private started = false;
+  /** Fired by {@link stop}: the feed reads in flight are given up, so a stop never waits out a slow origin. */
+  private stopping = new AbortController();
+  /** The signal of the feed reads: {@link stopping}'s, or the policy's own as well (one per start, not per read). */
+  private signal: AbortSignal;
 
   /** The fetch policy of feed reads: a feed page is small, and a look should not outlast a few ticks. */
   private readonly policy: FetchPolicy;
@@ -91,6 +98,13 @@ export class ListingFollower {
   public constructor(private readonly deps: ListingFollowerDeps) {
     const limit = Math.min(deps.policy.totalTimeoutMs, FEED_TIMEOUT_MS);
     this.policy = { ...deps.policy, totalTimeoutMs: limit, connectTimeoutMs: Math.min(deps.policy.connectTimeoutMs, limit) };
+    this.signal = this.readSignal();
+  }
+
+  /** Fires when the follower stops, or when the policy's own signal does. */
+  private readSignal(): AbortSignal {
+    const own = this.deps.policy.signal;
+    return own === undefined ? this.stopping.signal : AbortSignal.any([own, this.stopping.signal]);
   }
 
   private now(): number {
@@ -102,6 +116,16 @@ export class ListingFollower {
     return [...this.follows.keys()].sort();
   }
 
+  /** Starts following the origins of the node's listings (the node serves). */
+  public start(): Promise<void> {
+    this.started = true;
+    if (this.stopping.signal.aborted) {
+      this.stopping = new AbortController();
+      this.signal = this.readSignal();
+    }
+    return this.update();
+  }
+
   /**
    * Looks at the listings again: follows the origin of each new one, no longer follows an origin none is left of.
    * Called when the node starts, and when a listing is added or removed. Never rejects (a failure is told).
@@ -109,12 +133,6 @@ export class ListingFollower {
    * Once an origin's feed position is known, its listings read their origin once: what changed before (while this
    * node was down, or between a listing's first read and now) is not missed.
    */
-  /** Starts following the origins of the node's listings (the node serves). */
-  public start(): Promise<void> {
-    this.started = true;
-    return this.update();
-  }
-
   public update(): Promise<void> {
     if (!this.started) return Promise.resolve();
     this.updating = this.updating.then(async () => {
@@ -140,9 +158,10 @@ export class ListingFollower {
     return this.updating;
   }
 
-  /** Stops following (the node stops), once the look in progress is over. */
+  /** Stops following (the node stops): the feed reads in flight are given up, and the looks they belong to end. */
   public async stop(): Promise<void> {
     this.started = false;
+    this.stopping.abort();
     this.cancelTimer?.();
     this.cancelTimer = undefined;
     await Promise.all([this.updating, ...this.inFlight]);
@@ -167,6 +186,8 @@ export class ListingFollower {
     follow.busy = true;
     try {
       const outcome = await this.read(origin, follow);
+      // Given up because the node stops: not the origin's failure, and no back-off to carry into the next start.
+      if (outcome?.kind === 'stopped') return;
       if (outcome === undefined) {
         follow.failures = 0;
         return;
@@ -186,7 +207,7 @@ export class ListingFollower {
   /** Reads what is new in an origin's feed and tells the listings; a failure is answered. */
   private async read(origin: string, follow: Follow): Promise<Failure | undefined> {
     if (follow.feed === undefined) {
-      const located = await this.deps.locate(origin);
+      const located = await this.deps.locate(origin, this.signal);
       if ('none' in located) {
         // No feed to follow: the pull timer refreshes its listings. Asked again now and then.
         follow.nextAt = this.now() + NO_FEED_RETRY_MS;
@@ -262,7 +283,7 @@ export class ListingFollower {
 
   /** One feed document, decoded. */
   private async document(url: string): Promise<{ records: Awaited<ReturnType<Decoder['decode']>>['records'] } | { failure: Failure }> {
-    const outcome = await this.deps.fetch({ url, headers: { accept: FEED_ACCEPT } }, this.policy);
+    const outcome = await this.deps.fetch({ url, headers: { accept: FEED_ACCEPT } }, { ...this.policy, signal: this.signal });
     if (!outcome.ok) return { failure: outcome.failure };
     const { response } = outcome;
     try {

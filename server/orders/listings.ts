@@ -468,7 +468,8 @@ export class ListingService {
     const origin = await this.resolve(listing.originItem, false);
     if ('failure' in origin) {
       if (origin.gone !== true) {
-        await this.noteError(listing, origin.failure);
+        // A read given up because the node stops says nothing about the origin: the listing's view keeps what it had.
+        if (origin.failure.kind !== 'stopped') await this.noteError(listing, origin.failure);
         return { ok: false, failure: origin.failure };
       }
       return { ok: true, changed: await this.markGone(listing, origin.failure.message), gone: true };
@@ -1172,7 +1173,8 @@ function originFromRecords(known: Known, originItem: string): Origin | { failure
  */
 function isUnreachable(f: Failure): boolean {
   if (f.kind === 'http-status') return f.status === undefined || f.status >= 500 || f.status === 408 || f.status === 429;
-  return f.kind === 'timeout' || f.kind === 'network' || f.kind === 'truncated' || f.kind === 'too-many-redirects';
+  // `stopped`: this node gave the read up (it is stopping); the origin said nothing.
+  return f.kind === 'timeout' || f.kind === 'network' || f.kind === 'truncated' || f.kind === 'too-many-redirects' || f.kind === 'stopped';
 }
 
 /** The HTTP error of an origin that could not be read. */

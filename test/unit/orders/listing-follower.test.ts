@@ -179,6 +179,36 @@ describe('orders/listing-follower', () => {
     expect(asked.filter((u) => u === `${B}/api/dfc/feed?after=6`).length).to.equal(toB + 1);
   });
 
+  it('gives up the feed reads in flight when it stops: a stop does not wait out an origin that never answers', async () => {
+    // As the node's safe fetch does: a call whose policy's signal fires is given up at once.
+    let signals = 0;
+    const abortable: SafeFetch = async (request, policy) => {
+      if (request.url !== `${A}/api/dfc/feed?after=10`) return fetch(request, policy);
+      asked.push(request.url);
+      const { signal } = policy;
+      if (signal === undefined) return new Promise(() => undefined);
+      signals += 1;
+      return new Promise((resolve) => signal.addEventListener('abort', () => resolve({ ok: false, failure: failure('stopped', 'given up', request.url) }), { once: true }));
+    };
+    const listings = { all: async () => rows, onOriginChanges: async () => 0 } as unknown as ListingService;
+    const located: AbortSignal[] = [];
+    const stoppable = new ListingFollower({
+      listings, decoder, fetch: abortable, policy: DEFAULT_FETCH_POLICY, timers, intervalMs: 1000, now: () => clock,
+      locate: async (origin, signal) => {
+        located.push(signal);
+        return locate(origin);
+      },
+    });
+    await stoppable.start();
+    timers.tick();
+    await settle();
+    expect(asked).to.include(`${A}/api/dfc/feed?after=10`);
+    expect(signals).to.equal(1);
+    const stopped = await Promise.race([stoppable.stop().then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 1000))]);
+    expect(stopped, 'stop() ended while the read hung').to.equal(true);
+    expect(located.map((s) => s.aborted)).to.deep.equal([true]);
+  });
+
   it('reads the listings of an origin again when its feed was replaced (a new stream)', async () => {
     await follower.start();
     told = [];

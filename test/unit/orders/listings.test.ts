@@ -286,6 +286,28 @@ describe('orders/listings', () => {
     expect((await listings.get('boutique', view.id)).origin.state).to.equal('available');
   });
 
+  it('keeps a listing on sale, with no error noted, when the node stops in the middle of reading its origin', async () => {
+    const documents = new Map([[CATALOGUE, FIXTURE]]);
+    const answering = scripted(documents);
+    let stopping = false;
+    const listings = service(async (request, policy) => {
+      // The item's own document answers without it (read, but not the word on the item); the catalogue's read is given up.
+      if (stopping && request.url === `${CATALOGUE}/101/CatalogItem`) {
+        return { ok: true, response: { url: request.url, status: 200, headers: { 'content-type': 'application/ld+json' }, body: Buffer.from(JSON.stringify({ '@context': 'https://www.datafoodconsortium.org', '@graph': [] })) } };
+      }
+      return stopping ? { ok: false, failure: failure('stopped', 'given up: the node is stopping', request.url) } : answering(request, policy);
+    });
+    const view = await listings.add('boutique', `${CATALOGUE}/101/CatalogItem`);
+    stopping = true;
+    const row = await node.store.orders.listing(view.id);
+    const outcome = await listings.refresh(row as NonNullable<typeof row>);
+    expect(outcome.ok).to.equal(false);
+    const after = await listings.get('boutique', view.id);
+    expect(after.origin.state).to.equal('available');
+    expect(after.published.stock).to.equal(24);
+    expect(JSON.stringify(after)).to.not.match(/stopping/u);
+  });
+
   it('takes a listing off sale when its origin answers without the item (404 and a catalogue that no longer holds it), and back when it returns', async () => {
     const documents = new Map([[CATALOGUE, FIXTURE]]);
     const listings = service(scripted(documents));
