@@ -15,6 +15,7 @@ import { BadRequestHttpError, MethodNotAllowedHttpError, NotFoundHttpError, NotI
 import { compression, COMPRESSION_SETTING } from './http/compress.js';
 import { dfcRoutes } from './http/dfc-routes.js';
 import { discoveryRoutes } from './http/discovery-routes.js';
+import { healthRoutes } from './http/health-routes.js';
 import { errorHandler } from './http/error-handler.js';
 import type { RenderCache } from './http/render.js';
 import { requestLogger } from './logging.js';
@@ -199,6 +200,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(onlyWhereRouted(discoveryRoutes({ urls: catalog.urls, name: deps.name ?? 'Maillon node', version: VERSION })));
   app.use(onlyWhereRouted(openApiRoutes({ base: deps.store.baseUrl, version: VERSION })));
+  app.use(onlyWhereRouted(healthRoutes(deps.store, VERSION)));
   // The routers under `/api/dfc`, mounted once: each mount point rewrites the request's URL going in and coming out
   // (and it is parsed again). Neither router above answers where one of these does (discovery's `/api/dfc/webid` is
   // none of theirs), so their order against these is no matter.

@@ -441,6 +441,16 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
     // Listings also go with their enterprise: the origins followed are looked at again now and then.
     await parts.listingFollower.update();
   });
+  // A database file removed or replaced under the node (by hand, or a copy put in its place) takes no more writes
+  // (see `SqliteDatabase.fileProblem`); the operator is told now, not by a restart that finds the writes gone.
+  let databaseProblem: string | undefined;
+  parts.timers.every('database check', 10_000, async () => {
+    const found = await parts.store.health();
+    const problem = found.ok ? undefined : found.reason;
+    if (problem !== undefined && problem !== databaseProblem) parts.logger.error({ db: config.db }, problem);
+    else if (problem === undefined && databaseProblem !== undefined) parts.logger.info({ db: config.db }, 'the database can be used again');
+    databaseProblem = problem;
+  });
   server.off('request', opening);
   server.on('request', app);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

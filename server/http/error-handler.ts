@@ -78,6 +78,11 @@ function storageError(error: unknown): HttpError | undefined {
       return new ServiceUnavailableHttpError('the node\'s database is busy with another process (a command run beside the node): the request was not completed; retry in a few seconds',
         { cause: error, headers: { 'Retry-After': '5' } });
     }
+    // The database's file was removed or replaced under the node: its writes would be lost, so none is made until a
+    // restart (the message says why; a retry alone will not help, hence no Retry-After).
+    if (e.code === 'MAILLON_DATABASE_GONE') {
+      return new ServiceUnavailableHttpError(`the write this request needed was not made: ${(e as { message?: string }).message ?? 'the database file is gone'}`, { cause: error });
+    }
     // The disk or the file system failed the database (a quota, a device error): nothing this request needed was made.
     if (e.code === 'SQLITE_IOERR') {
       return new ServiceUnavailableHttpError('the node could not read or write its database (a disk or file system error): the request was not completed; its operator is told',

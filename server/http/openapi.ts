@@ -47,7 +47,7 @@ const PROBLEM_TITLES: Readonly<Record<number, string>> = {
   404: 'Not found (also a private enterprise to a caller that may not see it)', 405: 'Method not allowed (Allow says which)',
   406: 'No acceptable representation', 409: 'Conflict (an order short of stock names each short line)', 412: 'A precondition failed (If-Match stale, If-None-Match matching, modified since If-Unmodified-Since)',
   413: 'Body over MAILLON_BODY_LIMIT', 415: 'Unsupported body media type', 422: 'Invalid DFC (the problems are listed)',
-  503: 'A peer or supplier node cannot be reached',
+  503: 'Not available now: a peer or supplier node cannot be reached, or this node cannot use its database',
 };
 
 function responses(op: Operation): Record<string, unknown> {
@@ -105,6 +105,12 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
   },
   '/api/openapi.json': {
     get: { summary: 'This document', tags: ['discovery'], access: 'public', responses: { 200: 'json' } },
+  },
+  '/api/health': {
+    get: {
+      summary: 'Whether the node can serve: {"status": "ok", "version"}; 503 when its database cannot be read, or its file was removed or replaced under it (writes are then refused)',
+      tags: ['discovery'], access: 'public', responses: { 200: 'json' }, problems: [503],
+    },
   },
   '/api/dfc/enterprises': {
     get: { summary: 'Every public enterprise (the admin also sees private ones), paged', tags: ['catalogue'], access: 'public', parameters: PAGED, responses: READ, problems: [406] },

@@ -53,6 +53,9 @@ export function versionOfJson(json: string): string {
   return hash('sha256', json, 'base64url').slice(0, 27);
 }
 
+/** What {@link NodeStore.health} finds. */
+export type StoreHealth = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
 /** An API token as stored (never the token itself). */
 export interface TokenRow {
   readonly id: string;
@@ -294,5 +297,10 @@ export interface NodeStore {
   listTokens(eid?: string): Promise<TokenRow[]>;
   revokeToken(id: string): Promise<boolean>;
 
+  /**
+   * Whether the store can serve: its database answers a read, and its file is still the one it opened (one
+   * removed or replaced under the node takes no more writes). Never rejects: a failure is the reason.
+   */
+  health(): Promise<StoreHealth>;
   close(): Promise<void>;
 }

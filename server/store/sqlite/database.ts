@@ -9,6 +9,7 @@
  *
  * @packageDocumentation
  */
+import { statSync } from 'node:fs';
 import sqlite3 from 'sqlite3';
 
 /** Values SQLite binds. */
@@ -506,6 +507,29 @@ export interface GroupCommit {
 export class TransactionLostError extends Error {}
 
 /**
+ * The database's file was removed or replaced at its path while the node had it open: the node's connections
+ * still write to the old file, which nothing will open again, so a write is refused rather than acknowledged and
+ * lost at the next start.
+ */
+export class DatabaseFileGoneError extends Error {
+  public override readonly name = 'DatabaseFileGoneError';
+  /** As SQLite's errors carry theirs, for the HTTP layer's storage errors. */
+  public readonly code = 'MAILLON_DATABASE_GONE';
+}
+
+/** A file as the file system knows it: another file at the same path has another device or inode. */
+interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
+/** The identity of the file at `path`, or undefined when there is none. */
+function fileIdentity(path: string): FileIdentity | undefined {
+  const found = statSync(path, { throwIfNoEntry: false });
+  return found === undefined ? undefined : { dev: found.dev, ino: found.ino };
+}
+
+/**
  * An SQLite database: a writer connection behind a queue and a pool of reader connections.
  *
  * Write transactions run one at a time, in the order asked, on the writer connection. When several are queued,
@@ -534,6 +558,8 @@ export class SqliteDatabase {
    * kept apart from {@link pending}, which a group takes from by position while it awaits.
    */
   private readonly urgent: Unit[] = [];
+  /** The file opened (none in memory): {@link fileProblem} compares the file at the path with it. */
+  private opened: FileIdentity | undefined;
 
   private constructor(
     private readonly writerDb: sqlite3.Database,
@@ -573,6 +599,7 @@ export class SqliteDatabase {
     const reader = pool(readerDbs.map((db, i) => wrapCached(db, readerCaches[i] as StatementCache)));
     await reader.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON; PRAGMA cache_size = -${READER_CACHE_KIB};`);
     const database = new SqliteDatabase(writerDb, readerDbs, [writerCache, ...readerCaches], grouping, writer, reader, path);
+    database.opened = fileIdentity(path);
     let checkpointDb: sqlite3.Database;
     try {
       checkpointDb = await openConnection(path, sqlite3.OPEN_READWRITE | sqlite3.OPEN_FULLMUTEX);
@@ -599,6 +626,12 @@ export class SqliteDatabase {
    */
   public transaction<T>(work: TransactionWork<T>, options: TransactionOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      // A stat per transaction (microseconds): a write acknowledged into a file no one will open again is lost.
+      const gone = this.fileProblem();
+      if (gone !== undefined) {
+        reject(new DatabaseFileGoneError(gone));
+        return;
+      }
       const alone = options.alone === true;
       this.pending.push({
         work, resolve: resolve as (value: unknown) => void, reject, alone, overlooksDeferred: options.overlooksDeferred === true,
@@ -606,6 +639,25 @@ export class SqliteDatabase {
       });
       this.drain();
     });
+  }
+
+  /**
+   * Why the database's file is no longer the one this connection writes to (removed, or another file put at its
+   * path: a copy, a restore made by hand), or undefined while it is. Always undefined in memory.
+   */
+  public fileProblem(): string | undefined {
+    if (this.opened === undefined) return undefined;
+    let now: FileIdentity | undefined;
+    try {
+      now = fileIdentity(this.path);
+    } catch (error: unknown) {
+      return `the database file cannot be looked at (${error instanceof Error ? error.message : String(error)})`;
+    }
+    if (now === undefined) return 'the database file was removed while the node ran: writes are refused, as they would be lost at the next start; put the file back, or restart the node';
+    if (now.dev !== this.opened.dev || now.ino !== this.opened.ino) {
+      return 'the database file was replaced by another while the node ran: writes are refused, as they would go to the old one; restart the node to open the new one';
+    }
+    return undefined;
   }
 
   /**

@@ -12,7 +12,7 @@ import { SqliteSolidLedger } from './solid-store.js';
 import { SqliteOidcStore } from './oidc-store.js';
 import type { DfcRecord, RecordKind } from '../../../ontology/records.js';
 import {
-  AlreadyExistsError, ConcurrentChangeError, ListedRecordError, OpenOrdersError, OrderedRecordError, OwnershipError, type RemovedEnterprise, VersionConflictError, type ApplyOptions, type ChangeSet, type Decision, type EnterpriseRow, type NodeStore, type ResourceReads, type StoredResource, type TokenRow,
+  AlreadyExistsError, ConcurrentChangeError, ListedRecordError, OpenOrdersError, OrderedRecordError, OwnershipError, type RemovedEnterprise, VersionConflictError, type ApplyOptions, type ChangeSet, type Decision, type EnterpriseRow, type NodeStore, type ResourceReads, type StoredResource, type StoreHealth, type TokenRow,
   versionOfJson,
 } from '../store.js';
 import {
@@ -320,6 +320,17 @@ export class SqliteStore implements NodeStore {
       const result = await tx.run('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [new Date().toISOString(), id]);
       return result.changes > 0;
     });
+  }
+
+  public async health(): Promise<StoreHealth> {
+    const gone = this.db.fileProblem();
+    if (gone !== undefined) return { ok: false, reason: gone };
+    try {
+      await this.db.reader.get("SELECT value FROM meta WHERE key = 'base_url'");
+      return { ok: true };
+    } catch (error: unknown) {
+      return { ok: false, reason: `the database cannot be read (${error instanceof Error ? error.message : String(error)})` };
+    }
   }
 
   public close(): Promise<void> {
