@@ -41,6 +41,18 @@ export function foldedWords(text: string): string[] {
 }
 
 /**
+ * French elisions (`l'`, `d'`, `qu'`, `jusqu'`…, after folding: any apostrophe) at the start of a word: in a query
+ * they are no word of their own (`l'épicerie` is `épicerie`: a required `l` would leave out every "Épicerie" not
+ * written after one).
+ */
+const ELISION = /(^|[^\p{L}\p{N}])(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)'(?=\p{L})/gu;
+
+/** The folded words of a query: as {@link foldedWords}, without French elisions. */
+export function queryWords(text: string): string[] {
+  return foldedWords(foldText(text).replace(ELISION, '$1 '));
+}
+
+/**
  * Levenshtein distance between two strings (for "did you mean" suggestions on short names; quadratic, so keep
  * the inputs short).
  */

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { foldedWords, foldText } from '../../../ontology/fold.js';
+import { foldedWords, foldText, queryWords } from '../../../ontology/fold.js';
 import { DFC_PT_NS } from '../../../ontology/vocabulary.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { ENTERPRISE_RANK, enterpriseRankOf, entriesOf, walkLinks, type FederatedEntry, type SourcedEntry } from '../federated-entries.js';
@@ -682,17 +682,27 @@ function keptWhere(query: FederatedQuery): { where: string; params: SqlValue[] }
 const LISTED = 'winner = 1 AND withdrawn = 0';
 
 /**
- * The FTS5 query of a text: its folded words, each quoted (so that no word is read as FTS5 syntax: `NEAR`,
- * `OR`, `-`, `*`, quotes and brackets never reach it), all required, the last one as a prefix (people type
- * `chev` on their way to `chèvre`), and singular (`legumes*` would miss `légume`). Undefined when the text has
- * no word.
+ * The FTS5 query of a text: its folded words (French elisions left out: `l'épicerie` is `epicerie`), each quoted
+ * (so that no word is read as FTS5 syntax: `NEAR`, `OR`, `-`, `*`, quotes and brackets never reach it), all
+ * required. The last one as a prefix (people type `chev` on their way to `chèvre`), and singular (`legumes*` would
+ * miss `légume`); each other one whole, in the singular or the plural (`miels chataignier` finds "Miel de
+ * châtaignier", `biere blonde` "Bières blondes"). Undefined when the text has no word.
+ *
+ * @param prefix - false: every word whole and as typed (a text too broad to rank or complete, see `planned`)
  */
 export function ftsQuery(text: string, prefix = true): string | undefined {
-  const words = foldedWords(text);
+  const words = queryWords(text);
   if (words.length === 0) return undefined;
   if (!prefix) return words.map((w) => `"${w}"`).join(' ');
-  const last = (w: string): string => (w.length > 3 ? w.replace(/[sx]$/u, '') : w);
-  return words.map((w, i) => (i === words.length - 1 ? `"${last(w)}"*` : `"${w}"`)).join(' ');
+  const singular = (w: string): string => (w.length > 3 ? w.replace(/[sx]$/u, '') : w);
+  const inflected = (w: string): string => {
+    const stem = singular(w);
+    // `s` and `x` plurals, as the last word's prefix finds them (`chou`: `choux`; `vin`: `vins`).
+    const forms = [...new Set([w, stem, ...(stem.length >= 3 && !/[sx]$/u.test(stem) ? [`${stem}s`, `${stem}x`] : [])])];
+    return forms.length === 1 ? `"${w}"` : `(${forms.map((f) => `"${f}"`).join(' OR ')})`;
+  };
+  // `AND` written out: FTS5 takes no implicit AND beside a bracketed group.
+  return words.map((w, i) => (i === words.length - 1 ? `"${singular(w)}"*` : inflected(w))).join(' AND ');
 }
 
 /**

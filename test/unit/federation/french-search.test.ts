@@ -127,8 +127,23 @@ describe('federation: search and filters that work for French users', function (
     expect((await refusal({ enterprise: 'https://nowhere.example/enterprises/x' })).message).to.include('no known enterprise');
   });
 
+  it('finds every word in the singular or the plural, not only the last one, and leaves French elisions out', async () => {
+    // The names say "Courges" and "Œufs"; the words typed, one in the plural, one in the singular, then the other way.
+    expect(await names({ q: 'courge butternut' })).to.deep.equal(['Courges butternut']);
+    expect(await names({ q: 'courges butternut' })).to.deep.equal(['Courges butternut']);
+    expect(await names({ q: 'oeuf frais' })).to.deep.equal(['Œufs frais plein air']);
+    expect(await names({ q: 'oeufs frai' })).to.deep.equal(['Œufs frais plein air']);
+    expect(await names({ q: 'fromages de chevre' })).to.include('Panier découverte');
+    // An elided article is no word to find: `l'œuf frais` is `œuf frais`, with a typographic apostrophe too.
+    expect(await names({ q: "l'oeuf frais" })).to.deep.equal(['Œufs frais plein air']);
+    expect(await names({ q: 'l’œuf frais' })).to.deep.equal(['Œufs frais plein air']);
+    expect(ftsQuery("jusqu'aux d'Aubrac")).to.equal('"aux" AND "aubrac"*');
+  });
+
   it('quotes every word for FTS5, so no input is read as its syntax', () => {
-    expect(ftsQuery('chèvre "frais" NEAR(a b) -lait *')).to.equal('"chevre" "frais" "near" "a" "b" "lait"*');
+    expect(ftsQuery('chèvre "frais" NEAR(a b) -lait *')).to.equal(
+      '("chevre" OR "chevres" OR "chevrex") AND ("frais" OR "frai" OR "fraix") AND ("near" OR "nears" OR "nearx") AND "a" AND "b" AND "lait"*');
+    expect(ftsQuery('chèvre "frais" NEAR(a b) -lait *', false)).to.equal('"chevre" "frais" "near" "a" "b" "lait"');
     expect(ftsQuery('Œufs')).to.equal('"oeuf"*');
     expect(ftsQuery('"*()-:^')).to.equal(undefined);
   });
