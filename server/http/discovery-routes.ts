@@ -11,7 +11,7 @@ import { DFC_NAMESPACES, NS } from '../../ontology/namespaces.js';
 import { MAILLON } from '../../ontology/streams.js';
 import { scopeIri, SCOPES } from '../auth/tokens.js';
 import type { NodeUrls } from '../urls/node-urls.js';
-import { negotiate, SERVED_MEDIA_TYPES } from './negotiate.js';
+import { mediaTypeOnly, negotiate, SERVED_MEDIA_TYPES } from './negotiate.js';
 import { sendRendered } from './render.js';
 
 /** Options of {@link discoveryRoutes}. */
@@ -69,7 +69,9 @@ export function discoveryRoutes(args: DiscoveryArgs): Router {
     }
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.setHeader('Vary', 'Accept');
-    sendRendered(res, representation.format === 'jsonld' ? 'application/ld+json' : representation.contentType, body);
+    // The media type chosen (`application/json` to a client that refused `application/ld+json`), without a DFC
+    // profile: the WebID is the same document in both.
+    sendRendered(res, mediaTypeOnly(representation.contentType), body);
   });
   return router;
 }

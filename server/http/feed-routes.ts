@@ -19,7 +19,7 @@ import { BadRequestHttpError, NotFoundHttpError } from '../errors/http-error.js'
 import { versionIri, versionRecord } from '../codec/ldes.js';
 import { DCTERMS, FEED_CONTEXT, LDES, MAILLON, TREE } from '../../ontology/streams.js';
 import type { FeedStore } from '../store/feed.js';
-import { negotiate } from './negotiate.js';
+import { mediaTypeOnly, negotiate } from './negotiate.js';
 import { requestIri } from './page-params.js';
 import { etagOf, sendBody } from './render.js';
 
@@ -48,7 +48,9 @@ export function feedRoutes(args: FeedRoutesArgs): Router {
       // An inline context: LDES clients must not have to fetch a remote one.
       body = JSON.stringify({ '@context': FEED_CONTEXT, '@graph': encodeJsonLd(records)['@graph'] });
     }
-    const contentType = representation.format === 'turtle' ? 'text/turtle' : 'application/ld+json';
+    // The media type chosen (`application/json` to a client that refused `application/ld+json`); a feed has one
+    // JSON-LD form whatever DFC profile is asked, so none is named.
+    const contentType = representation.format === 'turtle' ? 'text/turtle' : mediaTypeOnly(representation.contentType);
     const etag = etagOf(body, contentType);
     res.setHeader('Vary', 'Accept, Authorization, X-Api-Token');
     // A feed that needed a token is nobody else's: shared caches must not keep it.

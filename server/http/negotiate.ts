@@ -72,6 +72,11 @@ function profileOf(params: Readonly<Record<string, string>>): DfcProfile {
   return profile.split(/\s+/u).some((p) => p === 'dfc-v2' || p.endsWith('/dfc-v2') || p.endsWith('#dfc-v2')) ? 'dfc-v2' : 'dfc-v1';
 }
 
+/** A media type without its parameters (`application/ld+json; profile="dfc-v2"` is `application/ld+json`). */
+export function mediaTypeOnly(contentType: string): string {
+  return (contentType.split(';')[0] as string).trim();
+}
+
 /**
  * Chooses the representation for an `Accept` header.
  *
@@ -123,7 +128,8 @@ function choose(accept: string, formats: readonly OutputFormat[] | undefined): R
   }
   if (best === undefined) {
     const available = formats === undefined ? SERVED_MEDIA_TYPES : OFFERED.filter((o) => formats.includes(o.format)).map((o) => o.type);
-    throw new NotAcceptableHttpError(`cannot produce ${JSON.stringify(accept)}; available: ${available.join(', ')}`);
+    // `Vary: Accept` on the refusal too: another Accept gets a representation, and a cache must not answer it with this.
+    throw new NotAcceptableHttpError(`cannot produce ${JSON.stringify(accept)}; available: ${available.join(', ')}`, { headers: { Vary: 'Accept' } });
   }
   const { profile } = best;
   const contentType = best.offer.format === 'jsonld'
