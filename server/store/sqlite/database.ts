@@ -299,17 +299,50 @@ class Checkpointer {
     private readonly giveUp: () => Promise<void>,
     /** Frames of the log past which it starts again ({@link RESTART_FRAMES}; tests lower it). */
     private readonly restartFrames: number,
+    /** How far apart copies begin (none: one right after each commit, or after the copy running then). */
+    private readonly spacing?: CheckpointSpacing,
   ) {}
 
-  /** Something was committed: its frames are copied soon. */
+  /** When the last copy began (`performance.now()`), with a {@link spacing}. */
+  private lastStart = Number.NEGATIVE_INFINITY;
+  /** Cancels the copy a {@link spacing} put off, while it waits. */
+  private waiting: (() => void) | undefined;
+
+  /**
+   * Something was committed: its frames are copied soon: at once, or, with a {@link CheckpointSpacing}, once its
+   * interval since the last copy began has passed (a copy then holds every commit made meanwhile).
+   */
   public committed(): void {
+    this.copy(false);
+  }
+
+  /** Starts a copy, or notes that another is due; `due`: the interval of a {@link spacing} has passed. */
+  private copy(due: boolean): void {
     if (this.closed) return;
     if (this.running !== undefined || this.restarting) {
       this.again = true;
       return;
     }
+    const spacing = this.spacing;
+    if (spacing !== undefined) {
+      if (this.waiting !== undefined && !due) return;
+      const wait = this.lastStart + spacing.ms - performance.now();
+      if (wait > 0 && !due) {
+        this.waiting = spacing.later(wait, () => {
+          this.waiting = undefined;
+          this.copy(true);
+        });
+        return;
+      }
+      this.lastStart = performance.now();
+    }
     this.running = this.loop().finally(() => {
       this.running = undefined;
+      // Spaced: the commits made during the copy are copied by the next one, in its turn (see `loop`).
+      if (this.spacing !== undefined && this.again) {
+        this.again = false;
+        this.committed();
+      }
     });
   }
 
@@ -341,17 +374,33 @@ class Checkpointer {
         });
         return;
       }
-    } while (this.again && !this.closed);
+    } while (this.again && !this.closed && this.spacing === undefined);
   }
 
   /** Stops copying and closes the connection (what is left is copied by the last connection to close). */
   public async close(): Promise<void> {
     this.closed = true;
+    this.waiting?.();
+    this.waiting = undefined;
     await this.running;
     // A connection that kept failing may fail to close as well: it was given up already.
     const closing = closeConnection(this.db);
     await (this.failures >= CHECKPOINT_FAILURES ? closing.catch(() => undefined) : closing);
   }
+}
+
+/**
+ * How far apart the copies of the log into the database file begin ({@link SqliteDatabase.open}). Each copy costs
+ * two `fsync`s and copies every page the commits since the last one wrote, a page written by several commits once:
+ * one after every commit of a busy writer (a stock write's group commit, hundreds a second) spent as much of the
+ * machine as the writes' own statements. Spaced, a copy holds the commits of its interval, and the last ones still
+ * reach the file within it.
+ */
+export interface CheckpointSpacing {
+  /** The least time (ms) from the beginning of one copy to the beginning of the next. */
+  readonly ms: number;
+  /** Runs `task` once, after `ms` milliseconds; answers what cancels it (the node's background timers). */
+  readonly later: (ms: number, task: () => void) => () => void;
 }
 
 /** Copies that fail in a row before the writer takes its checkpoints back ({@link Checkpointer}). */
@@ -578,9 +627,12 @@ export class SqliteDatabase {
    *
    * @param path - a file path, or `:memory:` (one connection then, for throwaway use)
    * @param options - how write transactions are grouped into one commit, and past how many frames of the log it
-   *   starts again ({@link RESTART_FRAMES}): tests change them
+   *   starts again ({@link RESTART_FRAMES}): tests change them; how far apart its copies into the file begin
+   *   ({@link CheckpointSpacing}; none: one after each commit)
    */
-  public static async open(path: string, options: { readonly group?: GroupCommit; readonly walRestartFrames?: number } = {}): Promise<SqliteDatabase> {
+  public static async open(
+    path: string, options: { readonly group?: GroupCommit; readonly walRestartFrames?: number; readonly checkpointSpacing?: CheckpointSpacing } = {},
+  ): Promise<SqliteDatabase> {
     const grouping = { units: options.group?.units ?? 64, ms: options.group?.ms ?? 20 };
     const writerDb = await openConnection(path, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_FULLMUTEX);
     const writerCache = new StatementCache(CACHED_STATEMENTS, writerDb);
@@ -611,7 +663,7 @@ export class SqliteDatabase {
       // Before the writes queued: behind them, a busy writer's log would grow on until they are all done.
       () => database.bare(restartLog, true),
       () => database.bare((tx) => tx.exec('PRAGMA wal_autocheckpoint = 1000;'), true).then(() => undefined),
-      options.walRestartFrames ?? RESTART_FRAMES);
+      options.walRestartFrames ?? RESTART_FRAMES, options.checkpointSpacing);
     // What an earlier process left in the log is copied now, not after the first commit.
     database.checkpointer.committed();
     return database;

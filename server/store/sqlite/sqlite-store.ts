@@ -16,7 +16,7 @@ import {
   versionOfJson,
 } from '../store.js';
 import {
-  SqliteDatabase, withReadOnly, type Batchable, type BatchOutcome, type BatchRunner, type SqlConnection, type SqlValue, type TransactionOptions,
+  SqliteDatabase, withReadOnly, type Batchable, type CheckpointSpacing, type BatchOutcome, type BatchRunner, type SqlConnection, type SqlValue, type TransactionOptions,
 } from './database.js';
 import type { FeedStore } from '../feed.js';
 import { SqliteFederatedIndex } from './federated-index.js';
@@ -94,6 +94,8 @@ export interface SqliteStoreOptions {
    * where a node listened.
    */
   readonly rebase?: boolean;
+  /** How far apart the copies of the log into the file begin (none: one after each commit); see {@link CheckpointSpacing}. */
+  readonly checkpointSpacing?: CheckpointSpacing;
 }
 
 /** {@link NodeStore} on SQLite. */
@@ -142,7 +144,7 @@ export class SqliteStore implements NodeStore {
       const found = await withReadOnly(options.path, recordedSchemaVersion);
       if (found > SCHEMA_VERSION) throw new SchemaTooNewError(found, SCHEMA_VERSION, options.path);
     }
-    const db = await SqliteDatabase.open(options.path);
+    const db = await SqliteDatabase.open(options.path, options.checkpointSpacing !== undefined ? { checkpointSpacing: options.checkpointSpacing } : {});
     try {
       await migrate(db);
       await db.optimize();

@@ -529,6 +529,37 @@ describe('SqliteDatabase: the write-ahead log copied into the file beside the wr
     expect(await db.reader.get<{ n: number }>('SELECT count(*) AS n FROM t')).to.deep.equal({ n: 8 });
   });
 
+  it('with a spacing, the commits of its interval are copied by one copy, once the interval has passed', async () => {
+    // The node's timers, driven by the test: a copy put off waits for its task to be run.
+    const waiting: (() => void)[] = [];
+    let cancelled = 0;
+    const later = (ms: number, task: () => void): (() => void) => {
+      expect(ms).to.be.above(0).and.at.most(60_000);
+      waiting.push(task);
+      return () => void cancelled++;
+    };
+    db = await SqliteDatabase.open(file(), { checkpointSpacing: { ms: 60_000, later } });
+    await db.transaction((tx) => tx.exec('CREATE TABLE t (v TEXT NOT NULL)'));
+    // The copy at opening began the interval: these commits wait in the log, one copy put off for them all.
+    await settle(() => size(file()) > 0);
+    const before = size(file());
+    for (let i = 0; i < 4; i++) await db.transaction((tx) => write(tx, i));
+    expect(await settle(() => waiting.length > 0)).to.equal(true);
+    expect(waiting).to.have.length(1);
+    expect(size(file())).to.equal(before);
+    expect(await db.reader.get<{ n: number }>('SELECT count(*) AS n FROM t')).to.deep.equal({ n: 4 });
+    // The interval passed: one copy takes them all into the file.
+    (waiting.shift() as () => void)();
+    expect(await settle(() => size(file()) - before >= 4 * 400 * 1024), `database file ${size(file())} bytes, was ${before}`).to.equal(true);
+    // A commit now is put off again; closing cancels the copy put off, and the last connection copies what is left.
+    await db.transaction((tx) => write(tx, 4));
+    expect(await settle(() => waiting.length > 0)).to.equal(true);
+    await db.close();
+    expect(cancelled).to.equal(1);
+    db = await SqliteDatabase.open(file());
+    expect(await db.reader.get<{ n: number }>('SELECT count(*) AS n FROM t')).to.deep.equal({ n: 5 });
+  });
+
   it('a writer that never pauses still has its log started again past the limit: the log stays bounded', async () => {
     db = await SqliteDatabase.open(file(), { walRestartFrames: 200 });
     await db.transaction((tx) => tx.exec('CREATE TABLE t (v TEXT NOT NULL)'));
