@@ -44,7 +44,19 @@ export interface StoredResource {
  * does, and a writer knows the version of what it wrote without reading it back.
  */
 export function recordVersion(record: DfcRecord): string {
-  return versionOfJson(JSON.stringify(record));
+  return writtenVersions.get(record) ?? versionOfJson(JSON.stringify(record));
+}
+
+/**
+ * The versions of records a store has just written, by the record object: the answer to a stock write gives the
+ * version of what it wrote as its ETag, which the store computed when it wrote it (a second serialisation and hash
+ * of the record, per write, for the same string). Records are not changed once written (their fields are read-only).
+ */
+const writtenVersions = new WeakMap<DfcRecord, string>();
+
+/** Notes the version a store wrote `record` with ({@link recordVersion} then answers it without serialising it). */
+export function rememberVersion(record: DfcRecord, version: string): void {
+  writtenVersions.set(record, version);
 }
 
 /** {@link recordVersion} of a record already serialised (by `JSON.stringify`). */

@@ -13,7 +13,7 @@ import { SqliteOidcStore } from './oidc-store.js';
 import type { DfcRecord, RecordKind } from '../../../ontology/records.js';
 import {
   AlreadyExistsError, ConcurrentChangeError, ListedRecordError, OpenOrdersError, OrderedRecordError, OwnershipError, type RemovedEnterprise, VersionConflictError, type ApplyOptions, type ChangeSet, type Decision, type EnterpriseRow, type NodeStore, type ResourceReads, type StoredResource, type StoreHealth, type TokenRow,
-  versionOfJson,
+  rememberVersion, versionOfJson,
 } from '../store.js';
 import {
   SqliteDatabase, withReadOnly, type Batchable, type CheckpointSpacing, type BatchOutcome, type BatchRunner, type SqlConnection, type SqlValue, type TransactionOptions,
@@ -42,6 +42,25 @@ function enterpriseRow(row: EnterpriseSql): EnterpriseRow {
 function resourceRow(row: ResourceSql): StoredResource {
   // Rows written before migration 8, or re-based since, have no version yet: it is the hash of the record.
   return { eid: row.eid, record: JSON.parse(row.record) as DfcRecord, version: row.version ?? versionOfJson(row.record), updatedAt: row.updated_at };
+}
+
+/**
+ * The text records read one by one (the reads a write starts from) are stored as, by the record object: a write's
+ * expectation that a row is still as it read it compares that text with the row, with no serialisation of the
+ * record again (a stock write reads an item and its offers and writes them back: two serialisations, not four).
+ */
+const storedTexts = new WeakMap<DfcRecord, string>();
+
+/** {@link resourceRow}, remembering the text the record was read from ({@link storedJson}). */
+function readRow(row: ResourceSql): StoredResource {
+  const resource = resourceRow(row);
+  storedTexts.set(resource.record, row.record);
+  return resource;
+}
+
+/** The JSON a record expected by a write is compared with: the text it was read from, else its serialisation. */
+function storedJson(record: DfcRecord): string {
+  return storedTexts.get(record) ?? JSON.stringify(record);
 }
 
 function tokenRow(row: TokenSql): TokenRow {
@@ -407,7 +426,7 @@ function expectationsOf(changes: ChangeSet): { conditional: Map<string, string>;
   const checks = new Map<string, DfcRecord | null>();
   const writing = new Map<string, string>((changes.upsert ?? []).map((r) => [r.id, JSON.stringify(r)]));
   for (const [iri, expected] of changes.expect ?? []) {
-    const before = expected === null ? null : JSON.stringify(expected);
+    const before = expected === null ? null : storedJson(expected);
     if (before !== null && writing.has(iri) && writing.get(iri) !== before) conditional.set(iri, before);
     else checks.set(iri, expected);
   }
@@ -440,7 +459,9 @@ function conditionalRows(
     refuseListed: false,
     rows: records.map((record) => {
       const json = written.get(record.id) ?? JSON.stringify(record);
-      return [record.id, conditional.get(record.id) as string, record.kind, json, versionOfJson(json), ...indexColumns(record)] as const;
+      const version = versionOfJson(json);
+      rememberVersion(record, version);
+      return [record.id, conditional.get(record.id) as string, record.kind, json, version, ...indexColumns(record)] as const;
     }),
   };
 }
@@ -470,9 +491,9 @@ function withOffersOf(rows: readonly WithOffersSql[]): { resource: StoredResourc
   for (const row of rows) {
     if (row.offer === 0 || seen.has(row.iri)) continue;
     seen.add(row.iri);
-    offers.push(resourceRow(row));
+    offers.push(readRow(row));
   }
-  return { resource: resourceRow(resource), offers };
+  return { resource: readRow(resource), offers };
 }
 
 /** Reads of resources on one connection: the reader's, or the writer's inside its transaction. */
@@ -480,7 +501,7 @@ function resourceReads(connection: SqlConnection): ResourceReads {
   return {
     getResource: async (iri) => {
       const row = await connection.get<ResourceSql>('SELECT eid, record, version, updated_at FROM resources WHERE iri = ?', [iri]);
-      return row === undefined ? undefined : resourceRow(row);
+      return row === undefined ? undefined : readRow(row);
     },
     getResources: async (iris) => {
       const found: StoredResource[] = [];
@@ -488,7 +509,7 @@ function resourceReads(connection: SqlConnection): ResourceReads {
         const chunk = iris.slice(i, i + CHUNK);
         const rows = await connection.all<ResourceSql>(
           `SELECT eid, record, version, updated_at FROM resources WHERE iri IN (${chunk.map(() => '?').join(',')})`, chunk as string[]);
-        found.push(...rows.map(resourceRow));
+        found.push(...rows.map(readRow));
       }
       return found;
     },
@@ -502,7 +523,7 @@ function resourceReads(connection: SqlConnection): ResourceReads {
       // Told apart by the flag, not by their order (SQL does not promise a UNION ALL's order without ORDER BY).
       const resource = rows.find((row) => row.offer === 0);
       if (resource === undefined) return undefined;
-      return { resource: resourceRow(resource), offers: rows.filter((row) => row.offer !== 0).map(resourceRow) };
+      return { resource: readRow(resource), offers: rows.filter((row) => row.offer !== 0).map(readRow) };
     },
   };
 }
@@ -712,7 +733,7 @@ async function checkExpectations(tx: SqlConnection, expect: ReadonlyMap<string, 
   }
   for (const [iri, expected] of expect) {
     const now = stored.get(iri);
-    if (expected === null ? now !== undefined : now !== JSON.stringify(expected)) throw new ConcurrentChangeError(iri);
+    if (expected === null ? now !== undefined : now !== storedJson(expected)) throw new ConcurrentChangeError(iri);
   }
 }
 

@@ -241,6 +241,34 @@ describe('SqliteStore (SQLite only)', () => {
     }
   });
 
+  it('compares a conditional write with the text the record was read from, also when that is not JSON.stringify\'s', async () => {
+    const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
+    try {
+      const api = 'http://node.test/api/dfc/enterprises/ferme';
+      await store.createEnterprise('ferme', api, farm('http://node.test'));
+      const itemId = `${api}/catalog_items/miel` as NodeId;
+      const offerId = `${api}/offers/miel` as NodeId;
+      await store.apply('ferme', {
+        upsert: [{ kind: 'Offer', id: offerId, item: itemId, stock: 2 }, { kind: 'CatalogItem', id: itemId, stock: 2, offers: [offerId], listedIn: [] }],
+      });
+      // Stored as SQL's JSON functions may write it (`2.0`, not JSON.stringify's `2`): the same record, another text.
+      await (store as unknown as { db: SqliteDatabase }).db.transaction((tx) =>
+        tx.run(`UPDATE resources SET record = replace(record, '"stock":2', '"stock":2.0') WHERE eid = 'ferme' AND kind IN ('CatalogItem', 'Offer')`));
+      // A stock write as the catalogue makes it: the item with its offer as read, replaced as read (the shared statement).
+      const read = await store.getResourceWithOffers(itemId);
+      const [offer] = read?.offers ?? [];
+      if (read === undefined || offer === undefined) throw new Error('not stored');
+      await store.apply('ferme', {
+        upsert: [{ ...offer.record, stock: 5 } as DfcRecord, { ...read.resource.record, stock: 5 } as DfcRecord],
+        expect: new Map([[offerId, offer.record], [itemId, read.resource.record]]), refuseListed: true,
+      });
+      expect((await store.getResource(itemId))?.record).to.deep.include({ stock: 5 });
+      expect((await store.getResource(offerId))?.record).to.deep.include({ stock: 5 });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('works in memory too, for throwaway stores', async () => {
     const store = await SqliteStore.open({ path: ':memory:', baseUrl: 'http://node.test' });
     try {
