@@ -16,7 +16,7 @@ import { wireSpelling } from '../../ontology/spellings.js';
 import { DFC_B_BOOLEAN_PROPERTIES_1_16, DFC_B_NUMBER_PROPERTIES_1_16 } from '../../ontology/terms.js';
 import { DFC_B, LDP } from '../../ontology/vocabulary.js';
 import { Compactor, dfcPrefixes } from './compact.js';
-import { containerMembers, toNumber, writtenStock } from './values.js';
+import { containerMembers, isLanguageTag, toNumber, writtenStock } from './values.js';
 
 /** The DFC profiles the node can write. */
 export type DfcProfile = 'dfc-v1' | 'dfc-v2';
@@ -213,7 +213,7 @@ class NodeWriter {
     for (let k = 0; k < keys.length; k++) {
       const { key, idTyped } = keys[k] as Key;
       // A literal under a term the context types `@id` would be read back as an IRI: use a value object.
-      node[key] = language !== undefined ? { '@value': value, '@language': language } : idTyped ? { '@value': value } : value;
+      node[key] = language !== undefined && isLanguageTag(language) ? { '@value': value, '@language': language } : idTyped ? { '@value': value } : value;
     }
   }
 
@@ -270,7 +270,8 @@ class NodeWriter {
   private extraValue(value: ExtraValue, idTyped: boolean): unknown {
     if ('@id' in value) return idTyped ? this.iri(value['@id']) : { '@id': this.iri(value['@id']) };
     if ('@value' in value) {
-      if (value['@language'] !== undefined) return { '@value': value['@value'], '@language': value['@language'] };
+      // A tag no RDF syntax can write (one kept before tags were checked) is no language: the text alone.
+      if (value['@language'] !== undefined && isLanguageTag(value['@language'])) return { '@value': value['@value'], '@language': value['@language'] };
       if (value['@type'] !== undefined) return { '@value': value['@value'], '@type': this.iri(value['@type']) };
       return idTyped ? { '@value': value['@value'] } : value['@value'];
     }

@@ -20,6 +20,7 @@ import { Graph, type GraphNode, type RefTerm } from './graph.js';
 import { DFC_B } from '../../ontology/vocabulary.js';
 import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
 import { Deadline, jsonDepth, MAX_JSON_DEPTH, MAX_NODE_DEPTH, MAX_VALUES_PER_PROPERTY } from './limits.js';
+import { isLanguageTag } from './values.js';
 
 /** A term of a context: the IRI it expands to, and whether its string values are links. */
 export interface TermDefinition {
@@ -436,9 +437,13 @@ class Walker {
       if (type === '@json') throw new NeedsFullProcessing('@json literal');
       const datatype = this.expandIri(type, context, true);
       this.graph.add(node, predicate, { kind: 'literal', value: v, datatype });
-    } else if (typeof language === 'string' && typeof v === 'string') {
+    } else if (typeof language === 'string' && typeof v === 'string' && isLanguageTag(language)) {
       this.graph.add(node, predicate, { kind: 'literal', value: v, language: language.toLowerCase() });
     } else {
+      if (language !== undefined) {
+        this.problems.push(problem('invalid-language-tag', node.id, null, path,
+          `@language ${JSON.stringify(language)} is no language tag (letters, then "-" and letters or digits: "fr", "en-GB"): the text is kept without it`, 'warning'));
+      }
       this.graph.add(node, predicate, { kind: 'literal', value: v });
     }
   }

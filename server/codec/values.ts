@@ -23,6 +23,15 @@ export const STOCK_LABEL = 'stock (dfc-b:stockLimitation)';
 export const ON_DEMAND_STOCK = -1;
 
 /**
+ * Whether a language tag is one every RDF syntax can write (Turtle's `LANGTAG`: letters, then `-` and letters or
+ * digits; BCP 47 tags are of that form). Another (`not a tag`) is no language: JSON-LD that carries it does not
+ * convert to RDF, and Turtle cannot write it.
+ */
+export function isLanguageTag(tag: string): boolean {
+  return /^[a-zA-Z]+(?:-[a-zA-Z0-9]+)*$/u.test(tag);
+}
+
+/**
  * The `dfc-b:stockLimitation` every writer writes for a catalog item or an offer: its stock, {@link ON_DEMAND_STOCK}
  * for on demand, or none for an order's echo of an offer (`offeredItem`), which tells no stock.
  */

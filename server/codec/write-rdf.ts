@@ -155,9 +155,9 @@ class Terms {
     return `"${this.escape(value)}"`;
   }
 
-  /** A language-tagged string; undefined for a tag the syntax cannot hold. */
-  public language(value: string, tag: string): string | undefined {
-    return LANGUAGE_TAG.test(tag) ? `"${this.escape(value)}"@${tag}` : undefined;
+  /** A language-tagged string; for a tag the syntax cannot hold, the text alone (the tag is no language). */
+  public language(value: string, tag: string): string {
+    return LANGUAGE_TAG.test(tag) ? `"${this.escape(value)}"@${tag}` : this.string(value);
   }
 
   /** A typed literal; undefined when the datatype is no IRI. */

@@ -52,6 +52,8 @@ export type ProblemCode =
   | 'dropped-property'
   /** An RDF list read as a set (a warning). */
   | 'list-as-set'
+  /** A language tag no RDF syntax can write: the text is kept without it (a warning). */
+  | 'invalid-language-tag'
   /** A warning event of jsonld.js. */
   | 'jsonld-warning'
   // Values of a resource.

@@ -95,6 +95,24 @@ describe('text in a language', () => {
     expect(serialize([record], 'turtle')).to.match(/"Pommes"/u);
   });
 
+  it('drops such a tag on a property the node keeps as given too, with a warning, and no writer drops the text', async () => {
+    const text = product({ 'dfc-b:name': 'Pommes', 'https://ex.example/note': { '@value': 'x', '@language': 'not a tag' } });
+    const result = await decoder.decode(text);
+    expect(result.problems.map((p) => [p.code, p.severity])).to.deep.include(['invalid-language-tag', 'warning']);
+    const record = result.records.find((r) => r.id === `${P}/supplied_products/1`) as DfcRecord;
+    expect(record.extra?.['https://ex.example/note']).to.deep.equal([{ '@value': 'x' }]);
+    // A record kept before tags were checked: every writer writes its text, none a tag no syntax can hold.
+    const kept = { ...record, extra: { 'https://ex.example/note': [{ '@value': 'x', '@language': 'not a tag' }] } } as DfcRecord;
+    const jsonld = JSON.stringify(nodeIn(serialize([kept], 'jsonld')));
+    expect(jsonld).to.not.include('not a tag');
+    expect(jsonld).to.include('"x"');
+    for (const format of ['turtle', 'ntriples', 'nquads'] as const) {
+      const written = serialize([kept], format);
+      expect(written, format).to.match(/<https:\/\/ex\.example\/note> "x"/u);
+      expect(written, format).to.not.include('not a tag');
+    }
+  });
+
   it('refuses a record whose languages are no tags (a record is checked before it is stored)', () => {
     const record = { kind: 'SuppliedProduct', id: `${P}/supplied_products/1`, name: 'Pommes', images: [], variantOf: [], variants: [],
       catalogItems: [], languages: { name: 'fr fr' } } as unknown as DfcRecord;

@@ -351,7 +351,9 @@ describe('writing RDF straight from records', function () {
         it(`${profile}, ${format}`, async () => {
           const ours = writeRecordsRdf(hostile(), format, { profile });
           // N3.js reads it strictly, and finds exactly the statements of the clean records.
-          expect(await canonical(ours, format)).to.equal(await canonical(oracleSerialize(clean(), format, { profile }), format));
+          // The texts whose tags no syntax can hold are kept, without a tag (as JSON-LD writes them).
+          const texts: DfcRecord = { kind: 'Resource', id: id('r'), types: [], extra: { 'https://schema.org/lang': [{ '@value': 'x' }, { '@value': 'y' }] } };
+          expect(await canonical(ours, format)).to.equal(await canonical(oracleSerialize([...clean(), texts], format, { profile }), format));
           expect(ours).to.not.include(`${X}/d`);
           expect(ours).to.not.include('"x"@');
         });
