@@ -430,10 +430,14 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   parts.timers.every('feed compaction', 3_600_000, async () => {
     await parts.store.feed.compact(new Date(Date.now() - config.feedRetentionDays * 86_400_000).toISOString());
   });
-  // An order left being placed with its suppliers by a process that stopped is placed by nobody now: it expires at
-  // the sweep's first look (its stock back, its suppliers' orders cancelled), not after a whole hold.
+  // An order left being placed (or amended) with its suppliers by a process that stopped is placed by nobody now: it
+  // expires at the first look (its stock back, its suppliers' orders cancelled), not after a whole hold. What was
+  // being sent to a supplier then is owed a cancellation: the supplier may have taken it, and nobody here holds it.
   const interrupted = await parts.store.orders.interruptPending(new Date().toISOString());
-  if (interrupted > 0) parts.logger.warn({ orders: interrupted }, 'orders left being placed by a stopped process expire now');
+  if (interrupted.orders > 0 || interrupted.placements > 0) {
+    parts.logger.warn({ orders: interrupted.orders, placements: interrupted.placements },
+      'orders left being placed by a stopped process expire now; what was being sent to suppliers is cancelled there');
+  }
   // Held orders nobody completed in time give their stock back: looked at a few times per hold period.
   parts.timers.every('order expiry', Math.max(200, Math.min(15_000, (config.orderHoldSeconds * 1000) / 4)), async () => {
     await parts.orders.expireDue();

@@ -27,7 +27,7 @@ import {
 } from '../errors/http-error.js';
 import { problem, SYNTAX_ERRORS, type Problem, type ProblemCode } from '../errors/problem.js';
 import {
-  OrderStateError, type ListingRow, type NewOrderLine, type OrderLineRow, type OrderRow, type ShortLine,
+  OrderStateError, type ListingRow, type NewOrderLine, type OrderLineRow, type OrderRow, type PlacementRef, type ShortLine,
 } from '../store/orders.js';
 import { MAX_QUANTITY, type NodeStore } from '../store/store.js';
 import { notOnSale } from './listings.js';
@@ -414,9 +414,9 @@ export class OrderService {
    * then again. Nothing of ours is reserved for such lines, so there is nothing to take back when they refuse.
    *
    * Not for a request with an Idempotency-Key: its retry must find the order (and the suppliers' orders) the first
-   * attempt placed, so that order is stored before a supplier is asked. A crash between the suppliers' answer and
-   * the write leaves the suppliers' holds, which expire (the Pending way leaves the same, and a Pending order of
-   * ours that the expiry sweep closes); the customer, never answered, has no order here.
+   * attempt placed, so that order is stored before a supplier is asked. What is sent to each supplier is recorded
+   * before it is sent, and forgotten in the transaction that stores the order: a crash before that leaves it
+   * recorded, and the next start owes the supplier its cancellation (the customer, never answered, has no order here).
    */
   private async createPlacedFirst(eid: string, collection: string, request: OrderRequest, caller: OrderCaller, via: readonly string[]): Promise<OrderRow> {
     const base = newOrderOf(eid, collection, request, caller);
@@ -425,9 +425,11 @@ export class OrderService {
     const attempt = randomUUID();
     let suppliers = 0;
     const placed: UpstreamLink[] = [];
+    const sent: PlacementRef[] = [];
     // The suppliers are asked to hold their orders until ours expires (as the end of a sale session).
     const expiresAt = this.expiry(request.saleSession);
-    const failure = await failureOf(() => this.placeWithSuppliers({ eid, lines, sessionEnd: expiresAt }, [], placed, () => `${attempt}.${++suppliers}`, listingsRead(request.lines), via), lines);
+    const failure = await failureOf(
+      () => this.placeWithSuppliers({ eid, lines, sessionEnd: expiresAt }, [], placed, () => `${attempt}.${++suppliers}`, listingsRead(request.lines), via, sent), lines);
     if (failure !== undefined) {
       try {
         await this.deps.store.orders.create({
@@ -437,20 +439,25 @@ export class OrderService {
       } catch (error: unknown) {
         // The enterprise removed meanwhile (nothing held it: no order of it was stored yet): the refusal is still the answer.
         if (await this.exists(eid)) throw error;
+      } finally {
+        // The suppliers' orders were cancelled, or their cancellations owed (placeWithSuppliers).
+        await this.owed.settle(sent);
       }
       throw failure.error;
     }
     let outcome: Awaited<ReturnType<NodeStore['orders']['create']>>;
     try {
-      outcome = await this.deps.store.orders.create({ ...base, state: 'Held', details: { ...this.detailsOf(request), upstream: placed }, expiresAt });
+      outcome = await this.deps.store.orders.create({ ...base, state: 'Held', details: { ...this.detailsOf(request), upstream: placed }, expiresAt, settles: sent });
     } catch (error: unknown) {
       await this.cancelUpstream({ eid, expiresAt }, placed);
+      await this.owed.settle(sent);
       if (await this.exists(eid)) throw error;
       throw new NotFoundHttpError(`enterprise ${eid} was removed while its order was placed; the suppliers were asked to cancel theirs`);
     }
     if (!outcome.ok) {
       // Listed lines reserve nothing here: a short line would be a bug, and the suppliers' orders must not stay.
       await this.cancelUpstream({ eid, expiresAt }, placed);
+      await this.owed.settle(sent);
       throw 'short' in outcome ? shortConflict(outcome.short.map((s) => reportOf(s, lines))) : new Error('an order without a key answered another order');
     }
     await this.refuseIfListingRemoved(outcome.order);
@@ -917,29 +924,46 @@ export class OrderService {
   private async placeUpstream(order: OrderRow, previous?: OrderRow, read?: ReadonlyMap<number, ListingRow>, via: readonly string[] = this.pathOf()): Promise<OrderRow> {
     const links = upstreamOf(order);
     const placed: UpstreamLink[] = [];
+    const sent: PlacementRef[] = [];
     // The suppliers are asked to hold their orders until ours expires (as the end of a sale session): a supplier
     // whose hold ran out first left ours Held on an order it no longer had.
     const expiresAt = this.expiry(sessionOf(order));
-    const failure = await failureOf(() => this.placeWithSuppliers({ ...order, sessionEnd: expiresAt }, links, placed, (ordersUrl) => `${order.iri}|${ordersUrl}|${order.updatedAt}`, read, via), order.lines);
+    const failure = await failureOf(
+      () => this.placeWithSuppliers({ ...order, sessionEnd: expiresAt }, links, placed, (ordersUrl) => `${order.iri}|${ordersUrl}|${order.updatedAt}`, read, via, sent),
+      order.lines);
     if (failure !== undefined) {
-      // An amendment refused by a supplier whose order is closed is not reverted: the order is cancelled (amendOrder).
-      if (previous !== undefined && !(failure.error instanceof SupplierOrderClosed)) {
-        await this.revertUpstream(previous, placed.filter((p) => links.some((l) => l.order === p.order)));
-      } else if (previous === undefined) {
-        const details = { ...order.details, ...(failure.refusal !== undefined ? { refusedUpstream: failure.refusal } : {}) };
-        const cancelled = await this.deps.store.orders.cancel(order.iri, `refused upstream: ${failure.reason}`, details, order);
-        if (movesLocalStock(cancelled.lines)) this.deps.onChange?.();
+      try {
+        // An amendment refused by a supplier whose order is closed is not reverted: the order is cancelled (amendOrder).
+        if (previous !== undefined && !(failure.error instanceof SupplierOrderClosed)) {
+          await this.revertUpstream(previous, placed.filter((p) => links.some((l) => l.order === p.order)));
+        } else if (previous === undefined) {
+          const details = { ...order.details, ...(failure.refusal !== undefined ? { refusedUpstream: failure.refusal } : {}) };
+          const cancelled = await this.deps.store.orders.cancel(order.iri, `refused upstream: ${failure.reason}`, details, order);
+          if (movesLocalStock(cancelled.lines)) this.deps.onChange?.();
+        }
+      } finally {
+        // The orders placed just now were cancelled, or their cancellations owed (placeWithSuppliers).
+        await this.owed.settle(sent);
       }
       throw failure.error;
     }
     const details = { ...order.details, upstream: placed };
-    // One statement when the order is as this change left it (as it should be: a Pending order cannot be
-    // amended, and an amendment runs in the order's turn); otherwise through a full amendment, which reads it.
-    const held = await this.deps.store.orders.hold(order, { details, expiresAt });
-    if (held !== undefined) return held;
-    const amended = await this.deps.store.orders.amend(order.iri, { lines: order.lines, details, expiresAt, state: 'Held' });
-    if (!amended.ok) throw new Error(`order ${order.iri} lost its own reservation while its suppliers accepted`);
-    return amended.value;
+    try {
+      // One statement when the order is as this change left it (as it should be: a Pending order cannot be
+      // amended, and an amendment runs in the order's turn); otherwise through a full amendment, which reads it.
+      // Either forgets what was sent in the same transaction: from then on the order's links say it.
+      const held = await this.deps.store.orders.hold(order, { details, expiresAt, settles: sent });
+      if (held !== undefined) return held;
+      const amended = await this.deps.store.orders.amend(order.iri, { lines: order.lines, details, expiresAt, state: 'Held', settles: sent });
+      if (!amended.ok) throw new Error(`order ${order.iri} lost its own reservation while its suppliers accepted`);
+      return amended.value;
+    } catch (error: unknown) {
+      // The order closed meanwhile (it expired, say): it links none of the orders placed just now, which nothing
+      // else would ever release.
+      await this.cancelUpstream({ ...order }, placed.filter((p) => !links.some((l) => l.order === p.order)));
+      await this.owed.settle(sent);
+      throw error;
+    }
   }
 
   /**
@@ -953,8 +977,8 @@ export class OrderService {
    * have been short of (asking them would hold their stock for an order refused anyway).
    */
   private async placeWithSuppliers(
-    order: OrderLines, links: readonly UpstreamLink[], placed: UpstreamLink[], keyOf: (ordersUrl: string) => string, read?: ReadonlyMap<number, ListingRow>,
-    via: readonly string[] = this.pathOf(),
+    order: OrderLines, links: readonly UpstreamLink[], placed: UpstreamLink[], keyOf: (ordersUrl: string) => string, read: ReadonlyMap<number, ListingRow> | undefined,
+    via: readonly string[], sent: PlacementRef[],
   ): Promise<SupplierRefusal | undefined> {
     const collections = new Set<string>(links.map((l) => l.ordersUrl));
     const listings = await this.listingsOf(order, read);
@@ -967,7 +991,18 @@ export class OrderService {
         const { sessionEnd } = order;
         const key = keyOf(ordersUrl);
         const lines = groups.map((g) => g.line);
-        const outcome = await this.requireUpstream().place({
+        const upstream = this.requireUpstream();
+        // Recorded before it is sent (the key and the body's lines, or the order amended): a process that stops
+        // before it stores the answer leaves the supplier an order nobody here knows of, which the next start then
+        // owes a cancellation (the same POST sent again finds it: nothing is reserved twice).
+        const target = existing ?? ordersUrl;
+        await this.owed.placing([{
+          eid: order.eid, ...(order.iri !== undefined ? { order: order.iri } : {}), target,
+          ...(existing === undefined ? { placement: { key, lines, via, ...(sessionEnd !== undefined ? { sessionEnd } : {}) } } : { key }),
+          reason: 'the order was being placed at the supplier', heldUntil: sessionEnd ?? null,
+        }]);
+        sent.push({ target, key });
+        const outcome = await upstream.place({
           ordersUrl, ...(existing !== undefined ? { existing } : {}), orderedBy: this.orderedByOf(order), lines, key, via,
           ...(sessionEnd !== undefined ? { sessionEnd } : {}),
         });

@@ -14,11 +14,15 @@
  * shop never learnt is found by the POST sent again with the same Idempotency-Key and body: the supplier answers
  * it with the order it made for that key (or makes it, when the first POST never arrived), which is then cancelled.
  * Only the order made for that one attempt is ever cancelled, and only attempts the shop reported as not placed
- * (or orders it cancelled) are recorded: no order the shop reports as placed is cancelled at its supplier.
+ * (or orders it cancelled) are owed: no order the shop reports as placed is cancelled at its supplier.
+ *
+ * A shop that stops (a crash) while it waits for a supplier's answer reports nothing: every placement is therefore
+ * recorded before it is sent ({@link UpstreamCancellations.placing}), and forgotten in the transaction that stores
+ * what the supplier answered. One the next start still finds was cut off: it is owed like any other.
  *
  * @packageDocumentation
  */
-import type { NewUpstreamCancellation, OrderStore, UpstreamCancellation, UpstreamPlacement } from '../store/orders.js';
+import type { NewUpstreamCancellation, OrderStore, PlacementRef, UpstreamCancellation, UpstreamPlacement } from '../store/orders.js';
 
 /** What a supplier answered (the order service's `UpstreamOutcome`, as much of it as is read here). */
 type SupplierAnswer = { readonly ok: true; readonly order: string } | { readonly ok: false; readonly status: number; readonly reason: string; readonly httpStatus?: number };
@@ -73,6 +77,8 @@ export interface OwedCancellation {
   /** The supplier's order, or its orders collection with {@link placement}. */
   readonly target: string;
   readonly placement?: UpstreamPlacement;
+  /** The key of a placement in flight that amends {@link target} (which it then names: no {@link placement}). */
+  readonly key?: string;
   readonly reason: string;
   /** Until when the supplier was asked to hold the order (the expiry sent, or the shop's order's), if known. */
   readonly heldUntil?: string | null;
@@ -98,16 +104,34 @@ export class UpstreamCancellations {
   /** Records cancellations owed to suppliers (in one transaction), the first attempt {@link firstDelayMs} from now. */
   public async owe(owed: readonly OwedCancellation[]): Promise<void> {
     if (owed.length === 0) return;
+    const records = this.scheduled(owed);
+    await this.deps.store.oweUpstream(records);
+    for (const cancellation of records) this.deps.onEvent?.({ kind: 'owed', cancellation });
+  }
+
+  /**
+   * Records placements about to be sent (before they are): each becomes a cancellation owed if this process
+   * stops before {@link settle} (or an order stored with `settles`) forgets it, or if {@link owe} owes it.
+   */
+  public async placing(placements: readonly OwedCancellation[]): Promise<void> {
+    await this.deps.store.recordPlacements(this.scheduled(placements));
+  }
+
+  /** Forgets placements whose answers were dealt with (an order, or its cancellations, stored or owed). */
+  public async settle(placements: readonly PlacementRef[]): Promise<void> {
+    await this.deps.store.settlePlacements(placements);
+  }
+
+  /** Cancellations as stored: tried first {@link firstDelayMs} from now, given up once the supplier's hold has surely run out. */
+  private scheduled(owed: readonly OwedCancellation[]): NewUpstreamCancellation[] {
     const now = this.deps.now();
-    const records = owed.map(({ heldUntil, ...c }): NewUpstreamCancellation => {
+    return owed.map(({ heldUntil, ...c }): NewUpstreamCancellation => {
       const until = heldUntil === undefined || heldUntil === null ? Number.NaN : Date.parse(heldUntil);
       const from = Number.isFinite(until) && until > now ? until : now;
       return {
         ...c, nextAt: new Date(now + this.firstDelayMs).toISOString(), giveUpAt: new Date(from + Math.max(this.deps.holdMs, LEAST_TRIED_MS)).toISOString(),
       };
     });
-    await this.deps.store.oweUpstream(records);
-    for (const cancellation of records) this.deps.onEvent?.({ kind: 'owed', cancellation });
   }
 
   /**

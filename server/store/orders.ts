@@ -120,6 +120,8 @@ interface NewOrderCommon {
   readonly placedBy?: string;
   readonly details?: Readonly<Record<string, unknown>>;
   readonly lines: readonly NewOrderLine[];
+  /** The placements in flight whose answers this order records: forgotten in the transaction that stores it. */
+  readonly settles?: readonly PlacementRef[];
 }
 
 /** An order to create, open: it reserves its lines of the local ledgers, all or none. */
@@ -231,12 +233,26 @@ export interface NewUpstreamCancellation {
   /** The supplier's order, or its orders collection when {@link placement} is given. */
   readonly target: string;
   readonly placement?: UpstreamPlacement;
+  /**
+   * The Idempotency-Key of a placement in flight that amends {@link target} (no {@link placement}: a PUT of the
+   * supplier's order): what {@link OrderStore.recordPlacements} tells it apart by.
+   */
+  readonly key?: string;
   /** Why it is owed, for the operator. */
   readonly reason: string;
   /** When to try first (ISO instant). */
   readonly nextAt: string;
   /** When to stop trying: the supplier's hold has surely run out by then (ISO instant). */
   readonly giveUpAt: string;
+}
+
+/**
+ * A placement in flight, as {@link OrderStore.recordPlacements} recorded it: the supplier's orders collection (or
+ * the order amended) and the Idempotency-Key sent.
+ */
+export interface PlacementRef {
+  readonly target: string;
+  readonly key: string;
 }
 
 /** A cancellation a shop owes a supplier, as stored. */
@@ -271,13 +287,18 @@ export interface OrderStore {
    * Replaces the lines of a Pending or Held order: reservations follow the new quantities, all or nothing.
    * Refused with {@link OrderStateError} when the order is closed.
    */
-  amend(iri: string, change: { lines: readonly NewOrderLine[]; details?: Readonly<Record<string, unknown>>; expiresAt: string | null; state?: 'Pending' | 'Held' }): Promise<Reservation<OrderRow>>;
+  amend(iri: string, change: {
+    lines: readonly NewOrderLine[]; details?: Readonly<Record<string, unknown>>; expiresAt: string | null; state?: 'Pending' | 'Held';
+    /** The placements in flight whose answers the change records: forgotten in its transaction. */
+    settles?: readonly PlacementRef[];
+  }): Promise<Reservation<OrderRow>>;
   /**
    * Marks an open order Held, with new details and expiry, its lines as `order` holds them: the order its
    * suppliers accepted (one statement, where {@link amend} reads the order first). Only when the order is still as
    * `order` was read (open, and not written since: same `updatedAt`); undefined otherwise, nothing then written.
+   * `settles`: the placements in flight whose answers the change records, forgotten with it.
    */
-  hold(order: OrderRow, change: { details: Readonly<Record<string, unknown>>; expiresAt: string | null }): Promise<OrderRow | undefined>;
+  hold(order: OrderRow, change: { details: Readonly<Record<string, unknown>>; expiresAt: string | null; settles?: readonly PlacementRef[] }): Promise<OrderRow | undefined>;
   /** Completes an order: what it reserved is sold. */
   complete(iri: string, details?: Readonly<Record<string, unknown>>): Promise<OrderRow>;
   /**
@@ -288,10 +309,12 @@ export interface OrderStore {
   /** Pending or Held orders whose time is up, oldest first. */
   expired(now: string, limit: number): Promise<OrderRow[]>;
   /**
-   * Makes every Pending order due now (its expiry `now`), for the expiry sweep to cancel: at start, an order being
-   * placed with its suppliers is one a stopped process left (nothing is placing it any more). Answers how many.
+   * At start, what a stopped process left being placed with suppliers (nothing is placing it any more): every
+   * placement still recorded in flight becomes a cancellation owed, due `now` (the supplier may have taken it),
+   * and every open order being placed (Pending) or amended (named by such a placement) is due now (its expiry
+   * `now`), for the expiry sweep, or its first reader, to cancel. Answers how many of each.
    */
-  interruptPending(now: string): Promise<number>;
+  interruptPending(now: string): Promise<{ readonly orders: number; readonly placements: number }>;
   /** Records what an order knows (upstream links…) without touching its lines or state. */
   setDetails(iri: string, details: Readonly<Record<string, unknown>>): Promise<void>;
 
@@ -300,6 +323,15 @@ export interface OrderStore {
    * target (and key) is kept as it is.
    */
   oweUpstream(cancellations: readonly NewUpstreamCancellation[]): Promise<void>;
+  /**
+   * Records placements about to be sent to suppliers (each with the key and lines it sends): not owed while this
+   * process still waits for their answers (none of them is due), and owed from the next start if it never stored
+   * them ({@link interruptPending}). A cancellation then owed ({@link oweUpstream}) for the same target and key
+   * takes the placement's place.
+   */
+  recordPlacements(placements: readonly NewUpstreamCancellation[]): Promise<void>;
+  /** Forgets placements in flight whose answers were dealt with (those since owed stay owed). */
+  settlePlacements(placements: readonly PlacementRef[]): Promise<void>;
   /** The owed cancellations due at `now` (an ISO instant), soonest first. */
   upstreamDue(now: string, limit: number): Promise<UpstreamCancellation[]>;
   /** Every owed cancellation, oldest first (at most `limit`). */

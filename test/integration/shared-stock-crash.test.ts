@@ -13,6 +13,8 @@
  * 2. A is stopped (SIGSTOP) while B waits for its answer: B gives up at its bounded timeout with a 503 saying
  *    why, and accepts nothing; A, killed and restarted, holds nothing.
  *
+ * 3. The shop dies (SIGKILL) while it places orders at A: see the second suite.
+ *
  * No hook in the product: the kill lands where the relay says A is, and A's database file is read on a
  * read-only connection of the test.
  */
@@ -47,11 +49,11 @@ interface Producer {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function startProducer(db: string, dir: string): Promise<Producer> {
+function startProducer(db: string, dir: string, base = A, env: Record<string, string> = { MAILLON_ORDER_HOLD: String(HOLD_SECONDS) }): Promise<Producer> {
   const child = spawn(process.execPath, [
-    '--import', 'tsx', 'server/cli/bin.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--db', db, '--data-dir', dir, '--base-url', A,
+    '--import', 'tsx', 'server/cli/bin.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--db', db, '--data-dir', dir, '--base-url', base,
   ], {
-    cwd: ROOT, env: { ...process.env, MAILLON_LOG_LEVEL: 'silent', MAILLON_ORDER_HOLD: String(HOLD_SECONDS), MAILLON_SYNC_SCHEDULE: 'off' },
+    cwd: ROOT, env: { ...process.env, MAILLON_LOG_LEVEL: 'silent', MAILLON_SYNC_SCHEDULE: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
@@ -60,7 +62,7 @@ function startProducer(db: string, dir: string): Promise<Producer> {
     let err = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`A did not start within 30 s: ${out}${err}`));
+      reject(new Error(`${base} did not start within 30 s: ${out}${err}`));
     }, 30_000);
     child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -73,7 +75,7 @@ function startProducer(db: string, dir: string): Promise<Producer> {
     });
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`A exited (${signal ?? String(code)}) before listening: ${out}${err}`));
+      reject(new Error(`${base} exited (${signal ?? String(code)}) before listening: ${out}${err}`));
     });
   });
 }
@@ -91,6 +93,10 @@ async function kill(producer: Producer): Promise<void> {
 class Relay {
   public target = 0;
   public withhold = false;
+  /** While set, requests are not passed on to A (and are dropped): A never gets them. */
+  public block = false;
+  /** POSTs that reached the relay (orders placed at A). */
+  public posts = 0;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private onAnswer: (() => void) | undefined;
@@ -124,7 +130,10 @@ class Relay {
   private relay(client: Socket): void {
     const upstream = connect(this.target, '127.0.0.1');
     this.sockets.add(client).add(upstream);
-    client.on('data', (chunk) => upstream.write(chunk));
+    client.on('data', (chunk) => {
+      if (chunk.toString('latin1').startsWith('POST ')) this.posts += 1;
+      if (!this.block) upstream.write(chunk);
+    });
     upstream.on('data', (chunk) => {
       if (!this.withhold) {
         client.write(chunk);
@@ -293,5 +302,144 @@ describe('a producer killed in the middle of a shop\'s order', function () {
     // Nothing was reserved, and nothing is after the restart and a hold's time.
     await until('A to sweep its holds', async () => (await ordersAtA()).every((o) => o.status !== 'Held'));
     expect(await ledger()).to.include({ available: 12, reserved: 0, sold: 0 });
+  });
+});
+
+/**
+ * The shop dies in the middle of its orders. Producer A and shop B both run `maillon serve` in child processes
+ * (SQLite files in a temp folder); B lists A's tomatoes and orders them at A through the test's relay, whose
+ * address is A's base URL. B is killed by SIGKILL while A's answers are held back (A took the orders) or while
+ * its requests are (A never got them). Restarted, B owes A the cancellation of whatever A may hold for orders B
+ * never stored: each placement was recorded before it was sent, and B's timers cancel it at A.
+ */
+describe('a shop killed in the middle of its orders', function () {
+  this.timeout(120_000);
+
+  let dir: string;
+  let dbA: string;
+  let dbB: string;
+  let relay: Relay;
+  let producer: Producer | undefined;
+  let shop: Producer | undefined;
+  let base: string;
+  let item: string;
+  let listing: ListingView;
+  let customer: string;
+
+  const ledger = async (): Promise<StockRow> => {
+    const [row] = await readRows<StockRow>(dbA, 'SELECT initial, restocked, available, reserved, sold FROM stock WHERE item_iri = ?', [item]);
+    if (row === undefined) throw new Error('no ledger for the tomatoes at A');
+    expect(row.initial + row.restocked, JSON.stringify(row)).to.be.closeTo(row.available + row.reserved + row.sold, 1e-9);
+    return row;
+  };
+  const ordersAtA = (): Promise<{ status: string }[]> => readRows(dbA, 'SELECT status FROM orders ORDER BY number');
+  const until = async (what: string, probe: () => Promise<boolean>, ms = 30_000): Promise<void> => {
+    const deadline = Date.now() + ms;
+    while (!(await probe())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  const startShop = async (): Promise<void> => {
+    shop = await startProducer(dbB, join(dir, 'b'), 'http://b.test', { MAILLON_ALLOW_PRIVATE: 'true', MAILLON_ORDER_TIMEOUT: '60000' });
+  };
+  const killShop = async (): Promise<void> => {
+    if (shop !== undefined) await kill(shop);
+    shop = undefined;
+  };
+  /** POSTs an order to B: one tomato (listed), and with `own` a bunch of B's own carrots (a mixed order). */
+  const post = (own = false): Promise<Response | undefined> => {
+    const id = 'http://b.test/api/dfc/enterprises/boutique/orders';
+    const ownOffer = 'http://b.test/api/dfc/enterprises/boutique/offers/carottes';
+    const lines = own ? [`${id}/OrderLines/1`, `${id}/OrderLines/2`] : [`${id}/OrderLines/1`];
+    return fetch(`http://127.0.0.1:${(shop as Producer).port}/api/dfc/enterprises/boutique/orders`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...bearer(customer) },
+      body: JSON.stringify({
+        '@context': CONTEXT,
+        '@graph': [
+          { '@id': id, '@type': 'dfc-b:Order', 'dfc-b:hasOrderStatus': 'dfc-v:Held', 'dfc-b:hasPart': lines },
+          { '@id': `${id}/OrderLines/1`, '@type': 'dfc-b:OrderLine', 'dfc-b:quantity': 1, 'dfc-b:concerns': listing.offer },
+          ...(own ? [{ '@id': `${id}/OrderLines/2`, '@type': 'dfc-b:OrderLine', 'dfc-b:quantity': 1, 'dfc-b:concerns': ownOffer }] : []),
+        ],
+      }),
+    }).catch(() => undefined);
+  };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'maillon-shop-crash-'));
+    dbA = join(dir, 'a.db');
+    dbB = join(dir, 'b.db');
+    relay = await Relay.start();
+    base = `http://127.0.0.1:${relay.port}`;
+    item = `${base}/api/dfc/enterprises/ferme/catalog_items/tomate`;
+    let token: string;
+    const a = await openNode(loadConfig({ db: dbA, 'data-dir': join(dir, 'a'), 'base-url': base }, {}), createLogger('silent'));
+    try {
+      const records = farmRecords('ferme');
+      await a.catalog.createEnterprise(records, { eid: 'ferme' });
+      await a.catalog.importRecords('ferme', records);
+      token = (await issueToken(a.store, { eid: 'ferme', scopes: ['WriteOrders', 'ReadProducts'], label: 'boutique' })).token;
+    } finally {
+      await a.close();
+    }
+    producer = await startProducer(dbA, join(dir, 'a'), base, {});
+    relay.target = producer.port;
+    const b = await openNode(loadConfig({ db: dbB, 'data-dir': join(dir, 'b'), 'base-url': 'http://b.test', 'allow-private': true }, {}), createLogger('silent'));
+    try {
+      const records = farmRecords('boutique');
+      await b.catalog.createEnterprise(records, { eid: 'boutique' });
+      await b.catalog.importRecords('boutique', records);
+      await b.store.provenance.addPeer({ name: 'ferme', url: `${base}/api/dfc/enterprises/ferme/catalog_items`, token }, base);
+      listing = await b.listings.add('boutique', item, { price: 5 });
+      customer = (await issueToken(b.store, { eid: 'boutique', scopes: ['WriteOrders'], label: 'client' })).token;
+    } finally {
+      await b.close();
+    }
+    await startShop();
+  });
+
+  afterEach(async () => {
+    await killShop();
+    if (producer !== undefined) await kill(producer);
+    producer = undefined;
+    await relay?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const own of [false, true]) {
+    it(`${own ? 'a mixed order (Pending at B)' : 'orders of listed lines only (placed first)'}: A took them, B dies before it stores them; restarted, B cancels them at A`, async () => {
+      relay.withhold = true;
+      const sent = [post(own), post(own), post(own)];
+      // A has committed the three orders (and is answering them): B dies before it hears any answer.
+      await until('A to take the three orders', async () => (await ordersAtA()).filter((o) => o.status === 'Held').length === 3);
+      await killShop();
+      await Promise.all(sent);
+      expect(await ledger()).to.include({ reserved: 3 });
+      relay.withhold = false;
+      await startShop();
+      // B's timers send the same POSTs again (same key and body: A answers the orders it made), then cancel them.
+      await until('B\'s cancellations to reach A', async () => (await ledger()).reserved === 0);
+      expect(await ledger()).to.include({ initial: 12, available: 12, reserved: 0, sold: 0 });
+      expect((await ordersAtA()).map((o) => o.status)).to.deep.equal(['Cancelled', 'Cancelled', 'Cancelled']);
+      // B holds no order it could tell a buyer is open (a mixed order, Pending when B died, expires), and owes nothing more.
+      await until('B to expire what it was placing', async () => (await readRows<{ status: string }>(dbB, 'SELECT status FROM orders')).every((o) => o.status === 'Cancelled'));
+      expect(await readRows(dbB, 'SELECT status FROM orders')).to.have.length(own ? 3 : 0);
+      await until('B to settle what it owed', async () => (await readRows(dbB, 'SELECT id FROM upstream_cancellations')).length === 0);
+    });
+  }
+
+  it('A never got the order: restarted, B leaves A nothing held', async () => {
+    relay.block = true;
+    const sent = post();
+    await until('B to send its order', () => Promise.resolve(relay.posts > 0));
+    await killShop();
+    await sent;
+    relay.block = false;
+    expect(await ordersAtA()).to.deep.equal([]);
+    await startShop();
+    // B does not know whether A took it: the same POST finds (here: makes) A's order, which is then cancelled.
+    await until('B to settle what it owed', async () => (await readRows(dbB, 'SELECT id FROM upstream_cancellations')).length === 0);
+    expect((await ordersAtA()).filter((o) => o.status !== 'Cancelled')).to.deep.equal([]);
+    expect(await ledger()).to.include({ available: 12, reserved: 0 });
   });
 });

@@ -1003,6 +1003,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX upstream_cancellations_due ON upstream_cancellations (next_at);
     `,
   },
+  {
+    version: 36,
+    name: 'the placements a shop is sending its suppliers, recorded before they are sent',
+    sql: `
+      -- A shop that stopped (a crash, kill -9) while it placed an order at a supplier left the supplier holding an
+      -- order nobody here knew of: what the shop sent was recorded nowhere. Each placement is now recorded before it
+      -- is sent (\`sending\` = 1: the supplier's orders collection, or the order amended, with the Idempotency-Key and
+      -- the lines sent), and forgotten in the transaction that stores what the supplier answered. One still here
+      -- when the node starts was cut off: it becomes a cancellation owed (\`sending\` = 0), found by the same POST.
+      ALTER TABLE upstream_cancellations ADD COLUMN sending INTEGER NOT NULL DEFAULT 0 CHECK (sending IN (0, 1));
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

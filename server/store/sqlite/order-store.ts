@@ -12,7 +12,7 @@
 import {
   type ListingDetailKey, OrderStateError, UnknownOrderError, type CreateOutcome, type ListingRow, type NewListing, type NewOrder, type NewOrderLine, type Orderable,
   type OrderLineRow, type OrderRow, type OrderState, type OrderStore, type Reservation, type ShortLine, type StockLevel, type NewUpstreamCancellation,
-  type UpstreamCancellation, type UpstreamPlacement,
+  type PlacementRef, type UpstreamCancellation, type UpstreamPlacement,
 } from '../orders.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { inChunks, valueChunks } from './chunks.js';
@@ -44,6 +44,11 @@ function upstreamCancellation(r: UpstreamCancellationSql): UpstreamCancellation 
     ...(r.placement !== null ? { placement: JSON.parse(r.placement) as UpstreamPlacement } : {}), reason: r.reason, attempts: r.attempts,
     nextAt: r.next_at, giveUpAt: r.give_up_at, lastError: r.last_error, createdAt: r.created_at,
   };
+}
+
+/** The key an owed cancellation or a placement in flight is told apart by, beside its target ('' for a plain cancellation). */
+function keyOf(c: NewUpstreamCancellation): string {
+  return c.placement?.key ?? c.key ?? '';
 }
 
 function stockLevel(r: StockSql): StockLevel {
@@ -333,6 +338,14 @@ async function atomically<T>(tx: SqlConnection, name: string, work: () => Promis
   }
 }
 
+/** Forgets the placements in flight whose answers a write records (those since owed stay owed). */
+async function forgetPlacements(tx: SqlConnection, placements: readonly PlacementRef[] | undefined): Promise<void> {
+  if (placements === undefined || placements.length === 0) return;
+  await inRows(tx, 2, placements.map((p) => [p.target, p.key]), FORGET_PLACEMENTS);
+}
+
+const FORGET_PLACEMENTS = (values: string) => `DELETE FROM upstream_cancellations WHERE sending = 1 AND (target, key) IN (VALUES ${values})`;
+
 // The ledgers as the runner left them, value for value: each order's reservation computed in turn, as one
 // order's own statement would have (a sum of fractional quantities subtracted at once could differ in its last bit).
 const SET_LEDGERS = (values: string) => `UPDATE stock SET available = d.column3, reserved = d.column4, restocked = d.column5, held_on_demand = d.column6
@@ -385,6 +398,7 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
   const orderRows: SqlValue[][] = [];
   const lineRows: SqlValue[][] = [];
   const requestRows: SqlValue[][] = [];
+  const settled: PlacementRef[] = [];
   const now = new Date().toISOString();
   for (const [index, order] of orders.entries()) {
     const replay = known.get(index);
@@ -430,6 +444,7 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
     for (const r of lines) lineRows.push(lineValues(r));
     const { idempotency } = order;
     if (idempotency !== undefined) requestRows.push([order.eid, idempotency.caller, idempotency.key, idempotency.requestHash, iri, now]);
+    settled.push(...(order.settles ?? []));
     outcomes.push({ value: { ok: true as const, order: orderRow(stored, lines), replayed: false } });
   }
   if (orderRows.length === 0) return outcomes;
@@ -440,6 +455,7 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
     await inRows(tx, 11, orderRows, INSERT_ORDERS);
     await inRows(tx, LINE_COLUMNS, lineRows, INSERT_LINES);
     await inRows(tx, 6, requestRows, INSERT_REQUESTS);
+    await forgetPlacements(tx, settled);
   };
   // First in the transaction, a failure rolls all of it back: no savepoint (two round trips) needed.
   await (context.opensTransaction ? write() : atomically(tx, 'orders_together', write));
@@ -458,6 +474,8 @@ interface OpenOrderMove {
   readonly details: string;
   readonly now: string;
   readonly expiresAt: string | null;
+  /** The placements in flight whose answers the move records: forgotten with it (only when it is made). */
+  readonly settles?: readonly PlacementRef[];
 }
 
 // Every value bound (see `inRows`): a reason may hold any text a supplier sent.
@@ -481,10 +499,12 @@ async function moveOpenOrders(tx: SqlConnection, moves: readonly OpenOrderMove[]
   const chunks = [...valueChunks(moves.map((m) => [m.iri, m.readAt, m.state, m.reason, m.details, m.now, m.expiresAt]), 7, VALUES_PER_STATEMENT)];
   const run = async (): Promise<void> => {
     for (const { values, params } of chunks) for (const row of await tx.all<{ iri: string }>(MOVE_OPEN_ORDERS(values), params)) moved.add(row.iri);
+    await forgetPlacements(tx, moves.flatMap((m) => (moved.has(m.iri) ? m.settles ?? [] : [])));
   };
   // More than one statement: in a savepoint, so that a failure leaves nothing of any (unless the transaction is
   // theirs alone: it is then rolled back whole).
-  await (chunks.length > 1 && context?.opensTransaction !== true ? atomically(tx, 'moves_together', run) : run());
+  const statements = chunks.length + (moves.some((m) => (m.settles?.length ?? 0) > 0) ? 1 : 0);
+  await (statements > 1 && context?.opensTransaction !== true ? atomically(tx, 'moves_together', run) : run());
   return moves.map((m) => (moved.has(m.iri) ? { value: m.iri } : { error: new ChangedSinceRead(`order ${m.iri} changed since it was read`) }));
 }
 
@@ -572,6 +592,7 @@ export class SqliteOrderStore implements OrderStore {
           details, created_at: now, updated_at: now, ...closing(order),
         };
         const lines = await insertLines(tx, iri, order.lines, reserves(order));
+        await forgetPlacements(tx, order.settles);
         if (idempotency !== undefined && retaken) {
           await tx.run('UPDATE order_requests SET order_iri = ?, created_at = ? WHERE eid = ? AND caller = ? AND key = ?', [
             iri, now, order.eid, idempotency.caller, idempotency.key,
@@ -616,7 +637,9 @@ export class SqliteOrderStore implements OrderStore {
   }
 
   public async amend(
-    iri: string, change: { lines: readonly NewOrderLine[]; details?: Readonly<Record<string, unknown>>; expiresAt: string | null; state?: 'Pending' | 'Held' },
+    iri: string, change: {
+      lines: readonly NewOrderLine[]; details?: Readonly<Record<string, unknown>>; expiresAt: string | null; state?: 'Pending' | 'Held'; settles?: readonly PlacementRef[];
+    },
   ): Promise<Reservation<OrderRow>> {
     try {
       return await this.db.transaction(async (tx, context) => {
@@ -642,6 +665,7 @@ export class SqliteOrderStore implements OrderStore {
         const details = JSON.stringify(change.details ?? order.details);
         const state = change.state ?? order.state;
         await tx.run('UPDATE orders SET updated_at = ?, expires_at = ?, details = ?, status = ? WHERE iri = ?', [now, change.expiresAt, details, state, iri]);
+        await forgetPlacements(tx, change.settles);
         // As just written, not read back (two round trips fewer).
         const value: OrderRow = { ...order, state, updatedAt: now, expiresAt: change.expiresAt, details: JSON.parse(details) as Record<string, unknown>, lines };
         return { ok: true as const, value };
@@ -652,10 +676,12 @@ export class SqliteOrderStore implements OrderStore {
     }
   }
 
-  public async hold(order: OrderRow, change: { details: Readonly<Record<string, unknown>>; expiresAt: string | null }): Promise<OrderRow | undefined> {
+  public async hold(
+    order: OrderRow, change: { details: Readonly<Record<string, unknown>>; expiresAt: string | null; settles?: readonly PlacementRef[] },
+  ): Promise<OrderRow | undefined> {
     const move: OpenOrderMove = {
       iri: order.iri, readAt: order.updatedAt, state: 'Held', reason: null, details: JSON.stringify(change.details), now: new Date().toISOString(),
-      expiresAt: change.expiresAt,
+      expiresAt: change.expiresAt, ...(change.settles !== undefined ? { settles: change.settles } : {}),
     };
     // The lines are not read again: written by the change that set `updated_at` as read, they are as the order holds them.
     if (!(await moveOpenOrder(this.db, move))) return undefined;
@@ -712,9 +738,18 @@ export class SqliteOrderStore implements OrderStore {
     }, ORDER_TRANSACTION);
   }
 
-  public async interruptPending(now: string): Promise<number> {
-    return this.db.transaction(async (tx) => (await tx.run(
-      "UPDATE orders SET expires_at = ? WHERE status = 'Pending' AND (expires_at IS NULL OR expires_at > ?)", [now, now])).changes);
+  public async interruptPending(now: string): Promise<{ orders: number; placements: number }> {
+    return this.db.transaction(async (tx) => {
+      // An order being amended at a supplier when the process stopped (Held, named by a placement in flight) is as
+      // uncertain as one being placed: its lines are ours, the supplier's may not be.
+      const orders = (await tx.run(
+        `UPDATE orders SET expires_at = ?1 WHERE status IN ('Pending', 'Held') AND (expires_at IS NULL OR expires_at > ?1)
+           AND (status = 'Pending' OR iri IN (SELECT order_iri FROM upstream_cancellations WHERE sending = 1 AND order_iri IS NOT NULL))`, [now])).changes;
+      const placements = (await tx.run(
+        `UPDATE upstream_cancellations SET sending = 0, next_at = ?, reason = ? WHERE sending = 1`,
+        [now, 'the node stopped while it placed the order at the supplier, which may have taken it'])).changes;
+      return { orders, placements };
+    });
   }
 
   public async expired(now: string, limit: number): Promise<OrderRow[]> {
@@ -738,21 +773,42 @@ export class SqliteOrderStore implements OrderStore {
     await this.db.transaction(async (tx) => {
       for (const c of cancellations) {
         await tx.run(
+          // A placement in flight for the same target and key is owed from now on (its answer was lost).
           `INSERT INTO upstream_cancellations (eid, order_iri, target, key, placement, reason, next_at, give_up_at, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (target, key) DO NOTHING`,
-          [c.eid, c.order ?? null, c.target, c.placement?.key ?? '', c.placement === undefined ? null : JSON.stringify(c.placement), c.reason, c.nextAt, c.giveUpAt, now],
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (target, key) DO UPDATE SET sending = 0, reason = excluded.reason, next_at = excluded.next_at,
+             give_up_at = excluded.give_up_at WHERE upstream_cancellations.sending = 1`,
+          [c.eid, c.order ?? null, c.target, keyOf(c), c.placement === undefined ? null : JSON.stringify(c.placement), c.reason, c.nextAt, c.giveUpAt, now],
         );
       }
     });
   }
 
+  public async recordPlacements(placements: readonly NewUpstreamCancellation[]): Promise<void> {
+    if (placements.length === 0) return;
+    const now = new Date().toISOString();
+    await this.db.transaction(async (tx) => {
+      for (const c of placements) {
+        await tx.run(
+          `INSERT INTO upstream_cancellations (eid, order_iri, target, key, placement, reason, next_at, give_up_at, created_at, sending)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (target, key) DO NOTHING`,
+          [c.eid, c.order ?? null, c.target, keyOf(c), c.placement === undefined ? null : JSON.stringify(c.placement), c.reason, c.nextAt, c.giveUpAt, now],
+        );
+      }
+    });
+  }
+
+  public async settlePlacements(placements: readonly PlacementRef[]): Promise<void> {
+    if (placements.length === 0) return;
+    await this.db.transaction((tx) => forgetPlacements(tx, placements));
+  }
+
   public async upstreamDue(now: string, limit: number): Promise<UpstreamCancellation[]> {
-    const rows = await this.db.reader.all<UpstreamCancellationSql>('SELECT * FROM upstream_cancellations WHERE next_at <= ? ORDER BY next_at, id LIMIT ?', [now, limit]);
+    const rows = await this.db.reader.all<UpstreamCancellationSql>('SELECT * FROM upstream_cancellations WHERE sending = 0 AND next_at <= ? ORDER BY next_at, id LIMIT ?', [now, limit]);
     return rows.map(upstreamCancellation);
   }
 
   public async upstreamOwed(limit: number): Promise<UpstreamCancellation[]> {
-    return (await this.db.reader.all<UpstreamCancellationSql>('SELECT * FROM upstream_cancellations ORDER BY id LIMIT ?', [limit])).map(upstreamCancellation);
+    return (await this.db.reader.all<UpstreamCancellationSql>('SELECT * FROM upstream_cancellations WHERE sending = 0 ORDER BY id LIMIT ?', [limit])).map(upstreamCancellation);
   }
 
   public async settleUpstream(id: number): Promise<void> {

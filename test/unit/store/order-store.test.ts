@@ -50,6 +50,38 @@ describe('store: stock ledger and orders', () => {
     ...(key !== undefined ? { idempotency: { caller: 't', key, requestHash: 'h' } } : {}),
   });
 
+  it('keeps placements in flight out of the owed cancellations until a start finds them, and forgets those whose answers are stored', async () => {
+    const later = '2999-01-01T00:00:00.000Z';
+    const sent = (target: string, key: string, order?: string) => ({
+      eid: 'ferme', ...(order !== undefined ? { order } : {}), target, placement: { key, lines: [{ product: 'https://b.example/p', quantity: 1 }] },
+      reason: 'being placed', nextAt: '2000-01-01T00:00:00.000Z', giveUpAt: later,
+    });
+    const held = await place([line('carotte', 1)]);
+    if (!held.ok) throw new Error('not placed');
+    const amended = held.order;
+    // An order stored with its suppliers' answer forgets what was sent in its own transaction.
+    await store.orders.recordPlacements([sent('https://b.example/orders', 'stored'), sent('https://b.example/orders', 'amending', amended.iri)]);
+    const stored = await store.orders.create({
+      eid: 'ferme', collection: id('orders'), state: 'Held', lines: [line('miel', 1)], expiresAt: later, settles: [{ target: 'https://b.example/orders', key: 'stored' }],
+    });
+    expect(stored.ok).to.equal(true);
+    // In flight: nothing is due, nothing is owed.
+    expect(await store.orders.upstreamDue(later, 10)).to.deep.equal([]);
+    expect(await store.orders.upstreamOwed(10)).to.deep.equal([]);
+    // A 503 owes the same placement: owed from now on, and a settle no longer forgets it.
+    await store.orders.recordPlacements([sent('https://c.example/orders', 'lost')]);
+    await store.orders.oweUpstream([{ ...sent('https://c.example/orders', 'lost'), reason: 'no answer' }]);
+    await store.orders.settlePlacements([{ target: 'https://c.example/orders', key: 'lost' }]);
+    expect((await store.orders.upstreamOwed(10)).map((c) => c.reason)).to.deep.equal(['no answer']);
+    // A start: what is still in flight is owed now, and the order it was amending expires now.
+    const now = new Date().toISOString();
+    expect(await store.orders.interruptPending(now)).to.deep.equal({ orders: 1, placements: 1 });
+    const due = await store.orders.upstreamDue(now, 10);
+    expect(due.map((c) => [c.placement?.key, c.order ?? null, c.nextAt <= now])).to.deep.equal([['lost', null, true], ['amending', amended.iri, true]]);
+    expect((await store.orders.get(amended.iri))?.expiresAt).to.equal(now);
+    expect((await store.orders.get(stored.ok ? stored.order.iri : ''))?.expiresAt).to.equal(later);
+  });
+
   it('opens a ledger for every catalog item, from its stock', async () => {
     const level = await store.orders.stock(id('catalog_items/carotte'));
     expect(level).to.include({ available: 5, reserved: 0, sold: 0, onDemand: false, initial: 5 });
