@@ -517,9 +517,13 @@ export class OrderService {
     });
   }
 
-  /** Whether a held order is past its time (a Pending one is the shop's, waiting on its supplier: never). */
+  /**
+   * Whether an open order is past its time: a held one nobody touched, or one being placed with its suppliers
+   * (Pending) that a stopped process left (the start makes it due at once) or whose suppliers never answered
+   * within its hold. Either is expired at the first look, as the sweep would expire it.
+   */
   private overdue(order: OrderRow): boolean {
-    return order.state === 'Held' && order.expiresAt !== null && order.expiresAt <= new Date(this.now()).toISOString();
+    return (order.state === 'Held' || order.state === 'Pending') && order.expiresAt !== null && order.expiresAt <= new Date(this.now()).toISOString();
   }
 
   /** An enterprise's orders, newest first: all of them for the seller, a buyer's own for a buyer. */
@@ -568,11 +572,10 @@ export class OrderService {
 
   private async updateNow(eid: string, iri: string, request: OrderRequest, caller: OrderCaller): Promise<OrderView> {
     let order = await this.visible(eid, iri, caller);
+    // An order past its time is expired now, whether or not the sweep came by: its stock is no longer held. So is
+    // one a stopped process left being placed: it is no longer "being placed", and a retry would wait for nothing.
+    if (this.overdue(order)) order = await this.cancelOrder(order, 'expired');
     pendingRefused(order);
-    // An order past its time is expired now, whether or not the sweep came by: its stock is no longer held.
-    if ((order.state === 'Held' || order.state === 'Pending') && order.expiresAt !== null && order.expiresAt <= new Date(this.now()).toISOString()) {
-      order = await this.cancelOrder(order, 'expired');
-    }
     if (order.state === 'Complete' || order.state === 'Cancelled') {
       // The same status again is a retry whose answer was lost: answered as the first was. A completion that
       // sends other lines than were sold asks for a change that cannot be made, and is refused like any other.
@@ -597,6 +600,8 @@ export class OrderService {
       const order = await this.visible(eid, iri, caller);
       if (order.state === 'Cancelled') return this.view(order);
       if (order.state === 'Complete') throw new ConflictHttpError(`order ${iri} is Complete: it can no longer be cancelled`);
+      // One a stopped process left being placed expires (nothing is placing it); one being placed now is waited for.
+      if (order.state === 'Pending' && this.overdue(order)) return this.view(await this.cancelOrder(order, 'expired'));
       pendingRefused(order);
       return this.view(await this.cancelOrder(order, 'cancelled'));
     }));
@@ -612,7 +617,7 @@ export class OrderService {
     await this.serialised(iri, async () => stateConflicts(async () => {
       const order = await this.deps.store.orders.get(iri);
       if (order === undefined || order.state === 'Cancelled' || order.state === 'Complete') return;
-      pendingRefused(order);
+      if (!this.overdue(order)) pendingRefused(order);
       await this.cancelOrder(order, reason);
     }));
   }

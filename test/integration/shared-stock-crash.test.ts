@@ -417,6 +417,25 @@ describe('a shop killed in the middle of its orders', function () {
       expect(await ledger()).to.include({ reserved: 3 });
       relay.withhold = false;
       await startShop();
+      if (own) {
+        // Nothing is placing B's Pending orders any more: read, changed or cancelled at once (before any sweep), each
+        // is expired, never a Draft "being placed" that a buyer's retry would wait on.
+        const at = (n: number) => `http://127.0.0.1:${(shop as Producer).port}/api/dfc/enterprises/boutique/orders/${n}`;
+        const read = await fetch(at(1), { headers: { ...bearer(customer), accept: 'application/json' } });
+        const text = await read.text();
+        expect(read.status, text).to.equal(200);
+        expect(text).to.include('Cancelled').and.not.include('Draft');
+        const iri = 'http://b.test/api/dfc/enterprises/boutique/orders/2';
+        const put = await fetch(at(2), {
+          method: 'PUT', headers: { ...bearer(customer), 'content-type': 'application/json' },
+          body: JSON.stringify({ '@context': CONTEXT, '@id': iri, '@type': 'dfc-b:Order', 'dfc-b:hasOrderStatus': 'dfc-v:Cancelled' }),
+        });
+        expect(put.status, await put.text()).to.equal(200);
+        const removed = await fetch(at(3), { method: 'DELETE', headers: bearer(customer) });
+        expect(removed.status, await removed.text()).to.equal(200);
+        const closed = await readRows<{ closed_reason: string }>(dbB, 'SELECT closed_reason FROM orders ORDER BY number');
+        expect(closed.map((o) => o.closed_reason)).to.deep.equal(['expired', 'expired', 'expired']);
+      }
       // B's timers send the same POSTs again (same key and body: A answers the orders it made), then cancel them.
       await until('B\'s cancellations to reach A', async () => (await ledger()).reserved === 0);
       expect(await ledger()).to.include({ initial: 12, available: 12, reserved: 0, sold: 0 });
