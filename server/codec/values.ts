@@ -110,6 +110,25 @@ function realMoment(year: number, monthIndex: number, day: number, hours: number
   return new Date(Date.UTC(year, monthIndex, day)).getUTCMonth() === monthIndex;
 }
 
+/** An `xsd:dateTime` or `xsd:date` as ISO 8601 writes it (a four-digit year; the offset optional). */
+const XSD_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?)?(?:(Z)|([+-])(\d{2}):(\d{2}))?$/u;
+
+/**
+ * The instant (ms since the epoch) an `xsd:dateTime` or `xsd:date` names (`2026-05-01T18:00:00+02:00`,
+ * `2026-05-01`: its midnight; no offset: UTC), or undefined when the text is none, or names no real moment: a
+ * number (`12345`, which `Date.parse` reads as the year 12345), `not a date`, `2026-13-45`, `24:30`.
+ */
+export function dateMoment(written: string): number | undefined {
+  const m = XSD_DATE.exec(written);
+  if (m === null) return undefined;
+  const [, year, month, day, hh = '00', mm = '00', ss = '00', fraction, , sign, oh, om] = m;
+  if (!realMoment(Number(year), Number(month) - 1, Number(day), Number(hh), Number(mm), Number(ss))) return undefined;
+  if (oh !== undefined && (Number(oh) > 14 || Number(om) > 59)) return undefined;
+  const offset = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) * 60_000;
+  const ms = fraction === undefined ? 0 : Math.floor(Number(`0${fraction}`) * 1000);
+  return Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hh), Number(mm), Number(ss), ms) - offset;
+}
+
 /**
  * A date as ISO 8601. ISO 8601 input is kept as written (its offset is information: a sale session closing at
  * 18:00+02:00 closes at six in the evening where it is held); the JavaScript spelling platforms send

@@ -21,7 +21,7 @@ import { DFC_NAMESPACES } from '../../ontology/namespaces.js';
 import { DFC_V_NS } from '../../ontology/vocabulary.js';
 import { shortName } from '../codec/compact.js';
 import type { DecodeResult, Decoder, RejectedResource } from '../codec/decode.js';
-import { inThousandths, QUANTITY_STEP } from '../codec/values.js';
+import { dateMoment, inThousandths, QUANTITY_STEP } from '../codec/values.js';
 import {
   BadRequestHttpError, ConflictHttpError, ForbiddenHttpError, NotFoundHttpError, ServiceUnavailableHttpError, UnprocessableEntityHttpError,
 } from '../errors/http-error.js';
@@ -713,6 +713,7 @@ export class OrderService {
       throw new UnprocessableEntityHttpError(`unknown order status ${JSON.stringify(order.orderStatus)}; expected dfc-v:Held, dfc-v:Complete or dfc-v:Cancelled (dfc-v:Draft is read as dfc-v:Held)`);
     }
     const session = order.saleSession === undefined ? undefined : byId.get(order.saleSession);
+    if (session?.kind === 'SaleSession') endDateRefused(session);
     const resolved: ResolvedLine[] = [];
     const problems: Problem[] = [];
     // The lines at once (reads only): their reads share statements (`KeyedReads`), not a turn of the event loop each.
@@ -832,8 +833,9 @@ export class OrderService {
    */
   private expiry(session?: SaleSessionRecord): string {
     const now = this.now();
-    const end = session?.endDate === undefined ? Number.NaN : Date.parse(session.endDate);
-    const until = Number.isFinite(end) && end > now ? Math.min(end, now + MAX_SESSION_HOLD_MS) : now;
+    // Read as the request was checked ({@link endDateRefused}): `Date.parse` read 12345 as the year 12345.
+    const end = session?.endDate === undefined ? undefined : dateMoment(session.endDate);
+    const until = end !== undefined && end > now ? Math.min(end, now + MAX_SESSION_HOLD_MS) : now;
     return new Date(until + this.holdMs).toISOString();
   }
 
@@ -1563,6 +1565,19 @@ class SupplierOrderClosed extends ConflictHttpError {
     super(message, { problems: [problem('refused-upstream', null, 'dfc-b:Order', '', message)] });
     this.closedReason = `the supplier's order was cancelled there: ${reason}`;
   }
+}
+
+/**
+ * Refuses (422, naming the node and property) a sale session whose `dfc-b:endDate` is no `xsd:dateTime` or
+ * `xsd:date` (a number, `not a date`, `2026-13-45`): the end of the session is how long the order holds its stock,
+ * and a value read as a guess held it for the 90 days of the cap, or for no longer than the hold, without a word.
+ */
+function endDateRefused(session: SaleSessionRecord): void {
+  if (session.endDate === undefined || dateMoment(session.endDate) !== undefined) return;
+  const node = session.id.startsWith('_:') ? 'a dfc-b:SaleSession' : `dfc-b:SaleSession <${session.id}>`;
+  const why = `${node} dfc-b:endDate: ${JSON.stringify(session.endDate.slice(0, 100))} is no date and time (xsd:dateTime, 2026-05-01T18:00:00+02:00) `
+    + 'or date (xsd:date, 2026-05-01): the end of the sale session is how long the order holds its stock';
+  throw new UnprocessableEntityHttpError(why, { problems: [problem('invalid-value', session.id.startsWith('_:') ? null : session.id, 'dfc-b:SaleSession', 'dfc-b:endDate', why)] });
 }
 
 /** The sale session an order was placed for, as its request described it (see `detailsOf`). */

@@ -4,7 +4,7 @@
  * moment, is kept as written (never turned into an ISO 8601 date that does not exist).
  */
 import { expect } from 'chai';
-import { isoDate } from '../../../server/codec/values.js';
+import { dateMoment, isoDate } from '../../../server/codec/values.js';
 
 describe('isoDate', () => {
   it('writes JavaScript\'s spelling as ISO 8601, with its offset', () => {
@@ -26,6 +26,23 @@ describe('isoDate', () => {
       'Thu Aug 22 2024 05:40:38 GMT+2500', 'Thu Aug 22 2024 05:40:38 GMT+0260',
     ]) {
       expect(isoDate(impossible), impossible).to.equal(impossible);
+    }
+  });
+});
+
+describe('dateMoment', () => {
+  it('reads an xsd:dateTime or xsd:date as the instant it names, its offset applied', () => {
+    expect(dateMoment('2026-05-01T18:00:00+02:00')).to.equal(Date.parse('2026-05-01T16:00:00Z'));
+    expect(dateMoment('2026-05-01T18:00:00.250Z')).to.equal(Date.parse('2026-05-01T18:00:00.250Z'));
+    expect(dateMoment('2026-05-01T18:00:00')).to.equal(Date.parse('2026-05-01T18:00:00Z'));
+    expect(dateMoment('2026-05-01')).to.equal(Date.parse('2026-05-01T00:00:00Z'));
+    expect(dateMoment('2026-05-01-05:00')).to.equal(Date.parse('2026-05-01T05:00:00Z'));
+    expect(dateMoment('2024-02-29Z')).to.equal(Date.parse('2024-02-29T00:00:00Z'));
+  });
+
+  it('reads nothing from a number, a word, or a date that names no real moment', () => {
+    for (const none of ['12345', '2026', 'not a date', '2026-13-45', '2023-02-29', '2026-05-01T24:30:00Z', '2026-05-01T18:00:00+15:00', '12345-01-01', '2026-5-1', '']) {
+      expect(dateMoment(none), none).to.equal(undefined);
     }
   });
 });

@@ -371,6 +371,25 @@ describe('order service: an order of listed lines is stored once its suppliers a
     expect(placed.order.expiresAt).to.equal(new Date(Date.parse(end) + 30 * 60_000).toISOString());
   });
 
+  it('refuses a sale session whose endDate is no date (a 422 naming it), and holds a real one until it ends', async () => {
+    const withEnd = (end: unknown): string => {
+      const body = JSON.parse(order([{ offer: id('offers/miel'), quantity: 1 }])) as { '@graph': Record<string, unknown>[] };
+      (body['@graph'][0] as Record<string, unknown>)['dfc-b:belongsTo'] = `${api}/SalesSession/1`;
+      body['@graph'].push({ '@id': `${api}/SalesSession/1`, '@type': 'dfc-b:SaleSession', 'dfc-b:endDate': end });
+      return JSON.stringify(body);
+    };
+    for (const end of [12345, '12345', 'not a date', '2026-13-45']) {
+      const refused = await service.create('shop', `${api}/orders`, { text: withEnd(end), mediaType: 'application/json' }, caller).catch((e: unknown) => e);
+      expect(refused, String(end)).to.be.instanceOf(HttpError).with.property('status', 422);
+      expect((refused as HttpError).problems?.map((p) => [p.id, p.path])).to.deep.equal([[`${api}/SalesSession/1`, 'dfc-b:endDate']]);
+    }
+    // Nothing was asked of the supplier, nothing stored.
+    expect(calls).to.deep.equal([]);
+    const end = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
+    const placed = await service.create('shop', `${api}/orders`, { text: withEnd(end), mediaType: 'application/json' }, caller);
+    expect(placed.order.expiresAt).to.equal(new Date(Date.parse(`${end}T00:00:00Z`) + 30 * 60_000).toISOString());
+  });
+
   it('with an Idempotency-Key, stores the order Pending before asking, and a retry asks nothing again', async () => {
     const first = await place([{ offer: id('offers/miel'), quantity: 1 }], 'k1');
     expect(calls).to.deep.equal([{ what: 'place', order: `${FARM}/orders`, storedThen: ['Pending'] }]);
