@@ -966,16 +966,19 @@ async function refreshRelaysOf(tx: SqlConnection, peerId: number): Promise<void>
 }
 
 /**
- * The listed catalog items of other peers that take a peer's word for an enterprise (see {@link refreshRelaysOf}), by
- * peer: what must be re-indexed when that word changes, or goes with the peer.
+ * The catalog items of other peers that take a peer's word for an enterprise (see {@link refreshRelaysOf}), by peer:
+ * what must be re-indexed when that word changes, or goes with the peer. Every such row, listed or not: a row hidden
+ * behind another source's (the origin's own, a relay's of a lower peer id), or withdrawn, is listed again when that
+ * source goes or its relay restores it, with the enterprise's name and place it holds; it must not hold a word the peer
+ * no longer says. The enterprises are those the peer holds a record of under its origin (withdrawn ones too: their
+ * relays drop the name), whether or not an item of its own names them.
  */
 export async function peerDependents(tx: SqlConnection, peerId: number): Promise<Map<number, string[]>> {
   const relays = await tx.all<{ peer_id: number; item_iri: string }>(
-    `SELECT DISTINCT f.peer_id, f.item_iri FROM (SELECT DISTINCT enterprise_iri FROM federated_entries
-       WHERE source = ? AND enterprise_rank = ${ENTERPRISE_RANK.authoritative} AND enterprise_iri IS NOT NULL) e
-     CROSS JOIN federated_entries f INDEXED BY federated_listed_enterprises ON f.enterprise_iri = e.enterprise_iri
-       AND (f.enterprise_rank >= ${ENTERPRISE_RANK.relayed} OR (f.enterprise_rank = ${ENTERPRISE_RANK.authoritative} AND f.peer_id > ?))
-     WHERE f.winner = 1 AND f.withdrawn = 0 AND f.peer_id IS NOT NULL AND f.peer_id <> ?`, [`peer:${peerId}`, peerId, peerId]);
+    `SELECT DISTINCT f.peer_id, f.item_iri FROM (SELECT iri FROM peer_resources WHERE peer_id = ? AND kind = 'Enterprise' AND authoritative = 1) e
+     CROSS JOIN federated_entries f INDEXED BY federated_by_enterprise ON f.enterprise_iri = e.iri
+     WHERE (f.enterprise_rank >= ${ENTERPRISE_RANK.relayed} OR (f.enterprise_rank = ${ENTERPRISE_RANK.authoritative} AND f.peer_id > ?))
+       AND f.peer_id IS NOT NULL AND f.peer_id <> ?`, [peerId, peerId, peerId]);
   const byPeer = new Map<number, string[]>();
   for (const r of relays) byPeer.set(r.peer_id, [...(byPeer.get(r.peer_id) ?? []), r.item_iri]);
   return byPeer;

@@ -177,6 +177,55 @@ describe('store: an enterprise is named and placed by its origin, and no peer at
     expect(await store.index.queryEntries({ text: 'evil' })).to.deep.equal([]);
   });
 
+  it('names and places nothing by a removed origin\'s word, on a relay\'s rows that were hidden behind the origin\'s', async () => {
+    const origin = await store.provenance.addPeer({ name: 'origin', url: `${ORIGIN}/catalog` }, ORIGIN);
+    const relay = await store.provenance.addPeer({ name: 'relay', url: `${RELAY}/catalog` }, RELAY);
+    const real = farm(ORIGIN, 'Ferme du Vrai', 'Limoges', 45.83, 1.26);
+    await store.provenance.applySnapshot(origin.id, snapshot(ORIGIN, [real.enterprise, real.address, ...offered(ORIGIN, 'leeks', E, 'Poireaux')], '2026-01-01T00:00:00.000Z'));
+    // The relay copies the origin's item, and says nothing of its enterprise: its row takes the origin's word, hidden
+    // behind the origin's own row.
+    await store.provenance.applySnapshot(relay.id, snapshot(RELAY, offered(ORIGIN, 'leeks', E, 'Poireaux'), '2026-01-01T00:00:00.000Z'));
+    const leeks = `${ORIGIN}/items/leeks`;
+    expect((await store.index.queryEntries({})).map((r) => r.source)).to.deep.equal([`peer:${origin.id}`]);
+    await store.provenance.removePeer(origin.id);
+    // The relay's row is listed now, and names and places nothing: the only word about the enterprise went with its peer.
+    expect(await rowsOf('item_iri = ?', [leeks])).to.deep.equal([{ item_iri: leeks, enterprise_iri: E, enterprise_name: null, city: null }]);
+    expect((await store.index.queryEntries({})).map((r) => [r.source, r.enterpriseName, r.latitude])).to.deep.equal([[`peer:${relay.id}`, null, null]]);
+    expect(await store.index.queryEntries({ text: 'vrai' })).to.deep.equal([]);
+    expect(await store.index.queryEntries({ circle: { lat: 45.83, lon: 1.26, radiusKm: 10 } })).to.deep.equal([]);
+    expect((await store.index.producerRows({}, 100)).producers).to.deep.equal([]);
+    expect(await store.index.places()).to.deep.equal([]);
+  });
+
+  for (const change of ['renames', 'withdraws'] as const) {
+    it(`has a relay's row hidden behind another relay's follow the origin that ${change} the enterprise (shown once the other relay goes)`, async () => {
+      const origin = await store.provenance.addPeer({ name: 'origin', url: `${ORIGIN}/catalog` }, ORIGIN);
+      const first = await store.provenance.addPeer({ name: 'first', url: `${RELAY}/catalog` }, RELAY);
+      const second = await store.provenance.addPeer({ name: 'second', url: `${OTHER_RELAY}/catalog` }, OTHER_RELAY);
+      const real = farm(ORIGIN, 'Ferme du Vrai', 'Limoges', 45.83, 1.26);
+      await store.provenance.applySnapshot(origin.id, snapshot(ORIGIN, [real.enterprise, real.address, ...offered(ORIGIN, 'leeks', E, 'Poireaux')], '2026-01-01T00:00:00.000Z'));
+      // Both relays list an item of the origin's the origin does not: one row is listed, the other hidden behind it.
+      for (const [peer, at] of [[first, RELAY], [second, OTHER_RELAY]] as const) {
+        await store.provenance.applySnapshot(peer.id, snapshot(at, offered(ORIGIN, 'onions', E, 'Oignons'), '2026-01-01T00:00:00.000Z'));
+      }
+      const onions = `${ORIGIN}/items/onions`;
+      const listed = (await store.index.queryEntries({ text: 'oignons' })).map((r) => r.peerId);
+      expect(listed).to.have.length(1);
+      if (change === 'renames') {
+        await store.provenance.applySnapshot(origin.id, snapshot(ORIGIN, [{ ...real.enterprise, name: 'Ferme du Vrai Nom' }], '2026-01-02T00:00:00.000Z'));
+      } else {
+        const gone = snapshot(ORIGIN, [], '2026-01-09T00:00:00.000Z');
+        await store.provenance.applySnapshot(origin.id, { ...gone, plan: { ...gone.plan, withdrawn: [E] } });
+      }
+      const expected = change === 'renames' ? 'Ferme du Vrai Nom' : null;
+      // Every row of the item, listed or not, follows the origin's word.
+      for (const row of await rowsOf('item_iri = ?', [onions])) expect(row.enterprise_name).to.equal(expected);
+      await store.provenance.removePeer(listed[0] as number);
+      const rows = await store.index.queryEntries({ text: 'oignons' });
+      expect(rows.map((r) => r.enterpriseName)).to.deep.equal([expected]);
+    });
+  }
+
   it('between relays alone, takes the copy of the lowest peer id, whatever order they synced in', async () => {
     const first = await store.provenance.addPeer({ name: 'first', url: `${RELAY}/catalog` }, RELAY);
     const second = await store.provenance.addPeer({ name: 'second', url: `${OTHER_RELAY}/catalog` }, OTHER_RELAY);
