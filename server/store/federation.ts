@@ -109,6 +109,12 @@ export interface SyncSummary {
    * {@link MAX_UNREADABLE_SHOWN} are named; absent when every one was read.
    */
   readonly unreadable?: { readonly count: number; readonly urls: readonly string[] };
+  /**
+   * The items the peer relays under the origin of another peer this node follows whole (its node's every catalogue)
+   * that this origin does not publish: not shown (an origin speaks for its own `@id`s). At most 20 are named; absent
+   * when there is none.
+   */
+  readonly unvouched?: { readonly count: number; readonly iris: readonly string[] };
   readonly ms: number;
 }
 
@@ -412,6 +418,11 @@ export interface ProvenanceStore {
   updatePeer(id: number, changes: PeerChanges): Promise<PeerRow | undefined>;
   /** Removes a peer with everything synced from it, its rows of the federated index included. */
   removePeer(id: number): Promise<boolean>;
+  /**
+   * The items of a peer not shown because they are under the origin of another peer followed whole, which does not
+   * publish them: how many, and the first 20 (see {@link SyncSummary.unvouched}).
+   */
+  unvouched(peerId: number): Promise<{ count: number; iris: string[] }>;
   /**
    * Records an attempt's outcome (status, error, summary, next attempt). When the peer's interval was made shorter
    * than `intervalSeconds` (the one its next attempt was computed from) while the attempt ran, the next attempt is

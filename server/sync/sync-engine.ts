@@ -134,6 +134,11 @@ export class SyncEngine {
         const withToken: PeerRow = current === undefined ? peer : { ...peer, token: current.token, tokenHeader: 'authorization' };
         const ran = await this.run({ ...run, peer: withToken, credentials }, { ...this.parts, fetch: this.budgetedFetch(run, current) });
         outcome = { ...ran, peer };
+        if (outcome.ok) {
+          // What the peer relays under an origin followed whole that this origin does not publish: not shown, and said.
+          const unvouched = await this.parts.provenance.unvouched(peer.id);
+          if (unvouched.count > 0) outcome = { ...outcome, summary: { ...outcome.summary, unvouched } };
+        }
       }
     } catch (error: unknown) {
       // Our own fault (a bug, the database, a part that threw on a hostile document): reported on the peer like

@@ -244,6 +244,7 @@ async function indexSource(
     `SELECT DISTINCT product_key FROM federated_entries WHERE source = ?${inScope('item_iri')}`, scoped([source]));
   now.forEach((r) => touched.add(r.product_key));
   await electWinners(tx, [...touched]);
+  if (peerId !== null) await hideUnvouched(tx, peerId, scope);
 }
 
 /**
@@ -316,6 +317,123 @@ async function replaceSource(
   await tx.run(`UPDATE federated_entries SET winner = 1 WHERE winner = 0 AND product_key IN (SELECT key FROM temp.touched_keys) AND NOT ${shared}`);
   await tx.run(`UPDATE federated_entries SET winner = ${WINNER} WHERE product_key IN (SELECT key FROM temp.touched_keys) AND ${shared}`);
   await tx.run('DELETE FROM temp.touched_keys');
+  if (peerId !== null) await hideUnvouched(tx, peerId);
+}
+
+/** The enterprises list a node's base URL falls back to when it has no discovery document (Open Food Network's; the sync's `startUrl`). */
+const OFN_ENTERPRISES_PATH = '/api/dfc/enterprises';
+
+/**
+ * That peer `p` holds the whole of what its origin publishes to this node: followed from its node's base URL, or from
+ * the enterprises list a base URL falls back to (every enterprise's catalogue, not one enterprise's or one catalogue),
+ * synced at least once, and its last sync read every catalogue it listed (none refused and kept as it was). What it does
+ * not hold, its origin does not publish.
+ */
+const WHOLE_PEER = `p.kind = 'dfc' AND p.last_success_at IS NOT NULL
+  AND p.url IN (p.origin, p.origin || '/', p.origin || '${OFN_ENTERPRISES_PATH}', p.origin || '${OFN_ENTERPRISES_PATH}/')
+  AND json_extract(p.last_summary, '$.unreadable') IS NULL`;
+
+/** A peer whose graph is the whole of its origin's word (see {@link WHOLE_PEER}). */
+interface WholePeer {
+  readonly id: number;
+  readonly origin: string;
+}
+
+/** The whole peers (see {@link WHOLE_PEER}), but those on `except`'s origin (it speaks for its own origin). */
+async function wholePeers(tx: SqlConnection, except?: number): Promise<WholePeer[]> {
+  return tx.all<WholePeer>(`SELECT p.id, p.origin FROM peers p WHERE ${WHOLE_PEER}
+    AND p.origin IS NOT (SELECT origin FROM peers WHERE id = ?)`, [except ?? null]);
+}
+
+/**
+ * A relay's rows (source `?`) of items under an origin (`?` three times): a range of the index's primary key, then the
+ * exact test (`…/a` is not under `…/ab`). Every character that may follow an origin in an IRI sorts before `@`.
+ */
+const UNDER_ORIGIN_ROWS = `source = ? AND item_iri >= ? AND item_iri < ? || '@' AND substr(item_iri, 1, length(?)) = origin_of
+  AND substr(item_iri, length(origin_of) + 1, 1) IN ('/', '?', '#', '') AND rank = ${RANK.relayed}`;
+
+/** {@link UNDER_ORIGIN_ROWS} for an origin, with its parameters (the origin bound as `origin_of` too). */
+function underOrigin(source: string, origin: string): { where: string; params: SqlValue[] } {
+  return { where: UNDER_ORIGIN_ROWS.replaceAll('origin_of', '?'), params: [source, origin, origin, origin, origin, origin] };
+}
+
+/** That the whole peer `?` holds no record (withdrawn or not) of a row's item: its origin never published it to us. */
+const NOT_HELD = 'NOT EXISTS (SELECT 1 FROM peer_resources h WHERE h.peer_id = ? AND h.iri = federated_entries.item_iri)';
+
+/**
+ * Hides (flags as withdrawn: not listed) a peer's rows of items it relays from the origin of a whole peer (see
+ * {@link WHOLE_PEER}) that holds no record of them: that origin publishes its whole catalogue to this node, and the
+ * item is not in it, so the relay's record is its own invention under another's name (a caviar no farm sells, listed
+ * under a farm this node follows). An origin speaks for its own `@id`s: what it publishes wins over a relay's copy,
+ * what it withdrew stays withdrawn, and what it never published is not shown. An item of an origin this node does not
+ * follow whole is shown as the relay says it (its copy is all there is). The peer's sync summary counts them
+ * (`unvouched`); they come back when that origin publishes them, or stops being followed whole.
+ *
+ * @param scope - only these items' rows (a scoped re-index), or all of the peer's
+ */
+async function hideUnvouched(tx: SqlConnection, peerId: number, scope?: readonly string[]): Promise<void> {
+  if (scope !== undefined && scope.length === 0) return;
+  const source = `peer:${peerId}`;
+  for (const whole of await wholePeers(tx, peerId)) {
+    const range = underOrigin(source, whole.origin);
+    if (scope === undefined) {
+      await tx.run(`UPDATE federated_entries SET withdrawn = 1 WHERE ${range.where} AND withdrawn = 0 AND ${NOT_HELD}`, [...range.params, whole.id]);
+      continue;
+    }
+    await inChunks(scope, async (chunk, marks) => {
+      await tx.run(`UPDATE federated_entries SET withdrawn = 1 WHERE ${range.where} AND item_iri IN (${marks}) AND withdrawn = 0 AND ${NOT_HELD}`,
+        [...range.params, ...chunk, whole.id]);
+    });
+  }
+}
+
+/**
+ * Sets again which relayed rows of items under `origin` are hidden (see {@link hideUnvouched}), after a peer on that
+ * origin was removed, or became whole or stopped being so: each row is withdrawn as its relay says, and hidden again by
+ * any whole peer left on the origin.
+ */
+export async function revouchOrigin(tx: SqlConnection, origin: string): Promise<void> {
+  await indexChanged(tx);
+  const whole = (await wholePeers(tx)).filter((p) => p.origin === origin);
+  for (const relay of await tx.all<{ id: number }>('SELECT id FROM peers WHERE origin <> ?', [origin])) {
+    const range = underOrigin(`peer:${relay.id}`, origin);
+    await tx.run(`UPDATE federated_entries SET withdrawn = coalesce((SELECT r.withdrawn_at IS NOT NULL FROM peer_resources r
+        WHERE r.peer_id = ? AND r.iri = federated_entries.item_iri), 0) WHERE ${range.where}`, [relay.id, ...range.params]);
+    for (const p of whole) {
+      await tx.run(`UPDATE federated_entries SET withdrawn = 1 WHERE ${range.where} AND withdrawn = 0 AND ${NOT_HELD}`, [...range.params, p.id]);
+    }
+  }
+}
+
+/**
+ * Whether a peer is whole (see {@link WHOLE_PEER}) now: read before and after a change of its sync state, so that the
+ * relays of its origin are set again (see {@link revouchOrigin}) when it changed.
+ */
+export async function isWholePeer(tx: SqlConnection, peerId: number): Promise<{ whole: boolean; origin: string } | undefined> {
+  const row = await tx.get<{ whole: number; origin: string }>(`SELECT (${WHOLE_PEER}) AS whole, p.origin FROM peers p WHERE p.id = ?`, [peerId]);
+  return row === undefined ? undefined : { whole: row.whole === 1, origin: row.origin };
+}
+
+/** The most items a sync summary names of those {@link hideUnvouched} hides. */
+export const MAX_UNVOUCHED_SHOWN = 20;
+
+/**
+ * The items of a peer that are hidden because the origin they are under, followed whole, does not publish them (see
+ * {@link hideUnvouched}): how many, and the first {@link MAX_UNVOUCHED_SHOWN}. Those the relay withdrew itself are not counted.
+ */
+export async function unvouchedItems(reader: SqlConnection, peerId: number): Promise<{ count: number; iris: string[] }> {
+  let count = 0;
+  const iris: string[] = [];
+  const source = `peer:${peerId}`;
+  for (const whole of await wholePeers(reader, peerId)) {
+    const range = underOrigin(source, whole.origin);
+    const rows = await reader.all<{ item_iri: string }>(`SELECT item_iri FROM federated_entries WHERE ${range.where} AND withdrawn = 1 AND ${NOT_HELD}
+      AND NOT EXISTS (SELECT 1 FROM peer_resources r WHERE r.peer_id = ? AND r.iri = federated_entries.item_iri AND r.withdrawn_at IS NOT NULL)
+      ORDER BY item_iri`, [...range.params, whole.id, peerId]);
+    count += rows.length;
+    for (const row of rows) if (iris.length < MAX_UNVOUCHED_SHOWN) iris.push(row.item_iri);
+  }
+  return { count, iris };
 }
 
 /** The most resources a change may touch and still re-index only the items it touches (past it, the peer's whole graph). */

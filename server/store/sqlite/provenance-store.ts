@@ -20,7 +20,8 @@ import { inChunks, insertMany } from './chunks.js';
 import { KeyedReads } from './keyed-reads.js';
 import type { SqlConnection, SqliteDatabase, SqlValue } from './database.js';
 import {
-  dropPeerRows, indexPeerSnapshot, peerDependents, reindexDependents, indexStagedRun, reindexPeer, SCOPED_CHANGES, stagedEntry, wellFormedJson, type StagingTable,
+  dropPeerRows, indexPeerSnapshot, isWholePeer, peerDependents, reindexDependents, indexStagedRun, reindexPeer, revouchOrigin, SCOPED_CHANGES, stagedEntry,
+  unvouchedItems, wellFormedJson, type StagingTable,
 } from './federated-index.js';
 
 /**
@@ -268,9 +269,12 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       // Other peers' rows that took this peer's word for an enterprise (a relay of it, a second peer on its origin with
       // a higher id) take their own again once it is gone, not the name it gave until their next sync.
       const dependents = await peerDependents(tx, id);
+      const was = await isWholePeer(tx, id);
       await dropPeerRows(tx, id);
       const result = await tx.run('DELETE FROM peers WHERE id = ?', [id]);
       await reindexDependents(tx, dependents);
+      // The relays' items it hid (its origin, followed whole, did not publish them) are shown again, as the relays say.
+      if (was?.whole === true) await revouchOrigin(tx, was.origin);
       return result.changes > 0;
     }, { alone: true });
   }
@@ -282,6 +286,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     return this.db.transaction(async (tx) => {
       const peer = await tx.get<{ interval_s: number }>('SELECT interval_s FROM peers WHERE id = ?', [id]);
       if (peer === undefined) return false;
+      const was = await isWholePeer(tx, id);
       // The interval made shorter during the attempt (a PATCH while it ran): the attempt's own, older, does not stand.
       const shorter = state.intervalSeconds !== undefined && peer.interval_s < state.intervalSeconds;
       const next = (shorter ? nextAttemptWithin(state.at, state.nextAttemptAt, peer.interval_s) : undefined) ?? state.nextAttemptAt;
@@ -293,8 +298,16 @@ export class SqliteProvenanceStore implements ProvenanceStore {
         [state.status, state.at, next, state.failures, state.error, state.status, state.at,
           state.summary === null ? null : JSON.stringify(state.summary), id],
       );
+      // Followed whole from now on (its first sync, every catalogue read again), or no longer: the relays' items under
+      // its origin that it does not publish are hidden, or shown again.
+      const now = await isWholePeer(tx, id);
+      if (now !== undefined && now.whole !== was?.whole) await revouchOrigin(tx, now.origin);
       return true;
     });
+  }
+
+  public async unvouched(peerId: number): Promise<{ count: number; iris: string[] }> {
+    return unvouchedItems(this.db.reader, peerId);
   }
 
   public async sources(peerId: number): Promise<Map<string, SourceValidators>> {

@@ -528,3 +528,39 @@ describe('SyncEngine and blank nodes (resources without an @id)', () => {
     expect(String(address?.['@id'])).to.match(/\/\.well-known\/genid\//u);
   });
 });
+
+describe('SyncEngine and a relay listing an item the origin, followed whole, does not publish', () => {
+  let node: InProcessNode;
+  let originServer: StaticPeer;
+  let relayServer: StaticPeer;
+  before(async () => {
+    node = await startInProcess();
+    originServer = await startStaticPeer((origin) => ({
+      '/api/dfc/enterprises': { body: serialize([farmRecords('verger', { origin })[0] as DfcRecord], 'jsonld'), contentType: 'application/ld+json' },
+      '/api/dfc/enterprises/verger/catalog_items': { body: serialize(farmRecords('verger', { origin }), 'jsonld'), contentType: 'application/ld+json' },
+    }));
+    // A relay's catalogue: the origin's farm with a caviar it never sold, under the origin's @ids.
+    const invented = farmRecords('verger', { origin: originServer.url, products: [{ id: 'caviar', name: 'Caviar', stock: 3, price: 90, sku: 'CAV-1' }] });
+    relayServer = await startStaticPeer(() => ({ '/catalog.json': { body: serialize(invented, 'jsonld'), contentType: 'application/ld+json' } }));
+  });
+  after(async () => {
+    await node?.close();
+    await originServer?.close();
+    await relayServer?.close();
+  });
+
+  it('does not list it, and says so in the relay\'s summary', async () => {
+    const engine = loopbackEngine(node);
+    const origin = await node.store.provenance.addPeer({ name: 'origin', url: `${originServer.url}/` }, originServer.url);
+    const relay = await node.store.provenance.addPeer({ name: 'relay', url: `${relayServer.url}/catalog.json` }, relayServer.url);
+    expect((await engine.sync(origin)).ok).to.equal(true);
+    const outcome = await engine.sync(relay);
+    if (!outcome.ok) expect.fail(JSON.stringify(outcome.failure));
+    const caviar = `${originServer.url}/api/dfc/enterprises/verger/catalog_items/caviar`;
+    expect(outcome.summary.unvouched).to.deep.equal({ count: 1, iris: [caviar] });
+    expect(outcome.summary.quarantined).to.equal(0);
+    expect((await node.store.provenance.getPeer(relay.id))?.lastSummary?.unvouched?.count).to.equal(1);
+    expect(await node.federation.query({ q: 'caviar' })).to.deep.equal([]);
+    expect((await node.federation.query({ q: 'tomates' })).length).to.equal(1);
+  });
+});

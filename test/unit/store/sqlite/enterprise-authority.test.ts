@@ -226,6 +226,67 @@ describe('store: an enterprise is named and placed by its origin, and no peer at
     });
   }
 
+  describe('an item a relay lists under the origin of a peer followed whole, which does not publish it', () => {
+    const caviar = `${ORIGIN}/items/caviar`;
+    const listedItems = async (): Promise<string[]> => (await store.index.queryEntries({})).map((r) => r.itemIri).sort();
+    const synced = (peerId: number, summary: Record<string, unknown> = {}): Promise<boolean> => store.provenance.recordAttempt(peerId, {
+      status: 'ok', at: '2026-01-01T00:00:00.000Z', nextAttemptAt: '2026-01-01T01:00:00.000Z', failures: 0, error: null,
+      summary: { added: 0, updated: 0, unchanged: 0, withdrawn: 0, quarantined: 0, refused: 0, pages: 1, notModified: 0, bytes: 0, ms: 1, ...summary },
+    });
+
+    async function seed(originUrl: string): Promise<{ origin: number; relay: number }> {
+      const relay = await store.provenance.addPeer({ name: 'relay', url: `${RELAY}/catalog` }, RELAY);
+      const origin = await store.provenance.addPeer({ name: 'origin', url: originUrl }, ORIGIN);
+      const real = farm(ORIGIN, 'Ferme du Vrai', 'Limoges', 45.83, 1.26);
+      // The relay first: its invention is all there is until the origin is followed whole.
+      await store.provenance.applySnapshot(relay.id, snapshot(RELAY, [...offered(ORIGIN, 'leeks', E, 'Poireaux'), ...offered(ORIGIN, 'caviar', E, 'Caviar')],
+        '2026-01-01T00:00:00.000Z'));
+      await synced(relay.id);
+      await store.provenance.applySnapshot(origin.id, snapshot(ORIGIN, [real.enterprise, real.address, ...offered(ORIGIN, 'leeks', E, 'Poireaux')], '2026-01-01T00:00:00.000Z'));
+      return { origin: origin.id, relay: relay.id };
+    }
+
+    it('is not shown once that origin is followed whole, is said in the relay\'s count, and comes back with the origin\'s word or without the origin', async () => {
+      const { origin, relay } = await seed(`${ORIGIN}/`);
+      expect(await listedItems()).to.deep.equal([caviar, `${ORIGIN}/items/leeks`]);
+      await synced(origin);
+      expect(await listedItems()).to.deep.equal([`${ORIGIN}/items/leeks`]);
+      expect(await store.index.queryEntries({ text: 'caviar' })).to.deep.equal([]);
+      expect((await store.index.queryEntries({ enterprise: E })).map((r) => r.itemIri)).to.deep.equal([`${ORIGIN}/items/leeks`]);
+      expect(await store.provenance.unvouched(relay)).to.deep.equal({ count: 1, iris: [caviar] });
+      expect(await store.provenance.unvouched(origin)).to.deep.equal({ count: 0, iris: [] });
+      // The relay syncing again (its rows rebuilt) changes nothing of it.
+      await store.provenance.applySnapshot(relay, snapshot(RELAY, [...offered(ORIGIN, 'leeks', E, 'Poireaux'), ...offered(ORIGIN, 'caviar', E, 'Caviar (2)')],
+        '2026-01-02T00:00:00.000Z'));
+      expect(await listedItems()).to.deep.equal([`${ORIGIN}/items/leeks`]);
+      // The origin publishes it: listed, the origin's; withdrawn by it: gone again.
+      await store.provenance.applySnapshot(origin, snapshot(ORIGIN, offered(ORIGIN, 'caviar', E, 'Caviar'), '2026-01-03T00:00:00.000Z'));
+      expect((await store.index.queryEntries({ text: 'caviar' })).map((r) => r.source)).to.deep.equal([`peer:${origin}`]);
+      expect(await store.provenance.unvouched(relay)).to.deep.equal({ count: 0, iris: [] });
+      const gone = snapshot(ORIGIN, [], '2026-01-04T00:00:00.000Z');
+      await store.provenance.applySnapshot(origin, { ...gone, plan: { ...gone.plan, withdrawn: [caviar] } });
+      expect(await store.index.queryEntries({ text: 'caviar' })).to.deep.equal([]);
+      // The origin no longer followed: the relay's copy is all there is.
+      await store.provenance.removePeer(origin);
+      expect((await store.index.queryEntries({ text: 'caviar' })).map((r) => r.source)).to.deep.equal([`peer:${relay}`]);
+    });
+
+    it('is shown while the origin is not followed whole: one catalogue of it, or a sync that could not read every catalogue', async () => {
+      const { origin } = await seed(`${ORIGIN}/catalog`);
+      await synced(origin);
+      expect(await listedItems()).to.deep.equal([caviar, `${ORIGIN}/items/leeks`]);
+      await store.provenance.removePeer(origin);
+      const whole = await store.provenance.addPeer({ name: 'whole', url: `${ORIGIN}/` }, ORIGIN);
+      const real = farm(ORIGIN, 'Ferme du Vrai', 'Limoges', 45.83, 1.26);
+      await store.provenance.applySnapshot(whole.id, snapshot(ORIGIN, [real.enterprise, real.address, ...offered(ORIGIN, 'leeks', E, 'Poireaux')], '2026-01-01T00:00:00.000Z'));
+      await synced(whole.id, { unreadable: { count: 1, urls: [`${ORIGIN}/enterprises/other/catalog_items`] } });
+      expect(await listedItems()).to.deep.equal([caviar, `${ORIGIN}/items/leeks`]);
+      // Every catalogue read at the next sync: followed whole, from now on.
+      await synced(whole.id);
+      expect(await listedItems()).to.deep.equal([`${ORIGIN}/items/leeks`]);
+    });
+  });
+
   it('between relays alone, takes the copy of the lowest peer id, whatever order they synced in', async () => {
     const first = await store.provenance.addPeer({ name: 'first', url: `${RELAY}/catalog` }, RELAY);
     const second = await store.provenance.addPeer({ name: 'second', url: `${OTHER_RELAY}/catalog` }, OTHER_RELAY);
