@@ -1015,6 +1015,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE upstream_cancellations ADD COLUMN sending INTEGER NOT NULL DEFAULT 0 CHECK (sending IN (0, 1));
     `,
   },
+  {
+    version: 37,
+    name: 'peer ids never given twice',
+    sql: `
+      -- A peer's id was its row id: removing the highest-numbered peer made its id the next peer's, and what named the
+      -- removed one (its N-Quads graph \`/api/sync/peers/6\`, \`source: peer:6\` in rows and CSV exports, a \`peer=6\`
+      -- bookmark) named another peer. The highest id removed is kept, and a new peer is numbered past it (the store's
+      -- INSERT), as listings are (migration 33).
+      INSERT INTO meta (key, value) SELECT 'peer_id', n FROM (SELECT CAST(max(id) AS TEXT) AS n FROM peers) WHERE n IS NOT NULL
+        ON CONFLICT (key) DO NOTHING;
+      CREATE TRIGGER peers_keep_id AFTER DELETE ON peers BEGIN
+        INSERT INTO meta (key, value) VALUES ('peer_id', CAST(old.id AS TEXT))
+          ON CONFLICT (key) DO UPDATE SET value = CAST(max(CAST(value AS INTEGER), old.id) AS TEXT);
+      END;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -204,7 +204,10 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   public async addPeer(peer: NewPeer, origin: string): Promise<PeerRow> {
     return this.db.transaction(async (tx) => {
       const result = await tx.run(
-        `INSERT INTO peers (name, url, origin, token, token_header, profile, kind, interval_s, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        // An id no peer had: past the highest in use and the highest removed (migration 37), so that what named a removed
+        // peer (its graph's IRI, `peer:6` in exports, a `peer=6` bookmark) never names another one.
+        `INSERT INTO peers (id, name, url, origin, token, token_header, profile, kind, interval_s, created_at) VALUES (max(coalesce((SELECT max(id) FROM peers), 0),
+           coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'peer_id'), 0)) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [peer.name, peer.url, origin, peer.token ?? null, peer.tokenHeader ?? 'authorization', peer.profile ?? 'dfc-v1', peer.kind ?? 'dfc',
           peer.intervalSeconds ?? 300, new Date().toISOString()],
       );

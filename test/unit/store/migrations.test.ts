@@ -79,6 +79,24 @@ describe('migrations', () => {
     }
   });
 
+  it('numbers, from migration 37, a new peer past the highest id in use when it ran, and past every id removed after', async () => {
+    const db = await SqliteDatabase.open(file);
+    try {
+      await migrate(db, MIGRATIONS.filter((m) => m.version < 37));
+      await db.transaction(async (tx) => {
+        for (const id of [1, 5]) {
+          await tx.run("INSERT INTO peers (id, name, url, origin, created_at) VALUES (?, ?, ?, 'https://a.example', 'then')", [id, `p${id}`, `https://a.example/${id}`]);
+        }
+      });
+      expect(await migrate(db)).to.deep.equal(MIGRATIONS.filter((m) => m.version >= 37).map((m) => m.version));
+      expect(await db.reader.get("SELECT value FROM meta WHERE key = 'peer_id'")).to.deep.equal({ value: '5' });
+      await db.transaction((tx) => tx.run('DELETE FROM peers WHERE id = 1'));
+      expect(await db.reader.get("SELECT value FROM meta WHERE key = 'peer_id'")).to.deep.equal({ value: '5' });
+    } finally {
+      await db.close();
+    }
+  });
+
   it('keeps every ledger through migration 28, restocks it exactly, and checks its invariant to its counters\' precision', async () => {
     const db = await SqliteDatabase.open(file);
     try {

@@ -106,6 +106,25 @@ describe('SqliteStore (SQLite only)', () => {
     }
   });
 
+  it('never gives a peer id twice: a peer added after the highest was removed is numbered past it, after a restart too', async () => {
+    let store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
+    try {
+      const first = await store.provenance.addPeer({ name: 'a', url: 'https://a.example/catalog' }, 'https://a.example');
+      const second = await store.provenance.addPeer({ name: 'b', url: 'https://b.example/catalog' }, 'https://b.example');
+      await store.provenance.removePeer(second.id);
+      const third = await store.provenance.addPeer({ name: 'c', url: 'https://c.example/catalog' }, 'https://c.example');
+      expect(third.id).to.equal(second.id + 1);
+      await store.provenance.removePeer(third.id);
+      await store.close();
+      store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
+      const fourth = await store.provenance.addPeer({ name: 'd', url: 'https://d.example/catalog' }, 'https://d.example');
+      expect(fourth.id).to.equal(third.id + 1);
+      expect((await store.provenance.listPeers()).map((p) => p.id)).to.deep.equal([first.id, fourth.id]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps the base URL it was made with, and moves every stored @id when asked to rebase', async () => {
     const first = await SqliteStore.open({ path: file, baseUrl: 'http://old.test/' });
     expect(first.baseUrl).to.equal('http://old.test');
