@@ -57,7 +57,7 @@ export interface MergePlan {
   readonly withdrawn: readonly string[];
   /** Back after being missing or withdrawn. */
   readonly restored: readonly string[];
-  /** Records refused: a peer writing under our own base, or a blank node we cannot identify across syncs. */
+  /** Records refused: a blank node we cannot identify across syncs (this node's own resources are skipped, not refused). */
   readonly refused: readonly Problem[];
 }
 
@@ -115,6 +115,11 @@ export interface SyncSummary {
    * when there is none.
    */
   readonly unvouched?: { readonly count: number; readonly iris: readonly string[] };
+  /**
+   * Records of this node's own resources the peer held (an aggregator relays this node's catalogue back), skipped: no
+   * peer changes them, and they are not quarantined. Absent when there were none.
+   */
+  readonly ownSkipped?: number;
   readonly ms: number;
 }
 

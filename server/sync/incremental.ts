@@ -165,7 +165,8 @@ export async function incrementalSync(
     peer,
     summary: {
       added: plan.added, updated: plan.updated, unchanged: plan.unchanged, withdrawn: withdrawn.length, quarantined: quarantine.size,
-      refused: plan.refused.length + misattributions([...versions.values()]).length, pages, notModified: 0, bytes, wireBytes, ms: Date.now() - started,
+      refused: plan.refused.length + misattributions([...versions.values()]).length, pages, notModified: 0, bytes, wireBytes,
+      ...(plan.ownSkipped > 0 ? { ownSkipped: plan.ownSkipped } : {}), ms: Date.now() - started,
     },
   };
 }

@@ -7,7 +7,7 @@
  * - every peer's data is kept apart, in its own provenance graph;
  * - a peer is authoritative for `@id`s under its own origin and a relay for any other origin: relayed
  *   resources are kept, flagged, and never win over the origin or over our own node;
- * - a peer can never change our own resources: such records are refused;
+ * - a peer can never change our own resources: such records are skipped (an aggregator relays them back), and counted;
  * - a resource absent from a complete snapshot is marked missing, then withdrawn after a grace period;
  *   it is never deleted silently, and it comes back if the peer lists it again;
  * - a resource that did not change costs no write.
@@ -61,10 +61,11 @@ function originOf(iri: string, likely?: string): string | undefined {
   }
 }
 
-/** Plans the merge of a snapshot. */
-export function planMerge(input: MergeInput): MergePlan {
+/** Plans the merge of a snapshot, with how many of its records were this node's own (see {@link PagePlan.ownSkipped}). */
+export function planMerge(input: MergeInput): MergePlan & { readonly ownSkipped: number } {
   const upsert: PlannedResource[] = [];
   const refused: Problem[] = [];
+  let ownSkipped = 0;
   const seen = new Set<string>();
   let added = 0;
   let updated = 0;
@@ -78,13 +79,14 @@ export function planMerge(input: MergeInput): MergePlan {
     // Loops, not `push(...list)`: one page may hold a hundred thousand resources, too many arguments for a call.
     for (const resource of planned.upsert) upsert.push(resource);
     for (const problem of planned.refused) refused.push(problem);
+    ownSkipped += planned.ownSkipped;
     planned.seen.forEach((iri) => seen.add(iri));
     added += planned.added;
     updated += planned.updated;
     unchanged += planned.unchanged;
   }
   const absence = planAbsence({ held: input.held.values(), seen: (iri) => seen.has(iri), complete: input.complete, now: input.now, graceMs: input.graceMs });
-  return { upsert, added, updated, unchanged, ...absence, refused };
+  return { upsert, added, updated, unchanged, ...absence, refused, ownSkipped };
 }
 
 /** What {@link planPage} needs: the rules, what we hold of the page's resources, and what earlier pages listed. */
@@ -106,6 +108,12 @@ export interface PagePlan {
   readonly updated: number;
   readonly unchanged: number;
   readonly refused: readonly Problem[];
+  /**
+   * Records of this node's own resources (under its base URL, however spelt), skipped: no peer changes them, and an
+   * aggregator that federates this node's catalogue relays all of them back, which is no problem of the peer's to
+   * quarantine (it would bury the real ones).
+   */
+  readonly ownSkipped: number;
 }
 
 /**
@@ -119,6 +127,7 @@ export function planPage(input: PageMergeInput, page: { readonly url: string; re
   const fastOrigin = originOf(`${input.peerOrigin}/`) === input.peerOrigin ? input.peerOrigin : undefined;
   const upsert: PlannedResource[] = [];
   const refused: Problem[] = [];
+  let ownSkipped = 0;
   const seen: string[] = [];
   const here = new Set<string>();
   let added = 0;
@@ -130,7 +139,7 @@ export function planPage(input: PageMergeInput, page: { readonly url: string; re
       continue;
     }
     if (isOwnIri(record.id, ownBase)) {
-      refused.push(problem('foreign-resource', record.id, `dfc-b:${record.kind}`, '@id', 'a peer cannot change a resource of this node; refused'));
+      ownSkipped++;
       continue;
     }
     if (here.has(record.id) || input.seen(record.id)) continue; // the same resource on two pages: the first one wins
@@ -150,7 +159,7 @@ export function planPage(input: PageMergeInput, page: { readonly url: string; re
       iri: record.id, kind: record.kind, record, json, hash, authoritative: originOf(record.id, fastOrigin) === input.peerOrigin, sourceUrl: page.url,
     });
   }
-  return { upsert, seen, added, updated, unchanged, refused };
+  return { upsert, seen, added, updated, unchanged, refused, ownSkipped };
 }
 
 /**

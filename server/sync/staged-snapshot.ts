@@ -106,8 +106,10 @@ export class StagedSnapshot {
   private updated = 0;
   private unchanged = 0;
   private refused = 0;
+  /** Records of this node's own resources the pages held, skipped (the merge's `ownSkipped`). */
+  private ownSkipped = 0;
   /**
-   * Records the merge refused (a peer writing under our base, a resource left without an IRI): quarantined at the end,
+   * Records the merge refused (a resource left without an IRI): quarantined at the end,
    * so that the operator sees each with its reason.
    */
   private readonly refusedProblems: Problem[] = [];
@@ -226,6 +228,7 @@ export class StagedSnapshot {
     this.added += plan.added;
     this.updated += plan.updated;
     this.unchanged += plan.unchanged;
+    this.ownSkipped += plan.ownSkipped;
     // Items naming another origin's enterprise as their seller are kept (listed under no enterprise), and counted.
     this.refused += plan.refused.length + misattributions(records).length;
     // Counted in `refused` all the same; the quarantine keeps no more than its first ones.
@@ -319,6 +322,7 @@ export class StagedSnapshot {
         added: this.added, updated: this.updated, unchanged: this.unchanged, withdrawn: applied.withdrawn,
         quarantined: quarantine.size, refused: this.refused, pages: end.pages, notModified, bytes, wireBytes,
         ...(unreadable.length > 0 ? { unreadable: { count: unreadable.length, urls: unreadable.slice(0, MAX_UNREADABLE_SHOWN) } } : {}),
+        ...(this.ownSkipped > 0 ? { ownSkipped: this.ownSkipped } : {}),
         ms: Date.now() - started,
       },
     };

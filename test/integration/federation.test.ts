@@ -936,9 +936,11 @@ describe('federation: three real nodes, a static OFN shop and a relay', function
     it('lists the impostors\' items under no enterprise, and reports them with the refusals', async () => {
       const ofnItems = ofnOffers('http://x.invalid').length;
       // Each item claiming another origin's enterprise as its seller is counted (A's: none); the usurper's copy of
-      // E's own enterprise, on E's origin, is refused besides.
+      // E's own enterprise, on E's origin, is skipped besides (no peer changes E's resources), and counted apart.
       expect(summaries[0]?.refused).to.equal(ofnItems);
-      expect(summaries[1]?.refused).to.equal((summaries[0]?.refused ?? 0) + 1);
+      expect(summaries[1]?.refused).to.equal(summaries[0]?.refused);
+      expect(summaries[1]?.ownSkipped).to.equal(1);
+      expect(summaries[1]?.quarantined).to.equal(0);
       expect(summaries[3]?.refused).to.equal(0);
       // The relays' items on A's origin that A, followed whole, does not publish are not listed (the relay synced
       // before A included), and the relay synced after A says so in its summary.

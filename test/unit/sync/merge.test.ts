@@ -67,13 +67,13 @@ describe('planMerge', () => {
       expect(plan.refused).to.deep.equal([]);
     });
 
-    it('plans one page of 300,000 records, and refuses as many, without overflowing the stack', () => {
+    it('plans one page of 300,000 records, and skips as many of ours, without overflowing the stack', () => {
       const many = Array.from({ length: 300_000 }, (_, i) => product(PEER, `p${i}`, `P${i}`));
       const ours = Array.from({ length: 300_000 }, (_, i) => product(OWN, `o${i}`, `O${i}`));
       const plan = planMerge(input([{ url: PAGE1, status: 200, records: [...many, ...ours] }]));
       expect(plan.added).to.equal(300_000);
       expect(plan.upsert).to.have.length(300_000);
-      expect(plan.refused).to.have.length(300_000);
+      expect(plan.ownSkipped).to.equal(300_000);
     });
 
     it('tells added, updated and unchanged apart', () => {
@@ -91,7 +91,7 @@ describe('planMerge', () => {
       const held = heldMap(...first.upsert.map((r) => heldOf(r.record, r.sourceUrl)));
       const again = planMerge(input([page(PAGE1, apple, pear, appleOffer)], held, { now: at(T0, HOUR * 5) }));
       expect(again).to.deep.equal({
-        upsert: [], added: 0, updated: 0, unchanged: 3, missing: [], withdrawn: [], restored: [], refused: [],
+        upsert: [], added: 0, updated: 0, unchanged: 3, missing: [], withdrawn: [], restored: [], refused: [], ownSkipped: 0,
       });
     });
 
@@ -120,7 +120,7 @@ describe('planMerge', () => {
       const held = heldMap(heldOf(apple, PAGE1), heldOf(pear, PAGE1), heldOf(plum, PAGE2));
       const plan = planMerge(input([notModified(PAGE1), page(PAGE2, plum)], held));
       expect(plan).to.deep.equal({
-        upsert: [], added: 0, updated: 0, unchanged: 1, missing: [], withdrawn: [], restored: [], refused: [],
+        upsert: [], added: 0, updated: 0, unchanged: 1, missing: [], withdrawn: [], restored: [], refused: [], ownSkipped: 0,
       });
     });
 
@@ -146,21 +146,21 @@ describe('planMerge', () => {
   });
 
   describe('refusals', () => {
-    it('refuses a record under our own base with an error problem, and keeps the rest', () => {
+    it('skips a record under our own base, counted apart (no problem to quarantine: an aggregator relays ours back), and keeps the rest', () => {
       const ours = product(OWN, 'carrot', 'Our carrot, renamed by a peer');
       const plan = planMerge(input([page(PAGE1, ours, apple)]));
       expect(plan.upsert.map((r) => r.iri)).to.deep.equal([apple.id]);
       expect(plan.added).to.equal(1);
-      expect(plan.refused).to.have.length(1);
-      expect(plan.refused[0]).to.deep.include({ id: ours.id, type: 'dfc-b:SuppliedProduct', path: '@id', severity: 'error' });
-      expect(plan.refused[0]?.message).to.match(/cannot change a resource of this node/u);
+      expect(plan.refused).to.deep.equal([]);
+      expect(plan.ownSkipped).to.equal(1);
     });
 
     it('refuses our base itself and ignores a trailing slash on it', () => {
       const base = { ...product(OWN, 'x', 'x'), id: OWN as Iri };
       const plan = planMerge(input([page(PAGE1, base, product(OWN, 'y', 'y'))], new Map(), { ownBase: `${OWN}/` }));
       expect(plan.upsert).to.deep.equal([]);
-      expect(plan.refused.map((p) => p.severity)).to.deep.equal(['error', 'error']);
+      expect(plan.refused).to.deep.equal([]);
+      expect(plan.ownSkipped).to.equal(2);
     });
 
     it('refuses a record under our base written with another case or a default port: an IRI of ours all the same', () => {
@@ -172,7 +172,7 @@ describe('planMerge', () => {
       const records = spellings.map((base, i) => ({ ...product(OWN, `x${i}`, 'x'), id: `${base}/supplied_products/x${i}` as Iri }));
       const plan = planMerge(input([page(PAGE1, ...records, apple)]));
       expect(plan.upsert.map((r) => r.iri)).to.deep.equal([apple.id]);
-      expect(plan.refused.map((p) => [p.id, p.code])).to.deep.equal(records.map((r) => [r.id, 'foreign-resource']));
+      expect(plan.ownSkipped).to.equal(records.length);
     });
 
     it('does not refuse an origin that only starts like our base', () => {
@@ -312,11 +312,12 @@ describe('planPage (one page of a snapshot, merged as it arrives)', () => {
     expect(plan.added).to.equal(1);
   });
 
-  it('refuses blank nodes and our own resources, as planMerge does', () => {
+  it('refuses blank nodes and skips our own resources, as planMerge does', () => {
     const blank = { ...apple, id: '_:b0' as NodeId };
     const ours = product(OWN, 'x', 'x');
     const plan = planPage({ ...rules, held: new Map(), seen: () => false }, { url: PAGE1, records: [blank, ours, plum] });
-    expect(plan.refused.map((p) => [p.code, p.severity])).to.deep.equal([['no-iri', 'warning'], ['foreign-resource', 'error']]);
+    expect(plan.refused.map((p) => [p.code, p.severity])).to.deep.equal([['no-iri', 'warning']]);
+    expect(plan.ownSkipped).to.equal(1);
     expect(plan.seen).to.deep.equal([plum.id]);
   });
 
@@ -328,7 +329,8 @@ describe('planPage (one page of a snapshot, merged as it arrives)', () => {
     const paged = planPage({ ...rules, held, seen: (iri) => seen.has(iri) }, { url: PAGE1, records: (pages[1] as { records: readonly DfcRecord[] } & SnapshotPage).records });
     paged.seen.forEach((iri) => seen.add(iri));
     const absence = planAbsence({ held: held.values(), seen: (iri) => seen.has(iri), complete: true, now: at(T0, HOUR * 2), graceMs: HOUR });
-    expect({ ...absence, upsert: paged.upsert, added: paged.added, updated: paged.updated, unchanged: paged.unchanged, refused: paged.refused })
+    expect({ ...absence, upsert: paged.upsert, added: paged.added, updated: paged.updated, unchanged: paged.unchanged, refused: paged.refused,
+      ownSkipped: paged.ownSkipped })
       .to.deep.equal(whole);
     expect(whole.restored).to.deep.equal([plum.id]);
   });

@@ -564,3 +564,31 @@ describe('SyncEngine and a relay listing an item the origin, followed whole, doe
     expect((await node.federation.query({ q: 'tomates' })).length).to.equal(1);
   });
 });
+
+describe('SyncEngine and an aggregator relaying this node\'s own items back', () => {
+  let node: InProcessNode;
+  let aggregator: StaticPeer;
+  before(async () => {
+    node = await startInProcess();
+    aggregator = await startStaticPeer((origin) => ({
+      '/catalog.json': {
+        body: serialize([...farmRecords('verger', { origin }), ...farmRecords('ours', { origin: node.base.replace(/\/+$/u, '') })], 'jsonld'),
+        contentType: 'application/ld+json',
+      },
+    }));
+  });
+  after(async () => {
+    await node?.close();
+    await aggregator?.close();
+  });
+
+  it('skips them, counted apart: no quarantine, no refusal', async () => {
+    const peer = await node.store.provenance.addPeer({ name: 'aggregator', url: `${aggregator.url}/catalog.json` }, aggregator.url);
+    const outcome = await loopbackEngine(node).sync(peer);
+    if (!outcome.ok) expect.fail(JSON.stringify(outcome.failure));
+    const ours = farmRecords('ours', { origin: node.base.replace(/\/+$/u, '') }).length;
+    expect(outcome.summary).to.deep.include({ ownSkipped: ours, quarantined: 0, refused: 0 });
+    expect(await node.store.provenance.quarantine(peer.id)).to.deep.equal([]);
+    expect((await node.store.provenance.peerCounts(peer.id)).active).to.equal(farmRecords('verger', { origin: aggregator.url }).length);
+  });
+});
