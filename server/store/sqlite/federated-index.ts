@@ -1074,13 +1074,13 @@ async function reindexItems(tx: SqlConnection, peerId: number, items: readonly s
 }
 
 /**
- * After a peer's rows were rebuilt: the listed rows of other peers that relay an enterprise this peer speaks for
- * (their own copy of it, or none), or that speak for it too with a higher peer id (a second peer on its origin), take
- * its word again (it may have renamed or moved it, or be followed only now). Found from the covering index of listed
- * enterprises, by enterprise: nothing to read when nobody relays them.
+ * After a peer's rows were rebuilt: the rows of other peers (listed or not) that relay an enterprise this peer speaks
+ * for (their own copy of it, or none), or that speak for it too with a higher peer id (a second peer on its origin), take
+ * its word again (it may have renamed, moved or withdrawn it, or be followed only now); those that say it already are
+ * left as they are. Found by enterprise: nothing to read when nobody relays them.
  */
 async function refreshRelaysOf(tx: SqlConnection, peerId: number): Promise<void> {
-  await reindexDependents(tx, await peerDependents(tx, peerId));
+  await reindexDependents(tx, await peerDependents(tx, peerId, { agreeing: 'skipped' }));
 }
 
 /**
@@ -1090,15 +1090,34 @@ async function refreshRelaysOf(tx: SqlConnection, peerId: number): Promise<void>
  * source goes or its relay restores it, with the enterprise's name and place it holds; it must not hold a word the peer
  * no longer says. The enterprises are those the peer holds a record of under its origin (withdrawn ones too: their
  * relays drop the name), whether or not an item of its own names them.
+ *
+ * @param options - `agreeing: 'skipped'` leaves out the rows that already say what the peer's own rows say of a listed
+ * enterprise (name, town, postcode, place): re-indexed, they would not change. An aggregator relays most of an origin's
+ * items, hidden behind the origin's own, and a rebuild of the origin would otherwise rebuild all of their copies too.
+ * Not for a peer that goes: every row that took its word takes another.
  */
-export async function peerDependents(tx: SqlConnection, peerId: number): Promise<Map<number, string[]>> {
+export async function peerDependents(tx: SqlConnection, peerId: number, options: { agreeing?: 'skipped' } = {}): Promise<Map<number, string[]>> {
+  const skipAgreeing = options.agreeing === 'skipped';
+  // The peer's word of each enterprise, from its own rows (read by the peer's index: its rows only).
+  const said = skipAgreeing ? `, said AS (SELECT enterprise_iri, enterprise_name, city, postcode, latitude, longitude
+      FROM federated_entries INDEXED BY federated_by_peer
+      WHERE peer_id = ? AND enterprise_rank = ${ENTERPRISE_RANK.authoritative} AND enterprise_iri IS NOT NULL GROUP BY enterprise_iri)` : '';
   const relays = await tx.all<{ peer_id: number; item_iri: string }>(
-    `SELECT DISTINCT f.peer_id, f.item_iri FROM (SELECT iri FROM peer_resources WHERE peer_id = ? AND kind = 'Enterprise' AND authoritative = 1) e
+    `WITH e AS (SELECT iri, withdrawn_at IS NOT NULL AS gone FROM peer_resources WHERE peer_id = ? AND kind = 'Enterprise' AND authoritative = 1)${said}
+     SELECT DISTINCT f.peer_id, f.item_iri FROM e
      CROSS JOIN federated_entries f INDEXED BY federated_by_enterprise ON f.enterprise_iri = e.iri
+     ${skipAgreeing ? 'LEFT JOIN said s ON s.enterprise_iri = e.iri' : ''}
      WHERE (f.enterprise_rank >= ${ENTERPRISE_RANK.relayed} OR (f.enterprise_rank = ${ENTERPRISE_RANK.authoritative} AND f.peer_id > ?))
-       AND f.peer_id IS NOT NULL AND f.peer_id <> ?`, [peerId, peerId, peerId]);
+       AND f.peer_id IS NOT NULL AND f.peer_id <> ?${skipAgreeing ? `
+       AND NOT (e.gone = 0 AND s.enterprise_iri IS NOT NULL AND f.enterprise_name IS s.enterprise_name AND f.city IS s.city
+         AND f.postcode IS s.postcode AND f.latitude IS s.latitude AND f.longitude IS s.longitude)` : ''}`,
+    skipAgreeing ? [peerId, peerId, peerId, peerId] : [peerId, peerId, peerId]);
   const byPeer = new Map<number, string[]>();
-  for (const r of relays) byPeer.set(r.peer_id, [...(byPeer.get(r.peer_id) ?? []), r.item_iri]);
+  for (const r of relays) {
+    const items = byPeer.get(r.peer_id);
+    if (items === undefined) byPeer.set(r.peer_id, [r.item_iri]);
+    else items.push(r.item_iri);
+  }
   return byPeer;
 }
 
