@@ -5,7 +5,7 @@
  * SuppliedProduct (`owl:sameAs` the origin's), CatalogItem and Offer, and mirrors the origin's stock and price
  * into them: through the records a sync receives from the owner (push, {@link ListingService.onPeerRecords}),
  * and by fetching the origin again (pull, {@link ListingService.refresh}, the fallback). Orders for a listed
- * item go to the owner (see `order-service.ts`), in what it sells (whole cases of a wholesale pack).
+ * item go to the owner (see `order-service.ts`), in whole units of what it sells.
  *
  * Wholesale packs follow Open Food Network (`FdcOfferBroker`): when the origin's catalogue holds
  * `R/AsPlannedConsumptionFlow` (consumes the retail product R, quantity = the pack factor) and

@@ -76,10 +76,7 @@ export function nodeOfPath(base: string): string | undefined {
   }
 }
 
-/**
- * One line asked of a supplier, in what it sells: the quantity ordered (in thousandths) of an item sold by itself,
- * whole cases of a wholesale pack.
- */
+/** One line asked of a supplier: whole units of what it sells (cases, for a wholesale pack). */
 export interface UpstreamLine {
   /** The supplier's offer, when known. */
   readonly offer?: string;
@@ -1116,7 +1113,7 @@ export class OrderService {
     return listings;
   }
 
-  /** The lines to ask of one supplier, in what it sells (a case holds `factor` retail units: whole cases of it). */
+  /** The lines to ask of one supplier: whole units of what it sells (a case holds `factor` retail units). */
   private async upstreamLines(order: OrderLines, ordersUrl: string, known?: Map<number, ListingRow>): Promise<UpstreamLine[]> {
     return (await this.upstreamGroups(order, ordersUrl, known)).map((group) => group.line);
   }
@@ -1137,7 +1134,7 @@ export class OrderService {
       entry.from.push(index);
       byProduct.set(product, entry);
     }
-    return [...byProduct.values()].map(({ factor, quantity, from, ...rest }) => ({ line: { ...rest, quantity: suppliedQuantity(quantity, factor) }, from, factor }));
+    return [...byProduct.values()].map(({ factor, quantity, from, ...rest }) => ({ line: { ...rest, quantity: Math.ceil(quantity / factor - 1e-9) }, from, factor }));
   }
 
   /**
@@ -1232,17 +1229,6 @@ function sameQuantities(a: readonly NewOrderLine[], b: readonly NewOrderLine[]):
   for (const line of b) totals.set(line.offer, (totals.get(line.offer) ?? 0) - line.quantity);
   // Sums of fractional quantities in another order differ by a rounding error, not by a unit.
   return [...totals.values()].every((difference) => Math.abs(difference) < 1e-9);
-}
-
-/**
- * What a supplier is asked for `quantity` of our units of a listing of `factor` retail units per unit it sells: an
- * item sold by itself (factor 1) as ordered, in whole thousandths (0.5 kg is 0.5 kg there, never a whole kilogram
- * reserved for it; lines of one product added up lose no rounding error of their sum); a wholesale case (factor > 1)
- * by the whole case, rounded up: a supplier sells no part of a case.
- */
-export function suppliedQuantity(quantity: number, factor: number): number {
-  if (factor === 1) return inWholeThousandths(quantity);
-  return Math.ceil(quantity / factor - 1e-9);
 }
 
 /** The listings the request's lines were resolved to, by id (read a moment ago, in the same request). */

@@ -11,7 +11,7 @@ import type { NodeId } from '../../../ontology/iri.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { Decoder } from '../../../server/codec/decode.js';
 import { HttpError } from '../../../server/errors/http-error.js';
-import { OrderService, suppliedQuantity, type UpstreamOrders, type UpstreamOutcome } from '../../../server/orders/order-service.js';
+import { OrderService, type UpstreamOrders, type UpstreamOutcome } from '../../../server/orders/order-service.js';
 import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
 import { NodeUrls } from '../../../server/urls/node-urls.js';
 import { listingRowOf } from '../../helpers/listing.js';
@@ -140,8 +140,6 @@ describe('order service: an order of listed lines is stored once its suppliers a
   let calls: { what: 'place' | 'complete' | 'cancel'; order: string; storedThen: string[] }[];
   /** The Idempotency-Key of each order placed. */
   let keys: string[];
-  /** The quantities of the lines of each order placed. */
-  let quantities: number[][];
   /** The orders collection whose client throws (a bug of ours, not a refusal). */
   let breaksAt: string | undefined;
   /** Done while a supplier is asked. */
@@ -164,13 +162,11 @@ describe('order service: an order of listed lines is stored once its suppliers a
     answers = new Map([[`${FARM}/orders`, { ok: true, order: `${FARM}/orders/1` }], [`${OTHER}/orders`, { ok: true, order: `${OTHER}/orders/9` }]]);
     calls = [];
     keys = [];
-    quantities = [];
     breaksAt = undefined;
     meanwhile = undefined;
     const upstream: UpstreamOrders = {
       place: async (request) => {
         keys.push(request.key);
-        quantities.push(request.lines.map((l) => l.quantity));
         calls.push({ what: 'place', order: request.ordersUrl, storedThen: await states() });
         await meanwhile?.();
         if (request.ordersUrl === breaksAt) throw new Error('the client broke');
@@ -215,21 +211,6 @@ describe('order service: an order of listed lines is stored once its suppliers a
     expect(placed.order.updatedAt).to.equal(placed.order.createdAt);
     expect(placed.order.expiresAt).to.not.equal(null);
     expect(await store.orders.get(placed.order.iri)).to.deep.equal(placed.order);
-  });
-
-  it('asks a supplier for a listed item sold by itself the quantity ordered, fractions included; a case by the whole case', async () => {
-    await service.create('shop', `${api}/orders`, { text: order([{ offer: id('offers/miel'), quantity: 0.5 }]), mediaType: 'application/json' }, caller);
-    // Two lines of one product: their sum, in thousandths (0.1 + 0.2 is 0.3, not 0.30000000000000004).
-    await service.create('shop', `${api}/orders`, {
-      text: order([{ offer: id('offers/miel'), quantity: 0.1 }, { offer: id('offers/miel'), quantity: 0.2 }]), mediaType: 'application/json',
-    }, caller);
-    expect(quantities).to.deep.equal([[0.5], [0.3]]);
-    expect(suppliedQuantity(0.5, 1)).to.equal(0.5);
-    expect(suppliedQuantity(2.125, 1)).to.equal(2.125);
-    // A wholesale case of 6: whole cases, rounded up.
-    expect(suppliedQuantity(0.5, 6)).to.equal(1);
-    expect(suppliedQuantity(6, 6)).to.equal(1);
-    expect(suppliedQuantity(7, 6)).to.equal(2);
   });
 
   it('records a refusal as a Cancelled order that says why, and cancels what another supplier took', async () => {
