@@ -462,7 +462,7 @@ export async function startNode(config: Config, logger?: Logger): Promise<Runnin
   parts.timers.every('database check', 10_000, async () => {
     const found = await parts.store.health();
     const problem = found.ok ? undefined : found.reason;
-    if (problem !== undefined && problem !== databaseProblem) parts.logger.error({ db: config.db }, problem);
+    if (problem !== undefined && problem !== databaseProblem) parts.logger.error({ db: config.db, pid: process.pid }, problem);
     else if (problem === undefined && databaseProblem !== undefined) parts.logger.info({ db: config.db }, 'the database can be used again');
     databaseProblem = problem;
   });

@@ -7,7 +7,7 @@
 import type { Iri } from '../../ontology/iri.js';
 import { NS } from '../../ontology/namespaces.js';
 import { LDP } from '../../ontology/vocabulary.js';
-import type { DfcRecord, Price, RecordKind } from '../../ontology/records.js';
+import { LANGUAGE_TAG, type DfcRecord, type Price, type RecordKind } from '../../ontology/records.js';
 import type { Term } from './graph.js';
 
 const NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/u;
@@ -28,7 +28,7 @@ export const ON_DEMAND_STOCK = -1;
  * convert to RDF, and Turtle cannot write it.
  */
 export function isLanguageTag(tag: string): boolean {
-  return /^[a-zA-Z]+(?:-[a-zA-Z0-9]+)*$/u.test(tag);
+  return LANGUAGE_TAG.test(tag.toLowerCase());
 }
 
 /**

@@ -19,7 +19,7 @@
 import { CONTAINER_CONTEXT, CONTEXT_1_16, CONTEXT_2_0, type SimpleContext } from '../../ontology/contexts.js';
 import { isAbsoluteIri } from '../../ontology/iri.js';
 import { canonicalDfcIri, dfcIriIn, NS, type DfcGeneration } from '../../ontology/namespaces.js';
-import type { DfcRecord, Extra, ExtraValue, Price, Quantity, RecordKind, ResourceRecord } from '../../ontology/records.js';
+import { LANGUAGE_TAG, type DfcRecord, type Extra, type ExtraValue, type Price, type Quantity, type RecordKind, type ResourceRecord } from '../../ontology/records.js';
 import { wireSpelling } from '../../ontology/spellings.js';
 import { DFC_B, LDP } from '../../ontology/vocabulary.js';
 import { compactIri, dfcPrefixes, type PrefixTable } from './compact.js';
@@ -43,7 +43,6 @@ const CONTAINER_TYPES = new Set<string>([LDP.Container, LDP.BasicContainer]);
 /** Properties whose values peers send as text or as a link: the JSON-LD reader reads a non-IRI there as text. */
 const TEXT_OR_IRI = new Set<string>([DFC_B.hasCountry, DFC_B.country, DFC_B.hasPhoneNumber, DFC_B.hasUnit]);
 /** The language tags Turtle and N-Triples can write (`LANGTAG`), lower case as the reader leaves them. */
-const LANGUAGE_TAG = /^[a-z]+(?:-[a-z0-9]+)*$/u;
 
 // An IRI that passed `isAbsoluteIri` and needs no escape: checked in one test, the common case. The slow path
 // below escapes what N3.js escaped (DEL and U+FFFE/U+FFFF in N-Triples, characters beyond the BMP in Turtle).

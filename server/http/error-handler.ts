@@ -6,6 +6,7 @@
 import type { ErrorRequestHandler } from 'express';
 import { badCredentialOf, unauthorized } from '../auth/middleware.js';
 import type { Logger } from 'pino';
+import { addVary } from './compress.js';
 import { STATUS_CODES } from 'node:http';
 import {
   BadRequestHttpError, HttpError, InsufficientStorageHttpError, InternalServerError, PayloadTooLargeHttpError, ServiceUnavailableHttpError,
@@ -118,7 +119,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.end();
       return;
     }
-    for (const [name, value] of Object.entries(httpError.headers)) res.setHeader(name, value);
+    for (const [name, value] of Object.entries(httpError.headers)) {
+      // Vary is added to, not replaced: what the route already said its answer varies by still holds.
+      if (name.toLowerCase() === 'vary') for (const token of String(value).split(',')) addVary(res, token.trim());
+      else res.setHeader(name, value);
+    }
     res.status(httpError.status).type('application/problem+json').send(JSON.stringify(body));
   };
 }

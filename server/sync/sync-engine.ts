@@ -244,7 +244,11 @@ export class SyncEngine {
     }
     const head = feedUrl === undefined ? undefined : await feedHead(parts, peer, feedUrl);
     const outcome = await snapshotSync(parts, run);
-    if (outcome.ok && head !== undefined) await parts.feed.setPeerFeed(peer.id, { cursor: head.head, stream: head.stream }, cursorGuard(run));
+    // A snapshot that could not read some catalogue sets no cursor: the next sync is a snapshot again, which asks
+    // those catalogues again (the feed would never), and until one reads them all the peer is not its origin's whole word.
+    if (outcome.ok && head !== undefined && outcome.summary.unreadable === undefined) {
+      await parts.feed.setPeerFeed(peer.id, { cursor: head.head, stream: head.stream }, cursorGuard(run));
+    }
     return outcome;
   }
 

@@ -307,6 +307,8 @@ class Checkpointer {
   private lastStart = Number.NEGATIVE_INFINITY;
   /** Cancels the copy a {@link spacing} put off, while it waits. */
   private waiting: (() => void) | undefined;
+  /** When the copy put off is due (`performance.now()`). */
+  private waitingUntil = 0;
 
   /**
    * Something was committed: its frames are copied soon: at once, or, with a {@link CheckpointSpacing}, once its
@@ -325,9 +327,16 @@ class Checkpointer {
     }
     const spacing = this.spacing;
     if (spacing !== undefined) {
-      if (this.waiting !== undefined && !due) return;
+      if (this.waiting !== undefined && !due) {
+        // Waiting, unless its time is long past: the timer was cancelled from outside (a node stopping cancels all
+        // its timers), and the commits of the stop's grace must still be copied.
+        if (performance.now() < this.waitingUntil + spacing.ms) return;
+        this.waiting();
+        this.waiting = undefined;
+      }
       const wait = this.lastStart + spacing.ms - performance.now();
       if (wait > 0 && !due) {
+        this.waitingUntil = performance.now() + wait;
         this.waiting = spacing.later(wait, () => {
           this.waiting = undefined;
           this.copy(true);
@@ -703,9 +712,10 @@ export class SqliteDatabase {
     try {
       now = fileIdentity(this.path);
     } catch (error: unknown) {
-      return `the database file cannot be looked at (${error instanceof Error ? error.message : String(error)})`;
+      // The code alone: the message names the file's path, and this text reaches the public health check.
+      return `the database file cannot be looked at (${(error as { code?: unknown }).code === undefined ? 'error' : String((error as { code?: unknown }).code)})`;
     }
-    if (now === undefined) return 'the database file was removed while the node ran: writes are refused, as they would be lost at the next start; put the file back, or restart the node';
+    if (now === undefined) return 'the database file was removed while the node ran: writes are refused, as they would be lost; put the file back before the node stops (the open file can still be copied from /proc/PID/fd of the node\'s process): a start without it makes an empty database';
     if (now.dev !== this.opened.dev || now.ino !== this.opened.ino) {
       return 'the database file was replaced by another while the node ran: writes are refused, as they would go to the old one; restart the node to open the new one';
     }

@@ -326,10 +326,11 @@ const OFN_ENTERPRISES_PATH = '/api/dfc/enterprises';
 /**
  * That peer `p` holds the whole of what its origin publishes to this node: followed from its node's base URL, or from
  * the enterprises list a base URL falls back to (every enterprise's catalogue, not one enterprise's or one catalogue),
- * synced at least once, and its last sync read every catalogue it listed (none refused and kept as it was). What it does
+ * synced at least once, read without a token (a token's view is its holder's: an Open Food Network list is the token
+ * user's enterprises), and its last sync read every catalogue it listed (none refused and kept as it was). What it does
  * not hold, its origin does not publish.
  */
-const WHOLE_PEER = `p.kind = 'dfc' AND p.last_success_at IS NOT NULL
+const WHOLE_PEER = `p.kind = 'dfc' AND p.last_success_at IS NOT NULL AND p.token IS NULL
   AND p.url IN (p.origin, p.origin || '/', p.origin || '${OFN_ENTERPRISES_PATH}', p.origin || '${OFN_ENTERPRISES_PATH}/')
   AND json_extract(p.last_summary, '$.unreadable') IS NULL`;
 
@@ -1409,7 +1410,8 @@ export class SqliteFederatedIndex implements FederatedIndex {
       // whose words together are few is still too broad when one of them is not: bm25 weighs each word by reading
       // every hit of it (`heritage kale`: 2,211 offers say both, 128,535 say `heritage`, and ranking them cost a
       // national index 15–20 ms where listing them in index order costs 2), as a text of that word alone would.
-      const phrases = text.match(/"[^"]*"\*?/gu) ?? [];
+      // Each word as the query has it: a bracketed group of a word's forms is one (its counts are of the group).
+      const phrases = text.match(/\([^()]*\)|"[^"]*"\*?/gu) ?? [];
       const someWordBroad = async (): Promise<boolean> => {
         if (phrases.length < 2) return false;
         for (const phrase of phrases) if (await broad(phrase)) return true;

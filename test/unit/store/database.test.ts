@@ -560,6 +560,21 @@ describe('SqliteDatabase: the write-ahead log copied into the file beside the wr
     expect(await db.reader.get<{ n: number }>('SELECT count(*) AS n FROM t')).to.deep.equal({ n: 5 });
   });
 
+  it('with a spacing whose timer was cancelled from outside (a node stopping), a later commit is still copied', async () => {
+    // Timers that never run what they are given: as the node's, once `cancelAll` ran.
+    let asked = 0;
+    db = await SqliteDatabase.open(file(), { checkpointSpacing: { ms: 50, later: () => { asked += 1; return () => undefined; } } });
+    await db.transaction((tx) => tx.exec('CREATE TABLE t (v TEXT NOT NULL)'));
+    await settle(() => size(file()) > 0);
+    const before = size(file());
+    await db.transaction((tx) => write(tx, 0));
+    expect(await settle(() => asked > 0)).to.equal(true);
+    // Long after the copy put off was due, another commit: it is not left waiting for a timer that will never run.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await db.transaction((tx) => write(tx, 1));
+    expect(await settle(() => size(file()) - before >= 2 * 400 * 1024), `database file ${size(file())} bytes, was ${before}`).to.equal(true);
+  });
+
   it('a writer that never pauses still has its log started again past the limit: the log stays bounded', async () => {
     db = await SqliteDatabase.open(file(), { walRestartFrames: 200 });
     await db.transaction((tx) => tx.exec('CREATE TABLE t (v TEXT NOT NULL)'));

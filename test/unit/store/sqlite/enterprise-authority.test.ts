@@ -285,6 +285,17 @@ describe('store: an enterprise is named and placed by its origin, and no peer at
       await synced(whole.id);
       expect(await listedItems()).to.deep.equal([`${ORIGIN}/items/leeks`]);
     });
+
+    it('is shown while the origin is read with a token: its answer is the token holder\'s view, not all it publishes', async () => {
+      await seed(`${ORIGIN}/catalog`);
+      const peers = await store.provenance.listPeers();
+      await store.provenance.removePeer((peers.find((p) => p.name === 'origin') as { id: number }).id);
+      const withToken = await store.provenance.addPeer({ name: 'with-token', url: `${ORIGIN}/`, token: 'secret' }, ORIGIN);
+      const real = farm(ORIGIN, 'Ferme du Vrai', 'Limoges', 45.83, 1.26);
+      await store.provenance.applySnapshot(withToken.id, snapshot(ORIGIN, [real.enterprise, real.address, ...offered(ORIGIN, 'leeks', E, 'Poireaux')], '2026-01-01T00:00:00.000Z'));
+      await synced(withToken.id);
+      expect(await listedItems()).to.deep.equal([caviar, `${ORIGIN}/items/leeks`]);
+    });
   });
 
   it('between relays alone, takes the copy of the lowest peer id, whatever order they synced in', async () => {
