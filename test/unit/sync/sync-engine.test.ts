@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import type { DfcRecord } from '../../../ontology/records.js';
+import { MAILLON } from '../../../ontology/streams.js';
 import { Decoder } from '../../../server/codec/decode.js';
 import { serialize } from '../../../server/codec/serialize.js';
 import { DEFAULT_FETCH_POLICY } from '../../../server/net/safe-fetch.js';
@@ -309,6 +310,32 @@ describe('SyncEngine and an unreadable catalogue of several pages, or unreadable
     if (!second.ok) expect.fail(JSON.stringify(second.failure));
     expect(second.summary.unreadable).to.equal(undefined);
     expect((await node.store.provenance.heldOf(peer.id, [`${peerServer.base}/api/dfc/enterprises/18/catalog_items/tomate`])).size).to.equal(1);
+  });
+
+  it('takes no feed position from a snapshot that could not read a catalogue: the next sync is a snapshot, which asks it again', async () => {
+    const origin = 'ORIGIN';
+    served.clear();
+    served.set('/api/dfc/enterprises?fed', serialize(['27', '28'].map((eid) => farmRecords(eid, { origin })[0] as DfcRecord), 'jsonld'));
+    served.set('/api/dfc/enterprises/27/catalog_items', serialize(farmRecords('27', { origin }), 'jsonld'));
+    const root: DfcRecord = {
+      kind: 'Resource', id: 'ORIGIN/feed' as DfcRecord['id'], types: [],
+      extra: { [MAILLON.head]: [{ '@value': 42 }], [MAILLON.stream]: [{ '@value': 'stream-1' }] },
+    };
+    served.set('/feed', serialize([root], 'jsonld'));
+    let peer = await node.store.provenance.addPeer({ name: 'fed', url: `${peerServer.base}/api/dfc/enterprises?fed` }, peerServer.base);
+    await node.store.feed.setPeerFeed(peer.id, { feedUrl: `${peerServer.base}/feed` });
+    const engine = loopbackEngine(node);
+    const first = await engine.sync(peer);
+    if (!first.ok) expect.fail(JSON.stringify(first.failure));
+    expect(first.summary.unreadable?.count).to.equal(1);
+    expect((await node.store.feed.peerFeed(peer.id)).cursor, 'no position: the feed would never ask the catalogue again').to.equal(null);
+    served.set('/api/dfc/enterprises/28/catalog_items', serialize(farmRecords('28', { origin }), 'jsonld'));
+    peer = (await node.store.provenance.getPeer(peer.id)) ?? peer;
+    const second = await engine.sync(peer);
+    if (!second.ok) expect.fail(JSON.stringify(second.failure));
+    expect(second.summary.unreadable).to.equal(undefined);
+    expect((await node.store.provenance.heldOf(peer.id, [`${peerServer.base}/api/dfc/enterprises/28/catalog_items/tomate`])).size).to.equal(1);
+    expect((await node.store.feed.peerFeed(peer.id)).cursor, 'every catalogue read: the feed from the head read before').to.equal(42);
   });
 });
 
