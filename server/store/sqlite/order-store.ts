@@ -18,6 +18,7 @@ import type { DfcRecord } from '../../../ontology/records.js';
 import { inChunks, valueChunks } from './chunks.js';
 import { KeyedReads, numbered } from './keyed-reads.js';
 import type { Batchable, BatchContext, BatchOutcome, BatchRunner, SqlConnection, SqliteDatabase, SqlValue, TransactionContext, TransactionOptions } from './database.js';
+import { freshIdSql } from './fresh-ids.js';
 
 interface StockSql { item_iri: string; eid: string; on_demand: number; initial: number; restocked: number; available: number; reserved: number; sold: number }
 interface OrderSql {
@@ -839,8 +840,7 @@ export class SqliteOrderStore implements OrderStore {
         // A number no listing had: past the highest in use and the highest removed (migration 33), so that a client
         // still holding a removed listing's Location never reaches another one through it.
         `INSERT INTO listings (id, eid, item_iri, offer_iri, product_iri, origin_item, origin_offer, origin_product, origin_orders, factor, price, markup,
-           details, created_at) VALUES (max(coalesce((SELECT max(id) FROM listings), 0),
-             coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'listing_number'), 0)) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           details, created_at) VALUES (${freshIdSql('listings', 'listing_number')}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [listing.eid, listing.item, listing.offer, listing.product, listing.originItem, listing.originOffer ?? null, listing.originProduct, listing.originOrders,
           listing.factor, listing.price ?? null, listing.markup ?? null, JSON.stringify(listing.details ?? {}), new Date().toISOString()],
       );

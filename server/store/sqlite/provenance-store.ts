@@ -19,6 +19,7 @@ import {
 import { inChunks, insertMany } from './chunks.js';
 import { KeyedReads } from './keyed-reads.js';
 import type { SqlConnection, SqliteDatabase, SqlValue } from './database.js';
+import { freshIdSql } from './fresh-ids.js';
 import {
   dropPeerRows, indexPeerSnapshot, isWholePeer, peerDependents, reindexDependents, indexStagedRun, reindexPeer, revouchOrigin, SCOPED_CHANGES, stagedEntry,
   unvouchedItems, wellFormedJson, type StagingTable,
@@ -206,8 +207,8 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       const result = await tx.run(
         // An id no peer had: past the highest in use and the highest removed (migration 37), so that what named a removed
         // peer (its graph's IRI, `peer:6` in exports, a `peer=6` bookmark) never names another one.
-        `INSERT INTO peers (id, name, url, origin, token, token_header, profile, kind, interval_s, created_at) VALUES (max(coalesce((SELECT max(id) FROM peers), 0),
-           coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'peer_id'), 0)) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO peers (id, name, url, origin, token, token_header, profile, kind, interval_s, created_at)
+           VALUES (${freshIdSql('peers', 'peer_id')}, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [peer.name, peer.url, origin, peer.token ?? null, peer.tokenHeader ?? 'authorization', peer.profile ?? 'dfc-v1', peer.kind ?? 'dfc',
           peer.intervalSeconds ?? 300, new Date().toISOString()],
       );
