@@ -10,10 +10,10 @@ import type { Taxonomy } from '../../ontology/taxonomy.js';
 import { CURRENCY_CODES } from '../../ontology/units.js';
 import { DFC_M_NS, DFC_PT_NS } from '../../ontology/vocabulary.js';
 import { shortName } from '../codec/compact.js';
-import { BadRequestHttpError } from '../errors/http-error.js';
+import { BadRequestHttpError, ConflictHttpError } from '../errors/http-error.js';
 import type { EnterpriseRow } from '../store/store.js';
 import {
-  haversineKm, type FederatedIndex, type FederatedMatch, type FederatedQuery, type FederatedRow, type IdentityLink, type PlaceRow, type ProducerRow,
+  haversineKm, type CatalogueKey, type FederatedIndex, type FederatedMatch, type FederatedQuery, type FederatedRow, type IdentityLink, type PlaceRow, type ProducerRow,
   type RowOrder, type SourcedPoint, type SupplyGroup, townCentre,
 } from '../store/federation.js';
 import { decimalNumber, placeLabel, resolveEnterprise, resolvePlace, resolveProductType, typesNamedBy } from './resolve.js';
@@ -146,6 +146,13 @@ export interface LocalCatalogue {
   publishedRecords(eid: string): Promise<DfcRecord[]>;
 }
 
+/**
+ * Where a walk through the federated catalogue's pages goes on: after a row's sort key (a query without `q`: stable
+ * whatever is inserted or removed meanwhile), or, with `q`, at an offset of its relevance order as it was at the
+ * walk's first page (the index's version then: the order holds only while it is unchanged).
+ */
+export type CataloguePlace = { readonly key: CatalogueKey } | { readonly version: string; readonly offset: number };
+
 /** Queries and summarises the federated catalogue. */
 export class FederationService {
   public constructor(
@@ -276,27 +283,48 @@ export class FederationService {
   /**
    * One page of the federated catalogue as DFC serves it, cut in the database (a national index's matches never
    * come to JavaScript whole), with the number of rows the query matches: with `q`, best match first; else by
-   * name as people read it (folded), then by catalog item.
+   * name as people read it (folded), then by catalog item. With where the next page starts (`next`), when one does.
    *
    * @param query - the filters
-   * @param page - 1-based page number
+   * @param at - the page: a number (`?page=N`, an offset), or where the previous page ended (see {@link CataloguePlace})
    * @param size - rows per page
-   * @throws BadRequestHttpError for parameters that do not parse
+   * @throws BadRequestHttpError for parameters that do not parse, or a place of one kind of walk given to the other
+   * @throws ConflictHttpError for a text's place once the index changed (its relevance order with it)
    */
-  public async cataloguePage<T = undefined>(query: CatalogueQuery, page: number, size: number,
-    withRows?: (rows: FederatedRow[]) => Promise<T>): Promise<{ total: number; rows: FederatedRow[]; extra: T }> {
+  public async cataloguePage<T = undefined>(query: CatalogueQuery, at: number | CataloguePlace, size: number,
+    withRows?: (rows: FederatedRow[]) => Promise<T>): Promise<{ total: number; rows: FederatedRow[]; extra: T; next?: CataloguePlace }> {
     const resolved = await this.resolve(query);
-    const offset = (page - 1) * size;
     const more = async (rows: FederatedRow[]): Promise<T> => (withRows === undefined ? (undefined as T) : withRows(rows));
     if (resolved.text !== undefined) {
+      if (typeof at !== 'number' && !('offset' in at)) throw new BadRequestHttpError('after is the place of a walk without q: it cannot go on with q (start again from the first page)');
+      const offset = typeof at === 'number' ? (at - 1) * size : at.offset;
       // A text lists at most a thousand best matches: found once, counted and cut here (not searched twice).
       // The page's rows read again if a commit came between the matches and them (a row gone would shorten it).
-      const [total, rows] = await this.index.consistent(async (): Promise<[number, FederatedRow[]]> => {
+      const [total, rows, version] = await this.index.consistent(async (): Promise<[number, FederatedRow[], string]> => {
+        const now = await this.index.version();
+        // The relevance order is the whole index's (bm25 weighs every word by every offer holding it, and a text too
+        // broad to rank is listed in index order, which a sync renumbers): no key of a row holds its place in it once
+        // the index changed. The walk is told so, rather than given rows skipped or repeated.
+        if (typeof at !== 'number' && at.version !== now) {
+          throw new ConflictHttpError('the catalogue changed since the first page of this walk, and with it the relevance order of q: start again from the first page (or walk without q, in name order, which changes leave in place)');
+        }
         const matches = await this.index.queryMatches(resolved);
-        return [matches.length, await this.rows(matches.slice(offset, offset + size))];
+        return [matches.length, await this.rows(matches.slice(offset, offset + size)), now];
       });
-      return { total, rows, extra: await more(rows) };
+      const next = offset + size < total ? { version, offset: offset + size } : undefined;
+      return { total, rows, extra: await more(rows), ...(next !== undefined ? { next } : {}) };
     }
+    if (typeof at !== 'number' && !('key' in at)) throw new BadRequestHttpError('after is the place of a walk with q: it goes on only with the same q');
+    if (typeof at !== 'number' || at === 1) {
+      // Walked by key: the page after where the last one ended, whatever was inserted or removed before it.
+      const [total, [page, extra]] = await this.index.consistent(() => Promise.all([
+        this.index.countMatches(resolved),
+        this.index.pageAfter(resolved, typeof at === 'number' ? undefined : at.key, size)
+          .then(async (found): Promise<[typeof found, T]> => [found, await more(found.rows)]),
+      ]));
+      return { total, rows: page.rows, extra, ...(page.next !== undefined ? { next: { key: page.next } } : {}) };
+    }
+    const offset = (at - 1) * size;
     // The count beside the page, and what the caller reads of the page's rows (their records) beside the count.
     const [total, [rows, extra]] = await this.index.consistent(() => Promise.all([
       this.index.countMatches(resolved),
@@ -304,7 +332,10 @@ export class FederationService {
       (Number.isSafeInteger(offset) ? this.index.pageRows(resolved, { key: 'relevance', descending: false }, offset, size) : Promise.resolve([]))
         .then(async (found): Promise<[FederatedRow[], T]> => [found, await more(found)]),
     ]));
-    return { total, rows, extra };
+    // A page asked for by number goes on by key too: the walk is stable from there.
+    const last = rows[rows.length - 1];
+    const next = last !== undefined && offset + size < total ? { key: await this.index.keyOf(last) } : undefined;
+    return { total, rows, extra, ...(next !== undefined ? { next } : {}) };
   }
 
   /** The full rows of some matches (a page, or everything for an export), in their order. */

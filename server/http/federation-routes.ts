@@ -7,12 +7,13 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { meantParameter } from './query-params.js';
-import type { CatalogueQuery, FederationService, TableRow } from '../federation/federation-service.js';
+import type { CataloguePlace, CatalogueQuery, FederationService, TableRow } from '../federation/federation-service.js';
 import type { RowOrder } from '../store/federation.js';
 import { BadRequestHttpError, NotFoundHttpError } from '../errors/http-error.js';
 import { serializeNQuadsByGraphBytes } from '../codec/serialize.js';
 import { negotiate } from './negotiate.js';
 import { pageParams, requestIri } from './page-params.js';
+import { CURSOR_PARAM, catalogueCursor, catalogueCursorOf } from './cursor.js';
 import { etagOf, sendBody, render, viewRecord, type PageView } from './render.js';
 
 /** Options of {@link federationRoutes}. */
@@ -26,6 +27,9 @@ export interface FederationRoutesArgs {
 
 /** Paging's parameters. */
 const PAGED = ['page', 'page_size'];
+
+/** The catalogue's paging parameters: a page by number, or after where the previous one ended. */
+const CATALOGUE_PAGED = [...PAGED, CURSOR_PARAM];
 
 /** The filters every federated route takes, by query parameter. */
 const FILTERS = [['type', 'type'], ['q', 'q'], ['near', 'near'], ['radius_km', 'radiusKm'], ['in_stock', 'inStock'],
@@ -122,29 +126,41 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
     return { number: page, size };
   };
 
-  /** The paging view of a page of `total` rows (none when one page holds them all). */
-  const viewOf = (req: Request, number: number, size: number, total: number, shown: number): PageView | undefined => {
-    if (number > 1 && shown === 0) throw new NotFoundHttpError(`page ${number} is past the end`);
-    if (total <= size && number === 1) return undefined;
-    const params = new URLSearchParams(Object.entries(req.query).filter(([k, v]) => k !== 'page' && k !== 'page_size' && typeof v === 'string') as [string, string][]);
-    const at = (p: number): string => {
+  /**
+   * The paging view of a page of `total` rows (none when one page holds them all). Its `next` is always a cursor
+   * (`after=`, where this page ended): a walk along the next links is stable whatever changes meanwhile, which a
+   * page number is not. `first`, `last` and `previous` are numbered pages: no walk goes through them.
+   *
+   * @param cursor - the page came from a cursor (it has a view even when short: the walk is paged)
+   */
+  const viewOf = (req: Request, number: number, size: number, total: number, shown: number, next: CataloguePlace | undefined, cursor: boolean): PageView | undefined => {
+    if (!cursor && number > 1 && shown === 0) throw new NotFoundHttpError(`page ${number} is past the end`);
+    if (!cursor && next === undefined && total <= size && number === 1) return undefined;
+    const params = new URLSearchParams(Object.entries(req.query).filter(([k, v]) => !CATALOGUE_PAGED.includes(k) && typeof v === 'string') as [string, string][]);
+    const at = (p: number | CataloguePlace): string => {
       const copy = new URLSearchParams(params);
-      copy.set('page', String(p));
+      if (typeof p === 'number') copy.set('page', String(p));
       copy.set('page_size', String(size));
+      if (typeof p !== 'number') copy.set(CURSOR_PARAM, catalogueCursor(p, number + 1));
       return `${args.base}${req.baseUrl}${req.path}?${copy.toString()}`;
     };
     const last = Math.max(1, Math.ceil(total / size));
-    return { self: requestIri(args.base, req), first: at(1), last: at(last), ...(number < last ? { next: at(number + 1) } : {}), ...(number > 1 ? { previous: at(number - 1) } : {}) };
+    return {
+      self: requestIri(args.base, req), first: at(1), last: at(last), ...(next !== undefined ? { next: at(next) } : {}),
+      ...(number > 1 ? { previous: at(Math.min(number - 1, last)) } : {}),
+    };
   };
 
   router.get('/catalog', async (req, res) => {
     const representation = negotiate(req.get('accept'));
-    const { number, size } = pageOf(req);
+    const { number: asked, size } = pageOf(req);
+    const cursor = catalogueCursorOf(req);
+    const number = cursor?.page ?? asked;
     // N-Quads carry provenance: every source's word, each in its own graph. Other formats: the winners only. Read
     // while the matches are counted.
-    const { total, rows: pageRows, extra: groups } = await service.cataloguePage(queryOf(req, PAGED), number, size,
+    const { total, rows: pageRows, extra: groups, next } = await service.cataloguePage(queryOf(req, CATALOGUE_PAGED), cursor?.place ?? number, size,
       (found) => (representation.format === 'nquads' ? service.recordsBySource(found) : service.records(found)));
-    const view = viewOf(req, number, size, total, pageRows.length);
+    const view = viewOf(req, number, size, total, pageRows.length, next, cursor !== undefined);
     const links = view === undefined ? [] : [
       ...(view.next !== undefined ? [`<${view.next}>; rel="next"`] : []), ...(view.previous !== undefined ? [`<${view.previous}>; rel="prev"`] : []),
       `<${view.first}>; rel="first"`, ...(view.last !== undefined ? [`<${view.last}>; rel="last"`] : []),

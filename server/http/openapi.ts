@@ -91,6 +91,8 @@ const PAGED = ['page', 'page_size'];
 const WRITE_PRECONDITIONS = ['If-Match', 'If-None-Match', 'If-Unmodified-Since'];
 /** A catalogue: whole unless the client asks for pages, by parameter or preference. */
 const CATALOGUE_PAGED = [...PAGED, 'Prefer'];
+/** A list a client walks along its next links: by page number, or after where the previous page ended (what next links carry). */
+const WALKED = [...PAGED, 'cursor'];
 
 /** Every path the node serves, with its operations (Express's `:name` written `{name}`). */
 const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
@@ -221,7 +223,7 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
   },
   ...Object.fromEntries(['orders', 'Orders'].flatMap((collection) => [
     [`/api/dfc/enterprises/{eid}/${collection}`, {
-      get: { summary: `The orders, newest first, paged (ReadOrders: all; WriteOrders: a buyer's own)${collection === 'Orders' ? ' (FDC spelling)' : ''}`, tags: ['orders'], access: 'token', parameters: ['eid', ...PAGED], responses: READ, problems: [404, 406] },
+      get: { summary: `The orders, newest first, paged (ReadOrders: all; WriteOrders: a buyer's own)${collection === 'Orders' ? ' (FDC spelling)' : ''}`, tags: ['orders'], access: 'token', parameters: ['eid', ...WALKED], responses: READ, problems: [404, 406] },
       post: {
         summary: 'Place an order (WriteOrders): every line reserved at once, or none', tags: ['orders'], access: 'token',
         parameters: ['eid', 'Idempotency-Key', 'Maillon-Order-Via'], body: 'order', responses: { 201: 'dfc' }, problems: [400, 404, 409, 413, 415, 422, 503],
@@ -319,7 +321,9 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
   '/api/federation/catalog': {
     get: {
       summary: 'The federated catalogue (ours and every peer\'s); N-Quads with one graph per source', tags: ['federation'], access: 'public',
-      parameters: ['type', 'q', 'near', 'radius_km', 'in_stock', 'enterprise', 'peerFilter', ...PAGED], responses: READ, problems: [406],
+      description: 'Paged with page_size and page, or after (the cursor every next link carries: a walk along the next links sees every row there for '
+        + 'the whole walk once, whatever syncs insert or remove meanwhile; with q, while the catalogue is unchanged, else a 409 to start again).',
+      parameters: ['type', 'q', 'near', 'radius_km', 'in_stock', 'enterprise', 'peerFilter', ...WALKED], responses: READ, problems: [406, 409],
     },
   },
   '/api/federation/catalog.csv': {
@@ -480,6 +484,7 @@ export function openApiDocument(args: OpenApiArgs): Record<string, unknown> {
         private: query('private', 'true: a private enterprise', { type: 'boolean' }),
         force: query('force', 'true: cancel the open orders that sell from the listing (and their orders at its owner) with it', { type: 'boolean' }),
         after: query('after', 'The fragment after this sequence number', { type: 'integer', minimum: 0 }),
+        cursor: query('after', 'Where the previous page ended: the opaque cursor a next link carries (not with page); 400 when this node did not write it for this list'),
         issuer: { ...query('issuer', 'The issuer URL'), required: true },
         enterprise: query('enterprise', 'An enterprise id (grants) or IRI (federated catalogue)'),
         type: query('type', 'A product type IRI or local name (narrower types included)'),

@@ -25,6 +25,7 @@ import type { NodeStore } from '../store/store.js';
 import { allowOnly, textBody } from './methods.js';
 import { negotiate, type Representation } from './negotiate.js';
 import { pageParams, requestIri } from './page-params.js';
+import { CURSOR_PARAM, orderCursor, orderCursorOf } from './cursor.js';
 import { etagList, renderBody, sendRendered, type PageView } from './render.js';
 
 /** Options of {@link orderRoutes}. */
@@ -194,20 +195,26 @@ export function orderRoutes(args: OrderRoutesArgs): Router {
     router.get(`/enterprises/:eid/${collection}`, async (req, res) => {
       const eid = await enterprise(req, res);
       const caller = callerOf(res, eid, false);
-      const { page, size } = pageParams(req, args.pageSize, args.maxPageSize);
-      const { views, total } = await orders.list(eid, caller, { offset: (page - 1) * size, limit: size });
-      if (page > 1 && views.length === 0) throw new NotFoundHttpError(`page ${page} is past the end of the orders`);
+      const { page: asked, size } = pageParams(req, args.pageSize, args.maxPageSize);
+      // After where the previous page ended (`after=`, what every next link carries): a new order, placed between two
+      // pages, comes first and shifts no page, as it would an offset's (the walk would read the last order again).
+      const cursor = orderCursorOf(req);
+      const page = cursor?.page ?? asked;
+      const { views, total, next } = await orders.list(eid, caller,
+        cursor === undefined ? { offset: (page - 1) * size, limit: size } : { offset: 0, limit: size, before: cursor.before });
+      if (cursor === undefined && page > 1 && views.length === 0) throw new NotFoundHttpError(`page ${page} is past the end of the orders`);
       const last = Math.max(1, Math.ceil(total / size));
       const url = collectionUrl(req);
       const at = (p: number): string => `${url}?page=${p}&page_size=${size}`;
+      const nextUrl = next === undefined ? undefined : `${url}?page_size=${size}&${CURSOR_PARAM}=${orderCursor(next, page + 1)}`;
       const links = [`<${at(1)}>; rel="first"`, `<${at(last)}>; rel="last"`];
-      if (page < last) links.push(`<${at(page + 1)}>; rel="next"`);
+      if (nextUrl !== undefined) links.push(`<${nextUrl}>; rel="next"`);
       if (page > 1) links.push(`<${at(Math.min(page - 1, last))}>; rel="prev"`);
       res.setHeader('Link', links.join(', '));
       // A list on more than one page also describes its view in the body, whose `@id` is the URL as requested.
-      const view: PageView | undefined = total <= size && page === 1 ? undefined : {
+      const view: PageView | undefined = cursor === undefined && nextUrl === undefined && total <= size && page === 1 ? undefined : {
         self: requestIri(args.base, req), first: at(1), last: at(last),
-        ...(page < last ? { next: at(page + 1) } : {}), ...(page > 1 ? { previous: at(Math.min(page - 1, last)) } : {}),
+        ...(nextUrl !== undefined ? { next: nextUrl } : {}), ...(page > 1 ? { previous: at(Math.min(page - 1, last)) } : {}),
       };
       answer(req, res, 200, views.flatMap((v) => v.records), { containerId: url, ...(view !== undefined ? { view } : {}) });
     });

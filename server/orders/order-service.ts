@@ -526,14 +526,22 @@ export class OrderService {
     return (order.state === 'Held' || order.state === 'Pending') && order.expiresAt !== null && order.expiresAt <= new Date(this.now()).toISOString();
   }
 
-  /** An enterprise's orders, newest first: all of them for the seller, a buyer's own for a buyer. */
-  public async list(eid: string, caller: OrderCaller, page: { offset: number; limit: number }): Promise<{ views: OrderView[]; total: number }> {
-    const { orders, total } = await this.deps.store.orders.list(eid, { ...(caller.readsAll ? {} : { placedBy: caller.id }), ...page });
+  /**
+   * An enterprise's orders, newest first: all of them for the seller, a buyer's own for a buyer. A page from an offset,
+   * or after (older than) the order numbered `before`; `next` is the number of the page's last order when older ones
+   * follow: where the next page starts, which new orders do not move.
+   */
+  public async list(eid: string, caller: OrderCaller, page: { offset: number; limit: number; before?: number }):
+  Promise<{ views: OrderView[]; total: number; next?: number }> {
+    // One more than the page: whether one follows, whatever the count says (orders placed meanwhile).
+    const { orders: found, total } = await this.deps.store.orders.list(eid, { ...(caller.readsAll ? {} : { placedBy: caller.id }), ...page, limit: page.limit + 1 });
+    const orders = found.slice(0, page.limit);
     const views: OrderView[] = [];
     // As for one order: a held order past its time is expired when read, or a buyer looking for its open order
     // (Open Food Network) would find one Held that answers 409 once it is amended.
     for (const order of orders) views.push(await this.view(this.overdue(order) ? await this.expiredWhenRead(order) : order));
-    return { views, total };
+    const last = orders[orders.length - 1];
+    return { views, total, ...(found.length > page.limit && last !== undefined ? { next: last.number } : {}) };
   }
 
   /**

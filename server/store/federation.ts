@@ -277,6 +277,17 @@ export interface FederatedMatch {
   readonly longitude: number | null;
 }
 
+/**
+ * Where a page of the federated catalogue in its own order (folded name, those without one last, then catalog item
+ * IRI) ended: the sort key of its last row. The next page starts after it, whatever came or went before it
+ * meanwhile (a keyset, not an offset: rows a sync inserts or removes before it shift nothing).
+ */
+export interface CatalogueKey {
+  /** The row's folded name (`name_key`), null for a row without a name (those come after every named one). */
+  readonly name: string | null;
+  readonly item: string;
+}
+
 /** What a page of the federated catalogue for people is sorted by (see {@link FederatedIndex.pageRows}). */
 export interface RowOrder {
   /** `relevance` is the query's own order (best text match first, else name). */
@@ -526,6 +537,18 @@ export interface FederatedIndex {
   consistent<T>(read: () => Promise<T>): Promise<T>;
   /** One page of the rows a query matches, sorted in the database (missing values last, whichever the direction). */
   pageRows(query: FederatedQuery, order: RowOrder, offset: number, limit: number): Promise<FederatedRow[]>;
+  /**
+   * One page of the rows a query without a text matches, in the catalogue's order (see {@link CatalogueKey}): the
+   * first `limit` after `after` (from the first row when undefined), with the key of its last row when more follow.
+   */
+  pageAfter(query: FederatedQuery, after: CatalogueKey | undefined, limit: number): Promise<{ rows: FederatedRow[]; next?: CatalogueKey }>;
+  /**
+   * The index's version: it moves with every change of the index (a sync, a local write). What depends on the
+   * whole index (a text's relevance order) is the same while it does not move.
+   */
+  version(): Promise<string>;
+  /** The catalogue's sort key of a row (see {@link CatalogueKey}), as stored: where a page that ends with it ends. */
+  keyOf(row: FederatedRow): Promise<CatalogueKey>;
   /** The matching rows summarised by type, enterprise, source and postcode area (see {@link SupplyGroup}). */
   supplyGroups(query: FederatedQuery): Promise<SupplyGroup[]>;
   /**

@@ -280,9 +280,10 @@ export interface OrderStore {
   /**
    * An enterprise's orders, newest first: a buyer's own with `placedBy`; with `heldAt` (an ISO instant) only those
    * Held and not expired then. `total` is how many there are in all, unless `count` is false (then it is the number
-   * of orders answered: a caller that needs no total saves a query).
+   * of orders answered: a caller that needs no total saves a query). With `before`, only the orders numbered below
+   * it (older than the one numbered so: where a page of a list ended, which a new order does not move).
    */
-  list(eid: string, options: { placedBy?: string; heldAt?: string; offset: number; limit: number; count?: boolean }): Promise<{ orders: OrderRow[]; total: number }>;
+  list(eid: string, options: { placedBy?: string; heldAt?: string; before?: number; offset: number; limit: number; count?: boolean }): Promise<{ orders: OrderRow[]; total: number }>;
   /**
    * Replaces the lines of a Pending or Held order: reservations follow the new quantities, all or nothing.
    * Refused with {@link OrderStateError} when the order is closed.

@@ -119,8 +119,48 @@ describe('orders API', function () {
     const view = typed(page.text, 'hydra:PartialCollectionView')[0];
     expect(view?.['@id']).to.equal(`${ordersUrl}?page_size=1`);
     expect(view?.['hydra:first']).to.equal(`${ordersUrl}?page=1&page_size=1`);
-    expect(view?.['hydra:next']).to.equal(`${ordersUrl}?page=2&page_size=1`);
+    // Next: where this page ended (a cursor), which the orders placed meanwhile do not move.
+    expect(view?.['hydra:next']).to.match(new RegExp(`^${ordersUrl}\\?page_size=1&after=[A-Za-z0-9_-]+$`, 'u'));
     expect(view?.['hydra:last']).to.equal(`${ordersUrl}?page=2&page_size=1`);
+    expect(page.headers.get('link')).to.include(`<${view?.['hydra:next'] as string}>; rel="next"`);
+  });
+
+  it('walks the orders along the next links once each, however many are placed meanwhile (newest first); ?page=N still works', async () => {
+    const tomate = await idsOf(node, 'ferme', 'tomate');
+    const ordersUrl = `${node.base}/api/dfc/enterprises/ferme/orders`;
+    const placed: string[] = [];
+    for (let n = 0; n < 5; n++) {
+      const created = await post(ofnOrder(ordersUrl, [{ ...tomate, quantity: '1' }]), buyer);
+      expect(created.status, created.text).to.equal(201);
+      placed.push(created.headers.get('location') as string);
+    }
+    const orderIds = (text: string): string[] => typed(text, 'dfc-b:Order').map((o) => o['@id'] as string);
+    const seen: string[] = [];
+    let at: string | undefined = '/api/dfc/enterprises/ferme/orders?page_size=2';
+    for (let step = 0; at !== undefined && step < 10; step++) {
+      const page = await node.request('GET', at, { headers: bearer(seller) });
+      expect(page.status, page.text).to.equal(200);
+      seen.push(...orderIds(page.text));
+      const next = /<([^>]+)>; rel="next"/u.exec(page.headers.get('link') ?? '')?.[1];
+      at = next === undefined ? undefined : next.slice(node.base.length);
+      // A new order, newest: first in the list, before the walk's place.
+      expect((await post(ofnOrder(ordersUrl, [{ ...tomate, quantity: '1' }]), buyer)).status).to.equal(201);
+    }
+    expect(seen).to.deep.equal([...placed].reverse());
+    const numbered = await node.request('GET', '/api/dfc/enterprises/ferme/orders?page_size=2&page=2', { headers: bearer(seller) });
+    expect(numbered.status).to.equal(200);
+    expect(orderIds(numbered.text)).to.have.length(2);
+    expect(numbered.headers.get('link')).to.match(/after=[A-Za-z0-9_-]+>; rel="next"/u);
+  });
+
+  it('refuses a cursor it did not write for an order list with a 400 problem saying why', async () => {
+    for (const [after, why] of [['%%%', 'not base64url'], [Buffer.from('[1,2]').toString('base64url'), 'not what this node writes'],
+      [Buffer.from('["n",2,"a","b"]').toString('base64url'), 'not one of an order list']]) {
+      const response = await node.request('GET', `/api/dfc/enterprises/ferme/orders?after=${after}`, { headers: bearer(seller) });
+      expect(response.status, response.text).to.equal(400);
+      expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/u);
+      expect(response.json<{ detail: string }>().detail).to.include(why);
+    }
   });
 
   it('completes with a bare status change that only refers to its lines, keeping their quantities', async () => {

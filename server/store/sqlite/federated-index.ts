@@ -10,7 +10,7 @@ import { DFC_PT_NS } from '../../../ontology/vocabulary.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { ENTERPRISE_RANK, enterpriseRankOf, entriesOf, walkLinks, type FederatedEntry, type SourcedEntry } from '../federated-entries.js';
 import {
-  haversineKm, type FederatedEnterprise, type FederatedIndex, type FederatedMatch, type FederatedQuery, type FederatedRow, type IdentityLink,
+  haversineKm, type CatalogueKey, type FederatedEnterprise, type FederatedIndex, type FederatedMatch, type FederatedQuery, type FederatedRow, type IdentityLink,
   type MergePlan, type PlaceRow, type ProducerRow, type RowOrder, type SourcedPoint, townCentre,
   type SupplyCount, type SupplyGroup, type SupplySummary, type TypePresence,
 } from '../federation.js';
@@ -1532,6 +1532,91 @@ export class SqliteFederatedIndex implements FederatedIndex {
     const before = valued.length > 0 ? offset + valued.length : ((await this.db.reader.get<{ n: number }>(
       `SELECT COUNT(*) AS n FROM ${from.tables} WHERE ${from.where} AND (${key}) IS NOT NULL`, [...from.params, ...orderParams]))?.n ?? 0);
     return [...valued, ...(await part(false, Math.max(0, offset - before), limit - valued.length))];
+  }
+
+  public async pageAfter(given: FederatedQuery, after: CatalogueKey | undefined, limit: number): Promise<{ rows: FederatedRow[]; next?: CatalogueKey }> {
+    await this.ensureSortKeys();
+    const query = await this.planned(given);
+    // A text's order is its relevance over the whole index: no key of a row holds its place (see the service).
+    if (query.text !== undefined) throw new Error('pageAfter takes a query without a text');
+    const from = matchedFrom(query);
+    if (from === undefined) return { rows: [] };
+    // One row more than the page: whether another page follows, known now rather than from a count that rows
+    // inserted or removed meanwhile make wrong.
+    const take = limit + 1;
+    type Keyed = { id: number; k: string | null; i: string };
+    let found: Keyed[] | undefined;
+    if (after?.name !== null && query.enterprise === undefined && query.source === undefined && from.tables.includes('federated_listed_by_cell')) {
+      // A circle's page: walked in name order from the key when the next entries hold it, as pageRows walks it.
+      found = await this.walkAfter(query, after, take);
+    }
+    if (found === undefined) {
+      // The named rows after the key (none when it is past them: among the rows without a name), then those without
+      // a name (after the key's catalog item when it is among them). Each part walks an index in its order, as
+      // pageRows' parts do: `(name_key, item_iri) > (?, ?)` is a range of federated_listed_by_name, not a filter.
+      const part = async (named: boolean, cut: string, params: SqlValue[], n: number): Promise<Keyed[]> => this.db.reader.all<Keyed>(
+        `SELECT f.rowid AS id, f.name_key AS k, f.item_iri AS i FROM ${from.tables} WHERE ${from.where} AND (f.name_key) IS ${named ? 'NOT NULL' : 'NULL'}${cut}
+         ORDER BY ${named ? 'f.name_key ASC, ' : ''}f.item_iri ASC LIMIT ?`, [...from.params, ...params, n]);
+      found = after?.name === null ? [] : await part(true, after === undefined ? '' : ' AND (f.name_key, f.item_iri) > (?, ?)',
+        after === undefined ? [] : [after.name, after.item], take);
+      if (found.length < take) {
+        found.push(...await part(false, after?.name === null ? ' AND f.item_iri > ?' : '', after?.name === null ? [after.item] : [], take - found.length));
+      }
+    }
+    const page = found.slice(0, limit);
+    const last = page[page.length - 1];
+    const after1 = found[limit];
+    if (last !== undefined && after1 !== undefined && after1.k === last.k && after1.i === last.i) {
+      // Two listed rows of one key (two sources linking one catalog item to different products): the next page starts
+      // after the key, so the page ends after all of them (a few rows more than asked), none skipped.
+      const tied = await this.db.reader.all<{ id: number }>(`SELECT f.rowid AS id FROM ${from.tables} WHERE ${from.where} AND f.name_key IS ? AND f.item_iri = ?`,
+        [...from.params, last.k, last.i]);
+      const shown = new Set(page.map((r) => r.id));
+      for (const { id } of tied) if (!shown.has(id)) page.push({ id, k: last.k, i: last.i });
+    }
+    // Another page follows when a row came after this one's (after a tie, it may be empty: the walk ends there).
+    return { rows: await this.entriesByIds(page.map((r) => r.id)), ...(found.length > limit && last !== undefined ? { next: { name: last.k, item: last.i } } : {}) };
+  }
+
+  public version(): Promise<string> {
+    return this.generation();
+  }
+
+  public async keyOf(row: FederatedRow): Promise<CatalogueKey> {
+    const stored = await this.db.reader.get<{ name: string | null }>('SELECT name_key AS name FROM federated_entries WHERE source = ? AND item_iri = ?',
+      [row.source, row.itemIri]);
+    // A row gone since it was read: its key as it would be stored.
+    return { name: stored === undefined ? sortKey(row.name) : stored.name, item: row.itemIri };
+  }
+
+  /**
+   * The named rows of a circle's query after a key (from the first when undefined), in name order, walking the listed
+   * rows from that key for at most {@link WALK_BUDGET} entries, as {@link walkByName} does from an offset; undefined when
+   * those entries do not hold `limit` of them (the rest is sorted instead).
+   */
+  private async walkAfter(query: PlannedQuery, after: CatalogueKey | undefined, limit: number): Promise<{ id: number; k: string | null; i: string }[] | undefined> {
+    const filter = whereOf(query, false);
+    if (filter === undefined) return [];
+    // A first page whose walk failed is sorted without a walk for a while, as walkByName remembers it (same key).
+    const remember = `ASC\u0000${filter.where}\u0000${JSON.stringify(filter.params)}`;
+    const remembered = this.futileWalks.get(remember);
+    if (after === undefined && remembered !== undefined && performance.now() - remembered.at < FUTILE_WALK_MS && limit >= remembered.end) return undefined;
+    const listed = `federated_entries f INDEXED BY federated_listed_by_name WHERE ${LISTED} AND f.name_key IS NOT NULL`;
+    const cut = after === undefined ? '' : ' AND (f.name_key, f.item_iri) > (?, ?)';
+    const cutParams: SqlValue[] = after === undefined ? [] : [after.name, after.item];
+    const bound = await this.db.reader.get<{ key: string }>(`SELECT f.name_key AS key FROM ${listed}${cut} ORDER BY f.name_key, f.item_iri LIMIT 1 OFFSET ?`,
+      [...cutParams, WALK_BUDGET]);
+    const rows = await this.db.reader.all<{ id: number; k: string | null; i: string }>(
+      `SELECT f.rowid AS id, f.name_key AS k, f.item_iri AS i FROM ${listed}${cut} AND ${filter.where}${bound === undefined ? '' : ' AND f.name_key <= ?'}
+       ORDER BY f.name_key, f.item_iri LIMIT ?`, [...cutParams, ...filter.params, ...(bound === undefined ? [] : [bound.key]), limit]);
+    // Short: the bound came first, or the rows without a name follow (after every named one): sorted then.
+    if (rows.length === limit) return rows;
+    if (after === undefined) {
+      this.futileWalks.delete(remember);
+      this.futileWalks.set(remember, { end: limit, at: performance.now() });
+      if (this.futileWalks.size > 256) this.futileWalks.delete(this.futileWalks.keys().next().value as string);
+    }
+    return undefined;
   }
 
   /**

@@ -620,7 +620,7 @@ export class SqliteOrderStore implements OrderStore {
   }
 
   public async list(
-    eid: string, options: { placedBy?: string; heldAt?: string; offset: number; limit: number; count?: boolean },
+    eid: string, options: { placedBy?: string; heldAt?: string; before?: number; offset: number; limit: number; count?: boolean },
   ): Promise<{ orders: OrderRow[]; total: number }> {
     let filter = options.placedBy === undefined ? '' : 'AND placed_by = ?';
     const params: SqlValue[] = options.placedBy === undefined ? [eid] : [eid, options.placedBy];
@@ -629,9 +629,10 @@ export class SqliteOrderStore implements OrderStore {
       params.push(options.heldAt);
     }
     const total = options.count === false ? undefined : (await this.db.reader.get<{ n: number }>(`SELECT COUNT(*) AS n FROM orders WHERE eid = ? ${filter}`, params))?.n ?? 0;
-    const rows = await this.db.reader.all<OrderSql>(`SELECT * FROM orders WHERE eid = ? ${filter} ORDER BY number DESC LIMIT ? OFFSET ?`, [
-      ...params, options.limit, options.offset,
-    ]);
+    // After a page's last order by its number (a range of orders_by_enterprise or orders_by_buyer), not by an offset
+    // that each new order moves; the total stays that of every order.
+    const rows = await this.db.reader.all<OrderSql>(`SELECT * FROM orders WHERE eid = ? ${filter}${options.before === undefined ? '' : ' AND number < ?'}
+      ORDER BY number DESC LIMIT ? OFFSET ?`, [...params, ...(options.before === undefined ? [] : [options.before]), options.limit, options.offset]);
     const orders: OrderRow[] = [];
     for (const row of rows) orders.push(await withLines(this.db.reader, row));
     return { orders, total: total ?? orders.length };

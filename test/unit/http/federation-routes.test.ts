@@ -56,6 +56,13 @@ describe('http: the federation routes', function () {
     expect(expectProblem(await get('/api/federation/catalog?q=a&q=b'), 400).detail).to.equal('q must be given once');
     expectProblem(await get('/api/federation/catalog.csv?in_stock=1'), 400);
     expectProblem(await get('/api/federation/catalog?page=5&page_size=2'), 404);
+    // A cursor it did not write (or not for this list, or beside a page number): a 400 saying why, never a 500.
+    const cursor = (parts: unknown[]): string => Buffer.from(JSON.stringify(parts)).toString('base64url');
+    for (const [query, why] of [['after=', 'empty'], ['after=%25%25', 'not base64url'], [`after=${cursor(['n', 1, 'a', 'b'])}`, 'not what this node writes'],
+      [`after=${cursor(['o', 2, 5])}`, 'not one of the federated catalogue'], [`after=${cursor(['n', 2, 'a', 'b'])}&page=2`, 'not both'],
+      [`after=${cursor(['n', 2, 'a', 'b'])}&q=tomate`, 'walk without q'], [`after=${cursor(['q', 2, '1', 3])}`, 'walk with q']]) {
+      expect(expectProblem(await get(`/api/federation/catalog?${query}`), 400).detail, query).to.include(why);
+    }
   });
 
   it('refuses with 400 a filter written otherwise (type[]=, in_stok=, Type=, radius-km=) on every route, and leaves other parameters alone', async () => {

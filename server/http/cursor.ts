@@ -1,0 +1,116 @@
+/**
+ * The `after` query parameter of paged routes: an opaque cursor naming where the previous page ended, which every
+ * `next` link this node writes carries. A page found by offset (`?page=N`) shifts when a row is inserted or removed
+ * before it between two requests (a peer's sync, a new order): a client walking the `next` links would miss a row or
+ * read one twice. A page found after a row's sort key does not.
+ *
+ * A cursor is base64url (RFC 4648 §5, no padding) of a small JSON array: its kind, the page number it leads to (for
+ * the `previous` link and nothing else), then the sort key. Any well-formed key is a place in the order, so a cursor
+ * needs no signature; one that is not well formed is a 400 saying why, never a 500.
+ *
+ * @packageDocumentation
+ */
+import type { Request } from 'express';
+import { BadRequestHttpError } from '../errors/http-error.js';
+import type { CataloguePlace } from '../federation/federation-service.js';
+import { MAX_PAGE } from './page-params.js';
+
+/** The query parameter that carries a cursor. */
+export const CURSOR_PARAM = 'after';
+
+/** The longest cursor taken: a key holds a catalog item IRI and a folded name, each bounded below. */
+const MAX_CURSOR_LENGTH = 8192;
+
+/** The longest text (an IRI, a folded name) a cursor's key may hold. */
+const MAX_KEY_TEXT = 4096;
+
+/** What a cursor holds: its kind, the page it leads to, its key's parts. */
+type CursorParts = readonly [kind: string, page: number, ...key: (string | number | null)[]];
+
+/** A cursor's text for its parts. */
+export function encodeCursor(parts: CursorParts): string {
+  return Buffer.from(JSON.stringify(parts), 'utf8').toString('base64url');
+}
+
+/**
+ * The parts of a cursor, checked as far as every kind is alike (base64url of a JSON array of a kind and a page
+ * number); undefined when the request has none.
+ *
+ * @throws BadRequestHttpError for anything this node did not write, with the reason
+ */
+export function decodeCursor(req: Request): CursorParts | undefined {
+  const value = req.query[CURSOR_PARAM];
+  if (value === undefined) return undefined;
+  const bad = (why: string): BadRequestHttpError => new BadRequestHttpError(`${CURSOR_PARAM} is not a cursor of this list (${why}): follow the next link as given, or start again from the first page`);
+  if (typeof value !== 'string') throw bad('given more than once');
+  if (req.query['page'] !== undefined) throw new BadRequestHttpError(`give page or ${CURSOR_PARAM}, not both: ${CURSOR_PARAM} is where the previous page ended`);
+  if (value.length === 0 || value.length > MAX_CURSOR_LENGTH) throw bad(`empty or longer than ${MAX_CURSOR_LENGTH} characters`);
+  // Base64url without padding, written back the same: Buffer.from would skip any other character silently.
+  if (!/^[A-Za-z0-9_-]+$/u.test(value)) throw bad('not base64url');
+  const bytes = Buffer.from(value, 'base64url');
+  if (bytes.toString('base64url') !== value) throw bad('not base64url');
+  let parts: unknown;
+  try {
+    parts = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw bad('its content is not what this node writes');
+  }
+  if (!Array.isArray(parts) || typeof parts[0] !== 'string' || !Number.isInteger(parts[1]) || (parts[1] as number) < 2 || (parts[1] as number) > MAX_PAGE
+    || !parts.slice(2).every((p) => p === null || typeof p === 'number' || (typeof p === 'string' && p.length <= MAX_KEY_TEXT))) {
+    throw bad('its content is not what this node writes');
+  }
+  return parts as unknown as CursorParts;
+}
+
+/** A cursor's kinds: the federated catalogue in name order, with `q` (see {@link CataloguePlace}), an order list. */
+const KIND = { byName: 'n', byText: 'q', orders: 'o' } as const;
+
+/** The cursor of a place in the federated catalogue, leading to page `page`. */
+export function catalogueCursor(place: CataloguePlace, page: number): string {
+  return encodeCursor('key' in place ? [KIND.byName, page, place.key.name, place.key.item] : [KIND.byText, page, place.version, place.offset]);
+}
+
+/**
+ * The place in the federated catalogue a request's cursor names, with the page number it leads to; undefined without one.
+ *
+ * @throws BadRequestHttpError for a cursor this node did not write for the catalogue
+ */
+export function catalogueCursorOf(req: Request): { place: CataloguePlace; page: number } | undefined {
+  const parts = decodeCursor(req);
+  if (parts === undefined) return undefined;
+  const [kind, page, ...key] = parts;
+  const wrong = new BadRequestHttpError(`${CURSOR_PARAM} is not a cursor of this list (not one of the federated catalogue): follow the next link as given, or start again from the first page`);
+  if (kind === KIND.byName) {
+    const [name, item] = key;
+    if (key.length !== 2 || (name !== null && typeof name !== 'string') || typeof item !== 'string' || item === '') throw wrong;
+    return { place: { key: { name, item } }, page };
+  }
+  if (kind === KIND.byText) {
+    const [version, offset] = key;
+    if (key.length !== 2 || typeof version !== 'string' || !/^\d{1,20}$/u.test(version) || !Number.isSafeInteger(offset) || (offset as number) < 1) throw wrong;
+    return { place: { version, offset: offset as number }, page };
+  }
+  throw wrong;
+}
+
+/** The cursor of the orders after the one numbered `number` (newest first), leading to page `page`. */
+export function orderCursor(number: number, page: number): string {
+  return encodeCursor([KIND.orders, page, number]);
+}
+
+/**
+ * The order number a request's cursor names (the list goes on with older orders), with the page it leads to;
+ * undefined without one.
+ *
+ * @throws BadRequestHttpError for a cursor this node did not write for an order list
+ */
+export function orderCursorOf(req: Request): { before: number; page: number } | undefined {
+  const parts = decodeCursor(req);
+  if (parts === undefined) return undefined;
+  const [kind, page, ...key] = parts;
+  const [number] = key;
+  if (kind !== KIND.orders || key.length !== 1 || !Number.isSafeInteger(number) || (number as number) < 1) {
+    throw new BadRequestHttpError(`${CURSOR_PARAM} is not a cursor of this list (not one of an order list): follow the next link as given, or start again from the first page`);
+  }
+  return { before: number as number, page };
+}
