@@ -54,6 +54,11 @@ export interface OrderLineRow extends NewOrderLine {
   readonly position: number;
   /** Units of the item's ledger this line holds (0 once sold or released, and for a listing's line). */
   readonly reserved: number;
+  /**
+   * Units of its offer's own ledger this line holds, when the offer has a stock of its own (absent: none, as for an
+   * offer that mirrors its item's stock; gone once sold or released).
+   */
+  readonly offerReserved?: number;
 }
 
 /** A stored order. */
@@ -83,7 +88,9 @@ export interface OrderRow {
  *
  * The stock is counted per catalog item: every line of the order on the same item (on one offer or several) draws
  * on one ledger, and each of them is named, with its own quantity, what the order could have of the item, and
- * what the lines ask together.
+ * what the lines ask together. A line through an offer with a stock of its own draws on that offer's ledger too:
+ * short of it, the line is named the same way, with what the order could have through the offer (`offer` set), and
+ * the lines through that offer.
  */
 export interface ShortLine {
   /** Index of the line in the request (0-based). */
@@ -96,6 +103,8 @@ export interface ShortLine {
    * it (an amendment). Shared by every line of the order on the item.
    */
   readonly available: number;
+  /** The offer whose own stock the line is short of (absent: short of the item's). */
+  readonly offer?: string;
   /** When other lines of the order draw on the same item: what all of them ask together, this one included. */
   readonly requestedTogether?: number;
   /** When other lines of the order draw on the same item: their indexes (0-based). */

@@ -1031,6 +1031,117 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 38,
+    name: 'an offer with a stock of its own limits the orders through it, and its published stock follows them',
+    sql: `
+      -- An offer given a stock of its own (a write of the offer alone, as Open Food Network's OffersController sends,
+      -- with another number than its item's) published that number, but orders reserved from the item's ledger only:
+      -- an offer published with 3 took an order of 10, and still said 3 after an order of 2. Such an offer now has a
+      -- ledger of its own, moved as the item's is (conditional statements in the order's transaction, the invariant
+      -- checked here), and an order line through it needs both. An offer whose stock is its item's (or none) mirrors
+      -- the item and has no ledger of its own; one that stops having its own stock while orders hold some of it keeps
+      -- the row (\`own\` 0, limiting nothing) until they are released, so that a release never lands in a new ledger.
+      CREATE TABLE offer_stock (
+        offer_iri TEXT PRIMARY KEY,
+        item_iri  TEXT NOT NULL,
+        eid       TEXT NOT NULL REFERENCES enterprises (eid) ON DELETE CASCADE,
+        own       INTEGER NOT NULL DEFAULT 1 CHECK (own IN (0, 1)),
+        initial   NUMERIC NOT NULL,
+        restocked NUMERIC NOT NULL DEFAULT 0,
+        available NUMERIC NOT NULL CHECK (available >= 0),
+        reserved  NUMERIC NOT NULL DEFAULT 0 CHECK (reserved >= 0),
+        sold      NUMERIC NOT NULL DEFAULT 0 CHECK (sold >= 0),
+        CHECK (abs(initial + restocked - available - reserved - sold)
+          < max(1e-6, 1e-12 * (abs(initial) + abs(restocked) + available + reserved + sold)))
+      );
+      CREATE INDEX offer_stock_by_item ON offer_stock (item_iri);
+      CREATE INDEX offer_stock_by_enterprise ON offer_stock (eid);
+      -- How much of its offer's own ledger a line holds (0: the offer had none when the line was reserved, or a listing's line).
+      ALTER TABLE order_lines ADD COLUMN offer_reserved NUMERIC NOT NULL DEFAULT 0 CHECK (offer_reserved >= 0);
+      INSERT INTO offer_stock (offer_iri, item_iri, eid, own, initial, available)
+        SELECT o.iri, json_extract(o.record, '$.item'), o.eid, 1, max(json_extract(o.record, '$.stock'), 0), max(json_extract(o.record, '$.stock'), 0)
+        FROM resources o
+        WHERE o.kind = 'Offer' AND json_extract(o.record, '$.item') IS NOT NULL
+          AND o.stock IS NOT NULL AND o.stock IS NOT (SELECT i.stock FROM resources i WHERE i.iri = json_extract(o.record, '$.item'))
+          AND o.stock IS NOT (SELECT s.available FROM stock s WHERE s.item_iri = json_extract(o.record, '$.item') AND s.on_demand = 0);
+      -- An offer's stock written: its own when it is a number other than its item's (published or in its ledger: the
+      -- orders publish the offers that mirror the item before the item). The orders' own publication of an offer's
+      -- ledger (the stock its ledger has) is no write of its stock.
+      CREATE TRIGGER offer_stock_on_offer_write AFTER UPDATE OF record ON resources
+        WHEN new.kind = 'Offer' AND old.stock IS NOT new.stock
+          AND NOT EXISTS (SELECT 1 FROM offer_stock WHERE offer_iri = new.iri AND own = 1 AND available IS new.stock) BEGIN
+        DELETE FROM offer_stock WHERE offer_iri = new.iri AND reserved = 0 AND NOT (new.stock IS NOT NULL AND new.stock IS NOT (SELECT i.stock FROM resources i WHERE i.iri = json_extract(new.record, '$.item'))
+          AND new.stock IS NOT (SELECT s.available FROM stock s WHERE s.item_iri = json_extract(new.record, '$.item') AND s.on_demand = 0));
+        UPDATE offer_stock SET own = 0 WHERE offer_iri = new.iri AND own = 1 AND NOT (new.stock IS NOT NULL AND new.stock IS NOT (SELECT i.stock FROM resources i WHERE i.iri = json_extract(new.record, '$.item'))
+          AND new.stock IS NOT (SELECT s.available FROM stock s WHERE s.item_iri = json_extract(new.record, '$.item') AND s.on_demand = 0));
+        INSERT INTO offer_stock (offer_iri, item_iri, eid, own, initial, available)
+          SELECT new.iri, json_extract(new.record, '$.item'), new.eid, 1, max(json_extract(new.record, '$.stock'), 0), max(json_extract(new.record, '$.stock'), 0)
+          WHERE json_extract(new.record, '$.item') IS NOT NULL AND new.stock IS NOT NULL AND new.stock IS NOT (SELECT i.stock FROM resources i WHERE i.iri = json_extract(new.record, '$.item'))
+          AND new.stock IS NOT (SELECT s.available FROM stock s WHERE s.item_iri = json_extract(new.record, '$.item') AND s.on_demand = 0)
+          ON CONFLICT (offer_iri) DO UPDATE SET own = 1, item_iri = excluded.item_iri, restocked = (round(restocked * 1e6) + round(excluded.available * 1e6) - round(available * 1e6)) / 1e6, available = excluded.available
+          WHERE own = 0 OR available IS NOT excluded.available;
+      END;
+      CREATE TRIGGER offer_stock_on_offer_insert AFTER INSERT ON resources WHEN new.kind = 'Offer' BEGIN
+        INSERT INTO offer_stock (offer_iri, item_iri, eid, own, initial, available)
+          SELECT new.iri, json_extract(new.record, '$.item'), new.eid, 1, max(json_extract(new.record, '$.stock'), 0), max(json_extract(new.record, '$.stock'), 0)
+          WHERE json_extract(new.record, '$.item') IS NOT NULL AND new.stock IS NOT NULL AND new.stock IS NOT (SELECT i.stock FROM resources i WHERE i.iri = json_extract(new.record, '$.item'))
+          AND new.stock IS NOT (SELECT s.available FROM stock s WHERE s.item_iri = json_extract(new.record, '$.item') AND s.on_demand = 0)
+          ON CONFLICT (offer_iri) DO UPDATE SET own = 1, item_iri = excluded.item_iri, restocked = (round(restocked * 1e6) + round(excluded.available * 1e6) - round(available * 1e6)) / 1e6, available = excluded.available;
+      END;
+      CREATE TRIGGER offer_stock_on_offer_delete AFTER DELETE ON resources WHEN old.kind = 'Offer' BEGIN
+        DELETE FROM offer_stock WHERE offer_iri = old.iri AND reserved = 0;
+        UPDATE offer_stock SET own = 0 WHERE offer_iri = old.iri;
+      END;
+      -- The item's triggers decide its offers' again before they restock its ledger (one trigger: the order of two
+      -- is not SQLite's promise), as migration 28 wrote them otherwise.
+      DROP TRIGGER stock_on_item_insert;
+      DROP TRIGGER stock_on_item_update;
+      CREATE TRIGGER stock_on_item_insert AFTER INSERT ON resources WHEN new.kind = 'CatalogItem' BEGIN
+        -- Its offers' own stock, decided again when the item's stock is written (not when the orders publish what its
+        -- ledger has left): an offer saying the item's new stock mirrors it, one saying another number has its own.
+        DELETE FROM offer_stock WHERE 1 AND item_iri = new.iri AND reserved = 0
+          AND offer_iri IN (SELECT r.iri FROM resources r WHERE r.iri IN (SELECT value FROM json_each(new.record, '$.offers'))
+            AND (r.stock IS NULL OR r.stock IS new.stock));
+        UPDATE offer_stock SET own = 0 WHERE 1 AND item_iri = new.iri AND own = 1
+          AND offer_iri IN (SELECT r.iri FROM resources r WHERE r.iri IN (SELECT value FROM json_each(new.record, '$.offers'))
+            AND (r.stock IS NULL OR r.stock IS new.stock));
+        INSERT INTO offer_stock (offer_iri, item_iri, eid, own, initial, available)
+          SELECT r.iri, new.iri, r.eid, 1, max(json_extract(r.record, '$.stock'), 0), max(json_extract(r.record, '$.stock'), 0) FROM resources r
+          WHERE 1 AND r.iri IN (SELECT value FROM json_each(new.record, '$.offers')) AND r.kind = 'Offer' AND r.eid = new.eid
+            AND r.stock IS NOT NULL AND r.stock IS NOT new.stock
+          ON CONFLICT (offer_iri) DO UPDATE SET own = 1, item_iri = excluded.item_iri, restocked = (round(restocked * 1e6) + round(excluded.available * 1e6) - round(available * 1e6)) / 1e6, available = excluded.available WHERE own = 0;
+        INSERT INTO stock (item_iri, eid, on_demand, initial, available)
+        VALUES (new.iri, new.eid, json_extract(new.record, '$.stock') IS NULL, max(COALESCE(json_extract(new.record, '$.stock'), 0), 0),
+          max(COALESCE(json_extract(new.record, '$.stock'), 0), 0))
+        ON CONFLICT (item_iri) DO UPDATE SET eid = excluded.eid, on_demand = excluded.on_demand,
+          restocked = (round(restocked * 1e6) + round(excluded.available * 1e6) - round(available * 1e6)) / 1e6, available = excluded.available;
+      END;
+      CREATE TRIGGER stock_on_item_update AFTER UPDATE OF record ON resources WHEN new.kind = 'CatalogItem' BEGIN
+        -- Its offers' own stock, decided again when the item's stock is written (not when the orders publish what its
+        -- ledger has left): an offer saying the item's new stock mirrors it, one saying another number has its own.
+        DELETE FROM offer_stock WHERE (old.stock IS NOT new.stock AND new.stock IS NOT (SELECT available FROM stock WHERE item_iri = new.iri AND on_demand = 0)) AND item_iri = new.iri AND reserved = 0
+          AND offer_iri IN (SELECT r.iri FROM resources r WHERE r.iri IN (SELECT value FROM json_each(new.record, '$.offers'))
+            AND (r.stock IS NULL OR r.stock IS new.stock));
+        UPDATE offer_stock SET own = 0 WHERE (old.stock IS NOT new.stock AND new.stock IS NOT (SELECT available FROM stock WHERE item_iri = new.iri AND on_demand = 0)) AND item_iri = new.iri AND own = 1
+          AND offer_iri IN (SELECT r.iri FROM resources r WHERE r.iri IN (SELECT value FROM json_each(new.record, '$.offers'))
+            AND (r.stock IS NULL OR r.stock IS new.stock));
+        INSERT INTO offer_stock (offer_iri, item_iri, eid, own, initial, available)
+          SELECT r.iri, new.iri, r.eid, 1, max(json_extract(r.record, '$.stock'), 0), max(json_extract(r.record, '$.stock'), 0) FROM resources r
+          WHERE (old.stock IS NOT new.stock AND new.stock IS NOT (SELECT available FROM stock WHERE item_iri = new.iri AND on_demand = 0)) AND r.iri IN (SELECT value FROM json_each(new.record, '$.offers')) AND r.kind = 'Offer' AND r.eid = new.eid
+            AND r.stock IS NOT NULL AND r.stock IS NOT new.stock
+          ON CONFLICT (offer_iri) DO UPDATE SET own = 1, item_iri = excluded.item_iri, restocked = (round(restocked * 1e6) + round(excluded.available * 1e6) - round(available * 1e6)) / 1e6, available = excluded.available WHERE own = 0;
+        INSERT INTO stock (item_iri, eid, on_demand, initial, available)
+        VALUES (new.iri, new.eid, json_extract(new.record, '$.stock') IS NULL, max(COALESCE(json_extract(new.record, '$.stock'), 0), 0),
+          max(COALESCE(json_extract(new.record, '$.stock'), 0), 0))
+        ON CONFLICT (item_iri) DO UPDATE SET on_demand = excluded.on_demand,
+          restocked = CASE WHEN excluded.on_demand = 1 THEN restocked
+            ELSE (round(restocked * 1e6) + round(excluded.available * 1e6) - round(available * 1e6)) / 1e6 END,
+          available = CASE WHEN excluded.on_demand = 1 THEN available ELSE excluded.available END
+        WHERE on_demand IS NOT excluded.on_demand OR (excluded.on_demand = 0 AND available IS NOT excluded.available);
+      END;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -7,6 +7,10 @@
  * enterprise's version and appends to the change feed, by trigger) in the same database transaction: once per
  * group commit and item, before the commit ({@link publishLater}).
  *
+ * An offer with a stock of its own (migration 38: written with another number than its item's) has a ledger of its
+ * own beside the item's, moved in the same transaction by the same kind of statements ({@link moveOffers}): a line
+ * through it needs both, records what it holds of the offer's (`offer_reserved`), and the offer publishes its own.
+ *
  * @packageDocumentation
  */
 import {
@@ -27,7 +31,7 @@ interface OrderSql {
 }
 interface LineSql {
   order_iri: string; position: number; offer_iri: string; item_iri: string; product_iri: string | null; quantity: number; price: number | null;
-  currency: string | null; reserved: number; listing_id: number | null; details: string;
+  currency: string | null; reserved: number; listing_id: number | null; details: string; offer_reserved: number;
 }
 interface ListingSql {
   id: number; eid: string; item_iri: string; offer_iri: string; product_iri: string; origin_item: string; origin_offer: string | null; origin_product: string;
@@ -64,6 +68,7 @@ function lineRow(r: LineSql): OrderLineRow {
     position: r.position, offer: r.offer_iri, item: r.item_iri, ...(r.product_iri !== null ? { product: r.product_iri } : {}), quantity: r.quantity,
     ...(r.price !== null && r.currency !== null ? { price: { value: r.price, currency: r.currency } } : {}), reserved: r.reserved,
     ...(r.listing_id !== null ? { listing: r.listing_id } : {}), details: JSON.parse(r.details) as Record<string, unknown>,
+    ...(r.offer_reserved > 0 ? { offerReserved: r.offer_reserved } : {}),
   };
 }
 
@@ -122,6 +127,23 @@ interface Demand {
   held: number;
   /** The lines on the item (0-based). */
   indexes: number[];
+  /**
+   * Of an offer's own ledger: what the order has through the offer without holding any of that ledger (its lines
+   * were reserved while the offer mirrored its item, whose stock did not count them), which it is not asked again.
+   */
+  unheld?: number;
+}
+
+/** What the lines through each offer hold of its own ledger, the amount of each offer given to its lines in turn. */
+function offerHolds(lines: readonly NewOrderLine[], holds: ReadonlyMap<string, number>): number[] {
+  const left = new Map(holds);
+  return lines.map((line) => {
+    const remaining = line.listing === undefined ? left.get(line.offer) : undefined;
+    if (remaining === undefined) return 0;
+    const held = Math.min(line.quantity, remaining);
+    left.set(line.offer, ledgerPlus(remaining, -held));
+    return held;
+  });
 }
 
 /** Quantities by item, of the lines that draw on the local ledger (none when not `reserving`). */
@@ -142,15 +164,45 @@ function demand(lines: readonly NewOrderLine[], reserving = true): Map<string, D
 }
 
 /**
+ * Quantities by offer, of the lines that draw on the local ledgers (none when not `reserving`): what they ask of
+ * their offers' own ledgers, when the offers have one (which only the order's transaction knows).
+ */
+function offerDemand(lines: readonly NewOrderLine[], reserving = true): Map<string, Demand> {
+  const byOffer = new Map<string, Demand>();
+  if (!reserving) return byOffer;
+  lines.forEach((line, index) => {
+    if (line.listing !== undefined) return;
+    const entry = byOffer.get(line.offer) ?? { quantity: 0, requested: 0, held: 0, indexes: [] };
+    entry.quantity = ledgerPlus(entry.quantity, line.quantity);
+    entry.requested = ledgerPlus(entry.requested, line.quantity);
+    entry.indexes.push(index);
+    byOffer.set(line.offer, entry);
+  });
+  return byOffer;
+}
+
+/**
  * The short lines of an item the order could not have: each line with its own quantity, and what the order could
  * have of the item (the ledger's `available`, plus what the order holds of it already); lines sharing the item
- * also say what they ask together, and which they are.
+ * also say what they ask together, and which they are. With `offer`, the lines through an offer short of its own
+ * stock, named the same way (what the order could have through the offer).
  */
-function shortLinesOf(item: string, wanted: Demand, available: number, lines: readonly NewOrderLine[]): ShortLine[] {
+function shortLinesOf(item: string | undefined, wanted: Demand, available: number, lines: readonly NewOrderLine[], offer?: string): ShortLine[] {
   return wanted.indexes.map((index) => ({
-    index, item, requested: (lines[index] as NewOrderLine).quantity, available: available + wanted.held,
+    index, item: item ?? (lines[index] as NewOrderLine).item, ...(offer !== undefined ? { offer } : {}), requested: (lines[index] as NewOrderLine).quantity,
+    available: available + wanted.held,
     ...(wanted.indexes.length > 1 ? { requestedTogether: wanted.requested, sharedWith: wanted.indexes.filter((i) => i !== index) } : {}),
   }));
+}
+
+/** One entry per short line: a line short of both its item and its offer is named by the one that has less. */
+function shortest(short: readonly ShortLine[]): ShortLine[] {
+  const byIndex = new Map<number, ShortLine>();
+  for (const line of short) {
+    const known = byIndex.get(line.index);
+    if (known === undefined || line.available < known.available) byIndex.set(line.index, line);
+  }
+  return [...byIndex.values()].sort((a, b) => a.index - b.index);
 }
 
 // What a line gives back is compared in whole millionths too: a ledger or a line written before the counters were
@@ -191,13 +243,21 @@ function jsonNumber(x: string): string {
 
 // The published copy follows the ledger, in the order's transaction: the offers that mirrored the item's stock,
 // then the item (writing a record moves the enterprise's version and appends to the feed, by trigger).
+// An offer with a stock of its own publishes its own ledger's, never the item's.
 const PUBLISH_OFFERS = `UPDATE resources SET record = json_set(record, '$.stock', ${jsonNumber('s.available')}), stock = s.available, version = NULL,
     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
   FROM stock s
   WHERE s.item_iri = ?1 AND s.on_demand = 0 AND resources.eid = ?2 AND resources.kind = 'Offer'
     AND resources.iri IN (SELECT value FROM json_each((SELECT record FROM resources WHERE iri = ?1), '$.offers'))
     AND json_extract(resources.record, '$.stock') IS (SELECT json_extract(record, '$.stock') FROM resources WHERE iri = ?1)
-    AND json_extract(resources.record, '$.stock') IS NOT s.available`;
+    AND json_extract(resources.record, '$.stock') IS NOT s.available
+    AND NOT EXISTS (SELECT 1 FROM offer_stock o WHERE o.offer_iri = resources.iri AND o.own = 1)`;
+// An offer's own ledger, published on the offer (a write of the offer that its trigger knows for the ledger's own).
+const PUBLISH_OWN_OFFER = `UPDATE resources SET record = json_set(record, '$.stock', ${jsonNumber('o.available')}), stock = o.available, version = NULL,
+    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+  FROM offer_stock o
+  WHERE o.offer_iri = ?1 AND o.own = 1 AND resources.iri = ?1 AND resources.eid = ?2 AND resources.kind = 'Offer'
+    AND json_extract(resources.record, '$.stock') IS NOT o.available`;
 const PUBLISH_ITEM = `UPDATE resources SET record = json_set(record, '$.stock', ${jsonNumber('s.available')}), stock = s.available, version = NULL,
     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
   FROM stock s
@@ -219,6 +279,19 @@ async function publish(tx: SqlConnection, item: string, eid: string): Promise<vo
 function publishLater(context: TransactionContext, item: string, eid: string): void {
   context.defer(`publish stock ${eid} ${item}`, (tx) => publish(tx, item, eid));
 }
+
+/** {@link publishLater} of an offer's own ledger, on the offer. */
+function publishOfferLater(context: TransactionContext, offer: string, eid: string): void {
+  context.defer(`publish offer stock ${eid} ${offer}`, (tx) => tx.run(PUBLISH_OWN_OFFER, [offer, eid]).then(() => undefined));
+}
+
+// An offer's own ledger, moved as the item's is (exact in millionths), but per line: each line records what it holds
+// of its offer's ledger (`offer_reserved`), which a release gives back, or a sale moves to sold. A ledger no longer
+// the offer's own (its stock written as its item's since) still gets its units back, and publishes nothing.
+const RELEASE_OFFER = `UPDATE offer_stock SET available = ${plus('available', '?1')}, reserved = ${plus('reserved', '-?1')}
+  WHERE offer_iri = ?2 AND eid = ?3 AND round(reserved * 1e6) >= round(?1 * 1e6)`;
+const SELL_OFFER = `UPDATE offer_stock SET reserved = ${plus('reserved', '-?1')}, sold = ${plus('sold', '?1')}
+  WHERE offer_iri = ?2 AND eid = ?3 AND round(reserved * 1e6) >= round(?1 * 1e6)`;
 
 /**
  * The transactions of orders read the ledgers, never the published copy of their stock: they may run while the
@@ -255,17 +328,85 @@ async function take(tx: SqlConnection, eid: string, wanted: readonly (readonly [
   return taken;
 }
 
+/** Offers moved by one statement at most (three parameters each, below the bulk threshold of the statement cache). */
+const OFFERS_TOGETHER = 30;
+
+/** Whether a statement failed on a CHECK constraint (SQLite then undid that statement alone). */
+function isCheckFailure(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT' && /\bCHECK constraint failed\b/u.test(String((error as Error).message));
+}
+
+/**
+ * Moves the own ledgers of the offers an order's lines go through, in one statement per {@link OFFERS_TOGETHER}
+ * offers: each gives back what the order held of it (`held`, in an amendment) and, when the stock is the offer's
+ * own, takes what the lines now ask (`requested`). An offer without a ledger of its own (it mirrors its item's
+ * stock) takes nothing. A ledger left with less than nothing fails its CHECK (`available >= 0`, the database's own
+ * guard, as no two orders then take the same unit): the statement changes nothing, and the short lines are read.
+ *
+ * @returns what the lines hold of each offer's own ledger (by offer: see {@link offerHolds}), and the lines short
+ *   of them (the caller's transaction is then to be rolled back)
+ */
+async function moveOffers(
+  tx: SqlConnection, context: TransactionContext, eid: string, wanted: ReadonlyMap<string, Demand>, lines: readonly NewOrderLine[],
+): Promise<{ holds: Map<string, number>; short: ShortLine[] }> {
+  // What each ledger is to hold: what the lines ask, less what the order has through the offer without holding it.
+  const target = (d: Demand): number => Math.max(0, ledgerPlus(d.requested, -(d.unheld ?? 0)));
+  const moves = [...wanted].filter(([, d]) => d.held > 0 || target(d) > 0);
+  const holds = new Map<string, number>();
+  for (let i = 0; i < moves.length; i += OFFERS_TOGETHER) {
+    const chunk = moves.slice(i, i + OFFERS_TOGETHER);
+    let rows: { offer: string; own: number }[];
+    try {
+      rows = await tx.all<{ offer: string; own: number }>(
+        `UPDATE offer_stock SET
+           available = CASE WHEN offer_stock.own = 1 THEN ${plus(plus('offer_stock.available', 'd.h'), '-d.q')} ELSE ${plus('offer_stock.available', 'd.h')} END,
+           reserved = CASE WHEN offer_stock.own = 1 THEN ${plus(plus('offer_stock.reserved', '-d.h'), 'd.q')} ELSE ${plus('offer_stock.reserved', '-d.h')} END
+         FROM (SELECT column1 AS offer, column2 AS h, column3 AS q FROM (VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')})) AS d
+         WHERE offer_stock.offer_iri = d.offer AND offer_stock.eid = ? AND (offer_stock.own = 1 OR d.h > 0)
+         RETURNING offer_stock.offer_iri AS offer, offer_stock.own AS own`,
+        [...chunk.flatMap(([offer, d]) => [offer, d.held, target(d)]), eid],
+      );
+    } catch (error: unknown) {
+      if (!isCheckFailure(error)) throw error;
+      // What each own ledger of the chunk had (the failed statement moved none of them).
+      const available = new Map<string, number>();
+      await inChunks(chunk.map(([offer]) => offer), async (iris, marks) => {
+        const found = await tx.all<{ offer_iri: string; available: number }>(
+          `SELECT offer_iri, available FROM offer_stock WHERE eid = ? AND own = 1 AND offer_iri IN (${marks})`, [eid, ...iris]);
+        for (const row of found) available.set(row.offer_iri, row.available);
+      });
+      const short = chunk.flatMap(([offer, d]) => {
+        const has = available.get(offer);
+        return has !== undefined && ledgerPlus(has, d.held) < target(d) ? shortLinesOf(undefined, d, ledgerPlus(has, d.unheld ?? 0), lines, offer) : [];
+      });
+      // None short: the ledger is not as its lines say (a fault, not a refusal).
+      if (short.length === 0) throw error;
+      return { holds, short };
+    }
+    const moved = new Map(chunk);
+    for (const row of rows) {
+      if (row.own !== 1) continue;
+      holds.set(row.offer, target(moved.get(row.offer) as Demand));
+      publishOfferLater(context, row.offer, eid);
+    }
+  }
+  return { holds, short: [] };
+}
+
 /**
  * Moves stock by item: positive amounts are reserved (each under its condition, all in one statement), negative
  * ones released. Releases go first, so an amendment that moves units from one line to another of the same item
- * never fails.
+ * never fails. Then the offers' own ledgers ({@link moveOffers}): a line through an offer with a stock of its own
+ * needs both.
  *
+ * @returns what the lines hold of each offer's own ledger, by offer
  * @throws Short - when any reservation finds too little (the caller's transaction is then rolled back, with the
  *   reservations of the items that had enough)
  */
 async function reserve(
-  tx: SqlConnection, context: TransactionContext, eid: string, deltas: ReadonlyMap<string, Demand>, lines: readonly NewOrderLine[],
-): Promise<void> {
+  tx: SqlConnection, context: TransactionContext, eid: string, deltas: ReadonlyMap<string, Demand>, offers: ReadonlyMap<string, Demand>,
+  lines: readonly NewOrderLine[],
+): Promise<Map<string, number>> {
   const releases = [...deltas].filter(([, d]) => d.quantity < 0).sort(([, a], [, b]) => a.quantity - b.quantity);
   for (const [item, { quantity }] of releases) {
     const released = await tx.run(RELEASE, [-quantity, item, eid]);
@@ -276,19 +417,24 @@ async function reserve(
     }
   }
   const wanted = [...deltas].filter(([, d]) => d.quantity > 0);
-  if (wanted.length === 0) return;
-  const taken = await take(tx, eid, wanted.map(([item, d]) => [item, d.quantity] as const));
+  const short: ShortLine[] = [];
+  const taken = wanted.length === 0 ? new Set<string>() : await take(tx, eid, wanted.map(([item, d]) => [item, d.quantity] as const));
   for (const item of taken) publishLater(context, item, eid);
   const missing = wanted.filter(([item]) => !taken.has(item));
-  if (missing.length === 0) return;
-  // What is left of each short item: not moved by this transaction (its reservation changed no row).
-  const available = new Map<string, number>();
-  await inChunks(missing.map(([item]) => item), async (chunk, marks) => {
-    const rows = await tx.all<{ item_iri: string; available: number }>(`SELECT item_iri, available FROM stock WHERE eid = ? AND item_iri IN (${marks})`, [eid, ...chunk]);
-    for (const row of rows) available.set(row.item_iri, row.available);
-  });
-  const short = missing.flatMap(([item, wanted]) => shortLinesOf(item, wanted, available.get(item) ?? 0, lines));
-  throw new Short(short.sort((a, b) => a.index - b.index));
+  if (missing.length > 0) {
+    // What is left of each short item: not moved by this transaction (its reservation changed no row).
+    const available = new Map<string, number>();
+    await inChunks(missing.map(([item]) => item), async (chunk, marks) => {
+      const rows = await tx.all<{ item_iri: string; available: number }>(`SELECT item_iri, available FROM stock WHERE eid = ? AND item_iri IN (${marks})`, [eid, ...chunk]);
+      for (const row of rows) available.set(row.item_iri, row.available);
+    });
+    short.push(...missing.flatMap(([item, wanted]) => shortLinesOf(item, wanted, available.get(item) ?? 0, lines)));
+  }
+  // Moved even when an item is short: the answer then names the lines short of their offers too.
+  const moved = await moveOffers(tx, context, eid, offers, lines);
+  short.push(...moved.short);
+  if (short.length > 0) throw new Short(shortest(short));
+  return moved.holds;
 }
 
 /** The key of an order's idempotency record: two orders with the same one are never created in one statement. */
@@ -299,8 +445,8 @@ function requestKeys(order: NewOrder): string[] {
 
 /**
  * What the orders of one shared statement draw on, in one read: the ledgers of their items (`s`), the last
- * number of each enterprise's orders (`n`, one index lookup each) and the answers already given to their
- * idempotency keys (`r`, with the key's index in the third parameter). Only strings pass through JSON here: the
+ * number of each enterprise's orders (`n`, one index lookup each), the answers already given to their
+ * idempotency keys (`r`, with the key's index in the third parameter) and the own ledgers of their offers (`o`). Only strings pass through JSON here: the
  * numbers come back from the columns as stored.
  */
 const CREATE_READS = `
@@ -310,7 +456,9 @@ const CREATE_READS = `
   SELECT 'n', j.value, NULL, NULL, (SELECT MAX(number) FROM orders WHERE eid = j.value), NULL, NULL, NULL FROM json_each(?2) AS j
   UNION ALL
   SELECT 'r', r.order_iri, r.request_hash, NULL, j.key, NULL, NULL, NULL FROM json_each(?3) AS j
-    JOIN order_requests r ON r.eid = j.value ->> 0 AND r.caller = j.value ->> 1 AND r.key = j.value ->> 2`;
+    JOIN order_requests r ON r.eid = j.value ->> 0 AND r.caller = j.value ->> 1 AND r.key = j.value ->> 2
+  UNION ALL
+  SELECT 'o', offer_iri, eid, NULL, available, reserved, NULL, NULL FROM offer_stock WHERE own = 1 AND offer_iri IN (SELECT value FROM json_each(?4))`;
 
 /**
  * Most values bound to one statement of the shared ones below: under the statement cache's bulk threshold, so
@@ -351,15 +499,19 @@ const FORGET_PLACEMENTS = (values: string) => `DELETE FROM upstream_cancellation
 // order's own statement would have (a sum of fractional quantities subtracted at once could differ in its last bit).
 const SET_LEDGERS = (values: string) => `UPDATE stock SET available = d.column3, reserved = d.column4, restocked = d.column5, held_on_demand = d.column6
   FROM (VALUES ${values}) AS d WHERE stock.item_iri = d.column1 AND stock.eid = d.column2`;
+const SET_OFFER_LEDGERS = (values: string) => `UPDATE offer_stock SET available = d.column3, reserved = d.column4
+  FROM (VALUES ${values}) AS d WHERE offer_stock.offer_iri = d.column1 AND offer_stock.eid = d.column2 AND offer_stock.own = 1`;
 const INSERT_ORDERS = (values: string) =>
   `INSERT INTO orders (iri, eid, number, status, ordered_by, placed_by, details, created_at, updated_at, expires_at, closed_reason) VALUES ${values}`;
-const LINE_COLUMNS = 11;
+const LINE_COLUMNS = 12;
 const INSERT_LINES = (values: string) =>
-  `INSERT INTO order_lines (order_iri, position, offer_iri, item_iri, product_iri, quantity, price, currency, reserved, listing_id, details) VALUES ${values}`;
+  `INSERT INTO order_lines (order_iri, position, offer_iri, item_iri, product_iri, quantity, price, currency, reserved, listing_id, details, offer_reserved) VALUES ${values}`;
 const INSERT_REQUESTS = (values: string) => `INSERT INTO order_requests (eid, caller, key, request_hash, order_iri, created_at) VALUES ${values}`;
 
 /** A ledger as {@link createTogether} reads it and moves it. */
 interface Ledger { readonly eid: string; readonly onDemand: boolean; available: number; reserved: number; restocked: number; heldOnDemand: number; moved: boolean }
+/** An offer's own ledger as {@link createTogether} reads it and moves it. */
+interface OfferLedger { readonly eid: string; available: number; reserved: number; moved: boolean }
 
 /**
  * Creates several orders queued together ({@link BatchRunner}) in a handful of statements, not three or four
@@ -374,16 +526,19 @@ interface Ledger { readonly eid: string; readonly onDemand: boolean; available: 
 const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
   // What each order reserves: as `reserve` takes it, only positive quantities.
   const wants = orders.map((order) => [...demand(order.lines, reserves(order))].filter(([, d]) => d.quantity > 0));
+  const offerWants = orders.map((order) => [...offerDemand(order.lines, reserves(order))].filter(([, d]) => d.quantity > 0));
   const keyed = orders.flatMap((order, index) => (order.idempotency === undefined ? [] : [index]));
-  const rows = await tx.all<{ t: 's' | 'n' | 'r'; a: string; b: string | null; c: number | null; d: number | null; e: number | null; f: number | null; g: number | null }>(CREATE_READS, [
+  const rows = await tx.all<{ t: 's' | 'n' | 'r' | 'o'; a: string; b: string | null; c: number | null; d: number | null; e: number | null; f: number | null; g: number | null }>(CREATE_READS, [
     JSON.stringify([...new Set(wants.flatMap((want) => want.map(([item]) => item)))]),
     JSON.stringify([...new Set(orders.map((order) => order.eid))]),
     JSON.stringify(keyed.map((index) => {
       const order = orders[index] as NewOrder;
       return [order.eid, order.idempotency?.caller, order.idempotency?.key];
     })),
+    JSON.stringify([...new Set(offerWants.flatMap((want) => want.map(([offer]) => offer)))]),
   ]);
   const ledgers = new Map<string, Ledger>();
+  const offerLedgers = new Map<string, OfferLedger>();
   const numbers = new Map<string, number>();
   const known = new Map<number, { iri: string; hash: string }>();
   for (const row of rows) {
@@ -392,7 +547,8 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
         eid: row.b as string, onDemand: row.c === 1, available: row.d as number, reserved: row.e as number, restocked: row.f as number, heldOnDemand: row.g as number,
         moved: false,
       });
-    } else if (row.t === 'n') numbers.set(row.a, row.d ?? 0);
+    } else if (row.t === 'o') offerLedgers.set(row.a, { eid: row.b as string, available: row.d as number, reserved: row.e as number, moved: false });
+    else if (row.t === 'n') numbers.set(row.a, row.d ?? 0);
     else known.set(keyed[row.d as number] as number, { iri: row.a, hash: row.b as string });
   }
   const outcomes: BatchOutcome[] = [];
@@ -419,9 +575,23 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
       if (own !== undefined && (own.onDemand || own.available >= wanted.quantity)) continue;
       short.push(...shortLinesOf(item, wanted, own?.available ?? 0, order.lines));
     }
+    // The offers with a stock of their own: a line through one needs it too (as `moveOffers` takes it).
+    const ownOffers = new Map<string, number>();
+    for (const [offer, wanted] of offerWants[index] as [string, Demand][]) {
+      const ledger = offerLedgers.get(offer);
+      if (ledger === undefined || ledger.eid !== order.eid) continue;
+      ownOffers.set(offer, wanted.quantity);
+      if (ledger.available < wanted.quantity) short.push(...shortLinesOf(undefined, wanted, ledger.available, order.lines, offer));
+    }
     if (short.length > 0) {
-      outcomes.push({ error: new Short(short.sort((a, b) => a.index - b.index)) });
+      outcomes.push({ error: new Short(shortest(short)) });
       continue;
+    }
+    for (const [offer, quantity] of ownOffers) {
+      const ledger = offerLedgers.get(offer) as OfferLedger;
+      ledger.available = ledgerPlus(ledger.available, -quantity);
+      ledger.reserved = ledgerPlus(ledger.reserved, quantity);
+      ledger.moved = true;
     }
     for (const [item, { quantity }] of want) {
       // The arithmetic of `take`, on the same doubles.
@@ -441,7 +611,7 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
       details: JSON.stringify(order.details ?? {}), created_at: now, updated_at: now, ...closing(order),
     };
     orderRows.push([iri, order.eid, number, stored.status, stored.ordered_by, stored.placed_by, stored.details, now, now, stored.expires_at, stored.closed_reason]);
-    const lines = lineRowsOf(iri, order.lines, reserves(order));
+    const lines = lineRowsOf(iri, order.lines, reserves(order), ownOffers);
     for (const r of lines) lineRows.push(lineValues(r));
     const { idempotency } = order;
     if (idempotency !== undefined) requestRows.push([order.eid, idempotency.caller, idempotency.key, idempotency.requestHash, iri, now]);
@@ -450,9 +620,12 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
   }
   if (orderRows.length === 0) return outcomes;
   const moved = [...ledgers].filter(([, ledger]) => ledger.moved);
+  const movedOffers = [...offerLedgers].filter(([, ledger]) => ledger.moved);
   const write = async (): Promise<void> => {
     const set = await inRows(tx, 6, moved.map(([item, l]) => [item, l.eid, l.available, l.reserved, l.restocked, l.heldOnDemand]), SET_LEDGERS);
     if (set !== moved.length) throw new Error(`${moved.length} ledgers to move, ${set} moved`);
+    const setOffers = await inRows(tx, 4, movedOffers.map(([offer, l]) => [offer, l.eid, l.available, l.reserved]), SET_OFFER_LEDGERS);
+    if (setOffers !== movedOffers.length) throw new Error(`${movedOffers.length} offer ledgers to move, ${setOffers} moved`);
     await inRows(tx, 11, orderRows, INSERT_ORDERS);
     await inRows(tx, LINE_COLUMNS, lineRows, INSERT_LINES);
     await inRows(tx, 6, requestRows, INSERT_REQUESTS);
@@ -461,6 +634,7 @@ const createTogether: BatchRunner<NewOrder> = async (tx, orders, context) => {
   // First in the transaction, a failure rolls all of it back: no savepoint (two round trips) needed.
   await (context.opensTransaction ? write() : atomically(tx, 'orders_together', write));
   for (const [item, ledger] of moved) publishLater(context, item, ledger.eid);
+  for (const [offer, ledger] of movedOffers) publishOfferLater(context, offer, ledger.eid);
   return outcomes;
 };
 
@@ -575,7 +749,7 @@ export class SqliteOrderStore implements OrderStore {
               : { ok: false as const, keyReused: true as const, order: existing };
           }
         }
-        await reserve(tx, context, order.eid, demand(order.lines, reserves(order)), order.lines);
+        const holds = await reserve(tx, context, order.eid, demand(order.lines, reserves(order)), offerDemand(order.lines, reserves(order)), order.lines);
         const now = new Date().toISOString();
         const details = JSON.stringify(order.details ?? {});
         // The next number is taken in the INSERT itself (the writer runs one transaction at a time, so no other
@@ -592,7 +766,7 @@ export class SqliteOrderStore implements OrderStore {
           iri, eid: order.eid, number, status: order.state, ordered_by: order.orderedBy ?? null, placed_by: order.placedBy ?? null,
           details, created_at: now, updated_at: now, ...closing(order),
         };
-        const lines = await insertLines(tx, iri, order.lines, reserves(order));
+        const lines = await insertLines(tx, iri, order.lines, reserves(order), holds);
         await forgetPlacements(tx, order.settles);
         if (idempotency !== undefined && retaken) {
           await tx.run('UPDATE order_requests SET order_iri = ?, created_at = ? WHERE eid = ? AND caller = ? AND key = ?', [
@@ -655,13 +829,25 @@ export class SqliteOrderStore implements OrderStore {
           entry.held = ledgerPlus(entry.held, line.reserved);
           deltas.set(line.item, entry);
         }
-        await reserve(tx, context, order.eid, deltas, change.lines);
+        // And each offer's own ledger, from what the old lines hold of it to what the new ones ask; what the order
+        // had through an offer without holding its ledger (reserved while it mirrored its item) is not asked again.
+        const offers = offerDemand(change.lines);
+        for (const line of order.lines) {
+          if (line.listing !== undefined || line.reserved === 0) continue;
+          const held = line.offerReserved ?? 0;
+          const entry = offers.get(line.offer) ?? { quantity: 0, requested: 0, held: 0, indexes: [] };
+          entry.quantity = ledgerPlus(entry.quantity, -held);
+          entry.held = ledgerPlus(entry.held, held);
+          entry.unheld = ledgerPlus(entry.unheld ?? 0, ledgerPlus(line.quantity, -held));
+          offers.set(line.offer, entry);
+        }
+        const holds = await reserve(tx, context, order.eid, deltas, offers, change.lines);
         // Lines written again only when they change: a shop's order its supplier accepted keeps its lines and
         // only becomes Held (two statements fewer on the writer for every order through a shop).
         let lines = order.lines;
-        if (!sameLines(order.lines, change.lines)) {
+        if (!sameLines(order.lines, change.lines, holds)) {
           await tx.run('DELETE FROM order_lines WHERE order_iri = ?', [iri]);
-          lines = (await insertLines(tx, iri, change.lines)).map(lineRow);
+          lines = (await insertLines(tx, iri, change.lines, true, holds)).map(lineRow);
         }
         const now = new Date().toISOString();
         const details = JSON.stringify(change.details ?? order.details);
@@ -697,7 +883,7 @@ export class SqliteOrderStore implements OrderStore {
   public async cancel(iri: string, reason: string, details?: Readonly<Record<string, unknown>>, asRead?: OrderRow): Promise<OrderRow> {
     // An order as read that holds nothing of a ledger (a shop's order of listed items, refused upstream) is
     // cancelled by one statement, shared with the others queued beside it; changed since, it is closed as it now is.
-    if (asRead?.iri === iri && asRead.lines.every((line) => line.reserved === 0)) {
+    if (asRead?.iri === iri && asRead.lines.every((line) => line.reserved === 0 && (line.offerReserved ?? 0) === 0)) {
       const move: OpenOrderMove = {
         iri, readAt: asRead.updatedAt, state: 'Cancelled', reason, details: JSON.stringify(details ?? asRead.details), now: new Date().toISOString(), expiresAt: null,
       };
@@ -723,19 +909,30 @@ export class SqliteOrderStore implements OrderStore {
       const written = order !== undefined;
       order ??= await openOrder(tx, iri);
       for (const line of order.lines) {
-        if (line.reserved === 0) continue;
-        const moved = await tx.run(statement, [line.reserved, line.item, order.eid]);
-        if (moved.changes > 0 && statement === RELEASE) publishLater(context, line.item, order.eid);
-        if (moved.changes === 0 && (await tx.get('SELECT 1 FROM stock WHERE item_iri = ?', [line.item])) !== undefined) {
-          throw new Error(`the ledger of ${line.item} holds less than order ${iri} reserved`);
+        if (line.reserved !== 0) {
+          const moved = await tx.run(statement, [line.reserved, line.item, order.eid]);
+          if (moved.changes > 0 && statement === RELEASE) publishLater(context, line.item, order.eid);
+          if (moved.changes === 0 && (await tx.get('SELECT 1 FROM stock WHERE item_iri = ?', [line.item])) !== undefined) {
+            throw new Error(`the ledger of ${line.item} holds less than order ${iri} reserved`);
+          }
+        }
+        // What the line holds of its offer's own ledger goes back to it, or is sold, as the item's.
+        const held = line.offerReserved ?? 0;
+        if (held === 0) continue;
+        const moved = await tx.run(statement === RELEASE ? RELEASE_OFFER : SELL_OFFER, [held, line.offer, order.eid]);
+        if (moved.changes > 0 && statement === RELEASE) publishOfferLater(context, line.offer, order.eid);
+        if (moved.changes === 0 && (await tx.get('SELECT 1 FROM offer_stock WHERE offer_iri = ?', [line.offer])) !== undefined) {
+          throw new Error(`the ledger of offer ${line.offer} holds less than order ${iri} reserved`);
         }
       }
-      if (order.lines.some((line) => line.reserved !== 0)) await tx.run('UPDATE order_lines SET reserved = 0 WHERE order_iri = ?', [iri]);
+      if (order.lines.some((line) => line.reserved !== 0 || (line.offerReserved ?? 0) !== 0)) {
+        await tx.run('UPDATE order_lines SET reserved = 0, offer_reserved = 0 WHERE order_iri = ?', [iri]);
+      }
       if (!written) await write(order, null);
       // As just written, not read back (two round trips fewer on the writer).
       return {
         ...order, state, closedReason: reason, updatedAt: now, expiresAt: null, details: JSON.parse(JSON.stringify(details ?? order.details)) as Record<string, unknown>,
-        lines: order.lines.map((line) => (line.reserved === 0 ? line : { ...line, reserved: 0 })),
+        lines: order.lines.map(({ offerReserved: _released, ...line }) => (line.reserved === 0 && _released === undefined ? line : { ...line, reserved: 0 })),
       };
     }, ORDER_TRANSACTION);
   }
@@ -983,35 +1180,44 @@ function closing(order: NewOrder): { expires_at: string | null; closed_reason: s
   return order.state === 'Cancelled' ? { expires_at: null, closed_reason: order.closedReason } : { expires_at: order.expiresAt, closed_reason: null };
 }
 
-/** An order's lines as rows; `reserving` false for an order created Cancelled (its lines hold nothing). */
-function lineRowsOf(iri: string, lines: readonly NewOrderLine[], reserving = true): LineSql[] {
+/**
+ * An order's lines as rows; `reserving` false for an order created Cancelled (its lines hold nothing). The lines
+ * through an offer of `holds` (with a stock of its own) hold that much of its ledger ({@link offerHolds}).
+ */
+function lineRowsOf(iri: string, lines: readonly NewOrderLine[], reserving = true, holds: ReadonlyMap<string, number> = new Map()): LineSql[] {
+  const held = reserving ? offerHolds(lines, holds) : [];
   return lines.map((line, i): LineSql => ({
     order_iri: iri, position: i + 1, offer_iri: line.offer, item_iri: line.item, product_iri: line.product ?? null, quantity: line.quantity,
     price: line.price?.value ?? null, currency: line.price?.currency ?? null, reserved: reserving && line.listing === undefined ? line.quantity : 0,
     listing_id: line.listing ?? null, details: JSON.stringify(line.details ?? {}),
+    offer_reserved: held[i] ?? 0,
   }));
 }
 
 /** A line's values, in the columns of {@link INSERT_LINES}. */
 function lineValues(r: LineSql): SqlValue[] {
-  return [r.order_iri, r.position, r.offer_iri, r.item_iri, r.product_iri, r.quantity, r.price, r.currency, r.reserved, r.listing_id, r.details];
+  return [r.order_iri, r.position, r.offer_iri, r.item_iri, r.product_iri, r.quantity, r.price, r.currency, r.reserved, r.listing_id, r.details, r.offer_reserved];
 }
 
 /** Inserts an order's lines; answers the rows as written. */
-async function insertLines(tx: SqlConnection, iri: string, lines: readonly NewOrderLine[], reserving = true): Promise<LineSql[]> {
-  const rows = lineRowsOf(iri, lines, reserving);
+async function insertLines(
+  tx: SqlConnection, iri: string, lines: readonly NewOrderLine[], reserving = true, holds?: ReadonlyMap<string, number>,
+): Promise<LineSql[]> {
+  const rows = lineRowsOf(iri, lines, reserving, holds);
   await inRows(tx, LINE_COLUMNS, rows.map(lineValues), INSERT_LINES);
   return rows;
 }
 
-/** Whether `lines` would be stored as the rows `rows` hold (same values and reservations, same positions). */
-function sameLines(rows: readonly OrderLineRow[], lines: readonly NewOrderLine[]): boolean {
+/** Whether `lines` would be stored as the rows `rows` hold (same values and reservations, same positions; `holds` as for {@link lineRowsOf}). */
+function sameLines(rows: readonly OrderLineRow[], lines: readonly NewOrderLine[], holds: ReadonlyMap<string, number>): boolean {
   if (rows.length !== lines.length) return false;
+  const held = offerHolds(lines, holds);
   return lines.every((line, i) => {
     const row = rows[i] as OrderLineRow;
     return row.position === i + 1 && row.offer === line.offer && row.item === line.item && row.product === line.product && row.quantity === line.quantity &&
       row.price?.value === line.price?.value && row.price?.currency === line.price?.currency && row.listing === line.listing &&
-      row.reserved === (line.listing === undefined ? line.quantity : 0) && JSON.stringify(row.details ?? {}) === JSON.stringify(line.details ?? {});
+      row.reserved === (line.listing === undefined ? line.quantity : 0) && JSON.stringify(row.details ?? {}) === JSON.stringify(line.details ?? {})
+      && (row.offerReserved ?? 0) === held[i];
   });
 }
 
@@ -1035,7 +1241,7 @@ type OrderLineJoinSql = OrderSql & { [K in keyof Omit<LineSql, 'order_iri'> as `
 const ORDER_WITH_LINES = `SELECT o.iri, o.eid, o.number, o.status, o.ordered_by, o.placed_by, o.details, o.created_at, o.updated_at,
     o.expires_at, o.closed_reason, l.position AS l_position, l.offer_iri AS l_offer_iri, l.item_iri AS l_item_iri,
     l.product_iri AS l_product_iri, l.quantity AS l_quantity, l.price AS l_price, l.currency AS l_currency, l.reserved AS l_reserved,
-    l.listing_id AS l_listing_id, l.details AS l_details
+    l.listing_id AS l_listing_id, l.details AS l_details, l.offer_reserved AS l_offer_reserved
   FROM orders o LEFT JOIN order_lines l ON l.order_iri = o.iri WHERE o.iri = ? ORDER BY l.position`;
 
 async function readOrder(connection: SqlConnection, iri: string): Promise<OrderRow | undefined> {
@@ -1048,7 +1254,7 @@ async function readOrder(connection: SqlConnection, iri: string): Promise<OrderR
     lines.push({
       order_iri: r.iri, position: r.l_position, offer_iri: r.l_offer_iri as string, item_iri: r.l_item_iri as string, product_iri: r.l_product_iri,
       quantity: r.l_quantity as number, price: r.l_price, currency: r.l_currency, reserved: r.l_reserved as number, listing_id: r.l_listing_id,
-      details: r.l_details as string,
+      details: r.l_details as string, offer_reserved: r.l_offer_reserved as number,
     });
   }
   const order: OrderSql = {

@@ -754,6 +754,7 @@ async function rebase(tx: SqlConnection, from: string, to: string): Promise<void
   // The ledgers, orders and listings name the same resources.
   const moved = (column: string) => `${column} = CASE WHEN substr(${column}, 1, length(?1)) = ?1 THEN ?2 || substr(${column}, length(?1) + 1) ELSE ${column} END`;
   await tx.run(`UPDATE stock SET ${moved('item_iri')}`, [prefix, toPrefix]);
+  await tx.run(`UPDATE offer_stock SET ${moved('offer_iri')}, ${moved('item_iri')}`, [prefix, toPrefix]);
   await tx.run(`UPDATE orders SET ${moved('iri')}, ${moved('ordered_by')}`, [prefix, toPrefix]);
   await tx.run(`UPDATE order_lines SET ${moved('offer_iri')}, ${moved('item_iri')}, ${moved('product_iri')}`, [prefix, toPrefix]);
   await tx.run(`UPDATE listings SET ${moved('item_iri')}, ${moved('offer_iri')}, ${moved('product_iri')}`, [prefix, toPrefix]);

@@ -1,0 +1,100 @@
+/**
+ * An offer given a stock of its own over HTTP (a PUT of the offer alone, as Open Food Network's OffersController
+ * sends it): orders through it take no more than that stock (a 409 naming the short line otherwise), its published
+ * stock follows them in the catalogue and the feed, a cancellation gives it back, and concurrent orders racing on
+ * it never take more than it has.
+ */
+import { expect } from 'chai';
+import { bearer, startInProcess, type InProcessNode } from '../helpers/in-process.js';
+
+const CONTEXT = 'https://www.datafoodconsortium.org';
+
+type Node = Record<string, unknown>;
+
+function typed(body: string, type: string): Node[] {
+  const doc = JSON.parse(body) as { '@graph'?: Node[] } & Node;
+  return (doc['@graph'] ?? [doc]).filter((n) => [n['@type']].flat().includes(type));
+}
+
+/** A one-line order as Open Food Network sends it. */
+function order(ordersUrl: string, offer: string, product: string, quantity: number): string {
+  return JSON.stringify({
+    '@context': CONTEXT,
+    '@graph': [
+      { '@id': ordersUrl, '@type': 'dfc-b:Order', 'dfc-b:orderedBy': 'https://ofn.example/api/dfc/enterprises/7', 'dfc-b:hasOrderStatus': 'dfc-v:Held', 'dfc-b:hasPart': [`${ordersUrl}/OrderLines/1`] },
+      { '@id': `${ordersUrl}/OrderLines/1`, '@type': 'dfc-b:OrderLine', 'dfc-b:quantity': quantity, 'dfc-b:concerns': offer },
+      { '@id': offer, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': product },
+      { '@id': product, '@type': 'dfc-b:SuppliedProduct' },
+    ],
+  });
+}
+
+describe('an offer\'s own stock over HTTP', function () {
+  this.timeout(30_000);
+  let node: InProcessNode;
+  let buyer: string;
+  let writer: string;
+  let api: string;
+  let ids: { product: string; item: string; offer: string };
+
+  beforeEach(async () => {
+    node = await startInProcess({ base: 'http://a.test' });
+    await node.seed('ferme');
+    buyer = await node.token('ferme', ['WriteOrders']);
+    writer = await node.token('ferme', ['WriteProducts', 'ReadProducts']);
+    api = `${node.base}/api/dfc/enterprises/ferme`;
+    ids = { product: `${api}/supplied_products/tomate`, item: `${api}/catalog_items/tomate`, offer: `${api}/offers/tomate` };
+    // The offer alone given a stock of its own (the item has 12).
+    const put = await node.request('PUT', '/api/dfc/enterprises/ferme/offers/tomate', {
+      headers: { 'content-type': 'application/json', ...bearer(writer) }, body: '{"dfc-b:stockLimitation": 3}',
+    });
+    expect(put.status, put.text).to.equal(200);
+  });
+  afterEach(() => node.close());
+
+  const post = (quantity: number) => node.request('POST', '/api/dfc/enterprises/ferme/orders', {
+    headers: { 'content-type': 'application/json', ...bearer(buyer) }, body: order(`${api}/orders`, ids.offer, ids.product, quantity),
+  });
+  /** The offer's and the item's stock as the catalogue publishes them. */
+  const published = async (): Promise<{ offer: unknown; item: unknown }> => {
+    const catalogue = await node.request('GET', '/api/dfc/enterprises/ferme/catalog_items');
+    expect(catalogue.status).to.equal(200);
+    const offer = typed(catalogue.text, 'dfc-b:Offer').find((o) => o['@id'] === ids.offer);
+    const item = typed(catalogue.text, 'dfc-b:CatalogItem').find((i) => i['@id'] === ids.item);
+    return { offer: offer?.['dfc-b:stockLimitation'], item: item?.['dfc-b:stockLimitation'] };
+  };
+  /** The offer's stock in its latest version in the enterprise's feed. */
+  const inFeed = async (): Promise<unknown> => {
+    const events = await node.store.feed.events(0, 1000, 'ferme');
+    const last = events.filter((e) => e.iri === ids.offer).at(-1);
+    return (last?.record as { stock?: unknown } | null | undefined)?.stock;
+  };
+
+  it('refuses an order through the offer beyond its own stock with 409 naming the short line, and reserves nothing', async () => {
+    const refused = await post(4);
+    expect(refused.status, refused.text).to.equal(409);
+    const problem = JSON.parse(refused.text) as { shortLines: unknown[] };
+    expect(problem.shortLines).to.deep.equal([{ line: 1, id: `${api}/orders/OrderLines/1`, offer: ids.offer, item: ids.item, requested: 4, available: 3 }]);
+    expect(await node.store.orders.stock(ids.item)).to.include({ available: 12, reserved: 0 });
+    expect(await published()).to.deep.equal({ offer: 3, item: 12 });
+  });
+
+  it('publishes what is left of the offer\'s stock in the catalogue and the feed after an order, and gives it back on cancellation', async () => {
+    const placed = await post(2);
+    expect(placed.status, placed.text).to.equal(201);
+    expect(await published()).to.deep.equal({ offer: 1, item: 10 });
+    expect(await inFeed()).to.equal(1);
+    const iri = typed(placed.text, 'dfc-b:Order')[0]?.['@id'] as string;
+    const cancelled = await node.request('DELETE', new URL(iri).pathname, { headers: bearer(buyer) });
+    expect(cancelled.status, cancelled.text).to.be.oneOf([200, 204]);
+    expect(await published()).to.deep.equal({ offer: 3, item: 12 });
+    expect(await inFeed()).to.equal(3);
+  });
+
+  it('never lets concurrent orders through the offer take more than its own stock', async () => {
+    const answers = await Promise.all(Array.from({ length: 10 }, () => post(1)));
+    expect(answers.map((a) => a.status).sort()).to.deep.equal([201, 201, 201, 409, 409, 409, 409, 409, 409, 409]);
+    expect(await node.store.orders.stock(ids.item)).to.include({ available: 9, reserved: 3 });
+    expect(await published()).to.deep.equal({ offer: 0, item: 9 });
+  });
+});
