@@ -1104,7 +1104,11 @@ export async function peerDependents(tx: SqlConnection, peerId: number, options:
       FROM federated_entries INDEXED BY federated_by_peer
       WHERE peer_id = ? AND enterprise_rank = ${ENTERPRISE_RANK.authoritative} AND enterprise_iri IS NOT NULL GROUP BY enterprise_iri)` : '';
   const relays = await tx.all<{ peer_id: number; item_iri: string }>(
-    `WITH e AS (SELECT iri, withdrawn_at IS NOT NULL AS gone FROM peer_resources WHERE peer_id = ? AND kind = 'Enterprise' AND authoritative = 1)${said}
+    // The peer's enterprises from their partial index (migration 39), whatever the statistics say (none yet at a first
+    // snapshot): its primary key would read every record of the peer. Its rows are left out by federated_by_enterprise
+    // alone, which holds their source and rank: none of them is read from the table.
+    `WITH e AS (SELECT iri, withdrawn_at IS NOT NULL AS gone FROM peer_resources INDEXED BY peer_resources_enterprises
+       WHERE peer_id = ? AND kind = 'Enterprise' AND authoritative = 1)${said}
      SELECT DISTINCT f.peer_id, f.item_iri FROM e
      CROSS JOIN federated_entries f INDEXED BY federated_by_enterprise ON f.enterprise_iri = e.iri
      ${skipAgreeing ? 'LEFT JOIN said s ON s.enterprise_iri = e.iri' : ''}

@@ -1142,6 +1142,21 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 39,
+    name: 'the relays of a peer\'s enterprises found without reading its rows',
+    sql: `
+      -- After a peer's snapshot, the rows of other peers relaying its enterprises are looked for (federated-index.ts,
+      -- peerDependents): its enterprises were found by reading every resource of the peer (a 200,000-offer peer's
+      -- 600,000 records, about a second), and each of the peer's own catalog items naming them was read from the table
+      -- to learn its source and rank. The first comes from this partial index (one entry per enterprise), the second
+      -- from federated_by_enterprise alone, which now holds them (its order, by enterprise and name, is unchanged).
+      -- Measured on the apply of a 200,000-offer first snapshot: 1.3 s of that statement down to 0.1 s.
+      CREATE INDEX peer_resources_enterprises ON peer_resources (peer_id) WHERE kind = 'Enterprise' AND authoritative = 1;
+      DROP INDEX federated_by_enterprise;
+      CREATE INDEX federated_by_enterprise ON federated_entries (enterprise_iri, enterprise_name, enterprise_rank, peer_id);
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -97,6 +97,33 @@ describe('migrations', () => {
     }
   });
 
+  it('finds, from migration 39, a peer\'s enterprises and the sources and ranks of the rows naming them from indexes alone, keeping the rows', async () => {
+    const db = await SqliteDatabase.open(file);
+    try {
+      await migrate(db, MIGRATIONS.filter((m) => m.version < 39));
+      const farm = 'https://a.example/enterprises/1';
+      await db.transaction(async (tx) => {
+        await tx.run("INSERT INTO peers (id, name, url, origin, created_at) VALUES (1, 'a', 'https://a.example/', 'https://a.example', 'then')");
+        await tx.run(`INSERT INTO peer_resources (peer_id, iri, kind, record, hash, authoritative, source_url, first_seen_at, updated_at)
+          VALUES (1, ?, 'Enterprise', '{}', 'h', 1, 'https://a.example/', 'then', 'then')`, [farm]);
+        await tx.run(`INSERT INTO federated_entries (source, item_iri, product_iri, product_key, enterprise_iri, peer_id, rank, in_stock, enterprise_name,
+          enterprise_rank) VALUES ('peer:1', 'https://a.example/items/1', 'https://a.example/products/1', 'https://a.example/products/1', ?, 1, 1, 1, 'Farm', 1)`, [farm]);
+      });
+      expect(await migrate(db)).to.deep.equal(MIGRATIONS.filter((m) => m.version >= 39).map((m) => m.version));
+      const plan = async (sql: string, params: (string | number)[]): Promise<string> =>
+        (await db.reader.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params)).map((r) => r.detail).join('; ');
+      // What peerDependents reads after each snapshot: neither the peer's records nor its rows of the index.
+      expect(await plan("SELECT iri FROM peer_resources INDEXED BY peer_resources_enterprises WHERE peer_id = ? AND kind = 'Enterprise' AND authoritative = 1", [1]))
+        .to.include('peer_resources_enterprises');
+      expect(await plan(`SELECT count(*) FROM federated_entries INDEXED BY federated_by_enterprise
+        WHERE peer_id <> ? AND enterprise_iri = ? AND enterprise_rank >= 1`, [1, farm])).to.include('USING COVERING INDEX federated_by_enterprise');
+      expect(await db.reader.all('SELECT enterprise_iri, enterprise_name, enterprise_rank, peer_id FROM federated_entries INDEXED BY federated_by_enterprise'))
+        .to.deep.equal([{ enterprise_iri: farm, enterprise_name: 'Farm', enterprise_rank: 1, peer_id: 1 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('keeps every ledger through migration 28, restocks it exactly, and checks its invariant to its counters\' precision', async () => {
     const db = await SqliteDatabase.open(file);
     try {
