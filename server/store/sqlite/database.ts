@@ -508,6 +508,14 @@ export interface Batchable<P> {
    * own work (for a runner whose shared statements cost more than one transaction's own).
    */
   readonly fewest?: number;
+  /**
+   * The runner writes with one statement (it may read before and after it) and defers nothing: when its transactions
+   * begin a group, that statement runs in the transaction SQLite makes for it alone, committed when it ends, and the
+   * group ends with it. The writer then makes one round trip for them, not three (`BEGIN`, the statement, `COMMIT`),
+   * each of which every write of the group waits for; the commit is the same (as durable, in the writer's order), and
+   * a statement that fails leaves nothing, as in a transaction.
+   */
+  readonly oneStatement?: boolean;
 }
 
 /** What a transaction's work may ask of its group, beside its statements. */
@@ -945,6 +953,32 @@ export class SqliteDatabase {
       });
       return true;
     };
+    /**
+     * Runs transactions queued together as one statement of a {@link Batchable.oneStatement} runner, outside any
+     * transaction: SQLite commits the statement when it ends, or leaves nothing of it when it fails. False when it
+     * failed as a whole: the transactions are to be run each alone.
+     */
+    const runCommitted = async (units: readonly Unit[]): Promise<boolean> => {
+      let outcomes: readonly BatchOutcome[];
+      try {
+        outcomes = await (units[0]?.batch as Batchable<unknown>).runner(
+          this.writer, units.map((unit) => (unit.batch as Batchable<unknown>).part), { ...NO_DEFERRAL, opensTransaction: false });
+      } catch {
+        return false;
+      }
+      if (outcomes.length !== units.length) {
+        // A runner's bug: its statement is committed, and what it gave cannot be told apart.
+        const error = new Error(`a shared statement of ${units.length} transactions gave ${outcomes.length} outcomes`);
+        for (const unit of units) failed.push({ unit, error });
+        return true;
+      }
+      units.forEach((unit, i) => {
+        const outcome = outcomes[i] as BatchOutcome;
+        if ('error' in outcome) failed.push({ unit, error: outcome.error });
+        else done.push({ unit, value: outcome.value });
+      });
+      return true;
+    };
     for (let taken = 0; !closed; taken++) {
       const unit = this.pending[0];
       if (unit === undefined || unit.bare === true || taken >= this.grouping.units) break;
@@ -952,6 +986,21 @@ export class SqliteDatabase {
       if (taken > 0 && (unit.alone || performance.now() - started > this.grouping.ms || this.urgent.length > 0)) break;
       // Too few to share a statement (`fewest`): the first runs by its own work, as any other.
       const units = unit.batch !== undefined ? this.batchAhead(this.grouping.units - taken) : [];
+      if (units.length > 0 && units.length >= (unit.batch?.fewest ?? 1) && !open && unit.batch?.oneStatement === true) {
+        // The group is this statement alone (a `ROLLBACK` that failed may have left a transaction open: it is
+        // cleared first, and while it stays the group opens one of its own, below).
+        await this.clearLeftover();
+        if (!this.leftover) {
+          this.pending.splice(0, units.length);
+          closed = true;
+          if (!(await runCommitted(units))) {
+            // Each runs alone now (in the next groups), so that a failure is only its own.
+            for (const u of units) u.batch = undefined;
+            this.pending.unshift(...units);
+          }
+          continue;
+        }
+      }
       if (units.length > 0 && units.length >= (unit.batch?.fewest ?? 1)) {
         if (open && deferred.size > 0 && units.some((u) => !u.overlooksDeferred) && !(await runDeferred())) break;
         this.pending.splice(0, units.length);

@@ -290,7 +290,7 @@ export class SqliteStore implements NodeStore {
     // writes queued beside it; run alone (when that statement fails as a whole), it is the same change set.
     const update = options.onProgress === undefined ? conditionalUpdateOf(eid, changes) : undefined;
     const batch: Batchable<ConditionalUpdate> | undefined = update === undefined ? undefined
-      : { runner: sharedUpdate, part: update, keys: update.rows.map((row) => row[0]) };
+      : { runner: sharedUpdate, part: update, keys: update.rows.map((row) => row[0]), oneStatement: true };
     return this.write((tx) => applyChanges(tx, eid, changes, options), { alone: size > LARGE, ...(batch !== undefined ? { batch: batch as Batchable<unknown> } : {}) });
   }
 

@@ -422,6 +422,37 @@ describe('SqliteDatabase: write transactions committed in groups, statements kep
       expect(await values(db)).to.deep.equal(['first', 'deferred once', 'holder']);
     });
 
+    it('of a one-statement runner, first of their group, run outside any transaction and end the group; failing as a whole, each runs alone', async () => {
+      /** Whether the writer is inside a transaction: a BEGIN then fails. */
+      const inTransaction = (tx: SqlConnection) => tx.run('BEGIN').then(async () => (await tx.run('ROLLBACK'), false), () => true);
+      /** Holds the writer alone: the transactions queued behind it start a group of their own. */
+      const hold = (v: string) => db.transaction(async (tx) => void await insert(tx, v), { alone: true });
+      const seen: boolean[] = [];
+      const single: BatchRunner<string> = async (tx, parts, context) => {
+        const inside = await inTransaction(tx);
+        seen.push(inside);
+        // Outside a transaction there is nothing to defer work to.
+        if (!inside) expect(() => context.defer('x', async () => undefined)).to.throw();
+        return runner(tx, parts, context);
+      };
+      const one = (v: string) => db.transaction(async (tx) => {
+        await insert(tx, v);
+        return `${v} alone`;
+      }, { batch: { runner: single as BatchRunner<unknown>, part: v, keys: [v], oneStatement: true } });
+      await db.transaction((tx) => insert(tx, 'taken'));
+      const outcomes = await Promise.allSettled([hold('first'), one('a'), one('stale:b'), one('c'), db.transaction(async (tx) => void await insert(tx, 'after'))]);
+      expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : ((o as PromiseRejectedResult).reason as Error).message)))
+        .to.deep.equal([undefined, 'a', 'stale:b changed meanwhile', 'c', undefined]);
+      // Behind another transaction of the group, a one-statement runner is an ordinary batch in it.
+      const grouped = await Promise.all([hold('second'), db.transaction(async (tx) => void await insert(tx, 'g')), one('h'), one('i')]);
+      expect(grouped).to.deep.equal([undefined, undefined, 'h', 'i']);
+      // Failing as a whole (a value taken), nothing of the statement stays: each then runs alone, by its own work.
+      const broken = await Promise.allSettled([hold('third'), one('j'), one('taken'), one('k')]);
+      expect(broken.map((o) => (o.status === 'fulfilled' ? o.value : 'failed'))).to.deep.equal([undefined, 'j alone', 'failed', 'k alone']);
+      expect(seen).to.deep.equal([false, true, false]);
+      expect(await values(db)).to.deep.equal(['taken', 'first', 'a', 'c', 'after', 'second', 'g', 'h', 'i', 'third', 'j', 'k']);
+    });
+
     it('is not batched when alone', async () => {
       await Promise.all([
         db.transaction((tx) => insert(tx, 'one')),
