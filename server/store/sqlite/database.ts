@@ -695,12 +695,6 @@ export class SqliteDatabase {
    */
   public transaction<T>(work: TransactionWork<T>, options: TransactionOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      // A stat per transaction (microseconds): a write acknowledged into a file no one will open again is lost.
-      const gone = this.fileProblem();
-      if (gone !== undefined) {
-        reject(new DatabaseFileGoneError(gone));
-        return;
-      }
       const alone = options.alone === true;
       this.pending.push({
         work, resolve: resolve as (value: unknown) => void, reject, alone, overlooksDeferred: options.overlooksDeferred === true,
@@ -864,6 +858,17 @@ export class SqliteDatabase {
    * every caller.
    */
   private async group(): Promise<void> {
+    // A stat per group (microseconds), just before its statements, not one per transaction: a write acknowledged into
+    // a file no one will open again is lost. The transactions queued then are all refused: none would reach the file.
+    const gone = this.fileProblem();
+    if (gone !== undefined) {
+      const error = new DatabaseFileGoneError(gone);
+      for (let unit = this.pending[0]; unit !== undefined && unit.bare !== true; unit = this.pending[0]) {
+        this.pending.shift();
+        unit.reject(error);
+      }
+      return;
+    }
     const started = performance.now();
     /** The transactions done in the open transaction, waiting for its commit. */
     let done: { unit: Unit; value: unknown }[] = [];

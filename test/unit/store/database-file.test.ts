@@ -51,6 +51,23 @@ describe('SqliteDatabase: its file removed or replaced under it', () => {
     expect(await rejection(db.transaction((tx) => tx.run("INSERT INTO t VALUES ('b')")))).to.be.instanceOf(DatabaseFileGoneError);
   });
 
+  it('refuses the writes queued before the file was removed that had not run yet', async () => {
+    let removed: () => void = () => undefined;
+    const removing = new Promise<void>((resolve) => {
+      removed = resolve;
+    });
+    // Holds the writer until the file is gone: the write queued behind it runs after that.
+    const holding = db.transaction(async (tx) => {
+      await tx.run("INSERT INTO t VALUES ('held')");
+      await removing;
+    }, { alone: true });
+    const queued = rejection(db.transaction((tx) => tx.run("INSERT INTO t VALUES ('queued')")));
+    renameSync(path, join(dir, 'moved.db'));
+    removed();
+    await holding;
+    expect(await queued).to.be.instanceOf(DatabaseFileGoneError);
+  });
+
   it('never finds a problem with a database in memory', async () => {
     const memory = await SqliteDatabase.open(':memory:');
     try {
