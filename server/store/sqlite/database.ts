@@ -763,6 +763,10 @@ export class SqliteDatabase {
     if (this.draining !== undefined) return;
     let finished = false;
     const loop = (async () => {
+      // An idle writer given a transaction that can share a statement starts at the end of this turn of the event loop:
+      // the requests answered by the same read (a keyed read answers all its askers at once) decide their writes in the
+      // same turn, and then share one statement instead of the first taking one alone and the others the next.
+      if (this.urgent.length === 0 && this.pending[0]?.batch !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
       for (let next = this.urgent[0] ?? this.pending[0]; next !== undefined; next = this.urgent[0] ?? this.pending[0]) {
         if (next.bare === true) {
           // Taken out by identity: the first of either queue.

@@ -453,6 +453,16 @@ describe('SqliteDatabase: write transactions committed in groups, statements kep
       expect(await values(db)).to.deep.equal(['taken', 'first', 'a', 'c', 'after', 'second', 'g', 'h', 'i', 'third', 'j', 'k']);
     });
 
+    it('given to an idle writer, wait for the end of the turn: the ones queued a few promises later share the statement', async () => {
+      const later = async (v: string) => {
+        await Promise.resolve();
+        await Promise.resolve();
+        return batched(v);
+      };
+      expect(await Promise.all([batched('a'), later('b'), later('c')])).to.deep.equal(['a', 'b', 'c']);
+      expect(calls).to.deep.equal([['a', 'b', 'c']]);
+    });
+
     it('is not batched when alone', async () => {
       await Promise.all([
         db.transaction((tx) => insert(tx, 'one')),
