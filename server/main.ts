@@ -213,6 +213,12 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     },
     appliedWanted: () => store.orders.hasListings(),
   });
+  // A peer whose sync the last process died during waits its backoff from now: synced at once, it could kill this one too.
+  const deferred = await engine.deferUnfinished();
+  if (deferred.length > 0) {
+    logger.warn({ peers: deferred.map((p) => ({ id: p.id, name: p.name, failures: p.failures, nextAttemptAt: p.nextAttemptAt })) },
+      'the last sync of these peers never finished (the process stopped during it): each waits its backoff before the next');
+  }
   const scheduler = new SyncScheduler({ engine, provenance: store.provenance, timers, concurrency: config.syncConcurrency, logger });
   const peerNames = async (): Promise<Map<number, string>> => new Map((await store.provenance.listPeers()).map((p) => [p.id, p.name]));
   const federation = new FederationService(store.index, catalog, () => taxonomy, peerNames, store.baseUrl);

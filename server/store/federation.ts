@@ -445,6 +445,13 @@ export interface ProvenanceStore {
    * no later than the attempt's start plus the new interval, as {@link updatePeer} would have set it. Returns
    * whether the peer is still there (false: it was removed, and nothing was recorded).
    */
+  /**
+   * Moves a peer's next attempt, only while its last attempt is still the one given (started at `at`, ended with
+   * `error`, after `failures` failures): another process that ended that attempt meanwhile keeps what it wrote.
+   * Returns whether it moved.
+   */
+  postponeAttempt(id: number, expected: { at: string | null; error: string; failures: number }, nextAttemptAt: string): Promise<boolean>;
+
   recordAttempt(id: number, state: {
     status: 'ok' | 'failed' | 'stopped'; at: string; nextAttemptAt: string; failures: number; error: string | null; summary: SyncSummary | null;
     intervalSeconds?: number;

@@ -152,6 +152,29 @@ export class SyncEngine {
   }
 
   /**
+   * At a start: the peers whose last sync never finished (the process died during it: a hostile page that exhausted
+   * its memory, a kill) wait their backoff from now, not from when that sync began. The attempt was counted as a
+   * failure before it started, with a backoff from then; a sync that takes longer than that backoff to kill the node
+   * left its peer due at once at the next start, which synced it (and died) again. Each such death counts one more
+   * failure (the marker of the next attempt), so the wait grows as any failure's does.
+   *
+   * @returns the peers put off
+   */
+  public async deferUnfinished(): Promise<PeerRow[]> {
+    const marker = failureText(UNFINISHED_SYNC);
+    const deferred: PeerRow[] = [];
+    for (const peer of await this.args.provenance.listPeers()) {
+      if (peer.status !== 'failed' || peer.lastError !== marker) continue;
+      const next = new Date(this.now().getTime() + this.backoff(Math.max(1, peer.failures), peer)).toISOString();
+      if (peer.nextAttemptAt !== null && peer.nextAttemptAt >= next) continue;
+      if (await this.args.provenance.postponeAttempt(peer.id, { at: peer.lastAttemptAt, error: marker, failures: peer.failures }, next)) {
+        deferred.push({ ...peer, nextAttemptAt: next });
+      }
+    }
+    return deferred;
+  }
+
+  /**
    * Gives up the syncs under way, for a node that stops: each fetch in flight ends at once (a slow peer, a big
    * snapshot's next pages would otherwise hold the stop for a whole sync's deadline), each run fails as a failure
    * does (nothing of it is applied, the peer's previous data stays), and the attempt is not counted against the

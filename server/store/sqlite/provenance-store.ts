@@ -283,6 +283,16 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     }, { alone: true });
   }
 
+  public async postponeAttempt(id: number, expected: { at: string | null; error: string; failures: number }, nextAttemptAt: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const changed = await tx.run(
+        'UPDATE peers SET next_attempt_at = ? WHERE id = ? AND last_error = ? AND last_attempt_at IS ? AND failures = ?',
+        [nextAttemptAt, id, expected.error, expected.at, expected.failures],
+      );
+      return changed.changes > 0;
+    });
+  }
+
   public async recordAttempt(id: number, state: {
     status: 'ok' | 'failed' | 'stopped'; at: string; nextAttemptAt: string; failures: number; error: string | null; summary: SyncSummary | null;
     intervalSeconds?: number;

@@ -1,0 +1,76 @@
+/**
+ * A sync that never finished (the process died during it: a hostile page that exhausted its memory, a kill) counts
+ * against its peer at the next start: the peer waits its backoff from that start, growing with each such death, and
+ * is not synced again at once (which killed the node again: the death took longer than the first 30 s backoff).
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type Config } from '../../../server/config.js';
+import { failureText } from '../../../server/errors/failure.js';
+import { createLogger } from '../../../server/logging.js';
+import { openNode } from '../../../server/main.js';
+import { UNFINISHED_SYNC } from '../../../server/sync/sync-engine.js';
+
+describe('a sync that never finished, at the next start', () => {
+  let dir: string;
+  let config: Config;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'maillon-unfinished-'));
+    config = { ...loadConfig({ db: join(dir, 'maillon.db'), 'data-dir': dir, 'base-url': 'http://node.test', port: '0' }, {}), allowPrivate: true };
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** What a process that died a minute into the sync of the peer, after `failures` failures, left. */
+  async function died(peerId: number, failures: number, nextAttemptAt: Date): Promise<string> {
+    const parts = await openNode(config, createLogger('silent'));
+    try {
+      const at = new Date(Date.now() - 60_000).toISOString();
+      await parts.store.provenance.recordAttempt(peerId, {
+        status: 'failed', at, nextAttemptAt: nextAttemptAt.toISOString(), failures, error: failureText(UNFINISHED_SYNC), summary: null,
+      });
+      return at;
+    } finally {
+      await parts.close();
+    }
+  }
+
+  it('puts the peer off by its backoff from the start, longer after each death, and leaves a finished one alone', async () => {
+    let peerId: number;
+    let otherId: number;
+    {
+      const parts = await openNode(config, createLogger('silent'));
+      peerId = (await parts.store.provenance.addPeer({ name: 'hostile', url: 'http://127.0.0.1:9/cat' }, 'http://127.0.0.1:9')).id;
+      otherId = (await parts.store.provenance.addPeer({ name: 'calm', url: 'http://127.0.0.1:8/cat' }, 'http://127.0.0.1:8')).id;
+      await parts.close();
+    }
+    // Its first 30 s backoff ran out while the sync was killing the process.
+    const lastAttemptAt = await died(peerId, 1, new Date(Date.now() - 30_000));
+    const startedAt = Date.now();
+    const parts = await openNode(config, createLogger('silent'));
+    let firstWait: number;
+    try {
+      const peer = await parts.store.provenance.getPeer(peerId);
+      const other = await parts.store.provenance.getPeer(otherId);
+      firstWait = Date.parse(peer?.nextAttemptAt ?? '') - startedAt;
+      // Backoff of one failure: 30 s, jittered down by half at most.
+      expect(firstWait).to.be.at.least(15_000);
+      expect(peer?.status).to.equal('failed');
+      expect(peer?.failures).to.equal(1);
+      expect(peer?.lastAttemptAt).to.equal(lastAttemptAt);
+      expect(other?.nextAttemptAt).to.equal(null);
+    } finally {
+      await parts.close();
+    }
+    // Synced after its wait, it killed the process again: its third failure waits 2 min at least (4 × 30 s, halved).
+    await died(peerId, 3, new Date(Date.now() - 1000));
+    const again = await openNode(config, createLogger('silent'));
+    try {
+      const peer = await again.store.provenance.getPeer(peerId);
+      expect(Date.parse(peer?.nextAttemptAt ?? '') - Date.now()).to.be.at.least(55_000);
+    } finally {
+      await again.close();
+    }
+  });
+});
