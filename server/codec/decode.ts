@@ -23,7 +23,7 @@ import { ContextRegistry } from './context-registry.js';
 import { RDF_FORMATS, readRdf } from './read-rdf.js';
 import { RecordValidator } from './validate.js';
 import { shortName } from './compact.js';
-import { DECODE_TIME_BUDGET_MS, Deadline, DecodeTimeoutError, MAX_JSON_DEPTH } from './limits.js';
+import { DECODE_TIME_BUDGET_MS, Deadline, DecodeTimeoutError, jsonTextExcess, MAX_JSON_DEPTH, ProblemCollector } from './limits.js';
 import { inThousandths } from './values.js';
 
 /** A resource that was not accepted, with why. */
@@ -164,7 +164,7 @@ export class Decoder {
   private async decodeWithin(input: string | object, options: DecodeOptions, deadline: Deadline): Promise<DecodeResult> {
     const mediaType = (options.mediaType ?? 'application/ld+json').split(';')[0]?.trim().toLowerCase() ?? '';
     if (typeof input === 'string' && RDF_FORMATS[mediaType] !== undefined) {
-      const { graph, problems } = readRdf(input, mediaType, options.base, deadline);
+      const { graph, problems } = await readRdf(input, mediaType, options.base, deadline);
       return this.finish(graph, problems, 'rdf', deadline, options);
     }
     if (typeof input === 'string' && !isJsonMediaType(mediaType)) {
@@ -177,6 +177,9 @@ export class Decoder {
     // took 4–5 times as long on a 1,000-offer page (42 against 9 ms).
     // A write says each thing once: a name given twice in one object is refused, not read as whichever JSON.parse
     // keeps (a peer's page is read as it always was). Text that is no JSON goes on to be refused as such.
+    // What the text holds is counted before anything reads it: every reader below costs work and memory per value.
+    const excess = typeof input === 'string' ? jsonTextExcess(input) : undefined;
+    if (excess !== undefined) return failure(excess.code, excess.message);
     if (typeof input === 'string' && (options.catalogueWrite === true || options.orderRequest === true)) {
       // Refused before JSON.parse, which would hold the event loop for seconds on millions of `[`.
       const { tooDeep, duplicate } = scanJsonText(input);
@@ -230,15 +233,18 @@ export class Decoder {
   /** Validates extracted records and sorts them into accepted and rejected. */
   private validated(extraction: Extraction, readProblems: Problem[], via: DecodeResult['via'], deadline: Deadline): DecodeResult {
     const all = extraction.records;
-    const problems = [...withDerivedLinkWarnings(readProblems, all), ...extraction.problems];
+    // Bounded, whatever path found them: at most MAX_PROBLEMS, and the first error of each resource (which rejects it).
+    const collected = new ProblemCollector();
+    collected.pushAll(withDerivedLinkWarnings(readProblems, all));
+    collected.pushAll(extraction.problems);
     // Index loops: these run once per record of a catalogue, and their iterators were garbage of every decode.
     for (let r = 0; r < all.length; r++) {
       deadline.check();
-      const record = withoutBadDerivedLinks(all[r] as DfcRecord, problems);
+      const record = withoutBadDerivedLinks(all[r] as DfcRecord, collected);
       all[r] = record;
-      const found = this.validator.validate(record, extraction.invalidFields.get(record.id));
-      for (let i = 0; i < found.length; i++) problems.push(found[i] as Problem);
+      collected.pushAll(this.validator.validate(record, extraction.invalidFields.get(record.id)));
     }
+    const problems = collected.list();
     const byId = new Map<string, Problem[]>();
     for (let i = 0; i < problems.length; i++) {
       const p = problems[i] as Problem;
@@ -338,7 +344,7 @@ function withDerivedLinkWarnings(problems: Problem[], records: readonly DfcRecor
  *
  * @param problems - where the warnings go
  */
-function withoutBadDerivedLinks(record: DfcRecord, problems: Problem[]): DfcRecord {
+function withoutBadDerivedLinks(record: DfcRecord, problems: ProblemCollector): DfcRecord {
   let result = record;
   for (const own of DERIVED_ENDS.get(record.kind) ?? []) {
     const links = (record as unknown as Readonly<Record<string, readonly unknown[] | undefined>>)[own.field];

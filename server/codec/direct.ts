@@ -277,6 +277,8 @@ class DirectReader {
     }
     const seen = new Set<string>();
     for (const item of value) {
+      // Up to a hundred thousand links: the deadline is checked in every loop over the input, not only per node.
+      this.deadline.check();
       const id = this.keyLink(key, item);
       if (!seen.has(id)) {
         seen.add(id);

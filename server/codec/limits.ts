@@ -8,6 +8,7 @@
  * @packageDocumentation
  */
 import { performance } from 'node:perf_hooks';
+import { problem, type Problem } from '../errors/problem.js';
 
 /**
  * Deepest nesting of JSON (objects and arrays together) a JSON-LD document may have. Checked by an iterative
@@ -73,6 +74,190 @@ export const MAX_NAME_LENGTH = 1_000;
  */
 export const MAX_TEXT_LENGTH = 20_000;
 
+/**
+ * Most values one document may hold: JSON values (objects, arrays, strings, numbers, booleans, nulls; the names of
+ * an object's members are not counted), counted in its text before it is parsed ({@link jsonTextExcess}). Every
+ * value costs the parse, and the walks after it, work and memory: 24 million `1`s (48 MB, under the response limit)
+ * once exhausted a 4 GB heap. A page of 300,000 products holds about 1.2 million; a catalogue of a hundred thousand
+ * offers written out in full, about three.
+ */
+export const MAX_DOCUMENT_VALUES = 4_000_000;
+
+/**
+ * Most nodes one document may hold: JSON objects and arrays, or RDF statements (Turtle, N-Triples, N-Quads). A node
+ * costs more than a scalar (an object each, several for a statement): 15 million `{}` (45 MB) held a node's event
+ * loop for 8 s in `JSON.parse` alone, and 3.5 million `[] x:p [] .` for 32 s in the Turtle parser. A page of 300,000
+ * products is 300,000 objects.
+ */
+export const MAX_DOCUMENT_NODES = 1_000_000;
+
+/**
+ * Most problems one document's decode lists ({@link ProblemCollector}): past them, each is counted, and one warning
+ * says how many were not listed. A problem per value of a document of millions was gigabytes of problems.
+ */
+export const MAX_PROBLEMS = 1_000;
+
+/**
+ * The problems of one decode, bounded: the first {@link MAX_PROBLEMS} are kept, then only the first error of each
+ * resource (and of the document), which is what rejects it (a resource or a document with an error must never pass
+ * for one without); the others are counted. Those kept past the bound cost no more than the resources they reject,
+ * which the document's own limits bound.
+ */
+export class ProblemCollector {
+  private readonly kept: Problem[] = [];
+  private dropped = 0;
+  /** The resources (null: the document) with an error kept. */
+  private readonly erring = new Set<string | null>();
+
+  /** Adds a problem, or counts it when over the bound. */
+  public push(found: Problem): void {
+    const error = found.severity === 'error';
+    if (this.kept.length < MAX_PROBLEMS || (error && !this.erring.has(found.id))) {
+      this.kept.push(found);
+      if (error) this.erring.add(found.id);
+    } else {
+      this.dropped++;
+    }
+  }
+
+  /** Adds every problem of a list. */
+  public pushAll(found: readonly Problem[]): void {
+    for (let i = 0; i < found.length; i++) this.push(found[i] as Problem);
+  }
+
+  /** Adds a problem first (a document-level one found at the end of a walk), whatever the bound. */
+  public unshift(found: Problem): void {
+    this.kept.unshift(found);
+    if (found.severity === 'error') this.erring.add(found.id);
+  }
+
+  /** The problems kept, then, when some were not, a warning that says how many. */
+  public list(): Problem[] {
+    if (this.dropped === 0) return this.kept;
+    return [...this.kept, problem('too-many-problems', null, null, '',
+      `${this.dropped.toLocaleString('en-US')} more problem(s) of this document are not listed (at most ${MAX_PROBLEMS.toLocaleString('en-US')} are, `
+      + 'and the first error of each resource)', 'warning')];
+  }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const SPACE = 0x20;
+
+/** What a text holds more of than a document may: the problem's code, and its message. */
+export interface TextExcess {
+  /** `too-deep`: nested deeper than {@link MAX_JSON_DEPTH}; `too-large`: more values or nodes than a document may hold. */
+  readonly code: 'too-deep' | 'too-large';
+  readonly message: string;
+}
+
+/**
+ * Why a JSON text holds more than a document may (or nests deeper than {@link MAX_JSON_DEPTH}) ({@link MAX_DOCUMENT_VALUES}, {@link MAX_DOCUMENT_NODES}), read from
+ * its text before `JSON.parse` builds any of it, or undefined when it does not. One pass, no allocation, stopped at
+ * the first limit passed: tens of milliseconds a megabyte. Malformed text is counted as far as it goes (its parse
+ * refuses it after).
+ *
+ * @param text - the JSON text
+ */
+export function jsonTextExcess(text: string, maxValues = MAX_DOCUMENT_VALUES, maxNodes = MAX_DOCUMENT_NODES): TextExcess | undefined {
+  // Values: the top one, one per comma (between an array's elements, an object's members), and the first of each
+  // container that is not empty.
+  let values = 1;
+  let nodes = 0;
+  let depth = 0;
+  let opened = false;
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= SPACE) continue;
+    if (opened) {
+      opened = false;
+      if (c !== CLOSE_BRACE && c !== CLOSE_BRACKET && ++values > maxValues) break;
+    }
+    if (c === QUOTE) {
+      let end = text.indexOf('"', i + 1);
+      while (end !== -1 && escaped(text, end)) end = text.indexOf('"', end + 1);
+      if (end === -1) return undefined;
+      i = end;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      opened = true;
+      if (++depth > MAX_JSON_DEPTH) return { code: 'too-deep', message: `the document nests JSON arrays and objects more than ${MAX_JSON_DEPTH} levels deep` };
+      if (++nodes > maxNodes) {
+        return { code: 'too-large', message: `the document holds more than ${maxNodes.toLocaleString('en-US')} JSON objects and arrays, more than a document may: nothing of it was read` };
+      }
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+    } else if (c === COMMA && ++values > maxValues) {
+      break;
+    }
+  }
+  return values > maxValues
+    ? { code: 'too-large', message: `the document holds more than ${maxValues.toLocaleString('en-US')} JSON values, more than a document may: nothing of it was read` }
+    : undefined;
+}
+
+/** Whether the quote at `at` is escaped (an odd number of backslashes before it). */
+function escaped(text: string, at: number): boolean {
+  let count = 0;
+  for (let i = at - 1; i >= 0 && text.charCodeAt(i) === BACKSLASH; i--) count++;
+  return (count & 1) === 1;
+}
+
+const DOT = 0x2e;
+const SEMICOLON = 0x3b;
+const HASH = 0x23;
+const LESS = 0x3c;
+const APOSTROPHE = 0x27;
+
+/**
+ * Why a Turtle, N-Triples or N-Quads text holds more statements than a document may ({@link MAX_DOCUMENT_NODES}),
+ * read from its text before the parser builds any of them, or undefined. Counts what ends a statement (`.`, and in
+ * Turtle `;` and `,`, each of which ends one) outside IRIs, strings and comments: at least the statements written out
+ * (a `.` inside a decimal or a name is followed by a letter or a digit, and not counted). The parse counts them exactly
+ * as it goes ({@link MAX_DOCUMENT_NODES} quads).
+ *
+ * @param text - the document
+ */
+export function rdfTextExcess(text: string, maxStatements = MAX_DOCUMENT_NODES): string | undefined {
+  let statements = 0;
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === LESS) {
+      const end = text.indexOf('>', i + 1);
+      if (end === -1) return undefined;
+      i = end;
+    } else if (c === QUOTE || c === APOSTROPHE) {
+      const quote = c === QUOTE ? '"' : "'";
+      const long = text.charCodeAt(i + 1) === c && text.charCodeAt(i + 2) === c;
+      const closing = long ? quote.repeat(3) : quote;
+      let end = text.indexOf(closing, i + closing.length);
+      while (end !== -1 && escaped(text, end)) end = text.indexOf(closing, end + 1);
+      if (end === -1) return undefined;
+      i = end + closing.length - 1;
+    } else if (c === HASH) {
+      const end = text.indexOf('\n', i + 1);
+      if (end === -1) break;
+      i = end;
+    } else if (c === SEMICOLON || c === COMMA || (c === DOT && !nameChar(text.charCodeAt(i + 1)))) {
+      if (++statements > maxStatements) {
+        return `the document holds more than ${maxStatements.toLocaleString('en-US')} statements, more than a document may: nothing of it was read`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Whether a character goes on a name or a number (so a `.` before it is inside one, not the end of a statement). */
+function nameChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2d || c === 0x3a || c === 0x25 || c > 0x7f;
+}
+
 /** Default wall-clock budget of one decode, in milliseconds. */
 export const DECODE_TIME_BUDGET_MS = 10_000;
 
@@ -118,12 +303,13 @@ export class Deadline {
  * @param limit - the depth past which the scan stops
  * @returns the depth (a scalar is 0, `[]` is 1), or `limit + 1` when deeper than `limit`
  */
-export function jsonDepth(value: unknown, limit: number): number {
+export function jsonDepth(value: unknown, limit: number, deadline = Deadline.none()): number {
   // Two parallel stacks rather than a stack of pairs: this runs on every JSON-LD document, so it allocates little.
   const values: unknown[] = [value];
   const depths: number[] = [0];
   let deepest = 0;
   while (values.length > 0) {
+    deadline.check();
     const current = values.pop();
     const depth = (depths.pop() as number) + 1;
     if (typeof current !== 'object' || current === null) continue;

@@ -19,7 +19,7 @@ import { ContextRegistry, MAX_CONTEXT_NESTING } from './context-registry.js';
 import { Graph, type GraphNode, type RefTerm } from './graph.js';
 import { DFC_B } from '../../ontology/vocabulary.js';
 import { problem, type Problem, type ProblemCode } from '../errors/problem.js';
-import { Deadline, jsonDepth, MAX_JSON_DEPTH, MAX_NODE_DEPTH, MAX_VALUES_PER_PROPERTY } from './limits.js';
+import { Deadline, jsonDepth, MAX_JSON_DEPTH, MAX_NODE_DEPTH, MAX_VALUES_PER_PROPERTY, ProblemCollector } from './limits.js';
 import { isLanguageTag } from './values.js';
 
 /** A term of a context: the IRI it expands to, and whether its string values are links. */
@@ -133,7 +133,8 @@ export interface JsonLdReadOptions {
 
 class Walker {
   public readonly graph = new Graph();
-  public readonly problems: Problem[] = [];
+  /** Bounded: a document of millions of values that are each a problem must not cost a problem each. */
+  private readonly found = new ProblemCollector();
   public readonly contextUrls: string[] = [];
   private undefinedDfcPrefix: string | undefined;
   /** How deep the walk is in node objects and arrays. */
@@ -146,9 +147,14 @@ class Walker {
     private readonly contexts: ContextRegistry = ContextRegistry.NONE,
   ) {}
 
+  /** The problems found: at most `MAX_PROBLEMS` of them, and the first error of each resource. */
+  public get problems(): Problem[] {
+    return this.found.list();
+  }
+
   public finish(): void {
     if (this.undefinedDfcPrefix !== undefined) {
-      this.problems.unshift(
+      this.found.unshift(
         problem('missing-context', null, null, '@context', `missing @context: "${this.undefinedDfcPrefix}" uses a DFC prefix that no context defines`),
       );
     }
@@ -160,14 +166,18 @@ class Walker {
       if (this.depth >= MAX_DEPTH) throw new TooDeepError();
       this.depth++;
       try {
-        for (let i = 0; i < value.length; i++) this.top(value[i], context, `${path}[${i}]`);
+        for (let i = 0; i < value.length; i++) {
+          // Every loop over the document checks the deadline, not only the walk of a node: a million scalars are no node.
+          this.deadline.check();
+          this.top(value[i], context, `${path}[${i}]`);
+        }
       } finally {
         this.depth--;
       }
       return;
     }
     if (!isObject(value)) {
-      this.problems.push(problem('not-a-node-object', null, null, path, 'expected a JSON-LD node object'));
+      this.found.push(problem('not-a-node-object', null, null, path, 'expected a JSON-LD node object'));
       return;
     }
     const active = '@context' in value ? this.context(context, value['@context']) : context;
@@ -185,9 +195,10 @@ class Walker {
   private graphItems(items: unknown, context: ActiveContext, path: string): void {
     const list = Array.isArray(items) ? items : [items];
     for (let i = 0; i < list.length; i++) {
+      this.deadline.check();
       const item: unknown = list[i];
       if (isObject(item)) this.node(item, context, `${path}[${i}]`);
-      else if (item !== null) this.problems.push(problem('not-a-node-object', null, null, `${path}[${i}]`, 'expected a node object in @graph'));
+      else if (item !== null) this.found.push(problem('not-a-node-object', null, null, `${path}[${i}]`, 'expected a node object in @graph'));
     }
   }
 
@@ -212,7 +223,7 @@ class Walker {
         if (resolved === undefined) throw this.contexts.unknown(entry, namedBy);
         if (namedBy === undefined) this.contextUrls.push(entry);
         if (resolved.kind === 'known') {
-          defineAll(terms, resolved.context);
+          defineAll(terms, resolved.context, this.deadline);
           return;
         }
         // jsonld.js reports a cycle (or too deep a chain) with its own message.
@@ -221,11 +232,14 @@ class Walker {
         return;
       }
       if (Array.isArray(entry)) {
-        for (const item of entry) apply(item, chain);
+        for (const item of entry) {
+          this.deadline.check();
+          apply(item, chain);
+        }
         return;
       }
       if (!isObject(entry)) throw new NeedsFullProcessing('unexpected @context value');
-      defineAll(terms, entry);
+      defineAll(terms, entry, this.deadline);
     };
     apply(value, []);
     return activeContext(terms);
@@ -251,17 +265,18 @@ class Walker {
     if (rawId === undefined) {
       id = this.graph.freshBlank();
     } else if (typeof rawId !== 'string') {
-      this.problems.push(problem('invalid-id-value', null, null, `${path}/@id`, '@id must be a string'));
+      this.found.push(problem('invalid-id-value', null, null, `${path}/@id`, '@id must be a string'));
       id = this.graph.freshBlank();
     } else {
       id = this.expandIri(rawId, active, false);
       if (!id.startsWith('_:') && !isAbsoluteIri(id)) {
-        this.problems.push(problem('invalid-iri', id, null, '@id', `malformed IRI ${JSON.stringify(rawId)}: not an absolute IRI`));
+        this.found.push(problem('invalid-iri', id, null, '@id', `malformed IRI ${JSON.stringify(rawId)}: not an absolute IRI`));
       }
     }
     // The node is made on its first type or property, so that a bare `{"@id"}` met first stays no node.
     let node: GraphNode | undefined;
     for (const key in value) {
+      this.deadline.check();
       const item = value[key];
       switch (key) {
         case '@id':
@@ -270,7 +285,12 @@ class Walker {
           continue;
         case '@type': {
           node ??= this.graph.node(id, path);
-          if (Array.isArray(item)) for (const t of item) this.type(node, t, active);
+          if (Array.isArray(item)) {
+            for (const t of item) {
+              this.deadline.check();
+              this.type(node, t, active);
+            }
+          }
           else this.type(node, item, active);
           continue;
         }
@@ -290,7 +310,7 @@ class Walker {
       if (key.startsWith('@')) throw new NeedsFullProcessing(`keyword ${key}`);
       const definition = this.expandKey(key, active);
       if (definition === undefined) {
-        this.problems.push(
+        this.found.push(
           problem('dropped-property', id, null, key, `property ${JSON.stringify(key)} is not defined by the context and was dropped`, 'warning'),
         );
         continue;
@@ -304,7 +324,7 @@ class Walker {
   /** One value of `@type`. */
   private type(node: GraphNode, t: unknown, context: ActiveContext): void {
     if (typeof t !== 'string') {
-      this.problems.push(problem('invalid-type-value', node.id, null, '@type', '@type must be a string or an array of strings'));
+      this.found.push(problem('invalid-type-value', node.id, null, '@type', '@type must be a string or an array of strings'));
       return;
     }
     let definition = context.types.get(t);
@@ -313,20 +333,22 @@ class Walker {
       definition = { iri, absolute: isAbsoluteIri(iri) };
       context.types.set(t, definition);
     }
-    if (!definition.absolute) this.problems.push(problem('unknown-type', node.id, t, '@type', `unknown type ${JSON.stringify(t)}: not a term or an IRI`));
+    if (!definition.absolute) this.found.push(problem('unknown-type', node.id, t, '@type', `unknown type ${JSON.stringify(t)}: not a term or an IRI`));
     else this.graph.addType(node, definition.iri);
   }
 
   /** `@reverse`: each value is the subject, and this node the object, of the property. */
   private reverse(id: string, value: unknown, context: ActiveContext, path: string): void {
     if (!isObject(value)) {
-      this.problems.push(problem('invalid-reverse-value', id, null, path, '@reverse must be an object'));
+      this.found.push(problem('invalid-reverse-value', id, null, path, '@reverse must be an object'));
       return;
     }
     for (const [key, targets] of Object.entries(value)) {
+      this.deadline.check();
       const definition = this.expandKey(key, context);
       if (definition === undefined) continue;
       for (const target of Array.isArray(targets) ? targets : [targets]) {
+        this.deadline.check();
         let subject: string | undefined;
         if (typeof target === 'string') subject = this.expandIri(target, context, false);
         else if (isObject(target)) subject = this.node(target, context, path);
@@ -348,7 +370,10 @@ class Walker {
       }
       this.depth++;
       try {
-        for (const item of items) this.values(node, definition, item, context, path);
+        for (const item of items) {
+          this.deadline.check();
+          this.values(node, definition, item, context, path);
+        }
       } finally {
         this.depth--;
       }
@@ -377,7 +402,7 @@ class Walker {
     if ('@list' in value) {
       if (!this.listsAsSets) throw new NeedsFullProcessing('@list');
       this.values(node, definition, value['@list'], context, path);
-      this.problems.push(problem('list-as-set', node.id, null, path, 'an RDF list was read as a set of values; order is not kept', 'warning'));
+      this.found.push(problem('list-as-set', node.id, null, path, 'an RDF list was read as a set of values; order is not kept', 'warning'));
       return;
     }
     if ('@set' in value) {
@@ -410,7 +435,7 @@ class Walker {
       return;
     }
     if (!isAbsoluteIri(id)) {
-      this.problems.push(problem('invalid-iri', node.id, null, path, `malformed IRI ${JSON.stringify(raw)}: not an absolute IRI`));
+      this.found.push(problem('invalid-iri', node.id, null, path, `malformed IRI ${JSON.stringify(raw)}: not an absolute IRI`));
       return;
     }
     const term: RefTerm = { kind: 'ref', id: this.graph.iri(id) };
@@ -421,6 +446,7 @@ class Walker {
 
   private literal(node: GraphNode, predicate: string, value: Record<string, unknown>, context: ActiveContext, path: string): void {
     for (const key of Object.keys(value)) {
+      this.deadline.check();
       if (key !== '@value' && key !== '@type' && key !== '@language' && key !== '@index') {
         throw new NeedsFullProcessing(`value object key ${key}`);
       }
@@ -428,7 +454,7 @@ class Walker {
     const v = value['@value'];
     if (v === null) return;
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-      this.problems.push(problem('invalid-value-object', node.id, null, path, '@value must be a string, number or boolean'));
+      this.found.push(problem('invalid-value-object', node.id, null, path, '@value must be a string, number or boolean'));
       return;
     }
     const type = value['@type'];
@@ -441,7 +467,7 @@ class Walker {
       this.graph.add(node, predicate, { kind: 'literal', value: v, language: language.toLowerCase() });
     } else {
       if (language !== undefined) {
-        this.problems.push(problem('invalid-language-tag', node.id, null, path,
+        this.found.push(problem('invalid-language-tag', node.id, null, path,
           `@language ${JSON.stringify(language)} is no language tag (letters, then "-" and letters or digits: "fr", "en-GB"): the text is kept without it`, 'warning'));
       }
       this.graph.add(node, predicate, { kind: 'literal', value: v });
@@ -514,9 +540,10 @@ function isTextWhereLinkExpected(value: string, expanded: string, hasBase: boole
  * Adds a simple context's definitions to a term map, or signals that full processing is needed.
  * Prefixes go first so that a CURIE-named term can be expanded whatever the key order.
  */
-function defineAll(terms: Map<string, TermDefinition>, context: SimpleContext | Record<string, unknown>): void {
+function defineAll(terms: Map<string, TermDefinition>, context: SimpleContext | Record<string, unknown>, deadline = Deadline.none()): void {
   const entries = Object.entries(context);
   for (const [key, value] of entries) {
+    deadline.check();
     if (key.startsWith('@')) throw new NeedsFullProcessing(`context keyword ${key}`);
     if (typeof value === 'string') {
       if (value.startsWith('@')) throw new NeedsFullProcessing(`keyword alias ${key}`);
@@ -527,6 +554,7 @@ function defineAll(terms: Map<string, TermDefinition>, context: SimpleContext | 
   // mapping"): `"dfc-b:stockLimitation": {"@id": "…/other"}` would read every stock as something else. jsonld.js
   // refuses such a context, and the document with it.
   for (const [key, value] of entries) {
+    deadline.check();
     const colon = key.indexOf(':');
     if (colon <= 0 || colon === key.length - 1) continue;
     const id = typeof value === 'string' ? value : isObject(value) && typeof value['@id'] === 'string' ? value['@id'] : undefined;
@@ -537,6 +565,7 @@ function defineAll(terms: Map<string, TermDefinition>, context: SimpleContext | 
     }
   }
   for (const [key, value] of entries) {
+    deadline.check();
     if (typeof value === 'string') continue;
     if (!isObject(value)) throw new NeedsFullProcessing(`term definition ${key}`);
     const keys = Object.keys(value);
@@ -574,7 +603,7 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
   const deadline = options.deadline ?? Deadline.none();
   // Both walks below (ours, and jsonld.js's expansion) recurse into arrays, objects and nested contexts: the
   // depth is checked first, without recursion, so that no input can overflow the stack.
-  if (jsonDepth(document, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+  if (jsonDepth(document, MAX_JSON_DEPTH, deadline) > MAX_JSON_DEPTH) {
     return documentFailure('too-deep', `the document nests JSON arrays and objects more than ${MAX_JSON_DEPTH} levels deep`, [], 'fast', '');
   }
   const contexts = options.contexts ?? ContextRegistry.NONE;
@@ -591,7 +620,8 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
     }
   }
   const full = new Walker(options.base, true, deadline);
-  const warnings: Problem[] = [];
+  // jsonld.js tells of a dropped term for every node that has it: bounded as the walk's own problems are.
+  const warnings = new ProblemCollector();
   let expanded: unknown;
   // The context the loader refused, kept here: jsonld.js drops the cause of a scoped context's failure (`invalid
   // scoped context`), and the document's author is then told which URL the node does not fetch, not a syntax error.
@@ -631,7 +661,10 @@ export async function readJsonLd(document: unknown, options: JsonLdReadOptions =
     throw error;
   }
   full.finish();
-  return { graph: full.graph, problems: [...full.problems, ...warnings], path: 'full', contextUrls: fast.contextUrls };
+  const problems = new ProblemCollector();
+  problems.pushAll(full.problems);
+  problems.pushAll(warnings.list());
+  return { graph: full.graph, problems: problems.list(), path: 'full', contextUrls: fast.contextUrls };
 }
 
 /**

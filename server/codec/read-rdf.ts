@@ -8,7 +8,7 @@ import { NS } from '../../ontology/namespaces.js';
 import { Graph, type LiteralTerm } from './graph.js';
 import { decimalLexical, doubleLexical } from './rdf.js';
 import { problem, type Problem } from '../errors/problem.js';
-import { Deadline } from './limits.js';
+import { Deadline, MAX_DOCUMENT_NODES, ProblemCollector, rdfTextExcess } from './limits.js';
 
 const RDF_TYPE = `${NS.rdf}type`;
 const RDF_FIRST = `${NS.rdf}first`;
@@ -58,7 +58,77 @@ function typedLiteral(lexical: string, datatype: string): LiteralTerm {
 }
 
 /**
+ * How much text the parser reads at once: each piece is one synchronous step, between which the event loop runs
+ * (other requests, other syncs) and the deadline and the statements read are checked.
+ */
+const PARSE_CHUNK = 256 * 1024;
+
+/** Thrown from the parser's callbacks to stop it: the document holds more statements than a document may. */
+class TooManyStatements extends Error {
+  public constructor() {
+    super(`the document holds more than ${MAX_DOCUMENT_NODES.toLocaleString('en-US')} statements, more than a document may: nothing of it was read`);
+  }
+}
+
+/**
+ * Parses RDF text into quads a piece at a time ({@link PARSE_CHUNK}), yielding to the event loop between pieces,
+ * checking the deadline at every token and stopping past {@link MAX_DOCUMENT_NODES} statements: N3.js's parse of a
+ * whole text at once held the event loop for 32 s on 3.5 million `[] x:p [] .` before any check could run.
+ *
+ * @throws DecodeTimeoutError when the deadline passes, TooManyStatements past the limit
+ */
+async function parseQuads(text: string, format: string, base: string | undefined, deadline: Deadline): Promise<Quad[]> {
+  const quads: Quad[] = [];
+  let failed: Error | undefined;
+  let ended = false;
+  const handlers = new Map<string, (value?: unknown) => void>();
+  // The parser reads a stream as a source of `data` events (N3Lexer.tokenize): this one is fed by the loop below.
+  const source = { on: (event: string, handler: (value?: unknown) => void) => { handlers.set(event, handler); return source; } };
+  new Parser({ format, ...(base !== undefined ? { baseIRI: base } : {}) }).parse(source as unknown as NodeJS.ReadableStream, {
+    onQuad: (error: Error | null, quad: Quad | null) => {
+      if (error !== null) failed ??= error;
+      else if (quad === null) ended = true;
+      else if (quads.push(quad) > MAX_DOCUMENT_NODES) throw new TooManyStatements();
+    },
+    // Every token, whether it makes a statement or not (directives, `(` of a list): no work goes unchecked.
+    onToken: () => deadline.check(),
+  } as unknown as Parameters<Parser['parse']>[1]);
+  let at = 0;
+  while (at < text.length && failed === undefined) {
+    // A piece never ends between the two halves of a surrogate pair (the lexer would read half a character).
+    let end = Math.min(text.length, at + PARSE_CHUNK);
+    if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end++;
+    handlers.get('data')?.(text.slice(at, end));
+    at = end;
+    if (at < text.length) await nextTurn();
+  }
+  if (failed === undefined) handlers.get('end')?.();
+  if (failed !== undefined) throw new InvalidRdf(failed.message);
+  if (!ended) throw new InvalidRdf('the document ends before its last statement does');
+  return quads;
+}
+
+/** How many statements go into the graph between two turns of the event loop. */
+const YIELD_EVERY = 20_000;
+
+/** Lets the event loop run (requests, other syncs) before the work goes on. */
+function nextTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** Whether a UTF-16 code unit is the first half of a surrogate pair. */
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+/** The parser's refusal of the text (its syntax). */
+class InvalidRdf extends Error {}
+
+/**
  * Parses an RDF document. Named graphs are merged: a DFC document describes one catalogue.
+ *
+ * Its statements are counted in its text first, and again as they are parsed: a document of more than
+ * {@link MAX_DOCUMENT_NODES} is refused, a `too-large` problem of the document.
  *
  * @param text - the document
  * @param mediaType - one of {@link RDF_FORMATS}
@@ -66,21 +136,25 @@ function typedLiteral(lexical: string, datatype: string): LiteralTerm {
  * @param deadline - when the decode must be over
  * @throws DecodeTimeoutError when the deadline passes
  */
-export function readRdf(text: string, mediaType: string, base?: string, deadline = Deadline.none()): { graph: Graph; problems: Problem[] } {
+export async function readRdf(text: string, mediaType: string, base?: string, deadline = Deadline.none()): Promise<{ graph: Graph; problems: Problem[] }> {
   const graph = new Graph();
+  const excess = rdfTextExcess(text);
+  if (excess !== undefined) return { graph, problems: [problem('too-large', null, null, '', excess)] };
   let quads: Quad[];
   try {
-    quads = new Parser({ format: RDF_FORMATS[mediaType] ?? 'text/turtle', ...(base !== undefined ? { baseIRI: base } : {}) }).parse(text);
+    quads = await parseQuads(text, RDF_FORMATS[mediaType] ?? 'text/turtle', base, deadline);
   } catch (error: unknown) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { graph, problems: [problem('invalid-rdf', null, null, '', `invalid ${mediaType}: ${message}`)] };
+    if (error instanceof TooManyStatements) return { graph, problems: [problem('too-large', null, null, '', error.message)] };
+    if (!(error instanceof InvalidRdf)) throw error;
+    return { graph, problems: [problem('invalid-rdf', null, null, '', `invalid ${mediaType}: ${error.message}`)] };
   }
   const id = (term: Quad['subject'] | Quad['object']): string =>
     term.termType === 'BlankNode' ? graph.blank(`_:${term.value}`) : term.value;
-  const lists = readLists(quads);
-  const listProblems: Problem[] = [];
+  const lists = readLists(quads, deadline);
+  const listProblems = new ProblemCollector();
   if (lists !== undefined) {
     quads = quads.flatMap((quad) => {
+      deadline.check();
       if (lists.consumed.has(quad)) return [];
       const items = lists.items.get(quad);
       if (items === undefined) return [quad];
@@ -91,8 +165,11 @@ export function readRdf(text: string, mediaType: string, base?: string, deadline
   }
   // N3.js parses nested `[ … ]` and `( … )` with a stack of its own, not by recursion, so any depth reads here
   // into a chain of blank nodes; what is kept of such a chain is bounded by the extractor.
-  quads.forEach((quad, index) => {
+  for (let index = 0; index < quads.length; index++) {
     deadline.check();
+    // Building the graph of a million statements takes seconds: the event loop runs between pieces of it too.
+    if (index % YIELD_EVERY === YIELD_EVERY - 1) await nextTurn();
+    const quad = quads[index] as Quad;
     const node = graph.node(id(quad.subject), `triple ${index + 1}`);
     const predicate = quad.predicate.value;
     const object = quad.object;
@@ -106,14 +183,14 @@ export function readRdf(text: string, mediaType: string, base?: string, deadline
     } else {
       graph.add(node, predicate, { kind: 'ref', id: id(object) });
     }
-  });
+  }
   // Records hold no graph name: N-Quads' named graphs are read as one graph, and said so (a conversion back to N-Quads
   // writes the default graph, where it looked faithful).
   const named = new Set<string>();
   for (const quad of quads) if (quad.graph.termType !== 'DefaultGraph') named.add(quad.graph.value);
-  if (named.size === 0) return { graph, problems: listProblems };
+  if (named.size === 0) return { graph, problems: listProblems.list() };
   const shown = [...named].slice(0, 3).map((g) => `<${g}>`).join(', ');
-  return { graph, problems: [...listProblems, problem('dropped-property', null, null, '', `${named.size} named graph(s) (${shown}${named.size > 3 ? ', …' : ''}) read as one graph: `
+  return { graph, problems: [...listProblems.list(), problem('dropped-property', null, null, '', `${named.size} named graph(s) (${shown}${named.size > 3 ? ', …' : ''}) read as one graph: `
     + 'their statements are kept, their graph names are not', 'warning')] };
 }
 
@@ -137,7 +214,7 @@ interface ListNode {
  * `rdf:nil`, an empty list. Undefined when the document has none (the common case costs one look at each
  * predicate). A chain that is not such a list is left as the statements it is.
  */
-function readLists(quads: readonly Quad[]): RdfLists | undefined {
+function readLists(quads: readonly Quad[], deadline: Deadline): RdfLists | undefined {
   if (!quads.some((q) => q.predicate.value === RDF_FIRST || (q.object.termType === 'NamedNode' && q.object.value === RDF_NIL))) return undefined;
   /** Per blank node: its statements, and how many statements name it. */
   const about = new Map<string, ListNode>();
@@ -147,6 +224,7 @@ function readLists(quads: readonly Quad[]): RdfLists | undefined {
     return e;
   };
   for (const quad of quads) {
+    deadline.check();
     if (quad.subject.termType === 'BlankNode') {
       const e = entry(quad.subject.value);
       if (quad.predicate.value === RDF_FIRST) e.first.push(quad);
@@ -158,6 +236,7 @@ function readLists(quads: readonly Quad[]): RdfLists | undefined {
   const items = new Map<Quad, Quad['object'][]>();
   const consumed = new Set<Quad>();
   for (const quad of quads) {
+    deadline.check();
     const predicate = quad.predicate.value;
     if (predicate === RDF_FIRST || predicate === RDF_REST || predicate === RDF_TYPE) continue;
     const { object } = quad;
@@ -168,6 +247,7 @@ function readLists(quads: readonly Quad[]): RdfLists | undefined {
     let ok = true;
     const walked = new Set<string>();
     while (!(node.termType === 'NamedNode' && node.value === RDF_NIL)) {
+      deadline.check();
       const e: ListNode | undefined = node.termType === 'BlankNode' ? about.get(node.value) : undefined;
       if (e === undefined || walked.has(node.value) || e.first.length !== 1 || e.rest.length !== 1 || e.other !== 0 || e.named !== 1) {
         ok = false;

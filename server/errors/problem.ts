@@ -31,6 +31,8 @@ export type ProblemCode =
   | 'too-deep'
   /** Decoding the document took longer than its time budget. */
   | 'decode-timeout'
+  /** More problems than a document's decode lists: how many more there were (a warning). */
+  | 'too-many-problems'
   /** A value where a node object was expected. */
   | 'not-a-node-object'
   /** A plain-JSON update that is not a JSON object. */

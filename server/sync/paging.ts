@@ -73,22 +73,42 @@ function linkValue(value: unknown): string | undefined {
  * @param base - the URL of the page (relative targets resolve against it)
  */
 export function nextFromJson(document: unknown, base: URL): string | undefined {
-  const roots = (Array.isArray(document) ? document : [document]).filter(isObject);
-  const nodes: JsonObject[] = [];
-  for (const root of roots) {
-    nodes.push(root);
-    const graph = root['@graph'];
-    // A loop, not `push(...graph)`: a single-page catalogue of a hundred thousand nodes would overflow the stack.
-    if (Array.isArray(graph)) for (const node of graph) if (isObject(node)) nodes.push(node);
-  }
-  const views = nodes.flatMap((node) => [node['hydra:view'], node[`${HYDRA}view`]].flatMap((v) => (Array.isArray(v) ? v : [v])).filter(isObject));
-  for (const node of [...nodes, ...views]) {
-    const value = linkValue(node['hydra:next']) ?? linkValue(node[`${HYDRA}next`]);
-    const next = value === undefined ? undefined : resolveLink(value, base);
+  // One pass over the top nodes and those of their `@graph`, allocating nothing per node: a page is millions of nodes
+  // at most, and copying them into lists (then a list per node for its views) cost seconds on a hostile one.
+  const roots = Array.isArray(document) ? document : [document];
+  const found = (node: JsonObject): string | undefined => {
+    const here = linkValue(node['hydra:next']) ?? linkValue(node[`${HYDRA}next`]);
+    return here === undefined ? undefined : resolveLink(here, base);
+  };
+  // Links on the nodes themselves first, then on their views, as before: the first found in that order.
+  let fromView: string | undefined;
+  const visit = (node: unknown): string | undefined => {
+    if (!isObject(node)) return undefined;
+    const next = found(node);
     if (next !== undefined) return next;
-  }
+    if (fromView === undefined) {
+      for (const view of [node['hydra:view'], node[`${HYDRA}view`]]) {
+        for (const v of Array.isArray(view) ? view : [view]) {
+          if (fromView === undefined && isObject(v)) fromView = found(v);
+        }
+      }
+    }
+    return undefined;
+  };
   for (const root of roots) {
-    const value = root['next'];
+    const next = visit(root);
+    if (next !== undefined) return next;
+    const graph = isObject(root) ? root['@graph'] : undefined;
+    if (Array.isArray(graph)) {
+      for (const node of graph) {
+        const inGraph = visit(node);
+        if (inGraph !== undefined) return inGraph;
+      }
+    }
+  }
+  if (fromView !== undefined) return fromView;
+  for (const root of roots) {
+    const value = isObject(root) ? root['next'] : undefined;
     const next = typeof value === 'string' ? resolveLink(value, base) : undefined;
     if (next !== undefined) return next;
   }
