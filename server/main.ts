@@ -25,7 +25,7 @@ import { fetchPage, type PageRequest } from './sync/peer-fetch.js';
 import type { Taxonomy } from '../ontology/taxonomy.js';
 import { currencyOfCode, EURO } from '../ontology/units.js';
 import { SyncScheduler } from './sync/scheduler.js';
-import { SyncEngine } from './sync/sync-engine.js';
+import { settleUnfinishedSyncs, SyncEngine } from './sync/sync-engine.js';
 import { Notifier } from './feed/notifier.js';
 import { FederationService } from './federation/federation-service.js';
 import { NodeTimers, type Timers } from './timers/timers.js';
@@ -161,6 +161,9 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   // What a sync that died with its process staged: no sync lasts longer than its budget, so older runs are dead.
   const stale = await store.provenance.clearStaleRuns(new Date(Date.now() - config.syncTimeoutMs).toISOString());
   if (stale > 0) logger.info({ runs: stale }, 'dropped what unfinished syncs had staged');
+  // The syncs a process died during (its mark left on the peer): each counts as a failed attempt, in the backoff it set.
+  const unfinished = await settleUnfinishedSyncs(store.provenance, config.syncTimeoutMs);
+  if (unfinished > 0) logger.warn({ peers: unfinished }, 'syncs that did not finish (the process stopped during them) are counted as failed');
   if (base !== config.baseUrl) logger.debug({ baseUrl: base, configured: config.baseUrl }, 'using the base URL stored in the database; give --base-url to move the ids');
   const taxonomy = new FileTaxonomyStore(config.dataDir).load();
   const contexts = storedContexts(config.dataDir, (unreadable) => {

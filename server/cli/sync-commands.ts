@@ -78,7 +78,7 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
     case 'list': {
       const peers = await provenance.listPeers();
       io.out(table([['id', 'name', 'url', 'interval', 'status', 'last success'],
-        ...peers.map((p) => [String(p.id), p.name, p.url, `${p.intervalSeconds}s`, p.status, p.lastSuccessAt ?? '-'])]));
+        ...peers.map((p) => [String(p.id), p.name, p.url, `${p.intervalSeconds}s`, p.syncingSince !== null ? 'syncing' : p.status, p.lastSuccessAt ?? '-'])]));
       return 0;
     }
     case 'remove': {
@@ -92,7 +92,7 @@ export async function peerCommand(node: NodeParts, sub: string | undefined, arg:
       io.out(`${await privatePeersLine(node)}\n`);
       for (const peer of peers) {
         const counts = await provenance.peerCounts(peer.id);
-        io.out(`${peer.id} ${peer.name} ${peer.url}${peer.kind === 'solid' ? ' (a Solid pod)' : ''}\n  status ${peer.status}, ${count(peer.failures, 'failure')} in a row, last success ${peer.lastSuccessAt ?? 'never'}, next ${peer.nextAttemptAt ?? 'now'}\n`);
+        io.out(`${peer.id} ${peer.name} ${peer.url}${peer.kind === 'solid' ? ' (a Solid pod)' : ''}\n  status ${peer.syncingSince !== null ? `syncing since ${peer.syncingSince} (last: ${peer.status})` : peer.status}, ${count(peer.failures, 'failure')} in a row, last success ${peer.lastSuccessAt ?? 'never'}, next ${peer.nextAttemptAt ?? 'now'}\n`);
         if (peer.lastError !== null) io.out(`  last error: ${peer.lastError}\n`);
         const oidc = await node.store.oidc.peerCredentials(peer.id);
         // What the credentials are, never the secrets themselves.

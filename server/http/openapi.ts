@@ -286,7 +286,7 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
   '/api/sync/status': {
     get: {
       summary: 'Every peer\'s sync status, last error and summary, quarantine count, and how its changes reach us (admin)', tags: ['sync'], access: 'admin',
-      description: 'Per peer: `quarantined` (a count; the records are in the peer\'s detail), `changes` (`via` push or interval, `read` from its feed, a snapshot or unknown yet) and `push` (our subscription at the peer: `state`, when made, notifications received, failed attempts; never its secret).',
+      description: 'Per peer: `status` (`syncing` while a sync of it runs, `syncingSince` then set; `lastStatus`, `failures` and `lastError` are what its last sync left), `quarantined` (a count; the records are in the peer\'s detail), `changes` (`via` push or interval, `read` from its feed, a snapshot or unknown yet) and `push` (our subscription at the peer: `state`, when made, notifications received, failed attempts; never its secret).',
       responses: { 200: 'json' },
     },
   },

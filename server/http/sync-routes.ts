@@ -33,7 +33,15 @@ export interface SyncRoutesArgs {
 /** A peer as the API shows it: never its token. */
 export function publicPeer(peer: PeerRow): Record<string, unknown> {
   const { token, ...rest } = peer;
-  return { ...rest, hasToken: token !== null };
+  return { ...rest, ...peerState(peer), hasToken: token !== null };
+}
+
+/**
+ * A peer's status as shown: `syncing` while a sync runs (its last outcome in `lastStatus`, its failures and last error
+ * as that outcome left them), else its last outcome.
+ */
+export function peerState(peer: PeerRow): { status: string; lastStatus: string; syncingSince: string | null } {
+  return { status: peer.syncingSince !== null ? 'syncing' : peer.status, lastStatus: peer.status, syncingSince: peer.syncingSince };
 }
 
 /**
@@ -144,7 +152,7 @@ export function syncRoutes(args: SyncRoutesArgs): Router {
       peers: peers.map((p, i) => {
         const [state, push] = states[i] as (typeof states)[number];
         return {
-          id: p.id, name: p.name, status: p.status, lastAttemptAt: p.lastAttemptAt, lastSuccessAt: p.lastSuccessAt,
+          id: p.id, name: p.name, ...peerState(p), lastAttemptAt: p.lastAttemptAt, lastSuccessAt: p.lastSuccessAt,
           nextAttemptAt: p.nextAttemptAt, failures: p.failures, lastError: p.lastError, lastSummary: p.lastSummary,
           // A count only: the records and their problems are the peer's detail (`GET /api/sync/peers/{id}`).
           quarantined: quarantined.get(p.id) ?? 0, changes: changesOf(p, state), push: pushOf(state, push),

@@ -77,8 +77,16 @@ export interface PeerRow {
   readonly kind: PeerKind;
   readonly intervalSeconds: number;
   readonly createdAt: string;
-  /** `new`, `ok`, `failed`, or `stopped` (its last sync was given up when the node stopped: no failure counted, due again). */
+  /**
+   * How its last sync ended: `new`, `ok`, `failed`, or `stopped` (its last sync was given up when the node stopped: no
+   * failure counted, due again). A sync under way does not change it ({@link syncingSince}).
+   */
   readonly status: string;
+  /**
+   * When the sync under way began, or null when none is: a process that died during a sync leaves it until the next
+   * start (or the peer's next sync) counts it as a failure ({@link ProvenanceStore.settleUnfinished}).
+   */
+  readonly syncingSince: string | null;
   readonly lastAttemptAt: string | null;
   readonly lastSuccessAt: string | null;
   readonly nextAttemptAt: string | null;
@@ -456,6 +464,20 @@ export interface ProvenanceStore {
     status: 'ok' | 'failed' | 'stopped'; at: string; nextAttemptAt: string; failures: number; error: string | null; summary: SyncSummary | null;
     intervalSeconds?: number;
   }): Promise<boolean>;
+  /**
+   * Marks a peer as being synced by this process (`owner`), before any work: its next attempt is set (the backoff a
+   * failure would have) so that a process dying during the sync leaves it waiting, while its last outcome, error and
+   * failures stay as they were until {@link recordAttempt} (which clears the mark). Returns whether the peer is there.
+   */
+  markSyncing(id: number, state: { at: string; owner: string; nextAttemptAt: string }): Promise<boolean>;
+  /**
+   * Counts the syncs marked by processes now gone as failed: status `failed`, one more failure, `error` as the last
+   * error, the next attempt the mark set. Only `peerId`'s when given.
+   *
+   * @param gone - whether the process that wrote a mark (its owner) is gone, given when the mark was written
+   * @returns the ids of the peers whose marks were counted
+   */
+  settleUnfinished(gone: (owner: string | null, since: string) => boolean, error: string, peerId?: number): Promise<number[]>;
 
   sources(peerId: number): Promise<Map<string, SourceValidators>>;
   held(peerId: number): Promise<Map<string, HeldResource>>;

@@ -358,14 +358,14 @@ export function duePeers(peers: readonly PeerRow[], now: Date, running: Readonly
 }
 
 /**
- * Whether a peer is waiting out the backoff of a failure (or of a sync that did not finish): `maillon sync`
- * leaves it alone unless it is named.
+ * Whether a peer is waiting out the backoff of a failure, or is being synced (its next attempt the backoff a failure
+ * would have: by `serve` beside, or by a process that died during it): `maillon sync` leaves it alone unless it is named.
  *
  * @param peer - the peer
  * @param now - the time now
  */
 export function inBackoff(peer: PeerRow, now: Date): boolean {
-  return peer.status === 'failed' && peer.nextAttemptAt !== null && peer.nextAttemptAt > now.toISOString();
+  return (peer.status === 'failed' || peer.syncingSince !== null) && peer.nextAttemptAt !== null && peer.nextAttemptAt > now.toISOString();
 }
 
 /** The longest interval between two syncs of a peer: a year. */

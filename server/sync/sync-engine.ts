@@ -4,12 +4,16 @@
  * (`discovery.ts`). A peer's failure is a value ({@link PeerSyncOutcome}), never an exception, and it touches
  * nothing: the previous snapshot stays as it was. The outcome sets the peer's status and next attempt.
  *
- * Before any work, the attempt is recorded as a failure with its backoff, so a process that dies during a
- * sync (a hostile document exhausting memory, a kill) leaves a failed peer that waits, not a peer due now
- * that every start syncs again. The whole sync has a deadline too, besides each fetch's own.
+ * Before any work, the peer is marked as being synced by this process, with the backoff of a failure as its next
+ * attempt: a process that dies during a sync (a hostile document exhausting memory, a kill) leaves a peer that waits,
+ * not a peer due now that every start syncs again, and the next start counts the mark as a failure. While the sync
+ * runs the peer reads as syncing, its last outcome and error as they were. The whole sync has a deadline too, besides
+ * each fetch's own.
  *
  * @packageDocumentation
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Decoder } from '../codec/decode.js';
 import { failure, failureText } from '../errors/failure.js';
 import { backoffDelay } from '../net/backoff.js';
@@ -75,10 +79,48 @@ export interface SyncEngineArgs {
 export const DEFAULT_SYNC_TIMEOUT_MS = 120_000;
 
 /**
- * What a peer's state says while its sync runs, and after a process that died during it: the attempt is
- * counted as failed until the sync ends and says otherwise.
+ * What a peer's state says after a process died during its sync: the mark the sync left (the peer read as syncing)
+ * is counted as a failed attempt once that process is gone ({@link settleUnfinishedSyncs}).
  */
-export const UNFINISHED_SYNC = failure('internal', 'the sync did not finish (the process stopped during it, or it is still running)');
+export const UNFINISHED_SYNC = failure('internal', 'the sync did not finish: the process stopped during it');
+
+/** This process, as the owner of the syncs it marks: host, pid, and a nonce (a later process may get the same pid). */
+export const SYNC_OWNER = `${hostname()}:${process.pid}:${randomUUID()}`;
+
+/**
+ * Whether the process that marked a sync is gone: this process's own marks never are; another process's are when it
+ * is on this host and no longer runs (or is this process's pid, reused), or when the mark is older than any sync lasts
+ * (`budgetMs`, its deadline: a process on another host, or a pid reused since).
+ *
+ * @param owner - the mark's owner ({@link SYNC_OWNER} of the process that wrote it; null: unknown)
+ * @param since - when the mark was written
+ */
+export function syncOwnerGone(owner: string | null, since: string, now: Date, budgetMs: number): boolean {
+  if (owner === SYNC_OWNER) return false;
+  if (Date.parse(since) < now.getTime() - budgetMs) return true;
+  const [host, pidText] = (owner ?? '').split(':');
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isSafeInteger(pid) || pid <= 0) return owner === null;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error: unknown) {
+    // EPERM: a process of another user runs with that pid.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Counts the syncs that processes now gone left unfinished as failures (at start: the last process died during
+ * them). A sync of another process still running is left alone.
+ *
+ * @returns how many were counted
+ */
+export async function settleUnfinishedSyncs(provenance: ProvenanceStore, budgetMs: number, now: Date = new Date()): Promise<number> {
+  const settled = await provenance.settleUnfinished((owner, since) => syncOwnerGone(owner, since, now, budgetMs), failureText(UNFINISHED_SYNC));
+  return settled.length;
+}
 
 /** Syncs peers into the provenance store (which rebuilds their rows of the federated index). */
 export class SyncEngine {
@@ -113,10 +155,17 @@ export class SyncEngine {
    */
   public async sync(peer: PeerRow, onProgress?: (progress: SyncProgress) => void): Promise<PeerSyncOutcome> {
     const started = Date.now();
+    // A mark left by a process that died during this peer's sync (`maillon sync` beside `serve`): its failure counts.
+    if (peer.syncingSince !== null) {
+      const settled = await this.args.provenance.settleUnfinished((owner, since) => syncOwnerGone(owner, since, this.now(), this.budgetMs), failureText(UNFINISHED_SYNC), peer.id);
+      if (settled.length > 0) peer = { ...peer, status: 'failed', failures: peer.failures + 1, syncingSince: null };
+    }
     const run: SyncRun = { peer, started, startedAt: this.now(), deadline: started + this.budgetMs, budgetMs: this.budgetMs, onProgress };
-    // Recorded, in a transaction of its own, before any work: should the process die during the sync, the
-    // next start finds a failed peer in backoff, not a peer due now that it would sync (and die on) again.
-    if (!(await this.recordEnd(run, { ok: false, peer, failure: UNFINISHED_SYNC }))) return removedDuring(peer);
+    // Marked, in a transaction of its own, before any work, with the backoff of a failure as its next attempt: should
+    // the process die during the sync, the next start finds a peer in backoff (and counts the failure), not a peer due
+    // now that it would sync (and die on) again. Its last outcome and failures stay until the sync ends.
+    const backoff = new Date(this.now().getTime() + this.backoff(peer.failures + 1, peer)).toISOString();
+    if (!(await this.args.provenance.markSyncing(peer.id, { at: run.startedAt.toISOString(), owner: SYNC_OWNER, nextAttemptAt: backoff }))) return removedDuring(peer);
     let outcome: PeerSyncOutcome;
     try {
       // The credentials this run reads the peer with: changed during the run (a new token), or already before it (the

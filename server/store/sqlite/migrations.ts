@@ -1157,6 +1157,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX federated_by_enterprise ON federated_entries (enterprise_iri, enterprise_name, enterprise_rank, peer_id);
     `,
   },
+  {
+    version: 40,
+    name: 'a peer being synced reads as syncing, not failed',
+    sql: `
+      -- A sync was recorded as a failure before it began (so that a process dying during it leaves the peer in backoff):
+      -- every healthy peer read as failed, a failure counted, while it synced, and a failing peer's real error was hidden.
+      -- The sync now marks the peer as syncing (when, and which process) and sets its backoff, its last outcome and error
+      -- kept; the marker becomes a failure only once the process that wrote it is gone (the next start, or the next sync).
+      ALTER TABLE peers ADD COLUMN sync_started_at TEXT;
+      ALTER TABLE peers ADD COLUMN sync_owner TEXT;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -163,7 +163,7 @@ async function writeSources(tx: SqlConnection, peerId: number, sources: Readonly
 interface PeerSql {
   id: number; name: string; url: string; origin: string; token: string | null; token_header: string; profile: string; kind: string; interval_s: number;
   created_at: string; status: string; last_attempt_at: string | null; last_success_at: string | null; next_attempt_at: string | null;
-  failures: number; last_error: string | null; last_summary: string | null;
+  failures: number; last_error: string | null; last_summary: string | null; sync_started_at: string | null;
 }
 
 function peerRow(row: PeerSql): PeerRow {
@@ -171,7 +171,7 @@ function peerRow(row: PeerSql): PeerRow {
     id: row.id, name: row.name, url: row.url, origin: row.origin, token: row.token,
     tokenHeader: row.token_header === 'x-api-token' ? 'x-api-token' : 'authorization',
     profile: row.profile === 'dfc-v2' ? 'dfc-v2' : 'dfc-v1', kind: row.kind === 'solid' ? 'solid' : 'dfc', intervalSeconds: row.interval_s, createdAt: row.created_at,
-    status: row.status, lastAttemptAt: row.last_attempt_at, lastSuccessAt: row.last_success_at, nextAttemptAt: row.next_attempt_at,
+    status: row.status, syncingSince: row.sync_started_at, lastAttemptAt: row.last_attempt_at, lastSuccessAt: row.last_success_at, nextAttemptAt: row.next_attempt_at,
     failures: row.failures, lastError: row.last_error, lastSummary: row.last_summary === null ? null : (JSON.parse(row.last_summary) as SyncSummary),
   };
 }
@@ -307,7 +307,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       await tx.run(
         `UPDATE peers SET status = ?, last_attempt_at = ?, next_attempt_at = ?, failures = ?, last_error = ?,
            last_success_at = CASE WHEN ? = 'ok' THEN ? ELSE last_success_at END,
-           last_summary = COALESCE(?, last_summary)
+           last_summary = COALESCE(?, last_summary), sync_started_at = NULL, sync_owner = NULL
          WHERE id = ?`,
         [state.status, state.at, next, state.failures, state.error, state.status, state.at,
           state.summary === null ? null : JSON.stringify(state.summary), id],
@@ -317,6 +317,31 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       const now = await isWholePeer(tx, id);
       if (now !== undefined && now.whole !== was?.whole) await revouchOrigin(tx, now.origin);
       return true;
+    });
+  }
+
+  public async markSyncing(id: number, state: { at: string; owner: string; nextAttemptAt: string }): Promise<boolean> {
+    return this.db.transaction(async (tx) => (await tx.run(
+      'UPDATE peers SET sync_started_at = ?, sync_owner = ?, next_attempt_at = ? WHERE id = ?', [state.at, state.owner, state.nextAttemptAt, id],
+    )).changes > 0);
+  }
+
+  public async settleUnfinished(gone: (owner: string | null, since: string) => boolean, error: string, peerId?: number): Promise<number[]> {
+    return this.db.transaction(async (tx) => {
+      const marks = await tx.all<{ id: number; sync_started_at: string; sync_owner: string | null }>(
+        `SELECT id, sync_started_at, sync_owner FROM peers WHERE sync_started_at IS NOT NULL${peerId === undefined ? '' : ' AND id = ?'}`,
+        peerId === undefined ? [] : [peerId]);
+      const settled: number[] = [];
+      for (const mark of marks) {
+        if (!gone(mark.sync_owner, mark.sync_started_at)) continue;
+        // The mark's own next attempt (the backoff it set) stands: the failure it counts is the one it planned for.
+        const result = await tx.run(
+          `UPDATE peers SET status = 'failed', last_attempt_at = sync_started_at, failures = failures + 1, last_error = ?,
+             sync_started_at = NULL, sync_owner = NULL
+           WHERE id = ? AND sync_started_at = ? AND sync_owner IS ?`, [error, mark.id, mark.sync_started_at, mark.sync_owner]);
+        if (result.changes > 0) settled.push(mark.id);
+      }
+      return settled;
     });
   }
 

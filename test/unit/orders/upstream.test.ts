@@ -31,7 +31,7 @@ const link = (value: unknown): unknown => (typeof value === 'object' && value !=
 function peerRow(origin: string, token: string, tokenHeader: PeerRow['tokenHeader'] = 'authorization'): PeerRow {
   return {
     id: 1, name: 'supplier', url: `${origin}/catalog`, origin, token, tokenHeader, profile: 'dfc-v1', kind: 'dfc', intervalSeconds: 3600, createdAt: '',
-    status: 'ok', lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt: null, failures: 0, lastError: null, lastSummary: null,
+    status: 'ok', syncingSince: null, lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt: null, failures: 0, lastError: null, lastSummary: null,
   };
 }
 

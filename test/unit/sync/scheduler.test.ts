@@ -14,7 +14,7 @@ describe('which peers a sync schedule takes', () => {
   const peer = (id: number, status: string, nextAttemptAt: string | null): PeerRow => ({
     id, name: `p${id}`, url: `https://p${id}.example/`, origin: `https://p${id}.example`, token: null, tokenHeader: 'authorization',
     profile: 'dfc-v1', kind: 'dfc', intervalSeconds: 300, createdAt: at(-86_400_000), status, lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt,
-    failures: status === 'failed' ? 1 : 0, lastError: null, lastSummary: null,
+    failures: status === 'failed' ? 1 : 0, lastError: null, lastSummary: null, syncingSince: null,
   });
 
   it('takes new peers and those due, the longest due first, skipping those in backoff and those running', () => {
@@ -34,6 +34,8 @@ describe('which peers a sync schedule takes', () => {
     expect(inBackoff(peer(1, 'failed', null), now)).to.equal(false);
     expect(inBackoff(peer(1, 'ok', at(60_000)), now)).to.equal(false);
     expect(inBackoff(peer(1, 'new', null), now)).to.equal(false);
+    // Being synced (by another process): its next attempt is a failure's backoff, and it is left alone as one in backoff.
+    expect(inBackoff({ ...peer(1, 'ok', at(60_000)), syncingSince: at(-1_000) }, now)).to.equal(true);
   });
 });
 
@@ -50,7 +52,7 @@ describe('a schedule of many peers', () => {
   const peer = (id: number, nextAttemptAt: string | null, intervalSeconds = 3600): PeerRow => ({
     id, name: `p${id}`, url: `https://p${id}.example/`, origin: `https://p${id}.example`, token: null, tokenHeader: 'authorization',
     profile: 'dfc-v1', intervalSeconds, createdAt: new Date(start.getTime() - 600_000).toISOString(), status: nextAttemptAt === null ? 'new' : 'ok',
-    lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt, failures: 0, lastError: null, lastSummary: null, kind: 'dfc',
+    lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt, failures: 0, lastError: null, lastSummary: null, kind: 'dfc', syncingSince: null,
   });
 
   /** How the fake engine of {@link harness} ends a sync. */

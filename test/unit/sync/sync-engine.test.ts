@@ -7,7 +7,7 @@ import { serialize } from '../../../server/codec/serialize.js';
 import { DEFAULT_FETCH_POLICY } from '../../../server/net/safe-fetch.js';
 import type { PeerRow, ProvenanceStore } from '../../../server/store/federation.js';
 import type { FeedStore, PeerFeedState } from '../../../server/store/feed.js';
-import { SyncEngine, UNFINISHED_SYNC } from '../../../server/sync/sync-engine.js';
+import { SYNC_OWNER, SyncEngine } from '../../../server/sync/sync-engine.js';
 import { startFakePeer, startStaticPeer, type FakePeer, type StaticFile, type StaticPeer } from '../../helpers/fake-peer.js';
 import { farmRecords, startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 
@@ -22,15 +22,20 @@ function loopbackEngine(node: InProcessNode, graceMs?: number): SyncEngine {
 const PEER: PeerRow = {
   id: 7, name: 'ferme', url: 'https://peer.example/api/dfc/enterprises/ferme/catalog_items', origin: 'https://peer.example', token: null,
   tokenHeader: 'authorization', profile: 'dfc-v1', kind: 'dfc', intervalSeconds: 3600, createdAt: '2026-01-01T00:00:00.000Z', status: 'ok',
-  lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt: null, failures: 2, lastError: null, lastSummary: null,
+  lastAttemptAt: null, lastSuccessAt: null, nextAttemptAt: null, failures: 2, lastError: null, lastSummary: null, syncingSince: null,
 };
 
 describe('SyncEngine', () => {
   it('reports our own fault (a store error) as an internal failure, recorded with backoff', async () => {
     const attempts: Parameters<ProvenanceStore['recordAttempt']>[1][] = [];
+    const marks: Parameters<ProvenanceStore['markSyncing']>[1][] = [];
     const provenance = {
       sources: async () => { throw new Error('SQLITE_IOERR: disk I/O error'); },
       getPeer: async () => PEER,
+      markSyncing: async (_id: number, state: Parameters<ProvenanceStore['markSyncing']>[1]) => {
+        marks.push(state);
+        return true;
+      },
       recordAttempt: async (_id: number, state: Parameters<ProvenanceStore['recordAttempt']>[1]) => {
         attempts.push(state);
         return true;
@@ -49,9 +54,9 @@ describe('SyncEngine', () => {
     expect(outcome.failure).to.deep.equal({ kind: 'internal', message: 'SQLITE_IOERR: disk I/O error', url: PEER.url });
     // Third failure in a row: 1 s * 2^2, jittered down to half with random() = 0.
     const nextAttemptAt = new Date(now.getTime() + 2_000).toISOString();
+    // Before the work: marked as syncing by this process, with a failure's backoff (a process dying here leaves this).
+    expect(marks).to.deep.equal([{ at: now.toISOString(), owner: SYNC_OWNER, nextAttemptAt }]);
     expect(attempts).to.deep.equal([
-      // Before the work: counted as failed until the sync ends (a process dying here leaves this).
-      { status: 'failed', at: now.toISOString(), failures: 3, error: `internal: ${UNFINISHED_SYNC.message}`, summary: null, nextAttemptAt, intervalSeconds: 3600 },
       { status: 'failed', at: now.toISOString(), failures: 3, error: 'internal: SQLITE_IOERR: disk I/O error', summary: null, nextAttemptAt, intervalSeconds: 3600 },
     ]);
   });
@@ -59,7 +64,7 @@ describe('SyncEngine', () => {
 
 describe('SyncEngine and a removed peer', () => {
   it('does not sync a peer that is gone when its sync begins: the outcome says so, and nothing is fetched', async () => {
-    const provenance = { recordAttempt: async () => false } as unknown as ProvenanceStore;
+    const provenance = { markSyncing: async () => false, recordAttempt: async () => false } as unknown as ProvenanceStore;
     const feed = { peerFeed: async () => expect.fail('nothing is read') } as unknown as FeedStore;
     const engine = new SyncEngine({ provenance, feed, decoder: new Decoder(), ownBase: 'https://node.test', fetch: async () => expect.fail('nothing is fetched') });
     const outcome = await engine.sync(PEER);
