@@ -34,6 +34,12 @@ export interface SyncSchedulerArgs {
 
 /** How the schedule keeps up (see {@link scheduleStatus}). */
 export interface ScheduleStatus {
+  /**
+   * Whether peers are synced on their intervals (`serve` without `MAILLON_SYNC_SCHEDULE=off`). When not, nothing
+   * syncs a peer unless asked, so no lag is measured: `lagSeconds` and `mostOverdue` are null, and `due` counts the
+   * peers whose next attempt has come (what a `maillon sync` would sync).
+   */
+  readonly enabled: boolean;
   /** Most syncs at once. */
   readonly concurrency: number;
   /**
@@ -43,9 +49,10 @@ export interface ScheduleStatus {
   readonly due: number;
   /**
    * How late the most overdue peer is, in seconds (0 when none is due): since its next attempt, or since it was added
-   * (a new peer), or since its planned time when its first sync was put off to spread a backlog.
+   * (a new peer), or since its planned time when its first sync was put off to spread a backlog. Null when the schedule
+   * is off.
    */
-  readonly lagSeconds: number;
+  readonly lagSeconds: number | null;
   /** The most overdue peer's name, or null. */
   readonly mostOverdue: string | null;
 }
@@ -75,7 +82,7 @@ export function scheduleStatus(
       mostOverdue = peer.name;
     }
   }
-  return { concurrency, due, lagSeconds: Math.round(lagMs / 1000), mostOverdue };
+  return { enabled: true, concurrency, due, lagSeconds: Math.round(lagMs / 1000), mostOverdue };
 }
 
 /**
@@ -113,7 +120,10 @@ export class SyncScheduler {
 
   /** How the schedule keeps up with the intervals of these peers (all of them, as listed), now. */
   public statusOf(peers: readonly PeerRow[]): ScheduleStatus {
-    return scheduleStatus(peers, new Set(this.running.keys()), this.now(), this.concurrency, this.notBefore);
+    const status = scheduleStatus(peers, new Set(this.running.keys()), this.now(), this.concurrency, this.notBefore);
+    // Not started (`MAILLON_SYNC_SCHEDULE=off`, or a process that only syncs when asked) or stopped: peers wait for
+    // no schedule, so how late they are against one means nothing (it would only grow).
+    return this.cancelTick !== undefined ? status : { ...status, enabled: false, lagSeconds: null, mostOverdue: null };
   }
 
   /** Peers being synced now. */

@@ -205,7 +205,7 @@ describe('a schedule of many peers', () => {
     for (let ms = 0; ms <= 30_000; ms += 1000) {
       await h.at(ms);
       // Added ten minutes before the start: measured from that, the lag was 600 s and more while on plan.
-      expect(h.scheduler.statusOf(peers), `at ${ms} ms`).to.deep.equal({ concurrency: 4, due: 0, lagSeconds: 0, mostOverdue: null });
+      expect(h.scheduler.statusOf(peers), `at ${ms} ms`).to.deep.equal({ enabled: true, concurrency: 4, due: 0, lagSeconds: 0, mostOverdue: null });
     }
     expect(h.synced.length).to.be.within(18, 22);
   });
@@ -224,7 +224,7 @@ describe('a schedule of many peers', () => {
     peers.push(...Array.from({ length: 40 }, (_, i) => peer(i + 2, null)));
     await h.at(1_000);
     // Put off to 15 s and later: none due yet. Planned only once a slot freed, they counted 600 s late meanwhile.
-    expect(h.scheduler.statusOf(peers)).to.deep.equal({ concurrency: 1, due: 0, lagSeconds: 0, mostOverdue: null });
+    expect(h.scheduler.statusOf(peers)).to.deep.equal({ enabled: true, concurrency: 1, due: 0, lagSeconds: 0, mostOverdue: null });
     await h.at(20_000);
     const status = h.scheduler.statusOf(peers);
     expect(status.due).to.be.within(1, 40);
@@ -248,18 +248,32 @@ describe('a schedule of many peers', () => {
     expect(Math.max(...added.map((s) => s.at))).to.be.at.least(55_000);
   });
 
+  it('says when the schedule is off (never started, or stopped): no lag is measured, nor grows', async () => {
+    // Due for ten minutes: a started schedule would sync it, one that is off never will.
+    const peers = [peer(1, new Date(start.getTime() - 600_000).toISOString())];
+    const timers: Timers = { every: () => () => undefined, after: () => () => undefined, cancelAll: () => undefined };
+    const scheduler = new SyncScheduler({
+      engine: { stop: () => undefined } as unknown as SyncEngine, provenance: {} as ProvenanceStore, timers, now: () => start,
+    });
+    expect(scheduler.statusOf(peers)).to.deep.equal({ enabled: false, concurrency: 4, due: 1, lagSeconds: null, mostOverdue: null });
+    scheduler.start();
+    expect(scheduler.statusOf(peers)).to.deep.equal({ enabled: true, concurrency: 4, due: 1, lagSeconds: 600, mostOverdue: 'p1' });
+    await scheduler.stop();
+    expect(scheduler.statusOf(peers)).to.include({ enabled: false, lagSeconds: null });
+  });
+
   it('reports how many peers are due and how late the most overdue one is', () => {
     const peers = [peer(1, new Date(start.getTime() - 90_000).toISOString()), peer(2, new Date(start.getTime() + 1_000).toISOString()),
       peer(3, null), peer(4, new Date(start.getTime() - 5_000).toISOString())];
     // Peer 3 is new: due since it was added, ten minutes ago.
-    expect(scheduleStatus(peers, new Set(), start, 4)).to.deep.equal({ concurrency: 4, due: 3, lagSeconds: 600, mostOverdue: 'p3' });
-    expect(scheduleStatus(peers, new Set([3]), start, 4)).to.deep.equal({ concurrency: 4, due: 2, lagSeconds: 90, mostOverdue: 'p1' });
-    expect(scheduleStatus([peers[1] as PeerRow], new Set(), start, 2)).to.deep.equal({ concurrency: 2, due: 0, lagSeconds: 0, mostOverdue: null });
+    expect(scheduleStatus(peers, new Set(), start, 4)).to.deep.equal({ enabled: true, concurrency: 4, due: 3, lagSeconds: 600, mostOverdue: 'p3' });
+    expect(scheduleStatus(peers, new Set([3]), start, 4)).to.deep.equal({ enabled: true, concurrency: 4, due: 2, lagSeconds: 90, mostOverdue: 'p1' });
+    expect(scheduleStatus([peers[1] as PeerRow], new Set(), start, 2)).to.deep.equal({ enabled: true, concurrency: 2, due: 0, lagSeconds: 0, mostOverdue: null });
     // Peer 3's first sync put off to spread a backlog: due from its planned time (to come, then 30 s ago).
-    expect(scheduleStatus(peers, new Set(), start, 4, new Map([[3, start.getTime() + 5_000]]))).to.deep.equal({ concurrency: 4, due: 2, lagSeconds: 90, mostOverdue: 'p1' });
+    expect(scheduleStatus(peers, new Set(), start, 4, new Map([[3, start.getTime() + 5_000]]))).to.deep.equal({ enabled: true, concurrency: 4, due: 2, lagSeconds: 90, mostOverdue: 'p1' });
     expect(scheduleStatus(peers, new Set(), start, 4, new Map([[3, start.getTime() - 30_000], [1, start.getTime() - 120_000]])))
-      .to.deep.equal({ concurrency: 4, due: 3, lagSeconds: 90, mostOverdue: 'p1' });
-    expect(scheduleStatus(peers, new Set([1]), start, 4, new Map([[3, start.getTime() - 30_000]]))).to.deep.equal({ concurrency: 4, due: 2, lagSeconds: 30, mostOverdue: 'p3' });
+      .to.deep.equal({ enabled: true, concurrency: 4, due: 3, lagSeconds: 90, mostOverdue: 'p1' });
+    expect(scheduleStatus(peers, new Set([1]), start, 4, new Map([[3, start.getTime() - 30_000]]))).to.deep.equal({ enabled: true, concurrency: 4, due: 2, lagSeconds: 30, mostOverdue: 'p3' });
   });
 
   it('moves each next sync by up to 5 % of the interval, both ways', () => {
