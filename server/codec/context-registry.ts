@@ -12,7 +12,7 @@
  */
 import jsonld from 'jsonld';
 import { resolveKnownContext, type SimpleContext } from '../../ontology/contexts.js';
-import { UnknownContextError, type RemoteDocument } from './document-loader.js';
+import { isWebUrl, UnknownContextError, type RemoteDocument } from './document-loader.js';
 import { jsonDepth, MAX_JSON_DEPTH } from './limits.js';
 
 /** The `@context` value of a stored context document: one context object, or an array of contexts and URLs. */
@@ -240,6 +240,9 @@ export async function checkContextDocument(url: string, text: string, registry: 
   }
   for (const reference of contextReferences(context, key)) {
     if (normalizeContextUrl(reference) === key) return { ok: false, reason: 'the context names itself' };
+    if (!isWebUrl(reference)) {
+      return { ok: false, reason: `it names the context ${JSON.stringify(reference)}, which is not an absolute http(s) URL: no such context is ever read (nor stored)` };
+    }
     if (registry.resolve(reference) === undefined) {
       return { ok: false, reason: `it names the context ${reference}, which is not a known DFC context nor a stored one: add that one first ('maillon context add ${reference}')` };
     }

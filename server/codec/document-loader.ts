@@ -28,13 +28,34 @@ export class UnknownContextError extends Error {
    */
   public constructor(public readonly url: string, public readonly namedBy?: string) {
     super(
-      namedBy === undefined
-        ? `remote JSON-LD context ${JSON.stringify(url)} is not a known DFC context nor a stored one; ` +
-            'Maillon never fetches contexts while reading: use a DFC context URL or an inline context, ' +
-            `or have the operator store this one ('maillon context add ${url}')`
-        : `the stored JSON-LD context ${JSON.stringify(namedBy)} names the context ${JSON.stringify(url)}, ` +
-            `which is not a known DFC context nor a stored one; store it too ('maillon context add ${url}')`,
+      !isWebUrl(url)
+        // A relative or non-web reference (`ctx.json`, `file:///etc/passwd`): nothing was read, and no operator may store
+        // it either (a stored context is an absolute http(s) URL), so no command is suggested.
+        ? `the JSON-LD context ${JSON.stringify(url)}${namedBy === undefined ? '' : ` named by the stored context ${JSON.stringify(namedBy)}`} ` +
+            'is not an absolute http(s) URL: such a context is never read (nothing was fetched); ' +
+            'the document must use a DFC context URL or an inline context'
+        : namedBy === undefined
+          ? `remote JSON-LD context ${JSON.stringify(url)} is not a known DFC context nor a stored one; ` +
+              'Maillon never fetches contexts while reading: use a DFC context URL or an inline context, ' +
+              `or have the operator store this one ('maillon context add ${url}')`
+          : `the stored JSON-LD context ${JSON.stringify(namedBy)} names the context ${JSON.stringify(url)}, ` +
+              `which is not a known DFC context nor a stored one; store it too ('maillon context add ${url}')`,
     );
+  }
+}
+
+/**
+ * Whether a context reference is an absolute http(s) URL: the only kind a known DFC context has, and the only kind an
+ * operator can store (`maillon context add`).
+ *
+ * @param url - the reference as the document gives it
+ */
+export function isWebUrl(url: string): boolean {
+  try {
+    const { protocol } = new URL(url);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
   }
 }
 

@@ -54,6 +54,16 @@ describe('stored JSON-LD contexts (issue 12)', () => {
       expect(result.problems[0]?.message).to.include(`maillon context add ${COMPTOIR}`);
     });
 
+    it('refuses a relative or file: context without suggesting to store it: nothing was fetched, and none can be stored', async () => {
+      for (const context of ['ctx.json', 'file:///etc/passwd']) {
+        const result = await new Decoder().decode(JSON.stringify({ '@context': context, '@id': 'https://shop.example/x', name: 'x' }), { base: 'https://shop.example/catalog' });
+        expect(result.problems.map((p) => p.code)).to.deep.equal(['unknown-context']);
+        const message = result.problems[0]?.message ?? '';
+        expect(message).not.to.include('maillon context add');
+        expect(message).to.include('nothing was fetched').and.to.include('a DFC context URL');
+      }
+    });
+
     it('reads a document using a stored simple context on the fast path, with its names, prices and stock', async () => {
       const decoder = new Decoder({ contexts: new ContextRegistry([[COMPTOIR, comptoir()]]) });
       const result = await decoder.decode(fixtureText('shapes/other-context.json'));
