@@ -10,7 +10,7 @@ import { failure, type Failure } from '../errors/failure.js';
 import type { PeerRow, SourceValidators } from '../store/federation.js';
 import { discover, enterprisesOf } from './discovery.js';
 import type { SnapshotPage } from './merge.js';
-import { decoderInput, pageMediaType, type FetchedPage } from './peer-fetch.js';
+import { decoderInput, pageMediaType } from './peer-fetch.js';
 import { skolemise } from './skolem.js';
 import { Quarantine, StagedSnapshot } from './staged-snapshot.js';
 import {
@@ -21,14 +21,6 @@ const ACCEPT = {
   'dfc-v1': 'application/ld+json, application/json;q=0.9, text/turtle;q=0.8',
   'dfc-v2': 'application/ld+json; profile="dfc-v2", application/ld+json;q=0.9, application/json;q=0.8, text/turtle;q=0.7',
 } as const;
-
-/** Whether a JSON page is JSON-LD: some top-level node has a keyword that makes it linked data. */
-function looksLikeJsonLd(page: FetchedPage): boolean {
-  if (page.json === undefined) return true; // malformed JSON: the decoder reports it precisely
-  const parsed = page.json.value;
-  const nodes = Array.isArray(parsed) ? parsed : [parsed];
-  return nodes.some((n) => typeof n === 'object' && n !== null && ['@context', '@graph', '@id', '@type'].some((k) => k in n));
-}
 
 /**
  * Where a sync starts. A node's base URL is resolved through discovery, with the Open Food Network path
@@ -202,11 +194,8 @@ async function fetchAndStage(
       }
     } else {
       const mediaType = pageMediaType(page);
-      // A JSON answer that is no JSON-LD at all ({"error": "maintenance"}) must not pass for an empty
-      // catalogue: that would withdraw everything the peer has.
-      if (mediaType.includes('json') && !looksLikeJsonLd(page)) {
-        return failed(failure('not-dfc', 'the answer is JSON but not JSON-LD (no @context, @graph or @id)', url));
-      }
+      // A page that is no document ({"error": "maintenance"}, an empty body) fails here (`decodePage`): taken for an
+      // empty catalogue, it would withdraw everything the peer has.
       const decoding = await decodePage(parts.decoder, decoderInput(page), { mediaType, base: page.url }, url);
       if (!decoding.ok) return failed(decoding.failure);
       const { decoded } = decoding;

@@ -116,7 +116,36 @@ export function overBudget(run: Pick<SyncRun, 'budgetMs'>, url?: string): Failur
 export type PageDecoding = { readonly ok: true; readonly decoded: DecodeResult } | { readonly ok: false; readonly failure: Failure };
 
 /**
- * Decodes one page of a peer. The decoder reports what is wrong with a document as problems; should it throw
+ * Why a page of a peer is no document at all, or undefined when it is one. A page read whole stands for everything
+ * it lists: one that is no document must not pass for an empty catalogue (or container), which would withdraw all the
+ * peer had. An empty catalogue is still a document, and passes: `{"@context": …, "@graph": []}`, a node of its own
+ * (an empty `ldp:Container`), or Turtle that says something (a `@prefix` line, as a writer of an empty graph gives).
+ * No document: an empty body, or only white space (and comments, in an RDF syntax: N-Triples has no other way to say
+ * nothing, so nothing said is refused); JSON that is no JSON-LD (`{"error": …}`), or a JSON-LD object that holds no
+ * graph and no node (a `@context` alone).
+ *
+ * @param input - the page's parsed JSON (an object or array) or text
+ */
+export function notADocument(input: string | object): string | undefined {
+  if (typeof input === 'string') {
+    return BLANK_DOCUMENT.test(input) ? 'the answer is empty (no document; an empty catalogue is a document that says so)' : undefined;
+  }
+  const nodes: unknown[] = Array.isArray(input) ? input : [input];
+  const objects = nodes.filter((n): n is Record<string, unknown> => typeof n === 'object' && n !== null && !Array.isArray(n));
+  if (!objects.some((n) => '@context' in n || '@graph' in n || '@id' in n || '@type' in n)) {
+    return 'the answer is JSON but not JSON-LD (no @context, @graph or @id)';
+  }
+  // A graph (even empty), a node named or typed, or a node with some property: something is said.
+  const says = (n: Record<string, unknown>): boolean => '@graph' in n || '@id' in n || '@type' in n || Object.keys(n).some((k) => !k.startsWith('@'));
+  return objects.some(says) ? undefined : 'the answer is a JSON-LD object with no @graph and no node (an empty catalogue has "@graph": [])';
+}
+
+/** A text that holds nothing: white space, and `#` comment lines (RDF syntaxes; no JSON text is only those either). */
+const BLANK_DOCUMENT = /^(?:\s|#[^\n\r]*)*$/u;
+
+/**
+ * Decodes one page of a peer. A page that is no document at all ({@link notADocument}) fails the sync as `not-dfc`.
+ * The decoder reports what is wrong with a document as problems; should it throw
  * all the same (a hostile document driving it past a limit: a `RangeError`, say), the page fails the sync of
  * that peer as a `decode` failure naming the page, and the process goes on.
  *
@@ -126,6 +155,8 @@ export type PageDecoding = { readonly ok: true; readonly decoded: DecodeResult }
  * @param url - the page's URL, for the failure
  */
 export async function decodePage(decoder: Decoder, input: string | object, options: DecodeOptions, url: string): Promise<PageDecoding> {
+  const nothing = notADocument(input);
+  if (nothing !== undefined) return { ok: false, failure: failure('not-dfc', nothing, url) };
   try {
     // A stock or price given twice, different (one `@id` twice on a page), is no value to list or sell at: the resource
     // is quarantined with the conflict, not read as whichever came first.
