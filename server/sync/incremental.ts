@@ -11,7 +11,7 @@ import { membersOf, sequenceOf } from '../codec/ldes.js';
 import type { PeerRow } from '../store/federation.js';
 import { misattributions } from './attribution.js';
 import { planMerge } from './merge.js';
-import { Quarantine } from './staged-snapshot.js';
+import { FRESH_LIMIT, Quarantine } from './staged-snapshot.js';
 import { decoderInput, pageMediaType } from './peer-fetch.js';
 import {
   credentials, decodePage, kept, MAX_PAGES, overBudget, pastDeadline, SNAPSHOT_BUDGET, tellApplied, type PeerSyncOutcome, type SyncParts, type SyncRun,
@@ -50,8 +50,27 @@ export async function feedHead(parts: SyncParts, peer: PeerRow, feedUrl: string)
 }
 
 /**
- * Applies the versions published after `cursor`, then moves the cursor. Returns `resync` when the cursor is
- * no good.
+ * An incremental sync that gave way to a snapshot (the cursor no good, the feed too long, or what it would keep too
+ * much): the feed pages it read meanwhile, which the sync's summary counts besides the snapshot's.
+ */
+export interface Resync {
+  readonly resync: true;
+  readonly pages: number;
+  readonly bytes: number;
+  readonly wireBytes: number;
+}
+
+/**
+ * Most resources whose newest version (or deletion) one incremental sync keeps in memory until it applies them, as a
+ * snapshot keeps at most so many rows (`FRESH_LIMIT`): more changes than that are read by a snapshot, which stages them
+ * in the store. The bytes read do not bound this memory (a version decoded takes several times its text), what is kept does.
+ */
+export const MAX_FEED_RESOURCES = FRESH_LIMIT;
+
+/**
+ * Applies the versions published after `cursor`, then moves the cursor. Returns a {@link Resync} when the cursor
+ * is no good, or the changes are more than one incremental sync keeps ({@link MAX_FEED_RESOURCES}, or as many
+ * characters of versions as one response may have bytes).
  *
  * @param parts - the sync's parts
  * @param run - the peer and the run
@@ -61,13 +80,28 @@ export async function feedHead(parts: SyncParts, peer: PeerRow, feedUrl: string)
  */
 export async function incrementalSync(
   parts: SyncParts, run: SyncRun, feedUrl: string, cursor: number, stream: string | null,
-): Promise<PeerSyncOutcome | 'resync'> {
+): Promise<PeerSyncOutcome | Resync> {
   const { provenance } = parts;
   const { peer, started, startedAt, onProgress } = run;
   const root = await feedHead(parts, peer, feedUrl);
   // A feed that went backwards, or another feed altogether (the peer's database was made anew): start over.
-  if (root === undefined || root.head < cursor || root.stream !== stream) return 'resync';
+  if (root === undefined || root.head < cursor || root.stream !== stream) return { resync: true, pages: 0, bytes: 0, wireBytes: 0 };
   const versions = new Map<string, DfcRecord>();
+  /** The size of each version kept in {@link versions} (its JSON's length: what it holds, roughly), and their sum. */
+  const sizeOf = new Map<string, number>();
+  let keptSize = 0;
+  const keep = (iri: string, record: DfcRecord | undefined): void => {
+    keptSize -= sizeOf.get(iri) ?? 0;
+    sizeOf.delete(iri);
+    if (record === undefined) {
+      versions.delete(iri);
+      return;
+    }
+    versions.set(iri, record);
+    const size = JSON.stringify(record).length;
+    sizeOf.set(iri, size);
+    keptSize += size;
+  };
   /** The sequence of the version kept of each resource in {@link versions}. */
   const seqOf = new Map<string, number>();
   /** The newest refused version of each resource quarantined. */
@@ -78,22 +112,23 @@ export async function incrementalSync(
   let bytes = 0;
   let wireBytes = 0;
   let pages = 0;
+  const resync = (): Resync => ({ resync: true, pages, bytes, wireBytes });
   for (;;) {
-    if (pages >= MAX_PAGES) return 'resync';
+    if (pages >= MAX_PAGES) return resync();
     const url = `${feedUrl}?after=${after}`;
     const fetched = await parts.fetch({ url, accept: FEED_ACCEPT, ...credentials(peer) });
     if (!fetched.ok) {
-      if (fetched.failure.kind === 'http-status' && (fetched.failure.status === 404 || fetched.failure.status === 410)) return 'resync';
+      if (fetched.failure.kind === 'http-status' && (fetched.failure.status === 404 || fetched.failure.status === 410)) return resync();
       return { ok: false, peer, failure: fetched.failure };
     }
     pages++;
     bytes += fetched.page.bytes;
     wireBytes += fetched.page.wireBytes ?? fetched.page.bytes;
-    if (bytes > parts.policy.maxBytes * SNAPSHOT_BUDGET) return 'resync';
+    if (bytes > parts.policy.maxBytes * SNAPSHOT_BUDGET) return resync();
     const decoding = await decodePage(parts.decoder, decoderInput(fetched.page), { base: url, mediaType: pageMediaType(fetched.page) }, url);
     if (!decoding.ok) return { ok: false, peer, failure: decoding.failure };
     const { decoded } = decoding;
-    if (decoded.problems.some((p) => p.id === null && p.severity === 'error')) return 'resync';
+    if (decoded.problems.some((p) => p.id === null && p.severity === 'error')) return resync();
     // A refused version is quarantined under its resource, as a snapshot's copy would be: a later valid version lets
     // it out, and the versions of one resource take one entry.
     for (const rejected of decoded.rejected) {
@@ -117,11 +152,11 @@ export async function incrementalSync(
       // version would take the place of a newer one.
       if (member.seq !== undefined && member.seq <= from) continue;
       if (member.kind === 'delete') {
-        versions.delete(member.iri);
+        keep(member.iri, undefined);
         deleted.add(member.iri);
       } else {
         deleted.delete(member.iri);
-        versions.set(member.iri, member.record);
+        keep(member.iri, member.record);
       }
       if (member.seq !== undefined) seqOf.set(member.iri, member.seq);
       reached = Math.max(reached, member.seq ?? reached);
@@ -131,14 +166,16 @@ export async function incrementalSync(
       // A refused version newer than the one kept of its resource: the peer's resource is the refused one now, and
       // the older one is not applied as if it were current (a snapshot would not hold it either).
       if (of !== undefined && seq > from && (seqOf.get(of) ?? -1) < seq) {
-        versions.delete(of);
+        keep(of, undefined);
         seqOf.delete(of);
       }
       if (of !== undefined) refusedSeqOf.set(of, Math.max(refusedSeqOf.get(of) ?? seq, seq));
     }
     // A fragment that does not take the cursor further (versions without sequence numbers, or only versions read
     // already) is not a feed we can follow: asked again, it would answer the same. A snapshot is taken instead.
-    if (reached === from) return 'resync';
+    if (reached === from) return resync();
+    // More changes than one incremental sync keeps until it applies them: a snapshot reads them, staging them in the store.
+    if (versions.size + deleted.size > MAX_FEED_RESOURCES || keptSize > parts.policy.maxBytes) return resync();
     after = reached;
   }
   if (pastDeadline(run)) return { ok: false, peer, failure: overBudget(run, feedUrl) };

@@ -21,7 +21,7 @@ import { clip, DEFAULT_FETCH_POLICY, safeFetch, type FetchPolicy, type SafeFetch
 import type { PeerRow, ProvenanceStore } from '../store/federation.js';
 import type { FeedStore } from '../store/feed.js';
 import { discover, feedOf } from './discovery.js';
-import { feedHead, incrementalSync } from './incremental.js';
+import { feedHead, incrementalSync, type Resync } from './incremental.js';
 import { fetchPage, type FetchOutcome, type PageRequest } from './peer-fetch.js';
 import type { PeerTokenSource } from './peer-tokens.js';
 import { snapshotSync } from './snapshot.js';
@@ -310,12 +310,22 @@ export class SyncEngine {
     if (peer.kind === 'solid') return solidSnapshotSync(parts, run);
     const feedUrl = await this.feedUrlOf(peer, parts);
     const state = await parts.feed.peerFeed(peer.id);
+    let feedRead: Resync | undefined;
     if (feedUrl !== undefined && state.cursor !== null) {
       const incremental = await incrementalSync(parts, run, feedUrl, state.cursor, state.stream);
-      if (incremental !== 'resync') return incremental;
+      if (!('resync' in incremental)) return incremental;
+      feedRead = incremental;
     }
     const head = feedUrl === undefined ? undefined : await feedHead(parts, peer, feedUrl);
-    const outcome = await snapshotSync(parts, run);
+    const snapshot = await snapshotSync(parts, run);
+    // The feed pages read before the snapshot took over are this sync's too: its summary counts them.
+    const outcome: PeerSyncOutcome = !snapshot.ok || feedRead === undefined ? snapshot : {
+      ...snapshot,
+      summary: {
+        ...snapshot.summary, pages: snapshot.summary.pages + feedRead.pages, bytes: snapshot.summary.bytes + feedRead.bytes,
+        wireBytes: (snapshot.summary.wireBytes ?? snapshot.summary.bytes) + feedRead.wireBytes,
+      },
+    };
     // A snapshot that could not read some catalogue sets no cursor: the next sync is a snapshot again, which asks
     // those catalogues again (the feed would never), and until one reads them all the peer is not its origin's whole word.
     if (outcome.ok && head !== undefined && outcome.summary.unreadable === undefined) {

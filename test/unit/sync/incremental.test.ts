@@ -176,4 +176,38 @@ describe('incremental sync: feeds that stall', function () {
     expect(await priceOf()).to.equal(8);
     expect(await quarantined()).to.not.include(offer());
   });
+
+  it('gives way to a snapshot once what it keeps is too much, not once it read too much, and counts the feed it read', async () => {
+    // Fragments of versions of many resources (new items): kept until applied, they outgrow a response's size long
+    // before the pages read reach the feed's byte budget (four responses).
+    const base = records.find((r) => r.id === item()) as DfcRecord;
+    let seq = 18;
+    const fragments = new Map<number, DfcRecord[]>();
+    for (let f = 0; f < 40; f++) {
+      const from = seq;
+      fragments.set(from, Array.from({ length: 10 }, () => {
+        seq++;
+        const iri = `${item()}-${seq}`;
+        return versionRecord(`${peer.base}`, { seq, iri, at: '2026-12-04T10:00:00.000Z', record: { ...base, id: iri as NodeId, name: `Tomate ${'x'.repeat(400)}` } as DfcRecord });
+      }));
+    }
+    fragments.set(seq, []);
+    feed = { head: seq, fragments };
+    const maxBytes = 64 * 1024;
+    const snapshots = peer.hits.filter((h) => h.url === '/catalog.json').length;
+    const feedHits = peer.hits.filter((h) => h.url.startsWith('/feed?after=')).length;
+    const outcome = await new SyncEngine({
+      provenance: node.store.provenance, feed: node.store.feed, decoder: node.decoder, ownBase: node.base,
+      policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true, maxBytes },
+    }).sync(await peerRow());
+    if (!outcome.ok) expect.fail(`the sync failed: ${JSON.stringify(outcome.failure)}`);
+    const read = peer.hits.filter((h) => h.url.startsWith('/feed?after=')).length - feedHits;
+    expect(peer.hits.filter((h) => h.url === '/catalog.json').length - snapshots, 'a snapshot instead').to.equal(1);
+    expect(read, 'the feed pages read before it gave way').to.be.within(2, 39);
+    // The summary counts the feed pages read as well as the snapshot's page: not the snapshot's alone.
+    expect(outcome.summary.pages).to.equal(read + 1);
+    // What it kept passed a response's size (64 KB of versions) well before the pages read reached the budget of four.
+    expect(outcome.summary.bytes).to.be.within(maxBytes, 3 * maxBytes);
+    expect((await node.store.feed.peerFeed((await peerRow()).id)).cursor, 'the head read before the snapshot').to.equal(seq);
+  });
 });
