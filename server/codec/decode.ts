@@ -25,6 +25,7 @@ import { RecordValidator } from './validate.js';
 import { shortName } from './compact.js';
 import { DECODE_TIME_BUDGET_MS, Deadline, DecodeTimeoutError, jsonTextExcess, MAX_JSON_DEPTH, ProblemCollector } from './limits.js';
 import { inThousandths } from './values.js';
+import { mayHoldLoneSurrogates, wellFormedRecords } from './well-formed.js';
 
 /** A resource that was not accepted, with why. */
 export interface RejectedResource {
@@ -152,7 +153,10 @@ export class Decoder {
   public async decode(input: string | object, options: DecodeOptions = {}): Promise<DecodeResult> {
     const deadline = new Deadline(this.timeBudgetMs);
     try {
-      const result = await this.decodeWithin(input, options, deadline);
+      const read = await this.decodeWithin(input, options, deadline);
+      // Every text read is well-formed Unicode, whatever the syntax (`well-formed.ts`): looked into only when the input may
+      // hold a lone surrogate (parsed JSON, or text holding one or an escape of one).
+      const result = mayHoldLoneSurrogates(input) ? wellFormedResult(read) : read;
       return options.asWritten === true ? result : mirrorItemStock(result);
     } catch (error: unknown) {
       // Every walk checks the deadline as it goes: a document that takes too long is refused, never a hang.
@@ -390,3 +394,10 @@ export function decodeFailed(result: DecodeResult): boolean {
   return hasErrors(result.problems);
 }
 
+/** A decode's result with the text of its records and envelopes well-formed, and a warning for each that was not. */
+function wellFormedResult(result: DecodeResult): DecodeResult {
+  const records = wellFormedRecords(result.records);
+  const envelopes = wellFormedRecords(result.envelopes);
+  if (records.problems.length === 0 && envelopes.problems.length === 0) return result;
+  return { ...result, records: records.records, envelopes: envelopes.records, problems: [...result.problems, ...records.problems, ...envelopes.problems] };
+}

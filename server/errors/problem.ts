@@ -56,6 +56,8 @@ export type ProblemCode =
   | 'list-as-set'
   /** A language tag no RDF syntax can write: the text is kept without it (a warning). */
   | 'invalid-language-tag'
+  /** Text holding a lone surrogate (no Unicode character): read with U+FFFD in its place (a warning). */
+  | 'ill-formed-text'
   /** A warning event of jsonld.js. */
   | 'jsonld-warning'
   // Values of a resource.
