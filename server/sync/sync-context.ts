@@ -135,9 +135,10 @@ export function notADocument(input: string | object): string | undefined {
   if (!objects.some((n) => '@context' in n || '@graph' in n || '@id' in n || '@type' in n)) {
     return 'the answer is JSON but not JSON-LD (no @context, @graph or @id)';
   }
-  // A graph (even empty), a node named or typed, or a node with some property: something is said.
-  const says = (n: Record<string, unknown>): boolean => '@graph' in n || '@id' in n || '@type' in n || Object.keys(n).some((k) => !k.startsWith('@'));
-  return objects.some(says) ? undefined : 'the answer is a JSON-LD object with no @graph and no node (an empty catalogue has "@graph": [])';
+  // A JSON-LD object with a context and nothing else is a document too: the empty graph, as jsonld.js (and the
+  // connectors built on JSON-LD libraries) compacts a catalogue with no product. Refusing it would keep listed, for
+  // good, what a producer who sold out and took everything down no longer offers.
+  return undefined;
 }
 
 /** A text that holds nothing: white space, and `#` comment lines (RDF syntaxes; no JSON text is only those either). */

@@ -62,7 +62,6 @@ describe('a page that is no document at all', function () {
     ['N-Triples of one space', 'application/n-triples', ' '],
     ['Turtle of comments only', 'text/turtle', '# nothing here\n\n'],
     ['an empty JSON-LD body', 'application/ld+json', ''],
-    ['a JSON-LD @context alone', 'application/ld+json', JSON.stringify({ '@context': CONTEXT })],
     ['JSON that is no JSON-LD', 'application/json', JSON.stringify({ error: 'maintenance' })],
     ['an empty JSON-LD array', 'application/ld+json', '[]'],
   ] as const) {
@@ -79,6 +78,7 @@ describe('a page that is no document at all', function () {
 
   for (const [what, type, body] of [
     ['{"@context", "@graph": []}', 'application/ld+json', JSON.stringify({ '@context': CONTEXT, '@graph': [] })],
+    ['a JSON-LD @context alone (an empty graph, compacted)', 'application/ld+json', JSON.stringify({ '@context': CONTEXT })],
     ['Turtle of a prefix and no triple', 'text/turtle', '@prefix dfc-b: <https://github.com/datafoodconsortium/ontology/releases/latest/download/DFC_BusinessOntology.owl#> .\n'],
   ] as const) {
     it(`takes ${what} for the empty catalogue it is`, async () => {
@@ -96,6 +96,7 @@ describe('a page that is no document at all', function () {
     expect(notADocument({ '@context': CONTEXT, 'dfc-b:name': 'x' })).to.equal(undefined);
     expect(notADocument('<https://pod.example/c/> a <http://www.w3.org/ns/ldp#Container> .')).to.equal(undefined);
     expect(notADocument(' \n\t')).to.be.a('string');
-    expect(notADocument([{ '@context': CONTEXT }])).to.be.a('string');
+    expect(notADocument([{ '@context': CONTEXT }])).to.equal(undefined);
+    expect(notADocument([{ error: 'maintenance' }])).to.be.a('string');
   });
 });
