@@ -165,12 +165,14 @@ export class ProductWrites {
         const offers = unique([...same.offers, ...stored.record.offers]);
         if (offers.length > same.offers.length) same = { ...same, offers };
         // An offer the body leaves out that mirrored the item's stock keeps mirroring it, as with a PUT of the item
-        // (Open Food Network has one stock per variant); written before the item (see the stock writes).
+        // (Open Food Network has one stock per variant); one with a stock of its own keeps it, whatever its number
+        // (see the stock writes). An offer the body gives is as the body says: the seller's, its stock its own
+        // unless it is the item's.
         if (same.stock !== stored.record.stock) {
           const inBody = new Set(written.map((r) => r.id as string));
           const before = stored.record.stock;
           for (const offer of await from.getResources(stored.record.offers.filter((o) => !inBody.has(o)))) {
-            if (offer.eid === eid && offer.record.kind === 'Offer' && offer.record.stock === before) {
+            if (offer.eid === eid && offer.record.kind === 'Offer' && offer.ownStock !== true && offer.record.stock === before) {
               read.set(offer.record.id, offer.record);
               kept.push({ ...offer.record, stock: same.stock });
             }

@@ -106,10 +106,12 @@ export class StockWrites {
     const upsert: DfcRecord[] = [];
     // A partial update is a read-modify-write: it must apply to what it read, or be done again.
     const expect = new Map<string, DfcRecord | null>([[record.id, record]]);
-    // An offer that mirrored the item's stock keeps mirroring it (Open Food Network has one stock per variant).
+    // An offer that mirrored the item's stock keeps mirroring it (Open Food Network has one stock per variant). One
+    // with a stock of its own does not mirror it, even when its number is the item's (the orders brought them
+    // together): it keeps its own, which only a write of the offer changes.
     const mirrors = updated.stock !== record.stock ? (read.offers ?? await from.getResources(record.offers)) : [];
     for (const offer of mirrors) {
-      if (offer.eid === eid && offer.record.kind === 'Offer' && offer.record.stock === record.stock) {
+      if (offer.eid === eid && offer.record.kind === 'Offer' && offer.ownStock !== true && offer.record.stock === record.stock) {
         upsert.push({ ...offer.record, stock: updated.stock });
         expect.set(offer.record.id, offer.record);
       }

@@ -37,6 +37,12 @@ export interface StoredResource {
   /** The record's version: changes whenever the record does ({@link recordVersion}); keys strong ETags. */
   readonly version: string;
   readonly updatedAt: string;
+  /**
+   * An offer with a stock of its own (written alone with another number than its item's, migration 38): it does not
+   * mirror its item's stock, whatever the numbers say, and its item's writers leave it as it is. Set by the reads of
+   * several resources and of an item with its offers; absent otherwise.
+   */
+  readonly ownStock?: true;
 }
 
 /**

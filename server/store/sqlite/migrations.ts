@@ -1040,8 +1040,10 @@ export const MIGRATIONS: readonly Migration[] = [
       -- an offer published with 3 took an order of 10, and still said 3 after an order of 2. Such an offer now has a
       -- ledger of its own, moved as the item's is (conditional statements in the order's transaction, the invariant
       -- checked here), and an order line through it needs both. An offer whose stock is its item's (or none) mirrors
-      -- the item and has no ledger of its own; one that stops having its own stock while orders hold some of it keeps
-      -- the row (\`own\` 0, limiting nothing) until they are released, so that a release never lands in a new ledger.
+      -- the item and has no ledger of its own. Its own stock stops being its own by a write of the offer only (alone,
+      -- or with its item), never because a write of the item or the orders made the numbers equal; one that stops
+      -- having its own stock while orders hold some of it keeps the row (\`own\` 0, limiting nothing) until they
+      -- are released, so that a release never lands in a new ledger.
       CREATE TABLE offer_stock (
         offer_iri TEXT PRIMARY KEY,
         item_iri  TEXT NOT NULL,
@@ -1098,14 +1100,21 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TRIGGER stock_on_item_insert;
       DROP TRIGGER stock_on_item_update;
       CREATE TRIGGER stock_on_item_insert AFTER INSERT ON resources WHEN new.kind = 'CatalogItem' BEGIN
-        -- Its offers' own stock, decided again when the item's stock is written (not when the orders publish what its
-        -- ledger has left): an offer saying the item's new stock mirrors it, one saying another number has its own.
+        -- Its offers' stock, when the item's is written (not when the orders publish what its ledger has left): an
+        -- offer saying another number than the item's new stock has its own. One with a stock of its own keeps it,
+        -- whatever the item's new number: it stops being its own by a write of the offer only, never because the
+        -- numbers came to be equal (the item's writers do not write it as a mirror). The offers written with the
+        -- item (in the same write: its time, and a version, which the orders' publication leaves out) were compared
+        -- with its stock before it when the statement wrote them first: one saying the item's new stock mirrors it,
+        -- as the seller wrote them together. A ledger of an offer that says the item's stock, no longer its own,
+        -- goes when it holds nothing.
         DELETE FROM offer_stock WHERE 1 AND item_iri = new.iri AND reserved = 0
           AND offer_iri IN (SELECT r.iri FROM resources r WHERE r.iri IN (SELECT value FROM json_each(new.record, '$.offers'))
-            AND (r.stock IS NULL OR r.stock IS new.stock));
+            AND (r.stock IS NULL OR r.stock IS new.stock))
+          AND (own = 0 OR offer_iri IN (SELECT r.iri FROM resources r WHERE r.iri = offer_stock.offer_iri AND r.updated_at IS new.updated_at AND r.version IS NOT NULL));
         UPDATE offer_stock SET own = 0 WHERE 1 AND item_iri = new.iri AND own = 1
           AND offer_iri IN (SELECT r.iri FROM resources r WHERE r.iri IN (SELECT value FROM json_each(new.record, '$.offers'))
-            AND (r.stock IS NULL OR r.stock IS new.stock));
+            AND (r.stock IS NULL OR r.stock IS new.stock) AND r.updated_at IS new.updated_at AND r.version IS NOT NULL);
         INSERT INTO offer_stock (offer_iri, item_iri, eid, own, initial, available)
           SELECT r.iri, new.iri, r.eid, 1, max(json_extract(r.record, '$.stock'), 0), max(json_extract(r.record, '$.stock'), 0) FROM resources r
           WHERE 1 AND r.iri IN (SELECT value FROM json_each(new.record, '$.offers')) AND r.kind = 'Offer' AND r.eid = new.eid
@@ -1118,14 +1127,14 @@ export const MIGRATIONS: readonly Migration[] = [
           restocked = (round(restocked * 1e6) + round(excluded.available * 1e6) - round(available * 1e6)) / 1e6, available = excluded.available;
       END;
       CREATE TRIGGER stock_on_item_update AFTER UPDATE OF record ON resources WHEN new.kind = 'CatalogItem' BEGIN
-        -- Its offers' own stock, decided again when the item's stock is written (not when the orders publish what its
-        -- ledger has left): an offer saying the item's new stock mirrors it, one saying another number has its own.
+        -- Its offers' stock, as when it is inserted.
         DELETE FROM offer_stock WHERE (old.stock IS NOT new.stock AND new.stock IS NOT (SELECT available FROM stock WHERE item_iri = new.iri AND on_demand = 0)) AND item_iri = new.iri AND reserved = 0
           AND offer_iri IN (SELECT r.iri FROM resources r WHERE r.iri IN (SELECT value FROM json_each(new.record, '$.offers'))
-            AND (r.stock IS NULL OR r.stock IS new.stock));
+            AND (r.stock IS NULL OR r.stock IS new.stock))
+          AND (own = 0 OR offer_iri IN (SELECT r.iri FROM resources r WHERE r.iri = offer_stock.offer_iri AND r.updated_at IS new.updated_at AND r.version IS NOT NULL));
         UPDATE offer_stock SET own = 0 WHERE (old.stock IS NOT new.stock AND new.stock IS NOT (SELECT available FROM stock WHERE item_iri = new.iri AND on_demand = 0)) AND item_iri = new.iri AND own = 1
           AND offer_iri IN (SELECT r.iri FROM resources r WHERE r.iri IN (SELECT value FROM json_each(new.record, '$.offers'))
-            AND (r.stock IS NULL OR r.stock IS new.stock));
+            AND (r.stock IS NULL OR r.stock IS new.stock) AND r.updated_at IS new.updated_at AND r.version IS NOT NULL);
         INSERT INTO offer_stock (offer_iri, item_iri, eid, own, initial, available)
           SELECT r.iri, new.iri, r.eid, 1, max(json_extract(r.record, '$.stock'), 0), max(json_extract(r.record, '$.stock'), 0) FROM resources r
           WHERE (old.stock IS NOT new.stock AND new.stock IS NOT (SELECT available FROM stock WHERE item_iri = new.iri AND on_demand = 0)) AND r.iri IN (SELECT value FROM json_each(new.record, '$.offers')) AND r.kind = 'Offer' AND r.eid = new.eid

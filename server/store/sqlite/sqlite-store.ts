@@ -27,7 +27,7 @@ import { migrate, recordedSchemaVersion, SCHEMA_VERSION, SchemaTooNewError } fro
 import { SqliteProvenanceStore } from './provenance-store.js';
 
 interface EnterpriseSql { eid: string; iri: string; name: string; private: number; version: number; profile_version: number; updated_at: string }
-interface ResourceSql { eid: string; record: string; version: string | null; updated_at: string }
+interface ResourceSql { eid: string; record: string; version: string | null; updated_at: string; own_stock?: number | null }
 interface TokenSql {
   id: string; hash: string; eid: string | null; scopes: string; label: string | null; created_at: string; last_used_at: string | null; revoked_at: string | null;
 }
@@ -41,8 +41,16 @@ function enterpriseRow(row: EnterpriseSql): EnterpriseRow {
 
 function resourceRow(row: ResourceSql): StoredResource {
   // Rows written before migration 8, or re-based since, have no version yet: it is the hash of the record.
-  return { eid: row.eid, record: JSON.parse(row.record) as DfcRecord, version: row.version ?? versionOfJson(row.record), updatedAt: row.updated_at };
+  const resource = { eid: row.eid, record: JSON.parse(row.record) as DfcRecord, version: row.version ?? versionOfJson(row.record), updatedAt: row.updated_at };
+  return row.own_stock === 1 ? { ...resource, ownStock: true } : resource;
 }
+
+/**
+ * The column {@link StoredResource.ownStock} is read from, for a row of `resources` under `alias`: an offer with a
+ * ledger of its own (migration 38), looked up by its key.
+ */
+const OWN_STOCK = (alias: string): string =>
+  `CASE WHEN ${alias}.kind = 'Offer' THEN EXISTS (SELECT 1 FROM offer_stock AS os WHERE os.offer_iri = ${alias}.iri AND os.own = 1) END AS own_stock`;
 
 /**
  * The text records read one by one (the reads a write starts from) are stored as, by the record object: a write's
@@ -474,9 +482,9 @@ type WithOffersSql = ResourceSql & { key: string; iri: string; offer: number };
  * of each under the IRI asked (`key`). Its parameters are the IRIs, once (`marks` numbered, see {@link numbered}).
  */
 const WITH_OFFERS = (marks: string): string => `
-  SELECT r.iri AS key, 0 AS offer, r.iri, r.eid, r.record, r.version, r.updated_at FROM resources AS r WHERE r.iri IN (${marks})
+  SELECT r.iri AS key, 0 AS offer, r.iri, r.eid, r.record, r.version, r.updated_at, ${OWN_STOCK('r')} FROM resources AS r WHERE r.iri IN (${marks})
   UNION ALL
-  SELECT i.iri, 1, r.iri, r.eid, r.record, r.version, r.updated_at
+  SELECT i.iri, 1, r.iri, r.eid, r.record, r.version, r.updated_at, ${OWN_STOCK('r')}
   FROM resources AS i CROSS JOIN json_each(i.record, '$.offers') AS o CROSS JOIN resources AS r
   WHERE i.iri IN (${marks}) AND r.iri = o.value`;
 
@@ -508,7 +516,7 @@ function resourceReads(connection: SqlConnection): ResourceReads {
       for (let i = 0; i < iris.length; i += CHUNK) {
         const chunk = iris.slice(i, i + CHUNK);
         const rows = await connection.all<ResourceSql>(
-          `SELECT eid, record, version, updated_at FROM resources WHERE iri IN (${chunk.map(() => '?').join(',')})`, chunk as string[]);
+          `SELECT eid, record, version, updated_at, ${OWN_STOCK('resources')} FROM resources WHERE iri IN (${chunk.map(() => '?').join(',')})`, chunk as string[]);
         found.push(...rows.map(readRow));
       }
       return found;
@@ -516,9 +524,9 @@ function resourceReads(connection: SqlConnection): ResourceReads {
     getResourceWithOffers: async (iri) => {
       // The resource first, then the offers it names (each once, as `getResources` reads them), in one statement.
       const rows = await connection.all<ResourceSql & { offer: number }>(
-        `SELECT 0 AS offer, eid, record, version, updated_at FROM resources WHERE iri = ?1
+        `SELECT 0 AS offer, eid, record, version, updated_at, ${OWN_STOCK('resources')} FROM resources WHERE iri = ?1
          UNION ALL
-         SELECT 1, eid, record, version, updated_at FROM resources
+         SELECT 1, eid, record, version, updated_at, ${OWN_STOCK('resources')} FROM resources
          WHERE iri IN (SELECT o.value FROM resources AS i, json_each(i.record, '$.offers') AS o WHERE i.iri = ?1)`, [iri]);
       // Told apart by the flag, not by their order (SQL does not promise a UNION ALL's order without ORDER BY).
       const resource = rows.find((row) => row.offer === 0);

@@ -169,18 +169,53 @@ describe('store: an offer\'s own stock', () => {
     expect([await published(WHOLESALE), await published(ITEM), await published(RETAIL)]).to.deep.equal([4, 4, 4]);
   });
 
-  it('gives back to the offer what an order held of it, after the offer went back to mirroring its item', async () => {
+  it('keeps no ledger of their own for the mirrors written with their item, whatever the order the statement writes them in', async () => {
+    // Offers stored before their item (rows numbered before it: the statement writes them first), then made mirrors
+    // by a write of each alone.
+    const other = id('catalog_items/cire');
+    const first = (iri: NodeId): OfferRecord => ({ ...offer(iri, 7), item: other });
+    const [A, B] = [id('offers/cire'), id('offers/cire-gros')];
+    await store.apply('ferme', { upsert: [first(A), first(B)] });
+    await store.apply('ferme', { upsert: [{ ...item(7), id: other, offers: [A, B] }] });
+    for (const iri of [A, B]) {
+      const stored = (await store.getResource(iri))?.record as OfferRecord;
+      await store.apply('ferme', { upsert: [{ ...stored, stock: 8 }], expect: new Map([[iri, stored]]) });
+      const again = (await store.getResource(iri))?.record as OfferRecord;
+      await store.apply('ferme', { upsert: [{ ...again, stock: 7 }], expect: new Map([[iri, again]]) });
+      expect(await ledger(iri)).to.equal(undefined);
+    }
+    // The item's stock written with them, as the stock writes do (in one statement), in either order.
+    for (const [stock, offersFirst] of [[20, true], [30, false]] as const) {
+      const stored = await store.getResources([other, A, B]);
+      const records = [other, A, B].map((iri) => stored.find((r) => r.record.id === iri)?.record as DfcRecord);
+      const upsert = records.map((r) => ({ ...r, stock }) as DfcRecord);
+      await store.apply('ferme', { upsert: offersFirst ? upsert.reverse() : upsert, expect: new Map(records.map((r) => [r.id, r])) });
+      expect([await ledger(A), await ledger(B)]).to.deep.equal([undefined, undefined]);
+      expect([await published(other), await published(A), await published(B)]).to.deep.equal([stock, stock, stock]);
+    }
+  });
+
+  it('gives back to the offer what an order held of it, after a write of the offer made it mirror its item again', async () => {
     await writeOffer(RETAIL, 3);
     const placed = await place([line(RETAIL, 2)]);
     if (!placed.ok) throw new Error('not placed');
-    // Its item's stock written as the offer's: the offer mirrors it, its ledger kept for the order that holds some.
+    // Its item's stock written as the number the offer has left: the offer's stock stays its own (only a write of
+    // the offer takes it away), and is still read as such.
     const before = (await store.getResource(ITEM))?.record as CatalogItemRecord;
     await store.apply('ferme', { upsert: [{ ...before, stock: 1 }], expect: new Map([[ITEM, before]]) });
+    expect(await ledger(RETAIL)).to.include({ own: 1, available: 1, reserved: 2 });
+    expect((await store.getResources([RETAIL]))[0]?.ownStock).to.equal(true);
+    const restocked = (await store.getResource(ITEM))?.record as CatalogItemRecord;
+    await store.apply('ferme', { upsert: [{ ...restocked, stock: 4 }], expect: new Map([[ITEM, restocked]]) });
+    expect(await ledger(RETAIL)).to.include({ own: 1, available: 1, reserved: 2 });
+    // The offer written alone with its item's stock: it mirrors it, its ledger kept for the order that holds some.
+    await writeOffer(RETAIL, 4);
     expect(await ledger(RETAIL)).to.include({ own: 0, reserved: 2 });
+    expect((await store.getResources([RETAIL]))[0]?.ownStock).to.equal(undefined);
     await store.orders.cancel(placed.order.iri, 'cancelled');
     // It publishes its item's stock, as a mirror does (its ledger then gone: it holds nothing).
     expect(await ledger(RETAIL)).to.equal(undefined);
-    expect([await published(ITEM), await published(RETAIL)]).to.deep.equal([3, 3]);
+    expect([await published(ITEM), await published(RETAIL)]).to.deep.equal([6, 6]);
   });
 
   it('asks an order placed while the offer mirrored its item only for what an amendment adds, and gives back only what it took', async () => {
