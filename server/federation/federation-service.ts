@@ -14,8 +14,9 @@ import { BadRequestHttpError, ConflictHttpError } from '../errors/http-error.js'
 import type { EnterpriseRow } from '../store/store.js';
 import {
   haversineKm, type CatalogueKey, type FederatedIndex, type FederatedMatch, type FederatedQuery, type FederatedRow, type IdentityLink, type PlaceRow, type ProducerRow,
-  type RowOrder, type SourcedPoint, type SupplyGroup, townCentre,
+  type RowKey, type RowOrder, type SourcedPoint, type SupplyGroup, townCentre,
 } from '../store/federation.js';
+import { TextWalks } from './text-walks.js';
 import { decimalNumber, placeLabel, resolveEnterprise, resolvePlace, resolveProductType, typesNamedBy } from './resolve.js';
 import { isOwnIri } from '../urls/own-iris.js';
 import { withoutClaimsOnOwn } from './own-claims.js';
@@ -148,10 +149,10 @@ export interface LocalCatalogue {
 
 /**
  * Where a walk through the federated catalogue's pages goes on: after a row's sort key (a query without `q`: stable
- * whatever is inserted or removed meanwhile), or, with `q`, at an offset of its relevance order as it was at the
- * walk's first page (the index's version then: the order holds only while it is unchanged).
+ * whatever is inserted or removed meanwhile), or, with `q`, at an offset of the walk's kept order of its matches
+ * (see {@link TextWalks}): the order its first page found, whatever changes meanwhile.
  */
-export type CataloguePlace = { readonly key: CatalogueKey } | { readonly version: string; readonly offset: number };
+export type CataloguePlace = { readonly key: CatalogueKey } | { readonly walk: string; readonly offset: number };
 
 /** Queries and summarises the federated catalogue. */
 export class FederationService {
@@ -162,6 +163,8 @@ export class FederationService {
     private readonly names: () => Promise<Map<number, string>>,
     /** This node's public base URL: a local slug names its enterprise first. */
     private readonly ownBase?: string,
+    /** The kept walks through text searches' pages. */
+    private readonly walks: TextWalks = new TextWalks(),
   ) {}
 
   /** The operator's name of each peer, by id (a CSV's `source` column shows them). */
@@ -289,30 +292,43 @@ export class FederationService {
    * @param at - the page: a number (`?page=N`, an offset), or where the previous page ended (see {@link CataloguePlace})
    * @param size - rows per page
    * @throws BadRequestHttpError for parameters that do not parse, or a place of one kind of walk given to the other
-   * @throws ConflictHttpError for a text's place once the index changed (its relevance order with it)
+   * @throws ConflictHttpError for a text's place whose walk is no longer kept (see {@link TextWalks})
    */
   public async cataloguePage<T = undefined>(query: CatalogueQuery, at: number | CataloguePlace, size: number,
-    withRows?: (rows: FederatedRow[]) => Promise<T>): Promise<{ total: number; rows: FederatedRow[]; extra: T; next?: CataloguePlace }> {
+    withRows?: (rows: FederatedRow[]) => Promise<T>): Promise<{ total: number; rows: FederatedRow[]; extra: T; next?: CataloguePlace | number }> {
     const resolved = await this.resolve(query);
     const more = async (rows: FederatedRow[]): Promise<T> => (withRows === undefined ? (undefined as T) : withRows(rows));
     if (resolved.text !== undefined) {
-      if (typeof at !== 'number' && !('offset' in at)) throw new BadRequestHttpError('after is the place of a walk without q: it cannot go on with q (start again from the first page)');
-      const offset = typeof at === 'number' ? (at - 1) * size : at.offset;
-      // A text lists at most a thousand best matches: found once, counted and cut here (not searched twice).
-      // The page's rows read again if a commit came between the matches and them (a row gone would shorten it).
-      const [total, rows, version] = await this.index.consistent(async (): Promise<[number, FederatedRow[], string]> => {
-        const now = await this.index.version();
-        // The relevance order is the whole index's (bm25 weighs every word by every offer holding it, and a text too
-        // broad to rank is listed in index order, which a sync renumbers): no key of a row holds its place in it once
-        // the index changed. The walk is told so, rather than given rows skipped or repeated.
-        if (typeof at !== 'number' && at.version !== now) {
-          throw new ConflictHttpError('the catalogue changed since the first page of this walk, and with it the relevance order of q: start again from the first page (or walk without q, in name order, which changes leave in place)');
+      if (typeof at !== 'number' && !('walk' in at)) throw new BadRequestHttpError('after is the place of a walk without q: it cannot go on with q (start again from the first page)');
+      // The relevance order is the whole index's (bm25 weighs every word by every offer holding it, and a text too
+      // broad to rank is listed in index order, which a sync renumbers), and any write of the index (a sync, an
+      // order, a stock change here) may move it: no key of a row holds its place in it. A walk keeps its matches'
+      // order as its first page found it (a thousand keys at most), and reads each page by those keys.
+      const walkOf = JSON.stringify(resolved);
+      let keys: readonly RowKey[];
+      let offset: number;
+      let walk: string | undefined;
+      if (typeof at === 'number') {
+        offset = (at - 1) * size;
+        keys = await this.index.textMatchKeys(resolved);
+        // Kept only when a next page follows (a one-page search needs no walk).
+        walk = offset + size < keys.length ? this.walks.start(walkOf, keys) : undefined;
+      } else {
+        const kept = this.walks.keys(at.walk, walkOf);
+        if (kept === 'other') throw new BadRequestHttpError('after is the place of a walk with another q or other filters: it goes on only with the same ones (follow the next link as given)');
+        if (kept === undefined) {
+          throw new ConflictHttpError('this walk through the matches of q is no longer kept (the node keeps a bounded number of walks, each for some minutes after its last page was read): start again from the first page');
         }
-        const matches = await this.index.queryMatches(resolved);
-        return [matches.length, await this.rows(matches.slice(offset, offset + size)), now];
-      });
-      const next = offset + size < total ? { version, offset: offset + size } : undefined;
-      return { total, rows, extra: await more(rows), ...(next !== undefined ? { next } : {}) };
+        ({ offset, walk } = at);
+        keys = kept;
+      }
+      // The page's rows as they are now: one gone since, or no longer matching the filters, is not shown (the next
+      // page starts where this one's keys end: nothing is skipped or repeated).
+      const rows = await this.index.rowsByKeys(resolved, keys.slice(offset, offset + size));
+      const follows = offset + size < keys.length;
+      // A walk too big to keep (item IRIs of megabytes) goes on by number: better than no next page.
+      const next = !follows ? undefined : walk === undefined ? (typeof at === 'number' ? at + 1 : undefined) : { walk, offset: offset + size };
+      return { total: keys.length, rows, extra: await more(rows), ...(next !== undefined ? { next } : {}) };
     }
     if (typeof at !== 'number' && !('key' in at)) throw new BadRequestHttpError('after is the place of a walk with q: it goes on only with the same q');
     if (typeof at !== 'number' || at === 1) {
@@ -322,20 +338,37 @@ export class FederationService {
         this.index.pageAfter(resolved, typeof at === 'number' ? undefined : at.key, size)
           .then(async (found): Promise<[typeof found, T]> => [found, await more(found.rows)]),
       ]));
-      return { total, rows: page.rows, extra, ...(page.next !== undefined ? { next: { key: page.next } } : {}) };
+      return { total, rows: page.rows, extra, ...(page.next !== undefined ? { next: { key: await this.index.carried(resolved, page.next) } } : {}) };
     }
     const offset = (at - 1) * size;
-    // The count beside the page, and what the caller reads of the page's rows (their records) beside the count.
-    const [total, [rows, extra]] = await this.index.consistent(() => Promise.all([
+    // A numbered page is the rows after the key of the row before its offset, through the key of its last row: a
+    // page ends after every row of its last key, as a walk's does, and the next starts after it (rows of one key
+    // from several sources are never split between two pages, so a cursor after that key skips none of them).
+    const [total, [found, extra]] = await this.index.consistent(() => Promise.all([
       this.index.countMatches(resolved),
-      // A page past any index (`page=99999999999999999999`) holds nothing; SQLite would refuse such an offset.
-      (Number.isSafeInteger(offset) ? this.index.pageRows(resolved, { key: 'relevance', descending: false }, offset, size) : Promise.resolve([]))
-        .then(async (found): Promise<[FederatedRow[], T]> => [found, await more(found)]),
+      this.numberedPage(resolved, offset, size).then(async (page): Promise<[typeof page, T]> => [page, await more(page.rows)]),
     ]));
-    // A page asked for by number goes on by key too: the walk is stable from there.
-    const last = rows[rows.length - 1];
-    const next = last !== undefined && offset + size < total ? { key: await this.index.keyOf(last) } : undefined;
-    return { total, rows, extra, ...(next !== undefined ? { next } : {}) };
+    return { total, rows: found.rows, extra, ...(found.next !== undefined ? { next: { key: await this.index.carried(resolved, found.next) } } : {}) };
+  }
+
+  /** The numbered page at `offset` of a query without a text, aligned on keys (see {@link cataloguePage}), with where the next starts. */
+  private async numberedPage(query: FederatedQuery, offset: number, size: number): Promise<{ rows: FederatedRow[]; next?: CatalogueKey }> {
+    // A page past any index (`page=99999999999999999999`) holds nothing; SQLite would refuse such an offset.
+    if (!Number.isSafeInteger(offset)) return { rows: [] };
+    // The row before the page, its last row, and the one after it (whether another page follows).
+    const around = await this.index.pageRows(query, { key: 'relevance', descending: false }, offset - 1, size + 2);
+    const before = around[0];
+    if (before === undefined) return { rows: [] };
+    const lastRow = around[size];
+    const through = lastRow === undefined ? undefined : await this.index.keyOf(lastRow);
+    const rows: FederatedRow[] = [];
+    // More rows than a page between the two keys (a tie of many sources at the end): read on to `through`.
+    for (let after: CatalogueKey | undefined = await this.index.keyOf(before); after !== undefined;) {
+      const page = await this.index.pageAfter(query, after, size, through);
+      rows.push(...page.rows);
+      after = page.next;
+    }
+    return { rows, ...(through !== undefined && around[size + 1] !== undefined ? { next: through } : {}) };
   }
 
   /** The full rows of some matches (a page, or everything for an export), in their order. */

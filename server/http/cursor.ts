@@ -13,16 +13,20 @@
 import type { Request } from 'express';
 import { BadRequestHttpError } from '../errors/http-error.js';
 import type { CataloguePlace } from '../federation/federation-service.js';
+import { WALK_ID } from '../federation/text-walks.js';
+import { MAX_KEY_TEXT } from '../store/federation.js';
 import { MAX_PAGE } from './page-params.js';
 
 /** The query parameter that carries a cursor. */
 export const CURSOR_PARAM = 'after';
 
-/** The longest cursor taken: a key holds a catalog item IRI and a folded name, each bounded below. */
-const MAX_CURSOR_LENGTH = 8192;
-
-/** The longest text (an IRI, a folded name) a cursor's key may hold. */
-const MAX_KEY_TEXT = 4096;
+/**
+ * The longest cursor taken, derived from what the node writes: a key's two texts of at most {@link MAX_KEY_TEXT}
+ * code units each (a longer key is carried cut, see `carried`), six bytes of JSON each at worst (a control character
+ * escaped), the kind, page and skip around them, in base64url. So every cursor written is taken back, and a next link
+ * fits in a request line (Node takes 16 KiB of request line and headers), whatever a peer names its catalog items.
+ */
+export const MAX_CURSOR_LENGTH = Math.ceil((2 * 6 * MAX_KEY_TEXT + 64) * 4 / 3);
 
 /** What a cursor holds: its kind, the page it leads to, its key's parts. */
 type CursorParts = readonly [kind: string, page: number, ...key: (string | number | null)[]];
@@ -65,9 +69,11 @@ export function decodeCursor(req: Request): CursorParts | undefined {
 /** A cursor's kinds: the federated catalogue in name order, with `q` (see {@link CataloguePlace}), an order list. */
 const KIND = { byName: 'n', byText: 'q', orders: 'o' } as const;
 
-/** The cursor of a place in the federated catalogue, leading to page `page`. */
+/** The cursor of a place in the federated catalogue, leading to page `page`: at most {@link MAX_CURSOR_LENGTH} characters. */
 export function catalogueCursor(place: CataloguePlace, page: number): string {
-  return encodeCursor('key' in place ? [KIND.byName, page, place.key.name, place.key.item] : [KIND.byText, page, place.version, place.offset]);
+  if (!('key' in place)) return encodeCursor([KIND.byText, page, place.walk, place.offset]);
+  const { name, item, skip } = place.key;
+  return encodeCursor([KIND.byName, page, name, item, ...(skip === undefined ? [] : [skip])]);
 }
 
 /**
@@ -81,14 +87,16 @@ export function catalogueCursorOf(req: Request): { place: CataloguePlace; page: 
   const [kind, page, ...key] = parts;
   const wrong = new BadRequestHttpError(`${CURSOR_PARAM} is not a cursor of this list (not one of the federated catalogue): follow the next link as given, or start again from the first page`);
   if (kind === KIND.byName) {
-    const [name, item] = key;
-    if (key.length !== 2 || (name !== null && typeof name !== 'string') || typeof item !== 'string' || item === '') throw wrong;
-    return { place: { key: { name, item } }, page };
+    const [name, item, skip] = key;
+    // An empty item: a cut name's place (before all its items). A skip: the rows between a cut key and the place.
+    if (key.length < 2 || key.length > 3 || (name !== null && typeof name !== 'string') || typeof item !== 'string' || (item === '' && name === null)
+      || (key.length === 3 && (!Number.isSafeInteger(skip) || (skip as number) < 1))) throw wrong;
+    return { place: { key: { name, item, ...(key.length === 3 ? { skip: skip as number } : {}) } }, page };
   }
   if (kind === KIND.byText) {
-    const [version, offset] = key;
-    if (key.length !== 2 || typeof version !== 'string' || !/^\d{1,20}$/u.test(version) || !Number.isSafeInteger(offset) || (offset as number) < 1) throw wrong;
-    return { place: { version, offset: offset as number }, page };
+    const [walk, offset] = key;
+    if (key.length !== 2 || typeof walk !== 'string' || !WALK_ID.test(walk) || !Number.isSafeInteger(offset) || (offset as number) < 1) throw wrong;
+    return { place: { walk, offset: offset as number }, page };
   }
   throw wrong;
 }

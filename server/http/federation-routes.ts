@@ -133,7 +133,7 @@ export function federationRoutes(args: FederationRoutesArgs): Router {
    *
    * @param cursor - the page came from a cursor (it has a view even when short: the walk is paged)
    */
-  const viewOf = (req: Request, number: number, size: number, total: number, shown: number, next: CataloguePlace | undefined, cursor: boolean): PageView | undefined => {
+  const viewOf = (req: Request, number: number, size: number, total: number, shown: number, next: CataloguePlace | number | undefined, cursor: boolean): PageView | undefined => {
     if (!cursor && number > 1 && shown === 0) throw new NotFoundHttpError(`page ${number} is past the end`);
     if (!cursor && next === undefined && total <= size && number === 1) return undefined;
     const params = new URLSearchParams(Object.entries(req.query).filter(([k, v]) => !CATALOGUE_PAGED.includes(k) && typeof v === 'string') as [string, string][]);

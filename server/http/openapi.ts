@@ -322,7 +322,7 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
     get: {
       summary: 'The federated catalogue (ours and every peer\'s); N-Quads with one graph per source', tags: ['federation'], access: 'public',
       description: 'Paged with page_size and page, or after (the cursor every next link carries: a walk along the next links sees every row there for '
-        + 'the whole walk once, whatever syncs insert or remove meanwhile; with q, while the catalogue is unchanged, else a 409 to start again).',
+        + 'the whole walk once, whatever syncs insert or remove meanwhile; with q, every match of the list its first page found, whatever changes meanwhile, while the node keeps the walk: a 409 to start again once it does not).',
       parameters: ['type', 'q', 'near', 'radius_km', 'in_stock', 'enterprise', 'peerFilter', ...WALKED], responses: READ, problems: [406, 409],
     },
   },

@@ -294,6 +294,23 @@ export interface CatalogueKey {
   /** The row's folded name (`name_key`), null for a row without a name (those come after every named one). */
   readonly name: string | null;
   readonly item: string;
+  /**
+   * How many rows after `name` and `item` the place is: a key too long to carry (see {@link MAX_KEY_TEXT}) is carried
+   * as a prefix of it and the number of rows between the two.
+   */
+  readonly skip?: number;
+}
+
+/**
+ * The longest name or item IRI a carried {@link CatalogueKey} holds, in UTF-16 code units: item IRIs have no bound (a
+ * peer names them), nor folded names quite, and a cursor must fit in a request line.
+ */
+export const MAX_KEY_TEXT = 500;
+
+/** A row of the index as its table keys it: its source and its catalog item (unique together). */
+export interface RowKey {
+  readonly source: string;
+  readonly item: string;
 }
 
 /** What a page of the federated catalogue for people is sorted by (see {@link FederatedIndex.pageRows}). */
@@ -568,16 +585,24 @@ export interface FederatedIndex {
   pageRows(query: FederatedQuery, order: RowOrder, offset: number, limit: number): Promise<FederatedRow[]>;
   /**
    * One page of the rows a query without a text matches, in the catalogue's order (see {@link CatalogueKey}): the
-   * first `limit` after `after` (from the first row when undefined), with the key of its last row when more follow.
+   * first `limit` after `after` (from the first row when undefined), none past `through` when given, with the key of
+   * its last row when more follow. A page ends after every row of its last key (a few rows more than `limit`).
    */
-  pageAfter(query: FederatedQuery, after: CatalogueKey | undefined, limit: number): Promise<{ rows: FederatedRow[]; next?: CatalogueKey }>;
+  pageAfter(query: FederatedQuery, after: CatalogueKey | undefined, limit: number, through?: CatalogueKey): Promise<{ rows: FederatedRow[]; next?: CatalogueKey }>;
+  /** The keys of the rows a query with a text lists ({@link queryMatches}' rows), in its order. */
+  textMatchKeys(query: FederatedQuery): Promise<RowKey[]>;
   /**
-   * The index's version: it moves with every change of the index (a sync, a local write). What depends on the
-   * whole index (a text's relevance order) is the same while it does not move.
+   * The rows of some keys, in their order, that are still listed and still match the query's filters other than its
+   * text (a row gone, or no longer matching, is left out).
    */
-  version(): Promise<string>;
+  rowsByKeys(query: FederatedQuery, keys: readonly RowKey[]): Promise<FederatedRow[]>;
   /** The catalogue's sort key of a row (see {@link CatalogueKey}), as stored: where a page that ends with it ends. */
   keyOf(row: FederatedRow): Promise<CatalogueKey>;
+  /**
+   * The same place as `key` in the rows a query without a text matches, with no text longer than {@link MAX_KEY_TEXT}:
+   * a longer name or item IRI cut, and the rows between the cut key and `key` counted in `skip`.
+   */
+  carried(query: FederatedQuery, key: CatalogueKey): Promise<CatalogueKey>;
   /** The matching rows summarised by type, enterprise, source and postcode area (see {@link SupplyGroup}). */
   supplyGroups(query: FederatedQuery): Promise<SupplyGroup[]>;
   /**

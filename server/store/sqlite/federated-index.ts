@@ -10,7 +10,7 @@ import { DFC_PT_NS } from '../../../ontology/vocabulary.js';
 import type { DfcRecord } from '../../../ontology/records.js';
 import { ENTERPRISE_RANK, enterpriseRankOf, entriesOf, walkLinks, type FederatedEntry, type SourcedEntry } from '../federated-entries.js';
 import {
-  haversineKm, type CatalogueKey, type FederatedEnterprise, type FederatedIndex, type FederatedMatch, type FederatedQuery, type FederatedRow, type IdentityLink,
+  haversineKm, MAX_KEY_TEXT, type CatalogueKey, type FederatedEnterprise, type RowKey, type FederatedIndex, type FederatedMatch, type FederatedQuery, type FederatedRow, type IdentityLink,
   type MergePlan, type PlaceRow, type ProducerRow, type RowOrder, type SourcedPoint, townCentre,
   type SupplyCount, type SupplyGroup, type SupplySummary, type TypePresence,
 } from '../federation.js';
@@ -1538,7 +1538,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
     return [...valued, ...(await part(false, Math.max(0, offset - before), limit - valued.length))];
   }
 
-  public async pageAfter(given: FederatedQuery, after: CatalogueKey | undefined, limit: number): Promise<{ rows: FederatedRow[]; next?: CatalogueKey }> {
+  public async pageAfter(given: FederatedQuery, after: CatalogueKey | undefined, limit: number, through?: CatalogueKey): Promise<{ rows: FederatedRow[]; next?: CatalogueKey }> {
     await this.ensureSortKeys();
     const query = await this.planned(given);
     // A text's order is its relevance over the whole index: no key of a row holds its place (see the service).
@@ -1546,13 +1546,14 @@ export class SqliteFederatedIndex implements FederatedIndex {
     const from = matchedFrom(query);
     if (from === undefined) return { rows: [] };
     // One row more than the page: whether another page follows, known now rather than from a count that rows
-    // inserted or removed meanwhile make wrong.
-    const take = limit + 1;
+    // inserted or removed meanwhile make wrong. After a carried key's prefix, the rows up to the key too.
+    const skip = after?.skip ?? 0;
+    const take = limit + 1 + skip;
     type Keyed = { id: number; k: string | null; i: string };
     let found: Keyed[] | undefined;
     if (after?.name !== null && query.enterprise === undefined && query.source === undefined && from.tables.includes('federated_listed_by_cell')) {
       // A circle's page: walked in name order from the key when the next entries hold it, as pageRows walks it.
-      found = await this.walkAfter(query, after, take);
+      found = await this.walkAfter(query, after, take, through);
     }
     if (found === undefined) {
       // The named rows after the key (none when it is past them: among the rows without a name), then those without
@@ -1561,12 +1562,17 @@ export class SqliteFederatedIndex implements FederatedIndex {
       const part = async (named: boolean, cut: string, params: SqlValue[], n: number): Promise<Keyed[]> => this.db.reader.all<Keyed>(
         `SELECT f.rowid AS id, f.name_key AS k, f.item_iri AS i FROM ${from.tables} WHERE ${from.where} AND (f.name_key) IS ${named ? 'NOT NULL' : 'NULL'}${cut}
          ORDER BY ${named ? 'f.name_key ASC, ' : ''}f.item_iri ASC LIMIT ?`, [...from.params, ...params, n]);
-      found = after?.name === null ? [] : await part(true, after === undefined ? '' : ' AND (f.name_key, f.item_iri) > (?, ?)',
-        after === undefined ? [] : [after.name, after.item], take);
-      if (found.length < take) {
-        found.push(...await part(false, after?.name === null ? ' AND f.item_iri > ?' : '', after?.name === null ? [after.item] : [], take - found.length));
+      // Up to `through` (a numbered page's end): a range of the same index, its upper bound.
+      const [upTo, upToParams] = through === undefined ? ['', []] : through.name === null ? ['', []] : [' AND (f.name_key, f.item_iri) <= (?, ?)', [through.name, through.item]];
+      found = after?.name === null ? [] : await part(true, `${after === undefined ? '' : ' AND (f.name_key, f.item_iri) > (?, ?)'}${upTo}`,
+        [...(after === undefined ? [] : [after.name, after.item]), ...upToParams], take);
+      // Past a named `through`, none: the rows without a name come after every named one.
+      if (found.length < take && (through === undefined || through.name === null)) {
+        const cuts = [...(after?.name === null ? [' AND f.item_iri > ?'] : []), ...(through?.name === null ? [' AND f.item_iri <= ?'] : [])];
+        found.push(...await part(false, cuts.join(''), [...(after?.name === null ? [after.item] : []), ...(through?.name === null ? [through.item] : [])], take - found.length));
       }
     }
+    found = found.slice(skip);
     const page = found.slice(0, limit);
     const last = page[page.length - 1];
     const after1 = found[limit];
@@ -1582,8 +1588,50 @@ export class SqliteFederatedIndex implements FederatedIndex {
     return { rows: await this.entriesByIds(page.map((r) => r.id)), ...(found.length > limit && last !== undefined ? { next: { name: last.k, item: last.i } } : {}) };
   }
 
-  public version(): Promise<string> {
-    return this.generation();
+  public async carried(given: FederatedQuery, key: CatalogueKey): Promise<CatalogueKey> {
+    const cut = (text: string): string => {
+      const prefix = text.slice(0, MAX_KEY_TEXT);
+      // No half of a character (a lone surrogate would be stored as another character, after the key).
+      return /[\ud800-\udbff]$/u.test(prefix) ? prefix.slice(0, -1) : prefix;
+    };
+    if ((key.name === null || key.name.length <= MAX_KEY_TEXT) && key.item.length <= MAX_KEY_TEXT) return key;
+    // A prefix sorts first: a cut name before every item of that name (''), else a cut item under the same name.
+    const short = key.name !== null && key.name.length > MAX_KEY_TEXT ? { name: cut(key.name), item: '' } : { name: key.name, item: cut(key.item) };
+    const from = matchedFrom(await this.planned(given));
+    if (from === undefined) return short;
+    // The rows the query matches between the two keys (those sharing the name and hundreds of characters of IRI).
+    const between = short.name === null || key.name === null
+      ? { sql: 'f.name_key IS NULL AND f.item_iri > ? AND f.item_iri <= ?', params: [short.item, key.item] }
+      : { sql: 'f.name_key IS NOT NULL AND (f.name_key, f.item_iri) > (?, ?) AND (f.name_key, f.item_iri) <= (?, ?)', params: [short.name, short.item, key.name, key.item] };
+    const n = (await this.db.reader.get<{ n: number }>(`SELECT count(*) AS n FROM ${from.tables} WHERE ${from.where} AND ${between.sql}`,
+      [...from.params, ...between.params]))?.n ?? 0;
+    return n === 0 ? short : { ...short, skip: n };
+  }
+
+  public async textMatchKeys(given: FederatedQuery): Promise<RowKey[]> {
+    await this.ensureSortKeys();
+    const query = await this.planned(given);
+    if (query.text === undefined) throw new Error('textMatchKeys takes a query with a text');
+    // The rows queryMatches lists (at most MAX_TEXT_MATCHES, ranked or not), their keys rather than their rowids:
+    // a sync that writes a row again gives it another rowid.
+    const select = selectOf(query, 'f.source AS source, f.item_iri AS item');
+    return select === undefined ? [] : this.db.reader.all<RowKey>(select.sql, select.params);
+  }
+
+  public async rowsByKeys(given: FederatedQuery, keys: readonly RowKey[]): Promise<FederatedRow[]> {
+    // The filters but the text (the listed rows of the types, the place, the stock asked): a page's few rows, each
+    // found by the table's primary key.
+    const filter = whereOf(given, false);
+    if (filter === undefined || keys.length === 0) return [];
+    const byKey = new Map<string, FederatedRow>();
+    for (let i = 0; i < keys.length; i += 500) {
+      const chunk = keys.slice(i, i + 500);
+      const rows = await this.db.reader.all<EntrySql>(
+        `SELECT f.* FROM json_each(?) j CROSS JOIN federated_entries f ON f.source = j.value ->> 0 AND f.item_iri = j.value ->> 1 WHERE ${filter.where}`,
+        [JSON.stringify(chunk.map((k) => [k.source, k.item])), ...filter.params]);
+      for (const row of rows) byKey.set(JSON.stringify([row.source, row.item_iri]), entryRow(row));
+    }
+    return keys.map((k) => byKey.get(JSON.stringify([k.source, k.item]))).filter((r): r is FederatedRow => r !== undefined);
   }
 
   public async keyOf(row: FederatedRow): Promise<CatalogueKey> {
@@ -1598,7 +1646,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
    * rows from that key for at most {@link WALK_BUDGET} entries, as {@link walkByName} does from an offset; undefined when
    * those entries do not hold `limit` of them (the rest is sorted instead).
    */
-  private async walkAfter(query: PlannedQuery, after: CatalogueKey | undefined, limit: number): Promise<{ id: number; k: string | null; i: string }[] | undefined> {
+  private async walkAfter(query: PlannedQuery, after: CatalogueKey | undefined, limit: number, through?: CatalogueKey): Promise<{ id: number; k: string | null; i: string }[] | undefined> {
     const filter = whereOf(query, false);
     if (filter === undefined) return [];
     // A first page whose walk failed is sorted without a walk for a while, as walkByName remembers it (same key).
@@ -1610,11 +1658,16 @@ export class SqliteFederatedIndex implements FederatedIndex {
     const cutParams: SqlValue[] = after === undefined ? [] : [after.name, after.item];
     const bound = await this.db.reader.get<{ key: string }>(`SELECT f.name_key AS key FROM ${listed}${cut} ORDER BY f.name_key, f.item_iri LIMIT 1 OFFSET ?`,
       [...cutParams, WALK_BUDGET]);
+    // Up to a named `through`: those rows and no further (a `through` without a name is past every named row).
+    const upTo = through?.name === undefined || through.name === null ? undefined : [through.name, through.item];
     const rows = await this.db.reader.all<{ id: number; k: string | null; i: string }>(
       `SELECT f.rowid AS id, f.name_key AS k, f.item_iri AS i FROM ${listed}${cut} AND ${filter.where}${bound === undefined ? '' : ' AND f.name_key <= ?'}
-       ORDER BY f.name_key, f.item_iri LIMIT ?`, [...cutParams, ...filter.params, ...(bound === undefined ? [] : [bound.key]), limit]);
-    // Short: the bound came first, or the rows without a name follow (after every named one): sorted then.
-    if (rows.length === limit) return rows;
+       ${upTo === undefined ? '' : ' AND (f.name_key, f.item_iri) <= (?, ?)'} ORDER BY f.name_key, f.item_iri LIMIT ?`,
+      [...cutParams, ...filter.params, ...(bound === undefined ? [] : [bound.key]), ...(upTo ?? []), limit]);
+    // Short: the bound came first, or the rows without a name follow (after every named one): sorted then. Short
+    // up to `through`: whole when its last row is `through`'s (every row of that key is in: fewer than `limit`).
+    const last = rows[rows.length - 1];
+    if (rows.length === limit || (upTo !== undefined && last !== undefined && last.k === upTo[0] && last.i === upTo[1])) return rows;
     if (after === undefined) {
       this.futileWalks.delete(remember);
       this.futileWalks.set(remember, { end: limit, at: performance.now() });

@@ -8,7 +8,11 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Taxonomy } from '../../../../ontology/taxonomy.js';
 import { DFC_PT_NS } from '../../../../ontology/vocabulary.js';
+import type { Request } from 'express';
+import { FederationService, type CataloguePlace, type LocalCatalogue } from '../../../../server/federation/federation-service.js';
+import { MAX_CURSOR_LENGTH, catalogueCursor, catalogueCursorOf } from '../../../../server/http/cursor.js';
 import type { CatalogueKey, FederatedQuery } from '../../../../server/store/federation.js';
 import { SqliteDatabase, type SqlConnection, type SqlValue } from '../../../../server/store/sqlite/database.js';
 import { SqliteFederatedIndex } from '../../../../server/store/sqlite/federated-index.js';
@@ -97,6 +101,51 @@ describe('SQLite federated index: pages after a key', () => {
     expect(second.next).to.equal(undefined);
   });
 
+  it('ends a numbered page after every row of its last key and starts it after the key before it: the next cursor skips none', async () => {
+    await change(async (tx) => {
+      for (const item of ['n1', 'n2', 'n3', 'n5']) await insert(tx, item, `m ${item}`);
+      await insert(tx, 'n4', 'm n4', { source: 'local:a' });
+      await insert(tx, 'n4', 'm n4', { source: 'local:b' });
+    });
+    const catalogue = { listEnterprises: async () => [], publishedRecords: async () => [] } as unknown as LocalCatalogue;
+    const service = new FederationService(index, catalogue, () => Taxonomy.builtin(), async () => new Map());
+    const shown = (rows: readonly { itemIri: string; source: string }[]): string[] => rows.map((r) => `${r.itemIri.split('/').pop() as string} ${r.source}`);
+    // Page 2 of two rows by offset would end inside n4's rows (n3, n4 of one source): it holds both of them.
+    const second = await service.cataloguePage({}, 2, 2);
+    expect(shown(second.rows)).to.deep.equal(['n3 local:a', 'n4 local:a', 'n4 local:b']);
+    const next = await service.cataloguePage({}, second.next as CataloguePlace, 2);
+    expect(shown(next.rows)).to.deep.equal(['n5 local:a']);
+    // Page 3 by number starts after n4's rows, as the cursor does: no row on two numbered pages.
+    expect(shown((await service.cataloguePage({}, 3, 2)).rows)).to.deep.equal(['n5 local:a']);
+    expect(shown((await service.cataloguePage({}, 1, 2)).rows)).to.deep.equal(['n1 local:a', 'n2 local:a']);
+  });
+
+  it('walks by the cursors it writes past catalog items of very long IRIs and names: each cursor taken back, each row once', async () => {
+    const long = 'x'.repeat(20_000);
+    await change(async (tx) => {
+      for (let i = 0; i < 5; i++) await insert(tx, `${long}${i}`, `m ${i}`);
+      await insert(tx, `${long}5a`, `m ${long}`, { source: 'local:a' });
+      await insert(tx, `${long}5b`, `m ${long}`, { source: 'local:a' });
+      await insert(tx, `${long}6`, null);
+      await insert(tx, `${long}7`, null);
+      await insert(tx, 'short', 'n');
+    });
+    const catalogue = { listEnterprises: async () => [], publishedRecords: async () => [] } as unknown as LocalCatalogue;
+    const service = new FederationService(index, catalogue, () => Taxonomy.builtin(), async () => new Map());
+    const seen: string[] = [];
+    let at: number | CataloguePlace = 1;
+    for (let pages = 0; pages < 20; pages++) {
+      const page = await service.cataloguePage({}, at, 2);
+      seen.push(...page.rows.map((row) => row.itemIri.slice(-6)));
+      if (page.next === undefined) break;
+      // Through the cursor as a next link carries it, and back.
+      const after = catalogueCursor(page.next as CataloguePlace, 2);
+      expect(after.length).to.be.at.most(MAX_CURSOR_LENGTH);
+      at = (catalogueCursorOf({ query: { after }, headers: {} } as unknown as Request) as { place: CataloguePlace }).place;
+    }
+    expect(seen).to.deep.equal(['xxxxx0', 'xxxxx1', 'xxxxx2', 'xxxxx3', 'xxxxx4', 'xxxx5a', 'xxxx5b', '/short', 'xxxxx6', 'xxxxx7']);
+  });
+
   it('reads a page after a key through the index a page by offset reads, with no sort where it has none', async function () {
     this.timeout(60_000);
     await change(async (tx) => {
@@ -126,6 +175,13 @@ describe('SQLite federated index: pages after a key', () => {
       const [offsetPlan, keyPlan] = [await planOf(byOffset!.sql, byOffset!.params), await planOf(byKey!.sql, byKey!.params)];
       // The same index, its range after the key (the part in brackets the plan leaves out here) instead of an offset.
       expect(keyPlan, `${JSON.stringify(query)}: ${keyPlan} against ${offsetPlan}`).to.equal(offsetPlan);
+      // A numbered page's range, up to its last key: the same again.
+      plans.length = 0;
+      const third = await index.pageAfter(query, first.next, 10);
+      await index.pageAfter(query, first.next, 10, third.next);
+      const through = plans.at(-1);
+      expect(through?.sql, JSON.stringify(query)).to.include('<= (?, ?)');
+      expect(await planOf(through!.sql, through!.params), JSON.stringify(query)).to.equal(offsetPlan);
     }
   });
 });
