@@ -3,6 +3,7 @@
  * own, opened and closed for each query, so the test can never write and never holds a lock; and a probe of
  * the write lock that another process holds.
  */
+import { existsSync } from 'node:fs';
 import sqlite3 from 'sqlite3';
 
 /** Values a query binds. */
@@ -22,9 +23,14 @@ export function readRows<T>(file: string, sql: string, params: readonly SqlParam
         reject(error);
         return;
       }
-      db.all(sql, params as SqlParam[], (queryError: Error | null, rows: T[]) => {
-        db.close(() => (queryError !== null ? reject(queryError) : resolve(rows)));
-      });
+      const query = (): void => {
+        db.all(sql, params as SqlParam[], (queryError: Error | null, rows: T[]) => {
+          db.close(() => (queryError !== null ? reject(queryError) : resolve(rows)));
+        });
+      };
+      // A node's sync runs are staged in a database beside it (`sync_staging`): read as if it were in the file.
+      if (existsSync(`${file}-staging`)) db.run('ATTACH DATABASE ? AS staging', [`${file}-staging`], () => query());
+      else query();
     });
   });
 }

@@ -59,7 +59,7 @@ function sameFile(a: string, b: string): boolean {
 
 /** Whether `b` is `a` or one of the files SQLite keeps beside it (its log, its index): writing there corrupts `a`. */
 function partOf(a: string, b: string): boolean {
-  return ['', '-wal', '-shm', '-journal'].some((suffix) => sameFile(`${a}${suffix}`, b) || `${a}${suffix}` === b);
+  return ['', '-wal', '-shm', '-journal', '-staging', '-staging-journal'].some((suffix) => sameFile(`${a}${suffix}`, b) || `${a}${suffix}` === b);
 }
 
 /**
@@ -421,6 +421,9 @@ async function replaceWith(backup: string, target: string, now: Date, summary: D
     rmSync(`${target}-wal`, { force: true });
     rmSync(`${target}-shm`, { force: true });
     rmSync(`${target}-journal`, { force: true });
+    // The runs the replaced database was staging are not the restored one's (made again, empty, at the next start).
+    rmSync(`${target}-staging`, { force: true });
+    rmSync(`${target}-staging-journal`, { force: true });
     renameSync(incoming, target);
   } catch (error: unknown) {
     rmSync(incoming, { force: true });

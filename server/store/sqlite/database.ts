@@ -9,7 +9,7 @@
  *
  * @packageDocumentation
  */
-import { statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import sqlite3 from 'sqlite3';
 
 /** Values SQLite binds. */
@@ -242,6 +242,44 @@ function pool(connections: readonly SqlConnection[]): SqlConnection {
     all: (sql, params) => on((c) => c.all(sql, params)),
     exec: (sql) => Promise.all(connections.map((c) => c.exec(sql))).then(() => undefined),
   };
+}
+
+/** The name under which the staging database is attached ({@link SqliteDatabase.open}'s `staging`). */
+export const STAGING_SCHEMA = 'staging';
+
+/**
+ * The file of a database's staging ({@link SqliteDatabase.open}'s `staging`): beside it, its name and `-staging`.
+ *
+ * @param path - the database's file
+ */
+export function stagingPath(path: string): string {
+  return `${path}-staging`;
+}
+
+/**
+ * Attaches the staging database to the writer and makes its tables (`schema`). What it holds is a sync run in
+ * progress, thrown away whatever happens to the run (a crash included): it needs none of the main database's
+ * durability, and kept out of the main database's write-ahead log its rows are written once (not to the log, then
+ * copied into the file by a checkpoint, then both again when they are deleted). A rollback journal (kept on disk:
+ * a process killed in a commit leaves a journal the next connection rolls back) without `fsync`s; only an OS crash
+ * may leave the file damaged, and a damaged file is then made again, empty.
+ */
+async function attachStaging(db: sqlite3.Database, file: string, schema: string): Promise<void> {
+  const connection = wrap(db);
+  const attach = async (): Promise<void> => {
+    await connection.run(`ATTACH DATABASE ? AS ${STAGING_SCHEMA}`, [file]);
+    // 16 MiB of cache: a page's rows and the (run_id, iri) index's pages they touch stay in it between pages.
+    await connection.exec(`PRAGMA ${STAGING_SCHEMA}.journal_mode = TRUNCATE; PRAGMA ${STAGING_SCHEMA}.synchronous = OFF;
+      PRAGMA ${STAGING_SCHEMA}.cache_size = -${READER_CACHE_KIB}; ${schema}`);
+  };
+  try {
+    await attach();
+  } catch (error: unknown) {
+    if (file === ':memory:' || !/SQLITE_(CORRUPT|NOTADB)/u.test(String((error as { code?: unknown }).code ?? error))) throw error;
+    await connection.run(`DETACH DATABASE ${STAGING_SCHEMA}`).catch(() => undefined);
+    for (const f of [file, `${file}-journal`]) rmSync(f, { force: true });
+    await attach();
+  }
 }
 
 /** How many read-only connections a database opens (the machines this runs on have two cores or more). */
@@ -645,10 +683,15 @@ export class SqliteDatabase {
    * @param path - a file path, or `:memory:` (one connection then, for throwaway use)
    * @param options - how write transactions are grouped into one commit, and past how many frames of the log it
    *   starts again ({@link RESTART_FRAMES}): tests change them; how far apart its copies into the file begin
-   *   ({@link CheckpointSpacing}; none: one after each commit)
+   *   ({@link CheckpointSpacing}; none: one after each commit); `staging`: the tables of a database beside it
+   *   (`<path>-staging`, in memory for `:memory:`), attached to every connection as `staging` and made on the writer
+   *   (see `attachStaging`); none without it
    */
   public static async open(
-    path: string, options: { readonly group?: GroupCommit; readonly walRestartFrames?: number; readonly checkpointSpacing?: CheckpointSpacing } = {},
+    path: string,
+    options: {
+      readonly group?: GroupCommit; readonly walRestartFrames?: number; readonly checkpointSpacing?: CheckpointSpacing; readonly staging?: string;
+    } = {},
   ): Promise<SqliteDatabase> {
     const grouping = { units: options.group?.units ?? 64, ms: options.group?.ms ?? 20 };
     const writerDb = await openConnection(path, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_FULLMUTEX);
@@ -659,6 +702,15 @@ export class SqliteDatabase {
     // A page cache of WRITER_CACHE_KIB (SQLite's default is 2 MiB): a sync writes a thousand rows into a dozen indexes
     // keyed by IRIs, all over a national index's gigabytes; with 2 MiB nearly every insert reads its pages again.
     await writer.exec(`PRAGMA cache_size = -${WRITER_CACHE_KIB};`);
+    const stagingFile = path === ':memory:' ? ':memory:' : stagingPath(path);
+    if (options.staging !== undefined) {
+      try {
+        await attachStaging(writerDb, stagingFile, options.staging);
+      } catch (error: unknown) {
+        await closeConnection(writerDb).catch(() => undefined);
+        throw error;
+      }
+    }
     if (path === ':memory:') return new SqliteDatabase(writerDb, [], [writerCache], grouping, writer, writer, path);
     // The log is copied into the file by the checkpointer below, not inside the writer's commits.
     await writer.exec(`PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES};`);
@@ -667,6 +719,8 @@ export class SqliteDatabase {
     const readerCaches = readerDbs.map((db) => new StatementCache(CACHED_STATEMENTS, db));
     const reader = pool(readerDbs.map((db, i) => wrapCached(db, readerCaches[i] as StatementCache)));
     await reader.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON; PRAGMA cache_size = -${READER_CACHE_KIB};`);
+    // Read-only, as the connection (a run's staged rows are read by readers: `stagedAmong`, `stagedRecords`).
+    if (options.staging !== undefined) for (const readerDb of readerDbs) await wrap(readerDb).run(`ATTACH DATABASE ? AS ${STAGING_SCHEMA}`, [stagingFile]);
     const database = new SqliteDatabase(writerDb, readerDbs, [writerCache, ...readerCaches], grouping, writer, reader, path);
     database.opened = fileIdentity(path);
     let checkpointDb: sqlite3.Database;
@@ -732,7 +786,9 @@ export class SqliteDatabase {
    * the same on every row. Run after opening and after big writes (a peer's snapshot); queued like a transaction.
    */
   public optimize(): Promise<void> {
-    return this.bare((tx) => tx.exec('PRAGMA analysis_limit = 0; PRAGMA optimize = 0x10002;'));
+    // The main database's only: a staging database holding a run's rows (hundreds of thousands) would be analysed
+    // too, and the statistics of that moment could mislead the planner on every later run's apply.
+    return this.bare((tx) => tx.exec('PRAGMA analysis_limit = 0; PRAGMA main.optimize = 0x10002;'));
   }
 
   /**

@@ -1178,6 +1178,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE peers ADD COLUMN sync_owner TEXT;
     `,
   },
+  {
+    version: 41,
+    name: 'sync runs staged outside the database',
+    sql: `
+      -- A big peer's run staged 820 MB in sync_staging: written to the write-ahead log, copied into the file by the
+      -- checkpoints, then deleted through the log again. It is staged in a database of its own now, beside this one
+      -- (<db>-staging, attached as "staging": provenance-store.ts), without a log or fsyncs; its trigger, which can
+      -- only name a table of the same database, is a temporary one of the writer's connection. What is staged is a run
+      -- in progress, which an upgrade (a restart) ends: nothing of it is kept.
+      DROP TRIGGER sync_runs_staging_gone;
+      DELETE FROM sync_runs;
+      DROP TABLE main.sync_staging;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

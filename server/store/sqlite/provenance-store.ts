@@ -47,6 +47,40 @@ export function stagingParams(rows: readonly StagedResource[]): SqlValue[] {
 }
 
 /**
+ * The staging of the runs staged in the store, page by page: the tables of the staging database (see
+ * {@link SqliteDatabase.open}'s `staging`), made when it is attached; as `sync_staging` was in the main database
+ * until migration 41. Named without their database elsewhere: the main database has no table of these names.
+ */
+export const STAGING_DDL = `
+  CREATE TABLE IF NOT EXISTS staging.sync_staging (
+    seq           INTEGER PRIMARY KEY,
+    run_id        INTEGER NOT NULL,
+    iri           TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    record        TEXT,
+    hash          TEXT NOT NULL,
+    authoritative INTEGER NOT NULL CHECK (authoritative IN (0, 1)),
+    source_url    TEXT NOT NULL,
+    entries       TEXT,
+    same_as       TEXT,
+    UNIQUE (run_id, iri)
+  );
+  CREATE INDEX IF NOT EXISTS staging.sync_staging_same_as ON sync_staging (run_id) WHERE same_as IS NOT NULL;`;
+
+/**
+ * Once the main database is migrated, on the writer: a run deleted (a later run of its peer, the peer removed, a stale
+ * run at start-up) takes its staged rows with it, as the trigger of migration 34 did (a trigger of the main database
+ * cannot name another database's table: a temporary one of the writer can). With no run left, whatever is staged is
+ * a dead run's (a crash between the commits of the two databases): dropped.
+ */
+export async function prepareStaging(tx: SqlConnection): Promise<void> {
+  await tx.exec(`CREATE TEMP TRIGGER IF NOT EXISTS sync_runs_staging_gone AFTER DELETE ON main.sync_runs BEGIN
+    DELETE FROM staging.sync_staging WHERE run_id = old.id;
+  END;`);
+  if ((await tx.get('SELECT 1 AS x FROM sync_runs LIMIT 1')) === undefined) await tx.run('DELETE FROM staging.sync_staging');
+}
+
+/**
  * The staging of a run that kept its rows in memory (see {@link RunWrite.rows}): a temporary table of the writer's
  * connection, with the columns and indexes of `sync_staging`. Staged in the apply's own transaction and emptied
  * before it commits, it is not in the write-ahead log: a run staged in the store wrote its rows to the log twice

@@ -24,7 +24,7 @@ import { SqliteFeedStore } from './feed-store.js';
 import { KeyedReads, numbered } from './keyed-reads.js';
 import { SqliteOrderStore } from './order-store.js';
 import { migrate, recordedSchemaVersion, SCHEMA_VERSION, SchemaTooNewError } from './migrations.js';
-import { SqliteProvenanceStore } from './provenance-store.js';
+import { prepareStaging, SqliteProvenanceStore, STAGING_DDL } from './provenance-store.js';
 
 interface EnterpriseSql { eid: string; iri: string; name: string; private: number; version: number; profile_version: number; updated_at: string }
 interface ResourceSql { eid: string; record: string; version: string | null; updated_at: string; own_stock?: number | null }
@@ -171,9 +171,11 @@ export class SqliteStore implements NodeStore {
       const found = await withReadOnly(options.path, recordedSchemaVersion);
       if (found > SCHEMA_VERSION) throw new SchemaTooNewError(found, SCHEMA_VERSION, options.path);
     }
-    const db = await SqliteDatabase.open(options.path, options.checkpointSpacing !== undefined ? { checkpointSpacing: options.checkpointSpacing } : {});
+    const db = await SqliteDatabase.open(options.path,
+      { staging: STAGING_DDL, ...(options.checkpointSpacing !== undefined ? { checkpointSpacing: options.checkpointSpacing } : {}) });
     try {
       await migrate(db);
+      await db.transaction(prepareStaging);
       await db.optimize();
       let baseUrl = options.baseUrl.replace(/\/+$/u, '');
       let given = options.rebase === true;

@@ -5,9 +5,10 @@
  */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sqlite3 from 'sqlite3';
 import type { CatalogItemRecord, DfcRecord, EnterpriseRecord, OfferRecord, SuppliedProductRecord } from '../../../ontology/records.js';
 import type { Iri } from '../../../ontology/iri.js';
 import { measureIri } from '../../../ontology/units.js';
@@ -90,6 +91,54 @@ describe('store: snapshot runs staged page by page', () => {
     await store.provenance.endRun(run);
     expect(await count('sync_staging')).to.equal(0);
     expect(await count('sync_runs')).to.equal(0);
+  });
+
+  it('stages in a database of its own beside the file, not through the main database\'s log; a dead run\'s rows go at the next start', async () => {
+    const run = await store.provenance.beginRun(peerId, T0);
+    // Frames in the main database's log (a passive checkpoint of a connection of the test's own says how many).
+    const frames = (): Promise<number> => new Promise((resolve, reject) => {
+      const db = new sqlite3.Database(file, (error) => {
+        if (error !== null) reject(error);
+        else db.get('PRAGMA wal_checkpoint(PASSIVE)', (e: Error | null, row?: { log: number }) => db.close(() => (e !== null ? reject(e) : resolve(row?.log ?? -1))));
+      });
+    });
+    // The first look of a new connection may tell nothing (-1).
+    await frames();
+    const before = await frames();
+    const rows = Array.from({ length: 300 }, (_, i) => offer(`item-${i}`, i)).flat().map(staged);
+    await store.provenance.stage(run, rows);
+    // The main database's log took the run's check only, not its 900 records (dozens of pages).
+    const after = await frames();
+    // Counted from the start of the log when a checkpoint let the writer start it again.
+    expect(after >= before ? after - before : after).to.be.below(5);
+    expect(await readRows<{ name: string }>(`${file}-staging`, "SELECT name FROM sqlite_master WHERE name = 'sync_staging'")).to.have.length(1);
+    expect(await readRows<{ name: string }>(file, "SELECT name FROM main.sqlite_master WHERE name = 'sync_staging'")).to.have.length(0);
+    expect(await count('sync_staging')).to.equal(rows.length);
+    // The process dies: at the next start its run is stale, and its rows go with it.
+    await store.close();
+    store = await SqliteStore.open({ path: file, baseUrl: BASE });
+    expect(await count('sync_staging')).to.equal(rows.length);
+    expect(await store.provenance.clearStaleRuns(T1)).to.equal(1);
+    expect(await count('sync_staging')).to.equal(0);
+    // Left with no run (the two databases commit apart): dropped at the start.
+    await store.close();
+    await new Promise<void>((resolve, reject) => {
+      const db = new sqlite3.Database(`${file}-staging`, (error) => {
+        if (error !== null) reject(error);
+        else db.run("INSERT INTO sync_staging (run_id, iri, kind, hash, authoritative, source_url) VALUES (99, 'x', 'Offer', 'h', 1, 'u')",
+          (e: Error | null) => db.close(() => (e !== null ? reject(e) : resolve())));
+      });
+    });
+    expect(await count('sync_staging')).to.equal(1);
+    store = await SqliteStore.open({ path: file, baseUrl: BASE });
+    expect(await count('sync_staging')).to.equal(0);
+    // A damaged staging file (an OS crash without fsyncs) is made again, empty.
+    await store.close();
+    writeFileSync(`${file}-staging`, 'not a database, not at all, and longer than a header is: '.repeat(100));
+    store = await SqliteStore.open({ path: file, baseUrl: BASE });
+    const again = await store.provenance.beginRun(peerId, T1);
+    await store.provenance.stage(again, offer('apple', 2).map(staged));
+    expect(await count('sync_staging')).to.equal(3);
   });
 
   it('marks what no page listed missing and withdraws it after the grace, in SQL, as planAbsence does', async () => {
