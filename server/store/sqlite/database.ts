@@ -268,8 +268,11 @@ async function attachStaging(db: sqlite3.Database, file: string, schema: string)
   const connection = wrap(db);
   const attach = async (): Promise<void> => {
     await connection.run(`ATTACH DATABASE ? AS ${STAGING_SCHEMA}`, [file]);
-    // 16 MiB of cache: a page's rows and the (run_id, iri) index's pages they touch stay in it between pages.
-    await connection.exec(`PRAGMA ${STAGING_SCHEMA}.journal_mode = TRUNCATE; PRAGMA ${STAGING_SCHEMA}.synchronous = OFF;
+    // Pages of 16 KiB (for a file made now): a run's rows are big (a record each) and read in order; measured on 600,000
+    // rows of 1.3 KB, staging took 7.5 s instead of 17–22 s with 4 KiB pages (a quarter of the pages to go through,
+    // for the (run_id, iri) index's random inserts too) and dropping them 0.3 s instead of 0.6–0.8 s. 16 MiB of cache:
+    // a page's rows and the index's pages they touch stay in it between pages.
+    await connection.exec(`PRAGMA ${STAGING_SCHEMA}.page_size = 16384; PRAGMA ${STAGING_SCHEMA}.journal_mode = TRUNCATE; PRAGMA ${STAGING_SCHEMA}.synchronous = OFF;
       PRAGMA ${STAGING_SCHEMA}.cache_size = -${READER_CACHE_KIB}; ${schema}`);
   };
   try {

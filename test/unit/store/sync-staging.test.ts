@@ -95,15 +95,21 @@ describe('store: snapshot runs staged page by page', () => {
 
   it('stages in a database of its own beside the file, not through the main database\'s log; a dead run\'s rows go at the next start', async () => {
     const run = await store.provenance.beginRun(peerId, T0);
-    // Frames in the main database's log (a passive checkpoint of a connection of the test's own says how many).
-    const frames = (): Promise<number> => new Promise((resolve, reject) => {
-      const db = new sqlite3.Database(file, (error) => {
-        if (error !== null) reject(error);
-        else db.get('PRAGMA wal_checkpoint(PASSIVE)', (e: Error | null, row?: { log: number }) => db.close(() => (e !== null ? reject(e) : resolve(row?.log ?? -1))));
-      });
-    });
-    // The first look of a new connection may tell nothing (-1).
-    await frames();
+    // Frames in the main database's log, as a passive checkpoint of a connection of the test's own tells them (-1 while
+    // the store's own checkpoint runs: asked again).
+    const frames = async (): Promise<number> => {
+      for (let tries = 0; tries < 100; tries++) {
+        const log = await new Promise<number>((resolve, reject) => {
+          const db = new sqlite3.Database(file, (error) => {
+            if (error !== null) reject(error);
+            else db.get('PRAGMA wal_checkpoint(PASSIVE)', (e: Error | null, row?: { log: number }) => db.close(() => (e !== null ? reject(e) : resolve(row?.log ?? -1))));
+          });
+        });
+        if (log >= 0) return log;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      throw new Error('the log was never free to look at');
+    };
     const before = await frames();
     const rows = Array.from({ length: 300 }, (_, i) => offer(`item-${i}`, i)).flat().map(staged);
     await store.provenance.stage(run, rows);
