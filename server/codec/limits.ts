@@ -92,6 +92,14 @@ export const MAX_DOCUMENT_VALUES = 4_000_000;
 export const MAX_DOCUMENT_NODES = 1_000_000;
 
 /**
+ * Most statements one RDF document (Turtle, N-Triples, N-Quads) may hold, counting each `[`, `(` or `<<` the parser
+ * opens as one (it holds a context for each until it closes: 50 MB of `[ a [ a …` never completes a statement). Twice
+ * {@link MAX_DOCUMENT_NODES}: a DFC product is about 25 statements but 5 JSON objects, and 50,000 products in one
+ * Turtle page (1.25 million statements, 45 MB) must read as they do in JSON-LD.
+ */
+export const MAX_RDF_STATEMENTS = 2 * MAX_DOCUMENT_NODES;
+
+/**
  * Most problems one document's decode lists ({@link ProblemCollector}): past them, each is counted, and one warning
  * says how many were not listed. A problem per value of a document of millions was gigabytes of problems.
  */
@@ -223,7 +231,7 @@ const APOSTROPHE = 0x27;
  *
  * @param text - the document
  */
-export function rdfTextExcess(text: string, maxStatements = MAX_DOCUMENT_NODES): string | undefined {
+export function rdfTextExcess(text: string, maxStatements = MAX_RDF_STATEMENTS): string | undefined {
   let statements = 0;
   const length = text.length;
   for (let i = 0; i < length; i++) {

@@ -8,7 +8,7 @@ import { NS } from '../../ontology/namespaces.js';
 import { Graph, type LiteralTerm } from './graph.js';
 import { decimalLexical, doubleLexical } from './rdf.js';
 import { problem, type Problem } from '../errors/problem.js';
-import { Deadline, MAX_DOCUMENT_NODES, ProblemCollector, rdfTextExcess } from './limits.js';
+import { Deadline, MAX_RDF_STATEMENTS, ProblemCollector, rdfTextExcess } from './limits.js';
 
 const RDF_TYPE = `${NS.rdf}type`;
 const RDF_FIRST = `${NS.rdf}first`;
@@ -66,19 +66,21 @@ const PARSE_CHUNK = 256 * 1024;
 /** Thrown from the parser's callbacks to stop it: the document holds more statements than a document may. */
 class TooManyStatements extends Error {
   public constructor() {
-    super(`the document holds more than ${MAX_DOCUMENT_NODES.toLocaleString('en-US')} statements, more than a document may: nothing of it was read`);
+    super(`the document holds more than ${MAX_RDF_STATEMENTS.toLocaleString('en-US')} statements (or nodes opened), more than a document may: nothing of it was read`);
   }
 }
 
 /**
  * Parses RDF text into quads a piece at a time ({@link PARSE_CHUNK}), yielding to the event loop between pieces,
- * checking the deadline at every token and stopping past {@link MAX_DOCUMENT_NODES} statements: N3.js's parse of a
+ * checking the deadline at every token and stopping past {@link MAX_RDF_STATEMENTS} statements and nodes opened: N3.js's parse of a
  * whole text at once held the event loop for 32 s on 3.5 million `[] x:p [] .` before any check could run.
  *
  * @throws DecodeTimeoutError when the deadline passes, TooManyStatements past the limit
  */
 async function parseQuads(text: string, format: string, base: string | undefined, deadline: Deadline): Promise<Quad[]> {
   const quads: Quad[] = [];
+  // Statements read, and `[`, `(`, `<<` opened: the parser holds a context for each open one until it closes.
+  let counted = 0;
   let failed: Error | undefined;
   let ended = false;
   const handlers = new Map<string, (value?: unknown) => void>();
@@ -88,10 +90,16 @@ async function parseQuads(text: string, format: string, base: string | undefined
     onQuad: (error: Error | null, quad: Quad | null) => {
       if (error !== null) failed ??= error;
       else if (quad === null) ended = true;
-      else if (quads.push(quad) > MAX_DOCUMENT_NODES) throw new TooManyStatements();
+      else {
+        quads.push(quad);
+        if (++counted > MAX_RDF_STATEMENTS) throw new TooManyStatements();
+      }
     },
     // Every token, whether it makes a statement or not (directives, `(` of a list): no work goes unchecked.
-    onToken: () => deadline.check(),
+    onToken: (token: { type?: string }) => {
+      deadline.check();
+      if (OPENING_TOKENS.has(token.type ?? '') && ++counted > MAX_RDF_STATEMENTS) throw new TooManyStatements();
+    },
   } as unknown as Parameters<Parser['parse']>[1]);
   let at = 0;
   while (at < text.length && failed === undefined) {
@@ -107,6 +115,9 @@ async function parseQuads(text: string, format: string, base: string | undefined
   if (!ended) throw new InvalidRdf('the document ends before its last statement does');
   return quads;
 }
+
+/** The tokens with which the parser opens a context it holds until they close (a blank node, a list, a triple term). */
+const OPENING_TOKENS = new Set(['[', '(', '{', '{|', '<<', '<<(']);
 
 /** How many statements go into the graph between two turns of the event loop. */
 const YIELD_EVERY = 20_000;
@@ -128,7 +139,7 @@ class InvalidRdf extends Error {}
  * Parses an RDF document. Named graphs are merged: a DFC document describes one catalogue.
  *
  * Its statements are counted in its text first, and again as they are parsed: a document of more than
- * {@link MAX_DOCUMENT_NODES} is refused, a `too-large` problem of the document.
+ * {@link MAX_RDF_STATEMENTS} is refused, a `too-large` problem of the document.
  *
  * @param text - the document
  * @param mediaType - one of {@link RDF_FORMATS}

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { performance } from 'node:perf_hooks';
 import { Decoder } from '../../../server/codec/decode.js';
-import { Deadline, jsonTextExcess, MAX_DOCUMENT_NODES, MAX_DOCUMENT_VALUES, MAX_PROBLEMS, rdfTextExcess } from '../../../server/codec/limits.js';
+import { Deadline, jsonTextExcess, MAX_DOCUMENT_NODES, MAX_DOCUMENT_VALUES, MAX_PROBLEMS, MAX_RDF_STATEMENTS, rdfTextExcess } from '../../../server/codec/limits.js';
 import { readRdf } from '../../../server/codec/read-rdf.js';
 import { fetchPage } from '../../../server/sync/peer-fetch.js';
 import { DEFAULT_FETCH_POLICY, type SafeFetch } from '../../../server/net/safe-fetch.js';
@@ -109,19 +109,30 @@ describe('document limits: Turtle', () => {
     expect(rdfTextExcess(text, 4)).to.match(/more than 4 statements/u);
   });
 
-  it('refuses 1.2 million `[] x:p [] .` at once, before the parser builds any', async () => {
-    const text = `@prefix x: <http://x/> .\n${'[] x:p [] .\n'.repeat(1_200_000)}`;
+  it('refuses more statements than the limit (`[] x:p [] .`) at once, before the parser builds any', async () => {
+    const text = `@prefix x: <http://x/> .\n${'[] x:p [] .\n'.repeat(MAX_RDF_STATEMENTS + 200_000)}`;
     const start = performance.now();
     const result = await decoder.decode(text, { mediaType: 'text/turtle', base: BASE });
     expect(result.problems.map((p) => p.code)).to.deep.equal(['too-large']);
     expect(performance.now() - start).to.be.below(1500);
   });
 
-  it('stops the parse of a list of 1.2 million items (no punctuation to count) at the limit', async function () {
+  it('stops the parse of a list of more items than the limit (no punctuation to count) at the limit', async function () {
     this.timeout(60_000);
-    const text = `@prefix x: <http://x/> .\nx:a x:p (${' x:b'.repeat(600_000)} ) .\n`;
+    const text = `@prefix x: <http://x/> .\nx:a x:p (${' x:b'.repeat(MAX_RDF_STATEMENTS / 2 + 100_000)} ) .\n`;
     const result = await decoder.decode(text, { mediaType: 'text/turtle', base: BASE });
     expect(result.problems.map((p) => p.code)).to.deep.equal(['too-large']);
+  });
+
+  it('stops the parse of blank nodes nested past the limit, which never complete a statement', async function () {
+    this.timeout(60_000);
+    // Each `[` opens a context the parser holds until its `]`: no statement is emitted before the end.
+    const text = `@prefix x: <http://x/> .\nx:a x:p${' [ x:p'.repeat(MAX_RDF_STATEMENTS + 10)} .\n`;
+    const before = process.memoryUsage().heapUsed;
+    const result = await decoder.decode(text, { mediaType: 'text/turtle', base: BASE });
+    expect(result.problems.map((p) => p.code)).to.deep.equal(['too-large']);
+    expect(result.problems[0]?.message).to.contain('nodes opened');
+    expect(process.memoryUsage().heapUsed - before).to.be.below(2e9);
   });
 
   it('lets the event loop run while it parses a big document into a graph', async function () {
