@@ -66,6 +66,13 @@ export function decodeCursor(req: Request): CursorParts | undefined {
   return parts as unknown as CursorParts;
 }
 
+/**
+ * The most rows a cursor may say lie between its cut key and its place: only rows sharing a name's and an item IRI's
+ * first characters are counted there (a handful); a cursor is not signed, and a larger one would have a page read that
+ * many rows to skip them (one request reading the whole catalogue).
+ */
+const MAX_SKIP = 10_000;
+
 /** A cursor's kinds: the federated catalogue in name order, with `q` (see {@link CataloguePlace}), an order list. */
 const KIND = { byName: 'n', byText: 'q', orders: 'o' } as const;
 
@@ -90,7 +97,7 @@ export function catalogueCursorOf(req: Request): { place: CataloguePlace; page: 
     const [name, item, skip] = key;
     // An empty item: a cut name's place (before all its items). A skip: the rows between a cut key and the place.
     if (key.length < 2 || key.length > 3 || (name !== null && typeof name !== 'string') || typeof item !== 'string' || (item === '' && name === null)
-      || (key.length === 3 && (!Number.isSafeInteger(skip) || (skip as number) < 1))) throw wrong;
+      || (key.length === 3 && (!Number.isSafeInteger(skip) || (skip as number) < 1 || (skip as number) > MAX_SKIP))) throw wrong;
     return { place: { key: { name, item, ...(key.length === 3 ? { skip: skip as number } : {}) } }, page };
   }
   if (kind === KIND.byText) {
