@@ -163,7 +163,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
   if (stale > 0) logger.info({ runs: stale }, 'dropped what unfinished syncs had staged');
   // The syncs a process died during (its mark left on the peer): each counts as a failed attempt, in the backoff it set.
   const unfinished = await settleUnfinishedSyncs(store.provenance, config.syncTimeoutMs);
-  if (unfinished > 0) logger.warn({ peers: unfinished }, 'syncs that did not finish (the process stopped during them) are counted as failed');
+  if (unfinished.length > 0) logger.warn({ peers: unfinished.length }, 'syncs that did not finish (the process stopped during them) are counted as failed');
   if (base !== config.baseUrl) logger.debug({ baseUrl: base, configured: config.baseUrl }, 'using the base URL stored in the database; give --base-url to move the ids');
   const taxonomy = new FileTaxonomyStore(config.dataDir).load();
   const contexts = storedContexts(config.dataDir, (unreadable) => {
@@ -217,7 +217,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     appliedWanted: () => store.orders.hasListings(),
   });
   // A peer whose sync the last process died during waits its backoff from now: synced at once, it could kill this one too.
-  const deferred = await engine.deferUnfinished();
+  const deferred = await engine.deferUnfinished(unfinished);
   if (deferred.length > 0) {
     logger.warn({ peers: deferred.map((p) => ({ id: p.id, name: p.name, failures: p.failures, nextAttemptAt: p.nextAttemptAt })) },
       'the last sync of these peers never finished (the process stopped during it): each waits its backoff before the next');

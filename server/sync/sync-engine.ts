@@ -115,11 +115,10 @@ export function syncOwnerGone(owner: string | null, since: string, now: Date, bu
  * Counts the syncs that processes now gone left unfinished as failures (at start: the last process died during
  * them). A sync of another process still running is left alone.
  *
- * @returns how many were counted
+ * @returns the peers whose sync was counted
  */
-export async function settleUnfinishedSyncs(provenance: ProvenanceStore, budgetMs: number, now: Date = new Date()): Promise<number> {
-  const settled = await provenance.settleUnfinished((owner, since) => syncOwnerGone(owner, since, now, budgetMs), failureText(UNFINISHED_SYNC));
-  return settled.length;
+export async function settleUnfinishedSyncs(provenance: ProvenanceStore, budgetMs: number, now: Date = new Date()): Promise<number[]> {
+  return provenance.settleUnfinished((owner, since) => syncOwnerGone(owner, since, now, budgetMs), failureText(UNFINISHED_SYNC));
 }
 
 /** Syncs peers into the provenance store (which rebuilds their rows of the federated index). */
@@ -207,13 +206,17 @@ export class SyncEngine {
    * left its peer due at once at the next start, which synced it (and died) again. Each such death counts one more
    * failure (the marker of the next attempt), so the wait grows as any failure's does.
    *
+   * @param settled - the peers whose unfinished sync this start counted as a failure ({@link settleUnfinishedSyncs})
    * @returns the peers put off
    */
-  public async deferUnfinished(): Promise<PeerRow[]> {
+  public async deferUnfinished(settled: readonly number[]): Promise<PeerRow[]> {
     const marker = failureText(UNFINISHED_SYNC);
     const deferred: PeerRow[] = [];
+    // Only the peers whose unfinished sync this start counted: every other start (a CLI command opens the node too)
+    // would put off again a peer whose last error still says so, and a cron job would keep it from ever syncing.
+    const these = new Set(settled);
     for (const peer of await this.args.provenance.listPeers()) {
-      if (peer.status !== 'failed' || peer.lastError !== marker) continue;
+      if (!these.has(peer.id) || peer.status !== 'failed' || peer.lastError !== marker) continue;
       const next = new Date(this.now().getTime() + this.backoff(Math.max(1, peer.failures), peer)).toISOString();
       if (peer.nextAttemptAt !== null && peer.nextAttemptAt >= next) continue;
       if (await this.args.provenance.postponeAttempt(peer.id, { at: peer.lastAttemptAt, error: marker, failures: peer.failures }, next)) {

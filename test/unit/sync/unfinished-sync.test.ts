@@ -5,10 +5,9 @@
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../../server/config.js';
-import { failureText } from '../../../server/errors/failure.js';
 import { createLogger } from '../../../server/logging.js';
 import { openNode } from '../../../server/main.js';
 import { UNFINISHED_SYNC } from '../../../server/sync/sync-engine.js';
@@ -27,9 +26,11 @@ describe('a sync that never finished, at the next start', () => {
     const parts = await openNode(config, createLogger('silent'));
     try {
       const at = new Date(Date.now() - 60_000).toISOString();
+      // The failures before this sync, then its mark, left by a process of this host that no longer runs.
       await parts.store.provenance.recordAttempt(peerId, {
-        status: 'failed', at, nextAttemptAt: nextAttemptAt.toISOString(), failures, error: failureText(UNFINISHED_SYNC), summary: null,
+        status: 'failed', at: new Date(Date.now() - 120_000).toISOString(), nextAttemptAt: at, failures: failures - 1, error: 'timeout: earlier', summary: null,
       });
+      await parts.store.provenance.markSyncing(peerId, { at, owner: `${hostname()}:2147483646:x`, nextAttemptAt: nextAttemptAt.toISOString() });
       return at;
     } finally {
       await parts.close();
@@ -59,9 +60,26 @@ describe('a sync that never finished, at the next start', () => {
       expect(peer?.status).to.equal('failed');
       expect(peer?.failures).to.equal(1);
       expect(peer?.lastAttemptAt).to.equal(lastAttemptAt);
+      expect(peer?.lastError).to.equal(`internal: ${UNFINISHED_SYNC.message}`);
       expect(other?.nextAttemptAt).to.equal(null);
     } finally {
       await parts.close();
+    }
+    // Another start (a CLI command opens the node too) leaves it as it is: a cron job would otherwise put it off for good.
+    const planned = (await (async () => {
+      const parts2 = await openNode(config, createLogger('silent'));
+      try {
+        return (await parts2.store.provenance.getPeer(peerId))?.nextAttemptAt;
+      } finally {
+        await parts2.close();
+      }
+    })());
+    const checked = await openNode(config, createLogger('silent'));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect((await checked.store.provenance.getPeer(peerId))?.nextAttemptAt).to.equal(planned);
+    } finally {
+      await checked.close();
     }
     // Synced after its wait, it killed the process again: its third failure waits 2 min at least (4 × 30 s, halved).
     await died(peerId, 3, new Date(Date.now() - 1000));
