@@ -128,7 +128,7 @@ export type PageDecoding = { readonly ok: true; readonly decoded: DecodeResult }
  */
 export function notADocument(input: string | object): string | undefined {
   if (typeof input === 'string') {
-    return BLANK_DOCUMENT.test(input) ? 'the answer is empty (no document; an empty catalogue is a document that says so)' : undefined;
+    return isBlankDocument(input) ? 'the answer is empty (no document; an empty catalogue is a document that says so)' : undefined;
   }
   const nodes: unknown[] = Array.isArray(input) ? input : [input];
   const objects = nodes.filter((n): n is Record<string, unknown> => typeof n === 'object' && n !== null && !Array.isArray(n));
@@ -141,8 +141,22 @@ export function notADocument(input: string | object): string | undefined {
   return undefined;
 }
 
-/** A text that holds nothing: white space, and `#` comment lines (RDF syntaxes; no JSON text is only those either). */
-const BLANK_DOCUMENT = /^(?:\s|#[^\n\r]*)*$/u;
+/**
+ * Whether a text holds nothing: white space, and `#` comment lines (RDF syntaxes; no JSON text is only those either).
+ * A loop, not a regular expression: a repeated group over megabytes of white space can exhaust the regexp's stack.
+ */
+function isBlankDocument(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x23) {
+      // A comment runs to the end of its line.
+      while (i < text.length && text.charCodeAt(i) !== 0x0a && text.charCodeAt(i) !== 0x0d) i++;
+    } else if (c !== 0x20 && (c < 0x09 || c > 0x0d) && (c < 0x80 ? true : !/\s/u.test(text[i] as string))) {
+      return false;
+    }
+  }
+  return true;
+}
 
 /**
  * Decodes one page of a peer. A page that is no document at all ({@link notADocument}) fails the sync as `not-dfc`.

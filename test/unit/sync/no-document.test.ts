@@ -96,6 +96,10 @@ describe('a page that is no document at all', function () {
     expect(notADocument({ '@context': CONTEXT, 'dfc-b:name': 'x' })).to.equal(undefined);
     expect(notADocument('<https://pod.example/c/> a <http://www.w3.org/ns/ldp#Container> .')).to.equal(undefined);
     expect(notADocument(' \n\t')).to.be.a('string');
+    // Megabytes of white space: a regular expression's repeated group ran out of stack on them (an exception, not a reason).
+    expect(notADocument(' '.repeat(20_000_000))).to.be.a('string');
+    expect(notADocument(`${'\u00a0\n'.repeat(1000)}# only a comment`)).to.be.a('string');
+    expect(notADocument(`${' '.repeat(1000)}<a> <b> <c> .`)).to.equal(undefined);
     expect(notADocument([{ '@context': CONTEXT }])).to.equal(undefined);
     expect(notADocument([{ error: 'maintenance' }])).to.be.a('string');
   });
