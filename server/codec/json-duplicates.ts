@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { MAX_JSON_DEPTH } from './limits.js';
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, MAX_JSON_DEPTH, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './limits.js';
 
 /** A name given twice in one object of a JSON text. */
 export interface DuplicateName {
@@ -16,13 +16,6 @@ export interface DuplicateName {
   readonly pointer: string;
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const COMMA = 0x2c;
 
 /** A container being read: an object's names so far, or an array's index. */
 interface Frame {
