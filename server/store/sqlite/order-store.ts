@@ -146,40 +146,32 @@ function offerHolds(lines: readonly NewOrderLine[], holds: ReadonlyMap<string, n
   });
 }
 
-/** Quantities by item, of the lines that draw on the local ledger (none when not `reserving`). */
-function demand(lines: readonly NewOrderLine[], reserving = true): Map<string, Demand> {
-  const byItem = new Map<string, Demand>();
-  if (!reserving) return byItem;
+/**
+ * Quantities by ledger, of the lines that draw on the local ledgers (none when not `reserving`): by catalog item
+ * (`item`), or by offer (`offer`: what they ask of their offers' own ledgers, when the offers have one, which only
+ * the order's transaction knows).
+ */
+function demandBy(by: 'item' | 'offer', lines: readonly NewOrderLine[], reserving = true): Map<string, Demand> {
+  const byLedger = new Map<string, Demand>();
+  if (!reserving) return byLedger;
   lines.forEach((line, index) => {
     if (line.listing !== undefined) return;
-    const entry = byItem.get(line.item) ?? { quantity: 0, requested: 0, held: 0, indexes: [] };
+    const key = line[by];
+    const entry = byLedger.get(key) ?? { quantity: 0, requested: 0, held: 0, indexes: [] };
     // Summed as the ledger moves (exact in millionths): a hundred lines of 0.001 beside one of 999,999,000 added
     // as floating point were 999999000.0999953.
     entry.quantity = ledgerPlus(entry.quantity, line.quantity);
     entry.requested = ledgerPlus(entry.requested, line.quantity);
     entry.indexes.push(index);
-    byItem.set(line.item, entry);
+    byLedger.set(key, entry);
   });
-  return byItem;
+  return byLedger;
 }
 
-/**
- * Quantities by offer, of the lines that draw on the local ledgers (none when not `reserving`): what they ask of
- * their offers' own ledgers, when the offers have one (which only the order's transaction knows).
- */
-function offerDemand(lines: readonly NewOrderLine[], reserving = true): Map<string, Demand> {
-  const byOffer = new Map<string, Demand>();
-  if (!reserving) return byOffer;
-  lines.forEach((line, index) => {
-    if (line.listing !== undefined) return;
-    const entry = byOffer.get(line.offer) ?? { quantity: 0, requested: 0, held: 0, indexes: [] };
-    entry.quantity = ledgerPlus(entry.quantity, line.quantity);
-    entry.requested = ledgerPlus(entry.requested, line.quantity);
-    entry.indexes.push(index);
-    byOffer.set(line.offer, entry);
-  });
-  return byOffer;
-}
+/** Quantities by item ({@link demandBy}). */
+const demand = (lines: readonly NewOrderLine[], reserving = true): Map<string, Demand> => demandBy('item', lines, reserving);
+/** Quantities by offer ({@link demandBy}). */
+const offerDemand = (lines: readonly NewOrderLine[], reserving = true): Map<string, Demand> => demandBy('offer', lines, reserving);
 
 /**
  * The short lines of an item the order could not have: each line with its own quantity, and what the order could
