@@ -1265,7 +1265,8 @@ export class SqliteFederatedIndex implements FederatedIndex {
   private sortKeys: Promise<void> | undefined;
   /**
    * Answers of the summary queries, by query, valid while the index does not change: a dashboard asks the same
-   * summary several times (its filters' choices, its charts), and a map's town list changes only with a sync.
+   * summary several times (its filters' choices, its charts), and a map's town list changes only with a sync;
+   * the counts of the catalogue's pages (see {@link countMatches}).
    */
   private readonly answers = new Map<string, { generation: string; value: Promise<unknown> }>();
   /** How a text is run (ranked, unranked, its words whole: see {@link planned}), by FTS5 query, valid while the index does not change. */
@@ -1301,7 +1302,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
       if (this.answers.get(key) === entry) this.answers.delete(key);
     });
     // A few dozen answers: the last filters people tried.
-    if (this.answers.size > 32) this.answers.delete(this.answers.keys().next().value as string);
+    if (this.answers.size > 64) this.answers.delete(this.answers.keys().next().value as string);
     return value;
   }
 
@@ -1464,10 +1465,14 @@ export class SqliteFederatedIndex implements FederatedIndex {
 
   public async countMatches(given: FederatedQuery): Promise<number> {
     await this.ensureSortKeys();
-    const query = await this.planned(given);
-    const from = matchedFrom(query);
-    if (from === undefined) return 0;
-    return (await this.db.reader.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${from.tables} WHERE ${from.where}`, from.params))?.n ?? 0;
+    // Kept until the index changes: a count steps through every match (tens of thousands of index entries for a
+    // region's query at a national scale, about 25 ms), and each page of a walk and each reload of a map asks for
+    // the same count again while the page itself takes a few ms.
+    return this.cached(`count ${JSON.stringify(given)}`, async () => {
+      const from = matchedFrom(await this.planned(given));
+      if (from === undefined) return 0;
+      return (await this.db.reader.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${from.tables} WHERE ${from.where}`, from.params))?.n ?? 0;
+    });
   }
 
   public async pageRows(given: FederatedQuery, order: RowOrder, offset: number, limit: number): Promise<FederatedRow[]> {

@@ -434,9 +434,16 @@ describe('SQLite federated index: the answers for people (counts, sorted pages, 
       // A commit that does not change the index (a feed event, a sync attempt) keeps the answers.
       await db.transaction((tx) => tx.run("INSERT INTO meta (key, value) VALUES ('unrelated', 'x')"));
       expect(await index.supplyGroups({})).to.equal(await index.supplyGroups({}));
+      // The catalogue's counts too, and they follow the mark, not the rows: a row changed without it (no writer of the
+      // index does that) still counts as before, so the count was kept, not taken again.
+      expect(await index.countMatches({ inStock: true })).to.equal(6);
+      await db.transaction((tx) => tx.run('UPDATE federated_entries SET in_stock = 0 WHERE item_iri LIKE ?', ['%/i/carottes']));
+      expect(await index.countMatches({ inStock: true })).to.equal(6);
+      await db.transaction((tx) => tx.run('UPDATE federated_entries SET in_stock = 1 WHERE item_iri LIKE ?', ['%/i/carottes']));
       await change((tx) => tx.run('UPDATE federated_entries SET in_stock = 0, stock = 0 WHERE item_iri LIKE ?', ['%/i/pommes']));
       expect(await stocked()).to.equal(5);
       expect(await types()).to.equal(3);
+      expect(await index.countMatches({ inStock: true })).to.equal(5);
       await change((tx) => insertRow(tx, peerIds, { slug: 'autre', name: 'Autre chose', enterprise: OTHER_LIMOGES, peer: 0, type: APPLE, price: 1 }));
       expect([await stocked(), await producers(), await towns(), await types()]).to.deep.equal([6, 4, 3, 4]);
       // Written by another process (`maillon sync` beside `serve`): the mark is in the database, so it counts too.
