@@ -236,10 +236,65 @@ interface NodeTerms {
   readonly subject: string | undefined;
   readonly link: string | undefined;
   /**
-   * Whether a record with this very id as its key was written, when records are written as they come: kept here
-   * rather than in a set, the record's id being looked up here anyway (see {@link StatementWriter.claim}).
+   * The writer ({@link StatementWriter.serial}) that wrote a record with this very id as its key, when records are
+   * written as they come: kept here rather than in a set, the record's id being looked up here anyway (see
+   * {@link StatementWriter.claim}). A serial rather than a flag: the terms outlive the document (see {@link NODE_TERMS}).
    */
-  written: boolean;
+  writtenBy: number;
+}
+
+/**
+ * Node terms already rendered, by syntax (Turtle or the line formats), generation and prefix table, then by the id
+ * records give: shared by the documents written, as a node's IRI renders the same in each of them.
+ *
+ * Rendered per document, the 15,000 IRIs of a 5,000-offer catalogue were made again for every GET: their map, their
+ * terms and their strings lived as long as the document, so every young-generation collection during the write copied
+ * them and then promoted them, to be freed only by a full collection (profile of the bench: a third of the N-Quads
+ * writer's time was that map, its growth into fresh pages, and the collector). Kept, they are made once and sit in the
+ * old generation. What is kept is bounded: a table past {@link MAX_NODE_TERMS} ids or {@link MAX_NODE_TERM_CHARACTERS}
+ * characters is dropped once its document is written (a larger document renders its IRIs for itself, as before); the
+ * ids kept are flat copies, never a slice that would keep a request's text alive.
+ */
+const NODE_TERMS = new Map<string, NodeTermsTable>();
+/** The most ids one table of {@link NODE_TERMS} keeps between documents (a 5,000-offer catalogue has 15,000). */
+const MAX_NODE_TERMS = 65_536;
+/** The most characters (ids and terms) one table of {@link NODE_TERMS} keeps between documents (that catalogue: 2 million). */
+const MAX_NODE_TERM_CHARACTERS = 4 * 1024 * 1024;
+/** The last {@link StatementWriter.serial} given. */
+let lastWriter = 0;
+
+/** One table of {@link NODE_TERMS}, and the characters it holds. */
+interface NodeTermsTable {
+  readonly terms: Map<string, NodeTerms>;
+  characters: number;
+}
+
+/** The table of node terms for one rendering of IRIs. */
+function nodeTermsTable(rendering: string): NodeTermsTable {
+  let table = NODE_TERMS.get(rendering);
+  if (table === undefined) {
+    table = { terms: new Map(), characters: 0 };
+    NODE_TERMS.set(rendering, table);
+  }
+  return table;
+}
+
+/** Drops the tables of {@link NODE_TERMS} grown past their bounds: called once a document is written. */
+function boundNodeTerms(): void {
+  for (const [rendering, table] of NODE_TERMS) {
+    if (table.terms.size > MAX_NODE_TERMS || table.characters > MAX_NODE_TERM_CHARACTERS) NODE_TERMS.delete(rendering);
+  }
+}
+
+/**
+ * How many ids have their terms kept between documents, in every table: for tests of the bounds.
+ *
+ * @internal
+ */
+export function keptNodeTerms(): number {
+  let kept = 0;
+  for (const table of NODE_TERMS.values()) kept += table.terms.size;
+  return kept;
 }
 
 /** The type each record kind is written with, per generation (an Enterprise is an Organization in 2.0). */
@@ -279,8 +334,12 @@ class StatementWriter {
   private readonly prefixOf: ReadonlyMap<string, string>;
   private readonly predicates = new Map<string, Predicate>();
   private readonly types = new Map<string, string | undefined>();
-  /** Rendered node IRIs by the id records give (see {@link nodeTerms}). */
-  private readonly nodeIris = new Map<string, NodeTerms>();
+  /** Rendered node IRIs by the id records give (see {@link nodeTerms}), shared with the other documents ({@link NODE_TERMS}). */
+  private readonly nodeIris: Map<string, NodeTerms>;
+  /** The table {@link nodeIris} is part of, which counts its characters. */
+  private readonly nodeTable: NodeTermsTable;
+  /** This writer's number, unique in the process: what {@link NodeTerms.writtenBy} says when it wrote a subject. */
+  private readonly serial = ++lastWriter;
   private kind: RecordKind | undefined;
   /** How many statements the subjects hold. */
   public count = 0;
@@ -299,6 +358,10 @@ class StatementWriter {
     const table = [...dfcPrefixes(generation), ...(enveloped ? [['ldp', NS.ldp] as const, ['hydra', NS.hydra] as const] : [])];
     this.prefixTable = table.sort((a, b) => b[1].length - a[1].length);
     this.prefixOf = new Map(table.map(([p, ns]) => [p, ns]));
+    // What a node's terms depend on: the syntax (Turtle abbreviates with its prefixes), the generation (its namespaces
+    // and prefixes) and whether the envelope's prefixes expand compact IRIs.
+    this.nodeTable = nodeTermsTable(`${terms.format === 'turtle' ? 'turtle' : 'line'} ${generation} ${enveloped ? 'enveloped' : 'bare'}`);
+    this.nodeIris = this.nodeTable.terms;
   }
 
   // ── IRIs as the round trip reads them ────────────────────────────────────────────────────────────────
@@ -324,21 +387,24 @@ class StatementWriter {
   }
 
   /**
-   * A record's IRI as a subject and as a link, rendered once per document: an IRI is written as the subject of
-   * its record and again wherever another record links to it (an item's product, every record's enterprise).
+   * A record's IRI as a subject and as a link, rendered once (see {@link NODE_TERMS}): an IRI is written as the
+   * subject of its record and again wherever another record links to it (an item's product, every record's enterprise).
    */
-  private nodeTerms(id: string): NodeTerms {
-    let terms = this.nodeIris.get(id);
+  private nodeTerms(given: string): NodeTerms {
+    let terms = this.nodeIris.get(given);
     if (terms === undefined) {
+      // Kept beyond this document: a copy of the id, which may be a slice of a request's text (see NODE_TERMS).
+      const id = flatCopy(given);
       const expanded = this.expand(dfcIriIn(id, this.generation));
       const key = dfcIriIn(expanded, this.generation);
       const subject = this.terms.iri(key);
       const canonical = canonicalDfcIri(expanded);
       // Canonicalising keeps an IRI valid or invalid: `Terms.iri` checks the result once.
       terms = {
-        key, subject, link: canonical === expanded ? subject : this.terms.iri(dfcIriIn(canonical, this.generation)), written: false,
+        key, subject, link: canonical === expanded ? subject : this.terms.iri(dfcIriIn(canonical, this.generation)), writtenBy: 0,
       };
       this.nodeIris.set(id, terms);
+      this.nodeTable.characters += id.length + (key === id ? 0 : key.length) + (subject?.length ?? 0) + (terms.link === subject ? 0 : terms.link?.length ?? 0);
     }
     return terms;
   }
@@ -786,13 +852,13 @@ class StatementWriter {
    */
   private claim(key: string, owner: NodeTerms | undefined): boolean {
     if (owner !== undefined) {
-      if (owner.written || (this.written.size > 0 && this.written.has(key))) return false;
-      owner.written = true;
+      if (owner.writtenBy === this.serial || (this.written.size > 0 && this.written.has(key))) return false;
+      owner.writtenBy = this.serial;
       return true;
     }
     if (this.written.has(key)) return false;
     const other = this.nodeIris.get(key);
-    if (other !== undefined && other.key === key && other.written) return false;
+    if (other !== undefined && other.key === key && other.writtenBy === this.serial) return false;
     this.written.add(key);
     return true;
   }
@@ -1222,13 +1288,17 @@ function writeDocument(
     ok = streaming.record(documentRecords[i] as DfcRecord);
     streaming.drain(streamed);
   }
-  if (ok) return { sink: streamed, count: streaming.count };
+  if (ok) {
+    boundNodeTerms();
+    return { sink: streamed, count: streaming.count };
+  }
   streamed.abandon();
   const merged = makeSink();
   const merging = makeWriter(true);
   if (container !== undefined) merging.container(container.id, containedRecords);
   for (const record of documentRecords) merging.record(record);
   merging.drain(merged);
+  boundNodeTerms();
   return { sink: merged, count: merging.count };
 }
 

@@ -18,7 +18,7 @@ import { DFC_B, DFC_PT_NS } from '../../../ontology/vocabulary.js';
 import { generateCatalog } from '../../../bench/catalog-generator.js';
 import { Decoder } from '../../../server/codec/decode.js';
 import type { EncodeOptions } from '../../../server/codec/encode.js';
-import { writeNQuadsByGraph, writeNQuadsByGraphBytes, writeRecordsRdf, writeRecordsRdfBytes, type RdfFormat } from '../../../server/codec/write-rdf.js';
+import { keptNodeTerms, writeNQuadsByGraph, writeNQuadsByGraphBytes, writeRecordsRdf, writeRecordsRdfBytes, type RdfFormat } from '../../../server/codec/write-rdf.js';
 import { canonicalNQuads } from '../../helpers/jsonld.js';
 import { oracleNQuadsByGraph, oracleSerialize } from '../../helpers/rdf-oracle.js';
 import { sampleRecords } from '../../helpers/sample-records.js';
@@ -314,6 +314,46 @@ describe('writing RDF straight from records', function () {
         }
       }
     }
+  });
+
+  it('writes each document as its own, whatever documents with the same ids were written before (their IRIs are rendered once)', () => {
+    // A node's terms are kept from one document to the next (`NODE_TERMS`): by syntax, generation and envelope, so an id
+    // that renders differently in each (a compact `dfc-b:` id, a DFC 1.x IRI that 2.0 renames, Turtle's prefixes) must
+    // be rendered anew for each; and a subject written by one document is not written for the next, which must write
+    // it again, or merge it when the same document names it twice.
+    const shop = (recordId: string, name: string): DfcRecord => ({
+      kind: 'Enterprise', id: recordId as NodeId, name, supplies: [], manages: [], maintains: [], customerCategories: [], affiliates: [],
+    });
+    const dfcIds = [shop('dfc-b:shopInTurn', 'compact'), shop(`${B}shopInTurn`, 'full'), shop(`${DFC_NAMESPACES['2.0']['dfc-b']}shopInTurn2`, 'in 2.0'), ...sampleRecords()];
+    const documents: [string, DfcRecord[], EncodeOptions][] = [];
+    for (const records of [dfcIds, edgeRecords(), sampleRecords()]) {
+      for (const options of [{}, { profile: 'dfc-v2' }, { profile: 'dfc-v2', envelopes: ENVELOPES }, { envelopes: ENVELOPES }] as EncodeOptions[]) {
+        documents.push([`${records.length} records, ${JSON.stringify(options).slice(0, 40)}`, records, options]);
+      }
+    }
+    for (const order of [documents, [...documents].reverse()]) {
+      for (const format of FORMATS) {
+        for (const [name, records, options] of order) {
+          expect(writeRecordsRdf(records, format, options), `${format}: ${name}`).to.equal(oracleSerialize(records, format, options));
+        }
+      }
+    }
+  });
+
+  it('keeps the rendered IRIs of a document for the next one within bounds, and drops those of a larger one once written', () => {
+    const people = (count: number, length: number): DfcRecord[] => Array.from({ length: count }, (_, i): DfcRecord => ({
+      kind: 'Person', id: `${X}/people/${'p'.repeat(length)}/${i}` as NodeId, firstName: `P${i}`, affiliates: [],
+    }));
+    const before = keptNodeTerms();
+    const small = people(50, 10);
+    writeRecordsRdf(small, 'nquads');
+    expect(keptNodeTerms() - before, 'a small document').to.be.at.least(50);
+    // 5 million characters of ids, more than a table keeps: written as before, then dropped with the rest of its table.
+    const large = people(1000, 5000);
+    expect(writeRecordsRdf(large, 'nquads')).to.equal(oracleSerialize(large, 'nquads', {}));
+    expect(keptNodeTerms(), 'after the large document').to.be.below(before + 50);
+    // And the small one is written as it was, its terms rendered again.
+    expect(writeRecordsRdf(small, 'nquads')).to.equal(oracleSerialize(small, 'nquads', {}));
   });
 
   it('merges records with one id into one subject, with no statement twice', () => {
