@@ -751,6 +751,28 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
         expect((await store.feed.deliverableSubscriptions()).map((s) => s.id)).to.deep.equal(['s1']);
       });
 
+      it('a subscription made after none was found is deliverable at once, even one made while the look was under way', async () => {
+        expect(await store.feed.deliverableSubscriptions()).to.deep.equal([]);
+        // The store may now know the table empty: a subscription made since must end that.
+        await store.feed.createSubscription(subscription('s1', null, null));
+        expect((await store.feed.deliverableSubscriptions()).map((s) => s.id)).to.deep.equal(['s1']);
+        await store.feed.deleteSubscription('s1');
+        expect(await store.feed.deliverableSubscriptions()).to.deep.equal([]);
+        const [seen] = await Promise.all([store.feed.deliverableSubscriptions(), store.feed.createSubscription(subscription('s22', null, null))]);
+        expect(seen.map((s) => s.id).join()).to.be.oneOf(['', 's22']);
+        expect((await store.feed.deliverableSubscriptions()).map((s) => s.id)).to.deep.equal(['s22']);
+      });
+
+      it('none deliverable is not none at all: a revoked token\'s subscription is delivered again once its enterprise goes', async () => {
+        await createFarm('gone');
+        await store.createToken({ id: 'tok', hash: 'h-tok', eid: 'gone', scopes: ['feed:read'] });
+        await store.feed.createSubscription(subscription('s1', 'tok', 'gone'));
+        await store.revokeToken('tok');
+        expect(await store.feed.deliverableSubscriptions()).to.deep.equal([]);
+        await store.removeEnterprise('gone');
+        expect((await store.feed.deliverableSubscriptions()).map((s) => s.id)).to.deep.equal(['s1']);
+      });
+
       it('keeps what we know of a peer\'s feed, field by field', async () => {
         const peer = await store.provenance.addPeer({ name: 'a', url: `${PEER_A}/` }, PEER_A);
         expect(await store.feed.peerFeed(peer.id)).to.deep.equal({ feedUrl: null, cursor: null, stream: null, secret: null, subscriptionUrl: null });
