@@ -13,7 +13,7 @@ import { SIGNATURE_HEADER } from './feed/signature.js';
 import type { CatalogService } from './catalog/catalog-service.js';
 import { BadRequestHttpError, MethodNotAllowedHttpError, NotFoundHttpError, NotImplementedHttpError } from './errors/http-error.js';
 import { compression, COMPRESSION_SETTING } from './http/compress.js';
-import { dfcRoutes } from './http/dfc-routes.js';
+import { dfcRoutes, readAheadOfStockWrites } from './http/dfc-routes.js';
 import { discoveryRoutes } from './http/discovery-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { errorHandler } from './http/error-handler.js';
@@ -156,6 +156,8 @@ export function createApp(deps: AppDeps): Express {
     }
     next();
   });
+  // A stock write's read begins here, beside the look-up of its credential below, not after it.
+  app.use(readAheadOfStockWrites(catalog));
   app.use(identify(deps.store, { logger: deps.logger, ...(deps.verifiers !== undefined ? { verifiers: deps.verifiers } : {}) }));
   // Every body is read as text: the codec decides what it is (JSON-LD, plain JSON, Turtle…). Only a write's, and
   // only once its caller is known: unpacking a compressed body costs up to the limit in memory, and a request

@@ -39,6 +39,18 @@ export interface VersionedRecord {
   readonly version: string;
 }
 
+/**
+ * A resource with its offers, read as a request for its write arrived, beside the look-up of the request's credential
+ * instead of after it: one wait for the store less before the write. The write takes it as its first attempt's read,
+ * which its commit still requires to be what is stored (a write in between makes it read again, as any other).
+ */
+export interface ReadAhead {
+  readonly eid: string;
+  readonly collection: Collection;
+  readonly id: string;
+  readonly read: Promise<VersionedRecord & { offers?: StoredResource[] }>;
+}
+
 /** The kinds a catalogue is made of. */
 export const CATALOGUE_KINDS = ['SuppliedProduct', 'CatalogItem', 'Offer'] as const;
 /** The kinds a catalogue is read from: its own, and the planned transformations (kind `Resource`). */
@@ -206,6 +218,16 @@ export class CatalogReads {
     if (stored === undefined || stored.resource.eid !== eid) await this.missing(eid, collection, id);
     const { resource, offers } = stored as { resource: StoredResource; offers: StoredResource[] };
     return { record: resource.record, version: resource.version, offers };
+  }
+
+  /**
+   * {@link resourceWithOffers} begun ahead of the write that needs it (see {@link ReadAhead}). Its failure (a 404) is
+   * the write's, when the write takes the read; a read no write takes fails quietly.
+   */
+  public readAhead(eid: string, collection: Collection, id: string): ReadAhead {
+    const read = this.resourceWithOffers(eid, collection, id);
+    read.catch(() => undefined);
+    return { eid, collection, id, read };
   }
 
   /** The 404 of a resource not found: it says which is missing, the enterprise or the resource. */

@@ -17,7 +17,7 @@ import type { Decoder, DecodeResult } from '../codec/decode.js';
 import { NotFoundHttpError } from '../errors/http-error.js';
 import type { EnterpriseRow, NodeStore, RemovedEnterprise } from '../store/store.js';
 import { NodeUrls, type Collection } from '../urls/node-urls.js';
-import { CatalogReads, type Catalogue, type VersionedRecord } from './catalog-reads.js';
+import { CatalogReads, type Catalogue, type ReadAhead, type VersionedRecord } from './catalog-reads.js';
 import { CatalogueCache, type CatalogueSnapshot } from './catalogue-cache.js';
 import { Committer, type WriteBody, type WriteCondition } from './committer.js';
 import { EnterpriseWrites, type ImportChanges, type ImportOptions, type ImportSummary } from './enterprise-writes.js';
@@ -25,7 +25,7 @@ import { Identities } from './identities.js';
 import { ProductWrites } from './product-writes.js';
 import { StockWrites } from './stock-writes.js';
 
-export type { Catalogue, CatalogueEntry, VersionedRecord } from './catalog-reads.js';
+export type { Catalogue, CatalogueEntry, ReadAhead, VersionedRecord } from './catalog-reads.js';
 export type { CatalogueSnapshot } from './catalogue-cache.js';
 export { profileVersionOf } from './catalog-reads.js';
 export { IF_MATCH_FAILED, type WriteBody, type WriteCondition } from './committer.js';
@@ -205,8 +205,16 @@ export class CatalogService {
    * Updates a catalog item from plain JSON as Open Food Network sends it (`{"dfc-b:stockLimitation": 12,
    * "dfc-b:sku": "TOM-1K"}`; an absent key leaves that field as it was) or from a JSON-LD CatalogItem.
    */
-  public updateCatalogItem(eid: string, id: string, body: WriteBody, condition?: WriteCondition): Promise<CatalogItemRecord> {
-    return this.stock.updateCatalogItem(eid, id, body, condition);
+  public updateCatalogItem(eid: string, id: string, body: WriteBody, condition?: WriteCondition, ahead?: ReadAhead): Promise<CatalogItemRecord> {
+    return this.stock.updateCatalogItem(eid, id, body, condition, ahead);
+  }
+
+  /**
+   * Begins the read a write of a catalog item starts from, before the write is known allowed (see {@link ReadAhead});
+   * nothing of it is shown unless the write takes it.
+   */
+  public readAheadCatalogItem(eid: string, id: string): ReadAhead {
+    return this.reads.readAhead(eid, 'catalog_items', id);
   }
 
   /**

@@ -14,7 +14,7 @@ import { barePrice } from '../codec/values.js';
 import { BadRequestHttpError, NotFoundHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import { SYNTAX_ERRORS, type Problem } from '../errors/problem.js';
 import type { ResourceReads } from '../store/store.js';
-import type { CatalogReads } from './catalog-reads.js';
+import type { CatalogReads, ReadAhead } from './catalog-reads.js';
 import { alreadyRead, conditionOf, type Committer, type WriteBody, type WriteCondition, type WriteDecision } from './committer.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
@@ -58,18 +58,24 @@ export class StockWrites {
    * "dfc-b:sku": "TOM-1K"}`; an absent key leaves that field as it was) or from a JSON-LD CatalogItem.
    *
    * @param condition - what `If-Match` requires of the item (see {@link WriteCondition})
+   * @param ahead - the item read as the request arrived (see {@link ReadAhead}): the first attempt of a write without
+   *   condition starts from it when it is of this item
    */
-  public async updateCatalogItem(eid: string, id: string, body: WriteBody, condition?: WriteCondition): Promise<CatalogItemRecord> {
+  public async updateCatalogItem(eid: string, id: string, body: WriteBody, condition?: WriteCondition, ahead?: ReadAhead): Promise<CatalogItemRecord> {
     const decode = decodeOnce(this.committer, body);
-    return this.committer.readModifyWrite(eid, condition, (from, attempt) => this.decideCatalogItem(eid, id, body, decode, condition, from, attempt));
+    const early = condition === undefined && ahead?.eid === eid && ahead.collection === 'catalog_items' && ahead.id === id ? ahead.read : undefined;
+    return this.committer.readModifyWrite(eid, condition, (from, attempt) => this.decideCatalogItem(eid, id, body, decode, condition, from, attempt, early));
   }
 
   private async decideCatalogItem(
     eid: string, id: string, body: WriteBody, decode: (base: string) => Promise<DecodeResult>, condition: WriteCondition | undefined,
-    from: ResourceReads, attempt: number,
+    from: ResourceReads, attempt: number, early: ReadAhead['read'] | undefined,
   ): Promise<WriteDecision<CatalogItemRecord>> {
-    // The item with its offers, in one read: a stock write changes the offers that mirror the item's stock.
-    const read = await this.reads.resourceWithOffers(eid, 'catalog_items', id, alreadyRead(condition, attempt), from);
+    // The item with its offers, in one read: a stock write changes the offers that mirror the item's stock. The first
+    // attempt may take it as read ahead (from the store, as it would read it); a later one reads it where it runs.
+    const read = attempt === 1 && early !== undefined
+      ? await early
+      : await this.reads.resourceWithOffers(eid, 'catalog_items', id, alreadyRead(condition, attempt), from);
     const expected = conditionOf(condition, read);
     const { record } = read;
     if (record.kind !== 'CatalogItem') throw new NotFoundHttpError(`no catalog item ${id}`);

@@ -7,13 +7,13 @@
  * @packageDocumentation
  */
 import { meantParameter } from './query-params.js';
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { NodeId } from '../../ontology/iri.js';
 import type { DfcRecord } from '../../ontology/records.js';
-import { principalOf, requireAdmin, requireCaller, requireScope, requireVisible } from '../auth/middleware.js';
+import { principalOf, requireAdmin, tokenOf, requireCaller, requireScope, requireVisible } from '../auth/middleware.js';
 import { allows, type Scope } from '../auth/tokens.js';
 import { unknownEnterprise, unknownProfileResource } from '../catalog/catalog-reads.js';
-import { IF_MATCH_FAILED, profileVersionOf, type CatalogService, type Catalogue, type CatalogueEntry, type WriteBody, type WriteCondition } from '../catalog/catalog-service.js';
+import { IF_MATCH_FAILED, profileVersionOf, type CatalogService, type Catalogue, type CatalogueEntry, type ReadAhead, type WriteBody, type WriteCondition } from '../catalog/catalog-service.js';
 import type { Collection } from '../urls/node-urls.js';
 import { BadRequestHttpError, NotFoundHttpError, PreconditionFailedHttpError, UnprocessableEntityHttpError } from '../errors/http-error.js';
 import type { DecodeResult } from '../codec/decode.js';
@@ -80,6 +80,37 @@ function httpDate(header: string | undefined): number {
 }
 
 /** Builds the router. */
+/** Where {@link readAheadOfStockWrites} leaves its read for the route (`res.locals`). */
+const READ_AHEAD = 'readAhead';
+
+/** A catalog item's own path, as the DFC routes take it under `/api/dfc`: the enterprise's id and the item's, encoded. */
+const CATALOG_ITEM_PATH = /^\/api\/dfc\/enterprises\/([^/]+)\/catalog_items\/([^/]+)$/u;
+
+/**
+ * Begins the read of a stock write (`PUT …/catalog_items/{id}` with a credential and no precondition: Open Food
+ * Network's) as the request arrives, beside the look-up of its credential rather than after it (see `ReadAhead`):
+ * for the app, before `identify`. The route takes it only for the item it writes, once the write is allowed; nothing
+ * read is shown otherwise. A path this does not recognise (another spelling Express routes alike) is read as before.
+ */
+export function readAheadOfStockWrites(catalog: CatalogService): RequestHandler {
+  return (req, res, next) => {
+    if (req.method === 'PUT' && req.get('if-match') === undefined && req.get('if-none-match') === undefined
+      && req.get('if-unmodified-since') === undefined && tokenOf(req) !== undefined) {
+      const match = CATALOG_ITEM_PATH.exec(req.path);
+      if (match !== null) {
+        let ids: [string, string] | undefined;
+        try {
+          ids = [decodeURIComponent(match[1] as string), decodeURIComponent(match[2] as string)];
+        } catch {
+          // Not an encoding the route reads: it answers as it would without this.
+        }
+        if (ids !== undefined) res.locals[READ_AHEAD] = catalog.readAheadCatalogItem(...ids);
+      }
+    }
+    next();
+  };
+}
+
 export function dfcRoutes(args: DfcRoutesArgs): Router {
   const { catalog, cache } = args;
   const fragments = args.fragments ?? new FragmentCache();
@@ -425,7 +456,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
    */
   const writeResource = (
     collection: Collection,
-    update: (eid: string, id: string, given: WriteBody | undefined, expected: WriteCondition | undefined) => Promise<readonly DfcRecord[] | undefined>,
+    update: (eid: string, id: string, given: WriteBody | undefined, expected: WriteCondition | undefined, res: Response) => Promise<readonly DfcRecord[] | undefined>,
     options: { readonly needsBody: boolean },
   ) => async (req: Request, res: Response): Promise<void> => {
     const eid = req.params['eid'] as string;
@@ -441,7 +472,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
       const read = await catalog.resource(eid, collection, id);
       return { version: read.version, condition: read, exists: { ...read, anyVersion: true } };
     }, async () => (await catalog.enterpriseRow(eid)).updatedAt);
-    const written = await update(eid, id, given, expected);
+    const written = await update(eid, id, given, expected, res);
     if (written === undefined) {
       res.status(204).end();
       return;
@@ -472,7 +503,8 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
 
   router.get('/enterprises/:eid/catalog_items/:id', getResource('catalog_items'));
   router.put('/enterprises/:eid/catalog_items/:id', writeResource('catalog_items',
-    async (eid, id, given, expected) => [await catalog.updateCatalogItem(eid, id, given as WriteBody, expected)], { needsBody: true }));
+    async (eid, id, given, expected, res) => [await catalog.updateCatalogItem(eid, id, given as WriteBody, expected, res.locals[READ_AHEAD] as ReadAhead | undefined)],
+    { needsBody: true }));
   router.all('/enterprises/:eid/catalog_items/:id', allow(`${READ_METHODS}, PUT`));
 
   router.get('/enterprises/:eid/offers/:id', getResource('offers'));
