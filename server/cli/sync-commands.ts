@@ -152,7 +152,9 @@ function summaryRow(name: string, summary: SyncSummary | undefined, failure?: st
 /**
  * `maillon sync [--peer N]`: syncs now and prints a summary table. Every peer, except those waiting out the
  * backoff of a failure (a peer whose sync killed the process last time is one: run from cron, this command
- * would otherwise die on it at every run); `--peer` syncs the peer named, whatever its backoff.
+ * would otherwise die on it at every run); `--peer` syncs the peer named, whatever its backoff. A peer that another
+ * live process (`serve`) is syncing is never synced a second time at once: its row says so (`busy`), and the exit
+ * code is 1, as for any peer not synced.
  */
 export async function syncCommand(node: NodeParts, options: SyncCommandOptions, io: Io): Promise<number> {
   const all = options.peer === undefined ? await node.store.provenance.listPeers() : [await findPeer(node, options.peer)];
@@ -189,7 +191,10 @@ export async function syncCommand(node: NodeParts, options: SyncCommandOptions, 
     ['peer', 'added', 'updated', 'withdrawn', 'quarantined', 'unchanged', 'bytes', 'duration', 'result'],
     ...outcomes.map((o) => (o.ok ? summaryRow(o.peer.name, o.summary) : summaryRow(o.peer.name, undefined, failureText(o.failure)
       + (o.failure.kind === 'private-address' ? "; give --allow-private, or store it: 'maillon config set allow-private true'" : '')))),
-    ...waiting.map((p) => summaryRow(p.name, undefined, `not synced: in backoff until ${p.nextAttemptAt ?? ''} (--peer ${p.name} forces it)`)),
+    ...waiting.map((p) => summaryRow(p.name, undefined, p.syncingSince !== null
+      // A mark this start did not count as a failure: a process still running (`serve`) is syncing the peer.
+      ? `not synced: already being synced by another process since ${p.syncingSince}`
+      : `not synced: in backoff until ${p.nextAttemptAt ?? ''} (--peer ${p.name} forces it)`)),
   ]));
   return outcomes.every((o) => o.ok) && waiting.length === 0 ? 0 : 1;
 }

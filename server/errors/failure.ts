@@ -20,6 +20,8 @@
  * - `signature`: a notification whose signature does not verify;
  * - `removed`: what the job worked for was removed while it ran (a peer deleted during its sync): nothing of it is kept;
  * - `stopped`: the node was stopping, and the job gave up rather than hold the stop (it runs again after the next start);
+ * - `busy`: another process is doing the same job now (`maillon sync` beside `serve`, both syncing one peer): this one
+ *   did not run, wrote nothing, and counts no failure;
  * - `internal`: our own fault (a bug, the database), reported on the job like any other failure.
  */
 export type FailureKind =
@@ -38,6 +40,7 @@ export type FailureKind =
   | 'signature'
   | 'removed'
   | 'stopped'
+  | 'busy'
   | 'internal';
 
 /**

@@ -278,7 +278,7 @@ const PATHS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
     delete: { summary: 'Remove a peer and its data (admin)', tags: ['sync'], access: 'admin', parameters: ['id'], responses: { 204: 'empty' }, problems: [404] },
   },
   '/api/sync/peers/{id}/sync': {
-    post: { summary: 'Sync one peer now (admin)', tags: ['sync'], access: 'admin', parameters: ['id'], responses: { 200: 'json' }, problems: [404, 409] },
+    post: { summary: 'Sync one peer now (admin): {"ok": true, "summary"} or {"ok": false, "failure"}; failure kind `busy` when another process (a `maillon sync` beside the node) is syncing it: not synced twice at once', tags: ['sync'], access: 'admin', parameters: ['id'], responses: { 200: 'json' }, problems: [404, 409] },
   },
   '/api/sync/peers/{id}/subscribe': {
     post: { summary: 'Subscribe to a peer\'s push notifications (admin)', tags: ['sync'], access: 'admin', parameters: ['id'], responses: { 200: 'json', 201: 'json' }, problems: [404, 503] },

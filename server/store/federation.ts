@@ -438,6 +438,15 @@ export interface FederatedRow extends FederatedEntry {
   readonly peerId: number | null;
 }
 
+/**
+ * What {@link ProvenanceStore.markSyncing} did: marked the peer (`marked`), found it removed (`removed`), or found it
+ * being synced by another process still alive (`held`: its owner, and since when), and left its mark as it was.
+ */
+export type SyncMark =
+  | { readonly state: 'marked' }
+  | { readonly state: 'removed' }
+  | { readonly state: 'held'; readonly owner: string | null; readonly since: string };
+
 /** Peers, their sync state and what each said: the sync engine's side of the federation. */
 export interface ProvenanceStore {
   addPeer(peer: NewPeer, origin: string): Promise<PeerRow>;
@@ -465,28 +474,36 @@ export interface ProvenanceStore {
    */
   unvouched(peerId: number): Promise<{ count: number; iris: string[] }>;
   /**
-   * Records an attempt's outcome (status, error, summary, next attempt). When the peer's interval was made shorter
-   * than `intervalSeconds` (the one its next attempt was computed from) while the attempt ran, the next attempt is
-   * no later than the attempt's start plus the new interval, as {@link updatePeer} would have set it. Returns
-   * whether the peer is still there (false: it was removed, and nothing was recorded).
-   */
-  /**
    * Moves a peer's next attempt, only while its last attempt is still the one given (started at `at`, ended with
    * `error`, after `failures` failures): another process that ended that attempt meanwhile keeps what it wrote.
    * Returns whether it moved.
    */
   postponeAttempt(id: number, expected: { at: string | null; error: string; failures: number }, nextAttemptAt: string): Promise<boolean>;
 
+  /**
+   * Records an attempt's outcome (status, error, summary, next attempt). When the peer's interval was made shorter
+   * than `intervalSeconds` (the one its next attempt was computed from) while the attempt ran, the next attempt is
+   * no later than the attempt's start plus the new interval, as {@link updatePeer} would have set it. The sync mark
+   * is cleared only when it is `owner`'s (the process that recorded the attempt): a mark another process took over
+   * meanwhile (this one's deemed gone) is that process's sync, still running, and keeps reading as such. Returns
+   * whether the peer is still there (false: it was removed, and nothing was recorded).
+   */
   recordAttempt(id: number, state: {
     status: 'ok' | 'failed' | 'stopped'; at: string; nextAttemptAt: string; failures: number; error: string | null; summary: SyncSummary | null;
     intervalSeconds?: number;
+    /** The process that made the attempt ({@link markSyncing}'s `owner`); none: no mark is cleared. */
+    owner?: string;
   }): Promise<boolean>;
   /**
    * Marks a peer as being synced by this process (`owner`), before any work: its next attempt is set (the backoff a
    * failure would have) so that a process dying during the sync leaves it waiting, while its last outcome, error and
-   * failures stay as they were until {@link recordAttempt} (which clears the mark). Returns whether the peer is there.
+   * failures stay as they were until {@link recordAttempt} (which clears the mark). A mark of another process is
+   * taken over only when that process is gone (`gone`, as {@link settleUnfinished} asks): while it lives, its sync
+   * runs (`maillon sync` beside `serve` on one database), nothing is written, and the answer names it.
+   *
+   * @param gone - whether the process that wrote a mark (its owner) is gone, given when the mark was written
    */
-  markSyncing(id: number, state: { at: string; owner: string; nextAttemptAt: string }): Promise<boolean>;
+  markSyncing(id: number, state: { at: string; owner: string; nextAttemptAt: string }, gone: (owner: string | null, since: string) => boolean): Promise<SyncMark>;
   /**
    * Counts the syncs marked by processes now gone as failed: status `failed`, one more failure, `error` as the last
    * error, the next attempt the mark set. Only `peerId`'s when given.

@@ -239,6 +239,8 @@ export class SyncScheduler {
   private inBackground(peer: PeerRow): void {
     this.syncOne(peer).then((outcome) => {
       if (!outcome.ok && outcome.failure.kind === 'removed') this.args.logger?.info({ peer: peer.name }, 'peer removed during its sync');
+      // Not this peer's failure: another process (`maillon sync`) is syncing it, and its mark keeps it off the schedule.
+      else if (!outcome.ok && outcome.failure.kind === 'busy') this.args.logger?.info({ peer: peer.name, reason: outcome.failure.message }, 'peer being synced by another process');
       // A peer's URL may carry its secret (`?key=…`): the log shows it without.
       else if (!outcome.ok) this.args.logger?.warn({ peer: peer.name, failure: loggedFailure(outcome.failure) }, 'peer sync failed');
       else this.args.logger?.info({ peer: peer.name, summary: loggedSummary(outcome.summary) }, 'peer synced');

@@ -164,7 +164,12 @@ export class SyncEngine {
     // the process die during the sync, the next start finds a peer in backoff (and counts the failure), not a peer due
     // now that it would sync (and die on) again. Its last outcome and failures stay until the sync ends.
     const backoff = new Date(this.now().getTime() + this.backoff(peer.failures + 1, peer)).toISOString();
-    if (!(await this.args.provenance.markSyncing(peer.id, { at: run.startedAt.toISOString(), owner: SYNC_OWNER, nextAttemptAt: backoff }))) return removedDuring(peer);
+    // Another process syncing this peer now (`maillon sync` beside `serve`) keeps its mark, and this sync does not run:
+    // two syncs of one peer at once would fetch it twice, and the first to end would clear the other's mark.
+    const mark = await this.args.provenance.markSyncing(peer.id, { at: run.startedAt.toISOString(), owner: SYNC_OWNER, nextAttemptAt: backoff },
+      (owner, since) => syncOwnerGone(owner, since, this.now(), this.budgetMs));
+    if (mark.state === 'removed') return removedDuring(peer);
+    if (mark.state === 'held') return syncingElsewhere(peer, mark.owner, mark.since);
     let outcome: PeerSyncOutcome;
     try {
       // The credentials this run reads the peer with: changed during the run (a new token), or already before it (the
@@ -246,13 +251,14 @@ export class SyncEngine {
     if (!outcome.ok && outcome.failure.kind === 'stopped') {
       // Given up for the stop, not the peer's doing: no failure counted, no backoff, due at the next start.
       return this.args.provenance.recordAttempt(peer.id, {
-        status: 'stopped', at: run.startedAt.toISOString(), nextAttemptAt: this.now().toISOString(), failures: peer.failures,
+        owner: SYNC_OWNER, status: 'stopped', at: run.startedAt.toISOString(), nextAttemptAt: this.now().toISOString(), failures: peer.failures,
         error: failureText(failure('stopped', 'the node stopped during this sync; it runs again after the next start', peer.url)),
         summary: null, intervalSeconds: peer.intervalSeconds,
       });
     }
     const failures = outcome.ok ? 0 : peer.failures + 1;
     return this.args.provenance.recordAttempt(peer.id, {
+      owner: SYNC_OWNER,
       status: outcome.ok ? 'ok' : 'failed',
       at: run.startedAt.toISOString(),
       nextAttemptAt: new Date(this.now().getTime() + (outcome.ok ? intervalWithJitter(peer.intervalSeconds, this.random) : this.backoff(failures, peer))).toISOString(),
@@ -358,6 +364,20 @@ export class SyncEngine {
  */
 function removedDuring(peer: PeerRow): PeerSyncOutcome {
   return { ok: false, peer, failure: failure('removed', 'the peer was removed during its sync: nothing of the sync was kept', peer.url) };
+}
+
+/**
+ * The outcome of a sync not run because another process, still alive, is syncing the peer (`maillon sync` beside
+ * `serve` on one database): nothing is fetched or recorded, no failure is counted, and the peer reads as syncing
+ * (that process's sync) until it ends.
+ *
+ * @param owner - the mark's owner ({@link SYNC_OWNER} of that process: `host:pid:nonce`)
+ * @param since - when that sync began
+ */
+function syncingElsewhere(peer: PeerRow, owner: string | null, since: string): PeerSyncOutcome {
+  const [host, pid] = (owner ?? '').split(':');
+  const who = host !== undefined && host !== '' && pid !== undefined && pid !== '' ? `another process (pid ${pid} on ${host})` : 'another process';
+  return { ok: false, peer, failure: failure('busy', `already being synced by ${who} since ${since}; not synced again here`, peer.url) };
 }
 
 /** How far a peer's next sync may move from its interval, as a share of it (±5 %). */

@@ -84,7 +84,7 @@ describe('the status of a peer being synced', function () {
     const before = (await node.store.provenance.getPeer(id))!;
     const next = new Date(Date.now() + 60_000).toISOString();
     // This process's own mark (a sync of it under way): left alone by a start.
-    await node.store.provenance.markSyncing(id, { at: new Date().toISOString(), owner: 'elsewhere.example:1:x', nextAttemptAt: next });
+    await node.store.provenance.markSyncing(id, { at: new Date().toISOString(), owner: 'elsewhere.example:1:x', nextAttemptAt: next }, () => true);
     // A process on another host, its mark younger than any sync's deadline: it may still run.
     const other = await openNode(loadConfig({ db: node.db, 'data-dir': node.dir }, {}), createLogger('silent'));
     try {
@@ -93,7 +93,7 @@ describe('the status of a peer being synced', function () {
       await other.close();
     }
     // A process of this host that is gone (a pid that runs nothing): counted at the next start.
-    await node.store.provenance.markSyncing(id, { at: new Date().toISOString(), owner: `${(await import('node:os')).hostname()}:2147483646:x`, nextAttemptAt: next });
+    await node.store.provenance.markSyncing(id, { at: new Date().toISOString(), owner: `${(await import('node:os')).hostname()}:2147483646:x`, nextAttemptAt: next }, () => true);
     const restarted = await openNode(loadConfig({ db: node.db, 'data-dir': node.dir }, {}), createLogger('silent'));
     try {
       expect(await restarted.store.provenance.getPeer(id)).to.deep.include({

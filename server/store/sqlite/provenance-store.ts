@@ -14,7 +14,7 @@ import type { DfcRecord } from '../../../ontology/records.js';
 import {
   MAX_QUARANTINED,
   type HeldResource, type NewPeer, type PeerChanges, type PeerRow, type ProvenanceStore, type QuarantinedRecord, type RunApplied, type RunWrite,
-  type SnapshotWrite, type SourceValidators, type StagedResource, type SyncSummary,
+  type SnapshotWrite, type SourceValidators, type StagedResource, type SyncMark, type SyncSummary,
 } from '../federation.js';
 import { inChunks, insertMany } from './chunks.js';
 import { KeyedReads } from './keyed-reads.js';
@@ -329,7 +329,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
 
   public async recordAttempt(id: number, state: {
     status: 'ok' | 'failed' | 'stopped'; at: string; nextAttemptAt: string; failures: number; error: string | null; summary: SyncSummary | null;
-    intervalSeconds?: number;
+    intervalSeconds?: number; owner?: string;
   }): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const peer = await tx.get<{ interval_s: number }>('SELECT interval_s FROM peers WHERE id = ?', [id]);
@@ -338,13 +338,18 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       // The interval made shorter during the attempt (a PATCH while it ran): the attempt's own, older, does not stand.
       const shorter = state.intervalSeconds !== undefined && peer.interval_s < state.intervalSeconds;
       const next = (shorter ? nextAttemptWithin(state.at, state.nextAttemptAt, peer.interval_s) : undefined) ?? state.nextAttemptAt;
+      // Only this attempt's own mark is cleared: another process's (which took over a mark it deemed gone) is a sync
+      // still running, and the peer keeps reading as syncing until that process records its own end.
+      const unmark = state.owner === undefined ? ''
+        : `, sync_started_at = CASE WHEN sync_owner = ? THEN NULL ELSE sync_started_at END,
+             sync_owner = CASE WHEN sync_owner = ? THEN NULL ELSE sync_owner END`;
       await tx.run(
         `UPDATE peers SET status = ?, last_attempt_at = ?, next_attempt_at = ?, failures = ?, last_error = ?,
            last_success_at = CASE WHEN ? = 'ok' THEN ? ELSE last_success_at END,
-           last_summary = COALESCE(?, last_summary), sync_started_at = NULL, sync_owner = NULL
+           last_summary = COALESCE(?, last_summary)${unmark}
          WHERE id = ?`,
         [state.status, state.at, next, state.failures, state.error, state.status, state.at,
-          state.summary === null ? null : JSON.stringify(state.summary), id],
+          state.summary === null ? null : JSON.stringify(state.summary), ...(state.owner === undefined ? [] : [state.owner, state.owner]), id],
       );
       // Followed whole from now on (its first sync, every catalogue read again), or no longer: the relays' items under
       // its origin that it does not publish are hidden, or shown again.
@@ -354,10 +359,20 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     });
   }
 
-  public async markSyncing(id: number, state: { at: string; owner: string; nextAttemptAt: string }): Promise<boolean> {
-    return this.db.transaction(async (tx) => (await tx.run(
-      'UPDATE peers SET sync_started_at = ?, sync_owner = ?, next_attempt_at = ? WHERE id = ?', [state.at, state.owner, state.nextAttemptAt, id],
-    )).changes > 0);
+  public async markSyncing(
+    id: number, state: { at: string; owner: string; nextAttemptAt: string }, gone: (owner: string | null, since: string) => boolean,
+  ): Promise<SyncMark> {
+    // Read and written in one transaction (the writer's BEGIN IMMEDIATE): two processes marking the same peer at once
+    // are serialized, and the second finds the first's mark.
+    return this.db.transaction(async (tx): Promise<SyncMark> => {
+      const mark = await tx.get<{ sync_started_at: string | null; sync_owner: string | null }>('SELECT sync_started_at, sync_owner FROM peers WHERE id = ?', [id]);
+      if (mark === undefined) return { state: 'removed' };
+      if (mark.sync_started_at !== null && mark.sync_owner !== state.owner && !gone(mark.sync_owner, mark.sync_started_at)) {
+        return { state: 'held', owner: mark.sync_owner, since: mark.sync_started_at };
+      }
+      await tx.run('UPDATE peers SET sync_started_at = ?, sync_owner = ?, next_attempt_at = ? WHERE id = ?', [state.at, state.owner, state.nextAttemptAt, id]);
+      return { state: 'marked' };
+    });
   }
 
   public async settleUnfinished(gone: (owner: string | null, since: string) => boolean, error: string, peerId?: number): Promise<number[]> {

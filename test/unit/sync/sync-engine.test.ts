@@ -34,7 +34,7 @@ describe('SyncEngine', () => {
       getPeer: async () => PEER,
       markSyncing: async (_id: number, state: Parameters<ProvenanceStore['markSyncing']>[1]) => {
         marks.push(state);
-        return true;
+        return { state: 'marked' };
       },
       recordAttempt: async (_id: number, state: Parameters<ProvenanceStore['recordAttempt']>[1]) => {
         attempts.push(state);
@@ -57,14 +57,14 @@ describe('SyncEngine', () => {
     // Before the work: marked as syncing by this process, with a failure's backoff (a process dying here leaves this).
     expect(marks).to.deep.equal([{ at: now.toISOString(), owner: SYNC_OWNER, nextAttemptAt }]);
     expect(attempts).to.deep.equal([
-      { status: 'failed', at: now.toISOString(), failures: 3, error: 'internal: SQLITE_IOERR: disk I/O error', summary: null, nextAttemptAt, intervalSeconds: 3600 },
+      { owner: SYNC_OWNER, status: 'failed', at: now.toISOString(), failures: 3, error: 'internal: SQLITE_IOERR: disk I/O error', summary: null, nextAttemptAt, intervalSeconds: 3600 },
     ]);
   });
 });
 
 describe('SyncEngine and a removed peer', () => {
   it('does not sync a peer that is gone when its sync begins: the outcome says so, and nothing is fetched', async () => {
-    const provenance = { markSyncing: async () => false, recordAttempt: async () => false } as unknown as ProvenanceStore;
+    const provenance = { markSyncing: async () => ({ state: 'removed' }), recordAttempt: async () => false } as unknown as ProvenanceStore;
     const feed = { peerFeed: async () => expect.fail('nothing is read') } as unknown as FeedStore;
     const engine = new SyncEngine({ provenance, feed, decoder: new Decoder(), ownBase: 'https://node.test', fetch: async () => expect.fail('nothing is fetched') });
     const outcome = await engine.sync(PEER);

@@ -30,7 +30,7 @@ describe('a sync that never finished, at the next start', () => {
       await parts.store.provenance.recordAttempt(peerId, {
         status: 'failed', at: new Date(Date.now() - 120_000).toISOString(), nextAttemptAt: at, failures: failures - 1, error: 'timeout: earlier', summary: null,
       });
-      await parts.store.provenance.markSyncing(peerId, { at, owner: `${hostname()}:2147483646:x`, nextAttemptAt: nextAttemptAt.toISOString() });
+      await parts.store.provenance.markSyncing(peerId, { at, owner: `${hostname()}:2147483646:x`, nextAttemptAt: nextAttemptAt.toISOString() }, () => true);
       return at;
     } finally {
       await parts.close();
