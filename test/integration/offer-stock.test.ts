@@ -91,6 +91,38 @@ describe('an offer\'s own stock over HTTP', function () {
     expect(await inFeed()).to.equal(3);
   });
 
+  it('publishes no more than its item has left, wherever the offer is read: what can be ordered through it', async () => {
+    const putItem = async (stock: number): Promise<void> => {
+      const put = await node.request('PUT', '/api/dfc/enterprises/ferme/catalog_items/tomate', {
+        headers: { 'content-type': 'application/json', ...bearer(writer) }, body: JSON.stringify({ 'dfc-b:stockLimitation': stock }),
+      });
+      expect(put.status, put.text).to.equal(200);
+    };
+    /** The offer's stock in its own JSON-LD and Turtle, in the catalogue, the feed and the federated catalogue. */
+    const everywhere = async (): Promise<unknown[]> => {
+      const own = await node.request('GET', new URL(ids.offer).pathname, { headers: bearer(writer) });
+      expect(own.status, own.text).to.equal(200);
+      const turtle = await node.request('GET', new URL(ids.offer).pathname, { headers: { ...bearer(writer), accept: 'text/turtle' } });
+      expect(turtle.status, turtle.text).to.equal(200);
+      const stated = /stockLimitation\s+"?([0-9.]+)/u.exec(turtle.text)?.[1];
+      const federated = await node.request('GET', '/api/federation/catalog');
+      expect(federated.status).to.equal(200);
+      const offer = typed(federated.text, 'dfc-b:Offer').find((o) => o['@id'] === ids.offer);
+      return [typed(own.text, 'dfc-b:Offer')[0]?.['dfc-b:stockLimitation'], Number(stated), (await published()).offer, await inFeed(), offer?.['dfc-b:stockLimitation']];
+    };
+    await putItem(1);
+    expect(await everywhere()).to.deep.equal([1, 1, 1, 1, 1]);
+    const refused = await post(3);
+    expect(refused.status, refused.text).to.equal(409);
+    await putItem(10);
+    expect(await everywhere()).to.deep.equal([3, 3, 3, 3, 3]);
+    const placed = await post(2);
+    expect(placed.status, placed.text).to.equal(201);
+    expect(await everywhere()).to.deep.equal([1, 1, 1, 1, 1]);
+    // The ledgers as they were: the offer's own 1 left, the item's 8.
+    expect(await node.store.orders.stock(ids.item)).to.include({ available: 8, reserved: 2 });
+  });
+
   it('never lets concurrent orders through the offer take more than its own stock', async () => {
     const answers = await Promise.all(Array.from({ length: 10 }, () => post(1)));
     expect(answers.map((a) => a.status).sort()).to.deep.equal([201, 201, 201, 409, 409, 409, 409, 409, 409, 409]);

@@ -603,8 +603,11 @@ describe('write API (real node)', () => {
 
     it('takes a stock, and a negative stock means on demand', async () => {
       const { offer } = await createProduct({ name: fresh('Fraises'), price: 2.5, stock: 6 });
+      expect((await put(pathOf(offer), '{"dfc-b:stockLimitation": 4}')).status).to.equal(200);
+      expect((await getOffer(t, offer)).stock).to.equal(4);
+      // More than its item's 6: what can be ordered through it is the item's 6, and that is what it publishes.
       expect((await put(pathOf(offer), '{"dfc-b:stockLimitation": 8}')).status).to.equal(200);
-      expect((await getOffer(t, offer)).stock).to.equal(8);
+      expect((await getOffer(t, offer)).stock).to.equal(6);
       expect((await put(pathOf(offer), '{"dfc-b:stockLimitation": -1}')).status).to.equal(200);
       const get = await t.request('GET', pathOf(offer));
       expect(wireNode(get, offer)['dfc-b:stockLimitation']).to.equal(-1);

@@ -1192,6 +1192,40 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE main.sync_staging;
     `,
   },
+  {
+    version: 42,
+    name: 'an offer with a stock of its own publishes what can be ordered through it',
+    sql: `
+      -- An offer with a stock of its own (migration 38) published its own ledger's stock, whatever its item had left:
+      -- an offer said 3 while its item had 1, a shop showed 3, and an order of 3 got a 409. It now publishes what can be
+      -- ordered through it, the smaller of the two (an item on demand, or with no ledger, limits nothing), in the same
+      -- transactions as before (the orders' publication, order-store.ts) and after every write of an offer or an item.
+      -- The ledgers are unchanged. The offer's trigger knows that publication for what it is, as it knew its ledger's
+      -- own: a write of the stock (a version: the writers' records have one, the publications none) saying the item's
+      -- smaller stock is not the offer's new stock, which would have taken its ledger away.
+      DROP TRIGGER offer_stock_on_offer_write;
+      CREATE TRIGGER offer_stock_on_offer_write AFTER UPDATE OF record ON resources
+        WHEN new.kind = 'Offer' AND old.stock IS NOT new.stock
+          AND NOT EXISTS (SELECT 1 FROM offer_stock o LEFT JOIN stock s ON s.item_iri = o.item_iri WHERE o.offer_iri = new.iri AND o.own = 1
+            AND (o.available IS new.stock OR (new.version IS NULL AND new.stock IS (CASE WHEN s.on_demand = 0 AND s.available < o.available THEN s.available ELSE o.available END)))) BEGIN
+        DELETE FROM offer_stock WHERE offer_iri = new.iri AND reserved = 0 AND NOT (new.stock IS NOT NULL AND new.stock IS NOT (SELECT i.stock FROM resources i WHERE i.iri = json_extract(new.record, '$.item'))
+          AND new.stock IS NOT (SELECT s.available FROM stock s WHERE s.item_iri = json_extract(new.record, '$.item') AND s.on_demand = 0));
+        UPDATE offer_stock SET own = 0 WHERE offer_iri = new.iri AND own = 1 AND NOT (new.stock IS NOT NULL AND new.stock IS NOT (SELECT i.stock FROM resources i WHERE i.iri = json_extract(new.record, '$.item'))
+          AND new.stock IS NOT (SELECT s.available FROM stock s WHERE s.item_iri = json_extract(new.record, '$.item') AND s.on_demand = 0));
+        INSERT INTO offer_stock (offer_iri, item_iri, eid, own, initial, available)
+          SELECT new.iri, json_extract(new.record, '$.item'), new.eid, 1, max(json_extract(new.record, '$.stock'), 0), max(json_extract(new.record, '$.stock'), 0)
+          WHERE json_extract(new.record, '$.item') IS NOT NULL AND new.stock IS NOT NULL AND new.stock IS NOT (SELECT i.stock FROM resources i WHERE i.iri = json_extract(new.record, '$.item'))
+          AND new.stock IS NOT (SELECT s.available FROM stock s WHERE s.item_iri = json_extract(new.record, '$.item') AND s.on_demand = 0)
+          ON CONFLICT (offer_iri) DO UPDATE SET own = 1, item_iri = excluded.item_iri, restocked = (round(restocked * 1e6) + round(excluded.available * 1e6) - round(available * 1e6)) / 1e6, available = excluded.available
+          WHERE own = 0 OR available IS NOT excluded.available;
+      END;
+      -- What the offers with a stock of their own publish from now on.
+      UPDATE resources SET record = json_set(record, '$.stock', json(CASE WHEN p.stock <> 0 AND abs(p.stock) < 1e-4 THEN rtrim(rtrim(printf('%.6f', p.stock), '0'), '.') ELSE printf('%.15g', p.stock) END)), stock = p.stock, version = NULL,
+          updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        FROM (SELECT o.offer_iri AS iri, o.eid AS eid, CASE WHEN s.on_demand = 0 AND s.available < o.available THEN s.available ELSE o.available END AS stock FROM offer_stock o LEFT JOIN stock s ON s.item_iri = o.item_iri WHERE o.own = 1) AS p
+        WHERE resources.iri = p.iri AND resources.eid = p.eid AND resources.kind = 'Offer' AND json_extract(resources.record, '$.stock') IS NOT p.stock;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -235,7 +235,7 @@ function jsonNumber(x: string): string {
 
 // The published copy follows the ledger, in the order's transaction: the offers that mirrored the item's stock,
 // then the item (writing a record moves the enterprise's version and appends to the feed, by trigger).
-// An offer with a stock of its own publishes its own ledger's, never the item's.
+// An offer with a stock of its own publishes its own ledger's, no more than the item's ({@link PUBLISH_OWN_OFFERS}).
 const PUBLISH_OFFERS = `UPDATE resources SET record = json_set(record, '$.stock', ${jsonNumber('s.available')}), stock = s.available, version = NULL,
     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
   FROM stock s
@@ -244,22 +244,50 @@ const PUBLISH_OFFERS = `UPDATE resources SET record = json_set(record, '$.stock'
     AND json_extract(resources.record, '$.stock') IS (SELECT json_extract(record, '$.stock') FROM resources WHERE iri = ?1)
     AND json_extract(resources.record, '$.stock') IS NOT s.available
     AND NOT EXISTS (SELECT 1 FROM offer_stock o WHERE o.offer_iri = resources.iri AND o.own = 1)`;
-// An offer's own ledger, published on the offer (a write of the offer that its trigger knows for the ledger's own).
-const PUBLISH_OWN_OFFER = `UPDATE resources SET record = json_set(record, '$.stock', ${jsonNumber('o.available')}), stock = o.available, version = NULL,
+/**
+ * The stock an offer with a ledger of its own publishes, from its ledger `o` and its item's `s` (LEFT JOINed): what
+ * can be ordered through it, the smaller of what the two have left. Its own alone would say 3 while its item has 1,
+ * and a shop showing 3 gets a 409 for an order of 3. An item on demand, or with no ledger, limits nothing. The
+ * ledgers stay as they are: this is their publication only (migration 42 has the offer's trigger know it as such).
+ */
+export const OWN_OFFER_PUBLISHED = 'CASE WHEN s.on_demand = 0 AND s.available < o.available THEN s.available ELSE o.available END';
+
+// The offers with a ledger of their own among the offers, or of the items, of a JSON array of IRIs: their published
+// stock, where it is not what they say (a write of the offer that its trigger knows for the ledgers' publication).
+const PUBLISH_OWN_OFFERS = `UPDATE resources SET record = json_set(record, '$.stock', ${jsonNumber('p.stock')}), stock = p.stock, version = NULL,
     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-  FROM offer_stock o
-  WHERE o.offer_iri = ?1 AND o.own = 1 AND resources.iri = ?1 AND resources.eid = ?2 AND resources.kind = 'Offer'
-    AND json_extract(resources.record, '$.stock') IS NOT o.available`;
+  FROM (SELECT o.offer_iri AS iri, o.eid AS eid, ${OWN_OFFER_PUBLISHED} AS stock FROM offer_stock o LEFT JOIN stock s ON s.item_iri = o.item_iri
+      WHERE o.own = 1 AND o.offer_iri IN (SELECT value FROM json_each(?1))
+    UNION
+    SELECT o.offer_iri, o.eid, ${OWN_OFFER_PUBLISHED} FROM offer_stock o LEFT JOIN stock s ON s.item_iri = o.item_iri
+      WHERE o.own = 1 AND o.item_iri IN (SELECT value FROM json_each(?1))) AS p
+  WHERE resources.iri = p.iri AND resources.eid = p.eid AND resources.kind = 'Offer' AND json_extract(resources.record, '$.stock') IS NOT p.stock`;
+
+/**
+ * Publishes on each offer with a stock of its own, among `iris` or of the items among them, what can be ordered
+ * through it ({@link OWN_OFFER_PUBLISHED}): after the orders moved its ledger or its item's, and after a write of the
+ * offer or of its item (whose triggers moved the ledgers), in the same transaction. Nothing for IRIs of neither.
+ *
+ * @param iris - offers and catalog items (others are no offer's and no item's: they change nothing)
+ */
+export async function publishOwnOffers(tx: SqlConnection, iris: readonly string[]): Promise<void> {
+  if (iris.length > 0) await tx.run(PUBLISH_OWN_OFFERS, [JSON.stringify(iris)]);
+}
+
 const PUBLISH_ITEM = `UPDATE resources SET record = json_set(record, '$.stock', ${jsonNumber('s.available')}), stock = s.available, version = NULL,
     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
   FROM stock s
   WHERE s.item_iri = ?1 AND s.on_demand = 0 AND resources.iri = ?1 AND resources.eid = ?2
     AND json_extract(resources.record, '$.stock') IS NOT s.available`;
 
-/** Publishes an item's available stock on the item and the offers that mirrored it. */
+/**
+ * Publishes an item's available stock on the item and the offers that mirrored it, and on its offers with a stock of
+ * their own the new smaller of theirs and the item's.
+ */
 async function publish(tx: SqlConnection, item: string, eid: string): Promise<void> {
   await tx.run(PUBLISH_OFFERS, [item, eid]);
   await tx.run(PUBLISH_ITEM, [item, eid]);
+  await publishOwnOffers(tx, [item]);
 }
 
 /**
@@ -274,7 +302,7 @@ function publishLater(context: TransactionContext, item: string, eid: string): v
 
 /** {@link publishLater} of an offer's own ledger, on the offer. */
 function publishOfferLater(context: TransactionContext, offer: string, eid: string): void {
-  context.defer(`publish offer stock ${eid} ${offer}`, (tx) => tx.run(PUBLISH_OWN_OFFER, [offer, eid]).then(() => undefined));
+  context.defer(`publish offer stock ${eid} ${offer}`, (tx) => publishOwnOffers(tx, [offer]));
 }
 
 // An offer's own ledger, moved as the item's is (exact in millionths), but per line: each line records what it holds

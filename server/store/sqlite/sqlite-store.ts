@@ -22,7 +22,7 @@ import type { FeedStore } from '../feed.js';
 import { SqliteFederatedIndex } from './federated-index.js';
 import { SqliteFeedStore } from './feed-store.js';
 import { KeyedReads, numbered } from './keyed-reads.js';
-import { SqliteOrderStore } from './order-store.js';
+import { publishOwnOffers, SqliteOrderStore } from './order-store.js';
 import { migrate, recordedSchemaVersion, SCHEMA_VERSION, SchemaTooNewError } from './migrations.js';
 import { prepareStaging, SqliteProvenanceStore, STAGING_DDL } from './provenance-store.js';
 
@@ -214,6 +214,7 @@ export class SqliteStore implements NodeStore {
       ]);
       await continueVersions(tx, eid);
       await upsertRecords(tx, eid, records, now);
+      await publishOwnOffers(tx, stockIris(records));
       return enterpriseRow((await tx.get<EnterpriseSql>('SELECT * FROM enterprises WHERE eid = ?', [eid])) as EnterpriseSql);
     }, { alone: records.length > LARGE });
   }
@@ -301,7 +302,14 @@ export class SqliteStore implements NodeStore {
     const update = options.onProgress === undefined ? conditionalUpdateOf(eid, changes) : undefined;
     const batch: Batchable<ConditionalUpdate> | undefined = update === undefined ? undefined
       : { runner: sharedUpdate, part: update, keys: update.rows.map((row) => row[0]), oneStatement: true };
-    return this.write((tx) => applyChanges(tx, eid, changes, options), { alone: size > LARGE, ...(batch !== undefined ? { batch: batch as Batchable<unknown> } : {}) });
+    const work = (tx: SqlConnection): Promise<void> => applyChanges(tx, eid, changes, options);
+    if (batch === undefined) return this.write(work, { alone: size > LARGE });
+    try {
+      return await this.write(work, { alone: size > LARGE, batch: batch as Batchable<unknown> });
+    } catch (error: unknown) {
+      if (!(error instanceof PublishesOwnStock)) throw error;
+      return this.write(work, { alone: size > LARGE });
+    }
   }
 
   public async update<T>(eid: string, decide: (reads: ResourceReads) => Promise<Decision<T>>, options: ApplyOptions = {}): Promise<T> {
@@ -424,7 +432,22 @@ async function applyChanges(tx: SqlConnection, eid: string, changes: ChangeSet, 
     const chunk = deletions.slice(i, i + CHUNK);
     await tx.run(`DELETE FROM resources WHERE eid = ? AND iri IN (${chunk.map(() => '?').join(',')})`, [eid, ...chunk]);
   }
+  // The ledgers the triggers just moved (an offer's own stock written, its item's restocked or deleted): what the
+  // offers with a stock of their own publish follows, in this transaction.
+  await publishOwnOffers(tx, [...stockIris(changes.upsert ?? []), ...deletions]);
 }
+
+/** The offers and catalog items among records: those whose writes may move an offer's published stock. */
+function stockIris(records: readonly DfcRecord[]): string[] {
+  return records.filter((r) => r.kind === 'Offer' || r.kind === 'CatalogItem').map((r) => r.id);
+}
+
+/**
+ * The failure of a stock write left out of the statement shared with others ({@link UPDATE_CONDITIONALLY}) because
+ * an offer's published stock would have to follow it, which that one statement cannot do: it is run alone, by
+ * {@link applyChanges}, which does it ({@link SqliteStore.apply}).
+ */
+class PublishesOwnStock extends Error {}
 
 /**
  * How a change set's expectations are checked: a record that replaces one the writer read is written
@@ -600,6 +623,17 @@ interface ConditionalUpdate {
 }
 
 /**
+ * Whether a row `w` of {@link UPDATE_CONDITIONALLY} moves what an offer with a stock of its own publishes (the
+ * smaller of its own and its item's, `OWN_OFFER_PUBLISHED`), which a second statement then writes: it is such an
+ * offer, or the item of one (its ledger restocked by the write), or an offer written with more than its item has
+ * left, and not with that item at the same stock (as the stock writes set the offers mirroring an item), which may
+ * take a stock of its own by its trigger. The stock writes of other items and offers, nearly all, are not.
+ */
+const PUBLISHING = (w: string): string => `EXISTS (SELECT 1 FROM offer_stock AS os WHERE os.own = 1 AND (os.offer_iri = ${w}.iri OR os.item_iri = ${w}.iri))
+  OR (${w}.kind = 'Offer' AND ${w}.stock > (SELECT s.available FROM stock AS s WHERE s.item_iri = ${w}.record ->> '$.item' AND s.on_demand = 0)
+    AND NOT EXISTS (SELECT 1 FROM v AS x WHERE x.unit = ${w}.unit AND x.kind = 'CatalogItem' AND x.iri = ${w}.record ->> '$.item' AND x.stock IS ${w}.stock))`;
+
+/**
  * The statement of {@link updateConditionally}. The rows come as one JSON parameter (`[unit, eid, iri, before,
  * kind, record, version, name, product_type, stock, price, currency, latitude, longitude, refuse_listed, parent]`
  * each), so the SQL is the same whatever their number, and stays prepared. A unit with a row no longer as read
@@ -622,7 +656,8 @@ const UPDATE_CONDITIONALLY = `
     AND v.unit NOT IN (SELECT w.unit FROM v AS w
       WHERE NOT EXISTS (SELECT 1 FROM resources AS r WHERE r.iri = w.iri AND r.eid = w.eid AND r.record = w.before)
         OR (w.refuse_listed = 1 AND EXISTS (SELECT 1 FROM listings AS l
-          WHERE l.item_iri IN (w.iri, w.parent) OR l.offer_iri IN (w.iri, w.parent) OR l.product_iri IN (w.iri, w.parent))))
+          WHERE l.item_iri IN (w.iri, w.parent) OR l.offer_iri IN (w.iri, w.parent) OR l.product_iri IN (w.iri, w.parent)))
+        OR (?3 = 1 AND (${PUBLISHING('w')})))
   RETURNING resources.iri AS iri`;
 
 /**
@@ -683,9 +718,11 @@ async function refuseListed(tx: SqlConnection, iris: readonly string[]): Promise
  *   record that changed meanwhile, or a {@link ListedRecordError} when it refuses listed records and a listing
  *   publishes one
  */
-async function updateConditionally(tx: SqlConnection, updates: readonly ConditionalUpdate[], now = new Date().toISOString()): Promise<BatchOutcome[]> {
+async function updateConditionally(
+  tx: SqlConnection, updates: readonly ConditionalUpdate[], now = new Date().toISOString(), shared = false,
+): Promise<BatchOutcome[]> {
   const rows = updates.flatMap((update, unit) => update.rows.map((row) => [unit, update.eid, ...row, update.refuseListed ? 1 : 0, parentOf(row[0])]));
-  const applied = new Set((await tx.all<{ iri: string }>(UPDATE_CONDITIONALLY, [JSON.stringify(rows), now])).map((r) => r.iri));
+  const applied = new Set((await tx.all<{ iri: string }>(UPDATE_CONDITIONALLY, [JSON.stringify(rows), now, shared ? 1 : 0])).map((r) => r.iri));
   const refused = updates.filter((update) => !applied.has(update.rows[0]?.[0] as string));
   if (refused.length === 0) return updates.map(() => ({ value: undefined }));
   // Which record of each refused one: the first that is no longer as read (for the error's message), else (all as
@@ -712,8 +749,10 @@ async function updateConditionally(tx: SqlConnection, updates: readonly Conditio
     }
     const changed = stored.size > 0 ? update.rows.find(([iri, before]) => stored.get(iri)?.eid !== update.eid || stored.get(iri)?.record !== before) : undefined;
     // Unnamed (a read failed): a concurrent change, done again from a fresh read, which meets the listing if there is one.
-    outcomes.push({ error: changed === undefined && stored.size > 0 && update.refuseListed
-      ? await listedAmong(tx, update.rows.map((row) => row[0])) ?? new ConcurrentChangeError(update.rows[0]?.[0] as string)
+    // All as read and none listed: left out of the shared statement for an offer's published stock, to run alone.
+    const fallback = shared ? new PublishesOwnStock() : new ConcurrentChangeError(update.rows[0]?.[0] as string);
+    outcomes.push({ error: changed === undefined && stored.size > 0
+      ? (update.refuseListed ? await listedAmong(tx, update.rows.map((row) => row[0])) : undefined) ?? fallback
       : new ConcurrentChangeError((changed ?? update.rows[0])?.[0] as string) });
   }
   return outcomes;
@@ -730,7 +769,7 @@ async function listedAmong(tx: SqlConnection, iris: readonly string[]): Promise<
 }
 
 /** {@link updateConditionally} as the runner of stock writes (one function: runners batch together when they are the same). */
-const sharedUpdate: BatchRunner<ConditionalUpdate> = (tx, updates) => updateConditionally(tx, updates);
+const sharedUpdate: BatchRunner<ConditionalUpdate> = (tx, updates) => updateConditionally(tx, updates, undefined, true);
 
 /** Checks, inside the write transaction, that what the writer read is still what is stored. */
 async function checkExpectations(tx: SqlConnection, expect: ReadonlyMap<string, DfcRecord | null>): Promise<void> {

@@ -171,7 +171,8 @@ describe('store: an offer\'s own stock', () => {
 
   it('keeps no ledger of their own for the mirrors written with their item, whatever the order the statement writes them in', async () => {
     // Offers stored before their item (rows numbered before it: the statement writes them first), then made mirrors
-    // by a write of each alone.
+    // by a write of each alone (from a stock of their own below the item's: one above it publishes the item's
+    // already, which a write of that number then leaves as it is).
     const other = id('catalog_items/cire');
     const first = (iri: NodeId): OfferRecord => ({ ...offer(iri, 7), item: other });
     const [A, B] = [id('offers/cire'), id('offers/cire-gros')];
@@ -179,7 +180,7 @@ describe('store: an offer\'s own stock', () => {
     await store.apply('ferme', { upsert: [{ ...item(7), id: other, offers: [A, B] }] });
     for (const iri of [A, B]) {
       const stored = (await store.getResource(iri))?.record as OfferRecord;
-      await store.apply('ferme', { upsert: [{ ...stored, stock: 8 }], expect: new Map([[iri, stored]]) });
+      await store.apply('ferme', { upsert: [{ ...stored, stock: 6 }], expect: new Map([[iri, stored]]) });
       const again = (await store.getResource(iri))?.record as OfferRecord;
       await store.apply('ferme', { upsert: [{ ...again, stock: 7 }], expect: new Map([[iri, again]]) });
       expect(await ledger(iri)).to.equal(undefined);
@@ -255,6 +256,52 @@ describe('store: an offer\'s own stock', () => {
     expect(amended.filter((r) => r.ok)).to.have.length(1);
     expect(await ledger(RETAIL)).to.include({ available: 0, reserved: 3 });
     expect(await published(RETAIL)).to.equal(0);
+  });
+
+  it('publishes what can be ordered through the offer: no more than its item has left, the ledgers as they are', async () => {
+    // The item has 1 left; the offer is written with 3 of its own.
+    const before = (await store.getResource(ITEM))?.record as CatalogItemRecord;
+    await store.apply('ferme', { upsert: [{ ...before, stock: 1 }], expect: new Map([[ITEM, before]]) });
+    await writeOffer(RETAIL, 3);
+    expect(await ledger(RETAIL)).to.include({ own: 1, available: 3 });
+    expect(await published(RETAIL)).to.equal(1);
+    // In its latest version in the feed too.
+    const latest = async (): Promise<unknown> => ((await store.feed.events(0, 1000, 'ferme')).filter((e) => e.iri === RETAIL).at(-1)?.record as OfferRecord | null)?.stock;
+    expect(await latest()).to.equal(1);
+    // The item restocked to 10 (a stock write, as the shared statement runs them): the offer's own 3.
+    const one = (await store.getResource(ITEM))?.record as CatalogItemRecord;
+    await store.apply('ferme', { upsert: [{ ...one, stock: 10 }], expect: new Map([[ITEM, one]]) });
+    expect(await published(RETAIL)).to.equal(3);
+    expect(await ledger(RETAIL)).to.include({ own: 1, available: 3 });
+    // An order of 2 through the offer: 1 left of its own, 8 of the item.
+    expect((await place([line(RETAIL, 2)])).ok).to.equal(true);
+    expect([await published(RETAIL), await published(ITEM)]).to.deep.equal([1, 8]);
+    expect(await latest()).to.equal(1);
+    // Orders through the other offer take the item below the offer's own: the offer follows the item.
+    expect((await place([line(WHOLESALE, 8)])).ok).to.equal(true);
+    expect([await published(RETAIL), await published(ITEM)]).to.deep.equal([0, 0]);
+    expect(await ledger(RETAIL)).to.include({ own: 1, available: 1, reserved: 2 });
+    // Its own stock written again, more than the item has: published as the item's, the ledger as written.
+    await writeOffer(RETAIL, 5);
+    expect(await ledger(RETAIL)).to.include({ own: 1, available: 5 });
+    expect(await published(RETAIL)).to.equal(0);
+  });
+
+  it('publishes the smaller stock in migration 42 for the offers stored before it', async () => {
+    await writeOffer(RETAIL, 3);
+    const before = (await store.getResource(ITEM))?.record as CatalogItemRecord;
+    await store.apply('ferme', { upsert: [{ ...before, stock: 1 }], expect: new Map([[ITEM, before]]) });
+    // As a node before migration 42 left it: the offer publishing its own 3.
+    await store.close();
+    const db = await SqliteDatabase.open(file);
+    await db.transaction(async (tx) => {
+      await tx.run(`UPDATE resources SET record = json_set(record, '$.stock', 3), stock = 3 WHERE iri = ?`, [RETAIL]);
+      await tx.run('DELETE FROM schema_migrations WHERE version = 42');
+    });
+    await db.close();
+    store = await SqliteStore.open({ path: file, baseUrl: base });
+    expect(await published(RETAIL)).to.equal(1);
+    expect(await ledger(RETAIL)).to.include({ own: 1, available: 3 });
   });
 
   it('opens, in migration 38, a ledger for every offer stored with a stock other than its item\'s', async () => {

@@ -251,8 +251,9 @@ describe('SqliteStore (SQLite only)', () => {
       }
       expect((await store.getResource(id('offers/miel')))?.record).to.deep.equal(offer('miel', 1));
       // Without it (the listing's own mirror), and for records no listing publishes, the write goes through.
-      await store.apply('ferme', { upsert: [offer('miel', 9), plan('pain')], refuseListed: false });
-      expect((await store.getResource(id('offers/miel')))?.record).to.deep.equal(offer('miel', 9));
+      // (A stock of its own below its item's 1: one above it would publish the item's.)
+      await store.apply('ferme', { upsert: [offer('miel', 0), plan('pain')], refuseListed: false });
+      expect((await store.getResource(id('offers/miel')))?.record).to.deep.equal(offer('miel', 0));
       await store.apply('ferme', { delete: [id('supplied_products/pain/AsPlannedTransformation')], refuseListed: true });
       expect(await store.getResource(id('supplied_products/pain/AsPlannedTransformation'))).to.equal(undefined);
     } finally {
