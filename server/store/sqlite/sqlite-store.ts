@@ -644,8 +644,8 @@ const PUBLISHING = (w: string): string => `(${w}.item IS NOT NULL AND ${w}.stock
 /**
  * The statement of {@link updateConditionally}. The rows come as one JSON parameter (`[unit, eid, iri, before,
  * kind, record, version, name, product_type, stock, price, currency, latitude, longitude, item, refuse_listed, parent]`
- * each: `item` the item of an offer written without it at the same stock, else null)
- *, so the SQL is the same whatever their number, and stays prepared. A unit with a row no longer as read
+ * each; `item` is the item of an offer written without it at the same stock, else null), so the SQL is the same
+ * whatever their number, and stays prepared. A unit with a row no longer as read
  * (changed, gone, or another enterprise's), or, when it refuses them, with a row a listing publishes (as its item,
  * offer or product, or under its product: `parent`, the IRI without its last segment, as `listingsPublishing`
  * looks), is left out whole: SQLite evaluates the subquery before the first row changes (a statement reads the
@@ -723,9 +723,11 @@ async function refuseListed(tx: SqlConnection, iris: readonly string[]): Promise
  * nothing, where every record it replaces is still stored as its writer read it. Change sets that share no
  * record (the database batches only those).
  *
+ * @param shared - the statement shared by stock writes ({@link SqliteStore.apply}), which leaves out the change sets
+ *   that move an offer's published stock ({@link PUBLISHING}); not inside {@link applyChanges}, which publishes it
  * @returns per change set, nothing, or (the change set then wrote nothing) a {@link ConcurrentChangeError} naming a
- *   record that changed meanwhile, or a {@link ListedRecordError} when it refuses listed records and a listing
- *   publishes one
+ *   record that changed meanwhile, a {@link ListedRecordError} when it refuses listed records and a listing
+ *   publishes one, or (shared) a {@link PublishesOwnStock} for one to run alone
  */
 async function updateConditionally(
   tx: SqlConnection, updates: readonly ConditionalUpdate[], now = new Date().toISOString(), shared = false,
