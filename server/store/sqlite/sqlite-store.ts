@@ -632,11 +632,14 @@ interface ConditionalUpdate {
  * smaller of its own and its item's, `OWN_OFFER_PUBLISHED`), which a second statement then writes: it is such an
  * offer, or the item of one (its ledger restocked by the write), or an offer written with more than its item has
  * left, and not with that item at the same stock (as the stock writes set the offers mirroring an item), which may
- * take a stock of its own by its trigger. The stock writes of other items and offers, nearly all, are not. The
+ * take a stock of its own by its trigger, or such an offer whose item the statement writes too (in its change set at
+ * another stock, or in another's queued beside it: the item's ledger it is compared with is the one before the
+ * statement, and the item's new stock may be below the offer's). The stock writes of other items and offers, nearly all, are not. The
  * ledgers of offers are looked up only when one offer at least has a stock of its own (an uncorrelated subquery,
  * evaluated once): two index probes a row cost a stock write about 7 % more CPU on a node where none has.
  */
-const PUBLISHING = (w: string): string => `(${w}.item IS NOT NULL AND ${w}.stock > (SELECT s.available FROM stock AS s WHERE s.item_iri = ${w}.item AND s.on_demand = 0))
+const PUBLISHING = (w: string): string => `(${w}.item IS NOT NULL AND (${w}.stock > (SELECT s.available FROM stock AS s WHERE s.item_iri = ${w}.item AND s.on_demand = 0)
+    OR EXISTS (SELECT 1 FROM v AS x WHERE x.iri = ${w}.item)))
   OR ((SELECT 1 FROM offer_stock WHERE own = 1 LIMIT 1) IS NOT NULL
     AND (EXISTS (SELECT 1 FROM offer_stock AS os WHERE os.offer_iri = ${w}.iri AND os.own = 1)
       OR EXISTS (SELECT 1 FROM offer_stock AS os WHERE os.item_iri = ${w}.iri AND os.own = 1)))`;

@@ -287,6 +287,26 @@ describe('store: an offer\'s own stock', () => {
     expect(await published(RETAIL)).to.equal(0);
   });
 
+  it('publishes no more than its item has left when the item and the offer are written together at other stocks', async () => {
+    // One change set replacing both as read (a stock write's shape): the item down to 3, the offer given 5 of its own.
+    const [storedItem, storedOffer] = [(await store.getResource(ITEM))?.record as CatalogItemRecord, (await store.getResource(RETAIL))?.record as OfferRecord];
+    await store.apply('ferme', { upsert: [{ ...storedItem, stock: 3 }, { ...storedOffer, stock: 5 }], expect: new Map<NodeId, DfcRecord>([[ITEM, storedItem], [RETAIL, storedOffer]]) });
+    expect(await ledger(RETAIL)).to.include({ own: 1, available: 5 });
+    expect([await published(RETAIL), await published(ITEM)]).to.deep.equal([3, 3]);
+  });
+
+  it('publishes no more than its item has left when a write of the offer shares its statement with a stock write of the item', async () => {
+    // At once, as two requests do: the item's stock write (the item down to 3, its mirror with it), and the offer
+    // given 5 of its own (below the item's 10 as it read it): the stock writes queued together share one statement.
+    const [storedItem, storedOffer, mirror] = await Promise.all([ITEM, RETAIL, WHOLESALE].map(async (iri) => (await store.getResource(iri))?.record as DfcRecord));
+    await Promise.all([
+      store.apply('ferme', { upsert: [{ ...storedItem, stock: 3 } as DfcRecord, { ...mirror, stock: 3 } as DfcRecord], expect: new Map<NodeId, DfcRecord>([[ITEM, storedItem as DfcRecord], [WHOLESALE, mirror as DfcRecord]]) }),
+      store.apply('ferme', { upsert: [{ ...storedOffer, stock: 5 } as DfcRecord], expect: new Map<NodeId, DfcRecord>([[RETAIL, storedOffer as DfcRecord]]) }),
+    ]);
+    expect(await ledger(RETAIL)).to.include({ own: 1, available: 5 });
+    expect([await published(RETAIL), await published(ITEM), await published(WHOLESALE)]).to.deep.equal([3, 3, 3]);
+  });
+
   it('publishes the smaller stock in migration 42 for the offers stored before it', async () => {
     await writeOffer(RETAIL, 3);
     const before = (await store.getResource(ITEM))?.record as CatalogItemRecord;
