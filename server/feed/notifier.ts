@@ -155,7 +155,10 @@ export class Notifier {
   /** Starts polling the feed. */
   public start(): void {
     if (this.cancelPoll !== undefined) return;
-    this.cancelPoll = this.args.timers.every('webhook poll', this.args.pollMs ?? 500, () => this.wake());
+    this.cancelPoll = this.args.timers.every('webhook poll', this.args.pollMs ?? 500, () => {
+      this.pollDue = true;
+      this.wake();
+    });
   }
 
   /**
@@ -179,20 +182,29 @@ export class Notifier {
     this.soon = this.args.timers.after('webhook round', 5, () => {
       this.soon = undefined;
       if (this.inFlight.size > 0) this.lookAgain = true;
-      this.round().catch((error: unknown) => this.args.logger?.error({ err: error }, 'webhook round failed'));
+      const fresh = this.pollDue;
+      this.pollDue = false;
+      this.round({ fresh }).catch((error: unknown) => this.args.logger?.error({ err: error }, 'webhook round failed'));
     });
   }
 
   private soon: CancelTimer | undefined;
+  /**
+   * The poll woke the next round: it reads the subscriptions afresh, whatever the store remembers of an empty table
+   * (a subscription another process made is found within a poll; the rounds woken by writes may skip the read).
+   */
+  private pollDue = false;
 
   /**
    * Starts a delivery for every due subscription that has none in flight, and resolves when those are done
    * (tests await it).
+   *
+   * @param options - `fresh`: read the subscriptions afresh (the poll's round, and one asked for directly)
    */
-  public async round(): Promise<void> {
+  public async round(options: { readonly fresh?: boolean } = { fresh: true }): Promise<void> {
     const now = new Date().toISOString();
     // A revoked token's subscriptions get nothing more.
-    const due = (await this.args.feed.deliverableSubscriptions())
+    const due = (await this.args.feed.deliverableSubscriptions({ fresh: options.fresh === true }))
       .filter((s) => !this.inFlight.has(s.id) && (s.nextAttemptAt === null || s.nextAttemptAt <= now));
     const started = due.map((s) => {
       const run = this.deliver(s)

@@ -93,8 +93,12 @@ export interface FeedStore {
   streamId(): Promise<string>;
   /** The newest sequence (0 when the feed is empty), of the versions written public only with `publicOnly`. */
   latestSeq(eid?: string, publicOnly?: boolean): Promise<number>;
-  /** Subscriptions to deliver to: not given up, and whose token (if any) is not revoked. */
-  deliverableSubscriptions(): Promise<SubscriptionRow[]>;
+  /**
+   * Subscriptions to deliver to: not given up, and whose token (if any) is not revoked. A store may answer none for a
+   * while after it found none, unless `fresh`: the notifier's poll reads afresh, so that a subscription another process
+   * made (`maillon` beside `serve`) is found at the next poll.
+   */
+  deliverableSubscriptions(options?: { readonly fresh?: boolean }): Promise<SubscriptionRow[]>;
   /** The version of a resource just before sequence `seq`, if any. */
   previousVersion(iri: string, seq: number): Promise<FeedEvent | undefined>;
   /** Drops versions older than `before` that are not the latest version of their resource. */

@@ -10,6 +10,7 @@ import { notificationId, notificationOf, withoutQuery, type ChangeNotification }
 import { ReplayGuard, SIGNATURE_HEADER, verify } from '../../../server/feed/signature.js';
 import type { FetchPolicy, SafeFetchOutcome, SafeRequest } from '../../../server/net/safe-fetch.js';
 import type { FeedEvent, SubscriptionRow } from '../../../server/store/feed.js';
+import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
 import { startInProcess, type InProcessNode } from '../../helpers/in-process.js';
 
 const CALLBACK = 'http://127.0.0.1:9/hook';
@@ -277,6 +278,31 @@ describe('feed: the notifier', function () {
       await eventually(() => posted(sub).length === 1, 'a delivery found by the poll');
       await polling.notifier.stop();
     } finally {
+      await polling.close();
+    }
+  });
+
+  it('its poll finds a subscription another process made, even right after a look found none', async () => {
+    const polling = await startInProcess({ notifier: { fetch: fake.fetch, pollMs: 20 } });
+    const other = await SqliteStore.open({ path: polling.db, baseUrl: polling.base });
+    try {
+      await polling.seed('ferme');
+      polling.notifier.start();
+      await sleep(50);
+      // A look that finds the table empty, as each round of a node without subscriptions does (a write's, a poll's).
+      expect(await polling.store.feed.deliverableSubscriptions()).to.deep.equal([]);
+      // Made by another process on the same database (`maillon` beside `serve`): nothing here knows of it.
+      const made = Date.now();
+      const sub = await other.feed.createSubscription({
+        id: 'elsewhere', tokenId: null, eid: 'ferme', callback: `${CALLBACK}/elsewhere`, secret: SECRET, createdAt: new Date().toISOString(),
+        deliveredSeq: (await other.feed.latestSeq('ferme')) - 1,
+      });
+      await eventually(() => posted(sub).length === 1, 'a delivery found by the poll');
+      // A few polls of 20 ms at most, not the half second the store keeps an empty table for.
+      expect(Date.now() - made).to.be.below(400);
+      await polling.notifier.stop();
+    } finally {
+      await other.close();
       await polling.close();
     }
   });
