@@ -136,7 +136,13 @@ export class StockWrites {
    */
   public async updateOffer(eid: string, id: string, body: WriteBody, condition?: WriteCondition): Promise<OfferRecord> {
     const decode = decodeOnce(this.committer, body);
-    return this.committer.readModifyWrite(eid, condition, (from, attempt) => this.decideOffer(eid, id, body, decode, condition, from, attempt));
+    const written = await this.committer.readModifyWrite(eid, condition, (from, attempt) => this.decideOffer(eid, id, body, decode, condition, from, attempt));
+    if (typeof written.stock !== 'number') return written;
+    // An offer given a stock of its own publishes no more than its item has left (written in the write's transaction):
+    // the answer is the offer as stored, what its GET gives, with the ETag a conditional write can use (the number
+    // written would answer 20 where the offer says 12, and an ETag that no stored version has).
+    const stored = await this.reads.resource(eid, 'offers', id).catch(() => undefined);
+    return stored?.record.kind === 'Offer' ? stored.record : written;
   }
 
   private async decideOffer(

@@ -123,6 +123,23 @@ describe('an offer\'s own stock over HTTP', function () {
     expect(await node.store.orders.stock(ids.item)).to.include({ available: 8, reserved: 2 });
   });
 
+  it('answers a PUT of the offer with what it publishes, and the ETag its GET gives', async () => {
+    // The offer given 20 of its own while its item has 12: it publishes 12.
+    const put = await node.request('PUT', '/api/dfc/enterprises/ferme/offers/tomate', {
+      headers: { 'content-type': 'application/json', ...bearer(writer) }, body: '{"dfc-b:stockLimitation": 20}',
+    });
+    expect(put.status, put.text).to.equal(200);
+    const got = await node.request('GET', new URL(ids.offer).pathname, { headers: bearer(writer) });
+    expect(typed(got.text, 'dfc-b:Offer')[0]?.['dfc-b:stockLimitation']).to.equal(12);
+    expect(typed(put.text, 'dfc-b:Offer')[0]?.['dfc-b:stockLimitation']).to.equal(12);
+    expect(put.headers.get('etag')).to.equal(got.headers.get('etag'));
+    // The ETag it answered is one a conditional write can use.
+    const again = await node.request('PUT', '/api/dfc/enterprises/ferme/offers/tomate', {
+      headers: { 'content-type': 'application/json', 'if-match': put.headers.get('etag') ?? '', ...bearer(writer) }, body: '{"dfc-b:stockLimitation": 4}',
+    });
+    expect(again.status, again.text).to.equal(200);
+  });
+
   it('never lets concurrent orders through the offer take more than its own stock', async () => {
     const answers = await Promise.all(Array.from({ length: 10 }, () => post(1)));
     expect(answers.map((a) => a.status).sort()).to.deep.equal([201, 201, 201, 409, 409, 409, 409, 409, 409, 409]);
