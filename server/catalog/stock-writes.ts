@@ -136,8 +136,16 @@ export class StockWrites {
    */
   public async updateOffer(eid: string, id: string, body: WriteBody, condition?: WriteCondition): Promise<OfferRecord> {
     const decode = decodeOnce(this.committer, body);
-    const written = await this.committer.readModifyWrite(eid, condition, (from, attempt) => this.decideOffer(eid, id, body, decode, condition, from, attempt));
-    if (typeof written.stock !== 'number') return written;
+    // Whether the write (its last attempt, the one committed) gave the offer another stock than it had.
+    let restocked = false;
+    const written = await this.committer.readModifyWrite(eid, condition, async (from, attempt) => {
+      const decision = await this.decideOffer(eid, id, body, decode, condition, from, attempt);
+      restocked = decision.changes.expect?.get(decision.value.id)?.kind === 'Offer'
+        && (decision.changes.expect.get(decision.value.id) as OfferRecord).stock !== decision.value.stock;
+      return decision;
+    });
+    // The stock unchanged (a price written), the offer publishes what it did: the answer is the write's, no read more.
+    if (!restocked || typeof written.stock !== 'number') return written;
     // An offer given a stock of its own publishes no more than its item has left (written in the write's transaction):
     // the answer is the offer as stored, what its GET gives, with the ETag a conditional write can use (the number
     // written would answer 20 where the offer says 12, and an ETag that no stored version has).
