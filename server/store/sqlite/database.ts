@@ -665,6 +665,8 @@ export class SqliteDatabase {
    * kept apart from {@link pending}, which a group takes from by position while it awaits.
    */
   private readonly urgent: Unit[] = [];
+  /** The refresh of the planner's statistics queued and not begun yet, which a later ask joins ({@link optimize}). */
+  private queuedOptimize: Promise<void> | undefined;
   /** The file opened (none in memory): {@link fileProblem} compares the file at the path with it. */
   private opened: FileIdentity | undefined;
 
@@ -787,11 +789,23 @@ export class SqliteDatabase {
    * territory's rows through the wrong index, one lookup each: seconds instead of tens of milliseconds. The whole
    * index is read (no `analysis_limit`): a sample of its first entries says nothing of a column like `winner`,
    * the same on every row. Run after opening and after big writes (a peer's snapshot); queued like a transaction.
+   *
+   * An ask while a refresh is queued and not begun yet joins it rather than queueing another: that one runs after
+   * every write committed so far (the queue keeps its order), and a thousand peers' syncs ending together ask once.
    */
   public optimize(): Promise<void> {
-    // The main database's only: a staging database holding a run's rows (hundreds of thousands) would be analysed
-    // too, and the statistics of that moment could mislead the planner on every later run's apply.
-    return this.bare((tx) => tx.exec('PRAGMA analysis_limit = 0; PRAGMA main.optimize = 0x10002;'));
+    if (this.queuedOptimize !== undefined) return this.queuedOptimize;
+    let begun = false;
+    const queued = this.bare((tx) => {
+      // Begun: a later ask (after writes this one may not see) queues its own.
+      begun = true;
+      this.queuedOptimize = undefined;
+      // The main database's only: a staging database holding a run's rows (hundreds of thousands) would be analysed
+      // too, and the statistics of that moment could mislead the planner on every later run's apply.
+      return tx.exec('PRAGMA analysis_limit = 0; PRAGMA main.optimize = 0x10002;');
+    });
+    if (!begun) this.queuedOptimize = queued;
+    return queued;
   }
 
   /**

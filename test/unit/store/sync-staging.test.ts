@@ -13,6 +13,7 @@ import type { CatalogItemRecord, DfcRecord, EnterpriseRecord, OfferRecord, Suppl
 import type { Iri } from '../../../ontology/iri.js';
 import { measureIri } from '../../../ontology/units.js';
 import type { RunWrite, StagedResource } from '../../../server/store/federation.js';
+import type { SqliteDatabase } from '../../../server/store/sqlite/database.js';
 import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
 import { withdrawalCutoff } from '../../../server/sync/merge.js';
 import { resourceIds as ids } from '../../helpers/sample-records.js';
@@ -91,6 +92,52 @@ describe('store: snapshot runs staged page by page', () => {
     await store.provenance.endRun(run);
     expect(await count('sync_staging')).to.equal(0);
     expect(await count('sync_runs')).to.equal(0);
+  });
+
+  it('ends a big run and records its attempt without waiting for the planner\'s statistics, refreshed after them', async () => {
+    const db = (store as unknown as { db: SqliteDatabase }).db;
+    const run = await store.provenance.beginRun(peerId, T0);
+    const rows = Array.from({ length: 400 }, (_, i) => offer(`fruit-${i}`, 1 + i)).flat().map(staged);
+    await store.provenance.stage(run, [staged(farm()), ...rows]);
+    await store.provenance.applyRun(peerId, run, end({ staged: rows.length + 1, upserts: rows.length + 1 }));
+    // The refresh held until released: neither the run's end nor its attempt's record may wait for it.
+    const refresh = db.optimize.bind(db);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    let asked = 0;
+    let refreshed: Promise<void> = Promise.resolve();
+    db.optimize = () => {
+      asked += 1;
+      refreshed = held.then(refresh);
+      return refreshed;
+    };
+    const within = async (work: Promise<unknown>): Promise<string> => Promise.race([
+      work.then(() => 'done'),
+      new Promise<string>((resolve) => { setTimeout(() => resolve('waited for the statistics'), 3000); }),
+    ]);
+    expect(await within(store.provenance.endRun(run))).to.equal('done');
+    // Asked once the sync reports done, not before: the attempt's write would wait behind it in the writer's queue.
+    expect(asked).to.equal(0);
+    expect(await within(store.provenance.recordAttempt(peerId, {
+      status: 'ok', at: T0, nextAttemptAt: T1, failures: 0, error: null, summary: null,
+    }))).to.equal('done');
+    expect(asked).to.equal(1);
+    expect(await count('sync_runs')).to.equal(0);
+    release();
+    await refreshed;
+    expect((await readRows<{ n: number }>(file, "SELECT COUNT(*) AS n FROM sqlite_stat1 WHERE tbl = 'federated_entries'"))[0]?.n).to.be.above(0);
+    // Once: the next attempt recorded asks nothing more.
+    await store.provenance.recordAttempt(peerId, { status: 'ok', at: T1, nextAttemptAt: T1, failures: 0, error: null, summary: null });
+    expect(asked).to.equal(1);
+  });
+
+  it('optimize asked while one is queued joins it', async () => {
+    const db = (store as unknown as { db: SqliteDatabase }).db;
+    const first = db.optimize();
+    expect(db.optimize()).to.equal(first);
+    await first;
+    // Begun and done: the next ask queues its own.
+    expect(db.optimize()).to.not.equal(first);
   });
 
   it('stages in a database of its own beside the file, not through the main database\'s log; a dead run\'s rows go at the next start', async () => {
