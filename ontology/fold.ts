@@ -15,6 +15,12 @@ const SPELLED_OUT: Readonly<Record<string, string>> = {
 };
 const SPELLED_OUT_RE = new RegExp(`[${Object.keys(SPELLED_OUT).join('')}]`, 'gu');
 
+/** Whether a text is of ASCII characters only (see {@link foldText}). */
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 /**
  * Text folded for search: lower case, accents removed (NFD, then combining marks dropped), ligatures spelled
  * out (`œ` → `oe`, `æ` → `ae`, `ß` → `ss`), typographic apostrophes made plain. Idempotent, and the same on
@@ -24,6 +30,9 @@ const SPELLED_OUT_RE = new RegExp(`[${Object.keys(SPELLED_OUT).join('')}]`, 'gu'
  * @returns the folded text (same words, same spaces)
  */
 export function foldText(text: string): string {
+  // Plain ASCII (most names, IRIs, many descriptions) folds to its lower case: no ASCII character decomposes, is a
+  // mark, a ligature or a typographic apostrophe. One scan instead of a normalisation and three replacements.
+  if (isAscii(text)) return text.toLowerCase();
   return text
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')

@@ -223,11 +223,27 @@ export function productTypeLabel(productType: string): string {
 }
 
 /**
+ * The labels of the product types met, by type: a big peer's 200,000 offers are of a few hundred types, and each
+ * index row's search text asked them again (a regular expression, a URI decoding and a taxonomy look-up a row: half a
+ * second of a 200,000-offer sync). The built-in taxonomy never changes, so the answer of a type never does.
+ */
+const typeLabels = new Map<string, readonly string[]>();
+
+/** Most product types {@link typeLabels} remembers. */
+const TYPE_LABELS_KEPT = 4096;
+
+/**
  * Every word people may call a product type by, in the built-in taxonomy: its labels in every language and
  * its IRI's local name with dashes as spaces (what the federated index searches besides names).
  */
-export function productTypeLabels(productType: string): string[] {
+export function productTypeLabels(productType: string): readonly string[] {
+  const known = typeLabels.get(productType);
+  if (known !== undefined) return known;
   builtinTaxonomy ??= Taxonomy.builtin();
   const local = decodeURIComponentSafe(/[^#/:]+$/u.exec(productType)?.[0] ?? productType).replace(/[-_]+/gu, ' ').trim();
-  return [...new Set([...Object.values(builtinTaxonomy.get(productType)?.labels ?? {}), local])];
+  const labels = Object.freeze([...new Set([...Object.values(builtinTaxonomy.get(productType)?.labels ?? {}), local])]);
+  // A peer's types are arbitrary texts: past the bound, the remembered ones are forgotten rather than the memory grown.
+  if (typeLabels.size >= TYPE_LABELS_KEPT) typeLabels.clear();
+  typeLabels.set(productType, labels);
+  return labels;
 }

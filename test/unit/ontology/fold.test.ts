@@ -37,4 +37,22 @@ describe('ontology: folding text for search', () => {
     expect(productTypeLabels(`${DFC_PT_NS}egg`)).to.deep.equal(['egg', 'œuf']);
     expect(productTypeLabels(`${DFC_PT_NS}unknown-thing`)).to.deep.equal(['unknown thing']);
   });
+
+  it('folds plain ASCII as the whole folding does (its lower case), and text with one other character the whole way', () => {
+    const whole = (text: string): string => text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
+    const ascii = Array.from({ length: 128 }, (_, code) => String.fromCharCode(code)).join('');
+    expect(foldText(ascii)).to.equal(whole(ascii));
+    expect(foldText('Hand-picked WINE #100000, Big Regional Cooperative')).to.equal('hand-picked wine #100000, big regional cooperative');
+    expect(foldText('Organic EGGS from the Ferme de l’Œuf')).to.equal("organic eggs from the ferme de l'oeuf");
+  });
+
+  it('remembers a product type\'s labels, and no caller can change what it remembers', () => {
+    const first = productTypeLabels(`${DFC_PT_NS}round-tomato`);
+    expect(productTypeLabels(`${DFC_PT_NS}round-tomato`)).to.equal(first);
+    expect(Object.isFrozen(first)).to.equal(true);
+    // Past the types it keeps, it forgets them and answers the same.
+    for (let i = 0; i < 5000; i++) productTypeLabels(`https://types.example/t${i}`);
+    expect(productTypeLabels(`${DFC_PT_NS}round-tomato`)).to.deep.equal(['round tomato', 'tomate ronde']);
+    expect(productTypeLabels('https://types.example/t4999')).to.deep.equal(['t4999']);
+  });
 });
