@@ -89,9 +89,20 @@ export function isOwnIri(iri: string, ownBase: string): boolean {
  */
 export function ownSpelling(iri: string, ownBase: string): string | undefined {
   if ((iri === ownBase || iri.startsWith(`${ownBase}/`)) && !UNUSUAL_PATH.test(iri)) return iri;
-  // The base has no trailing slash; the URL parser gives an empty path as `/`.
-  const base = normalised(ownBase).replace(/\/$/u, '');
+  const base = normalisedBase(ownBase);
   const given = normalised(iri);
   if (given !== base && !(given.startsWith(base) && '/?#'.includes(given.charAt(base.length)))) return undefined;
   return `${ownBase}${given.slice(base.length)}`;
+}
+
+/** The last base normalised, and its normal form: a node has one base, and a sync asks of every record it reads. */
+let lastBase: { readonly base: string; readonly normal: string } | undefined;
+
+/** A base URL as {@link ownSpelling} compares IRIs with it: normalised, without a trailing slash. */
+function normalisedBase(ownBase: string): string {
+  if (lastBase?.base !== ownBase) {
+    // The base has no trailing slash; the URL parser gives an empty path as `/`.
+    lastBase = { base: ownBase, normal: normalised(ownBase).replace(/\/$/u, '') };
+  }
+  return lastBase.normal;
 }

@@ -58,4 +58,13 @@ describe('isOwnIri', () => {
     expect(isOwnIri('https://example.org/maillon/../other/x', 'https://example.org/maillon')).to.equal(false);
     expect(isOwnIri('http://[::ffff:127.0.0.2]:41002/x', loopback)).to.equal(false);
   });
+
+  it('answers for the base it is given, however the bases asked of alternate', () => {
+    for (let round = 0; round < 2; round++) {
+      expect(isOwnIri('HTTPS://NODE-A.example/x', 'https://node-a.example')).to.equal(true);
+      expect(isOwnIri('HTTPS://NODE-A.example/x', 'https://node-b.example')).to.equal(false);
+      expect(isOwnIri('http://[::ffff:127.0.0.1]:80/x', 'http://127.0.0.1')).to.equal(true);
+      expect(isOwnIri('HTTPS://NODE-B.example:443/x', 'https://node-b.example')).to.equal(true);
+    }
+  });
 });
