@@ -309,7 +309,10 @@ async function replaceSource(
     const keys = [...await rekey(tx, seeds)];
     await insertMany(tx, 'INSERT INTO temp.touched_keys (key)', 1, keys.map((k) => [k]), 'ON CONFLICT DO NOTHING');
   }
-  await tx.run('INSERT OR IGNORE INTO temp.touched_keys (key) SELECT DISTINCT product_key FROM federated_entries WHERE source = ?', [source]);
+  // The source's new keys that another row shares: a key of its row alone is won by that row as written (winner 1, as
+  // the election would make it), and a big peer's 200,000 keys of their own were gathered only to be passed over.
+  await tx.run(`INSERT OR IGNORE INTO temp.touched_keys (key) SELECT DISTINCT f.product_key FROM federated_entries f WHERE f.source = ?
+    AND EXISTS (SELECT 1 FROM federated_entries o WHERE o.product_key = f.product_key AND o.rowid <> f.rowid)`, [source]);
   // A key of one row is won by it (a row left alone by a source that went is made the winner), without the
   // election's ordered subquery; only the keys several rows share are elected.
   const shared = `EXISTS (SELECT 1 FROM federated_entries o WHERE o.product_key = federated_entries.product_key
