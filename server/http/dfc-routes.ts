@@ -79,7 +79,6 @@ function httpDate(header: string | undefined): number {
   return Number.isNaN(time) || new Date(time).getUTCDate() !== day ? Number.NaN : time;
 }
 
-/** Builds the router. */
 /** Where {@link readAheadOfStockWrites} leaves its read for the route (`res.locals`). */
 const READ_AHEAD = 'readAhead';
 
@@ -111,6 +110,7 @@ export function readAheadOfStockWrites(catalog: CatalogService): RequestHandler 
   };
 }
 
+/** Builds the router. */
 export function dfcRoutes(args: DfcRoutesArgs): Router {
   const { catalog, cache } = args;
   const fragments = args.fragments ?? new FragmentCache();

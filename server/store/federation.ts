@@ -491,8 +491,8 @@ export interface ProvenanceStore {
   recordAttempt(id: number, state: {
     status: 'ok' | 'failed' | 'stopped'; at: string; nextAttemptAt: string; failures: number; error: string | null; summary: SyncSummary | null;
     intervalSeconds?: number;
-    /** The process that made the attempt ({@link markSyncing}'s `owner`); none: no mark is cleared. */
-    owner?: string;
+    /** The process that made the attempt ({@link markSyncing}'s `owner`): its mark, and only its, is cleared. */
+    owner: string;
   }): Promise<boolean>;
   /**
    * Marks a peer as being synced by this process (`owner`), before any work: its next attempt is set (the backoff a

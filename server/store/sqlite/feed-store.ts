@@ -21,7 +21,6 @@ function subscriptionRow(r: SubscriptionSql): SubscriptionRow {
   };
 }
 
-/** {@link FeedStore} on SQLite. */
 /**
  * How long an empty subscriptions table is taken as still empty without a look ({@link
  * SqliteFeedStore.deliverableSubscriptions}): as often as the notifier polls (`NotifierArgs.pollMs`' default).
@@ -30,6 +29,7 @@ function subscriptionRow(r: SubscriptionSql): SubscriptionRow {
  */
 const EMPTY_SUBSCRIPTIONS_MS = 500;
 
+/** {@link FeedStore} on SQLite. */
 export class SqliteFeedStore implements FeedStore {
   /**
    * When the subscriptions table was last seen empty, with none made here since (`performance.now()`); undefined

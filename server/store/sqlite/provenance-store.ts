@@ -331,7 +331,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
 
   public async recordAttempt(id: number, state: {
     status: 'ok' | 'failed' | 'stopped'; at: string; nextAttemptAt: string; failures: number; error: string | null; summary: SyncSummary | null;
-    intervalSeconds?: number; owner?: string;
+    intervalSeconds?: number; owner: string;
   }): Promise<boolean> {
     try {
       return await this.recordedAttempt(id, state);
@@ -354,16 +354,15 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       const next = (shorter ? nextAttemptWithin(state.at, state.nextAttemptAt, peer.interval_s) : undefined) ?? state.nextAttemptAt;
       // Only this attempt's own mark is cleared: another process's (which took over a mark it deemed gone) is a sync
       // still running, and the peer keeps reading as syncing until that process records its own end.
-      const unmark = state.owner === undefined ? ''
-        : `, sync_started_at = CASE WHEN sync_owner = ? THEN NULL ELSE sync_started_at END,
-             sync_owner = CASE WHEN sync_owner = ? THEN NULL ELSE sync_owner END`;
       await tx.run(
         `UPDATE peers SET status = ?, last_attempt_at = ?, next_attempt_at = ?, failures = ?, last_error = ?,
            last_success_at = CASE WHEN ? = 'ok' THEN ? ELSE last_success_at END,
-           last_summary = COALESCE(?, last_summary)${unmark}
+           last_summary = COALESCE(?, last_summary),
+           sync_started_at = CASE WHEN sync_owner = ? THEN NULL ELSE sync_started_at END,
+           sync_owner = CASE WHEN sync_owner = ? THEN NULL ELSE sync_owner END
          WHERE id = ?`,
         [state.status, state.at, next, state.failures, state.error, state.status, state.at,
-          state.summary === null ? null : JSON.stringify(state.summary), ...(state.owner === undefined ? [] : [state.owner, state.owner]), id],
+          state.summary === null ? null : JSON.stringify(state.summary), state.owner, state.owner, id],
       );
       // Followed whole from now on (its first sync, every catalogue read again), or no longer: the relays' items under
       // its origin that it does not publish are hidden, or shown again.

@@ -851,14 +851,14 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
       it('records attempts: a success keeps its summary, a failure keeps the last one', async () => {
         const peer = await store.provenance.addPeer({ name: 'a', url: `${PEER_A}/` }, PEER_A);
         await store.provenance.recordAttempt(peer.id, {
-          status: 'ok', at: '2026-01-01T00:00:00.000Z', nextAttemptAt: '2026-01-01T00:05:00.000Z', failures: 0, error: null, summary: SUMMARY,
+          status: 'ok', at: '2026-01-01T00:00:00.000Z', nextAttemptAt: '2026-01-01T00:05:00.000Z', failures: 0, error: null, summary: SUMMARY, owner: 'test',
         });
         expect(await store.provenance.getPeer(peer.id)).to.deep.include({
           status: 'ok', lastAttemptAt: '2026-01-01T00:00:00.000Z', lastSuccessAt: '2026-01-01T00:00:00.000Z',
           nextAttemptAt: '2026-01-01T00:05:00.000Z', failures: 0, lastError: null, lastSummary: SUMMARY,
         });
         await store.provenance.recordAttempt(peer.id, {
-          status: 'failed', at: '2026-01-01T00:10:00.000Z', nextAttemptAt: '2026-01-01T00:11:00.000Z', failures: 1, error: 'network: refused', summary: null,
+          status: 'failed', at: '2026-01-01T00:10:00.000Z', nextAttemptAt: '2026-01-01T00:11:00.000Z', failures: 1, error: 'network: refused', summary: null, owner: 'test',
         });
         expect(await store.provenance.getPeer(peer.id)).to.deep.include({
           status: 'failed', lastAttemptAt: '2026-01-01T00:10:00.000Z', lastSuccessAt: '2026-01-01T00:00:00.000Z',
@@ -869,7 +869,7 @@ export function describeNodeStore(name: string, factory: StoreFactory): void {
       it('a new interval brings the next attempt to the last attempt plus it at the latest; a longer one leaves it', async () => {
         const { provenance } = store;
         const peer = await provenance.addPeer({ name: 'a', url: `${PEER_A}/`, intervalSeconds: 86_400 }, PEER_A);
-        const attempt = { status: 'ok', at: '2026-01-01T00:00:00.000Z', failures: 0, error: null, summary: SUMMARY } as const;
+        const attempt = { status: 'ok', at: '2026-01-01T00:00:00.000Z', failures: 0, error: null, summary: SUMMARY, owner: 'test' } as const;
         // Never attempted: due now whatever the interval.
         expect((await provenance.updatePeer(peer.id, { intervalSeconds: 2 }))?.nextAttemptAt).to.equal(null);
         expect(await provenance.recordAttempt(peer.id, { ...attempt, nextAttemptAt: '2026-01-02T00:00:00.000Z' })).to.equal(true);

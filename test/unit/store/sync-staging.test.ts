@@ -119,7 +119,7 @@ describe('store: snapshot runs staged page by page', () => {
     // Asked once the sync reports done, not before: the attempt's write would wait behind it in the writer's queue.
     expect(asked).to.equal(0);
     expect(await within(store.provenance.recordAttempt(peerId, {
-      status: 'ok', at: T0, nextAttemptAt: T1, failures: 0, error: null, summary: null,
+      status: 'ok', at: T0, nextAttemptAt: T1, failures: 0, error: null, summary: null, owner: 'test',
     }))).to.equal('done');
     expect(asked).to.equal(1);
     expect(await count('sync_runs')).to.equal(0);
@@ -127,7 +127,7 @@ describe('store: snapshot runs staged page by page', () => {
     await refreshed;
     expect((await readRows<{ n: number }>(file, "SELECT COUNT(*) AS n FROM sqlite_stat1 WHERE tbl = 'federated_entries'"))[0]?.n).to.be.above(0);
     // Once: the next attempt recorded asks nothing more.
-    await store.provenance.recordAttempt(peerId, { status: 'ok', at: T1, nextAttemptAt: T1, failures: 0, error: null, summary: null });
+    await store.provenance.recordAttempt(peerId, { status: 'ok', at: T1, nextAttemptAt: T1, failures: 0, error: null, summary: null, owner: 'test' });
     expect(asked).to.equal(1);
   });
 

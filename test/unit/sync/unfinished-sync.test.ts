@@ -28,7 +28,7 @@ describe('a sync that never finished, at the next start', () => {
       const at = new Date(Date.now() - 60_000).toISOString();
       // The failures before this sync, then its mark, left by a process of this host that no longer runs.
       await parts.store.provenance.recordAttempt(peerId, {
-        status: 'failed', at: new Date(Date.now() - 120_000).toISOString(), nextAttemptAt: at, failures: failures - 1, error: 'timeout: earlier', summary: null,
+        status: 'failed', at: new Date(Date.now() - 120_000).toISOString(), nextAttemptAt: at, failures: failures - 1, error: 'timeout: earlier', summary: null, owner: 'test',
       });
       await parts.store.provenance.markSyncing(peerId, { at, owner: `${hostname()}:2147483646:x`, nextAttemptAt: nextAttemptAt.toISOString() }, () => true);
       return at;

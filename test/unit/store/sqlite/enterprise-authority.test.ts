@@ -230,7 +230,7 @@ describe('store: an enterprise is named and placed by its origin, and no peer at
     const caviar = `${ORIGIN}/items/caviar`;
     const listedItems = async (): Promise<string[]> => (await store.index.queryEntries({})).map((r) => r.itemIri).sort();
     const synced = (peerId: number, summary: Record<string, unknown> = {}): Promise<boolean> => store.provenance.recordAttempt(peerId, {
-      status: 'ok', at: '2026-01-01T00:00:00.000Z', nextAttemptAt: '2026-01-01T01:00:00.000Z', failures: 0, error: null,
+      status: 'ok', at: '2026-01-01T00:00:00.000Z', nextAttemptAt: '2026-01-01T01:00:00.000Z', failures: 0, error: null, owner: 'test',
       summary: { added: 0, updated: 0, unchanged: 0, withdrawn: 0, quarantined: 0, refused: 0, pages: 1, notModified: 0, bytes: 0, ms: 1, ...summary },
     });
 
