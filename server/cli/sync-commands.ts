@@ -167,25 +167,38 @@ export async function syncCommand(node: NodeParts, options: SyncCommandOptions, 
   const peers = all.filter((p) => !waiting.includes(p));
   const tty = process.stderr.isTTY === true;
   const done: string[] = [];
-  // Ctrl-C: say what was done before dying. Each peer's snapshot is one transaction, so the peer in progress
-  // keeps its previous data; the peers listed as synced are committed.
+  // Ctrl-C: the syncs under way are given up as `serve` gives them up when it stops (their fetches end at once,
+  // nothing of them is applied, each peer's previous data stays, the attempt is recorded as stopped, not as the peer's
+  // failure, and its mark is cleared), the peers not started are left untouched, and the command says what was done.
+  // A mark left behind (the process just killed) would count as the peer's failure at the next start. A second
+  // Ctrl-C quits at once, for a stop that does not come (a snapshot already being written finishes first).
+  let stopping = false;
   const interrupted = (): void => {
-    const left = peers.map((p) => p.name).filter((n) => !done.includes(n));
-    io.err(`${tty ? '\r\u001b[K' : ''}interrupted: ${done.length} of ${count(peers.length, 'peer')} finished${done.length > 0 ? ` (${done.join(', ')})` : ''}; `
-      + `not synced, their previous data kept: ${left.join(', ')}\n`);
-    process.exit(130);
+    if (stopping) {
+      io.err('quit: the peers being synced keep their mark; the next sync counts it as a failure\n');
+      process.exit(130);
+    }
+    stopping = true;
+    io.err(`${tty ? '\r\u001b[K' : ''}stopping: giving up the syncs under way (Ctrl-C again quits at once)\n`);
+    void node.scheduler.stop();
   };
-  process.once('SIGINT', interrupted);
+  process.on('SIGINT', interrupted);
   let outcomes: Awaited<ReturnType<typeof node.scheduler.runNow>>;
   try {
-    outcomes = await node.scheduler.runNow(peers, (peer, progress) => {
-      if (progress === 'done') done.push(peer.name);
+    outcomes = await node.scheduler.runNow(peers, (peer, progress, outcome) => {
+      if (progress === 'done' && outcome?.ok === true) done.push(peer.name);
       if (!tty) return;
-      if (progress === 'done') process.stderr.write(`\r\u001b[K${peer.name}: done\n`);
+      if (progress === 'done') process.stderr.write(`\r\u001b[K${peer.name}: ${outcome?.ok === true ? 'done' : 'not synced'}\n`);
       else process.stderr.write(`\r\u001b[K${peer.name}: ${count(progress.pages, 'page')}, ${(progress.bytes / 1024).toFixed(0)} KiB, ${progress.queued} queued`);
     });
   } finally {
     process.off('SIGINT', interrupted);
+  }
+  if (stopping) {
+    const left = peers.map((p) => p.name).filter((n) => !done.includes(n));
+    io.err(`interrupted: ${done.length} of ${count(peers.length, 'peer')} finished${done.length > 0 ? ` (${done.join(', ')})` : ''}; `
+      + `not synced, their previous data kept: ${left.join(', ')}\n`);
+    return 130;
   }
   io.out(table([
     ['peer', 'added', 'updated', 'withdrawn', 'quarantined', 'unchanged', 'bytes', 'duration', 'result'],

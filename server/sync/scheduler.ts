@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { Logger } from 'pino';
-import { loggedFailure, shownUrl } from '../errors/failure.js';
+import { failure, loggedFailure, shownUrl } from '../errors/failure.js';
 import type { PeerRow, ProvenanceStore, SyncSummary } from '../store/federation.js';
 import type { CancelTimer, Timers } from '../timers/timers.js';
 import type { PeerSyncOutcome, SyncEngine, SyncProgress } from './sync-engine.js';
@@ -109,6 +109,8 @@ export class SyncScheduler {
   private wantFill = false;
   /** The scheduling work going on (a tick's, or a freed slot's), if any: one at a time, never two. */
   private pumping: Promise<void> | undefined;
+  /** Set by {@link stop}: no sync starts any more, not even one asked by {@link runNow}. */
+  private stopped = false;
 
   public constructor(private readonly args: SyncSchedulerArgs) {
     this.concurrency = Math.max(1, args.concurrency ?? 4);
@@ -142,6 +144,7 @@ export class SyncScheduler {
    * them is applied) and waits for them to end.
    */
   public async stop(): Promise<void> {
+    this.stopped = true;
     this.cancelTick?.();
     this.cancelTick = undefined;
     this.queue = [];
@@ -151,7 +154,8 @@ export class SyncScheduler {
   }
 
   /**
-   * Syncs the given peers (all when none are given) now, `concurrency` at a time.
+   * Syncs the given peers (all when none are given) now, `concurrency` at a time. Once {@link stop}ped, the peers
+   * not started yet are not synced (nor touched: their last outcome stays): each gets a `stopped` outcome.
    *
    * @param peers - the peers
    * @param onProgress - per peer progress
@@ -165,7 +169,7 @@ export class SyncScheduler {
       while (next < list.length) {
         const index = next++;
         const peer = list[index] as PeerRow;
-        const outcome = await this.syncOne(peer, (p) => onProgress?.(peer, p));
+        const outcome = this.stopped ? notStarted(peer) : await this.syncOne(peer, (p) => onProgress?.(peer, p));
         outcomes[index] = outcome;
         onProgress?.(peer, 'done', outcome);
       }
@@ -395,4 +399,9 @@ export function parseInterval(text: string): number | undefined {
   const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
   // At most a year: a larger interval would put the next sync past the dates JavaScript can write.
   return value > 0 && value * unit <= MAX_INTERVAL_SECONDS ? value * unit : undefined;
+}
+
+/** The outcome of a peer that {@link SyncScheduler.runNow} did not start, the scheduler being stopped. */
+function notStarted(peer: PeerRow): PeerSyncOutcome {
+  return { ok: false, peer, failure: failure('stopped', 'not synced: the sync was stopped before this peer', peer.url) };
 }

@@ -95,6 +95,7 @@ describe('a schedule of many peers', () => {
         }
         return { ok: false, peer: p, failure: { kind: 'network', message: 'not run' } } as unknown as PeerSyncOutcome;
       },
+      stop: () => undefined,
     } as unknown as SyncEngine;
     const read = <T>(value: () => T): Promise<T> => {
       reads++;
@@ -246,6 +247,25 @@ describe('a schedule of many peers', () => {
     expect(added.map((s) => s.id).sort((a, b) => a - b)).to.deep.equal(peers.slice(2).map((p) => p.id));
     expect(added.filter((s) => s.at < 17_000).length).to.be.within(8, 16);
     expect(Math.max(...added.map((s) => s.at))).to.be.at.least(55_000);
+  });
+
+  it('syncs no peer it has not started once stopped (Ctrl-C during `maillon sync`): those get a stopped outcome and are left untouched', async () => {
+    const peers = Array.from({ length: 5 }, (_, i) => peer(i + 1, null));
+    let release = (): void => undefined;
+    const hold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const h = harness(peers, 2, () => 0, { hold });
+    const running = h.scheduler.runNow([...peers]);
+    while (h.synced.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    const stopped = h.scheduler.stop();
+    release();
+    const outcomes = await running;
+    await stopped;
+    // The two under way ended as the engine ended them; the three others never reached it.
+    expect(h.synced.map((s) => s.id)).to.deep.equal([1, 2]);
+    expect(outcomes.map((o) => (o.ok ? 'ok' : o.failure.kind))).to.deep.equal(['network', 'network', 'stopped', 'stopped', 'stopped']);
+    expect(outcomes.map((o) => o.peer.id)).to.deep.equal([1, 2, 3, 4, 5]);
   });
 
   it('says when the schedule is off (never started, or stopped): no lag is measured, nor grows', async () => {
