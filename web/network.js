@@ -19,7 +19,9 @@ const REACH_COLUMNS = ['colPeer', 'colChanges', 'colPush', 'colSubscribedAt', 'c
 const SUBSCRIBER_COLUMNS = ['colTarget', 'colWatches', 'colStatus', 'colLastDelivery', 'colFailures', 'colError', 'colUpToDate'];
 
 /** Text of the keys the API gives, in the page's language. */
-const PEER_STATUS = { ok: 'statusOk', failed: 'statusFailed', stopped: 'statusStopped', new: 'statusNew' };
+// `syncing`: a sync of the peer is under way now (here or in another process, `maillon sync`); its last outcome is
+// `lastStatus`.
+const PEER_STATUS = { ok: 'statusOk', failed: 'statusFailed', stopped: 'statusStopped', new: 'statusNew', syncing: 'statusSyncing' };
 const PUSH_STATE = { subscribed: 'pushSubscribed', failing: 'pushFailing', none: 'pushNone' };
 const SUBSCRIBER_STATUS = { active: 'subActive', failing: 'subFailing', dead: 'subDead' };
 const READ = { feed: 'readFeed', snapshot: 'readSnapshot', unknown: 'readUnknown' };

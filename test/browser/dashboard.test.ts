@@ -9,6 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -442,6 +443,27 @@ describe('the dashboard in a browser', function () {
     const result = await axe(page);
     expect(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).to.deep.equal([]);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-network.png'), fullPage: true });
+  });
+
+  it('says a peer is being synced now, and why a sync asked meanwhile did not run (another process holds it)', async () => {
+    const gone = (await a.node.store.provenance.listPeers()).find((p) => p.name === 'Gone');
+    if (gone === undefined) throw new Error('no peer Gone');
+    // As `maillon sync` beside the node marks it: the mark of another process, alive (this one's parent).
+    const at = new Date().toISOString();
+    const owner = `${hostname()}:${process.ppid}:maillon-sync`;
+    expect((await a.node.store.provenance.markSyncing(gone.id, { at, owner, nextAttemptAt: at }, () => false)).state).to.equal('marked');
+    try {
+      await page.click('#tab-catalogue');
+      await page.click('#tab-network');
+      await page.waitForSelector('#peers tbody tr:has-text("Gone"):has-text("syncing now")');
+      await page.click('#peers tbody tr:has-text("Gone") button');
+      await page.waitForSelector('#network-status:has-text("already being synced by another process")');
+      expect(await page.locator('#network-status').innerText()).to.include('Gone').and.not.include('ECONNREFUSED');
+    } finally {
+      await a.node.store.provenance.recordAttempt(gone.id, {
+        owner, status: 'failed', at, nextAttemptAt: at, failures: gone.failures, error: gone.lastError, summary: null,
+      });
+    }
   });
 
   it('asked nothing of any other origin, and threw nothing', () => {
