@@ -47,13 +47,27 @@ export class ProductWrites {
         throw new ConflictHttpError(`${record.id} already exists; use PUT to change it`);
       }
     }
-    return this.committer.retrying(async () => {
+    const written = await this.committer.retrying(async () => {
       const minted = new Set<string>();
-      const written = await this.identities.identify(eid, catalogue, 'create', new Map(), minted);
+      const identified = await this.identities.identify(eid, catalogue, 'create', new Map(), minted);
       // The ids minted must still be free when the transaction runs (two POSTs of one name get two ids).
-      await this.committer.commit(eid, { upsert: await this.withGroupLinks(eid, written), expect: new Map([...minted].map((iri) => [iri, null])) });
-      return written;
+      await this.committer.commit(eid, { upsert: await this.withGroupLinks(eid, identified), expect: new Map([...minted].map((iri) => [iri, null])) });
+      return identified;
     });
+    return this.asPublished(eid, written);
+  }
+
+  /**
+   * The records a write answers with, its offers with a stock as they are stored: an offer given a stock of its own
+   * publishes no more than its item has left (set in the write's transaction), and the answer says what its GET and
+   * the catalogue say, not the number written (as the offer's own PUT answers). One read, only when such an offer
+   * was written.
+   */
+  private async asPublished(eid: string, written: DfcRecord[]): Promise<DfcRecord[]> {
+    const stocked = written.filter((r) => r.kind === 'Offer' && typeof r.stock === 'number').map((r) => r.id);
+    if (stocked.length === 0) return written;
+    const stored = new Map((await this.store.getResources(stocked)).filter((s) => s.eid === eid && s.record.kind === 'Offer').map((s) => [s.record.id, s.record]));
+    return written.map((r) => stored.get(r.id) ?? r);
   }
 
   /**
@@ -66,7 +80,8 @@ export class ProductWrites {
   public async replaceProduct(
     eid: string, id: string, records: readonly DfcRecord[], condition?: WriteCondition, unstated: ReadonlySet<string> = new Set(),
   ): Promise<DfcRecord[]> {
-    return this.committer.readModifyWrite(eid, condition, (from, attempt) => this.decideReplace(eid, id, records, condition, from, attempt, unstated));
+    const written = await this.committer.readModifyWrite(eid, condition, (from, attempt) => this.decideReplace(eid, id, records, condition, from, attempt, unstated));
+    return this.asPublished(eid, written);
   }
 
   private async decideReplace(

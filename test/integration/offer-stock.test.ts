@@ -140,6 +140,49 @@ describe('an offer\'s own stock over HTTP', function () {
     expect(again.status, again.text).to.equal(200);
   });
 
+  it('answers a PUT of the whole product, and a POST of a new one, with what their offers publish', async () => {
+    // The product, its item and its offer as their GETs give them, in one document: the offer given 20 of its own
+    // while its item has 12.
+    const graph: Node[] = [];
+    for (const iri of [ids.product, ids.item, ids.offer]) {
+      const got = await node.request('GET', new URL(iri).pathname, { headers: bearer(writer) });
+      expect(got.status, got.text).to.equal(200);
+      const doc = JSON.parse(got.text) as { '@graph'?: Node[] } & Node;
+      graph.push(...(doc['@graph'] ?? [doc]).map((n) => Object.fromEntries(Object.entries(n).filter(([k]) => k !== '@context'))));
+    }
+    const offer = graph.find((n) => n['@id'] === ids.offer) as Node;
+    expect(offer['dfc-b:stockLimitation']).to.equal(3);
+    offer['dfc-b:stockLimitation'] = 20;
+    const put = await node.request('PUT', new URL(ids.product).pathname, {
+      headers: { 'content-type': 'application/ld+json', ...bearer(writer) }, body: JSON.stringify({ '@context': CONTEXT, '@graph': graph }),
+    });
+    expect(put.status, put.text).to.equal(200);
+    const stored = await node.request('GET', new URL(ids.offer).pathname, { headers: bearer(writer) });
+    expect(typed(stored.text, 'dfc-b:Offer')[0]?.['dfc-b:stockLimitation']).to.equal(12);
+    expect(typed(put.text, 'dfc-b:Offer').find((o) => o['@id'] === ids.offer)?.['dfc-b:stockLimitation']).to.equal(12);
+
+    // A new product whose offer is given more than its item has.
+    const base = `${api}/supplied_products/courge`;
+    const created = await node.request('POST', '/api/dfc/enterprises/ferme/supplied_products', {
+      headers: { 'content-type': 'application/json', ...bearer(writer) },
+      body: JSON.stringify({
+        '@context': CONTEXT,
+        '@graph': [
+          { '@id': base, '@type': 'dfc-b:SuppliedProduct', 'dfc-b:name': 'Courge', 'dfc-b:referencedBy': `${api}/catalog_items/courge` },
+          { '@id': `${api}/catalog_items/courge`, '@type': 'dfc-b:CatalogItem', 'dfc-b:references': base, 'dfc-b:stockLimitation': 4, 'dfc-b:offeredThrough': `${api}/offers/courge` },
+          { '@id': `${api}/offers/courge`, '@type': 'dfc-b:Offer', 'dfc-b:offeredItem': `${api}/catalog_items/courge`, 'dfc-b:stockLimitation': 9,
+            'dfc-b:hasPrice': { '@type': 'dfc-b:Price', 'dfc-b:value': 2.5, 'dfc-b:hasUnit': 'dfc-m:Euro' } },
+        ],
+      }),
+    });
+    expect(created.status, created.text).to.equal(201);
+    const createdOffer = typed(created.text, 'dfc-b:Offer')[0];
+    const read = await node.request('GET', new URL(String(createdOffer?.['@id'])).pathname, { headers: bearer(writer) });
+    expect(read.status, read.text).to.equal(200);
+    expect(typed(read.text, 'dfc-b:Offer')[0]?.['dfc-b:stockLimitation']).to.equal(4);
+    expect(createdOffer?.['dfc-b:stockLimitation']).to.equal(4);
+  });
+
   it('never lets concurrent orders through the offer take more than its own stock', async () => {
     const answers = await Promise.all(Array.from({ length: 10 }, () => post(1)));
     expect(answers.map((a) => a.status).sort()).to.deep.equal([201, 201, 201, 409, 409, 409, 409, 409, 409, 409]);
