@@ -200,6 +200,12 @@ export function createApp(deps: AppDeps): Express {
     if (allowed.split(', ').includes('POST')) res.setHeader('Accept-Post', JSON_BODY_TYPES);
     res.status(204).end();
   });
+  const dfc = dfcRoutes({ catalog, cache: deps.renderCache, pageSize: deps.pageSize ?? 500, maxPageSize: 10000, openOrders: buyerOpenOrders(deps.orders) });
+  // The stock write, the busiest request (Open Food Network's, for every sale in every shop), routed before the
+  // routers: under `/api/dfc` it was matched against every route ahead of it (and every router's, to skip them), and
+  // its URL rewritten going in and out of the mount. None of those routes takes a PUT of this path; the handler is
+  // the one the DFC router routes there.
+  app.put('/api/dfc/enterprises/:eid/catalog_items/:id', dfc.catalogItemWrite);
   app.use(onlyWhereRouted(discoveryRoutes({ urls: catalog.urls, name: deps.name ?? 'Maillon node', version: VERSION })));
   app.use(onlyWhereRouted(openApiRoutes({ base: deps.store.baseUrl, version: VERSION })));
   app.use(onlyWhereRouted(healthRoutes(deps.store, VERSION)));
@@ -215,7 +221,7 @@ export function createApp(deps: AppDeps): Express {
   })));
   dfcApi.use(onlyWhereRouted(feedRoutes({ feed: deps.store.feed, catalog, fragmentSize: deps.feedFragmentSize ?? 500 })));
   if (deps.listings !== undefined) dfcApi.use(onlyWhereRouted(listingRoutes({ listings: deps.listings })));
-  dfcApi.use(dfcRoutes({ catalog, cache: deps.renderCache, pageSize: deps.pageSize ?? 500, maxPageSize: 10000, openOrders: buyerOpenOrders(deps.orders) }));
+  dfcApi.use(dfc);
   app.use('/api/dfc', dfcApi);
   const provenance = deps.store.provenance;
   app.use('/api/sync', notificationRoutes({ feed: deps.store.feed, provenance, scheduler: deps.scheduler }));

@@ -110,8 +110,14 @@ export function readAheadOfStockWrites(catalog: CatalogService): RequestHandler 
   };
 }
 
+/** The DFC router, with its stock write's handler for the application to route first (see `createApp`). */
+export type DfcRouter = Router & {
+  /** `PUT /enterprises/:eid/catalog_items/:id`: the handler the router itself routes there. */
+  readonly catalogItemWrite: RequestHandler;
+};
+
 /** Builds the router. */
-export function dfcRoutes(args: DfcRoutesArgs): Router {
+export function dfcRoutes(args: DfcRoutesArgs): DfcRouter {
   const { catalog, cache } = args;
   const fragments = args.fragments ?? new FragmentCache();
   const router = Router();
@@ -502,9 +508,10 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
   router.all('/enterprises/:eid/supplied_products/:id', allow(`${READ_METHODS}, PUT, DELETE`));
 
   router.get('/enterprises/:eid/catalog_items/:id', getResource('catalog_items'));
-  router.put('/enterprises/:eid/catalog_items/:id', writeResource('catalog_items',
+  const catalogItemWrite = writeResource('catalog_items',
     async (eid, id, given, expected, res) => [await catalog.updateCatalogItem(eid, id, given as WriteBody, expected, res.locals[READ_AHEAD] as ReadAhead | undefined)],
-    { needsBody: true }));
+    { needsBody: true });
+  router.put('/enterprises/:eid/catalog_items/:id', catalogItemWrite);
   router.all('/enterprises/:eid/catalog_items/:id', allow(`${READ_METHODS}, PUT`));
 
   router.get('/enterprises/:eid/offers/:id', getResource('offers'));
@@ -529,7 +536,7 @@ export function dfcRoutes(args: DfcRoutesArgs): Router {
     router.all(`/${path}/:id`, allow(READ_METHODS));
   }
 
-  return router;
+  return Object.assign(router, { catalogItemWrite });
 }
 
 /** One resource of a write's body that was not written, with why. */
