@@ -16,7 +16,11 @@
  * be profiled alone. Set `BENCH_HTTP_PROFILE=DIR` to run the server under `node --cpu-prof` (profile written
  * to DIR when it exits), `BENCH_HTTP_DURATION=SECONDS` to change the measured duration (default 10), and
  * `BENCH_HTTP_ONLY=writes` to measure the stock writes alone (3; the catalogue GETs are skipped, so a profile of the
- * server is of the writes only, and an A/B of a write-path change takes a third of the time).
+ * server is of the writes only, and an A/B of a write-path change takes a third of the time), and
+ * `BENCH_HTTP_WRITE_RATE=N` to send the stock writes at N a second (all connections together) instead of as fast as
+ * they are answered: below what the node can take, both sides of an A/B then do the same work each second, batched
+ * alike, and their CPU time per write compares more steadily on a machine shared with other work (the target's
+ * row then says so, and is no measure of the node's rate).
  *
  * Every request goes to 127.0.0.1 only.
  *
@@ -44,6 +48,8 @@ const WARMUP_S = 3;
 const LD_JSON = 'application/ld+json';
 /** `BENCH_HTTP_ONLY=writes`: only the stock writes are measured. */
 const ONLY_WRITES = process.env['BENCH_HTTP_ONLY'] === 'writes';
+/** `BENCH_HTTP_WRITE_RATE=N`: the stock writes are sent at N a second (0: as fast as answered). */
+const WRITE_RATE = Number(process.env['BENCH_HTTP_WRITE_RATE'] ?? 0);
 
 /** The targets the HTTP API is held to. */
 const TARGET = {
@@ -268,6 +274,7 @@ async function stockWrites(ready: ServerReady): Promise<{ measured: Load; checke
   const badReplies: string[] = [];
   const options: autocannon.Options = {
     url,
+    ...(WRITE_RATE > 0 ? { overallRate: WRITE_RATE } : {}),
     method: 'PUT',
     headers: { 'content-type': 'application/json', accept: LD_JSON, authorization: `Bearer ${token}` },
     requests: [{
@@ -282,7 +289,7 @@ async function stockWrites(ready: ServerReady): Promise<{ measured: Load; checke
       },
     }],
   };
-  const measured = await warmAndLoad(`PUT catalog item stock, ${CONNECTIONS} connections`, ready.pid, options, 200);
+  const measured = await warmAndLoad(`PUT catalog item stock, ${CONNECTIONS} connections${WRITE_RATE > 0 ? `, at ${WRITE_RATE}/s` : ''}`, ready.pid, options, 200);
   if (badReplies.length > 0) throw new Error(`stock writes: ${badReplies.length} replies without the written stock, e.g. ${badReplies[0]}`);
 
   // Sanity: for sampled items (and the item of the last acknowledged write), the stored stock is the last
@@ -315,7 +322,7 @@ async function stockWrites(ready: ServerReady): Promise<{ measured: Load; checke
 /** The row of the stock writes, with its target. */
 function writesRow(writes: { measured: Load; checked: number }): BenchResult {
   return {
-    ...loadRow(`PUT catalog item stock, ${CONNECTIONS} connections`, writes.measured, CONNECTIONS,
+    ...loadRow(`PUT catalog item stock, ${CONNECTIONS} connections${WRITE_RATE > 0 ? `, at ${WRITE_RATE}/s (not the node's rate)` : ''}`, writes.measured, CONNECTIONS,
       `, ${cpuPerRequest(writes.measured)}, ${OFFERS} items round-robin, stored value checked on ${writes.checked}`),
     targets: [{
       label: `stock writes ≥ ${TARGET.writesPerSecond.toLocaleString('en-US')}/s`,
