@@ -179,14 +179,19 @@ interface Load {
   readonly count: number;
   /** CPU time of the server process (every thread) per wall time, in % of one core; undefined off Linux. */
   readonly serverCpu: number | undefined;
+  /** CPU time of the server's main thread (its event loop) per wall time, in % of one core; undefined off Linux. */
+  readonly serverMainCpu: number | undefined;
   /** CPU time of this process (autocannon) per wall time, in % of one core. */
   readonly clientCpu: number;
 }
 
-/** CPU time (user + system, every thread) a process has used, in ms, from `/proc` (Linux; 100 ticks/s). */
-function processCpuMs(pid: number): number | undefined {
+/**
+ * CPU time (user + system) a process has used, in ms, from `/proc` (Linux; 100 ticks/s): every thread's, or with
+ * `mainThread` its main thread's alone (the event loop, beside SQLite's and the collector's threads).
+ */
+function processCpuMs(pid: number, mainThread = false): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
@@ -205,6 +210,7 @@ function processCpuMs(pid: number): number | undefined {
 async function load(what: string, pid: number, options: autocannon.Options, status: number, duration = DURATION_S): Promise<Load> {
   const latencies: number[] = [];
   const serverBefore = processCpuMs(pid);
+  const mainBefore = processCpuMs(pid, true);
   const clientBefore = process.cpuUsage();
   const started = performance.now();
   const instance = autocannon({ connections: CONNECTIONS, ...options, duration });
@@ -215,6 +221,7 @@ async function load(what: string, pid: number, options: autocannon.Options, stat
   const wall = performance.now() - started;
   const clientUsage = process.cpuUsage(clientBefore);
   const serverAfter = processCpuMs(pid);
+  const mainAfter = processCpuMs(pid, true);
   const statuses = Object.entries(result.statusCodeStats).map(([code, { count }]) => `${code}×${count}`);
   if (result.errors > 0 || result.timeouts > 0 || Object.keys(result.statusCodeStats).some((code) => Number(code) !== status)) {
     throw new Error(`${what}: expected only ${status}, got ${statuses.join(', ') || 'no response'}, ` +
@@ -229,6 +236,7 @@ async function load(what: string, pid: number, options: autocannon.Options, stat
     perSecond: result.requests.total / result.duration,
     count: latencies.length,
     serverCpu: serverBefore === undefined || serverAfter === undefined ? undefined : ((serverAfter - serverBefore) / wall) * 100,
+    serverMainCpu: mainBefore === undefined || mainAfter === undefined ? undefined : ((mainAfter - mainBefore) / wall) * 100,
     clientCpu: ((clientUsage.user + clientUsage.system) / 1000 / wall) * 100,
   };
 }
@@ -239,7 +247,8 @@ function cpu(measured: Load): string {
 
 /** The server's CPU time per request: on a machine shared with other work, steadier than requests per second. */
 function cpuPerRequest(measured: Load): string {
-  return measured.serverCpu === undefined ? 'server CPU ? ms/request' : `server CPU ${((measured.serverCpu * 10) / measured.perSecond).toFixed(3)} ms/request`;
+  const perRequest = (cpu: number | undefined): string => (cpu === undefined ? '?' : ((cpu * 10) / measured.perSecond).toFixed(3));
+  return `server CPU ${perRequest(measured.serverCpu)} ms/request (main thread ${perRequest(measured.serverMainCpu)})`;
 }
 
 /** Warm-up, then the measured run. */
