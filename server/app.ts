@@ -6,7 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { identify, principalOf, type BearerVerifier } from './auth/middleware.js';
 import { SIGNATURE_HEADER } from './feed/signature.js';
@@ -37,6 +37,7 @@ import { allowedMethods, openApiRoutes } from './http/openapi.js';
 import { JSON_BODY_TYPES } from './http/json-body.js';
 import { dashboardRoutes } from './http/dashboard-routes.js';
 import { onlyWhereRouted } from './http/router-guard.js';
+import { inSequence } from './http/in-sequence.js';
 
 /** What the application needs. */
 export interface AppDeps {
@@ -125,13 +126,15 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', deps.trustProxy === undefined || deps.trustProxy === false ? false : deps.trustProxy);
   const catalog = deps.catalog;
 
-  app.use(requestLogger(deps.logger));
+  // Every request goes through these: run as one handler, not as a router layer each (see `inSequence`).
+  const front: RequestHandler[] = [];
+  front.push(requestLogger(deps.logger));
   app.set(COMPRESSION_SETTING, deps.compression ?? true);
-  app.use(compression());
+  front.push(compression());
   // No answer is to be sniffed into another type (a JSON error read as HTML by an old browser). An answer to a request
   // with a credential that says nothing of caching is the caller's own: no shared cache keeps it (RFC 9111 §3.5
   // covers `Authorization` only, not `X-Api-Token`), and a private one asks again before using it.
-  app.use((req, res, next) => {
+  front.push((req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     if (req.headers.authorization !== undefined || req.headers['x-api-token'] !== undefined) {
       const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => typeof res;
@@ -143,7 +146,7 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   // CORS for reads: any origin may read public catalogues from a browser.
-  app.use((req, res, next) => {
+  front.push((req, res, next) => {
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.setHeader('Access-Control-Expose-Headers', 'ETag, Last-Modified, Link, Location, X-Request-Id');
     if (req.method === 'OPTIONS' && req.get('access-control-request-method') !== undefined) {
@@ -157,8 +160,8 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   // A stock write's read begins here, beside the look-up of its credential below, not after it.
-  app.use(readAheadOfStockWrites(catalog));
-  app.use(identify(deps.store, { logger: deps.logger, ...(deps.verifiers !== undefined ? { verifiers: deps.verifiers } : {}) }));
+  front.push(readAheadOfStockWrites(catalog));
+  front.push(identify(deps.store, { logger: deps.logger, ...(deps.verifiers !== undefined ? { verifiers: deps.verifiers } : {}) }));
   // Every body is read as text: the codec decides what it is (JSON-LD, plain JSON, Turtle…). Only a write's, and
   // only once its caller is known: unpacking a compressed body costs up to the limit in memory, and a request
   // that no route would take a body from (a GET, an anonymous write, which is refused) must cost next to nothing.
@@ -167,7 +170,7 @@ export function createApp(deps: AppDeps): Express {
   // A notification is a few hundred bytes: anyone may send one, so what it may cost is bounded low (unpacked), and a
   // request without a signature to check is not read at all.
   const readNotification = express.text({ type: () => true, limit: Math.min(NOTIFICATION_BODY_LIMIT, deps.bodyLimit ?? Infinity), verify: refuseInvalidUtf8 });
-  app.use((req, res, next) => {
+  front.push((req, res, next) => {
     if (!BODY_METHODS.has(req.method)) {
       next();
       return;
@@ -189,7 +192,7 @@ export function createApp(deps: AppDeps): Express {
   });
   // OPTIONS of the routes whose routers do not answer it themselves (the DFC resources' do, with their Accept-Post):
   // 204 with the route's methods, not Express's default of 200 "GET, HEAD" in text, which left OPTIONS and POST out.
-  app.use((req, res, next) => {
+  front.push((req, res, next) => {
     const allowed = req.method === 'OPTIONS' && !answersOptionsItself(req.path) ? allowedMethods(req.path) : undefined;
     if (allowed === undefined) {
       next();
@@ -200,6 +203,7 @@ export function createApp(deps: AppDeps): Express {
     if (allowed.split(', ').includes('POST')) res.setHeader('Accept-Post', JSON_BODY_TYPES);
     res.status(204).end();
   });
+  app.use(inSequence(front));
   const dfc = dfcRoutes({ catalog, cache: deps.renderCache, pageSize: deps.pageSize ?? 500, maxPageSize: 10000, openOrders: buyerOpenOrders(deps.orders) });
   // The stock write, the busiest request (Open Food Network's, for every sale in every shop), routed before the
   // routers: under `/api/dfc` it was matched against every route ahead of it (and every router's, to skip them), and
