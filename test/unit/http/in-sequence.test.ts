@@ -74,4 +74,28 @@ describe('inSequence', () => {
     const falsy: RequestHandler = (_req, _res, next) => next(null);
     expect(await get(app([falsy, noting('b')]))).to.deep.equal({ status: 200, text: 'after: b' });
   });
+
+  it('does with next(\'route\') and with a promise rejected without a reason what the same handlers do as router layers', async () => {
+    /** The same handlers as layers of the application, the reference. */
+    const layered = (handlers: readonly RequestHandler[]): express.Express => {
+      const result = express();
+      for (const handler of handlers) result.use(handler);
+      result.use((_req, res) => {
+        res.status(200).send(`after: ${String(res.locals['ran'] ?? '')}`);
+      });
+      result.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+        res.status(500).send(`error ${error instanceof Error ? error.message : String(error)}; ran ${String(res.locals['ran'] ?? '')}`);
+      });
+      return result;
+    };
+    // `route` skips what is left of a route's handlers: a middleware has none, the router goes on to the next layer.
+    const route: RequestHandler = (_req, _res, next) => next('route');
+    // Rejected with `false` (no reason an error handler could read): the router makes it an error all the same.
+    const rejectsFalse: RequestHandler = () => Promise.reject(false as unknown as Error);
+    for (const [name, handler] of [['route', route], ['rejected with false', rejectsFalse]] as const) {
+      const handlers = [noting('a'), handler, noting('c')];
+      const reference = await get(layered(handlers));
+      expect(await get(app(handlers)), name).to.deep.equal(reference);
+    }
+  });
 });
