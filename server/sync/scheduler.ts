@@ -109,7 +109,7 @@ export class SyncScheduler {
   private wantFill = false;
   /** The scheduling work going on (a tick's, or a freed slot's), if any: one at a time, never two. */
   private pumping: Promise<void> | undefined;
-  /** Set by {@link stop}: no sync starts any more, not even one asked by {@link runNow}. */
+  /** Set by {@link stop}: no sync starts any more, whoever asks ({@link runNow}, {@link syncOne}, {@link syncSoon}). */
   private stopped = false;
 
   public constructor(private readonly args: SyncSchedulerArgs) {
@@ -223,6 +223,9 @@ export class SyncScheduler {
   public syncOne(peer: PeerRow, onProgress?: (progress: SyncProgress) => void): Promise<PeerSyncOutcome> {
     const current = this.running.get(peer.id);
     if (current !== undefined) return current;
+    // Stopped (a node in its grace period, asked by hand or by a push): a sync started now would only mark the peer and
+    // record a `stopped` attempt over its last outcome, due again at once; the peer is left as it is.
+    if (this.stopped) return Promise.resolve(notStarted(peer));
     // Synced now (by hand, by a push, or its turn came): whatever was planned for its first sync is past.
     this.notBefore.delete(peer.id);
     const run = this.args.engine.sync(peer, onProgress).finally(() => {
@@ -242,7 +245,9 @@ export class SyncScheduler {
    */
   private inBackground(peer: PeerRow): void {
     this.syncOne(peer).then((outcome) => {
-      if (!outcome.ok && outcome.failure.kind === 'removed') this.args.logger?.info({ peer: peer.name }, 'peer removed during its sync');
+      // Given up, or not started, for the node's stop: no failure of the peer's.
+      if (!outcome.ok && outcome.failure.kind === 'stopped') this.args.logger?.info({ peer: peer.name }, 'peer sync given up: the node is stopping');
+      else if (!outcome.ok && outcome.failure.kind === 'removed') this.args.logger?.info({ peer: peer.name }, 'peer removed during its sync');
       // Not this peer's failure: another process (`maillon sync`) is syncing it, and its mark keeps it off the schedule.
       else if (!outcome.ok && outcome.failure.kind === 'busy') this.args.logger?.info({ peer: peer.name, reason: outcome.failure.message }, 'peer being synced by another process');
       // A peer's URL may carry its secret (`?key=…`): the log shows it without.
@@ -401,7 +406,7 @@ export function parseInterval(text: string): number | undefined {
   return value > 0 && value * unit <= MAX_INTERVAL_SECONDS ? value * unit : undefined;
 }
 
-/** The outcome of a peer that {@link SyncScheduler.runNow} did not start, the scheduler being stopped. */
+/** The outcome of a peer whose sync was not started, the scheduler being stopped. */
 function notStarted(peer: PeerRow): PeerSyncOutcome {
   return { ok: false, peer, failure: failure('stopped', 'not synced: the sync was stopped before this peer', peer.url) };
 }

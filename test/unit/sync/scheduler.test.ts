@@ -268,6 +268,18 @@ describe('a schedule of many peers', () => {
     expect(outcomes.map((o) => o.peer.id)).to.deep.equal([1, 2, 3, 4, 5]);
   });
 
+  it('once stopped, starts no sync asked by hand or by a push either (a node in its grace period): the peer is left untouched', async () => {
+    const peers = [peer(1, null), peer(2, null)];
+    const h = harness(peers, 2, () => 0);
+    await h.scheduler.stop();
+    // A sync started now would mark the peer and record a `stopped` attempt over its last outcome, due again at once.
+    const outcome = await h.scheduler.syncOne(peers[0] as PeerRow);
+    h.scheduler.syncSoon(peers[1] as PeerRow);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(h.synced).to.deep.equal([]);
+    expect(outcome.ok ? 'ok' : outcome.failure.kind).to.equal('stopped');
+  });
+
   it('says when the schedule is off (never started, or stopped): no lag is measured, nor grows', async () => {
     // Due for ten minutes: a started schedule would sync it, one that is off never will.
     const peers = [peer(1, new Date(start.getTime() - 600_000).toISOString())];
