@@ -196,8 +196,9 @@ export async function syncCommand(node: NodeParts, options: SyncCommandOptions, 
   }
   if (stopping) {
     const left = peers.map((p) => p.name).filter((n) => !done.includes(n));
-    io.err(`interrupted: ${done.length} of ${count(peers.length, 'peer')} finished${done.length > 0 ? ` (${done.join(', ')})` : ''}; `
-      + `not synced, their previous data kept: ${left.join(', ')}\n`);
+    // The peers under way may all have finished before the stop reached them: then none is named as not synced.
+    io.err(`interrupted: ${done.length} of ${count(peers.length, 'peer')} finished${done.length > 0 ? ` (${done.join(', ')})` : ''}`
+      + `${left.length > 0 ? `; not synced, their previous data kept: ${left.join(', ')}` : ''}\n`);
     return 130;
   }
   io.out(table([
