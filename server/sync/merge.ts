@@ -17,7 +17,7 @@
 import { hash } from 'node:crypto';
 import type { DfcRecord } from '../../ontology/records.js';
 import { problem, type Problem } from '../errors/problem.js';
-import { isOwnIri } from '../urls/own-iris.js';
+import { isOwnIri, mayBeOwnUnder } from '../urls/own-iris.js';
 import type { HeldResource, MergePlan, PlannedResource } from '../store/federation.js';
 
 /** One fetched page of a snapshot: its records, or a 304 (unchanged since last time). */
@@ -51,9 +51,12 @@ function jsonHash(json: string): string {
   return hash('sha1', json, 'base64url');
 }
 
-function originOf(iri: string, likely?: string): string | undefined {
-  // Nearly every resource of a peer is under its origin: its authority ends there (a '/', '?' or '#' follows).
-  if (likely !== undefined && iri.startsWith(likely) && '/?#'.includes(iri.charAt(likely.length)) && iri.length > likely.length) return likely;
+/** Whether an IRI is written under an origin: its text, then a `/`, `?` or `#` (where its authority ends). */
+function isUnder(iri: string, origin: string): boolean {
+  return iri.length > origin.length && iri.startsWith(origin) && '/?#'.includes(iri.charAt(origin.length));
+}
+
+function originOf(iri: string): string | undefined {
   try {
     return new URL(iri).origin;
   } catch {
@@ -125,6 +128,8 @@ export function planPage(input: PageMergeInput, page: { readonly url: string; re
   const ownBase = input.ownBase.replace(/\/+$/u, '');
   // The peer's origin as a prefix that settles an IRI's origin without parsing it, when it is one as URL writes it.
   const fastOrigin = originOf(`${input.peerOrigin}/`) === input.peerOrigin ? input.peerOrigin : undefined;
+  // Whether a record written under that prefix may be one of our own: asked once, not for each record.
+  const ownUnderPeer = fastOrigin === undefined || mayBeOwnUnder(fastOrigin, ownBase);
   const upsert: PlannedResource[] = [];
   const refused: Problem[] = [];
   let ownSkipped = 0;
@@ -138,7 +143,8 @@ export function planPage(input: PageMergeInput, page: { readonly url: string; re
       refused.push(problem('no-iri', record.id, `dfc-b:${record.kind}`, '@id', 'a resource without an IRI cannot be kept in sync; it was skipped', 'warning'));
       continue;
     }
-    if (isOwnIri(record.id, ownBase)) {
+    const underPeer = fastOrigin !== undefined && isUnder(record.id, fastOrigin);
+    if ((ownUnderPeer || !underPeer) && isOwnIri(record.id, ownBase)) {
       ownSkipped++;
       continue;
     }
@@ -156,7 +162,7 @@ export function planPage(input: PageMergeInput, page: { readonly url: string; re
     else if (held.hash === hash) unchanged++;
     else updated++;
     upsert.push({
-      iri: record.id, kind: record.kind, record, json, hash, authoritative: originOf(record.id, fastOrigin) === input.peerOrigin, sourceUrl: page.url,
+      iri: record.id, kind: record.kind, record, json, hash, authoritative: underPeer || originOf(record.id) === input.peerOrigin, sourceUrl: page.url,
     });
   }
   return { upsert, seen, added, updated, unchanged, refused, ownSkipped };

@@ -95,6 +95,23 @@ export function ownSpelling(iri: string, ownBase: string): string | undefined {
   return `${ownBase}${given.slice(base.length)}`;
 }
 
+/**
+ * Whether an IRI written under `origin` (an origin as the URL parser writes one: `http://peer.example:8080`, then a
+ * `/`, `?` or `#`) may be this node's (see {@link isOwnIri}): only when the node's base is at that origin. An IRI's
+ * authority is all that its origin's text decides: spelt under another origin than the base's, no IRI is under the
+ * base, whatever its path. A sync asks once for its peer's origin, not {@link isOwnIri} for each of the hundreds of
+ * thousands of IRIs a big peer writes there.
+ *
+ * @param origin - an origin, as `URL.origin` writes it
+ * @param ownBase - this node's public base URL, without a trailing slash
+ */
+export function mayBeOwnUnder(origin: string, ownBase: string): boolean {
+  const base = normalisedBase(ownBase);
+  // The origin as an IRI under it is compared: normalised as its IRIs are (a trailing dot dropped, say).
+  const normal = normalised(`${origin}/`).replace(/\/$/u, '');
+  return base === normal || (base.startsWith(normal) && '/?#'.includes(base.charAt(normal.length)));
+}
+
 /** The last base normalised, and its normal form: a node has one base, and a sync asks of every record it reads. */
 let lastBase: { readonly base: string; readonly normal: string } | undefined;
 

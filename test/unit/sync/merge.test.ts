@@ -321,6 +321,25 @@ describe('planPage (one page of a snapshot, merged as it arrives)', () => {
     expect(plan.seen).to.deep.equal([plum.id]);
   });
 
+  it('skips our own resources written under the peer\'s origin when that origin is ours, however spelt, and keeps its others', () => {
+    // A peer at our origin (another app beside this node, or this node under a spelling of its host): the peer's
+    // prefix says nothing of whether an IRI is ours, each is asked.
+    const base = 'http://node.example/maillon';
+    const under = (origin: string, path: string): SuppliedProductRecord => ({ ...product(origin, 'x', 'x'), id: `${origin}${path}` as Iri });
+    for (const origin of ['http://node.example', 'http://node.example.']) {
+      const ours = under(origin, '/maillon/api/dfc/enterprises/e/supplied_products/x');
+      const theirs = under(origin, '/other/supplied_products/y');
+      const plan = planPage({ peerOrigin: origin, ownBase: base, held: new Map(), seen: () => false }, { url: `${origin}/other`, records: [ours, theirs] });
+      expect(plan.ownSkipped, origin).to.equal(1);
+      expect(plan.upsert.map((r) => [r.iri, r.authoritative]), origin).to.deep.equal([[theirs.id, true]]);
+    }
+    // Under another origin, nothing of the peer's is ours, and what it relays of ours is skipped all the same.
+    const plan = planPage({ peerOrigin: PEER, ownBase: base, held: new Map(), seen: () => false },
+      { url: PAGE1, records: [under(PEER, '/maillon/x'), under('HTTP://NODE.example', '/maillon/y')] });
+    expect(plan.upsert.map((r) => r.iri)).to.deep.equal([`${PEER}/maillon/x`]);
+    expect(plan.ownSkipped).to.equal(1);
+  });
+
   it('composes into planMerge: page by page with the ids seen, then planAbsence, gives the same plan', () => {
     const held = heldMap(heldOf(apple, PAGE1), heldOf(pear, PAGE2), heldOf(plum, PAGE2, { missingSince: T0 }));
     const pages = [notModified(PAGE2), page(PAGE1, apple, { ...plum, name: 'Plum, back' }, pear)];

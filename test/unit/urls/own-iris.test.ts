@@ -3,7 +3,7 @@
  * to them, so every spelling a URL client takes to this node must be known as ours, and no other host.
  */
 import { expect } from 'chai';
-import { isOwnIri } from '../../../server/urls/own-iris.js';
+import { isOwnIri, mayBeOwnUnder } from '../../../server/urls/own-iris.js';
 
 const BASE = 'http://node.example';
 const PATH = '/api/dfc/enterprises/ferme/offers/1';
@@ -65,6 +65,36 @@ describe('isOwnIri', () => {
       expect(isOwnIri('HTTPS://NODE-A.example/x', 'https://node-b.example')).to.equal(false);
       expect(isOwnIri('http://[::ffff:127.0.0.1]:80/x', 'http://127.0.0.1')).to.equal(true);
       expect(isOwnIri('HTTPS://NODE-B.example:443/x', 'https://node-b.example')).to.equal(true);
+    }
+  });
+});
+
+describe('mayBeOwnUnder', () => {
+  it('says an origin may hold our IRIs only when our base is at it, however the origin is spelt', () => {
+    for (const [origin, base] of [
+      ['http://node.example', 'http://node.example'], ['http://node.example', 'http://node.example/api'], ['http://node.example.', 'http://node.example'],
+      ['https://node.example', 'https://node.example:443/x'], ['http://127.0.0.1:41002', 'http://127.0.0.1:41002'], ['http://[::1]:8080', 'http://[::1]:8080/m'],
+    ] as const) {
+      expect(mayBeOwnUnder(origin, base), `${origin} for ${base}`).to.equal(true);
+    }
+    for (const [origin, base] of [
+      ['http://node.example.org', 'http://node.example'], ['http://node.example:8080', 'http://node.example'], ['https://node.example', 'http://node.example'],
+      ['http://node', 'http://node.example'], ['http://evil.example', 'http://node.example'], ['http://127.0.0.1:4100', 'http://127.0.0.1:41002'],
+    ] as const) {
+      expect(mayBeOwnUnder(origin, base), `${origin} for ${base}`).to.equal(false);
+    }
+  });
+
+  it('never says no of an origin under which isOwnIri finds one of ours', () => {
+    const bases = ['http://node.example', 'http://node.example/api', 'https://node.example', 'http://127.0.0.1:41002', 'http://[::1]:8080'];
+    const origins = ['http://node.example', 'http://node.example.', 'http://node.example:8080', 'https://node.example', 'http://node.example.org',
+      'http://127.0.0.1:41002', 'http://127.0.0.1', 'http://[::1]:8080', 'http://[::ffff:7f00:1]:41002'];
+    for (const base of bases) {
+      for (const origin of origins) {
+        for (const path of ['/', '/api', '/api/x', '/x/../api/y', '?q', '#f', '/API/x']) {
+          if (isOwnIri(`${origin}${path}`, base)) expect(mayBeOwnUnder(origin, base), `${origin}${path} for ${base}`).to.equal(true);
+        }
+      }
     }
   });
 });
