@@ -64,15 +64,25 @@ export const LINK_ENDS: readonly (readonly [LinkEnd, LinkEnd])[] = Object.freeze
 );
 
 /**
+ * The fields of the derived ends of each kind of record: a sync asks {@link withoutDerivedLinks} of every record it
+ * reads, most of a kind that derives none (a walk of {@link LINK_ENDS} for each allocated more than the record).
+ */
+const DERIVED_FIELDS: ReadonlyMap<string, readonly string[]> = LINK_ENDS.reduce((fields, [own]) => {
+  if (own.derived && !(fields.get(own.kind) ?? []).includes(own.field)) fields.set(own.kind, [...(fields.get(own.kind) ?? []), own.field]);
+  return fields;
+}, new Map<string, string[]>());
+
+/**
  * A record without the links the node derives instead of storing (an enterprise's `supplies` and
  * `manages`): the same object when it has none.
  */
 export function withoutDerivedLinks<T extends DfcRecord>(record: T): T {
+  const fields = DERIVED_FIELDS.get(record.kind);
+  if (fields === undefined) return record;
   let result = record;
-  for (const [own] of LINK_ENDS) {
-    if (!own.derived || own.kind !== record.kind) continue;
-    const links = (record as unknown as Record<string, readonly NodeId[]>)[own.field] ?? [];
-    if (links.length > 0) result = { ...result, [own.field]: [] };
+  for (const field of fields) {
+    const links = (record as unknown as Record<string, readonly NodeId[]>)[field] ?? [];
+    if (links.length > 0) result = { ...result, [field]: [] };
   }
   return result;
 }

@@ -210,15 +210,16 @@ export class StagedSnapshot {
     const plan = planPage({
       peerOrigin: this.run.peer.origin, ownBase: this.parts.ownBase, held, seen: (iri) => staged.has(iri) || listedUnchanged(held.get(iri)),
     }, { url, records });
-    const writes = new Map(plan.upsert.map((r) => [r.iri, r]));
     if (!(await this.holdsNothing)) this.profiles = undefined;
     const entries = this.entriesOf(plan.upsert);
+    // The upserts are some of the resources seen, in the same order: each is found by walking both, without a map of
+    // them, and is its row's write as it is (a copy of its fields for each of a big peer's records was garbage at once).
+    let next = 0;
     const rows: StagedResource[] = plan.seen.map((iri) => {
-      const write = writes.get(iri);
-      return write === undefined ? { iri } : {
-        iri, write: { kind: write.kind, json: write.json, hash: write.hash, authoritative: write.authoritative, sourceUrl: write.sourceUrl },
-        ...(entries !== undefined && write.kind === 'CatalogItem' ? { entry: entries.get(iri) ?? null } : {}),
-      };
+      const write = plan.upsert[next];
+      if (write?.iri !== iri) return { iri };
+      next++;
+      return entries !== undefined && write.kind === 'CatalogItem' ? { iri, write, entry: entries.get(iri) ?? null } : { iri, write };
     });
     for (const row of rows) this.stagedIris.add(row.iri);
     this.pending = this.stage(runId, rows);

@@ -1196,7 +1196,8 @@ export function wellFormedJson(values: readonly unknown[]): string {
   // JSON.stringify writes a lone surrogate as an escape, and nothing else as `\ud8…`–`\udf…` (a pair is written as
   // it is); a record's own escape, inside its text, is written `\\ud8…` and caught too (the slow path then changes
   // nothing of it).
-  if (!/\\ud[89a-f]/iu.test(json)) return json;
+  // Looked for as text first (JSON.stringify writes its escapes in lower case): nearly every row has no `\ud` at all.
+  if (!json.includes('\\ud') || !/\\ud[89a-f]/iu.test(json)) return json;
   const wellFormed = (v: unknown): unknown => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\ufffd') : Array.isArray(v) ? v.map(wellFormed) : v);
   return JSON.stringify(values.map(wellFormed));
 }
