@@ -213,13 +213,15 @@ export class StagedSnapshot {
     if (!(await this.holdsNothing)) this.profiles = undefined;
     const entries = this.entriesOf(plan.upsert);
     // The upserts are some of the resources seen, in the same order: each is found by walking both, without a map of
-    // them, and is its row's write as it is (a copy of its fields for each of a big peer's records was garbage at once).
+    // them. Its row holds a copy of its fields, not the upsert: the record is dropped with the page, not kept while
+    // the row is staged (during the next page's decoding, where it would be copied by every scavenge).
     let next = 0;
     const rows: StagedResource[] = plan.seen.map((iri) => {
-      const write = plan.upsert[next];
-      if (write?.iri !== iri) return { iri };
+      const upsert = plan.upsert[next];
+      if (upsert?.iri !== iri) return { iri };
       next++;
-      return entries !== undefined && write.kind === 'CatalogItem' ? { iri, write, entry: entries.get(iri) ?? null } : { iri, write };
+      const write = { kind: upsert.kind, json: upsert.json, hash: upsert.hash, authoritative: upsert.authoritative, sourceUrl: upsert.sourceUrl };
+      return entries !== undefined && upsert.kind === 'CatalogItem' ? { iri, write, entry: entries.get(iri) ?? null } : { iri, write };
     });
     for (const row of rows) this.stagedIris.add(row.iri);
     this.pending = this.stage(runId, rows);
