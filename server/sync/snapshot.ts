@@ -197,6 +197,10 @@ async function fetchAndStage(
       // A page that is no document ({"error": "maintenance"}, an empty body) fails here (`decodePage`): taken for an
       // empty catalogue, it would withdraw everything the peer has.
       const decoding = await decodePage(parts.decoder, decoderInput(page), { mediaType, base: page.url }, url);
+      // The page's text and its parsed tree are done with: dropped before its records are merged and staged, which
+      // allocate much (the tree alive then was copied by every scavenge meanwhile, and kept past it).
+      delete page.body;
+      delete page.json;
       if (!decoding.ok) return failed(decoding.failure);
       const { decoded } = decoding;
       const documentErrors = decoded.problems.filter((p) => p.id === null && p.severity === 'error');
