@@ -319,11 +319,19 @@ export function linkedEntries(
     const guesses = layoutOwners(record.id);
     if (guesses.length > 0 && guesses.every((iri) => missed.has(iri))) return undefined;
   }
-  // In `@id` order, as a rebuild reads them.
-  const records = [...all.values()].sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
-  const authoritative = new Set<string>(records.filter((r) => r.authoritative).map((r) => r.record.id));
+  // As a rebuild reads them, in `@id` order, where their order tells: an item that two enterprises say they manage or
+  // supply goes to the last of them (entriesOf); nothing else depends on it. Only the enterprises are sorted, not the
+  // thousands of records of a big peer's page (most of the time of this function).
+  const records: DfcRecord[] = [];
+  const enterprises: DfcRecord[] = [];
+  const authoritative = new Set<string>();
+  for (const r of all.values()) {
+    (r.record.kind === 'Enterprise' ? enterprises : records).push(r.record);
+    if (r.authoritative) authoritative.add(r.record.id);
+  }
+  for (const enterprise of enterprises.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) records.push(enterprise);
   const out = new Map<string, SourcedEntry | null>(catalogItems.map((i) => [i.record.id, null]));
-  for (const entry of entriesOf(records.map((r) => r.record))) {
+  for (const entry of entriesOf(records)) {
     if (!out.has(entry.itemIri) || out.get(entry.itemIri) !== null) continue;
     out.set(entry.itemIri, {
       entry, authoritative: authoritative.has(entry.itemIri) && authoritative.has(entry.productIri),

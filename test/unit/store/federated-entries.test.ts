@@ -58,4 +58,26 @@ describe('store/federated-entries', () => {
     const held = new Map([...page, farm].map((record) => [record.id as string, { record, authoritative: false }]));
     expect(linkedEntries(page.map((record) => ({ record, authoritative: false })), (iri) => held.get(iri))).to.equal(undefined);
   });
+
+  it('gives an item two enterprises claim to the same one as a rebuild does (the last by `@id`), whatever the page\'s order', () => {
+    // Open Food Network's layout: the item lies in the catalogue of enterprise 7, whose organization is held too, and
+    // both say they manage the item.
+    const O = 'https://ofn.example/api/dfc';
+    const item = `${O}/enterprises/7/catalog_items/55` as NodeId;
+    const product = `${O}/enterprises/7/supplied_products/55` as NodeId;
+    const claimer = (path: string): DfcRecord => ({ kind: 'Enterprise', id: `${O}/${path}` as NodeId, name: path, supplies: [], manages: [item],
+      maintains: [], customerCategories: [], affiliates: [] });
+    const all: DfcRecord[] = [
+      { kind: 'SuppliedProduct', id: product, name: 'Miel', images: [], variantOf: [], variants: [], catalogItems: [item] },
+      { kind: 'CatalogItem', id: item, product, stock: 3, offers: [], listedIn: [] },
+      claimer('enterprises/7'), claimer('organizations/7'),
+    ];
+    const rebuilt = entriesOf([...all].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))[0];
+    expect(rebuilt?.enterpriseIri).to.equal(`${O}/organizations/7`);
+    for (const page of [all, [...all].reverse()]) {
+      const sourced = page.map((record) => ({ record, authoritative: true }));
+      const byId = new Map(sourced.map((r) => [r.record.id as string, r]));
+      expect(linkedEntries(sourced, (iri) => byId.get(iri))?.get(item)?.entry).to.deep.equal(rebuilt);
+    }
+  });
 });
