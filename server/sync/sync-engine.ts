@@ -13,6 +13,8 @@
  * @packageDocumentation
  */
 import { randomUUID } from 'node:crypto';
+import { Agent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { hostname } from 'node:os';
 import type { Decoder } from '../codec/decode.js';
 import { failure, failureText } from '../errors/failure.js';
@@ -26,7 +28,7 @@ import { fetchPage, type FetchOutcome, type PageRequest } from './peer-fetch.js'
 import type { PeerTokenSource } from './peer-tokens.js';
 import { snapshotSync } from './snapshot.js';
 import { solidSnapshotSync } from './solid-snapshot.js';
-import { overBudget, type AppliedHook, type PeerSyncOutcome, type SyncParts, type SyncProgress, type SyncRun } from './sync-context.js';
+import { overBudget, sameOrigin, type AppliedHook, type PeerSyncOutcome, type SyncParts, type SyncProgress, type SyncRun } from './sync-context.js';
 
 export type { PeerSyncOutcome, SyncProgress } from './sync-context.js';
 
@@ -185,7 +187,15 @@ export class SyncEngine {
         // The run sends the access token where the peer's static token would go; the outcome names the peer as stored.
         const current = token === undefined ? undefined : { token: token.token };
         const withToken: PeerRow = current === undefined ? peer : { ...peer, token: current.token, tokenHeader: 'authorization' };
-        const ran = await this.run({ ...run, peer: withToken, credentials }, { ...this.parts, fetch: this.budgetedFetch(run, current) });
+        // The run's pages of the peer's origin share a connection (a big peer's hundreds of pages opened one each),
+        // closed with the run: none outlives it, none serves another peer.
+        const pool = keepAlivePool(peer.url);
+        let ran: PeerSyncOutcome;
+        try {
+          ran = await this.run({ ...run, peer: withToken, credentials }, { ...this.parts, fetch: this.budgetedFetch(run, current, pool) });
+        } finally {
+          pool?.destroy();
+        }
         outcome = { ...ran, peer };
         if (outcome.ok) {
           // What the peer relays under an origin followed whole that this origin does not publish: not shown, and said.
@@ -274,7 +284,7 @@ export class SyncEngine {
    * The page fetch of one run: each fetch gets the policy's deadline or what remains of the whole sync's,
    * whichever is shorter (no timer of our own: the fetcher's deadline does it), and none starts past it.
    */
-  private budgetedFetch(run: SyncRun, oidc?: { token: string }): SyncParts['fetch'] {
+  private budgetedFetch(run: SyncRun, oidc?: { token: string }, pool?: Agent): SyncParts['fetch'] {
     let renewed = false;
     const once = async (request: PageRequest): Promise<FetchOutcome> => {
       if (this.stopping.signal.aborted) return { ok: false, failure: failure('stopped', 'given up: the node is stopping', request.url) };
@@ -282,7 +292,9 @@ export class SyncEngine {
       if (remaining <= 0) return { ok: false, failure: overBudget(run, request.url) };
       const capped = remaining < this.policy.totalTimeoutMs;
       // A peer's request carries the access token held now (renewed during the run, maybe).
-      const sent = oidc !== undefined && request.token !== undefined ? { ...request, token: oidc.token } : request;
+      const authorised = oidc !== undefined && request.token !== undefined ? { ...request, token: oidc.token } : request;
+      // The pool is the peer's origin's: a page elsewhere (a pod, where a page moved) opens its own connection.
+      const sent = pool !== undefined && sameOrigin(request.url, run.peer.url) ? { ...authorised, agent: pool } : authorised;
       const outcome = await fetchPage(sent, capped ? { ...this.policy, totalTimeoutMs: remaining } : this.policy, this.transport);
       // A timeout at the sync's deadline is the whole sync's, not this request's (a timer may fire a ms early).
       if (!outcome.ok && outcome.failure.kind === 'timeout' && capped && Date.now() >= run.deadline - 1) {
@@ -397,4 +409,23 @@ export function intervalWithJitter(intervalSeconds: number, random: () => number
 /** The condition a run's feed cursor is written on: the peer's credentials the same as when the run began. */
 function cursorGuard(run: SyncRun): { credentials?: string } {
   return run.credentials === undefined ? {} : { credentials: run.credentials };
+}
+
+/**
+ * A keep-alive pool for the pages of one run at a peer's origin (see {@link PageRequest.agent}); undefined for a URL
+ * that is no http(s) one. Each request through it is still checked and bounded as any (a redirect elsewhere opens its
+ * own connection); the caller destroys it when the run ends.
+ *
+ * @param url - the peer's URL
+ */
+function keepAlivePool(url: string): Agent | undefined {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    return undefined;
+  }
+  // One connection: a run fetches its pages one after the other.
+  const options = { keepAlive: true, maxFreeSockets: 1 };
+  return protocol === 'https:' ? new HttpsAgent(options) : protocol === 'http:' ? new Agent(options) : undefined;
 }
