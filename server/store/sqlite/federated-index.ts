@@ -582,8 +582,15 @@ export function typeKey(type: string): string {
   return type.startsWith(TYPE_KEY_NAMESPACE) ? type.slice(TYPE_KEY_NAMESPACE.length - 1) : ` ${type}`;
 }
 
-/** The most cells a box is looked up by; a wider box (a circle of several hundred km) reads a band of latitude. */
+/** The most cells a box is looked up by; a wider box (a circle of several hundred km) reads a range of cells. */
 const MAX_GRID_CELLS = 600;
+
+/** The row (of latitude) and the column (of longitude) of the grid a box's corners are in, south-west then north-east. */
+function gridCorners(box: { minLat: number; maxLat: number; minLon: number; maxLon: number }): [number, number, number, number] {
+  const row = (lat: number): number => Math.floor((Math.max(-90, Math.min(90, lat)) + 90) * GRID_CELLS_PER_DEGREE);
+  const column = (lon: number): number => Math.floor((Math.max(-180, Math.min(180, lon)) + 180) * GRID_CELLS_PER_DEGREE);
+  return [row(box.minLat), row(box.maxLat), column(box.minLon), column(box.maxLon)];
+}
 
 /**
  * The cells of the grid a box covers, as migration 17 numbers them (`floor((lat + 90) × 5) × 2000 +
@@ -591,13 +598,22 @@ const MAX_GRID_CELLS = 600;
  * in one of them: the same arithmetic on the same doubles, and a floor never decreases.
  */
 export function gridCells(box: { minLat: number; maxLat: number; minLon: number; maxLon: number }): number[] | undefined {
-  const row = (lat: number): number => Math.floor((Math.max(-90, Math.min(90, lat)) + 90) * GRID_CELLS_PER_DEGREE);
-  const column = (lon: number): number => Math.floor((Math.max(-180, Math.min(180, lon)) + 180) * GRID_CELLS_PER_DEGREE);
-  const [r0, r1, c0, c1] = [row(box.minLat), row(box.maxLat), column(box.minLon), column(box.maxLon)];
+  const [r0, r1, c0, c1] = gridCorners(box);
   if (!(r1 >= r0 && c1 >= c0) || (r1 - r0 + 1) * (c1 - c0 + 1) > MAX_GRID_CELLS) return undefined;
   const cells: number[] = [];
   for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) cells.push(r * 2000 + c);
   return cells;
+}
+
+/**
+ * The range of cells from a box's south-west corner's to its north-east corner's: every cell of the rows of the grid
+ * between (numbered row after row), so every cell the box covers, and one range of the cell index however wide the
+ * box (undefined for a box whose corners are not in that order). What a box too wide for {@link gridCells} is read
+ * as: a band of latitude, each entry holding the coordinates the bounds then filter.
+ */
+export function gridRange(box: { minLat: number; maxLat: number; minLon: number; maxLon: number }): [number, number] | undefined {
+  const [r0, r1, c0, c1] = gridCorners(box);
+  return r1 >= r0 && c1 >= c0 ? [r0 * 2000 + c0, r1 * 2000 + c1] : undefined;
 }
 
 /** A band of latitude inside a circle: every point with a latitude and a longitude within its bounds is inside. */
@@ -665,7 +681,11 @@ function whereOf(query: FederatedQuery, grid = true): { where: string; params: S
   const circleBox = query.circle === undefined ? undefined : boxAround(query.circle.lat, query.circle.lon, query.circle.radiusKm);
   const area = query.box ?? circleBox;
   const cells = grid && area !== undefined ? gridCells(area) : undefined;
-  const gridded = cells !== undefined;
+  // Too many cells to list: the range from the first to the last (the rows of latitude between, whole).
+  const range = grid && area !== undefined && cells === undefined ? gridRange(area) : undefined;
+  const gridded = cells !== undefined || range !== undefined;
+  // Bounds out of order (or not numbers): no row is between them.
+  if (grid && area !== undefined && !gridded) return undefined;
   if (query.types !== undefined) {
     // Looked up by cell, the types are their short keys: the ones federated_listed_by_cell holds (see typeKey).
     where.push(`${gridded ? 'type_key' : 'product_type'} IN (${query.types.map(() => '?').join(',')})`);
@@ -674,6 +694,9 @@ function whereOf(query: FederatedQuery, grid = true): { where: string; params: S
   if (cells !== undefined) {
     where.push(`cell IN (${cells.map(() => '?').join(',')})`);
     params.push(...cells);
+  } else if (range !== undefined) {
+    where.push('cell BETWEEN ? AND ?');
+    params.push(...range);
   }
   if (query.box !== undefined) {
     where.push('latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?');
@@ -775,14 +798,13 @@ const KEPT_GROUP_COLUMNS = `SELECT peer_key AS peerKey, product_type AS productT
   in_stock AS inStock FROM federated_supply_groups`;
 
 /**
- * The filter of the kept supply groups (`federated_supply_groups`) a query selects, when all its filters are columns
- * of theirs (type, enterprise, source: the whole catalogue's summary is one); undefined for any other query (a
- * circle, stock, a text: those group the rows themselves).
+ * The kept supply groups (`federated_supply_groups`) a query selects, when all its filters are columns of theirs (type,
+ * enterprise, source, stock: the whole catalogue's summary is one): `where` filters them, and `groups` is them as a
+ * table whose counts are of the rows the query keeps (in stock or not). Undefined for any other query (a circle, a
+ * box, a text: those group the rows themselves).
  */
-function keptWhere(query: FederatedQuery): { where: string; params: SqlValue[] } | undefined {
-  if (query.text !== undefined || query.textTypes !== undefined || query.box !== undefined || query.circle !== undefined || query.inStock !== undefined) {
-    return undefined;
-  }
+function keptWhere(query: FederatedQuery): { where: string; params: SqlValue[]; groups: string } | undefined {
+  if (query.text !== undefined || query.textTypes !== undefined || query.box !== undefined || query.circle !== undefined) return undefined;
   const where: string[] = ['1'];
   const params: SqlValue[] = [];
   if (query.types !== undefined) {
@@ -797,7 +819,17 @@ function keptWhere(query: FederatedQuery): { where: string; params: SqlValue[] }
     where.push('peer_key = ?');
     params.push(query.source === 'local' ? -1 : Number(query.source));
   }
-  return { where: where.join(' AND '), params };
+  // Of the rows in stock, or of the others: a group holds some when it holds a product of theirs.
+  const [products, offers, inStock, lat, lon] = query.inStock === undefined ? ['products', 'offers', 'in_stock', 'lat', 'lon']
+    : query.inStock ? ['stocked_products', 'stocked_offers', 'in_stock', 'stocked_lat', 'stocked_lon']
+      : ['unstocked_products', 'offers - stocked_offers', '0', 'unstocked_lat', 'unstocked_lon'];
+  if (query.inStock !== undefined) where.push(`${products} > 0`);
+  const sql = where.join(' AND ');
+  return {
+    where: sql, params,
+    groups: `(SELECT peer_key, product_type, enterprise_iri, postcode, area, ${lat} AS lat, ${lon} AS lon, ${products} AS products, ${offers} AS offers,
+      ${inStock} AS in_stock FROM federated_supply_groups WHERE ${sql})`,
+  };
 }
 
 /** The filter every federated query starts with: the listed rows (winners, not withdrawn). */
@@ -1726,9 +1758,8 @@ export class SqliteFederatedIndex implements FederatedIndex {
     if (kept !== undefined) return kept;
     const from = matchedFrom(await this.planned(query));
     if (from === undefined) return [];
-    // Without a text, grouped in the order of the covering index federated_supply (type, enterprise, peer,
-    // postcode): the rows stream through the groups without being sorted, and never leave the index. With one,
-    // every match (a subquery of rowids) is read and grouped: linear in the matches.
+    // A circle's or a box's rows (found in the cell index), or a text's matches (a subquery of rowids): each match is
+    // read and grouped, linear in the matches. Every other query's groups are kept (keptWhere).
     const groups = await this.db.reader.all<Omit<SupplyGroup, 'area'> & { postcode: string | null }>(
       `SELECT f.product_type AS productType, f.enterprise_iri AS enterpriseIri, f.peer_id AS peerId, f.postcode AS postcode,
          COUNT(DISTINCT f.product_key) AS products, COUNT(f.offer_iri) AS offers, SUM(f.in_stock) AS inStock,
@@ -1750,9 +1781,9 @@ export class SqliteFederatedIndex implements FederatedIndex {
   }
 
   /** {@link supplySummary}'s sums, from the kept groups brought up to date. */
-  private async computeSummary(kept: { where: string; params: SqlValue[] }, rollUp: (type: string) => readonly string[]): Promise<SupplySummary | undefined> {
+  private async computeSummary(kept: { groups: string; params: SqlValue[] }, rollUp: (type: string) => readonly string[]): Promise<SupplySummary | undefined> {
     await this.refreshSupplyGroups();
-    const from = `federated_supply_groups WHERE ${kept.where}`;
+    const from = `${kept.groups} AS kept`;
     const counts = 'COUNT(DISTINCT enterprise_iri) AS producers, coalesce(SUM(products), 0) AS products, coalesce(SUM(offers), 0) AS offers, '
       + 'coalesce(SUM(in_stock), 0) AS inStock';
     const types = await this.db.reader.all<{ type: string | null }>(`SELECT DISTINCT product_type AS type FROM ${from}`, kept.params);
@@ -1784,9 +1815,9 @@ export class SqliteFederatedIndex implements FederatedIndex {
   }
 
   /**
-   * The groups of a query whose filters are all columns of the kept groups (type, enterprise, source: the whole
+   * The groups of a query whose filters are all columns of the kept groups (type, enterprise, source, stock: the whole
    * catalogue's summary is one), read from `federated_supply_groups` once the sources changed since are computed
-   * again; undefined for any other query (a circle, stock, a text: those group the rows themselves).
+   * again; undefined for any other query (a circle, a box, a text: those group the rows themselves).
    */
   private async keptSupplyGroups(query: FederatedQuery): Promise<SupplyGroup[] | undefined> {
     const kept = keptWhere(query);
@@ -1796,7 +1827,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
     return this.db.reader.all<SupplyGroup>(
       `SELECT product_type AS productType, enterprise_iri AS enterpriseIri, CASE WHEN peer_key = -1 THEN NULL ELSE peer_key END AS peerId,
          area, products, offers, in_stock AS inStock, lat, lon
-       FROM federated_supply_groups WHERE ${kept.where}`, kept.params);
+       FROM ${kept.groups}`, kept.params);
   }
 
   /**
@@ -1848,9 +1879,12 @@ export class SqliteFederatedIndex implements FederatedIndex {
         // The rows of a source are found by the primary key (source, item_iri): a peer's, or this node's enterprises'.
         const [sourceWhere, sourceParams]: [string, SqlValue[]] = key === -1 ? ["source >= 'local:' AND source < 'local;'", []] : ['source = ?', [`peer:${key}`]];
         await tx.run(`INSERT INTO federated_supply_groups (peer_key, product_type, enterprise_iri, postcode, area, products, offers, in_stock,
-            lat, lon)
+            lat, lon, stocked_products, unstocked_products, stocked_offers, stocked_lat, stocked_lon, unstocked_lat, unstocked_lon)
           SELECT ?, product_type, enterprise_iri, postcode, nullif(${AREA_SQL}, ''), COUNT(DISTINCT product_key), COUNT(offer_iri), coalesce(SUM(in_stock), 0),
-            max(latitude), max(longitude)
+            max(latitude), max(longitude), COUNT(DISTINCT CASE WHEN in_stock = 1 THEN product_key END),
+            COUNT(DISTINCT CASE WHEN in_stock = 0 THEN product_key END), COUNT(CASE WHEN in_stock = 1 THEN offer_iri END),
+            max(CASE WHEN in_stock = 1 THEN latitude END), max(CASE WHEN in_stock = 1 THEN longitude END),
+            max(CASE WHEN in_stock = 0 THEN latitude END), max(CASE WHEN in_stock = 0 THEN longitude END)
           FROM federated_entries WHERE ${sourceWhere} AND winner = 1 AND withdrawn = 0
           GROUP BY product_type, enterprise_iri, postcode`, [key, ...sourceParams]);
         if (follow) for (const group of await tx.all<KeptGroup>(`${KEPT_GROUP_COLUMNS} WHERE peer_key = ?`, [key])) now.push(group);

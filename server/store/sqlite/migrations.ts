@@ -1226,6 +1226,33 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE resources.iri = p.iri AND resources.eid = p.eid AND resources.kind = 'Offer' AND json_extract(resources.record, '$.stock') IS NOT p.stock;
     `,
   },
+  {
+    version: 43,
+    name: 'fewer indexes for every row of the federated index to enter: the supply kept by stock, circles of any size by cell',
+    sql: `
+      -- Every row a sync writes enters each index of federated_entries: a 200,000-offer peer's first snapshot spent about
+      -- 10 s of CPU in its insert, half of it in the secondary indexes. Two of them are dropped, measured (instructions
+      -- of SQLite inserting 40,000 rows, cachegrind) at 10 % (federated_supply, the widest: about 400 bytes an entry)
+      -- and 4.5 % (federated_by_place) of the insert.
+      --  - federated_supply covered the summaries grouped from the rows. The kept groups (migration 17) answer every
+      --    summary but those of a circle, a box or a text (read through the cell index or the full-text hits): the
+      --    groups now keep, beside their counts, the products and offers in stock and the products out of stock (and
+      --    where the rows of each are), so that a summary of what is in stock (or not) is read from them too.
+      --  - federated_by_place (winner, latitude, longitude) served circles and boxes too big for a list of cells: they
+      --    are read as a range of cells of federated_listed_by_cell now (federated-index.ts, whereOf).
+      DROP INDEX federated_supply;
+      DROP INDEX federated_by_place;
+      ALTER TABLE federated_supply_groups ADD COLUMN stocked_products INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE federated_supply_groups ADD COLUMN unstocked_products INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE federated_supply_groups ADD COLUMN stocked_offers INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE federated_supply_groups ADD COLUMN stocked_lat REAL;
+      ALTER TABLE federated_supply_groups ADD COLUMN stocked_lon REAL;
+      ALTER TABLE federated_supply_groups ADD COLUMN unstocked_lat REAL;
+      ALTER TABLE federated_supply_groups ADD COLUMN unstocked_lon REAL;
+      -- Every source's groups are computed again (with their new counts) before the next summary reads them.
+      INSERT OR IGNORE INTO federated_supply_dirty (peer_key) SELECT id FROM peers UNION SELECT -1;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { SqliteDatabase } from '../../../server/store/sqlite/database.js';
 import { migrate, MIGRATIONS, SCHEMA_VERSION, SchemaTooNewError } from '../../../server/store/sqlite/migrations.js';
-import { DIRECTORY_SQL } from '../../../server/store/sqlite/federated-index.js';
+import { DIRECTORY_SQL, SqliteFederatedIndex } from '../../../server/store/sqlite/federated-index.js';
 import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
 import { readRows } from '../../helpers/sqlite.js';
 
@@ -119,6 +119,46 @@ describe('migrations', () => {
         WHERE peer_id <> ? AND enterprise_iri = ? AND enterprise_rank >= 1`, [1, farm])).to.include('USING COVERING INDEX federated_by_enterprise');
       expect(await db.reader.all('SELECT enterprise_iri, enterprise_name, enterprise_rank, peer_id FROM federated_entries INDEXED BY federated_by_enterprise'))
         .to.deep.equal([{ enterprise_iri: farm, enterprise_name: 'Farm', enterprise_rank: 1, peer_id: 1 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('drops, at migration 43, the two indexes no query needs any more, and keeps each source\'s supply in stock and out of it', async () => {
+    const db = await SqliteDatabase.open(file);
+    try {
+      await migrate(db, MIGRATIONS.filter((m) => m.version < 43));
+      const farm = 'https://a.example/enterprises/1';
+      await db.transaction(async (tx) => {
+        await tx.run("INSERT INTO peers (id, name, url, origin, created_at) VALUES (1, 'a', 'https://a.example/', 'https://a.example', 'then')");
+        for (const [n, inStock, offer] of [[1, 1, 1], [2, 0, 1], [3, 1, 1], [4, 0, 0]] as const) {
+          await tx.run(`INSERT INTO federated_entries (source, item_iri, product_iri, product_key, offer_iri, enterprise_iri, peer_id, rank, winner,
+            in_stock, postcode, latitude, longitude) VALUES ('peer:1', ?, ?, ?, ?, ?, 1, 1, 1, ?, '87000', 45.8, 1.2)`,
+          [`https://a.example/items/${n}`, `https://a.example/products/${n}`, `https://a.example/products/${n}`, offer === 1 ? `https://a.example/offers/${n}` : null,
+            farm, inStock]);
+        }
+      });
+      // The groups as the version before kept them (computed at its first summary).
+      const groups = await db.transaction(async (tx) => {
+        await tx.run(`INSERT INTO federated_supply_groups (peer_key, product_type, enterprise_iri, postcode, area, products, offers, in_stock, lat, lon)
+          VALUES (1, NULL, ?, '87000', '87', 4, 3, 2, 45.8, 1.2)`, [farm]);
+        await tx.run('DELETE FROM federated_supply_dirty');
+        return tx.all('SELECT * FROM federated_supply_groups');
+      });
+      expect(groups).to.have.length(1);
+      expect(await migrate(db)).to.deep.equal([43]);
+      const indexes = (await db.reader.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'federated_entries'")).map((r) => r.name);
+      expect(indexes).to.not.include('federated_supply');
+      expect(indexes).to.not.include('federated_by_place');
+      expect(indexes).to.include('federated_listed_by_cell');
+      // Every source is computed again before the next summary: the kept counts in stock and out of it are the rows'.
+      expect((await db.reader.all<{ peer_key: number }>('SELECT peer_key FROM federated_supply_dirty ORDER BY peer_key')).map((r) => r.peer_key)).to.deep.equal([-1, 1]);
+      const index = new SqliteFederatedIndex(db);
+      const counts = async (inStock?: boolean): Promise<unknown> => (await index.supplyGroups(inStock === undefined ? {} : { inStock }))
+        .map((g) => [g.products, g.offers, g.inStock]);
+      expect(await counts(true)).to.deep.equal([[2, 2, 2]]);
+      expect(await counts(false)).to.deep.equal([[2, 1, 0]]);
+      expect(await counts()).to.deep.equal([[4, 3, 2]]);
     } finally {
       await db.close();
     }
