@@ -151,6 +151,10 @@ describe('migrations', () => {
       expect(indexes).to.not.include('federated_supply');
       expect(indexes).to.not.include('federated_by_place');
       expect(indexes).to.include('federated_listed_by_cell');
+      // The listed rows' indexes by type and by name hold the types' short keys.
+      const columns = async (name: string): Promise<string[]> => (await db.reader.all<{ name: string }>(`SELECT name FROM pragma_index_info('${name}')`)).map((c) => c.name);
+      expect(await columns('federated_listed_by_type')).to.deep.equal(['type_key']);
+      expect(await columns('federated_listed_by_name')).to.deep.equal(['name_key', 'item_iri', 'type_key', 'in_stock', 'latitude', 'longitude']);
       // Every source is computed again before the next summary: the kept counts in stock and out of it are the rows'.
       expect((await db.reader.all<{ peer_key: number }>('SELECT peer_key FROM federated_supply_dirty ORDER BY peer_key')).map((r) => r.peer_key)).to.deep.equal([-1, 1]);
       const index = new SqliteFederatedIndex(db);
