@@ -979,12 +979,12 @@ const MAX_RANKED = 4000;
 const BEST_WORD = 'min(enterprise_rank * 4294967296 + coalesce(peer_id, 0))';
 
 /**
- * Every listed enterprise once, with its best word's row (see {@link BEST_WORD}), from the partial covering index
- * federated_listed_enterprises alone, in its order: named, so that the planner never walks another index and sorts
- * (it would, from statistics gathered when the index was small).
+ * Every listed enterprise once, with its best word's row (see {@link BEST_WORD}), from the covering index
+ * federated_by_enterprise alone (its entries say whether their row is listed), in its order: named, so that the
+ * planner never walks another index and sorts (it would, from statistics gathered when the index was small).
  */
 export const DIRECTORY_SQL = `SELECT enterprise_iri AS iri, ${BEST_WORD} AS rank, enterprise_name AS name, city, postcode, latitude AS lat,
-  longitude AS lon FROM federated_entries INDEXED BY federated_listed_enterprises
+  longitude AS lon FROM federated_entries INDEXED BY federated_by_enterprise
   WHERE winner = 1 AND withdrawn = 0 AND enterprise_iri IS NOT NULL GROUP BY enterprise_iri`;
 
 /** An enterprise as the index knows it, for maps and popups. */
@@ -1146,7 +1146,7 @@ export async function peerDependents(tx: SqlConnection, peerId: number, options:
   const relays = await tx.all<{ peer_id: number; item_iri: string }>(
     // The peer's enterprises from their partial index (migration 39), whatever the statistics say (none yet at a first
     // snapshot): its primary key would read every record of the peer. Its rows are left out by federated_by_enterprise
-    // alone, which holds their source and rank: none of them is read from the table.
+    // alone, which holds their source and rank, and what they say of the enterprise: none of them is read from the table.
     `WITH e AS (SELECT iri, withdrawn_at IS NOT NULL AS gone FROM peer_resources INDEXED BY peer_resources_enterprises
        WHERE peer_id = ? AND kind = 'Enterprise' AND authoritative = 1)${said}
      SELECT DISTINCT f.peer_id, f.item_iri FROM e
@@ -1940,7 +1940,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
       // each enterprise one whole row, the one whose source is most to be believed about it (SQLite takes the bare
       // columns from the row of the min()): never a name from one row and coordinates from another, never a relay's
       // copy beside its origin's, and between equals the lowest peer id, not whichever row SQLite meets first. From
-      // the partial covering index federated_listed_enterprises alone, in its order.
+      // the covering index federated_by_enterprise alone, in its order.
       const rows = await this.db.reader.all<Omit<DirectoryEntry, 'source'> & { rank: number }>(DIRECTORY_SQL);
       // This node's rows alone have rank 0 (enterprise rank local, no peer id).
       return new Map(rows.map(({ rank, ...r }) => [r.iri, { ...r, source: rank === 0 ? 'local' : `peer:${rank % 4294967296}` }]));
@@ -2035,11 +2035,12 @@ export class SqliteFederatedIndex implements FederatedIndex {
 
   public async enterprises(): Promise<FederatedEnterprise[]> {
     // The names the directory shows (the best word about each enterprise, never a relay's copy beside its origin's),
-    // then those of enterprises with no listed offer, from the covering index (enterprise_iri, enterprise_name).
+    // then those of enterprises with no listed offer, from the covering index federated_by_enterprise in its order: the
+    // first of their names (none when a row names none), as their names in order would give it.
     const [listed, all] = await Promise.all([this.directory(), this.db.reader.all<{ iri: string; name: string | null }>(
-      `SELECT DISTINCT enterprise_iri AS iri, enterprise_name AS name FROM federated_entries
-         WHERE enterprise_iri IS NOT NULL ORDER BY enterprise_iri`)]);
-    return all.filter((e, i) => all[i - 1]?.iri !== e.iri).map((e) => ({ iri: e.iri, name: listed.get(e.iri)?.name ?? e.name }));
+      `SELECT enterprise_iri AS iri, CASE WHEN count(enterprise_name) < count(*) THEN NULL ELSE min(enterprise_name) END AS name
+         FROM federated_entries INDEXED BY federated_by_enterprise WHERE enterprise_iri IS NOT NULL GROUP BY enterprise_iri ORDER BY enterprise_iri`)]);
+    return all.map((e) => ({ iri: e.iri, name: listed.get(e.iri)?.name ?? e.name }));
   }
 
   public async hasProductType(type: string): Promise<boolean> {

@@ -1233,7 +1233,8 @@ export const MIGRATIONS: readonly Migration[] = [
       -- Every row a sync writes enters each index of federated_entries: a 200,000-offer peer's first snapshot spent about
       -- 10 s of CPU in its insert, half of it in the secondary indexes. Two of them are dropped, and two made smaller:
       -- measured in instructions of SQLite inserting 40,000 rows (cachegrind), 10 % of the insert (federated_supply, the
-      -- widest: about 400 bytes an entry), 4.5 % (federated_by_place), 2 % and 1.4 % (the two below): 18 % in all.
+      -- widest: about 400 bytes an entry), 4.5 % (federated_by_place), 2 % and 1.4 % (by type and by name, below), 3 %
+      -- (the two by enterprise made one, below): 21 % in all.
       --  - federated_supply covered the summaries grouped from the rows. The kept groups (migration 17) answer every
       --    summary but those of a circle, a box or a text (read through the cell index or the full-text hits): the
       --    groups now keep, beside their counts, the products and offers in stock and the products out of stock (and
@@ -1250,6 +1251,14 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX federated_listed_by_name;
       CREATE INDEX federated_listed_by_name ON federated_entries (name_key, item_iri, type_key, in_stock, latitude, longitude)
         WHERE winner = 1 AND withdrawn = 0;
+      -- One index of the rows by enterprise where there were two (the listed rows' word about each, migration 25, and every
+      -- row's source and rank, migration 39): it holds every row, with whether it is listed, and what a map shows of its
+      -- enterprise. The directory reads the listed rows' entries from it alone; the relays of a peer's enterprises are
+      -- found in it, and compared with the peer's word, without reading their rows.
+      DROP INDEX federated_listed_enterprises;
+      DROP INDEX federated_by_enterprise;
+      CREATE INDEX federated_by_enterprise ON federated_entries (enterprise_iri, enterprise_rank, peer_id, enterprise_name, city, postcode,
+        latitude, longitude, winner, withdrawn);
       ALTER TABLE federated_supply_groups ADD COLUMN stocked_products INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE federated_supply_groups ADD COLUMN unstocked_products INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE federated_supply_groups ADD COLUMN stocked_offers INTEGER NOT NULL DEFAULT 0;

@@ -328,6 +328,22 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
     });
   });
 
+  describe('the enterprises', () => {
+    it('are listed once each from their index, an unlisted one by the first of its rows\' names (none when a row names none)', async () => {
+      await change(async (tx) => {
+        for (const e of [1, 2, 3]) for (let k = 0; k < 3; k++) await insert(tx, { peer: k, enterprise: e, winner: false });
+        await insert(tx, { peer: 0, enterprise: 4 });
+        await tx.run(`UPDATE federated_entries SET enterprise_name = CASE rowid % 3 WHEN 0 THEN 'B' WHEN 1 THEN 'A' ELSE 'C' END
+          WHERE enterprise_iri = 'https://e.example/1'`);
+        await tx.run("UPDATE federated_entries SET enterprise_name = CASE WHEN rowid % 3 = 0 THEN NULL ELSE 'B' END WHERE enterprise_iri = 'https://e.example/2'");
+        await tx.run("UPDATE federated_entries SET enterprise_name = 'Z' WHERE enterprise_iri = 'https://e.example/3'");
+      });
+      expect((await index.enterprises()).map((e) => [e.iri, e.name])).to.deep.equal([
+        ['https://e.example/1', 'A'], ['https://e.example/2', null], ['https://e.example/3', 'Z'], ['https://e.example/4', 'Ferme 4'],
+      ]);
+    });
+  });
+
   describe('a text\'s type labels', () => {
     it('find the first listed rows of several types in rowid order, each type walked apart, as one list would', async function () {
       this.timeout(30_000);
