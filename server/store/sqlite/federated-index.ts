@@ -582,11 +582,6 @@ export function typeKey(type: string): string {
   return type.startsWith(TYPE_KEY_NAMESPACE) ? type.slice(TYPE_KEY_NAMESPACE.length - 1) : ` ${type}`;
 }
 
-/** The type a {@link typeKey} stands for. */
-export function typeOfKey(key: string): string {
-  return key.startsWith(' ') ? key.slice(1) : `${TYPE_KEY_NAMESPACE.slice(0, -1)}${key}`;
-}
-
 /** The most cells a box is looked up by; a wider box (a circle of several hundred km) reads a range of cells. */
 const MAX_GRID_CELLS = 600;
 
@@ -692,9 +687,9 @@ function whereOf(query: FederatedQuery, grid = true): { where: string; params: S
   // Bounds out of order (or not numbers): no row is between them.
   if (grid && area !== undefined && !gridded) return undefined;
   if (query.types !== undefined) {
-    // The types as their short keys: the ones the listed rows' indexes hold (see typeKey).
-    where.push(`type_key IN (${query.types.map(() => '?').join(',')})`);
-    params.push(...query.types.map(typeKey));
+    // Looked up by cell, the types are their short keys: the ones federated_listed_by_cell holds (see typeKey).
+    where.push(`${gridded ? 'type_key' : 'product_type'} IN (${query.types.map(() => '?').join(',')})`);
+    params.push(...(gridded ? query.types.map(typeKey) : query.types));
   }
   if (cells !== undefined) {
     where.push(`cell IN (${cells.map(() => '?').join(',')})`);
@@ -904,15 +899,15 @@ function selectOf(query: PlannedQuery, columns: string): { sql: string; params: 
     // statement's parameters, the types are read as one list.
     if (types.length === 1 || types.length > MAX_TYPE_WALKS || (types.length + 1) * (filter.params.length + 1) > MAX_WALK_PARAMS) {
       hits.push(`SELECT rid, score FROM (SELECT rowid AS rid, 1 AS score FROM federated_entries WHERE ${filter.where}
-        AND type_key IN (${types.map(() => '?').join(',')}) ORDER BY rowid LIMIT ${2 * MAX_TEXT_MATCHES})`);
-      params.push(...filter.params, ...types.map(typeKey));
+        AND product_type IN (${types.map(() => '?').join(',')}) ORDER BY rowid LIMIT ${2 * MAX_TEXT_MATCHES})`);
+      params.push(...filter.params, ...types);
     } else {
       // The first rows of each type, each walked in rowid order (federated_listed_by_type), then the first of them all: the
       // rows of several types in rowid order would otherwise be every row of those types, read and sorted.
-      const walks = types.map(() => `SELECT * FROM (SELECT rowid AS rid FROM federated_entries WHERE ${filter.where} AND type_key = ?
+      const walks = types.map(() => `SELECT * FROM (SELECT rowid AS rid FROM federated_entries WHERE ${filter.where} AND product_type = ?
         ORDER BY rowid LIMIT ${2 * MAX_TEXT_MATCHES})`);
       hits.push(`SELECT rid, score FROM (SELECT rid, 1 AS score FROM (${walks.join(' UNION ALL ')}) ORDER BY rid LIMIT ${2 * MAX_TEXT_MATCHES})`);
-      for (const type of types) params.push(...filter.params, typeKey(type));
+      for (const type of types) params.push(...filter.params, type);
     }
   }
   return {
@@ -939,8 +934,8 @@ function allTextMatches(query: PlannedQuery): { sql: string; params: SqlValue[] 
     params.push(text, ...filter.params);
   }
   if (types.length > 0) {
-    parts.push(`SELECT f.rowid AS mid FROM federated_entries f WHERE ${filter.where} AND f.type_key IN (SELECT value FROM json_each(?))`);
-    params.push(...filter.params, JSON.stringify(types.map(typeKey)));
+    parts.push(`SELECT f.rowid AS mid FROM federated_entries f WHERE ${filter.where} AND f.product_type IN (SELECT value FROM json_each(?))`);
+    params.push(...filter.params, JSON.stringify(types));
   }
   return parts.length === 0 ? undefined : { sql: parts.join(' UNION '), params };
 }
@@ -2012,8 +2007,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
   /** The product types of the listed offers (for labels to sort by). */
   public async productTypes(): Promise<string[]> {
     return (await this.db.reader.all<{ t: string }>(
-      // From the listed rows' index of their types' keys alone.
-      'SELECT DISTINCT type_key AS t FROM federated_entries WHERE winner = 1 AND withdrawn = 0 AND type_key IS NOT NULL')).map((r) => typeOfKey(r.t));
+      'SELECT DISTINCT product_type AS t FROM federated_entries WHERE winner = 1 AND withdrawn = 0 AND product_type IS NOT NULL')).map((r) => r.t);
   }
 
   public async entriesByIds(ids: readonly number[]): Promise<FederatedRow[]> {
@@ -2044,7 +2038,7 @@ export class SqliteFederatedIndex implements FederatedIndex {
   }
 
   public async hasProductType(type: string): Promise<boolean> {
-    return (await this.db.reader.all(`SELECT 1 FROM federated_entries WHERE ${LISTED} AND type_key = ? LIMIT 1`, [typeKey(type)])).length > 0;
+    return (await this.db.reader.all(`SELECT 1 FROM federated_entries WHERE ${LISTED} AND product_type = ? LIMIT 1`, [type])).length > 0;
   }
 
   public async rowsOfKeys(productKeys: readonly string[]): Promise<FederatedRow[]> {

@@ -1231,10 +1231,9 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'fewer indexes for every row of the federated index to enter: the supply kept by stock, circles of any size by cell',
     sql: `
       -- Every row a sync writes enters each index of federated_entries: a 200,000-offer peer's first snapshot spent about
-      -- 10 s of CPU in its insert, half of it in the secondary indexes. Two of them are dropped, and two made smaller:
+      -- 10 s of CPU in its insert, half of it in the secondary indexes. Two of them are dropped, and two made one:
       -- measured in instructions of SQLite inserting 40,000 rows (cachegrind), 10 % of the insert (federated_supply, the
-      -- widest: about 400 bytes an entry), 4.5 % (federated_by_place), 2 % and 1.4 % (by type and by name, below), 3 %
-      -- (the two by enterprise made one, below): 21 % in all.
+      -- widest: about 400 bytes an entry), 4.5 % (federated_by_place), 3 % (the two by enterprise made one, below).
       --  - federated_supply covered the summaries grouped from the rows. The kept groups (migration 17) answer every
       --    summary but those of a circle, a box or a text (read through the cell index or the full-text hits): the
       --    groups now keep, beside their counts, the products and offers in stock and the products out of stock (and
@@ -1243,14 +1242,8 @@ export const MIGRATIONS: readonly Migration[] = [
       --    are read as a range of cells of federated_listed_by_cell now (federated-index.ts, whereOf).
       DROP INDEX federated_supply;
       DROP INDEX federated_by_place;
-      -- The listed rows' indexes by type and by name hold a type as its short key (type_key, migration 22), as the cell
-      -- index does: the taxonomy's 91-character namespace was most of each entry. Every query of the listed rows by type
-      -- asks for those keys (federated-index.ts, typeKey).
-      DROP INDEX federated_listed_by_type;
-      CREATE INDEX federated_listed_by_type ON federated_entries (type_key) WHERE winner = 1 AND withdrawn = 0;
-      DROP INDEX federated_listed_by_name;
-      CREATE INDEX federated_listed_by_name ON federated_entries (name_key, item_iri, type_key, in_stock, latitude, longitude)
-        WHERE winner = 1 AND withdrawn = 0;
+      -- (The listed rows' indexes by type and by name keep the types' IRIs: with the short keys of the cell index, 3.5 %
+      -- less to insert, SQLite no longer read them as covering, a virtual column's value being computed from the row.)
       -- One index of the rows by enterprise where there were two (the listed rows' word about each, migration 25, and every
       -- row's source and rank, migration 39): it holds every row, with whether it is listed, and what a map shows of its
       -- enterprise. The directory reads the listed rows' entries from it alone; the relays of a peer's enterprises are
