@@ -1842,7 +1842,11 @@ export class SqliteFederatedIndex implements FederatedIndex {
     const run = (async () => {
       try {
         // Read first on a reader: the common case (nothing changed since) costs no write transaction.
-        while ((await this.db.reader.get('SELECT 1 AS dirty FROM federated_supply_dirty LIMIT 1')) !== undefined) await this.refreshSome();
+        // Until the writer finds nothing left: a reader whose snapshot is older than the last refresh's commit would
+        // see changed sources that are not changed any more, and asking it again would loop for ever.
+        while ((await this.db.reader.get('SELECT 1 AS dirty FROM federated_supply_dirty LIMIT 1')) !== undefined) {
+          if ((await this.refreshSome()) === 0) break;
+        }
         if (rollUp !== undefined) await this.ensureTallies(rollUp);
       } catch (error) {
         // Whatever was committed or not, the tallies are read again from the table next time.
@@ -1860,13 +1864,17 @@ export class SqliteFederatedIndex implements FederatedIndex {
   /**
    * Computes again the kept groups of up to 50 changed sources in one transaction, and moves the kept tallies
    * by the groups replaced, once committed (when they were up to date with the table before it).
+   *
+   * @returns how many changed sources the transaction found (none: nothing is left to refresh)
    */
-  private async refreshSome(): Promise<void> {
+  private async refreshSome(): Promise<number> {
     const tallies = this.tallies;
     let replaced: { old: KeptGroup[]; now: KeptGroup[]; version: string } | undefined;
+    let refreshed = 0;
     await this.db.transaction(async (tx) => {
       replaced = undefined;
       const keys = (await tx.all<{ peer_key: number }>('SELECT peer_key FROM federated_supply_dirty LIMIT 50')).map((k) => k.peer_key);
+      refreshed = keys.length;
       if (keys.length === 0) return;
       const before = (await tx.get<{ value: string }>(`SELECT value FROM meta WHERE key = '${SUPPLY_VERSION}'`))?.value ?? '0';
       // Another process (a command run beside the server) may have replaced groups: the tallies are then stale.
@@ -1896,14 +1904,15 @@ export class SqliteFederatedIndex implements FederatedIndex {
     });
     // Committed. Nothing replaced: the tallies stand as they are.
     const done = replaced as { old: KeptGroup[]; now: KeptGroup[]; version: string } | undefined;
-    if (done === undefined || tallies === undefined) return;
+    if (done === undefined || tallies === undefined) return refreshed;
     if (done.version === '' || this.tallies !== tallies) {
       this.tallies = undefined;
-      return;
+      return refreshed;
     }
     for (const group of done.old) tallies.apply(group, -1);
     for (const group of done.now) tallies.apply(group, 1);
     tallies.version = done.version;
+    return refreshed;
   }
 
   /**

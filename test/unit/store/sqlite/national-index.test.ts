@@ -527,6 +527,27 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
       await change((tx) => tx.run("UPDATE federated_entries SET name = 'renamed', name_key = 'renamed'"));
       expect(await db.reader.all('SELECT peer_key FROM federated_supply_dirty')).to.deep.equal([]);
     });
+
+    it('ends a refresh when the writer finds nothing left, whatever a reader with an older snapshot still sees', async () => {
+      await change(async (tx) => {
+        for (let i = 0; i < 20; i++) await insert(tx, { peer: i % 3, enterprise: i });
+      });
+      // A reader on a snapshot older than the refresh's commit: the sources it changed still read as changed.
+      const reader = db.reader as { get: SqlConnection['get'] };
+      const get = reader.get.bind(reader);
+      reader.get = ((sql: string, params?: readonly SqlValue[]) => (sql.includes('FROM federated_supply_dirty')
+        ? Promise.resolve({ dirty: 1 }) : get(sql, params))) as SqlConnection['get'];
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const groups = await Promise.race([keptGroups(), new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('the refresh never ended: it asked the stale reader again and again')), 5000);
+        })]);
+        expect(groups).to.deep.equal(await plainGroups());
+      } finally {
+        clearTimeout(timer);
+        reader.get = get;
+      }
+    });
   });
 
   describe('texts too broad to rank', () => {
