@@ -176,6 +176,34 @@ describe('SQLite federated index at a national scale (grid, kept supply groups, 
       expect(plan).to.include('federated_listed_by_cell (cell>? AND cell<?)');
     });
 
+    it('finds exactly the rows of circles across the antimeridian or a pole, and of boxes at the grid\'s edges (read as a range of cells)', async () => {
+      const next = random(17);
+      const points: [number, number][] = [[90, 0], [-90, 0], [0, 180], [0, -180], [90, 180], [-90, -180], [-17, 180], [-17, -180]];
+      for (let i = 0; i < 300; i++) points.push([-90 + next() * 180, -180 + next() * 360]);
+      // Near the north pole, and on both sides of the antimeridian.
+      for (let i = 0; i < 150; i++) points.push([80 + next() * 10, -180 + next() * 360]);
+      for (let i = 0; i < 150; i++) points.push([-30 + next() * 25, 170 + next() * 10]);
+      for (let i = 0; i < 150; i++) points.push([-30 + next() * 25, -180 + next() * 10]);
+      await change(async (tx) => {
+        for (const [lat, lon] of points) await insert(tx, { peer: 0, enterprise: 1, lat, lon });
+      });
+      for (const circle of [{ lat: -17, lon: 179.5, radiusKm: 700 }, { lat: -17, lon: -179.5, radiusKm: 700 }, { lat: 88, lon: 10, radiusKm: 900 },
+        { lat: -89, lon: 0, radiusKm: 500 }, { lat: 90, lon: 0, radiusKm: 1000 }, { lat: 0, lon: 180, radiusKm: 1500 }, { lat: 10, lon: 0, radiusKm: 19_000 }]) {
+        expect(gridCells(boxAround(circle.lat, circle.lon, circle.radiusKm)), JSON.stringify(circle)).to.equal(undefined);
+        const inside = points.filter(([lat, lon]) => haversineKm(circle.lat, circle.lon, lat, lon) <= circle.radiusKm).length;
+        expect(inside, JSON.stringify(circle)).to.be.greaterThan(0);
+        expect(await index.countMatches({ circle }), JSON.stringify(circle)).to.equal(inside);
+        expect(await index.queryMatches({ circle }), JSON.stringify(circle)).to.have.length(inside);
+      }
+      for (const box of [{ minLat: -90, maxLat: 90, minLon: -180, maxLon: 180 }, { minLat: -30, maxLat: -5, minLon: 170, maxLon: 180 },
+        { minLat: 80, maxLat: 90, minLon: -180, maxLon: 0 }, { minLat: -100, maxLat: 100, minLon: -200, maxLon: 200 },
+        // Out of order: nothing is between their bounds.
+        { minLat: 10, maxLat: 5, minLon: 0, maxLon: 1 }, { minLat: 0, maxLat: 50, minLon: 10, maxLon: -10 }]) {
+        const inside = points.filter(([lat, lon]) => lat >= box.minLat && lat <= box.maxLat && lon >= box.minLon && lon <= box.maxLon).length;
+        expect(await index.countMatches({ box }), JSON.stringify(box)).to.equal(inside);
+      }
+    });
+
     it('cuts a circle into bands of latitude wholly inside it that hold most of it (and none across a pole or the antimeridian)', () => {
       const next = random(5);
       for (const [lat, lon, radiusKm] of [[46, 1, 50], [45.83, 1.26, 50], [-33.9, 151.2, 5], [60, 25, 300], [0, 0, 900], [70, -20, 120]] as const) {
