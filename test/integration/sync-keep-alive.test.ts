@@ -23,12 +23,20 @@ describe('a snapshot\'s pages over one connection (issue 16)', function () {
   let peer: FakePeer;
   /** Whether the last page answers 500 (the run fails). */
   let failLast = false;
+  /** Whether the last page never answers (the run is stopped, or runs out of time). */
+  let hangLast = false;
+  /** Called when the last page is asked for and hangs. */
+  let hung: () => void = () => undefined;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'maillon-keep-alive-'));
     store = await SqliteStore.open({ path: join(dir, 'node.db'), baseUrl: 'http://node.test' });
     peer = await startFakePeer((req, res, self) => {
       const n = Number(new URL(req.url ?? '/', self.base).searchParams.get('page') ?? '1');
+      if (hangLast && n === PAGES) {
+        hung();
+        return;
+      }
       if (failLast && n === PAGES) {
         res.writeHead(500, { 'content-type': 'text/plain' }).end('down');
         return;
@@ -44,9 +52,9 @@ describe('a snapshot\'s pages over one connection (issue 16)', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const engine = (): SyncEngine => new SyncEngine({
+  const engine = (syncTimeoutMs?: number): SyncEngine => new SyncEngine({
     provenance: store.provenance, feed: store.feed, decoder: new Decoder(), ownBase: 'http://node.test',
-    policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true },
+    policy: { ...DEFAULT_FETCH_POLICY, allowPrivate: true }, ...(syncTimeoutMs !== undefined ? { syncTimeoutMs } : {}),
   });
 
   /** Waits for the peer to see its connections closed (a close reaches the server a moment after the client's). */
@@ -78,6 +86,30 @@ describe('a snapshot\'s pages over one connection (issue 16)', function () {
       expect(await closed()).to.equal(0);
     } finally {
       failLast = false;
+    }
+  });
+
+  it('closes the connection of a run stopped, or out of time, while a page is in flight', async () => {
+    hangLast = true;
+    try {
+      // Stopped while the last page hangs: the request in flight is given up, and the run's connection closed.
+      const stopped = engine();
+      hung = () => stopped.stop();
+      const added = await store.provenance.addPeer({ name: 'stopped', url: `${peer.base}/catalog?run=3` }, peer.base);
+      const outcome = await stopped.sync(added);
+      expect(outcome.ok).to.equal(false);
+      if (!outcome.ok) expect(outcome.failure.kind).to.equal('stopped');
+      expect(await closed()).to.equal(0);
+      // The whole sync's deadline passes while the last page hangs.
+      hung = () => undefined;
+      const late = await store.provenance.addPeer({ name: 'late', url: `${peer.base}/catalog?run=4` }, peer.base);
+      const timedOut = await engine(1500).sync(late);
+      expect(timedOut.ok).to.equal(false);
+      if (!timedOut.ok) expect(timedOut.failure.kind).to.equal('timeout');
+      expect(await closed()).to.equal(0);
+    } finally {
+      hangLast = false;
+      hung = () => undefined;
     }
   });
 });
