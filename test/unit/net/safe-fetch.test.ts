@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { LookupAddress } from 'node:dns';
+import { Agent } from 'node:http';
 import type { Failure } from '../../../server/errors/failure.js';
 import {
   DEFAULT_FETCH_POLICY,
@@ -318,6 +319,29 @@ describe('safeFetch()', () => {
       const failure = failureOf(await safeFetch({ url: `${peer.base}/loop` }, { ...LOCAL, maxRedirects: 3 }));
       expect(failure).to.deep.include({ kind: 'too-many-redirects', status: 302 });
       expect(peer.hits).to.have.length(4);
+    });
+
+    it('keeps a caller\'s pool to its origin only: a redirect elsewhere opens a connection of its own, closed after it', async () => {
+      const other = await startPeer((_req, res) => sendJson(res, CATALOG));
+      const peer = await startPeer((req, res) => {
+        if (req.url === '/moved') {
+          res.writeHead(302, { location: `${other.base}/catalog` });
+          res.end();
+        } else sendJson(res, CATALOG);
+      });
+      const agent = new Agent({ keepAlive: true, maxFreeSockets: 1 });
+      try {
+        responseOf(await safeFetch({ url: `${peer.base}/here`, agent }, LOCAL));
+        responseOf(await safeFetch({ url: `${peer.base}/moved`, agent }, LOCAL));
+        // The pool's origin was asked for a kept connection; the other origin for none, and its connection is closed.
+        expect(peer.hits.map((h) => h.headers.connection)).to.deep.equal(['keep-alive', 'keep-alive']);
+        expect(other.hits.map((h) => h.headers.connection)).to.deep.equal(['close']);
+        expect(await until(() => other.sockets.size === 0, 2000)).to.equal(true);
+        const pooled = [...Object.keys(agent.freeSockets), ...Object.keys(agent.sockets)];
+        expect(pooled.some((name) => name.includes(`:${other.port}:`))).to.equal(false);
+      } finally {
+        agent.destroy();
+      }
     });
 
     it('follows two redirects (relative and absolute), keeping the credential on the same origin', async () => {
