@@ -456,7 +456,14 @@ function exchange(
         return;
       }
       if (status === 304) {
-        answer(res, status, Buffer.alloc(0), 0);
+        // No body, whatever its headers say: answered at its end, not at its head, when the response is complete, so
+        // that a pooled connection goes back to its pool (a re-sync of an unchanged peer is a 304 for each page).
+        res.on('end', () => answer(res, status, Buffer.alloc(0), 0));
+        res.on('error', (error: Error) => fail('truncated', `connection lost after the head of a 304: ${errorText(error)}`, status));
+        res.on('close', () => {
+          if (!res.complete) fail('truncated', 'connection closed after the head of a 304', status);
+        });
+        res.resume();
         return;
       }
       if ((status < 200 || status > 299) && request.answerStatuses?.has(status) !== true) {

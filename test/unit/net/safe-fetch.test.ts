@@ -321,6 +321,26 @@ describe('safeFetch()', () => {
       expect(peer.hits).to.have.length(4);
     });
 
+    it('keeps a caller\'s pooled connection through answers without a body (304 not modified, 204)', async () => {
+      const peer = await startPeer((req, res) => {
+        if (req.url === '/same') res.writeHead(304, { etag: '"v1"' }).end();
+        else if (req.url === '/none') res.writeHead(204).end();
+        else sendJson(res, CATALOG);
+      });
+      const agent = new Agent({ keepAlive: true, maxFreeSockets: 1 });
+      try {
+        const statuses: number[] = [];
+        for (const path of ['/catalog', '/same', '/same', '/none', '/catalog']) {
+          statuses.push(responseOf(await safeFetch({ url: `${peer.base}${path}`, agent, headers: { 'if-none-match': '"v1"' } }, LOCAL)).status);
+        }
+        expect(statuses).to.deep.equal([200, 304, 304, 204, 200]);
+        // A re-sync of an unchanged peer is all 304s: one connection for all of them, not one each.
+        expect(peer.connections).to.equal(1);
+      } finally {
+        agent.destroy();
+      }
+    });
+
     it('keeps a caller\'s pool to its origin only: a redirect elsewhere opens a connection of its own, closed after it', async () => {
       const other = await startPeer((_req, res) => sendJson(res, CATALOG));
       const peer = await startPeer((req, res) => {
