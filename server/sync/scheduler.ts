@@ -155,7 +155,7 @@ export class SyncScheduler {
 
   /**
    * Syncs the given peers (all when none are given) now, `concurrency` at a time. Once {@link stop}ped, the peers
-   * not started yet are not synced (nor touched: their last outcome stays): each gets a `stopped` outcome.
+   * not started yet are not synced (nor touched: their last outcome stays): each gets a `stopped` outcome ({@link syncOne}).
    *
    * @param peers - the peers
    * @param onProgress - per peer progress
@@ -169,7 +169,7 @@ export class SyncScheduler {
       while (next < list.length) {
         const index = next++;
         const peer = list[index] as PeerRow;
-        const outcome = this.stopped ? notStarted(peer) : await this.syncOne(peer, (p) => onProgress?.(peer, p));
+        const outcome = await this.syncOne(peer, (p) => onProgress?.(peer, p));
         outcomes[index] = outcome;
         onProgress?.(peer, 'done', outcome);
       }
