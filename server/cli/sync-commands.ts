@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import { constants as osConstants } from 'node:os';
 import { isAbsoluteIri } from '../../ontology/iri.js';
 import { failureText } from '../errors/failure.js';
 import type { NodeParts } from '../main.js';
@@ -167,22 +168,26 @@ export async function syncCommand(node: NodeParts, options: SyncCommandOptions, 
   const peers = all.filter((p) => !waiting.includes(p));
   const tty = process.stderr.isTTY === true;
   const done: string[] = [];
-  // Ctrl-C: the syncs under way are given up as `serve` gives them up when it stops (their fetches end at once,
-  // nothing of them is applied, each peer's previous data stays, the attempt is recorded as stopped, not as the peer's
-  // failure, and its mark is cleared), the peers not started are left untouched, and the command says what was done.
-  // A mark left behind (the process just killed) would count as the peer's failure at the next start. A second
-  // Ctrl-C quits at once, for a stop that does not come (a snapshot already being written finishes first).
-  let stopping = false;
-  const interrupted = (): void => {
-    if (stopping) {
+  // Ctrl-C (SIGINT), or SIGTERM (a service manager stopping the job, `kill`, a container's stop): the syncs under way
+  // are given up as `serve` gives them up when it stops (their fetches end at once, nothing of them is applied, each
+  // peer's previous data stays, the attempt is recorded as stopped, not as the peer's failure, and its mark is
+  // cleared), the peers not started are left untouched, and the command says what was done. A mark left behind (the
+  // process just killed) would count as the peer's failure at the next start. A second signal quits at once, for a
+  // stop that does not come (a snapshot already being written finishes first). The exit status is the shell's for
+  // the first signal: 128 + its number.
+  let stopping: NodeJS.Signals | undefined;
+  const interrupted = (signal: NodeJS.Signals): void => {
+    if (stopping !== undefined) {
       io.err('quit: the peers being synced keep their mark; the next sync counts it as a failure\n');
-      process.exit(130);
+      process.exit(signalStatus(stopping));
     }
-    stopping = true;
-    io.err(`${tty ? '\r\u001b[K' : ''}stopping: giving up the syncs under way (Ctrl-C again quits at once)\n`);
+    stopping = signal;
+    const again = signal === 'SIGINT' ? 'Ctrl-C again quits at once' : `a second ${signal} quits at once`;
+    io.err(`${tty ? '\r\u001b[K' : ''}stopping${signal === 'SIGINT' ? '' : ` (${signal})`}: giving up the syncs under way (${again})\n`);
     void node.scheduler.stop();
   };
   process.on('SIGINT', interrupted);
+  process.on('SIGTERM', interrupted);
   let outcomes: Awaited<ReturnType<typeof node.scheduler.runNow>>;
   try {
     outcomes = await node.scheduler.runNow(peers, (peer, progress, outcome) => {
@@ -193,13 +198,14 @@ export async function syncCommand(node: NodeParts, options: SyncCommandOptions, 
     });
   } finally {
     process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
   }
-  if (stopping) {
+  if (stopping !== undefined) {
     const left = peers.map((p) => p.name).filter((n) => !done.includes(n));
     // The peers under way may all have finished before the stop reached them: then none is named as not synced.
     io.err(`interrupted: ${done.length} of ${count(peers.length, 'peer')} finished${done.length > 0 ? ` (${done.join(', ')})` : ''}`
       + `${left.length > 0 ? `; not synced, their previous data kept: ${left.join(', ')}` : ''}\n`);
-    return 130;
+    return signalStatus(stopping);
   }
   io.out(table([
     ['peer', 'added', 'updated', 'withdrawn', 'quarantined', 'unchanged', 'bytes', 'duration', 'result'],
@@ -211,6 +217,11 @@ export async function syncCommand(node: NodeParts, options: SyncCommandOptions, 
       : `not synced: in backoff until ${p.nextAttemptAt ?? ''} (--peer ${p.name} forces it)`)),
   ]));
   return outcomes.every((o) => o.ok) && waiting.length === 0 ? 0 : 1;
+}
+
+/** The exit status a shell gives a command its signal ended: 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). */
+function signalStatus(signal: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[signal] ?? 0);
 }
 
 /**

@@ -118,27 +118,29 @@ describe('stopping a node or a sync with a signal (issue 13)', function () {
     }
   });
 
-  it('Ctrl-C during sync gives the sync up as a stop does: says what was done and what was not, exit 130, no mark left, no failure counted', async () => {
-    const db = join(dir, 'sync.db');
-    // The sync is still running when Ctrl-C comes.
-    const peer = await hangingPeer(db, dir);
-    try {
-      const sync = spawnMaillon(['sync', '--allow-private', '--db', db, '--data-dir', dir]);
-      await until(peer.asked, 30_000, 'the sync to ask the peer');
-      const stopping = Date.now();
-      sync.child.kill('SIGINT');
-      expect((await sync.exited).code, sync.err()).to.equal(130);
-      // The peer's answer would be waited for 30 s (the fetch deadline).
-      expect(Date.now() - stopping, 'time to stop').to.be.below(10_000);
-      expect(sync.err()).to.match(/interrupted: 0 of 1 peer finished; not synced, their previous data kept: slow/u);
-      // Killed with its mark on the peer, the sync would read as still running, and the next start would count it as
-      // the peer's failure and put the peer in backoff.
-      let out = '';
-      expect(await run(['peer', 'status', '--db', db, '--data-dir', dir], { out: (t) => void (out += t), err: () => undefined })).to.equal(0);
-      expect(out).to.match(/status stopped, 0 failures in a row/u);
-      expect(out).to.not.match(/syncing since/u);
-    } finally {
-      await peer.close();
-    }
-  });
+  for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`${signal === 'SIGINT' ? 'Ctrl-C' : signal} during sync gives the sync up as a stop does: says what was done and what was not, exit ${status}, no mark left, no failure counted`, async () => {
+      const db = join(dir, `sync-${signal}.db`);
+      // The sync is still running when the signal comes.
+      const peer = await hangingPeer(db, dir);
+      try {
+        const sync = spawnMaillon(['sync', '--allow-private', '--db', db, '--data-dir', dir]);
+        await until(peer.asked, 30_000, 'the sync to ask the peer');
+        const stopping = Date.now();
+        sync.child.kill(signal);
+        expect((await sync.exited).code, sync.err()).to.equal(status);
+        // The peer's answer would be waited for 30 s (the fetch deadline).
+        expect(Date.now() - stopping, 'time to stop').to.be.below(10_000);
+        expect(sync.err()).to.match(/interrupted: 0 of 1 peer finished; not synced, their previous data kept: slow/u);
+        // Killed with its mark on the peer, the sync would read as still running, and the next start would count it as
+        // the peer's failure and put the peer in backoff.
+        let out = '';
+        expect(await run(['peer', 'status', '--db', db, '--data-dir', dir], { out: (t) => void (out += t), err: () => undefined })).to.equal(0);
+        expect(out).to.match(/status stopped, 0 failures in a row/u);
+        expect(out).to.not.match(/syncing since/u);
+      } finally {
+        await peer.close();
+      }
+    });
+  }
 });
