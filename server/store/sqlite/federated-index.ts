@@ -418,6 +418,15 @@ export async function isWholePeer(tx: SqlConnection, peerId: number): Promise<{ 
   return row === undefined ? undefined : { whole: row.whole === 1, origin: row.origin };
 }
 
+/**
+ * Whether the row of `peers` named `table` (an alias, or the table itself in an `UPDATE … RETURNING`, which names no
+ * alias) is a whole peer (see {@link WHOLE_PEER}), as SQL: read with another column of the peer in the statement that
+ * needs it, not by a statement of its own (each waits for a turn of the main thread).
+ */
+export function wholePeerSql(table: string): string {
+  return WHOLE_PEER.replace(/\bp\./gu, `${table}.`);
+}
+
 /** The most items a sync summary names of those {@link hideUnvouched} hides. */
 export const MAX_UNVOUCHED_SHOWN = 20;
 

@@ -1263,6 +1263,19 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT OR IGNORE INTO federated_supply_dirty (peer_key) SELECT id FROM peers UNION SELECT -1;
     `,
   },
+  {
+    version: 44,
+    name: 'a sync run begun takes the place of its peer\'s earlier one in the statement that begins it',
+    sql: `
+      -- A peer is synced once at a time: a run of it still here when another begins died with its process, and goes
+      -- (with its staging, through the writer's trigger on deleted runs). Done by the insert itself, a run begins in
+      -- one statement, and the runs of several peers begun at once in one: each statement the writer sends waits for a
+      -- turn of the main thread, which a national sync keeps busy decoding pages (issue 16).
+      CREATE TRIGGER sync_runs_one_per_peer AFTER INSERT ON sync_runs BEGIN
+        DELETE FROM sync_runs WHERE peer_id = new.peer_id AND id <> new.id;
+      END;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the highest migration it knows. */

@@ -18,11 +18,11 @@ import {
 } from '../federation.js';
 import { inChunks, insertMany } from './chunks.js';
 import { KeyedReads } from './keyed-reads.js';
-import type { SqlConnection, SqliteDatabase, SqlValue } from './database.js';
+import type { Batchable, BatchOutcome, BatchRunner, SqlConnection, SqliteDatabase, SqlValue } from './database.js';
 import { freshIdSql } from './fresh-ids.js';
 import {
   dropPeerRows, indexPeerSnapshot, isWholePeer, peerDependents, reindexDependents, indexStagedRun, reindexPeer, revouchOrigin, SCOPED_CHANGES, stagedEntry,
-  unvouchedItems, wellFormedJson, type StagingTable,
+  unvouchedItems, wellFormedJson, wholePeerSql, type StagingTable,
 } from './federated-index.js';
 
 /**
@@ -107,28 +107,81 @@ const STAGING_CHUNK = 250;
  * (SQLite's parsed form): the end reads its 27 values without parsing its text again (`indexStagedRun`; measured on
  * a 50,000-offer run, 0.5 s of SQLite's CPU of its 2.5 s insert into the index).
  */
-function stageSql(rows: number, table: StagingTable = 'sync_staging'): string {
+function stageSql(rows: number, table: StagingTable = 'sync_staging', ifRunOf = false): string {
   const values = Array.from({ length: rows }, (_, i) => `(${i}, ?, ?)`).join(', ');
+  // `ifRunOf`: only while the run's row is there, for its peer (two more parameters, the run's id and its peer's).
   return `INSERT INTO ${table} (run_id, iri, kind, record, hash, authoritative, source_url, entries, same_as)
     SELECT ?, v.column2 ->> 0, v.column2 ->> 1, v.column3, v.column2 ->> 2, v.column2 ->> 3, v.column2 ->> 4, jsonb_extract(v.column2, '$[5]'),
       v.column2 ->> 6
-    FROM (VALUES ${values}) v ORDER BY v.column1
+    FROM (VALUES ${values}) v${ifRunOf ? ' WHERE EXISTS (SELECT 1 FROM sync_runs r WHERE r.id = ? AND r.peer_id = ?)' : ''} ORDER BY v.column1
     ON CONFLICT (run_id, iri) DO NOTHING`;
 }
 
 /** The statement of a whole chunk, made once. */
 const STAGE_SQL = stageSql(STAGING_CHUNK);
-/** The same, into the writer's {@link MEMORY_STAGING}. */
-const STAGE_MEMORY_SQL = stageSql(STAGING_CHUNK, MEMORY_STAGING);
 
 /** Stages rows into a staging table under a run, a chunk a statement, in their order. */
 async function stageRows(tx: SqlConnection, table: StagingTable, runId: number, rows: readonly StagedResource[]): Promise<void> {
   for (let i = 0; i < rows.length; i += STAGING_CHUNK) {
     const chunk = rows.slice(i, i + STAGING_CHUNK);
-    const sql = chunk.length === STAGING_CHUNK ? (table === MEMORY_STAGING ? STAGE_MEMORY_SQL : STAGE_SQL) : stageSql(chunk.length, table);
-    await tx.run(sql, [runId, ...stagingParams(chunk)]);
+    await tx.run(chunk.length === STAGING_CHUNK ? STAGE_SQL : stageSql(chunk.length, table), [runId, ...stagingParams(chunk)]);
   }
 }
+
+/**
+ * Rows of a run kept in memory staged by one statement: all of a run's (at most the engine's 5,000, two parameters
+ * each, well under SQLite's 32,766). Each statement of the apply's transaction waits, once SQLite has run it, for a
+ * turn of the main thread before the next is sent, and the main thread decodes other peers' pages meanwhile (tens of
+ * milliseconds at a time): measured on a 200-peer national sync, the twelve statements of 250 rows of each peer
+ * left the writer idle in its transactions 15.8 s of 89 s.
+ */
+const MEMORY_STAGING_CHUNK = 5000;
+
+/**
+ * The parameters of each statement that stages a run kept in memory ({@link MEMORY_STAGING_CHUNK} rows each), the
+ * first checking that the run is still the peer's (see {@link stageSql}'s `ifRunOf`): computed before the transaction
+ * begins, so that nothing is computed between its statements.
+ */
+function memoryStagingStatements(peerId: number, runId: number, rows: readonly StagedResource[]): { sql: string; params: SqlValue[] }[] {
+  const statements: { sql: string; params: SqlValue[] }[] = [];
+  for (let i = 0; i < rows.length; i += MEMORY_STAGING_CHUNK) {
+    const chunk = rows.slice(i, i + MEMORY_STAGING_CHUNK);
+    const first = i === 0;
+    statements.push({ sql: stageSql(chunk.length, MEMORY_STAGING, first), params: [runId, ...stagingParams(chunk), ...(first ? [runId, peerId] : [])] });
+  }
+  return statements;
+}
+
+/** A sync run to begin ({@link SqliteProvenanceStore.beginRun}). */
+interface RunBegun {
+  readonly peerId: number;
+  readonly startedAt: string;
+}
+
+/**
+ * Begins sync runs of distinct peers in one statement, each run's id its outcome. Migration 44's trigger removes each
+ * peer's earlier run as its new one is inserted. A peer removed meanwhile fails the statement as a whole (its foreign
+ * key): each run is then begun alone, and only that one fails.
+ */
+const beginRuns: BatchRunner<RunBegun> = async (tx, parts) => {
+  const rows = await tx.all<{ id: number; peer_id: number }>(
+    'INSERT INTO sync_runs (peer_id, started_at) SELECT value ->> 0, value ->> 1 FROM json_each(?) RETURNING id, peer_id',
+    [JSON.stringify(parts.map((p) => [p.peerId, p.startedAt]))]);
+  const ids = new Map(rows.map((r) => [r.peer_id, r.id]));
+  return parts.map((p): BatchOutcome => {
+    const id = ids.get(p.peerId);
+    return id === undefined ? { error: new Error(`sync run of peer ${p.peerId} not begun`) } : { value: id };
+  });
+};
+
+/**
+ * Ends sync runs that staged nothing in the store, in one statement: their rows go (the writer's trigger on deleted
+ * runs finds no staged row of theirs through the staging's (run_id, iri) index).
+ */
+const endRuns: BatchRunner<number> = async (tx, runIds) => {
+  await tx.run('DELETE FROM sync_runs WHERE id IN (SELECT value FROM json_each(?))', [JSON.stringify(runIds)]);
+  return runIds.map((): BatchOutcome => ({ value: undefined }));
+};
 
 /** The conditions of the merge's `planAbsence` over `peer_resources`, each with its parameters. */
 interface Absence {
@@ -225,6 +278,14 @@ async function keepQuarantined(tx: SqlConnection, peerId: number, quarantined: r
 
 /** {@link ProvenanceStore} on SQLite. */
 export class SqliteProvenanceStore implements ProvenanceStore {
+  /**
+   * Runs of this process that staged rows in the store (see {@link stage}): their end clears them. The others staged
+   * nothing there (the staging holds rows of runs of this process only: what a dead process staged went at start-up),
+   * and end by the deletion of their row alone.
+   */
+  private readonly stagedInStore = new Set<number>();
+  /** The writer's {@link MEMORY_STAGING} was made by an apply that committed (see {@link applyRun}). */
+  private memoryStagingMade = false;
   /** Runs that applied a big snapshot: the planner's statistics are refreshed when they end. */
   private readonly optimizeAtEnd = new Set<number>();
   /** A big write (a run's end, a big change) left the statistics to refresh once its sync records its attempt. */
@@ -346,28 +407,28 @@ export class SqliteProvenanceStore implements ProvenanceStore {
 
   private async recordedAttempt(id: number, state: Parameters<SqliteProvenanceStore['recordAttempt']>[1]): Promise<boolean> {
     return this.db.transaction(async (tx) => {
-      const peer = await tx.get<{ interval_s: number }>('SELECT interval_s FROM peers WHERE id = ?', [id]);
+      // The interval and whether the peer is whole before the attempt is recorded, in one statement.
+      const peer = await tx.get<{ interval_s: number; whole: number }>(`SELECT p.interval_s, (${wholePeerSql('p')}) AS whole FROM peers p WHERE p.id = ?`, [id]);
       if (peer === undefined) return false;
-      const was = await isWholePeer(tx, id);
       // The interval made shorter during the attempt (a PATCH while it ran): the attempt's own, older, does not stand.
       const shorter = state.intervalSeconds !== undefined && peer.interval_s < state.intervalSeconds;
       const next = (shorter ? nextAttemptWithin(state.at, state.nextAttemptAt, peer.interval_s) : undefined) ?? state.nextAttemptAt;
       // Only this attempt's own mark is cleared: another process's (which took over a mark it deemed gone) is a sync
       // still running, and the peer keeps reading as syncing until that process records its own end.
-      await tx.run(
+      // Whether it is whole after, from the row as updated.
+      const now = await tx.get<{ whole: number; origin: string }>(
         `UPDATE peers SET status = ?, last_attempt_at = ?, next_attempt_at = ?, failures = ?, last_error = ?,
            last_success_at = CASE WHEN ? = 'ok' THEN ? ELSE last_success_at END,
            last_summary = COALESCE(?, last_summary),
            sync_started_at = CASE WHEN sync_owner = ? THEN NULL ELSE sync_started_at END,
            sync_owner = CASE WHEN sync_owner = ? THEN NULL ELSE sync_owner END
-         WHERE id = ?`,
+         WHERE id = ? RETURNING (${wholePeerSql('peers')}) AS whole, origin`,
         [state.status, state.at, next, state.failures, state.error, state.status, state.at,
           state.summary === null ? null : JSON.stringify(state.summary), state.owner, state.owner, id],
       );
       // Followed whole from now on (its first sync, every catalogue read again), or no longer: the relays' items under
       // its origin that it does not publish are hidden, or shown again.
-      const now = await isWholePeer(tx, id);
-      if (now !== undefined && now.whole !== was?.whole) await revouchOrigin(tx, now.origin);
+      if (now !== undefined && (now.whole === 1) !== (peer.whole === 1)) await revouchOrigin(tx, now.origin);
       return true;
     });
   }
@@ -467,11 +528,16 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   }
 
   public async beginRun(peerId: number, startedAt: string): Promise<number> {
+    // A peer is synced once at a time: a run of it still here died with its process, and its row goes as this one is
+    // inserted (migration 44's trigger). One statement, shared by the runs begun together (a cold sync begins several
+    // at once), committed by itself: no `BEGIN` and `COMMIT` round trips around it.
+    const part: RunBegun = { peerId, startedAt };
+    const batch: Batchable<RunBegun> = { runner: beginRuns, part, keys: [`sync run of peer ${peerId}`], oneStatement: true };
     return this.db.transaction(async (tx) => {
-      // A peer is synced once at a time: a run of it still here died with its process.
-      await tx.run('DELETE FROM sync_runs WHERE peer_id = ?', [peerId]);
-      return (await tx.run('INSERT INTO sync_runs (peer_id, started_at) VALUES (?, ?)', [peerId, startedAt])).lastID;
-    });
+      const [outcome] = await beginRuns(tx, [part], { defer: () => undefined, opensTransaction: false });
+      if (outcome === undefined || 'error' in outcome) throw outcome?.error ?? new Error(`sync run of peer ${peerId} not begun`);
+      return outcome.value as number;
+    }, { batch: batch as Batchable<unknown> });
   }
 
   public async stagedAmong(runId: number, iris: readonly string[]): Promise<Set<string>> {
@@ -495,6 +561,8 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       if ((await tx.get('SELECT 1 AS x FROM sync_runs WHERE id = ?', [runId])) === undefined) {
         throw new Error(`sync run ${runId} was cleared under it (a later run of the peer, or its removal); nothing more is staged`);
       }
+      // Before its rows: a staging that fails half-way may have left some (in the staging database, committed apart).
+      this.stagedInStore.add(runId);
       await stageRows(tx, 'sync_staging', runId, rows);
     });
   }
@@ -514,26 +582,35 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     if (!changes) return { written: false, withdrawn: 0 };
     let withdrawn = 0;
     let indexedFromStaging = false;
+    /** The rows a run kept in memory staged in the apply's transaction. */
+    let stagedNow: number | undefined;
     /** The run's end, from its staging, in the transaction that staged it or applies it. */
     const applyStaged = async (tx: SqlConnection): Promise<void> => {
       // The index rows the pages computed stand for the peer's whole graph only when the run's records are all of it.
       const fromStaging = write.indexed === true
         && (await tx.get('SELECT 1 AS x FROM peer_resources WHERE peer_id = ? LIMIT 1', [peerId])) === undefined;
+      // The peer holds no rows then (its first snapshot): nothing is withdrawn, missing or restored, and the statements
+      // that would look for such rows (each a round trip that waits for the main thread) are not sent.
+      const holdsNone = fromStaging;
       // Counted in the staging's (run_id, iri) index, not its rows (a big peer's records): a run cleared under it (by
-      // another run of the peer, or at start-up) has no rows left; nothing changes a row it staged.
-      const staged = await tx.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table} WHERE run_id = ?`, [runId]);
-      if (staged?.n !== write.staged) {
-        throw new Error(`the staging of sync run ${runId} was cleared or changed under it (${staged?.n ?? 0} rows, ${write.staged} staged); nothing was applied`);
+      // another run of the peer, or at start-up) has no rows left; nothing changes a row it staged. A run kept in
+      // memory counts the rows its statements staged just now, into a table that was empty.
+      const staged = stagedNow ?? (await tx.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table} WHERE run_id = ?`, [runId]))?.n;
+      if (staged !== write.staged) {
+        throw new Error(`the staging of sync run ${runId} was cleared or changed under it (${staged ?? 0} rows, ${write.staged} staged); nothing was applied`);
       }
       // What the index must rebuild: a small change's resources by name; past that, the peer's whole graph.
       const budget = SCOPED_CHANGES - write.upserts;
-      const scoped = budget < 0 ? undefined : (await tx.all<{ iri: string }>(
+      const scoped = budget < 0 ? undefined : holdsNone ? [] : (await tx.all<{ iri: string }>(
         `SELECT iri FROM peer_resources WHERE ${where.withdrawn.where} UNION ALL SELECT iri FROM peer_resources WHERE ${where.restored.where}
          LIMIT ?`, [...where.withdrawn.params, ...where.restored.params, budget + 1])).map((r) => r.iri);
-      withdrawn = (await tx.run(`UPDATE peer_resources SET withdrawn_at = ? WHERE ${where.withdrawn.where}`, [now, ...where.withdrawn.params])).changes;
-      await tx.run(`UPDATE peer_resources SET missing_since = ? WHERE ${where.missing.where}`, [now, ...where.missing.params]);
-      const restored = (await tx.run(`UPDATE peer_resources SET missing_since = NULL, withdrawn_at = NULL WHERE ${where.restored.where}`,
-        where.restored.params)).changes;
+      let restored = 0;
+      if (!holdsNone) {
+        withdrawn = (await tx.run(`UPDATE peer_resources SET withdrawn_at = ? WHERE ${where.withdrawn.where}`, [now, ...where.withdrawn.params])).changes;
+        await tx.run(`UPDATE peer_resources SET missing_since = ? WHERE ${where.missing.where}`, [now, ...where.missing.params]);
+        restored = (await tx.run(`UPDATE peer_resources SET missing_since = NULL, withdrawn_at = NULL WHERE ${where.restored.where}`,
+          where.restored.params)).changes;
+      }
       // Set-based, in staging order: the records never pass through JavaScript again.
       await tx.run(
         `INSERT INTO peer_resources (peer_id, iri, kind, record, hash, authoritative, source_url, first_seen_at, updated_at, missing_since, withdrawn_at)
@@ -542,11 +619,14 @@ export class SqliteProvenanceStore implements ProvenanceStore {
          ON CONFLICT (peer_id, iri) DO UPDATE SET kind = excluded.kind, record = excluded.record, hash = excluded.hash,
            authoritative = excluded.authoritative, source_url = excluded.source_url, updated_at = excluded.updated_at,
            missing_since = NULL, withdrawn_at = NULL`, [peerId, now, now, runId]);
+      // A record that is valid now leaves the quarantine (nothing is left of it when the quarantine is replaced whole).
+      // Each of the peer's quarantined rows (few, or none) is looked up in the staging, not the staging's records
+      // (hundreds of thousands for a big peer) gathered into a list.
       if (write.replaceQuarantine) await tx.run('DELETE FROM quarantine WHERE peer_id = ?', [peerId]);
-      // A record that is valid now leaves the quarantine. Each of the peer's quarantined rows (few, or none) is looked
-      // up in the staging, not the staging's records (hundreds of thousands for a big peer) gathered into a list.
-      await tx.run(`DELETE FROM quarantine WHERE peer_id = ? AND EXISTS (
-        SELECT 1 FROM ${table} s WHERE s.run_id = ? AND s.iri = quarantine.iri AND s.record IS NOT NULL)`, [peerId, runId]);
+      else {
+        await tx.run(`DELETE FROM quarantine WHERE peer_id = ? AND EXISTS (
+          SELECT 1 FROM ${table} s WHERE s.run_id = ? AND s.iri = quarantine.iri AND s.record IS NOT NULL)`, [peerId, runId]);
+      }
       await keepQuarantined(tx, peerId, write.quarantine, now);
       await writeSources(tx, peerId, write.sources, now);
       if (write.upserts + withdrawn + restored === 0) return;
@@ -568,19 +648,34 @@ export class SqliteProvenanceStore implements ProvenanceStore {
         await reindexPeer(tx, peerId, new Map((write.fresh ?? []).map((r) => [r.iri, { record: r.record, authoritative: r.authoritative, withdrawn: false }])));
       }
     };
-    await this.db.transaction(async (tx) => {
-      if (memory !== undefined) {
-        // The run's row is gone when a later run of the peer began (and cleared it), or the peer was removed: as a
-        // run staged in the store, whose rows went with it, this one applies nothing.
-        if ((await tx.get('SELECT 1 AS x FROM sync_runs WHERE id = ? AND peer_id = ?', [runId, peerId])) === undefined) {
-          throw new Error(`sync run ${runId} was cleared under it (a later run of the peer, or its removal); nothing was applied`);
+    const staging = memory === undefined ? [] : memoryStagingStatements(peerId, runId, memory);
+    try {
+      await this.db.transaction(async (tx) => {
+        if (memory !== undefined) {
+          // Made once per connection (a temporary table lasts as long as it): the apply that made it and failed unmade
+          // it with its rollback, and the next one makes it again.
+          if (!this.memoryStagingMade) await tx.exec(MEMORY_STAGING_DDL);
+          let inserted = 0;
+          for (const statement of staging) {
+            const { changes } = await tx.run(statement.sql, statement.params);
+            // The run's row is gone when a later run of the peer began (and cleared it), or the peer was removed: as a
+            // run staged in the store, whose rows went with it, this one applies nothing. The first statement stages
+            // nothing then (the table is empty at the start of every apply, and a run has a row at least).
+            if (inserted === 0 && changes === 0) {
+              throw new Error(`sync run ${runId} was cleared under it (a later run of the peer, or its removal); nothing was applied`);
+            }
+            inserted += changes;
+          }
+          stagedNow = inserted;
         }
-        await tx.exec(MEMORY_STAGING_DDL);
-        await stageRows(tx, MEMORY_STAGING, runId, memory);
-      }
-      await applyStaged(tx);
-      if (memory !== undefined) await tx.run(`DELETE FROM ${MEMORY_STAGING}`);
-    }, { alone: true });
+        await applyStaged(tx);
+        if (memory !== undefined) await tx.run(`DELETE FROM ${MEMORY_STAGING}`);
+      }, { alone: true });
+      if (memory !== undefined) this.memoryStagingMade = true;
+    } catch (error: unknown) {
+      this.memoryStagingMade = false;
+      throw error;
+    }
     // A peer's first snapshot can grow the index tenfold: the planner's statistics must follow, once the run's
     // staging is gone (it is no table to gather statistics of).
     if (write.upserts >= 1000) this.optimizeAtEnd.add(runId);
@@ -595,6 +690,15 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   }
 
   public async endRun(runId: number): Promise<void> {
+    if (!this.stagedInStore.delete(runId)) {
+      // Nothing staged in the store (a run kept in memory, or one that ended before any page): its row goes, in one
+      // statement shared with the runs ending beside it, committed by itself (no `BEGIN` and `COMMIT` round trips).
+      const batch: Batchable<number> = { runner: endRuns, part: runId, keys: [`sync run ${runId}`], oneStatement: true };
+      await this.db.transaction((tx) => endRuns(tx, [runId], { defer: () => undefined, opensTransaction: false }).then(() => undefined),
+        { batch: batch as Batchable<unknown> });
+      if (this.optimizeAtEnd.delete(runId)) this.statisticsDue = true;
+      return;
+    }
     await this.db.transaction(async (tx) => {
       // The last run staged (a big peer's sync alone, the usual case): its rows are the whole staging, cleared at once
       // (a DELETE without WHERE on a table without triggers or foreign keys frees its pages: SQLite's truncate

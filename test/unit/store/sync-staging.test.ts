@@ -289,4 +289,99 @@ describe('store: snapshot runs staged page by page', () => {
     // The record's text holds its lone surrogates escaped, as JSON.stringify wrote them: it reads back as it was.
     expect(JSON.parse(back[back.length - 1]?.record ?? '{}')).to.deep.equal(odd);
   });
+
+  /** The statements the writer runs during `work` (those of triggers left out), as SQLite traces them. */
+  const writerStatements = async (work: () => Promise<unknown>): Promise<string[]> => {
+    const writer = (store as unknown as { db: { writerDb: sqlite3.Database } }).db.writerDb;
+    const statements: string[] = [];
+    const listener = (sql: string): void => {
+      if (!sql.startsWith('--')) statements.push(sql.replace(/\s+/gu, ' ').trim());
+    };
+    writer.on('trace', listener);
+    try {
+      await work();
+      // Traces come on turns of the event loop of their own (sqlite3 posts them from its thread).
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      writer.removeListener('trace', listener);
+    }
+    return statements;
+  };
+
+  it('begins the runs of peers begun together in one statement, outside any transaction, each replacing its peer\'s earlier run (issue 16)', async () => {
+    const others = await Promise.all(['b', 'c'].map(async (name) => (await store.provenance.addPeer({ name, url: `https://${name}.example/` }, `https://${name}.example`)).id));
+    const dead = await store.provenance.beginRun(peerId, T0);
+    await store.provenance.stage(dead, offer('apple', 2).map(staged));
+    let runs: number[] = [];
+    const statements = await writerStatements(async () => {
+      runs = await Promise.all([peerId, ...others].map((id) => store.provenance.beginRun(id, T1)));
+    });
+    expect(statements.filter((sql) => !sql.startsWith('PRAGMA'))).to.have.length(1);
+    expect(statements.join('\n')).to.match(/^INSERT INTO sync_runs .* json_each/u);
+    expect(new Set(runs).size).to.equal(3);
+    expect(runs).to.not.include(dead);
+    // One run a peer: the dead one went, with what it staged.
+    expect(await readRows(file, 'SELECT id, peer_id FROM sync_runs ORDER BY peer_id')).to.deep.equal(
+      [peerId, ...others].map((id, i) => ({ id: runs[i], peer_id: id })));
+    expect(await count('sync_staging')).to.equal(0);
+    // A removed peer's run is refused, and refuses only its own.
+    expect(await store.provenance.removePeer(others[1] as number)).to.equal(true);
+    const outcomes = await Promise.allSettled([peerId, others[1] as number].map((id) => store.provenance.beginRun(id, '2026-01-03T00:00:00.000Z')));
+    expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected']);
+    expect(await readRows(file, 'SELECT peer_id FROM sync_runs ORDER BY peer_id')).to.deep.equal([{ peer_id: peerId }, { peer_id: others[0] }]);
+  });
+
+  it('applies a first snapshot kept in memory with its rows staged by one statement, and none of the look-ups for rows it cannot hold yet (issue 16)', async () => {
+    const run = await store.provenance.beginRun(peerId, T0);
+    // More rows than a page stages in one statement (250), the farm listed again last (ignored: the first listing wins).
+    const records = [farm(), ...Array.from({ length: 300 }, (_, i) => offer(`item-${String(i).padStart(4, '0')}`, i)).flat()];
+    const rows = [...records.map(staged), staged({ ...farm(), name: 'listed again' })].map((r) => ({ ...r, entry: null }));
+    const write = end({ staged: records.length, upserts: records.length, indexed: true, rows });
+    let applied: unknown;
+    const statements = await writerStatements(async () => {
+      applied = await store.provenance.applyRun(peerId, run, write);
+    });
+    expect(applied).to.deep.equal({ written: true, withdrawn: 0, indexedFromStaging: true });
+    expect(statements.filter((sql) => sql.startsWith('INSERT INTO memory_staging'))).to.have.length(1);
+    expect(statements.filter((sql) => sql.startsWith('UPDATE peer_resources') || sql.startsWith('SELECT COUNT(*)'))).to.deep.equal([]);
+    expect(await count('peer_resources')).to.equal(records.length);
+    const kept = await readRows<{ record: string }>(file, 'SELECT record FROM peer_resources WHERE iri = ?', [farm().id]);
+    expect((JSON.parse(kept[0]?.record ?? '{}') as { name: string }).name).to.equal('Farm');
+    const end1 = await writerStatements(() => store.provenance.endRun(run));
+    expect(end1).to.have.length(1);
+    expect(await count('sync_runs')).to.equal(0);
+    // The next snapshot (the peer holds rows now) leaves out the pear: missing, as planAbsence says, staged in memory too.
+    const next = await store.provenance.beginRun(peerId, T1);
+    const listed = records.filter((r) => !r.id.includes('item-0001')).map((r) => ({ iri: r.id }));
+    const later = await store.provenance.applyRun(peerId, next, end({ staged: listed.length, upserts: 0, changed: false, rows: listed }, T1));
+    expect(later).to.deep.equal({ written: true, withdrawn: 0, indexedFromStaging: false });
+    expect(await store.provenance.peerCounts(peerId)).to.deep.equal({ active: records.length - 3, missing: 3, withdrawn: 0 });
+    await store.provenance.endRun(next);
+    // A run cleared under it (a later run of the peer) stages and applies nothing.
+    const cleared = await store.provenance.beginRun(peerId, '2026-01-03T00:00:00.000Z');
+    await store.provenance.beginRun(peerId, '2026-01-03T00:00:01.000Z');
+    let refused: unknown;
+    await store.provenance.applyRun(peerId, cleared, end({ staged: 1, upserts: 1, rows: [staged({ ...farm(), name: 'Renamed' })] }, '2026-01-03T00:00:00.000Z'))
+      .catch((error: unknown) => (refused = error));
+    expect(String(refused)).to.match(/was cleared under it/u);
+    const farmNow = await readRows<{ record: string }>(file, 'SELECT record FROM peer_resources WHERE iri = ?', [farm().id]);
+    expect((JSON.parse(farmNow[0]?.record ?? '{}') as { name: string }).name).to.equal('Farm');
+  });
+
+  it('records an attempt in two statements, and sets the relays of an origin again when its peer becomes whole (issue 16)', async () => {
+    const whole = (await store.provenance.addPeer({ name: 'whole', url: 'https://whole.example/' }, 'https://whole.example')).id;
+    const at = T1;
+    const statements = await writerStatements(() => store.provenance.recordAttempt(whole, {
+      status: 'ok', at, nextAttemptAt: '2026-01-02T01:00:00.000Z', failures: 0, error: null, summary: null, owner: 'me',
+    }));
+    // Its first success makes it whole: the relays of its origin are looked for (none here).
+    expect(statements.filter((sql) => !/^(BEGIN|COMMIT|PRAGMA)/u.test(sql)).slice(0, 2).map((sql) => sql.slice(0, 15))).to.deep.equal(['SELECT p.interv', 'UPDATE peers SE']);
+    expect(statements.some((sql) => sql.includes("FROM peers WHERE origin <> 'https://whole.example'"))).to.equal(true);
+    // Whole already: two statements, nothing to set again.
+    const again = await writerStatements(() => store.provenance.recordAttempt(whole, {
+      status: 'ok', at: '2026-01-02T02:00:00.000Z', nextAttemptAt: '2026-01-02T03:00:00.000Z', failures: 0, error: null, summary: null, owner: 'me',
+    }));
+    expect(again.filter((sql) => !/^(BEGIN|COMMIT|PRAGMA)/u.test(sql))).to.have.length(2);
+    expect((await store.provenance.getPeer(whole))?.lastSuccessAt).to.equal('2026-01-02T02:00:00.000Z');
+  });
 });
