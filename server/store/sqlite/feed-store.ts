@@ -5,7 +5,8 @@
  */
 import type { DfcRecord } from '../../../ontology/records.js';
 import type { FeedEvent, FeedStats, FeedStore, PeerFeedState, PeerPushState, SubscriptionRow } from '../feed.js';
-import type { SqliteDatabase, SqlValue } from './database.js';
+import type { Batchable, BatchOutcome, BatchRunner, SqlConnection, SqliteDatabase, SqlValue } from './database.js';
+import { wellFormedJson } from './federated-index.js';
 
 interface EventSql { seq: number; eid: string; iri: string; kind: string; action: string; record: string | null; at: string }
 interface SubscriptionSql {
@@ -159,7 +160,7 @@ export class SqliteFeedStore implements FeedStore {
     const current = await this.peerFeed(peerId);
     const next = { ...current, ...state };
     const values: SqlValue[] = [peerId, next.feedUrl, next.cursor, next.stream, next.secret, next.subscriptionUrl];
-    return this.db.transaction(async (tx) => {
+    const work = async (tx: SqlConnection): Promise<boolean> => {
       if (options.credentials !== undefined) {
         const now = await tx.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [credentialsKey(peerId)]);
         if ((now?.value ?? '0') !== options.credentials) return false;
@@ -169,7 +170,12 @@ export class SqliteFeedStore implements FeedStore {
          ON CONFLICT (peer_id) DO UPDATE SET feed_url = excluded.feed_url, cursor = excluded.cursor, stream = excluded.stream,
            secret = excluded.secret, subscription_url = excluded.subscription_url`, values);
       return true;
-    });
+    };
+    // Without a credentials check, the write is one statement: shared with the peers' feed states written beside it (a
+    // cold sync notes each peer's feed, or that it has none), committed by itself.
+    const batch: Batchable<SqlValue[]> | undefined = options.credentials !== undefined ? undefined
+      : { runner: writePeerFeeds, part: values, keys: [`peer feed ${peerId}`], oneStatement: true };
+    return this.db.transaction(work, batch === undefined ? {} : { batch: batch as Batchable<unknown> });
   }
 
   public async peerCredentials(peerId: number): Promise<string> {
@@ -210,6 +216,19 @@ export class SqliteFeedStore implements FeedStore {
        ON CONFLICT (peer_id) DO UPDATE SET notified_at = excluded.notified_at, notifications = notifications + 1`, [peerId, at]));
   }
 }
+
+/**
+ * Writes the feed states of distinct peers (each its row's six values, as {@link SqliteFeedStore.setPeerFeed} binds
+ * them) in one statement. Passed as JSON, its texts made well-formed as binding them would.
+ */
+const writePeerFeeds: BatchRunner<SqlValue[]> = async (tx, rows) => {
+  await tx.run(
+    `INSERT INTO peer_feeds (peer_id, feed_url, cursor, stream, secret, subscription_url)
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?) WHERE true
+     ON CONFLICT (peer_id) DO UPDATE SET feed_url = excluded.feed_url, cursor = excluded.cursor, stream = excluded.stream,
+       secret = excluded.secret, subscription_url = excluded.subscription_url`, [wellFormedJson(rows)]);
+  return rows.map((): BatchOutcome => ({ value: true }));
+};
 
 /** The `meta` key of a peer's credentials version (see `FeedStore.peerCredentials`). */
 export function credentialsKey(peerId: number): string {

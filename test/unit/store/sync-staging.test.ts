@@ -384,4 +384,22 @@ describe('store: snapshot runs staged page by page', () => {
     expect(again.filter((sql) => !/^(BEGIN|COMMIT|PRAGMA)/u.test(sql))).to.have.length(2);
     expect((await store.provenance.getPeer(whole))?.lastSuccessAt).to.equal('2026-01-02T02:00:00.000Z');
   });
+
+  it('notes the feed states of peers synced together in one statement, outside any transaction, as each alone would (issue 16)', async () => {
+    const others = await Promise.all(['b', 'c'].map(async (name) => (await store.provenance.addPeer({ name, url: `https://${name}.example/` }, `https://${name}.example`)).id));
+    await store.feed.setPeerFeed(peerId, { feedUrl: `${PEER}/feed`, cursor: 3 });
+    const statements = await writerStatements(() => Promise.all([
+      store.feed.setPeerFeed(peerId, { cursor: 42, stream: 'odd \ud800 stream' }),
+      store.feed.setPeerFeed(others[0] as number, { feedUrl: '' }),
+      store.feed.setPeerFeed(others[1] as number, { feedUrl: 'https://c.example/feed', cursor: 7 }),
+    ]));
+    // Each state is read first (on a reader): those whose reads end in the same turn share one statement.
+    const writes = statements.filter((sql) => !sql.startsWith('PRAGMA'));
+    expect(writes.length).to.be.within(1, 2);
+    for (const sql of writes) expect(sql).to.match(/^INSERT INTO peer_feeds .* json_each/u);
+    expect(await store.feed.peerFeed(peerId)).to.deep.equal({ feedUrl: `${PEER}/feed`, cursor: 42, stream: 'odd \ufffd stream', secret: null, subscriptionUrl: null });
+    expect(await store.feed.peerFeed(others[0] as number)).to.deep.equal({ feedUrl: '', cursor: null, stream: null, secret: null, subscriptionUrl: null });
+    expect(await store.feed.peerFeed(others[1] as number)).to.deep.equal({ feedUrl: 'https://c.example/feed', cursor: 7, stream: null, secret: null, subscriptionUrl: null });
+    expect(await readRows(file, 'SELECT typeof(cursor) AS t FROM peer_feeds WHERE peer_id = ?', [peerId])).to.deep.equal([{ t: 'integer' }]);
+  });
 });
