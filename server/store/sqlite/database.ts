@@ -17,7 +17,12 @@ export type SqlValue = string | number | bigint | Buffer | null;
 
 /** One connection's promise API. */
 export interface SqlConnection {
-  run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number; lastID: number }>;
+  /**
+   * Runs a statement. `keep`: kept prepared for the next call however many parameters it has (a bulk statement of a
+   * few fixed sizes, run again and again): compiling it again would cost SQLite's time and one more turn of the main
+   * thread before it runs (sqlite3 sends a statement it compiled to run only once the main thread saw it compiled).
+   */
+  run(sql: string, params?: readonly SqlValue[], options?: { readonly keep?: boolean }): Promise<{ changes: number; lastID: number }>;
   get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
   all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   exec(sql: string): Promise<void>;
@@ -53,9 +58,9 @@ function wrapCached(db: sqlite3.Database, cache: StatementCache): SqlConnection 
   const plain = wrap(db);
   // A statement with many parameters is a bulk one (chunks of a snapshot, of an index rebuild): its compilation is
   // little beside its work, its SQL varies with the chunk's size, and kept it would hold memory for nothing.
-  const once = (params: readonly SqlValue[]): boolean => cache.closed || params.length > BULK_PARAMETERS;
+  const once = (params: readonly SqlValue[], keep = false): boolean => cache.closed || (params.length > BULK_PARAMETERS && !keep);
   return {
-    run: (sql, params = []) => once(params) ? plain.run(sql, params) :
+    run: (sql, params = [], options = {}) => once(params, options.keep) ? plain.run(sql, params) :
       cache.use(sql, (statement) => new Promise((resolve, reject) => {
         statement.run(params as SqlValue[], function (this: sqlite3.RunResult, error: Error | null) {
           if (error !== null) reject(error);
@@ -237,7 +242,7 @@ function pool(connections: readonly SqlConnection[]): SqlConnection {
     });
   };
   return {
-    run: (sql, params) => on((c) => c.run(sql, params)),
+    run: (sql, params, options) => on((c) => c.run(sql, params, options)),
     get: (sql, params) => on((c) => c.get(sql, params)),
     all: (sql, params) => on((c) => c.all(sql, params)),
     exec: (sql) => Promise.all(connections.map((c) => c.exec(sql))).then(() => undefined),

@@ -109,11 +109,13 @@ const STAGING_CHUNK = 250;
  */
 function stageSql(rows: number, table: StagingTable = 'sync_staging', ifRunOf = false): string {
   const values = Array.from({ length: rows }, (_, i) => `(${i}, ?, ?)`).join(', ');
-  // `ifRunOf`: only while the run's row is there, for its peer (two more parameters, the run's id and its peer's).
+  // `ifRunOf`: only while the run's row is there, for its peer (two more parameters, the run's id and its peer's), and
+  // rows of nulls left out (the padding of a statement kept for runs of several sizes: see memoryStagingStatements).
   return `INSERT INTO ${table} (run_id, iri, kind, record, hash, authoritative, source_url, entries, same_as)
     SELECT ?, v.column2 ->> 0, v.column2 ->> 1, v.column3, v.column2 ->> 2, v.column2 ->> 3, v.column2 ->> 4, jsonb_extract(v.column2, '$[5]'),
       v.column2 ->> 6
-    FROM (VALUES ${values}) v${ifRunOf ? ' WHERE EXISTS (SELECT 1 FROM sync_runs r WHERE r.id = ? AND r.peer_id = ?)' : ''} ORDER BY v.column1
+    FROM (VALUES ${values}) v${ifRunOf ? ' WHERE v.column2 IS NOT NULL AND EXISTS (SELECT 1 FROM sync_runs r WHERE r.id = ? AND r.peer_id = ?)' : ''}
+    ORDER BY v.column1
     ON CONFLICT (run_id, iri) DO NOTHING`;
 }
 
@@ -146,10 +148,29 @@ function memoryStagingStatements(peerId: number, runId: number, rows: readonly S
   const statements: { sql: string; params: SqlValue[] }[] = [];
   for (let i = 0; i < rows.length; i += MEMORY_STAGING_CHUNK) {
     const chunk = rows.slice(i, i + MEMORY_STAGING_CHUNK);
-    const first = i === 0;
-    statements.push({ sql: stageSql(chunk.length, MEMORY_STAGING, first), params: [runId, ...stagingParams(chunk), ...(first ? [runId, peerId] : [])] });
+    // Padded with rows of nulls (left out by the statement) to the next of a few sizes, each statement kept prepared:
+    // compiled for each run, the statement of a national peer's 3,000 rows cost SQLite's time in the transaction,
+    // and one more turn of the main thread before it ran.
+    const size = MEMORY_STAGING_SIZES.find((n) => n >= chunk.length) ?? chunk.length;
+    const padding = new Array<SqlValue>(2 * (size - chunk.length)).fill(null);
+    statements.push({ sql: memoryStageSql(size), params: [runId, ...stagingParams(chunk), ...padding, runId, peerId] });
   }
   return statements;
+}
+
+/** The sizes (rows) of the statements that stage a run kept in memory: each kept prepared once used. */
+const MEMORY_STAGING_SIZES = [16, 64, 256, 1024, 2048, 3072, 4096, MEMORY_STAGING_CHUNK];
+
+/** The statements of {@link MEMORY_STAGING_SIZES}, made once. */
+const MEMORY_STAGE_SQL = new Map<number, string>();
+
+function memoryStageSql(rows: number): string {
+  let sql = MEMORY_STAGE_SQL.get(rows);
+  if (sql === undefined) {
+    sql = stageSql(rows, MEMORY_STAGING, true);
+    MEMORY_STAGE_SQL.set(rows, sql);
+  }
+  return sql;
 }
 
 /** A sync run to begin ({@link SqliteProvenanceStore.beginRun}). */
@@ -657,7 +678,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
           if (!this.memoryStagingMade) await tx.exec(MEMORY_STAGING_DDL);
           let inserted = 0;
           for (const statement of staging) {
-            const { changes } = await tx.run(statement.sql, statement.params);
+            const { changes } = await tx.run(statement.sql, statement.params, { keep: true });
             // The run's row is gone when a later run of the peer began (and cleared it), or the peer was removed: as a
             // run staged in the store, whose rows went with it, this one applies nothing. The first statement stages
             // nothing then (the table is empty at the start of every apply, and a run has a row at least).
