@@ -133,20 +133,30 @@ for (const staging of ['memory', 'store'] as const) describe(`a peer's first sna
     product_type, stock, in_stock, price, currency, latitude, longitude, postcode, enterprise_name, city, quantity, quantity_unit, name_key,
     enterprise_key, city_key, withdrawn FROM federated_entries ORDER BY source, item_iri`;
   const SAME_AS = 'SELECT source, item_iri, target FROM entry_same_as ORDER BY source, item_iri, target';
+  // What a search finds, ranked, through the full-text index (its rowids are the rows': a rebuild gives others), and
+  // the settings of that index (a first snapshot's big run changes one while it writes, and sets it back).
+  const SEARCHED = `SELECT w.word, f.source, f.item_iri, round(s.rank, 9) AS rank FROM (SELECT 'legume' AS word UNION ALL SELECT 'ferme'
+    UNION ALL SELECT 'p2') w JOIN federated_search s ON federated_search MATCH w.word
+    JOIN federated_entries f ON f.rowid = s.rowid ORDER BY w.word, s.rank, f.source, f.item_iri`;
+  const FTS_CONFIG = 'SELECT k, v FROM federated_search_config ORDER BY k';
   const behaviour = (over: Partial<Behaviour> = {}): Behaviour => ({ price: 2, dropped: new Set(), enterprise: 'first', third: 'ok', ...over });
   const addPeer = async (name: string, peer: FakePeer): Promise<PeerRow> => store.provenance.addPeer({ name, url: `${peer.base}/catalog` }, peer.base);
 
   /** The rows of the index, then those a rebuild of every peer's from its records gives (the store closed, then opened again). */
   const rowsAndRebuilt = async (peerIds: readonly number[]): Promise<[unknown[], unknown[]]> => {
-    const rows = [...await readRows(file, ENTRY_ROWS), ...await readRows(file, SAME_AS)];
+    const indexed = async (): Promise<unknown[]> => [...await readRows(file, ENTRY_ROWS), ...await readRows(file, SAME_AS),
+      ...await readRows(file, SEARCHED), ...await readRows(file, FTS_CONFIG)];
+    const rows = await indexed();
     await store.close();
     const db = await SqliteDatabase.open(file);
     try {
+      // The full-text index holds the words of every row's text, and nothing else (FTS5 checks it against the table).
+      await db.transaction((tx) => tx.run("INSERT INTO federated_search (federated_search, rank) VALUES ('integrity-check', 1)"));
       for (const id of peerIds) await db.transaction((tx) => reindexPeer(tx, id), { alone: true });
     } finally {
       await db.close();
     }
-    const rebuilt = [...await readRows(file, ENTRY_ROWS), ...await readRows(file, SAME_AS)];
+    const rebuilt = await indexed();
     store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
     return [rows, rebuilt];
   };
@@ -157,7 +167,10 @@ for (const staging of ['memory', 'store'] as const) describe(`a peer's first sna
     expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
     if (outcome.ok) expect(outcome.summary).to.deep.include({ added: 2 + PAGES * PER_PAGE * 3, pages: PAGES });
     const [rows, rebuilt] = await rowsAndRebuilt([peer.id]);
-    expect(rows.length).to.equal(PAGES * PER_PAGE + PAGES);
+    // The index's rows and same-as links, what three words find (every row, the enterprise's name; 200 of them, the
+    // second page's), and the full-text index's settings: its version alone.
+    expect(rows.length).to.equal(PAGES * PER_PAGE + PAGES + 2 * PAGES * PER_PAGE + PER_PAGE + 1);
+    expect(rows[rows.length - 1]).to.deep.equal({ k: 'version', v: 4 });
     expect(rows).to.deep.equal(rebuilt);
     // Filled from the rows the pages computed (the comparison above holds for a rebuild too).
     expect(applied.map((a) => a.indexedFromStaging)).to.deep.equal([true]);
