@@ -13,8 +13,10 @@ const ENTRY: FederatedEntry = {
 const WRITE = { kind: 'CatalogItem', json: '{"id":"https://p.example/items/1"}', hash: 'h1', authoritative: true, sourceUrl: 'https://p.example/page/1' } as const;
 
 describe('stagedEntry (a first snapshot\'s index row, staged as JSON)', () => {
-  it('holds the values the index binds, in its column order, the source and peer left to the run', () => {
-    const { values, sameAs } = stagedEntry({ entry: ENTRY, authoritative: true, enterpriseRank: 1 });
+  it('holds the values the index binds, in its column order, in groups of 6, the source and peer left to the run', () => {
+    const { values: groups, sameAs } = stagedEntry({ entry: ENTRY, authoritative: true, enterpriseRank: 1 });
+    expect(groups.map((g) => g.length)).to.deep.equal([6, 6, 6, 6, 3]);
+    const values = groups.flat();
     expect(values).to.deep.equal([
       '', ENTRY.itemIri, ENTRY.productIri, ENTRY.productKey, ENTRY.offerIri, ENTRY.enterpriseIri, null, 1, 1, 'Échalote', 'echalote ferme',
       'dfc-pt:shallot', 3, 1, 2.5, 'EUR', 45.8, 1.2, '87000', 'Ferme', 'Limoges', 1, 'dfc-m:Kilogram', 'echalote', 'ferme', 'limoges', 1,
@@ -22,9 +24,9 @@ describe('stagedEntry (a first snapshot\'s index row, staged as JSON)', () => {
     expect(sameAs).to.equal(null);
     // A relay's row ranks below the origin's; owl:sameAs targets apart.
     const relayed = stagedEntry({ entry: { ...ENTRY, sameAs: ['https://o.example/p'] }, authoritative: false, enterpriseRank: 2 });
-    expect(relayed.values[7]).to.equal(2);
+    expect(relayed.values.flat()[7]).to.equal(2);
     // And its word about the enterprise, last, below the origin's.
-    expect(relayed.values[26]).to.equal(2);
+    expect(relayed.values.flat()[26]).to.equal(2);
     expect(relayed.sameAs).to.deep.equal(['https://o.example/p']);
   });
 });
@@ -67,7 +69,7 @@ describe('stagingParams (a chunk of a page\'s staged rows, two parameters a row)
     // The record's text is kept as it was (its escape is six ASCII characters, not a surrogate).
     expect(first?.record).to.equal(record);
     expect(JSON.parse(first?.record as string)).to.deep.equal({ name: 'lone \ud800 in a record' });
-    const values = first?.row[5] as unknown[];
+    const values = (first?.row[5] as unknown[][]).flat();
     expect(values[9]).to.equal('bad \ufffd name');
     expect(values[20]).to.equal('ok 😀 \\ud800');
   });
