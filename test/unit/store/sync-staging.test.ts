@@ -14,6 +14,7 @@ import type { Iri } from '../../../ontology/iri.js';
 import { measureIri } from '../../../ontology/units.js';
 import type { RunWrite, StagedResource } from '../../../server/store/federation.js';
 import type { SqliteDatabase } from '../../../server/store/sqlite/database.js';
+import { STAGING_DDL } from '../../../server/store/sqlite/provenance-store.js';
 import { SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
 import { withdrawalCutoff } from '../../../server/sync/merge.js';
 import { resourceIds as ids } from '../../helpers/sample-records.js';
@@ -192,6 +193,38 @@ describe('store: snapshot runs staged page by page', () => {
     const again = await store.provenance.beginRun(peerId, T1);
     await store.provenance.stage(again, offer('apple', 2).map(staged));
     expect(await count('sync_staging')).to.equal(3);
+  });
+
+  it('checks a record once, as it is staged; the end copies it unchecked and leaves the checks on; an older staging is checked at the end', async () => {
+    const db = (store as unknown as { db: SqliteDatabase }).db;
+    const run = await store.provenance.beginRun(peerId, T0);
+    const apple = offer('apple', 2).map(staged);
+    const broken = (r: StagedResource): StagedResource => ({ iri: r.iri, write: { ...(r.write as NonNullable<StagedResource['write']>), json: '{"id": "broken' } });
+    // A record that is not JSON is refused as its page is staged (peer_resources would refuse it), and nothing of the page is.
+    let refused: unknown;
+    await store.provenance.stage(run, [apple[0] as StagedResource, broken(apple[1] as StagedResource)]).catch((error: unknown) => (refused = error));
+    expect(String(refused)).to.match(/CHECK constraint failed/u);
+    expect(await count('sync_staging')).to.equal(0);
+    await store.provenance.stage(run, [staged(farm()), ...apple]);
+    await store.provenance.applyRun(peerId, run, end({ staged: 4, upserts: 4 }));
+    expect(await readRows(file, 'SELECT iri, record FROM peer_resources ORDER BY iri')).to.deep.equal(
+      [staged(farm()), ...apple].map((r) => ({ iri: r.iri, record: r.write?.json })).sort((a, b) => (a.iri < b.iri ? -1 : 1)));
+    await store.provenance.endRun(run);
+    // The writer checks again what it writes next.
+    let unchecked: unknown;
+    await db.transaction((tx) => tx.run("UPDATE peer_resources SET record = 'not JSON' WHERE iri = ?", [apple[0]?.iri ?? ''])).catch((error: unknown) => (unchecked = error));
+    expect(String(unchecked)).to.match(/CHECK constraint failed/u);
+    // A staging made before it checked records (a file kept from an older version): its rows are checked at the end,
+    // and a record that is not JSON fails the run's end, which applies nothing.
+    await db.transaction((tx) => tx.exec(`DROP TABLE staging.sync_staging; ${STAGING_DDL.replace(/CHECK \(record IS NULL OR json_valid\(record\)\)/u, '')}`));
+    expect((await readRows<{ sql: string }>(`${file}-staging`, "SELECT sql FROM sqlite_master WHERE name = 'sync_staging'"))[0]?.sql).to.not.include('json_valid');
+    const later = await store.provenance.beginRun(peerId, T1);
+    const pear = offer('pear', 3).map(staged);
+    await store.provenance.stage(later, [pear[0] as StagedResource, broken(pear[1] as StagedResource), pear[2] as StagedResource]);
+    let failed: unknown;
+    await store.provenance.applyRun(peerId, later, end({ staged: 3, upserts: 3 }, T1)).catch((error: unknown) => (failed = error));
+    expect(String(failed)).to.match(/CHECK constraint failed/u);
+    expect(await count('peer_resources')).to.equal(4);
   });
 
   it('marks what no page listed missing and withdraws it after the grace, in SQL, as planAbsence does', async () => {
