@@ -659,11 +659,14 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       // not again, record by record, here. Parsing every record again was a fifth of this insert's instructions (a
       // 200,000-offer first snapshot: 600,000 records), at the run's end, when nothing else runs beside it.
       const checked = table === 'sync_staging' && (await tx.get(STAGED_CHECKED)) !== undefined;
-      // Set-based, in staging order: the records never pass through JavaScript again.
+      // Set-based: the records never pass through JavaScript again. In `@id` order, read from the staging's (run_id,
+      // iri) index: the order of peer_resources' own two indexes by IRI, each row entering them next to the one before
+      // instead of anywhere (each page lists products, items and offers apart). Measured on a 200,000-offer first
+      // snapshot (cachegrind): 23 % fewer instructions than in staging order.
       const copy = (): Promise<unknown> => tx.run(
         `INSERT INTO peer_resources (peer_id, iri, kind, record, hash, authoritative, source_url, first_seen_at, updated_at, missing_since, withdrawn_at)
-         SELECT ?, iri, kind, record, hash, authoritative, source_url, ?, ?, NULL, NULL FROM ${table} WHERE +run_id = ? AND record IS NOT NULL
-         ORDER BY seq
+         SELECT ?, iri, kind, record, hash, authoritative, source_url, ?, ?, NULL, NULL FROM ${table} WHERE run_id = ? AND record IS NOT NULL
+         ORDER BY iri
          ON CONFLICT (peer_id, iri) DO UPDATE SET kind = excluded.kind, record = excluded.record, hash = excluded.hash,
            authoritative = excluded.authoritative, source_url = excluded.source_url, updated_at = excluded.updated_at,
            missing_since = NULL, withdrawn_at = NULL`, [peerId, now, now, runId]);

@@ -195,7 +195,7 @@ describe('store: snapshot runs staged page by page', () => {
     expect(await count('sync_staging')).to.equal(3);
   });
 
-  it('checks a record once, as it is staged; the end copies it unchecked and leaves the checks on; an older staging is checked at the end', async () => {
+  it('checks a record once, as it is staged; the end copies it unchecked, in @id order, and leaves the checks on; an older staging is checked at the end', async () => {
     const db = (store as unknown as { db: SqliteDatabase }).db;
     const run = await store.provenance.beginRun(peerId, T0);
     const apple = offer('apple', 2).map(staged);
@@ -209,6 +209,9 @@ describe('store: snapshot runs staged page by page', () => {
     await store.provenance.applyRun(peerId, run, end({ staged: 4, upserts: 4 }));
     expect(await readRows(file, 'SELECT iri, record FROM peer_resources ORDER BY iri')).to.deep.equal(
       [staged(farm()), ...apple].map((r) => ({ iri: r.iri, record: r.write?.json })).sort((a, b) => (a.iri < b.iri ? -1 : 1)));
+    // Written in `@id` order (the order of peer_resources' indexes by IRI), not in the order they were staged.
+    const written = (await readRows<{ iri: string }>(file, 'SELECT iri FROM peer_resources ORDER BY rowid')).map((r) => r.iri);
+    expect(written).to.deep.equal([...written].sort()).and.to.not.deep.equal([staged(farm()), ...apple].map((r) => r.iri));
     await store.provenance.endRun(run);
     // The writer checks again what it writes next.
     let unchecked: unknown;
