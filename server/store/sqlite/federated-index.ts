@@ -1275,11 +1275,12 @@ export type StagingTable = 'sync_staging' | 'memory_staging';
  * The full-text index's `hashsize` while a big run's rows enter it (bytes; FTS5's default is 1 MiB). FTS5 gathers the
  * words of the rows written in memory and writes them out as a new segment of its index each time they pass that size,
  * merging segments as they pile up: a 200,000-offer first snapshot wrote dozens of segments and merged them again and
- * again inside its insert. Measured (cachegrind, SQLite's instructions of that insert): 12.5 % fewer with 16 MiB (4 MiB:
- * 7.5 %; 64 MiB: no fewer than 16), for about 26 MB more memory at its peak. The words and what a search finds are the
- * same: only how the index is cut in segments differs.
+ * again inside its insert. Measured on that insert (cachegrind, SQLite's instructions; peak memory of the process): 4 MiB,
+ * 7.5 % fewer instructions for 3.7 MB more memory; 16 MiB, 12.5 % for 26 MB more (64 MiB: no fewer than 16, 44 MB
+ * more). 4 MiB: the apply runs while the sync's memory is near its bound (400 MB for that peer, issue 16). The words
+ * and what a search finds are the same: only how the index is cut in segments differs.
  */
-const STAGED_FTS_HASH_BYTES = 16 * 1024 * 1024;
+const STAGED_FTS_HASH_BYTES = 4 * 1024 * 1024;
 
 /** FTS5's own default `hashsize`, used when the index has no setting of its own. */
 const FTS_DEFAULT_HASH_BYTES = 1024 * 1024;
