@@ -43,6 +43,7 @@ import { discover, feedOf } from './sync/discovery.js';
 import { NodeUrls } from './urls/node-urls.js';
 import { OidcVerifier } from './auth/oidc.js';
 import { fetchJson } from './net/json-fetch.js';
+import { PageWorkers } from './sync/page-workers.js';
 import { PeerTokens } from './sync/peer-tokens.js';
 import { failure, loggedFailure, shownUrl } from './errors/failure.js';
 
@@ -55,6 +56,8 @@ export interface NodeParts {
   readonly federation: FederationService;
   readonly taxonomy: Taxonomy;
   readonly engine: SyncEngine;
+  /** Where the snapshots' pages are decoded: a worker thread, ended when the node stops. */
+  readonly pages: PageWorkers;
   readonly scheduler: SyncScheduler;
   /** The node's background timers: the sync schedule, webhook deliveries, feed retention. */
   readonly timers: Timers;
@@ -201,6 +204,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     locate: async (origin, signal) => locateFeed(origin, (request) => fetchPage(request, { ...glancePolicy, signal }, fetch)),
     onFailure: (origin, failure) => logger.warn({ origin: shownUrl(origin), failure: loggedFailure(failure) }, 'the change feed of a listing\'s origin cannot be read; its listings are pulled meanwhile'),
   });
+  const pages = new PageWorkers({ decoder });
   const engine = new SyncEngine({
     provenance: store.provenance, feed: store.feed, decoder, ownBase: base, graceMs: config.withdrawGraceSeconds * 1000, policy, fetch,
     syncTimeoutMs: config.syncTimeoutMs, tokens: peerTokens,
@@ -215,6 +219,9 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
       }
     },
     appliedWanted: () => store.orders.hasListings(),
+    // A snapshot's pages are decoded in a worker thread with this decoder's configuration: the event loop (and with
+    // it the completions of the database's statements) is never held by a page's decoding.
+    pages,
   });
   // A peer whose sync the last process died during waits its backoff from now: synced at once, it could kill this one too.
   const deferred = await engine.deferUnfinished(unfinished);
@@ -252,9 +259,11 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     listingsStopping.abort();
     // Together: the syncs and deliveries are given up at once, not after the follower's feed reads in flight end.
     await Promise.all([listingFollower.stop(), notifier.stop(), scheduler.stop()]);
+    // The syncs are given up (their pages' readings with them): the worker thread ends.
+    await pages.close();
   };
   return {
-    config, store, decoder, catalog, federation, taxonomy, engine, scheduler, timers, notifier, listings, listingFollower, logger, orders, oidc,
+    config, store, decoder, catalog, federation, taxonomy, engine, pages, scheduler, timers, notifier, listings, listingFollower, logger, orders, oidc,
     subscribe: async (peer) => {
       // A peer that demands OpenID Connect tokens is subscribed to with one.
       const token = await peerTokens.tokenFor(peer);

@@ -128,6 +128,11 @@ export class ContextRegistry {
     }
   }
 
+  /** The stored contexts, URL and `@context` value: what makes the same registry again (a worker thread's decoder's). */
+  public entries(): [string, StoredContextValue][] {
+    return [...this.stored];
+  }
+
   /** The stored context URLs, sorted. */
   public urls(): string[] {
     return [...this.stored.keys()].sort();

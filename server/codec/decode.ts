@@ -11,7 +11,7 @@ import { LINK_ENDS, type LinkEnd } from '../../ontology/inverses.js';
 import { toIri, type Iri } from '../../ontology/iri.js';
 import { isNodeIdValue } from '../../ontology/schemas.js';
 import type { DfcRecord, OfferRecord, ResourceRecord } from '../../ontology/records.js';
-import { Taxonomy } from '../../ontology/taxonomy.js';
+import { Taxonomy, type Concept } from '../../ontology/taxonomy.js';
 import { EURO } from '../../ontology/units.js';
 import { extractRecords, type Extraction } from './extract.js';
 import { versionOf } from './ldes.js';
@@ -19,7 +19,7 @@ import type { Graph } from './graph.js';
 import { hasErrors, problem, type Problem, type ProblemCode } from '../errors/problem.js';
 import { readJsonLd } from './read-jsonld.js';
 import { readDirect, readDirectText } from './direct.js';
-import { ContextRegistry } from './context-registry.js';
+import { ContextRegistry, type StoredContextValue } from './context-registry.js';
 import { RDF_FORMATS, readRdf } from './read-rdf.js';
 import { RecordValidator } from './validate.js';
 import { shortName } from './compact.js';
@@ -129,6 +129,19 @@ export function isJsonMediaType(mediaType: string): boolean {
   return mediaType === 'application/ld+json' || mediaType === 'application/json' || mediaType.endsWith('+json');
 }
 
+/**
+ * A decoder's whole configuration as plain data, which a structured clone carries: a worker thread decodes with a
+ * decoder made from its node's ({@link Decoder.settings}, {@link Decoder.fromSettings}), never a configuration of its own.
+ */
+export interface DecoderSettings {
+  /** The taxonomy's concepts, in order. */
+  readonly concepts: readonly Concept[];
+  /** The stored JSON-LD contexts, URL and value. */
+  readonly contexts: readonly (readonly [string, StoredContextValue])[];
+  readonly defaultCurrency: string;
+  readonly timeBudgetMs: number;
+}
+
 /** Decodes and validates DFC documents. One instance serves many documents. */
 export class Decoder {
   private readonly validator: RecordValidator;
@@ -136,12 +149,27 @@ export class Decoder {
   public readonly defaultCurrency: Iri;
   private readonly timeBudgetMs: number;
   private readonly contexts: ContextRegistry;
+  private readonly taxonomy: Taxonomy;
 
   public constructor(options: DecoderOptions = {}) {
-    this.validator = new RecordValidator(options.taxonomy ?? Taxonomy.builtin());
+    this.taxonomy = options.taxonomy ?? Taxonomy.builtin();
+    this.validator = new RecordValidator(this.taxonomy);
     this.defaultCurrency = options.defaultCurrency === undefined ? EURO : toIri(options.defaultCurrency);
     this.timeBudgetMs = options.timeBudgetMs ?? DECODE_TIME_BUDGET_MS;
     this.contexts = options.contexts ?? ContextRegistry.NONE;
+  }
+
+  /** A decoder configured as the one whose {@link Decoder.settings} these are. */
+  public static fromSettings(settings: DecoderSettings): Decoder {
+    return new Decoder({
+      taxonomy: Taxonomy.empty().with(settings.concepts), contexts: new ContextRegistry(settings.contexts),
+      defaultCurrency: settings.defaultCurrency, timeBudgetMs: settings.timeBudgetMs,
+    });
+  }
+
+  /** This decoder's configuration, as plain data (see {@link DecoderSettings}). */
+  public settings(): DecoderSettings {
+    return { concepts: [...this.taxonomy.all()], contexts: this.contexts.entries(), defaultCurrency: this.defaultCurrency, timeBudgetMs: this.timeBudgetMs };
   }
 
   /**

@@ -42,6 +42,11 @@ export interface PageRequest {
    * so that the pages of a snapshot share one connection instead of opening and closing one each.
    */
   agent?: Agent;
+  /**
+   * Leave a JSON body unparsed ({@link FetchedPage.unparsed}): the caller parses it where it decodes it ({@link parsePage}),
+   * a snapshot's page in the decoding worker, so that the event loop never holds a big page's `JSON.parse`.
+   */
+  unparsed?: boolean;
 }
 
 /** A page fetched successfully, or confirmed unchanged (304). */
@@ -67,8 +72,17 @@ export interface FetchedPage {
   bytes: number;
   /** Body size in bytes as received: smaller than {@link FetchedPage.bytes} when the peer compressed it. */
   wireBytes?: number;
-  /** Absolute http(s) URL of the next page, from a `Link: rel="next"` header or a JSON body's paging links. */
+  /**
+   * Absolute http(s) URL of the next page, from a `Link: rel="next"` header or a JSON body's paging links (these once
+   * the page is parsed: see {@link FetchedPage.unparsed}).
+   */
   next?: string;
+  /**
+   * Set when the page was asked for {@link PageRequest.unparsed}: its body is not parsed yet, nor counted against the
+   * JSON limits, nor its paging links read ({@link parsePage} does all three); the HTTP status it came with, for a
+   * failure of those.
+   */
+  unparsed?: { readonly status: number };
 }
 
 /** The outcome of {@link fetchPage}: a page or a failure, never an exception for peer behaviour. */
@@ -127,21 +141,44 @@ export async function fetchPage(request: PageRequest, policy: FetchPolicy = DEFA
   if (contentType !== undefined) page.contentType = contentType;
   if (etag !== undefined) page.etag = etag;
   if (lastModified !== undefined) page.lastModified = lastModified;
-  if (contentType === undefined || isJsonMediaType(mediaTypeOf(contentType))) {
+  const linked = nextFromLinkHeader(headerText(response.headers.link), new URL(response.url));
+  if (linked !== undefined) page.next = linked;
+  if (request.unparsed === true) {
+    page.unparsed = { status: response.status };
+    return { ok: true, page };
+  }
+  const refused = parsePage(page, response.status);
+  return refused === undefined ? { ok: true, page } : { ok: false, failure: refused };
+}
+
+/**
+ * Parses a page's body once when it is JSON (by its media type, or for want of one), into {@link FetchedPage.json},
+ * and reads its next page there when no `Link` header named one; the page's failure when its text is over the JSON
+ * limits. {@link fetchPage} does it, or, for a page asked for {@link PageRequest.unparsed}, whoever decodes it.
+ *
+ * @param page - a page answered 200 (changed in place)
+ * @param status - the HTTP status it came with, for the failure
+ */
+export function parsePage(page: FetchedPage, status: number): Failure | undefined {
+  const body = page.body ?? '';
+  delete page.unparsed;
+  if (page.contentType === undefined || isJsonMediaType(mediaTypeOf(page.contentType))) {
     // Counted before it is parsed: `JSON.parse` of 15 million `{}` (45 MB) held the event loop for 8 s, and 24 million
     // `1`s exhausted the heap in the walks after it. A page over the limits fails its own sync, as one over the size limit.
     const excess = jsonTextExcess(body);
-    if (excess !== undefined) return { ok: false, failure: failure(excess.code === 'too-large' ? 'too-large' : 'decode', excess.message, response.url, response.status) };
+    if (excess !== undefined) return failure(excess.code === 'too-large' ? 'too-large' : 'decode', excess.message, page.url, status);
     try {
       page.json = { value: JSON.parse(body) as unknown };
     } catch {
       // Not JSON after all: reporting the syntax error is the decoder's job.
     }
   }
-  const base = new URL(response.url);
-  const next = nextFromLinkHeader(headerText(response.headers.link), base) ?? (page.json !== undefined ? nextFromJson(page.json.value, base) : undefined);
-  if (next !== undefined) page.next = next;
-  return { ok: true, page };
+  // A `Link` header's next page first, else the body's.
+  if (page.next === undefined && page.json !== undefined) {
+    const next = nextFromJson(page.json.value, new URL(page.url));
+    if (next !== undefined) page.next = next;
+  }
+  return undefined;
 }
 
 /**

@@ -5,16 +5,14 @@
  *
  * @packageDocumentation
  */
-import type { DfcRecord } from '../../ontology/records.js';
 import { failure, type Failure } from '../errors/failure.js';
 import type { PeerRow, SourceValidators } from '../store/federation.js';
 import { discover, enterprisesOf } from './discovery.js';
 import type { SnapshotPage } from './merge.js';
-import { decoderInput, pageMediaType } from './peer-fetch.js';
-import { skolemise } from './skolem.js';
+import { inProcessPages, type PageReading } from './page-reader.js';
 import { Quarantine, StagedSnapshot } from './staged-snapshot.js';
 import {
-  credentials, decodePage, kept, MAX_PAGES, sameOrigin, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun,
+  credentials, MAX_PAGES, sameOrigin, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun,
 } from './sync-context.js';
 
 const ACCEPT = {
@@ -44,28 +42,6 @@ function originOf(url: string): string {
   }
 }
 
-/** An Open Food Network enterprise `@id` in DFC 2.0: `…/api/dfc/organizations/7` (its API's own layout only). */
-const OFN_ORGANIZATION = /^(.*\/api\/dfc)\/organizations\/([^/?#]+)\/*$/u;
-
-/**
- * The catalogue of an enterprise, as Open Food Network lays them out: `<enterprise>/catalog_items`. In DFC 2.0 its
- * enterprises are Organizations under `…/organizations/7`, but their catalogues stay under
- * `…/enterprises/7/catalog_items` (it serves no `…/organizations/7/catalog_items`).
- */
-function catalogueOf(enterprise: string): string {
-  const organization = OFN_ORGANIZATION.exec(enterprise);
-  if (organization !== null) return `${organization[1] as string}/enterprises/${organization[2] as string}/catalog_items`;
-  return `${enterprise.replace(/\/+$/u, '')}/catalog_items`;
-}
-
-/** From an enterprise document, the catalogues of its enterprises (Open Food Network's layout). */
-function linksToFollow(records: readonly DfcRecord[], url: string): string[] {
-  if (records.some((r) => r.kind === 'CatalogItem')) return [];
-  return records
-    .filter((r) => r.kind === 'Enterprise' && !r.id.startsWith('_:') && sameOrigin(r.id, url))
-    .map((r) => catalogueOf(r.id));
-}
-
 /**
  * Syncs a peer from a full snapshot of its catalogue.
  *
@@ -92,6 +68,7 @@ async function fetchAndStage(
 ): Promise<PeerSyncOutcome> {
   const { policy } = parts;
   const { peer, onProgress } = run;
+  const reader = parts.pages ?? inProcessPages(parts.decoder);
   const failed = (f: Failure): PeerSyncOutcome => ({ ok: false, peer, failure: f });
   const queue: string[] = [first];
   const queued = new Set<string>(queue);
@@ -154,6 +131,8 @@ async function fetchAndStage(
       ...(sameOrigin(url, peer.url) ? credentials(peer) : {}),
       ...(validators?.etag != null ? { etag: validators.etag } : {}),
       ...(validators?.lastModified != null ? { lastModified: validators.lastModified } : {}),
+      // Parsed where it is decoded (a worker thread, for a node's syncs), not in the event loop.
+      unparsed: true,
     });
     if (!fetched.ok) {
       if (url !== first && !nexts.has(url) && again.has(url) && fetched.failure.status === 404) {
@@ -174,6 +153,12 @@ async function fetchAndStage(
       return failed(fetched.failure);
     }
     const page = fetched.page;
+    let reading: PageReading | undefined;
+    if (page.status === 200) {
+      reading = await reader.read(page, { url, origin: peer.origin }, policy.signal);
+      // A page over the JSON limits fails as its fetch did when the fetcher parsed it: before anything is counted.
+      if (!reading.ok && reading.unparsable === true) return failed(reading.failure);
+    }
     if (url !== first && !nexts.has(url)) catalogues++;
     home.add(originOf(page.url));
     bytes += page.bytes;
@@ -192,29 +177,18 @@ async function fetchAndStage(
         if (!queued.has(previous)) again.add(previous);
         enqueue(previous);
       }
-    } else {
-      const mediaType = pageMediaType(page);
-      // A page that is no document ({"error": "maintenance"}, an empty body) fails here (`decodePage`): taken for an
-      // empty catalogue, it would withdraw everything the peer has.
-      const decoding = await decodePage(parts.decoder, decoderInput(page), { mediaType, base: page.url }, url);
-      // The page's text and its parsed tree are done with: dropped before its records are merged and staged, which
-      // allocate much (the tree alive then was copied by every scavenge meanwhile, and kept past it).
-      delete page.body;
-      delete page.json;
-      if (!decoding.ok) return failed(decoding.failure);
-      const { decoded } = decoding;
-      const documentErrors = decoded.problems.filter((p) => p.id === null && p.severity === 'error');
-      if (documentErrors.length > 0) {
-        return failed(failure('not-dfc', documentErrors.map((p) => p.message).join('; ').slice(0, 500), url));
-      }
-      for (const rejected of decoded.rejected) quarantine.set(rejected.id, { iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
-      // Blank nodes of the page (an item, an offer, an address written inline) become resources of their own.
-      await staged.page(url, kept(skolemise(decoded.records, peer.origin)));
+    } else if (reading !== undefined) {
+      // Read (`readPage`): decoded, its document errors refused (`not-dfc`), its records as kept.
+      if (!reading.ok) return failed(reading.failure);
+      for (const rejected of reading.rejected) quarantine.set(rejected.id, { iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
+      await staged.page(url, reading.records);
       sources.set(url, { etag: page.etag ?? null, lastModified: page.lastModified ?? null });
-      for (const catalogue of linksToFollow(decoded.records, url)) enqueue(catalogue);
+      for (const catalogue of reading.follow) enqueue(catalogue);
     }
+    // The next page, from the `Link` header or the body (which the reading parsed).
+    const named = reading?.ok === true ? reading.next : page.next;
     // A page naming itself as its next one is the last (some paginators write it so): nothing lies past it.
-    const next = page.next === url || page.next === page.url ? undefined : page.next;
+    const next = named === url || named === page.url ? undefined : named;
     // A next page that is not followed would make a truncated snapshot look complete, and withdraw the rest of
     // the catalogue: the sync fails instead, and nothing is applied.
     if (next !== undefined && !home.has(originOf(next))) {

@@ -6,12 +6,12 @@
  */
 import { withoutDerivedLinks } from '../../ontology/inverses.js';
 import type { DfcRecord } from '../../ontology/records.js';
-import type { Decoder, DecodeOptions, DecodeResult } from '../codec/decode.js';
+import type { Decoder, DecodeOptions, DecodeResult, RejectedResource } from '../codec/decode.js';
 import { failure, type Failure } from '../errors/failure.js';
 import { clip, type FetchPolicy } from '../net/safe-fetch.js';
 import type { PeerRow, ProvenanceStore, SyncSummary } from '../store/federation.js';
 import type { FeedStore } from '../store/feed.js';
-import type { FetchOutcome, PageRequest } from './peer-fetch.js';
+import type { FetchedPage, FetchOutcome, PageRequest } from './peer-fetch.js';
 
 /** The outcome of one sync of one peer. */
 export type PeerSyncOutcome =
@@ -46,6 +46,8 @@ export interface SyncParts {
   readonly appliedWanted?: () => Promise<boolean>;
   /** Most rows a snapshot keeps in memory until its end instead of staging them in the store; see `SyncEngineArgs.memoryRows`. */
   readonly memoryRows?: number;
+  /** Reads a snapshot's pages (default: in the event loop, with {@link SyncParts.decoder}); see `SyncEngineArgs.pages`. */
+  readonly pages?: PageReader;
 }
 
 /**
@@ -110,6 +112,47 @@ export function pastDeadline(run: Pick<SyncRun, 'deadline'>): boolean {
  */
 export function overBudget(run: Pick<SyncRun, 'budgetMs'>, url?: string): Failure {
   return failure('timeout', `the whole sync took longer than its budget of ${run.budgetMs} ms; nothing of it was applied`, url);
+}
+
+/** Where a page is read: the URL it was asked for (failures name it) and the peer's origin (its skolem IRIs). */
+export interface PageAt {
+  readonly url: string;
+  readonly origin: string;
+}
+
+/** What a snapshot needs of a page it reads, or why it fails the sync. */
+export type PageReading =
+  | {
+    readonly ok: true;
+    /** Its records as kept: skolemised, without derived links. */
+    readonly records: readonly DfcRecord[];
+    /** What was refused, with why (the sync's quarantine). */
+    readonly rejected: readonly RejectedResource[];
+    /** The catalogues an enterprise list leads to (Open Food Network's layout). */
+    readonly follow: readonly string[];
+    /** The next page, from the `Link` header or the body. */
+    readonly next?: string;
+  }
+  | {
+    readonly ok: false;
+    readonly failure: Failure;
+    /**
+     * Whether the page failed before its decoding, over the JSON limits: a failure of its fetch, as it always was
+     * (told before the snapshot's own size budget is looked at).
+     */
+    readonly unparsable?: true;
+  };
+
+/** Reads a snapshot's page: in the event loop (`inProcessPages`) or in a worker thread (`page-workers.ts`). */
+export interface PageReader {
+  /**
+   * Reads a page answered 200.
+   *
+   * @param page - the page (its body and parsed tree are the reader's to drop)
+   * @param at - where
+   * @param signal - given up when it fires (the node stops): a `stopped` failure, at once
+   */
+  read(page: FetchedPage, at: PageAt, signal?: AbortSignal): Promise<PageReading>;
 }
 
 /** A page decoded, or the failure of a decoder that threw on it. */

@@ -27,6 +27,7 @@ import { feedHead, incrementalSync, type Resync } from './incremental.js';
 import { fetchPage, type FetchOutcome, type PageRequest } from './peer-fetch.js';
 import type { PeerTokenSource } from './peer-tokens.js';
 import { snapshotSync } from './snapshot.js';
+import type { PageReader } from './page-reader.js';
 import { solidSnapshotSync } from './solid-snapshot.js';
 import { overBudget, sameOrigin, type AppliedHook, type PeerSyncOutcome, type SyncParts, type SyncProgress, type SyncRun } from './sync-context.js';
 
@@ -75,6 +76,11 @@ export interface SyncEngineArgs {
    * snapshot in the store.
    */
   readonly memoryRows?: number;
+  /**
+   * Reads a snapshot's pages from their bytes to their records: `main.ts` passes a worker thread's (`page-workers.ts`),
+   * which keeps the event loop free while a page decodes. Default: in the event loop, with {@link decoder}.
+   */
+  readonly pages?: PageReader;
 }
 
 /** The default of {@link SyncEngineArgs.syncTimeoutMs}. */
@@ -143,6 +149,7 @@ export class SyncEngine {
       graceMs: args.graceMs ?? 3_600_000, ...(args.onApplied !== undefined ? { onApplied: args.onApplied } : {}),
       ...(args.appliedWanted !== undefined ? { appliedWanted: args.appliedWanted } : {}),
       ...(args.memoryRows !== undefined ? { memoryRows: args.memoryRows } : {}),
+      ...(args.pages !== undefined ? { pages: args.pages } : {}),
     };
     this.now = args.now ?? (() => new Date());
     this.random = args.random ?? Math.random;

@@ -1,0 +1,58 @@
+/**
+ * The worker thread that reads a node's snapshot pages (`page-workers.ts` starts it): one page at a time, with a
+ * decoder configured as the node's, through the same {@link readPage} as the event loop's, and its reading posted back.
+ * Whatever it throws is that page's `decode` failure; should it die (out of memory), the node replaces it.
+ *
+ * @packageDocumentation
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Decoder, type DecoderSettings } from '../codec/decode.js';
+import { failure } from '../errors/failure.js';
+import { clip } from '../net/safe-fetch.js';
+import { readPage, type PageAt, type PageReading } from './page-reader.js';
+import type { FetchedPage } from './peer-fetch.js';
+
+/** A page to read, as the node posts it. */
+export interface PageJob {
+  readonly id: number;
+  readonly page: FetchedPage;
+  readonly at: PageAt;
+}
+
+/** A page's reading, as the worker posts it back. */
+export interface PageDone {
+  readonly id: number;
+  readonly reading: PageReading;
+}
+
+/** What the worker is started with. */
+export interface PageWorkerData {
+  readonly settings: DecoderSettings;
+}
+
+/** The reading of a page the reader threw on: its sync fails, naming the page. */
+function thrown(error: unknown, at: PageAt): PageReading {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { ok: false, failure: failure('decode', `the decoder failed on this document (${clip(text, 300)})`, at.url) };
+}
+
+const port = parentPort;
+if (port !== null) {
+  const decoder = Decoder.fromSettings((workerData as PageWorkerData).settings);
+  port.on('message', (job: PageJob) => {
+    void (async () => {
+      let reading: PageReading;
+      try {
+        reading = await readPage(decoder, job.page, job.at);
+      } catch (error: unknown) {
+        reading = thrown(error, job.at);
+      }
+      try {
+        port.postMessage({ id: job.id, reading } satisfies PageDone);
+      } catch (error: unknown) {
+        // A reading that cannot be cloned (none should be): the page fails, the worker goes on.
+        port.postMessage({ id: job.id, reading: thrown(error, job.at) } satisfies PageDone);
+      }
+    })();
+  });
+}

@@ -1,0 +1,199 @@
+/**
+ * A node's snapshot pages read in a worker thread: the bytes-to-records work of a page (its `JSON.parse`, the JSON-LD
+ * read, validation, extraction: tens of milliseconds for a thousand offers) held the event loop, and with it every
+ * SQLite statement's completion of the other syncs, while the single writer sat idle inside its transactions. One
+ * worker serves every sync of the node, one page at a time (the machine's other core runs the database), from a
+ * queue; what comes back is the page's records (a structured clone), never its text or tree.
+ *
+ * A worker that throws, runs out of memory or dies fails the page it was reading (a `decode` failure: that sync fails
+ * and applies nothing), and a new one reads the next page. A page's reading given up (the node stops) answers at
+ * once; {@link PageWorkers.close} ends the worker.
+ *
+ * @packageDocumentation
+ */
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { Decoder } from '../codec/decode.js';
+import { failure } from '../errors/failure.js';
+import { readPage, type PageAt, type PageReader, type PageReading } from './page-reader.js';
+import type { FetchedPage } from './peer-fetch.js';
+import type { PageDone, PageJob, PageWorkerData } from './page-worker.js';
+
+/** Whether this runs as TypeScript under tsx (the tests, the benchmarks), not compiled (`dist/`). */
+const UNDER_TSX = import.meta.url.endsWith('.ts');
+
+/** The worker's entry, beside this file: `page-worker.js` compiled, `page-worker.ts` under tsx. */
+const ENTRY = new URL(UNDER_TSX ? './page-worker.ts' : './page-worker.js', import.meta.url);
+
+/**
+ * What a worker runs: the entry compiled; under tsx, a script that registers tsx in the worker first (Node 20 does not
+ * apply the `--import tsx` a worker inherits to its own entry, which it then refuses as an unknown `.ts` file).
+ */
+function workerScript(): { readonly script: URL | string; readonly eval: boolean } {
+  if (!UNDER_TSX) return { script: ENTRY, eval: false };
+  // Its ES module (tsx's CommonJS one loads its ES parts by a path a worker's import cannot find); from this module,
+  // or from the working directory where `import.meta.resolve` is not there (a test loads this as CommonJS).
+  const tsx = typeof import.meta.resolve === 'function' ? import.meta.resolve('tsx/esm/api') : 'tsx/esm/api';
+  return { script: `import(${JSON.stringify(tsx)}).then((tsx) => tsx.register()).then(() => import(${JSON.stringify(ENTRY.href)}));`, eval: true };
+}
+
+/** Options of {@link PageWorkers}. */
+export interface PageWorkersOptions {
+  /** The node's decoder: the worker's is made from its settings, and a small page is read with it in the event loop. */
+  readonly decoder: Decoder;
+  /**
+   * Pages of fewer characters than this are read in the event loop (default {@link IN_PROCESS_BELOW}): a worker
+   * gives them nothing but the round trip.
+   */
+  readonly inProcessBelow?: number;
+  /** The worker's heap limits (tests make one run out of memory). */
+  readonly resourceLimits?: ResourceLimits;
+}
+
+/**
+ * The default of {@link PageWorkersOptions.inProcessBelow}: 16 KiB of text (a dozen offers), read in well under a
+ * millisecond in the event loop.
+ */
+export const IN_PROCESS_BELOW = 16 * 1024;
+
+/** A page waiting for the worker, or being read by it. */
+interface Job {
+  readonly id: number;
+  readonly at: PageAt;
+  /** What is posted; dropped once it is, so that the page's text is the worker's only. */
+  page: FetchedPage | undefined;
+  readonly resolve: (reading: PageReading) => void;
+  readonly signal: AbortSignal | undefined;
+  readonly onAbort: () => void;
+  settled: boolean;
+}
+
+/** Reads a node's snapshot pages in a worker thread, one at a time, in the order asked. */
+export class PageWorkers implements PageReader {
+  private readonly decoder: Decoder;
+  private readonly inProcessBelow: number;
+  private readonly resourceLimits: ResourceLimits | undefined;
+  private worker: Worker | undefined;
+  private readonly queue: Job[] = [];
+  /** The job the worker is reading (settled already if given up: its answer is then dropped). */
+  private current: Job | undefined;
+  private nextId = 1;
+  private closed = false;
+  /** Workers started (the first, and each that replaced one that died): for tests. */
+  public started = 0;
+
+  public constructor(options: PageWorkersOptions) {
+    this.decoder = options.decoder;
+    this.inProcessBelow = options.inProcessBelow ?? IN_PROCESS_BELOW;
+    this.resourceLimits = options.resourceLimits;
+  }
+
+  /** How many pages wait for the worker or are being read. */
+  public get reading(): number {
+    return this.queue.length + (this.current !== undefined && !this.current.settled ? 1 : 0);
+  }
+
+  public async read(page: FetchedPage, at: PageAt, signal?: AbortSignal): Promise<PageReading> {
+    if (this.closed || signal?.aborted === true) return stopped(at);
+    if ((page.body?.length ?? 0) < this.inProcessBelow) return readPage(this.decoder, page, at);
+    // What the worker needs of the page: not its validators, nor the tree of a page parsed already (read as its text).
+    const posted: FetchedPage = { url: page.url, status: page.status, bytes: page.bytes };
+    if (page.body !== undefined) posted.body = page.body;
+    if (page.contentType !== undefined) posted.contentType = page.contentType;
+    if (page.next !== undefined) posted.next = page.next;
+    posted.unparsed = page.unparsed ?? { status: 200 };
+    delete page.body;
+    delete page.json;
+    return new Promise<PageReading>((resolve) => {
+      const job: Job = {
+        id: this.nextId++, at, page: posted, resolve, signal, settled: false,
+        onAbort: () => {
+          const queued = this.queue.indexOf(job);
+          if (queued !== -1) this.queue.splice(queued, 1);
+          this.settle(job, stopped(at));
+        },
+      };
+      signal?.addEventListener('abort', job.onAbort, { once: true });
+      this.queue.push(job);
+      this.pump();
+    });
+  }
+
+  /** Ends the worker; every page waiting or being read is given up (`stopped`), and none is read after. */
+  public async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) this.settle(job, stopped(job.at));
+    if (this.current !== undefined) this.settle(this.current, stopped(this.current.at));
+    this.current = undefined;
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker !== undefined) await worker.terminate();
+  }
+
+  /** Hands the worker the next page, if it is free. */
+  private pump(): void {
+    if (this.current !== undefined || this.closed) return;
+    const job = this.queue.shift();
+    if (job === undefined) {
+      // Idle: the worker does not hold the process open (a CLI that ends, a test).
+      this.worker?.unref();
+      return;
+    }
+    const worker = (this.worker ??= this.start());
+    // A page is being read: the process waits for it.
+    worker.ref();
+    this.current = job;
+    worker.postMessage({ id: job.id, page: job.page as FetchedPage, at: job.at } satisfies PageJob);
+    job.page = undefined;
+  }
+
+  private start(): Worker {
+    this.started++;
+    const { script, eval: evaluated } = workerScript();
+    const worker = new Worker(script, {
+      eval: evaluated,
+      workerData: { settings: this.decoder.settings() } satisfies PageWorkerData,
+      ...(this.resourceLimits !== undefined ? { resourceLimits: this.resourceLimits } : {}),
+    });
+    worker.on('message', (done: PageDone) => {
+      const job = this.current;
+      if (job === undefined || job.id !== done.id) return;
+      this.current = undefined;
+      this.settle(job, done.reading);
+      this.pump();
+    });
+    // Both come for a worker that fails ('error', then 'exit'): the first one counts.
+    worker.on('error', (error: Error) => this.died(worker, error));
+    worker.on('exit', (code: number) => this.died(worker, new Error(`the worker exited with code ${code}`)));
+    return worker;
+  }
+
+  /** A worker that died: the page it read fails, and the next page starts a new one. */
+  private died(worker: Worker, error: Error): void {
+    if (worker !== this.worker) return;
+    this.worker = undefined;
+    const job = this.current;
+    this.current = undefined;
+    if (job !== undefined) {
+      const memory = (error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY';
+      this.settle(job, {
+        ok: false,
+        failure: failure('decode', memory
+          ? 'decoding this document ran out of memory: nothing of it was read'
+          : `the decoder failed on this document (its worker stopped: ${error.message.slice(0, 200)})`, job.at.url),
+      });
+    }
+    this.pump();
+  }
+
+  private settle(job: Job, reading: PageReading): void {
+    if (job.settled) return;
+    job.settled = true;
+    job.signal?.removeEventListener('abort', job.onAbort);
+    job.resolve(reading);
+  }
+}
+
+/** The reading of a page given up: the node is stopping. */
+function stopped(at: PageAt): PageReading {
+  return { ok: false, failure: failure('stopped', 'given up: the node is stopping', at.url) };
+}

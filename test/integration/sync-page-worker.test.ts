@@ -1,0 +1,80 @@
+/**
+ * A node reads its snapshots' pages in a worker thread (issue 16): a paged catalogue syncs through it with what the
+ * event loop's reading gave, and a node stopped while the worker reads a page gives the sync up at once (nothing
+ * applied) and ends the worker, leaving nothing running. Real node, real loopback peer, real SQLite file.
+ */
+import { expect } from 'chai';
+import { cataloguePage } from '../helpers/catalogue-page.js';
+import { startFakePeer, type FakePeer } from '../helpers/fake-peer.js';
+import { startTestNode } from '../helpers/node.js';
+
+const PAGE = 2000;
+
+describe('snapshot pages read in the node\'s worker thread (issue 16)', function () {
+  this.timeout(120_000);
+  let peer: FakePeer;
+  /** Items on the big page a stopped sync reads. */
+  let big = 0;
+
+  before(async () => {
+    peer = await startFakePeer((req, res, self) => {
+      const url = new URL(req.url ?? '/', self.base);
+      if (url.pathname === '/big') {
+        res.writeHead(200, { 'content-type': 'application/ld+json' }).end(cataloguePage(self.base, Array.from({ length: big }, (_, i) => `b${i}`), { enterprise: true }));
+        return;
+      }
+      const second = url.searchParams.get('page') === '2';
+      const slugs = Array.from({ length: PAGE }, (_, i) => `${second ? 'q' : 'p'}${i}`);
+      // The first page names the next in its body (read by the worker), the second is the last.
+      const body = JSON.parse(cataloguePage(self.base, slugs, { enterprise: !second })) as Record<string, unknown>;
+      if (!second) body['hydra:view'] = { '@id': `${self.base}/catalog`, 'hydra:next': `${self.base}/catalog?page=2` };
+      res.writeHead(200, { 'content-type': 'application/ld+json' }).end(JSON.stringify(body));
+    });
+  });
+
+  after(async () => {
+    await peer.close();
+  });
+
+  it('syncs a paged catalogue through the worker', async () => {
+    const node = await startTestNode({ env: { MAILLON_ALLOW_PRIVATE: 'true' } });
+    try {
+      const row = await node.node.store.provenance.addPeer({ name: 'paged', url: `${peer.base}/catalog` }, peer.base);
+      const outcome = await node.node.engine.sync(row);
+      expect(outcome.ok, JSON.stringify(outcome.ok ? outcome.summary : outcome.failure)).to.equal(true);
+      if (outcome.ok) expect(outcome.summary).to.deep.include({ pages: 2 });
+      if (outcome.ok) expect(outcome.summary.added).to.be.at.least(1 + 2 * PAGE * 3);
+      expect(node.node.pages.started).to.equal(1);
+      const entries = await node.node.store.index.queryEntries({});
+      expect(entries).to.have.length(2 * PAGE);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it('gives up the page the worker reads when the node stops, applies nothing, and ends the worker', async () => {
+    big = 30_000;
+    const node = await startTestNode({ env: { MAILLON_ALLOW_PRIVATE: 'true' } });
+    let closed = false;
+    try {
+      const row = await node.node.store.provenance.addPeer({ name: 'big', url: `${peer.base}/big` }, peer.base);
+      const outcome = node.node.engine.sync(row);
+      // The page is in the worker: the node stops.
+      while (node.node.pages.reading === 0) await new Promise((resolve) => setImmediate(resolve));
+      node.node.engine.stop();
+      const ended = await outcome;
+      expect(ended.ok).to.equal(false);
+      if (!ended.ok) expect(ended.failure).to.deep.equal({ kind: 'stopped', message: 'given up: the node is stopping', url: `${peer.base}/big` });
+      expect(node.node.pages.reading).to.equal(0);
+      expect(await node.node.store.index.queryEntries({})).to.have.length(0);
+      await node.close();
+      closed = true;
+      // The worker is ended: no page is read any more.
+      const after = await node.node.pages.read({ url: `${peer.base}/x`, status: 200, body: 'x'.repeat(100_000), bytes: 100_000 }, { url: `${peer.base}/x`, origin: peer.base });
+      expect(after).to.deep.include({ ok: false });
+    } finally {
+      big = 0;
+      if (!closed) await node.close();
+    }
+  });
+});
