@@ -46,7 +46,7 @@ export function recordHash(record: DfcRecord): string {
 }
 
 /** The hash of a record already serialised (the plan keeps the text, so a record is serialised once). */
-function jsonHash(json: string): string {
+export function jsonHash(json: string): string {
   // One call, no Hash object per record: a big peer's snapshot hashes hundreds of thousands of them.
   return hash('sha1', json, 'base64url');
 }
@@ -120,11 +120,20 @@ export interface PagePlan {
 }
 
 /**
+ * A page's records serialised already, each as `JSON.stringify` writes it and its {@link jsonHash}, in the records'
+ * order: where a worker thread read the page, it did that work too (`page-workers.ts`).
+ */
+export interface Serialised {
+  readonly json: readonly string[];
+  readonly hash: readonly string[];
+}
+
+/**
  * Plans the merge of one fetched page, on its own: a snapshot of any size is merged page by page as the pages
  * arrive, and only a page's records are ever in memory. Which resources went missing is for {@link planAbsence},
  * once every page was listed.
  */
-export function planPage(input: PageMergeInput, page: { readonly url: string; readonly records: readonly DfcRecord[] }): PagePlan {
+export function planPage(input: PageMergeInput, page: { readonly url: string; readonly records: readonly DfcRecord[]; readonly serialised?: Serialised }): PagePlan {
   const ownBase = input.ownBase.replace(/\/+$/u, '');
   // The peer's origin as a prefix that settles an IRI's origin without parsing it, when it is one as URL writes it.
   const fastOrigin = originOf(`${input.peerOrigin}/`) === input.peerOrigin ? input.peerOrigin : undefined;
@@ -138,7 +147,9 @@ export function planPage(input: PageMergeInput, page: { readonly url: string; re
   let added = 0;
   let updated = 0;
   let unchanged = 0;
-  for (const record of page.records) {
+  const { records, serialised } = page;
+  for (let r = 0; r < records.length; r++) {
+    const record = records[r] as DfcRecord;
     if (record.id.startsWith('_:')) {
       refused.push(problem('no-iri', record.id, `dfc-b:${record.kind}`, '@id', 'a resource without an IRI cannot be kept in sync; it was skipped', 'warning'));
       continue;
@@ -151,8 +162,8 @@ export function planPage(input: PageMergeInput, page: { readonly url: string; re
     if (here.has(record.id) || input.seen(record.id)) continue; // the same resource on two pages: the first one wins
     here.add(record.id);
     seen.push(record.id);
-    const json = JSON.stringify(record);
-    const hash = jsonHash(json);
+    const json = serialised?.json[r] ?? JSON.stringify(record);
+    const hash = serialised?.hash[r] ?? jsonHash(json);
     const held = input.held.get(record.id);
     if (held !== undefined && held.hash === hash && held.sourceUrl === page.url) {
       unchanged++;

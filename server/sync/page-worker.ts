@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Decoder, type DecoderSettings } from '../codec/decode.js';
 import { failure } from '../errors/failure.js';
 import { clip } from '../net/safe-fetch.js';
+import { jsonHash } from './merge.js';
 import { readPage, type PageAt, type PageReading } from './page-reader.js';
 import type { FetchedPage } from './peer-fetch.js';
 
@@ -19,10 +20,19 @@ export interface PageJob {
   readonly at: PageAt;
 }
 
-/** A page's reading, as the worker posts it back. */
+/**
+ * A page's reading, as the worker posts it back: a reading's records go as their JSON texts (the merge's, made here with
+ * their hashes), not as objects: a structured clone of a thousand offers' records cost the event loop three times the
+ * `JSON.parse` of their texts, which it makes them again from.
+ */
 export interface PageDone {
   readonly id: number;
+  /** The reading, without its records when {@link PageDone.json} holds them. */
   readonly reading: PageReading;
+  /** The records' JSON, in order. */
+  readonly json?: readonly string[];
+  /** Their hashes (`jsonHash`), in order. */
+  readonly hash?: readonly string[];
 }
 
 /** What the worker is started with. */
@@ -36,19 +46,26 @@ function thrown(error: unknown, at: PageAt): PageReading {
   return { ok: false, failure: failure('decode', `the decoder failed on this document (${clip(text, 300)})`, at.url) };
 }
 
+/** A reading as it is posted: its records as their JSON and hashes, as the merge makes them (`planPage`). */
+function serialised(id: number, reading: PageReading): PageDone {
+  if (!reading.ok) return { id, reading };
+  const json = reading.records.map((record) => JSON.stringify(record));
+  return { id, reading: { ...reading, records: [] }, json, hash: json.map(jsonHash) };
+}
+
 const port = parentPort;
 if (port !== null) {
   const decoder = Decoder.fromSettings((workerData as PageWorkerData).settings);
   port.on('message', (job: PageJob) => {
     void (async () => {
-      let reading: PageReading;
+      let done: PageDone;
       try {
-        reading = await readPage(decoder, job.page, job.at);
+        done = serialised(job.id, await readPage(decoder, job.page, job.at));
       } catch (error: unknown) {
-        reading = thrown(error, job.at);
+        done = { id: job.id, reading: thrown(error, job.at) };
       }
       try {
-        port.postMessage({ id: job.id, reading } satisfies PageDone);
+        port.postMessage(done);
       } catch (error: unknown) {
         // A reading that cannot be cloned (none should be): the page fails, the worker goes on.
         port.postMessage({ id: job.id, reading: thrown(error, job.at) } satisfies PageDone);

@@ -12,6 +12,7 @@
  * @packageDocumentation
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { DfcRecord } from '../../ontology/records.js';
 import type { Decoder } from '../codec/decode.js';
 import { failure } from '../errors/failure.js';
 import { readPage, type PageAt, type PageReader, type PageReading } from './page-reader.js';
@@ -158,8 +159,9 @@ export class PageWorkers implements PageReader {
       const job = this.current;
       if (job === undefined || job.id !== done.id) return;
       this.current = undefined;
-      this.settle(job, done.reading);
+      // Its next page goes to the worker before this one's records are made again here.
       this.pump();
+      if (!job.settled) this.settle(job, received(done));
     });
     // Both come for a worker that fails ('error', then 'exit'): the first one counts.
     worker.on('error', (error: Error) => this.died(worker, error));
@@ -191,6 +193,17 @@ export class PageWorkers implements PageReader {
     job.signal?.removeEventListener('abort', job.onAbort);
     job.resolve(reading);
   }
+}
+
+/**
+ * A reading as the worker posted it, with its records made again from their JSON (one `JSON.parse` of them all), and
+ * that JSON and their hashes kept for the merge. A record is JSON data (the store keeps it as its JSON, and gives
+ * back what it parses): the same record.
+ */
+function received(done: PageDone): PageReading {
+  const { reading, json, hash } = done;
+  if (!reading.ok || json === undefined || hash === undefined) return reading;
+  return { ...reading, records: JSON.parse(`[${json.join(',')}]`) as DfcRecord[], serialised: { json, hash } };
 }
 
 /** The reading of a page given up: the node is stopping. */

@@ -181,7 +181,7 @@ async function fetchAndStage(
       // Read (`readPage`): decoded, its document errors refused (`not-dfc`), its records as kept.
       if (!reading.ok) return failed(reading.failure);
       for (const rejected of reading.rejected) quarantine.set(rejected.id, { iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
-      await staged.page(url, reading.records);
+      await staged.page(url, reading.records, reading.serialised);
       sources.set(url, { etag: page.etag ?? null, lastModified: page.lastModified ?? null });
       for (const catalogue of reading.follow) enqueue(catalogue);
     }

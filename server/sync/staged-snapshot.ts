@@ -15,7 +15,7 @@ import { linkedEntries, type SourcedEntry, type SourcedRecord } from '../store/f
 import { MAX_QUARANTINED, MAX_UNREADABLE_SHOWN, type HeldResource, type PlannedResource, type SourceValidators, type StagedResource } from '../store/federation.js';
 import { misattributions } from './attribution.js';
 import { IriFilter } from './iri-filter.js';
-import { isListed, planPage, withdrawalCutoff } from './merge.js';
+import { isListed, planPage, withdrawalCutoff, type Serialised } from './merge.js';
 import { overBudget, pastDeadline, type PeerSyncOutcome, type SyncParts, type SyncRun } from './sync-context.js';
 
 /** Records told to the `onApplied` hook at once, read back from the staging. */
@@ -189,8 +189,9 @@ export class StagedSnapshot {
    *
    * @param url - the page
    * @param records - its records, as kept
+   * @param serialised - their JSON and hashes, when a worker thread made them (`PageReading.serialised`)
    */
-  public async page(url: string, records: readonly DfcRecord[]): Promise<void> {
+  public async page(url: string, records: readonly DfcRecord[], serialised?: Serialised): Promise<void> {
     const { provenance } = this.parts;
     await this.pending;
     // Begun in the store even when kept in memory: the run's row is what tells its end that no later run of the peer
@@ -209,7 +210,7 @@ export class StagedSnapshot {
     const listedUnchanged = (h: HeldResource | undefined): boolean => h !== undefined && isListed(h) && this.notModified.has(h.sourceUrl);
     const plan = planPage({
       peerOrigin: this.run.peer.origin, ownBase: this.parts.ownBase, held, seen: (iri) => staged.has(iri) || listedUnchanged(held.get(iri)),
-    }, { url, records });
+    }, { url, records, ...(serialised !== undefined ? { serialised } : {}) });
     if (!(await this.holdsNothing)) this.profiles = undefined;
     const entries = this.entriesOf(plan.upsert);
     // The upserts are some of the resources seen, in the same order: each is found by walking both, without a map of

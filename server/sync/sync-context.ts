@@ -11,6 +11,7 @@ import { failure, type Failure } from '../errors/failure.js';
 import { clip, type FetchPolicy } from '../net/safe-fetch.js';
 import type { PeerRow, ProvenanceStore, SyncSummary } from '../store/federation.js';
 import type { FeedStore } from '../store/feed.js';
+import type { Serialised } from './merge.js';
 import type { FetchedPage, FetchOutcome, PageRequest } from './peer-fetch.js';
 
 /** The outcome of one sync of one peer. */
@@ -132,6 +133,8 @@ export type PageReading =
     readonly follow: readonly string[];
     /** The next page, from the `Link` header or the body. */
     readonly next?: string;
+    /** The records' JSON and hashes, made where the page was read (a worker thread): the merge does not make them again. */
+    readonly serialised?: Serialised;
   }
   | {
     readonly ok: false;
