@@ -10,6 +10,7 @@ import type { PeerRow, SourceValidators } from '../store/federation.js';
 import { discover, enterprisesOf } from './discovery.js';
 import type { SnapshotPage } from './merge.js';
 import { inProcessPages, type PageReading } from './page-reader.js';
+import type { FetchOutcome } from './peer-fetch.js';
 import { Quarantine, StagedSnapshot } from './staged-snapshot.js';
 import {
   credentials, MAX_PAGES, sameOrigin, SNAPSHOT_BUDGET, type PeerSyncOutcome, type SyncParts, type SyncRun,
@@ -36,26 +37,26 @@ async function startUrl(parts: SyncParts, peer: PeerRow): Promise<{ url: string 
 /** The origin of a URL (the empty string for none). */
 function originOf(url: string): string {
   try {
-    return new URL(url).origin;
-  } catch {
-    return '';
+      return new URL(url).origin;
+    } catch {
+      return '';
+    }
   }
-}
 
-/**
- * Syncs a peer from a full snapshot of its catalogue.
- *
- * @param parts - the sync's parts
- * @param run - the peer and the run
- */
-export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<PeerSyncOutcome> {
-  const { peer } = run;
-  const start = await startUrl(parts, peer);
-  if ('failure' in start) return { ok: false, peer, failure: start.failure };
-  const known = await parts.provenance.sources(peer.id);
-  const staged = new StagedSnapshot(parts, run);
-  try {
-    return await fetchAndStage(parts, run, { first: start.url, known }, staged);
+  /**
+   * Syncs a peer from a full snapshot of its catalogue.
+   *
+   * @param parts - the sync's parts
+   * @param run - the peer and the run
+   */
+  export async function snapshotSync(parts: SyncParts, run: SyncRun): Promise<PeerSyncOutcome> {
+    const { peer } = run;
+    const start = await startUrl(parts, peer);
+    if ('failure' in start) return { ok: false, peer, failure: start.failure };
+    const known = await parts.provenance.sources(peer.id);
+    const staged = new StagedSnapshot(parts, run);
+    try {
+      return await fetchAndStage(parts, run, { first: start.url, known }, staged);
   } finally {
     // Applied or not, the run's staging goes: a failed sync applies nothing.
     await staged.end();
@@ -119,10 +120,11 @@ async function fetchAndStage(
     }
   };
 
-  while (queue.length > 0) {
-    if (pages >= MAX_PAGES) return failed(failure('too-large', `more than ${MAX_PAGES} pages in one snapshot`, peer.url));
-    const url = queue.shift() as string;
-    if (keptAsTheyWere.has(url)) continue;
+  // Fired when the run ends: a page fetched and read ahead that the run did not come to is given up.
+  const ended = new AbortController();
+  const signal = policy.signal === undefined ? ended.signal : AbortSignal.any([policy.signal, ended.signal]);
+  /** Fetches a page, and reads it when it answered 200 (its reading is given up when the run ends first). */
+  const fetchAndRead = async (url: string): Promise<Fetched> => {
     const validators = known.get(url);
     const fetched = await parts.fetch({
       url,
@@ -134,6 +136,21 @@ async function fetchAndStage(
       // Parsed where it is decoded (a worker thread, for a node's syncs), not in the event loop.
       unparsed: true,
     });
+    if (!fetched.ok || fetched.page.status !== 200) return { fetched };
+    return { fetched, reading: await reader.read(fetched.page, { url, origin: peer.origin }, signal) };
+  };
+  // The next page of a catalogue, asked for as soon as the page naming it is read: fetched and decoded while this one
+  // is merged and staged (the event loop's work), not after.
+  let ahead: { readonly url: string; readonly done: Promise<Fetched> } | undefined;
+
+  try {
+  while (queue.length > 0) {
+    if (pages >= MAX_PAGES) return failed(failure('too-large', `more than ${MAX_PAGES} pages in one snapshot`, peer.url));
+    const url = queue.shift() as string;
+    if (keptAsTheyWere.has(url)) continue;
+    const validators = known.get(url);
+    const { fetched, reading } = await (ahead?.url === url ? ahead.done : fetchAndRead(url));
+    ahead = undefined;
     if (!fetched.ok) {
       if (url !== first && !nexts.has(url) && again.has(url) && fetched.failure.status === 404) {
         // A page of the last snapshot that is not there now: the sync fails if a page read leads to it (the
@@ -153,12 +170,8 @@ async function fetchAndStage(
       return failed(fetched.failure);
     }
     const page = fetched.page;
-    let reading: PageReading | undefined;
-    if (page.status === 200) {
-      reading = await reader.read(page, { url, origin: peer.origin }, policy.signal);
-      // A page over the JSON limits fails as its fetch did when the fetcher parsed it: before anything is counted.
-      if (!reading.ok && reading.unparsable === true) return failed(reading.failure);
-    }
+    // A page over the JSON limits fails as its fetch did when the fetcher parsed it: before anything is counted.
+    if (reading !== undefined && !reading.ok && reading.unparsable === true) return failed(reading.failure);
     if (url !== first && !nexts.has(url)) catalogues++;
     home.add(originOf(page.url));
     bytes += page.bytes;
@@ -180,6 +193,16 @@ async function fetchAndStage(
     } else if (reading !== undefined) {
       // Read (`readPage`): decoded, its document errors refused (`not-dfc`), its records as kept.
       if (!reading.ok) return failed(reading.failure);
+      // Its next page is the run's next (nothing else is queued before it), and will be followed: asked for now. Should
+      // the run end before it comes to it (a failure), it is given up.
+      const after = reading.next;
+      if (after !== undefined && queue.length === 0 && reading.follow.length === 0 && after !== url && after !== page.url
+        && !queued.has(after) && home.has(originOf(after)) && !keptAsTheyWere.has(after) && pages < MAX_PAGES) {
+        const done = fetchAndRead(after);
+        // Never left rejected: a reading ahead the run did not come to is nobody's.
+        done.catch(() => undefined);
+        ahead = { url: after, done };
+      }
       for (const rejected of reading.rejected) quarantine.set(rejected.id, { iri: rejected.id, type: rejected.type, problems: [...rejected.problems] });
       await staged.page(url, reading.records, reading.serialised);
       sources.set(url, { etag: page.etag ?? null, lastModified: page.lastModified ?? null });
@@ -207,6 +230,9 @@ async function fetchAndStage(
     enqueue(next);
     onProgress?.({ pages, queued: queue.length, bytes });
   }
+  } finally {
+    ended.abort();
+  }
 
   const named = new Set(nextOf.values());
   for (const { url, failure: gone } of vanished) {
@@ -222,6 +248,12 @@ async function fetchAndStage(
   // Not one catalogue given (a token the peer no longer takes, say): the peer's sync fails, as it would on its list.
   if (firstRefusal !== undefined && catalogues === 0) return failed(firstRefusal);
   return staged.finish({ known, sources, quarantine, pages, notModified, bytes, wireBytes, unreadable });
+}
+
+/** A page fetched, and its reading when it answered 200. */
+interface Fetched {
+  readonly fetched: FetchOutcome;
+  readonly reading?: PageReading;
 }
 
 /**

@@ -52,6 +52,28 @@ describe('snapshot pages read in the node\'s worker thread (issue 16)', function
     }
   });
 
+  it('asks for a catalogue\'s next page while the page naming it is merged and staged', async () => {
+    const node = await startTestNode({ env: { MAILLON_ALLOW_PRIVATE: 'true' } });
+    try {
+      const { provenance } = node.node.store;
+      const row = await provenance.addPeer({ name: 'ahead', url: `${peer.base}/catalog` }, peer.base);
+      const secondAsked = (): boolean => peer.hits.some((hit) => hit.url.includes('page=2'));
+      let askedWhileStaging = false;
+      // The first page's merge waits (3 s at most) for the second page to be asked for: it is, when it is read ahead.
+      const holdsAny = provenance.holdsAny.bind(provenance);
+      provenance.holdsAny = async (peerId) => {
+        for (let waited = 0; waited < 3000 && !secondAsked(); waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+        askedWhileStaging = secondAsked();
+        return holdsAny(peerId);
+      };
+      const outcome = await node.node.engine.sync(row);
+      expect(outcome.ok, JSON.stringify(outcome.ok ? outcome.summary : outcome.failure)).to.equal(true);
+      expect(askedWhileStaging).to.equal(true);
+    } finally {
+      await node.close();
+    }
+  });
+
   it('gives up the page the worker reads when the node stops, applies nothing, and ends the worker', async () => {
     big = 30_000;
     const node = await startTestNode({ env: { MAILLON_ALLOW_PRIVATE: 'true' } });
