@@ -142,6 +142,7 @@ async function fetchAndStage(
   // The next page of a catalogue, asked for as soon as the page naming it is read: fetched and decoded while this one
   // is merged and staged (the event loop's work), not after.
   let ahead: { readonly url: string; readonly done: Promise<Fetched> } | undefined;
+  const leave = reader.begin?.();
 
   try {
   while (queue.length > 0) {
@@ -232,6 +233,7 @@ async function fetchAndStage(
   }
   } finally {
     ended.abort();
+    leave?.();
   }
 
   const named = new Set(nextOf.values());

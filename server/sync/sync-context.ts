@@ -156,6 +156,11 @@ export interface PageReader {
    * @param signal - given up when it fires (the node stops): a `stopped` failure, at once
    */
   read(page: FetchedPage, at: PageAt, signal?: AbortSignal): Promise<PageReading>;
+  /**
+   * Tells the reader a snapshot begins (where its pages are best read depends on how many run at once); what it returns
+   * is called when the snapshot ends.
+   */
+  begin?(): () => void;
 }
 
 /** A page decoded, or the failure of a decoder that threw on it. */

@@ -1,11 +1,11 @@
 /**
- * A node reads its snapshots' pages in a worker thread (issue 16): a paged catalogue syncs through it with what the
+ * A node reads its snapshots' pages in a worker thread when several run at once (issue 16): paged catalogues sync through it with what the
  * event loop's reading gave, and a node stopped while the worker reads a page gives the sync up at once (nothing
  * applied) and ends the worker, leaving nothing running. Real node, real loopback peer, real SQLite file.
  */
 import { expect } from 'chai';
 import { cataloguePage } from '../helpers/catalogue-page.js';
-import { startFakePeer, type FakePeer } from '../helpers/fake-peer.js';
+import { startFakePeer, type FakePeer, type FakePeerHandler } from '../helpers/fake-peer.js';
 import { startTestNode } from '../helpers/node.js';
 
 const PAGE = 2000;
@@ -13,11 +13,13 @@ const PAGE = 2000;
 describe('snapshot pages read in the node\'s worker thread (issue 16)', function () {
   this.timeout(120_000);
   let peer: FakePeer;
+  /** Another, for the syncs that run beside the first's: a node's pages go to the worker when several run at once. */
+  let other: FakePeer;
   /** Items on the big page a stopped sync reads. */
   let big = 0;
 
   before(async () => {
-    peer = await startFakePeer((req, res, self) => {
+    const handler: FakePeerHandler = (req, res, self) => {
       const url = new URL(req.url ?? '/', self.base);
       if (url.pathname === '/big') {
         res.writeHead(200, { 'content-type': 'application/ld+json' }).end(cataloguePage(self.base, Array.from({ length: big }, (_, i) => `b${i}`), { enterprise: true }));
@@ -29,24 +31,32 @@ describe('snapshot pages read in the node\'s worker thread (issue 16)', function
       const body = JSON.parse(cataloguePage(self.base, slugs, { enterprise: !second })) as Record<string, unknown>;
       if (!second) body['hydra:view'] = { '@id': `${self.base}/catalog`, 'hydra:next': `${self.base}/catalog?page=2` };
       res.writeHead(200, { 'content-type': 'application/ld+json' }).end(JSON.stringify(body));
-    });
+    };
+    peer = await startFakePeer(handler);
+    other = await startFakePeer(handler);
   });
 
   after(async () => {
     await peer.close();
+    await other.close();
   });
 
-  it('syncs a paged catalogue through the worker', async () => {
+  it('syncs paged catalogues through the worker, two at once', async () => {
     const node = await startTestNode({ env: { MAILLON_ALLOW_PRIVATE: 'true' } });
     try {
-      const row = await node.node.store.provenance.addPeer({ name: 'paged', url: `${peer.base}/catalog` }, peer.base);
-      const outcome = await node.node.engine.sync(row);
-      expect(outcome.ok, JSON.stringify(outcome.ok ? outcome.summary : outcome.failure)).to.equal(true);
-      if (outcome.ok) expect(outcome.summary).to.deep.include({ pages: 2 });
-      if (outcome.ok) expect(outcome.summary.added).to.be.at.least(1 + 2 * PAGE * 3);
+      const rows = [
+        await node.node.store.provenance.addPeer({ name: 'paged', url: `${peer.base}/catalog` }, peer.base),
+        await node.node.store.provenance.addPeer({ name: 'other', url: `${other.base}/catalog` }, other.base),
+      ];
+      const outcomes = await Promise.all(rows.map(async (row) => node.node.engine.sync(row)));
+      for (const outcome of outcomes) {
+        expect(outcome.ok, JSON.stringify(outcome.ok ? outcome.summary : outcome.failure)).to.equal(true);
+        if (outcome.ok) expect(outcome.summary).to.deep.include({ pages: 2 });
+        if (outcome.ok) expect(outcome.summary.added).to.be.at.least(1 + 2 * PAGE * 3);
+      }
       expect(node.node.pages.started).to.equal(1);
       const entries = await node.node.store.index.queryEntries({});
-      expect(entries).to.have.length(2 * PAGE);
+      expect(entries).to.have.length(2 * 2 * PAGE);
     } finally {
       await node.close();
     }
@@ -79,14 +89,19 @@ describe('snapshot pages read in the node\'s worker thread (issue 16)', function
     const node = await startTestNode({ env: { MAILLON_ALLOW_PRIVATE: 'true' } });
     let closed = false;
     try {
-      const row = await node.node.store.provenance.addPeer({ name: 'big', url: `${peer.base}/big` }, peer.base);
-      const outcome = node.node.engine.sync(row);
-      // The page is in the worker: the node stops.
+      const rows = [
+        await node.node.store.provenance.addPeer({ name: 'big', url: `${peer.base}/big` }, peer.base),
+        await node.node.store.provenance.addPeer({ name: 'other', url: `${other.base}/big` }, other.base),
+      ];
+      const outcomes = Promise.all(rows.map(async (row) => node.node.engine.sync(row)));
+      // A page is in the worker: the node stops.
       while (node.node.pages.reading === 0) await new Promise((resolve) => setImmediate(resolve));
       node.node.engine.stop();
-      const ended = await outcome;
-      expect(ended.ok).to.equal(false);
-      if (!ended.ok) expect(ended.failure).to.deep.equal({ kind: 'stopped', message: 'given up: the node is stopping', url: `${peer.base}/big` });
+      const ended = await outcomes;
+      for (const outcome of ended) expect(outcome.ok).to.equal(false);
+      // The page the worker read is given up at once.
+      const failures = ended.map((outcome) => (outcome.ok ? undefined : outcome.failure));
+      expect(failures).to.deep.include({ kind: 'stopped', message: 'given up: the node is stopping', url: `${peer.base}/big` });
       expect(node.node.pages.reading).to.equal(0);
       expect(await node.node.store.index.queryEntries({})).to.have.length(0);
       await node.close();

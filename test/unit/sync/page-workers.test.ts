@@ -55,7 +55,7 @@ describe('PageWorkers: snapshot pages read in a worker thread', function () {
   const decoder = configured();
 
   beforeEach(() => {
-    workers = new PageWorkers({ decoder, inProcessBelow: 0 });
+    workers = new PageWorkers({ decoder, inProcessBelow: 0, fromSyncs: 0 });
   });
 
   afterEach(async () => {
@@ -125,7 +125,7 @@ describe('PageWorkers: snapshot pages read in a worker thread', function () {
 
   it('fails the page of a worker that runs out of memory, and reads the next one in a new worker', async () => {
     await workers.close();
-    workers = new PageWorkers({ decoder, inProcessBelow: 0, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } });
+    workers = new PageWorkers({ decoder, inProcessBelow: 0, fromSyncs: 0, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } });
     // 24 MB of text: parsed within the limit, its records past it.
     const huge = cataloguePage(ORIGIN, Array.from({ length: 30_000 }, (_, i) => String(i)));
     const small = readFileSync(join(EXAMPLES, 'chevrerie-du-puy.jsonld'), 'utf8');
@@ -157,13 +157,31 @@ describe('PageWorkers: snapshot pages read in a worker thread', function () {
   });
 
   it('reads a small page in the event loop, starting no worker', async () => {
-    const small = new PageWorkers({ decoder });
+    const small = new PageWorkers({ decoder, fromSyncs: 0 });
     const text = cataloguePage(ORIGIN, ['a', 'b', 'c'], { enterprise: true });
     expect(text.length).to.be.lessThan(16 * 1024);
     const reading = await small.read(unparsed(text), { url: `${ORIGIN}/catalog`, origin: ORIGIN });
     expect(reading).to.deep.equal(await inProcessPages(decoder).read(unparsed(text), { url: `${ORIGIN}/catalog`, origin: ORIGIN }));
     expect(small.started).to.equal(0);
     await small.close();
+  });
+
+  it('reads the pages of a snapshot alone in the event loop, and those of several at once in the worker', async () => {
+    const counted = new PageWorkers({ decoder, inProcessBelow: 0 });
+    const body = readFileSync(join(EXAMPLES, 'ferme-des-trois-chenes.jsonld'), 'utf8');
+    const at = { url: `${ORIGIN}/catalog`, origin: ORIGIN };
+    const first = counted.begin();
+    expect((await counted.read(unparsed(body), at)).ok).to.equal(true);
+    expect(counted.started).to.equal(0);
+    const second = counted.begin();
+    expect((await counted.read(unparsed(body), at)).ok).to.equal(true);
+    expect(counted.started).to.equal(1);
+    second();
+    second();
+    expect((await counted.read(unparsed(body), at)).ok).to.equal(true);
+    first();
+    expect(counted.started).to.equal(1);
+    await counted.close();
   });
 
   it('gives a worker the decoder\'s whole configuration', () => {
