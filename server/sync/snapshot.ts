@@ -120,9 +120,14 @@ async function fetchAndStage(
     }
   };
 
-  // Fired when the run ends: a page fetched and read ahead that the run did not come to is given up.
+  // Fired when the run ends (or the node stops): a page fetched and read ahead that the run did not come to is given
+  // up. A listener of the node's signal, removed at the end, rather than `AbortSignal.any`, whose signals the node's
+  // long-lived one would collect.
   const ended = new AbortController();
-  const signal = policy.signal === undefined ? ended.signal : AbortSignal.any([policy.signal, ended.signal]);
+  const { signal } = ended;
+  const stop = (): void => ended.abort();
+  if (policy.signal?.aborted === true) ended.abort();
+  policy.signal?.addEventListener('abort', stop, { once: true });
   /** Fetches a page, and reads it when it answered 200 (its reading is given up when the run ends first). */
   const fetchAndRead = async (url: string): Promise<Fetched> => {
     const validators = known.get(url);
@@ -232,6 +237,7 @@ async function fetchAndStage(
     onProgress?.({ pages, queued: queue.length, bytes });
   }
   } finally {
+    policy.signal?.removeEventListener('abort', stop);
     ended.abort();
     leave?.();
   }
