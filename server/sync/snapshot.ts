@@ -200,10 +200,11 @@ async function fetchAndStage(
       // Read (`readPage`): decoded, its document errors refused (`not-dfc`), its records as kept.
       if (!reading.ok) return failed(reading.failure);
       // Its next page is the run's next (nothing else is queued before it), and will be followed: asked for now. Should
-      // the run end before it comes to it (a failure), it is given up.
+      // the run end before it comes to it (a failure), it is given up. A page read already (where a redirect answered
+      // an earlier page) is not: as the next link, it may close a loop, which fails the run before it is asked for.
       const after = reading.next;
       if (after !== undefined && queue.length === 0 && reading.follow.length === 0 && after !== url && after !== page.url
-        && !queued.has(after) && home.has(originOf(after)) && !keptAsTheyWere.has(after) && pages < MAX_PAGES) {
+        && !queued.has(after) && !read.has(after) && home.has(originOf(after)) && !keptAsTheyWere.has(after) && pages < MAX_PAGES) {
         const done = fetchAndRead(after);
         // Never left rejected: a reading ahead the run did not come to is nobody's.
         done.catch(() => undefined);

@@ -349,9 +349,19 @@ describe('SyncEngine and next links that loop, or a last page that is gone', () 
   let peerServer: FakePeer;
   /** Path and query → body and the next page it names (a `Link` header); absent: 404. */
   const served = new Map<string, { body: string; next?: string }>();
+  /** Path and query → where it is redirected (301), before `served`. */
+  const moved = new Map<string, string>();
+  /** Path and query → how many times it was asked for. */
+  const asked = new Map<string, number>();
   before(async () => {
     node = await startInProcess();
     peerServer = await startFakePeer((req, res, self) => {
+      asked.set(req.url ?? '/', (asked.get(req.url ?? '/') ?? 0) + 1);
+      const to = moved.get(req.url ?? '/');
+      if (to !== undefined) {
+        res.writeHead(301, { location: `${self.base}${to}` }).end();
+        return;
+      }
       const page = served.get(req.url ?? '/');
       if (page === undefined) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('no such page');
@@ -424,6 +434,23 @@ describe('SyncEngine and next links that loop, or a last page that is gone', () 
       expect(await node.store.provenance.peerCounts(peer.id)).to.deep.equal(counts);
     });
   }
+
+  it('does not read ahead a next page that closes a loop through the page a redirect answered (the sequential loop fails before it)', async () => {
+    // Page 1 is asked for at /old and answered at /new (a redirect); page 2 names /new as its next page: a loop, which
+    // fails the sync before /new is asked for again.
+    const pages = threePages('34');
+    moved.set('/old', '/new');
+    served.set('/new', { body: serialize(pages[0] ?? [], 'jsonld'), next: '/new?page=2' });
+    served.set('/new?page=2', { body: serialize([...pages[1] ?? [], ...pages[2] ?? []], 'jsonld'), next: '/new' });
+    const { sync } = await followed('moved loop', '/old');
+    const outcome = await sync();
+    if (outcome.ok) expect.fail(`the sync succeeded: ${JSON.stringify(outcome.summary)}`);
+    expect(outcome.failure.kind).to.equal('truncated');
+    // A read ahead in flight would reach the peer after the run ended.
+    await new Promise((resolve) => { setImmediate(resolve); });
+    await node.store.provenance.listPeers();
+    expect(asked.get('/new'), 'the page 1 a redirect answered, once').to.equal(1);
+  });
 
   it('takes a page that names itself as its next one for the last page, as some paginators write it', async () => {
     const path = '/itself';
