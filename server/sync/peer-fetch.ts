@@ -47,6 +47,11 @@ export interface PageRequest {
    * a snapshot's page in the decoding worker, so that the event loop never holds a big page's `JSON.parse`.
    */
   unparsed?: boolean;
+  /**
+   * Gives the fetch up when it fires (a failure of kind `stopped`), besides the policy's signal (the node stopping): a
+   * snapshot's next page read ahead is given up, download and all, when its run ends before coming to it.
+   */
+  signal?: AbortSignal;
 }
 
 /** A page fetched successfully, or confirmed unchanged (304). */
@@ -104,10 +109,16 @@ export async function fetchPage(request: PageRequest, policy: FetchPolicy = DEFA
   if (request.etag !== undefined) headers['if-none-match'] = request.etag;
   if (request.lastModified !== undefined) headers['if-modified-since'] = request.lastModified;
   const credential = request.token === undefined ? undefined : peerCredential(request.token, request.tokenHeader);
-  const fetched = await transport({
-    url: request.url, headers, ...(credential !== undefined ? { credential } : {}), ...(request.agent !== undefined ? { agent: request.agent } : {}),
-    checkHead: checkDfcHead,
-  }, policy);
+  const { signal, release } = eitherSignal(policy.signal, request.signal);
+  let fetched: Awaited<ReturnType<SafeFetch>>;
+  try {
+    fetched = await transport({
+      url: request.url, headers, ...(credential !== undefined ? { credential } : {}), ...(request.agent !== undefined ? { agent: request.agent } : {}),
+      checkHead: checkDfcHead,
+    }, signal === policy.signal ? policy : { ...policy, signal });
+  } finally {
+    release();
+  }
   if (!fetched.ok) {
     // The fetcher refuses an encoding we did not ask for; for a peer's page that answer is no DFC document
     // either (discovery reads `not-dfc` as "absent", and the stored error names it so).
@@ -179,6 +190,27 @@ export function parsePage(page: FetchedPage, status: number): Failure | undefine
     if (next !== undefined) page.next = next;
   }
   return undefined;
+}
+
+/**
+ * A signal that fires when either fires, and what stops it listening to them. Listeners, removed once the fetch ends,
+ * rather than `AbortSignal.any`, whose signals a long-lived one (the node's) would keep collecting.
+ */
+function eitherSignal(a: AbortSignal | undefined, b: AbortSignal | undefined): { signal: AbortSignal | undefined; release: () => void } {
+  if (b === undefined) return { signal: a, release: () => undefined };
+  if (a === undefined) return { signal: b, release: () => undefined };
+  const both = new AbortController();
+  const abort = (): void => both.abort();
+  if (a.aborted || b.aborted) both.abort();
+  a.addEventListener('abort', abort, { once: true });
+  b.addEventListener('abort', abort, { once: true });
+  return {
+    signal: both.signal,
+    release: () => {
+      a.removeEventListener('abort', abort);
+      b.removeEventListener('abort', abort);
+    },
+  };
 }
 
 /**

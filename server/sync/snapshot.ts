@@ -140,6 +140,8 @@ async function fetchAndStage(
       ...(validators?.lastModified != null ? { lastModified: validators.lastModified } : {}),
       // Parsed where it is decoded (a worker thread, for a node's syncs), not in the event loop.
       unparsed: true,
+      // A page read ahead that the run does not come to (it failed, or the node stops) is not downloaded to its end.
+      signal,
     });
     if (!fetched.ok || fetched.page.status !== 200) return { fetched };
     return { fetched, reading: await reader.read(fetched.page, { url, origin: peer.origin }, signal) };

@@ -247,3 +247,34 @@ describe('peer page fetch and a body that is not the UTF-8 it is read as', () =>
     expect(pageOf(await fetchPage({ url: `${peer.base}/utf8` }, LOCAL)).body).to.equal(text);
   });
 });
+
+describe("peer page fetch given the request's own signal", () => {
+  afterEach(closePeers);
+
+  it('gives the fetch up mid-download when the request signal fires, the policy signal still heard, and leaves no listener on either', async () => {
+    // Sends the head and a first chunk, then nothing: the download would wait for the deadline.
+    const peer = await startPeer((_req, res) => {
+      res.writeHead(200, { 'content-type': JSONLD });
+      res.write('{"@graph": [');
+    });
+    const node = new AbortController();
+    const run = new AbortController();
+    const listeners = (signal: AbortSignal): number => (signal as unknown as { [k: symbol]: Map<string, unknown> })[
+      Object.getOwnPropertySymbols(signal).find((k) => k.description === 'kEvents') as symbol]?.size ?? 0;
+    const started = Date.now();
+    const pending = fetchPage({ url: `${peer.base}/slow`, signal: run.signal }, { ...LOCAL, totalTimeoutMs: 10_000, signal: node.signal });
+    await new Promise((resolve) => setImmediate(resolve));
+    while (peer.hits.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    run.abort();
+    expect(failureOf(await pending).kind).to.equal('stopped');
+    expect(Date.now() - started, 'given up at once, not at the deadline').to.be.below(5_000);
+    expect(listeners(node.signal), "no listener left on the node's signal").to.equal(0);
+    // The policy's signal alone still stops a fetch that has a request signal.
+    const other = new AbortController();
+    const second = fetchPage({ url: `${peer.base}/slow`, signal: other.signal }, { ...LOCAL, totalTimeoutMs: 10_000, signal: node.signal });
+    while (peer.hits.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    node.abort();
+    expect(failureOf(await second).kind).to.equal('stopped');
+    expect(listeners(other.signal), "no listener left on the request's signal").to.equal(0);
+  });
+});
