@@ -519,10 +519,8 @@ export class ListingService {
     // Read again: what else its details say now (a removal under way) is kept.
     const now = await store.orders.listing(listing.id);
     if (now === undefined) return false;
-    if (goneOf(now) === undefined) {
-      const gone: GoneDetails = { since: new Date(this.now()).toISOString(), reason };
-      changed = await store.orders.setListingDetail(listing.id, 'gone', gone);
-    }
+    // Off sale first, then said to be gone: a reader in between sees it available with nothing to sell, never gone and
+    // still selling (a listing read as gone with its old stock, which a shop could still order, was seen in a test).
     const [item, offer] = await Promise.all([store.getResource(listing.item), store.getResource(listing.offer)]);
     const upsert: DfcRecord[] = [];
     if (item?.record.kind === 'CatalogItem' && item.record.stock !== 0) upsert.push({ ...item.record, stock: 0 });
@@ -530,6 +528,10 @@ export class ListingService {
     if (upsert.length > 0) {
       await store.apply(listing.eid, { upsert });
       changed = true;
+    }
+    if (goneOf(now) === undefined) {
+      const gone: GoneDetails = { since: new Date(this.now()).toISOString(), reason };
+      changed = (await store.orders.setListingDetail(listing.id, 'gone', gone)) || changed;
     }
     if (changed) this.deps.onChange?.();
     return changed;
