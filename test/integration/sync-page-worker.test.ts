@@ -17,15 +17,25 @@ describe('snapshot pages read in the node\'s worker thread (issue 16)', function
   let other: FakePeer;
   /** Items on the big page a stopped sync reads. */
   let big = 0;
+  /**
+   * While set, a first page is answered only once both peers were asked for theirs (5 s at most): the two syncs then
+   * run at once when their pages are read, however loaded the machine, and the pages go to the worker.
+   */
+  let together = false;
+  let firstAsked = 0;
 
   before(async () => {
-    const handler: FakePeerHandler = (req, res, self) => {
+    const handler: FakePeerHandler = async (req, res, self) => {
       const url = new URL(req.url ?? '/', self.base);
       if (url.pathname === '/big') {
         res.writeHead(200, { 'content-type': 'application/ld+json' }).end(cataloguePage(self.base, Array.from({ length: big }, (_, i) => `b${i}`), { enterprise: true }));
         return;
       }
       const second = url.searchParams.get('page') === '2';
+      if (!second && together) {
+        firstAsked++;
+        for (let waited = 0; waited < 5000 && firstAsked < 2; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       const slugs = Array.from({ length: PAGE }, (_, i) => `${second ? 'q' : 'p'}${i}`);
       // The first page names the next in its body (read by the worker), the second is the last.
       const body = JSON.parse(cataloguePage(self.base, slugs, { enterprise: !second })) as Record<string, unknown>;
@@ -48,7 +58,10 @@ describe('snapshot pages read in the node\'s worker thread (issue 16)', function
         await node.node.store.provenance.addPeer({ name: 'paged', url: `${peer.base}/catalog` }, peer.base),
         await node.node.store.provenance.addPeer({ name: 'other', url: `${other.base}/catalog` }, other.base),
       ];
-      const outcomes = await Promise.all(rows.map(async (row) => node.node.engine.sync(row)));
+      together = true;
+      const outcomes = await Promise.all(rows.map(async (row) => node.node.engine.sync(row))).finally(() => {
+        together = false;
+      });
       for (const outcome of outcomes) {
         expect(outcome.ok, JSON.stringify(outcome.ok ? outcome.summary : outcome.failure)).to.equal(true);
         if (outcome.ok) expect(outcome.summary).to.deep.include({ pages: 2 });
