@@ -204,7 +204,7 @@ export async function openNode(config: Config, logger: Logger = createLogger(con
     locate: async (origin, signal) => locateFeed(origin, (request) => fetchPage(request, { ...glancePolicy, signal }, fetch)),
     onFailure: (origin, failure) => logger.warn({ origin: shownUrl(origin), failure: loggedFailure(failure) }, 'the change feed of a listing\'s origin cannot be read; its listings are pulled meanwhile'),
   });
-  const pages = new PageWorkers({ decoder });
+  const pages = new PageWorkers({ decoder, maxPageBytes: policy.maxBytes, timers });
   const engine = new SyncEngine({
     provenance: store.provenance, feed: store.feed, decoder, ownBase: base, graceMs: config.withdrawGraceSeconds * 1000, policy, fetch,
     syncTimeoutMs: config.syncTimeoutMs, tokens: peerTokens,

@@ -35,6 +35,15 @@ export interface PageDone {
   readonly hash?: readonly string[];
 }
 
+/**
+ * Posted when the worker takes a page up, before reading it: the node's watchdog counts the page's time from here, not
+ * from the post (a new worker first loads its modules, a second or so under tsx).
+ */
+export interface PageStarted {
+  readonly id: number;
+  readonly started: true;
+}
+
 /** What the worker is started with. */
 export interface PageWorkerData {
   readonly settings: DecoderSettings;
@@ -57,6 +66,7 @@ const port = parentPort;
 if (port !== null) {
   const decoder = Decoder.fromSettings((workerData as PageWorkerData).settings);
   port.on('message', (job: PageJob) => {
+    port.postMessage({ id: job.id, started: true } satisfies PageStarted);
     void (async () => {
       let done: PageDone;
       try {

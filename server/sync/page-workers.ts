@@ -15,9 +15,10 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { DfcRecord } from '../../ontology/records.js';
 import type { Decoder } from '../codec/decode.js';
 import { failure } from '../errors/failure.js';
+import { NodeTimers, type CancelTimer, type Timers } from '../timers/timers.js';
 import { readPage, type PageAt, type PageReader, type PageReading } from './page-reader.js';
 import type { FetchedPage } from './peer-fetch.js';
-import type { PageDone, PageJob, PageWorkerData } from './page-worker.js';
+import type { PageDone, PageJob, PageStarted, PageWorkerData } from './page-worker.js';
 
 /** Whether this runs as TypeScript under tsx (the tests, the benchmarks), not compiled (`dist/`). */
 const UNDER_TSX = import.meta.url.endsWith('.ts');
@@ -50,9 +51,39 @@ export interface PageWorkersOptions {
    * Pages are read in the worker while at least this many snapshots run (default {@link WORKER_FROM_SYNCS}); 0: always.
    */
   readonly fromSyncs?: number;
-  /** The worker's heap limits (tests make one run out of memory). */
+  /**
+   * The largest page a peer may send, in bytes (the fetch policy's `maxBytes`): the worker's heap is limited in
+   * proportion (see {@link workerHeapLimits}). Without it, the limit of the default 50 MB page.
+   */
+  readonly maxPageBytes?: number;
+  /** The worker's heap limits, instead of those of {@link workerHeapLimits} (tests make one run out of memory). */
   readonly resourceLimits?: ResourceLimits;
+  /**
+   * How long the worker may read one page before it is taken as stuck, in milliseconds (default: three times the
+   * decoder's time budget), or a function of the page's bytes: it is then ended, the page fails, and a new worker reads
+   * the next page.
+   */
+  readonly stuckAfterMs?: number | ((bytes: number) => number);
+  /** Where the watchdog of a page being read is set (default: the event loop's). */
+  readonly timers?: Timers;
 }
+
+/** Heap per byte of the largest page: decoding a page peaks at about five times its text (the codec bench). */
+const HEAP_PER_PAGE_BYTE = 10;
+
+/**
+ * The worker's heap limits for pages of at most `maxPageBytes`: ten times the page, at least 256 MiB, at most 4 GiB.
+ * Without a limit of its own a worker has the process's (a quarter of the machine's memory or so), so that a page that
+ * blows up in decoding would take the node's memory with it before the worker died; with one, only the worker dies
+ * (its page fails as out of memory), well before the node's own limit.
+ */
+export function workerHeapLimits(maxPageBytes: number): ResourceLimits {
+  const mib = Math.ceil((maxPageBytes * HEAP_PER_PAGE_BYTE) / (1024 * 1024));
+  return { maxOldGenerationSizeMb: Math.min(4096, Math.max(256, mib)) };
+}
+
+/** The default of {@link PageWorkersOptions.maxPageBytes}: the fetch policy's default. */
+const DEFAULT_MAX_PAGE_BYTES = 50 * 1024 * 1024;
 
 /**
  * The default of {@link PageWorkersOptions.fromSyncs}: two. A snapshot alone in the node reads its pages in the event
@@ -79,14 +110,20 @@ interface Job {
   readonly signal: AbortSignal | undefined;
   readonly onAbort: () => void;
   settled: boolean;
+  /** How long the worker may read it (see {@link PageWorkersOptions.stuckAfterMs}). */
+  readonly stuckAfterMs: number;
+  /** The watchdog of the job being read, once posted. */
+  watchdog?: CancelTimer;
 }
 
 /** Reads a node's snapshot pages in a worker thread, one at a time, in the order asked. */
 export class PageWorkers implements PageReader {
   private readonly decoder: Decoder;
   private readonly inProcessBelow: number;
-  private readonly resourceLimits: ResourceLimits | undefined;
+  private readonly resourceLimits: ResourceLimits;
   private readonly fromSyncs: number;
+  private readonly stuckAfterMs: (bytes: number) => number;
+  private readonly timers: Timers;
   /** The snapshots running ({@link PageWorkers.begin}). */
   private syncs = 0;
   private worker: Worker | undefined;
@@ -101,8 +138,13 @@ export class PageWorkers implements PageReader {
   public constructor(options: PageWorkersOptions) {
     this.decoder = options.decoder;
     this.inProcessBelow = options.inProcessBelow ?? IN_PROCESS_BELOW;
-    this.resourceLimits = options.resourceLimits;
+    this.resourceLimits = options.resourceLimits ?? workerHeapLimits(options.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES);
     this.fromSyncs = options.fromSyncs ?? WORKER_FROM_SYNCS;
+    // The decoder stops itself at its budget, checking it as it walks: past three budgets, the worker is in code that
+    // does not check it (a parse, an engine's own loop), and only ending it frees the pages queued behind.
+    const stuckAfterMs = options.stuckAfterMs ?? 3 * options.decoder.settings().timeBudgetMs;
+    this.stuckAfterMs = typeof stuckAfterMs === 'number' ? () => stuckAfterMs : stuckAfterMs;
+    this.timers = options.timers ?? new NodeTimers();
   }
 
   public begin(): () => void {
@@ -133,7 +175,7 @@ export class PageWorkers implements PageReader {
     delete page.json;
     return new Promise<PageReading>((resolve) => {
       const job: Job = {
-        id: this.nextId++, at, page: posted, resolve, signal, settled: false,
+        id: this.nextId++, at, page: posted, resolve, signal, settled: false, stuckAfterMs: this.stuckAfterMs(posted.bytes),
         onAbort: () => {
           const queued = this.queue.indexOf(job);
           if (queued !== -1) this.queue.splice(queued, 1);
@@ -150,7 +192,10 @@ export class PageWorkers implements PageReader {
   public async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) this.settle(job, stopped(job.at));
-    if (this.current !== undefined) this.settle(this.current, stopped(this.current.at));
+    if (this.current !== undefined) {
+      this.current.watchdog?.();
+      this.settle(this.current, stopped(this.current.at));
+    }
     this.current = undefined;
     const worker = this.worker;
     this.worker = undefined;
@@ -174,18 +219,30 @@ export class PageWorkers implements PageReader {
     job.page = undefined;
   }
 
+  /** The worker still reads `job` past {@link PageWorkersOptions.stuckAfterMs}: it is ended, and the page fails. */
+  private stuck(worker: Worker, job: Job): void {
+    if (worker !== this.worker || this.current !== job) return;
+    this.died(worker, new Error('stuck'), 'timeout');
+    void worker.terminate();
+  }
+
   private start(): Worker {
     this.started++;
     const { script, eval: evaluated } = workerScript();
     const worker = new Worker(script, {
       eval: evaluated,
       workerData: { settings: this.decoder.settings() } satisfies PageWorkerData,
-      ...(this.resourceLimits !== undefined ? { resourceLimits: this.resourceLimits } : {}),
+      resourceLimits: this.resourceLimits,
     });
-    worker.on('message', (done: PageDone) => {
+    worker.on('message', (done: PageDone | PageStarted) => {
       const job = this.current;
       if (job === undefined || job.id !== done.id) return;
+      if ('started' in done) {
+        job.watchdog = this.timers.after('a snapshot page read in the worker', job.stuckAfterMs, () => this.stuck(worker, job));
+        return;
+      }
       this.current = undefined;
+      job.watchdog?.();
       // Its next page goes to the worker before this one's records are made again here.
       this.pump();
       if (!job.settled) this.settle(job, received(done));
@@ -196,19 +253,22 @@ export class PageWorkers implements PageReader {
     return worker;
   }
 
-  /** A worker that died: the page it read fails, and the next page starts a new one. */
-  private died(worker: Worker, error: Error): void {
+  /** A worker that died (or was ended as stuck): the page it read fails, and the next page starts a new one. */
+  private died(worker: Worker, error: Error, kind: 'decode' | 'timeout' = 'decode'): void {
     if (worker !== this.worker) return;
     this.worker = undefined;
     const job = this.current;
     this.current = undefined;
     if (job !== undefined) {
+      job.watchdog?.();
       const memory = (error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY';
       this.settle(job, {
         ok: false,
-        failure: failure('decode', memory
+        failure: failure(kind, memory
           ? 'decoding this document ran out of memory: nothing of it was read'
-          : `the decoder failed on this document (its worker stopped: ${error.message.slice(0, 200)})`, job.at.url),
+          : kind === 'timeout'
+            ? `decoding this document took more than ${job.stuckAfterMs} ms: it was stopped, and nothing of it was read`
+            : `the decoder failed on this document (its worker stopped: ${error.message.slice(0, 200)})`, job.at.url),
       });
     }
     this.pump();

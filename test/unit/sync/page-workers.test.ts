@@ -11,7 +11,7 @@ import { ContextRegistry, type StoredContextValue } from '../../../server/codec/
 import { Decoder } from '../../../server/codec/decode.js';
 import { jsonHash } from '../../../server/sync/merge.js';
 import { inProcessPages, readPage } from '../../../server/sync/page-reader.js';
-import { PageWorkers } from '../../../server/sync/page-workers.js';
+import { PageWorkers, workerHeapLimits } from '../../../server/sync/page-workers.js';
 import type { FetchedPage } from '../../../server/sync/peer-fetch.js';
 import { cataloguePage } from '../../helpers/catalogue-page.js';
 
@@ -137,6 +137,37 @@ describe('PageWorkers: snapshot pages read in a worker thread', function () {
     expect(failed).to.deep.equal({ ok: false, failure: { kind: 'decode', message: 'decoding this document ran out of memory: nothing of it was read', url: `${ORIGIN}/big` } });
     expect(next.ok).to.equal(true);
     expect(workers.started).to.equal(2);
+  });
+
+  it('ends a worker that reads one page past its time, failing that page only, and reads the next in a new worker', async () => {
+    await workers.close();
+    // A page of 20,000 offers (megabytes) takes far more than 20 ms to parse and decode: the worker is taken as stuck on
+    // it. A small page has all the time it needs, its new worker's first run included.
+    workers = new PageWorkers({ decoder, inProcessBelow: 0, fromSyncs: 0, stuckAfterMs: (bytes) => (bytes > 1_000_000 ? 20 : 60_000) });
+    const big = cataloguePage(ORIGIN, Array.from({ length: 20_000 }, (_, i) => String(i)));
+    const small = readFileSync(join(EXAMPLES, 'chevrerie-du-puy.jsonld'), 'utf8');
+    const [failed, next] = await Promise.all([
+      workers.read(unparsed(big), { url: `${ORIGIN}/big`, origin: ORIGIN }),
+      workers.read(unparsed(small), { url: `${ORIGIN}/small`, origin: ORIGIN }),
+    ]);
+    expect(failed).to.deep.equal({
+      ok: false, failure: { kind: 'timeout', message: 'decoding this document took more than 20 ms: it was stopped, and nothing of it was read', url: `${ORIGIN}/big` },
+    });
+    expect(next, JSON.stringify(next).slice(0, 300)).to.deep.include({ ok: true });
+    expect(workers.started).to.equal(2);
+  });
+
+  it('limits the worker\'s heap in proportion to the largest page a peer may send', async () => {
+    expect(workerHeapLimits(50 * 1024 * 1024)).to.deep.equal({ maxOldGenerationSizeMb: 500 });
+    expect(workerHeapLimits(1024)).to.deep.equal({ maxOldGenerationSizeMb: 256 });
+    expect(workerHeapLimits(2 * 1024 * 1024 * 1024)).to.deep.equal({ maxOldGenerationSizeMb: 4096 });
+    await workers.close();
+    workers = new PageWorkers({ decoder, inProcessBelow: 0, fromSyncs: 0, maxPageBytes: 40 * 1024 * 1024 });
+    const small = readFileSync(join(EXAMPLES, 'chevrerie-du-puy.jsonld'), 'utf8');
+    expect((await workers.read(unparsed(small), { url: `${ORIGIN}/small`, origin: ORIGIN })).ok).to.equal(true);
+    // The worker as started: its limits are the ones it runs under.
+    const { worker } = workers as unknown as { worker: { resourceLimits: { maxOldGenerationSizeMb: number } } };
+    expect(worker.resourceLimits.maxOldGenerationSizeMb).to.equal(400);
   });
 
   it('gives up a reading when its signal fires, at once, and reads nothing once closed', async () => {
