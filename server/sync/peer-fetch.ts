@@ -10,6 +10,7 @@ import { isJsonMediaType } from '../codec/decode.js';
 import { jsonTextExcess } from '../codec/limits.js';
 import { RDF_FORMATS } from '../codec/read-rdf.js';
 import { failure, type Failure } from '../errors/failure.js';
+import { linkedSignal } from '../net/linked-signal.js';
 import { bodyText, clip, DEFAULT_FETCH_POLICY, notUtf8At, safeFetch, type FetchPolicy, type HeadRefusal, type SafeFetch } from '../net/safe-fetch.js';
 import { nextFromJson, nextFromLinkHeader } from './paging.js';
 
@@ -193,24 +194,13 @@ export function parsePage(page: FetchedPage, status: number): Failure | undefine
 }
 
 /**
- * A signal that fires when either fires, and what stops it listening to them. Listeners, removed once the fetch ends,
- * rather than `AbortSignal.any`, whose signals a long-lived one (the node's) would keep collecting.
+ * A signal that fires when either fires, and what stops it listening to them; one of them alone when the other is
+ * undefined (no controller made for a fetch without a signal of its own).
  */
 function eitherSignal(a: AbortSignal | undefined, b: AbortSignal | undefined): { signal: AbortSignal | undefined; release: () => void } {
   if (b === undefined) return { signal: a, release: () => undefined };
   if (a === undefined) return { signal: b, release: () => undefined };
-  const both = new AbortController();
-  const abort = (): void => both.abort();
-  if (a.aborted || b.aborted) both.abort();
-  a.addEventListener('abort', abort, { once: true });
-  b.addEventListener('abort', abort, { once: true });
-  return {
-    signal: both.signal,
-    release: () => {
-      a.removeEventListener('abort', abort);
-      b.removeEventListener('abort', abort);
-    },
-  };
+  return linkedSignal(a, b);
 }
 
 /**

@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import { failure, type Failure } from '../errors/failure.js';
+import { linkedSignal } from '../net/linked-signal.js';
 import type { PeerRow, SourceValidators } from '../store/federation.js';
 import { discover, enterprisesOf } from './discovery.js';
 import type { SnapshotPage } from './merge.js';
@@ -120,14 +121,9 @@ async function fetchAndStage(
     }
   };
 
-  // Fired when the run ends (or the node stops): a page fetched and read ahead that the run did not come to is given
-  // up. A listener of the node's signal, removed at the end, rather than `AbortSignal.any`, whose signals the node's
-  // long-lived one would collect.
-  const ended = new AbortController();
+  // Fired when the run ends (or the node stops): a page fetched and read ahead that the run did not come to is given up.
+  const ended = linkedSignal(policy.signal);
   const { signal } = ended;
-  const stop = (): void => ended.abort();
-  if (policy.signal?.aborted === true) ended.abort();
-  policy.signal?.addEventListener('abort', stop, { once: true });
   /** Fetches a page, and reads it when it answered 200 (its reading is given up when the run ends first). */
   const fetchAndRead = async (url: string): Promise<Fetched> => {
     const validators = known.get(url);
@@ -240,7 +236,7 @@ async function fetchAndStage(
     onProgress?.({ pages, queued: queue.length, bytes });
   }
   } finally {
-    policy.signal?.removeEventListener('abort', stop);
+    ended.release();
     ended.abort();
     leave?.();
   }
