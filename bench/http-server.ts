@@ -6,10 +6,14 @@
  * catalogue of OFFERS offers (one catalog item each), checks that OFFERS catalog items are stored, issues an
  * admin token, and prints one JSON line ({@link ServerReady}). It then serves until its standard input
  * closes (the parent ends it, or dies), closes the node and exits normally, so that `--cpu-prof` (see
- * `BENCH_HTTP_PROFILE` in `bench/http.ts`) can write its profile.
+ * `BENCH_HTTP_PROFILE` in `bench/http.ts`) can write its profile. With `BENCH_SQL_PROFILE=FILE`, every statement SQLite
+ * runs once the catalogue is seeded (its connection, when it ended and how long it ran, its SQL shortened) is written
+ * to FILE as JSON lines when it exits, as `bench/federation-node.ts` does for a cold sync.
  *
  * @packageDocumentation
  */
+import { writeFileSync } from 'node:fs';
+import sqlite3 from 'sqlite3';
 import { issueToken, SCOPES } from '../server/auth/tokens.js';
 import { hasErrors } from '../server/errors/problem.js';
 import { loadConfig } from '../server/config.js';
@@ -56,17 +60,43 @@ const [dir, offersArg] = process.argv.slice(2);
 if (dir === undefined || offersArg === undefined) throw new Error('usage: http-server.ts DATA_DIR OFFERS');
 const offers = Number(offersArg);
 
+// `BENCH_SQL_PROFILE=FILE`: the statements SQLite runs after the seeding, written when the node exits.
+const sqlProfileFile = process.env['BENCH_SQL_PROFILE'];
+const sqlEvents: string[] = [];
+let sqlRecording = false;
+let sqlStart = 0;
+if (sqlProfileFile !== undefined && sqlProfileFile !== '') {
+  const module = sqlite3 as unknown as { Database: new (...args: unknown[]) => sqlite3.Database };
+  const Original = module.Database;
+  let opened = 0;
+  const Profiled = function (this: unknown, ...args: unknown[]): sqlite3.Database {
+    const db = new Original(...args);
+    const connection = opened++;
+    db.on('profile', (sql: string, ms: number) => {
+      if (!sqlRecording) return;
+      const shortened = sql.replace(/\s+/gu, ' ').replace(/(\?, ?)+\?/gu, '?…').slice(0, 220);
+      sqlEvents.push(JSON.stringify({ c: connection, end: performance.now() - sqlStart, ms, sql: shortened }));
+    });
+    return db;
+  };
+  Profiled.prototype = Original.prototype;
+  module.Database = Profiled as unknown as typeof Original;
+}
+
 const config = loadConfig({ port: '0', host: '127.0.0.1', 'data-dir': dir, 'base-url': BASE_URL }, { MAILLON_LOG_LEVEL: 'silent' });
 const node = await startNode(config, createLogger('silent'));
 const started = performance.now();
 const items = await seed(node, offers);
 const seedMs = performance.now() - started;
 const { token } = await issueToken(node.store, { eid: null, scopes: SCOPES, label: 'bench admin' });
+sqlStart = performance.now();
+sqlRecording = true;
 
 let closing = false;
 const shutdown = (): void => {
   if (closing) return;
   closing = true;
+  if (sqlProfileFile !== undefined && sqlProfileFile !== '') writeFileSync(sqlProfileFile, `${sqlEvents.join('\n')}\n`);
   node.close().then(() => process.exit(0), (error: unknown) => {
     console.error('closing the node failed:', error);
     process.exit(1);

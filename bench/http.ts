@@ -15,6 +15,8 @@
  * server latency and would cap the throughput; in two processes each gets its own core and the server can
  * be profiled alone. Set `BENCH_HTTP_PROFILE=DIR` to run the server under `node --cpu-prof` (profile written
  * to DIR when it exits), `BENCH_HTTP_DURATION=SECONDS` to change the measured duration (default 10), and
+ * `BENCH_SQL_PROFILE=FILE` to write every statement SQLite ran once the catalogue was seeded (see {@link ./http-server.ts};
+ * the same lines as the national bench's), and
  * `BENCH_HTTP_ONLY=writes` to measure the stock writes alone (3; the catalogue GETs are skipped, so a profile of the
  * server is of the writes only, and an A/B of a write-path change takes a third of the time), and
  * `BENCH_HTTP_WRITE_RATE=N` to send the stock writes at N a second (all connections together) instead of as fast as
