@@ -457,10 +457,16 @@ class PublishesOwnStock extends Error {}
 function expectationsOf(changes: ChangeSet): { conditional: Map<string, string>; checks: Map<string, DfcRecord | null>; writing: Map<string, string> } {
   const conditional = new Map<string, string>();
   const checks = new Map<string, DfcRecord | null>();
-  const writing = new Map<string, string>((changes.upsert ?? []).map((r) => [r.id, JSON.stringify(r)]));
+  const writing = new Map<string, string>();
+  const kinds = new Map<string, string>();
+  for (const record of changes.upsert ?? []) {
+    writing.set(record.id, JSON.stringify(record));
+    kinds.set(record.id, record.kind);
+  }
   for (const [iri, expected] of changes.expect ?? []) {
     const before = expected === null ? null : storedJson(expected);
-    if (before !== null && writing.has(iri) && writing.get(iri) !== before) conditional.set(iri, before);
+    // Of the same kind only: the conditional statement leaves the kind column as it is (see UPDATE_CONDITIONALLY).
+    if (before !== null && writing.has(iri) && writing.get(iri) !== before && kinds.get(iri) === expected?.kind) conditional.set(iri, before);
     else checks.set(iri, expected);
   }
   return { conditional, checks, writing };
@@ -654,7 +660,10 @@ const PUBLISHING = (w: string): string => `(${w}.item IS NOT NULL AND (${w}.stoc
  * looks), is left out whole: SQLite evaluates the subquery before the first row changes (a statement reads the
  * tables as they were when it began), and the units share no row. A row of a unit that refuses them is looked up
  * in the listings' indexes of item, offer and product (six seeks at most: its IRI and its parent in each), never by
- * reading the listings: a shop may list thousands of items, and each stock write would read them all.
+ * reading the listings: a shop may list thousands of items, and each stock write would read them all. The kind is
+ * not set: each row keeps the kind it was read with ({@link expectationsOf} leaves a change of kind to the other
+ * statements), and a column set is an index entry rewritten (`resources_by_enterprise`), whatever its value: a page
+ * more in the log, and in the file, for each record a stock write replaces (9 % of the bytes a stock write writes).
  */
 const UPDATE_CONDITIONALLY = `
   WITH v (unit, eid, iri, before, kind, record, version, name, product_type, stock, price, currency, latitude, longitude, item, refuse_listed, parent)
@@ -662,7 +671,7 @@ const UPDATE_CONDITIONALLY = `
     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8,
       value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16
     FROM json_each(?))
-  UPDATE resources SET kind = v.kind, record = v.record, version = v.version, name = v.name, product_type = v.product_type,
+  UPDATE resources SET record = v.record, version = v.version, name = v.name, product_type = v.product_type,
     stock = v.stock, price = v.price, currency = v.currency, latitude = v.latitude, longitude = v.longitude, updated_at = ?
   FROM v WHERE resources.iri = v.iri AND resources.eid = v.eid AND resources.record = v.before
     AND v.unit NOT IN (SELECT w.unit FROM v AS w

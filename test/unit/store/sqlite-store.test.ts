@@ -289,6 +289,27 @@ describe('SqliteStore (SQLite only)', () => {
     }
   });
 
+  it('a record written over one as read with another kind is stored under its new kind, alone or beside a stock write', async () => {
+    const store = await SqliteStore.open({ path: file, baseUrl: 'http://node.test' });
+    try {
+      const api = 'http://node.test/api/dfc/enterprises/ferme';
+      await store.createEnterprise('ferme', api, farm('http://node.test'));
+      const id = (path: string): NodeId => `${api}/${path}` as NodeId;
+      const item = (key: string, stock: number): DfcRecord => ({ kind: 'CatalogItem', id: id(`catalog_items/${key}`), stock, offers: [], listedIn: [] });
+      const plain = (key: string): DfcRecord => ({ kind: 'Resource', id: id(`catalog_items/${key}`), types: [], extra: {} });
+      await store.apply('ferme', { upsert: [item('miel', 1), item('pain', 1)] });
+      // The conditional statement stock writes share leaves the kind column alone: a change of kind is not written there.
+      await Promise.all([
+        store.apply('ferme', { upsert: [plain('miel')], expect: new Map([[id('catalog_items/miel'), item('miel', 1)]]) }),
+        store.apply('ferme', { upsert: [item('pain', 4)], expect: new Map([[id('catalog_items/pain'), item('pain', 1)]]) }),
+      ]);
+      expect((await store.listResources('ferme', ['CatalogItem'])).map((r) => r.record)).to.deep.equal([item('pain', 4)]);
+      expect((await store.listResources('ferme', ['Resource'])).map((r) => r.record.id)).to.include(id('catalog_items/miel'));
+    } finally {
+      await store.close();
+    }
+  });
+
   it('works in memory too, for throwaway stores', async () => {
     const store = await SqliteStore.open({ path: ':memory:', baseUrl: 'http://node.test' });
     try {
