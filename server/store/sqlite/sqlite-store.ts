@@ -591,10 +591,11 @@ async function upsertRecords(
     const before = conditional.get(record.id);
     const json = JSON.stringify(record);
     if (before !== undefined) {
+      // The kind is the one read (see expectationsOf): not set, so that no index entry is rewritten (UPDATE_CONDITIONALLY).
       const updated = await tx.run(
-        `UPDATE resources SET kind = ?, record = ?, version = ?, name = ?, product_type = ?, stock = ?, price = ?, currency = ?, latitude = ?,
+        `UPDATE resources SET record = ?, version = ?, name = ?, product_type = ?, stock = ?, price = ?, currency = ?, latitude = ?,
            longitude = ?, updated_at = ? WHERE iri = ? AND eid = ? AND record = ?`,
-        [record.kind, json, versionOfJson(json), ...indexColumns(record), now, record.id, eid, before],
+        [json, versionOfJson(json), ...indexColumns(record), now, record.id, eid, before],
       );
       if (updated.changes === 0) throw new ConcurrentChangeError(record.id);
       continue;

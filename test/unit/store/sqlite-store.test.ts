@@ -305,6 +305,10 @@ describe('SqliteStore (SQLite only)', () => {
       ]);
       expect((await store.listResources('ferme', ['CatalogItem'])).map((r) => r.record)).to.deep.equal([item('pain', 4)]);
       expect((await store.listResources('ferme', ['Resource'])).map((r) => r.record.id)).to.include(id('catalog_items/miel'));
+      // Decided in the writer's transaction (one record: its own statement), of the same kind and of another.
+      await store.update('ferme', async () => ({ changes: { upsert: [item('pain', 5)], expect: new Map([[id('catalog_items/pain'), item('pain', 4)]]) }, value: undefined }));
+      await store.update('ferme', async () => ({ changes: { upsert: [item('miel', 2)], expect: new Map([[id('catalog_items/miel'), plain('miel')]]) }, value: undefined }));
+      expect((await store.listResources('ferme', ['CatalogItem'])).map((r) => r.record)).to.deep.equal([item('miel', 2), item('pain', 5)]);
     } finally {
       await store.close();
     }
