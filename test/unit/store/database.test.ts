@@ -210,6 +210,59 @@ describe('SqliteDatabase: write transactions committed in groups, statements kep
     expect(visible).to.deep.equal([['before'], ['before', 'alone']]);
   });
 
+  describe('long transactions that share a commit (shares)', () => {
+    /** A long transaction of `kind` writing `rows` rows: it inserts `v`, after noting what readers see. */
+    const long = (visible: string[][], v: string, rows: number, kind = 'apply', fail = false) => db.transaction(async (tx) => {
+      visible.push(await values(db));
+      await insert(tx, v);
+      if (fail) throw new Error(`${v} fails after its write`);
+    }, { shares: { kind, rows } });
+    const short = (visible: string[][], v: string) => db.transaction(async (tx) => {
+      visible.push(await values(db));
+      await insert(tx, v);
+    });
+
+    it('queued behind each other, they commit once, with the short ones between them; a failure rolls back its own writes only', async () => {
+      const visible: string[][] = [];
+      const outcomes = await Promise.allSettled([
+        long(visible, 'a', 3000), short(visible, 's'), long(visible, 'b', 3000, 'apply', true), long(visible, 'c', 3000), short(visible, 't'),
+      ]);
+      expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      // a, s, b and c in one commit (nothing of it seen before it); t, with no long one after it, in the next.
+      expect(visible).to.deep.equal([[], [], [], [], ['a', 's', 'c']]);
+      expect(await values(db)).to.deep.equal(['a', 's', 'c', 't']);
+    });
+
+    it('a group takes no more rows than its bound, nor a long one of another kind, nor a transaction alone', async () => {
+      await db.close();
+      db = await SqliteDatabase.open(join(dir, 'test.db'), { group: { ms: 10_000, sharedRows: 5000 } });
+      const visible: string[][] = [];
+      await Promise.all([
+        long(visible, 'a', 3000), long(visible, 'b', 2000), long(visible, 'c', 1),
+        long(visible, 'd', 10), long(visible, 'e', 10, 'other'),
+        long(visible, 'f', 10), db.transaction(async (tx) => {
+          visible.push(await values(db));
+          await insert(tx, 'g');
+        }, { alone: true }),
+      ]);
+      expect(visible).to.deep.equal([
+        // a and b fill the bound: c begins the next commit, with d.
+        [], [], ['a', 'b'], ['a', 'b'],
+        // e is of another kind, alone, and f can share with nothing: the alone g is behind it.
+        ['a', 'b', 'c', 'd'], ['a', 'b', 'c', 'd', 'e'], ['a', 'b', 'c', 'd', 'e', 'f'],
+      ]);
+    });
+
+    it('a lone one is not held back for company: it commits when it ends, and the short ones behind it with no long one after them go on as usual', async () => {
+      const visible: string[][] = [];
+      await long(visible, 'a', 3000);
+      expect(await values(db)).to.deep.equal(['a']);
+      await Promise.all([long(visible, 'b', 3000), short(visible, 's'), short(visible, 't')]);
+      // s and t are not held by b (b ends its group: no long one is queued after them).
+      expect(visible).to.deep.equal([[], ['a'], ['a', 'b'], ['a', 'b']]);
+    });
+  });
+
   it('a group holds at most the configured number of transactions', async () => {
     await db.close();
     db = await SqliteDatabase.open(join(dir, 'test.db'), { group: { units: 2, ms: 10_000 } });
