@@ -684,6 +684,8 @@ function fileIdentity(path: string): FileIdentity | undefined {
  * see before the COMMIT).
  * The grouped transactions are serialised as before (each sees the ones before it, none runs beside another):
  * only the cost of beginning and committing (and of writing the pages they share to the log) is shared.
+ * A long transaction runs in a commit of its own ({@link TransactionOptions.alone}), unless it may share it with long
+ * ones of its kind queued behind it ({@link TransactionOptions.shares}: peers' snapshots), within a bound of rows.
  * Transactions queued next to each other that can share one statement ({@link TransactionOptions.batch}: stock
  * writes, new orders, orders held or cancelled as read) run as that one statement, without savepoints: each statement on the writer is a round trip whose
  * answer waits for the main thread, and two per transaction were most of a stock write's time under the lock.

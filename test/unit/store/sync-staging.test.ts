@@ -406,6 +406,40 @@ describe('store: snapshot runs staged page by page', () => {
     expect((JSON.parse(farmNow[0]?.record ?? '{}') as { name: string }).name).to.equal('Farm');
   });
 
+  it('applies the snapshots of peers queued together in one commit, each in its own savepoint: one that fails leaves the others applied (issue 16)', async () => {
+    /** A peer at `origin` and its first snapshot (a farm and two offers), kept in memory. */
+    const peerAt = async (name: string, origin: string) => {
+      const id = name === 'peer' ? peerId : (await store.provenance.addPeer({ name, url: `${origin}/catalog` }, origin)).id;
+      const e = ids(origin, 'farm').enterprise;
+      const records: DfcRecord[] = [{ ...farm(), id: e }, ...['apple', 'pear'].flatMap((slug) => offer(slug, 2).map((r) => {
+        const o = ids(origin, 'farm', slug);
+        const same = { ...r, id: r.kind === 'SuppliedProduct' ? o.product : r.kind === 'CatalogItem' ? o.item : o.offer } as DfcRecord;
+        if (same.kind === 'SuppliedProduct') return { ...same, suppliedBy: e };
+        if (same.kind === 'CatalogItem') return { ...same, product: o.product, offers: [o.offer], managedBy: e };
+        return { ...same, item: o.item } as DfcRecord;
+      }))];
+      return { id, rows: records.map(staged).map((r) => ({ ...r, entry: null })) };
+    };
+    const peers = [await peerAt('peer', PEER), await peerAt('second', 'https://second.example'), await peerAt('third', 'https://third.example')];
+    const runs = await Promise.all(peers.map((p) => store.provenance.beginRun(p.id, T0)));
+    // The second's run is cleared under it (a later run of the peer): its apply fails, alone.
+    await store.provenance.beginRun(peers[1]?.id ?? 0, T1);
+    const applies = peers.map((p, i) => store.provenance.applyRun(p.id, runs[i] ?? 0, end({ staged: p.rows.length, upserts: p.rows.length, indexed: true, rows: p.rows })));
+    let outcomes: PromiseSettledResult<unknown>[] = [];
+    const statements = await writerStatements(async () => {
+      outcomes = await Promise.allSettled(applies);
+    });
+    expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).to.match(/was cleared under it/u);
+    // One commit for the three (the first queued alone, the others in savepoints), the failed one rolled back to its own.
+    expect(statements.filter((sql) => /^(BEGIN|COMMIT|SAVEPOINT|ROLLBACK)/u.test(sql))).to.deep.equal(
+      ['BEGIN IMMEDIATE', 'SAVEPOINT unit', 'ROLLBACK TO unit', 'SAVEPOINT unit', 'COMMIT']);
+    const held = await readRows<{ peer_id: number; n: number }>(file, 'SELECT peer_id, COUNT(*) AS n FROM peer_resources GROUP BY peer_id ORDER BY peer_id');
+    expect(held).to.deep.equal([{ peer_id: peers[0]?.id, n: 7 }, { peer_id: peers[2]?.id, n: 7 }]);
+    const indexed = await readRows<{ peer_id: number; n: number }>(file, 'SELECT peer_id, COUNT(*) AS n FROM federated_entries GROUP BY peer_id ORDER BY peer_id');
+    expect(indexed).to.deep.equal([{ peer_id: peers[0]?.id, n: 2 }, { peer_id: peers[2]?.id, n: 2 }]);
+  });
+
   it('records an attempt in two statements, and sets the relays of an origin again when its peer becomes whole (issue 16)', async () => {
     const whole = (await store.provenance.addPeer({ name: 'whole', url: 'https://whole.example/' }, 'https://whole.example')).id;
     const at = T1;
