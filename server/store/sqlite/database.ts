@@ -610,6 +610,8 @@ interface Unit {
   readonly overlooksDeferred: boolean;
   /** Not a transaction: a statement that runs alone outside any (`PRAGMA optimize`). */
   readonly bare?: boolean;
+  /** A refresh of the statistics ({@link SqliteDatabase.optimize}), which a shared commit may go past. */
+  readonly refresh?: boolean;
   /** Its part in a shared statement; removed when that statement failed, so that it then runs alone. */
   batch?: Batchable<unknown> | undefined;
 }
@@ -830,6 +832,8 @@ export class SqliteDatabase {
    *
    * An ask while a refresh is queued and not begun yet joins it rather than queueing another: that one runs after
    * every write committed so far (the queue keeps its order), and a thousand peers' syncs ending together ask once.
+   * A commit shared by long transactions ({@link TransactionOptions.shares}) goes past a refresh queued between them:
+   * it runs right after that commit, of its rows too.
    */
   public optimize(): Promise<void> {
     if (this.queuedOptimize !== undefined) return this.queuedOptimize;
@@ -841,7 +845,7 @@ export class SqliteDatabase {
       // The main database's only: a staging database holding a run's rows (hundreds of thousands) would be analysed
       // too, and the statistics of that moment could mislead the planner on every later run's apply.
       return tx.exec('PRAGMA analysis_limit = 0; PRAGMA main.optimize = 0x10002;');
-    });
+    }, false, true);
     if (!begun) this.queuedOptimize = queued;
     return queued;
   }
@@ -849,9 +853,9 @@ export class SqliteDatabase {
   /**
    * Runs `work` on the writer outside any transaction, in its turn, or `next`, before every transaction queued.
    */
-  private bare<T>(work: (tx: SqlConnection) => Promise<T>, next = false): Promise<T> {
+  private bare<T>(work: (tx: SqlConnection) => Promise<T>, next = false, refresh = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const unit: Unit = { work, resolve: resolve as (value: unknown) => void, reject, alone: true, overlooksDeferred: false, bare: true };
+      const unit: Unit = { work, resolve: resolve as (value: unknown) => void, reject, alone: true, overlooksDeferred: false, bare: true, refresh };
       if (next) this.urgent.push(unit);
       else this.pending.push(unit);
       this.drain();
@@ -916,11 +920,17 @@ export class SqliteDatabase {
 
   /**
    * The first long transaction of `kind` queued ({@link TransactionOptions.shares}) that a shared commit may take
-   * next: within `rows` and the `units` left, with only short transactions (neither alone nor bare) before it.
+   * next: within `rows` and the `units` left, with only short transactions (neither alone nor bare) and refreshes of
+   * the statistics before it.
    */
   private sharedAhead(kind: string, rows: number, units: number): Unit | undefined {
     for (const [i, unit] of this.pending.entries()) {
-      if (i >= units || unit.bare === true) return undefined;
+      if (i >= units) return undefined;
+      // A refresh of the statistics is gone past (see group); any other work outside a transaction is not.
+      if (unit.bare === true) {
+        if (unit.refresh === true) continue;
+        return undefined;
+      }
       if (unit.shares !== undefined) return unit.shares.kind === kind && unit.shares.rows <= rows ? unit : undefined;
       if (unit.alone) return undefined;
     }
@@ -1116,9 +1126,20 @@ export class SqliteDatabase {
     let shared: string | undefined;
     /** Their rows so far. */
     let sharedRows = 0;
+    /** Refreshes of the statistics a shared commit went past: run after it, first of the queue again. */
+    const parked: Unit[] = [];
     for (let taken = 0; !closed; taken++) {
       const unit = this.pending[0];
-      if (unit === undefined || unit.bare === true || taken >= this.grouping.units) break;
+      if (unit === undefined || taken >= this.grouping.units) break;
+      if (unit.bare === true) {
+        // Each peer's sync asks for one after its attempt is recorded (`PRAGMA optimize`), between the applies of the
+        // next ones: it would end every shared commit. It waits for this one (its statistics are of more rows then).
+        if (shared === undefined || this.sharedAhead(shared, this.grouping.sharedRows - sharedRows, this.grouping.units - taken) === undefined) break;
+        parked.push(unit);
+        this.pending.shift();
+        taken--;
+        continue;
+      }
       if (taken > 0 && this.urgent.length > 0) break;
       if (shared !== undefined) {
         // A commit shared by long transactions goes on while another of its kind is queued within its bound, taking the
@@ -1207,6 +1228,7 @@ export class SqliteDatabase {
         failed.push({ unit, error });
       }
     }
+    this.pending.unshift(...parked);
     if (open && (await runDeferred())) {
       try {
         await this.writer.run('COMMIT');

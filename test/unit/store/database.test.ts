@@ -253,6 +253,18 @@ describe('SqliteDatabase: write transactions committed in groups, statements kep
       ]);
     });
 
+    it('a refresh of the statistics queued between them does not end their commit: it runs right after it', async () => {
+      const visible: string[][] = [];
+      const order: string[] = [];
+      await Promise.all([
+        long(visible, 'a', 3000).then(() => order.push('a')), db.optimize().then(() => order.push('optimize')),
+        long(visible, 'b', 3000).then(() => order.push('b')), short(visible, 's').then(() => order.push('s')),
+      ]);
+      // a and b in one commit; the refresh after it; s, with no long one after it, in the next.
+      expect(visible).to.deep.equal([[], [], ['a', 'b']]);
+      expect(order).to.deep.equal(['a', 'b', 'optimize', 's']);
+    });
+
     it('a lone one is not held back for company: it commits when it ends, and the short ones behind it with no long one after them go on as usual', async () => {
       const visible: string[][] = [];
       await long(visible, 'a', 3000);
