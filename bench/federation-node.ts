@@ -19,7 +19,7 @@
  *
  * @packageDocumentation
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import sqlite3 from 'sqlite3';
 import { DFC_PT_NS } from '../ontology/vocabulary.js';
 import { issueToken, SCOPES } from '../server/auth/tokens.js';
@@ -29,6 +29,7 @@ import { createLogger } from '../server/logging.js';
 import { startNode } from '../server/main.js';
 import type { PeerSyncOutcome } from '../server/sync/sync-engine.js';
 import type { PeersReady } from './federation-peers.js';
+import { installSqlProfile } from './sql-profile.js';
 
 /** A sync pass, summed over the peers. */
 export interface SyncPass {
@@ -160,31 +161,11 @@ const config = loadConfig(
   },
 );
 if (!config.allowPrivate || config.syncConcurrency !== Number(concurrencyArg)) throw new Error('the node is not configured as the benchmark needs');
-// `BENCH_SQL_PROFILE=FILE`: every statement SQLite runs during the cold sync (its connection, when it ended and how
-// long it ran, its SQL with its lists of placeholders cut short), and when each peer's sync ended, written to FILE as
-// JSON lines once the cold sync is done: where SQLite's time goes, and how busy each connection was.
-const sqlProfileFile = process.env['BENCH_SQL_PROFILE'];
-const sqlEvents: string[] = [];
-let sqlRecording = false;
-let coldStart = 0;
-if (sqlProfileFile !== undefined && sqlProfileFile !== '') {
-  const module = sqlite3 as unknown as { Database: new (...args: unknown[]) => sqlite3.Database };
-  const Original = module.Database;
-  let opened = 0;
-  const Profiled = function (this: unknown, ...args: unknown[]): sqlite3.Database {
-    const db = new Original(...args);
-    const connection = opened++;
-    db.on('profile', (sql: string, ms: number) => {
-      if (!sqlRecording) return;
-      const shortened = sql.replace(/\s+/gu, ' ').replace(/(\(\d+, \?, \?\), )+\(\d+, \?, \?\)/gu, '(n, ?, ?)…')
-        .replace(/(\((\?,)*\?\),)+\((\?,)*\?\)/gu, '(?…)…').replace(/(\?, ?)+\?/gu, '?…').slice(0, 220);
-      sqlEvents.push(JSON.stringify({ c: connection, end: performance.now() - coldStart, ms, sql: shortened }));
-    });
-    return db;
-  };
-  Profiled.prototype = Original.prototype;
-  module.Database = Profiled as unknown as typeof Original;
-}
+// `BENCH_SQL_PROFILE=FILE`: every statement SQLite runs during the cold sync (its lists of placeholders cut short), and
+// when each peer's sync ended, written to FILE as JSON lines once the cold sync is done: where SQLite's time goes, and
+// how busy each connection was.
+const sqlProfile = installSqlProfile((sql) => sql.replace(/(\(\d+, \?, \?\), )+\(\d+, \?, \?\)/gu, '(n, ?, ?)…')
+  .replace(/(\((\?,)*\?\),)+\((\?,)*\?\)/gu, '(?…)…').replace(/(\?, ?)+\?/gu, '?…'));
 const node = await startNode(config, createLogger('silent'));
 const rssAtStart = process.memoryUsage().rss;
 const { provenance, index } = node.store;
@@ -196,14 +177,12 @@ const { token } = await issueToken(node.store, { eid: null, scopes: SCOPES, labe
 // 1. Cold sync.
 let started = performance.now();
 let cpu = process.cpuUsage();
-coldStart = started;
-sqlRecording = true;
-const coldOutcomes = await node.scheduler.runNow(undefined, sqlProfileFile === undefined || sqlProfileFile === '' ? undefined : (peer, progress) => {
-  if (progress === 'done') sqlEvents.push(JSON.stringify({ peer: peer.id, end: performance.now() - coldStart }));
+sqlProfile.start(started);
+const coldOutcomes = await node.scheduler.runNow(undefined, !sqlProfile.enabled ? undefined : (peer, progress) => {
+  if (progress === 'done') sqlProfile.mark({ peer: peer.id });
 });
 const cold = pass(coldOutcomes, performance.now() - started, process.cpuUsage(cpu));
-sqlRecording = false;
-if (sqlProfileFile !== undefined && sqlProfileFile !== '') writeFileSync(sqlProfileFile, `${sqlEvents.join('\n')}\n`);
+sqlProfile.finish();
 const maxRssAfterCold = maxRss();
 if (cold.failed.length > 0) throw new Error(`cold sync: ${cold.failed.length} peers failed, e.g. ${cold.failed[0]}`);
 

@@ -12,14 +12,13 @@
  *
  * @packageDocumentation
  */
-import { writeFileSync } from 'node:fs';
-import sqlite3 from 'sqlite3';
 import { issueToken, SCOPES } from '../server/auth/tokens.js';
 import { hasErrors } from '../server/errors/problem.js';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logging.js';
 import { startNode, type RunningNode } from '../server/main.js';
 import { generateCatalog } from './catalog-generator.js';
+import { installSqlProfile } from './sql-profile.js';
 
 /** What this script prints once the node is seeded and listening. */
 export interface ServerReady {
@@ -61,27 +60,7 @@ if (dir === undefined || offersArg === undefined) throw new Error('usage: http-s
 const offers = Number(offersArg);
 
 // `BENCH_SQL_PROFILE=FILE`: the statements SQLite runs after the seeding, written when the node exits.
-const sqlProfileFile = process.env['BENCH_SQL_PROFILE'];
-const sqlEvents: string[] = [];
-let sqlRecording = false;
-let sqlStart = 0;
-if (sqlProfileFile !== undefined && sqlProfileFile !== '') {
-  const module = sqlite3 as unknown as { Database: new (...args: unknown[]) => sqlite3.Database };
-  const Original = module.Database;
-  let opened = 0;
-  const Profiled = function (this: unknown, ...args: unknown[]): sqlite3.Database {
-    const db = new Original(...args);
-    const connection = opened++;
-    db.on('profile', (sql: string, ms: number) => {
-      if (!sqlRecording) return;
-      const shortened = sql.replace(/\s+/gu, ' ').replace(/(\?, ?)+\?/gu, '?…').slice(0, 220);
-      sqlEvents.push(JSON.stringify({ c: connection, end: performance.now() - sqlStart, ms, sql: shortened }));
-    });
-    return db;
-  };
-  Profiled.prototype = Original.prototype;
-  module.Database = Profiled as unknown as typeof Original;
-}
+const sqlProfile = installSqlProfile((sql) => sql.replace(/(\?, ?)+\?/gu, '?…'));
 
 const config = loadConfig({ port: '0', host: '127.0.0.1', 'data-dir': dir, 'base-url': BASE_URL }, { MAILLON_LOG_LEVEL: 'silent' });
 const node = await startNode(config, createLogger('silent'));
@@ -89,14 +68,13 @@ const started = performance.now();
 const items = await seed(node, offers);
 const seedMs = performance.now() - started;
 const { token } = await issueToken(node.store, { eid: null, scopes: SCOPES, label: 'bench admin' });
-sqlStart = performance.now();
-sqlRecording = true;
+sqlProfile.start();
 
 let closing = false;
 const shutdown = (): void => {
   if (closing) return;
   closing = true;
-  if (sqlProfileFile !== undefined && sqlProfileFile !== '') writeFileSync(sqlProfileFile, `${sqlEvents.join('\n')}\n`);
+  sqlProfile.finish();
   node.close().then(() => process.exit(0), (error: unknown) => {
     console.error('closing the node failed:', error);
     process.exit(1);
