@@ -123,8 +123,8 @@ async function uncheckedFor(tx: SqlConnection, write: () => Promise<unknown>): P
  * staging waits, once SQLite has run it, for a turn of the main thread (decoding the next page meanwhile) before the
  * next is sent, and the next page waits for that staging: with 250 rows a statement, a page took twelve such turns.
  * A page's 3,000 rows in one statement were allocations big enough to stay in the allocator of the thread that freed
- * them (40–60 MB more at the peak of a 200,000-offer sync than 250); a thousand, about 10 MB more (the peak is the
- * apply's: median 377 MB against 368, 7 runs each).
+ * them (40–60 MB more at the peak of a 200,000-offer sync than 250); a thousand left the peak where it was (the
+ * apply's, measured in the bench: 371–383 MB either way).
  */
 const STAGING_CHUNK = 1000;
 
