@@ -119,14 +119,10 @@ async function uncheckedFor(tx: SqlConnection, write: () => Promise<unknown>): P
 }
 
 /**
- * Rows staged by one statement: a thousand, three statements for a page of 1,000 offers. Each statement of a page's
- * staging waits, once SQLite has run it, for a turn of the main thread (decoding the next page meanwhile) before the
- * next is sent, and the next page waits for that staging: with 250 rows a statement, a page took twelve such turns.
- * A page's 3,000 rows in one statement were allocations big enough to stay in the allocator of the thread that freed
- * them (40–60 MB more at the peak of a 200,000-offer sync than 250); a thousand left the peak where it was (the
- * apply's, measured in the bench: 371–383 MB either way).
+ * Rows staged by one statement. A page's 3,000 rows in one statement were allocations big enough to stay in the
+ * allocator of the thread that freed them: measured, 40–60 MB more at the peak of a 200,000-offer sync than this.
  */
-const STAGING_CHUNK = 1000;
+const STAGING_CHUNK = 250;
 
 /**
  * Stages `rows` rows, each two parameters (see {@link stagingParams}), in their order (the first page that lists a

@@ -312,9 +312,7 @@ describe('store: snapshot runs staged page by page', () => {
     const records = Array.from({ length: 700 }, (_, i) => offer(`item-${String(i).padStart(4, '0')}`, i)).flat();
     const odd: DfcRecord = { ...farm(), id: `${PEER}/farms/odd\ud800` as Iri, name: 'Ferme « lone \udc00 » 😀 \\ud800 \u0000 end' };
     const rows = [staged(farm()), ...records.map(staged), staged(odd), staged({ ...farm(), name: 'listed again' })];
-    const statements = await writerStatements(() => store.provenance.stage(run, rows));
-    // A thousand rows a statement (each waits for a turn of the main thread before the next is sent): three for 2,103.
-    expect(statements.filter((sql) => sql.startsWith('INSERT INTO sync_staging'))).to.have.length(3);
+    await store.provenance.stage(run, rows);
     expect(await count('sync_staging')).to.equal(rows.length - 1);
     const back = await readRows<{ iri: string; kind: string; record: string; hash: string; authoritative: number; source_url: string }>(
       file, 'SELECT iri, kind, record, hash, authoritative, source_url FROM sync_staging WHERE run_id = ? ORDER BY seq', [run]);
