@@ -15,6 +15,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { DfcRecord } from '../../ontology/records.js';
 import type { Decoder } from '../codec/decode.js';
 import { failure } from '../errors/failure.js';
+import { DEFAULT_FETCH_POLICY } from '../net/safe-fetch.js';
 import { NodeTimers, type CancelTimer, type Timers } from '../timers/timers.js';
 import { readPage, type PageAt, type PageReader, type PageReading } from './page-reader.js';
 import type { FetchedPage } from './peer-fetch.js';
@@ -53,7 +54,7 @@ export interface PageWorkersOptions {
   readonly fromSyncs?: number;
   /**
    * The largest page a peer may send, in bytes (the fetch policy's `maxBytes`): the worker's heap is limited in
-   * proportion (see {@link workerHeapLimits}). Without it, the limit of the default 50 MB page.
+   * proportion (see {@link workerHeapLimits}). Without it, the fetch policy's default ({@link DEFAULT_FETCH_POLICY}).
    */
   readonly maxPageBytes?: number;
   /** The worker's heap limits, instead of those of {@link workerHeapLimits} (tests make one run out of memory). */
@@ -68,7 +69,7 @@ export interface PageWorkersOptions {
   readonly timers?: Timers;
 }
 
-/** Heap per byte of the largest page: decoding a page peaks at about five times its text (the codec bench). */
+/** Heap per byte of the largest page: decoding a page peaks at up to about five times its text (the codec bench). */
 const HEAP_PER_PAGE_BYTE = 10;
 
 /**
@@ -81,9 +82,6 @@ export function workerHeapLimits(maxPageBytes: number): ResourceLimits {
   const mib = Math.ceil((maxPageBytes * HEAP_PER_PAGE_BYTE) / (1024 * 1024));
   return { maxOldGenerationSizeMb: Math.min(4096, Math.max(256, mib)) };
 }
-
-/** The default of {@link PageWorkersOptions.maxPageBytes}: the fetch policy's default. */
-const DEFAULT_MAX_PAGE_BYTES = 50 * 1024 * 1024;
 
 /**
  * The default of {@link PageWorkersOptions.fromSyncs}: two. A snapshot alone in the node reads its pages in the event
@@ -138,7 +136,7 @@ export class PageWorkers implements PageReader {
   public constructor(options: PageWorkersOptions) {
     this.decoder = options.decoder;
     this.inProcessBelow = options.inProcessBelow ?? IN_PROCESS_BELOW;
-    this.resourceLimits = options.resourceLimits ?? workerHeapLimits(options.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES);
+    this.resourceLimits = options.resourceLimits ?? workerHeapLimits(options.maxPageBytes ?? DEFAULT_FETCH_POLICY.maxBytes);
     this.fromSyncs = options.fromSyncs ?? WORKER_FROM_SYNCS;
     // The decoder stops itself at its budget, checking it as it walks: past three budgets, the worker is in code that
     // does not check it (a parse, an engine's own loop), and only ending it frees the pages queued behind.
