@@ -110,7 +110,7 @@ interface Job {
   settled: boolean;
   /** How long the worker may read it (see {@link PageWorkersOptions.stuckAfterMs}). */
   readonly stuckAfterMs: number;
-  /** The watchdog of the job being read, once posted. */
+  /** The watchdog of the job being read, set once the worker has taken it up ({@link PageStarted}). */
   watchdog?: CancelTimer;
 }
 
